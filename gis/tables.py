@@ -1,0 +1,141 @@
+"""PostGIS tables (SQLAlchemy 2 + GeoAlchemy2). Geometry is stored in EPSG:4326 with GiST indexes."""
+
+from __future__ import annotations
+
+from datetime import date, datetime
+
+from geoalchemy2 import Geometry
+from sqlalchemy import (
+    BigInteger,
+    Boolean,
+    CheckConstraint,
+    Date,
+    DateTime,
+    Float,
+    ForeignKey,
+    Index,
+    Integer,
+    String,
+    Text,
+    UniqueConstraint,
+    func,
+)
+from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
+
+from models.incident_kinds import KINDS
+
+SRID = 4326
+#: Metric CRS for distances, grids and clustering (UTM zone 48N).
+METRIC_SRID = 32648
+
+UNIT_KINDS = ("phuong", "xa", "dac_khu")
+ASSIGNMENTS = ("inside", "nearest", "outside")
+
+
+def _in(column: str, values: tuple[str, ...]) -> str:
+    return f"{column} IN ({', '.join(repr(v) for v in values)})"
+
+
+class Base(DeclarativeBase):
+    """Declarative base of all diaban tables."""
+
+
+class AdminUnit(Base):
+    """One version of a commune-level unit's boundary, valid over [valid_from, valid_to)."""
+
+    __tablename__ = "admin_units"
+    __table_args__ = (
+        UniqueConstraint("code", "valid_from", name="uq_admin_units_code_valid_from"),
+        CheckConstraint(_in("kind", UNIT_KINDS), name="ck_admin_units_kind"),
+        CheckConstraint("valid_to IS NULL OR valid_to > valid_from", name="ck_admin_units_period"),
+        Index("ix_admin_units_current", "code", postgresql_where="valid_to IS NULL", unique=True),
+    )
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    code: Mapped[str] = mapped_column(String(16), index=True)
+    name: Mapped[str] = mapped_column(Text)
+    full_name: Mapped[str] = mapped_column(Text)
+    name_en: Mapped[str | None] = mapped_column(Text)
+    kind: Mapped[str] = mapped_column(String(16))
+    province_code: Mapped[str | None] = mapped_column(String(8))
+    area_km2: Mapped[float] = mapped_column(Float)
+    valid_from: Mapped[date] = mapped_column(Date)
+    valid_to: Mapped[date | None] = mapped_column(Date)
+    source: Mapped[str | None] = mapped_column(Text)
+    geom_hash: Mapped[str] = mapped_column(String(64))
+    geom = mapped_column(Geometry("MULTIPOLYGON", srid=SRID, spatial_index=True), nullable=False)
+
+
+class AdminUnitPart(Base):
+    """Subdivided pieces of current boundaries (ST_Subdivide) so that point-in-commune joins stay fast."""
+
+    __tablename__ = "admin_unit_parts"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    unit_id: Mapped[int] = mapped_column(ForeignKey("admin_units.id", ondelete="CASCADE"), index=True)
+    code: Mapped[str] = mapped_column(String(16))
+    geom = mapped_column(Geometry("POLYGON", srid=SRID, spatial_index=True), nullable=False)
+
+
+class ImportRun(Base):
+    """One import of a file: who, what, when and its counts (the import's own audit record)."""
+
+    __tablename__ = "import_runs"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    dataset: Mapped[str] = mapped_column(String(32))
+    file_name: Mapped[str] = mapped_column(Text)
+    file_sha256: Mapped[str] = mapped_column(String(64))
+    imported_by: Mapped[str] = mapped_column(Text)
+    started_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), server_default=func.now())
+    imported: Mapped[int] = mapped_column(Integer, default=0)
+    duplicates: Mapped[int] = mapped_column(Integer, default=0)
+    rejected: Mapped[int] = mapped_column(Integer, default=0)
+    outside: Mapped[int] = mapped_column(Integer, default=0)
+
+
+class Incident(Base):
+    """A recorded drug incident: a point, a time and a kind. No names of people are ever stored."""
+
+    __tablename__ = "incidents"
+    __table_args__ = (
+        CheckConstraint(_in("kind", KINDS), name="ck_incidents_kind"),
+        CheckConstraint(_in("assignment", ASSIGNMENTS), name="ck_incidents_assignment"),
+        CheckConstraint("quantity_g IS NULL OR quantity_g >= 0", name="ck_incidents_quantity"),
+        CheckConstraint("arrested IS NULL OR arrested >= 0", name="ck_incidents_arrested"),
+        Index("ix_incidents_occurred_at", "occurred_at"),
+        Index("ix_incidents_commune_time", "commune_code", "occurred_at"),
+    )
+
+    id: Mapped[int] = mapped_column(BigInteger, primary_key=True)
+    ref: Mapped[str] = mapped_column(String(64), unique=True)
+    occurred_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    kind: Mapped[str] = mapped_column(String(32))
+    substance: Mapped[str | None] = mapped_column(Text)
+    quantity_g: Mapped[float | None] = mapped_column(Float)
+    arrested: Mapped[int | None] = mapped_column(Integer)
+    source: Mapped[str | None] = mapped_column(Text)
+    commune_code: Mapped[str | None] = mapped_column(String(16))
+    assignment: Mapped[str] = mapped_column(String(16))
+    import_id: Mapped[int | None] = mapped_column(ForeignKey("import_runs.id"))
+    geom = mapped_column(Geometry("POINT", srid=SRID, spatial_index=True), nullable=False)
+
+
+class CommuneIndicator(Base):
+    """Imported yearly figures of a commune (population, records, cultivation, route; overrides)."""
+
+    __tablename__ = "commune_indicators"
+    __table_args__ = (
+        CheckConstraint("population IS NULL OR population >= 0", name="ck_indicators_population"),
+    )
+
+    year: Mapped[int] = mapped_column(Integer, primary_key=True)
+    commune_code: Mapped[str] = mapped_column(String(16), primary_key=True)
+    population: Mapped[int | None] = mapped_column(Integer)
+    users_with_records: Mapped[int] = mapped_column(Integer, default=0)
+    plants_destroyed: Mapped[int] = mapped_column(Integer, default=0)
+    cultivation_m2: Mapped[float] = mapped_column(Float, default=0)
+    on_drug_route: Mapped[bool] = mapped_column(Boolean, default=False)
+    organizing_places: Mapped[int | None] = mapped_column(Integer)
+    arrested_offenders: Mapped[int | None] = mapped_column(Integer)
+    import_id: Mapped[int | None] = mapped_column(ForeignKey("import_runs.id"))
