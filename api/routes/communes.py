@@ -1,0 +1,18 @@
+"""Commune-level units (xã, phường, đặc khu) as GeoJSON."""
+
+from typing import Annotated, Any
+
+from fastapi import APIRouter, Query
+
+from api.deps import ConnDep
+from gis.queries import communes_geojson
+
+router = APIRouter(prefix="/api/communes", tags=["communes"])
+
+
+@router.get("")
+def list_communes(conn: ConnDep,
+                  simplify_m: Annotated[float, Query(ge=0, le=1000, description="simplification tolerance, metres")] = 0
+                  ) -> dict[str, Any]:
+    """Current boundaries with code, name, full_name, kind and area_km2."""
+    return communes_geojson(conn, simplify_m)

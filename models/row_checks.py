@@ -1,0 +1,66 @@
+"""Vectorised building blocks for validating imported tables: reject collection and number parsing."""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+
+REJECT_COLUMNS = ("line", "ref", "field", "reason")
+
+
+class Rejects:
+    """Collects one reject (line, ref, field, reason) per failed check, as boolean row masks."""
+
+    def __init__(self, raw: pd.DataFrame, ref_column: str = "ref") -> None:
+        self.lines = raw["line"].to_numpy()
+        self.refs = raw[ref_column].fillna("").astype(str).to_numpy() if ref_column in raw else np.full(len(raw), "")
+        self.parts: list[pd.DataFrame] = []
+        self.bad = np.zeros(len(raw), dtype=bool)
+        #: Rows the reader found malformed: only that error is reported for them.
+        self.malformed = np.zeros(len(raw), dtype=bool)
+
+    def add(self, mask: np.ndarray | pd.Series, field_name: str, reason: str | pd.Series) -> None:
+        """Reject the rows in `mask` for `field_name` with a reason (one string or one per row)."""
+        mask = np.asarray(mask, dtype=bool) & ~self.malformed
+        if not mask.any():
+            return
+        reasons = reason.to_numpy()[mask] if isinstance(reason, pd.Series) else reason
+        self.parts.append(pd.DataFrame({"line": self.lines[mask], "ref": self.refs[mask],
+                                        "field": field_name, "reason": reasons}))
+        self.bad |= mask
+
+    def frame(self) -> pd.DataFrame:
+        """All rejects ordered by line."""
+        if not self.parts:
+            return empty_rejects()
+        return pd.concat(self.parts, ignore_index=True).sort_values(["line", "field"], kind="stable",
+                                                                    ignore_index=True)
+
+
+def empty_rejects() -> pd.DataFrame:
+    """A reject table with no rows and the right columns."""
+    return pd.DataFrame({"line": pd.Series(dtype="int64"), "ref": pd.Series(dtype=str),
+                         "field": pd.Series(dtype=str), "reason": pd.Series(dtype=str)})
+
+
+def text_column(raw: pd.DataFrame, name: str) -> pd.Series:
+    """A column as stripped strings; an absent column reads as empty strings."""
+    if name in raw:
+        return raw[name].fillna("").astype(str).str.strip()
+    return pd.Series("", index=raw.index, dtype=object)
+
+
+def parse_numbers(text: pd.Series) -> tuple[pd.Series, np.ndarray]:
+    """Decimals (comma accepted as decimal separator) and a mask of non-empty values that are not finite numbers."""
+    values = pd.to_numeric(text.str.replace(",", ".", regex=False), errors="coerce")
+    bad = values.isna().to_numpy() & (text != "").to_numpy()
+    bad |= ~np.isfinite(values.fillna(0).to_numpy())
+    return values.where(~pd.Series(bad, index=values.index)), bad
+
+
+def reject_structural(raw: pd.DataFrame, rejects: Rejects) -> None:
+    """Reject rows the file reader already found malformed (column `_error`)."""
+    if "_error" in raw:
+        err = raw["_error"].fillna("").astype(str)
+        rejects.add((err != "").to_numpy(), "row", err)
+        rejects.malformed = (err != "").to_numpy()
