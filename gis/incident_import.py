@@ -138,5 +138,6 @@ def import_incidents(conn: Connection, path: Path, *, imported_by: str, nearest_
         report.duplicates += len(valid) - report.imported
         report.outside = counts.get("outside", 0)
         report.nearest = counts.get("nearest", 0)
+        conn.execute(text("DROP TABLE incident_staging"))
     finish_import_run(conn, report)
     return report

@@ -1,0 +1,46 @@
+# diaban: `make demo` sets everything up and serves the app; `make test` sets up and runs the tests.
+PYTHON ?= python3
+VENV := .venv
+BIN := $(VENV)/bin
+DIABAN := $(BIN)/diaban
+DEMO_DIR := .diaban/demo
+DEMO_SEED ?= 1
+DEMO_YEARS ?= 3
+DEMO_INCIDENTS ?= 30000
+HOST ?= 127.0.0.1
+PORT ?= 8000
+
+.PHONY: demo test system-deps venv db demo-data bench clean
+
+system-deps:
+	./scripts/system-deps.sh
+
+$(VENV)/.installed: pyproject.toml
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/pip install -q --upgrade pip
+	$(BIN)/pip install -q -e '.[test]'
+	touch $@
+
+venv: system-deps $(VENV)/.installed
+
+db: venv
+	$(DIABAN) db start
+
+demo-data: db
+	$(DIABAN) boundaries import
+	$(DIABAN) demo-data generate --seed $(DEMO_SEED) --years $(DEMO_YEARS) --incidents $(DEMO_INCIDENTS) --out $(DEMO_DIR)
+	$(DIABAN) incidents import $(DEMO_DIR)/incidents.csv --rejects $(DEMO_DIR)/rejects.csv
+	$(DIABAN) indicators import $(DEMO_DIR)/indicators.csv
+
+demo: demo-data
+	$(DIABAN) serve --host $(HOST) --port $(PORT)
+
+test: venv
+	$(BIN)/python -m pytest -q
+
+bench: venv
+	for b in bench/bench_*.py; do $(BIN)/python $$b || exit 1; done
+
+clean:
+	-$(DIABAN) db stop
+	rm -rf $(VENV) .diaban

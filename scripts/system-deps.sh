@@ -1,0 +1,28 @@
+#!/usr/bin/env bash
+# Install the Debian packages diaban needs, only those missing: PostgreSQL 15 + PostGIS, Python venv.
+# As root apt-get runs directly; otherwise through sudo when available.
+set -euo pipefail
+
+need=()
+pg_share=/usr/share/postgresql/15/extension
+[ -f "$pg_share/postgis.control" ] || need+=(postgresql-15-postgis-3)
+[ -x /usr/lib/postgresql/15/bin/initdb ] || need+=(postgresql-15)
+command -v runuser >/dev/null || need+=(util-linux)
+python3 -c 'import ensurepip, venv' 2>/dev/null || need+=(python3-venv)
+python3 -c 'import sys; sys.exit(sys.version_info < (3, 11))' || { echo "diaban needs Python >= 3.11 (python3 is $(python3 -V))" >&2; exit 1; }
+
+if [ ${#need[@]} -eq 0 ]; then
+  exit 0
+fi
+echo "Installing system packages: ${need[*]}"
+if [ "$(id -u)" -eq 0 ]; then
+  apt=(apt-get)
+elif command -v sudo >/dev/null; then
+  apt=(sudo apt-get)
+else
+  echo "Missing packages ${need[*]}: install them as root (apt-get install ${need[*]})" >&2
+  exit 1
+fi
+export DEBIAN_FRONTEND=noninteractive
+"${apt[@]}" update -qq
+"${apt[@]}" install -y -qq --no-install-recommends "${need[@]}"

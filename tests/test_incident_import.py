@@ -1,0 +1,188 @@
+"""Incident import on real PostGIS: mixed files, idempotency, commune assignment, interruption."""
+
+from __future__ import annotations
+
+import json
+import os
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import geopandas as gpd
+import numpy as np
+import pandas as pd
+import pytest
+from sqlalchemy import Connection, Engine, text
+
+from gis.incident_import import import_incidents
+from gis.readers import FileFormatError
+
+HEADER = "ref,occurred_at,lon,lat,kind,substance,quantity_g,arrested,source\n"
+# A point in Phường Hồng Bàng's area of central Hải Phòng, and one far out at sea.
+CITY = (106.6830, 20.8600)
+
+
+def write(tmp_path: Path, body: str, name: str = "incidents.csv", bom: bool = False, crlf: bool = False) -> Path:
+    text_ = HEADER + body
+    if crlf:
+        text_ = text_.replace("\n", "\r\n")
+    path = tmp_path / name
+    path.write_bytes((b"\xef\xbb\xbf" if bom else b"") + text_.encode("utf-8"))
+    return path
+
+
+MIXED = (
+    "A1,2025-03-01T10:00:00,106.6830,20.8600,trafficking,heroin,2.5,1,CAP\n"
+    "A2,2025-03-02,106.6840,20.8610,tang_tru,,,,\n"
+    "A3,not-a-date,106.68,20.86,tip,,,,\n"
+    "A4,2025-03-03T10:00:00+07:00,106.68,20.86,smuggling,,,,\n"
+    '"A5","2025-03-04T10:00:00","106.6850","20.8620","drug_use","ma túy đá, ""hàng nóng""","","0","tin báo"\n'
+    "A6,2025-03-05,106.68,95,tip,,,,\n"
+    "A7,2025-03-06,106.68,20.86,tip,,-1,,\n"
+    "A1,2025-03-01T10:00:00,106.6830,20.8600,trafficking,heroin,2.5,1,CAP\n"
+    "A8,2025-03-07,106.68\n"
+)
+
+
+def count(conn: Connection, where: str = "true") -> int:
+    return conn.execute(text(f"SELECT count(*) FROM incidents WHERE {where}")).scalar_one()
+
+
+def test_mixed_file_keeps_valid_rows_and_reports_each_bad_one(conn: Connection, tmp_path: Path) -> None:
+    path = write(tmp_path, MIXED, bom=True, crlf=True)
+    report = import_incidents(conn, path, imported_by="test")
+    assert report.summary() == {"imported": 3, "duplicates": 1, "rejected": 5, "outside": 0}
+    assert sorted(report.rejects["line"]) == [4, 5, 7, 8, 10]
+    by_line = report.rejects.set_index("line")
+    assert by_line.loc[4, "field"] == "occurred_at" and by_line.loc[4, "ref"] == "A3"
+    assert by_line.loc[5, "field"] == "kind"
+    assert by_line.loc[7, "field"] == "lat"
+    assert by_line.loc[8, "field"] == "quantity_g"
+    assert by_line.loc[10, "field"] == "row"
+    assert conn.execute(text("SELECT substance FROM incidents WHERE ref = 'A5'")).scalar_one() == 'ma túy đá, "hàng nóng"'
+    run = conn.execute(text("SELECT imported, duplicates, rejected FROM import_runs WHERE id = :i"),
+                       {"i": report.import_id}).one()
+    assert tuple(run) == (3, 1, 5)
+
+    again = import_incidents(conn, path, imported_by="test")
+    assert again.imported == 0 and again.duplicates == 4 and again.rejected == 5
+    assert count(conn) == 3
+
+
+def test_geojson_and_projected_coordinates(conn: Connection, tmp_path: Path) -> None:
+    features = [
+        {"type": "Feature", "geometry": {"type": "Point", "coordinates": list(CITY)},
+         "properties": {"ref": "G1", "occurred_at": "2025-01-01T00:00:00", "kind": "tip"}},
+        {"type": "Feature", "geometry": {"type": "LineString", "coordinates": [[0, 0], [1, 1]]},
+         "properties": {"ref": "G2", "occurred_at": "2025-01-01T00:00:00", "kind": "tip"}},
+        {"type": "Feature", "geometry": None,
+         "properties": {"ref": "G3", "occurred_at": "2025-01-01", "kind": "tip", "x": "676000", "y": "2307000",
+                        "crs": "32648"}},
+    ]
+    path = tmp_path / "inc.geojson"
+    path.write_text(json.dumps({"type": "FeatureCollection", "features": features}), encoding="utf-8")
+    report = import_incidents(conn, path, imported_by="test")
+    assert report.imported == 2 and report.rejected == 1
+    assert report.rejects.iloc[0]["line"] == 2 and "Point" in report.rejects.iloc[0]["reason"]
+
+
+def test_commune_assignment_agrees_with_geopandas_sjoin(conn: Connection, tmp_path: Path,
+                                                        boundaries_path: Path) -> None:
+    communes = gpd.read_file(boundaries_path)
+    rng = np.random.default_rng(7)
+    minx, miny, maxx, maxy = communes.total_bounds
+    # Mainland extent only (Bạch Long Vĩ is far offshore), plus points at sea.
+    lon = rng.uniform(106.1, 107.1, 3000)
+    lat = rng.uniform(20.6, 21.2, 3000)
+    frame = pd.DataFrame({"ref": [f"S{i}" for i in range(3000)], "occurred_at": "2025-06-01T12:00:00",
+                          "lon": lon.round(6), "lat": lat.round(6), "kind": "tip"})
+    path = tmp_path / "sample.csv"
+    frame.to_csv(path, index=False)
+    report = import_incidents(conn, path, imported_by="test", nearest_m=0)
+    assert report.imported == 3000
+    points = gpd.GeoDataFrame(frame, geometry=gpd.points_from_xy(frame.lon, frame.lat), crs=4326)
+    joined = gpd.sjoin(points, communes[["code", "geometry"]], predicate="intersects", how="left")
+    expected = joined.groupby("ref")["code"].min()  # a point on a shared border: the smaller code
+    stored = pd.Series(dict(conn.execute(text("SELECT ref, commune_code FROM incidents WHERE ref LIKE 'S%'")).all()))
+    both = pd.DataFrame({"expected": expected, "stored": stored})
+    assert (both["expected"].fillna("-") == both["stored"].fillna("-")).all()
+    assert report.outside == int(expected.isna().sum()) > 0
+
+
+def test_near_coast_point_goes_to_nearest_and_far_point_is_flagged(conn: Connection, tmp_path: Path,
+                                                                   boundaries_path: Path) -> None:
+    communes = gpd.read_file(boundaries_path).to_crs(32648)
+    commune = communes.iloc[0]
+    # A point 100 m outside the boundary of the first commune, in a direction where no commune lies.
+    centre = commune.geometry.centroid
+    ring = communes.union_all().boundary
+    edge = ring.interpolate(ring.project(centre))
+    direction = np.array([edge.x - centre.x, edge.y - centre.y])
+    direction /= np.linalg.norm(direction)
+    candidates = [(edge.x + direction[0] * d, edge.y + direction[1] * d) for d in (100,)]
+    near = gpd.GeoSeries(gpd.points_from_xy(*zip(*candidates)), crs=32648)
+    assert not near.intersects(communes.union_all()).any()
+    lon, lat = near.to_crs(4326).iloc[0].coords[0]
+    path = write(tmp_path, f"N1,2025-01-01,{lon:.7f},{lat:.7f},tip,,,,\nF1,2025-01-01,108.5,15.0,tip,,,,\n")
+    report = import_incidents(conn, path, imported_by="test", nearest_m=200)
+    assert report.imported == 2 and report.nearest == 1 and report.outside == 1
+    rows = dict(conn.execute(text("SELECT ref, assignment FROM incidents WHERE ref IN ('N1', 'F1')")).all())
+    assert rows == {"N1": "nearest", "F1": "outside"}
+    assert conn.execute(text("SELECT commune_code FROM incidents WHERE ref = 'F1'")).scalar_one() is None
+
+
+def test_unreadable_files_are_clear_errors(tmp_path: Path, conn: Connection) -> None:
+    bad = tmp_path / "x.xlsx"
+    bad.write_bytes(b"PK")
+    with pytest.raises(FileFormatError, match="unsupported"):
+        import_incidents(conn, bad, imported_by="test")
+    empty = tmp_path / "e.csv"
+    empty.write_text("")
+    with pytest.raises(FileFormatError, match="empty"):
+        import_incidents(conn, empty, imported_by="test")
+
+
+def test_non_utf8_row_is_rejected_not_the_file(conn: Connection, tmp_path: Path) -> None:
+    path = tmp_path / "latin.csv"
+    path.write_bytes(HEADER.encode() + b"L1,2025-01-01,106.68,20.86,tip,h\xe9roin,,,\n"
+                     b"L2,2025-01-01,106.68,20.86,tip,,,,\n")
+    report = import_incidents(conn, path, imported_by="test")
+    assert report.imported == 1 and list(report.rejects["line"]) == [2]
+
+
+def test_killed_import_leaves_the_database_as_it_was(engine: Engine, db_env: dict, tmp_path: Path) -> None:
+    frame = pd.DataFrame({"ref": [f"K{i}" for i in range(20_000)], "occurred_at": "2025-02-01T09:00:00",
+                          "lon": 106.68, "lat": 20.86, "kind": "tip"})
+    path = tmp_path / "big.csv"
+    frame.to_csv(path, index=False)
+    with engine.connect() as blocker:
+        with blocker.begin():
+            before = blocker.execute(text("SELECT count(*) FROM incidents")).scalar_one()
+            runs_before = blocker.execute(text("SELECT count(*) FROM import_runs")).scalar_one()
+            # Hold a lock the import's final INSERT needs, so that it is caught midway, deterministically.
+            blocker.execute(text("LOCK TABLE incidents IN SHARE ROW EXCLUSIVE MODE"))
+            proc = subprocess.Popen([sys.executable, "-m", "api.cli", "incidents", "import", str(path)],
+                                    env=db_env, stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+            deadline = time.time() + 60
+            waiting = 0
+            while time.time() < deadline and not waiting:
+                blocker.execute(text("SELECT pg_stat_clear_snapshot()"))  # activity is cached per transaction
+                waiting = blocker.execute(text(
+                    "SELECT count(*) FROM pg_stat_activity WHERE wait_event_type = 'Lock' AND query LIKE '%FROM incident_staging%'"
+                )).scalar_one()
+                time.sleep(0.2)
+            assert waiting, proc.communicate(timeout=5)
+            os.kill(proc.pid, signal.SIGKILL)
+            proc.wait(timeout=30)
+        # Lock released; the killed session's backend rolls back when its connection drops.
+        deadline = time.time() + 30
+        while time.time() < deadline and blocker.execute(text("SELECT pg_stat_clear_snapshot()")) and blocker.execute(text(
+                "SELECT count(*) FROM pg_stat_activity WHERE query LIKE '%FROM incident_staging%' AND pid <> pg_backend_pid()"
+        )).scalar_one():
+            time.sleep(0.2)
+        blocker.commit()
+        assert blocker.execute(text("SELECT count(*) FROM incidents")).scalar_one() == before
+        assert blocker.execute(text("SELECT count(*) FROM import_runs")).scalar_one() == runs_before
+        blocker.commit()

@@ -1,0 +1,99 @@
+"""Every rejection class of the incident contract, on in-memory rows (no database needed)."""
+
+from datetime import datetime, timezone
+
+import pandas as pd
+import pytest
+
+from models.incident_validation import ContractError, check_header, split_duplicates_in_file, validate_incidents
+
+NOW = datetime(2026, 11, 1, tzinfo=timezone.utc)
+GOOD = {"ref": "R1", "occurred_at": "2025-05-01T08:30:00", "lon": "106.68", "lat": "20.86", "kind": "trafficking",
+        "substance": "heroin", "quantity_g": "1.5", "arrested": "2", "source": "CAP"}
+
+
+def rows(*overrides: dict) -> pd.DataFrame:
+    records = [{**GOOD, "ref": f"R{i}", **o, "line": i + 2} for i, o in enumerate(overrides)]
+    return pd.DataFrame(records)
+
+
+def single_reject(override: dict) -> pd.Series:
+    result = validate_incidents(rows(override), now=NOW)
+    assert len(result.valid) == 0, result.valid
+    assert len(result.rejects) == 1, result.rejects
+    return result.rejects.iloc[0]
+
+
+def test_valid_row_is_converted_to_canonical_types() -> None:
+    result = validate_incidents(rows({}, {"kind": "mua_ban", "occurred_at": "2025-05-01T08:30:00+00:00"}), now=NOW)
+    assert result.rejects.empty
+    assert list(result.valid["kind"]) == ["trafficking", "trafficking"]
+    # Without an offset the time is local (UTC+7); with one it is taken as given.
+    assert result.valid["occurred_at"].iloc[0] == pd.Timestamp("2025-05-01T01:30:00Z")
+    assert result.valid["occurred_at"].iloc[1] == pd.Timestamp("2025-05-01T08:30:00Z")
+    assert result.valid["quantity_g"].iloc[0] == 1.5 and result.valid["arrested"].iloc[0] == 2
+
+
+@pytest.mark.parametrize("alias, kind", [("tang_tru", "possession"), ("Tin_Bao", "tip"), ("chua-chap", "harboring"),
+                                         ("su_dung", "drug_use"), ("trong_cay", "cultivation")])
+def test_vietnamese_aliases(alias: str, kind: str) -> None:
+    assert validate_incidents(rows({"kind": alias}), now=NOW).valid["kind"].iloc[0] == kind
+
+
+@pytest.mark.parametrize("override, field, words", [
+    ({"ref": ""}, "ref", "required"),
+    ({"ref": "x" * 65}, "ref", "longer than 64"),
+    ({"occurred_at": ""}, "occurred_at", "required"),
+    ({"occurred_at": "hôm qua"}, "occurred_at", "unparseable"),
+    ({"occurred_at": "2025-13-45"}, "occurred_at", "unparseable"),
+    ({"occurred_at": "2026-12-01T00:00:00"}, "occurred_at", "future"),
+    ({"lon": "abc"}, "lon", "not a number"),
+    ({"lat": "91"}, "lat", "out of range"),
+    ({"lon": "-181"}, "lon", "out of range"),
+    ({"lon": "", "lat": ""}, "lon/lat", "missing"),
+    ({"kind": "smuggling"}, "kind", "unknown kind"),
+    ({"quantity_g": "-3"}, "quantity_g", "negative"),
+    ({"quantity_g": "nhiều"}, "quantity_g", "not a number"),
+    ({"arrested": "1.5"}, "arrested", "integer"),
+    ({"arrested": "-1"}, "arrested", "negative"),
+    ({"quantity_g": "inf"}, "quantity_g", "not a number"),
+])
+def test_each_rejection_names_line_ref_field_and_reason(override: dict, field: str, words: str) -> None:
+    reject = single_reject(override)
+    assert reject["line"] == 2
+    assert reject["field"] == field
+    assert words in reject["reason"]
+    assert reject["ref"] == override.get("ref", "R0")
+
+
+def test_projected_coordinates_with_epsg() -> None:
+    result = validate_incidents(rows({"lon": "", "lat": "", "x": "600000", "y": "2300000", "crs": "32648"},
+                                     {"lon": "", "lat": "", "x": "1", "y": "2", "crs": "EPSG:99999"},
+                                     {"lon": "", "lat": "", "x": "1", "y": "2", "crs": ""}), now=NOW)
+    assert list(result.valid["ref"]) == ["R0"]
+    assert result.valid["lon"].iloc[0] == pytest.approx(105.9609, abs=1e-3)
+    assert set(result.rejects["field"]) == {"crs"}
+
+
+def test_structural_error_is_the_only_reason_reported() -> None:
+    frame = rows({"kind": ""})
+    frame["_error"] = ["expected 9 fields, got 3"]
+    result = validate_incidents(frame, now=NOW)
+    assert list(result.rejects["field"]) == ["row"]
+
+
+def test_missing_required_column_is_a_file_error() -> None:
+    with pytest.raises(ContractError, match="kind"):
+        check_header(["ref", "occurred_at", "lon", "lat"])
+    with pytest.raises(ContractError, match="lon/lat"):
+        check_header(["ref", "occurred_at", "kind"])
+
+
+def test_unknown_columns_give_one_warning() -> None:
+    assert len(check_header(["ref", "occurred_at", "lon", "lat", "kind", "ten_doi_tuong", "ghi_chu"])) == 1
+
+
+def test_repeated_ref_in_file_keeps_first() -> None:
+    valid = validate_incidents(rows({"ref": "A"}, {"ref": "B"}, {"ref": "A"}), now=NOW).valid
+    kept, repeats = split_duplicates_in_file(valid)
+    assert list(kept["line"]) == [2, 3] and repeats == 1
