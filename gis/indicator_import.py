@@ -11,7 +11,7 @@ from gis.readers import read_table
 from models.indicator_validation import validate_indicators
 
 _COLUMNS = ("year", "commune_code", "population", "users_with_records", "plants_destroyed", "cultivation_m2",
-            "on_drug_route", "organizing_places", "arrested_offenders")
+            "on_drug_route", "organizing_places", "arrested_offenders", "source")
 
 
 def current_commune_codes(conn: Connection) -> set[str]:

@@ -138,4 +138,5 @@ class CommuneIndicator(Base):
     on_drug_route: Mapped[bool] = mapped_column(Boolean, default=False)
     organizing_places: Mapped[int | None] = mapped_column(Integer)
     arrested_offenders: Mapped[int | None] = mapped_column(Integer)
+    source: Mapped[str | None] = mapped_column(Text)
     import_id: Mapped[int | None] = mapped_column(ForeignKey("import_runs.id"))

@@ -13,6 +13,8 @@ from models.row_checks import Rejects, parse_numbers, reject_structural, text_co
 REQUIRED = ("year", "commune_code", "population", "users_with_records", "plants_destroyed",
             "cultivation_m2", "on_drug_route")
 OVERRIDES = ("organizing_places", "arrested_offenders")
+#: Optional provenance label of each row (e.g. "synthetic", or the issuing office).
+SOURCE = "source"
 _COUNTS = ("population", "users_with_records", "plants_destroyed") + OVERRIDES
 _TRUE = {"1", "true", "yes", "y", "co", "có", "x"}
 _FALSE = {"0", "false", "no", "n", "khong", "không", ""}
@@ -24,7 +26,7 @@ def validate_indicators(raw: pd.DataFrame, known_codes: Collection[str], min_yea
     missing = [c for c in REQUIRED if c not in raw.columns]
     if missing:
         raise ContractError(f"thiếu cột bắt buộc (missing required columns): {', '.join(missing)}")
-    unknown = sorted(set(raw.columns) - set(REQUIRED) - set(OVERRIDES) - {"line", "_error"})
+    unknown = sorted(set(raw.columns) - set(REQUIRED) - set(OVERRIDES) - {SOURCE, "line", "_error"})
     warnings = [f"bỏ qua các cột không xác định (ignored unknown columns): {', '.join(unknown)}"] if unknown else []
     raw = raw.reset_index(drop=True)
     raw["commune_code"] = text_column(raw, "commune_code")
@@ -68,4 +70,5 @@ def validate_indicators(raw: pd.DataFrame, known_codes: Collection[str], min_yea
     for name in _COUNTS:
         valid[name] = valid[name].astype("Int64") if name in ("population",) + OVERRIDES else valid[name].astype("int64")
     valid["on_drug_route"] = route_t.isin(_TRUE).to_numpy()[ok]
+    valid[SOURCE] = text_column(raw, SOURCE).replace("", None).to_numpy()[ok]
     return ValidationResult(valid=valid, rejects=rej.frame(), warnings=warnings)

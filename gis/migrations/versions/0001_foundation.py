@@ -71,6 +71,7 @@ def upgrade() -> None:
     sa.Column('on_drug_route', sa.Boolean(), nullable=False),
     sa.Column('organizing_places', sa.Integer(), nullable=True),
     sa.Column('arrested_offenders', sa.Integer(), nullable=True),
+    sa.Column('source', sa.Text(), nullable=True),
     sa.Column('import_id', sa.Integer(), nullable=True),
     sa.CheckConstraint('population IS NULL OR population >= 0', name='ck_indicators_population'),
     sa.ForeignKeyConstraint(['import_id'], ['import_runs.id'], ),

@@ -1,0 +1,72 @@
+"""The managed cluster: first start, idempotent and concurrent start, restart, stale-lock recovery."""
+
+from __future__ import annotations
+
+import os
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import psycopg
+import pytest
+
+from gis.cluster import ManagedCluster
+
+
+@pytest.fixture
+def fresh(cluster_home: Path) -> ManagedCluster:
+    managed = ManagedCluster(cluster_home / f"c{time.monotonic_ns()}")
+    yield managed
+    managed.stop()
+
+
+def _ping(url: str) -> int:
+    with psycopg.connect(url.replace("postgresql+psycopg://", "postgresql://")) as conn:
+        return conn.execute("SELECT 1").fetchone()[0]
+
+
+def test_start_is_idempotent_and_restart_keeps_data(fresh: ManagedCluster) -> None:
+    url = fresh.start()
+    assert fresh.start() == url
+    plain = url.replace("postgresql+psycopg://", "postgresql://")
+    with psycopg.connect(plain, autocommit=True) as conn:
+        conn.execute("CREATE TABLE kept (x int)")
+    assert fresh.stop() is True
+    assert fresh.status().running is False
+    assert fresh.stop() is False
+    fresh.start()
+    with psycopg.connect(plain) as conn:
+        assert conn.execute("SELECT count(*) FROM kept").fetchone()[0] == 0
+    if os.geteuid() == 0:
+        owner = (fresh.datadir / "PG_VERSION").stat().st_uid
+        assert owner != 0, "the server must not run as root"
+
+
+def test_two_processes_starting_at_once(fresh: ManagedCluster) -> None:
+    code = ("import sys; from pathlib import Path; from gis.cluster import ManagedCluster;"
+            f"print(ManagedCluster(Path({str(fresh.home)!r})).start())")
+    procs = [subprocess.Popen([sys.executable, "-c", code], stdout=subprocess.PIPE, text=True) for _ in range(2)]
+    urls = [p.communicate(timeout=120)[0].strip() for p in procs]
+    assert all(p.returncode == 0 for p in procs)
+    assert urls[0] == urls[1]
+    assert _ping(urls[0]) == 1
+
+
+def test_recovers_from_a_killed_server(fresh: ManagedCluster) -> None:
+    fresh.start()
+    pid = fresh.status().pid
+    os.kill(pid, signal.SIGKILL)
+    deadline = time.time() + 30
+    while time.time() < deadline and Path(f"/proc/{pid}").exists():
+        time.sleep(0.1)
+    time.sleep(0.5)  # children notice the postmaster died and exit
+    assert (fresh.datadir / "postmaster.pid").exists()  # the stale lock file is left behind
+    url = fresh.start()
+    assert _ping(url) == 1
+
+
+def test_status_of_an_uninitialised_home(cluster_home: Path) -> None:
+    status = ManagedCluster(cluster_home / "never").status()
+    assert (status.running, status.initialised) == (False, False)
