@@ -1,0 +1,215 @@
+"""Tests of the QĐ 28/2025 legal classification driven by data/criteria/qd28-2025.toml."""
+
+import copy
+import tomllib
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from models.classification_rules import (
+    DEFAULT_RULES_PATH,
+    RulesConfigError,
+    classify_legal,
+    evaluate_criteria,
+    load_rules,
+    parse_rules,
+)
+
+RULES = load_rules()
+BASE = {
+    "population": 10_000,
+    "users_with_records": 0,
+    "organizing_places": 0,
+    "arrested_offenders": 0,
+    "plants_destroyed": 0,
+    "cultivation_m2": 0,
+    "on_drug_route": False,
+    "n_incidents": 0,
+}
+
+
+def table(*rows: dict) -> pd.DataFrame:
+    """Indicator table with one commune per row, unspecified indicators at their drug-free value."""
+    return pd.DataFrame([{"commune_code": f"C{i}", **BASE, **row} for i, row in enumerate(rows)])
+
+
+def met_ids(indicators: pd.DataFrame, level: str) -> list[set[str]]:
+    """Ids of the criteria of a level met by each commune, in input order."""
+    long = evaluate_criteria(indicators, RULES)
+    sub = long[(long["level"] == level) & long["met"]]
+    return [set(sub.loc[sub["commune_code"] == code, "criterion_id"]) for code in indicators["commune_code"]]
+
+
+def raw_doc() -> dict:
+    """A fresh copy of the shipped criteria document, for mutation in validation tests."""
+    with open(DEFAULT_RULES_PATH, "rb") as handle:
+        return copy.deepcopy(tomllib.load(handle))
+
+
+def test_shipped_rules_are_versioned_and_mark_unverified_values():
+    assert RULES.version == "qd28-2025.1"
+    assert RULES.effective_date.isoformat() == "2025-08-24"
+    assert [lvl.name for lvl in RULES.levels] == ["I", "II", "III"]
+    assert all(c.verified for c in RULES.level("I").criteria)
+    for name in ("II", "III", "drug_free"):
+        assert all(not c.verified and "confirm" in c.note for c in RULES.level(name).criteria)
+
+
+@pytest.mark.parametrize("population", [1_000, 3_000, 7_000, 23_000, 123_000])
+def test_rate_thresholds_are_at_least(population):
+    users_at, arrests_at = population * 5 // 1000, population // 1000  # exactly 0.5 % and 0.1 %
+    rows = table(
+        {"population": population, "users_with_records": users_at},
+        {"population": population, "users_with_records": users_at - 1},
+        {"population": population, "arrested_offenders": arrests_at},
+        {"population": population, "arrested_offenders": arrests_at - 1},
+    )
+    assert met_ids(rows, "I") == [{"I.a"}, set(), {"I.c"}, set()]
+
+
+@pytest.mark.parametrize(
+    ("row", "expected"),
+    [
+        ({"users_with_records": 50}, {"I.a"}),
+        ({"organizing_places": 2}, {"I.b"}),
+        ({"organizing_places": 1}, set()),
+        ({"arrested_offenders": 10}, {"I.c"}),
+        ({"plants_destroyed": 3000}, {"I.d"}),
+        ({"plants_destroyed": 2999}, set()),
+        ({"cultivation_m2": 750}, {"I.d"}),
+        ({"cultivation_m2": 749.5}, set()),
+        ({"on_drug_route": True}, set()),
+    ],
+)
+def test_each_loai_i_criterion_alone(row, expected):
+    assert met_ids(table(row), "I") == [expected]
+
+
+def test_two_loai_i_criteria_are_not_enough_three_are():
+    rows = table(
+        {"users_with_records": 50, "organizing_places": 2},
+        {"users_with_records": 50, "organizing_places": 2, "arrested_offenders": 10},
+        {"organizing_places": 2, "arrested_offenders": 10, "cultivation_m2": 800},
+    )
+    result = classify_legal(rows, RULES)
+    assert result["level"].tolist()[1:] == ["I", "I"]
+    assert result.loc[0, "level"] != "I"
+    assert result["met_I"].tolist() == [2, 3, 3]
+
+
+def test_route_rule_needs_route_and_two_other_loai_ii_criteria():
+    two_ii = {"users_with_records": 30, "organizing_places": 1}  # 0.3 % and 1 place: loại II (a), (b)
+    rows = table(
+        {**two_ii, "on_drug_route": True},
+        {**two_ii, "on_drug_route": False},
+        {"organizing_places": 1, "on_drug_route": True},  # route itself is not counted
+        {"on_drug_route": True},
+    )
+    assert ["I.dd" in ids for ids in met_ids(rows, "I")] == [True, False, False, False]
+    result = classify_legal(rows, RULES)
+    assert result["level"].tolist()[:2] == ["II", "III"]
+
+
+def test_route_rule_completes_loai_i():
+    rows = table({"users_with_records": 50, "organizing_places": 2, "on_drug_route": True})
+    result = classify_legal(rows, RULES)
+    assert (result.loc[0, "level"], result.loc[0, "met_I"]) == ("I", 3)
+    assert "(đ) nằm trên tuyến trọng điểm phức tạp về ma túy: có và đạt 2 tiêu chí loại II ≥ 2" in result.loc[0, "explanation"]
+
+
+def test_precedence_and_categories():
+    rows = table(
+        {"users_with_records": 62, "organizing_places": 2, "arrested_offenders": 12},  # I (also meets II)
+        {"users_with_records": 30, "organizing_places": 1, "arrested_offenders": 5},  # II
+        {"organizing_places": 1},  # III
+        {},  # nothing at all
+        {"n_incidents": 1},  # an incident only
+        {"users_with_records": 3},  # 0.03 %: below loại III, not drug-free
+    )
+    result = classify_legal(rows, RULES)
+    assert result["category"].tolist() == ["trong_diem"] * 3 + ["drug_free", "at_risk", "at_risk"]
+    assert result["level"].tolist()[:3] == ["I", "II", "III"]
+    assert result["level"].iloc[3:].isna().all()
+    assert result["category_label_vi"].tolist()[3:5] == ["Không có tệ nạn ma túy", "Có tệ nạn ma túy"]
+
+
+def test_loai_i_explanation_lists_criteria_in_vietnamese_format():
+    rows = table({"users_with_records": 62, "organizing_places": 2, "arrested_offenders": 12})
+    text = classify_legal(rows, RULES).loc[0, "explanation"]
+    assert text.startswith("Trọng điểm loại I. Đạt 3/5 tiêu chí loại I (cần 3): (a) 0,62 % ≥ 0,5 %; (b) 2 điểm ≥ 2 điểm; (c) 0,12 % ≥ 0,1 %")
+
+
+def test_at_risk_explanation_names_failed_drug_free_conditions():
+    text = classify_legal(table({"plants_destroyed": 0, "n_incidents": 2}), RULES).loc[0, "explanation"]
+    assert text.startswith("Có tệ nạn ma túy.")
+    assert "(5) 2 vụ (cần = 0 vụ)" in text
+
+
+def test_long_format_carries_value_threshold_op():
+    long = evaluate_criteria(table({"users_with_records": 62}), RULES)
+    row = long.set_index("criterion_id").loc["I.a"]
+    assert (row["value"], row["threshold"], row["op"], row["met"], row["missing"]) == (pytest.approx(0.62), 0.5, ">=", True, False)
+    assert long.set_index("criterion_id").loc["I.d", "op"] == "AnyOf"
+
+
+def test_missing_population_is_not_met_and_flagged():
+    rows = table(
+        {"population": np.nan, "users_with_records": 80, "arrested_offenders": 20, "organizing_places": 2},
+        {"population": np.nan},
+        {"population": 0, "users_with_records": 5},
+    )
+    long = evaluate_criteria(rows, RULES).set_index(["commune_code", "criterion_id"])
+    assert not long.loc[("C0", "I.a"), "met"] and long.loc[("C0", "I.a"), "missing"]
+    assert not long.loc[("C1", "I.a"), "missing"]  # zero users is a zero rate whatever the population
+    result = classify_legal(rows, RULES)
+    first = result.loc[0]
+    assert first["level"] == "III" and first["possible_level"] == "I" and first["incomplete"]
+    assert "Thiếu dữ liệu, coi như không đạt: loại I (a), loại I (c)" in first["explanation"]
+    assert "Có thể đạt loại I" in first["explanation"]
+    assert result.loc[1, "category"] == "drug_free" and not result.loc[1, "incomplete"]
+    assert result.loc[2, "incomplete"] and result.loc[2, "category"] == "at_risk"
+
+
+def test_missing_route_flag_is_flagged():
+    rows = table({"users_with_records": 50, "organizing_places": 2, "on_drug_route": None})
+    rows["on_drug_route"] = rows["on_drug_route"].astype(object)
+    result = classify_legal(rows, RULES)
+    assert result.loc[0, "possible_level"] == "I"
+    assert "loại I (đ)" in result.loc[0, "explanation"]
+
+
+def test_input_table_validation():
+    with pytest.raises(ValueError, match="lacks columns required by rules qd28-2025.1: n_incidents"):
+        classify_legal(table({}).drop(columns="n_incidents"), RULES)
+    with pytest.raises(ValueError, match="several rows"):
+        classify_legal(pd.concat([table({}), table({})]), RULES)
+
+
+def _criterion(doc: dict, level: int, index: int) -> dict:
+    """The criterion table at a position of the raw document."""
+    return doc["levels"][level]["criteria"][index]
+
+
+@pytest.mark.parametrize(
+    ("mutate", "message"),
+    [
+        (lambda d: _criterion(d, 0, 0)["indicator"].update(numerator="userz"), r"criterion 'I.a': unknown column 'userz' \(declared indicators: population"),
+        (lambda d: _criterion(d, 0, 1)["indicator"].update(op="=>"), r"criterion 'I.b': unsupported op '=>' \(allowed: >=, >, <=, <, ==, !=\)"),
+        (lambda d: _criterion(d, 0, 1)["indicator"].update(threshold="2"), r"criterion 'I.b': threshold must be a number or boolean"),
+        (lambda d: _criterion(d, 0, 1)["indicator"].update(treshold=2), r"criterion 'I.b': unexpected keys \['treshold'\]"),
+        (lambda d: _criterion(d, 0, 1).update(indicator={"col": "x"}), r"criterion 'I.b': indicator needs one of column"),
+        (lambda d: _criterion(d, 0, 3)["indicator"].update(any_of=[]), r"criterion 'I.d': 'any_of' must be the only key"),
+        (lambda d: _criterion(d, 0, 4)["indicator"]["all_of"][1].update(count_met="IV"), r"criterion 'I.dd': count_met names unknown level 'IV'"),
+        (lambda d: _criterion(d, 0, 4)["indicator"]["all_of"][1].update(exclude=["I.a"]), r"criterion 'I.dd': exclude lists \['I.a'\]"),
+        (lambda d: _criterion(d, 1, 4).update(indicator={"count_met": "I", "at_least": 1}), r"circular count_met references"),
+        (lambda d: _criterion(d, 1, 0).update(id="I.a"), r"duplicate criterion ids: I.a"),
+        (lambda d: d["levels"][0].update(min_met=6), r"level 'I': min_met must be an integer in 1..5"),
+        (lambda d: d.pop("version"), r"criteria file lacks 'version'"),
+    ],
+)
+def test_config_validation_errors(mutate, message):
+    doc = raw_doc()
+    mutate(doc)
+    with pytest.raises(RulesConfigError, match=message):
+        parse_rules(doc)
