@@ -20,6 +20,7 @@ from sqlalchemy import (
     UniqueConstraint,
     func,
 )
+from sqlalchemy.dialects.postgresql import JSONB
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 
 from models.incident_kinds import KINDS
@@ -140,3 +141,82 @@ class CommuneIndicator(Base):
     arrested_offenders: Mapped[int | None] = mapped_column(Integer)
     source: Mapped[str | None] = mapped_column(Text)
     import_id: Mapped[int | None] = mapped_column(ForeignKey("import_runs.id"))
+
+
+HOTSPOT_STATUSES = ("detected", "verified", "dismissed", "assigned", "suppressing", "eradicated", "monitoring",
+                    "closed", "recurred")
+HOTSPOT_KINDS = ("spot", "den", "organizing_place")
+
+
+class DetectionRun(Base):
+    """One run of hotspot detection: its window, parameters and outcome counts."""
+
+    __tablename__ = "detection_runs"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    started_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), server_default=func.now())
+    actor: Mapped[str] = mapped_column(Text)
+    window_from: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    window_to: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    params: Mapped[dict] = mapped_column(JSONB)
+    n_clusters: Mapped[int] = mapped_column(Integer, default=0)
+    n_new: Mapped[int] = mapped_column(Integer, default=0)
+    n_updated: Mapped[int] = mapped_column(Integer, default=0)
+    n_recurred: Mapped[int] = mapped_column(Integer, default=0)
+
+
+class Hotspot(Base):
+    """A drug spot, den or organising place: where, how big, since when, and its lifecycle status."""
+
+    __tablename__ = "hotspots"
+    __table_args__ = (
+        CheckConstraint(_in("status", HOTSPOT_STATUSES), name="ck_hotspots_status"),
+        CheckConstraint(_in("kind", HOTSPOT_KINDS), name="ck_hotspots_kind"),
+        Index("ix_hotspots_status", "status"),
+        Index("ix_hotspots_commune", "commune_code"),
+    )
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    status: Mapped[str] = mapped_column(String(16))
+    kind: Mapped[str] = mapped_column(String(24))
+    origin: Mapped[str] = mapped_column(String(16))  # 'detection' | 'manual'
+    n_incidents: Mapped[int] = mapped_column(Integer, default=0)
+    kinds: Mapped[dict] = mapped_column(JSONB, default=dict)
+    first_seen: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    last_seen: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    radius_m: Mapped[float] = mapped_column(Float)
+    commune_code: Mapped[str | None] = mapped_column(String(16))
+    note: Mapped[str | None] = mapped_column(Text)
+    version: Mapped[int] = mapped_column(Integer, default=1)
+    status_changed_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), server_default=func.now())
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), server_default=func.now())
+    last_run_id: Mapped[int | None] = mapped_column(ForeignKey("detection_runs.id"))
+    centroid = mapped_column(Geometry("POINT", srid=SRID, spatial_index=True), nullable=False)
+    footprint = mapped_column(Geometry("POLYGON", srid=SRID, spatial_index=True))
+
+
+class HotspotEvent(Base):
+    """Append-only history of a hotspot (created, updated, recurred, transitions, comments)."""
+
+    __tablename__ = "hotspot_events"
+
+    id: Mapped[int] = mapped_column(BigInteger, primary_key=True)
+    hotspot_id: Mapped[int] = mapped_column(ForeignKey("hotspots.id"), index=True)
+    at: Mapped[datetime] = mapped_column(DateTime(timezone=True), server_default=func.now())
+    actor: Mapped[str] = mapped_column(Text)
+    event: Mapped[str] = mapped_column(String(24))
+    from_status: Mapped[str | None] = mapped_column(String(16))
+    to_status: Mapped[str | None] = mapped_column(String(16))
+    note: Mapped[str | None] = mapped_column(Text)
+    run_id: Mapped[int | None] = mapped_column(ForeignKey("detection_runs.id"))
+    details: Mapped[dict] = mapped_column(JSONB, default=dict)
+
+
+class HotspotIncident(Base):
+    """Incidents that made up a hotspot at its latest detection."""
+
+    __tablename__ = "hotspot_incidents"
+
+    hotspot_id: Mapped[int] = mapped_column(ForeignKey("hotspots.id", ondelete="CASCADE"), primary_key=True)
+    incident_id: Mapped[int] = mapped_column(ForeignKey("incidents.id", ondelete="CASCADE"), primary_key=True,
+                                             index=True)
