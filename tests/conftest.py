@@ -73,3 +73,17 @@ def conn(engine: Engine) -> Iterator[Connection]:
 def db_env(cluster: ManagedCluster, engine: Engine) -> dict[str, str]:
     """Environment for running `diaban` in a subprocess against the test database."""
     return {**os.environ, "DIABAN_DATABASE_URL": cluster.url()}
+
+
+@pytest.fixture
+def client(engine: Engine, conn: Connection) -> Iterator["TestClient"]:
+    """API client whose requests all run in the test's rolled-back transaction."""
+    from fastapi.testclient import TestClient
+
+    from api.app import create_app
+    from api.deps import get_connection
+
+    app = create_app(engine)
+    app.dependency_overrides[get_connection] = lambda: conn
+    with TestClient(app) as test_client:
+        yield test_client

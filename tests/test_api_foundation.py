@@ -1,0 +1,58 @@
+"""Foundation API: health, communes, incidents with filters and pagination."""
+
+from pathlib import Path
+
+import pytest
+from sqlalchemy import Connection
+
+from gis.incident_import import import_incidents
+
+
+@pytest.fixture
+def incidents(conn: Connection, tmp_path: Path) -> None:
+    path = tmp_path / "i.csv"
+    path.write_text(
+        "ref,occurred_at,lon,lat,kind\n"
+        "I1,2025-01-01T23:30:00,106.6830,20.8600,trafficking\n"  # 1 Jan local time
+        "I2,2025-01-02T00:30:00,106.6840,20.8610,tip\n"
+        "I3,2025-02-01T10:00:00,106.3300,20.9400,drug_use\n"
+        "I4,2025-03-01T10:00:00,106.6850,20.8620,mua_ban\n", encoding="utf-8")
+    import_incidents(conn, path, imported_by="test")
+
+
+def test_health(client) -> None:
+    body = client.get("/health").json()
+    assert body["status"] == "ok" and body["postgis"]
+
+
+def test_communes_returns_the_114_units(client) -> None:
+    body = client.get("/api/communes").json()
+    assert len(body["features"]) == 114
+    props = body["features"][0]["properties"]
+    assert {"code", "name", "full_name", "kind", "area_km2"} <= set(props)
+    assert body["features"][0]["geometry"]["type"] == "MultiPolygon"
+    names = {f["properties"]["full_name"] for f in body["features"]}
+    assert "Phường Thành Đông" in names
+
+
+def test_incident_filters_and_pages(client, incidents) -> None:
+    def refs(**params) -> list[str]:
+        return [f["properties"]["ref"] for f in client.get("/api/incidents", params=params).json()["features"]]
+
+    assert refs() == ["I1", "I2", "I3", "I4"]
+    assert refs(**{"from": "2025-01-02", "to": "2025-02-01"}) == ["I2", "I3"]
+    assert refs(kind="trafficking") == ["I1", "I4"]
+    assert refs(kind="tin_bao,drug_use") == ["I2", "I3"]
+    assert refs(bbox="106.6,20.8,106.7,20.9") == ["I1", "I2", "I4"]
+    page = client.get("/api/incidents", params={"limit": 2, "offset": 2}).json()
+    assert page["numberMatched"] == 4 and page["numberReturned"] == 2
+    assert [f["properties"]["ref"] for f in page["features"]] == ["I3", "I4"]
+
+
+@pytest.mark.parametrize("params", [{"bbox": "1,2,3"}, {"bbox": "a,b,c,d"}, {"bbox": "10,10,5,5"},
+                                    {"kind": "smuggling"}, {"limit": 0}, {"limit": 100000},
+                                    {"from": "yesterday"}, {"commune": "1; DROP TABLE incidents"}])
+def test_bad_filters_are_refused_cleanly(client, params) -> None:
+    response = client.get("/api/incidents", params=params)
+    assert response.status_code == 422
+    assert client.get("/api/incidents").status_code == 200
