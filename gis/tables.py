@@ -220,3 +220,181 @@ class HotspotIncident(Base):
     hotspot_id: Mapped[int] = mapped_column(ForeignKey("hotspots.id", ondelete="CASCADE"), primary_key=True)
     incident_id: Mapped[int] = mapped_column(ForeignKey("incidents.id", ondelete="CASCADE"), primary_key=True,
                                              index=True)
+
+
+USER_ROLES = ("command", "team", "planner", "admin")
+TASK_KINDS = ("suppression", "conversion")
+TASK_STATES = ("unassigned", "assigned", "in_progress", "paused", "completed", "accepted", "returned", "declined",
+               "canceled")
+TASK_PRIORITIES = ("low", "normal", "high", "urgent")
+#: Task states after which a new task may be opened for the same hotspot or commune-year.
+TASK_CLOSED_STATES = ("declined", "canceled")
+
+
+class Team(Base):
+    """A field team (tổ công tác) with an area of responsibility over time (team_areas)."""
+
+    __tablename__ = "teams"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    name: Mapped[str] = mapped_column(Text, unique=True)
+    version: Mapped[int] = mapped_column(Integer, default=1)
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), server_default=func.now())
+
+
+class TeamArea(Base):
+    """One commune in a team's area of responsibility, valid over [valid_from, valid_to)."""
+
+    __tablename__ = "team_areas"
+    __table_args__ = (
+        UniqueConstraint("team_id", "commune_code", "valid_from", name="uq_team_areas_team_commune_from"),
+        CheckConstraint("valid_to IS NULL OR valid_to > valid_from", name="ck_team_areas_period"),
+        Index("ix_team_areas_commune", "commune_code"),
+    )
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    team_id: Mapped[int] = mapped_column(ForeignKey("teams.id", ondelete="CASCADE"), index=True)
+    commune_code: Mapped[str] = mapped_column(String(16))
+    valid_from: Mapped[date] = mapped_column(Date, server_default=func.current_date())
+    valid_to: Mapped[date | None] = mapped_column(Date)
+
+
+class User(Base):
+    """A login: argon2 password hash, role, team (team role only) and failed-login lockout."""
+
+    __tablename__ = "users"
+    __table_args__ = (
+        CheckConstraint(_in("role", USER_ROLES), name="ck_users_role"),
+        CheckConstraint("(role = 'team') = (team_id IS NOT NULL)", name="ck_users_team_role"),
+        CheckConstraint("failed_logins >= 0", name="ck_users_failed_logins"),
+    )
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    username: Mapped[str] = mapped_column(String(64), unique=True)
+    password_hash: Mapped[str] = mapped_column(Text)
+    role: Mapped[str] = mapped_column(String(16))
+    team_id: Mapped[int | None] = mapped_column(ForeignKey("teams.id"), index=True)
+    active: Mapped[bool] = mapped_column(Boolean, default=True)
+    failed_logins: Mapped[int] = mapped_column(Integer, default=0)
+    locked_until: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    version: Mapped[int] = mapped_column(Integer, default=1)
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), server_default=func.now())
+
+
+class Task(Base):
+    """A suppression task for a hotspot or a conversion task for a commune and year, assigned to a team."""
+
+    __tablename__ = "tasks"
+    __table_args__ = (
+        CheckConstraint(_in("kind", TASK_KINDS), name="ck_tasks_kind"),
+        CheckConstraint(_in("state", TASK_STATES), name="ck_tasks_state"),
+        CheckConstraint(_in("priority", TASK_PRIORITIES), name="ck_tasks_priority"),
+        CheckConstraint("kind <> 'suppression' OR hotspot_id IS NOT NULL", name="ck_tasks_suppression_hotspot"),
+        CheckConstraint("kind <> 'conversion' OR year IS NOT NULL", name="ck_tasks_conversion_year"),
+        Index("ix_tasks_open_suppression", "hotspot_id", unique=True,
+              postgresql_where=f"kind = 'suppression' AND NOT ({_in('state', TASK_CLOSED_STATES)})"),
+        Index("ix_tasks_open_conversion", "commune_code", "year", unique=True,
+              postgresql_where=f"kind = 'conversion' AND NOT ({_in('state', TASK_CLOSED_STATES)})"),
+        Index("ix_tasks_team_state", "team_id", "state"),
+        Index("ix_tasks_commune", "commune_code"),
+    )
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    kind: Mapped[str] = mapped_column(String(16))
+    hotspot_id: Mapped[int | None] = mapped_column(ForeignKey("hotspots.id"))
+    commune_code: Mapped[str] = mapped_column(String(16))
+    year: Mapped[int | None] = mapped_column(Integer)
+    state: Mapped[str] = mapped_column(String(16))
+    team_id: Mapped[int | None] = mapped_column(ForeignKey("teams.id"))
+    due_date: Mapped[date | None] = mapped_column(Date)
+    priority: Mapped[str] = mapped_column(String(8), default="normal")
+    checklist: Mapped[list] = mapped_column(JSONB, default=list)
+    version: Mapped[int] = mapped_column(Integer, default=1)
+    created_by: Mapped[str] = mapped_column(Text)
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), server_default=func.now())
+    state_changed_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), server_default=func.now())
+
+
+class TaskEvent(Base):
+    """Append-only history of a task: creation, transitions, (re)assignment, comments."""
+
+    __tablename__ = "task_events"
+    __table_args__ = (Index("ix_task_events_team_at", "team_id", "at"),)
+
+    id: Mapped[int] = mapped_column(BigInteger, primary_key=True)
+    task_id: Mapped[int] = mapped_column(ForeignKey("tasks.id"), index=True)
+    at: Mapped[datetime] = mapped_column(DateTime(timezone=True), server_default=func.now())
+    actor: Mapped[str] = mapped_column(Text)
+    actor_team_id: Mapped[int | None] = mapped_column(Integer)
+    #: The task's assignee team when the event happened (whose inbox it reaches).
+    team_id: Mapped[int | None] = mapped_column(Integer)
+    event: Mapped[str] = mapped_column(String(24))
+    from_state: Mapped[str | None] = mapped_column(String(16))
+    to_state: Mapped[str | None] = mapped_column(String(16))
+    note: Mapped[str | None] = mapped_column(Text)
+    details: Mapped[dict] = mapped_column(JSONB, default=dict)
+
+
+RUN_STATUSES = ("draft", "approved")
+CATEGORIES = ("trong_diem", "at_risk", "drug_free")
+LEVELS = ("I", "II", "III")
+
+
+class ClassificationRun(Base):
+    """One version of a year's commune classification; approved versions are immutable (DB trigger)."""
+
+    __tablename__ = "classification_runs"
+    __table_args__ = (
+        UniqueConstraint("year", "version", name="uq_classification_runs_year_version"),
+        CheckConstraint(_in("status", RUN_STATUSES), name="ck_classification_runs_status"),
+        CheckConstraint("(status = 'approved') = (approved_at IS NOT NULL AND approved_by IS NOT NULL)",
+                        name="ck_classification_runs_approval"),
+        Index("ix_classification_runs_one_draft", "year", unique=True, postgresql_where="status = 'draft'"),
+    )
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    year: Mapped[int] = mapped_column(Integer)
+    version: Mapped[int] = mapped_column(Integer)
+    status: Mapped[str] = mapped_column(String(16))
+    rules_version: Mapped[str] = mapped_column(Text)
+    method: Mapped[str] = mapped_column(Text)
+    params: Mapped[dict] = mapped_column(JSONB, default=dict)
+    created_by: Mapped[str] = mapped_column(Text)
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), server_default=func.now())
+    approved_by: Mapped[str | None] = mapped_column(Text)
+    approved_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    supersedes_id: Mapped[int | None] = mapped_column(ForeignKey("classification_runs.id"))
+    note: Mapped[str | None] = mapped_column(Text)
+
+
+class ClassificationResult(Base):
+    """A commune's class in a run: legal, learned and final (with override), indicators and criteria."""
+
+    __tablename__ = "classification_results"
+    __table_args__ = (
+        CheckConstraint(_in("category", CATEGORIES), name="ck_classification_results_category"),
+        CheckConstraint(_in("legal_category", CATEGORIES), name="ck_classification_results_legal_category"),
+        CheckConstraint("(category = 'trong_diem') = (level IS NOT NULL) AND (level IS NULL OR "
+                        + _in("level", LEVELS) + ")", name="ck_classification_results_level"),
+        CheckConstraint("method <> 'override' OR length(btrim(override_reason)) > 0",
+                        name="ck_classification_results_override_reason"),
+    )
+
+    run_id: Mapped[int] = mapped_column(ForeignKey("classification_runs.id", ondelete="CASCADE"), primary_key=True)
+    commune_code: Mapped[str] = mapped_column(String(16), primary_key=True)
+    legal_category: Mapped[str] = mapped_column(String(16))
+    legal_level: Mapped[str | None] = mapped_column(String(4))
+    learned_category: Mapped[str | None] = mapped_column(String(16))
+    confidence: Mapped[float | None] = mapped_column(Float)
+    risk_next_year: Mapped[float | None] = mapped_column(Float)
+    leaving_drug_free: Mapped[bool] = mapped_column(Boolean, default=False)
+    category: Mapped[str] = mapped_column(String(16))
+    level: Mapped[str | None] = mapped_column(String(4))
+    method: Mapped[str] = mapped_column(String(16))
+    override_reason: Mapped[str | None] = mapped_column(Text)
+    override_by: Mapped[str | None] = mapped_column(Text)
+    override_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    indicators: Mapped[dict] = mapped_column(JSONB)
+    sources: Mapped[dict] = mapped_column(JSONB)
+    criteria: Mapped[list] = mapped_column(JSONB)
+    explanation: Mapped[str] = mapped_column(Text)

@@ -107,22 +107,22 @@ def validate_incidents(raw: pd.DataFrame, now: datetime | None = None) -> Valida
     occurred, unparsed, future = _parse_times(when_text, now)
     rej.add(unparsed & (when_text == "").to_numpy(), "occurred_at", "thiếu thời gian (occurred_at is required)")
     rej.add(unparsed & (when_text != "").to_numpy(), "occurred_at",
-            "thời gian không đọc được, cần ISO 8601 (unparseable time: " + when_text + ")")
-    rej.add(future, "occurred_at", "thời gian ở tương lai (time is in the future: " + when_text + ")")
+            "thời gian không đọc được, cần ISO 8601 (unparseable time: {})", values=when_text)
+    rej.add(future, "occurred_at", "thời gian ở tương lai (time is in the future: {})", values=when_text)
 
     kind_text = text_column(raw, "kind")
-    kinds = kind_text.map(normalise_kind)
+    kinds = kind_text.map({k: normalise_kind(k) for k in kind_text.unique()})
     allowed = ", ".join(KINDS + tuple(KIND_ALIASES))
     rej.add(kinds.isna().to_numpy(), "kind",
-            "loại vụ việc không hợp lệ (unknown kind " + kind_text.map(repr) + "; allowed: " + allowed + ")")
+            "loại vụ việc không hợp lệ (unknown kind {!r}; allowed: " + allowed + ")", values=kind_text)
 
     lon_t, lat_t = text_column(raw, "lon"), text_column(raw, "lat")
     x_t, y_t, crs_t = text_column(raw, "x"), text_column(raw, "y"), text_column(raw, "crs")
     use_xy = ((lon_t == "") & (lat_t == "") & (x_t != "") & (y_t != "")).to_numpy()
     lon, bad_lon = parse_numbers(lon_t)
     lat, bad_lat = parse_numbers(lat_t)
-    rej.add(bad_lon, "lon", "kinh độ không phải số (lon is not a number: " + lon_t + ")")
-    rej.add(bad_lat, "lat", "vĩ độ không phải số (lat is not a number: " + lat_t + ")")
+    rej.add(bad_lon, "lon", "kinh độ không phải số (lon is not a number: {})", values=lon_t)
+    rej.add(bad_lat, "lat", "vĩ độ không phải số (lat is not a number: {})", values=lat_t)
     if use_xy.any():
         x, bad_x = parse_numbers(x_t)
         y, bad_y = parse_numbers(y_t)
@@ -134,19 +134,19 @@ def validate_incidents(raw: pd.DataFrame, now: datetime | None = None) -> Valida
     rej.add(missing, "lon/lat", "thiếu tọa độ (coordinates missing)")
     out_lon = ~lon.isna().to_numpy() & ((lon < -180) | (lon > 180) | ~np.isfinite(lon)).to_numpy()
     out_lat = ~lat.isna().to_numpy() & ((lat < -90) | (lat > 90) | ~np.isfinite(lat)).to_numpy()
-    rej.add(out_lon, "lon", "kinh độ ngoài [-180, 180] (lon out of range: " + lon.astype(str) + ")")
-    rej.add(out_lat, "lat", "vĩ độ ngoài [-90, 90] (lat out of range: " + lat.astype(str) + ")")
+    rej.add(out_lon, "lon", "kinh độ ngoài [-180, 180] (lon out of range: {})", values=lon.astype(str))
+    rej.add(out_lat, "lat", "vĩ độ ngoài [-90, 90] (lat out of range: {})", values=lat.astype(str))
 
     qty_t = text_column(raw, "quantity_g")
     qty, bad_qty = parse_numbers(qty_t)
-    rej.add(bad_qty, "quantity_g", "khối lượng không phải số (quantity_g is not a number: " + qty_t + ")")
-    rej.add((qty < 0).to_numpy(), "quantity_g", "khối lượng âm (negative quantity_g: " + qty_t + ")")
+    rej.add(bad_qty, "quantity_g", "khối lượng không phải số (quantity_g is not a number: {})", values=qty_t)
+    rej.add((qty < 0).to_numpy(), "quantity_g", "khối lượng âm (negative quantity_g: {})", values=qty_t)
 
     arr_t = text_column(raw, "arrested")
     arrested, bad_arr = parse_numbers(arr_t)
     not_int = ~bad_arr & ~arrested.isna().to_numpy() & (arrested.fillna(0) % 1 != 0).to_numpy()
-    rej.add(bad_arr | not_int, "arrested", "số người bị bắt phải là số nguyên (arrested must be an integer: " + arr_t + ")")
-    rej.add((arrested < 0).to_numpy(), "arrested", "số người bị bắt âm (negative arrested: " + arr_t + ")")
+    rej.add(bad_arr | not_int, "arrested", "số người bị bắt phải là số nguyên (arrested must be an integer: {})", values=arr_t)
+    rej.add((arrested < 0).to_numpy(), "arrested", "số người bị bắt âm (negative arrested: {})", values=arr_t)
 
     ok = ~rej.bad
     valid = pd.DataFrame({

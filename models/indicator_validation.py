@@ -36,11 +36,11 @@ def validate_indicators(raw: pd.DataFrame, known_codes: Collection[str], min_yea
     year_t = text_column(raw, "year")
     year, bad_year = parse_numbers(year_t)
     bad_year |= year.isna().to_numpy() | ~year.between(min_year, max_year).to_numpy() | (year.fillna(0) % 1 != 0).to_numpy()
-    rej.add(bad_year, "year", f"năm không hợp lệ (year must be an integer in {min_year}–{max_year}: " + year_t + ")")
+    rej.add(bad_year, "year", f"năm không hợp lệ (year must be an integer in {min_year}–{max_year}: {{}})", values=year_t)
 
     code = raw["commune_code"]
     rej.add(~code.isin(set(known_codes)).to_numpy(), "commune_code",
-            "mã xã không có trong ranh giới hiện hành (unknown commune code: " + code + ")")
+            "mã xã không có trong ranh giới hiện hành (unknown commune code: {})", values=code)
 
     values: dict[str, pd.Series] = {}
     for name in _COUNTS + ("cultivation_m2",):
@@ -48,13 +48,13 @@ def validate_indicators(raw: pd.DataFrame, known_codes: Collection[str], min_yea
         v, bad = parse_numbers(t)
         must_be_int = name in _COUNTS
         not_int = must_be_int & ~v.isna().to_numpy() & (v.fillna(0) % 1 != 0).to_numpy()
-        rej.add(bad | not_int, name, f"{name} phải là số{' nguyên' if must_be_int else ''} (not a valid number: " + t + ")")
-        rej.add((v < 0).to_numpy(), name, f"{name} âm (negative value: " + t + ")")
+        rej.add(bad | not_int, name, f"{name} phải là số{' nguyên' if must_be_int else ''} (not a valid number: {{}})", values=t)
+        rej.add((v < 0).to_numpy(), name, f"{name} âm (negative value: {{}})", values=t)
         values[name] = v
 
     route_t = text_column(raw, "on_drug_route").str.lower()
     bad_route = ~route_t.isin(_TRUE | _FALSE)
-    rej.add(bad_route.to_numpy(), "on_drug_route", "on_drug_route phải là 0/1 hoặc có/không (expected 0/1, true/false: " + route_t + ")")
+    rej.add(bad_route.to_numpy(), "on_drug_route", "on_drug_route phải là 0/1 hoặc có/không (expected 0/1, true/false: {})", values=route_t)
 
     key = year.astype(str) + "|" + code
     repeated = key.duplicated(keep="first").to_numpy() & ~rej.bad

@@ -19,12 +19,16 @@ class Rejects:
         #: Rows the reader found malformed: only that error is reported for them.
         self.malformed = np.zeros(len(raw), dtype=bool)
 
-    def add(self, mask: np.ndarray | pd.Series, field_name: str, reason: str | pd.Series) -> None:
-        """Reject the rows in `mask` for `field_name` with a reason (one string or one per row)."""
+    def add(self, mask: np.ndarray | pd.Series, field_name: str, reason: str | pd.Series,
+            values: pd.Series | None = None) -> None:
+        """Reject the rows in `mask` for `field_name`; with `values`, `reason` is a template filled per row."""
         mask = np.asarray(mask, dtype=bool) & ~self.malformed
         if not mask.any():
             return
-        reasons = reason.to_numpy()[mask] if isinstance(reason, pd.Series) else reason
+        if values is not None:  # format only the rejected rows: most rows are valid
+            reasons = [reason.format(v) for v in values.to_numpy()[mask]]
+        else:
+            reasons = reason.to_numpy()[mask] if isinstance(reason, pd.Series) else reason
         self.parts.append(pd.DataFrame({"line": self.lines[mask], "ref": self.refs[mask],
                                         "field": field_name, "reason": reasons}))
         self.bad |= mask

@@ -3,18 +3,21 @@
 from __future__ import annotations
 
 import os
-import shutil
-import tempfile
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import pytest
 from sqlalchemy import Connection, Engine, create_engine
 
 from gis.boundary_import import import_boundaries
-from gis.cluster import ManagedCluster
+from gis.cluster import ManagedCluster, temporary_cluster
 from gis.db import migrate
 from gis.settings import DataSettings
+
+if TYPE_CHECKING:
+    from fastapi import FastAPI
+    from fastapi.testclient import TestClient
 
 ROOT = Path(__file__).resolve().parents[1]
 
@@ -29,21 +32,16 @@ def boundaries_path() -> Path:
 
 
 @pytest.fixture(scope="session")
-def cluster_home() -> Iterator[Path]:
-    """A throwaway DIABAN_HOME readable by the non-root server user."""
-    home = Path(tempfile.mkdtemp(prefix="diaban-test-"))
-    home.chmod(0o755)
-    yield home
-    shutil.rmtree(home, ignore_errors=True)
+def cluster() -> Iterator[ManagedCluster]:
+    """The session's throwaway managed cluster."""
+    with temporary_cluster("diaban-test-") as managed:
+        yield managed
 
 
 @pytest.fixture(scope="session")
-def cluster(cluster_home: Path) -> Iterator[ManagedCluster]:
-    """The session's managed cluster, stopped at the end."""
-    managed = ManagedCluster(cluster_home / "db")
-    managed.start()
-    yield managed
-    managed.stop()
+def cluster_home(cluster: ManagedCluster) -> Path:
+    """A directory beside the session cluster for further throwaway clusters."""
+    return cluster.home.parent
 
 
 @pytest.fixture(scope="session")
@@ -75,9 +73,32 @@ def db_env(cluster: ManagedCluster, engine: Engine) -> dict[str, str]:
     return {**os.environ, "DIABAN_DATABASE_URL": cluster.url()}
 
 
+#: Password of every user made by the `make_user` fixture.
+TEST_PASSWORD = "mật-khẩu-thử-nghiệm"
+
+
+@pytest.fixture(scope="session")
+def password_hash() -> str:
+    """One argon2 hash of TEST_PASSWORD (hashing is deliberately slow, so it is done once)."""
+    from api.security import hash_password
+
+    return hash_password(TEST_PASSWORD)
+
+
 @pytest.fixture
-def client(engine: Engine, conn: Connection) -> Iterator["TestClient"]:
-    """API client whose requests all run in the test's rolled-back transaction."""
+def make_user(conn: Connection, password_hash: str) -> Callable[..., int]:
+    """Factory of users (password TEST_PASSWORD) in the test's transaction: make_user(name, role, team_id=None)."""
+    from gis.accounts import create_user
+
+    def make(username: str, role: str, team_id: int | None = None) -> int:
+        return create_user(conn, username, password_hash, role, team_id)
+
+    return make
+
+
+@pytest.fixture
+def client(engine: Engine, conn: Connection, make_user: Callable[..., int]) -> Iterator[TestClient]:
+    """API client whose requests all run in the test's rolled-back transaction, logged in as a command user."""
     from fastapi.testclient import TestClient
 
     from api.app import create_app
@@ -86,4 +107,41 @@ def client(engine: Engine, conn: Connection) -> Iterator["TestClient"]:
     app = create_app(engine)
     app.dependency_overrides[get_connection] = lambda: conn
     with TestClient(app) as test_client:
+        test_client.headers.update(_bearer_headers(app, make_user("test-command", "command")))
         yield test_client
+
+
+def _bearer_headers(app: FastAPI, user_id: int, minutes: int = 30) -> dict[str, str]:
+    """Authorization header with a fresh token for ``user_id`` signed with the app's key."""
+    from api.security import create_access_token
+
+    return {"Authorization": f"Bearer {create_access_token(user_id, app.state.auth.secret_key, minutes)}"}
+
+
+@pytest.fixture
+def bearer(client: TestClient) -> Callable[..., dict[str, str]]:
+    """Authorization headers for a user id: bearer(user_id, minutes=30)."""
+    return lambda user_id, minutes=30: _bearer_headers(client.app, user_id, minutes)
+
+
+@pytest.fixture
+def make_team(conn: Connection) -> Callable[[str, list[str]], int]:
+    """Factory of teams responsible for some communes, in the test's transaction."""
+    from gis.accounts import create_team
+
+    return lambda name, communes: create_team(conn, name, communes)
+
+
+@pytest.fixture
+def make_hotspot(conn: Connection) -> Callable[..., int]:
+    """Factory of 'detected' manual hotspots at the point-on-surface of a commune: make_hotspot(code, radius_m=150)."""
+    from sqlalchemy import text
+
+    def make(commune_code: str, radius_m: float = 150.0) -> int:
+        return conn.execute(text("""
+            INSERT INTO hotspots (status, kind, origin, n_incidents, kinds, radius_m, commune_code, version, centroid)
+            SELECT 'detected', 'spot', 'manual', 0, '{}', :r, code, 1, ST_PointOnSurface(geom)
+            FROM admin_units WHERE code = :c AND valid_to IS NULL RETURNING id"""),
+            {"c": commune_code, "r": radius_m}).scalar_one()
+
+    return make

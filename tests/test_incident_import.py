@@ -170,7 +170,7 @@ def test_killed_import_leaves_the_database_as_it_was(engine: Engine, db_env: dic
             while time.time() < deadline and not waiting:
                 blocker.execute(text("SELECT pg_stat_clear_snapshot()"))  # activity is cached per transaction
                 waiting = blocker.execute(text(
-                    "SELECT count(*) FROM pg_stat_activity WHERE wait_event_type = 'Lock' AND query LIKE '%FROM incident_staging%'"
+                    "SELECT count(*) FROM pg_stat_activity WHERE wait_event_type = 'Lock' AND query LIKE '%INSERT INTO incidents%'"
                 )).scalar_one()
                 time.sleep(0.2)
             assert waiting, proc.communicate(timeout=5)
@@ -179,7 +179,7 @@ def test_killed_import_leaves_the_database_as_it_was(engine: Engine, db_env: dic
         # Lock released; the killed session's backend rolls back when its connection drops.
         deadline = time.time() + 30
         while time.time() < deadline and blocker.execute(text("SELECT pg_stat_clear_snapshot()")) and blocker.execute(text(
-                "SELECT count(*) FROM pg_stat_activity WHERE query LIKE '%FROM incident_staging%' AND pid <> pg_backend_pid()"
+                "SELECT count(*) FROM pg_stat_activity WHERE query LIKE '%INSERT INTO incidents%' AND pid <> pg_backend_pid()"
         )).scalar_one():
             time.sleep(0.2)
         blocker.commit()
