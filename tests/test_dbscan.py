@@ -2,6 +2,9 @@
 
 import numpy as np
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+from hypothesis.extra.numpy import arrays
 from sklearn.cluster import DBSCAN
 
 from models.dbscan import dbscan
@@ -77,3 +80,13 @@ def test_empty_and_invalid_input() -> None:
         dbscan(np.zeros(3), np.zeros(2), 10, 3)
     with pytest.raises(ValueError):
         dbscan(np.zeros(3), np.zeros(3), 0, 3)
+
+
+@settings(max_examples=60, deadline=None)
+@given(
+    pts=arrays(np.float64, st.tuples(st.integers(1, 80), st.just(2)), elements=st.integers(0, 40).map(float)),
+    eps=st.sampled_from([1.0, 2.0, 5.0, 7.5]),
+    min_samples=st.integers(1, 6),
+)
+def test_property_integer_grids_match_sklearn(pts: np.ndarray, eps: float, min_samples: int) -> None:
+    check(pts, eps, min_samples)  # integer coordinates: many duplicates and exact-eps distances

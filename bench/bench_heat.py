@@ -1,0 +1,85 @@
+"""Benchmark: binned FFT kernel density (models.heat) against sklearn's KernelDensity.
+
+Run: ``.venv/bin/python bench/bench_heat.py [--quick]`` (targets: ≥ 50× faster, max error < 1 % of peak).
+"""
+
+from __future__ import annotations
+
+import argparse
+import time
+from collections.abc import Callable
+
+import numpy as np
+from sklearn.neighbors import KernelDensity
+
+from models.grid import GridSpec
+from models.heat import kde_grid
+
+AREA_M = 20_000.0
+BANDWIDTH_M = 500.0
+KERNEL = "gaussian"
+
+
+def incident_points(n: int, seed: int = 0) -> np.ndarray:
+    """n UTM-like points: half around 40 Gaussian hotspots, half uniform over the area."""
+    rng = np.random.default_rng(seed)
+    centres = rng.uniform(0, AREA_M, (40, 2))
+    which = rng.integers(0, 40, n // 2)
+    clustered = centres[which] + rng.normal(0, 300, (n // 2, 2))
+    pts = np.vstack([clustered, rng.uniform(0, AREA_M, (n - n // 2, 2))])
+    return pts + [600_000.0, 2_300_000.0]
+
+
+def area_grid(size: int) -> GridSpec:
+    """A size×size grid over the study area."""
+    return GridSpec(600_000.0, 2_300_000.0, AREA_M / size, size, size)
+
+
+def timed(fn: Callable[[], np.ndarray]) -> tuple[np.ndarray, float]:
+    """Result and wall-clock seconds of one call."""
+    t = time.perf_counter()
+    out = fn()
+    return out, time.perf_counter() - t
+
+
+def run_ours(pts: np.ndarray, grid: GridSpec) -> tuple[np.ndarray, float]:
+    """Density grid and seconds for models.heat.kde_grid."""
+    return timed(lambda: kde_grid(pts[:, 0], pts[:, 1], grid, BANDWIDTH_M, KERNEL))
+
+
+def run_sklearn(pts: np.ndarray, grid: GridSpec) -> tuple[np.ndarray, float]:
+    """Density grid and seconds for sklearn KernelDensity evaluated at the cell centres."""
+    cx, cy = grid.centres()
+    centres = np.column_stack([cx.ravel(), cy.ravel()])
+    model = KernelDensity(bandwidth=BANDWIDTH_M, kernel=KERNEL)
+    return timed(lambda: np.exp(model.fit(pts).score_samples(centres)).reshape(grid.shape))
+
+
+def compare(n: int) -> None:
+    """Print both times, the speed-up and the error relative to the peak on a 100×100 grid."""
+    pts, grid = incident_points(n), area_grid(100)
+    ours, t_ours = run_ours(pts, grid)
+    ref, t_ref = run_sklearn(pts, grid)
+    print(f"{n:,} points on 100x100, {KERNEL} h={BANDWIDTH_M:g} m")
+    print(f"ours     {t_ours:8.4f} s")
+    print(f"sklearn  {t_ref:8.2f} s")
+    print(f"speed-up {t_ref / t_ours:8.0f}x (target >= 50x)")
+    print(f"max |diff| / peak {np.abs(ours - ref).max() / ref.max():.3%} (target < 1%)")
+
+
+def scale(n: int, size: int) -> None:
+    """Print our time alone on a large input."""
+    _, t = run_ours(incident_points(n), area_grid(size))
+    print(f"ours on {n:,} points, {size}x{size} grid: {t:.3f} s")
+
+
+def main() -> None:
+    """Run the comparison, then the large-scale timing."""
+    parser = argparse.ArgumentParser(description=__doc__)
+    parser.add_argument("--quick", action="store_true", help="20,000 points in the comparison")
+    compare(20_000 if parser.parse_args().quick else 100_000)
+    scale(1_000_000, 500)
+
+
+if __name__ == "__main__":
+    main()
