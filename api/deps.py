@@ -1,10 +1,17 @@
 """Typed FastAPI dependencies shared by the routers."""
 
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from typing import Annotated
 
-from fastapi import Depends, Request
+from fastapi import Depends, HTTPException, Request
+from fastapi.security import OAuth2PasswordBearer
 from sqlalchemy import Connection, Engine
+
+from api.security import InvalidToken, decode_access_token
+from gis.accounts import active_principal
+from gis.scoping import UNRESTRICTED, AreaScope
+from models.access import READERS, WRITERS, Principal, require_role
+from models.state_machine import StateMachine
 
 
 def get_engine(request: Request) -> Engine:
@@ -20,3 +27,54 @@ def get_connection(request: Request) -> Iterator[Connection]:
 
 ConnDep = Annotated[Connection, Depends(get_connection)]
 EngineDep = Annotated[Engine, Depends(get_engine)]
+
+oauth2_scheme = OAuth2PasswordBearer(tokenUrl="/api/auth/token")
+
+
+def get_current_user(request: Request, conn: ConnDep, token: Annotated[str, Depends(oauth2_scheme)]) -> Principal:
+    """The active user named by a valid bearer token, else 401."""
+    try:
+        user_id = decode_access_token(token, request.app.state.auth.secret_key)
+    except InvalidToken:
+        user_id = None
+    principal = active_principal(conn, user_id) if user_id is not None else None
+    if principal is None:
+        raise HTTPException(401, "phiên đăng nhập không hợp lệ hoặc đã hết hạn (invalid or expired token)",
+                            headers={"WWW-Authenticate": "Bearer"})
+    return principal
+
+
+CurrentUser = Annotated[Principal, Depends(get_current_user)]
+
+
+def require_roles(*roles: str) -> Callable[[Principal], Principal]:
+    """Dependency that lets only users with one of ``roles`` through (403 otherwise)."""
+
+    def check(user: CurrentUser) -> Principal:
+        """Refuse other roles."""
+        require_role(user, roles)
+        return user
+
+    return check
+
+
+Reader = Annotated[Principal, Depends(require_roles(*READERS))]
+Writer = Annotated[Principal, Depends(require_roles(*WRITERS))]
+Commander = Annotated[Principal, Depends(require_roles("command"))]
+Admin = Annotated[Principal, Depends(require_roles("admin"))]
+
+
+def get_area_scope(user: Reader) -> AreaScope:
+    """A team's area of responsibility; every other reader sees all."""
+    return AreaScope(user.team_id) if user.role == "team" else UNRESTRICTED
+
+
+AreaScopeDep = Annotated[AreaScope, Depends(get_area_scope)]
+
+
+def get_hotspot_machine(request: Request) -> StateMachine:
+    """The hotspot lifecycle with the configured monitoring period."""
+    return request.app.state.hotspot_machine
+
+
+HotspotMachine = Annotated[StateMachine, Depends(get_hotspot_machine)]

@@ -5,6 +5,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
+from sqlalchemy import Connection, text
+
 #: Communes in a team's area of responsibility today.
 TEAM_COMMUNES = """SELECT ta.commune_code FROM team_areas ta WHERE ta.team_id = :scope_team
     AND ta.valid_from <= current_date AND (ta.valid_to IS NULL OR ta.valid_to > current_date)"""
@@ -46,3 +48,10 @@ class AreaScope:
 
 
 UNRESTRICTED = AreaScope()
+
+
+def scope_communes(conn: Connection, scope: AreaScope) -> tuple[str, ...] | None:
+    """Commune codes a scope may see (None: all), for analyses that select incidents up front."""
+    if scope.team_id is None:
+        return None
+    return tuple(conn.execute(text(TEAM_COMMUNES), scope.params).scalars())

@@ -60,7 +60,10 @@ def _task_commune(conn: Connection, kind: str, hotspot_id: int | None, commune_c
 def create_task(conn: Connection, actor: Principal, *, kind: str, hotspot_id: int | None, commune_code: str | None,
                 year: int | None, team_id: int | None, due_date: date | None, priority: str,
                 checklist: list[dict[str, Any]], note: str = "") -> int:
-    """New task (one open suppression task per hotspot, one open conversion task per commune and year), assigned if a team is given."""
+    """New task, assigned when a team is given.
+
+    At most one open suppression task per hotspot and one open conversion task per commune and year.
+    """
     commune = _task_commune(conn, kind, hotspot_id, commune_code)
     try:
         with conn.begin_nested():

@@ -27,8 +27,8 @@ def load_at_version(conn: Connection, table: str, row_id: int, version: int, col
     if row is None:
         raise NotFound(f"không tìm thấy {VERSIONED_TABLES[table]} #{row_id}")
     if row["version"] != version:
-        raise StaleVersion(f"{VERSIONED_TABLES[table]} #{row_id} đã được thay đổi (phiên bản hiện tại {row['version']}, "
-                           f"bạn gửi {version}): hãy tải lại rồi thử lại")
+        raise StaleVersion(f"{VERSIONED_TABLES[table]} #{row_id} đã được thay đổi (phiên bản hiện tại "
+                           f"{row['version']}, bạn gửi {version}): hãy tải lại rồi thử lại")
     return dict(row)
 
 

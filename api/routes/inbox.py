@@ -1,0 +1,17 @@
+"""The inbox: task events that need the logged-in user's attention."""
+
+from typing import Annotated, Any
+
+from fastapi import APIRouter, Query
+
+from api.deps import ConnDep, Writer
+from gis.task_queries import inbox
+
+router = APIRouter(prefix="/api/inbox", tags=["tasks"])
+
+
+@router.get("")
+def get_inbox(conn: ConnDep, user: Writer, limit: Annotated[int, Query(ge=1, le=500)] = 100) -> dict[str, Any]:
+    """Events newest first: to a team, its tasks assigned, returned or cancelled and outside comments;
+    to command, work completed or declined and comments from teams."""
+    return {"events": inbox(conn, user, limit)}

@@ -1,0 +1,154 @@
+"""Tasks: list and filter, my tasks, assignee suggestion, create and assign, transitions, comments."""
+
+from datetime import date
+from typing import Annotated, Any, Literal
+
+from fastapi import APIRouter, Query
+from pydantic import BaseModel, Field, model_validator
+from sqlalchemy import text
+
+from api.deps import AreaScopeDep, Commander, ConnDep, Reader, Writer
+from api.schemas import TransitionIn
+from gis.scoping import AreaScope
+from gis.task_queries import TaskFilter, get_task, list_tasks, suggest_assignees
+from gis.task_store import assign_task, comment_task, create_task, transition_task, update_task
+from gis.tables import TASK_PRIORITIES, TASK_STATES
+from models.access import TEAM_TASK_TARGETS, PermissionDenied, require_target
+from models.errors import InvalidRequest, NotFound
+
+router = APIRouter(prefix="/api/tasks", tags=["tasks"])
+Priority = Literal[TASK_PRIORITIES]  # type: ignore[valid-type]
+State = Literal[TASK_STATES]  # type: ignore[valid-type]
+Limit = Annotated[int, Query(ge=1, le=1000)]
+Offset = Annotated[int, Query(ge=0)]
+
+
+class ChecklistItem(BaseModel):
+    """One line of a task's checklist."""
+
+    item: str = Field(min_length=1, max_length=500)
+    done: bool = False
+
+
+class TaskIn(BaseModel):
+    """A new task: suppression of a hotspot, or conversion of a commune for a year; optionally assigned."""
+
+    kind: Literal["suppression", "conversion"]
+    hotspot_id: int | None = None
+    commune_code: str | None = Field(default=None, max_length=16)
+    year: int | None = Field(default=None, ge=2000, le=2100)
+    team_id: int | None = None
+    due_date: date | None = None
+    priority: Priority = "normal"
+    checklist: list[ChecklistItem] = Field(default_factory=list, max_length=100)
+    note: str = Field(default="", max_length=4000)
+
+    @model_validator(mode="after")
+    def _target(self) -> "TaskIn":
+        """Suppression names a hotspot; conversion names a commune and a year."""
+        if self.kind == "suppression" and self.hotspot_id is None:
+            raise ValueError("nhiệm vụ đấu tranh, triệt xóa cần hotspot_id")
+        if self.kind == "conversion" and (self.commune_code is None or self.year is None):
+            raise ValueError("nhiệm vụ chuyển hóa địa bàn cần commune_code và year")
+        return self
+
+
+class TaskChanges(BaseModel):
+    """Changes by command to a task at `version`: due date, priority, checklist."""
+
+    version: int = Field(ge=1)
+    due_date: date | None = None
+    priority: Priority | None = None
+    checklist: list[ChecklistItem] | None = Field(default=None, max_length=100)
+
+
+class AssignmentIn(BaseModel):
+    """Assign or reassign a task at `version` to a team."""
+
+    team_id: int
+    version: int = Field(ge=1)
+
+
+class CommentIn(BaseModel):
+    """A comment on a task."""
+
+    note: str = Field(min_length=1, max_length=4000)
+
+
+def _visible_task(conn: ConnDep, task_id: int, scope: AreaScope) -> dict[str, Any]:
+    """The task if the user may see it, else 404."""
+    task = get_task(conn, task_id, scope)
+    if task is None:
+        raise NotFound(f"không tìm thấy nhiệm vụ #{task_id}")
+    return task
+
+
+@router.get("")
+def get_tasks(conn: ConnDep, user: Reader, scope: AreaScopeDep, state: State | None = None,
+              kind: Literal["suppression", "conversion"] | None = None, team: int | None = None,
+              overdue: bool | None = None, limit: Limit = 200, offset: Offset = 0) -> dict[str, Any]:
+    """Visible tasks filtered by state, kind, assignee team and overdue, soonest due first."""
+    return list_tasks(conn, scope, TaskFilter(state, kind, team, overdue), limit, offset)
+
+
+@router.get("/mine")
+def my_tasks(conn: ConnDep, user: Writer, scope: AreaScopeDep, state: State | None = None,
+             limit: Limit = 200, offset: Offset = 0) -> dict[str, Any]:
+    """Tasks assigned to the logged-in user's team."""
+    if user.team_id is None:
+        raise PermissionDenied("chỉ người dùng thuộc một tổ công tác mới có 'nhiệm vụ của tôi'")
+    return list_tasks(conn, scope, TaskFilter(state=state, team_id=user.team_id), limit, offset)
+
+
+@router.get("/suggest-assignee")
+def suggest_assignee(conn: ConnDep, user: Commander, hotspot_id: int | None = None,
+                     commune: Annotated[str | None, Query(max_length=16)] = None) -> dict[str, Any]:
+    """Teams covering the hotspot's or commune's area, least open workload first; command confirms or changes."""
+    if (hotspot_id is None) == (commune is None):
+        raise InvalidRequest("cần đúng một trong hai tham số: hotspot_id hoặc commune")
+    if hotspot_id is not None:
+        commune = conn.execute(text("SELECT commune_code FROM hotspots WHERE id = :id"), {"id": hotspot_id}).scalar()
+    candidates = suggest_assignees(conn, commune) if commune else []
+    return {"commune_code": commune, "suggested": candidates[0] if candidates else None, "candidates": candidates}
+
+
+@router.get("/{task_id}")
+def get_one(task_id: int, conn: ConnDep, user: Reader, scope: AreaScopeDep) -> dict[str, Any]:
+    """One task with overdue days, allowed next states and its full event history."""
+    return _visible_task(conn, task_id, scope)
+
+
+@router.post("", status_code=201)
+def post_task(body: TaskIn, conn: ConnDep, user: Commander) -> dict[str, Any]:
+    """Create a task, assigned to `team_id` when given (see suggest-assignee)."""
+    task_id = create_task(conn, user, **body.model_dump())
+    return _visible_task(conn, task_id, AreaScope())
+
+
+@router.patch("/{task_id}")
+def patch_task(task_id: int, body: TaskChanges, conn: ConnDep, user: Commander) -> dict[str, Any]:
+    """Change due date, priority or checklist (412 on a stale version)."""
+    changes = body.model_dump(exclude={"version"}, exclude_unset=True)
+    update_task(conn, task_id, body.version, changes, user)
+    return _visible_task(conn, task_id, AreaScope())
+
+
+@router.post("/{task_id}/assignment")
+def post_assignment(task_id: int, body: AssignmentIn, conn: ConnDep, user: Commander) -> dict[str, Any]:
+    """Assign an unassigned task, or reassign one not yet started (412 on a stale version)."""
+    assign_task(conn, task_id, body.team_id, body.version, user)
+    return _visible_task(conn, task_id, AreaScope())
+
+
+@router.post("/{task_id}/transitions")
+def post_transition(task_id: int, body: TransitionIn, conn: ConnDep, user: Writer,
+                    scope: AreaScopeDep) -> dict[str, Any]:
+    """Move a task to `to` (409 not allowed from its state, 412 stale version, 422 comment or reason missing)."""
+    require_target(user, body.to, TEAM_TASK_TARGETS)
+    return transition_task(conn, task_id, body.to, body.note, body.version, user, scope)
+
+
+@router.post("/{task_id}/comments", status_code=201)
+def post_comment(task_id: int, body: CommentIn, conn: ConnDep, user: Writer, scope: AreaScopeDep) -> dict[str, Any]:
+    """Comment on a visible task; the assignee team or command sees it in its inbox."""
+    return {"id": comment_task(conn, task_id, body.note, user, scope), "task_id": task_id}

@@ -1,0 +1,76 @@
+"""Passwords (argon2), the token signing key and short-lived HS256 access tokens."""
+
+from __future__ import annotations
+
+import os
+import secrets
+from datetime import UTC, datetime, timedelta
+from functools import lru_cache
+from pathlib import Path
+
+import jwt
+from argon2 import PasswordHasher
+from argon2.exceptions import InvalidHashError, VerificationError
+
+ALGORITHM = "HS256"
+SECRET_FILE = "secret_key"
+_hasher = PasswordHasher()
+
+
+class InvalidToken(Exception):
+    """The token is malformed, tampered with, expired or lacks a subject."""
+
+
+def hash_password(password: str) -> str:
+    """Argon2id hash of a password."""
+    return _hasher.hash(password)
+
+
+@lru_cache(maxsize=1)
+def dummy_hash() -> str:
+    """Verified against when the user does not exist, so unknown names take as long as wrong passwords."""
+    return _hasher.hash("không-phải-mật-khẩu")
+
+
+def verify_password(password: str, password_hash: str) -> bool:
+    """Whether ``password`` matches the stored hash."""
+    try:
+        return _hasher.verify(password_hash, password)
+    except (VerificationError, InvalidHashError):
+        return False
+
+
+def resolve_secret_key(configured: str | None, home: Path) -> str:
+    """The configured key, else the one kept in ``home/secret_key`` (created 0600 on first use)."""
+    if configured:
+        return configured
+    path = home / SECRET_FILE
+    if not path.exists():
+        home.mkdir(parents=True, exist_ok=True)
+        draft = home / f".{SECRET_FILE}.{os.getpid()}"
+        fd = os.open(draft, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+        with os.fdopen(fd, "w", encoding="ascii") as handle:
+            handle.write(secrets.token_urlsafe(48))
+        try:
+            os.link(draft, path)  # atomic: concurrent workers all end up with the first key written
+        except FileExistsError:
+            pass
+        finally:
+            draft.unlink()
+    return path.read_text(encoding="ascii").strip()
+
+
+def create_access_token(user_id: int, secret: str, minutes: int, now: datetime | None = None) -> str:
+    """Signed token naming the user, valid for ``minutes``."""
+    issued = now or datetime.now(UTC)
+    claims = {"sub": str(user_id), "iat": issued, "exp": issued + timedelta(minutes=minutes)}
+    return jwt.encode(claims, secret, algorithm=ALGORITHM)
+
+
+def decode_access_token(token: str, secret: str) -> int:
+    """The user id of a valid token; raise InvalidToken otherwise."""
+    try:
+        claims = jwt.decode(token, secret, algorithms=[ALGORITHM], options={"require": ["sub", "exp"]})
+        return int(claims["sub"])
+    except (jwt.PyJWTError, ValueError) as exc:
+        raise InvalidToken(str(exc)) from None

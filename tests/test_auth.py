@@ -1,0 +1,158 @@
+"""Authentication: token flow, lockout, refused tokens, the signing key; the accounts CLI and demo accounts."""
+
+import io
+import os
+import re
+import stat
+import sys
+from datetime import UTC, datetime, timedelta
+
+import jwt
+import pytest
+from sqlalchemy import text
+
+from api.cli import main
+from api.security import create_access_token, resolve_secret_key
+from gis.demo_accounts import DEMO_STAFF, commune_layout, seed_demo_accounts
+from models.areas import connect_components
+
+from conftest import TEST_PASSWORD
+
+OPEN_PATHS = {"/health", "/api/auth/token"}
+
+
+def login(client, username: str, password: str = TEST_PASSWORD):
+    """POST the OAuth2 password form."""
+    return client.post("/api/auth/token", data={"username": username, "password": password},
+                       headers={"Authorization": ""})
+
+
+def test_password_flow_gives_a_bearer_token(client, make_user) -> None:
+    make_user("thammuu", "planner")
+    response = login(client, "thammuu")
+    assert response.status_code == 200
+    body = response.json()
+    assert body["token_type"] == "bearer"
+    me = client.get("/api/auth/me", headers={"Authorization": f"Bearer {body['access_token']}"}).json()
+    assert me["username"] == "thammuu" and me["role"] == "planner" and me["role_label"] == "Cán bộ tham mưu"
+    claims = jwt.decode(body["access_token"], options={"verify_signature": False})
+    assert claims["exp"] - claims["iat"] == 30 * 60
+
+
+def test_wrong_password_and_unknown_user_look_the_same(client, make_user) -> None:
+    make_user("chihuy", "command")
+    wrong, unknown = login(client, "chihuy", "sai-mat-khau"), login(client, "khong-co", "sai-mat-khau")
+    assert wrong.status_code == unknown.status_code == 401
+    assert wrong.json() == unknown.json()
+
+
+def test_five_failures_lock_the_account_even_for_the_right_password(client, make_user, make_team, conn) -> None:
+    make_user("to01", "team", make_team("Tổ 1", ["10507"]))
+    assert login(client, "to01").status_code == 200
+    for _ in range(4):
+        assert login(client, "to01", "sai").status_code == 401
+    assert login(client, "to01").status_code == 200  # success resets the count
+    for _ in range(5):
+        assert login(client, "to01", "sai").status_code == 401
+    locked = login(client, "to01")
+    assert locked.status_code == 429 and "tạm khóa" in locked.json()["detail"]
+    conn.execute(text("UPDATE users SET locked_until = now() - interval '1 second' WHERE username = 'to01'"))
+    assert login(client, "to01").status_code == 200
+
+
+def test_every_api_route_requires_a_token(client) -> None:
+    client.headers.pop("Authorization")
+    paths = client.app.openapi()["paths"]
+    assert len(paths) > 10
+    for template, operations in paths.items():
+        path = re.sub(r"\{[^}]+\}", "1", template)
+        for method in operations:
+            status = client.request(method, path).status_code
+            if template in OPEN_PATHS:
+                assert status != 401, template
+            else:
+                assert status == 401, (method, template)
+    assert client.get("/health").status_code == 200
+
+
+def test_tampered_expired_foreign_and_inactive_tokens_are_refused(client, make_user, bearer, conn) -> None:
+    user_id = make_user("thammuu", "planner")
+    good = bearer(user_id)["Authorization"].removeprefix("Bearer ")
+    assert client.get("/api/auth/me", headers={"Authorization": f"Bearer {good}"}).status_code == 200
+    header, payload, signature = good.split(".")
+    other_payload = jwt.utils.base64url_encode(b'{"sub":"1","exp":9999999999}').decode()
+    unsigned = jwt.utils.base64url_encode(b'{"alg":"none","typ":"JWT"}').decode()
+    forged = jwt.encode({"sub": "1", "exp": datetime.now(UTC) + timedelta(hours=1)},
+                        "mot-khoa-khac-du-dai-de-ky-hs256-abcdef", algorithm="HS256")
+    refused = [
+        f"{header}.{payload}.{signature[:-2]}xx",
+        f"{header}.{other_payload}.{signature}",
+        bearer(user_id, minutes=-1)["Authorization"].removeprefix("Bearer "),
+        forged,
+        f"{unsigned}.{payload}.",
+        "not-a-token",
+    ]
+    for token in refused:
+        response = client.get("/api/auth/me", headers={"Authorization": f"Bearer {token}"})
+        assert response.status_code == 401, token
+        assert response.headers["www-authenticate"] == "Bearer"
+    conn.execute(text("UPDATE users SET active = false WHERE id = :id"), {"id": user_id})
+    assert client.get("/api/auth/me", headers={"Authorization": f"Bearer {good}"}).status_code == 401
+
+
+def test_secret_key_is_generated_once_private_and_kept(tmp_path) -> None:
+    assert resolve_secret_key("configured", tmp_path) == "configured"
+    first = resolve_secret_key(None, tmp_path / "home")
+    assert len(first) >= 40 and resolve_secret_key(None, tmp_path / "home") == first
+    assert stat.S_IMODE(os.stat(tmp_path / "home" / "secret_key").st_mode) == 0o600
+    token = create_access_token(7, first, 5)
+    assert jwt.decode(token, first, algorithms=["HS256"])["sub"] == "7"
+
+
+def test_cli_adds_teams_and_users_and_lists_them(db_env, engine, monkeypatch, capsys) -> None:
+    monkeypatch.setenv("DIABAN_DATABASE_URL", db_env["DIABAN_DATABASE_URL"])
+
+    def diaban(*args: str, stdin: str = "") -> int:
+        monkeypatch.setattr(sys, "stdin", io.StringIO(stdin))
+        return main(list(args))
+
+    try:
+        assert diaban("teams", "add", "Tổ CLI", "--communes", "10507,10525") == 0
+        assert diaban("teams", "add", "Tổ CLI 2", "--communes", "99999") == 2
+        assert diaban("users", "add", "cli-to", "--role", "team", "--team", "Tổ CLI", "--password-stdin",
+                      stdin="mat-khau-dai-du\n") == 0
+        assert diaban("users", "add", "cli-to", "--role", "command", "--password-stdin", stdin="mat-khau-dai-du\n") == 2
+        assert diaban("users", "add", "ngan", "--role", "command", "--password-stdin", stdin="ngan\n") == 2
+        capsys.readouterr()
+        assert diaban("users", "list") == 0
+        listed = capsys.readouterr().out
+        assert "cli-to" in listed and "Tổ CLI" in listed
+        with engine.connect() as conn:
+            stored = conn.execute(text("SELECT password_hash FROM users WHERE username = 'cli-to'")).scalar_one()
+        assert stored.startswith("$argon2id$") and "mat-khau-dai-du" not in stored
+    finally:
+        with engine.begin() as conn:
+            conn.execute(text("DELETE FROM users WHERE username = 'cli-to'"))
+            conn.execute(text("DELETE FROM teams WHERE name LIKE 'Tổ CLI%'"))
+
+
+def test_demo_accounts_cover_every_commune_with_contiguous_areas(conn) -> None:
+    logins = seed_demo_accounts(conn, lambda password: "demo-hash", n_areas=12)
+    assert [(x["username"], x["role"]) for x in logins[:3]] == list(DEMO_STAFF)
+    teams = [x for x in logins if x["role"] == "team"]
+    assert len(teams) == 12 and sum(t["communes"] for t in teams) == 114
+    codes, _, xy, edges = commune_layout(conn)
+    linked = {frozenset(e) for e in connect_components(xy, edges)}
+    index = {c: i for i, c in enumerate(codes)}
+    areas = conn.execute(text("SELECT team_id, array_agg(commune_code) FROM team_areas GROUP BY team_id")).all()
+    assert sorted(c for _, members in areas for c in members) == sorted(codes)
+    for _, members in areas:  # each area is one connected piece of the neighbour graph
+        seen, todo = set(), [index[members[0]]]
+        inside = {index[c] for c in members}
+        while todo:
+            node = todo.pop()
+            seen.add(node)
+            todo += [j for j in inside - seen if frozenset((node, j)) in linked]
+        assert seen == inside
+    again = seed_demo_accounts(conn, lambda password: "demo-hash", n_areas=12)
+    assert len(again) == len(logins) and all(x["password"] == "(giữ nguyên)" for x in again)

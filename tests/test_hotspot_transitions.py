@@ -1,0 +1,141 @@
+"""Hotspot lifecycle over the API: the full walk to closed, refusals (403/409/412/422), audit trail and replay."""
+
+import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+from sqlalchemy import text
+from sqlalchemy.exc import DBAPIError
+
+from gis.hotspot_transitions import replay_hotspot, transition_hotspot
+from gis.scoping import UNRESTRICTED
+from models.access import Principal
+from models.errors import StaleVersion
+from models.hotspot_lifecycle import HOTSPOT_LIFECYCLE, hotspot_lifecycle
+from models.state_machine import TransitionError
+
+COMMUNE = "10507"
+WALK = [("verified", ""), ("assigned", ""), ("suppressing", ""), ("eradicated", "đã triệt phá, bắt 3 đối tượng"),
+        ("monitoring", "")]
+
+
+def move(client, hotspot_id: int, to: str, version: int, note: str = "", headers: dict | None = None):
+    """POST one transition."""
+    return client.post(f"/api/hotspots/{hotspot_id}/transitions", json={"to": to, "note": note, "version": version},
+                       headers=headers)
+
+
+def walk_to_monitoring(client, hotspot_id: int) -> int:
+    """Drive a detected hotspot to monitoring; return its version."""
+    version = 1
+    for to, note in WALK:
+        response = move(client, hotspot_id, to, version, note)
+        assert response.status_code == 200, response.json()
+        assert response.json() == {"id": hotspot_id, "status": to, "version": version + 1}
+        version += 1
+    return version
+
+
+def test_walk_from_detected_to_closed_is_audited_and_replayable(client, conn, make_hotspot) -> None:
+    client.app.state.hotspot_machine = hotspot_lifecycle(monitoring_days=0)
+    hotspot_id = make_hotspot(COMMUNE)
+    version = walk_to_monitoring(client, hotspot_id)
+    closed = move(client, hotspot_id, "closed", version, "loại khỏi danh sách")
+    assert closed.status_code == 200 and closed.json()["status"] == "closed"
+    stored = conn.execute(text("SELECT status, version FROM hotspots WHERE id = :id"), {"id": hotspot_id}).one()
+    assert tuple(stored) == ("closed", version + 1)
+    events = conn.execute(text("SELECT actor, from_status, to_status, note FROM hotspot_events "
+                               "WHERE hotspot_id = :id ORDER BY id"), {"id": hotspot_id}).all()
+    assert [e.to_status for e in events] == [to for to, _ in WALK] + ["closed"]
+    assert {e.actor for e in events} == {"test-command"} and events[3].note.startswith("đã triệt phá")
+    assert replay_hotspot(conn, HOTSPOT_LIFECYCLE, hotspot_id) == "closed"
+
+
+def test_not_allowed_names_the_allowed_states(client, make_hotspot) -> None:
+    response = move(client, make_hotspot(COMMUNE), "closed", 1)
+    assert response.status_code == 409
+    assert response.json()["allowed"] == ["verified", "dismissed"]
+    assert "verified, dismissed" in response.json()["detail"]
+
+
+def test_stale_version_is_412_and_changes_nothing(client, conn, make_hotspot) -> None:
+    hotspot_id = make_hotspot(COMMUNE)
+    assert move(client, hotspot_id, "verified", 1).status_code == 200
+    stale = move(client, hotspot_id, "dismissed", 1)
+    assert stale.status_code == 412 and "tải lại" in stale.json()["detail"]
+    assert conn.execute(text("SELECT status FROM hotspots WHERE id = :id"), {"id": hotspot_id}).scalar() == "verified"
+
+
+def test_eradication_needs_a_note(client, make_hotspot) -> None:
+    hotspot_id = make_hotspot(COMMUNE)
+    for version, to in enumerate(("verified", "assigned", "suppressing"), start=1):
+        move(client, hotspot_id, to, version)
+    response = move(client, hotspot_id, "eradicated", 4, "  ")
+    assert response.status_code == 422 and "note of what was done" in response.json()["detail"]
+
+
+def test_closing_waits_for_the_monitoring_period(client, make_hotspot) -> None:
+    hotspot_id = make_hotspot(COMMUNE)
+    response = move(client, hotspot_id, "closed", walk_to_monitoring(client, hotspot_id))
+    assert response.status_code == 422 and "180-day monitoring period" in response.json()["detail"]
+
+
+@pytest.mark.parametrize("footprint", [False, True])
+def test_an_incident_in_the_footprint_during_monitoring_blocks_closing(client, conn, make_hotspot, footprint) -> None:
+    client.app.state.hotspot_machine = hotspot_lifecycle(monitoring_days=0)
+    hotspot_id = make_hotspot(COMMUNE, radius_m=100)
+    if footprint:
+        conn.execute(text("UPDATE hotspots SET footprint = ST_Buffer(centroid::geography, 300)::geometry "
+                          "WHERE id = :id"), {"id": hotspot_id})
+    version = walk_to_monitoring(client, hotspot_id)
+    # 200 m from the centroid: outside the 100 m radius, inside the 300 m footprint
+    conn.execute(text("""INSERT INTO incidents (ref, occurred_at, kind, assignment, commune_code, geom)
+                         SELECT 'MON-1', now(), 'trafficking', 'inside', commune_code,
+                                ST_Project(centroid::geography, 200, 0)::geometry FROM hotspots WHERE id = :id"""),
+                 {"id": hotspot_id})
+    response = move(client, hotspot_id, "closed", version)
+    if footprint:
+        assert response.status_code == 422 and "incident occurred within the footprint" in response.json()["detail"]
+    else:
+        assert response.status_code == 200
+
+
+def test_team_cannot_close_or_dismiss_and_planner_cannot_write(client, make_hotspot, make_team, make_user,
+                                                               bearer) -> None:
+    hotspot_id = make_hotspot(COMMUNE)
+    team = bearer(make_user("to01", "team", make_team("Tổ 1", [COMMUNE])))
+    assert move(client, hotspot_id, "dismissed", 1, headers=team).status_code == 403
+    assert move(client, hotspot_id, "verified", 1, headers=bearer(make_user("tm", "planner"))).status_code == 403
+    assert move(client, hotspot_id, "verified", 1, headers=team).status_code == 200
+
+
+def test_hotspot_events_are_append_only(conn, make_hotspot) -> None:
+    hotspot_id = make_hotspot(COMMUNE)
+    actor = Principal(1, "x", "command")
+    transition_hotspot(conn, HOTSPOT_LIFECYCLE, hotspot_id, "verified", "", 1, actor, UNRESTRICTED)
+    for statement in ("UPDATE hotspot_events SET note = 'sửa'", "DELETE FROM hotspot_events"):
+        with pytest.raises(DBAPIError, match="append-only"), conn.begin_nested():
+            conn.execute(text(statement))
+
+
+@settings(max_examples=25, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(attempts=st.lists(st.tuples(st.booleans(), st.integers(0, 99), st.sampled_from(["", "đã triệt xóa"]),
+                                   st.sampled_from(["team", "command", "system"]), st.booleans()), max_size=25))
+def test_persisted_hotspot_sequences_stay_declared_and_replay(conn, make_hotspot, attempts) -> None:
+    machine = hotspot_lifecycle(monitoring_days=0)
+    with conn.begin_nested() as savepoint:
+        hotspot_id = make_hotspot(COMMUNE)
+        version, status = 1, "detected"
+        for aimed, pick, note, role, stale in attempts:
+            options = machine.allowed(status) if aimed and machine.allowed(status) else machine.states
+            target = options[pick % len(options)]  # aiming at allowed targets keeps the walks deep
+            try:
+                result = transition_hotspot(conn, machine, hotspot_id, target, note, version - stale,
+                                            Principal(1, role, role), UNRESTRICTED)
+                version = result["version"]
+            except (TransitionError, StaleVersion):
+                pass  # refused: the checks below prove nothing changed
+            status, stored_version = conn.execute(text("SELECT status, version FROM hotspots WHERE id = :id"),
+                                                  {"id": hotspot_id}).one()
+            assert status in machine.states and stored_version == version
+            assert replay_hotspot(conn, machine, hotspot_id) == status
+        savepoint.rollback()
