@@ -1,0 +1,30 @@
+"""Reports: yearly KPIs against the city's targets, as JSON or an administrative Excel file."""
+
+from datetime import date
+from typing import Annotated, Any
+
+from fastapi import APIRouter, Depends, Query, Response
+
+from api.deps import ConnDep, require_roles
+from gis.kpi_report import kpi_report, kpi_workbook
+from models.access import Principal
+
+router = APIRouter(prefix="/api/reports", tags=["reports"])
+
+ReportReader = Annotated[Principal, Depends(require_roles("planner", "command"))]
+Year = Annotated[int, Query(ge=2000, le=2100)]
+XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
+
+
+@router.get("/kpi")
+def get_kpi(conn: ConnDep, user: ReportReader, year: Year) -> dict[str, Any]:
+    """Drug-free share vs the 30 % / 60 % path, growth of problem communes, hotspots eradicated, recurrences."""
+    return kpi_report(conn, year)
+
+
+@router.get("/kpi.xlsx")
+def get_kpi_xlsx(conn: ConnDep, user: ReportReader, year: Year) -> Response:
+    """The KPI report in the Vietnamese administrative layout (.xlsx)."""
+    content = kpi_workbook(kpi_report(conn, year), date.today())
+    return Response(content, media_type=XLSX,
+                    headers={"Content-Disposition": f'attachment; filename="bao-cao-chi-tieu-{year}.xlsx"'})

@@ -1,0 +1,191 @@
+"""Planner workflow over the API and in the database: draft, override with reason, approve, immutability,
+corrections, exports and the KPI report on a small crafted dataset."""
+
+import io
+import json
+from pathlib import Path
+
+import pytest
+from openpyxl import load_workbook
+from sqlalchemy import Connection, text
+from sqlalchemy.exc import DBAPIError
+
+from gis.classification_export import export_classification
+from gis.indicator_import import import_indicators
+
+HEADER = "year,commune_code,population,users_with_records,plants_destroyed,cultivation_m2,on_drug_route\n"
+
+
+@pytest.fixture
+def codes(conn: Connection) -> list[str]:
+    return list(conn.execute(text("SELECT code FROM admin_units WHERE valid_to IS NULL ORDER BY code")).scalars())
+
+
+@pytest.fixture
+def as_user(client, make_user, bearer):
+    """Log the client in as a user of a role (created once per test); starts as the planner 'tham.muu'."""
+    made: dict[str, dict[str, str]] = {}
+
+    def act(role: str, team_id: int | None = None) -> None:
+        if role not in made:
+            made[role] = bearer(make_user("tham.muu" if role == "planner" else f"test-{role}-2", role, team_id))
+        client.headers.update(made[role])
+
+    act("planner")
+    return act
+
+
+@pytest.fixture
+def indicators(conn: Connection, codes: list[str], tmp_path: Path) -> list[str]:
+    """2024: the first 50 communes drug-free, 64 with 0.3 % records; 2025: the first 40 drug-free, 74 not."""
+    lines = [f"{year},{code},10000,{0 if i < free else 30},0,0,0"
+             for year, free in ((2024, 50), (2025, 40)) for i, code in enumerate(codes)]
+    path = tmp_path / "ind.csv"
+    path.write_text(HEADER + "\n".join(lines) + "\n", encoding="utf-8")
+    import_indicators(conn, path, imported_by="test")
+    return codes
+
+
+def test_draft_override_approve_then_immutable(client, as_user, conn: Connection, indicators: list[str]) -> None:
+    created = client.post("/api/classifications/2025/runs")
+    assert created.status_code == 201, created.text
+    assert created.json()["counts"] == {"drug_free": 40, "trong_diem_III": 74}
+    code = indicators[0]
+
+    no_reason = client.post("/api/classifications/2025/overrides",
+                            json={"commune_code": code, "category": "at_risk"})
+    blank = client.post("/api/classifications/2025/overrides",
+                        json={"commune_code": code, "category": "at_risk", "reason": "   "})
+    assert no_reason.status_code == 422 and blank.status_code == 422
+    bad_level = client.post("/api/classifications/2025/overrides",
+                            json={"commune_code": code, "category": "trong_diem", "reason": "x"})
+    assert bad_level.status_code == 422
+
+    ok = client.post("/api/classifications/2025/overrides",
+                     json={"commune_code": code, "category": "at_risk", "reason": "Có tin báo mới chưa cập nhật"})
+    assert ok.status_code == 200, ok.text
+    assert ok.json()["method"] == "override" and ok.json()["override_by"] == "tham.muu"
+
+    as_user("command")
+    assert client.post("/api/classifications/2025/approve").status_code == 403
+    as_user("planner")
+    approved = client.post("/api/classifications/2025/approve")
+    assert approved.status_code == 200 and approved.json()["status"] == "approved"
+
+    again = client.post("/api/classifications/2025/approve")
+    late = client.post("/api/classifications/2025/overrides",
+                       json={"commune_code": code, "category": "drug_free", "reason": "muộn"})
+    for refused in (again, late):
+        assert refused.status_code == 409
+        assert "đã được phê duyệt" in refused.json()["detail"] and "immutable" in refused.json()["detail"]
+
+    body = client.get("/api/classifications/2025").json()
+    assert body["run"]["status"] == "approved" and len(body["features"]) == 114
+    props = next(f["properties"] for f in body["features"] if f["id"] == code)
+    assert (props["category"], props["method"], props["legal_category"]) == ("at_risk", "override", "drug_free")
+    assert {"criteria", "explanation", "confidence", "level", "indicators", "sources"} <= set(props)
+    assert props["criteria"][0]["criterion_id"] == "I.a"
+
+
+def test_database_refuses_changes_to_an_approved_run(client, as_user, conn: Connection, indicators: list[str]) -> None:
+    run_id = client.post("/api/classifications/2025/runs").json()["id"]
+    client.post("/api/classifications/2025/approve")
+    for statement in ("UPDATE classification_results SET category = 'drug_free', level = NULL WHERE run_id = :r",
+                      "DELETE FROM classification_results WHERE run_id = :r",
+                      "UPDATE classification_runs SET note = 'x' WHERE id = :r",
+                      "DELETE FROM classification_runs WHERE id = :r",
+                      "INSERT INTO classification_results (run_id, commune_code, legal_category, leaving_drug_free,"
+                      " category, method, indicators, sources, criteria, explanation) VALUES"
+                      " (:r, 'X', 'at_risk', false, 'at_risk', 'legal', '{}', '{}', '[]', '')",
+                      "TRUNCATE classification_results"):
+        with pytest.raises(DBAPIError, match="immutable"):
+            with conn.begin_nested():
+                conn.execute(text(statement), {"r": run_id})
+
+
+def test_correction_is_a_new_version_referencing_the_old(client, as_user, indicators: list[str]) -> None:
+    first = client.post("/api/classifications/2025/runs").json()
+    assert client.post("/api/classifications/2025/runs").status_code == 409  # a draft already exists
+    client.post("/api/classifications/2025/approve")
+    correction = client.post("/api/classifications/2025/runs", json={"note": "bổ sung số liệu"})
+    assert correction.status_code == 201
+    assert correction.json()["version"] == 2 and correction.json()["supersedes_id"] == first["id"]
+    # Until the correction is approved, readers keep seeing the approved version 1.
+    assert client.get("/api/classifications/2025").json()["run"]["version"] == 1
+    assert client.get("/api/classifications/2025", params={"version": 2}).json()["run"]["status"] == "draft"
+    client.post("/api/classifications/2025/approve")
+    assert client.get("/api/classifications/2025").json()["run"]["version"] == 2
+    assert client.get("/api/classifications/2025", params={"version": 1}).json()["run"]["status"] == "approved"
+    assert client.get("/api/classifications/2031").status_code == 404
+
+
+def test_review_lists_disagreements_and_changes_first(client, as_user, indicators: list[str]) -> None:
+    client.post("/api/classifications/2024/runs")
+    client.post("/api/classifications/2024/approve")
+    client.post("/api/classifications/2025/runs")
+    body = client.get("/api/classifications/2025/review").json()
+    items = body["items"]
+    assert body["n_changed"] == 10  # communes 41–50 were drug-free in 2024
+    flagged = [bool(i["disagreement"] or i["changed"]) for i in items]
+    assert flagged == sorted(flagged, reverse=True)
+    changed = [i for i in items if i["changed"]]
+    assert all(i["previous_category"] == "drug_free" and i["category"] == "trong_diem" for i in changed)
+    assert any("Thay đổi so với năm trước" in f for f in changed[0]["flags"])
+
+
+def test_exports(client, as_user, conn: Connection, indicators: list[str]) -> None:
+    client.post("/api/classifications/2025/runs")
+    csv = export_classification(conn, 2025, "csv").decode("utf-8-sig").splitlines()
+    header = csv[0].split(",")
+    assert header[:6] == ["commune_code", "name", "category", "level", "method", "confidence"]
+    assert "I.a" in header and "I.a_met" in header and len(csv) == 115
+    geo = json.loads(export_classification(conn, 2025, "geojson"))
+    assert geo["run"]["version"] == 1 and len(geo["features"]) == 114
+    sheet = load_workbook(io.BytesIO(export_classification(conn, 2025, "xlsx"))).active
+    texts = [c for row in sheet.iter_rows(values_only=True) for c in row if isinstance(c, str)]
+    assert "CÔNG AN THÀNH PHỐ HẢI PHÒNG" in texts and "Độc lập - Tự do - Hạnh phúc" in texts
+    assert any(t.startswith("Hải Phòng, ngày ") for t in texts) and "Mã đơn vị" in texts
+    response = client.get("/api/classifications/2025/export", params={"format": "csv"})
+    assert response.status_code == 200 and response.headers["content-type"].startswith("text/csv")
+
+
+def test_kpi_report_on_crafted_year(client, as_user, conn: Connection, indicators: list[str]) -> None:
+    for year in (2024, 2025):
+        client.post(f"/api/classifications/{year}/runs")
+        client.post(f"/api/classifications/{year}/approve")
+    code = indicators[60]
+    ids = conn.execute(text(
+        "INSERT INTO hotspots (status, kind, origin, n_incidents, kinds, first_seen, radius_m, commune_code, version,"
+        " centroid) SELECT s, 'spot', 'manual', 0, '{}', f, 50, u.code, 1, ST_PointOnSurface(u.geom)"
+        " FROM admin_units u, (VALUES ('eradicated', TIMESTAMPTZ '2024-03-01'), ('recurred', '2023-05-01'),"
+        " ('verified', '2025-04-01')) v(s, f) WHERE u.code = :c AND u.valid_to IS NULL RETURNING id"),
+        {"c": code}).scalars().all()
+    conn.execute(text("INSERT INTO hotspot_events (hotspot_id, at, actor, event, to_status, details) VALUES"
+                      " (:a, '2025-02-01', 't', 'transition', 'eradicated', '{}'),"
+                      " (:b, '2024-02-01', 't', 'transition', 'eradicated', '{}'),"
+                      " (:b, '2025-06-01', 't', 'recurred', 'recurred', '{}')"), {"a": ids[0], "b": ids[1]})
+    body = client.get("/api/reports/kpi", params={"year": 2025}).json()
+    kpis = {k["key"]: k for k in body["kpis"]}
+    assert body["approved"] and body["targets_version"]
+    assert kpis["drug_free_share"]["value"] == round(40 / 114, 4)
+    assert kpis["drug_free_share"]["target"] == pytest.approx(0.30) and kpis["drug_free_share"]["met"] is True
+    assert kpis["problem_communes"]["value"] == 74
+    assert kpis["problem_growth"]["value"] == round(10 / 64, 4) and kpis["problem_growth"]["met"] is False
+    assert kpis["eradicated"]["value"] == 1 and kpis["eradicated_growth"]["value"] == 0
+    assert kpis["recurrences"]["value"] == 1 and kpis["recurrences"]["met"] is False
+    assert kpis["new_hotspots"]["value"] == 1
+    xlsx = client.get("/api/reports/kpi.xlsx", params={"year": 2025})
+    sheet = load_workbook(io.BytesIO(xlsx.content)).active
+    texts = [c for row in sheet.iter_rows(values_only=True) for c in row if isinstance(c, str)]
+    assert "CỘNG HÒA XÃ HỘI CHỦ NGHĨA VIỆT NAM" in texts and "NGƯỜI LẬP BIỂU" in texts
+    assert "Tỷ lệ xã, phường, đặc khu không ma túy" in texts and "35,1 %" in texts
+
+
+def test_a_team_reads_only_its_own_area_and_cannot_change(client, as_user, make_team, indicators: list[str]) -> None:
+    client.post("/api/classifications/2025/runs")
+    as_user("team", make_team("Tổ công tác số 1", indicators[:2]))
+    body = client.get("/api/classifications/2025").json()
+    assert sorted(f["id"] for f in body["features"]) == indicators[:2]
+    assert client.post("/api/classifications/2025/approve").status_code == 403
+    assert client.get("/api/classifications/2025/review").status_code == 403
+    assert client.get("/api/reports/kpi", params={"year": 2025}).status_code == 403
