@@ -31,6 +31,8 @@ demo-data: db
 	$(DIABAN) demo-data generate --seed $(DEMO_SEED) --years $(DEMO_YEARS) --incidents $(DEMO_INCIDENTS) --out $(DEMO_DIR)
 	$(DIABAN) incidents import $(DEMO_DIR)/incidents.csv --rejects $(DEMO_DIR)/rejects.csv
 	$(DIABAN) indicators import $(DEMO_DIR)/indicators.csv
+	$(DIABAN) hotspots detect
+	$(DIABAN) users demo
 
 demo: demo-data
 	$(DIABAN) serve --host $(HOST) --port $(PORT)

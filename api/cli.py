@@ -9,6 +9,9 @@ import sys
 from datetime import date
 from pathlib import Path
 
+from api.cli_accounts import add_parsers as add_account_parsers
+from api.cli_classify import add_parsers as add_classify_parsers
+from api.cli_hotspots import add_parsers as add_hotspot_parsers
 from gis.db import DatabaseUnavailable, get_engine, managed_cluster
 from gis.readers import FileFormatError
 from gis.settings import DatabaseSettings, DataSettings
@@ -165,6 +168,9 @@ def build_parser() -> argparse.ArgumentParser:
     serve.add_argument("--host", default=api.host)
     serve.add_argument("--port", type=int, default=api.port)
     serve.set_defaults(func=cmd_serve)
+    add_account_parsers(sub)
+    add_classify_parsers(sub)
+    add_hotspot_parsers(sub)
     return parser
 
 

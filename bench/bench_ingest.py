@@ -12,46 +12,19 @@ import tempfile
 import time
 from pathlib import Path
 
-import geopandas as gpd
-from sqlalchemy import create_engine, text
+from common import incident_csv, plain_copy_seconds, prepared_engine
 
-from gis.boundary_import import import_boundaries
 from gis.cluster import temporary_cluster
-from gis.db import migrate
 from gis.incident_import import import_incidents
-from gis.settings import DataSettings
-from models.synthetic import ScenarioConfig, generate_scenario, write_scenario
-
-
-def plain_copy_seconds(engine, csv_path: Path) -> float:
-    """Time of COPY of the file into an unindexed table with the contract's columns."""
-    with engine.begin() as conn:
-        conn.execute(text("CREATE UNLOGGED TABLE IF NOT EXISTS plain_copy (ref text, occurred_at timestamptz,"
-                          " lon float8, lat float8, kind text, substance text, quantity_g float8, arrested int,"
-                          " source text)"))
-        raw = conn.connection.driver_connection
-        start = time.perf_counter()
-        with raw.cursor() as cur, open(csv_path, "rb") as fh, \
-                cur.copy("COPY plain_copy FROM STDIN (FORMAT csv, HEADER true)") as copy:
-            while block := fh.read(1 << 20):
-                copy.write(block)
-        elapsed = time.perf_counter() - start
-        conn.execute(text("DROP TABLE plain_copy"))
-    return elapsed
 
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--rows", type=int, default=1_000_000)
     args = parser.parse_args()
-    communes = gpd.read_file(DataSettings().boundaries)
     with tempfile.TemporaryDirectory() as tmp, temporary_cluster("diaban-bench-") as cluster:
-        scenario = generate_scenario(communes, ScenarioConfig(seed=11, years=3, n_incidents=args.rows))
-        csv_path = write_scenario(scenario, Path(tmp))["incidents"]
-        engine = create_engine(cluster.url())
-        migrate(engine)
-        with engine.begin() as conn:
-            import_boundaries(conn, DataSettings().boundaries)
+        csv_path = incident_csv(args.rows, Path(tmp))
+        engine = prepared_engine(cluster)
         copy_s = plain_copy_seconds(engine, csv_path)
         start = time.perf_counter()
         with engine.begin() as conn:

@@ -70,7 +70,8 @@ def summarise_clusters(
     spread = dist.groupby(group).quantile(radius_quantile).reindex(range(codes.size)).to_numpy()
     radius = np.maximum(spread, min_radius_m)
     points = shapely.points(px, py)
-    hulls = shapely.convex_hull(shapely.multipoints(points, indices=group)) if codes.size else []
+    order = np.argsort(group, kind="stable")  # shapely wants the parts grouped by index
+    hulls = shapely.convex_hull(shapely.multipoints(points[order], indices=group[order])) if codes.size else []
     out = pd.DataFrame({"cluster": codes, "x": cx, "y": cy, "n": n, "radius_m": radius})
     if times is not None:
         t = pd.Series(np.asarray(times)[keep]).groupby(group)

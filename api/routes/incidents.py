@@ -1,51 +1,21 @@
 """Incidents: paginated GeoJSON with bbox, date range, kind and commune filters."""
 
-from datetime import date, datetime, time, timedelta
+from datetime import date
 from typing import Annotated, Any
-from zoneinfo import ZoneInfo
 
-from fastapi import APIRouter, HTTPException, Query
+from fastapi import APIRouter, Query
 
-from api.deps import ConnDep
+from api.deps import AreaScopeDep, ConnDep
+from api.params import local_day_start, parse_bbox, parse_kinds
 from gis.queries import IncidentFilter, incidents_page
-from models.incident_kinds import normalise_kind
 
 router = APIRouter(prefix="/api/incidents", tags=["incidents"])
-LOCAL = ZoneInfo("Asia/Ho_Chi_Minh")
-
-
-def parse_bbox(bbox: str | None) -> tuple[float, float, float, float] | None:
-    """`minlon,minlat,maxlon,maxlat` into floats, 422 when malformed."""
-    if not bbox:
-        return None
-    try:
-        x0, y0, x1, y1 = (float(v) for v in bbox.split(","))
-    except ValueError:
-        raise HTTPException(422, "bbox phải là minlon,minlat,maxlon,maxlat (bbox must be 4 numbers)") from None
-    if not (-180 <= x0 < x1 <= 180 and -90 <= y0 < y1 <= 90):
-        raise HTTPException(422, "bbox ngoài phạm vi hoặc đảo ngược (bbox out of range or inverted)")
-    return x0, y0, x1, y1
-
-
-def parse_kinds(kind: str | None) -> tuple[str, ...]:
-    """Comma-separated kinds or aliases into canonical codes, 422 for unknown ones."""
-    if not kind:
-        return ()
-    kinds = [(k, normalise_kind(k)) for k in kind.split(",") if k.strip()]
-    unknown = [k for k, v in kinds if v is None]
-    if unknown:
-        raise HTTPException(422, f"loại vụ việc không hợp lệ (unknown kind): {', '.join(unknown)}")
-    return tuple(sorted({v for _, v in kinds if v}))
-
-
-def local_day_start(day: date | None, plus_days: int = 0) -> datetime | None:
-    """Start of a local (Asia/Ho_Chi_Minh) day, so date filters match what users see."""
-    return None if day is None else datetime.combine(day + timedelta(days=plus_days), time(), LOCAL)
 
 
 @router.get("")
 def list_incidents(
     conn: ConnDep,
+    scope: AreaScopeDep,
     bbox: Annotated[str | None, Query(max_length=100)] = None,
     date_from: Annotated[date | None, Query(alias="from")] = None,
     date_to: Annotated[date | None, Query(alias="to", description="inclusive")] = None,
@@ -54,7 +24,7 @@ def list_incidents(
     limit: Annotated[int, Query(ge=1, le=10_000)] = 1000,
     offset: Annotated[int, Query(ge=0, le=100_000_000)] = 0,
 ) -> dict[str, Any]:
-    """Incidents as a GeoJSON page (`numberMatched` gives the total)."""
+    """Incidents as a GeoJSON page (`numberMatched` gives the total); a team sees only its area."""
     flt = IncidentFilter(bbox=parse_bbox(bbox), start=local_day_start(date_from),
-                         end=local_day_start(date_to, 1), kinds=parse_kinds(kind), commune=commune)
+                         end=local_day_start(date_to, 1), kinds=parse_kinds(kind), commune=commune, scope=scope)
     return incidents_page(conn, flt, limit, offset)

@@ -1,0 +1,39 @@
+"""Query-parameter parsing shared by the routers: bbox, kinds, local dates."""
+
+from datetime import date, datetime, time, timedelta
+from zoneinfo import ZoneInfo
+
+from fastapi import HTTPException
+
+from models.incident_kinds import normalise_kind
+
+LOCAL = ZoneInfo("Asia/Ho_Chi_Minh")
+
+
+def parse_bbox(bbox: str | None) -> tuple[float, float, float, float] | None:
+    """`minlon,minlat,maxlon,maxlat` into floats, 422 when malformed."""
+    if not bbox:
+        return None
+    try:
+        x0, y0, x1, y1 = (float(v) for v in bbox.split(","))
+    except ValueError:
+        raise HTTPException(422, "bbox phải là minlon,minlat,maxlon,maxlat (bbox must be 4 numbers)") from None
+    if not (-180 <= x0 < x1 <= 180 and -90 <= y0 < y1 <= 90):
+        raise HTTPException(422, "bbox ngoài phạm vi hoặc đảo ngược (bbox out of range or inverted)")
+    return x0, y0, x1, y1
+
+
+def parse_kinds(kind: str | None) -> tuple[str, ...]:
+    """Comma-separated kinds or aliases into canonical codes, 422 for unknown ones."""
+    if not kind:
+        return ()
+    kinds = [(k, normalise_kind(k)) for k in kind.split(",") if k.strip()]
+    unknown = [k for k, v in kinds if v is None]
+    if unknown:
+        raise HTTPException(422, f"loại vụ việc không hợp lệ (unknown kind): {', '.join(unknown)}")
+    return tuple(sorted({v for _, v in kinds if v}))
+
+
+def local_day_start(day: date | None, plus_days: int = 0) -> datetime | None:
+    """Start of a local (Asia/Ho_Chi_Minh) day, so date filters match what users see."""
+    return None if day is None else datetime.combine(day + timedelta(days=plus_days), time(), LOCAL)

@@ -1,0 +1,47 @@
+"""Shared benchmark set-up: a synthetic incident file and a plain COPY baseline on a real PostGIS."""
+
+from __future__ import annotations
+
+import time
+from pathlib import Path
+
+import geopandas as gpd
+from sqlalchemy import Engine, create_engine, text
+
+from gis.boundary_import import import_boundaries
+from gis.cluster import ManagedCluster
+from gis.db import migrate
+from gis.settings import DataSettings
+from models.synthetic import ScenarioConfig, generate_scenario, write_scenario
+
+
+def incident_csv(rows: int, out_dir: Path, seed: int = 11) -> Path:
+    """A synthetic incident CSV of `rows` rows over the Hải Phòng communes."""
+    communes = gpd.read_file(DataSettings().boundaries)
+    scenario = generate_scenario(communes, ScenarioConfig(seed=seed, years=3, n_incidents=rows))
+    return write_scenario(scenario, out_dir)["incidents"]
+
+
+def prepared_engine(cluster: ManagedCluster) -> Engine:
+    """Migrated database on the cluster with the real communes loaded."""
+    engine = create_engine(cluster.url())
+    migrate(engine)
+    with engine.begin() as conn:
+        import_boundaries(conn, DataSettings().boundaries)
+    return engine
+
+
+def plain_copy_seconds(engine: Engine, csv_path: Path) -> float:
+    """Time of a plain COPY of the file into an unindexed table with the contract's columns."""
+    with engine.begin() as conn:
+        conn.execute(text("CREATE UNLOGGED TABLE plain_copy (ref text, occurred_at timestamptz, lon float8,"
+                          " lat float8, kind text, substance text, quantity_g float8, arrested int, source text)"))
+        raw = conn.connection.driver_connection
+        start = time.perf_counter()
+        with raw.cursor() as cur, open(csv_path, "rb") as fh, \
+                cur.copy("COPY plain_copy FROM STDIN (FORMAT csv, HEADER true)") as copy:
+            while block := fh.read(1 << 20):
+                copy.write(block)
+        elapsed = time.perf_counter() - start
+        conn.execute(text("DROP TABLE plain_copy"))
+    return elapsed

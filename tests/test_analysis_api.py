@@ -1,0 +1,77 @@
+"""Hotspot, heat, Gi* and emerging-hotspot endpoints on generated incidents."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import geopandas as gpd
+import pytest
+from sqlalchemy import Connection
+
+from gis.hotspot_detection import run_detection
+from gis.incident_import import import_incidents
+from models.synthetic import ScenarioConfig, generate_scenario, write_scenario
+
+
+@pytest.fixture(scope="module")
+def incidents_csv(boundaries_path: Path, tmp_path_factory: pytest.TempPathFactory) -> Path:
+    scen = generate_scenario(gpd.read_file(boundaries_path), ScenarioConfig(seed=9, years=2, n_incidents=8_000))
+    return write_scenario(scen, tmp_path_factory.mktemp("analysis"))["incidents"]
+
+
+@pytest.fixture
+def detected(conn: Connection, incidents_csv: Path) -> None:
+    import_incidents(conn, incidents_csv, imported_by="test")
+    run_detection(conn, actor="test")
+
+
+def test_hotspot_list_detail_and_filters(client, detected) -> None:
+    body = client.get("/api/hotspots").json()
+    assert body["features"], body
+    first = body["features"][0]
+    assert {"status", "version", "kind", "n_incidents", "commune_code", "radius_m"} <= set(first["properties"])
+    detail = client.get(f"/api/hotspots/{first['id']}").json()
+    assert detail["properties"]["incidents"] and detail["properties"]["events"][0]["event"] == "created"
+    assert detail["properties"]["version"] == 1
+    code = first["properties"]["commune_code"]
+    same = client.get("/api/hotspots", params={"commune": code}).json()["features"]
+    assert same and all(f["properties"]["commune_code"] == code for f in same)
+    assert client.get("/api/hotspots", params={"status": "closed"}).json()["features"] == []
+    assert client.get("/api/hotspots", params={"status": "gone"}).status_code == 422
+    assert client.get("/api/hotspots/999999").status_code == 404
+    polygons = client.get("/api/hotspots", params={"footprints": True}).json()["features"]
+    assert polygons[0]["geometry"]["type"] == "Polygon"
+
+
+def test_manual_hotspot_from_a_tip(client) -> None:
+    created = client.post("/api/hotspots", json={"lon": 106.683, "lat": 20.86, "note": "tin báo"})
+    assert created.status_code == 201
+    assert created.json()["properties"]["origin"] == "manual"
+    assert client.post("/api/hotspots", json={"lon": 200, "lat": 20.86, "note": "x"}).status_code == 422
+
+
+def test_heat_png_overlay_and_cells(client, detected) -> None:
+    png = client.get("/api/heat", params={"cell_m": 200})
+    assert png.status_code == 200 and png.content[:8] == b"\x89PNG\r\n\x1a\n"
+    south, west, north, east = (float(v) for v in png.headers["X-Bounds"].split(","))
+    assert 20 < south < north < 22 and 105 < west < east < 108
+    overlay = client.get("/api/heat", params={"format": "overlay", "kind": "drug_use"}).json()
+    assert overlay["image"].startswith("data:image/png;base64,") and overlay["n_incidents"] > 0
+    cells = client.get("/api/heat", params={"format": "geojson", "cell_m": 500}).json()
+    assert cells["features"] and "density_per_km2" in cells["features"][0]["properties"]
+    assert client.get("/api/heat", params={"cell_m": 20, "bandwidth_m": 10_000}).status_code == 422
+    assert client.get("/api/heat", params={"from": "2000-01-01", "to": "2000-01-02"}).status_code == 404
+
+
+def test_gistar_cells_are_significant_hot_spots(client, detected) -> None:
+    cells = client.get("/api/gistar").json()["features"]
+    assert cells
+    hot = [c for c in cells if c["properties"]["bin"] > 0]
+    assert hot and all(c["properties"]["z"] > 1.64 for c in hot)
+    assert {c["properties"]["confidence"] for c in hot} <= {0.9, 0.95, 0.99}
+
+
+def test_emerging_patterns(client, detected) -> None:
+    cells = client.get("/api/emerging", params={"steps": 6, "cell_m": 500}).json()["features"]
+    assert cells
+    assert all(c["properties"]["label_vi"] for c in cells)
