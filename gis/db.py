@@ -51,7 +51,7 @@ def alembic_config(connection: Connection) -> Config:
     return cfg
 
 
-def migrate(engine: Engine, revision: str = "heads") -> None:
+def migrate(engine: Engine, revision: str = "head") -> None:
     """Create PostGIS if missing and upgrade the schema, one process at a time."""
     with engine.begin() as conn:
         conn.execute(text("SELECT pg_advisory_xact_lock(:k)"), {"k": _MIGRATION_LOCK})
