@@ -33,6 +33,7 @@ demo-data: db
 	$(DIABAN) indicators import $(DEMO_DIR)/indicators.csv
 	$(DIABAN) hotspots detect
 	$(DIABAN) users demo
+	$(DIABAN) demo-data lifecycle
 
 demo: demo-data
 	$(DIABAN) serve --host $(HOST) --port $(PORT)

@@ -16,6 +16,7 @@ from gis.db import DatabaseUnavailable, get_engine, managed_cluster
 from gis.readers import FileFormatError
 from gis.settings import DatabaseSettings, DataSettings
 from models.incident_validation import ContractError
+from models.state_machine import TransitionError
 
 #: Rejects shown on the terminal; the full list goes to --rejects FILE.
 SHOWN_REJECTS = 20
@@ -113,6 +114,20 @@ def cmd_demo_data(args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_demo_lifecycle(args: argparse.Namespace) -> int:
+    from api.config import LifecycleSettings
+    from gis.accounts import principal_by_username
+    from gis.demo_lifecycle import run_lifecycle_demo
+    from models.hotspot_lifecycle import hotspot_lifecycle
+
+    days = LifecycleSettings().monitoring_days
+    with get_engine().begin() as conn:
+        actor = principal_by_username(conn, args.as_user)
+        for line in run_lifecycle_demo(conn, hotspot_lifecycle(days), actor, days):
+            print(line)
+    return 0
+
+
 def cmd_serve(args: argparse.Namespace) -> int:
     import uvicorn
 
@@ -163,6 +178,9 @@ def build_parser() -> argparse.ArgumentParser:
     gen.add_argument("--out", type=Path, required=True)
     gen.add_argument("--boundaries", type=Path)
     gen.set_defaults(func=cmd_demo_data)
+    story = d_sub.add_parser("lifecycle", help="demo: two hotspots taken to closure, one then recurring")
+    story.add_argument("--as-user", default="chihuy", help="command user recorded as the actor")
+    story.set_defaults(func=cmd_demo_lifecycle)
 
     serve = sub.add_parser("serve", help="run the web app and API")
     serve.add_argument("--host", default=api.host)
@@ -184,6 +202,9 @@ def main(argv: list[str] | None = None) -> int:
         return 1
     except (ContractError, FileFormatError, FileNotFoundError) as exc:
         print(f"Lỗi dữ liệu: {exc}", file=sys.stderr)
+        return 2
+    except (ValueError, LookupError, TransitionError) as exc:
+        print(f"Lỗi: {exc}", file=sys.stderr)
         return 2
 
 

@@ -107,3 +107,12 @@ def active_principal(conn: Connection, user_id: int) -> Principal | None:
     row = conn.execute(text("SELECT id, username, role, team_id FROM users WHERE id = :id AND active"),
                        {"id": user_id}).mappings().first()
     return Principal(**row) if row else None
+
+
+def principal_by_username(conn: Connection, username: str) -> Principal:
+    """The active user with this name as a Principal; NotFound otherwise."""
+    row = conn.execute(text("SELECT id FROM users WHERE username = :u AND active"), {"u": username}).scalar()
+    principal = active_principal(conn, row) if row is not None else None
+    if principal is None:
+        raise NotFound(f"không có người dùng đang hoạt động tên '{username}' (no active user {username!r})")
+    return principal

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from datetime import datetime, timezone
 from typing import Any
 
 from sqlalchemy import Connection, insert, text
@@ -10,22 +11,24 @@ from gis.scoping import AreaScope
 from gis.tables import HotspotEvent
 from gis.versioned import load_at_version, update_at_version
 from models.access import Principal
+from models.errors import InvalidRequest
 from models.hotspot_lifecycle import HotspotFacts
 from models.state_machine import StateMachine
 
 LOCAL_TODAY = "(now() AT TIME ZONE 'Asia/Ho_Chi_Minh')::date"
 
-#: When monitoring started and whether an incident has since occurred in the footprint
-#: (or, without a footprint, within radius_m of the centroid).
-_MONITORING_FACTS = text(f"""
+#: When monitoring started and whether an incident occurred in the footprint (or, without a
+#: footprint, within radius_m of the centroid) between then and the time of the transition.
+_MONITORING_FACTS = text("""
     WITH start AS (
         SELECT max(e.at) AS at FROM hotspot_events e
         WHERE e.hotspot_id = :id AND e.from_status = 'eradicated' AND e.to_status = 'monitoring'
     )
-    SELECT (s.at AT TIME ZONE 'Asia/Ho_Chi_Minh')::date AS monitoring_since, {LOCAL_TODAY} AS as_of,
+    SELECT (s.at AT TIME ZONE 'Asia/Ho_Chi_Minh')::date AS monitoring_since,
+           (coalesce(:at, now()) AT TIME ZONE 'Asia/Ho_Chi_Minh')::date AS as_of,
            EXISTS (
                SELECT 1 FROM incidents i
-               WHERE i.occurred_at >= s.at
+               WHERE i.occurred_at >= s.at AND i.occurred_at <= coalesce(:at, now())
                  AND CASE WHEN h.footprint IS NOT NULL THEN ST_Intersects(i.geom, h.footprint)
                           ELSE ST_DWithin(i.geom::geography, h.centroid::geography, h.radius_m) END
            ) AS incident_in_footprint
@@ -33,31 +36,51 @@ _MONITORING_FACTS = text(f"""
 """)
 
 
-def hotspot_facts(conn: Connection, hotspot_id: int, status: str, note: str, actor_role: str) -> HotspotFacts:
-    """Facts for a transition; monitoring facts come from the events and incidents when monitoring."""
+def hotspot_facts(conn: Connection, hotspot_id: int, status: str, note: str, actor_role: str,
+                  at: datetime | None = None) -> HotspotFacts:
+    """Facts for a transition at `at` (default now); monitoring facts come from the events and incidents."""
     if status != "monitoring":
         return HotspotFacts(note=note, actor_role=actor_role)
-    row = conn.execute(_MONITORING_FACTS, {"id": hotspot_id}).mappings().one()
+    row = conn.execute(_MONITORING_FACTS, {"id": hotspot_id, "at": at}).mappings().one()
     return HotspotFacts(note=note, actor_role=actor_role, **row)
 
 
 def record_hotspot_event(conn: Connection, hotspot_id: int, actor: str, source: str, target: str, note: str,
-                         details: dict[str, Any]) -> None:
-    """Append one transition event to the hotspot's history."""
-    conn.execute(insert(HotspotEvent).values(hotspot_id=hotspot_id, actor=actor, event="transition",
-                                             from_status=source, to_status=target, note=note or None,
-                                             details=details))
+                         details: dict[str, Any], at: datetime | None = None) -> None:
+    """Append one transition event to the hotspot's history (at `at`, default now)."""
+    values = dict(hotspot_id=hotspot_id, actor=actor, event="transition", from_status=source, to_status=target,
+                  note=note or None, details=details)
+    conn.execute(insert(HotspotEvent).values(**values, **({"at": at} if at else {})))
+
+
+def _check_recorded_time(conn: Connection, hotspot_id: int, at: datetime) -> None:
+    """A past transition may be recorded: not in the future, not before the hotspot was first seen,
+    not before its latest status change (detection's bookkeeping events do not count)."""
+    earliest = conn.execute(text("""
+        SELECT greatest((SELECT coalesce(first_seen, created_at) FROM hotspots WHERE id = :id),
+                        (SELECT max(at) FROM hotspot_events WHERE hotspot_id = :id AND event = 'transition'))"""),
+                            {"id": hotspot_id}).scalar()
+    if at > datetime.now(timezone.utc) or (earliest is not None and at < earliest):
+        raise InvalidRequest(f"thời điểm ghi nhận {at:%d/%m/%Y %H:%M} không hợp lệ: phải sau lần chuyển trạng thái"
+                             " gần nhất và không ở tương lai (recorded time must follow the latest status change"
+                             " and not be in the future)")
 
 
 def transition_hotspot(conn: Connection, machine: StateMachine, hotspot_id: int, target: str, note: str,
-                       version: int, actor: Principal, scope: AreaScope) -> dict[str, Any]:
-    """Move a visible hotspot at ``version`` to ``target`` if the lifecycle allows it; return id, status, version."""
+                       version: int, actor: Principal, scope: AreaScope, at: datetime | None = None) -> dict[str, Any]:
+    """Move a visible hotspot at ``version`` to ``target`` if the lifecycle allows it; return id, status, version.
+
+    ``at`` records a transition that happened earlier (field work entered afterwards); the rules are
+    checked as of that time.
+    """
     row = load_at_version(conn, "hotspots", hotspot_id, version, "r.status", scope.hotspots("r"), scope.params)
-    machine.check(row["status"], target, hotspot_facts(conn, hotspot_id, row["status"], note, actor.role))
+    if at is not None:
+        _check_recorded_time(conn, hotspot_id, at)
+    machine.check(row["status"], target, hotspot_facts(conn, hotspot_id, row["status"], note, actor.role, at))
     new_version = update_at_version(conn, "hotspots", hotspot_id, version,
-                                    "status = :to, status_changed_at = now()", {"to": target})
+                                    "status = :to, status_changed_at = coalesce(:at, now())", {"to": target, "at": at})
     record_hotspot_event(conn, hotspot_id, actor.username, row["status"], target, note,
-                         {"role": actor.role, "version": new_version})
+                         {"role": actor.role, "version": new_version}, at)
     return {"id": hotspot_id, "status": target, "version": new_version}
 
 

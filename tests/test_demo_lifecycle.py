@@ -1,0 +1,61 @@
+"""The demo story: hotspots taken from detection to closure with past dates, then a recurrence."""
+
+from __future__ import annotations
+
+from datetime import datetime, timedelta, timezone
+from pathlib import Path
+
+import geopandas as gpd
+import pytest
+from sqlalchemy import Connection, text
+
+from gis.demo_lifecycle import run_lifecycle_demo
+from gis.hotspot_transitions import replay_hotspot, transition_hotspot
+from gis.incident_import import import_incidents
+from gis.scoping import UNRESTRICTED
+from models.access import Principal
+from models.errors import InvalidRequest
+from models.hotspot_lifecycle import hotspot_lifecycle
+from models.synthetic import ScenarioConfig, generate_scenario, write_scenario
+
+MACHINE = hotspot_lifecycle(180)
+
+
+@pytest.fixture(scope="module")
+def incidents_csv(boundaries_path: Path, tmp_path_factory: pytest.TempPathFactory) -> Path:
+    scen = generate_scenario(gpd.read_file(boundaries_path), ScenarioConfig(seed=1, years=3, n_incidents=30_000))
+    return write_scenario(scen, tmp_path_factory.mktemp("story"))["incidents"]
+
+
+@pytest.fixture
+def commander(conn: Connection, make_user) -> Principal:
+    return Principal(id=make_user("story-command", "command"), username="story-command", role="command")
+
+
+def test_story_closes_two_hotspots_and_reopens_one(conn: Connection, incidents_csv: Path, commander) -> None:
+    import_incidents(conn, incidents_csv, imported_by="test")
+    lines = run_lifecycle_demo(conn, MACHINE, commander, 180)
+    statuses = dict(conn.execute(text("SELECT status, count(*) FROM hotspots WHERE id IN"
+                                      " (SELECT hotspot_id FROM hotspot_events WHERE to_status = 'closed')"
+                                      " GROUP BY status")).all())
+    assert statuses == {"closed": 1, "recurred": 1}, lines
+    for hotspot_id in conn.execute(text("SELECT DISTINCT hotspot_id FROM hotspot_events WHERE to_status = 'closed'")).scalars():
+        stored = conn.execute(text("SELECT status FROM hotspots WHERE id = :id"), {"id": hotspot_id}).scalar_one()
+        assert replay_hotspot(conn, MACHINE, hotspot_id) == stored
+    gap = conn.execute(text("""SELECT max(c.at) - max(m.at) FROM hotspot_events c JOIN hotspot_events m USING (hotspot_id)
+                               WHERE c.to_status = 'closed' AND m.to_status = 'monitoring'""")).scalar_one()
+    assert gap >= timedelta(days=180)
+    assert run_lifecycle_demo(conn, MACHINE, commander, 180) == [
+        "Câu chuyện demo đã được ghi trước đó (demo story already recorded)"]
+
+
+def test_recorded_time_cannot_be_in_the_future_or_before_the_last_change(conn: Connection, make_hotspot,
+                                                                         commander) -> None:
+    hotspot_id = make_hotspot("10507")
+    future = datetime.now(timezone.utc) + timedelta(days=1)
+    with pytest.raises(InvalidRequest):
+        transition_hotspot(conn, MACHINE, hotspot_id, "verified", "", 1, commander, UNRESTRICTED, at=future)
+    past = datetime.now(timezone.utc) - timedelta(days=10)
+    version = transition_hotspot(conn, MACHINE, hotspot_id, "verified", "", 1, commander, UNRESTRICTED)["version"]
+    with pytest.raises(InvalidRequest):
+        transition_hotspot(conn, MACHINE, hotspot_id, "assigned", "", version, commander, UNRESTRICTED, at=past)
