@@ -9,12 +9,11 @@ import argparse
 import tempfile
 import time
 from pathlib import Path
-from collections.abc import Callable
 
 import numpy as np
 from sklearn.neighbors import KernelDensity
 
-from common import incident_csv, plain_copy_seconds, prepared_engine
+from common import incident_csv, plain_copy_seconds, prepared_engine, timed
 
 from gis.cluster import temporary_cluster
 from gis.incident_import import import_incidents
@@ -41,13 +40,6 @@ def incident_points(n: int, seed: int = 0) -> np.ndarray:
 def area_grid(size: int) -> GridSpec:
     """A size×size grid over the study area."""
     return GridSpec(600_000.0, 2_300_000.0, AREA_M / size, size, size)
-
-
-def timed(fn: Callable[[], np.ndarray]) -> tuple[np.ndarray, float]:
-    """Result and wall-clock seconds of one call."""
-    t = time.perf_counter()
-    out = fn()
-    return out, time.perf_counter() - t
 
 
 def run_ours(pts: np.ndarray, grid: GridSpec) -> tuple[np.ndarray, float]:

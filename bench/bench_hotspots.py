@@ -6,12 +6,12 @@ Run: ``.venv/bin/python bench/bench_hotspots.py [--quick]`` (targets: ≥ 10× f
 from __future__ import annotations
 
 import argparse
-import time
-from collections.abc import Callable
 
 import numpy as np
 from sklearn.cluster import DBSCAN
 from sklearn.metrics import adjusted_rand_score
+
+from common import timed
 
 from models.dbscan import dbscan
 
@@ -33,13 +33,6 @@ def planted_points(n: int, seed: int = 0) -> np.ndarray:
     uniform = rng.uniform(0, AREA_M, (n - n_clustered, 2))
     pts = np.vstack([clustered, uniform]) + [600_000.0, 2_300_000.0]
     return pts[rng.permutation(n)]
-
-
-def timed(fn: Callable[[], np.ndarray]) -> tuple[np.ndarray, float]:
-    """Result and wall-clock seconds of one call."""
-    t = time.perf_counter()
-    out = fn()
-    return out, time.perf_counter() - t
 
 
 def run_ours(pts: np.ndarray, repeat: int = 3) -> tuple[np.ndarray, list[float]]:

@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import time
+from collections.abc import Callable
 from pathlib import Path
+from typing import TypeVar
 
 import geopandas as gpd
 from sqlalchemy import Engine, create_engine, text
@@ -13,6 +15,15 @@ from gis.cluster import ManagedCluster
 from gis.db import migrate
 from gis.settings import DataSettings
 from models.synthetic import ScenarioConfig, generate_scenario, write_scenario
+
+T = TypeVar("T")
+
+
+def timed(fn: Callable[[], T]) -> tuple[T, float]:
+    """Result and wall-clock seconds of one call."""
+    start = time.perf_counter()
+    out = fn()
+    return out, time.perf_counter() - start
 
 
 def incident_csv(rows: int, out_dir: Path, seed: int = 11) -> Path:

@@ -6,7 +6,6 @@ The whole import runs in the caller's transaction: an interrupted import leaves 
 from __future__ import annotations
 
 import hashlib
-import io
 from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import Path
