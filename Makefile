@@ -34,6 +34,7 @@ demo-data: db
 	$(DIABAN) hotspots detect
 	$(DIABAN) users demo
 	$(DIABAN) demo-data lifecycle
+	$(DIABAN) demo-data classification
 
 demo: demo-data
 	$(DIABAN) serve --host $(HOST) --port $(PORT)

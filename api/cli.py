@@ -128,6 +128,15 @@ def cmd_demo_lifecycle(args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_demo_classification(args: argparse.Namespace) -> int:
+    from gis.demo_classification import seed_demo_classification
+
+    with get_engine().begin() as conn:
+        for line in seed_demo_classification(conn, args.approved, args.draft, "thammuu"):
+            print(line)
+    return 0
+
+
 def cmd_serve(args: argparse.Namespace) -> int:
     import uvicorn
 
@@ -181,6 +190,10 @@ def build_parser() -> argparse.ArgumentParser:
     story = d_sub.add_parser("lifecycle", help="demo: two hotspots taken to closure, one then recurring")
     story.add_argument("--as-user", default="chihuy", help="command user recorded as the actor")
     story.set_defaults(func=cmd_demo_lifecycle)
+    classes = d_sub.add_parser("classification", help="demo: one approved year and one draft year")
+    classes.add_argument("--approved", type=int, default=2025)
+    classes.add_argument("--draft", type=int, default=2026)
+    classes.set_defaults(func=cmd_demo_classification)
 
     serve = sub.add_parser("serve", help="run the web app and API")
     serve.add_argument("--host", default=api.host)
