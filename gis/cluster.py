@@ -20,6 +20,10 @@ from pathlib import Path
 from typing import Iterator
 
 DB_NAME = "diaban"
+#: Memory for bulk imports and analyses: the default 8 MB of temp_buffers makes the GiST index of a
+#: million staged points spill to disk (a 40x slowdown of the commune join).
+SERVER_SETTINGS = ("-c shared_buffers=1GB -c temp_buffers=256MB -c work_mem=64MB -c maintenance_work_mem=512MB"
+                   " -c jit=off")
 DB_USER = "diaban"
 
 
@@ -203,7 +207,7 @@ class ManagedCluster:
                     port = _free_port()
                     self._port_file.write_text(str(port))
                 self._own(self.rundir, 0o700)
-                opts = f"-p {port} -k {self.rundir} -c listen_addresses=127.0.0.1"
+                opts = f"-p {port} -k {self.rundir} -c listen_addresses=127.0.0.1 {SERVER_SETTINGS}"
                 self._run("pg_ctl", "start", "-D", str(self.datadir), "-l", str(self.logfile),
                           "-w", "-t", "60", "-o", opts)
             self._ensure_database()

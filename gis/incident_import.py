@@ -102,9 +102,11 @@ _LOCATE = (
          " WHERE NOT EXISTS (SELECT 1 FROM incidents i WHERE i.ref = s.ref)"),
     text("CREATE INDEX ON incident_points USING gist (geom)"),
     text("ANALYZE incident_points"),
+    # LATERAL with OFFSET 0 (no pull-up) pins the commune parts as the outer loop whatever the planner estimates.
     text("CREATE TEMP TABLE incident_inside ON COMMIT DROP AS"
          " SELECT DISTINCT ON (s.line) s.line, p.code FROM admin_unit_parts p"
-         " JOIN incident_points s ON ST_Intersects(p.geom, s.geom) ORDER BY s.line, p.code"),
+         " CROSS JOIN LATERAL (SELECT i.line FROM incident_points i WHERE ST_Intersects(p.geom, i.geom) OFFSET 0) s"
+         " ORDER BY s.line, p.code"),
 )
 
 _INSERT = text("""
