@@ -25,7 +25,7 @@ def cmd_detect(args: argparse.Namespace) -> None:
         print(json.dumps(report.summary(), ensure_ascii=False))
     else:
         print(f"Phát hiện điểm nóng (lần chạy #{report.run_id}, {report.window_from:%d/%m/%Y}–{report.window_to:%d/%m/%Y}):"
-              f" {report.incidents} vụ việc, {report.clusters} cụm; mới {report.new}, cập nhật {report.updated},"
+              f" {report.incidents} vụ việc, ngưỡng {report.min_samples} vụ/cụm, {report.clusters} cụm; mới {report.new}, cập nhật {report.updated},"
               f" phức tạp trở lại {report.recurred}")
 
 
@@ -54,7 +54,7 @@ def add_parsers(sub: argparse._SubParsersAction) -> None:
     detect.add_argument("--to", dest="date_to", type=date.fromisoformat, help="inclusive; default: latest incident")
     detect.add_argument("--days", type=int, default=DetectionParams.window_days, help="window length without --from")
     detect.add_argument("--eps", type=float, default=DetectionParams.eps_m, help="neighbour distance, metres")
-    detect.add_argument("--min-samples", type=int, default=DetectionParams.min_samples)
+    detect.add_argument("--min-samples", type=int, help="incidents per cluster (default: from background density, >= 5)")
     detect.add_argument("--kinds", help="comma-separated incident kinds (default: all)")
     detect.add_argument("--json", action="store_true")
     detect.set_defaults(func=cmd_detect)

@@ -18,6 +18,7 @@ from sqlalchemy import Connection, text
 
 from gis.incident_points import IncidentSelection, incident_frame, latest_incident_time
 from gis.tables import METRIC_SRID
+from models.background import auto_min_samples
 from models.clusters import HotspotKindRules, summarise_clusters
 from models.dbscan import dbscan
 from models.hotspot_matching import MatchRules, match_clusters
@@ -27,11 +28,13 @@ _TO_LONLAT = Transformer.from_crs(METRIC_SRID, 4326, always_xy=True)
 
 @dataclass(frozen=True)
 class DetectionParams:
-    """DBSCAN and matching settings. Defaults: a spot is ≥ 5 incidents each within 100 m of another
-    over the last 90 days — the scale of a street corner or a house, patrollable by one team."""
+    """DBSCAN and matching settings. Defaults: incidents within 100 m of each other over the last 90
+    days — the scale of a street corner or a house, patrollable by one team — with at least 5 of them,
+    more where the background is dense enough to make 5 by chance (`min_samples=None`: see
+    models.background)."""
 
     eps_m: float = 100.0
-    min_samples: int = 5
+    min_samples: int | None = None
     window_days: int = 90
     kinds: tuple[str, ...] = ()
     match_m: float = 150.0
@@ -47,6 +50,7 @@ class DetectionReport:
     window_to: datetime
     incidents: int
     clusters: int
+    min_samples: int
     new: int = 0
     updated: int = 0
     recurred: int = 0
@@ -54,7 +58,8 @@ class DetectionReport:
 
     def summary(self) -> dict:
         return {"run_id": self.run_id, "window_from": self.window_from.isoformat(),
-                "window_to": self.window_to.isoformat(), "incidents": self.incidents, "clusters": self.clusters,
+                "window_to": self.window_to.isoformat(), "incidents": self.incidents, "min_samples": self.min_samples,
+                "clusters": self.clusters,
                 "new": self.new, "updated": self.updated, "recurred": self.recurred}
 
 
@@ -80,15 +85,17 @@ def run_detection(conn: Connection, *, actor: str, start: datetime | None = None
     start, end = _window(conn, start, end, params.window_days)
     incidents = incident_frame(conn, IncidentSelection(start=start, end=end, kinds=params.kinds))
     x, y = incidents["x"].to_numpy(float), incidents["y"].to_numpy(float)
-    labels = dbscan(x, y, params.eps_m, params.min_samples) if len(incidents) else np.zeros(0, int)
+    min_samples = params.min_samples or auto_min_samples(x, y, params.eps_m)
+    labels = dbscan(x, y, params.eps_m, min_samples) if len(incidents) else np.zeros(0, int)
     clusters = summarise_clusters(x, y, labels, times=incidents["occurred_at"].to_numpy(),
                                   kinds=incidents["kind"].to_numpy(), rules=kind_rules)
     run_id = conn.execute(text(
         "INSERT INTO detection_runs (actor, window_from, window_to, params, n_clusters, n_new, n_updated, n_recurred)"
         " VALUES (:a, :f, :t, CAST(:p AS jsonb), :n, 0, 0, 0) RETURNING id"),
-        {"a": actor, "f": start, "t": end, "p": json.dumps(asdict(params)), "n": len(clusters)}).scalar_one()
+        {"a": actor, "f": start, "t": end, "p": json.dumps({**asdict(params), "min_samples": min_samples}),
+         "n": len(clusters)}).scalar_one()
     report = DetectionReport(run_id=run_id, window_from=start, window_to=end, incidents=len(incidents),
-                             clusters=len(clusters))
+                             clusters=len(clusters), min_samples=min_samples)
     if len(clusters):
         register = _register(conn)
         matches = match_clusters(clusters[["x", "y"]].to_numpy(), clusters["radius_m"].to_numpy(),
