@@ -149,20 +149,14 @@ def validate_incidents(raw: pd.DataFrame, now: datetime | None = None) -> Valida
     rej.add((arrested < 0).to_numpy(), "arrested", "số người bị bắt âm (negative arrested: {})", values=arr_t)
 
     ok = ~rej.bad
-    valid = pd.DataFrame({
-        "line": raw["line"].to_numpy()[ok],
-        "ref": ref.to_numpy()[ok],
-        "occurred_at": occurred.to_numpy()[ok],
-        "lon": lon.to_numpy(dtype=float)[ok],
-        "lat": lat.to_numpy(dtype=float)[ok],
-        "kind": kinds.to_numpy()[ok],
-        "substance": text_column(raw, "substance").replace("", None).to_numpy()[ok],
-        "quantity_g": qty.to_numpy(dtype=float)[ok],
-        "arrested": arrested.to_numpy(dtype=float)[ok],
-        "source": text_column(raw, "source").replace("", None).to_numpy()[ok],
-    })
-    valid["occurred_at"] = pd.to_datetime(valid["occurred_at"], utc=True)
-    valid["arrested"] = valid["arrested"].astype("Int64")
+    columns = {
+        "line": raw["line"], "ref": ref, "occurred_at": occurred, "lon": lon.astype(float), "lat": lat.astype(float),
+        "kind": kinds, "substance": text_column(raw, "substance").replace("", None),
+        "quantity_g": qty.astype(float), "arrested": arrested.astype("Float64").astype("Int64"),
+        "source": text_column(raw, "source").replace("", None),
+    }
+    # Mask whole Series: keeps Arrow strings and tz-aware times without a trip through Python objects.
+    valid = pd.DataFrame({name: series[ok].reset_index(drop=True) for name, series in columns.items()})
     return ValidationResult(valid=valid, rejects=rej.frame(), warnings=warnings)
 
 
