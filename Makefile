@@ -7,13 +7,23 @@ DEMO_DIR := .diaban/demo
 DEMO_SEED ?= 1
 DEMO_YEARS ?= 3
 DEMO_INCIDENTS ?= 30000
+VENDOR := maps/static/vendor/leaflet/leaflet.js
 HOST ?= 127.0.0.1
 PORT ?= 8000
 
-.PHONY: demo test system-deps venv db demo-data bench clean
+.PHONY: demo test system-deps test-system-deps venv db demo-data bench clean
 
 system-deps:
 	./scripts/system-deps.sh
+
+test-system-deps:
+	./scripts/system-deps.sh test
+
+# Leaflet from the npm registry (locked), copied where the app serves it: the pages use no CDN.
+$(VENDOR): package.json package-lock.json
+	npm ci --no-audit --no-fund
+	mkdir -p $(dir $(VENDOR))
+	cp -r node_modules/leaflet/dist/leaflet.js node_modules/leaflet/dist/leaflet.css node_modules/leaflet/dist/images $(dir $(VENDOR))
 
 $(VENV)/.installed: pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -21,7 +31,7 @@ $(VENV)/.installed: pyproject.toml
 	$(BIN)/pip install -q -e '.[test]'
 	touch $@
 
-venv: system-deps $(VENV)/.installed
+venv: system-deps $(VENV)/.installed $(VENDOR)
 
 db: venv
 	$(DIABAN) db start
@@ -39,7 +49,7 @@ demo-data: db
 demo: demo-data
 	$(DIABAN) serve --host $(HOST) --port $(PORT)
 
-test: venv
+test: test-system-deps venv
 	$(BIN)/python -m pytest -q
 
 bench: venv

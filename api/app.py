@@ -1,25 +1,30 @@
 """The FastAPI application."""
 
 from fastapi import Depends, FastAPI
+from fastapi.staticfiles import StaticFiles
 from sqlalchemy import Engine
 
 from api.config import AuthSettings, LifecycleSettings
 from api.deps import get_current_user
 from api.errors import DEFAULT_STATUS_CODES, add_exception_handlers
-from api.routes import (accounts, analysis, hotspots, auth, classifications, communes, health, hotspot_transitions, inbox, incidents,
-                        reports, tasks)
+from api.routes import (accounts, analysis, auth, classifications, communes, health, hotspot_transitions, hotspots,
+                        inbox, incidents, pages, reports, tasks)
 from api.security import resolve_secret_key
 from gis.settings import DatabaseSettings
+from maps.base_map import STATIC_DIR, STATIC_URL
 from models.hotspot_lifecycle import hotspot_lifecycle
 
-#: Open without a token. Every other router is included behind a valid bearer token.
-PUBLIC = (health, auth)
+#: Open without a token (pages redirect to the login form themselves). Every other router needs a valid token.
+PUBLIC = (health, auth, pages)
 PROTECTED = (communes, incidents, hotspots, analysis, classifications, reports, hotspot_transitions, tasks, inbox, accounts)
 
 
 def create_app(engine: Engine) -> FastAPI:
     """App bound to a prepared (migrated) engine."""
-    app = FastAPI(title="diaban", description="Giám sát địa bàn, điểm nóng ma túy — Hải Phòng", version="0.1.0")
+    # No /docs: FastAPI's documentation pages load their scripts from a CDN; the schema is at /openapi.json.
+    app = FastAPI(title="diaban", description="Giám sát địa bàn, điểm nóng ma túy — Hải Phòng", version="0.1.0",
+                  docs_url=None, redoc_url=None)
+    app.mount(STATIC_URL, StaticFiles(directory=STATIC_DIR), name="static")
     app.state.engine = engine
     add_exception_handlers(app, DEFAULT_STATUS_CODES)
     settings = AuthSettings()

@@ -28,19 +28,41 @@ def get_connection(request: Request) -> Iterator[Connection]:
 ConnDep = Annotated[Connection, Depends(get_connection)]
 EngineDep = Annotated[Engine, Depends(get_engine)]
 
-oauth2_scheme = OAuth2PasswordBearer(tokenUrl="/api/auth/token")
+oauth2_scheme = OAuth2PasswordBearer(tokenUrl="/api/auth/token", auto_error=False)
+
+#: Cookies of a logged-in browser: the signed session token (HttpOnly) and its CSRF companion (readable by JS).
+SESSION_COOKIE = "diaban_session"
+CSRF_COOKIE = "diaban_csrf"
+CSRF_HEADER = "X-CSRF-Token"
+_SAFE_METHODS = {"GET", "HEAD", "OPTIONS"}
 
 
-def get_current_user(request: Request, conn: ConnDep, token: Annotated[str, Depends(oauth2_scheme)]) -> Principal:
-    """The active user named by a valid bearer token, else 401."""
+def _unauthorized() -> HTTPException:
+    return HTTPException(401, "phiên đăng nhập không hợp lệ hoặc đã hết hạn (invalid or expired token)",
+                         headers={"WWW-Authenticate": "Bearer"})
+
+
+def get_current_user(request: Request, conn: ConnDep,
+                     token: Annotated[str | None, Depends(oauth2_scheme)]) -> Principal:
+    """The active user named by a valid bearer token or session cookie, else 401.
+
+    A cookie is sent by the browser on its own, so a state-changing request authenticated by the
+    cookie must also echo the CSRF cookie in a header (double submit), else 403.
+    """
+    if token is None:
+        token = request.cookies.get(SESSION_COOKIE)
+        if token is None:
+            raise _unauthorized()
+        csrf = request.cookies.get(CSRF_COOKIE)
+        if request.method not in _SAFE_METHODS and (not csrf or request.headers.get(CSRF_HEADER) != csrf):
+            raise HTTPException(403, "thiếu mã chống giả mạo yêu cầu (missing or wrong CSRF token)")
     try:
         user_id = decode_access_token(token, request.app.state.auth.secret_key)
     except InvalidToken:
-        user_id = None
-    principal = active_principal(conn, user_id) if user_id is not None else None
+        raise _unauthorized() from None
+    principal = active_principal(conn, user_id)
     if principal is None:
-        raise HTTPException(401, "phiên đăng nhập không hợp lệ hoặc đã hết hạn (invalid or expired token)",
-                            headers={"WWW-Authenticate": "Bearer"})
+        raise _unauthorized()
     return principal
 
 

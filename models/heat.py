@@ -104,6 +104,14 @@ def kde_grid(
     return np.clip(centres, 0.0, None)
 
 
+def robust_top(density: np.ndarray, quantile: float = 0.99) -> float:
+    """Top of the colour scale: a high quantile of the cells with any density, so that a few dense
+    hotspots do not leave the rest of the city invisible."""
+    values = np.asarray(density, float)
+    positive = values[values > values.max() * 1e-3] if values.size and values.max() > 0 else values[:0]
+    return float(np.quantile(positive, quantile)) if positive.size else 0.0
+
+
 def heat_png(density: np.ndarray, vmax: float | None = None, opacity: float = 0.8) -> bytes:
     """Transparent PNG (north up) colouring density yellow→red by value, zero fully transparent."""
     d = np.asarray(density, float)

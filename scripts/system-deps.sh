@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
-# Install the Debian packages diaban needs, only those missing: PostgreSQL 15 + PostGIS, Python venv.
-# As root apt-get runs directly; otherwise through sudo when available.
+# Install the Debian packages diaban needs, only those missing: PostgreSQL 15 + PostGIS, Python venv,
+# Node.js + npm (the web pages' libraries are npm packages served by the app itself) and, with the
+# argument `test`, Chromium for the browser tests. As root apt-get runs directly; otherwise through sudo.
 set -euo pipefail
 
 need=()
@@ -9,6 +10,10 @@ pg_share=/usr/share/postgresql/15/extension
 [ -x /usr/lib/postgresql/15/bin/initdb ] || need+=(postgresql-15)
 command -v runuser >/dev/null || need+=(util-linux)
 python3 -c 'import ensurepip, venv' 2>/dev/null || need+=(python3-venv)
+command -v npm >/dev/null || need+=(nodejs npm)
+if [ "${1:-}" = "test" ]; then
+  command -v chromium >/dev/null || need+=(chromium)
+fi
 python3 -c 'import sys; sys.exit(sys.version_info < (3, 11))' || { echo "diaban needs Python >= 3.11 (python3 is $(python3 -V))" >&2; exit 1; }
 
 if [ ${#need[@]} -eq 0 ]; then

@@ -12,7 +12,7 @@ from gis.scoping import AreaScope, scope_communes
 from gis.surfaces import cells_frame, emerging_surface, gistar_surface, grid_bounds_lonlat, heat_surface
 from models.emerging import NO_PATTERN, PATTERN_LABELS_VI
 from models.gistar import LEVELS
-from models.heat import heat_png
+from models.heat import heat_png, robust_top
 
 router = APIRouter(prefix="/api", tags=["analysis"])
 
@@ -45,7 +45,7 @@ def heat(conn: ConnDep, scope: AreaScopeDep, bbox: BBox = None, kind: Kinds = No
     if format == "geojson":
         keep = surface.values >= surface.values.max() * 0.01
         return _geojson(cells_frame(surface.grid, keep, {"density_per_km2": surface.values}))
-    png = heat_png(surface.values)
+    png = heat_png(surface.values, vmax=robust_top(surface.values))
     if format == "overlay":
         import base64
 

@@ -1,0 +1,84 @@
+"""Web pages for people: login and logout with a session cookie, and each role's working page."""
+
+from __future__ import annotations
+
+import secrets
+from typing import Annotated
+
+from fastapi import APIRouter, Form, Request
+from fastapi.responses import HTMLResponse, RedirectResponse, Response
+
+from api.deps import CSRF_COOKIE, SESSION_COOKIE, ConnDep
+from api.login import authenticate
+from api.security import InvalidToken, create_access_token, decode_access_token
+from gis.accounts import active_principal
+from gis.scoping import AreaScope, scope_communes
+from maps.pages import Viewer, admin_page, login_page, role_page
+from models.access import ROLE_LABELS_VI, TEAM_TASK_TARGETS, Principal
+
+router = APIRouter(include_in_schema=False)
+
+
+def _viewer(request: Request, conn: ConnDep) -> Principal | None:
+    """The logged-in user of a browser, from its session cookie."""
+    token = request.cookies.get(SESSION_COOKIE)
+    if not token:
+        return None
+    try:
+        user_id = decode_access_token(token, request.app.state.auth.secret_key)
+    except InvalidToken:
+        return None
+    return active_principal(conn, user_id)
+
+
+def _secure(request: Request) -> bool:
+    """Whether the browser talks HTTPS to us (directly or through a proxy)."""
+    return request.url.scheme == "https" or request.headers.get("x-forwarded-proto") == "https"
+
+
+@router.get("/login", response_class=HTMLResponse)
+def get_login() -> HTMLResponse:
+    """The login form."""
+    return HTMLResponse(login_page())
+
+
+@router.post("/login", response_model=None)
+def post_login(request: Request, conn: ConnDep, username: Annotated[str, Form(max_length=150)],
+               password: Annotated[str, Form(max_length=1000)]) -> Response:
+    """Check the password (same lock-out as the API), then set the session and CSRF cookies."""
+    auth = request.app.state.auth
+    outcome = authenticate(conn, auth, username, password)
+    if outcome.user_id is None:
+        return HTMLResponse(login_page(outcome.message, username), status_code=outcome.status)
+    response = RedirectResponse("/", status_code=303)
+    max_age = auth.token_minutes * 60
+    response.set_cookie(SESSION_COOKIE, create_access_token(outcome.user_id, auth.secret_key, auth.token_minutes),
+                        max_age=max_age, httponly=True, samesite="lax", secure=_secure(request), path="/")
+    response.set_cookie(CSRF_COOKIE, secrets.token_urlsafe(24), max_age=max_age, httponly=False,
+                        samesite="strict", secure=_secure(request), path="/")
+    return response
+
+
+@router.post("/logout")
+def post_logout(request: Request, csrf: Annotated[str, Form(max_length=100)] = "") -> RedirectResponse:
+    """Forget the session (only when the form carries the CSRF token, so other sites cannot log users out)."""
+    response = RedirectResponse("/login", status_code=303)
+    if csrf and csrf == request.cookies.get(CSRF_COOKIE):
+        response.delete_cookie(SESSION_COOKIE, path="/")
+        response.delete_cookie(CSRF_COOKIE, path="/")
+    return response
+
+
+@router.get("/", response_model=None)
+def home(request: Request, conn: ConnDep) -> Response:
+    """The working page of the logged-in user's role, or the login form."""
+    user = _viewer(request, conn)
+    if user is None:
+        return RedirectResponse("/login", status_code=303)
+    communes = scope_communes(conn, AreaScope(user.team_id)) if user.role == "team" else ()
+    viewer = Viewer(username=user.username, role=user.role, role_label=ROLE_LABELS_VI[user.role],
+                    team_id=user.team_id, team_communes=tuple(communes or ()),
+                    team_targets=tuple(sorted(TEAM_TASK_TARGETS)))
+    csrf = request.cookies.get(CSRF_COOKIE, "")
+    body = admin_page(viewer, csrf) if user.role == "admin" else role_page(viewer, csrf)
+    return HTMLResponse(body, headers={"Cache-Control": "no-store"})

@@ -1,0 +1,36 @@
+"""The folium base map of Hải Phòng, served without internet: Leaflet from the app's own static files."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import folium
+
+from maps.settings import MapSettings
+
+#: Stylesheets and scripts of the pages, and (copied by `make` from npm) the vendor libraries.
+STATIC_DIR = Path(__file__).resolve().parent / "static"
+STATIC_URL = "/static"
+VENDOR_URL = f"{STATIC_URL}/vendor"
+#: Mainland Hải Phòng and Cát Bà; Bạch Long Vĩ (~130 km offshore) has its own button instead.
+MAINLAND_BOUNDS = [[20.55, 106.05], [21.25, 107.15]]
+BACH_LONG_VI = [20.135, 107.73]
+
+
+class OfflineMap(folium.Map):
+    """A folium map whose scripts and styles are the app's own copies (no CDN: police networks are closed)."""
+
+    default_js = [("leaflet", f"{VENDOR_URL}/leaflet/leaflet.js")]
+    default_css = [("leaflet_css", f"{VENDOR_URL}/leaflet/leaflet.css")]
+
+
+def base_map(settings: MapSettings | None = None) -> OfflineMap:
+    """The city map fitted to the mainland, with the configured basemap if any."""
+    settings = settings or MapSettings()
+    fmap = OfflineMap(location=[20.86, 106.68], zoom_start=10, tiles=None, control_scale=True,
+                      prefer_canvas=True, width="100%", height="100%")
+    if settings.tile_url:
+        folium.TileLayer(settings.tile_url, attr=settings.tile_attribution or "bản đồ nền", name="Bản đồ nền",
+                         control=True).add_to(fmap)
+    fmap.fit_bounds(MAINLAND_BOUNDS)
+    return fmap
