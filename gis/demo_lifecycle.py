@@ -20,6 +20,8 @@ from gis.hotspot_transitions import transition_hotspot
 from gis.incident_import import import_incidents
 from gis.incident_points import latest_incident_time
 from gis.scoping import UNRESTRICTED
+from gis.task_queries import suggest_assignees
+from gis.task_store import create_task
 from gis.tables import METRIC_SRID
 from models.access import Principal
 from models.state_machine import StateMachine
@@ -68,6 +70,29 @@ def _burst_csv(conn: Connection, hotspot_id: int, end: datetime, folder: Path, n
     return path
 
 
+def _assign_field_work(conn: Connection, machine: StateMachine, actor: Principal, hotspot_ids: list[int]) -> list[str]:
+    """Verify the largest newly detected hotspots and give each area team a suppression task (one overdue)."""
+    lines = []
+    today = datetime.now().date()
+    for rank, hotspot_id in enumerate(hotspot_ids):
+        status, version, commune = conn.execute(text("SELECT status, version, commune_code FROM hotspots WHERE id = :id"),
+                                                {"id": hotspot_id}).one()
+        teams = suggest_assignees(conn, commune) if commune else []
+        if not teams:
+            continue
+        if status == "detected":
+            transition_hotspot(conn, machine, hotspot_id, "verified", "xác minh qua trinh sát", version, actor,
+                               UNRESTRICTED)
+        due = today - timedelta(days=5) if rank == 0 else today + timedelta(days=30)
+        task_id = create_task(conn, actor, kind="suppression", hotspot_id=hotspot_id, commune_code=None, year=None,
+                              team_id=teams[0]["team_id"], due_date=due, priority="high" if rank == 0 else "normal",
+                              checklist=[{"item": "Xác minh đối tượng, địa điểm", "done": False},
+                                         {"item": "Lập kế hoạch đấu tranh", "done": False}])
+        lines.append(f"Nhiệm vụ #{task_id}: đấu tranh, triệt xóa điểm nóng #{hotspot_id} giao {teams[0]['name']}"
+                     f" (hạn {due:%d/%m/%Y})")
+    return lines
+
+
 def run_lifecycle_demo(conn: Connection, machine: StateMachine, actor: Principal, monitoring_days: int) -> list[str]:
     """Run the demo story in the caller's transaction; return what happened, line by line (Vietnamese)."""
     if conn.execute(text("SELECT 1 FROM incidents WHERE ref LIKE 'DEMO-RECUR-%' LIMIT 1")).scalar():
@@ -94,4 +119,6 @@ def run_lifecycle_demo(conn: Connection, machine: StateMachine, actor: Principal
     status = conn.execute(text("SELECT status FROM hotspots WHERE id = :id"), {"id": reopened}).scalar_one()
     lines.append(f"Phát hiện lần chạy #{recent.run_id}: {recent.recurred} điểm phức tạp trở lại;"
                  f" điểm nóng #{reopened} nay ở trạng thái '{status}'")
-    return lines
+    largest = list(conn.execute(text("SELECT id FROM hotspots WHERE id = ANY(:ids) AND status = 'detected'"
+                                     " ORDER BY n_incidents DESC LIMIT 4"), {"ids": recent.hotspot_ids}).scalars())
+    return lines + _assign_field_work(conn, machine, actor, [reopened, *largest])
