@@ -255,7 +255,10 @@ async function startTeam(map) {
     filter: (f) => area.has(f.properties.code),
     style: { color: "#2563eb", weight: 2, fillOpacity: 0.05 },
   }).addTo(map);
-  if (outline.getLayers().length) map.fitBounds(outline.getBounds());
+  if (outline.getLayers().length) {
+    // Once the page has laid out (the panel moves the map on phones), fit the team's area.
+    setTimeout(() => { map.invalidateSize(); map.fitBounds(outline.getBounds()); }, 100);
+  }
   const markers = L.layerGroup().addTo(map);
 
   async function loadTasks() {

@@ -1,0 +1,162 @@
+"""The pages in a real browser (Debian's Chromium driven by Playwright), one role after another.
+
+A scratch database on the session cluster holds a small synthetic city (incidents, hotspots, the
+demo accounts and story, an approved and a draft year); the app runs in uvicorn on a loopback port.
+Screenshots are kept under artifacts/ for people to look at.
+"""
+
+from __future__ import annotations
+
+import shutil
+import socket
+import threading
+import time
+from collections.abc import Iterator
+from pathlib import Path
+
+import geopandas as gpd
+import psycopg
+import pytest
+import uvicorn
+from sqlalchemy import Engine, create_engine, text
+
+from api.app import create_app
+from api.security import hash_password
+from gis.boundary_import import import_boundaries
+from gis.cluster import ManagedCluster
+from gis.db import migrate
+from gis.demo_accounts import DEMO_PASSWORD, seed_demo_accounts
+from gis.demo_classification import seed_demo_classification
+from gis.demo_lifecycle import run_lifecycle_demo
+from gis.hotspot_detection import run_detection
+from gis.incident_import import import_incidents
+from gis.accounts import principal_by_username
+from models.hotspot_lifecycle import hotspot_lifecycle
+from models.synthetic import ScenarioConfig, generate_scenario, write_scenario
+
+CHROMIUM = "/usr/bin/chromium"
+ARTIFACTS = Path(__file__).resolve().parents[1] / "artifacts"
+CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update",
+                 "--disable-sync", "--no-first-run", "--disable-dev-shm-usage"]
+
+
+@pytest.fixture(scope="module")
+def city(cluster: ManagedCluster, boundaries_path: Path, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Engine]:
+    """A scratch database with a small synthetic city and the demo accounts, dropped afterwards."""
+    admin = cluster.url().replace("postgresql+psycopg://", "postgresql://").rsplit("/", 1)[0] + "/postgres"
+    with psycopg.connect(admin, autocommit=True) as conn:
+        conn.execute("DROP DATABASE IF EXISTS browser_city WITH (FORCE)")
+        conn.execute("CREATE DATABASE browser_city")
+    engine = create_engine(cluster.url().rsplit("/", 1)[0] + "/browser_city")
+    migrate(engine)
+    scenario = generate_scenario(gpd.read_file(boundaries_path), ScenarioConfig(seed=1, years=3, n_incidents=30_000))
+    paths = write_scenario(scenario, tmp_path_factory.mktemp("city"))
+    with engine.begin() as conn:
+        import_boundaries(conn, boundaries_path)
+        import_incidents(conn, paths["incidents"], imported_by="test")
+        run_detection(conn, actor="test")
+        seed_demo_accounts(conn, hash_password)
+        run_lifecycle_demo(conn, hotspot_lifecycle(180), principal_by_username(conn, "chihuy"), 180)
+        seed_demo_classification(conn, 2025, 2026, "thammuu")
+    yield engine
+    engine.dispose()
+    with psycopg.connect(admin, autocommit=True) as conn:
+        conn.execute("DROP DATABASE IF EXISTS browser_city WITH (FORCE)")
+
+
+@pytest.fixture(scope="module")
+def server(city: Engine) -> Iterator[str]:
+    """The app served by uvicorn on a free loopback port."""
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        port = s.getsockname()[1]
+    config = uvicorn.Config(create_app(city), host="127.0.0.1", port=port, log_level="warning")
+    running = uvicorn.Server(config)
+    thread = threading.Thread(target=running.run, daemon=True)
+    thread.start()
+    deadline = time.time() + 30
+    while not running.started and time.time() < deadline:
+        time.sleep(0.1)
+    yield f"http://127.0.0.1:{port}"
+    running.should_exit = True
+    thread.join(timeout=10)
+
+
+@pytest.fixture(scope="module")
+def chromium():
+    """Debian's Chromium, headless (Playwright's own browser download does not work here)."""
+    if not shutil.which(CHROMIUM):
+        pytest.fail(f"{CHROMIUM} is missing: run `make test` (it installs Debian's chromium)")
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as playwright:
+        browser = playwright.chromium.launch(executable_path=CHROMIUM, headless=True, args=CHROMIUM_ARGS)
+        yield browser
+        browser.close()
+
+
+def open_as(chromium, server: str, username: str, viewport: dict | None = None):
+    """A logged-in page of `username` once its panel has loaded, and the errors the console reported."""
+    page = chromium.new_page(viewport=viewport or {"width": 1400, "height": 900})
+    errors: list[str] = []
+    page.on("console", lambda message: errors.append(message.text) if message.type == "error" else None)
+    page.on("pageerror", lambda error: errors.append(str(error)))
+    page.goto(f"{server}/login")
+    page.fill("input[name=username]", username)
+    page.fill("input[name=password]", DEMO_PASSWORD)
+    page.click("button[type=submit]")
+    page.wait_for_selector("body[data-ready=true]", timeout=30_000)
+    return page, errors
+
+
+def shot(page, name: str) -> None:
+    ARTIFACTS.mkdir(exist_ok=True)
+    page.screenshot(path=str(ARTIFACTS / f"{name}.png"))
+
+
+def test_command_sees_the_map_with_its_layers(chromium, server: str) -> None:
+    page, errors = open_as(chromium, server, "chihuy")
+    assert page.locator(".leaflet-control-layers").count() == 1
+    assert page.locator("text=Mật độ vụ việc (heat)").count() == 1
+    page.wait_for_selector(".leaflet-overlay-pane canvas")  # communes and hotspots drawn (canvas renderer)
+    assert page.locator("img.leaflet-image-layer").count() == 1  # the heat overlay
+    assert "%" in page.locator("#kpi-drug-free").inner_text()
+    page.locator("text=Ô nóng Gi*").click()
+    page.locator("text=Phân loại xã (năm đã duyệt gần nhất)").click()
+    page.wait_for_timeout(1000)
+    shot(page, "command")
+    assert errors == []
+    page.close()
+
+
+def test_team_starts_a_task_on_a_phone(chromium, server: str, city: Engine) -> None:
+    with city.connect() as conn:
+        team_user = conn.execute(text(
+            "SELECT u.username FROM users u JOIN tasks t ON t.team_id = u.team_id ORDER BY t.id LIMIT 1")).scalar_one()
+    page, errors = open_as(chromium, server, team_user, viewport={"width": 390, "height": 844})
+    task = page.locator("article.task").first
+    task_id = task.get_attribute("data-task-id")
+    assert task.locator("button").count() >= 1
+    task.locator("button[data-to=in_progress]").click()
+    page.wait_for_selector(f"article.task[data-task-id='{task_id}'] p b:has-text('Đang thực hiện')", timeout=10_000)
+    shot(page, "team-phone")
+    with city.connect() as conn:
+        assert conn.execute(text("SELECT state FROM tasks WHERE id = :id"), {"id": int(task_id)}).scalar_one() \
+            == "in_progress"
+    assert errors == []
+    page.close()
+
+
+def test_planner_approves_the_draft_year(chromium, server: str, city: Engine) -> None:
+    page, errors = open_as(chromium, server, "thammuu")
+    page.select_option("#year", "2026")
+    page.wait_for_selector("#run-status >> text=Bản nháp")
+    assert page.locator("#communes tr").count() == 114
+    page.on("dialog", lambda dialog: dialog.accept())
+    page.click("#approve")
+    page.wait_for_selector("#run-status >> text=Đã phê duyệt", timeout=15_000)
+    shot(page, "planner")
+    with city.connect() as conn:
+        assert conn.execute(text("SELECT status FROM classification_runs WHERE year = 2026")).scalar_one() == "approved"
+    assert errors == []
+    page.close()
