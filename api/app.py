@@ -8,7 +8,7 @@ from api.config import AuthSettings, LifecycleSettings
 from api.deps import get_current_user
 from api.errors import DEFAULT_STATUS_CODES, add_exception_handlers
 from api.routes import (accounts, analysis, auth, classifications, communes, health, hotspot_transitions, hotspots,
-                        inbox, incidents, pages, reports, tasks)
+                        inbox, incidents, pages, reports, tasks, vector_tiles)
 from api.security import resolve_secret_key
 from gis.settings import DatabaseSettings
 from maps.base_map import STATIC_DIR, STATIC_URL
@@ -16,7 +16,8 @@ from models.hotspot_lifecycle import hotspot_lifecycle
 
 #: Open without a token (pages redirect to the login form themselves). Every other router needs a valid token.
 PUBLIC = (health, auth, pages)
-PROTECTED = (communes, incidents, hotspots, analysis, classifications, reports, hotspot_transitions, tasks, inbox, accounts)
+PROTECTED = (communes, incidents, hotspots, analysis, classifications, reports, hotspot_transitions, tasks, inbox, accounts,
+             vector_tiles)
 
 
 def create_app(engine: Engine) -> FastAPI:

@@ -1,0 +1,87 @@
+"""Vector tiles: layers and attributes, aggregation below street zoom, team scope, caching, bad tiles."""
+
+from __future__ import annotations
+
+import math
+from pathlib import Path
+
+import mapbox_vector_tile
+import pytest
+from sqlalchemy import Connection
+
+from gis.incident_import import import_incidents
+
+# Two incidents in Phường Hải Dương (10525) and one in central Hải Phòng, far apart.
+INCIDENTS = ("ref,occurred_at,lon,lat,kind\n"
+             "T1,2025-03-01T10:00:00,106.3400,20.9450,trafficking\n"
+             "T2,2025-03-02T10:00:00,106.3401,20.9451,drug_use\n"
+             "T3,2025-03-03T10:00:00,106.6830,20.8600,tip\n")
+
+
+def tile_of(lon: float, lat: float, z: int) -> tuple[int, int]:
+    """The XYZ tile containing a point."""
+    n = 2**z
+    x = int((lon + 180) / 360 * n)
+    y = int((1 - math.asinh(math.tan(math.radians(lat))) / math.pi) / 2 * n)
+    return x, y
+
+
+@pytest.fixture
+def incidents(conn: Connection, tmp_path: Path) -> None:
+    path = tmp_path / "i.csv"
+    path.write_text(INCIDENTS, encoding="utf-8")
+    import_incidents(conn, path, imported_by="test")
+
+
+def decode(response) -> dict:
+    assert response.headers["content-type"] == "application/vnd.mapbox-vector-tile"
+    return mapbox_vector_tile.decode(response.content)
+
+
+def test_incident_points_at_street_zoom_and_counts_below(client, incidents) -> None:
+    x, y = tile_of(106.3400, 20.9450, 15)
+    layer = decode(client.get(f"/tiles/incidents/15/{x}/{y}.mvt"))["incidents"]
+    assert {f["properties"]["kind"] for f in layer["features"]} == {"trafficking", "drug_use"}
+    x, y = tile_of(106.3400, 20.9450, 9)
+    counts = decode(client.get(f"/tiles/incidents/9/{x}/{y}.mvt"))["incidents"]["features"]
+    assert sum(f["properties"]["count"] for f in counts) == 3  # all three fall in this z9 tile
+    assert len(counts) == 2  # the two close incidents share a grid cell
+
+
+def test_hotspots_and_communes_layers(client, make_hotspot) -> None:
+    make_hotspot("10507")
+    x, y = tile_of(106.68, 20.86, 9)
+    communes = decode(client.get(f"/tiles/communes/9/{x}/{y}.mvt"))["communes"]["features"]
+    assert len(communes) > 50 and {"code", "name", "kind"} <= set(communes[0]["properties"])
+    hotspots = decode(client.get(f"/tiles/hotspots/9/{x}/{y}.mvt"))["hotspots"]["features"]
+    assert hotspots and {"id", "status", "kind", "n_incidents"} <= set(hotspots[0]["properties"])
+
+
+def test_caching_headers_and_revalidation(client, incidents) -> None:
+    x, y = tile_of(106.68, 20.86, 10)
+    stable = client.get(f"/tiles/communes/10/{x}/{y}.mvt")
+    assert stable.headers["cache-control"] == "private, max-age=3600" and stable.headers["etag"]
+    again = client.get(f"/tiles/communes/10/{x}/{y}.mvt", headers={"If-None-Match": stable.headers["etag"]})
+    assert again.status_code == 304
+    assert client.get(f"/tiles/incidents/10/{x}/{y}.mvt").headers["cache-control"] == "no-store"
+
+
+def test_team_sees_only_its_area(client, incidents, make_team, make_user, bearer) -> None:
+    team = make_team("Tổ Hải Dương", ["10525"])
+    headers = bearer(make_user("tile-team", "team", team))
+    x, y = tile_of(106.5, 20.9, 8)
+    counts = decode(client.get(f"/tiles/incidents/8/{x}/{y}.mvt", headers=headers))["incidents"]["features"]
+    assert sum(f["properties"]["count"] for f in counts) == 2
+    communes = decode(client.get(f"/tiles/communes/8/{x}/{y}.mvt", headers=headers))["communes"]["features"]
+    assert [f["properties"]["code"] for f in communes] == ["10525"]
+
+
+@pytest.mark.parametrize("path", ["/tiles/incidents/23/0/0.mvt", "/tiles/incidents/3/8/0.mvt",
+                                  "/tiles/incidents/3/0/8.mvt", "/tiles/people/3/0/0.mvt", "/tiles/incidents/-1/0/0.mvt"])
+def test_bad_tiles_are_refused(client, path: str) -> None:
+    assert client.get(path).status_code in (404, 422)
+
+
+def test_tiles_need_a_login(client) -> None:
+    client.headers.pop("Authorization")
+    assert client.get("/tiles/communes/0/0/0.mvt").status_code == 401
