@@ -2,6 +2,7 @@
 
 from fastapi import FastAPI, Request
 from fastapi.responses import JSONResponse
+from sqlalchemy.exc import DataError
 
 from gis.db import DatabaseUnavailable
 from gis.readers import FileFormatError
@@ -26,6 +27,7 @@ DEFAULT_STATUS_CODES: dict[type[Exception], int] = {
     StaleVersion: 412,
     TransitionRequirementMissing: 422,
     InvalidRequest: 422,
+    DataError: 422,
     GridTooLarge: 422,
     DatabaseUnavailable: 503,
 }
@@ -39,6 +41,8 @@ def error_body(exc: Exception) -> dict:
                 "allowed": list(exc.allowed)}
     if isinstance(exc, TransitionRequirementMissing):
         return {"detail": f"chưa đủ điều kiện chuyển từ '{exc.source}' sang '{exc.target}': {exc.missing}"}
+    if isinstance(exc, DataError):  # never echo SQL: say what is wrong in the request
+        return {"detail": "giá trị không hợp lệ hoặc vượt giới hạn (invalid or out-of-range value)"}
     return {"detail": str(exc)}
 
 

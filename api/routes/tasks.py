@@ -20,7 +20,7 @@ router = APIRouter(prefix="/api/tasks", tags=["tasks"])
 Priority = Literal[TASK_PRIORITIES]  # type: ignore[valid-type]
 State = Literal[TASK_STATES]  # type: ignore[valid-type]
 Limit = Annotated[int, Query(ge=1, le=1000)]
-Offset = Annotated[int, Query(ge=0)]
+Offset = Annotated[int, Query(ge=0, le=100_000_000)]
 
 
 class ChecklistItem(BaseModel):
