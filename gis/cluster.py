@@ -23,7 +23,7 @@ DB_NAME = "diaban"
 #: Memory for bulk imports and analyses: the default 8 MB of temp_buffers makes the GiST index of a
 #: million staged points spill to disk (a 40x slowdown of the commune join).
 SERVER_SETTINGS = ("-c shared_buffers=1GB -c temp_buffers=256MB -c work_mem=64MB -c maintenance_work_mem=512MB"
-                   " -c jit=off")
+                   " -c jit=off -c max_connections=300")
 DB_USER = "diaban"
 
 

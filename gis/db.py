@@ -69,7 +69,9 @@ def migrate(engine: Engine, revision: str = "head") -> None:
 
 @lru_cache(maxsize=4)
 def _engine_for(url: str) -> Engine:
-    return create_engine(url, pool_pre_ping=True, pool_size=10, max_overflow=20)
+    # A request holds its connection while it waits for a worker thread, so the pool must cover every
+    # request in flight (not just the 40 threads) or a burst of users starves it (measured: bench_api).
+    return create_engine(url, pool_pre_ping=True, pool_size=50, max_overflow=50, pool_timeout=30)
 
 
 def get_engine(settings: DatabaseSettings | None = None, *, prepare: bool = True) -> Engine:

@@ -1,0 +1,6 @@
+"""ASGI entry point for running diaban under an external server (`uvicorn api.asgi:app --workers N`)."""
+
+from api.app import create_app
+from gis.db import get_engine
+
+app = create_app(get_engine())
