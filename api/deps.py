@@ -25,7 +25,10 @@ def get_connection(request: Request) -> Iterator[Connection]:
         yield conn
 
 
-ConnDep = Annotated[Connection, Depends(get_connection)]
+#: Function scope: the transaction commits before the response is sent (FastAPI's default for a generator
+#: would commit afterwards, so a client could read its own write before it is visible, or get 200 for a
+#: commit that then fails).
+ConnDep = Annotated[Connection, Depends(get_connection, scope="function")]
 EngineDep = Annotated[Engine, Depends(get_engine)]
 
 oauth2_scheme = OAuth2PasswordBearer(tokenUrl="/api/auth/token", auto_error=False)
@@ -42,6 +45,17 @@ def _unauthorized() -> HTTPException:
                          headers={"WWW-Authenticate": "Bearer"})
 
 
+def token_principal(request: Request, conn: Connection, token: str | None) -> Principal | None:
+    """The active user a signed, unexpired token names (bearer or session cookie), else None."""
+    if not token:
+        return None
+    try:
+        user_id = decode_access_token(token, request.app.state.auth.secret_key)
+    except InvalidToken:
+        return None
+    return active_principal(conn, user_id)
+
+
 def get_current_user(request: Request, conn: ConnDep,
                      token: Annotated[str | None, Depends(oauth2_scheme)]) -> Principal:
     """The active user named by a valid bearer token or session cookie, else 401.
@@ -56,11 +70,7 @@ def get_current_user(request: Request, conn: ConnDep,
         csrf = request.cookies.get(CSRF_COOKIE)
         if request.method not in _SAFE_METHODS and (not csrf or request.headers.get(CSRF_HEADER) != csrf):
             raise HTTPException(403, "thiếu mã chống giả mạo yêu cầu (missing or wrong CSRF token)")
-    try:
-        user_id = decode_access_token(token, request.app.state.auth.secret_key)
-    except InvalidToken:
-        raise _unauthorized() from None
-    principal = active_principal(conn, user_id)
+    principal = token_principal(request, conn, token)
     if principal is None:
         raise _unauthorized()
     return principal

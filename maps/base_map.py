@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from pathlib import Path
+from typing import ClassVar
 
 import folium
 
@@ -20,14 +21,14 @@ BACH_LONG_VI = [20.135, 107.73]
 class OfflineMap(folium.Map):
     """A folium map whose scripts and styles are the app's own copies (no CDN: police networks are closed)."""
 
-    default_js = [("leaflet", f"{VENDOR_URL}/leaflet/leaflet.js")]
-    default_css = [("leaflet_css", f"{VENDOR_URL}/leaflet/leaflet.css")]
+    default_js: ClassVar[list[tuple[str, str]]] = [("leaflet", f"{VENDOR_URL}/leaflet/leaflet.js")]
+    default_css: ClassVar[list[tuple[str, str]]] = [("leaflet_css", f"{VENDOR_URL}/leaflet/leaflet.css")]
 
 
 def base_map(settings: MapSettings | None = None) -> OfflineMap:
     """The city map fitted to the mainland, with the configured basemap if any."""
     settings = settings or MapSettings()
-    fmap = OfflineMap(location=[20.86, 106.68], zoom_start=10, tiles=None, control_scale=True,
+    fmap = OfflineMap(location=[20.86, 106.68], zoom_start=10, tiles=None, control_scale=False,
                       prefer_canvas=True, width="100%", height="100%")
     if settings.tile_url:
         folium.TileLayer(settings.tile_url, attr=settings.tile_attribution or "bản đồ nền", name="Bản đồ nền",

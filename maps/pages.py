@@ -1,7 +1,7 @@
 """HTML pages around the folium map: login, and one working page per role, in Vietnamese.
 
-Each page is the folium map (rendered server-side, assets served by the app) plus a side panel;
-maps/static/app.js fills the panel and the dynamic layers from the JSON API.
+Each page is the folium map (rendered server-side, assets served by the app) plus a side panel
+(maps/panels.py); maps/static/js/<role>.js fills the panel and the dynamic layers from the JSON API.
 """
 
 from __future__ import annotations
@@ -10,14 +10,19 @@ import json
 from dataclasses import dataclass
 from datetime import date
 from html import escape
+from typing import Any
 
 import folium
 
-from maps.base_map import BACH_LONG_VI, STATIC_URL, base_map
-from models.incident_kinds import KIND_LABELS_VI
-from models.task_lifecycle import TASK_LABELS_VI
+from gis.task_queries import OPEN_STATES
+from maps.base_map import BACH_LONG_VI, MAINLAND_BOUNDS, STATIC_URL, base_map
+from maps.panels import command_panel, planner_panel, team_panel
+from maps.styles import script_vocabulary
+from models.kpi import load_targets
 
 TITLE = "Giám sát địa bàn, điểm nóng ma túy — Hải Phòng"
+#: Years whose drug-free targets the command page shows beside the current share.
+TARGET_YEARS = (2025, 2030)
 
 
 @dataclass(frozen=True)
@@ -33,79 +38,53 @@ class Viewer:
 
 
 def _head_bar(viewer: Viewer, csrf: str, subtitle: str) -> str:
+    """Title, who is logged in, and the logout form (which carries the CSRF token)."""
     return f"""<header class="bar"><h1>{escape(TITLE)} — {escape(subtitle)}</h1>
       <span id="who">{escape(viewer.username)} — {escape(viewer.role_label)}</span>
       <form method="post" action="/logout"><input type="hidden" name="csrf" value="{escape(csrf)}">
       <button type="submit">Đăng xuất</button></form></header>"""
 
 
-def _command_panel() -> str:
-    kinds = "".join(f'<label><input type="checkbox" name="kind" value="{k}"> {escape(v)}</label>'
-                    for k, v in KIND_LABELS_VI.items())
-    return f"""<aside class="panel"><div id="message" class="message"></div>
-      <h2>Chỉ số</h2>
-      <div class="kpi"><span>Tỷ lệ xã không ma túy</span><b id="kpi-drug-free">—</b></div>
-      <div class="kpi"><span>Nhiệm vụ đang mở</span><b id="kpi-open">—</b></div>
-      <div class="kpi"><span>Nhiệm vụ quá hạn</span><b id="kpi-overdue">—</b></div>
-      <div class="kpi"><span>Điểm phức tạp trở lại</span><b id="kpi-recurred">—</b></div>
-      <div class="kpi"><span>Phân loại xã</span><b id="classes-year">—</b></div>
-      <h2>Lọc vụ việc</h2>
-      <form id="filters">
-        <label>Từ ngày <input name="from" placeholder="dd/mm/yyyy" pattern="\\d{{1,2}}/\\d{{1,2}}/\\d{{4}}"></label>
-        <label>Đến ngày <input name="to" placeholder="dd/mm/yyyy" pattern="\\d{{1,2}}/\\d{{1,2}}/\\d{{4}}"></label>
-        <div class="kinds">{kinds}</div>
-        <button type="submit">Áp dụng</button>
-      </form>
-      <h2>Theo tháng</h2>
-      <input id="month" type="range" min="0" max="24" value="0" style="width:100%">
-      <div id="month-label">Theo khoảng ngày đã chọn</div>
-      <h2>Mật độ</h2><div id="heat-legend">—</div>
-      <h2>Chú giải điểm nóng</h2>
-      <div>Cam: phát hiện · Đỏ: đã giao, đang đấu tranh · Xanh lá: đã triệt xóa · Xanh dương: giữ sạch ·
-        Xám: loại khỏi danh sách · Tím: phức tạp trở lại</div>
-    </aside>"""
+@dataclass(frozen=True)
+class PageData:
+    """What the pages offer: years with a classification (newest first), the newest approved, the last incident day."""
+
+    years: tuple[int, ...] = ()
+    approved_year: int | None = None
+    last_incident: date | None = None
 
 
-def _team_panel() -> str:
-    return """<aside class="panel"><div id="message" class="message"></div>
-      <h2>Nhiệm vụ của tổ</h2><div id="tasks">Đang tải…</div></aside>"""
+def _page_config(page: str, viewer: Viewer, data: PageData) -> dict[str, Any]:
+    """What the page script needs: the page, the viewer's area, years and dates, targets and vocabulary."""
+    targets = load_targets()
+    return {"page": page, "bachLongVi": BACH_LONG_VI, "mainland": MAINLAND_BOUNDS,
+            "teamCommunes": list(viewer.team_communes), "teamTargets": list(viewer.team_targets),
+            "approvedYear": data.approved_year, "openTaskStates": list(OPEN_STATES),
+            "lastIncident": data.last_incident.isoformat() if data.last_incident else None,
+            "drugFreeTargets": {year: targets.drug_free_target(year) for year in TARGET_YEARS},
+            **script_vocabulary()}
 
 
-def _planner_panel(years: list[int]) -> str:
-    options = "".join(f'<option value="{y}"{" selected" if i == 0 else ""}>{y}</option>' for i, y in enumerate(years))
-    return f"""<aside class="panel"><div id="message" class="message"></div>
-      <h2>Phân loại xã, phường, đặc khu</h2>
-      <label>Năm <select id="year">{options}</select></label>
-      <p id="run-status">—</p>
-      <button id="approve">Phê duyệt năm</button>
-      <p>Tải về: <a id="download-csv">CSV</a> · <a id="download-geojson">GeoJSON</a> · <a id="download-xlsx">Excel</a></p>
-      <p>Các xã có kết quả pháp lý khác mô hình, hoặc thay đổi so với năm trước, được xếp đầu và tô màu.</p>
-      <table class="review"><thead><tr><th>Xã/phường</th><th>Kết quả</th><th>Mô hình</th><th>Lý do</th>
-        <th>Điều chỉnh</th></tr></thead><tbody id="communes"></tbody></table></aside>"""
-
-
-def role_page(viewer: Viewer, csrf: str, today: date | None = None) -> str:
+def role_page(viewer: Viewer, csrf: str, data: PageData) -> str:
     """The working page of a role: command map, team tasks, or planner review."""
-    today = today or date.today()
-    page = {"command": "command", "team": "team", "planner": "planner"}[viewer.role]
     subtitle, panel = {
-        "command": ("Ban chỉ huy", _command_panel()),
-        "team": ("Tổ công tác", _team_panel()),
-        "planner": ("Tham mưu, phân loại địa bàn", _planner_panel(list(range(today.year, today.year - 5, -1)))),
-    }[page]
+        "command": ("Ban chỉ huy", command_panel),
+        "team": ("Tổ công tác", team_panel),
+        "planner": ("Tham mưu, phân loại địa bàn", lambda: planner_panel(list(data.years))),
+    }[viewer.role]
     fmap = base_map()
     root = fmap.get_root()
     root.title = f"diaban — {subtitle}"
     root.header.add_child(folium.Element('<meta name="viewport" content="width=device-width, initial-scale=1">'
                                          '<link rel="icon" href="data:,">'))
     root.header.add_child(folium.Element(f'<link rel="stylesheet" href="{STATIC_URL}/app.css">'))
-    root.header.add_child(folium.Element(f'<script src="{STATIC_URL}/app.js"></script>'))
-    root.html.add_child(folium.Element(_head_bar(viewer, csrf, subtitle) + panel))
-    config = {"page": page, "bachLongVi": BACH_LONG_VI, "teamCommunes": list(viewer.team_communes),
-              "teamTargets": list(viewer.team_targets), "taskLabels": dict(TASK_LABELS_VI)}
+    for script in ("common", viewer.role):
+        root.header.add_child(folium.Element(f'<script src="{STATIC_URL}/js/{script}.js"></script>'))
+    root.html.add_child(folium.Element(_head_bar(viewer, csrf, subtitle) + panel()))
+    config = json.dumps(_page_config(viewer.role, viewer, data), ensure_ascii=False).replace("</", "<\\/")
     root.script.add_child(folium.Element(
-        f"window.addEventListener('load', function () {{ window.diaban = Object.assign({json.dumps(config)},"
-        f" {{map: {fmap.get_name()}}}); document.body.className = {json.dumps(page)}; diabanStart(); }});"))
+        f"window.addEventListener('load', function () {{ diabanStart(Object.assign({config},"
+        f" {{map: {fmap.get_name()}}})); }});"))
     return root.render()
 
 
@@ -129,4 +108,4 @@ def admin_page(viewer: Viewer, csrf: str) -> str:
       <link rel="stylesheet" href="{STATIC_URL}/app.css"></head><body>{_head_bar(viewer, csrf, "Quản trị")}
       <main class="login"><h1>Quản trị</h1><p>Quản lý người dùng và tổ công tác:
       <code>diaban users …</code>, <code>diaban teams …</code> hoặc API <code>/api/users</code>,
-      <code>/api/teams</code> (<a href="/docs">tài liệu API</a>).</p></main></body></html>"""
+      <code>/api/teams</code> (mô tả API: <a href="/openapi.json">/openapi.json</a>).</p></main></body></html>"""

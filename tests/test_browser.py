@@ -22,6 +22,7 @@ from sqlalchemy import Engine, create_engine, text
 
 from api.app import create_app
 from api.security import hash_password
+from gis.accounts import principal_by_username
 from gis.boundary_import import import_boundaries
 from gis.cluster import ManagedCluster
 from gis.db import migrate
@@ -30,7 +31,6 @@ from gis.demo_classification import seed_demo_classification
 from gis.demo_lifecycle import run_lifecycle_demo
 from gis.hotspot_detection import run_detection
 from gis.incident_import import import_incidents
-from gis.accounts import principal_by_username
 from models.hotspot_lifecycle import hotspot_lifecycle
 from models.synthetic import ScenarioConfig, generate_scenario, write_scenario
 
@@ -104,12 +104,14 @@ def open_as(chromium, server: str, username: str, viewport: dict | None = None):
     page.goto(f"{server}/login")
     page.fill("input[name=username]", username)
     page.fill("input[name=password]", DEMO_PASSWORD)
+    shot(page, "login")
     page.click("button[type=submit]")
     page.wait_for_selector("body[data-ready=true]", timeout=30_000)
     return page, errors
 
 
 def shot(page, name: str) -> None:
+    """Keep a screenshot under artifacts/."""
     ARTIFACTS.mkdir(exist_ok=True)
     page.screenshot(path=str(ARTIFACTS / f"{name}.png"))
 
@@ -117,14 +119,46 @@ def shot(page, name: str) -> None:
 def test_command_sees_the_map_with_its_layers(chromium, server: str) -> None:
     page, errors = open_as(chromium, server, "chihuy")
     assert page.locator(".leaflet-control-layers").count() == 1
-    assert page.locator("text=Mật độ vụ việc (heat)").count() == 1
+    assert page.locator("text=Mật độ vụ việc").count() >= 1
     page.wait_for_selector(".leaflet-overlay-pane canvas")  # communes and hotspots drawn (canvas renderer)
     assert page.locator("img.leaflet-image-layer").count() == 1  # the heat overlay
     assert "%" in page.locator("#kpi-drug-free").inner_text()
-    page.locator("text=Ô nóng Gi*").click()
-    page.locator("text=Phân loại xã (năm đã duyệt gần nhất)").click()
-    page.wait_for_timeout(1000)
+    assert "Mục tiêu 2025: 30%" in page.locator("#kpi-targets").inner_text()
+    shot(page, "command-heat")
+    page.locator(".leaflet-control-layers >> text=Ô nóng Gi*").click()
+    page.locator(".leaflet-control-layers >> text=Phân loại xã (năm đã duyệt gần nhất)").click()
+    page.locator(".leaflet-control-layers >> text=Xu hướng điểm nóng").click()
+    page.fill("#month", "24")
+    page.dispatch_event("#month", "change")
+    page.wait_for_function("document.getElementById('month-label').textContent.startsWith('Tháng')")
+    page.wait_for_timeout(1500)
     shot(page, "command")
+    assert errors == []
+    page.close()
+
+
+def test_command_assigns_a_hotspot_to_the_suggested_team(chromium, server: str, city: Engine) -> None:
+    with city.connect() as conn:
+        hotspot, team = conn.execute(text("""
+            SELECT h.id, tm.name FROM hotspots h
+            JOIN team_areas ta ON ta.commune_code = h.commune_code AND ta.valid_to IS NULL
+            JOIN teams tm ON tm.id = ta.team_id
+            WHERE h.status IN ('detected', 'verified', 'recurred')
+              AND NOT EXISTS (SELECT 1 FROM tasks t WHERE t.hotspot_id = h.id)
+            ORDER BY h.n_incidents DESC LIMIT 1""")).one()
+    page, errors = open_as(chromium, server, "chihuy")
+    page.evaluate("""id => { window.diaban.map.eachLayer(l => {
+        if (l.feature && l.feature.properties.id === id && l.openPopup) { l.openPopup(); } }); }""", hotspot)
+    page.click(".leaflet-popup button:has-text('Giao nhiệm vụ đấu tranh')")
+    page.wait_for_selector(".leaflet-popup select[name=team]")
+    assert team in page.locator(".leaflet-popup select[name=team]").inner_text()
+    page.wait_for_timeout(300)  # the popup fades in
+    shot(page, "command-assign")
+    page.click(".leaflet-popup button[type=submit]")
+    page.wait_for_selector("#message >> text=Đã giao nhiệm vụ", timeout=10_000)
+    with city.connect() as conn:
+        assert conn.execute(text("SELECT state FROM tasks WHERE hotspot_id = :h"), {"h": hotspot}).scalar_one() \
+            == "assigned"
     assert errors == []
     page.close()
 
@@ -138,7 +172,7 @@ def test_team_starts_a_task_on_a_phone(chromium, server: str, city: Engine) -> N
     task_id = task.get_attribute("data-task-id")
     assert task.locator("button").count() >= 1
     task.locator("button[data-to=in_progress]").click()
-    page.wait_for_selector(f"article.task[data-task-id='{task_id}'] p b:has-text('Đang thực hiện')", timeout=10_000)
+    page.wait_for_selector(f"article.task[data-task-id='{task_id}'] b.state:has-text('Đang thực hiện')", timeout=10_000)
     shot(page, "team-phone")
     with city.connect() as conn:
         assert conn.execute(text("SELECT state FROM tasks WHERE id = :id"), {"id": int(task_id)}).scalar_one() \
@@ -150,11 +184,13 @@ def test_team_starts_a_task_on_a_phone(chromium, server: str, city: Engine) -> N
 def test_planner_approves_the_draft_year(chromium, server: str, city: Engine) -> None:
     page, errors = open_as(chromium, server, "thammuu")
     page.select_option("#year", "2026")
-    page.wait_for_selector("#run-status >> text=Bản nháp")
-    assert page.locator("#communes tr").count() == 114
+    page.wait_for_selector("#run-status >> text=Bản dự thảo")
+    assert page.locator("#communes tr").count() == 114, (page.locator("#message").inner_text(), errors)
     page.on("dialog", lambda dialog: dialog.accept())
     page.click("#approve")
     page.wait_for_selector("#run-status >> text=Đã phê duyệt", timeout=15_000)
+    assert page.locator("#communes tr").count() == 114, page.locator("#message").inner_text()
+    page.locator("#communes tr").first.locator("details summary").click()
     shot(page, "planner")
     with city.connect() as conn:
         assert conn.execute(text("SELECT status FROM classification_runs WHERE year = 2026")).scalar_one() == "approved"

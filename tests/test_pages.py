@@ -5,11 +5,12 @@ from __future__ import annotations
 import re
 
 import pytest
+from conftest import TEST_PASSWORD
 from fastapi.testclient import TestClient
 
-from conftest import TEST_PASSWORD
-
-OWN_OR_NONE = re.compile(r"""(?:src|href)=["'](https?:)?//""")
+TILE_URL = "https://ban-do.noi-bo.example/tiles/{z}/{x}/{y}.png"
+ANY_URL = re.compile(r"""(?:https?:)?//[^\s"'<>)]+""")
+LOCAL_ASSET = re.compile(r"""(?:src|href)=["'](/[^/"'][^"']*)["']""")
 
 
 @pytest.fixture
@@ -36,17 +37,35 @@ def test_pages_require_login(browser: TestClient) -> None:
 
 
 @pytest.mark.parametrize("role", ["command", "team", "planner", "admin"])
-def test_each_role_gets_its_page_with_only_local_assets(browser, make_user, make_team, role: str) -> None:
+def test_each_role_gets_its_page_with_only_local_assets(browser, make_user, make_team, monkeypatch, role: str) -> None:
+    monkeypatch.setenv("DIABAN_TILE_URL", TILE_URL)
     team = make_team("Tổ thử trang", ["10507"]) if role == "team" else None
     make_user(f"page-{role}", role, team)
     login(browser, f"page-{role}")
     page = browser.get("/")
-    assert page.status_code == 200
+    assert page.status_code == 200 and page.headers["content-type"].startswith("text/html; charset=utf-8")
     assert "Đăng xuất" in page.text
-    assert not OWN_OR_NONE.search(page.text), "a page must not load anything from outside the app"
+    foreign = {url for url in ANY_URL.findall(page.text) if url != TILE_URL}
+    assert not foreign, f"a page must load nothing from outside the app except the basemap tiles: {foreign}"
     if role != "admin":
-        assert "/static/vendor/leaflet/leaflet.js" in page.text and "diabanStart" in page.text
-    assert browser.get("/static/app.js").status_code == 200
+        assert TILE_URL in page.text and "/static/vendor/leaflet/leaflet.js" in page.text
+        assert f"/static/js/{role}.js" in page.text and "diabanStart" in page.text
+    for asset in set(LOCAL_ASSET.findall(page.text)) - {"/logout", "/openapi.json"}:
+        assert browser.get(asset).status_code == 200, asset
+
+
+def test_login_page_is_self_contained(browser) -> None:
+    page = browser.get("/login")
+    assert not ANY_URL.findall(page.text)
+    for asset in LOCAL_ASSET.findall(page.text):
+        assert browser.get(asset).status_code == 200, asset
+
+
+def test_session_cookie_is_secure_behind_https(browser, make_user) -> None:
+    make_user("page-https", "planner")
+    response = browser.post("/login", data={"username": "page-https", "password": TEST_PASSWORD},
+                            headers={"X-Forwarded-Proto": "https"}, follow_redirects=False)
+    assert all("Secure" in c for c in response.headers.get_list("set-cookie"))
 
 
 def test_wrong_password_and_lockout_on_the_form(browser, make_user) -> None:

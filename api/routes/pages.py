@@ -3,37 +3,40 @@
 from __future__ import annotations
 
 import secrets
+from datetime import date
 from typing import Annotated
 
 from fastapi import APIRouter, Form, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 
-from api.deps import CSRF_COOKIE, SESSION_COOKIE, ConnDep
+from api.deps import CSRF_COOKIE, SESSION_COOKIE, ConnDep, token_principal
 from api.login import authenticate
-from api.security import InvalidToken, create_access_token, decode_access_token
-from gis.accounts import active_principal
+from api.params import LOCAL
+from api.security import create_access_token
+from gis.classification_store import find_run
+from gis.incident_points import latest_incident_time
 from gis.scoping import AreaScope, scope_communes
-from maps.pages import Viewer, admin_page, login_page, role_page
-from models.access import ROLE_LABELS_VI, TEAM_TASK_TARGETS, Principal
+from maps.pages import PageData, Viewer, admin_page, login_page, role_page
+from models.access import ROLE_LABELS_VI, TEAM_TASK_TARGETS
 
 router = APIRouter(include_in_schema=False)
-
-
-def _viewer(request: Request, conn: ConnDep) -> Principal | None:
-    """The logged-in user of a browser, from its session cookie."""
-    token = request.cookies.get(SESSION_COOKIE)
-    if not token:
-        return None
-    try:
-        user_id = decode_access_token(token, request.app.state.auth.secret_key)
-    except InvalidToken:
-        return None
-    return active_principal(conn, user_id)
+#: How many years back the pages look for classification runs.
+CLASSIFICATION_YEARS = 6
 
 
 def _secure(request: Request) -> bool:
     """Whether the browser talks HTTPS to us (directly or through a proxy)."""
     return request.url.scheme == "https" or request.headers.get("x-forwarded-proto") == "https"
+
+
+def _page_data(conn: ConnDep, today: date) -> PageData:
+    """Recent years with a classification run (next year's draft included), the newest approved, the last incident."""
+    years = range(today.year + 1, today.year - CLASSIFICATION_YEARS, -1)
+    runs = [run for run in (find_run(conn, year) for year in years) if run is not None]
+    approved = next((run["year"] for run in runs if run["status"] == "approved"), None)
+    last = latest_incident_time(conn)
+    return PageData(years=tuple(run["year"] for run in runs), approved_year=approved,
+                    last_incident=last.astimezone(LOCAL).date() if last else None)
 
 
 @router.get("/login", response_class=HTMLResponse)
@@ -72,7 +75,7 @@ def post_logout(request: Request, csrf: Annotated[str, Form(max_length=100)] = "
 @router.get("/", response_model=None)
 def home(request: Request, conn: ConnDep) -> Response:
     """The working page of the logged-in user's role, or the login form."""
-    user = _viewer(request, conn)
+    user = token_principal(request, conn, request.cookies.get(SESSION_COOKIE))
     if user is None:
         return RedirectResponse("/login", status_code=303)
     communes = scope_communes(conn, AreaScope(user.team_id)) if user.role == "team" else ()
@@ -80,5 +83,6 @@ def home(request: Request, conn: ConnDep) -> Response:
                     team_id=user.team_id, team_communes=tuple(communes or ()),
                     team_targets=tuple(sorted(TEAM_TASK_TARGETS)))
     csrf = request.cookies.get(CSRF_COOKIE, "")
-    body = admin_page(viewer, csrf) if user.role == "admin" else role_page(viewer, csrf)
+    body = admin_page(viewer, csrf) if user.role == "admin" else \
+        role_page(viewer, csrf, _page_data(conn, date.today()))
     return HTMLResponse(body, headers={"Cache-Control": "no-store"})

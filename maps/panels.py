@@ -1,0 +1,68 @@
+"""The side panels of the working pages (Vietnamese HTML); the page scripts fill them from the JSON API."""
+
+from __future__ import annotations
+
+from html import escape
+
+from maps.styles import category_legend, emerging_legend, gistar_legend, status_legend
+from models.incident_kinds import KIND_LABELS_VI
+
+DATE_PATTERN = r"\d{1,2}/\d{1,2}/\d{4}"
+
+
+def _date_input(name: str, label: str) -> str:
+    """A dd/mm/yyyy text field (the browser's own date widget would follow the browser's locale)."""
+    return (f'<label>{escape(label)} <input name="{name}" placeholder="dd/mm/yyyy" pattern="{DATE_PATTERN}" '
+            f'inputmode="numeric" title="Ngày theo dạng dd/mm/yyyy"></label>')
+
+
+def command_panel() -> str:
+    """KPIs, filters (dates, incident kinds), month slider and legends of the command map."""
+    kinds = "".join(f'<label><input type="checkbox" name="kind" value="{k}"> {escape(v)}</label>'
+                    for k, v in KIND_LABELS_VI.items())
+    return f"""<aside class="panel"><div id="message" class="message" role="status"></div>
+      <h2>Chỉ số</h2>
+      <div class="kpi"><span>Tỷ lệ xã không ma túy</span><b id="kpi-drug-free">—</b></div>
+      <div class="kpi-note" id="kpi-targets"></div>
+      <div class="kpi"><span>Nhiệm vụ đang mở</span><b id="kpi-open">—</b></div>
+      <div class="kpi"><span>Nhiệm vụ quá hạn</span><b id="kpi-overdue">—</b></div>
+      <div class="kpi"><span>Điểm phức tạp trở lại (trong năm)</span><b id="kpi-recurred">—</b></div>
+      <div class="kpi"><span>Phân loại xã trên bản đồ</span><b id="classes-year">—</b></div>
+      <h2>Lọc vụ việc</h2>
+      <form id="filters">
+        {_date_input("from", "Từ ngày")}{_date_input("to", "Đến ngày")}
+        <div class="kinds">{kinds}</div>
+        <button type="submit">Áp dụng</button>
+      </form>
+      <h2>Theo tháng</h2>
+      <input id="month" type="range" min="0" max="24" value="0" aria-label="Chọn tháng">
+      <div id="month-label">Theo khoảng ngày đã chọn</div>
+      <h2>Chú giải</h2>
+      <details open><summary>Mật độ vụ việc</summary><div class="heat-scale"></div><div id="heat-legend">—</div></details>
+      <details open><summary>Điểm nóng theo trạng thái</summary>{status_legend()}</details>
+      <details><summary>Phân loại xã</summary>{category_legend()}</details>
+      <details><summary>Ô nóng Gi*</summary>{gistar_legend()}</details>
+      <details><summary>Xu hướng điểm nóng</summary>{emerging_legend()}</details>
+    </aside>"""
+
+
+def team_panel() -> str:
+    """The team's task list."""
+    return """<aside class="panel"><div id="message" class="message" role="status"></div>
+      <h2>Nhiệm vụ của tổ</h2><div id="tasks">Đang tải…</div></aside>"""
+
+
+def planner_panel(years: list[int]) -> str:
+    """Year choice, approval, downloads and the review table of the yearly classification."""
+    options = "".join(f'<option value="{y}">{y}</option>' for y in years)
+    return f"""<aside class="panel"><div id="message" class="message" role="status"></div>
+      <h2>Phân loại xã, phường, đặc khu</h2>
+      <label>Năm <select id="year">{options}</select></label>
+      <p id="run-status">—</p>
+      <button id="approve">Phê duyệt kết quả năm</button>
+      <p>Tải về: <a id="download-csv">CSV</a> · <a id="download-geojson">GeoJSON</a> · <a id="download-xlsx">Excel</a></p>
+      <details><summary>Chú giải bản đồ</summary>{category_legend()}</details>
+      <p class="hint">Xếp đầu và tô màu: các xã có kết quả theo tiêu chí khác kết quả mô hình, hoặc thay đổi so với
+        năm trước đã phê duyệt.</p>
+      <table class="review"><thead><tr><th>Xã/phường</th><th>Kết quả</th><th>Mô hình</th><th>Năm trước</th>
+        <th>Lý do, tiêu chí</th><th>Điều chỉnh</th></tr></thead><tbody id="communes"></tbody></table></aside>"""

@@ -1,0 +1,185 @@
+// Command page: heat surface, hotspots by status, approved classes, Gi* and emerging cells; filters, month
+// slider, KPIs, and assigning a hotspot to a team.
+"use strict";
+
+diabanPages.command = async function startCommand(map, cfg) {
+  const layers = {
+    heat: L.layerGroup().addTo(map), hotspots: L.layerGroup().addTo(map), classes: L.layerGroup(),
+    gistar: L.layerGroup(), emerging: L.layerGroup(),
+  };
+  L.control.layers(null, {
+    "Mật độ vụ việc": layers.heat, "Điểm nóng": layers.hotspots,
+    "Phân loại xã (năm đã duyệt gần nhất)": layers.classes, "Ô nóng Gi*": layers.gistar,
+    "Xu hướng điểm nóng": layers.emerging,
+  }, { collapsed: window.innerWidth < 760 }).addTo(map);
+  const { names } = await communesLayer(map);
+  bachLongViButton(map, cfg);
+
+  const form = document.getElementById("filters");
+  const slider = document.getElementById("month");
+  const sliderLabel = document.getElementById("month-label");
+  // The 24 months up to the latest incident (or today), oldest first; position 0 means "the typed dates".
+  const last = cfg.lastIncident ? new Date(`${cfg.lastIncident}T00:00:00`) : new Date();
+  const months = Array.from({ length: 24 }, (_, i) => new Date(last.getFullYear(), last.getMonth() - 23 + i, 1));
+  slider.max = String(months.length);
+
+  // Query string of the chosen kinds and period: one month of the slider, else the typed date range.
+  function filters() {
+    const params = new URLSearchParams();
+    const kinds = [...form.querySelectorAll("input[name=kind]:checked")].map((i) => i.value);
+    if (kinds.length) params.set("kind", kinds.join(","));
+    const month = Number(slider.value);
+    if (month > 0) {
+      const start = months[month - 1];
+      params.set("from", isoDay(start));
+      params.set("to", isoDay(new Date(start.getFullYear(), start.getMonth() + 1, 0)));
+      sliderLabel.textContent = `Tháng ${String(start.getMonth() + 1).padStart(2, "0")}/${start.getFullYear()}`;
+    } else {
+      for (const name of ["from", "to"]) {
+        if (isoFromVi(form[name].value)) params.set(name, isoFromVi(form[name].value));
+      }
+      sliderLabel.textContent = "Theo khoảng ngày đã chọn";
+    }
+    return params;
+  }
+
+  async function loadHeat() {
+    layers.heat.clearLayers();
+    const legend = document.getElementById("heat-legend");
+    try {
+      const overlay = await api(`/api/heat?format=overlay&${filters()}`);
+      L.imageOverlay(overlay.image, overlay.bounds, { opacity: 0.75 }).addTo(layers.heat);
+      legend.textContent = `${VI_NUMBER.format(overlay.n_incidents)} vụ việc; cao nhất ` +
+        `${VI_NUMBER.format(overlay.max_per_km2)} vụ/km² (vàng: thấp → đỏ: cao)`;
+    } catch (error) {
+      legend.textContent = error.message;
+    }
+  }
+
+  async function loadHotspots() {
+    layers.hotspots.clearLayers();
+    const [hotspots, tasks] = await Promise.all([
+      api(`/api/hotspots?${filters()}`), api("/api/tasks?kind=suppression&limit=1000"),
+    ]);
+    const taskOf = Object.fromEntries(tasks.tasks.map((t) => [t.hotspot_id, t]));
+    L.geoJSON(hotspots, {
+      pointToLayer: (feature, latlng) => L.circleMarker(latlng, {
+        radius: 5 + Math.min(10, Math.sqrt(feature.properties.n_incidents || 1)),
+        color: "#111827", weight: 1, fillColor: cfg.statusColours[feature.properties.status], fillOpacity: 0.9,
+      }),
+      onEachFeature: (feature, layer) => layer.bindPopup(
+        () => hotspotPopup(feature.properties, taskOf[feature.properties.id]), { minWidth: 300 }),
+    }).addTo(layers.hotspots);
+  }
+
+  function hotspotPopup(p, task) {
+    const div = document.createElement("div");
+    div.className = "popup";
+    div.innerHTML = `<b>Điểm nóng #${p.id}</b> — ${escapeHtml(cfg.hotspotKindLabels[p.kind] || p.kind)}<br>
+      Trạng thái: <b>${escapeHtml(cfg.statusLabels[p.status] || p.status)}</b><br>
+      Số vụ việc: ${VI_NUMBER.format(p.n_incidents)}; ${escapeHtml(names[p.commune_code] || p.commune_code || "—")}<br>
+      Phát hiện lần đầu: ${viDate(p.first_seen)}; gần nhất: ${viDate(p.last_seen)}<br>
+      ${task ? `Nhiệm vụ #${task.id}: ${escapeHtml(task.team || "chưa giao tổ")} — ${escapeHtml(task.state_label)}`
+        + `, hạn ${viDate(task.due_date)}` : "Chưa có nhiệm vụ"}`;
+    if (!task && ["detected", "verified", "recurred"].includes(p.status)) {
+      const button = document.createElement("button");
+      button.textContent = "Giao nhiệm vụ đấu tranh, triệt xóa…";
+      button.onclick = () => assignForm(p, div, button);
+      div.append(document.createElement("br"), button);
+    }
+    return div;
+  }
+
+  // Teams covering the hotspot, least loaded (the suggestion) first; command confirms or picks another.
+  async function assignForm(p, div, button) {
+    button.disabled = true;
+    try {
+      const suggestion = await api(`/api/tasks/suggest-assignee?hotspot_id=${p.id}`);
+      if (!suggestion.candidates.length) { notify("Không có tổ công tác nào phụ trách địa bàn này", true); return; }
+      const due = new Date(Date.now() + 30 * 86400000);
+      const box = document.createElement("form");
+      box.className = "assign";
+      box.innerHTML = `<label>Tổ công tác (gợi ý: ít việc đang mở nhất) <select name="team">${suggestion.candidates.map((c) =>
+        `<option value="${c.team_id}">${escapeHtml(c.name)} — ${VI_NUMBER.format(c.open_tasks)} việc</option>`).join("")}
+        </select></label>
+        <label>Hạn <input name="due" value="${viDate(due)}" placeholder="dd/mm/yyyy"></label>
+        <button type="submit">Giao nhiệm vụ</button>`;
+      box.onsubmit = (event) => { event.preventDefault(); assign(p, box); };
+      button.replaceWith(box);
+    } catch (error) {
+      notify(error.message, true);
+      button.disabled = false;
+    }
+  }
+
+  async function assign(p, box) {
+    try {
+      const task = await api("/api/tasks", { method: "POST", body: JSON.stringify({
+        kind: "suppression", hotspot_id: p.id, team_id: Number(box.team.value),
+        due_date: isoFromVi(box.due.value) || null, priority: "high",
+      }) });
+      notify(`Đã giao nhiệm vụ #${task.id} cho ${task.team}, hạn ${viDate(task.due_date)}`);
+      map.closePopup();
+      await Promise.all([loadHotspots(), loadTasks()]);
+    } catch (error) {
+      notify(error.message, true);
+    }
+  }
+
+  async function loadClasses() {
+    const label = document.getElementById("classes-year");
+    if (!cfg.approvedYear) { label.textContent = "Chưa có năm nào được phê duyệt"; return; }
+    const result = await api(`/api/classifications/${cfg.approvedYear}?simplify_m=20`);
+    L.geoJSON(result, {
+      style: (f) => ({ color: "#1f2937", weight: 0.6, fillColor: cfg.categoryColours[f.properties.category], fillOpacity: 0.45 }),
+      onEachFeature: (f, layer) => layer.bindTooltip(`${escapeHtml(f.properties.full_name)}: ` +
+        `${escapeHtml(cfg.categoryLabels[f.properties.category])}${f.properties.level ? " loại " + f.properties.level : ""}`),
+    }).addTo(layers.classes);
+    label.textContent = `Năm ${cfg.approvedYear} (phiên bản ${result.run.version})`;
+  }
+
+  async function loadCells(layer, path, colour, tooltip) {
+    layer.clearLayers();
+    try {
+      const cells = await api(path);
+      L.geoJSON(cells, {
+        style: (f) => ({ weight: 0, fillColor: colour(f.properties), fillOpacity: 0.6 }),
+        onEachFeature: (f, l) => l.bindTooltip(tooltip(f.properties)),
+      }).addTo(layer);
+    } catch (error) {
+      notify(error.message, true);
+    }
+  }
+
+  const loadGistar = () => loadCells(layers.gistar, `/api/gistar?${filters()}`, (p) => cfg.binColours[p.bin],
+    (p) => `Gi* z = ${VI_NUMBER.format(p.z)}; độ tin cậy ${VI_PERCENT.format(p.confidence || 0)}`);
+  const loadEmerging = () => loadCells(layers.emerging, "/api/emerging",
+    (p) => cfg.emergingColours[p.pattern.endsWith("_hot_spot") ? "hot" : "cold"], (p) => escapeHtml(p.label_vi));
+
+  async function loadTasks() {
+    const [overdue, ...open] = await Promise.all([
+      api("/api/tasks?overdue=true&limit=1"), ...cfg.openTaskStates.map((state) => api(`/api/tasks?state=${state}&limit=1`)),
+    ]);
+    document.getElementById("kpi-open").textContent = VI_NUMBER.format(open.reduce((n, page) => n + page.numberMatched, 0));
+    document.getElementById("kpi-overdue").textContent = VI_NUMBER.format(overdue.numberMatched);
+  }
+
+  async function loadKpis() {
+    const targets = Object.entries(cfg.drugFreeTargets).map(([year, share]) => `${year}: ${VI_PERCENT.format(share)}`);
+    document.getElementById("kpi-targets").textContent = `Mục tiêu ${targets.join("; ")}`;
+    if (!cfg.approvedYear) return;
+    const report = await api(`/api/reports/kpi?year=${cfg.approvedYear}`);
+    const row = (key) => report.kpis.find((k) => k.key === key);
+    const share = row("drug_free_share");
+    document.getElementById("kpi-drug-free").textContent = share.value === null ? "—"
+      : `${VI_PERCENT.format(share.value)} (năm ${report.year})`;
+    document.getElementById("kpi-recurred").textContent = VI_NUMBER.format(row("recurrences").value);
+  }
+
+  async function refresh() { await Promise.all([loadHeat(), loadHotspots(), loadGistar()]); }
+  form.addEventListener("submit", (event) => { event.preventDefault(); slider.value = "0"; refresh(); });
+  slider.addEventListener("input", () => filters());
+  slider.addEventListener("change", refresh);
+  await Promise.all([refresh(), loadEmerging(), loadClasses(), loadTasks(), loadKpis()]);
+  document.body.dataset.ready = "true";
+};

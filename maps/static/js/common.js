@@ -1,0 +1,88 @@
+// diaban pages, shared part: JSON API calls (session cookie + CSRF header), Vietnamese formats, base layers.
+"use strict";
+
+const VI_NUMBER = new Intl.NumberFormat("vi-VN", { maximumFractionDigits: 1 });
+const VI_PERCENT = new Intl.NumberFormat("vi-VN", { style: "percent", maximumFractionDigits: 1 });
+const diabanPages = {};
+
+function csrfToken() {
+  const match = document.cookie.match(/(?:^|; )diaban_csrf=([^;]+)/);
+  return match ? decodeURIComponent(match[1]) : "";
+}
+
+// Same-origin JSON call; a lost session goes back to the login form, a refusal throws its Vietnamese detail.
+async function api(path, options = {}) {
+  const headers = { "X-CSRF-Token": csrfToken(), ...(options.body ? { "Content-Type": "application/json" } : {}) };
+  const response = await fetch(path, { credentials: "same-origin", ...options, headers });
+  if (response.status === 401) { window.location.href = "/login"; throw new Error("Phiên đăng nhập đã hết hạn"); }
+  const body = response.headers.get("content-type")?.includes("json") ? await response.json() : null;
+  if (!response.ok) {
+    const detail = Array.isArray(body?.detail) ? body.detail.map((d) => d.msg).join("; ") : body?.detail;
+    throw new Error(detail ? String(detail) : `Lỗi máy chủ (${response.status})`);
+  }
+  return body;
+}
+
+function viDate(value) {
+  if (!value) return "—";
+  const d = new Date(value);
+  return `${String(d.getDate()).padStart(2, "0")}/${String(d.getMonth() + 1).padStart(2, "0")}/${d.getFullYear()}`;
+}
+
+function escapeHtml(text) {
+  return String(text ?? "").replace(/[&<>"']/g, (c) => ({ "&": "&amp;", "<": "&lt;", ">": "&gt;", '"': "&quot;", "'": "&#39;" }[c]));
+}
+
+function notify(message, isError = false) {
+  const box = document.getElementById("message");
+  box.textContent = message;
+  box.className = isError ? "message error" : "message";
+}
+
+// A local calendar day as YYYY-MM-DD (what the API's date filters take).
+function isoDay(date) {
+  return `${date.getFullYear()}-${String(date.getMonth() + 1).padStart(2, "0")}-${String(date.getDate()).padStart(2, "0")}`;
+}
+
+// A dd/mm/yyyy field as an ISO day (empty when blank or malformed).
+function isoFromVi(text) {
+  const match = String(text || "").trim().match(/^(\d{1,2})\/(\d{1,2})\/(\d{4})$/);
+  return match ? `${match[3]}-${match[2].padStart(2, "0")}-${match[1].padStart(2, "0")}` : "";
+}
+
+// Commune boundaries (also the basemap when no tile server is configured) and a code → name lookup.
+async function communesLayer(map, options = {}) {
+  const communes = await api("/api/communes?simplify_m=20");
+  const names = Object.fromEntries(communes.features.map((f) => [f.properties.code, f.properties.full_name]));
+  const layer = L.geoJSON(communes, { style: { color: "#475569", weight: 1, fill: false }, ...options }).addTo(map);
+  return { layer, names };
+}
+
+// Bạch Long Vĩ lies ~130 km offshore: the map fits the mainland and this button goes to the island and back.
+function bachLongViButton(map, cfg) {
+  const control = L.control({ position: "topleft" });
+  control.onAdd = () => {
+    const box = L.DomUtil.create("div", "map-buttons");
+    const island = L.DomUtil.create("button", "map-button", box);
+    island.textContent = "Bạch Long Vĩ";
+    island.title = "Xem đặc khu Bạch Long Vĩ (cách đất liền khoảng 130 km)";
+    const mainland = L.DomUtil.create("button", "map-button", box);
+    mainland.textContent = "Đất liền";
+    mainland.title = "Xem toàn bộ đất liền Hải Phòng";
+    L.DomEvent.on(island, "click", (e) => { L.DomEvent.stop(e); map.setView(cfg.bachLongVi, 13); });
+    L.DomEvent.on(mainland, "click", (e) => { L.DomEvent.stop(e); map.fitBounds(cfg.mainland); });
+    L.DomEvent.disableClickPropagation(box);
+    return box;
+  };
+  control.addTo(map);
+}
+
+// Called by the folium page once the map exists; the page's own script registered itself in diabanPages.
+function diabanStart(cfg) {
+  window.diaban = cfg;
+  document.body.className = cfg.page;
+  L.control.scale({ imperial: false }).addTo(cfg.map);  // metric only (folium's scale also shows miles)
+  cfg.map.attributionControl.setPrefix("Leaflet");  // no link out of a closed network
+  const start = diabanPages[cfg.page];
+  if (start) start(cfg.map, cfg).catch((error) => notify(error.message, true));
+}
