@@ -5,8 +5,6 @@ The whole import runs in the caller's transaction: an interrupted import leaves 
 
 from __future__ import annotations
 
-import hashlib
-from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import Path
 
@@ -17,57 +15,12 @@ import pyarrow.csv as pa_csv
 from sqlalchemy import Connection, text
 from tqdm import tqdm
 
+from gis.import_runs import ImportReport, finish_import_run, start_import_run
 from gis.readers import read_table
 from models.incident_validation import split_duplicates_in_file, validate_incidents
 
 COPY_CHUNK = 100_000
 _STAGED = ("line", "ref", "occurred_at", "lon", "lat", "kind", "substance", "quantity_g", "arrested", "source")
-
-
-@dataclass
-class ImportReport:
-    """Counts of one import plus its rejects (line, ref, field, reason) and warnings."""
-
-    imported: int = 0
-    duplicates: int = 0
-    rejected: int = 0
-    outside: int = 0
-    nearest: int = 0
-    import_id: int | None = None
-    rejects: pd.DataFrame = field(default_factory=pd.DataFrame)
-    warnings: list[str] = field(default_factory=list)
-
-    def summary(self) -> dict[str, int]:
-        """The stable JSON summary printed by `--json`."""
-        return {"imported": self.imported, "duplicates": self.duplicates,
-                "rejected": self.rejected, "outside": self.outside}
-
-
-def file_sha256(path: Path) -> str:
-    """Content hash recorded with each import run."""
-    digest = hashlib.sha256()
-    with open(path, "rb") as fh:
-        for block in iter(lambda: fh.read(1 << 20), b""):
-            digest.update(block)
-    return digest.hexdigest()
-
-
-def start_import_run(conn: Connection, dataset: str, path: Path, imported_by: str) -> int:
-    """Record who imports which file; the row commits or rolls back with the import."""
-    return conn.execute(
-        text("INSERT INTO import_runs (dataset, file_name, file_sha256, imported_by, imported, duplicates,"
-             " rejected, outside) VALUES (:d, :f, :h, :u, 0, 0, 0, 0) RETURNING id"),
-        {"d": dataset, "f": path.name, "h": file_sha256(path), "u": imported_by},
-    ).scalar_one()
-
-
-def finish_import_run(conn: Connection, report: ImportReport) -> None:
-    """Store the final counts of an import run."""
-    conn.execute(
-        text("UPDATE import_runs SET imported = :imported, duplicates = :duplicates, rejected = :rejected,"
-             " outside = :outside WHERE id = :id"),
-        {**report.summary(), "id": report.import_id},
-    )
 
 
 def _copy_staging(conn: Connection, valid: pd.DataFrame, progress: bool) -> None:

@@ -6,7 +6,7 @@ from pathlib import Path
 
 from sqlalchemy import Connection, text
 
-from gis.incident_import import ImportReport, finish_import_run, start_import_run
+from gis.import_runs import ImportReport, finish_import_run, start_import_run
 from gis.readers import read_table
 from models.indicator_validation import validate_indicators
 

@@ -8,7 +8,6 @@ import sys
 from datetime import UTC, datetime, timedelta
 
 import jwt
-import pytest
 from sqlalchemy import text
 
 from api.cli import main

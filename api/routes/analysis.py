@@ -4,6 +4,7 @@ from datetime import date, datetime, timedelta
 from typing import Annotated, Any, Literal
 
 from fastapi import APIRouter, Query, Response
+from sqlalchemy import Connection
 
 from api.deps import AreaScopeDep, ConnDep
 from api.params import local_day_start, parse_bbox, parse_kinds
@@ -22,7 +23,7 @@ DateFrom = Annotated[date | None, Query(alias="from")]
 DateTo = Annotated[date | None, Query(alias="to", description="inclusive")]
 
 
-def _selection(conn: ConnDep, scope: AreaScope, bbox: str | None, kind: str | None, date_from: date | None,
+def _selection(conn: Connection, scope: AreaScope, bbox: str | None, kind: str | None, date_from: date | None,
                date_to: date | None) -> IncidentSelection:
     """The incidents an analysis uses; a team analyses only its own area."""
     return IncidentSelection(start=local_day_start(date_from), end=local_day_start(date_to, 1),

@@ -1,0 +1,56 @@
+"""Import runs: who imported which file when, with its counts — shared by every importer."""
+
+from __future__ import annotations
+
+import hashlib
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import pandas as pd
+from sqlalchemy import Connection, text
+
+
+@dataclass
+class ImportReport:
+    """Counts of one import plus its rejects (line, ref, field, reason) and warnings."""
+
+    imported: int = 0
+    duplicates: int = 0
+    rejected: int = 0
+    outside: int = 0
+    nearest: int = 0
+    import_id: int | None = None
+    rejects: pd.DataFrame = field(default_factory=pd.DataFrame)
+    warnings: list[str] = field(default_factory=list)
+
+    def summary(self) -> dict[str, int]:
+        """The stable JSON summary printed by `--json`."""
+        return {"imported": self.imported, "duplicates": self.duplicates,
+                "rejected": self.rejected, "outside": self.outside}
+
+
+def file_sha256(path: Path) -> str:
+    """Content hash recorded with each import run."""
+    digest = hashlib.sha256()
+    with open(path, "rb") as fh:
+        for block in iter(lambda: fh.read(1 << 20), b""):
+            digest.update(block)
+    return digest.hexdigest()
+
+
+def start_import_run(conn: Connection, dataset: str, path: Path, imported_by: str) -> int:
+    """Record who imports which file; the row commits or rolls back with the import."""
+    return conn.execute(
+        text("INSERT INTO import_runs (dataset, file_name, file_sha256, imported_by, imported, duplicates,"
+             " rejected, outside) VALUES (:d, :f, :h, :u, 0, 0, 0, 0) RETURNING id"),
+        {"d": dataset, "f": path.name, "h": file_sha256(path), "u": imported_by},
+    ).scalar_one()
+
+
+def finish_import_run(conn: Connection, report: ImportReport) -> None:
+    """Store the final counts of an import run."""
+    conn.execute(
+        text("UPDATE import_runs SET imported = :imported, duplicates = :duplicates, rejected = :rejected,"
+             " outside = :outside WHERE id = :id"),
+        {**report.summary(), "id": report.import_id},
+    )
