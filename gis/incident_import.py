@@ -20,16 +20,17 @@ from gis.readers import read_table
 from models.incident_validation import split_duplicates_in_file, validate_incidents
 
 COPY_CHUNK = 100_000
-_STAGED = ("line", "ref", "occurred_at", "lon", "lat", "kind", "substance", "quantity_g", "arrested", "source")
+_STAGED = ("seq", "line", "ref", "occurred_at", "lon", "lat", "kind", "substance", "quantity_g", "arrested", "source")
 
 
 def _copy_staging(conn: Connection, valid: pd.DataFrame, progress: bool) -> None:
     """COPY valid rows into a temporary staging table, in spatial order (see `spatial_order`)."""
     conn.execute(text(
-        "CREATE TEMP TABLE incident_staging (line int, ref text, occurred_at timestamptz, lon float8,"
+        "CREATE TEMP TABLE incident_staging (seq int, line int, ref text, occurred_at timestamptz, lon float8,"
         " lat float8, kind text, substance text, quantity_g float8, arrested int, source text)"
         " ON COMMIT DROP"))
     ordered = valid.iloc[spatial_order(valid["lon"].to_numpy(), valid["lat"].to_numpy())]
+    ordered = ordered.assign(seq=np.arange(len(ordered)))
     raw = conn.connection.driver_connection
     columns = ", ".join(_STAGED)
     with raw.cursor() as cur, cur.copy(f"COPY incident_staging ({columns}) FROM STDIN (FORMAT csv)") as copy, \
@@ -42,9 +43,21 @@ def _copy_staging(conn: Connection, valid: pd.DataFrame, progress: bool) -> None
             bar.update(chunk.num_rows)
 
 
-def spatial_order(lon: np.ndarray, lat: np.ndarray, cell_deg: float = 0.02) -> np.ndarray:
-    """Row order grouping nearby points, so PostGIS reuses its prepared polygon from row to row."""
-    return np.lexsort((np.floor(lon / cell_deg), np.floor(lat / cell_deg)))
+def spatial_order(lon: np.ndarray, lat: np.ndarray, bits: int = 16) -> np.ndarray:
+    """Row order along a Z-order (Morton) curve, so that nearby points are stored on nearby pages.
+
+    The commune join then reuses each prepared polygon from row to row, and every later read of a map
+    window (tiles, heat, detection) touches a few pages instead of one page per incident.
+    """
+    key = np.zeros(lon.size, np.uint64)
+    for shift, v in ((0, lon), (1, lat)):  # interleave the bits of the column and row numbers
+        if v.size == 0:
+            break
+        span = max(float(v.max() - v.min()), 1e-12)
+        cell = np.minimum((v - v.min()) / span * (1 << bits), (1 << bits) - 1).astype(np.uint64)
+        for bit in range(bits):
+            key |= ((cell >> np.uint64(bit)) & np.uint64(1)) << np.uint64(2 * bit + shift)
+    return np.argsort(key, kind="stable")
 
 
 # Polygons drive the point-in-commune join (outer loop over commune parts, GiST on the points), so that
@@ -80,6 +93,7 @@ WITH inserted AS (
         ORDER BY ST_Distance(p.geom::geography, s.geom::geography), p.code
         LIMIT 1
     ) near ON true
+    ORDER BY s.seq
     ON CONFLICT (ref) DO NOTHING
     RETURNING assignment
 )

@@ -1,4 +1,4 @@
-"""Incidents as metric arrays (EPSG:32648) for the analytics in models/, streamed out with COPY."""
+"""Incidents as metric arrays (EPSG:32648, the stored x_m / y_m) for the analytics in models/, read as binary arrays."""
 
 from __future__ import annotations
 
@@ -9,7 +9,6 @@ import numpy as np
 import pandas as pd
 from sqlalchemy import Connection
 
-from gis.tables import METRIC_SRID
 from models.incident_kinds import KINDS
 
 
@@ -24,7 +23,7 @@ class IncidentSelection:
     communes: tuple[str, ...] | None = None
 
     def sql(self) -> str:
-        """WHERE clause with literal values quoted by PostgreSQL-safe formatting (COPY takes no parameters)."""
+        """WHERE clause with literal values quoted by PostgreSQL-safe formatting (validated values only)."""
         clauses = ["true"]
         if self.start is not None:
             clauses.append(f"occurred_at >= {_literal(self.start.isoformat())}::timestamptz")
@@ -46,36 +45,41 @@ def _literal(value: str) -> str:
     return "'" + str(value).replace("'", "''") + "'"
 
 
-#: One binary COPY row: field count, then (length, value) for id, x, y, epoch seconds, kind index.
-_ROW = np.dtype([("n", ">i2"), ("l1", ">i4"), ("id", ">i8"), ("l2", ">i4"), ("x", ">f8"), ("l3", ">i4"),
-                 ("y", ">f8"), ("l4", ">i4"), ("t", ">f8"), ("l5", ">i4"), ("kind", ">i2")])
-_HEADER, _TRAILER = 19, 2
+#: The columns an analysis reads, each aggregated into one array in PostgreSQL's binary send format.
+_ARRAYS = (("id", ">i8"), ("x_m", ">f8"), ("y_m", ">f8"), ("occurred_at", ">i8"))
+#: timestamptz travels as microseconds since 2000-01-01 UTC.
+_PG_EPOCH_US = 946_684_800_000_000
+
+
+def _elements(blob: bytes | None, dtype: str) -> np.ndarray:
+    """The elements of a one-dimensional array without NULLs sent by ``array_send`` (header, then length + value)."""
+    if blob is None:  # array_agg of no rows
+        return np.empty(0, dtype)
+    ndim = int.from_bytes(blob[:4], "big")
+    return np.frombuffer(blob, np.dtype([("length", ">i4"), ("value", dtype)]), offset=12 + 8 * ndim)["value"]
 
 
 def incident_frame(conn: Connection, selection: IncidentSelection) -> pd.DataFrame:
     """Columns id, x, y (metres), occurred_at (UTC), kind for the selected incidents.
 
-    Streamed with a binary COPY of fixed-width fields and decoded by numpy in one step: the data
-    path of every heat map and detection run, so it must cost no more than loading the data.
+    One row of one binary array per column, decoded by numpy without a Python step per incident: the
+    data path of every heat map and detection run, so it must cost no more than reading the data.
     """
     kinds = "ARRAY[" + ", ".join(_literal(k) for k in KINDS) + "]::text[]"
-    query = (f"COPY (SELECT id, ST_X(p), ST_Y(p), extract(epoch FROM occurred_at)::float8,"
-             f" (array_position({kinds}, kind::text) - 1)::int2"
-             f" FROM (SELECT id, ST_Transform(geom, {METRIC_SRID}) AS p, occurred_at, kind FROM incidents"
-             f" WHERE {selection.sql()}) s) TO STDOUT (FORMAT binary)")
-    buffer = bytearray()
-    with conn.connection.driver_connection.cursor() as cur, cur.copy(query) as copy:
-        for block in copy:
-            buffer += block
-    rows = np.frombuffer(memoryview(buffer)[_HEADER:len(buffer) - _TRAILER], dtype=_ROW)
-    order = np.argsort(rows["id"], kind="stable")  # a stable order keeps clustering results reproducible
-    rows = rows[order]
+    columns = [f"array_send(array_agg({name}))" for name, _ in _ARRAYS]
+    columns.append(f"array_send(array_agg((array_position({kinds}, kind::text) - 1)::int2))")
+    with conn.connection.driver_connection.cursor(binary=True) as cur:
+        cur.execute(f"SELECT {', '.join(columns)} FROM incidents WHERE {selection.sql()}")
+        blobs = cur.fetchone()
+    ids, x, y, micros = (_elements(blob, dtype) for blob, (_, dtype) in zip(blobs, _ARRAYS))
+    kind = _elements(blobs[-1], ">i2")
+    order = np.argsort(ids, kind="stable")  # a stable order keeps clustering results reproducible
     return pd.DataFrame({
-        "id": rows["id"].astype(np.int64),
-        "x": rows["x"].astype(np.float64),
-        "y": rows["y"].astype(np.float64),
-        "kind": np.asarray(KINDS, dtype=object)[rows["kind"].astype(np.int64)],
-        "occurred_at": pd.to_datetime((rows["t"] * 1e6).astype(np.int64), unit="us", utc=True),
+        "id": ids[order].astype(np.int64),
+        "x": x[order].astype(np.float64),
+        "y": y[order].astype(np.float64),
+        "kind": pd.Categorical.from_codes(kind[order].astype(np.int64), categories=list(KINDS)),
+        "occurred_at": pd.to_datetime(micros[order].astype(np.int64) + _PG_EPOCH_US, unit="us", utc=True),
     })
 
 

@@ -9,6 +9,7 @@ from sqlalchemy import (
     BigInteger,
     Boolean,
     CheckConstraint,
+    Computed,
     Date,
     DateTime,
     Float,
@@ -120,6 +121,19 @@ class Incident(Base):
     assignment: Mapped[str] = mapped_column(String(16))
     import_id: Mapped[int | None] = mapped_column(ForeignKey("import_runs.id"))
     geom = mapped_column(Geometry("POINT", srid=SRID, spatial_index=True), nullable=False)
+    #: Metric coordinates (EPSG:32648) kept by PostgreSQL itself: grid analyses read them without a transform.
+    x_m: Mapped[float] = mapped_column(Float, Computed(f"ST_X(ST_Transform(geom, {METRIC_SRID}))", persisted=True))
+    y_m: Mapped[float] = mapped_column(Float, Computed(f"ST_Y(ST_Transform(geom, {METRIC_SRID}))", persisted=True))
+
+
+class DataVersion(Base):
+    """A counter per table, raised by a trigger on every statement that changes it: the key of cached results."""
+
+    __tablename__ = "data_versions"
+
+    name: Mapped[str] = mapped_column(String(32), primary_key=True)
+    version: Mapped[int] = mapped_column(BigInteger)
+    changed_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), server_default=func.now())
 
 
 class CommuneIndicator(Base):
