@@ -4,12 +4,13 @@ from pydantic_settings import BaseSettings, SettingsConfigDict
 
 
 class ApiSettings(BaseSettings):
-    """Where to serve."""
+    """Where to serve, and how many database connections each server process opens before it serves."""
 
     model_config = SettingsConfigDict(env_prefix="DIABAN_")
 
     host: str = "127.0.0.1"
     port: int = 8000
+    warm_connections: int = 24
 
 
 class AuthSettings(BaseSettings):
@@ -29,3 +30,11 @@ class LifecycleSettings(BaseSettings):
     model_config = SettingsConfigDict(env_prefix="DIABAN_")
 
     monitoring_days: int = 180
+
+
+class CacheSettings(BaseSettings):
+    """Memory each server process may spend on cached map responses (DIABAN_CACHE_MB; 0 turns caching off)."""
+
+    model_config = SettingsConfigDict(env_prefix="DIABAN_")
+
+    cache_mb: float = 256.0

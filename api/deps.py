@@ -7,15 +7,17 @@ from fastapi import Depends, HTTPException, Request
 from fastapi.security import OAuth2PasswordBearer
 from sqlalchemy import Connection, Engine
 
+from api.cache import ResponseCache
 from api.security import InvalidToken, decode_access_token
 from gis.accounts import active_principal
+from gis.data_versions import data_versions
 from gis.scoping import UNRESTRICTED, AreaScope
 from models.access import READERS, WRITERS, Principal, require_role
 from models.state_machine import StateMachine
 
 
-def get_engine(request: Request) -> Engine:
-    """The engine the app was created with."""
+async def get_engine(request: Request) -> Engine:
+    """The engine the app was created with (async: no worker thread for what does not block)."""
     return request.app.state.engine
 
 
@@ -82,7 +84,7 @@ CurrentUser = Annotated[Principal, Depends(get_current_user)]
 def require_roles(*roles: str) -> Callable[[Principal], Principal]:
     """Dependency that lets only users with one of ``roles`` through (403 otherwise)."""
 
-    def check(user: CurrentUser) -> Principal:
+    async def check(user: CurrentUser) -> Principal:
         """Refuse other roles."""
         require_role(user, roles)
         return user
@@ -96,7 +98,7 @@ Commander = Annotated[Principal, Depends(require_roles("command"))]
 Admin = Annotated[Principal, Depends(require_roles("admin"))]
 
 
-def get_area_scope(user: Reader) -> AreaScope:
+async def get_area_scope(user: Reader) -> AreaScope:
     """A team's area of responsibility; every other reader sees all."""
     return AreaScope(user.team_id) if user.role == "team" else UNRESTRICTED
 
@@ -104,9 +106,28 @@ def get_area_scope(user: Reader) -> AreaScope:
 AreaScopeDep = Annotated[AreaScope, Depends(get_area_scope)]
 
 
-def get_hotspot_machine(request: Request) -> StateMachine:
+async def get_hotspot_machine(request: Request) -> StateMachine:
     """The hotspot lifecycle with the configured monitoring period."""
     return request.app.state.hotspot_machine
 
 
 HotspotMachine = Annotated[StateMachine, Depends(get_hotspot_machine)]
+
+
+async def get_cache(request: Request) -> ResponseCache:
+    """The process's cache of computed map responses."""
+    return request.app.state.cache
+
+
+CacheDep = Annotated[ResponseCache, Depends(get_cache)]
+
+
+def get_data_key(conn: ConnDep, scope: AreaScopeDep) -> tuple:
+    """What a cached map answer depends on: the incidents' version and, for a team, its area as of today."""
+    versions = data_versions(conn)
+    if scope.team_id is None:
+        return (versions.incidents,)
+    return versions.incidents, scope.team_id, versions.team_areas, versions.today
+
+
+DataKey = Annotated[tuple, Depends(get_data_key)]

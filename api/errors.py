@@ -6,7 +6,7 @@ from sqlalchemy.exc import DataError
 
 from gis.db import DatabaseUnavailable
 from gis.readers import FileFormatError
-from gis.surfaces import GridTooLarge, NoIncidents
+from gis.surfaces import GridTooLarge
 from models.access import PermissionDenied
 from models.classification_review import RunApproved
 from models.errors import AlreadyExists, InvalidRequest, NotFound, StaleVersion
@@ -20,7 +20,6 @@ DEFAULT_STATUS_CODES: dict[type[Exception], int] = {
     FileFormatError: 400,
     PermissionDenied: 403,
     NotFound: 404,
-    NoIncidents: 404,
     TransitionNotAllowed: 409,
     AlreadyExists: 409,
     RunApproved: 409,

@@ -1,13 +1,20 @@
-"""Query-parameter parsing shared by the routers: bbox, kinds, local dates."""
+"""Query parameters shared by the routers (bbox, kinds, dates, commune) and their parsing."""
 
 from datetime import date, datetime, time, timedelta
+from typing import Annotated
 from zoneinfo import ZoneInfo
 
-from fastapi import HTTPException
+from fastapi import HTTPException, Query
 
 from models.incident_kinds import normalise_kind
 
 LOCAL = ZoneInfo("Asia/Ho_Chi_Minh")
+
+BBox = Annotated[str | None, Query(max_length=100, description="minlon,minlat,maxlon,maxlat")]
+Kinds = Annotated[str | None, Query(max_length=300, description="comma-separated incident kinds")]
+DateFrom = Annotated[date | None, Query(alias="from")]
+DateTo = Annotated[date | None, Query(alias="to", description="inclusive")]
+Commune = Annotated[str | None, Query(max_length=16, pattern=r"^[0-9A-Za-z_-]+$")]
 
 
 def parse_bbox(bbox: str | None) -> tuple[float, float, float, float] | None:

@@ -60,7 +60,32 @@ def test_heat_png_overlay_and_cells(client, detected) -> None:
     cells = client.get("/api/heat", params={"format": "geojson", "cell_m": 500}).json()
     assert cells["features"] and "density_per_km2" in cells["features"][0]["properties"]
     assert client.get("/api/heat", params={"cell_m": 20, "bandwidth_m": 10_000}).status_code == 422
-    assert client.get("/api/heat", params={"from": "2000-01-01", "to": "2000-01-02"}).status_code == 404
+
+
+
+def test_a_filter_matching_nothing_gets_an_empty_answer(client, detected) -> None:
+    nothing = {"from": "2000-01-01", "to": "2000-01-02"}
+    assert client.get("/api/heat", params=nothing).status_code == 204
+    overlay = client.get("/api/heat", params={**nothing, "format": "overlay"}).json()
+    assert overlay["n_incidents"] == 0 and overlay["image"] is None
+    elsewhere = {"bbox": "100.0,10.0,100.1,10.1"}
+    for path, params in (("/api/heat", {**elsewhere, "format": "geojson"}), ("/api/gistar", elsewhere),
+                         ("/api/emerging", elsewhere)):
+        answer = client.get(path, params=params)
+        assert answer.status_code == 200 and answer.json() == {"type": "FeatureCollection", "features": []}
+
+
+def test_analyses_are_cached_and_revalidated_until_incidents_change(client, conn, detected, tmp_path) -> None:
+    params = {"format": "overlay", "cell_m": 500, "bandwidth_m": 1000}
+    first = client.get("/api/heat", params=params)
+    assert client.get("/api/heat", params=params, headers={"If-None-Match": first.headers["etag"]}).status_code == 304
+    assert client.app.state.cache.hits == 0 and client.get("/api/heat", params=params).content == first.content
+    assert client.app.state.cache.hits == 1
+    more = tmp_path / "more.csv"
+    more.write_text("ref,occurred_at,lon,lat,kind\nNEW-1,2025-03-04T10:00:00,106.6830,20.8600,tip\n", encoding="utf-8")
+    import_incidents(conn, more, imported_by="test")
+    second = client.get("/api/heat", params=params, headers={"If-None-Match": first.headers["etag"]})
+    assert second.status_code == 200 and second.json()["n_incidents"] == first.json()["n_incidents"] + 1
 
 
 def test_gistar_cells_are_significant_hot_spots(client, detected) -> None:

@@ -63,7 +63,48 @@ def test_caching_headers_and_revalidation(client, incidents) -> None:
     assert stable.headers["cache-control"] == "private, max-age=3600" and stable.headers["etag"]
     again = client.get(f"/tiles/communes/10/{x}/{y}.mvt", headers={"If-None-Match": stable.headers["etag"]})
     assert again.status_code == 304
-    assert client.get(f"/tiles/incidents/10/{x}/{y}.mvt").headers["cache-control"] == "no-store"
+    assert client.get(f"/tiles/hotspots/10/{x}/{y}.mvt").headers["cache-control"] == "no-store"
+
+
+def test_incident_tiles_are_cached_until_the_next_import(client, conn, incidents, tmp_path) -> None:
+    x, y = tile_of(106.3400, 20.9450, 12)
+    url = f"/tiles/incidents/12/{x}/{y}.mvt"
+    first = client.get(url)
+    assert first.headers["cache-control"] == "private, no-cache"
+    assert client.get(url, headers={"If-None-Match": first.headers["etag"]}).status_code == 304
+    assert client.get(url).content == first.content
+    more = tmp_path / "more.csv"
+    more.write_text("ref,occurred_at,lon,lat,kind\nT4,2025-03-04T10:00:00,106.3450,20.9400,tip\n", encoding="utf-8")
+    import_incidents(conn, more, imported_by="test")
+    after = client.get(url, headers={"If-None-Match": first.headers["etag"]})
+    assert after.status_code == 200 and after.headers["etag"] != first.headers["etag"]
+    assert sum(f["properties"]["count"] for f in decode(after)["incidents"]["features"]) == 3
+
+
+def test_incident_tiles_follow_the_kind_and_date_filters(client, incidents) -> None:
+    x, y = tile_of(106.3400, 20.9450, 15)
+    url = f"/tiles/incidents/15/{x}/{y}.mvt"
+    kinds = decode(client.get(url, params={"kind": "mua_ban"})).get("incidents", {"features": []})["features"]
+    assert [f["properties"]["kind"] for f in kinds] == ["trafficking"]
+    later = decode(client.get(url, params={"from": "2025-03-02"})).get("incidents", {"features": []})["features"]
+    assert [f["properties"]["kind"] for f in later] == ["drug_use"]
+    assert client.get(url, params={"kind": "nonsense"}).status_code == 422
+
+
+def test_counted_cells_sit_where_their_incidents_are(client, conn, incidents) -> None:
+    from sqlalchemy import text
+
+    x, y = tile_of(106.6830, 20.8600, 11)
+    layer = decode(client.get(f"/tiles/incidents/11/{x}/{y}.mvt"))["incidents"]
+    (cell,) = layer["features"]
+    px, py = cell["geometry"]["coordinates"]
+    # Tile pixel (0..4096, y up in the decoder) back to EPSG:3857 and compared with PostGIS's own transform.
+    x0, y0, x1, y1 = conn.execute(text("SELECT ST_XMin(e), ST_YMin(e), ST_XMax(e), ST_YMax(e) FROM"
+                                       " ST_TileEnvelope(11, :x, :y) e"), {"x": x, "y": y}).one()
+    mx, my = conn.execute(text("SELECT ST_X(p), ST_Y(p) FROM (SELECT ST_Transform(geom, 3857) p FROM incidents"
+                               " WHERE ref = 'T3') s")).one()
+    cell_m = (x1 - x0) / 64
+    assert abs(x0 + px / 4096 * (x1 - x0) - mx) <= cell_m and abs(y0 + py / 4096 * (y1 - y0) - my) <= cell_m
 
 
 def test_team_sees_only_its_area(client, incidents, make_team, make_user, bearer) -> None:

@@ -1,13 +1,12 @@
 """Hotspot register: list (GeoJSON, filters), one hotspot with incidents and events, manual creation."""
 
-from datetime import date
 from typing import Annotated, Any
 
 from fastapi import APIRouter, HTTPException, Query
 from pydantic import BaseModel, Field
 
 from api.deps import AreaScopeDep, ConnDep, Writer
-from api.params import local_day_start, parse_bbox
+from api.params import BBox, Commune, DateFrom, DateTo, local_day_start, parse_bbox
 from gis.hotspot_detection import create_manual_hotspot
 from gis.hotspot_queries import HotspotFilter, hotspot_detail, hotspots_geojson
 from gis.tables import HOTSPOT_KINDS, HOTSPOT_STATUSES
@@ -39,10 +38,10 @@ def list_hotspots(
     conn: ConnDep,
     scope: AreaScopeDep,
     status: Annotated[str | None, Query(max_length=200)] = None,
-    commune: Annotated[str | None, Query(max_length=16, pattern=r"^[0-9A-Za-z_-]+$")] = None,
-    bbox: Annotated[str | None, Query(max_length=100)] = None,
-    date_from: Annotated[date | None, Query(alias="from")] = None,
-    date_to: Annotated[date | None, Query(alias="to")] = None,
+    commune: Commune = None,
+    bbox: BBox = None,
+    date_from: DateFrom = None,
+    date_to: DateTo = None,
     footprints: bool = False,
 ) -> dict[str, Any]:
     """Hotspots in the user's scope as GeoJSON (centroids, or footprints)."""

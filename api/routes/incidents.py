@@ -1,12 +1,11 @@
 """Incidents: paginated GeoJSON with bbox, date range, kind and commune filters."""
 
-from datetime import date
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Query
 
 from api.deps import AreaScopeDep, ConnDep
-from api.params import local_day_start, parse_bbox, parse_kinds
+from api.params import BBox, Commune, DateFrom, DateTo, Kinds, local_day_start, parse_bbox, parse_kinds
 from gis.queries import IncidentFilter, incidents_page
 
 router = APIRouter(prefix="/api/incidents", tags=["incidents"])
@@ -16,11 +15,11 @@ router = APIRouter(prefix="/api/incidents", tags=["incidents"])
 def list_incidents(
     conn: ConnDep,
     scope: AreaScopeDep,
-    bbox: Annotated[str | None, Query(max_length=100)] = None,
-    date_from: Annotated[date | None, Query(alias="from")] = None,
-    date_to: Annotated[date | None, Query(alias="to", description="inclusive")] = None,
-    kind: Annotated[str | None, Query(max_length=300)] = None,
-    commune: Annotated[str | None, Query(max_length=16, pattern=r"^[0-9A-Za-z_-]+$")] = None,
+    bbox: BBox = None,
+    date_from: DateFrom = None,
+    date_to: DateTo = None,
+    kind: Kinds = None,
+    commune: Commune = None,
     limit: Annotated[int, Query(ge=1, le=10_000)] = 1000,
     offset: Annotated[int, Query(ge=0, le=100_000_000)] = 0,
 ) -> dict[str, Any]:

@@ -4,7 +4,10 @@ from typing import Annotated
 
 from fastapi import APIRouter, HTTPException, Path, Request, Response
 
-from api.deps import AreaScopeDep, ConnDep
+from api.cache import CachedResponse, cached_response
+from api.deps import AreaScopeDep, CacheDep, ConnDep, DataKey
+from api.params import DateFrom, DateTo, Kinds, local_day_start, parse_kinds
+from gis.incident_points import IncidentSelection
 from gis.vector_tiles import LAYERS, communes_etag, tile
 
 router = APIRouter(prefix="/tiles", tags=["tiles"])
@@ -12,12 +15,18 @@ MVT = "application/vnd.mapbox-vector-tile"
 
 
 @router.get("/{layer}/{z}/{x}/{y}.mvt", response_class=Response)
-def get_tile(request: Request, conn: ConnDep, scope: AreaScopeDep, layer: str,
-             z: Annotated[int, Path(ge=0, le=22)], x: Annotated[int, Path(ge=0)], y: Annotated[int, Path(ge=0)]
-             ) -> Response:
-    """A tile; boundaries are cacheable (ETag), incidents and hotspots change and are not."""
+def get_tile(request: Request, conn: ConnDep, scope: AreaScopeDep, cache: CacheDep, data_key: DataKey, layer: str,
+             z: Annotated[int, Path(ge=0, le=22)], x: Annotated[int, Path(ge=0)], y: Annotated[int, Path(ge=0)],
+             kind: Kinds = None, date_from: DateFrom = None, date_to: DateTo = None) -> Response:
+    """A tile. Incidents (filtered by `kind`, `from`, `to`) are cached until the next import and revalidated by
+    ETag; boundaries are cacheable for an hour; hotspots change with every transition and are not cached."""
     if layer not in LAYERS or x >= 2**z or y >= 2**z:
         raise HTTPException(404, "không có lớp hoặc ô bản đồ này (no such layer or tile)")
+    if layer == "incidents":
+        selection = IncidentSelection(start=local_day_start(date_from), end=local_day_start(date_to, 1),
+                                      kinds=parse_kinds(kind))
+        return cached_response(request, cache, ("tile", z, x, y, selection, data_key),
+                               lambda: CachedResponse(tile(conn, layer, z, x, y, scope, selection), MVT))
     headers = {"Cache-Control": "no-store"}
     if layer == "communes":
         etag = communes_etag(conn, z, x, y, scope)

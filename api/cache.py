@@ -1,0 +1,94 @@
+"""In-process cache of computed map responses (tiles, heat, Gi*, emerging), keyed by the data they derive from.
+
+Keys carry the data versions that triggers raise on every change of incidents and team areas
+(gis/data_versions.py), so an import makes every older entry unreachable at once and it ages out of
+the LRU. Concurrent requests for the same missing key wait for one computation instead of all
+repeating it (a command room opening the same map after an import).
+"""
+
+from __future__ import annotations
+
+import hashlib
+import threading
+from collections import OrderedDict
+from collections.abc import Callable, Hashable
+from dataclasses import dataclass, field
+
+from fastapi import Request, Response
+
+
+@dataclass(frozen=True)
+class CachedResponse:
+    """What is kept of a response: body, media type and headers."""
+
+    body: bytes
+    media_type: str
+    headers: dict[str, str] = field(default_factory=dict)
+
+    def response(self) -> Response:
+        """A fresh response object with the kept body and headers."""
+        return Response(self.body, media_type=self.media_type, headers=self.headers)
+
+
+class ResponseCache:
+    """A thread-safe LRU of response bodies bounded in bytes, with one computation per missing key."""
+
+    def __init__(self, max_bytes: int) -> None:
+        self.max_bytes = max_bytes
+        self._items: OrderedDict[Hashable, CachedResponse] = OrderedDict()
+        self._pending: dict[Hashable, threading.Event] = {}
+        self._bytes = 0
+        self._lock = threading.Lock()
+        self.hits = 0
+        self.misses = 0
+
+    def get_or_build(self, key: Hashable, build: Callable[[], CachedResponse]) -> CachedResponse:
+        """The cached value of ``key``, else build it (once, however many requests ask at the same time)."""
+        if self.max_bytes <= 0:
+            return build()
+        while True:
+            with self._lock:
+                value = self._items.get(key)
+                if value is not None:
+                    self._items.move_to_end(key)
+                    self.hits += 1
+                    return value
+                waiting = self._pending.get(key)
+                if waiting is None:
+                    self._pending[key] = threading.Event()
+                    self.misses += 1
+                    break
+            waiting.wait()  # another request is building it; if that one failed, the loop builds it here
+        try:
+            value = build()
+            self._store(key, value)
+            return value
+        finally:
+            with self._lock:
+                self._pending.pop(key).set()
+
+    def _store(self, key: Hashable, value: CachedResponse) -> None:
+        size = len(value.body)
+        if size > self.max_bytes // 4:  # one answer may not push out most of the others
+            return
+        with self._lock:
+            self._items[key] = value
+            self._bytes += size
+            while self._bytes > self.max_bytes:
+                _, evicted = self._items.popitem(last=False)
+                self._bytes -= len(evicted.body)
+
+
+def cached_response(request: Request, cache: ResponseCache, key: Hashable, build: Callable[[], CachedResponse]
+                    ) -> Response:
+    """The response for ``key`` from the cache (built once), with an ETag the browser revalidates: 304 if unchanged.
+
+    The key holds the data versions, so the ETag changes exactly when the data behind the answer does.
+    """
+    etag = '"' + hashlib.sha256(repr(key).encode()).hexdigest()[:32] + '"'
+    headers = {"ETag": etag, "Cache-Control": "private, no-cache"}
+    if request.headers.get("if-none-match") == etag:
+        return Response(status_code=304, headers=headers)
+    response = cache.get_or_build(key, build).response()
+    response.headers.update(headers)
+    return response

@@ -1,0 +1,69 @@
+"""The in-process response cache: LRU bounded in bytes, one build per key under concurrency, failures not kept."""
+
+from __future__ import annotations
+
+import threading
+import time
+from concurrent.futures import ThreadPoolExecutor
+
+import pytest
+
+from api.cache import CachedResponse, ResponseCache
+
+
+def body(n: int, fill: bytes = b"x") -> CachedResponse:
+    return CachedResponse(fill * n, "application/octet-stream")
+
+
+def test_least_recently_used_entries_leave_first_within_the_byte_budget() -> None:
+    cache = ResponseCache(max_bytes=1000)
+    for key in "abcd":
+        cache.get_or_build(key, lambda: body(250))
+    cache.get_or_build("a", lambda: pytest.fail("a is cached"))  # a is now the most recent
+    cache.get_or_build("e", lambda: body(250))  # 1250 bytes > 1000: b, the least recent, goes
+    built = []
+    cache.get_or_build("b", lambda: built.append("b") or body(250))
+    assert built == ["b"]
+    assert cache.get_or_build("a", lambda: pytest.fail("a is still cached")).body == b"x" * 250
+
+
+def test_an_answer_too_large_for_the_cache_is_served_but_not_kept() -> None:
+    cache = ResponseCache(max_bytes=400)
+    assert cache.get_or_build("big", lambda: body(200)).body == b"x" * 200
+    built = []
+    cache.get_or_build("big", lambda: built.append(1) or body(200))
+    assert built == [1]
+
+
+def test_concurrent_requests_for_a_missing_key_build_it_once() -> None:
+    cache = ResponseCache(max_bytes=10_000)
+    calls = []
+
+    def slow() -> CachedResponse:
+        calls.append(threading.get_ident())
+        time.sleep(0.2)
+        return body(10, b"y")
+
+    with ThreadPoolExecutor(8) as pool:
+        answers = list(pool.map(lambda _: cache.get_or_build("k", slow).body, range(8)))
+    assert len(calls) == 1 and answers == [b"y" * 10] * 8
+    assert cache.misses == 1 and cache.hits == 7
+
+
+def test_a_failed_build_is_not_kept_and_the_next_request_builds_again() -> None:
+    cache = ResponseCache(max_bytes=10_000)
+
+    def fail() -> CachedResponse:
+        raise RuntimeError("database went away")
+
+    with pytest.raises(RuntimeError):
+        cache.get_or_build("k", fail)
+    assert cache.get_or_build("k", lambda: body(3)).body == b"xxx"
+
+
+def test_a_zero_budget_turns_caching_off() -> None:
+    cache = ResponseCache(max_bytes=0)
+    built = []
+    for _ in range(3):
+        cache.get_or_build("k", lambda: built.append(1) or body(3))
+    assert len(built) == 3
