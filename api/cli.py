@@ -141,8 +141,9 @@ def cmd_serve(args: argparse.Namespace) -> int:
     import uvicorn
 
     from api.app import create_app
+    from api.config import ApiSettings
 
-    app = create_app(get_engine())
+    app = create_app(get_engine(), ApiSettings().warm_connections)
     print(f"diaban đang phục vụ tại http://{args.host}:{args.port}", flush=True)
     uvicorn.run(app, host=args.host, port=args.port, log_level="warning")
     return 0

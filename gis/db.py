@@ -89,6 +89,22 @@ def get_engine(settings: DatabaseSettings | None = None, *, prepare: bool = True
     return engine
 
 
+def warm_pool(engine: Engine, connections: int) -> None:
+    """Open ``connections`` pooled connections and run a PostGIS statement on each, so that the first users after a
+    start do not wait for connection set-up, password authentication and PostGIS's projection set-up (~40 ms each,
+    measured: bench_api's first seconds)."""
+    opened = []
+    try:
+        for _ in range(connections):
+            conn = engine.connect()
+            opened.append(conn)
+            conn.execute(text("SELECT ST_Transform(ST_TileEnvelope(0, 0, 0), 4326)"))
+            conn.rollback()
+    finally:
+        for conn in opened:
+            conn.close()
+
+
 def session_factory(engine: Engine) -> sessionmaker:
     """Session factory with expire_on_commit off (objects stay readable after commit)."""
     return sessionmaker(engine, expire_on_commit=False)
