@@ -53,6 +53,7 @@ test: test-system-deps venv
 	$(BIN)/python -m pytest -q
 
 bench: venv
+	$(BIN)/pip install -q -e '.[test,bench]'
 	for b in bench/bench_*.py; do $(BIN)/python $$b || exit 1; done
 
 clean:

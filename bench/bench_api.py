@@ -1,14 +1,30 @@
 """Load benchmark of the API (not a test): 100 concurrent users on loopback, then our incident tiles
 against tipg serving the same table, measured in the same run.
 
-Run: ``.venv/bin/python bench/bench_api.py [--incidents 1000000] [--seconds 40]``. tipg is installed on
-first use into its own virtual environment (.venv-tipg/: its pinned dependencies differ from ours).
+Phases, all against 1,000,000 synthetic incidents on a throwaway PostGIS (or ``--url``, a database
+already loaded by an earlier run or by hand):
+
+1. **Users**: 100 concurrent users, each sending a request, reading the answer, then pausing
+   (``--think`` seconds on average, uniform 0.5–1.5×, like locust's ``between``): map tiles, hotspots in
+   a view, heat maps of random views, task lists and task comments by the teams. Reported twice: the
+   first ``--warmup`` seconds of a freshly started server (nothing cached, database connections being
+   opened), then the following ``--seconds``.
+2. **Saturation**: the same mix with no pause at all, for the throughput ceiling of this machine.
+3. **Tiles vs tipg**: the same random street-zoom tiles, 100 connections with no pause, against our
+   server (cache warm from the phases above), our server with the cache off (``DIABAN_CACHE_MB=0``) and
+   tipg over the same table; throughput ratios printed.
+
+The load client (aiohttp) shares the machine's cores with the servers and PostgreSQL. tipg is installed
+on first use into its own virtual environment (.venv-tipg/: its pinned dependencies differ from ours).
+
+Run: ``.venv/bin/python bench/bench_api.py [--incidents 1000000] [--seconds 40] [--think 1.0] [--url URL]``.
 """
 
 from __future__ import annotations
 
 import argparse
 import asyncio
+import contextlib
 import math
 import os
 import random
@@ -17,13 +33,14 @@ import subprocess
 import sys
 import tempfile
 import time
+from collections.abc import Callable, Iterator
 from datetime import date, timedelta
 from pathlib import Path
 
-import httpx
+import aiohttp
 import numpy as np
 from common import incident_csv, prepared_engine
-from sqlalchemy import text
+from sqlalchemy import Engine, create_engine, text
 
 from api.security import hash_password
 from gis.accounts import principal_by_username
@@ -36,8 +53,9 @@ from gis.task_store import create_task
 
 ROOT = Path(__file__).resolve().parents[1]
 TIPG_VENV = ROOT / ".venv-tipg"
-USERS = 100
 CITY = (106.35, 20.70, 106.85, 21.00)  # lon/lat box of the dense part of the city
+BENCH_SECRET = "bench-only-signing-key-not-for-real-use"
+Request = tuple[str, str, str, str, dict | None]  # kind, token name, method, url, json body
 
 
 def free_port() -> int:
@@ -59,57 +77,107 @@ def tile_list(n: int, seed: int = 0) -> list[tuple[int, int, int]]:
     return tiles
 
 
-def seed_tasks(engine, limit: int = 200) -> list[int]:
-    """Suppression tasks for the largest hotspots, each assigned to its area's team."""
+def seed_tasks(engine: Engine, limit: int = 200) -> None:
+    """Demo accounts, and a suppression task for each of the largest hotspots that has none, for its area's team."""
     with engine.begin() as conn:
         seed_demo_accounts(conn, hash_password)
         actor = principal_by_username(conn, "chihuy")
-        ids = []
         for hotspot_id, commune in conn.execute(text(
-                "SELECT id, commune_code FROM hotspots ORDER BY n_incidents DESC LIMIT :n"), {"n": limit}).all():
+                "SELECT h.id, h.commune_code FROM hotspots h WHERE NOT EXISTS (SELECT 1 FROM tasks t"
+                " WHERE t.hotspot_id = h.id) ORDER BY h.n_incidents DESC LIMIT :n"), {"n": limit}).all():
             teams = suggest_assignees(conn, commune) if commune else []
             if teams:
-                ids.append(create_task(conn, actor, kind="suppression", hotspot_id=hotspot_id, commune_code=None,
-                                       year=None, team_id=teams[0]["team_id"], due_date=date.today() + timedelta(days=30),
-                                       priority="normal", checklist=[]))
-        return ids
+                create_task(conn, actor, kind="suppression", hotspot_id=hotspot_id, commune_code=None, year=None,
+                            team_id=teams[0]["team_id"], due_date=date.today() + timedelta(days=30),
+                            priority="normal", checklist=[])
 
 
-def start(cmd: list[str], env: dict[str, str], port: int) -> subprocess.Popen:
-    """Start a server and wait until its port answers."""
-    proc = subprocess.Popen(cmd, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
-    deadline = time.time() + 60
-    while time.time() < deadline:
-        with socket.socket() as s:
-            if s.connect_ex(("127.0.0.1", port)) == 0:
-                return proc
-        if proc.poll() is not None:
-            raise RuntimeError(proc.stderr.read().decode()[-2000:])
-        time.sleep(0.3)
-    raise RuntimeError(f"{cmd[0]} did not start")
+def team_tasks(engine: Engine) -> dict[str, list[int]]:
+    """Open task ids of each demo team login."""
+    with engine.connect() as conn:
+        rows = conn.execute(text("SELECT u.username, t.id FROM tasks t JOIN users u ON u.team_id = t.team_id"
+                                 " WHERE u.role = 'team' AND t.state NOT IN ('canceled', 'accepted')")).all()
+    tasks: dict[str, list[int]] = {}
+    for username, task_id in rows:
+        tasks.setdefault(username, []).append(task_id)
+    return tasks
 
 
-async def run_load(base: str, token: str, tasks: list[int], seconds: float, users: int, requests: list) -> dict:
-    """`users` concurrent loops picking requests until time is up; latencies and errors."""
+@contextlib.contextmanager
+def server(cmd: list[str], env: dict[str, str], port: int) -> Iterator[None]:
+    """A server process, up once its port answers, stopped afterwards (its output goes to a file: a pipe
+    nobody reads would fill up and block the server)."""
+    with tempfile.TemporaryFile() as log:
+        proc = subprocess.Popen(cmd, env=env, stdout=log, stderr=subprocess.STDOUT)
+        try:
+            deadline = time.time() + 90
+            while True:
+                with socket.socket() as s:
+                    if s.connect_ex(("127.0.0.1", port)) == 0:
+                        break
+                if proc.poll() is not None:
+                    log.seek(0)
+                    raise RuntimeError(log.read().decode()[-2000:])
+                if time.time() > deadline:
+                    raise RuntimeError(f"{cmd[0]} did not start")
+                time.sleep(0.3)
+            yield
+        finally:
+            proc.terminate()
+            try:
+                proc.wait(timeout=15)
+            except subprocess.TimeoutExpired:
+                proc.kill()
+
+
+def ours(port: int, url: str, workers: int, cache_mb: float | None = None) -> contextlib.AbstractContextManager:
+    """Our app under uvicorn with ``workers`` processes."""
+    env = {**os.environ, "DIABAN_DATABASE_URL": url, "DIABAN_SECRET_KEY": BENCH_SECRET, "PYTHONPATH": str(ROOT)}
+    if cache_mb is not None:
+        env["DIABAN_CACHE_MB"] = str(cache_mb)
+    return server([sys.executable, "-m", "uvicorn", "api.asgi:app", "--host", "127.0.0.1", "--port", str(port),
+                   "--workers", str(workers), "--log-level", "warning"], env, port)
+
+
+def tipg(port: int, url: str, workers: int) -> contextlib.AbstractContextManager:
+    """tipg (its own virtual environment, created on first use) over the same database."""
+    python = TIPG_VENV / "bin" / "python"
+    if not python.exists():
+        subprocess.run([sys.executable, "-m", "venv", str(TIPG_VENV)], check=True)
+        subprocess.run([str(python), "-m", "pip", "install", "-q", "tipg>=1.0", "uvicorn"], check=True)
+    env = {**os.environ, "DATABASE_URL": url.replace("postgresql+psycopg://", "postgresql://"),
+           "TIPG_TABLE_CONFIG__public_incidents__geomcol": "geom"}
+    return server([str(python), "-m", "uvicorn", "tipg.main:app", "--host", "127.0.0.1", "--port", str(port),
+                   "--workers", str(workers), "--log-level", "warning"], env, port)
+
+
+async def run_load(base: str, tokens: dict[str, str], pick: Callable[[random.Random], Request], seconds: float,
+                   users: int, think: float) -> dict:
+    """``users`` concurrent loops: request, read the answer, pause ~``think`` s; latencies and errors per kind."""
     latencies: dict[str, list[float]] = {}
     errors: dict[str, int] = {}
     stop = time.perf_counter() + seconds
-    headers = {"Authorization": f"Bearer {token}"}
-    limits = httpx.Limits(max_connections=users, max_keepalive_connections=users)
-    async with httpx.AsyncClient(base_url=base, headers=headers, limits=limits, timeout=30) as client:
+    connector = aiohttp.TCPConnector(limit=users)
+    async with aiohttp.ClientSession(base, connector=connector, timeout=aiohttp.ClientTimeout(total=60)) as session:
         async def user(seed: int) -> None:
             rng = random.Random(seed)
+            await asyncio.sleep(rng.uniform(0, think))  # users arrive spread over one pause, not all at once
             while time.perf_counter() < stop:
-                kind, method, url, body = rng.choice(requests)(rng)
-                t = time.perf_counter()
+                kind, who, method, url, body = pick(rng)
+                headers = {"Authorization": f"Bearer {tokens[who]}"} if who else {}
+                started = time.perf_counter()
                 try:
-                    response = await client.request(method, url, json=body)
-                    ok = response.status_code < 400
-                except httpx.HTTPError:
+                    async with session.request(method, url, json=body, headers=headers) as response:
+                        await response.read()
+                        ok = response.status < 400
+                except (aiohttp.ClientError, asyncio.TimeoutError):
                     ok = False
-                latencies.setdefault(kind, []).append(time.perf_counter() - t)
+                latencies.setdefault(kind, []).append(time.perf_counter() - started)
                 if not ok:
                     errors[kind] = errors.get(kind, 0) + 1
+                if think:
+                    await asyncio.sleep(think * rng.uniform(0.5, 1.5))
+
         started = time.perf_counter()
         await asyncio.gather(*(user(i) for i in range(users)))
         elapsed = time.perf_counter() - started
@@ -117,95 +185,115 @@ async def run_load(base: str, token: str, tasks: list[int], seconds: float, user
 
 
 def report(title: str, result: dict) -> float:
-    """Print rps, p50/p95/p99 and errors; return requests per second."""
+    """Print rps, p50/p95/p99 and errors, overall and per kind; return requests per second."""
     every = np.concatenate([np.array(v) for v in result["latencies"].values()]) * 1000
     rps = every.size / result["elapsed"]
     print(f"{title}: {every.size:,} requests in {result['elapsed']:.1f} s = {rps:,.0f} req/s;"
           f" p50 {np.percentile(every, 50):.0f} ms, p95 {np.percentile(every, 95):.0f} ms,"
-          f" p99 {np.percentile(every, 99):.0f} ms; errors {sum(result['errors'].values())}")
+          f" p99 {np.percentile(every, 99):.0f} ms; errors {sum(result['errors'].values())}", flush=True)
     for kind, values in sorted(result["latencies"].items()):
         v = np.array(values) * 1000
         print(f"  {kind:<12} {v.size:>7,} req  p50 {np.percentile(v, 50):6.0f} ms  p95 {np.percentile(v, 95):6.0f} ms"
-              f"  errors {result['errors'].get(kind, 0)}")
+              f"  p99 {np.percentile(v, 99):6.0f} ms  errors {result['errors'].get(kind, 0)}", flush=True)
     return rps
 
 
-def tipg_python() -> Path:
-    """tipg's own interpreter, created on first use."""
-    python = TIPG_VENV / "bin" / "python"
-    if not python.exists():
-        subprocess.run([sys.executable, "-m", "venv", str(TIPG_VENV)], check=True)
-        subprocess.run([str(python), "-m", "pip", "install", "-q", "tipg>=1.0", "uvicorn"], check=True)
-    return python
+def login(base: str, username: str) -> str:
+    """A bearer token of a demo user."""
+    import httpx
+
+    response = httpx.post(f"{base}/api/auth/token", data={"username": username, "password": DEMO_PASSWORD}, timeout=60)
+    response.raise_for_status()
+    return response.json()["access_token"]
+
+
+def mixed_requests(tiles: list[tuple[int, int, int]], tasks: dict[str, list[int]]) -> Callable[[random.Random], Request]:
+    """What the pages ask for: command maps (tiles, hotspots and heat of a view) and team task work."""
+    teams = sorted(tasks)
+
+    def pick(rng: random.Random) -> Request:
+        lon, lat = rng.uniform(CITY[0], CITY[2] - 0.05), rng.uniform(CITY[1], CITY[3] - 0.05)
+        bbox = f"{lon:.4f},{lat:.4f},{lon + 0.05:.4f},{lat + 0.05:.4f}"
+        choice = rng.random()
+        if choice < 0.45:
+            z, x, y = rng.choice(tiles)
+            return "tile", "chihuy", "GET", f"/tiles/incidents/{z}/{x}/{y}.mvt", None
+        if choice < 0.60:
+            return "hotspots", "chihuy", "GET", f"/api/hotspots?bbox={bbox}", None
+        if choice < 0.70:
+            return "heat", "chihuy", "GET", f"/api/heat?format=overlay&bbox={bbox}&cell_m=100", None
+        team = rng.choice(teams)
+        if choice < 0.90:
+            return "task-list", team, "GET", "/api/tasks/mine?limit=50", None
+        return ("task-update", team, "POST", f"/api/tasks/{rng.choice(tasks[team])}/comments",
+                {"note": "tiến độ: đang xác minh"})
+
+    return pick
+
+
+def tile_requests(tiles: list[tuple[int, int, int]], template: str, who: str | None) -> Callable[[random.Random], Request]:
+    """Only tiles, from the same list, at a server's tile URL."""
+    def pick(rng: random.Random) -> Request:
+        z, x, y = rng.choice(tiles)
+        return "tile", who, "GET", template.format(z=z, x=x, y=y), None
+
+    return pick
+
+
+def measure(url: str, args: argparse.Namespace) -> None:
+    """Every phase against the loaded database at ``url``."""
+    engine = create_engine(url)
+    seed_tasks(engine)
+    tasks = team_tasks(engine)
+    engine.dispose()
+    tiles = tile_list(2000)
+    ours_port, cold_port, tipg_port = free_port(), free_port(), free_port()
+    with ours(ours_port, url, args.workers), ours(cold_port, url, args.workers, cache_mb=0), \
+            tipg(tipg_port, url, args.workers):
+        base = f"http://127.0.0.1:{ours_port}"
+        tokens = {name: login(base, name) for name in ["chihuy", *tasks]}
+        mix = mixed_requests(tiles, tasks)
+        report(f"diaban, {args.users} users pausing ~{args.think:g} s, first {args.warmup:g} s after start (cold)",
+               asyncio.run(run_load(base, tokens, mix, args.warmup, args.users, args.think)))
+        report(f"diaban, {args.users} users pausing ~{args.think:g} s, the next {args.seconds:g} s",
+               asyncio.run(run_load(base, tokens, mix, args.seconds, args.users, args.think)))
+        report(f"diaban, {args.users} users without pause (saturation)",
+               asyncio.run(run_load(base, tokens, mix, args.tile_seconds, args.users, 0)))
+        rates = {}
+        for name, server_base, template, who in (
+                ("diaban incident tiles (cache on)", base, "/tiles/incidents/{z}/{x}/{y}.mvt", "chihuy"),
+                ("diaban incident tiles (cache off)", f"http://127.0.0.1:{cold_port}",
+                 "/tiles/incidents/{z}/{x}/{y}.mvt", "chihuy"),
+                ("tipg incident tiles", f"http://127.0.0.1:{tipg_port}",
+                 "/collections/public.incidents/tiles/WebMercatorQuad/{z}/{x}/{y}", None)):
+            rates[name] = report(name, asyncio.run(run_load(server_base, tokens, tile_requests(tiles, template, who),
+                                                            args.tile_seconds, args.users, 0)))
+        tipg_rate = rates.pop("tipg incident tiles")
+        for name, rate in rates.items():
+            print(f"tile throughput ratio {name} / tipg: {rate / tipg_rate:.2f}x (same tiles, same concurrency)")
 
 
 def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__)
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--incidents", type=int, default=1_000_000)
+    parser.add_argument("--users", type=int, default=100)
+    parser.add_argument("--warmup", type=float, default=20.0, help="first phase, from a freshly started server (s)")
     parser.add_argument("--seconds", type=float, default=40.0)
+    parser.add_argument("--think", type=float, default=1.0, help="mean pause of a user between requests (s)")
     parser.add_argument("--tile-seconds", type=float, default=15.0)
     parser.add_argument("--workers", type=int, default=2)
+    parser.add_argument("--url", help="an already loaded database (skips the set-up)")
     args = parser.parse_args()
-    tiles = tile_list(2000)
+    if args.url:
+        measure(args.url, args)
+        return
     with tempfile.TemporaryDirectory() as tmp, temporary_cluster("diaban-bench-") as cluster:
         engine = prepared_engine(cluster)
         with engine.begin() as conn:
             import_incidents(conn, incident_csv(args.incidents, Path(tmp)), imported_by="bench")
             run_detection(conn, actor="bench")
-        task_ids = seed_tasks(engine)
         engine.dispose()
-        url = cluster.url()
-        env = {**os.environ, "DIABAN_DATABASE_URL": url, "DIABAN_SECRET_KEY": "bench-only-secret"}
-        ours_port, tipg_port = free_port(), free_port()
-        ours = start([sys.executable, "-m", "uvicorn", "api.asgi:app", "--host", "127.0.0.1", "--port", str(ours_port),
-                      "--workers", str(args.workers), "--log-level", "warning"], {**env, "PYTHONPATH": str(ROOT)},
-                     ours_port)
-        tipg = start([str(tipg_python()), "-m", "uvicorn", "tipg.main:app", "--host", "127.0.0.1", "--port",
-                      str(tipg_port), "--workers", str(args.workers), "--log-level", "warning"],
-                     {**os.environ, "DATABASE_URL": url.replace("postgresql+psycopg://", "postgresql://"),
-                      "TIPG_TABLE_CONFIG__public_incidents__geomcol": "geom"}, tipg_port)
-        try:
-            base = f"http://127.0.0.1:{ours_port}"
-            token = httpx.post(f"{base}/api/auth/token", data={"username": "chihuy", "password": DEMO_PASSWORD}).json()["access_token"]
-
-            def mixed(rng: random.Random) -> tuple:
-                lon, lat = rng.uniform(CITY[0], CITY[2] - 0.05), rng.uniform(CITY[1], CITY[3] - 0.05)
-                bbox = f"{lon:.4f},{lat:.4f},{lon + 0.05:.4f},{lat + 0.05:.4f}"
-                choice = rng.random()
-                if choice < 0.45:
-                    z, x, y = rng.choice(tiles)
-                    return "tile", "GET", f"/tiles/incidents/{z}/{x}/{y}.mvt", None
-                if choice < 0.60:
-                    return "hotspots", "GET", f"/api/hotspots?bbox={bbox}", None
-                if choice < 0.70:
-                    return "heat", "GET", f"/api/heat?bbox={bbox}&cell_m=100", None
-                if choice < 0.90:
-                    return "task-list", "GET", "/api/tasks?limit=50", None
-                return "task-update", "POST", f"/api/tasks/{rng.choice(task_ids)}/comments", {"note": "tiến độ: đang xác minh"}
-
-            result = asyncio.run(run_load(base, token, task_ids, args.seconds, USERS, [mixed]))
-            report(f"diaban, {USERS} users, mixed map/tile/task load", result)
-
-            def our_tile(rng: random.Random) -> tuple:
-                z, x, y = rng.choice(tiles)
-                return "tile", "GET", f"/tiles/incidents/{z}/{x}/{y}.mvt", None
-
-            def tipg_tile(rng: random.Random) -> tuple:
-                z, x, y = rng.choice(tiles)
-                return "tile", "GET", f"/collections/public.incidents/tiles/WebMercatorQuad/{z}/{x}/{y}", None
-
-            ours_rps = report("diaban incident tiles", asyncio.run(
-                run_load(base, token, task_ids, args.tile_seconds, USERS, [our_tile])))
-            tipg_rps = report("tipg incident tiles", asyncio.run(
-                run_load(f"http://127.0.0.1:{tipg_port}", token, task_ids, args.tile_seconds, USERS, [tipg_tile])))
-            print(f"tile throughput ratio diaban / tipg: {ours_rps / tipg_rps:.2f}x (same tiles, same concurrency)")
-        finally:
-            for proc in (ours, tipg):
-                proc.terminate()
-                try:
-                    proc.wait(timeout=15)
-                except subprocess.TimeoutExpired:
-                    proc.kill()
+        measure(cluster.url(), args)
 
 
 if __name__ == "__main__":
