@@ -7,7 +7,7 @@ DEMO_DIR := .diaban/demo
 DEMO_SEED ?= 1
 DEMO_YEARS ?= 3
 DEMO_INCIDENTS ?= 30000
-VENDOR := maps/static/vendor/leaflet/leaflet.js
+VENDOR := maps/static/vendor/.installed
 HOST ?= 127.0.0.1
 PORT ?= 8000
 
@@ -19,11 +19,14 @@ system-deps:
 test-system-deps:
 	./scripts/system-deps.sh test
 
-# Leaflet from the npm registry (locked), copied where the app serves it: the pages use no CDN.
+# Leaflet and Leaflet.VectorGrid from the npm registry (locked), copied where the app serves them: no CDN.
 $(VENDOR): package.json package-lock.json
 	npm ci --no-audit --no-fund
-	mkdir -p $(dir $(VENDOR))
-	cp -r node_modules/leaflet/dist/leaflet.js node_modules/leaflet/dist/leaflet.css node_modules/leaflet/dist/images $(dir $(VENDOR))
+	mkdir -p maps/static/vendor/leaflet maps/static/vendor/vectorgrid
+	cp -r node_modules/leaflet/dist/leaflet.js node_modules/leaflet/dist/leaflet.css node_modules/leaflet/dist/images \
+		maps/static/vendor/leaflet/
+	cp node_modules/leaflet.vectorgrid/dist/Leaflet.VectorGrid.bundled.min.js maps/static/vendor/vectorgrid/
+	touch $@
 
 $(VENV)/.installed: pyproject.toml
 	$(PYTHON) -m venv $(VENV)

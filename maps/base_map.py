@@ -1,4 +1,4 @@
-"""The folium base map of Hải Phòng, served without internet: Leaflet from the app's own static files."""
+"""The folium base map of Hải Phòng, served without internet: Leaflet and its plugin from the app's own static files."""
 
 from __future__ import annotations
 
@@ -21,7 +21,10 @@ BACH_LONG_VI = [20.135, 107.73]
 class OfflineMap(folium.Map):
     """A folium map whose scripts and styles are the app's own copies (no CDN: police networks are closed)."""
 
-    default_js: ClassVar[list[tuple[str, str]]] = [("leaflet", f"{VENDOR_URL}/leaflet/leaflet.js")]
+    default_js: ClassVar[list[tuple[str, str]]] = [
+        ("leaflet", f"{VENDOR_URL}/leaflet/leaflet.js"),
+        ("vectorgrid", f"{VENDOR_URL}/vectorgrid/Leaflet.VectorGrid.bundled.min.js"),
+    ]
     default_css: ClassVar[list[tuple[str, str]]] = [("leaflet_css", f"{VENDOR_URL}/leaflet/leaflet.css")]
 
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from html import escape
 
-from maps.styles import category_legend, emerging_legend, gistar_legend, status_legend
+from maps.styles import category_legend, emerging_legend, gistar_legend, incident_legend, status_legend
 from models.incident_kinds import KIND_LABELS_VI
 
 DATE_PATTERN = r"\d{1,2}/\d{1,2}/\d{4}"
@@ -39,6 +39,7 @@ def command_panel() -> str:
       <div id="month-label">Theo khoảng ngày đã chọn</div>
       <h2>Chú giải</h2>
       <details open><summary>Mật độ vụ việc</summary><div class="heat-scale"></div><div id="heat-legend">—</div></details>
+      <details><summary>Vụ việc</summary>{incident_legend()}</details>
       <details open><summary>Điểm nóng theo trạng thái</summary>{status_legend()}</details>
       <details><summary>Phân loại xã</summary>{category_legend()}</details>
       <details><summary>Ô nóng Gi*</summary>{gistar_legend()}</details>

@@ -25,6 +25,8 @@ BIN_LABELS_VI = MappingProxyType({
     -1: "Lạnh, tin cậy 90 %", -2: "Lạnh, tin cậy 95 %", -3: "Lạnh, tin cậy 99 %",
 })
 EMERGING_COLOURS = MappingProxyType({"hot": "#dc2626", "cold": "#2563eb"})
+#: Incidents from the vector tiles: cells counting several (below street zoom), and single incidents.
+INCIDENT_COLOURS = MappingProxyType({"counted": "#b45309", "single": "#7c2d12"})
 HOTSPOT_KIND_LABELS_VI = MappingProxyType({
     "spot": "Điểm", "den": "Tụ điểm", "organizing_place": "Điểm tổ chức, chứa chấp sử dụng",
 })
@@ -42,6 +44,7 @@ def script_vocabulary() -> dict[str, Any]:
         "statusColours": dict(STATUS_COLOURS), "statusLabels": dict(HOTSPOT_LABELS_VI),
         "categoryColours": dict(CATEGORY_COLOURS), "categoryLabels": dict(CATEGORY_SHORT_VI),
         "binColours": {str(k): v for k, v in BIN_COLOURS.items()}, "emergingColours": dict(EMERGING_COLOURS),
+        "incidentColours": dict(INCIDENT_COLOURS),
         "hotspotKindLabels": dict(HOTSPOT_KIND_LABELS_VI), "taskLabels": dict(TASK_LABELS_VI),
         "incidentKindLabels": dict(KIND_LABELS_VI), "patternLabels": dict(PATTERN_LABELS_VI),
     }
@@ -66,6 +69,12 @@ def category_legend() -> str:
 def gistar_legend() -> str:
     """Gi* cell colours by confidence bin."""
     return _swatches([(BIN_COLOURS[b], BIN_LABELS_VI[b]) for b in BIN_COLOURS])
+
+
+def incident_legend() -> str:
+    """Incident tiles: counted cells and single incidents."""
+    return _swatches([(INCIDENT_COLOURS["counted"], "Số vụ trong ô vài điểm ảnh (vòng càng lớn càng nhiều vụ)"),
+                      (INCIDENT_COLOURS["single"], "Từng vụ việc (khi phóng to đến cấp đường phố)")], "dot")
 
 
 def emerging_legend() -> str:

@@ -125,6 +125,15 @@ def test_command_sees_the_map_with_its_layers(chromium, server: str) -> None:
     assert "%" in page.locator("#kpi-drug-free").inner_text()
     assert "Mục tiêu 2025: 30%" in page.locator("#kpi-targets").inner_text()
     shot(page, "command-heat")
+    with page.expect_response(lambda r: "/tiles/incidents/" in r.url) as tile:
+        page.locator(".leaflet-control-layers >> text=Vụ việc (số vụ theo ô").click()
+    assert tile.value.status == 200 and tile.value.headers["content-type"] == "application/vnd.mapbox-vector-tile"
+    with page.expect_response(lambda r: "/api/heat" in r.url) as heat:
+        page.evaluate("() => { window.diaban.map.setView([20.86, 106.68], 14); }")
+    assert "cell_m=25&" in heat.value.url and heat.value.status == 200  # ~9 m per pixel at zoom 14: 25 m cells
+    page.wait_for_timeout(800)
+    shot(page, "command-incidents-street")
+    page.evaluate("() => { window.diaban.map.fitBounds(window.diaban.mainland); }")
     page.locator(".leaflet-control-layers >> text=Ô nóng Gi*").click()
     page.locator(".leaflet-control-layers >> text=Phân loại xã (năm đã duyệt gần nhất)").click()
     page.locator(".leaflet-control-layers >> text=Xu hướng điểm nóng").click()

@@ -1,16 +1,16 @@
-// Command page: heat surface, hotspots by status, approved classes, Gi* and emerging cells; filters, month
-// slider, KPIs, and assigning a hotspot to a team.
+// Command page: heat surface of the view, incidents as vector tiles, hotspots by status, approved classes, Gi*
+// and emerging cells; filters, month slider, KPIs, and assigning a hotspot to a team.
 "use strict";
 
 diabanPages.command = async function startCommand(map, cfg) {
   const layers = {
-    heat: L.layerGroup().addTo(map), hotspots: L.layerGroup().addTo(map), classes: L.layerGroup(),
-    gistar: L.layerGroup(), emerging: L.layerGroup(),
+    heat: L.layerGroup().addTo(map), incidents: L.layerGroup(), hotspots: L.layerGroup().addTo(map),
+    classes: L.layerGroup(), gistar: L.layerGroup(), emerging: L.layerGroup(),
   };
   L.control.layers(null, {
-    "Mật độ vụ việc": layers.heat, "Điểm nóng": layers.hotspots,
-    "Phân loại xã (năm đã duyệt gần nhất)": layers.classes, "Ô nóng Gi*": layers.gistar,
-    "Xu hướng điểm nóng": layers.emerging,
+    "Mật độ vụ việc": layers.heat, "Vụ việc (số vụ theo ô; từng vụ khi phóng to)": layers.incidents,
+    "Điểm nóng": layers.hotspots, "Phân loại xã (năm đã duyệt gần nhất)": layers.classes,
+    "Ô nóng Gi*": layers.gistar, "Xu hướng điểm nóng": layers.emerging,
   }, { collapsed: window.innerWidth < 760 }).addTo(map);
   const { names } = await communesLayer(map);
   bachLongViButton(map, cfg);
@@ -43,17 +43,58 @@ diabanPages.command = async function startCommand(map, cfg) {
     return params;
   }
 
+  // The heat surface of what is on screen, at the screen's resolution: cells of about two pixels (25 m doubled
+  // up to 1.6 km) and a bandwidth of at least 200 m and one cell, over the view widened by a quarter on every side (no
+  // edge effect) and snapped to a grid of 64 cells, so that nearby views share the server's cached answer.
+  function heatQuery() {
+    const metresPerPixel = 40075016.686 * Math.cos(map.getCenter().lat * Math.PI / 180) / 2 ** (map.getZoom() + 8);
+    let cell = 25;
+    while (cell < 2 * metresPerPixel && cell < 1600) cell *= 2;
+    const bandwidth = Math.max(200, cell);
+    const view = map.getBounds();
+    const snap = (cell * 64) / 111320;  // degrees
+    const padX = (view.getEast() - view.getWest()) / 4, padY = (view.getNorth() - view.getSouth()) / 4;
+    const bbox = [Math.floor((view.getWest() - padX) / snap) * snap, Math.floor((view.getSouth() - padY) / snap) * snap,
+      Math.ceil((view.getEast() + padX) / snap) * snap, Math.ceil((view.getNorth() + padY) / snap) * snap]
+      .map((v, i) => Math.max(i % 2 ? -90 : -180, Math.min(i % 2 ? 90 : 180, v)).toFixed(5));
+    const params = filters();
+    params.set("bbox", bbox.join(","));
+    params.set("cell_m", String(cell));
+    params.set("bandwidth_m", String(bandwidth));
+    return { params, cell, bandwidth };
+  }
+
+  let heatRequest = 0;
   async function loadHeat() {
-    layers.heat.clearLayers();
     const legend = document.getElementById("heat-legend");
+    const { params, cell, bandwidth } = heatQuery();
+    const mine = ++heatRequest;
     try {
-      const overlay = await api(`/api/heat?format=overlay&${filters()}`);
+      const overlay = await api(`/api/heat?format=overlay&${params}`);
+      if (mine !== heatRequest) return;  // the map moved on meanwhile
+      layers.heat.clearLayers();
+      if (!overlay.image) { legend.textContent = "Không có vụ việc nào trong vùng và bộ lọc đã chọn"; return; }
       L.imageOverlay(overlay.image, overlay.bounds, { opacity: 0.75 }).addTo(layers.heat);
-      legend.textContent = `${VI_NUMBER.format(overlay.n_incidents)} vụ việc; cao nhất ` +
-        `${VI_NUMBER.format(overlay.max_per_km2)} vụ/km² (vàng: thấp → đỏ: cao)`;
+      legend.textContent = `${VI_NUMBER.format(overlay.n_incidents)} vụ việc trong vùng; cao nhất ` +
+        `${VI_NUMBER.format(overlay.max_per_km2)} vụ/km² (vàng: thấp → đỏ: cao; ô ${VI_NUMBER.format(cell)} m, ` +
+        `bán kính ${VI_NUMBER.format(bandwidth)} m)`;
     } catch (error) {
-      legend.textContent = error.message;
+      if (mine === heatRequest) legend.textContent = error.message;
     }
+  }
+
+  // Incidents from the vector tiles: counts on a grid of a few pixels below street zoom, single incidents from it.
+  function loadIncidents() {
+    layers.incidents.clearLayers();
+    L.vectorGrid.protobuf(`/tiles/incidents/{z}/{x}/{y}.mvt?${filters()}`, {
+      rendererFactory: L.canvas.tile, interactive: false, maxNativeZoom: 18, fetchOptions: { credentials: "same-origin" },
+      vectorTileLayerStyles: {
+        incidents: (p) => ({
+          radius: p.count ? Math.min(9, 1.5 + Math.sqrt(p.count)) : 3, stroke: false, fill: true, fillOpacity: 0.7,
+          fillColor: cfg.incidentColours[p.count ? "counted" : "single"],
+        }),
+      },
+    }).addTo(layers.incidents);
   }
 
   async function loadHotspots() {
@@ -176,10 +217,12 @@ diabanPages.command = async function startCommand(map, cfg) {
     document.getElementById("kpi-recurred").textContent = VI_NUMBER.format(row("recurrences").value);
   }
 
-  async function refresh() { await Promise.all([loadHeat(), loadHotspots(), loadGistar()]); }
+  async function refresh() { loadIncidents(); await Promise.all([loadHeat(), loadHotspots(), loadGistar()]); }
   form.addEventListener("submit", (event) => { event.preventDefault(); slider.value = "0"; refresh(); });
   slider.addEventListener("input", () => filters());
   slider.addEventListener("change", refresh);
+  let moved;
+  map.on("moveend", () => { clearTimeout(moved); moved = setTimeout(loadHeat, 250); });
   await Promise.all([refresh(), loadEmerging(), loadClasses(), loadTasks(), loadKpis()]);
   document.body.dataset.ready = "true";
 };
