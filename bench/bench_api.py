@@ -10,9 +10,10 @@ already loaded by an earlier run or by hand):
    first ``--warmup`` seconds of a freshly started server (nothing cached, database connections being
    opened), then the following ``--seconds``.
 2. **Saturation**: the same mix with no pause at all, for the throughput ceiling of this machine.
-3. **Tiles vs tipg**: the same random street-zoom tiles, 100 connections with no pause, against our
-   server (cache warm from the phases above), our server with the cache off (``DIABAN_CACHE_MB=0``) and
-   tipg over the same table; throughput ratios printed.
+3. **Tiles vs tipg**: the same random tiles, 100 connections with no pause, against our server (cache
+   warm from the phases above), our server with the cache off (``DIABAN_CACHE_MB=0``) and tipg over the
+   same table; throughput ratios printed for zooms 12–15 (where we count incidents on a grid and tipg
+   sends every point) and for zoom 15 alone (single points in both).
 
 The load client (aiohttp) shares the machine's cores with the servers and PostgreSQL. tipg is installed
 on first use into its own virtual environment (.venv-tipg/: its pinned dependencies differ from ours).
@@ -55,7 +56,8 @@ ROOT = Path(__file__).resolve().parents[1]
 TIPG_VENV = ROOT / ".venv-tipg"
 CITY = (106.35, 20.70, 106.85, 21.00)  # lon/lat box of the dense part of the city
 BENCH_SECRET = "bench-only-signing-key-not-for-real-use"
-Request = tuple[str, str, str, str, dict | None]  # kind, token name, method, url, json body
+Request = tuple[str, str | None, str, str, dict | None]  # kind, token name, method, url, json body
+Tile = tuple[int, int, int]
 
 
 def free_port() -> int:
@@ -64,12 +66,12 @@ def free_port() -> int:
         return s.getsockname()[1]
 
 
-def tile_list(n: int, seed: int = 0) -> list[tuple[int, int, int]]:
-    """Random tiles over the city at street zooms 12–15."""
+def tile_list(n: int, seed: int = 0, zooms: tuple[int, int] = (12, 15)) -> list[Tile]:
+    """Random tiles over the city at zooms ``zooms`` (inclusive; street zooms 12–15 by default)."""
     rng = random.Random(seed)
     tiles = []
     for _ in range(n):
-        z = rng.randint(12, 15)
+        z = rng.randint(*zooms)
         lon, lat = rng.uniform(CITY[0], CITY[2]), rng.uniform(CITY[1], CITY[3])
         x = int((lon + 180) / 360 * 2**z)
         y = int((1 - math.asinh(math.tan(math.radians(lat))) / math.pi) / 2 * 2**z)
@@ -207,7 +209,7 @@ def login(base: str, username: str) -> str:
     return response.json()["access_token"]
 
 
-def mixed_requests(tiles: list[tuple[int, int, int]], tasks: dict[str, list[int]]) -> Callable[[random.Random], Request]:
+def mixed_requests(tiles: list[Tile], tasks: dict[str, list[int]]) -> Callable[[random.Random], Request]:
     """What the pages ask for: command maps (tiles, hotspots and heat of a view) and team task work."""
     teams = sorted(tasks)
 
@@ -231,7 +233,7 @@ def mixed_requests(tiles: list[tuple[int, int, int]], tasks: dict[str, list[int]
     return pick
 
 
-def tile_requests(tiles: list[tuple[int, int, int]], template: str, who: str | None) -> Callable[[random.Random], Request]:
+def tile_requests(tiles: list[Tile], template: str, who: str | None) -> Callable[[random.Random], Request]:
     """Only tiles, from the same list, at a server's tile URL."""
     def pick(rng: random.Random) -> Request:
         z, x, y = rng.choice(tiles)
@@ -259,18 +261,24 @@ def measure(url: str, args: argparse.Namespace) -> None:
                asyncio.run(run_load(base, tokens, mix, args.seconds, args.users, args.think)))
         report(f"diaban, {args.users} users without pause (saturation)",
                asyncio.run(run_load(base, tokens, mix, args.tile_seconds, args.users, 0)))
-        rates = {}
-        for name, server_base, template, who in (
-                ("diaban incident tiles (cache on)", base, "/tiles/incidents/{z}/{x}/{y}.mvt", "chihuy"),
-                ("diaban incident tiles (cache off)", f"http://127.0.0.1:{cold_port}",
-                 "/tiles/incidents/{z}/{x}/{y}.mvt", "chihuy"),
-                ("tipg incident tiles", f"http://127.0.0.1:{tipg_port}",
-                 "/collections/public.incidents/tiles/WebMercatorQuad/{z}/{x}/{y}", None)):
-            rates[name] = report(name, asyncio.run(run_load(server_base, tokens, tile_requests(tiles, template, who),
-                                                            args.tile_seconds, args.users, 0)))
-        tipg_rate = rates.pop("tipg incident tiles")
-        for name, rate in rates.items():
-            print(f"tile throughput ratio {name} / tipg: {rate / tipg_rate:.2f}x (same tiles, same concurrency)")
+        ours_tile = "/tiles/incidents/{z}/{x}/{y}.mvt"
+        tipg_tile = "/collections/public.incidents/tiles/WebMercatorQuad/{z}/{x}/{y}"
+        cold, other = f"http://127.0.0.1:{cold_port}", f"http://127.0.0.1:{tipg_port}"
+        # Zooms 12–15: we count incidents on a grid below zoom 15 where tipg sends every point; zoom 15 alone:
+        # single points in both, so that ratio is the cost of the same tiles.
+        for title, chosen, servers in (
+                ("zooms 12-15", tiles, (("diaban (cache on)", base, ours_tile, "chihuy"),
+                                        ("diaban (cache off)", cold, ours_tile, "chihuy"),
+                                        ("tipg", other, tipg_tile, None))),
+                ("zoom 15, points in both", tile_list(2000, seed=1, zooms=(15, 15)),
+                 (("diaban (cache off)", cold, ours_tile, "chihuy"), ("tipg", other, tipg_tile, None)))):
+            rates = {name: report(f"incident tiles, {title}: {name}", asyncio.run(run_load(
+                server_base, tokens, tile_requests(chosen, template, who), args.tile_seconds, args.users, 0)))
+                for name, server_base, template, who in servers}
+            tipg_rate = rates.pop("tipg")
+            for name, rate in rates.items():
+                print(f"tile throughput ratio, {title}: {name} / tipg = {rate / tipg_rate:.2f}x"
+                      " (same tiles, same concurrency)", flush=True)
 
 
 def main() -> None:
