@@ -14,19 +14,32 @@ router = APIRouter(prefix="/tiles", tags=["tiles"])
 MVT = "application/vnd.mapbox-vector-tile"
 
 
+Z = Annotated[int, Path(ge=0, le=22)]
+XY = Annotated[int, Path(ge=0)]
+
+
+def _no_such_tile() -> HTTPException:
+    return HTTPException(404, "không có lớp hoặc ô bản đồ này (no such layer or tile)")
+
+
+@router.get("/incidents/{z}/{x}/{y}.mvt", response_class=Response)
+def incident_tile(request: Request, conn: ConnDep, scope: AreaScopeDep, cache: CacheDep, data_key: DataKey, z: Z,
+                  x: XY, y: XY, kind: Kinds = None, date_from: DateFrom = None, date_to: DateTo = None) -> Response:
+    """Incidents (filtered by `kind`, `from`, `to`), cached until the next import and revalidated by ETag."""
+    if x >= 2**z or y >= 2**z:
+        raise _no_such_tile()
+    selection = IncidentSelection(start=local_day_start(date_from), end=local_day_start(date_to, 1),
+                                  kinds=parse_kinds(kind))
+    return cached_response(request, cache, ("tile", z, x, y, selection, data_key),
+                           lambda: CachedResponse(tile(conn, "incidents", z, x, y, scope, selection), MVT))
+
+
 @router.get("/{layer}/{z}/{x}/{y}.mvt", response_class=Response)
-def get_tile(request: Request, conn: ConnDep, scope: AreaScopeDep, cache: CacheDep, data_key: DataKey, layer: str,
-             z: Annotated[int, Path(ge=0, le=22)], x: Annotated[int, Path(ge=0)], y: Annotated[int, Path(ge=0)],
-             kind: Kinds = None, date_from: DateFrom = None, date_to: DateTo = None) -> Response:
-    """A tile. Incidents (filtered by `kind`, `from`, `to`) are cached until the next import and revalidated by
-    ETag; boundaries are cacheable for an hour; hotspots change with every transition and are not cached."""
+def get_tile(request: Request, conn: ConnDep, scope: AreaScopeDep, layer: str, z: Z, x: XY, y: XY) -> Response:
+    """A tile of the other layers: boundaries are cacheable for an hour (ETag), hotspots change with every
+    transition and are not cached."""
     if layer not in LAYERS or x >= 2**z or y >= 2**z:
-        raise HTTPException(404, "không có lớp hoặc ô bản đồ này (no such layer or tile)")
-    if layer == "incidents":
-        selection = IncidentSelection(start=local_day_start(date_from), end=local_day_start(date_to, 1),
-                                      kinds=parse_kinds(kind))
-        return cached_response(request, cache, ("tile", z, x, y, selection, data_key),
-                               lambda: CachedResponse(tile(conn, layer, z, x, y, scope, selection), MVT))
+        raise _no_such_tile()
     headers = {"Cache-Control": "no-store"}
     if layer == "communes":
         etag = communes_etag(conn, z, x, y, scope)
