@@ -90,7 +90,8 @@ diabanPages.command = async function startCommand(map, cfg) {
       rendererFactory: L.canvas.tile, interactive: false, maxNativeZoom: 18, fetchOptions: { credentials: "same-origin" },
       vectorTileLayerStyles: {
         incidents: (p) => ({
-          radius: p.count ? Math.min(9, 1.5 + Math.sqrt(p.count)) : 3, stroke: false, fill: true, fillOpacity: 0.7,
+          // A cell is four pixels wide: one incident stays inside its cell, many grow with the square root.
+          radius: p.count ? Math.min(8, 0.8 + 0.6 * Math.sqrt(p.count)) : 3, stroke: false, fill: true, fillOpacity: 0.6,
           fillColor: cfg.incidentColours[p.count ? "counted" : "single"],
         }),
       },
