@@ -19,15 +19,16 @@ from fastapi import Request, Response
 
 @dataclass(frozen=True)
 class CachedResponse:
-    """What is kept of a response: body, media type and headers."""
+    """What is kept of a response: body, media type, headers and status."""
 
     body: bytes
     media_type: str
     headers: dict[str, str] = field(default_factory=dict)
+    status_code: int = 200
 
     def response(self) -> Response:
-        """A fresh response object with the kept body and headers."""
-        return Response(self.body, media_type=self.media_type, headers=self.headers)
+        """A fresh response object with the kept body, headers and status."""
+        return Response(self.body, status_code=self.status_code, media_type=self.media_type, headers=self.headers)
 
 
 class ResponseCache:

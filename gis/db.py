@@ -92,10 +92,10 @@ def get_engine(settings: DatabaseSettings | None = None, *, prepare: bool = True
 def warm_pool(engine: Engine, connections: int) -> None:
     """Open ``connections`` pooled connections and run a PostGIS statement on each, so that the first users after a
     start do not wait for connection set-up, password authentication and PostGIS's projection set-up (~40 ms each,
-    measured: bench_api's first seconds)."""
+    measured: bench_api's first seconds). Never more than the pool keeps, so that the start cannot wait on it."""
     opened = []
     try:
-        for _ in range(connections):
+        for _ in range(min(connections, engine.pool.size())):
             conn = engine.connect()
             opened.append(conn)
             conn.execute(text("SELECT ST_Transform(ST_TileEnvelope(0, 0, 0), 4326)"))

@@ -56,3 +56,17 @@ def test_bad_filters_are_refused_cleanly(client, params) -> None:
     response = client.get("/api/incidents", params=params)
     assert response.status_code == 422
     assert client.get("/api/incidents").status_code == 200
+
+
+def test_a_server_opens_its_connections_before_the_first_request(engine) -> None:
+    from fastapi.testclient import TestClient
+    from sqlalchemy import create_engine
+
+    from api.app import create_app
+
+    server = create_engine(engine.url, pool_size=3, max_overflow=5)  # the session's migrated database
+    try:
+        with TestClient(create_app(server, warm_connections=10)):  # more than the pool keeps: capped, no wait
+            assert server.pool.checkedin() == 3
+    finally:
+        server.dispose()

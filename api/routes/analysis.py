@@ -80,14 +80,11 @@ def heat(request: Request, conn: ConnDep, scope: AreaScopeDep, cache: CacheDep, 
         return CachedResponse(png, "image/png", {"X-Bounds": ",".join(f"{v:.6f}" for pair in bounds for v in pair),
                                                  "X-Max-Per-Km2": f"{surface.values.max():.3f}"})
 
-    empty = {"geojson": EMPTY_COLLECTION, "png": CachedResponse(b"", "image/png"),
+    empty = {"geojson": EMPTY_COLLECTION, "png": CachedResponse(b"", "image/png", status_code=204),
              "overlay": CachedResponse(b'{"bounds": null, "max_per_km2": 0, "n_incidents": 0, "image": null}',
                                        "application/json")}[format]
-    response = cached_response(request, cache, ("heat", selection, cell_m, bandwidth_m, kernel, format, data_key),
-                               _or_empty(build, empty))
-    if format == "png" and response.status_code == 200 and not response.body:
-        response.status_code = 204
-    return response
+    return cached_response(request, cache, ("heat", selection, cell_m, bandwidth_m, kernel, format, data_key),
+                           _or_empty(build, empty))
 
 
 @router.get("/gistar", response_class=Response)
