@@ -1,4 +1,4 @@
-"""The FastAPI application."""
+"""The FastAPI application: routers, error table, request log, settings and reference data read once."""
 
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
@@ -9,21 +9,50 @@ from fastapi.staticfiles import StaticFiles
 from sqlalchemy import Engine
 
 from api.cache import ResponseCache
-from api.config import AuthSettings, CacheSettings, LifecycleSettings
 from api.deps import get_current_user
-from api.errors import DEFAULT_STATUS_CODES, add_exception_handlers
-from api.routes import (accounts, analysis, auth, classifications, communes, health, hotspot_transitions, hotspots,
-                        inbox, incidents, pages, reports, tasks, vector_tiles)
+from api.errors import ErrorOut, add_exception_handlers
+from api.logs import RequestLog, configure_logging
+from api.routes import (
+    accounts,
+    analysis,
+    auth,
+    classifications,
+    communes,
+    health,
+    hotspot_transitions,
+    hotspots,
+    inbox,
+    incidents,
+    pages,
+    reports,
+    tasks,
+    vector_tiles,
+)
 from api.security import resolve_secret_key
-from gis.db import warm_pool
-from gis.settings import DatabaseSettings
-from maps.base_map import STATIC_DIR, STATIC_URL
-from models.hotspot_lifecycle import hotspot_lifecycle
+from gis.reference import load_rules, load_targets
+from gis.settings import ApiSettings, AuthSettings, CacheSettings, DatabaseSettings, LifecycleSettings, MapSettings
+from gis.store.db import warm_pool
+from maps.base_map import STATIC_DIR, STATIC_URL, Basemap
+from models.domain.hotspot_lifecycle import hotspot_lifecycle
+
+#: Error answers every route may give, documented once in the OpenAPI description.
+ERROR_RESPONSES: dict[int | str, dict] = {
+    status: {"model": ErrorOut, "description": description} for status, description in (
+        (400, "tệp hoặc dữ liệu không đọc được (unreadable input)"), (401, "chưa đăng nhập (not authenticated)"),
+        (403, "không có quyền (forbidden)"), (404, "không tìm thấy (not found)"),
+        (409, "xung đột trạng thái (conflict)"), (412, "phiên bản đã cũ (stale version)"),
+        (422, "yêu cầu không hợp lệ (invalid request)"), (503, "CSDL tạm thời không dùng được (unavailable)"))}
 
 #: Open without a token (pages redirect to the login form themselves). Every other router needs a valid token.
 PUBLIC = (health, auth, pages)
 PROTECTED = (communes, incidents, hotspots, analysis, classifications, reports, hotspot_transitions, tasks, inbox, accounts,
              vector_tiles)
+
+
+def configured_basemap() -> Basemap:
+    """The basemap of the pages, from DIABAN_TILE_URL / DIABAN_TILE_ATTRIBUTION."""
+    settings = MapSettings()
+    return Basemap(settings.tile_url, settings.tile_attribution)
 
 
 def create_app(engine: Engine, warm_connections: int = 0) -> FastAPI:
@@ -34,12 +63,16 @@ def create_app(engine: Engine, warm_connections: int = 0) -> FastAPI:
         await run_in_threadpool(warm_pool, engine, warm_connections)
         yield
 
+    configure_logging(ApiSettings().log_level)
     # No /docs: FastAPI's documentation pages load their scripts from a CDN; the schema is at /openapi.json.
     app = FastAPI(title="diaban", description="Giám sát địa bàn, điểm nóng ma túy — Hải Phòng", version="0.1.0",
-                  docs_url=None, redoc_url=None, lifespan=lifespan)
+                  docs_url=None, redoc_url=None, lifespan=lifespan, responses=ERROR_RESPONSES)
     app.mount(STATIC_URL, StaticFiles(directory=STATIC_DIR), name="static")
+    app.add_middleware(RequestLog)
     app.state.engine = engine
-    add_exception_handlers(app, DEFAULT_STATUS_CODES)
+    add_exception_handlers(app)
+    load_rules(), load_targets()  # read and validated once at start-up: a broken criteria file stops the server here
+    app.state.basemap = configured_basemap()
     settings = AuthSettings()
     app.state.auth = settings.model_copy(
         update={"secret_key": resolve_secret_key(settings.secret_key, DatabaseSettings().home)})

@@ -9,11 +9,12 @@ from sqlalchemy import Connection, Engine
 
 from api.cache import ResponseCache
 from api.security import InvalidToken, decode_access_token
-from gis.accounts import active_principal
-from gis.data_versions import data_versions
-from gis.scoping import UNRESTRICTED, AreaScope
-from models.access import READERS, WRITERS, Principal, require_role
-from models.state_machine import StateMachine
+from gis.store.accounts import active_principal
+from gis.store.data_versions import data_versions
+from gis.store.scoping import UNRESTRICTED, AreaScope
+from models.domain.access import Principal, require_role
+from models.domain.state_machine import StateMachine
+from models.vocabulary import READERS, WRITERS, Role
 
 
 async def get_engine(request: Request) -> Engine:
@@ -75,6 +76,7 @@ def get_current_user(request: Request, conn: ConnDep,
     principal = token_principal(request, conn, token)
     if principal is None:
         raise _unauthorized()
+    request.state.username = principal.username  # for the request log line
     return principal
 
 
@@ -94,13 +96,13 @@ def require_roles(*roles: str) -> Callable[[Principal], Principal]:
 
 Reader = Annotated[Principal, Depends(require_roles(*READERS))]
 Writer = Annotated[Principal, Depends(require_roles(*WRITERS))]
-Commander = Annotated[Principal, Depends(require_roles("command"))]
-Admin = Annotated[Principal, Depends(require_roles("admin"))]
+Commander = Annotated[Principal, Depends(require_roles(Role.COMMAND))]
+Admin = Annotated[Principal, Depends(require_roles(Role.ADMIN))]
 
 
 async def get_area_scope(user: Reader) -> AreaScope:
     """A team's area of responsibility; every other reader sees all."""
-    return AreaScope(user.team_id) if user.role == "team" else UNRESTRICTED
+    return AreaScope(user.team_id) if user.role == Role.TEAM else UNRESTRICTED
 
 
 AreaScopeDep = Annotated[AreaScope, Depends(get_area_scope)]

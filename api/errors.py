@@ -1,54 +1,95 @@
-"""One mapping from domain exceptions to HTTP status codes (as tipg does)."""
+"""One table from domain errors to HTTP statuses (as tipg does), one error body, and the log line of each error.
+
+Every error a user can meet derives from ``models.errors.DiabanError``; its family decides the status
+(the first class of its MRO found in :data:`STATUS_BY_ERROR`), so a new error class needs no entry
+here. The body is always ``{"detail": <Vietnamese message (English reason)>, "code": <stable code>}``
+(plus ``allowed`` for refused transitions), the same shape as FastAPI's own 4xx answers carry in
+``detail``; ``ErrorOut`` documents it in the OpenAPI description.
+"""
+
+from __future__ import annotations
+
+import logging
 
 from fastapi import FastAPI, Request
 from fastapi.responses import JSONResponse
+from pydantic import BaseModel, Field
 from sqlalchemy.exc import DataError
 
-from gis.db import DatabaseUnavailable
-from gis.readers import FileFormatError
-from gis.surfaces import GridTooLarge
-from models.access import PermissionDenied
-from models.classification_review import RunApproved
-from models.errors import AlreadyExists, InvalidRequest, NotFound, StaleVersion
-from models.incident_validation import ContractError
-from models.state_machine import TransitionNotAllowed, TransitionRequirementMissing
+from models.domain.state_machine import TransitionNotAllowed
+from models.errors import (
+    Conflict,
+    DiabanError,
+    InvalidInput,
+    InvalidRequest,
+    NotFound,
+    PermissionDenied,
+    StaleVersion,
+    Unavailable,
+)
 
-#: A transition missing its requirement (note, reason, approval, elapsed monitoring period, clean footprint)
-#: is 422: the transition exists from this state, but the request does not satisfy it.
-DEFAULT_STATUS_CODES: dict[type[Exception], int] = {
-    ContractError: 400,
-    FileFormatError: 400,
+log = logging.getLogger("diaban.api")
+
+#: Domain error family → HTTP status. A transition missing its requirement (note, reason, approval, elapsed
+#: monitoring period, clean footprint) is an InvalidRequest: 422, the transition exists but the request does
+#: not satisfy it; a transition the lifecycle does not have is a Conflict: 409.
+STATUS_BY_ERROR: dict[type[Exception], int] = {
+    InvalidInput: 400,
     PermissionDenied: 403,
     NotFound: 404,
-    TransitionNotAllowed: 409,
-    AlreadyExists: 409,
-    RunApproved: 409,
+    Conflict: 409,
     StaleVersion: 412,
-    TransitionRequirementMissing: 422,
     InvalidRequest: 422,
     DataError: 422,
-    GridTooLarge: 422,
-    DatabaseUnavailable: 503,
+    Unavailable: 503,
+    DiabanError: 500,
 }
+#: Seconds a client should wait before retrying while the database is unavailable.
+RETRY_AFTER_S = 5
+
+
+class ErrorOut(BaseModel):
+    """The body of every refused request."""
+
+    detail: str = Field(description="what is wrong, in Vietnamese (the English reason may follow in parentheses)")
+    code: str = Field(description="stable machine code of the error (e.g. not_found, transition_not_allowed)")
+    allowed: list[str] | None = Field(default=None, description="states allowed from the current one, for a "
+                                                                "refused transition")
+
+
+def status_of(exc: Exception) -> int:
+    """The HTTP status of an error: that of the first class of its MRO in the table."""
+    for cls in type(exc).__mro__:
+        if cls in STATUS_BY_ERROR:
+            return STATUS_BY_ERROR[cls]
+    return 500
 
 
 def error_body(exc: Exception) -> dict:
-    """`{"detail": message}`, in Vietnamese for refused transitions, which also list the allowed states."""
-    if isinstance(exc, TransitionNotAllowed):
-        allowed = ", ".join(exc.allowed) or "không có (trạng thái cuối)"
-        return {"detail": f"không thể chuyển từ '{exc.source}' sang '{exc.target}'; được phép: {allowed}",
-                "allowed": list(exc.allowed)}
-    if isinstance(exc, TransitionRequirementMissing):
-        return {"detail": f"chưa đủ điều kiện chuyển từ '{exc.source}' sang '{exc.target}': {exc.missing}"}
+    """The error body: Vietnamese message with the English reason, stable code, allowed states when refused."""
     if isinstance(exc, DataError):  # never echo SQL: say what is wrong in the request
-        return {"detail": "giá trị không hợp lệ hoặc vượt giới hạn (invalid or out-of-range value)"}
-    return {"detail": str(exc)}
+        return {"detail": "giá trị không hợp lệ hoặc vượt giới hạn (invalid or out-of-range value)",
+                "code": "invalid_value"}
+    body: dict = {"detail": str(exc), "code": getattr(exc, "code", "error")}
+    if isinstance(exc, TransitionNotAllowed):
+        body["allowed"] = list(exc.allowed)
+    return body
 
 
-def add_exception_handlers(app: FastAPI, status_codes: dict[type[Exception], int]) -> None:
-    """Answer each mapped exception with its status and its error body."""
-    for exc_type, status in status_codes.items():
-        def handler(request: Request, exc: Exception, status: int = status) -> JSONResponse:
-            return JSONResponse(status_code=status, content=error_body(exc))
+def add_exception_handlers(app: FastAPI) -> None:
+    """Answer each domain error with its status and body, and log it (one line; a traceback only for 5xx)."""
 
+    def handler(request: Request, exc: Exception) -> JSONResponse:
+        status = status_of(exc)
+        user = getattr(request.state, "username", "-")
+        if status >= 500:
+            log.error("%s %s → %d %s (user %s)", request.method, request.url.path, status, exc, user,
+                      exc_info=exc if status == 500 else None)
+        else:
+            log.info("%s %s → %d %s: %s (user %s)", request.method, request.url.path, status,
+                     getattr(exc, "code", type(exc).__name__), exc, user)
+        headers = {"Retry-After": str(RETRY_AFTER_S)} if status == 503 else None
+        return JSONResponse(status_code=status, content=error_body(exc), headers=headers)
+
+    for exc_type in STATUS_BY_ERROR:
         app.add_exception_handler(exc_type, handler)

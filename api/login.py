@@ -6,9 +6,9 @@ from dataclasses import dataclass
 
 from sqlalchemy import Connection
 
-from api.config import AuthSettings
+from gis.settings import AuthSettings
 from api.security import dummy_hash, verify_password
-from gis.accounts import login_record, record_login
+from gis.store.accounts import login_record, record_login
 
 
 @dataclass(frozen=True)

@@ -2,13 +2,12 @@
 
 from datetime import date, datetime, time, timedelta
 from typing import Annotated
-from zoneinfo import ZoneInfo
 
-from fastapi import HTTPException, Query
+from fastapi import Query
 
-from models.incident_kinds import normalise_kind
+from models.errors import InvalidRequest
+from models.vocabulary import LOCAL_TZ, normalise_kind
 
-LOCAL = ZoneInfo("Asia/Ho_Chi_Minh")
 
 BBox = Annotated[str | None, Query(max_length=100, description="minlon,minlat,maxlon,maxlat")]
 Kinds = Annotated[str | None, Query(max_length=300, description="comma-separated incident kinds")]
@@ -24,9 +23,9 @@ def parse_bbox(bbox: str | None) -> tuple[float, float, float, float] | None:
     try:
         x0, y0, x1, y1 = (float(v) for v in bbox.split(","))
     except ValueError:
-        raise HTTPException(422, "bbox phải là minlon,minlat,maxlon,maxlat (bbox must be 4 numbers)") from None
+        raise InvalidRequest("bbox phải là minlon,minlat,maxlon,maxlat", "bbox must be 4 numbers") from None
     if not (-180 <= x0 < x1 <= 180 and -90 <= y0 < y1 <= 90):
-        raise HTTPException(422, "bbox ngoài phạm vi hoặc đảo ngược (bbox out of range or inverted)")
+        raise InvalidRequest("bbox ngoài phạm vi hoặc đảo ngược", "bbox out of range or inverted")
     return x0, y0, x1, y1
 
 
@@ -37,10 +36,10 @@ def parse_kinds(kind: str | None) -> tuple[str, ...]:
     kinds = [(k, normalise_kind(k)) for k in kind.split(",") if k.strip()]
     unknown = [k for k, v in kinds if v is None]
     if unknown:
-        raise HTTPException(422, f"loại vụ việc không hợp lệ (unknown kind): {', '.join(unknown)}")
+        raise InvalidRequest(f"loại vụ việc không hợp lệ: {', '.join(unknown)}", "unknown kind")
     return tuple(sorted({v for _, v in kinds if v}))
 
 
 def local_day_start(day: date | None, plus_days: int = 0) -> datetime | None:
-    """Start of a local (Asia/Ho_Chi_Minh) day, so date filters match what users see."""
-    return None if day is None else datetime.combine(day + timedelta(days=plus_days), time(), LOCAL)
+    """Start of a local (Hải Phòng) day, so date filters match what users see."""
+    return None if day is None else datetime.combine(day + timedelta(days=plus_days), time(), LOCAL_TZ)

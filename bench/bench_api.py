@@ -44,13 +44,13 @@ from common import incident_csv, prepared_engine
 from sqlalchemy import Engine, create_engine, text
 
 from api.security import hash_password
-from gis.accounts import principal_by_username
-from gis.cluster import temporary_cluster
-from gis.demo_accounts import DEMO_PASSWORD, seed_demo_accounts
-from gis.hotspot_detection import run_detection
-from gis.incident_import import import_incidents
-from gis.task_queries import suggest_assignees
-from gis.task_store import create_task
+from gis.demo.accounts import DEMO_PASSWORD, seed_demo_accounts
+from gis.ops.postgres import temporary_cluster
+from gis.services.detection import run_detection
+from gis.services.incident_import import import_incidents
+from gis.services.tasks import create_task
+from gis.store.accounts import principal_by_username
+from gis.store.tasks import suggest_assignees
 
 ROOT = Path(__file__).resolve().parents[1]
 TIPG_VENV = ROOT / ".venv-tipg"

@@ -19,19 +19,26 @@ from typing import Any
 import geopandas as gpd
 from sqlalchemy import create_engine
 
-from gis.boundary_import import import_boundaries
-from gis.classification_store import create_run
-from gis.classification_workflow import HISTORY_YEARS, draft_year
-from gis.cluster import temporary_cluster
-from gis.db import migrate
-from gis.incident_import import import_incidents
-from gis.indicator_import import import_indicators
-from gis.indicator_queries import hotspot_aggregates, imported_indicators, incident_aggregates, current_communes
-from models.classification_learned import classify_learned, forecast_risk
-from models.classification_review import METHOD, build_draft
-from models.classification_rules import classify_legal, evaluate_criteria, load_rules
-from models.indicators import derive_indicators
-from models.synthetic import ScenarioConfig, generate_scenario, write_scenario
+from gis.ops.postgres import temporary_cluster
+from gis.services.boundary_import import import_boundaries
+from gis.services.classification import HISTORY_YEARS, draft_year
+from gis.services.incident_import import import_incidents
+from gis.services.indicator_import import import_indicators
+from gis.store.classifications import create_run
+from gis.store.db import migrate
+from gis.store.indicators import (
+    current_communes,
+    hotspot_aggregates,
+    imported_indicators,
+    incident_aggregates,
+)
+from models.domain.classification import METHOD, build_draft
+from models.domain.indicators import derive_indicators
+from gis.reference import load_rules
+from models.domain.legal_rules import classify_legal, evaluate_criteria
+from models.forecast.learned import classify_learned, forecast_risk
+from gis.io.scenario_files import write_scenario
+from models.synthetic.scenario import ScenarioConfig, generate_scenario
 
 COMMUNES = Path(__file__).resolve().parents[2] / "shared" / "data" / "vietnam" / "communes.geojson.gz"
 YEAR = 2025

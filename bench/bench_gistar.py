@@ -1,4 +1,4 @@
-"""Benchmark: grid Gi* (models.gistar) against esda.G_Local(star=True, transform='B') on a count grid.
+"""Benchmark: grid Gi* (models.analytics.gistar) against esda.G_Local(star=True, transform='B') on a count grid.
 
 Run: ``.venv/bin/python bench/bench_gistar.py [--quick]`` (prints both times, ratio and max |Δz|).
 """
@@ -13,7 +13,7 @@ import numpy as np
 from esda import G_Local
 from libpysal.weights import DistanceBand
 
-from models.gistar import gistar
+from models.analytics.gistar import gistar
 
 DISTANCE_CELLS = 3.0
 
@@ -28,7 +28,7 @@ def count_grid(size: int, seed: int = 0) -> np.ndarray:
 
 
 def run_ours(counts: np.ndarray) -> tuple[np.ndarray, float]:
-    """z-scores and seconds for models.gistar."""
+    """z-scores and seconds for models.analytics.gistar."""
     t = time.perf_counter()
     z = gistar(counts, None, DISTANCE_CELLS).z
     return z, time.perf_counter() - t

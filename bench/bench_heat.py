@@ -1,4 +1,4 @@
-"""Benchmark: binned FFT kernel density (models.heat) against sklearn's KernelDensity.
+"""Benchmark: binned FFT kernel density (models.analytics.kde) against sklearn's KernelDensity.
 
 Run: ``.venv/bin/python bench/bench_heat.py [--quick]`` (targets: ≥ 50× faster, max error < 1 % of peak).
 """
@@ -11,16 +11,15 @@ import time
 from pathlib import Path
 
 import numpy as np
+from common import incident_csv, plain_copy_seconds, prepared_engine, timed
 from sklearn.neighbors import KernelDensity
 
-from common import incident_csv, plain_copy_seconds, prepared_engine, timed
-
-from gis.cluster import temporary_cluster
-from gis.incident_import import import_incidents
-from gis.incident_points import IncidentSelection
-from gis.surfaces import heat_surface
-from models.grid import GridSpec
-from models.heat import kde_grid
+from gis.ops.postgres import temporary_cluster
+from gis.services.analyses import heat_surface
+from gis.services.incident_import import import_incidents
+from gis.store.incidents import IncidentSelection
+from models.analytics.grid import GridSpec
+from models.analytics.kde import kde_grid
 
 AREA_M = 20_000.0
 BANDWIDTH_M = 500.0
@@ -43,7 +42,7 @@ def area_grid(size: int) -> GridSpec:
 
 
 def run_ours(pts: np.ndarray, grid: GridSpec) -> tuple[np.ndarray, float]:
-    """Density grid and seconds for models.heat.kde_grid."""
+    """Density grid and seconds for models.analytics.kde.kde_grid."""
     return timed(lambda: kde_grid(pts[:, 0], pts[:, 1], grid, BANDWIDTH_M, KERNEL))
 
 

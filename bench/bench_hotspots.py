@@ -1,4 +1,4 @@
-"""Benchmark: grid DBSCAN (models.dbscan) against sklearn's ball-tree DBSCAN on planted hotspots.
+"""Benchmark: grid DBSCAN (models.analytics.dbscan) against sklearn's ball-tree DBSCAN on planted hotspots.
 
 Run: ``.venv/bin/python bench/bench_hotspots.py [--quick]`` (targets: ≥ 10× faster, ARI ≥ 0.99).
 """
@@ -8,12 +8,11 @@ from __future__ import annotations
 import argparse
 
 import numpy as np
+from common import timed
 from sklearn.cluster import DBSCAN
 from sklearn.metrics import adjusted_rand_score
 
-from common import timed
-
-from models.dbscan import dbscan
+from models.analytics.dbscan import dbscan
 
 EPS_M = 50.0
 MIN_SAMPLES = 20
@@ -36,7 +35,7 @@ def planted_points(n: int, seed: int = 0) -> np.ndarray:
 
 
 def run_ours(pts: np.ndarray, repeat: int = 3) -> tuple[np.ndarray, list[float]]:
-    """Labels and the seconds of each of ``repeat`` runs of models.dbscan (the first one is cold)."""
+    """Labels and the seconds of each of ``repeat`` runs of models.analytics.dbscan (the first one is cold)."""
     runs = [timed(lambda: dbscan(pts[:, 0], pts[:, 1], EPS_M, MIN_SAMPLES)) for _ in range(repeat)]
     return runs[-1][0], [t for _, t in runs]
 

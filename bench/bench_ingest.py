@@ -14,8 +14,8 @@ from pathlib import Path
 
 from common import incident_csv, plain_copy_seconds, prepared_engine
 
-from gis.cluster import temporary_cluster
-from gis.incident_import import import_incidents
+from gis.ops.postgres import temporary_cluster
+from gis.services.incident_import import import_incidents
 
 
 def main() -> None:

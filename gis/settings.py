@@ -1,29 +1,88 @@
-"""Database and data-path settings, read from DIABAN_* environment variables."""
+"""Every setting of diaban, in one module: ``DIABAN_*`` environment variables read by pydantic-settings.
+
+Grouped by concern (one class each, as tipg does) so a command reads only what it needs; the README's
+configuration table lists them all. ``maps`` does not import this module: the API passes the page
+settings to the renderers.
+"""
+
+from __future__ import annotations
 
 from pathlib import Path
 
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
-PROJECT_ROOT = Path(__file__).resolve().parents[1]
+#: The checkout this code runs from, if it runs from one (a wheel install has no pyproject.toml beside it).
+_CHECKOUT = Path(__file__).resolve().parents[1]
+_IN_CHECKOUT = (_CHECKOUT / "pyproject.toml").is_file()
 
 
-class DatabaseSettings(BaseSettings):
+def _default_home() -> Path:
+    """`.diaban/` in a checkout (where `make demo` runs), else the user's data directory."""
+    return _CHECKOUT / ".diaban" if _IN_CHECKOUT else Path.home() / ".local" / "share" / "diaban"
+
+
+class _Settings(BaseSettings):
+    model_config = SettingsConfigDict(env_prefix="DIABAN_", extra="ignore")
+
+
+class DatabaseSettings(_Settings):
     """Where the database is: an external URL, or a managed cluster under `home`."""
 
-    model_config = SettingsConfigDict(env_prefix="DIABAN_")
-
     database_url: str | None = None
-    home: Path = PROJECT_ROOT / ".diaban"
+    home: Path = _default_home()
     pg_bin: Path | None = None
     #: Non-root system user that runs the managed server when diaban runs as root.
     pg_os_user: str = "postgres"
 
 
-class DataSettings(BaseSettings):
+class DataSettings(_Settings):
     """Paths of the boundary data (configurable so users can point at official files)."""
 
-    model_config = SettingsConfigDict(env_prefix="DIABAN_")
-
-    boundaries: Path = PROJECT_ROOT.parent / "shared" / "data" / "haiphong" / "communes.geojson"
+    boundaries: Path = _CHECKOUT.parent / "shared" / "data" / "haiphong" / "communes.geojson"
     #: Points outside every commune but within this distance are assigned to the nearest one.
     nearest_commune_m: float = 200.0
+
+
+class ReferenceSettings(_Settings):
+    """Other versions of the legal criteria or the KPI targets than the packaged ones (TOML files)."""
+
+    criteria_file: Path | None = None
+    targets_file: Path | None = None
+
+
+class ApiSettings(_Settings):
+    """Where to serve, and how many database connections each server process opens before it serves."""
+
+    host: str = "127.0.0.1"
+    port: int = 8000
+    warm_connections: int = 24
+    #: Level of the `diaban` loggers (requests, handled errors): DEBUG, INFO, WARNING, ERROR.
+    log_level: str = "INFO"
+
+
+class AuthSettings(_Settings):
+    """Token signing and login lockout. Without DIABAN_SECRET_KEY a key is generated and kept under DIABAN_HOME."""
+
+    secret_key: str | None = None
+    token_minutes: int = 30
+    max_failed_logins: int = 5
+    lockout_minutes: int = 15
+
+
+class LifecycleSettings(_Settings):
+    """Hotspot lifecycle rules kept in configuration (DIABAN_MONITORING_DAYS)."""
+
+    monitoring_days: int = 180
+
+
+class CacheSettings(_Settings):
+    """Memory each server process may spend on cached map responses (DIABAN_CACHE_MB; 0 turns caching off)."""
+
+    cache_mb: float = 256.0
+
+
+class MapSettings(_Settings):
+    """Basemap tiles; with no URL the maps are drawn over the commune boundaries alone."""
+
+    tile_url: str = ""
+    tile_attribution: str = ""

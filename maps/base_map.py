@@ -2,15 +2,16 @@
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+from importlib.resources import files
 from pathlib import Path
 from typing import ClassVar
 
 import folium
 
-from maps.settings import MapSettings
 
 #: Stylesheets and scripts of the pages, and (copied by `make` from npm) the vendor libraries.
-STATIC_DIR = Path(__file__).resolve().parent / "static"
+STATIC_DIR = Path(str(files("maps").joinpath("static")))
 STATIC_URL = "/static"
 VENDOR_URL = f"{STATIC_URL}/vendor"
 #: Mainland Hải Phòng and Cát Bà; Bạch Long Vĩ (~130 km offshore) has its own button instead.
@@ -28,13 +29,20 @@ class OfflineMap(folium.Map):
     default_css: ClassVar[list[tuple[str, str]]] = [("leaflet_css", f"{VENDOR_URL}/leaflet/leaflet.css")]
 
 
-def base_map(settings: MapSettings | None = None) -> OfflineMap:
+@dataclass(frozen=True)
+class Basemap:
+    """A basemap tile server (usually a police intranet one); an empty URL draws over the commune boundaries alone."""
+
+    tile_url: str = ""
+    attribution: str = ""
+
+
+def base_map(basemap: Basemap = Basemap()) -> OfflineMap:
     """The city map fitted to the mainland, with the configured basemap if any."""
-    settings = settings or MapSettings()
     fmap = OfflineMap(location=[20.86, 106.68], zoom_start=10, tiles=None, control_scale=False,
                       prefer_canvas=True, width="100%", height="100%")
-    if settings.tile_url:
-        folium.TileLayer(settings.tile_url, attr=settings.tile_attribution or "bản đồ nền", name="Bản đồ nền",
+    if basemap.tile_url:
+        folium.TileLayer(basemap.tile_url, attr=basemap.attribution or "bản đồ nền", name="Bản đồ nền",
                          control=True).add_to(fmap)
     fmap.fit_bounds(MAINLAND_BOUNDS)
     return fmap

@@ -7,22 +7,18 @@ Each page is the folium map (rendered server-side, assets served by the app) plu
 from __future__ import annotations
 
 import json
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import date
 from html import escape
 from typing import Any
 
 import folium
 
-from gis.task_queries import OPEN_STATES
-from maps.base_map import BACH_LONG_VI, MAINLAND_BOUNDS, STATIC_URL, base_map
+from maps.base_map import BACH_LONG_VI, MAINLAND_BOUNDS, STATIC_URL, Basemap, base_map
 from maps.panels import command_panel, planner_panel, team_panel
 from maps.styles import script_vocabulary
-from models.kpi import load_targets
 
 TITLE = "Giám sát địa bàn, điểm nóng ma túy — Hải Phòng"
-#: Years whose drug-free targets the command page shows beside the current share.
-TARGET_YEARS = (2025, 2030)
 
 
 @dataclass(frozen=True)
@@ -47,32 +43,32 @@ def _head_bar(viewer: Viewer, csrf: str, subtitle: str) -> str:
 
 @dataclass(frozen=True)
 class PageData:
-    """What the pages offer: years with a classification (newest first), the newest approved, the last incident day."""
+    """What the pages offer: years with a classification (newest first), the newest approved, the last incident day,
+    the drug-free targets shown beside the current share."""
 
     years: tuple[int, ...] = ()
     approved_year: int | None = None
     last_incident: date | None = None
+    drug_free_targets: dict[int, float] = field(default_factory=dict)
 
 
 def _page_config(page: str, viewer: Viewer, data: PageData) -> dict[str, Any]:
     """What the page script needs: the page, the viewer's area, years and dates, targets and vocabulary."""
-    targets = load_targets()
     return {"page": page, "bachLongVi": BACH_LONG_VI, "mainland": MAINLAND_BOUNDS,
             "teamCommunes": list(viewer.team_communes), "teamTargets": list(viewer.team_targets),
-            "approvedYear": data.approved_year, "openTaskStates": list(OPEN_STATES),
+            "approvedYear": data.approved_year,
             "lastIncident": data.last_incident.isoformat() if data.last_incident else None,
-            "drugFreeTargets": {year: targets.drug_free_target(year) for year in TARGET_YEARS},
-            **script_vocabulary()}
+            "drugFreeTargets": data.drug_free_targets, **script_vocabulary()}
 
 
-def role_page(viewer: Viewer, csrf: str, data: PageData) -> str:
+def role_page(viewer: Viewer, csrf: str, data: PageData, basemap: Basemap = Basemap()) -> str:
     """The working page of a role: command map, team tasks, or planner review."""
     subtitle, panel = {
         "command": ("Ban chỉ huy", command_panel),
         "team": ("Tổ công tác", team_panel),
         "planner": ("Tham mưu, phân loại địa bàn", lambda: planner_panel(list(data.years))),
     }[viewer.role]
-    fmap = base_map()
+    fmap = base_map(basemap)
     root = fmap.get_root()
     root.title = f"diaban — {subtitle}"
     root.header.add_child(folium.Element('<meta name="viewport" content="width=device-width, initial-scale=1">'

@@ -4,8 +4,14 @@ from __future__ import annotations
 
 from html import escape
 
-from maps.styles import category_legend, emerging_legend, gistar_legend, incident_legend, status_legend
-from models.incident_kinds import KIND_LABELS_VI
+from maps.styles import (
+    category_legend,
+    emerging_legend,
+    gistar_legend,
+    incident_legend,
+    status_legend,
+)
+from models.vocabulary import IncidentKind
 
 DATE_PATTERN = r"\d{1,2}/\d{1,2}/\d{4}"
 
@@ -19,7 +25,7 @@ def _date_input(name: str, label: str) -> str:
 def command_panel() -> str:
     """KPIs, filters (dates, incident kinds), month slider and legends of the command map."""
     kinds = "".join(f'<label><input type="checkbox" name="kind" value="{k}"> {escape(v)}</label>'
-                    for k, v in KIND_LABELS_VI.items())
+                    for k, v in IncidentKind.labels().items())
     return f"""<aside class="panel"><div id="message" class="message" role="status"></div>
       <h2>Chỉ số</h2>
       <div class="kpi"><span>Tỷ lệ xã không ma túy</span><b id="kpi-drug-free">—</b></div>

@@ -6,18 +6,28 @@ from html import escape
 from types import MappingProxyType
 from typing import Any
 
-from models.classification_rules import CATEGORY_LABELS_VI, load_rules
-from models.emerging import PATTERN_LABELS_VI
-from models.hotspot_lifecycle import HOTSPOT_LABELS_VI
-from models.incident_kinds import KIND_LABELS_VI
-from models.task_lifecycle import TASK_LABELS_VI
+from models.analytics.emerging import PATTERN_LABELS_VI
+from models.vocabulary import (
+    CATEGORY_SHORT_LABELS,
+    HOTSPOT_TASKABLE,
+    TASK_OPEN,
+    Category,
+    HotspotKind,
+    HotspotStatus,
+    IncidentKind,
+    Level,
+    TaskState,
+    codes,
+)
 
+_S = HotspotStatus
 STATUS_COLOURS = MappingProxyType({
-    "detected": "#f59e0b", "verified": "#f97316", "dismissed": "#9ca3af", "assigned": "#ef4444",
-    "suppressing": "#b91c1c", "eradicated": "#22c55e", "monitoring": "#0ea5e9", "closed": "#6b7280",
-    "recurred": "#7c3aed",
+    _S.DETECTED: "#f59e0b", _S.VERIFIED: "#f97316", _S.DISMISSED: "#9ca3af", _S.ASSIGNED: "#ef4444",
+    _S.SUPPRESSING: "#b91c1c", _S.ERADICATED: "#22c55e", _S.MONITORING: "#0ea5e9", _S.CLOSED: "#6b7280",
+    _S.RECURRED: "#7c3aed",
 })
-CATEGORY_COLOURS = MappingProxyType({"trong_diem": "#b91c1c", "at_risk": "#f59e0b", "drug_free": "#16a34a"})
+CATEGORY_COLOURS = MappingProxyType({Category.TRONG_DIEM: "#b91c1c", Category.AT_RISK: "#f59e0b",
+                                     Category.DRUG_FREE: "#16a34a"})
 #: Gi* bins −3..3 (99/95/90 % confidence), ColorBrewer RdBu as in ArcGIS.
 BIN_COLOURS = MappingProxyType({3: "#b2182b", 2: "#ef8a62", 1: "#fddbc7", -1: "#d1e5f0", -2: "#67a9cf", -3: "#2166ac"})
 BIN_LABELS_VI = MappingProxyType({
@@ -27,26 +37,19 @@ BIN_LABELS_VI = MappingProxyType({
 EMERGING_COLOURS = MappingProxyType({"hot": "#dc2626", "cold": "#2563eb"})
 #: Incidents from the vector tiles: cells counting several (below street zoom), and single incidents.
 INCIDENT_COLOURS = MappingProxyType({"counted": "#b45309", "single": "#7c2d12"})
-HOTSPOT_KIND_LABELS_VI = MappingProxyType({
-    "spot": "Điểm", "den": "Tụ điểm", "organizing_place": "Điểm tổ chức, chứa chấp sử dụng",
-})
-#: Short category names for the crowded planner table and the map tooltips.
-CATEGORY_SHORT_VI = MappingProxyType({"trong_diem": "Trọng điểm", "at_risk": "Có tệ nạn ma túy",
-                                      "drug_free": "Không ma túy"})
 
 
 def script_vocabulary() -> dict[str, Any]:
-    """Colours and labels the page scripts need, so that they are defined once, here and in models."""
-    rules = load_rules()
+    """Labels, colours and state sets the page scripts need: the vocabulary of models.vocabulary, shipped once."""
     return {
-        "levelLabels": {**{level.name: f"Loại {level.name}" for level in rules.levels},
-                        rules.drug_free.name: CATEGORY_SHORT_VI["drug_free"]},
-        "statusColours": dict(STATUS_COLOURS), "statusLabels": dict(HOTSPOT_LABELS_VI),
-        "categoryColours": dict(CATEGORY_COLOURS), "categoryLabels": dict(CATEGORY_SHORT_VI),
+        "levelLabels": {**Level.labels(), Category.DRUG_FREE: CATEGORY_SHORT_LABELS[Category.DRUG_FREE]},
+        "statusColours": dict(STATUS_COLOURS), "statusLabels": dict(HotspotStatus.labels()),
+        "categoryColours": dict(CATEGORY_COLOURS), "categoryLabels": dict(CATEGORY_SHORT_LABELS),
         "binColours": {str(k): v for k, v in BIN_COLOURS.items()}, "emergingColours": dict(EMERGING_COLOURS),
         "incidentColours": dict(INCIDENT_COLOURS),
-        "hotspotKindLabels": dict(HOTSPOT_KIND_LABELS_VI), "taskLabels": dict(TASK_LABELS_VI),
-        "incidentKindLabels": dict(KIND_LABELS_VI), "patternLabels": dict(PATTERN_LABELS_VI),
+        "hotspotKindLabels": dict(HotspotKind.labels()), "taskLabels": dict(TaskState.labels()),
+        "incidentKindLabels": dict(IncidentKind.labels()), "patternLabels": dict(PATTERN_LABELS_VI),
+        "openTaskStates": list(codes(TASK_OPEN)), "taskableStatuses": list(codes(HOTSPOT_TASKABLE)),
     }
 
 
@@ -58,12 +61,12 @@ def _swatches(items: list[tuple[str, str]], shape: str = "box") -> str:
 
 def status_legend() -> str:
     """Hotspot colours by lifecycle status."""
-    return _swatches([(STATUS_COLOURS[s], HOTSPOT_LABELS_VI[s]) for s in STATUS_COLOURS], "dot")
+    return _swatches([(STATUS_COLOURS[s], HotspotStatus(s).label) for s in STATUS_COLOURS], "dot")
 
 
 def category_legend() -> str:
     """Commune colours by final class."""
-    return _swatches([(CATEGORY_COLOURS[c], CATEGORY_LABELS_VI[c]) for c in CATEGORY_COLOURS])
+    return _swatches([(CATEGORY_COLOURS[c], Category(c).label) for c in CATEGORY_COLOURS])
 
 
 def gistar_legend() -> str:

@@ -1,17 +1,77 @@
-"""Domain errors shared by stores and the API (mapped to HTTP codes in api/errors.py)."""
+"""Domain errors: one base with a stable machine code and a Vietnamese message.
+
+Every error a user can meet derives from :class:`DiabanError`. Its ``code`` is stable (clients and
+tests match on it), its message is Vietnamese (what the page, the API ``detail`` and the CLI show),
+and ``reason`` may add the English reason for the API and the logs. The mapping to HTTP statuses
+lives in one table (``api.errors``), the mapping to exit codes in another (``api.cli.errors``):
+both follow the families below, so a new error needs no new entry unless it is a new family.
+
+Errors of the analytics used as a library (wrong array shapes, unknown kernels) stay ``ValueError``,
+as in scikit-learn: they are programming errors of the caller, not something a user did.
+"""
+
+from __future__ import annotations
+
+from typing import ClassVar
 
 
-class NotFound(LookupError):
+class DiabanError(Exception):
+    """Base of every error a user can meet: a stable ``code``, a Vietnamese message, an optional English reason."""
+
+    code: ClassVar[str] = "error"
+
+    def __init__(self, message: str, reason: str | None = None) -> None:
+        super().__init__(message)
+        self.message = message
+        self.reason = reason
+
+    def __str__(self) -> str:
+        return f"{self.message} ({self.reason})" if self.reason else self.message
+
+
+class InvalidInput(DiabanError):
+    """A file or value cannot be read as the contract says (bad columns, encoding, format)."""
+
+    code = "invalid_input"
+
+
+class InvalidRequest(DiabanError):
+    """The request is well-formed but does not make sense for the data (e.g. a hotspot without a commune)."""
+
+    code = "invalid_request"
+
+
+class NotFound(DiabanError):
     """The resource does not exist, or lies outside what the user may see."""
 
-
-class StaleVersion(Exception):
-    """The update carried a version that is no longer current: reload and retry."""
+    code = "not_found"
 
 
-class AlreadyExists(Exception):
+class PermissionDenied(DiabanError):
+    """The user's role or area does not allow this action."""
+
+    code = "permission_denied"
+
+
+class Conflict(DiabanError):
+    """The action contradicts the current state (an approved year, an existing name, a refused transition)."""
+
+    code = "conflict"
+
+
+class AlreadyExists(Conflict):
     """A resource with the same natural key exists (a username, a team, an open task)."""
 
+    code = "already_exists"
 
-class InvalidRequest(ValueError):
-    """The request is well-formed but does not make sense for the data (e.g. a hotspot without a commune)."""
+
+class StaleVersion(DiabanError):
+    """The update carried a version that is no longer current: reload and retry."""
+
+    code = "stale_version"
+
+
+class Unavailable(DiabanError):
+    """A service the action needs (the database) cannot be reached now; retrying later may succeed."""
+
+    code = "unavailable"

@@ -10,10 +10,10 @@ from typing import TYPE_CHECKING
 import pytest
 from sqlalchemy import Connection, Engine, create_engine
 
-from gis.boundary_import import import_boundaries
-from gis.cluster import ManagedCluster, temporary_cluster
-from gis.db import migrate
+from gis.ops.postgres import ManagedCluster, temporary_cluster
+from gis.services.boundary_import import import_boundaries
 from gis.settings import DataSettings
+from gis.store.db import migrate
 
 if TYPE_CHECKING:
     from fastapi import FastAPI
@@ -88,7 +88,7 @@ def password_hash() -> str:
 @pytest.fixture
 def make_user(conn: Connection, password_hash: str) -> Callable[..., int]:
     """Factory of users (password TEST_PASSWORD) in the test's transaction: make_user(name, role, team_id=None)."""
-    from gis.accounts import create_user
+    from gis.store.accounts import create_user
 
     def make(username: str, role: str, team_id: int | None = None) -> int:
         return create_user(conn, username, password_hash, role, team_id)
@@ -127,7 +127,7 @@ def bearer(client: TestClient) -> Callable[..., dict[str, str]]:
 @pytest.fixture
 def make_team(conn: Connection) -> Callable[[str, list[str]], int]:
     """Factory of teams responsible for some communes, in the test's transaction."""
-    from gis.accounts import create_team
+    from gis.store.accounts import create_team
 
     return lambda name, communes: create_team(conn, name, communes)
 

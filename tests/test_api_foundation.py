@@ -5,7 +5,7 @@ from pathlib import Path
 import pytest
 from sqlalchemy import Connection
 
-from gis.incident_import import import_incidents
+from gis.services.incident_import import import_incidents
 
 
 @pytest.fixture

@@ -9,14 +9,13 @@ from datetime import UTC, datetime, timedelta
 
 import jwt
 import pytest
+from conftest import TEST_PASSWORD
 from sqlalchemy import text
 
-from api.cli import main
+from api.cli.main import main
 from api.security import create_access_token, resolve_secret_key
-from gis.demo_accounts import DEMO_STAFF, commune_layout, seed_demo_accounts
-from models.areas import connect_components
-
-from conftest import TEST_PASSWORD
+from gis.demo.accounts import DEMO_STAFF, commune_layout, seed_demo_accounts
+from models.analytics.areas import connect_components
 
 OPEN_PATHS = {"/health", "/api/auth/token"}
 
@@ -124,7 +123,7 @@ def test_cli_adds_teams_and_users_and_lists_them(db_env, engine, monkeypatch, ca
         assert diaban("teams", "add", "Tổ CLI 2", "--communes", "99999") == 2
         assert diaban("users", "add", "cli-to", "--role", "team", "--team", "Tổ CLI", "--password-stdin",
                       stdin="mat-khau-dai-du\n") == 0
-        assert diaban("users", "add", "cli-to", "--role", "command", "--password-stdin", stdin="mat-khau-dai-du\n") == 2
+        assert diaban("users", "add", "cli-to", "--role", "command", "--password-stdin", stdin="mat-khau-dai-du\n") == 3  # already exists: refused
         assert diaban("users", "add", "ngan", "--role", "command", "--password-stdin", stdin="ngan\n") == 2
         capsys.readouterr()
         assert diaban("users", "list") == 0

@@ -2,7 +2,7 @@
 
 import numpy as np
 
-from models.background import auto_min_samples
+from models.analytics.background import auto_min_samples
 
 
 def test_sparse_background_keeps_the_floor() -> None:

@@ -11,8 +11,8 @@ import pytest
 import shapely
 from sqlalchemy import Connection, text
 
-from gis.boundary_import import import_boundaries
-from gis.readers import FileFormatError
+from gis.io.readers import FileFormatError
+from gis.services.boundary_import import import_boundaries
 
 
 def current(conn: Connection, where: str = "true") -> int:

@@ -22,17 +22,18 @@ from sqlalchemy import Engine, create_engine, text
 
 from api.app import create_app
 from api.security import hash_password
-from gis.accounts import principal_by_username
-from gis.boundary_import import import_boundaries
-from gis.cluster import ManagedCluster
-from gis.db import migrate
-from gis.demo_accounts import DEMO_PASSWORD, seed_demo_accounts
-from gis.demo_classification import seed_demo_classification
-from gis.demo_lifecycle import run_lifecycle_demo
-from gis.hotspot_detection import run_detection
-from gis.incident_import import import_incidents
-from models.hotspot_lifecycle import hotspot_lifecycle
-from models.synthetic import ScenarioConfig, generate_scenario, write_scenario
+from gis.demo.accounts import DEMO_PASSWORD, seed_demo_accounts
+from gis.demo.classification import seed_demo_classification
+from gis.demo.lifecycle import run_lifecycle_demo
+from gis.ops.postgres import ManagedCluster
+from gis.services.boundary_import import import_boundaries
+from gis.services.detection import run_detection
+from gis.services.incident_import import import_incidents
+from gis.store.accounts import principal_by_username
+from gis.store.db import migrate
+from models.domain.hotspot_lifecycle import hotspot_lifecycle
+from gis.io.scenario_files import write_scenario
+from models.synthetic.scenario import ScenarioConfig, generate_scenario
 
 CHROMIUM = "/usr/bin/chromium"
 ARTIFACTS = Path(__file__).resolve().parents[1] / "artifacts"

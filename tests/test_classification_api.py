@@ -10,8 +10,8 @@ from openpyxl import load_workbook
 from sqlalchemy import Connection, text
 from sqlalchemy.exc import DBAPIError
 
-from gis.classification_export import export_classification
-from gis.indicator_import import import_indicators
+from gis.services.classification import export_classification
+from gis.services.indicator_import import import_indicators
 
 HEADER = "year,commune_code,population,users_with_records,plants_destroyed,cultivation_m2,on_drug_route\n"
 

@@ -5,10 +5,10 @@ from pathlib import Path
 import pytest
 from sqlalchemy import Connection, text
 
-from gis.classification_workflow import draft_year
-from gis.incident_import import import_incidents
-from gis.indicator_import import import_indicators
-from gis.indicator_queries import yearly_indicators
+from gis.services.classification import draft_year
+from gis.services.incident_import import import_incidents
+from gis.services.indicator_import import import_indicators
+from gis.store.indicators import yearly_indicators
 
 HEADER = ("year,commune_code,population,users_with_records,plants_destroyed,cultivation_m2,on_drug_route,"
           "organizing_places,arrested_offenders\n")

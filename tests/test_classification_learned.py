@@ -4,7 +4,12 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from models.classification_learned import ACTIVITY_COLUMNS, classify_learned, forecast_risk, risk_baselines
+from models.forecast.learned import (
+    ACTIVITY_COLUMNS,
+    classify_learned,
+    forecast_risk,
+    risk_baselines,
+)
 
 
 def indicators(groups: dict[str, tuple[int, dict]]) -> pd.DataFrame:

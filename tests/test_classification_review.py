@@ -4,9 +4,10 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from models.classification_review import InvalidOverride, check_override, review_order
-from models.indicators import derive_indicators
-from models.kpi import compute_kpis, load_targets
+from models.domain.classification import InvalidOverride, check_override, review_order
+from models.domain.indicators import derive_indicators
+from gis.reference import load_targets
+from models.domain.kpi import compute_kpis
 
 
 def test_overrides_win_and_trend_compares_previous_years() -> None:

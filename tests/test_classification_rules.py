@@ -7,12 +7,12 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from models.classification_rules import (
-    DEFAULT_RULES_PATH,
+import data
+from gis.reference import load_rules
+from models.domain.legal_rules import (
     RulesConfigError,
     classify_legal,
     evaluate_criteria,
-    load_rules,
     parse_rules,
 )
 
@@ -43,7 +43,7 @@ def met_ids(indicators: pd.DataFrame, level: str) -> list[set[str]]:
 
 def raw_doc() -> dict:
     """A fresh copy of the shipped criteria document, for mutation in validation tests."""
-    with open(DEFAULT_RULES_PATH, "rb") as handle:
+    with data.resource(data.CRITERIA).open("rb") as handle:
         return copy.deepcopy(tomllib.load(handle))
 
 

@@ -4,7 +4,7 @@ import numpy as np
 import pytest
 import shapely
 
-from models.clusters import HotspotKindRules, summarise_clusters
+from models.analytics.clusters import HotspotKindRules, summarise_clusters
 
 
 @pytest.fixture()

@@ -7,7 +7,7 @@ from hypothesis import strategies as st
 from hypothesis.extra.numpy import arrays
 from sklearn.cluster import DBSCAN
 
-from models.dbscan import dbscan
+from models.analytics.dbscan import dbscan
 
 
 def reference(pts: np.ndarray, eps: float, min_samples: int) -> np.ndarray:

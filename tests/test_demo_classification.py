@@ -2,7 +2,7 @@
 
 from sqlalchemy import Connection, text
 
-from gis.demo_classification import seed_demo_classification
+from gis.demo.classification import seed_demo_classification
 
 
 def test_seeds_an_approved_and_a_draft_year_once(conn: Connection) -> None:

@@ -9,14 +9,16 @@ import geopandas as gpd
 import pytest
 from sqlalchemy import Connection, text
 
-from gis.demo_lifecycle import run_lifecycle_demo
-from gis.hotspot_transitions import replay_hotspot, transition_hotspot
-from gis.incident_import import import_incidents
-from gis.scoping import UNRESTRICTED
-from models.access import Principal
+from gis.demo.lifecycle import run_lifecycle_demo
+from gis.services.hotspots import transition_hotspot
+from gis.store.hotspots import replay_hotspot
+from gis.services.incident_import import import_incidents
+from gis.store.scoping import UNRESTRICTED
+from models.domain.access import Principal
+from models.domain.hotspot_lifecycle import hotspot_lifecycle
 from models.errors import InvalidRequest
-from models.hotspot_lifecycle import hotspot_lifecycle
-from models.synthetic import ScenarioConfig, generate_scenario, write_scenario
+from gis.io.scenario_files import write_scenario
+from models.synthetic.scenario import ScenarioConfig, generate_scenario
 
 MACHINE = hotspot_lifecycle(180)
 

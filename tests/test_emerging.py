@@ -6,7 +6,7 @@ import numpy as np
 import pytest
 from scipy.stats import norm
 
-from models.emerging import (
+from models.analytics.emerging import (
     PATTERN_LABELS_VI,
     PATTERNS,
     classify_patterns,

@@ -4,7 +4,7 @@ import time
 
 import pytest
 
-from api.cli import main
+from api.cli.main import main
 
 
 def test_classify_evaluate_prints_the_table_quickly(capsys: pytest.CaptureFixture[str]) -> None:

@@ -4,7 +4,7 @@ import math
 
 import pytest
 
-from models.forecast_metrics import forecast_scores, hit_rate, pai, pei
+from models.forecast.metrics import forecast_scores, hit_rate, pai, pei
 
 # Four unit cells (A = 4), N = 10 events next period; the best cell by density is the last one.
 SCORES, COUNTS, AREAS = [0.9, 0.1, 0.5, 0.2], [3, 1, 0, 6], [1, 1, 1, 1]

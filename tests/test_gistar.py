@@ -7,7 +7,12 @@ import pytest
 from esda import G_Local
 from libpysal.weights import DistanceBand, lat2W
 
-from models.gistar import bh_critical_p, gistar, neighbourhood, significance_bins
+from models.analytics.gistar import (
+    bh_critical_p,
+    gistar,
+    neighbourhood,
+    significance_bins,
+)
 
 
 def esda_z(counts: np.ndarray, mask: np.ndarray, distance: float) -> np.ndarray:

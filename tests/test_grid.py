@@ -2,7 +2,7 @@
 
 import numpy as np
 
-from models.grid import GridSpec
+from models.analytics.grid import GridSpec
 
 
 def test_from_points_covers_all_points_with_padding() -> None:

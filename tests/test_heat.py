@@ -7,8 +7,9 @@ import pytest
 from PIL import Image
 from sklearn.neighbors import KernelDensity
 
-from models.grid import GridSpec
-from models.heat import heat_png, kde_grid
+from models.analytics.grid import GridSpec
+from maps.png import heat_png
+from models.analytics.kde import kde_grid
 
 
 @pytest.fixture(scope="module")

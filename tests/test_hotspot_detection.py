@@ -12,10 +12,12 @@ import pytest
 from pyproj import Transformer
 from sqlalchemy import Connection, text
 
-from gis.hotspot_detection import create_manual_hotspot, run_detection
-from gis.hotspot_queries import export_hotspots
-from gis.incident_import import import_incidents
-from models.synthetic import ScenarioConfig, generate_scenario, write_scenario
+from gis.services.detection import run_detection
+from gis.services.hotspots import create_manual_hotspot
+from gis.services.incident_import import import_incidents
+from gis.store.hotspots import export_hotspots
+from gis.io.scenario_files import write_scenario
+from models.synthetic.scenario import ScenarioConfig, generate_scenario
 
 TO_UTM = Transformer.from_crs(4326, 32648, always_xy=True)
 

@@ -2,7 +2,7 @@
 
 import numpy as np
 
-from models.hotspot_matching import MatchRules, match_clusters
+from models.analytics.matching import MatchRules, match_clusters
 
 
 def run(clusters, c_radius, hotspots, h_radius, status, ids=None, rules=MatchRules()):

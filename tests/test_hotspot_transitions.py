@@ -6,12 +6,13 @@ from hypothesis import strategies as st
 from sqlalchemy import text
 from sqlalchemy.exc import DBAPIError
 
-from gis.hotspot_transitions import replay_hotspot, transition_hotspot
-from gis.scoping import UNRESTRICTED
-from models.access import Principal
+from gis.services.hotspots import transition_hotspot
+from gis.store.hotspots import replay_hotspot
+from gis.store.scoping import UNRESTRICTED
+from models.domain.access import Principal
+from models.domain.hotspot_lifecycle import HOTSPOT_LIFECYCLE, hotspot_lifecycle
+from models.domain.state_machine import TransitionError
 from models.errors import StaleVersion
-from models.hotspot_lifecycle import HOTSPOT_LIFECYCLE, hotspot_lifecycle
-from models.state_machine import TransitionError
 
 COMMUNE = "10507"
 WALK = [("verified", ""), ("assigned", ""), ("suppressing", ""), ("eradicated", "đã triệt phá, bắt 3 đối tượng"),
@@ -54,7 +55,8 @@ def test_not_allowed_names_the_allowed_states(client, make_hotspot) -> None:
     response = move(client, make_hotspot(COMMUNE), "closed", 1)
     assert response.status_code == 409
     assert response.json()["allowed"] == ["verified", "dismissed"]
-    assert "verified, dismissed" in response.json()["detail"]
+    assert "được phép: «Đã xác minh», «Không xác thực, loại bỏ»" in response.json()["detail"]
+    assert response.json()["code"] == "transition_not_allowed"
 
 
 def test_stale_version_is_412_and_changes_nothing(client, conn, make_hotspot) -> None:

@@ -16,8 +16,8 @@ import pandas as pd
 import pytest
 from sqlalchemy import Connection, Engine, text
 
-from gis.incident_import import import_incidents
-from gis.readers import FileFormatError
+from gis.io.readers import FileFormatError
+from gis.services.incident_import import import_incidents
 
 HEADER = "ref,occurred_at,lon,lat,kind,substance,quantity_g,arrested,source\n"
 # A point in Phường Hồng Bàng's area of central Hải Phòng, and one far out at sea.
@@ -163,7 +163,7 @@ def test_killed_import_leaves_the_database_as_it_was(engine: Engine, db_env: dic
             runs_before = blocker.execute(text("SELECT count(*) FROM import_runs")).scalar_one()
             # Hold a lock the import's final INSERT needs, so that it is caught midway, deterministically.
             blocker.execute(text("LOCK TABLE incidents IN SHARE ROW EXCLUSIVE MODE"))
-            proc = subprocess.Popen([sys.executable, "-m", "api.cli", "incidents", "import", str(path)],
+            proc = subprocess.Popen([sys.executable, "-m", "api.cli.main", "incidents", "import", str(path)],
                                     env=db_env, stdout=subprocess.PIPE, stderr=subprocess.PIPE)
             deadline = time.time() + 60
             waiting = 0

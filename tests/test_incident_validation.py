@@ -5,7 +5,12 @@ from datetime import datetime, timezone
 import pandas as pd
 import pytest
 
-from models.incident_validation import ContractError, check_header, split_duplicates_in_file, validate_incidents
+from models.domain.incident_contract import (
+    ContractError,
+    check_header,
+    split_duplicates_in_file,
+    validate_incidents,
+)
 
 NOW = datetime(2026, 11, 1, tzinfo=timezone.utc)
 GOOD = {"ref": "R1", "occurred_at": "2025-05-01T08:30:00", "lon": "106.68", "lat": "20.86", "kind": "trafficking",

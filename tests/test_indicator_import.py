@@ -4,7 +4,7 @@ from pathlib import Path
 
 from sqlalchemy import Connection, text
 
-from gis.indicator_import import import_indicators
+from gis.services.indicator_import import import_indicators
 
 HEADER = "year,commune_code,population,users_with_records,plants_destroyed,cultivation_m2,on_drug_route,organizing_places\n"
 

@@ -7,8 +7,8 @@ import pytest
 from alembic import command
 from sqlalchemy import create_engine, inspect
 
-from gis.cluster import ManagedCluster
-from gis.db import alembic_config, migrate
+from gis.ops.postgres import ManagedCluster
+from gis.store.db import alembic_config, migrate
 
 
 @pytest.fixture

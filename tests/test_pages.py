@@ -8,6 +8,8 @@ import pytest
 from conftest import TEST_PASSWORD
 from fastapi.testclient import TestClient
 
+from api.app import configured_basemap
+
 TILE_URL = "https://ban-do.noi-bo.example/tiles/{z}/{x}/{y}.png"
 ANY_URL = re.compile(r"""(?:https?:)?//[^\s"'<>)]+""")
 LOCAL_ASSET = re.compile(r"""(?:src|href)=["'](/[^/"'][^"']*)["']""")
@@ -39,6 +41,7 @@ def test_pages_require_login(browser: TestClient) -> None:
 @pytest.mark.parametrize("role", ["command", "team", "planner", "admin"])
 def test_each_role_gets_its_page_with_only_local_assets(browser, make_user, make_team, monkeypatch, role: str) -> None:
     monkeypatch.setenv("DIABAN_TILE_URL", TILE_URL)
+    browser.app.state.basemap = configured_basemap()  # settings are read once, when the app starts
     team = make_team("Tổ thử trang", ["10507"]) if role == "team" else None
     make_user(f"page-{role}", role, team)
     login(browser, f"page-{role}")

@@ -5,8 +5,8 @@ import re
 import pytest
 from sqlalchemy import text
 
-from gis.task_store import create_task
-from models.access import Principal
+from gis.services.tasks import create_task
+from models.domain.access import Principal
 
 AREA_A, AREA_B = "10507", "10525"
 ROLES = ("command", "planner", "admin", "team")

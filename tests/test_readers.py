@@ -4,7 +4,7 @@ from pathlib import Path
 
 import pytest
 
-from gis.readers import _read_csv_fast, _read_csv_tracking_lines, read_csv_lines
+from gis.io.readers import _read_csv_fast, _read_csv_tracking_lines, read_csv_lines
 
 WELL_FORMED = 'ref,occurred_at,kind,substance\r\nA,2025-01-01,tip,"heroin, 2 gói"\r\nB,2025-01-02,tip,\r\n'
 

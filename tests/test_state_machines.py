@@ -6,14 +6,23 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from models.hotspot_lifecycle import HOTSPOT_LABELS_VI, HOTSPOT_LIFECYCLE, HotspotFacts, hotspot_lifecycle
-from models.state_machine import (
+from models.domain.hotspot_lifecycle import (
+    HOTSPOT_LIFECYCLE,
+    HotspotFacts,
+    hotspot_lifecycle,
+)
+from models.domain.state_machine import (
     InconsistentHistory,
     StateMachine,
     TransitionNotAllowed,
     TransitionRequirementMissing,
 )
-from models.task_lifecycle import TASK_KINDS_VI, TASK_LIFECYCLE, TaskFacts, overdue_days
+from models.vocabulary import HotspotStatus, TaskKind, TaskState
+from models.domain.task_lifecycle import (
+    TASK_LIFECYCLE,
+    TaskFacts,
+    overdue_days,
+)
 
 START = date(2025, 1, 1)  # monitoring start; 180 days later is 2025-06-30
 CLOSABLE = HotspotFacts(actor_role="command", monitoring_since=START, as_of=date(2025, 6, 30), incident_in_footprint=False)
@@ -152,10 +161,15 @@ def test_task_cancel_from_every_non_terminal_state():
         TASK_LIFECYCLE.check(state, "canceled", TaskFacts())
 
 
-def test_labels_cover_every_state():
-    assert set(HOTSPOT_LABELS_VI) == set(HOTSPOT_LIFECYCLE.states)
+def test_each_machine_has_exactly_the_states_of_its_enum():
+    assert HOTSPOT_LIFECYCLE.states == HotspotStatus.values()
+    assert TASK_LIFECYCLE.states == TaskState.values()
     assert HOTSPOT_LIFECYCLE.labels_vi["recurred"] == "Phức tạp trở lại"
-    assert set(TASK_KINDS_VI) == {"suppression", "conversion"}
+    assert TaskKind.values() == ("suppression", "conversion")
+    used = {s for pair in HOTSPOT_LIFECYCLE.transitions for s in pair}
+    assert used == set(HotspotStatus.values()), "every hotspot status is reachable or left by a transition"
+    used = {s for pair in TASK_LIFECYCLE.transitions for s in pair}
+    assert used == set(TaskState.values()), "every task state is reachable or left by a transition"
     with pytest.raises(ValueError, match="states without a label: \\['ghost'\\]"):
         StateMachine("x", {"a": "A"}, "a", {("a", "ghost"): ()})
     with pytest.raises(ValueError, match="unknown state 'ghost'"):

@@ -14,14 +14,9 @@ import shapely
 from scipy.spatial import cKDTree
 from sklearn.cluster import DBSCAN
 
-from models.incident_kinds import KINDS
-from models.synthetic import (
-    INCIDENT_COLUMNS,
-    WORK_CRS,
-    ScenarioConfig,
-    generate_scenario,
-    write_scenario,
-)
+from gis.io.scenario_files import write_scenario
+from models.synthetic.scenario import INCIDENT_COLUMNS, WORK_CRS, ScenarioConfig, generate_scenario
+from models.vocabulary import IncidentKind
 
 BOUNDARIES = Path(
     os.environ.get(
@@ -91,7 +86,7 @@ def test_incident_contract(scenario, config):
     assert inc["occurred_at"].is_monotonic_increasing
     assert inc["occurred_at"].min() >= pd.Timestamp(config.begin).tz_localize("+07:00")
     assert inc["occurred_at"].max() < pd.Timestamp(config.end).tz_localize("+07:00") + pd.Timedelta(days=1)
-    assert set(inc["kind"]) <= set(KINDS)
+    assert set(inc["kind"]) <= set(IncidentKind.values())
     assert (inc["source"] == "synthetic").all()
     assert (inc["arrested"] >= 0).all()
     no_quantity = inc["kind"].isin(["drug_use", "tip"])

@@ -12,13 +12,14 @@ from sqlalchemy.exc import DBAPIError
 
 from api.app import create_app
 from api.security import create_access_token
-from gis.accounts import create_team, create_user
-from gis.scoping import UNRESTRICTED
-from gis.task_store import create_task, replay_task, transition_task
-from models.access import Principal
+from gis.services.tasks import create_task, transition_task
+from gis.store.tasks import replay_task
+from gis.store.accounts import create_team, create_user
+from gis.store.scoping import UNRESTRICTED
+from models.domain.access import Principal
+from models.domain.state_machine import TransitionError
+from models.domain.task_lifecycle import TASK_LIFECYCLE
 from models.errors import StaleVersion
-from models.state_machine import TransitionError
-from models.task_lifecycle import TASK_LIFECYCLE
 
 COMMUNE = "10507"
 

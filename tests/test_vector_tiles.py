@@ -9,7 +9,7 @@ import mapbox_vector_tile
 import pytest
 from sqlalchemy import Connection
 
-from gis.incident_import import import_incidents
+from gis.services.incident_import import import_incidents
 
 # Two incidents in Phường Hải Dương (10525) and one in central Hải Phòng, far apart.
 INCIDENTS = ("ref,occurred_at,lon,lat,kind\n"

@@ -7,7 +7,7 @@ from pydantic import BaseModel, Field, model_validator
 
 from api.deps import Admin, ConnDep
 from api.security import hash_password
-from gis.accounts import create_team, create_user, list_teams, list_users
+from gis.store.accounts import create_team, create_user, list_teams, list_users
 
 router = APIRouter(prefix="/api", tags=["accounts"])
 

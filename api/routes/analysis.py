@@ -15,13 +15,29 @@ from sqlalchemy import Connection
 
 from api.cache import CachedResponse, cached_response
 from api.deps import AreaScopeDep, CacheDep, ConnDep, DataKey
-from api.params import BBox, DateFrom, DateTo, Kinds, local_day_start, parse_bbox, parse_kinds
-from gis.incident_points import IncidentSelection, latest_incident_time
-from gis.scoping import AreaScope, scope_communes
-from gis.surfaces import NoIncidents, cells_frame, emerging_surface, gistar_surface, grid_bounds_lonlat, heat_surface
-from models.emerging import NO_PATTERN, PATTERN_LABELS_VI
-from models.gistar import LEVELS
-from models.heat import heat_png, robust_top
+from api.params import (
+    BBox,
+    DateFrom,
+    DateTo,
+    Kinds,
+    local_day_start,
+    parse_bbox,
+    parse_kinds,
+)
+from gis.services.analyses import (
+    NoIncidents,
+    cells_frame,
+    emerging_surface,
+    gistar_surface,
+    grid_bounds_lonlat,
+    heat_surface,
+)
+from gis.store.incidents import latest_incident_time
+from gis.store.selection import IncidentSelection
+from gis.store.scoping import AreaScope, scope_communes
+from models.analytics.emerging import NO_PATTERN, PATTERN_LABELS_VI
+from models.analytics.gistar import CONFIDENCE_LEVELS
+from maps.png import heat_png, robust_top
 
 router = APIRouter(prefix="/api", tags=["analysis"])
 GEOJSON = "application/geo+json"
@@ -36,9 +52,7 @@ def _selection(bbox: str | None, kind: str | None, date_from: date | None, date_
 
 def _scoped(conn: Connection, scope: AreaScope, selection: IncidentSelection) -> IncidentSelection:
     """The selection limited to what the user may see: a team analyses only its own area."""
-    communes = scope_communes(conn, scope)
-    return selection if communes is None else IncidentSelection(
-        start=selection.start, end=selection.end, kinds=selection.kinds, bbox=selection.bbox, communes=communes)
+    return selection.within(scope_communes(conn, scope))
 
 
 def _geojson(frame) -> CachedResponse:  # noqa: ANN001 - a GeoDataFrame
@@ -100,7 +114,7 @@ def gistar_cells(request: Request, conn: ConnDep, scope: AreaScopeDep, cache: Ca
         grid, result, mask = gistar_surface(conn, _scoped(conn, scope, selection), cell_m, distance_cells, fdr)
         keep = mask if all_cells else (result.bin != 0)
         frame = cells_frame(grid, keep, {"z": result.z, "p": result.p, "bin": result.bin})
-        frame["confidence"] = frame["bin"].abs().map({level: 1 - alpha for level, alpha in LEVELS})
+        frame["confidence"] = frame["bin"].abs().map({level: 1 - alpha for level, alpha in CONFIDENCE_LEVELS})
         return _geojson(frame)
 
     return cached_response(request, cache, ("gistar", selection, cell_m, distance_cells, fdr, all_cells, data_key),

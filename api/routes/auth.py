@@ -9,7 +9,7 @@ from fastapi.security import OAuth2PasswordRequestForm
 from api.deps import ConnDep, CurrentUser
 from api.login import authenticate
 from api.security import create_access_token
-from models.access import ROLE_LABELS_VI
+from models.vocabulary import Role
 
 router = APIRouter(prefix="/api/auth", tags=["auth"])
 
@@ -34,5 +34,5 @@ def login(request: Request, conn: ConnDep, form: Annotated[OAuth2PasswordRequest
 @router.get("/me")
 def me(user: CurrentUser) -> dict[str, Any]:
     """The logged-in user: id, username, role (with its Vietnamese label) and team."""
-    return {"id": user.id, "username": user.username, "role": user.role, "role_label": ROLE_LABELS_VI[user.role],
+    return {"id": user.id, "username": user.username, "role": user.role, "role_label": Role(user.role).label,
             "team_id": user.team_id}

@@ -6,10 +6,15 @@ from fastapi import APIRouter, Depends, Path, Query, Response
 from pydantic import BaseModel, Field, StringConstraints
 
 from api.deps import AreaScopeDep, ConnDep, Reader, require_roles
-from gis.classification_export import export_classification
-from gis.classification_store import approve, classification_geojson, override, require_run
-from gis.classification_workflow import draft_year, review
-from models.access import Principal
+from gis.services.classification import export_classification
+from gis.services.classification import draft_year, review
+from gis.store.classifications import (
+    approve,
+    classification_geojson,
+    override,
+    require_run,
+)
+from models.domain.access import Principal
 
 router = APIRouter(prefix="/api/classifications", tags=["classifications"])
 

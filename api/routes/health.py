@@ -1,9 +1,9 @@
 """Liveness and database check."""
 
 from fastapi import APIRouter
-from sqlalchemy import text
 
 from api.deps import ConnDep
+from gis.store.db import postgis_version
 
 router = APIRouter(tags=["health"])
 
@@ -11,5 +11,5 @@ router = APIRouter(tags=["health"])
 @router.get("/health")
 def health(conn: ConnDep) -> dict[str, str]:
     """OK when the database answers and has PostGIS."""
-    version = conn.execute(text("SELECT postgis_lib_version()")).scalar_one()
+    version = postgis_version(conn)
     return {"status": "ok", "postgis": version}

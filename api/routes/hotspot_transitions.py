@@ -6,8 +6,8 @@ from fastapi import APIRouter
 
 from api.deps import AreaScopeDep, ConnDep, HotspotMachine, Writer
 from api.schemas import TransitionIn
-from gis.hotspot_transitions import transition_hotspot
-from models.access import TEAM_HOTSPOT_TARGETS, require_target
+from gis.services.hotspots import transition_hotspot
+from models.domain.access import TEAM_HOTSPOT_TARGETS, require_target
 
 router = APIRouter(prefix="/api/hotspots", tags=["hotspots"])
 

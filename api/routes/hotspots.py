@@ -2,14 +2,16 @@
 
 from typing import Annotated, Any
 
-from fastapi import APIRouter, HTTPException, Query
+from fastapi import APIRouter, Query
 from pydantic import BaseModel, Field
 
 from api.deps import AreaScopeDep, ConnDep, Writer
 from api.params import BBox, Commune, DateFrom, DateTo, local_day_start, parse_bbox
-from gis.hotspot_detection import create_manual_hotspot
-from gis.hotspot_queries import HotspotFilter, hotspot_detail, hotspots_geojson
-from gis.tables import HOTSPOT_KINDS, HOTSPOT_STATUSES
+from gis.services.hotspots import create_manual_hotspot
+from gis.store.hotspots import hotspot_detail, hotspots_geojson
+from gis.store.selection import HotspotFilter
+from models.errors import InvalidRequest, NotFound, PermissionDenied
+from models.vocabulary import HotspotKind, HotspotStatus
 
 router = APIRouter(prefix="/api/hotspots", tags=["hotspots"])
 
@@ -20,16 +22,16 @@ class ManualHotspotIn(BaseModel):
     lon: float = Field(ge=-180, le=180)
     lat: float = Field(ge=-90, le=90)
     note: str = Field(min_length=1, max_length=2000)
-    kind: str = Field(default="spot", pattern="^(" + "|".join(HOTSPOT_KINDS) + ")$")
+    kind: HotspotKind = HotspotKind.SPOT
     radius_m: float = Field(default=50.0, gt=0, le=2000)
 
 
 def _statuses(status: str | None) -> tuple[str, ...]:
     values = tuple(s for s in (status or "").split(",") if s)
-    unknown = [s for s in values if s not in HOTSPOT_STATUSES]
+    unknown = [s for s in values if s not in HotspotStatus.values()]
     if unknown:
-        raise HTTPException(422, f"trạng thái không hợp lệ (unknown status): {', '.join(unknown)}; "
-                                 f"allowed: {', '.join(HOTSPOT_STATUSES)}")
+        raise InvalidRequest(f"trạng thái không hợp lệ: {', '.join(unknown)}",
+                             f"unknown status; allowed: {', '.join(HotspotStatus.values())}")
     return values
 
 
@@ -55,7 +57,7 @@ def get_hotspot(hotspot_id: int, conn: ConnDep, scope: AreaScopeDep) -> dict[str
     """One hotspot with `status`, `version`, its incidents and its events (404 outside the user's scope)."""
     detail = hotspot_detail(conn, hotspot_id, scope)
     if detail is None:
-        raise HTTPException(404, "không tìm thấy điểm nóng (hotspot not found)")
+        raise NotFound(f"không tìm thấy điểm nóng #{hotspot_id}", "hotspot not found")
     return detail
 
 
@@ -66,5 +68,5 @@ def create_hotspot(body: ManualHotspotIn, conn: ConnDep, user: Writer, scope: Ar
                                        kind=body.kind, radius_m=body.radius_m)
     detail = hotspot_detail(conn, hotspot_id, scope)
     if detail is None:
-        raise HTTPException(403, "điểm này nằm ngoài địa bàn của tổ (outside the team's area)")
+        raise PermissionDenied("điểm này nằm ngoài địa bàn của tổ", "outside the team's area")
     return detail

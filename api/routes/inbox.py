@@ -5,7 +5,7 @@ from typing import Annotated, Any
 from fastapi import APIRouter, Query
 
 from api.deps import ConnDep, Writer
-from gis.task_queries import inbox
+from gis.store.tasks import inbox
 
 router = APIRouter(prefix="/api/inbox", tags=["tasks"])
 

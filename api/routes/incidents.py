@@ -3,10 +3,20 @@
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Query
+from gis.store.incidents import incidents_page
+from gis.store.selection import IncidentSelection
 
 from api.deps import AreaScopeDep, ConnDep
-from api.params import BBox, Commune, DateFrom, DateTo, Kinds, local_day_start, parse_bbox, parse_kinds
-from gis.queries import IncidentFilter, incidents_page
+from api.params import (
+    BBox,
+    Commune,
+    DateFrom,
+    DateTo,
+    Kinds,
+    local_day_start,
+    parse_bbox,
+    parse_kinds,
+)
 
 router = APIRouter(prefix="/api/incidents", tags=["incidents"])
 
@@ -24,6 +34,7 @@ def list_incidents(
     offset: Annotated[int, Query(ge=0, le=100_000_000)] = 0,
 ) -> dict[str, Any]:
     """Incidents as a GeoJSON page (`numberMatched` gives the total); a team sees only its area."""
-    flt = IncidentFilter(bbox=parse_bbox(bbox), start=local_day_start(date_from),
-                         end=local_day_start(date_to, 1), kinds=parse_kinds(kind), commune=commune, scope=scope)
-    return incidents_page(conn, flt, limit, offset)
+    selection = IncidentSelection(bbox=parse_bbox(bbox), start=local_day_start(date_from),
+                                  end=local_day_start(date_to, 1), kinds=parse_kinds(kind),
+                                  communes=(commune,) if commune else None, scope=scope)
+    return incidents_page(conn, selection, limit, offset)

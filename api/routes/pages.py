@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import secrets
-from datetime import date
 from typing import Annotated
 
 from fastapi import APIRouter, Form, Request
@@ -11,32 +10,18 @@ from fastapi.responses import HTMLResponse, RedirectResponse, Response
 
 from api.deps import CSRF_COOKIE, SESSION_COOKIE, ConnDep, token_principal
 from api.login import authenticate
-from api.params import LOCAL
 from api.security import create_access_token
-from gis.classification_store import find_run
-from gis.incident_points import latest_incident_time
-from gis.scoping import AreaScope, scope_communes
+from gis.services.overview import overview
 from maps.pages import PageData, Viewer, admin_page, login_page, role_page
-from models.access import ROLE_LABELS_VI, TEAM_TASK_TARGETS
+from models.domain.access import TEAM_TASK_TARGETS
+from models.vocabulary import Role
 
 router = APIRouter(include_in_schema=False)
-#: How many years back the pages look for classification runs.
-CLASSIFICATION_YEARS = 6
 
 
 def _secure(request: Request) -> bool:
     """Whether the browser talks HTTPS to us (directly or through a proxy)."""
     return request.url.scheme == "https" or request.headers.get("x-forwarded-proto") == "https"
-
-
-def _page_data(conn: ConnDep, today: date) -> PageData:
-    """Recent years with a classification run (next year's draft included), the newest approved, the last incident."""
-    years = range(today.year + 1, today.year - CLASSIFICATION_YEARS, -1)
-    runs = [run for run in (find_run(conn, year) for year in years) if run is not None]
-    approved = next((run["year"] for run in runs if run["status"] == "approved"), None)
-    last = latest_incident_time(conn)
-    return PageData(years=tuple(run["year"] for run in runs), approved_year=approved,
-                    last_incident=last.astimezone(LOCAL).date() if last else None)
 
 
 @router.get("/login", response_class=HTMLResponse)
@@ -78,11 +63,13 @@ def home(request: Request, conn: ConnDep) -> Response:
     user = token_principal(request, conn, request.cookies.get(SESSION_COOKIE))
     if user is None:
         return RedirectResponse("/login", status_code=303)
-    communes = scope_communes(conn, AreaScope(user.team_id)) if user.role == "team" else ()
-    viewer = Viewer(username=user.username, role=user.role, role_label=ROLE_LABELS_VI[user.role],
-                    team_id=user.team_id, team_communes=tuple(communes or ()),
+    facts = overview(conn, user)
+    viewer = Viewer(username=user.username, role=user.role, role_label=Role(user.role).label,
+                    team_id=user.team_id, team_communes=facts.team_communes,
                     team_targets=tuple(sorted(TEAM_TASK_TARGETS)))
     csrf = request.cookies.get(CSRF_COOKIE, "")
-    body = admin_page(viewer, csrf) if user.role == "admin" else \
-        role_page(viewer, csrf, _page_data(conn, date.today()))
+    data = PageData(years=facts.years, approved_year=facts.approved_year, last_incident=facts.last_incident,
+                    drug_free_targets=facts.drug_free_targets)
+    body = admin_page(viewer, csrf) if user.role == Role.ADMIN else \
+        role_page(viewer, csrf, data, request.app.state.basemap)
     return HTMLResponse(body, headers={"Cache-Control": "no-store"})

@@ -1,13 +1,12 @@
 """Reports: yearly KPIs against the city's targets, as JSON or an administrative Excel file."""
 
-from datetime import date
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, Query, Response
 
 from api.deps import ConnDep, require_roles
-from gis.kpi_report import kpi_report, kpi_workbook
-from models.access import Principal
+from gis.services.reports import kpi_report, kpi_report_xlsx
+from models.domain.access import Principal
 
 router = APIRouter(prefix="/api/reports", tags=["reports"])
 
@@ -25,6 +24,6 @@ def get_kpi(conn: ConnDep, user: ReportReader, year: Year) -> dict[str, Any]:
 @router.get("/kpi.xlsx")
 def get_kpi_xlsx(conn: ConnDep, user: ReportReader, year: Year) -> Response:
     """The KPI report in the Vietnamese administrative layout (.xlsx)."""
-    content = kpi_workbook(kpi_report(conn, year), date.today())
+    content = kpi_report_xlsx(conn, year)
     return Response(content, media_type=XLSX,
                     headers={"Content-Disposition": f'attachment; filename="bao-cao-chi-tieu-{year}.xlsx"'})

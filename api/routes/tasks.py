@@ -1,24 +1,29 @@
 """Tasks: list and filter, my tasks, assignee suggestion, create and assign, transitions, comments."""
 
 from datetime import date
-from typing import Annotated, Any, Literal
+from typing import Annotated, Any
 
 from fastapi import APIRouter, Query
 from pydantic import BaseModel, Field, model_validator
-from sqlalchemy import text
 
 from api.deps import AreaScopeDep, Commander, ConnDep, Reader, Writer
 from api.schemas import TransitionIn
-from gis.scoping import AreaScope
-from gis.task_queries import TaskFilter, get_task, list_tasks, suggest_assignees
-from gis.task_store import assign_task, comment_task, create_task, transition_task, update_task
-from gis.tables import TASK_PRIORITIES, TASK_STATES
-from models.access import TEAM_TASK_TARGETS, PermissionDenied, require_target
-from models.errors import InvalidRequest, NotFound
+from gis.services.tasks import (
+    assign_task,
+    comment_task,
+    create_task,
+    transition_task,
+    update_task,
+)
+from gis.store.scoping import AreaScope
+from gis.store.selection import TaskFilter
+from gis.store.hotspots import hotspot_commune
+from gis.store.tasks import get_task, list_tasks, suggest_assignees
+from models.domain.access import TEAM_TASK_TARGETS, require_target
+from models.errors import InvalidRequest, NotFound, PermissionDenied
+from models.vocabulary import TaskKind, TaskPriority, TaskState
 
 router = APIRouter(prefix="/api/tasks", tags=["tasks"])
-Priority = Literal[TASK_PRIORITIES]  # type: ignore[valid-type]
-State = Literal[TASK_STATES]  # type: ignore[valid-type]
 Limit = Annotated[int, Query(ge=1, le=1000)]
 Offset = Annotated[int, Query(ge=0, le=100_000_000)]
 
@@ -33,13 +38,13 @@ class ChecklistItem(BaseModel):
 class TaskIn(BaseModel):
     """A new task: suppression of a hotspot, or conversion of a commune for a year; optionally assigned."""
 
-    kind: Literal["suppression", "conversion"]
+    kind: TaskKind
     hotspot_id: int | None = None
     commune_code: str | None = Field(default=None, max_length=16)
     year: int | None = Field(default=None, ge=2000, le=2100)
     team_id: int | None = None
     due_date: date | None = None
-    priority: Priority = "normal"
+    priority: TaskPriority = TaskPriority.NORMAL
     checklist: list[ChecklistItem] = Field(default_factory=list, max_length=100)
     note: str = Field(default="", max_length=4000)
 
@@ -58,7 +63,7 @@ class TaskChanges(BaseModel):
 
     version: int = Field(ge=1)
     due_date: date | None = None
-    priority: Priority | None = None
+    priority: TaskPriority | None = None
     checklist: list[ChecklistItem] | None = Field(default=None, max_length=100)
 
 
@@ -84,15 +89,15 @@ def _visible_task(conn: ConnDep, task_id: int, scope: AreaScope) -> dict[str, An
 
 
 @router.get("")
-def get_tasks(conn: ConnDep, user: Reader, scope: AreaScopeDep, state: State | None = None,
-              kind: Literal["suppression", "conversion"] | None = None, team: int | None = None,
+def get_tasks(conn: ConnDep, user: Reader, scope: AreaScopeDep, state: TaskState | None = None,
+              kind: TaskKind | None = None, team: int | None = None,
               overdue: bool | None = None, limit: Limit = 200, offset: Offset = 0) -> dict[str, Any]:
     """Visible tasks filtered by state, kind, assignee team and overdue, soonest due first."""
     return list_tasks(conn, scope, TaskFilter(state, kind, team, overdue), limit, offset)
 
 
 @router.get("/mine")
-def my_tasks(conn: ConnDep, user: Writer, scope: AreaScopeDep, state: State | None = None,
+def my_tasks(conn: ConnDep, user: Writer, scope: AreaScopeDep, state: TaskState | None = None,
              limit: Limit = 200, offset: Offset = 0) -> dict[str, Any]:
     """Tasks assigned to the logged-in user's team."""
     if user.team_id is None:
@@ -107,7 +112,7 @@ def suggest_assignee(conn: ConnDep, user: Commander, hotspot_id: int | None = No
     if (hotspot_id is None) == (commune is None):
         raise InvalidRequest("cần đúng một trong hai tham số: hotspot_id hoặc commune")
     if hotspot_id is not None:
-        commune = conn.execute(text("SELECT commune_code FROM hotspots WHERE id = :id"), {"id": hotspot_id}).scalar()
+        commune = hotspot_commune(conn, hotspot_id)
     candidates = suggest_assignees(conn, commune) if commune else []
     return {"commune_code": commune, "suggested": candidates[0] if candidates else None, "candidates": candidates}
 

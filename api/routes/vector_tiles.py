@@ -2,13 +2,14 @@
 
 from typing import Annotated
 
-from fastapi import APIRouter, HTTPException, Path, Request, Response
+from fastapi import APIRouter, Path, Request, Response
 
 from api.cache import CachedResponse, cached_response
 from api.deps import AreaScopeDep, CacheDep, ConnDep, DataKey
 from api.params import DateFrom, DateTo, Kinds, local_day_start, parse_kinds
-from gis.incident_points import IncidentSelection
-from gis.vector_tiles import LAYERS, communes_etag, tile
+from gis.store.selection import IncidentSelection
+from models.errors import NotFound
+from gis.store.tiles import LAYERS, communes_etag, tile
 
 router = APIRouter(prefix="/tiles", tags=["tiles"])
 MVT = "application/vnd.mapbox-vector-tile"
@@ -18,8 +19,8 @@ Z = Annotated[int, Path(ge=0, le=22)]
 XY = Annotated[int, Path(ge=0)]
 
 
-def _no_such_tile() -> HTTPException:
-    return HTTPException(404, "không có lớp hoặc ô bản đồ này (no such layer or tile)")
+def _no_such_tile() -> NotFound:
+    return NotFound("không có lớp hoặc ô bản đồ này", "no such layer or tile")
 
 
 @router.get("/incidents/{z}/{x}/{y}.mvt", response_class=Response)

@@ -123,7 +123,7 @@ diabanPages.command = async function startCommand(map, cfg) {
       Phát hiện lần đầu: ${viDate(p.first_seen)}; gần nhất: ${viDate(p.last_seen)}<br>
       ${task ? `Nhiệm vụ #${task.id}: ${escapeHtml(task.team || "chưa giao tổ")} — ${escapeHtml(task.state_label)}`
         + `, hạn ${viDate(task.due_date)}` : "Chưa có nhiệm vụ"}`;
-    if (!task && ["detected", "verified", "recurred"].includes(p.status)) {
+    if (!task && cfg.taskableStatuses.includes(p.status)) {
       const button = document.createElement("button");
       button.textContent = "Giao nhiệm vụ đấu tranh, triệt xóa…";
       button.onclick = () => assignForm(p, div, button);

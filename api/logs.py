@@ -1,0 +1,55 @@
+"""Standard logging for the app and the CLI, and one log line per HTTP request.
+
+Lines go to standard error as ``time level logger: message``. A request line names the method, the
+path (never the query string, which may carry search terms), the status, the duration and the user
+(never a token, a cookie or a password).
+"""
+
+from __future__ import annotations
+
+import logging
+import time
+from typing import Any
+
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
+
+REQUESTS = logging.getLogger("diaban.requests")
+_FORMAT = "%(asctime)s %(levelname)s %(name)s: %(message)s"
+
+
+def configure_logging(level: str = "INFO") -> None:
+    """Send the ``diaban`` loggers to standard error at ``level`` (idempotent)."""
+    logger = logging.getLogger("diaban")
+    logger.setLevel(level.upper())
+    if not any(getattr(h, "_diaban", False) for h in logger.handlers):
+        handler = logging.StreamHandler()
+        handler.setFormatter(logging.Formatter(_FORMAT))
+        handler._diaban = True  # type: ignore[attr-defined]
+        logger.addHandler(handler)
+    logger.propagate = False
+
+
+class RequestLog:
+    """ASGI middleware writing one line per HTTP request: method, path, status, duration, user."""
+
+    def __init__(self, app: ASGIApp) -> None:
+        self.app = app
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        start = time.perf_counter()
+        status: dict[str, Any] = {"code": 500}
+
+        async def record(message: Message) -> None:
+            if message["type"] == "http.response.start":
+                status["code"] = message["status"]
+            await send(message)
+
+        try:
+            await self.app(scope, receive, record)
+        finally:
+            user = scope.get("state", {}).get("username", "-")
+            REQUESTS.info("%s %s %d %.1f ms user=%s", scope["method"], scope["path"], status["code"],
+                          (time.perf_counter() - start) * 1000, user)

@@ -1,0 +1,64 @@
+"""Demo accounts: a command user, a planner, an administrator and one team per contiguous area of communes.
+
+The passwords are for the synthetic demo only and are printed on purpose; never use them on real data.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+import numpy as np
+from sqlalchemy import Connection, text
+
+from gis.store.accounts import create_team, create_user
+from gis.store.sql import current_unit, to_metric
+from models.analytics.areas import contiguous_areas
+
+DEMO_PASSWORD = "demo-diaban-2025"
+DEMO_STAFF = (("chihuy", "command"), ("thammuu", "planner"), ("quantri", "admin"))
+#: Units closer than this (degrees, ≈ 50 m) count as neighbours: official boundaries have slivers and gaps.
+_NEIGHBOUR_DEG = 0.0005
+
+
+def commune_layout(conn: Connection) -> tuple[list[str], list[str], np.ndarray, list[tuple[int, int]]]:
+    """Current communes: codes, names, metric points on surface (EPSG:32648) and index pairs of neighbours.
+
+    Neighbours are found on the subdivided current boundaries (admin_unit_parts), which keeps the join fast.
+    """
+    rows = conn.execute(text(f"""
+        SELECT code, name, ST_X(p) AS x, ST_Y(p) AS y
+        FROM (SELECT u.code, u.name, {to_metric("ST_PointOnSurface(u.geom)")} AS p
+              FROM admin_units u WHERE {current_unit("u")}) u ORDER BY code""")).all()
+    index = {r.code: i for i, r in enumerate(rows)}
+    pairs = conn.execute(text("""
+        SELECT DISTINCT a.code, b.code FROM admin_unit_parts a JOIN admin_unit_parts b
+          ON a.code < b.code AND ST_DWithin(a.geom, b.geom, :d)"""), {"d": _NEIGHBOUR_DEG}).all()
+    xy = np.array([[r.x, r.y] for r in rows], dtype=float)
+    return [r.code for r in rows], [r.name for r in rows], xy, [(index[a], index[b]) for a, b in pairs]
+
+
+def seed_demo_accounts(conn: Connection, hash_password: Callable[[str], str], n_areas: int = 12) -> list[dict]:
+    """Create (or keep) the demo staff and one team per area; return every login with its role and team."""
+    codes, names, xy, edges = commune_layout(conn)
+    if len(codes) < n_areas:
+        raise ValueError(f"cần ít nhất {n_areas} xã/phường hiện hành, có {len(codes)}: hãy nhập ranh giới trước")
+    labels = contiguous_areas(xy, edges, n_areas)
+    password_hash = hash_password(DEMO_PASSWORD)
+    logins = [_ensure_user(conn, username, role, None, password_hash) for username, role in DEMO_STAFF]
+    for area in range(n_areas):
+        members = list(np.flatnonzero(labels == area))
+        name = f"Tổ công tác khu vực {area + 1:02d} ({names[members[0]]})"
+        team_id = conn.execute(text("SELECT id FROM teams WHERE name = :n"), {"n": name}).scalar()
+        if team_id is None:
+            team_id = create_team(conn, name, [codes[i] for i in members])
+        logins.append({**_ensure_user(conn, f"to{area + 1:02d}", "team", team_id, password_hash),
+                       "team": name, "communes": len(members)})
+    return logins
+
+
+def _ensure_user(conn: Connection, username: str, role: str, team_id: int | None, password_hash: str) -> dict:
+    """The demo user, created if missing (an existing one keeps its password)."""
+    exists = conn.execute(text("SELECT 1 FROM users WHERE username = :u"), {"u": username}).scalar()
+    if exists is None:
+        create_user(conn, username, password_hash, role, team_id)
+    return {"username": username, "role": role, "password": DEMO_PASSWORD if exists is None else "(giữ nguyên)"}

@@ -1,0 +1,179 @@
+"""Import commune boundaries (GeoJSON, GeoPackage, Shapefile; any CRS) as versioned admin units.
+
+Geometry is repaired, forced to MultiPolygon in EPSG:4326 and hashed: re-importing the same file
+changes nothing; a changed boundary closes the old version (valid_to) and opens a new one.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import unicodedata
+from dataclasses import dataclass, field
+from datetime import date
+from pathlib import Path
+
+import geopandas as gpd
+import numpy as np
+import pandas as pd
+import shapely
+from pyogrio.errors import DataSourceError
+from sqlalchemy import Connection, text
+
+from gis.io.readers import FileFormatError
+from gis.store.sql import current_unit
+from models.vocabulary import METRIC_SRID, UnitKind
+
+#: Default start of validity: the 1 July 2025 two-tier reorganisation.
+DEFAULT_VALID_FROM = date(2025, 7, 1)
+#: Maximum vertices per piece when subdividing boundaries for fast point-in-commune joins.
+SUBDIVIDE_VERTICES = 128
+_KIND_PREFIX = {"phường": "phuong", "xã": "xa", "đặc khu": "dac_khu"}
+
+
+@dataclass
+class BoundaryReport:
+    """What a boundary import did, and the features it could not use."""
+
+    inserted: int = 0
+    updated: int = 0
+    unchanged: int = 0
+    closed: int = 0
+    repaired: int = 0
+    rejects: list[dict] = field(default_factory=list)
+
+    def summary(self) -> dict[str, int]:
+        return {"inserted": self.inserted, "updated": self.updated, "unchanged": self.unchanged,
+                "closed": self.closed, "repaired": self.repaired, "rejected": len(self.rejects)}
+
+
+def _kind_from_name(full_name: str) -> str:
+    lowered = unicodedata.normalize("NFC", full_name).lower()
+    return next((kind for prefix, kind in _KIND_PREFIX.items() if lowered.startswith(prefix)), "")
+
+
+def _polygonal(geoms: np.ndarray) -> np.ndarray:
+    """Repair geometries and keep only their polygonal parts, as MultiPolygons (vectorised)."""
+    fixed = shapely.make_valid(geoms)
+    parts, owner = shapely.get_parts(fixed, return_index=True)
+    # make_valid may return collections mixing lines with polygons: flatten collections once more.
+    nested, nested_owner = shapely.get_parts(parts, return_index=True)
+    owner = owner[nested_owner]
+    is_poly = shapely.get_type_id(nested) == 3
+    out = np.full(len(geoms), None, dtype=object)
+    if is_poly.any():
+        present = np.unique(owner[is_poly])
+        dense = np.searchsorted(present, owner[is_poly])
+        out[present] = shapely.multipolygons(nested[is_poly], indices=dense)
+    return out
+
+
+def read_boundaries(path: Path) -> tuple[gpd.GeoDataFrame, list[dict], int]:
+    """Read and normalise a boundary file; return units, rejects (feature, code, reason) and repairs."""
+    try:
+        frame = gpd.read_file(path)
+    except (DataSourceError, OSError) as exc:
+        raise FileFormatError(f"không đọc được tệp ranh giới (cannot read boundary file): {exc}") from exc
+    columns = {c.lower(): c for c in frame.columns}
+    if "code" not in columns or "name" not in columns:
+        raise FileFormatError("tệp ranh giới cần các thuộc tính code và name (boundary file needs code, name)")
+    if frame.crs is None:
+        raise FileFormatError("tệp ranh giới không có hệ tọa độ (boundary file has no CRS)")
+    frame = frame.rename(columns={v: k for k, v in columns.items()}).to_crs(4326)
+    out = pd.DataFrame({"feature": np.arange(1, len(frame) + 1)})
+    for name in ("code", "name", "full_name", "name_en", "kind", "province_code"):
+        values = frame[name] if name in frame else pd.Series([None] * len(frame))
+        out[name] = values.fillna("").astype(str).str.strip().to_numpy()
+    out["full_name"] = out["full_name"].where(out["full_name"] != "", out["name"])
+    out["kind"] = out["kind"].where(out["kind"] != "", out["full_name"].map(_kind_from_name))
+    raw_geoms = frame.geometry.to_numpy()
+    valid_before = shapely.is_valid(raw_geoms) & ~shapely.is_missing(raw_geoms)
+    geoms = _polygonal(np.where(shapely.is_missing(raw_geoms), shapely.Polygon(), raw_geoms))
+    repaired = int((~valid_before & ~pd.isna(geoms)).sum())
+    out = gpd.GeoDataFrame(out, geometry=gpd.GeoSeries(geoms, crs=4326))
+    metric_area = out.geometry.to_crs(METRIC_SRID).area / 1e6
+    area = pd.to_numeric(frame["area_km2"], errors="coerce") if "area_km2" in frame else metric_area
+    out["area_km2"] = area.fillna(metric_area).round(4).to_numpy()
+
+    reasons = pd.Series("", index=out.index)
+    reasons[out["code"] == ""] = "thiếu mã đơn vị (code is required)"
+    reasons[(reasons == "") & ~out["kind"].isin(UnitKind.values())] = (
+        f"loại đơn vị không hợp lệ (kind must be one of {', '.join(UnitKind.values())})")
+    reasons[(reasons == "") & out.geometry.isna()] = "không có hình học vùng (no polygon geometry)"
+    reasons[(reasons == "") & out["code"].duplicated(keep="first")] = "mã đơn vị trùng trong tệp (duplicate code)"
+    bad = reasons != ""
+    rejects = [{"feature": int(f), "code": c, "reason": r}
+               for f, c, r in zip(out.loc[bad, "feature"], out.loc[bad, "code"], reasons[bad])]
+    units = out[~bad].reset_index(drop=True)
+    wkb = shapely.to_wkb(shapely.set_precision(units.geometry.to_numpy(), 1e-7), hex=False)
+    units["wkb"] = wkb
+    units["geom_hash"] = [hashlib.sha256(w).hexdigest() for w in wkb]
+    return units, rejects, repaired
+
+
+_STAGE = text("""
+CREATE TEMP TABLE unit_staging (code text, name text, full_name text, name_en text, kind text,
+    province_code text, area_km2 float8, geom_hash text, wkb bytea) ON COMMIT DROP
+""")
+
+_APPLY = [
+    # Same version (code, valid_from) already stored with another boundary or names: update it in place.
+    ("updated", """
+    UPDATE admin_units u SET name = s.name, full_name = s.full_name, name_en = s.name_en, kind = s.kind,
+        province_code = s.province_code, area_km2 = s.area_km2, geom_hash = s.geom_hash,
+        geom = ST_Multi(ST_GeomFromWKB(s.wkb, 4326)), source = :source
+    FROM unit_staging s
+    WHERE u.code = s.code AND u.valid_from = :valid_from
+      AND (u.geom_hash, u.name, u.full_name, u.kind, coalesce(u.name_en, ''), coalesce(u.province_code, ''))
+          IS DISTINCT FROM (s.geom_hash, s.name, s.full_name, s.kind, s.name_en, s.province_code)
+    RETURNING u.id"""),
+    # A current version from an earlier date whose boundary differs: close it at the new date.
+    ("closed", f"""
+    UPDATE admin_units u SET valid_to = :valid_from
+    FROM unit_staging s
+    WHERE u.code = s.code AND {current_unit("u")} AND u.valid_from < :valid_from AND u.geom_hash <> s.geom_hash
+    RETURNING u.id"""),
+    # Codes with no version valid at the new date get one.
+    ("inserted", f"""
+    INSERT INTO admin_units (code, name, full_name, name_en, kind, province_code, area_km2, valid_from,
+                             valid_to, source, geom_hash, geom)
+    SELECT s.code, s.name, s.full_name, nullif(s.name_en, ''), s.kind, nullif(s.province_code, ''), s.area_km2,
+           :valid_from, NULL, :source, s.geom_hash, ST_Multi(ST_GeomFromWKB(s.wkb, 4326))
+    FROM unit_staging s
+    WHERE NOT EXISTS (SELECT 1 FROM admin_units u WHERE u.code = s.code AND {current_unit("u")})
+      AND NOT EXISTS (SELECT 1 FROM admin_units u WHERE u.code = s.code AND u.valid_from = :valid_from)
+    RETURNING id"""),
+]
+
+_REFRESH_PARTS = (
+    text("DELETE FROM admin_unit_parts p USING admin_units u"
+         " WHERE p.unit_id = u.id AND (u.valid_to IS NOT NULL OR u.id = ANY(:ids))"),
+    text("INSERT INTO admin_unit_parts (unit_id, code, geom)"
+         " SELECT u.id, u.code, ST_Subdivide(u.geom, :vertices) FROM admin_units u"
+         f" WHERE {current_unit('u')} AND NOT EXISTS (SELECT 1 FROM admin_unit_parts p WHERE p.unit_id = u.id)"),
+)
+
+
+def import_boundaries(conn: Connection, path: Path, *, valid_from: date = DEFAULT_VALID_FROM,
+                      source: str | None = None) -> BoundaryReport:
+    """Import boundaries in the caller's transaction; idempotent for the same file and date."""
+    units, rejects, repaired = read_boundaries(path)
+    report = BoundaryReport(rejects=rejects, repaired=repaired)
+    conn.execute(_STAGE)
+    columns = ["code", "name", "full_name", "name_en", "kind", "province_code", "area_km2", "geom_hash", "wkb"]
+    rows = units[columns].to_dict("records")
+    if rows:
+        conn.execute(text("INSERT INTO unit_staging VALUES (:code, :name, :full_name, :name_en, :kind,"
+                          " :province_code, :area_km2, :geom_hash, :wkb)"), rows)
+    params = {"valid_from": valid_from, "source": source or path.name}
+    changed: list[int] = []
+    for name, sql in _APPLY:
+        ids = conn.execute(text(sql), params).scalars().all()
+        setattr(report, name, len(ids))
+        if name != "closed":
+            changed.extend(ids)
+    report.unchanged = len(units) - report.updated - report.inserted
+    if changed or report.closed:
+        for statement in _REFRESH_PARTS:
+            conn.execute(statement, {"ids": changed, "vertices": SUBDIVIDE_VERTICES})
+    conn.execute(text("DROP TABLE unit_staging"))
+    return report

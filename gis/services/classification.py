@@ -1,0 +1,68 @@
+"""The planner's yearly cycle on the database: derive indicators, draft (legal + learned + forecast), review."""
+
+from __future__ import annotations
+
+import json
+from datetime import date
+from typing import Any
+
+import pandas as pd
+from sqlalchemy import Connection
+
+from gis.store.classifications import (
+    classification_geojson,
+    create_run,
+    final_classes,
+    require_run,
+    run_results,
+)
+from gis.store.indicators import yearly_indicators
+from models.domain.classification import METHOD, build_draft, review_order
+from gis.io.exports import FORMATS, classification_workbook, export_table, run_meta
+from gis.reference import load_rules
+from models.domain.legal_rules import LegalRules
+from models.errors import InvalidRequest
+from models.vocabulary import local_today
+
+#: Years of history that train the next-year forecast (the draft year included).
+HISTORY_YEARS = 5
+
+
+def draft_year(conn: Connection, year: int, *, actor: str, rules: LegalRules | None = None, replace: bool = False,
+               note: str | None = None) -> dict[str, Any]:
+    """Compute and store a new draft of a year's classification; returns the run with its counts."""
+    rules = rules or load_rules()
+    history = yearly_indicators(conn, year - HISTORY_YEARS + 1, year)
+    draft = build_draft(history, year, rules)
+    run = create_run(conn, year, draft, actor=actor, rules_version=rules.version, method=METHOD,
+                     params={"history_years": HISTORY_YEARS, "rules_source": rules.source},
+                     replace=replace, note=note)
+    return {**run, "counts": count_classes(draft)}
+
+
+def count_classes(results: pd.DataFrame) -> dict[str, int]:
+    """Communes per final class ('trong_diem_I', 'at_risk', 'drug_free', …)."""
+    key = results["category"] + results["level"].fillna("").map(lambda lvl: f"_{lvl}" if lvl else "")
+    return {str(k): int(v) for k, v in key.value_counts().sort_index().items()}
+
+
+def review(conn: Connection, year: int, version: int | None = None) -> tuple[dict[str, Any], pd.DataFrame]:
+    """A run and its communes in review order (disagreements and changes vs the previous approved year first)."""
+    run = require_run(conn, year, version)
+    return run, review_order(run_results(conn, run["id"]), final_classes(conn, year - 1))
+
+
+def export_classification(conn: Connection, year: int, fmt: str, version: int | None = None,
+                          day: date | None = None) -> bytes:
+    """The run's classification in the requested format, as bytes ready to write or send."""
+    run = require_run(conn, year, version)
+    if fmt == "geojson":
+        features = classification_geojson(conn, run["id"])
+        return json.dumps({"type": "FeatureCollection", "run": run_meta(run), "features": features},
+                          ensure_ascii=False, default=str).encode("utf-8")
+    table = export_table(run_results(conn, run["id"]))
+    if fmt == "csv":
+        return table.to_csv(index=False).encode("utf-8-sig")
+    if fmt == "xlsx":
+        return classification_workbook(table, run, day or local_today())
+    raise InvalidRequest(f"định dạng không hỗ trợ: {fmt!r} (chọn {', '.join(FORMATS)})", "unsupported format")

@@ -1,0 +1,204 @@
+"""Hotspot detection run: cluster the window's incidents, match clusters to the register, persist.
+
+Matched clusters update their hotspot, clusters near an eradicated / monitored / closed hotspot
+mark it `recurred`, the rest become new `detected` hotspots. Every change is an event of the run.
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import asdict, dataclass, field
+from datetime import datetime, timedelta
+
+import numpy as np
+import pandas as pd
+import shapely
+from pyproj import Transformer
+from sqlalchemy import Connection, text
+
+from gis.store.hotspots import assign_communes
+from gis.store.incidents import incident_frame, latest_incident_time
+from gis.store.selection import IncidentSelection
+from gis.store.sql import to_metric
+from models.analytics.background import auto_min_samples
+from models.analytics.clusters import HotspotKindRules, summarise_clusters
+from models.analytics.dbscan import dbscan
+from models.analytics.matching import MatchRules, match_clusters
+from models.domain.hotspot_lifecycle import HOTSPOT_LIFECYCLE, SYSTEM_ROLE, HotspotFacts
+from models.vocabulary import METRIC_SRID, WGS84_SRID, HotspotOrigin, HotspotStatus
+
+_TO_LONLAT = Transformer.from_crs(METRIC_SRID, WGS84_SRID, always_xy=True)
+
+
+@dataclass(frozen=True)
+class DetectionParams:
+    """DBSCAN and matching settings. Defaults: incidents within 100 m of each other over the last 90
+    days — the scale of a street corner or a house, patrollable by one team — with at least 5 of them,
+    more where the background is dense enough to make 5 by chance (`min_samples=None`: see
+    models.analytics.background)."""
+
+    eps_m: float = 100.0
+    min_samples: int | None = None
+    window_days: int = 90
+    kinds: tuple[str, ...] = ()
+    match_m: float = 150.0
+    recurrence_m: float = 300.0
+
+
+@dataclass
+class DetectionReport:
+    """Counts of one detection run."""
+
+    run_id: int
+    window_from: datetime
+    window_to: datetime
+    incidents: int
+    clusters: int
+    min_samples: int
+    new: int = 0
+    updated: int = 0
+    recurred: int = 0
+    hotspot_ids: list[int] = field(default_factory=list)
+
+    def summary(self) -> dict:
+        return {"run_id": self.run_id, "window_from": self.window_from.isoformat(),
+                "window_to": self.window_to.isoformat(), "incidents": self.incidents, "min_samples": self.min_samples,
+                "clusters": self.clusters,
+                "new": self.new, "updated": self.updated, "recurred": self.recurred}
+
+
+def _register(conn: Connection) -> pd.DataFrame:
+    rows = conn.execute(text(
+        f"SELECT id, status, radius_m, ST_X({to_metric('centroid')}) AS x, ST_Y({to_metric('centroid')}) AS y"
+        f" FROM hotspots WHERE status <> '{HotspotStatus.DISMISSED}'")).all()
+    return pd.DataFrame(rows, columns=["id", "status", "radius_m", "x", "y"])
+
+
+def _window(conn: Connection, start: datetime | None, end: datetime | None, days: int) -> tuple[datetime, datetime]:
+    """Default window: the `days` before the end (default: just after the latest incident)."""
+    if end is None:
+        latest = latest_incident_time(conn)
+        end = (latest + timedelta(seconds=1)) if latest else datetime.now().astimezone()
+    return (start or end - timedelta(days=days)), end
+
+
+def run_detection(conn: Connection, *, actor: str, start: datetime | None = None, end: datetime | None = None,
+                  params: DetectionParams = DetectionParams(),
+                  kind_rules: HotspotKindRules = HotspotKindRules()) -> DetectionReport:
+    """Detect hotspots over a window in the caller's transaction and record the run and its events."""
+    start, end = _window(conn, start, end, params.window_days)
+    incidents = incident_frame(conn, IncidentSelection(start=start, end=end, kinds=params.kinds))
+    x, y = incidents["x"].to_numpy(float), incidents["y"].to_numpy(float)
+    min_samples = params.min_samples or auto_min_samples(x, y, params.eps_m)
+    labels = dbscan(x, y, params.eps_m, min_samples) if len(incidents) else np.zeros(0, int)
+    clusters = summarise_clusters(x, y, labels, times=incidents["occurred_at"].to_numpy(),
+                                  kinds=incidents["kind"].to_numpy(), rules=kind_rules)
+    run_id = conn.execute(text(
+        "INSERT INTO detection_runs (actor, window_from, window_to, params, n_clusters, n_new, n_updated, n_recurred)"
+        " VALUES (:a, :f, :t, CAST(:p AS jsonb), :n, 0, 0, 0) RETURNING id"),
+        {"a": actor, "f": start, "t": end, "p": json.dumps({**asdict(params), "min_samples": min_samples}),
+         "n": len(clusters)}).scalar_one()
+    report = DetectionReport(run_id=run_id, window_from=start, window_to=end, incidents=len(incidents),
+                             clusters=len(clusters), min_samples=min_samples)
+    if len(clusters):
+        register = _register(conn)
+        matches = match_clusters(clusters[["x", "y"]].to_numpy(), clusters["radius_m"].to_numpy(),
+                                 register["id"].to_numpy(), register[["x", "y"]].to_numpy(),
+                                 register["radius_m"].to_numpy(), register["status"].to_numpy(),
+                                 MatchRules(match_m=params.match_m, recurrence_m=params.recurrence_m))
+        # Several clusters may recur at one old hotspot: the nearest takes it over, the others are new.
+        recurring = matches[matches["action"] == "recurred"].sort_values("distance_m")
+        repeat = recurring.index[recurring.duplicated("hotspot_id")]
+        matches.loc[repeat, "action"] = "new"
+        matches.loc[repeat, "hotspot_id"] = None
+        ids = _persist(conn, clusters, matches, run_id)
+        _store_membership(conn, incidents["id"].to_numpy(), labels, clusters["cluster"].to_numpy(), ids)
+        report.new = int((matches["action"] == "new").sum())
+        report.updated = int((matches["action"] == "matched").sum())
+        report.recurred = int((matches["action"] == "recurred").sum())
+        report.hotspot_ids = [int(i) for i in ids]
+    conn.execute(text("UPDATE detection_runs SET n_new = :n, n_updated = :u, n_recurred = :r WHERE id = :id"),
+                 {"n": report.new, "u": report.updated, "r": report.recurred, "id": run_id})
+    return report
+
+
+def _cluster_rows(clusters: pd.DataFrame) -> list[dict]:
+    """Cluster summaries as bound parameters (WGS84 WKT, kind counts as JSON)."""
+    lon, lat = _TO_LONLAT.transform(clusters["x"].to_numpy(), clusters["y"].to_numpy())
+    footprints = shapely.to_wkt(shapely.transform(clusters.geometry.to_numpy(),
+                                                  lambda xy: np.column_stack(_TO_LONLAT.transform(xy[:, 0], xy[:, 1]))),
+                                rounding_precision=7)
+    kind_cols = [c for c in clusters.columns if c.startswith("n_")]
+    kinds = [json.dumps({c[2:]: int(v) for c, v in zip(kind_cols, row) if v})
+             for row in clusters[kind_cols].to_numpy()]
+    return [{"kind": k, "n": int(n), "kinds": kd, "first": f, "last": l, "radius": float(r),
+             "centroid": f"POINT({lo:.7f} {la:.7f})", "footprint": fp}
+            for k, n, kd, f, l, r, lo, la, fp in zip(
+                clusters["hotspot_kind"], clusters["n"], kinds, pd.to_datetime(clusters["first_time"], utc=True),
+                pd.to_datetime(clusters["last_time"], utc=True), clusters["radius_m"], lon, lat, footprints)]
+
+
+_INSERT_HOTSPOT = text(f"""
+INSERT INTO hotspots (status, kind, origin, n_incidents, kinds, first_seen, last_seen, radius_m, version,
+                      last_run_id, centroid, footprint)
+VALUES ('{HotspotStatus.DETECTED}', :kind, '{HotspotOrigin.DETECTION}', :n, CAST(:kinds AS jsonb), :first, :last, :radius, 1, :run,
+        ST_GeomFromText(:centroid, 4326), ST_GeomFromText(:footprint, 4326))
+RETURNING id
+""")
+_UPDATE_HOTSPOT = text(f"""
+UPDATE hotspots SET kind = :kind, n_incidents = :n, kinds = CAST(:kinds AS jsonb),
+    first_seen = least(first_seen, :first), last_seen = greatest(last_seen, :last), radius_m = :radius,
+    last_run_id = :run, centroid = ST_GeomFromText(:centroid, 4326), footprint = ST_GeomFromText(:footprint, 4326),
+    status = CASE WHEN :recur THEN '{HotspotStatus.RECURRED}' ELSE status END,
+    status_changed_at = CASE WHEN :recur THEN now() ELSE status_changed_at END,
+    version = version + CASE WHEN :recur THEN 1 ELSE 0 END
+WHERE id = :id
+RETURNING id, status
+""")
+_EVENT = text("""
+INSERT INTO hotspot_events (hotspot_id, actor, event, from_status, to_status, note, run_id, details)
+VALUES (:id, :actor, :event, :from_status, :to_status, :note, :run, CAST(:details AS jsonb))
+""")
+
+
+
+def _persist(conn: Connection, clusters: pd.DataFrame, matches: pd.DataFrame, run_id: int) -> np.ndarray:
+    """Insert new hotspots, update matched ones, flag recurrences; one event per change."""
+    rows = _cluster_rows(clusters)
+    previous = dict(conn.execute(text("SELECT id, status FROM hotspots WHERE id = ANY(:ids)"),
+                                 {"ids": [int(i) for i in matches["hotspot_id"].dropna()]}).all())
+    ids = np.zeros(len(rows), dtype=np.int64)
+    events = []
+    actor = f"detection run {run_id}"
+    for i, (row, action, hotspot_id) in enumerate(zip(rows, matches["action"], matches["hotspot_id"])):
+        details = json.dumps({"n_incidents": row["n"], "radius_m": round(row["radius"], 1)})
+        if action == "new":
+            ids[i] = conn.execute(_INSERT_HOTSPOT, {**row, "run": run_id}).scalar_one()
+            events.append({"id": int(ids[i]), "event": "created", "from_status": None, "to_status": HotspotStatus.DETECTED,
+                           "note": "phát hiện qua phân cụm (found by clustering)", "details": details})
+        else:
+            recur = action == "recurred"
+            old = previous[int(hotspot_id)]
+            if recur:  # the lifecycle decides: only detection may record a recurrence, only from a cleared status
+                HOTSPOT_LIFECYCLE.check(old, HotspotStatus.RECURRED, HotspotFacts(actor_role=SYSTEM_ROLE))
+            ids[i] = conn.execute(_UPDATE_HOTSPOT, {**row, "run": run_id, "id": int(hotspot_id),
+                                                    "recur": recur}).one()[0]
+            events.append({"id": int(ids[i]), "event": "recurred" if recur else "updated", "from_status": old,
+                           "to_status": HotspotStatus.RECURRED if recur else old,
+                           "note": "phức tạp trở lại (recurred near an eradicated hotspot)" if recur else None,
+                           "details": details})
+    conn.execute(_EVENT, [{**e, "actor": actor, "run": run_id} for e in events])
+    assign_communes(conn, [int(i) for i in ids])
+    return ids
+
+
+def _store_membership(conn: Connection, incident_ids: np.ndarray, labels: np.ndarray, cluster_codes: np.ndarray,
+                      hotspot_ids: np.ndarray) -> None:
+    """Replace the incident lists of the touched hotspots with this run's clusters."""
+    clustered = labels >= 0
+    owner = hotspot_ids[np.searchsorted(cluster_codes, labels[clustered])]
+    conn.execute(text("DELETE FROM hotspot_incidents WHERE hotspot_id = ANY(:ids)"),
+                 {"ids": [int(i) for i in hotspot_ids]})
+    conn.execute(text("INSERT INTO hotspot_incidents (hotspot_id, incident_id)"
+                      " SELECT * FROM unnest(CAST(:h AS int[]), CAST(:i AS bigint[])) ON CONFLICT DO NOTHING"),
+                 {"h": owner.tolist(), "i": incident_ids[clustered].tolist()})

@@ -1,0 +1,50 @@
+"""The current commune-level units (xã, phường, đặc khu): GeoJSON, codes, names and areas."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from typing import Any
+
+import pandas as pd
+from sqlalchemy import Connection, text
+
+from gis.store.sql import current_unit
+
+
+def communes_geojson(conn: Connection, simplify_m: float = 0.0) -> dict[str, Any]:
+    """Current commune-level units as a GeoJSON FeatureCollection (optionally simplified)."""
+    row = conn.execute(text(f"""
+        SELECT json_build_object('type', 'FeatureCollection', 'features', coalesce(json_agg(f ORDER BY f.code), '[]'))
+        FROM (
+            SELECT u.code, 'Feature' AS type, u.code AS id,
+                   ST_AsGeoJSON(CASE WHEN :tol > 0 THEN ST_SimplifyPreserveTopology(u.geom, :tol / 111000.0)
+                                     ELSE u.geom END, 6)::json AS geometry,
+                   json_build_object('code', u.code, 'name', u.name, 'full_name', u.full_name,
+                                     'kind', u.kind, 'area_km2', u.area_km2,
+                                     'valid_from', u.valid_from) AS properties
+            FROM admin_units u WHERE {current_unit("u")}
+        ) f
+    """), {"tol": simplify_m}).scalar_one()
+    for feature in row["features"]:
+        feature.pop("code", None)
+    return row
+
+
+def current_commune_codes(conn: Connection) -> set[str]:
+    """Codes of the current units."""
+    return set(conn.execute(text(f"SELECT u.code FROM admin_units u WHERE {current_unit('u')}")).scalars())
+
+
+def unknown_communes(conn: Connection, codes: Iterable[str]) -> list[str]:
+    """Codes that are not current commune-level units."""
+    wanted = sorted(set(codes))
+    known = set(conn.execute(text(f"SELECT u.code FROM admin_units u WHERE {current_unit('u')} AND u.code = ANY(:c)"),
+                             {"c": wanted}).scalars())
+    return sorted(set(wanted) - known)
+
+
+def current_communes(conn: Connection) -> pd.DataFrame:
+    """Current units: commune_code, name, full_name and area_km2, ordered by code."""
+    rows = conn.execute(text(f"SELECT u.code, u.name, u.full_name, u.area_km2 FROM admin_units u"
+                             f" WHERE {current_unit('u')} ORDER BY u.code")).all()
+    return pd.DataFrame(rows, columns=["commune_code", "name", "full_name", "area_km2"])

@@ -1,0 +1,78 @@
+"""Incidents read back: GeoJSON pages for the list, and metric arrays (the stored x_m / y_m, EPSG:32648) for the
+analytics in models/, read as binary arrays."""
+
+from __future__ import annotations
+
+import json
+from datetime import datetime
+from typing import Any
+
+import numpy as np
+import pandas as pd
+from sqlalchemy import Connection, text
+
+from gis.store.selection import IncidentSelection
+from models.vocabulary import IncidentKind
+
+#: The columns an analysis reads, each aggregated into one array in PostgreSQL's binary send format.
+_ARRAYS = (("id", ">i8"), ("x_m", ">f8"), ("y_m", ">f8"), ("occurred_at", ">i8"))
+#: timestamptz travels as microseconds since 2000-01-01 UTC.
+_PG_EPOCH_US = 946_684_800_000_000
+
+
+def _elements(blob: bytes | None, dtype: str) -> np.ndarray:
+    """The elements of a one-dimensional array without NULLs sent by ``array_send`` (header, then length + value)."""
+    if blob is None:  # array_agg of no rows
+        return np.empty(0, dtype)
+    ndim = int.from_bytes(blob[:4], "big")
+    return np.frombuffer(blob, np.dtype([("length", ">i4"), ("value", dtype)]), offset=12 + 8 * ndim)["value"]
+
+
+def incident_frame(conn: Connection, selection: IncidentSelection) -> pd.DataFrame:
+    """Columns id, x, y (metres), occurred_at (UTC), kind for the selected incidents.
+
+    One row of one binary array per column, decoded by numpy without a Python step per incident: the
+    data path of every heat map and detection run, so it must cost no more than reading the data.
+    """
+    where, params = selection.where(None).pyformat()
+    columns = [f"array_send(array_agg({name}))" for name, _ in _ARRAYS]
+    columns.append("array_send(array_agg((array_position(%(kind_codes)s::text[], kind::text) - 1)::int2))")
+    with conn.connection.driver_connection.cursor(binary=True) as cur:
+        cur.execute(f"SELECT {', '.join(columns)} FROM incidents WHERE {where}",
+                    {**params, "kind_codes": list(IncidentKind.values())})
+        blobs = cur.fetchone()
+    ids, x, y, micros = (_elements(blob, dtype) for blob, (_, dtype) in zip(blobs, _ARRAYS))
+    kind = _elements(blobs[-1], ">i2")
+    order = np.argsort(ids, kind="stable")  # a stable order keeps clustering results reproducible
+    return pd.DataFrame({
+        "id": ids[order].astype(np.int64),
+        "x": x[order].astype(np.float64),
+        "y": y[order].astype(np.float64),
+        "kind": pd.Categorical.from_codes(kind[order].astype(np.int64), categories=list(IncidentKind.values())),
+        "occurred_at": pd.to_datetime(micros[order].astype(np.int64) + _PG_EPOCH_US, unit="us", utc=True),
+    })
+
+
+def latest_incident_time(conn: Connection) -> datetime | None:
+    """Time of the latest incident, the default end of analysis windows."""
+    return conn.exec_driver_sql("SELECT max(occurred_at) FROM incidents").scalar()
+
+
+
+def incidents_page(conn: Connection, selection: IncidentSelection, limit: int, offset: int) -> dict[str, Any]:
+    """One page of incidents as GeoJSON with the total number matched (oldest first)."""
+    where = selection.where("i")
+    total = conn.execute(text(f"SELECT count(*) FROM incidents i WHERE {where.sql}"), where.params).scalar_one()
+    rows = conn.execute(text(f"""
+        SELECT coalesce(json_agg(json_build_object(
+            'type', 'Feature', 'id', p.id,
+            'geometry', ST_AsGeoJSON(p.geom, 6)::json,
+            'properties', json_build_object('ref', p.ref, 'occurred_at', p.occurred_at, 'kind', p.kind,
+                'substance', p.substance, 'quantity_g', p.quantity_g, 'arrested', p.arrested,
+                'source', p.source, 'commune_code', p.commune_code, 'assignment', p.assignment)
+        ) ORDER BY p.occurred_at, p.id), '[]')
+        FROM (SELECT * FROM incidents i WHERE {where.sql} ORDER BY i.occurred_at, i.id LIMIT :limit OFFSET :offset) p
+    """), {**where.params, "limit": limit, "offset": offset}).scalar_one()
+    features = rows if isinstance(rows, list) else json.loads(rows)
+    return {"type": "FeatureCollection", "features": features, "numberMatched": total,
+            "numberReturned": len(features), "limit": limit, "offset": offset}

@@ -1,0 +1,144 @@
+"""Which rows a request selects, as SQL conditions with bound parameters: the one selection builder.
+
+Every filter (incidents for a list, a tile or an analysis; hotspots; tasks) is built with
+:class:`Where`, which binds each value as a parameter, so no user value ever enters SQL text. The
+same conditions serve SQLAlchemy statements (``:name``) and the raw binary cursor of the analyses
+(``%(name)s``, see :meth:`Where.pyformat`).
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+from datetime import date, datetime
+from typing import Any
+
+from gis.store.scoping import UNRESTRICTED, AreaScope
+from models.vocabulary import TASK_WORK_DONE, WGS84_SRID, codes
+
+_NAMED = re.compile(r"(?<![:\w]):([A-Za-z_]\w*)")
+
+
+@dataclass
+class Where:
+    """A conjunction of SQL conditions and the values bound to their parameters."""
+
+    clauses: list[str] = field(default_factory=list)
+    params: dict[str, Any] = field(default_factory=dict)
+
+    def bind(self, value: Any) -> str:
+        """A fresh placeholder bound to ``value``."""
+        name = f"w{len(self.params)}"
+        while name in self.params:
+            name += "_"
+        self.params[name] = value
+        return f":{name}"
+
+    def add(self, clause: str, params: dict[str, Any] | None = None) -> Where:
+        """Add a condition (with the named parameters it uses, if any)."""
+        self.clauses.append(clause)
+        self.params.update(params or {})
+        return self
+
+    @property
+    def sql(self) -> str:
+        """The conditions joined by AND (``true`` when there are none)."""
+        return " AND ".join(self.clauses) or "true"
+
+    def pyformat(self) -> tuple[str, dict[str, Any]]:
+        """The conditions with ``%(name)s`` placeholders, for a driver cursor (psycopg), and their values."""
+        return _NAMED.sub(lambda m: f"%({m.group(1)})s", self.sql.replace("%", "%%")), dict(self.params)
+
+
+def _prefix(alias: str | None) -> str:
+    return f"{alias}." if alias else ""
+
+
+@dataclass(frozen=True)
+class IncidentSelection:
+    """Which incidents a list, a tile or an analysis uses: time window, kinds, lon/lat box, communes, the user's area.
+
+    Frozen and hashable: it is part of the key of cached map answers.
+    """
+
+    start: datetime | None = None
+    end: datetime | None = None
+    kinds: tuple[str, ...] = ()
+    bbox: tuple[float, float, float, float] | None = None
+    communes: tuple[str, ...] | None = None
+    scope: AreaScope = UNRESTRICTED
+
+    def where(self, alias: str | None = "i", where: Where | None = None) -> Where:
+        """The conditions on incidents (table alias ``alias``; None for an unqualified single table)."""
+        w, p = where or Where(), _prefix(alias)
+        if self.scope.team_id is not None:
+            w.add(self.scope.communes(f"{p}commune_code"), self.scope.params)
+        if self.start is not None:
+            w.add(f"{p}occurred_at >= {w.bind(self.start)}")
+        if self.end is not None:
+            w.add(f"{p}occurred_at < {w.bind(self.end)}")
+        if self.kinds:
+            w.add(f"{p}kind = ANY({w.bind(list(codes(self.kinds)))})")
+        if self.bbox is not None:
+            x0, y0, x1, y1 = (w.bind(float(v)) for v in self.bbox)
+            w.add(f"{p}geom && ST_MakeEnvelope({x0}, {y0}, {x1}, {y1}, {WGS84_SRID})")
+        if self.communes is not None:
+            w.add(f"{p}commune_code = ANY({w.bind(sorted(self.communes))})")
+        return w
+
+    def within(self, communes: Iterable[str] | None) -> IncidentSelection:
+        """The same selection limited to some communes (None: unchanged)."""
+        if communes is None:
+            return self
+        return IncidentSelection(self.start, self.end, self.kinds, self.bbox, tuple(communes), self.scope)
+
+
+@dataclass(frozen=True)
+class HotspotFilter:
+    """Filters of the hotspot list: statuses, commune(s), lon/lat box, activity within dates, the user's area."""
+
+    statuses: tuple[str, ...] = ()
+    communes: tuple[str, ...] | None = None
+    bbox: tuple[float, float, float, float] | None = None
+    start: datetime | None = None
+    end: datetime | None = None
+    scope: AreaScope = UNRESTRICTED
+
+    def where(self, alias: str = "h") -> Where:
+        """The conditions on hotspots (alias ``alias``), the user's area scope included."""
+        w = Where().add(self.scope.hotspots(alias), self.scope.params)
+        if self.statuses:
+            w.add(f"{alias}.status = ANY({w.bind(list(codes(self.statuses)))})")
+        if self.communes is not None:
+            w.add(f"{alias}.commune_code = ANY({w.bind(list(self.communes))})")
+        if self.bbox:
+            x0, y0, x1, y1 = (w.bind(float(v)) for v in self.bbox)
+            w.add(f"{alias}.centroid && ST_MakeEnvelope({x0}, {y0}, {x1}, {y1}, {WGS84_SRID})")
+        if self.start:
+            w.add(f"coalesce({alias}.last_seen, {alias}.created_at) >= {w.bind(self.start)}")
+        if self.end:
+            w.add(f"coalesce({alias}.first_seen, {alias}.created_at) < {w.bind(self.end)}")
+        return w
+
+
+@dataclass(frozen=True)
+class TaskFilter:
+    """Filters of the task list: state, kind, assignee team, overdue as of a date."""
+
+    state: str | None = None
+    kind: str | None = None
+    team_id: int | None = None
+    overdue: bool | None = None
+
+    def where(self, as_of: date, scope: AreaScope, alias: str = "t") -> Where:
+        """The conditions on tasks (alias ``alias``) as of a local date, the user's area scope included."""
+        w = Where().add(scope.tasks(alias), scope.params)
+        for column in ("state", "kind", "team_id"):
+            value = getattr(self, column)
+            if value is not None:
+                w.add(f"{alias}.{column} = {w.bind(str(value) if column != 'team_id' else value)}")
+        if self.overdue is not None:
+            late = f"({alias}.due_date < {w.bind(as_of)} AND {alias}.state <> ALL({w.bind(list(codes(TASK_WORK_DONE)))}))"
+            w.add(late if self.overdue else f"NOT coalesce({late}, false)")
+        return w

@@ -1,0 +1,55 @@
+"""SQL fragments shared by the repositories, each written once: today, local dates, the current units.
+
+Fragments hold no user values (those are always bound parameters); they are built from the
+vocabulary, so the database and Python agree on what "today" and "current" mean.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+
+from models.vocabulary import LOCAL_TZ_NAME, METRIC_SRID, WGS84_SRID
+
+#: Hải Phòng's date now: the SQL twin of ``models.vocabulary.local_today`` (never ``current_date``,
+#: which follows the server's time zone).
+LOCAL_TODAY = f"((now() AT TIME ZONE '{LOCAL_TZ_NAME}')::date)"
+
+
+def local_date(expression: str) -> str:
+    """The Hải Phòng date of a ``timestamptz`` expression."""
+    return f"(({expression}) AT TIME ZONE '{LOCAL_TZ_NAME}')::date"
+
+
+def local_year(expression: str) -> str:
+    """The Hải Phòng calendar year of a ``timestamptz`` expression."""
+    return f"extract(year FROM ({expression}) AT TIME ZONE '{LOCAL_TZ_NAME}')::int"
+
+
+def local_year_start(year: str) -> str:
+    """The instant a local calendar year (an integer expression) begins."""
+    return f"make_timestamptz({year}, 1, 1, 0, 0, 0, '{LOCAL_TZ_NAME}')"
+
+
+def current_unit(alias: str | None = "u") -> str:
+    """Condition that an ``admin_units`` row is the current version of its unit (``alias`` None: unqualified)."""
+    return f"{alias + '.' if alias else ''}valid_to IS NULL"
+
+
+def valid_on(alias: str, day: str = LOCAL_TODAY) -> str:
+    """Condition that a row with ``valid_from``/``valid_to`` (team areas, units) is valid on ``day``."""
+    return f"({alias}.valid_from <= {day} AND ({alias}.valid_to IS NULL OR {alias}.valid_to > {day}))"
+
+
+def to_metric(expression: str) -> str:
+    """A WGS84 geometry expression in the metric CRS."""
+    return f"ST_Transform({expression}, {METRIC_SRID})"
+
+
+def to_wgs84(expression: str) -> str:
+    """A metric geometry expression back in WGS84."""
+    return f"ST_Transform({expression}, {WGS84_SRID})"
+
+
+def in_values(column: str, values: Iterable[str]) -> str:
+    """``column IN ('a', 'b')`` for vocabulary values only (CHECK constraints and partial indexes)."""
+    return f"{column} IN ({', '.join(repr(str(v)) for v in values)})"

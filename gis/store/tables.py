@@ -1,0 +1,411 @@
+"""PostGIS tables (SQLAlchemy 2 + GeoAlchemy2). Geometry is stored in EPSG:4326 with GiST indexes."""
+
+from __future__ import annotations
+
+from datetime import date, datetime
+
+from geoalchemy2 import Geometry
+from sqlalchemy import (
+    BigInteger,
+    Boolean,
+    CheckConstraint,
+    Computed,
+    Date,
+    DateTime,
+    Float,
+    ForeignKey,
+    Index,
+    Integer,
+    String,
+    Text,
+    UniqueConstraint,
+    func,
+    text,
+)
+from sqlalchemy.dialects.postgresql import JSONB
+from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
+
+from gis.store.sql import LOCAL_TODAY, current_unit, in_values
+from models.vocabulary import (
+    METRIC_SRID,
+    TASK_CLOSED,
+    WGS84_SRID,
+    Assignment,
+    Category,
+    HotspotKind,
+    HotspotStatus,
+    IncidentKind,
+    Level,
+    Role,
+    RunStatus,
+    TaskKind,
+    TaskPriority,
+    TaskState,
+    UnitKind,
+)
+
+SRID = WGS84_SRID
+_in = in_values
+
+
+class Base(DeclarativeBase):
+    """Declarative base of all diaban tables."""
+
+
+class AdminUnit(Base):
+    """One version of a commune-level unit's boundary, valid over [valid_from, valid_to)."""
+
+    __tablename__ = "admin_units"
+    __table_args__ = (
+        UniqueConstraint("code", "valid_from", name="uq_admin_units_code_valid_from"),
+        CheckConstraint(_in("kind", UnitKind), name="ck_admin_units_kind"),
+        CheckConstraint("valid_to IS NULL OR valid_to > valid_from", name="ck_admin_units_period"),
+        Index("ix_admin_units_current", "code", postgresql_where=current_unit(None), unique=True),
+    )
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    code: Mapped[str] = mapped_column(String(16), index=True)
+    name: Mapped[str] = mapped_column(Text)
+    full_name: Mapped[str] = mapped_column(Text)
+    name_en: Mapped[str | None] = mapped_column(Text)
+    kind: Mapped[str] = mapped_column(String(16))
+    province_code: Mapped[str | None] = mapped_column(String(8))
+    area_km2: Mapped[float] = mapped_column(Float)
+    valid_from: Mapped[date] = mapped_column(Date)
+    valid_to: Mapped[date | None] = mapped_column(Date)
+    source: Mapped[str | None] = mapped_column(Text)
+    geom_hash: Mapped[str] = mapped_column(String(64))
+    geom = mapped_column(Geometry("MULTIPOLYGON", srid=SRID, spatial_index=True), nullable=False)
+
+
+class AdminUnitPart(Base):
+    """Subdivided pieces of current boundaries (ST_Subdivide) so that point-in-commune joins stay fast."""
+
+    __tablename__ = "admin_unit_parts"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    unit_id: Mapped[int] = mapped_column(ForeignKey("admin_units.id", ondelete="CASCADE"), index=True)
+    code: Mapped[str] = mapped_column(String(16))
+    geom = mapped_column(Geometry("POLYGON", srid=SRID, spatial_index=True), nullable=False)
+
+
+class ImportRun(Base):
+    """One import of a file: who, what, when and its counts (the import's own audit record)."""
+
+    __tablename__ = "import_runs"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    dataset: Mapped[str] = mapped_column(String(32))
+    file_name: Mapped[str] = mapped_column(Text)
+    file_sha256: Mapped[str] = mapped_column(String(64))
+    imported_by: Mapped[str] = mapped_column(Text)
+    started_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), server_default=func.now())
+    imported: Mapped[int] = mapped_column(Integer, default=0)
+    duplicates: Mapped[int] = mapped_column(Integer, default=0)
+    rejected: Mapped[int] = mapped_column(Integer, default=0)
+    outside: Mapped[int] = mapped_column(Integer, default=0)
+
+
+class Incident(Base):
+    """A recorded drug incident: a point, a time and a kind. No names of people are ever stored."""
+
+    __tablename__ = "incidents"
+    __table_args__ = (
+        CheckConstraint(_in("kind", IncidentKind), name="ck_incidents_kind"),
+        CheckConstraint(_in("assignment", Assignment), name="ck_incidents_assignment"),
+        CheckConstraint("quantity_g IS NULL OR quantity_g >= 0", name="ck_incidents_quantity"),
+        CheckConstraint("arrested IS NULL OR arrested >= 0", name="ck_incidents_arrested"),
+        Index("ix_incidents_occurred_at", "occurred_at"),
+        Index("ix_incidents_commune_time", "commune_code", "occurred_at"),
+    )
+
+    id: Mapped[int] = mapped_column(BigInteger, primary_key=True)
+    ref: Mapped[str] = mapped_column(String(64), unique=True)
+    occurred_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    kind: Mapped[str] = mapped_column(String(32))
+    substance: Mapped[str | None] = mapped_column(Text)
+    quantity_g: Mapped[float | None] = mapped_column(Float)
+    arrested: Mapped[int | None] = mapped_column(Integer)
+    source: Mapped[str | None] = mapped_column(Text)
+    commune_code: Mapped[str | None] = mapped_column(String(16))
+    assignment: Mapped[str] = mapped_column(String(16))
+    import_id: Mapped[int | None] = mapped_column(ForeignKey("import_runs.id"))
+    geom = mapped_column(Geometry("POINT", srid=SRID, spatial_index=True), nullable=False)
+    #: Metric coordinates (EPSG:32648) kept by PostgreSQL itself: grid analyses read them without a transform.
+    x_m: Mapped[float] = mapped_column(Float, Computed(f"ST_X(ST_Transform(geom, {METRIC_SRID}))", persisted=True))
+    y_m: Mapped[float] = mapped_column(Float, Computed(f"ST_Y(ST_Transform(geom, {METRIC_SRID}))", persisted=True))
+
+
+class DataVersion(Base):
+    """A counter per table, raised by a trigger on every statement that changes it: the key of cached results."""
+
+    __tablename__ = "data_versions"
+
+    name: Mapped[str] = mapped_column(String(32), primary_key=True)
+    version: Mapped[int] = mapped_column(BigInteger)
+    changed_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), server_default=func.now())
+
+
+class CommuneIndicator(Base):
+    """Imported yearly figures of a commune (population, records, cultivation, route; overrides)."""
+
+    __tablename__ = "commune_indicators"
+    __table_args__ = (
+        CheckConstraint("population IS NULL OR population >= 0", name="ck_indicators_population"),
+    )
+
+    year: Mapped[int] = mapped_column(Integer, primary_key=True)
+    commune_code: Mapped[str] = mapped_column(String(16), primary_key=True)
+    population: Mapped[int | None] = mapped_column(Integer)
+    users_with_records: Mapped[int] = mapped_column(Integer, default=0)
+    plants_destroyed: Mapped[int] = mapped_column(Integer, default=0)
+    cultivation_m2: Mapped[float] = mapped_column(Float, default=0)
+    on_drug_route: Mapped[bool] = mapped_column(Boolean, default=False)
+    organizing_places: Mapped[int | None] = mapped_column(Integer)
+    arrested_offenders: Mapped[int | None] = mapped_column(Integer)
+    source: Mapped[str | None] = mapped_column(Text)
+    import_id: Mapped[int | None] = mapped_column(ForeignKey("import_runs.id"))
+
+
+
+
+class DetectionRun(Base):
+    """One run of hotspot detection: its window, parameters and outcome counts."""
+
+    __tablename__ = "detection_runs"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    started_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), server_default=func.now())
+    actor: Mapped[str] = mapped_column(Text)
+    window_from: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    window_to: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    params: Mapped[dict] = mapped_column(JSONB)
+    n_clusters: Mapped[int] = mapped_column(Integer, default=0)
+    n_new: Mapped[int] = mapped_column(Integer, default=0)
+    n_updated: Mapped[int] = mapped_column(Integer, default=0)
+    n_recurred: Mapped[int] = mapped_column(Integer, default=0)
+
+
+class Hotspot(Base):
+    """A drug spot, den or organising place: where, how big, since when, and its lifecycle status."""
+
+    __tablename__ = "hotspots"
+    __table_args__ = (
+        CheckConstraint(_in("status", HotspotStatus), name="ck_hotspots_status"),
+        CheckConstraint(_in("kind", HotspotKind), name="ck_hotspots_kind"),
+        Index("ix_hotspots_status", "status"),
+        Index("ix_hotspots_commune", "commune_code"),
+    )
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    status: Mapped[str] = mapped_column(String(16))
+    kind: Mapped[str] = mapped_column(String(24))
+    origin: Mapped[str] = mapped_column(String(16))
+    n_incidents: Mapped[int] = mapped_column(Integer, default=0)
+    kinds: Mapped[dict] = mapped_column(JSONB, default=dict)
+    first_seen: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    last_seen: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    radius_m: Mapped[float] = mapped_column(Float)
+    commune_code: Mapped[str | None] = mapped_column(String(16))
+    note: Mapped[str | None] = mapped_column(Text)
+    version: Mapped[int] = mapped_column(Integer, default=1)
+    status_changed_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), server_default=func.now())
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), server_default=func.now())
+    last_run_id: Mapped[int | None] = mapped_column(ForeignKey("detection_runs.id"))
+    centroid = mapped_column(Geometry("POINT", srid=SRID, spatial_index=True), nullable=False)
+    footprint = mapped_column(Geometry("POLYGON", srid=SRID, spatial_index=True))
+
+
+class HotspotEvent(Base):
+    """Append-only history of a hotspot (created, updated, recurred, transitions, comments)."""
+
+    __tablename__ = "hotspot_events"
+
+    id: Mapped[int] = mapped_column(BigInteger, primary_key=True)
+    hotspot_id: Mapped[int] = mapped_column(ForeignKey("hotspots.id"), index=True)
+    at: Mapped[datetime] = mapped_column(DateTime(timezone=True), server_default=func.now())
+    actor: Mapped[str] = mapped_column(Text)
+    event: Mapped[str] = mapped_column(String(24))
+    from_status: Mapped[str | None] = mapped_column(String(16))
+    to_status: Mapped[str | None] = mapped_column(String(16))
+    note: Mapped[str | None] = mapped_column(Text)
+    run_id: Mapped[int | None] = mapped_column(ForeignKey("detection_runs.id"))
+    details: Mapped[dict] = mapped_column(JSONB, default=dict)
+
+
+class HotspotIncident(Base):
+    """Incidents that made up a hotspot at its latest detection."""
+
+    __tablename__ = "hotspot_incidents"
+
+    hotspot_id: Mapped[int] = mapped_column(ForeignKey("hotspots.id", ondelete="CASCADE"), primary_key=True)
+    incident_id: Mapped[int] = mapped_column(ForeignKey("incidents.id", ondelete="CASCADE"), primary_key=True,
+                                             index=True)
+
+
+
+
+class Team(Base):
+    """A field team (tổ công tác) with an area of responsibility over time (team_areas)."""
+
+    __tablename__ = "teams"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    name: Mapped[str] = mapped_column(Text, unique=True)
+    version: Mapped[int] = mapped_column(Integer, default=1)
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), server_default=func.now())
+
+
+class TeamArea(Base):
+    """One commune in a team's area of responsibility, valid over [valid_from, valid_to)."""
+
+    __tablename__ = "team_areas"
+    __table_args__ = (
+        UniqueConstraint("team_id", "commune_code", "valid_from", name="uq_team_areas_team_commune_from"),
+        CheckConstraint("valid_to IS NULL OR valid_to > valid_from", name="ck_team_areas_period"),
+        Index("ix_team_areas_commune", "commune_code"),
+    )
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    team_id: Mapped[int] = mapped_column(ForeignKey("teams.id", ondelete="CASCADE"), index=True)
+    commune_code: Mapped[str] = mapped_column(String(16))
+    valid_from: Mapped[date] = mapped_column(Date, server_default=text(LOCAL_TODAY))
+    valid_to: Mapped[date | None] = mapped_column(Date)
+
+
+class User(Base):
+    """A login: argon2 password hash, role, team (team role only) and failed-login lockout."""
+
+    __tablename__ = "users"
+    __table_args__ = (
+        CheckConstraint(_in("role", Role), name="ck_users_role"),
+        CheckConstraint("(role = 'team') = (team_id IS NOT NULL)", name="ck_users_team_role"),
+        CheckConstraint("failed_logins >= 0", name="ck_users_failed_logins"),
+    )
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    username: Mapped[str] = mapped_column(String(64), unique=True)
+    password_hash: Mapped[str] = mapped_column(Text)
+    role: Mapped[str] = mapped_column(String(16))
+    team_id: Mapped[int | None] = mapped_column(ForeignKey("teams.id"), index=True)
+    active: Mapped[bool] = mapped_column(Boolean, default=True)
+    failed_logins: Mapped[int] = mapped_column(Integer, default=0)
+    locked_until: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    version: Mapped[int] = mapped_column(Integer, default=1)
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), server_default=func.now())
+
+
+class Task(Base):
+    """A suppression task for a hotspot or a conversion task for a commune and year, assigned to a team."""
+
+    __tablename__ = "tasks"
+    __table_args__ = (
+        CheckConstraint(_in("kind", TaskKind), name="ck_tasks_kind"),
+        CheckConstraint(_in("state", TaskState), name="ck_tasks_state"),
+        CheckConstraint(_in("priority", TaskPriority), name="ck_tasks_priority"),
+        CheckConstraint("kind <> 'suppression' OR hotspot_id IS NOT NULL", name="ck_tasks_suppression_hotspot"),
+        CheckConstraint("kind <> 'conversion' OR year IS NOT NULL", name="ck_tasks_conversion_year"),
+        Index("ix_tasks_open_suppression", "hotspot_id", unique=True,
+              postgresql_where=f"kind = 'suppression' AND NOT ({_in('state', sorted(TASK_CLOSED))})"),
+        Index("ix_tasks_open_conversion", "commune_code", "year", unique=True,
+              postgresql_where=f"kind = 'conversion' AND NOT ({_in('state', sorted(TASK_CLOSED))})"),
+        Index("ix_tasks_team_state", "team_id", "state"),
+        Index("ix_tasks_commune", "commune_code"),
+    )
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    kind: Mapped[str] = mapped_column(String(16))
+    hotspot_id: Mapped[int | None] = mapped_column(ForeignKey("hotspots.id"))
+    commune_code: Mapped[str] = mapped_column(String(16))
+    year: Mapped[int | None] = mapped_column(Integer)
+    state: Mapped[str] = mapped_column(String(16))
+    team_id: Mapped[int | None] = mapped_column(ForeignKey("teams.id"))
+    due_date: Mapped[date | None] = mapped_column(Date)
+    priority: Mapped[str] = mapped_column(String(8), default="normal")
+    checklist: Mapped[list] = mapped_column(JSONB, default=list)
+    version: Mapped[int] = mapped_column(Integer, default=1)
+    created_by: Mapped[str] = mapped_column(Text)
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), server_default=func.now())
+    state_changed_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), server_default=func.now())
+
+
+class TaskEvent(Base):
+    """Append-only history of a task: creation, transitions, (re)assignment, comments."""
+
+    __tablename__ = "task_events"
+    __table_args__ = (Index("ix_task_events_team_at", "team_id", "at"),)
+
+    id: Mapped[int] = mapped_column(BigInteger, primary_key=True)
+    task_id: Mapped[int] = mapped_column(ForeignKey("tasks.id"), index=True)
+    at: Mapped[datetime] = mapped_column(DateTime(timezone=True), server_default=func.now())
+    actor: Mapped[str] = mapped_column(Text)
+    actor_team_id: Mapped[int | None] = mapped_column(Integer)
+    #: The task's assignee team when the event happened (whose inbox it reaches).
+    team_id: Mapped[int | None] = mapped_column(Integer)
+    event: Mapped[str] = mapped_column(String(24))
+    from_state: Mapped[str | None] = mapped_column(String(16))
+    to_state: Mapped[str | None] = mapped_column(String(16))
+    note: Mapped[str | None] = mapped_column(Text)
+    details: Mapped[dict] = mapped_column(JSONB, default=dict)
+
+
+
+
+class ClassificationRun(Base):
+    """One version of a year's commune classification; approved versions are immutable (DB trigger)."""
+
+    __tablename__ = "classification_runs"
+    __table_args__ = (
+        UniqueConstraint("year", "version", name="uq_classification_runs_year_version"),
+        CheckConstraint(_in("status", RunStatus), name="ck_classification_runs_status"),
+        CheckConstraint("(status = 'approved') = (approved_at IS NOT NULL AND approved_by IS NOT NULL)",
+                        name="ck_classification_runs_approval"),
+        Index("ix_classification_runs_one_draft", "year", unique=True, postgresql_where="status = 'draft'"),
+    )
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    year: Mapped[int] = mapped_column(Integer)
+    version: Mapped[int] = mapped_column(Integer)
+    status: Mapped[str] = mapped_column(String(16))
+    rules_version: Mapped[str] = mapped_column(Text)
+    method: Mapped[str] = mapped_column(Text)
+    params: Mapped[dict] = mapped_column(JSONB, default=dict)
+    created_by: Mapped[str] = mapped_column(Text)
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), server_default=func.now())
+    approved_by: Mapped[str | None] = mapped_column(Text)
+    approved_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    supersedes_id: Mapped[int | None] = mapped_column(ForeignKey("classification_runs.id"))
+    note: Mapped[str | None] = mapped_column(Text)
+
+
+class ClassificationResult(Base):
+    """A commune's class in a run: legal, learned and final (with override), indicators and criteria."""
+
+    __tablename__ = "classification_results"
+    __table_args__ = (
+        CheckConstraint(_in("category", Category), name="ck_classification_results_category"),
+        CheckConstraint(_in("legal_category", Category), name="ck_classification_results_legal_category"),
+        CheckConstraint("(category = 'trong_diem') = (level IS NOT NULL) AND (level IS NULL OR "
+                        + _in("level", Level) + ")", name="ck_classification_results_level"),
+        CheckConstraint("method <> 'override' OR length(btrim(override_reason)) > 0",
+                        name="ck_classification_results_override_reason"),
+    )
+
+    run_id: Mapped[int] = mapped_column(ForeignKey("classification_runs.id", ondelete="CASCADE"), primary_key=True)
+    commune_code: Mapped[str] = mapped_column(String(16), primary_key=True)
+    legal_category: Mapped[str] = mapped_column(String(16))
+    legal_level: Mapped[str | None] = mapped_column(String(4))
+    learned_category: Mapped[str | None] = mapped_column(String(16))
+    confidence: Mapped[float | None] = mapped_column(Float)
+    risk_next_year: Mapped[float | None] = mapped_column(Float)
+    leaving_drug_free: Mapped[bool] = mapped_column(Boolean, default=False)
+    category: Mapped[str] = mapped_column(String(16))
+    level: Mapped[str | None] = mapped_column(String(4))
+    method: Mapped[str] = mapped_column(String(16))
+    override_reason: Mapped[str | None] = mapped_column(Text)
+    override_by: Mapped[str | None] = mapped_column(Text)
+    override_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    indicators: Mapped[dict] = mapped_column(JSONB)
+    sources: Mapped[dict] = mapped_column(JSONB)
+    criteria: Mapped[list] = mapped_column(JSONB)
+    explanation: Mapped[str] = mapped_column(Text)

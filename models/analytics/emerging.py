@@ -1,0 +1,156 @@
+"""Emerging Hot Spot Analysis (ArcGIS semantics): Gi* per time step plus a Mann-Kendall trend per cell.
+
+Each cell's series of hot (+1) / cold (−1) / not significant (0) states and the trend of its Gi*
+z-scores sort it into one of 17 outcomes: eight hot patterns, their cold mirrors and ``no_pattern``
+(rules in the domain brief, section "Hotspot analysis").  Patterns that depend on the final step
+win over the *historical* ones when both could apply.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from types import MappingProxyType
+from typing import Literal
+
+import numpy as np
+from scipy.stats import norm
+
+from models.analytics.gistar import gistar
+
+#: Pattern stems in priority order (first matching wins).
+STEMS: tuple[str, ...] = (
+    "new",
+    "consecutive",
+    "intensifying",
+    "persistent",
+    "diminishing",
+    "oscillating",
+    "sporadic",
+    "historical",
+)
+HOT_PATTERNS: tuple[str, ...] = tuple(f"{s}_hot_spot" for s in STEMS)
+COLD_PATTERNS: tuple[str, ...] = tuple(f"{s}_cold_spot" for s in STEMS)
+NO_PATTERN = "no_pattern"
+PATTERNS: tuple[str, ...] = (*HOT_PATTERNS, *COLD_PATTERNS, NO_PATTERN)
+
+_STEM_VI = {
+    "new": "mới",
+    "consecutive": "liên tiếp",
+    "intensifying": "gia tăng",
+    "persistent": "dai dẳng",
+    "diminishing": "suy giảm",
+    "oscillating": "dao động",
+    "sporadic": "rải rác",
+    "historical": "trong quá khứ",
+}
+#: Vietnamese label of each pattern code, e.g. new_hot_spot → "Điểm nóng mới".
+PATTERN_LABELS_VI = MappingProxyType(
+    {f"{s}_hot_spot": f"Điểm nóng {vi}" for s, vi in _STEM_VI.items()}
+    | {f"{s}_cold_spot": f"Điểm lạnh {vi}" for s, vi in _STEM_VI.items()}
+    | {NO_PATTERN: "Không có xu hướng"}
+)
+
+
+@dataclass(frozen=True)
+class MannKendall:
+    """Mann-Kendall S, normal score z (continuity- and tie-corrected) and two-sided p per series."""
+
+    s: np.ndarray
+    z: np.ndarray
+    p: np.ndarray
+
+    def trend(self, alpha: float) -> np.ndarray:
+        """+1 significantly rising, −1 significantly falling, 0 otherwise."""
+        return np.where(self.p < alpha, np.sign(self.s), 0).astype(np.int8)
+
+
+@dataclass(frozen=True)
+class EmergingResult:
+    """Pattern code per cell (ny, nx), per-step Gi* z and bins (T, ny, nx) and the trend test."""
+
+    pattern: np.ndarray
+    z: np.ndarray
+    bins: np.ndarray
+    trend: MannKendall
+
+
+def mann_kendall(series: np.ndarray) -> MannKendall:
+    """Mann-Kendall trend test of each row of ``series`` (cells, T), vectorised over rows."""
+    x = np.asarray(series, float)
+    rows, t = x.shape
+    s = np.zeros(rows)
+    for lag in range(1, t):
+        s += np.sign(x[:, lag:] - x[:, :-lag]).sum(axis=1)
+    ranked = np.sort(x, axis=1)
+    group = np.cumsum(np.c_[np.ones((rows, 1), bool), ranked[:, 1:] != ranked[:, :-1]], axis=1) - 1
+    sizes = np.bincount((np.arange(rows)[:, None] * t + group).ravel(), minlength=rows * t).reshape(rows, t)
+    ties = (sizes * (sizes - 1) * (2 * sizes + 5)).sum(axis=1)
+    var = (t * (t - 1) * (2 * t + 5) - ties) / 18.0
+    with np.errstate(divide="ignore", invalid="ignore"):
+        z = np.where(var > 0, (s - np.sign(s)) / np.sqrt(var), 0.0)
+    return MannKendall(s=s, z=z, p=2 * norm.sf(np.abs(z)))
+
+
+def _hot_pattern(state: np.ndarray, trend: np.ndarray, share: float) -> np.ndarray:
+    """Index into STEMS of each row's hot pattern (−1 for none) from states (cells, T) and trend."""
+    hot, cold = state > 0, state < 0
+    t = state.shape[1]
+    n_hot = hot.sum(axis=1)
+    final = hot[:, -1]
+    mostly = n_hot >= share * t - 1e-9
+    run = np.where(hot.all(axis=1), t, np.argmax(~hot[:, ::-1], axis=1))  # length of the final hot run
+    conditions = [
+        final & (n_hot == 1),
+        final & (run >= 2) & (n_hot == run) & ~mostly,
+        final & mostly & (trend > 0),
+        final & mostly & (trend == 0),
+        final & mostly & (trend < 0),
+        final & ~mostly & cold.any(axis=1),
+        final & ~mostly,
+        ~final & mostly,
+    ]
+    return np.select(conditions, list(range(len(STEMS))), -1)
+
+
+def classify_patterns(state: np.ndarray, trend: np.ndarray, share: float = 0.9) -> np.ndarray:
+    """Pattern code per row of ``state`` (cells, T; +1 hot, −1 cold, 0 neither) given trend ±1/0 of z."""
+    state = np.asarray(state)
+    trend = np.asarray(trend)
+    hot = _hot_pattern(state, trend, share)
+    cold = _hot_pattern(-state, -trend, share)
+    historical = len(STEMS) - 1
+    codes = np.array(PATTERNS, dtype=object)
+    return np.select(
+        [(hot >= 0) & (hot < historical), (cold >= 0) & (cold < historical), hot == historical, cold == historical],
+        [codes[hot], codes[len(STEMS) + cold], codes[hot], codes[len(STEMS) + cold]],
+        NO_PATTERN,
+    )
+
+
+def emerging_hotspots(
+    cube: np.ndarray,
+    mask: np.ndarray | None = None,
+    distance_cells: float = 1.5,
+    contiguity: Literal["distance", "queen"] = "distance",
+    fdr: bool = True,
+    trend_alpha: float = 0.05,
+    share: float = 0.9,
+) -> EmergingResult:
+    """Emerging hot-spot pattern per cell of a (T, ny, nx) count cube; hot/cold = Gi* bin at ≥ 90 %."""
+    cube = np.asarray(cube, float)
+    steps = [gistar(counts, mask, distance_cells, contiguity, fdr) for counts in cube]
+    z = np.stack([r.z for r in steps])
+    bins = np.stack([r.bin for r in steps])
+    cells = z.reshape(z.shape[0], -1).T
+    trend = mann_kendall(np.nan_to_num(cells))
+    state = np.sign(bins.reshape(bins.shape[0], -1).T)
+    pattern = classify_patterns(state, trend.trend(trend_alpha), share).reshape(cube.shape[1:])
+    if mask is not None:
+        pattern[~np.asarray(mask, bool)] = NO_PATTERN
+    shape = cube.shape[1:]
+    return EmergingResult(
+        pattern=pattern,
+        z=z,
+        bins=bins,
+        trend=MannKendall(trend.s.reshape(shape), trend.z.reshape(shape), trend.p.reshape(shape)),
+    )

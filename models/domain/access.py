@@ -1,0 +1,48 @@
+"""Who may do what: roles, the acting principal and the per-role permission rules (pure, no I/O)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from models.errors import PermissionDenied
+from models.vocabulary import WRITERS, HotspotStatus, Role, TaskState
+
+#: Hotspot states a team may move a hotspot into (field work); command may use every transition.
+TEAM_HOTSPOT_TARGETS = frozenset({HotspotStatus.VERIFIED, HotspotStatus.SUPPRESSING, HotspotStatus.ERADICATED,
+                                  HotspotStatus.MONITORING})
+#: Task states a team may move its task into (doing the work); accepting, returning, cancelling is command's.
+TEAM_TASK_TARGETS = frozenset({TaskState.IN_PROGRESS, TaskState.PAUSED, TaskState.COMPLETED, TaskState.DECLINED})
+
+
+@dataclass(frozen=True)
+class Principal:
+    """The authenticated user on whose behalf a request acts."""
+
+    id: int
+    username: str
+    role: str
+    team_id: int | None = None
+
+
+def require_role(principal: Principal, roles: tuple[str, ...]) -> None:
+    """Raise PermissionDenied unless the principal has one of ``roles``."""
+    if principal.role not in roles:
+        allowed = ", ".join(f"«{Role(r).label}»" for r in roles)
+        raise PermissionDenied(f"vai trò «{Role(principal.role).label}» không được phép thao tác này "
+                               f"(chỉ {allowed})", f"allowed roles: {', '.join(roles)}")
+
+
+def require_target(principal: Principal, target: str, team_targets: frozenset[str]) -> None:
+    """Raise PermissionDenied unless the principal may move a resource into ``target``."""
+    require_role(principal, WRITERS)
+    if principal.role == Role.TEAM and target not in team_targets:
+        raise PermissionDenied(f"tổ công tác không được chuyển sang trạng thái «{_label(target)}» (chỉ ban chỉ huy)",
+                               f"a team cannot move to {target!r}")
+
+
+def _label(state: str) -> str:
+    """The Vietnamese label of a hotspot or task state (the code itself if it is neither)."""
+    for vocabulary in (HotspotStatus, TaskState):
+        if state in vocabulary.values():
+            return vocabulary(state).label
+    return state

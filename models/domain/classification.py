@@ -1,0 +1,154 @@
+"""A year's classification draft and its review: legal + learned + forecast per commune, overrides, order.
+
+Pure rules of the planner workflow: what a draft holds, which overrides are valid, and which
+communes a planner sees first (legal and learned classes disagree, or the class changed since the
+previous approved year). The legal class is the official proposal; the learned class and the
+forecast are advisory.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+
+import numpy as np
+import pandas as pd
+
+from models.domain.indicators import indicator_records
+from models.domain.legal_rules import (
+    LegalRules,
+    classify_legal,
+    evaluate_criteria,
+)
+from models.errors import AlreadyExists, Conflict, DiabanError, InvalidRequest, NotFound
+from models.vocabulary import Category, Level
+from models.forecast.learned import classify_learned, forecast_risk
+
+METHOD = "legal+gmm+logistic"
+#: Severity rank of a final class, for ordering (trọng điểm I most severe).
+SEVERITY = {(Category.TRONG_DIEM, Level.I): 5, (Category.TRONG_DIEM, Level.II): 4, (Category.TRONG_DIEM, Level.III): 3,
+            (Category.AT_RISK, None): 2, (Category.DRUG_FREE, None): 1}
+_CRITERION_FIELDS = ("criterion_id", "level", "ref", "value", "threshold", "op", "met", "missing", "verified", "detail")
+
+
+class ClassificationError(DiabanError):
+    """Base of the planner-workflow errors (their messages are Vietnamese, then English)."""
+
+    code = "classification_error"
+
+
+class RunNotFound(ClassificationError, NotFound):
+    """No classification run for the year (or that version)."""
+
+    code = "run_not_found"
+
+
+class RunApproved(ClassificationError, Conflict):
+    """The year's classification is approved, hence immutable."""
+
+    code = "run_approved"
+
+    def __init__(self, year: int, version: int) -> None:
+        super().__init__(
+            f"Kết quả phân loại năm {year} (phiên bản {version}) đã được phê duyệt, không thể thay đổi; "
+            f"hãy tạo bản hiệu chỉnh mới (year {year} v{version} is approved and immutable: "
+            f"create a correction run with POST /api/classifications/{year}/runs)")
+
+
+class DraftExists(ClassificationError, AlreadyExists):
+    """A draft already exists for the year; replacing it must be asked for explicitly."""
+
+    code = "draft_exists"
+
+
+class InvalidOverride(ClassificationError, InvalidRequest):
+    """An override without a reason, or with an impossible category/level pair."""
+
+    code = "invalid_override"
+
+
+def check_override(category: str, level: str | None, reason: str | None) -> tuple[str, str | None, str]:
+    """Validate an override: known category, level iff trọng điểm, and a non-blank reason."""
+    if category not in Category.values():
+        raise InvalidOverride(f"loại địa bàn không hợp lệ (unknown category {category!r}; "
+                              f"one of {', '.join(Category.values())})")
+    if category == Category.TRONG_DIEM and level not in Level.values():
+        raise InvalidOverride("địa bàn trọng điểm cần cấp độ I, II hoặc III (trong_diem needs level I, II or III)")
+    if category != Category.TRONG_DIEM and level is not None:
+        raise InvalidOverride("chỉ địa bàn trọng điểm mới có cấp độ (only trong_diem has a level)")
+    if not reason or not reason.strip():
+        raise InvalidOverride("phải nêu lý do điều chỉnh (an override needs a reason)")
+    return category, level, reason.strip()
+
+
+def _criteria_by_commune(long: pd.DataFrame) -> dict[str, list[dict]]:
+    """Every criterion's value, threshold and whether it was met, as a list of dicts per commune."""
+    records = long.loc[:, list(_CRITERION_FIELDS)].astype(object)
+    grouped: dict[str, list[dict]] = {}
+    for code, record in zip(long["commune_code"], records.where(records.notna(), None).to_dict("records")):
+        grouped.setdefault(code, []).append(record)
+    return grouped
+
+
+def build_draft(history: pd.DataFrame, year: int, rules: LegalRules) -> pd.DataFrame:
+    """One row per commune for ``year``: legal, learned, next-year risk, final class and its evidence."""
+    # history: derived indicators (models.domain.indicators) for ``year`` and any earlier years, which train
+    # the next-year forecast. The final class starts as the legal one.
+    current = history[history["year"] == year].reset_index(drop=True)
+    legal = classify_legal(current, rules)
+    learned = classify_learned(current).set_index("commune_code")
+    forecast = forecast_risk(history[history["year"] <= year]).set_index("commune_code")
+    codes = current["commune_code"]
+    return pd.DataFrame({
+        "commune_code": codes,
+        "legal_category": legal["category"],
+        "legal_level": legal["level"],
+        "learned_category": learned["learned_category"].reindex(codes).to_numpy(),
+        "confidence": learned["confidence"].reindex(codes).to_numpy(),
+        "risk_next_year": forecast["p_active"].reindex(codes).to_numpy(),
+        "leaving_drug_free": forecast["leaving_drug_free"].reindex(codes).fillna(False).astype(bool).to_numpy(),
+        "category": legal["category"],
+        "level": legal["level"],
+        "method": "legal",
+        "indicators": indicator_records(current),
+        "sources": current["sources"],
+        "criteria": codes.map(_criteria_by_commune(evaluate_criteria(current, rules))),
+        "explanation": legal["explanation"],
+    })
+
+
+def review_order(results: pd.DataFrame, previous: pd.DataFrame | None) -> pd.DataFrame:
+    """Results with review flags, disagreements and changes against the previous approved year first."""
+    # results/previous: commune_code, category, level (+ legal/learned categories for results).
+    out = results.copy()
+    out["disagreement"] = out["learned_category"].notna() & (out["learned_category"] != out["legal_category"])
+    if previous is None or previous.empty:
+        out["previous_category"], out["previous_level"] = None, None
+        out["changed"] = False
+    else:
+        before = previous.set_index("commune_code")
+        out["previous_category"] = out["commune_code"].map(before["category"])
+        out["previous_level"] = out["commune_code"].map(before["level"])
+        out["changed"] = out["previous_category"].notna() & (
+            (out["previous_category"] != out["category"])
+            | (out["previous_level"].fillna("") != out["level"].fillna("")))
+    out["overridden"] = out["method"].eq("override")
+    out["severity"] = [SEVERITY[(c, lvl if c == "trong_diem" else None)] for c, lvl in zip(out["category"], out["level"])]
+    out["flags"] = _flags(out)
+    priority = out["disagreement"].astype(int) + out["changed"].astype(int)
+    out = out.assign(_p=priority, _l=out["leaving_drug_free"].astype(int))
+    return out.sort_values(["_p", "_l", "severity", "commune_code"], ascending=[False, False, False, True],
+                           kind="stable").drop(columns=["_p", "_l"]).reset_index(drop=True)
+
+
+def _flags(frame: pd.DataFrame) -> list[list[str]]:
+    """Vietnamese review notes per commune (why it is listed first)."""
+    notes: Mapping[str, np.ndarray] = {
+        "Phân loại theo tiêu chí và theo mô hình khác nhau (legal and learned differ)": frame["disagreement"].to_numpy(),
+        "Thay đổi so với năm trước đã phê duyệt (changed since the previous approved year)": frame["changed"].to_numpy(),
+        "Có nguy cơ mất trạng thái không ma túy năm sau (may leave drug-free next year)":
+            frame["leaving_drug_free"].to_numpy(dtype=bool),
+        "Đã điều chỉnh thủ công (overridden)": frame["overridden"].to_numpy(),
+    }
+    flags = np.array(list(notes.values())).T
+    texts = np.array(list(notes))
+    return [texts[row].tolist() for row in flags]

@@ -1,0 +1,98 @@
+"""Lifecycle of a drug hotspot: detection, verification, suppression, eradication, keeping clean.
+
+"Triệt phá đến đâu phải giữ sạch đến đó": an eradicated hotspot is watched for a monitoring period
+and only command may close it, once the period has passed without an incident in its footprint.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import date, timedelta
+
+from models.domain.state_machine import (
+    Missing,
+    Requirement,
+    StateMachine,
+    requires_role,
+    requires_text,
+)
+from models.vocabulary import HotspotStatus as S
+from models.vocabulary import Role
+
+DEFAULT_MONITORING_DAYS = 180
+#: The actor role of hotspot detection runs: only detection records a recurrence.
+SYSTEM_ROLE = "system"
+
+
+
+@dataclass(frozen=True)
+class HotspotFacts:
+    """Facts supplied with a transition request (who acts, what was done, what was observed)."""
+
+    note: str = ""
+    actor_role: str | None = None
+    monitoring_since: date | None = None
+    as_of: date | None = None
+    incident_in_footprint: bool | None = None
+
+
+def monitoring_ends(monitoring_since: date, monitoring_days: int = DEFAULT_MONITORING_DAYS) -> date:
+    """First day on which a hotspot monitored since ``monitoring_since`` may be closed."""
+    return monitoring_since + timedelta(days=monitoring_days)
+
+
+def _period_elapsed(monitoring_days: int) -> Requirement:
+    """Requirement that the monitoring period has ended by ``as_of``."""
+
+    def check(facts: HotspotFacts) -> Missing | None:
+        """Report a missing date or a period still running."""
+        if facts.monitoring_since is None or facts.as_of is None:
+            return Missing("cần ngày bắt đầu theo dõi và ngày kết thúc",
+                           "monitoring start and closing date are required (monitoring_since, as_of)")
+        end = monitoring_ends(facts.monitoring_since, monitoring_days)
+        if facts.as_of < end:
+            return Missing(f"thời gian theo dõi {monitoring_days} ngày kéo dài đến {end:%d/%m/%Y}",
+                           f"the {monitoring_days}-day monitoring period runs until {end.isoformat()}")
+        return None
+
+    return check
+
+
+def _no_incident(facts: HotspotFacts) -> Missing | None:
+    """Requirement that no incident occurred within the footprint during monitoring."""
+    if facts.incident_in_footprint is None:
+        return Missing("chưa xác định có vụ việc trong phạm vi điểm nóng hay không",
+                       "whether an incident occurred within the footprint must be stated (incident_in_footprint)")
+    if facts.incident_in_footprint:
+        return Missing("đã có vụ việc trong phạm vi điểm nóng trong thời gian theo dõi",
+                       "an incident occurred within the footprint during monitoring")
+    return None
+
+
+def hotspot_lifecycle(monitoring_days: int = DEFAULT_MONITORING_DAYS) -> StateMachine:
+    """The hotspot state machine with a given monitoring period in days."""
+    if monitoring_days < 0:
+        raise ValueError(f"monitoring_days must be ≥ 0, got {monitoring_days}")
+    by_detection = (requires_role(SYSTEM_ROLE, "hệ thống phát hiện"),)
+    return StateMachine(
+        name="hotspot",
+        labels_vi=S.labels(),
+        initial=S.DETECTED,
+        transitions={
+            (S.DETECTED, S.VERIFIED): (),
+            (S.DETECTED, S.DISMISSED): (),
+            (S.VERIFIED, S.ASSIGNED): (),
+            (S.ASSIGNED, S.SUPPRESSING): (),
+            (S.SUPPRESSING, S.ERADICATED): (requires_text("note", "ghi chú kết quả đã làm", "a note of what was done"),),
+            (S.ERADICATED, S.MONITORING): (),
+            (S.MONITORING, S.CLOSED): (requires_role(Role.COMMAND, Role.COMMAND.label), _period_elapsed(monitoring_days),
+                                       _no_incident),
+            (S.ERADICATED, S.RECURRED): by_detection,
+            (S.MONITORING, S.RECURRED): by_detection,
+            (S.CLOSED, S.RECURRED): by_detection,
+            (S.RECURRED, S.ASSIGNED): (),
+        },
+    )
+
+
+HOTSPOT_LIFECYCLE = hotspot_lifecycle()

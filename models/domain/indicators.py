@@ -1,0 +1,127 @@
+"""Yearly indicators per commune derived from imported figures, incident and hotspot aggregates.
+
+Pure: the inputs are small aggregate tables (one row per commune-year, or per commune-year-kind for
+incidents), so the same derivation serves the database path and in-memory synthetic evaluations.
+Every value carries its source in a ``sources`` dict ("commune_indicators import #12",
+"incidents: 37 rows", "override: …") so a planner can trace it back to the rows it came from.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+import numpy as np
+import pandas as pd
+
+from models.vocabulary import IncidentKind
+
+KINDS = IncidentKind.values()
+
+#: Figures that only an import provides (official statistics, not derivable from incidents).
+IMPORTED = ("population", "users_with_records", "plants_destroyed", "cultivation_m2", "on_drug_route")
+#: Rates are per this many residents.
+PER_RESIDENTS = 10_000
+#: Years before the current one whose mean incidents the trend compares against.
+TREND_YEARS = 3
+#: Relative change below which the trend reads "stable".
+TREND_TOLERANCE = 0.10
+TREND_LABELS_VI = {"up": "tăng", "down": "giảm", "stable": "ổn định", "new": "mới phát sinh",
+                   "none": "không có vụ việc", "unknown": "chưa đủ số liệu các năm trước"}
+RATE_COLUMNS = tuple(f"per_10k_{kind}" for kind in KINDS)
+INDICATOR_COLUMNS = (
+    *IMPORTED, "organizing_places", "arrested_offenders", "n_incidents", *RATE_COLUMNS,
+    "active_hotspots", "recurrences", "incidents_prev_mean", "trend_pct", "trend",
+)
+IMPORT_COLUMNS = ("year", "commune_code", *IMPORTED, "organizing_places", "arrested_offenders", "import_id")
+INCIDENT_COLUMNS = ("year", "commune_code", "kind", "n", "arrested")
+HOTSPOT_COLUMNS = ("year", "commune_code", "organizing_places", "active_hotspots", "recurrences")
+
+
+def _on_grid(frame: pd.DataFrame, grid: pd.MultiIndex, columns: Sequence[str]) -> pd.DataFrame:
+    """Rows of ``frame`` aligned on the commune × year grid (absent rows become NaN)."""
+    if frame.empty:
+        return pd.DataFrame(np.nan, index=grid, columns=list(columns))
+    keyed = frame.astype({"year": int, "commune_code": str}).set_index(["commune_code", "year"])
+    return keyed.loc[:, list(columns)].reindex(grid)
+
+
+def _trend(counts: pd.Series) -> tuple[pd.Series, pd.Series, pd.Series]:
+    """Mean of the previous TREND_YEARS years, relative change in % and its label, per commune-year."""
+    previous = counts.groupby(level="commune_code").transform(
+        lambda s: s.shift(1).rolling(TREND_YEARS, min_periods=1).mean())
+    change = (counts - previous) / previous.where(previous > 0)
+    label = np.select(
+        [previous.isna(), (previous == 0) & (counts == 0), previous.eq(0), change > TREND_TOLERANCE,
+         change < -TREND_TOLERANCE],
+        ["unknown", "none", "new", "up", "down"], default="stable")
+    return previous, (change * 100).round(1), pd.Series(label, index=counts.index).map(TREND_LABELS_VI)
+
+
+def derive_indicators(communes: Sequence[str], years: Sequence[int], imported: pd.DataFrame,
+                      incidents: pd.DataFrame, hotspots: pd.DataFrame) -> pd.DataFrame:
+    """One row per commune and year: imported figures, derived counts and rates, trend and sources."""
+    # imported: IMPORT_COLUMNS (commune_indicators rows); incidents: INCIDENT_COLUMNS aggregated per
+    # commune, year and kind; hotspots: HOTSPOT_COLUMNS per commune-year. Imported organizing_places and
+    # arrested_offenders are overrides: when present they win over the derived counts.
+    grid = pd.MultiIndex.from_product([list(map(str, communes)), list(map(int, years))],
+                                      names=["commune_code", "year"])
+    imp = _on_grid(imported, grid, IMPORT_COLUMNS[2:])
+    hot = _on_grid(hotspots, grid, HOTSPOT_COLUMNS[2:]).fillna(0)
+    if incidents.empty:
+        by_kind = pd.DataFrame(0.0, index=grid, columns=list(KINDS))
+        arrested = pd.Series(0.0, index=grid)
+    else:
+        keyed = incidents.astype({"year": int, "commune_code": str})
+        by_kind = keyed.pivot_table(index=["commune_code", "year"], columns="kind", values="n", aggfunc="sum")
+        by_kind = by_kind.reindex(index=grid, columns=list(KINDS)).fillna(0.0)
+        arrested = keyed.groupby(["commune_code", "year"])["arrested"].sum().reindex(grid).fillna(0.0)
+    n_incidents = by_kind.sum(axis=1)
+    population = imp["population"].astype(float)
+    residents = population.where(population > 0)
+
+    out = pd.DataFrame(index=grid)
+    for column in IMPORTED:
+        out[column] = imp[column]
+    out["on_drug_route"] = imp["on_drug_route"].astype("boolean")
+    override_places = imp["organizing_places"].notna()
+    override_arrests = imp["arrested_offenders"].notna()
+    out["organizing_places"] = imp["organizing_places"].where(override_places, hot["organizing_places"]).astype(float)
+    out["arrested_offenders"] = imp["arrested_offenders"].where(override_arrests, arrested).astype(float)
+    out["n_incidents"] = n_incidents
+    for kind, column in zip(KINDS, RATE_COLUMNS):
+        out[column] = (by_kind[kind] * PER_RESIDENTS / residents).round(3)
+    out["active_hotspots"] = hot["active_hotspots"]
+    out["recurrences"] = hot["recurrences"]
+    out["incidents_prev_mean"], out["trend_pct"], out["trend"] = _trend(n_incidents)
+    out["sources"] = _sources(out, imp, override_places, override_arrests, n_incidents)
+    return out.reset_index()
+
+
+def _sources(out: pd.DataFrame, imp: pd.DataFrame, override_places: pd.Series, override_arrests: pd.Series,
+             n_incidents: pd.Series) -> list[dict[str, str]]:
+    """Per commune-year, where each value comes from (import run, incident rows, hotspots, override)."""
+    imported_from = ("commune_indicators import #" + imp["import_id"].astype("Int64").astype(str)).where(
+        imp["import_id"].notna(), "chưa nhập số liệu (not imported)")
+    rows = n_incidents.astype(int).astype(str)
+    incident_text = "incidents: " + rows + " rows"
+    year = out.index.get_level_values("year")
+    first = pd.Series(year - TREND_YEARS, index=out.index).astype(str)
+    last = pd.Series(year - 1, index=out.index).astype(str)
+    columns = {c: imported_from for c in IMPORTED}
+    columns["organizing_places"] = ("override: " + imported_from).where(
+        override_places, "hotspots: " + out["organizing_places"].astype(int).astype(str)
+        + " organizing_place active in the year")
+    columns["arrested_offenders"] = ("override: " + imported_from).where(
+        override_arrests, incident_text + ", arrested summed")
+    columns["n_incidents"] = incident_text
+    columns.update({c: incident_text + " of the kind, per 10,000 residents" for c in RATE_COLUMNS})
+    columns["active_hotspots"] = "hotspots: " + out["active_hotspots"].astype(int).astype(str) + " active in the year"
+    columns["recurrences"] = "hotspot_events: " + out["recurrences"].astype(int).astype(str) + " 'recurred'"
+    columns["trend"] = "incidents of " + first + "–" + last + " vs the year"
+    return pd.DataFrame(columns, index=out.index).to_dict("records")
+
+
+def indicator_records(frame: pd.DataFrame) -> list[dict]:
+    """Indicator values per row as JSON-ready dicts (NaN → None, numpy scalars → Python)."""
+    values = frame.loc[:, list(INDICATOR_COLUMNS)].astype(object)
+    return values.where(values.notna(), None).to_dict("records")

@@ -1,0 +1,471 @@
+"""Legal yearly classification of communes (QĐ 28/2025/QĐ-TTg), driven by versioned TOML criteria.
+
+The criteria file (``data/criteria/qd28-2025.toml``, read by ``gis.reference``) holds every threshold, so a change in the law
+is a new file version, not a code change. Input: one row per commune with the columns the file
+declares under ``[indicators]`` plus ``commune_code`` (defaults: population, users_with_records,
+organizing_places, arrested_offenders, plants_destroyed, cultivation_m2, on_drug_route, n_incidents).
+A missing input value never meets a criterion; it is reported so planners can complete the data.
+
+``classify_legal`` returns one row per commune: commune_code, category (trong_diem | at_risk |
+drug_free), level ('I' | 'II' | 'III', NA when not a key area), category_label_vi, met_<level> counts,
+possible_level (a higher level reachable if missing data were completed), incomplete, rules_version
+and a Vietnamese explanation. ``evaluate_criteria`` gives the long table behind it.
+"""
+
+from __future__ import annotations
+
+import operator
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass
+from datetime import date
+from functools import reduce
+from types import MappingProxyType
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from models.errors import InvalidInput
+from models.vocabulary import Category
+
+OPS: Mapping[str, Callable[[Any, Any], Any]] = MappingProxyType(
+    {">=": operator.ge, ">": operator.gt, "<=": operator.le, "<": operator.lt, "==": operator.eq, "!=": operator.ne}
+)
+OP_SYMBOLS: Mapping[str, str] = MappingProxyType(
+    {">=": "≥", ">": ">", "<=": "≤", "<": "<", "==": "=", "!=": "≠"}
+)
+_LEAF_KEYS = {"column": {"column", "op", "threshold"}, "numerator": {"numerator", "denominator", "scale", "op", "threshold"}}
+_COUNT_KEYS = {"count_met", "at_least", "exclude"}
+
+
+class RulesConfigError(InvalidInput):
+    """Raised when a criteria file is malformed; the message names the criterion and the fault."""
+
+
+@dataclass(frozen=True)
+class Indicator:
+    """An input column the criteria may use, with its Vietnamese label and unit for explanations."""
+
+    name: str
+    label_vi: str
+    unit: str = ""
+
+
+@dataclass(frozen=True)
+class Comparison:
+    """A column (or ratio ``column * scale / denominator``) compared with a threshold."""
+
+    column: str
+    op: str
+    threshold: float | bool
+    denominator: str | None = None
+    scale: float = 1.0
+
+
+@dataclass(frozen=True)
+class AnyOf:
+    """Met when at least one term is met."""
+
+    terms: tuple[Expression, ...]
+
+
+@dataclass(frozen=True)
+class AllOf:
+    """Met when every term is met."""
+
+    terms: tuple[Expression, ...]
+
+
+@dataclass(frozen=True)
+class CountMet:
+    """Met when at least ``at_least`` criteria of another level are met (``exclude`` ids not counted)."""
+
+    level: str
+    at_least: int
+    exclude: tuple[str, ...] = ()
+
+
+Expression = Comparison | AnyOf | AllOf | CountMet
+
+
+@dataclass(frozen=True)
+class Criterion:
+    """One legal criterion: id unique in the file, ``ref`` the letter cited in explanations."""
+
+    id: str
+    ref: str
+    label_vi: str
+    indicator: Expression
+    verified: bool
+    note: str = ""
+
+
+@dataclass(frozen=True)
+class Level:
+    """A class of communes reached when at least ``min_met`` of its criteria are met."""
+
+    name: str
+    label_vi: str
+    min_met: int
+    criteria: tuple[Criterion, ...]
+
+
+@dataclass(frozen=True)
+class LegalRules:
+    """A versioned criteria set: key-area levels from most to least severe, then drug-free conditions."""
+
+    version: str
+    source: str
+    effective_date: date
+    indicators: Mapping[str, Indicator]
+    levels: tuple[Level, ...]
+    drug_free: Level
+
+    def level(self, name: str) -> Level:
+        """Return the level (or the drug-free condition set) called ``name``."""
+        return {lvl.name: lvl for lvl in (*self.levels, self.drug_free)}[name]
+
+
+# --------------------------------------------------------------------------------------- loading
+
+
+def parse_rules(doc: Mapping[str, Any]) -> LegalRules:
+    """Validate a parsed criteria document and build the rules, with messages naming the fault."""
+    for key in ("version", "source", "effective_date", "indicators", "levels", "drug_free"):
+        if key not in doc:
+            raise RulesConfigError(f"criteria file lacks '{key}'")
+    if not isinstance(doc["effective_date"], date):
+        raise RulesConfigError(f"effective_date must be a TOML date, got {doc['effective_date']!r}")
+    indicators = {
+        name: Indicator(name, str(spec.get("label_vi", name)), str(spec.get("unit", "")))
+        for name, spec in doc["indicators"].items()
+    }
+    levels = tuple(_parse_level(raw, indicators) for raw in doc["levels"])
+    rules = LegalRules(
+        version=str(doc["version"]),
+        source=str(doc["source"]),
+        effective_date=doc["effective_date"],
+        indicators=MappingProxyType(indicators),
+        levels=levels,
+        drug_free=_parse_level(doc["drug_free"], indicators),
+    )
+    _check_references(rules)
+    return rules
+
+
+def _parse_level(raw: Mapping[str, Any], indicators: Mapping[str, Indicator]) -> Level:
+    """Build one level from its TOML table."""
+    name = str(raw.get("name", "?"))
+    criteria = tuple(_parse_criterion(c, indicators) for c in raw.get("criteria", ()))
+    min_met = raw.get("min_met")
+    if not criteria:
+        raise RulesConfigError(f"level '{name}' has no criteria")
+    if not isinstance(min_met, int) or not 1 <= min_met <= len(criteria):
+        raise RulesConfigError(f"level '{name}': min_met must be an integer in 1..{len(criteria)}, got {min_met!r}")
+    return Level(name, str(raw.get("label_vi", name)), min_met, criteria)
+
+
+def _parse_criterion(raw: Mapping[str, Any], indicators: Mapping[str, Indicator]) -> Criterion:
+    """Build one criterion from its TOML table."""
+    cid = raw.get("id")
+    if not cid:
+        raise RulesConfigError(f"criterion without id: {dict(raw)!r}")
+    if "indicator" not in raw:
+        raise RulesConfigError(f"criterion '{cid}' has no indicator")
+    return Criterion(
+        id=str(cid),
+        ref=str(raw.get("ref", cid)),
+        label_vi=str(raw.get("label_vi", cid)),
+        indicator=_parse_expression(raw["indicator"], str(cid), indicators),
+        verified=bool(raw.get("verified", False)),
+        note=str(raw.get("note", "")),
+    )
+
+
+def _parse_expression(raw: Any, where: str, indicators: Mapping[str, Indicator]) -> Expression:
+    """Parse the small safe expression language documented in the criteria file."""
+    if not isinstance(raw, Mapping):
+        raise RulesConfigError(f"criterion '{where}': indicator must be a table, got {raw!r}")
+    for mode, cls in (("any_of", AnyOf), ("all_of", AllOf)):
+        if mode in raw:
+            terms = raw[mode]
+            if set(raw) != {mode} or not isinstance(terms, list) or not terms:
+                raise RulesConfigError(f"criterion '{where}': '{mode}' must be the only key and a non-empty list")
+            return cls(tuple(_parse_expression(t, where, indicators) for t in terms))
+    if "count_met" in raw:
+        if set(raw) - _COUNT_KEYS or not isinstance(raw.get("at_least"), int) or raw["at_least"] < 1:
+            raise RulesConfigError(
+                f"criterion '{where}': count_met needs an integer at_least ≥ 1 and only {sorted(_COUNT_KEYS)}"
+            )
+        return CountMet(str(raw["count_met"]), raw["at_least"], tuple(map(str, raw.get("exclude", ()))))
+    kind = next((k for k in _LEAF_KEYS if k in raw), None)
+    if kind is None:
+        raise RulesConfigError(
+            f"criterion '{where}': indicator needs one of column, numerator, any_of, all_of, count_met; "
+            f"got keys {sorted(raw)}"
+        )
+    unexpected = set(raw) - _LEAF_KEYS[kind]
+    if unexpected:
+        raise RulesConfigError(
+            f"criterion '{where}': unexpected keys {sorted(unexpected)} (allowed: {sorted(_LEAF_KEYS[kind])})"
+        )
+    op, threshold = raw.get("op"), raw.get("threshold")
+    if op not in OPS:
+        raise RulesConfigError(f"criterion '{where}': unsupported op {op!r} (allowed: {', '.join(OPS)})")
+    if not isinstance(threshold, (int, float, bool)):
+        raise RulesConfigError(f"criterion '{where}': threshold must be a number or boolean, got {threshold!r}")
+    columns = [raw[kind]] + ([raw["denominator"]] if kind == "numerator" else [])
+    for column in columns:
+        if column not in indicators:
+            raise RulesConfigError(
+                f"criterion '{where}': unknown column {column!r} (declared indicators: {', '.join(indicators)})"
+            )
+    scale = raw.get("scale", 1.0)
+    if not isinstance(scale, (int, float)) or isinstance(scale, bool) or scale <= 0:
+        raise RulesConfigError(f"criterion '{where}': scale must be a positive number, got {scale!r}")
+    return Comparison(raw[kind], op, threshold, raw.get("denominator"), float(scale))
+
+
+def _count_terms(expr: Expression) -> list[CountMet]:
+    """List the level-count terms inside an expression."""
+    if isinstance(expr, CountMet):
+        return [expr]
+    if isinstance(expr, (AnyOf, AllOf)):
+        return [c for t in expr.terms for c in _count_terms(t)]
+    return []
+
+
+def _check_references(rules: LegalRules) -> None:
+    """Reject duplicate ids, counts of unknown levels or criteria, and circular level references."""
+    all_levels = (*rules.levels, rules.drug_free)
+    ids = [c.id for lvl in all_levels for c in lvl.criteria]
+    duplicates = sorted({i for i in ids if ids.count(i) > 1})
+    if duplicates:
+        raise RulesConfigError(f"duplicate criterion ids: {', '.join(duplicates)}")
+    names = {lvl.name for lvl in all_levels}
+    for lvl in all_levels:
+        for crit in lvl.criteria:
+            for count in _count_terms(crit.indicator):
+                if count.level not in names:
+                    raise RulesConfigError(f"criterion '{crit.id}': count_met names unknown level {count.level!r}")
+                own = {c.id for c in rules.level(count.level).criteria}
+                stray = sorted(set(count.exclude) - own)
+                if stray:
+                    raise RulesConfigError(
+                        f"criterion '{crit.id}': exclude lists {stray}, not criteria of level {count.level}"
+                    )
+    _evaluation_order(rules)
+
+
+def _evaluation_order(rules: LegalRules) -> list[Level]:
+    """Order levels so that every level is evaluated after the levels its criteria count."""
+    deps = {
+        lvl.name: {c.level for crit in lvl.criteria for c in _count_terms(crit.indicator)}
+        for lvl in (*rules.levels, rules.drug_free)
+    }
+    order: list[str] = []
+    while len(order) < len(deps):
+        ready = [n for n, d in deps.items() if n not in order and d <= set(order)]
+        if not ready:
+            raise RulesConfigError(f"circular count_met references among levels {sorted(set(deps) - set(order))}")
+        order.extend(ready)
+    return [rules.level(n) for n in order]
+
+
+# ------------------------------------------------------------------------------------ evaluation
+
+
+@dataclass(frozen=True)
+class _Result:
+    """Evaluation of one expression over all communes (nullable met: NA = not decidable)."""
+
+    met: pd.Series
+    detail: pd.Series
+    value: pd.Series | None = None
+
+
+def _format_number(x: float) -> str:
+    """Vietnamese number format: '.' groups thousands, ',' marks decimals, at most 3 decimals."""
+    text = f"{x:,.3f}".rstrip("0").rstrip(".")
+    return text.translate(str.maketrans(",.", ".,"))
+
+
+def _with_unit(values: pd.Series, unit: str) -> pd.Series:
+    """Format numbers with a unit; missing values read 'không rõ'."""
+    suffix = f" {unit}" if unit else ""
+    return values.map(lambda v: "không rõ" if pd.isna(v) else _format_number(v) + suffix)
+
+
+def _compare(values: pd.Series, op: str, threshold: float) -> pd.Series:
+    """Nullable comparison: NA wherever the value is missing."""
+    return OPS[op](values, threshold).astype("boolean").mask(values.isna())
+
+
+def _phrase(met: pd.Series, stated: pd.Series, required: str) -> pd.Series:
+    """'value op threshold' when met, else 'value (cần op threshold)'."""
+    return (stated + " " + required).where(met.fillna(False).astype(bool), stated + " (cần " + required + ")")
+
+
+def _evaluate(expr: Expression, frame: pd.DataFrame, rules: LegalRules, done: Mapping[str, _Result]) -> _Result:
+    """Evaluate an expression for every commune at once."""
+    if isinstance(expr, (AnyOf, AllOf)):
+        parts = [_evaluate(t, frame, rules, done) for t in expr.terms]
+        join, word = (operator.or_, " hoặc ") if isinstance(expr, AnyOf) else (operator.and_, " và ")
+        return _Result(reduce(join, (p.met for p in parts)), reduce(lambda a, b: a + word + b, (p.detail for p in parts)))
+    if isinstance(expr, CountMet):
+        level = rules.level(expr.level)
+        counted = [done[c.id].met for c in level.criteria if c.id not in expr.exclude]
+        n_true = sum(m.fillna(False).astype(int) for m in counted)
+        n_open = sum(m.isna().astype(int) for m in counted)
+        met = (n_true >= expr.at_least).astype("boolean").mask((n_true < expr.at_least) & (n_true + n_open >= expr.at_least))
+        stated = "đạt " + n_true.astype(str) + f" tiêu chí {_level_title(level.name, rules)}"
+        return _Result(met, _phrase(met, stated, f"≥ {expr.at_least}"))
+    return _evaluate_comparison(expr, frame, rules)
+
+
+def _evaluate_comparison(expr: Comparison, frame: pd.DataFrame, rules: LegalRules) -> _Result:
+    """Evaluate a column or ratio comparison, with its Vietnamese rendering."""
+    indicator = rules.indicators[expr.column]
+    if isinstance(expr.threshold, bool):
+        values = frame[expr.column].astype("boolean").astype(float)
+        met = _compare(values, expr.op, float(expr.threshold))
+        yes_no = values.map({1.0: "có", 0.0: "không"}).fillna("không rõ")
+        wanted = "có" if OPS[expr.op](True, expr.threshold) else "không"
+        stated = indicator.label_vi + ": " + yes_no
+        return _Result(met, stated.where(met.fillna(False).astype(bool), stated + f" (cần {wanted})"), values)
+    numerator = pd.to_numeric(frame[expr.column], errors="coerce").astype(float)
+    if expr.denominator is None:
+        values, unit = numerator, indicator.unit
+    else:
+        denominator = pd.to_numeric(frame[expr.denominator], errors="coerce").astype(float)
+        # numerator * scale is exact for counts, so a rate equal to the threshold compares equal;
+        # a zero count is a zero rate even when the denominator is unknown.
+        rate = (numerator * expr.scale / denominator).where(denominator > 0)
+        values, unit = rate.mask(numerator.eq(0), 0.0), "%" if expr.scale == 100 else ""
+    met = _compare(values, expr.op, float(expr.threshold))
+    required = f"{OP_SYMBOLS[expr.op]} {_format_number(expr.threshold)}" + (f" {unit}" if unit else "")
+    return _Result(met, _phrase(met, _with_unit(values, unit), required), values)
+
+
+def _prepare(indicators: pd.DataFrame, rules: LegalRules) -> pd.DataFrame:
+    """Index the input by commune and check it carries every declared indicator column."""
+    missing = [c for c in ("commune_code", *rules.indicators) if c not in indicators.columns]
+    if missing:
+        raise ValueError(f"indicator table lacks columns required by rules {rules.version}: {', '.join(missing)}")
+    duplicated = indicators["commune_code"][indicators["commune_code"].duplicated()].unique().tolist()
+    if duplicated:
+        raise ValueError(f"indicator table has several rows for communes {duplicated}")
+    return indicators.set_index("commune_code")
+
+
+def evaluate_criteria(indicators: pd.DataFrame, rules: LegalRules) -> pd.DataFrame:
+    """Long table of every criterion for every commune: value, threshold, op, met, missing, detail."""
+    frame = _prepare(indicators, rules)
+    done: dict[str, _Result] = {}
+    for level in _evaluation_order(rules):
+        for crit in level.criteria:
+            done[crit.id] = _evaluate(crit.indicator, frame, rules, done)
+    rows = []
+    for level in (*rules.levels, rules.drug_free):
+        for crit in level.criteria:
+            result = done[crit.id]
+            leaf = crit.indicator if isinstance(crit.indicator, Comparison) else None
+            rows.append(
+                pd.DataFrame(
+                    {
+                        "commune_code": frame.index,
+                        "level": level.name,
+                        "criterion_id": crit.id,
+                        "ref": crit.ref,
+                        "value": result.value.to_numpy() if result.value is not None else np.nan,
+                        "threshold": float(leaf.threshold) if leaf else np.nan,
+                        "op": leaf.op if leaf else type(crit.indicator).__name__,
+                        "met": result.met.fillna(False).astype(bool).to_numpy(),
+                        "missing": result.met.isna().to_numpy(),
+                        "detail": result.detail.to_numpy(),
+                        "verified": crit.verified,
+                    }
+                )
+            )
+    return pd.concat(rows, ignore_index=True)
+
+
+# -------------------------------------------------------------------------------- classification
+
+
+def _level_title(name: str, rules: LegalRules) -> str:
+    """How a level is named in explanations ('loại I' or 'không ma túy')."""
+    return "không ma túy" if name == rules.drug_free.name else f"loại {name}"
+
+
+def classify_legal(indicators: pd.DataFrame, rules: LegalRules) -> pd.DataFrame:
+    """Classify every commune (loại I > II > III > drug-free > at risk) with a Vietnamese explanation."""
+    long = evaluate_criteria(indicators, rules)
+    by_level = long.groupby(["commune_code", "level"], sort=False)
+    n_met = by_level["met"].sum().unstack("level")
+    n_open = by_level["missing"].sum().unstack("level")
+    codes = indicators["commune_code"].to_numpy()
+    n_met, n_open = n_met.reindex(codes), n_open.reindex(codes)
+    reached = [n_met[lvl.name] >= lvl.min_met for lvl in rules.levels]
+    reachable = [(n_met[lvl.name] + n_open[lvl.name]) >= lvl.min_met for lvl in rules.levels]
+    names = [lvl.name for lvl in rules.levels]
+    level = pd.Series(np.select(reached, names, default=None), index=codes, dtype=object)
+    possible = pd.Series(np.select(reachable, names, default=None), index=codes, dtype=object)
+    free_level = rules.drug_free
+    drug_free = n_met[free_level.name] >= free_level.min_met
+    category = np.select([level.notna(), drug_free], ["trong_diem", "drug_free"], default="at_risk")
+    summary = pd.DataFrame(
+        {
+            "commune_code": codes,
+            "category": category,
+            "level": level.to_numpy(),
+            "category_label_vi": [Category(c).label for c in category],
+            **{f"met_{lvl.name}": n_met[lvl.name].to_numpy(dtype=int) for lvl in (*rules.levels, free_level)},
+            "possible_level": possible.where(possible != level, None).to_numpy(),
+            "incomplete": (n_open.sum(axis=1) > 0).to_numpy(),
+            "rules_version": rules.version,
+        }
+    )
+    summary["explanation"] = _explanations(summary, long, rules)
+    return summary
+
+
+def _explanations(summary: pd.DataFrame, long: pd.DataFrame, rules: LegalRules) -> pd.Series:
+    """Vietnamese explanation per commune: the criteria that decided its class, and missing data."""
+    items = "(" + long["ref"] + ") " + long["detail"]
+    met_text = items[long["met"]].groupby([long["commune_code"], long["level"]]).agg("; ".join)
+    failed_free = long["level"].eq(rules.drug_free.name) & ~long["met"]
+    free_failures = items[failed_free].groupby(long["commune_code"]).agg("; ".join)
+    open_items = (long["level"].map(lambda n: _level_title(n, rules)) + " (" + long["ref"] + ")")[long["missing"]]
+    open_text = open_items.groupby(long["commune_code"]).agg(", ".join)
+    sizes = {lvl.name: len(lvl.criteria) for lvl in (*rules.levels, rules.drug_free)}
+    counts_text = "; ".join(
+        f"loại {lvl.name} {{met_{lvl.name}}}/{sizes[lvl.name]}, cần {lvl.min_met}" for lvl in rules.levels
+    )
+
+    def explain(row: pd.Series) -> str:
+        """Compose one commune's explanation."""
+        code, name = row["commune_code"], row["level"]
+        if row["category"] == "trong_diem":
+            lvl = rules.level(name)
+            text = (
+                f"Trọng điểm loại {name}. Đạt {row[f'met_{name}']}/{sizes[name]} tiêu chí loại {name} "
+                f"(cần {lvl.min_met}): {met_text[(code, name)]}."
+            )
+        elif row["category"] == "drug_free":
+            text = (
+                f"Không có tệ nạn ma túy. Không đạt tiêu chí trọng điểm ({counts_text.format(**row)}); "
+                f"đạt đủ {sizes[rules.drug_free.name]}/{sizes[rules.drug_free.name]} điều kiện không ma túy."
+            )
+        else:
+            text = (
+                f"Có tệ nạn ma túy. Chưa đạt tiêu chí trọng điểm ({counts_text.format(**row)}); "
+                f"chưa đạt điều kiện không ma túy: {free_failures.get(code, '')}."
+            )
+        if code in open_text.index:
+            text += f" Thiếu dữ liệu, coi như không đạt: {open_text[code]}."
+        if isinstance(row["possible_level"], str):
+            text += f" Có thể đạt loại {row['possible_level']} nếu bổ sung đủ dữ liệu."
+        return text
+
+    return summary.apply(explain, axis=1)

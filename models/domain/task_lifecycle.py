@@ -1,0 +1,50 @@
+"""Lifecycle of a field task (suppressing a spot, or converting a commune) and its overdue days.
+
+Modelled on ArcGIS Workforce: declining needs a reason and returning completed work needs a
+comment, so the append-only history always explains why work went back.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import date
+
+from models.domain.state_machine import StateMachine, requires_text
+from models.vocabulary import TASK_WORK_DONE
+from models.vocabulary import TaskState as T
+
+
+@dataclass(frozen=True)
+class TaskFacts:
+    """Facts supplied with a transition request."""
+
+    comment: str = ""
+    reason: str = ""
+
+
+_FLOW = {
+    (T.UNASSIGNED, T.ASSIGNED): (),
+    (T.ASSIGNED, T.IN_PROGRESS): (),
+    (T.IN_PROGRESS, T.PAUSED): (),
+    (T.PAUSED, T.IN_PROGRESS): (),
+    (T.IN_PROGRESS, T.COMPLETED): (),
+    (T.COMPLETED, T.ACCEPTED): (),
+    (T.COMPLETED, T.RETURNED): (requires_text("comment", "ý kiến vì sao trả lại", "a comment on why the work is returned"),),
+    (T.RETURNED, T.IN_PROGRESS): (),
+    (T.ASSIGNED, T.DECLINED): (requires_text("reason", "lý do từ chối", "a reason for declining"),),
+}
+_NON_TERMINAL = {source for source, _ in _FLOW}
+
+TASK_LIFECYCLE = StateMachine(
+    name="task",
+    labels_vi=T.labels(),
+    initial=T.UNASSIGNED,
+    transitions={**_FLOW, **{(state, T.CANCELED): () for state in sorted(_NON_TERMINAL)}},
+)
+
+
+def overdue_days(state: str, due: date | None, as_of: date) -> int:
+    """Whole days past the due date while work is still owed (0 when not overdue or no due date)."""
+    if due is None or state in TASK_WORK_DONE:
+        return 0
+    return max((as_of - due).days, 0)

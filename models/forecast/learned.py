@@ -1,0 +1,140 @@
+"""Advisory, data-driven views beside the legal classification: mixture clusters and next-year risk.
+
+Neither result is a legal class: the legal one comes from ``models.domain.legal_rules``. These
+help planners spot communes whose indicators look unlike their legal class, and communes now
+drug-free that are likely to lose that status next year. Naive baselines are always reported beside
+the model, since simple baselines are hard to beat on such data.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+from sklearn.linear_model import LogisticRegression
+from sklearn.mixture import GaussianMixture
+from sklearn.pipeline import make_pipeline
+from sklearn.preprocessing import StandardScaler
+
+#: Yearly counts of drug activity per commune; all zero means no drug activity in the year.
+ACTIVITY_COLUMNS = (
+    "users_with_records",
+    "organizing_places",
+    "arrested_offenders",
+    "plants_destroyed",
+    "cultivation_m2",
+    "n_incidents",
+)
+#: Counts turned into rates per 1,000 residents before clustering.
+RATE_COLUMNS = ("users_with_records", "arrested_offenders")
+CLUSTER_LABELS = ("drug_free", "at_risk", "trong_diem")
+RANDOM_STATE = 0
+
+
+def cluster_features(indicators: pd.DataFrame) -> pd.DataFrame:
+    """log1p of rates per 1,000 residents and of counts, indexed by commune (NaN if population unknown)."""
+    frame = indicators.set_index("commune_code")
+    population = frame["population"].astype(float).where(frame["population"] > 0)
+    rates = {f"{c}_per_1000": frame[c].astype(float) * 1000 / population for c in RATE_COLUMNS}
+    counts = {c: frame[c].astype(float) for c in ACTIVITY_COLUMNS if c not in RATE_COLUMNS}
+    return np.log1p(pd.DataFrame({**rates, **counts}))
+
+
+def classify_learned(indicators: pd.DataFrame, random_state: int = RANDOM_STATE) -> pd.DataFrame:
+    """Cluster communes into drug_free < at_risk < trong_diem by a severity-ordered Gaussian mixture."""
+    # Severity of a component = mean of its scaled feature means; confidence = largest posterior.
+    # Communes with unknown population get no cluster. With fewer distinct rows than components the
+    # mixture is not identifiable: all-zero rows become 'drug_free', others 'at_risk', confidence NaN.
+    features = cluster_features(indicators)
+    complete = features.dropna()
+    result = pd.DataFrame(index=features.index, columns=["learned_category", "confidence", "method"], dtype=object)
+    if complete.empty:
+        return result.astype({"confidence": float}).reset_index()
+    scaled = StandardScaler().fit_transform(complete)
+    if len(np.unique(scaled, axis=0)) < len(CLUSTER_LABELS):
+        zero = complete.eq(0).all(axis=1)
+        result.loc[complete.index, "learned_category"] = np.where(zero, "drug_free", "at_risk")
+        result.loc[complete.index, "method"] = "fallback"
+        return result.astype({"confidence": float}).reset_index()
+    mixture = GaussianMixture(len(CLUSTER_LABELS), covariance_type="diag", n_init=3, random_state=random_state)
+    posterior = mixture.fit(scaled).predict_proba(scaled)
+    rank = np.argsort(np.argsort(mixture.means_.mean(axis=1)))  # component -> severity rank
+    result.loc[complete.index, "learned_category"] = np.asarray(CLUSTER_LABELS)[rank[posterior.argmax(axis=1)]]
+    result.loc[complete.index, "confidence"] = posterior.max(axis=1)
+    result.loc[complete.index, "method"] = "gmm"
+    return result.astype({"confidence": float}).reset_index()
+
+
+def _yearly_panel(history: pd.DataFrame) -> pd.DataFrame:
+    """Complete commune × year panel of activity counts (unreported years and values count as zero)."""
+    years = range(int(history["year"].min()), int(history["year"].max()) + 1)
+    grid = pd.MultiIndex.from_product([history["commune_code"].unique(), years], names=["commune_code", "year"])
+    panel = history.set_index(["commune_code", "year"])[list(ACTIVITY_COLUMNS)].astype(float)
+    panel = panel.reindex(grid).fillna(0.0)
+    panel["active"] = panel[list(ACTIVITY_COLUMNS)].sum(axis=1).gt(0).astype(float)
+    return panel
+
+
+def _lagged_features(panel: pd.DataFrame) -> pd.DataFrame:
+    """Features known at the end of each year: level, 3-year mean, trend and clean streak."""
+    level = np.log1p(panel[list(ACTIVITY_COLUMNS)].sum(axis=1)).rename("level")
+    by_commune = level.groupby(level="commune_code")
+    active = panel["active"]
+    streak_id = active.groupby(level="commune_code").cumsum()  # a clean streak shares the count of the last active year
+    clean_streak = (1 - active).groupby([active.index.get_level_values("commune_code"), streak_id.to_numpy()]).cumsum()
+    return pd.DataFrame(
+        {
+            "active": active,
+            "level": level,
+            "incidents": np.log1p(panel["n_incidents"]),
+            "mean_3y": by_commune.transform(lambda s: s.rolling(3, min_periods=1).mean()),
+            "trend": (level - by_commune.shift(2)).fillna(0.0) / 2,
+            "ever_active": active.groupby(level="commune_code").cummax(),
+            "clean_years": clean_streak.clip(upper=5),
+        }
+    )
+
+
+def risk_baselines(history: pd.DataFrame) -> pd.DataFrame:
+    """Naive forecasts per commune: last year's status and counts, and long-term means."""
+    panel = _yearly_panel(history)
+    last_year = panel.index.get_level_values("year").max()
+    grouped = panel.groupby(level="commune_code")
+    last = panel.xs(last_year, level="year")
+    return pd.DataFrame(
+        {
+            "baseline_last_year_active": last["active"].astype(bool),
+            "last_year_incidents": last["n_incidents"],
+            "baseline_long_term_active_rate": grouped["active"].mean(),
+            "mean_incidents": grouped["n_incidents"].mean(),
+        }
+    ).rename_axis("commune_code")
+
+
+def forecast_risk(history: pd.DataFrame, threshold: float = 0.5) -> pd.DataFrame:
+    """Probability that each commune has drug activity next year, flagging drug-free communes at risk."""
+    # history: one row per commune and year with commune_code, year and the ACTIVITY_COLUMNS counts.
+    # A logistic regression learns "active next year" from the lagged features of every earlier year;
+    # if the history holds a single outcome, that outcome's rate is the forecast.
+    panel = _yearly_panel(history)
+    features = _lagged_features(panel)
+    last_year = panel.index.get_level_values("year").max()
+    target = panel["active"].groupby(level="commune_code").shift(-1)
+    train = features.index.get_level_values("year") < last_year
+    x_train, y_train = features[train], target[train]
+    current = features.xs(last_year, level="year")
+    if y_train.nunique() < 2:
+        probability = np.full(len(current), y_train.mean() if len(y_train) else np.nan)
+    else:
+        model = make_pipeline(StandardScaler(), LogisticRegression(random_state=RANDOM_STATE))
+        probability = model.fit(x_train, y_train.astype(int)).predict_proba(current)[:, 1]
+    drug_free_now = current["active"].eq(0)
+    result = pd.DataFrame(
+        {
+            "forecast_year": last_year + 1,
+            "p_active": probability,
+            "drug_free_now": drug_free_now,
+            "leaving_drug_free": drug_free_now & (probability >= threshold),
+        },
+        index=current.index,
+    )
+    return result.join(risk_baselines(history)).reset_index()

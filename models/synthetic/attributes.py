@@ -1,0 +1,65 @@
+"""SYNTHETIC incident attributes: kind by origin (background, spot, den), substance, quantity, arrests."""
+
+from __future__ import annotations
+
+import numpy as np
+
+from models.vocabulary import IncidentKind
+
+KINDS = IncidentKind.values()
+
+SUBSTANCES = ("heroin", "methamphetamine", "ma_tuy_da", "cannabis", "ketamine", "mdma")
+#: Origin codes of an incident, in the order of ORIGINS.
+ORIGINS = ("background", "spot", "den")
+BACKGROUND, SPOT, DEN = range(len(ORIGINS))
+
+#: Kind mix per origin: dens organise/harbour use, spots deal, background is a broad mix.
+KIND_MIX = {
+    "background": {"drug_use": .30, "possession": .26, "trafficking": .15, "tip": .12, "transport": .08,
+                   "organizing_use": .04, "harboring": .03, "production": .02},
+    "spot": {"trafficking": .38, "possession": .30, "drug_use": .22, "tip": .06, "transport": .04},
+    "den": {"organizing_use": .32, "harboring": .18, "drug_use": .38, "possession": .08, "tip": .04},
+}
+#: Share of background incidents in a cultivating commune that are cultivation finds.
+CULTIVATION_SHARE = 0.08
+#: Substance mix (order of SUBSTANCES); cultivation is always cannabis, tips carry no substance.
+SUBSTANCE_MIX = (0.20, 0.25, 0.35, 0.08, 0.07, 0.05)
+#: Quantity seized per kind as (median grams, log-normal sigma); None means no quantity recorded.
+QUANTITY = {"trafficking": (2.0, 1.2), "possession": (0.5, 1.0), "transport": (150.0, 1.5),
+            "organizing_use": (0.3, 0.8), "harboring": (0.3, 0.8), "production": (400.0, 1.2),
+            "cultivation": (1_000.0, 1.0), "drug_use": None, "tip": None}
+#: People arrested per kind as base + Poisson(extra).
+ARRESTS = {"trafficking": (1, .3), "possession": (1, .1), "transport": (1, .5), "organizing_use": (1, .8),
+           "harboring": (1, .3), "production": (1, .6), "cultivation": (0, .8), "drug_use": (1, 0.0),
+           "tip": (0, 0.0)}
+
+
+def draw_kinds(rng: np.random.Generator, origin: np.ndarray, cultivating: np.ndarray) -> np.ndarray:
+    """Kind index (into KINDS) per incident from its origin's mix; cultivation only where grown."""
+    kind = np.empty(len(origin), dtype=np.int8)
+    for code, name in enumerate(ORIGINS):
+        mask = origin == code
+        p = np.array([KIND_MIX[name].get(k, 0.0) for k in KINDS])
+        kind[mask] = rng.choice(len(KINDS), size=int(mask.sum()), p=p / p.sum())
+    grown = (origin == BACKGROUND) & cultivating & (rng.random(len(origin)) < CULTIVATION_SHARE)
+    kind[grown] = KINDS.index("cultivation")
+    return kind
+
+
+def draw_details(rng: np.random.Generator, kind: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Substance (object array, None if absent), quantity in grams (NaN if absent) and arrests per incident."""
+    n = len(kind)
+    substance = rng.choice(len(SUBSTANCES), size=n, p=SUBSTANCE_MIX).astype(np.int8)
+    substance[kind == KINDS.index("cultivation")] = SUBSTANCES.index("cannabis")
+    substance[kind == KINDS.index("tip")] = len(SUBSTANCES)
+    quantity = np.full(n, np.nan)
+    arrested = np.zeros(n, dtype=np.int64)
+    for k, name in enumerate(KINDS):
+        mask = kind == k
+        m = int(mask.sum())
+        if QUANTITY[name] is not None:
+            median, sigma = QUANTITY[name]
+            quantity[mask] = np.maximum(np.round(median * np.exp(sigma * rng.standard_normal(m)), 2), 0.01)
+        base, extra = ARRESTS[name]
+        arrested[mask] = base + rng.poisson(extra, size=m)
+    return np.array([*SUBSTANCES, None], dtype=object)[substance], quantity, arrested

@@ -1,0 +1,315 @@
+"""The vocabulary of diaban, declared once: every state, kind, role and category, the time zone and "today".
+
+Everything else derives from here: the table CHECK constraints (``gis.store.tables``), the API's
+``Literal`` types and the CLI's choices, the labels and colours shipped to the page scripts, and the
+lifecycle machines (a test asserts that each machine's states are exactly its enum). Values are
+``StrEnum`` members, so they compare equal to the plain strings stored in PostgreSQL and sent as JSON.
+
+Each enum carries its Vietnamese labels (``label``), which is what users see; the English value is
+what code, the database and API field values use.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Mapping
+from datetime import date, datetime
+from enum import StrEnum
+from types import MappingProxyType
+from typing import Any, TypeVar
+from zoneinfo import ZoneInfo
+
+#: Hải Phòng's time zone (UTC+7, no daylight saving): dates users see, calendar years, due dates.
+LOCAL_TZ_NAME = "Asia/Ho_Chi_Minh"
+LOCAL_TZ = ZoneInfo(LOCAL_TZ_NAME)
+#: Stored geometry: WGS84 longitude/latitude.
+WGS84_SRID = 4326
+#: Metric CRS for distances, grids and clustering: UTM zone 48N (Hải Phòng lies in it).
+METRIC_SRID = 32648
+
+
+def local_today(now: datetime | None = None) -> date:
+    """Today's date in Hải Phòng: the one meaning of "today" (due dates, team areas, reports).
+
+    The database uses the same definition (``gis.store.sql.LOCAL_TODAY``), never ``current_date``,
+    whose answer depends on the server's time zone.
+    """
+    return (now or datetime.now(LOCAL_TZ)).astimezone(LOCAL_TZ).date()
+
+
+_E = TypeVar("_E", bound="Vocabulary")
+
+
+class Vocabulary(StrEnum):
+    """A closed set of codes with Vietnamese labels (``_labels_`` maps each member to its label)."""
+
+    @property
+    def label(self) -> str:
+        """The Vietnamese label users see."""
+        return _LABELS[type(self)][self.value]
+
+    @classmethod
+    def labels(cls) -> Mapping[str, str]:
+        """Code → Vietnamese label, in declaration order."""
+        return _LABELS[cls]
+
+    @classmethod
+    def values(cls) -> tuple[str, ...]:
+        """The codes, in declaration order."""
+        return tuple(member.value for member in cls)
+
+
+_LABELS: dict[type, Mapping[str, str]] = {}
+
+
+def _labelled(labels: Mapping[str, str]) -> Any:
+    """Class decorator attaching Vietnamese labels; every member must have one and no label may be spare."""
+
+    def attach(cls: type[_E]) -> type[_E]:
+        codes = [m.value for m in cls]
+        if sorted(codes) != sorted(labels):
+            raise ValueError(f"{cls.__name__}: labels do not match members ({sorted(set(codes) ^ set(labels))})")
+        _LABELS[cls] = MappingProxyType({code: labels[code] for code in codes})
+        return cls
+
+    return attach
+
+
+def codes(members: Iterable[StrEnum]) -> tuple[str, ...]:
+    """Plain string codes of some members (for SQL parameters), sorted for stable statements."""
+    return tuple(sorted(str(m) for m in members))
+
+
+# ------------------------------------------------------------------------------------------- incidents
+@_labelled({
+    "trafficking": "Mua bán trái phép chất ma túy",
+    "possession": "Tàng trữ trái phép chất ma túy",
+    "transport": "Vận chuyển trái phép chất ma túy",
+    "organizing_use": "Tổ chức sử dụng trái phép chất ma túy",
+    "harboring": "Chứa chấp việc sử dụng trái phép chất ma túy",
+    "production": "Sản xuất trái phép chất ma túy",
+    "cultivation": "Trồng cây có chứa chất ma túy",
+    "drug_use": "Sử dụng trái phép chất ma túy",
+    "tip": "Tin báo, tố giác",
+})
+class IncidentKind(Vocabulary):
+    """What police recorded (legal basis in the domain brief)."""
+
+    TRAFFICKING = "trafficking"
+    POSSESSION = "possession"
+    TRANSPORT = "transport"
+    ORGANIZING_USE = "organizing_use"
+    HARBORING = "harboring"
+    PRODUCTION = "production"
+    CULTIVATION = "cultivation"
+    DRUG_USE = "drug_use"
+    TIP = "tip"
+
+
+#: Vietnamese (unaccented) codes accepted on import for each kind.
+KIND_ALIASES: Mapping[str, IncidentKind] = MappingProxyType({
+    "mua_ban": IncidentKind.TRAFFICKING,
+    "tang_tru": IncidentKind.POSSESSION,
+    "van_chuyen": IncidentKind.TRANSPORT,
+    "to_chuc_su_dung": IncidentKind.ORGANIZING_USE,
+    "chua_chap": IncidentKind.HARBORING,
+    "san_xuat": IncidentKind.PRODUCTION,
+    "trong_cay": IncidentKind.CULTIVATION,
+    "su_dung": IncidentKind.DRUG_USE,
+    "tin_bao": IncidentKind.TIP,
+})
+#: Kinds that indicate a place organising or harbouring drug use (QĐ 28/2025 criterion b).
+ORGANIZING_KINDS = frozenset({IncidentKind.ORGANIZING_USE, IncidentKind.HARBORING})
+
+
+def normalise_kind(value: str) -> IncidentKind | None:
+    """The kind for a code or alias (case, spaces and hyphens ignored), else None."""
+    key = value.strip().lower().replace(" ", "_").replace("-", "_")
+    if key in IncidentKind.labels():
+        return IncidentKind(key)
+    return KIND_ALIASES.get(key)
+
+
+@_labelled({"inside": "Trong xã/phường", "nearest": "Gần nhất (ngoài ranh giới ≤ ngưỡng)",
+            "outside": "Ngoài mọi xã/phường"})
+class Assignment(Vocabulary):
+    """How an incident was assigned to a commune."""
+
+    INSIDE = "inside"
+    NEAREST = "nearest"
+    OUTSIDE = "outside"
+
+
+@_labelled({"phuong": "Phường", "xa": "Xã", "dac_khu": "Đặc khu"})
+class UnitKind(Vocabulary):
+    """Commune-level administrative units since 1 July 2025."""
+
+    PHUONG = "phuong"
+    XA = "xa"
+    DAC_KHU = "dac_khu"
+
+
+# -------------------------------------------------------------------------------------------- hotspots
+@_labelled({
+    "detected": "Phát hiện",
+    "verified": "Đã xác minh",
+    "dismissed": "Không xác thực, loại bỏ",
+    "assigned": "Đã giao xử lý",
+    "suppressing": "Đang đấu tranh",
+    "eradicated": "Đã triệt xóa",
+    "monitoring": "Đang giữ sạch, theo dõi",
+    "closed": "Đã loại khỏi danh sách",
+    "recurred": "Phức tạp trở lại",
+})
+class HotspotStatus(Vocabulary):
+    """Where a hotspot is in its lifecycle (models.domain.hotspot_lifecycle)."""
+
+    DETECTED = "detected"
+    VERIFIED = "verified"
+    DISMISSED = "dismissed"
+    ASSIGNED = "assigned"
+    SUPPRESSING = "suppressing"
+    ERADICATED = "eradicated"
+    MONITORING = "monitoring"
+    CLOSED = "closed"
+    RECURRED = "recurred"
+
+
+#: Hotspots that still need police work (counted as open in the KPIs and on the map).
+HOTSPOT_OPEN = frozenset({HotspotStatus.DETECTED, HotspotStatus.VERIFIED, HotspotStatus.ASSIGNED,
+                          HotspotStatus.SUPPRESSING, HotspotStatus.RECURRED})
+#: Hotspots for which command may open a suppression task (from the map's popup).
+HOTSPOT_TASKABLE = frozenset({HotspotStatus.DETECTED, HotspotStatus.VERIFIED, HotspotStatus.RECURRED})
+#: Hotspots cleared by police: a new cluster near one of them is a recurrence, not a new hotspot.
+HOTSPOT_RECURRABLE = frozenset({HotspotStatus.ERADICATED, HotspotStatus.MONITORING, HotspotStatus.CLOSED})
+
+
+@_labelled({"spot": "Điểm", "den": "Tụ điểm", "organizing_place": "Điểm tổ chức, chứa chấp sử dụng"})
+class HotspotKind(Vocabulary):
+    """Điểm (a spot), tụ điểm (a den: several dealers/users gathering), or a place organising drug use."""
+
+    SPOT = "spot"
+    DEN = "den"
+    ORGANIZING_PLACE = "organizing_place"
+
+
+@_labelled({"detection": "Phát hiện qua phân cụm", "manual": "Nhập tay (tin báo, xác minh)"})
+class HotspotOrigin(Vocabulary):
+    """How a hotspot entered the register."""
+
+    DETECTION = "detection"
+    MANUAL = "manual"
+
+
+# ----------------------------------------------------------------------------------------------- tasks
+@_labelled({
+    "unassigned": "Chưa giao",
+    "assigned": "Đã giao",
+    "in_progress": "Đang thực hiện",
+    "paused": "Tạm dừng",
+    "completed": "Đã hoàn thành, chờ nghiệm thu",
+    "accepted": "Đã nghiệm thu",
+    "returned": "Trả lại để làm tiếp",
+    "declined": "Từ chối nhận",
+    "canceled": "Đã hủy",
+})
+class TaskState(Vocabulary):
+    """Where a field task is in its lifecycle (models.domain.task_lifecycle)."""
+
+    UNASSIGNED = "unassigned"
+    ASSIGNED = "assigned"
+    IN_PROGRESS = "in_progress"
+    PAUSED = "paused"
+    COMPLETED = "completed"
+    ACCEPTED = "accepted"
+    RETURNED = "returned"
+    DECLINED = "declined"
+    CANCELED = "canceled"
+
+
+#: States in which a task still weighs on its team's workload.
+TASK_OPEN = frozenset({TaskState.ASSIGNED, TaskState.IN_PROGRESS, TaskState.PAUSED, TaskState.RETURNED})
+#: States in which the assignee no longer owes work, so the due date no longer applies.
+TASK_WORK_DONE = frozenset({TaskState.COMPLETED, TaskState.ACCEPTED, TaskState.DECLINED, TaskState.CANCELED})
+#: States from which the assignee team may still be changed before work starts.
+TASK_REASSIGNABLE = frozenset({TaskState.UNASSIGNED, TaskState.ASSIGNED})
+#: States after which a new task may be opened for the same hotspot or commune-year.
+TASK_CLOSED = frozenset({TaskState.DECLINED, TaskState.CANCELED})
+
+
+@_labelled({"suppression": "Đấu tranh, triệt xóa điểm, tụ điểm", "conversion": "Chuyển hóa địa bàn"})
+class TaskKind(Vocabulary):
+    """Suppressing a hotspot, or converting a commune (chuyển hóa địa bàn) for a year."""
+
+    SUPPRESSION = "suppression"
+    CONVERSION = "conversion"
+
+
+@_labelled({"low": "Thấp", "normal": "Bình thường", "high": "Cao", "urgent": "Khẩn"})
+class TaskPriority(Vocabulary):
+    """How urgent a task is."""
+
+    LOW = "low"
+    NORMAL = "normal"
+    HIGH = "high"
+    URGENT = "urgent"
+
+
+# ----------------------------------------------------------------------------------------------- roles
+@_labelled({"command": "Ban chỉ huy", "team": "Tổ công tác", "planner": "Cán bộ tham mưu", "admin": "Quản trị"})
+class Role(Vocabulary):
+    """What a user does: command, a field team, a planner, an administrator."""
+
+    COMMAND = "command"
+    TEAM = "team"
+    PLANNER = "planner"
+    ADMIN = "admin"
+
+
+#: Roles that may read operational data (incidents, hotspots, tasks); teams only within their area.
+READERS = (Role.COMMAND, Role.PLANNER, Role.TEAM)
+#: Roles that may change operational data; teams only within their area.
+WRITERS = (Role.COMMAND, Role.TEAM)
+
+
+# ------------------------------------------------------------------------------------- classification
+@_labelled({
+    "trong_diem": "Trọng điểm phức tạp về ma túy",
+    "at_risk": "Có tệ nạn ma túy",
+    "drug_free": "Không có tệ nạn ma túy",
+})
+class Category(Vocabulary):
+    """A commune's yearly class under QĐ 28/2025."""
+
+    TRONG_DIEM = "trong_diem"
+    AT_RISK = "at_risk"
+    DRUG_FREE = "drug_free"
+
+
+#: Short category names for crowded tables and map tooltips.
+CATEGORY_SHORT_LABELS: Mapping[str, str] = MappingProxyType({
+    Category.TRONG_DIEM: "Trọng điểm", Category.AT_RISK: "Có tệ nạn ma túy", Category.DRUG_FREE: "Không ma túy"})
+#: Categories that count as a drug problem in the KPIs.
+PROBLEM_CATEGORIES = (Category.TRONG_DIEM, Category.AT_RISK)
+
+
+@_labelled({"I": "Loại I", "II": "Loại II", "III": "Loại III"})
+class Level(Vocabulary):
+    """Level of a trọng điểm commune (I most serious)."""
+
+    I = "I"  # noqa: E741 - the legal name of the level
+    II = "II"
+    III = "III"
+
+
+@_labelled({"draft": "Bản nháp", "approved": "Đã phê duyệt"})
+class RunStatus(Vocabulary):
+    """A classification run is a draft until approved, then immutable."""
+
+    DRAFT = "draft"
+    APPROVED = "approved"
+
+
+def class_label(category: str, level: str | None) -> str:
+    """Vietnamese label of a final class ('Trọng điểm phức tạp về ma túy loại II')."""
+    text = Category(category).label
+    return f"{text} loại {level}" if category == Category.TRONG_DIEM else text
