@@ -37,16 +37,34 @@ from models.domain.hotspot_lifecycle import hotspot_lifecycle
 
 #: Error answers every route may give, documented once in the OpenAPI description.
 ERROR_RESPONSES: dict[int | str, dict] = {
-    status: {"model": ErrorOut, "description": description} for status, description in (
-        (400, "tệp hoặc dữ liệu không đọc được (unreadable input)"), (401, "chưa đăng nhập (not authenticated)"),
-        (403, "không có quyền (forbidden)"), (404, "không tìm thấy (not found)"),
-        (409, "xung đột trạng thái (conflict)"), (412, "phiên bản đã cũ (stale version)"),
-        (422, "yêu cầu không hợp lệ (invalid request)"), (503, "CSDL tạm thời không dùng được (unavailable)"))}
+    status: {"model": ErrorOut, "description": description}
+    for status, description in (
+        (400, "tệp hoặc dữ liệu không đọc được (unreadable input)"),
+        (401, "chưa đăng nhập (not authenticated)"),
+        (403, "không có quyền (forbidden)"),
+        (404, "không tìm thấy (not found)"),
+        (409, "xung đột trạng thái (conflict)"),
+        (412, "phiên bản đã cũ (stale version)"),
+        (422, "yêu cầu không hợp lệ (invalid request)"),
+        (503, "CSDL tạm thời không dùng được (unavailable)"),
+    )
+}
 
 #: Open without a token (pages redirect to the login form themselves). Every other router needs a valid token.
 PUBLIC = (health, auth, pages)
-PROTECTED = (communes, incidents, hotspots, analysis, classifications, reports, hotspot_transitions, tasks, inbox, accounts,
-             vector_tiles)
+PROTECTED = (
+    communes,
+    incidents,
+    hotspots,
+    analysis,
+    classifications,
+    reports,
+    hotspot_transitions,
+    tasks,
+    inbox,
+    accounts,
+    vector_tiles,
+)
 
 
 def configured_basemap() -> Basemap:
@@ -65,8 +83,15 @@ def create_app(engine: Engine, warm_connections: int = 0) -> FastAPI:
 
     configure_logging(ApiSettings().log_level)
     # No /docs: FastAPI's documentation pages load their scripts from a CDN; the schema is at /openapi.json.
-    app = FastAPI(title="diaban", description="Giám sát địa bàn, điểm nóng ma túy — Hải Phòng", version="0.1.0",
-                  docs_url=None, redoc_url=None, lifespan=lifespan, responses=ERROR_RESPONSES)
+    app = FastAPI(
+        title="diaban",
+        description="Giám sát địa bàn, điểm nóng ma túy — Hải Phòng",
+        version="0.1.0",
+        docs_url=None,
+        redoc_url=None,
+        lifespan=lifespan,
+        responses=ERROR_RESPONSES,
+    )
     app.mount(STATIC_URL, StaticFiles(directory=STATIC_DIR), name="static")
     app.add_middleware(RequestLog)
     app.state.engine = engine
@@ -75,7 +100,8 @@ def create_app(engine: Engine, warm_connections: int = 0) -> FastAPI:
     app.state.basemap = configured_basemap()
     settings = AuthSettings()
     app.state.auth = settings.model_copy(
-        update={"secret_key": resolve_secret_key(settings.secret_key, DatabaseSettings().home)})
+        update={"secret_key": resolve_secret_key(settings.secret_key, DatabaseSettings().home)}
+    )
     app.state.hotspot_machine = hotspot_lifecycle(LifecycleSettings().monitoring_days)
     app.state.cache = ResponseCache(int(CacheSettings().cache_mb * 2**20))
     for module in PUBLIC:

@@ -80,8 +80,9 @@ class ResponseCache:
                 self._bytes -= len(evicted.body)
 
 
-def cached_response(request: Request, cache: ResponseCache, key: Hashable, build: Callable[[], CachedResponse]
-                    ) -> Response:
+def cached_response(
+    request: Request, cache: ResponseCache, key: Hashable, build: Callable[[], CachedResponse]
+) -> Response:
     """The response for ``key`` from the cache (built once), with an ETag the browser revalidates: 304 if unchanged.
 
     The key holds the data versions, so the ETag changes exactly when the data behind the answer does.

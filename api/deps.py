@@ -44,8 +44,11 @@ _SAFE_METHODS = {"GET", "HEAD", "OPTIONS"}
 
 
 def _unauthorized() -> HTTPException:
-    return HTTPException(401, "phiên đăng nhập không hợp lệ hoặc đã hết hạn (invalid or expired token)",
-                         headers={"WWW-Authenticate": "Bearer"})
+    return HTTPException(
+        401,
+        "phiên đăng nhập không hợp lệ hoặc đã hết hạn (invalid or expired token)",
+        headers={"WWW-Authenticate": "Bearer"},
+    )
 
 
 def token_principal(request: Request, conn: Connection, token: str | None) -> Principal | None:
@@ -59,8 +62,9 @@ def token_principal(request: Request, conn: Connection, token: str | None) -> Pr
     return active_principal(conn, user_id)
 
 
-def get_current_user(request: Request, conn: ConnDep,
-                     token: Annotated[str | None, Depends(oauth2_scheme)]) -> Principal:
+def get_current_user(
+    request: Request, conn: ConnDep, token: Annotated[str | None, Depends(oauth2_scheme)]
+) -> Principal:
     """The active user named by a valid bearer token or session cookie, else 401.
 
     A cookie is sent by the browser on its own, so a state-changing request authenticated by the

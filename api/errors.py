@@ -53,8 +53,9 @@ class ErrorOut(BaseModel):
 
     detail: str = Field(description="what is wrong, in Vietnamese (the English reason may follow in parentheses)")
     code: str = Field(description="stable machine code of the error (e.g. not_found, transition_not_allowed)")
-    allowed: list[str] | None = Field(default=None, description="states allowed from the current one, for a "
-                                                                "refused transition")
+    allowed: list[str] | None = Field(
+        default=None, description="states allowed from the current one, for a refused transition"
+    )
 
 
 def status_of(exc: Exception) -> int:
@@ -68,8 +69,10 @@ def status_of(exc: Exception) -> int:
 def error_body(exc: Exception) -> dict:
     """The error body: Vietnamese message with the English reason, stable code, allowed states when refused."""
     if isinstance(exc, DataError):  # never echo SQL: say what is wrong in the request
-        return {"detail": "giá trị không hợp lệ hoặc vượt giới hạn (invalid or out-of-range value)",
-                "code": "invalid_value"}
+        return {
+            "detail": "giá trị không hợp lệ hoặc vượt giới hạn (invalid or out-of-range value)",
+            "code": "invalid_value",
+        }
     body: dict = {"detail": str(exc), "code": getattr(exc, "code", "error")}
     if isinstance(exc, TransitionNotAllowed):
         body["allowed"] = list(exc.allowed)
@@ -83,11 +86,25 @@ def add_exception_handlers(app: FastAPI) -> None:
         status = status_of(exc)
         user = getattr(request.state, "username", "-")
         if status >= 500:
-            log.error("%s %s → %d %s (user %s)", request.method, request.url.path, status, exc, user,
-                      exc_info=exc if status == 500 else None)
+            log.error(
+                "%s %s → %d %s (user %s)",
+                request.method,
+                request.url.path,
+                status,
+                exc,
+                user,
+                exc_info=exc if status == 500 else None,
+            )
         else:
-            log.info("%s %s → %d %s: %s (user %s)", request.method, request.url.path, status,
-                     getattr(exc, "code", type(exc).__name__), exc, user)
+            log.info(
+                "%s %s → %d %s: %s (user %s)",
+                request.method,
+                request.url.path,
+                status,
+                getattr(exc, "code", type(exc).__name__),
+                exc,
+                user,
+            )
         headers = {"Retry-After": str(RETRY_AFTER_S)} if status == 503 else None
         return JSONResponse(status_code=status, content=error_body(exc), headers=headers)
 

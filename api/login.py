@@ -24,8 +24,12 @@ def authenticate(conn: Connection, auth: AuthSettings, username: str, password: 
     """Verify a password; repeated failures lock the account for a while (the caller must commit)."""
     user = login_record(conn, username)
     if user is not None and user["locked"]:
-        return LoginOutcome(None, 429, f"tài khoản tạm khóa sau {auth.max_failed_logins} lần đăng nhập sai; "
-                                       f"thử lại sau {auth.lockout_minutes} phút (account temporarily locked)")
+        return LoginOutcome(
+            None,
+            429,
+            f"tài khoản tạm khóa sau {auth.max_failed_logins} lần đăng nhập sai; "
+            f"thử lại sau {auth.lockout_minutes} phút (account temporarily locked)",
+        )
     ok = verify_password(password, user["password_hash"] if user else dummy_hash())
     if user is not None:
         record_login(conn, user["id"], ok and user["active"], auth.max_failed_logins, auth.lockout_minutes)

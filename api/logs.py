@@ -51,5 +51,11 @@ class RequestLog:
             await self.app(scope, receive, record)
         finally:
             user = scope.get("state", {}).get("username", "-")
-            REQUESTS.info("%s %s %d %.1f ms user=%s", scope["method"], scope["path"], status["code"],
-                          (time.perf_counter() - start) * 1000, user)
+            REQUESTS.info(
+                "%s %s %d %.1f ms user=%s",
+                scope["method"],
+                scope["path"],
+                status["code"],
+                (time.perf_counter() - start) * 1000,
+                user,
+            )

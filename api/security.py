@@ -49,8 +49,10 @@ def resolve_secret_key(configured: str | None, home: Path) -> str:
     """
     if configured:
         if len(configured.encode()) < MIN_SECRET_BYTES:
-            raise ValueError(f"DIABAN_SECRET_KEY quá ngắn: cần ít nhất {MIN_SECRET_BYTES} byte "
-                             f"(an HS256 signing key must be at least {MIN_SECRET_BYTES} bytes)")
+            raise ValueError(
+                f"DIABAN_SECRET_KEY quá ngắn: cần ít nhất {MIN_SECRET_BYTES} byte "
+                f"(an HS256 signing key must be at least {MIN_SECRET_BYTES} bytes)"
+            )
         return configured
     path = home / SECRET_FILE
     if not path.exists():

@@ -84,21 +84,38 @@ def seed_tasks(engine: Engine, limit: int = 200) -> None:
     with engine.begin() as conn:
         seed_demo_accounts(conn, hash_password)
         actor = principal_by_username(conn, "chihuy")
-        for hotspot_id, commune in conn.execute(text(
+        for hotspot_id, commune in conn.execute(
+            text(
                 "SELECT h.id, h.commune_code FROM hotspots h WHERE NOT EXISTS (SELECT 1 FROM tasks t"
-                " WHERE t.hotspot_id = h.id) ORDER BY h.n_incidents DESC LIMIT :n"), {"n": limit}).all():
+                " WHERE t.hotspot_id = h.id) ORDER BY h.n_incidents DESC LIMIT :n"
+            ),
+            {"n": limit},
+        ).all():
             teams = suggest_assignees(conn, commune) if commune else []
             if teams:
-                create_task(conn, actor, kind="suppression", hotspot_id=hotspot_id, commune_code=None, year=None,
-                            team_id=teams[0]["team_id"], due_date=date.today() + timedelta(days=30),
-                            priority="normal", checklist=[])
+                create_task(
+                    conn,
+                    actor,
+                    kind="suppression",
+                    hotspot_id=hotspot_id,
+                    commune_code=None,
+                    year=None,
+                    team_id=teams[0]["team_id"],
+                    due_date=date.today() + timedelta(days=30),
+                    priority="normal",
+                    checklist=[],
+                )
 
 
 def team_tasks(engine: Engine) -> dict[str, list[int]]:
     """Open task ids of each demo team login."""
     with engine.connect() as conn:
-        rows = conn.execute(text("SELECT u.username, t.id FROM tasks t JOIN users u ON u.team_id = t.team_id"
-                                 " WHERE u.role = 'team' AND t.state NOT IN ('canceled', 'accepted')")).all()
+        rows = conn.execute(
+            text(
+                "SELECT u.username, t.id FROM tasks t JOIN users u ON u.team_id = t.team_id"
+                " WHERE u.role = 'team' AND t.state NOT IN ('canceled', 'accepted')"
+            )
+        ).all()
     tasks: dict[str, list[int]] = {}
     for username, task_id in rows:
         tasks.setdefault(username, []).append(task_id)
@@ -137,8 +154,24 @@ def ours(port: int, url: str, workers: int, cache_mb: float | None = None) -> co
     env = {**os.environ, "DIABAN_DATABASE_URL": url, "DIABAN_SECRET_KEY": BENCH_SECRET, "PYTHONPATH": str(ROOT)}
     if cache_mb is not None:
         env["DIABAN_CACHE_MB"] = str(cache_mb)
-    return server([sys.executable, "-m", "uvicorn", "api.asgi:app", "--host", "127.0.0.1", "--port", str(port),
-                   "--workers", str(workers), "--log-level", "warning"], env, port)
+    return server(
+        [
+            sys.executable,
+            "-m",
+            "uvicorn",
+            "api.asgi:app",
+            "--host",
+            "127.0.0.1",
+            "--port",
+            str(port),
+            "--workers",
+            str(workers),
+            "--log-level",
+            "warning",
+        ],
+        env,
+        port,
+    )
 
 
 def tipg(port: int, url: str, workers: int) -> contextlib.AbstractContextManager:
@@ -147,20 +180,46 @@ def tipg(port: int, url: str, workers: int) -> contextlib.AbstractContextManager
     if not python.exists():
         subprocess.run([sys.executable, "-m", "venv", str(TIPG_VENV)], check=True)
         subprocess.run([str(python), "-m", "pip", "install", "-q", "tipg>=1.0", "uvicorn"], check=True)
-    env = {**os.environ, "DATABASE_URL": url.replace("postgresql+psycopg://", "postgresql://"),
-           "TIPG_TABLE_CONFIG__public_incidents__geomcol": "geom"}
-    return server([str(python), "-m", "uvicorn", "tipg.main:app", "--host", "127.0.0.1", "--port", str(port),
-                   "--workers", str(workers), "--log-level", "warning"], env, port)
+    env = {
+        **os.environ,
+        "DATABASE_URL": url.replace("postgresql+psycopg://", "postgresql://"),
+        "TIPG_TABLE_CONFIG__public_incidents__geomcol": "geom",
+    }
+    return server(
+        [
+            str(python),
+            "-m",
+            "uvicorn",
+            "tipg.main:app",
+            "--host",
+            "127.0.0.1",
+            "--port",
+            str(port),
+            "--workers",
+            str(workers),
+            "--log-level",
+            "warning",
+        ],
+        env,
+        port,
+    )
 
 
-async def run_load(base: str, tokens: dict[str, str], pick: Callable[[random.Random], Request], seconds: float,
-                   users: int, think: float) -> dict:
+async def run_load(
+    base: str,
+    tokens: dict[str, str],
+    pick: Callable[[random.Random], Request],
+    seconds: float,
+    users: int,
+    think: float,
+) -> dict:
     """``users`` concurrent loops: request, read the answer, pause ~``think`` s; latencies and errors per kind."""
     latencies: dict[str, list[float]] = {}
     errors: dict[str, int] = {}
     stop = time.perf_counter() + seconds
     connector = aiohttp.TCPConnector(limit=users)
     async with aiohttp.ClientSession(base, connector=connector, timeout=aiohttp.ClientTimeout(total=60)) as session:
+
         async def user(seed: int) -> None:
             rng = random.Random(seed)
             await asyncio.sleep(rng.uniform(0, think))  # users arrive spread over one pause, not all at once
@@ -190,13 +249,19 @@ def report(title: str, result: dict) -> float:
     """Print rps, p50/p95/p99 and errors, overall and per kind; return requests per second."""
     every = np.concatenate([np.array(v) for v in result["latencies"].values()]) * 1000
     rps = every.size / result["elapsed"]
-    print(f"{title}: {every.size:,} requests in {result['elapsed']:.1f} s = {rps:,.0f} req/s;"
-          f" p50 {np.percentile(every, 50):.0f} ms, p95 {np.percentile(every, 95):.0f} ms,"
-          f" p99 {np.percentile(every, 99):.0f} ms; errors {sum(result['errors'].values())}", flush=True)
+    print(
+        f"{title}: {every.size:,} requests in {result['elapsed']:.1f} s = {rps:,.0f} req/s;"
+        f" p50 {np.percentile(every, 50):.0f} ms, p95 {np.percentile(every, 95):.0f} ms,"
+        f" p99 {np.percentile(every, 99):.0f} ms; errors {sum(result['errors'].values())}",
+        flush=True,
+    )
     for kind, values in sorted(result["latencies"].items()):
         v = np.array(values) * 1000
-        print(f"  {kind:<12} {v.size:>7,} req  p50 {np.percentile(v, 50):6.0f} ms  p95 {np.percentile(v, 95):6.0f} ms"
-              f"  p99 {np.percentile(v, 99):6.0f} ms  errors {result['errors'].get(kind, 0)}", flush=True)
+        print(
+            f"  {kind:<12} {v.size:>7,} req  p50 {np.percentile(v, 50):6.0f} ms  p95 {np.percentile(v, 95):6.0f} ms"
+            f"  p99 {np.percentile(v, 99):6.0f} ms  errors {result['errors'].get(kind, 0)}",
+            flush=True,
+        )
     return rps
 
 
@@ -227,14 +292,20 @@ def mixed_requests(tiles: list[Tile], tasks: dict[str, list[int]]) -> Callable[[
         team = rng.choice(teams)
         if choice < 0.90:
             return "task-list", team, "GET", "/api/tasks/mine?limit=50", None
-        return ("task-update", team, "POST", f"/api/tasks/{rng.choice(tasks[team])}/comments",
-                {"note": "tiến độ: đang xác minh"})
+        return (
+            "task-update",
+            team,
+            "POST",
+            f"/api/tasks/{rng.choice(tasks[team])}/comments",
+            {"note": "tiến độ: đang xác minh"},
+        )
 
     return pick
 
 
 def tile_requests(tiles: list[Tile], template: str, who: str | None) -> Callable[[random.Random], Request]:
     """Only tiles, from the same list, at a server's tile URL."""
+
     def pick(rng: random.Random) -> Request:
         z, x, y = rng.choice(tiles)
         return "tile", who, "GET", template.format(z=z, x=x, y=y), None
@@ -250,35 +321,65 @@ def measure(url: str, args: argparse.Namespace) -> None:
     engine.dispose()
     tiles = tile_list(2000)
     ours_port, cold_port, tipg_port = free_port(), free_port(), free_port()
-    with ours(ours_port, url, args.workers), ours(cold_port, url, args.workers, cache_mb=0), \
-            tipg(tipg_port, url, args.workers):
+    with (
+        ours(ours_port, url, args.workers),
+        ours(cold_port, url, args.workers, cache_mb=0),
+        tipg(tipg_port, url, args.workers),
+    ):
         base = f"http://127.0.0.1:{ours_port}"
         tokens = {name: login(base, name) for name in ["chihuy", *tasks]}
         mix = mixed_requests(tiles, tasks)
-        report(f"diaban, {args.users} users pausing ~{args.think:g} s, first {args.warmup:g} s after start (cold)",
-               asyncio.run(run_load(base, tokens, mix, args.warmup, args.users, args.think)))
-        report(f"diaban, {args.users} users pausing ~{args.think:g} s, the next {args.seconds:g} s",
-               asyncio.run(run_load(base, tokens, mix, args.seconds, args.users, args.think)))
-        report(f"diaban, {args.users} users without pause (saturation)",
-               asyncio.run(run_load(base, tokens, mix, args.tile_seconds, args.users, 0)))
+        report(
+            f"diaban, {args.users} users pausing ~{args.think:g} s, first {args.warmup:g} s after start (cold)",
+            asyncio.run(run_load(base, tokens, mix, args.warmup, args.users, args.think)),
+        )
+        report(
+            f"diaban, {args.users} users pausing ~{args.think:g} s, the next {args.seconds:g} s",
+            asyncio.run(run_load(base, tokens, mix, args.seconds, args.users, args.think)),
+        )
+        report(
+            f"diaban, {args.users} users without pause (saturation)",
+            asyncio.run(run_load(base, tokens, mix, args.tile_seconds, args.users, 0)),
+        )
         ours_tile = "/tiles/incidents/{z}/{x}/{y}.mvt"
         tipg_tile = "/collections/public.incidents/tiles/WebMercatorQuad/{z}/{x}/{y}"
         cold, other = f"http://127.0.0.1:{cold_port}", f"http://127.0.0.1:{tipg_port}"
         # Zooms 12–15: we count incidents on a grid below zoom 15 where tipg sends every point; zoom 15 alone:
         # single points in both, so that ratio is the cost of the same tiles.
         for title, chosen, servers in (
-                ("zooms 12-15", tiles, (("diaban (cache on)", base, ours_tile, "chihuy"),
-                                        ("diaban (cache off)", cold, ours_tile, "chihuy"),
-                                        ("tipg", other, tipg_tile, None))),
-                ("zoom 15, points in both", tile_list(2000, seed=1, zooms=(15, 15)),
-                 (("diaban (cache off)", cold, ours_tile, "chihuy"), ("tipg", other, tipg_tile, None)))):
-            rates = {name: report(f"incident tiles, {title}: {name}", asyncio.run(run_load(
-                server_base, tokens, tile_requests(chosen, template, who), args.tile_seconds, args.users, 0)))
-                for name, server_base, template, who in servers}
+            (
+                "zooms 12-15",
+                tiles,
+                (
+                    ("diaban (cache on)", base, ours_tile, "chihuy"),
+                    ("diaban (cache off)", cold, ours_tile, "chihuy"),
+                    ("tipg", other, tipg_tile, None),
+                ),
+            ),
+            (
+                "zoom 15, points in both",
+                tile_list(2000, seed=1, zooms=(15, 15)),
+                (("diaban (cache off)", cold, ours_tile, "chihuy"), ("tipg", other, tipg_tile, None)),
+            ),
+        ):
+            rates = {
+                name: report(
+                    f"incident tiles, {title}: {name}",
+                    asyncio.run(
+                        run_load(
+                            server_base, tokens, tile_requests(chosen, template, who), args.tile_seconds, args.users, 0
+                        )
+                    ),
+                )
+                for name, server_base, template, who in servers
+            }
             tipg_rate = rates.pop("tipg")
             for name, rate in rates.items():
-                print(f"tile throughput ratio, {title}: {name} / tipg = {rate / tipg_rate:.2f}x"
-                      " (same tiles, same concurrency)", flush=True)
+                print(
+                    f"tile throughput ratio, {title}: {name} / tipg = {rate / tipg_rate:.2f}x"
+                    " (same tiles, same concurrency)",
+                    flush=True,
+                )
 
 
 def main() -> None:

@@ -65,7 +65,9 @@ def main() -> None:
     odd = communes["kind"] == "other"
     communes.loc[odd, "kind"] = "xa"  # one unit of unknown kind; treated as a rural commune here
     config = ScenarioConfig(seed=7, years=5, n_incidents=args.incidents, end=date(YEAR, 12, 31))
-    scenario = timed(f"generate {args.incidents:,} synthetic incidents", load, lambda: generate_scenario(communes, config))
+    scenario = timed(
+        f"generate {args.incidents:,} synthetic incidents", load, lambda: generate_scenario(communes, config)
+    )
     with tempfile.TemporaryDirectory() as tmp, temporary_cluster("diaban-bench-") as cluster:
         paths = timed("write scenario files", load, lambda: write_scenario(scenario, Path(tmp)))
         boundaries = Path(tmp) / "communes.gpkg"
@@ -75,7 +77,9 @@ def main() -> None:
         with engine.begin() as conn:
             timed("import boundaries", load, lambda: import_boundaries(conn, boundaries))
         with engine.begin() as conn:
-            report = timed("import incidents", load, lambda: import_incidents(conn, paths["incidents"], imported_by="bench"))
+            report = timed(
+                "import incidents", load, lambda: import_incidents(conn, paths["incidents"], imported_by="bench")
+            )
         with engine.begin() as conn:
             timed("import indicators", load, lambda: import_indicators(conn, paths["indicators"], imported_by="bench"))
         print(f"  communes {len(communes):,}; incidents imported {report.imported:,} (outside {report.outside:,})")
@@ -94,20 +98,35 @@ def main() -> None:
         with engine.begin() as conn:
             codes = timed("SQL: current communes", stages, lambda: current_communes(conn)["commune_code"])
             imported = timed("SQL: imported indicators", stages, lambda: imported_indicators(conn, y0, YEAR))
-            incidents = timed("SQL: incident aggregates (commune×year×kind)", stages,
-                              lambda: incident_aggregates(conn, y0, YEAR))
+            incidents = timed(
+                "SQL: incident aggregates (commune×year×kind)", stages, lambda: incident_aggregates(conn, y0, YEAR)
+            )
             hotspots = timed("SQL: hotspot aggregates", stages, lambda: hotspot_aggregates(conn, y0, YEAR))
-            history = timed("derive indicators (pandas)", stages,
-                            lambda: derive_indicators(codes, range(y0, YEAR + 1), imported, incidents, hotspots))
+            history = timed(
+                "derive indicators (pandas)",
+                stages,
+                lambda: derive_indicators(codes, range(y0, YEAR + 1), imported, incidents, hotspots),
+            )
             current = history[history["year"] == YEAR].reset_index(drop=True)
             timed("legal classification (QĐ 28)", stages, lambda: classify_legal(current, rules))
             timed("legal criteria table", stages, lambda: evaluate_criteria(current, rules))
             timed("learned classification (GMM)", stages, lambda: classify_learned(current))
             timed("next-year risk forecast", stages, lambda: forecast_risk(history))
             draft = timed("assemble draft (all of the above models)", stages, lambda: build_draft(history, YEAR, rules))
-            timed("store run (jsonb_to_recordset)", stages,
-                  lambda: create_run(conn, YEAR, draft, actor="bench", rules_version=rules.version, method=METHOD,
-                                     params={}, replace=True))
+            timed(
+                "store run (jsonb_to_recordset)",
+                stages,
+                lambda: create_run(
+                    conn,
+                    YEAR,
+                    draft,
+                    actor="bench",
+                    rules_version=rules.version,
+                    method=METHOD,
+                    params={},
+                    replace=True,
+                ),
+            )
         models_only = sum(v for k, v in stages.items() if k.startswith(("legal", "learned", "next-year")))
         stage_total = sum(stages.values()) - models_only  # build_draft repeats the model stages
         print(f"\nShare of the stage total ({stage_total:.2f} s; model stages counted once, inside the draft):")

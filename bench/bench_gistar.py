@@ -40,7 +40,9 @@ def run_esda(counts: np.ndarray) -> tuple[np.ndarray, float, float]:
     t = time.perf_counter()
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
-        w = DistanceBand(np.column_stack([ix, iy]).astype(float), threshold=DISTANCE_CELLS, binary=True, silence_warnings=True)
+        w = DistanceBand(
+            np.column_stack([ix, iy]).astype(float), threshold=DISTANCE_CELLS, binary=True, silence_warnings=True
+        )
         t_w = time.perf_counter() - t
         t = time.perf_counter()
         z = G_Local(counts.ravel(), w, transform="B", star=True, permutations=0).Zs

@@ -85,9 +85,11 @@ def against_copy(n: int) -> None:
             surface = heat_surface(conn, IncidentSelection(), cell_m=100.0, bandwidth_m=200.0)
             heat_s = time.perf_counter() - start
         engine.dispose()
-    print(f"{n:,} incidents in PostGIS: heat surface {surface.grid.nx}x{surface.grid.ny} cells from the database"
-          f" {heat_s:.2f} s; plain COPY of the same incidents {copy_s:.2f} s; ratio {heat_s / copy_s:.2f}x"
-          f" (target <= 1x)")
+    print(
+        f"{n:,} incidents in PostGIS: heat surface {surface.grid.nx}x{surface.grid.ny} cells from the database"
+        f" {heat_s:.2f} s; plain COPY of the same incidents {copy_s:.2f} s; ratio {heat_s / copy_s:.2f}x"
+        f" (target <= 1x)"
+    )
 
 
 def main() -> None:

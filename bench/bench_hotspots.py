@@ -55,12 +55,16 @@ def main() -> None:
     print(f"{n:,} points, eps={EPS_M:g} m, min_samples={MIN_SAMPLES}")
     ours, times = run_ours(pts)
     t_ours = min(times)
-    print(f"ours     {t_ours:8.2f} s  best of {len(times)} (first, cold: {times[0]:.2f} s)  "
-          f"clusters={ours.max() + 1}  noise={np.mean(ours < 0):.1%}")
+    print(
+        f"ours     {t_ours:8.2f} s  best of {len(times)} (first, cold: {times[0]:.2f} s)  "
+        f"clusters={ours.max() + 1}  noise={np.mean(ours < 0):.1%}"
+    )
     ref, t_ref = run_sklearn(pts)
     print(f"sklearn  {t_ref:8.2f} s  clusters={ref.max() + 1}  noise={np.mean(ref < 0):.1%}")
     print(f"speed-up {t_ref / t_ours:8.1f}x (target >= 10x; {t_ref / times[0]:.1f}x against our cold run)")
-    print(f"ARI      {adjusted_rand_score(ref, ours):.6f} (target >= 0.99); identical labels: {np.array_equal(ref, ours)}")
+    print(
+        f"ARI      {adjusted_rand_score(ref, ours):.6f} (target >= 0.99); identical labels: {np.array_equal(ref, ours)}"
+    )
 
 
 if __name__ == "__main__":

@@ -39,8 +39,9 @@ def main() -> None:
     parser.add_argument("--incidents", type=int, default=1_000_000)
     parser.add_argument("--years", type=int, default=5)
     args = parser.parse_args()
-    scenario = generate_scenario(gpd.read_file(DataSettings().boundaries),
-                                 ScenarioConfig(seed=21, years=args.years, n_incidents=args.incidents))
+    scenario = generate_scenario(
+        gpd.read_file(DataSettings().boundaries), ScenarioConfig(seed=21, years=args.years, n_incidents=args.incidents)
+    )
     truth = scenario.truth
     with tempfile.TemporaryDirectory() as tmp, temporary_cluster("diaban-bench-") as cluster:
         csv_path = write_scenario(scenario, Path(tmp))["incidents"]
@@ -50,9 +51,14 @@ def main() -> None:
         start = time.perf_counter()
         with engine.begin() as conn:
             report = run_detection(conn, actor="bench")
-            found = np.array(conn.execute(text(
-                "SELECT ST_X(ST_Transform(centroid, 32648)), ST_Y(ST_Transform(centroid, 32648)) FROM hotspots"
-            )).all(), dtype=float).reshape(-1, 2)
+            found = np.array(
+                conn.execute(
+                    text(
+                        "SELECT ST_X(ST_Transform(centroid, 32648)), ST_Y(ST_Transform(centroid, 32648)) FROM hotspots"
+                    )
+                ).all(),
+                dtype=float,
+            ).reshape(-1, 2)
         detect_s = time.perf_counter() - start
         engine.dispose()
     active = truth[truth["active_at_end"]][["x", "y"]].to_numpy()
@@ -60,12 +66,18 @@ def main() -> None:
     recall = float((nearest(active, found) <= MATCH_M).mean())
     precision = float((nearest(found, active) <= MATCH_M).mean())
     false_active = int((nearest(quiet, found) <= MATCH_M).sum())
-    print(f"{args.incidents:,} incidents over {args.years} years; planted hotspots {len(truth)}"
-          f" ({len(active)} active at the end, {len(quiet)} quiet)")
-    print(f"detection over {report.window_from:%Y-%m-%d}..{report.window_to:%Y-%m-%d}: {report.incidents:,}"
-          f" incidents, {report.clusters} hotspots in {detect_s:.2f} s")
-    print(f"recall {recall:.3f} (target >= 0.95), precision {precision:.3f} (target >= 0.90),"
-          f" quiet hotspots reported active: {false_active}")
+    print(
+        f"{args.incidents:,} incidents over {args.years} years; planted hotspots {len(truth)}"
+        f" ({len(active)} active at the end, {len(quiet)} quiet)"
+    )
+    print(
+        f"detection over {report.window_from:%Y-%m-%d}..{report.window_to:%Y-%m-%d}: {report.incidents:,}"
+        f" incidents, {report.clusters} hotspots in {detect_s:.2f} s"
+    )
+    print(
+        f"recall {recall:.3f} (target >= 0.95), precision {precision:.3f} (target >= 0.90),"
+        f" quiet hotspots reported active: {false_active}"
+    )
 
 
 if __name__ == "__main__":

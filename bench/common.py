@@ -46,12 +46,19 @@ def prepared_engine(cluster: ManagedCluster) -> Engine:
 def plain_copy_seconds(engine: Engine, csv_path: Path) -> float:
     """Time of a plain COPY of the file into an unindexed table with the contract's columns."""
     with engine.begin() as conn:
-        conn.execute(text("CREATE UNLOGGED TABLE plain_copy (ref text, occurred_at timestamptz, lon float8,"
-                          " lat float8, kind text, substance text, quantity_g float8, arrested int, source text)"))
+        conn.execute(
+            text(
+                "CREATE UNLOGGED TABLE plain_copy (ref text, occurred_at timestamptz, lon float8,"
+                " lat float8, kind text, substance text, quantity_g float8, arrested int, source text)"
+            )
+        )
         raw = conn.connection.driver_connection
         start = time.perf_counter()
-        with raw.cursor() as cur, open(csv_path, "rb") as fh, \
-                cur.copy("COPY plain_copy FROM STDIN (FORMAT csv, HEADER true)") as copy:
+        with (
+            raw.cursor() as cur,
+            open(csv_path, "rb") as fh,
+            cur.copy("COPY plain_copy FROM STDIN (FORMAT csv, HEADER true)") as copy,
+        ):
             while block := fh.read(1 << 20):
                 copy.write(block)
         elapsed = time.perf_counter() - start

@@ -39,10 +39,18 @@ class Basemap:
 
 def base_map(basemap: Basemap = Basemap()) -> OfflineMap:
     """The city map fitted to the mainland, with the configured basemap if any."""
-    fmap = OfflineMap(location=[20.86, 106.68], zoom_start=10, tiles=None, control_scale=False,
-                      prefer_canvas=True, width="100%", height="100%")
+    fmap = OfflineMap(
+        location=[20.86, 106.68],
+        zoom_start=10,
+        tiles=None,
+        control_scale=False,
+        prefer_canvas=True,
+        width="100%",
+        height="100%",
+    )
     if basemap.tile_url:
-        folium.TileLayer(basemap.tile_url, attr=basemap.attribution or "bản đồ nền", name="Bản đồ nền",
-                         control=True).add_to(fmap)
+        folium.TileLayer(
+            basemap.tile_url, attr=basemap.attribution or "bản đồ nền", name="Bản đồ nền", control=True
+        ).add_to(fmap)
     fmap.fit_bounds(MAINLAND_BOUNDS)
     return fmap

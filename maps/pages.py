@@ -54,11 +54,17 @@ class PageData:
 
 def _page_config(page: str, viewer: Viewer, data: PageData) -> dict[str, Any]:
     """What the page script needs: the page, the viewer's area, years and dates, targets and vocabulary."""
-    return {"page": page, "bachLongVi": BACH_LONG_VI, "mainland": MAINLAND_BOUNDS,
-            "teamCommunes": list(viewer.team_communes), "teamTargets": list(viewer.team_targets),
-            "approvedYear": data.approved_year,
-            "lastIncident": data.last_incident.isoformat() if data.last_incident else None,
-            "drugFreeTargets": data.drug_free_targets, **script_vocabulary()}
+    return {
+        "page": page,
+        "bachLongVi": BACH_LONG_VI,
+        "mainland": MAINLAND_BOUNDS,
+        "teamCommunes": list(viewer.team_communes),
+        "teamTargets": list(viewer.team_targets),
+        "approvedYear": data.approved_year,
+        "lastIncident": data.last_incident.isoformat() if data.last_incident else None,
+        "drugFreeTargets": data.drug_free_targets,
+        **script_vocabulary(),
+    }
 
 
 def role_page(viewer: Viewer, csrf: str, data: PageData, basemap: Basemap = Basemap()) -> str:
@@ -71,16 +77,22 @@ def role_page(viewer: Viewer, csrf: str, data: PageData, basemap: Basemap = Base
     fmap = base_map(basemap)
     root = fmap.get_root()
     root.title = f"diaban — {subtitle}"
-    root.header.add_child(folium.Element('<meta name="viewport" content="width=device-width, initial-scale=1">'
-                                         '<link rel="icon" href="data:,">'))
+    root.header.add_child(
+        folium.Element(
+            '<meta name="viewport" content="width=device-width, initial-scale=1"><link rel="icon" href="data:,">'
+        )
+    )
     root.header.add_child(folium.Element(f'<link rel="stylesheet" href="{STATIC_URL}/app.css">'))
     for script in ("common", viewer.role):
         root.header.add_child(folium.Element(f'<script src="{STATIC_URL}/js/{script}.js"></script>'))
     root.html.add_child(folium.Element(_head_bar(viewer, csrf, subtitle) + panel()))
     config = json.dumps(_page_config(viewer.role, viewer, data), ensure_ascii=False).replace("</", "<\\/")
-    root.script.add_child(folium.Element(
-        f"window.addEventListener('load', function () {{ diabanStart(Object.assign({config},"
-        f" {{map: {fmap.get_name()}}})); }});"))
+    root.script.add_child(
+        folium.Element(
+            f"window.addEventListener('load', function () {{ diabanStart(Object.assign({config},"
+            f" {{map: {fmap.get_name()}}})); }});"
+        )
+    )
     return root.render()
 
 

@@ -18,14 +18,18 @@ DATE_PATTERN = r"\d{1,2}/\d{1,2}/\d{4}"
 
 def _date_input(name: str, label: str) -> str:
     """A dd/mm/yyyy text field (the browser's own date widget would follow the browser's locale)."""
-    return (f'<label>{escape(label)} <input name="{name}" placeholder="dd/mm/yyyy" pattern="{DATE_PATTERN}" '
-            f'inputmode="numeric" title="Ngày theo dạng dd/mm/yyyy"></label>')
+    return (
+        f'<label>{escape(label)} <input name="{name}" placeholder="dd/mm/yyyy" pattern="{DATE_PATTERN}" '
+        f'inputmode="numeric" title="Ngày theo dạng dd/mm/yyyy"></label>'
+    )
 
 
 def command_panel() -> str:
     """KPIs, filters (dates, incident kinds), month slider and legends of the command map."""
-    kinds = "".join(f'<label><input type="checkbox" name="kind" value="{k}"> {escape(v)}</label>'
-                    for k, v in IncidentKind.labels().items())
+    kinds = "".join(
+        f'<label><input type="checkbox" name="kind" value="{k}"> {escape(v)}</label>'
+        for k, v in IncidentKind.labels().items()
+    )
     return f"""<aside class="panel"><div id="message" class="message" role="status"></div>
       <h2>Chỉ số</h2>
       <div class="kpi"><span>Tỷ lệ xã không ma túy</span><b id="kpi-drug-free">—</b></div>

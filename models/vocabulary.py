@@ -80,17 +80,19 @@ def codes(members: Iterable[StrEnum]) -> tuple[str, ...]:
 
 
 # ------------------------------------------------------------------------------------------- incidents
-@_labelled({
-    "trafficking": "Mua bán trái phép chất ma túy",
-    "possession": "Tàng trữ trái phép chất ma túy",
-    "transport": "Vận chuyển trái phép chất ma túy",
-    "organizing_use": "Tổ chức sử dụng trái phép chất ma túy",
-    "harboring": "Chứa chấp việc sử dụng trái phép chất ma túy",
-    "production": "Sản xuất trái phép chất ma túy",
-    "cultivation": "Trồng cây có chứa chất ma túy",
-    "drug_use": "Sử dụng trái phép chất ma túy",
-    "tip": "Tin báo, tố giác",
-})
+@_labelled(
+    {
+        "trafficking": "Mua bán trái phép chất ma túy",
+        "possession": "Tàng trữ trái phép chất ma túy",
+        "transport": "Vận chuyển trái phép chất ma túy",
+        "organizing_use": "Tổ chức sử dụng trái phép chất ma túy",
+        "harboring": "Chứa chấp việc sử dụng trái phép chất ma túy",
+        "production": "Sản xuất trái phép chất ma túy",
+        "cultivation": "Trồng cây có chứa chất ma túy",
+        "drug_use": "Sử dụng trái phép chất ma túy",
+        "tip": "Tin báo, tố giác",
+    }
+)
 class IncidentKind(Vocabulary):
     """What police recorded (legal basis in the domain brief)."""
 
@@ -106,17 +108,19 @@ class IncidentKind(Vocabulary):
 
 
 #: Vietnamese (unaccented) codes accepted on import for each kind.
-KIND_ALIASES: Mapping[str, IncidentKind] = MappingProxyType({
-    "mua_ban": IncidentKind.TRAFFICKING,
-    "tang_tru": IncidentKind.POSSESSION,
-    "van_chuyen": IncidentKind.TRANSPORT,
-    "to_chuc_su_dung": IncidentKind.ORGANIZING_USE,
-    "chua_chap": IncidentKind.HARBORING,
-    "san_xuat": IncidentKind.PRODUCTION,
-    "trong_cay": IncidentKind.CULTIVATION,
-    "su_dung": IncidentKind.DRUG_USE,
-    "tin_bao": IncidentKind.TIP,
-})
+KIND_ALIASES: Mapping[str, IncidentKind] = MappingProxyType(
+    {
+        "mua_ban": IncidentKind.TRAFFICKING,
+        "tang_tru": IncidentKind.POSSESSION,
+        "van_chuyen": IncidentKind.TRANSPORT,
+        "to_chuc_su_dung": IncidentKind.ORGANIZING_USE,
+        "chua_chap": IncidentKind.HARBORING,
+        "san_xuat": IncidentKind.PRODUCTION,
+        "trong_cay": IncidentKind.CULTIVATION,
+        "su_dung": IncidentKind.DRUG_USE,
+        "tin_bao": IncidentKind.TIP,
+    }
+)
 #: Kinds that indicate a place organising or harbouring drug use (QĐ 28/2025 criterion b).
 ORGANIZING_KINDS = frozenset({IncidentKind.ORGANIZING_USE, IncidentKind.HARBORING})
 
@@ -129,8 +133,9 @@ def normalise_kind(value: str) -> IncidentKind | None:
     return KIND_ALIASES.get(key)
 
 
-@_labelled({"inside": "Trong xã/phường", "nearest": "Gần nhất (ngoài ranh giới ≤ ngưỡng)",
-            "outside": "Ngoài mọi xã/phường"})
+@_labelled(
+    {"inside": "Trong xã/phường", "nearest": "Gần nhất (ngoài ranh giới ≤ ngưỡng)", "outside": "Ngoài mọi xã/phường"}
+)
 class Assignment(Vocabulary):
     """How an incident was assigned to a commune."""
 
@@ -149,17 +154,19 @@ class UnitKind(Vocabulary):
 
 
 # -------------------------------------------------------------------------------------------- hotspots
-@_labelled({
-    "detected": "Phát hiện",
-    "verified": "Đã xác minh",
-    "dismissed": "Không xác thực, loại bỏ",
-    "assigned": "Đã giao xử lý",
-    "suppressing": "Đang đấu tranh",
-    "eradicated": "Đã triệt xóa",
-    "monitoring": "Đang giữ sạch, theo dõi",
-    "closed": "Đã loại khỏi danh sách",
-    "recurred": "Phức tạp trở lại",
-})
+@_labelled(
+    {
+        "detected": "Phát hiện",
+        "verified": "Đã xác minh",
+        "dismissed": "Không xác thực, loại bỏ",
+        "assigned": "Đã giao xử lý",
+        "suppressing": "Đang đấu tranh",
+        "eradicated": "Đã triệt xóa",
+        "monitoring": "Đang giữ sạch, theo dõi",
+        "closed": "Đã loại khỏi danh sách",
+        "recurred": "Phức tạp trở lại",
+    }
+)
 class HotspotStatus(Vocabulary):
     """Where a hotspot is in its lifecycle (models.domain.hotspot_lifecycle)."""
 
@@ -175,8 +182,15 @@ class HotspotStatus(Vocabulary):
 
 
 #: Hotspots that still need police work (counted as open in the KPIs and on the map).
-HOTSPOT_OPEN = frozenset({HotspotStatus.DETECTED, HotspotStatus.VERIFIED, HotspotStatus.ASSIGNED,
-                          HotspotStatus.SUPPRESSING, HotspotStatus.RECURRED})
+HOTSPOT_OPEN = frozenset(
+    {
+        HotspotStatus.DETECTED,
+        HotspotStatus.VERIFIED,
+        HotspotStatus.ASSIGNED,
+        HotspotStatus.SUPPRESSING,
+        HotspotStatus.RECURRED,
+    }
+)
 #: Hotspots for which command may open a suppression task (from the map's popup).
 HOTSPOT_TASKABLE = frozenset({HotspotStatus.DETECTED, HotspotStatus.VERIFIED, HotspotStatus.RECURRED})
 #: Hotspots cleared by police: a new cluster near one of them is a recurrence, not a new hotspot.
@@ -201,17 +215,19 @@ class HotspotOrigin(Vocabulary):
 
 
 # ----------------------------------------------------------------------------------------------- tasks
-@_labelled({
-    "unassigned": "Chưa giao",
-    "assigned": "Đã giao",
-    "in_progress": "Đang thực hiện",
-    "paused": "Tạm dừng",
-    "completed": "Đã hoàn thành, chờ nghiệm thu",
-    "accepted": "Đã nghiệm thu",
-    "returned": "Trả lại để làm tiếp",
-    "declined": "Từ chối nhận",
-    "canceled": "Đã hủy",
-})
+@_labelled(
+    {
+        "unassigned": "Chưa giao",
+        "assigned": "Đã giao",
+        "in_progress": "Đang thực hiện",
+        "paused": "Tạm dừng",
+        "completed": "Đã hoàn thành, chờ nghiệm thu",
+        "accepted": "Đã nghiệm thu",
+        "returned": "Trả lại để làm tiếp",
+        "declined": "Từ chối nhận",
+        "canceled": "Đã hủy",
+    }
+)
 class TaskState(Vocabulary):
     """Where a field task is in its lifecycle (models.domain.task_lifecycle)."""
 
@@ -272,11 +288,13 @@ WRITERS = (Role.COMMAND, Role.TEAM)
 
 
 # ------------------------------------------------------------------------------------- classification
-@_labelled({
-    "trong_diem": "Trọng điểm phức tạp về ma túy",
-    "at_risk": "Có tệ nạn ma túy",
-    "drug_free": "Không có tệ nạn ma túy",
-})
+@_labelled(
+    {
+        "trong_diem": "Trọng điểm phức tạp về ma túy",
+        "at_risk": "Có tệ nạn ma túy",
+        "drug_free": "Không có tệ nạn ma túy",
+    }
+)
 class Category(Vocabulary):
     """A commune's yearly class under QĐ 28/2025."""
 
@@ -286,8 +304,9 @@ class Category(Vocabulary):
 
 
 #: Short category names for crowded tables and map tooltips.
-CATEGORY_SHORT_LABELS: Mapping[str, str] = MappingProxyType({
-    Category.TRONG_DIEM: "Trọng điểm", Category.AT_RISK: "Có tệ nạn ma túy", Category.DRUG_FREE: "Không ma túy"})
+CATEGORY_SHORT_LABELS: Mapping[str, str] = MappingProxyType(
+    {Category.TRONG_DIEM: "Trọng điểm", Category.AT_RISK: "Có tệ nạn ma túy", Category.DRUG_FREE: "Không ma túy"}
+)
 #: Categories that count as a drug problem in the KPIs.
 PROBLEM_CATEGORIES = (Category.TRONG_DIEM, Category.AT_RISK)
 

@@ -138,10 +138,12 @@ def make_hotspot(conn: Connection) -> Callable[..., int]:
     from sqlalchemy import text
 
     def make(commune_code: str, radius_m: float = 150.0) -> int:
-        return conn.execute(text("""
+        return conn.execute(
+            text("""
             INSERT INTO hotspots (status, kind, origin, n_incidents, kinds, radius_m, commune_code, version, centroid)
             SELECT 'detected', 'spot', 'manual', 0, '{}', :r, code, 1, ST_PointOnSurface(geom)
             FROM admin_units WHERE code = :c AND valid_to IS NULL RETURNING id"""),
-            {"c": commune_code, "r": radius_m}).scalar_one()
+            {"c": commune_code, "r": radius_m},
+        ).scalar_one()
 
     return make

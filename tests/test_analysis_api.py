@@ -63,15 +63,17 @@ def test_heat_png_overlay_and_cells(client, detected) -> None:
     assert client.get("/api/heat", params={"cell_m": 20, "bandwidth_m": 10_000}).status_code == 422
 
 
-
 def test_a_filter_matching_nothing_gets_an_empty_answer(client, detected) -> None:
     nothing = {"from": "2000-01-01", "to": "2000-01-02"}
     assert client.get("/api/heat", params=nothing).status_code == 204
     overlay = client.get("/api/heat", params={**nothing, "format": "overlay"}).json()
     assert overlay["n_incidents"] == 0 and overlay["image"] is None
     elsewhere = {"bbox": "100.0,10.0,100.1,10.1"}
-    for path, params in (("/api/heat", {**elsewhere, "format": "geojson"}), ("/api/gistar", elsewhere),
-                         ("/api/emerging", elsewhere)):
+    for path, params in (
+        ("/api/heat", {**elsewhere, "format": "geojson"}),
+        ("/api/gistar", elsewhere),
+        ("/api/emerging", elsewhere),
+    ):
         answer = client.get(path, params=params)
         assert answer.status_code == 200 and answer.json() == {"type": "FeatureCollection", "features": []}
 

@@ -16,7 +16,9 @@ def incidents(conn: Connection, tmp_path: Path) -> None:
         "I1,2025-01-01T23:30:00,106.6830,20.8600,trafficking\n"  # 1 Jan local time
         "I2,2025-01-02T00:30:00,106.6840,20.8610,tip\n"
         "I3,2025-02-01T10:00:00,106.3300,20.9400,drug_use\n"
-        "I4,2025-03-01T10:00:00,106.6850,20.8620,mua_ban\n", encoding="utf-8")
+        "I4,2025-03-01T10:00:00,106.6850,20.8620,mua_ban\n",
+        encoding="utf-8",
+    )
     import_incidents(conn, path, imported_by="test")
 
 
@@ -49,9 +51,19 @@ def test_incident_filters_and_pages(client, incidents) -> None:
     assert [f["properties"]["ref"] for f in page["features"]] == ["I3", "I4"]
 
 
-@pytest.mark.parametrize("params", [{"bbox": "1,2,3"}, {"bbox": "a,b,c,d"}, {"bbox": "10,10,5,5"},
-                                    {"kind": "smuggling"}, {"limit": 0}, {"limit": 100000},
-                                    {"from": "yesterday"}, {"commune": "1; DROP TABLE incidents"}])
+@pytest.mark.parametrize(
+    "params",
+    [
+        {"bbox": "1,2,3"},
+        {"bbox": "a,b,c,d"},
+        {"bbox": "10,10,5,5"},
+        {"kind": "smuggling"},
+        {"limit": 0},
+        {"limit": 100000},
+        {"from": "yesterday"},
+        {"commune": "1; DROP TABLE incidents"},
+    ],
+)
 def test_bad_filters_are_refused_cleanly(client, params) -> None:
     response = client.get("/api/incidents", params=params)
     assert response.status_code == 422

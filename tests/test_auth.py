@@ -22,8 +22,9 @@ OPEN_PATHS = {"/health", "/api/auth/token"}
 
 def login(client, username: str, password: str = TEST_PASSWORD):
     """POST the OAuth2 password form."""
-    return client.post("/api/auth/token", data={"username": username, "password": password},
-                       headers={"Authorization": ""})
+    return client.post(
+        "/api/auth/token", data={"username": username, "password": password}, headers={"Authorization": ""}
+    )
 
 
 def test_password_flow_gives_a_bearer_token(client, make_user) -> None:
@@ -81,8 +82,11 @@ def test_tampered_expired_foreign_and_inactive_tokens_are_refused(client, make_u
     header, payload, signature = good.split(".")
     other_payload = jwt.utils.base64url_encode(b'{"sub":"1","exp":9999999999}').decode()
     unsigned = jwt.utils.base64url_encode(b'{"alg":"none","typ":"JWT"}').decode()
-    forged = jwt.encode({"sub": "1", "exp": datetime.now(UTC) + timedelta(hours=1)},
-                        "mot-khoa-khac-du-dai-de-ky-hs256-abcdef", algorithm="HS256")
+    forged = jwt.encode(
+        {"sub": "1", "exp": datetime.now(UTC) + timedelta(hours=1)},
+        "mot-khoa-khac-du-dai-de-ky-hs256-abcdef",
+        algorithm="HS256",
+    )
     refused = [
         f"{header}.{payload}.{signature[:-2]}xx",
         f"{header}.{other_payload}.{signature}",
@@ -121,9 +125,23 @@ def test_cli_adds_teams_and_users_and_lists_them(db_env, engine, monkeypatch, ca
     try:
         assert diaban("teams", "add", "Tổ CLI", "--communes", "10507,10525") == 0
         assert diaban("teams", "add", "Tổ CLI 2", "--communes", "99999") == 2
-        assert diaban("users", "add", "cli-to", "--role", "team", "--team", "Tổ CLI", "--password-stdin",
-                      stdin="mat-khau-dai-du\n") == 0
-        assert diaban("users", "add", "cli-to", "--role", "command", "--password-stdin", stdin="mat-khau-dai-du\n") == 3  # already exists: refused
+        assert (
+            diaban(
+                "users",
+                "add",
+                "cli-to",
+                "--role",
+                "team",
+                "--team",
+                "Tổ CLI",
+                "--password-stdin",
+                stdin="mat-khau-dai-du\n",
+            )
+            == 0
+        )
+        assert (
+            diaban("users", "add", "cli-to", "--role", "command", "--password-stdin", stdin="mat-khau-dai-du\n") == 3
+        )  # already exists: refused
         assert diaban("users", "add", "ngan", "--role", "command", "--password-stdin", stdin="ngan\n") == 2
         capsys.readouterr()
         assert diaban("users", "list") == 0

@@ -46,13 +46,15 @@ def _subset(boundaries_path: Path, tmp_path: Path, codes: list[str], buffer_m: f
     return path
 
 
-def test_changed_boundary_closes_old_version_and_keeps_history(conn: Connection, boundaries_path: Path,
-                                                               tmp_path: Path) -> None:
+def test_changed_boundary_closes_old_version_and_keeps_history(
+    conn: Connection, boundaries_path: Path, tmp_path: Path
+) -> None:
     path = _subset(boundaries_path, tmp_path, ["10507"], buffer_m=50)
     report = import_boundaries(conn, path, valid_from=date(2026, 7, 1))
     assert (report.closed, report.inserted) == (1, 1)
-    versions = conn.execute(text(
-        "SELECT valid_from, valid_to FROM admin_units WHERE code = '10507' ORDER BY valid_from")).all()
+    versions = conn.execute(
+        text("SELECT valid_from, valid_to FROM admin_units WHERE code = '10507' ORDER BY valid_from")
+    ).all()
     assert versions == [(date(2025, 7, 1), date(2026, 7, 1)), (date(2026, 7, 1), None)]
     assert current(conn) == 114
     # The point-in-commune helper follows the current version.
@@ -70,35 +72,59 @@ def test_vn2000_shapefile_is_reprojected(conn: Connection, boundaries_path: Path
     report = import_boundaries(conn, shp, valid_from=date(2026, 1, 1))
     # Reprojection moves vertices by millimetres: stored as new versions, with the same areas.
     assert report.rejects == [] and report.inserted + report.unchanged + report.closed >= 2
-    area = conn.execute(text("SELECT ST_Area(ST_Transform(geom, 32648)) / 1e6 FROM admin_units"
-                             " WHERE code = '10507' AND valid_to IS NULL")).scalar_one()
+    area = conn.execute(
+        text(
+            "SELECT ST_Area(ST_Transform(geom, 32648)) / 1e6 FROM admin_units WHERE code = '10507' AND valid_to IS NULL"
+        )
+    ).scalar_one()
     assert area == pytest.approx(frame.to_crs(32648).area.iloc[0] / 1e6, rel=1e-3)
 
 
 def test_invalid_geometry_is_repaired_and_bad_features_rejected(conn: Connection, tmp_path: Path) -> None:
     bowtie = shapely.Polygon([(106.60, 20.80), (106.62, 20.82), (106.62, 20.80), (106.60, 20.82)])
     features = [
-        {"type": "Feature", "geometry": shapely.geometry.mapping(bowtie),
-         "properties": {"code": "99001", "name": "Thử", "full_name": "Phường Thử"}},
-        {"type": "Feature", "geometry": shapely.geometry.mapping(shapely.box(106.7, 20.7, 106.71, 20.71)),
-         "properties": {"code": "", "name": "Không mã", "kind": "xa"}},
-        {"type": "Feature", "geometry": shapely.geometry.mapping(shapely.box(106.7, 20.7, 106.71, 20.71)),
-         "properties": {"code": "99002", "name": "Sai loại", "kind": "huyen"}},
+        {
+            "type": "Feature",
+            "geometry": shapely.geometry.mapping(bowtie),
+            "properties": {"code": "99001", "name": "Thử", "full_name": "Phường Thử"},
+        },
+        {
+            "type": "Feature",
+            "geometry": shapely.geometry.mapping(shapely.box(106.7, 20.7, 106.71, 20.71)),
+            "properties": {"code": "", "name": "Không mã", "kind": "xa"},
+        },
+        {
+            "type": "Feature",
+            "geometry": shapely.geometry.mapping(shapely.box(106.7, 20.7, 106.71, 20.71)),
+            "properties": {"code": "99002", "name": "Sai loại", "kind": "huyen"},
+        },
     ]
     path = tmp_path / "bad.geojson"
     path.write_text(json.dumps({"type": "FeatureCollection", "features": features}), encoding="utf-8")
     report = import_boundaries(conn, path, valid_from=date(2026, 1, 1))
     assert report.inserted == 1 and report.repaired == 1
     assert [r["feature"] for r in report.rejects] == [2, 3]
-    row = conn.execute(text("SELECT kind, ST_IsValid(geom), ST_GeometryType(geom) FROM admin_units"
-                            " WHERE code = '99001'")).one()
+    row = conn.execute(
+        text("SELECT kind, ST_IsValid(geom), ST_GeometryType(geom) FROM admin_units WHERE code = '99001'")
+    ).one()
     assert tuple(row) == ("phuong", True, "ST_MultiPolygon")
 
 
 def test_file_without_code_is_a_clear_error(conn: Connection, tmp_path: Path) -> None:
     path = tmp_path / "nocode.geojson"
-    path.write_text(json.dumps({"type": "FeatureCollection", "features": [
-        {"type": "Feature", "geometry": shapely.geometry.mapping(shapely.box(0, 0, 1, 1)), "properties": {"ten": "x"}}
-    ]}))
+    path.write_text(
+        json.dumps(
+            {
+                "type": "FeatureCollection",
+                "features": [
+                    {
+                        "type": "Feature",
+                        "geometry": shapely.geometry.mapping(shapely.box(0, 0, 1, 1)),
+                        "properties": {"ten": "x"},
+                    }
+                ],
+            }
+        )
+    )
     with pytest.raises(FileFormatError, match="code"):
         import_boundaries(conn, path)

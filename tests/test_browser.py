@@ -37,8 +37,15 @@ from models.synthetic.scenario import ScenarioConfig, generate_scenario
 
 CHROMIUM = "/usr/bin/chromium"
 ARTIFACTS = Path(__file__).resolve().parents[1] / "artifacts"
-CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update",
-                 "--disable-sync", "--no-first-run", "--disable-dev-shm-usage"]
+CHROMIUM_ARGS = [
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+    "--no-first-run",
+    "--disable-dev-shm-usage",
+]
 
 
 @pytest.fixture(scope="module")
@@ -149,16 +156,21 @@ def test_command_sees_the_map_with_its_layers(chromium, server: str) -> None:
 
 def test_command_assigns_a_hotspot_to_the_suggested_team(chromium, server: str, city: Engine) -> None:
     with city.connect() as conn:
-        hotspot, team = conn.execute(text("""
+        hotspot, team = conn.execute(
+            text("""
             SELECT h.id, tm.name FROM hotspots h
             JOIN team_areas ta ON ta.commune_code = h.commune_code AND ta.valid_to IS NULL
             JOIN teams tm ON tm.id = ta.team_id
             WHERE h.status IN ('detected', 'verified', 'recurred')
               AND NOT EXISTS (SELECT 1 FROM tasks t WHERE t.hotspot_id = h.id)
-            ORDER BY h.n_incidents DESC LIMIT 1""")).one()
+            ORDER BY h.n_incidents DESC LIMIT 1""")
+        ).one()
     page, errors = open_as(chromium, server, "chihuy")
-    page.evaluate("""id => { window.diaban.map.eachLayer(l => {
-        if (l.feature && l.feature.properties.id === id && l.openPopup) { l.openPopup(); } }); }""", hotspot)
+    page.evaluate(
+        """id => { window.diaban.map.eachLayer(l => {
+        if (l.feature && l.feature.properties.id === id && l.openPopup) { l.openPopup(); } }); }""",
+        hotspot,
+    )
     page.click(".leaflet-popup button:has-text('Giao nhiệm vụ đấu tranh')")
     page.wait_for_selector(".leaflet-popup select[name=team]")
     assert team in page.locator(".leaflet-popup select[name=team]").inner_text()
@@ -167,16 +179,19 @@ def test_command_assigns_a_hotspot_to_the_suggested_team(chromium, server: str, 
     page.click(".leaflet-popup button[type=submit]")
     page.wait_for_selector("#message >> text=Đã giao nhiệm vụ", timeout=10_000)
     with city.connect() as conn:
-        assert conn.execute(text("SELECT state FROM tasks WHERE hotspot_id = :h"), {"h": hotspot}).scalar_one() \
+        assert (
+            conn.execute(text("SELECT state FROM tasks WHERE hotspot_id = :h"), {"h": hotspot}).scalar_one()
             == "assigned"
+        )
     assert errors == []
     page.close()
 
 
 def test_team_starts_a_task_on_a_phone(chromium, server: str, city: Engine) -> None:
     with city.connect() as conn:
-        team_user = conn.execute(text(
-            "SELECT u.username FROM users u JOIN tasks t ON t.team_id = u.team_id ORDER BY t.id LIMIT 1")).scalar_one()
+        team_user = conn.execute(
+            text("SELECT u.username FROM users u JOIN tasks t ON t.team_id = u.team_id ORDER BY t.id LIMIT 1")
+        ).scalar_one()
     page, errors = open_as(chromium, server, team_user, viewport={"width": 390, "height": 844})
     task = page.locator("article.task").first
     task_id = task.get_attribute("data-task-id")
@@ -185,8 +200,10 @@ def test_team_starts_a_task_on_a_phone(chromium, server: str, city: Engine) -> N
     page.wait_for_selector(f"article.task[data-task-id='{task_id}'] b.state:has-text('Đang thực hiện')", timeout=10_000)
     shot(page, "team-phone")
     with city.connect() as conn:
-        assert conn.execute(text("SELECT state FROM tasks WHERE id = :id"), {"id": int(task_id)}).scalar_one() \
+        assert (
+            conn.execute(text("SELECT state FROM tasks WHERE id = :id"), {"id": int(task_id)}).scalar_one()
             == "in_progress"
+        )
     assert errors == []
     page.close()
 

@@ -38,8 +38,11 @@ def as_user(client, make_user, bearer):
 @pytest.fixture
 def indicators(conn: Connection, codes: list[str], tmp_path: Path) -> list[str]:
     """2024: the first 50 communes drug-free, 64 with 0.3 % records; 2025: the first 40 drug-free, 74 not."""
-    lines = [f"{year},{code},10000,{0 if i < free else 30},0,0,0"
-             for year, free in ((2024, 50), (2025, 40)) for i, code in enumerate(codes)]
+    lines = [
+        f"{year},{code},10000,{0 if i < free else 30},0,0,0"
+        for year, free in ((2024, 50), (2025, 40))
+        for i, code in enumerate(codes)
+    ]
     path = tmp_path / "ind.csv"
     path.write_text(HEADER + "\n".join(lines) + "\n", encoding="utf-8")
     import_indicators(conn, path, imported_by="test")
@@ -52,17 +55,20 @@ def test_draft_override_approve_then_immutable(client, as_user, conn: Connection
     assert created.json()["counts"] == {"drug_free": 40, "trong_diem_III": 74}
     code = indicators[0]
 
-    no_reason = client.post("/api/classifications/2025/overrides",
-                            json={"commune_code": code, "category": "at_risk"})
-    blank = client.post("/api/classifications/2025/overrides",
-                        json={"commune_code": code, "category": "at_risk", "reason": "   "})
+    no_reason = client.post("/api/classifications/2025/overrides", json={"commune_code": code, "category": "at_risk"})
+    blank = client.post(
+        "/api/classifications/2025/overrides", json={"commune_code": code, "category": "at_risk", "reason": "   "}
+    )
     assert no_reason.status_code == 422 and blank.status_code == 422
-    bad_level = client.post("/api/classifications/2025/overrides",
-                            json={"commune_code": code, "category": "trong_diem", "reason": "x"})
+    bad_level = client.post(
+        "/api/classifications/2025/overrides", json={"commune_code": code, "category": "trong_diem", "reason": "x"}
+    )
     assert bad_level.status_code == 422
 
-    ok = client.post("/api/classifications/2025/overrides",
-                     json={"commune_code": code, "category": "at_risk", "reason": "Có tin báo mới chưa cập nhật"})
+    ok = client.post(
+        "/api/classifications/2025/overrides",
+        json={"commune_code": code, "category": "at_risk", "reason": "Có tin báo mới chưa cập nhật"},
+    )
     assert ok.status_code == 200, ok.text
     assert ok.json()["method"] == "override" and ok.json()["override_by"] == "tham.muu"
 
@@ -73,8 +79,9 @@ def test_draft_override_approve_then_immutable(client, as_user, conn: Connection
     assert approved.status_code == 200 and approved.json()["status"] == "approved"
 
     again = client.post("/api/classifications/2025/approve")
-    late = client.post("/api/classifications/2025/overrides",
-                       json={"commune_code": code, "category": "drug_free", "reason": "muộn"})
+    late = client.post(
+        "/api/classifications/2025/overrides", json={"commune_code": code, "category": "drug_free", "reason": "muộn"}
+    )
     for refused in (again, late):
         assert refused.status_code == 409
         assert "đã được phê duyệt" in refused.json()["detail"] and "immutable" in refused.json()["detail"]
@@ -90,14 +97,16 @@ def test_draft_override_approve_then_immutable(client, as_user, conn: Connection
 def test_database_refuses_changes_to_an_approved_run(client, as_user, conn: Connection, indicators: list[str]) -> None:
     run_id = client.post("/api/classifications/2025/runs").json()["id"]
     client.post("/api/classifications/2025/approve")
-    for statement in ("UPDATE classification_results SET category = 'drug_free', level = NULL WHERE run_id = :r",
-                      "DELETE FROM classification_results WHERE run_id = :r",
-                      "UPDATE classification_runs SET note = 'x' WHERE id = :r",
-                      "DELETE FROM classification_runs WHERE id = :r",
-                      "INSERT INTO classification_results (run_id, commune_code, legal_category, leaving_drug_free,"
-                      " category, method, indicators, sources, criteria, explanation) VALUES"
-                      " (:r, 'X', 'at_risk', false, 'at_risk', 'legal', '{}', '{}', '[]', '')",
-                      "TRUNCATE classification_results"):
+    for statement in (
+        "UPDATE classification_results SET category = 'drug_free', level = NULL WHERE run_id = :r",
+        "DELETE FROM classification_results WHERE run_id = :r",
+        "UPDATE classification_runs SET note = 'x' WHERE id = :r",
+        "DELETE FROM classification_runs WHERE id = :r",
+        "INSERT INTO classification_results (run_id, commune_code, legal_category, leaving_drug_free,"
+        " category, method, indicators, sources, criteria, explanation) VALUES"
+        " (:r, 'X', 'at_risk', false, 'at_risk', 'legal', '{}', '{}', '[]', '')",
+        "TRUNCATE classification_results",
+    ):
         with pytest.raises(DBAPIError, match="immutable"):
             with conn.begin_nested():
                 conn.execute(text(statement), {"r": run_id})
@@ -154,16 +163,28 @@ def test_kpi_report_on_crafted_year(client, as_user, conn: Connection, indicator
         client.post(f"/api/classifications/{year}/runs")
         client.post(f"/api/classifications/{year}/approve")
     code = indicators[60]
-    ids = conn.execute(text(
-        "INSERT INTO hotspots (status, kind, origin, n_incidents, kinds, first_seen, radius_m, commune_code, version,"
-        " centroid) SELECT s, 'spot', 'manual', 0, '{}', f, 50, u.code, 1, ST_PointOnSurface(u.geom)"
-        " FROM admin_units u, (VALUES ('eradicated', TIMESTAMPTZ '2024-03-01'), ('recurred', '2023-05-01'),"
-        " ('verified', '2025-04-01')) v(s, f) WHERE u.code = :c AND u.valid_to IS NULL RETURNING id"),
-        {"c": code}).scalars().all()
-    conn.execute(text("INSERT INTO hotspot_events (hotspot_id, at, actor, event, to_status, details) VALUES"
-                      " (:a, '2025-02-01', 't', 'transition', 'eradicated', '{}'),"
-                      " (:b, '2024-02-01', 't', 'transition', 'eradicated', '{}'),"
-                      " (:b, '2025-06-01', 't', 'recurred', 'recurred', '{}')"), {"a": ids[0], "b": ids[1]})
+    ids = (
+        conn.execute(
+            text(
+                "INSERT INTO hotspots (status, kind, origin, n_incidents, kinds, first_seen, radius_m, commune_code, version,"
+                " centroid) SELECT s, 'spot', 'manual', 0, '{}', f, 50, u.code, 1, ST_PointOnSurface(u.geom)"
+                " FROM admin_units u, (VALUES ('eradicated', TIMESTAMPTZ '2024-03-01'), ('recurred', '2023-05-01'),"
+                " ('verified', '2025-04-01')) v(s, f) WHERE u.code = :c AND u.valid_to IS NULL RETURNING id"
+            ),
+            {"c": code},
+        )
+        .scalars()
+        .all()
+    )
+    conn.execute(
+        text(
+            "INSERT INTO hotspot_events (hotspot_id, at, actor, event, to_status, details) VALUES"
+            " (:a, '2025-02-01', 't', 'transition', 'eradicated', '{}'),"
+            " (:b, '2024-02-01', 't', 'transition', 'eradicated', '{}'),"
+            " (:b, '2025-06-01', 't', 'recurred', 'recurred', '{}')"
+        ),
+        {"a": ids[0], "b": ids[1]},
+    )
     body = client.get("/api/reports/kpi", params={"year": 2025}).json()
     kpis = {k["key"]: k for k in body["kpis"]}
     assert body["approved"] and body["targets_version"]

@@ -10,29 +10,42 @@ from gis.services.incident_import import import_incidents
 from gis.services.indicator_import import import_indicators
 from gis.store.indicators import yearly_indicators
 
-HEADER = ("year,commune_code,population,users_with_records,plants_destroyed,cultivation_m2,on_drug_route,"
-          "organizing_places,arrested_offenders\n")
+HEADER = (
+    "year,commune_code,population,users_with_records,plants_destroyed,cultivation_m2,on_drug_route,"
+    "organizing_places,arrested_offenders\n"
+)
 
 
 def inner_point(conn: Connection, code: str) -> tuple[float, float]:
     """A point inside a commune (lon, lat)."""
-    row = conn.execute(text("SELECT ST_X(p), ST_Y(p) FROM (SELECT ST_PointOnSurface(geom) p FROM admin_units"
-                            " WHERE code = :c AND valid_to IS NULL) s"), {"c": code}).one()
+    row = conn.execute(
+        text(
+            "SELECT ST_X(p), ST_Y(p) FROM (SELECT ST_PointOnSurface(geom) p FROM admin_units"
+            " WHERE code = :c AND valid_to IS NULL) s"
+        ),
+        {"c": code},
+    ).one()
     return round(row[0], 6), round(row[1], 6)
 
 
 def add_hotspot(conn: Connection, code: str, kind: str, first: str, last: str | None, status: str = "verified") -> int:
     """Insert a hotspot in a commune with its active period."""
     lon, lat = inner_point(conn, code)
-    return conn.execute(text(
-        "INSERT INTO hotspots (status, kind, origin, n_incidents, kinds, first_seen, last_seen, radius_m, commune_code,"
-        " version, centroid) VALUES (:s, :k, 'manual', 0, '{}', :f, :l, 50, :c, 1, ST_SetSRID(ST_MakePoint(:x, :y), 4326))"
-        " RETURNING id"), {"s": status, "k": kind, "f": first, "l": last, "c": code, "x": lon, "y": lat}).scalar_one()
+    return conn.execute(
+        text(
+            "INSERT INTO hotspots (status, kind, origin, n_incidents, kinds, first_seen, last_seen, radius_m, commune_code,"
+            " version, centroid) VALUES (:s, :k, 'manual', 0, '{}', :f, :l, 50, :c, 1, ST_SetSRID(ST_MakePoint(:x, :y), 4326))"
+            " RETURNING id"
+        ),
+        {"s": status, "k": kind, "f": first, "l": last, "c": code, "x": lon, "y": lat},
+    ).scalar_one()
 
 
 @pytest.fixture
 def codes(conn: Connection) -> list[str]:
-    return list(conn.execute(text("SELECT code FROM admin_units WHERE valid_to IS NULL ORDER BY code LIMIT 4")).scalars())
+    return list(
+        conn.execute(text("SELECT code FROM admin_units WHERE valid_to IS NULL ORDER BY code LIMIT 4")).scalars()
+    )
 
 
 @pytest.fixture
@@ -48,11 +61,16 @@ def crafted(conn: Connection, codes: list[str], tmp_path: Path) -> list[str]:
         f"T3,2025-12-31T23:30:00+07:00,{ax},{ay},organizing_use,1\n"
         f"T4,2024-06-01T10:00:00+07:00,{ax},{ay},trafficking,1\n"
         f"T5,2026-01-01T00:30:00+07:00,{ax},{ay},trafficking,9\n"
-        f"T6,2025-05-05T10:00:00+07:00,{bx},{by},possession,3\n", encoding="utf-8")
+        f"T6,2025-05-05T10:00:00+07:00,{bx},{by},possession,3\n",
+        encoding="utf-8",
+    )
     import_incidents(conn, incidents, imported_by="test")
     table = tmp_path / "ind.csv"
-    table.write_text(HEADER + f"2025,{a},20000,40,0,0,0,,\n2025,{b},10000,0,0,0,1,5,0\n"
-                              f"2025,{c},5000,0,0,0,0,,\n2025,{d},8000,0,0,0,0,,\n", encoding="utf-8")
+    table.write_text(
+        HEADER + f"2025,{a},20000,40,0,0,0,,\n2025,{b},10000,0,0,0,1,5,0\n"
+        f"2025,{c},5000,0,0,0,0,,\n2025,{d},8000,0,0,0,0,,\n",
+        encoding="utf-8",
+    )
     import_indicators(conn, table, imported_by="test")
     add_hotspot(conn, a, "organizing_place", "2024-11-01", "2025-01-15")
     add_hotspot(conn, a, "organizing_place", "2025-06-01", None)
@@ -60,9 +78,13 @@ def crafted(conn: Connection, codes: list[str], tmp_path: Path) -> list[str]:
     add_hotspot(conn, a, "organizing_place", "2025-03-01", None, status="dismissed")
     add_hotspot(conn, b, "organizing_place", "2025-03-01", None)  # B's imported override (5) wins
     spot = add_hotspot(conn, a, "spot", "2025-01-01", None)
-    conn.execute(text("INSERT INTO hotspot_events (hotspot_id, at, actor, event, details) VALUES"
-                      " (:h, '2025-07-01', 'test', 'recurred', '{}'), (:h, '2024-07-01', 'test', 'recurred', '{}')"),
-                 {"h": spot})
+    conn.execute(
+        text(
+            "INSERT INTO hotspot_events (hotspot_id, at, actor, event, details) VALUES"
+            " (:h, '2025-07-01', 'test', 'recurred', '{}'), (:h, '2024-07-01', 'test', 'recurred', '{}')"
+        ),
+        {"h": spot},
+    )
     return codes
 
 
@@ -89,14 +111,23 @@ def test_derived_indicators_trace_their_sources(conn: Connection, crafted: list[
 def test_communes_without_incidents_records_or_hotspots_are_drug_free(conn: Connection, crafted: list[str]) -> None:
     a, b, c, d = crafted
     run = draft_year(conn, 2025, actor="planner")
-    rows = dict(conn.execute(text("SELECT commune_code, category || coalesce(level, '') FROM classification_results"
-                                  " WHERE run_id = :r AND commune_code = ANY(:c)"), {"r": run["id"], "c": crafted}).all())
+    rows = dict(
+        conn.execute(
+            text(
+                "SELECT commune_code, category || coalesce(level, '') FROM classification_results"
+                " WHERE run_id = :r AND commune_code = ANY(:c)"
+            ),
+            {"r": run["id"], "c": crafted},
+        ).all()
+    )
     assert rows[c] == "drug_free" and rows[d] == "drug_free"
     # A: 40/20000 = 0.2 % records (III.users), 2 places (I.b), 4/20000 = 0.02 % arrests: loại II needs 3.
     assert rows[a].startswith("trong_diem")
     # B: 5 places (override) meets I.b; nothing else → trọng điểm loại III (at least 1 of the list).
     assert rows[b] == "trong_diemIII"
-    criteria = conn.execute(text("SELECT criteria FROM classification_results WHERE run_id = :r AND commune_code = :c"),
-                            {"r": run["id"], "c": b}).scalar_one()
+    criteria = conn.execute(
+        text("SELECT criteria FROM classification_results WHERE run_id = :r AND commune_code = :c"),
+        {"r": run["id"], "c": b},
+    ).scalar_one()
     i_b = next(c for c in criteria if c["criterion_id"] == "I.b")
     assert i_b == {**i_b, "value": 5.0, "threshold": 2.0, "met": True}

@@ -19,7 +19,9 @@ def indicators(groups: dict[str, tuple[int, dict]]) -> pd.DataFrame:
     for name, (n, counts) in groups.items():
         for i in range(n):
             jitter = {k: max(v + (rng.integers(0, 3) if v else 0), 0) for k, v in counts.items()}
-            rows.append({"commune_code": f"{name}{i}", "population": 10_000, **dict.fromkeys(ACTIVITY_COLUMNS, 0), **jitter})
+            rows.append(
+                {"commune_code": f"{name}{i}", "population": 10_000, **dict.fromkeys(ACTIVITY_COLUMNS, 0), **jitter}
+            )
     return pd.DataFrame(rows)
 
 
@@ -28,7 +30,10 @@ def test_mixture_orders_components_by_severity():
         {
             "free": (20, {}),
             "mild": (20, {"users_with_records": 8, "n_incidents": 3}),
-            "key": (10, {"users_with_records": 80, "arrested_offenders": 15, "organizing_places": 3, "n_incidents": 25}),
+            "key": (
+                10,
+                {"users_with_records": 80, "arrested_offenders": 15, "organizing_places": 3, "n_incidents": 25},
+            ),
         }
     )
     result = classify_learned(table).set_index("commune_code")
@@ -50,7 +55,12 @@ def test_degenerate_inputs_fall_back_and_unknown_population_is_skipped():
     table.loc[0, "population"] = np.nan
     result = classify_learned(table).set_index("commune_code")
     assert pd.isna(result.loc["free0", "learned_category"])
-    assert result.loc[["free1", "free2", "busy0", "busy1"], "learned_category"].tolist() == ["drug_free", "drug_free", "at_risk", "at_risk"]
+    assert result.loc[["free1", "free2", "busy0", "busy1"], "learned_category"].tolist() == [
+        "drug_free",
+        "drug_free",
+        "at_risk",
+        "at_risk",
+    ]
     assert result.loc[["free1", "busy0"], "method"].tolist() == ["fallback", "fallback"]
     assert result["confidence"].isna().all()
 
@@ -65,7 +75,13 @@ def history() -> pd.DataFrame:
         "justclean": [1, 1, 1, 1, 1, 0],
     }
     rows = [
-        {"commune_code": f"{name}{i}", "year": year, **dict.fromkeys(ACTIVITY_COLUMNS, 0), "n_incidents": 6 * flag, "users_with_records": 9 * flag}
+        {
+            "commune_code": f"{name}{i}",
+            "year": year,
+            **dict.fromkeys(ACTIVITY_COLUMNS, 0),
+            "n_incidents": 6 * flag,
+            "users_with_records": 9 * flag,
+        }
         for name, flags in patterns.items()
         for i in range(8)
         for year, flag in zip(years, flags)

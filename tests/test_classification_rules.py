@@ -115,7 +115,10 @@ def test_route_rule_completes_loai_i():
     rows = table({"users_with_records": 50, "organizing_places": 2, "on_drug_route": True})
     result = classify_legal(rows, RULES)
     assert (result.loc[0, "level"], result.loc[0, "met_I"]) == ("I", 3)
-    assert "(đ) nằm trên tuyến trọng điểm phức tạp về ma túy: có và đạt 2 tiêu chí loại II ≥ 2" in result.loc[0, "explanation"]
+    assert (
+        "(đ) nằm trên tuyến trọng điểm phức tạp về ma túy: có và đạt 2 tiêu chí loại II ≥ 2"
+        in result.loc[0, "explanation"]
+    )
 
 
 def test_precedence_and_categories():
@@ -137,7 +140,9 @@ def test_precedence_and_categories():
 def test_loai_i_explanation_lists_criteria_in_vietnamese_format():
     rows = table({"users_with_records": 62, "organizing_places": 2, "arrested_offenders": 12})
     text = classify_legal(rows, RULES).loc[0, "explanation"]
-    assert text.startswith("Trọng điểm loại I. Đạt 3/5 tiêu chí loại I (cần 3): (a) 0,62 % ≥ 0,5 %; (b) 2 điểm ≥ 2 điểm; (c) 0,12 % ≥ 0,1 %")
+    assert text.startswith(
+        "Trọng điểm loại I. Đạt 3/5 tiêu chí loại I (cần 3): (a) 0,62 % ≥ 0,5 %; (b) 2 điểm ≥ 2 điểm; (c) 0,12 % ≥ 0,1 %"
+    )
 
 
 def test_at_risk_explanation_names_failed_drug_free_conditions():
@@ -149,7 +154,13 @@ def test_at_risk_explanation_names_failed_drug_free_conditions():
 def test_long_format_carries_value_threshold_op():
     long = evaluate_criteria(table({"users_with_records": 62}), RULES)
     row = long.set_index("criterion_id").loc["I.a"]
-    assert (row["value"], row["threshold"], row["op"], row["met"], row["missing"]) == (pytest.approx(0.62), 0.5, ">=", True, False)
+    assert (row["value"], row["threshold"], row["op"], row["met"], row["missing"]) == (
+        pytest.approx(0.62),
+        0.5,
+        ">=",
+        True,
+        False,
+    )
     assert long.set_index("criterion_id").loc["I.d", "op"] == "AnyOf"
 
 
@@ -194,15 +205,42 @@ def _criterion(doc: dict, level: int, index: int) -> dict:
 @pytest.mark.parametrize(
     ("mutate", "message"),
     [
-        (lambda d: _criterion(d, 0, 0)["indicator"].update(numerator="userz"), r"criterion 'I.a': unknown column 'userz' \(declared indicators: population"),
-        (lambda d: _criterion(d, 0, 1)["indicator"].update(op="=>"), r"criterion 'I.b': unsupported op '=>' \(allowed: >=, >, <=, <, ==, !=\)"),
-        (lambda d: _criterion(d, 0, 1)["indicator"].update(threshold="2"), r"criterion 'I.b': threshold must be a number or boolean"),
-        (lambda d: _criterion(d, 0, 1)["indicator"].update(treshold=2), r"criterion 'I.b': unexpected keys \['treshold'\]"),
-        (lambda d: _criterion(d, 0, 1).update(indicator={"col": "x"}), r"criterion 'I.b': indicator needs one of column"),
-        (lambda d: _criterion(d, 0, 3)["indicator"].update(any_of=[]), r"criterion 'I.d': 'any_of' must be the only key"),
-        (lambda d: _criterion(d, 0, 4)["indicator"]["all_of"][1].update(count_met="IV"), r"criterion 'I.dd': count_met names unknown level 'IV'"),
-        (lambda d: _criterion(d, 0, 4)["indicator"]["all_of"][1].update(exclude=["I.a"]), r"criterion 'I.dd': exclude lists \['I.a'\]"),
-        (lambda d: _criterion(d, 1, 4).update(indicator={"count_met": "I", "at_least": 1}), r"circular count_met references"),
+        (
+            lambda d: _criterion(d, 0, 0)["indicator"].update(numerator="userz"),
+            r"criterion 'I.a': unknown column 'userz' \(declared indicators: population",
+        ),
+        (
+            lambda d: _criterion(d, 0, 1)["indicator"].update(op="=>"),
+            r"criterion 'I.b': unsupported op '=>' \(allowed: >=, >, <=, <, ==, !=\)",
+        ),
+        (
+            lambda d: _criterion(d, 0, 1)["indicator"].update(threshold="2"),
+            r"criterion 'I.b': threshold must be a number or boolean",
+        ),
+        (
+            lambda d: _criterion(d, 0, 1)["indicator"].update(treshold=2),
+            r"criterion 'I.b': unexpected keys \['treshold'\]",
+        ),
+        (
+            lambda d: _criterion(d, 0, 1).update(indicator={"col": "x"}),
+            r"criterion 'I.b': indicator needs one of column",
+        ),
+        (
+            lambda d: _criterion(d, 0, 3)["indicator"].update(any_of=[]),
+            r"criterion 'I.d': 'any_of' must be the only key",
+        ),
+        (
+            lambda d: _criterion(d, 0, 4)["indicator"]["all_of"][1].update(count_met="IV"),
+            r"criterion 'I.dd': count_met names unknown level 'IV'",
+        ),
+        (
+            lambda d: _criterion(d, 0, 4)["indicator"]["all_of"][1].update(exclude=["I.a"]),
+            r"criterion 'I.dd': exclude lists \['I.a'\]",
+        ),
+        (
+            lambda d: _criterion(d, 1, 4).update(indicator={"count_met": "I", "at_least": 1}),
+            r"circular count_met references",
+        ),
         (lambda d: _criterion(d, 1, 0).update(id="I.a"), r"duplicate criterion ids: I.a"),
         (lambda d: d["levels"][0].update(min_met=6), r"level 'I': min_met must be an integer in 1..5"),
         (lambda d: d.pop("version"), r"criteria file lacks 'version'"),

@@ -45,8 +45,10 @@ def test_start_is_idempotent_and_restart_keeps_data(fresh: ManagedCluster) -> No
 
 
 def test_two_processes_starting_at_once(fresh: ManagedCluster) -> None:
-    code = ("import sys; from pathlib import Path; from gis.ops.postgres import ManagedCluster;"
-            f"print(ManagedCluster(Path({str(fresh.home)!r})).start())")
+    code = (
+        "import sys; from pathlib import Path; from gis.ops.postgres import ManagedCluster;"
+        f"print(ManagedCluster(Path({str(fresh.home)!r})).start())"
+    )
     procs = [subprocess.Popen([sys.executable, "-c", code], stdout=subprocess.PIPE, text=True) for _ in range(2)]
     urls = [p.communicate(timeout=120)[0].strip() for p in procs]
     assert all(p.returncode == 0 for p in procs)

@@ -11,5 +11,6 @@ def test_seeds_an_approved_and_a_draft_year_once(conn: Connection) -> None:
     runs = conn.execute(text("SELECT year, status FROM classification_runs ORDER BY year")).all()
     assert [tuple(r) for r in runs] == [(2025, "approved"), (2026, "draft")]
     assert seed_demo_classification(conn, 2025, 2026, "planner-demo") == [
-        "Phân loại demo đã có sẵn (demo classification already present)"]
+        "Phân loại demo đã có sẵn (demo classification already present)"
+    ]
     assert conn.execute(text("SELECT count(*) FROM classification_runs")).scalar_one() == 2

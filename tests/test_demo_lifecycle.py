@@ -34,34 +34,45 @@ def commander(conn: Connection, make_user) -> Principal:
     return Principal(id=make_user("story-command", "command"), username="story-command", role="command")
 
 
-def test_story_closes_two_hotspots_and_reopens_one(conn: Connection, incidents_csv: Path, commander,
-                                                   make_team) -> None:
+def test_story_closes_two_hotspots_and_reopens_one(conn: Connection, incidents_csv: Path, commander, make_team) -> None:
     import_incidents(conn, incidents_csv, imported_by="test")
     codes = list(conn.execute(text("SELECT code FROM admin_units WHERE valid_to IS NULL")).scalars())
     team = make_team("Tổ toàn thành", codes)
     lines = run_lifecycle_demo(conn, MACHINE, commander, 180)
-    statuses = dict(conn.execute(text("SELECT status, count(*) FROM hotspots WHERE id IN"
-                                      " (SELECT hotspot_id FROM hotspot_events WHERE to_status = 'closed')"
-                                      " GROUP BY status")).all())
+    statuses = dict(
+        conn.execute(
+            text(
+                "SELECT status, count(*) FROM hotspots WHERE id IN"
+                " (SELECT hotspot_id FROM hotspot_events WHERE to_status = 'closed')"
+                " GROUP BY status"
+            )
+        ).all()
+    )
     # The reopened hotspot recurred, then went to its area team with a new suppression task.
     assert statuses == {"closed": 1, "assigned": 1}, lines
     reopened = conn.execute(text("SELECT hotspot_id FROM hotspot_events WHERE event = 'recurred'")).scalar_one()
     assert conn.execute(text("SELECT status FROM hotspots WHERE id = :id"), {"id": reopened}).scalar_one() == "assigned"
-    for hotspot_id in conn.execute(text("SELECT DISTINCT hotspot_id FROM hotspot_events WHERE to_status = 'closed'")).scalars():
+    for hotspot_id in conn.execute(
+        text("SELECT DISTINCT hotspot_id FROM hotspot_events WHERE to_status = 'closed'")
+    ).scalars():
         stored = conn.execute(text("SELECT status FROM hotspots WHERE id = :id"), {"id": hotspot_id}).scalar_one()
         assert replay_hotspot(conn, MACHINE, hotspot_id) == stored
-    gap = conn.execute(text("""SELECT max(c.at) - max(m.at) FROM hotspot_events c JOIN hotspot_events m USING (hotspot_id)
-                               WHERE c.to_status = 'closed' AND m.to_status = 'monitoring'""")).scalar_one()
+    gap = conn.execute(
+        text("""SELECT max(c.at) - max(m.at) FROM hotspot_events c JOIN hotspot_events m USING (hotspot_id)
+                               WHERE c.to_status = 'closed' AND m.to_status = 'monitoring'""")
+    ).scalar_one()
     assert gap >= timedelta(days=180)
     tasks = conn.execute(text("SELECT team_id, state, due_date < current_date FROM tasks")).all()
     assert tasks and {t[0] for t in tasks} == {team} and {t[1] for t in tasks} == {"assigned"}
     assert sum(t[2] for t in tasks) == 1  # one overdue task to show on the team's page
     assert run_lifecycle_demo(conn, MACHINE, commander, 180) == [
-        "Câu chuyện demo đã được ghi trước đó (demo story already recorded)"]
+        "Câu chuyện demo đã được ghi trước đó (demo story already recorded)"
+    ]
 
 
-def test_recorded_time_cannot_be_in_the_future_or_before_the_last_change(conn: Connection, make_hotspot,
-                                                                         commander) -> None:
+def test_recorded_time_cannot_be_in_the_future_or_before_the_last_change(
+    conn: Connection, make_hotspot, commander
+) -> None:
     hotspot_id = make_hotspot("10507")
     future = datetime.now(timezone.utc) + timedelta(days=1)
     with pytest.raises(InvalidRequest):

@@ -20,7 +20,9 @@ def esda_z(counts: np.ndarray, mask: np.ndarray, distance: float) -> np.ndarray:
     iy, ix = np.nonzero(mask)
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
-        w = DistanceBand(np.column_stack([ix, iy]).astype(float), threshold=distance, binary=True, silence_warnings=True)
+        w = DistanceBand(
+            np.column_stack([ix, iy]).astype(float), threshold=distance, binary=True, silence_warnings=True
+        )
         return G_Local(counts[mask].astype(float), w, transform="B", star=True, permutations=0).Zs
 
 

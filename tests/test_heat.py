@@ -25,7 +25,9 @@ def sklearn_density(pts, grid, h, kernel, weights=None) -> np.ndarray:
     return np.exp(model.score_samples(np.column_stack([cx.ravel(), cy.ravel()]))).reshape(grid.shape)
 
 
-@pytest.mark.parametrize(("kernel", "h", "cell"), [("gaussian", 400, 200), ("gaussian", 100, 150), ("epanechnikov", 700, 200)])
+@pytest.mark.parametrize(
+    ("kernel", "h", "cell"), [("gaussian", 400, 200), ("gaussian", 100, 150), ("epanechnikov", 700, 200)]
+)
 def test_matches_sklearn_within_one_percent_of_peak(points, kernel, h, cell) -> None:
     grid = GridSpec.from_points(points[:, 0], points[:, 1], cell, pad=500)
     ours = kde_grid(points[:, 0], points[:, 1], grid, h, kernel)

@@ -39,8 +39,12 @@ def loaded(conn: Connection, scenario):
 
 
 def _hotspot_xy(conn: Connection) -> np.ndarray:
-    rows = conn.execute(text("SELECT ST_X(ST_Transform(centroid, 32648)), ST_Y(ST_Transform(centroid, 32648))"
-                             " FROM hotspots WHERE origin = 'detection' ORDER BY id")).all()
+    rows = conn.execute(
+        text(
+            "SELECT ST_X(ST_Transform(centroid, 32648)), ST_Y(ST_Transform(centroid, 32648))"
+            " FROM hotspots WHERE origin = 'detection' ORDER BY id"
+        )
+    ).all()
     return np.array(rows, dtype=float).reshape(-1, 2)
 
 
@@ -80,7 +84,8 @@ def _burst(tmp_path: Path, lon: float, lat: float, start: datetime, n: int, pref
     lons, lats = Transformer.from_crs(32648, 4326, always_xy=True).transform(xs, ys)
     lines = ["ref,occurred_at,lon,lat,kind"] + [
         f"{prefix}{i},{(start + timedelta(days=i)).isoformat()},{lo:.6f},{la:.6f},drug_use"
-        for i, (lo, la) in enumerate(zip(lons, lats))]
+        for i, (lo, la) in enumerate(zip(lons, lats))
+    ]
     path = tmp_path / f"{prefix}.csv"
     path.write_text("\n".join(lines) + "\n")
     return path
@@ -98,11 +103,14 @@ def test_new_cluster_near_an_eradicated_hotspot_is_a_recurrence(conn: Connection
     import_incidents(conn, _burst(tmp_path, 106.6844, 20.8600, later, 10, "NEW"), imported_by="test")
     again = run_detection(conn, actor="test", start=later, end=later + timedelta(days=30))
     assert (again.new, again.recurred) == (0, 1)
-    status, version = conn.execute(text("SELECT status, version FROM hotspots WHERE id = :id"),
-                                   {"id": hotspot_id}).one()
+    status, version = conn.execute(
+        text("SELECT status, version FROM hotspots WHERE id = :id"), {"id": hotspot_id}
+    ).one()
     assert status == "recurred" and version == 2
-    event = conn.execute(text("SELECT from_status, to_status, run_id FROM hotspot_events"
-                              " WHERE hotspot_id = :id AND event = 'recurred'"), {"id": hotspot_id}).one()
+    event = conn.execute(
+        text("SELECT from_status, to_status, run_id FROM hotspot_events WHERE hotspot_id = :id AND event = 'recurred'"),
+        {"id": hotspot_id},
+    ).one()
     assert tuple(event) == ("eradicated", "recurred", again.run_id)
 
 
@@ -111,8 +119,16 @@ def test_manual_hotspot_and_export(conn: Connection) -> None:
     collection = json.loads(export_hotspots(conn, "geojson"))
     feature = next(f for f in collection["features"] if f["id"] == hotspot_id)
     assert feature["geometry"]["type"] == "Point"
-    assert set(feature["properties"]) == {"id", "status", "kind", "n_incidents", "first_seen", "last_seen",
-                                          "commune_code", "radius_m"}
+    assert set(feature["properties"]) == {
+        "id",
+        "status",
+        "kind",
+        "n_incidents",
+        "first_seen",
+        "last_seen",
+        "commune_code",
+        "radius_m",
+    }
     assert feature["properties"]["status"] == "detected" and feature["properties"]["commune_code"]
     polygons = json.loads(export_hotspots(conn, "geojson", footprints=True))
     assert {f["geometry"]["type"] for f in polygons["features"]} == {"Polygon"}

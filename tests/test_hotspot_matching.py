@@ -9,8 +9,13 @@ def run(clusters, c_radius, hotspots, h_radius, status, ids=None, rules=MatchRul
     """match_clusters on plain lists."""
     ids = list(range(100, 100 + len(hotspots))) if ids is None else ids
     return match_clusters(
-        np.array(clusters, float), np.array(c_radius, float), np.array(ids, dtype=object),
-        np.array(hotspots, float).reshape(-1, 2), np.array(h_radius, float), np.array(status, dtype=object), rules,
+        np.array(clusters, float),
+        np.array(c_radius, float),
+        np.array(ids, dtype=object),
+        np.array(hotspots, float).reshape(-1, 2),
+        np.array(h_radius, float),
+        np.array(status, dtype=object),
+        rules,
     )
 
 

@@ -15,14 +15,20 @@ from models.domain.state_machine import TransitionError
 from models.errors import StaleVersion
 
 COMMUNE = "10507"
-WALK = [("verified", ""), ("assigned", ""), ("suppressing", ""), ("eradicated", "đã triệt phá, bắt 3 đối tượng"),
-        ("monitoring", "")]
+WALK = [
+    ("verified", ""),
+    ("assigned", ""),
+    ("suppressing", ""),
+    ("eradicated", "đã triệt phá, bắt 3 đối tượng"),
+    ("monitoring", ""),
+]
 
 
 def move(client, hotspot_id: int, to: str, version: int, note: str = "", headers: dict | None = None):
     """POST one transition."""
-    return client.post(f"/api/hotspots/{hotspot_id}/transitions", json={"to": to, "note": note, "version": version},
-                       headers=headers)
+    return client.post(
+        f"/api/hotspots/{hotspot_id}/transitions", json={"to": to, "note": note, "version": version}, headers=headers
+    )
 
 
 def walk_to_monitoring(client, hotspot_id: int) -> int:
@@ -44,8 +50,10 @@ def test_walk_from_detected_to_closed_is_audited_and_replayable(client, conn, ma
     assert closed.status_code == 200 and closed.json()["status"] == "closed"
     stored = conn.execute(text("SELECT status, version FROM hotspots WHERE id = :id"), {"id": hotspot_id}).one()
     assert tuple(stored) == ("closed", version + 1)
-    events = conn.execute(text("SELECT actor, from_status, to_status, note FROM hotspot_events "
-                               "WHERE hotspot_id = :id ORDER BY id"), {"id": hotspot_id}).all()
+    events = conn.execute(
+        text("SELECT actor, from_status, to_status, note FROM hotspot_events WHERE hotspot_id = :id ORDER BY id"),
+        {"id": hotspot_id},
+    ).all()
     assert [e.to_status for e in events] == [to for to, _ in WALK] + ["closed"]
     assert {e.actor for e in events} == {"test-command"} and events[3].note.startswith("đã triệt phá")
     assert replay_hotspot(conn, HOTSPOT_LIFECYCLE, hotspot_id) == "closed"
@@ -86,14 +94,18 @@ def test_an_incident_in_the_footprint_during_monitoring_blocks_closing(client, c
     client.app.state.hotspot_machine = hotspot_lifecycle(monitoring_days=0)
     hotspot_id = make_hotspot(COMMUNE, radius_m=100)
     if footprint:
-        conn.execute(text("UPDATE hotspots SET footprint = ST_Buffer(centroid::geography, 300)::geometry "
-                          "WHERE id = :id"), {"id": hotspot_id})
+        conn.execute(
+            text("UPDATE hotspots SET footprint = ST_Buffer(centroid::geography, 300)::geometry WHERE id = :id"),
+            {"id": hotspot_id},
+        )
     version = walk_to_monitoring(client, hotspot_id)
     # 200 m from the centroid: outside the 100 m radius, inside the 300 m footprint
-    conn.execute(text("""INSERT INTO incidents (ref, occurred_at, kind, assignment, commune_code, geom)
+    conn.execute(
+        text("""INSERT INTO incidents (ref, occurred_at, kind, assignment, commune_code, geom)
                          SELECT 'MON-1', now(), 'trafficking', 'inside', commune_code,
                                 ST_Project(centroid::geography, 200, 0)::geometry FROM hotspots WHERE id = :id"""),
-                 {"id": hotspot_id})
+        {"id": hotspot_id},
+    )
     response = move(client, hotspot_id, "closed", version)
     if footprint:
         assert response.status_code == 422 and "incident occurred within the footprint" in response.json()["detail"]
@@ -101,8 +113,9 @@ def test_an_incident_in_the_footprint_during_monitoring_blocks_closing(client, c
         assert response.status_code == 200
 
 
-def test_team_cannot_close_or_dismiss_and_planner_cannot_write(client, make_hotspot, make_team, make_user,
-                                                               bearer) -> None:
+def test_team_cannot_close_or_dismiss_and_planner_cannot_write(
+    client, make_hotspot, make_team, make_user, bearer
+) -> None:
     hotspot_id = make_hotspot(COMMUNE)
     team = bearer(make_user("to01", "team", make_team("Tổ 1", [COMMUNE])))
     assert move(client, hotspot_id, "dismissed", 1, headers=team).status_code == 403
@@ -120,8 +133,18 @@ def test_hotspot_events_are_append_only(conn, make_hotspot) -> None:
 
 
 @settings(max_examples=25, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
-@given(attempts=st.lists(st.tuples(st.booleans(), st.integers(0, 99), st.sampled_from(["", "đã triệt xóa"]),
-                                   st.sampled_from(["team", "command", "system"]), st.booleans()), max_size=25))
+@given(
+    attempts=st.lists(
+        st.tuples(
+            st.booleans(),
+            st.integers(0, 99),
+            st.sampled_from(["", "đã triệt xóa"]),
+            st.sampled_from(["team", "command", "system"]),
+            st.booleans(),
+        ),
+        max_size=25,
+    )
+)
 def test_persisted_hotspot_sequences_stay_declared_and_replay(conn, make_hotspot, attempts) -> None:
     machine = hotspot_lifecycle(monitoring_days=0)
     with conn.begin_nested() as savepoint:
@@ -131,13 +154,15 @@ def test_persisted_hotspot_sequences_stay_declared_and_replay(conn, make_hotspot
             options = machine.allowed(status) if aimed and machine.allowed(status) else machine.states
             target = options[pick % len(options)]  # aiming at allowed targets keeps the walks deep
             try:
-                result = transition_hotspot(conn, machine, hotspot_id, target, note, version - stale,
-                                            Principal(1, role, role), UNRESTRICTED)
+                result = transition_hotspot(
+                    conn, machine, hotspot_id, target, note, version - stale, Principal(1, role, role), UNRESTRICTED
+                )
                 version = result["version"]
             except (TransitionError, StaleVersion):
                 pass  # refused: the checks below prove nothing changed
-            status, stored_version = conn.execute(text("SELECT status, version FROM hotspots WHERE id = :id"),
-                                                  {"id": hotspot_id}).one()
+            status, stored_version = conn.execute(
+                text("SELECT status, version FROM hotspots WHERE id = :id"), {"id": hotspot_id}
+            ).one()
             assert status in machine.states and stored_version == version
             assert replay_hotspot(conn, machine, hotspot_id) == status
         savepoint.rollback()

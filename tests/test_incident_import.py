@@ -61,9 +61,12 @@ def test_mixed_file_keeps_valid_rows_and_reports_each_bad_one(conn: Connection, 
     assert by_line.loc[7, "field"] == "lat"
     assert by_line.loc[8, "field"] == "quantity_g"
     assert by_line.loc[10, "field"] == "row"
-    assert conn.execute(text("SELECT substance FROM incidents WHERE ref = 'A5'")).scalar_one() == 'ma túy đá, "hàng nóng"'
-    run = conn.execute(text("SELECT imported, duplicates, rejected FROM import_runs WHERE id = :i"),
-                       {"i": report.import_id}).one()
+    assert (
+        conn.execute(text("SELECT substance FROM incidents WHERE ref = 'A5'")).scalar_one() == 'ma túy đá, "hàng nóng"'
+    )
+    run = conn.execute(
+        text("SELECT imported, duplicates, rejected FROM import_runs WHERE id = :i"), {"i": report.import_id}
+    ).one()
     assert tuple(run) == (3, 1, 5)
 
     again = import_incidents(conn, path, imported_by="test")
@@ -73,13 +76,28 @@ def test_mixed_file_keeps_valid_rows_and_reports_each_bad_one(conn: Connection, 
 
 def test_geojson_and_projected_coordinates(conn: Connection, tmp_path: Path) -> None:
     features = [
-        {"type": "Feature", "geometry": {"type": "Point", "coordinates": list(CITY)},
-         "properties": {"ref": "G1", "occurred_at": "2025-01-01T00:00:00", "kind": "tip"}},
-        {"type": "Feature", "geometry": {"type": "LineString", "coordinates": [[0, 0], [1, 1]]},
-         "properties": {"ref": "G2", "occurred_at": "2025-01-01T00:00:00", "kind": "tip"}},
-        {"type": "Feature", "geometry": None,
-         "properties": {"ref": "G3", "occurred_at": "2025-01-01", "kind": "tip", "x": "676000", "y": "2307000",
-                        "crs": "32648"}},
+        {
+            "type": "Feature",
+            "geometry": {"type": "Point", "coordinates": list(CITY)},
+            "properties": {"ref": "G1", "occurred_at": "2025-01-01T00:00:00", "kind": "tip"},
+        },
+        {
+            "type": "Feature",
+            "geometry": {"type": "LineString", "coordinates": [[0, 0], [1, 1]]},
+            "properties": {"ref": "G2", "occurred_at": "2025-01-01T00:00:00", "kind": "tip"},
+        },
+        {
+            "type": "Feature",
+            "geometry": None,
+            "properties": {
+                "ref": "G3",
+                "occurred_at": "2025-01-01",
+                "kind": "tip",
+                "x": "676000",
+                "y": "2307000",
+                "crs": "32648",
+            },
+        },
     ]
     path = tmp_path / "inc.geojson"
     path.write_text(json.dumps({"type": "FeatureCollection", "features": features}), encoding="utf-8")
@@ -88,16 +106,24 @@ def test_geojson_and_projected_coordinates(conn: Connection, tmp_path: Path) -> 
     assert report.rejects.iloc[0]["line"] == 2 and "Point" in report.rejects.iloc[0]["reason"]
 
 
-def test_commune_assignment_agrees_with_geopandas_sjoin(conn: Connection, tmp_path: Path,
-                                                        boundaries_path: Path) -> None:
+def test_commune_assignment_agrees_with_geopandas_sjoin(
+    conn: Connection, tmp_path: Path, boundaries_path: Path
+) -> None:
     communes = gpd.read_file(boundaries_path)
     rng = np.random.default_rng(7)
     minx, miny, maxx, maxy = communes.total_bounds
     # Mainland extent only (Bạch Long Vĩ is far offshore), plus points at sea.
     lon = rng.uniform(106.1, 107.1, 3000)
     lat = rng.uniform(20.6, 21.2, 3000)
-    frame = pd.DataFrame({"ref": [f"S{i}" for i in range(3000)], "occurred_at": "2025-06-01T12:00:00",
-                          "lon": lon.round(6), "lat": lat.round(6), "kind": "tip"})
+    frame = pd.DataFrame(
+        {
+            "ref": [f"S{i}" for i in range(3000)],
+            "occurred_at": "2025-06-01T12:00:00",
+            "lon": lon.round(6),
+            "lat": lat.round(6),
+            "kind": "tip",
+        }
+    )
     path = tmp_path / "sample.csv"
     frame.to_csv(path, index=False)
     report = import_incidents(conn, path, imported_by="test", nearest_m=0)
@@ -111,8 +137,9 @@ def test_commune_assignment_agrees_with_geopandas_sjoin(conn: Connection, tmp_pa
     assert report.outside == int(expected.isna().sum()) > 0
 
 
-def test_near_coast_point_goes_to_nearest_and_far_point_is_flagged(conn: Connection, tmp_path: Path,
-                                                                   boundaries_path: Path) -> None:
+def test_near_coast_point_goes_to_nearest_and_far_point_is_flagged(
+    conn: Connection, tmp_path: Path, boundaries_path: Path
+) -> None:
     communes = gpd.read_file(boundaries_path).to_crs(32648)
     commune = communes.iloc[0]
     # A point 100 m outside the boundary of the first commune, in a direction where no commune lies.
@@ -146,15 +173,23 @@ def test_unreadable_files_are_clear_errors(tmp_path: Path, conn: Connection) -> 
 
 def test_non_utf8_row_is_rejected_not_the_file(conn: Connection, tmp_path: Path) -> None:
     path = tmp_path / "latin.csv"
-    path.write_bytes(HEADER.encode() + b"L1,2025-01-01,106.68,20.86,tip,h\xe9roin,,,\n"
-                     b"L2,2025-01-01,106.68,20.86,tip,,,,\n")
+    path.write_bytes(
+        HEADER.encode() + b"L1,2025-01-01,106.68,20.86,tip,h\xe9roin,,,\nL2,2025-01-01,106.68,20.86,tip,,,,\n"
+    )
     report = import_incidents(conn, path, imported_by="test")
     assert report.imported == 1 and list(report.rejects["line"]) == [2]
 
 
 def test_killed_import_leaves_the_database_as_it_was(engine: Engine, db_env: dict, tmp_path: Path) -> None:
-    frame = pd.DataFrame({"ref": [f"K{i}" for i in range(20_000)], "occurred_at": "2025-02-01T09:00:00",
-                          "lon": 106.68, "lat": 20.86, "kind": "tip"})
+    frame = pd.DataFrame(
+        {
+            "ref": [f"K{i}" for i in range(20_000)],
+            "occurred_at": "2025-02-01T09:00:00",
+            "lon": 106.68,
+            "lat": 20.86,
+            "kind": "tip",
+        }
+    )
     path = tmp_path / "big.csv"
     frame.to_csv(path, index=False)
     with engine.connect() as blocker:
@@ -163,24 +198,36 @@ def test_killed_import_leaves_the_database_as_it_was(engine: Engine, db_env: dic
             runs_before = blocker.execute(text("SELECT count(*) FROM import_runs")).scalar_one()
             # Hold a lock the import's final INSERT needs, so that it is caught midway, deterministically.
             blocker.execute(text("LOCK TABLE incidents IN SHARE ROW EXCLUSIVE MODE"))
-            proc = subprocess.Popen([sys.executable, "-m", "api.cli.main", "incidents", "import", str(path)],
-                                    env=db_env, stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+            proc = subprocess.Popen(
+                [sys.executable, "-m", "api.cli.main", "incidents", "import", str(path)],
+                env=db_env,
+                stdout=subprocess.PIPE,
+                stderr=subprocess.PIPE,
+            )
             deadline = time.time() + 60
             waiting = 0
             while time.time() < deadline and not waiting:
                 blocker.execute(text("SELECT pg_stat_clear_snapshot()"))  # activity is cached per transaction
-                waiting = blocker.execute(text(
-                    "SELECT count(*) FROM pg_stat_activity WHERE wait_event_type = 'Lock' AND query LIKE '%INSERT INTO incidents%'"
-                )).scalar_one()
+                waiting = blocker.execute(
+                    text(
+                        "SELECT count(*) FROM pg_stat_activity WHERE wait_event_type = 'Lock' AND query LIKE '%INSERT INTO incidents%'"
+                    )
+                ).scalar_one()
                 time.sleep(0.2)
             assert waiting, proc.communicate(timeout=5)
             os.kill(proc.pid, signal.SIGKILL)
             proc.wait(timeout=30)
         # Lock released; the killed session's backend rolls back when its connection drops.
         deadline = time.time() + 30
-        while time.time() < deadline and blocker.execute(text("SELECT pg_stat_clear_snapshot()")) and blocker.execute(text(
-                "SELECT count(*) FROM pg_stat_activity WHERE query LIKE '%INSERT INTO incidents%' AND pid <> pg_backend_pid()"
-        )).scalar_one():
+        while (
+            time.time() < deadline
+            and blocker.execute(text("SELECT pg_stat_clear_snapshot()"))
+            and blocker.execute(
+                text(
+                    "SELECT count(*) FROM pg_stat_activity WHERE query LIKE '%INSERT INTO incidents%' AND pid <> pg_backend_pid()"
+                )
+            ).scalar_one()
+        ):
             time.sleep(0.2)
         blocker.commit()
         assert blocker.execute(text("SELECT count(*) FROM incidents")).scalar_one() == before
@@ -199,12 +246,16 @@ def test_incidents_are_stored_in_spatial_order(conn: Connection, tmp_path: Path)
             dx, dy = rng.normal(0, 0.002, 2)
             rows.append(f"Z{day}-{k},2025-01-01T00:00:00,{lon + dx:.6f},{lat + dy:.6f},tip,,,,\n")
     import_incidents(conn, write(tmp_path, "".join(rows)), imported_by="test")
-    runs = conn.execute(text("""SELECT count(*) FROM (
+    runs = conn.execute(
+        text("""SELECT count(*) FROM (
         SELECT split_part(ref, '-', 2) <> lag(split_part(ref, '-', 2)) OVER (ORDER BY id) AS changed
-        FROM incidents WHERE ref LIKE 'Z%') s WHERE changed""")).scalar_one()
+        FROM incidents WHERE ref LIKE 'Z%') s WHERE changed""")
+    ).scalar_one()
     # Ids follow the insertion order: they run through one area after another (a Z-order curve may
     # cross a cluster twice), not 799 times back and forth as in the file.
     assert runs <= 2 * len(centres)
-    worst = conn.execute(text("""SELECT max(abs(x_m - ST_X(p)) + abs(y_m - ST_Y(p)))
-        FROM (SELECT x_m, y_m, ST_Transform(geom, 32648) AS p FROM incidents WHERE ref LIKE 'Z%') s""")).scalar_one()
+    worst = conn.execute(
+        text("""SELECT max(abs(x_m - ST_X(p)) + abs(y_m - ST_Y(p)))
+        FROM (SELECT x_m, y_m, ST_Transform(geom, 32648) AS p FROM incidents WHERE ref LIKE 'Z%') s""")
+    ).scalar_one()
     assert worst < 1e-6

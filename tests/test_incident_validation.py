@@ -13,8 +13,17 @@ from models.domain.incident_contract import (
 )
 
 NOW = datetime(2026, 11, 1, tzinfo=timezone.utc)
-GOOD = {"ref": "R1", "occurred_at": "2025-05-01T08:30:00", "lon": "106.68", "lat": "20.86", "kind": "trafficking",
-        "substance": "heroin", "quantity_g": "1.5", "arrested": "2", "source": "CAP"}
+GOOD = {
+    "ref": "R1",
+    "occurred_at": "2025-05-01T08:30:00",
+    "lon": "106.68",
+    "lat": "20.86",
+    "kind": "trafficking",
+    "substance": "heroin",
+    "quantity_g": "1.5",
+    "arrested": "2",
+    "source": "CAP",
+}
 
 
 def rows(*overrides: dict) -> pd.DataFrame:
@@ -39,30 +48,41 @@ def test_valid_row_is_converted_to_canonical_types() -> None:
     assert result.valid["quantity_g"].iloc[0] == 1.5 and result.valid["arrested"].iloc[0] == 2
 
 
-@pytest.mark.parametrize("alias, kind", [("tang_tru", "possession"), ("Tin_Bao", "tip"), ("chua-chap", "harboring"),
-                                         ("su_dung", "drug_use"), ("trong_cay", "cultivation")])
+@pytest.mark.parametrize(
+    "alias, kind",
+    [
+        ("tang_tru", "possession"),
+        ("Tin_Bao", "tip"),
+        ("chua-chap", "harboring"),
+        ("su_dung", "drug_use"),
+        ("trong_cay", "cultivation"),
+    ],
+)
 def test_vietnamese_aliases(alias: str, kind: str) -> None:
     assert validate_incidents(rows({"kind": alias}), now=NOW).valid["kind"].iloc[0] == kind
 
 
-@pytest.mark.parametrize("override, field, words", [
-    ({"ref": ""}, "ref", "required"),
-    ({"ref": "x" * 65}, "ref", "longer than 64"),
-    ({"occurred_at": ""}, "occurred_at", "required"),
-    ({"occurred_at": "hôm qua"}, "occurred_at", "unparseable"),
-    ({"occurred_at": "2025-13-45"}, "occurred_at", "unparseable"),
-    ({"occurred_at": "2026-12-01T00:00:00"}, "occurred_at", "future"),
-    ({"lon": "abc"}, "lon", "not a number"),
-    ({"lat": "91"}, "lat", "out of range"),
-    ({"lon": "-181"}, "lon", "out of range"),
-    ({"lon": "", "lat": ""}, "lon/lat", "missing"),
-    ({"kind": "smuggling"}, "kind", "unknown kind"),
-    ({"quantity_g": "-3"}, "quantity_g", "negative"),
-    ({"quantity_g": "nhiều"}, "quantity_g", "not a number"),
-    ({"arrested": "1.5"}, "arrested", "integer"),
-    ({"arrested": "-1"}, "arrested", "negative"),
-    ({"quantity_g": "inf"}, "quantity_g", "not a number"),
-])
+@pytest.mark.parametrize(
+    "override, field, words",
+    [
+        ({"ref": ""}, "ref", "required"),
+        ({"ref": "x" * 65}, "ref", "longer than 64"),
+        ({"occurred_at": ""}, "occurred_at", "required"),
+        ({"occurred_at": "hôm qua"}, "occurred_at", "unparseable"),
+        ({"occurred_at": "2025-13-45"}, "occurred_at", "unparseable"),
+        ({"occurred_at": "2026-12-01T00:00:00"}, "occurred_at", "future"),
+        ({"lon": "abc"}, "lon", "not a number"),
+        ({"lat": "91"}, "lat", "out of range"),
+        ({"lon": "-181"}, "lon", "out of range"),
+        ({"lon": "", "lat": ""}, "lon/lat", "missing"),
+        ({"kind": "smuggling"}, "kind", "unknown kind"),
+        ({"quantity_g": "-3"}, "quantity_g", "negative"),
+        ({"quantity_g": "nhiều"}, "quantity_g", "not a number"),
+        ({"arrested": "1.5"}, "arrested", "integer"),
+        ({"arrested": "-1"}, "arrested", "negative"),
+        ({"quantity_g": "inf"}, "quantity_g", "not a number"),
+    ],
+)
 def test_each_rejection_names_line_ref_field_and_reason(override: dict, field: str, words: str) -> None:
     reject = single_reject(override)
     assert reject["line"] == 2
@@ -72,9 +92,14 @@ def test_each_rejection_names_line_ref_field_and_reason(override: dict, field: s
 
 
 def test_projected_coordinates_with_epsg() -> None:
-    result = validate_incidents(rows({"lon": "", "lat": "", "x": "600000", "y": "2300000", "crs": "32648"},
-                                     {"lon": "", "lat": "", "x": "1", "y": "2", "crs": "EPSG:99999"},
-                                     {"lon": "", "lat": "", "x": "1", "y": "2", "crs": ""}), now=NOW)
+    result = validate_incidents(
+        rows(
+            {"lon": "", "lat": "", "x": "600000", "y": "2300000", "crs": "32648"},
+            {"lon": "", "lat": "", "x": "1", "y": "2", "crs": "EPSG:99999"},
+            {"lon": "", "lat": "", "x": "1", "y": "2", "crs": ""},
+        ),
+        now=NOW,
+    )
     assert list(result.valid["ref"]) == ["R0"]
     assert result.valid["lon"].iloc[0] == pytest.approx(105.9609, abs=1e-3)
     assert set(result.rejects["field"]) == {"crs"}

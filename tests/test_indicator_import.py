@@ -6,25 +6,34 @@ from sqlalchemy import Connection, text
 
 from gis.services.indicator_import import import_indicators
 
-HEADER = "year,commune_code,population,users_with_records,plants_destroyed,cultivation_m2,on_drug_route,organizing_places\n"
+HEADER = (
+    "year,commune_code,population,users_with_records,plants_destroyed,cultivation_m2,on_drug_route,organizing_places\n"
+)
 
 
 def test_valid_rows_kept_bad_rows_reported(conn: Connection, tmp_path: Path) -> None:
     path = tmp_path / "ind.csv"
-    path.write_text(HEADER + "2025,10507,30000,120,0,0,1,2\n"
-                             "2025,10525,20000,0,0,0,không,\n"
-                             "2025,00000,1000,0,0,0,0,\n"
-                             "2025,10532,-5,0,0,0,0,\n"
-                             "20x5,10532,100,0,0,0,0,\n"
-                             "2025,10532,100,0,0,0,maybe,\n"
-                             "2025,10507,30000,120,0,0,1,2\n", encoding="utf-8")
+    path.write_text(
+        HEADER + "2025,10507,30000,120,0,0,1,2\n"
+        "2025,10525,20000,0,0,0,không,\n"
+        "2025,00000,1000,0,0,0,0,\n"
+        "2025,10532,-5,0,0,0,0,\n"
+        "20x5,10532,100,0,0,0,0,\n"
+        "2025,10532,100,0,0,0,maybe,\n"
+        "2025,10507,30000,120,0,0,1,2\n",
+        encoding="utf-8",
+    )
     report = import_indicators(conn, path, imported_by="test")
     assert report.imported == 2
     assert sorted(report.rejects["line"]) == [4, 5, 6, 7, 8]
     fields = dict(zip(report.rejects["line"], report.rejects["field"]))
     assert fields == {4: "commune_code", 5: "population", 6: "year", 7: "on_drug_route", 8: "commune_code"}
-    rows = conn.execute(text("SELECT commune_code, population, on_drug_route, organizing_places"
-                             " FROM commune_indicators WHERE year = 2025 ORDER BY 1")).all()
+    rows = conn.execute(
+        text(
+            "SELECT commune_code, population, on_drug_route, organizing_places"
+            " FROM commune_indicators WHERE year = 2025 ORDER BY 1"
+        )
+    ).all()
     assert [tuple(r) for r in rows] == [("10507", 30000, True, 2), ("10525", 20000, False, None)]
 
 
@@ -35,6 +44,10 @@ def test_reimport_of_a_year_replaces_it(conn: Connection, tmp_path: Path) -> Non
     second = tmp_path / "b.csv"
     second.write_text(HEADER + "2024,10507,31000,90,0,0,1,\n")
     import_indicators(conn, second, imported_by="test")
-    rows = conn.execute(text("SELECT year, commune_code, users_with_records FROM commune_indicators"
-                             " WHERE year IN (2023, 2024) ORDER BY 1, 2")).all()
+    rows = conn.execute(
+        text(
+            "SELECT year, commune_code, users_with_records FROM commune_indicators"
+            " WHERE year IN (2023, 2024) ORDER BY 1, 2"
+        )
+    ).all()
     assert [tuple(r) for r in rows] == [(2023, "10507", 100), (2024, "10507", 90)]

@@ -46,9 +46,11 @@ def test_no_generated_request_causes_a_server_error(api_schema) -> None:
     assert len(operations) > 30
 
     for operation in operations:
+
         @given(case=operation.as_strategy())
-        @settings(max_examples=5, deadline=None, derandomize=True, database=None,
-                  suppress_health_check=list(HealthCheck))
+        @settings(
+            max_examples=5, deadline=None, derandomize=True, database=None, suppress_health_check=list(HealthCheck)
+        )
         def no_server_error(case) -> None:
             response = case.call(headers=headers)
             assert response.status_code < 500, f"{case.method} {case.formatted_path}: {response.text[:300]}"

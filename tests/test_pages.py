@@ -66,8 +66,12 @@ def test_login_page_is_self_contained(browser) -> None:
 
 def test_session_cookie_is_secure_behind_https(browser, make_user) -> None:
     make_user("page-https", "planner")
-    response = browser.post("/login", data={"username": "page-https", "password": TEST_PASSWORD},
-                            headers={"X-Forwarded-Proto": "https"}, follow_redirects=False)
+    response = browser.post(
+        "/login",
+        data={"username": "page-https", "password": TEST_PASSWORD},
+        headers={"X-Forwarded-Proto": "https"},
+        follow_redirects=False,
+    )
     assert all("Secure" in c for c in response.headers.get_list("set-cookie"))
 
 

@@ -30,13 +30,28 @@ def world(conn, client, make_team, make_user, make_hotspot, bearer) -> dict:
     teams = {"A": make_team("Tổ A", [AREA_A]), "B": make_team("Tổ B", [AREA_B])}
     command = Principal(0, "chihuy", "command")
     hotspots = {k: make_hotspot(code) for k, code in (("A", AREA_A), ("B", AREA_B))}
-    tasks = {k: create_task(conn, command, kind="conversion", hotspot_id=None, commune_code=code, year=2025,
-                            team_id=teams[k], due_date=None, priority="normal", checklist=[])
-             for k, code in (("A", AREA_A), ("B", AREA_B))}
+    tasks = {
+        k: create_task(
+            conn,
+            command,
+            kind="conversion",
+            hotspot_id=None,
+            commune_code=code,
+            year=2025,
+            team_id=teams[k],
+            due_date=None,
+            priority="normal",
+            checklist=[],
+        )
+        for k, code in (("A", AREA_A), ("B", AREA_B))
+    }
     for k, code in (("A", AREA_A), ("B", AREA_B)):
-        conn.execute(text("""INSERT INTO incidents (ref, occurred_at, kind, assignment, commune_code, geom)
+        conn.execute(
+            text("""INSERT INTO incidents (ref, occurred_at, kind, assignment, commune_code, geom)
                              SELECT :ref, now(), 'tip', 'inside', code, ST_PointOnSurface(geom)
-                             FROM admin_units WHERE code = :c AND valid_to IS NULL"""), {"ref": f"P-{k}", "c": code})
+                             FROM admin_units WHERE code = :c AND valid_to IS NULL"""),
+            {"ref": f"P-{k}", "c": code},
+        )
     headers = {role: bearer(make_user(f"u-{role}", role, teams["A"] if role == "team" else None)) for role in ROLES}
     return {"teams": teams, "hotspots": hotspots, "tasks": tasks, "headers": headers}
 
@@ -63,8 +78,12 @@ def matrix(world: dict) -> list[tuple[str, str, dict | None, dict[str, int]]]:
         ("GET", "/api/teams", None, ADMIN),
         ("POST", "/api/teams", {"name": "Tổ mới", "communes": [AREA_B]}, {**ADMIN, "admin": 201}),
         ("GET", "/api/users", None, ADMIN),
-        ("POST", "/api/users", {"username": "moi", "password": "mat-khau-moi", "role": "planner"},
-         {**ADMIN, "admin": 201}),
+        (
+            "POST",
+            "/api/users",
+            {"username": "moi", "password": "mat-khau-moi", "role": "planner"},
+            {**ADMIN, "admin": 201},
+        ),
     ]
 
 
@@ -79,9 +98,13 @@ def call(client, conn, method: str, path: str, body: dict | None, headers: dict)
 def test_matrix_of_routes_and_roles(client, conn, world) -> None:
     cells = matrix(world)
     covered = {(m, re.sub(r"\d+", "{}", p.split("?")[0])) for m, p, _, _ in cells}
-    mine = [(m.upper(), re.sub(r"\{[^}]+\}", "{}", path)) for path, ops in client.app.openapi()["paths"].items()
-            for m in ops if path.startswith(("/api/tasks", "/api/inbox", "/api/auth/me", "/api/teams", "/api/users"))
-            or path.endswith("/transitions")]
+    mine = [
+        (m.upper(), re.sub(r"\{[^}]+\}", "{}", path))
+        for path, ops in client.app.openapi()["paths"].items()
+        for m in ops
+        if path.startswith(("/api/tasks", "/api/inbox", "/api/auth/me", "/api/teams", "/api/users"))
+        or path.endswith("/transitions")
+    ]
     assert set(mine) <= covered, set(mine) - covered  # every tasking route is in the matrix
     for method, path, body, expected in cells:
         for role, status in expected.items():
@@ -101,8 +124,9 @@ def test_a_team_never_reads_or_writes_another_teams_task_or_hotspot(client, conn
         ("POST", f"/api/tasks/{task}/assignment", {"team_id": world["teams"]["A"], "version": 2}),
         ("POST", f"/api/hotspots/{hotspot}/transitions", {"to": "verified", "version": 1}),
     ]
-    hotspot_detail = next((p for p in client.app.openapi()["paths"] if re.fullmatch(r"/api/hotspots/\{[^}]+\}", p)),
-                          None)
+    hotspot_detail = next(
+        (p for p in client.app.openapi()["paths"] if re.fullmatch(r"/api/hotspots/\{[^}]+\}", p)), None
+    )
     if hotspot_detail:  # the hotspot detail route, where it exists, must be scoped too
         refused.append(("GET", re.sub(r"\{[^}]+\}", str(hotspot), hotspot_detail), None))
     for method, path, body in refused:

@@ -19,11 +19,14 @@ def test_fast_path_matches_the_tracking_reader(tmp_path: Path) -> None:
     assert list(fast["line"]) == [2, 3]
 
 
-@pytest.mark.parametrize("body", [
-    WELL_FORMED + "\r\nC,2025-01-03,tip,\r\n",                      # blank line
-    'ref,occurred_at,kind,substance\nA,2025-01-01,tip,"two\nlines"\nB,2025-01-02,tip,\n',  # newline in quotes
-    WELL_FORMED + "C,2025-01-03\n",                                 # wrong number of fields
-])
+@pytest.mark.parametrize(
+    "body",
+    [
+        WELL_FORMED + "\r\nC,2025-01-03,tip,\r\n",  # blank line
+        'ref,occurred_at,kind,substance\nA,2025-01-01,tip,"two\nlines"\nB,2025-01-02,tip,\n',  # newline in quotes
+        WELL_FORMED + "C,2025-01-03\n",  # wrong number of fields
+    ],
+)
 def test_odd_files_keep_true_line_numbers(tmp_path: Path, body: str) -> None:
     path = tmp_path / "odd.csv"
     path.write_text(body, encoding="utf-8")

@@ -21,10 +21,12 @@ def concrete(path: str) -> str:
 def guarded_routes(app) -> list[tuple[str, str, list[str]]]:
     """(method, concrete path, query parameter names) of every API and tile route that needs a login,
     read from the OpenAPI description so that a new route is covered without editing this test."""
-    return [(method.upper(), concrete(path), [p["name"] for p in operation.get("parameters", []) if p["in"] == "query"])
-            for path, operations in app.openapi()["paths"].items()
-            if path.startswith(("/api", "/tiles")) and path not in OPEN
-            for method, operation in operations.items()]
+    return [
+        (method.upper(), concrete(path), [p["name"] for p in operation.get("parameters", []) if p["in"] == "query"])
+        for path, operations in app.openapi()["paths"].items()
+        if path.startswith(("/api", "/tiles")) and path not in OPEN
+        for method, operation in operations.items()
+    ]
 
 
 def test_every_guarded_route_refuses_anonymous_requests(client) -> None:
@@ -58,7 +60,13 @@ def test_hostile_query_values_never_cause_server_errors(client, conn: Connection
     assert conn.execute(text("SELECT to_regclass('incidents')")).scalar_one() == "incidents"
 
 
-@pytest.mark.parametrize("body", [{"lon": "1' OR 1=1", "lat": 20, "note": "x"}, {"lon": 106.7, "lat": 20.8, "note": "x" * 100_000},
-                                  {"lon": float("1e308"), "lat": 20.8, "note": "x"}])
+@pytest.mark.parametrize(
+    "body",
+    [
+        {"lon": "1' OR 1=1", "lat": 20, "note": "x"},
+        {"lon": 106.7, "lat": 20.8, "note": "x" * 100_000},
+        {"lon": float("1e308"), "lat": 20.8, "note": "x"},
+    ],
+)
 def test_hostile_bodies_are_refused_cleanly(client, body) -> None:
     assert client.post("/api/hotspots", json=body).status_code == 422

@@ -25,7 +25,9 @@ from models.domain.task_lifecycle import (
 )
 
 START = date(2025, 1, 1)  # monitoring start; 180 days later is 2025-06-30
-CLOSABLE = HotspotFacts(actor_role="command", monitoring_since=START, as_of=date(2025, 6, 30), incident_in_footprint=False)
+CLOSABLE = HotspotFacts(
+    actor_role="command", monitoring_since=START, as_of=date(2025, 6, 30), incident_in_footprint=False
+)
 
 random_hotspot_facts = st.builds(
     HotspotFacts,
@@ -40,7 +42,11 @@ hotspot_facts = st.one_of(
     st.just(HotspotFacts(**{**CLOSABLE.__dict__, "note": "đã triệt xóa"})),
     st.just(HotspotFacts(actor_role="system")),
 )
-task_facts = st.builds(TaskFacts, comment=st.sampled_from(["", " ", "thiếu ảnh hiện trường"]), reason=st.sampled_from(["", "ngoài địa bàn"]))
+task_facts = st.builds(
+    TaskFacts,
+    comment=st.sampled_from(["", " ", "thiếu ảnh hiện trường"]),
+    reason=st.sampled_from(["", "ngoài địa bàn"]),
+)
 
 
 def attempts(machine: StateMachine, facts: st.SearchStrategy) -> st.SearchStrategy:
@@ -83,7 +89,13 @@ def test_task_random_attempts_stay_declared_and_replay(tried):
     assert TASK_LIFECYCLE.replay(events) == state
 
 
-@given(events=st.lists(st.tuples(st.sampled_from(TASK_LIFECYCLE.states), st.sampled_from(TASK_LIFECYCLE.states)), min_size=1, max_size=8))
+@given(
+    events=st.lists(
+        st.tuples(st.sampled_from(TASK_LIFECYCLE.states), st.sampled_from(TASK_LIFECYCLE.states)),
+        min_size=1,
+        max_size=8,
+    )
+)
 def test_replay_accepts_only_chained_declared_events(events):
     chained = all(a[1] == b[0] for a, b in zip(events, events[1:])) and events[0][0] == TASK_LIFECYCLE.initial
     declared = all(t in TASK_LIFECYCLE.allowed(s) for s, t in events)
@@ -95,7 +107,10 @@ def test_replay_accepts_only_chained_declared_events(events):
 
 
 def test_messages_name_allowed_states():
-    with pytest.raises(TransitionNotAllowed, match=r"cannot go from 'detected' to 'closed'; allowed from 'detected': 'verified', 'dismissed'"):
+    with pytest.raises(
+        TransitionNotAllowed,
+        match=r"cannot go from 'detected' to 'closed'; allowed from 'detected': 'verified', 'dismissed'",
+    ):
         HOTSPOT_LIFECYCLE.check("detected", "closed")
     with pytest.raises(TransitionNotAllowed, match=r"allowed from 'accepted': none \(terminal state\)"):
         TASK_LIFECYCLE.check("accepted", "in_progress", TaskFacts())

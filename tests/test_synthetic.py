@@ -52,9 +52,7 @@ def incident_xy(scenario) -> np.ndarray:
 
 @pytest.fixture(scope="module")
 def incident_commune(scenario, communes) -> np.ndarray:
-    pts = gpd.GeoDataFrame(
-        geometry=gpd.points_from_xy(scenario.incidents["lon"], scenario.incidents["lat"]), crs=4326
-    )
+    pts = gpd.GeoDataFrame(geometry=gpd.points_from_xy(scenario.incidents["lon"], scenario.incidents["lat"]), crs=4326)
     joined = gpd.sjoin(pts, communes[["code", "geometry"]], how="left", predicate="within")
     return joined[~joined.index.duplicated()]["code"].to_numpy()
 
@@ -200,7 +198,11 @@ def test_indicators_cover_every_commune_year(scenario, communes, config, inciden
 def test_write_scenario(scenario, config, tmp_path):
     paths = write_scenario(scenario, tmp_path / "out", chunk_rows=1_500)
     assert {p.name for p in paths.values()} == {
-        "incidents.csv", "truth.csv", "truth.geojson", "indicators.csv", "README.txt"
+        "incidents.csv",
+        "truth.csv",
+        "truth.geojson",
+        "indicators.csv",
+        "README.txt",
     }
     inc = pd.read_csv(paths["incidents"], dtype=str, keep_default_na=False)
     assert list(inc.columns) == list(INCIDENT_COLUMNS) and len(inc) == config.n_incidents

@@ -40,17 +40,29 @@ def new_task(client, **fields) -> dict:
 
 def move(client, task_id: int, to: str, version: int, note: str = "", headers: dict | None = None):
     """POST one task transition."""
-    return client.post(f"/api/tasks/{task_id}/transitions", json={"to": to, "note": note, "version": version},
-                       headers=headers)
+    return client.post(
+        f"/api/tasks/{task_id}/transitions", json={"to": to, "note": note, "version": version}, headers=headers
+    )
 
 
 def test_suppression_task_assigns_the_hotspot_and_runs_to_acceptance(client, conn, make_hotspot, team) -> None:
     hotspot_id = make_hotspot(COMMUNE)
     client.post(f"/api/hotspots/{hotspot_id}/transitions", json={"to": "verified", "version": 1})
-    task = new_task(client, kind="suppression", hotspot_id=hotspot_id, team_id=team["id"], priority="high",
-                    due_date=str(date.today() + timedelta(days=7)), checklist=[{"item": "lập biên bản"}])
-    assert (task["state"], task["version"], task["commune_code"], task["team"]) == ("assigned", 2, COMMUNE,
-                                                                                   "Tổ Thành Đông")
+    task = new_task(
+        client,
+        kind="suppression",
+        hotspot_id=hotspot_id,
+        team_id=team["id"],
+        priority="high",
+        due_date=str(date.today() + timedelta(days=7)),
+        checklist=[{"item": "lập biên bản"}],
+    )
+    assert (task["state"], task["version"], task["commune_code"], task["team"]) == (
+        "assigned",
+        2,
+        COMMUNE,
+        "Tổ Thành Đông",
+    )
     assert task["checklist"] == [{"item": "lập biên bản", "done": False}] and task["overdue_days"] == 0
     assert conn.execute(text("SELECT status FROM hotspots WHERE id = :id"), {"id": hotspot_id}).scalar() == "assigned"
     duplicate = client.post("/api/tasks", json={"kind": "suppression", "hotspot_id": hotspot_id})
@@ -71,16 +83,25 @@ def test_suppression_task_assigns_the_hotspot_and_runs_to_acceptance(client, con
 
     detail = client.get(f"/api/tasks/{t}").json()
     assert [e["to_state"] for e in detail["events"] if e["event"] == "transition"] == [
-        "assigned", "in_progress", "paused", "in_progress", "completed", "returned", "in_progress", "completed",
-        "accepted"]
+        "assigned",
+        "in_progress",
+        "paused",
+        "in_progress",
+        "completed",
+        "returned",
+        "in_progress",
+        "completed",
+        "accepted",
+    ]
     assert detail["events"][0]["event"] == "created" and detail["allowed"] == []
     assert replay_task(conn, t) == "accepted"
 
 
 def test_conversion_task_needs_commune_and_year_and_decline_needs_a_reason(client, team) -> None:
     assert client.post("/api/tasks", json={"kind": "conversion", "commune_code": COMMUNE}).status_code == 422
-    assert client.post("/api/tasks", json={"kind": "conversion", "commune_code": "99999",
-                                           "year": 2025}).status_code == 404
+    assert (
+        client.post("/api/tasks", json={"kind": "conversion", "commune_code": "99999", "year": 2025}).status_code == 404
+    )
     task = new_task(client, kind="conversion", commune_code=COMMUNE, year=2025, team_id=team["id"])
     assert move(client, task["id"], "declined", task["version"], headers=team["headers"]).status_code == 422
     declined = move(client, task["id"], "declined", task["version"], "ngoài khả năng của tổ", headers=team["headers"])
@@ -89,15 +110,25 @@ def test_conversion_task_needs_commune_and_year_and_decline_needs_a_reason(clien
 
 
 def test_overdue_is_computed_and_filterable(client, team) -> None:
-    late = new_task(client, kind="conversion", commune_code=COMMUNE, year=2024, team_id=team["id"],
-                    due_date=str(date.today() - timedelta(days=10)))
+    late = new_task(
+        client,
+        kind="conversion",
+        commune_code=COMMUNE,
+        year=2024,
+        team_id=team["id"],
+        due_date=str(date.today() - timedelta(days=10)),
+    )
     new_task(client, kind="conversion", commune_code=COMMUNE, year=2025, team_id=team["id"])
     assert 9 <= late["overdue_days"] <= 11  # the server's date is Hải Phòng's
     overdue = client.get("/api/tasks", params={"overdue": True}).json()
     assert [t["id"] for t in overdue["tasks"]] == [late["id"]] and overdue["numberMatched"] == 1
     assert client.get("/api/tasks", params={"overdue": False}).json()["numberMatched"] == 1
-    assert client.get("/api/tasks", params={"state": "assigned", "kind": "conversion",
-                                            "team": team["id"]}).json()["numberMatched"] == 2
+    assert (
+        client.get("/api/tasks", params={"state": "assigned", "kind": "conversion", "team": team["id"]}).json()[
+            "numberMatched"
+        ]
+        == 2
+    )
 
 
 def test_mine_inbox_and_comments(client, team, make_user, bearer) -> None:
@@ -107,8 +138,10 @@ def test_mine_inbox_and_comments(client, team, make_user, bearer) -> None:
     client.post(f"/api/tasks/{task['id']}/comments", json={"note": "ưu tiên khu chợ"})
     client.post(f"/api/tasks/{task['id']}/comments", json={"note": "đã nhận"}, headers=team["headers"])
     inbox = client.get("/api/inbox", headers=team["headers"]).json()["events"]
-    assert [(e["event"], e["to_state"], e["note"]) for e in inbox] == [("comment", None, "ưu tiên khu chợ"),
-                                                                       ("transition", "assigned", None)]
+    assert [(e["event"], e["to_state"], e["note"]) for e in inbox] == [
+        ("comment", None, "ưu tiên khu chợ"),
+        ("transition", "assigned", None),
+    ]
     command_inbox = client.get("/api/inbox").json()["events"]
     assert [(e["event"], e["note"]) for e in command_inbox] == [("comment", "đã nhận")]
     assert client.get("/api/inbox", headers=bearer(make_user("tm", "planner"))).status_code == 403
@@ -129,8 +162,7 @@ def test_assignment_and_edits_carry_the_version(client, team, make_team) -> None
     other = make_team("Tổ khác", ["10525"])
     assigned = client.post(f"/api/tasks/{task['id']}/assignment", json={"team_id": team["id"], "version": 1}).json()
     assert (assigned["state"], assigned["version"]) == ("assigned", 2)
-    assert client.post(f"/api/tasks/{task['id']}/assignment",
-                       json={"team_id": other, "version": 1}).status_code == 412
+    assert client.post(f"/api/tasks/{task['id']}/assignment", json={"team_id": other, "version": 1}).status_code == 412
     reassigned = client.post(f"/api/tasks/{task['id']}/assignment", json={"team_id": other, "version": 2}).json()
     assert (reassigned["team_id"], reassigned["state"]) == (other, "assigned")
     patched = client.patch(f"/api/tasks/{task['id']}", json={"version": 3, "priority": "urgent"}).json()
@@ -146,21 +178,35 @@ def test_task_events_are_append_only(client, conn) -> None:
 
 
 @settings(max_examples=25, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
-@given(attempts=st.lists(st.tuples(st.booleans(), st.integers(0, 99), st.sampled_from(["", "lý do"]),
-                                   st.booleans()), max_size=25))
+@given(
+    attempts=st.lists(
+        st.tuples(st.booleans(), st.integers(0, 99), st.sampled_from(["", "lý do"]), st.booleans()), max_size=25
+    )
+)
 def test_persisted_task_sequences_stay_declared_and_replay(conn, make_team, attempts) -> None:
     actor = Principal(1, "chihuy", "command")
     with conn.begin_nested() as savepoint:
         team_id = make_team("Tổ P", [COMMUNE])
-        task_id = create_task(conn, actor, kind="conversion", hotspot_id=None, commune_code=COMMUNE, year=2025,
-                              team_id=team_id, due_date=None, priority="normal", checklist=[])
+        task_id = create_task(
+            conn,
+            actor,
+            kind="conversion",
+            hotspot_id=None,
+            commune_code=COMMUNE,
+            year=2025,
+            team_id=team_id,
+            due_date=None,
+            priority="normal",
+            checklist=[],
+        )
         version, state = 2, "assigned"
         for aimed, pick, note, stale in attempts:
             allowed = TASK_LIFECYCLE.allowed(state)
             options = allowed if aimed and allowed else TASK_LIFECYCLE.states
             try:
-                result = transition_task(conn, task_id, options[pick % len(options)], note, version - stale, actor,
-                                         UNRESTRICTED)
+                result = transition_task(
+                    conn, task_id, options[pick % len(options)], note, version - stale, actor, UNRESTRICTED
+                )
                 version, state = result["version"], result["state"]
             except (TransitionError, StaleVersion):
                 pass  # refused: the checks below prove nothing changed
@@ -176,9 +222,18 @@ def test_twenty_clients_one_version_exactly_one_wins(engine: Engine) -> None:
     with engine.begin() as conn:
         team_id = create_team(conn, "Tổ đồng thời", [COMMUNE])
         user_id = create_user(conn, "dong-thoi", "không-dùng", "team", team_id)
-        task_id = create_task(conn, Principal(user_id, "dong-thoi", "command"), kind="conversion", hotspot_id=None,
-                              commune_code=COMMUNE, year=1999, team_id=team_id, due_date=None, priority="normal",
-                              checklist=[])
+        task_id = create_task(
+            conn,
+            Principal(user_id, "dong-thoi", "command"),
+            kind="conversion",
+            hotspot_id=None,
+            commune_code=COMMUNE,
+            year=1999,
+            team_id=team_id,
+            due_date=None,
+            priority="normal",
+            checklist=[],
+        )
     headers = {"Authorization": f"Bearer {create_access_token(user_id, app.state.auth.secret_key, 5)}"}
     try:
         with TestClient(app) as client:
@@ -198,8 +253,10 @@ def test_twenty_clients_one_version_exactly_one_wins(engine: Engine) -> None:
         with engine.connect() as conn:
             stored = conn.execute(text("SELECT state, version FROM tasks WHERE id = :id"), {"id": task_id}).one()
             assert tuple(stored) == ("paused", 4) and replay_task(conn, task_id) == "paused"
-            assert conn.execute(text("SELECT count(*) FROM task_events WHERE task_id = :id"),
-                                {"id": task_id}).scalar() == 4  # created, assigned and the two winners
+            assert (
+                conn.execute(text("SELECT count(*) FROM task_events WHERE task_id = :id"), {"id": task_id}).scalar()
+                == 4
+            )  # created, assigned and the two winners
     finally:
         with engine.begin() as conn:
             conn.execute(text("ALTER TABLE task_events DISABLE TRIGGER task_events_append_only"))

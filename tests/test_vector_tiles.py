@@ -12,10 +12,12 @@ from sqlalchemy import Connection
 from gis.services.incident_import import import_incidents
 
 # Two incidents in Phường Hải Dương (10525) and one in central Hải Phòng, far apart.
-INCIDENTS = ("ref,occurred_at,lon,lat,kind\n"
-             "T1,2025-03-01T10:00:00,106.3400,20.9450,trafficking\n"
-             "T2,2025-03-02T10:00:00,106.3401,20.9451,drug_use\n"
-             "T3,2025-03-03T10:00:00,106.6830,20.8600,tip\n")
+INCIDENTS = (
+    "ref,occurred_at,lon,lat,kind\n"
+    "T1,2025-03-01T10:00:00,106.3400,20.9450,trafficking\n"
+    "T2,2025-03-02T10:00:00,106.3401,20.9451,drug_use\n"
+    "T3,2025-03-03T10:00:00,106.6830,20.8600,tip\n"
+)
 
 
 def tile_of(lon: float, lat: float, z: int) -> tuple[int, int]:
@@ -99,10 +101,13 @@ def test_counted_cells_sit_where_their_incidents_are(client, conn, incidents) ->
     (cell,) = layer["features"]
     px, py = cell["geometry"]["coordinates"]
     # Tile pixel (0..4096, y up in the decoder) back to EPSG:3857 and compared with PostGIS's own transform.
-    x0, y0, x1, y1 = conn.execute(text("SELECT ST_XMin(e), ST_YMin(e), ST_XMax(e), ST_YMax(e) FROM"
-                                       " ST_TileEnvelope(11, :x, :y) e"), {"x": x, "y": y}).one()
-    mx, my = conn.execute(text("SELECT ST_X(p), ST_Y(p) FROM (SELECT ST_Transform(geom, 3857) p FROM incidents"
-                               " WHERE ref = 'T3') s")).one()
+    x0, y0, x1, y1 = conn.execute(
+        text("SELECT ST_XMin(e), ST_YMin(e), ST_XMax(e), ST_YMax(e) FROM ST_TileEnvelope(11, :x, :y) e"),
+        {"x": x, "y": y},
+    ).one()
+    mx, my = conn.execute(
+        text("SELECT ST_X(p), ST_Y(p) FROM (SELECT ST_Transform(geom, 3857) p FROM incidents WHERE ref = 'T3') s")
+    ).one()
     cell_m = (x1 - x0) / 64
     assert abs(x0 + px / 4096 * (x1 - x0) - mx) <= cell_m and abs(y0 + py / 4096 * (y1 - y0) - my) <= cell_m
 
@@ -117,8 +122,16 @@ def test_team_sees_only_its_area(client, incidents, make_team, make_user, bearer
     assert [f["properties"]["code"] for f in communes] == ["10525"]
 
 
-@pytest.mark.parametrize("path", ["/tiles/incidents/23/0/0.mvt", "/tiles/incidents/3/8/0.mvt",
-                                  "/tiles/incidents/3/0/8.mvt", "/tiles/people/3/0/0.mvt", "/tiles/incidents/-1/0/0.mvt"])
+@pytest.mark.parametrize(
+    "path",
+    [
+        "/tiles/incidents/23/0/0.mvt",
+        "/tiles/incidents/3/8/0.mvt",
+        "/tiles/incidents/3/0/8.mvt",
+        "/tiles/people/3/0/0.mvt",
+        "/tiles/incidents/-1/0/0.mvt",
+    ],
+)
 def test_bad_tiles_are_refused(client, path: str) -> None:
     assert client.get(path).status_code in (404, 422)
 

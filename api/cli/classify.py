@@ -35,12 +35,16 @@ def cmd_review(args: argparse.Namespace) -> int:
 
     with get_engine().connect() as conn:
         run, items = review(conn, args.year, args.version)
-    print(f"Năm {args.year} phiên bản {run['version']} ({run['status']}): {int(items['disagreement'].sum())} khác biệt"
-          f" tiêu chí/mô hình, {int(items['changed'].sum())} thay đổi so với năm trước")
+    print(
+        f"Năm {args.year} phiên bản {run['version']} ({run['status']}): {int(items['disagreement'].sum())} khác biệt"
+        f" tiêu chí/mô hình, {int(items['changed'].sum())} thay đổi so với năm trước"
+    )
     for row in items.head(args.limit).itertuples():
         flags = "; ".join(row.flags) or "—"
-        print(f"  {row.commune_code} {row.name}: {class_label(row.category, row.level)}"
-              f" (mô hình: {row.learned_category if isinstance(row.learned_category, str) else 'không rõ'}) — {flags}")
+        print(
+            f"  {row.commune_code} {row.name}: {class_label(row.category, row.level)}"
+            f" (mô hình: {row.learned_category if isinstance(row.learned_category, str) else 'không rõ'}) — {flags}"
+        )
     return 0
 
 
@@ -50,7 +54,9 @@ def cmd_override(args: argparse.Namespace) -> int:
 
     with get_engine().begin() as conn:
         row = override(conn, args.year, args.commune, args.category, args.level, args.reason, actor=getpass.getuser())
-    print(f"Đã điều chỉnh {row['commune_code']}: {class_label(row['category'], row['level'])} (lý do: {row['override_reason']})")
+    print(
+        f"Đã điều chỉnh {row['commune_code']}: {class_label(row['category'], row['level'])} (lý do: {row['override_reason']})"
+    )
     return 0
 
 
@@ -60,7 +66,9 @@ def cmd_approve(args: argparse.Namespace) -> int:
 
     with get_engine().begin() as conn:
         run = approve(conn, args.year, actor=getpass.getuser())
-    print(f"Đã phê duyệt năm {run['year']} phiên bản {run['version']} ({run['approved_by']}, {run['approved_at']:%d/%m/%Y})")
+    print(
+        f"Đã phê duyệt năm {run['year']} phiên bản {run['version']} ({run['approved_by']}, {run['approved_at']:%d/%m/%Y})"
+    )
     return 0
 
 
@@ -103,8 +111,10 @@ def cmd_evaluate(args: argparse.Namespace) -> int:
     long = evaluate_forecasts(communes, args.seeds, load_rules(), years=args.years, n_incidents=args.incidents)
     table = summary_table(long)
     held_out = sorted(long["year"].unique())
-    print(f"SYNTHETIC scenarios, seeds {args.seeds}, {args.years} years, {args.incidents:,} incidents each; "
-          f"held-out years {held_out[0]}–{held_out[-1]}; means over seeds × years")
+    print(
+        f"SYNTHETIC scenarios, seeds {args.seeds}, {args.years} years, {args.incidents:,} incidents each; "
+        f"held-out years {held_out[0]}–{held_out[-1]}; means over seeds × years"
+    )
     with pd.option_context("display.width", 200, "display.max_columns", None):
         print(table.round(3).to_string())
     print(verdict(table))
@@ -116,8 +126,14 @@ def add_parsers(sub: argparse._SubParsersAction) -> None:
     group = sub.add_parser("classify", help="yearly commune classification (QĐ 28/2025), review, KPIs")
     actions = group.add_subparsers(dest="action", required=True)
 
-    def action(name: str, func: Callable[[argparse.Namespace], int], help_text: str, *, year: bool = True,
-               version: bool = False) -> argparse.ArgumentParser:
+    def action(
+        name: str,
+        func: Callable[[argparse.Namespace], int],
+        help_text: str,
+        *,
+        year: bool = True,
+        version: bool = False,
+    ) -> argparse.ArgumentParser:
         """One `classify` action with its common options."""
         parser = actions.add_parser(name, help=help_text)
         if year:

@@ -17,17 +17,25 @@ from gis.store.hotspots import export_hotspots
 
 
 def cmd_detect(args: argparse.Namespace) -> None:
-    params = DetectionParams(eps_m=args.eps, min_samples=args.min_samples, window_days=args.days,
-                             kinds=parse_kinds(args.kinds))
+    params = DetectionParams(
+        eps_m=args.eps, min_samples=args.min_samples, window_days=args.days, kinds=parse_kinds(args.kinds)
+    )
     with get_engine().begin() as conn:
-        report = run_detection(conn, actor=getpass.getuser(), start=local_day_start(args.date_from),
-                               end=local_day_start(args.date_to, 1), params=params)
+        report = run_detection(
+            conn,
+            actor=getpass.getuser(),
+            start=local_day_start(args.date_from),
+            end=local_day_start(args.date_to, 1),
+            params=params,
+        )
     if args.json:
         print(json.dumps(report.summary(), ensure_ascii=False))
     else:
-        print(f"Phát hiện điểm nóng (lần chạy #{report.run_id}, {report.window_from:%d/%m/%Y}–{report.window_to:%d/%m/%Y}):"
-              f" {report.incidents} vụ việc, ngưỡng {report.min_samples} vụ/cụm, {report.clusters} cụm; mới {report.new}, cập nhật {report.updated},"
-              f" phức tạp trở lại {report.recurred}")
+        print(
+            f"Phát hiện điểm nóng (lần chạy #{report.run_id}, {report.window_from:%d/%m/%Y}–{report.window_to:%d/%m/%Y}):"
+            f" {report.incidents} vụ việc, ngưỡng {report.min_samples} vụ/cụm, {report.clusters} cụm; mới {report.new}, cập nhật {report.updated},"
+            f" phức tạp trở lại {report.recurred}"
+        )
 
 
 def cmd_export(args: argparse.Namespace) -> None:
@@ -41,8 +49,15 @@ def cmd_export(args: argparse.Namespace) -> None:
 
 def cmd_add(args: argparse.Namespace) -> None:
     with get_engine().begin() as conn:
-        hotspot_id = create_manual_hotspot(conn, lon=args.lon, lat=args.lat, note=args.note, actor=getpass.getuser(),
-                                           kind=args.kind, radius_m=args.radius_m)
+        hotspot_id = create_manual_hotspot(
+            conn,
+            lon=args.lon,
+            lat=args.lat,
+            note=args.note,
+            actor=getpass.getuser(),
+            kind=args.kind,
+            radius_m=args.radius_m,
+        )
     print(f"Đã tạo điểm nóng #{hotspot_id}")
 
 
@@ -55,7 +70,9 @@ def add_parsers(sub: argparse._SubParsersAction) -> None:
     detect.add_argument("--to", dest="date_to", type=date.fromisoformat, help="inclusive; default: latest incident")
     detect.add_argument("--days", type=int, default=DetectionParams.window_days, help="window length without --from")
     detect.add_argument("--eps", type=float, default=DetectionParams.eps_m, help="neighbour distance, metres")
-    detect.add_argument("--min-samples", type=int, help="incidents per cluster (default: from background density, >= 5)")
+    detect.add_argument(
+        "--min-samples", type=int, help="incidents per cluster (default: from background density, >= 5)"
+    )
     detect.add_argument("--kinds", help="comma-separated incident kinds (default: all)")
     detect.add_argument("--json", action="store_true")
     detect.set_defaults(func=cmd_detect)

@@ -66,8 +66,17 @@ def cmd_db(args: argparse.Namespace) -> int:
         print("Đã dừng CSDL (stopped)" if cluster.stop() else "CSDL không chạy (not running)")
     elif args.action == "status":
         st = cluster.status()
-        print(json.dumps({"running": st.running, "initialised": st.initialised, "port": st.port,
-                          "pid": st.pid, "datadir": str(st.datadir)}))
+        print(
+            json.dumps(
+                {
+                    "running": st.running,
+                    "initialised": st.initialised,
+                    "port": st.port,
+                    "pid": st.pid,
+                    "datadir": str(st.datadir),
+                }
+            )
+        )
         return 0 if st.running else 1
     elif args.action == "url":
         print(cluster.url())
@@ -95,9 +104,13 @@ def cmd_incidents(args: argparse.Namespace) -> int:
 
     engine = get_engine()
     with engine.begin() as conn:
-        report = import_incidents(conn, args.path, imported_by=getpass.getuser(),
-                                  nearest_m=DataSettings().nearest_commune_m,
-                                  progress=sys.stderr.isatty() and not args.json)
+        report = import_incidents(
+            conn,
+            args.path,
+            imported_by=getpass.getuser(),
+            nearest_m=DataSettings().nearest_commune_m,
+            progress=sys.stderr.isatty() and not args.json,
+        )
     _print_report("Vụ việc", report.summary(), report, args)
     return 0
 
@@ -181,8 +194,10 @@ def build_parser() -> argparse.ArgumentParser:
     b_imp.add_argument("--json", action="store_true")
     b_imp.set_defaults(func=cmd_boundaries)
 
-    for name, func, help_text in (("incidents", cmd_incidents, "incident CSV / GeoJSON"),
-                                  ("indicators", cmd_indicators, "yearly commune indicators CSV")):
+    for name, func, help_text in (
+        ("incidents", cmd_incidents, "incident CSV / GeoJSON"),
+        ("indicators", cmd_indicators, "yearly commune indicators CSV"),
+    ):
         group = sub.add_parser(name, help=help_text)
         g_sub = group.add_subparsers(dest="action", required=True)
         g_imp = g_sub.add_parser("import", help=f"import {help_text}")

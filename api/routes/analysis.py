@@ -46,8 +46,12 @@ EMPTY_COLLECTION = CachedResponse(b'{"type": "FeatureCollection", "features": []
 
 def _selection(bbox: str | None, kind: str | None, date_from: date | None, date_to: date | None) -> IncidentSelection:
     """The incidents an analysis uses, before the user's area is applied."""
-    return IncidentSelection(start=local_day_start(date_from), end=local_day_start(date_to, 1),
-                             kinds=parse_kinds(kind), bbox=parse_bbox(bbox))
+    return IncidentSelection(
+        start=local_day_start(date_from),
+        end=local_day_start(date_to, 1),
+        kinds=parse_kinds(kind),
+        bbox=parse_bbox(bbox),
+    )
 
 
 def _scoped(conn: Connection, scope: AreaScope, selection: IncidentSelection) -> IncidentSelection:
@@ -61,21 +65,32 @@ def _geojson(frame) -> CachedResponse:  # noqa: ANN001 - a GeoDataFrame
 
 def _or_empty(build: Callable[[], CachedResponse], empty: CachedResponse) -> Callable[[], CachedResponse]:
     """``build``, answering ``empty`` when no incident matches."""
+
     def answer() -> CachedResponse:
         try:
             return build()
         except NoIncidents:
             return empty
+
     return answer
 
 
 @router.get("/heat", response_class=Response)
-def heat(request: Request, conn: ConnDep, scope: AreaScopeDep, cache: CacheDep, data_key: DataKey, bbox: BBox = None,
-         kind: Kinds = None, date_from: DateFrom = None, date_to: DateTo = None,
-         cell_m: Annotated[float, Query(ge=20, le=5000)] = 100.0,
-         bandwidth_m: Annotated[float, Query(ge=20, le=10_000)] = 200.0,
-         kernel: Literal["gaussian", "epanechnikov", "quartic"] = "gaussian",
-         format: Literal["png", "overlay", "geojson"] = "png") -> Response:
+def heat(
+    request: Request,
+    conn: ConnDep,
+    scope: AreaScopeDep,
+    cache: CacheDep,
+    data_key: DataKey,
+    bbox: BBox = None,
+    kind: Kinds = None,
+    date_from: DateFrom = None,
+    date_to: DateTo = None,
+    cell_m: Annotated[float, Query(ge=20, le=5000)] = 100.0,
+    bandwidth_m: Annotated[float, Query(ge=20, le=10_000)] = 200.0,
+    kernel: Literal["gaussian", "epanechnikov", "quartic"] = "gaussian",
+    format: Literal["png", "overlay", "geojson"] = "png",
+) -> Response:
     """Kernel density of incidents (expected incidents per km²): PNG (bounds in `X-Bounds`; 204 when no incident
     matches), PNG with bounds as JSON (`image` null when none), or GeoJSON cells."""
     selection = _selection(bbox, kind, date_from, date_to)
@@ -88,25 +103,54 @@ def heat(request: Request, conn: ConnDep, scope: AreaScopeDep, cache: CacheDep, 
             return _geojson(cells_frame(surface.grid, keep, {"density_per_km2": surface.values}))
         png = heat_png(surface.values, vmax=robust_top(surface.values))
         if format == "overlay":
-            return CachedResponse(json.dumps({
-                "bounds": bounds, "max_per_km2": float(surface.values.max()), "n_incidents": surface.n_incidents,
-                "image": "data:image/png;base64," + base64.b64encode(png).decode()}).encode(), "application/json")
-        return CachedResponse(png, "image/png", {"X-Bounds": ",".join(f"{v:.6f}" for pair in bounds for v in pair),
-                                                 "X-Max-Per-Km2": f"{surface.values.max():.3f}"})
+            return CachedResponse(
+                json.dumps(
+                    {
+                        "bounds": bounds,
+                        "max_per_km2": float(surface.values.max()),
+                        "n_incidents": surface.n_incidents,
+                        "image": "data:image/png;base64," + base64.b64encode(png).decode(),
+                    }
+                ).encode(),
+                "application/json",
+            )
+        return CachedResponse(
+            png,
+            "image/png",
+            {
+                "X-Bounds": ",".join(f"{v:.6f}" for pair in bounds for v in pair),
+                "X-Max-Per-Km2": f"{surface.values.max():.3f}",
+            },
+        )
 
-    empty = {"geojson": EMPTY_COLLECTION, "png": CachedResponse(b"", "image/png", status_code=204),
-             "overlay": CachedResponse(b'{"bounds": null, "max_per_km2": 0, "n_incidents": 0, "image": null}',
-                                       "application/json")}[format]
-    return cached_response(request, cache, ("heat", selection, cell_m, bandwidth_m, kernel, format, data_key),
-                           _or_empty(build, empty))
+    empty = {
+        "geojson": EMPTY_COLLECTION,
+        "png": CachedResponse(b"", "image/png", status_code=204),
+        "overlay": CachedResponse(
+            b'{"bounds": null, "max_per_km2": 0, "n_incidents": 0, "image": null}', "application/json"
+        ),
+    }[format]
+    return cached_response(
+        request, cache, ("heat", selection, cell_m, bandwidth_m, kernel, format, data_key), _or_empty(build, empty)
+    )
 
 
 @router.get("/gistar", response_class=Response)
-def gistar_cells(request: Request, conn: ConnDep, scope: AreaScopeDep, cache: CacheDep, data_key: DataKey,
-                 bbox: BBox = None, kind: Kinds = None, date_from: DateFrom = None, date_to: DateTo = None,
-                 cell_m: Annotated[float, Query(ge=50, le=5000)] = 250.0,
-                 distance_cells: Annotated[float, Query(ge=1, le=10)] = 1.5, fdr: bool = True,
-                 all_cells: bool = False) -> Response:
+def gistar_cells(
+    request: Request,
+    conn: ConnDep,
+    scope: AreaScopeDep,
+    cache: CacheDep,
+    data_key: DataKey,
+    bbox: BBox = None,
+    kind: Kinds = None,
+    date_from: DateFrom = None,
+    date_to: DateTo = None,
+    cell_m: Annotated[float, Query(ge=50, le=5000)] = 250.0,
+    distance_cells: Annotated[float, Query(ge=1, le=10)] = 1.5,
+    fdr: bool = True,
+    all_cells: bool = False,
+) -> Response:
     """Getis-Ord Gi* per cell (z, p, bin −3..3 at 99/95/90 %, FDR-corrected); significant cells by default."""
     selection = _selection(bbox, kind, date_from, date_to)
 
@@ -117,17 +161,29 @@ def gistar_cells(request: Request, conn: ConnDep, scope: AreaScopeDep, cache: Ca
         frame["confidence"] = frame["bin"].abs().map({level: 1 - alpha for level, alpha in CONFIDENCE_LEVELS})
         return _geojson(frame)
 
-    return cached_response(request, cache, ("gistar", selection, cell_m, distance_cells, fdr, all_cells, data_key),
-                           _or_empty(build, EMPTY_COLLECTION))
+    return cached_response(
+        request,
+        cache,
+        ("gistar", selection, cell_m, distance_cells, fdr, all_cells, data_key),
+        _or_empty(build, EMPTY_COLLECTION),
+    )
 
 
 @router.get("/emerging", response_class=Response)
-def emerging(request: Request, conn: ConnDep, scope: AreaScopeDep, cache: CacheDep, data_key: DataKey,
-             bbox: BBox = None, kind: Kinds = None,
-             end: Annotated[date | None, Query(description="last day (default: latest incident)")] = None,
-             steps: Annotated[int, Query(ge=3, le=60)] = 12, step: Literal["week", "month"] = "month",
-             cell_m: Annotated[float, Query(ge=100, le=5000)] = 500.0,
-             distance_cells: Annotated[float, Query(ge=1, le=10)] = 1.5) -> Response:
+def emerging(
+    request: Request,
+    conn: ConnDep,
+    scope: AreaScopeDep,
+    cache: CacheDep,
+    data_key: DataKey,
+    bbox: BBox = None,
+    kind: Kinds = None,
+    end: Annotated[date | None, Query(description="last day (default: latest incident)")] = None,
+    steps: Annotated[int, Query(ge=3, le=60)] = 12,
+    step: Literal["week", "month"] = "month",
+    cell_m: Annotated[float, Query(ge=100, le=5000)] = 500.0,
+    distance_cells: Annotated[float, Query(ge=1, le=10)] = 1.5,
+) -> Response:
     """Emerging hot-spot pattern per cell (17 outcomes, ArcGIS rules) over `steps` steps; patterned cells only."""
     selection = _selection(bbox, kind, None, None)
 
@@ -135,11 +191,16 @@ def emerging(request: Request, conn: ConnDep, scope: AreaScopeDep, cache: CacheD
         stop: datetime = local_day_start(end, 1) if end else (latest_incident_time(conn) or datetime.now().astimezone())
         if not end:
             stop = stop + timedelta(seconds=1)
-        grid, result = emerging_surface(conn, _scoped(conn, scope, selection), stop, steps, step, cell_m,
-                                        distance_cells)
+        grid, result = emerging_surface(
+            conn, _scoped(conn, scope, selection), stop, steps, step, cell_m, distance_cells
+        )
         frame = cells_frame(grid, result.pattern != NO_PATTERN, {"pattern": result.pattern})
         frame["label_vi"] = frame["pattern"].map(PATTERN_LABELS_VI)
         return _geojson(frame)
 
-    return cached_response(request, cache, ("emerging", selection, end, steps, step, cell_m, distance_cells, data_key),
-                           _or_empty(build, EMPTY_COLLECTION))
+    return cached_response(
+        request,
+        cache,
+        ("emerging", selection, end, steps, step, cell_m, distance_cells, data_key),
+        _or_empty(build, EMPTY_COLLECTION),
+    )

@@ -14,10 +14,10 @@ from models.vocabulary import Role
 router = APIRouter(prefix="/api/auth", tags=["auth"])
 
 
-
 @router.post("/token", response_model=None)
-def login(request: Request, conn: ConnDep, form: Annotated[OAuth2PasswordRequestForm, Depends()]
-          ) -> dict[str, str] | JSONResponse:
+def login(
+    request: Request, conn: ConnDep, form: Annotated[OAuth2PasswordRequestForm, Depends()]
+) -> dict[str, str] | JSONResponse:
     """Exchange a username and password for a bearer token; repeated failures lock the account for a while.
 
     Refusals are returned, not raised, so that the failure count is committed.
@@ -27,12 +27,19 @@ def login(request: Request, conn: ConnDep, form: Annotated[OAuth2PasswordRequest
     if outcome.user_id is None:
         headers = {"WWW-Authenticate": "Bearer"} if outcome.status == 401 else None
         return JSONResponse(status_code=outcome.status, headers=headers, content={"detail": outcome.message})
-    return {"access_token": create_access_token(outcome.user_id, auth.secret_key, auth.token_minutes),
-            "token_type": "bearer"}
+    return {
+        "access_token": create_access_token(outcome.user_id, auth.secret_key, auth.token_minutes),
+        "token_type": "bearer",
+    }
 
 
 @router.get("/me")
 def me(user: CurrentUser) -> dict[str, Any]:
     """The logged-in user: id, username, role (with its Vietnamese label) and team."""
-    return {"id": user.id, "username": user.username, "role": user.role, "role_label": Role(user.role).label,
-            "team_id": user.team_id}
+    return {
+        "id": user.id,
+        "username": user.username,
+        "role": user.role,
+        "role_label": Role(user.role).label,
+        "team_id": user.team_id,
+    }

@@ -22,8 +22,11 @@ Year = Annotated[int, Path(ge=2000, le=2100)]
 Version = Annotated[int | None, Query(ge=1, description="run version; default: newest approved, else the draft")]
 Planner = Annotated[Principal, Depends(require_roles("planner"))]
 PlanningReader = Annotated[Principal, Depends(require_roles("planner", "command"))]
-MEDIA_TYPES = {"csv": "text/csv; charset=utf-8", "geojson": "application/geo+json",
-               "xlsx": "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"}
+MEDIA_TYPES = {
+    "csv": "text/csv; charset=utf-8",
+    "geojson": "application/geo+json",
+    "xlsx": "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
+}
 
 
 class OverrideIn(BaseModel):
@@ -43,12 +46,21 @@ class RunIn(BaseModel):
 
 
 @router.get("/{year}")
-def get_classification(conn: ConnDep, user: Reader, scope: AreaScopeDep, year: Year, version: Version = None,
-                       simplify_m: Annotated[float, Query(ge=0, le=1000)] = 0) -> dict[str, Any]:
+def get_classification(
+    conn: ConnDep,
+    user: Reader,
+    scope: AreaScopeDep,
+    year: Year,
+    version: Version = None,
+    simplify_m: Annotated[float, Query(ge=0, le=1000)] = 0,
+) -> dict[str, Any]:
     """Communes with category, level, method, confidence, criteria and explanation (GeoJSON; teams: own area)."""
     run = require_run(conn, year, version)
-    return {"type": "FeatureCollection", "run": run,
-            "features": classification_geojson(conn, run["id"], simplify_m, scope)}
+    return {
+        "type": "FeatureCollection",
+        "run": run,
+        "features": classification_geojson(conn, run["id"], simplify_m, scope),
+    }
 
 
 @router.get("/{year}/review")
@@ -57,8 +69,12 @@ def get_review(conn: ConnDep, user: PlanningReader, year: Year, version: Version
     run, items = review(conn, year, version)
     shown = items.drop(columns=["indicators", "sources", "criteria"]).astype(object)
     records = shown.where(shown.notna(), None).to_dict("records")
-    return {"run": run, "n_disagreements": int(items["disagreement"].sum()), "n_changed": int(items["changed"].sum()),
-            "items": records}
+    return {
+        "run": run,
+        "n_disagreements": int(items["disagreement"].sum()),
+        "n_changed": int(items["changed"].sum()),
+        "items": records,
+    }
 
 
 @router.post("/{year}/overrides")
@@ -81,10 +97,16 @@ def post_run(conn: ConnDep, user: Planner, year: Year, body: RunIn | None = None
 
 
 @router.get("/{year}/export")
-def get_export(conn: ConnDep, user: PlanningReader, year: Year, version: Version = None,
-               fmt: Annotated[Literal["csv", "geojson", "xlsx"], Query(alias="format")] = "csv") -> Response:
+def get_export(
+    conn: ConnDep,
+    user: PlanningReader,
+    year: Year,
+    version: Version = None,
+    fmt: Annotated[Literal["csv", "geojson", "xlsx"], Query(alias="format")] = "csv",
+) -> Response:
     """The classification as CSV, GeoJSON or Excel (columns: code, name, class, method, confidence, criteria)."""
     content = export_classification(conn, year, fmt, version)
     filename = f"phan-loai-{year}.{fmt}"
-    return Response(content, media_type=MEDIA_TYPES[fmt],
-                    headers={"Content-Disposition": f'attachment; filename="{filename}"'})
+    return Response(
+        content, media_type=MEDIA_TYPES[fmt], headers={"Content-Disposition": f'attachment; filename="{filename}"'}
+    )

@@ -11,8 +11,9 @@ router = APIRouter(prefix="/api/communes", tags=["communes"])
 
 
 @router.get("")
-def list_communes(conn: ConnDep,
-                  simplify_m: Annotated[float, Query(ge=0, le=1000, description="simplification tolerance, metres")] = 0
-                  ) -> dict[str, Any]:
+def list_communes(
+    conn: ConnDep,
+    simplify_m: Annotated[float, Query(ge=0, le=1000, description="simplification tolerance, metres")] = 0,
+) -> dict[str, Any]:
     """Current boundaries with code, name, full_name, kind and area_km2."""
     return communes_geojson(conn, simplify_m)

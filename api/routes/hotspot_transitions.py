@@ -13,8 +13,9 @@ router = APIRouter(prefix="/api/hotspots", tags=["hotspots"])
 
 
 @router.post("/{hotspot_id}/transitions")
-def post_transition(hotspot_id: int, body: TransitionIn, conn: ConnDep, user: Writer, scope: AreaScopeDep,
-                    machine: HotspotMachine) -> dict[str, Any]:
+def post_transition(
+    hotspot_id: int, body: TransitionIn, conn: ConnDep, user: Writer, scope: AreaScopeDep, machine: HotspotMachine
+) -> dict[str, Any]:
     """Move a hotspot to `to` (409 not allowed from its status, 412 stale version, 422 requirement missing)."""
     require_target(user, body.to, TEAM_HOTSPOT_TARGETS)
     return transition_hotspot(conn, machine, hotspot_id, body.to, body.note, body.version, user, scope)

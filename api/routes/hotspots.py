@@ -30,8 +30,10 @@ def _statuses(status: str | None) -> tuple[str, ...]:
     values = tuple(s for s in (status or "").split(",") if s)
     unknown = [s for s in values if s not in HotspotStatus.values()]
     if unknown:
-        raise InvalidRequest(f"trạng thái không hợp lệ: {', '.join(unknown)}",
-                             f"unknown status; allowed: {', '.join(HotspotStatus.values())}")
+        raise InvalidRequest(
+            f"trạng thái không hợp lệ: {', '.join(unknown)}",
+            f"unknown status; allowed: {', '.join(HotspotStatus.values())}",
+        )
     return values
 
 
@@ -47,8 +49,14 @@ def list_hotspots(
     footprints: bool = False,
 ) -> dict[str, Any]:
     """Hotspots in the user's scope as GeoJSON (centroids, or footprints)."""
-    flt = HotspotFilter(statuses=_statuses(status), communes=(commune,) if commune else None, bbox=parse_bbox(bbox),
-                        start=local_day_start(date_from), end=local_day_start(date_to, 1), scope=scope)
+    flt = HotspotFilter(
+        statuses=_statuses(status),
+        communes=(commune,) if commune else None,
+        bbox=parse_bbox(bbox),
+        start=local_day_start(date_from),
+        end=local_day_start(date_to, 1),
+        scope=scope,
+    )
     return hotspots_geojson(conn, flt, footprints)
 
 
@@ -64,8 +72,9 @@ def get_hotspot(hotspot_id: int, conn: ConnDep, scope: AreaScopeDep) -> dict[str
 @router.post("", status_code=201)
 def create_hotspot(body: ManualHotspotIn, conn: ConnDep, user: Writer, scope: AreaScopeDep) -> dict[str, Any]:
     """Create a hotspot by hand at a point, status `detected` (a team only inside its area)."""
-    hotspot_id = create_manual_hotspot(conn, lon=body.lon, lat=body.lat, note=body.note, actor=user.username,
-                                       kind=body.kind, radius_m=body.radius_m)
+    hotspot_id = create_manual_hotspot(
+        conn, lon=body.lon, lat=body.lat, note=body.note, actor=user.username, kind=body.kind, radius_m=body.radius_m
+    )
     detail = hotspot_detail(conn, hotspot_id, scope)
     if detail is None:
         raise PermissionDenied("điểm này nằm ngoài địa bàn của tổ", "outside the team's area")

@@ -34,7 +34,12 @@ def list_incidents(
     offset: Annotated[int, Query(ge=0, le=100_000_000)] = 0,
 ) -> dict[str, Any]:
     """Incidents as a GeoJSON page (`numberMatched` gives the total); a team sees only its area."""
-    selection = IncidentSelection(bbox=parse_bbox(bbox), start=local_day_start(date_from),
-                                  end=local_day_start(date_to, 1), kinds=parse_kinds(kind),
-                                  communes=(commune,) if commune else None, scope=scope)
+    selection = IncidentSelection(
+        bbox=parse_bbox(bbox),
+        start=local_day_start(date_from),
+        end=local_day_start(date_to, 1),
+        kinds=parse_kinds(kind),
+        communes=(commune,) if commune else None,
+        scope=scope,
+    )
     return incidents_page(conn, selection, limit, offset)

@@ -31,8 +31,12 @@ def get_login() -> HTMLResponse:
 
 
 @router.post("/login", response_model=None)
-def post_login(request: Request, conn: ConnDep, username: Annotated[str, Form(max_length=150)],
-               password: Annotated[str, Form(max_length=1000)]) -> Response:
+def post_login(
+    request: Request,
+    conn: ConnDep,
+    username: Annotated[str, Form(max_length=150)],
+    password: Annotated[str, Form(max_length=1000)],
+) -> Response:
     """Check the password (same lock-out as the API), then set the session and CSRF cookies."""
     auth = request.app.state.auth
     outcome = authenticate(conn, auth, username, password)
@@ -40,10 +44,24 @@ def post_login(request: Request, conn: ConnDep, username: Annotated[str, Form(ma
         return HTMLResponse(login_page(outcome.message, username), status_code=outcome.status)
     response = RedirectResponse("/", status_code=303)
     max_age = auth.token_minutes * 60
-    response.set_cookie(SESSION_COOKIE, create_access_token(outcome.user_id, auth.secret_key, auth.token_minutes),
-                        max_age=max_age, httponly=True, samesite="lax", secure=_secure(request), path="/")
-    response.set_cookie(CSRF_COOKIE, secrets.token_urlsafe(24), max_age=max_age, httponly=False,
-                        samesite="strict", secure=_secure(request), path="/")
+    response.set_cookie(
+        SESSION_COOKIE,
+        create_access_token(outcome.user_id, auth.secret_key, auth.token_minutes),
+        max_age=max_age,
+        httponly=True,
+        samesite="lax",
+        secure=_secure(request),
+        path="/",
+    )
+    response.set_cookie(
+        CSRF_COOKIE,
+        secrets.token_urlsafe(24),
+        max_age=max_age,
+        httponly=False,
+        samesite="strict",
+        secure=_secure(request),
+        path="/",
+    )
     return response
 
 
@@ -64,12 +82,24 @@ def home(request: Request, conn: ConnDep) -> Response:
     if user is None:
         return RedirectResponse("/login", status_code=303)
     facts = overview(conn, user)
-    viewer = Viewer(username=user.username, role=user.role, role_label=Role(user.role).label,
-                    team_id=user.team_id, team_communes=facts.team_communes,
-                    team_targets=tuple(sorted(TEAM_TASK_TARGETS)))
+    viewer = Viewer(
+        username=user.username,
+        role=user.role,
+        role_label=Role(user.role).label,
+        team_id=user.team_id,
+        team_communes=facts.team_communes,
+        team_targets=tuple(sorted(TEAM_TASK_TARGETS)),
+    )
     csrf = request.cookies.get(CSRF_COOKIE, "")
-    data = PageData(years=facts.years, approved_year=facts.approved_year, last_incident=facts.last_incident,
-                    drug_free_targets=facts.drug_free_targets)
-    body = admin_page(viewer, csrf) if user.role == Role.ADMIN else \
-        role_page(viewer, csrf, data, request.app.state.basemap)
+    data = PageData(
+        years=facts.years,
+        approved_year=facts.approved_year,
+        last_incident=facts.last_incident,
+        drug_free_targets=facts.drug_free_targets,
+    )
+    body = (
+        admin_page(viewer, csrf)
+        if user.role == Role.ADMIN
+        else role_page(viewer, csrf, data, request.app.state.basemap)
+    )
     return HTMLResponse(body, headers={"Cache-Control": "no-store"})

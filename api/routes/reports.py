@@ -25,5 +25,8 @@ def get_kpi(conn: ConnDep, user: ReportReader, year: Year) -> dict[str, Any]:
 def get_kpi_xlsx(conn: ConnDep, user: ReportReader, year: Year) -> Response:
     """The KPI report in the Vietnamese administrative layout (.xlsx)."""
     content = kpi_report_xlsx(conn, year)
-    return Response(content, media_type=XLSX,
-                    headers={"Content-Disposition": f'attachment; filename="bao-cao-chi-tieu-{year}.xlsx"'})
+    return Response(
+        content,
+        media_type=XLSX,
+        headers={"Content-Disposition": f'attachment; filename="bao-cao-chi-tieu-{year}.xlsx"'},
+    )

@@ -89,16 +89,30 @@ def _visible_task(conn: ConnDep, task_id: int, scope: AreaScope) -> dict[str, An
 
 
 @router.get("")
-def get_tasks(conn: ConnDep, user: Reader, scope: AreaScopeDep, state: TaskState | None = None,
-              kind: TaskKind | None = None, team: int | None = None,
-              overdue: bool | None = None, limit: Limit = 200, offset: Offset = 0) -> dict[str, Any]:
+def get_tasks(
+    conn: ConnDep,
+    user: Reader,
+    scope: AreaScopeDep,
+    state: TaskState | None = None,
+    kind: TaskKind | None = None,
+    team: int | None = None,
+    overdue: bool | None = None,
+    limit: Limit = 200,
+    offset: Offset = 0,
+) -> dict[str, Any]:
     """Visible tasks filtered by state, kind, assignee team and overdue, soonest due first."""
     return list_tasks(conn, scope, TaskFilter(state, kind, team, overdue), limit, offset)
 
 
 @router.get("/mine")
-def my_tasks(conn: ConnDep, user: Writer, scope: AreaScopeDep, state: TaskState | None = None,
-             limit: Limit = 200, offset: Offset = 0) -> dict[str, Any]:
+def my_tasks(
+    conn: ConnDep,
+    user: Writer,
+    scope: AreaScopeDep,
+    state: TaskState | None = None,
+    limit: Limit = 200,
+    offset: Offset = 0,
+) -> dict[str, Any]:
     """Tasks assigned to the logged-in user's team."""
     if user.team_id is None:
         raise PermissionDenied("chỉ người dùng thuộc một tổ công tác mới có 'nhiệm vụ của tôi'")
@@ -106,8 +120,12 @@ def my_tasks(conn: ConnDep, user: Writer, scope: AreaScopeDep, state: TaskState 
 
 
 @router.get("/suggest-assignee")
-def suggest_assignee(conn: ConnDep, user: Commander, hotspot_id: int | None = None,
-                     commune: Annotated[str | None, Query(max_length=16)] = None) -> dict[str, Any]:
+def suggest_assignee(
+    conn: ConnDep,
+    user: Commander,
+    hotspot_id: int | None = None,
+    commune: Annotated[str | None, Query(max_length=16)] = None,
+) -> dict[str, Any]:
     """Teams covering the hotspot's or commune's area, least open workload first; command confirms or changes."""
     if (hotspot_id is None) == (commune is None):
         raise InvalidRequest("cần đúng một trong hai tham số: hotspot_id hoặc commune")
@@ -146,8 +164,9 @@ def post_assignment(task_id: int, body: AssignmentIn, conn: ConnDep, user: Comma
 
 
 @router.post("/{task_id}/transitions")
-def post_transition(task_id: int, body: TransitionIn, conn: ConnDep, user: Writer,
-                    scope: AreaScopeDep) -> dict[str, Any]:
+def post_transition(
+    task_id: int, body: TransitionIn, conn: ConnDep, user: Writer, scope: AreaScopeDep
+) -> dict[str, Any]:
     """Move a task to `to` (409 not allowed from its state, 412 stale version, 422 comment or reason missing)."""
     require_target(user, body.to, TEAM_TASK_TARGETS)
     return transition_task(conn, task_id, body.to, body.note, body.version, user, scope)

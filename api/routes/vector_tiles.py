@@ -24,15 +24,31 @@ def _no_such_tile() -> NotFound:
 
 
 @router.get("/incidents/{z}/{x}/{y}.mvt", response_class=Response)
-def incident_tile(request: Request, conn: ConnDep, scope: AreaScopeDep, cache: CacheDep, data_key: DataKey, z: Z,
-                  x: XY, y: XY, kind: Kinds = None, date_from: DateFrom = None, date_to: DateTo = None) -> Response:
+def incident_tile(
+    request: Request,
+    conn: ConnDep,
+    scope: AreaScopeDep,
+    cache: CacheDep,
+    data_key: DataKey,
+    z: Z,
+    x: XY,
+    y: XY,
+    kind: Kinds = None,
+    date_from: DateFrom = None,
+    date_to: DateTo = None,
+) -> Response:
     """Incidents (filtered by `kind`, `from`, `to`), cached until the next import and revalidated by ETag."""
     if x >= 2**z or y >= 2**z:
         raise _no_such_tile()
-    selection = IncidentSelection(start=local_day_start(date_from), end=local_day_start(date_to, 1),
-                                  kinds=parse_kinds(kind))
-    return cached_response(request, cache, ("tile", z, x, y, selection, data_key),
-                           lambda: CachedResponse(tile(conn, "incidents", z, x, y, scope, selection), MVT))
+    selection = IncidentSelection(
+        start=local_day_start(date_from), end=local_day_start(date_to, 1), kinds=parse_kinds(kind)
+    )
+    return cached_response(
+        request,
+        cache,
+        ("tile", z, x, y, selection, data_key),
+        lambda: CachedResponse(tile(conn, "incidents", z, x, y, scope, selection), MVT),
+    )
 
 
 @router.get("/{layer}/{z}/{x}/{y}.mvt", response_class=Response)

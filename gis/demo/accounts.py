@@ -25,14 +25,19 @@ def commune_layout(conn: Connection) -> tuple[list[str], list[str], np.ndarray, 
 
     Neighbours are found on the subdivided current boundaries (admin_unit_parts), which keeps the join fast.
     """
-    rows = conn.execute(text(f"""
+    rows = conn.execute(
+        text(f"""
         SELECT code, name, ST_X(p) AS x, ST_Y(p) AS y
         FROM (SELECT u.code, u.name, {to_metric("ST_PointOnSurface(u.geom)")} AS p
-              FROM admin_units u WHERE {current_unit("u")}) u ORDER BY code""")).all()
+              FROM admin_units u WHERE {current_unit("u")}) u ORDER BY code""")
+    ).all()
     index = {r.code: i for i, r in enumerate(rows)}
-    pairs = conn.execute(text("""
+    pairs = conn.execute(
+        text("""
         SELECT DISTINCT a.code, b.code FROM admin_unit_parts a JOIN admin_unit_parts b
-          ON a.code < b.code AND ST_DWithin(a.geom, b.geom, :d)"""), {"d": _NEIGHBOUR_DEG}).all()
+          ON a.code < b.code AND ST_DWithin(a.geom, b.geom, :d)"""),
+        {"d": _NEIGHBOUR_DEG},
+    ).all()
     xy = np.array([[r.x, r.y] for r in rows], dtype=float)
     return [r.code for r in rows], [r.name for r in rows], xy, [(index[a], index[b]) for a, b in pairs]
 
@@ -51,8 +56,13 @@ def seed_demo_accounts(conn: Connection, hash_password: Callable[[str], str], n_
         team_id = conn.execute(text("SELECT id FROM teams WHERE name = :n"), {"n": name}).scalar()
         if team_id is None:
             team_id = create_team(conn, name, [codes[i] for i in members])
-        logins.append({**_ensure_user(conn, f"to{area + 1:02d}", "team", team_id, password_hash),
-                       "team": name, "communes": len(members)})
+        logins.append(
+            {
+                **_ensure_user(conn, f"to{area + 1:02d}", "team", team_id, password_hash),
+                "team": name,
+                "communes": len(members),
+            }
+        )
     return logins
 
 

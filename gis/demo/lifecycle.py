@@ -27,44 +27,70 @@ from models.domain.state_machine import StateMachine
 from models.vocabulary import METRIC_SRID, WGS84_SRID, local_today
 
 #: Field work after detection, in days: verify, assign, suppress, eradicate, then start monitoring.
-_STEPS = (("verified", 1, "xác minh tại thực địa"), ("assigned", 2, "giao tổ công tác khu vực"),
-          ("suppressing", 3, "bắt đầu đấu tranh"),
-          ("eradicated", 20, "triệt xóa: bắt giữ đối tượng, niêm phong địa điểm"),
-          ("monitoring", 21, "bắt đầu giữ sạch, theo dõi"))
+_STEPS = (
+    ("verified", 1, "xác minh tại thực địa"),
+    ("assigned", 2, "giao tổ công tác khu vực"),
+    ("suppressing", 3, "bắt đầu đấu tranh"),
+    ("eradicated", 20, "triệt xóa: bắt giữ đối tượng, niêm phong địa điểm"),
+    ("monitoring", 21, "bắt đầu giữ sạch, theo dõi"),
+)
 
 
 def _quiet_hotspots(conn: Connection, hotspot_ids: list[int], since: datetime) -> list[int]:
     """Hotspots of the list with no incident in their footprint after `since` (truly eradicated ones)."""
-    return list(conn.execute(text("""
+    return list(
+        conn.execute(
+            text("""
         SELECT h.id FROM hotspots h WHERE h.id = ANY(:ids) AND h.status = 'detected' AND NOT EXISTS (
             SELECT 1 FROM incidents i WHERE i.occurred_at > :since AND ST_Intersects(i.geom, h.footprint))
-        ORDER BY h.n_incidents DESC, h.id"""), {"ids": hotspot_ids, "since": since}).scalars())
+        ORDER BY h.n_incidents DESC, h.id"""),
+            {"ids": hotspot_ids, "since": since},
+        ).scalars()
+    )
 
 
-def _close(conn: Connection, machine: StateMachine, hotspot_id: int, start: datetime, monitoring_days: int,
-           actor: Principal) -> datetime:
+def _close(
+    conn: Connection, machine: StateMachine, hotspot_id: int, start: datetime, monitoring_days: int, actor: Principal
+) -> datetime:
     """Record the field work from verification to closure; return the closing time."""
     version = conn.execute(text("SELECT version FROM hotspots WHERE id = :id"), {"id": hotspot_id}).scalar_one()
     for target, day, note in _STEPS:
-        version = transition_hotspot(conn, machine, hotspot_id, target, note, version, actor, UNRESTRICTED,
-                                     at=start + timedelta(days=day))["version"]
+        version = transition_hotspot(
+            conn, machine, hotspot_id, target, note, version, actor, UNRESTRICTED, at=start + timedelta(days=day)
+        )["version"]
     closed_at = start + timedelta(days=_STEPS[-1][1] + monitoring_days + 1)
-    transition_hotspot(conn, machine, hotspot_id, "closed", "loại khỏi danh sách: hết thời gian theo dõi, sạch",
-                       version, actor, UNRESTRICTED, at=closed_at)
+    transition_hotspot(
+        conn,
+        machine,
+        hotspot_id,
+        "closed",
+        "loại khỏi danh sách: hết thời gian theo dõi, sạch",
+        version,
+        actor,
+        UNRESTRICTED,
+        at=closed_at,
+    )
     return closed_at
 
 
 def _burst_csv(conn: Connection, hotspot_id: int, end: datetime, folder: Path, n: int = 8) -> Path:
     """A CSV of `n` synthetic incidents within ~40 m of the hotspot over the 30 days before `end`."""
-    x, y = conn.execute(text(f"SELECT ST_X(p), ST_Y(p) FROM (SELECT ST_Transform(centroid, {METRIC_SRID}) p"
-                             f" FROM hotspots WHERE id = :id) s"), {"id": hotspot_id}).one()
+    x, y = conn.execute(
+        text(
+            f"SELECT ST_X(p), ST_Y(p) FROM (SELECT ST_Transform(centroid, {METRIC_SRID}) p"
+            f" FROM hotspots WHERE id = :id) s"
+        ),
+        {"id": hotspot_id},
+    ).one()
     rng = np.random.default_rng(hotspot_id)
     lon, lat = Transformer.from_crs(METRIC_SRID, WGS84_SRID, always_xy=True).transform(
-        x + rng.normal(0, 20, n), y + rng.normal(0, 20, n))
+        x + rng.normal(0, 20, n), y + rng.normal(0, 20, n)
+    )
     times = [end - timedelta(days=30) + timedelta(days=3 * i + 1) for i in range(n)]
     lines = ["ref,occurred_at,lon,lat,kind,source"] + [
         f"DEMO-RECUR-{hotspot_id}-{i},{t.isoformat()},{lo:.6f},{la:.6f},drug_use,synthetic demo"
-        for i, (t, lo, la) in enumerate(zip(times, lon, lat))]
+        for i, (t, lo, la) in enumerate(zip(times, lon, lat))
+    ]
     path = folder / "recurrence.csv"
     path.write_text("\n".join(lines) + "\n", encoding="utf-8")
     return path
@@ -75,21 +101,36 @@ def _assign_field_work(conn: Connection, machine: StateMachine, actor: Principal
     lines = []
     today = local_today()
     for rank, hotspot_id in enumerate(hotspot_ids):
-        status, version, commune = conn.execute(text("SELECT status, version, commune_code FROM hotspots WHERE id = :id"),
-                                                {"id": hotspot_id}).one()
+        status, version, commune = conn.execute(
+            text("SELECT status, version, commune_code FROM hotspots WHERE id = :id"), {"id": hotspot_id}
+        ).one()
         teams = suggest_assignees(conn, commune) if commune else []
         if not teams:
             continue
         if status == "detected":
-            transition_hotspot(conn, machine, hotspot_id, "verified", "xác minh qua trinh sát", version, actor,
-                               UNRESTRICTED)
+            transition_hotspot(
+                conn, machine, hotspot_id, "verified", "xác minh qua trinh sát", version, actor, UNRESTRICTED
+            )
         due = today - timedelta(days=5) if rank == 0 else today + timedelta(days=30)
-        task_id = create_task(conn, actor, kind="suppression", hotspot_id=hotspot_id, commune_code=None, year=None,
-                              team_id=teams[0]["team_id"], due_date=due, priority="high" if rank == 0 else "normal",
-                              checklist=[{"item": "Xác minh đối tượng, địa điểm", "done": False},
-                                         {"item": "Lập kế hoạch đấu tranh", "done": False}])
-        lines.append(f"Nhiệm vụ #{task_id}: đấu tranh, triệt xóa điểm nóng #{hotspot_id} giao {teams[0]['name']}"
-                     f" (hạn {due:%d/%m/%Y})")
+        task_id = create_task(
+            conn,
+            actor,
+            kind="suppression",
+            hotspot_id=hotspot_id,
+            commune_code=None,
+            year=None,
+            team_id=teams[0]["team_id"],
+            due_date=due,
+            priority="high" if rank == 0 else "normal",
+            checklist=[
+                {"item": "Xác minh đối tượng, địa điểm", "done": False},
+                {"item": "Lập kế hoạch đấu tranh", "done": False},
+            ],
+        )
+        lines.append(
+            f"Nhiệm vụ #{task_id}: đấu tranh, triệt xóa điểm nóng #{hotspot_id} giao {teams[0]['name']}"
+            f" (hạn {due:%d/%m/%Y})"
+        )
     return lines
 
 
@@ -105,20 +146,33 @@ def run_lifecycle_demo(conn: Connection, machine: StateMachine, actor: Principal
     quiet = _quiet_hotspots(conn, early.hotspot_ids, early_end)
     if len(quiet) < 2:
         raise ValueError("dữ liệu quá ngắn: cần ít nhất hai điểm nóng đã im lặng trước khung thời gian gần nhất")
-    lines = [f"Phát hiện lần chạy #{early.run_id} ({early.window_from:%d/%m/%Y}–{early.window_to:%d/%m/%Y}):"
-             f" {early.clusters} cụm"]
+    lines = [
+        f"Phát hiện lần chạy #{early.run_id} ({early.window_from:%d/%m/%Y}–{early.window_to:%d/%m/%Y}):"
+        f" {early.clusters} cụm"
+    ]
     for hotspot_id in quiet[:2]:
         closed_at = _close(conn, machine, hotspot_id, early_end, monitoring_days, actor)
-        lines.append(f"Điểm nóng #{hotspot_id}: phát hiện → xác minh → giao → đấu tranh → triệt xóa → giữ sạch"
-                     f" → loại khỏi danh sách ngày {closed_at:%d/%m/%Y}")
+        lines.append(
+            f"Điểm nóng #{hotspot_id}: phát hiện → xác minh → giao → đấu tranh → triệt xóa → giữ sạch"
+            f" → loại khỏi danh sách ngày {closed_at:%d/%m/%Y}"
+        )
     reopened = quiet[1]
     with tempfile.TemporaryDirectory() as folder:
         import_incidents(conn, _burst_csv(conn, reopened, latest, Path(folder)), imported_by=actor.username)
-    recent = run_detection(conn, actor=actor.username, start=latest - timedelta(days=90),
-                           end=latest + timedelta(seconds=1))
+    recent = run_detection(
+        conn, actor=actor.username, start=latest - timedelta(days=90), end=latest + timedelta(seconds=1)
+    )
     status = conn.execute(text("SELECT status FROM hotspots WHERE id = :id"), {"id": reopened}).scalar_one()
-    lines.append(f"Phát hiện lần chạy #{recent.run_id}: {recent.recurred} điểm phức tạp trở lại;"
-                 f" điểm nóng #{reopened} nay ở trạng thái '{status}'")
-    largest = list(conn.execute(text("SELECT id FROM hotspots WHERE id = ANY(:ids) AND status = 'detected'"
-                                     " ORDER BY n_incidents DESC LIMIT 4"), {"ids": recent.hotspot_ids}).scalars())
+    lines.append(
+        f"Phát hiện lần chạy #{recent.run_id}: {recent.recurred} điểm phức tạp trở lại;"
+        f" điểm nóng #{reopened} nay ở trạng thái '{status}'"
+    )
+    largest = list(
+        conn.execute(
+            text(
+                "SELECT id FROM hotspots WHERE id = ANY(:ids) AND status = 'detected' ORDER BY n_incidents DESC LIMIT 4"
+            ),
+            {"ids": recent.hotspot_ids},
+        ).scalars()
+    )
     return lines + _assign_field_work(conn, machine, actor, [reopened, *largest])

@@ -27,8 +27,18 @@ def date_line(day: date) -> str:
     return f"{PLACE}, ngày {day.day:02d} tháng {day.month:02d} năm {day.year}"
 
 
-def _merged(ws, row: int, first: int, last: int, value: str, *, bold: bool = False, italic: bool = False,
-            size: int = 12, underline: bool = False) -> None:
+def _merged(
+    ws,
+    row: int,
+    first: int,
+    last: int,
+    value: str,
+    *,
+    bold: bool = False,
+    italic: bool = False,
+    size: int = 12,
+    underline: bool = False,
+) -> None:
     """Write a centred text over columns first..last of a row."""
     ws.merge_cells(start_row=row, start_column=first, end_row=row, end_column=last)
     cell = ws.cell(row=row, column=first, value=value)
@@ -36,8 +46,15 @@ def _merged(ws, row: int, first: int, last: int, value: str, *, bold: bool = Fal
     cell.alignment = Alignment(horizontal="center", vertical="center", wrap_text=True)
 
 
-def administrative_workbook(title: str, subtitle: str, headers: Sequence[str], rows: Sequence[Sequence[Any]], *,
-                            day: date, widths: Sequence[int] | None = None) -> bytes:
+def administrative_workbook(
+    title: str,
+    subtitle: str,
+    headers: Sequence[str],
+    rows: Sequence[Sequence[Any]],
+    *,
+    day: date,
+    widths: Sequence[int] | None = None,
+) -> bytes:
     """An .xlsx report: agency and national heading, title, date line, bordered table, signature block."""
     wb = Workbook()
     ws = wb.active

@@ -51,7 +51,7 @@ def _read_csv_fast(path: Path) -> pd.DataFrame | None:
     """Arrow's reader when line numbers are simply row + 2, else None."""
     data = path.read_bytes()
     if data.startswith(codecs.BOM_UTF8):
-        data = data[len(codecs.BOM_UTF8):]
+        data = data[len(codecs.BOM_UTF8) :]
     first = data.split(b"\n", 1)[0]
     try:
         header = next(csv.reader([first.decode("utf-8")]))
@@ -60,11 +60,13 @@ def _read_csv_fast(path: Path) -> pd.DataFrame | None:
     names = [h.strip().lower() for h in header]
     if not names or len(set(names)) != len(names) or "line" in names:
         return None
-    options = pa_csv.ConvertOptions(column_types={h: pa.string() for h in header}, strings_can_be_null=False,
-                                    quoted_strings_can_be_null=False)
+    options = pa_csv.ConvertOptions(
+        column_types={h: pa.string() for h in header}, strings_can_be_null=False, quoted_strings_can_be_null=False
+    )
     try:
-        table = pa_csv.read_csv(pa.py_buffer(data), convert_options=options,
-                                parse_options=pa_csv.ParseOptions(newlines_in_values=False))
+        table = pa_csv.read_csv(
+            pa.py_buffer(data), convert_options=options, parse_options=pa_csv.ParseOptions(newlines_in_values=False)
+        )
     except (pa.ArrowInvalid, pa.ArrowTypeError):
         return None
     physical = data.count(b"\n") + (0 if data.endswith(b"\n") else 1)

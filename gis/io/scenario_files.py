@@ -27,7 +27,7 @@ def write_scenario(scenario: Scenario, out_dir: Path, chunk_rows: int = 1_000_00
     incidents = scenario.incidents
     with paths["incidents"].open("w", encoding="utf-8", newline="") as fh:
         for lo in range(0, len(incidents), chunk_rows):
-            part = incidents.iloc[lo: lo + chunk_rows]
+            part = incidents.iloc[lo : lo + chunk_rows]
             local = part["occurred_at"].dt.tz_localize(None).to_numpy().astype("datetime64[s]")
             text = np.char.add(np.datetime_as_string(local, unit="s"), "+07:00")
             part.assign(occurred_at=text).to_csv(fh, header=lo == 0, index=False, lineterminator="\n")
@@ -37,9 +37,9 @@ def write_scenario(scenario: Scenario, out_dir: Path, chunk_rows: int = 1_000_00
         truth[column] = truth[column].dt.strftime("%Y-%m-%d")
     truth.to_csv(paths["truth"], index=False, lineterminator="\n")
     paths["truth_geojson"].unlink(missing_ok=True)
-    gpd.GeoDataFrame(
-        truth, geometry=gpd.points_from_xy(truth["lon"], truth["lat"]), crs="EPSG:4326"
-    ).to_file(paths["truth_geojson"], driver="GeoJSON")
+    gpd.GeoDataFrame(truth, geometry=gpd.points_from_xy(truth["lon"], truth["lat"]), crs="EPSG:4326").to_file(
+        paths["truth_geojson"], driver="GeoJSON"
+    )
     scenario.indicators.to_csv(paths["indicators"], index=False, lineterminator="\n")
     paths["readme"].write_text(scenario_readme(scenario), encoding="utf-8")
     return paths

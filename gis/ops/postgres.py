@@ -24,8 +24,10 @@ from models.errors import Unavailable
 DB_NAME = "diaban"
 #: Memory for bulk imports and analyses: the default 8 MB of temp_buffers makes the GiST index of a
 #: million staged points spill to disk (a 40x slowdown of the commune join).
-SERVER_SETTINGS = ("-c shared_buffers=1GB -c temp_buffers=256MB -c work_mem=64MB -c maintenance_work_mem=512MB"
-                   " -c jit=off -c max_connections=300")
+SERVER_SETTINGS = (
+    "-c shared_buffers=1GB -c temp_buffers=256MB -c work_mem=64MB -c maintenance_work_mem=512MB"
+    " -c jit=off -c max_connections=300"
+)
 DB_USER = "diaban"
 
 
@@ -171,8 +173,18 @@ class ManagedCluster:
             os.chown(pwfile, entry.pw_uid, entry.pw_gid)
         pwfile.chmod(0o600)
         try:
-            self._run("initdb", "-D", str(self.datadir), "-U", DB_USER, "-E", "UTF8", "--no-locale",
-                      "--auth=scram-sha-256", f"--pwfile={pwfile}")
+            self._run(
+                "initdb",
+                "-D",
+                str(self.datadir),
+                "-U",
+                DB_USER,
+                "-E",
+                "UTF8",
+                "--no-locale",
+                "--auth=scram-sha-256",
+                f"--pwfile={pwfile}",
+            )
         finally:
             pwfile.unlink(missing_ok=True)
         self._password_file.write_text(password)
@@ -212,16 +224,23 @@ class ManagedCluster:
                     self._port_file.write_text(str(port))
                 self._own(self.rundir, 0o700)
                 opts = f"-p {port} -k {self.rundir} -c listen_addresses=127.0.0.1 {SERVER_SETTINGS}"
-                self._run("pg_ctl", "start", "-D", str(self.datadir), "-l", str(self.logfile),
-                          "-w", "-t", "60", "-o", opts)
+                self._run(
+                    "pg_ctl", "start", "-D", str(self.datadir), "-l", str(self.logfile), "-w", "-t", "60", "-o", opts
+                )
             self._ensure_database()
             return self.url()
 
     def _ensure_database(self) -> None:
         import psycopg
 
-        with psycopg.connect(host="127.0.0.1", port=self._port(), user=DB_USER, password=self._password(),
-                             dbname="postgres", autocommit=True) as conn:
+        with psycopg.connect(
+            host="127.0.0.1",
+            port=self._port(),
+            user=DB_USER,
+            password=self._password(),
+            dbname="postgres",
+            autocommit=True,
+        ) as conn:
             if conn.execute("SELECT 1 FROM pg_database WHERE datname = %s", (DB_NAME,)).fetchone() is None:
                 conn.execute(f"CREATE DATABASE {DB_NAME}")
 
@@ -238,8 +257,9 @@ class ManagedCluster:
         running = self._running()
         if running:
             pid = int((self.datadir / "postmaster.pid").read_text().splitlines()[0])
-        return ClusterStatus(running=running, initialised=self.initialised(), port=self._port(),
-                             pid=pid, datadir=self.datadir)
+        return ClusterStatus(
+            running=running, initialised=self.initialised(), port=self._port(), pid=pid, datadir=self.datadir
+        )
 
 
 @contextmanager

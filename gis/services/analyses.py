@@ -56,13 +56,20 @@ def _grid(frame: pd.DataFrame, cell_m: float, pad_m: float) -> GridSpec:
         raise NoIncidents("không có vụ việc nào khớp bộ lọc", "no incident matches the filters")
     grid = GridSpec.from_points(frame["x"].to_numpy(), frame["y"].to_numpy(), cell_m, pad_m)
     if grid.nx * grid.ny > MAX_CELLS:
-        raise GridTooLarge(f"lưới quá lớn: {grid.nx}×{grid.ny} ô; hãy chọn ô lớn hơn hoặc thu hẹp vùng xem",
-                           "grid too large; use larger cells or a bbox")
+        raise GridTooLarge(
+            f"lưới quá lớn: {grid.nx}×{grid.ny} ô; hãy chọn ô lớn hơn hoặc thu hẹp vùng xem",
+            "grid too large; use larger cells or a bbox",
+        )
     return grid
 
 
-def heat_surface(conn: Connection, selection: IncidentSelection, cell_m: float = 100.0,
-                 bandwidth_m: float = 200.0, kernel: str = "gaussian") -> Surface:
+def heat_surface(
+    conn: Connection,
+    selection: IncidentSelection,
+    cell_m: float = 100.0,
+    bandwidth_m: float = 200.0,
+    kernel: str = "gaussian",
+) -> Surface:
     """Kernel density (per km²·incident share) of the selected incidents on a metric grid."""
     frame = incident_frame(conn, selection)
     grid = _grid(frame, cell_m, 3 * bandwidth_m)
@@ -73,9 +80,13 @@ def heat_surface(conn: Connection, selection: IncidentSelection, cell_m: float =
 
 def study_area_mask(conn: Connection, grid: GridSpec) -> np.ndarray:
     """Cells whose centre lies in a current commune (land and islands), in grid shape."""
-    wkb = conn.execute(text(f"SELECT ST_AsBinary(ST_Transform(ST_Union(geom), {METRIC_SRID})) FROM admin_unit_parts"
-                            f" WHERE geom && ST_Transform(ST_MakeEnvelope(:x0, :y0, :x1, :y1, {METRIC_SRID}), 4326)"),
-                       dict(zip(("x0", "y0", "x1", "y1"), grid.bounds))).scalar()
+    wkb = conn.execute(
+        text(
+            f"SELECT ST_AsBinary(ST_Transform(ST_Union(geom), {METRIC_SRID})) FROM admin_unit_parts"
+            f" WHERE geom && ST_Transform(ST_MakeEnvelope(:x0, :y0, :x1, :y1, {METRIC_SRID}), 4326)"
+        ),
+        dict(zip(("x0", "y0", "x1", "y1"), grid.bounds)),
+    ).scalar()
     cx, cy = grid.centres()
     if wkb is None:
         return np.zeros(grid.shape, bool)
@@ -84,8 +95,9 @@ def study_area_mask(conn: Connection, grid: GridSpec) -> np.ndarray:
     return shapely.contains_xy(area, cx, cy)
 
 
-def gistar_surface(conn: Connection, selection: IncidentSelection, cell_m: float = 250.0,
-                   distance_cells: float = 1.5, fdr: bool = True) -> tuple[GridSpec, object, np.ndarray]:
+def gistar_surface(
+    conn: Connection, selection: IncidentSelection, cell_m: float = 250.0, distance_cells: float = 1.5, fdr: bool = True
+) -> tuple[GridSpec, object, np.ndarray]:
     """Gi* z, p and bins on a grid of incident counts over the study area."""
     frame = incident_frame(conn, selection)
     grid = _grid(frame, cell_m, 2 * cell_m)
@@ -101,8 +113,15 @@ def step_edges(end: datetime, steps: int, step: str) -> pd.DatetimeIndex:
     return pd.DatetimeIndex([stop - freq * (steps - i) for i in range(steps + 1)])
 
 
-def emerging_surface(conn: Connection, selection: IncidentSelection, end: datetime, steps: int = 12,
-                     step: str = "month", cell_m: float = 500.0, distance_cells: float = 1.5) -> tuple[GridSpec, object]:
+def emerging_surface(
+    conn: Connection,
+    selection: IncidentSelection,
+    end: datetime,
+    steps: int = 12,
+    step: str = "month",
+    cell_m: float = 500.0,
+    distance_cells: float = 1.5,
+) -> tuple[GridSpec, object]:
     """Emerging hot-spot pattern per cell over `steps` time steps ending at `end`."""
     edges = step_edges(end, steps, step)
     window = replace(selection, start=edges[0].to_pydatetime(), end=edges[-1].to_pydatetime())
@@ -123,8 +142,10 @@ def cells_frame(grid: GridSpec, keep: np.ndarray, properties: dict[str, np.ndarr
     """The kept cells as WGS84 squares with per-cell properties (arrays in grid shape)."""
     flat = np.flatnonzero(np.asarray(keep).ravel())
     b = grid.cell_bounds()[flat]
-    squares = shapely.transform(shapely.box(b[:, 0], b[:, 1], b[:, 2], b[:, 3]),
-                                lambda xy: np.column_stack(_TO_LONLAT.transform(xy[:, 0], xy[:, 1])))
+    squares = shapely.transform(
+        shapely.box(b[:, 0], b[:, 1], b[:, 2], b[:, 3]),
+        lambda xy: np.column_stack(_TO_LONLAT.transform(xy[:, 0], xy[:, 1])),
+    )
     columns = {k: np.asarray(v).ravel()[flat] for k, v in properties.items()}
     return gpd.GeoDataFrame(columns, geometry=squares, crs=4326)
 
@@ -134,4 +155,3 @@ def grid_bounds_lonlat(grid: GridSpec) -> list[list[float]]:
     x0, y0, x1, y1 = grid.bounds
     lon, lat = _TO_LONLAT.transform([x0, x1, x0, x1], [y0, y0, y1, y1])
     return [[min(lat), min(lon)], [max(lat), max(lon)]]
-

@@ -42,8 +42,14 @@ class BoundaryReport:
     rejects: list[dict] = field(default_factory=list)
 
     def summary(self) -> dict[str, int]:
-        return {"inserted": self.inserted, "updated": self.updated, "unchanged": self.unchanged,
-                "closed": self.closed, "repaired": self.repaired, "rejected": len(self.rejects)}
+        return {
+            "inserted": self.inserted,
+            "updated": self.updated,
+            "unchanged": self.unchanged,
+            "closed": self.closed,
+            "repaired": self.repaired,
+            "rejected": len(self.rejects),
+        }
 
 
 def _kind_from_name(full_name: str) -> str:
@@ -97,12 +103,15 @@ def read_boundaries(path: Path) -> tuple[gpd.GeoDataFrame, list[dict], int]:
     reasons = pd.Series("", index=out.index)
     reasons[out["code"] == ""] = "thiếu mã đơn vị (code is required)"
     reasons[(reasons == "") & ~out["kind"].isin(UnitKind.values())] = (
-        f"loại đơn vị không hợp lệ (kind must be one of {', '.join(UnitKind.values())})")
+        f"loại đơn vị không hợp lệ (kind must be one of {', '.join(UnitKind.values())})"
+    )
     reasons[(reasons == "") & out.geometry.isna()] = "không có hình học vùng (no polygon geometry)"
     reasons[(reasons == "") & out["code"].duplicated(keep="first")] = "mã đơn vị trùng trong tệp (duplicate code)"
     bad = reasons != ""
-    rejects = [{"feature": int(f), "code": c, "reason": r}
-               for f, c, r in zip(out.loc[bad, "feature"], out.loc[bad, "code"], reasons[bad])]
+    rejects = [
+        {"feature": int(f), "code": c, "reason": r}
+        for f, c, r in zip(out.loc[bad, "feature"], out.loc[bad, "code"], reasons[bad])
+    ]
     units = out[~bad].reset_index(drop=True)
     wkb = shapely.to_wkb(shapely.set_precision(units.geometry.to_numpy(), 1e-7), hex=False)
     units["wkb"] = wkb
@@ -117,7 +126,9 @@ CREATE TEMP TABLE unit_staging (code text, name text, full_name text, name_en te
 
 _APPLY = [
     # Same version (code, valid_from) already stored with another boundary or names: update it in place.
-    ("updated", """
+    (
+        "updated",
+        """
     UPDATE admin_units u SET name = s.name, full_name = s.full_name, name_en = s.name_en, kind = s.kind,
         province_code = s.province_code, area_km2 = s.area_km2, geom_hash = s.geom_hash,
         geom = ST_Multi(ST_GeomFromWKB(s.wkb, 4326)), source = :source
@@ -125,15 +136,21 @@ _APPLY = [
     WHERE u.code = s.code AND u.valid_from = :valid_from
       AND (u.geom_hash, u.name, u.full_name, u.kind, coalesce(u.name_en, ''), coalesce(u.province_code, ''))
           IS DISTINCT FROM (s.geom_hash, s.name, s.full_name, s.kind, s.name_en, s.province_code)
-    RETURNING u.id"""),
+    RETURNING u.id""",
+    ),
     # A current version from an earlier date whose boundary differs: close it at the new date.
-    ("closed", f"""
+    (
+        "closed",
+        f"""
     UPDATE admin_units u SET valid_to = :valid_from
     FROM unit_staging s
     WHERE u.code = s.code AND {current_unit("u")} AND u.valid_from < :valid_from AND u.geom_hash <> s.geom_hash
-    RETURNING u.id"""),
+    RETURNING u.id""",
+    ),
     # Codes with no version valid at the new date get one.
-    ("inserted", f"""
+    (
+        "inserted",
+        f"""
     INSERT INTO admin_units (code, name, full_name, name_en, kind, province_code, area_km2, valid_from,
                              valid_to, source, geom_hash, geom)
     SELECT s.code, s.name, s.full_name, nullif(s.name_en, ''), s.kind, nullif(s.province_code, ''), s.area_km2,
@@ -141,20 +158,26 @@ _APPLY = [
     FROM unit_staging s
     WHERE NOT EXISTS (SELECT 1 FROM admin_units u WHERE u.code = s.code AND {current_unit("u")})
       AND NOT EXISTS (SELECT 1 FROM admin_units u WHERE u.code = s.code AND u.valid_from = :valid_from)
-    RETURNING id"""),
+    RETURNING id""",
+    ),
 ]
 
 _REFRESH_PARTS = (
-    text("DELETE FROM admin_unit_parts p USING admin_units u"
-         " WHERE p.unit_id = u.id AND (u.valid_to IS NOT NULL OR u.id = ANY(:ids))"),
-    text("INSERT INTO admin_unit_parts (unit_id, code, geom)"
-         " SELECT u.id, u.code, ST_Subdivide(u.geom, :vertices) FROM admin_units u"
-         f" WHERE {current_unit('u')} AND NOT EXISTS (SELECT 1 FROM admin_unit_parts p WHERE p.unit_id = u.id)"),
+    text(
+        "DELETE FROM admin_unit_parts p USING admin_units u"
+        " WHERE p.unit_id = u.id AND (u.valid_to IS NOT NULL OR u.id = ANY(:ids))"
+    ),
+    text(
+        "INSERT INTO admin_unit_parts (unit_id, code, geom)"
+        " SELECT u.id, u.code, ST_Subdivide(u.geom, :vertices) FROM admin_units u"
+        f" WHERE {current_unit('u')} AND NOT EXISTS (SELECT 1 FROM admin_unit_parts p WHERE p.unit_id = u.id)"
+    ),
 )
 
 
-def import_boundaries(conn: Connection, path: Path, *, valid_from: date = DEFAULT_VALID_FROM,
-                      source: str | None = None) -> BoundaryReport:
+def import_boundaries(
+    conn: Connection, path: Path, *, valid_from: date = DEFAULT_VALID_FROM, source: str | None = None
+) -> BoundaryReport:
     """Import boundaries in the caller's transaction; idempotent for the same file and date."""
     units, rejects, repaired = read_boundaries(path)
     report = BoundaryReport(rejects=rejects, repaired=repaired)
@@ -162,8 +185,13 @@ def import_boundaries(conn: Connection, path: Path, *, valid_from: date = DEFAUL
     columns = ["code", "name", "full_name", "name_en", "kind", "province_code", "area_km2", "geom_hash", "wkb"]
     rows = units[columns].to_dict("records")
     if rows:
-        conn.execute(text("INSERT INTO unit_staging VALUES (:code, :name, :full_name, :name_en, :kind,"
-                          " :province_code, :area_km2, :geom_hash, :wkb)"), rows)
+        conn.execute(
+            text(
+                "INSERT INTO unit_staging VALUES (:code, :name, :full_name, :name_en, :kind,"
+                " :province_code, :area_km2, :geom_hash, :wkb)"
+            ),
+            rows,
+        )
     params = {"valid_from": valid_from, "source": source or path.name}
     changed: list[int] = []
     for name, sql in _APPLY:

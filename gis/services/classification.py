@@ -28,15 +28,30 @@ from models.vocabulary import local_today
 HISTORY_YEARS = 5
 
 
-def draft_year(conn: Connection, year: int, *, actor: str, rules: LegalRules | None = None, replace: bool = False,
-               note: str | None = None) -> dict[str, Any]:
+def draft_year(
+    conn: Connection,
+    year: int,
+    *,
+    actor: str,
+    rules: LegalRules | None = None,
+    replace: bool = False,
+    note: str | None = None,
+) -> dict[str, Any]:
     """Compute and store a new draft of a year's classification; returns the run with its counts."""
     rules = rules or load_rules()
     history = yearly_indicators(conn, year - HISTORY_YEARS + 1, year)
     draft = build_draft(history, year, rules)
-    run = create_run(conn, year, draft, actor=actor, rules_version=rules.version, method=METHOD,
-                     params={"history_years": HISTORY_YEARS, "rules_source": rules.source},
-                     replace=replace, note=note)
+    run = create_run(
+        conn,
+        year,
+        draft,
+        actor=actor,
+        rules_version=rules.version,
+        method=METHOD,
+        params={"history_years": HISTORY_YEARS, "rules_source": rules.source},
+        replace=replace,
+        note=note,
+    )
     return {**run, "counts": count_classes(draft)}
 
 
@@ -52,14 +67,16 @@ def review(conn: Connection, year: int, version: int | None = None) -> tuple[dic
     return run, review_order(run_results(conn, run["id"]), final_classes(conn, year - 1))
 
 
-def export_classification(conn: Connection, year: int, fmt: str, version: int | None = None,
-                          day: date | None = None) -> bytes:
+def export_classification(
+    conn: Connection, year: int, fmt: str, version: int | None = None, day: date | None = None
+) -> bytes:
     """The run's classification in the requested format, as bytes ready to write or send."""
     run = require_run(conn, year, version)
     if fmt == "geojson":
         features = classification_geojson(conn, run["id"])
-        return json.dumps({"type": "FeatureCollection", "run": run_meta(run), "features": features},
-                          ensure_ascii=False, default=str).encode("utf-8")
+        return json.dumps(
+            {"type": "FeatureCollection", "run": run_meta(run), "features": features}, ensure_ascii=False, default=str
+        ).encode("utf-8")
     table = export_table(run_results(conn, run["id"]))
     if fmt == "csv":
         return table.to_csv(index=False).encode("utf-8-sig")

@@ -61,16 +61,26 @@ class DetectionReport:
     hotspot_ids: list[int] = field(default_factory=list)
 
     def summary(self) -> dict:
-        return {"run_id": self.run_id, "window_from": self.window_from.isoformat(),
-                "window_to": self.window_to.isoformat(), "incidents": self.incidents, "min_samples": self.min_samples,
-                "clusters": self.clusters,
-                "new": self.new, "updated": self.updated, "recurred": self.recurred}
+        return {
+            "run_id": self.run_id,
+            "window_from": self.window_from.isoformat(),
+            "window_to": self.window_to.isoformat(),
+            "incidents": self.incidents,
+            "min_samples": self.min_samples,
+            "clusters": self.clusters,
+            "new": self.new,
+            "updated": self.updated,
+            "recurred": self.recurred,
+        }
 
 
 def _register(conn: Connection) -> pd.DataFrame:
-    rows = conn.execute(text(
-        f"SELECT id, status, radius_m, ST_X({to_metric('centroid')}) AS x, ST_Y({to_metric('centroid')}) AS y"
-        f" FROM hotspots WHERE status <> '{HotspotStatus.DISMISSED}'")).all()
+    rows = conn.execute(
+        text(
+            f"SELECT id, status, radius_m, ST_X({to_metric('centroid')}) AS x, ST_Y({to_metric('centroid')}) AS y"
+            f" FROM hotspots WHERE status <> '{HotspotStatus.DISMISSED}'"
+        )
+    ).all()
     return pd.DataFrame(rows, columns=["id", "status", "radius_m", "x", "y"])
 
 
@@ -82,30 +92,56 @@ def _window(conn: Connection, start: datetime | None, end: datetime | None, days
     return (start or end - timedelta(days=days)), end
 
 
-def run_detection(conn: Connection, *, actor: str, start: datetime | None = None, end: datetime | None = None,
-                  params: DetectionParams = DetectionParams(),
-                  kind_rules: HotspotKindRules = HotspotKindRules()) -> DetectionReport:
+def run_detection(
+    conn: Connection,
+    *,
+    actor: str,
+    start: datetime | None = None,
+    end: datetime | None = None,
+    params: DetectionParams = DetectionParams(),
+    kind_rules: HotspotKindRules = HotspotKindRules(),
+) -> DetectionReport:
     """Detect hotspots over a window in the caller's transaction and record the run and its events."""
     start, end = _window(conn, start, end, params.window_days)
     incidents = incident_frame(conn, IncidentSelection(start=start, end=end, kinds=params.kinds))
     x, y = incidents["x"].to_numpy(float), incidents["y"].to_numpy(float)
     min_samples = params.min_samples or auto_min_samples(x, y, params.eps_m)
     labels = dbscan(x, y, params.eps_m, min_samples) if len(incidents) else np.zeros(0, int)
-    clusters = summarise_clusters(x, y, labels, times=incidents["occurred_at"].to_numpy(),
-                                  kinds=incidents["kind"].to_numpy(), rules=kind_rules)
-    run_id = conn.execute(text(
-        "INSERT INTO detection_runs (actor, window_from, window_to, params, n_clusters, n_new, n_updated, n_recurred)"
-        " VALUES (:a, :f, :t, CAST(:p AS jsonb), :n, 0, 0, 0) RETURNING id"),
-        {"a": actor, "f": start, "t": end, "p": json.dumps({**asdict(params), "min_samples": min_samples}),
-         "n": len(clusters)}).scalar_one()
-    report = DetectionReport(run_id=run_id, window_from=start, window_to=end, incidents=len(incidents),
-                             clusters=len(clusters), min_samples=min_samples)
+    clusters = summarise_clusters(
+        x, y, labels, times=incidents["occurred_at"].to_numpy(), kinds=incidents["kind"].to_numpy(), rules=kind_rules
+    )
+    run_id = conn.execute(
+        text(
+            "INSERT INTO detection_runs (actor, window_from, window_to, params, n_clusters, n_new, n_updated, n_recurred)"
+            " VALUES (:a, :f, :t, CAST(:p AS jsonb), :n, 0, 0, 0) RETURNING id"
+        ),
+        {
+            "a": actor,
+            "f": start,
+            "t": end,
+            "p": json.dumps({**asdict(params), "min_samples": min_samples}),
+            "n": len(clusters),
+        },
+    ).scalar_one()
+    report = DetectionReport(
+        run_id=run_id,
+        window_from=start,
+        window_to=end,
+        incidents=len(incidents),
+        clusters=len(clusters),
+        min_samples=min_samples,
+    )
     if len(clusters):
         register = _register(conn)
-        matches = match_clusters(clusters[["x", "y"]].to_numpy(), clusters["radius_m"].to_numpy(),
-                                 register["id"].to_numpy(), register[["x", "y"]].to_numpy(),
-                                 register["radius_m"].to_numpy(), register["status"].to_numpy(),
-                                 MatchRules(match_m=params.match_m, recurrence_m=params.recurrence_m))
+        matches = match_clusters(
+            clusters[["x", "y"]].to_numpy(),
+            clusters["radius_m"].to_numpy(),
+            register["id"].to_numpy(),
+            register[["x", "y"]].to_numpy(),
+            register["radius_m"].to_numpy(),
+            register["status"].to_numpy(),
+            MatchRules(match_m=params.match_m, recurrence_m=params.recurrence_m),
+        )
         # Several clusters may recur at one old hotspot: the nearest takes it over, the others are new.
         recurring = matches[matches["action"] == "recurred"].sort_values("distance_m")
         repeat = recurring.index[recurring.duplicated("hotspot_id")]
@@ -117,25 +153,47 @@ def run_detection(conn: Connection, *, actor: str, start: datetime | None = None
         report.updated = int((matches["action"] == "matched").sum())
         report.recurred = int((matches["action"] == "recurred").sum())
         report.hotspot_ids = [int(i) for i in ids]
-    conn.execute(text("UPDATE detection_runs SET n_new = :n, n_updated = :u, n_recurred = :r WHERE id = :id"),
-                 {"n": report.new, "u": report.updated, "r": report.recurred, "id": run_id})
+    conn.execute(
+        text("UPDATE detection_runs SET n_new = :n, n_updated = :u, n_recurred = :r WHERE id = :id"),
+        {"n": report.new, "u": report.updated, "r": report.recurred, "id": run_id},
+    )
     return report
 
 
 def _cluster_rows(clusters: pd.DataFrame) -> list[dict]:
     """Cluster summaries as bound parameters (WGS84 WKT, kind counts as JSON)."""
     lon, lat = _TO_LONLAT.transform(clusters["x"].to_numpy(), clusters["y"].to_numpy())
-    footprints = shapely.to_wkt(shapely.transform(clusters.geometry.to_numpy(),
-                                                  lambda xy: np.column_stack(_TO_LONLAT.transform(xy[:, 0], xy[:, 1]))),
-                                rounding_precision=7)
+    footprints = shapely.to_wkt(
+        shapely.transform(
+            clusters.geometry.to_numpy(), lambda xy: np.column_stack(_TO_LONLAT.transform(xy[:, 0], xy[:, 1]))
+        ),
+        rounding_precision=7,
+    )
     kind_cols = [c for c in clusters.columns if c.startswith("n_")]
-    kinds = [json.dumps({c[2:]: int(v) for c, v in zip(kind_cols, row) if v})
-             for row in clusters[kind_cols].to_numpy()]
-    return [{"kind": k, "n": int(n), "kinds": kd, "first": f, "last": l, "radius": float(r),
-             "centroid": f"POINT({lo:.7f} {la:.7f})", "footprint": fp}
-            for k, n, kd, f, l, r, lo, la, fp in zip(
-                clusters["hotspot_kind"], clusters["n"], kinds, pd.to_datetime(clusters["first_time"], utc=True),
-                pd.to_datetime(clusters["last_time"], utc=True), clusters["radius_m"], lon, lat, footprints)]
+    kinds = [json.dumps({c[2:]: int(v) for c, v in zip(kind_cols, row) if v}) for row in clusters[kind_cols].to_numpy()]
+    return [
+        {
+            "kind": k,
+            "n": int(n),
+            "kinds": kd,
+            "first": f,
+            "last": l,
+            "radius": float(r),
+            "centroid": f"POINT({lo:.7f} {la:.7f})",
+            "footprint": fp,
+        }
+        for k, n, kd, f, l, r, lo, la, fp in zip(
+            clusters["hotspot_kind"],
+            clusters["n"],
+            kinds,
+            pd.to_datetime(clusters["first_time"], utc=True),
+            pd.to_datetime(clusters["last_time"], utc=True),
+            clusters["radius_m"],
+            lon,
+            lat,
+            footprints,
+        )
+    ]
 
 
 _INSERT_HOTSPOT = text(f"""
@@ -161,12 +219,15 @@ VALUES (:id, :actor, :event, :from_status, :to_status, :note, :run, CAST(:detail
 """)
 
 
-
 def _persist(conn: Connection, clusters: pd.DataFrame, matches: pd.DataFrame, run_id: int) -> np.ndarray:
     """Insert new hotspots, update matched ones, flag recurrences; one event per change."""
     rows = _cluster_rows(clusters)
-    previous = dict(conn.execute(text("SELECT id, status FROM hotspots WHERE id = ANY(:ids)"),
-                                 {"ids": [int(i) for i in matches["hotspot_id"].dropna()]}).all())
+    previous = dict(
+        conn.execute(
+            text("SELECT id, status FROM hotspots WHERE id = ANY(:ids)"),
+            {"ids": [int(i) for i in matches["hotspot_id"].dropna()]},
+        ).all()
+    )
     ids = np.zeros(len(rows), dtype=np.int64)
     events = []
     actor = f"detection run {run_id}"
@@ -174,31 +235,52 @@ def _persist(conn: Connection, clusters: pd.DataFrame, matches: pd.DataFrame, ru
         details = json.dumps({"n_incidents": row["n"], "radius_m": round(row["radius"], 1)})
         if action == "new":
             ids[i] = conn.execute(_INSERT_HOTSPOT, {**row, "run": run_id}).scalar_one()
-            events.append({"id": int(ids[i]), "event": "created", "from_status": None, "to_status": HotspotStatus.DETECTED,
-                           "note": "phát hiện qua phân cụm (found by clustering)", "details": details})
+            events.append(
+                {
+                    "id": int(ids[i]),
+                    "event": "created",
+                    "from_status": None,
+                    "to_status": HotspotStatus.DETECTED,
+                    "note": "phát hiện qua phân cụm (found by clustering)",
+                    "details": details,
+                }
+            )
         else:
             recur = action == "recurred"
             old = previous[int(hotspot_id)]
             if recur:  # the lifecycle decides: only detection may record a recurrence, only from a cleared status
                 HOTSPOT_LIFECYCLE.check(old, HotspotStatus.RECURRED, HotspotFacts(actor_role=SYSTEM_ROLE))
-            ids[i] = conn.execute(_UPDATE_HOTSPOT, {**row, "run": run_id, "id": int(hotspot_id),
-                                                    "recur": recur}).one()[0]
-            events.append({"id": int(ids[i]), "event": "recurred" if recur else "updated", "from_status": old,
-                           "to_status": HotspotStatus.RECURRED if recur else old,
-                           "note": "phức tạp trở lại (recurred near an eradicated hotspot)" if recur else None,
-                           "details": details})
+            ids[i] = conn.execute(_UPDATE_HOTSPOT, {**row, "run": run_id, "id": int(hotspot_id), "recur": recur}).one()[
+                0
+            ]
+            events.append(
+                {
+                    "id": int(ids[i]),
+                    "event": "recurred" if recur else "updated",
+                    "from_status": old,
+                    "to_status": HotspotStatus.RECURRED if recur else old,
+                    "note": "phức tạp trở lại (recurred near an eradicated hotspot)" if recur else None,
+                    "details": details,
+                }
+            )
     conn.execute(_EVENT, [{**e, "actor": actor, "run": run_id} for e in events])
     assign_communes(conn, [int(i) for i in ids])
     return ids
 
 
-def _store_membership(conn: Connection, incident_ids: np.ndarray, labels: np.ndarray, cluster_codes: np.ndarray,
-                      hotspot_ids: np.ndarray) -> None:
+def _store_membership(
+    conn: Connection, incident_ids: np.ndarray, labels: np.ndarray, cluster_codes: np.ndarray, hotspot_ids: np.ndarray
+) -> None:
     """Replace the incident lists of the touched hotspots with this run's clusters."""
     clustered = labels >= 0
     owner = hotspot_ids[np.searchsorted(cluster_codes, labels[clustered])]
-    conn.execute(text("DELETE FROM hotspot_incidents WHERE hotspot_id = ANY(:ids)"),
-                 {"ids": [int(i) for i in hotspot_ids]})
-    conn.execute(text("INSERT INTO hotspot_incidents (hotspot_id, incident_id)"
-                      " SELECT * FROM unnest(CAST(:h AS int[]), CAST(:i AS bigint[])) ON CONFLICT DO NOTHING"),
-                 {"h": owner.tolist(), "i": incident_ids[clustered].tolist()})
+    conn.execute(
+        text("DELETE FROM hotspot_incidents WHERE hotspot_id = ANY(:ids)"), {"ids": [int(i) for i in hotspot_ids]}
+    )
+    conn.execute(
+        text(
+            "INSERT INTO hotspot_incidents (hotspot_id, incident_id)"
+            " SELECT * FROM unnest(CAST(:h AS int[]), CAST(:i AS bigint[])) ON CONFLICT DO NOTHING"
+        ),
+        {"h": owner.tolist(), "i": incident_ids[clustered].tolist()},
+    )

@@ -37,8 +37,9 @@ _MONITORING_FACTS = text(f"""
 """)
 
 
-def hotspot_facts(conn: Connection, hotspot_id: int, status: str, note: str, actor_role: str,
-                  at: datetime | None = None) -> HotspotFacts:
+def hotspot_facts(
+    conn: Connection, hotspot_id: int, status: str, note: str, actor_role: str, at: datetime | None = None
+) -> HotspotFacts:
     """Facts for a transition at `at` (default now); monitoring facts come from the events and incidents."""
     if status != HotspotStatus.MONITORING:
         return HotspotFacts(note=note, actor_role=actor_role)
@@ -49,18 +50,31 @@ def hotspot_facts(conn: Connection, hotspot_id: int, status: str, note: str, act
 def _check_recorded_time(conn: Connection, hotspot_id: int, at: datetime) -> None:
     """A past transition may be recorded: not in the future, not before the hotspot was first seen,
     not before its latest status change (detection's bookkeeping events do not count)."""
-    earliest = conn.execute(text("""
+    earliest = conn.execute(
+        text("""
         SELECT greatest((SELECT coalesce(first_seen, created_at) FROM hotspots WHERE id = :id),
                         (SELECT max(at) FROM hotspot_events WHERE hotspot_id = :id AND event = 'transition'))"""),
-                            {"id": hotspot_id}).scalar()
+        {"id": hotspot_id},
+    ).scalar()
     if at > datetime.now(timezone.utc) or (earliest is not None and at < earliest):
-        raise InvalidRequest(f"thời điểm ghi nhận {at:%d/%m/%Y %H:%M} không hợp lệ: phải sau lần chuyển trạng thái"
-                             " gần nhất và không ở tương lai (recorded time must follow the latest status change"
-                             " and not be in the future)")
+        raise InvalidRequest(
+            f"thời điểm ghi nhận {at:%d/%m/%Y %H:%M} không hợp lệ: phải sau lần chuyển trạng thái"
+            " gần nhất và không ở tương lai (recorded time must follow the latest status change"
+            " and not be in the future)"
+        )
 
 
-def transition_hotspot(conn: Connection, machine: StateMachine, hotspot_id: int, target: str, note: str,
-                       version: int, actor: Principal, scope: AreaScope, at: datetime | None = None) -> dict[str, Any]:
+def transition_hotspot(
+    conn: Connection,
+    machine: StateMachine,
+    hotspot_id: int,
+    target: str,
+    note: str,
+    version: int,
+    actor: Principal,
+    scope: AreaScope,
+    at: datetime | None = None,
+) -> dict[str, Any]:
     """Move a visible hotspot at ``version`` to ``target`` if the lifecycle allows it; return id, status, version.
 
     ``at`` records a transition that happened earlier (field work entered afterwards); the rules are
@@ -70,22 +84,33 @@ def transition_hotspot(conn: Connection, machine: StateMachine, hotspot_id: int,
     if at is not None:
         _check_recorded_time(conn, hotspot_id, at)
     machine.check(row["status"], target, hotspot_facts(conn, hotspot_id, row["status"], note, actor.role, at))
-    new_version = update_at_version(conn, "hotspots", hotspot_id, version,
-                                    "status = :to, status_changed_at = coalesce(:at, now())", {"to": target, "at": at})
-    record_hotspot_event(conn, hotspot_id, actor.username, row["status"], target, note,
-                         {"role": actor.role, "version": new_version}, at)
+    new_version = update_at_version(
+        conn,
+        "hotspots",
+        hotspot_id,
+        version,
+        "status = :to, status_changed_at = coalesce(:at, now())",
+        {"to": target, "at": at},
+    )
+    record_hotspot_event(
+        conn, hotspot_id, actor.username, row["status"], target, note, {"role": actor.role, "version": new_version}, at
+    )
     return {"id": hotspot_id, "status": target, "version": new_version}
 
 
-def create_manual_hotspot(conn: Connection, *, lon: float, lat: float, note: str, actor: str,
-                          kind: str = "spot", radius_m: float = 50.0) -> int:
+def create_manual_hotspot(
+    conn: Connection, *, lon: float, lat: float, note: str, actor: str, kind: str = "spot", radius_m: float = 50.0
+) -> int:
     """A hotspot reported by hand (e.g. from a tip): a point, a note, status `detected`."""
-    hotspot_id = conn.execute(text(f"""
+    hotspot_id = conn.execute(
+        text(f"""
         INSERT INTO hotspots (status, kind, origin, n_incidents, kinds, radius_m, note, version, centroid, footprint)
         SELECT '{HotspotStatus.DETECTED}', :kind, '{HotspotOrigin.MANUAL}', 0, '{{}}'::jsonb, :r, :note, 1, c,
                {to_wgs84(f"ST_Buffer({to_metric('c')}, :r)")}
         FROM (SELECT ST_SetSRID(ST_MakePoint(:lon, :lat), {WGS84_SRID}) AS c) p
-        RETURNING id"""), {"kind": kind, "r": radius_m, "note": note, "lon": lon, "lat": lat}).scalar_one()
+        RETURNING id"""),
+        {"kind": kind, "r": radius_m, "note": note, "lon": lon, "lat": lat},
+    ).scalar_one()
     assign_communes(conn, [hotspot_id])
     record_hotspot_event(conn, hotspot_id, actor, None, HotspotStatus.DETECTED, note, {}, event="created")
     return hotspot_id

@@ -25,18 +25,24 @@ _STAGED = ("seq", "line", "ref", "occurred_at", "lon", "lat", "kind", "substance
 
 def _copy_staging(conn: Connection, valid: pd.DataFrame, progress: bool) -> None:
     """COPY valid rows into a temporary staging table, in spatial order (see `spatial_order`)."""
-    conn.execute(text(
-        "CREATE TEMP TABLE incident_staging (seq int, line int, ref text, occurred_at timestamptz, lon float8,"
-        " lat float8, kind text, substance text, quantity_g float8, arrested int, source text)"
-        " ON COMMIT DROP"))
+    conn.execute(
+        text(
+            "CREATE TEMP TABLE incident_staging (seq int, line int, ref text, occurred_at timestamptz, lon float8,"
+            " lat float8, kind text, substance text, quantity_g float8, arrested int, source text)"
+            " ON COMMIT DROP"
+        )
+    )
     ordered = valid.iloc[spatial_order(valid["lon"].to_numpy(), valid["lat"].to_numpy())]
     ordered = ordered.assign(seq=np.arange(len(ordered)))
     raw = conn.connection.driver_connection
     columns = ", ".join(_STAGED)
-    with raw.cursor() as cur, cur.copy(f"COPY incident_staging ({columns}) FROM STDIN (FORMAT csv)") as copy, \
-            tqdm(total=len(ordered), desc="Ghi CSDL", unit="dòng", disable=not progress) as bar:
+    with (
+        raw.cursor() as cur,
+        cur.copy(f"COPY incident_staging ({columns}) FROM STDIN (FORMAT csv)") as copy,
+        tqdm(total=len(ordered), desc="Ghi CSDL", unit="dòng", disable=not progress) as bar,
+    ):
         for start in range(0, len(ordered), COPY_CHUNK):
-            chunk = pa.Table.from_pandas(ordered.iloc[start:start + COPY_CHUNK][list(_STAGED)], preserve_index=False)
+            chunk = pa.Table.from_pandas(ordered.iloc[start : start + COPY_CHUNK][list(_STAGED)], preserve_index=False)
             sink = pa.BufferOutputStream()
             pa_csv.write_csv(chunk, sink, pa_csv.WriteOptions(include_header=False))
             copy.write(sink.getvalue().to_pybytes())
@@ -63,16 +69,20 @@ def spatial_order(lon: np.ndarray, lat: np.ndarray, bits: int = 16) -> np.ndarra
 # Polygons drive the point-in-commune join (outer loop over commune parts, GiST on the points), so that
 # PostGIS reuses each prepared part across many points: ~3x faster than probing parts point by point.
 _LOCATE = (
-    text("CREATE TEMP TABLE incident_points ON COMMIT DROP AS"
-         " SELECT s.*, ST_SetSRID(ST_MakePoint(s.lon, s.lat), 4326) AS geom FROM incident_staging s"
-         " WHERE NOT EXISTS (SELECT 1 FROM incidents i WHERE i.ref = s.ref)"),
+    text(
+        "CREATE TEMP TABLE incident_points ON COMMIT DROP AS"
+        " SELECT s.*, ST_SetSRID(ST_MakePoint(s.lon, s.lat), 4326) AS geom FROM incident_staging s"
+        " WHERE NOT EXISTS (SELECT 1 FROM incidents i WHERE i.ref = s.ref)"
+    ),
     text("CREATE INDEX ON incident_points USING gist (geom)"),
     text("ANALYZE incident_points"),
     # LATERAL with OFFSET 0 (no pull-up) pins the commune parts as the outer loop whatever the planner estimates.
-    text("CREATE TEMP TABLE incident_inside ON COMMIT DROP AS"
-         " SELECT DISTINCT ON (s.line) s.line, p.code FROM admin_unit_parts p"
-         " CROSS JOIN LATERAL (SELECT i.line FROM incident_points i WHERE ST_Intersects(p.geom, i.geom) OFFSET 0) s"
-         " ORDER BY s.line, p.code"),
+    text(
+        "CREATE TEMP TABLE incident_inside ON COMMIT DROP AS"
+        " SELECT DISTINCT ON (s.line) s.line, p.code FROM admin_unit_parts p"
+        " CROSS JOIN LATERAL (SELECT i.line FROM incident_points i WHERE ST_Intersects(p.geom, i.geom) OFFSET 0) s"
+        " ORDER BY s.line, p.code"
+    ),
 )
 
 _INSERT = text("""
@@ -102,14 +112,22 @@ SELECT assignment, count(*) FROM inserted GROUP BY assignment
 _DROP = text("DROP TABLE incident_inside, incident_points, incident_staging")
 
 
-def import_incidents(conn: Connection, path: Path, *, imported_by: str, nearest_m: float = 200.0,
-                     now: datetime | None = None, progress: bool = False) -> ImportReport:
+def import_incidents(
+    conn: Connection,
+    path: Path,
+    *,
+    imported_by: str,
+    nearest_m: float = 200.0,
+    now: datetime | None = None,
+    progress: bool = False,
+) -> ImportReport:
     """Import an incident CSV/GeoJSON inside the caller's transaction; valid rows in, every bad row reported."""
     raw = read_table(path)
     checked = validate_incidents(raw, now=now)
     valid, repeats = split_duplicates_in_file(checked.valid)
-    report = ImportReport(rejects=checked.rejects, warnings=checked.warnings,
-                          rejected=checked.rejected_rows, duplicates=repeats)
+    report = ImportReport(
+        rejects=checked.rejects, warnings=checked.warnings, rejected=checked.rejected_rows, duplicates=repeats
+    )
     report.import_id = start_import_run(conn, "incidents", path, imported_by)
     if len(valid):
         conn.execute(text("SET LOCAL jit = off"))  # compiling costs more than it saves on these plans
@@ -117,8 +135,9 @@ def import_incidents(conn: Connection, path: Path, *, imported_by: str, nearest_
         for statement in _LOCATE:
             conn.execute(statement)
         # A degree is >= 50 km anywhere in Vietnam: a safe bounding-box prefilter for the metric test.
-        counts = dict(conn.execute(_INSERT, {"import_id": report.import_id, "metres": nearest_m,
-                                             "deg": nearest_m / 50_000}).all())
+        counts = dict(
+            conn.execute(_INSERT, {"import_id": report.import_id, "metres": nearest_m, "deg": nearest_m / 50_000}).all()
+        )
         report.imported = sum(counts.values())
         report.duplicates += len(valid) - report.imported
         report.outside = counts.get("outside", 0)

@@ -11,8 +11,18 @@ from gis.store.communes import current_commune_codes
 from gis.store.import_runs import ImportReport, finish_import_run, start_import_run
 from models.domain.indicator_contract import validate_indicators
 
-_COLUMNS = ("year", "commune_code", "population", "users_with_records", "plants_destroyed", "cultivation_m2",
-            "on_drug_route", "organizing_places", "arrested_offenders", "source")
+_COLUMNS = (
+    "year",
+    "commune_code",
+    "population",
+    "users_with_records",
+    "plants_destroyed",
+    "cultivation_m2",
+    "on_drug_route",
+    "organizing_places",
+    "arrested_offenders",
+    "source",
+)
 
 
 def import_indicators(conn: Connection, path: Path, *, imported_by: str) -> ImportReport:
@@ -26,9 +36,13 @@ def import_indicators(conn: Connection, path: Path, *, imported_by: str) -> Impo
         conn.execute(text("DELETE FROM commune_indicators WHERE year = ANY(:years)"), {"years": years})
         rows = valid.loc[:, list(_COLUMNS)].astype(object).where(valid.loc[:, list(_COLUMNS)].notna(), None)
         records = [dict(r, import_id=report.import_id) for r in rows.to_dict("records")]
-        conn.execute(text(
-            f"INSERT INTO commune_indicators ({', '.join(_COLUMNS)}, import_id)"
-            f" VALUES ({', '.join(':' + c for c in _COLUMNS)}, :import_id)"), records)
+        conn.execute(
+            text(
+                f"INSERT INTO commune_indicators ({', '.join(_COLUMNS)}, import_id)"
+                f" VALUES ({', '.join(':' + c for c in _COLUMNS)}, :import_id)"
+            ),
+            records,
+        )
         report.imported = len(records)
     finish_import_run(conn, report)
     return report

@@ -43,6 +43,10 @@ def overview(conn: Connection, user: Principal, today: date | None = None) -> Ov
     communes = scope_communes(conn, AreaScope(user.team_id)) if user.role == Role.TEAM else ()
     targets = load_targets()
     shown = {year: share for year in TARGET_YEARS if (share := targets.drug_free_target(year)) is not None}
-    return Overview(years=tuple(run["year"] for run in runs), approved_year=approved,
-                    last_incident=last.astimezone(LOCAL_TZ).date() if last else None,
-                    team_communes=tuple(communes or ()), drug_free_targets=shown)
+    return Overview(
+        years=tuple(run["year"] for run in runs),
+        approved_year=approved,
+        last_incident=last.astimezone(LOCAL_TZ).date() if last else None,
+        team_communes=tuple(communes or ()),
+        drug_free_targets=shown,
+    )

@@ -15,7 +15,6 @@ from models.domain.kpi import compute_kpis
 from models.vocabulary import local_today
 
 
-
 def kpi_report(conn: Connection, year: int) -> dict[str, Any]:
     """KPIs of a year from its newest approved classification (else its draft, marked as not approved)."""
     run = find_run(conn, year)
@@ -24,8 +23,13 @@ def kpi_report(conn: Connection, year: int) -> dict[str, Any]:
     targets = load_targets()
     classes = final_classes(conn, year, approved_only=run["status"] == "approved")
     kpis = compute_kpis(year, classes, final_classes(conn, year - 1), hotspot_kpis(conn, year), targets)
-    return {"year": year, "classification": {k: run[k] for k in ("id", "version", "status", "approved_by", "approved_at")},
-            "approved": run["status"] == "approved", "targets_version": targets.version, "kpis": kpis}
+    return {
+        "year": year,
+        "classification": {k: run[k] for k in ("id", "version", "status", "approved_by", "approved_at")},
+        "approved": run["status"] == "approved",
+        "targets_version": targets.version,
+        "kpis": kpis,
+    }
 
 
 def kpi_report_xlsx(conn: Connection, year: int) -> bytes:

@@ -23,13 +23,16 @@ def create_team(conn: Connection, name: str, communes: list[str], valid_from: da
         raise NotFound(f"không có xã/phường/đặc khu hiện hành mã: {', '.join(missing)}")
     try:
         with conn.begin_nested():
-            team_id = conn.execute(text("INSERT INTO teams (name, version) VALUES (:n, 1) RETURNING id"),
-                                   {"n": name}).scalar_one()
+            team_id = conn.execute(
+                text("INSERT INTO teams (name, version) VALUES (:n, 1) RETURNING id"), {"n": name}
+            ).scalar_one()
     except IntegrityError:
         raise AlreadyExists(f"tổ công tác '{name}' đã tồn tại") from None
-    conn.execute(text(f"""INSERT INTO team_areas (team_id, commune_code, valid_from)
+    conn.execute(
+        text(f"""INSERT INTO team_areas (team_id, commune_code, valid_from)
                           SELECT :t, c, coalesce(:f, {LOCAL_TODAY}) FROM unnest(CAST(:codes AS text[])) c"""),
-                 {"t": team_id, "codes": sorted(set(communes)), "f": valid_from})
+        {"t": team_id, "codes": sorted(set(communes)), "f": valid_from},
+    )
     return team_id
 
 
@@ -43,25 +46,34 @@ def team_id_by_name(conn: Connection, name: str) -> int:
 
 def list_teams(conn: Connection) -> list[dict[str, Any]]:
     """Teams with their current communes and member count."""
-    return [dict(r) for r in conn.execute(text(f"""
+    return [
+        dict(r)
+        for r in conn.execute(
+            text(f"""
         SELECT t.id, t.name, t.version,
                coalesce((SELECT array_agg(ta.commune_code ORDER BY ta.commune_code) FROM team_areas ta
                          WHERE ta.team_id = t.id AND {valid_on("ta")}), '{{}}') AS communes,
                (SELECT count(*) FROM users u WHERE u.team_id = t.id) AS members
-        FROM teams t ORDER BY t.name""")).mappings()]
+        FROM teams t ORDER BY t.name""")
+        ).mappings()
+    ]
 
 
 def create_user(conn: Connection, username: str, password_hash: str, role: str, team_id: int | None) -> int:
     """New active user; a team user must belong to a team, other roles to none."""
     if (role == "team") != (team_id is not None):
-        raise InvalidRequest("người dùng vai trò «Tổ công tác» phải thuộc một tổ; vai trò khác thì không",
-                             "a team user needs a team, other roles none")
+        raise InvalidRequest(
+            "người dùng vai trò «Tổ công tác» phải thuộc một tổ; vai trò khác thì không",
+            "a team user needs a team, other roles none",
+        )
     try:
         with conn.begin_nested():
-            return conn.execute(text("""INSERT INTO users (username, password_hash, role, team_id, active,
+            return conn.execute(
+                text("""INSERT INTO users (username, password_hash, role, team_id, active,
                                                            failed_logins, version)
                                         VALUES (:u, :h, :r, :t, true, 0, 1) RETURNING id"""),
-                                {"u": username, "h": password_hash, "r": role, "t": team_id}).scalar_one()
+                {"u": username, "h": password_hash, "r": role, "t": team_id},
+            ).scalar_one()
     except IntegrityError as exc:
         if getattr(exc.orig, "sqlstate", None) == FOREIGN_KEY_VIOLATION:
             raise NotFound(f"không có tổ công tác #{team_id}") from None
@@ -70,17 +82,29 @@ def create_user(conn: Connection, username: str, password_hash: str, role: str, 
 
 def list_users(conn: Connection) -> list[dict[str, Any]]:
     """Users with role, team name and lock state (never the hash)."""
-    return [dict(r) for r in conn.execute(text("""
+    return [
+        dict(r)
+        for r in conn.execute(
+            text("""
         SELECT u.id, u.username, u.role, u.team_id, t.name AS team, u.active,
                u.locked_until IS NOT NULL AND u.locked_until > now() AS locked
-        FROM users u LEFT JOIN teams t ON t.id = u.team_id ORDER BY u.username""")).mappings()]
+        FROM users u LEFT JOIN teams t ON t.id = u.team_id ORDER BY u.username""")
+        ).mappings()
+    ]
 
 
 def login_record(conn: Connection, username: str) -> dict[str, Any] | None:
     """What a login needs: id, hash, whether active and whether locked out now."""
-    row = conn.execute(text("""SELECT id, password_hash, active,
+    row = (
+        conn.execute(
+            text("""SELECT id, password_hash, active,
                                       locked_until IS NOT NULL AND locked_until > now() AS locked
-                               FROM users WHERE username = :u"""), {"u": username}).mappings().first()
+                               FROM users WHERE username = :u"""),
+            {"u": username},
+        )
+        .mappings()
+        .first()
+    )
     return dict(row) if row else None
 
 
@@ -89,18 +113,24 @@ def record_login(conn: Connection, user_id: int, ok: bool, max_failures: int, lo
     if ok:
         conn.execute(text("UPDATE users SET failed_logins = 0, locked_until = NULL WHERE id = :id"), {"id": user_id})
         return
-    conn.execute(text("""
+    conn.execute(
+        text("""
         UPDATE users SET
             locked_until = CASE WHEN failed_logins + 1 >= :max THEN now() + make_interval(mins => :mins)
                                 ELSE locked_until END,
             failed_logins = CASE WHEN failed_logins + 1 >= :max THEN 0 ELSE failed_logins + 1 END
-        WHERE id = :id"""), {"id": user_id, "max": max_failures, "mins": lockout_minutes})
+        WHERE id = :id"""),
+        {"id": user_id, "max": max_failures, "mins": lockout_minutes},
+    )
 
 
 def active_principal(conn: Connection, user_id: int) -> Principal | None:
     """The active user with this id as a Principal, or None."""
-    row = conn.execute(text("SELECT id, username, role, team_id FROM users WHERE id = :id AND active"),
-                       {"id": user_id}).mappings().first()
+    row = (
+        conn.execute(text("SELECT id, username, role, team_id FROM users WHERE id = :id AND active"), {"id": user_id})
+        .mappings()
+        .first()
+    )
     return Principal(**row) if row else None
 
 

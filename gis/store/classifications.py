@@ -21,24 +21,56 @@ from models.domain.classification import (
     check_override,
 )
 
-RESULT_COLUMNS = ("commune_code", "legal_category", "legal_level", "learned_category", "confidence", "risk_next_year",
-                  "leaving_drug_free", "category", "level", "method", "override_reason", "override_by",
-                  "override_at", "indicators", "sources", "criteria", "explanation")
-_RUN_COLUMNS = ("id, year, version, status, rules_version, method, params, created_by, created_at, approved_by,"
-                " approved_at, supersedes_id, note")
-_JSON_TYPES = {"indicators": "jsonb", "sources": "jsonb", "criteria": "jsonb", "confidence": "float8",
-               "risk_next_year": "float8", "leaving_drug_free": "boolean"}
+RESULT_COLUMNS = (
+    "commune_code",
+    "legal_category",
+    "legal_level",
+    "learned_category",
+    "confidence",
+    "risk_next_year",
+    "leaving_drug_free",
+    "category",
+    "level",
+    "method",
+    "override_reason",
+    "override_by",
+    "override_at",
+    "indicators",
+    "sources",
+    "criteria",
+    "explanation",
+)
+_RUN_COLUMNS = (
+    "id, year, version, status, rules_version, method, params, created_by, created_at, approved_by,"
+    " approved_at, supersedes_id, note"
+)
+_JSON_TYPES = {
+    "indicators": "jsonb",
+    "sources": "jsonb",
+    "criteria": "jsonb",
+    "confidence": "float8",
+    "risk_next_year": "float8",
+    "leaving_drug_free": "boolean",
+}
 
 
-def find_run(conn: Connection, year: int, version: int | None = None, *, approved_only: bool = False,
-             lock: bool = False) -> dict[str, Any] | None:
+def find_run(
+    conn: Connection, year: int, version: int | None = None, *, approved_only: bool = False, lock: bool = False
+) -> dict[str, Any] | None:
     """The run of a year: that version, else the newest approved one, else the draft."""
     where = "year = :year" + (" AND version = :version" if version is not None else "")
     where += " AND status = 'approved'" if approved_only else ""
-    row = conn.execute(text(
-        f"SELECT {_RUN_COLUMNS} FROM classification_runs WHERE {where}"
-        f" ORDER BY status = 'approved' DESC, version DESC LIMIT 1{' FOR UPDATE' if lock else ''}"),
-        {"year": year, "version": version}).mappings().first()
+    row = (
+        conn.execute(
+            text(
+                f"SELECT {_RUN_COLUMNS} FROM classification_runs WHERE {where}"
+                f" ORDER BY status = 'approved' DESC, version DESC LIMIT 1{' FOR UPDATE' if lock else ''}"
+            ),
+            {"year": year, "version": version},
+        )
+        .mappings()
+        .first()
+    )
     return dict(row) if row else None
 
 
@@ -47,41 +79,76 @@ def require_run(conn: Connection, year: int, version: int | None = None) -> dict
     run = find_run(conn, year, version)
     if run is None:
         which = f" phiên bản {version}" if version is not None else ""
-        raise RunNotFound(f"chưa có kết quả phân loại năm {year}{which} (no classification run for {year}"
-                          f"{f' v{version}' if version is not None else ''})")
+        raise RunNotFound(
+            f"chưa có kết quả phân loại năm {year}{which} (no classification run for {year}"
+            f"{f' v{version}' if version is not None else ''})"
+        )
     return run
 
 
 def _draft(conn: Connection, year: int) -> dict[str, Any]:
     """The year's draft, locked; RunApproved if only approved versions exist, RunNotFound if none."""
-    row = conn.execute(text(f"SELECT {_RUN_COLUMNS} FROM classification_runs WHERE year = :year AND status = 'draft'"
-                            " FOR UPDATE"), {"year": year}).mappings().first()
+    row = (
+        conn.execute(
+            text(f"SELECT {_RUN_COLUMNS} FROM classification_runs WHERE year = :year AND status = 'draft' FOR UPDATE"),
+            {"year": year},
+        )
+        .mappings()
+        .first()
+    )
     if row:
         return dict(row)
     run = require_run(conn, year)
     raise RunApproved(year, run["version"])
 
 
-def create_run(conn: Connection, year: int, results: pd.DataFrame, *, actor: str, rules_version: str, method: str,
-               params: dict[str, Any], replace: bool = False, note: str | None = None) -> dict[str, Any]:
+def create_run(
+    conn: Connection,
+    year: int,
+    results: pd.DataFrame,
+    *,
+    actor: str,
+    rules_version: str,
+    method: str,
+    params: dict[str, Any],
+    replace: bool = False,
+    note: str | None = None,
+) -> dict[str, Any]:
     """Store a new draft version of a year (a correction when an approved version exists)."""
     conn.execute(text("SELECT pg_advisory_xact_lock(7312026, :year)"), {"year": year})
-    existing = conn.execute(text("SELECT id, version FROM classification_runs WHERE year = :year AND status = 'draft'"),
-                            {"year": year}).first()
+    existing = conn.execute(
+        text("SELECT id, version FROM classification_runs WHERE year = :year AND status = 'draft'"), {"year": year}
+    ).first()
     if existing is not None:
         if not replace:
-            raise DraftExists(f"năm {year} đã có bản nháp phiên bản {existing.version}; duyệt hoặc thay thế nó "
-                              f"(a draft v{existing.version} exists for {year}: approve it or replace it)")
+            raise DraftExists(
+                f"năm {year} đã có bản nháp phiên bản {existing.version}; duyệt hoặc thay thế nó "
+                f"(a draft v{existing.version} exists for {year}: approve it or replace it)"
+            )
         conn.execute(text("DELETE FROM classification_runs WHERE id = :id"), {"id": existing.id})
     approved = find_run(conn, year, approved_only=True)
-    run = conn.execute(text(
-        "INSERT INTO classification_runs (year, version, status, rules_version, method, params, created_by,"
-        " supersedes_id, note)"
-        " SELECT :year, coalesce(max(version), 0) + 1, 'draft', :rules, :method, CAST(:params AS jsonb), :actor,"
-        " :supersedes, :note FROM classification_runs WHERE year = :year"
-        f" RETURNING {_RUN_COLUMNS}"),
-        {"year": year, "rules": rules_version, "method": method, "params": json.dumps(params), "actor": actor,
-         "supersedes": approved["id"] if approved else None, "note": note}).mappings().one()
+    run = (
+        conn.execute(
+            text(
+                "INSERT INTO classification_runs (year, version, status, rules_version, method, params, created_by,"
+                " supersedes_id, note)"
+                " SELECT :year, coalesce(max(version), 0) + 1, 'draft', :rules, :method, CAST(:params AS jsonb), :actor,"
+                " :supersedes, :note FROM classification_runs WHERE year = :year"
+                f" RETURNING {_RUN_COLUMNS}"
+            ),
+            {
+                "year": year,
+                "rules": rules_version,
+                "method": method,
+                "params": json.dumps(params),
+                "actor": actor,
+                "supersedes": approved["id"] if approved else None,
+                "note": note,
+            },
+        )
+        .mappings()
+        .one()
+    )
     _insert_results(conn, run["id"], results)
     return dict(run)
 
@@ -92,46 +159,77 @@ def _insert_results(conn: Connection, run_id: int, results: pd.DataFrame) -> Non
     frame = results.loc[:, columns].astype(object)
     payload = json.dumps(frame.where(frame.notna(), None).to_dict("records"), ensure_ascii=False)
     typed = ", ".join(f"{c} {_JSON_TYPES.get(c, 'text')}" for c in columns)
-    conn.execute(text(
-        f"INSERT INTO classification_results (run_id, {', '.join(columns)})"
-        f" SELECT :run_id, {', '.join(columns)} FROM jsonb_to_recordset(CAST(:payload AS jsonb)) AS r({typed})"),
-        {"run_id": run_id, "payload": payload})
+    conn.execute(
+        text(
+            f"INSERT INTO classification_results (run_id, {', '.join(columns)})"
+            f" SELECT :run_id, {', '.join(columns)} FROM jsonb_to_recordset(CAST(:payload AS jsonb)) AS r({typed})"
+        ),
+        {"run_id": run_id, "payload": payload},
+    )
 
 
-def override(conn: Connection, year: int, commune_code: str, category: str, level: str | None, reason: str | None,
-             *, actor: str) -> dict[str, Any]:
+def override(
+    conn: Connection, year: int, commune_code: str, category: str, level: str | None, reason: str | None, *, actor: str
+) -> dict[str, Any]:
     """Set a commune's final class in the year's draft, with the mandatory reason; returns the row."""
     category, level, reason = check_override(category, level, reason)
     draft = _draft(conn, year)
-    row = conn.execute(text(
-        "UPDATE classification_results SET category = :category, level = :level, method = 'override',"
-        " override_reason = :reason, override_by = :actor, override_at = now()"
-        " WHERE run_id = :run_id AND commune_code = :code"
-        " RETURNING run_id, commune_code, legal_category, legal_level, category, level, method, override_reason,"
-        " override_by, override_at"),
-        {"category": category, "level": level, "reason": reason, "actor": actor, "run_id": draft["id"],
-         "code": commune_code}).mappings().first()
+    row = (
+        conn.execute(
+            text(
+                "UPDATE classification_results SET category = :category, level = :level, method = 'override',"
+                " override_reason = :reason, override_by = :actor, override_at = now()"
+                " WHERE run_id = :run_id AND commune_code = :code"
+                " RETURNING run_id, commune_code, legal_category, legal_level, category, level, method, override_reason,"
+                " override_by, override_at"
+            ),
+            {
+                "category": category,
+                "level": level,
+                "reason": reason,
+                "actor": actor,
+                "run_id": draft["id"],
+                "code": commune_code,
+            },
+        )
+        .mappings()
+        .first()
+    )
     if row is None:
-        raise RunNotFound(f"không có xã mã {commune_code} trong bản nháp năm {year} "
-                          f"(commune {commune_code} is not in the {year} draft)")
+        raise RunNotFound(
+            f"không có xã mã {commune_code} trong bản nháp năm {year} "
+            f"(commune {commune_code} is not in the {year} draft)"
+        )
     return dict(row)
 
 
 def approve(conn: Connection, year: int, *, actor: str) -> dict[str, Any]:
     """Approve the year's draft: from now on it is an immutable snapshot."""
     draft = _draft(conn, year)
-    run = conn.execute(text(
-        f"UPDATE classification_runs SET status = 'approved', approved_by = :actor, approved_at = now()"
-        f" WHERE id = :id RETURNING {_RUN_COLUMNS}"), {"actor": actor, "id": draft["id"]}).mappings().one()
+    run = (
+        conn.execute(
+            text(
+                f"UPDATE classification_runs SET status = 'approved', approved_by = :actor, approved_at = now()"
+                f" WHERE id = :id RETURNING {_RUN_COLUMNS}"
+            ),
+            {"actor": actor, "id": draft["id"]},
+        )
+        .mappings()
+        .one()
+    )
     return dict(run)
 
 
 def run_results(conn: Connection, run_id: int) -> pd.DataFrame:
     """Every commune's result of a run with its name, ordered by commune code."""
-    rows = conn.execute(text(
-        f"SELECT r.{', r.'.join(RESULT_COLUMNS)}, u.name, u.full_name FROM classification_results r"
-        f" LEFT JOIN admin_units u ON u.code = r.commune_code AND {current_unit('u')}"
-        " WHERE r.run_id = :run_id ORDER BY r.commune_code"), {"run_id": run_id}).all()
+    rows = conn.execute(
+        text(
+            f"SELECT r.{', r.'.join(RESULT_COLUMNS)}, u.name, u.full_name FROM classification_results r"
+            f" LEFT JOIN admin_units u ON u.code = r.commune_code AND {current_unit('u')}"
+            " WHERE r.run_id = :run_id ORDER BY r.commune_code"
+        ),
+        {"run_id": run_id},
+    ).all()
     return pd.DataFrame(rows, columns=[*RESULT_COLUMNS, "name", "full_name"])
 
 
@@ -140,16 +238,19 @@ def final_classes(conn: Connection, year: int, approved_only: bool = True) -> pd
     run = find_run(conn, year, approved_only=approved_only)
     if run is None:
         return None
-    rows = conn.execute(text("SELECT commune_code, category, level FROM classification_results WHERE run_id = :id"),
-                        {"id": run["id"]}).all()
+    rows = conn.execute(
+        text("SELECT commune_code, category, level FROM classification_results WHERE run_id = :id"), {"id": run["id"]}
+    ).all()
     return pd.DataFrame(rows, columns=["commune_code", "category", "level"])
 
 
-def classification_geojson(conn: Connection, run_id: int, simplify_m: float = 0.0,
-                           scope: AreaScope = UNRESTRICTED) -> list[dict[str, Any]]:
+def classification_geojson(
+    conn: Connection, run_id: int, simplify_m: float = 0.0, scope: AreaScope = UNRESTRICTED
+) -> list[dict[str, Any]]:
     """GeoJSON features of a run's communes in the scope, assembled in PostGIS (simplified on request)."""
     where = scope.communes("r.commune_code")
-    return conn.execute(text(f"""
+    return conn.execute(
+        text(f"""
         SELECT coalesce(json_agg(json_build_object(
             'type', 'Feature', 'id', r.commune_code,
             'geometry', ST_AsGeoJSON(CASE WHEN :tol > 0 THEN ST_SimplifyPreserveTopology(u.geom, :tol / 111000.0)
@@ -165,5 +266,7 @@ def classification_geojson(conn: Connection, run_id: int, simplify_m: float = 0.
                 'explanation', r.explanation)
         ) ORDER BY r.commune_code), '[]')
         FROM classification_results r
-        JOIN admin_units u ON u.code = r.commune_code AND {current_unit('u')}
-        WHERE r.run_id = :run_id AND {where}"""), {"run_id": run_id, "tol": simplify_m, **scope.params}).scalar_one()
+        JOIN admin_units u ON u.code = r.commune_code AND {current_unit("u")}
+        WHERE r.run_id = :run_id AND {where}"""),
+        {"run_id": run_id, "tol": simplify_m, **scope.params},
+    ).scalar_one()

@@ -13,7 +13,8 @@ from gis.store.sql import current_unit
 
 def communes_geojson(conn: Connection, simplify_m: float = 0.0) -> dict[str, Any]:
     """Current commune-level units as a GeoJSON FeatureCollection (optionally simplified)."""
-    row = conn.execute(text(f"""
+    row = conn.execute(
+        text(f"""
         SELECT json_build_object('type', 'FeatureCollection', 'features', coalesce(json_agg(f ORDER BY f.code), '[]'))
         FROM (
             SELECT u.code, 'Feature' AS type, u.code AS id,
@@ -24,7 +25,9 @@ def communes_geojson(conn: Connection, simplify_m: float = 0.0) -> dict[str, Any
                                      'valid_from', u.valid_from) AS properties
             FROM admin_units u WHERE {current_unit("u")}
         ) f
-    """), {"tol": simplify_m}).scalar_one()
+    """),
+        {"tol": simplify_m},
+    ).scalar_one()
     for feature in row["features"]:
         feature.pop("code", None)
     return row
@@ -38,13 +41,20 @@ def current_commune_codes(conn: Connection) -> set[str]:
 def unknown_communes(conn: Connection, codes: Iterable[str]) -> list[str]:
     """Codes that are not current commune-level units."""
     wanted = sorted(set(codes))
-    known = set(conn.execute(text(f"SELECT u.code FROM admin_units u WHERE {current_unit('u')} AND u.code = ANY(:c)"),
-                             {"c": wanted}).scalars())
+    known = set(
+        conn.execute(
+            text(f"SELECT u.code FROM admin_units u WHERE {current_unit('u')} AND u.code = ANY(:c)"), {"c": wanted}
+        ).scalars()
+    )
     return sorted(set(wanted) - known)
 
 
 def current_communes(conn: Connection) -> pd.DataFrame:
     """Current units: commune_code, name, full_name and area_km2, ordered by code."""
-    rows = conn.execute(text(f"SELECT u.code, u.name, u.full_name, u.area_km2 FROM admin_units u"
-                             f" WHERE {current_unit('u')} ORDER BY u.code")).all()
+    rows = conn.execute(
+        text(
+            f"SELECT u.code, u.name, u.full_name, u.area_km2 FROM admin_units u"
+            f" WHERE {current_unit('u')} ORDER BY u.code"
+        )
+    ).all()
     return pd.DataFrame(rows, columns=["commune_code", "name", "full_name", "area_km2"])

@@ -21,7 +21,9 @@ class DataVersions:
 
 def data_versions(conn: Connection) -> DataVersions:
     """The current versions, in one round trip."""
-    row = conn.execute(text(f"""SELECT max(version) FILTER (WHERE name = 'incidents'),
+    row = conn.execute(
+        text(f"""SELECT max(version) FILTER (WHERE name = 'incidents'),
                                        max(version) FILTER (WHERE name = 'team_areas'), {LOCAL_TODAY}
-                                FROM data_versions""")).one()
+                                FROM data_versions""")
+    ).one()
     return DataVersions(*row)

@@ -58,9 +58,7 @@ def migrate(engine: Engine, revision: str = "head") -> None:
     """Create PostGIS if missing and upgrade the schema, one process at a time."""
     with engine.begin() as conn:
         conn.execute(text("SELECT pg_advisory_xact_lock(:k)"), {"k": _MIGRATION_LOCK})
-        available = conn.execute(
-            text("SELECT 1 FROM pg_available_extensions WHERE name = 'postgis'")
-        ).scalar()
+        available = conn.execute(text("SELECT 1 FROM pg_available_extensions WHERE name = 'postgis'")).scalar()
         if not available:
             raise DatabaseUnavailable(
                 "máy chủ CSDL không có PostGIS (the server lacks the postgis extension: "

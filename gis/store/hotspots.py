@@ -26,16 +26,20 @@ def hotspots_geojson(conn: Connection, flt: HotspotFilter, footprints: bool = Fa
     """Hotspots as GeoJSON: centroid points, or footprint polygons when asked."""
     where = flt.where("h")
     geometry = "coalesce(h.footprint, h.centroid)" if footprints else "h.centroid"
-    features = conn.execute(text(f"""
+    features = conn.execute(
+        text(f"""
         SELECT coalesce(json_agg(json_build_object('type', 'Feature', 'id', h.id,
                'geometry', ST_AsGeoJSON({geometry}, 6)::json, 'properties', {_PROPERTIES}) ORDER BY h.id), '[]')
-        FROM hotspots h WHERE {where.sql}"""), where.params).scalar_one()
+        FROM hotspots h WHERE {where.sql}"""),
+        where.params,
+    ).scalar_one()
     return {"type": "FeatureCollection", "features": features}
 
 
 def hotspot_detail(conn: Connection, hotspot_id: int, scope: AreaScope = UNRESTRICTED) -> dict[str, Any] | None:
     """One hotspot (if in scope) as a GeoJSON feature with its footprint, incidents and event history."""
-    return conn.execute(text(f"""
+    return conn.execute(
+        text(f"""
         SELECT json_build_object('type', 'Feature', 'id', h.id,
             'geometry', ST_AsGeoJSON(h.centroid, 6)::json,
             'properties', {_PROPERTIES}::jsonb || jsonb_build_object(
@@ -48,7 +52,9 @@ def hotspot_detail(conn: Connection, hotspot_id: int, scope: AreaScope = UNRESTR
                         'event', e.event, 'from_status', e.from_status, 'to_status', e.to_status, 'note', e.note,
                         'run_id', e.run_id, 'details', e.details) ORDER BY e.id), '[]')
                     FROM hotspot_events e WHERE e.hotspot_id = h.id)))
-        FROM hotspots h WHERE h.id = :id AND {scope.hotspots("h")}"""), {"id": hotspot_id, **scope.params}).scalar()
+        FROM hotspots h WHERE h.id = :id AND {scope.hotspots("h")}"""),
+        {"id": hotspot_id, **scope.params},
+    ).scalar()
 
 
 EXPORT_COLUMNS = ("id", "status", "kind", "n_incidents", "first_seen", "last_seen", "commune_code", "radius_m")
@@ -63,9 +69,17 @@ def export_hotspots(conn: Connection, fmt: str = "geojson", footprints: bool = F
         return json.dumps(collection, ensure_ascii=False)
     if fmt != "csv":
         raise ValueError(f"unknown export format {fmt!r} (geojson | csv)")
-    rows = conn.execute(text("SELECT h.id, h.status, h.kind, h.n_incidents, h.first_seen, h.last_seen, h.commune_code,"
-                             " round(h.radius_m::numeric, 1) AS radius_m, round(ST_X(h.centroid)::numeric, 6) AS lon,"
-                             " round(ST_Y(h.centroid)::numeric, 6) AS lat FROM hotspots h ORDER BY h.id")).mappings().all()
+    rows = (
+        conn.execute(
+            text(
+                "SELECT h.id, h.status, h.kind, h.n_incidents, h.first_seen, h.last_seen, h.commune_code,"
+                " round(h.radius_m::numeric, 1) AS radius_m, round(ST_X(h.centroid)::numeric, 6) AS lon,"
+                " round(ST_Y(h.centroid)::numeric, 6) AS lat FROM hotspots h ORDER BY h.id"
+            )
+        )
+        .mappings()
+        .all()
+    )
     buffer = io.StringIO()
     writer = csv.DictWriter(buffer, fieldnames=[*EXPORT_COLUMNS, "lon", "lat"], lineterminator="\n")
     writer.writeheader()
@@ -73,28 +87,50 @@ def export_hotspots(conn: Connection, fmt: str = "geojson", footprints: bool = F
     return buffer.getvalue()
 
 
-def record_hotspot_event(conn: Connection, hotspot_id: int, actor: str, source: str | None, target: str, note: str,
-                         details: dict[str, Any], at: datetime | None = None, event: str = "transition") -> None:
+def record_hotspot_event(
+    conn: Connection,
+    hotspot_id: int,
+    actor: str,
+    source: str | None,
+    target: str,
+    note: str,
+    details: dict[str, Any],
+    at: datetime | None = None,
+    event: str = "transition",
+) -> None:
     """Append one event (a transition by default) to the hotspot's history (at `at`, default now)."""
-    values = dict(hotspot_id=hotspot_id, actor=actor, event=event, from_status=source, to_status=target,
-                  note=note or None, details=details)
+    values = dict(
+        hotspot_id=hotspot_id,
+        actor=actor,
+        event=event,
+        from_status=source,
+        to_status=target,
+        note=note or None,
+        details=details,
+    )
     conn.execute(insert(HotspotEvent).values(**values, **({"at": at} if at else {})))
 
 
 def replay_hotspot(conn: Connection, machine: StateMachine, hotspot_id: int) -> str:
     """The status derived from the hotspot's status-changing events, oldest first."""
-    events = conn.execute(text("""SELECT from_status, to_status FROM hotspot_events
+    events = conn.execute(
+        text("""SELECT from_status, to_status FROM hotspot_events
                                   WHERE hotspot_id = :id AND from_status IS NOT NULL AND to_status IS NOT NULL
-                                    AND from_status <> to_status ORDER BY id"""), {"id": hotspot_id}).all()
+                                    AND from_status <> to_status ORDER BY id"""),
+        {"id": hotspot_id},
+    ).all()
     return machine.replay([tuple(e) for e in events])
 
 
 def assign_communes(conn: Connection, hotspot_ids: list[int]) -> None:
     """Set each hotspot's commune: the current unit containing its centroid."""
-    conn.execute(text("""
+    conn.execute(
+        text("""
         UPDATE hotspots h SET commune_code = (
             SELECT p.code FROM admin_unit_parts p WHERE ST_Intersects(p.geom, h.centroid) ORDER BY p.code LIMIT 1)
-        WHERE h.id = ANY(:ids)"""), {"ids": [int(i) for i in hotspot_ids]})
+        WHERE h.id = ANY(:ids)"""),
+        {"ids": [int(i) for i in hotspot_ids]},
+    )
 
 
 def hotspot_commune(conn: Connection, hotspot_id: int) -> str | None:

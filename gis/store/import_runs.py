@@ -25,8 +25,12 @@ class ImportReport:
 
     def summary(self) -> dict[str, int]:
         """The stable JSON summary printed by `--json`."""
-        return {"imported": self.imported, "duplicates": self.duplicates,
-                "rejected": self.rejected, "outside": self.outside}
+        return {
+            "imported": self.imported,
+            "duplicates": self.duplicates,
+            "rejected": self.rejected,
+            "outside": self.outside,
+        }
 
 
 def file_sha256(path: Path) -> str:
@@ -41,8 +45,10 @@ def file_sha256(path: Path) -> str:
 def start_import_run(conn: Connection, dataset: str, path: Path, imported_by: str) -> int:
     """Record who imports which file; the row commits or rolls back with the import."""
     return conn.execute(
-        text("INSERT INTO import_runs (dataset, file_name, file_sha256, imported_by, imported, duplicates,"
-             " rejected, outside) VALUES (:d, :f, :h, :u, 0, 0, 0, 0) RETURNING id"),
+        text(
+            "INSERT INTO import_runs (dataset, file_name, file_sha256, imported_by, imported, duplicates,"
+            " rejected, outside) VALUES (:d, :f, :h, :u, 0, 0, 0, 0) RETURNING id"
+        ),
         {"d": dataset, "f": path.name, "h": file_sha256(path), "u": imported_by},
     ).scalar_one()
 
@@ -50,7 +56,9 @@ def start_import_run(conn: Connection, dataset: str, path: Path, imported_by: st
 def finish_import_run(conn: Connection, report: ImportReport) -> None:
     """Store the final counts of an import run."""
     conn.execute(
-        text("UPDATE import_runs SET imported = :imported, duplicates = :duplicates, rejected = :rejected,"
-             " outside = :outside WHERE id = :id"),
+        text(
+            "UPDATE import_runs SET imported = :imported, duplicates = :duplicates, rejected = :rejected,"
+            " outside = :outside WHERE id = :id"
+        ),
         {**report.summary(), "id": report.import_id},
     )

@@ -38,19 +38,23 @@ def incident_frame(conn: Connection, selection: IncidentSelection) -> pd.DataFra
     columns = [f"array_send(array_agg({name}))" for name, _ in _ARRAYS]
     columns.append("array_send(array_agg((array_position(%(kind_codes)s::text[], kind::text) - 1)::int2))")
     with conn.connection.driver_connection.cursor(binary=True) as cur:
-        cur.execute(f"SELECT {', '.join(columns)} FROM incidents WHERE {where}",
-                    {**params, "kind_codes": list(IncidentKind.values())})
+        cur.execute(
+            f"SELECT {', '.join(columns)} FROM incidents WHERE {where}",
+            {**params, "kind_codes": list(IncidentKind.values())},
+        )
         blobs = cur.fetchone()
     ids, x, y, micros = (_elements(blob, dtype) for blob, (_, dtype) in zip(blobs, _ARRAYS))
     kind = _elements(blobs[-1], ">i2")
     order = np.argsort(ids, kind="stable")  # a stable order keeps clustering results reproducible
-    return pd.DataFrame({
-        "id": ids[order].astype(np.int64),
-        "x": x[order].astype(np.float64),
-        "y": y[order].astype(np.float64),
-        "kind": pd.Categorical.from_codes(kind[order].astype(np.int64), categories=list(IncidentKind.values())),
-        "occurred_at": pd.to_datetime(micros[order].astype(np.int64) + _PG_EPOCH_US, unit="us", utc=True),
-    })
+    return pd.DataFrame(
+        {
+            "id": ids[order].astype(np.int64),
+            "x": x[order].astype(np.float64),
+            "y": y[order].astype(np.float64),
+            "kind": pd.Categorical.from_codes(kind[order].astype(np.int64), categories=list(IncidentKind.values())),
+            "occurred_at": pd.to_datetime(micros[order].astype(np.int64) + _PG_EPOCH_US, unit="us", utc=True),
+        }
+    )
 
 
 def latest_incident_time(conn: Connection) -> datetime | None:
@@ -58,12 +62,12 @@ def latest_incident_time(conn: Connection) -> datetime | None:
     return conn.exec_driver_sql("SELECT max(occurred_at) FROM incidents").scalar()
 
 
-
 def incidents_page(conn: Connection, selection: IncidentSelection, limit: int, offset: int) -> dict[str, Any]:
     """One page of incidents as GeoJSON with the total number matched (oldest first)."""
     where = selection.where("i")
     total = conn.execute(text(f"SELECT count(*) FROM incidents i WHERE {where.sql}"), where.params).scalar_one()
-    rows = conn.execute(text(f"""
+    rows = conn.execute(
+        text(f"""
         SELECT coalesce(json_agg(json_build_object(
             'type', 'Feature', 'id', p.id,
             'geometry', ST_AsGeoJSON(p.geom, 6)::json,
@@ -72,7 +76,15 @@ def incidents_page(conn: Connection, selection: IncidentSelection, limit: int, o
                 'source', p.source, 'commune_code', p.commune_code, 'assignment', p.assignment)
         ) ORDER BY p.occurred_at, p.id), '[]')
         FROM (SELECT * FROM incidents i WHERE {where.sql} ORDER BY i.occurred_at, i.id LIMIT :limit OFFSET :offset) p
-    """), {**where.params, "limit": limit, "offset": offset}).scalar_one()
+    """),
+        {**where.params, "limit": limit, "offset": offset},
+    ).scalar_one()
     features = rows if isinstance(rows, list) else json.loads(rows)
-    return {"type": "FeatureCollection", "features": features, "numberMatched": total,
-            "numberReturned": len(features), "limit": limit, "offset": offset}
+    return {
+        "type": "FeatureCollection",
+        "features": features,
+        "numberMatched": total,
+        "numberReturned": len(features),
+        "limit": limit,
+        "offset": offset,
+    }

@@ -41,15 +41,18 @@ class AreaScope:
         """Condition on tasks: assigned to the team, or unassigned inside its area (never another team's task)."""
         if self.team_id is None:
             return "true"
-        return (f"({alias}.team_id = :scope_team OR "
-                f"({alias}.team_id IS NULL AND {in_team_area(f'{alias}.commune_code')}))")
+        return (
+            f"({alias}.team_id = :scope_team OR ({alias}.team_id IS NULL AND {in_team_area(f'{alias}.commune_code')}))"
+        )
 
     def hotspots(self, alias: str = "h") -> str:
         """Condition on hotspots: inside the team's area or with a task assigned to the team."""
         if self.team_id is None:
             return "true"
-        return (f"({in_team_area(f'{alias}.commune_code')} OR EXISTS (SELECT 1 FROM tasks st "
-                f"WHERE st.hotspot_id = {alias}.id AND st.team_id = :scope_team))")
+        return (
+            f"({in_team_area(f'{alias}.commune_code')} OR EXISTS (SELECT 1 FROM tasks st "
+            f"WHERE st.hotspot_id = {alias}.id AND st.team_id = :scope_team))"
+        )
 
 
 UNRESTRICTED = AreaScope()

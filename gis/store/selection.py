@@ -139,6 +139,8 @@ class TaskFilter:
             if value is not None:
                 w.add(f"{alias}.{column} = {w.bind(str(value) if column != 'team_id' else value)}")
         if self.overdue is not None:
-            late = f"({alias}.due_date < {w.bind(as_of)} AND {alias}.state <> ALL({w.bind(list(codes(TASK_WORK_DONE)))}))"
+            late = (
+                f"({alias}.due_date < {w.bind(as_of)} AND {alias}.state <> ALL({w.bind(list(codes(TASK_WORK_DONE)))}))"
+            )
             w.add(late if self.overdue else f"NOT coalesce({late}, false)")
         return w

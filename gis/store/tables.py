@@ -150,9 +150,7 @@ class CommuneIndicator(Base):
     """Imported yearly figures of a commune (population, records, cultivation, route; overrides)."""
 
     __tablename__ = "commune_indicators"
-    __table_args__ = (
-        CheckConstraint("population IS NULL OR population >= 0", name="ck_indicators_population"),
-    )
+    __table_args__ = (CheckConstraint("population IS NULL OR population >= 0", name="ck_indicators_population"),)
 
     year: Mapped[int] = mapped_column(Integer, primary_key=True)
     commune_code: Mapped[str] = mapped_column(String(16), primary_key=True)
@@ -165,8 +163,6 @@ class CommuneIndicator(Base):
     arrested_offenders: Mapped[int | None] = mapped_column(Integer)
     source: Mapped[str | None] = mapped_column(Text)
     import_id: Mapped[int | None] = mapped_column(ForeignKey("import_runs.id"))
-
-
 
 
 class DetectionRun(Base):
@@ -239,10 +235,9 @@ class HotspotIncident(Base):
     __tablename__ = "hotspot_incidents"
 
     hotspot_id: Mapped[int] = mapped_column(ForeignKey("hotspots.id", ondelete="CASCADE"), primary_key=True)
-    incident_id: Mapped[int] = mapped_column(ForeignKey("incidents.id", ondelete="CASCADE"), primary_key=True,
-                                             index=True)
-
-
+    incident_id: Mapped[int] = mapped_column(
+        ForeignKey("incidents.id", ondelete="CASCADE"), primary_key=True, index=True
+    )
 
 
 class Team(Base):
@@ -305,10 +300,19 @@ class Task(Base):
         CheckConstraint(_in("priority", TaskPriority), name="ck_tasks_priority"),
         CheckConstraint("kind <> 'suppression' OR hotspot_id IS NOT NULL", name="ck_tasks_suppression_hotspot"),
         CheckConstraint("kind <> 'conversion' OR year IS NOT NULL", name="ck_tasks_conversion_year"),
-        Index("ix_tasks_open_suppression", "hotspot_id", unique=True,
-              postgresql_where=f"kind = 'suppression' AND NOT ({_in('state', sorted(TASK_CLOSED))})"),
-        Index("ix_tasks_open_conversion", "commune_code", "year", unique=True,
-              postgresql_where=f"kind = 'conversion' AND NOT ({_in('state', sorted(TASK_CLOSED))})"),
+        Index(
+            "ix_tasks_open_suppression",
+            "hotspot_id",
+            unique=True,
+            postgresql_where=f"kind = 'suppression' AND NOT ({_in('state', sorted(TASK_CLOSED))})",
+        ),
+        Index(
+            "ix_tasks_open_conversion",
+            "commune_code",
+            "year",
+            unique=True,
+            postgresql_where=f"kind = 'conversion' AND NOT ({_in('state', sorted(TASK_CLOSED))})",
+        ),
         Index("ix_tasks_team_state", "team_id", "state"),
         Index("ix_tasks_commune", "commune_code"),
     )
@@ -349,8 +353,6 @@ class TaskEvent(Base):
     details: Mapped[dict] = mapped_column(JSONB, default=dict)
 
 
-
-
 class ClassificationRun(Base):
     """One version of a year's commune classification; approved versions are immutable (DB trigger)."""
 
@@ -358,8 +360,10 @@ class ClassificationRun(Base):
     __table_args__ = (
         UniqueConstraint("year", "version", name="uq_classification_runs_year_version"),
         CheckConstraint(_in("status", RunStatus), name="ck_classification_runs_status"),
-        CheckConstraint("(status = 'approved') = (approved_at IS NOT NULL AND approved_by IS NOT NULL)",
-                        name="ck_classification_runs_approval"),
+        CheckConstraint(
+            "(status = 'approved') = (approved_at IS NOT NULL AND approved_by IS NOT NULL)",
+            name="ck_classification_runs_approval",
+        ),
         Index("ix_classification_runs_one_draft", "year", unique=True, postgresql_where="status = 'draft'"),
     )
 
@@ -385,10 +389,14 @@ class ClassificationResult(Base):
     __table_args__ = (
         CheckConstraint(_in("category", Category), name="ck_classification_results_category"),
         CheckConstraint(_in("legal_category", Category), name="ck_classification_results_legal_category"),
-        CheckConstraint("(category = 'trong_diem') = (level IS NOT NULL) AND (level IS NULL OR "
-                        + _in("level", Level) + ")", name="ck_classification_results_level"),
-        CheckConstraint("method <> 'override' OR length(btrim(override_reason)) > 0",
-                        name="ck_classification_results_override_reason"),
+        CheckConstraint(
+            "(category = 'trong_diem') = (level IS NOT NULL) AND (level IS NULL OR " + _in("level", Level) + ")",
+            name="ck_classification_results_level",
+        ),
+        CheckConstraint(
+            "method <> 'override' OR length(btrim(override_reason)) > 0",
+            name="ck_classification_results_override_reason",
+        ),
     )
 
     run_id: Mapped[int] = mapped_column(ForeignKey("classification_runs.id", ondelete="CASCADE"), primary_key=True)

@@ -22,16 +22,20 @@ _SELECT = f"""
            t.state_changed_at
     FROM tasks t
     LEFT JOIN teams tm ON tm.id = t.team_id
-    LEFT JOIN admin_units u ON u.code = t.commune_code AND {current_unit('u')}
+    LEFT JOIN admin_units u ON u.code = t.commune_code AND {current_unit("u")}
 """
 _EVENT_COLUMNS = "e.id, e.task_id, e.at, e.actor, e.event, e.from_state, e.to_state, e.note, e.details"
 
 
 def task_payload(row: dict[str, Any], as_of: date) -> dict[str, Any]:
     """A task row with labels, the states it may move to and its overdue days."""
-    return {**row, "kind_label": TaskKind(row["kind"]).label, "state_label": TaskState(row["state"]).label,
-            "allowed": list(TASK_LIFECYCLE.allowed(row["state"])),
-            "overdue_days": overdue_days(row["state"], row["due_date"], as_of)}
+    return {
+        **row,
+        "kind_label": TaskKind(row["kind"]).label,
+        "state_label": TaskState(row["state"]).label,
+        "allowed": list(TASK_LIFECYCLE.allowed(row["state"])),
+        "overdue_days": overdue_days(row["state"], row["due_date"], as_of),
+    }
 
 
 def list_tasks(conn: Connection, scope: AreaScope, flt: TaskFilter, limit: int, offset: int) -> dict[str, Any]:
@@ -39,31 +43,42 @@ def list_tasks(conn: Connection, scope: AreaScope, flt: TaskFilter, limit: int, 
     as_of = local_today()
     where = flt.where(as_of, scope)
     total = conn.execute(text(f"SELECT count(*) FROM tasks t WHERE {where.sql}"), where.params).scalar_one()
-    rows = conn.execute(text(f"{_SELECT} WHERE {where.sql} ORDER BY t.due_date NULLS LAST, t.id "
-                             "LIMIT :limit OFFSET :offset"), {**where.params, "limit": limit, "offset": offset}).mappings()
+    rows = conn.execute(
+        text(f"{_SELECT} WHERE {where.sql} ORDER BY t.due_date NULLS LAST, t.id LIMIT :limit OFFSET :offset"),
+        {**where.params, "limit": limit, "offset": offset},
+    ).mappings()
     return {"tasks": [task_payload(dict(r), as_of) for r in rows], "numberMatched": total}
 
 
 def get_task(conn: Connection, task_id: int, scope: AreaScope) -> dict[str, Any] | None:
     """One visible task with its events, oldest first; None when missing or out of scope."""
-    row = conn.execute(text(f"{_SELECT} WHERE t.id = :id AND {scope.tasks('t')}"),
-                       {**scope.params, "id": task_id}).mappings().first()
+    row = (
+        conn.execute(text(f"{_SELECT} WHERE t.id = :id AND {scope.tasks('t')}"), {**scope.params, "id": task_id})
+        .mappings()
+        .first()
+    )
     if row is None:
         return None
-    events = conn.execute(text(f"SELECT {_EVENT_COLUMNS} FROM task_events e WHERE e.task_id = :id ORDER BY e.id"),
-                          {"id": task_id}).mappings()
+    events = conn.execute(
+        text(f"SELECT {_EVENT_COLUMNS} FROM task_events e WHERE e.task_id = :id ORDER BY e.id"), {"id": task_id}
+    ).mappings()
     return {**task_payload(dict(row), local_today()), "events": [dict(e) for e in events]}
 
 
 def suggest_assignees(conn: Connection, commune_code: str) -> list[dict[str, Any]]:
     """Teams whose current area covers the commune, least open tasks first."""
-    return [dict(r) for r in conn.execute(text(f"""
+    return [
+        dict(r)
+        for r in conn.execute(
+            text(f"""
         SELECT tm.id AS team_id, tm.name, count(t.id) AS open_tasks
         FROM teams tm
         JOIN team_areas ta ON ta.team_id = tm.id AND ta.commune_code = :c AND {valid_on("ta")}
         LEFT JOIN tasks t ON t.team_id = tm.id AND t.state = ANY(:open)
-        GROUP BY tm.id, tm.name ORDER BY count(t.id), tm.name"""), {"c": commune_code, "open": list(codes(TASK_OPEN))}
-    ).mappings()]
+        GROUP BY tm.id, tm.name ORDER BY count(t.id), tm.name"""),
+            {"c": commune_code, "open": list(codes(TASK_OPEN))},
+        ).mappings()
+    ]
 
 
 def inbox(conn: Connection, user: Principal, limit: int) -> list[dict[str, Any]]:
@@ -77,26 +92,50 @@ def inbox(conn: Connection, user: Principal, limit: int) -> list[dict[str, Any]]
                      AND (e.event IN ('comment', 'reassigned') OR e.to_state IN ('assigned', 'returned', 'canceled'))"""
     else:
         concern = "e.actor_team_id IS NOT NULL AND (e.event = 'comment' OR e.to_state IN ('completed', 'declined'))"
-    rows = conn.execute(text(f"""
+    rows = conn.execute(
+        text(f"""
         SELECT {_EVENT_COLUMNS}, t.kind, t.commune_code, t.state AS task_state
         FROM task_events e JOIN tasks t ON t.id = e.task_id
-        WHERE {concern} ORDER BY e.id DESC LIMIT :limit"""), {"team": user.team_id, "limit": limit}).mappings()
+        WHERE {concern} ORDER BY e.id DESC LIMIT :limit"""),
+        {"team": user.team_id, "limit": limit},
+    ).mappings()
     return [dict(r) for r in rows]
 
 
-def record_task_event(conn: Connection, task_id: int, actor: Principal, team_id: int | None, event: str,
-                      source: str | None = None, target: str | None = None, note: str = "",
-                      details: dict[str, Any] | None = None) -> int:
+def record_task_event(
+    conn: Connection,
+    task_id: int,
+    actor: Principal,
+    team_id: int | None,
+    event: str,
+    source: str | None = None,
+    target: str | None = None,
+    note: str = "",
+    details: dict[str, Any] | None = None,
+) -> int:
     """Append one event to the task's history; ``team_id`` is the assignee it concerns."""
-    return conn.execute(insert(TaskEvent).values(
-        task_id=task_id, actor=actor.username, actor_team_id=actor.team_id, team_id=team_id, event=event,
-        from_state=source, to_state=target, note=note or None, details=details or {},
-    ).returning(TaskEvent.id)).scalar_one()
+    return conn.execute(
+        insert(TaskEvent)
+        .values(
+            task_id=task_id,
+            actor=actor.username,
+            actor_team_id=actor.team_id,
+            team_id=team_id,
+            event=event,
+            from_state=source,
+            to_state=target,
+            note=note or None,
+            details=details or {},
+        )
+        .returning(TaskEvent.id)
+    ).scalar_one()
 
 
 def replay_task(conn: Connection, task_id: int) -> str:
     """The state derived from the task's transition events, oldest first."""
-    events = conn.execute(text("""SELECT from_state, to_state FROM task_events
+    events = conn.execute(
+        text("""SELECT from_state, to_state FROM task_events
                                   WHERE task_id = :id AND event = 'transition' ORDER BY id"""),
-                          {"id": task_id}).all()
+        {"id": task_id},
+    ).all()
     return TASK_LIFECYCLE.replay([tuple(e) for e in events])

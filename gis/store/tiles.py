@@ -27,47 +27,71 @@ _WORLD_M = 40_075_016.685578488
 _MERCATOR_X = "ST_X(i.geom) * 111319.49079327357"
 _MERCATOR_Y = "ln(tan(radians(45 + ST_Y(i.geom) / 2))) * 6378137"
 
-_ENVELOPE = "WITH b AS (SELECT ST_TileEnvelope(:z, :x, :y) AS env, ST_Transform(ST_TileEnvelope(:z, :x, :y), 4326) AS ll)"
+_ENVELOPE = (
+    "WITH b AS (SELECT ST_TileEnvelope(:z, :x, :y) AS env, ST_Transform(ST_TileEnvelope(:z, :x, :y), 4326) AS ll)"
+)
 
 
 def _incidents_sql(z: int, scope: AreaScope, selection: IncidentSelection) -> tuple[str, dict]:
     condition = replace(selection, scope=scope).where("i")
     where, params = f"i.geom && b.ll AND {condition.sql}", condition.params
     if z >= POINT_ZOOM:
-        return f"""{_ENVELOPE}, f AS (
+        return (
+            f"""{_ENVELOPE}, f AS (
             SELECT ST_AsMVTGeom(ST_Transform(i.geom, 3857), b.env, {_EXTENT}, 64, true) AS geom, i.id, i.kind,
                    to_char(i.occurred_at AT TIME ZONE '{LOCAL_TZ_NAME}', 'YYYY-MM-DD') AS day
             FROM incidents i, b WHERE {where})
-            SELECT ST_AsMVT(f, 'incidents', {_EXTENT}, 'geom') FROM f""", params
-    return f"""{_ENVELOPE}, g AS (
+            SELECT ST_AsMVT(f, 'incidents', {_EXTENT}, 'geom') FROM f""",
+            params,
+        )
+    return (
+        f"""{_ENVELOPE}, g AS (
             SELECT floor({_MERCATOR_X} / :cell) AS cx, floor({_MERCATOR_Y} / :cell) AS cy, count(*) AS count
             FROM incidents i, b WHERE {where} GROUP BY 1, 2),
         f AS (SELECT ST_AsMVTGeom(ST_SetSRID(ST_MakePoint((g.cx + 0.5) * :cell, (g.cy + 0.5) * :cell), 3857),
                                   b.env, {_EXTENT}, 64, true) AS geom, g.count FROM g, b)
-        SELECT ST_AsMVT(f, 'incidents', {_EXTENT}, 'geom') FROM f""", params
+        SELECT ST_AsMVT(f, 'incidents', {_EXTENT}, 'geom') FROM f""",
+        params,
+    )
 
 
 def _hotspots_sql(scope: AreaScope) -> tuple[str, dict]:
-    return f"""{_ENVELOPE}, f AS (
+    return (
+        f"""{_ENVELOPE}, f AS (
         SELECT ST_AsMVTGeom(ST_Transform(h.centroid, 3857), b.env, {_EXTENT}, 64, true) AS geom, h.id, h.status,
                h.kind, h.n_incidents
-        FROM hotspots h, b WHERE h.centroid && b.ll AND {scope.hotspots('h')})
-        SELECT ST_AsMVT(f, 'hotspots', {_EXTENT}, 'geom') FROM f""", scope.params
+        FROM hotspots h, b WHERE h.centroid && b.ll AND {scope.hotspots("h")})
+        SELECT ST_AsMVT(f, 'hotspots', {_EXTENT}, 'geom') FROM f""",
+        scope.params,
+    )
 
 
 def _communes_sql(scope: AreaScope) -> tuple[str, dict]:
-    return f"""{_ENVELOPE}, f AS (
+    return (
+        f"""{_ENVELOPE}, f AS (
         SELECT ST_AsMVTGeom(ST_Simplify(ST_Transform(u.geom, 3857), :cell / 4), b.env, {_EXTENT}, 64, true) AS geom,
                u.code, u.name, u.kind
         FROM admin_units u, b WHERE {current_unit("u")} AND u.geom && b.ll AND {scope.communes("u.code")})
-        SELECT ST_AsMVT(f, 'communes', {_EXTENT}, 'geom') FROM f""", scope.params
+        SELECT ST_AsMVT(f, 'communes', {_EXTENT}, 'geom') FROM f""",
+        scope.params,
+    )
 
 
-def tile(conn: Connection, layer: str, z: int, x: int, y: int, scope: AreaScope,
-         selection: IncidentSelection = IncidentSelection()) -> bytes:
+def tile(
+    conn: Connection,
+    layer: str,
+    z: int,
+    x: int,
+    y: int,
+    scope: AreaScope,
+    selection: IncidentSelection = IncidentSelection(),
+) -> bytes:
     """One vector tile of a layer (empty bytes when nothing is there); ``selection`` filters incidents by time and kind."""
-    sql, params = {"incidents": lambda: _incidents_sql(z, scope, selection), "hotspots": lambda: _hotspots_sql(scope),
-                   "communes": lambda: _communes_sql(scope)}[layer]()
+    sql, params = {
+        "incidents": lambda: _incidents_sql(z, scope, selection),
+        "hotspots": lambda: _hotspots_sql(scope),
+        "communes": lambda: _communes_sql(scope),
+    }[layer]()
     cell = _WORLD_M / 2**z / 256 * 4  # four screen pixels, in metres
     data = conn.execute(text(sql), {"z": z, "x": x, "y": y, "cell": cell, **params}).scalar()
     return bytes(data or b"")

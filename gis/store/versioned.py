@@ -19,26 +19,45 @@ def _table(name: str) -> str:
     return name
 
 
-def load_at_version(conn: Connection, table: str, row_id: int, version: int, columns: str,
-                    visible: str = "true", params: dict[str, Any] | None = None) -> dict[str, Any]:
+def load_at_version(
+    conn: Connection,
+    table: str,
+    row_id: int,
+    version: int,
+    columns: str,
+    visible: str = "true",
+    params: dict[str, Any] | None = None,
+) -> dict[str, Any]:
     """Row ``row_id`` (alias ``r``) if visible; NotFound when not, StaleVersion when its version moved on."""
-    row = conn.execute(text(f"SELECT r.version, {columns} FROM {_table(table)} r WHERE r.id = :id AND {visible}"),
-                       {**(params or {}), "id": row_id}).mappings().first()
+    row = (
+        conn.execute(
+            text(f"SELECT r.version, {columns} FROM {_table(table)} r WHERE r.id = :id AND {visible}"),
+            {**(params or {}), "id": row_id},
+        )
+        .mappings()
+        .first()
+    )
     if row is None:
         raise NotFound(f"không tìm thấy {VERSIONED_TABLES[table]} #{row_id}")
     if row["version"] != version:
-        raise StaleVersion(f"{VERSIONED_TABLES[table]} #{row_id} đã được thay đổi (phiên bản hiện tại "
-                           f"{row['version']}, bạn gửi {version}): hãy tải lại rồi thử lại")
+        raise StaleVersion(
+            f"{VERSIONED_TABLES[table]} #{row_id} đã được thay đổi (phiên bản hiện tại "
+            f"{row['version']}, bạn gửi {version}): hãy tải lại rồi thử lại"
+        )
     return dict(row)
 
 
-def update_at_version(conn: Connection, table: str, row_id: int, version: int, assignments: str,
-                      params: dict[str, Any]) -> int:
+def update_at_version(
+    conn: Connection, table: str, row_id: int, version: int, assignments: str, params: dict[str, Any]
+) -> int:
     """Apply ``assignments`` only if the row is still at ``version``; return the new version or raise StaleVersion."""
     new_version = conn.execute(
-        text(f"UPDATE {_table(table)} SET {assignments}, version = version + 1 "
-             "WHERE id = :id AND version = :version RETURNING version"),
-        {**params, "id": row_id, "version": version}).scalar()
+        text(
+            f"UPDATE {_table(table)} SET {assignments}, version = version + 1 "
+            "WHERE id = :id AND version = :version RETURNING version"
+        ),
+        {**params, "id": row_id, "version": version},
+    ).scalar()
     if new_version is None:
         raise StaleVersion(f"{VERSIONED_TABLES[table]} #{row_id} vừa được người khác thay đổi: hãy tải lại rồi thử lại")
     return new_version

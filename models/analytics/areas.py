@@ -34,7 +34,8 @@ def contiguous_areas(xy: np.ndarray, edges: list[tuple[int, int]], n_areas: int)
     linked = connect_components(xy, edges)
     rows, cols = zip(*linked) if linked else ((), ())
     adjacency = coo_matrix((np.ones(len(linked)), (rows, cols)), shape=(len(xy), len(xy)))
-    labels = AgglomerativeClustering(n_clusters=n_areas, connectivity=adjacency + adjacency.T,
-                                     linkage="ward").fit_predict(xy)
+    labels = AgglomerativeClustering(
+        n_clusters=n_areas, connectivity=adjacency + adjacency.T, linkage="ward"
+    ).fit_predict(xy)
     order = {label: rank for rank, label in enumerate(dict.fromkeys(labels))}
     return np.array([order[label] for label in labels])

@@ -15,8 +15,15 @@ from scipy.stats import poisson
 from models.analytics.grid import GridSpec
 
 
-def auto_min_samples(x: np.ndarray, y: np.ndarray, eps_m: float, floor: int = 5, quantile: float = 0.9,
-                     alpha: float = 1e-3, cell_m: float = 1000.0) -> int:
+def auto_min_samples(
+    x: np.ndarray,
+    y: np.ndarray,
+    eps_m: float,
+    floor: int = 5,
+    quantile: float = 0.9,
+    alpha: float = 1e-3,
+    cell_m: float = 1000.0,
+) -> int:
     """The smallest min_samples at which background alone rarely makes a core point (never below `floor`)."""
     x, y = np.asarray(x, float), np.asarray(y, float)
     if x.size == 0:

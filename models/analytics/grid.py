@@ -24,9 +24,7 @@ class GridSpec:
     ny: int
 
     @classmethod
-    def from_bounds(
-        cls, xmin: float, ymin: float, xmax: float, ymax: float, cell: float, pad: float = 0.0
-    ) -> GridSpec:
+    def from_bounds(cls, xmin: float, ymin: float, xmax: float, ymax: float, cell: float, pad: float = 0.0) -> GridSpec:
         """Grid of ``cell``-metre squares covering the bounds widened by ``pad`` metres."""
         if cell <= 0:
             raise ValueError("cell size must be positive")

@@ -8,8 +8,9 @@ from models.errors import PermissionDenied
 from models.vocabulary import WRITERS, HotspotStatus, Role, TaskState
 
 #: Hotspot states a team may move a hotspot into (field work); command may use every transition.
-TEAM_HOTSPOT_TARGETS = frozenset({HotspotStatus.VERIFIED, HotspotStatus.SUPPRESSING, HotspotStatus.ERADICATED,
-                                  HotspotStatus.MONITORING})
+TEAM_HOTSPOT_TARGETS = frozenset(
+    {HotspotStatus.VERIFIED, HotspotStatus.SUPPRESSING, HotspotStatus.ERADICATED, HotspotStatus.MONITORING}
+)
 #: Task states a team may move its task into (doing the work); accepting, returning, cancelling is command's.
 TEAM_TASK_TARGETS = frozenset({TaskState.IN_PROGRESS, TaskState.PAUSED, TaskState.COMPLETED, TaskState.DECLINED})
 
@@ -28,16 +29,20 @@ def require_role(principal: Principal, roles: tuple[str, ...]) -> None:
     """Raise PermissionDenied unless the principal has one of ``roles``."""
     if principal.role not in roles:
         allowed = ", ".join(f"«{Role(r).label}»" for r in roles)
-        raise PermissionDenied(f"vai trò «{Role(principal.role).label}» không được phép thao tác này "
-                               f"(chỉ {allowed})", f"allowed roles: {', '.join(roles)}")
+        raise PermissionDenied(
+            f"vai trò «{Role(principal.role).label}» không được phép thao tác này (chỉ {allowed})",
+            f"allowed roles: {', '.join(roles)}",
+        )
 
 
 def require_target(principal: Principal, target: str, team_targets: frozenset[str]) -> None:
     """Raise PermissionDenied unless the principal may move a resource into ``target``."""
     require_role(principal, WRITERS)
     if principal.role == Role.TEAM and target not in team_targets:
-        raise PermissionDenied(f"tổ công tác không được chuyển sang trạng thái «{_label(target)}» (chỉ ban chỉ huy)",
-                               f"a team cannot move to {target!r}")
+        raise PermissionDenied(
+            f"tổ công tác không được chuyển sang trạng thái «{_label(target)}» (chỉ ban chỉ huy)",
+            f"a team cannot move to {target!r}",
+        )
 
 
 def _label(state: str) -> str:

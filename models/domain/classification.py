@@ -25,8 +25,13 @@ from models.forecast.learned import classify_learned, forecast_risk
 
 METHOD = "legal+gmm+logistic"
 #: Severity rank of a final class, for ordering (trọng điểm I most severe).
-SEVERITY = {(Category.TRONG_DIEM, Level.I): 5, (Category.TRONG_DIEM, Level.II): 4, (Category.TRONG_DIEM, Level.III): 3,
-            (Category.AT_RISK, None): 2, (Category.DRUG_FREE, None): 1}
+SEVERITY = {
+    (Category.TRONG_DIEM, Level.I): 5,
+    (Category.TRONG_DIEM, Level.II): 4,
+    (Category.TRONG_DIEM, Level.III): 3,
+    (Category.AT_RISK, None): 2,
+    (Category.DRUG_FREE, None): 1,
+}
 _CRITERION_FIELDS = ("criterion_id", "level", "ref", "value", "threshold", "op", "met", "missing", "verified", "detail")
 
 
@@ -51,7 +56,8 @@ class RunApproved(ClassificationError, Conflict):
         super().__init__(
             f"Kết quả phân loại năm {year} (phiên bản {version}) đã được phê duyệt, không thể thay đổi; "
             f"hãy tạo bản hiệu chỉnh mới (year {year} v{version} is approved and immutable: "
-            f"create a correction run with POST /api/classifications/{year}/runs)")
+            f"create a correction run with POST /api/classifications/{year}/runs)"
+        )
 
 
 class DraftExists(ClassificationError, AlreadyExists):
@@ -69,8 +75,9 @@ class InvalidOverride(ClassificationError, InvalidRequest):
 def check_override(category: str, level: str | None, reason: str | None) -> tuple[str, str | None, str]:
     """Validate an override: known category, level iff trọng điểm, and a non-blank reason."""
     if category not in Category.values():
-        raise InvalidOverride(f"loại địa bàn không hợp lệ (unknown category {category!r}; "
-                              f"one of {', '.join(Category.values())})")
+        raise InvalidOverride(
+            f"loại địa bàn không hợp lệ (unknown category {category!r}; one of {', '.join(Category.values())})"
+        )
     if category == Category.TRONG_DIEM and level not in Level.values():
         raise InvalidOverride("địa bàn trọng điểm cần cấp độ I, II hoặc III (trong_diem needs level I, II or III)")
     if category != Category.TRONG_DIEM and level is not None:
@@ -98,22 +105,24 @@ def build_draft(history: pd.DataFrame, year: int, rules: LegalRules) -> pd.DataF
     learned = classify_learned(current).set_index("commune_code")
     forecast = forecast_risk(history[history["year"] <= year]).set_index("commune_code")
     codes = current["commune_code"]
-    return pd.DataFrame({
-        "commune_code": codes,
-        "legal_category": legal["category"],
-        "legal_level": legal["level"],
-        "learned_category": learned["learned_category"].reindex(codes).to_numpy(),
-        "confidence": learned["confidence"].reindex(codes).to_numpy(),
-        "risk_next_year": forecast["p_active"].reindex(codes).to_numpy(),
-        "leaving_drug_free": forecast["leaving_drug_free"].reindex(codes).fillna(False).astype(bool).to_numpy(),
-        "category": legal["category"],
-        "level": legal["level"],
-        "method": "legal",
-        "indicators": indicator_records(current),
-        "sources": current["sources"],
-        "criteria": codes.map(_criteria_by_commune(evaluate_criteria(current, rules))),
-        "explanation": legal["explanation"],
-    })
+    return pd.DataFrame(
+        {
+            "commune_code": codes,
+            "legal_category": legal["category"],
+            "legal_level": legal["level"],
+            "learned_category": learned["learned_category"].reindex(codes).to_numpy(),
+            "confidence": learned["confidence"].reindex(codes).to_numpy(),
+            "risk_next_year": forecast["p_active"].reindex(codes).to_numpy(),
+            "leaving_drug_free": forecast["leaving_drug_free"].reindex(codes).fillna(False).astype(bool).to_numpy(),
+            "category": legal["category"],
+            "level": legal["level"],
+            "method": "legal",
+            "indicators": indicator_records(current),
+            "sources": current["sources"],
+            "criteria": codes.map(_criteria_by_commune(evaluate_criteria(current, rules))),
+            "explanation": legal["explanation"],
+        }
+    )
 
 
 def review_order(results: pd.DataFrame, previous: pd.DataFrame | None) -> pd.DataFrame:
@@ -130,23 +139,34 @@ def review_order(results: pd.DataFrame, previous: pd.DataFrame | None) -> pd.Dat
         out["previous_level"] = out["commune_code"].map(before["level"])
         out["changed"] = out["previous_category"].notna() & (
             (out["previous_category"] != out["category"])
-            | (out["previous_level"].fillna("") != out["level"].fillna("")))
+            | (out["previous_level"].fillna("") != out["level"].fillna(""))
+        )
     out["overridden"] = out["method"].eq("override")
-    out["severity"] = [SEVERITY[(c, lvl if c == "trong_diem" else None)] for c, lvl in zip(out["category"], out["level"])]
+    out["severity"] = [
+        SEVERITY[(c, lvl if c == "trong_diem" else None)] for c, lvl in zip(out["category"], out["level"])
+    ]
     out["flags"] = _flags(out)
     priority = out["disagreement"].astype(int) + out["changed"].astype(int)
     out = out.assign(_p=priority, _l=out["leaving_drug_free"].astype(int))
-    return out.sort_values(["_p", "_l", "severity", "commune_code"], ascending=[False, False, False, True],
-                           kind="stable").drop(columns=["_p", "_l"]).reset_index(drop=True)
+    return (
+        out.sort_values(["_p", "_l", "severity", "commune_code"], ascending=[False, False, False, True], kind="stable")
+        .drop(columns=["_p", "_l"])
+        .reset_index(drop=True)
+    )
 
 
 def _flags(frame: pd.DataFrame) -> list[list[str]]:
     """Vietnamese review notes per commune (why it is listed first)."""
     notes: Mapping[str, np.ndarray] = {
-        "Phân loại theo tiêu chí và theo mô hình khác nhau (legal and learned differ)": frame["disagreement"].to_numpy(),
-        "Thay đổi so với năm trước đã phê duyệt (changed since the previous approved year)": frame["changed"].to_numpy(),
-        "Có nguy cơ mất trạng thái không ma túy năm sau (may leave drug-free next year)":
-            frame["leaving_drug_free"].to_numpy(dtype=bool),
+        "Phân loại theo tiêu chí và theo mô hình khác nhau (legal and learned differ)": frame[
+            "disagreement"
+        ].to_numpy(),
+        "Thay đổi so với năm trước đã phê duyệt (changed since the previous approved year)": frame[
+            "changed"
+        ].to_numpy(),
+        "Có nguy cơ mất trạng thái không ma túy năm sau (may leave drug-free next year)": frame[
+            "leaving_drug_free"
+        ].to_numpy(dtype=bool),
         "Đã điều chỉnh thủ công (overridden)": frame["overridden"].to_numpy(),
     }
     flags = np.array(list(notes.values())).T

@@ -24,7 +24,6 @@ DEFAULT_MONITORING_DAYS = 180
 SYSTEM_ROLE = "system"
 
 
-
 @dataclass(frozen=True)
 class HotspotFacts:
     """Facts supplied with a transition request (who acts, what was done, what was observed)."""
@@ -47,12 +46,16 @@ def _period_elapsed(monitoring_days: int) -> Requirement:
     def check(facts: HotspotFacts) -> Missing | None:
         """Report a missing date or a period still running."""
         if facts.monitoring_since is None or facts.as_of is None:
-            return Missing("cần ngày bắt đầu theo dõi và ngày kết thúc",
-                           "monitoring start and closing date are required (monitoring_since, as_of)")
+            return Missing(
+                "cần ngày bắt đầu theo dõi và ngày kết thúc",
+                "monitoring start and closing date are required (monitoring_since, as_of)",
+            )
         end = monitoring_ends(facts.monitoring_since, monitoring_days)
         if facts.as_of < end:
-            return Missing(f"thời gian theo dõi {monitoring_days} ngày kéo dài đến {end:%d/%m/%Y}",
-                           f"the {monitoring_days}-day monitoring period runs until {end.isoformat()}")
+            return Missing(
+                f"thời gian theo dõi {monitoring_days} ngày kéo dài đến {end:%d/%m/%Y}",
+                f"the {monitoring_days}-day monitoring period runs until {end.isoformat()}",
+            )
         return None
 
     return check
@@ -61,11 +64,15 @@ def _period_elapsed(monitoring_days: int) -> Requirement:
 def _no_incident(facts: HotspotFacts) -> Missing | None:
     """Requirement that no incident occurred within the footprint during monitoring."""
     if facts.incident_in_footprint is None:
-        return Missing("chưa xác định có vụ việc trong phạm vi điểm nóng hay không",
-                       "whether an incident occurred within the footprint must be stated (incident_in_footprint)")
+        return Missing(
+            "chưa xác định có vụ việc trong phạm vi điểm nóng hay không",
+            "whether an incident occurred within the footprint must be stated (incident_in_footprint)",
+        )
     if facts.incident_in_footprint:
-        return Missing("đã có vụ việc trong phạm vi điểm nóng trong thời gian theo dõi",
-                       "an incident occurred within the footprint during monitoring")
+        return Missing(
+            "đã có vụ việc trong phạm vi điểm nóng trong thời gian theo dõi",
+            "an incident occurred within the footprint during monitoring",
+        )
     return None
 
 
@@ -83,10 +90,15 @@ def hotspot_lifecycle(monitoring_days: int = DEFAULT_MONITORING_DAYS) -> StateMa
             (S.DETECTED, S.DISMISSED): (),
             (S.VERIFIED, S.ASSIGNED): (),
             (S.ASSIGNED, S.SUPPRESSING): (),
-            (S.SUPPRESSING, S.ERADICATED): (requires_text("note", "ghi chú kết quả đã làm", "a note of what was done"),),
+            (S.SUPPRESSING, S.ERADICATED): (
+                requires_text("note", "ghi chú kết quả đã làm", "a note of what was done"),
+            ),
             (S.ERADICATED, S.MONITORING): (),
-            (S.MONITORING, S.CLOSED): (requires_role(Role.COMMAND, Role.COMMAND.label), _period_elapsed(monitoring_days),
-                                       _no_incident),
+            (S.MONITORING, S.CLOSED): (
+                requires_role(Role.COMMAND, Role.COMMAND.label),
+                _period_elapsed(monitoring_days),
+                _no_incident,
+            ),
             (S.ERADICATED, S.RECURRED): by_detection,
             (S.MONITORING, S.RECURRED): by_detection,
             (S.CLOSED, S.RECURRED): by_detection,

@@ -80,8 +80,9 @@ def _parse_times(text: pd.Series, now: datetime) -> tuple[pd.Series, np.ndarray,
     return out, unparsed, future
 
 
-def _project(x: pd.Series, y: pd.Series, crs_text: pd.Series, rows: np.ndarray, rejects: Rejects,
-             lon: pd.Series, lat: pd.Series) -> None:
+def _project(
+    x: pd.Series, y: pd.Series, crs_text: pd.Series, rows: np.ndarray, rejects: Rejects, lon: pd.Series, lat: pd.Series
+) -> None:
     """Fill lon/lat of `rows` from x/y in their EPSG code, one transformer per distinct CRS."""
     for code in crs_text[rows].unique():
         these = rows & (crs_text == code).to_numpy()
@@ -111,15 +112,23 @@ def validate_incidents(raw: pd.DataFrame, now: datetime | None = None) -> Valida
     when_text = text_column(raw, "occurred_at")
     occurred, unparsed, future = _parse_times(when_text, now)
     rej.add(unparsed & (when_text == "").to_numpy(), "occurred_at", "thiếu thời gian (occurred_at is required)")
-    rej.add(unparsed & (when_text != "").to_numpy(), "occurred_at",
-            "thời gian không đọc được, cần ISO 8601 (unparseable time: {})", values=when_text)
+    rej.add(
+        unparsed & (when_text != "").to_numpy(),
+        "occurred_at",
+        "thời gian không đọc được, cần ISO 8601 (unparseable time: {})",
+        values=when_text,
+    )
     rej.add(future, "occurred_at", "thời gian ở tương lai (time is in the future: {})", values=when_text)
 
     kind_text = text_column(raw, "kind")
     kinds = kind_text.map({k: normalise_kind(k) for k in kind_text.unique()})
     allowed = ", ".join(IncidentKind.values() + tuple(KIND_ALIASES))
-    rej.add(kinds.isna().to_numpy(), "kind",
-            "loại vụ việc không hợp lệ (unknown kind {!r}; allowed: " + allowed + ")", values=kind_text)
+    rej.add(
+        kinds.isna().to_numpy(),
+        "kind",
+        "loại vụ việc không hợp lệ (unknown kind {!r}; allowed: " + allowed + ")",
+        values=kind_text,
+    )
 
     lon_t, lat_t = text_column(raw, "lon"), text_column(raw, "lat")
     x_t, y_t, crs_t = text_column(raw, "x"), text_column(raw, "y"), text_column(raw, "crs")
@@ -150,14 +159,25 @@ def validate_incidents(raw: pd.DataFrame, now: datetime | None = None) -> Valida
     arr_t = text_column(raw, "arrested")
     arrested, bad_arr = parse_numbers(arr_t)
     not_int = ~bad_arr & ~arrested.isna().to_numpy() & (arrested.fillna(0) % 1 != 0).to_numpy()
-    rej.add(bad_arr | not_int, "arrested", "số người bị bắt phải là số nguyên (arrested must be an integer: {})", values=arr_t)
+    rej.add(
+        bad_arr | not_int,
+        "arrested",
+        "số người bị bắt phải là số nguyên (arrested must be an integer: {})",
+        values=arr_t,
+    )
     rej.add((arrested < 0).to_numpy(), "arrested", "số người bị bắt âm (negative arrested: {})", values=arr_t)
 
     ok = ~rej.bad
     columns = {
-        "line": raw["line"], "ref": ref, "occurred_at": occurred, "lon": lon.astype(float), "lat": lat.astype(float),
-        "kind": kinds, "substance": text_column(raw, "substance").replace("", None),
-        "quantity_g": qty.astype(float), "arrested": arrested.astype("Float64").astype("Int64"),
+        "line": raw["line"],
+        "ref": ref,
+        "occurred_at": occurred,
+        "lon": lon.astype(float),
+        "lat": lat.astype(float),
+        "kind": kinds,
+        "substance": text_column(raw, "substance").replace("", None),
+        "quantity_g": qty.astype(float),
+        "arrested": arrested.astype("Float64").astype("Int64"),
         "source": text_column(raw, "source").replace("", None),
     }
     # Mask whole Series: keeps Arrow strings and tz-aware times without a trip through Python objects.

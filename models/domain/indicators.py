@@ -25,12 +25,26 @@ PER_RESIDENTS = 10_000
 TREND_YEARS = 3
 #: Relative change below which the trend reads "stable".
 TREND_TOLERANCE = 0.10
-TREND_LABELS_VI = {"up": "tăng", "down": "giảm", "stable": "ổn định", "new": "mới phát sinh",
-                   "none": "không có vụ việc", "unknown": "chưa đủ số liệu các năm trước"}
+TREND_LABELS_VI = {
+    "up": "tăng",
+    "down": "giảm",
+    "stable": "ổn định",
+    "new": "mới phát sinh",
+    "none": "không có vụ việc",
+    "unknown": "chưa đủ số liệu các năm trước",
+}
 RATE_COLUMNS = tuple(f"per_10k_{kind}" for kind in KINDS)
 INDICATOR_COLUMNS = (
-    *IMPORTED, "organizing_places", "arrested_offenders", "n_incidents", *RATE_COLUMNS,
-    "active_hotspots", "recurrences", "incidents_prev_mean", "trend_pct", "trend",
+    *IMPORTED,
+    "organizing_places",
+    "arrested_offenders",
+    "n_incidents",
+    *RATE_COLUMNS,
+    "active_hotspots",
+    "recurrences",
+    "incidents_prev_mean",
+    "trend_pct",
+    "trend",
 )
 IMPORT_COLUMNS = ("year", "commune_code", *IMPORTED, "organizing_places", "arrested_offenders", "import_id")
 INCIDENT_COLUMNS = ("year", "commune_code", "kind", "n", "arrested")
@@ -48,23 +62,35 @@ def _on_grid(frame: pd.DataFrame, grid: pd.MultiIndex, columns: Sequence[str]) -
 def _trend(counts: pd.Series) -> tuple[pd.Series, pd.Series, pd.Series]:
     """Mean of the previous TREND_YEARS years, relative change in % and its label, per commune-year."""
     previous = counts.groupby(level="commune_code").transform(
-        lambda s: s.shift(1).rolling(TREND_YEARS, min_periods=1).mean())
+        lambda s: s.shift(1).rolling(TREND_YEARS, min_periods=1).mean()
+    )
     change = (counts - previous) / previous.where(previous > 0)
     label = np.select(
-        [previous.isna(), (previous == 0) & (counts == 0), previous.eq(0), change > TREND_TOLERANCE,
-         change < -TREND_TOLERANCE],
-        ["unknown", "none", "new", "up", "down"], default="stable")
+        [
+            previous.isna(),
+            (previous == 0) & (counts == 0),
+            previous.eq(0),
+            change > TREND_TOLERANCE,
+            change < -TREND_TOLERANCE,
+        ],
+        ["unknown", "none", "new", "up", "down"],
+        default="stable",
+    )
     return previous, (change * 100).round(1), pd.Series(label, index=counts.index).map(TREND_LABELS_VI)
 
 
-def derive_indicators(communes: Sequence[str], years: Sequence[int], imported: pd.DataFrame,
-                      incidents: pd.DataFrame, hotspots: pd.DataFrame) -> pd.DataFrame:
+def derive_indicators(
+    communes: Sequence[str],
+    years: Sequence[int],
+    imported: pd.DataFrame,
+    incidents: pd.DataFrame,
+    hotspots: pd.DataFrame,
+) -> pd.DataFrame:
     """One row per commune and year: imported figures, derived counts and rates, trend and sources."""
     # imported: IMPORT_COLUMNS (commune_indicators rows); incidents: INCIDENT_COLUMNS aggregated per
     # commune, year and kind; hotspots: HOTSPOT_COLUMNS per commune-year. Imported organizing_places and
     # arrested_offenders are overrides: when present they win over the derived counts.
-    grid = pd.MultiIndex.from_product([list(map(str, communes)), list(map(int, years))],
-                                      names=["commune_code", "year"])
+    grid = pd.MultiIndex.from_product([list(map(str, communes)), list(map(int, years))], names=["commune_code", "year"])
     imp = _on_grid(imported, grid, IMPORT_COLUMNS[2:])
     hot = _on_grid(hotspots, grid, HOTSPOT_COLUMNS[2:]).fillna(0)
     if incidents.empty:
@@ -97,11 +123,17 @@ def derive_indicators(communes: Sequence[str], years: Sequence[int], imported: p
     return out.reset_index()
 
 
-def _sources(out: pd.DataFrame, imp: pd.DataFrame, override_places: pd.Series, override_arrests: pd.Series,
-             n_incidents: pd.Series) -> list[dict[str, str]]:
+def _sources(
+    out: pd.DataFrame,
+    imp: pd.DataFrame,
+    override_places: pd.Series,
+    override_arrests: pd.Series,
+    n_incidents: pd.Series,
+) -> list[dict[str, str]]:
     """Per commune-year, where each value comes from (import run, incident rows, hotspots, override)."""
     imported_from = ("commune_indicators import #" + imp["import_id"].astype("Int64").astype(str)).where(
-        imp["import_id"].notna(), "chưa nhập số liệu (not imported)")
+        imp["import_id"].notna(), "chưa nhập số liệu (not imported)"
+    )
     rows = n_incidents.astype(int).astype(str)
     incident_text = "incidents: " + rows + " rows"
     year = out.index.get_level_values("year")
@@ -109,10 +141,12 @@ def _sources(out: pd.DataFrame, imp: pd.DataFrame, override_places: pd.Series, o
     last = pd.Series(year - 1, index=out.index).astype(str)
     columns = {c: imported_from for c in IMPORTED}
     columns["organizing_places"] = ("override: " + imported_from).where(
-        override_places, "hotspots: " + out["organizing_places"].astype(int).astype(str)
-        + " organizing_place active in the year")
+        override_places,
+        "hotspots: " + out["organizing_places"].astype(int).astype(str) + " organizing_place active in the year",
+    )
     columns["arrested_offenders"] = ("override: " + imported_from).where(
-        override_arrests, incident_text + ", arrested summed")
+        override_arrests, incident_text + ", arrested summed"
+    )
     columns["n_incidents"] = incident_text
     columns.update({c: incident_text + " of the kind, per 10,000 residents" for c in RATE_COLUMNS})
     columns["active_hotspots"] = "hotspots: " + out["active_hotspots"].astype(int).astype(str) + " active in the year"

@@ -12,6 +12,7 @@ import pandas as pd
 
 from models.vocabulary import PROBLEM_CATEGORIES
 
+
 @dataclass(frozen=True)
 class KpiTargets:
     """The city's targets: drug-free share path, growth limits and hotspot targets, with labels."""
@@ -39,7 +40,9 @@ def parse_targets(doc: Mapping[str, Any]) -> KpiTargets:
     points = tuple(sorted((int(p["year"]), float(p["share"])) for p in doc["drug_free_share"]["points"]))
     sections = ("drug_free_share", "problem_growth", "eradicated_growth", "recurrences", "new_hotspots")
     return KpiTargets(
-        version=str(doc["version"]), source=str(doc["source"]), drug_free_points=points,
+        version=str(doc["version"]),
+        source=str(doc["source"]),
+        drug_free_points=points,
         drug_free_note=str(doc["drug_free_share"].get("note", "")),
         max_problem_growth=float(doc["problem_growth"]["max_share"]),
         min_eradicated_growth=float(doc["eradicated_growth"]["min_share"]),
@@ -59,8 +62,9 @@ def _row(key: str, label: str, value: Any, target: Any, met: bool | None, unit: 
     return {"key": key, "label_vi": label, "value": value, "target": target, "met": met, "unit": unit, "note": note}
 
 
-def compute_kpis(year: int, classes: pd.DataFrame, previous: pd.DataFrame | None, hotspots: dict[str, int],
-                 targets: KpiTargets) -> list[dict[str, Any]]:
+def compute_kpis(
+    year: int, classes: pd.DataFrame, previous: pd.DataFrame | None, hotspots: dict[str, int], targets: KpiTargets
+) -> list[dict[str, Any]]:
     """KPI lines of a year from its final classes, the previous year's, and city-wide hotspot counts."""
     total = len(classes)
     free = int(classes["category"].eq("drug_free").sum())
@@ -73,24 +77,69 @@ def compute_kpis(year: int, classes: pd.DataFrame, previous: pd.DataFrame | None
     labels = targets.labels_vi
     key_levels = classes.loc[classes["category"].eq("trong_diem"), "level"].value_counts()
     return [
-        _row("drug_free_share", labels["drug_free_share"], None if share is None else round(share, 4), target,
-             None if share is None or target is None else share >= target, "tỷ lệ",
-             f"{free}/{total} đơn vị. {targets.drug_free_note}"),
-        _row("problem_communes", "Số địa bàn có tệ nạn ma túy (trọng điểm và có tệ nạn)", problems,
-             None, None, "địa bàn", f"năm trước: {problems_before if problems_before is not None else 'chưa có'}"),
-        _row("problem_growth", labels["problem_growth"], None if growth is None else round(growth, 4),
-             targets.max_problem_growth, None if growth is None else growth < targets.max_problem_growth, "tỷ lệ",
-             "" if growth is not None else "chưa có kết quả năm trước để so sánh"),
-        *(_row(f"trong_diem_{lvl}", f"Trọng điểm loại {lvl}", int(key_levels.get(lvl, 0)), None, None, "địa bàn")
-          for lvl in ("I", "II", "III")),
-        _row("eradicated", "Điểm, tụ điểm bị triệt xóa trong năm", hotspots["eradicated"], None, None, "điểm",
-             f"năm trước: {hotspots['eradicated_previous']}"),
-        _row("eradicated_growth", labels["eradicated_growth"],
-             None if eradicated_growth is None else round(eradicated_growth, 4), targets.min_eradicated_growth,
-             None if eradicated_growth is None else eradicated_growth >= targets.min_eradicated_growth, "tỷ lệ"),
-        _row("recurrences", labels["recurrences"], hotspots["recurred"], targets.max_recurrences,
-             hotspots["recurred"] <= targets.max_recurrences, "lượt"),
-        _row("new_hotspots", labels["new_hotspots"], hotspots["new"], targets.max_new_hotspots,
-             hotspots["new"] <= targets.max_new_hotspots, "điểm"),
+        _row(
+            "drug_free_share",
+            labels["drug_free_share"],
+            None if share is None else round(share, 4),
+            target,
+            None if share is None or target is None else share >= target,
+            "tỷ lệ",
+            f"{free}/{total} đơn vị. {targets.drug_free_note}",
+        ),
+        _row(
+            "problem_communes",
+            "Số địa bàn có tệ nạn ma túy (trọng điểm và có tệ nạn)",
+            problems,
+            None,
+            None,
+            "địa bàn",
+            f"năm trước: {problems_before if problems_before is not None else 'chưa có'}",
+        ),
+        _row(
+            "problem_growth",
+            labels["problem_growth"],
+            None if growth is None else round(growth, 4),
+            targets.max_problem_growth,
+            None if growth is None else growth < targets.max_problem_growth,
+            "tỷ lệ",
+            "" if growth is not None else "chưa có kết quả năm trước để so sánh",
+        ),
+        *(
+            _row(f"trong_diem_{lvl}", f"Trọng điểm loại {lvl}", int(key_levels.get(lvl, 0)), None, None, "địa bàn")
+            for lvl in ("I", "II", "III")
+        ),
+        _row(
+            "eradicated",
+            "Điểm, tụ điểm bị triệt xóa trong năm",
+            hotspots["eradicated"],
+            None,
+            None,
+            "điểm",
+            f"năm trước: {hotspots['eradicated_previous']}",
+        ),
+        _row(
+            "eradicated_growth",
+            labels["eradicated_growth"],
+            None if eradicated_growth is None else round(eradicated_growth, 4),
+            targets.min_eradicated_growth,
+            None if eradicated_growth is None else eradicated_growth >= targets.min_eradicated_growth,
+            "tỷ lệ",
+        ),
+        _row(
+            "recurrences",
+            labels["recurrences"],
+            hotspots["recurred"],
+            targets.max_recurrences,
+            hotspots["recurred"] <= targets.max_recurrences,
+            "lượt",
+        ),
+        _row(
+            "new_hotspots",
+            labels["new_hotspots"],
+            hotspots["new"],
+            targets.max_new_hotspots,
+            hotspots["new"] <= targets.max_new_hotspots,
+            "điểm",
+        ),
         _row("open_hotspots", "Điểm, tụ điểm đang theo dõi xử lý (hiện tại)", hotspots["open_now"], None, None, "điểm"),
     ]

@@ -31,10 +31,11 @@ from models.vocabulary import Category
 OPS: Mapping[str, Callable[[Any, Any], Any]] = MappingProxyType(
     {">=": operator.ge, ">": operator.gt, "<=": operator.le, "<": operator.lt, "==": operator.eq, "!=": operator.ne}
 )
-OP_SYMBOLS: Mapping[str, str] = MappingProxyType(
-    {">=": "≥", ">": ">", "<=": "≤", "<": "<", "==": "=", "!=": "≠"}
-)
-_LEAF_KEYS = {"column": {"column", "op", "threshold"}, "numerator": {"numerator", "denominator", "scale", "op", "threshold"}}
+OP_SYMBOLS: Mapping[str, str] = MappingProxyType({">=": "≥", ">": ">", "<=": "≤", "<": "<", "==": "=", "!=": "≠"})
+_LEAF_KEYS = {
+    "column": {"column", "op", "threshold"},
+    "numerator": {"numerator", "denominator", "scale", "op", "threshold"},
+}
 _COUNT_KEYS = {"count_met", "at_least", "exclude"}
 
 
@@ -311,13 +312,19 @@ def _evaluate(expr: Expression, frame: pd.DataFrame, rules: LegalRules, done: Ma
     if isinstance(expr, (AnyOf, AllOf)):
         parts = [_evaluate(t, frame, rules, done) for t in expr.terms]
         join, word = (operator.or_, " hoặc ") if isinstance(expr, AnyOf) else (operator.and_, " và ")
-        return _Result(reduce(join, (p.met for p in parts)), reduce(lambda a, b: a + word + b, (p.detail for p in parts)))
+        return _Result(
+            reduce(join, (p.met for p in parts)), reduce(lambda a, b: a + word + b, (p.detail for p in parts))
+        )
     if isinstance(expr, CountMet):
         level = rules.level(expr.level)
         counted = [done[c.id].met for c in level.criteria if c.id not in expr.exclude]
         n_true = sum(m.fillna(False).astype(int) for m in counted)
         n_open = sum(m.isna().astype(int) for m in counted)
-        met = (n_true >= expr.at_least).astype("boolean").mask((n_true < expr.at_least) & (n_true + n_open >= expr.at_least))
+        met = (
+            (n_true >= expr.at_least)
+            .astype("boolean")
+            .mask((n_true < expr.at_least) & (n_true + n_open >= expr.at_least))
+        )
         stated = "đạt " + n_true.astype(str) + f" tiêu chí {_level_title(level.name, rules)}"
         return _Result(met, _phrase(met, stated, f"≥ {expr.at_least}"))
     return _evaluate_comparison(expr, frame, rules)

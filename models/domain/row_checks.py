@@ -19,8 +19,9 @@ class Rejects:
         #: Rows the reader found malformed: only that error is reported for them.
         self.malformed = np.zeros(len(raw), dtype=bool)
 
-    def add(self, mask: np.ndarray | pd.Series, field_name: str, reason: str | pd.Series,
-            values: pd.Series | None = None) -> None:
+    def add(
+        self, mask: np.ndarray | pd.Series, field_name: str, reason: str | pd.Series, values: pd.Series | None = None
+    ) -> None:
         """Reject the rows in `mask` for `field_name`; with `values`, `reason` is a template filled per row."""
         mask = np.asarray(mask, dtype=bool) & ~self.malformed
         if not mask.any():
@@ -29,22 +30,28 @@ class Rejects:
             reasons = [reason.format(v) for v in values.to_numpy()[mask]]
         else:
             reasons = reason.to_numpy()[mask] if isinstance(reason, pd.Series) else reason
-        self.parts.append(pd.DataFrame({"line": self.lines[mask], "ref": self.refs[mask],
-                                        "field": field_name, "reason": reasons}))
+        self.parts.append(
+            pd.DataFrame({"line": self.lines[mask], "ref": self.refs[mask], "field": field_name, "reason": reasons})
+        )
         self.bad |= mask
 
     def frame(self) -> pd.DataFrame:
         """All rejects ordered by line."""
         if not self.parts:
             return empty_rejects()
-        return pd.concat(self.parts, ignore_index=True).sort_values(["line", "field"], kind="stable",
-                                                                    ignore_index=True)
+        return pd.concat(self.parts, ignore_index=True).sort_values(["line", "field"], kind="stable", ignore_index=True)
 
 
 def empty_rejects() -> pd.DataFrame:
     """A reject table with no rows and the right columns."""
-    return pd.DataFrame({"line": pd.Series(dtype="int64"), "ref": pd.Series(dtype=str),
-                         "field": pd.Series(dtype=str), "reason": pd.Series(dtype=str)})
+    return pd.DataFrame(
+        {
+            "line": pd.Series(dtype="int64"),
+            "ref": pd.Series(dtype=str),
+            "field": pd.Series(dtype=str),
+            "reason": pd.Series(dtype=str),
+        }
+    )
 
 
 def text_column(raw: pd.DataFrame, name: str) -> pd.Series:

@@ -33,16 +33,19 @@ class TransitionNotAllowed(TransitionError, Conflict):
 
     code = "transition_not_allowed"
 
-    def __init__(self, machine: str, source: str, target: str, allowed: tuple[str, ...],
-                 labels: Mapping[str, str] | None = None) -> None:
+    def __init__(
+        self, machine: str, source: str, target: str, allowed: tuple[str, ...], labels: Mapping[str, str] | None = None
+    ) -> None:
         source, target, allowed = str(source), str(target), tuple(str(s) for s in allowed)
         self.source, self.target, self.allowed = source, target, allowed
         labels = labels or {}
         options = ", ".join(repr(s) for s in allowed) if allowed else "none (terminal state)"
         allowed_vi = _quoted(labels, allowed) if allowed else "không có (trạng thái cuối)"
-        super().__init__(f"không thể chuyển từ {_quoted(labels, [source])} sang {_quoted(labels, [target])}; "
-                         f"được phép: {allowed_vi}",
-                         f"{machine}: cannot go from {source!r} to {target!r}; allowed from {source!r}: {options}")
+        super().__init__(
+            f"không thể chuyển từ {_quoted(labels, [source])} sang {_quoted(labels, [target])}; "
+            f"được phép: {allowed_vi}",
+            f"{machine}: cannot go from {source!r} to {target!r}; allowed from {source!r}: {options}",
+        )
 
 
 class TransitionRequirementMissing(TransitionError, InvalidRequest):
@@ -50,13 +53,16 @@ class TransitionRequirementMissing(TransitionError, InvalidRequest):
 
     code = "transition_requirement_missing"
 
-    def __init__(self, machine: str, source: str, target: str, missing: Missing,
-                 labels: Mapping[str, str] | None = None) -> None:
+    def __init__(
+        self, machine: str, source: str, target: str, missing: Missing, labels: Mapping[str, str] | None = None
+    ) -> None:
         source, target = str(source), str(target)
         self.source, self.target, self.missing = source, target, missing
         labels = labels or {}
-        super().__init__(f"chưa đủ điều kiện chuyển từ {_quoted(labels, [source])} sang {_quoted(labels, [target])}: "
-                         f"{missing.vi}", f"{machine}: {source!r} → {target!r} refused: {missing.en}")
+        super().__init__(
+            f"chưa đủ điều kiện chuyển từ {_quoted(labels, [source])} sang {_quoted(labels, [target])}: {missing.vi}",
+            f"{machine}: {source!r} → {target!r} refused: {missing.en}",
+        )
 
 
 class InconsistentHistory(TransitionError):
@@ -150,7 +156,8 @@ class StateMachine:
             if source != state:
                 raise InconsistentHistory(
                     f"lịch sử {self.name} không nhất quán: sự kiện {index} bắt đầu từ {source!r} nhưng trạng thái là {state!r}",
-                    f"{self.name}: event {index} starts from {source!r} but the state is {state!r}")
+                    f"{self.name}: event {index} starts from {source!r} but the state is {state!r}",
+                )
             if target not in self.allowed(source):
                 raise TransitionNotAllowed(self.name, source, target, self.allowed(source))
             state = target

@@ -29,7 +29,9 @@ _FLOW = {
     (T.PAUSED, T.IN_PROGRESS): (),
     (T.IN_PROGRESS, T.COMPLETED): (),
     (T.COMPLETED, T.ACCEPTED): (),
-    (T.COMPLETED, T.RETURNED): (requires_text("comment", "ý kiến vì sao trả lại", "a comment on why the work is returned"),),
+    (T.COMPLETED, T.RETURNED): (
+        requires_text("comment", "ý kiến vì sao trả lại", "a comment on why the work is returned"),
+    ),
     (T.RETURNED, T.IN_PROGRESS): (),
     (T.ASSIGNED, T.DECLINED): (requires_text("reason", "lý do từ chối", "a reason for declining"),),
 }

@@ -26,12 +26,14 @@ def density_features(panel: pd.DataFrame, area_km2: pd.Series) -> pd.DataFrame:
     area = frame.index.get_level_values("commune_code").map(area_km2).to_numpy(dtype=float)
     density = frame["n_incidents"].astype(float) / area
     by_commune = density.groupby(level="commune_code")
-    return pd.DataFrame({
-        "density": np.log(density + FLOOR),
-        "mean_density": np.log(by_commune.transform(lambda s: s.rolling(MEAN_YEARS, min_periods=1).mean()) + FLOOR),
-        "previous_density": np.log(by_commune.shift(1).fillna(density) + FLOOR),
-        "hotspots": np.log1p(frame["active_hotspots"].astype(float)),
-    })
+    return pd.DataFrame(
+        {
+            "density": np.log(density + FLOOR),
+            "mean_density": np.log(by_commune.transform(lambda s: s.rolling(MEAN_YEARS, min_periods=1).mean()) + FLOOR),
+            "previous_density": np.log(by_commune.shift(1).fillna(density) + FLOOR),
+            "hotspots": np.log1p(frame["active_hotspots"].astype(float)),
+        }
+    )
 
 
 def forecast_density(panel: pd.DataFrame, area_km2: pd.Series) -> pd.Series:
@@ -45,7 +47,9 @@ def forecast_density(panel: pd.DataFrame, area_km2: pd.Series) -> pd.Series:
     area = features.index.get_level_values("commune_code").map(area_km2).to_numpy(dtype=float)
     current = features[years == last]
     if not train.any():
-        return pd.Series(np.exp(current["density"]).to_numpy() - FLOOR, index=current.index.get_level_values("commune_code"))
+        return pd.Series(
+            np.exp(current["density"]).to_numpy() - FLOOR, index=current.index.get_level_values("commune_code")
+        )
     model = make_pipeline(StandardScaler(), PoissonRegressor(alpha=ALPHA, max_iter=1000))
     model.fit(features[train], target[train] / area[train], poissonregressor__sample_weight=area[train])
     return pd.Series(model.predict(current), index=current.index.get_level_values("commune_code"))

@@ -43,17 +43,27 @@ def scenario_panel(communes: gpd.GeoDataFrame, config: ScenarioConfig) -> tuple[
     which, owner = tree.query(points.geometry.to_numpy(), predicate="within")
     commune = np.full(len(points), -1)
     commune[which] = owner
-    located = pd.DataFrame({
-        "x": points.geometry.x.to_numpy(), "y": points.geometry.y.to_numpy(),
-        "year": inc["occurred_at"].dt.tz_convert(LOCAL_TZ).dt.year.to_numpy(),
-        "commune_code": projected["code"].astype(str).to_numpy()[commune], "kind": inc["kind"].to_numpy(),
-        "arrested": inc["arrested"].to_numpy(),
-    })[commune >= 0]
+    located = pd.DataFrame(
+        {
+            "x": points.geometry.x.to_numpy(),
+            "y": points.geometry.y.to_numpy(),
+            "year": inc["occurred_at"].dt.tz_convert(LOCAL_TZ).dt.year.to_numpy(),
+            "commune_code": projected["code"].astype(str).to_numpy()[commune],
+            "kind": inc["kind"].to_numpy(),
+            "arrested": inc["arrested"].to_numpy(),
+        }
+    )[commune >= 0]
     incidents = located.groupby(["year", "commune_code", "kind"], as_index=False).agg(
-        n=("x", "size"), arrested=("arrested", "sum"))
+        n=("x", "size"), arrested=("arrested", "sum")
+    )
     years = sorted(scenario.indicators["year"].unique())
-    panel = derive_indicators(projected["code"].astype(str), years, scenario.indicators.assign(import_id=np.nan),
-                              incidents, _truth_activity(scenario.truth, years))
+    panel = derive_indicators(
+        projected["code"].astype(str),
+        years,
+        scenario.indicators.assign(import_id=np.nan),
+        incidents,
+        _truth_activity(scenario.truth, years),
+    )
     return panel, located
 
 
@@ -65,10 +75,17 @@ def _truth_activity(truth: pd.DataFrame, years: Sequence[int]) -> pd.DataFrame:
         first_run = (truth["start"] < end) & (truth["eradicated_at"].isna() | (truth["eradicated_at"] >= start))
         second_run = truth["recurred_at"].notna() & (truth["recurred_at"] < end)
         active = first_run | second_run
-        rows.append(pd.DataFrame({
-            "year": year, "commune_code": truth["commune_code"].astype(str),
-            "organizing_places": (active & truth["kind"].eq("den")).astype(int), "active_hotspots": active.astype(int),
-            "recurrences": ((truth["recurred_at"] >= start) & (truth["recurred_at"] < end)).astype(int)}))
+        rows.append(
+            pd.DataFrame(
+                {
+                    "year": year,
+                    "commune_code": truth["commune_code"].astype(str),
+                    "organizing_places": (active & truth["kind"].eq("den")).astype(int),
+                    "active_hotspots": active.astype(int),
+                    "recurrences": ((truth["recurred_at"] >= start) & (truth["recurred_at"] < end)).astype(int),
+                }
+            )
+        )
     return pd.concat(rows).groupby(["year", "commune_code"], as_index=False).sum()
 
 
@@ -94,8 +111,9 @@ def kde_scores(located: pd.DataFrame, communes: gpd.GeoDataFrame) -> pd.Series:
     return means.reindex(fallback.index).fillna(fallback).set_axis(projected["code"].astype(str))
 
 
-def held_out_scores(panel: pd.DataFrame, located: pd.DataFrame, communes: gpd.GeoDataFrame, year: int,
-                    rules: LegalRules) -> dict[str, pd.Series]:
+def held_out_scores(
+    panel: pd.DataFrame, located: pd.DataFrame, communes: gpd.GeoDataFrame, year: int, rules: LegalRules
+) -> dict[str, pd.Series]:
     """Each method's score per commune for ``year``, from the years before it only."""
     history = panel[panel["year"] < year]
     area = communes.set_index(communes["code"].astype(str))["area_km2"].astype(float)
@@ -105,19 +123,30 @@ def held_out_scores(panel: pd.DataFrame, located: pd.DataFrame, communes: gpd.Ge
     return {
         MODEL: forecast_density(history, area),
         "learned: risk probability": forecast_risk(history).set_index("commune_code")["p_active"],
-        "last year's class": pd.Series([SEVERITY[(c, lv if c == "trong_diem" else None)]
-                                        for c, lv in zip(legal["category"], legal["level"])], index=legal.index),
+        "last year's class": pd.Series(
+            [SEVERITY[(c, lv if c == "trong_diem" else None)] for c, lv in zip(legal["category"], legal["level"])],
+            index=legal.index,
+        ),
         "last year's counts": last["n_incidents"] / area.reindex(last.index),
         "long-term counts": by_year.mean(axis=1) / area.reindex(by_year.index),
         "KDE (last year)": kde_scores(located[located["year"] == year - 1], communes),
     }
 
 
-def evaluate_forecasts(communes: gpd.GeoDataFrame, seeds: Sequence[int], rules: LegalRules, *, years: int = 5,
-                       n_incidents: int = 30_000, coverages: tuple[float, ...] = DEFAULT_COVERAGES) -> pd.DataFrame:
+def evaluate_forecasts(
+    communes: gpd.GeoDataFrame,
+    seeds: Sequence[int],
+    rules: LegalRules,
+    *,
+    years: int = 5,
+    n_incidents: int = 30_000,
+    coverages: tuple[float, ...] = DEFAULT_COVERAGES,
+) -> pd.DataFrame:
     """Mean hit rate, PAI and PEI per method and coverage over seeds and held-out years (long table)."""
     # communes: code, kind, geometry (+ area_km2, computed in the metric CRS when absent).
-    communes = communes.assign(area_km2=communes.to_crs(WORK_CRS).area / 1e6) if "area_km2" not in communes else communes
+    communes = (
+        communes.assign(area_km2=communes.to_crs(WORK_CRS).area / 1e6) if "area_km2" not in communes else communes
+    )
     codes = communes["code"].astype(str)
     area = communes["area_km2"].astype(float).to_numpy()
     rows = []
@@ -145,10 +174,17 @@ def verdict(table: pd.DataFrame, coverage: float = 0.05) -> str:
     column = f"pai@{coverage:.0%}"
     model = table.loc[MODEL, column]
     baselines = table.loc[list(BASELINES), column]
-    margins = "; ".join(f"{name} {value:.2f} ({model - value:+.2f}, {model / value - 1:+.1%})"
-                        for name, value in baselines.items())
+    margins = "; ".join(
+        f"{name} {value:.2f} ({model - value:+.2f}, {model / value - 1:+.1%})" for name, value in baselines.items()
+    )
     beaten = bool((model > baselines).all())
     head = "beats every baseline" if beaten else "does NOT beat every baseline"
-    shortfall = "" if beaten else (f" It falls short of {baselines.idxmax()} by {baselines.max() - model:.2f} "
-                                   f"({model / baselines.max() - 1:+.1%}).")
+    shortfall = (
+        ""
+        if beaten
+        else (
+            f" It falls short of {baselines.idxmax()} by {baselines.max() - model:.2f} "
+            f"({model / baselines.max() - 1:+.1%})."
+        )
+    )
     return f"The learned density model {head} on PAI at {coverage:.0%}: {model:.2f} vs {margins}.{shortfall}"

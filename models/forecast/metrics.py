@@ -16,7 +16,9 @@ import pandas as pd
 DEFAULT_COVERAGES = (0.01, 0.05, 0.10)
 
 
-def _arrays(scores: npt.ArrayLike, counts: npt.ArrayLike, areas: npt.ArrayLike) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+def _arrays(
+    scores: npt.ArrayLike, counts: npt.ArrayLike, areas: npt.ArrayLike
+) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """Validate aligned inputs as float arrays."""
     s, n, a = (np.asarray(x, dtype=float).ravel() for x in (scores, counts, areas))
     if not len(s) == len(n) == len(a) or len(s) == 0:

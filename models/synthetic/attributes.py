@@ -15,23 +15,47 @@ BACKGROUND, SPOT, DEN = range(len(ORIGINS))
 
 #: Kind mix per origin: dens organise/harbour use, spots deal, background is a broad mix.
 KIND_MIX = {
-    "background": {"drug_use": .30, "possession": .26, "trafficking": .15, "tip": .12, "transport": .08,
-                   "organizing_use": .04, "harboring": .03, "production": .02},
-    "spot": {"trafficking": .38, "possession": .30, "drug_use": .22, "tip": .06, "transport": .04},
-    "den": {"organizing_use": .32, "harboring": .18, "drug_use": .38, "possession": .08, "tip": .04},
+    "background": {
+        "drug_use": 0.30,
+        "possession": 0.26,
+        "trafficking": 0.15,
+        "tip": 0.12,
+        "transport": 0.08,
+        "organizing_use": 0.04,
+        "harboring": 0.03,
+        "production": 0.02,
+    },
+    "spot": {"trafficking": 0.38, "possession": 0.30, "drug_use": 0.22, "tip": 0.06, "transport": 0.04},
+    "den": {"organizing_use": 0.32, "harboring": 0.18, "drug_use": 0.38, "possession": 0.08, "tip": 0.04},
 }
 #: Share of background incidents in a cultivating commune that are cultivation finds.
 CULTIVATION_SHARE = 0.08
 #: Substance mix (order of SUBSTANCES); cultivation is always cannabis, tips carry no substance.
 SUBSTANCE_MIX = (0.20, 0.25, 0.35, 0.08, 0.07, 0.05)
 #: Quantity seized per kind as (median grams, log-normal sigma); None means no quantity recorded.
-QUANTITY = {"trafficking": (2.0, 1.2), "possession": (0.5, 1.0), "transport": (150.0, 1.5),
-            "organizing_use": (0.3, 0.8), "harboring": (0.3, 0.8), "production": (400.0, 1.2),
-            "cultivation": (1_000.0, 1.0), "drug_use": None, "tip": None}
+QUANTITY = {
+    "trafficking": (2.0, 1.2),
+    "possession": (0.5, 1.0),
+    "transport": (150.0, 1.5),
+    "organizing_use": (0.3, 0.8),
+    "harboring": (0.3, 0.8),
+    "production": (400.0, 1.2),
+    "cultivation": (1_000.0, 1.0),
+    "drug_use": None,
+    "tip": None,
+}
 #: People arrested per kind as base + Poisson(extra).
-ARRESTS = {"trafficking": (1, .3), "possession": (1, .1), "transport": (1, .5), "organizing_use": (1, .8),
-           "harboring": (1, .3), "production": (1, .6), "cultivation": (0, .8), "drug_use": (1, 0.0),
-           "tip": (0, 0.0)}
+ARRESTS = {
+    "trafficking": (1, 0.3),
+    "possession": (1, 0.1),
+    "transport": (1, 0.5),
+    "organizing_use": (1, 0.8),
+    "harboring": (1, 0.3),
+    "production": (1, 0.6),
+    "cultivation": (0, 0.8),
+    "drug_use": (1, 0.0),
+    "tip": (0, 0.0),
+}
 
 
 def draw_kinds(rng: np.random.Generator, origin: np.ndarray, cultivating: np.ndarray) -> np.ndarray:

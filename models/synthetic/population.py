@@ -104,17 +104,19 @@ def build_indicators(
     plants = np.where(cultivation_incidents > 0, plants, 0).astype(np.int64)
     per_m2 = rng.uniform(*PLANTS_PER_M2, size=pop.shape)
     n_years, n = pop.shape
-    return pd.DataFrame({
-        "year": np.repeat(profile.years, n),
-        "commune_code": np.tile(profile.codes, n_years),
-        "population": pop.ravel(),
-        "users_with_records": users.ravel(),
-        "plants_destroyed": plants.ravel(),
-        "cultivation_m2": np.round(plants / per_m2, 1).ravel(),
-        "on_drug_route": np.tile(profile.on_route, n_years),
-        "organizing_places": np.full(n_years * n, np.nan),
-        "arrested_offenders": np.full(n_years * n, np.nan),
-    })
+    return pd.DataFrame(
+        {
+            "year": np.repeat(profile.years, n),
+            "commune_code": np.tile(profile.codes, n_years),
+            "population": pop.ravel(),
+            "users_with_records": users.ravel(),
+            "plants_destroyed": plants.ravel(),
+            "cultivation_m2": np.round(plants / per_m2, 1).ravel(),
+            "on_drug_route": np.tile(profile.on_route, n_years),
+            "organizing_places": np.full(n_years * n, np.nan),
+            "arrested_offenders": np.full(n_years * n, np.nan),
+        }
+    )
 
 
 def _choose(rng: np.random.Generator, n: int, k: int, weight: np.ndarray) -> np.ndarray:

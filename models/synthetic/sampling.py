@@ -20,12 +20,10 @@ def uniform_in_polygons(
     order = np.argsort(which, kind="stable")
     counts = np.bincount(which, minlength=len(geoms))
     bounds = shapely.bounds(geoms)
-    accept = shapely.area(geoms) / np.maximum(
-        (bounds[:, 2] - bounds[:, 0]) * (bounds[:, 3] - bounds[:, 1]), 1e-9
-    )
+    accept = shapely.area(geoms) / np.maximum((bounds[:, 2] - bounds[:, 0]) * (bounds[:, 3] - bounds[:, 1]), 1e-9)
     stops = np.cumsum(counts)
     for g in np.flatnonzero(counts):
-        idx = order[stops[g] - counts[g]: stops[g]]
+        idx = order[stops[g] - counts[g] : stops[g]]
         x[idx], y[idx] = _fill_uniform(rng, geoms[g], bounds[g], accept[g], counts[g])
     return x, y
 
@@ -61,7 +59,7 @@ def gaussian_in_polygons(
     counts = np.bincount(which, minlength=len(geoms))
     stops = np.cumsum(counts)
     for g in np.flatnonzero(counts):
-        idx = order[stops[g] - counts[g]: stops[g]]
+        idx = order[stops[g] - counts[g] : stops[g]]
         for _ in range(MAX_ROUNDS):
             bad = idx[~shapely.contains_xy(geoms[g], x[idx], y[idx])]
             if not len(bad):

@@ -142,8 +142,13 @@ def generate_scenario(communes: gpd.GeoDataFrame, config: ScenarioConfig) -> Sce
     year_of_day = (days.year - years[0]).to_numpy()
     area_km2 = shapely.area(geoms) / 1e6
     profile = build_profile(
-        codes, projected["kind"].to_numpy(), area_km2, years, rng,
-        drug_free_share=config.drug_free_share, route_share=config.route_share,
+        codes,
+        projected["kind"].to_numpy(),
+        area_km2,
+        years,
+        rng,
+        drug_free_share=config.drug_free_share,
+        route_share=config.route_share,
         cultivation_share=config.cultivation_share,
     )
     spots = _plant_hotspots(rng, config, geoms, profile, len(days))
@@ -230,8 +235,11 @@ def _hotspot_incidents(
     active_days = (spots.stop - spots.start) + (n_days - spots.recur)
     in_window = np.where(
         active,
-        np.clip(np.rint(spots.counts * window_days / active_days), cfg.min_window_incidents,
-                spots.counts - MIN_HISTORY_INCIDENTS),
+        np.clip(
+            np.rint(spots.counts * window_days / active_days),
+            cfg.min_window_incidents,
+            spots.counts - MIN_HISTORY_INCIDENTS,
+        ),
         0,
     ).astype(np.int64)
     first_len = np.minimum(spots.stop, window_start) - spots.start
@@ -248,8 +256,12 @@ def _hotspot_incidents(
 
 
 def _days_in_segments(
-    rng: np.random.Generator, counts: np.ndarray, a_from: np.ndarray, a_len: np.ndarray,
-    b_from: np.ndarray, b_len: np.ndarray,
+    rng: np.random.Generator,
+    counts: np.ndarray,
+    a_from: np.ndarray,
+    a_len: np.ndarray,
+    b_from: np.ndarray,
+    b_len: np.ndarray,
 ) -> tuple[np.ndarray, np.ndarray]:
     """counts[i] uniform day indices over the union of segments [a_from, +a_len) and [b_from, +b_len)."""
     owner = np.repeat(np.arange(len(counts)), counts)
@@ -260,8 +272,12 @@ def _days_in_segments(
 
 
 def _background_incidents(
-    rng: np.random.Generator, geoms: np.ndarray, profile: CommuneProfile, days: pd.DatetimeIndex,
-    year_of_day: np.ndarray, n: int,
+    rng: np.random.Generator,
+    geoms: np.ndarray,
+    profile: CommuneProfile,
+    days: pd.DatetimeIndex,
+    year_of_day: np.ndarray,
+    n: int,
 ) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
     """Background incidents: seasonal day, commune weighted by that year's population, uniform point."""
     season = 1 + SEASONAL_AMPLITUDE * np.cos(2 * np.pi * (days.day_of_year.to_numpy() - SEASONAL_PEAK_DOY) / 365.25)
@@ -277,7 +293,11 @@ def _background_incidents(
 
 
 def _incident_table(
-    rng: np.random.Generator, cfg: ScenarioConfig, seconds: np.ndarray, x: np.ndarray, y: np.ndarray,
+    rng: np.random.Generator,
+    cfg: ScenarioConfig,
+    seconds: np.ndarray,
+    x: np.ndarray,
+    y: np.ndarray,
     kind: np.ndarray,
 ) -> pd.DataFrame:
     """Assemble the incident contract table from time-sorted arrays (refs follow time order)."""
@@ -288,17 +308,20 @@ def _incident_table(
     when = pd.DatetimeIndex(start + seconds.astype("timedelta64[s]")).tz_localize(LOCAL_TZ)
     width = len(str(n))
     numbers = np.char.zfill(np.arange(1, n + 1).astype(str), width)
-    return pd.DataFrame({
-        "ref": np.char.add(f"SYN-{cfg.seed}-", numbers).astype(object),
-        "occurred_at": when,
-        "lon": np.round(lon, 6),
-        "lat": np.round(lat, 6),
-        "kind": np.array(KINDS, dtype=object)[kind],
-        "substance": substance,
-        "quantity_g": quantity,
-        "arrested": arrested,
-        "source": SOURCE,
-    }, columns=list(INCIDENT_COLUMNS))
+    return pd.DataFrame(
+        {
+            "ref": np.char.add(f"SYN-{cfg.seed}-", numbers).astype(object),
+            "occurred_at": when,
+            "lon": np.round(lon, 6),
+            "lat": np.round(lat, 6),
+            "kind": np.array(KINDS, dtype=object)[kind],
+            "substance": substance,
+            "quantity_g": quantity,
+            "arrested": arrested,
+            "source": SOURCE,
+        },
+        columns=list(INCIDENT_COLUMNS),
+    )
 
 
 def _truth_table(
@@ -309,20 +332,22 @@ def _truth_table(
     recurred = spots.recur < n_days
     active_days = (spots.stop - spots.start) + (n_days - spots.recur)
     width = max(4, len(str(len(spots.x))))
-    return pd.DataFrame({
-        "hotspot_id": [f"SYN-{cfg.seed}-H{i:0{width}d}" for i in range(1, len(spots.x) + 1)],
-        "kind": np.where(spots.is_den, "den", "spot"),
-        "commune_code": codes[spots.commune],
-        "lon": np.round(lon, 6),
-        "lat": np.round(lat, 6),
-        "x": np.round(spots.x, 1),
-        "y": np.round(spots.y, 1),
-        "radius_m": np.round(spots.radius, 1),
-        "start": begin + pd.to_timedelta(spots.start, unit="D"),
-        "eradicated_at": (begin + pd.to_timedelta(spots.stop, unit="D")).where(spots.eradicated),
-        "recurred_at": (begin + pd.to_timedelta(spots.recur, unit="D")).where(recurred),
-        "intensity_per_week": np.round(spots.counts / (active_days / 7), 2),
-        "n_incidents": spots.counts,
-        "active_at_end": (spots.stop == n_days) | recurred,
-        "source": SOURCE,
-    })
+    return pd.DataFrame(
+        {
+            "hotspot_id": [f"SYN-{cfg.seed}-H{i:0{width}d}" for i in range(1, len(spots.x) + 1)],
+            "kind": np.where(spots.is_den, "den", "spot"),
+            "commune_code": codes[spots.commune],
+            "lon": np.round(lon, 6),
+            "lat": np.round(lat, 6),
+            "x": np.round(spots.x, 1),
+            "y": np.round(spots.y, 1),
+            "radius_m": np.round(spots.radius, 1),
+            "start": begin + pd.to_timedelta(spots.start, unit="D"),
+            "eradicated_at": (begin + pd.to_timedelta(spots.stop, unit="D")).where(spots.eradicated),
+            "recurred_at": (begin + pd.to_timedelta(spots.recur, unit="D")).where(recurred),
+            "intensity_per_week": np.round(spots.counts / (active_days / 7), 2),
+            "n_incidents": spots.counts,
+            "active_at_end": (spots.stop == n_days) | recurred,
+            "source": SOURCE,
+        }
+    )

@@ -32,15 +32,22 @@ FOR EACH STATEMENT EXECUTE FUNCTION bump_data_version()
 
 def upgrade() -> None:
     for axis in ("x", "y"):
-        op.add_column("incidents", sa.Column(f"{axis}_m", sa.Float(),
-                                             sa.Computed(f"ST_{axis.upper()}(ST_Transform(geom, {METRIC_SRID}))",
-                                                         persisted=True), nullable=False))
-    op.create_table("data_versions",
-                    sa.Column("name", sa.String(length=32), nullable=False),
-                    sa.Column("version", sa.BigInteger(), nullable=False),
-                    sa.Column("changed_at", sa.DateTime(timezone=True), server_default=sa.text("now()"),
-                              nullable=False),
-                    sa.PrimaryKeyConstraint("name"))
+        op.add_column(
+            "incidents",
+            sa.Column(
+                f"{axis}_m",
+                sa.Float(),
+                sa.Computed(f"ST_{axis.upper()}(ST_Transform(geom, {METRIC_SRID}))", persisted=True),
+                nullable=False,
+            ),
+        )
+    op.create_table(
+        "data_versions",
+        sa.Column("name", sa.String(length=32), nullable=False),
+        sa.Column("version", sa.BigInteger(), nullable=False),
+        sa.Column("changed_at", sa.DateTime(timezone=True), server_default=sa.text("now()"), nullable=False),
+        sa.PrimaryKeyConstraint("name"),
+    )
     op.execute("INSERT INTO data_versions (name, version) VALUES " + ", ".join(f"('{t}', 1)" for t in VERSIONED))
     op.execute(BUMP)
     for table in VERSIONED:
