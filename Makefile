@@ -11,7 +11,7 @@ VENDOR := maps/static/vendor/.installed
 HOST ?= 127.0.0.1
 PORT ?= 8000
 
-.PHONY: demo test system-deps test-system-deps venv db demo-data bench clean
+.PHONY: demo test test-fast lint typecheck format system-deps test-system-deps venv db demo-data bench wheel clean
 
 system-deps:
 	./scripts/system-deps.sh
@@ -54,6 +54,21 @@ demo: demo-data
 
 test: test-system-deps venv
 	$(BIN)/python -m pytest -q
+
+# The pure tests (no database, no browser): seconds, for the edit-test loop.
+test-fast: $(VENV)/.installed
+	$(BIN)/python -m pytest -q -m "not db and not browser and not slow"
+
+lint: $(VENV)/.installed
+	$(BIN)/ruff check .
+	$(BIN)/ruff format --check .
+
+typecheck: $(VENV)/.installed
+	$(BIN)/mypy
+
+format: $(VENV)/.installed
+	$(BIN)/ruff check --fix .
+	$(BIN)/ruff format .
 
 bench: venv
 	$(BIN)/pip install -q -e '.[test,bench]'

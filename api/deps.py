@@ -1,7 +1,7 @@
 """Typed FastAPI dependencies shared by the routers."""
 
-from collections.abc import Callable, Iterator
-from typing import Annotated
+from collections.abc import Callable, Coroutine, Iterator
+from typing import Annotated, Any
 
 from fastapi import Depends, HTTPException, Request
 from fastapi.security import OAuth2PasswordBearer
@@ -87,7 +87,7 @@ def get_current_user(
 CurrentUser = Annotated[Principal, Depends(get_current_user)]
 
 
-def require_roles(*roles: str) -> Callable[[Principal], Principal]:
+def require_roles(*roles: str) -> Callable[[Principal], Coroutine[Any, Any, Principal]]:
     """Dependency that lets only users with one of ``roles`` through (403 otherwise)."""
 
     async def check(user: CurrentUser) -> Principal:

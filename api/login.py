@@ -6,8 +6,8 @@ from dataclasses import dataclass
 
 from sqlalchemy import Connection
 
-from gis.settings import AuthSettings
 from api.security import dummy_hash, verify_password
+from gis.settings import AuthSettings
 from gis.store.accounts import login_record, record_login
 
 

@@ -8,7 +8,6 @@ from fastapi import Query
 from models.errors import InvalidRequest
 from models.vocabulary import LOCAL_TZ, normalise_kind
 
-
 BBox = Annotated[str | None, Query(max_length=100, description="minlon,minlat,maxlon,maxlat")]
 Kinds = Annotated[str | None, Query(max_length=300, description="comma-separated incident kinds")]
 DateFrom = Annotated[date | None, Query(alias="from")]

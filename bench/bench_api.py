@@ -231,7 +231,7 @@ async def run_load(
                     async with session.request(method, url, json=body, headers=headers) as response:
                         await response.read()
                         ok = response.status < 400
-                except (aiohttp.ClientError, asyncio.TimeoutError):
+                except (TimeoutError, aiohttp.ClientError):
                     ok = False
                 latencies.setdefault(kind, []).append(time.perf_counter() - started)
                 if not ok:

@@ -19,7 +19,9 @@ from typing import Any
 import geopandas as gpd
 from sqlalchemy import create_engine
 
+from gis.io.scenario_files import write_scenario
 from gis.ops.postgres import temporary_cluster
+from gis.reference import load_rules
 from gis.services.boundary_import import import_boundaries
 from gis.services.classification import HISTORY_YEARS, draft_year
 from gis.services.incident_import import import_incidents
@@ -34,10 +36,8 @@ from gis.store.indicators import (
 )
 from models.domain.classification import METHOD, build_draft
 from models.domain.indicators import derive_indicators
-from gis.reference import load_rules
 from models.domain.legal_rules import classify_legal, evaluate_criteria
 from models.forecast.learned import classify_learned, forecast_risk
-from gis.io.scenario_files import write_scenario
 from models.synthetic.scenario import ScenarioConfig, generate_scenario
 
 COMMUNES = Path(__file__).resolve().parents[2] / "shared" / "data" / "vietnam" / "communes.geojson.gz"

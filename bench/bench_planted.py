@@ -17,11 +17,11 @@ import numpy as np
 from common import prepared_engine
 from sqlalchemy import text
 
+from gis.io.scenario_files import write_scenario
 from gis.ops.postgres import temporary_cluster
 from gis.services.detection import run_detection
 from gis.services.incident_import import import_incidents
 from gis.settings import DataSettings
-from gis.io.scenario_files import write_scenario
 from models.synthetic.scenario import ScenarioConfig, generate_scenario
 
 MATCH_M = 150.0

@@ -10,11 +10,11 @@ from typing import TypeVar
 import geopandas as gpd
 from sqlalchemy import Engine, create_engine, text
 
+from gis.io.scenario_files import write_scenario
 from gis.ops.postgres import ManagedCluster
 from gis.services.boundary_import import import_boundaries
 from gis.settings import DataSettings
 from gis.store.db import migrate
-from gis.io.scenario_files import write_scenario
 from models.synthetic.scenario import ScenarioConfig, generate_scenario
 
 T = TypeVar("T")

@@ -5,10 +5,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 from importlib.resources import files
 from pathlib import Path
-from typing import ClassVar
 
 import folium
-
 
 #: Stylesheets and scripts of the pages, and (copied by `make` from npm) the vendor libraries.
 STATIC_DIR = Path(str(files("maps").joinpath("static")))
@@ -22,11 +20,11 @@ BACH_LONG_VI = [20.135, 107.73]
 class OfflineMap(folium.Map):
     """A folium map whose scripts and styles are the app's own copies (no CDN: police networks are closed)."""
 
-    default_js: ClassVar[list[tuple[str, str]]] = [
+    default_js = [
         ("leaflet", f"{VENDOR_URL}/leaflet/leaflet.js"),
         ("vectorgrid", f"{VENDOR_URL}/vectorgrid/Leaflet.VectorGrid.bundled.min.js"),
     ]
-    default_css: ClassVar[list[tuple[str, str]]] = [("leaflet_css", f"{VENDOR_URL}/leaflet/leaflet.css")]
+    default_css = [("leaflet_css", f"{VENDOR_URL}/leaflet/leaflet.css")]
 
 
 @dataclass(frozen=True)

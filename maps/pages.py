@@ -75,7 +75,7 @@ def role_page(viewer: Viewer, csrf: str, data: PageData, basemap: Basemap = Base
         "planner": ("Tham mưu, phân loại địa bàn", lambda: planner_panel(list(data.years))),
     }[viewer.role]
     fmap = base_map(basemap)
-    root = fmap.get_root()
+    root: Any = fmap.get_root()  # a folium Figure (typed as Element)
     root.title = f"diaban — {subtitle}"
     root.header.add_child(
         folium.Element(

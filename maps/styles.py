@@ -9,6 +9,7 @@ from typing import Any
 from models.analytics.emerging import PATTERN_LABELS_VI
 from models.vocabulary import (
     CATEGORY_SHORT_LABELS,
+    CLASS_CHOICES,
     HOTSPOT_TASKABLE,
     TASK_OPEN,
     Category,
@@ -71,6 +72,7 @@ def script_vocabulary() -> dict[str, Any]:
         "patternLabels": dict(PATTERN_LABELS_VI),
         "openTaskStates": list(codes(TASK_OPEN)),
         "taskableStatuses": list(codes(HOTSPOT_TASKABLE)),
+        "classChoices": [[category, level] for category, level in CLASS_CHOICES],
     }
 
 

@@ -74,7 +74,7 @@ def _labelled(labels: Mapping[str, str]) -> Any:
     return attach
 
 
-def codes(members: Iterable[StrEnum]) -> tuple[str, ...]:
+def codes(members: Iterable[str]) -> tuple[str, ...]:
     """Plain string codes of some members (for SQL parameters), sorted for stable statements."""
     return tuple(sorted(str(m) for m in members))
 
@@ -326,6 +326,16 @@ class RunStatus(Vocabulary):
 
     DRAFT = "draft"
     APPROVED = "approved"
+
+
+#: Every final class a commune can have, least to most serious (the order of review and of the override choices).
+CLASS_CHOICES: tuple[tuple[Category, Level | None], ...] = (
+    (Category.DRUG_FREE, None),
+    (Category.AT_RISK, None),
+    (Category.TRONG_DIEM, Level.III),
+    (Category.TRONG_DIEM, Level.II),
+    (Category.TRONG_DIEM, Level.I),
+)
 
 
 def class_label(category: str, level: str | None) -> str:

@@ -22,6 +22,24 @@ if TYPE_CHECKING:
 ROOT = Path(__file__).resolve().parents[1]
 
 
+#: Folder → markers: `make test-fast` runs what needs neither PostgreSQL nor a browser (`-m "not db and not browser"`).
+_FOLDER_MARKERS = {
+    "unit": (),
+    "db": ("db",),
+    "api": ("db",),
+    "browser": ("db", "browser", "slow"),
+    "ops": ("db", "slow"),
+}
+
+
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    """Mark each test by the layer folder it lives in (tests/unit, tests/db, tests/api, tests/browser, tests/ops)."""
+    for item in items:
+        folder = Path(str(item.path)).parent.name
+        for marker in _FOLDER_MARKERS.get(folder, ("db",)):
+            item.add_marker(marker)
+
+
 @pytest.fixture(scope="session")
 def boundaries_path() -> Path:
     """The real Hải Phòng communes (DIABAN_BOUNDARIES overrides)."""

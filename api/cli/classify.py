@@ -10,7 +10,7 @@ from collections.abc import Callable
 from pathlib import Path
 
 from gis.store.db import get_engine
-from models.vocabulary import class_label
+from models.vocabulary import Category, Level, class_label
 
 #: Review lines printed on the terminal.
 SHOWN_REVIEW = 30
@@ -103,8 +103,8 @@ def cmd_evaluate(args: argparse.Namespace) -> int:
     import geopandas as gpd
     import pandas as pd
 
-    from gis.settings import DataSettings
     from gis.reference import load_rules
+    from gis.settings import DataSettings
     from models.forecast.evaluation import evaluate_forecasts, summary_table, verdict
 
     communes = gpd.read_file(args.boundaries or DataSettings().boundaries)
@@ -150,8 +150,8 @@ def add_parsers(sub: argparse._SubParsersAction) -> None:
     review.add_argument("--limit", type=int, default=SHOWN_REVIEW)
     over = action("override", cmd_override, "override a commune's class in the draft (reason required)")
     over.add_argument("--commune", required=True)
-    over.add_argument("--category", required=True, choices=["trong_diem", "at_risk", "drug_free"])
-    over.add_argument("--level", choices=["I", "II", "III"])
+    over.add_argument("--category", required=True, choices=Category.values())
+    over.add_argument("--level", choices=Level.values())
     over.add_argument("--reason", required=True)
     action("approve", cmd_approve, "approve the year's draft (immutable afterwards)")
     export = action("export", cmd_export, "export a year's classification", version=True)

@@ -14,6 +14,7 @@ from gis.services.detection import DetectionParams, run_detection
 from gis.services.hotspots import create_manual_hotspot
 from gis.store.db import get_engine
 from gis.store.hotspots import export_hotspots
+from models.vocabulary import HotspotKind
 
 
 def cmd_detect(args: argparse.Namespace) -> None:
@@ -85,6 +86,6 @@ def add_parsers(sub: argparse._SubParsersAction) -> None:
     add.add_argument("--lon", type=float, required=True)
     add.add_argument("--lat", type=float, required=True)
     add.add_argument("--note", required=True)
-    add.add_argument("--kind", choices=["spot", "den", "organizing_place"], default="spot")
+    add.add_argument("--kind", choices=HotspotKind.values(), default=HotspotKind.SPOT)
     add.add_argument("--radius-m", type=float, default=50.0)
     add.set_defaults(func=cmd_add)

@@ -3,9 +3,9 @@
 from __future__ import annotations
 
 import argparse
-import logging
 import getpass
 import json
+import logging
 import sys
 from datetime import date
 from pathlib import Path
@@ -140,8 +140,8 @@ def cmd_demo_data(args: argparse.Namespace) -> int:
 
 
 def cmd_demo_lifecycle(args: argparse.Namespace) -> int:
-    from gis.settings import LifecycleSettings
     from gis.demo.lifecycle import run_lifecycle_demo
+    from gis.settings import LifecycleSettings
     from gis.store.accounts import principal_by_username
     from models.domain.hotspot_lifecycle import hotspot_lifecycle
 

@@ -1,6 +1,6 @@
 """Administration of users and teams (admin only)."""
 
-from typing import Any, Literal
+from typing import Any
 
 from fastapi import APIRouter
 from pydantic import BaseModel, Field, model_validator
@@ -8,6 +8,7 @@ from pydantic import BaseModel, Field, model_validator
 from api.deps import Admin, ConnDep
 from api.security import hash_password
 from gis.store.accounts import create_team, create_user, list_teams, list_users
+from models.vocabulary import Role
 
 router = APIRouter(prefix="/api", tags=["accounts"])
 
@@ -24,7 +25,7 @@ class UserIn(BaseModel):
 
     username: str = Field(min_length=2, max_length=64, pattern=r"^[A-Za-z0-9_.-]+$")
     password: str = Field(min_length=8, max_length=200)
-    role: Literal["command", "team", "planner", "admin"]
+    role: Role
     team_id: int | None = None
 
     @model_validator(mode="after")

@@ -33,11 +33,11 @@ from gis.services.analyses import (
     heat_surface,
 )
 from gis.store.incidents import latest_incident_time
-from gis.store.selection import IncidentSelection
 from gis.store.scoping import AreaScope, scope_communes
+from gis.store.selection import IncidentSelection
+from maps.png import heat_png, robust_top
 from models.analytics.emerging import NO_PATTERN, PATTERN_LABELS_VI
 from models.analytics.gistar import CONFIDENCE_LEVELS
-from maps.png import heat_png, robust_top
 
 router = APIRouter(prefix="/api", tags=["analysis"])
 GEOJSON = "application/geo+json"
@@ -188,7 +188,8 @@ def emerging(
     selection = _selection(bbox, kind, None, None)
 
     def build() -> CachedResponse:
-        stop: datetime = local_day_start(end, 1) if end else (latest_incident_time(conn) or datetime.now().astimezone())
+        stop = local_day_start(end, 1) if end else (latest_incident_time(conn) or datetime.now().astimezone())
+        assert stop is not None
         if not end:
             stop = stop + timedelta(seconds=1)
         grid, result = emerging_surface(

@@ -6,8 +6,7 @@ from fastapi import APIRouter, Depends, Path, Query, Response
 from pydantic import BaseModel, Field, StringConstraints
 
 from api.deps import AreaScopeDep, ConnDep, Reader, require_roles
-from gis.services.classification import export_classification
-from gis.services.classification import draft_year, review
+from gis.services.classification import draft_year, export_classification, review
 from gis.store.classifications import (
     approve,
     classification_geojson,
@@ -15,6 +14,7 @@ from gis.store.classifications import (
     require_run,
 )
 from models.domain.access import Principal
+from models.vocabulary import Category, Level
 
 router = APIRouter(prefix="/api/classifications", tags=["classifications"])
 
@@ -33,8 +33,8 @@ class OverrideIn(BaseModel):
     """A planner's change of one commune's final class; the reason is mandatory."""
 
     commune_code: Annotated[str, StringConstraints(max_length=16, pattern=r"^[0-9A-Za-z_-]+$")]
-    category: Literal["trong_diem", "at_risk", "drug_free"]
-    level: Literal["I", "II", "III"] | None = None
+    category: Category
+    level: Level | None = None
     reason: Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=2000)]
 
 

@@ -3,9 +3,9 @@
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Query
-from gis.store.communes import communes_geojson
 
 from api.deps import ConnDep
+from gis.store.communes import communes_geojson
 
 router = APIRouter(prefix="/api/communes", tags=["communes"])
 

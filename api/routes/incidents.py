@@ -3,8 +3,6 @@
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Query
-from gis.store.incidents import incidents_page
-from gis.store.selection import IncidentSelection
 
 from api.deps import AreaScopeDep, ConnDep
 from api.params import (
@@ -17,6 +15,8 @@ from api.params import (
     parse_bbox,
     parse_kinds,
 )
+from gis.store.incidents import incidents_page
+from gis.store.selection import IncidentSelection
 
 router = APIRouter(prefix="/api/incidents", tags=["incidents"])
 

@@ -15,9 +15,9 @@ from gis.services.tasks import (
     transition_task,
     update_task,
 )
+from gis.store.hotspots import hotspot_commune
 from gis.store.scoping import AreaScope
 from gis.store.selection import TaskFilter
-from gis.store.hotspots import hotspot_commune
 from gis.store.tasks import get_task, list_tasks, suggest_assignees
 from models.domain.access import TEAM_TASK_TARGETS, require_target
 from models.errors import InvalidRequest, NotFound, PermissionDenied

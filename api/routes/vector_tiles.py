@@ -8,8 +8,8 @@ from api.cache import CachedResponse, cached_response
 from api.deps import AreaScopeDep, CacheDep, ConnDep, DataKey
 from api.params import DateFrom, DateTo, Kinds, local_day_start, parse_kinds
 from gis.store.selection import IncidentSelection
-from models.errors import NotFound
 from gis.store.tiles import LAYERS, communes_etag, tile
+from models.errors import NotFound
 
 router = APIRouter(prefix="/tiles", tags=["tiles"])
 MVT = "application/vnd.mapbox-vector-tile"

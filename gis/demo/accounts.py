@@ -13,9 +13,10 @@ from sqlalchemy import Connection, text
 from gis.store.accounts import create_team, create_user
 from gis.store.sql import current_unit, to_metric
 from models.analytics.areas import contiguous_areas
+from models.vocabulary import Role
 
 DEMO_PASSWORD = "demo-diaban-2025"
-DEMO_STAFF = (("chihuy", "command"), ("thammuu", "planner"), ("quantri", "admin"))
+DEMO_STAFF = (("chihuy", Role.COMMAND), ("thammuu", Role.PLANNER), ("quantri", Role.ADMIN))
 #: Units closer than this (degrees, ≈ 50 m) count as neighbours: official boundaries have slivers and gaps.
 _NEIGHBOUR_DEG = 0.0005
 

@@ -127,7 +127,7 @@ def read_geojson_points(path: Path) -> pd.DataFrame:
     for number, feature in enumerate(features, start=1):
         props = dict((feature or {}).get("properties") or {})
         geometry = (feature or {}).get("geometry") or {}
-        record = {str(k).lower(): "" if v is None else str(v) for k, v in props.items()}
+        record: dict[str, object] = {str(k).lower(): "" if v is None else str(v) for k, v in props.items()}
         record["line"] = number
         record["_error"] = ""
         coords = geometry.get("coordinates") if isinstance(geometry, dict) else None

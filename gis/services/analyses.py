@@ -18,10 +18,10 @@ from sqlalchemy import Connection, text
 
 from gis.store.incidents import incident_frame
 from gis.store.selection import IncidentSelection
-from models.analytics.emerging import emerging_hotspots
-from models.analytics.gistar import gistar
+from models.analytics.emerging import EmergingResult, emerging_hotspots
+from models.analytics.gistar import GiStarResult, gistar
 from models.analytics.grid import GridSpec
-from models.analytics.kde import kde_grid
+from models.analytics.kde import Kernel, kde_grid
 from models.errors import InvalidRequest, NotFound
 from models.vocabulary import METRIC_SRID, WGS84_SRID
 
@@ -68,7 +68,7 @@ def heat_surface(
     selection: IncidentSelection,
     cell_m: float = 100.0,
     bandwidth_m: float = 200.0,
-    kernel: str = "gaussian",
+    kernel: Kernel = "gaussian",
 ) -> Surface:
     """Kernel density (per km²·incident share) of the selected incidents on a metric grid."""
     frame = incident_frame(conn, selection)
@@ -97,7 +97,7 @@ def study_area_mask(conn: Connection, grid: GridSpec) -> np.ndarray:
 
 def gistar_surface(
     conn: Connection, selection: IncidentSelection, cell_m: float = 250.0, distance_cells: float = 1.5, fdr: bool = True
-) -> tuple[GridSpec, object, np.ndarray]:
+) -> tuple[GridSpec, GiStarResult, np.ndarray]:
     """Gi* z, p and bins on a grid of incident counts over the study area."""
     frame = incident_frame(conn, selection)
     grid = _grid(frame, cell_m, 2 * cell_m)
@@ -121,7 +121,7 @@ def emerging_surface(
     step: str = "month",
     cell_m: float = 500.0,
     distance_cells: float = 1.5,
-) -> tuple[GridSpec, object]:
+) -> tuple[GridSpec, EmergingResult]:
     """Emerging hot-spot pattern per cell over `steps` time steps ending at `end`."""
     edges = step_edges(end, steps, step)
     window = replace(selection, start=edges[0].to_pydatetime(), end=edges[-1].to_pydatetime())

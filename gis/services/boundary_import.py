@@ -27,7 +27,7 @@ from models.vocabulary import METRIC_SRID, UnitKind
 DEFAULT_VALID_FROM = date(2025, 7, 1)
 #: Maximum vertices per piece when subdividing boundaries for fast point-in-commune joins.
 SUBDIVIDE_VERTICES = 128
-_KIND_PREFIX = {"phường": "phuong", "xã": "xa", "đặc khu": "dac_khu"}
+_KIND_PREFIX = {"phường": UnitKind.PHUONG, "xã": UnitKind.XA, "đặc khu": UnitKind.DAC_KHU}
 
 
 @dataclass

@@ -9,6 +9,8 @@ from typing import Any
 import pandas as pd
 from sqlalchemy import Connection
 
+from gis.io.exports import FORMATS, classification_workbook, export_table, run_meta
+from gis.reference import load_rules
 from gis.store.classifications import (
     classification_geojson,
     create_run,
@@ -18,8 +20,6 @@ from gis.store.classifications import (
 )
 from gis.store.indicators import yearly_indicators
 from models.domain.classification import METHOD, build_draft, review_order
-from gis.io.exports import FORMATS, classification_workbook, export_table, run_meta
-from gis.reference import load_rules
 from models.domain.legal_rules import LegalRules
 from models.errors import InvalidRequest
 from models.vocabulary import local_today

@@ -177,12 +177,12 @@ def _cluster_rows(clusters: pd.DataFrame) -> list[dict]:
             "n": int(n),
             "kinds": kd,
             "first": f,
-            "last": l,
+            "last": last,
             "radius": float(r),
             "centroid": f"POINT({lo:.7f} {la:.7f})",
             "footprint": fp,
         }
-        for k, n, kd, f, l, r, lo, la, fp in zip(
+        for k, n, kd, f, last, r, lo, la, fp in zip(
             clusters["hotspot_kind"],
             clusters["n"],
             kinds,
@@ -222,7 +222,7 @@ VALUES (:id, :actor, :event, :from_status, :to_status, :note, :run, CAST(:detail
 def _persist(conn: Connection, clusters: pd.DataFrame, matches: pd.DataFrame, run_id: int) -> np.ndarray:
     """Insert new hotspots, update matched ones, flag recurrences; one event per change."""
     rows = _cluster_rows(clusters)
-    previous = dict(
+    previous: dict[int, str] = dict(
         conn.execute(
             text("SELECT id, status FROM hotspots WHERE id = ANY(:ids)"),
             {"ids": [int(i) for i in matches["hotspot_id"].dropna()]},

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from typing import Any
 
 from sqlalchemy import Connection, text
@@ -56,7 +56,7 @@ def _check_recorded_time(conn: Connection, hotspot_id: int, at: datetime) -> Non
                         (SELECT max(at) FROM hotspot_events WHERE hotspot_id = :id AND event = 'transition'))"""),
         {"id": hotspot_id},
     ).scalar()
-    if at > datetime.now(timezone.utc) or (earliest is not None and at < earliest):
+    if at > datetime.now(UTC) or (earliest is not None and at < earliest):
         raise InvalidRequest(
             f"thời điểm ghi nhận {at:%d/%m/%Y %H:%M} không hợp lệ: phải sau lần chuyển trạng thái"
             " gần nhất và không ở tương lai (recorded time must follow the latest status change"

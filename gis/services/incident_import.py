@@ -10,6 +10,7 @@ from pathlib import Path
 
 import numpy as np
 import pandas as pd
+import psycopg
 import pyarrow as pa
 import pyarrow.csv as pa_csv
 from sqlalchemy import Connection, text
@@ -18,6 +19,7 @@ from tqdm import tqdm
 from gis.io.readers import read_table
 from gis.store.import_runs import ImportReport, finish_import_run, start_import_run
 from models.domain.incident_contract import split_duplicates_in_file, validate_incidents
+from models.vocabulary import Assignment
 
 COPY_CHUNK = 100_000
 _STAGED = ("seq", "line", "ref", "occurred_at", "lon", "lat", "kind", "substance", "quantity_g", "arrested", "source")
@@ -34,7 +36,7 @@ def _copy_staging(conn: Connection, valid: pd.DataFrame, progress: bool) -> None
     )
     ordered = valid.iloc[spatial_order(valid["lon"].to_numpy(), valid["lat"].to_numpy())]
     ordered = ordered.assign(seq=np.arange(len(ordered)))
-    raw = conn.connection.driver_connection
+    raw = _driver(conn)
     columns = ", ".join(_STAGED)
     with (
         raw.cursor() as cur,
@@ -85,13 +87,14 @@ _LOCATE = (
     ),
 )
 
-_INSERT = text("""
+_INSERT = text(f"""
 WITH inserted AS (
     INSERT INTO incidents (ref, occurred_at, kind, substance, quantity_g, arrested, source,
                            commune_code, assignment, import_id, geom)
     SELECT s.ref, s.occurred_at, s.kind, s.substance, s.quantity_g, s.arrested, s.source,
            coalesce(inside.code, near.code),
-           CASE WHEN inside.code IS NOT NULL THEN 'inside' WHEN near.code IS NOT NULL THEN 'nearest' ELSE 'outside' END,
+           CASE WHEN inside.code IS NOT NULL THEN '{Assignment.INSIDE}' WHEN near.code IS NOT NULL THEN '{Assignment.NEAREST}'
+                ELSE '{Assignment.OUTSIDE}' END,
            :import_id, s.geom
     FROM incident_points s
     LEFT JOIN incident_inside inside USING (line)
@@ -135,7 +138,7 @@ def import_incidents(
         for statement in _LOCATE:
             conn.execute(statement)
         # A degree is >= 50 km anywhere in Vietnam: a safe bounding-box prefilter for the metric test.
-        counts = dict(
+        counts: dict[str, int] = dict(
             conn.execute(_INSERT, {"import_id": report.import_id, "metres": nearest_m, "deg": nearest_m / 50_000}).all()
         )
         report.imported = sum(counts.values())
@@ -145,3 +148,10 @@ def import_incidents(
         conn.execute(_DROP)
     finish_import_run(conn, report)
     return report
+
+
+def _driver(conn: Connection) -> psycopg.Connection:
+    """The psycopg connection under a SQLAlchemy one (for COPY and binary cursors)."""
+    raw = conn.connection.driver_connection
+    assert raw is not None, "a live connection"
+    return raw

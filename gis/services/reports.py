@@ -7,10 +7,10 @@ from typing import Any
 from sqlalchemy import Connection
 
 from gis.io.exports import kpi_workbook
+from gis.reference import load_targets
 from gis.store.classifications import final_classes, find_run
 from gis.store.indicators import hotspot_kpis
 from models.domain.classification import RunNotFound
-from gis.reference import load_targets
 from models.domain.kpi import compute_kpis
 from models.vocabulary import local_today
 

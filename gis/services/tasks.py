@@ -41,8 +41,8 @@ def _task_commune(conn: Connection, kind: str, hotspot_id: int | None, commune_c
         if hotspot is None:
             raise NotFound(f"không tìm thấy điểm nóng #{hotspot_id}")
         commune_code = hotspot["commune_code"] or commune_code
-        if commune_code is None:
-            raise InvalidRequest("điểm nóng nằm ngoài các xã/phường: hãy ghi rõ commune_code")
+    if commune_code is None:
+        raise InvalidRequest("điểm nóng nằm ngoài các xã/phường: hãy ghi rõ commune_code")
     exists = conn.execute(
         text(f"SELECT 1 FROM admin_units u WHERE u.code = :c AND {current_unit('u')}"), {"c": commune_code}
     ).scalar()

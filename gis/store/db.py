@@ -96,7 +96,7 @@ def warm_pool(engine: Engine, connections: int) -> None:
     measured: bench_api's first seconds). Never more than the pool keeps, so that the start cannot wait on it."""
     opened = []
     try:
-        for _ in range(min(connections, engine.pool.size())):
+        for _ in range(min(connections, engine.pool.size())):  # type: ignore[attr-defined]  # a QueuePool
             conn = engine.connect()
             opened.append(conn)
             conn.execute(text("SELECT ST_Transform(ST_TileEnvelope(0, 0, 0), 4326)"))

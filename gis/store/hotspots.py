@@ -83,7 +83,7 @@ def export_hotspots(conn: Connection, fmt: str = "geojson", footprints: bool = F
     buffer = io.StringIO()
     writer = csv.DictWriter(buffer, fieldnames=[*EXPORT_COLUMNS, "lon", "lat"], lineterminator="\n")
     writer.writeheader()
-    writer.writerows(rows)
+    writer.writerows(dict(row) for row in rows)
     return buffer.getvalue()
 
 

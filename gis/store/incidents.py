@@ -9,6 +9,7 @@ from typing import Any
 
 import numpy as np
 import pandas as pd
+import psycopg
 from sqlalchemy import Connection, text
 
 from gis.store.selection import IncidentSelection
@@ -37,12 +38,13 @@ def incident_frame(conn: Connection, selection: IncidentSelection) -> pd.DataFra
     where, params = selection.where(None).pyformat()
     columns = [f"array_send(array_agg({name}))" for name, _ in _ARRAYS]
     columns.append("array_send(array_agg((array_position(%(kind_codes)s::text[], kind::text) - 1)::int2))")
-    with conn.connection.driver_connection.cursor(binary=True) as cur:
+    with _driver(conn).cursor(binary=True) as cur:
         cur.execute(
             f"SELECT {', '.join(columns)} FROM incidents WHERE {where}",
             {**params, "kind_codes": list(IncidentKind.values())},
         )
         blobs = cur.fetchone()
+    assert blobs is not None, "an aggregate always returns one row"
     ids, x, y, micros = (_elements(blob, dtype) for blob, (_, dtype) in zip(blobs, _ARRAYS))
     kind = _elements(blobs[-1], ">i2")
     order = np.argsort(ids, kind="stable")  # a stable order keeps clustering results reproducible
@@ -88,3 +90,10 @@ def incidents_page(conn: Connection, selection: IncidentSelection, limit: int, o
         "limit": limit,
         "offset": offset,
     }
+
+
+def _driver(conn: Connection) -> psycopg.Connection:
+    """The psycopg connection under a SQLAlchemy one (for COPY and binary cursors)."""
+    raw = conn.connection.driver_connection
+    assert raw is not None, "a live connection"
+    return raw

@@ -81,6 +81,11 @@ def suggest_assignees(conn: Connection, commune_code: str) -> list[dict[str, Any
     ]
 
 
+#: Task states whose arrival a team hears of (work given, sent back, withdrawn), and command (work done or refused).
+INBOX_TEAM_STATES = frozenset({TaskState.ASSIGNED, TaskState.RETURNED, TaskState.CANCELED})
+INBOX_COMMAND_STATES = frozenset({TaskState.COMPLETED, TaskState.DECLINED})
+
+
 def inbox(conn: Connection, user: Principal, limit: int) -> list[dict[str, Any]]:
     """Events that need the user's attention, newest first.
 
@@ -89,15 +94,20 @@ def inbox(conn: Connection, user: Principal, limit: int) -> list[dict[str, Any]]
     """
     if user.role == Role.TEAM:
         concern = """e.team_id = :team AND e.actor_team_id IS DISTINCT FROM :team
-                     AND (e.event IN ('comment', 'reassigned') OR e.to_state IN ('assigned', 'returned', 'canceled'))"""
+                     AND (e.event IN ('comment', 'reassigned') OR e.to_state = ANY(:reaches_team))"""
     else:
-        concern = "e.actor_team_id IS NOT NULL AND (e.event = 'comment' OR e.to_state IN ('completed', 'declined'))"
+        concern = "e.actor_team_id IS NOT NULL AND (e.event = 'comment' OR e.to_state = ANY(:reaches_command))"
     rows = conn.execute(
         text(f"""
         SELECT {_EVENT_COLUMNS}, t.kind, t.commune_code, t.state AS task_state
         FROM task_events e JOIN tasks t ON t.id = e.task_id
         WHERE {concern} ORDER BY e.id DESC LIMIT :limit"""),
-        {"team": user.team_id, "limit": limit},
+        {
+            "team": user.team_id,
+            "limit": limit,
+            "reaches_team": list(codes(INBOX_TEAM_STATES)),
+            "reaches_command": list(codes(INBOX_COMMAND_STATES)),
+        },
     ).mappings()
     return [dict(r) for r in rows]
 

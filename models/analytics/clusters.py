@@ -13,7 +13,7 @@ import numpy as np
 import pandas as pd
 import shapely
 
-from models.vocabulary import ORGANIZING_KINDS, IncidentKind
+from models.vocabulary import ORGANIZING_KINDS, HotspotKind, IncidentKind
 
 KINDS = IncidentKind.values()
 
@@ -40,7 +40,7 @@ class HotspotKindRules:
         n = np.asarray(n, float)
         organizing = np.asarray(n_organizing, float) >= self.organizing_share * n
         den = (n >= self.den_min_count) & (np.asarray(radius_m) <= self.den_max_radius_m)
-        return np.select([organizing & (n > 0), den], ["organizing_place", "den"], "spot")
+        return np.select([organizing & (n > 0), den], [HotspotKind.ORGANIZING_PLACE, HotspotKind.DEN], HotspotKind.SPOT)
 
 
 def summarise_clusters(

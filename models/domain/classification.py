@@ -20,18 +20,12 @@ from models.domain.legal_rules import (
     evaluate_criteria,
 )
 from models.errors import AlreadyExists, Conflict, DiabanError, InvalidRequest, NotFound
-from models.vocabulary import Category, Level
 from models.forecast.learned import classify_learned, forecast_risk
+from models.vocabulary import CLASS_CHOICES, Category, Level
 
 METHOD = "legal+gmm+logistic"
 #: Severity rank of a final class, for ordering (trọng điểm I most severe).
-SEVERITY = {
-    (Category.TRONG_DIEM, Level.I): 5,
-    (Category.TRONG_DIEM, Level.II): 4,
-    (Category.TRONG_DIEM, Level.III): 3,
-    (Category.AT_RISK, None): 2,
-    (Category.DRUG_FREE, None): 1,
-}
+SEVERITY = {choice: rank for rank, choice in enumerate(CLASS_CHOICES, start=1)}
 _CRITERION_FIELDS = ("criterion_id", "level", "ref", "value", "threshold", "op", "met", "missing", "verified", "detail")
 
 

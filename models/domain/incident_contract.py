@@ -7,7 +7,7 @@ output is the valid rows in canonical types and one reject per failed field with
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 
 import numpy as np
 import pandas as pd
@@ -97,7 +97,7 @@ def _project(
 
 def validate_incidents(raw: pd.DataFrame, now: datetime | None = None) -> ValidationResult:
     """Validate raw incident rows (all strings plus a `line` column) against the import contract."""
-    now = now or datetime.now(timezone.utc)
+    now = now or datetime.now(UTC)
     warnings = check_header(list(raw.columns))
     raw = raw.reset_index(drop=True)
     raw["ref"] = text_column(raw, "ref")

@@ -224,7 +224,7 @@ def _parse_expression(raw: Any, where: str, indicators: Mapping[str, Indicator])
     scale = raw.get("scale", 1.0)
     if not isinstance(scale, (int, float)) or isinstance(scale, bool) or scale <= 0:
         raise RulesConfigError(f"criterion '{where}': scale must be a positive number, got {scale!r}")
-    return Comparison(raw[kind], op, threshold, raw.get("denominator"), float(scale))
+    return Comparison(raw[kind], str(op), threshold, raw.get("denominator"), float(scale))
 
 
 def _count_terms(expr: Expression) -> list[CountMet]:
@@ -416,11 +416,13 @@ def classify_legal(indicators: pd.DataFrame, rules: LegalRules) -> pd.DataFrame:
     reached = [n_met[lvl.name] >= lvl.min_met for lvl in rules.levels]
     reachable = [(n_met[lvl.name] + n_open[lvl.name]) >= lvl.min_met for lvl in rules.levels]
     names = [lvl.name for lvl in rules.levels]
-    level = pd.Series(np.select(reached, names, default=None), index=codes, dtype=object)
-    possible = pd.Series(np.select(reachable, names, default=None), index=codes, dtype=object)
+    level = pd.Series(np.select(reached, names, default=None), index=codes, dtype=object)  # type: ignore[call-overload]
+    possible = pd.Series(np.select(reachable, names, default=None), index=codes, dtype=object)  # type: ignore[call-overload]
     free_level = rules.drug_free
     drug_free = n_met[free_level.name] >= free_level.min_met
-    category = np.select([level.notna(), drug_free], ["trong_diem", "drug_free"], default="at_risk")
+    category = np.select(
+        [level.notna(), drug_free], [Category.TRONG_DIEM, Category.DRUG_FREE], default=Category.AT_RISK
+    ).astype(str)
     summary = pd.DataFrame(
         {
             "commune_code": codes,

@@ -29,7 +29,7 @@ class Rejects:
         if values is not None:  # format only the rejected rows: most rows are valid
             reasons = [reason.format(v) for v in values.to_numpy()[mask]]
         else:
-            reasons = reason.to_numpy()[mask] if isinstance(reason, pd.Series) else reason
+            reasons = list(reason.to_numpy()[mask]) if isinstance(reason, pd.Series) else [reason] * int(mask.sum())
         self.parts.append(
             pd.DataFrame({"line": self.lines[mask], "ref": self.refs[mask], "field": field_name, "reason": reasons})
         )

@@ -9,7 +9,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import date
 
-from models.domain.state_machine import StateMachine, requires_text
+from models.domain.state_machine import Requirement, StateMachine, requires_text
 from models.vocabulary import TASK_WORK_DONE
 from models.vocabulary import TaskState as T
 
@@ -22,7 +22,7 @@ class TaskFacts:
     reason: str = ""
 
 
-_FLOW = {
+_FLOW: dict[tuple[str, str], tuple[Requirement, ...]] = {
     (T.UNASSIGNED, T.ASSIGNED): (),
     (T.ASSIGNED, T.IN_PROGRESS): (),
     (T.IN_PROGRESS, T.PAUSED): (),

@@ -15,6 +15,8 @@ from sklearn.mixture import GaussianMixture
 from sklearn.pipeline import make_pipeline
 from sklearn.preprocessing import StandardScaler
 
+from models.vocabulary import Category
+
 #: Yearly counts of drug activity per commune; all zero means no drug activity in the year.
 ACTIVITY_COLUMNS = (
     "users_with_records",
@@ -26,7 +28,7 @@ ACTIVITY_COLUMNS = (
 )
 #: Counts turned into rates per 1,000 residents before clustering.
 RATE_COLUMNS = ("users_with_records", "arrested_offenders")
-CLUSTER_LABELS = ("drug_free", "at_risk", "trong_diem")
+CLUSTER_LABELS = (Category.DRUG_FREE, Category.AT_RISK, Category.TRONG_DIEM)
 RANDOM_STATE = 0
 
 

@@ -14,19 +14,20 @@ ORIGINS = ("background", "spot", "den")
 BACKGROUND, SPOT, DEN = range(len(ORIGINS))
 
 #: Kind mix per origin: dens organise/harbour use, spots deal, background is a broad mix.
+_K = IncidentKind
 KIND_MIX = {
     "background": {
-        "drug_use": 0.30,
-        "possession": 0.26,
-        "trafficking": 0.15,
-        "tip": 0.12,
-        "transport": 0.08,
-        "organizing_use": 0.04,
-        "harboring": 0.03,
-        "production": 0.02,
+        _K.DRUG_USE: 0.30,
+        _K.POSSESSION: 0.26,
+        _K.TRAFFICKING: 0.15,
+        _K.TIP: 0.12,
+        _K.TRANSPORT: 0.08,
+        _K.ORGANIZING_USE: 0.04,
+        _K.HARBORING: 0.03,
+        _K.PRODUCTION: 0.02,
     },
-    "spot": {"trafficking": 0.38, "possession": 0.30, "drug_use": 0.22, "tip": 0.06, "transport": 0.04},
-    "den": {"organizing_use": 0.32, "harboring": 0.18, "drug_use": 0.38, "possession": 0.08, "tip": 0.04},
+    "spot": {_K.TRAFFICKING: 0.38, _K.POSSESSION: 0.30, _K.DRUG_USE: 0.22, _K.TIP: 0.06, _K.TRANSPORT: 0.04},
+    "den": {_K.ORGANIZING_USE: 0.32, _K.HARBORING: 0.18, _K.DRUG_USE: 0.38, _K.POSSESSION: 0.08, _K.TIP: 0.04},
 }
 #: Share of background incidents in a cultivating commune that are cultivation finds.
 CULTIVATION_SHARE = 0.08
@@ -34,27 +35,27 @@ CULTIVATION_SHARE = 0.08
 SUBSTANCE_MIX = (0.20, 0.25, 0.35, 0.08, 0.07, 0.05)
 #: Quantity seized per kind as (median grams, log-normal sigma); None means no quantity recorded.
 QUANTITY = {
-    "trafficking": (2.0, 1.2),
-    "possession": (0.5, 1.0),
-    "transport": (150.0, 1.5),
-    "organizing_use": (0.3, 0.8),
-    "harboring": (0.3, 0.8),
-    "production": (400.0, 1.2),
-    "cultivation": (1_000.0, 1.0),
-    "drug_use": None,
-    "tip": None,
+    _K.TRAFFICKING: (2.0, 1.2),
+    _K.POSSESSION: (0.5, 1.0),
+    _K.TRANSPORT: (150.0, 1.5),
+    _K.ORGANIZING_USE: (0.3, 0.8),
+    _K.HARBORING: (0.3, 0.8),
+    _K.PRODUCTION: (400.0, 1.2),
+    _K.CULTIVATION: (1_000.0, 1.0),
+    _K.DRUG_USE: None,
+    _K.TIP: None,
 }
 #: People arrested per kind as base + Poisson(extra).
 ARRESTS = {
-    "trafficking": (1, 0.3),
-    "possession": (1, 0.1),
-    "transport": (1, 0.5),
-    "organizing_use": (1, 0.8),
-    "harboring": (1, 0.3),
-    "production": (1, 0.6),
-    "cultivation": (0, 0.8),
-    "drug_use": (1, 0.0),
-    "tip": (0, 0.0),
+    _K.TRAFFICKING: (1, 0.3),
+    _K.POSSESSION: (1, 0.1),
+    _K.TRANSPORT: (1, 0.5),
+    _K.ORGANIZING_USE: (1, 0.8),
+    _K.HARBORING: (1, 0.3),
+    _K.PRODUCTION: (1, 0.6),
+    _K.CULTIVATION: (0, 0.8),
+    _K.DRUG_USE: (1, 0.0),
+    _K.TIP: (0, 0.0),
 }
 
 
@@ -81,8 +82,9 @@ def draw_details(rng: np.random.Generator, kind: np.ndarray) -> tuple[np.ndarray
     for k, name in enumerate(KINDS):
         mask = kind == k
         m = int(mask.sum())
-        if QUANTITY[name] is not None:
-            median, sigma = QUANTITY[name]
+        spread = QUANTITY[name]
+        if spread is not None:
+            median, sigma = spread
             quantity[mask] = np.maximum(np.round(median * np.exp(sigma * rng.standard_normal(m)), 2), 0.01)
         base, extra = ARRESTS[name]
         arrested[mask] = base + rng.poisson(extra, size=m)

@@ -10,10 +10,12 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 
+from models.vocabulary import UnitKind
+
 #: Median synthetic density (people per km²) and its log-spread per commune kind.
-DENSITY_BY_KIND = {"phuong": (2_200.0, 0.5), "xa": (1_000.0, 0.35), "dac_khu": (150.0, 0.2)}
+DENSITY_BY_KIND = {UnitKind.PHUONG: (2_200.0, 0.5), UnitKind.XA: (1_000.0, 0.35), UnitKind.DAC_KHU: (150.0, 0.2)}
 #: Relative chance of a commune kind being "clean-prone" (rural communes are cleaner).
-CLEAN_PRONE_WEIGHT = {"phuong": 1.0, "xa": 3.0, "dac_khu": 2.0}
+CLEAN_PRONE_WEIGHT = {UnitKind.PHUONG: 1.0, UnitKind.XA: 3.0, UnitKind.DAC_KHU: 2.0}
 #: Chance that a clean-prone commune is fully drug-free in a given year.
 CLEAN_YEAR_PROBABILITY = 0.85
 #: Synthetic yearly population growth.

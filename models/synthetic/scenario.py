@@ -75,6 +75,12 @@ class ScenarioConfig:
     route_share: float = 0.10
     cultivation_share: float = 0.08  # of the rural communes that can host drug activity
 
+    @property
+    def hotspot_count(self) -> int:
+        """The number of planted hotspots (filled in by __post_init__ when not given)."""
+        assert self.n_hotspots is not None
+        return self.n_hotspots
+
     def __post_init__(self) -> None:
         """Fill the default hotspot count and reject impossible parameters early."""
         if self.n_hotspots is None:
@@ -84,7 +90,7 @@ class ScenarioConfig:
             (not 1_000 <= self.n_incidents <= 10_000_000, "n_incidents must be 1,000..10,000,000"),
             (self.years < 1, "years must be >= 1"),
             (not 0 < self.share_in_hotspots < 1, "share_in_hotspots must be in (0, 1)"),
-            (self.n_hotspots < 1, "n_hotspots must be >= 1"),
+            (self.hotspot_count < 1, "n_hotspots must be >= 1"),
             (self.eradicated_share + self.quiet_share > 1, "eradicated_share + quiet_share must be <= 1"),
             (not 7 <= self.active_window_days <= 120, "active_window_days must be 7..120"),
             (not 0 < self.radius_m[0] <= self.radius_m[1], "radius_m must be (low, high) with 0 < low <= high"),
@@ -180,7 +186,7 @@ def _plant_hotspots(
     rng: np.random.Generator, cfg: ScenarioConfig, geoms: np.ndarray, profile: CommuneProfile, n_days: int
 ) -> _Hotspots:
     """Place spaced hotspot centres, draw their timelines and share the hotspot incidents among them."""
-    n = cfg.n_hotspots
+    n = cfg.hotspot_count
     inner = shapely.buffer(geoms, -CENTRE_INSET_M)
     inner = np.where(shapely.is_empty(inner), geoms, inner)
     shapely.prepare(inner)
@@ -285,9 +291,9 @@ def _background_incidents(
     commune = np.empty(n, dtype=np.int64)
     weights = profile.background_weights()
     year = year_of_day[day]
-    for y in range(len(weights)):
-        mask = year == y
-        commune[mask] = rng.choice(len(geoms), size=int(mask.sum()), p=weights[y])
+    for index in range(len(weights)):
+        mask = year == index
+        commune[mask] = rng.choice(len(geoms), size=int(mask.sum()), p=weights[index])
     x, y = uniform_in_polygons(rng, geoms, commune)
     return day, commune, x, y
 

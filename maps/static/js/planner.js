@@ -12,7 +12,7 @@ diabanPages.planner = async function startPlanner(map, cfg) {
   const approve = document.getElementById("approve");
   const classLabel = (category, level) => category
     ? `${cfg.categoryLabels[category] || category}${level ? " loại " + level : ""}` : "—";
-  const OVERRIDES = [["drug_free", null], ["at_risk", null], ["trong_diem", "III"], ["trong_diem", "II"], ["trong_diem", "I"]];
+  const OVERRIDES = cfg.classChoices;  // [category, level] pairs, least to most serious
 
   // Every criterion of the legal rules with its value and threshold, met ones ticked.
   function criteriaList(criteria) {

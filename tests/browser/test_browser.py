@@ -25,6 +25,7 @@ from api.security import hash_password
 from gis.demo.accounts import DEMO_PASSWORD, seed_demo_accounts
 from gis.demo.classification import seed_demo_classification
 from gis.demo.lifecycle import run_lifecycle_demo
+from gis.io.scenario_files import write_scenario
 from gis.ops.postgres import ManagedCluster
 from gis.services.boundary_import import import_boundaries
 from gis.services.detection import run_detection
@@ -32,11 +33,10 @@ from gis.services.incident_import import import_incidents
 from gis.store.accounts import principal_by_username
 from gis.store.db import migrate
 from models.domain.hotspot_lifecycle import hotspot_lifecycle
-from gis.io.scenario_files import write_scenario
 from models.synthetic.scenario import ScenarioConfig, generate_scenario
 
 CHROMIUM = "/usr/bin/chromium"
-ARTIFACTS = Path(__file__).resolve().parents[1] / "artifacts"
+ARTIFACTS = Path(__file__).resolve().parents[2] / "artifacts"
 CHROMIUM_ARGS = [
     "--no-sandbox",
     "--disable-gpu",

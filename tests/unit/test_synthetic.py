@@ -21,7 +21,7 @@ from models.vocabulary import IncidentKind
 BOUNDARIES = Path(
     os.environ.get(
         "DIABAN_BOUNDARIES",
-        Path(__file__).resolve().parents[1].parent / "shared/data/haiphong/communes.geojson",
+        Path(__file__).resolve().parents[2].parent / "shared/data/haiphong/communes.geojson",
     )
 )
 ISO_LOCAL = re.compile(r"^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}\+07:00$")

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import json
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import geopandas as gpd
@@ -12,11 +12,11 @@ import pytest
 from pyproj import Transformer
 from sqlalchemy import Connection, text
 
+from gis.io.scenario_files import write_scenario
 from gis.services.detection import run_detection
 from gis.services.hotspots import create_manual_hotspot
 from gis.services.incident_import import import_incidents
 from gis.store.hotspots import export_hotspots
-from gis.io.scenario_files import write_scenario
 from models.synthetic.scenario import ScenarioConfig, generate_scenario
 
 TO_UTM = Transformer.from_crs(4326, 32648, always_xy=True)
@@ -92,13 +92,13 @@ def _burst(tmp_path: Path, lon: float, lat: float, start: datetime, n: int, pref
 
 
 def test_new_cluster_near_an_eradicated_hotspot_is_a_recurrence(conn: Connection, tmp_path: Path) -> None:
-    start = datetime(2025, 1, 1, tzinfo=timezone.utc)
+    start = datetime(2025, 1, 1, tzinfo=UTC)
     import_incidents(conn, _burst(tmp_path, 106.6830, 20.8600, start, 10, "OLD"), imported_by="test")
     first = run_detection(conn, actor="test", start=start, end=start + timedelta(days=30))
     assert first.new == 1
     hotspot_id = first.hotspot_ids[0]
     conn.execute(text("UPDATE hotspots SET status = 'eradicated' WHERE id = :id"), {"id": hotspot_id})
-    later = datetime(2025, 9, 1, tzinfo=timezone.utc)
+    later = datetime(2025, 9, 1, tzinfo=UTC)
     # 150 m away: beyond matching of an active hotspot's footprint, within the 300 m recurrence distance.
     import_incidents(conn, _burst(tmp_path, 106.6844, 20.8600, later, 10, "NEW"), imported_by="test")
     again = run_detection(conn, actor="test", start=later, end=later + timedelta(days=30))

@@ -1,6 +1,6 @@
 """Every rejection class of the incident contract, on in-memory rows (no database needed)."""
 
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 
 import pandas as pd
 import pytest
@@ -12,7 +12,7 @@ from models.domain.incident_contract import (
     validate_incidents,
 )
 
-NOW = datetime(2026, 11, 1, tzinfo=timezone.utc)
+NOW = datetime(2026, 11, 1, tzinfo=UTC)
 GOOD = {
     "ref": "R1",
     "occurred_at": "2025-05-01T08:30:00",

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import geopandas as gpd
@@ -10,14 +10,14 @@ import pytest
 from sqlalchemy import Connection, text
 
 from gis.demo.lifecycle import run_lifecycle_demo
+from gis.io.scenario_files import write_scenario
 from gis.services.hotspots import transition_hotspot
-from gis.store.hotspots import replay_hotspot
 from gis.services.incident_import import import_incidents
+from gis.store.hotspots import replay_hotspot
 from gis.store.scoping import UNRESTRICTED
 from models.domain.access import Principal
 from models.domain.hotspot_lifecycle import hotspot_lifecycle
 from models.errors import InvalidRequest
-from gis.io.scenario_files import write_scenario
 from models.synthetic.scenario import ScenarioConfig, generate_scenario
 
 MACHINE = hotspot_lifecycle(180)
@@ -74,10 +74,10 @@ def test_recorded_time_cannot_be_in_the_future_or_before_the_last_change(
     conn: Connection, make_hotspot, commander
 ) -> None:
     hotspot_id = make_hotspot("10507")
-    future = datetime.now(timezone.utc) + timedelta(days=1)
+    future = datetime.now(UTC) + timedelta(days=1)
     with pytest.raises(InvalidRequest):
         transition_hotspot(conn, MACHINE, hotspot_id, "verified", "", 1, commander, UNRESTRICTED, at=future)
-    past = datetime.now(timezone.utc) - timedelta(days=10)
+    past = datetime.now(UTC) - timedelta(days=10)
     version = transition_hotspot(conn, MACHINE, hotspot_id, "verified", "", 1, commander, UNRESTRICTED)["version"]
     with pytest.raises(InvalidRequest):
         transition_hotspot(conn, MACHINE, hotspot_id, "assigned", "", version, commander, UNRESTRICTED, at=past)

@@ -4,9 +4,9 @@ import numpy as np
 import pandas as pd
 import pytest
 
+from gis.reference import load_targets
 from models.domain.classification import InvalidOverride, check_override, review_order
 from models.domain.indicators import derive_indicators
-from gis.reference import load_targets
 from models.domain.kpi import compute_kpis
 
 

@@ -13,9 +13,9 @@ from sqlalchemy.exc import DBAPIError
 from api.app import create_app
 from api.security import create_access_token
 from gis.services.tasks import create_task, transition_task
-from gis.store.tasks import replay_task
 from gis.store.accounts import create_team, create_user
 from gis.store.scoping import UNRESTRICTED
+from gis.store.tasks import replay_task
 from models.domain.access import Principal
 from models.domain.state_machine import TransitionError
 from models.domain.task_lifecycle import TASK_LIFECYCLE
@@ -240,7 +240,12 @@ def test_twenty_clients_one_version_exactly_one_wins(engine: Engine) -> None:
             for to, version in (("in_progress", 2), ("paused", 3)):
                 barrier, statuses = threading.Barrier(20), []
 
-                def attempt(to: str = to, version: int = version) -> None:
+                def attempt(
+                    to: str = to,
+                    version: int = version,
+                    barrier: threading.Barrier = barrier,
+                    statuses: list = statuses,
+                ) -> None:
                     barrier.wait()
                     statuses.append(move(client, task_id, to, version, headers=headers).status_code)
 

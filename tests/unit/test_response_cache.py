@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import threading
-import time
 from concurrent.futures import ThreadPoolExecutor
 
 import pytest
@@ -38,14 +37,21 @@ def test_an_answer_too_large_for_the_cache_is_served_but_not_kept() -> None:
 def test_concurrent_requests_for_a_missing_key_build_it_once() -> None:
     cache = ResponseCache(max_bytes=10_000)
     calls = []
+    arrived = threading.Barrier(8)
+    everyone_asked = threading.Event()
 
     def slow() -> CachedResponse:
         calls.append(threading.get_ident())
-        time.sleep(0.2)
+        everyone_asked.wait(timeout=30)  # keep the build open until all eight requests have asked for the key
         return body(10, b"y")
 
+    def ask(_: int) -> bytes:
+        if arrived.wait() == 0:
+            threading.Timer(0.05, everyone_asked.set).start()  # the others are on their way into get_or_build
+        return cache.get_or_build("k", slow).body
+
     with ThreadPoolExecutor(8) as pool:
-        answers = list(pool.map(lambda _: cache.get_or_build("k", slow).body, range(8)))
+        answers = list(pool.map(ask, range(8)))
     assert len(calls) == 1 and answers == [b"y" * 10] * 8
     assert cache.misses == 1 and cache.hits == 7
 

@@ -8,9 +8,9 @@ import geopandas as gpd
 import pytest
 from sqlalchemy import Connection
 
+from gis.io.scenario_files import write_scenario
 from gis.services.detection import run_detection
 from gis.services.incident_import import import_incidents
-from gis.io.scenario_files import write_scenario
 from models.synthetic.scenario import ScenarioConfig, generate_scenario
 
 

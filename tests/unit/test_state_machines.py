@@ -17,12 +17,12 @@ from models.domain.state_machine import (
     TransitionNotAllowed,
     TransitionRequirementMissing,
 )
-from models.vocabulary import HotspotStatus, TaskKind, TaskState
 from models.domain.task_lifecycle import (
     TASK_LIFECYCLE,
     TaskFacts,
     overdue_days,
 )
+from models.vocabulary import HotspotStatus, TaskKind, TaskState
 
 START = date(2025, 1, 1)  # monitoring start; 180 days later is 2025-06-30
 CLOSABLE = HotspotFacts(

@@ -7,8 +7,8 @@ import pytest
 from PIL import Image
 from sklearn.neighbors import KernelDensity
 
-from models.analytics.grid import GridSpec
 from maps.png import heat_png
+from models.analytics.grid import GridSpec
 from models.analytics.kde import kde_grid
 
 
