@@ -36,8 +36,10 @@ from maps.base_map import STATIC_DIR, STATIC_URL, Basemap
 from models.domain.hotspot_lifecycle import hotspot_lifecycle
 
 #: Error answers every route may give, documented once in the OpenAPI description.
+ERROR_SCHEMA_REF = "#/components/schemas/ErrorOut"
+#: Always JSON, whatever the route's own media type (a tile or a GeoJSON route refuses in JSON too).
 ERROR_RESPONSES: dict[int | str, dict] = {
-    status: {"model": ErrorOut, "description": description}
+    status: {"description": description, "content": {"application/json": {"schema": {"$ref": ERROR_SCHEMA_REF}}}}
     for status, description in (
         (400, "tệp hoặc dữ liệu không đọc được (unreadable input)"),
         (401, "chưa đăng nhập (not authenticated)"),
@@ -67,6 +69,23 @@ PROTECTED = (
 )
 
 
+def _document_error_body(app: FastAPI) -> None:
+    """Add the error body's schema to the OpenAPI components (the error answers refer to it by name)."""
+    build = app.openapi
+
+    def openapi() -> dict:
+        if app.openapi_schema is None:
+            schema = build()
+            models = ErrorOut.model_json_schema(ref_template="#/components/schemas/{model}")
+            components = schema.setdefault("components", {}).setdefault("schemas", {})
+            components.update(models.pop("$defs", {}))
+            components["ErrorOut"] = models
+            app.openapi_schema = schema
+        return app.openapi_schema
+
+    app.openapi = openapi  # type: ignore[method-assign]
+
+
 def configured_basemap() -> Basemap:
     """The basemap of the pages, from DIABAN_TILE_URL / DIABAN_TILE_ATTRIBUTION."""
     settings = MapSettings()
@@ -92,6 +111,7 @@ def create_app(engine: Engine, warm_connections: int = 0) -> FastAPI:
         lifespan=lifespan,
         responses=ERROR_RESPONSES,
     )
+    _document_error_body(app)
     app.mount(STATIC_URL, StaticFiles(directory=STATIC_DIR), name="static")
     app.add_middleware(RequestLog)
     app.state.engine = engine

@@ -12,9 +12,11 @@ from __future__ import annotations
 import logging
 
 from fastapi import FastAPI, Request
+from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 from pydantic import BaseModel, Field
 from sqlalchemy.exc import DataError
+from starlette.exceptions import HTTPException
 
 from models.domain.state_machine import TransitionNotAllowed
 from models.errors import (
@@ -46,6 +48,14 @@ STATUS_BY_ERROR: dict[type[Exception], int] = {
 }
 #: Seconds a client should wait before retrying while the database is unavailable.
 RETRY_AFTER_S = 5
+
+
+class FieldError(BaseModel):
+    """One invalid field of a request: where it is and what is wrong (the value itself is never echoed)."""
+
+    loc: list[str | int]
+    msg: str
+    type: str
 
 
 class ErrorOut(BaseModel):
@@ -108,5 +118,32 @@ def add_exception_handlers(app: FastAPI) -> None:
         headers = {"Retry-After": str(RETRY_AFTER_S)} if status == 503 else None
         return JSONResponse(status_code=status, content=error_body(exc), headers=headers)
 
+    def validation(request: Request, exc: Exception) -> JSONResponse:
+        assert isinstance(exc, RequestValidationError)
+        errors = [
+            {
+                "loc": [str(p) if not isinstance(p, int) else p for p in e.get("loc", ())],
+                "msg": str(e.get("msg", "")),
+                "type": str(e.get("type", "")),
+            }
+            for e in exc.errors()
+        ]
+        where = "; ".join(f"{'.'.join(str(p) for p in e['loc'][1:]) or e['loc'][0]}: {e['msg']}" for e in errors[:5])
+        log.info("%s %s → 422 validation_error: %s", request.method, request.url.path, where)
+        return JSONResponse(
+            status_code=422,
+            content={"detail": f"dữ liệu gửi lên không hợp lệ — {where}", "code": "validation_error", "errors": errors},
+        )
+
+    def http(request: Request, exc: Exception) -> JSONResponse:
+        assert isinstance(exc, HTTPException)
+        return JSONResponse(
+            status_code=exc.status_code,
+            headers=getattr(exc, "headers", None),
+            content={"detail": str(exc.detail), "code": f"http_{exc.status_code}"},
+        )
+
     for exc_type in STATUS_BY_ERROR:
         app.add_exception_handler(exc_type, handler)
+    app.add_exception_handler(RequestValidationError, validation)
+    app.add_exception_handler(HTTPException, http)

@@ -18,6 +18,7 @@ class LoginOutcome:
     user_id: int | None
     status: int
     message: str = ""
+    code: str = ""
 
 
 def authenticate(conn: Connection, auth: AuthSettings, username: str, password: str) -> LoginOutcome:
@@ -29,10 +30,13 @@ def authenticate(conn: Connection, auth: AuthSettings, username: str, password: 
             429,
             f"tài khoản tạm khóa sau {auth.max_failed_logins} lần đăng nhập sai; "
             f"thử lại sau {auth.lockout_minutes} phút (account temporarily locked)",
+            "account_locked",
         )
     ok = verify_password(password, user["password_hash"] if user else dummy_hash())
     if user is not None:
         record_login(conn, user["id"], ok and user["active"], auth.max_failed_logins, auth.lockout_minutes)
     if user is None or not (ok and user["active"]):
-        return LoginOutcome(None, 401, "sai tên đăng nhập hoặc mật khẩu (incorrect username or password)")
+        return LoginOutcome(
+            None, 401, "sai tên đăng nhập hoặc mật khẩu (incorrect username or password)", "invalid_credentials"
+        )
     return LoginOutcome(user["id"], 200)

@@ -6,7 +6,7 @@ from typing import Annotated
 from fastapi import Query
 
 from models.errors import InvalidRequest
-from models.vocabulary import LOCAL_TZ, normalise_kind
+from models.vocabulary import LOCAL_TZ, HotspotStatus, normalise_kind
 
 BBox = Annotated[str | None, Query(max_length=100, description="minlon,minlat,maxlon,maxlat")]
 Kinds = Annotated[str | None, Query(max_length=300, description="comma-separated incident kinds")]
@@ -37,6 +37,18 @@ def parse_kinds(kind: str | None) -> tuple[str, ...]:
     if unknown:
         raise InvalidRequest(f"loại vụ việc không hợp lệ: {', '.join(unknown)}", "unknown kind")
     return tuple(sorted({v for _, v in kinds if v}))
+
+
+def parse_statuses(status: str | None) -> tuple[str, ...]:
+    """Comma-separated hotspot statuses, 422 for unknown ones."""
+    values = tuple(s for s in (status or "").split(",") if s)
+    unknown = [s for s in values if s not in HotspotStatus.values()]
+    if unknown:
+        raise InvalidRequest(
+            f"trạng thái không hợp lệ: {', '.join(unknown)}",
+            f"unknown status; allowed: {', '.join(HotspotStatus.values())}",
+        )
+    return values
 
 
 def local_day_start(day: date | None, plus_days: int = 0) -> datetime | None:

@@ -1,6 +1,185 @@
-"""Request bodies shared by several routers."""
+"""The shapes of the API: every request body and every JSON answer, grouped by resource.
 
-from pydantic import BaseModel, Field
+Routes declare these as ``response_model=``, so FastAPI checks each answer against them (a renamed SQL
+alias fails the tests instead of silently breaking a page script) and ``/openapi.json`` describes every
+response body. Values of closed sets are typed by the vocabulary enums.
+"""
+
+from __future__ import annotations
+
+from datetime import date, datetime
+from typing import Annotated, Any, Generic, Literal, TypeVar
+
+from pydantic import BaseModel, ConfigDict, Field, StringConstraints, model_validator
+
+from models.vocabulary import (
+    Assignment,
+    Category,
+    HotspotKind,
+    HotspotOrigin,
+    HotspotStatus,
+    IncidentKind,
+    Level,
+    Role,
+    RunStatus,
+    TaskKind,
+    TaskPriority,
+    TaskState,
+    UnitKind,
+)
+
+Geometry = Annotated[dict[str, Any], Field(description="GeoJSON geometry (WGS84 longitude, latitude)")]
+P = TypeVar("P", bound=BaseModel)
+
+
+class _Out(BaseModel):
+    """Base of the answers: built from the dictionaries the services return."""
+
+    model_config = ConfigDict(from_attributes=True)
+
+
+# --------------------------------------------------------------------------------------------- GeoJSON
+class Feature(_Out, Generic[P]):
+    """A GeoJSON feature with typed properties."""
+
+    type: Literal["Feature"] = "Feature"
+    id: int | str | None = None
+    geometry: Geometry | None
+    properties: P
+
+
+class FeatureCollection(_Out, Generic[P]):
+    """A GeoJSON feature collection with typed properties."""
+
+    type: Literal["FeatureCollection"] = "FeatureCollection"
+    features: list[Feature[P]]
+
+
+# -------------------------------------------------------------------------------------- health, auth
+class HealthOut(_Out):
+    """The server and its database answer."""
+
+    status: Literal["ok"]
+    postgis: str
+
+
+class TokenOut(_Out):
+    """A bearer token (OAuth2 password flow)."""
+
+    access_token: str
+    token_type: Literal["bearer"]
+
+
+class MeOut(_Out):
+    """The logged-in user."""
+
+    id: int
+    username: str
+    role: Role
+    role_label: str
+    team_id: int | None
+
+
+# ------------------------------------------------------------------------------------------ communes
+class CommuneProperties(_Out):
+    """A current commune-level unit."""
+
+    code: str
+    name: str
+    full_name: str
+    kind: UnitKind
+    area_km2: float
+    valid_from: date
+
+
+# ----------------------------------------------------------------------------------------- incidents
+class IncidentProperties(_Out):
+    """One recorded incident (no names of people are ever stored)."""
+
+    ref: str
+    occurred_at: datetime
+    kind: IncidentKind
+    substance: str | None
+    quantity_g: float | None
+    arrested: int | None
+    source: str | None
+    commune_code: str | None
+    assignment: Assignment
+
+
+class IncidentPage(FeatureCollection[IncidentProperties]):
+    """A page of incidents and the total matched."""
+
+    numberMatched: int  # noqa: N815 - OGC API Features names
+    numberReturned: int  # noqa: N815
+    limit: int
+    offset: int
+
+
+# ------------------------------------------------------------------------------------------ hotspots
+class HotspotProperties(_Out):
+    """A hotspot of the register."""
+
+    id: int
+    status: HotspotStatus
+    kind: HotspotKind
+    origin: HotspotOrigin
+    n_incidents: int
+    kinds: dict[str, int] = Field(description="incidents per incident kind at the latest detection")
+    first_seen: datetime | None
+    last_seen: datetime | None
+    commune_code: str | None
+    radius_m: float
+    version: int
+    status_changed_at: datetime
+    note: str | None
+
+
+class HotspotIncident(_Out):
+    """An incident that made up the hotspot at its latest detection."""
+
+    id: int
+    ref: str
+    occurred_at: datetime
+    kind: IncidentKind
+    lon: float
+    lat: float
+
+
+class HotspotEvent(_Out):
+    """One entry of a hotspot's append-only history."""
+
+    id: int
+    at: datetime
+    actor: str
+    event: str
+    from_status: HotspotStatus | None
+    to_status: HotspotStatus | None
+    note: str | None
+    run_id: int | None
+    details: dict[str, Any]
+
+
+class HotspotDetailProperties(HotspotProperties):
+    """A hotspot with its footprint, incidents and history."""
+
+    footprint: Geometry | None
+    incidents: list[HotspotIncident]
+    events: list[HotspotEvent]
+
+
+HotspotCollection = FeatureCollection[HotspotProperties]
+HotspotDetail = Feature[HotspotDetailProperties]
+
+
+class ManualHotspotIn(BaseModel):
+    """A hotspot reported by hand, e.g. from a tip (no personal names in the note)."""
+
+    lon: float = Field(ge=-180, le=180)
+    lat: float = Field(ge=-90, le=90)
+    note: str = Field(min_length=1, max_length=2000)
+    kind: HotspotKind = HotspotKind.SPOT
+    radius_m: float = Field(default=50.0, gt=0, le=2000)
 
 
 class TransitionIn(BaseModel):
@@ -9,3 +188,422 @@ class TransitionIn(BaseModel):
     to: str = Field(max_length=16)
     note: str = Field(default="", max_length=4000)
     version: int = Field(ge=1)
+
+
+class HotspotTransitionOut(_Out):
+    """A hotspot after a transition."""
+
+    id: int
+    status: HotspotStatus
+    version: int
+
+
+# --------------------------------------------------------------------------------------------- tasks
+class ChecklistItem(BaseModel):
+    """One line of a task's checklist."""
+
+    item: str = Field(min_length=1, max_length=500)
+    done: bool = False
+
+
+class TaskIn(BaseModel):
+    """A new task: suppression of a hotspot, or conversion of a commune for a year; optionally assigned."""
+
+    kind: TaskKind
+    hotspot_id: int | None = None
+    commune_code: str | None = Field(default=None, max_length=16)
+    year: int | None = Field(default=None, ge=2000, le=2100)
+    team_id: int | None = None
+    due_date: date | None = None
+    priority: TaskPriority = TaskPriority.NORMAL
+    checklist: list[ChecklistItem] = Field(default_factory=list, max_length=100)
+    note: str = Field(default="", max_length=4000)
+
+    @model_validator(mode="after")
+    def _target(self) -> TaskIn:
+        """Suppression names a hotspot; conversion names a commune and a year."""
+        if self.kind == TaskKind.SUPPRESSION and self.hotspot_id is None:
+            raise ValueError("nhiệm vụ đấu tranh, triệt xóa cần hotspot_id")
+        if self.kind == TaskKind.CONVERSION and (self.commune_code is None or self.year is None):
+            raise ValueError("nhiệm vụ chuyển hóa địa bàn cần commune_code và year")
+        return self
+
+
+class TaskChanges(BaseModel):
+    """Changes by command to a task at `version`: due date, priority, checklist."""
+
+    version: int = Field(ge=1)
+    due_date: date | None = None
+    priority: TaskPriority | None = None
+    checklist: list[ChecklistItem] | None = Field(default=None, max_length=100)
+
+
+class AssignmentIn(BaseModel):
+    """Assign or reassign a task at `version` to a team."""
+
+    team_id: int
+    version: int = Field(ge=1)
+
+
+class CommentIn(BaseModel):
+    """A comment on a task."""
+
+    note: str = Field(min_length=1, max_length=4000)
+
+
+class TaskOut(_Out):
+    """A task with labels, the states it may move to and its overdue days."""
+
+    id: int
+    kind: TaskKind
+    kind_label: str
+    hotspot_id: int | None
+    commune_code: str
+    commune_name: str | None
+    year: int | None
+    state: TaskState
+    state_label: str
+    team_id: int | None
+    team: str | None
+    due_date: date | None
+    priority: TaskPriority
+    checklist: list[dict[str, Any]]
+    version: int
+    created_by: str
+    created_at: datetime
+    state_changed_at: datetime
+    allowed: list[TaskState]
+    overdue_days: int
+
+
+class TaskEventOut(_Out):
+    """One entry of a task's append-only history."""
+
+    id: int
+    task_id: int
+    at: datetime
+    actor: str
+    event: str
+    from_state: TaskState | None
+    to_state: TaskState | None
+    note: str | None
+    details: dict[str, Any]
+
+
+class TaskDetail(TaskOut):
+    """A task with its whole history, oldest first."""
+
+    events: list[TaskEventOut]
+
+
+class TaskList(_Out):
+    """A page of tasks and the total matched."""
+
+    tasks: list[TaskOut]
+    numberMatched: int  # noqa: N815 - same name as the other lists
+
+
+class AssigneeCandidate(_Out):
+    """A team whose area covers the commune, with its open workload."""
+
+    team_id: int
+    name: str
+    open_tasks: int
+
+
+class AssigneeSuggestion(_Out):
+    """Teams covering a hotspot's or commune's area, least loaded first."""
+
+    commune_code: str | None
+    suggested: AssigneeCandidate | None
+    candidates: list[AssigneeCandidate]
+
+
+class TaskTransitionOut(_Out):
+    """A task after a transition."""
+
+    id: int
+    state: TaskState
+    version: int
+
+
+class CommentOut(_Out):
+    """A comment recorded on a task."""
+
+    id: int
+    task_id: int
+
+
+class InboxEvent(TaskEventOut):
+    """A task event that needs the user's attention."""
+
+    kind: TaskKind
+    commune_code: str
+    task_state: TaskState
+
+
+class InboxOut(_Out):
+    """Events newest first."""
+
+    events: list[InboxEvent]
+
+
+# ------------------------------------------------------------------------------------ classification
+class OverrideIn(BaseModel):
+    """A planner's change of one commune's final class; the reason is mandatory."""
+
+    commune_code: Annotated[str, StringConstraints(max_length=16, pattern=r"^[0-9A-Za-z_-]+$")]
+    category: Category
+    level: Level | None = None
+    reason: Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=2000)]
+
+
+class RunIn(BaseModel):
+    """A new draft (or a correction of an approved year); replace discards an existing draft."""
+
+    replace: bool = False
+    note: Annotated[str | None, Field(max_length=2000)] = None
+
+
+class RunOut(_Out):
+    """One version of a year's classification."""
+
+    id: int
+    year: int
+    version: int
+    status: RunStatus
+    rules_version: str
+    method: str
+    params: dict[str, Any]
+    created_by: str
+    created_at: datetime
+    approved_by: str | None
+    approved_at: datetime | None
+    supersedes_id: int | None
+    note: str | None
+
+
+class RunCreated(RunOut):
+    """A new run with its communes counted per final class ('trong_diem_I', 'at_risk', …)."""
+
+    counts: dict[str, int]
+
+
+class CriterionOut(_Out):
+    """One criterion of one commune: value, threshold, whether met or missing."""
+
+    model_config = ConfigDict(extra="allow")
+
+    criterion_id: str
+    level: str
+    met: bool | None = None
+    missing: bool | None = None
+
+
+class ClassificationProperties(_Out):
+    """A commune's class in a run, with the legal and learned opinions and the reasons."""
+
+    code: str
+    name: str
+    full_name: str
+    category: Category
+    level: Level | None
+    method: str
+    confidence: float | None
+    legal_category: Category
+    legal_level: Level | None
+    learned_category: Category | None
+    risk_next_year: float | None
+    leaving_drug_free: bool
+    override_reason: str | None
+    override_by: str | None
+    override_at: datetime | None
+    criteria: list[CriterionOut]
+    indicators: dict[str, Any]
+    sources: dict[str, Any]
+    explanation: str
+
+
+class ClassificationOut(FeatureCollection[ClassificationProperties]):
+    """A year's classification as GeoJSON, with its run."""
+
+    run: RunOut
+
+
+class ReviewItem(_Out):
+    """A commune in review order, with why it is listed where it is."""
+
+    commune_code: str
+    name: str | None
+    full_name: str | None
+    legal_category: Category
+    legal_level: Level | None
+    learned_category: Category | None
+    confidence: float | None
+    risk_next_year: float | None
+    leaving_drug_free: bool
+    category: Category
+    level: Level | None
+    method: str
+    override_reason: str | None
+    override_by: str | None
+    override_at: datetime | None
+    explanation: str
+    disagreement: bool
+    previous_category: Category | None
+    previous_level: Level | None
+    changed: bool
+    overridden: bool
+    severity: int
+    flags: list[str]
+
+
+class ReviewOut(_Out):
+    """A run's communes in review order: disagreements and changes first."""
+
+    run: RunOut
+    n_disagreements: int
+    n_changed: int
+    items: list[ReviewItem]
+
+
+class OverrideOut(_Out):
+    """A commune's class after an override."""
+
+    run_id: int
+    commune_code: str
+    legal_category: Category
+    legal_level: Level | None
+    category: Category
+    level: Level | None
+    method: str
+    override_reason: str
+    override_by: str
+    override_at: datetime
+
+
+# ------------------------------------------------------------------------------------------ analyses
+class HeatOverlay(_Out):
+    """A heat surface as a transparent PNG and the lon/lat box it covers (``image`` null when no incident matches)."""
+
+    bounds: list[list[float]] | None = Field(description="[[south, west], [north, east]]")
+    max_per_km2: float
+    n_incidents: int
+    image: str | None = Field(description="data:image/png;base64,…")
+
+
+class HeatCell(_Out):
+    """A grid cell of the heat surface."""
+
+    density_per_km2: float
+
+
+class GiStarCell(_Out):
+    """A Getis-Ord Gi* cell: z-score, p-value, bin −3..3 and its confidence."""
+
+    z: float
+    p: float
+    bin: int
+    confidence: float | None
+
+
+class EmergingCell(_Out):
+    """An emerging hot-spot pattern (one of 17 ArcGIS outcomes) of a cell."""
+
+    pattern: str
+    label_vi: str
+
+
+# ------------------------------------------------------------------------------------------- reports
+class KpiLine(_Out):
+    """One KPI: value against its target, met or not."""
+
+    key: str
+    label_vi: str
+    value: float | int | None
+    target: float | int | None
+    met: bool | None
+    unit: str
+    note: str
+
+
+class KpiRun(_Out):
+    """The classification a KPI report is computed from."""
+
+    id: int
+    version: int
+    status: RunStatus
+    approved_by: str | None
+    approved_at: datetime | None
+
+
+class KpiReport(_Out):
+    """A year's KPIs against the city's targets."""
+
+    year: int
+    classification: KpiRun
+    approved: bool
+    targets_version: str
+    kpis: list[KpiLine]
+
+
+# ------------------------------------------------------------------------------------------ accounts
+class TeamIn(BaseModel):
+    """A new team and the commune codes of its area of responsibility."""
+
+    name: str = Field(min_length=1, max_length=200)
+    communes: list[str] = Field(min_length=1, max_length=200)
+
+
+class UserIn(BaseModel):
+    """A new user; `team_id` is required for the team role and refused for the others."""
+
+    username: str = Field(min_length=2, max_length=64, pattern=r"^[A-Za-z0-9_.-]+$")
+    password: str = Field(min_length=8, max_length=200)
+    role: Role
+    team_id: int | None = None
+
+    @model_validator(mode="after")
+    def _team_matches_role(self) -> UserIn:
+        """A team user belongs to a team; other roles to none."""
+        if (self.role == Role.TEAM) != (self.team_id is not None):
+            raise ValueError("team_id bắt buộc với vai trò 'team' và không dùng cho vai trò khác")
+        return self
+
+
+class TeamOut(_Out):
+    """A team with its current communes and member count."""
+
+    id: int
+    name: str
+    version: int
+    communes: list[str]
+    members: int
+
+
+class TeamCreated(_Out):
+    """A team just created."""
+
+    id: int
+    name: str
+
+
+class UserOut(_Out):
+    """A user with role, team and lock state (never the password hash)."""
+
+    id: int
+    username: str
+    role: Role
+    team_id: int | None
+    team: str | None
+    active: bool
+    locked: bool
+
+
+class UserCreated(_Out):
+    """A user just created."""
+
+    id: int
+    username: str
+    role: Role
+    team_id: int | None

@@ -11,6 +11,7 @@ from datetime import date, datetime, timedelta
 from typing import Annotated, Literal
 
 from fastapi import APIRouter, Query, Request, Response
+from fastapi.responses import JSONResponse
 from sqlalchemy import Connection
 
 from api.cache import CachedResponse, cached_response
@@ -24,6 +25,7 @@ from api.params import (
     parse_bbox,
     parse_kinds,
 )
+from api.schemas import EmergingCell, FeatureCollection, GiStarCell, HeatCell, HeatOverlay
 from gis.services.analyses import (
     NoIncidents,
     cells_frame,
@@ -42,6 +44,20 @@ from models.analytics.gistar import CONFIDENCE_LEVELS
 router = APIRouter(prefix="/api", tags=["analysis"])
 GEOJSON = "application/geo+json"
 EMPTY_COLLECTION = CachedResponse(b'{"type": "FeatureCollection", "features": []}', GEOJSON)
+
+
+class GeoJSONResponse(JSONResponse):
+    """A GeoJSON answer: documented as JSON of the declared model (the routes send cached bytes)."""
+
+    media_type = GEOJSON
+
+
+def _cells(properties: type) -> dict[int | str, dict]:
+    """The documented answer of a grid analysis: a GeoJSON collection of cells with these properties."""
+    return {
+        200: {"model": FeatureCollection[properties], "description": "cells as GeoJSON"},  # type: ignore[valid-type]
+        304: {"description": "unchanged since the ETag the browser sent"},
+    }
 
 
 def _selection(bbox: str | None, kind: str | None, date_from: date | None, date_to: date | None) -> IncidentSelection:
@@ -75,7 +91,22 @@ def _or_empty(build: Callable[[], CachedResponse], empty: CachedResponse) -> Cal
     return answer
 
 
-@router.get("/heat", response_class=Response)
+@router.get(
+    "/heat",
+    response_class=JSONResponse,
+    responses={
+        200: {
+            "model": HeatOverlay,
+            "description": "PNG (format=png), PNG with bounds (format=overlay) or cells (format=geojson)",
+            "content": {
+                "image/png": {"schema": {"type": "string", "format": "binary"}},
+                GEOJSON: {"schema": FeatureCollection[HeatCell].model_json_schema()},
+            },
+        },
+        204: {"description": "no incident matches (format=png)"},
+        304: {"description": "unchanged since the ETag the browser sent"},
+    },
+)
 def heat(
     request: Request,
     conn: ConnDep,
@@ -135,7 +166,7 @@ def heat(
     )
 
 
-@router.get("/gistar", response_class=Response)
+@router.get("/gistar", response_class=GeoJSONResponse, responses=_cells(GiStarCell))
 def gistar_cells(
     request: Request,
     conn: ConnDep,
@@ -169,7 +200,7 @@ def gistar_cells(
     )
 
 
-@router.get("/emerging", response_class=Response)
+@router.get("/emerging", response_class=GeoJSONResponse, responses=_cells(EmergingCell))
 def emerging(
     request: Request,
     conn: ConnDep,

@@ -1,51 +1,44 @@
 """Yearly commune classification: GeoJSON per year, review list, overrides, approval, new runs, export."""
 
-from typing import Annotated, Any, Literal
+from typing import Annotated, Literal
 
 from fastapi import APIRouter, Depends, Path, Query, Response
-from pydantic import BaseModel, Field, StringConstraints
 
 from api.deps import AreaScopeDep, ConnDep, Reader, require_roles
-from gis.services.classification import draft_year, export_classification, review
-from gis.store.classifications import (
-    approve,
-    classification_geojson,
-    override,
-    require_run,
+from api.schemas import (
+    ClassificationOut,
+    OverrideIn,
+    OverrideOut,
+    ReviewOut,
+    RunCreated,
+    RunIn,
+    RunOut,
 )
+from gis.services.classification import classification_collection, draft_year, export_classification, review_report
+from gis.store.classifications import approve, override
 from models.domain.access import Principal
-from models.vocabulary import Category, Level
+from models.vocabulary import Role
 
 router = APIRouter(prefix="/api/classifications", tags=["classifications"])
 
 Year = Annotated[int, Path(ge=2000, le=2100)]
 Version = Annotated[int | None, Query(ge=1, description="run version; default: newest approved, else the draft")]
-Planner = Annotated[Principal, Depends(require_roles("planner"))]
-PlanningReader = Annotated[Principal, Depends(require_roles("planner", "command"))]
+Planner = Annotated[Principal, Depends(require_roles(Role.PLANNER))]
+PlanningReader = Annotated[Principal, Depends(require_roles(Role.PLANNER, Role.COMMAND))]
 MEDIA_TYPES = {
     "csv": "text/csv; charset=utf-8",
     "geojson": "application/geo+json",
     "xlsx": "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
 }
+EXPORT_RESPONSE: dict[int | str, dict] = {
+    200: {
+        "description": "the classification as a file (CSV, GeoJSON or Excel)",
+        "content": {media: {"schema": {"type": "string", "format": "binary"}} for media in MEDIA_TYPES.values()},
+    }
+}
 
 
-class OverrideIn(BaseModel):
-    """A planner's change of one commune's final class; the reason is mandatory."""
-
-    commune_code: Annotated[str, StringConstraints(max_length=16, pattern=r"^[0-9A-Za-z_-]+$")]
-    category: Category
-    level: Level | None = None
-    reason: Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=2000)]
-
-
-class RunIn(BaseModel):
-    """A new draft (or a correction of an approved year); replace discards an existing draft."""
-
-    replace: bool = False
-    note: Annotated[str | None, Field(max_length=2000)] = None
-
-
-@router.get("/{year}")
+@router.get("/{year}", response_model=ClassificationOut)
 def get_classification(
     conn: ConnDep,
     user: Reader,
@@ -53,50 +46,37 @@ def get_classification(
     year: Year,
     version: Version = None,
     simplify_m: Annotated[float, Query(ge=0, le=1000)] = 0,
-) -> dict[str, Any]:
+) -> dict:
     """Communes with category, level, method, confidence, criteria and explanation (GeoJSON; teams: own area)."""
-    run = require_run(conn, year, version)
-    return {
-        "type": "FeatureCollection",
-        "run": run,
-        "features": classification_geojson(conn, run["id"], simplify_m, scope),
-    }
+    return classification_collection(conn, year, version, simplify_m, scope)
 
 
-@router.get("/{year}/review")
-def get_review(conn: ConnDep, user: PlanningReader, year: Year, version: Version = None) -> dict[str, Any]:
+@router.get("/{year}/review", response_model=ReviewOut)
+def get_review(conn: ConnDep, user: PlanningReader, year: Year, version: Version = None) -> dict:
     """Communes in review order: legal/learned disagreements and changes vs the previous approved year first."""
-    run, items = review(conn, year, version)
-    shown = items.drop(columns=["indicators", "sources", "criteria"]).astype(object)
-    records = shown.where(shown.notna(), None).to_dict("records")
-    return {
-        "run": run,
-        "n_disagreements": int(items["disagreement"].sum()),
-        "n_changed": int(items["changed"].sum()),
-        "items": records,
-    }
+    return review_report(conn, year, version)
 
 
-@router.post("/{year}/overrides")
-def post_override(conn: ConnDep, user: Planner, year: Year, body: OverrideIn) -> dict[str, Any]:
+@router.post("/{year}/overrides", response_model=OverrideOut)
+def post_override(conn: ConnDep, user: Planner, year: Year, body: OverrideIn) -> dict:
     """Override a commune's final class in the year's draft (409 when the year is approved)."""
     return override(conn, year, body.commune_code, body.category, body.level, body.reason, actor=user.username)
 
 
-@router.post("/{year}/approve")
-def post_approve(conn: ConnDep, user: Planner, year: Year) -> dict[str, Any]:
+@router.post("/{year}/approve", response_model=RunOut)
+def post_approve(conn: ConnDep, user: Planner, year: Year) -> dict:
     """Approve the year's draft, making it an immutable snapshot (409 when already approved)."""
     return approve(conn, year, actor=user.username)
 
 
-@router.post("/{year}/runs", status_code=201)
-def post_run(conn: ConnDep, user: Planner, year: Year, body: RunIn | None = None) -> dict[str, Any]:
+@router.post("/{year}/runs", status_code=201, response_model=RunCreated)
+def post_run(conn: ConnDep, user: Planner, year: Year, body: RunIn | None = None) -> dict:
     """Compute a new draft; after approval it is a correction that supersedes the approved version."""
     body = body or RunIn()
     return draft_year(conn, year, actor=user.username, replace=body.replace, note=body.note)
 
 
-@router.get("/{year}/export")
+@router.get("/{year}/export", response_class=Response, responses=EXPORT_RESPONSE)
 def get_export(
     conn: ConnDep,
     user: PlanningReader,

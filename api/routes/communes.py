@@ -5,12 +5,13 @@ from typing import Annotated, Any
 from fastapi import APIRouter, Query
 
 from api.deps import ConnDep
+from api.schemas import CommuneProperties, FeatureCollection
 from gis.store.communes import communes_geojson
 
 router = APIRouter(prefix="/api/communes", tags=["communes"])
 
 
-@router.get("")
+@router.get("", response_model=FeatureCollection[CommuneProperties])
 def list_communes(
     conn: ConnDep,
     simplify_m: Annotated[float, Query(ge=0, le=1000, description="simplification tolerance, metres")] = 0,

@@ -5,14 +5,14 @@ from typing import Any
 from fastapi import APIRouter
 
 from api.deps import AreaScopeDep, ConnDep, HotspotMachine, Writer
-from api.schemas import TransitionIn
+from api.schemas import HotspotTransitionOut, TransitionIn
 from gis.services.hotspots import transition_hotspot
 from models.domain.access import TEAM_HOTSPOT_TARGETS, require_target
 
 router = APIRouter(prefix="/api/hotspots", tags=["hotspots"])
 
 
-@router.post("/{hotspot_id}/transitions")
+@router.post("/{hotspot_id}/transitions", response_model=HotspotTransitionOut)
 def post_transition(
     hotspot_id: int, body: TransitionIn, conn: ConnDep, user: Writer, scope: AreaScopeDep, machine: HotspotMachine
 ) -> dict[str, Any]:

@@ -5,12 +5,13 @@ from typing import Annotated, Any
 from fastapi import APIRouter, Query
 
 from api.deps import ConnDep, Writer
+from api.schemas import InboxOut
 from gis.store.tasks import inbox
 
 router = APIRouter(prefix="/api/inbox", tags=["tasks"])
 
 
-@router.get("")
+@router.get("", response_model=InboxOut)
 def get_inbox(conn: ConnDep, user: Writer, limit: Annotated[int, Query(ge=1, le=500)] = 100) -> dict[str, Any]:
     """Events newest first: to a team, its tasks assigned, returned or cancelled and outside comments;
     to command, work completed or declined and comments from teams."""

@@ -15,13 +15,14 @@ from api.params import (
     parse_bbox,
     parse_kinds,
 )
+from api.schemas import IncidentPage
 from gis.store.incidents import incidents_page
 from gis.store.selection import IncidentSelection
 
 router = APIRouter(prefix="/api/incidents", tags=["incidents"])
 
 
-@router.get("")
+@router.get("", response_model=IncidentPage)
 def list_incidents(
     conn: ConnDep,
     scope: AreaScopeDep,

@@ -5,6 +5,7 @@ from typing import Annotated, Any
 from fastapi import APIRouter, Depends, Query, Response
 
 from api.deps import ConnDep, require_roles
+from api.schemas import KpiReport
 from gis.services.reports import kpi_report, kpi_report_xlsx
 from models.domain.access import Principal
 
@@ -13,15 +14,18 @@ router = APIRouter(prefix="/api/reports", tags=["reports"])
 ReportReader = Annotated[Principal, Depends(require_roles("planner", "command"))]
 Year = Annotated[int, Query(ge=2000, le=2100)]
 XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
+XLSX_RESPONSE: dict[int | str, dict] = {
+    200: {"content": {XLSX: {"schema": {"type": "string", "format": "binary"}}}, "description": "Excel workbook"}
+}
 
 
-@router.get("/kpi")
+@router.get("/kpi", response_model=KpiReport)
 def get_kpi(conn: ConnDep, user: ReportReader, year: Year) -> dict[str, Any]:
     """Drug-free share vs the 30 % / 60 % path, growth of problem communes, hotspots eradicated, recurrences."""
     return kpi_report(conn, year)
 
 
-@router.get("/kpi.xlsx")
+@router.get("/kpi.xlsx", response_class=Response, responses=XLSX_RESPONSE)
 def get_kpi_xlsx(conn: ConnDep, user: ReportReader, year: Year) -> Response:
     """The KPI report in the Vietnamese administrative layout (.xlsx)."""
     content = kpi_report_xlsx(conn, year)

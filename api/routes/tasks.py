@@ -1,13 +1,22 @@
 """Tasks: list and filter, my tasks, assignee suggestion, create and assign, transitions, comments."""
 
-from datetime import date
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Query
-from pydantic import BaseModel, Field, model_validator
 
 from api.deps import AreaScopeDep, Commander, ConnDep, Reader, Writer
-from api.schemas import TransitionIn
+from api.schemas import (
+    AssigneeSuggestion,
+    AssignmentIn,
+    CommentIn,
+    CommentOut,
+    TaskChanges,
+    TaskDetail,
+    TaskIn,
+    TaskList,
+    TaskTransitionOut,
+    TransitionIn,
+)
 from gis.services.tasks import (
     assign_task,
     comment_task,
@@ -21,63 +30,11 @@ from gis.store.selection import TaskFilter
 from gis.store.tasks import get_task, list_tasks, suggest_assignees
 from models.domain.access import TEAM_TASK_TARGETS, require_target
 from models.errors import InvalidRequest, NotFound, PermissionDenied
-from models.vocabulary import TaskKind, TaskPriority, TaskState
+from models.vocabulary import TaskKind, TaskState
 
 router = APIRouter(prefix="/api/tasks", tags=["tasks"])
 Limit = Annotated[int, Query(ge=1, le=1000)]
 Offset = Annotated[int, Query(ge=0, le=100_000_000)]
-
-
-class ChecklistItem(BaseModel):
-    """One line of a task's checklist."""
-
-    item: str = Field(min_length=1, max_length=500)
-    done: bool = False
-
-
-class TaskIn(BaseModel):
-    """A new task: suppression of a hotspot, or conversion of a commune for a year; optionally assigned."""
-
-    kind: TaskKind
-    hotspot_id: int | None = None
-    commune_code: str | None = Field(default=None, max_length=16)
-    year: int | None = Field(default=None, ge=2000, le=2100)
-    team_id: int | None = None
-    due_date: date | None = None
-    priority: TaskPriority = TaskPriority.NORMAL
-    checklist: list[ChecklistItem] = Field(default_factory=list, max_length=100)
-    note: str = Field(default="", max_length=4000)
-
-    @model_validator(mode="after")
-    def _target(self) -> "TaskIn":
-        """Suppression names a hotspot; conversion names a commune and a year."""
-        if self.kind == "suppression" and self.hotspot_id is None:
-            raise ValueError("nhiệm vụ đấu tranh, triệt xóa cần hotspot_id")
-        if self.kind == "conversion" and (self.commune_code is None or self.year is None):
-            raise ValueError("nhiệm vụ chuyển hóa địa bàn cần commune_code và year")
-        return self
-
-
-class TaskChanges(BaseModel):
-    """Changes by command to a task at `version`: due date, priority, checklist."""
-
-    version: int = Field(ge=1)
-    due_date: date | None = None
-    priority: TaskPriority | None = None
-    checklist: list[ChecklistItem] | None = Field(default=None, max_length=100)
-
-
-class AssignmentIn(BaseModel):
-    """Assign or reassign a task at `version` to a team."""
-
-    team_id: int
-    version: int = Field(ge=1)
-
-
-class CommentIn(BaseModel):
-    """A comment on a task."""
-
-    note: str = Field(min_length=1, max_length=4000)
 
 
 def _visible_task(conn: ConnDep, task_id: int, scope: AreaScope) -> dict[str, Any]:
@@ -88,7 +45,7 @@ def _visible_task(conn: ConnDep, task_id: int, scope: AreaScope) -> dict[str, An
     return task
 
 
-@router.get("")
+@router.get("", response_model=TaskList)
 def get_tasks(
     conn: ConnDep,
     user: Reader,
@@ -104,7 +61,7 @@ def get_tasks(
     return list_tasks(conn, scope, TaskFilter(state, kind, team, overdue), limit, offset)
 
 
-@router.get("/mine")
+@router.get("/mine", response_model=TaskList)
 def my_tasks(
     conn: ConnDep,
     user: Writer,
@@ -119,7 +76,7 @@ def my_tasks(
     return list_tasks(conn, scope, TaskFilter(state=state, team_id=user.team_id), limit, offset)
 
 
-@router.get("/suggest-assignee")
+@router.get("/suggest-assignee", response_model=AssigneeSuggestion)
 def suggest_assignee(
     conn: ConnDep,
     user: Commander,
@@ -135,20 +92,20 @@ def suggest_assignee(
     return {"commune_code": commune, "suggested": candidates[0] if candidates else None, "candidates": candidates}
 
 
-@router.get("/{task_id}")
+@router.get("/{task_id}", response_model=TaskDetail)
 def get_one(task_id: int, conn: ConnDep, user: Reader, scope: AreaScopeDep) -> dict[str, Any]:
     """One task with overdue days, allowed next states and its full event history."""
     return _visible_task(conn, task_id, scope)
 
 
-@router.post("", status_code=201)
+@router.post("", status_code=201, response_model=TaskDetail)
 def post_task(body: TaskIn, conn: ConnDep, user: Commander) -> dict[str, Any]:
     """Create a task, assigned to `team_id` when given (see suggest-assignee)."""
     task_id = create_task(conn, user, **body.model_dump())
     return _visible_task(conn, task_id, AreaScope())
 
 
-@router.patch("/{task_id}")
+@router.patch("/{task_id}", response_model=TaskDetail)
 def patch_task(task_id: int, body: TaskChanges, conn: ConnDep, user: Commander) -> dict[str, Any]:
     """Change due date, priority or checklist (412 on a stale version)."""
     changes = body.model_dump(exclude={"version"}, exclude_unset=True)
@@ -156,14 +113,14 @@ def patch_task(task_id: int, body: TaskChanges, conn: ConnDep, user: Commander) 
     return _visible_task(conn, task_id, AreaScope())
 
 
-@router.post("/{task_id}/assignment")
+@router.post("/{task_id}/assignment", response_model=TaskDetail)
 def post_assignment(task_id: int, body: AssignmentIn, conn: ConnDep, user: Commander) -> dict[str, Any]:
     """Assign an unassigned task, or reassign one not yet started (412 on a stale version)."""
     assign_task(conn, task_id, body.team_id, body.version, user)
     return _visible_task(conn, task_id, AreaScope())
 
 
-@router.post("/{task_id}/transitions")
+@router.post("/{task_id}/transitions", response_model=TaskTransitionOut)
 def post_transition(
     task_id: int, body: TransitionIn, conn: ConnDep, user: Writer, scope: AreaScopeDep
 ) -> dict[str, Any]:
@@ -172,7 +129,7 @@ def post_transition(
     return transition_task(conn, task_id, body.to, body.note, body.version, user, scope)
 
 
-@router.post("/{task_id}/comments", status_code=201)
+@router.post("/{task_id}/comments", status_code=201, response_model=CommentOut)
 def post_comment(task_id: int, body: CommentIn, conn: ConnDep, user: Writer, scope: AreaScopeDep) -> dict[str, Any]:
     """Comment on a visible task; the assignee team or command sees it in its inbox."""
     return {"id": comment_task(conn, task_id, body.note, user, scope), "task_id": task_id}

@@ -13,6 +13,10 @@ from models.errors import NotFound
 
 router = APIRouter(prefix="/tiles", tags=["tiles"])
 MVT = "application/vnd.mapbox-vector-tile"
+TILE_RESPONSE: dict[int | str, dict] = {
+    200: {"content": {MVT: {"schema": {"type": "string", "format": "binary"}}}, "description": "a Mapbox vector tile"},
+    304: {"description": "unchanged since the ETag the browser sent"},
+}
 
 
 Z = Annotated[int, Path(ge=0, le=22)]
@@ -23,7 +27,7 @@ def _no_such_tile() -> NotFound:
     return NotFound("không có lớp hoặc ô bản đồ này", "no such layer or tile")
 
 
-@router.get("/incidents/{z}/{x}/{y}.mvt", response_class=Response)
+@router.get("/incidents/{z}/{x}/{y}.mvt", response_class=Response, responses=TILE_RESPONSE)
 def incident_tile(
     request: Request,
     conn: ConnDep,
@@ -51,7 +55,7 @@ def incident_tile(
     )
 
 
-@router.get("/{layer}/{z}/{x}/{y}.mvt", response_class=Response)
+@router.get("/{layer}/{z}/{x}/{y}.mvt", response_class=Response, responses=TILE_RESPONSE)
 def get_tile(request: Request, conn: ConnDep, scope: AreaScopeDep, layer: str, z: Z, x: XY, y: XY) -> Response:
     """A tile of the other layers: boundaries are cacheable for an hour (ETag), hotspots change with every
     transition and are not cached."""

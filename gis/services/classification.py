@@ -19,6 +19,7 @@ from gis.store.classifications import (
     run_results,
 )
 from gis.store.indicators import yearly_indicators
+from gis.store.scoping import AreaScope
 from models.domain.classification import METHOD, build_draft, review_order
 from models.domain.legal_rules import LegalRules
 from models.errors import InvalidRequest
@@ -59,6 +60,30 @@ def count_classes(results: pd.DataFrame) -> dict[str, int]:
     """Communes per final class ('trong_diem_I', 'at_risk', 'drug_free', …)."""
     key = results["category"] + results["level"].fillna("").map(lambda lvl: f"_{lvl}" if lvl else "")
     return {str(k): int(v) for k, v in key.value_counts().sort_index().items()}
+
+
+def classification_collection(
+    conn: Connection, year: int, version: int | None, simplify_m: float, scope: AreaScope
+) -> dict[str, Any]:
+    """A run of a year as a GeoJSON collection of the communes in scope, with the run."""
+    run = require_run(conn, year, version)
+    return {
+        "type": "FeatureCollection",
+        "run": run,
+        "features": classification_geojson(conn, run["id"], simplify_m, scope),
+    }
+
+
+def review_report(conn: Connection, year: int, version: int | None = None) -> dict[str, Any]:
+    """A run with its communes in review order and the counts of disagreements and changes (no per-criterion detail)."""
+    run, items = review(conn, year, version)
+    shown = items.drop(columns=["indicators", "sources", "criteria"]).astype(object)
+    return {
+        "run": run,
+        "n_disagreements": int(items["disagreement"].sum()),
+        "n_changed": int(items["changed"].sum()),
+        "items": shown.where(shown.notna(), None).to_dict("records"),
+    }
 
 
 def review(conn: Connection, year: int, version: int | None = None) -> tuple[dict[str, Any], pd.DataFrame]:

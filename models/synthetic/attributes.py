@@ -6,7 +6,7 @@ import numpy as np
 
 from models.vocabulary import IncidentKind
 
-KINDS = IncidentKind.values()
+KINDS: tuple[IncidentKind, ...] = tuple(IncidentKind)
 
 SUBSTANCES = ("heroin", "methamphetamine", "ma_tuy_da", "cannabis", "ketamine", "mdma")
 #: Origin codes of an incident, in the order of ORIGINS.

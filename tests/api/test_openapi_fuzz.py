@@ -1,4 +1,5 @@
-"""schemathesis over the OpenAPI description, logged in as command: no generated request may cause a 5xx.
+"""schemathesis over the OpenAPI description, logged in as command: no generated request may cause a 5xx, and
+every answer has a documented status, a documented content type and the documented shape.
 
 Requests run in-process against the test database, each in a savepoint of the test's rolled-back
 transaction, so that a refused write (an integrity error, say) cannot poison the next request.
@@ -11,11 +12,19 @@ from collections.abc import Iterator
 import pytest
 import schemathesis
 from hypothesis import HealthCheck, given, settings
+from schemathesis.specs.openapi.checks import (
+    content_type_conformance,
+    response_schema_conformance,
+    status_code_conformance,
+)
 from sqlalchemy import Connection, Engine
 
 from api.app import create_app
 from api.deps import get_connection
 from api.security import create_access_token
+
+#: Each answer is declared in the OpenAPI description: its status, its media type and its body's schema.
+SHAPE_CHECKS = [status_code_conformance, content_type_conformance, response_schema_conformance]
 
 
 @pytest.fixture
@@ -54,5 +63,6 @@ def test_no_generated_request_causes_a_server_error(api_schema) -> None:
         def no_server_error(case) -> None:
             response = case.call(headers=headers)
             assert response.status_code < 500, f"{case.method} {case.formatted_path}: {response.text[:300]}"
+            case.validate_response(response, checks=SHAPE_CHECKS, headers=headers)
 
         no_server_error()
