@@ -7,6 +7,7 @@ import getpass
 import json
 import sys
 
+from api.cli.vi import parser_options
 from api.security import hash_password
 from gis.store.accounts import (
     create_team,
@@ -83,27 +84,46 @@ def cmd_users_demo(args: argparse.Namespace) -> None:
 
 def add_parsers(sub: argparse._SubParsersAction) -> None:
     """Register the `teams` and `users` command groups."""
-    teams = sub.add_parser("teams", help="field teams and their areas of responsibility")
-    t_sub = teams.add_subparsers(dest="action", required=True)
-    t_add = t_sub.add_parser("add", help="create a team responsible for some communes")
-    t_add.add_argument("name")
-    t_add.add_argument("--communes", required=True, help="commune codes, comma-separated")
+    teams = sub.add_parser(
+        "teams",
+        help="tổ công tác và địa bàn phụ trách",
+        **parser_options("Tạo và liệt kê tổ công tác; địa bàn phụ trách là danh sách mã xã, phường."),
+    )
+    t_sub = teams.add_subparsers(dest="action", required=True, metavar="add|list")
+    t_add = t_sub.add_parser("add", help="tạo tổ phụ trách một số xã, phường", **parser_options("Tạo tổ công tác."))
+    t_add.add_argument("name", help="tên tổ")
+    t_add.add_argument("--communes", required=True, metavar="MÃ,MÃ", help="mã xã, phường, cách nhau bằng dấu phẩy")
     t_add.set_defaults(func=cmd_teams_add)
-    t_list = t_sub.add_parser("list", help="teams with their current communes")
-    t_list.add_argument("--json", action="store_true")
+    t_list = t_sub.add_parser("list", help="các tổ và địa bàn hiện tại", **parser_options("Liệt kê tổ công tác."))
+    t_list.add_argument("--json", action="store_true", help="in dạng JSON")
     t_list.set_defaults(func=cmd_teams_list)
 
-    users = sub.add_parser("users", help="user accounts")
-    u_sub = users.add_subparsers(dest="action", required=True)
-    u_add = u_sub.add_parser("add", help="create a user (password hashed with argon2)")
-    u_add.add_argument("name")
-    u_add.add_argument("--role", required=True, choices=Role.values())
-    u_add.add_argument("--team", help="team name (required for --role team)")
-    u_add.add_argument("--password-stdin", action="store_true", help="read the password from the first line of stdin")
+    users = sub.add_parser(
+        "users",
+        help="tài khoản người dùng",
+        **parser_options("Tạo và liệt kê tài khoản; mật khẩu lưu dạng băm argon2."),
+    )
+    u_sub = users.add_subparsers(dest="action", required=True, metavar="add|list|demo")
+    u_add = u_sub.add_parser("add", help="tạo người dùng", **parser_options("Tạo người dùng."))
+    u_add.add_argument("name", help="tên đăng nhập")
+    u_add.add_argument(
+        "--role",
+        required=True,
+        choices=Role.values(),
+        help="vai trò: " + ", ".join(f"{code} = {label}" for code, label in Role.labels().items()),
+    )
+    u_add.add_argument("--team", help="tên tổ (bắt buộc với --role team)")
+    u_add.add_argument("--password-stdin", action="store_true", help="đọc mật khẩu từ dòng đầu của đầu vào chuẩn")
     u_add.set_defaults(func=cmd_users_add)
-    u_list = u_sub.add_parser("list", help="users with role, team and lock state")
-    u_list.add_argument("--json", action="store_true")
+    u_list = u_sub.add_parser(
+        "list", help="người dùng với vai trò, tổ, trạng thái khóa", **parser_options("Liệt kê người dùng.")
+    )
+    u_list.add_argument("--json", action="store_true", help="in dạng JSON")
     u_list.set_defaults(func=cmd_users_list)
-    u_demo = u_sub.add_parser("demo", help="demo accounts: command, planner, admin and one team per area")
-    u_demo.add_argument("--areas", type=int, default=12, help="number of contiguous areas (teams)")
+    u_demo = u_sub.add_parser(
+        "demo",
+        help="tài khoản demo: chỉ huy, tham mưu, quản trị và một tổ mỗi địa bàn",
+        **parser_options("Tạo tài khoản DEMO (chỉ dùng với dữ liệu giả lập)."),
+    )
+    u_demo.add_argument("--areas", type=int, default=12, help="số địa bàn liền kề (số tổ)")
     u_demo.set_defaults(func=cmd_users_demo)

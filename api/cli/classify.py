@@ -9,6 +9,7 @@ import sys
 from collections.abc import Callable
 from pathlib import Path
 
+from api.cli.vi import parser_options
 from gis.store.db import get_engine
 from models.vocabulary import Category, Level, class_label
 
@@ -123,8 +124,14 @@ def cmd_evaluate(args: argparse.Namespace) -> int:
 
 def add_parsers(sub: argparse._SubParsersAction) -> None:
     """Add `diaban classify` and its actions to the main parser."""
-    group = sub.add_parser("classify", help="yearly commune classification (QĐ 28/2025), review, KPIs")
-    actions = group.add_subparsers(dest="action", required=True)
+    group = sub.add_parser(
+        "classify",
+        help="phân loại xã, phường hằng năm (QĐ 28/2025), rà soát, chỉ tiêu",
+        **parser_options("Phân loại địa bàn hằng năm: tính, rà soát, điều chỉnh, phê duyệt, xuất."),
+    )
+    actions = group.add_subparsers(
+        dest="action", required=True, metavar="run|review|override|approve|export|kpi|evaluate"
+    )
 
     def action(
         name: str,
@@ -135,32 +142,43 @@ def add_parsers(sub: argparse._SubParsersAction) -> None:
         version: bool = False,
     ) -> argparse.ArgumentParser:
         """One `classify` action with its common options."""
-        parser = actions.add_parser(name, help=help_text)
+        parser = actions.add_parser(name, help=help_text, **parser_options(help_text[:1].upper() + help_text[1:] + "."))
         if year:
-            parser.add_argument("--year", type=int, required=True)
+            parser.add_argument("--year", type=int, required=True, help="năm phân loại")
         if version:
-            parser.add_argument("--version", type=int, help="default: newest approved, else the draft")
+            parser.add_argument(
+                "--version", type=int, help="phiên bản (mặc định: bản đã phê duyệt mới nhất, nếu chưa có thì bản nháp)"
+            )
         parser.set_defaults(func=func)
         return parser
 
-    run = action("run", cmd_run, "compute a draft (legal + learned + forecast), or a correction of an approved year")
-    run.add_argument("--replace", action="store_true", help="discard the year's existing draft")
-    run.add_argument("--note")
-    review = action("review", cmd_review, "communes to review first", version=True)
-    review.add_argument("--limit", type=int, default=SHOWN_REVIEW)
-    over = action("override", cmd_override, "override a commune's class in the draft (reason required)")
-    over.add_argument("--commune", required=True)
-    over.add_argument("--category", required=True, choices=Category.values())
-    over.add_argument("--level", choices=Level.values())
-    over.add_argument("--reason", required=True)
-    action("approve", cmd_approve, "approve the year's draft (immutable afterwards)")
-    export = action("export", cmd_export, "export a year's classification", version=True)
-    export.add_argument("--format", choices=["csv", "geojson", "xlsx"], default="csv")
-    export.add_argument("--out", type=Path)
-    kpi = action("kpi", cmd_kpi, "KPIs against the city's targets")
-    kpi.add_argument("--xlsx", type=Path, help="also write the Excel report here")
-    evaluate = action("evaluate", cmd_evaluate, "evaluate next-year forecasts vs baselines (synthetic)", year=False)
-    evaluate.add_argument("--seeds", type=int, nargs="+", default=[1, 2, 3])
-    evaluate.add_argument("--years", type=int, default=5)
-    evaluate.add_argument("--incidents", type=int, default=30_000)
-    evaluate.add_argument("--boundaries", type=Path)
+    run = action(
+        "run", cmd_run, "tính bản nháp (tiêu chí + mô hình + dự báo), hoặc bản hiệu chỉnh của năm đã phê duyệt"
+    )
+    run.add_argument("--replace", action="store_true", help="bỏ bản nháp hiện có của năm")
+    run.add_argument("--note", help="ghi chú của lần tính")
+    review = action("review", cmd_review, "các xã cần rà soát trước", version=True)
+    review.add_argument("--limit", type=int, default=SHOWN_REVIEW, help="số dòng in ra")
+    over = action("override", cmd_override, "điều chỉnh phân loại một xã trong bản nháp (bắt buộc nêu lý do)")
+    over.add_argument("--commune", required=True, help="mã xã, phường")
+    over.add_argument(
+        "--category",
+        required=True,
+        choices=Category.values(),
+        help="; ".join(f"{code} = {label}" for code, label in Category.labels().items()),
+    )
+    over.add_argument("--level", choices=Level.values(), help="loại (chỉ với trong_diem)")
+    over.add_argument("--reason", required=True, help="lý do điều chỉnh")
+    action("approve", cmd_approve, "phê duyệt bản nháp của năm (sau đó không sửa được)")
+    export = action("export", cmd_export, "xuất kết quả phân loại của năm", version=True)
+    export.add_argument("--format", choices=["csv", "geojson", "xlsx"], default="csv", help="định dạng")
+    export.add_argument("--out", type=Path, metavar="TỆP", help="tệp ghi (mặc định: đầu ra chuẩn)")
+    kpi = action("kpi", cmd_kpi, "chỉ tiêu của năm so với mục tiêu của thành phố")
+    kpi.add_argument("--xlsx", type=Path, metavar="TỆP", help="ghi thêm báo cáo Excel vào tệp này")
+    evaluate = action(
+        "evaluate", cmd_evaluate, "đánh giá dự báo năm sau so với các đường cơ sở (dữ liệu giả lập)", year=False
+    )
+    evaluate.add_argument("--seeds", type=int, nargs="+", default=[1, 2, 3], help="các hạt giống kịch bản")
+    evaluate.add_argument("--years", type=int, default=5, help="số năm mỗi kịch bản")
+    evaluate.add_argument("--incidents", type=int, default=30_000, help="số vụ việc mỗi kịch bản")
+    evaluate.add_argument("--boundaries", type=Path, metavar="TỆP", help="tệp ranh giới (mặc định: DIABAN_BOUNDARIES)")

@@ -6,14 +6,15 @@ import argparse
 import getpass
 import json
 import sys
-from datetime import date
 from pathlib import Path
 
-from api.params import local_day_start, parse_kinds
+from api.cli.vi import cli_day, parser_options
+from api.params import parse_kinds
 from gis.services.detection import DetectionParams, run_detection
 from gis.services.hotspots import create_manual_hotspot
 from gis.store.db import get_engine
 from gis.store.hotspots import export_hotspots
+from models.domain.dates import DayWindow, day_start, instants_window
 from models.vocabulary import HotspotKind
 
 
@@ -21,19 +22,21 @@ def cmd_detect(args: argparse.Namespace) -> None:
     params = DetectionParams(
         eps_m=args.eps, min_samples=args.min_samples, window_days=args.days, kinds=parse_kinds(args.kinds)
     )
+    if args.date_from and args.date_to:
+        DayWindow(args.date_from, args.date_to)  # a reversed window is refused before anything is recorded
     with get_engine().begin() as conn:
         report = run_detection(
             conn,
             actor=getpass.getuser(),
-            start=local_day_start(args.date_from),
-            end=local_day_start(args.date_to, 1),
+            start=day_start(args.date_from) if args.date_from else None,
+            end=DayWindow(args.date_to, args.date_to).end if args.date_to else None,
             params=params,
         )
     if args.json:
         print(json.dumps(report.summary(), ensure_ascii=False))
     else:
         print(
-            f"Phát hiện điểm nóng (lần chạy #{report.run_id}, {report.window_from:%d/%m/%Y}–{report.window_to:%d/%m/%Y}):"
+            f"Phát hiện điểm nóng (lần chạy #{report.run_id}, {instants_window(report.window_from, report.window_to)}):"
             f" {report.incidents} vụ việc, ngưỡng {report.min_samples} vụ/cụm, {report.clusters} cụm; mới {report.new}, cập nhật {report.updated},"
             f" phức tạp trở lại {report.recurred}"
         )
@@ -64,28 +67,58 @@ def cmd_add(args: argparse.Namespace) -> None:
 
 def add_parsers(sub: argparse._SubParsersAction) -> None:
     """Register `diaban hotspots detect|export|add`."""
-    group = sub.add_parser("hotspots", help="hotspot register")
-    actions = group.add_subparsers(dest="action", required=True)
-    detect = actions.add_parser("detect", help="cluster incidents of a window into hotspots (DBSCAN)")
-    detect.add_argument("--from", dest="date_from", type=date.fromisoformat)
-    detect.add_argument("--to", dest="date_to", type=date.fromisoformat, help="inclusive; default: latest incident")
-    detect.add_argument("--days", type=int, default=DetectionParams.window_days, help="window length without --from")
-    detect.add_argument("--eps", type=float, default=DetectionParams.eps_m, help="neighbour distance, metres")
-    detect.add_argument(
-        "--min-samples", type=int, help="incidents per cluster (default: from background density, >= 5)"
+    group = sub.add_parser(
+        "hotspots",
+        help="sổ theo dõi điểm nóng",
+        **parser_options("Phát hiện điểm nóng bằng phân cụm, xuất sổ theo dõi, thêm điểm nóng bằng tay."),
     )
-    detect.add_argument("--kinds", help="comma-separated incident kinds (default: all)")
-    detect.add_argument("--json", action="store_true")
+    actions = group.add_subparsers(dest="action", required=True, metavar="detect|export|add")
+    detect = actions.add_parser(
+        "detect",
+        help="phân cụm vụ việc của một khoảng thời gian thành điểm nóng (DBSCAN)",
+        **parser_options("Phân cụm vụ việc của một khoảng ngày; ghi lần chạy và các sự kiện."),
+    )
+    detect.add_argument(
+        "--from",
+        dest="date_from",
+        type=cli_day,
+        metavar="NGÀY",
+        help="ngày đầu, dd/mm/yyyy hoặc yyyy-mm-dd (mặc định: --days ngày trước ngày cuối)",
+    )
+    detect.add_argument(
+        "--to",
+        dest="date_to",
+        type=cli_day,
+        metavar="NGÀY",
+        help="ngày cuối, tính cả ngày này (mặc định: ngày của vụ việc gần nhất)",
+    )
+    detect.add_argument("--days", type=int, default=DetectionParams.window_days, help="số ngày khi không có --from")
+    detect.add_argument("--eps", type=float, default=DetectionParams.eps_m, help="khoảng cách láng giềng, mét")
+    detect.add_argument(
+        "--min-samples", type=int, help="số vụ tối thiểu của một cụm (mặc định: theo mật độ nền, ít nhất 5)"
+    )
+    detect.add_argument(
+        "--kinds", metavar="LOẠI,LOẠI", help="các loại vụ việc, cách nhau bằng dấu phẩy (mặc định: tất cả)"
+    )
+    detect.add_argument("--json", action="store_true", help="in kết quả dạng JSON")
     detect.set_defaults(func=cmd_detect)
-    export = actions.add_parser("export", help="GeoJSON points (or footprints) or CSV of the register")
-    export.add_argument("--format", choices=["geojson", "csv"], default="geojson")
-    export.add_argument("--footprints", action="store_true")
-    export.add_argument("--out", type=Path)
+    export = actions.add_parser(
+        "export",
+        help="xuất sổ theo dõi: GeoJSON (tâm hoặc phạm vi) hoặc CSV",
+        **parser_options("Xuất toàn bộ sổ theo dõi điểm nóng."),
+    )
+    export.add_argument("--format", choices=["geojson", "csv"], default="geojson", help="định dạng")
+    export.add_argument("--footprints", action="store_true", help="GeoJSON: phạm vi thay vì tâm điểm")
+    export.add_argument("--out", type=Path, metavar="TỆP", help="tệp ghi (mặc định: màn hình)")
     export.set_defaults(func=cmd_export)
-    add = actions.add_parser("add", help="add a hotspot by hand (e.g. from a tip)")
-    add.add_argument("--lon", type=float, required=True)
-    add.add_argument("--lat", type=float, required=True)
-    add.add_argument("--note", required=True)
-    add.add_argument("--kind", choices=HotspotKind.values(), default=HotspotKind.SPOT)
-    add.add_argument("--radius-m", type=float, default=50.0)
+    add = actions.add_parser(
+        "add",
+        help="thêm điểm nóng bằng tay (ví dụ từ tin báo)",
+        **parser_options("Thêm một điểm nóng trạng thái «Phát hiện» (không ghi tên người)."),
+    )
+    add.add_argument("--lon", type=float, required=True, help="kinh độ WGS84")
+    add.add_argument("--lat", type=float, required=True, help="vĩ độ WGS84")
+    add.add_argument("--note", required=True, help="ghi chú (không ghi tên người)")
+    add.add_argument("--kind", choices=HotspotKind.values(), default=HotspotKind.SPOT, help="loại điểm")
+    add.add_argument("--radius-m", type=float, default=50.0, help="bán kính phạm vi, mét")
     add.set_defaults(func=cmd_add)

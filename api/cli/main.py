@@ -6,6 +6,7 @@ import argparse
 import getpass
 import json
 import logging
+import socket
 import sys
 from datetime import date
 from pathlib import Path
@@ -13,9 +14,11 @@ from pathlib import Path
 from api.cli.accounts import add_parsers as add_account_parsers
 from api.cli.classify import add_parsers as add_classify_parsers
 from api.cli.hotspots import add_parsers as add_hotspot_parsers
+from api.cli.vi import cli_day, parser_options
+from api.cli.vi import install as install_vietnamese
 from api.logs import configure_logging
 from gis.settings import ApiSettings, DatabaseSettings, DataSettings
-from gis.store.db import get_engine, managed_cluster
+from gis.store.db import get_engine, libpq_url, managed_cluster
 from models.errors import (
     Conflict,
     DiabanError,
@@ -53,7 +56,7 @@ def cmd_db(args: argparse.Namespace) -> int:
     settings = DatabaseSettings()
     if settings.database_url:
         if args.action == "url":
-            print(settings.database_url)
+            print(libpq_url(settings.database_url) if args.psql else settings.database_url)
             return 0
         get_engine(settings)
         print("Dùng CSDL cấu hình sẵn (DIABAN_DATABASE_URL): kết nối được, PostGIS sẵn sàng")
@@ -79,7 +82,7 @@ def cmd_db(args: argparse.Namespace) -> int:
         )
         return 0 if st.running else 1
     elif args.action == "url":
-        print(cluster.url())
+        print(libpq_url(cluster.url()) if args.psql else cluster.url())
     return 0
 
 
@@ -169,63 +172,150 @@ def cmd_serve(args: argparse.Namespace) -> int:
     from gis.settings import ApiSettings
 
     app = create_app(get_engine(), ApiSettings().warm_connections)
-    print(f"diaban đang phục vụ tại http://{args.host}:{args.port}", flush=True)
-    uvicorn.run(app, host=args.host, port=args.port, log_level="warning")
+    listener = bind_listener(args.host, args.port)
+    address = f"http://{args.host}:{args.port}"
+
+    class AnnouncedServer(uvicorn.Server):
+        """Says where it serves once the port is held and the connections are warm, not before."""
+
+        async def startup(self, sockets: list[socket.socket] | None = None) -> None:
+            await super().startup(sockets)
+            if self.started:
+                print(f"diaban đang phục vụ tại {address}", flush=True)
+
+    AnnouncedServer(uvicorn.Config(app, log_level="warning")).run(sockets=[listener])
     return 0
 
 
+def bind_listener(host: str, port: int) -> socket.socket:
+    """A TCP socket bound to host:port (the server listens on it); a busy port is one clear line, exit 1."""
+    family = socket.AF_INET6 if ":" in host else socket.AF_INET
+    listener = socket.socket(family, socket.SOCK_STREAM)
+    listener.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+    try:
+        listener.bind((host, port))
+    except OSError as exc:
+        listener.close()
+        raise Unavailable(
+            f"không mở được cổng {port} trên {host}: {exc.strerror or exc} (cổng đang bận? chọn --port khác)",
+            f"cannot bind {host}:{port}",
+        ) from None
+    return listener
+
+
 def build_parser() -> argparse.ArgumentParser:
-    """The argument parser of every diaban command."""
+    """The argument parser of every diaban command, in Vietnamese with formats and defaults in the help."""
     from gis.settings import ApiSettings
 
+    install_vietnamese()
     api = ApiSettings()
-    parser = argparse.ArgumentParser(prog="diaban", description="Giám sát địa bàn, điểm nóng ma túy — Hải Phòng")
-    sub = parser.add_subparsers(dest="command", required=True)
+    parser = argparse.ArgumentParser(prog="diaban", **parser_options("Giám sát địa bàn, điểm nóng ma túy — Hải Phòng"))
+    sub = parser.add_subparsers(dest="command", required=True, title="lệnh", metavar="LỆNH")
 
-    db = sub.add_parser("db", help="managed PostgreSQL + PostGIS")
-    db.add_argument("action", choices=["start", "stop", "status", "url"])
+    db = sub.add_parser(
+        "db",
+        help="CSDL PostgreSQL + PostGIS do diaban quản lý",
+        **parser_options("Khởi động, dừng, xem trạng thái CSDL; in địa chỉ kết nối (DIABAN_DATABASE_URL nếu đã đặt)."),
+    )
+    db.add_argument(
+        "action",
+        choices=["start", "stop", "status", "url"],
+        metavar="start|stop|status|url",
+        help="start: khởi động (và nâng cấp lược đồ); stop: dừng; status: trạng thái (JSON, mã 1 khi "
+        "không chạy); url: địa chỉ kết nối",
+    )
+    db.add_argument(
+        "--psql", action="store_true", help="với url: in địa chỉ dạng libpq (postgresql://…) mà psql nhận được"
+    )
     db.set_defaults(func=cmd_db)
 
-    boundaries = sub.add_parser("boundaries", help="commune boundaries")
-    b_sub = boundaries.add_subparsers(dest="action", required=True)
-    b_imp = b_sub.add_parser("import", help="import GeoJSON / GeoPackage / Shapefile in any CRS")
-    b_imp.add_argument("path", type=Path, nargs="?", help="default: DIABAN_BOUNDARIES")
-    b_imp.add_argument("--valid-from", type=date.fromisoformat, default=date(2025, 7, 1))
-    b_imp.add_argument("--json", action="store_true")
+    boundaries = sub.add_parser(
+        "boundaries",
+        help="ranh giới xã, phường, đặc khu",
+        **parser_options(
+            "Nhập ranh giới đơn vị hành chính cấp xã (GeoJSON, GeoPackage, Shapefile; hệ tọa độ bất kỳ, kể cả VN-2000)."
+        ),
+    )
+    b_sub = boundaries.add_subparsers(dest="action", required=True, metavar="import")
+    b_imp = b_sub.add_parser(
+        "import",
+        help="nhập tệp ranh giới",
+        **parser_options(
+            "Nhập tệp ranh giới; nhập lại cùng tệp không thay đổi gì; ranh giới thay đổi mở phiên bản mới từ ngày hiệu lực."
+        ),
+    )
+    b_imp.add_argument("path", type=Path, nargs="?", help="tệp ranh giới (mặc định: DIABAN_BOUNDARIES)")
+    b_imp.add_argument(
+        "--valid-from",
+        type=cli_day,
+        default=date(2025, 7, 1),
+        metavar="NGÀY",
+        help="ngày bắt đầu hiệu lực, dd/mm/yyyy hoặc yyyy-mm-dd",
+    )
+    b_imp.add_argument("--json", action="store_true", help="in kết quả dạng JSON")
     b_imp.set_defaults(func=cmd_boundaries)
 
-    for name, func, help_text in (
-        ("incidents", cmd_incidents, "incident CSV / GeoJSON"),
-        ("indicators", cmd_indicators, "yearly commune indicators CSV"),
+    for name, func, what in (
+        ("incidents", cmd_incidents, "vụ việc (CSV hoặc GeoJSON)"),
+        ("indicators", cmd_indicators, "chỉ số năm của xã, phường (CSV)"),
     ):
-        group = sub.add_parser(name, help=help_text)
-        g_sub = group.add_subparsers(dest="action", required=True)
-        g_imp = g_sub.add_parser("import", help=f"import {help_text}")
-        g_imp.add_argument("path", type=Path)
-        g_imp.add_argument("--json", action="store_true", help="print one JSON object of counts")
-        g_imp.add_argument("--rejects", type=Path, help="write every rejected row (line, ref, field, reason) here")
+        group = sub.add_parser(name, help=f"nhập {what}", **parser_options(f"Nhập {what}."))
+        g_sub = group.add_subparsers(dest="action", required=True, metavar="import")
+        g_imp = g_sub.add_parser(
+            "import",
+            help=f"nhập {what}",
+            **parser_options(
+                f"Nhập {what}: mọi dòng hợp lệ được lưu, mọi dòng bị loại được báo kèm số dòng và lý do; "
+                "nhập lại cùng tệp không tạo bản trùng; một lần nhập là một giao dịch."
+            ),
+        )
+        g_imp.add_argument("path", type=Path, help="tệp cần nhập")
+        g_imp.add_argument("--json", action="store_true", help="in một đối tượng JSON các số đếm")
+        g_imp.add_argument(
+            "--rejects", type=Path, metavar="TỆP", help="ghi mọi dòng bị loại (dòng, mã, trường, lý do) vào tệp CSV này"
+        )
         g_imp.set_defaults(func=func)
 
-    demo = sub.add_parser("demo-data", help="synthetic scenarios (clearly labelled synthetic)")
-    d_sub = demo.add_subparsers(dest="action", required=True)
-    gen = d_sub.add_parser("generate")
-    gen.add_argument("--seed", type=int, default=1)
-    gen.add_argument("--years", type=int, default=3)
-    gen.add_argument("--incidents", type=int, default=30_000)
-    gen.add_argument("--out", type=Path, required=True)
-    gen.add_argument("--boundaries", type=Path)
+    demo = sub.add_parser(
+        "demo-data",
+        help="dữ liệu giả lập (ghi rõ là giả lập)",
+        **parser_options("Dữ liệu GIẢ LẬP cho trình diễn, kiểm thử và đo hiệu năng — không phải dữ liệu thật."),
+    )
+    d_sub = demo.add_subparsers(dest="action", required=True, metavar="generate|lifecycle|classification")
+    gen = d_sub.add_parser(
+        "generate",
+        help="sinh kịch bản giả lập",
+        **parser_options("Sinh vụ việc, điểm nóng cài sẵn và chỉ số giả lập trên ranh giới thật."),
+    )
+    gen.add_argument("--seed", type=int, default=1, help="hạt giống ngẫu nhiên")
+    gen.add_argument("--years", type=int, default=3, help="số năm")
+    gen.add_argument("--incidents", type=int, default=30_000, help="số vụ việc")
+    gen.add_argument("--out", type=Path, required=True, metavar="THƯ_MỤC", help="thư mục ghi kết quả")
+    gen.add_argument("--boundaries", type=Path, metavar="TỆP", help="tệp ranh giới (mặc định: DIABAN_BOUNDARIES)")
     gen.set_defaults(func=cmd_demo_data)
-    story = d_sub.add_parser("lifecycle", help="demo: two hotspots taken to closure, one then recurring")
-    story.add_argument("--as-user", default="chihuy", help="command user recorded as the actor")
+    story = d_sub.add_parser(
+        "lifecycle",
+        help="trình diễn: hai điểm nóng đến khi loại khỏi danh sách, một điểm phức tạp trở lại",
+        **parser_options("Ghi câu chuyện vòng đời điểm nóng vào CSDL demo."),
+    )
+    story.add_argument("--as-user", default="chihuy", help="người dùng ban chỉ huy ghi tên là người thực hiện")
     story.set_defaults(func=cmd_demo_lifecycle)
-    classes = d_sub.add_parser("classification", help="demo: one approved year and one draft year")
-    classes.add_argument("--approved", type=int, default=2025)
-    classes.add_argument("--draft", type=int, default=2026)
+    classes = d_sub.add_parser(
+        "classification",
+        help="trình diễn: một năm đã phê duyệt và một năm bản nháp",
+        **parser_options("Tạo kết quả phân loại demo."),
+    )
+    classes.add_argument("--approved", type=int, default=2025, help="năm được phê duyệt")
+    classes.add_argument("--draft", type=int, default=2026, help="năm để ở bản nháp")
     classes.set_defaults(func=cmd_demo_classification)
 
-    serve = sub.add_parser("serve", help="run the web app and API")
-    serve.add_argument("--host", default=api.host)
-    serve.add_argument("--port", type=int, default=api.port)
+    serve = sub.add_parser(
+        "serve",
+        help="chạy trang web và API",
+        **parser_options("Chạy máy chủ web; địa chỉ chỉ được in sau khi đã giữ được cổng."),
+    )
+    serve.add_argument("--host", default=api.host, help="địa chỉ lắng nghe (DIABAN_HOST)")
+    serve.add_argument("--port", type=int, default=api.port, help="cổng (DIABAN_PORT)")
     serve.set_defaults(func=cmd_serve)
     add_account_parsers(sub)
     add_classify_parsers(sub)
@@ -238,7 +328,7 @@ def build_parser() -> argparse.ArgumentParser:
 #: that does not exist; 3 refused by the rules: a conflict with the current state, a stale version, a
 #: missing permission; 70 an internal error (a bug: the traceback is logged). argparse's usage errors are 2.
 EXIT_CODES: dict[type[BaseException], tuple[int, str]] = {
-    Unavailable: (1, "Lỗi CSDL"),
+    Unavailable: (1, "Lỗi"),
     InvalidInput: (2, "Lỗi dữ liệu"),
     InvalidRequest: (2, "Lỗi"),
     NotFound: (2, "Lỗi"),

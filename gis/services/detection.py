@@ -24,6 +24,7 @@ from models.analytics.background import auto_min_samples
 from models.analytics.clusters import HotspotKindRules, summarise_clusters
 from models.analytics.dbscan import dbscan
 from models.analytics.matching import MatchRules, match_clusters
+from models.domain.dates import instants_window
 from models.domain.hotspot_lifecycle import HOTSPOT_LIFECYCLE, SYSTEM_ROLE, HotspotFacts
 from models.vocabulary import METRIC_SRID, WGS84_SRID, HotspotOrigin, HotspotStatus
 
@@ -89,7 +90,9 @@ def _window(conn: Connection, start: datetime | None, end: datetime | None, days
     if end is None:
         latest = latest_incident_time(conn)
         end = (latest + timedelta(seconds=1)) if latest else datetime.now().astimezone()
-    return (start or end - timedelta(days=days)), end
+    start = start or end - timedelta(days=days)
+    instants_window(start, end)  # refuses a reversed or empty window before anything is recorded
+    return start, end
 
 
 def run_detection(

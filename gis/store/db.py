@@ -114,3 +114,9 @@ def session_factory(engine: Engine) -> sessionmaker:
 def postgis_version(conn: Connection) -> str:
     """The PostGIS library version of the server (the health check's question)."""
     return conn.execute(text("SELECT postgis_lib_version()")).scalar_one()
+
+
+def libpq_url(url: str) -> str:
+    """A connection URL as libpq (psql, pg_dump) reads it: without SQLAlchemy's ``+driver`` part."""
+    scheme, rest = url.split("://", 1)
+    return f"{scheme.split('+', 1)[0]}://{rest}"

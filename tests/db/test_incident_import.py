@@ -199,7 +199,7 @@ def test_killed_import_leaves_the_database_as_it_was(engine: Engine, db_env: dic
             # Hold a lock the import's final INSERT needs, so that it is caught midway, deterministically.
             blocker.execute(text("LOCK TABLE incidents IN SHARE ROW EXCLUSIVE MODE"))
             proc = subprocess.Popen(
-                [sys.executable, "-m", "api.cli.main", "incidents", "import", str(path)],
+                [sys.executable, "-m", "api.cli", "incidents", "import", str(path)],
                 env=db_env,
                 stdout=subprocess.PIPE,
                 stderr=subprocess.PIPE,

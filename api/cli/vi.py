@@ -1,0 +1,68 @@
+"""The command line speaks Vietnamese: argparse's own messages translated, help that shows formats and defaults.
+
+argparse looks its messages up through ``gettext`` at the moment it prints them; :func:`install` points that
+lookup at the table below (unknown messages pass through unchanged), so usage errors, help headings and
+"default:" notes come out in Vietnamese like the rest of diaban's output.
+"""
+
+from __future__ import annotations
+
+import argparse
+from datetime import date
+from typing import Any
+
+from models.domain.dates import parse_day
+from models.errors import InvalidRequest
+
+_MESSAGES = {
+    "usage: ": "cách dùng: ",
+    "%(prog)s: error: %(message)s\n": "%(prog)s: lỗi: %(message)s\n",
+    "argument %(argument_name)s: %(message)s": "tham số %(argument_name)s: %(message)s",
+    "invalid choice: %(value)r (choose from %(choices)s)": "giá trị không hợp lệ: %(value)r (chọn trong %(choices)s)",
+    "invalid %(type)s value: %(value)r": "giá trị không hợp lệ: %(value)r",
+    "the following arguments are required: %s": "thiếu tham số bắt buộc: %s",
+    "unrecognized arguments: %s": "tham số không nhận ra: %s",
+    "expected one argument": "cần một giá trị",
+    "expected at least one argument": "cần ít nhất một giá trị",
+    "expected at most one argument": "cần nhiều nhất một giá trị",
+    "ambiguous option: %(option)s could match %(matches)s": "tùy chọn mơ hồ: %(option)s có thể là %(matches)s",
+    "not allowed with argument %s": "không dùng cùng tham số %s",
+    "one of the arguments %s is required": "cần một trong các tham số %s",
+    "ignored explicit argument %r": "bỏ qua giá trị %r",
+    "positional arguments": "tham số vị trí",
+    "options": "tùy chọn",
+    "show this help message and exit": "in hướng dẫn này rồi thoát",
+    "can't open '%(filename)s': %(error)s": "không mở được '%(filename)s': %(error)s",
+}
+
+
+def _translate(message: str) -> str:
+    return _MESSAGES.get(message, message)
+
+
+def install() -> None:
+    """Make argparse print its own messages in Vietnamese (idempotent)."""
+    argparse._ = _translate  # type: ignore[attr-defined]
+
+
+class HelpFormatter(argparse.HelpFormatter):
+    """Shows each option's default (when it has one) after its help, in Vietnamese."""
+
+    def _get_help_string(self, action: argparse.Action) -> str:
+        text = action.help or ""
+        if action.default in (None, False, argparse.SUPPRESS) or "%(default)" in text or "mặc định" in text:
+            return text
+        return text + " (mặc định: %(default)s)"
+
+
+def parser_options(description: str) -> dict[str, Any]:
+    """Keyword arguments of every diaban (sub)parser: Vietnamese description, defaults shown."""
+    return {"description": description, "formatter_class": HelpFormatter}
+
+
+def cli_day(text: str) -> date:
+    """argparse type for a day: dd/mm/yyyy or yyyy-mm-dd (a wrong one is a usage error, exit 2)."""
+    try:
+        return parse_day(text)
+    except InvalidRequest as exc:
+        raise argparse.ArgumentTypeError(exc.message) from None

@@ -1,0 +1,89 @@
+"""Dates as users write them: dd/mm/yyyy (what every page and printout shows) or ISO yyyy-mm-dd.
+
+Windows of days are inclusive for people ("from 01/07 to 30/09") and half-open for the database
+([start, end) instants in Hải Phòng's time): :class:`DayWindow` holds both views so that nothing prints
+the exclusive end as if it were the last day.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from datetime import date, datetime, time, timedelta
+
+from models.errors import InvalidRequest
+from models.vocabulary import LOCAL_TZ
+
+_DMY = re.compile(r"^\s*(\d{1,2})[/.-](\d{1,2})[/.-](\d{4})\s*$")
+_ISO = re.compile(r"^\s*(\d{4})-(\d{1,2})-(\d{1,2})\s*$")
+#: Dates outside this range are typing mistakes, not police records (and would overflow timestamp arithmetic).
+EARLIEST, LATEST = date(1990, 1, 1), date(2100, 12, 31)
+
+
+def parse_day(text: str) -> date:
+    """A day from ``dd/mm/yyyy`` (also ``d/m/yyyy``, ``dd.mm.yyyy``, ``dd-mm-yyyy``) or ISO ``yyyy-mm-dd``."""
+    match = _DMY.match(text)
+    if match:
+        day, month, year = (int(g) for g in match.groups())
+    elif match := _ISO.match(text):
+        year, month, day = (int(g) for g in match.groups())
+    else:
+        raise InvalidRequest(
+            f"ngày không đúng dạng: {text!r} (dùng dd/mm/yyyy hoặc yyyy-mm-dd)", "expected dd/mm/yyyy or yyyy-mm-dd"
+        )
+    try:
+        value = date(year, month, day)
+    except ValueError:
+        raise InvalidRequest(f"ngày không tồn tại: {text!r}", "no such day") from None
+    if not EARLIEST <= value <= LATEST:
+        raise InvalidRequest(f"ngày ngoài khoảng {EARLIEST:%d/%m/%Y}–{LATEST:%d/%m/%Y}: {text!r}", "date out of range")
+    return value
+
+
+def vn_day(value: date | datetime) -> str:
+    """A day as users read it: dd/mm/yyyy (a datetime is shown as its Hải Phòng date)."""
+    if isinstance(value, datetime):
+        value = value.astimezone(LOCAL_TZ).date()
+    return f"{value:%d/%m/%Y}"
+
+
+def day_start(day: date) -> datetime:
+    """The instant a Hải Phòng day begins."""
+    return datetime.combine(day, time(), LOCAL_TZ)
+
+
+@dataclass(frozen=True)
+class DayWindow:
+    """Whole local days from ``first`` to ``last`` inclusive; ``start``/``end`` are the half-open instants."""
+
+    first: date
+    last: date
+
+    def __post_init__(self) -> None:
+        if self.last < self.first:
+            raise InvalidRequest(
+                f"khoảng ngày đảo ngược: từ {vn_day(self.first)} đến {vn_day(self.last)} (ngày đầu phải trước ngày cuối)",
+                "reversed window: the first day must not follow the last",
+            )
+
+    @property
+    def start(self) -> datetime:
+        """The first instant of the window."""
+        return day_start(self.first)
+
+    @property
+    def end(self) -> datetime:
+        """The first instant after the window."""
+        return day_start(self.last + timedelta(days=1))
+
+    def __str__(self) -> str:
+        return f"{vn_day(self.first)}–{vn_day(self.last)}"
+
+
+def instants_window(start: datetime, end: datetime) -> str:
+    """A half-open window of instants shown as the inclusive days it covers (``end`` itself is not included)."""
+    if end <= start:
+        raise InvalidRequest(
+            f"khoảng thời gian đảo ngược hoặc rỗng: {vn_day(start)}–{vn_day(end)}", "reversed or empty window"
+        )
+    return f"{vn_day(start)}–{vn_day(end - timedelta(microseconds=1))}"

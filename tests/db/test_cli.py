@@ -1,0 +1,90 @@
+"""The command line as a user meets it: dates as printed, refused windows, libpq URLs, a busy port, Vietnamese help."""
+
+from __future__ import annotations
+
+import os
+import socket
+import subprocess
+import sys
+
+import pytest
+from sqlalchemy import Engine, text
+
+from api.cli.main import main
+
+
+@pytest.fixture
+def cli(db_env: dict, monkeypatch: pytest.MonkeyPatch):
+    """Run `diaban` in-process against the test database; returns (exit code, stdout, stderr)."""
+    monkeypatch.setenv("DIABAN_DATABASE_URL", db_env["DIABAN_DATABASE_URL"])
+
+    def run(capsys: pytest.CaptureFixture[str], *args: str) -> tuple[int, str, str]:
+        try:
+            code = main(list(args))
+        except SystemExit as exit_:  # argparse usage errors
+            code = int(exit_.code or 0)
+        out = capsys.readouterr()
+        return code, out.out, out.err
+
+    return run
+
+
+def _runs(engine: Engine) -> int:
+    with engine.connect() as conn:
+        return conn.execute(text("SELECT count(*) FROM detection_runs")).scalar_one()
+
+
+def test_reversed_window_is_refused_and_records_nothing(cli, capsys, engine: Engine) -> None:
+    before = _runs(engine)
+    code, _, err = cli(capsys, "hotspots", "detect", "--from", "2026-10-01", "--to", "2026-01-01")
+    assert code == 2 and "khoảng ngày đảo ngược" in err and "01/10/2026" in err
+    assert _runs(engine) == before
+
+
+def test_days_as_printed_are_accepted_and_the_window_is_printed_inclusive(cli, capsys, engine: Engine) -> None:
+    before = _runs(engine)
+    code, out, _ = cli(capsys, "hotspots", "detect", "--from", "01/07/2026", "--to", "30/09/2026")
+    assert code == 0, out
+    assert "01/07/2026–30/09/2026" in out and "01/10/2026" not in out
+    assert _runs(engine) == before + 1
+    with engine.begin() as conn:  # the run is real data of the session database: leave no trace for other tests
+        conn.execute(text("DELETE FROM detection_runs WHERE id = (SELECT max(id) FROM detection_runs)"))
+
+
+@pytest.mark.parametrize("bad", ["32/01/2026", "2026-13-01", "hôm qua"])
+def test_a_wrong_day_is_a_usage_error_in_vietnamese(cli, capsys, bad: str) -> None:
+    code, _, err = cli(capsys, "hotspots", "detect", "--from", bad)
+    assert code == 2 and "lỗi: tham số --from: ngày" in err
+
+
+def test_db_url_for_psql_is_a_libpq_url(cli, capsys) -> None:
+    code, out, _ = cli(capsys, "db", "url", "--psql")
+    url = out.strip()
+    assert code == 0 and url.startswith("postgresql://") and "+psycopg" not in url
+    psql = subprocess.run(["psql", url, "-tAc", "SELECT 42"], capture_output=True, text=True, timeout=30)
+    assert psql.stdout.strip() == "42", psql.stderr
+
+
+def test_serve_on_a_busy_port_says_so_and_never_announces(db_env: dict) -> None:
+    with socket.socket() as taken:
+        taken.bind(("127.0.0.1", 0))
+        taken.listen(1)
+        port = taken.getsockname()[1]
+        proc = subprocess.run(
+            [sys.executable, "-m", "api.cli", "serve", "--port", str(port)],
+            env={**db_env, "DIABAN_WARM_CONNECTIONS": "0"},
+            capture_output=True,
+            text=True,
+            timeout=120,
+            cwd=os.getcwd(),
+        )
+    assert proc.returncode == 1
+    assert f"không mở được cổng {port}" in proc.stderr
+    assert "đang phục vụ" not in proc.stdout
+
+
+def test_help_is_vietnamese_with_formats_and_defaults(cli, capsys) -> None:
+    code, out, _ = cli(capsys, "hotspots", "detect", "--help")
+    out = " ".join(out.split())  # argparse wraps lines at the terminal width
+    assert code == 0
+    assert "cách dùng:" in out and "tùy chọn:" in out and "dd/mm/yyyy" in out and "(mặc định: 90)" in out
