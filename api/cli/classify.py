@@ -78,7 +78,7 @@ def cmd_export(args: argparse.Namespace) -> int:
     from gis.services.classification import export_classification
 
     with get_engine().connect() as conn:
-        content = export_classification(conn, args.year, args.format, args.version)
+        content = export_classification(conn, args.year, args.format, args.version, raw=args.raw)
     if args.out:
         args.out.write_bytes(content)
         print(f"Đã ghi {args.out}", file=sys.stderr)
@@ -173,6 +173,9 @@ def add_parsers(sub: argparse._SubParsersAction) -> None:
     export = action("export", cmd_export, "xuất kết quả phân loại của năm", version=True)
     export.add_argument("--format", choices=["csv", "geojson", "xlsx"], default="csv", help="định dạng")
     export.add_argument("--out", type=Path, metavar="TỆP", help="tệp ghi (mặc định: đầu ra chuẩn)")
+    export.add_argument(
+        "--raw", action="store_true", help="CSV/Excel: tên cột máy và mã thay vì tiêu đề, nhãn tiếng Việt"
+    )
     kpi = action("kpi", cmd_kpi, "chỉ tiêu của năm so với mục tiêu của thành phố")
     kpi.add_argument("--xlsx", type=Path, metavar="TỆP", help="ghi thêm báo cáo Excel vào tệp này")
     evaluate = action(

@@ -11,10 +11,10 @@ from pathlib import Path
 from api.cli.vi import cli_day, parser_options
 from api.params import parse_kinds
 from gis.services.detection import DetectionParams, run_detection
-from gis.services.hotspots import create_manual_hotspot
+from gis.services.hotspots import create_manual_hotspot, export_register
 from gis.store.db import get_engine
-from gis.store.hotspots import export_hotspots
 from models.domain.dates import DayWindow, day_start, instants_window
+from models.errors import InvalidRequest
 from models.vocabulary import HotspotKind
 
 
@@ -44,11 +44,14 @@ def cmd_detect(args: argparse.Namespace) -> None:
 
 def cmd_export(args: argparse.Namespace) -> None:
     with get_engine().connect() as conn:
-        body = export_hotspots(conn, args.format, args.footprints)
+        body = export_register(conn, args.format, footprints=args.footprints, raw=args.raw)
     if args.out:
-        args.out.write_text(body, encoding="utf-8")
+        args.out.write_bytes(body)
+        print(f"Đã ghi {args.out}", file=sys.stderr)
+    elif args.format == "xlsx":
+        raise InvalidRequest("tệp Excel cần --out TỆP", "xlsx needs --out")
     else:
-        sys.stdout.write(body + ("" if body.endswith("\n") else "\n"))
+        sys.stdout.buffer.write(body + (b"" if body.endswith(b"\n") else b"\n"))
 
 
 def cmd_add(args: argparse.Namespace) -> None:
@@ -107,7 +110,10 @@ def add_parsers(sub: argparse._SubParsersAction) -> None:
         help="xuất sổ theo dõi: GeoJSON (tâm hoặc phạm vi) hoặc CSV",
         **parser_options("Xuất toàn bộ sổ theo dõi điểm nóng."),
     )
-    export.add_argument("--format", choices=["geojson", "csv"], default="geojson", help="định dạng")
+    export.add_argument("--format", choices=["geojson", "csv", "xlsx"], default="geojson", help="định dạng")
+    export.add_argument(
+        "--raw", action="store_true", help="CSV/Excel: tên cột máy và mã thay vì tiêu đề, nhãn tiếng Việt"
+    )
     export.add_argument("--footprints", action="store_true", help="GeoJSON: phạm vi thay vì tâm điểm")
     export.add_argument("--out", type=Path, metavar="TỆP", help="tệp ghi (mặc định: màn hình)")
     export.set_defaults(func=cmd_export)

@@ -83,9 +83,10 @@ def get_export(
     year: Year,
     version: Version = None,
     fmt: Annotated[Literal["csv", "geojson", "xlsx"], Query(alias="format")] = "csv",
+    raw: Annotated[bool, Query(description="machine column names and codes instead of Vietnamese headers")] = False,
 ) -> Response:
     """The classification as CSV, GeoJSON or Excel (columns: code, name, class, method, confidence, criteria)."""
-    content = export_classification(conn, year, fmt, version)
+    content = export_classification(conn, year, fmt, version, raw=raw)
     filename = f"phan-loai-{year}.{fmt}"
     return Response(
         content, media_type=MEDIA_TYPES[fmt], headers={"Content-Disposition": f'attachment; filename="{filename}"'}

@@ -46,6 +46,17 @@ def _merged(
     cell.alignment = Alignment(horizontal="center", vertical="center", wrap_text=True)
 
 
+def _span(widths: Sequence[float], first: int, want: float) -> int:
+    """The last column (1-based) from ``first`` whose cumulative width reaches ``want`` characters."""
+    total, col = 0.0, first
+    while col <= len(widths):
+        total += widths[col - 1]
+        if total >= want:
+            return col
+        col += 1
+    return len(widths)
+
+
 def administrative_workbook(
     title: str,
     subtitle: str,
@@ -54,36 +65,64 @@ def administrative_workbook(
     *,
     day: date,
     widths: Sequence[int] | None = None,
+    machine_names: Sequence[str] | None = None,
 ) -> bytes:
-    """An .xlsx report: agency and national heading, title, date line, bordered table, signature block."""
+    """An .xlsx report in the administrative layout (Nghị định 30/2020 style), ready to print on A4 landscape.
+
+    The agency block (top left) and the national heading with the motto (beside it, not at the far end of a
+    wide table) each span about a page third; then the title, subtitle, the bordered table whose header rows
+    repeat on every printed page, and the signature block. ``machine_names``, when given, are a small grey
+    second header row with the stable column names (for scripts that read the file back).
+    """
     wb = Workbook()
     ws = wb.active
     ws.title = "Báo cáo"
-    n = max(len(headers), 4)
-    left_end, right_start = n // 2, n // 2 + 1
+    n = len(headers)
+    widths = list(widths or [18] * n) + [18] * max(0, n - len(widths or []))
+    left_end = _span(widths, 1, 40)
+    right_start = min(left_end + 1, n)
+    right_end = max(_span(widths, right_start, 60), right_start)
     _merged(ws, 1, 1, left_end, AGENCY, bold=True)
-    _merged(ws, 1, right_start, n, NATION, bold=True)
-    _merged(ws, 2, right_start, n, MOTTO, bold=True, underline=True)
-    _merged(ws, 3, right_start, n, date_line(day), italic=True)
-    _merged(ws, 5, 1, n, title, bold=True, size=14)
-    _merged(ws, 6, 1, n, subtitle, italic=True)
+    _merged(ws, 1, right_start, right_end, NATION, bold=True)
+    _merged(ws, 2, right_start, right_end, MOTTO, bold=True, underline=True)
+    _merged(ws, 3, right_start, right_end, date_line(day), italic=True)
+    _merged(ws, 5, 1, min(n, max(right_end, 6)), title, bold=True, size=14)
+    _merged(ws, 6, 1, min(n, max(right_end, 6)), subtitle, italic=True)
     header_row = 8
     for col, name in enumerate(headers, start=1):
         cell = ws.cell(row=header_row, column=col, value=name)
         cell.font = Font(name=FONT, bold=True)
         cell.alignment = Alignment(horizontal="center", vertical="center", wrap_text=True)
         cell.border = _BOX
-    for r, values in enumerate(rows, start=header_row + 1):
+    last_header = header_row
+    if machine_names:
+        last_header = header_row + 1
+        for col, name in enumerate(machine_names, start=1):
+            cell = ws.cell(row=last_header, column=col, value=name)
+            cell.font = Font(name=FONT, size=8, color="808080")
+            cell.alignment = Alignment(horizontal="center")
+            cell.border = _BOX
+    for r, values in enumerate(rows, start=last_header + 1):
         for col, value in enumerate(values, start=1):
             cell = ws.cell(row=r, column=col, value=value)
             cell.font = Font(name=FONT)
             cell.alignment = Alignment(vertical="top", wrap_text=True)
             cell.border = _BOX
-    sign_row = header_row + len(rows) + 2
-    _merged(ws, sign_row, right_start, n, SIGNER_TITLE, bold=True)
-    _merged(ws, sign_row + 1, right_start, n, SIGNER_HINT, italic=True)
-    for col, width in enumerate(widths or [18] * len(headers), start=1):
+    last_row = last_header + len(rows)
+    sign_row = last_row + 2
+    sign_first = max(1, n - (right_end - right_start))
+    _merged(ws, sign_row, sign_first, n, SIGNER_TITLE, bold=True)
+    _merged(ws, sign_row + 1, sign_first, n, SIGNER_HINT, italic=True)
+    for col, width in enumerate(widths[:n], start=1):
         ws.column_dimensions[get_column_letter(col)].width = width
+    ws.print_title_rows = f"{header_row}:{last_header}"
+    ws.print_area = f"A1:{get_column_letter(n)}{sign_row + 1}"
+    ws.page_setup.orientation = "landscape"
+    ws.page_setup.paperSize = ws.PAPERSIZE_A4
+    ws.page_setup.fitToWidth = 1
+    ws.page_setup.fitToHeight = 0
+    ws.sheet_properties.pageSetUpPr.fitToPage = True
+    ws.freeze_panes = ws.cell(row=last_header + 1, column=3)
     buffer = BytesIO()
     wb.save(buffer)
     return buffer.getvalue()

@@ -1,112 +1,288 @@
-"""File formats of the outputs: a year's classification as CSV, GeoJSON or an administrative Excel table, and the
-KPI report as an Excel file (pure: data in, bytes out)."""
+"""File formats of the outputs a commander hands upward: the year's classification, the hotspot register, the KPI report.
+
+Pure: rows in, bytes out. Every table has an STT column, Vietnamese headers and values shown as people read
+them (labels, not codes; percentages to two decimals with a decimal comma; integers as integers; "thiếu dữ
+liệu" for what is missing). ``raw=True`` gives the same rows under the stable machine names and codes (for
+scripts). Cells that a spreadsheet would run as a formula are neutralised.
+"""
 
 from __future__ import annotations
 
+import csv
+import io
+import math
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
 from datetime import date
 from typing import Any
 
 import pandas as pd
 
 from gis.io.excel import administrative_workbook
-from models.vocabulary import class_label
+from models.domain.dates import vn_day
+from models.vocabulary import HotspotKind, HotspotStatus, class_label
 
 FORMATS = ("csv", "geojson", "xlsx")
-BASE_COLUMNS = ("commune_code", "name", "category", "level", "method", "confidence")
-HEADERS_VI = {
-    "commune_code": "Mã đơn vị",
-    "name": "Tên đơn vị",
-    "category": "Phân loại",
-    "level": "Loại",
-    "method": "Phương pháp",
-    "confidence": "Độ tin cậy (mô hình)",
-}
+MISSING = "thiếu dữ liệu"
+METHOD_LABELS = {"legal": "Theo tiêu chí", "override": "Điều chỉnh thủ công"}
+#: A cell starting with one of these is run as a formula by spreadsheets (CSV injection): it is prefixed with '.
+_FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
 
 
-def export_table(results: pd.DataFrame) -> pd.DataFrame:
-    """One row per commune: the base columns, then each criterion's value and whether it was met."""
-    long = pd.DataFrame(
-        [
-            {"commune_code": code, **c}
-            for code, criteria in zip(results["commune_code"], results["criteria"])
-            for c in criteria
-        ]
+def safe_cell(value: Any) -> Any:
+    """A value a spreadsheet shows as text, never runs: formula-like text gets a leading apostrophe."""
+    if isinstance(value, str) and value.startswith(_FORMULA_START):
+        return "'" + value
+    return value
+
+
+def vn_number(value: Any, decimals: int = 2) -> str:
+    """A number as Vietnamese readers write it: integers whole, others to ``decimals`` with a decimal comma."""
+    if value is None or (isinstance(value, float) and math.isnan(value)):
+        return MISSING
+    if isinstance(value, bool):
+        return "Có" if value else "Không"
+    number = float(value)
+    if number.is_integer():
+        return f"{int(number):,}".replace(",", ".")
+    return f"{number:,.{decimals}f}".replace(",", "\u00a0").replace(".", ",").replace("\u00a0", ".")
+
+
+def vn_percent(share: Any) -> str:
+    """A share (0..1) as a percentage to two decimals: '30,70 %'."""
+    if share is None or (isinstance(share, float) and math.isnan(share)):
+        return MISSING
+    return f"{float(share) * 100:.2f} %".replace(".", ",")
+
+
+def _when(value: Any) -> str:
+    return "" if value is None or value is pd.NaT else vn_day(value)
+
+
+@dataclass(frozen=True)
+class Column:
+    """One output column: its machine name, its Vietnamese header and how a value is shown."""
+
+    name: str
+    header: str
+    show: Callable[[Any], Any] = lambda v: "" if v is None else v
+
+
+def write_csv(columns: Sequence[Column], rows: Sequence[dict[str, Any]], *, raw: bool = False) -> bytes:
+    """CSV (UTF-8 with BOM, for Excel): Vietnamese headers and shown values, or machine names and codes if ``raw``."""
+    buffer = io.StringIO()
+    writer = csv.writer(buffer, lineterminator="\n")
+    if raw:
+        writer.writerow([c.name for c in columns])
+        writer.writerows([[safe_cell(row.get(c.name)) for c in columns] for row in rows])
+    else:
+        writer.writerow(["STT", *(c.header for c in columns)])
+        writer.writerows([[i, *(safe_cell(c.show(row.get(c.name))) for c in columns)] for i, row in enumerate(rows, 1)])
+    return buffer.getvalue().encode("utf-8-sig")
+
+
+def workbook(
+    title: str,
+    subtitle: str,
+    columns: Sequence[Column],
+    rows: Sequence[dict[str, Any]],
+    *,
+    day: date,
+    widths: Sequence[int] | None = None,
+) -> bytes:
+    """An administrative Excel table of these rows, with the machine names in a small second header row."""
+    return administrative_workbook(
+        title,
+        subtitle,
+        ["STT", *(c.header for c in columns)],
+        [[i, *(safe_cell(c.show(row.get(c.name))) for c in columns)] for i, row in enumerate(rows, 1)],
+        day=day,
+        widths=widths,
+        machine_names=["stt", *(c.name for c in columns)],
     )
-    values = long.pivot(index="commune_code", columns="criterion_id", values="value")
-    met = long.pivot(index="commune_code", columns="criterion_id", values="met").add_suffix("_met")
-    order = list(dict.fromkeys(long["criterion_id"]))
-    wide = pd.concat([values[order], met[[f"{c}_met" for c in order]]], axis=1)
-    return results.loc[:, list(BASE_COLUMNS)].join(wide, on="commune_code")
+
+
+# ----------------------------------------------------------------------------------------- classification
+def _class(row: dict[str, Any], prefix: str = "") -> str:
+    category = row.get(f"{prefix}category")
+    level = row.get(f"{prefix}level")
+    return class_label(category, level if isinstance(level, str) else None) if category else MISSING
+
+
+def labelled_class(properties: dict[str, Any]) -> dict[str, str]:
+    """Vietnamese labels beside the codes of a classified commune (for GeoJSON properties)."""
+    return {
+        "category_label": _class(properties),
+        "legal_label": _class(properties, "legal_"),
+        "method_label": METHOD_LABELS.get(properties.get("method") or "", properties.get("method") or ""),
+    }
+
+
+def classification_columns(criteria: Sequence[dict[str, Any]], *, raw: bool = False) -> list[Column]:
+    """Commune, final class, legal class, method, override, model confidence, then each criterion's figures (as the
+    legal rules word them, units included; the bare value when ``raw``) and verdict."""
+    columns = [
+        Column("commune_code", "Mã đơn vị"),
+        Column("name", "Tên đơn vị"),
+        Column("final_class", "Phân loại"),
+        Column("legal_class", "Theo tiêu chí"),
+        Column("method", "Cách xác định", lambda v: METHOD_LABELS.get(v, v or "")),
+        Column("override_reason", "Lý do điều chỉnh"),
+        Column("override_by", "Người điều chỉnh"),
+        Column("confidence", "Độ tin cậy của mô hình", vn_percent),
+    ]
+    for c in criteria:
+        cid = c["criterion_id"]
+        figures = f"{cid}.value" if raw else f"{cid}.detail"
+        columns.append(Column(figures, f"Tiêu chí {cid}: số liệu", lambda v: MISSING if v in (None, "") else v))
+        columns.append(Column(f"{cid}.met", f"Tiêu chí {cid}: đánh giá", _verdict))
+    return columns
+
+
+def _verdict(met: Any) -> str:
+    return {True: "Đạt", False: "Không đạt"}.get(met, MISSING)
+
+
+def classification_rows(results: pd.DataFrame, *, raw: bool = False) -> tuple[list[Column], list[dict[str, Any]]]:
+    """The columns and one row per commune of a run's results (criteria unpacked into columns)."""
+    records = results.astype(object).where(results.notna(), None).to_dict("records")
+    criteria_order: dict[str, dict[str, Any]] = {}
+    rows = []
+    for record in records:
+        row = {
+            k: record.get(k)
+            for k in (
+                "commune_code",
+                "name",
+                "method",
+                "override_reason",
+                "override_by",
+                "confidence",
+                "category",
+                "level",
+                "legal_category",
+                "legal_level",
+            )
+        }
+        row["final_class"], row["legal_class"] = _class(record), _class(record, "legal_")
+        for c in record.get("criteria") or []:
+            criteria_order.setdefault(c["criterion_id"], c)
+            row[f"{c['criterion_id']}.value"] = c.get("value")
+            row[f"{c['criterion_id']}.detail"] = c.get("detail")
+            row[f"{c['criterion_id']}.met"] = None if c.get("missing") else c.get("met")
+        rows.append(row)
+    return classification_columns(list(criteria_order.values()), raw=raw), rows
 
 
 def run_meta(run: dict[str, Any]) -> dict[str, Any]:
     """The run fields shown beside exported features."""
-    return {
-        k: run[k]
-        for k in (
-            "id",
-            "year",
-            "version",
-            "status",
-            "rules_version",
-            "method",
-            "created_by",
-            "created_at",
-            "approved_by",
-            "approved_at",
-            "supersedes_id",
-        )
-    }
-
-
-def classification_workbook(table: pd.DataFrame, run: dict[str, Any], day: date) -> bytes:
-    """The classification table in the administrative layout (Vietnamese headers, labels)."""
-    shown = table.assign(
-        category=[
-            class_label(c, lvl if isinstance(lvl, str) else None) for c, lvl in zip(table["category"], table["level"])
-        ]
+    keys = (
+        "id",
+        "year",
+        "version",
+        "status",
+        "rules_version",
+        "method",
+        "created_by",
+        "created_at",
+        "approved_by",
+        "approved_at",
+        "supersedes_id",
     )
-    shown = shown.astype(object).where(shown.notna(), None)
-    headers = [HEADERS_VI.get(c, c) for c in shown.columns]
-    status = "đã phê duyệt" if run["status"] == "approved" else "bản nháp, chưa phê duyệt"
-    return administrative_workbook(
+    return {k: run[k] for k in keys}
+
+
+def run_subtitle(run: dict[str, Any]) -> str:
+    """Which version, approved by whom and when (or that it is a draft), under which criteria."""
+    if run["status"] == "approved":
+        status = f"đã phê duyệt: {run['approved_by']}, {_when(run['approved_at'])}"
+    else:
+        status = "BẢN NHÁP, CHƯA PHÊ DUYỆT"
+    return f"Phiên bản {run['version']} ({status}); lập: {run['created_by']}; tiêu chí {run['rules_version']}"
+
+
+def classification_file(results: pd.DataFrame, run: dict[str, Any], fmt: str, day: date, *, raw: bool = False) -> bytes:
+    """A run's classification as CSV or Excel (GeoJSON is assembled in PostGIS by the caller)."""
+    columns, rows = classification_rows(results, raw=raw)
+    if fmt == "csv":
+        return write_csv(columns, rows, raw=raw)
+    return workbook(
         f"KẾT QUẢ PHÂN LOẠI ĐỊA BÀN XÃ, PHƯỜNG, ĐẶC KHU VỀ MA TÚY NĂM {run['year']}",
-        f"Phiên bản {run['version']} ({status}); tiêu chí {run['rules_version']}",
-        headers,
-        list(shown.itertuples(index=False, name=None)),
+        run_subtitle(run),
+        columns,
+        rows,
         day=day,
+        widths=[6, 10, 22, 30, 30, 14, 30, 14, 12] + [14] * (len(columns) - 8),
     )
 
 
-KPI_HEADERS = ("STT", "Chỉ tiêu", "Kết quả", "Chỉ tiêu đề ra", "Đánh giá", "Ghi chú")
+# ------------------------------------------------------------------------------------------ hotspot register
+HOTSPOT_COLUMNS = (
+    Column("id", "Số hiệu"),
+    Column("status", "Trạng thái", lambda v: HotspotStatus(v).label if v else ""),
+    Column("kind", "Loại điểm", lambda v: HotspotKind(v).label if v else ""),
+    Column("n_incidents", "Số vụ việc", vn_number),
+    Column("first_seen", "Phát hiện lần đầu", _when),
+    Column("last_seen", "Vụ gần nhất", _when),
+    Column("commune_code", "Mã xã, phường"),
+    Column("commune_name", "Xã, phường"),
+    Column("radius_m", "Bán kính (m)", lambda v: vn_number(v, 1)),
+    Column("lon", "Kinh độ", lambda v: "" if v is None else f"{float(v):.6f}"),
+    Column("lat", "Vĩ độ", lambda v: "" if v is None else f"{float(v):.6f}"),
+)
 
 
-def _shown(value: Any, unit: str) -> str:
-    """A KPI value as Vietnamese text (shares in %, decimal comma)."""
+def hotspot_register_file(rows: Sequence[dict[str, Any]], fmt: str, day: date, *, raw: bool = False) -> bytes:
+    """The hotspot register as CSV or Excel."""
+    if fmt == "csv":
+        return write_csv(HOTSPOT_COLUMNS, rows, raw=raw)
+    return workbook(
+        "SỔ THEO DÕI ĐIỂM, TỤ ĐIỂM PHỨC TẠP VỀ MA TÚY",
+        f"Tổng số: {len(rows)} điểm; số liệu đến ngày {vn_day(day)}",
+        HOTSPOT_COLUMNS,
+        rows,
+        day=day,
+        widths=(6, 9, 22, 24, 10, 14, 14, 10, 24, 10, 12, 12),
+    )
+
+
+# ------------------------------------------------------------------------------------------------ KPI report
+def _kpi_value(value: Any, unit: str) -> str:
     if value is None:
         return "—"
-    if unit == "tỷ lệ":
-        return f"{value * 100:.1f} %".replace(".", ",")
-    return f"{value} {unit}"
+    return vn_percent(value) if unit == "tỷ lệ" else f"{vn_number(value)} {unit}"
+
+
+KPI_COLUMNS = (
+    Column("label_vi", "Chỉ tiêu"),
+    Column("value_shown", "Kết quả"),
+    Column("target_shown", "Chỉ tiêu đề ra"),
+    Column("met", "Đánh giá", lambda v: {True: "Đạt", False: "Không đạt"}.get(v, "—")),
+    Column("note", "Ghi chú"),
+)
 
 
 def kpi_workbook(report: dict[str, Any], day: date) -> bytes:
     """The KPI report as an administrative Excel file."""
-    verdict = {True: "Đạt", False: "Không đạt", None: "—"}
     rows = [
-        (i, k["label_vi"], _shown(k["value"], k["unit"]), _shown(k["target"], k["unit"]), verdict[k["met"]], k["note"])
-        for i, k in enumerate(report["kpis"], start=1)
+        {**k, "value_shown": _kpi_value(k["value"], k["unit"]), "target_shown": _kpi_value(k["target"], k["unit"])}
+        for k in report["kpis"]
     ]
-    status = "đã phê duyệt" if report["approved"] else "CHƯA PHÊ DUYỆT (bản nháp)"
-    subtitle = (
-        f"Kết quả phân loại năm {report['year']}, phiên bản {report['classification']['version']} ({status});"
-        f" chỉ tiêu {report['targets_version']}"
+    run = report["classification"]
+    status = (
+        f"đã phê duyệt: {run['approved_by']}, {_when(run['approved_at'])}"
+        if report["approved"]
+        else "CHƯA PHÊ DUYỆT (bản nháp)"
     )
-    return administrative_workbook(
+    subtitle = (
+        f"Kết quả phân loại năm {report['year']}, phiên bản {run['version']} ({status}); "
+        f"chỉ tiêu {report['targets_version']}"
+    )
+    return workbook(
         f"BÁO CÁO KẾT QUẢ THỰC HIỆN CHỈ TIÊU PHÒNG, CHỐNG MA TÚY NĂM {report['year']}",
         subtitle,
-        KPI_HEADERS,
+        KPI_COLUMNS,
         rows,
         day=day,
-        widths=(6, 48, 16, 16, 12, 48),
+        widths=(6, 48, 18, 18, 12, 48),
     )

@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+import json
 from datetime import UTC, datetime
 from typing import Any
 
 from sqlalchemy import Connection, text
 
-from gis.store.hotspots import assign_communes, record_hotspot_event
+from gis.io.exports import hotspot_register_file
+from gis.store.hotspots import assign_communes, record_hotspot_event, register_geojson, register_rows
 from gis.store.scoping import AreaScope
 from gis.store.sql import local_date, to_metric, to_wgs84
 from gis.store.versioned import load_at_version, update_at_version
@@ -15,7 +17,7 @@ from models.domain.access import Principal
 from models.domain.hotspot_lifecycle import HotspotFacts
 from models.domain.state_machine import StateMachine
 from models.errors import InvalidRequest
-from models.vocabulary import WGS84_SRID, HotspotOrigin, HotspotStatus
+from models.vocabulary import WGS84_SRID, HotspotKind, HotspotOrigin, HotspotStatus, local_today
 
 #: When monitoring started and whether an incident occurred in the footprint (or, without a
 #: footprint, within radius_m of the centroid) between then and the time of the transition.
@@ -114,3 +116,20 @@ def create_manual_hotspot(
     assign_communes(conn, [hotspot_id])
     record_hotspot_event(conn, hotspot_id, actor, None, HotspotStatus.DETECTED, note, {}, event="created")
     return hotspot_id
+
+
+def export_register(conn: Connection, fmt: str, *, footprints: bool = False, raw: bool = False) -> bytes:
+    """The hotspot register as GeoJSON, CSV or Excel (Vietnamese headers and labels; ``raw``: machine names)."""
+    if fmt == "geojson":
+        collection = register_geojson(conn, footprints)
+        if not raw:
+            for feature in collection["features"]:
+                props = feature["properties"]
+                props["status_label"], props["kind_label"] = (
+                    HotspotStatus(props["status"]).label,
+                    HotspotKind(props["kind"]).label,
+                )
+        return json.dumps(collection, ensure_ascii=False, default=str).encode("utf-8")
+    if fmt in ("csv", "xlsx"):
+        return hotspot_register_file(register_rows(conn), fmt, local_today(), raw=raw)
+    raise InvalidRequest(f"định dạng không hỗ trợ: {fmt!r} (chọn geojson, csv, xlsx)", "unsupported format")

@@ -3,9 +3,6 @@ export, and the append-only event history."""
 
 from __future__ import annotations
 
-import csv
-import io
-import json
 from datetime import datetime
 from typing import Any
 
@@ -13,6 +10,7 @@ from sqlalchemy import Connection, insert, text
 
 from gis.store.scoping import UNRESTRICTED, AreaScope
 from gis.store.selection import HotspotFilter
+from gis.store.sql import current_unit
 from gis.store.tables import HotspotEvent
 from models.domain.state_machine import StateMachine
 
@@ -60,31 +58,27 @@ def hotspot_detail(conn: Connection, hotspot_id: int, scope: AreaScope = UNRESTR
 EXPORT_COLUMNS = ("id", "status", "kind", "n_incidents", "first_seen", "last_seen", "commune_code", "radius_m")
 
 
-def export_hotspots(conn: Connection, fmt: str = "geojson", footprints: bool = False) -> str:
-    """The register as GeoJSON (centroids, or footprints) or CSV with lon/lat, in the export contract."""
+def register_geojson(conn: Connection, footprints: bool = False) -> dict[str, Any]:
+    """The whole register as GeoJSON (centroids, or footprints) with the export properties."""
     collection = hotspots_geojson(conn, HotspotFilter(), footprints=footprints)
     for feature in collection["features"]:
         feature["properties"] = {k: feature["properties"][k] for k in EXPORT_COLUMNS}
-    if fmt == "geojson":
-        return json.dumps(collection, ensure_ascii=False)
-    if fmt != "csv":
-        raise ValueError(f"unknown export format {fmt!r} (geojson | csv)")
-    rows = (
-        conn.execute(
-            text(
-                "SELECT h.id, h.status, h.kind, h.n_incidents, h.first_seen, h.last_seen, h.commune_code,"
-                " round(h.radius_m::numeric, 1) AS radius_m, round(ST_X(h.centroid)::numeric, 6) AS lon,"
-                " round(ST_Y(h.centroid)::numeric, 6) AS lat FROM hotspots h ORDER BY h.id"
-            )
-        )
-        .mappings()
-        .all()
-    )
-    buffer = io.StringIO()
-    writer = csv.DictWriter(buffer, fieldnames=[*EXPORT_COLUMNS, "lon", "lat"], lineterminator="\n")
-    writer.writeheader()
-    writer.writerows(dict(row) for row in rows)
-    return buffer.getvalue()
+    return collection
+
+
+def register_rows(conn: Connection) -> list[dict[str, Any]]:
+    """The whole register as rows: the export properties, the commune's name and the centroid's lon/lat."""
+    return [
+        dict(row)
+        for row in conn.execute(
+            text(f"""
+                SELECT h.id, h.status, h.kind, h.n_incidents, h.first_seen, h.last_seen, h.commune_code,
+                       u.name AS commune_name, round(h.radius_m::numeric, 1) AS radius_m,
+                       round(ST_X(h.centroid)::numeric, 6) AS lon, round(ST_Y(h.centroid)::numeric, 6) AS lat
+                FROM hotspots h LEFT JOIN admin_units u ON u.code = h.commune_code AND {current_unit("u")}
+                ORDER BY h.id""")
+        ).mappings()
+    ]
 
 
 def record_hotspot_event(

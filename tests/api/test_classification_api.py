@@ -1,8 +1,10 @@
 """Planner workflow over the API and in the database: draft, override with reason, approve, immutability,
 corrections, exports and the KPI report on a small crafted dataset."""
 
+import csv
 import io
 import json
+import re
 from pathlib import Path
 
 import pytest
@@ -144,16 +146,26 @@ def test_review_lists_disagreements_and_changes_first(client, as_user, indicator
 
 def test_exports(client, as_user, conn: Connection, indicators: list[str]) -> None:
     client.post("/api/classifications/2025/runs")
-    csv = export_classification(conn, 2025, "csv").decode("utf-8-sig").splitlines()
-    header = csv[0].split(",")
-    assert header[:6] == ["commune_code", "name", "category", "level", "method", "confidence"]
-    assert "I.a" in header and "I.a_met" in header and len(csv) == 115
+    raw = export_classification(conn, 2025, "csv", raw=True).decode("utf-8-sig").splitlines()
+    header = raw[0].split(",")
+    assert header[:3] == ["commune_code", "name", "final_class"] and "override_reason" in header
+    assert "I.a.value" in header and "I.a.met" in header and len(raw) == 115
+    shown = list(csv.reader(io.StringIO(export_classification(conn, 2025, "csv").decode("utf-8-sig"))))
+    assert shown[0][:5] == ["STT", "Mã đơn vị", "Tên đơn vị", "Phân loại", "Theo tiêu chí"]
+    assert "Lý do điều chỉnh" in shown[0] and "Tiêu chí I.a: số liệu" in shown[0]
+    assert [row[0] for row in shown[1:4]] == ["1", "2", "3"]
+    body = "\n".join(",".join(row) for row in shown[1:])
+    assert "True" not in body and "trong_diem" not in body and "legal" not in body, "labels, not codes"
+    assert not any(re.search(r"\d[.,]\d{4,}", cell) for row in shown[1:] for cell in row[2:]), "no long floats"
     geo = json.loads(export_classification(conn, 2025, "geojson"))
     assert geo["run"]["version"] == 1 and len(geo["features"]) == 114
     sheet = load_workbook(io.BytesIO(export_classification(conn, 2025, "xlsx"))).active
     texts = [c for row in sheet.iter_rows(values_only=True) for c in row if isinstance(c, str)]
     assert "CÔNG AN THÀNH PHỐ HẢI PHÒNG" in texts and "Độc lập - Tự do - Hạnh phúc" in texts
     assert any(t.startswith("Hải Phòng, ngày ") for t in texts) and "Mã đơn vị" in texts
+    motto = next(c for row in sheet.iter_rows() for c in row if c.value == "Độc lập - Tự do - Hạnh phúc")
+    assert motto.column <= 8, f"the motto stands beside the agency header, not in column {motto.column_letter}"
+    assert sheet.page_setup.orientation == "landscape" and sheet.print_title_rows and sheet.print_area
     response = client.get("/api/classifications/2025/export", params={"format": "csv"})
     assert response.status_code == 200 and response.headers["content-type"].startswith("text/csv")
 
@@ -199,7 +211,7 @@ def test_kpi_report_on_crafted_year(client, as_user, conn: Connection, indicator
     sheet = load_workbook(io.BytesIO(xlsx.content)).active
     texts = [c for row in sheet.iter_rows(values_only=True) for c in row if isinstance(c, str)]
     assert "CỘNG HÒA XÃ HỘI CHỦ NGHĨA VIỆT NAM" in texts and "NGƯỜI LẬP BIỂU" in texts
-    assert "Tỷ lệ xã, phường, đặc khu không ma túy" in texts and "35,1 %" in texts
+    assert "Tỷ lệ xã, phường, đặc khu không ma túy" in texts and "35,09 %" in texts
 
 
 def test_a_team_reads_only_its_own_area_and_cannot_change(client, as_user, make_team, indicators: list[str]) -> None:

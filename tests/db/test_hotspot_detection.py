@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import io
 import json
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -9,14 +10,14 @@ from pathlib import Path
 import geopandas as gpd
 import numpy as np
 import pytest
+from openpyxl import load_workbook
 from pyproj import Transformer
 from sqlalchemy import Connection, text
 
 from gis.io.scenario_files import write_scenario
 from gis.services.detection import run_detection
-from gis.services.hotspots import create_manual_hotspot
+from gis.services.hotspots import create_manual_hotspot, export_register
 from gis.services.incident_import import import_incidents
-from gis.store.hotspots import export_hotspots
 from models.synthetic.scenario import ScenarioConfig, generate_scenario
 
 TO_UTM = Transformer.from_crs(4326, 32648, always_xy=True)
@@ -116,7 +117,7 @@ def test_new_cluster_near_an_eradicated_hotspot_is_a_recurrence(conn: Connection
 
 def test_manual_hotspot_and_export(conn: Connection) -> None:
     hotspot_id = create_manual_hotspot(conn, lon=106.683, lat=20.86, note="tin báo của quần chúng", actor="test")
-    collection = json.loads(export_hotspots(conn, "geojson"))
+    collection = json.loads(export_register(conn, "geojson", raw=True))
     feature = next(f for f in collection["features"] if f["id"] == hotspot_id)
     assert feature["geometry"]["type"] == "Point"
     assert set(feature["properties"]) == {
@@ -130,7 +131,15 @@ def test_manual_hotspot_and_export(conn: Connection) -> None:
         "radius_m",
     }
     assert feature["properties"]["status"] == "detected" and feature["properties"]["commune_code"]
-    polygons = json.loads(export_hotspots(conn, "geojson", footprints=True))
+    labelled = json.loads(export_register(conn, "geojson"))
+    assert next(f for f in labelled["features"] if f["id"] == hotspot_id)["properties"]["status_label"] == "Phát hiện"
+    polygons = json.loads(export_register(conn, "geojson", footprints=True))
     assert {f["geometry"]["type"] for f in polygons["features"]} == {"Polygon"}
-    csv_text = export_hotspots(conn, "csv")
-    assert csv_text.splitlines()[0] == "id,status,kind,n_incidents,first_seen,last_seen,commune_code,radius_m,lon,lat"
+    raw = export_register(conn, "csv", raw=True).decode("utf-8-sig").splitlines()
+    assert raw[0] == "id,status,kind,n_incidents,first_seen,last_seen,commune_code,commune_name,radius_m,lon,lat"
+    shown = export_register(conn, "csv").decode("utf-8-sig").splitlines()
+    assert shown[0].startswith("STT,Số hiệu,Trạng thái,Loại điểm,Số vụ việc,Phát hiện lần đầu")
+    mine = next(line for line in shown[1:] if f",{hotspot_id},Phát hiện," in line)
+    assert mine.startswith(str(shown.index(mine)) + ",")  # STT counts the rows
+    sheet = load_workbook(io.BytesIO(export_register(conn, "xlsx"))).active
+    assert "SỔ THEO DÕI ĐIỂM, TỤ ĐIỂM PHỨC TẠP VỀ MA TÚY" in [c for r in sheet.iter_rows(values_only=True) for c in r]
