@@ -18,6 +18,7 @@ from pydantic import BaseModel, Field
 from sqlalchemy.exc import DataError
 from starlette.exceptions import HTTPException
 
+from api.validation_vi import field_label, http_detail_vi, message_vi
 from models.domain.state_machine import TransitionNotAllowed
 from models.errors import (
     Conflict,
@@ -122,13 +123,13 @@ def add_exception_handlers(app: FastAPI) -> None:
         assert isinstance(exc, RequestValidationError)
         errors = [
             {
-                "loc": [str(p) if not isinstance(p, int) else p for p in e.get("loc", ())],
-                "msg": str(e.get("msg", "")),
+                "loc": [p if isinstance(p, int) else str(p) for p in e.get("loc", ())],
+                "msg": message_vi(e),
                 "type": str(e.get("type", "")),
             }
             for e in exc.errors()
         ]
-        where = "; ".join(f"{'.'.join(str(p) for p in e['loc'][1:]) or e['loc'][0]}: {e['msg']}" for e in errors[:5])
+        where = "; ".join(f"{field_label(tuple(e['loc']))}: {e['msg']}" for e in errors[:5])
         log.info("%s %s → 422 validation_error: %s", request.method, request.url.path, where)
         return JSONResponse(
             status_code=422,
@@ -140,7 +141,7 @@ def add_exception_handlers(app: FastAPI) -> None:
         return JSONResponse(
             status_code=exc.status_code,
             headers=getattr(exc, "headers", None),
-            content={"detail": str(exc.detail), "code": f"http_{exc.status_code}"},
+            content={"detail": http_detail_vi(exc.status_code, str(exc.detail)), "code": f"http_{exc.status_code}"},
         )
 
     for exc_type in STATUS_BY_ERROR:

@@ -1,0 +1,192 @@
+"""Request validation errors and the framework's own refusals in Vietnamese: pydantic's English messages replaced by their Vietnamese wording.
+
+Each error type pydantic reports has a Vietnamese template (with the constraint values from its context);
+field names are shown by their Vietnamese labels. An error type without a template keeps a generic
+Vietnamese sentence and its English message in parentheses, so no answer is ever English-only.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Mapping
+from typing import Any
+
+from models import vocabulary
+
+#: Field names as users know them (the API's names stay English; the message names the field in Vietnamese).
+FIELD_LABELS: Mapping[str, str] = {
+    "body": "nội dung",
+    "query": "tham số",
+    "path": "đường dẫn",
+    "header": "tiêu đề",
+    "cookie": "cookie",
+    "note": "ghi chú",
+    "version": "phiên bản",
+    "to": "trạng thái đích",
+    "reason": "lý do",
+    "comment": "ý kiến",
+    "username": "tên đăng nhập",
+    "password": "mật khẩu",
+    "role": "vai trò",
+    "team_id": "tổ công tác",
+    "name": "tên",
+    "communes": "danh sách xã, phường",
+    "commune_code": "mã xã, phường",
+    "commune": "xã, phường",
+    "category": "phân loại",
+    "level": "loại",
+    "year": "năm",
+    "kind": "loại",
+    "status": "trạng thái",
+    "hotspot_id": "điểm nóng",
+    "due_date": "hạn",
+    "priority": "mức ưu tiên",
+    "checklist": "danh sách việc",
+    "item": "việc",
+    "done": "đã xong",
+    "lon": "kinh độ",
+    "lat": "vĩ độ",
+    "radius_m": "bán kính",
+    "bbox": "vùng xem",
+    "from": "từ ngày",
+    "to_date": "đến ngày",
+    "limit": "số dòng",
+    "offset": "vị trí bắt đầu",
+    "cell_m": "kích thước ô",
+    "bandwidth_m": "độ rộng nhân",
+    "kernel": "hàm nhân",
+    "format": "định dạng",
+    "distance_cells": "khoảng láng giềng",
+    "steps": "số bước",
+    "step": "bước thời gian",
+    "end": "ngày cuối",
+    "simplify_m": "độ đơn giản hóa",
+    "replace": "thay bản nháp",
+    "state": "trạng thái",
+    "team": "tổ",
+    "overdue": "quá hạn",
+    "z": "mức phóng",
+    "x": "cột ô bản đồ",
+    "y": "hàng ô bản đồ",
+    "layer": "lớp",
+    "fdr": "hiệu chỉnh FDR",
+    "all_cells": "mọi ô",
+    "footprints": "phạm vi",
+    "raw": "dạng thô",
+}
+
+#: Vocabulary code → Vietnamese label (a code shared by two vocabularies keeps the first label).
+_LABEL_OF: dict[str, str] = {}
+for _enum in vars(vocabulary).values():
+    if isinstance(_enum, type) and issubclass(_enum, vocabulary.Vocabulary) and _enum is not vocabulary.Vocabulary:
+        for _code, _label in _enum.labels().items():
+            _LABEL_OF.setdefault(_code, _label)
+
+_TEMPLATES: Mapping[str, str] = {
+    "missing": "thiếu, bắt buộc phải có",
+    "string_too_short": "cần ít nhất {min_length} ký tự",
+    "string_too_long": "tối đa {max_length} ký tự",
+    "too_short": "cần ít nhất {min_length} phần tử",
+    "too_long": "tối đa {max_length} phần tử",
+    "greater_than": "phải lớn hơn {gt}",
+    "greater_than_equal": "phải lớn hơn hoặc bằng {ge}",
+    "less_than": "phải nhỏ hơn {lt}",
+    "less_than_equal": "phải nhỏ hơn hoặc bằng {le}",
+    "int_parsing": "phải là số nguyên",
+    "int_type": "phải là số nguyên",
+    "int_from_float": "phải là số nguyên",
+    "float_parsing": "phải là số",
+    "float_type": "phải là số",
+    "finite_number": "phải là số hữu hạn",
+    "bool_parsing": "phải là true hoặc false",
+    "bool_type": "phải là true hoặc false",
+    "string_type": "phải là chuỗi ký tự",
+    "string_pattern_mismatch": "không đúng dạng cho phép",
+    "date_parsing": "phải là ngày dạng yyyy-mm-dd",
+    "date_from_datetime_parsing": "phải là ngày dạng yyyy-mm-dd",
+    "date_type": "phải là ngày dạng yyyy-mm-dd",
+    "datetime_parsing": "phải là thời điểm ISO 8601",
+    "enum": "phải là một trong: {expected}",
+    "literal_error": "phải là một trong: {expected}",
+    "dict_type": "phải là đối tượng JSON",
+    "model_attributes_type": "phải là đối tượng JSON",
+    "model_type": "phải là đối tượng JSON",
+    "list_type": "phải là danh sách",
+    "json_invalid": "JSON không hợp lệ",
+    "json_type": "JSON không hợp lệ",
+    "extra_forbidden": "trường không được phép",
+    "uuid_parsing": "phải là mã UUID",
+    "value_error": "{error}",
+    "assertion_error": "{error}",
+}
+
+
+def field_label(loc: tuple[str | int, ...]) -> str:
+    """Where an error is, in Vietnamese: the field's label (``body.note`` → ``ghi chú``), items by position."""
+    parts = [p for p in loc if p not in ("body", "query", "path", "header", "cookie")] or list(loc)
+    shown = []
+    for part in parts:
+        shown.append(f"mục {part + 1}" if isinstance(part, int) else FIELD_LABELS.get(str(part), str(part)))
+    return " › ".join(shown)
+
+
+def message_vi(error: Mapping[str, Any]) -> str:
+    """One pydantic error as a Vietnamese sentence (the English message follows only for unknown error types)."""
+    kind = str(error.get("type", ""))
+    context = dict(error.get("ctx") or {})
+    if kind in ("value_error", "assertion_error"):
+        text = str(error.get("msg", ""))
+        for prefix in ("Value error, ", "Assertion failed, "):
+            text = text.removeprefix(prefix)
+        context["error"] = text
+    if kind in ("enum", "literal_error") and "expected" in context:
+        return f"phải là một trong: {_choices(str(context['expected']))}"
+    template = _TEMPLATES.get(kind)
+    if template is None:
+        return f"giá trị không hợp lệ ({error.get('msg', kind)})"
+    try:
+        return template.format(**{k: _shown(v) for k, v in context.items()})
+    except (KeyError, IndexError):
+        return template.split("{")[0].strip() or "giá trị không hợp lệ"
+
+
+def _choices(expected: str) -> str:
+    """Allowed values by their Vietnamese labels when they belong to the vocabulary, the codes in parentheses."""
+    codes = re.findall(r"'([^']*)'", expected) or [expected]
+    labels = [_LABEL_OF.get(code, code) for code in codes]
+    if labels == codes:
+        return ", ".join(codes)
+    return f"{'; '.join(labels)} ({', '.join(codes)})"
+
+
+def _shown(value: Any) -> str:
+    return str(value).replace("'", "")
+
+
+#: What the HTTP framework itself says, by status, when a request never reaches a route.
+_STATUS_VI: Mapping[int, str] = {
+    400: "yêu cầu không đọc được",
+    401: "chưa đăng nhập hoặc phiên đã hết hạn",
+    403: "không có quyền",
+    404: "không tìm thấy đường dẫn này",
+    405: "phương thức không được phép với đường dẫn này",
+    406: "không có định dạng trả lời phù hợp",
+    413: "nội dung gửi lên quá lớn",
+    415: "kiểu nội dung không được hỗ trợ",
+    422: "dữ liệu gửi lên không hợp lệ",
+    429: "quá nhiều yêu cầu, hãy thử lại sau",
+}
+_KNOWN_VI: Mapping[str, str] = {
+    "There was an error parsing the body": "nội dung gửi lên không đọc được (không phải JSON hoặc biểu mẫu hợp lệ)",
+    "Not authenticated": "chưa đăng nhập",
+}
+_VIETNAMESE_LETTERS = set("đĐơƠưƯăĂâÂêÊôÔàáảãạằắẳẵặầấẩẫậèéẻẽẹềếểễệìíỉĩịòóỏõọồốổỗộờớởỡợùúủũụừứửữựỳýỷỹỵ")
+
+
+def http_detail_vi(status: int, detail: str) -> str:
+    """A framework refusal in Vietnamese: our own messages pass unchanged, English ones are translated."""
+    if _VIETNAMESE_LETTERS & set(detail):
+        return detail
+    if detail in _KNOWN_VI:
+        return _KNOWN_VI[detail]
+    return f"{_STATUS_VI.get(status, 'yêu cầu bị từ chối')} ({detail})"

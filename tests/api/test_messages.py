@@ -1,0 +1,119 @@
+"""Every message a user can meet is Vietnamese: a sweep of every route's refusals (generated invalid requests,
+crafted ones) for English-only text and internal codes, plus the translation of pydantic's validation errors."""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterator
+
+import pytest
+import schemathesis
+from hypothesis import HealthCheck, given, settings
+from hypothesis.errors import Unsatisfiable
+from schemathesis import GenerationMode
+from sqlalchemy import Connection, Engine
+
+from api.app import create_app
+from api.deps import get_connection
+from api.security import create_access_token
+from api.validation_vi import message_vi
+from models import vocabulary
+
+#: Letters only Vietnamese text has (đ, ơ, ư, ă, â, ê, ô and the tone marks over vowels).
+VIETNAMESE = re.compile(r"[đĐơƠưƯăĂâÂêÊôÔàáảãạằắẳẵặầấẩẫậèéẻẽẹềếểễệìíỉĩịòóỏõọồốổỗộờớởỡợùúủũụừứửữựỳýỷỹỵ]")
+#: Codes of the vocabulary that are English words (or joined with _): none may appear in the Vietnamese part.
+CODES = {
+    v
+    for enum in vars(vocabulary).values()
+    if isinstance(enum, type) and issubclass(enum, vocabulary.Vocabulary) and enum is not vocabulary.Vocabulary
+    for v in enum.values()
+    if len(v) > 3
+}
+
+
+def vietnamese_part(detail: str) -> str:
+    """A message without the English reasons and codes that may follow in parentheses (ASCII-only groups)."""
+    return re.sub(r"\s*\([\x00-\x7f]*\)", "", detail)
+
+
+def assert_vietnamese(detail: str, where: str) -> None:
+    shown = vietnamese_part(detail)
+    assert VIETNAMESE.search(shown), f"{where}: English-only message {detail!r}"
+    leaked = [code for code in CODES if re.search(rf"(?<![\w]){re.escape(code)}(?![\w])", shown)]
+    assert not leaked, f"{where}: internal codes {leaked} in {detail!r}"
+
+
+@pytest.fixture
+def api_schema(engine: Engine, conn: Connection, make_user):
+    app = create_app(engine)
+
+    def savepoint() -> Iterator[Connection]:
+        nested = conn.begin_nested()
+        try:
+            yield conn
+        except Exception:
+            nested.rollback()
+            raise
+        else:
+            nested.commit()
+
+    app.dependency_overrides[get_connection] = savepoint
+    app.state.sweep_token = create_access_token(make_user("sweep-command", "command"), app.state.auth.secret_key, 30)
+    schema = schemathesis.openapi.from_asgi("/openapi.json", app)
+    schema.app = app
+    return schema
+
+
+def test_every_refusal_of_every_route_is_vietnamese(api_schema) -> None:
+    headers = {"Authorization": f"Bearer {api_schema.app.state.sweep_token}"}
+    operations = [result.ok() for result in api_schema.get_all_operations()]
+    refusals = 0
+    for operation in operations:
+
+        @given(case=operation.as_strategy(generation_mode=GenerationMode.NEGATIVE))
+        @settings(
+            max_examples=4, deadline=None, derandomize=True, database=None, suppress_health_check=list(HealthCheck)
+        )
+        def refused_in_vietnamese(case) -> None:
+            nonlocal refusals
+            response = case.call(headers=headers)
+            if response.status_code >= 400 and "json" in str(response.headers.get("content-type", "")):
+                refusals += 1
+                assert_vietnamese(response.json()["detail"], f"{case.method} {case.formatted_path}")
+
+        try:
+            refused_in_vietnamese()
+        except Unsatisfiable:  # an operation without parameters or body has no invalid request to generate
+            continue
+    assert refusals > len(operations), "the sweep must see refusals of most routes"
+
+
+@pytest.mark.parametrize(
+    ("method", "path", "body"),
+    [
+        ("post", "/api/hotspots/1/transitions", {"to": "closed", "version": 0}),
+        ("post", "/api/tasks", {"kind": "suppression"}),
+        ("post", "/api/tasks", {"kind": "conversion", "commune_code": "x" * 40, "year": 1900}),
+        ("post", "/api/hotspots", {"lon": "đông", "lat": 20.8, "note": ""}),
+        ("get", "/api/incidents?limit=0&bbox=1,2,3", None),
+        ("get", "/api/heat?kind=cocaine", None),
+        ("get", "/api/tasks/abc", None),
+        ("post", "/api/classifications/2025/overrides", {"commune_code": "10507", "category": "rural", "reason": " "}),
+    ],
+)
+def test_crafted_refusals_are_vietnamese(client, method: str, path: str, body: dict | None) -> None:
+    response = client.request(method, path, json=body)
+    assert 400 <= response.status_code < 500
+    assert_vietnamese(response.json()["detail"], f"{method} {path}")
+
+
+def test_validation_errors_are_translated_with_field_labels(client) -> None:
+    response = client.post("/api/tasks/1/comments", json={"note": ""})
+    body = response.json()
+    assert response.status_code == 422 and body["code"] == "validation_error"
+    assert "ghi chú: cần ít nhất 1 ký tự" in body["detail"] and "String should" not in body["detail"]
+    assert body["errors"][0]["loc"] == ["body", "note"] and "input" not in body["errors"][0]
+
+
+def test_an_unknown_pydantic_error_keeps_a_vietnamese_sentence() -> None:
+    assert message_vi({"type": "some_future_error", "msg": "Something new"}).startswith("giá trị không hợp lệ")
