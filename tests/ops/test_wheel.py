@@ -58,7 +58,7 @@ CSS_URL = re.compile(r"""url\(\s*['"]?([^'")]+)['"]?\s*\)""")
 
 
 def _run(*cmd: str | Path, **kwargs: object) -> subprocess.CompletedProcess[str]:
-    return subprocess.run([str(c) for c in cmd], capture_output=True, text=True, timeout=300, **kwargs)  # type: ignore[call-overload]
+    return subprocess.run([str(c) for c in cmd], capture_output=True, text=True, timeout=300, **kwargs)
 
 
 @pytest.fixture(scope="module")
