@@ -70,6 +70,13 @@ format: $(VENV)/.installed
 	$(BIN)/ruff check --fix .
 	$(BIN)/ruff format .
 
+# A wheel that runs without the checkout (tests/ops/test_wheel.py installs one and serves the pages): the packages
+# with their data (criteria, targets, migrations, styles, scripts and the vendored Leaflet built above).
+# build/ is removed first: setuptools copies modules there and would pack a stale one from an older layout.
+wheel: $(VENV)/.installed $(VENDOR)
+	rm -rf build dist
+	$(BIN)/pip wheel --no-deps --wheel-dir dist .
+
 bench: venv
 	$(BIN)/pip install -q -e '.[test,bench]'
 	for b in bench/bench_*.py; do $(BIN)/python $$b || exit 1; done

@@ -40,7 +40,8 @@ def main() -> None:
     parser.add_argument("--years", type=int, default=5)
     args = parser.parse_args()
     scenario = generate_scenario(
-        gpd.read_file(DataSettings().boundaries), ScenarioConfig(seed=21, years=args.years, n_incidents=args.incidents)
+        gpd.read_file(DataSettings().boundary_file()),
+        ScenarioConfig(seed=21, years=args.years, n_incidents=args.incidents),
     )
     truth = scenario.truth
     with tempfile.TemporaryDirectory() as tmp, temporary_cluster("diaban-bench-") as cluster:

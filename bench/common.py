@@ -29,7 +29,7 @@ def timed(fn: Callable[[], T]) -> tuple[T, float]:
 
 def incident_csv(rows: int, out_dir: Path, seed: int = 11) -> Path:
     """A synthetic incident CSV of `rows` rows over the Hải Phòng communes."""
-    communes = gpd.read_file(DataSettings().boundaries)
+    communes = gpd.read_file(DataSettings().boundary_file())
     scenario = generate_scenario(communes, ScenarioConfig(seed=seed, years=3, n_incidents=rows))
     return write_scenario(scenario, out_dir)["incidents"]
 
@@ -39,7 +39,7 @@ def prepared_engine(cluster: ManagedCluster) -> Engine:
     engine = create_engine(cluster.url())
     migrate(engine)
     with engine.begin() as conn:
-        import_boundaries(conn, DataSettings().boundaries)
+        import_boundaries(conn, DataSettings().boundary_file())
     return engine
 
 

@@ -7,18 +7,25 @@ settings to the renderers.
 
 from __future__ import annotations
 
+import os
 from pathlib import Path
 
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
+from models.errors import InvalidInput
+
 #: The checkout this code runs from, if it runs from one (a wheel install has no pyproject.toml beside it).
 _CHECKOUT = Path(__file__).resolve().parents[1]
 _IN_CHECKOUT = (_CHECKOUT / "pyproject.toml").is_file()
+#: The boundary file `make demo` imports: the project's shared data beside the checkout.
+_SHARED_BOUNDARIES = _CHECKOUT.parent / "shared" / "data" / "haiphong" / "communes.geojson"
 
 
 def _default_home() -> Path:
-    """`.diaban/` in a checkout (where `make demo` runs), else the user's data directory."""
-    return _CHECKOUT / ".diaban" if _IN_CHECKOUT else Path.home() / ".local" / "share" / "diaban"
+    """`.diaban/` in a checkout (where `make demo` runs), else the user's data directory (XDG)."""
+    if _IN_CHECKOUT:
+        return _CHECKOUT / ".diaban"
+    return Path(os.environ.get("XDG_DATA_HOME") or Path.home() / ".local" / "share") / "diaban"
 
 
 class _Settings(BaseSettings):
@@ -38,9 +45,19 @@ class DatabaseSettings(_Settings):
 class DataSettings(_Settings):
     """Paths of the boundary data (configurable so users can point at official files)."""
 
-    boundaries: Path = _CHECKOUT.parent / "shared" / "data" / "haiphong" / "communes.geojson"
+    #: No default outside a checkout: an installed diaban has no boundary file of its own.
+    boundaries: Path | None = _SHARED_BOUNDARIES if _IN_CHECKOUT else None
     #: Points outside every commune but within this distance are assigned to the nearest one.
     nearest_commune_m: float = 200.0
+
+    def boundary_file(self) -> Path:
+        """The configured boundary file, or a clear error naming the setting when there is none."""
+        if self.boundaries is None:
+            raise InvalidInput(
+                "chưa có tệp ranh giới: truyền đường dẫn hoặc đặt DIABAN_BOUNDARIES",
+                "no boundary file: pass a path or set DIABAN_BOUNDARIES",
+            )
+        return self.boundaries
 
 
 class ReferenceSettings(_Settings):

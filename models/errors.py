@@ -3,7 +3,7 @@
 Every error a user can meet derives from :class:`DiabanError`. Its ``code`` is stable (clients and
 tests match on it), its message is Vietnamese (what the page, the API ``detail`` and the CLI show),
 and ``reason`` may add the English reason for the API and the logs. The mapping to HTTP statuses
-lives in one table (``api.errors``), the mapping to exit codes in another (``api.cli.errors``):
+lives in one table (``api.errors``), the mapping to exit codes in another (``api.cli.main.EXIT_CODES``):
 both follow the families below, so a new error needs no new entry unless it is a new family.
 
 Errors of the analytics used as a library (wrong array shapes, unknown kernels) stay ``ValueError``,

@@ -44,7 +44,7 @@ def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
 def boundaries_path() -> Path:
     """The real Hải Phòng communes (DIABAN_BOUNDARIES overrides)."""
     path = DataSettings().boundaries
-    if not path.exists():
+    if path is None or not path.exists():
         pytest.fail(f"boundary data not found at {path}: set DIABAN_BOUNDARIES")
     return path
 

@@ -108,7 +108,7 @@ def cmd_evaluate(args: argparse.Namespace) -> int:
     from gis.settings import DataSettings
     from models.forecast.evaluation import evaluate_forecasts, summary_table, verdict
 
-    communes = gpd.read_file(args.boundaries or DataSettings().boundaries)
+    communes = gpd.read_file(args.boundaries or DataSettings().boundary_file())
     long = evaluate_forecasts(communes, args.seeds, load_rules(), years=args.years, n_incidents=args.incidents)
     table = summary_table(long)
     held_out = sorted(long["year"].unique())

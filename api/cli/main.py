@@ -89,7 +89,7 @@ def cmd_db(args: argparse.Namespace) -> int:
 def cmd_boundaries(args: argparse.Namespace) -> int:
     from gis.services.boundary_import import import_boundaries
 
-    path = args.path or DataSettings().boundaries
+    path = args.path or DataSettings().boundary_file()
     engine = get_engine()
     with engine.begin() as conn:
         report = import_boundaries(conn, path, valid_from=args.valid_from)
@@ -134,7 +134,7 @@ def cmd_demo_data(args: argparse.Namespace) -> int:
     from gis.io.scenario_files import write_scenario
     from models.synthetic.scenario import ScenarioConfig, generate_scenario
 
-    communes = gpd.read_file(args.boundaries or DataSettings().boundaries)
+    communes = gpd.read_file(args.boundaries or DataSettings().boundary_file())
     config = ScenarioConfig(seed=args.seed, years=args.years, n_incidents=args.incidents)
     paths = write_scenario(generate_scenario(communes, config), args.out)
     for name, path in paths.items():

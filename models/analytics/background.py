@@ -24,7 +24,33 @@ def auto_min_samples(
     alpha: float = 1e-3,
     cell_m: float = 1000.0,
 ) -> int:
-    """The smallest min_samples at which background alone rarely makes a core point (never below `floor`)."""
+    """The smallest DBSCAN ``min_samples`` at which the background alone rarely makes a core point.
+
+    The background intensity λ is the ``quantile`` of incidents per m² over the occupied ``cell_m`` cells;
+    an ``eps_m`` disc then holds N ~ Poisson(λ π eps²) other incidents, and the answer is
+    1 + the (1 − ``alpha``) quantile of N, never below ``floor``.
+
+    Parameters
+    ----------
+    x, y : array_like of float
+        Incident coordinates in metres (EPSG:32648), typically those of the detection window.
+    eps_m : float
+        The DBSCAN radius the answer is for.
+    floor : int, default 5
+        Smallest answer (also the answer when there are no incidents).
+    quantile : float, default 0.9
+        Which occupied cell's density stands for the background: a dense urban one, barely moved by the
+        few cells that hold hotspots.
+    alpha : float, default 1e-3
+        Chance that a background point becomes core.
+    cell_m : float, default 1000
+        Side of the cells over which the background density is counted.
+
+    Returns
+    -------
+    int
+        ``min_samples`` for :func:`models.analytics.dbscan.dbscan`.
+    """
     x, y = np.asarray(x, float), np.asarray(y, float)
     if x.size == 0:
         return floor

@@ -54,11 +54,34 @@ def summarise_clusters(
     min_radius_m: float = 25.0,
     buffer_m: float = 25.0,
 ) -> gpd.GeoDataFrame:
-    """One row per cluster label ≥ 0 (EPSG:32648): centroid x, y, n, radius_m, footprint, times, kinds.
+    """Summarise DBSCAN clusters as hotspot candidates: centre, size, radius, footprint, time span, kinds.
 
-    ``radius_m`` is the ``radius_quantile`` distance to the centroid (at least ``min_radius_m``);
-    the footprint is the convex hull buffered by ``buffer_m``; ``n_<kind>`` columns count each
-    incident kind and ``hotspot_kind`` applies ``rules``.
+    Parameters
+    ----------
+    x, y : array_like of float
+        Point coordinates in metres (EPSG:32648).
+    labels : array_like of int
+        Cluster label per point, −1 for noise (the output of :func:`models.analytics.dbscan.dbscan`).
+    times : array_like, optional
+        Time of each point: adds ``first_time`` and ``last_time`` per cluster.
+    kinds : array_like of str, optional
+        Incident kind of each point: adds an ``n_<kind>`` count per kind and lets ``rules`` see the
+        organising kinds.
+    rules : HotspotKindRules, optional
+        How a cluster's ``hotspot_kind`` (spot, den, organizing place) is decided; the defaults are working
+        assumptions (no legal definition separates a spot from a den).
+    radius_quantile : float, default 0.9
+        ``radius_m`` is this quantile of the points' distances to the centroid …
+    min_radius_m : float, default 25
+        … but at least this.
+    buffer_m : float, default 25
+        The footprint is the points' convex hull buffered by this.
+
+    Returns
+    -------
+    geopandas.GeoDataFrame
+        One row per label ≥ 0 in label order, CRS EPSG:32648: ``cluster``, centroid ``x`` and ``y``, ``n``,
+        ``radius_m``, the optional time and kind columns, ``hotspot_kind``, and the footprint as geometry.
     """
     x, y, labels = np.asarray(x, float), np.asarray(y, float), np.asarray(labels)
     keep = labels >= 0

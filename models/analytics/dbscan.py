@@ -248,7 +248,39 @@ def _border_labels(border: _Cells, core: _Cells, cell_label: np.ndarray, eps2: f
 
 
 def dbscan(x: np.ndarray, y: np.ndarray, eps_m: float, min_samples: int) -> np.ndarray:
-    """DBSCAN labels (-1 noise) identical to ``sklearn.cluster.DBSCAN(eps=eps_m, min_samples=...)``."""
+    """DBSCAN cluster labels of points in the plane, identical to scikit-learn's, on a grid for speed.
+
+    A point is *core* when at least ``min_samples`` points (itself included) lie within ``eps_m`` of it;
+    clusters are the core points connected through such neighbourhoods plus the non-core points within
+    ``eps_m`` of one of them; the rest is noise. The labels, their numbering and the choice of cluster for
+    a border point within reach of two equal those of ``sklearn.cluster.DBSCAN(eps=eps_m,
+    min_samples=min_samples).fit(np.c_[x, y]).labels_``.
+
+    Parameters
+    ----------
+    x, y : array_like of float
+        Point coordinates in metres (any planar CRS; diaban uses EPSG:32648).
+    eps_m : float
+        Neighbourhood radius in metres (distances ≤ eps count).
+    min_samples : int
+        Points within ``eps_m`` (itself included) that make a point core;
+        :func:`models.analytics.background.auto_min_samples` derives one from the background density.
+
+    Returns
+    -------
+    ndarray of int64, shape (n,)
+        Cluster label per point, 0, 1, … in order of each cluster's first point; −1 for noise.
+
+    Raises
+    ------
+    ValueError
+        If x and y differ in length, ``eps_m`` is not positive or ``min_samples`` is below 1.
+
+    References
+    ----------
+    Ester, M., Kriegel, H.-P., Sander, J. and Xu, X. (1996). A density-based algorithm for discovering
+    clusters in large spatial databases with noise. *Proceedings of KDD-96*, 226-231.
+    """
     x, y = np.asarray(x, float).ravel(), np.asarray(y, float).ravel()
     if x.shape != y.shape:
         raise ValueError("x and y must have the same length")

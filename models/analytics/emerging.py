@@ -136,7 +136,39 @@ def emerging_hotspots(
     trend_alpha: float = 0.05,
     share: float = 0.9,
 ) -> EmergingResult:
-    """Emerging hot-spot pattern per cell of a (T, ny, nx) count cube; hot/cold = Gi* bin at ≥ 90 %."""
+    """Emerging hot-spot pattern of each cell of a space-time cube of counts, as ArcGIS computes it.
+
+    Each time step gets its own Gi* (:func:`models.analytics.gistar.gistar`); a cell is hot (cold) in a step
+    when its bin is positive (negative) at 90 % confidence or more. The Mann-Kendall trend of its Gi* z-scores
+    and its series of hot / cold steps sort it into one of 17 patterns (``PATTERNS``; Vietnamese labels in
+    ``PATTERN_LABELS_VI``): new, consecutive, intensifying, persistent, diminishing, oscillating, sporadic
+    or historical hot spot, the same eight cold spots, or ``no_pattern``.
+
+    Parameters
+    ----------
+    cube : ndarray, shape (T, ny, nx)
+        Counts per time step (oldest first) and cell, e.g. ``GridSpec.counts`` of each month.
+    mask, distance_cells, contiguity, fdr
+        As for :func:`models.analytics.gistar.gistar`, applied at every step.
+    trend_alpha : float, default 0.05
+        Significance level of the Mann-Kendall trend test.
+    share : float, default 0.9
+        Share of the steps a cell must be hot in to count as "mostly" hot (ArcGIS: 90 %).
+
+    Returns
+    -------
+    EmergingResult
+        ``pattern`` code per cell (ny, nx; ``no_pattern`` outside the mask), the per-step ``z`` and ``bins``
+        (T, ny, nx) and the ``trend`` test (Mann-Kendall S, z and p per cell).
+
+    References
+    ----------
+    Esri. How Emerging Hot Spot Analysis works. ArcGIS Pro documentation, Space Time Pattern Mining toolbox.
+
+    Mann, H. B. (1945). Nonparametric tests against trend. *Econometrica* 13(3), 245-259.
+
+    Kendall, M. G. (1975). *Rank Correlation Methods*, 4th ed. London: Griffin.
+    """
     cube = np.asarray(cube, float)
     steps = [gistar(counts, mask, distance_cells, contiguity, fdr) for counts in cube]
     z = np.stack([r.z for r in steps])

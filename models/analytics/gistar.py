@@ -67,7 +67,47 @@ def gistar(
     contiguity: Literal["distance", "queen"] = "distance",
     fdr: bool = True,
 ) -> GiStarResult:
-    """Gi* of each cell of ``counts`` (ny, nx) over the cells where ``mask`` holds (default: all)."""
+    """Getis-Ord Gi* z-score, p-value and confidence bin of each cell of a grid of counts.
+
+    Equal to ``esda.G_Local(y, w, star=True, transform="B").Zs`` for binary weights that include the
+    cell itself, and to ArcGIS *Hot Spot Analysis (Getis-Ord Gi*)* with a fixed distance band.
+
+    Parameters
+    ----------
+    counts : ndarray, shape (ny, nx)
+        Incidents (or any non-negative value) per cell, e.g. ``GridSpec.counts(x, y)``.
+    mask : ndarray of bool, shape (ny, nx), optional
+        The study area: cells outside take no part in the mean, the variance or any neighbourhood
+        (e.g. the sea). Default: every cell.
+    distance_cells : float, default 1.5
+        Neighbourhood radius in cells, centre to centre, inclusive (1.5 = the 8 touching cells).
+    contiguity : {"distance", "queen"}, default "distance"
+        ``"queen"`` ignores ``distance_cells`` and takes the 3 × 3 block.
+    fdr : bool, default True
+        Benjamini-Hochberg false discovery rate correction of the bins (ArcGIS's "Apply FDR correction").
+
+    Returns
+    -------
+    GiStarResult
+        ``z`` and ``p`` (two-sided) per cell, NaN / 1 outside the mask, and ``bin`` −3..+3: hot (+) or
+        cold (−) at 90 / 95 / 99 % confidence, 0 not significant.
+
+    Raises
+    ------
+    ValueError
+        If the mask does not have the shape of ``counts`` or holds fewer than two cells.
+
+    References
+    ----------
+    Getis, A. and Ord, J. K. (1992). The analysis of spatial association by use of distance statistics.
+    *Geographical Analysis* 24(3), 189-206.
+
+    Ord, J. K. and Getis, A. (1995). Local spatial autocorrelation statistics: distributional issues and an
+    application. *Geographical Analysis* 27(4), 286-306.
+
+    Benjamini, Y. and Hochberg, Y. (1995). Controlling the false discovery rate: a practical and powerful
+    approach to multiple testing. *Journal of the Royal Statistical Society B* 57(1), 289-300.
+    """
     x = np.asarray(counts, float)
     inside = np.ones(x.shape, bool) if mask is None else np.asarray(mask, bool)
     if inside.shape != x.shape:

@@ -15,7 +15,20 @@ import shapely
 
 @dataclass(frozen=True)
 class GridSpec:
-    """A regular grid of square cells: lower-left corner, cell size (m) and shape."""
+    """A regular grid of square cells: lower-left corner, cell size (m) and shape.
+
+    Build one with :meth:`from_points` or :meth:`from_bounds`; :meth:`counts` bins points into it, and
+    :func:`models.analytics.kde.kde_grid`, :func:`models.analytics.gistar.gistar` work on its arrays.
+
+    Attributes
+    ----------
+    x0, y0 : float
+        Lower-left corner in metres (EPSG:32648).
+    cell : float
+        Side of a cell in metres.
+    nx, ny : int
+        Columns (west → east) and rows (south → north); arrays on the grid have shape ``(ny, nx)``.
+    """
 
     x0: float
     y0: float

@@ -69,7 +69,43 @@ def kde_grid(
     kernel: Kernel = "gaussian",
     weights: np.ndarray | None = None,
 ) -> np.ndarray:
-    """Kernel density (per m², integrating to 1) at the cell centres of ``grid``, shape (ny, nx)."""
+    """Kernel density of points at the cell centres of a grid, per m² and integrating to 1.
+
+    Equals ``exp(sklearn.neighbors.KernelDensity(bandwidth=bandwidth_m, kernel=...).fit(X, sample_weight=w)
+    .score_samples(centres))`` within a fraction of a percent of the peak, at a cost that does not grow with
+    the number of points beyond one pass of linear binning.
+
+    Parameters
+    ----------
+    x, y : array_like of float
+        Point coordinates in metres (EPSG:32648).
+    grid : GridSpec
+        Where to evaluate: the centres of its cells.
+    bandwidth_m : float
+        Kernel bandwidth in metres (the Gaussian's σ; the compact kernels' radius).
+    kernel : {"gaussian", "epanechnikov", "quartic"}, default "gaussian"
+        Kernel shape. The Gaussian is truncated at 4 σ (0.03 % of its mass lost).
+    weights : array_like of float, optional
+        Non-negative weight per point. Default: 1 each.
+
+    Returns
+    -------
+    ndarray, shape (ny, nx)
+        Density per m². Multiply by the number of points (or the total weight) for points per m²,
+        and by ``grid.cell ** 2`` for the expected share of points per cell.
+
+    Raises
+    ------
+    ValueError
+        If the bandwidth is not positive or the kernel is unknown.
+
+    References
+    ----------
+    Silverman, B. W. (1986). *Density Estimation for Statistics and Data Analysis*. London: Chapman & Hall.
+
+    Wand, M. P. (1994). Fast computation of multivariate kernel estimators. *Journal of Computational and
+    Graphical Statistics* 3(4), 433-445 (linear binning).
+    """
     if bandwidth_m <= 0:
         raise ValueError("bandwidth_m must be positive")
     if kernel not in _SUPPORT:

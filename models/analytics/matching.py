@@ -53,7 +53,35 @@ def match_clusters(
     hotspot_status: np.ndarray,
     rules: MatchRules = MatchRules(),
 ) -> pd.DataFrame:
-    """Per cluster (row order kept): ``action`` matched | recurred | new, ``hotspot_id``, ``distance_m``."""
+    """Match newly found clusters to a hotspot register: the same hotspot, a recurrence, or a new one.
+
+    A cluster *matches* an active hotspot whose centre lies within ``max(rules.match_m, r_cluster +
+    r_hotspot)``, one to one, chosen by ``scipy.optimize.linear_sum_assignment`` (most matches, then least
+    total distance). A cluster left unmatched near an inactive hotspot (``rules.inactive_statuses``:
+    eradicated, monitored, closed) within ``max(rules.recurrence_m, r_cluster + r_hotspot)`` is a
+    *recurrence* of the nearest one. Any other cluster is *new*.
+
+    Parameters
+    ----------
+    cluster_xy : array_like, shape (m, 2)
+        Cluster centres in metres (``summarise_clusters(...)[["x", "y"]]``).
+    cluster_radius : array_like, shape (m,)
+        Cluster radii in metres.
+    hotspot_ids : array_like, shape (k,)
+        Register ids, returned as they are.
+    hotspot_xy, hotspot_radius : array_like, shapes (k, 2) and (k,)
+        Register centres and radii in metres.
+    hotspot_status : array_like of str, shape (k,)
+        Register status of each hotspot (``models.vocabulary.HotspotStatus`` values).
+    rules : MatchRules, optional
+        Distances and which statuses count as no longer active.
+
+    Returns
+    -------
+    pandas.DataFrame
+        One row per cluster in input order: ``cluster`` (its position), ``action`` ("matched",
+        "recurred" or "new"), ``hotspot_id`` (None for new) and ``distance_m`` (NaN for new).
+    """
     cxy = np.asarray(cluster_xy, float).reshape(-1, 2)
     cr = np.asarray(cluster_radius, float).ravel()
     hxy = np.asarray(hotspot_xy, float).reshape(-1, 2)

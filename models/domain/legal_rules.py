@@ -131,7 +131,27 @@ class LegalRules:
 
 
 def parse_rules(doc: Mapping[str, Any]) -> LegalRules:
-    """Validate a parsed criteria document and build the rules, with messages naming the fault."""
+    """Build the legal criteria from a parsed criteria document, validating every part of it.
+
+    Parameters
+    ----------
+    doc : mapping
+        A criteria TOML parsed by ``tomllib``: the packaged QĐ 28/2025 file is
+        ``data.read_toml(data.CRITERIA)``, another one ``tomllib.load(open(path, "rb"))``. Its comments
+        document the format (``version``, ``source``, ``effective_date``, ``[indicators.*]``, ``[[levels]]``
+        with criteria, ``[drug_free]``).
+
+    Returns
+    -------
+    LegalRules
+        The versioned criteria, ready for :func:`classify_legal`.
+
+    Raises
+    ------
+    RulesConfigError
+        If a key is missing, an expression is malformed, or a criterion refers to an undeclared indicator or
+        level; the message names the criterion and the fault.
+    """
     for key in ("version", "source", "effective_date", "indicators", "levels", "drug_free"):
         if key not in doc:
             raise RulesConfigError(f"criteria file lacks '{key}'")
@@ -366,7 +386,20 @@ def _prepare(indicators: pd.DataFrame, rules: LegalRules) -> pd.DataFrame:
 
 
 def evaluate_criteria(indicators: pd.DataFrame, rules: LegalRules) -> pd.DataFrame:
-    """Long table of every criterion for every commune: value, threshold, op, met, missing, detail."""
+    """Every criterion for every commune: the evidence behind :func:`classify_legal`.
+
+    Parameters
+    ----------
+    indicators, rules
+        As for :func:`classify_legal`.
+
+    Returns
+    -------
+    pandas.DataFrame
+        One row per commune and criterion: ``commune_code``, ``level``, ``criterion_id``, ``ref``, ``value``,
+        ``threshold``, ``op``, ``met``, ``missing`` (no value to decide), ``detail`` (Vietnamese) and
+        ``verified`` (whether the criterion was checked against the official text).
+    """
     frame = _prepare(indicators, rules)
     done: dict[str, _Result] = {}
     for level in _evaluation_order(rules):
@@ -406,7 +439,32 @@ def _level_title(name: str, rules: LegalRules) -> str:
 
 
 def classify_legal(indicators: pd.DataFrame, rules: LegalRules) -> pd.DataFrame:
-    """Classify every commune (loại I > II > III > drug-free > at risk) with a Vietnamese explanation."""
+    """Classify every commune under QĐ 28/2025-style criteria, with a Vietnamese explanation.
+
+    The most severe key-area level reached wins (loại I > II > III: at least ``min_met`` of its criteria
+    met); otherwise drug-free if its conditions are met, otherwise at risk. A missing value never meets a
+    criterion: it is counted, and ``possible_level`` says which higher level complete data could reach.
+
+    Parameters
+    ----------
+    indicators : pandas.DataFrame
+        One row per commune: ``commune_code`` and every column the rules declare under ``[indicators]``
+        (missing values as NaN / None).
+    rules : LegalRules
+        From :func:`parse_rules`.
+
+    Returns
+    -------
+    pandas.DataFrame
+        One row per commune in input order: ``commune_code``, ``category`` (trong_diem | at_risk |
+        drug_free), ``level`` ("I" | "II" | "III", None outside key areas), ``category_label_vi``,
+        ``met_<level>`` counts, ``possible_level``, ``incomplete``, ``rules_version`` and ``explanation``.
+
+    Raises
+    ------
+    ValueError
+        If a declared indicator column is absent or a commune has several rows.
+    """
     long = evaluate_criteria(indicators, rules)
     by_level = long.groupby(["commune_code", "level"], sort=False)
     n_met = by_level["met"].sum().unstack("level")

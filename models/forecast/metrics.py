@@ -47,19 +47,73 @@ def _ranked(keys: np.ndarray) -> np.ndarray:
 
 
 def hit_rate(scores: npt.ArrayLike, counts: npt.ArrayLike, areas: npt.ArrayLike, coverage: float) -> float:
-    """Share n/N of next-period events inside the top-scored ``coverage`` of the area (NaN if N = 0)."""
+    """Hit rate: the share n/N of next-period events inside the top-scored ``coverage`` of the area.
+
+    Parameters
+    ----------
+    scores : array_like, shape (k,)
+        Forecast score per area unit (cell or commune); higher means more expected.
+    counts : array_like, shape (k,)
+        Events observed per unit in the period being forecast (non-negative).
+    areas : array_like, shape (k,)
+        Area of each unit (positive, any unit).
+    coverage : float in (0, 1]
+        Share of the total area selected, units taken in decreasing score; the unit crossing the target
+        contributes the proportional share of its area and events.
+
+    Returns
+    -------
+    float
+        n / N, NaN when N = 0.
+    """
     s, n, a = _arrays(scores, counts, areas)
     total = n.sum()
     return _captured(_ranked(s), n, a, coverage) / total if total > 0 else float("nan")
 
 
 def pai(scores: npt.ArrayLike, counts: npt.ArrayLike, areas: npt.ArrayLike, coverage: float) -> float:
-    """Predictive Accuracy Index (n/N)/(a/A); a/A equals ``coverage`` thanks to the partial unit."""
+    """Predictive Accuracy Index: the hit rate over the area share, (n/N) / (a/A).
+
+    Parameters
+    ----------
+    scores, counts, areas, coverage
+        As for :func:`hit_rate`; a/A equals ``coverage`` exactly (partial last unit).
+
+    Returns
+    -------
+    float
+        PAI; 1 is no better than chance, NaN when N = 0.
+
+    References
+    ----------
+    Chainey, S., Tompson, L. and Uhlig, S. (2008). The utility of hotspot mapping for predicting spatial
+    patterns of crime. *Security Journal* 21(1-2), 4-28.
+    """
     return hit_rate(scores, counts, areas, coverage) / coverage
 
 
 def pei(scores: npt.ArrayLike, counts: npt.ArrayLike, areas: npt.ArrayLike, coverage: float) -> float:
-    """Predictive Efficiency Index: PAI over the PAI of the best selection of the same area."""
+    """Predictive Efficiency Index: the PAI over the PAI of the best possible selection of the same area.
+
+    Parameters
+    ----------
+    scores, counts, areas, coverage
+        As for :func:`hit_rate`. With the partial-unit rule the best selection is the greedy one by
+        observed density (count / area), so the ratio is exact.
+
+    Returns
+    -------
+    float
+        PEI in [0, 1]; NaN when no events fall in the best selection.
+
+    References
+    ----------
+    Hunt, J. M. (2016). *Do crime hot spots move? Exploring the effects of the modifiable areal unit problem
+    and modifiable temporal unit problem on crime hot spot stability.* PhD thesis, American University.
+
+    Chainey, S., Tompson, L. and Uhlig, S. (2008). The utility of hotspot mapping for predicting spatial
+    patterns of crime. *Security Journal* 21(1-2), 4-28 (the PAI).
+    """
     s, n, a = _arrays(scores, counts, areas)
     best = _captured(_ranked(n / a), n, a, coverage)
     return _captured(_ranked(s), n, a, coverage) / best if best > 0 else float("nan")
@@ -71,7 +125,20 @@ def forecast_scores(
     areas: npt.ArrayLike,
     coverages: tuple[float, ...] = DEFAULT_COVERAGES,
 ) -> pd.DataFrame:
-    """Hit rate, PAI and PEI at each coverage, one row per coverage, for reports beside baselines."""
+    """Hit rate, PAI and PEI at several area coverages, for reports beside baselines.
+
+    Parameters
+    ----------
+    scores, counts, areas
+        As for :func:`hit_rate`.
+    coverages : tuple of float, default (0.01, 0.05, 0.10)
+        Area shares to evaluate.
+
+    Returns
+    -------
+    pandas.DataFrame
+        One row per coverage: ``coverage``, ``hit_rate``, ``pai``, ``pei``.
+    """
     return pd.DataFrame(
         {
             "coverage": coverages,

@@ -137,7 +137,26 @@ class _Hotspots:
 
 
 def generate_scenario(communes: gpd.GeoDataFrame, config: ScenarioConfig) -> Scenario:
-    """Generate a seeded synthetic scenario over the given communes (needs code, kind, geometry)."""
+    """Generate a seeded SYNTHETIC incident scenario over real or made-up communes.
+
+    Background incidents weighted by a synthetic population, plus planted spots and dens with known start,
+    eradication and recurrence dates; everything is invented and labelled ``synthetic``.
+
+    Parameters
+    ----------
+    communes : geopandas.GeoDataFrame
+        Polygons in any CRS with a ``code`` and a ``kind`` (phuong | xa | dac_khu) column.
+    config : ScenarioConfig
+        Seed, years, number of incidents and the planting rules; the same config and communes give
+        identical outputs.
+
+    Returns
+    -------
+    Scenario
+        ``incidents`` in the import contract (ref, occurred_at in local time, lon, lat, kind, …), ``truth``
+        (one row per planted hotspot with its metric centre ``x``, ``y``, ``radius_m`` and timeline) and
+        yearly ``indicators`` per commune.
+    """
     rng = np.random.default_rng(config.seed)
     projected = communes.to_crs(WORK_CRS)
     geoms = np.asarray(projected.geometry.values, dtype=object)

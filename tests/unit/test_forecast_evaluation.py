@@ -19,7 +19,7 @@ def test_classify_evaluate_prints_the_table_and_the_verdict_it_computes(capsys: 
         assert method in out
     assert "pai@5%" in out and "pei@10%" in out and "hit_rate@1%" in out
     # The verdict printed is the one the table supports: recomputed here, same seed, same numbers.
-    communes = gpd.read_file(DataSettings().boundaries)
+    communes = gpd.read_file(DataSettings().boundary_file())
     table = summary_table(
         evaluate_forecasts(communes, ARGS["seeds"], load_rules(), years=ARGS["years"], n_incidents=ARGS["n_incidents"])
     )
