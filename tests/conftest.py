@@ -165,3 +165,35 @@ def make_hotspot(conn: Connection) -> Callable[..., int]:
         ).scalar_one()
 
     return make
+
+
+@pytest.fixture
+def api_schema(engine: Engine, conn: Connection, make_user):
+    """The served OpenAPI description as a schemathesis schema, logged in as command (``schema.app.state.token``).
+
+    Requests run in-process, each in a savepoint of the test's rolled-back transaction, so that a refused
+    write (an integrity error, say) cannot poison the next request.
+    """
+    import schemathesis
+
+    from api.app import create_app
+    from api.deps import get_connection
+    from api.security import create_access_token
+
+    app = create_app(engine)
+
+    def savepoint() -> Iterator[Connection]:
+        nested = conn.begin_nested()
+        try:
+            yield conn
+        except Exception:
+            nested.rollback()
+            raise
+        else:
+            nested.commit()
+
+    app.dependency_overrides[get_connection] = savepoint
+    app.state.token = create_access_token(make_user("schema-command", "command"), app.state.auth.secret_key, 30)
+    schema = schemathesis.openapi.from_asgi("/openapi.json", app)
+    schema.app = app
+    return schema

@@ -8,15 +8,6 @@ import json
 import sys
 
 from api.cli.vi import parser_options
-from api.security import hash_password
-from gis.store.accounts import (
-    create_team,
-    create_user,
-    list_teams,
-    list_users,
-    team_id_by_name,
-)
-from gis.store.db import get_engine
 from models.errors import InvalidRequest
 from models.vocabulary import Role
 
@@ -35,6 +26,9 @@ def _read_password(from_stdin: bool) -> str:
 
 
 def cmd_teams_add(args: argparse.Namespace) -> None:
+    from gis.store.accounts import create_team
+    from gis.store.db import get_engine
+
     communes = [c.strip() for c in args.communes.split(",") if c.strip()]
     with get_engine().begin() as conn:
         team_id = create_team(conn, args.name, communes)
@@ -42,6 +36,9 @@ def cmd_teams_add(args: argparse.Namespace) -> None:
 
 
 def cmd_teams_list(args: argparse.Namespace) -> None:
+    from gis.store.accounts import list_teams
+    from gis.store.db import get_engine
+
     with get_engine().connect() as conn:
         teams = list_teams(conn)
     if args.json:
@@ -52,6 +49,10 @@ def cmd_teams_list(args: argparse.Namespace) -> None:
 
 
 def cmd_users_add(args: argparse.Namespace) -> None:
+    from api.security import hash_password
+    from gis.store.accounts import create_user, team_id_by_name
+    from gis.store.db import get_engine
+
     password = _read_password(args.password_stdin)
     with get_engine().begin() as conn:
         team_id = team_id_by_name(conn, args.team) if args.team else None
@@ -61,6 +62,9 @@ def cmd_users_add(args: argparse.Namespace) -> None:
 
 
 def cmd_users_list(args: argparse.Namespace) -> None:
+    from gis.store.accounts import list_users
+    from gis.store.db import get_engine
+
     with get_engine().connect() as conn:
         users = list_users(conn)
     if args.json:
@@ -72,7 +76,9 @@ def cmd_users_list(args: argparse.Namespace) -> None:
 
 
 def cmd_users_demo(args: argparse.Namespace) -> None:
+    from api.security import hash_password
     from gis.demo.accounts import seed_demo_accounts
+    from gis.store.db import get_engine
 
     with get_engine().begin() as conn:
         logins = seed_demo_accounts(conn, hash_password, args.areas)

@@ -10,7 +10,6 @@ from collections.abc import Callable
 from pathlib import Path
 
 from api.cli.vi import parser_options
-from gis.store.db import get_engine
 from models.vocabulary import Category, Level, class_label
 
 #: Review lines printed on the terminal.
@@ -20,6 +19,7 @@ SHOWN_REVIEW = 30
 def cmd_run(args: argparse.Namespace) -> int:
     """Create a draft (or a correction of an approved year) and print its class counts."""
     from gis.services.classification import draft_year
+    from gis.store.db import get_engine
 
     with get_engine().begin() as conn:
         run = draft_year(conn, args.year, actor=getpass.getuser(), replace=args.replace, note=args.note)
@@ -33,6 +33,7 @@ def cmd_run(args: argparse.Namespace) -> int:
 def cmd_review(args: argparse.Namespace) -> int:
     """Print the communes to review first: disagreements, changes, likely to leave drug-free."""
     from gis.services.classification import review
+    from gis.store.db import get_engine
 
     with get_engine().connect() as conn:
         run, items = review(conn, args.year, args.version)
@@ -52,6 +53,7 @@ def cmd_review(args: argparse.Namespace) -> int:
 def cmd_override(args: argparse.Namespace) -> int:
     """Override one commune's class in the draft, with its reason."""
     from gis.store.classifications import override
+    from gis.store.db import get_engine
 
     with get_engine().begin() as conn:
         row = override(conn, args.year, args.commune, args.category, args.level, args.reason, actor=getpass.getuser())
@@ -64,6 +66,7 @@ def cmd_override(args: argparse.Namespace) -> int:
 def cmd_approve(args: argparse.Namespace) -> int:
     """Approve the year's draft."""
     from gis.store.classifications import approve
+    from gis.store.db import get_engine
 
     with get_engine().begin() as conn:
         run = approve(conn, args.year, actor=getpass.getuser())
@@ -76,6 +79,7 @@ def cmd_approve(args: argparse.Namespace) -> int:
 def cmd_export(args: argparse.Namespace) -> int:
     """Write the classification as CSV, GeoJSON or Excel to --out or standard output."""
     from gis.services.classification import export_classification
+    from gis.store.db import get_engine
 
     with get_engine().connect() as conn:
         content = export_classification(conn, args.year, args.format, args.version, raw=args.raw)
@@ -90,6 +94,7 @@ def cmd_export(args: argparse.Namespace) -> int:
 def cmd_kpi(args: argparse.Namespace) -> int:
     """Print the year's KPIs (JSON) and optionally write the administrative Excel report."""
     from gis.services.reports import kpi_report, kpi_report_xlsx
+    from gis.store.db import get_engine
 
     with get_engine().connect() as conn:
         report = kpi_report(conn, args.year)

@@ -1,4 +1,6 @@
-"""`diaban hotspots …`: detect hotspots over a window, export the register, add one by hand."""
+"""`diaban hotspots …`: detect hotspots over a window, export the register, add one by hand.
+
+Libraries are imported inside the commands: building the parser (and `--help`) stays fast."""
 
 from __future__ import annotations
 
@@ -9,16 +11,17 @@ import sys
 from pathlib import Path
 
 from api.cli.vi import cli_day, parser_options
-from api.params import parse_kinds
-from gis.services.detection import DetectionParams, run_detection
-from gis.services.hotspots import create_manual_hotspot, export_register
-from gis.store.db import get_engine
+from models.analytics.detection import DetectionParams
 from models.domain.dates import DayWindow, day_start, instants_window
 from models.errors import InvalidRequest
 from models.vocabulary import HotspotKind
 
 
 def cmd_detect(args: argparse.Namespace) -> None:
+    from api.params import parse_kinds
+    from gis.services.detection import run_detection
+    from gis.store.db import get_engine
+
     params = DetectionParams(
         eps_m=args.eps, min_samples=args.min_samples, window_days=args.days, kinds=parse_kinds(args.kinds)
     )
@@ -43,6 +46,9 @@ def cmd_detect(args: argparse.Namespace) -> None:
 
 
 def cmd_export(args: argparse.Namespace) -> None:
+    from gis.services.hotspots import export_register
+    from gis.store.db import get_engine
+
     with get_engine().connect() as conn:
         body = export_register(conn, args.format, footprints=args.footprints, raw=args.raw)
     if args.out:
@@ -55,6 +61,9 @@ def cmd_export(args: argparse.Namespace) -> None:
 
 
 def cmd_add(args: argparse.Namespace) -> None:
+    from gis.services.hotspots import create_manual_hotspot
+    from gis.store.db import get_engine
+
     with get_engine().begin() as conn:
         hotspot_id = create_manual_hotspot(
             conn,

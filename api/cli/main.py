@@ -1,4 +1,7 @@
-"""The `diaban` command line: database, imports, synthetic data and the web server; the exit-code table."""
+"""The `diaban` command line: database, imports, synthetic data and the web server; the exit-code table.
+
+Each command imports the libraries it needs when it runs: `diaban --help` and `diaban db status` start in
+under a second (they loaded SciPy, pandas and SQLAlchemy before; bench/bench_api.py measures the start-up)."""
 
 from __future__ import annotations
 
@@ -17,8 +20,6 @@ from api.cli.hotspots import add_parsers as add_hotspot_parsers
 from api.cli.vi import cli_day, parser_options
 from api.cli.vi import install as install_vietnamese
 from api.logs import configure_logging
-from gis.settings import ApiSettings, DatabaseSettings, DataSettings
-from gis.store.db import get_engine, libpq_url, managed_cluster
 from models.errors import (
     Conflict,
     DiabanError,
@@ -53,16 +54,23 @@ def _print_report(kind: str, summary: dict, report, args: argparse.Namespace) ->
 
 
 def cmd_db(args: argparse.Namespace) -> int:
+    from gis.ops.postgres import libpq_url, managed_cluster
+    from gis.settings import DatabaseSettings
+
     settings = DatabaseSettings()
     if settings.database_url:
         if args.action == "url":
             print(libpq_url(settings.database_url) if args.psql else settings.database_url)
             return 0
+        from gis.store.db import get_engine
+
         get_engine(settings)
         print("Dùng CSDL cấu hình sẵn (DIABAN_DATABASE_URL): kết nối được, PostGIS sẵn sàng")
         return 0
     cluster = managed_cluster(settings)
     if args.action == "start":
+        from gis.store.db import get_engine
+
         get_engine(settings)
         print(f"CSDL đang chạy (running): cổng {cluster.status().port}, dữ liệu {cluster.datadir}")
     elif args.action == "stop":
@@ -88,6 +96,8 @@ def cmd_db(args: argparse.Namespace) -> int:
 
 def cmd_boundaries(args: argparse.Namespace) -> int:
     from gis.services.boundary_import import import_boundaries
+    from gis.settings import DataSettings
+    from gis.store.db import get_engine
 
     path = args.path or DataSettings().boundary_file()
     engine = get_engine()
@@ -104,6 +114,8 @@ def cmd_boundaries(args: argparse.Namespace) -> int:
 
 def cmd_incidents(args: argparse.Namespace) -> int:
     from gis.services.incident_import import import_incidents
+    from gis.settings import DataSettings
+    from gis.store.db import get_engine
 
     engine = get_engine()
     with engine.begin() as conn:
@@ -120,6 +132,7 @@ def cmd_incidents(args: argparse.Namespace) -> int:
 
 def cmd_indicators(args: argparse.Namespace) -> int:
     from gis.services.indicator_import import import_indicators
+    from gis.store.db import get_engine
 
     engine = get_engine()
     with engine.begin() as conn:
@@ -132,6 +145,7 @@ def cmd_demo_data(args: argparse.Namespace) -> int:
     import geopandas as gpd
 
     from gis.io.scenario_files import write_scenario
+    from gis.settings import DataSettings
     from models.synthetic.scenario import ScenarioConfig, generate_scenario
 
     communes = gpd.read_file(args.boundaries or DataSettings().boundary_file())
@@ -146,6 +160,7 @@ def cmd_demo_lifecycle(args: argparse.Namespace) -> int:
     from gis.demo.lifecycle import run_lifecycle_demo
     from gis.settings import LifecycleSettings
     from gis.store.accounts import principal_by_username
+    from gis.store.db import get_engine
     from models.domain.hotspot_lifecycle import hotspot_lifecycle
 
     days = LifecycleSettings().monitoring_days
@@ -158,6 +173,7 @@ def cmd_demo_lifecycle(args: argparse.Namespace) -> int:
 
 def cmd_demo_classification(args: argparse.Namespace) -> int:
     from gis.demo.classification import seed_demo_classification
+    from gis.store.db import get_engine
 
     with get_engine().begin() as conn:
         for line in seed_demo_classification(conn, args.approved, args.draft, "thammuu"):
@@ -170,10 +186,13 @@ def cmd_serve(args: argparse.Namespace) -> int:
 
     from api.app import create_app
     from gis.settings import ApiSettings
+    from gis.store.db import get_engine
 
-    app = create_app(get_engine(), ApiSettings().warm_connections)
-    listener = bind_listener(args.host, args.port)
-    address = f"http://{args.host}:{args.port}"
+    settings = ApiSettings()
+    host, port = args.host or settings.host, args.port or settings.port
+    app = create_app(get_engine(), settings.warm_connections)
+    listener = bind_listener(host, port)
+    address = f"http://{host}:{port}"
 
     class AnnouncedServer(uvicorn.Server):
         """Says where it serves once the port is held and the connections are warm, not before."""
@@ -205,10 +224,7 @@ def bind_listener(host: str, port: int) -> socket.socket:
 
 def build_parser() -> argparse.ArgumentParser:
     """The argument parser of every diaban command, in Vietnamese with formats and defaults in the help."""
-    from gis.settings import ApiSettings
-
     install_vietnamese()
-    api = ApiSettings()
     parser = argparse.ArgumentParser(prog="diaban", **parser_options("Giám sát địa bàn, điểm nóng ma túy — Hải Phòng"))
     sub = parser.add_subparsers(dest="command", required=True, title="lệnh", metavar="LỆNH")
 
@@ -314,8 +330,8 @@ def build_parser() -> argparse.ArgumentParser:
         help="chạy trang web và API",
         **parser_options("Chạy máy chủ web; địa chỉ chỉ được in sau khi đã giữ được cổng."),
     )
-    serve.add_argument("--host", default=api.host, help="địa chỉ lắng nghe (DIABAN_HOST)")
-    serve.add_argument("--port", type=int, default=api.port, help="cổng (DIABAN_PORT)")
+    serve.add_argument("--host", help="địa chỉ lắng nghe (mặc định: DIABAN_HOST, nếu không đặt là 127.0.0.1)")
+    serve.add_argument("--port", type=int, help="cổng (mặc định: DIABAN_PORT, nếu không đặt là 8000)")
     serve.set_defaults(func=cmd_serve)
     add_account_parsers(sub)
     add_classify_parsers(sub)
@@ -358,8 +374,10 @@ def _message(exc: BaseException) -> str:
 
 def main(argv: list[str] | None = None) -> int:
     """Entry point: run a command; every failure becomes one clear line on stderr and the exit code of its family."""
-    configure_logging(ApiSettings().log_level)
     args = build_parser().parse_args(argv)
+    from gis.settings import ApiSettings
+
+    configure_logging(ApiSettings().log_level)
     try:
         return args.func(args) or 0
     except (DiabanError, FileNotFoundError) as exc:

@@ -19,6 +19,7 @@ from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 
+from gis.settings import DatabaseSettings
 from models.errors import Unavailable
 
 DB_NAME = "diaban"
@@ -278,3 +279,15 @@ def temporary_cluster(prefix: str = "diaban-tmp-") -> Iterator[ManagedCluster]:
             cluster.stop()
         finally:
             shutil.rmtree(home, ignore_errors=True)
+
+
+def managed_cluster(settings: DatabaseSettings | None = None) -> ManagedCluster:
+    """The managed cluster described by the settings."""
+    settings = settings or DatabaseSettings()
+    return ManagedCluster(settings.home, settings.pg_bin, settings.pg_os_user)
+
+
+def libpq_url(url: str) -> str:
+    """A connection URL as libpq (psql, pg_dump) reads it: without SQLAlchemy's ``+driver`` part."""
+    scheme, rest = url.split("://", 1)
+    return f"{scheme.split('+', 1)[0]}://{rest}"

@@ -23,27 +23,13 @@ from gis.store.sql import to_metric
 from models.analytics.background import auto_min_samples
 from models.analytics.clusters import HotspotKindRules, summarise_clusters
 from models.analytics.dbscan import dbscan
+from models.analytics.detection import DetectionParams
 from models.analytics.matching import MatchRules, match_clusters
 from models.domain.dates import instants_window
 from models.domain.hotspot_lifecycle import HOTSPOT_LIFECYCLE, SYSTEM_ROLE, HotspotFacts
 from models.vocabulary import METRIC_SRID, WGS84_SRID, HotspotOrigin, HotspotStatus
 
 _TO_LONLAT = Transformer.from_crs(METRIC_SRID, WGS84_SRID, always_xy=True)
-
-
-@dataclass(frozen=True)
-class DetectionParams:
-    """DBSCAN and matching settings. Defaults: incidents within 100 m of each other over the last 90
-    days — the scale of a street corner or a house, patrollable by one team — with at least 5 of them,
-    more where the background is dense enough to make 5 by chance (`min_samples=None`: see
-    models.analytics.background)."""
-
-    eps_m: float = 100.0
-    min_samples: int | None = None
-    window_days: int = 90
-    kinds: tuple[str, ...] = ()
-    match_m: float = 150.0
-    recurrence_m: float = 300.0
 
 
 @dataclass

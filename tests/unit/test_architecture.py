@@ -12,7 +12,7 @@ import pytest
 from alembic.config import Config
 from alembic.script import ScriptDirectory
 
-from gis.store.db import MIGRATIONS
+from gis.store.db import MIGRATIONS, SCHEMA_HEAD
 from models import vocabulary
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -69,6 +69,7 @@ def test_migrations_have_exactly_one_head() -> None:
     script = ScriptDirectory.from_config(config)
     assert len(script.get_heads()) == 1
     assert all(not isinstance(rev.down_revision, tuple) for rev in script.walk_revisions()), "no merge points"
+    assert script.get_current_head() == SCHEMA_HEAD, "gis.store.db.SCHEMA_HEAD must name the newest migration"
 
 
 VOCABULARIES = [
