@@ -24,7 +24,7 @@ from gis.store.scoping import UNRESTRICTED
 from gis.store.tasks import suggest_assignees
 from models.domain.access import Principal
 from models.domain.state_machine import StateMachine
-from models.vocabulary import METRIC_SRID, WGS84_SRID, local_today
+from models.vocabulary import METRIC_SRID, WGS84_SRID, HotspotStatus, local_today
 
 #: Field work after detection, in days: verify, assign, suppress, eradicate, then start monitoring.
 _STEPS = (
@@ -165,7 +165,7 @@ def run_lifecycle_demo(conn: Connection, machine: StateMachine, actor: Principal
     status = conn.execute(text("SELECT status FROM hotspots WHERE id = :id"), {"id": reopened}).scalar_one()
     lines.append(
         f"Phát hiện lần chạy #{recent.run_id}: {recent.recurred} điểm phức tạp trở lại;"
-        f" điểm nóng #{reopened} nay ở trạng thái '{status}'"
+        f" điểm nóng #{reopened} nay ở trạng thái «{HotspotStatus(status).label}»"
     )
     largest = list(
         conn.execute(
