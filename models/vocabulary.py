@@ -11,6 +11,8 @@ what code, the database and API field values use.
 
 from __future__ import annotations
 
+import re
+import unicodedata
 from collections.abc import Iterable, Mapping
 from datetime import date, datetime
 from enum import StrEnum
@@ -125,12 +127,21 @@ KIND_ALIASES: Mapping[str, IncidentKind] = MappingProxyType(
 ORGANIZING_KINDS = frozenset({IncidentKind.ORGANIZING_USE, IncidentKind.HARBORING})
 
 
+def plain_key(text: str) -> str:
+    """Text without accents, case or punctuation, words joined by '_': "Tàng trữ" → "tang_tru", "Đ" → "d"."""
+    bare = "".join(c for c in unicodedata.normalize("NFD", text) if not unicodedata.combining(c))
+    return re.sub(r"[^a-z0-9]+", "_", bare.replace("đ", "d").replace("Đ", "D").lower()).strip("_")
+
+
+_KIND_BY_LABEL = MappingProxyType({plain_key(label): IncidentKind(k) for k, label in IncidentKind.labels().items()})
+
+
 def normalise_kind(value: str) -> IncidentKind | None:
-    """The kind for a code or alias (case, spaces and hyphens ignored), else None."""
-    key = value.strip().lower().replace(" ", "_").replace("-", "_")
+    """The kind for a code, an alias or its Vietnamese label (accents, case, spaces and hyphens ignored), else None."""
+    key = plain_key(value)
     if key in IncidentKind.labels():
         return IncidentKind(key)
-    return KIND_ALIASES.get(key)
+    return KIND_ALIASES.get(key) or _KIND_BY_LABEL.get(key)
 
 
 @_labelled(

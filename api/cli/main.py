@@ -110,6 +110,8 @@ def cmd_incidents(args: argparse.Namespace) -> int:
             imported_by=getpass.getuser(),
             nearest_m=DataSettings().nearest_commune_m,
             progress=sys.stderr.isatty() and not args.json,
+            sheet=args.sheet,
+            encoding=args.encoding,
         )
     _print_report("Vụ việc", report.summary(), report, args)
     return 0
@@ -120,7 +122,9 @@ def cmd_indicators(args: argparse.Namespace) -> int:
 
     engine = get_engine()
     with engine.begin() as conn:
-        report = import_indicators(conn, args.path, imported_by=getpass.getuser())
+        report = import_indicators(
+            conn, args.path, imported_by=getpass.getuser(), sheet=args.sheet, encoding=args.encoding
+        )
     _print_report("Chỉ số", {"imported": report.imported, "rejected": report.rejected}, report, args)
     return 0
 
@@ -195,8 +199,8 @@ def build_parser() -> argparse.ArgumentParser:
     b_imp.set_defaults(func=cmd_boundaries)
 
     for name, func, help_text in (
-        ("incidents", cmd_incidents, "incident CSV / GeoJSON"),
-        ("indicators", cmd_indicators, "yearly commune indicators CSV"),
+        ("incidents", cmd_incidents, "incident table (CSV/text, .xlsx, GeoJSON)"),
+        ("indicators", cmd_indicators, "yearly commune indicators (CSV/text, .xlsx)"),
     ):
         group = sub.add_parser(name, help=help_text)
         g_sub = group.add_subparsers(dest="action", required=True)
@@ -204,6 +208,10 @@ def build_parser() -> argparse.ArgumentParser:
         g_imp.add_argument("path", type=Path)
         g_imp.add_argument("--json", action="store_true", help="print one JSON object of counts")
         g_imp.add_argument("--rejects", type=Path, help="write every rejected row (line, ref, field, reason) here")
+        g_imp.add_argument("--sheet", help="worksheet of an .xlsx file (default: the first)")
+        g_imp.add_argument(
+            "--encoding", help="text encoding when detection cannot decide (e.g. cp1258, cp1252, utf-16)"
+        )
         g_imp.set_defaults(func=func)
 
     demo = sub.add_parser("demo-data", help="synthetic scenarios (clearly labelled synthetic)")

@@ -123,9 +123,12 @@ def import_incidents(
     nearest_m: float = 200.0,
     now: datetime | None = None,
     progress: bool = False,
+    sheet: str | None = None,
+    encoding: str | None = None,
 ) -> ImportReport:
-    """Import an incident CSV/GeoJSON inside the caller's transaction; valid rows in, every bad row reported."""
-    raw = read_table(path)
+    """Import an incident table (CSV/text, Excel, GeoJSON) inside the caller's transaction; valid rows in, every
+    bad row reported. `sheet` picks a worksheet, `encoding` overrides the detected text encoding."""
+    raw = read_table(path, sheet=sheet, encoding=encoding)
     checked = validate_incidents(raw, now=now)
     valid, repeats = split_duplicates_in_file(checked.valid)
     report = ImportReport(

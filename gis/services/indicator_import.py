@@ -25,9 +25,11 @@ _COLUMNS = (
 )
 
 
-def import_indicators(conn: Connection, path: Path, *, imported_by: str) -> ImportReport:
+def import_indicators(
+    conn: Connection, path: Path, *, imported_by: str, sheet: str | None = None, encoding: str | None = None
+) -> ImportReport:
     """Import indicators in the caller's transaction: valid rows replace their years, bad rows are reported."""
-    checked = validate_indicators(read_table(path), current_commune_codes(conn))
+    checked = validate_indicators(read_table(path, sheet=sheet, encoding=encoding), current_commune_codes(conn))
     report = ImportReport(rejects=checked.rejects, warnings=checked.warnings, rejected=checked.rejected_rows)
     report.import_id = start_import_run(conn, "indicators", path, imported_by)
     valid = checked.valid

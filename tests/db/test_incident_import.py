@@ -163,6 +163,10 @@ def test_near_coast_point_goes_to_nearest_and_far_point_is_flagged(
 def test_unreadable_files_are_clear_errors(tmp_path: Path, conn: Connection) -> None:
     bad = tmp_path / "x.xlsx"
     bad.write_bytes(b"PK")
+    with pytest.raises(FileFormatError, match="Excel"):
+        import_incidents(conn, bad, imported_by="test")
+    bad = tmp_path / "x.shp"
+    bad.write_bytes(b"\0")
     with pytest.raises(FileFormatError, match="unsupported"):
         import_incidents(conn, bad, imported_by="test")
     empty = tmp_path / "e.csv"
@@ -174,10 +178,21 @@ def test_unreadable_files_are_clear_errors(tmp_path: Path, conn: Connection) -> 
 def test_non_utf8_row_is_rejected_not_the_file(conn: Connection, tmp_path: Path) -> None:
     path = tmp_path / "latin.csv"
     path.write_bytes(
-        HEADER.encode() + b"L1,2025-01-01,106.68,20.86,tip,h\xe9roin,,,\nL2,2025-01-01,106.68,20.86,tip,,,,\n"
+        HEADER.encode()
+        + b"L1,2025-01-01,106.68,20.86,tip,h\xe9roin,,,\n"
+        + "L2,2025-01-01,106.68,20.86,tip,ma túy đá,,,\n".encode()
+        + "L3,2025-01-01,106.68,20.86,tip,hêrôin,,,\n".encode()
     )
     report = import_incidents(conn, path, imported_by="test")
-    assert report.imported == 1 and list(report.rejects["line"]) == [2]
+    assert report.imported == 2 and list(report.rejects["line"]) == [2]
+
+
+def test_windows_code_page_file_is_decoded_not_rejected(conn: Connection, tmp_path: Path) -> None:
+    path = tmp_path / "latin.csv"
+    path.write_bytes(HEADER.encode() + b"L1,2025-01-01,106.68,20.86,tip,h\xe9roin,,,\n")
+    report = import_incidents(conn, path, imported_by="test")
+    assert report.imported == 1 and report.rejected == 0
+    assert conn.execute(text("SELECT substance FROM incidents WHERE ref = 'L1'")).scalar_one() == "héroin"
 
 
 def test_killed_import_leaves_the_database_as_it_was(engine: Engine, db_env: dict, tmp_path: Path) -> None:
