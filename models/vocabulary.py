@@ -145,14 +145,46 @@ def normalise_kind(value: str) -> IncidentKind | None:
 
 
 @_labelled(
-    {"inside": "Trong xã/phường", "nearest": "Gần nhất (ngoài ranh giới ≤ ngưỡng)", "outside": "Ngoài mọi xã/phường"}
+    {
+        "inside": "Trong xã/phường",
+        "nearest": "Gần nhất (ngoài ranh giới ≤ ngưỡng)",
+        "outside": "Ngoài mọi xã/phường",
+        "code": "Theo mã xã/phường hiện hành",
+        "legacy_code": "Theo mã xã cũ (trước 1/7/2025)",
+        "address": "Theo địa chỉ (không có tọa độ)",
+        "ambiguous": "Không rõ xã: đơn vị cũ đã bị chia",
+    }
 )
 class Assignment(Vocabulary):
-    """How an incident was assigned to a commune."""
+    """How an incident was assigned to a commune: by its point, or (without a point) by a code or an address."""
 
     INSIDE = "inside"
     NEAREST = "nearest"
     OUTSIDE = "outside"
+    CODE = "code"
+    LEGACY_CODE = "legacy_code"
+    ADDRESS = "address"
+    AMBIGUOUS = "ambiguous"
+
+
+@_labelled({"keep": "Vẫn lưu, đánh dấu ngoài địa bàn", "reject": "Không nhập, báo như dòng lỗi"})
+class OutsidePolicy(Vocabulary):
+    """What an import does with a point outside every commune and beyond the nearest-commune distance."""
+
+    KEEP = "keep"
+    REJECT = "reject"
+
+
+@_labelled({"direct": "Theo mã xã hiện hành", "legacy_sum": "Cộng từ các xã cũ (trước 1/7/2025)"})
+class IndicatorMethod(Vocabulary):
+    """How a commune's yearly indicator row was obtained from the imported table."""
+
+    DIRECT = "direct"
+    LEGACY_SUM = "legacy_sum"
+
+
+#: Assignments of incidents with a point: only these take part in point analyses (heat, clusters, Gi*, tiles).
+POINT_ASSIGNMENTS = frozenset({Assignment.INSIDE, Assignment.NEAREST, Assignment.OUTSIDE})
 
 
 @_labelled({"phuong": "Phường", "xa": "Xã", "dac_khu": "Đặc khu"})

@@ -26,6 +26,7 @@ from models.errors import (
     StaleVersion,
     Unavailable,
 )
+from models.vocabulary import OutsidePolicy
 
 log = logging.getLogger("diaban.cli")
 
@@ -33,20 +34,40 @@ log = logging.getLogger("diaban.cli")
 SHOWN_REJECTS = 20
 
 
-def _print_report(kind: str, summary: dict, report, args: argparse.Namespace) -> None:
-    """Print an import's outcome: JSON, or Vietnamese lines with the first rejects."""
+def _print_report(kind: str, summary: dict, report, args: argparse.Namespace) -> int:
+    """Print an import's outcome (JSON, or Vietnamese lines with the first rejects and flagged rows); its exit code.
+
+    `--rejects FILE` lists every rejected row (kept = 0) and every row kept but flagged (kept = 1: an ambiguous
+    legacy commune with its candidates, a point outside every commune). A file whose every row was rejected
+    exits 2, like any unreadable input.
+    """
     if getattr(args, "rejects", None) is not None:
-        report.rejects.to_csv(args.rejects, index=False)
+        import pandas as pd
+
+        listing = pd.concat(
+            [report.rejects.assign(kept=0), report.flagged.assign(kept=1)]
+            if len(report.flagged)
+            else [report.rejects.assign(kept=0)],
+            ignore_index=True,
+        )
+        listing.sort_values(["line", "kept"], kind="stable").to_csv(args.rejects, index=False)
+    nothing_usable = report.rejected > 0 and report.imported == 0 and report.duplicates == 0
     if args.json:
         print(json.dumps(summary, ensure_ascii=False))
-        return
+        return 2 if nothing_usable else 0
     for warning in report.warnings:
         print(f"Cảnh báo: {warning}", file=sys.stderr)
     print(f"{kind}: " + ", ".join(f"{k}={v}" for k, v in summary.items()))
-    for row in report.rejects.head(SHOWN_REJECTS).itertuples():
-        print(f"  dòng {row.line} [{row.ref}] {row.field}: {row.reason}")
-    if len(report.rejects) > SHOWN_REJECTS:
-        print(f"  … và {len(report.rejects) - SHOWN_REJECTS} lỗi khác (use --rejects FILE for all)")
+    for title, rows in (("Bị loại", report.rejects), ("Vẫn lưu, cần xem lại", report.flagged)):
+        if len(rows):
+            print(f"{title}:")
+        for row in rows.head(SHOWN_REJECTS).itertuples():
+            print(f"  dòng {row.line} [{row.ref}] {row.field}: {row.reason}")
+        if len(rows) > SHOWN_REJECTS:
+            print(f"  … và {len(rows) - SHOWN_REJECTS} dòng khác (use --rejects FILE for all)")
+    if nothing_usable:
+        print("Lỗi dữ liệu: không có dòng nào hợp lệ trong tệp (every row was rejected)", file=sys.stderr)
+    return 2 if nothing_usable else 0
 
 
 def cmd_db(args: argparse.Namespace) -> int:
@@ -112,9 +133,9 @@ def cmd_incidents(args: argparse.Namespace) -> int:
             progress=sys.stderr.isatty() and not args.json,
             sheet=args.sheet,
             encoding=args.encoding,
+            outside=args.outside,
         )
-    _print_report("Vụ việc", report.summary(), report, args)
-    return 0
+    return _print_report("Vụ việc", report.summary(), report, args)
 
 
 def cmd_indicators(args: argparse.Namespace) -> int:
@@ -125,8 +146,8 @@ def cmd_indicators(args: argparse.Namespace) -> int:
         report = import_indicators(
             conn, args.path, imported_by=getpass.getuser(), sheet=args.sheet, encoding=args.encoding
         )
-    _print_report("Chỉ số", {"imported": report.imported, "rejected": report.rejected}, report, args)
-    return 0
+    summary = {"imported": report.imported, "rejected": report.rejected, "flagged": len(report.flagged)}
+    return _print_report("Chỉ số", summary, report, args)
 
 
 def cmd_demo_data(args: argparse.Namespace) -> int:
@@ -212,6 +233,14 @@ def build_parser() -> argparse.ArgumentParser:
         g_imp.add_argument(
             "--encoding", help="text encoding when detection cannot decide (e.g. cp1258, cp1252, utf-16)"
         )
+        if name == "incidents":
+            g_imp.add_argument(
+                "--outside",
+                choices=OutsidePolicy.values(),
+                default=OutsidePolicy.KEEP.value,
+                help="a point outside every commune beyond the nearest-commune distance: keep it as outside"
+                " (listed) or refuse it like a reject",
+            )
         g_imp.set_defaults(func=func)
 
     demo = sub.add_parser("demo-data", help="synthetic scenarios (clearly labelled synthetic)")

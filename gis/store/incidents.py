@@ -4,6 +4,7 @@ analytics in models/, read as binary arrays."""
 from __future__ import annotations
 
 import json
+from dataclasses import replace
 from datetime import datetime
 from typing import Any
 
@@ -13,7 +14,8 @@ import psycopg
 from sqlalchemy import Connection, text
 
 from gis.store.selection import IncidentSelection
-from models.vocabulary import IncidentKind
+from gis.store.sql import current_unit
+from models.vocabulary import WGS84_SRID, IncidentKind
 
 #: The columns an analysis reads, each aggregated into one array in PostgreSQL's binary send format.
 _ARRAYS = (("id", ">i8"), ("x_m", ">f8"), ("y_m", ">f8"), ("occurred_at", ">i8"))
@@ -34,13 +36,14 @@ def incident_frame(conn: Connection, selection: IncidentSelection) -> pd.DataFra
 
     One row of one binary array per column, decoded by numpy without a Python step per incident: the
     data path of every heat map and detection run, so it must cost no more than reading the data.
+    Incidents without a point (placed by commune code or address) are not read: see `count_without_point`.
     """
     where, params = selection.where(None).pyformat()
     columns = [f"array_send(array_agg({name}))" for name, _ in _ARRAYS]
     columns.append("array_send(array_agg((array_position(%(kind_codes)s::text[], kind::text) - 1)::int2))")
     with _driver(conn).cursor(binary=True) as cur:
         cur.execute(
-            f"SELECT {', '.join(columns)} FROM incidents WHERE {where}",
+            f"SELECT {', '.join(columns)} FROM incidents WHERE geom IS NOT NULL AND {where}",
             {**params, "kind_codes": list(IncidentKind.values())},
         )
         blobs = cur.fetchone()
@@ -57,6 +60,24 @@ def incident_frame(conn: Connection, selection: IncidentSelection) -> pd.DataFra
             "occurred_at": pd.to_datetime(micros[order].astype(np.int64) + _PG_EPOCH_US, unit="us", utc=True),
         }
     )
+
+
+def count_without_point(conn: Connection, selection: IncidentSelection) -> int:
+    """Selected incidents that have no point (placed by commune code or address), left out of point analyses.
+
+    With a map box, those whose current commune meets the box are counted (an ambiguous one has no commune).
+    """
+    unboxed = replace(selection, bbox=None)
+    where = unboxed.where("i")
+    if selection.bbox is not None:
+        x0, y0, x1, y1 = (where.bind(float(v)) for v in selection.bbox)
+        where.add(
+            f"EXISTS (SELECT 1 FROM admin_units u WHERE u.code = i.commune_code AND {current_unit('u')}"
+            f" AND ST_Intersects(u.geom, ST_MakeEnvelope({x0}, {y0}, {x1}, {y1}, {WGS84_SRID})))"
+        )
+    return conn.execute(
+        text(f"SELECT count(*) FROM incidents i WHERE i.geom IS NULL AND {where.sql}"), where.params
+    ).scalar_one()
 
 
 def latest_incident_time(conn: Connection) -> datetime | None:

@@ -42,7 +42,13 @@ ALIASES: dict[str, str] = {
     "dia_chi": "address",
     **dict.fromkeys(("dan_so", "so_dan", "dan_so_thuong_tru"), "population"),
     **dict.fromkeys(
-        ("nguoi_nghien_va_su_dung_co_ho_so", "so_nguoi_co_ho_so", "nguoi_co_ho_so_quan_ly", "nguoi_nghien"),
+        (
+            "nguoi_nghien_va_su_dung_co_ho_so",
+            "so_nguoi_co_ho_so",
+            "nguoi_co_ho_so",
+            "nguoi_co_ho_so_quan_ly",
+            "nguoi_nghien",
+        ),
         "users_with_records",
     ),
     **dict.fromkeys(("so_cay_bi_pha_huy", "so_cay_pha_huy", "cay_bi_pha_huy", "so_cay"), "plants_destroyed"),
@@ -69,7 +75,10 @@ def validate_indicators(
     if not set(UNIT) & set(raw.columns):
         missing.append("commune_code (hoặc tên xã, huyện, tỉnh)")
     if missing:
-        raise ContractError(f"thiếu cột bắt buộc: {', '.join(missing)}", "missing required columns")
+        present = ", ".join(sorted(set(raw.columns) - {"line", "_error"}))
+        raise ContractError(
+            f"thiếu cột bắt buộc: {', '.join(missing)}; các cột đọc được: {present}", "missing required columns"
+        )
     unknown = sorted(set(raw.columns) - set(REQUIRED) - set(OVERRIDES) - set(UNIT) - {SOURCE, "line", "_error"})
     warnings = [f"bỏ qua các cột không xác định (ignored unknown columns): {', '.join(unknown)}"] if unknown else []
     raw = raw.reset_index(drop=True)

@@ -53,7 +53,15 @@ def count(conn: Connection, where: str = "true") -> int:
 def test_mixed_file_keeps_valid_rows_and_reports_each_bad_one(conn: Connection, tmp_path: Path) -> None:
     path = write(tmp_path, MIXED, bom=True, crlf=True)
     report = import_incidents(conn, path, imported_by="test")
-    assert report.summary() == {"imported": 3, "duplicates": 1, "rejected": 5, "outside": 0}
+    assert report.summary() == {
+        "imported": 3,
+        "duplicates": 1,
+        "rejected": 5,
+        "outside": 0,
+        "by_code": 0,
+        "by_address": 0,
+        "ambiguous": 0,
+    }
     assert sorted(report.rejects["line"]) == [4, 5, 7, 8, 10]
     by_line = report.rejects.set_index("line")
     assert by_line.loc[4, "field"] == "occurred_at" and by_line.loc[4, "ref"] == "A3"
