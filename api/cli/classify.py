@@ -26,6 +26,11 @@ def cmd_run(args: argparse.Namespace) -> int:
     print(f"Năm {run['year']}: {kind} phiên bản {run['version']} (run #{run['id']}, tiêu chí {run['rules_version']})")
     for name, count in run["counts"].items():
         print(f"  {name}: {count}")
+    unplaced = run["ambiguous_incidents"]
+    if unplaced:
+        print(f"{len(unplaced)} vụ việc không tính vào xã nào (xã cũ đã bị chia, cần xác định lại):")
+        for item in unplaced:
+            print(f"  {item['ref']} — xã cũ {item['legacy_code']}, có thể thuộc: {', '.join(item['candidate_codes'])}")
     return 0
 
 

@@ -164,6 +164,18 @@ def cmd_demo_data(args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_demo_samples(args: argparse.Namespace) -> int:
+    import geopandas as gpd
+
+    from gis.demo.samples import write_samples
+    from gis.unit_directory import unit_directory
+
+    communes = gpd.read_file(args.boundaries or DataSettings().boundaries)
+    for name, path in write_samples(communes, unit_directory(), args.out).items():
+        print(f"{name}: {path}")
+    return 0
+
+
 def cmd_demo_lifecycle(args: argparse.Namespace) -> int:
     from gis.demo.lifecycle import run_lifecycle_demo
     from gis.settings import LifecycleSettings
@@ -252,6 +264,12 @@ def build_parser() -> argparse.ArgumentParser:
     gen.add_argument("--out", type=Path, required=True)
     gen.add_argument("--boundaries", type=Path)
     gen.set_defaults(func=cmd_demo_data)
+    samples = d_sub.add_parser(
+        "samples", help="synthetic files as offices send them: 4 formats of one table, a 2024 legacy-commune workbook"
+    )
+    samples.add_argument("--out", type=Path, required=True)
+    samples.add_argument("--boundaries", type=Path)
+    samples.set_defaults(func=cmd_demo_samples)
     story = d_sub.add_parser("lifecycle", help="demo: two hotspots taken to closure, one then recurring")
     story.add_argument("--as-user", default="chihuy", help="command user recorded as the actor")
     story.set_defaults(func=cmd_demo_lifecycle)

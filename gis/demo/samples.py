@@ -6,7 +6,10 @@ Vietnamese headers, day-first dates and Vietnamese kind names, as
 - CSV, comma-separated, UTF-8 (decimal point),
 - CSV, semicolon-separated, Windows-1258 (decimal comma; Excel's "CSV" in a Vietnamese locale),
 - "Unicode text": UTF-16 with BOM, tab-separated, CRLF (decimal comma),
-- .xlsx with real date and number cells, under a title row.
+- .xlsx with real date and number cells, under a title row,
+
+and a 2024 workbook keyed by the old (pre-2025) communes — codes, full old addresses, or name columns —
+with a second sheet of 2024 indicators per old commune.
 
 Every one of them imports to the same stored rows (tests/db/test_import_formats.py). Nothing in them is
 real: the source column says "dữ liệu tổng hợp (synthetic)" and the file names start with "synthetic-".
@@ -17,10 +20,12 @@ from __future__ import annotations
 from pathlib import Path
 
 import geopandas as gpd
+import numpy as np
 import pandas as pd
 from openpyxl import Workbook
 
 from gis.io.text_encodings import encode_cp1258
+from gis.unit_directory import UnitDirectory
 from models.synthetic.scenario import ScenarioConfig, generate_scenario
 from models.vocabulary import IncidentKind
 
@@ -114,3 +119,87 @@ def _write_workbook(incidents: pd.DataFrame, path: Path) -> None:
             ]
         )
     book.save(path)
+
+
+LEGACY_FILE = "synthetic-2024-legacy-communes.xlsx"
+LEGACY_INCIDENT_SHEET = "Vụ việc 2024"
+LEGACY_INDICATOR_SHEET = "Chỉ số 2024"
+_STREETS = ("Lê Lợi", "Trần Phú", "Nguyễn Trãi", "Hai Bà Trưng", "Lạch Tray", "Tôn Đức Thắng", "Quang Trung")
+
+
+def legacy_units(directory: UnitDirectory, current: set[str]) -> pd.DataFrame:
+    """The old (pre-2025) communes lying in the loaded current units: code, names, current candidates."""
+    rows = [
+        (code, *directory.legacy_names[code].split(", ", 2), candidates)
+        for code, candidates in sorted(directory.legacy.items())
+        if set(candidates) <= current
+    ]
+    return pd.DataFrame(rows, columns=["code", "commune", "district", "province", "candidates"])
+
+
+def legacy_year_tables(units: pd.DataFrame, n: int = 300, seed: int = 2024) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """A 2024 incident table keyed by old communes (a third by code, a third by full address, a third by
+    name columns) and a 2024 indicator table with one row per old commune; all values invented."""
+    rng = np.random.default_rng(seed)
+    picks = units.iloc[rng.integers(0, len(units), n)].reset_index(drop=True)
+    how = np.arange(n) % 3
+    days = rng.integers(0, 366, n)
+    minutes = rng.integers(0, 24 * 60, n)
+    kinds = rng.choice(list(IncidentKind), n)
+    streets = [f"Số {rng.integers(1, 300)} đường {rng.choice(_STREETS)}" for _ in range(n)]
+    full = picks["commune"] + ", " + picks["district"] + ", " + picks["province"]
+    incidents = pd.DataFrame(
+        {
+            "Số hiệu": [f"SYN-2024-{i + 1:04d}" for i in range(n)],
+            "Thời gian": [
+                (pd.Timestamp("2024-01-01") + pd.Timedelta(days=int(d), minutes=int(m))).strftime("%d/%m/%Y %H:%M")
+                for d, m in zip(days, minutes)
+            ],
+            "Loại vụ việc": [IncidentKind(k).label for k in kinds],
+            "Mã xã": np.where(how == 0, picks["code"], ""),
+            "Địa chỉ": np.where(
+                how == 1, [f"{s}, {a}" for s, a in zip(streets, full)], np.where(how == 2, streets, "")
+            ),
+            "Xã/phường": np.where(how == 2, picks["commune"], ""),
+            "Quận/huyện": np.where(how == 2, picks["district"], ""),
+            "Tỉnh/thành phố": np.where(how == 2, picks["province"], ""),
+            "Nguồn": SOURCE,
+        }
+    )
+    population = rng.integers(2_000, 25_000, len(units))
+    indicators = pd.DataFrame(
+        {
+            "Năm": 2024,
+            "Mã xã": units["code"],
+            "Tên xã": units["commune"],
+            "Dân số": population,
+            "Người có hồ sơ quản lý": rng.poisson(population * 0.004),
+            "Số cây bị phá hủy": np.where(rng.random(len(units)) < 0.05, rng.integers(100, 4_000, len(units)), 0),
+            "Diện tích trồng (m2)": 0,
+            "Trên tuyến trọng điểm": np.where(rng.random(len(units)) < 0.1, "có", "không"),
+            "Nguồn": SOURCE,
+        }
+    )
+    return incidents, indicators
+
+
+def write_legacy_workbook(incidents: pd.DataFrame, indicators: pd.DataFrame, path: Path) -> Path:
+    """Both 2024 tables in one workbook, a sheet each, under a title row saying they are synthetic."""
+    book = Workbook()
+    book.remove(book.active)
+    for title, table in ((LEGACY_INCIDENT_SHEET, incidents), (LEGACY_INDICATOR_SHEET, indicators)):
+        sheet = book.create_sheet(title)
+        sheet.append([f"{title.upper()} THEO ĐƠN VỊ HÀNH CHÍNH CŨ — DỮ LIỆU TỔNG HỢP (SYNTHETIC)"])
+        sheet.append(list(table.columns))
+        for row in table.itertuples(index=False):
+            sheet.append([v.item() if isinstance(v, np.generic) else (v if v != "" else None) for v in row])
+    book.save(path)
+    return path
+
+
+def write_samples(communes: gpd.GeoDataFrame, directory: UnitDirectory, out: Path) -> dict[str, Path]:
+    """Every sample of data/samples/: the four formats of one table and the 2024 legacy-commune workbook."""
+    paths = write_format_samples(sample_incidents(communes), out)
+    units = legacy_units(directory, set(communes["code"].astype(str)))
+    paths["legacy_2024"] = write_legacy_workbook(*legacy_year_tables(units), out / LEGACY_FILE)
+    return paths

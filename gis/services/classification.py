@@ -18,6 +18,7 @@ from gis.store.classifications import (
     require_run,
     run_results,
 )
+from gis.store.incidents import ambiguous_incidents
 from gis.store.indicators import yearly_indicators
 from models.domain.classification import METHOD, build_draft, review_order
 from models.domain.legal_rules import LegalRules
@@ -37,7 +38,8 @@ def draft_year(
     replace: bool = False,
     note: str | None = None,
 ) -> dict[str, Any]:
-    """Compute and store a new draft of a year's classification; returns the run with its counts."""
+    """Compute and store a new draft of a year's classification; returns the run with its counts and the year's
+    incidents that no commune counts (an old commune split in 2025: `ambiguous_incidents`, with candidates)."""
     rules = rules or load_rules()
     history = yearly_indicators(conn, year - HISTORY_YEARS + 1, year)
     draft = build_draft(history, year, rules)
@@ -52,7 +54,7 @@ def draft_year(
         replace=replace,
         note=note,
     )
-    return {**run, "counts": count_classes(draft)}
+    return {**run, "counts": count_classes(draft), "ambiguous_incidents": ambiguous_incidents(conn, year)}
 
 
 def count_classes(results: pd.DataFrame) -> dict[str, int]:

@@ -14,8 +14,8 @@ import psycopg
 from sqlalchemy import Connection, text
 
 from gis.store.selection import IncidentSelection
-from gis.store.sql import current_unit
-from models.vocabulary import WGS84_SRID, IncidentKind
+from gis.store.sql import current_unit, local_year
+from models.vocabulary import WGS84_SRID, Assignment, IncidentKind
 
 #: The columns an analysis reads, each aggregated into one array in PostgreSQL's binary send format.
 _ARRAYS = (("id", ">i8"), ("x_m", ">f8"), ("y_m", ">f8"), ("occurred_at", ">i8"))
@@ -78,6 +78,18 @@ def count_without_point(conn: Connection, selection: IncidentSelection) -> int:
     return conn.execute(
         text(f"SELECT count(*) FROM incidents i WHERE i.geom IS NULL AND {where.sql}"), where.params
     ).scalar_one()
+
+
+def ambiguous_incidents(conn: Connection, year: int) -> list[dict[str, Any]]:
+    """Incidents of a local calendar year whose old commune was split: counted in no commune, listed instead."""
+    rows = conn.execute(
+        text(f"""
+        SELECT ref, occurred_at, legacy_code, candidate_codes FROM incidents
+        WHERE assignment = '{Assignment.AMBIGUOUS}' AND {local_year("occurred_at")} = :year
+        ORDER BY occurred_at, ref"""),
+        {"year": year},
+    ).mappings()
+    return [dict(r) for r in rows]
 
 
 def latest_incident_time(conn: Connection) -> datetime | None:
