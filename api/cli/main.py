@@ -110,7 +110,7 @@ def cmd_boundaries(args: argparse.Namespace) -> int:
     path = args.path or DataSettings().boundaries
     engine = get_engine()
     with engine.begin() as conn:
-        report = import_boundaries(conn, path, valid_from=args.valid_from)
+        report = import_boundaries(conn, path, valid_from=args.valid_from, valid_to=args.valid_to)
     if args.json:
         print(json.dumps({**report.summary(), "rejects": report.rejects}, ensure_ascii=False))
     else:
@@ -228,6 +228,11 @@ def build_parser() -> argparse.ArgumentParser:
     b_imp = b_sub.add_parser("import", help="import GeoJSON / GeoPackage / Shapefile in any CRS")
     b_imp.add_argument("path", type=Path, nargs="?", help="default: DIABAN_BOUNDARIES")
     b_imp.add_argument("--valid-from", type=date.fromisoformat, default=date(2025, 7, 1))
+    b_imp.add_argument(
+        "--valid-to",
+        type=date.fromisoformat,
+        help="end of validity (exclusive) of an earlier set of units, e.g. 2025-07-01 for the pre-reform communes",
+    )
     b_imp.add_argument("--json", action="store_true")
     b_imp.set_defaults(func=cmd_boundaries)
 

@@ -22,6 +22,8 @@ from tqdm import tqdm
 from gis.io.readers import read_table
 from gis.store.communes import current_commune_codes
 from gis.store.import_runs import ImportReport, finish_import_run, start_import_run
+from gis.store.periods import unit_at
+from gis.store.sql import current_unit, local_date
 from gis.unit_directory import legacy_note, unit_directory
 from models.domain.incident_contract import split_duplicates_in_file, validate_incidents
 from models.domain.row_checks import REJECT_COLUMNS, empty_rejects
@@ -141,17 +143,25 @@ _AMBIGUOUS = text(f"SELECT line FROM incident_points WHERE unit_assignment = '{A
 _INSERT = text(f"""
 WITH inserted AS (
     INSERT INTO incidents (ref, occurred_at, kind, substance, quantity_g, arrested, source,
-                           commune_code, assignment, legacy_code, candidate_codes, import_id, geom)
+                           commune_code, assignment, legacy_code, candidate_codes, period_code, import_id, geom)
     SELECT s.ref, s.occurred_at, s.kind, s.substance, s.quantity_g, s.arrested, s.source,
            coalesce(s.unit_code, inside.code, near.code),
            CASE WHEN s.unit_assignment IS NOT NULL THEN s.unit_assignment
                 WHEN inside.code IS NOT NULL THEN '{Assignment.INSIDE}'
                 WHEN near.code IS NOT NULL THEN '{Assignment.NEAREST}'
                 ELSE '{Assignment.OUTSIDE}' END,
-           s.legacy_code, s.candidates, :import_id, s.geom
+           s.legacy_code, s.candidates,
+           -- The unit valid at the incident's date: see gis.store.periods.
+           CASE WHEN s.geom IS NULL THEN
+                    CASE WHEN s.legacy_code IS NOT NULL THEN s.legacy_code
+                         WHEN {local_date("s.occurred_at")} >= :reform THEN s.unit_code END
+                WHEN {local_date("s.occurred_at")} >= cur.valid_from THEN cur.code
+                ELSE {unit_at("s.geom", "s.occurred_at")} END,
+           :import_id, s.geom
     FROM incident_points s
     LEFT JOIN incident_inside inside USING (line)
     LEFT JOIN incident_near near USING (line)
+    LEFT JOIN admin_units cur ON cur.code = coalesce(inside.code, near.code) AND {current_unit("cur")}
     ORDER BY s.seq
     ON CONFLICT (ref) DO NOTHING
     RETURNING assignment
@@ -261,7 +271,9 @@ def import_incidents(
             flagged = _ordered(flagged, far_rows)
         kept_ambiguous = set(conn.execute(_AMBIGUOUS).scalars())
         flagged = flagged[(flagged["field"] == "lon/lat") | flagged["line"].isin(kept_ambiguous)]
-        counts: dict[str, int] = dict(conn.execute(_INSERT, {"import_id": report.import_id}).all())
+        counts: dict[str, int] = dict(
+            conn.execute(_INSERT, {"import_id": report.import_id, "reform": REFORM_DATE}).all()
+        )
         report.imported = sum(counts.values())
         report.duplicates += len(valid) - report.imported - (len(far) if refuse_outside else 0)
         report.outside = counts.get(Assignment.OUTSIDE, 0)

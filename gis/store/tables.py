@@ -145,6 +145,8 @@ class Incident(Base):
     assignment: Mapped[str] = mapped_column(String(16))
     #: The pre-2025 unit the row named (code, or the unit its old-form address names), if any.
     legacy_code: Mapped[str | None] = mapped_column(String(16))
+    #: The unit valid at the incident's date (an earlier boundary version, or the unit its record names).
+    period_code: Mapped[str | None] = mapped_column(String(16))
     #: The current units an ambiguous row may belong to (its old unit was split); NULL otherwise.
     candidate_codes: Mapped[list[str] | None] = mapped_column(ARRAY(String(16)))
     import_id: Mapped[int | None] = mapped_column(ForeignKey("import_runs.id"))

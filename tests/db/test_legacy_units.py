@@ -77,6 +77,10 @@ def test_codes_and_addresses_place_rows_without_inventing_a_point(conn: Connecti
         "U6": ("11311", "address", None, None, True),
         "U7": ("11311", "inside", None, None, False),
     }
+    # The unit valid at each row's date: the old unit it names before the reorganisation, the current one after.
+    periods = dict(conn.execute(text("SELECT ref, period_code FROM incidents WHERE ref LIKE 'U%'")).all())
+    assert periods == {"U1": "11296", "U2": "10528", "U3": "11581", "U4": "11581", "U5": "11296", "U6": "11311",
+                       "U7": "11311"}  # fmt: skip
     rejects = report.rejects.set_index("ref")
     assert list(rejects.index) == ["U8", "U9", "U10"]
     assert "address not resolved" in rejects.loc["U8", "reason"]

@@ -1,5 +1,6 @@
 """Incidents located without a point (by a current or legacy commune code, or an address) and flagged ambiguous
-ones; import counts by source; how each indicator row was obtained (direct or summed from legacy communes).
+ones; the unit valid at each incident's date (period_code); import counts by source; how each indicator row was
+obtained (direct or summed from legacy communes).
 
 An incident without coordinates keeps no point: its geometry (and the metric x_m/y_m) is NULL, never an
 invented centroid, so that it counts in its commune's figures but cannot enter any point analysis. A CHECK
@@ -33,6 +34,7 @@ def upgrade() -> None:
     op.alter_column("incidents", "x_m", nullable=True)
     op.alter_column("incidents", "y_m", nullable=True)
     op.add_column("incidents", sa.Column("legacy_code", sa.String(length=16), nullable=True))
+    op.add_column("incidents", sa.Column("period_code", sa.String(length=16), nullable=True))
     op.add_column("incidents", sa.Column("candidate_codes", postgresql.ARRAY(sa.String(length=16)), nullable=True))
     op.drop_constraint("ck_incidents_assignment", "incidents", type_="check")
     op.create_check_constraint("ck_incidents_assignment", "incidents", in_values("assignment", Assignment))
@@ -62,6 +64,7 @@ def downgrade() -> None:
         "ck_incidents_assignment", "incidents", in_values("assignment", sorted(POINT_ASSIGNMENTS))
     )
     op.drop_column("incidents", "candidate_codes")
+    op.drop_column("incidents", "period_code")
     op.drop_column("incidents", "legacy_code")
     op.alter_column("incidents", "y_m", nullable=False)
     op.alter_column("incidents", "x_m", nullable=False)
