@@ -175,12 +175,32 @@ class OutsidePolicy(Vocabulary):
     REJECT = "reject"
 
 
-@_labelled({"direct": "Theo mã xã hiện hành", "legacy_sum": "Cộng từ các xã cũ (trước 1/7/2025)"})
+@_labelled(
+    {
+        "direct": "Theo mã xã hiện hành",
+        "legacy_sum": "Cộng từ các xã cũ (trước 1/7/2025)",
+        "legacy_given": "Theo xã cũ, như trong tệp",
+    }
+)
 class IndicatorMethod(Vocabulary):
-    """How a commune's yearly indicator row was obtained from the imported table."""
+    """How a yearly indicator row was obtained from the imported table: given per current commune, summed from
+    old communes onto a current one, or kept as given per old commune (for classifying a year on its own units)."""
 
     DIRECT = "direct"
     LEGACY_SUM = "legacy_sum"
+    LEGACY_GIVEN = "legacy_given"
+
+
+#: Indicator rows that describe today's communes (a year re-expressed on today's units).
+TODAY_METHODS = frozenset({IndicatorMethod.DIRECT, IndicatorMethod.LEGACY_SUM})
+
+
+@_labelled({"today": "Theo đơn vị hành chính hiện nay", "period": "Theo đơn vị hành chính của năm đó"})
+class UnitBasis(Vocabulary):
+    """Which units a year's indicators and classification are expressed on."""
+
+    TODAY = "today"
+    PERIOD = "period"
 
 
 #: Assignments of incidents with a point: only these take part in point analyses (heat, clusters, Gi*, tiles).

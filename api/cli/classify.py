@@ -10,7 +10,7 @@ from collections.abc import Callable
 from pathlib import Path
 
 from gis.store.db import get_engine
-from models.vocabulary import Category, Level, class_label
+from models.vocabulary import Category, Level, UnitBasis, class_label
 
 #: Review lines printed on the terminal.
 SHOWN_REVIEW = 30
@@ -21,7 +21,9 @@ def cmd_run(args: argparse.Namespace) -> int:
     from gis.services.classification import draft_year
 
     with get_engine().begin() as conn:
-        run = draft_year(conn, args.year, actor=getpass.getuser(), replace=args.replace, note=args.note)
+        run = draft_year(
+            conn, args.year, actor=getpass.getuser(), replace=args.replace, note=args.note, basis=args.units
+        )
     kind = "bản hiệu chỉnh" if run["supersedes_id"] else "bản nháp"
     print(f"Năm {run['year']}: {kind} phiên bản {run['version']} (run #{run['id']}, tiêu chí {run['rules_version']})")
     for name, count in run["counts"].items():
@@ -151,6 +153,13 @@ def add_parsers(sub: argparse._SubParsersAction) -> None:
     run = action("run", cmd_run, "compute a draft (legal + learned + forecast), or a correction of an approved year")
     run.add_argument("--replace", action="store_true", help="discard the year's existing draft")
     run.add_argument("--note")
+    run.add_argument(
+        "--units",
+        choices=UnitBasis.values(),
+        default=UnitBasis.TODAY.value,
+        help="today: the year re-expressed on today's communes (default); period: on the units valid on the year's"
+        " last day (earlier boundaries imported with boundaries import --valid-to)",
+    )
     review = action("review", cmd_review, "communes to review first", version=True)
     review.add_argument("--limit", type=int, default=SHOWN_REVIEW)
     over = action("override", cmd_override, "override a commune's class in the draft (reason required)")

@@ -100,7 +100,9 @@ def import_indicators(
         given = set(zip(direct["year"], direct["commune_code"]))
         twice = [(y, c) in given for y, c in zip(summed["year"], summed["commune_code"])]
         summed = summed[~np.array(twice)]
-    rows = pd.concat([f for f in (direct, summed) if len(f)], ignore_index=True) if len(direct) or len(summed) else None
+    given = old.assign(commune_code=old["legacy_code"], method=IndicatorMethod.LEGACY_GIVEN.value, legacy_codes=None)
+    parts = [f for f in (direct, summed, given) if len(f)]
+    rows = pd.concat(parts, ignore_index=True) if parts else None
     rejects = pd.concat([f for f in (checked.rejects, unit_rejects) if len(f)] or [empty_rejects()], ignore_index=True)
     report = ImportReport(
         rejects=rejects.sort_values(["line", "field"], kind="stable", ignore_index=True),
@@ -122,6 +124,6 @@ def import_indicators(
             ),
             records,
         )
-        report.imported = len(records)
+        report.imported = len(records) - len(given)
     finish_import_run(conn, report)
     return report

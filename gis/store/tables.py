@@ -192,7 +192,7 @@ class CommuneIndicator(Base):
     source: Mapped[str | None] = mapped_column(Text)
     import_id: Mapped[int | None] = mapped_column(ForeignKey("import_runs.id"))
     #: Given per current commune, or summed from the legacy communes in `legacy_codes` (years before 2025).
-    method: Mapped[str] = mapped_column(String(16), server_default=IndicatorMethod.DIRECT.value)
+    method: Mapped[str] = mapped_column(String(16), primary_key=True, server_default=IndicatorMethod.DIRECT.value)
     legacy_codes: Mapped[list[str] | None] = mapped_column(ARRAY(String(16)))
 
 

@@ -158,13 +158,25 @@ def test_indicators_of_old_communes_are_summed_onto_current_ones(conn: Connectio
             text(
                 "SELECT year, commune_code, population, users_with_records, plants_destroyed, cultivation_m2,"
                 " on_drug_route, method, legacy_codes FROM commune_indicators WHERE year IN (2024, 2025)"
-                " ORDER BY year"
+                " AND method <> 'legacy_given' ORDER BY year"
             )
         ).all()
     )
     assert stored.values.tolist() == [
         [2024, "10507", 5000, 8, 10, 1.5, True, "legacy_sum", ["10507", "10510", "10519", "10663"]],
         [2025, "10507", 5100, 9, 0, 0.0, False, "direct", None],
+    ]
+    # Every row of an old commune is also kept as given, for a classification of 2024 on its own units.
+    given = conn.execute(
+        text("SELECT commune_code, population FROM commune_indicators WHERE method = 'legacy_given' ORDER BY 1")
+    ).all()
+    assert [tuple(r) for r in given] == [
+        ("10507", 1000),
+        ("10510", 2000),
+        ("10519", 1500),
+        ("10528", 800),
+        ("10663", 500),
+        ("11296", 900),
     ]
     flagged = report.flagged
     assert list(flagged["ref"]) == ["10528", "11296"]

@@ -48,10 +48,16 @@ def upgrade() -> None:
     )
     op.add_column("commune_indicators", sa.Column("legacy_codes", postgresql.ARRAY(sa.String(length=16))))
     op.create_check_constraint("ck_indicators_method", "commune_indicators", in_values("method", IndicatorMethod))
+    # A year may hold a commune's row twice: summed onto today's unit, and as given for the old unit of that code.
+    op.drop_constraint("commune_indicators_pkey", "commune_indicators", type_="primary")
+    op.create_primary_key("commune_indicators_pkey", "commune_indicators", ["year", "commune_code", "method"])
 
 
 def downgrade() -> None:
     """Back to point-only incidents: fails while incidents without a point are stored (delete them first)."""
+    op.execute(f"DELETE FROM commune_indicators WHERE method = '{IndicatorMethod.LEGACY_GIVEN}'")
+    op.drop_constraint("commune_indicators_pkey", "commune_indicators", type_="primary")
+    op.create_primary_key("commune_indicators_pkey", "commune_indicators", ["year", "commune_code"])
     op.drop_constraint("ck_indicators_method", "commune_indicators", type_="check")
     op.drop_column("commune_indicators", "legacy_codes")
     op.drop_column("commune_indicators", "method")
