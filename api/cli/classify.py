@@ -31,8 +31,12 @@ def cmd_run(args: argparse.Namespace) -> int:
     unplaced = run["ambiguous_incidents"]
     if unplaced:
         print(f"{len(unplaced)} vụ việc không tính vào xã nào (xã cũ đã bị chia, cần xác định lại):")
-        for item in unplaced:
+        for item in unplaced[:SHOWN_REVIEW]:
             print(f"  {item['ref']} — xã cũ {item['legacy_code']}, có thể thuộc: {', '.join(item['candidate_codes'])}")
+        if len(unplaced) > SHOWN_REVIEW:
+            print(
+                f"  … và {len(unplaced) - SHOWN_REVIEW} vụ việc khác (đủ danh sách: tệp --rejects của lần nhập vụ việc)"
+            )
     return 0
 
 
