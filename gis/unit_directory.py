@@ -59,6 +59,18 @@ class UnitDirectory:
         match = next((m for m in found if m is not None), None)
         return match or UnitMatch.unknown(f"mã đơn vị {code!r} không có trong danh mục (unknown unit code)")
 
+    def locate(self, code: str, address: str, legacy_first: bool, known: set[str]) -> tuple[UnitMatch, str]:
+        """The loaded unit a row names — its code, else (or when the code is not found) its address — and the
+        field that named it (`commune_code` or `address`)."""
+        match, field_name = UnitMatch.unknown(""), "address"
+        if code:
+            match, field_name = self.by_code(code, legacy_first=legacy_first).within(known), "commune_code"
+        if not match.found and address:
+            found = self.by_address(address).within(known)
+            if found.found or not code:
+                match, field_name = found, "address"
+        return match, field_name
+
     def legacy_only(self, codes: Iterable[str]) -> str | None:
         """A code among `codes` that exists only in the legacy units (a unit abolished in 2025), if any.
 

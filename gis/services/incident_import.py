@@ -127,6 +127,8 @@ _LOCATE = (
     ) near
     WHERE s.geom IS NOT NULL AND NOT EXISTS (SELECT 1 FROM incident_inside i WHERE i.line = s.line)"""),
 )
+#: Staged columns of a row placed without a point (by code or address); NULL for a row with one.
+_UNIT_COLUMNS = ("unit_code", "unit_assignment", "legacy_code", "candidates")
 #: Points outside every commune and beyond the nearest-commune distance, with how far the nearest one is.
 _OUTSIDE = text("""
 SELECT s.line, s.ref,
@@ -180,44 +182,37 @@ def locate_by_unit(valid: pd.DataFrame, known: set[str]) -> tuple[pd.DataFrame, 
     is kept as `ambiguous` with its candidates, and flagged. Each distinct code and address is resolved once.
     """
     directory = unit_directory()
-    out = valid.assign(unit_code=None, unit_assignment=None, legacy_code=None, candidates=None)
+    columns: dict[str, list[object]] = {name: [None] * len(valid) for name in _UNIT_COLUMNS}
     without = np.flatnonzero(valid["lon"].isna().to_numpy())
     if not len(without):
-        return out, empty_rejects(), empty_rejects(), []
+        return valid.assign(**columns), empty_rejects(), empty_rejects(), []
     before = (valid["occurred_at"] < pd.Timestamp(REFORM_DATE, tz=LOCAL_TZ_NAME)).to_numpy().copy()
     old_code = directory.legacy_only(valid["commune_code"].to_numpy()[without[before[without]]].astype(str))
     before &= old_code is not None
     notes = [legacy_note(old_code, "trước 1/7/2025")] if old_code else []
-    matches: dict[tuple[str, str, bool], tuple[UnitMatch, str]] = {}
-    rows: list[tuple[int, UnitMatch, str]] = []
     codes = valid["commune_code"].fillna("").astype(str).to_numpy()
     addresses = valid["address"].fillna("").astype(str).to_numpy()
-    for i in without.tolist():
-        code, address = codes[i], addresses[i]
-        key = (code, address, bool(before[i]))
-        if key not in matches:
-            match, field_name = UnitMatch.unknown(""), "address"
-            if code:
-                match, field_name = directory.by_code(code, legacy_first=key[2]).within(known), "commune_code"
-            if not match.found and address:
-                found = directory.by_address(address).within(known)
-                match, field_name = (found, "address") if found.found or not code else (match, field_name)
-            matches[key] = (match, field_name)
-        rows.append((i, *matches[key]))
+    lines, refs = valid["line"].to_numpy(), valid["ref"].to_numpy()
+    matches: dict[tuple[str, str, bool], tuple[UnitMatch, str]] = {}
     rejected, flagged = [], []
-    for i, match, field_name in rows:
-        line, ref = valid.at[i, "line"], valid.at[i, "ref"]
+    bad = np.zeros(len(valid), dtype=bool)
+    for i in without.tolist():
+        key = (codes[i], addresses[i], bool(before[i]))
+        if key not in matches:
+            matches[key] = directory.locate(*key, known)
+        match, field_name = matches[key]
         if not match.found:
-            rejected.append((line, ref, field_name, match.reason))
+            rejected.append((lines[i], refs[i], field_name, match.reason))
+            bad[i] = True
             continue
-        out.at[i, "unit_code"] = match.commune_code
-        out.at[i, "unit_assignment"] = match.assignment.value
-        out.at[i, "legacy_code"] = match.legacy_code
+        columns["unit_code"][i] = match.commune_code
+        columns["unit_assignment"][i] = match.assignment.value
+        columns["legacy_code"][i] = match.legacy_code
         if match.assignment == Assignment.AMBIGUOUS:
-            out.at[i, "candidates"] = "{" + ",".join(match.candidates) + "}"
-            flagged.append((line, ref, field_name, match.describe() + " (ambiguous: kept without a commune)"))
-    bad = out["line"].isin([r[0] for r in rejected]).to_numpy()
-    return out[~bad].reset_index(drop=True), _problems(rejected), _problems(flagged), notes
+            columns["candidates"][i] = "{" + ",".join(match.candidates) + "}"
+            flagged.append((lines[i], refs[i], field_name, match.describe() + " (ambiguous: kept without a commune)"))
+    out = valid.assign(**columns)[~bad].reset_index(drop=True)
+    return out, _problems(rejected), _problems(flagged), notes
 
 
 def _problems(rows: list[tuple]) -> pd.DataFrame:

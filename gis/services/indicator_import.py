@@ -39,14 +39,9 @@ _COLUMNS = (
 )
 
 
-def _match(row_code: str, address: str, legacy_first: bool, known: set[str]) -> tuple[UnitMatch, str]:
-    """The unit a row names (its code first, then its names) and the field that named it."""
-    directory = unit_directory()
-    if row_code:
-        match = directory.by_code(row_code, legacy_first=legacy_first).within(known)
-        if match.found or not address:
-            return match, "commune_code"
-    return directory.by_address(address).within(known), "address"
+def _text(value: object) -> str:
+    """A table cell as text, "" when missing."""
+    return "" if value is None or (isinstance(value, float) and np.isnan(value)) else str(value)
 
 
 def resolve_units(valid: pd.DataFrame, known: set[str]) -> tuple[pd.DataFrame, pd.DataFrame, pd.DataFrame, list[str]]:
@@ -55,15 +50,16 @@ def resolve_units(valid: pd.DataFrame, known: set[str]) -> tuple[pd.DataFrame, p
     Codes of years before 2025 are legacy codes when the file names a code only the old units have
     (`UnitDirectory.legacy_only`), else current ones (a table already re-expressed on today's units).
     """
+    directory = unit_directory()
     early = (valid["year"] < REFORM_DATE.year).to_numpy()
-    old_code = unit_directory().legacy_only(valid["commune_code"].to_numpy()[early].astype(str))
+    old_code = directory.legacy_only(valid["commune_code"].to_numpy()[early].astype(str))
     notes = [legacy_note(old_code, f"các năm trước {REFORM_DATE.year}")] if old_code else []
     cache: dict[tuple[str, str, bool], tuple[UnitMatch, str]] = {}
     matches = []
     for code, address, before in zip(valid["commune_code"], valid["address"], early):
-        key = (str(code or ""), str(address or ""), bool(before and old_code))
+        key = (_text(code), _text(address), bool(before and old_code))
         if key not in cache:
-            cache[key] = _match(*key, known)
+            cache[key] = directory.locate(*key, known)
         matches.append(cache[key])
     found = np.array([m.found for m, _ in matches], dtype=bool)
     rejects = pd.DataFrame(
