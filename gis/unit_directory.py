@@ -89,14 +89,15 @@ class UnitDirectory:
         """The commune of an address in the old form (ward, district, province) or the new one (ward, province)."""
         from vietnamadminunits import parse_address
 
-        old = parse_address(address, mode="LEGACY", level=3)
+        # keep_street=False: the street is not needed, and extracting it is 60 % of a parse (measured, 0.92 → 0.38 ms).
+        old = parse_address(address, mode="LEGACY", level=3, keep_street=False)
         if old.province_key and old.district_key:
             key = f"{old.province_key}_{old.district_key}_{old.ward_key or ''}"
             if key in self.legacy_by_key:
                 code = old.ward_code or self.legacy_key_codes.get(key, "")
                 name = self.legacy_names.get(code, old.get_address())
                 return UnitMatch.legacy(code, self.legacy_by_key[key], name).addressed()
-        new = parse_address(address, mode="FROM_2025", level=2)
+        new = parse_address(address, mode="FROM_2025", level=2, keep_street=False)
         text = plain_key(address)
         # The new-form parser also "finds" a ward in an old address (the province "Hải Dương" reads as Phường
         # Hải Dương): its ward counts only when its name is written out, with its type where an old district
