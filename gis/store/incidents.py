@@ -98,7 +98,11 @@ def latest_incident_time(conn: Connection) -> datetime | None:
 
 
 def incidents_page(conn: Connection, selection: IncidentSelection, limit: int, offset: int) -> dict[str, Any]:
-    """One page of incidents as GeoJSON with the total number matched (oldest first)."""
+    """One page of incidents as GeoJSON with the total number matched (oldest first).
+
+    An incident placed by commune code or address has a null geometry; an ambiguous one lists its
+    `candidate_codes` (its old commune was split).
+    """
     where = selection.where("i")
     total = conn.execute(text(f"SELECT count(*) FROM incidents i WHERE {where.sql}"), where.params).scalar_one()
     rows = conn.execute(
@@ -108,7 +112,8 @@ def incidents_page(conn: Connection, selection: IncidentSelection, limit: int, o
             'geometry', ST_AsGeoJSON(p.geom, 6)::json,
             'properties', json_build_object('ref', p.ref, 'occurred_at', p.occurred_at, 'kind', p.kind,
                 'substance', p.substance, 'quantity_g', p.quantity_g, 'arrested', p.arrested,
-                'source', p.source, 'commune_code', p.commune_code, 'assignment', p.assignment)
+                'source', p.source, 'commune_code', p.commune_code, 'assignment', p.assignment,
+                'period_code', p.period_code, 'legacy_code', p.legacy_code, 'candidate_codes', p.candidate_codes)
         ) ORDER BY p.occurred_at, p.id), '[]')
         FROM (SELECT * FROM incidents i WHERE {where.sql} ORDER BY i.occurred_at, i.id LIMIT :limit OFFSET :offset) p
     """),

@@ -120,3 +120,6 @@ def test_heat_overlay_says_how_many_incidents_without_a_point_were_left_out(
     window = {"format": "overlay", "date_from": "2025-10-01", "date_to": "2025-10-02"}
     overlay = client.get("/api/heat", params=window).json()
     assert (overlay["n_incidents"], overlay["without_point"]) == (2, 1)
+    listed = {f["properties"]["ref"]: f for f in client.get("/api/incidents", params={"date_from": "2025-10-01"}).json()["features"]}  # fmt: skip
+    assert listed["W3"]["geometry"] is None and listed["W3"]["properties"]["assignment"] == "address"
+    assert listed["W3"]["properties"]["commune_code"] == "11311" and listed["W1"]["geometry"]["type"] == "Point"
