@@ -8,8 +8,9 @@ old form and "street, ward, province" in the new one.
 
 Only the package's data and parser are used, never its `convert_address`: that function settles a
 split unit by an online geocoder (or a "default" new unit), and a split unit here is reported with all
-its candidates, not guessed. The 2024 → 2025 mergers inside Hải Phòng (217 → 167 communes on 1 January
-2025) are not in the package: a 2024 file naming a commune abolished that day is rejected, with a reason.
+its candidates, not guessed. The communes abolished by the mergers of 1 January 2025 inside Hải Phòng
+(217 → 167) are not in its list (a ward moved to another district that day is, through the parser's
+aliases): a 2024 row naming an abolished commune is rejected, with the district it did recognise.
 """
 
 from __future__ import annotations

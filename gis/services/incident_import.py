@@ -16,7 +16,7 @@ import pandas as pd
 import psycopg
 import pyarrow as pa
 import pyarrow.csv as pa_csv
-from sqlalchemy import Connection, text
+from sqlalchemy import Connection, TextClause, text
 from tqdm import tqdm
 
 from gis.io.readers import read_table
@@ -65,15 +65,18 @@ def _copy_staging(conn: Connection, valid: pd.DataFrame, progress: bool) -> None
     order = points[spatial_order(valid["lon"].to_numpy()[points], valid["lat"].to_numpy()[points])]
     ordered = valid.iloc[np.concatenate([order, np.flatnonzero(~has_point)])]
     ordered = ordered.assign(seq=np.arange(len(ordered)))
+    # Columns of rows placed by code or address are left out when no row has one (they stay NULL): the usual
+    # file of points does not pay for converting and sending four empty columns.
+    staged = [c for c in _STAGED if c not in _UNIT_COLUMNS or ordered[c].notna().any()]
     raw = _driver(conn)
-    columns = ", ".join(_STAGED)
+    columns = ", ".join(staged)
     with (
         raw.cursor() as cur,
         cur.copy(f"COPY incident_staging ({columns}) FROM STDIN (FORMAT csv)") as copy,
         tqdm(total=len(ordered), desc="Ghi CSDL", unit="dòng", disable=not progress) as bar,
     ):
         for start in range(0, len(ordered), COPY_CHUNK):
-            chunk = pa.Table.from_pandas(ordered.iloc[start : start + COPY_CHUNK][list(_STAGED)], preserve_index=False)
+            chunk = pa.Table.from_pandas(ordered.iloc[start : start + COPY_CHUNK][staged], preserve_index=False)
             sink = pa.BufferOutputStream()
             pa_csv.write_csv(chunk, sink, pa_csv.WriteOptions(include_header=False))
             copy.write(sink.getvalue().to_pybytes())
@@ -142,7 +145,11 @@ ORDER BY s.line""")
 _DROP_OUTSIDE = text("DELETE FROM incident_points WHERE line = ANY(:lines)")
 _AMBIGUOUS = text(f"SELECT line FROM incident_points WHERE unit_assignment = '{Assignment.AMBIGUOUS}'")
 
-_INSERT = text(f"""
+
+def _insert(with_history: bool) -> TextClause:
+    """The final INSERT; `with_history` when earlier unit versions exist, so that old dates look one up."""
+    earlier = unit_at("s.geom", "s.occurred_at") if with_history else "NULL"
+    return text(f"""
 WITH inserted AS (
     INSERT INTO incidents (ref, occurred_at, kind, substance, quantity_g, arrested, source,
                            commune_code, assignment, legacy_code, candidate_codes, period_code, import_id, geom)
@@ -158,7 +165,7 @@ WITH inserted AS (
                     CASE WHEN s.legacy_code IS NOT NULL THEN s.legacy_code
                          WHEN {local_date("s.occurred_at")} >= :reform THEN s.unit_code END
                 WHEN {local_date("s.occurred_at")} >= cur.valid_from THEN cur.code
-                ELSE {unit_at("s.geom", "s.occurred_at")} END,
+                ELSE {earlier} END,
            :import_id, s.geom
     FROM incident_points s
     LEFT JOIN incident_inside inside USING (line)
@@ -170,6 +177,8 @@ WITH inserted AS (
 )
 SELECT assignment, count(*) FROM inserted GROUP BY assignment
 """)
+
+
 _DROP = text("DROP TABLE incident_near, incident_inside, incident_points, incident_staging")
 
 
@@ -181,11 +190,11 @@ def locate_by_unit(valid: pd.DataFrame, known: set[str]) -> tuple[pd.DataFrame, 
     else as current codes; later rows' codes are current. An old unit split across several current ones
     is kept as `ambiguous` with its candidates, and flagged. Each distinct code and address is resolved once.
     """
+    without = np.flatnonzero(valid["lon"].isna().to_numpy())
+    if not len(without):  # every row has a point: nothing to look up
+        return valid.assign(**dict.fromkeys(_UNIT_COLUMNS)), empty_rejects(), empty_rejects(), []
     directory = unit_directory()
     columns: dict[str, list[object]] = {name: [None] * len(valid) for name in _UNIT_COLUMNS}
-    without = np.flatnonzero(valid["lon"].isna().to_numpy())
-    if not len(without):
-        return valid.assign(**columns), empty_rejects(), empty_rejects(), []
     before = (valid["occurred_at"] < pd.Timestamp(REFORM_DATE, tz=LOCAL_TZ_NAME)).to_numpy().copy()
     old_code = directory.legacy_only(valid["commune_code"].to_numpy()[without[before[without]]].astype(str))
     before &= old_code is not None
@@ -266,8 +275,11 @@ def import_incidents(
             flagged = _ordered(flagged, far_rows)
         kept_ambiguous = set(conn.execute(_AMBIGUOUS).scalars())
         flagged = flagged[(flagged["field"] == "lon/lat") | flagged["line"].isin(kept_ambiguous)]
+        with_history = conn.execute(text("SELECT EXISTS (SELECT 1 FROM admin_units WHERE valid_to IS NOT NULL)"))
         counts: dict[str, int] = dict(
-            conn.execute(_INSERT, {"import_id": report.import_id, "reform": REFORM_DATE}).all()
+            conn.execute(
+                _insert(bool(with_history.scalar_one())), {"import_id": report.import_id, "reform": REFORM_DATE}
+            ).all()
         )
         report.imported = sum(counts.values())
         report.duplicates += len(valid) - report.imported - (len(far) if refuse_outside else 0)
