@@ -282,3 +282,26 @@ def test_incidents_are_stored_in_spatial_order(conn: Connection, tmp_path: Path)
         FROM (SELECT x_m, y_m, ST_Transform(geom, 32648) AS p FROM incidents WHERE ref LIKE 'Z%') s""")
     ).scalar_one()
     assert worst < 1e-6
+
+
+def test_a_file_whose_every_row_is_rejected_exits_2_and_a_missing_column_names_those_read(
+    db_env: dict, tmp_path: Path
+) -> None:
+    bad = write(tmp_path, "B1,not-a-date,106.68,20.86,tip,,,,\nB2,2025-01-01,106.68,20.86,smuggling,,,,\n")
+    run = subprocess.run(
+        [sys.executable, "-m", "api.cli.main", "incidents", "import", str(bad), "--json"],
+        env=db_env,
+        capture_output=True,
+        text=True,
+    )
+    assert run.returncode == 2 and json.loads(run.stdout)["rejected"] == 2
+    odd = tmp_path / "odd.csv"
+    odd.write_text("Số hiệu;Ngày;Loại\nA;01/01/2025;tip\n", encoding="utf-8")
+    run = subprocess.run(
+        [sys.executable, "-m", "api.cli.main", "incidents", "import", str(odd)],
+        env=db_env,
+        capture_output=True,
+        text=True,
+    )
+    assert run.returncode == 2
+    assert "thiếu cột bắt buộc: lon/lat" in run.stderr and "các cột đọc được: kind, occurred_at, ref" in run.stderr
