@@ -160,3 +160,17 @@ def test_unreadable_workbook_and_old_excel_are_clear_errors(tmp_path: Path) -> N
     old.write_bytes(b"\xd0\xcf\x11\xe0")
     with pytest.raises(FileFormatError, match=".xlsx"):
         read_table(old)
+
+
+def test_geojson_feature_without_geometry_may_give_an_address(tmp_path: Path) -> None:
+    path = tmp_path / "f.geojson"
+    path.write_text(
+        '{"type": "FeatureCollection", "features": ['
+        '{"type": "Feature", "geometry": null, "properties": {"ref": "G1", "Địa chỉ": "Phường Hồng Bàng, Hải Phòng"}},'
+        '{"type": "Feature", "geometry": {"type": "LineString", "coordinates": [[0, 0], [1, 1]]},'
+        ' "properties": {"ref": "G2"}}]}',
+        encoding="utf-8",
+    )
+    frame = read_table(path)
+    assert list(frame["_error"] == "") == [True, False]
+    assert frame.iloc[0]["địa chỉ"] == "Phường Hồng Bàng, Hải Phòng"
