@@ -11,6 +11,8 @@ what code, the database and API field values use.
 
 from __future__ import annotations
 
+import re
+import unicodedata
 from collections.abc import Iterable, Mapping
 from datetime import date, datetime
 from enum import StrEnum
@@ -125,23 +127,84 @@ KIND_ALIASES: Mapping[str, IncidentKind] = MappingProxyType(
 ORGANIZING_KINDS = frozenset({IncidentKind.ORGANIZING_USE, IncidentKind.HARBORING})
 
 
+def plain_key(text: str) -> str:
+    """Text without accents, case or punctuation, words joined by '_': "Tàng trữ" → "tang_tru", "Đ" → "d"."""
+    bare = "".join(c for c in unicodedata.normalize("NFD", text) if not unicodedata.combining(c))
+    return re.sub(r"[^a-z0-9]+", "_", bare.replace("đ", "d").replace("Đ", "D").lower()).strip("_")
+
+
+_KIND_BY_LABEL = MappingProxyType({plain_key(label): IncidentKind(k) for k, label in IncidentKind.labels().items()})
+
+
 def normalise_kind(value: str) -> IncidentKind | None:
-    """The kind for a code or alias (case, spaces and hyphens ignored), else None."""
-    key = value.strip().lower().replace(" ", "_").replace("-", "_")
+    """The kind for a code, an alias or its Vietnamese label (accents, case, spaces and hyphens ignored), else None."""
+    key = plain_key(value)
     if key in IncidentKind.labels():
         return IncidentKind(key)
-    return KIND_ALIASES.get(key)
+    return KIND_ALIASES.get(key) or _KIND_BY_LABEL.get(key)
 
 
 @_labelled(
-    {"inside": "Trong xã/phường", "nearest": "Gần nhất (ngoài ranh giới ≤ ngưỡng)", "outside": "Ngoài mọi xã/phường"}
+    {
+        "inside": "Trong xã/phường",
+        "nearest": "Gần nhất (ngoài ranh giới ≤ ngưỡng)",
+        "outside": "Ngoài mọi xã/phường",
+        "code": "Theo mã xã/phường hiện hành",
+        "legacy_code": "Theo mã xã cũ (trước 1/7/2025)",
+        "address": "Theo địa chỉ (không có tọa độ)",
+        "ambiguous": "Không rõ xã: đơn vị cũ đã bị chia",
+    }
 )
 class Assignment(Vocabulary):
-    """How an incident was assigned to a commune."""
+    """How an incident was assigned to a commune: by its point, or (without a point) by a code or an address."""
 
     INSIDE = "inside"
     NEAREST = "nearest"
     OUTSIDE = "outside"
+    CODE = "code"
+    LEGACY_CODE = "legacy_code"
+    ADDRESS = "address"
+    AMBIGUOUS = "ambiguous"
+
+
+@_labelled({"keep": "Vẫn lưu, đánh dấu ngoài địa bàn", "reject": "Không nhập, báo như dòng lỗi"})
+class OutsidePolicy(Vocabulary):
+    """What an import does with a point outside every commune and beyond the nearest-commune distance."""
+
+    KEEP = "keep"
+    REJECT = "reject"
+
+
+@_labelled(
+    {
+        "direct": "Theo mã xã hiện hành",
+        "legacy_sum": "Cộng từ các xã cũ (trước 1/7/2025)",
+        "legacy_given": "Theo xã cũ, như trong tệp",
+    }
+)
+class IndicatorMethod(Vocabulary):
+    """How a yearly indicator row was obtained from the imported table: given per current commune, summed from
+    old communes onto a current one, or kept as given per old commune (for classifying a year on its own units)."""
+
+    DIRECT = "direct"
+    LEGACY_SUM = "legacy_sum"
+    LEGACY_GIVEN = "legacy_given"
+
+
+#: Indicator rows that describe today's communes (a year re-expressed on today's units).
+TODAY_METHODS = frozenset({IndicatorMethod.DIRECT, IndicatorMethod.LEGACY_SUM})
+
+
+@_labelled({"today": "Theo đơn vị hành chính hiện nay", "period": "Theo đơn vị hành chính của năm đó"})
+class UnitBasis(Vocabulary):
+    """Which units a year's indicators and classification are expressed on."""
+
+    TODAY = "today"
+    PERIOD = "period"
+
+
+#: Assignments of incidents with a point: only these take part in point analyses (heat, clusters, Gi*, tiles).
+POINT_ASSIGNMENTS = frozenset({Assignment.INSIDE, Assignment.NEAREST, Assignment.OUTSIDE})
 
 
 @_labelled({"phuong": "Phường", "xa": "Xã", "dac_khu": "Đặc khu"})

@@ -10,7 +10,7 @@ from collections.abc import Callable
 from pathlib import Path
 
 from api.cli.vi import parser_options
-from models.vocabulary import Category, Level, class_label
+from models.vocabulary import Category, Level, UnitBasis, class_label
 
 #: Review lines printed on the terminal.
 SHOWN_REVIEW = 30
@@ -22,11 +22,22 @@ def cmd_run(args: argparse.Namespace) -> int:
     from gis.store.db import get_engine
 
     with get_engine().begin() as conn:
-        run = draft_year(conn, args.year, actor=getpass.getuser(), replace=args.replace, note=args.note)
+        run = draft_year(
+            conn, args.year, actor=getpass.getuser(), replace=args.replace, note=args.note, basis=args.units
+        )
     kind = "bản hiệu chỉnh" if run["supersedes_id"] else "bản nháp"
     print(f"Năm {run['year']}: {kind} phiên bản {run['version']} (run #{run['id']}, tiêu chí {run['rules_version']})")
     for name, count in run["counts"].items():
         print(f"  {name}: {count}")
+    unplaced = run["ambiguous_incidents"]
+    if unplaced:
+        print(f"{len(unplaced)} vụ việc không tính vào xã nào (xã cũ đã bị chia, cần xác định lại):")
+        for item in unplaced[:SHOWN_REVIEW]:
+            print(f"  {item['ref']} — xã cũ {item['legacy_code']}, có thể thuộc: {', '.join(item['candidate_codes'])}")
+        if len(unplaced) > SHOWN_REVIEW:
+            print(
+                f"  … và {len(unplaced) - SHOWN_REVIEW} vụ việc khác (đủ danh sách: tệp --rejects của lần nhập vụ việc)"
+            )
     return 0
 
 
@@ -162,6 +173,13 @@ def add_parsers(sub: argparse._SubParsersAction) -> None:
     )
     run.add_argument("--replace", action="store_true", help="bỏ bản nháp hiện có của năm")
     run.add_argument("--note", help="ghi chú của lần tính")
+    run.add_argument(
+        "--units",
+        choices=UnitBasis.values(),
+        default=UnitBasis.TODAY.value,
+        help="today: tính trên các xã, phường hiện nay; period: trên các đơn vị có hiệu lực ngày cuối năm "
+        "(ranh giới cũ nhập bằng boundaries import --valid-to)",
+    )
     review = action("review", cmd_review, "các xã cần rà soát trước", version=True)
     review.add_argument("--limit", type=int, default=SHOWN_REVIEW, help="số dòng in ra")
     over = action("override", cmd_override, "điều chỉnh phân loại một xã trong bản nháp (bắt buộc nêu lý do)")

@@ -30,6 +30,7 @@ from models.errors import (
     StaleVersion,
     Unavailable,
 )
+from models.vocabulary import OutsidePolicy
 
 log = logging.getLogger("diaban.cli")
 
@@ -37,20 +38,40 @@ log = logging.getLogger("diaban.cli")
 SHOWN_REJECTS = 20
 
 
-def _print_report(kind: str, summary: dict, report, args: argparse.Namespace) -> None:
-    """Print an import's outcome: JSON, or Vietnamese lines with the first rejects."""
+def _print_report(kind: str, summary: dict, report, args: argparse.Namespace) -> int:
+    """Print an import's outcome (JSON, or Vietnamese lines with the first rejects and flagged rows); its exit code.
+
+    `--rejects FILE` lists every rejected row (kept = 0) and every row kept but flagged (kept = 1: an ambiguous
+    legacy commune with its candidates, a point outside every commune). A file whose every row was rejected
+    exits 2, like any unreadable input.
+    """
     if getattr(args, "rejects", None) is not None:
-        report.rejects.to_csv(args.rejects, index=False)
+        import pandas as pd
+
+        listing = pd.concat(
+            [report.rejects.assign(kept=0), report.flagged.assign(kept=1)]
+            if len(report.flagged)
+            else [report.rejects.assign(kept=0)],
+            ignore_index=True,
+        )
+        listing.sort_values(["line", "kept"], kind="stable").to_csv(args.rejects, index=False)
+    nothing_usable = report.rejected > 0 and report.imported == 0 and report.duplicates == 0
     if args.json:
         print(json.dumps(summary, ensure_ascii=False))
-        return
+        return 2 if nothing_usable else 0
     for warning in report.warnings:
         print(f"Cảnh báo: {warning}", file=sys.stderr)
     print(f"{kind}: " + ", ".join(f"{k}={v}" for k, v in summary.items()))
-    for row in report.rejects.head(SHOWN_REJECTS).itertuples():
-        print(f"  dòng {row.line} [{row.ref}] {row.field}: {row.reason}")
-    if len(report.rejects) > SHOWN_REJECTS:
-        print(f"  … và {len(report.rejects) - SHOWN_REJECTS} lỗi khác (use --rejects FILE for all)")
+    for title, rows in (("Bị loại", report.rejects), ("Vẫn lưu, cần xem lại", report.flagged)):
+        if len(rows):
+            print(f"{title}:")
+        for row in rows.head(SHOWN_REJECTS).itertuples():
+            print(f"  dòng {row.line} [{row.ref}] {row.field}: {row.reason}")
+        if len(rows) > SHOWN_REJECTS:
+            print(f"  … và {len(rows) - SHOWN_REJECTS} dòng khác (use --rejects FILE for all)")
+    if nothing_usable:
+        print("Lỗi dữ liệu: không có dòng nào hợp lệ trong tệp (every row was rejected)", file=sys.stderr)
+    return 2 if nothing_usable else 0
 
 
 def cmd_db(args: argparse.Namespace) -> int:
@@ -102,7 +123,7 @@ def cmd_boundaries(args: argparse.Namespace) -> int:
     path = args.path or DataSettings().boundary_file()
     engine = get_engine()
     with engine.begin() as conn:
-        report = import_boundaries(conn, path, valid_from=args.valid_from)
+        report = import_boundaries(conn, path, valid_from=args.valid_from, valid_to=args.valid_to)
     if args.json:
         print(json.dumps({**report.summary(), "rejects": report.rejects}, ensure_ascii=False))
     else:
@@ -125,9 +146,11 @@ def cmd_incidents(args: argparse.Namespace) -> int:
             imported_by=getpass.getuser(),
             nearest_m=DataSettings().nearest_commune_m,
             progress=sys.stderr.isatty() and not args.json,
+            sheet=args.sheet,
+            encoding=args.encoding,
+            outside=args.outside,
         )
-    _print_report("Vụ việc", report.summary(), report, args)
-    return 0
+    return _print_report("Vụ việc", report.summary(), report, args)
 
 
 def cmd_indicators(args: argparse.Namespace) -> int:
@@ -136,9 +159,11 @@ def cmd_indicators(args: argparse.Namespace) -> int:
 
     engine = get_engine()
     with engine.begin() as conn:
-        report = import_indicators(conn, args.path, imported_by=getpass.getuser())
-    _print_report("Chỉ số", {"imported": report.imported, "rejected": report.rejected}, report, args)
-    return 0
+        report = import_indicators(
+            conn, args.path, imported_by=getpass.getuser(), sheet=args.sheet, encoding=args.encoding
+        )
+    summary = {"imported": report.imported, "rejected": report.rejected, "flagged": len(report.flagged)}
+    return _print_report("Chỉ số", summary, report, args)
 
 
 def cmd_demo_data(args: argparse.Namespace) -> int:
@@ -152,6 +177,19 @@ def cmd_demo_data(args: argparse.Namespace) -> int:
     config = ScenarioConfig(seed=args.seed, years=args.years, n_incidents=args.incidents)
     paths = write_scenario(generate_scenario(communes, config), args.out)
     for name, path in paths.items():
+        print(f"{name}: {path}")
+    return 0
+
+
+def cmd_demo_samples(args: argparse.Namespace) -> int:
+    import geopandas as gpd
+
+    from gis.demo.samples import write_samples
+    from gis.settings import DataSettings
+    from gis.unit_directory import unit_directory
+
+    communes = gpd.read_file(args.boundaries or DataSettings().boundary_file())
+    for name, path in write_samples(communes, unit_directory(), args.out).items():
         print(f"{name}: {path}")
     return 0
 
@@ -268,12 +306,18 @@ def build_parser() -> argparse.ArgumentParser:
         metavar="NGÀY",
         help="ngày bắt đầu hiệu lực, dd/mm/yyyy hoặc yyyy-mm-dd",
     )
+    b_imp.add_argument(
+        "--valid-to",
+        type=cli_day,
+        metavar="NGÀY",
+        help="ngày hết hiệu lực (không tính ngày này) của một bộ đơn vị cũ, ví dụ 01/07/2025 cho các xã trước sắp xếp",
+    )
     b_imp.add_argument("--json", action="store_true", help="in kết quả dạng JSON")
     b_imp.set_defaults(func=cmd_boundaries)
 
     for name, func, what in (
-        ("incidents", cmd_incidents, "vụ việc (CSV hoặc GeoJSON)"),
-        ("indicators", cmd_indicators, "chỉ số năm của xã, phường (CSV)"),
+        ("incidents", cmd_incidents, "vụ việc (CSV/văn bản, .xlsx, GeoJSON)"),
+        ("indicators", cmd_indicators, "chỉ số năm của xã, phường (CSV/văn bản, .xlsx)"),
     ):
         group = sub.add_parser(name, help=f"nhập {what}", **parser_options(f"Nhập {what}."))
         g_sub = group.add_subparsers(dest="action", required=True, metavar="import")
@@ -290,6 +334,18 @@ def build_parser() -> argparse.ArgumentParser:
         g_imp.add_argument(
             "--rejects", type=Path, metavar="TỆP", help="ghi mọi dòng bị loại (dòng, mã, trường, lý do) vào tệp CSV này"
         )
+        g_imp.add_argument("--sheet", metavar="TRANG", help="trang tính của tệp .xlsx (mặc định: trang đầu)")
+        g_imp.add_argument(
+            "--encoding", metavar="BẢNG_MÃ", help="bảng mã khi không tự nhận ra được (ví dụ cp1258, cp1252, utf-16)"
+        )
+        if name == "incidents":
+            g_imp.add_argument(
+                "--outside",
+                choices=OutsidePolicy.values(),
+                default=OutsidePolicy.KEEP.value,
+                help="điểm ngoài mọi xã, phường và xa hơn khoảng cách gán xã gần nhất: keep = giữ lại (đánh dấu, liệt kê),"
+                " reject = loại như một dòng lỗi",
+            )
         g_imp.set_defaults(func=func)
 
     demo = sub.add_parser(
@@ -297,7 +353,7 @@ def build_parser() -> argparse.ArgumentParser:
         help="dữ liệu giả lập (ghi rõ là giả lập)",
         **parser_options("Dữ liệu GIẢ LẬP cho trình diễn, kiểm thử và đo hiệu năng — không phải dữ liệu thật."),
     )
-    d_sub = demo.add_subparsers(dest="action", required=True, metavar="generate|lifecycle|classification")
+    d_sub = demo.add_subparsers(dest="action", required=True, metavar="generate|samples|lifecycle|classification")
     gen = d_sub.add_parser(
         "generate",
         help="sinh kịch bản giả lập",
@@ -309,6 +365,14 @@ def build_parser() -> argparse.ArgumentParser:
     gen.add_argument("--out", type=Path, required=True, metavar="THƯ_MỤC", help="thư mục ghi kết quả")
     gen.add_argument("--boundaries", type=Path, metavar="TỆP", help="tệp ranh giới (mặc định: DIABAN_BOUNDARIES)")
     gen.set_defaults(func=cmd_demo_data)
+    samples = d_sub.add_parser(
+        "samples",
+        help="tệp giả lập như các đơn vị gửi lên: một bảng ở 4 định dạng, một sổ 2024 theo xã cũ",
+        **parser_options("Sinh lại các tệp mẫu GIẢ LẬP trong data/samples."),
+    )
+    samples.add_argument("--out", type=Path, required=True, metavar="THƯ_MỤC", help="thư mục ghi kết quả")
+    samples.add_argument("--boundaries", type=Path, metavar="TỆP", help="tệp ranh giới (mặc định: DIABAN_BOUNDARIES)")
+    samples.set_defaults(func=cmd_demo_samples)
     story = d_sub.add_parser(
         "lifecycle",
         help="trình diễn: hai điểm nóng đến khi loại khỏi danh sách, một điểm phức tạp trở lại",

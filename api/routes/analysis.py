@@ -140,6 +140,7 @@ def heat(
                         "bounds": bounds,
                         "max_per_km2": float(surface.values.max()),
                         "n_incidents": surface.n_incidents,
+                        "without_point": surface.n_without_point,
                         "image": "data:image/png;base64," + base64.b64encode(png).decode(),
                     }
                 ).encode(),

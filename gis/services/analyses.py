@@ -16,7 +16,7 @@ import shapely
 from pyproj import Transformer
 from sqlalchemy import Connection, text
 
-from gis.store.incidents import incident_frame
+from gis.store.incidents import count_without_point, incident_frame
 from gis.store.selection import IncidentSelection
 from models.analytics.emerging import EmergingResult, emerging_hotspots
 from models.analytics.gistar import GiStarResult, gistar
@@ -49,6 +49,8 @@ class Surface:
     grid: GridSpec
     values: np.ndarray
     n_incidents: int
+    #: Selected incidents without a point (placed by commune code or address): not on the surface.
+    n_without_point: int = 0
 
 
 def _grid(frame: pd.DataFrame, cell_m: float, pad_m: float) -> GridSpec:
@@ -75,7 +77,7 @@ def heat_surface(
     grid = _grid(frame, cell_m, 3 * bandwidth_m)
     density = kde_grid(frame["x"].to_numpy(), frame["y"].to_numpy(), grid, bandwidth_m, kernel)
     # Expected incidents per km²: density (share per m²) × incidents × 1e6 m².
-    return Surface(grid, density * len(frame) * 1e6, len(frame))
+    return Surface(grid, density * len(frame) * 1e6, len(frame), count_without_point(conn, selection))
 
 
 def study_area_mask(conn: Connection, grid: GridSpec) -> np.ndarray:

@@ -2,6 +2,11 @@
 
 Geometry is repaired, forced to MultiPolygon in EPSG:4326 and hashed: re-importing the same file
 changes nothing; a changed boundary closes the old version (valid_to) and opens a new one.
+
+With an end date (`valid_to`) a file is an earlier set of units (e.g. the communes before the 1 July 2025
+reorganisation, when a user has their geometry): its versions are stored closed, beside the current ones,
+never touching them; a version overlapping another of the same code in time is rejected. Incidents of the
+period are then given the unit valid at their date (`incidents.period_code`, see `assign_periods`).
 """
 
 from __future__ import annotations
@@ -20,11 +25,14 @@ from pyogrio.errors import DataSourceError
 from sqlalchemy import Connection, text
 
 from gis.io.readers import FileFormatError
+from gis.store.periods import assign_periods
 from gis.store.sql import current_unit
+from models.domain.unit_mapping import REFORM_DATE
+from models.errors import InvalidRequest
 from models.vocabulary import METRIC_SRID, UnitKind
 
 #: Default start of validity: the 1 July 2025 two-tier reorganisation.
-DEFAULT_VALID_FROM = date(2025, 7, 1)
+DEFAULT_VALID_FROM = REFORM_DATE
 #: Maximum vertices per piece when subdividing boundaries for fast point-in-commune joins.
 SUBDIVIDE_VERTICES = 128
 _KIND_PREFIX = {"phường": UnitKind.PHUONG, "xã": UnitKind.XA, "đặc khu": UnitKind.DAC_KHU}
@@ -39,6 +47,8 @@ class BoundaryReport:
     unchanged: int = 0
     closed: int = 0
     repaired: int = 0
+    #: Incidents whose unit at their date was (re)computed after an earlier set of units was imported.
+    reassigned: int = 0
     rejects: list[dict] = field(default_factory=list)
 
     def summary(self) -> dict[str, int]:
@@ -48,6 +58,7 @@ class BoundaryReport:
             "unchanged": self.unchanged,
             "closed": self.closed,
             "repaired": self.repaired,
+            "reassigned": self.reassigned,
             "rejected": len(self.rejects),
         }
 
@@ -175,10 +186,56 @@ _REFRESH_PARTS = (
 )
 
 
+#: An earlier set of units: versions overlapping another of the same code are refused, the rest inserted or updated.
+_HISTORICAL = [
+    (
+        "overlapping",
+        """
+    SELECT s.code, min(u.valid_from)::text FROM unit_staging s JOIN admin_units u ON u.code = s.code
+    WHERE u.valid_from <> :valid_from AND u.valid_from < :valid_to AND coalesce(u.valid_to, 'infinity') > :valid_from
+    GROUP BY s.code ORDER BY s.code""",
+    ),
+    (
+        "updated",
+        """
+    UPDATE admin_units u SET name = s.name, full_name = s.full_name, name_en = s.name_en, kind = s.kind,
+        province_code = s.province_code, area_km2 = s.area_km2, geom_hash = s.geom_hash, valid_to = :valid_to,
+        geom = ST_Multi(ST_GeomFromWKB(s.wkb, 4326)), source = :source
+    FROM unit_staging s
+    WHERE u.code = s.code AND u.valid_from = :valid_from
+      AND (u.geom_hash, u.name, u.full_name, u.kind, coalesce(u.name_en, ''), coalesce(u.province_code, ''),
+           u.valid_to)
+          IS DISTINCT FROM (s.geom_hash, s.name, s.full_name, s.kind, s.name_en, s.province_code, :valid_to)
+    RETURNING u.id""",
+    ),
+    (
+        "inserted",
+        """
+    INSERT INTO admin_units (code, name, full_name, name_en, kind, province_code, area_km2, valid_from,
+                             valid_to, source, geom_hash, geom)
+    SELECT s.code, s.name, s.full_name, nullif(s.name_en, ''), s.kind, nullif(s.province_code, ''), s.area_km2,
+           :valid_from, :valid_to, :source, s.geom_hash, ST_Multi(ST_GeomFromWKB(s.wkb, 4326))
+    FROM unit_staging s
+    WHERE NOT EXISTS (SELECT 1 FROM admin_units u WHERE u.code = s.code AND u.valid_from = :valid_from)
+    RETURNING id""",
+    ),
+]
+
+
 def import_boundaries(
-    conn: Connection, path: Path, *, valid_from: date = DEFAULT_VALID_FROM, source: str | None = None
+    conn: Connection,
+    path: Path,
+    *,
+    valid_from: date = DEFAULT_VALID_FROM,
+    valid_to: date | None = None,
+    source: str | None = None,
 ) -> BoundaryReport:
-    """Import boundaries in the caller's transaction; idempotent for the same file and date."""
+    """Import boundaries in the caller's transaction; idempotent for the same file and dates.
+
+    Without `valid_to` the file holds the current units; with it, an earlier set valid over [valid_from, valid_to).
+    """
+    if valid_to is not None and valid_to <= valid_from:
+        raise InvalidRequest("ngày hết hiệu lực phải sau ngày bắt đầu", "valid_to must be after valid_from")
     units, rejects, repaired = read_boundaries(path)
     report = BoundaryReport(rejects=rejects, repaired=repaired)
     conn.execute(_STAGE)
@@ -192,7 +249,11 @@ def import_boundaries(
             ),
             rows,
         )
-    params = {"valid_from": valid_from, "source": source or path.name}
+    params = {"valid_from": valid_from, "valid_to": valid_to, "source": source or path.name}
+    if valid_to is not None:
+        _import_historical(conn, units, params, report)
+        conn.execute(text("DROP TABLE unit_staging"))
+        return report
     changed: list[int] = []
     for name, sql in _APPLY:
         ids = conn.execute(text(sql), params).scalars().all()
@@ -205,3 +266,24 @@ def import_boundaries(
             conn.execute(statement, {"ids": changed, "vertices": SUBDIVIDE_VERTICES})
     conn.execute(text("DROP TABLE unit_staging"))
     return report
+
+
+def _import_historical(conn: Connection, units: gpd.GeoDataFrame, params: dict, report: BoundaryReport) -> None:
+    """Store an earlier set of units as closed versions and give the period's incidents their unit."""
+    overlapping = conn.execute(text(_HISTORICAL[0][1]), params).all()
+    if overlapping:
+        features = dict(zip(units["code"], units["feature"]))
+        report.rejects.extend(
+            {
+                "feature": int(features[code]),
+                "code": code,
+                "reason": f"chồng lấn thời gian với phiên bản từ {start} (overlaps the version from {start})",
+            }
+            for code, start in overlapping
+        )
+        conn.execute(text("DELETE FROM unit_staging WHERE code = ANY(:codes)"), {"codes": [c for c, _ in overlapping]})
+    for name, sql in _HISTORICAL[1:]:
+        setattr(report, name, len(conn.execute(text(sql), params).scalars().all()))
+    report.unchanged = len(units) - len(overlapping) - report.updated - report.inserted
+    if report.updated or report.inserted:
+        report.reassigned = assign_periods(conn, params["valid_from"], params["valid_to"])

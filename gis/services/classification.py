@@ -18,12 +18,13 @@ from gis.store.classifications import (
     require_run,
     run_results,
 )
-from gis.store.indicators import yearly_indicators
+from gis.store.incidents import ambiguous_incidents
+from gis.store.indicators import year_units_day, yearly_indicators
 from gis.store.scoping import AreaScope
 from models.domain.classification import METHOD, build_draft, review_order
 from models.domain.legal_rules import LegalRules
 from models.errors import InvalidRequest
-from models.vocabulary import local_today
+from models.vocabulary import UnitBasis, local_today
 
 #: Years of history that train the next-year forecast (the draft year included).
 HISTORY_YEARS = 5
@@ -37,11 +38,16 @@ def draft_year(
     rules: LegalRules | None = None,
     replace: bool = False,
     note: str | None = None,
+    basis: str = UnitBasis.TODAY,
 ) -> dict[str, Any]:
-    """Compute and store a new draft of a year's classification; returns the run with its counts."""
+    """Compute and store a new draft of a year's classification; returns the run with its counts and the year's
+    incidents that no commune counts (an old commune split in 2025: `ambiguous_incidents`, with candidates)."""
     rules = rules or load_rules()
-    history = yearly_indicators(conn, year - HISTORY_YEARS + 1, year)
+    history = yearly_indicators(conn, year - HISTORY_YEARS + 1, year, basis)
     draft = build_draft(history, year, rules)
+    units: dict[str, str] = {"units": basis}
+    if basis == UnitBasis.PERIOD:  # the units of the year's last day: their names and shapes go with the results
+        units["units_valid_on"] = year_units_day(year).isoformat()
     run = create_run(
         conn,
         year,
@@ -49,11 +55,11 @@ def draft_year(
         actor=actor,
         rules_version=rules.version,
         method=METHOD,
-        params={"history_years": HISTORY_YEARS, "rules_source": rules.source},
+        params={"history_years": HISTORY_YEARS, "rules_source": rules.source, **units},
         replace=replace,
         note=note,
     )
-    return {**run, "counts": count_classes(draft)}
+    return {**run, "counts": count_classes(draft), "ambiguous_incidents": ambiguous_incidents(conn, year)}
 
 
 def count_classes(results: pd.DataFrame) -> dict[str, int]:

@@ -1,15 +1,27 @@
-"""Import the yearly commune indicators table; a re-import of a year replaces that year's values."""
+"""Import the yearly commune indicators table; a re-import of a year replaces that year's values.
+
+A row names its commune by a current code, a legacy (pre-1 July 2025) code or its names. A year before
+2025 is read in the legacy units first, so a 2024 table keyed by the old communes is summed onto today's
+communes (`models.domain.unit_mapping.aggregate_legacy_indicators`, method `legacy_sum` recorded with the
+old codes); a split old commune is reported, never apportioned.
+"""
 
 from __future__ import annotations
 
 from pathlib import Path
 
+import numpy as np
+import pandas as pd
 from sqlalchemy import Connection, text
 
 from gis.io.readers import read_table
 from gis.store.communes import current_commune_codes
 from gis.store.import_runs import ImportReport, finish_import_run, start_import_run
+from gis.unit_directory import legacy_note, unit_directory
 from models.domain.indicator_contract import validate_indicators
+from models.domain.row_checks import REJECT_COLUMNS, empty_rejects
+from models.domain.unit_mapping import REFORM_DATE, UnitMatch, aggregate_legacy_indicators
+from models.vocabulary import IndicatorMethod
 
 _COLUMNS = (
     "year",
@@ -22,20 +34,85 @@ _COLUMNS = (
     "organizing_places",
     "arrested_offenders",
     "source",
+    "method",
+    "legacy_codes",
 )
 
 
-def import_indicators(conn: Connection, path: Path, *, imported_by: str) -> ImportReport:
+def _text(value: object) -> str:
+    """A table cell as text, "" when missing."""
+    return "" if value is None or (isinstance(value, float) and np.isnan(value)) else str(value)
+
+
+def resolve_units(valid: pd.DataFrame, known: set[str]) -> tuple[pd.DataFrame, pd.DataFrame, pd.DataFrame, list[str]]:
+    """Split validated rows into (rows per current commune, rows per old commune, rejects, notes).
+
+    Codes of years before 2025 are legacy codes when the file names a code only the old units have
+    (`UnitDirectory.legacy_only`), else current ones (a table already re-expressed on today's units).
+    """
+    directory = unit_directory()
+    early = (valid["year"] < REFORM_DATE.year).to_numpy()
+    old_code = directory.legacy_only(valid["commune_code"].to_numpy()[early].astype(str))
+    notes = [legacy_note(old_code, f"các năm trước {REFORM_DATE.year}")] if old_code else []
+    cache: dict[tuple[str, str, bool], tuple[UnitMatch, str]] = {}
+    matches = []
+    for code, address, before in zip(valid["commune_code"], valid["address"], early):
+        key = (_text(code), _text(address), bool(before and old_code))
+        if key not in cache:
+            cache[key] = directory.locate(*key, known)
+        matches.append(cache[key])
+    found = np.array([m.found for m, _ in matches], dtype=bool)
+    rejects = pd.DataFrame(
+        [
+            (line, code or address, field_name, match.reason)
+            for (match, field_name), line, code, address in zip(
+                matches, valid["line"], valid["commune_code"], valid["address"]
+            )
+            if not match.found
+        ],
+        columns=list(REJECT_COLUMNS),
+    )
+    legacy = np.array([m.system == "legacy" for m, _ in matches], dtype=bool) & found
+    direct = valid[found & ~legacy].assign(
+        commune_code=[m.candidates[0] for (m, _), keep in zip(matches, found & ~legacy) if keep],
+        method=IndicatorMethod.DIRECT.value,
+        legacy_codes=None,
+    )
+    old = valid[legacy].assign(
+        legacy_code=[m.legacy_code for (m, _), keep in zip(matches, legacy) if keep],
+        candidates=[m.candidates for (m, _), keep in zip(matches, legacy) if keep],
+    )
+    return direct, old, rejects if len(rejects) else empty_rejects(), notes
+
+
+def import_indicators(
+    conn: Connection, path: Path, *, imported_by: str, sheet: str | None = None, encoding: str | None = None
+) -> ImportReport:
     """Import indicators in the caller's transaction: valid rows replace their years, bad rows are reported."""
-    checked = validate_indicators(read_table(path), current_commune_codes(conn))
-    report = ImportReport(rejects=checked.rejects, warnings=checked.warnings, rejected=checked.rejected_rows)
+    checked = validate_indicators(read_table(path, sheet=sheet, encoding=encoding))
+    direct, old, unit_rejects, notes = resolve_units(checked.valid, current_commune_codes(conn))
+    summed, flagged = aggregate_legacy_indicators(old, unit_directory().legacy_parts)
+    if len(summed) and len(direct):  # a commune given by its current code wins over the sum of its old parts
+        given = set(zip(direct["year"], direct["commune_code"]))
+        twice = [(y, c) in given for y, c in zip(summed["year"], summed["commune_code"])]
+        summed = summed[~np.array(twice)]
+    given = old.assign(commune_code=old["legacy_code"], method=IndicatorMethod.LEGACY_GIVEN.value, legacy_codes=None)
+    parts = [f for f in (direct, summed, given) if len(f)]
+    rows = pd.concat(parts, ignore_index=True) if parts else None
+    rejects = pd.concat([f for f in (checked.rejects, unit_rejects) if len(f)] or [empty_rejects()], ignore_index=True)
+    report = ImportReport(
+        rejects=rejects.sort_values(["line", "field"], kind="stable", ignore_index=True),
+        warnings=checked.warnings + notes,
+        flagged=flagged,
+    )
+    report.rejected = int(rejects["line"].nunique()) if len(rejects) else 0
     report.import_id = start_import_run(conn, "indicators", path, imported_by)
-    valid = checked.valid
-    if len(valid):
-        years = sorted(int(y) for y in valid["year"].unique())
+    if rows is not None:
+        years = sorted(int(y) for y in rows["year"].unique())
         conn.execute(text("DELETE FROM commune_indicators WHERE year = ANY(:years)"), {"years": years})
-        rows = valid.loc[:, list(_COLUMNS)].astype(object).where(valid.loc[:, list(_COLUMNS)].notna(), None)
-        records = [dict(r, import_id=report.import_id) for r in rows.to_dict("records")]
+        table = rows.loc[:, list(_COLUMNS)].astype(object)
+        table = table.where(table.notna(), None)
+        records = [dict(r, import_id=report.import_id) for r in table.to_dict("records")]
         conn.execute(
             text(
                 f"INSERT INTO commune_indicators ({', '.join(_COLUMNS)}, import_id)"
@@ -43,6 +120,6 @@ def import_indicators(conn: Connection, path: Path, *, imported_by: str) -> Impo
             ),
             records,
         )
-        report.imported = len(records)
+        report.imported = len(records) - len(given)
     finish_import_run(conn, report)
     return report

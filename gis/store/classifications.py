@@ -13,7 +13,7 @@ import pandas as pd
 from sqlalchemy import Connection, text
 
 from gis.store.scoping import UNRESTRICTED, AreaScope
-from gis.store.sql import current_unit
+from gis.store.sql import current_unit, valid_on
 from models.domain.classification import (
     DraftExists,
     RunApproved,
@@ -220,12 +220,22 @@ def approve(conn: Connection, year: int, *, actor: str) -> dict[str, Any]:
     return dict(run)
 
 
+#: The version of a result's unit: the one valid on the run's `units_valid_on` (a year classified on its own
+#: units, see gis.store.indicators.yearly_indicators), else the current one.
+_RUN_DAY = "CAST(run.params ->> 'units_valid_on' AS date)"
+_RUN_UNIT = (
+    "JOIN classification_runs run ON run.id = r.run_id"
+    " {join} admin_units u ON u.code = r.commune_code AND CASE WHEN run.params ? 'units_valid_on'"
+    f" THEN {valid_on('u', _RUN_DAY)} ELSE {current_unit('u')} END"
+)
+
+
 def run_results(conn: Connection, run_id: int) -> pd.DataFrame:
     """Every commune's result of a run with its name, ordered by commune code."""
     rows = conn.execute(
         text(
             f"SELECT r.{', r.'.join(RESULT_COLUMNS)}, u.name, u.full_name FROM classification_results r"
-            f" LEFT JOIN admin_units u ON u.code = r.commune_code AND {current_unit('u')}"
+            f" {_RUN_UNIT.format(join='LEFT JOIN')}"
             " WHERE r.run_id = :run_id ORDER BY r.commune_code"
         ),
         {"run_id": run_id},
@@ -266,7 +276,7 @@ def classification_geojson(
                 'explanation', r.explanation)
         ) ORDER BY r.commune_code), '[]')
         FROM classification_results r
-        JOIN admin_units u ON u.code = r.commune_code AND {current_unit("u")}
+        {_RUN_UNIT.format(join="JOIN")}
         WHERE r.run_id = :run_id AND {where}"""),
         {"run_id": run_id, "tol": simplify_m, **scope.params},
     ).scalar_one()

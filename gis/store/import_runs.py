@@ -12,15 +12,23 @@ from sqlalchemy import Connection, text
 
 @dataclass
 class ImportReport:
-    """Counts of one import plus its rejects (line, ref, field, reason) and warnings."""
+    """Counts of one import plus its rejects and flagged rows (line, ref, field, reason) and warnings.
+
+    Flagged rows were kept but need a look: an ambiguous legacy commune (with its candidates), a point
+    outside every commune.
+    """
 
     imported: int = 0
     duplicates: int = 0
     rejected: int = 0
     outside: int = 0
     nearest: int = 0
+    by_code: int = 0
+    by_address: int = 0
+    ambiguous: int = 0
     import_id: int | None = None
     rejects: pd.DataFrame = field(default_factory=pd.DataFrame)
+    flagged: pd.DataFrame = field(default_factory=pd.DataFrame)
     warnings: list[str] = field(default_factory=list)
 
     def summary(self) -> dict[str, int]:
@@ -30,6 +38,9 @@ class ImportReport:
             "duplicates": self.duplicates,
             "rejected": self.rejected,
             "outside": self.outside,
+            "by_code": self.by_code,
+            "by_address": self.by_address,
+            "ambiguous": self.ambiguous,
         }
 
 
@@ -58,7 +69,7 @@ def finish_import_run(conn: Connection, report: ImportReport) -> None:
     conn.execute(
         text(
             "UPDATE import_runs SET imported = :imported, duplicates = :duplicates, rejected = :rejected,"
-            " outside = :outside WHERE id = :id"
+            " outside = :outside, by_code = :by_code, by_address = :by_address, ambiguous = :ambiguous WHERE id = :id"
         ),
         {**report.summary(), "id": report.import_id},
     )

@@ -4,6 +4,7 @@ analytics in models/, read as binary arrays."""
 from __future__ import annotations
 
 import json
+from dataclasses import replace
 from datetime import datetime
 from typing import Any
 
@@ -13,7 +14,8 @@ import psycopg
 from sqlalchemy import Connection, text
 
 from gis.store.selection import IncidentSelection
-from models.vocabulary import IncidentKind
+from gis.store.sql import current_unit, local_year
+from models.vocabulary import WGS84_SRID, Assignment, IncidentKind
 
 #: The columns an analysis reads, each aggregated into one array in PostgreSQL's binary send format.
 _ARRAYS = (("id", ">i8"), ("x_m", ">f8"), ("y_m", ">f8"), ("occurred_at", ">i8"))
@@ -34,13 +36,14 @@ def incident_frame(conn: Connection, selection: IncidentSelection) -> pd.DataFra
 
     One row of one binary array per column, decoded by numpy without a Python step per incident: the
     data path of every heat map and detection run, so it must cost no more than reading the data.
+    Incidents without a point (placed by commune code or address) are not read: see `count_without_point`.
     """
     where, params = selection.where(None).pyformat()
     columns = [f"array_send(array_agg({name}))" for name, _ in _ARRAYS]
     columns.append("array_send(array_agg((array_position(%(kind_codes)s::text[], kind::text) - 1)::int2))")
     with _driver(conn).cursor(binary=True) as cur:
         cur.execute(
-            f"SELECT {', '.join(columns)} FROM incidents WHERE {where}",
+            f"SELECT {', '.join(columns)} FROM incidents WHERE geom IS NOT NULL AND {where}",
             {**params, "kind_codes": list(IncidentKind.values())},
         )
         blobs = cur.fetchone()
@@ -59,13 +62,47 @@ def incident_frame(conn: Connection, selection: IncidentSelection) -> pd.DataFra
     )
 
 
+def count_without_point(conn: Connection, selection: IncidentSelection) -> int:
+    """Selected incidents that have no point (placed by commune code or address), left out of point analyses.
+
+    With a map box, those whose current commune meets the box are counted (an ambiguous one has no commune).
+    """
+    unboxed = replace(selection, bbox=None)
+    where = unboxed.where("i")
+    if selection.bbox is not None:
+        x0, y0, x1, y1 = (where.bind(float(v)) for v in selection.bbox)
+        where.add(
+            f"EXISTS (SELECT 1 FROM admin_units u WHERE u.code = i.commune_code AND {current_unit('u')}"
+            f" AND ST_Intersects(u.geom, ST_MakeEnvelope({x0}, {y0}, {x1}, {y1}, {WGS84_SRID})))"
+        )
+    return conn.execute(
+        text(f"SELECT count(*) FROM incidents i WHERE i.geom IS NULL AND {where.sql}"), where.params
+    ).scalar_one()
+
+
+def ambiguous_incidents(conn: Connection, year: int) -> list[dict[str, Any]]:
+    """Incidents of a local calendar year whose old commune was split: counted in no commune, listed instead."""
+    rows = conn.execute(
+        text(f"""
+        SELECT ref, occurred_at, legacy_code, candidate_codes FROM incidents
+        WHERE assignment = '{Assignment.AMBIGUOUS}' AND {local_year("occurred_at")} = :year
+        ORDER BY occurred_at, ref"""),
+        {"year": year},
+    ).mappings()
+    return [dict(r) for r in rows]
+
+
 def latest_incident_time(conn: Connection) -> datetime | None:
     """Time of the latest incident, the default end of analysis windows."""
     return conn.exec_driver_sql("SELECT max(occurred_at) FROM incidents").scalar()
 
 
 def incidents_page(conn: Connection, selection: IncidentSelection, limit: int, offset: int) -> dict[str, Any]:
-    """One page of incidents as GeoJSON with the total number matched (oldest first)."""
+    """One page of incidents as GeoJSON with the total number matched (oldest first).
+
+    An incident placed by commune code or address has a null geometry; an ambiguous one lists its
+    `candidate_codes` (its old commune was split).
+    """
     where = selection.where("i")
     total = conn.execute(text(f"SELECT count(*) FROM incidents i WHERE {where.sql}"), where.params).scalar_one()
     rows = conn.execute(
@@ -75,7 +112,8 @@ def incidents_page(conn: Connection, selection: IncidentSelection, limit: int, o
             'geometry', ST_AsGeoJSON(p.geom, 6)::json,
             'properties', json_build_object('ref', p.ref, 'occurred_at', p.occurred_at, 'kind', p.kind,
                 'substance', p.substance, 'quantity_g', p.quantity_g, 'arrested', p.arrested,
-                'source', p.source, 'commune_code', p.commune_code, 'assignment', p.assignment)
+                'source', p.source, 'commune_code', p.commune_code, 'assignment', p.assignment,
+                'period_code', p.period_code, 'legacy_code', p.legacy_code, 'candidate_codes', p.candidate_codes)
         ) ORDER BY p.occurred_at, p.id), '[]')
         FROM (SELECT * FROM incidents i WHERE {where.sql} ORDER BY i.occurred_at, i.id LIMIT :limit OFFSET :offset) p
     """),

@@ -2,18 +2,22 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterable
+from datetime import date
+
 import pandas as pd
 from sqlalchemy import Connection, text
 
 from gis.store.communes import current_communes
-from gis.store.sql import local_year, local_year_start
+from gis.store.sql import current_unit, local_year, local_year_start, valid_on
 from models.domain.indicators import (
     HOTSPOT_COLUMNS,
     IMPORT_COLUMNS,
     INCIDENT_COLUMNS,
     derive_indicators,
 )
-from models.vocabulary import HOTSPOT_OPEN, HotspotStatus, codes
+from models.errors import InvalidRequest
+from models.vocabulary import HOTSPOT_OPEN, TODAY_METHODS, HotspotStatus, IndicatorMethod, UnitBasis, codes
 
 #: Years are local calendar years.
 _YEARS = f"""
@@ -28,74 +32,144 @@ def _frame(conn: Connection, sql: str, params: dict, columns: tuple[str, ...]) -
     return pd.DataFrame(conn.execute(text(sql), params).all(), columns=list(columns))
 
 
-def imported_indicators(conn: Connection, y0: int, y1: int) -> pd.DataFrame:
-    """Rows of commune_indicators for the years y0..y1."""
+def imported_indicators(conn: Connection, y0: int, y1: int, methods: Iterable[str] = TODAY_METHODS) -> pd.DataFrame:
+    """Rows of commune_indicators for the years y0..y1 (by default those describing today's communes)."""
     return _frame(
         conn,
-        f"SELECT {', '.join(IMPORT_COLUMNS)} FROM commune_indicators WHERE year BETWEEN :y0 AND :y1",
-        {"y0": y0, "y1": y1},
-        IMPORT_COLUMNS,
+        f"SELECT {', '.join(IMPORT_COLUMNS)}, method FROM commune_indicators"
+        " WHERE year BETWEEN :y0 AND :y1 AND method = ANY(:methods)",
+        {"y0": y0, "y1": y1, "methods": sorted(methods)},
+        (*IMPORT_COLUMNS, "method"),
     )
 
 
-def incident_aggregates(conn: Connection, y0: int, y1: int) -> pd.DataFrame:
-    """Incidents and people arrested per local year, commune and kind (one grouped scan)."""
+#: The units valid on a day (`:day`): an earlier set imported with its validity, or today's.
+_UNITS_ON = f"""
+units AS (
+    SELECT u.code, u.geom, {current_unit("u")} AS current FROM admin_units u WHERE {valid_on("u", "CAST(:day AS date)")}
+)"""
+#: An incident's unit among `units`: the one containing its point (else its current commune when that is one of
+#: them, for points assigned to the nearest commune), or for a row without a point the unit its record names.
+_INCIDENT_UNIT = """CASE WHEN i.geom IS NOT NULL THEN coalesce(
+        (SELECT u.code FROM units u WHERE ST_Intersects(u.geom, i.geom) ORDER BY u.code LIMIT 1),
+        (SELECT u.code FROM units u WHERE u.current AND u.code = i.commune_code))
+    ELSE coalesce((SELECT u.code FROM units u WHERE NOT u.current AND u.code = i.period_code),
+                  (SELECT u.code FROM units u WHERE u.current AND u.code = i.commune_code)) END"""
+_HOTSPOT_UNIT = "(SELECT u.code FROM units u WHERE ST_Intersects(u.geom, h.centroid) ORDER BY u.code LIMIT 1)"
+
+
+def incident_aggregates(conn: Connection, y0: int, y1: int, on: date | None = None) -> pd.DataFrame:
+    """Incidents and people arrested per local year, commune and kind (one grouped scan).
+
+    By default per current commune; `on` a day, per unit valid that day (`yearly_indicators`, basis period).
+    """
+    unit, ctes = ("i.commune_code", "") if on is None else (_INCIDENT_UNIT, "," + _UNITS_ON)
     return _frame(
         conn,
         f"""
-        WITH {_YEARS}
-        SELECT {local_year("i.occurred_at")} AS year, i.commune_code, i.kind,
-               count(*) AS n, coalesce(sum(i.arrested), 0) AS arrested
-        FROM incidents i
-        WHERE i.commune_code IS NOT NULL
-          AND i.occurred_at >= (SELECT min(y_from) FROM years) AND i.occurred_at < (SELECT max(y_to) FROM years)
+        WITH {_YEARS}{ctes}
+        SELECT year, commune_code, kind, count(*) AS n, coalesce(sum(arrested), 0) AS arrested
+        FROM (SELECT {local_year("i.occurred_at")} AS year, {unit} AS commune_code, i.kind, i.arrested
+              FROM incidents i
+              WHERE i.occurred_at >= (SELECT min(y_from) FROM years)
+                AND i.occurred_at < (SELECT max(y_to) FROM years)) s
+        WHERE commune_code IS NOT NULL
         GROUP BY 1, 2, 3""",
-        {"y0": y0, "y1": y1},
+        {"y0": y0, "y1": y1, "day": on},
         INCIDENT_COLUMNS,
     )
 
 
-def hotspot_aggregates(conn: Connection, y0: int, y1: int) -> pd.DataFrame:
-    """Per commune-year: organising places and hotspots active in the year, and recurrences recorded."""
+def hotspot_aggregates(conn: Connection, y0: int, y1: int, on: date | None = None) -> pd.DataFrame:
+    """Per commune-year: organising places and hotspots active in the year, and recurrences recorded.
+
+    By default per current commune; `on` a day, per unit valid that day containing the hotspot's centroid.
+    """
     # Active in a year = seen (first_seen..last_seen, first_seen defaulting to created_at) during it;
     # dismissed hotspots were never real and do not count.
+    unit, ctes = ("h.commune_code", "") if on is None else (_HOTSPOT_UNIT, _UNITS_ON + ",")
     return _frame(
         conn,
         f"""
-        WITH {_YEARS},
+        WITH {_YEARS}, {ctes}
+        located AS (SELECT h.*, {unit} AS unit_code FROM hotspots h),
         active AS (
-            SELECT y.year, h.commune_code,
+            SELECT y.year, h.unit_code AS commune_code,
                    count(*) FILTER (WHERE h.kind = 'organizing_place') AS organizing_places,
                    count(*) AS active_hotspots
-            FROM years y JOIN hotspots h
+            FROM years y JOIN located h
               ON coalesce(h.first_seen, h.created_at) < y.y_to AND coalesce(h.last_seen, 'infinity') >= y.y_from
-            WHERE h.status <> '{HotspotStatus.DISMISSED}' AND h.commune_code IS NOT NULL
+            WHERE h.status <> '{HotspotStatus.DISMISSED}' AND h.unit_code IS NOT NULL
             GROUP BY 1, 2
         ), recurred AS (
-            SELECT y.year, h.commune_code, count(*) AS recurrences
+            SELECT y.year, h.unit_code AS commune_code, count(*) AS recurrences
             FROM years y
             JOIN hotspot_events e ON e.event = 'recurred' AND e.at >= y.y_from AND e.at < y.y_to
-            JOIN hotspots h ON h.id = e.hotspot_id
-            WHERE h.commune_code IS NOT NULL
+            JOIN located h ON h.id = e.hotspot_id
+            WHERE h.unit_code IS NOT NULL
             GROUP BY 1, 2
         )
         SELECT year, commune_code, coalesce(a.organizing_places, 0), coalesce(a.active_hotspots, 0),
                coalesce(r.recurrences, 0)
         FROM active a FULL JOIN recurred r USING (year, commune_code)""",
-        {"y0": y0, "y1": y1},
+        {"y0": y0, "y1": y1, "day": on},
         HOTSPOT_COLUMNS,
     )
 
 
-def yearly_indicators(conn: Connection, y0: int, y1: int) -> pd.DataFrame:
-    """Derived indicators of every current commune for the years y0..y1 (see models.domain.indicators)."""
-    communes = current_communes(conn)["commune_code"]
+def units_valid_on(conn: Connection, day: date) -> pd.DataFrame:
+    """The units valid on a day: commune_code, name, full_name, area_km2 and whether it is a current version."""
+    rows = conn.execute(
+        text(
+            f"SELECT u.code, u.name, u.full_name, u.area_km2, {current_unit('u')} FROM admin_units u"
+            f" WHERE {valid_on('u', 'CAST(:day AS date)')} ORDER BY u.code"
+        ),
+        {"day": day},
+    ).all()
+    return pd.DataFrame(rows, columns=["commune_code", "name", "full_name", "area_km2", "current"])
+
+
+def year_units_day(year: int) -> date:
+    """The day whose units a year is expressed on, under the `period` basis: its last day."""
+    return date(year, 12, 31)
+
+
+def yearly_indicators(conn: Connection, y0: int, y1: int, basis: str = UnitBasis.TODAY) -> pd.DataFrame:
+    """Derived indicators for the years y0..y1 (see models.domain.indicators), per commune of `basis`:
+
+    - `today`: every current commune; earlier years re-expressed on them (incidents by their current commune,
+      indicator rows given or summed onto current communes);
+    - `period`: every unit valid on the last day of y1 (`year_units_day`), which may be an earlier set imported
+      with `diaban boundaries import --valid-to`: incidents by the unit containing them (or named by their record),
+      hotspots by their centroid, indicator rows as given per old commune (`legacy_given`).
+    """
+    if basis == UnitBasis.TODAY:
+        return derive_indicators(
+            current_communes(conn)["commune_code"],
+            range(y0, y1 + 1),
+            imported_indicators(conn, y0, y1),
+            incident_aggregates(conn, y0, y1),
+            hotspot_aggregates(conn, y0, y1),
+        )
+    day = year_units_day(y1)
+    units = units_valid_on(conn, day)
+    if units.empty:
+        raise InvalidRequest(
+            f"không có ranh giới nào có hiệu lực ngày {day:%d/%m/%Y}: hãy nhập ranh giới của năm {y1}"
+            " (boundaries import --valid-from/--valid-to) hoặc dùng đơn vị hiện nay",
+            f"no boundaries valid on {day}",
+        )
+    if units["current"].all():  # the year's units are today's
+        return yearly_indicators(conn, y0, y1, UnitBasis.TODAY)
+    earlier = set(units.loc[~units["current"], "commune_code"])
+    imported = imported_indicators(conn, y0, y1, TODAY_METHODS | {IndicatorMethod.LEGACY_GIVEN})
+    keep = imported["commune_code"].isin(earlier) == (imported["method"] == IndicatorMethod.LEGACY_GIVEN)
     return derive_indicators(
-        communes,
+        units["commune_code"],
         range(y0, y1 + 1),
-        imported_indicators(conn, y0, y1),
-        incident_aggregates(conn, y0, y1),
-        hotspot_aggregates(conn, y0, y1),
+        imported[keep & imported["commune_code"].isin(set(units["commune_code"]))].drop(columns="method"),
+        incident_aggregates(conn, y0, y1, on=day),
+        hotspot_aggregates(conn, y0, y1, on=day),
     )
 
 

@@ -22,12 +22,13 @@ from sqlalchemy import (
     func,
     text,
 )
-from sqlalchemy.dialects.postgresql import JSONB
+from sqlalchemy.dialects.postgresql import ARRAY, JSONB
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 
 from gis.store.sql import LOCAL_TODAY, current_unit, in_values
 from models.vocabulary import (
     METRIC_SRID,
+    POINT_ASSIGNMENTS,
     TASK_CLOSED,
     WGS84_SRID,
     Assignment,
@@ -35,6 +36,7 @@ from models.vocabulary import (
     HotspotKind,
     HotspotStatus,
     IncidentKind,
+    IndicatorMethod,
     Level,
     Role,
     RunStatus,
@@ -104,15 +106,27 @@ class ImportRun(Base):
     duplicates: Mapped[int] = mapped_column(Integer, default=0)
     rejected: Mapped[int] = mapped_column(Integer, default=0)
     outside: Mapped[int] = mapped_column(Integer, default=0)
+    by_code: Mapped[int] = mapped_column(Integer, server_default="0")
+    by_address: Mapped[int] = mapped_column(Integer, server_default="0")
+    ambiguous: Mapped[int] = mapped_column(Integer, server_default="0")
 
 
 class Incident(Base):
-    """A recorded drug incident: a point, a time and a kind. No names of people are ever stored."""
+    """A recorded drug incident: a time, a kind and a place — a point, or (without coordinates) the commune its
+    code or address names. No names of people are ever stored; no point is ever invented."""
 
     __tablename__ = "incidents"
     __table_args__ = (
         CheckConstraint(_in("kind", IncidentKind), name="ck_incidents_kind"),
         CheckConstraint(_in("assignment", Assignment), name="ck_incidents_assignment"),
+        CheckConstraint(
+            f"(geom IS NOT NULL) = ({_in('assignment', sorted(POINT_ASSIGNMENTS))})", name="ck_incidents_point"
+        ),
+        CheckConstraint(
+            f"(assignment = '{Assignment.AMBIGUOUS}') = (candidate_codes IS NOT NULL)"
+            f" AND (assignment <> '{Assignment.AMBIGUOUS}' OR commune_code IS NULL)",
+            name="ck_incidents_ambiguous",
+        ),
         CheckConstraint("quantity_g IS NULL OR quantity_g >= 0", name="ck_incidents_quantity"),
         CheckConstraint("arrested IS NULL OR arrested >= 0", name="ck_incidents_arrested"),
         Index("ix_incidents_occurred_at", "occurred_at"),
@@ -129,11 +143,22 @@ class Incident(Base):
     source: Mapped[str | None] = mapped_column(Text)
     commune_code: Mapped[str | None] = mapped_column(String(16))
     assignment: Mapped[str] = mapped_column(String(16))
+    #: The pre-2025 unit the row named (code, or the unit its old-form address names), if any.
+    legacy_code: Mapped[str | None] = mapped_column(String(16))
+    #: The unit valid at the incident's date (an earlier boundary version, or the unit its record names).
+    period_code: Mapped[str | None] = mapped_column(String(16))
+    #: The current units an ambiguous row may belong to (its old unit was split); NULL otherwise.
+    candidate_codes: Mapped[list[str] | None] = mapped_column(ARRAY(String(16)))
     import_id: Mapped[int | None] = mapped_column(ForeignKey("import_runs.id"))
-    geom = mapped_column(Geometry("POINT", srid=SRID, spatial_index=True), nullable=False)
+    #: NULL for an incident located by code or address: it has no point and takes no part in point analyses.
+    geom = mapped_column(Geometry("POINT", srid=SRID, spatial_index=True), nullable=True)
     #: Metric coordinates (EPSG:32648) kept by PostgreSQL itself: grid analyses read them without a transform.
-    x_m: Mapped[float] = mapped_column(Float, Computed(f"ST_X(ST_Transform(geom, {METRIC_SRID}))", persisted=True))
-    y_m: Mapped[float] = mapped_column(Float, Computed(f"ST_Y(ST_Transform(geom, {METRIC_SRID}))", persisted=True))
+    x_m: Mapped[float | None] = mapped_column(
+        Float, Computed(f"ST_X(ST_Transform(geom, {METRIC_SRID}))", persisted=True)
+    )
+    y_m: Mapped[float | None] = mapped_column(
+        Float, Computed(f"ST_Y(ST_Transform(geom, {METRIC_SRID}))", persisted=True)
+    )
 
 
 class DataVersion(Base):
@@ -150,7 +175,10 @@ class CommuneIndicator(Base):
     """Imported yearly figures of a commune (population, records, cultivation, route; overrides)."""
 
     __tablename__ = "commune_indicators"
-    __table_args__ = (CheckConstraint("population IS NULL OR population >= 0", name="ck_indicators_population"),)
+    __table_args__ = (
+        CheckConstraint("population IS NULL OR population >= 0", name="ck_indicators_population"),
+        CheckConstraint(_in("method", IndicatorMethod), name="ck_indicators_method"),
+    )
 
     year: Mapped[int] = mapped_column(Integer, primary_key=True)
     commune_code: Mapped[str] = mapped_column(String(16), primary_key=True)
@@ -163,6 +191,9 @@ class CommuneIndicator(Base):
     arrested_offenders: Mapped[int | None] = mapped_column(Integer)
     source: Mapped[str | None] = mapped_column(Text)
     import_id: Mapped[int | None] = mapped_column(ForeignKey("import_runs.id"))
+    #: Given per current commune, or summed from the legacy communes in `legacy_codes` (years before 2025).
+    method: Mapped[str] = mapped_column(String(16), primary_key=True, server_default=IndicatorMethod.DIRECT.value)
+    legacy_codes: Mapped[list[str] | None] = mapped_column(ARRAY(String(16)))
 
 
 class DetectionRun(Base):

@@ -6,7 +6,6 @@ output is the valid rows in canonical types and one reject per failed field with
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 
 import numpy as np
@@ -15,38 +14,50 @@ from pyproj import CRS, Transformer
 from pyproj.exceptions import CRSError
 
 from models.domain.row_checks import (
+    ContractError,
     Rejects,
+    ValidationResult,
+    canonical_columns,
+    compose_address,
     parse_numbers,
     reject_structural,
     text_column,
 )
-from models.errors import InvalidInput
 from models.vocabulary import KIND_ALIASES, LOCAL_TZ_NAME, IncidentKind, normalise_kind
 
 REF_MAX = 64
 REQUIRED = ("ref", "occurred_at", "kind")
-OPTIONAL = ("lon", "lat", "x", "y", "crs", "substance", "quantity_g", "arrested", "source")
+#: Where an incident happened, in order of precedence: a point wins over a commune code, a code over an address.
+LOCATION = ("lon", "lat", "x", "y", "crs", "commune_code", "address", "commune", "district", "province")
+OPTIONAL = LOCATION + ("substance", "quantity_g", "arrested", "source")
 COLUMNS = REQUIRED + OPTIONAL
+#: Header names accepted for each contract column (keys as `row_checks.header_key` writes them: no accents,
+#: lower case, '_' for spaces and punctuation). Documented in the README ("Loading real data").
+ALIASES: dict[str, str] = {
+    **dict.fromkeys(("so_hieu", "ma_vu_viec", "so_vu_viec", "ma_vv", "so_hieu_vu_viec", "reference", "id"), "ref"),
+    **dict.fromkeys(("thoi_gian", "ngay_xay_ra", "thoi_diem", "ngay_gio", "ngay", "date", "time"), "occurred_at"),
+    **dict.fromkeys(("loai", "loai_vu_viec", "hanh_vi", "toi_danh"), "kind"),
+    **dict.fromkeys(("kinh_do", "longitude", "lng", "long"), "lon"),
+    **dict.fromkeys(("vi_do", "latitude"), "lat"),
+    **dict.fromkeys(("toa_do_x",), "x"),
+    **dict.fromkeys(("toa_do_y",), "y"),
+    **dict.fromkeys(("he_toa_do", "epsg", "srid"), "crs"),
+    **dict.fromkeys(("ma_xa", "ma_phuong", "ma_xa_phuong", "ma_don_vi", "ma_dvhc"), "commune_code"),
+    **dict.fromkeys(("dia_chi", "dia_diem", "noi_xay_ra"), "address"),
+    **dict.fromkeys(("xa", "phuong", "xa_phuong", "ten_xa", "ten_xa_phuong", "ward", "commune_name"), "commune"),
+    **dict.fromkeys(("huyen", "quan", "quan_huyen", "ten_huyen"), "district"),
+    **dict.fromkeys(("tinh", "tinh_thanh", "tinh_thanh_pho", "ten_tinh"), "province"),
+    **dict.fromkeys(("chat_ma_tuy", "loai_ma_tuy", "ma_tuy"), "substance"),
+    **dict.fromkeys(("khoi_luong_g", "khoi_luong", "trong_luong", "khoi_luong_gam"), "quantity_g"),
+    **dict.fromkeys(("so_nguoi_bi_bat", "so_doi_tuong_bi_bat", "so_nguoi_bat", "so_bi_bat"), "arrested"),
+    **dict.fromkeys(("nguon", "don_vi", "nguon_tin"), "source"),
+}
 #: Clock skew tolerated before a timestamp counts as "in the future".
 FUTURE_TOLERANCE = timedelta(minutes=10)
-_OFFSET = r"(?:[zZ]|[+-]\d{2}(?::?\d{2})?)$"
-
-
-@dataclass
-class ValidationResult:
-    """Valid rows (canonical types), rejects (line, ref, field, reason) and file-level warnings."""
-
-    valid: pd.DataFrame
-    rejects: pd.DataFrame
-    warnings: list[str] = field(default_factory=list)
-
-    @property
-    def rejected_rows(self) -> int:
-        return int(self.rejects["line"].nunique()) if len(self.rejects) else 0
-
-
-class ContractError(InvalidInput):
-    """The file as a whole does not follow the contract (e.g. a required column is missing)."""
+#: A UTC offset after a time of day ("…T10:00:00+07:00", "…10:00Z"); a bare date's "-05" is its day, not an offset.
+#: (No `\s`: pandas then leaves Arrow's regex engine for Python's, a row at a time — 6x slower, measured.)
+_OFFSET = r"\d{2}:\d{2}(?::\d{2}(?:[.,]\d+)?)? ?(?:[zZ]|[+-]\d{2}(?::?\d{2})?)$"
+_DAY_FIRST = r"^(\d{1,2})[/.-](\d{1,2})[/.-](\d{4})(?:[ T]+(\d{1,2}):(\d{2})(?::(\d{2}))?)?$"
 
 
 def check_header(columns: list[str]) -> list[str]:
@@ -55,18 +66,45 @@ def check_header(columns: list[str]) -> list[str]:
     missing = [c for c in REQUIRED if c not in present]
     has_lonlat = {"lon", "lat"} <= present
     has_xy = {"x", "y", "crs"} <= present
-    if not (has_lonlat or has_xy):
-        missing.append("lon/lat (or x/y/crs)")
+    has_unit = bool({"commune_code", "address", "commune"} & present)
+    if not (has_lonlat or has_xy or has_unit):
+        missing.append("lon/lat (hoặc x/y/crs, commune_code, address)")
     if missing:
-        raise ContractError(f"thiếu cột bắt buộc (missing required columns): {', '.join(missing)}")
+        raise ContractError(
+            f"thiếu cột bắt buộc: {', '.join(missing)}; các cột đọc được: {', '.join(sorted(present - {'line', '_error'}))}",
+            "missing required columns",
+        )
     unknown = sorted(present - set(COLUMNS) - {"line", "_error"})
     if unknown:
         return [f"bỏ qua các cột không xác định (ignored unknown columns): {', '.join(unknown)}"]
     return []
 
 
+def day_first_to_iso(text: pd.Series) -> pd.Series:
+    """Vietnamese dates "dd/mm/yyyy[ hh:mm[:ss]]" (also with '-' or '.') as ISO 8601; other values unchanged.
+
+    The day always comes first, as in every Vietnamese form: 03/04/2024 is 3 April.
+    """
+    parts = text.str.extract(_DAY_FIRST)
+    found = parts[0].notna()
+    iso = (
+        parts[2]
+        + "-"
+        + parts[1].str.zfill(2)
+        + "-"
+        + parts[0].str.zfill(2)
+        + "T"
+        + parts[3].fillna("0").str.zfill(2)
+        + ":"
+        + parts[4].fillna("00")
+        + ":"
+        + parts[5].fillna("00")
+    )
+    return text.where(~found, iso)
+
+
 def _parse_times(text: pd.Series, now: datetime) -> tuple[pd.Series, np.ndarray, np.ndarray]:
-    """ISO 8601 to UTC; a value without offset is local time (Asia/Ho_Chi_Minh)."""
+    """ISO 8601 or day-first dates to UTC; a value without offset is local time (Asia/Ho_Chi_Minh)."""
     has_offset = text.str.contains(_OFFSET, regex=True).to_numpy()
     out = pd.Series(pd.NaT, index=text.index, dtype="datetime64[ns, UTC]")
     if has_offset.any():
@@ -74,6 +112,10 @@ def _parse_times(text: pd.Series, now: datetime) -> tuple[pd.Series, np.ndarray,
     naive = ~has_offset & (text != "").to_numpy()
     if naive.any():
         local = pd.to_datetime(text[naive], format="ISO8601", errors="coerce")
+        # Only values ISO 8601 could not read are tried as day-first dates: an ISO file pays nothing for them.
+        retry = local.isna() & text[naive].str.contains(r"^\d{1,2}[/.-]", regex=True)
+        if retry.any():
+            local[retry] = pd.to_datetime(day_first_to_iso(text[naive][retry]), format="ISO8601", errors="coerce")
         out[naive] = local.dt.tz_localize(LOCAL_TZ_NAME, ambiguous="NaT", nonexistent="NaT").dt.tz_convert("UTC")
     unparsed = out.isna().to_numpy()
     future = ~unparsed & (out > pd.Timestamp(now + FUTURE_TOLERANCE)).to_numpy()
@@ -98,6 +140,7 @@ def _project(
 def validate_incidents(raw: pd.DataFrame, now: datetime | None = None) -> ValidationResult:
     """Validate raw incident rows (all strings plus a `line` column) against the import contract."""
     now = now or datetime.now(UTC)
+    raw = canonical_columns(raw, ALIASES, COLUMNS)
     warnings = check_header(list(raw.columns))
     raw = raw.reset_index(drop=True)
     raw["ref"] = text_column(raw, "ref")
@@ -115,7 +158,7 @@ def validate_incidents(raw: pd.DataFrame, now: datetime | None = None) -> Valida
     rej.add(
         unparsed & (when_text != "").to_numpy(),
         "occurred_at",
-        "thời gian không đọc được, cần ISO 8601 (unparseable time: {})",
+        "thời gian không đọc được, cần ISO 8601 hoặc ngày/tháng/năm (unparseable time: {})",
         values=when_text,
     )
     rej.add(future, "occurred_at", "thời gian ở tương lai (time is in the future: {})", values=when_text)
@@ -144,8 +187,16 @@ def validate_incidents(raw: pd.DataFrame, now: datetime | None = None) -> Valida
         rej.add(use_xy & (crs_t == "").to_numpy(), "crs", "thiếu mã EPSG cho x/y (crs is required with x/y)")
         ok_xy = use_xy & ~bad_x & ~bad_y & (crs_t != "").to_numpy()
         _project(x, y, crs_t, ok_xy, rej, lon, lat)
-    missing = (lon.isna() | lat.isna()).to_numpy() & ~bad_lon & ~bad_lat & ~rej.bad
-    rej.add(missing, "lon/lat", "thiếu tọa độ (coordinates missing)")
+    code_t, address = text_column(raw, "commune_code"), compose_address(raw)
+    no_point = (lon.isna() | lat.isna()).to_numpy()
+    half = no_point & ~(lon.isna() & lat.isna()).to_numpy() & ~bad_lon & ~bad_lat
+    rej.add(half, "lon/lat", "chỉ có một trong hai tọa độ (only one of lon/lat given)")
+    unlocated = no_point & ~half & (code_t == "").to_numpy() & (address == "").to_numpy() & ~bad_lon & ~bad_lat
+    rej.add(
+        unlocated & ~rej.bad,
+        "lon/lat",
+        "thiếu vị trí: cần tọa độ, mã xã hoặc địa chỉ (location missing: no point, commune code or address)",
+    )
     out_lon = ~lon.isna().to_numpy() & ((lon < -180) | (lon > 180) | ~np.isfinite(lon)).to_numpy()
     out_lat = ~lat.isna().to_numpy() & ((lat < -90) | (lat > 90) | ~np.isfinite(lat)).to_numpy()
     rej.add(out_lon, "lon", "kinh độ ngoài [-180, 180] (lon out of range: {})", values=lon.astype(str))
@@ -179,6 +230,8 @@ def validate_incidents(raw: pd.DataFrame, now: datetime | None = None) -> Valida
         "quantity_g": qty.astype(float),
         "arrested": arrested.astype("Float64").astype("Int64"),
         "source": text_column(raw, "source").replace("", None),
+        "commune_code": code_t.replace("", None),
+        "address": address.replace("", None),
     }
     # Mask whole Series: keeps Arrow strings and tz-aware times without a trip through Python objects.
     valid = pd.DataFrame({name: series[ok].reset_index(drop=True) for name, series in columns.items()})

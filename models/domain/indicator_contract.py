@@ -7,9 +7,12 @@ from collections.abc import Collection
 import numpy as np
 import pandas as pd
 
-from models.domain.incident_contract import ContractError, ValidationResult
 from models.domain.row_checks import (
+    ContractError,
     Rejects,
+    ValidationResult,
+    canonical_columns,
+    compose_address,
     parse_numbers,
     reject_structural,
     text_column,
@@ -17,7 +20,6 @@ from models.domain.row_checks import (
 
 REQUIRED = (
     "year",
-    "commune_code",
     "population",
     "users_with_records",
     "plants_destroyed",
@@ -25,25 +27,65 @@ REQUIRED = (
     "on_drug_route",
 )
 OVERRIDES = ("organizing_places", "arrested_offenders")
+#: The commune: its code (current, or a legacy code for years before the 2025 reorganisation), or its names.
+UNIT = ("commune_code", "address", "commune", "district", "province")
 #: Optional provenance label of each row (e.g. "synthetic", or the issuing office).
 SOURCE = "source"
 _COUNTS = ("population", "users_with_records", "plants_destroyed") + OVERRIDES
+#: Header names accepted for each column (keys as `row_checks.header_key` writes them); see the README.
+ALIASES: dict[str, str] = {
+    "nam": "year",
+    **dict.fromkeys(("ma_xa", "ma_phuong", "ma_xa_phuong", "ma_don_vi", "ma_dvhc"), "commune_code"),
+    **dict.fromkeys(("xa", "phuong", "xa_phuong", "ten_xa", "ten_xa_phuong"), "commune"),
+    **dict.fromkeys(("huyen", "quan", "quan_huyen", "ten_huyen"), "district"),
+    **dict.fromkeys(("tinh", "tinh_thanh", "ten_tinh"), "province"),
+    "dia_chi": "address",
+    **dict.fromkeys(("dan_so", "so_dan", "dan_so_thuong_tru"), "population"),
+    **dict.fromkeys(
+        (
+            "nguoi_nghien_va_su_dung_co_ho_so",
+            "so_nguoi_co_ho_so",
+            "nguoi_co_ho_so",
+            "nguoi_co_ho_so_quan_ly",
+            "nguoi_nghien",
+        ),
+        "users_with_records",
+    ),
+    **dict.fromkeys(("so_cay_bi_pha_huy", "so_cay_pha_huy", "cay_bi_pha_huy", "so_cay"), "plants_destroyed"),
+    **dict.fromkeys(("dien_tich_trong_m2", "dien_tich_m2", "dien_tich_trong"), "cultivation_m2"),
+    **dict.fromkeys(("tren_tuyen_trong_diem", "tuyen_trong_diem", "tren_tuyen"), "on_drug_route"),
+    **dict.fromkeys(("so_diem_to_chuc_chua_chap", "diem_to_chuc_su_dung", "so_diem_to_chuc"), "organizing_places"),
+    **dict.fromkeys(("so_doi_tuong_bi_bat", "doi_tuong_bi_bat", "so_nguoi_bi_bat"), "arrested_offenders"),
+    **dict.fromkeys(("nguon", "don_vi_bao_cao"), "source"),
+}
 _TRUE = {"1", "true", "yes", "y", "co", "có", "x"}
 _FALSE = {"0", "false", "no", "n", "khong", "không", ""}
 
 
 def validate_indicators(
-    raw: pd.DataFrame, known_codes: Collection[str], min_year: int = 2000, max_year: int = 2100
+    raw: pd.DataFrame,
+    known_codes: Collection[str] | None = None,
+    min_year: int = 2000,
+    max_year: int = 2100,
 ) -> ValidationResult:
-    """Check indicator rows; unknown communes, bad numbers and repeated (year, commune) are rejected."""
+    """Check indicator rows; bad numbers and repeated (year, commune) are rejected, as are codes not in
+    `known_codes` when it is given (the importer resolves legacy codes and names itself)."""
+    raw = canonical_columns(raw, ALIASES, REQUIRED + OVERRIDES + UNIT + (SOURCE,))
     missing = [c for c in REQUIRED if c not in raw.columns]
+    if not set(UNIT) & set(raw.columns):
+        missing.append("commune_code (hoặc tên xã, huyện, tỉnh)")
     if missing:
-        raise ContractError(f"thiếu cột bắt buộc (missing required columns): {', '.join(missing)}")
-    unknown = sorted(set(raw.columns) - set(REQUIRED) - set(OVERRIDES) - {SOURCE, "line", "_error"})
+        present = ", ".join(sorted(set(raw.columns) - {"line", "_error"}))
+        raise ContractError(
+            f"thiếu cột bắt buộc: {', '.join(missing)}; các cột đọc được: {present}", "missing required columns"
+        )
+    unknown = sorted(set(raw.columns) - set(REQUIRED) - set(OVERRIDES) - set(UNIT) - {SOURCE, "line", "_error"})
     warnings = [f"bỏ qua các cột không xác định (ignored unknown columns): {', '.join(unknown)}"] if unknown else []
     raw = raw.reset_index(drop=True)
     raw["commune_code"] = text_column(raw, "commune_code")
-    rej = Rejects(raw, ref_column="commune_code")
+    address = compose_address(raw)
+    raw["_unit"] = raw["commune_code"].where(raw["commune_code"] != "", address)
+    rej = Rejects(raw, ref_column="_unit")
     reject_structural(raw, rej)
 
     year_t = text_column(raw, "year")
@@ -57,11 +99,17 @@ def validate_indicators(
 
     code = raw["commune_code"]
     rej.add(
-        ~code.isin(set(known_codes)).to_numpy(),
+        ((code == "") & (address == "")).to_numpy(),
         "commune_code",
-        "mã xã không có trong ranh giới hiện hành (unknown commune code: {})",
-        values=code,
+        "thiếu mã xã hoặc tên xã (commune code or names required)",
     )
+    if known_codes is not None:
+        rej.add(
+            ~code.isin(set(known_codes)).to_numpy() & (code != "").to_numpy() | (code == "").to_numpy(),
+            "commune_code",
+            "mã xã không có trong ranh giới hiện hành (unknown commune code: {})",
+            values=code,
+        )
 
     values: dict[str, pd.Series] = {}
     for name in _COUNTS + ("cultivation_m2",):
@@ -87,7 +135,7 @@ def validate_indicators(
         values=route_t,
     )
 
-    key = year.astype(str) + "|" + code
+    key = year.astype(str) + "|" + raw["_unit"]
     repeated = key.duplicated(keep="first").to_numpy() & ~rej.bad
     rej.add(repeated, "commune_code", "trùng năm và mã xã với một dòng trước (duplicate year and commune)")
 
@@ -97,6 +145,7 @@ def validate_indicators(
             "line": raw["line"].to_numpy()[ok],
             "year": year.to_numpy()[ok].astype("int64"),
             "commune_code": code.to_numpy()[ok],
+            "address": address.to_numpy()[ok],
         }
     )
     for name, series in values.items():

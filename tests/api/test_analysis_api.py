@@ -103,3 +103,23 @@ def test_emerging_patterns(client, detected) -> None:
     cells = client.get("/api/emerging", params={"steps": 6, "cell_m": 500}).json()["features"]
     assert cells
     assert all(c["properties"]["label_vi"] for c in cells)
+
+
+def test_heat_overlay_says_how_many_incidents_without_a_point_were_left_out(
+    client, conn: Connection, tmp_path: Path
+) -> None:
+    path = tmp_path / "mixed.csv"
+    path.write_text(
+        "ref,occurred_at,kind,lon,lat,address\n"
+        "W1,2025-10-01T10:00:00,tip,106.6830,20.8600,\n"
+        "W2,2025-10-01T11:00:00,tip,106.6840,20.8610,\n"
+        'W3,2025-10-02T10:00:00,tip,,,"Phường Hồng Bàng, Thành phố Hải Phòng"\n',
+        encoding="utf-8",
+    )
+    import_incidents(conn, path, imported_by="test")
+    window = {"format": "overlay", "date_from": "2025-10-01", "date_to": "2025-10-02"}
+    overlay = client.get("/api/heat", params=window).json()
+    assert (overlay["n_incidents"], overlay["without_point"]) == (2, 1)
+    listed = {f["properties"]["ref"]: f for f in client.get("/api/incidents", params={"date_from": "2025-10-01"}).json()["features"]}  # fmt: skip
+    assert listed["W3"]["geometry"] is None and listed["W3"]["properties"]["assignment"] == "address"
+    assert listed["W3"]["properties"]["commune_code"] == "11311" and listed["W1"]["geometry"]["type"] == "Point"

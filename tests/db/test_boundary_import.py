@@ -128,3 +128,68 @@ def test_file_without_code_is_a_clear_error(conn: Connection, tmp_path: Path) ->
     )
     with pytest.raises(FileFormatError, match="code"):
         import_boundaries(conn, path)
+
+
+def _earlier_units(boundaries_path: Path, tmp_path: Path) -> Path:
+    """Two invented earlier units: today's 10507 split along its centroid's meridian (west "90001", east "90002")."""
+    frame = gpd.read_file(boundaries_path)
+    unit = frame[frame["code"] == "10507"].iloc[0]
+    minx, miny, maxx, maxy = unit.geometry.bounds
+    cx = unit.geometry.centroid.x
+    halves = [
+        unit.geometry.intersection(shapely.box(minx - 1, miny - 1, cx, maxy + 1)),
+        unit.geometry.intersection(shapely.box(cx, miny - 1, maxx + 1, maxy + 1)),
+    ]
+    earlier = gpd.GeoDataFrame(
+        {"code": ["90001", "90002"], "name": ["Tây", "Đông"], "full_name": ["Phường Tây", "Phường Đông"]},
+        geometry=halves,
+        crs=4326,
+    )
+    path = tmp_path / "earlier.geojson"
+    earlier.to_file(path, driver="GeoJSON")
+    return path
+
+
+def test_earlier_units_are_kept_beside_current_ones_and_incidents_get_the_unit_of_their_date(
+    conn: Connection, boundaries_path: Path, tmp_path: Path
+) -> None:
+    from gis.services.incident_import import import_incidents
+
+    frame = gpd.read_file(boundaries_path)
+    unit = frame[frame["code"] == "10507"].iloc[0].geometry
+    west = unit.intersection(shapely.box(unit.bounds[0] - 1, unit.bounds[1] - 1, unit.centroid.x, unit.bounds[3] + 1))
+    x, y = west.representative_point().coords[0]
+    incidents = tmp_path / "inc.csv"
+    incidents.write_text(
+        "ref,occurred_at,kind,lon,lat\n"
+        f"P1,2024-03-01T10:00:00,tip,{x:.7f},{y:.7f}\n"  # before the current period
+        f"P2,2025-08-01T10:00:00,tip,{x:.7f},{y:.7f}\n",  # in it
+        encoding="utf-8",
+    )
+    import_incidents(conn, incidents, imported_by="test")
+    periods = "SELECT ref, commune_code, period_code FROM incidents WHERE ref IN ('P1', 'P2') ORDER BY ref"
+    assert [tuple(r) for r in conn.execute(text(periods))] == [("P1", "10507", None), ("P2", "10507", "10507")]
+
+    path = _earlier_units(boundaries_path, tmp_path)
+    report = import_boundaries(conn, path, valid_from=date(2020, 1, 1), valid_to=date(2025, 7, 1))
+    assert (report.inserted, report.reassigned, report.rejects) == (2, 1, [])
+    assert current(conn) == 114  # the current units are untouched, and so are their parts
+    assert conn.execute(text("SELECT count(*) FROM admin_unit_parts WHERE code LIKE '9000%'")).scalar_one() == 0
+    assert [tuple(r) for r in conn.execute(text(periods))] == [("P1", "10507", "90001"), ("P2", "10507", "10507")]
+    # Incidents imported later get it at once; the same file again changes nothing.
+    incidents.write_text(f"ref,occurred_at,kind,lon,lat\nP3,2023-03-01,tip,{x:.7f},{y:.7f}\n", encoding="utf-8")
+    import_incidents(conn, incidents, imported_by="test")
+    assert conn.execute(text("SELECT period_code FROM incidents WHERE ref = 'P3'")).scalar_one() == "90001"
+    again = import_boundaries(conn, path, valid_from=date(2020, 1, 1), valid_to=date(2025, 7, 1))
+    assert (again.inserted, again.updated, again.unchanged) == (0, 0, 2)
+
+
+def test_an_earlier_version_overlapping_another_is_rejected(
+    conn: Connection, boundaries_path: Path, tmp_path: Path
+) -> None:
+    path = _subset(boundaries_path, tmp_path, ["10507", "10525"])
+    report = import_boundaries(conn, path, valid_from=date(2025, 1, 1), valid_to=date(2025, 9, 1))
+    assert report.inserted == 0 and {r["code"] for r in report.rejects} == {"10507", "10525"}
+    assert "overlaps the version from 2025-07-01" in report.rejects[0]["reason"]
+    with pytest.raises(Exception, match="valid_to must be after"):
+        import_boundaries(conn, path, valid_from=date(2025, 1, 1), valid_to=date(2025, 1, 1))

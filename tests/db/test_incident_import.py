@@ -53,7 +53,15 @@ def count(conn: Connection, where: str = "true") -> int:
 def test_mixed_file_keeps_valid_rows_and_reports_each_bad_one(conn: Connection, tmp_path: Path) -> None:
     path = write(tmp_path, MIXED, bom=True, crlf=True)
     report = import_incidents(conn, path, imported_by="test")
-    assert report.summary() == {"imported": 3, "duplicates": 1, "rejected": 5, "outside": 0}
+    assert report.summary() == {
+        "imported": 3,
+        "duplicates": 1,
+        "rejected": 5,
+        "outside": 0,
+        "by_code": 0,
+        "by_address": 0,
+        "ambiguous": 0,
+    }
     assert sorted(report.rejects["line"]) == [4, 5, 7, 8, 10]
     by_line = report.rejects.set_index("line")
     assert by_line.loc[4, "field"] == "occurred_at" and by_line.loc[4, "ref"] == "A3"
@@ -163,6 +171,10 @@ def test_near_coast_point_goes_to_nearest_and_far_point_is_flagged(
 def test_unreadable_files_are_clear_errors(tmp_path: Path, conn: Connection) -> None:
     bad = tmp_path / "x.xlsx"
     bad.write_bytes(b"PK")
+    with pytest.raises(FileFormatError, match="Excel"):
+        import_incidents(conn, bad, imported_by="test")
+    bad = tmp_path / "x.shp"
+    bad.write_bytes(b"\0")
     with pytest.raises(FileFormatError, match="unsupported"):
         import_incidents(conn, bad, imported_by="test")
     empty = tmp_path / "e.csv"
@@ -174,10 +186,21 @@ def test_unreadable_files_are_clear_errors(tmp_path: Path, conn: Connection) -> 
 def test_non_utf8_row_is_rejected_not_the_file(conn: Connection, tmp_path: Path) -> None:
     path = tmp_path / "latin.csv"
     path.write_bytes(
-        HEADER.encode() + b"L1,2025-01-01,106.68,20.86,tip,h\xe9roin,,,\nL2,2025-01-01,106.68,20.86,tip,,,,\n"
+        HEADER.encode()
+        + b"L1,2025-01-01,106.68,20.86,tip,h\xe9roin,,,\n"
+        + "L2,2025-01-01,106.68,20.86,tip,ma túy đá,,,\n".encode()
+        + "L3,2025-01-01,106.68,20.86,tip,hêrôin,,,\n".encode()
     )
     report = import_incidents(conn, path, imported_by="test")
-    assert report.imported == 1 and list(report.rejects["line"]) == [2]
+    assert report.imported == 2 and list(report.rejects["line"]) == [2]
+
+
+def test_windows_code_page_file_is_decoded_not_rejected(conn: Connection, tmp_path: Path) -> None:
+    path = tmp_path / "latin.csv"
+    path.write_bytes(HEADER.encode() + b"L1,2025-01-01,106.68,20.86,tip,h\xe9roin,,,\n")
+    report = import_incidents(conn, path, imported_by="test")
+    assert report.imported == 1 and report.rejected == 0
+    assert conn.execute(text("SELECT substance FROM incidents WHERE ref = 'L1'")).scalar_one() == "héroin"
 
 
 def test_killed_import_leaves_the_database_as_it_was(engine: Engine, db_env: dict, tmp_path: Path) -> None:
@@ -259,3 +282,26 @@ def test_incidents_are_stored_in_spatial_order(conn: Connection, tmp_path: Path)
         FROM (SELECT x_m, y_m, ST_Transform(geom, 32648) AS p FROM incidents WHERE ref LIKE 'Z%') s""")
     ).scalar_one()
     assert worst < 1e-6
+
+
+def test_a_file_whose_every_row_is_rejected_exits_2_and_a_missing_column_names_those_read(
+    db_env: dict, tmp_path: Path
+) -> None:
+    bad = write(tmp_path, "B1,not-a-date,106.68,20.86,tip,,,,\nB2,2025-01-01,106.68,20.86,smuggling,,,,\n")
+    run = subprocess.run(
+        [sys.executable, "-m", "api.cli.main", "incidents", "import", str(bad), "--json"],
+        env=db_env,
+        capture_output=True,
+        text=True,
+    )
+    assert run.returncode == 2 and json.loads(run.stdout)["rejected"] == 2
+    odd = tmp_path / "odd.csv"
+    odd.write_text("Số hiệu;Ngày;Loại\nA;01/01/2025;tip\n", encoding="utf-8")
+    run = subprocess.run(
+        [sys.executable, "-m", "api.cli.main", "incidents", "import", str(odd)],
+        env=db_env,
+        capture_output=True,
+        text=True,
+    )
+    assert run.returncode == 2
+    assert "thiếu cột bắt buộc: lon/lat" in run.stderr and "các cột đọc được: kind, occurred_at, ref" in run.stderr

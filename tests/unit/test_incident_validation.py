@@ -127,3 +127,68 @@ def test_repeated_ref_in_file_keeps_first() -> None:
     valid = validate_incidents(rows({"ref": "A"}, {"ref": "B"}, {"ref": "A"}), now=NOW).valid
     kept, repeats = split_duplicates_in_file(valid)
     assert list(kept["line"]) == [2, 3] and repeats == 1
+
+
+def test_vietnamese_headers_are_read_through_the_alias_table() -> None:
+    frame = pd.DataFrame(
+        [
+            {
+                "Số hiệu": "V1",
+                "Thời gian": "05/03/2024 14:30",
+                "Loại vụ việc": "Tàng trữ",
+                "Kinh độ": "106,6885",
+                "Vĩ độ": "20,86",
+                "Khối lượng (g)": "1.250,5",
+                "Số người bị bắt": "2",
+                "line": 2,
+            }
+        ]
+    )
+    result = validate_incidents(frame, now=NOW)
+    assert result.rejects.empty and not result.warnings
+    row = result.valid.iloc[0]
+    assert row["ref"] == "V1" and row["kind"] == "possession"
+    assert row["occurred_at"] == pd.Timestamp("2024-03-05T07:30:00Z")  # 14:30 local
+    assert (row["lon"], row["lat"], row["quantity_g"], row["arrested"]) == (106.6885, 20.86, 1250.5, 2)
+
+
+def test_two_columns_for_one_field_are_a_file_error() -> None:
+    frame = rows({}).assign(so_hieu="X")
+    with pytest.raises(ContractError, match="so_hieu"):
+        validate_incidents(frame, now=NOW)
+
+
+@pytest.mark.parametrize(
+    ("given", "expected"),
+    [
+        ("05/03/2024", "2024-03-04T17:00:00Z"),
+        ("5/3/2024 7:05", "2024-03-05T00:05:00Z"),
+        ("05-03-2024 14:30:15", "2024-03-05T07:30:15Z"),
+        ("05.03.2024", "2024-03-04T17:00:00Z"),
+        ("2024-03-05", "2024-03-04T17:00:00Z"),
+    ],
+)
+def test_day_first_dates(given: str, expected: str) -> None:
+    assert validate_incidents(rows({"occurred_at": given}), now=NOW).valid["occurred_at"].iloc[0] == pd.Timestamp(
+        expected
+    )
+
+
+def test_impossible_day_first_date_is_rejected() -> None:
+    assert single_reject({"occurred_at": "31/02/2024"})["field"] == "occurred_at"
+
+
+def test_a_commune_code_or_an_address_locates_a_row_without_point() -> None:
+    result = validate_incidents(
+        rows(
+            {"lon": "", "lat": "", "commune_code": "11296"},
+            {"lon": "", "lat": "", "address": "12 Lê Lợi", "commune": "Phường Quán Toan", "district": "Quận Hồng Bàng"},
+            {"lon": "106.1", "lat": ""},
+        ),
+        now=NOW,
+    )
+    assert result.valid["commune_code"].iloc[0] == "11296" and pd.isna(result.valid["commune_code"].iloc[1])
+    assert result.valid["address"].iloc[1] == "12 Lê Lợi, Phường Quán Toan, Quận Hồng Bàng"
+    assert result.valid["lon"].isna().all()
+    assert list(result.rejects["reason"].str.contains("only one of lon/lat")) == [True]
+    check_header(["ref", "occurred_at", "kind", "address"])

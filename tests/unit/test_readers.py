@@ -1,20 +1,39 @@
-"""CSV reading: the fast Arrow path and the line-tracking path agree; odd files take the tracking path."""
+"""Reading import files: encodings, separators, Excel; the fast Arrow path and the line-tracking path agree."""
 
+import codecs
+import unicodedata
+from datetime import datetime
 from pathlib import Path
 
+import pandas as pd
 import pytest
+from openpyxl import Workbook
 
-from gis.io.readers import _read_csv_fast, _read_csv_tracking_lines, read_csv_lines
+from gis.io.readers import (
+    FileFormatError,
+    _read_csv_fast,
+    _read_csv_tracking_lines,
+    read_csv_lines,
+    read_table,
+    sniff_delimiter,
+    to_utf8,
+)
+from gis.io.text_encodings import encode_cp1258
 
 WELL_FORMED = 'ref,occurred_at,kind,substance\r\nA,2025-01-01,tip,"heroin, 2 gói"\r\nB,2025-01-02,tip,\r\n'
+VIETNAMESE = (
+    "ref;occurred_at;kind;substance;address\n"
+    "A1;05/03/2024 14:30;Tàng trữ;ma túy đá;Phường Quán Toan, Quận Hồng Bàng, Thành phố Hải Phòng\n"
+    "A2;06/03/2024;mua bán;hêrôin 0,5 g;Xã Lê Ninh, Thị xã Kinh Môn, Tỉnh Hải Dương\n"
+    "A3;07/03/2024;Tin báo;;Ưu Đàm, Ngõ Ốc, Đường Ỷ Lan\n"
+)
 
 
-def test_fast_path_matches_the_tracking_reader(tmp_path: Path) -> None:
-    path = tmp_path / "ok.csv"
-    path.write_bytes(b"\xef\xbb\xbf" + WELL_FORMED.encode())
-    fast = _read_csv_fast(path)
+def test_fast_path_matches_the_tracking_reader() -> None:
+    data = WELL_FORMED.encode()
+    fast = _read_csv_fast(data)
     assert fast is not None
-    slow = _read_csv_tracking_lines(path)
+    slow = _read_csv_tracking_lines(data)
     assert fast[slow.columns].astype(str).values.tolist() == slow.astype(str).values.tolist()
     assert list(fast["line"]) == [2, 3]
 
@@ -30,14 +49,128 @@ def test_fast_path_matches_the_tracking_reader(tmp_path: Path) -> None:
 def test_odd_files_keep_true_line_numbers(tmp_path: Path, body: str) -> None:
     path = tmp_path / "odd.csv"
     path.write_text(body, encoding="utf-8")
-    assert _read_csv_fast(path) is None
+    assert _read_csv_fast(body.encode()) is None
     frame = read_csv_lines(path)
     last = frame.iloc[-1]
     assert last["line"] == body.replace("\r\n", "\n").rstrip("\n").count("\n") + 1
 
 
-def test_invalid_utf8_takes_the_tracking_path(tmp_path: Path) -> None:
-    path = tmp_path / "latin.csv"
-    path.write_bytes(b"ref,occurred_at,kind,substance\nA,2025-01-01,tip,h\xe9roin\n")
-    assert _read_csv_fast(path) is None
-    assert "UTF-8" in read_csv_lines(path).iloc[0]["_error"]
+def test_a_few_broken_bytes_in_a_utf8_file_reject_their_rows_only(tmp_path: Path) -> None:
+    path = tmp_path / "broken.csv"
+    path.write_bytes(
+        "ref,occurred_at,kind,substance\nA,2025-01-01,tip,ma túy đá\n".encode() + b"B,2025-01-01,tip,h\xe9\n"
+    )
+    frame = read_csv_lines(path)
+    assert list(frame["_error"] == "") == [True, False] and "UTF-8" in frame.iloc[1]["_error"]
+    assert frame.iloc[0]["substance"] == "ma túy đá"
+
+
+def _same_text(frame: pd.DataFrame) -> list[list[str]]:
+    return frame.drop(columns=["_error"]).astype(str).values.tolist()
+
+
+@pytest.mark.parametrize(
+    ("name", "encode"),
+    [
+        ("utf8-bom", lambda t: codecs.BOM_UTF8 + t.encode("utf-8")),
+        ("utf16-le-bom", lambda t: t.encode("utf-16")),  # Excel's "Unicode text"
+        ("utf16-be", lambda t: t.encode("utf-16-be")),
+        ("cp1258", encode_cp1258),
+        ("nfd-utf8", lambda t: unicodedata.normalize("NFD", t).encode("utf-8")),
+    ],
+)
+def test_each_encoding_reads_to_the_same_table(tmp_path: Path, name: str, encode) -> None:  # noqa: ANN001
+    plain = tmp_path / "plain.csv"
+    plain.write_text(VIETNAMESE, encoding="utf-8")
+    other = tmp_path / f"{name}.csv"
+    other.write_bytes(encode(VIETNAMESE))
+    assert _same_text(read_csv_lines(other)) == _same_text(read_csv_lines(plain))
+    assert read_csv_lines(other).iloc[2]["address"] == "Ưu Đàm, Ngõ Ốc, Đường Ỷ Lan"
+
+
+def test_cp1252_french_text_is_read() -> None:
+    data, name = to_utf8("ref;substance\nA;héroïne, café\n".encode("cp1252"))
+    assert name == "Windows-1252" and "héroïne" in data.decode()
+
+
+def test_two_code_pages_equally_likely_are_refused_naming_the_encodings_tried() -> None:
+    # One byte, 0xD0: 'Đ' in Windows-1258 and 'Ð' in Windows-1252; nothing else to tell them apart.
+    with pytest.raises(FileFormatError, match="Windows-1258.*Windows-1252") as caught:
+        to_utf8(b"ref;note\nA;\xd0\n")
+    assert "bảng mã" in caught.value.message and "đã thử UTF-8, UTF-16" in caught.value.message
+    assert to_utf8(b"ref;note\nA;\xd0\n", "cp1258")[0].decode() == "ref;note\nA;Đ\n"
+
+
+@pytest.mark.parametrize(
+    ("text", "delimiter"),
+    [("a,b,c\n1,2,3\n", ","), ("a;b;c\n1,5;2;3\n", ";"), ("a\tb\tc\n1\t2,5\t3\n", "\t"), ("a\n1\n", ",")],
+)
+def test_separator_is_sniffed(text: str, delimiter: str) -> None:
+    assert sniff_delimiter(text.encode()) == delimiter
+
+
+def test_semicolon_file_is_not_missing_columns(tmp_path: Path) -> None:
+    path = tmp_path / "excel-vi.csv"
+    path.write_text(VIETNAMESE, encoding="utf-8")
+    frame = read_csv_lines(path)
+    assert list(frame.columns[:5]) == ["ref", "occurred_at", "kind", "substance", "address"]
+    assert frame.iloc[1]["substance"] == "hêrôin 0,5 g"
+
+
+def test_excel_first_sheet_or_named_sheet_with_row_numbers(tmp_path: Path) -> None:
+    book = Workbook()
+    notes = book.active
+    notes.title = "Vụ việc"
+    notes.append(["Danh sách vụ việc (dữ liệu tổng hợp)"])
+    notes.append([])
+    notes.append(["Số hiệu", "Thời gian", "Loại", "Kinh độ", "Vĩ độ", "Khối lượng (g)"])
+    notes.append(["V-1", datetime(2024, 3, 5, 14, 30), "tip", 106.6885, 20.86, 3.0])
+    notes.append([None, None, None, None, None, None])
+    notes.append(["V-2", "06/03/2024", "tip", 106.7, 20.9, 2.5, "lạc"])
+    other = book.create_sheet("Khác")
+    other.append(["ref", "kind"])
+    other.append(["K-1", "tip"])
+    path = tmp_path / "book.xlsx"
+    book.save(path)
+
+    frame = read_table(path)
+    assert list(frame["line"]) == [4, 6]  # the title block (rows 1-2) is passed over
+    assert frame.iloc[0].to_dict() == {
+        "số hiệu": "V-1",
+        "thời gian": "2024-03-05T14:30:00",
+        "loại": "tip",
+        "kinh độ": "106.6885",
+        "vĩ độ": "20.86",
+        "khối lượng (g)": "3",
+        "line": 4,
+        "_error": "",
+    }
+    assert "beyond the header" in frame.iloc[1]["_error"]
+    assert read_table(path, sheet="Khác").iloc[0]["ref"] == "K-1"
+    with pytest.raises(FileFormatError, match="Vụ việc, Khác"):
+        read_table(path, sheet="Không có")
+
+
+def test_unreadable_workbook_and_old_excel_are_clear_errors(tmp_path: Path) -> None:
+    bad = tmp_path / "x.xlsx"
+    bad.write_bytes(b"PK")
+    with pytest.raises(FileFormatError, match="Excel"):
+        read_table(bad)
+    old = tmp_path / "x.xls"
+    old.write_bytes(b"\xd0\xcf\x11\xe0")
+    with pytest.raises(FileFormatError, match=".xlsx"):
+        read_table(old)
+
+
+def test_geojson_feature_without_geometry_may_give_an_address(tmp_path: Path) -> None:
+    path = tmp_path / "f.geojson"
+    path.write_text(
+        '{"type": "FeatureCollection", "features": ['
+        '{"type": "Feature", "geometry": null, "properties": {"ref": "G1", "Địa chỉ": "Phường Hồng Bàng, Hải Phòng"}},'
+        '{"type": "Feature", "geometry": {"type": "LineString", "coordinates": [[0, 0], [1, 1]]},'
+        ' "properties": {"ref": "G2"}}]}',
+        encoding="utf-8",
+    )
+    frame = read_table(path)
+    assert list(frame["_error"] == "") == [True, False]
+    assert frame.iloc[0]["địa chỉ"] == "Phường Hồng Bàng, Hải Phòng"

@@ -77,7 +77,9 @@ diabanPages.command = async function startCommand(map, cfg) {
       L.imageOverlay(overlay.image, overlay.bounds, { opacity: 0.75 }).addTo(layers.heat);
       legend.textContent = `${VI_NUMBER.format(overlay.n_incidents)} vụ việc trong vùng; cao nhất ` +
         `${VI_NUMBER.format(overlay.max_per_km2)} vụ/km² (vàng: thấp → đỏ: cao; ô ${VI_NUMBER.format(cell)} m, ` +
-        `bán kính ${VI_NUMBER.format(bandwidth)} m)`;
+        `bán kính ${VI_NUMBER.format(bandwidth)} m)` +
+        (overlay.without_point ? `; ${VI_NUMBER.format(overlay.without_point)} vụ việc không có tọa độ ` +
+          "(xếp theo mã xã hoặc địa chỉ) không có trên bản đồ" : "");
     } catch (error) {
       if (mine === heatRequest) legend.textContent = error.message;
     }

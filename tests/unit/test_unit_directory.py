@@ -1,0 +1,94 @@
+"""The old → new commune directory (vietnamadminunits data, offline) and the assignment a match gives."""
+
+import pandas as pd
+import pytest
+
+from gis.unit_directory import normalise_code, unit_directory
+from models.domain.unit_mapping import UnitMatch, aggregate_legacy_indicators
+
+HAI_PHONG = {"11602", "11311", "11581", "11593", "11617", "10532", "10537", "10678", "11948", "10507"}
+
+
+@pytest.mark.parametrize(
+    ("address", "system", "candidates"),
+    [
+        # Old form: ward, district, province; the old Phường Quán Toan lies wholly in today's 11602.
+        ("12 Lê Lợi, Phường Quán Toan, Quận Hồng Bàng, Thành phố Hải Phòng", "legacy", ("11602",)),
+        ("thôn 3, xã lê ninh, thị xã kinh môn, hải dương", "legacy", ("10678",)),
+        # An old ward split in three.
+        ("Phường Lê Lợi, Quận An Dương, Hải Phòng", "legacy", ("11581", "11593", "11617")),
+        # New form: ward, province; abbreviated type too.
+        ("Số 5 ngõ 10, Phường Hồng Bàng, Thành phố Hải Phòng", "current", ("11311",)),
+        ("P. Hồng Bàng, Hải Phòng", "current", ("11311",)),
+        # The island district without wards is today's đặc khu.
+        ("Huyện Bạch Long Vĩ, Hải Phòng", "legacy", ("11948",)),
+        ("không rõ", "", ()),
+    ],
+)
+def test_addresses_in_old_and_new_form(address: str, system: str, candidates: tuple[str, ...]) -> None:
+    match = unit_directory().by_address(address)
+    assert (match.system, match.candidates, match.via_address or not match.found) == (system, candidates, True)
+
+
+def test_an_old_name_the_new_parser_would_misread_is_not_taken_for_a_new_ward() -> None:
+    # The new-form parser alone reads the province name "Hải Dương" as today's Phường Hải Dương (10525).
+    assert unit_directory().by_address("thôn 3, xã không có, thị xã kinh môn, hải dương").candidates != ("10525",)
+
+
+def test_codes_by_date_system_and_the_match_assignment() -> None:
+    directory = unit_directory()
+    legacy, current = directory.by_code("11581", legacy_first=True), directory.by_code("11581", legacy_first=False)
+    assert (legacy.system, legacy.candidates, legacy.assignment) == ("legacy", ("11581", "11593", "11617"), "ambiguous")
+    assert (current.system, current.commune_code, current.assignment) == ("current", "11581", "code")
+    whole = directory.by_code("11296", legacy_first=False)  # abolished: only a legacy code, whatever the date
+    assert (whole.commune_code, whole.assignment, whole.legacy_code) == ("11602", "legacy_code", "11296")
+    assert not directory.by_code("99999", legacy_first=True).found
+    assert directory.legacy_only(["10507", "11296"]) == "11296" and directory.legacy_only(["10507"]) is None
+    assert normalise_code("4") == "00004" and normalise_code("11296.0") == "11296"
+
+
+def test_a_unit_outside_the_loaded_communes_is_not_found() -> None:
+    match = unit_directory().by_address("Phường Bến Nghé, Quận 1, Thành phố Hồ Chí Minh").within(HAI_PHONG)
+    assert not match.found and "outside the loaded communes" in match.reason
+    assert UnitMatch.legacy("X", ("11602",), "x").within(HAI_PHONG).commune_code == "11602"
+
+
+def test_old_communes_are_summed_only_when_whole_and_complete() -> None:
+    rows = pd.DataFrame(
+        {
+            "line": [2, 3, 4],
+            "year": 2024,
+            "legacy_code": ["a", "b", "s"],
+            "candidates": [("A",), ("A",), ("B", "C")],
+            "population": [100, 50, 10],
+            "users_with_records": [1, 2, 3],
+            "plants_destroyed": [0, 0, 0],
+            "cultivation_m2": [0.0, 1.5, 0.0],
+            "organizing_places": [None, 1, None],
+            "arrested_offenders": [1, 1, None],
+            "on_drug_route": [False, True, False],
+            "source": ["x", "x", "x"],
+        }
+    )
+    summed, flagged = aggregate_legacy_indicators(rows, {"A": frozenset({"a", "b"}), "B": frozenset({"s", "t"})})
+    assert summed.to_dict("records") == [
+        {
+            "year": 2024,
+            "commune_code": "A",
+            "line": 2,
+            "population": 150,
+            "users_with_records": 3,
+            "plants_destroyed": 0,
+            "cultivation_m2": 1.5,
+            "organizing_places": None,  # unknown in one part: unknown in the sum
+            "arrested_offenders": 2,
+            "on_drug_route": True,
+            "source": "x",
+            "method": "legacy_sum",
+            "legacy_codes": ["a", "b"],
+        }
+    ]
+    assert list(flagged["ref"]) == ["s"] and "B, C" in flagged.iloc[0]["reason"]
+    # Without "b", A is incomplete: flagged, not summed.
+    partial, flagged = aggregate_legacy_indicators(rows.iloc[[0]], {"A": frozenset({"a", "b"})})
+    assert partial.empty and "b" in flagged.iloc[0]["reason"]
