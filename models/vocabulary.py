@@ -309,6 +309,8 @@ CATEGORY_SHORT_LABELS: Mapping[str, str] = MappingProxyType(
 )
 #: Categories that count as a drug problem in the KPIs.
 PROBLEM_CATEGORIES = (Category.TRONG_DIEM, Category.AT_RISK)
+#: What planners read beside a commune whose criteria could not all be decided (a blank indicator is unknown).
+MISSING_DATA_LABEL = "thiếu dữ liệu"
 
 
 @_labelled({"I": "Loại I", "II": "Loại II", "III": "Loại III"})

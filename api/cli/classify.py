@@ -41,8 +41,9 @@ def cmd_review(args: argparse.Namespace) -> int:
     )
     for row in items.head(args.limit).itertuples():
         flags = "; ".join(row.flags) or "—"
+        missing = f" [{row.data_status}: {', '.join(row.missing_criteria)}]" if row.incomplete else ""
         print(
-            f"  {row.commune_code} {row.name}: {class_label(row.category, row.level)}"
+            f"  {row.commune_code} {row.name}: {class_label(row.category, row.level)}{missing}"
             f" (mô hình: {row.learned_category if isinstance(row.learned_category, str) else 'không rõ'}) — {flags}"
         )
     return 0

@@ -12,7 +12,7 @@ from gis.io.excel import administrative_workbook
 from models.vocabulary import class_label
 
 FORMATS = ("csv", "geojson", "xlsx")
-BASE_COLUMNS = ("commune_code", "name", "category", "level", "method", "confidence")
+BASE_COLUMNS = ("commune_code", "name", "category", "level", "method", "confidence", "incomplete", "possible_level")
 HEADERS_VI = {
     "commune_code": "Mã đơn vị",
     "name": "Tên đơn vị",
@@ -20,6 +20,8 @@ HEADERS_VI = {
     "level": "Loại",
     "method": "Phương pháp",
     "confidence": "Độ tin cậy (mô hình)",
+    "incomplete": "Thiếu dữ liệu",
+    "possible_level": "Có thể đạt loại (nếu đủ dữ liệu)",
 }
 
 

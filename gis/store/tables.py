@@ -147,18 +147,21 @@ class DataVersion(Base):
 
 
 class CommuneIndicator(Base):
-    """Imported yearly figures of a commune (population, records, cultivation, route; overrides)."""
+    """Imported yearly figures of a commune (population, records, cultivation, route; overrides).
+
+    NULL is *unknown* (a blank cell of the imported table), never zero: the criteria report it.
+    """
 
     __tablename__ = "commune_indicators"
-    __table_args__ = (CheckConstraint("population IS NULL OR population >= 0", name="ck_indicators_population"),)
+    __table_args__ = (CheckConstraint("population IS NULL OR population > 0", name="ck_indicators_population"),)
 
     year: Mapped[int] = mapped_column(Integer, primary_key=True)
     commune_code: Mapped[str] = mapped_column(String(16), primary_key=True)
     population: Mapped[int | None] = mapped_column(Integer)
-    users_with_records: Mapped[int] = mapped_column(Integer, default=0)
-    plants_destroyed: Mapped[int] = mapped_column(Integer, default=0)
-    cultivation_m2: Mapped[float] = mapped_column(Float, default=0)
-    on_drug_route: Mapped[bool] = mapped_column(Boolean, default=False)
+    users_with_records: Mapped[int | None] = mapped_column(Integer)
+    plants_destroyed: Mapped[int | None] = mapped_column(Integer)
+    cultivation_m2: Mapped[float | None] = mapped_column(Float)
+    on_drug_route: Mapped[bool | None] = mapped_column(Boolean)
     organizing_places: Mapped[int | None] = mapped_column(Integer)
     arrested_offenders: Mapped[int | None] = mapped_column(Integer)
     source: Mapped[str | None] = mapped_column(Text)
@@ -397,6 +400,9 @@ class ClassificationResult(Base):
             "method <> 'override' OR length(btrim(override_reason)) > 0",
             name="ck_classification_results_override_reason",
         ),
+        CheckConstraint(
+            f"NOT (incomplete AND category = '{Category.DRUG_FREE}')", name="ck_classification_results_incomplete"
+        ),
     )
 
     run_id: Mapped[int] = mapped_column(ForeignKey("classification_runs.id", ondelete="CASCADE"), primary_key=True)
@@ -417,3 +423,7 @@ class ClassificationResult(Base):
     sources: Mapped[dict] = mapped_column(JSONB)
     criteria: Mapped[list] = mapped_column(JSONB)
     explanation: Mapped[str] = mapped_column(Text)
+    #: Some criterion could not be decided for lack of data ("thiếu dữ liệu"): never drug-free.
+    incomplete: Mapped[bool] = mapped_column(Boolean, server_default=text("false"))
+    #: A more severe level the commune would reach if the missing data met their criteria.
+    possible_level: Mapped[str | None] = mapped_column(String(4))

@@ -4,7 +4,8 @@ The criteria file (``data/criteria/qd28-2025.toml``, read by ``gis.reference``) 
 is a new file version, not a code change. Input: one row per commune with the columns the file
 declares under ``[indicators]`` plus ``commune_code`` (defaults: population, users_with_records,
 organizing_places, arrested_offenders, plants_destroyed, cultivation_m2, on_drug_route, n_incidents).
-A missing input value never meets a criterion; it is reported so planners can complete the data.
+A missing input value never meets a criterion; it is reported so planners can complete the data, and a
+commune with any undecidable criterion is never drug-free.
 
 ``classify_legal`` returns one row per commune: commune_code, category (trong_diem | at_risk |
 drug_free), level ('I' | 'II' | 'III', NA when not a key area), category_label_vi, met_<level> counts,
@@ -366,7 +367,7 @@ def _prepare(indicators: pd.DataFrame, rules: LegalRules) -> pd.DataFrame:
 
 
 def evaluate_criteria(indicators: pd.DataFrame, rules: LegalRules) -> pd.DataFrame:
-    """Long table of every criterion for every commune: value, threshold, op, met, missing, detail."""
+    """Long table of every criterion for every commune: value, threshold, op, met, missing, detail, title."""
     frame = _prepare(indicators, rules)
     done: dict[str, _Result] = {}
     for level in _evaluation_order(rules):
@@ -391,6 +392,7 @@ def evaluate_criteria(indicators: pd.DataFrame, rules: LegalRules) -> pd.DataFra
                         "missing": result.met.isna().to_numpy(),
                         "detail": result.detail.to_numpy(),
                         "verified": crit.verified,
+                        "title": f"{_level_title(level.name, rules)} ({crit.ref})",
                     }
                 )
             )
@@ -419,7 +421,9 @@ def classify_legal(indicators: pd.DataFrame, rules: LegalRules) -> pd.DataFrame:
     level = pd.Series(np.select(reached, names, default=None), index=codes, dtype=object)  # type: ignore[call-overload]
     possible = pd.Series(np.select(reachable, names, default=None), index=codes, dtype=object)  # type: ignore[call-overload]
     free_level = rules.drug_free
-    drug_free = n_met[free_level.name] >= free_level.min_met
+    incomplete = n_open.sum(axis=1) > 0
+    # A commune with an undecidable criterion is never drug-free: unknown data is not "no drug activity".
+    drug_free = (n_met[free_level.name] >= free_level.min_met) & ~incomplete
     category = np.select(
         [level.notna(), drug_free], [Category.TRONG_DIEM, Category.DRUG_FREE], default=Category.AT_RISK
     ).astype(str)
@@ -431,7 +435,7 @@ def classify_legal(indicators: pd.DataFrame, rules: LegalRules) -> pd.DataFrame:
             "category_label_vi": [Category(c).label for c in category],
             **{f"met_{lvl.name}": n_met[lvl.name].to_numpy(dtype=int) for lvl in (*rules.levels, free_level)},
             "possible_level": possible.where(possible != level, None).to_numpy(),
-            "incomplete": (n_open.sum(axis=1) > 0).to_numpy(),
+            "incomplete": incomplete.to_numpy(),
             "rules_version": rules.version,
         }
     )
@@ -445,8 +449,7 @@ def _explanations(summary: pd.DataFrame, long: pd.DataFrame, rules: LegalRules) 
     met_text = items[long["met"]].groupby([long["commune_code"], long["level"]]).agg("; ".join)
     failed_free = long["level"].eq(rules.drug_free.name) & ~long["met"]
     free_failures = items[failed_free].groupby(long["commune_code"]).agg("; ".join)
-    open_items = (long["level"].map(lambda n: _level_title(n, rules)) + " (" + long["ref"] + ")")[long["missing"]]
-    open_text = open_items.groupby(long["commune_code"]).agg(", ".join)
+    open_text = long["title"][long["missing"]].groupby(long["commune_code"]).agg(", ".join)
     sizes = {lvl.name: len(lvl.criteria) for lvl in (*rules.levels, rules.drug_free)}
     counts_text = "; ".join(
         f"loại {lvl.name} {{met_{lvl.name}}}/{sizes[lvl.name]}, cần {lvl.min_met}" for lvl in rules.levels
@@ -467,12 +470,18 @@ def _explanations(summary: pd.DataFrame, long: pd.DataFrame, rules: LegalRules) 
                 f"đạt đủ {sizes[rules.drug_free.name]}/{sizes[rules.drug_free.name]} điều kiện không ma túy."
             )
         else:
+            failures = free_failures.get(code, "")
             text = (
                 f"Có tệ nạn ma túy. Chưa đạt tiêu chí trọng điểm ({counts_text.format(**row)}); "
-                f"chưa đạt điều kiện không ma túy: {free_failures.get(code, '')}."
+                f"chưa đạt điều kiện không ma túy: {failures}."
+                if failures  # else every drug-free condition holds but some criterion is undecidable
+                else f"Chưa đạt tiêu chí trọng điểm ({counts_text.format(**row)}); "
+                "các điều kiện không ma túy đã biết đều đạt."
             )
         if code in open_text.index:
             text += f" Thiếu dữ liệu, coi như không đạt: {open_text[code]}."
+            if row["category"] != Category.TRONG_DIEM:
+                text += " Khi còn thiếu dữ liệu, chưa thể xác định không ma túy."
         if isinstance(row["possible_level"], str):
             text += f" Có thể đạt loại {row['possible_level']} nếu bổ sung đủ dữ liệu."
         return text

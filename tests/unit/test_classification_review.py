@@ -72,6 +72,8 @@ def test_review_puts_disagreements_and_changes_first() -> None:
             "learned_category": ["trong_diem", "at_risk", "at_risk", "at_risk"],
             "leaving_drug_free": [False, False, False, False],
             "method": ["legal"] * 4,
+            "incomplete": [False] * 4,
+            "criteria": [[]] * 4,
         }
     )
     previous = pd.DataFrame(

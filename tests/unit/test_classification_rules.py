@@ -190,6 +190,23 @@ def test_missing_route_flag_is_flagged():
     assert "loại I (đ)" in result.loc[0, "explanation"]
 
 
+def test_unknown_inputs_are_never_drug_free():
+    # Blank cells of the indicator table stay unknown; every other input is at its drug-free value.
+    rows = table(
+        {"users_with_records": np.nan},
+        {"plants_destroyed": np.nan, "cultivation_m2": np.nan},
+        {"on_drug_route": None},
+        {"organizing_places": np.nan},
+        {},
+    )
+    rows["on_drug_route"] = rows["on_drug_route"].astype(object)
+    result = classify_legal(rows, RULES)
+    assert list(result["category"]) == ["at_risk"] * 4 + ["drug_free"]
+    assert list(result["incomplete"]) == [True] * 4 + [False]
+    for explanation in result["explanation"][:4]:
+        assert "Thiếu dữ liệu" in explanation and "chưa thể xác định không ma túy" in explanation
+
+
 def test_input_table_validation():
     with pytest.raises(ValueError, match="lacks columns required by rules qd28-2025.1: n_incidents"):
         classify_legal(table({}).drop(columns="n_incidents"), RULES)
