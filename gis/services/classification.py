@@ -39,7 +39,7 @@ def draft_year(
 ) -> dict[str, Any]:
     """Compute and store a new draft of a year's classification; returns the run with its counts."""
     rules = rules or load_rules()
-    history = yearly_indicators(conn, year - HISTORY_YEARS + 1, year)
+    history = yearly_indicators(conn, year - HISTORY_YEARS + 1, year, rules)
     draft = build_draft(history, year, rules)
     run = create_run(
         conn,

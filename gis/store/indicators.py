@@ -5,6 +5,7 @@ from __future__ import annotations
 import pandas as pd
 from sqlalchemy import Connection, text
 
+from gis.reference import load_rules
 from gis.store.communes import current_communes
 from gis.store.sql import local_year, local_year_start
 from models.domain.indicators import (
@@ -13,6 +14,7 @@ from models.domain.indicators import (
     INCIDENT_COLUMNS,
     derive_indicators,
 )
+from models.domain.legal_rules import LegalRules
 from models.vocabulary import HOTSPOT_OPEN, HotspotStatus, codes
 
 #: Years are local calendar years.
@@ -87,8 +89,9 @@ def hotspot_aggregates(conn: Connection, y0: int, y1: int) -> pd.DataFrame:
     )
 
 
-def yearly_indicators(conn: Connection, y0: int, y1: int) -> pd.DataFrame:
-    """Derived indicators of every current commune for the years y0..y1 (see models.domain.indicators)."""
+def yearly_indicators(conn: Connection, y0: int, y1: int, rules: LegalRules | None = None) -> pd.DataFrame:
+    """Derived indicators of every current commune for the years y0..y1 (see models.domain.indicators), counting
+    from incidents what the criteria (``rules``, default the configured file) say each indicator counts."""
     communes = current_communes(conn)["commune_code"]
     return derive_indicators(
         communes,
@@ -96,6 +99,7 @@ def yearly_indicators(conn: Connection, y0: int, y1: int) -> pd.DataFrame:
         imported_indicators(conn, y0, y1),
         incident_aggregates(conn, y0, y1),
         hotspot_aggregates(conn, y0, y1),
+        (rules or load_rules()).derived(),
     )
 
 

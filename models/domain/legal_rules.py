@@ -3,7 +3,9 @@
 The criteria file (``data/criteria/qd28-2025.toml``, read by ``gis.reference``) holds every threshold, so a change in the law
 is a new file version, not a code change. Input: one row per commune with the columns the file
 declares under ``[indicators]`` plus ``commune_code`` (defaults: population, users_with_records,
-organizing_places, arrested_offenders, plants_destroyed, cultivation_m2, on_drug_route, n_incidents).
+organizing_places, arrested_offenders, plants_destroyed, cultivation_m2, on_drug_route, drug_incidents).
+Indicators counted from incidents declare which kinds they count (``derived``), so criterion (c) and the
+drug-free test count exactly what the file says.
 A missing input value never meets a criterion; it is reported so planners can complete the data, and a
 commune with any undecidable criterion is never drug-free.
 
@@ -27,7 +29,7 @@ import numpy as np
 import pandas as pd
 
 from models.errors import InvalidInput
-from models.vocabulary import Category
+from models.vocabulary import Category, IncidentKind
 
 OPS: Mapping[str, Callable[[Any, Any], Any]] = MappingProxyType(
     {">=": operator.ge, ">": operator.gt, "<=": operator.le, "<": operator.lt, "==": operator.eq, "!=": operator.ne}
@@ -38,6 +40,9 @@ _LEAF_KEYS = {
     "numerator": {"numerator", "denominator", "scale", "op", "threshold"},
 }
 _COUNT_KEYS = {"count_met", "at_least", "exclude"}
+#: What a derived indicator may sum over incidents of its kinds.
+INCIDENT_SUMS = ("incidents", "arrested")
+_DERIVED_KEYS = {"sum", "kinds", "to_confirm", "note"}
 
 
 class RulesConfigError(InvalidInput):
@@ -45,12 +50,27 @@ class RulesConfigError(InvalidInput):
 
 
 @dataclass(frozen=True)
+class IncidentCount:
+    """How an indicator is counted from incident records: incidents (or people arrested) of these kinds.
+
+    ``to_confirm`` names the kinds whose treatment (counted or not) is not verified against the legal text.
+    """
+
+    sum: str
+    kinds: tuple[str, ...]
+    to_confirm: tuple[str, ...] = ()
+    note: str = ""
+
+
+@dataclass(frozen=True)
 class Indicator:
-    """An input column the criteria may use, with its Vietnamese label and unit for explanations."""
+    """An input column the criteria may use, with its Vietnamese label and unit for explanations, and how it
+    is counted from incidents when it is derived from them."""
 
     name: str
     label_vi: str
     unit: str = ""
+    derived: IncidentCount | None = None
 
 
 @dataclass(frozen=True)
@@ -123,6 +143,10 @@ class LegalRules:
     levels: tuple[Level, ...]
     drug_free: Level
 
+    def derived(self) -> dict[str, IncidentCount]:
+        """Indicators counted from incident records, by name."""
+        return {name: ind.derived for name, ind in self.indicators.items() if ind.derived is not None}
+
     def level(self, name: str) -> Level:
         """Return the level (or the drug-free condition set) called ``name``."""
         return {lvl.name: lvl for lvl in (*self.levels, self.drug_free)}[name]
@@ -139,7 +163,9 @@ def parse_rules(doc: Mapping[str, Any]) -> LegalRules:
     if not isinstance(doc["effective_date"], date):
         raise RulesConfigError(f"effective_date must be a TOML date, got {doc['effective_date']!r}")
     indicators = {
-        name: Indicator(name, str(spec.get("label_vi", name)), str(spec.get("unit", "")))
+        name: Indicator(
+            name, str(spec.get("label_vi", name)), str(spec.get("unit", "")), _parse_derived(spec.get("derived"), name)
+        )
         for name, spec in doc["indicators"].items()
     }
     levels = tuple(_parse_level(raw, indicators) for raw in doc["levels"])
@@ -153,6 +179,29 @@ def parse_rules(doc: Mapping[str, Any]) -> LegalRules:
     )
     _check_references(rules)
     return rules
+
+
+def _parse_derived(raw: Any, name: str) -> IncidentCount | None:
+    """The incident count behind a derived indicator (None for an imported one), kinds checked."""
+    if raw is None:
+        return None
+    if not isinstance(raw, Mapping) or set(raw) - _DERIVED_KEYS or raw.get("sum") not in INCIDENT_SUMS:
+        raise RulesConfigError(
+            f"indicator '{name}': derived must be a table with sum = {' | '.join(INCIDENT_SUMS)}, kinds and"
+            f" optional to_confirm, note; got {raw!r}"
+        )
+    known = set(IncidentKind.values())
+    lists: dict[str, tuple[str, ...]] = {}
+    for key in ("kinds", "to_confirm"):
+        listed = raw.get(key, [])
+        if not isinstance(listed, list) or (key == "kinds" and not listed) or set(listed) - known:
+            raise RulesConfigError(
+                f"indicator '{name}': derived.{key} must list incident kinds ({', '.join(sorted(known))}); got {listed!r}"
+            )
+        if len(set(listed)) != len(listed):
+            raise RulesConfigError(f"indicator '{name}': derived.{key} lists a kind twice: {listed!r}")
+        lists[key] = tuple(map(str, listed))
+    return IncidentCount(str(raw["sum"]), lists["kinds"], lists["to_confirm"], str(raw.get("note", "")))
 
 
 def _parse_level(raw: Mapping[str, Any], indicators: Mapping[str, Indicator]) -> Level:

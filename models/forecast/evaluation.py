@@ -33,7 +33,9 @@ METHODS = (MODEL, "learned: risk probability", *BASELINES)
 KDE_CELL_M, KDE_BANDWIDTH_M = 250.0, 750.0
 
 
-def scenario_panel(communes: gpd.GeoDataFrame, config: ScenarioConfig) -> tuple[pd.DataFrame, pd.DataFrame]:
+def scenario_panel(
+    communes: gpd.GeoDataFrame, config: ScenarioConfig, rules: LegalRules
+) -> tuple[pd.DataFrame, pd.DataFrame]:
     """Derived indicators per commune-year of a synthetic scenario, and its incidents with x, y, year, commune."""
     scenario = generate_scenario(communes, config)
     projected = communes.to_crs(WORK_CRS).reset_index(drop=True)
@@ -63,6 +65,7 @@ def scenario_panel(communes: gpd.GeoDataFrame, config: ScenarioConfig) -> tuple[
         scenario.indicators.assign(import_id=np.nan),
         incidents,
         _truth_activity(scenario.truth, years),
+        rules.derived(),
     )
     return panel, located
 
@@ -152,7 +155,7 @@ def evaluate_forecasts(
     rows = []
     for seed in seeds:
         config = ScenarioConfig(seed=seed, years=years, n_incidents=n_incidents, end=date(2025, 12, 31))
-        panel, located = scenario_panel(communes, config)
+        panel, located = scenario_panel(communes, config, rules)
         observed = panel.pivot(index="commune_code", columns="year", values="n_incidents")
         for year in sorted(panel["year"].unique())[2:]:
             counts = observed[year].reindex(codes).to_numpy()
