@@ -20,7 +20,13 @@ from gis.store.hotspots import assign_communes
 from gis.store.incidents import incident_frame, latest_incident_time
 from gis.store.selection import IncidentSelection
 from gis.store.sql import to_metric
-from models.analytics.background import auto_min_samples
+from models.analytics.background import (
+    CLUSTER_ALPHA,
+    SIMULATIONS,
+    SPURIOUS_PER_MAP,
+    background_threshold,
+    cluster_significance,
+)
 from models.analytics.clusters import HotspotKindRules, summarise_clusters
 from models.analytics.dbscan import dbscan
 from models.analytics.matching import MatchRules, match_clusters
@@ -34,8 +40,9 @@ _TO_LONLAT = Transformer.from_crs(METRIC_SRID, WGS84_SRID, always_xy=True)
 class DetectionParams:
     """DBSCAN and matching settings. Defaults: incidents within 100 m of each other over the last 90
     days — the scale of a street corner or a house, patrollable by one team — with at least 5 of them,
-    more where the background is dense enough to make 5 by chance (`min_samples=None`: see
-    models.analytics.background)."""
+    more where the background is dense enough that chance clusters would exceed the map's budget
+    (`min_samples=None`), and each cluster tested by Monte Carlo against the background around it
+    (see models.analytics.background)."""
 
     eps_m: float = 100.0
     min_samples: int | None = None
@@ -43,6 +50,11 @@ class DetectionParams:
     kinds: tuple[str, ...] = ()
     match_m: float = 150.0
     recurrence_m: float = 300.0
+    #: Budget of chance clusters per map that sets the automatic min_samples (models.analytics.background).
+    spurious_per_map: float = SPURIOUS_PER_MAP
+    #: Simulated background maps of the Monte-Carlo test of each cluster (0: no test) and its level.
+    simulations: int = SIMULATIONS
+    cluster_alpha: float = CLUSTER_ALPHA
 
 
 @dataclass
@@ -55,6 +67,12 @@ class DetectionReport:
     incidents: int
     clusters: int
     min_samples: int
+    #: Bound on the expected chance clusters at this min_samples (uniform background at the dense quantile).
+    expected_spurious: float = 0.0
+    #: The same figure estimated on simulated background maps (None without the Monte-Carlo test).
+    simulated_spurious: float | None = None
+    #: Clusters the Monte-Carlo test found no larger than chance, left out of the register.
+    rejected: int = 0
     new: int = 0
     updated: int = 0
     recurred: int = 0
@@ -67,7 +85,10 @@ class DetectionReport:
             "window_to": self.window_to.isoformat(),
             "incidents": self.incidents,
             "min_samples": self.min_samples,
+            "expected_spurious": round(self.expected_spurious, 4),
+            "simulated_spurious": None if self.simulated_spurious is None else round(self.simulated_spurious, 4),
             "clusters": self.clusters,
+            "rejected": self.rejected,
             "new": self.new,
             "updated": self.updated,
             "recurred": self.recurred,
@@ -105,8 +126,17 @@ def run_detection(
     start, end = _window(conn, start, end, params.window_days)
     incidents = incident_frame(conn, IncidentSelection(start=start, end=end, kinds=params.kinds))
     x, y = incidents["x"].to_numpy(float), incidents["y"].to_numpy(float)
-    min_samples = params.min_samples or auto_min_samples(x, y, params.eps_m)
+    threshold = background_threshold(
+        x, y, params.eps_m, spurious=params.spurious_per_map, min_samples=params.min_samples
+    )
+    min_samples = threshold.min_samples
     labels = dbscan(x, y, params.eps_m, min_samples) if len(incidents) else np.zeros(0, int)
+    found = int(labels.max()) + 1 if labels.size else 0
+    simulated = None
+    if params.simulations and found:
+        test = cluster_significance(x, y, labels, params.eps_m, min_samples, params.simulations)
+        simulated = test.expected_spurious
+        labels = _keep_significant(labels, test.p_value <= params.cluster_alpha)
     clusters = summarise_clusters(
         x, y, labels, times=incidents["occurred_at"].to_numpy(), kinds=incidents["kind"].to_numpy(), rules=kind_rules
     )
@@ -130,6 +160,9 @@ def run_detection(
         incidents=len(incidents),
         clusters=len(clusters),
         min_samples=min_samples,
+        expected_spurious=threshold.expected_spurious,
+        simulated_spurious=simulated,
+        rejected=found - len(clusters),
     )
     if len(clusters):
         register = _register(conn)
@@ -158,6 +191,14 @@ def run_detection(
         {"n": report.new, "u": report.updated, "r": report.recurred, "id": run_id},
     )
     return report
+
+
+def _keep_significant(labels: np.ndarray, significant: np.ndarray) -> np.ndarray:
+    """Labels with the clusters that failed the test turned into noise and the rest renumbered 0..k−1."""
+    kept = np.flatnonzero(significant)
+    renumber = np.full(significant.size, -1)
+    renumber[kept] = np.arange(kept.size)
+    return np.where(labels >= 0, renumber[np.maximum(labels, 0)], -1)
 
 
 def _cluster_rows(clusters: pd.DataFrame) -> list[dict]:
