@@ -35,7 +35,7 @@ def cmd_detect(args: argparse.Namespace) -> None:
         print(
             f"Phát hiện điểm nóng (lần chạy #{report.run_id}, {report.window_from:%d/%m/%Y}–{report.window_to:%d/%m/%Y}):"
             f" {report.incidents} vụ việc, ngưỡng {report.min_samples} vụ/cụm, {report.clusters} cụm; mới {report.new}, cập nhật {report.updated},"
-            f" phức tạp trở lại {report.recurred}"
+            f" phức tạp trở lại {report.recurred}; tách {report.split}, gộp {report.merged}, tạm lắng {report.dormant}"
         )
         simulated = (
             f"; mô phỏng: {report.simulated_spurious:.2f}".replace(".", ",")

@@ -36,6 +36,7 @@ from models.vocabulary import (
     HotspotStatus,
     IncidentKind,
     Level,
+    LineageKind,
     Role,
     RunStatus,
     TaskKind,
@@ -230,6 +231,23 @@ class HotspotEvent(Base):
     note: Mapped[str | None] = mapped_column(Text)
     run_id: Mapped[int | None] = mapped_column(ForeignKey("detection_runs.id"))
     details: Mapped[dict] = mapped_column(JSONB, default=dict)
+
+
+class HotspotLineage(Base):
+    """How hotspots descend from one another: ``parent`` merged into ``child``, or ``child`` split off ``parent``."""
+
+    __tablename__ = "hotspot_lineage"
+    __table_args__ = (
+        CheckConstraint(_in("kind", LineageKind), name="ck_hotspot_lineage_kind"),
+        CheckConstraint("parent_id <> child_id", name="ck_hotspot_lineage_distinct"),
+    )
+
+    id: Mapped[int] = mapped_column(BigInteger, primary_key=True)
+    kind: Mapped[str] = mapped_column(String(8))
+    parent_id: Mapped[int] = mapped_column(ForeignKey("hotspots.id"), index=True)
+    child_id: Mapped[int] = mapped_column(ForeignKey("hotspots.id"), index=True)
+    run_id: Mapped[int | None] = mapped_column(ForeignKey("detection_runs.id"))
+    at: Mapped[datetime] = mapped_column(DateTime(timezone=True), server_default=func.now())
 
 
 class HotspotIncident(Base):
