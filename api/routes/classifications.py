@@ -54,7 +54,7 @@ def get_classification(
     version: Version = None,
     simplify_m: Annotated[float, Query(ge=0, le=1000)] = 0,
 ) -> dict[str, Any]:
-    """Communes with category, level, method, confidence, criteria and explanation (GeoJSON; teams: own area)."""
+    """Communes with category, level, method, criteria and explanation (GeoJSON; teams: own area)."""
     run = require_run(conn, year, version)
     return {
         "type": "FeatureCollection",
@@ -104,7 +104,7 @@ def get_export(
     version: Version = None,
     fmt: Annotated[Literal["csv", "geojson", "xlsx"], Query(alias="format")] = "csv",
 ) -> Response:
-    """The classification as CSV, GeoJSON or Excel (columns: code, name, class, method, confidence, criteria)."""
+    """The classification as CSV, GeoJSON or Excel (columns: code, name, class, method, missing data, criteria)."""
     content = export_classification(conn, year, fmt, version)
     filename = f"phan-loai-{year}.{fmt}"
     return Response(

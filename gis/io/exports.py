@@ -12,14 +12,13 @@ from gis.io.excel import administrative_workbook
 from models.vocabulary import class_label
 
 FORMATS = ("csv", "geojson", "xlsx")
-BASE_COLUMNS = ("commune_code", "name", "category", "level", "method", "confidence", "incomplete", "possible_level")
+BASE_COLUMNS = ("commune_code", "name", "category", "level", "method", "incomplete", "possible_level")
 HEADERS_VI = {
     "commune_code": "Mã đơn vị",
     "name": "Tên đơn vị",
     "category": "Phân loại",
     "level": "Loại",
     "method": "Phương pháp",
-    "confidence": "Độ tin cậy (mô hình)",
     "incomplete": "Thiếu dữ liệu",
     "possible_level": "Có thể đạt loại (nếu đủ dữ liệu)",
 }

@@ -125,7 +125,6 @@ def build_draft(history: pd.DataFrame, year: int, rules: LegalRules) -> pd.DataF
             "legal_category": legal["category"],
             "legal_level": legal["level"],
             "learned_category": learned["learned_category"].reindex(codes).to_numpy(),
-            "confidence": learned["confidence"].reindex(codes).to_numpy(),
             "risk_next_year": forecast["p_active"].reindex(codes).to_numpy(),
             "leaving_drug_free": forecast["leaving_drug_free"].reindex(codes).fillna(False).astype(bool).to_numpy(),
             "category": legal["category"],

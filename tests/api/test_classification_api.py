@@ -90,7 +90,9 @@ def test_draft_override_approve_then_immutable(client, as_user, conn: Connection
     assert body["run"]["status"] == "approved" and len(body["features"]) == 114
     props = next(f["properties"] for f in body["features"] if f["id"] == code)
     assert (props["category"], props["method"], props["legal_category"]) == ("at_risk", "override", "drug_free")
-    assert {"criteria", "explanation", "confidence", "level", "indicators", "sources"} <= set(props)
+    assert {"criteria", "explanation", "level", "indicators", "sources"} <= set(props)
+    # A mixture posterior is not the probability of a legal class: no "confidence" is shown anywhere.
+    assert "confidence" not in props
     assert props["criteria"][0]["criterion_id"] == "I.a"
 
 
@@ -146,7 +148,7 @@ def test_exports(client, as_user, conn: Connection, indicators: list[str]) -> No
     client.post("/api/classifications/2025/runs")
     csv = export_classification(conn, 2025, "csv").decode("utf-8-sig").splitlines()
     header = csv[0].split(",")
-    assert header[:6] == ["commune_code", "name", "category", "level", "method", "confidence"]
+    assert header[:7] == ["commune_code", "name", "category", "level", "method", "incomplete", "possible_level"]
     assert "I.a" in header and "I.a_met" in header and len(csv) == 115
     geo = json.loads(export_classification(conn, 2025, "geojson"))
     assert geo["run"]["version"] == 1 and len(geo["features"]) == 114

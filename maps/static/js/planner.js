@@ -47,8 +47,7 @@ diabanPages.planner = async function startPlanner(map, cfg) {
     row.dataset.code = item.commune_code;
     if (item.disagreement || item.changed) row.className = "flag";
     const legal = item.method === "override" ? `<br><small>theo tiêu chí: ${escapeHtml(classLabel(item.legal_category, item.legal_level))}</small>` : "";
-    const learned = item.learned_category ? `${escapeHtml(classLabel(item.learned_category))}` +
-      (item.confidence !== null ? ` <small>(${VI_PERCENT.format(item.confidence)})</small>` : "") : "—";
+    const learned = item.learned_category ? escapeHtml(classLabel(item.learned_category)) : "—";
     const flags = (item.flags || []).map((f) => `<li>${escapeHtml(f.replace(/ \(.*\)$/, ""))}</li>`).join("");
     const override = item.override_reason ? `<p><b>Điều chỉnh:</b> ${escapeHtml(item.override_reason)} ` +
       `(${escapeHtml(item.override_by)}, ${viDate(item.override_at)})</p>` : "";
