@@ -100,13 +100,18 @@ def cmd_kpi(args: argparse.Namespace) -> int:
 
 
 def cmd_evaluate(args: argparse.Namespace) -> int:
-    """Evaluate next-year forecasts on synthetic scenarios against baselines and print the table."""
+    """Evaluate forecasts on synthetic scenarios against baselines and print the leaderboards with intervals: next
+    year per commune, then the next 4 weeks per patrollable cell (the SEPP model)."""
     import geopandas as gpd
     import pandas as pd
 
     from gis.reference import load_rules
     from gis.settings import DataSettings
-    from models.forecast.evaluation import evaluate_forecasts, summary_table, verdict
+    from models.forecast.evaluation import BASELINES, MODEL, evaluate_forecasts, summary_table, verdict
+    from models.forecast.grid_evaluation import BASELINES as GRID_BASELINES
+    from models.forecast.grid_evaluation import CELL_M, HELD_OUT_WEEKS, HORIZON_WEEKS, evaluate_grid
+    from models.forecast.grid_evaluation import MODEL as GRID_MODEL
+    from models.forecast.intervals import format_leaderboard, leaderboard, verdict_line
 
     communes = gpd.read_file(args.boundaries or DataSettings().boundaries)
     long = evaluate_forecasts(communes, args.seeds, load_rules(), years=args.years, n_incidents=args.incidents)
@@ -119,6 +124,18 @@ def cmd_evaluate(args: argparse.Namespace) -> int:
     with pd.option_context("display.width", 200, "display.max_columns", None):
         print(table.round(3).to_string())
     print(verdict(table))
+    yearly = leaderboard(long, MODEL, BASELINES, unit="year")
+    print(format_leaderboard(yearly, MODEL))
+    print(verdict_line(yearly, MODEL))
+    grid = evaluate_grid(communes, args.seeds, years=args.grid_years, n_incidents=args.incidents)
+    board = leaderboard(grid, GRID_MODEL, GRID_BASELINES)
+    print(
+        f"\nLưới tuần tra {CELL_M:.0f} m, dự báo {HORIZON_WEEKS} tuần, SYNTHETIC scenarios with self-excitation,"
+        f" displacement and geocoding noise, seeds {args.seeds}, {args.grid_years} years; last {HELD_OUT_WEEKS} weeks"
+        " held out; paired differences with 95 % bootstrap intervals over seeds × periods"
+    )
+    print(format_leaderboard(board, GRID_MODEL))
+    print(verdict_line(board, GRID_MODEL))
     return 0
 
 
@@ -160,8 +177,11 @@ def add_parsers(sub: argparse._SubParsersAction) -> None:
     export.add_argument("--out", type=Path)
     kpi = action("kpi", cmd_kpi, "KPIs against the city's targets")
     kpi.add_argument("--xlsx", type=Path, help="also write the Excel report here")
-    evaluate = action("evaluate", cmd_evaluate, "evaluate next-year forecasts vs baselines (synthetic)", year=False)
+    evaluate = action(
+        "evaluate", cmd_evaluate, "evaluate forecasts vs baselines with intervals (synthetic)", year=False
+    )
     evaluate.add_argument("--seeds", type=int, nargs="+", default=[1, 2, 3])
     evaluate.add_argument("--years", type=int, default=5)
     evaluate.add_argument("--incidents", type=int, default=30_000)
     evaluate.add_argument("--boundaries", type=Path)
+    evaluate.add_argument("--grid-years", type=int, default=3, help="years of the patrollable-grid scenarios")

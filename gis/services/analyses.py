@@ -30,7 +30,7 @@ from models.analytics.emerging import EmergingOptions, EmergingResult, emerging_
 from models.analytics.gistar import GiStarResult, gistar_lattice
 from models.analytics.grid import GridSpec
 from models.analytics.kde import Kernel, kde_grid
-from models.analytics.lattice import Lattice
+from models.analytics.lattice import Lattice, cells_in_polygons
 from models.errors import InvalidRequest, NotFound
 from models.vocabulary import METRIC_SRID, WGS84_SRID
 
@@ -153,22 +153,9 @@ def land_cells(conn: Connection, grid: GridSpec) -> CityCells:
     rows = conn.execute(
         text(f"SELECT code, ST_AsBinary(ST_Transform(geom, {METRIC_SRID})) FROM admin_unit_parts ORDER BY id")
     ).all()
-    flats, codes = [], []
-    for code, wkb in rows:
-        part = shapely.from_wkb(bytes(wkb))
-        xmin, ymin, xmax, ymax = part.bounds
-        (ix0, ix1), (iy0, iy1) = (
-            np.clip(np.floor((np.array(v) - o) / grid.cell).astype(int), 0, size - 1)
-            for v, o, size in (((xmin, xmax), grid.x0, grid.nx), ((ymin, ymax), grid.y0, grid.ny))
-        )
-        iy, ix = np.mgrid[iy0 : iy1 + 1, ix0 : ix1 + 1]
-        inside = shapely.contains_xy(part, grid.x0 + (ix + 0.5) * grid.cell, grid.y0 + (iy + 0.5) * grid.cell)
-        flats.append((iy * grid.nx + ix)[inside])
-        codes.append(np.full(int(inside.sum()), code, dtype=object))
-    flat = np.concatenate(flats) if flats else np.zeros(0, np.int64)
-    code = np.concatenate(codes) if codes else np.zeros(0, object)
-    cells, first = np.unique(flat, return_index=True)  # a centre on a shared edge belongs to the first part
-    return CityCells(Lattice(grid, cells.astype(np.int64)), code[first])
+    polygons = np.array([shapely.from_wkb(bytes(wkb)) for _, wkb in rows], dtype=object)
+    lattice, codes = cells_in_polygons(grid, polygons, np.array([code for code, _ in rows], dtype=object))
+    return CityCells(lattice, codes)
 
 
 def city_cells(conn: Connection, cell_m: float, memo: Memo = _no_memo) -> CityCells:

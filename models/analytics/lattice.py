@@ -12,6 +12,7 @@ from dataclasses import dataclass
 from typing import Literal
 
 import numpy as np
+import shapely
 from scipy import sparse
 
 from models.analytics.grid import GridSpec
@@ -91,3 +92,24 @@ class Lattice:
         out = np.full(self.grid.nx * self.grid.ny, fill, dtype=np.result_type(values.dtype, np.asarray(fill).dtype))
         out[self.cells] = values
         return out.reshape(self.grid.shape)
+
+
+def cells_in_polygons(grid: GridSpec, polygons: np.ndarray, names: np.ndarray) -> tuple[Lattice, np.ndarray]:
+    """The cells of ``grid`` whose centre lies in one of the (metric) polygons, and the name of that polygon.
+
+    Each polygon only tests the centres inside its bounding box; a centre on an edge shared by two
+    polygons belongs to the first.
+    """
+    flats, owners = [], []
+    for index, polygon in enumerate(polygons):
+        xmin, ymin, xmax, ymax = shapely.bounds(polygon)
+        ix0, ix1 = np.clip(np.floor((np.array([xmin, xmax]) - grid.x0) / grid.cell).astype(int), 0, grid.nx - 1)
+        iy0, iy1 = np.clip(np.floor((np.array([ymin, ymax]) - grid.y0) / grid.cell).astype(int), 0, grid.ny - 1)
+        iy, ix = np.mgrid[iy0 : iy1 + 1, ix0 : ix1 + 1]
+        inside = shapely.contains_xy(polygon, grid.x0 + (ix + 0.5) * grid.cell, grid.y0 + (iy + 0.5) * grid.cell)
+        flats.append((iy * grid.nx + ix)[inside])
+        owners.append(np.full(int(inside.sum()), index))
+    flat = np.concatenate(flats) if flats else np.zeros(0, np.int64)
+    owner = np.concatenate(owners) if owners else np.zeros(0, np.int64)
+    cells, first = np.unique(flat, return_index=True)
+    return Lattice(grid, cells.astype(np.int64)), np.asarray(names, dtype=object)[owner[first]]
