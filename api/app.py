@@ -8,7 +8,7 @@ from fastapi.concurrency import run_in_threadpool
 from fastapi.staticfiles import StaticFiles
 from sqlalchemy import Engine
 
-from api.cache import ResponseCache
+from api.cache import LruCache, ResponseCache
 from api.deps import get_current_user
 from api.errors import ErrorOut, add_exception_handlers
 from api.logs import RequestLog, configure_logging
@@ -124,6 +124,8 @@ def create_app(engine: Engine, warm_connections: int = 0) -> FastAPI:
     )
     app.state.hotspot_machine = hotspot_lifecycle(LifecycleSettings().monitoring_days)
     app.state.cache = ResponseCache(int(CacheSettings().cache_mb * 2**20))
+    # City-wide Gi* and emerging results behind the answers, clipped per user (same budget, counted apart).
+    app.state.analysis_memo = LruCache(int(CacheSettings().cache_mb * 2**20), lambda value: value.nbytes)
     for module in PUBLIC:
         app.include_router(module.router)
     for module in PROTECTED:

@@ -1,4 +1,5 @@
-"""In-process cache of computed map responses (tiles, heat, Gi*, emerging), keyed by the data they derive from.
+"""In-process caches of computed map responses (tiles, heat, Gi*, emerging) and of the city-wide analyses behind
+them, keyed by the data they derive from.
 
 Keys carry the data versions that triggers raise on every change of incidents and team areas
 (gis/data_versions.py), so an import makes every older entry unreachable at once and it ages out of
@@ -13,8 +14,11 @@ import threading
 from collections import OrderedDict
 from collections.abc import Callable, Hashable
 from dataclasses import dataclass, field
+from typing import Generic, TypeVar
 
 from fastapi import Request, Response
+
+V = TypeVar("V")
 
 
 @dataclass(frozen=True)
@@ -31,29 +35,29 @@ class CachedResponse:
         return Response(self.body, status_code=self.status_code, media_type=self.media_type, headers=self.headers)
 
 
-class ResponseCache:
-    """A thread-safe LRU of response bodies bounded in bytes, with one computation per missing key."""
+class LruCache(Generic[V]):
+    """A thread-safe LRU bounded in bytes (``size`` of each value), with one computation per missing key."""
 
-    def __init__(self, max_bytes: int) -> None:
+    def __init__(self, max_bytes: int, size: Callable[[V], int]) -> None:
         self.max_bytes = max_bytes
-        self._items: OrderedDict[Hashable, CachedResponse] = OrderedDict()
+        self.size = size
+        self._items: OrderedDict[Hashable, V] = OrderedDict()
         self._pending: dict[Hashable, threading.Event] = {}
         self._bytes = 0
         self._lock = threading.Lock()
         self.hits = 0
         self.misses = 0
 
-    def get_or_build(self, key: Hashable, build: Callable[[], CachedResponse]) -> CachedResponse:
+    def get_or_build(self, key: Hashable, build: Callable[[], V]) -> V:
         """The cached value of ``key``, else build it (once, however many requests ask at the same time)."""
         if self.max_bytes <= 0:
             return build()
         while True:
             with self._lock:
-                value = self._items.get(key)
-                if value is not None:
+                if key in self._items:
                     self._items.move_to_end(key)
                     self.hits += 1
-                    return value
+                    return self._items[key]
                 waiting = self._pending.get(key)
                 if waiting is None:
                     self._pending[key] = threading.Event()
@@ -68,8 +72,8 @@ class ResponseCache:
             with self._lock:
                 self._pending.pop(key).set()
 
-    def _store(self, key: Hashable, value: CachedResponse) -> None:
-        size = len(value.body)
+    def _store(self, key: Hashable, value: V) -> None:
+        size = self.size(value)
         if size > self.max_bytes // 4:  # one answer may not push out most of the others
             return
         with self._lock:
@@ -77,7 +81,14 @@ class ResponseCache:
             self._bytes += size
             while self._bytes > self.max_bytes:
                 _, evicted = self._items.popitem(last=False)
-                self._bytes -= len(evicted.body)
+                self._bytes -= self.size(evicted)
+
+
+class ResponseCache(LruCache[CachedResponse]):
+    """The cache of response bodies (tiles, heat, Gi*, emerging answers)."""
+
+    def __init__(self, max_bytes: int) -> None:
+        super().__init__(max_bytes, lambda value: len(value.body))
 
 
 def cached_response(

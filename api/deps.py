@@ -129,11 +129,12 @@ CacheDep = Annotated[ResponseCache, Depends(get_cache)]
 
 
 def get_data_key(conn: ConnDep, scope: AreaScopeDep) -> tuple:
-    """What a cached map answer depends on: the incidents' version and, for a team, its area as of today."""
+    """What a cached map answer depends on: the incidents' and boundaries' versions and, for a team, its area as
+    of today."""
     versions = data_versions(conn)
     if scope.team_id is None:
-        return (versions.incidents,)
-    return versions.incidents, scope.team_id, versions.team_areas, versions.today
+        return versions.incidents, versions.boundaries
+    return versions.incidents, versions.boundaries, scope.team_id, versions.team_areas, versions.today
 
 
 DataKey = Annotated[tuple, Depends(get_data_key)]

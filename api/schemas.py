@@ -409,12 +409,14 @@ class ClassificationProperties(_Out):
     category: Category
     level: Level | None
     method: str
-    confidence: float | None
     legal_category: Category
     legal_level: Level | None
     learned_category: Category | None
     risk_next_year: float | None
     leaving_drug_free: bool
+    incomplete: bool = Field(description="some criterion cannot be decided for missing data (never drug-free then)")
+    possible_level: Level | None = Field(description="the level the commune could reach were the data complete")
+    data_status: str | None = Field(description="'thiếu dữ liệu' when incomplete")
     override_reason: str | None
     override_by: str | None
     override_at: datetime | None
@@ -439,9 +441,12 @@ class ReviewItem(_Out):
     legal_category: Category
     legal_level: Level | None
     learned_category: Category | None
-    confidence: float | None
     risk_next_year: float | None
     leaving_drug_free: bool
+    incomplete: bool
+    possible_level: Level | None
+    data_status: str | None
+    missing_criteria: list[str]
     category: Category
     level: Level | None
     method: str

@@ -105,7 +105,7 @@ def main() -> None:
             history = timed(
                 "derive indicators (pandas)",
                 stages,
-                lambda: derive_indicators(codes, range(y0, YEAR + 1), imported, incidents, hotspots),
+                lambda: derive_indicators(codes, range(y0, YEAR + 1), imported, incidents, hotspots, rules.derived()),
             )
             current = history[history["year"] == YEAR].reset_index(drop=True)
             timed("legal classification (QĐ 28)", stages, lambda: classify_legal(current, rules))

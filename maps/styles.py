@@ -33,6 +33,8 @@ STATUS_COLOURS = MappingProxyType(
         _S.MONITORING: "#0ea5e9",
         _S.CLOSED: "#6b7280",
         _S.RECURRED: "#7c3aed",
+        _S.DORMANT: "#d6d3d1",
+        _S.MERGED: "#a8a29e",
     }
 )
 CATEGORY_COLOURS = MappingProxyType(

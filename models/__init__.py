@@ -36,7 +36,7 @@ if TYPE_CHECKING:
     from models.analytics.gistar import GiStarResult, gistar
     from models.analytics.grid import GridSpec
     from models.analytics.kde import kde_grid
-    from models.analytics.matching import MatchRules, match_clusters
+    from models.analytics.matching import MatchResult, MatchRules, match_clusters
     from models.domain.legal_rules import LegalRules, RulesConfigError, classify_legal, evaluate_criteria, parse_rules
     from models.forecast.metrics import forecast_scores, hit_rate, pai, pei
     from models.synthetic.scenario import Scenario, ScenarioConfig, generate_scenario
@@ -51,6 +51,7 @@ __all__ = [
     "GridSpec",
     "HotspotKindRules",
     "LegalRules",
+    "MatchResult",
     "MatchRules",
     "RulesConfigError",
     "Scenario",
@@ -87,6 +88,7 @@ _HOME = {
     "auto_min_samples": "models.analytics.background",
     "HotspotKindRules": "models.analytics.clusters",
     "summarise_clusters": "models.analytics.clusters",
+    "MatchResult": "models.analytics.matching",
     "MatchRules": "models.analytics.matching",
     "match_clusters": "models.analytics.matching",
     "LegalRules": "models.domain.legal_rules",

@@ -228,6 +228,8 @@ class UnitKind(Vocabulary):
         "monitoring": "Đang giữ sạch, theo dõi",
         "closed": "Đã loại khỏi danh sách",
         "recurred": "Phức tạp trở lại",
+        "dormant": "Tạm lắng (không còn cụm vụ việc)",
+        "merged": "Đã gộp vào điểm khác",
     }
 )
 class HotspotStatus(Vocabulary):
@@ -242,6 +244,8 @@ class HotspotStatus(Vocabulary):
     MONITORING = "monitoring"
     CLOSED = "closed"
     RECURRED = "recurred"
+    DORMANT = "dormant"
+    MERGED = "merged"
 
 
 #: Hotspots that still need police work (counted as open in the KPIs and on the map).
@@ -258,6 +262,18 @@ HOTSPOT_OPEN = frozenset(
 HOTSPOT_TASKABLE = frozenset({HotspotStatus.DETECTED, HotspotStatus.VERIFIED, HotspotStatus.RECURRED})
 #: Hotspots cleared by police: a new cluster near one of them is a recurrence, not a new hotspot.
 HOTSPOT_RECURRABLE = frozenset({HotspotStatus.ERADICATED, HotspotStatus.MONITORING, HotspotStatus.CLOSED})
+#: Hotspots a new cluster continues (same identity): the open ones and the dormant ones.
+HOTSPOT_TRACKED = HOTSPOT_OPEN | {HotspotStatus.DORMANT}
+#: Hotspots that go dormant after some detection windows without a cluster (no police work under way).
+HOTSPOT_MAY_SLEEP = frozenset({HotspotStatus.DETECTED, HotspotStatus.VERIFIED})
+
+
+@_labelled({"merge": "Gộp", "split": "Tách"})
+class LineageKind(Vocabulary):
+    """How a hotspot descends from another: absorbed by it (merge) or split off it (split)."""
+
+    MERGE = "merge"
+    SPLIT = "split"
 
 
 @_labelled({"spot": "Điểm", "den": "Tụ điểm", "organizing_place": "Điểm tổ chức, chứa chấp sử dụng"})
@@ -372,6 +388,8 @@ CATEGORY_SHORT_LABELS: Mapping[str, str] = MappingProxyType(
 )
 #: Categories that count as a drug problem in the KPIs.
 PROBLEM_CATEGORIES = (Category.TRONG_DIEM, Category.AT_RISK)
+#: What planners read beside a commune whose criteria could not all be decided (a blank indicator is unknown).
+MISSING_DATA_LABEL = "thiếu dữ liệu"
 
 
 @_labelled({"I": "Loại I", "II": "Loại II", "III": "Loại III"})

@@ -54,8 +54,9 @@ def cmd_review(args: argparse.Namespace) -> int:
     )
     for row in items.head(args.limit).itertuples():
         flags = "; ".join(row.flags) or "—"
+        missing = f" [{row.data_status}: {', '.join(row.missing_criteria)}]" if row.incomplete else ""
         print(
-            f"  {row.commune_code} {row.name}: {class_label(row.category, row.level)}"
+            f"  {row.commune_code} {row.name}: {class_label(row.category, row.level)}{missing}"
             f" (mô hình: {row.learned_category if isinstance(row.learned_category, str) else 'không rõ'}) — {flags}"
         )
     return 0
@@ -116,13 +117,18 @@ def cmd_kpi(args: argparse.Namespace) -> int:
 
 
 def cmd_evaluate(args: argparse.Namespace) -> int:
-    """Evaluate next-year forecasts on synthetic scenarios against baselines and print the table."""
+    """Evaluate forecasts on synthetic scenarios against baselines and print the leaderboards with intervals: next
+    year per commune, then the next 4 weeks per patrollable cell (the SEPP model)."""
     import geopandas as gpd
     import pandas as pd
 
     from gis.reference import load_rules
     from gis.settings import DataSettings
-    from models.forecast.evaluation import evaluate_forecasts, summary_table, verdict
+    from models.forecast.evaluation import BASELINES, MODEL, evaluate_forecasts, summary_table, verdict
+    from models.forecast.grid_evaluation import BASELINES as GRID_BASELINES
+    from models.forecast.grid_evaluation import CELL_M, HELD_OUT_WEEKS, HORIZON_WEEKS, evaluate_grid
+    from models.forecast.grid_evaluation import MODEL as GRID_MODEL
+    from models.forecast.intervals import format_leaderboard, leaderboard, verdict_line
 
     communes = gpd.read_file(args.boundaries or DataSettings().boundary_file())
     long = evaluate_forecasts(communes, args.seeds, load_rules(), years=args.years, n_incidents=args.incidents)
@@ -135,6 +141,18 @@ def cmd_evaluate(args: argparse.Namespace) -> int:
     with pd.option_context("display.width", 200, "display.max_columns", None):
         print(table.round(3).to_string())
     print(verdict(table))
+    yearly = leaderboard(long, MODEL, BASELINES, unit="year")
+    print(format_leaderboard(yearly, MODEL))
+    print(verdict_line(yearly, MODEL))
+    grid = evaluate_grid(communes, args.seeds, years=args.grid_years, n_incidents=args.incidents)
+    board = leaderboard(grid, GRID_MODEL, GRID_BASELINES)
+    print(
+        f"\nLưới tuần tra {CELL_M:.0f} m, dự báo {HORIZON_WEEKS} tuần, SYNTHETIC scenarios with self-excitation,"
+        f" displacement and geocoding noise, seeds {args.seeds}, {args.grid_years} years; last {HELD_OUT_WEEKS} weeks"
+        " held out; paired differences with 95 % bootstrap intervals over seeds × periods"
+    )
+    print(format_leaderboard(board, GRID_MODEL))
+    print(verdict_line(board, GRID_MODEL))
     return 0
 
 
@@ -202,9 +220,13 @@ def add_parsers(sub: argparse._SubParsersAction) -> None:
     kpi = action("kpi", cmd_kpi, "chỉ tiêu của năm so với mục tiêu của thành phố")
     kpi.add_argument("--xlsx", type=Path, metavar="TỆP", help="ghi thêm báo cáo Excel vào tệp này")
     evaluate = action(
-        "evaluate", cmd_evaluate, "đánh giá dự báo năm sau so với các đường cơ sở (dữ liệu giả lập)", year=False
+        "evaluate",
+        cmd_evaluate,
+        "đánh giá dự báo so với các đường cơ sở, có khoảng tin cậy (dữ liệu giả lập)",
+        year=False,
     )
     evaluate.add_argument("--seeds", type=int, nargs="+", default=[1, 2, 3], help="các hạt giống kịch bản")
     evaluate.add_argument("--years", type=int, default=5, help="số năm mỗi kịch bản")
     evaluate.add_argument("--incidents", type=int, default=30_000, help="số vụ việc mỗi kịch bản")
     evaluate.add_argument("--boundaries", type=Path, metavar="TỆP", help="tệp ranh giới (mặc định: DIABAN_BOUNDARIES)")
+    evaluate.add_argument("--grid-years", type=int, default=3, help="số năm của kịch bản đánh giá trên lưới tuần tra")

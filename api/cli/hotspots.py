@@ -41,7 +41,16 @@ def cmd_detect(args: argparse.Namespace) -> None:
         print(
             f"Phát hiện điểm nóng (lần chạy #{report.run_id}, {instants_window(report.window_from, report.window_to)}):"
             f" {report.incidents} vụ việc, ngưỡng {report.min_samples} vụ/cụm, {report.clusters} cụm; mới {report.new}, cập nhật {report.updated},"
-            f" phức tạp trở lại {report.recurred}"
+            f" phức tạp trở lại {report.recurred}; tách {report.split}, gộp {report.merged}, tạm lắng {report.dormant}"
+        )
+        simulated = (
+            f"; mô phỏng: {report.simulated_spurious:.2f}".replace(".", ",")
+            if report.simulated_spurious is not None
+            else ""
+        )
+        print(
+            f"Số cụm giả (do ngẫu nhiên) dự kiến trên bản đồ này: ≤ {report.expected_spurious:.3f}".replace(".", ",")
+            + f"{simulated}; {report.rejected} cụm không vượt nền ngẫu nhiên đã bị loại"
         )
 
 

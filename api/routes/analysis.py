@@ -10,6 +10,7 @@ from collections.abc import Callable
 from datetime import date, datetime, timedelta
 from typing import Annotated, Literal
 
+import numpy as np
 from fastapi import APIRouter, Query, Request, Response
 from fastapi.responses import JSONResponse
 from sqlalchemy import Connection
@@ -27,10 +28,11 @@ from api.params import (
 )
 from api.schemas import EmergingCell, FeatureCollection, GiStarCell, HeatCell, HeatOverlay
 from gis.services.analyses import (
+    Memo,
     NoIncidents,
     cells_frame,
-    emerging_surface,
-    gistar_surface,
+    city_emerging,
+    city_gistar,
     grid_bounds_lonlat,
     heat_surface,
 )
@@ -38,7 +40,7 @@ from gis.store.incidents import latest_incident_time
 from gis.store.scoping import AreaScope, scope_communes
 from gis.store.selection import IncidentSelection
 from maps.png import heat_png, robust_top
-from models.analytics.emerging import NO_PATTERN, PATTERN_LABELS_VI
+from models.analytics.emerging import NO_PATTERN, PATTERN_LABELS_VI, EmergingOptions
 from models.analytics.gistar import CONFIDENCE_LEVELS
 
 router = APIRouter(prefix="/api", tags=["analysis"])
@@ -73,6 +75,11 @@ def _selection(bbox: str | None, kind: str | None, date_from: date | None, date_
 def _scoped(conn: Connection, scope: AreaScope, selection: IncidentSelection) -> IncidentSelection:
     """The selection limited to what the user may see: a team analyses only its own area."""
     return selection.within(scope_communes(conn, scope))
+
+
+def _memo(request: Request) -> Memo:
+    """The process's cache of city-wide analyses (kept until the data versions in their keys change)."""
+    return request.app.state.analysis_memo.get_or_build
 
 
 def _geojson(frame) -> CachedResponse:  # noqa: ANN001 - a GeoDataFrame
@@ -130,8 +137,8 @@ def heat(
         surface = heat_surface(conn, _scoped(conn, scope, selection), cell_m, bandwidth_m, kernel)
         bounds = grid_bounds_lonlat(surface.grid)
         if format == "geojson":
-            keep = surface.values >= surface.values.max() * 0.01
-            return _geojson(cells_frame(surface.grid, keep, {"density_per_km2": surface.values}))
+            keep = np.flatnonzero(surface.values.ravel() >= surface.values.max() * 0.01)
+            return _geojson(cells_frame(surface.grid, keep, {"density_per_km2": surface.values.ravel()[keep]}))
         png = heat_png(surface.values, vmax=robust_top(surface.values))
         if format == "overlay":
             return CachedResponse(
@@ -182,21 +189,35 @@ def gistar_cells(
     distance_cells: Annotated[float, Query(ge=1, le=10)] = 1.5,
     fdr: bool = True,
     all_cells: bool = False,
+    permutations: Annotated[int, Query(ge=0, le=9999, description="conditional permutations; 0 = normal p")] = 0,
 ) -> Response:
-    """Getis-Ord Gi* per cell (z, p, bin −3..3 at 99/95/90 %, FDR-corrected); significant cells by default."""
+    """Getis-Ord Gi* per cell (z, p, bin −3..3 at 99/95/90 %, FDR-corrected; ``no_neighbours`` flags cells with no
+    neighbour, which get no statistic); significant cells by default. Computed over the whole city, then clipped
+    to the user's area and the view, so a cell's bin is the same for every user."""
     selection = _selection(bbox, kind, date_from, date_to)
 
     def build() -> CachedResponse:
-        grid, result, mask = gistar_surface(conn, _scoped(conn, scope, selection), cell_m, distance_cells, fdr)
-        keep = mask if all_cells else (result.bin != 0)
-        frame = cells_frame(grid, keep, {"z": result.z, "p": result.p, "bin": result.bin})
+        city = city_gistar(conn, selection, cell_m, distance_cells, fdr, permutations, _memo(request))
+        result = city.result
+        shown = city.cells.visible(scope_communes(conn, scope), selection.bbox)
+        keep = np.flatnonzero(shown if all_cells else shown & (result.bin != 0))
+        frame = cells_frame(
+            city.cells.lattice.grid,
+            city.cells.lattice.cells[keep],
+            {
+                "z": result.z[keep],
+                "p": result.p[keep],
+                "bin": result.bin[keep],
+                "no_neighbours": result.no_neighbours[keep],
+            },
+        )
         frame["confidence"] = frame["bin"].abs().map({level: 1 - alpha for level, alpha in CONFIDENCE_LEVELS})
         return _geojson(frame)
 
     return cached_response(
         request,
         cache,
-        ("gistar", selection, cell_m, distance_cells, fdr, all_cells, data_key),
+        ("gistar", selection, cell_m, distance_cells, fdr, all_cells, permutations, data_key),
         _or_empty(build, EMPTY_COLLECTION),
     )
 
@@ -215,8 +236,13 @@ def emerging(
     step: Literal["week", "month"] = "month",
     cell_m: Annotated[float, Query(ge=100, le=5000)] = 500.0,
     distance_cells: Annotated[float, Query(ge=1, le=10)] = 1.5,
+    mode: Annotated[
+        Literal["diaban", "arcgis"],
+        Query(description="diaban: Gi* per step over the land; arcgis: ArcGIS Pro defaults (see README)"),
+    ] = "diaban",
 ) -> Response:
-    """Emerging hot-spot pattern per cell (17 outcomes, ArcGIS rules) over `steps` steps; patterned cells only."""
+    """Emerging hot-spot pattern per cell (17 outcomes, ArcGIS rules) over `steps` steps; patterned cells only.
+    Computed over the whole city, then clipped to the user's area and the view."""
     selection = _selection(bbox, kind, None, None)
 
     def build() -> CachedResponse:
@@ -224,16 +250,20 @@ def emerging(
         assert stop is not None
         if not end:
             stop = stop + timedelta(seconds=1)
-        grid, result = emerging_surface(
-            conn, _scoped(conn, scope, selection), stop, steps, step, cell_m, distance_cells
+        city = city_emerging(
+            conn, selection, stop, steps, step, cell_m, distance_cells, EmergingOptions.preset(mode), _memo(request)
         )
-        frame = cells_frame(grid, result.pattern != NO_PATTERN, {"pattern": result.pattern})
+        shown = city.cells.visible(scope_communes(conn, scope), selection.bbox)
+        keep = np.flatnonzero(shown & (city.result.pattern != NO_PATTERN))
+        frame = cells_frame(
+            city.cells.lattice.grid, city.cells.lattice.cells[keep], {"pattern": city.result.pattern[keep]}
+        )
         frame["label_vi"] = frame["pattern"].map(PATTERN_LABELS_VI)
         return _geojson(frame)
 
     return cached_response(
         request,
         cache,
-        ("emerging", selection, end, steps, step, cell_m, distance_cells, data_key),
+        ("emerging", selection, end, steps, step, cell_m, distance_cells, mode, data_key),
         _or_empty(build, EMPTY_COLLECTION),
     )

@@ -47,7 +47,7 @@ def get_classification(
     version: Version = None,
     simplify_m: Annotated[float, Query(ge=0, le=1000)] = 0,
 ) -> dict:
-    """Communes with category, level, method, confidence, criteria and explanation (GeoJSON; teams: own area)."""
+    """Communes with category, level, method, criteria and explanation (GeoJSON; teams: own area)."""
     return classification_collection(conn, year, version, simplify_m, scope)
 
 
@@ -85,7 +85,7 @@ def get_export(
     fmt: Annotated[Literal["csv", "geojson", "xlsx"], Query(alias="format")] = "csv",
     raw: Annotated[bool, Query(description="machine column names and codes instead of Vietnamese headers")] = False,
 ) -> Response:
-    """The classification as CSV, GeoJSON or Excel (columns: code, name, class, method, confidence, criteria)."""
+    """The classification as CSV, GeoJSON or Excel (columns: code, name, class, method, missing data, criteria)."""
     content = export_classification(conn, year, fmt, version, raw=raw)
     filename = f"phan-loai-{year}.{fmt}"
     return Response(

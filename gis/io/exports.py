@@ -119,8 +119,8 @@ def labelled_class(properties: dict[str, Any]) -> dict[str, str]:
 
 
 def classification_columns(criteria: Sequence[dict[str, Any]], *, raw: bool = False) -> list[Column]:
-    """Commune, final class, legal class, method, override, model confidence, then each criterion's figures (as the
-    legal rules word them, units included; the bare value when ``raw``) and verdict."""
+    """Commune, final class, legal class, method, override, missing data and the level it could reach, then each
+    criterion's figures (as the legal rules word them, units included; the bare value when ``raw``) and verdict."""
     columns = [
         Column("commune_code", "Mã đơn vị"),
         Column("name", "Tên đơn vị"),
@@ -129,7 +129,8 @@ def classification_columns(criteria: Sequence[dict[str, Any]], *, raw: bool = Fa
         Column("method", "Cách xác định", lambda v: METHOD_LABELS.get(v, v or "")),
         Column("override_reason", "Lý do điều chỉnh"),
         Column("override_by", "Người điều chỉnh"),
-        Column("confidence", "Độ tin cậy của mô hình", vn_percent),
+        Column("incomplete", "Thiếu dữ liệu", lambda v: "Có" if v else "Không"),
+        Column("possible_level", "Có thể đạt loại (nếu đủ dữ liệu)", lambda v: f"Loại {v}" if v else ""),
     ]
     for c in criteria:
         cid = c["criterion_id"]
@@ -157,7 +158,8 @@ def classification_rows(results: pd.DataFrame, *, raw: bool = False) -> tuple[li
                 "method",
                 "override_reason",
                 "override_by",
-                "confidence",
+                "incomplete",
+                "possible_level",
                 "category",
                 "level",
                 "legal_category",

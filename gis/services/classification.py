@@ -43,7 +43,7 @@ def draft_year(
     """Compute and store a new draft of a year's classification; returns the run with its counts and the year's
     incidents that no commune counts (an old commune split in 2025: `ambiguous_incidents`, with candidates)."""
     rules = rules or load_rules()
-    history = yearly_indicators(conn, year - HISTORY_YEARS + 1, year, basis)
+    history = yearly_indicators(conn, year - HISTORY_YEARS + 1, year, basis, rules)
     draft = build_draft(history, year, rules)
     units: dict[str, str] = {"units": basis}
     if basis == UnitBasis.PERIOD:  # the units of the year's last day: their names and shapes go with the results

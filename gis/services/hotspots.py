@@ -14,8 +14,8 @@ from gis.store.scoping import AreaScope
 from gis.store.sql import local_date, to_metric, to_wgs84
 from gis.store.versioned import load_at_version, update_at_version
 from models.domain.access import Principal
-from models.domain.hotspot_lifecycle import HotspotFacts
-from models.domain.state_machine import StateMachine
+from models.domain.hotspot_lifecycle import HotspotFacts, user_targets
+from models.domain.state_machine import StateMachine, TransitionNotAllowed
 from models.errors import InvalidRequest
 from models.vocabulary import WGS84_SRID, HotspotKind, HotspotOrigin, HotspotStatus, local_today
 
@@ -85,7 +85,11 @@ def transition_hotspot(
     row = load_at_version(conn, "hotspots", hotspot_id, version, "r.status", scope.hotspots("r"), scope.params)
     if at is not None:
         _check_recorded_time(conn, hotspot_id, at)
-    machine.check(row["status"], target, hotspot_facts(conn, hotspot_id, row["status"], note, actor.role, at))
+    try:
+        machine.check(row["status"], target, hotspot_facts(conn, hotspot_id, row["status"], note, actor.role, at))
+    except TransitionNotAllowed as refused:  # name only what a user may do (not what detection runs do)
+        targets = user_targets(machine, refused.source)
+        raise TransitionNotAllowed(machine.name, refused.source, target, targets, machine.labels_vi) from None
     new_version = update_at_version(
         conn,
         "hotspots",

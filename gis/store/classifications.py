@@ -20,17 +20,19 @@ from models.domain.classification import (
     RunNotFound,
     check_override,
 )
+from models.vocabulary import MISSING_DATA_LABEL
 
 RESULT_COLUMNS = (
     "commune_code",
     "legal_category",
     "legal_level",
     "learned_category",
-    "confidence",
     "risk_next_year",
     "leaving_drug_free",
     "category",
     "level",
+    "incomplete",
+    "possible_level",
     "method",
     "override_reason",
     "override_by",
@@ -48,9 +50,9 @@ _JSON_TYPES = {
     "indicators": "jsonb",
     "sources": "jsonb",
     "criteria": "jsonb",
-    "confidence": "float8",
     "risk_next_year": "float8",
     "leaving_drug_free": "boolean",
+    "incomplete": "boolean",
 }
 
 
@@ -172,8 +174,12 @@ def override(
     conn: Connection, year: int, commune_code: str, category: str, level: str | None, reason: str | None, *, actor: str
 ) -> dict[str, Any]:
     """Set a commune's final class in the year's draft, with the mandatory reason; returns the row."""
-    category, level, reason = check_override(category, level, reason)
     draft = _draft(conn, year)
+    incomplete = conn.execute(
+        text("SELECT incomplete FROM classification_results WHERE run_id = :run_id AND commune_code = :code"),
+        {"run_id": draft["id"], "code": commune_code},
+    ).scalar_one_or_none()
+    category, level, reason = check_override(category, level, reason, incomplete=bool(incomplete))
     row = (
         conn.execute(
             text(
@@ -244,14 +250,15 @@ def run_results(conn: Connection, run_id: int) -> pd.DataFrame:
 
 
 def final_classes(conn: Connection, year: int, approved_only: bool = True) -> pd.DataFrame | None:
-    """commune_code, category, level of a year's newest approved run (None when there is none)."""
+    """commune_code, category, level, incomplete of a year's newest approved run (None when there is none)."""
     run = find_run(conn, year, approved_only=approved_only)
     if run is None:
         return None
     rows = conn.execute(
-        text("SELECT commune_code, category, level FROM classification_results WHERE run_id = :id"), {"id": run["id"]}
+        text("SELECT commune_code, category, level, incomplete FROM classification_results WHERE run_id = :id"),
+        {"id": run["id"]},
     ).all()
-    return pd.DataFrame(rows, columns=["commune_code", "category", "level"])
+    return pd.DataFrame(rows, columns=["commune_code", "category", "level", "incomplete"])
 
 
 def classification_geojson(
@@ -267,7 +274,9 @@ def classification_geojson(
                                           ELSE u.geom END, 6)::json,
             'properties', json_build_object(
                 'code', r.commune_code, 'name', u.name, 'full_name', u.full_name,
-                'category', r.category, 'level', r.level, 'method', r.method, 'confidence', r.confidence,
+                'category', r.category, 'level', r.level, 'method', r.method,
+                'incomplete', r.incomplete, 'possible_level', r.possible_level,
+                'data_status', CASE WHEN r.incomplete THEN CAST(:missing_label AS text) END,
                 'legal_category', r.legal_category, 'legal_level', r.legal_level,
                 'learned_category', r.learned_category, 'risk_next_year', r.risk_next_year,
                 'leaving_drug_free', r.leaving_drug_free, 'override_reason', r.override_reason,
@@ -278,5 +287,5 @@ def classification_geojson(
         FROM classification_results r
         {_RUN_UNIT.format(join="JOIN")}
         WHERE r.run_id = :run_id AND {where}"""),
-        {"run_id": run_id, "tol": simplify_m, **scope.params},
+        {"run_id": run_id, "tol": simplify_m, "missing_label": MISSING_DATA_LABEL, **scope.params},
     ).scalar_one()

@@ -35,7 +35,8 @@ def hotspots_geojson(conn: Connection, flt: HotspotFilter, footprints: bool = Fa
 
 
 def hotspot_detail(conn: Connection, hotspot_id: int, scope: AreaScope = UNRESTRICTED) -> dict[str, Any] | None:
-    """One hotspot (if in scope) as a GeoJSON feature with its footprint, incidents and event history."""
+    """One hotspot (if in scope) as a GeoJSON feature with its footprint, incidents, event history and lineage
+    (merges into / splits off other hotspots)."""
     return conn.execute(
         text(f"""
         SELECT json_build_object('type', 'Feature', 'id', h.id,
@@ -49,7 +50,10 @@ def hotspot_detail(conn: Connection, hotspot_id: int, scope: AreaScope = UNRESTR
                 'events', (SELECT coalesce(json_agg(json_build_object('id', e.id, 'at', e.at, 'actor', e.actor,
                         'event', e.event, 'from_status', e.from_status, 'to_status', e.to_status, 'note', e.note,
                         'run_id', e.run_id, 'details', e.details) ORDER BY e.id), '[]')
-                    FROM hotspot_events e WHERE e.hotspot_id = h.id)))
+                    FROM hotspot_events e WHERE e.hotspot_id = h.id),
+                'lineage', (SELECT coalesce(json_agg(json_build_object('kind', l.kind, 'parent_id', l.parent_id,
+                        'child_id', l.child_id, 'run_id', l.run_id, 'at', l.at) ORDER BY l.id), '[]')
+                    FROM hotspot_lineage l WHERE h.id IN (l.parent_id, l.child_id))))
         FROM hotspots h WHERE h.id = :id AND {scope.hotspots("h")}"""),
         {"id": hotspot_id, **scope.params},
     ).scalar()

@@ -4,6 +4,7 @@ analytics in models/, read as binary arrays."""
 from __future__ import annotations
 
 import json
+from collections.abc import Sequence
 from dataclasses import replace
 from datetime import datetime
 from typing import Any
@@ -31,8 +32,11 @@ def _elements(blob: bytes | None, dtype: str) -> np.ndarray:
     return np.frombuffer(blob, np.dtype([("length", ">i4"), ("value", dtype)]), offset=12 + 8 * ndim)["value"]
 
 
-def incident_frame(conn: Connection, selection: IncidentSelection) -> pd.DataFrame:
-    """Columns id, x, y (metres), occurred_at (UTC), kind for the selected incidents.
+def incident_frame(
+    conn: Connection, selection: IncidentSelection, communes: Sequence[str] | None = None
+) -> pd.DataFrame:
+    """Columns id, x, y (metres), occurred_at (UTC), kind for the selected incidents (and, given the commune
+    codes, their ``commune_code``: a category of those codes, NaN for an incident outside them).
 
     One row of one binary array per column, decoded by numpy without a Python step per incident: the
     data path of every heat map and detection run, so it must cost no more than reading the data.
@@ -41,17 +45,22 @@ def incident_frame(conn: Connection, selection: IncidentSelection) -> pd.DataFra
     where, params = selection.where(None).pyformat()
     columns = [f"array_send(array_agg({name}))" for name, _ in _ARRAYS]
     columns.append("array_send(array_agg((array_position(%(kind_codes)s::text[], kind::text) - 1)::int2))")
+    if communes is not None:
+        columns.append(
+            "array_send(array_agg((coalesce(array_position(%(commune_codes)s::text[], commune_code::text), 0) - 1)"
+            "::int2))"
+        )
     with _driver(conn).cursor(binary=True) as cur:
         cur.execute(
             f"SELECT {', '.join(columns)} FROM incidents WHERE geom IS NOT NULL AND {where}",
-            {**params, "kind_codes": list(IncidentKind.values())},
+            {**params, "kind_codes": list(IncidentKind.values()), "commune_codes": list(communes or ())},
         )
         blobs = cur.fetchone()
     assert blobs is not None, "an aggregate always returns one row"
     ids, x, y, micros = (_elements(blob, dtype) for blob, (_, dtype) in zip(blobs, _ARRAYS))
-    kind = _elements(blobs[-1], ">i2")
+    kind = _elements(blobs[len(_ARRAYS)], ">i2")
     order = np.argsort(ids, kind="stable")  # a stable order keeps clustering results reproducible
-    return pd.DataFrame(
+    frame = pd.DataFrame(
         {
             "id": ids[order].astype(np.int64),
             "x": x[order].astype(np.float64),
@@ -60,6 +69,10 @@ def incident_frame(conn: Connection, selection: IncidentSelection) -> pd.DataFra
             "occurred_at": pd.to_datetime(micros[order].astype(np.int64) + _PG_EPOCH_US, unit="us", utc=True),
         }
     )
+    if communes is not None:
+        commune = _elements(blobs[-1], ">i2")[order].astype(np.int64)
+        frame["commune_code"] = pd.Categorical.from_codes(commune, categories=list(dict.fromkeys(communes)))
+    return frame
 
 
 def count_without_point(conn: Connection, selection: IncidentSelection) -> int:

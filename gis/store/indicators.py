@@ -8,6 +8,7 @@ from datetime import date
 import pandas as pd
 from sqlalchemy import Connection, text
 
+from gis.reference import load_rules
 from gis.store.communes import current_communes
 from gis.store.sql import current_unit, local_year, local_year_start, valid_on
 from models.domain.indicators import (
@@ -16,6 +17,7 @@ from models.domain.indicators import (
     INCIDENT_COLUMNS,
     derive_indicators,
 )
+from models.domain.legal_rules import LegalRules
 from models.errors import InvalidRequest
 from models.vocabulary import HOTSPOT_OPEN, TODAY_METHODS, HotspotStatus, IndicatorMethod, UnitBasis, codes
 
@@ -134,7 +136,9 @@ def year_units_day(year: int) -> date:
     return date(year, 12, 31)
 
 
-def yearly_indicators(conn: Connection, y0: int, y1: int, basis: str = UnitBasis.TODAY) -> pd.DataFrame:
+def yearly_indicators(
+    conn: Connection, y0: int, y1: int, basis: str = UnitBasis.TODAY, rules: LegalRules | None = None
+) -> pd.DataFrame:
     """Derived indicators for the years y0..y1 (see models.domain.indicators), per commune of `basis`:
 
     - `today`: every current commune; earlier years re-expressed on them (incidents by their current commune,
@@ -143,6 +147,7 @@ def yearly_indicators(conn: Connection, y0: int, y1: int, basis: str = UnitBasis
       with `diaban boundaries import --valid-to`: incidents by the unit containing them (or named by their record),
       hotspots by their centroid, indicator rows as given per old commune (`legacy_given`).
     """
+    derived = (rules or load_rules()).derived()  # what the criteria say each derived indicator counts
     if basis == UnitBasis.TODAY:
         return derive_indicators(
             current_communes(conn)["commune_code"],
@@ -150,6 +155,7 @@ def yearly_indicators(conn: Connection, y0: int, y1: int, basis: str = UnitBasis
             imported_indicators(conn, y0, y1),
             incident_aggregates(conn, y0, y1),
             hotspot_aggregates(conn, y0, y1),
+            derived,
         )
     day = year_units_day(y1)
     units = units_valid_on(conn, day)
@@ -160,7 +166,7 @@ def yearly_indicators(conn: Connection, y0: int, y1: int, basis: str = UnitBasis
             f"no boundaries valid on {day}",
         )
     if units["current"].all():  # the year's units are today's
-        return yearly_indicators(conn, y0, y1, UnitBasis.TODAY)
+        return yearly_indicators(conn, y0, y1, UnitBasis.TODAY, rules)
     earlier = set(units.loc[~units["current"], "commune_code"])
     imported = imported_indicators(conn, y0, y1, TODAY_METHODS | {IndicatorMethod.LEGACY_GIVEN})
     keep = imported["commune_code"].isin(earlier) == (imported["method"] == IndicatorMethod.LEGACY_GIVEN)
@@ -170,6 +176,7 @@ def yearly_indicators(conn: Connection, y0: int, y1: int, basis: str = UnitBasis
         imported[keep & imported["commune_code"].isin(set(units["commune_code"]))].drop(columns="method"),
         incident_aggregates(conn, y0, y1, on=day),
         hotspot_aggregates(conn, y0, y1, on=day),
+        derived,
     )
 
 

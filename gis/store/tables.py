@@ -38,6 +38,7 @@ from models.vocabulary import (
     IncidentKind,
     IndicatorMethod,
     Level,
+    LineageKind,
     Role,
     RunStatus,
     TaskKind,
@@ -172,21 +173,24 @@ class DataVersion(Base):
 
 
 class CommuneIndicator(Base):
-    """Imported yearly figures of a commune (population, records, cultivation, route; overrides)."""
+    """Imported yearly figures of a commune (population, records, cultivation, route; overrides).
+
+    NULL is *unknown* (a blank cell of the imported table), never zero: the criteria report it.
+    """
 
     __tablename__ = "commune_indicators"
     __table_args__ = (
-        CheckConstraint("population IS NULL OR population >= 0", name="ck_indicators_population"),
+        CheckConstraint("population IS NULL OR population > 0", name="ck_indicators_population"),
         CheckConstraint(_in("method", IndicatorMethod), name="ck_indicators_method"),
     )
 
     year: Mapped[int] = mapped_column(Integer, primary_key=True)
     commune_code: Mapped[str] = mapped_column(String(16), primary_key=True)
     population: Mapped[int | None] = mapped_column(Integer)
-    users_with_records: Mapped[int] = mapped_column(Integer, default=0)
-    plants_destroyed: Mapped[int] = mapped_column(Integer, default=0)
-    cultivation_m2: Mapped[float] = mapped_column(Float, default=0)
-    on_drug_route: Mapped[bool] = mapped_column(Boolean, default=False)
+    users_with_records: Mapped[int | None] = mapped_column(Integer)
+    plants_destroyed: Mapped[int | None] = mapped_column(Integer)
+    cultivation_m2: Mapped[float | None] = mapped_column(Float)
+    on_drug_route: Mapped[bool | None] = mapped_column(Boolean)
     organizing_places: Mapped[int | None] = mapped_column(Integer)
     arrested_offenders: Mapped[int | None] = mapped_column(Integer)
     source: Mapped[str | None] = mapped_column(Text)
@@ -258,6 +262,23 @@ class HotspotEvent(Base):
     note: Mapped[str | None] = mapped_column(Text)
     run_id: Mapped[int | None] = mapped_column(ForeignKey("detection_runs.id"))
     details: Mapped[dict] = mapped_column(JSONB, default=dict)
+
+
+class HotspotLineage(Base):
+    """How hotspots descend from one another: ``parent`` merged into ``child``, or ``child`` split off ``parent``."""
+
+    __tablename__ = "hotspot_lineage"
+    __table_args__ = (
+        CheckConstraint(_in("kind", LineageKind), name="ck_hotspot_lineage_kind"),
+        CheckConstraint("parent_id <> child_id", name="ck_hotspot_lineage_distinct"),
+    )
+
+    id: Mapped[int] = mapped_column(BigInteger, primary_key=True)
+    kind: Mapped[str] = mapped_column(String(8))
+    parent_id: Mapped[int] = mapped_column(ForeignKey("hotspots.id"), index=True)
+    child_id: Mapped[int] = mapped_column(ForeignKey("hotspots.id"), index=True)
+    run_id: Mapped[int | None] = mapped_column(ForeignKey("detection_runs.id"))
+    at: Mapped[datetime] = mapped_column(DateTime(timezone=True), server_default=func.now())
 
 
 class HotspotIncident(Base):
@@ -428,6 +449,9 @@ class ClassificationResult(Base):
             "method <> 'override' OR length(btrim(override_reason)) > 0",
             name="ck_classification_results_override_reason",
         ),
+        CheckConstraint(
+            f"NOT (incomplete AND category = '{Category.DRUG_FREE}')", name="ck_classification_results_incomplete"
+        ),
     )
 
     run_id: Mapped[int] = mapped_column(ForeignKey("classification_runs.id", ondelete="CASCADE"), primary_key=True)
@@ -448,3 +472,7 @@ class ClassificationResult(Base):
     sources: Mapped[dict] = mapped_column(JSONB)
     criteria: Mapped[list] = mapped_column(JSONB)
     explanation: Mapped[str] = mapped_column(Text)
+    #: Some criterion could not be decided for lack of data ("thiếu dữ liệu"): never drug-free.
+    incomplete: Mapped[bool] = mapped_column(Boolean, server_default=text("false"))
+    #: A more severe level the commune would reach if the missing data met their criteria.
+    possible_level: Mapped[str | None] = mapped_column(String(4))

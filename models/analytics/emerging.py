@@ -13,9 +13,12 @@ from types import MappingProxyType
 from typing import Literal
 
 import numpy as np
+from scipy import sparse
 from scipy.stats import norm
 
-from models.analytics.gistar import gistar
+from models.analytics.gistar import gi_star_z, significance_bins
+from models.analytics.grid import GridSpec
+from models.analytics.lattice import Lattice
 
 #: Pattern stems in priority order (first matching wins).
 STEMS: tuple[str, ...] = (
@@ -66,12 +69,43 @@ class MannKendall:
 
 @dataclass(frozen=True)
 class EmergingResult:
-    """Pattern code per cell (ny, nx), per-step Gi* z and bins (T, ny, nx) and the trend test."""
+    """Pattern code per cell, per-step Gi* z and bins (T, …), the trend test and the no-neighbour flag."""
 
     pattern: np.ndarray
     z: np.ndarray
     bins: np.ndarray
     trend: MannKendall
+    no_neighbours: np.ndarray
+
+
+#: The global population each bin's Gi* is compared with: its own time step, or every bin of the cube.
+GlobalWindow = Literal["step", "cube"]
+#: The bins one false-discovery-rate correction covers: each time step apart, or the whole cube.
+FdrFamily = Literal["step", "cube"]
+
+
+@dataclass(frozen=True)
+class EmergingOptions:
+    """How the space-time Gi* behind the patterns is computed (see the README, "Emerging hot spots").
+
+    ``neighbour_steps``: previous time steps of the same neighbourhood included in each bin's
+    neighbourhood (ArcGIS "neighborhood time step", default 1 there); ``global_window``: what each
+    bin is compared with (ArcGIS default: the entire cube); ``fdr_family``: which bins one FDR
+    correction covers; ``locations``: the study-area cells — every land cell plus cells with data,
+    or only the cells with at least one incident in some step (ArcGIS without an analysis mask).
+    """
+
+    neighbour_steps: int = 0
+    global_window: GlobalWindow = "step"
+    fdr_family: FdrFamily = "step"
+    locations: Literal["land", "with_data"] = "land"
+
+    @classmethod
+    def preset(cls, mode: Literal["diaban", "arcgis"]) -> EmergingOptions:
+        """``diaban``: per-step Gi* over the land (each month on its own); ``arcgis``: ArcGIS Pro's defaults."""
+        if mode == "arcgis":
+            return cls(neighbour_steps=1, global_window="cube", fdr_family="cube", locations="with_data")
+        return cls()
 
 
 def mann_kendall(series: np.ndarray) -> MannKendall:
@@ -127,6 +161,54 @@ def classify_patterns(state: np.ndarray, trend: np.ndarray, share: float = 0.9) 
     )
 
 
+def spacetime_gistar(
+    cube: np.ndarray, weights: sparse.csr_matrix, options: EmergingOptions, fdr: bool = True
+) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Space-time Gi* z and bins (T, n) of a count cube over a lattice, and the spatial no-neighbour flag (n,).
+
+    A bin's neighbourhood is its spatial neighbourhood (itself included) at its own step and the
+    ``neighbour_steps`` steps before; with no previous step (or none asked for) a cell without spatial
+    neighbours has no statistic.
+    """
+    x = np.asarray(cube, float)
+    steps, n = x.shape
+    k = options.neighbour_steps
+    card_space = np.asarray(weights.sum(axis=1)).ravel()
+    spatial = (weights @ x.T).T  # (T, n): neighbourhood sums per step
+    cumulative = np.cumsum(np.vstack([np.zeros((1, n)), spatial]), axis=0)
+    first = np.maximum(np.arange(steps) - k, 0)
+    lag = cumulative[1:] - cumulative[first]
+    card = card_space[None, :] * (np.arange(steps) - first + 1)[:, None]
+    if options.global_window == "cube":
+        z = gi_star_z(lag, card, x.mean(), x.std(), x.size)
+    else:
+        z = np.stack([gi_star_z(lag[t], card[t], x[t].mean(), x[t].std(), n) for t in range(steps)])
+    tested = ~np.isnan(z)
+    p = np.where(tested, 2 * norm.sf(np.abs(np.nan_to_num(z))), np.nan)
+    bins = np.zeros(z.shape, np.int8)
+    if options.fdr_family == "cube":
+        bins[tested] = significance_bins(z[tested], p[tested], fdr)
+    else:
+        for t in range(steps):
+            bins[t, tested[t]] = significance_bins(z[t, tested[t]], p[t, tested[t]], fdr)
+    return z, bins, card_space <= 1
+
+
+def emerging_lattice(
+    cube: np.ndarray,
+    weights: sparse.csr_matrix,
+    options: EmergingOptions = EmergingOptions(),
+    fdr: bool = True,
+    trend_alpha: float = 0.05,
+    share: float = 0.9,
+) -> EmergingResult:
+    """Emerging hot-spot pattern of each lattice cell from its (T, n) counts; hot/cold = Gi* bin at ≥ 90 %."""
+    z, bins, no_neighbours = spacetime_gistar(cube, weights, options, fdr)
+    trend = mann_kendall(np.nan_to_num(z.T))
+    pattern = classify_patterns(np.sign(bins.T), trend.trend(trend_alpha), share)
+    return EmergingResult(pattern=pattern, z=z, bins=bins, trend=trend, no_neighbours=no_neighbours)
+
+
 def emerging_hotspots(
     cube: np.ndarray,
     mask: np.ndarray | None = None,
@@ -135,6 +217,7 @@ def emerging_hotspots(
     fdr: bool = True,
     trend_alpha: float = 0.05,
     share: float = 0.9,
+    options: EmergingOptions = EmergingOptions(),
 ) -> EmergingResult:
     """Emerging hot-spot pattern of each cell of a space-time cube of counts, as ArcGIS computes it.
 
@@ -154,6 +237,9 @@ def emerging_hotspots(
         Significance level of the Mann-Kendall trend test.
     share : float, default 0.9
         Share of the steps a cell must be hot in to count as "mostly" hot (ArcGIS: 90 %).
+    options : EmergingOptions, optional
+        The ArcGIS-parity choices: neighbourhood time step, locations with data, the FDR family (see
+        :class:`EmergingOptions`; the README lists the pattern precedence).
 
     Returns
     -------
@@ -170,19 +256,21 @@ def emerging_hotspots(
     Kendall, M. G. (1975). *Rank Correlation Methods*, 4th ed. London: Griffin.
     """
     cube = np.asarray(cube, float)
-    steps = [gistar(counts, mask, distance_cells, contiguity, fdr) for counts in cube]
-    z = np.stack([r.z for r in steps])
-    bins = np.stack([r.bin for r in steps])
-    cells = z.reshape(z.shape[0], -1).T
-    trend = mann_kendall(np.nan_to_num(cells))
-    state = np.sign(bins.reshape(bins.shape[0], -1).T)
-    pattern = classify_patterns(state, trend.trend(trend_alpha), share).reshape(cube.shape[1:])
-    if mask is not None:
-        pattern[~np.asarray(mask, bool)] = NO_PATTERN
-    shape = cube.shape[1:]
+    steps, ny, nx = cube.shape
+    inside = np.ones((ny, nx), bool) if mask is None else np.asarray(mask, bool)
+    if options.locations == "with_data":
+        inside = inside & (cube.sum(axis=0) > 0)
+    lattice = Lattice.from_mask(GridSpec(0.0, 0.0, 1.0, nx, ny), inside)
+    flat = cube.reshape(steps, -1)[:, lattice.cells]
+    result = emerging_lattice(flat, lattice.weights(distance_cells, contiguity), options, fdr, trend_alpha, share)
     return EmergingResult(
-        pattern=pattern,
-        z=z,
-        bins=bins,
-        trend=MannKendall(trend.s.reshape(shape), trend.z.reshape(shape), trend.p.reshape(shape)),
+        pattern=lattice.to_grid(result.pattern, NO_PATTERN),
+        z=np.stack([lattice.to_grid(step) for step in result.z]),
+        bins=np.stack([lattice.to_grid(step, 0) for step in result.bins]).astype(np.int8),
+        trend=MannKendall(
+            lattice.to_grid(result.trend.s, 0.0),
+            lattice.to_grid(result.trend.z, 0.0),
+            lattice.to_grid(result.trend.p, 1.0),
+        ),
+        no_neighbours=lattice.to_grid(result.no_neighbours, False).astype(bool),
     )

@@ -1,9 +1,14 @@
 """Getis-Ord Gi* hot-spot statistic on a grid of counts, as ArcGIS *Hot Spot Analysis* computes it.
 
 Binary weights (a cell's neighbours within a distance band, or queen contiguity, always including
-the cell itself) make every sum a convolution, so the z-scores equal
-``esda.G_Local(y, w, star=True, transform='B').Zs`` without any per-cell loop.  Bins −3..+3 mark
-99/95/90 % confidence, optionally with the Benjamini–Hochberg false discovery rate correction.
+the cell itself) over the cells of a study area (``models.analytics.lattice``): the z-scores equal
+``esda.G_Local(y, w, star=True, transform='B').Zs``. Bins −3..+3 mark 99/95/90 % confidence,
+optionally with the Benjamini–Hochberg false discovery rate correction.
+
+A cell with no neighbour but itself has no local statistic (its "z" would only compare the cell
+with the city mean): like ArcGIS ("feature has no neighbours") it is flagged, gets no z, p or bin
+and is left out of the FDR family. For sparse counts, where the normal approximation is poor,
+conditional-permutation pseudo p-values (esda's ``p_sim``) are available.
 """
 
 from __future__ import annotations
@@ -12,8 +17,13 @@ from dataclasses import dataclass
 from typing import Literal
 
 import numpy as np
-from scipy.signal import fftconvolve
+from scipy import sparse
 from scipy.stats import norm
+
+from models.analytics.grid import GridSpec
+from models.analytics.lattice import Lattice, neighbourhood
+
+__all__ = ["CONFIDENCE_LEVELS", "GiStarResult", "bh_critical_p", "gistar", "gistar_lattice", "neighbourhood"]
 
 #: Confidence bins: (bin magnitude, two-sided significance level).
 CONFIDENCE_LEVELS: tuple[tuple[int, float], ...] = ((1, 0.10), (2, 0.05), (3, 0.01))
@@ -21,27 +31,18 @@ CONFIDENCE_LEVELS: tuple[tuple[int, float], ...] = ((1, 0.10), (2, 0.05), (3, 0.
 
 @dataclass(frozen=True)
 class GiStarResult:
-    """Per-cell Gi* z-score, two-sided p-value and bin −3..+3 (NaN / 1 / 0 outside the mask)."""
+    """Per-cell Gi* z-score, two-sided p-value, bin −3..+3 and the no-neighbour flag.
+
+    z and p are NaN for cells without neighbours (and, on a grid, NaN / 1 outside the study area).
+    ``p_sim`` holds the one-sided conditional-permutation pseudo p-values when permutations were asked
+    for (then ``p`` = min(1, 2·p_sim), the two-sided value the bins use), else None.
+    """
 
     z: np.ndarray
     p: np.ndarray
     bin: np.ndarray
-
-
-def neighbourhood(distance_cells: float = 1.5, contiguity: Literal["distance", "queen"] = "distance") -> np.ndarray:
-    """Binary kernel of the cells whose centres lie within ``distance_cells`` (inclusive) of the middle one."""
-    if contiguity == "queen":
-        return np.ones((3, 3))
-    if distance_cells < 0:
-        raise ValueError("distance_cells must be non-negative")
-    r = int(np.floor(distance_cells + 1e-9))
-    dx, dy = np.meshgrid(np.arange(-r, r + 1), np.arange(-r, r + 1))
-    return (dx * dx + dy * dy <= distance_cells**2 + 1e-9).astype(float)
-
-
-def _convolve(values: np.ndarray, kernel: np.ndarray) -> np.ndarray:
-    """Sum of ``values`` over each cell's neighbourhood (kernels are symmetric)."""
-    return fftconvolve(values, kernel, mode="same")
+    no_neighbours: np.ndarray
+    p_sim: np.ndarray | None = None
 
 
 def bh_critical_p(p: np.ndarray, alpha: float) -> float:
@@ -60,12 +61,86 @@ def significance_bins(z: np.ndarray, p: np.ndarray, fdr: bool = True) -> np.ndar
     return (np.sign(z) * magnitude).astype(np.int8)
 
 
+def gi_star_z(lag: np.ndarray, card: np.ndarray, mean: float, sd: float, n: int) -> np.ndarray:
+    """Gi* z from neighbourhood sums and sizes and the global mean, sd and count (NaN without neighbours)."""
+    spread = sd * np.sqrt(np.clip(n * card - card * card, 0, None) / (n - 1))
+    with np.errstate(divide="ignore", invalid="ignore"):
+        z = np.where(spread > 0, (lag - mean * card) / spread, 0.0)
+    return np.where(card > 1, z, np.nan)
+
+
+def _draw_distinct(rng: np.random.Generator, n: int, k: int, size: int) -> np.ndarray:
+    """``size`` rows of ``k`` distinct integers in 0..n-1 (rows with a repeat are drawn again)."""
+    draws = rng.integers(0, n, (size, k))
+    while k > 1:
+        ordered = np.sort(draws, axis=1)
+        again = (ordered[:, 1:] == ordered[:, :-1]).any(axis=1)
+        if not again.any():
+            break
+        draws[again] = rng.integers(0, n, (int(again.sum()), k))
+    return draws
+
+
+def permutation_p(
+    x: np.ndarray, lag: np.ndarray, card: np.ndarray, permutations: int, rng: np.random.Generator
+) -> np.ndarray:
+    """Conditional-permutation pseudo p-values (esda ``p_sim``, one-sided towards the observed side).
+
+    Under conditional randomisation a cell keeps its own value and its ``card − 1`` neighbours are a
+    random draw from the other cells' values, so cells sharing (value, card) share one null
+    distribution: it is drawn once per such group, which makes the test cheap on sparse counts.
+    Ties with the observed sum count on both sides. esda counts them only upwards, so with sparse
+    counts a neighbourhood holding nothing (the smallest possible sum, tied with most draws) gets
+    p_sim = 1/(P+1) there and reads as a significant cold spot; here it is not significant.
+    """
+    n = x.size
+    p_sim = np.full(n, np.nan)
+    tested = card > 1
+    groups = np.unique(np.column_stack([x[tested], card[tested]]), axis=0)
+    for value, k in groups:
+        members = np.flatnonzero(tested & (x == value) & (card == k))
+        others = np.delete(x, members[0])  # every value but one occurrence of this cell's own
+        null = value + others[_draw_distinct(rng, n - 1, int(k) - 1, permutations)].sum(axis=1)
+        null.sort()
+        upper = permutations - np.searchsorted(null, lag[members] - 1e-9, side="left")  # null ≥ observed
+        lower = np.searchsorted(null, lag[members] + 1e-9, side="right")  # null ≤ observed
+        p_sim[members] = (np.minimum(upper, lower) + 1.0) / (permutations + 1.0)
+    return p_sim
+
+
+def gistar_lattice(
+    values: np.ndarray, weights: sparse.csr_matrix, fdr: bool = True, permutations: int = 0, seed: int = 0
+) -> GiStarResult:
+    """Gi* of every cell of a study area from its values (n,) and binary neighbourhood matrix (self included)."""
+    x = np.asarray(values, float)
+    n = x.size
+    if n < 2:
+        raise ValueError("Gi* needs at least two cells in the study area")
+    mean = x.mean()
+    sd = np.sqrt(max((x * x).mean() - mean * mean, 0.0))
+    card = np.asarray(weights.sum(axis=1)).ravel()
+    lag = weights @ x
+    z = gi_star_z(lag, card, mean, sd, n)
+    no_neighbours = card <= 1
+    p_sim = permutation_p(x, lag, card, permutations, np.random.default_rng(seed)) if permutations else None
+    if p_sim is None:
+        p = np.where(no_neighbours, np.nan, 2 * norm.sf(np.abs(np.nan_to_num(z))))
+    else:
+        p = np.minimum(1.0, 2 * p_sim)
+    bins = np.zeros(n, np.int8)
+    tested = ~no_neighbours
+    bins[tested] = significance_bins(z[tested], p[tested], fdr)
+    return GiStarResult(z=z, p=p, bin=bins, no_neighbours=no_neighbours, p_sim=p_sim)
+
+
 def gistar(
     counts: np.ndarray,
     mask: np.ndarray | None = None,
     distance_cells: float = 1.5,
     contiguity: Literal["distance", "queen"] = "distance",
     fdr: bool = True,
+    permutations: int = 0,
+    seed: int = 0,
 ) -> GiStarResult:
     """Getis-Ord Gi* z-score, p-value and confidence bin of each cell of a grid of counts.
 
@@ -85,6 +160,11 @@ def gistar(
         ``"queen"`` ignores ``distance_cells`` and takes the 3 × 3 block.
     fdr : bool, default True
         Benjamini-Hochberg false discovery rate correction of the bins (ArcGIS's "Apply FDR correction").
+    permutations : int, default 0
+        When > 0, conditional-permutation p-values (each cell's neighbours drawn from the other cells) replace
+        the normal approximation, for sparse counts; cells without neighbours are flagged, never scored alone.
+    seed : int, default 0
+        Random seed of the permutations.
 
     Returns
     -------
@@ -112,20 +192,14 @@ def gistar(
     inside = np.ones(x.shape, bool) if mask is None else np.asarray(mask, bool)
     if inside.shape != x.shape:
         raise ValueError("mask must have the shape of counts")
-    n = int(inside.sum())
-    if n < 2:
-        raise ValueError("Gi* needs at least two cells in the study area")
-    kernel = neighbourhood(distance_cells, contiguity)
-    xm = np.where(inside, x, 0.0)
-    mean = xm.sum() / n
-    sd = np.sqrt(max((xm * xm).sum() / n - mean * mean, 0.0))
-    card = np.rint(_convolve(inside.astype(float), kernel))  # neighbours incl. self, exact integers
-    lag = _convolve(xm, kernel)
-    spread = sd * np.sqrt(np.clip(n * card - card * card, 0, None) / (n - 1))
-    with np.errstate(divide="ignore", invalid="ignore"):
-        z = np.where(spread > 0, (lag - mean * card) / spread, 0.0)
-    z = np.where(inside, z, np.nan)
-    p = np.where(inside, 2 * norm.sf(np.abs(np.nan_to_num(z))), 1.0)
-    bins = np.zeros(x.shape, np.int8)
-    bins[inside] = significance_bins(z[inside], p[inside], fdr)
-    return GiStarResult(z=z, p=p, bin=bins)
+    lattice = Lattice.from_mask(GridSpec(0.0, 0.0, 1.0, x.shape[1], x.shape[0]), inside)
+    result = gistar_lattice(
+        x.ravel()[lattice.cells], lattice.weights(distance_cells, contiguity), fdr, permutations, seed
+    )
+    return GiStarResult(
+        z=lattice.to_grid(result.z),
+        p=lattice.to_grid(result.p, 1.0),
+        bin=lattice.to_grid(result.bin, 0).astype(np.int8),
+        no_neighbours=lattice.to_grid(result.no_neighbours, False).astype(bool),
+        p_sim=None if result.p_sim is None else lattice.to_grid(result.p_sim),
+    )

@@ -21,12 +21,24 @@ from models.domain.legal_rules import (
 )
 from models.errors import AlreadyExists, Conflict, DiabanError, InvalidRequest, NotFound
 from models.forecast.learned import classify_learned, forecast_risk
-from models.vocabulary import CLASS_CHOICES, Category, Level
+from models.vocabulary import CLASS_CHOICES, MISSING_DATA_LABEL, Category, Level
 
 METHOD = "legal+gmm+logistic"
 #: Severity rank of a final class, for ordering (trọng điểm I most severe).
 SEVERITY = {choice: rank for rank, choice in enumerate(CLASS_CHOICES, start=1)}
-_CRITERION_FIELDS = ("criterion_id", "level", "ref", "value", "threshold", "op", "met", "missing", "verified", "detail")
+_CRITERION_FIELDS = (
+    "criterion_id",
+    "level",
+    "ref",
+    "title",
+    "value",
+    "threshold",
+    "op",
+    "met",
+    "missing",
+    "verified",
+    "detail",
+)
 
 
 class ClassificationError(DiabanError):
@@ -66,8 +78,11 @@ class InvalidOverride(ClassificationError, InvalidRequest):
     code = "invalid_override"
 
 
-def check_override(category: str, level: str | None, reason: str | None) -> tuple[str, str | None, str]:
-    """Validate an override: known category, level iff trọng điểm, and a non-blank reason."""
+def check_override(
+    category: str, level: str | None, reason: str | None, *, incomplete: bool = False
+) -> tuple[str, str | None, str]:
+    """Validate an override: known category, level iff trọng điểm, a non-blank reason, and never drug-free
+    while the commune's data is incomplete (complete the data and draft again instead)."""
     if category not in Category.values():
         raise InvalidOverride(
             f"loại địa bàn không hợp lệ (unknown category {category!r}; one of {', '.join(Category.values())})"
@@ -78,6 +93,11 @@ def check_override(category: str, level: str | None, reason: str | None) -> tupl
         raise InvalidOverride("chỉ địa bàn trọng điểm mới có cấp độ (only trong_diem has a level)")
     if not reason or not reason.strip():
         raise InvalidOverride("phải nêu lý do điều chỉnh (an override needs a reason)")
+    if incomplete and category == Category.DRUG_FREE:
+        raise InvalidOverride(
+            f"không thể xếp loại không ma túy khi còn {MISSING_DATA_LABEL}: hãy bổ sung số liệu rồi phân loại lại "
+            "(a commune with unknown indicators cannot be drug-free: complete the data and draft again)"
+        )
     return category, level, reason.strip()
 
 
@@ -105,11 +125,12 @@ def build_draft(history: pd.DataFrame, year: int, rules: LegalRules) -> pd.DataF
             "legal_category": legal["category"],
             "legal_level": legal["level"],
             "learned_category": learned["learned_category"].reindex(codes).to_numpy(),
-            "confidence": learned["confidence"].reindex(codes).to_numpy(),
             "risk_next_year": forecast["p_active"].reindex(codes).to_numpy(),
             "leaving_drug_free": forecast["leaving_drug_free"].reindex(codes).fillna(False).astype(bool).to_numpy(),
             "category": legal["category"],
             "level": legal["level"],
+            "incomplete": legal["incomplete"],
+            "possible_level": legal["possible_level"],
             "method": "legal",
             "indicators": indicator_records(current),
             "sources": current["sources"],
@@ -136,17 +157,25 @@ def review_order(results: pd.DataFrame, previous: pd.DataFrame | None) -> pd.Dat
             | (out["previous_level"].fillna("") != out["level"].fillna(""))
         )
     out["overridden"] = out["method"].eq("override")
+    out["incomplete"] = out["incomplete"].fillna(False).astype(bool)
+    out["data_status"] = out["incomplete"].map({True: MISSING_DATA_LABEL, False: None})
+    out["missing_criteria"] = [missing_criteria(criteria) for criteria in out["criteria"]]
     out["severity"] = [
         SEVERITY[(c, lvl if c == "trong_diem" else None)] for c, lvl in zip(out["category"], out["level"])
     ]
     out["flags"] = _flags(out)
-    priority = out["disagreement"].astype(int) + out["changed"].astype(int)
+    priority = out["disagreement"].astype(int) + out["changed"].astype(int) + out["incomplete"].astype(int)
     out = out.assign(_p=priority, _l=out["leaving_drug_free"].astype(int))
     return (
         out.sort_values(["_p", "_l", "severity", "commune_code"], ascending=[False, False, False, True], kind="stable")
         .drop(columns=["_p", "_l"])
         .reset_index(drop=True)
     )
+
+
+def missing_criteria(criteria: list[dict] | None) -> list[str]:
+    """Titles of the criteria that could not be decided for lack of data ('loại I (a)', …)."""
+    return [c.get("title") or c["criterion_id"] for c in criteria or () if c.get("missing")]
 
 
 def _flags(frame: pd.DataFrame) -> list[list[str]]:
@@ -162,6 +191,7 @@ def _flags(frame: pd.DataFrame) -> list[list[str]]:
             "leaving_drug_free"
         ].to_numpy(dtype=bool),
         "Đã điều chỉnh thủ công (overridden)": frame["overridden"].to_numpy(),
+        "Thiếu dữ liệu: có tiêu chí chưa xác định được (incomplete data)": frame["incomplete"].to_numpy(),
     }
     flags = np.array(list(notes.values())).T
     texts = np.array(list(notes))

@@ -2,6 +2,8 @@
 
 "Triệt phá đến đâu phải giữ sạch đến đó": an eradicated hotspot is watched for a monitoring period
 and only command may close it, once the period has passed without an incident in its footprint.
+Detection keeps the register's identities: a hotspot with no cluster for some windows goes dormant
+(and wakes up with the next cluster), and one absorbed by another's cluster is merged into it.
 """
 
 from __future__ import annotations
@@ -16,10 +18,22 @@ from models.domain.state_machine import (
     requires_role,
     requires_text,
 )
+from models.vocabulary import HOTSPOT_MAY_SLEEP, Role
 from models.vocabulary import HotspotStatus as S
-from models.vocabulary import Role
 
 DEFAULT_MONITORING_DAYS = 180
+#: Statuses a hotspot may be merged from; a recurred one is not (it waits for its task, "recurred → assigned").
+_MERGEABLE = (S.DETECTED, S.VERIFIED, S.ASSIGNED, S.SUPPRESSING, S.DORMANT, S.ERADICATED, S.MONITORING, S.CLOSED)
+#: Transitions only a detection run makes: a recurrence at a cleared hotspot; no cluster for some windows (the
+#: hotspot sleeps) and a cluster again (it wakes up); one cluster covering several hotspots (the others merge).
+BY_DETECTION = frozenset(
+    {
+        *((source, S.RECURRED) for source in (S.ERADICATED, S.MONITORING, S.CLOSED)),
+        *((source, S.DORMANT) for source in HOTSPOT_MAY_SLEEP),
+        (S.DORMANT, S.DETECTED),
+        *((source, S.MERGED) for source in _MERGEABLE),
+    }
+)
 #: The actor role of hotspot detection runs: only detection records a recurrence.
 SYSTEM_ROLE = "system"
 
@@ -99,12 +113,16 @@ def hotspot_lifecycle(monitoring_days: int = DEFAULT_MONITORING_DAYS) -> StateMa
                 _period_elapsed(monitoring_days),
                 _no_incident,
             ),
-            (S.ERADICATED, S.RECURRED): by_detection,
-            (S.MONITORING, S.RECURRED): by_detection,
-            (S.CLOSED, S.RECURRED): by_detection,
             (S.RECURRED, S.ASSIGNED): (),
+            (S.DORMANT, S.DISMISSED): (),
+            **{pair: by_detection for pair in BY_DETECTION},
         },
     )
+
+
+def user_targets(machine: StateMachine, source: str) -> tuple[str, ...]:
+    """Statuses a user (not a detection run) may move a hotspot to from ``source``."""
+    return tuple(t for t in machine.allowed(source) if (source, t) not in BY_DETECTION)
 
 
 HOTSPOT_LIFECYCLE = hotspot_lifecycle()

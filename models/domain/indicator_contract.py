@@ -1,10 +1,13 @@
-"""Validation of the yearly commune indicators table (population, records, cultivation, route, overrides)."""
+"""Validation of the yearly commune indicators table (population, records, cultivation, route, overrides).
+
+A blank cell is *unknown*, never zero or "no": it stays missing (pandas NA) into the table and the
+criteria, which report it and never count a commune with unknown inputs as drug-free.
+"""
 
 from __future__ import annotations
 
 from collections.abc import Collection
 
-import numpy as np
 import pandas as pd
 
 from models.domain.row_checks import (
@@ -59,7 +62,7 @@ ALIASES: dict[str, str] = {
     **dict.fromkeys(("nguon", "don_vi_bao_cao"), "source"),
 }
 _TRUE = {"1", "true", "yes", "y", "co", "có", "x"}
-_FALSE = {"0", "false", "no", "n", "khong", "không", ""}
+_FALSE = {"0", "false", "no", "n", "khong", "không"}
 
 
 def validate_indicators(
@@ -125,9 +128,16 @@ def validate_indicators(
         )
         rej.add((v < 0).to_numpy(), name, f"{name} âm (negative value: {{}})", values=t)
         values[name] = v
+    # Rates are per resident: a population of 0 cannot be a denominator (blank = unknown is allowed).
+    rej.add(
+        (values["population"] == 0).to_numpy(),
+        "population",
+        "dân số phải lớn hơn 0, để trống nếu chưa biết (population must be > 0, leave blank if unknown: {})",
+        values=text_column(raw, "population"),
+    )
 
     route_t = text_column(raw, "on_drug_route").str.lower()
-    bad_route = ~route_t.isin(_TRUE | _FALSE)
+    bad_route = ~route_t.isin(_TRUE | _FALSE) & route_t.ne("")
     rej.add(
         bad_route.to_numpy(),
         "on_drug_route",
@@ -150,12 +160,10 @@ def validate_indicators(
     )
     for name, series in values.items():
         valid[name] = series.to_numpy()[ok]
-    for name in ("users_with_records", "plants_destroyed", "cultivation_m2"):
-        valid[name] = np.nan_to_num(valid[name].astype(float))
     for name in _COUNTS:
-        valid[name] = (
-            valid[name].astype("Int64") if name in ("population",) + OVERRIDES else valid[name].astype("int64")
-        )
-    valid["on_drug_route"] = route_t.isin(_TRUE).to_numpy()[ok]
+        valid[name] = valid[name].astype("Int64")
+    valid["cultivation_m2"] = valid["cultivation_m2"].astype("Float64")
+    route = pd.Series(pd.NA, index=raw.index, dtype="boolean").mask(route_t.isin(_TRUE), True)
+    valid["on_drug_route"] = route.mask(route_t.isin(_FALSE), False).to_numpy()[ok]
     valid[SOURCE] = text_column(raw, SOURCE).replace("", None).to_numpy()[ok]
     return ValidationResult(valid=valid, rejects=rej.frame(), warnings=warnings)

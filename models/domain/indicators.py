@@ -8,11 +8,12 @@ Every value carries its source in a ``sources`` dict ("commune_indicators import
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 
 import numpy as np
 import pandas as pd
 
+from models.domain.legal_rules import IncidentCount
 from models.vocabulary import IncidentKind
 
 KINDS = IncidentKind.values()
@@ -85,25 +86,33 @@ def derive_indicators(
     imported: pd.DataFrame,
     incidents: pd.DataFrame,
     hotspots: pd.DataFrame,
+    derived: Mapping[str, IncidentCount],
 ) -> pd.DataFrame:
     """One row per commune and year: imported figures, derived counts and rates, trend and sources."""
     # imported: IMPORT_COLUMNS (commune_indicators rows); incidents: INCIDENT_COLUMNS aggregated per
-    # commune, year and kind; hotspots: HOTSPOT_COLUMNS per commune-year. Imported organizing_places and
-    # arrested_offenders are overrides: when present they win over the derived counts.
+    # commune, year and kind; hotspots: HOTSPOT_COLUMNS per commune-year; derived: the indicators the
+    # criteria count from incidents (LegalRules.derived(): which kinds, incidents or people arrested).
+    # Imported organizing_places and arrested_offenders are overrides: when present they win over the
+    # derived counts. An indicator neither derived nor imported stays unknown (NaN), never zero.
     grid = pd.MultiIndex.from_product([list(map(str, communes)), list(map(int, years))], names=["commune_code", "year"])
     imp = _on_grid(imported, grid, IMPORT_COLUMNS[2:])
     hot = _on_grid(hotspots, grid, HOTSPOT_COLUMNS[2:]).fillna(0)
+    sums = {"incidents": "n", "arrested": "arrested"}
     if incidents.empty:
-        by_kind = pd.DataFrame(0.0, index=grid, columns=list(KINDS))
-        arrested = pd.Series(0.0, index=grid)
+        per_kind = {key: pd.DataFrame(0.0, index=grid, columns=list(KINDS)) for key in sums}
     else:
         keyed = incidents.astype({"year": int, "commune_code": str})
-        by_kind = keyed.pivot_table(index=["commune_code", "year"], columns="kind", values="n", aggfunc="sum")
-        by_kind = by_kind.reindex(index=grid, columns=list(KINDS)).fillna(0.0)
-        arrested = keyed.groupby(["commune_code", "year"])["arrested"].sum().reindex(grid).fillna(0.0)
+        per_kind = {
+            key: keyed.pivot_table(index=["commune_code", "year"], columns="kind", values=column, aggfunc="sum")
+            .reindex(index=grid, columns=list(KINDS))
+            .fillna(0.0)
+            for key, column in sums.items()
+        }
+    by_kind = per_kind["incidents"]
     n_incidents = by_kind.sum(axis=1)
     population = imp["population"].astype(float)
     residents = population.where(population > 0)
+    counted = {name: per_kind[count.sum][list(count.kinds)].sum(axis=1) for name, count in derived.items()}
 
     out = pd.DataFrame(index=grid)
     for column in IMPORTED:
@@ -112,14 +121,18 @@ def derive_indicators(
     override_places = imp["organizing_places"].notna()
     override_arrests = imp["arrested_offenders"].notna()
     out["organizing_places"] = imp["organizing_places"].where(override_places, hot["organizing_places"]).astype(float)
-    out["arrested_offenders"] = imp["arrested_offenders"].where(override_arrests, arrested).astype(float)
+    unknown = pd.Series(np.nan, index=grid)
+    arrests = counted.get("arrested_offenders", unknown)
+    out["arrested_offenders"] = imp["arrested_offenders"].where(override_arrests, arrests).astype(float)
     out["n_incidents"] = n_incidents
+    for name in [n for n in counted if n not in out.columns]:
+        out[name] = counted[name]
     for kind, column in zip(KINDS, RATE_COLUMNS):
         out[column] = (by_kind[kind] * PER_RESIDENTS / residents).round(3)
     out["active_hotspots"] = hot["active_hotspots"]
     out["recurrences"] = hot["recurrences"]
     out["incidents_prev_mean"], out["trend_pct"], out["trend"] = _trend(n_incidents)
-    out["sources"] = _sources(out, imp, override_places, override_arrests, n_incidents)
+    out["sources"] = _sources(out, imp, override_places, override_arrests, by_kind, derived)
     return out.reset_index()
 
 
@@ -128,14 +141,14 @@ def _sources(
     imp: pd.DataFrame,
     override_places: pd.Series,
     override_arrests: pd.Series,
-    n_incidents: pd.Series,
+    by_kind: pd.DataFrame,
+    derived: Mapping[str, IncidentCount],
 ) -> list[dict[str, str]]:
     """Per commune-year, where each value comes from (import run, incident rows, hotspots, override)."""
     imported_from = ("commune_indicators import #" + imp["import_id"].astype("Int64").astype(str)).where(
         imp["import_id"].notna(), "chưa nhập số liệu (not imported)"
     )
-    rows = n_incidents.astype(int).astype(str)
-    incident_text = "incidents: " + rows + " rows"
+    incident_text = "incidents: " + by_kind.sum(axis=1).astype(int).astype(str) + " rows"
     year = out.index.get_level_values("year")
     first = pd.Series(year - TREND_YEARS, index=out.index).astype(str)
     last = pd.Series(year - 1, index=out.index).astype(str)
@@ -144,9 +157,12 @@ def _sources(
         override_places,
         "hotspots: " + out["organizing_places"].astype(int).astype(str) + " organizing_place active in the year",
     )
-    columns["arrested_offenders"] = ("override: " + imported_from).where(
-        override_arrests, incident_text + ", arrested summed"
-    )
+    for name, count in derived.items():
+        rows = by_kind[list(count.kinds)].sum(axis=1).astype(int).astype(str)
+        summed = ", arrested summed" if count.sum == "arrested" else ""
+        columns[name] = f"incidents of kinds {', '.join(count.kinds)}: " + rows + " rows" + summed
+    derived_arrests = columns.get("arrested_offenders", "chưa có số liệu (no source)")
+    columns["arrested_offenders"] = ("override: " + imported_from).where(override_arrests, derived_arrests)
     columns["n_incidents"] = incident_text
     columns.update({c: incident_text + " of the kind, per 10,000 residents" for c in RATE_COLUMNS})
     columns["active_hotspots"] = "hotspots: " + out["active_hotspots"].astype(int).astype(str) + " active in the year"
@@ -156,6 +172,7 @@ def _sources(
 
 
 def indicator_records(frame: pd.DataFrame) -> list[dict]:
-    """Indicator values per row as JSON-ready dicts (NaN → None, numpy scalars → Python)."""
-    values = frame.loc[:, list(INDICATOR_COLUMNS)].astype(object)
+    """Indicator values per row as JSON-ready dicts (NaN → None, numpy scalars → Python), derived ones included."""
+    extra = [c for c in frame.columns if c not in (*INDICATOR_COLUMNS, "commune_code", "year", "sources")]
+    values = frame.loc[:, [*INDICATOR_COLUMNS, *extra]].astype(object)
     return values.where(values.notna(), None).to_dict("records")

@@ -10,7 +10,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from models.vocabulary import PROBLEM_CATEGORIES
+from models.vocabulary import MISSING_DATA_LABEL, PROBLEM_CATEGORIES
 
 
 @dataclass(frozen=True)
@@ -68,6 +68,8 @@ def compute_kpis(
     """KPI lines of a year from its final classes, the previous year's, and city-wide hotspot counts."""
     total = len(classes)
     free = int(classes["category"].eq("drug_free").sum())
+    # An incomplete commune is never drug-free (rules, override check and a database constraint): report how many.
+    unknown = int(classes["incomplete"].sum()) if "incomplete" in classes else 0
     share = free / total if total else None
     target = targets.drug_free_target(year)
     problems = int(classes["category"].isin(PROBLEM_CATEGORIES).sum())
@@ -84,7 +86,9 @@ def compute_kpis(
             target,
             None if share is None or target is None else share >= target,
             "tỷ lệ",
-            f"{free}/{total} đơn vị. {targets.drug_free_note}",
+            f"{free}/{total} đơn vị"
+            + (f"; {unknown} đơn vị {MISSING_DATA_LABEL}, không tính là không ma túy" if unknown else "")
+            + f". {targets.drug_free_note}",
         ),
         _row(
             "problem_communes",

@@ -3,8 +3,11 @@
 The criteria file (``data/criteria/qd28-2025.toml``, read by ``gis.reference``) holds every threshold, so a change in the law
 is a new file version, not a code change. Input: one row per commune with the columns the file
 declares under ``[indicators]`` plus ``commune_code`` (defaults: population, users_with_records,
-organizing_places, arrested_offenders, plants_destroyed, cultivation_m2, on_drug_route, n_incidents).
-A missing input value never meets a criterion; it is reported so planners can complete the data.
+organizing_places, arrested_offenders, plants_destroyed, cultivation_m2, on_drug_route, drug_incidents).
+Indicators counted from incidents declare which kinds they count (``derived``), so criterion (c) and the
+drug-free test count exactly what the file says.
+A missing input value never meets a criterion; it is reported so planners can complete the data, and a
+commune with any undecidable criterion is never drug-free.
 
 ``classify_legal`` returns one row per commune: commune_code, category (trong_diem | at_risk |
 drug_free), level ('I' | 'II' | 'III', NA when not a key area), category_label_vi, met_<level> counts,
@@ -26,7 +29,7 @@ import numpy as np
 import pandas as pd
 
 from models.errors import InvalidInput
-from models.vocabulary import Category
+from models.vocabulary import Category, IncidentKind
 
 OPS: Mapping[str, Callable[[Any, Any], Any]] = MappingProxyType(
     {">=": operator.ge, ">": operator.gt, "<=": operator.le, "<": operator.lt, "==": operator.eq, "!=": operator.ne}
@@ -37,6 +40,9 @@ _LEAF_KEYS = {
     "numerator": {"numerator", "denominator", "scale", "op", "threshold"},
 }
 _COUNT_KEYS = {"count_met", "at_least", "exclude"}
+#: What a derived indicator may sum over incidents of its kinds.
+INCIDENT_SUMS = ("incidents", "arrested")
+_DERIVED_KEYS = {"sum", "kinds", "to_confirm", "note"}
 
 
 class RulesConfigError(InvalidInput):
@@ -44,12 +50,27 @@ class RulesConfigError(InvalidInput):
 
 
 @dataclass(frozen=True)
+class IncidentCount:
+    """How an indicator is counted from incident records: incidents (or people arrested) of these kinds.
+
+    ``to_confirm`` names the kinds whose treatment (counted or not) is not verified against the legal text.
+    """
+
+    sum: str
+    kinds: tuple[str, ...]
+    to_confirm: tuple[str, ...] = ()
+    note: str = ""
+
+
+@dataclass(frozen=True)
 class Indicator:
-    """An input column the criteria may use, with its Vietnamese label and unit for explanations."""
+    """An input column the criteria may use, with its Vietnamese label and unit for explanations, and how it
+    is counted from incidents when it is derived from them."""
 
     name: str
     label_vi: str
     unit: str = ""
+    derived: IncidentCount | None = None
 
 
 @dataclass(frozen=True)
@@ -122,6 +143,10 @@ class LegalRules:
     levels: tuple[Level, ...]
     drug_free: Level
 
+    def derived(self) -> dict[str, IncidentCount]:
+        """Indicators counted from incident records, by name."""
+        return {name: ind.derived for name, ind in self.indicators.items() if ind.derived is not None}
+
     def level(self, name: str) -> Level:
         """Return the level (or the drug-free condition set) called ``name``."""
         return {lvl.name: lvl for lvl in (*self.levels, self.drug_free)}[name]
@@ -158,7 +183,9 @@ def parse_rules(doc: Mapping[str, Any]) -> LegalRules:
     if not isinstance(doc["effective_date"], date):
         raise RulesConfigError(f"effective_date must be a TOML date, got {doc['effective_date']!r}")
     indicators = {
-        name: Indicator(name, str(spec.get("label_vi", name)), str(spec.get("unit", "")))
+        name: Indicator(
+            name, str(spec.get("label_vi", name)), str(spec.get("unit", "")), _parse_derived(spec.get("derived"), name)
+        )
         for name, spec in doc["indicators"].items()
     }
     levels = tuple(_parse_level(raw, indicators) for raw in doc["levels"])
@@ -172,6 +199,29 @@ def parse_rules(doc: Mapping[str, Any]) -> LegalRules:
     )
     _check_references(rules)
     return rules
+
+
+def _parse_derived(raw: Any, name: str) -> IncidentCount | None:
+    """The incident count behind a derived indicator (None for an imported one), kinds checked."""
+    if raw is None:
+        return None
+    if not isinstance(raw, Mapping) or set(raw) - _DERIVED_KEYS or raw.get("sum") not in INCIDENT_SUMS:
+        raise RulesConfigError(
+            f"indicator '{name}': derived must be a table with sum = {' | '.join(INCIDENT_SUMS)}, kinds and"
+            f" optional to_confirm, note; got {raw!r}"
+        )
+    known = set(IncidentKind.values())
+    lists: dict[str, tuple[str, ...]] = {}
+    for key in ("kinds", "to_confirm"):
+        listed = raw.get(key, [])
+        if not isinstance(listed, list) or (key == "kinds" and not listed) or set(listed) - known:
+            raise RulesConfigError(
+                f"indicator '{name}': derived.{key} must list incident kinds ({', '.join(sorted(known))}); got {listed!r}"
+            )
+        if len(set(listed)) != len(listed):
+            raise RulesConfigError(f"indicator '{name}': derived.{key} lists a kind twice: {listed!r}")
+        lists[key] = tuple(map(str, listed))
+    return IncidentCount(str(raw["sum"]), lists["kinds"], lists["to_confirm"], str(raw.get("note", "")))
 
 
 def _parse_level(raw: Mapping[str, Any], indicators: Mapping[str, Indicator]) -> Level:
@@ -397,7 +447,7 @@ def evaluate_criteria(indicators: pd.DataFrame, rules: LegalRules) -> pd.DataFra
     -------
     pandas.DataFrame
         One row per commune and criterion: ``commune_code``, ``level``, ``criterion_id``, ``ref``, ``value``,
-        ``threshold``, ``op``, ``met``, ``missing`` (no value to decide), ``detail`` (Vietnamese) and
+        ``threshold``, ``op``, ``met``, ``missing`` (no value to decide), ``detail`` (Vietnamese), ``title`` and
         ``verified`` (whether the criterion was checked against the official text).
     """
     frame = _prepare(indicators, rules)
@@ -424,6 +474,7 @@ def evaluate_criteria(indicators: pd.DataFrame, rules: LegalRules) -> pd.DataFra
                         "missing": result.met.isna().to_numpy(),
                         "detail": result.detail.to_numpy(),
                         "verified": crit.verified,
+                        "title": f"{_level_title(level.name, rules)} ({crit.ref})",
                     }
                 )
             )
@@ -477,7 +528,9 @@ def classify_legal(indicators: pd.DataFrame, rules: LegalRules) -> pd.DataFrame:
     level = pd.Series(np.select(reached, names, default=None), index=codes, dtype=object)  # type: ignore[call-overload]
     possible = pd.Series(np.select(reachable, names, default=None), index=codes, dtype=object)  # type: ignore[call-overload]
     free_level = rules.drug_free
-    drug_free = n_met[free_level.name] >= free_level.min_met
+    incomplete = n_open.sum(axis=1) > 0
+    # A commune with an undecidable criterion is never drug-free: unknown data is not "no drug activity".
+    drug_free = (n_met[free_level.name] >= free_level.min_met) & ~incomplete
     category = np.select(
         [level.notna(), drug_free], [Category.TRONG_DIEM, Category.DRUG_FREE], default=Category.AT_RISK
     ).astype(str)
@@ -489,7 +542,7 @@ def classify_legal(indicators: pd.DataFrame, rules: LegalRules) -> pd.DataFrame:
             "category_label_vi": [Category(c).label for c in category],
             **{f"met_{lvl.name}": n_met[lvl.name].to_numpy(dtype=int) for lvl in (*rules.levels, free_level)},
             "possible_level": possible.where(possible != level, None).to_numpy(),
-            "incomplete": (n_open.sum(axis=1) > 0).to_numpy(),
+            "incomplete": incomplete.to_numpy(),
             "rules_version": rules.version,
         }
     )
@@ -503,8 +556,7 @@ def _explanations(summary: pd.DataFrame, long: pd.DataFrame, rules: LegalRules) 
     met_text = items[long["met"]].groupby([long["commune_code"], long["level"]]).agg("; ".join)
     failed_free = long["level"].eq(rules.drug_free.name) & ~long["met"]
     free_failures = items[failed_free].groupby(long["commune_code"]).agg("; ".join)
-    open_items = (long["level"].map(lambda n: _level_title(n, rules)) + " (" + long["ref"] + ")")[long["missing"]]
-    open_text = open_items.groupby(long["commune_code"]).agg(", ".join)
+    open_text = long["title"][long["missing"]].groupby(long["commune_code"]).agg(", ".join)
     sizes = {lvl.name: len(lvl.criteria) for lvl in (*rules.levels, rules.drug_free)}
     counts_text = "; ".join(
         f"loại {lvl.name} {{met_{lvl.name}}}/{sizes[lvl.name]}, cần {lvl.min_met}" for lvl in rules.levels
@@ -525,12 +577,18 @@ def _explanations(summary: pd.DataFrame, long: pd.DataFrame, rules: LegalRules) 
                 f"đạt đủ {sizes[rules.drug_free.name]}/{sizes[rules.drug_free.name]} điều kiện không ma túy."
             )
         else:
+            failures = free_failures.get(code, "")
             text = (
                 f"Có tệ nạn ma túy. Chưa đạt tiêu chí trọng điểm ({counts_text.format(**row)}); "
-                f"chưa đạt điều kiện không ma túy: {free_failures.get(code, '')}."
+                f"chưa đạt điều kiện không ma túy: {failures}."
+                if failures  # else every drug-free condition holds but some criterion is undecidable
+                else f"Chưa đạt tiêu chí trọng điểm ({counts_text.format(**row)}); "
+                "các điều kiện không ma túy đã biết đều đạt."
             )
         if code in open_text.index:
             text += f" Thiếu dữ liệu, coi như không đạt: {open_text[code]}."
+            if row["category"] != Category.TRONG_DIEM:
+                text += " Khi còn thiếu dữ liệu, chưa thể xác định không ma túy."
         if isinstance(row["possible_level"], str):
             text += f" Có thể đạt loại {row['possible_level']} nếu bổ sung đủ dữ liệu."
         return text

@@ -4,7 +4,10 @@ For each seed a scenario is generated over the given communes; for every held-ou
 third year on) each method scores communes from the years before t only, and the scores are judged
 on year t's incidents with hit rate, PAI and PEI at 1 / 5 / 10 % of the area (models.forecast.metrics).
 Methods: the learned density forecast and the learned risk probability, and the baselines last
-year's class, last year's counts, long-term counts and a KDE of last year's incidents.
+year's class, last year's counts, long-term counts, time-decayed counts and a KDE of last year's
+incidents. Only what a deployment has enters: the recorded incidents, the imported yearly figures and
+the hotspots clustering would detect — never the generator's planted hotspots. The patrollable-grid
+evaluation with the SEPP model is models.forecast.grid_evaluation.
 """
 
 from __future__ import annotations
@@ -18,6 +21,9 @@ import pandas as pd
 import shapely
 from scipy.ndimage import gaussian_filter
 
+from models.analytics.background import background_threshold
+from models.analytics.clusters import summarise_clusters
+from models.analytics.dbscan import dbscan
 from models.domain.classification import SEVERITY
 from models.domain.indicators import derive_indicators
 from models.domain.legal_rules import LegalRules, classify_legal
@@ -25,15 +31,21 @@ from models.forecast.density import forecast_density
 from models.forecast.learned import forecast_risk
 from models.forecast.metrics import DEFAULT_COVERAGES, forecast_scores
 from models.synthetic.scenario import WORK_CRS, ScenarioConfig, generate_scenario
-from models.vocabulary import LOCAL_TZ
+from models.vocabulary import LOCAL_TZ, HotspotKind
 
 MODEL = "learned: density (Poisson)"
-BASELINES = ("last year's class", "last year's counts", "long-term counts", "KDE (last year)")
+BASELINES = ("last year's class", "last year's counts", "long-term counts", "time-decayed counts", "KDE (last year)")
 METHODS = (MODEL, "learned: risk probability", *BASELINES)
 KDE_CELL_M, KDE_BANDWIDTH_M = 250.0, 750.0
+#: Clustering radius of the hotspots a deployment would detect (as `diaban hotspots detect`).
+EPS_M = 100.0
+#: Mean age (years) of the weights of the time-decayed counts.
+DECAY_YEARS = 1.0
 
 
-def scenario_panel(communes: gpd.GeoDataFrame, config: ScenarioConfig) -> tuple[pd.DataFrame, pd.DataFrame]:
+def scenario_panel(
+    communes: gpd.GeoDataFrame, config: ScenarioConfig, rules: LegalRules
+) -> tuple[pd.DataFrame, pd.DataFrame]:
     """Derived indicators per commune-year of a synthetic scenario, and its incidents with x, y, year, commune."""
     scenario = generate_scenario(communes, config)
     projected = communes.to_crs(WORK_CRS).reset_index(drop=True)
@@ -62,30 +74,44 @@ def scenario_panel(communes: gpd.GeoDataFrame, config: ScenarioConfig) -> tuple[
         years,
         scenario.indicators.assign(import_id=np.nan),
         incidents,
-        _truth_activity(scenario.truth, years),
+        detected_activity(located, years),
+        rules.derived(),
     )
     return panel, located
 
 
-def _truth_activity(truth: pd.DataFrame, years: Sequence[int]) -> pd.DataFrame:
-    """Planted hotspots active per commune-year (dens count as organising places) and recurrences."""
+def detected_activity(located: pd.DataFrame, years: Sequence[int]) -> pd.DataFrame:
+    """Hotspots a deployment would have found per commune-year: DBSCAN clusters of each year's incidents
+    (100 m, min_samples from the background), organising places by the kind rule; no recurrence without a
+    register history. Never the generator's planted hotspots."""
     rows = []
     for year in years:
-        start, end = pd.Timestamp(year, 1, 1), pd.Timestamp(year + 1, 1, 1)
-        first_run = (truth["start"] < end) & (truth["eradicated_at"].isna() | (truth["eradicated_at"] >= start))
-        second_run = truth["recurred_at"].notna() & (truth["recurred_at"] < end)
-        active = first_run | second_run
+        inc = located[located["year"] == year]
+        if inc.empty:
+            continue
+        x, y = inc["x"].to_numpy(), inc["y"].to_numpy()
+        labels = dbscan(x, y, EPS_M, background_threshold(x, y, EPS_M).min_samples)
+        if labels.max() < 0:
+            continue
+        clusters = summarise_clusters(x, y, labels, kinds=inc["kind"].to_numpy())
+        member = labels >= 0
+        commune = pd.Series(inc["commune_code"].to_numpy()[member]).groupby(labels[member]).agg(lambda c: c.mode()[0])
         rows.append(
             pd.DataFrame(
                 {
                     "year": year,
-                    "commune_code": truth["commune_code"].astype(str),
-                    "organizing_places": (active & truth["kind"].eq("den")).astype(int),
-                    "active_hotspots": active.astype(int),
-                    "recurrences": ((truth["recurred_at"] >= start) & (truth["recurred_at"] < end)).astype(int),
+                    "commune_code": commune.reindex(clusters["cluster"]).to_numpy(),
+                    "organizing_places": clusters["hotspot_kind"]
+                    .eq(HotspotKind.ORGANIZING_PLACE)
+                    .astype(int)
+                    .to_numpy(),
+                    "active_hotspots": 1,
+                    "recurrences": 0,
                 }
             )
         )
+    if not rows:
+        return pd.DataFrame(columns=["year", "commune_code", "organizing_places", "active_hotspots", "recurrences"])
     return pd.concat(rows).groupby(["year", "commune_code"], as_index=False).sum()
 
 
@@ -129,6 +155,8 @@ def held_out_scores(
         ),
         "last year's counts": last["n_incidents"] / area.reindex(last.index),
         "long-term counts": by_year.mean(axis=1) / area.reindex(by_year.index),
+        "time-decayed counts": (by_year * np.exp(-(year - 1 - by_year.columns.to_numpy()) / DECAY_YEARS)).sum(axis=1)
+        / area.reindex(by_year.index),
         "KDE (last year)": kde_scores(located[located["year"] == year - 1], communes),
     }
 
@@ -152,7 +180,7 @@ def evaluate_forecasts(
     rows = []
     for seed in seeds:
         config = ScenarioConfig(seed=seed, years=years, n_incidents=n_incidents, end=date(2025, 12, 31))
-        panel, located = scenario_panel(communes, config)
+        panel, located = scenario_panel(communes, config, rules)
         observed = panel.pivot(index="commune_code", columns="year", values="n_incidents")
         for year in sorted(panel["year"].unique())[2:]:
             counts = observed[year].reindex(codes).to_numpy()

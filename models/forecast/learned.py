@@ -43,27 +43,27 @@ def cluster_features(indicators: pd.DataFrame) -> pd.DataFrame:
 
 def classify_learned(indicators: pd.DataFrame, random_state: int = RANDOM_STATE) -> pd.DataFrame:
     """Cluster communes into drug_free < at_risk < trong_diem by a severity-ordered Gaussian mixture."""
-    # Severity of a component = mean of its scaled feature means; confidence = largest posterior.
-    # Communes with unknown population get no cluster. With fewer distinct rows than components the
-    # mixture is not identifiable: all-zero rows become 'drug_free', others 'at_risk', confidence NaN.
+    # Severity of a component = mean of its scaled feature means. Communes with unknown population get no
+    # cluster. With fewer distinct rows than components the mixture is not identifiable: all-zero rows become
+    # 'drug_free', others 'at_risk'. No confidence is given: a mixture posterior is not the probability of a
+    # legal class (the planner page had shown "100 %" on all 114 communes while disagreeing with 77).
     features = cluster_features(indicators)
     complete = features.dropna()
-    result = pd.DataFrame(index=features.index, columns=["learned_category", "confidence", "method"], dtype=object)
+    result = pd.DataFrame(index=features.index, columns=["learned_category", "method"], dtype=object)
     if complete.empty:
-        return result.astype({"confidence": float}).reset_index()
+        return result.reset_index()
     scaled = StandardScaler().fit_transform(complete)
     if len(np.unique(scaled, axis=0)) < len(CLUSTER_LABELS):
         zero = complete.eq(0).all(axis=1)
         result.loc[complete.index, "learned_category"] = np.where(zero, "drug_free", "at_risk")
         result.loc[complete.index, "method"] = "fallback"
-        return result.astype({"confidence": float}).reset_index()
+        return result.reset_index()
     mixture = GaussianMixture(len(CLUSTER_LABELS), covariance_type="diag", n_init=3, random_state=random_state)
     posterior = mixture.fit(scaled).predict_proba(scaled)
     rank = np.argsort(np.argsort(mixture.means_.mean(axis=1)))  # component -> severity rank
     result.loc[complete.index, "learned_category"] = np.asarray(CLUSTER_LABELS)[rank[posterior.argmax(axis=1)]]
-    result.loc[complete.index, "confidence"] = posterior.max(axis=1)
     result.loc[complete.index, "method"] = "gmm"
-    return result.astype({"confidence": float}).reset_index()
+    return result.reset_index()
 
 
 def _yearly_panel(history: pd.DataFrame) -> pd.DataFrame:

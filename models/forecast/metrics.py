@@ -1,10 +1,12 @@
 """Forecast quality for area units (cells or communes): hit rate, PAI and PEI at an area coverage.
 
-Selection: units are taken in decreasing score (ties keep input order) until the covered area
-reaches ``coverage`` × total area. The unit that crosses the target contributes the proportional
-share of its area and of its observed count, so every forecast is compared on exactly the same
-area. With that rule the best possible selection is the greedy one by observed density
-(count / area), which makes PEI an exact ratio to the optimum.
+Selection: units are taken in decreasing score until the covered area reaches ``coverage`` × total
+area. The unit that crosses the target contributes the proportional share of its area and of its
+observed count, so every forecast is compared on exactly the same area; units with equal scores are
+one block, and a block crossing the target contributes the same share of each unit (the expected
+value over the orders of the tie: the input's row order never matters). With that rule the best
+possible selection is the greedy one by observed density (count / area), which makes PEI an exact
+ratio to the optimum.
 """
 
 from __future__ import annotations
@@ -30,20 +32,24 @@ def _arrays(
     return s, n, a
 
 
-def _captured(order: np.ndarray, counts: np.ndarray, areas: np.ndarray, coverage: float) -> float:
-    """Events captured by taking units in ``order`` up to ``coverage`` of the area (partial last unit)."""
+def _captured(keys: np.ndarray, counts: np.ndarray, areas: np.ndarray, coverage: float) -> float:
+    """Events captured by taking units in decreasing ``keys`` up to ``coverage`` of the area.
+
+    Units with equal keys form one block taken together: where the target area ends inside a block,
+    each of its units contributes the same share of its area and of its count (the expected value
+    over every order of the tie), so the result never depends on the row order of the input.
+    """
     if not 0 < coverage <= 1:
         raise ValueError(f"coverage must be in (0, 1], got {coverage}")
-    area, count = areas[order], counts[order]
+    order = np.argsort(-keys, kind="stable")
+    block_keys, start = np.unique(-keys[order], return_index=True)
+    block = np.repeat(np.arange(block_keys.size), np.diff(np.append(start, keys.size)))
+    block_area = np.bincount(block, weights=areas[order])
+    block_count = np.bincount(block, weights=counts[order])
     target = coverage * areas.sum()
-    before = np.concatenate(([0.0], np.cumsum(area)[:-1]))
-    share = np.clip((target - before) / area, 0.0, 1.0)
-    return float((share * count).sum())
-
-
-def _ranked(keys: np.ndarray) -> np.ndarray:
-    """Indices by decreasing key, ties in input order."""
-    return np.argsort(-keys, kind="stable")
+    before = np.concatenate(([0.0], np.cumsum(block_area)[:-1]))
+    share = np.clip((target - before) / block_area, 0.0, 1.0)
+    return float((share * block_count).sum())
 
 
 def hit_rate(scores: npt.ArrayLike, counts: npt.ArrayLike, areas: npt.ArrayLike, coverage: float) -> float:
@@ -68,7 +74,7 @@ def hit_rate(scores: npt.ArrayLike, counts: npt.ArrayLike, areas: npt.ArrayLike,
     """
     s, n, a = _arrays(scores, counts, areas)
     total = n.sum()
-    return _captured(_ranked(s), n, a, coverage) / total if total > 0 else float("nan")
+    return _captured(s, n, a, coverage) / total if total > 0 else float("nan")
 
 
 def pai(scores: npt.ArrayLike, counts: npt.ArrayLike, areas: npt.ArrayLike, coverage: float) -> float:
@@ -115,8 +121,8 @@ def pei(scores: npt.ArrayLike, counts: npt.ArrayLike, areas: npt.ArrayLike, cove
     patterns of crime. *Security Journal* 21(1-2), 4-28 (the PAI).
     """
     s, n, a = _arrays(scores, counts, areas)
-    best = _captured(_ranked(n / a), n, a, coverage)
-    return _captured(_ranked(s), n, a, coverage) / best if best > 0 else float("nan")
+    best = _captured(n / a, n, a, coverage)
+    return _captured(s, n, a, coverage) / best if best > 0 else float("nan")
 
 
 def forecast_scores(

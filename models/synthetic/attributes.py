@@ -15,7 +15,7 @@ BACKGROUND, SPOT, DEN = range(len(ORIGINS))
 
 #: Kind mix per origin: dens organise/harbour use, spots deal, background is a broad mix.
 _K = IncidentKind
-KIND_MIX = {
+KIND_MIX: dict[str, dict[str, float]] = {
     "background": {
         _K.DRUG_USE: 0.30,
         _K.POSSESSION: 0.26,
@@ -34,7 +34,7 @@ CULTIVATION_SHARE = 0.08
 #: Substance mix (order of SUBSTANCES); cultivation is always cannabis, tips carry no substance.
 SUBSTANCE_MIX = (0.20, 0.25, 0.35, 0.08, 0.07, 0.05)
 #: Quantity seized per kind as (median grams, log-normal sigma); None means no quantity recorded.
-QUANTITY = {
+QUANTITY: dict[str, tuple[float, float] | None] = {
     _K.TRAFFICKING: (2.0, 1.2),
     _K.POSSESSION: (0.5, 1.0),
     _K.TRANSPORT: (150.0, 1.5),
@@ -46,7 +46,7 @@ QUANTITY = {
     _K.TIP: None,
 }
 #: People arrested per kind as base + Poisson(extra).
-ARRESTS = {
+ARRESTS: dict[str, tuple[int, float]] = {
     _K.TRAFFICKING: (1, 0.3),
     _K.POSSESSION: (1, 0.1),
     _K.TRANSPORT: (1, 0.5),

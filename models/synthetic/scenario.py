@@ -74,6 +74,29 @@ class ScenarioConfig:
     drug_free_share: float = 0.32  # expected share of commune-years with no drug activity
     route_share: float = 0.10
     cultivation_share: float = 0.08  # of the rural communes that can host drug activity
+    # Self-excitation (a Hawkes process): each incident has Poisson(self_excitation) direct offspring, a mean
+    # excitation_days later and a Gaussian excitation_m away (repeat and near-repeat victimisation, retaliation,
+    # a market drawing buyers for a while). The share of offspring is self_excitation of all incidents.
+    self_excitation: float = 0.0
+    excitation_days: float = 10.0
+    excitation_m: float = 75.0
+    # Displacement: this share of eradicated, non-recurring hotspots moves displacement_m away a few weeks later.
+    displacement_share: float = 0.0
+    displacement_m: tuple[float, float] = (300.0, 800.0)
+    # Geocoding noise: Gaussian jitter of the recorded point, and a share recorded at the commune's centre.
+    geocode_noise_m: float = 0.0
+    centroid_share: float = 0.0
+
+    @classmethod
+    def realistic(cls, **overrides: object) -> ScenarioConfig:
+        """A scenario with self-excitation, displacement and geocoding noise (forecast evaluations)."""
+        defaults: dict[str, object] = {
+            "self_excitation": 0.3,
+            "displacement_share": 0.5,
+            "geocode_noise_m": 25.0,
+            "centroid_share": 0.02,
+        }
+        return cls(**{**defaults, **overrides})  # type: ignore[arg-type]
 
     @property
     def hotspot_count(self) -> int:
@@ -94,6 +117,9 @@ class ScenarioConfig:
             (self.eradicated_share + self.quiet_share > 1, "eradicated_share + quiet_share must be <= 1"),
             (not 7 <= self.active_window_days <= 120, "active_window_days must be 7..120"),
             (not 0 < self.radius_m[0] <= self.radius_m[1], "radius_m must be (low, high) with 0 < low <= high"),
+            (not 0 <= self.self_excitation < 0.9, "self_excitation must be in [0, 0.9)"),
+            (not 0 <= self.displacement_share <= 1, "displacement_share must be in [0, 1]"),
+            (not 0 <= self.centroid_share < 1 or self.geocode_noise_m < 0, "geocoding noise out of range"),
         ]
         errors = [message for failed, message in problems if failed]
         if errors:
@@ -176,20 +202,25 @@ def generate_scenario(communes: gpd.GeoDataFrame, config: ScenarioConfig) -> Sce
         route_share=config.route_share,
         cultivation_share=config.cultivation_share,
     )
-    spots = _plant_hotspots(rng, config, geoms, profile, len(days))
+    # Offspring make up self_excitation of all incidents on average: the rest is drawn first.
+    n_base = round(config.n_incidents * (1 - config.self_excitation))
+    spots = _plant_hotspots(rng, config, geoms, profile, len(days), n_base)
     owner, day, x, y = _hotspot_incidents(rng, config, geoms, spots, len(days))
-    n_background = config.n_incidents - len(owner)
+    n_background = n_base - len(owner)
     bg_day, bg_commune, bg_x, bg_y = _background_incidents(rng, geoms, profile, days, year_of_day, n_background)
 
     origin = np.concatenate([np.full(n_background, BACKGROUND), np.where(spots.is_den[owner], DEN, SPOT)])
     commune = np.concatenate([bg_commune, spots.commune[owner]])
     day = np.concatenate([bg_day, day])
+    x, y = np.concatenate([bg_x, x]), np.concatenate([bg_y, y])
+    if config.self_excitation > 0:
+        origin, commune, day, x, y = _offspring(rng, config, geoms, len(days), origin, commune, day, x, y)
+    x, y = _geocoding_noise(rng, config, geoms, commune, x, y)
     kind = draw_kinds(rng, origin, profile.cultivating[commune])
     seconds = day * 86_400 + rng.choice(24, size=len(day), p=HOUR_WEIGHTS / HOUR_WEIGHTS.sum()) * 3_600
     seconds += rng.integers(0, 60, size=len(day)) * 60
     order = np.argsort(seconds, kind="stable")
-    x, y = np.concatenate([bg_x, x])[order], np.concatenate([bg_y, y])[order]
-    incidents = _incident_table(rng, config, seconds[order], x, y, kind[order])
+    incidents = _incident_table(rng, config, seconds[order], x[order], y[order], kind[order])
 
     flat = year_of_day[day] * len(codes) + commune
     shape = (len(years), len(codes))
@@ -202,7 +233,7 @@ def generate_scenario(communes: gpd.GeoDataFrame, config: ScenarioConfig) -> Sce
 
 
 def _plant_hotspots(
-    rng: np.random.Generator, cfg: ScenarioConfig, geoms: np.ndarray, profile: CommuneProfile, n_days: int
+    rng: np.random.Generator, cfg: ScenarioConfig, geoms: np.ndarray, profile: CommuneProfile, n_days: int, n_base: int
 ) -> _Hotspots:
     """Place spaced hotspot centres, draw their timelines and share the hotspot incidents among them."""
     n = cfg.hotspot_count
@@ -236,16 +267,96 @@ def _plant_hotspots(
     )
     stop = np.where(eradicated | quiet, low + (rng.random(n) * (high - low)).astype(np.int64), n_days)
     recur = np.where(recurs, stop + gap, n_days)
+    if cfg.displacement_share > 0:
+        moved = _displaced(rng, cfg, geoms, x, y, commune, stop, eradicated & ~recurs, window_start)
+        x, y, commune = (np.concatenate([a, b]) for a, b in zip((x, y, commune), moved[:3]))
+        start = np.concatenate([start, moved[3]])
+        stop = np.concatenate([stop, np.full(moved[3].size, n_days)])
+        recur = np.concatenate([recur, np.full(moved[3].size, n_days)])
+        is_den = np.concatenate([is_den, is_den[moved[4]]])
+        radius = np.concatenate([radius, radius[moved[4]]])
+        eradicated = np.concatenate([eradicated, np.zeros(moved[3].size, bool)])
+        recurs = np.concatenate([recurs, np.zeros(moved[3].size, bool)])
+        n = x.size
 
     active_days = (stop - start) + (n_days - recur)
     active = (stop == n_days) | recurs
     minimum = np.where(active, cfg.min_window_incidents, 0) + MIN_HISTORY_INCIDENTS
-    budget = round(cfg.n_incidents * cfg.share_in_hotspots)
+    budget = round(n_base * cfg.share_in_hotspots)
     if budget < minimum.sum():
         raise ValueError(f"{budget} hotspot incidents cannot feed {n} hotspots: lower n_hotspots")
     weight = np.exp(0.6 * rng.standard_normal(n)) * active_days
     counts = minimum + rng.multinomial(budget - minimum.sum(), weight / weight.sum())
     return _Hotspots(x, y, commune, is_den, radius, start, stop, recur, eradicated, counts)
+
+
+def _displaced(
+    rng: np.random.Generator,
+    cfg: ScenarioConfig,
+    geoms: np.ndarray,
+    x: np.ndarray,
+    y: np.ndarray,
+    commune: np.ndarray,
+    stop: np.ndarray,
+    candidates: np.ndarray,
+    window_start: int,
+) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+    """Hotspots displaced by an eradication: x, y, commune, start day and the index of the eradicated one.
+
+    The new place lies displacement_m away in the same commune and opens 2–8 weeks after the eradication;
+    it needs 4 weeks of history before the final window (else it is not planted).
+    """
+    chosen = np.flatnonzero(candidates & (rng.random(candidates.size) < cfg.displacement_share))
+    distance = rng.uniform(*cfg.displacement_m, size=chosen.size)
+    angle = rng.uniform(0, 2 * np.pi, size=chosen.size)
+    nx, ny = x[chosen] + distance * np.cos(angle), y[chosen] + distance * np.sin(angle)
+    start = stop[chosen] + rng.integers(14, 57, size=chosen.size)
+    inside = np.array([shapely.contains_xy(geoms[c], px, py) for c, px, py in zip(commune[chosen], nx, ny)], bool)
+    keep = inside & (start + 28 <= window_start)
+    return nx[keep], ny[keep], commune[chosen][keep], start[keep].astype(np.int64), chosen[keep]
+
+
+def _offspring(
+    rng: np.random.Generator,
+    cfg: ScenarioConfig,
+    geoms: np.ndarray,
+    n_days: int,
+    origin: np.ndarray,
+    commune: np.ndarray,
+    day: np.ndarray,
+    x: np.ndarray,
+    y: np.ndarray,
+) -> tuple[np.ndarray, ...]:
+    """Generations of self-excited incidents: each incident begets Poisson(self_excitation) offspring of its kind
+    of place (origin), later by an exponential delay and near it (Gaussian, kept inside its commune)."""
+    parents = np.arange(day.size)
+    while parents.size:
+        born = rng.poisson(cfg.self_excitation, parents.size)
+        parent = np.repeat(parents, born)
+        child_day = day[parent] + np.ceil(rng.exponential(cfg.excitation_days, parent.size)).astype(np.int64)
+        parent, child_day = parent[child_day < n_days], child_day[child_day < n_days]
+        sigma = np.full(parent.size, cfg.excitation_m)
+        cx, cy = gaussian_in_polygons(rng, geoms, commune[parent], x[parent], y[parent], sigma)
+        first_child = day.size
+        origin, commune = np.r_[origin, origin[parent]], np.r_[commune, commune[parent]]
+        day, x, y = np.r_[day, child_day], np.r_[x, cx], np.r_[y, cy]
+        parents = np.arange(first_child, day.size)
+    return origin, commune, day, x, y
+
+
+def _geocoding_noise(
+    rng: np.random.Generator, cfg: ScenarioConfig, geoms: np.ndarray, commune: np.ndarray, x: np.ndarray, y: np.ndarray
+) -> tuple[np.ndarray, np.ndarray]:
+    """Recorded points: jittered by geocode_noise_m, and a centroid_share recorded at the commune's centre."""
+    if cfg.geocode_noise_m > 0:
+        x = x + rng.normal(0, cfg.geocode_noise_m, x.size)
+        y = y + rng.normal(0, cfg.geocode_noise_m, y.size)
+    if cfg.centroid_share > 0:
+        centre = shapely.point_on_surface(geoms)
+        at_centre = rng.random(x.size) < cfg.centroid_share
+        x = np.where(at_centre, shapely.get_x(centre)[commune], x)
+        y = np.where(at_centre, shapely.get_y(centre)[commune], y)
+    return x, y
 
 
 def _hotspot_incidents(

@@ -6,7 +6,7 @@ from pathlib import Path
 
 import geopandas as gpd
 import pytest
-from sqlalchemy import Connection
+from sqlalchemy import Connection, text
 
 from gis.io.scenario_files import write_scenario
 from gis.services.detection import run_detection
@@ -123,3 +123,49 @@ def test_heat_overlay_says_how_many_incidents_without_a_point_were_left_out(
     listed = {f["properties"]["ref"]: f for f in client.get("/api/incidents", params={"date_from": "2025-10-01"}).json()["features"]}  # fmt: skip
     assert listed["W3"]["geometry"] is None and listed["W3"]["properties"]["assignment"] == "address"
     assert listed["W3"]["properties"]["commune_code"] == "11311" and listed["W1"]["geometry"]["type"] == "Point"
+
+
+def _cells(features: list[dict]) -> dict[tuple, dict]:
+    """Features by their square (rounded corner coordinates)."""
+    return {
+        tuple(tuple(round(v, 6) for v in xy) for xy in f["geometry"]["coordinates"][0]): f["properties"]
+        for f in features
+    }
+
+
+def test_a_cell_has_the_same_gistar_bin_for_command_for_its_team_and_in_any_view(
+    client, conn, detected, make_team, make_user, bearer
+) -> None:
+    # An irregular team area: the busiest commune and two others that do not touch it.
+    busiest = (
+        conn.execute(
+            text("SELECT commune_code FROM incidents WHERE commune_code IS NOT NULL GROUP BY 1 ORDER BY count(*) DESC")
+        )
+        .scalars()
+        .all()
+    )
+    area = [busiest[0], busiest[10], busiest[20]]
+    params = {"all_cells": True, "cell_m": 250}
+    city = _cells(client.get("/api/gistar", params=params).json()["features"])
+    team_headers = bearer(make_user("to-gistar", "team", make_team("Tổ Gi*", area)))
+    mine = _cells(client.get("/api/gistar", params=params, headers=team_headers).json()["features"])
+    assert mine and len(mine) < len(city) and set(mine) <= set(city)
+    assert all(city[cell] == props for cell, props in mine.items())
+    assert any(props["bin"] == 3 for props in mine.values())
+    # A view around the team's hottest cell: the same cells keep the same values.
+    hottest = max(mine, key=lambda cell: mine[cell]["z"] or 0)
+    lon, lat = hottest[0]
+    view = {**params, "bbox": f"{lon - 0.01},{lat - 0.01},{lon + 0.01},{lat + 0.01}"}
+    window = _cells(client.get("/api/gistar", params=view).json()["features"])
+    assert hottest in window and len(window) < len(city)
+    assert all(city[cell] == props for cell, props in window.items())
+
+
+def test_gistar_permutations_and_emerging_arcgis_mode(client, detected) -> None:
+    # With P permutations no p-value is below 2/(P+1), so an FDR over thousands of cells needs many of them.
+    cells = client.get("/api/gistar", params={"permutations": 999, "fdr": False, "cell_m": 500}).json()["features"]
+    assert cells and all(c["properties"]["p"] >= 2 / 1000 - 1e-12 for c in cells)
+    default = client.get("/api/emerging", params={"steps": 6, "cell_m": 500}).json()["features"]
+    arcgis = client.get("/api/emerging", params={"steps": 6, "cell_m": 500, "mode": "arcgis"}).json()["features"]
+    assert default and arcgis and _cells(default).keys() != _cells(arcgis).keys()
+    assert client.get("/api/emerging", params={"mode": "esri"}).status_code == 422

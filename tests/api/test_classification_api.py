@@ -92,7 +92,9 @@ def test_draft_override_approve_then_immutable(client, as_user, conn: Connection
     assert body["run"]["status"] == "approved" and len(body["features"]) == 114
     props = next(f["properties"] for f in body["features"] if f["id"] == code)
     assert (props["category"], props["method"], props["legal_category"]) == ("at_risk", "override", "drug_free")
-    assert {"criteria", "explanation", "confidence", "level", "indicators", "sources"} <= set(props)
+    assert {"criteria", "explanation", "level", "indicators", "sources"} <= set(props)
+    # A mixture posterior is not the probability of a legal class: no "confidence" is shown anywhere.
+    assert "confidence" not in props
     assert props["criteria"][0]["criterion_id"] == "I.a"
 
 
@@ -153,6 +155,7 @@ def test_exports(client, as_user, conn: Connection, indicators: list[str]) -> No
     shown = list(csv.reader(io.StringIO(export_classification(conn, 2025, "csv").decode("utf-8-sig"))))
     assert shown[0][:5] == ["STT", "Mã đơn vị", "Tên đơn vị", "Phân loại", "Theo tiêu chí"]
     assert "Lý do điều chỉnh" in shown[0] and "Tiêu chí I.a: số liệu" in shown[0]
+    assert "Thiếu dữ liệu" in shown[0] and "incomplete" in header and "possible_level" in header
     assert [row[0] for row in shown[1:4]] == ["1", "2", "3"]
     body = "\n".join(",".join(row) for row in shown[1:])
     assert "True" not in body and "trong_diem" not in body and "legal" not in body, "labels, not codes"
@@ -222,3 +225,36 @@ def test_a_team_reads_only_its_own_area_and_cannot_change(client, as_user, make_
     assert client.post("/api/classifications/2025/approve").status_code == 403
     assert client.get("/api/classifications/2025/review").status_code == 403
     assert client.get("/api/reports/kpi", params={"year": 2025}).status_code == 403
+
+
+def test_a_blank_row_stays_unknown_from_file_to_page(
+    client, as_user, conn: Connection, indicators: list[str], tmp_path: Path
+) -> None:
+    # Commune 0 has a population and nothing else: blank cells are unknown, never zero, so it is not drug-free,
+    # it is flagged "thiếu dữ liệu" in the review and the GeoJSON, and it does not count towards the KPI.
+    blank, clean = indicators[0], indicators[1]
+    lines = [f"2025,{code},10000,0,0,0,0" for code in indicators[1:]]
+    path = tmp_path / "blank-2025.csv"
+    path.write_text(HEADER + f"2025,{blank},10000,,,,\n" + "\n".join(lines) + "\n", encoding="utf-8")
+    import_indicators(conn, path, imported_by="test")
+    created = client.post("/api/classifications/2025/runs").json()
+    assert created["counts"] == {"at_risk": 1, "drug_free": 113}
+
+    items = {i["commune_code"]: i for i in client.get("/api/classifications/2025/review").json()["items"]}
+    assert items[blank]["incomplete"] is True and items[clean]["incomplete"] is False
+    assert items[blank]["category"] == "at_risk" and items[blank]["data_status"] == "thiếu dữ liệu"
+    assert "loại I (a)" in items[blank]["missing_criteria"] and items[clean]["missing_criteria"] == []
+    props = {f["id"]: f["properties"] for f in client.get("/api/classifications/2025").json()["features"]}
+    assert props[blank]["incomplete"] is True and props[blank]["data_status"] == "thiếu dữ liệu"
+    # users, plants and route unknown: I.a, I.d and I.đ could all hold, so loại I is possible.
+    assert props[blank]["possible_level"] == "I" and props[clean]["data_status"] is None
+
+    refused = client.post(
+        "/api/classifications/2025/overrides",
+        json={"commune_code": blank, "category": "drug_free", "reason": "theo báo cáo miệng"},
+    )
+    assert refused.status_code == 422 and "thiếu dữ liệu" in refused.json()["detail"]
+    client.post("/api/classifications/2025/approve")
+    kpis = {k["key"]: k for k in client.get("/api/reports/kpi", params={"year": 2025}).json()["kpis"]}
+    assert kpis["drug_free_share"]["value"] == round(113 / 114, 4)
+    assert "1 đơn vị thiếu dữ liệu" in kpis["drug_free_share"]["note"]

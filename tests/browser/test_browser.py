@@ -213,6 +213,9 @@ def test_planner_approves_the_draft_year(chromium, server: str, city: Engine) ->
     page.select_option("#year", "2026")
     page.wait_for_selector("#run-status >> text=Bản dự thảo")
     assert page.locator("#communes tr").count() == 114, (page.locator("#message").inner_text(), errors)
+    # No indicator table was imported for the city: every commune's figures are unknown, and the page says so.
+    assert page.locator("#communes tr .missing-data").count() == 114
+    assert page.locator("#communes tr .missing-data").first.inner_text().startswith("thiếu dữ liệu: loại I (a)")
     page.on("dialog", lambda dialog: dialog.accept())
     page.click("#approve")
     page.wait_for_selector("#run-status >> text=Đã phê duyệt", timeout=15_000)

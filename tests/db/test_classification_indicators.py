@@ -50,7 +50,7 @@ def codes(conn: Connection) -> list[str]:
 
 @pytest.fixture
 def crafted(conn: Connection, codes: list[str], tmp_path: Path) -> list[str]:
-    """A: 3 incidents in 2025 (4 arrested), 1 in 2024; B: imported overrides; C and D: nothing at all."""
+    """A: 3 incidents in 2025 (4 arrested, 1 of them for drug use), 1 in 2024; B: imported overrides; C, D: nothing."""
     a, b, c, d = codes
     (ax, ay), (bx, by) = inner_point(conn, a), inner_point(conn, b)
     incidents = tmp_path / "i.csv"
@@ -92,11 +92,12 @@ def test_derived_indicators_trace_their_sources(conn: Connection, crafted: list[
     a, b, c, _ = crafted
     frame = yearly_indicators(conn, 2024, 2025).set_index(["commune_code", "year"])
     row = frame.loc[(a, 2025)]
-    assert row["n_incidents"] == 3 and row["arrested_offenders"] == 4
+    assert row["n_incidents"] == 3 and row["arrested_offenders"] == 3  # the drug-use arrest is administrative
     assert row["organizing_places"] == 2 and row["active_hotspots"] == 3 and row["recurrences"] == 1
     assert row["per_10k_trafficking"] == pytest.approx(0.5)
     assert row["trend"] == "tăng" and row["incidents_prev_mean"] == 1
-    assert row["sources"]["arrested_offenders"] == "incidents: 3 rows, arrested summed"
+    assert row["sources"]["arrested_offenders"].startswith("incidents of kinds trafficking, possession, ")
+    assert row["sources"]["arrested_offenders"].endswith(": 2 rows, arrested summed")
     assert row["sources"]["organizing_places"].startswith("hotspots: 2 ")
     assert row["sources"]["population"].startswith("commune_indicators import #")
     overridden = frame.loc[(b, 2025)]
@@ -121,7 +122,7 @@ def test_communes_without_incidents_records_or_hotspots_are_drug_free(conn: Conn
         ).all()
     )
     assert rows[c] == "drug_free" and rows[d] == "drug_free"
-    # A: 40/20000 = 0.2 % records (III.users), 2 places (I.b), 4/20000 = 0.02 % arrests: loại II needs 3.
+    # A: 40/20000 = 0.2 % records (III.users), 2 places (I.b), 3/20000 = 0.015 % arrests: loại II needs 3.
     assert rows[a].startswith("trong_diem")
     # B: 5 places (override) meets I.b; nothing else → trọng điểm loại III (at least 1 of the list).
     assert rows[b] == "trong_diemIII"
@@ -131,3 +132,41 @@ def test_communes_without_incidents_records_or_hotspots_are_drug_free(conn: Conn
     ).scalar_one()
     i_b = next(c for c in criteria if c["criterion_id"] == "I.b")
     assert i_b == {**i_b, "value": 5.0, "threshold": 2.0, "met": True}
+
+
+def test_criterion_c_counts_drug_crimes_only_and_a_tip_does_not_block_drug_free(
+    conn: Connection, codes: list[str], tmp_path: Path
+) -> None:
+    # Ten drug-use cases (administrative, NĐ 144/2021 Điều 23) among 10,000 residents are not 0.1 % of
+    # residents arrested for drug crimes; ten trafficking arrests are. One unverified tip is not a drug incident.
+    users, dealers, tipped = codes[:3]
+    points = {code: inner_point(conn, code) for code in (users, dealers, tipped)}
+    rows = [
+        f"U{i},2025-0{1 + i % 9}-10T10:00:00+07:00,{points[users][0]},{points[users][1]},drug_use,1" for i in range(10)
+    ]
+    rows += [
+        f"D{i},2025-0{1 + i % 9}-11T10:00:00+07:00,{points[dealers][0]},{points[dealers][1]},trafficking,1"
+        for i in range(10)
+    ]
+    rows.append(f"TIP,2025-04-01T10:00:00+07:00,{points[tipped][0]},{points[tipped][1]},tip,")
+    incidents = tmp_path / "i.csv"
+    incidents.write_text("ref,occurred_at,lon,lat,kind,arrested\n" + "\n".join(rows) + "\n", encoding="utf-8")
+    import_incidents(conn, incidents, imported_by="test")
+    table = tmp_path / "ind.csv"
+    table.write_text(HEADER + "".join(f"2025,{c},10000,0,0,0,0,,\n" for c in codes), encoding="utf-8")
+    import_indicators(conn, table, imported_by="test")
+
+    frame = yearly_indicators(conn, 2025, 2025).set_index("commune_code")
+    assert frame.loc[users, "arrested_offenders"] == 0 and frame.loc[dealers, "arrested_offenders"] == 10
+    assert frame.loc[users, "n_incidents"] == 10 and frame.loc[tipped, "n_incidents"] == 1
+    run = draft_year(conn, 2025, actor="planner")
+    results = {
+        code: (category, {c["criterion_id"]: c["met"] for c in criteria})
+        for code, category, criteria in conn.execute(
+            text("SELECT commune_code, category, criteria FROM classification_results WHERE run_id = :r"),
+            {"r": run["id"]},
+        )
+    }
+    assert results[users][1]["I.c"] is False and results[dealers][1]["I.c"] is True
+    assert results[users][0] == "at_risk"  # drug use is still a drug incident: not drug-free
+    assert results[tipped][0] == "drug_free"

@@ -52,6 +52,8 @@ def _hotspot_xy(conn: Connection) -> np.ndarray:
 def test_detection_recovers_planted_active_hotspots(conn: Connection, loaded) -> None:
     truth = loaded.truth
     report = run_detection(conn, actor="test")
+    assert report.expected_spurious <= 0.05 and report.simulated_spurious is not None
+    assert report.summary()["rejected"] == report.rejected >= 0
     found = _hotspot_xy(conn)
     active = truth[truth["active_at_end"]][["x", "y"]].to_numpy()
     quiet = truth[~truth["active_at_end"]][["x", "y"]].to_numpy()

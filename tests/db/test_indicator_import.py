@@ -51,3 +51,26 @@ def test_reimport_of_a_year_replaces_it(conn: Connection, tmp_path: Path) -> Non
         )
     ).all()
     assert [tuple(r) for r in rows] == [(2023, "10507", 100), (2024, "10507", 90)]
+
+
+def test_blank_cells_stay_unknown(conn: Connection, tmp_path: Path) -> None:
+    path = tmp_path / "blank.csv"
+    path.write_text(HEADER + "2025,10507,30000,,,,,\n2025,10525,,0,0,0,0,\n", encoding="utf-8")
+    report = import_indicators(conn, path, imported_by="test")
+    assert report.imported == 2 and report.rejected == 0
+    rows = conn.execute(
+        text(
+            "SELECT commune_code, population, users_with_records, plants_destroyed, cultivation_m2, on_drug_route"
+            " FROM commune_indicators WHERE year = 2025 ORDER BY 1"
+        )
+    ).all()
+    assert [tuple(r) for r in rows] == [("10507", 30000, None, None, None, None), ("10525", None, 0, 0, 0.0, False)]
+
+
+def test_population_must_be_positive(conn: Connection, tmp_path: Path) -> None:
+    path = tmp_path / "zero.csv"
+    path.write_text(HEADER + "2025,10507,0,0,0,0,0,\n2025,10525,20000,0,0,0,0,\n", encoding="utf-8")
+    report = import_indicators(conn, path, imported_by="test")
+    assert report.imported == 1
+    assert report.rejects.loc[0, ["line", "field"]].tolist() == [2, "population"]
+    assert "lớn hơn 0" in report.rejects.loc[0, "reason"] and "must be > 0" in report.rejects.loc[0, "reason"]

@@ -4,7 +4,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from gis.reference import load_targets
+from gis.reference import load_rules, load_targets
 from models.domain.classification import InvalidOverride, check_override, review_order
 from models.domain.indicators import derive_indicators
 from models.domain.kpi import compute_kpis
@@ -43,7 +43,7 @@ def test_overrides_win_and_trend_compares_previous_years() -> None:
             "recurrences": [0, 1],
         }
     )
-    out = derive_indicators(["A", "B", "C"], [2023, 2024, 2025], imported, incidents, hotspots)
+    out = derive_indicators(["A", "B", "C"], [2023, 2024, 2025], imported, incidents, hotspots, load_rules().derived())
     a, b, c = (out[(out["year"] == 2025) & (out["commune_code"] == x)].iloc[0] for x in "ABC")
     assert (a["arrested_offenders"], a["organizing_places"], a["per_10k_trafficking"]) == (9, 1, 60)
     assert a["trend"] == "tăng" and a["trend_pct"] == 200
@@ -72,6 +72,8 @@ def test_review_puts_disagreements_and_changes_first() -> None:
             "learned_category": ["trong_diem", "at_risk", "at_risk", "at_risk"],
             "leaving_drug_free": [False, False, False, False],
             "method": ["legal"] * 4,
+            "incomplete": [False] * 4,
+            "criteria": [[]] * 4,
         }
     )
     previous = pd.DataFrame(

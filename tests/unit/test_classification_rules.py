@@ -9,6 +9,7 @@ import pytest
 
 import data
 from gis.reference import load_rules
+from models.domain.indicators import derive_indicators
 from models.domain.legal_rules import (
     RulesConfigError,
     classify_legal,
@@ -25,7 +26,7 @@ BASE = {
     "plants_destroyed": 0,
     "cultivation_m2": 0,
     "on_drug_route": False,
-    "n_incidents": 0,
+    "drug_incidents": 0,
 }
 
 
@@ -48,7 +49,7 @@ def raw_doc() -> dict:
 
 
 def test_shipped_rules_are_versioned_and_mark_unverified_values():
-    assert RULES.version == "qd28-2025.1"
+    assert RULES.version == "qd28-2025.2"
     assert RULES.effective_date.isoformat() == "2025-08-24"
     assert [lvl.name for lvl in RULES.levels] == ["I", "II", "III"]
     assert all(c.verified for c in RULES.level("I").criteria)
@@ -127,7 +128,7 @@ def test_precedence_and_categories():
         {"users_with_records": 30, "organizing_places": 1, "arrested_offenders": 5},  # II
         {"organizing_places": 1},  # III
         {},  # nothing at all
-        {"n_incidents": 1},  # an incident only
+        {"drug_incidents": 1},  # an incident only
         {"users_with_records": 3},  # 0.03 %: below loại III, not drug-free
     )
     result = classify_legal(rows, RULES)
@@ -146,7 +147,7 @@ def test_loai_i_explanation_lists_criteria_in_vietnamese_format():
 
 
 def test_at_risk_explanation_names_failed_drug_free_conditions():
-    text = classify_legal(table({"plants_destroyed": 0, "n_incidents": 2}), RULES).loc[0, "explanation"]
+    text = classify_legal(table({"plants_destroyed": 0, "drug_incidents": 2}), RULES).loc[0, "explanation"]
     assert text.startswith("Có tệ nạn ma túy.")
     assert "(5) 2 vụ (cần = 0 vụ)" in text
 
@@ -190,9 +191,72 @@ def test_missing_route_flag_is_flagged():
     assert "loại I (đ)" in result.loc[0, "explanation"]
 
 
+def test_unknown_inputs_are_never_drug_free():
+    # Blank cells of the indicator table stay unknown; every other input is at its drug-free value.
+    rows = table(
+        {"users_with_records": np.nan},
+        {"plants_destroyed": np.nan, "cultivation_m2": np.nan},
+        {"on_drug_route": None},
+        {"organizing_places": np.nan},
+        {},
+    )
+    rows["on_drug_route"] = rows["on_drug_route"].astype(object)
+    result = classify_legal(rows, RULES)
+    assert list(result["category"]) == ["at_risk"] * 4 + ["drug_free"]
+    assert list(result["incomplete"]) == [True] * 4 + [False]
+    for explanation in result["explanation"][:4]:
+        assert "Thiếu dữ liệu" in explanation and "chưa thể xác định không ma túy" in explanation
+
+
+def test_ten_drug_use_cases_do_not_meet_criterion_c_and_a_tip_does_not_block_drug_free():
+    imported = pd.DataFrame(
+        {
+            "year": 2025,
+            "commune_code": ["U", "D", "T"],
+            "population": 10_000,
+            "users_with_records": 0,
+            "plants_destroyed": 0,
+            "cultivation_m2": 0.0,
+            "on_drug_route": False,
+            "organizing_places": np.nan,
+            "arrested_offenders": np.nan,
+            "import_id": 1,
+        }
+    )
+    incidents = pd.DataFrame(
+        {
+            "year": 2025,
+            "commune_code": ["U", "D", "T"],
+            "kind": ["drug_use", "trafficking", "tip"],
+            "n": [10, 10, 1],
+            "arrested": [10, 10, 0],
+        }
+    )
+    hotspots = pd.DataFrame(columns=["year", "commune_code", "organizing_places", "active_hotspots", "recurrences"])
+    frame = derive_indicators(["U", "D", "T"], [2025], imported, incidents, hotspots, RULES.derived())
+    assert frame["arrested_offenders"].tolist() == [0, 10, 0] and frame["drug_incidents"].tolist() == [10, 10, 0]
+    long = evaluate_criteria(frame, RULES).set_index(["commune_code", "criterion_id"])
+    assert not long.loc[("U", "I.c"), "met"] and long.loc[("D", "I.c"), "met"]
+    assert classify_legal(frame, RULES)["category"].tolist() == ["at_risk", "trong_diem", "drug_free"]
+
+
+def test_derived_indicators_name_known_kinds():
+    arrests = RULES.indicators["arrested_offenders"].derived
+    assert arrests is not None and arrests.sum == "arrested" and "drug_use" not in arrests.kinds
+    assert "cultivation" in arrests.to_confirm and "tip" in RULES.indicators["drug_incidents"].derived.to_confirm
+    doc = raw_doc()
+    doc["indicators"]["arrested_offenders"]["derived"]["kinds"].append("shoplifting")
+    with pytest.raises(RulesConfigError, match="derived.kinds must list incident kinds"):
+        parse_rules(doc)
+    doc = raw_doc()
+    doc["indicators"]["drug_incidents"]["derived"]["sum"] = "quantity"
+    with pytest.raises(RulesConfigError, match="sum = incidents | arrested"):
+        parse_rules(doc)
+
+
 def test_input_table_validation():
-    with pytest.raises(ValueError, match="lacks columns required by rules qd28-2025.1: n_incidents"):
-        classify_legal(table({}).drop(columns="n_incidents"), RULES)
+    with pytest.raises(ValueError, match="lacks columns required by rules qd28-2025.2: drug_incidents"):
+        classify_legal(table({}).drop(columns="drug_incidents"), RULES)
     with pytest.raises(ValueError, match="several rows"):
         classify_legal(pd.concat([table({}), table({})]), RULES)
 

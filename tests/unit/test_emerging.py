@@ -9,10 +9,12 @@ from scipy.stats import norm
 from models.analytics.emerging import (
     PATTERN_LABELS_VI,
     PATTERNS,
+    EmergingOptions,
     classify_patterns,
     emerging_hotspots,
     mann_kendall,
 )
+from models.analytics.gistar import CONFIDENCE_LEVELS, bh_critical_p
 
 H, C, _ = 1, -1, 0
 
@@ -110,3 +112,74 @@ def test_emerging_hotspots_respects_mask() -> None:
     mask[2:8, 2:8] = True
     result = emerging_hotspots(cube, mask)
     assert (result.pattern[~mask] == "no_pattern").all()
+
+
+def brute_spacetime_z(cube: np.ndarray, mask: np.ndarray, distance: float, k: int, whole_cube: bool) -> np.ndarray:
+    """Space-time Gi* z of every bin by its definition, with loops (NaN outside the mask or without neighbours)."""
+    steps, ny, nx = cube.shape
+    cells = [(y, x) for y in range(ny) for x in range(nx) if mask[y, x]]
+    out = np.full(cube.shape, np.nan)
+    for t in range(steps):
+        population = cube[:, mask] if whole_cube else cube[t, mask]
+        n, mean, sd = population.size, population.mean(), population.std()
+        for y, x in cells:
+            neighbours = [
+                (s, v, u)
+                for s in range(max(0, t - k), t + 1)
+                for v, u in cells
+                if (v - y) ** 2 + (u - x) ** 2 <= distance**2 + 1e-9
+            ]
+            card = len(neighbours)
+            if card > 1:
+                lag = sum(cube[s, v, u] for s, v, u in neighbours)
+                out[t, y, x] = (lag - mean * card) / (sd * math.sqrt((n * card - card**2) / (n - 1)))
+    return out
+
+
+def test_arcgis_mode_uses_the_previous_step_the_whole_cube_and_locations_with_data() -> None:
+    rng = np.random.default_rng(3)
+    cube = rng.poisson(0.6, (5, 7, 8)).astype(float)
+    cube[:, 3, 4] += np.arange(5) * 3
+    cube[:, 0, :] = 0  # never an incident: not a location with data in ArcGIS
+    land = np.ones((7, 8), bool)
+    arcgis = EmergingOptions.preset("arcgis")
+    assert (arcgis.neighbour_steps, arcgis.global_window, arcgis.fdr_family) == (1, "cube", "cube")
+    result = emerging_hotspots(cube, land, 1.5, options=arcgis)
+    with_data = cube.sum(axis=0) > 0
+    np.testing.assert_allclose(result.z, brute_spacetime_z(cube, with_data, 1.5, 1, True), atol=1e-9)
+    assert (result.pattern[0] == "no_pattern").all()
+    default = emerging_hotspots(cube, land, 1.5)
+    np.testing.assert_allclose(default.z, brute_spacetime_z(cube, land, 1.5, 0, False), atol=1e-9)
+    assert not np.allclose(np.nan_to_num(default.z), np.nan_to_num(result.z))
+
+
+def test_fdr_family_of_the_whole_cube_is_one_correction() -> None:
+    rng = np.random.default_rng(4)
+    cube = rng.poisson(1.0, (6, 12, 12)).astype(float)
+    cube[5, 5:8, 5:8] += 6
+    per_step = emerging_hotspots(cube, None, 1.5, options=EmergingOptions(fdr_family="step"))
+    whole = emerging_hotspots(cube, None, 1.5, options=EmergingOptions(fdr_family="cube"))
+    np.testing.assert_allclose(per_step.z, whole.z)
+    p = 2 * norm.sf(np.abs(whole.z))
+    expected = np.sign(whole.z) * np.select(
+        [p <= bh_critical_p(p, a) for _, a in reversed(CONFIDENCE_LEVELS)], [3, 2, 1], 0
+    )
+    np.testing.assert_array_equal(whole.bins, expected)
+    for t in range(6):
+        step_p = p[t]
+        step_expected = np.sign(whole.z[t]) * np.select(
+            [step_p <= bh_critical_p(step_p, a) for _, a in reversed(CONFIDENCE_LEVELS)], [3, 2, 1], 0
+        )
+        np.testing.assert_array_equal(per_step.bins[t], step_expected)
+
+
+def test_a_spatially_isolated_location_is_flagged() -> None:
+    cube = np.zeros((4, 6, 6))
+    cube[:, 1:3, 1:3] = 1
+    cube[:, 5, 5] = [0, 3, 3, 9]
+    mask = np.zeros((6, 6), bool)
+    mask[0:4, 0:4] = True
+    mask[5, 5] = True
+    result = emerging_hotspots(cube, mask, 1.5)
+    assert result.no_neighbours[5, 5] and result.no_neighbours.sum() == 1
+    assert np.isnan(result.z[:, 5, 5]).all() and result.pattern[5, 5] == "no_pattern"

@@ -7,6 +7,8 @@ from api.cli.main import main
 from gis.reference import load_rules
 from gis.settings import DataSettings
 from models.forecast.evaluation import BASELINES, MODEL, evaluate_forecasts, summary_table, verdict
+from models.forecast.grid_evaluation import BASELINES as GRID_BASELINES
+from models.forecast.grid_evaluation import MODEL as GRID_MODEL
 
 ARGS = {"seeds": [3], "years": 3, "n_incidents": 3000}
 
@@ -27,3 +29,8 @@ def test_classify_evaluate_prints_the_table_and_the_verdict_it_computes(capsys: 
     expected = verdict(table)
     assert expected in out
     assert ("does NOT beat" not in expected) == bool((model > baselines).all())
+    # Then the leaderboards with paired differences and their intervals, the patrollable grid's last.
+    assert "model − baseline" in out and "Lưới tuần tra 200 m" in out and GRID_MODEL in out
+    for baseline in GRID_BASELINES:
+        assert baseline in out
+    assert "ahead of every baseline" in out.splitlines()[-1]

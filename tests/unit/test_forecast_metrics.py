@@ -2,6 +2,7 @@
 
 import math
 
+import numpy as np
 import pytest
 
 from models.forecast.metrics import forecast_scores, hit_rate, pai, pei
@@ -39,9 +40,18 @@ def test_scoring_by_observed_density_is_optimal():
     assert pei(density, COUNTS, AREAS, 0.25) == pytest.approx(1.0)
 
 
-def test_ties_keep_input_order():
-    assert hit_rate([1, 1], [0, 5], [1, 1], 0.5) == 0.0
-    assert hit_rate([1, 1], [5, 0], [1, 1], 0.5) == 1.0
+def test_a_tie_is_split_pro_rata_so_row_order_never_changes_any_score():
+    assert hit_rate([1, 1], [0, 5], [1, 1], 0.5) == 0.5
+    assert hit_rate([1, 1], [5, 0], [1, 1], 0.5) == 0.5
+    # "Last year's class" ranks 114 communes with 5 values: every order of the rows gives the same PAI.
+    rng = np.random.default_rng(0)
+    scores, counts, areas = rng.integers(0, 5, 114), rng.poisson(20, 114), rng.uniform(1, 80, 114)
+    reference = [forecast_scores(scores, counts, areas)]
+    for _ in range(20):
+        order = rng.permutation(114)
+        reference.append(forecast_scores(scores[order], counts[order], areas[order]))
+    for table in reference[1:]:
+        np.testing.assert_allclose(table[["hit_rate", "pai", "pei"]], reference[0][["hit_rate", "pai", "pei"]])
 
 
 def test_no_events_gives_nan_and_bad_inputs_raise():

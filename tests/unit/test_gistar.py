@@ -89,3 +89,46 @@ def test_benjamini_hochberg_critical_value() -> None:
 def test_constant_counts_give_zero_z() -> None:
     result = gistar(np.full((5, 5), 2.0), None, 1.5)
     assert (result.z == 0).all() and (result.bin == 0).all()
+
+
+def test_a_cell_without_neighbours_is_flagged_not_scored() -> None:
+    # Nine incidents on a cell with no study-area neighbour: its self-only "z" (≈ 10) would only compare it
+    # with the city mean. Like ArcGIS, it is flagged and left out of the statistics' bins and the FDR family.
+    counts = np.zeros((20, 20))
+    counts[2:6, 2:6] = np.random.default_rng(1).poisson(1.0, (4, 4))
+    counts[15, 15] = 9
+    mask = np.zeros(counts.shape, bool)
+    mask[0:10, 0:10] = True
+    mask[15, 15] = True
+    result = gistar(counts, mask, 1.5)
+    assert result.no_neighbours[15, 15] and result.no_neighbours.sum() == 1
+    assert np.isnan(result.z[15, 15]) and np.isnan(result.p[15, 15]) and result.bin[15, 15] == 0
+    np.testing.assert_allclose(result.z[0:10, 0:10], esda_z(counts, mask, 1.5)[:100].reshape(10, 10), atol=1e-6)
+
+
+def test_permutation_p_values_agree_with_esda_where_esda_is_sound() -> None:
+    rng = np.random.default_rng(5)
+    counts = rng.poisson(0.3, (15, 15)).astype(float)
+    counts[6:9, 6:9] += rng.poisson(2, (3, 3))
+    mask = np.ones(counts.shape, bool)
+    iy, ix = np.nonzero(mask)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        w = DistanceBand(np.column_stack([ix, iy]).astype(float), threshold=1.5, binary=True, silence_warnings=True)
+        ref = G_Local(counts[mask], w, transform="B", star=True, permutations=9999, seed=1)
+    ours = gistar(counts, mask, 1.5, permutations=9999, seed=2)
+    # In the upper tail both count the draws at least as large as the observed neighbourhood sum.
+    upper = (ours.z[mask] > 0) & (ref.p_sim < 0.25)
+    assert upper.sum() > 20
+    np.testing.assert_allclose(ours.p_sim[mask][upper], ref.p_sim[upper], atol=0.02)
+    np.testing.assert_allclose(ours.p[mask], np.minimum(1, 2 * ours.p_sim[mask]))
+
+
+def test_permutations_do_not_call_an_empty_neighbourhood_a_cold_spot() -> None:
+    # Sparse counts: most neighbourhoods hold nothing, the smallest possible sum. esda's folded p_sim counts
+    # ties upwards only and gives them 1/(P+1); counting ties both ways they are not significant.
+    counts = np.zeros((30, 30))
+    counts[10:13, 10:13] = 4
+    result = gistar(counts, None, 1.5, fdr=False, permutations=999, seed=0)
+    assert (result.bin >= 0).all() and (result.bin[10:13, 10:13] > 0).all()
+    assert result.p_sim[25, 25] > 0.5

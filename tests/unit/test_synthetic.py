@@ -214,3 +214,44 @@ def test_write_scenario(scenario, config, tmp_path):
     assert len(pd.read_csv(paths["indicators"])) == len(scenario.indicators)
     readme = paths["readme"].read_text(encoding="utf-8")
     assert "SYNTHETIC" in readme and f"seed: {config.seed}" in readme
+
+
+def _near_repeat_share(scen, metres: float = 150.0, days: float = 14.0) -> float:
+    """Share of incidents with an earlier one within `metres` and `days` (the near-repeat signature)."""
+    inc = scen.incidents
+    points = gpd.GeoSeries(gpd.points_from_xy(inc["lon"], inc["lat"]), crs=4326).to_crs(WORK_CRS)
+    xy = np.column_stack([points.x, points.y])
+    t = (inc["occurred_at"] - inc["occurred_at"].min()).dt.total_seconds().to_numpy() / 86_400
+    pairs = cKDTree(xy).query_pairs(metres, output_type="ndarray")
+    gap = np.abs(t[pairs[:, 0]] - t[pairs[:, 1]])
+    later = np.where(t[pairs[:, 0]] > t[pairs[:, 1]], pairs[:, 0], pairs[:, 1])
+    return np.unique(later[(gap > 0) & (gap <= days)]).size / len(inc)
+
+
+def test_realistic_scenarios_self_excite_displace_and_blur(communes) -> None:
+    plain = generate_scenario(communes, ScenarioConfig(seed=4, n_incidents=8_000, n_hotspots=60))
+    real = generate_scenario(communes, ScenarioConfig.realistic(seed=4, n_incidents=8_000, n_hotspots=60))
+    assert abs(len(real.incidents) / 8_000 - 1) < 0.05  # offspring make up the difference, on average
+    assert _near_repeat_share(real) > _near_repeat_share(plain) + 0.05  # 0.50 vs 0.40 for this seed
+    # Displacement: new hotspots open a few hundred metres from an eradicated one, weeks after it.
+    truth = real.truth
+    erad = truth[truth["eradicated_at"].notna() & truth["recurred_at"].isna()]
+    later = truth[truth["start"] > truth["start"].min()]
+    d = np.hypot(
+        later["x"].to_numpy()[:, None] - erad["x"].to_numpy(), later["y"].to_numpy()[:, None] - erad["y"].to_numpy()
+    )
+    lag = (later["start"].to_numpy()[:, None] - erad["eradicated_at"].to_numpy()).astype("timedelta64[D]").astype(int)
+    assert ((d >= 299) & (d <= 801) & (lag >= 14) & (lag <= 56)).any(axis=1).sum() >= 3
+    # Geocoding: ~2 % of the points sit exactly on their commune's centre.
+    centres = communes.to_crs(WORK_CRS).geometry.representative_point().to_crs(4326)
+    at_centre = inc_at(real, centres)
+    assert 0.01 < at_centre < 0.03 and inc_at(plain, centres) < 0.001
+
+
+def inc_at(scen, centres: gpd.GeoSeries) -> float:
+    """Share of incidents within a metre of one of the given points."""
+    xy = np.column_stack([centres.x, centres.y])
+    hits = cKDTree(xy).query(
+        np.column_stack([scen.incidents["lon"], scen.incidents["lat"]]), distance_upper_bound=1e-5
+    )[0]
+    return float(np.isfinite(hits).mean())

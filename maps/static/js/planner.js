@@ -47,13 +47,16 @@ diabanPages.planner = async function startPlanner(map, cfg) {
     row.dataset.code = item.commune_code;
     if (item.disagreement || item.changed) row.className = "flag";
     const legal = item.method === "override" ? `<br><small>theo tiêu chí: ${escapeHtml(classLabel(item.legal_category, item.legal_level))}</small>` : "";
-    const learned = item.learned_category ? `${escapeHtml(classLabel(item.learned_category))}` +
-      (item.confidence !== null ? ` <small>(${VI_PERCENT.format(item.confidence)})</small>` : "") : "—";
+    const learned = item.learned_category ? escapeHtml(classLabel(item.learned_category)) : "—";
     const flags = (item.flags || []).map((f) => `<li>${escapeHtml(f.replace(/ \(.*\)$/, ""))}</li>`).join("");
     const override = item.override_reason ? `<p><b>Điều chỉnh:</b> ${escapeHtml(item.override_reason)} ` +
       `(${escapeHtml(item.override_by)}, ${viDate(item.override_at)})</p>` : "";
+    // Unknown indicators are never zero: say so beside the class, with what is missing and the level it could reach.
+    const missing = item.incomplete ? `<br><small class="missing-data"><b>${escapeHtml(item.data_status)}</b>: ` +
+      `${escapeHtml((item.missing_criteria || []).join(", "))}` +
+      (item.possible_level ? ` (có thể đạt loại ${escapeHtml(item.possible_level)})` : "") + "</small>" : "";
     row.innerHTML = `<td>${escapeHtml(item.full_name || item.name || item.commune_code)}</td>
-      <td><b>${escapeHtml(classLabel(item.category, item.level))}</b>${legal}</td><td>${learned}</td>
+      <td><b>${escapeHtml(classLabel(item.category, item.level))}</b>${legal}${missing}</td><td>${learned}</td>
       <td>${escapeHtml(classLabel(item.previous_category, item.previous_level))}</td>
       <td class="why">${flags ? `<ul class="flags">${flags}</ul>` : ""}${override}${escapeHtml(item.explanation)}
         ${criteriaList(feature?.properties.criteria)}</td>`;
