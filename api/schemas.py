@@ -494,6 +494,8 @@ class HeatOverlay(_Out):
     bounds: list[list[float]] | None = Field(description="[[south, west], [north, east]]")
     max_per_km2: float
     n_incidents: int
+    without_point: int = Field(0, description="selected incidents placed by commune code or address: not drawn")
+    outside_city: int = Field(0, description="selected incidents far outside the city (stray records): not gridded")
     image: str | None = Field(description="data:image/png;base64,…")
 
 
@@ -504,11 +506,13 @@ class HeatCell(_Out):
 
 
 class GiStarCell(_Out):
-    """A Getis-Ord Gi* cell: z-score, p-value, bin −3..3 and its confidence."""
+    """A Getis-Ord Gi* cell: z-score, p-value, bin −3..3 and its confidence (no statistic for a cell without
+    neighbours, like ArcGIS)."""
 
-    z: float
-    p: float
-    bin: int
+    z: float | None
+    p: float | None
+    bin: int | None
+    no_neighbours: bool = False
     confidence: float | None
 
 

@@ -148,6 +148,7 @@ def heat(
                         "max_per_km2": float(surface.values.max()),
                         "n_incidents": surface.n_incidents,
                         "without_point": surface.n_without_point,
+                        "outside_city": surface.n_outside_city,
                         "image": "data:image/png;base64," + base64.b64encode(png).decode(),
                     }
                 ).encode(),

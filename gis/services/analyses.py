@@ -61,6 +61,8 @@ class Surface:
     n_incidents: int
     #: Selected incidents without a point (placed by commune code or address): not on the surface.
     n_without_point: int = 0
+    #: Selected incidents farther than CITY_PAD_M from every commune (a stray record): listed, never gridded.
+    n_outside_city: int = 0
 
 
 def _grid(frame: pd.DataFrame, cell_m: float, pad_m: float) -> GridSpec:
@@ -82,12 +84,45 @@ def heat_surface(
     bandwidth_m: float = 200.0,
     kernel: Kernel = "gaussian",
 ) -> Surface:
-    """Kernel density (per km²·incident share) of the selected incidents on a metric grid."""
+    """Kernel density (per km²·incident share) of the selected incidents on a metric grid.
+
+    The grid covers the selected incidents that lie in the city (its boundaries plus CITY_PAD_M): one stray
+    record 1,000 km away (kept as ``outside`` by the import) must not stretch the grid over the sea and the
+    mainland; it is counted in ``n_outside_city`` instead.
+    """
     frame = incident_frame(conn, selection)
+    inside = city_extent(conn).contains(frame["x"].to_numpy(), frame["y"].to_numpy())
+    away = int((~inside).sum())
+    frame = frame[inside]
     grid = _grid(frame, cell_m, 3 * bandwidth_m)
     density = kde_grid(frame["x"].to_numpy(), frame["y"].to_numpy(), grid, bandwidth_m, kernel)
     # Expected incidents per km²: density (share per m²) × incidents × 1e6 m².
-    return Surface(grid, density * len(frame) * 1e6, len(frame), count_without_point(conn, selection))
+    return Surface(grid, density * len(frame) * 1e6, len(frame), count_without_point(conn, selection), away)
+
+
+@dataclass(frozen=True)
+class Extent:
+    """A metric box (EPSG:32648)."""
+
+    xmin: float
+    ymin: float
+    xmax: float
+    ymax: float
+
+    def contains(self, x: np.ndarray, y: np.ndarray) -> np.ndarray:
+        """Which points lie in the box (edges included)."""
+        return (x >= self.xmin) & (x <= self.xmax) & (y >= self.ymin) & (y <= self.ymax)
+
+
+def city_extent(conn: Connection) -> Extent:
+    """The current boundaries' metric extent plus CITY_PAD_M: where every grid analysis may lay cells."""
+    extent = conn.execute(
+        text(f"SELECT ST_Extent(ST_Transform(geom, {METRIC_SRID}))::box2d::text FROM admin_unit_parts")
+    ).scalar()
+    if extent is None:
+        raise NoIncidents("chưa có ranh giới hành chính", "no boundaries imported")
+    xmin, ymin, xmax, ymax = map(float, extent[4:-1].replace(",", " ").split())
+    return Extent(xmin - CITY_PAD_M, ymin - CITY_PAD_M, xmax + CITY_PAD_M, ymax + CITY_PAD_M)
 
 
 #: Margin of the city grid around the current boundaries (coastal incidents assigned to the nearest commune).
@@ -133,15 +168,10 @@ class CityCells:
 
 def city_grid(conn: Connection, cell_m: float) -> GridSpec:
     """The city grid at ``cell_m``: the current boundaries' extent plus CITY_PAD_M, origin snapped to the cell size."""
-    extent = conn.execute(
-        text(f"SELECT ST_Extent(ST_Transform(geom, {METRIC_SRID}))::box2d::text FROM admin_unit_parts")
-    ).scalar()
-    if extent is None:
-        raise NoIncidents("chưa có ranh giới hành chính", "no boundaries imported")
-    xmin, ymin, xmax, ymax = map(float, extent[4:-1].replace(",", " ").split())
-    x0 = np.floor((xmin - CITY_PAD_M) / cell_m) * cell_m
-    y0 = np.floor((ymin - CITY_PAD_M) / cell_m) * cell_m
-    grid = GridSpec.from_bounds(x0, y0, xmax + CITY_PAD_M, ymax + CITY_PAD_M, cell_m)
+    box = city_extent(conn)
+    x0 = np.floor(box.xmin / cell_m) * cell_m
+    y0 = np.floor(box.ymin / cell_m) * cell_m
+    grid = GridSpec.from_bounds(x0, y0, box.xmax, box.ymax, cell_m)
     if grid.nx * grid.ny > CITY_MAX_CELLS:
         raise GridTooLarge(
             f"lưới toàn thành phố quá lớn ở ô {cell_m:g} m ({grid.nx}×{grid.ny} ô); hãy chọn ô lớn hơn",

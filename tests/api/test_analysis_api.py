@@ -169,3 +169,22 @@ def test_gistar_permutations_and_emerging_arcgis_mode(client, detected) -> None:
     arcgis = client.get("/api/emerging", params={"steps": 6, "cell_m": 500, "mode": "arcgis"}).json()["features"]
     assert default and arcgis and _cells(default).keys() != _cells(arcgis).keys()
     assert client.get("/api/emerging", params={"mode": "esri"}).status_code == 422
+
+
+def test_one_stray_incident_far_away_breaks_no_analysis(client, conn: Connection, tmp_path: Path) -> None:
+    """An incident 1,100 km away (kept as outside by the import) must not stretch any grid over the sea."""
+    rows = "".join(f"S{i},2025-11-0{1 + i % 5}T10:00:00,tip,{106.68 + i * 0.001:.4f},20.86\n" for i in range(30))
+    path = tmp_path / "stray.csv"
+    path.write_text("ref,occurred_at,kind,lon,lat\n" + rows + "FAR,2025-11-03T10:00:00,tip,116.50,14.00\n")
+    report = import_incidents(conn, path, imported_by="test")
+    assert report.outside == 1
+    window = {"date_from": "2025-11-01", "date_to": "2025-11-06"}
+    overlay = client.get("/api/heat", params={**window, "format": "overlay"})
+    assert overlay.status_code == 200, overlay.text
+    body = overlay.json()
+    assert body["outside_city"] == 1 and body["n_incidents"] == 30
+    (south, west), (north, east) = body["bounds"]
+    assert 20.0 < south < north < 21.5 and 105.5 < west < east < 108.0, "the grid stays on the city"
+    assert client.get("/api/heat", params=window).status_code == 200
+    assert client.get("/api/gistar", params={**window, "all_cells": True}).status_code == 200
+    assert client.get("/api/emerging", params={"steps": 3}).status_code == 200
