@@ -117,8 +117,22 @@ class IncidentPage(FeatureCollection[IncidentProperties]):
 
 
 # ------------------------------------------------------------------------------------------ hotspots
+class HotspotAction(_Out):
+    """A hotspot transition the logged-in user may request now (the buttons the pages show)."""
+
+    to: HotspotStatus
+    note_required: bool
+
+
+class TaskAction(_Out):
+    """A task transition the logged-in user may make now."""
+
+    to: TaskState
+    note_required: bool
+
+
 class HotspotProperties(_Out):
-    """A hotspot of the register."""
+    """A hotspot of the register, with its newest suppression task and what the user may do now."""
 
     id: int
     status: HotspotStatus
@@ -133,6 +147,20 @@ class HotspotProperties(_Out):
     version: int
     status_changed_at: datetime
     note: str | None
+    task_id: int | None = Field(description="the hotspot's newest suppression task (null: none)")
+    task_state: TaskState | None
+    task_version: int | None
+    task_team_id: int | None
+    task_team: str | None
+    task_due_date: date | None
+    task_overdue_days: int
+    monitoring_since: date | None = Field(description="local day monitoring started (monitored hotspots only)")
+    incident_since_monitoring: bool | None = Field(
+        description="an incident occurred in the footprint since monitoring started (monitored hotspots only)"
+    )
+    actions: list[HotspotAction] = Field(description="hotspot transitions the user may request now")
+    task_actions: list[TaskAction] = Field(description="transitions of the newest task the user may make now")
+    may_open_task: bool = Field(description="the user may open a suppression task for the hotspot now")
 
 
 class HotspotIncident(_Out):
@@ -258,8 +286,11 @@ class TaskOut(_Out):
     kind: TaskKind
     kind_label: str
     hotspot_id: int | None
+    hotspot_status: HotspotStatus | None
     commune_code: str
     commune_name: str | None
+    lon: float | None = Field(description="where the work is: the hotspot, else a point inside the commune")
+    lat: float | None
     year: int | None
     state: TaskState
     state_label: str
@@ -273,6 +304,7 @@ class TaskOut(_Out):
     created_at: datetime
     state_changed_at: datetime
     allowed: list[TaskState]
+    actions: list[TaskAction] = Field(description="transitions the user may make now")
     overdue_days: int
 
 
@@ -320,11 +352,12 @@ class AssigneeSuggestion(_Out):
 
 
 class TaskTransitionOut(_Out):
-    """A task after a transition."""
+    """A task after a transition, and its hotspot's new status when the change carried the hotspot along."""
 
     id: int
     state: TaskState
     version: int
+    hotspot_status: HotspotStatus | None = None
 
 
 class CommentOut(_Out):

@@ -191,8 +191,9 @@ HOTSPOT_OPEN = frozenset(
         HotspotStatus.RECURRED,
     }
 )
-#: Hotspots for which command may open a suppression task (from the map's popup).
-HOTSPOT_TASKABLE = frozenset({HotspotStatus.DETECTED, HotspotStatus.VERIFIED, HotspotStatus.RECURRED})
+#: Hotspots for which command may open a suppression task: verified ones, and those that recurred
+#: (a detected hotspot is verified first; see models.domain.coupling).
+HOTSPOT_TASKABLE = frozenset({HotspotStatus.VERIFIED, HotspotStatus.RECURRED})
 #: Hotspots cleared by police: a new cluster near one of them is a recurrence, not a new hotspot.
 HOTSPOT_RECURRABLE = frozenset({HotspotStatus.ERADICATED, HotspotStatus.MONITORING, HotspotStatus.CLOSED})
 
@@ -248,8 +249,9 @@ TASK_OPEN = frozenset({TaskState.ASSIGNED, TaskState.IN_PROGRESS, TaskState.PAUS
 TASK_WORK_DONE = frozenset({TaskState.COMPLETED, TaskState.ACCEPTED, TaskState.DECLINED, TaskState.CANCELED})
 #: States from which the assignee team may still be changed before work starts.
 TASK_REASSIGNABLE = frozenset({TaskState.UNASSIGNED, TaskState.ASSIGNED})
-#: States after which a new task may be opened for the same hotspot or commune-year.
-TASK_CLOSED = frozenset({TaskState.DECLINED, TaskState.CANCELED})
+#: States after which a new task may be opened for the same hotspot or commune-year: work refused or withdrawn, or
+#: accepted (a hotspot that recurs after its task was accepted gets a new task).
+TASK_CLOSED = frozenset({TaskState.ACCEPTED, TaskState.DECLINED, TaskState.CANCELED})
 
 
 @_labelled({"suppression": "Đấu tranh, triệt xóa điểm, tụ điểm", "conversion": "Chuyển hóa địa bàn"})

@@ -5,6 +5,7 @@ from typing import Annotated, Any
 from fastapi import APIRouter, Query
 
 from api.deps import AreaScopeDep, Commander, ConnDep, Reader, Writer
+from api.params import Commune
 from api.schemas import (
     AssigneeSuggestion,
     AssignmentIn,
@@ -28,7 +29,7 @@ from gis.store.hotspots import hotspot_commune
 from gis.store.scoping import AreaScope
 from gis.store.selection import TaskFilter
 from gis.store.tasks import get_task, list_tasks, suggest_assignees
-from models.domain.access import TEAM_TASK_TARGETS, require_target
+from models.domain.access import COMMAND_TASK_TARGETS, TEAM_TASK_TARGETS, require_target
 from models.errors import InvalidRequest, NotFound, PermissionDenied
 from models.vocabulary import TaskKind, TaskState
 
@@ -37,9 +38,9 @@ Limit = Annotated[int, Query(ge=1, le=1000)]
 Offset = Annotated[int, Query(ge=0, le=100_000_000)]
 
 
-def _visible_task(conn: ConnDep, task_id: int, scope: AreaScope) -> dict[str, Any]:
-    """The task if the user may see it, else 404."""
-    task = get_task(conn, task_id, scope)
+def _visible_task(conn: ConnDep, task_id: int, scope: AreaScope, role: str) -> dict[str, Any]:
+    """The task if the user may see it (with what the user may do now), else 404."""
+    task = get_task(conn, task_id, scope, role)
     if task is None:
         raise NotFound(f"không tìm thấy nhiệm vụ #{task_id}")
     return task
@@ -54,11 +55,14 @@ def get_tasks(
     kind: TaskKind | None = None,
     team: int | None = None,
     overdue: bool | None = None,
+    commune: Commune = None,
+    hotspot: Annotated[int | None, Query(ge=1, le=2**31 - 1)] = None,
     limit: Limit = 200,
     offset: Offset = 0,
 ) -> dict[str, Any]:
-    """Visible tasks filtered by state, kind, assignee team and overdue, soonest due first."""
-    return list_tasks(conn, scope, TaskFilter(state, kind, team, overdue), limit, offset)
+    """Visible tasks filtered by state (`completed`: waiting for acceptance), kind, assignee team, commune, hotspot
+    and overdue, soonest due first; each with the transitions the user may make now."""
+    return list_tasks(conn, scope, TaskFilter(state, kind, team, overdue, commune, hotspot), limit, offset, user.role)
 
 
 @router.get("/mine", response_model=TaskList)
@@ -73,7 +77,7 @@ def my_tasks(
     """Tasks assigned to the logged-in user's team."""
     if user.team_id is None:
         raise PermissionDenied("chỉ người dùng thuộc một tổ công tác mới có 'nhiệm vụ của tôi'")
-    return list_tasks(conn, scope, TaskFilter(state=state, team_id=user.team_id), limit, offset)
+    return list_tasks(conn, scope, TaskFilter(state=state, team_id=user.team_id), limit, offset, user.role)
 
 
 @router.get("/suggest-assignee", response_model=AssigneeSuggestion)
@@ -95,14 +99,14 @@ def suggest_assignee(
 @router.get("/{task_id}", response_model=TaskDetail)
 def get_one(task_id: int, conn: ConnDep, user: Reader, scope: AreaScopeDep) -> dict[str, Any]:
     """One task with overdue days, allowed next states and its full event history."""
-    return _visible_task(conn, task_id, scope)
+    return _visible_task(conn, task_id, scope, user.role)
 
 
 @router.post("", status_code=201, response_model=TaskDetail)
 def post_task(body: TaskIn, conn: ConnDep, user: Commander) -> dict[str, Any]:
     """Create a task, assigned to `team_id` when given (see suggest-assignee)."""
     task_id = create_task(conn, user, **body.model_dump())
-    return _visible_task(conn, task_id, AreaScope())
+    return _visible_task(conn, task_id, AreaScope(), user.role)
 
 
 @router.patch("/{task_id}", response_model=TaskDetail)
@@ -110,22 +114,23 @@ def patch_task(task_id: int, body: TaskChanges, conn: ConnDep, user: Commander) 
     """Change due date, priority or checklist (412 on a stale version)."""
     changes = body.model_dump(exclude={"version"}, exclude_unset=True)
     update_task(conn, task_id, body.version, changes, user)
-    return _visible_task(conn, task_id, AreaScope())
+    return _visible_task(conn, task_id, AreaScope(), user.role)
 
 
 @router.post("/{task_id}/assignment", response_model=TaskDetail)
 def post_assignment(task_id: int, body: AssignmentIn, conn: ConnDep, user: Commander) -> dict[str, Any]:
     """Assign an unassigned task, or reassign one not yet started (412 on a stale version)."""
     assign_task(conn, task_id, body.team_id, body.version, user)
-    return _visible_task(conn, task_id, AreaScope())
+    return _visible_task(conn, task_id, AreaScope(), user.role)
 
 
 @router.post("/{task_id}/transitions", response_model=TaskTransitionOut)
 def post_transition(
     task_id: int, body: TransitionIn, conn: ConnDep, user: Writer, scope: AreaScopeDep
 ) -> dict[str, Any]:
-    """Move a task to `to` (409 not allowed from its state, 412 stale version, 422 comment or reason missing)."""
-    require_target(user, body.to, TEAM_TASK_TARGETS)
+    """Move a task to `to` with the hotspot transition it carries (409 not allowed from its state or its hotspot's,
+    412 stale version, 422 comment or reason missing). The team works; command accepts, returns or cancels."""
+    require_target(user, body.to, TEAM_TASK_TARGETS, COMMAND_TASK_TARGETS)
     return transition_task(conn, task_id, body.to, body.note, body.version, user, scope)
 
 

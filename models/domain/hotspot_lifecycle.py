@@ -2,6 +2,11 @@
 
 "Triệt phá đến đâu phải giữ sạch đến đó": an eradicated hotspot is watched for a monitoring period
 and only command may close it, once the period has passed without an incident in its footprint.
+
+The statuses ``assigned`` and ``suppressing`` belong to the hotspot's suppression task: they are entered
+(and left back to ``verified``) only together with a change of that task, and ``eradicated`` is recorded
+by command once it has accepted the task's work (models.domain.coupling says which task change carries
+which hotspot change).
 """
 
 from __future__ import annotations
@@ -17,7 +22,7 @@ from models.domain.state_machine import (
     requires_text,
 )
 from models.vocabulary import HotspotStatus as S
-from models.vocabulary import Role
+from models.vocabulary import Role, TaskState
 
 DEFAULT_MONITORING_DAYS = 180
 #: The actor role of hotspot detection runs: only detection records a recurrence.
@@ -33,6 +38,10 @@ class HotspotFacts:
     monitoring_since: date | None = None
     as_of: date | None = None
     incident_in_footprint: bool | None = None
+    #: The transition accompanies a change of the hotspot's suppression task (assignment, start, decline, cancel).
+    with_task: bool = False
+    #: State of the hotspot's newest suppression task (None: it never had one).
+    task_state: str | None = None
 
 
 def monitoring_ends(monitoring_since: date, monitoring_days: int = DEFAULT_MONITORING_DAYS) -> date:
@@ -76,11 +85,38 @@ def _no_incident(facts: HotspotFacts) -> Missing | None:
     return None
 
 
+def _with_task(what_vi: str, what_en: str) -> Requirement:
+    """Requirement that the transition is made together with a change of the suppression task."""
+
+    def check(facts: HotspotFacts) -> Missing | None:
+        """Refuse a direct request for a status that belongs to the task."""
+        if facts.with_task:
+            return None
+        return Missing(
+            f"trạng thái này đi theo nhiệm vụ đấu tranh, triệt xóa: {what_vi}",
+            f"this status follows the suppression task: {what_en}",
+        )
+
+    return check
+
+
+def _task_accepted(facts: HotspotFacts) -> Missing | None:
+    """Requirement that command has accepted (nghiệm thu) the work of the hotspot's suppression task."""
+    if facts.task_state == TaskState.ACCEPTED:
+        return None
+    return Missing(
+        "ban chỉ huy phải nghiệm thu kết quả nhiệm vụ đấu tranh, triệt xóa trước",
+        f"the suppression task must be accepted first (task state: {facts.task_state!r})",
+    )
+
+
 def hotspot_lifecycle(monitoring_days: int = DEFAULT_MONITORING_DAYS) -> StateMachine:
     """The hotspot state machine with a given monitoring period in days."""
     if monitoring_days < 0:
         raise ValueError(f"monitoring_days must be ≥ 0, got {monitoring_days}")
     by_detection = (requires_role(SYSTEM_ROLE, "hệ thống phát hiện"),)
+    by_assignment = (_with_task("giao nhiệm vụ cho tổ công tác", "assign the task to a team"),)
+    by_withdrawal = (_with_task("khi nhiệm vụ bị từ chối hoặc hủy", "when the task is declined or cancelled"),)
     return StateMachine(
         name="hotspot",
         labels_vi=S.labels(),
@@ -88,9 +124,15 @@ def hotspot_lifecycle(monitoring_days: int = DEFAULT_MONITORING_DAYS) -> StateMa
         transitions={
             (S.DETECTED, S.VERIFIED): (),
             (S.DETECTED, S.DISMISSED): (),
-            (S.VERIFIED, S.ASSIGNED): (),
-            (S.ASSIGNED, S.SUPPRESSING): (),
+            (S.VERIFIED, S.ASSIGNED): by_assignment,
+            (S.ASSIGNED, S.SUPPRESSING): (
+                _with_task("tổ công tác bắt đầu thực hiện nhiệm vụ", "the team starts the task"),
+            ),
+            (S.ASSIGNED, S.VERIFIED): by_withdrawal,
+            (S.SUPPRESSING, S.VERIFIED): by_withdrawal,
             (S.SUPPRESSING, S.ERADICATED): (
+                requires_role(Role.COMMAND, Role.COMMAND.label),
+                _task_accepted,
                 requires_text("note", "ghi chú kết quả đã làm", "a note of what was done"),
             ),
             (S.ERADICATED, S.MONITORING): (),
@@ -102,7 +144,7 @@ def hotspot_lifecycle(monitoring_days: int = DEFAULT_MONITORING_DAYS) -> StateMa
             (S.ERADICATED, S.RECURRED): by_detection,
             (S.MONITORING, S.RECURRED): by_detection,
             (S.CLOSED, S.RECURRED): by_detection,
-            (S.RECURRED, S.ASSIGNED): (),
+            (S.RECURRED, S.ASSIGNED): by_assignment,
         },
     )
 

@@ -72,7 +72,8 @@ def matrix(world: dict) -> list[tuple[str, str, dict | None, dict[str, int]]]:
         ("POST", "/api/tasks", {"kind": "conversion", "commune_code": AREA_A, "year": 2026}, created),
         ("PATCH", f"/api/tasks/{task}", {"version": 2, "priority": "high"}, COMMAND),
         ("POST", f"/api/tasks/{task}/assignment", {"team_id": team, "version": 2}, COMMAND),
-        ("POST", f"/api/tasks/{task}/transitions", {"to": "in_progress", "version": 2}, WRITE),
+        ("POST", f"/api/tasks/{task}/transitions", {"to": "in_progress", "version": 2}, only({"team": 200})),
+        ("POST", f"/api/tasks/{task}/transitions", {"to": "canceled", "version": 2}, COMMAND),
         ("POST", f"/api/tasks/{task}/comments", {"note": "ghi chú"}, {**WRITE, "command": 201, "team": 201}),
         ("POST", f"/api/hotspots/{hotspot}/transitions", {"to": "verified", "version": 1}, WRITE),
         ("GET", "/api/teams", None, ADMIN),
@@ -144,6 +145,7 @@ def test_a_team_never_reads_or_writes_another_teams_task_or_hotspot(client, conn
     incidents = client.get("/api/incidents", headers=team).json()["features"]
     assert [f["properties"]["ref"] for f in incidents] == ["P-A"]
     assert len(client.get("/api/incidents").json()["features"]) == 2  # command sees every area
+    client.post(f"/api/hotspots/{hotspot}/transitions", json={"to": "verified", "version": 1})
     suppression = client.post("/api/tasks", json={"kind": "suppression", "hotspot_id": hotspot, "team_id": team_b})
     assert suppression.status_code == 201
     assert call(client, conn, "GET", f"/api/tasks/{suppression.json()['id']}", None, team).status_code == 404
@@ -153,5 +155,12 @@ def test_a_hotspot_outside_the_area_becomes_visible_once_assigned_to_the_team(cl
     team, hotspot = world["headers"]["team"], world["hotspots"]["B"]
     body = {"to": "verified", "version": 1}
     assert client.post(f"/api/hotspots/{hotspot}/transitions", json=body, headers=team).status_code == 404
+    assert client.get(f"/api/hotspots/{hotspot}", headers=team).status_code == 404
+    assert client.post(f"/api/hotspots/{hotspot}/transitions", json=body).status_code == 200
     client.post("/api/tasks", json={"kind": "suppression", "hotspot_id": hotspot, "team_id": world["teams"]["A"]})
-    assert client.post(f"/api/hotspots/{hotspot}/transitions", json=body, headers=team).status_code == 200
+    seen = client.get(f"/api/hotspots/{hotspot}", headers=team)
+    assert seen.status_code == 200 and seen.json()["properties"]["status"] == "assigned"
+    assert seen.json()["properties"]["task_actions"] == [
+        {"to": "in_progress", "note_required": False},
+        {"to": "declined", "note_required": True},
+    ]
