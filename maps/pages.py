@@ -30,7 +30,6 @@ class Viewer:
     role_label: str
     team_id: int | None = None
     team_communes: tuple[str, ...] = ()
-    team_targets: tuple[str, ...] = ()
 
 
 def _head_bar(viewer: Viewer, csrf: str, subtitle: str) -> str:
@@ -59,7 +58,6 @@ def _page_config(page: str, viewer: Viewer, data: PageData) -> dict[str, Any]:
         "bachLongVi": BACH_LONG_VI,
         "mainland": MAINLAND_BOUNDS,
         "teamCommunes": list(viewer.team_communes),
-        "teamTargets": list(viewer.team_targets),
         "approvedYear": data.approved_year,
         "lastIncident": data.last_incident.isoformat() if data.last_incident else None,
         "drugFreeTargets": data.drug_free_targets,

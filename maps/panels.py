@@ -11,7 +11,7 @@ from maps.styles import (
     incident_legend,
     status_legend,
 )
-from models.vocabulary import IncidentKind
+from models.vocabulary import HotspotStatus, IncidentKind, TaskState
 
 DATE_PATTERN = r"\d{1,2}/\d{1,2}/\d{4}"
 
@@ -24,18 +24,74 @@ def _date_input(name: str, label: str) -> str:
     )
 
 
+def _options(labels: dict[str, str], empty: str) -> str:
+    """<option>s of a filter: the empty choice first, then each code with its Vietnamese label."""
+    return f'<option value="">{escape(empty)}</option>' + "".join(
+        f'<option value="{code}">{escape(label)}</option>' for code, label in labels.items()
+    )
+
+
+def _register_filters(form_id: str, state_name: str, states: str) -> str:
+    """Filters of a register list: state, commune (typed, with suggestions), team, overdue, waiting for acceptance."""
+    return f"""<form id="{form_id}" class="register-filters">
+        <label>Trạng thái <select name="{state_name}">{states}</select></label>
+        <label>Xã/phường <input name="commune" list="commune-names" placeholder="Gõ tên để tìm"></label>
+        <label>Tổ công tác <select name="team"><option value="">Tất cả các tổ</option></select></label>
+        <label class="check"><input type="checkbox" name="overdue"> Quá hạn</label>
+        <label class="check"><input type="checkbox" name="awaiting"> Chờ nghiệm thu</label>
+      </form>"""
+
+
+def _columns(*columns: tuple[str, str]) -> str:
+    """Sortable header cells: the sort key and the Vietnamese heading of each column."""
+    return "".join(
+        f'<th data-sort="{key}" tabindex="0" title="Bấm để sắp xếp">{escape(label)}</th>' for key, label in columns
+    )
+
+
 def command_panel() -> str:
-    """KPIs, filters (dates, incident kinds), month slider and legends of the command map."""
+    """Tabs: overview (KPIs, filters, month slider, legends), the hotspot and task registers, the inbox."""
     kinds = "".join(
         f'<label><input type="checkbox" name="kind" value="{k}"> {escape(v)}</label>'
         for k, v in IncidentKind.labels().items()
     )
-    return f"""<aside class="panel"><div id="message" class="message" role="status"></div>
+    hotspot_states = _options(dict(HotspotStatus.labels()), "Mọi trạng thái")
+    task_states = _options(dict(TaskState.labels()), "Mọi trạng thái")
+    hotspot_columns = _columns(
+        ("id", "Số"), ("status", "Trạng thái"), ("commune", "Xã/phường"), ("team", "Tổ"), ("due", "Hạn")
+    )
+    task_columns = _columns(
+        ("id", "Số"), ("state", "Trạng thái"), ("commune", "Xã/phường"), ("team", "Tổ"), ("due", "Hạn")
+    )
+    return f"""<aside class="panel"><div id="message" class="message" role="status" aria-live="polite"></div>
+      <nav class="tabs" role="tablist">
+        <button type="button" role="tab" data-tab="overview" aria-selected="true">Tổng quan</button>
+        <button type="button" role="tab" data-tab="hotspots">Điểm nóng</button>
+        <button type="button" role="tab" data-tab="tasks">Nhiệm vụ</button>
+        <button type="button" role="tab" data-tab="inbox">Hộp thư <b id="inbox-count" class="badge"></b></button>
+      </nav>
+      <datalist id="commune-names"></datalist>
+      <section id="tab-hotspots" class="tab" hidden>
+        {_register_filters("hotspot-filters", "status", hotspot_states)}
+        <p class="register-count" id="hotspot-count">Đang tải…</p>
+        <table class="register" id="hotspot-table"><thead><tr>{hotspot_columns}</tr></thead><tbody></tbody></table>
+      </section>
+      <section id="tab-tasks" class="tab" hidden>
+        {_register_filters("task-filters", "state", task_states)}
+        <p class="register-count" id="task-count">Đang tải…</p>
+        <table class="register" id="task-table"><thead><tr>{task_columns}</tr></thead><tbody></tbody></table>
+      </section>
+      <section id="tab-inbox" class="tab" hidden>
+        <p class="hint">Việc tổ công tác báo hoàn thành hoặc từ chối, và ghi chú của các tổ (mới nhất trước).</p>
+        <ul id="inbox" class="inbox"></ul>
+      </section>
+      <section id="tab-overview" class="tab">
       <h2>Chỉ số</h2>
       <div class="kpi"><span>Tỷ lệ xã không ma túy</span><b id="kpi-drug-free">—</b></div>
       <div class="kpi-note" id="kpi-targets"></div>
       <div class="kpi"><span>Nhiệm vụ đang mở</span><b id="kpi-open">—</b></div>
       <div class="kpi"><span>Nhiệm vụ quá hạn</span><b id="kpi-overdue">—</b></div>
+      <div class="kpi"><span>Chờ nghiệm thu</span><b><a href="#" id="kpi-awaiting">—</a></b></div>
       <div class="kpi"><span>Điểm phức tạp trở lại (trong năm)</span><b id="kpi-recurred">—</b></div>
       <div class="kpi"><span>Phân loại xã trên bản đồ</span><b id="classes-year">—</b></div>
       <h2>Lọc vụ việc</h2>
@@ -54,6 +110,7 @@ def command_panel() -> str:
       <details><summary>Phân loại xã</summary>{category_legend()}</details>
       <details><summary>Ô nóng Gi*</summary>{gistar_legend()}</details>
       <details><summary>Xu hướng điểm nóng</summary>{emerging_legend()}</details>
+      </section>
     </aside>"""
 
 

@@ -1,18 +1,23 @@
 """Administration of users and teams (admin only)."""
 
-from fastapi import APIRouter
+from typing import Annotated
 
-from api.deps import Admin, ConnDep
+from fastapi import APIRouter, Depends
+
+from api.deps import Admin, ConnDep, require_roles
 from api.schemas import TeamCreated, TeamIn, TeamOut, UserCreated, UserIn, UserOut
 from api.security import hash_password
 from gis.store.accounts import create_team, create_user, list_teams, list_users
+from models.domain.access import Principal
+from models.vocabulary import Role
 
 router = APIRouter(prefix="/api", tags=["accounts"])
+TeamReader = Annotated[Principal, Depends(require_roles(Role.ADMIN, Role.COMMAND))]
 
 
 @router.get("/teams", response_model=list[TeamOut])
-def get_teams(conn: ConnDep, user: Admin) -> list[dict]:
-    """Teams with their current communes and member counts."""
+def get_teams(conn: ConnDep, user: TeamReader) -> list[dict]:
+    """Teams with their current communes and member counts (administrators; command, to filter and assign)."""
     return list_teams(conn)
 
 

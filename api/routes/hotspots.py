@@ -10,7 +10,7 @@ from api.schemas import HotspotCollection, HotspotDetail, ManualHotspotIn
 from gis.services.hotspots import create_manual_hotspot, hotspot_card, hotspot_register
 from gis.store.selection import HotspotFilter
 from models.errors import NotFound, PermissionDenied
-from models.vocabulary import TaskState
+from models.vocabulary import TaskState, local_today
 
 router = APIRouter(prefix="/api/hotspots", tags=["hotspots"])
 
@@ -28,6 +28,7 @@ def list_hotspots(
     date_to: DateTo = None,
     team: Annotated[int | None, Query(ge=1, le=2**31 - 1, description="team of the newest suppression task")] = None,
     task_state: Annotated[TaskState | None, Query(description="state of the newest suppression task")] = None,
+    overdue: Annotated[bool | None, Query(description="the newest suppression task is overdue")] = None,
     footprints: bool = False,
 ) -> dict:
     """Hotspots in the user's scope as GeoJSON (centroids, or footprints), each with its newest suppression task and
@@ -41,6 +42,8 @@ def list_hotspots(
         scope=scope,
         team_id=team,
         task_states=(task_state,) if task_state else (),
+        overdue=overdue,
+        as_of=local_today(),
     )
     return hotspot_register(conn, flt, user.role, machine, footprints)
 

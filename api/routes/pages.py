@@ -13,7 +13,6 @@ from api.login import authenticate
 from api.security import create_access_token
 from gis.services.overview import overview
 from maps.pages import PageData, Viewer, admin_page, login_page, role_page
-from models.domain.access import TEAM_TASK_TARGETS
 from models.vocabulary import Role
 
 router = APIRouter(include_in_schema=False)
@@ -88,7 +87,6 @@ def home(request: Request, conn: ConnDep) -> Response:
         role_label=Role(user.role).label,
         team_id=user.team_id,
         team_communes=facts.team_communes,
-        team_targets=tuple(sorted(TEAM_TASK_TARGETS)),
     )
     csrf = request.cookies.get(CSRF_COOKIE, "")
     data = PageData(

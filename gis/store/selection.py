@@ -107,6 +107,9 @@ class HotspotFilter:
     scope: AreaScope = UNRESTRICTED
     team_id: int | None = None
     task_states: tuple[str, ...] = ()
+    #: The newest task is overdue (True) or not (False) as of a local day (``as_of``).
+    overdue: bool | None = None
+    as_of: date | None = None
 
     def where(self, alias: str = "h", task_alias: str = "st") -> Where:
         """The conditions on hotspots (alias ``alias``; their newest suppression task ``task_alias``), the user's
@@ -116,6 +119,8 @@ class HotspotFilter:
             w.add(f"{task_alias}.team_id = {w.bind(self.team_id)}")
         if self.task_states:
             w.add(f"{task_alias}.state = ANY({w.bind(list(codes(self.task_states)))})")
+        if self.overdue is not None and self.as_of is not None:
+            w.add(_overdue(w, task_alias, self.as_of, self.overdue))
         if self.statuses:
             w.add(f"{alias}.status = ANY({w.bind(list(codes(self.statuses)))})")
         if self.communes is not None:
@@ -149,8 +154,11 @@ class TaskFilter:
             if value is not None:
                 w.add(f"{alias}.{column} = {w.bind(value if isinstance(value, int) else str(value))}")
         if self.overdue is not None:
-            late = (
-                f"({alias}.due_date < {w.bind(as_of)} AND {alias}.state <> ALL({w.bind(list(codes(TASK_WORK_DONE)))}))"
-            )
-            w.add(late if self.overdue else f"NOT coalesce({late}, false)")
+            w.add(_overdue(w, alias, as_of, self.overdue))
         return w
+
+
+def _overdue(w: Where, alias: str, as_of: date, overdue: bool) -> str:
+    """Condition that a task (alias ``alias``) is past its due date with work still owed (or, False, that it is not)."""
+    late = f"({alias}.due_date < {w.bind(as_of)} AND {alias}.state <> ALL({w.bind(list(codes(TASK_WORK_DONE)))}))"
+    return late if overdue else f"NOT coalesce({late}, false)"

@@ -32,6 +32,7 @@ from gis.services.detection import run_detection
 from gis.services.incident_import import import_incidents
 from gis.store.accounts import principal_by_username
 from gis.store.db import migrate
+from maps.styles import STATUS_COLOURS
 from models.domain.hotspot_lifecycle import hotspot_lifecycle
 from models.synthetic.scenario import ScenarioConfig, generate_scenario
 
@@ -78,7 +79,9 @@ def server(city: Engine) -> Iterator[str]:
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))
         port = s.getsockname()[1]
-    config = uvicorn.Config(create_app(city), host="127.0.0.1", port=port, log_level="warning")
+    app = create_app(city)
+    app.state.hotspot_machine = hotspot_lifecycle(0)  # a monitoring period of 0 days: the story closes today
+    config = uvicorn.Config(app, host="127.0.0.1", port=port, log_level="warning")
     running = uvicorn.Server(config)
     thread = threading.Thread(target=running.run, daemon=True)
     thread.start()
@@ -154,47 +157,161 @@ def test_command_sees_the_map_with_its_layers(chromium, server: str) -> None:
     page.close()
 
 
-def test_command_assigns_a_hotspot_to_the_suggested_team(chromium, server: str, city: Engine) -> None:
+DESKTOP = {"width": 1440, "height": 900}
+PHONE = {"width": 390, "height": 844}
+
+
+def marker_colour(page, hotspot_id: int) -> str | None:
+    """The fill colour of a hotspot's marker on the map (None when it is not drawn)."""
+    return page.evaluate(
+        """id => { let colour = null; window.diaban.map.eachLayer(l => {
+        if (l.feature && l.feature.properties.id === id && l.options.fillColor) { colour = l.options.fillColor; } });
+        return colour; }""",
+        hotspot_id,
+    )
+
+
+def wait_message(page, text: str) -> None:
+    """Wait until the page's status line says `text` (not an error), once the map and lists are up to date."""
+    page.wait_for_function(
+        """text => { const m = document.getElementById('message');
+        return !m.classList.contains('error') && m.textContent.includes(text) && !m.textContent.includes('đang cập nhật'); }""",
+        arg=text,
+        timeout=15_000,
+    )
+
+
+def open_hotspot_row(page, hotspot_id: int) -> None:
+    """Show the hotspot register and open the hotspot's row (its card with the allowed actions)."""
+    page.click("nav.tabs button[data-tab=hotspots]")
+    if page.locator(f"#hotspot-table .card[data-hotspot-id='{hotspot_id}']").count() == 0:
+        page.click(f"#hotspot-table tr[data-hotspot-id='{hotspot_id}']")
+    page.wait_for_selector(f"#hotspot-table .card[data-hotspot-id='{hotspot_id}']")
+
+
+def hotspot_action(page, hotspot_id: int, action: str, note: str = "") -> None:
+    """Press an action button of the hotspot's card in the register (with a note if given)."""
+    open_hotspot_row(page, hotspot_id)
+    card = page.locator(f"#hotspot-table .card[data-hotspot-id='{hotspot_id}']")
+    if note:
+        card.locator("textarea").first.fill(note)
+    card.locator(f"button[data-action={action}]").click()
+
+
+def test_command_and_team_take_a_hotspot_from_detection_to_closure(chromium, server: str, city: Engine) -> None:
+    """verified → assigned → (team) in progress → completed → (command) returned → … accepted → eradicated →
+    monitoring → closed, the map colour following each step."""
     with city.connect() as conn:
-        hotspot, team = conn.execute(
+        hotspot, team, team_user = conn.execute(
             text("""
-            SELECT h.id, tm.name FROM hotspots h
+            SELECT h.id, tm.name, u.username FROM hotspots h
             JOIN team_areas ta ON ta.commune_code = h.commune_code AND ta.valid_to IS NULL
-            JOIN teams tm ON tm.id = ta.team_id
-            WHERE h.status IN ('detected', 'verified', 'recurred')
-              AND NOT EXISTS (SELECT 1 FROM tasks t WHERE t.hotspot_id = h.id)
+            JOIN teams tm ON tm.id = ta.team_id JOIN users u ON u.team_id = tm.id
+            WHERE h.status = 'detected' AND NOT EXISTS (SELECT 1 FROM tasks t WHERE t.hotspot_id = h.id)
             ORDER BY h.n_incidents DESC LIMIT 1""")
         ).one()
-    page, errors = open_as(chromium, server, "chihuy")
-    page.evaluate(
-        """id => { window.diaban.map.eachLayer(l => {
-        if (l.feature && l.feature.properties.id === id && l.openPopup) { l.openPopup(); } }); }""",
-        hotspot,
-    )
-    page.click(".leaflet-popup button:has-text('Giao nhiệm vụ đấu tranh')")
-    page.wait_for_selector(".leaflet-popup select[name=team]")
-    assert team in page.locator(".leaflet-popup select[name=team]").inner_text()
-    page.wait_for_timeout(300)  # the popup fades in
+    colours = STATUS_COLOURS
+    page, errors = open_as(chromium, server, "chihuy", DESKTOP)
+    assert marker_colour(page, hotspot) == colours["detected"]
+    open_hotspot_row(page, hotspot)
+    card = page.locator(f"#hotspot-table .card[data-hotspot-id='{hotspot}']")
+    assert card.locator("button[data-action]").all_inner_texts() == ["Xác minh", "Loại bỏ (không xác thực)"]
+    page.wait_for_timeout(800)  # the map flew to the hotspot and opened its popup
+    shot(page, "command-register-detected")
+    hotspot_action(page, hotspot, "verified")
+    wait_message(page, f"Điểm nóng #{hotspot}: Đã xác minh")
+    assert marker_colour(page, hotspot) == colours["verified"]
+
+    open_hotspot_row(page, hotspot)
+    card.locator("button.assign-open").click()
+    card.locator("select[name=team]").wait_for()
+    assert team in card.locator("select[name=team]").inner_text()
     shot(page, "command-assign")
-    page.click(".leaflet-popup button[type=submit]")
-    page.wait_for_selector("#message >> text=Đã giao nhiệm vụ", timeout=10_000)
+    card.locator("form.assign button[type=submit]").click()
+    wait_message(page, "Đã giao nhiệm vụ")
+    assert "Đã giao xử lý" in page.locator("#message").inner_text()
+    assert marker_colour(page, hotspot) == colours["assigned"]
     with city.connect() as conn:
-        assert (
-            conn.execute(text("SELECT state FROM tasks WHERE hotspot_id = :h"), {"h": hotspot}).scalar_one()
-            == "assigned"
-        )
-    assert errors == []
+        task_id = conn.execute(text("SELECT id FROM tasks WHERE hotspot_id = :h"), {"h": hotspot}).scalar_one()
+
+    field, field_errors = open_as(chromium, server, team_user, PHONE)
+    team_task = field.locator(f"article.task[data-task-id='{task_id}']")
+    team_task.locator("button[data-to=in_progress]").click()
+    field.wait_for_selector(f"article.task[data-task-id='{task_id}'] b.state:has-text('Đang thực hiện')")
+    team_task.locator("textarea").fill("Đã bắt 2 đối tượng, thu giữ tang vật")
+    team_task.locator("button[data-to=completed]").click()
+    field.wait_for_selector(f"article.task[data-task-id='{task_id}'] b.state:has-text('chờ nghiệm thu')")
+    shot(field, "team-phone-completed")
+
+    page.reload()
+    page.wait_for_selector("body[data-ready=true]")
+    assert marker_colour(page, hotspot) == colours["suppressing"]
+    assert int(page.locator("#kpi-awaiting").inner_text()) >= 1
+    page.click("nav.tabs button[data-tab=inbox]")
+    assert f"Nhiệm vụ #{task_id}" in page.locator("#inbox").inner_text()
+    shot(page, "command-inbox")
+    page.click("nav.tabs button[data-tab=overview]")
+    page.click("#kpi-awaiting")  # the overview's count opens the tasks waiting for acceptance
+    page.wait_for_selector(f"#task-table tr[data-task-id='{task_id}']")
+    assert page.locator("#task-table tbody tr").count() == int(page.locator("#kpi-awaiting").inner_text())
+    page.click(f"#task-table tr[data-task-id='{task_id}']")
+    task_card = page.locator(f"#task-table .card[data-task-id='{task_id}']")
+    task_card.locator("button[data-action=returned]").click()
+    page.wait_for_selector("#message.error >> text=cần ghi chú")  # returning needs a comment
+    task_card.locator("textarea").fill("Thiếu biên bản hiện trường")
+    task_card.locator("button[data-action=returned]").click()
+    wait_message(page, f"Nhiệm vụ #{task_id}: Trả lại để làm tiếp")
+    assert marker_colour(page, hotspot) == colours["suppressing"]  # a returned task keeps the hotspot suppressing
+
+    field.reload()
+    field.wait_for_selector("body[data-ready=true]")
+    team_task.locator("button[data-to=in_progress]").click()
+    field.wait_for_selector(f"article.task[data-task-id='{task_id}'] b.state:has-text('Đang thực hiện')")
+    team_task.locator("button[data-to=completed]").click()
+    field.wait_for_selector(f"article.task[data-task-id='{task_id}'] b.state:has-text('chờ nghiệm thu')")
+
+    page.reload()
+    page.wait_for_selector("body[data-ready=true]")
+    open_hotspot_row(page, hotspot)
+    assert card.locator("button[data-action]").all_inner_texts() == [
+        "Nghiệm thu",
+        "Trả lại để làm tiếp",
+        "Hủy nhiệm vụ",
+    ]
+    card.locator("button[data-action=accepted]").click()
+    wait_message(page, f"Nhiệm vụ #{task_id}: Đã nghiệm thu")
+    assert marker_colour(page, hotspot) == colours["suppressing"]
+    hotspot_action(page, hotspot, "eradicated", "Đã triệt xóa: bắt 2 đối tượng, niêm phong địa điểm")
+    wait_message(page, f"Điểm nóng #{hotspot}: Đã triệt xóa")
+    assert marker_colour(page, hotspot) == colours["eradicated"]
+    hotspot_action(page, hotspot, "monitoring")
+    wait_message(page, f"Điểm nóng #{hotspot}: Đang giữ sạch")
+    assert marker_colour(page, hotspot) == colours["monitoring"]
+    open_hotspot_row(page, hotspot)
+    shot(page, "command-monitoring")
+    hotspot_action(page, hotspot, "closed")
+    wait_message(page, f"Điểm nóng #{hotspot}: Đã loại khỏi danh sách")
+    assert marker_colour(page, hotspot) == colours["closed"]
+    open_hotspot_row(page, hotspot)
+    card.locator("details summary").click()
+    page.wait_for_selector(f"#hotspot-table .card[data-hotspot-id='{hotspot}'] ol.history >> text=Nghiệm thu")
+    shot(page, "command-closed-history")
+    with city.connect() as conn:
+        assert conn.execute(text("SELECT status FROM hotspots WHERE id = :h"), {"h": hotspot}).scalar_one() == "closed"
+        assert conn.execute(text("SELECT state FROM tasks WHERE id = :t"), {"t": task_id}).scalar_one() == "accepted"
+    assert errors == [] and field_errors == []
     page.close()
+    field.close()
 
 
 def test_team_starts_a_task_on_a_phone(chromium, server: str, city: Engine) -> None:
     with city.connect() as conn:
-        team_user = conn.execute(
-            text("SELECT u.username FROM users u JOIN tasks t ON t.team_id = u.team_id ORDER BY t.id LIMIT 1")
-        ).scalar_one()
-    page, errors = open_as(chromium, server, team_user, viewport={"width": 390, "height": 844})
-    task = page.locator("article.task").first
-    task_id = task.get_attribute("data-task-id")
+        team_user, task_id = conn.execute(
+            text("""SELECT u.username, t.id FROM users u JOIN tasks t ON t.team_id = u.team_id
+                    WHERE t.state = 'assigned' ORDER BY t.id LIMIT 1""")
+        ).one()
+    page, errors = open_as(chromium, server, team_user, viewport=PHONE)
+    task = page.locator(f"article.task[data-task-id='{task_id}']")
     assert task.locator("button").count() >= 1
     task.locator("button[data-to=in_progress]").click()
     page.wait_for_selector(f"article.task[data-task-id='{task_id}'] b.state:has-text('Đang thực hiện')", timeout=10_000)

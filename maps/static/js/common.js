@@ -23,10 +23,35 @@ async function api(path, options = {}) {
   return body;
 }
 
+// Dates and times as Hải Phòng sees them (dd/mm/yyyy, 24 h; the page's time zone), whatever the browser's own.
+let localFormat = null;
+function localParts(value) {
+  localFormat ??= new Intl.DateTimeFormat("en-GB", {
+    timeZone: window.diaban?.timeZone, year: "numeric", month: "2-digit", day: "2-digit", hour: "2-digit",
+    minute: "2-digit", hourCycle: "h23",
+  });
+  return Object.fromEntries(localFormat.formatToParts(new Date(value)).map((p) => [p.type, p.value]));
+}
+
 function viDate(value) {
   if (!value) return "—";
-  const d = new Date(value);
-  return `${String(d.getDate()).padStart(2, "0")}/${String(d.getMonth() + 1).padStart(2, "0")}/${d.getFullYear()}`;
+  const p = localParts(value);
+  return `${p.day}/${p.month}/${p.year}`;
+}
+
+function viDateTime(value) {
+  if (!value) return "—";
+  const p = localParts(value);
+  return `${p.day}/${p.month}/${p.year} ${p.hour}:${p.minute}`;
+}
+
+// One entry of a task's or hotspot's history as HTML: when, who, what (state change) and the note.
+function eventText(e, eventLabels, stateLabels, from, to) {
+  const change = to && from !== to ? `: ${from ? escapeHtml(stateLabels[from] || from) + " → " : ""}` +
+    `<b>${escapeHtml(stateLabels[to] || to)}</b>` : "";
+  const what = e.event === "transition" ? `chuyển trạng thái${change}` : `${escapeHtml(eventLabels[e.event] || e.event)}${change}`;
+  const note = e.note ? ` — «${escapeHtml(e.note)}»` : "";
+  return `<time>${viDateTime(e.at)}</time> ${escapeHtml(e.actor)}: ${what}${note}`;
 }
 
 function escapeHtml(text) {

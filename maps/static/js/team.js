@@ -30,11 +30,11 @@ diabanPages.team = async function startTeam(map, cfg) {
       <label class="note">Ghi chú, kết quả <textarea placeholder="Bắt buộc khi từ chối nhiệm vụ"></textarea></label>
       <div class="actions"></div>`;
     const actions = item.querySelector(".actions");
-    const allowed = task.allowed.filter((state) => cfg.teamTargets.includes(state));
+    const allowed = task.actions.map((action) => action.to);
     if (!allowed.length) actions.textContent = "Chờ ban chỉ huy xử lý";
     for (const target of allowed) {
       const button = document.createElement("button");
-      button.textContent = cfg.taskLabels[target] || target;
+      button.textContent = cfg.taskActionLabels[target] || target;
       button.dataset.to = target;
       button.onclick = () => move(task, target, item);
       actions.appendChild(button);
