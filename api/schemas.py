@@ -13,6 +13,7 @@ from typing import Annotated, Any, Generic, Literal, TypeVar
 from pydantic import BaseModel, ConfigDict, Field, StringConstraints, model_validator
 
 from models.vocabulary import (
+    AdminAction,
     Assignment,
     Category,
     HotspotKind,
@@ -581,18 +582,48 @@ class KpiReport(_Out):
 
 
 # ------------------------------------------------------------------------------------------ accounts
-class TeamIn(BaseModel):
-    """A new team and the commune codes of its area of responsibility."""
+CommuneCode = Annotated[str, StringConstraints(max_length=16, pattern=r"^[0-9A-Za-z_-]+$")]
 
-    name: str = Field(min_length=1, max_length=200)
-    communes: list[str] = Field(min_length=1, max_length=200)
+
+class TeamIn(BaseModel):
+    """A new team, the commune codes of its area of responsibility, and the day it takes effect (default today)."""
+
+    name: Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=200)]
+    communes: list[CommuneCode] = Field(min_length=1, max_length=200)
+    valid_from: date | None = None
+
+
+class TeamAreaIn(BaseModel):
+    """A team's new area of responsibility and the day it takes effect (today or later)."""
+
+    communes: list[CommuneCode] = Field(max_length=200)
+    valid_from: date
+
+
+class TeamAreaChange(_Out):
+    """What an area change did: communes added and removed from the day it takes effect."""
+
+    team_id: int
+    valid_from: date
+    added: list[str]
+    removed: list[str]
+
+
+class TeamAreaPeriod(_Out):
+    """One commune of a team's area over one period [valid_from, valid_to)."""
+
+    commune_code: str
+    commune_name: str | None
+    valid_from: date
+    valid_to: date | None
 
 
 class UserIn(BaseModel):
-    """A new user; `team_id` is required for the team role and refused for the others."""
+    """A new user; `team_id` is required for the team role and refused for the others. Without a password one is
+    generated and answered once."""
 
     username: str = Field(min_length=2, max_length=64, pattern=r"^[A-Za-z0-9_.-]+$")
-    password: str = Field(min_length=8, max_length=200)
+    password: str | None = Field(default=None, min_length=8, max_length=200)
     role: Role
     team_id: int | None = None
 
@@ -605,13 +636,14 @@ class UserIn(BaseModel):
 
 
 class TeamOut(_Out):
-    """A team with its current communes and member count."""
+    """A team with its current communes, member count and the next day its area changes (if one is planned)."""
 
     id: int
     name: str
     version: int
     communes: list[str]
     members: int
+    next_change: date | None
 
 
 class TeamCreated(_Out):
@@ -622,7 +654,7 @@ class TeamCreated(_Out):
 
 
 class UserOut(_Out):
-    """A user with role, team and lock state (never the password hash)."""
+    """A user with role, team, version and lock state (never the password hash)."""
 
     id: int
     username: str
@@ -630,13 +662,46 @@ class UserOut(_Out):
     team_id: int | None
     team: str | None
     active: bool
+    version: int
     locked: bool
+    locked_until: datetime | None
 
 
 class UserCreated(_Out):
-    """A user just created."""
+    """A user just created; `password` is the generated one, answered this once (null when the request set one)."""
 
     id: int
     username: str
     role: Role
     team_id: int | None
+    password: str | None = None
+
+
+class UserActiveIn(BaseModel):
+    """Deactivate (false) or reactivate (true) a user read at `version`."""
+
+    active: bool
+    version: int = Field(ge=1)
+
+
+class PasswordReset(_Out):
+    """A user's new password, answered this once (it is stored only as a hash)."""
+
+    id: int
+    username: str
+    password: str
+
+
+class AuditEntry(_Out):
+    """One administrator action of the append-only audit."""
+
+    id: int
+    at: datetime
+    actor: str
+    action: AdminAction
+    action_label: str
+    target_user_id: int | None
+    target_user: str | None
+    target_team_id: int | None
+    target_team: str | None
+    details: dict[str, Any]

@@ -11,7 +11,7 @@ from maps.styles import (
     incident_legend,
     status_legend,
 )
-from models.vocabulary import HotspotStatus, IncidentKind, TaskState
+from models.vocabulary import HotspotStatus, IncidentKind, Role, TaskState
 
 DATE_PATTERN = r"\d{1,2}/\d{1,2}/\d{4}"
 
@@ -42,6 +42,15 @@ def _register_filters(form_id: str, state_name: str, states: str) -> str:
       </form>"""
 
 
+def _tabs(*tabs: tuple[str, str]) -> str:
+    """The tab bar of a panel: (name, Vietnamese title); the first tab is shown first (common.js switches them)."""
+    buttons = "".join(
+        f'<button type="button" role="tab" data-tab="{name}" aria-selected="{str(i == 0).lower()}">{title}</button>'
+        for i, (name, title) in enumerate(tabs)
+    )
+    return f'<nav class="tabs" role="tablist">{buttons}</nav>'
+
+
 def _columns(*columns: tuple[str, str]) -> str:
     """Sortable header cells: the sort key and the Vietnamese heading of each column."""
     return "".join(
@@ -55,6 +64,12 @@ def command_panel() -> str:
         f'<label><input type="checkbox" name="kind" value="{k}"> {escape(v)}</label>'
         for k, v in IncidentKind.labels().items()
     )
+    tabs = _tabs(
+        ("overview", "Tổng quan"),
+        ("hotspots", "Điểm nóng"),
+        ("tasks", "Nhiệm vụ"),
+        ("inbox", 'Hộp thư <b id="inbox-count" class="badge"></b>'),
+    )
     hotspot_states = _options(dict(HotspotStatus.labels()), "Mọi trạng thái")
     task_states = _options(dict(TaskState.labels()), "Mọi trạng thái")
     hotspot_columns = _columns(
@@ -64,12 +79,7 @@ def command_panel() -> str:
         ("id", "Số"), ("state", "Trạng thái"), ("commune", "Xã/phường"), ("team", "Tổ"), ("due", "Hạn")
     )
     return f"""<aside class="panel"><div id="message" class="message" role="status" aria-live="polite"></div>
-      <nav class="tabs" role="tablist">
-        <button type="button" role="tab" data-tab="overview" aria-selected="true">Tổng quan</button>
-        <button type="button" role="tab" data-tab="hotspots">Điểm nóng</button>
-        <button type="button" role="tab" data-tab="tasks">Nhiệm vụ</button>
-        <button type="button" role="tab" data-tab="inbox">Hộp thư <b id="inbox-count" class="badge"></b></button>
-      </nav>
+      {tabs}
       <datalist id="commune-names"></datalist>
       <section id="tab-hotspots" class="tab" hidden>
         {_register_filters("hotspot-filters", "status", hotspot_states)}
@@ -134,3 +144,51 @@ def planner_panel(years: list[int]) -> str:
         năm trước đã phê duyệt.</p>
       <table class="review"><thead><tr><th>Xã/phường</th><th>Kết quả</th><th>Mô hình</th><th>Năm trước</th>
         <th>Lý do, tiêu chí</th><th>Điều chỉnh</th></tr></thead><tbody id="communes"></tbody></table></aside>"""
+
+
+def admin_panel() -> str:
+    """Users (create with a password shown once, deactivate, reset, unlock), teams and their areas over time, audit."""
+    roles = "".join(f'<option value="{code}">{escape(label)}</option>' for code, label in Role.labels().items())
+    user_columns = _columns(("username", "Tên đăng nhập"), ("role", "Vai trò"), ("team", "Tổ"), ("state", "Trạng thái"))
+    return rf"""<aside class="panel"><div id="message" class="message" role="status" aria-live="polite"></div>
+      {_tabs(("users", "Người dùng"), ("teams", "Tổ, địa bàn"), ("audit", "Nhật ký quản trị"))}
+      <section id="tab-users" class="tab">
+        <h2>Tạo người dùng</h2>
+        <form id="new-user" class="stack">
+          <label>Tên đăng nhập <input name="username" required pattern="[A-Za-z0-9_.\-]{{2,64}}" autocomplete="off"
+            title="2–64 ký tự: chữ không dấu, số, dấu chấm, gạch ngang, gạch dưới"></label>
+          <label>Vai trò <select name="role">{roles}</select></label>
+          <label>Tổ công tác (chỉ với vai trò tổ công tác) <select name="team" disabled>
+            <option value="">—</option></select></label>
+          <button type="submit">Tạo người dùng và cấp mật khẩu</button>
+        </form>
+        <div id="secret" class="secret" role="alert" hidden></div>
+        <h2>Người dùng</h2>
+        <input id="user-search" class="search" type="search" placeholder="Tìm theo tên, vai trò, tổ" aria-label="Tìm người dùng">
+        <p class="hint">Bấm vào một người dùng để cấp lại mật khẩu, mở khóa, ngừng hoặc kích hoạt lại.</p>
+        <table class="register" id="user-table"><thead><tr>{user_columns}</tr></thead><tbody></tbody></table>
+      </section>
+      <section id="tab-teams" class="tab" hidden>
+        <h2>Tổ công tác và địa bàn phụ trách</h2>
+        <label>Tổ <select id="team-pick"><option value="">— Tạo tổ mới —</option></select></label>
+        <p id="team-summary" class="hint"></p>
+        <form id="team-form" class="stack">
+          <label id="team-name">Tên tổ mới <input name="name" maxlength="200"></label>
+          <label>Có hiệu lực từ ngày <input name="valid_from" placeholder="dd/mm/yyyy" inputmode="numeric" required
+            pattern="{DATE_PATTERN}" title="Ngày theo dạng dd/mm/yyyy, từ hôm nay trở đi"></label>
+          <p>Địa bàn: <b id="area-count">0</b> xã/phường — bấm vào xã trên bản đồ hoặc đánh dấu trong danh sách.
+            <br><small id="area-names"></small></p>
+          <input id="commune-search" class="search" type="search" placeholder="Tìm xã/phường theo tên"
+            aria-label="Tìm xã/phường">
+          <div id="commune-list" class="commune-list"></div>
+          <button type="submit" id="team-save">Lưu</button>
+        </form>
+        <div id="area-history-block" hidden><h3>Lịch sử địa bàn</h3>
+        <table class="register" id="area-history"><thead><tr><th>Xã/phường</th><th>Từ ngày</th><th>Đến ngày</th>
+          </tr></thead><tbody></tbody></table></div>
+      </section>
+      <section id="tab-audit" class="tab" hidden>
+        <p class="hint">Mọi thao tác quản trị, mới nhất trước (không sửa, không xóa được).</p>
+        <ol id="audit" class="history"></ol>
+      </section>
+    </aside>"""

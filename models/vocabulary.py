@@ -283,6 +283,29 @@ class Role(Vocabulary):
     ADMIN = "admin"
 
 
+@_labelled(
+    {
+        "create_user": "Tạo người dùng",
+        "deactivate_user": "Ngừng kích hoạt người dùng",
+        "activate_user": "Kích hoạt lại người dùng",
+        "reset_password": "Cấp lại mật khẩu",
+        "unlock_user": "Mở khóa đăng nhập",
+        "create_team": "Tạo tổ công tác",
+        "change_team_area": "Thay đổi địa bàn phụ trách",
+    }
+)
+class AdminAction(Vocabulary):
+    """What an administrator did (the append-only admin audit)."""
+
+    CREATE_USER = "create_user"
+    DEACTIVATE_USER = "deactivate_user"
+    ACTIVATE_USER = "activate_user"
+    RESET_PASSWORD = "reset_password"
+    UNLOCK_USER = "unlock_user"
+    CREATE_TEAM = "create_team"
+    CHANGE_TEAM_AREA = "change_team_area"
+
+
 #: Roles that may read operational data (incidents, hotspots, tasks); teams only within their area.
 READERS = (Role.COMMAND, Role.PLANNER, Role.TEAM)
 #: Roles that may change operational data; teams only within their area.

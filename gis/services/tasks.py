@@ -16,6 +16,7 @@ from sqlalchemy import Connection, text
 from sqlalchemy.exc import IntegrityError
 
 from gis.services.hotspots import transition_hotspot
+from gis.store.accounts import team_exists
 from gis.store.scoping import UNRESTRICTED, AreaScope
 from gis.store.sql import current_unit
 from gis.store.tasks import record_task_event
@@ -29,12 +30,6 @@ from models.vocabulary import TASK_REASSIGNABLE, TaskKind, TaskState
 
 #: Task fields that command may change directly (state and team change through transitions and assignment).
 EDITABLE = ("due_date", "priority", "checklist")
-
-
-def _team_exists(conn: Connection, team_id: int) -> None:
-    """Raise NotFound for an unknown team."""
-    if conn.execute(text("SELECT 1 FROM teams WHERE id = :t"), {"t": team_id}).scalar() is None:
-        raise NotFound(f"không có tổ công tác #{team_id}")
 
 
 def _task_commune(conn: Connection, kind: str, hotspot_id: int | None, commune_code: str | None) -> str:
@@ -178,7 +173,7 @@ def assign_task(
     conn: Connection, task_id: int, team_id: int, version: int, actor: Principal, at: datetime | None = None
 ) -> int:
     """Assign (unassigned → assigned, the hotspot with it) or reassign a task not yet started; return the version."""
-    _team_exists(conn, team_id)
+    team_exists(conn, team_id)
     row = load_at_version(conn, "tasks", task_id, version, "r.state, r.team_id, r.hotspot_id, r.kind")
     if row["state"] not in TASK_REASSIGNABLE:
         allowed = ", ".join(f"«{TaskState(s).label}»" for s in sorted(TASK_REASSIGNABLE))

@@ -30,6 +30,7 @@ from models.vocabulary import (
     METRIC_SRID,
     TASK_CLOSED,
     WGS84_SRID,
+    AdminAction,
     Assignment,
     Category,
     HotspotKind,
@@ -417,3 +418,25 @@ class ClassificationResult(Base):
     sources: Mapped[dict] = mapped_column(JSONB)
     criteria: Mapped[list] = mapped_column(JSONB)
     explanation: Mapped[str] = mapped_column(Text)
+
+
+class AdminAudit(Base):
+    """Append-only record of every administrator action (who, when, what, on which user or team, details).
+
+    The user or team is kept by id and by the name it had, without a foreign key: the record outlives its subject."""
+
+    __tablename__ = "admin_audit"
+    __table_args__ = (
+        CheckConstraint(_in("action", AdminAction), name="ck_admin_audit_action"),
+        Index("ix_admin_audit_at", "at"),
+    )
+
+    id: Mapped[int] = mapped_column(BigInteger, primary_key=True)
+    at: Mapped[datetime] = mapped_column(DateTime(timezone=True), server_default=func.now())
+    actor: Mapped[str] = mapped_column(Text)
+    action: Mapped[str] = mapped_column(String(32))
+    target_user_id: Mapped[int | None] = mapped_column(Integer)
+    target_user: Mapped[str | None] = mapped_column(Text)
+    target_team_id: Mapped[int | None] = mapped_column(Integer)
+    target_team: Mapped[str | None] = mapped_column(Text)
+    details: Mapped[dict] = mapped_column(JSONB, default=dict)

@@ -7,6 +7,7 @@ from sqlalchemy import text
 
 from gis.services.tasks import create_task
 from models.domain.access import Principal
+from models.vocabulary import local_today
 
 AREA_A, AREA_B = "10507", "10525"
 ROLES = ("command", "planner", "admin", "team")
@@ -52,8 +53,9 @@ def world(conn, client, make_team, make_user, make_hotspot, bearer) -> dict:
                              FROM admin_units WHERE code = :c AND valid_to IS NULL"""),
             {"ref": f"P-{k}", "c": code},
         )
-    headers = {role: bearer(make_user(f"u-{role}", role, teams["A"] if role == "team" else None)) for role in ROLES}
-    return {"teams": teams, "hotspots": hotspots, "tasks": tasks, "headers": headers}
+    users = {role: make_user(f"u-{role}", role, teams["A"] if role == "team" else None) for role in ROLES}
+    headers = {role: bearer(user_id) for role, user_id in users.items()}
+    return {"teams": teams, "hotspots": hotspots, "tasks": tasks, "headers": headers, "users": users}
 
 
 def matrix(world: dict) -> list[tuple[str, str, dict | None, dict[str, int]]]:
@@ -78,7 +80,18 @@ def matrix(world: dict) -> list[tuple[str, str, dict | None, dict[str, int]]]:
         ("POST", f"/api/hotspots/{hotspot}/transitions", {"to": "verified", "version": 1}, WRITE),
         ("GET", "/api/teams", None, only({"admin": 200, "command": 200})),
         ("POST", "/api/teams", {"name": "Tổ mới", "communes": [AREA_B]}, {**ADMIN, "admin": 201}),
+        (
+            "PUT",
+            f"/api/teams/{team}/area",
+            {"communes": [AREA_A, AREA_B], "valid_from": str(local_today())},
+            ADMIN,
+        ),
+        ("GET", f"/api/teams/{team}/areas", None, ADMIN),
         ("GET", "/api/users", None, ADMIN),
+        ("PATCH", f"/api/users/{world['users']['planner']}", {"active": False, "version": 1}, ADMIN),
+        ("POST", f"/api/users/{world['users']['planner']}/password", None, ADMIN),
+        ("POST", f"/api/users/{world['users']['planner']}/unlock", None, ADMIN),
+        ("GET", "/api/audit", None, ADMIN),
         (
             "POST",
             "/api/users",
@@ -103,7 +116,7 @@ def test_matrix_of_routes_and_roles(client, conn, world) -> None:
         (m.upper(), re.sub(r"\{[^}]+\}", "{}", path))
         for path, ops in client.app.openapi()["paths"].items()
         for m in ops
-        if path.startswith(("/api/tasks", "/api/inbox", "/api/auth/me", "/api/teams", "/api/users"))
+        if path.startswith(("/api/tasks", "/api/inbox", "/api/auth/me", "/api/teams", "/api/users", "/api/audit"))
         or path.endswith("/transitions")
     ]
     assert set(mine) <= covered, set(mine) - covered  # every tasking route is in the matrix

@@ -340,3 +340,84 @@ def test_planner_approves_the_draft_year(chromium, server: str, city: Engine) ->
         assert conn.execute(text("SELECT status FROM classification_runs WHERE year = 2026")).scalar_one() == "approved"
     assert errors == []
     page.close()
+
+
+def click_commune(page, code: str) -> None:
+    """Click a commune on the map (drawn on a canvas: at the pixel of a point inside it)."""
+    x, y = page.evaluate(
+        """code => { const map = window.diaban.map; let inside = null;
+        map.eachLayer(l => { if (l.feature && l.feature.properties.code === code && l.getBounds) { inside = l; } });
+        map.fitBounds(inside.getBounds(), { animate: false, maxZoom: 13 });
+        const centre = inside.getBounds().getCenter();
+        const p = map.latLngToContainerPoint(centre);
+        const box = map.getContainer().getBoundingClientRect();
+        return [box.left + p.x, box.top + p.y]; }""",
+        code,
+    )
+    page.mouse.click(x, y)
+
+
+def test_admin_creates_a_team_with_an_area_and_its_user_sees_only_that_area(
+    chromium, server: str, city: Engine
+) -> None:
+    with city.connect() as conn:
+        communes = dict(
+            conn.execute(
+                text("""SELECT code, full_name FROM admin_units WHERE valid_to IS NULL
+                        AND ST_Contains(geom, ST_Centroid(ST_Envelope(geom))) ORDER BY code LIMIT 2""")
+            ).all()
+        )
+    by_map, by_list = sorted(communes)
+    page, errors = open_as(chromium, server, "quantri", DESKTOP)
+    shot(page, "admin-users")
+    page.click("nav.tabs button[data-tab=teams]")
+    page.fill("#team-form input[name=name]", "Tổ thử nghiệm trình duyệt")
+    click_commune(page, by_map)
+    page.wait_for_function("document.getElementById('area-count').textContent === '1'")
+    page.fill("#commune-search", communes[by_list].split(" ", 1)[1])
+    page.check(f"#commune-list label[data-code='{by_list}'] input")
+    assert page.locator("#area-count").inner_text() == "2"
+    shot(page, "admin-team-area")
+    page.click("#team-save")
+    wait_message(page, "Đã tạo tổ «Tổ thử nghiệm trình duyệt» phụ trách 2 xã/phường")
+    page.wait_for_selector("#area-history tbody tr >> nth=1")
+
+    page.click("nav.tabs button[data-tab=users]")
+    page.fill("#new-user input[name=username]", "to-thu-nghiem")
+    page.select_option("#new-user select[name=role]", "team")
+    page.select_option("#new-user select[name=team]", label="Tổ thử nghiệm trình duyệt")
+    page.click("#new-user button[type=submit]")
+    page.wait_for_selector("#secret code.password")
+    first = page.locator("#secret code.password").inner_text()
+    assert len(first) == 14
+    shot(page, "admin-password-once")
+    page.click("#secret button")  # noted: the password disappears from the page
+    assert page.locator("#secret code.password").count() == 0
+    page.on("dialog", lambda dialog: dialog.accept())
+    page.click("#user-table tr[data-username=to-thu-nghiem]")
+    page.click("#user-table .card[data-username=to-thu-nghiem] button[data-action=password]")
+    page.wait_for_selector("#secret code.password")
+    password = page.locator("#secret code.password").inner_text()
+    assert password != first
+    page.click("nav.tabs button[data-tab=audit]")
+    assert "Cấp lại mật khẩu — to-thu-nghiem" in page.locator("#audit").inner_text()
+    assert "Tạo người dùng — to-thu-nghiem" in page.locator("#audit").inner_text()
+    assert "Tạo tổ công tác — Tổ thử nghiệm trình duyệt" in page.locator("#audit").inner_text()
+    shot(page, "admin-audit")
+    assert errors == []
+    page.close()
+
+    member = chromium.new_page(viewport=PHONE)
+    member.goto(f"{server}/login")
+    member.fill("input[name=username]", "to-thu-nghiem")
+    member.fill("input[name=password]", password)
+    member.click("button[type=submit]")
+    member.wait_for_selector("body[data-ready=true]", timeout=30_000)
+    assert sorted(member.evaluate("window.diaban.teamCommunes")) == sorted(communes)
+    seen = member.evaluate("api('/api/hotspots').then(c => c.features.map(f => f.properties.commune_code))")
+    incidents = member.evaluate(
+        "api('/api/incidents?limit=1000').then(c => c.features.map(f => f.properties.commune_code))"
+    )
+    assert set(seen) <= set(communes) and set(incidents) <= set(communes) and incidents
+    shot(member, "team-new-member-phone")
+    member.close()

@@ -300,57 +300,13 @@ diabanPages.command = async function startCommand(map, cfg) {
   }
 
   // ------------------------------------------------------------------------------------------------ registers
-  // A sortable list: rows from the API, a click on a header sorts (again: the other way), a click on a row
-  // flies to the place and opens the row's card under it.
-  function register(tableId, countId, keyOf, row, card, where, noun) {
-    const table = document.getElementById(tableId);
-    const state = { items: [], sort: "due", ascending: true, open: null };
-    table.querySelectorAll("th[data-sort]").forEach((th) => {
-      const sortBy = () => {
-        state.ascending = state.sort === th.dataset.sort ? !state.ascending : true;
-        state.sort = th.dataset.sort;
-        draw();
-      };
-      th.onclick = sortBy;
-      th.onkeydown = (e) => { if (e.key === "Enter") sortBy(); };
-    });
-    const blank = (v) => v === null || v === undefined || v === "";
-    function draw() {
-      const key = keyOf[state.sort];
-      const sorted = [...state.items].sort((a, b) => {  // blanks (no team, no due date) always last
-        const x = key(a), y = key(b);
-        if (blank(x) || blank(y)) return blank(x) - blank(y);
-        const order = typeof x === "string" ? x.localeCompare(y, "vi") : x - y;
-        return state.ascending ? order : -order;
-      });
-      table.querySelectorAll("th[data-sort]").forEach((th) => {
-        th.dataset.order = th.dataset.sort === state.sort ? (state.ascending ? "asc" : "desc") : "";
-      });
-      const body = table.querySelector("tbody");
-      body.replaceChildren(...sorted.flatMap((item) => {
-        const tr = row(item);
-        tr.tabIndex = 0;
-        tr.onclick = () => { state.open = state.open === item.id ? null : item.id; where(item); draw(); };
-        tr.onkeydown = (e) => { if (e.key === "Enter") tr.onclick(); };
-        if (state.open !== item.id) return [tr];
-        tr.classList.add("open");
-        const detail = document.createElement("tr");
-        detail.className = "detail";
-        const cell = document.createElement("td");
-        cell.colSpan = 5;
-        cell.appendChild(card(item));
-        detail.appendChild(cell);
-        return [tr, detail];
-      }));
-      document.getElementById(countId).textContent = `${VI_NUMBER.format(state.items.length)} ${noun}`;
-    }
-    return { set(items) { state.items = items; draw(); }, open(id) { state.open = id; draw(); } };
-  }
-
-  const hotspotRows = register("hotspot-table", "hotspot-count", {
+  const counter = (id, noun) => (n) => {
+    document.getElementById(id).textContent = `${VI_NUMBER.format(n)} ${noun}`;
+  };
+  const hotspotRows = sortableTable(document.getElementById("hotspot-table"), { sort: "due", keys: {
     id: (p) => p.id, status: (p) => cfg.statusLabels[p.status], commune: (p) => communeName(p.commune_code),
     team: (p) => p.task_team || "", due: (p) => (openTask(p.task_state) ? p.task_due_date : null),
-  }, (p) => {
+  }, row: (p) => {
     const tr = document.createElement("tr");
     tr.dataset.hotspotId = p.id;
     if (p.task_overdue_days > 0) tr.className = "overdue";
@@ -359,12 +315,13 @@ diabanPages.command = async function startCommand(map, cfg) {
       `<td>${escapeHtml(communeName(p.commune_code))}</td><td>${escapeHtml(p.task_team || "—")}</td>` +
       `<td>${openTask(p.task_state) ? dueText(p.task_due_date, p.task_overdue_days) : "—"}</td>`;
     return tr;
-  }, (p) => hotspotCard(p), (p) => flyTo(p.id, L.latLng(p.lat, p.lon)), "điểm nóng");
+  }, detail: hotspotCard, onOpen: (p, open) => { if (open) flyTo(p.id, L.latLng(p.lat, p.lon)); },
+  counted: counter("hotspot-count", "điểm nóng") });
 
-  const taskRows = register("task-table", "task-count", {
+  const taskRows = sortableTable(document.getElementById("task-table"), { sort: "due", keys: {
     id: (t) => t.id, state: (t) => t.state_label, commune: (t) => t.commune_name || t.commune_code,
     team: (t) => t.team || "", due: (t) => (openTask(t.state) ? t.due_date : null),
-  }, (t) => {
+  }, row: (t) => {
     const tr = document.createElement("tr");
     tr.dataset.taskId = t.id;
     if (t.overdue_days > 0) tr.className = "overdue";
@@ -372,7 +329,9 @@ diabanPages.command = async function startCommand(map, cfg) {
       `<td>${escapeHtml(t.commune_name || t.commune_code)}</td><td>${escapeHtml(t.team || "—")}</td>` +
       `<td>${openTask(t.state) ? dueText(t.due_date, t.overdue_days) : "—"}</td>`;
     return tr;
-  }, taskCard, (t) => flyTo(t.hotspot_id, t.lat !== null ? L.latLng(t.lat, t.lon) : null), "nhiệm vụ");
+  }, detail: taskCard, onOpen: (t, open) => {
+    if (open) flyTo(t.hotspot_id, t.lat !== null ? L.latLng(t.lat, t.lon) : null);
+  }, counted: counter("task-count", "nhiệm vụ") });
 
   function flyTo(hotspotId, where) {
     const marker = markers[hotspotId];
@@ -434,13 +393,7 @@ diabanPages.command = async function startCommand(map, cfg) {
   }
 
   // ------------------------------------------------------------------------------------------------ tabs, inbox
-  const tabs = document.querySelectorAll("nav.tabs button");
-  function showTab(name) {
-    for (const tab of tabs) tab.setAttribute("aria-selected", String(tab.dataset.tab === name));
-    for (const section of document.querySelectorAll("section.tab")) section.hidden = section.id !== `tab-${name}`;
-    document.body.dataset.tab = name;
-  }
-  tabs.forEach((tab) => { tab.onclick = () => showTab(tab.dataset.tab); });
+  const showTab = panelTabs();
   document.getElementById("kpi-awaiting").onclick = (event) => {
     event.preventDefault();
     const f = document.getElementById("task-filters");
@@ -457,18 +410,15 @@ diabanPages.command = async function startCommand(map, cfg) {
     if (!inbox.events.length) { list.innerHTML = "<li>Không có việc mới.</li>"; return; }
     list.replaceChildren(...inbox.events.map((e) => {
       const item = document.createElement("li");
-      item.tabIndex = 0;
       item.innerHTML = `<b>Nhiệm vụ #${e.task_id}</b> (${escapeHtml(communeName(e.commune_code))}) — ` +
         `${eventText(e, cfg.eventLabels, cfg.taskLabels, e.from_state, e.to_state)}<br><small>hiện tại: ` +
         `${escapeHtml(cfg.taskLabels[e.task_state])}</small>`;
-      item.onclick = async () => {
-        const f = document.getElementById("task-filters");
-        f.reset();
+      return clickable(item, async () => {
+        document.getElementById("task-filters").reset();
         showTab("tasks");
         await loadTaskRegister();
         taskRows.open(e.task_id);
-      };
-      return item;
+      });
     }));
   }
 

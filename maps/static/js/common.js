@@ -102,6 +102,82 @@ function bachLongViButton(map, cfg) {
   control.addTo(map);
 }
 
+// The panel's tabs (nav.tabs buttons, section.tab-<name>): returns a function showing one of them.
+function panelTabs(onShow = () => {}) {
+  const tabs = document.querySelectorAll("nav.tabs button");
+  function show(name) {
+    for (const tab of tabs) tab.setAttribute("aria-selected", String(tab.dataset.tab === name));
+    for (const section of document.querySelectorAll("section.tab")) section.hidden = section.id !== `tab-${name}`;
+    document.body.dataset.tab = name;
+    onShow(name);
+  }
+  tabs.forEach((tab) => { tab.onclick = () => show(tab.dataset.tab); });
+  return show;
+}
+
+// A table row (or list item) that acts like a button: click or Enter.
+function clickable(element, action) {
+  element.tabIndex = 0;
+  element.onclick = action;
+  element.onkeydown = (event) => { if (event.key === "Enter") action(); };
+  return element;
+}
+
+// A table of items sorted by a click on a column header (again: the other way; blanks always last), filtered by
+// a predicate, a row per item; a click on a row opens it (the detail, if any, shows under it) and calls onOpen.
+function sortableTable(table, { keys, row, detail = null, onOpen = () => {}, sort = null, idOf = (item) => item.id,
+  counted = null }) {
+  const state = { items: [], sort, ascending: true, open: null, keep: () => true };
+  const blank = (v) => v === null || v === undefined || v === "";
+  for (const th of table.querySelectorAll("th[data-sort]")) {
+    clickable(th, () => {
+      state.ascending = state.sort === th.dataset.sort ? !state.ascending : true;
+      state.sort = th.dataset.sort;
+      draw();
+    });
+  }
+  function draw() {
+    const key = keys[state.sort];
+    const shown = state.items.filter(state.keep);
+    if (key) {
+      shown.sort((a, b) => {
+        const x = key(a), y = key(b);
+        if (blank(x) || blank(y)) return blank(x) - blank(y);
+        const order = typeof x === "string" ? x.localeCompare(y, "vi") : x - y;
+        return state.ascending ? order : -order;
+      });
+    }
+    for (const th of table.querySelectorAll("th[data-sort]")) {
+      th.dataset.order = th.dataset.sort === state.sort ? (state.ascending ? "asc" : "desc") : "";
+    }
+    table.querySelector("tbody").replaceChildren(...shown.flatMap((item) => {
+      const id = idOf(item);
+      const tr = clickable(row(item), () => {
+        state.open = state.open === id ? null : id;
+        draw();
+        onOpen(item, state.open === id);
+      });
+      if (state.open !== id) return [tr];
+      tr.classList.add("open");
+      if (!detail) return [tr];
+      const more = document.createElement("tr");
+      more.className = "detail";
+      const cell = document.createElement("td");
+      cell.colSpan = table.querySelectorAll("thead th").length;
+      cell.appendChild(detail(item));
+      more.appendChild(cell);
+      return [tr, more];
+    }));
+    if (counted) counted(shown.length, state.items.length);
+  }
+  return {
+    set(items) { state.items = items; draw(); },
+    open(id) { state.open = id; draw(); },
+    filter(keep) { state.keep = keep; draw(); },
+    row(id) { return state.items.find((item) => idOf(item) === id); },
+  };
+}
+
 // Called by the folium page once the map exists; the page's own script registered itself in diabanPages.
 function diabanStart(cfg) {
   window.diaban = cfg;

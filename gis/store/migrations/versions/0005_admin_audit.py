@@ -1,13 +1,16 @@
-"""Pages for every role: an accepted task no longer blocks a new one for its hotspot (recurrence).
+"""Pages for every role: the append-only admin audit; an accepted task no longer blocks a new one for its
+hotspot (recurrence).
 
 Revision ID: 0005_admin_audit
 Revises: 0004
 """
 
+import sqlalchemy as sa
 from alembic import op
+from sqlalchemy.dialects import postgresql
 
 from gis.store.sql import in_values
-from models.vocabulary import TASK_CLOSED
+from models.vocabulary import TASK_CLOSED, AdminAction
 
 revision = "0005_admin_audit"
 down_revision = "0004"
@@ -33,9 +36,35 @@ def _open_indexes(closed: tuple[str, ...]) -> None:
         )
 
 
+#: Same guard as the other histories (function forbid_history_change of revision 0002).
+APPEND_ONLY = """
+CREATE TRIGGER admin_audit_append_only BEFORE UPDATE OR DELETE OR TRUNCATE ON admin_audit
+FOR EACH STATEMENT EXECUTE FUNCTION forbid_history_change()
+"""
+
+
 def upgrade() -> None:
     _open_indexes(tuple(sorted(TASK_CLOSED)))
+    op.create_table(
+        "admin_audit",
+        sa.Column("id", sa.BigInteger(), nullable=False),
+        sa.Column("at", sa.DateTime(timezone=True), server_default=sa.text("now()"), nullable=False),
+        sa.Column("actor", sa.Text(), nullable=False),
+        sa.Column("action", sa.String(length=32), nullable=False),
+        sa.Column("target_user_id", sa.Integer(), nullable=True),
+        sa.Column("target_user", sa.Text(), nullable=True),
+        sa.Column("target_team_id", sa.Integer(), nullable=True),
+        sa.Column("target_team", sa.Text(), nullable=True),
+        sa.Column("details", postgresql.JSONB(astext_type=sa.Text()), nullable=False),
+        sa.CheckConstraint(in_values("action", AdminAction), name="ck_admin_audit_action"),
+        sa.PrimaryKeyConstraint("id"),
+    )
+    op.create_index("ix_admin_audit_at", "admin_audit", ["at"], unique=False)
+    op.execute(APPEND_ONLY)
 
 
 def downgrade() -> None:
+    op.execute("DROP TRIGGER IF EXISTS admin_audit_append_only ON admin_audit")
+    op.drop_index("ix_admin_audit_at", table_name="admin_audit")
+    op.drop_table("admin_audit")
     _open_indexes(_CLOSED_BEFORE)
