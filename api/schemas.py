@@ -415,6 +415,8 @@ class RunOut(_Out):
     approved_at: datetime | None
     supersedes_id: int | None
     note: str | None
+    last_override_by: str | None = Field(description="who last overrode a class before approval (four eyes)")
+    last_override_at: datetime | None
 
 
 class RunCreated(RunOut):

@@ -131,19 +131,45 @@ def team_panel() -> str:
 
 
 def planner_panel(years: list[int]) -> str:
-    """Year choice, approval, downloads and the review table of the yearly classification."""
+    """Year choice, running the classification, approval (four eyes), downloads, the year-over-year comparison and
+    the searchable, sortable review table linked to the map."""
     options = "".join(f'<option value="{y}">{y}</option>' for y in years)
-    return f"""<aside class="panel"><div id="message" class="message" role="status"></div>
+    columns = _columns(
+        ("name", "Xã/phường"),
+        ("final", "Kết quả"),
+        ("model", "Mô hình"),
+        ("previous", "Năm trước"),
+        ("review", "Cần xem"),
+    )
+    return f"""<aside class="panel"><div id="message" class="message" role="status" aria-live="polite"></div>
       <h2>Phân loại xã, phường, đặc khu</h2>
-      <label>Năm <select id="year">{options}</select></label>
+      <div class="toolbar">
+        <label>Năm <select id="year">{options}</select></label>
+        <button type="button" id="approve">Phê duyệt kết quả năm</button>
+        <form id="run-form" class="inline">
+          <label>Chạy phân loại năm <input id="run-year" name="year" type="number" min="2000" max="2100" required></label>
+          <button type="submit">Chạy</button>
+        </form>
+      </div>
       <p id="run-status">—</p>
-      <button id="approve">Phê duyệt kết quả năm</button>
-      <p>Tải về: <a id="download-csv">CSV</a> · <a id="download-geojson">GeoJSON</a> · <a id="download-xlsx">Excel</a></p>
+      <p class="downloads">Tải về: phân loại <a id="download-csv">CSV</a> · <a id="download-geojson">GeoJSON</a> ·
+        <a id="download-xlsx">Excel</a> — <a id="download-kpi"><b>Báo cáo chỉ tiêu (Excel)</b></a></p>
+      <details id="diff" open><summary>So sánh với năm trước đã phê duyệt</summary>
+        <p id="diff-summary"></p>
+        <table class="register diff"><thead><tr><th>Loại</th><th>Năm trước</th><th>Năm này</th><th>Chênh lệch</th>
+          </tr></thead><tbody id="diff-table"></tbody></table></details>
       <details><summary>Chú giải bản đồ</summary>{category_legend()}</details>
-      <p class="hint">Xếp đầu và tô màu: các xã có kết quả theo tiêu chí khác kết quả mô hình, hoặc thay đổi so với
-        năm trước đã phê duyệt.</p>
-      <table class="review"><thead><tr><th>Xã/phường</th><th>Kết quả</th><th>Mô hình</th><th>Năm trước</th>
-        <th>Lý do, tiêu chí</th><th>Điều chỉnh</th></tr></thead><tbody id="communes"></tbody></table></aside>"""
+      <div class="toolbar">
+        <input id="commune-filter" class="search" type="search" placeholder="Tìm xã/phường theo tên"
+          aria-label="Tìm xã/phường">
+        <label class="check"><input type="checkbox" id="only-flagged"> Chỉ xã cần xem xét</label>
+        <label class="check"><input type="checkbox" id="only-changed"> Chỉ xã thay đổi so với năm trước</label>
+      </div>
+      <p class="hint">Cần xem (tô màu, xếp đầu): kết quả theo tiêu chí khác ý kiến mô hình, hoặc khác năm trước đã phê
+        duyệt. Bấm một xã (trong bảng hoặc trên bản đồ) để xem lý do, tiêu chí và điều chỉnh.</p>
+      <p id="table-count" class="register-count"></p>
+      <table class="register review" id="review-table"><thead><tr>{columns}</tr></thead><tbody id="communes"></tbody>
+      </table></aside>"""
 
 
 def admin_panel() -> str:

@@ -381,6 +381,9 @@ class ClassificationRun(Base):
     approved_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
     supersedes_id: Mapped[int | None] = mapped_column(ForeignKey("classification_runs.id"))
     note: Mapped[str | None] = mapped_column(Text)
+    #: Who last overrode a commune's class in the run before it was approved, and when (four-eyes record).
+    last_override_by: Mapped[str | None] = mapped_column(Text)
+    last_override_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
 
 
 class ClassificationResult(Base):

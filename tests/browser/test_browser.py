@@ -30,7 +30,7 @@ from gis.ops.postgres import ManagedCluster
 from gis.services.boundary_import import import_boundaries
 from gis.services.detection import run_detection
 from gis.services.incident_import import import_incidents
-from gis.store.accounts import principal_by_username
+from gis.store.accounts import create_user, principal_by_username
 from gis.store.db import migrate
 from maps.styles import STATUS_COLOURS
 from models.domain.hotspot_lifecycle import hotspot_lifecycle
@@ -65,6 +65,7 @@ def city(cluster: ManagedCluster, boundaries_path: Path, tmp_path_factory: pytes
         import_incidents(conn, paths["incidents"], imported_by="test")
         run_detection(conn, actor="test")
         seed_demo_accounts(conn, hash_password)
+        create_user(conn, "thammuu2", hash_password(DEMO_PASSWORD), "planner", None)  # the second pair of eyes
         run_lifecycle_demo(conn, hotspot_lifecycle(180), principal_by_username(conn, "chihuy"), 180)
         seed_demo_classification(conn, 2025, 2026, "thammuu")
     yield engine
@@ -121,6 +122,12 @@ def open_as(chromium, server: str, username: str, viewport: dict | None = None):
     return page, errors
 
 
+def unexpected(errors: list[str], *statuses: int) -> list[str]:
+    """Console errors other than the browser's note of an expected refusal (e.g. 409 for a draft that exists)."""
+    expected = tuple(f"status of {status} " for status in statuses)
+    return [e for e in errors if not (e.startswith("Failed to load resource") and any(x in e for x in expected))]
+
+
 def shot(page, name: str) -> None:
     """Keep a screenshot under artifacts/."""
     ARTIFACTS.mkdir(exist_ok=True)
@@ -173,12 +180,16 @@ def marker_colour(page, hotspot_id: int) -> str | None:
 
 def wait_message(page, text: str) -> None:
     """Wait until the page's status line says `text` (not an error), once the map and lists are up to date."""
-    page.wait_for_function(
-        """text => { const m = document.getElementById('message');
-        return !m.classList.contains('error') && m.textContent.includes(text) && !m.textContent.includes('đang cập nhật'); }""",
-        arg=text,
-        timeout=15_000,
-    )
+    try:
+        page.wait_for_function(
+            """text => { const m = document.getElementById('message');
+            return !m.classList.contains('error') && m.textContent.includes(text)
+                   && !m.textContent.includes('đang cập nhật'); }""",
+            arg=text,
+            timeout=30_000,
+        )
+    except Exception as error:
+        raise AssertionError(f"waited for «{text}», the page says «{page.locator('#message').inner_text()}»") from error
 
 
 def open_hotspot_row(page, hotspot_id: int) -> None:
@@ -325,21 +336,84 @@ def test_team_starts_a_task_on_a_phone(chromium, server: str, city: Engine) -> N
     page.close()
 
 
-def test_planner_approves_the_draft_year(chromium, server: str, city: Engine) -> None:
-    page, errors = open_as(chromium, server, "thammuu")
-    page.select_option("#year", "2026")
-    page.wait_for_selector("#run-status >> text=Bản dự thảo")
-    assert page.locator("#communes tr").count() == 114, (page.locator("#message").inner_text(), errors)
+def test_planner_overrides_and_a_second_planner_approves(chromium, server: str, city: Engine) -> None:
+    page, errors = open_as(chromium, server, "thammuu", DESKTOP)
     page.on("dialog", lambda dialog: dialog.accept())
-    page.click("#approve")
-    page.wait_for_selector("#run-status >> text=Đã phê duyệt", timeout=15_000)
-    assert page.locator("#communes tr").count() == 114, page.locator("#message").inner_text()
-    page.locator("#communes tr").first.locator("details summary").click()
-    shot(page, "planner")
+    page.select_option("#year", "2026")
+    page.wait_for_selector("#run-status >> text=Bản dự thảo phiên bản 1")
+    assert page.locator("#communes > tr:not(.detail)").count() == 114, (page.locator("#message").inner_text(), errors)
+    draft_id = "SELECT id FROM classification_runs WHERE year = 2026 AND status = 'draft'"
     with city.connect() as conn:
-        assert conn.execute(text("SELECT status FROM classification_runs WHERE year = 2026")).scalar_one() == "approved"
-    assert errors == []
+        before = conn.execute(text(draft_id)).scalar_one()
+    page.fill("#run-year", "2026")
+    page.click("#run-form button[type=submit]")  # re-run: the existing draft is replaced once confirmed
+    wait_message(page, "Năm 2026: bản nháp phiên bản 1 đã tạo")
+    with city.connect() as conn:
+        assert conn.execute(text(draft_id)).scalar_one() != before
+
+    in_order = """order => { const names = [...document.querySelectorAll('#communes > tr:not(.detail) td:first-child')]
+        .map(td => td.textContent); return names.every((n, i) => i === 0 || order * names[i - 1].localeCompare(n, 'vi') <= 0); }"""
+    page.click("#review-table th[data-sort=name]")
+    assert page.evaluate(in_order, 1)  # Vietnamese alphabetical order (Đ after D)
+    page.click("#review-table th[data-sort=name]")
+    assert page.evaluate(in_order, -1)
+    page.fill("#commune-filter", "Hải Dương")
+    assert page.locator("#communes > tr:not(.detail)").count() == 1
+    page.click("#communes tr[data-code]")
+    card = page.locator("#communes .card")
+    choice = card.locator("select[name=choice]")
+    assert choice.input_value() == ""  # no class chosen in advance
+    card.locator("button[type=submit]").click()
+    page.wait_for_selector("#message.error >> text=Hãy chọn loại mới")
+    choice.select_option(index=2)
+    card.locator("button[type=submit]").click()
+    page.wait_for_selector("#message.error >> text=Phải nêu lý do")
+    card.locator("input[name=reason]").fill("Tin báo mới của công an xã chưa có trong số liệu")
+    card.locator("button[type=submit]").click()
+    wait_message(page, "Đã điều chỉnh")
+    assert "(điều chỉnh)" in page.locator("#communes tr.open").inner_text()
+    assert "điều chỉnh lần cuối: thammuu" in page.locator("#run-status").inner_text()
+
+    page.fill("#commune-filter", "")
+    page.dispatch_event("#commune-filter", "input")
+    code = page.evaluate("""() => { const rows = document.querySelectorAll('#communes tr[data-code]');
+        return rows[rows.length - 1].dataset.code; }""")
+    click_commune(page, code)  # the map opens the commune's row in the table
+    page.wait_for_selector(f"#communes tr.open[data-code='{code}']")
+    shot(page, "planner-table-map")
+
+    page.click("#approve")
+    page.wait_for_selector("#message.error >> text=Nguyên tắc bốn mắt")
+    assert "không được tự phê duyệt" in page.locator("#message").inner_text()
+    shot(page, "planner-four-eyes-refused")
+    kpi = page.get_attribute("#download-kpi", "href")
+    assert kpi == "/api/reports/kpi.xlsx?year=2026"
+    workbook = page.request.get(f"{server}{kpi}")
+    assert workbook.ok and workbook.headers["content-type"].startswith("application/vnd.openxmlformats")
+    assert page.locator("#diff-table tr").count() == 5
+    assert unexpected(errors, 403, 409) == []  # the draft existed (409), the same planner was refused (403)
     page.close()
+
+    second, errors = open_as(chromium, server, "thammuu2", DESKTOP)
+    second.on("dialog", lambda dialog: dialog.accept())
+    second.select_option("#year", "2026")
+    second.wait_for_selector("#run-status >> text=Bản dự thảo phiên bản 1")
+    second.click("#approve")
+    second.wait_for_selector("#run-status >> text=Đã phê duyệt phiên bản 1", timeout=15_000)
+    text_shown = second.locator("#run-status").inner_text()
+    assert "người duyệt thammuu2" in text_shown and "điều chỉnh lần cuối: thammuu," in text_shown
+    assert second.locator("#communes form.override").count() == 0
+    shot(second, "planner-approved")
+    with city.connect() as conn:
+        run = conn.execute(
+            text(
+                "SELECT status, approved_by, last_override_by, last_override_at < approved_at FROM classification_runs"
+                " WHERE year = 2026 AND version = 1"
+            )
+        ).one()
+    assert tuple(run) == ("approved", "thammuu2", "thammuu", True)
+    assert errors == []
+    second.close()
 
 
 def click_commune(page, code: str) -> None:

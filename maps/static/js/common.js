@@ -18,7 +18,10 @@ async function api(path, options = {}) {
   const body = response.headers.get("content-type")?.includes("json") ? await response.json() : null;
   if (!response.ok) {
     const detail = Array.isArray(body?.detail) ? body.detail.map((d) => d.msg).join("; ") : body?.detail;
-    throw new Error(detail ? String(detail) : `Lỗi máy chủ (${response.status})`);
+    const error = new Error(detail ? String(detail) : `Lỗi máy chủ (${response.status})`);
+    error.status = response.status;
+    error.code = body?.code;
+    throw error;
   }
   return body;
 }

@@ -1,5 +1,5 @@
 """Pages for every role: the append-only admin audit; an accepted task no longer blocks a new one for its
-hotspot (recurrence).
+hotspot (recurrence); the approved classification names who last overrode a class and when (four eyes).
 
 Revision ID: 0005_admin_audit
 Revises: 0004
@@ -61,9 +61,13 @@ def upgrade() -> None:
     )
     op.create_index("ix_admin_audit_at", "admin_audit", ["at"], unique=False)
     op.execute(APPEND_ONLY)
+    op.add_column("classification_runs", sa.Column("last_override_by", sa.Text(), nullable=True))
+    op.add_column("classification_runs", sa.Column("last_override_at", sa.DateTime(timezone=True), nullable=True))
 
 
 def downgrade() -> None:
+    op.drop_column("classification_runs", "last_override_at")
+    op.drop_column("classification_runs", "last_override_by")
     op.execute("DROP TRIGGER IF EXISTS admin_audit_append_only ON admin_audit")
     op.drop_index("ix_admin_audit_at", table_name="admin_audit")
     op.drop_table("admin_audit")
