@@ -36,6 +36,7 @@ from gis.settings import (
     CacheSettings,
     ClassificationSettings,
     DatabaseSettings,
+    EvidenceSettings,
     LifecycleSettings,
     MapSettings,
 )
@@ -132,6 +133,7 @@ def create_app(engine: Engine, warm_connections: int = 0) -> FastAPI:
     )
     app.state.hotspot_machine = hotspot_lifecycle(LifecycleSettings().monitoring_days)
     app.state.four_eyes = ClassificationSettings().four_eyes
+    app.state.photo_max_bytes = int(EvidenceSettings().photo_max_mb * 2**20)
     app.state.cache = ResponseCache(int(CacheSettings().cache_mb * 2**20))
     for module in PUBLIC:
         app.include_router(module.router)

@@ -323,10 +323,25 @@ class TaskEventOut(_Out):
     details: dict[str, Any]
 
 
+class PhotoMeta(_Out):
+    """Photo evidence of a progress note (the bytes are at /api/tasks/{task}/photos/{id})."""
+
+    id: int
+    event_id: int
+    media_type: str
+    byte_size: int
+    width: int
+    height: int
+    location_kept: bool
+    uploaded_by: str
+    uploaded_at: datetime
+
+
 class TaskDetail(TaskOut):
-    """A task with its whole history, oldest first."""
+    """A task with its whole history and its photo evidence, oldest first."""
 
     events: list[TaskEventOut]
+    photos: list[PhotoMeta]
 
 
 class TaskList(_Out):
@@ -366,6 +381,20 @@ class CommentOut(_Out):
 
     id: int
     task_id: int
+
+
+class PhotoOut(_Out):
+    """A progress note with its photo: what was stored, and whether its location was found and kept."""
+
+    id: int
+    task_id: int
+    event_id: int
+    media_type: str
+    byte_size: int
+    width: int
+    height: int
+    had_location: bool = Field(description="the uploaded photo carried a GPS position")
+    location_kept: bool = Field(description="the stored photo still carries it (the team chose to keep it)")
 
 
 class InboxEvent(TaskEventOut):

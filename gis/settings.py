@@ -82,6 +82,12 @@ class ClassificationSettings(_Settings):
     four_eyes: bool = True
 
 
+class EvidenceSettings(_Settings):
+    """Photo evidence of progress notes: the largest photo accepted (DIABAN_PHOTO_MAX_MB)."""
+
+    photo_max_mb: float = 8.0
+
+
 class CacheSettings(_Settings):
     """Memory each server process may spend on cached map responses (DIABAN_CACHE_MB; 0 turns caching off)."""
 

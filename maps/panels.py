@@ -125,9 +125,12 @@ def command_panel() -> str:
 
 
 def team_panel() -> str:
-    """The team's task list."""
-    return """<aside class="panel"><div id="message" class="message" role="status"></div>
-      <h2>Nhiệm vụ của tổ</h2><div id="tasks">Đang tải…</div></aside>"""
+    """The team's tasks: where, what to do now, progress notes with photos, history."""
+    return """<aside class="panel"><div id="message" class="message" role="status" aria-live="polite"></div>
+      <h2>Nhiệm vụ của tổ <small id="task-count"></small></h2>
+      <label class="check"><input type="checkbox" id="show-finished"> Hiện cả nhiệm vụ đã nghiệm thu, đã hủy,
+        đã từ chối</label>
+      <div id="tasks">Đang tải…</div></aside>"""
 
 
 def planner_panel(years: list[int]) -> str:

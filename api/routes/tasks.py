@@ -2,7 +2,7 @@
 
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Query
+from fastapi import APIRouter, File, Form, Query, Request, Response, UploadFile
 
 from api.deps import AreaScopeDep, Commander, ConnDep, Reader, Writer
 from api.params import Commune
@@ -11,6 +11,7 @@ from api.schemas import (
     AssignmentIn,
     CommentIn,
     CommentOut,
+    PhotoOut,
     TaskChanges,
     TaskDetail,
     TaskIn,
@@ -18,6 +19,7 @@ from api.schemas import (
     TaskTransitionOut,
     TransitionIn,
 )
+from gis.io.photos import MEDIA_TYPES, accept_photo
 from gis.services.tasks import (
     assign_task,
     comment_task,
@@ -28,12 +30,18 @@ from gis.services.tasks import (
 from gis.store.hotspots import hotspot_commune
 from gis.store.scoping import AreaScope
 from gis.store.selection import TaskFilter
-from gis.store.tasks import get_task, list_tasks, suggest_assignees
+from gis.store.tasks import get_task, list_tasks, photo_content, suggest_assignees
 from models.domain.access import COMMAND_TASK_TARGETS, TEAM_TASK_TARGETS, require_target
 from models.errors import InvalidRequest, NotFound, PermissionDenied
 from models.vocabulary import TaskKind, TaskState
 
 router = APIRouter(prefix="/api/tasks", tags=["tasks"])
+PHOTO_RESPONSE: dict[int | str, dict] = {
+    200: {
+        "description": "the photo as stored",
+        "content": {media: {"schema": {"type": "string", "format": "binary"}} for media in MEDIA_TYPES.values()},
+    }
+}
 Limit = Annotated[int, Query(ge=1, le=1000)]
 Offset = Annotated[int, Query(ge=0, le=100_000_000)]
 
@@ -137,4 +145,51 @@ def post_transition(
 @router.post("/{task_id}/comments", status_code=201, response_model=CommentOut)
 def post_comment(task_id: int, body: CommentIn, conn: ConnDep, user: Writer, scope: AreaScopeDep) -> dict[str, Any]:
     """Comment on a visible task; the assignee team or command sees it in its inbox."""
-    return {"id": comment_task(conn, task_id, body.note, user, scope), "task_id": task_id}
+    return comment_task(conn, task_id, body.note, user, scope)
+
+
+@router.post("/{task_id}/photos", status_code=201, response_model=PhotoOut)
+def post_photo(
+    request: Request,
+    task_id: int,
+    conn: ConnDep,
+    user: Writer,
+    scope: AreaScopeDep,
+    photo: Annotated[UploadFile, File(description="JPEG, PNG or WebP, at most DIABAN_PHOTO_MAX_MB")],
+    note: Annotated[str, Form(max_length=4000)] = "",
+    keep_location: Annotated[bool, Form(description="keep the EXIF GPS position in the stored photo")] = False,
+) -> dict[str, Any]:
+    """A progress note with photo evidence on a visible task: checked by size, magic bytes and decoding; the place it
+    was taken is removed from its metadata unless `keep_location` (the image itself is not re-encoded)."""
+    max_bytes = request.app.state.photo_max_bytes
+    accepted = accept_photo(photo.file.read(max_bytes + 1), max_bytes=max_bytes, keep_location=keep_location)
+    saved = comment_task(conn, task_id, note.strip() or "Ảnh hiện trường", user, scope, accepted)
+    return {
+        "id": saved["photo_id"],
+        "task_id": task_id,
+        "event_id": saved["id"],
+        "media_type": accepted.media_type,
+        "byte_size": len(accepted.content),
+        "width": accepted.width,
+        "height": accepted.height,
+        "had_location": accepted.had_location,
+        "location_kept": accepted.location_kept,
+    }
+
+
+@router.get("/{task_id}/photos/{photo_id}", response_class=Response, responses=PHOTO_RESPONSE)
+def get_photo(task_id: int, photo_id: int, conn: ConnDep, user: Reader, scope: AreaScopeDep) -> Response:
+    """The photo, only to users who may see its task (404 otherwise)."""
+    found = photo_content(conn, task_id, photo_id, scope)
+    if found is None:
+        raise NotFound(f"không tìm thấy ảnh #{photo_id} của nhiệm vụ #{task_id}", "photo not found")
+    content, media_type = found
+    return Response(
+        content,
+        media_type=media_type,
+        headers={
+            "Cache-Control": "private, max-age=86400",
+            "X-Content-Type-Options": "nosniff",
+            "Content-Disposition": f'inline; filename="nhiem-vu-{task_id}-anh-{photo_id}.{media_type.split("/")[1]}"',
+        },
+    )

@@ -15,11 +15,12 @@ from typing import Any
 from sqlalchemy import Connection, text
 from sqlalchemy.exc import IntegrityError
 
+from gis.io.photos import Photo
 from gis.services.hotspots import transition_hotspot
 from gis.store.accounts import team_exists
 from gis.store.scoping import UNRESTRICTED, AreaScope
 from gis.store.sql import current_unit
-from gis.store.tasks import record_task_event
+from gis.store.tasks import record_task_event, store_photo
 from gis.store.versioned import load_at_version, update_at_version
 from models.domain.access import Principal
 from models.domain.coupling import check_taskable, companion
@@ -257,14 +258,20 @@ def update_task(conn: Connection, task_id: int, version: int, changes: dict[str,
     return new_version
 
 
-def comment_task(conn: Connection, task_id: int, note: str, actor: Principal, scope: AreaScope) -> int:
-    """Append a comment to a visible task (comments change no state, so they carry no version)."""
+def comment_task(
+    conn: Connection, task_id: int, note: str, actor: Principal, scope: AreaScope, photo: Photo | None = None
+) -> dict[str, Any]:
+    """Append a comment (a progress note) to a visible task, with its photo evidence if any; comments change no
+    state, so they carry no version. Returns the event id and the photo id (None without a photo)."""
     team_id = conn.execute(
         text(f"SELECT t.team_id FROM tasks t WHERE t.id = :id AND {scope.tasks('t')}"), {**scope.params, "id": task_id}
     ).first()
     if team_id is None:
         raise NotFound(f"không tìm thấy nhiệm vụ #{task_id}")
-    return record_task_event(conn, task_id, actor, team_id[0], "comment", note=note)
+    details = {"photo": photo.media_type, "location_kept": photo.location_kept} if photo else None
+    event_id = record_task_event(conn, task_id, actor, team_id[0], "comment", note=note, details=details)
+    photo_id = store_photo(conn, task_id, event_id, photo, actor) if photo else None
+    return {"id": event_id, "task_id": task_id, "photo_id": photo_id}
 
 
 def _json(value: Any) -> str:

@@ -16,6 +16,7 @@ from sqlalchemy import (
     ForeignKey,
     Index,
     Integer,
+    LargeBinary,
     String,
     Text,
     UniqueConstraint,
@@ -443,3 +444,24 @@ class AdminAudit(Base):
     target_team_id: Mapped[int | None] = mapped_column(Integer)
     target_team: Mapped[str | None] = mapped_column(Text)
     details: Mapped[dict] = mapped_column(JSONB, default=dict)
+
+
+class TaskPhoto(Base):
+    """Photo evidence attached to a progress note (a task event); served only to users who may see the task."""
+
+    __tablename__ = "task_photos"
+    __table_args__ = (CheckConstraint("byte_size > 0", name="ck_task_photos_size"),)
+
+    id: Mapped[int] = mapped_column(BigInteger, primary_key=True)
+    task_id: Mapped[int] = mapped_column(ForeignKey("tasks.id"), index=True)
+    event_id: Mapped[int] = mapped_column(ForeignKey("task_events.id"), index=True)
+    media_type: Mapped[str] = mapped_column(String(32))
+    content: Mapped[bytes] = mapped_column(LargeBinary)
+    byte_size: Mapped[int] = mapped_column(Integer)
+    width: Mapped[int] = mapped_column(Integer)
+    height: Mapped[int] = mapped_column(Integer)
+    sha256: Mapped[str] = mapped_column(String(64))
+    #: The team chose to keep the place the photo was taken (EXIF GPS) in the stored file.
+    location_kept: Mapped[bool] = mapped_column(Boolean)
+    uploaded_by: Mapped[str] = mapped_column(Text)
+    uploaded_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), server_default=func.now())

@@ -3,16 +3,18 @@ and the append-only event history (written here, read back by replay)."""
 
 from __future__ import annotations
 
+import hashlib
 from dataclasses import asdict
 from datetime import date, datetime
 from typing import Any
 
 from sqlalchemy import Connection, insert, text
 
+from gis.io.photos import Photo
 from gis.store.scoping import AreaScope
 from gis.store.selection import TaskFilter
 from gis.store.sql import current_unit, valid_on
-from gis.store.tables import TaskEvent
+from gis.store.tables import TaskEvent, TaskPhoto
 from models.domain.access import Principal
 from models.domain.coupling import task_actions
 from models.domain.task_lifecycle import TASK_LIFECYCLE, overdue_days
@@ -71,7 +73,49 @@ def get_task(conn: Connection, task_id: int, scope: AreaScope, role: str) -> dic
     events = conn.execute(
         text(f"SELECT {_EVENT_COLUMNS} FROM task_events e WHERE e.task_id = :id ORDER BY e.id"), {"id": task_id}
     ).mappings()
-    return {**task_payload(dict(row), local_today(), role), "events": [dict(e) for e in events]}
+    photos = conn.execute(
+        text(f"SELECT {_PHOTO_COLUMNS} FROM task_photos p WHERE p.task_id = :id ORDER BY p.id"), {"id": task_id}
+    ).mappings()
+    return {
+        **task_payload(dict(row), local_today(), role),
+        "events": [dict(e) for e in events],
+        "photos": [dict(p) for p in photos],
+    }
+
+
+_PHOTO_COLUMNS = (
+    "p.id, p.event_id, p.media_type, p.byte_size, p.width, p.height, p.location_kept, p.uploaded_by, p.uploaded_at"
+)
+
+
+def store_photo(conn: Connection, task_id: int, event_id: int, photo: Photo, actor: Principal) -> int:
+    """Keep a photo of a progress note (its bytes in PostgreSQL, with a SHA-256 to show it never changed)."""
+    return conn.execute(
+        insert(TaskPhoto)
+        .values(
+            task_id=task_id,
+            event_id=event_id,
+            media_type=photo.media_type,
+            content=photo.content,
+            byte_size=len(photo.content),
+            width=photo.width,
+            height=photo.height,
+            sha256=hashlib.sha256(photo.content).hexdigest(),
+            location_kept=photo.location_kept,
+            uploaded_by=actor.username,
+        )
+        .returning(TaskPhoto.id)
+    ).scalar_one()
+
+
+def photo_content(conn: Connection, task_id: int, photo_id: int, scope: AreaScope) -> tuple[bytes, str] | None:
+    """A photo's bytes and media type if its task is visible in the scope, else None."""
+    row = conn.execute(
+        text(f"""SELECT p.content, p.media_type FROM task_photos p JOIN tasks t ON t.id = p.task_id
+                 WHERE p.id = :photo AND p.task_id = :task AND {scope.tasks("t")}"""),
+        {**scope.params, "photo": photo_id, "task": task_id},
+    ).first()
+    return (bytes(row.content), row.media_type) if row else None
 
 
 def suggest_assignees(conn: Connection, commune_code: str) -> list[dict[str, Any]]:

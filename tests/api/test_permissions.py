@@ -78,6 +78,9 @@ def matrix(world: dict) -> list[tuple[str, str, dict | None, dict[str, int]]]:
         ("POST", f"/api/tasks/{task}/transitions", {"to": "canceled", "version": 2}, COMMAND),
         ("POST", f"/api/tasks/{task}/comments", {"note": "ghi chú"}, {**WRITE, "command": 201, "team": 201}),
         ("POST", f"/api/hotspots/{hotspot}/transitions", {"to": "verified", "version": 1}, WRITE),
+        # without a file: writers get past the role check to the validation (422); photo 1 does not exist (404)
+        ("POST", f"/api/tasks/{task}/photos", None, only({"command": 422, "team": 422})),
+        ("GET", f"/api/tasks/{task}/photos/999999", None, only({"command": 404, "planner": 404, "team": 404})),
         ("GET", "/api/teams", None, only({"admin": 200, "command": 200})),
         ("POST", "/api/teams", {"name": "Tổ mới", "communes": [AREA_B]}, {**ADMIN, "admin": 201}),
         (

@@ -7,6 +7,7 @@ Screenshots are kept under artifacts/ for people to look at.
 
 from __future__ import annotations
 
+import io
 import shutil
 import socket
 import threading
@@ -18,6 +19,7 @@ import geopandas as gpd
 import psycopg
 import pytest
 import uvicorn
+from PIL import Image
 from sqlalchemy import Engine, create_engine, text
 
 from api.app import create_app
@@ -315,25 +317,57 @@ def test_command_and_team_take_a_hotspot_from_detection_to_closure(chromium, ser
     field.close()
 
 
-def test_team_starts_a_task_on_a_phone(chromium, server: str, city: Engine) -> None:
+def gps_photo(path: Path) -> Path:
+    """A JPEG like a phone's: a camera model and the GPS position where it was taken."""
+    exif = Image.Exif()
+    exif[0x0110] = "Phone camera"
+    exif[0x8825] = {1: "N", 2: (20.0, 51.0, 30.0), 3: "E", 4: (106.0, 41.0, 12.0)}
+    Image.new("RGB", (640, 480), (90, 120, 160)).save(path, "JPEG", exif=exif.tobytes())
+    return path
+
+
+def test_team_works_a_task_on_a_phone_and_its_photo_stays_with_it(
+    chromium, server: str, city: Engine, tmp_path: Path
+) -> None:
     with city.connect() as conn:
-        team_user, task_id = conn.execute(
-            text("""SELECT u.username, t.id FROM users u JOIN tasks t ON t.team_id = u.team_id
-                    WHERE t.state = 'assigned' ORDER BY t.id LIMIT 1""")
+        team_user, task_id, team_id = conn.execute(
+            text("""SELECT u.username, t.id, t.team_id FROM users u JOIN tasks t ON t.team_id = u.team_id
+                    WHERE t.state = 'assigned' AND t.kind = 'suppression' ORDER BY t.id LIMIT 1""")
         ).one()
+        other = conn.execute(
+            text("SELECT username FROM users WHERE role = 'team' AND team_id <> :t ORDER BY username LIMIT 1"),
+            {"t": team_id},
+        ).scalar_one()
     page, errors = open_as(chromium, server, team_user, viewport=PHONE)
     task = page.locator(f"article.task[data-task-id='{task_id}']")
-    assert task.locator("button").count() >= 1
-    task.locator("button[data-to=in_progress]").click()
-    page.wait_for_selector(f"article.task[data-task-id='{task_id}'] b.state:has-text('Đang thực hiện')", timeout=10_000)
+    place = task.locator(".place").inner_text()
+    assert "Vị trí:" in place and "," in task.locator(".coords").inner_text()
+    assert task.locator("a.geo").get_attribute("href").startswith("geo:")
     shot(page, "team-phone")
-    with city.connect() as conn:
-        assert (
-            conn.execute(text("SELECT state FROM tasks WHERE id = :id"), {"id": int(task_id)}).scalar_one()
-            == "in_progress"
-        )
+    task.locator("button[data-to=in_progress]").click()
+    page.wait_for_selector(f"article.task[data-task-id='{task_id}'] b.state:has-text('Đang thực hiện')")
+    task.locator("form.progress summary").click()
+    task.locator("form.progress textarea[name=note]").fill("Đã khám xét, niêm phong lán trại")
+    task.locator("form.progress input[name=photo]").set_input_files(str(gps_photo(tmp_path / "hien-truong.jpg")))
+    task.locator("form.progress button[type=submit]").click()
+    wait_message(page, "đã xóa vị trí GPS trong ảnh")
+    page.wait_for_selector(f"article.task[data-task-id='{task_id}'] img.evidence")
+    image = task.locator("img.evidence").first
+    page.wait_for_function("img => img.complete && img.naturalWidth === 640", arg=image.element_handle())
+    image.scroll_into_view_if_needed()
+    shot(page, "team-phone-photo")
+    photo_url = server + task.locator("img.evidence").first.get_attribute("src")
+    stored = page.request.get(photo_url)
+    assert stored.ok and stored.headers["content-type"] == "image/jpeg"
+    with Image.open(io.BytesIO(stored.body())) as picture:
+        assert dict(picture.getexif().get_ifd(0x8825)) == {}  # the place it was taken is gone
     assert errors == []
     page.close()
+
+    stranger, errors = open_as(chromium, server, other, viewport=PHONE)
+    assert stranger.request.get(photo_url).status == 404  # another team cannot fetch it
+    assert stranger.locator(f"article.task[data-task-id='{task_id}']").count() == 0
+    stranger.close()
 
 
 def test_planner_overrides_and_a_second_planner_approves(chromium, server: str, city: Engine) -> None:

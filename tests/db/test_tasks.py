@@ -183,7 +183,7 @@ def test_assignment_and_edits_carry_the_version(client, team, make_team) -> None
 
 def test_task_events_are_append_only(client, conn) -> None:
     new_task(client, kind="conversion", commune_code=COMMUNE, year=2025)
-    for statement in ("UPDATE task_events SET note = 'sửa'", "DELETE FROM task_events", "TRUNCATE task_events"):
+    for statement in ("UPDATE task_events SET note = 'sửa'", "DELETE FROM task_events", "TRUNCATE task_events CASCADE"):
         with pytest.raises(DBAPIError, match="append-only"), conn.begin_nested():
             conn.execute(text(statement))
 

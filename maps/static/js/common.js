@@ -10,9 +10,11 @@ function csrfToken() {
   return match ? decodeURIComponent(match[1]) : "";
 }
 
-// Same-origin JSON call; a lost session goes back to the login form, a refusal throws its Vietnamese detail.
+// Same-origin call (JSON, or a form with files); a lost session goes back to the login form, a refusal throws its
+// Vietnamese detail (with the HTTP status and the error code).
 async function api(path, options = {}) {
-  const headers = { "X-CSRF-Token": csrfToken(), ...(options.body ? { "Content-Type": "application/json" } : {}) };
+  const json = typeof options.body === "string";  // a FormData body (a photo) sets its own multipart type
+  const headers = { "X-CSRF-Token": csrfToken(), ...(json ? { "Content-Type": "application/json" } : {}) };
   const response = await fetch(path, { credentials: "same-origin", ...options, headers });
   if (response.status === 401) { window.location.href = "/login"; throw new Error("Phiên đăng nhập đã hết hạn"); }
   const body = response.headers.get("content-type")?.includes("json") ? await response.json() : null;

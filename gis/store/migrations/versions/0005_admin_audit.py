@@ -1,5 +1,6 @@
 """Pages for every role: the append-only admin audit; an accepted task no longer blocks a new one for its
-hotspot (recurrence); the approved classification names who last overrode a class and when (four eyes).
+hotspot (recurrence); the approved classification names who last overrode a class and when (four eyes);
+photo evidence of progress notes, stored in PostgreSQL and append-only like the task history.
 
 Revision ID: 0005_admin_audit
 Revises: 0004
@@ -38,7 +39,7 @@ def _open_indexes(closed: tuple[str, ...]) -> None:
 
 #: Same guard as the other histories (function forbid_history_change of revision 0002).
 APPEND_ONLY = """
-CREATE TRIGGER admin_audit_append_only BEFORE UPDATE OR DELETE OR TRUNCATE ON admin_audit
+CREATE TRIGGER {table}_append_only BEFORE UPDATE OR DELETE OR TRUNCATE ON {table}
 FOR EACH STATEMENT EXECUTE FUNCTION forbid_history_change()
 """
 
@@ -60,12 +61,38 @@ def upgrade() -> None:
         sa.PrimaryKeyConstraint("id"),
     )
     op.create_index("ix_admin_audit_at", "admin_audit", ["at"], unique=False)
-    op.execute(APPEND_ONLY)
+    op.execute(APPEND_ONLY.format(table="admin_audit"))
     op.add_column("classification_runs", sa.Column("last_override_by", sa.Text(), nullable=True))
     op.add_column("classification_runs", sa.Column("last_override_at", sa.DateTime(timezone=True), nullable=True))
+    op.create_table(
+        "task_photos",
+        sa.Column("id", sa.BigInteger(), nullable=False),
+        sa.Column("task_id", sa.Integer(), nullable=False),
+        sa.Column("event_id", sa.BigInteger(), nullable=False),
+        sa.Column("media_type", sa.String(length=32), nullable=False),
+        sa.Column("content", sa.LargeBinary(), nullable=False),
+        sa.Column("byte_size", sa.Integer(), nullable=False),
+        sa.Column("width", sa.Integer(), nullable=False),
+        sa.Column("height", sa.Integer(), nullable=False),
+        sa.Column("sha256", sa.String(length=64), nullable=False),
+        sa.Column("location_kept", sa.Boolean(), nullable=False),
+        sa.Column("uploaded_by", sa.Text(), nullable=False),
+        sa.Column("uploaded_at", sa.DateTime(timezone=True), server_default=sa.text("now()"), nullable=False),
+        sa.CheckConstraint("byte_size > 0", name="ck_task_photos_size"),
+        sa.ForeignKeyConstraint(["task_id"], ["tasks.id"]),
+        sa.ForeignKeyConstraint(["event_id"], ["task_events.id"]),
+        sa.PrimaryKeyConstraint("id"),
+    )
+    op.create_index(op.f("ix_task_photos_task_id"), "task_photos", ["task_id"], unique=False)
+    op.create_index(op.f("ix_task_photos_event_id"), "task_photos", ["event_id"], unique=False)
+    op.execute(APPEND_ONLY.format(table="task_photos"))
 
 
 def downgrade() -> None:
+    op.execute("DROP TRIGGER IF EXISTS task_photos_append_only ON task_photos")
+    op.drop_index(op.f("ix_task_photos_event_id"), table_name="task_photos")
+    op.drop_index(op.f("ix_task_photos_task_id"), table_name="task_photos")
+    op.drop_table("task_photos")
     op.drop_column("classification_runs", "last_override_at")
     op.drop_column("classification_runs", "last_override_by")
     op.execute("DROP TRIGGER IF EXISTS admin_audit_append_only ON admin_audit")
