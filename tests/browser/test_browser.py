@@ -251,7 +251,7 @@ def test_command_and_team_take_a_hotspot_from_detection_to_closure(chromium, ser
     team_task = field.locator(f"article.task[data-task-id='{task_id}']")
     team_task.locator("button[data-to=in_progress]").click()
     field.wait_for_selector(f"article.task[data-task-id='{task_id}'] b.state:has-text('Đang thực hiện')")
-    team_task.locator("textarea").fill("Đã bắt 2 đối tượng, thu giữ tang vật")
+    team_task.locator(".actions textarea").fill("Đã bắt 2 đối tượng, thu giữ tang vật")
     team_task.locator("button[data-to=completed]").click()
     field.wait_for_selector(f"article.task[data-task-id='{task_id}'] b.state:has-text('chờ nghiệm thu')")
     shot(field, "team-phone-completed")
@@ -529,3 +529,16 @@ def test_admin_creates_a_team_with_an_area_and_its_user_sees_only_that_area(
     assert set(seen) <= set(communes) and set(incidents) <= set(communes) and incidents
     shot(member, "team-new-member-phone")
     member.close()
+
+
+@pytest.mark.parametrize("username", ["chihuy", "to01", "thammuu", "quantri"])
+def test_each_page_on_a_phone_and_a_desktop(chromium, server: str, username: str) -> None:
+    """Every role's page loads without a console error at both sizes; the screenshots are for people to judge."""
+    for name, viewport in (("phone", PHONE), ("desktop", DESKTOP)):
+        page, errors = open_as(chromium, server, username, viewport)
+        page.wait_for_timeout(500)  # tiles and the heat image settle
+        shot(page, f"{username}-{name}")
+        width = page.evaluate("document.documentElement.scrollWidth")
+        assert width <= viewport["width"], f"{username} on a {name}: the page is {width} px wide"
+        assert errors == [], errors
+        page.close()

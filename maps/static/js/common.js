@@ -188,6 +188,9 @@ function diabanStart(cfg) {
   window.diaban = cfg;
   document.body.className = cfg.page;
   L.control.scale({ imperial: false }).addTo(cfg.map);  // metric only (folium's scale also shows miles)
+  // The stylesheet sized the map after folium fitted it (stacked under the panel on a phone): measure and fit again.
+  cfg.map.invalidateSize();
+  cfg.map.fitBounds(cfg.mainland, { animate: false });
   cfg.map.attributionControl.setPrefix("Leaflet");  // no link out of a closed network
   const start = diabanPages[cfg.page];
   if (start) start(cfg.map, cfg).catch((error) => notify(error.message, true));
