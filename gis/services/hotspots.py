@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from dataclasses import asdict, replace
+from dataclasses import replace
 from datetime import UTC, date, datetime
 from typing import Any
 
@@ -48,19 +48,48 @@ def _day(value: str | date | None) -> date | None:
     return date.fromisoformat(value) if isinstance(value, str) else value
 
 
-def add_actions(properties: dict[str, Any], role: str, machine: StateMachine, today: date) -> dict[str, Any]:
-    """What the role may do now with a hotspot of the register and its newest suppression task (the buttons the
-    pages show), and that task's overdue days."""
-    task_state = properties["task_state"]
+_Actions = tuple[list[dict[str, Any]], list[dict[str, Any]], bool]
+
+
+def _actions(
+    status: str,
+    task_state: str | None,
+    monitoring: tuple[date | None, bool | None],
+    role: str,
+    machine: StateMachine,
+    today: date,
+) -> _Actions:
+    """Hotspot actions, task actions and whether a task may be opened, for one combination of the facts."""
     facts = HotspotFacts(
-        task_state=task_state,
-        monitoring_since=_day(properties["monitoring_since"]),
-        as_of=today,
-        incident_in_footprint=properties["incident_since_monitoring"],
+        task_state=task_state, monitoring_since=monitoring[0], as_of=today, incident_in_footprint=monitoring[1]
     )
-    properties["actions"] = [asdict(a) for a in hotspot_actions(machine, properties["status"], role, facts)]
-    properties["task_actions"] = [asdict(a) for a in task_actions(task_state, role)] if task_state else []
-    properties["may_open_task"] = may_open_task(role, properties["status"], task_state)
+    return (
+        [{"to": a.to, "note_required": a.note_required} for a in hotspot_actions(machine, status, role, facts)],
+        [{"to": a.to, "note_required": a.note_required} for a in task_actions(task_state, role)] if task_state else [],
+        may_open_task(role, status, task_state),
+    )
+
+
+def add_actions(
+    properties: dict[str, Any],
+    role: str,
+    machine: StateMachine,
+    today: date,
+    known: dict[tuple, _Actions] | None = None,
+) -> dict[str, Any]:
+    """What the role may do now with a hotspot of the register and its newest suppression task (the buttons the
+    pages show), and that task's overdue days. ``known`` remembers the answer for facts already seen: most
+    hotspots of a register share their status and task state (5,000 hotspots: bench/bench_register.py)."""
+    task_state = properties["task_state"]
+    monitoring = (_day(properties["monitoring_since"]), properties["incident_since_monitoring"])
+    key = (properties["status"], task_state, monitoring)
+    known = {} if known is None else known
+    if key not in known:
+        known[key] = _actions(properties["status"], task_state, monitoring, role, machine, today)
+    actions, task_moves, may_open = known[key]
+    properties["actions"] = list(actions)
+    properties["task_actions"] = list(task_moves)
+    properties["may_open_task"] = may_open
     properties["task_overdue_days"] = (
         overdue_days(task_state, _day(properties["task_due_date"]), today) if task_state else 0
     )
@@ -73,8 +102,9 @@ def hotspot_register(
     """The hotspots a filter selects, as GeoJSON, each with its task and what the role may do now."""
     collection = hotspots_geojson(conn, flt, footprints)
     today = local_today()
+    known: dict[tuple, _Actions] = {}
     for feature in collection["features"]:
-        add_actions(feature["properties"], role, machine, today)
+        add_actions(feature["properties"], role, machine, today, known)
     return collection
 
 

@@ -317,6 +317,9 @@ class Task(Base):
         ),
         Index("ix_tasks_team_state", "team_id", "state"),
         Index("ix_tasks_commune", "commune_code"),
+        #: A hotspot's newest task, joined for every hotspot of the register: 5,000 hotspots took 1.06 s without it,
+        #: 0.12 s with it (bench/bench_register.py, load average 2.4 on 2 cores).
+        Index("ix_tasks_hotspot", "hotspot_id", "id"),
     )
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)

@@ -264,9 +264,10 @@ def test_command_and_team_take_a_hotspot_from_detection_to_closure(chromium, ser
     assert f"Nhiệm vụ #{task_id}" in page.locator("#inbox").inner_text()
     shot(page, "command-inbox")
     page.click("nav.tabs button[data-tab=overview]")
+    awaiting = page.locator("#kpi-awaiting").inner_text()
     page.click("#kpi-awaiting")  # the overview's count opens the tasks waiting for acceptance
-    page.wait_for_selector(f"#task-table tr[data-task-id='{task_id}']")
-    assert page.locator("#task-table tbody tr").count() == int(page.locator("#kpi-awaiting").inner_text())
+    page.wait_for_selector(f'#task-count >> text="{awaiting} nhiệm vụ"')
+    assert page.locator("#task-table tbody tr").count() == int(awaiting)
     page.click(f"#task-table tr[data-task-id='{task_id}']")
     task_card = page.locator(f"#task-table .card[data-task-id='{task_id}']")
     task_card.locator("button[data-action=returned]").click()

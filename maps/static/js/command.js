@@ -358,18 +358,24 @@ diabanPages.command = async function startCommand(map, cfg) {
     return params;
   }
 
+  // Only the answer to the latest request of a register is shown (filters may change faster than answers come).
+  const latest = { hotspots: 0, tasks: 0 };
   async function loadHotspotRegister() {
+    const mine = ++latest.hotspots;
     try {
       const found = await api(`/api/hotspots?${registerQuery("hotspot-filters", "status", "task_state")}`);
+      if (mine !== latest.hotspots) return;
       hotspotRows.set(found.features.map((f) => ({ ...f.properties, lon: f.geometry.coordinates[0], lat: f.geometry.coordinates[1] })));
     } catch (error) { notify(error.message, true); }
   }
 
   async function loadTaskRegister() {
+    const mine = ++latest.tasks;
     try {
       const query = registerQuery("task-filters", "state", "state");
       query.set("limit", "1000");
       const found = await api(`/api/tasks?${query}`);
+      if (mine !== latest.tasks) return;
       taskRows.set(found.tasks);
     } catch (error) { notify(error.message, true); }
   }

@@ -1,5 +1,5 @@
 """Pages for every role: the append-only admin audit; an accepted task no longer blocks a new one for its
-hotspot (recurrence); the approved classification names who last overrode a class and when (four eyes);
+hotspot (recurrence), and a hotspot's newest task is found by index; the approved classification names who last overrode a class and when (four eyes);
 photo evidence of progress notes, stored in PostgreSQL and append-only like the task history.
 
 Revision ID: 0005_admin_audit
@@ -46,6 +46,7 @@ FOR EACH STATEMENT EXECUTE FUNCTION forbid_history_change()
 
 def upgrade() -> None:
     _open_indexes(tuple(sorted(TASK_CLOSED)))
+    op.create_index("ix_tasks_hotspot", "tasks", ["hotspot_id", "id"], unique=False)
     op.create_table(
         "admin_audit",
         sa.Column("id", sa.BigInteger(), nullable=False),
@@ -98,4 +99,5 @@ def downgrade() -> None:
     op.execute("DROP TRIGGER IF EXISTS admin_audit_append_only ON admin_audit")
     op.drop_index("ix_admin_audit_at", table_name="admin_audit")
     op.drop_table("admin_audit")
+    op.drop_index("ix_tasks_hotspot", table_name="tasks")
     _open_indexes(_CLOSED_BEFORE)
