@@ -302,6 +302,7 @@ def test_command_and_team_take_a_hotspot_from_detection_to_closure(chromium, ser
     wait_message(page, f"Điểm nóng #{hotspot}: Đang giữ sạch")
     assert marker_colour(page, hotspot) == colours["monitoring"]
     open_hotspot_row(page, hotspot)
+    card.scroll_into_view_if_needed()
     shot(page, "command-monitoring")
     hotspot_action(page, hotspot, "closed")
     wait_message(page, f"Điểm nóng #{hotspot}: Đã loại khỏi danh sách")
@@ -309,6 +310,7 @@ def test_command_and_team_take_a_hotspot_from_detection_to_closure(chromium, ser
     open_hotspot_row(page, hotspot)
     card.locator("details summary").click()
     page.wait_for_selector(f"#hotspot-table .card[data-hotspot-id='{hotspot}'] ol.history >> text=Nghiệm thu")
+    card.scroll_into_view_if_needed()
     shot(page, "command-closed-history")
     with city.connect() as conn:
         assert conn.execute(text("SELECT status FROM hotspots WHERE id = :h"), {"h": hotspot}).scalar_one() == "closed"

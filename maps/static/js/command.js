@@ -412,10 +412,14 @@ diabanPages.command = async function startCommand(map, cfg) {
   async function loadInbox() {
     const inbox = await api("/api/inbox?limit=50");
     const list = document.getElementById("inbox");
-    document.getElementById("inbox-count").textContent = inbox.events.length ? VI_NUMBER.format(inbox.events.length) : "";
+    // Still waiting for command: a comment, or work whose task is still where the event left it (completed, declined).
+    const waiting = (e) => e.event === "comment" || e.to_state === e.task_state;
+    const count = inbox.events.filter(waiting).length;
+    document.getElementById("inbox-count").textContent = count ? VI_NUMBER.format(count) : "";
     if (!inbox.events.length) { list.innerHTML = "<li>Không có việc mới.</li>"; return; }
     list.replaceChildren(...inbox.events.map((e) => {
       const item = document.createElement("li");
+      if (!waiting(e)) item.className = "handled";
       item.innerHTML = `<b>Nhiệm vụ #${e.task_id}</b> (${escapeHtml(communeName(e.commune_code))}) — ` +
         `${eventText(e, cfg.eventLabels, cfg.taskLabels, e.from_state, e.to_state)}<br><small>hiện tại: ` +
         `${escapeHtml(cfg.taskLabels[e.task_state])}</small>`;

@@ -63,10 +63,16 @@ function escapeHtml(text) {
   return String(text ?? "").replace(/[&<>"']/g, (c) => ({ "&": "&amp;", "<": "&lt;", ">": "&gt;", '"': "&quot;", "'": "&#39;" }[c]));
 }
 
+// The status line, shown over the bottom of the panel whatever is scrolled; a click dismisses it, a success also
+// goes away by itself (an error stays until the next message).
+let notifyTimer = null;
 function notify(message, isError = false) {
   const box = document.getElementById("message");
   box.textContent = message;
   box.className = isError ? "message error" : "message";
+  box.onclick = () => { box.textContent = ""; };
+  clearTimeout(notifyTimer);
+  if (!isError) notifyTimer = setTimeout(() => { if (box.textContent === message) box.textContent = ""; }, 12000);
 }
 
 // A local calendar day as YYYY-MM-DD (what the API's date filters take).
@@ -177,7 +183,11 @@ function sortableTable(table, { keys, row, detail = null, onOpen = () => {}, sor
   }
   return {
     set(items) { state.items = items; draw(); },
-    open(id) { state.open = id; draw(); },
+    open(id) {  // from elsewhere (the map, the inbox): the row is shown where the user looks
+      state.open = id;
+      draw();
+      table.querySelector("tbody tr.open")?.scrollIntoView({ block: "center" });
+    },
     filter(keep) { state.keep = keep; draw(); },
     row(id) { return state.items.find((item) => idOf(item) === id); },
   };
