@@ -30,7 +30,16 @@ from api.routes import (
 )
 from api.security import resolve_secret_key
 from gis.reference import load_rules, load_targets
-from gis.settings import ApiSettings, AuthSettings, CacheSettings, DatabaseSettings, LifecycleSettings, MapSettings
+from gis.settings import (
+    ApiSettings,
+    AuthSettings,
+    CacheSettings,
+    ClassificationSettings,
+    DatabaseSettings,
+    EvidenceSettings,
+    LifecycleSettings,
+    MapSettings,
+)
 from gis.store.db import warm_pool
 from maps.base_map import STATIC_DIR, STATIC_URL, Basemap
 from models.domain.hotspot_lifecycle import hotspot_lifecycle
@@ -123,6 +132,8 @@ def create_app(engine: Engine, warm_connections: int = 0) -> FastAPI:
         update={"secret_key": resolve_secret_key(settings.secret_key, DatabaseSettings().home)}
     )
     app.state.hotspot_machine = hotspot_lifecycle(LifecycleSettings().monitoring_days)
+    app.state.four_eyes = ClassificationSettings().four_eyes
+    app.state.photo_max_bytes = int(EvidenceSettings().photo_max_mb * 2**20)
     app.state.cache = ResponseCache(int(CacheSettings().cache_mb * 2**20))
     # City-wide Gi* and emerging results behind the answers, clipped per user (same budget, counted apart).
     app.state.analysis_memo = LruCache(int(CacheSettings().cache_mb * 2**20), lambda value: value.nbytes)

@@ -13,6 +13,7 @@ from typing import Annotated, Any, Generic, Literal, TypeVar
 from pydantic import BaseModel, ConfigDict, Field, StringConstraints, model_validator
 
 from models.vocabulary import (
+    AdminAction,
     Assignment,
     Category,
     HotspotKind,
@@ -117,8 +118,22 @@ class IncidentPage(FeatureCollection[IncidentProperties]):
 
 
 # ------------------------------------------------------------------------------------------ hotspots
+class HotspotAction(_Out):
+    """A hotspot transition the logged-in user may request now (the buttons the pages show)."""
+
+    to: HotspotStatus
+    note_required: bool
+
+
+class TaskAction(_Out):
+    """A task transition the logged-in user may make now."""
+
+    to: TaskState
+    note_required: bool
+
+
 class HotspotProperties(_Out):
-    """A hotspot of the register."""
+    """A hotspot of the register, with its newest suppression task and what the user may do now."""
 
     id: int
     status: HotspotStatus
@@ -133,6 +148,20 @@ class HotspotProperties(_Out):
     version: int
     status_changed_at: datetime
     note: str | None
+    task_id: int | None = Field(description="the hotspot's newest suppression task (null: none)")
+    task_state: TaskState | None
+    task_version: int | None
+    task_team_id: int | None
+    task_team: str | None
+    task_due_date: date | None
+    task_overdue_days: int
+    monitoring_since: date | None = Field(description="local day monitoring started (monitored hotspots only)")
+    incident_since_monitoring: bool | None = Field(
+        description="an incident occurred in the footprint since monitoring started (monitored hotspots only)"
+    )
+    actions: list[HotspotAction] = Field(description="hotspot transitions the user may request now")
+    task_actions: list[TaskAction] = Field(description="transitions of the newest task the user may make now")
+    may_open_task: bool = Field(description="the user may open a suppression task for the hotspot now")
 
 
 class HotspotIncident(_Out):
@@ -258,8 +287,11 @@ class TaskOut(_Out):
     kind: TaskKind
     kind_label: str
     hotspot_id: int | None
+    hotspot_status: HotspotStatus | None
     commune_code: str
     commune_name: str | None
+    lon: float | None = Field(description="where the work is: the hotspot, else a point inside the commune")
+    lat: float | None
     year: int | None
     state: TaskState
     state_label: str
@@ -273,6 +305,7 @@ class TaskOut(_Out):
     created_at: datetime
     state_changed_at: datetime
     allowed: list[TaskState]
+    actions: list[TaskAction] = Field(description="transitions the user may make now")
     overdue_days: int
 
 
@@ -290,10 +323,25 @@ class TaskEventOut(_Out):
     details: dict[str, Any]
 
 
+class PhotoMeta(_Out):
+    """Photo evidence of a progress note (the bytes are at /api/tasks/{task}/photos/{id})."""
+
+    id: int
+    event_id: int
+    media_type: str
+    byte_size: int
+    width: int
+    height: int
+    location_kept: bool
+    uploaded_by: str
+    uploaded_at: datetime
+
+
 class TaskDetail(TaskOut):
-    """A task with its whole history, oldest first."""
+    """A task with its whole history and its photo evidence, oldest first."""
 
     events: list[TaskEventOut]
+    photos: list[PhotoMeta]
 
 
 class TaskList(_Out):
@@ -320,11 +368,12 @@ class AssigneeSuggestion(_Out):
 
 
 class TaskTransitionOut(_Out):
-    """A task after a transition."""
+    """A task after a transition, and its hotspot's new status when the change carried the hotspot along."""
 
     id: int
     state: TaskState
     version: int
+    hotspot_status: HotspotStatus | None = None
 
 
 class CommentOut(_Out):
@@ -332,6 +381,20 @@ class CommentOut(_Out):
 
     id: int
     task_id: int
+
+
+class PhotoOut(_Out):
+    """A progress note with its photo: what was stored, and whether its location was found and kept."""
+
+    id: int
+    task_id: int
+    event_id: int
+    media_type: str
+    byte_size: int
+    width: int
+    height: int
+    had_location: bool = Field(description="the uploaded photo carried a GPS position")
+    location_kept: bool = Field(description="the stored photo still carries it (the team chose to keep it)")
 
 
 class InboxEvent(TaskEventOut):
@@ -381,6 +444,8 @@ class RunOut(_Out):
     approved_at: datetime | None
     supersedes_id: int | None
     note: str | None
+    last_override_by: str | None = Field(description="who last overrode a class before approval (four eyes)")
+    last_override_at: datetime | None
 
 
 class RunCreated(RunOut):
@@ -557,18 +622,48 @@ class KpiReport(_Out):
 
 
 # ------------------------------------------------------------------------------------------ accounts
-class TeamIn(BaseModel):
-    """A new team and the commune codes of its area of responsibility."""
+CommuneCode = Annotated[str, StringConstraints(max_length=16, pattern=r"^[0-9A-Za-z_-]+$")]
 
-    name: str = Field(min_length=1, max_length=200)
-    communes: list[str] = Field(min_length=1, max_length=200)
+
+class TeamIn(BaseModel):
+    """A new team, the commune codes of its area of responsibility, and the day it takes effect (default today)."""
+
+    name: Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=200)]
+    communes: list[CommuneCode] = Field(min_length=1, max_length=200)
+    valid_from: date | None = None
+
+
+class TeamAreaIn(BaseModel):
+    """A team's new area of responsibility and the day it takes effect (today or later)."""
+
+    communes: list[CommuneCode] = Field(max_length=200)
+    valid_from: date
+
+
+class TeamAreaChange(_Out):
+    """What an area change did: communes added and removed from the day it takes effect."""
+
+    team_id: int
+    valid_from: date
+    added: list[str]
+    removed: list[str]
+
+
+class TeamAreaPeriod(_Out):
+    """One commune of a team's area over one period [valid_from, valid_to)."""
+
+    commune_code: str
+    commune_name: str | None
+    valid_from: date
+    valid_to: date | None
 
 
 class UserIn(BaseModel):
-    """A new user; `team_id` is required for the team role and refused for the others."""
+    """A new user; `team_id` is required for the team role and refused for the others. Without a password one is
+    generated and answered once."""
 
     username: str = Field(min_length=2, max_length=64, pattern=r"^[A-Za-z0-9_.-]+$")
-    password: str = Field(min_length=8, max_length=200)
+    password: str | None = Field(default=None, min_length=8, max_length=200)
     role: Role
     team_id: int | None = None
 
@@ -581,13 +676,14 @@ class UserIn(BaseModel):
 
 
 class TeamOut(_Out):
-    """A team with its current communes and member count."""
+    """A team with its current communes, member count and the next day its area changes (if one is planned)."""
 
     id: int
     name: str
     version: int
     communes: list[str]
     members: int
+    next_change: date | None
 
 
 class TeamCreated(_Out):
@@ -598,7 +694,7 @@ class TeamCreated(_Out):
 
 
 class UserOut(_Out):
-    """A user with role, team and lock state (never the password hash)."""
+    """A user with role, team, version and lock state (never the password hash)."""
 
     id: int
     username: str
@@ -606,13 +702,46 @@ class UserOut(_Out):
     team_id: int | None
     team: str | None
     active: bool
+    version: int
     locked: bool
+    locked_until: datetime | None
 
 
 class UserCreated(_Out):
-    """A user just created."""
+    """A user just created; `password` is the generated one, answered this once (null when the request set one)."""
 
     id: int
     username: str
     role: Role
     team_id: int | None
+    password: str | None = None
+
+
+class UserActiveIn(BaseModel):
+    """Deactivate (false) or reactivate (true) a user read at `version`."""
+
+    active: bool
+    version: int = Field(ge=1)
+
+
+class PasswordReset(_Out):
+    """A user's new password, answered this once (it is stored only as a hash)."""
+
+    id: int
+    username: str
+    password: str
+
+
+class AuditEntry(_Out):
+    """One administrator action of the append-only audit."""
+
+    id: int
+    at: datetime
+    actor: str
+    action: AdminAction
+    action_label: str
+    target_user_id: int | None
+    target_user: str | None
+    target_team_id: int | None
+    target_team: str | None
+    details: dict[str, Any]

@@ -28,6 +28,17 @@ def hash_password(password: str) -> str:
     return _hasher.hash(password)
 
 
+#: Characters of generated passwords: letters and digits that cannot be mistaken for one another when read aloud
+#: or copied by hand (no 0/O, 1/l/I).
+PASSWORD_ALPHABET = "abcdefghijkmnpqrstuvwxyzABCDEFGHJKLMNPQRSTUVWXYZ23456789"
+GENERATED_PASSWORD_LENGTH = 14
+
+
+def generate_password() -> str:
+    """A random password for a new or reset account (14 characters: about 81 bits), shown once to the administrator."""
+    return "".join(secrets.choice(PASSWORD_ALPHABET) for _ in range(GENERATED_PASSWORD_LENGTH))
+
+
 @lru_cache(maxsize=1)
 def dummy_hash() -> str:
     """Verified against when the user does not exist, so unknown names take as long as wrong passwords."""

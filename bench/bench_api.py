@@ -47,10 +47,13 @@ from api.security import hash_password
 from gis.demo.accounts import DEMO_PASSWORD, seed_demo_accounts
 from gis.ops.postgres import temporary_cluster
 from gis.services.detection import run_detection
+from gis.services.hotspots import transition_hotspot
 from gis.services.incident_import import import_incidents
 from gis.services.tasks import create_task
 from gis.store.accounts import principal_by_username
+from gis.store.scoping import UNRESTRICTED
 from gis.store.tasks import suggest_assignees
+from models.domain.hotspot_lifecycle import HOTSPOT_LIFECYCLE
 
 ROOT = Path(__file__).resolve().parents[1]
 TIPG_VENV = ROOT / ".venv-tipg"
@@ -84,15 +87,19 @@ def seed_tasks(engine: Engine, limit: int = 200) -> None:
     with engine.begin() as conn:
         seed_demo_accounts(conn, hash_password)
         actor = principal_by_username(conn, "chihuy")
-        for hotspot_id, commune in conn.execute(
+        for hotspot_id, commune, status, version in conn.execute(
             text(
-                "SELECT h.id, h.commune_code FROM hotspots h WHERE NOT EXISTS (SELECT 1 FROM tasks t"
-                " WHERE t.hotspot_id = h.id) ORDER BY h.n_incidents DESC LIMIT :n"
+                "SELECT h.id, h.commune_code, h.status, h.version FROM hotspots h WHERE NOT EXISTS"
+                " (SELECT 1 FROM tasks t WHERE t.hotspot_id = h.id) ORDER BY h.n_incidents DESC LIMIT :n"
             ),
             {"n": limit},
         ).all():
             teams = suggest_assignees(conn, commune) if commune else []
             if teams:
+                if status == "detected":  # a hotspot is verified before it gets a task
+                    transition_hotspot(
+                        conn, HOTSPOT_LIFECYCLE, hotspot_id, "verified", "", version, actor, UNRESTRICTED
+                    )
                 create_task(
                     conn,
                     actor,

@@ -92,6 +92,19 @@ class LifecycleSettings(_Settings):
     monitoring_days: int = 180
 
 
+class ClassificationSettings(_Settings):
+    """The planners' yearly cycle: whether an approval needs a second person (DIABAN_FOUR_EYES, on by default)."""
+
+    #: The approver of a year must differ from whoever last overrode a commune's class in its draft.
+    four_eyes: bool = True
+
+
+class EvidenceSettings(_Settings):
+    """Photo evidence of progress notes: the largest photo accepted (DIABAN_PHOTO_MAX_MB)."""
+
+    photo_max_mb: float = 8.0
+
+
 class CacheSettings(_Settings):
     """Memory each server process may spend on cached map responses (DIABAN_CACHE_MB; 0 turns caching off)."""
 

@@ -15,7 +15,7 @@ from typing import Any
 import folium
 
 from maps.base_map import BACH_LONG_VI, MAINLAND_BOUNDS, STATIC_URL, Basemap, base_map
-from maps.panels import command_panel, planner_panel, team_panel
+from maps.panels import admin_panel, command_panel, planner_panel, team_panel
 from maps.styles import script_vocabulary
 
 TITLE = "Giám sát địa bàn, điểm nóng ma túy — Hải Phòng"
@@ -30,7 +30,6 @@ class Viewer:
     role_label: str
     team_id: int | None = None
     team_communes: tuple[str, ...] = ()
-    team_targets: tuple[str, ...] = ()
 
 
 def _head_bar(viewer: Viewer, csrf: str, subtitle: str) -> str:
@@ -59,7 +58,6 @@ def _page_config(page: str, viewer: Viewer, data: PageData) -> dict[str, Any]:
         "bachLongVi": BACH_LONG_VI,
         "mainland": MAINLAND_BOUNDS,
         "teamCommunes": list(viewer.team_communes),
-        "teamTargets": list(viewer.team_targets),
         "approvedYear": data.approved_year,
         "lastIncident": data.last_incident.isoformat() if data.last_incident else None,
         "drugFreeTargets": data.drug_free_targets,
@@ -68,11 +66,12 @@ def _page_config(page: str, viewer: Viewer, data: PageData) -> dict[str, Any]:
 
 
 def role_page(viewer: Viewer, csrf: str, data: PageData, basemap: Basemap = Basemap()) -> str:
-    """The working page of a role: command map, team tasks, or planner review."""
+    """The working page of a role: command map, team tasks, planner review, or administration."""
     subtitle, panel = {
         "command": ("Ban chỉ huy", command_panel),
         "team": ("Tổ công tác", team_panel),
         "planner": ("Tham mưu, phân loại địa bàn", lambda: planner_panel(list(data.years))),
+        "admin": ("Quản trị", admin_panel),
     }[viewer.role]
     fmap = base_map(basemap)
     root: Any = fmap.get_root()  # a folium Figure (typed as Element)
@@ -108,12 +107,3 @@ def login_page(message: str = "", username: str = "") -> str:
         <label>Mật khẩu <input name="password" type="password" autocomplete="current-password" required></label>
         <button type="submit">Đăng nhập</button>
       </form></main></body></html>"""
-
-
-def admin_page(viewer: Viewer, csrf: str) -> str:
-    """Administrators manage users and teams through the API and the command line."""
-    return f"""<!DOCTYPE html><html lang="vi"><head><meta charset="utf-8"><title>Quản trị — diaban</title><link rel="icon" href="data:,">
-      <link rel="stylesheet" href="{STATIC_URL}/app.css"></head><body>{_head_bar(viewer, csrf, "Quản trị")}
-      <main class="login"><h1>Quản trị</h1><p>Quản lý người dùng và tổ công tác:
-      <code>diaban users …</code>, <code>diaban teams …</code> hoặc API <code>/api/users</code>,
-      <code>/api/teams</code> (mô tả API: <a href="/openapi.json">/openapi.json</a>).</p></main></body></html>"""

@@ -11,7 +11,7 @@ from maps.styles import (
     incident_legend,
     status_legend,
 )
-from models.vocabulary import IncidentKind
+from models.vocabulary import HotspotStatus, IncidentKind, Role, TaskState
 
 DATE_PATTERN = r"\d{1,2}/\d{1,2}/\d{4}"
 
@@ -24,18 +24,84 @@ def _date_input(name: str, label: str) -> str:
     )
 
 
+def _options(labels: dict[str, str], empty: str) -> str:
+    """<option>s of a filter: the empty choice first, then each code with its Vietnamese label."""
+    return f'<option value="">{escape(empty)}</option>' + "".join(
+        f'<option value="{code}">{escape(label)}</option>' for code, label in labels.items()
+    )
+
+
+def _register_filters(form_id: str, state_name: str, states: str) -> str:
+    """Filters of a register list: state, commune (typed, with suggestions), team, overdue, waiting for acceptance."""
+    return f"""<form id="{form_id}" class="register-filters">
+        <label>Trạng thái <select name="{state_name}">{states}</select></label>
+        <label>Xã/phường <input name="commune" list="commune-names" placeholder="Gõ tên để tìm"></label>
+        <label>Tổ công tác <select name="team"><option value="">Tất cả các tổ</option></select></label>
+        <label class="check"><input type="checkbox" name="overdue"> Quá hạn</label>
+        <label class="check"><input type="checkbox" name="awaiting"> Chờ nghiệm thu</label>
+      </form>"""
+
+
+def _tabs(*tabs: tuple[str, str]) -> str:
+    """The tab bar of a panel: (name, Vietnamese title); the first tab is shown first (common.js switches them)."""
+    buttons = "".join(
+        f'<button type="button" role="tab" data-tab="{name}" aria-selected="{str(i == 0).lower()}">{title}</button>'
+        for i, (name, title) in enumerate(tabs)
+    )
+    return f'<nav class="tabs" role="tablist">{buttons}</nav>'
+
+
+def _columns(*columns: tuple[str, str]) -> str:
+    """Sortable header cells: the sort key and the Vietnamese heading of each column."""
+    return "".join(
+        f'<th data-sort="{key}" tabindex="0" title="Bấm để sắp xếp">{escape(label)}</th>' for key, label in columns
+    )
+
+
 def command_panel() -> str:
-    """KPIs, filters (dates, incident kinds), month slider and legends of the command map."""
+    """Tabs: overview (KPIs, filters, month slider, legends), the hotspot and task registers, the inbox."""
     kinds = "".join(
         f'<label><input type="checkbox" name="kind" value="{k}"> {escape(v)}</label>'
         for k, v in IncidentKind.labels().items()
     )
-    return f"""<aside class="panel"><div id="message" class="message" role="status"></div>
+    tabs = _tabs(
+        ("overview", "Tổng quan"),
+        ("hotspots", "Điểm nóng"),
+        ("tasks", "Nhiệm vụ"),
+        ("inbox", 'Hộp thư <b id="inbox-count" class="badge"></b>'),
+    )
+    hotspot_states = _options(dict(HotspotStatus.labels()), "Mọi trạng thái")
+    task_states = _options(dict(TaskState.labels()), "Mọi trạng thái")
+    hotspot_columns = _columns(
+        ("id", "Số"), ("status", "Trạng thái"), ("commune", "Xã/phường"), ("team", "Tổ"), ("due", "Hạn")
+    )
+    task_columns = _columns(
+        ("id", "Số"), ("state", "Trạng thái"), ("commune", "Xã/phường"), ("team", "Tổ"), ("due", "Hạn")
+    )
+    return f"""<aside class="panel"><div id="message" class="message" role="status" aria-live="polite"></div>
+      {tabs}
+      <datalist id="commune-names"></datalist>
+      <section id="tab-hotspots" class="tab" hidden>
+        {_register_filters("hotspot-filters", "status", hotspot_states)}
+        <p class="register-count" id="hotspot-count">Đang tải…</p>
+        <table class="register" id="hotspot-table"><thead><tr>{hotspot_columns}</tr></thead><tbody></tbody></table>
+      </section>
+      <section id="tab-tasks" class="tab" hidden>
+        {_register_filters("task-filters", "state", task_states)}
+        <p class="register-count" id="task-count">Đang tải…</p>
+        <table class="register" id="task-table"><thead><tr>{task_columns}</tr></thead><tbody></tbody></table>
+      </section>
+      <section id="tab-inbox" class="tab" hidden>
+        <p class="hint">Việc tổ công tác báo hoàn thành hoặc từ chối, và ghi chú của các tổ (mới nhất trước).</p>
+        <ul id="inbox" class="inbox"></ul>
+      </section>
+      <section id="tab-overview" class="tab">
       <h2>Chỉ số</h2>
       <div class="kpi"><span>Tỷ lệ xã không ma túy</span><b id="kpi-drug-free">—</b></div>
       <div class="kpi-note" id="kpi-targets"></div>
       <div class="kpi"><span>Nhiệm vụ đang mở</span><b id="kpi-open">—</b></div>
       <div class="kpi"><span>Nhiệm vụ quá hạn</span><b id="kpi-overdue">—</b></div>
+      <div class="kpi"><span>Chờ nghiệm thu</span><b><a href="#" id="kpi-awaiting">—</a></b></div>
       <div class="kpi"><span>Điểm phức tạp trở lại (trong năm)</span><b id="kpi-recurred">—</b></div>
       <div class="kpi"><span>Phân loại xã trên bản đồ</span><b id="classes-year">—</b></div>
       <h2>Lọc vụ việc</h2>
@@ -54,26 +120,104 @@ def command_panel() -> str:
       <details><summary>Phân loại xã</summary>{category_legend()}</details>
       <details><summary>Ô nóng Gi*</summary>{gistar_legend()}</details>
       <details><summary>Xu hướng điểm nóng</summary>{emerging_legend()}</details>
+      </section>
     </aside>"""
 
 
 def team_panel() -> str:
-    """The team's task list."""
-    return """<aside class="panel"><div id="message" class="message" role="status"></div>
-      <h2>Nhiệm vụ của tổ</h2><div id="tasks">Đang tải…</div></aside>"""
+    """The team's tasks: where, what to do now, progress notes with photos, history."""
+    return """<aside class="panel"><div id="message" class="message" role="status" aria-live="polite"></div>
+      <h2>Nhiệm vụ của tổ <small id="task-count"></small></h2>
+      <label class="check"><input type="checkbox" id="show-finished"> Hiện cả nhiệm vụ đã nghiệm thu, đã hủy,
+        đã từ chối</label>
+      <div id="tasks">Đang tải…</div></aside>"""
 
 
 def planner_panel(years: list[int]) -> str:
-    """Year choice, approval, downloads and the review table of the yearly classification."""
+    """Year choice, running the classification, approval (four eyes), downloads, the year-over-year comparison and
+    the searchable, sortable review table linked to the map."""
     options = "".join(f'<option value="{y}">{y}</option>' for y in years)
-    return f"""<aside class="panel"><div id="message" class="message" role="status"></div>
+    columns = _columns(
+        ("name", "Xã/phường"),
+        ("final", "Kết quả"),
+        ("model", "Mô hình"),
+        ("previous", "Năm trước"),
+        ("review", "Cần xem"),
+    )
+    return f"""<aside class="panel"><div id="message" class="message" role="status" aria-live="polite"></div>
       <h2>Phân loại xã, phường, đặc khu</h2>
-      <label>Năm <select id="year">{options}</select></label>
+      <div class="toolbar">
+        <label>Năm <select id="year">{options}</select></label>
+        <button type="button" id="approve">Phê duyệt kết quả năm</button>
+        <form id="run-form" class="inline">
+          <label>Chạy phân loại năm <input id="run-year" name="year" type="number" min="2000" max="2100" required></label>
+          <button type="submit">Chạy</button>
+        </form>
+      </div>
       <p id="run-status">—</p>
-      <button id="approve">Phê duyệt kết quả năm</button>
-      <p>Tải về: <a id="download-csv">CSV</a> · <a id="download-geojson">GeoJSON</a> · <a id="download-xlsx">Excel</a></p>
+      <p class="downloads">Tải về: phân loại <a id="download-csv">CSV</a> · <a id="download-geojson">GeoJSON</a> ·
+        <a id="download-xlsx">Excel</a> — <a id="download-kpi"><b>Báo cáo chỉ tiêu (Excel)</b></a></p>
+      <details id="diff" open><summary>So sánh với năm trước đã phê duyệt</summary>
+        <p id="diff-summary"></p>
+        <table class="register diff"><thead><tr><th>Loại</th><th>Năm trước</th><th>Năm này</th><th>Chênh lệch</th>
+          </tr></thead><tbody id="diff-table"></tbody></table></details>
       <details><summary>Chú giải bản đồ</summary>{category_legend()}</details>
-      <p class="hint">Xếp đầu và tô màu: các xã có kết quả theo tiêu chí khác kết quả mô hình, hoặc thay đổi so với
-        năm trước đã phê duyệt.</p>
-      <table class="review"><thead><tr><th>Xã/phường</th><th>Kết quả</th><th>Mô hình</th><th>Năm trước</th>
-        <th>Lý do, tiêu chí</th><th>Điều chỉnh</th></tr></thead><tbody id="communes"></tbody></table></aside>"""
+      <div class="toolbar">
+        <input id="commune-filter" class="search" type="search" placeholder="Tìm xã/phường theo tên"
+          aria-label="Tìm xã/phường">
+        <label class="check"><input type="checkbox" id="only-flagged"> Chỉ xã cần xem xét</label>
+        <label class="check"><input type="checkbox" id="only-changed"> Chỉ xã thay đổi so với năm trước</label>
+      </div>
+      <p class="hint">Cần xem (tô màu, xếp đầu): kết quả theo tiêu chí khác ý kiến mô hình, hoặc khác năm trước đã phê
+        duyệt. Bấm một xã (trong bảng hoặc trên bản đồ) để xem lý do, tiêu chí và điều chỉnh.</p>
+      <p id="table-count" class="register-count"></p>
+      <table class="register review" id="review-table"><thead><tr>{columns}</tr></thead><tbody id="communes"></tbody>
+      </table></aside>"""
+
+
+def admin_panel() -> str:
+    """Users (create with a password shown once, deactivate, reset, unlock), teams and their areas over time, audit."""
+    roles = "".join(f'<option value="{code}">{escape(label)}</option>' for code, label in Role.labels().items())
+    user_columns = _columns(("username", "Tên đăng nhập"), ("role", "Vai trò"), ("team", "Tổ"), ("state", "Trạng thái"))
+    return rf"""<aside class="panel"><div id="message" class="message" role="status" aria-live="polite"></div>
+      {_tabs(("users", "Người dùng"), ("teams", "Tổ, địa bàn"), ("audit", "Nhật ký quản trị"))}
+      <section id="tab-users" class="tab">
+        <h2>Tạo người dùng</h2>
+        <form id="new-user" class="stack">
+          <label>Tên đăng nhập <input name="username" required pattern="[A-Za-z0-9_.\-]{{2,64}}" autocomplete="off"
+            title="2–64 ký tự: chữ không dấu, số, dấu chấm, gạch ngang, gạch dưới"></label>
+          <label>Vai trò <select name="role">{roles}</select></label>
+          <label>Tổ công tác (chỉ với vai trò tổ công tác) <select name="team" disabled>
+            <option value="">—</option></select></label>
+          <button type="submit">Tạo người dùng và cấp mật khẩu</button>
+        </form>
+        <div id="secret" class="secret" role="alert" hidden></div>
+        <h2>Người dùng</h2>
+        <input id="user-search" class="search" type="search" placeholder="Tìm theo tên, vai trò, tổ" aria-label="Tìm người dùng">
+        <p class="hint">Bấm vào một người dùng để cấp lại mật khẩu, mở khóa, ngừng hoặc kích hoạt lại.</p>
+        <table class="register" id="user-table"><thead><tr>{user_columns}</tr></thead><tbody></tbody></table>
+      </section>
+      <section id="tab-teams" class="tab" hidden>
+        <h2>Tổ công tác và địa bàn phụ trách</h2>
+        <label>Tổ <select id="team-pick"><option value="">— Tạo tổ mới —</option></select></label>
+        <p id="team-summary" class="hint"></p>
+        <form id="team-form" class="stack">
+          <label id="team-name">Tên tổ mới <input name="name" maxlength="200"></label>
+          <label>Có hiệu lực từ ngày <input name="valid_from" placeholder="dd/mm/yyyy" inputmode="numeric" required
+            pattern="{DATE_PATTERN}" title="Ngày theo dạng dd/mm/yyyy, từ hôm nay trở đi"></label>
+          <p>Địa bàn: <b id="area-count">0</b> xã/phường — bấm vào xã trên bản đồ hoặc đánh dấu trong danh sách.
+            <br><small id="area-names"></small></p>
+          <input id="commune-search" class="search" type="search" placeholder="Tìm xã/phường theo tên"
+            aria-label="Tìm xã/phường">
+          <div id="commune-list" class="commune-list"></div>
+          <button type="submit" id="team-save">Lưu</button>
+        </form>
+        <div id="area-history-block" hidden><h3>Lịch sử địa bàn</h3>
+        <table class="register" id="area-history"><thead><tr><th>Xã/phường</th><th>Từ ngày</th><th>Đến ngày</th>
+          </tr></thead><tbody></tbody></table></div>
+      </section>
+      <section id="tab-audit" class="tab" hidden>
+        <p class="hint">Mọi thao tác quản trị, mới nhất trước (không sửa, không xóa được).</p>
+        <ol id="audit" class="history"></ol>
+      </section>
+    </aside>"""

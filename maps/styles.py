@@ -10,13 +10,16 @@ from models.analytics.emerging import PATTERN_LABELS_VI
 from models.vocabulary import (
     CATEGORY_SHORT_LABELS,
     CLASS_CHOICES,
-    HOTSPOT_TASKABLE,
+    LOCAL_TZ_NAME,
     TASK_OPEN,
     Category,
     HotspotKind,
     HotspotStatus,
     IncidentKind,
     Level,
+    Role,
+    TaskKind,
+    TaskPriority,
     TaskState,
     codes,
 )
@@ -35,6 +38,40 @@ STATUS_COLOURS = MappingProxyType(
         _S.RECURRED: "#7c3aed",
         _S.DORMANT: "#d6d3d1",
         _S.MERGED: "#a8a29e",
+    }
+)
+#: The button of each hotspot transition a user may request (the verb, in Vietnamese).
+HOTSPOT_ACTION_LABELS = MappingProxyType(
+    {
+        _S.VERIFIED: "Xác minh",
+        _S.DISMISSED: "Loại bỏ (không xác thực)",
+        _S.ERADICATED: "Ghi nhận đã triệt xóa",
+        _S.MONITORING: "Bắt đầu giữ sạch, theo dõi",
+        _S.CLOSED: "Loại khỏi danh sách",
+    }
+)
+_T = TaskState
+#: The button of each task transition.
+TASK_ACTION_LABELS = MappingProxyType(
+    {
+        _T.IN_PROGRESS: "Thực hiện",
+        _T.PAUSED: "Tạm dừng",
+        _T.COMPLETED: "Báo cáo hoàn thành",
+        _T.ACCEPTED: "Nghiệm thu",
+        _T.RETURNED: "Trả lại để làm tiếp",
+        _T.DECLINED: "Từ chối nhận",
+        _T.CANCELED: "Hủy nhiệm vụ",
+    }
+)
+#: Entries of the task and hotspot histories.
+EVENT_LABELS = MappingProxyType(
+    {
+        "created": "Tạo mới",
+        "transition": "Chuyển trạng thái",
+        "reassigned": "Giao lại tổ khác",
+        "comment": "Ghi chú",
+        "updated": "Cập nhật",
+        "recurred": "Phức tạp trở lại",
     }
 )
 CATEGORY_COLOURS = MappingProxyType(
@@ -73,7 +110,13 @@ def script_vocabulary() -> dict[str, Any]:
         "incidentKindLabels": dict(IncidentKind.labels()),
         "patternLabels": dict(PATTERN_LABELS_VI),
         "openTaskStates": list(codes(TASK_OPEN)),
-        "taskableStatuses": list(codes(HOTSPOT_TASKABLE)),
+        "hotspotActionLabels": dict(HOTSPOT_ACTION_LABELS),
+        "taskActionLabels": dict(TASK_ACTION_LABELS),
+        "eventLabels": dict(EVENT_LABELS),
+        "taskKindLabels": dict(TaskKind.labels()),
+        "priorityLabels": dict(TaskPriority.labels()),
+        "roleLabels": dict(Role.labels()),
+        "timeZone": LOCAL_TZ_NAME,
         "classChoices": [[category, level] for category, level in CLASS_CHOICES],
     }
 

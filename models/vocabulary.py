@@ -258,8 +258,9 @@ HOTSPOT_OPEN = frozenset(
         HotspotStatus.RECURRED,
     }
 )
-#: Hotspots for which command may open a suppression task (from the map's popup).
-HOTSPOT_TASKABLE = frozenset({HotspotStatus.DETECTED, HotspotStatus.VERIFIED, HotspotStatus.RECURRED})
+#: Hotspots for which command may open a suppression task: verified ones, and those that recurred
+#: (a detected hotspot is verified first; see models.domain.coupling).
+HOTSPOT_TASKABLE = frozenset({HotspotStatus.VERIFIED, HotspotStatus.RECURRED})
 #: Hotspots cleared by police: a new cluster near one of them is a recurrence, not a new hotspot.
 HOTSPOT_RECURRABLE = frozenset({HotspotStatus.ERADICATED, HotspotStatus.MONITORING, HotspotStatus.CLOSED})
 #: Hotspots a new cluster continues (same identity): the open ones and the dormant ones.
@@ -327,8 +328,9 @@ TASK_OPEN = frozenset({TaskState.ASSIGNED, TaskState.IN_PROGRESS, TaskState.PAUS
 TASK_WORK_DONE = frozenset({TaskState.COMPLETED, TaskState.ACCEPTED, TaskState.DECLINED, TaskState.CANCELED})
 #: States from which the assignee team may still be changed before work starts.
 TASK_REASSIGNABLE = frozenset({TaskState.UNASSIGNED, TaskState.ASSIGNED})
-#: States after which a new task may be opened for the same hotspot or commune-year.
-TASK_CLOSED = frozenset({TaskState.DECLINED, TaskState.CANCELED})
+#: States after which a new task may be opened for the same hotspot or commune-year: work refused or withdrawn, or
+#: accepted (a hotspot that recurs after its task was accepted gets a new task).
+TASK_CLOSED = frozenset({TaskState.ACCEPTED, TaskState.DECLINED, TaskState.CANCELED})
 
 
 @_labelled({"suppression": "Đấu tranh, triệt xóa điểm, tụ điểm", "conversion": "Chuyển hóa địa bàn"})
@@ -358,6 +360,29 @@ class Role(Vocabulary):
     TEAM = "team"
     PLANNER = "planner"
     ADMIN = "admin"
+
+
+@_labelled(
+    {
+        "create_user": "Tạo người dùng",
+        "deactivate_user": "Ngừng kích hoạt người dùng",
+        "activate_user": "Kích hoạt lại người dùng",
+        "reset_password": "Cấp lại mật khẩu",
+        "unlock_user": "Mở khóa đăng nhập",
+        "create_team": "Tạo tổ công tác",
+        "change_team_area": "Thay đổi địa bàn phụ trách",
+    }
+)
+class AdminAction(Vocabulary):
+    """What an administrator did (the append-only admin audit)."""
+
+    CREATE_USER = "create_user"
+    DEACTIVATE_USER = "deactivate_user"
+    ACTIVATE_USER = "activate_user"
+    RESET_PASSWORD = "reset_password"
+    UNLOCK_USER = "unlock_user"
+    CREATE_TEAM = "create_team"
+    CHANGE_TEAM_AREA = "change_team_area"
 
 
 #: Roles that may read operational data (incidents, hotspots, tasks); teams only within their area.

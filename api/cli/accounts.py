@@ -26,12 +26,12 @@ def _read_password(from_stdin: bool) -> str:
 
 
 def cmd_teams_add(args: argparse.Namespace) -> None:
-    from gis.store.accounts import create_team
+    from gis.services.admin import create_team
     from gis.store.db import get_engine
 
     communes = [c.strip() for c in args.communes.split(",") if c.strip()]
     with get_engine().begin() as conn:
-        team_id = create_team(conn, args.name, communes)
+        team_id = create_team(conn, getpass.getuser(), args.name, communes)
     print(f"Đã tạo tổ công tác #{team_id} '{args.name}' phụ trách {len(communes)} xã/phường")
 
 
@@ -50,13 +50,14 @@ def cmd_teams_list(args: argparse.Namespace) -> None:
 
 def cmd_users_add(args: argparse.Namespace) -> None:
     from api.security import hash_password
-    from gis.store.accounts import create_user, team_id_by_name
+    from gis.services.admin import create_user
+    from gis.store.accounts import team_id_by_name
     from gis.store.db import get_engine
 
     password = _read_password(args.password_stdin)
     with get_engine().begin() as conn:
         team_id = team_id_by_name(conn, args.team) if args.team else None
-        user_id = create_user(conn, args.name, hash_password(password), args.role, team_id)
+        user_id = create_user(conn, getpass.getuser(), args.name, hash_password(password), args.role, team_id)
     team = f", tổ {args.team}" if args.team else ""
     print(f"Đã tạo người dùng #{user_id} '{args.name}' vai trò {args.role}{team}")
 

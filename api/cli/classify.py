@@ -77,11 +77,12 @@ def cmd_override(args: argparse.Namespace) -> int:
 
 def cmd_approve(args: argparse.Namespace) -> int:
     """Approve the year's draft."""
+    from gis.settings import ClassificationSettings
     from gis.store.classifications import approve
     from gis.store.db import get_engine
 
     with get_engine().begin() as conn:
-        run = approve(conn, args.year, actor=getpass.getuser())
+        run = approve(conn, args.year, actor=getpass.getuser(), four_eyes=ClassificationSettings().four_eyes)
     print(
         f"Đã phê duyệt năm {run['year']} phiên bản {run['version']} ({run['approved_by']}, {run['approved_at']:%d/%m/%Y})"
     )

@@ -1,35 +1,99 @@
-"""Administration of users and teams (admin only)."""
+"""Administration of users, teams and their areas (admin only; command may read the teams), every change audited."""
 
-from fastapi import APIRouter
+from typing import Annotated, Any
 
-from api.deps import Admin, ConnDep
-from api.schemas import TeamCreated, TeamIn, TeamOut, UserCreated, UserIn, UserOut
-from api.security import hash_password
-from gis.store.accounts import create_team, create_user, list_teams, list_users
+from fastapi import APIRouter, Depends, Query
+
+from api.deps import Admin, ConnDep, require_roles
+from api.schemas import (
+    AuditEntry,
+    PasswordReset,
+    TeamAreaChange,
+    TeamAreaIn,
+    TeamAreaPeriod,
+    TeamCreated,
+    TeamIn,
+    TeamOut,
+    UserActiveIn,
+    UserCreated,
+    UserIn,
+    UserOut,
+)
+from api.security import generate_password, hash_password
+from gis.services import admin
+from gis.store.accounts import get_user, list_teams, list_users, team_area_history, team_exists
+from gis.store.audit import admin_audit
+from models.domain.access import Principal
+from models.vocabulary import AdminAction, Role
 
 router = APIRouter(prefix="/api", tags=["accounts"])
+TeamReader = Annotated[Principal, Depends(require_roles(Role.ADMIN, Role.COMMAND))]
 
 
 @router.get("/teams", response_model=list[TeamOut])
-def get_teams(conn: ConnDep, user: Admin) -> list[dict]:
-    """Teams with their current communes and member counts."""
+def get_teams(conn: ConnDep, user: TeamReader) -> list[dict]:
+    """Teams with their current communes and member counts (administrators; command, to filter and assign)."""
     return list_teams(conn)
 
 
 @router.post("/teams", status_code=201, response_model=TeamCreated)
 def post_team(body: TeamIn, conn: ConnDep, user: Admin) -> dict:
-    """Create a team responsible for the given communes from today."""
-    return {"id": create_team(conn, body.name, body.communes), "name": body.name}
+    """Create a team responsible for the given communes from `valid_from` (default today)."""
+    return {"id": admin.create_team(conn, user.username, body.name, body.communes, body.valid_from), "name": body.name}
+
+
+@router.put("/teams/{team_id}/area", response_model=TeamAreaChange)
+def put_team_area(team_id: int, body: TeamAreaIn, conn: ConnDep, user: Admin) -> dict:
+    """Make `communes` the team's area from `valid_from` (today or later); earlier periods stay in the history and
+    permissions follow the area valid on each day."""
+    change = admin.change_team_area(conn, user.username, team_id, body.communes, body.valid_from)
+    return {"team_id": team_id, **change}
+
+
+@router.get("/teams/{team_id}/areas", response_model=list[TeamAreaPeriod])
+def get_team_areas(team_id: int, conn: ConnDep, user: Admin) -> list[dict]:
+    """Every period of every commune of the team's area, newest first (planned changes included)."""
+    team_exists(conn, team_id)
+    return team_area_history(conn, team_id)
 
 
 @router.get("/users", response_model=list[UserOut])
 def get_users(conn: ConnDep, user: Admin) -> list[dict]:
-    """Users with role, team and lock state."""
+    """Users with role, team, version and lock state."""
     return list_users(conn)
 
 
 @router.post("/users", status_code=201, response_model=UserCreated)
 def post_user(body: UserIn, conn: ConnDep, user: Admin) -> dict:
-    """Create a user with an argon2-hashed password."""
-    user_id = create_user(conn, body.username, hash_password(body.password), body.role, body.team_id)
-    return {"id": user_id, "username": body.username, "role": body.role, "team_id": body.team_id}
+    """Create a user with an argon2-hashed password; without one, a generated password is answered this once."""
+    password = body.password or generate_password()
+    user_id = admin.create_user(conn, user.username, body.username, hash_password(password), body.role, body.team_id)
+    created = {"id": user_id, "username": body.username, "role": body.role, "team_id": body.team_id}
+    return {**created, "password": None if body.password else password}
+
+
+@router.patch("/users/{user_id}", response_model=UserOut)
+def patch_user(user_id: int, body: UserActiveIn, conn: ConnDep, user: Admin) -> dict:
+    """Deactivate or reactivate a user (412 on a stale version); an inactive user's sessions end at once."""
+    return admin.set_user_active(conn, user, user_id, body.active, body.version)
+
+
+@router.post("/users/{user_id}/password", response_model=PasswordReset)
+def post_password(user_id: int, conn: ConnDep, user: Admin) -> dict:
+    """Give the user a new generated password, answered this once, and lift any lock-out."""
+    get_user(conn, user_id)
+    password = generate_password()
+    changed = admin.reset_password(conn, user.username, user_id, hash_password(password))
+    return {"id": user_id, "username": changed["username"], "password": password}
+
+
+@router.post("/users/{user_id}/unlock", response_model=UserOut)
+def post_unlock(user_id: int, conn: ConnDep, user: Admin) -> dict:
+    """Lift a lock-out after too many failed logins."""
+    return admin.unlock_user(conn, user.username, user_id)
+
+
+@router.get("/audit", response_model=list[AuditEntry])
+def get_audit(conn: ConnDep, user: Admin, limit: Annotated[int, Query(ge=1, le=1000)] = 200) -> list[dict[str, Any]]:
+    """Administrator actions, newest first (who, when, what, on which user or team)."""
+    return [{**entry, "action_label": AdminAction(entry["action"]).label} for entry in admin_audit(conn, limit)]

@@ -2,7 +2,7 @@
 
 from typing import Annotated, Literal
 
-from fastapi import APIRouter, Depends, Path, Query, Response
+from fastapi import APIRouter, Depends, Path, Query, Request, Response
 
 from api.deps import AreaScopeDep, ConnDep, Reader, require_roles
 from api.schemas import (
@@ -64,9 +64,10 @@ def post_override(conn: ConnDep, user: Planner, year: Year, body: OverrideIn) ->
 
 
 @router.post("/{year}/approve", response_model=RunOut)
-def post_approve(conn: ConnDep, user: Planner, year: Year) -> dict:
-    """Approve the year's draft, making it an immutable snapshot (409 when already approved)."""
-    return approve(conn, year, actor=user.username)
+def post_approve(request: Request, conn: ConnDep, user: Planner, year: Year) -> dict:
+    """Approve the year's draft, making it an immutable snapshot (409 when already approved; 403 when the approver
+    made the last override and DIABAN_FOUR_EYES is on)."""
+    return approve(conn, year, actor=user.username, four_eyes=request.app.state.four_eyes)
 
 
 @router.post("/{year}/runs", status_code=201, response_model=RunCreated)

@@ -4,13 +4,13 @@ from typing import Annotated
 
 from fastapi import APIRouter, Query
 
-from api.deps import AreaScopeDep, ConnDep, Writer
+from api.deps import AreaScopeDep, ConnDep, HotspotMachine, Reader, Writer
 from api.params import BBox, Commune, DateFrom, DateTo, local_day_start, parse_bbox, parse_statuses
 from api.schemas import HotspotCollection, HotspotDetail, ManualHotspotIn
-from gis.services.hotspots import create_manual_hotspot
-from gis.store.hotspots import hotspot_detail, hotspots_geojson
+from gis.services.hotspots import create_manual_hotspot, hotspot_card, hotspot_register
 from gis.store.selection import HotspotFilter
 from models.errors import NotFound, PermissionDenied
+from models.vocabulary import TaskState, local_today
 
 router = APIRouter(prefix="/api/hotspots", tags=["hotspots"])
 
@@ -18,15 +18,21 @@ router = APIRouter(prefix="/api/hotspots", tags=["hotspots"])
 @router.get("", response_model=HotspotCollection)
 def list_hotspots(
     conn: ConnDep,
+    user: Reader,
     scope: AreaScopeDep,
+    machine: HotspotMachine,
     status: Annotated[str | None, Query(max_length=200)] = None,
     commune: Commune = None,
     bbox: BBox = None,
     date_from: DateFrom = None,
     date_to: DateTo = None,
+    team: Annotated[int | None, Query(ge=1, le=2**31 - 1, description="team of the newest suppression task")] = None,
+    task_state: Annotated[TaskState | None, Query(description="state of the newest suppression task")] = None,
+    overdue: Annotated[bool | None, Query(description="the newest suppression task is overdue")] = None,
     footprints: bool = False,
 ) -> dict:
-    """Hotspots in the user's scope as GeoJSON (centroids, or footprints)."""
+    """Hotspots in the user's scope as GeoJSON (centroids, or footprints), each with its newest suppression task and
+    the transitions the user may make now."""
     flt = HotspotFilter(
         statuses=parse_statuses(status),
         communes=(commune,) if commune else None,
@@ -34,26 +40,32 @@ def list_hotspots(
         start=local_day_start(date_from),
         end=local_day_start(date_to, 1),
         scope=scope,
+        team_id=team,
+        task_states=(task_state,) if task_state else (),
+        overdue=overdue,
+        as_of=local_today(),
     )
-    return hotspots_geojson(conn, flt, footprints)
+    return hotspot_register(conn, flt, user.role, machine, footprints)
 
 
 @router.get("/{hotspot_id}", response_model=HotspotDetail)
-def get_hotspot(hotspot_id: int, conn: ConnDep, scope: AreaScopeDep) -> dict:
-    """One hotspot with `status`, `version`, its incidents and its events (404 outside the user's scope)."""
-    detail = hotspot_detail(conn, hotspot_id, scope)
+def get_hotspot(hotspot_id: int, conn: ConnDep, user: Reader, scope: AreaScopeDep, machine: HotspotMachine) -> dict:
+    """One hotspot with `status`, `version`, its incidents, events, task and allowed actions (404 outside scope)."""
+    detail = hotspot_card(conn, hotspot_id, scope, user.role, machine)
     if detail is None:
         raise NotFound(f"không tìm thấy điểm nóng #{hotspot_id}", "hotspot not found")
     return detail
 
 
 @router.post("", status_code=201, response_model=HotspotDetail)
-def create_hotspot(body: ManualHotspotIn, conn: ConnDep, user: Writer, scope: AreaScopeDep) -> dict:
+def create_hotspot(
+    body: ManualHotspotIn, conn: ConnDep, user: Writer, scope: AreaScopeDep, machine: HotspotMachine
+) -> dict:
     """Create a hotspot by hand at a point, status `detected` (a team only inside its area)."""
     hotspot_id = create_manual_hotspot(
         conn, lon=body.lon, lat=body.lat, note=body.note, actor=user.username, kind=body.kind, radius_m=body.radius_m
     )
-    detail = hotspot_detail(conn, hotspot_id, scope)
+    detail = hotspot_card(conn, hotspot_id, scope, user.role, machine)
     if detail is None:
         raise PermissionDenied("điểm này nằm ngoài địa bàn của tổ", "outside the team's area")
     return detail

@@ -12,8 +12,7 @@ from api.deps import CSRF_COOKIE, SESSION_COOKIE, ConnDep, token_principal
 from api.login import authenticate
 from api.security import create_access_token
 from gis.services.overview import overview
-from maps.pages import PageData, Viewer, admin_page, login_page, role_page
-from models.domain.access import TEAM_TASK_TARGETS
+from maps.pages import PageData, Viewer, login_page, role_page
 from models.vocabulary import Role
 
 router = APIRouter(include_in_schema=False)
@@ -88,7 +87,6 @@ def home(request: Request, conn: ConnDep) -> Response:
         role_label=Role(user.role).label,
         team_id=user.team_id,
         team_communes=facts.team_communes,
-        team_targets=tuple(sorted(TEAM_TASK_TARGETS)),
     )
     csrf = request.cookies.get(CSRF_COOKIE, "")
     data = PageData(
@@ -97,9 +95,5 @@ def home(request: Request, conn: ConnDep) -> Response:
         last_incident=facts.last_incident,
         drug_free_targets=facts.drug_free_targets,
     )
-    body = (
-        admin_page(viewer, csrf)
-        if user.role == Role.ADMIN
-        else role_page(viewer, csrf, data, request.app.state.basemap)
-    )
+    body = role_page(viewer, csrf, data, request.app.state.basemap)
     return HTMLResponse(body, headers={"Cache-Control": "no-store"})

@@ -2,14 +2,16 @@
 
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Query
+from fastapi import APIRouter, File, Form, Query, Request, Response, UploadFile
 
 from api.deps import AreaScopeDep, Commander, ConnDep, Reader, Writer
+from api.params import Commune
 from api.schemas import (
     AssigneeSuggestion,
     AssignmentIn,
     CommentIn,
     CommentOut,
+    PhotoOut,
     TaskChanges,
     TaskDetail,
     TaskIn,
@@ -17,6 +19,7 @@ from api.schemas import (
     TaskTransitionOut,
     TransitionIn,
 )
+from gis.io.photos import MEDIA_TYPES, accept_photo
 from gis.services.tasks import (
     assign_task,
     comment_task,
@@ -27,19 +30,25 @@ from gis.services.tasks import (
 from gis.store.hotspots import hotspot_commune
 from gis.store.scoping import AreaScope
 from gis.store.selection import TaskFilter
-from gis.store.tasks import get_task, list_tasks, suggest_assignees
-from models.domain.access import TEAM_TASK_TARGETS, require_target
+from gis.store.tasks import get_task, list_tasks, photo_content, suggest_assignees
+from models.domain.access import COMMAND_TASK_TARGETS, TEAM_TASK_TARGETS, require_target
 from models.errors import InvalidRequest, NotFound, PermissionDenied
 from models.vocabulary import TaskKind, TaskState
 
 router = APIRouter(prefix="/api/tasks", tags=["tasks"])
+PHOTO_RESPONSE: dict[int | str, dict] = {
+    200: {
+        "description": "the photo as stored",
+        "content": {media: {"schema": {"type": "string", "format": "binary"}} for media in MEDIA_TYPES.values()},
+    }
+}
 Limit = Annotated[int, Query(ge=1, le=1000)]
 Offset = Annotated[int, Query(ge=0, le=100_000_000)]
 
 
-def _visible_task(conn: ConnDep, task_id: int, scope: AreaScope) -> dict[str, Any]:
-    """The task if the user may see it, else 404."""
-    task = get_task(conn, task_id, scope)
+def _visible_task(conn: ConnDep, task_id: int, scope: AreaScope, role: str) -> dict[str, Any]:
+    """The task if the user may see it (with what the user may do now), else 404."""
+    task = get_task(conn, task_id, scope, role)
     if task is None:
         raise NotFound(f"không tìm thấy nhiệm vụ #{task_id}")
     return task
@@ -54,11 +63,14 @@ def get_tasks(
     kind: TaskKind | None = None,
     team: int | None = None,
     overdue: bool | None = None,
+    commune: Commune = None,
+    hotspot: Annotated[int | None, Query(ge=1, le=2**31 - 1)] = None,
     limit: Limit = 200,
     offset: Offset = 0,
 ) -> dict[str, Any]:
-    """Visible tasks filtered by state, kind, assignee team and overdue, soonest due first."""
-    return list_tasks(conn, scope, TaskFilter(state, kind, team, overdue), limit, offset)
+    """Visible tasks filtered by state (`completed`: waiting for acceptance), kind, assignee team, commune, hotspot
+    and overdue, soonest due first; each with the transitions the user may make now."""
+    return list_tasks(conn, scope, TaskFilter(state, kind, team, overdue, commune, hotspot), limit, offset, user.role)
 
 
 @router.get("/mine", response_model=TaskList)
@@ -73,7 +85,7 @@ def my_tasks(
     """Tasks assigned to the logged-in user's team."""
     if user.team_id is None:
         raise PermissionDenied("chỉ người dùng thuộc một tổ công tác mới có 'nhiệm vụ của tôi'")
-    return list_tasks(conn, scope, TaskFilter(state=state, team_id=user.team_id), limit, offset)
+    return list_tasks(conn, scope, TaskFilter(state=state, team_id=user.team_id), limit, offset, user.role)
 
 
 @router.get("/suggest-assignee", response_model=AssigneeSuggestion)
@@ -95,14 +107,14 @@ def suggest_assignee(
 @router.get("/{task_id}", response_model=TaskDetail)
 def get_one(task_id: int, conn: ConnDep, user: Reader, scope: AreaScopeDep) -> dict[str, Any]:
     """One task with overdue days, allowed next states and its full event history."""
-    return _visible_task(conn, task_id, scope)
+    return _visible_task(conn, task_id, scope, user.role)
 
 
 @router.post("", status_code=201, response_model=TaskDetail)
 def post_task(body: TaskIn, conn: ConnDep, user: Commander) -> dict[str, Any]:
     """Create a task, assigned to `team_id` when given (see suggest-assignee)."""
     task_id = create_task(conn, user, **body.model_dump())
-    return _visible_task(conn, task_id, AreaScope())
+    return _visible_task(conn, task_id, AreaScope(), user.role)
 
 
 @router.patch("/{task_id}", response_model=TaskDetail)
@@ -110,26 +122,74 @@ def patch_task(task_id: int, body: TaskChanges, conn: ConnDep, user: Commander) 
     """Change due date, priority or checklist (412 on a stale version)."""
     changes = body.model_dump(exclude={"version"}, exclude_unset=True)
     update_task(conn, task_id, body.version, changes, user)
-    return _visible_task(conn, task_id, AreaScope())
+    return _visible_task(conn, task_id, AreaScope(), user.role)
 
 
 @router.post("/{task_id}/assignment", response_model=TaskDetail)
 def post_assignment(task_id: int, body: AssignmentIn, conn: ConnDep, user: Commander) -> dict[str, Any]:
     """Assign an unassigned task, or reassign one not yet started (412 on a stale version)."""
     assign_task(conn, task_id, body.team_id, body.version, user)
-    return _visible_task(conn, task_id, AreaScope())
+    return _visible_task(conn, task_id, AreaScope(), user.role)
 
 
 @router.post("/{task_id}/transitions", response_model=TaskTransitionOut)
 def post_transition(
     task_id: int, body: TransitionIn, conn: ConnDep, user: Writer, scope: AreaScopeDep
 ) -> dict[str, Any]:
-    """Move a task to `to` (409 not allowed from its state, 412 stale version, 422 comment or reason missing)."""
-    require_target(user, body.to, TEAM_TASK_TARGETS)
+    """Move a task to `to` with the hotspot transition it carries (409 not allowed from its state or its hotspot's,
+    412 stale version, 422 comment or reason missing). The team works; command accepts, returns or cancels."""
+    require_target(user, body.to, TEAM_TASK_TARGETS, COMMAND_TASK_TARGETS)
     return transition_task(conn, task_id, body.to, body.note, body.version, user, scope)
 
 
 @router.post("/{task_id}/comments", status_code=201, response_model=CommentOut)
 def post_comment(task_id: int, body: CommentIn, conn: ConnDep, user: Writer, scope: AreaScopeDep) -> dict[str, Any]:
     """Comment on a visible task; the assignee team or command sees it in its inbox."""
-    return {"id": comment_task(conn, task_id, body.note, user, scope), "task_id": task_id}
+    return comment_task(conn, task_id, body.note, user, scope)
+
+
+@router.post("/{task_id}/photos", status_code=201, response_model=PhotoOut)
+def post_photo(
+    request: Request,
+    task_id: int,
+    conn: ConnDep,
+    user: Writer,
+    scope: AreaScopeDep,
+    photo: Annotated[UploadFile, File(description="JPEG, PNG or WebP, at most DIABAN_PHOTO_MAX_MB")],
+    note: Annotated[str, Form(max_length=4000)] = "",
+    keep_location: Annotated[bool, Form(description="keep the EXIF GPS position in the stored photo")] = False,
+) -> dict[str, Any]:
+    """A progress note with photo evidence on a visible task: checked by size, magic bytes and decoding; the place it
+    was taken is removed from its metadata unless `keep_location` (the image itself is not re-encoded)."""
+    max_bytes = request.app.state.photo_max_bytes
+    accepted = accept_photo(photo.file.read(max_bytes + 1), max_bytes=max_bytes, keep_location=keep_location)
+    saved = comment_task(conn, task_id, note.strip() or "Ảnh hiện trường", user, scope, accepted)
+    return {
+        "id": saved["photo_id"],
+        "task_id": task_id,
+        "event_id": saved["id"],
+        "media_type": accepted.media_type,
+        "byte_size": len(accepted.content),
+        "width": accepted.width,
+        "height": accepted.height,
+        "had_location": accepted.had_location,
+        "location_kept": accepted.location_kept,
+    }
+
+
+@router.get("/{task_id}/photos/{photo_id}", response_class=Response, responses=PHOTO_RESPONSE)
+def get_photo(task_id: int, photo_id: int, conn: ConnDep, user: Reader, scope: AreaScopeDep) -> Response:
+    """The photo, only to users who may see its task (404 otherwise)."""
+    found = photo_content(conn, task_id, photo_id, scope)
+    if found is None:
+        raise NotFound(f"không tìm thấy ảnh #{photo_id} của nhiệm vụ #{task_id}", "photo not found")
+    content, media_type = found
+    return Response(
+        content,
+        media_type=media_type,
+        headers={
+            "Cache-Control": "private, max-age=86400",
+            "X-Content-Type-Options": "nosniff",
+            "Content-Disposition": f'inline; filename="nhiem-vu-{task_id}-anh-{photo_id}.{media_type.split("/")[1]}"',
+        },
+    )

@@ -1,8 +1,9 @@
 """Demo of the hotspot lifecycle on synthetic data: two hotspots taken from detection to closure,
 then a new burst of (synthetic) incidents next to one of them, which detection flags as a recurrence.
 
-Past field work is recorded at its own dates (transition_hotspot's `at`), so that the 180-day
-monitoring rule is satisfied honestly rather than switched off.
+Past field work is recorded at its own dates (the `at` of the task and hotspot use cases), through the
+hotspots' suppression tasks as the coupling rules require, so that the 180-day monitoring rule is
+satisfied honestly rather than switched off.
 """
 
 from __future__ import annotations
@@ -18,7 +19,7 @@ from sqlalchemy import Connection, text
 from gis.services.detection import run_detection
 from gis.services.hotspots import transition_hotspot
 from gis.services.incident_import import import_incidents
-from gis.services.tasks import create_task
+from gis.services.tasks import create_task, transition_task
 from gis.store.incidents import latest_incident_time
 from gis.store.scoping import UNRESTRICTED
 from gis.store.tasks import suggest_assignees
@@ -26,14 +27,9 @@ from models.domain.access import Principal
 from models.domain.state_machine import StateMachine
 from models.vocabulary import METRIC_SRID, WGS84_SRID, HotspotStatus, local_today
 
-#: Field work after detection, in days: verify, assign, suppress, eradicate, then start monitoring.
-_STEPS = (
-    ("verified", 1, "xác minh tại thực địa"),
-    ("assigned", 2, "giao tổ công tác khu vực"),
-    ("suppressing", 3, "bắt đầu đấu tranh"),
-    ("eradicated", 20, "triệt xóa: bắt giữ đối tượng, niêm phong địa điểm"),
-    ("monitoring", 21, "bắt đầu giữ sạch, theo dõi"),
-)
+#: Field work after detection, in days: verify, assign a task, the team starts and completes it, command accepts
+#: it and records the eradication, then monitoring starts.
+_VERIFIED, _ASSIGNED, _STARTED, _COMPLETED, _ACCEPTED, _MONITORED = 1, 2, 3, 19, 20, 21
 
 
 def _quiet_hotspots(conn: Connection, hotspot_ids: list[int], since: datetime) -> list[int]:
@@ -49,23 +45,86 @@ def _quiet_hotspots(conn: Connection, hotspot_ids: list[int], since: datetime) -
     )
 
 
+def _team_member(conn: Connection, team_id: int, fallback: Principal) -> Principal:
+    """An active user of the team (who records the team's steps), else ``fallback``."""
+    row = (
+        conn.execute(
+            text("SELECT id, username, role, team_id FROM users WHERE team_id = :t AND active ORDER BY id LIMIT 1"),
+            {"t": team_id},
+        )
+        .mappings()
+        .first()
+    )
+    return Principal(**row) if row else fallback
+
+
+def _hotspot_version(conn: Connection, hotspot_id: int) -> int:
+    """The hotspot's current version (each recorded step raises it)."""
+    return conn.execute(text("SELECT version FROM hotspots WHERE id = :id"), {"id": hotspot_id}).scalar_one()
+
+
 def _close(
     conn: Connection, machine: StateMachine, hotspot_id: int, start: datetime, monitoring_days: int, actor: Principal
 ) -> datetime:
-    """Record the field work from verification to closure; return the closing time."""
-    version = conn.execute(text("SELECT version FROM hotspots WHERE id = :id"), {"id": hotspot_id}).scalar_one()
-    for target, day, note in _STEPS:
-        version = transition_hotspot(
-            conn, machine, hotspot_id, target, note, version, actor, UNRESTRICTED, at=start + timedelta(days=day)
-        )["version"]
-    closed_at = start + timedelta(days=_STEPS[-1][1] + monitoring_days + 1)
+    """Record the field work from verification to closure, the suppression task included; return the closing time."""
+    commune = conn.execute(text("SELECT commune_code FROM hotspots WHERE id = :id"), {"id": hotspot_id}).scalar_one()
+    teams = suggest_assignees(conn, commune) if commune else []
+    if not teams:
+        raise ValueError(f"không có tổ công tác nào phụ trách xã {commune}: hãy tạo tài khoản demo trước")
+    team_id = teams[0]["team_id"]
+    worker = _team_member(conn, team_id, actor)
+
+    def day(n: int) -> datetime:
+        return start + timedelta(days=n)
+
+    version = _hotspot_version(conn, hotspot_id)
+    transition_hotspot(
+        conn, machine, hotspot_id, "verified", "xác minh tại thực địa", version, actor, UNRESTRICTED, at=day(_VERIFIED)
+    )
+    task_id = create_task(
+        conn,
+        actor,
+        kind="suppression",
+        hotspot_id=hotspot_id,
+        commune_code=None,
+        year=None,
+        team_id=team_id,
+        due_date=day(_ACCEPTED).date(),
+        priority="high",
+        checklist=[],
+        note="giao tổ công tác khu vực",
+        at=day(_ASSIGNED),
+    )
+    version = 2
+    for target, when, note, who in (
+        ("in_progress", _STARTED, "bắt đầu đấu tranh", worker),
+        ("completed", _COMPLETED, "đã bắt giữ đối tượng, niêm phong địa điểm", worker),
+        ("accepted", _ACCEPTED, "nghiệm thu kết quả", actor),
+    ):
+        version = transition_task(conn, task_id, target, note, version, who, UNRESTRICTED, at=day(when))["version"]
+    for target, when, note in (
+        ("eradicated", _ACCEPTED, "triệt xóa: bắt giữ đối tượng, niêm phong địa điểm"),
+        ("monitoring", _MONITORED, "bắt đầu giữ sạch, theo dõi"),
+    ):
+        transition_hotspot(
+            conn,
+            machine,
+            hotspot_id,
+            target,
+            note,
+            _hotspot_version(conn, hotspot_id),
+            actor,
+            UNRESTRICTED,
+            at=day(when),
+        )
+    closed_at = day(_MONITORED + monitoring_days + 1)
     transition_hotspot(
         conn,
         machine,
         hotspot_id,
         "closed",
         "loại khỏi danh sách: hết thời gian theo dõi, sạch",
-        version,
+        _hotspot_version(conn, hotspot_id),
         actor,
         UNRESTRICTED,
         at=closed_at,

@@ -11,7 +11,7 @@ event of the run.
 from __future__ import annotations
 
 import json
-from dataclasses import asdict, dataclass, field
+from dataclasses import asdict, dataclass, field, replace
 from datetime import datetime, timedelta
 
 import numpy as np
@@ -20,7 +20,7 @@ import shapely
 from pyproj import Transformer
 from sqlalchemy import Connection, text
 
-from gis.store.hotspots import assign_communes
+from gis.store.hotspots import assign_communes, suppression_task_states
 from gis.store.incidents import incident_frame, latest_incident_time
 from gis.store.selection import IncidentSelection
 from gis.store.sql import to_metric
@@ -34,11 +34,13 @@ from models.analytics.detection import DetectionParams
 from models.analytics.matching import MatchResult, MatchRules, match_clusters
 from models.domain.dates import instants_window
 from models.domain.hotspot_lifecycle import HOTSPOT_LIFECYCLE, SYSTEM_ROLE, HotspotFacts
+from models.domain.state_machine import TransitionError
 from models.vocabulary import (
     HOTSPOT_MAY_SLEEP,
     HOTSPOT_RECURRABLE,
     HOTSPOT_TRACKED,
     METRIC_SRID,
+    TASK_CLOSED,
     WGS84_SRID,
     HotspotOrigin,
     HotspotStatus,
@@ -343,7 +345,11 @@ def _persist(
         old = previous[hotspot]
         if HotspotStatus.MERGED not in HOTSPOT_LIFECYCLE.allowed(old):
             continue  # a recurred hotspot waits for its task (recurred → assigned) and is not merged
-        HOTSPOT_LIFECYCLE.check(old, HotspotStatus.MERGED, system)
+        tasks = suppression_task_states(conn, hotspot)
+        try:
+            HOTSPOT_LIFECYCLE.check(old, HotspotStatus.MERGED, replace(system, task_state=tasks[-1] if tasks else None))
+        except TransitionError:
+            continue  # a hotspot with a task under way keeps its identity until the task ends
         conn.execute(_SET_STATUS, {"id": hotspot, "to": HotspotStatus.MERGED})
         note = f"gộp vào điểm #{into} (merged into hotspot {into})"
         event(hotspot, "merged", old, HotspotStatus.MERGED, note, {"into": into})
@@ -364,13 +370,19 @@ def _put_to_sleep(conn: Connection, report: DetectionReport, cutoff: datetime) -
             SELECT id, status FROM hotspots
             WHERE status = ANY(:from) AND origin = '{HotspotOrigin.DETECTION}'
               AND coalesce(last_seen, created_at) < :cutoff AND NOT (id = ANY(:touched))
+              AND NOT EXISTS (SELECT 1 FROM tasks t WHERE t.hotspot_id = hotspots.id AND t.state <> ALL(:closed))
             FOR UPDATE
         ), moved AS (
             UPDATE hotspots h SET status = '{HotspotStatus.DORMANT}', status_changed_at = now(), version = h.version + 1
             FROM sleeping s WHERE h.id = s.id RETURNING h.id
         )
         SELECT s.id, s.status FROM sleeping s JOIN moved m USING (id)"""),
-        {"from": list(codes(HOTSPOT_MAY_SLEEP)), "cutoff": cutoff, "touched": report.hotspot_ids},
+        {
+            "from": list(codes(HOTSPOT_MAY_SLEEP)),
+            "cutoff": cutoff,
+            "touched": report.hotspot_ids,
+            "closed": list(codes(TASK_CLOSED)),
+        },
     ).all()
     for _, old in rows:
         HOTSPOT_LIFECYCLE.check(old, HotspotStatus.DORMANT, HotspotFacts(actor_role=SYSTEM_ROLE))

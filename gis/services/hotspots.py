@@ -3,19 +3,32 @@
 from __future__ import annotations
 
 import json
-from datetime import UTC, datetime
+from dataclasses import replace
+from datetime import UTC, date, datetime
 from typing import Any
 
 from sqlalchemy import Connection, text
 
 from gis.io.exports import hotspot_register_file
-from gis.store.hotspots import assign_communes, record_hotspot_event, register_geojson, register_rows
+from gis.store.hotspots import (
+    assign_communes,
+    hotspot_detail,
+    hotspots_geojson,
+    incident_within,
+    record_hotspot_event,
+    register_geojson,
+    register_rows,
+    suppression_task_states,
+)
 from gis.store.scoping import AreaScope
+from gis.store.selection import HotspotFilter
 from gis.store.sql import local_date, to_metric, to_wgs84
 from gis.store.versioned import load_at_version, update_at_version
 from models.domain.access import Principal
+from models.domain.coupling import hotspot_actions, may_open_task, task_actions
 from models.domain.hotspot_lifecycle import HotspotFacts, user_targets
 from models.domain.state_machine import StateMachine, TransitionNotAllowed
+from models.domain.task_lifecycle import overdue_days
 from models.errors import InvalidRequest
 from models.vocabulary import WGS84_SRID, HotspotKind, HotspotOrigin, HotspotStatus, local_today
 
@@ -29,24 +42,103 @@ _MONITORING_FACTS = text(f"""
     )
     SELECT {local_date("s.at")} AS monitoring_since,
            {local_date("coalesce(:at, now())")} AS as_of,
-           EXISTS (
-               SELECT 1 FROM incidents i
-               WHERE i.occurred_at >= s.at AND i.occurred_at <= coalesce(:at, now())
-                 AND CASE WHEN h.footprint IS NOT NULL THEN ST_Intersects(i.geom, h.footprint)
-                          ELSE ST_DWithin(i.geom::geography, h.centroid::geography, h.radius_m) END
-           ) AS incident_in_footprint
+           {incident_within("h", "s.at", "coalesce(:at, now())")} AS incident_in_footprint
     FROM hotspots h CROSS JOIN start s WHERE h.id = :id
 """)
 
 
+def _day(value: str | date | None) -> date | None:
+    """A date from the JSON the register is built as (ISO text) or from Python."""
+    return date.fromisoformat(value) if isinstance(value, str) else value
+
+
+_Actions = tuple[list[dict[str, Any]], list[dict[str, Any]], bool]
+
+
+def _actions(
+    status: str,
+    task_state: str | None,
+    monitoring: tuple[date | None, bool | None],
+    role: str,
+    machine: StateMachine,
+    today: date,
+) -> _Actions:
+    """Hotspot actions, task actions and whether a task may be opened, for one combination of the facts."""
+    facts = HotspotFacts(
+        task_state=task_state, monitoring_since=monitoring[0], as_of=today, incident_in_footprint=monitoring[1]
+    )
+    return (
+        [{"to": a.to, "note_required": a.note_required} for a in hotspot_actions(machine, status, role, facts)],
+        [{"to": a.to, "note_required": a.note_required} for a in task_actions(task_state, role)] if task_state else [],
+        may_open_task(role, status, task_state),
+    )
+
+
+def add_actions(
+    properties: dict[str, Any],
+    role: str,
+    machine: StateMachine,
+    today: date,
+    known: dict[tuple, _Actions] | None = None,
+) -> dict[str, Any]:
+    """What the role may do now with a hotspot of the register and its newest suppression task (the buttons the
+    pages show), and that task's overdue days. ``known`` remembers the answer for facts already seen: most
+    hotspots of a register share their status and task state (5,000 hotspots: bench/bench_register.py)."""
+    task_state = properties["task_state"]
+    monitoring = (_day(properties["monitoring_since"]), properties["incident_since_monitoring"])
+    key = (properties["status"], task_state, monitoring)
+    known = {} if known is None else known
+    if key not in known:
+        known[key] = _actions(properties["status"], task_state, monitoring, role, machine, today)
+    actions, task_moves, may_open = known[key]
+    properties["actions"] = list(actions)
+    properties["task_actions"] = list(task_moves)
+    properties["may_open_task"] = may_open
+    properties["task_overdue_days"] = (
+        overdue_days(task_state, _day(properties["task_due_date"]), today) if task_state else 0
+    )
+    return properties
+
+
+def hotspot_register(
+    conn: Connection, flt: HotspotFilter, role: str, machine: StateMachine, footprints: bool = False
+) -> dict[str, Any]:
+    """The hotspots a filter selects, as GeoJSON, each with its task and what the role may do now."""
+    collection = hotspots_geojson(conn, flt, footprints)
+    today = local_today()
+    known: dict[tuple, _Actions] = {}
+    for feature in collection["features"]:
+        add_actions(feature["properties"], role, machine, today, known)
+    return collection
+
+
+def hotspot_card(
+    conn: Connection, hotspot_id: int, scope: AreaScope, role: str, machine: StateMachine
+) -> dict[str, Any] | None:
+    """One hotspot in scope with incidents, events, its task and what the role may do now (None: not visible)."""
+    detail = hotspot_detail(conn, hotspot_id, scope)
+    if detail is not None:
+        add_actions(detail["properties"], role, machine, local_today())
+    return detail
+
+
 def hotspot_facts(
-    conn: Connection, hotspot_id: int, status: str, note: str, actor_role: str, at: datetime | None = None
+    conn: Connection,
+    hotspot_id: int,
+    status: str,
+    note: str,
+    actor_role: str,
+    at: datetime | None = None,
+    with_task: bool = False,
 ) -> HotspotFacts:
-    """Facts for a transition at `at` (default now); monitoring facts come from the events and incidents."""
+    """Facts for a transition at `at` (default now): the state of the hotspot's newest suppression task, and
+    for a monitored hotspot the monitoring facts from the events and incidents."""
+    tasks = suppression_task_states(conn, hotspot_id)
+    facts = HotspotFacts(note=note, actor_role=actor_role, with_task=with_task, task_state=tasks[-1] if tasks else None)
     if status != HotspotStatus.MONITORING:
-        return HotspotFacts(note=note, actor_role=actor_role)
+        return facts
     row = conn.execute(_MONITORING_FACTS, {"id": hotspot_id, "at": at}).mappings().one()
-    return HotspotFacts(note=note, actor_role=actor_role, **row)
+    return replace(facts, **row)
 
 
 def _check_recorded_time(conn: Connection, hotspot_id: int, at: datetime) -> None:
@@ -76,17 +168,20 @@ def transition_hotspot(
     actor: Principal,
     scope: AreaScope,
     at: datetime | None = None,
+    task_id: int | None = None,
 ) -> dict[str, Any]:
     """Move a visible hotspot at ``version`` to ``target`` if the lifecycle allows it; return id, status, version.
 
     ``at`` records a transition that happened earlier (field work entered afterwards); the rules are
-    checked as of that time.
+    checked as of that time. ``task_id`` names the suppression task whose change this transition accompanies
+    (gis.services.tasks); without it, statuses that belong to the task are refused.
     """
     row = load_at_version(conn, "hotspots", hotspot_id, version, "r.status", scope.hotspots("r"), scope.params)
     if at is not None:
         _check_recorded_time(conn, hotspot_id, at)
+    facts = hotspot_facts(conn, hotspot_id, row["status"], note, actor.role, at, with_task=task_id is not None)
     try:
-        machine.check(row["status"], target, hotspot_facts(conn, hotspot_id, row["status"], note, actor.role, at))
+        machine.check(row["status"], target, facts)
     except TransitionNotAllowed as refused:  # name only what a user may do (not what detection runs do)
         targets = user_targets(machine, refused.source)
         raise TransitionNotAllowed(machine.name, refused.source, target, targets, machine.labels_vi) from None
@@ -98,9 +193,8 @@ def transition_hotspot(
         "status = :to, status_changed_at = coalesce(:at, now())",
         {"to": target, "at": at},
     )
-    record_hotspot_event(
-        conn, hotspot_id, actor.username, row["status"], target, note, {"role": actor.role, "version": new_version}, at
-    )
+    details = {"role": actor.role, "version": new_version, **({"task_id": task_id} if task_id is not None else {})}
+    record_hotspot_event(conn, hotspot_id, actor.username, row["status"], target, note, details, at)
     return {"id": hotspot_id, "status": target, "version": new_version}
 
 

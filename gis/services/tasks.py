@@ -1,33 +1,36 @@
-"""Task use cases: creation and assignment, versioned transitions, comments, each written as append-only events."""
+"""Task use cases: creation and assignment, versioned transitions, comments, each written as append-only events.
+
+A suppression task carries its hotspot along (models.domain.coupling): the task change and the hotspot
+transition it needs are checked before anything is written and recorded in one savepoint, each side
+naming the other in its event.
+"""
 
 from __future__ import annotations
 
 import json
-from datetime import date
+from dataclasses import dataclass
+from datetime import UTC, date, datetime
 from typing import Any
 
 from sqlalchemy import Connection, text
 from sqlalchemy.exc import IntegrityError
 
+from gis.io.photos import Photo
 from gis.services.hotspots import transition_hotspot
+from gis.store.accounts import team_exists
 from gis.store.scoping import UNRESTRICTED, AreaScope
 from gis.store.sql import current_unit
-from gis.store.tasks import record_task_event
+from gis.store.tasks import record_task_event, store_photo
 from gis.store.versioned import load_at_version, update_at_version
 from models.domain.access import Principal
+from models.domain.coupling import check_taskable, companion
 from models.domain.hotspot_lifecycle import HOTSPOT_LIFECYCLE
 from models.domain.task_lifecycle import TASK_LIFECYCLE, TaskFacts
 from models.errors import AlreadyExists, InvalidRequest, NotFound
-from models.vocabulary import TASK_REASSIGNABLE, HotspotStatus, TaskKind, TaskState
+from models.vocabulary import TASK_REASSIGNABLE, TaskKind, TaskState
 
 #: Task fields that command may change directly (state and team change through transitions and assignment).
 EDITABLE = ("due_date", "priority", "checklist")
-
-
-def _team_exists(conn: Connection, team_id: int) -> None:
-    """Raise NotFound for an unknown team."""
-    if conn.execute(text("SELECT 1 FROM teams WHERE id = :t"), {"t": team_id}).scalar() is None:
-        raise NotFound(f"không có tổ công tác #{team_id}")
 
 
 def _task_commune(conn: Connection, kind: str, hotspot_id: int | None, commune_code: str | None) -> str:
@@ -64,20 +67,27 @@ def create_task(
     priority: str,
     checklist: list[dict[str, Any]],
     note: str = "",
+    at: datetime | None = None,
 ) -> int:
-    """New task, assigned when a team is given.
+    """New task, assigned when a team is given (and its hotspot with it: models.domain.coupling).
 
-    At most one open suppression task per hotspot and one open conversion task per commune and year.
+    At most one open suppression task per hotspot and one open conversion task per commune and year; a
+    suppression task only for a verified or recurred hotspot. ``at`` records work entered afterwards.
     """
     commune = _task_commune(conn, kind, hotspot_id, commune_code)
+    if kind == TaskKind.SUPPRESSION:
+        status = conn.execute(text("SELECT status FROM hotspots WHERE id = :id"), {"id": hotspot_id}).scalar_one()
+        check_taskable(status)
+    if at is not None:
+        _check_recorded_time(conn, None, at)
     try:
         with conn.begin_nested():
             task_id = conn.execute(
                 text("""
                 INSERT INTO tasks (kind, hotspot_id, commune_code, year, state, due_date, priority, checklist,
-                                   version, created_by)
+                                   version, created_by, created_at, state_changed_at)
                 VALUES (:kind, :hotspot, :commune, :year, 'unassigned', :due, :priority, CAST(:checklist AS jsonb),
-                        1, :actor) RETURNING id"""),
+                        1, :actor, coalesce(:at, now()), coalesce(:at, now())) RETURNING id"""),
                 {
                     "kind": kind,
                     "hotspot": hotspot_id if kind == TaskKind.SUPPRESSION else None,
@@ -87,20 +97,85 @@ def create_task(
                     "priority": priority,
                     "checklist": _json(checklist),
                     "actor": actor.username,
+                    "at": at,
                 },
             ).scalar_one()
     except IntegrityError:
         raise AlreadyExists("đã có nhiệm vụ đang mở cho điểm nóng / xã-năm này") from None
-    record_task_event(conn, task_id, actor, None, "created", None, TaskState.UNASSIGNED, note)
+    record_task_event(conn, task_id, actor, None, "created", None, TaskState.UNASSIGNED, note, at=at)
     if team_id is not None:
-        assign_task(conn, task_id, team_id, 1, actor)
+        assign_task(conn, task_id, team_id, 1, actor, at=at)
     return task_id
 
 
-def assign_task(conn: Connection, task_id: int, team_id: int, version: int, actor: Principal) -> int:
-    """Assign (unassigned → assigned) or reassign a task not yet started; move its hotspot to 'assigned'."""
-    _team_exists(conn, team_id)
-    row = load_at_version(conn, "tasks", task_id, version, "r.state, r.team_id, r.hotspot_id")
+def _check_recorded_time(conn: Connection, task_id: int | None, at: datetime) -> None:
+    """Work recorded afterwards: not in the future, not before the task's latest event."""
+    latest = None
+    if task_id is not None:
+        latest = conn.execute(text("SELECT max(at) FROM task_events WHERE task_id = :id"), {"id": task_id}).scalar()
+    if at > datetime.now(UTC) or (latest is not None and at < latest):
+        raise InvalidRequest(
+            f"thời điểm ghi nhận {at:%d/%m/%Y %H:%M} không hợp lệ: phải sau lần thay đổi gần nhất của nhiệm vụ"
+            " và không ở tương lai",
+            "recorded time must follow the task's latest event and not be in the future",
+        )
+
+
+@dataclass(frozen=True)
+class _HotspotMove:
+    """The hotspot transition a task change carries, checked before anything is written."""
+
+    hotspot_id: int
+    target: str
+    version: int
+    note: str
+
+
+def _plan_hotspot(
+    conn: Connection, task: dict[str, Any], task_id: int, task_target: str, note: str
+) -> _HotspotMove | None:
+    """The hotspot transition that must accompany a suppression task's change (None: the hotspot stays).
+
+    The hotspot row is locked, so that its status cannot change between this check and the write.
+    """
+    if task["kind"] != TaskKind.SUPPRESSION or task["hotspot_id"] is None:
+        return None
+    hotspot = conn.execute(
+        text("SELECT status, version FROM hotspots WHERE id = :id FOR UPDATE"), {"id": task["hotspot_id"]}
+    ).one()
+    target = companion(task["state"], task_target, hotspot.status)
+    if target is None:
+        return None
+    return _HotspotMove(task["hotspot_id"], target, hotspot.version, note or f"theo nhiệm vụ #{task_id}")
+
+
+def _apply_hotspot(
+    conn: Connection, move: _HotspotMove | None, task_id: int, actor: Principal, at: datetime | None
+) -> dict[str, Any]:
+    """Record the planned hotspot transition naming the task; return what the task's event records of it."""
+    if move is None:
+        return {}
+    moved = transition_hotspot(
+        conn,
+        HOTSPOT_LIFECYCLE,
+        move.hotspot_id,
+        move.target,
+        move.note,
+        move.version,
+        actor,
+        UNRESTRICTED,
+        at=at,
+        task_id=task_id,
+    )
+    return {"hotspot_id": move.hotspot_id, "hotspot_status": moved["status"], "hotspot_version": moved["version"]}
+
+
+def assign_task(
+    conn: Connection, task_id: int, team_id: int, version: int, actor: Principal, at: datetime | None = None
+) -> int:
+    """Assign (unassigned → assigned, the hotspot with it) or reassign a task not yet started; return the version."""
+    team_exists(conn, team_id)
+    row = load_at_version(conn, "tasks", task_id, version, "r.state, r.team_id, r.hotspot_id, r.kind")
     if row["state"] not in TASK_REASSIGNABLE:
         allowed = ", ".join(f"«{TaskState(s).label}»" for s in sorted(TASK_REASSIGNABLE))
         raise InvalidRequest(
@@ -109,59 +184,63 @@ def assign_task(conn: Connection, task_id: int, team_id: int, version: int, acto
             f"only tasks in {', '.join(sorted(TASK_REASSIGNABLE))} can be reassigned",
         )
     target = TaskState.ASSIGNED
-    if row["state"] == TaskState.UNASSIGNED:
+    first = row["state"] == TaskState.UNASSIGNED
+    if first:
         TASK_LIFECYCLE.check(TaskState.UNASSIGNED, target, TaskFacts())
-    new_version = update_at_version(
-        conn,
-        "tasks",
-        task_id,
-        version,
-        "team_id = :team, state = :to, state_changed_at = now()",
-        {"team": team_id, "to": target},
-    )
-    if row["state"] == TaskState.UNASSIGNED:
-        record_task_event(
-            conn, task_id, actor, team_id, "transition", TaskState.UNASSIGNED, target, details={"version": new_version}
+    if at is not None:
+        _check_recorded_time(conn, task_id, at)
+    with conn.begin_nested():
+        move = _plan_hotspot(conn, row, task_id, target, f"giao nhiệm vụ #{task_id}") if first else None
+        new_version = update_at_version(
+            conn,
+            "tasks",
+            task_id,
+            version,
+            "team_id = :team, state = :to, state_changed_at = coalesce(:at, now())",
+            {"team": team_id, "to": target, "at": at},
         )
-    else:
-        record_task_event(
-            conn, task_id, actor, team_id, "reassigned", details={"from_team": row["team_id"], "version": new_version}
-        )
-    _assign_hotspot(conn, row["hotspot_id"], task_id, actor)
+        details = {"version": new_version, **_apply_hotspot(conn, move, task_id, actor, at)}
+        if first:
+            record_task_event(
+                conn, task_id, actor, team_id, "transition", TaskState.UNASSIGNED, target, details=details, at=at
+            )
+        else:
+            details["from_team"] = row["team_id"]
+            record_task_event(conn, task_id, actor, team_id, "reassigned", details=details, at=at)
     return new_version
 
 
-def _assign_hotspot(conn: Connection, hotspot_id: int | None, task_id: int, actor: Principal) -> None:
-    """Move a verified or recurred hotspot to 'assigned' when its suppression task gets a team."""
-    if hotspot_id is None:
-        return
-    hotspot = conn.execute(text("SELECT status, version FROM hotspots WHERE id = :id"), {"id": hotspot_id}).one()
-    if HotspotStatus.ASSIGNED in HOTSPOT_LIFECYCLE.allowed(hotspot.status):
-        transition_hotspot(
-            conn,
-            HOTSPOT_LIFECYCLE,
-            hotspot_id,
-            HotspotStatus.ASSIGNED,
-            f"giao nhiệm vụ #{task_id}",
-            hotspot.version,
-            actor,
-            UNRESTRICTED,
-        )
-
-
 def transition_task(
-    conn: Connection, task_id: int, target: str, note: str, version: int, actor: Principal, scope: AreaScope
+    conn: Connection,
+    task_id: int,
+    target: str,
+    note: str,
+    version: int,
+    actor: Principal,
+    scope: AreaScope,
+    at: datetime | None = None,
 ) -> dict[str, Any]:
-    """Move a visible task at ``version`` to ``target`` if its lifecycle allows it; return id, state, version."""
-    row = load_at_version(conn, "tasks", task_id, version, "r.state, r.team_id", scope.tasks("r"), scope.params)
+    """Move a visible task at ``version`` to ``target`` if its lifecycle allows it, with the hotspot transition
+    that must accompany it, all or nothing; return id, state, version and the hotspot's status if it moved."""
+    row = load_at_version(
+        conn, "tasks", task_id, version, "r.state, r.team_id, r.hotspot_id, r.kind", scope.tasks("r"), scope.params
+    )
     TASK_LIFECYCLE.check(row["state"], target, TaskFacts(comment=note, reason=note))
-    new_version = update_at_version(
-        conn, "tasks", task_id, version, "state = :to, state_changed_at = now()", {"to": target}
-    )
-    record_task_event(
-        conn, task_id, actor, row["team_id"], "transition", row["state"], target, note, {"version": new_version}
-    )
-    return {"id": task_id, "state": target, "version": new_version}
+    if at is not None:
+        _check_recorded_time(conn, task_id, at)
+    with conn.begin_nested():
+        move = _plan_hotspot(conn, row, task_id, target, note)
+        new_version = update_at_version(
+            conn,
+            "tasks",
+            task_id,
+            version,
+            "state = :to, state_changed_at = coalesce(:at, now())",
+            {"to": target, "at": at},
+        )
+        details = {"version": new_version, **_apply_hotspot(conn, move, task_id, actor, at)}
+        record_task_event(conn, task_id, actor, row["team_id"], "transition", row["state"], target, note, details, at)
+    return {"id": task_id, "state": target, "version": new_version, "hotspot_status": details.get("hotspot_status")}
 
 
 def update_task(conn: Connection, task_id: int, version: int, changes: dict[str, Any], actor: Principal) -> int:
@@ -179,14 +258,20 @@ def update_task(conn: Connection, task_id: int, version: int, changes: dict[str,
     return new_version
 
 
-def comment_task(conn: Connection, task_id: int, note: str, actor: Principal, scope: AreaScope) -> int:
-    """Append a comment to a visible task (comments change no state, so they carry no version)."""
+def comment_task(
+    conn: Connection, task_id: int, note: str, actor: Principal, scope: AreaScope, photo: Photo | None = None
+) -> dict[str, Any]:
+    """Append a comment (a progress note) to a visible task, with its photo evidence if any; comments change no
+    state, so they carry no version. Returns the event id and the photo id (None without a photo)."""
     team_id = conn.execute(
         text(f"SELECT t.team_id FROM tasks t WHERE t.id = :id AND {scope.tasks('t')}"), {**scope.params, "id": task_id}
     ).first()
     if team_id is None:
         raise NotFound(f"không tìm thấy nhiệm vụ #{task_id}")
-    return record_task_event(conn, task_id, actor, team_id[0], "comment", note=note)
+    details = {"photo": photo.media_type, "location_kept": photo.location_kept} if photo else None
+    event_id = record_task_event(conn, task_id, actor, team_id[0], "comment", note=note, details=details)
+    photo_id = store_photo(conn, task_id, event_id, photo, actor) if photo else None
+    return {"id": event_id, "task_id": task_id, "photo_id": photo_id}
 
 
 def _json(value: Any) -> str:

@@ -9,7 +9,8 @@ from sqlalchemy import Connection, text
 from sqlalchemy.exc import IntegrityError
 
 from gis.store.communes import unknown_communes
-from gis.store.sql import LOCAL_TODAY, valid_on
+from gis.store.sql import LOCAL_TODAY, current_unit, valid_on
+from gis.store.versioned import load_at_version, update_at_version
 from models.domain.access import Principal
 from models.errors import AlreadyExists, InvalidRequest, NotFound
 
@@ -36,6 +37,12 @@ def create_team(conn: Connection, name: str, communes: list[str], valid_from: da
     return team_id
 
 
+def team_exists(conn: Connection, team_id: int) -> None:
+    """Raise NotFound for an unknown team."""
+    if conn.execute(text("SELECT 1 FROM teams WHERE id = :t"), {"t": team_id}).scalar() is None:
+        raise NotFound(f"không có tổ công tác #{team_id}", "no such team")
+
+
 def team_id_by_name(conn: Connection, name: str) -> int:
     """Id of the team called ``name``."""
     team_id = conn.execute(text("SELECT id FROM teams WHERE name = :n"), {"n": name}).scalar()
@@ -45,7 +52,7 @@ def team_id_by_name(conn: Connection, name: str) -> int:
 
 
 def list_teams(conn: Connection) -> list[dict[str, Any]]:
-    """Teams with their current communes and member count."""
+    """Teams with their current communes, member count and the day their area next changes (if one is planned)."""
     return [
         dict(r)
         for r in conn.execute(
@@ -53,10 +60,74 @@ def list_teams(conn: Connection) -> list[dict[str, Any]]:
         SELECT t.id, t.name, t.version,
                coalesce((SELECT array_agg(ta.commune_code ORDER BY ta.commune_code) FROM team_areas ta
                          WHERE ta.team_id = t.id AND {valid_on("ta")}), '{{}}') AS communes,
-               (SELECT count(*) FROM users u WHERE u.team_id = t.id) AS members
+               (SELECT count(*) FROM users u WHERE u.team_id = t.id) AS members,
+               (SELECT min(d) FROM team_areas ta, LATERAL (VALUES (ta.valid_from), (ta.valid_to)) v(d)
+                WHERE ta.team_id = t.id AND d > {LOCAL_TODAY}) AS next_change
         FROM teams t ORDER BY t.name""")
         ).mappings()
     ]
+
+
+def set_team_area(conn: Connection, team_id: int, communes: list[str], valid_from: date) -> dict[str, Any]:
+    """Make ``communes`` the team's area from ``valid_from`` (today or later), keeping the history.
+
+    Rows valid before that day keep their period: those the new area drops end on ``valid_from``
+    (``valid_to``), communes it adds start then. A change planned earlier for that day or later never took
+    effect and is replaced. Returns the communes added and removed and the rows replaced.
+    """
+    missing = unknown_communes(conn, communes)
+    if missing:
+        raise NotFound(f"không có xã/phường/đặc khu hiện hành mã: {', '.join(missing)}")
+    today = conn.execute(text(f"SELECT {LOCAL_TODAY}")).scalar_one()
+    if valid_from < today:
+        raise InvalidRequest(
+            f"ngày có hiệu lực {valid_from:%d/%m/%Y} đã qua: địa bàn chỉ thay đổi từ hôm nay trở đi",
+            "an area change takes effect today or later",
+        )
+    wanted = sorted(set(communes))
+    params = {"t": team_id, "d": valid_from, "codes": wanted}
+    before = set(
+        conn.execute(
+            text(f"SELECT commune_code FROM team_areas ta WHERE team_id = :t AND {valid_on('ta', ':d')}"), params
+        ).scalars()
+    )
+    replaced = [
+        dict(r)
+        for r in conn.execute(
+            text("DELETE FROM team_areas WHERE team_id = :t AND valid_from >= :d RETURNING commune_code, valid_from"),
+            params,
+        ).mappings()
+    ]
+    conn.execute(
+        text(f"""UPDATE team_areas ta SET valid_to = CASE WHEN commune_code = ANY(:codes) THEN NULL ELSE :d END
+                 WHERE team_id = :t AND {valid_on("ta", ":d")}"""),
+        params,
+    )
+    conn.execute(
+        text(f"""INSERT INTO team_areas (team_id, commune_code, valid_from)
+                 SELECT :t, c, :d FROM unnest(CAST(:codes AS text[])) c
+                 WHERE NOT EXISTS (SELECT 1 FROM team_areas ta WHERE ta.team_id = :t AND ta.commune_code = c
+                                   AND {valid_on("ta", ":d")})"""),
+        params,
+    )
+    return {
+        "added": sorted(set(wanted) - before),
+        "removed": sorted(before - set(wanted)),
+        "valid_from": valid_from,
+        "replaced": replaced,
+    }
+
+
+def team_area_history(conn: Connection, team_id: int) -> list[dict[str, Any]]:
+    """Every period of every commune of a team's area, newest first."""
+    rows = conn.execute(
+        text(f"""
+        SELECT ta.commune_code, u.full_name AS commune_name, ta.valid_from, ta.valid_to
+        FROM team_areas ta LEFT JOIN admin_units u ON u.code = ta.commune_code AND {current_unit("u")}
+        WHERE ta.team_id = :t ORDER BY ta.valid_from DESC, ta.commune_code"""),
+        {"t": team_id},
+    ).mappings()
+    return [dict(r) for r in rows]
 
 
 def create_user(conn: Connection, username: str, password_hash: str, role: str, team_id: int | None) -> int:
@@ -80,17 +151,50 @@ def create_user(conn: Connection, username: str, password_hash: str, role: str, 
         raise AlreadyExists(f"người dùng '{username}' đã tồn tại") from None
 
 
+_USER = """
+    SELECT u.id, u.username, u.role, u.team_id, t.name AS team, u.active, u.version,
+           u.locked_until IS NOT NULL AND u.locked_until > now() AS locked,
+           CASE WHEN u.locked_until > now() THEN u.locked_until END AS locked_until
+    FROM users u LEFT JOIN teams t ON t.id = u.team_id"""
+
+
 def list_users(conn: Connection) -> list[dict[str, Any]]:
-    """Users with role, team name and lock state (never the hash)."""
-    return [
-        dict(r)
-        for r in conn.execute(
-            text("""
-        SELECT u.id, u.username, u.role, u.team_id, t.name AS team, u.active,
-               u.locked_until IS NOT NULL AND u.locked_until > now() AS locked
-        FROM users u LEFT JOIN teams t ON t.id = u.team_id ORDER BY u.username""")
-        ).mappings()
-    ]
+    """Users with role, team name, version and lock state (never the hash)."""
+    return [dict(r) for r in conn.execute(text(f"{_USER} ORDER BY u.username")).mappings()]
+
+
+def get_user(conn: Connection, user_id: int) -> dict[str, Any]:
+    """One user as list_users shows it; NotFound when there is none."""
+    row = conn.execute(text(f"{_USER} WHERE u.id = :id"), {"id": user_id}).mappings().first()
+    if row is None:
+        raise NotFound(f"không có người dùng #{user_id}", "no such user")
+    return dict(row)
+
+
+def set_user_active(conn: Connection, user_id: int, active: bool, version: int) -> int:
+    """Deactivate or reactivate a user at ``version`` (an inactive user's sessions stop at the next request)."""
+    load_at_version(conn, "users", user_id, version, "r.active")
+    return update_at_version(conn, "users", user_id, version, "active = :active", {"active": active})
+
+
+def set_password(conn: Connection, user_id: int, password_hash: str) -> None:
+    """Replace a user's password hash and lift a lock-out (a reset is how a locked-out user gets back in)."""
+    get_user(conn, user_id)
+    conn.execute(
+        text("""UPDATE users SET password_hash = :h, failed_logins = 0, locked_until = NULL, version = version + 1
+                WHERE id = :id"""),
+        {"h": password_hash, "id": user_id},
+    )
+
+
+def unlock_user(conn: Connection, user_id: int) -> bool:
+    """Lift a lock-out after failed logins; return whether the user was locked."""
+    was_locked = get_user(conn, user_id)["locked"]
+    conn.execute(
+        text("UPDATE users SET failed_logins = 0, locked_until = NULL, version = version + 1 WHERE id = :id"),
+        {"id": user_id},
+    )
+    return bool(was_locked)
 
 
 def login_record(conn: Connection, username: str) -> dict[str, Any] | None:

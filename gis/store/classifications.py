@@ -18,6 +18,7 @@ from models.domain.classification import (
     DraftExists,
     RunApproved,
     RunNotFound,
+    check_four_eyes,
     check_override,
 )
 from models.vocabulary import MISSING_DATA_LABEL
@@ -44,7 +45,7 @@ RESULT_COLUMNS = (
 )
 _RUN_COLUMNS = (
     "id, year, version, status, rules_version, method, params, created_by, created_at, approved_by,"
-    " approved_at, supersedes_id, note"
+    " approved_at, supersedes_id, note, last_override_by, last_override_at"
 )
 _JSON_TYPES = {
     "indicators": "jsonb",
@@ -209,16 +210,27 @@ def override(
     return dict(row)
 
 
-def approve(conn: Connection, year: int, *, actor: str) -> dict[str, Any]:
-    """Approve the year's draft: from now on it is an immutable snapshot."""
+def approve(conn: Connection, year: int, *, actor: str, four_eyes: bool = True) -> dict[str, Any]:
+    """Approve the year's draft: from now on it is an immutable snapshot naming both who last overrode a class
+    (and when) and who approved (and when). With ``four_eyes`` the last overrider may not approve."""
     draft = _draft(conn, year)
+    last = conn.execute(
+        text(
+            "SELECT override_by, override_at FROM classification_results WHERE run_id = :id AND method = 'override'"
+            " ORDER BY override_at DESC, commune_code LIMIT 1"
+        ),
+        {"id": draft["id"]},
+    ).first()
+    last_by, last_at = (last.override_by, last.override_at) if last else (None, None)
+    if four_eyes:
+        check_four_eyes(actor, last_by, last_at)
     run = (
         conn.execute(
             text(
-                f"UPDATE classification_runs SET status = 'approved', approved_by = :actor, approved_at = now()"
-                f" WHERE id = :id RETURNING {_RUN_COLUMNS}"
+                "UPDATE classification_runs SET status = 'approved', approved_by = :actor, approved_at = now(),"
+                f" last_override_by = :last_by, last_override_at = :last_at WHERE id = :id RETURNING {_RUN_COLUMNS}"
             ),
-            {"actor": actor, "id": draft["id"]},
+            {"actor": actor, "id": draft["id"], "last_by": last_by, "last_at": last_at},
         )
         .mappings()
         .one()

@@ -10,14 +10,36 @@ from sqlalchemy import Connection, insert, text
 
 from gis.store.scoping import UNRESTRICTED, AreaScope
 from gis.store.selection import HotspotFilter
-from gis.store.sql import current_unit
+from gis.store.sql import current_unit, local_date
 from gis.store.tables import HotspotEvent
 from models.domain.state_machine import StateMachine
+from models.vocabulary import HotspotStatus, TaskKind
 
-_PROPERTIES = """json_build_object('id', h.id, 'status', h.status, 'kind', h.kind, 'origin', h.origin,
+
+def incident_within(hotspot: str, since: str, until: str) -> str:
+    """Condition that an incident occurred in a hotspot's footprint (without one: within radius_m of its
+    centroid) between two instants: what keeps a monitored hotspot from being closed."""
+    return f"""EXISTS (
+        SELECT 1 FROM incidents i
+        WHERE i.occurred_at >= {since} AND i.occurred_at <= {until}
+          AND CASE WHEN {hotspot}.footprint IS NOT NULL THEN ST_Intersects(i.geom, {hotspot}.footprint)
+                   ELSE ST_DWithin(i.geom::geography, {hotspot}.centroid::geography, {hotspot}.radius_m) END)"""
+
+
+#: Hotspots with their newest suppression task (alias ``st``): the one the coupling rules look at.
+_FROM = f"""hotspots h LEFT JOIN LATERAL (
+        SELECT t.id, t.state, t.version, t.team_id, tm.name AS team, t.due_date FROM tasks t
+        LEFT JOIN teams tm ON tm.id = t.team_id
+        WHERE t.hotspot_id = h.id AND t.kind = '{TaskKind.SUPPRESSION}' ORDER BY t.id DESC LIMIT 1) st ON true"""
+_MONITORED = f"h.status = '{HotspotStatus.MONITORING}'"
+_PROPERTIES = f"""json_build_object('id', h.id, 'status', h.status, 'kind', h.kind, 'origin', h.origin,
     'n_incidents', h.n_incidents, 'kinds', h.kinds, 'first_seen', h.first_seen, 'last_seen', h.last_seen,
     'commune_code', h.commune_code, 'radius_m', round(h.radius_m::numeric, 1), 'version', h.version,
-    'status_changed_at', h.status_changed_at, 'note', h.note)"""
+    'status_changed_at', h.status_changed_at, 'note', h.note,
+    'task_id', st.id, 'task_state', st.state, 'task_version', st.version, 'task_team_id', st.team_id,
+    'task_team', st.team, 'task_due_date', st.due_date,
+    'monitoring_since', CASE WHEN {_MONITORED} THEN {local_date("h.status_changed_at")} END,
+    'incident_since_monitoring', CASE WHEN {_MONITORED} THEN {incident_within("h", "h.status_changed_at", "now()")} END)"""
 
 
 def hotspots_geojson(conn: Connection, flt: HotspotFilter, footprints: bool = False) -> dict[str, Any]:
@@ -28,7 +50,7 @@ def hotspots_geojson(conn: Connection, flt: HotspotFilter, footprints: bool = Fa
         text(f"""
         SELECT coalesce(json_agg(json_build_object('type', 'Feature', 'id', h.id,
                'geometry', ST_AsGeoJSON({geometry}, 6)::json, 'properties', {_PROPERTIES}) ORDER BY h.id), '[]')
-        FROM hotspots h WHERE {where.sql}"""),
+        FROM {_FROM} WHERE {where.sql}"""),
         where.params,
     ).scalar_one()
     return {"type": "FeatureCollection", "features": features}
@@ -54,7 +76,7 @@ def hotspot_detail(conn: Connection, hotspot_id: int, scope: AreaScope = UNRESTR
                 'lineage', (SELECT coalesce(json_agg(json_build_object('kind', l.kind, 'parent_id', l.parent_id,
                         'child_id', l.child_id, 'run_id', l.run_id, 'at', l.at) ORDER BY l.id), '[]')
                     FROM hotspot_lineage l WHERE h.id IN (l.parent_id, l.child_id))))
-        FROM hotspots h WHERE h.id = :id AND {scope.hotspots("h")}"""),
+        FROM {_FROM} WHERE h.id = :id AND {scope.hotspots("h")}"""),
         {"id": hotspot_id, **scope.params},
     ).scalar()
 
@@ -128,6 +150,16 @@ def assign_communes(conn: Connection, hotspot_ids: list[int]) -> None:
             SELECT p.code FROM admin_unit_parts p WHERE ST_Intersects(p.geom, h.centroid) ORDER BY p.code LIMIT 1)
         WHERE h.id = ANY(:ids)"""),
         {"ids": [int(i) for i in hotspot_ids]},
+    )
+
+
+def suppression_task_states(conn: Connection, hotspot_id: int) -> list[str]:
+    """States of the hotspot's suppression tasks, oldest first (the newest one is the one that counts)."""
+    return list(
+        conn.execute(
+            text("SELECT state FROM tasks WHERE hotspot_id = :id AND kind = 'suppression' ORDER BY id"),
+            {"id": hotspot_id},
+        ).scalars()
     )
 
 

@@ -96,7 +96,8 @@ class IncidentSelection:
 
 @dataclass(frozen=True)
 class HotspotFilter:
-    """Filters of the hotspot list: statuses, commune(s), lon/lat box, activity within dates, the user's area."""
+    """Filters of the hotspot list: statuses, commune(s), lon/lat box, activity within dates, the user's area, and
+    the team and state of the newest suppression task."""
 
     statuses: tuple[str, ...] = ()
     communes: tuple[str, ...] | None = None
@@ -104,10 +105,22 @@ class HotspotFilter:
     start: datetime | None = None
     end: datetime | None = None
     scope: AreaScope = UNRESTRICTED
+    team_id: int | None = None
+    task_states: tuple[str, ...] = ()
+    #: The newest task is overdue (True) or not (False) as of a local day (``as_of``).
+    overdue: bool | None = None
+    as_of: date | None = None
 
-    def where(self, alias: str = "h") -> Where:
-        """The conditions on hotspots (alias ``alias``), the user's area scope included."""
+    def where(self, alias: str = "h", task_alias: str = "st") -> Where:
+        """The conditions on hotspots (alias ``alias``; their newest suppression task ``task_alias``), the user's
+        area scope included."""
         w = Where().add(self.scope.hotspots(alias), self.scope.params)
+        if self.team_id is not None:
+            w.add(f"{task_alias}.team_id = {w.bind(self.team_id)}")
+        if self.task_states:
+            w.add(f"{task_alias}.state = ANY({w.bind(list(codes(self.task_states)))})")
+        if self.overdue is not None and self.as_of is not None:
+            w.add(_overdue(w, task_alias, self.as_of, self.overdue))
         if self.statuses:
             w.add(f"{alias}.status = ANY({w.bind(list(codes(self.statuses)))})")
         if self.communes is not None:
@@ -124,23 +137,28 @@ class HotspotFilter:
 
 @dataclass(frozen=True)
 class TaskFilter:
-    """Filters of the task list: state, kind, assignee team, overdue as of a date."""
+    """Filters of the task list: state, kind, assignee team, commune, hotspot, overdue as of a date."""
 
     state: str | None = None
     kind: str | None = None
     team_id: int | None = None
     overdue: bool | None = None
+    commune_code: str | None = None
+    hotspot_id: int | None = None
 
     def where(self, as_of: date, scope: AreaScope, alias: str = "t") -> Where:
         """The conditions on tasks (alias ``alias``) as of a local date, the user's area scope included."""
         w = Where().add(scope.tasks(alias), scope.params)
-        for column in ("state", "kind", "team_id"):
+        for column in ("state", "kind", "team_id", "commune_code", "hotspot_id"):
             value = getattr(self, column)
             if value is not None:
-                w.add(f"{alias}.{column} = {w.bind(str(value) if column != 'team_id' else value)}")
+                w.add(f"{alias}.{column} = {w.bind(value if isinstance(value, int) else str(value))}")
         if self.overdue is not None:
-            late = (
-                f"({alias}.due_date < {w.bind(as_of)} AND {alias}.state <> ALL({w.bind(list(codes(TASK_WORK_DONE)))}))"
-            )
-            w.add(late if self.overdue else f"NOT coalesce({late}, false)")
+            w.add(_overdue(w, alias, as_of, self.overdue))
         return w
+
+
+def _overdue(w: Where, alias: str, as_of: date, overdue: bool) -> str:
+    """Condition that a task (alias ``alias``) is past its due date with work still owed (or, False, that it is not)."""
+    late = f"({alias}.due_date < {w.bind(as_of)} AND {alias}.state <> ALL({w.bind(list(codes(TASK_WORK_DONE)))}))"
+    return late if overdue else f"NOT coalesce({late}, false)"

@@ -16,6 +16,7 @@ from sqlalchemy import (
     ForeignKey,
     Index,
     Integer,
+    LargeBinary,
     String,
     Text,
     UniqueConstraint,
@@ -31,6 +32,7 @@ from models.vocabulary import (
     POINT_ASSIGNMENTS,
     TASK_CLOSED,
     WGS84_SRID,
+    AdminAction,
     Assignment,
     Category,
     HotspotKind,
@@ -367,6 +369,9 @@ class Task(Base):
         ),
         Index("ix_tasks_team_state", "team_id", "state"),
         Index("ix_tasks_commune", "commune_code"),
+        #: A hotspot's newest task, joined for every hotspot of the register: 5,000 hotspots took 1.06 s without it,
+        #: 0.12 s with it (bench/bench_register.py, load average 2.4 on 2 cores).
+        Index("ix_tasks_hotspot", "hotspot_id", "id"),
     )
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
@@ -432,6 +437,9 @@ class ClassificationRun(Base):
     approved_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
     supersedes_id: Mapped[int | None] = mapped_column(ForeignKey("classification_runs.id"))
     note: Mapped[str | None] = mapped_column(Text)
+    #: Who last overrode a commune's class in the run before it was approved, and when (four-eyes record).
+    last_override_by: Mapped[str | None] = mapped_column(Text)
+    last_override_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
 
 
 class ClassificationResult(Base):
@@ -476,3 +484,46 @@ class ClassificationResult(Base):
     incomplete: Mapped[bool] = mapped_column(Boolean, server_default=text("false"))
     #: A more severe level the commune would reach if the missing data met their criteria.
     possible_level: Mapped[str | None] = mapped_column(String(4))
+
+
+class AdminAudit(Base):
+    """Append-only record of every administrator action (who, when, what, on which user or team, details).
+
+    The user or team is kept by id and by the name it had, without a foreign key: the record outlives its subject."""
+
+    __tablename__ = "admin_audit"
+    __table_args__ = (
+        CheckConstraint(_in("action", AdminAction), name="ck_admin_audit_action"),
+        Index("ix_admin_audit_at", "at"),
+    )
+
+    id: Mapped[int] = mapped_column(BigInteger, primary_key=True)
+    at: Mapped[datetime] = mapped_column(DateTime(timezone=True), server_default=func.now())
+    actor: Mapped[str] = mapped_column(Text)
+    action: Mapped[str] = mapped_column(String(32))
+    target_user_id: Mapped[int | None] = mapped_column(Integer)
+    target_user: Mapped[str | None] = mapped_column(Text)
+    target_team_id: Mapped[int | None] = mapped_column(Integer)
+    target_team: Mapped[str | None] = mapped_column(Text)
+    details: Mapped[dict] = mapped_column(JSONB, default=dict)
+
+
+class TaskPhoto(Base):
+    """Photo evidence attached to a progress note (a task event); served only to users who may see the task."""
+
+    __tablename__ = "task_photos"
+    __table_args__ = (CheckConstraint("byte_size > 0", name="ck_task_photos_size"),)
+
+    id: Mapped[int] = mapped_column(BigInteger, primary_key=True)
+    task_id: Mapped[int] = mapped_column(ForeignKey("tasks.id"), index=True)
+    event_id: Mapped[int] = mapped_column(ForeignKey("task_events.id"), index=True)
+    media_type: Mapped[str] = mapped_column(String(32))
+    content: Mapped[bytes] = mapped_column(LargeBinary)
+    byte_size: Mapped[int] = mapped_column(Integer)
+    width: Mapped[int] = mapped_column(Integer)
+    height: Mapped[int] = mapped_column(Integer)
+    sha256: Mapped[str] = mapped_column(String(64))
+    #: The team chose to keep the place the photo was taken (EXIF GPS) in the stored file.
+    location_kept: Mapped[bool] = mapped_column(Boolean)
+    uploaded_by: Mapped[str] = mapped_column(Text)
+    uploaded_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), server_default=func.now())

@@ -3,42 +3,53 @@ and the append-only event history (written here, read back by replay)."""
 
 from __future__ import annotations
 
-from datetime import date
+import hashlib
+from dataclasses import asdict
+from datetime import date, datetime
 from typing import Any
 
 from sqlalchemy import Connection, insert, text
 
+from gis.io.photos import Photo
 from gis.store.scoping import AreaScope
 from gis.store.selection import TaskFilter
 from gis.store.sql import current_unit, valid_on
-from gis.store.tables import TaskEvent
+from gis.store.tables import TaskEvent, TaskPhoto
 from models.domain.access import Principal
+from models.domain.coupling import task_actions
 from models.domain.task_lifecycle import TASK_LIFECYCLE, overdue_days
 from models.vocabulary import TASK_OPEN, Role, TaskKind, TaskState, codes, local_today
 
+#: A task with its team, its commune and its place: the hotspot's centroid, else a point inside the commune.
 _SELECT = f"""
-    SELECT t.id, t.kind, t.hotspot_id, t.commune_code, u.name AS commune_name, t.year, t.state, t.team_id,
-           tm.name AS team, t.due_date, t.priority, t.checklist, t.version, t.created_by, t.created_at,
-           t.state_changed_at
+    SELECT t.id, t.kind, t.hotspot_id, h.status AS hotspot_status, t.commune_code, u.full_name AS commune_name,
+           t.year, t.state, t.team_id, tm.name AS team, t.due_date, t.priority, t.checklist, t.version, t.created_by,
+           t.created_at, t.state_changed_at, p.lon, p.lat
     FROM tasks t
     LEFT JOIN teams tm ON tm.id = t.team_id
+    LEFT JOIN hotspots h ON h.id = t.hotspot_id
     LEFT JOIN admin_units u ON u.code = t.commune_code AND {current_unit("u")}
+    LEFT JOIN LATERAL (SELECT round(ST_X(g)::numeric, 6)::float8 AS lon, round(ST_Y(g)::numeric, 6)::float8 AS lat
+                       FROM (SELECT coalesce(h.centroid, ST_PointOnSurface(u.geom)) AS g) place) p ON true
 """
 _EVENT_COLUMNS = "e.id, e.task_id, e.at, e.actor, e.event, e.from_state, e.to_state, e.note, e.details"
 
 
-def task_payload(row: dict[str, Any], as_of: date) -> dict[str, Any]:
-    """A task row with labels, the states it may move to and its overdue days."""
+def task_payload(row: dict[str, Any], as_of: date, role: str) -> dict[str, Any]:
+    """A task row with labels, the states it may move to, those the role may move it to now, its overdue days."""
     return {
         **row,
         "kind_label": TaskKind(row["kind"]).label,
         "state_label": TaskState(row["state"]).label,
         "allowed": list(TASK_LIFECYCLE.allowed(row["state"])),
+        "actions": [asdict(a) for a in task_actions(row["state"], role)],
         "overdue_days": overdue_days(row["state"], row["due_date"], as_of),
     }
 
 
-def list_tasks(conn: Connection, scope: AreaScope, flt: TaskFilter, limit: int, offset: int) -> dict[str, Any]:
+def list_tasks(
+    conn: Connection, scope: AreaScope, flt: TaskFilter, limit: int, offset: int, role: str
+) -> dict[str, Any]:
     """A page of visible tasks (most urgent due date first) and the total matched."""
     as_of = local_today()
     where = flt.where(as_of, scope)
@@ -47,10 +58,10 @@ def list_tasks(conn: Connection, scope: AreaScope, flt: TaskFilter, limit: int, 
         text(f"{_SELECT} WHERE {where.sql} ORDER BY t.due_date NULLS LAST, t.id LIMIT :limit OFFSET :offset"),
         {**where.params, "limit": limit, "offset": offset},
     ).mappings()
-    return {"tasks": [task_payload(dict(r), as_of) for r in rows], "numberMatched": total}
+    return {"tasks": [task_payload(dict(r), as_of, role) for r in rows], "numberMatched": total}
 
 
-def get_task(conn: Connection, task_id: int, scope: AreaScope) -> dict[str, Any] | None:
+def get_task(conn: Connection, task_id: int, scope: AreaScope, role: str) -> dict[str, Any] | None:
     """One visible task with its events, oldest first; None when missing or out of scope."""
     row = (
         conn.execute(text(f"{_SELECT} WHERE t.id = :id AND {scope.tasks('t')}"), {**scope.params, "id": task_id})
@@ -62,7 +73,49 @@ def get_task(conn: Connection, task_id: int, scope: AreaScope) -> dict[str, Any]
     events = conn.execute(
         text(f"SELECT {_EVENT_COLUMNS} FROM task_events e WHERE e.task_id = :id ORDER BY e.id"), {"id": task_id}
     ).mappings()
-    return {**task_payload(dict(row), local_today()), "events": [dict(e) for e in events]}
+    photos = conn.execute(
+        text(f"SELECT {_PHOTO_COLUMNS} FROM task_photos p WHERE p.task_id = :id ORDER BY p.id"), {"id": task_id}
+    ).mappings()
+    return {
+        **task_payload(dict(row), local_today(), role),
+        "events": [dict(e) for e in events],
+        "photos": [dict(p) for p in photos],
+    }
+
+
+_PHOTO_COLUMNS = (
+    "p.id, p.event_id, p.media_type, p.byte_size, p.width, p.height, p.location_kept, p.uploaded_by, p.uploaded_at"
+)
+
+
+def store_photo(conn: Connection, task_id: int, event_id: int, photo: Photo, actor: Principal) -> int:
+    """Keep a photo of a progress note (its bytes in PostgreSQL, with a SHA-256 to show it never changed)."""
+    return conn.execute(
+        insert(TaskPhoto)
+        .values(
+            task_id=task_id,
+            event_id=event_id,
+            media_type=photo.media_type,
+            content=photo.content,
+            byte_size=len(photo.content),
+            width=photo.width,
+            height=photo.height,
+            sha256=hashlib.sha256(photo.content).hexdigest(),
+            location_kept=photo.location_kept,
+            uploaded_by=actor.username,
+        )
+        .returning(TaskPhoto.id)
+    ).scalar_one()
+
+
+def photo_content(conn: Connection, task_id: int, photo_id: int, scope: AreaScope) -> tuple[bytes, str] | None:
+    """A photo's bytes and media type if its task is visible in the scope, else None."""
+    row = conn.execute(
+        text(f"""SELECT p.content, p.media_type FROM task_photos p JOIN tasks t ON t.id = p.task_id
+                 WHERE p.id = :photo AND p.task_id = :task AND {scope.tasks("t")}"""),
+        {**scope.params, "photo": photo_id, "task": task_id},
+    ).first()
+    return (bytes(row.content), row.media_type) if row else None
 
 
 def suggest_assignees(conn: Connection, commune_code: str) -> list[dict[str, Any]]:
@@ -122,8 +175,9 @@ def record_task_event(
     target: str | None = None,
     note: str = "",
     details: dict[str, Any] | None = None,
+    at: datetime | None = None,
 ) -> int:
-    """Append one event to the task's history; ``team_id`` is the assignee it concerns."""
+    """Append one event to the task's history (at `at`, default now); ``team_id`` is the assignee it concerns."""
     return conn.execute(
         insert(TaskEvent)
         .values(
@@ -136,6 +190,7 @@ def record_task_event(
             to_state=target,
             note=note or None,
             details=details or {},
+            **({"at": at} if at else {}),
         )
         .returning(TaskEvent.id)
     ).scalar_one()

@@ -7,12 +7,13 @@ from dataclasses import dataclass
 from models.errors import PermissionDenied
 from models.vocabulary import WRITERS, HotspotStatus, Role, TaskState
 
-#: Hotspot states a team may move a hotspot into (field work); command may use every transition.
-TEAM_HOTSPOT_TARGETS = frozenset(
-    {HotspotStatus.VERIFIED, HotspotStatus.SUPPRESSING, HotspotStatus.ERADICATED, HotspotStatus.MONITORING}
-)
-#: Task states a team may move its task into (doing the work); accepting, returning, cancelling is command's.
+#: Hotspot states a team may request directly (field verification, keeping clean); command may request every
+#: state (assigning, suppressing and their withdrawal follow the task, eradication follows command's acceptance).
+TEAM_HOTSPOT_TARGETS = frozenset({HotspotStatus.VERIFIED, HotspotStatus.MONITORING})
+#: Task states a team may move its task into (doing the work).
 TEAM_TASK_TARGETS = frozenset({TaskState.IN_PROGRESS, TaskState.PAUSED, TaskState.COMPLETED, TaskState.DECLINED})
+#: Task states command may move a task into: accepting (nghiệm thu) or returning completed work, cancelling.
+COMMAND_TASK_TARGETS = frozenset({TaskState.ACCEPTED, TaskState.RETURNED, TaskState.CANCELED})
 
 
 @dataclass(frozen=True)
@@ -35,13 +36,26 @@ def require_role(principal: Principal, roles: tuple[str, ...]) -> None:
         )
 
 
-def require_target(principal: Principal, target: str, team_targets: frozenset[str]) -> None:
+def may_target(role: str, target: str, team_targets: frozenset[str], command_targets: frozenset[str] | None) -> bool:
+    """Whether a role may move a resource into ``target`` (command: ``command_targets``, None meaning every state)."""
+    if role == Role.TEAM:
+        return target in team_targets
+    if role == Role.COMMAND:
+        return command_targets is None or target in command_targets
+    return False
+
+
+def require_target(
+    principal: Principal, target: str, team_targets: frozenset[str], command_targets: frozenset[str] | None = None
+) -> None:
     """Raise PermissionDenied unless the principal may move a resource into ``target``."""
     require_role(principal, WRITERS)
-    if principal.role == Role.TEAM and target not in team_targets:
+    if not may_target(principal.role, target, team_targets, command_targets):
+        who = "tổ công tác" if principal.role == Role.TEAM else "ban chỉ huy"
+        owner = "ban chỉ huy" if principal.role == Role.TEAM else "tổ công tác được giao"
         raise PermissionDenied(
-            f"tổ công tác không được chuyển sang trạng thái «{_label(target)}» (chỉ ban chỉ huy)",
-            f"a team cannot move to {target!r}",
+            f"{who} không được chuyển sang trạng thái «{_label(target)}» (việc của {owner})",
+            f"role {principal.role!r} cannot move to {target!r}",
         )
 
 

@@ -9,6 +9,7 @@ forecast are advisory.
 from __future__ import annotations
 
 from collections.abc import Mapping
+from datetime import datetime
 
 import numpy as np
 import pandas as pd
@@ -19,9 +20,9 @@ from models.domain.legal_rules import (
     classify_legal,
     evaluate_criteria,
 )
-from models.errors import AlreadyExists, Conflict, DiabanError, InvalidRequest, NotFound
+from models.errors import AlreadyExists, Conflict, DiabanError, InvalidRequest, NotFound, PermissionDenied
 from models.forecast.learned import classify_learned, forecast_risk
-from models.vocabulary import CLASS_CHOICES, MISSING_DATA_LABEL, Category, Level
+from models.vocabulary import CLASS_CHOICES, LOCAL_TZ, MISSING_DATA_LABEL, Category, Level
 
 METHOD = "legal+gmm+logistic"
 #: Severity rank of a final class, for ordering (trọng điểm I most severe).
@@ -76,6 +77,24 @@ class InvalidOverride(ClassificationError, InvalidRequest):
     """An override without a reason, or with an impossible category/level pair."""
 
     code = "invalid_override"
+
+
+class FourEyesRefused(ClassificationError, PermissionDenied):
+    """The approver is the person who last overrode a commune's class in the draft (four-eyes principle)."""
+
+    code = "four_eyes_required"
+
+
+def check_four_eyes(approver: str, last_override_by: str | None, last_override_at: datetime | None) -> None:
+    """Refuse an approval by whoever made the draft's last override: a second planner must approve it."""
+    if last_override_by is None or last_override_by != approver:
+        return
+    when = f" ngày {last_override_at.astimezone(LOCAL_TZ):%d/%m/%Y %H:%M}" if last_override_at else ""
+    raise FourEyesRefused(
+        f"Nguyên tắc bốn mắt: {approver} là người điều chỉnh kết quả lần cuối{when} nên không được tự phê duyệt;"
+        " cần một cán bộ tham mưu khác xem xét và phê duyệt",
+        f"four-eyes principle: {approver} made the last override and cannot approve it",
+    )
 
 
 def check_override(

@@ -2,8 +2,15 @@
 
 "Triệt phá đến đâu phải giữ sạch đến đó": an eradicated hotspot is watched for a monitoring period
 and only command may close it, once the period has passed without an incident in its footprint.
+
+The statuses ``assigned`` and ``suppressing`` belong to the hotspot's suppression task: they are entered
+(and left back to ``verified``) only together with a change of that task, and ``eradicated`` is recorded
+by command once it has accepted the task's work (models.domain.coupling says which task change carries
+which hotspot change).
+
 Detection keeps the register's identities: a hotspot with no cluster for some windows goes dormant
-(and wakes up with the next cluster), and one absorbed by another's cluster is merged into it.
+(and wakes up with the next cluster), and one absorbed by another's cluster is merged into it; neither
+happens to a hotspot whose task is under way.
 """
 
 from __future__ import annotations
@@ -18,12 +25,13 @@ from models.domain.state_machine import (
     requires_role,
     requires_text,
 )
-from models.vocabulary import HOTSPOT_MAY_SLEEP, Role
+from models.vocabulary import HOTSPOT_MAY_SLEEP, TASK_CLOSED, Role, TaskState
 from models.vocabulary import HotspotStatus as S
 
 DEFAULT_MONITORING_DAYS = 180
 #: Statuses a hotspot may be merged from; a recurred one is not (it waits for its task, "recurred → assigned").
-_MERGEABLE = (S.DETECTED, S.VERIFIED, S.ASSIGNED, S.SUPPRESSING, S.DORMANT, S.ERADICATED, S.MONITORING, S.CLOSED)
+#: Not while a suppression task is under way (assigned, suppressing): the task and its hotspot stay a pair.
+_MERGEABLE = (S.DETECTED, S.VERIFIED, S.DORMANT, S.ERADICATED, S.MONITORING, S.CLOSED)
 #: Transitions only a detection run makes: a recurrence at a cleared hotspot; no cluster for some windows (the
 #: hotspot sleeps) and a cluster again (it wakes up); one cluster covering several hotspots (the others merge).
 BY_DETECTION = frozenset(
@@ -47,6 +55,10 @@ class HotspotFacts:
     monitoring_since: date | None = None
     as_of: date | None = None
     incident_in_footprint: bool | None = None
+    #: The transition accompanies a change of the hotspot's suppression task (assignment, start, decline, cancel).
+    with_task: bool = False
+    #: State of the hotspot's newest suppression task (None: it never had one).
+    task_state: str | None = None
 
 
 def monitoring_ends(monitoring_since: date, monitoring_days: int = DEFAULT_MONITORING_DAYS) -> date:
@@ -90,11 +102,49 @@ def _no_incident(facts: HotspotFacts) -> Missing | None:
     return None
 
 
+def _with_task(what_vi: str, what_en: str) -> Requirement:
+    """Requirement that the transition is made together with a change of the suppression task."""
+
+    def check(facts: HotspotFacts) -> Missing | None:
+        """Refuse a direct request for a status that belongs to the task."""
+        if facts.with_task:
+            return None
+        return Missing(
+            f"trạng thái này đi theo nhiệm vụ đấu tranh, triệt xóa: {what_vi}",
+            f"this status follows the suppression task: {what_en}",
+        )
+
+    return check
+
+
+def _task_accepted(facts: HotspotFacts) -> Missing | None:
+    """Requirement that command has accepted (nghiệm thu) the work of the hotspot's suppression task."""
+    if facts.task_state == TaskState.ACCEPTED:
+        return None
+    return Missing(
+        "ban chỉ huy phải nghiệm thu kết quả nhiệm vụ đấu tranh, triệt xóa trước",
+        f"the suppression task must be accepted first (task state: {facts.task_state!r})",
+    )
+
+
+def _no_task_under_way(facts: HotspotFacts) -> Missing | None:
+    """Requirement that the hotspot has no suppression task still open (detection neither merges nor puts to sleep
+    a hotspot the police are working on: the task and its hotspot stay a pair)."""
+    if facts.task_state is None or facts.task_state in TASK_CLOSED:
+        return None
+    return Missing(
+        "điểm nóng đang có nhiệm vụ đấu tranh, triệt xóa chưa kết thúc",
+        f"the hotspot has a suppression task under way ({facts.task_state!r})",
+    )
+
+
 def hotspot_lifecycle(monitoring_days: int = DEFAULT_MONITORING_DAYS) -> StateMachine:
     """The hotspot state machine with a given monitoring period in days."""
     if monitoring_days < 0:
         raise ValueError(f"monitoring_days must be ≥ 0, got {monitoring_days}")
     by_detection = (requires_role(SYSTEM_ROLE, "hệ thống phát hiện"),)
+    by_assignment = (_with_task("giao nhiệm vụ cho tổ công tác", "assign the task to a team"),)
+    by_withdrawal = (_with_task("khi nhiệm vụ bị từ chối hoặc hủy", "when the task is declined or cancelled"),)
     return StateMachine(
         name="hotspot",
         labels_vi=S.labels(),
@@ -102,9 +152,15 @@ def hotspot_lifecycle(monitoring_days: int = DEFAULT_MONITORING_DAYS) -> StateMa
         transitions={
             (S.DETECTED, S.VERIFIED): (),
             (S.DETECTED, S.DISMISSED): (),
-            (S.VERIFIED, S.ASSIGNED): (),
-            (S.ASSIGNED, S.SUPPRESSING): (),
+            (S.VERIFIED, S.ASSIGNED): by_assignment,
+            (S.ASSIGNED, S.SUPPRESSING): (
+                _with_task("tổ công tác bắt đầu thực hiện nhiệm vụ", "the team starts the task"),
+            ),
+            (S.ASSIGNED, S.VERIFIED): by_withdrawal,
+            (S.SUPPRESSING, S.VERIFIED): by_withdrawal,
             (S.SUPPRESSING, S.ERADICATED): (
+                requires_role(Role.COMMAND, Role.COMMAND.label),
+                _task_accepted,
                 requires_text("note", "ghi chú kết quả đã làm", "a note of what was done"),
             ),
             (S.ERADICATED, S.MONITORING): (),
@@ -113,16 +169,19 @@ def hotspot_lifecycle(monitoring_days: int = DEFAULT_MONITORING_DAYS) -> StateMa
                 _period_elapsed(monitoring_days),
                 _no_incident,
             ),
-            (S.RECURRED, S.ASSIGNED): (),
+            (S.RECURRED, S.ASSIGNED): by_assignment,
             (S.DORMANT, S.DISMISSED): (),
-            **{pair: by_detection for pair in BY_DETECTION},
+            **{
+                pair: by_detection + ((_no_task_under_way,) if pair[1] in (S.DORMANT, S.MERGED) else ())
+                for pair in BY_DETECTION
+            },
         },
     )
+
+
+HOTSPOT_LIFECYCLE = hotspot_lifecycle()
 
 
 def user_targets(machine: StateMachine, source: str) -> tuple[str, ...]:
     """Statuses a user (not a detection run) may move a hotspot to from ``source``."""
     return tuple(t for t in machine.allowed(source) if (source, t) not in BY_DETECTION)
-
-
-HOTSPOT_LIFECYCLE = hotspot_lifecycle()

@@ -25,12 +25,15 @@ def codes(conn: Connection) -> list[str]:
 
 @pytest.fixture
 def as_user(client, make_user, bearer):
-    """Log the client in as a user of a role (created once per test); starts as the planner 'tham.muu'."""
+    """Log the client in as a user of a role (created once per test); starts as the planner 'tham.muu'.
+    The role "planner-2" is a second planner, 'tham.muu.2' (four eyes)."""
     made: dict[str, dict[str, str]] = {}
+    names = {"planner": "tham.muu", "planner-2": "tham.muu.2"}
 
     def act(role: str, team_id: int | None = None) -> None:
         if role not in made:
-            made[role] = bearer(make_user("tham.muu" if role == "planner" else f"test-{role}-2", role, team_id))
+            name = names.get(role, f"test-{role}-2")
+            made[role] = bearer(make_user(name, role.removesuffix("-2"), team_id))
         client.headers.update(made[role])
 
     act("planner")
@@ -77,8 +80,16 @@ def test_draft_override_approve_then_immutable(client, as_user, conn: Connection
     as_user("command")
     assert client.post("/api/classifications/2025/approve").status_code == 403
     as_user("planner")
+    own = client.post("/api/classifications/2025/approve")  # four eyes: the last overrider may not approve
+    assert own.status_code == 403 and own.json()["code"] == "four_eyes_required"
+    assert own.json()["detail"].startswith("Nguyên tắc bốn mắt: tham.muu là người điều chỉnh kết quả lần cuối ngày")
+    assert "cần một cán bộ tham mưu khác" in own.json()["detail"]
+    as_user("planner-2")
     approved = client.post("/api/classifications/2025/approve")
     assert approved.status_code == 200 and approved.json()["status"] == "approved"
+    snapshot = approved.json()
+    assert (snapshot["last_override_by"], snapshot["approved_by"]) == ("tham.muu", "tham.muu.2")
+    assert snapshot["last_override_at"] <= snapshot["approved_at"]
 
     again = client.post("/api/classifications/2025/approve")
     late = client.post(
@@ -258,3 +269,18 @@ def test_a_blank_row_stays_unknown_from_file_to_page(
     kpis = {k["key"]: k for k in client.get("/api/reports/kpi", params={"year": 2025}).json()["kpis"]}
     assert kpis["drug_free_share"]["value"] == round(113 / 114, 4)
     assert "1 đơn vị thiếu dữ liệu" in kpis["drug_free_share"]["note"]
+
+
+def test_four_eyes_can_be_switched_off_and_do_not_apply_without_overrides(
+    client, as_user, indicators: list[str]
+) -> None:
+    client.post("/api/classifications/2025/runs")
+    assert client.post("/api/classifications/2025/approve").status_code == 200  # nothing overridden: one planner
+    client.post("/api/classifications/2024/runs")
+    client.post(
+        "/api/classifications/2024/overrides",
+        json={"commune_code": indicators[0], "category": "at_risk", "reason": "lý do"},
+    )
+    client.app.state.four_eyes = False  # DIABAN_FOUR_EYES=false
+    approved = client.post("/api/classifications/2024/approve").json()
+    assert approved["approved_by"] == approved["last_override_by"] == "tham.muu"

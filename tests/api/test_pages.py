@@ -50,9 +50,8 @@ def test_each_role_gets_its_page_with_only_local_assets(browser, make_user, make
     assert "Đăng xuất" in page.text
     foreign = {url for url in ANY_URL.findall(page.text) if url != TILE_URL}
     assert not foreign, f"a page must load nothing from outside the app except the basemap tiles: {foreign}"
-    if role != "admin":
-        assert TILE_URL in page.text and "/static/vendor/leaflet/leaflet.js" in page.text
-        assert f"/static/js/{role}.js" in page.text and "diabanStart" in page.text
+    assert TILE_URL in page.text and "/static/vendor/leaflet/leaflet.js" in page.text
+    assert f"/static/js/{role}.js" in page.text and "diabanStart" in page.text
     for asset in set(LOCAL_ASSET.findall(page.text)) - {"/logout", "/openapi.json"}:
         assert browser.get(asset).status_code == 200, asset
 

@@ -7,6 +7,7 @@ from sqlalchemy import text
 
 from gis.services.tasks import create_task
 from models.domain.access import Principal
+from models.vocabulary import local_today
 
 AREA_A, AREA_B = "10507", "10525"
 ROLES = ("command", "planner", "admin", "team")
@@ -52,8 +53,9 @@ def world(conn, client, make_team, make_user, make_hotspot, bearer) -> dict:
                              FROM admin_units WHERE code = :c AND valid_to IS NULL"""),
             {"ref": f"P-{k}", "c": code},
         )
-    headers = {role: bearer(make_user(f"u-{role}", role, teams["A"] if role == "team" else None)) for role in ROLES}
-    return {"teams": teams, "hotspots": hotspots, "tasks": tasks, "headers": headers}
+    users = {role: make_user(f"u-{role}", role, teams["A"] if role == "team" else None) for role in ROLES}
+    headers = {role: bearer(user_id) for role, user_id in users.items()}
+    return {"teams": teams, "hotspots": hotspots, "tasks": tasks, "headers": headers, "users": users}
 
 
 def matrix(world: dict) -> list[tuple[str, str, dict | None, dict[str, int]]]:
@@ -72,12 +74,27 @@ def matrix(world: dict) -> list[tuple[str, str, dict | None, dict[str, int]]]:
         ("POST", "/api/tasks", {"kind": "conversion", "commune_code": AREA_A, "year": 2026}, created),
         ("PATCH", f"/api/tasks/{task}", {"version": 2, "priority": "high"}, COMMAND),
         ("POST", f"/api/tasks/{task}/assignment", {"team_id": team, "version": 2}, COMMAND),
-        ("POST", f"/api/tasks/{task}/transitions", {"to": "in_progress", "version": 2}, WRITE),
+        ("POST", f"/api/tasks/{task}/transitions", {"to": "in_progress", "version": 2}, only({"team": 200})),
+        ("POST", f"/api/tasks/{task}/transitions", {"to": "canceled", "version": 2}, COMMAND),
         ("POST", f"/api/tasks/{task}/comments", {"note": "ghi chú"}, {**WRITE, "command": 201, "team": 201}),
         ("POST", f"/api/hotspots/{hotspot}/transitions", {"to": "verified", "version": 1}, WRITE),
-        ("GET", "/api/teams", None, ADMIN),
+        # without a file: writers get past the role check to the validation (422); photo 1 does not exist (404)
+        ("POST", f"/api/tasks/{task}/photos", None, only({"command": 422, "team": 422})),
+        ("GET", f"/api/tasks/{task}/photos/999999", None, only({"command": 404, "planner": 404, "team": 404})),
+        ("GET", "/api/teams", None, only({"admin": 200, "command": 200})),
         ("POST", "/api/teams", {"name": "Tổ mới", "communes": [AREA_B]}, {**ADMIN, "admin": 201}),
+        (
+            "PUT",
+            f"/api/teams/{team}/area",
+            {"communes": [AREA_A, AREA_B], "valid_from": str(local_today())},
+            ADMIN,
+        ),
+        ("GET", f"/api/teams/{team}/areas", None, ADMIN),
         ("GET", "/api/users", None, ADMIN),
+        ("PATCH", f"/api/users/{world['users']['planner']}", {"active": False, "version": 1}, ADMIN),
+        ("POST", f"/api/users/{world['users']['planner']}/password", None, ADMIN),
+        ("POST", f"/api/users/{world['users']['planner']}/unlock", None, ADMIN),
+        ("GET", "/api/audit", None, ADMIN),
         (
             "POST",
             "/api/users",
@@ -102,7 +119,7 @@ def test_matrix_of_routes_and_roles(client, conn, world) -> None:
         (m.upper(), re.sub(r"\{[^}]+\}", "{}", path))
         for path, ops in client.app.openapi()["paths"].items()
         for m in ops
-        if path.startswith(("/api/tasks", "/api/inbox", "/api/auth/me", "/api/teams", "/api/users"))
+        if path.startswith(("/api/tasks", "/api/inbox", "/api/auth/me", "/api/teams", "/api/users", "/api/audit"))
         or path.endswith("/transitions")
     ]
     assert set(mine) <= covered, set(mine) - covered  # every tasking route is in the matrix
@@ -144,6 +161,7 @@ def test_a_team_never_reads_or_writes_another_teams_task_or_hotspot(client, conn
     incidents = client.get("/api/incidents", headers=team).json()["features"]
     assert [f["properties"]["ref"] for f in incidents] == ["P-A"]
     assert len(client.get("/api/incidents").json()["features"]) == 2  # command sees every area
+    client.post(f"/api/hotspots/{hotspot}/transitions", json={"to": "verified", "version": 1})
     suppression = client.post("/api/tasks", json={"kind": "suppression", "hotspot_id": hotspot, "team_id": team_b})
     assert suppression.status_code == 201
     assert call(client, conn, "GET", f"/api/tasks/{suppression.json()['id']}", None, team).status_code == 404
@@ -153,5 +171,12 @@ def test_a_hotspot_outside_the_area_becomes_visible_once_assigned_to_the_team(cl
     team, hotspot = world["headers"]["team"], world["hotspots"]["B"]
     body = {"to": "verified", "version": 1}
     assert client.post(f"/api/hotspots/{hotspot}/transitions", json=body, headers=team).status_code == 404
+    assert client.get(f"/api/hotspots/{hotspot}", headers=team).status_code == 404
+    assert client.post(f"/api/hotspots/{hotspot}/transitions", json=body).status_code == 200
     client.post("/api/tasks", json={"kind": "suppression", "hotspot_id": hotspot, "team_id": world["teams"]["A"]})
-    assert client.post(f"/api/hotspots/{hotspot}/transitions", json=body, headers=team).status_code == 200
+    seen = client.get(f"/api/hotspots/{hotspot}", headers=team)
+    assert seen.status_code == 200 and seen.json()["properties"]["status"] == "assigned"
+    assert seen.json()["properties"]["task_actions"] == [
+        {"to": "in_progress", "note_required": False},
+        {"to": "declined", "note_required": True},
+    ]

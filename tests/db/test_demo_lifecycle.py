@@ -13,9 +13,11 @@ from gis.demo.lifecycle import run_lifecycle_demo
 from gis.io.scenario_files import write_scenario
 from gis.services.hotspots import transition_hotspot
 from gis.services.incident_import import import_incidents
-from gis.store.hotspots import replay_hotspot
+from gis.services.tasks import create_task, transition_task
+from gis.store.hotspots import replay_hotspot, suppression_task_states
 from gis.store.scoping import UNRESTRICTED
 from models.domain.access import Principal
+from models.domain.coupling import consistent
 from models.domain.hotspot_lifecycle import hotspot_lifecycle
 from models.errors import InvalidRequest
 from models.synthetic.scenario import ScenarioConfig, generate_scenario
@@ -62,12 +64,22 @@ def test_story_closes_two_hotspots_and_reopens_one(conn: Connection, incidents_c
                                WHERE c.to_status = 'closed' AND m.to_status = 'monitoring'""")
     ).scalar_one()
     assert gap >= timedelta(days=180)
-    tasks = conn.execute(text("SELECT team_id, state, due_date < current_date FROM tasks")).all()
-    assert tasks and {t[0] for t in tasks} == {team} and {t[1] for t in tasks} == {"assigned"}
-    assert sum(t[2] for t in tasks) == 1  # one overdue task to show on the team's page
+    # The closed hotspots' work went through accepted suppression tasks; the new work is assigned.
+    tasks = conn.execute(text("SELECT team_id, state, due_date < current_date, hotspot_id FROM tasks")).all()
+    assert tasks and {t[0] for t in tasks} == {team}
+    closed_ones = set(conn.execute(text("SELECT hotspot_id FROM hotspot_events WHERE to_status = 'closed'")).scalars())
+    assert sorted(t[1] for t in tasks if t[3] in closed_ones) == ["accepted", "accepted", "assigned"]
+    assert {t[1] for t in tasks if t[3] not in closed_ones} == {"assigned"}
+    assert sum(t[2] for t in tasks if t[1] == "assigned") == 1  # one overdue task to show on the team's page
+    for hotspot_id in {t[3] for t in tasks}:
+        assert consistent(suppression_task_states(conn, hotspot_id), status_of(conn, hotspot_id))
     assert run_lifecycle_demo(conn, MACHINE, commander, 180) == [
         "Câu chuyện demo đã được ghi trước đó (demo story already recorded)"
     ]
+
+
+def status_of(conn: Connection, hotspot_id: int) -> str:
+    return conn.execute(text("SELECT status FROM hotspots WHERE id = :id"), {"id": hotspot_id}).scalar_one()
 
 
 def test_recorded_time_cannot_be_in_the_future_or_before_the_last_change(
@@ -75,9 +87,23 @@ def test_recorded_time_cannot_be_in_the_future_or_before_the_last_change(
 ) -> None:
     hotspot_id = make_hotspot("10507")
     future = datetime.now(UTC) + timedelta(days=1)
-    with pytest.raises(InvalidRequest):
+    with pytest.raises(InvalidRequest, match="thời điểm ghi nhận"):
         transition_hotspot(conn, MACHINE, hotspot_id, "verified", "", 1, commander, UNRESTRICTED, at=future)
     past = datetime.now(UTC) - timedelta(days=10)
-    version = transition_hotspot(conn, MACHINE, hotspot_id, "verified", "", 1, commander, UNRESTRICTED)["version"]
-    with pytest.raises(InvalidRequest):
-        transition_hotspot(conn, MACHINE, hotspot_id, "assigned", "", version, commander, UNRESTRICTED, at=past)
+    with pytest.raises(InvalidRequest, match="thời điểm ghi nhận"):  # before the hotspot was created
+        transition_hotspot(conn, MACHINE, hotspot_id, "verified", "", 1, commander, UNRESTRICTED, at=past)
+    transition_hotspot(conn, MACHINE, hotspot_id, "verified", "", 1, commander, UNRESTRICTED)
+    task_id = create_task(
+        conn,
+        commander,
+        kind="suppression",
+        hotspot_id=hotspot_id,
+        commune_code=None,
+        year=None,
+        team_id=None,
+        due_date=None,
+        priority="normal",
+        checklist=[],
+    )
+    with pytest.raises(InvalidRequest, match="thời điểm ghi nhận"):  # before the task's latest event
+        transition_task(conn, task_id, "canceled", "", 1, commander, UNRESTRICTED, at=past)

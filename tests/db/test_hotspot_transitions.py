@@ -1,4 +1,5 @@
-"""Hotspot lifecycle over the API: the full walk to closed, refusals (403/409/412/422), audit trail and replay."""
+"""Hotspot lifecycle over the API: the full walk to closed (through the suppression task), refusals
+(403/409/412/422), audit trail and replay."""
 
 import pytest
 from hypothesis import HealthCheck, given, settings
@@ -15,13 +16,15 @@ from models.domain.state_machine import TransitionError
 from models.errors import StaleVersion
 
 COMMUNE = "10507"
-WALK = [
-    ("verified", ""),
-    ("assigned", ""),
-    ("suppressing", ""),
-    ("eradicated", "đã triệt phá, bắt 3 đối tượng"),
-    ("monitoring", ""),
-]
+#: The hotspot's statuses on the way to monitoring, the first three carried by its task.
+WALK = ["verified", "assigned", "suppressing", "eradicated", "monitoring"]
+
+
+@pytest.fixture
+def field_team(make_team, make_user, bearer) -> dict:
+    """A team responsible for COMMUNE and the headers of one of its members."""
+    team_id = make_team("Tổ hiện trường", [COMMUNE])
+    return {"id": team_id, "headers": bearer(make_user("to-hien-truong", "team", team_id))}
 
 
 def move(client, hotspot_id: int, to: str, version: int, note: str = "", headers: dict | None = None):
@@ -31,10 +34,32 @@ def move(client, hotspot_id: int, to: str, version: int, note: str = "", headers
     )
 
 
-def walk_to_monitoring(client, hotspot_id: int) -> int:
-    """Drive a detected hotspot to monitoring; return its version."""
-    version = 1
-    for to, note in WALK:
+def status_of(client, hotspot_id: int) -> tuple[str, int]:
+    """The hotspot's status and version as the API shows them."""
+    properties = client.get(f"/api/hotspots/{hotspot_id}").json()["properties"]
+    return properties["status"], properties["version"]
+
+
+def suppress(client, hotspot_id: int, team: dict) -> int:
+    """Verify a detected hotspot, give it to the team, let the team work, accept the work; return the task id."""
+    assert move(client, hotspot_id, "verified", 1).status_code == 200
+    task = client.post("/api/tasks", json={"kind": "suppression", "hotspot_id": hotspot_id, "team_id": team["id"]})
+    assert task.status_code == 201, task.json()
+    task_id, version = task.json()["id"], task.json()["version"]
+    for to, headers in (("in_progress", team["headers"]), ("completed", team["headers"]), ("accepted", None)):
+        response = client.post(
+            f"/api/tasks/{task_id}/transitions", json={"to": to, "version": version}, headers=headers
+        )
+        assert response.status_code == 200, response.json()
+        version = response.json()["version"]
+    return task_id
+
+
+def walk_to_monitoring(client, hotspot_id: int, team: dict) -> int:
+    """Drive a detected hotspot to monitoring through its task; return its version."""
+    suppress(client, hotspot_id, team)
+    _, version = status_of(client, hotspot_id)
+    for to, note in (("eradicated", "đã triệt phá, bắt 3 đối tượng"), ("monitoring", "")):
         response = move(client, hotspot_id, to, version, note)
         assert response.status_code == 200, response.json()
         assert response.json() == {"id": hotspot_id, "status": to, "version": version + 1}
@@ -42,10 +67,10 @@ def walk_to_monitoring(client, hotspot_id: int) -> int:
     return version
 
 
-def test_walk_from_detected_to_closed_is_audited_and_replayable(client, conn, make_hotspot) -> None:
+def test_walk_from_detected_to_closed_is_audited_and_replayable(client, conn, make_hotspot, field_team) -> None:
     client.app.state.hotspot_machine = hotspot_lifecycle(monitoring_days=0)
     hotspot_id = make_hotspot(COMMUNE)
-    version = walk_to_monitoring(client, hotspot_id)
+    version = walk_to_monitoring(client, hotspot_id, field_team)
     closed = move(client, hotspot_id, "closed", version, "loại khỏi danh sách")
     assert closed.status_code == 200 and closed.json()["status"] == "closed"
     stored = conn.execute(text("SELECT status, version FROM hotspots WHERE id = :id"), {"id": hotspot_id}).one()
@@ -54,8 +79,9 @@ def test_walk_from_detected_to_closed_is_audited_and_replayable(client, conn, ma
         text("SELECT actor, from_status, to_status, note FROM hotspot_events WHERE hotspot_id = :id ORDER BY id"),
         {"id": hotspot_id},
     ).all()
-    assert [e.to_status for e in events] == [to for to, _ in WALK] + ["closed"]
-    assert {e.actor for e in events} == {"test-command"} and events[3].note.startswith("đã triệt phá")
+    assert [e.to_status for e in events] == [*WALK, "closed"]
+    assert [e.actor for e in events] == ["test-command", "test-command", "to-hien-truong", *["test-command"] * 3]
+    assert events[3].note.startswith("đã triệt phá")
     assert replay_hotspot(conn, HOTSPOT_LIFECYCLE, hotspot_id) == "closed"
 
 
@@ -75,22 +101,35 @@ def test_stale_version_is_412_and_changes_nothing(client, conn, make_hotspot) ->
     assert conn.execute(text("SELECT status FROM hotspots WHERE id = :id"), {"id": hotspot_id}).scalar() == "verified"
 
 
-def test_eradication_needs_a_note(client, make_hotspot) -> None:
+def test_eradication_needs_an_accepted_task_command_and_a_note(client, make_hotspot, field_team) -> None:
     hotspot_id = make_hotspot(COMMUNE)
-    for version, to in enumerate(("verified", "assigned", "suppressing"), start=1):
-        move(client, hotspot_id, to, version)
-    response = move(client, hotspot_id, "eradicated", 4, "  ")
+    suppress(client, hotspot_id, field_team)
+    status, version = status_of(client, hotspot_id)
+    assert status == "suppressing"
+    response = move(client, hotspot_id, "eradicated", version, "  ")
     assert response.status_code == 422 and "note of what was done" in response.json()["detail"]
+    assert move(client, hotspot_id, "eradicated", version, "xong", headers=field_team["headers"]).status_code == 403
+    assert move(client, hotspot_id, "eradicated", version, "đã triệt phá").status_code == 200
 
 
-def test_closing_waits_for_the_monitoring_period(client, make_hotspot) -> None:
+def test_task_owned_statuses_are_refused_as_direct_requests(client, make_hotspot) -> None:
     hotspot_id = make_hotspot(COMMUNE)
-    response = move(client, hotspot_id, "closed", walk_to_monitoring(client, hotspot_id))
+    move(client, hotspot_id, "verified", 1)
+    response = move(client, hotspot_id, "assigned", 2)
+    assert response.status_code == 422 and "follows the suppression task" in response.json()["detail"]
+    assert "trạng thái này đi theo nhiệm vụ" in response.json()["detail"]
+
+
+def test_closing_waits_for_the_monitoring_period(client, make_hotspot, field_team) -> None:
+    hotspot_id = make_hotspot(COMMUNE)
+    response = move(client, hotspot_id, "closed", walk_to_monitoring(client, hotspot_id, field_team))
     assert response.status_code == 422 and "180-day monitoring period" in response.json()["detail"]
 
 
 @pytest.mark.parametrize("footprint", [False, True])
-def test_an_incident_in_the_footprint_during_monitoring_blocks_closing(client, conn, make_hotspot, footprint) -> None:
+def test_an_incident_in_the_footprint_during_monitoring_blocks_closing(
+    client, conn, make_hotspot, field_team, footprint
+) -> None:
     client.app.state.hotspot_machine = hotspot_lifecycle(monitoring_days=0)
     hotspot_id = make_hotspot(COMMUNE, radius_m=100)
     if footprint:
@@ -98,7 +137,7 @@ def test_an_incident_in_the_footprint_during_monitoring_blocks_closing(client, c
             text("UPDATE hotspots SET footprint = ST_Buffer(centroid::geography, 300)::geometry WHERE id = :id"),
             {"id": hotspot_id},
         )
-    version = walk_to_monitoring(client, hotspot_id)
+    version = walk_to_monitoring(client, hotspot_id, field_team)
     # 200 m from the centroid: outside the 100 m radius, inside the 300 m footprint
     conn.execute(
         text("""INSERT INTO incidents (ref, occurred_at, kind, assignment, commune_code, geom)

@@ -69,17 +69,28 @@ def test_suppression_task_assigns_the_hotspot_and_runs_to_acceptance(client, con
     assert duplicate.status_code == 409
 
     t, v = task["id"], task["version"]
+    carried = []
     for to in ("in_progress", "paused", "in_progress", "completed"):
         response = move(client, t, to, v, headers=team["headers"])
         assert response.status_code == 200, response.json()
         v = response.json()["version"]
+        carried.append(response.json()["hotspot_status"])
+    assert carried == ["suppressing", None, None, None]  # starting the work moved the hotspot, nothing else did
     assert move(client, t, "accepted", v, headers=team["headers"]).status_code == 403
     no_comment = move(client, t, "returned", v)
     assert no_comment.status_code == 422 and "comment" in no_comment.json()["detail"]
     v = move(client, t, "returned", v, "thiếu ảnh hiện trường").json()["version"]
     v = move(client, t, "in_progress", v, headers=team["headers"]).json()["version"]
     v = move(client, t, "completed", v, headers=team["headers"]).json()["version"]
-    assert move(client, t, "accepted", v).json() == {"id": t, "state": "accepted", "version": v + 1}
+    assert move(client, t, "accepted", v).json() == {
+        "id": t,
+        "state": "accepted",
+        "version": v + 1,
+        "hotspot_status": None,
+    }
+    assert conn.execute(text("SELECT status FROM hotspots WHERE id = :id"), {"id": hotspot_id}).scalar() == (
+        "suppressing"  # accepted: command may now record eradicated
+    )
 
     detail = client.get(f"/api/tasks/{t}").json()
     assert [e["to_state"] for e in detail["events"] if e["event"] == "transition"] == [
@@ -172,7 +183,7 @@ def test_assignment_and_edits_carry_the_version(client, team, make_team) -> None
 
 def test_task_events_are_append_only(client, conn) -> None:
     new_task(client, kind="conversion", commune_code=COMMUNE, year=2025)
-    for statement in ("UPDATE task_events SET note = 'sửa'", "DELETE FROM task_events", "TRUNCATE task_events"):
+    for statement in ("UPDATE task_events SET note = 'sửa'", "DELETE FROM task_events", "TRUNCATE task_events CASCADE"):
         with pytest.raises(DBAPIError, match="append-only"), conn.begin_nested():
             conn.execute(text(statement))
 

@@ -36,11 +36,14 @@ random_hotspot_facts = st.builds(
     monitoring_since=st.sampled_from([None, START]),
     as_of=st.sampled_from([None, date(2025, 6, 29), date(2025, 6, 30), date(2026, 1, 1)]),
     incident_in_footprint=st.sampled_from([None, True, False]),
+    with_task=st.booleans(),
+    task_state=st.sampled_from([None, "assigned", "accepted"]),
 )
 hotspot_facts = st.one_of(
     random_hotspot_facts,
-    st.just(HotspotFacts(**{**CLOSABLE.__dict__, "note": "đã triệt xóa"})),
+    st.just(HotspotFacts(**{**CLOSABLE.__dict__, "note": "đã triệt xóa", "task_state": "accepted"})),
     st.just(HotspotFacts(actor_role="system")),
+    st.just(HotspotFacts(with_task=True)),
 )
 task_facts = st.builds(
     TaskFacts,
@@ -121,11 +124,26 @@ def test_replay_reports_inconsistent_event():
         HOTSPOT_LIFECYCLE.replay([("detected", "verified"), ("assigned", "suppressing")])
 
 
-def test_eradication_requires_a_note():
+def test_eradication_requires_command_an_accepted_task_and_a_note():
+    accepted = {"actor_role": "command", "task_state": "accepted"}
     for note in ("", "   "):
         with pytest.raises(TransitionRequirementMissing, match="note of what was done"):
-            HOTSPOT_LIFECYCLE.check("suppressing", "eradicated", HotspotFacts(note=note))
-    HOTSPOT_LIFECYCLE.check("suppressing", "eradicated", HotspotFacts(note="phá bỏ lán trại"))
+            HOTSPOT_LIFECYCLE.check("suppressing", "eradicated", HotspotFacts(note=note, **accepted))
+    with pytest.raises(TransitionRequirementMissing, match="must be accepted first"):
+        HOTSPOT_LIFECYCLE.check("suppressing", "eradicated", HotspotFacts("phá bỏ", "command", task_state="completed"))
+    with pytest.raises(TransitionRequirementMissing, match="role 'command' is required"):
+        HOTSPOT_LIFECYCLE.check("suppressing", "eradicated", HotspotFacts("phá bỏ", "team", task_state="accepted"))
+    HOTSPOT_LIFECYCLE.check("suppressing", "eradicated", HotspotFacts(note="phá bỏ lán trại", **accepted))
+
+
+@pytest.mark.parametrize(
+    ("source", "target"),
+    [("verified", "assigned"), ("recurred", "assigned"), ("assigned", "suppressing"), ("assigned", "verified")],
+)
+def test_task_owned_statuses_only_move_with_the_task(source, target):
+    with pytest.raises(TransitionRequirementMissing, match="follows the suppression task"):
+        HOTSPOT_LIFECYCLE.check(source, target, HotspotFacts(actor_role="command"))
+    HOTSPOT_LIFECYCLE.check(source, target, HotspotFacts(actor_role="command", with_task=True))
 
 
 @pytest.mark.parametrize(

@@ -1,5 +1,6 @@
 // Command page: heat surface of the view, incidents as vector tiles, hotspots by status, approved classes, Gi*
-// and emerging cells; filters, month slider, KPIs, and assigning a hotspot to a team.
+// and emerging cells; filters, month slider, KPIs; the registers of hotspots and tasks with the actions the API
+// offers now (verify, open and assign a task, accept or return work, record eradication, monitor, close); the inbox.
 "use strict";
 
 diabanPages.command = async function startCommand(map, cfg) {
@@ -14,6 +15,12 @@ diabanPages.command = async function startCommand(map, cfg) {
   }, { collapsed: window.innerWidth < 760 }).addTo(map);
   const { names } = await communesLayer(map);
   bachLongViButton(map, cfg);
+  const communeByName = Object.fromEntries(Object.entries(names).map(([code, name]) => [name, code]));
+  document.getElementById("commune-names").replaceChildren(...Object.values(names).sort().map((name) => {
+    const option = document.createElement("option");
+    option.value = name;
+    return option;
+  }));
 
   const form = document.getElementById("filters");
   const slider = document.getElementById("month");
@@ -100,42 +107,148 @@ diabanPages.command = async function startCommand(map, cfg) {
     }).addTo(layers.incidents);
   }
 
+  // ----------------------------------------------------------------------------------------- hotspots on the map
+  const markers = {};  // hotspot id → its marker (the registers fly to it)
   async function loadHotspots() {
+    const hotspots = await api(`/api/hotspots?${filters()}`);
     layers.hotspots.clearLayers();
-    const [hotspots, tasks] = await Promise.all([
-      api(`/api/hotspots?${filters()}`), api("/api/tasks?kind=suppression&limit=1000"),
-    ]);
-    const taskOf = Object.fromEntries(tasks.tasks.map((t) => [t.hotspot_id, t]));
+    for (const key of Object.keys(markers)) delete markers[key];
     L.geoJSON(hotspots, {
       pointToLayer: (feature, latlng) => L.circleMarker(latlng, {
         radius: 5 + Math.min(10, Math.sqrt(feature.properties.n_incidents || 1)),
         color: "#111827", weight: 1, fillColor: cfg.statusColours[feature.properties.status], fillOpacity: 0.9,
       }),
-      onEachFeature: (feature, layer) => layer.bindPopup(
-        () => hotspotPopup(feature.properties, taskOf[feature.properties.id]), { minWidth: 300 }),
+      onEachFeature: (feature, layer) => {
+        markers[feature.properties.id] = layer;
+        layer.bindPopup(() => hotspotCard(feature.properties), { minWidth: 320, maxWidth: 380 });
+      },
     }).addTo(layers.hotspots);
   }
 
-  function hotspotPopup(p, task) {
-    const div = document.createElement("div");
-    div.className = "popup";
-    div.innerHTML = `<b>Điểm nóng #${p.id}</b> — ${escapeHtml(cfg.hotspotKindLabels[p.kind] || p.kind)}<br>
-      Trạng thái: <b>${escapeHtml(cfg.statusLabels[p.status] || p.status)}</b><br>
-      Số vụ việc: ${VI_NUMBER.format(p.n_incidents)}; ${escapeHtml(names[p.commune_code] || p.commune_code || "—")}<br>
-      Phát hiện lần đầu: ${viDate(p.first_seen)}; gần nhất: ${viDate(p.last_seen)}<br>
-      ${task ? `Nhiệm vụ #${task.id}: ${escapeHtml(task.team || "chưa giao tổ")} — ${escapeHtml(task.state_label)}`
-        + `, hạn ${viDate(task.due_date)}` : "Chưa có nhiệm vụ"}`;
-    if (!task && cfg.taskableStatuses.includes(p.status)) {
+  // ------------------------------------------------------------------------------------ acting on hotspots, tasks
+  const communeName = (code) => names[code] || code || "—";
+  // A due date matters while the task is open (finished work keeps its date in the history).
+  const openTask = (state) => state === "unassigned" || cfg.openTaskStates.includes(state);
+  const dueText = (due, late) => (due ? viDate(due) : "—") +
+    (late > 0 ? ` <span class="late">quá hạn ${VI_NUMBER.format(late)} ngày</span>` : "");
+
+  // After any change: the map's colours, both registers, the KPIs and the inbox follow.
+  async function changed(message) {
+    notify(`${message} — đang cập nhật bản đồ và danh sách…`);
+    map.closePopup();
+    await Promise.all([loadHotspots(), loadHotspotRegister(), loadTaskRegister(), loadTaskKpis(), loadInbox()]);
+    notify(message);
+  }
+
+  // A note field and one button per action; an action that needs a note refuses to go without one.
+  function actionBox(actions, labels, run) {
+    const box = document.createElement("div");
+    box.className = "actions";
+    if (!actions.length) return box;
+    const needing = actions.filter((a) => a.note_required).map((a) => labels[a.to] || a.to);
+    const note = document.createElement("textarea");
+    note.placeholder = needing.length ? `Ghi chú — bắt buộc khi: ${needing.join(", ")}` : "Ghi chú (không bắt buộc)";
+    note.setAttribute("aria-label", "Ghi chú");
+    box.appendChild(note);
+    for (const action of actions) {
       const button = document.createElement("button");
-      button.textContent = "Giao nhiệm vụ đấu tranh, triệt xóa…";
-      button.onclick = () => assignForm(p, div, button);
-      div.append(document.createElement("br"), button);
+      button.type = "button";
+      button.textContent = labels[action.to] || action.to;
+      button.dataset.action = action.to;
+      if (action.note_required) button.classList.add("needs-note");
+      button.onclick = async () => {
+        if (action.note_required && !note.value.trim()) {
+          notify(`«${button.textContent}» cần ghi chú: hãy nhập vào ô ghi chú`, true);
+          note.focus();
+          return;
+        }
+        box.querySelectorAll("button").forEach((b) => { b.disabled = true; });
+        try { await run(action.to, note.value); } catch (error) {
+          notify(error.message, true);
+          box.querySelectorAll("button").forEach((b) => { b.disabled = false; });
+        }
+      };
+      box.appendChild(button);
     }
-    return div;
+    return box;
+  }
+
+  async function moveHotspot(p, to, note) {
+    await api(`/api/hotspots/${p.id}/transitions`, { method: "POST", body: JSON.stringify({ to, note, version: p.version }) });
+    await changed(`Điểm nóng #${p.id}: ${cfg.statusLabels[to]}`);
+  }
+
+  async function moveTask(taskId, version, to, note) {
+    const moved = await api(`/api/tasks/${taskId}/transitions`, { method: "POST", body: JSON.stringify({ to, note, version }) });
+    const hotspot = moved.hotspot_status ? `; điểm nóng: ${cfg.statusLabels[moved.hotspot_status]}` : "";
+    await changed(`Nhiệm vụ #${taskId}: ${cfg.taskLabels[to]}${hotspot}`);
+  }
+
+  // What command sees and may do with a hotspot: the same card in the popup and in the register.
+  function hotspotCard(p) {
+    const card = document.createElement("div");
+    card.className = "card";
+    card.dataset.hotspotId = p.id;
+    const task = p.task_id ? `<p>Nhiệm vụ #${p.task_id}: <b>${escapeHtml(cfg.taskLabels[p.task_state])}</b>` +
+      `${p.task_team ? " — " + escapeHtml(p.task_team) : ""}; hạn ${dueText(p.task_due_date, p.task_overdue_days)}</p>`
+      : "<p>Chưa có nhiệm vụ</p>";
+    const monitoring = p.monitoring_since ? `<p>Giữ sạch, theo dõi từ ${viDate(p.monitoring_since)}` +
+      (p.incident_since_monitoring ? ` — <span class="late">đã có vụ việc trong phạm vi</span>` : " — chưa có vụ việc") +
+      "</p>" : "";
+    card.innerHTML = `<h3>Điểm nóng #${p.id} — ${escapeHtml(cfg.hotspotKindLabels[p.kind] || p.kind)}</h3>
+      <p><i class="swatch dot" style="background:${cfg.statusColours[p.status]}"></i>
+        <b class="status">${escapeHtml(cfg.statusLabels[p.status] || p.status)}</b></p>
+      <p>${escapeHtml(communeName(p.commune_code))}; ${VI_NUMBER.format(p.n_incidents)} vụ việc;
+        lần đầu ${viDate(p.first_seen)}, gần nhất ${viDate(p.last_seen)}</p>${task}${monitoring}`;
+    card.appendChild(actionBox(p.actions, cfg.hotspotActionLabels, (to, note) => moveHotspot(p, to, note)));
+    card.appendChild(actionBox(p.task_actions, cfg.taskActionLabels,
+      (to, note) => moveTask(p.task_id, p.task_version, to, note)));
+    if (p.may_open_task) card.appendChild(assignButton("Giao nhiệm vụ đấu tranh, triệt xóa…", p, null));
+    if (p.task_state === "unassigned") card.appendChild(assignButton("Giao cho tổ công tác…", p, p.task_id));
+    card.appendChild(historyToggle(() => hotspotHistory(p)));
+    return card;
+  }
+
+  // A history, loaded when opened: lines of {at, text}, oldest first.
+  function historyToggle(load) {
+    const details = document.createElement("details");
+    details.innerHTML = "<summary>Lịch sử</summary><ol class=\"history\"><li>Đang tải…</li></ol>";
+    details.addEventListener("toggle", async () => {
+      if (!details.open) return;
+      try {
+        const lines = (await load()).sort((a, b) => new Date(a.at) - new Date(b.at));
+        details.querySelector("ol").innerHTML = lines.map((l) => `<li>${l.text}</li>`).join("");
+      } catch (error) { notify(error.message, true); }
+    });
+    return details;
+  }
+
+  const taskLines = (task) => task.events.map((e) => ({
+    at: e.at, text: `Nhiệm vụ #${task.id}: ${eventText(e, cfg.eventLabels, cfg.taskLabels, e.from_state, e.to_state)}`,
+  }));
+
+  // A hotspot's own history and its task's, interleaved.
+  async function hotspotHistory(p) {
+    const [own, task] = await Promise.all([api(`/api/hotspots/${p.id}`), p.task_id ? api(`/api/tasks/${p.task_id}`) : null]);
+    return [
+      ...own.properties.events.map((e) => ({
+        at: e.at, text: eventText(e, cfg.eventLabels, cfg.statusLabels, e.from_status, e.to_status),
+      })),
+      ...(task ? taskLines(task) : []),
+    ];
   }
 
   // Teams covering the hotspot, least loaded (the suggestion) first; command confirms or picks another.
-  async function assignForm(p, div, button) {
+  function assignButton(label, p, taskId) {
+    const button = document.createElement("button");
+    button.type = "button";
+    button.textContent = label;
+    button.className = "assign-open";
+    button.onclick = () => assignForm(p, taskId, button);
+    return button;
+  }
+
+  async function assignForm(p, taskId, button) {
     button.disabled = true;
     try {
       const suggestion = await api(`/api/tasks/suggest-assignee?hotspot_id=${p.id}`);
@@ -146,9 +259,9 @@ diabanPages.command = async function startCommand(map, cfg) {
       box.innerHTML = `<label>Tổ công tác (gợi ý: ít việc đang mở nhất) <select name="team">${suggestion.candidates.map((c) =>
         `<option value="${c.team_id}">${escapeHtml(c.name)} — ${VI_NUMBER.format(c.open_tasks)} việc</option>`).join("")}
         </select></label>
-        <label>Hạn <input name="due" value="${viDate(due)}" placeholder="dd/mm/yyyy"></label>
+        ${taskId ? "" : `<label>Hạn <input name="due" value="${viDate(due)}" placeholder="dd/mm/yyyy"></label>`}
         <button type="submit">Giao nhiệm vụ</button>`;
-      box.onsubmit = (event) => { event.preventDefault(); assign(p, box); };
+      box.onsubmit = (event) => { event.preventDefault(); assign(p, taskId, box); };
       button.replaceWith(box);
     } catch (error) {
       notify(error.message, true);
@@ -156,20 +269,172 @@ diabanPages.command = async function startCommand(map, cfg) {
     }
   }
 
-  async function assign(p, box) {
+  async function assign(p, taskId, box) {
+    box.querySelector("button").disabled = true;
     try {
-      const task = await api("/api/tasks", { method: "POST", body: JSON.stringify({
-        kind: "suppression", hotspot_id: p.id, team_id: Number(box.team.value),
-        due_date: isoFromVi(box.due.value) || null, priority: "high",
-      }) });
-      notify(`Đã giao nhiệm vụ #${task.id} cho ${task.team}, hạn ${viDate(task.due_date)}`);
-      map.closePopup();
-      await Promise.all([loadHotspots(), loadTasks()]);
+      const team = Number(box.team.value);
+      const task = taskId
+        ? await api(`/api/tasks/${taskId}/assignment`, { method: "POST", body: JSON.stringify({ team_id: team, version: p.task_version }) })
+        : await api("/api/tasks", { method: "POST", body: JSON.stringify({
+          kind: "suppression", hotspot_id: p.id, team_id: team, due_date: isoFromVi(box.due.value) || null, priority: "high",
+        }) });
+      await changed(`Đã giao nhiệm vụ #${task.id} cho ${task.team}, hạn ${viDate(task.due_date)}; ` +
+        `điểm nóng #${p.id}: ${cfg.statusLabels[task.hotspot_status]}`);
     } catch (error) {
       notify(error.message, true);
+      box.querySelector("button").disabled = false;
     }
   }
 
+  // A task as command sees it in its register: place, team, due date, hotspot, history; accept, return, cancel.
+  function taskCard(t) {
+    const card = document.createElement("div");
+    card.className = "card";
+    card.dataset.taskId = t.id;
+    card.innerHTML = `<h3>Nhiệm vụ #${t.id} — ${escapeHtml(t.kind_label)}</h3>
+      <p><b class="state">${escapeHtml(t.state_label)}</b>${t.team ? " — " + escapeHtml(t.team) : ""};
+        hạn ${dueText(t.due_date, t.overdue_days)}; ưu tiên ${escapeHtml(cfg.priorityLabels[t.priority])}</p>
+      <p>${escapeHtml(t.commune_name || t.commune_code)}${t.hotspot_id ? `; điểm nóng #${t.hotspot_id}: ` +
+        escapeHtml(cfg.statusLabels[t.hotspot_status]) : ""}</p>`;
+    card.appendChild(actionBox(t.actions, cfg.taskActionLabels, (to, note) => moveTask(t.id, t.version, to, note)));
+    card.appendChild(historyToggle(async () => taskLines(await api(`/api/tasks/${t.id}`))));
+    return card;
+  }
+
+  // ------------------------------------------------------------------------------------------------ registers
+  const counter = (id, noun) => (n) => {
+    document.getElementById(id).textContent = `${VI_NUMBER.format(n)} ${noun}`;
+  };
+  const hotspotRows = sortableTable(document.getElementById("hotspot-table"), { sort: "due", keys: {
+    id: (p) => p.id, status: (p) => cfg.statusLabels[p.status], commune: (p) => communeName(p.commune_code),
+    team: (p) => p.task_team || "", due: (p) => (openTask(p.task_state) ? p.task_due_date : null),
+  }, row: (p) => {
+    const tr = document.createElement("tr");
+    tr.dataset.hotspotId = p.id;
+    if (p.task_overdue_days > 0) tr.className = "overdue";
+    tr.innerHTML = `<td>${p.id}</td><td><i class="swatch dot" style="background:${cfg.statusColours[p.status]}"></i> ` +
+      `${escapeHtml(cfg.statusLabels[p.status])}${p.task_state === "completed" ? " <em>(chờ nghiệm thu)</em>" : ""}</td>` +
+      `<td>${escapeHtml(communeName(p.commune_code))}</td><td>${escapeHtml(p.task_team || "—")}</td>` +
+      `<td>${openTask(p.task_state) ? dueText(p.task_due_date, p.task_overdue_days) : "—"}</td>`;
+    return tr;
+  }, detail: hotspotCard, onOpen: (p, open) => { if (open) flyTo(p.id, L.latLng(p.lat, p.lon)); },
+  counted: counter("hotspot-count", "điểm nóng") });
+
+  const taskRows = sortableTable(document.getElementById("task-table"), { sort: "due", keys: {
+    id: (t) => t.id, state: (t) => t.state_label, commune: (t) => t.commune_name || t.commune_code,
+    team: (t) => t.team || "", due: (t) => (openTask(t.state) ? t.due_date : null),
+  }, row: (t) => {
+    const tr = document.createElement("tr");
+    tr.dataset.taskId = t.id;
+    if (t.overdue_days > 0) tr.className = "overdue";
+    tr.innerHTML = `<td>${t.id}</td><td>${escapeHtml(t.state_label)}</td>` +
+      `<td>${escapeHtml(t.commune_name || t.commune_code)}</td><td>${escapeHtml(t.team || "—")}</td>` +
+      `<td>${openTask(t.state) ? dueText(t.due_date, t.overdue_days) : "—"}</td>`;
+    return tr;
+  }, detail: taskCard, onOpen: (t, open) => {
+    if (open) flyTo(t.hotspot_id, t.lat !== null ? L.latLng(t.lat, t.lon) : null);
+  }, counted: counter("task-count", "nhiệm vụ") });
+
+  function flyTo(hotspotId, where) {
+    const marker = markers[hotspotId];
+    const target = marker ? marker.getLatLng() : where;
+    if (!target) return;
+    map.flyTo(target, Math.max(map.getZoom(), 15), { duration: 0.6 });
+    if (marker) map.once("moveend", () => marker.openPopup());
+  }
+
+  // The query of a register's filter form (the state's own name, commune by name, team, overdue, waiting).
+  function registerQuery(formId, stateName, awaitingName) {
+    const f = document.getElementById(formId);
+    const params = new URLSearchParams();
+    if (f[stateName].value) params.set(stateName === "status" ? "status" : "state", f[stateName].value);
+    const typed = f.commune.value.trim();
+    if (typed) {
+      const code = communeByName[typed] || (names[typed] ? typed : null);
+      if (!code) throw new Error(`Không có xã/phường tên «${typed}»: hãy chọn trong danh sách gợi ý`);
+      params.set("commune", code);
+    }
+    if (f.team.value) params.set("team", f.team.value);
+    if (f.overdue.checked) params.set("overdue", "true");
+    if (f.awaiting.checked) params.set(awaitingName, "completed");
+    return params;
+  }
+
+  // Only the answer to the latest request of a register is shown (filters may change faster than answers come).
+  const latest = { hotspots: 0, tasks: 0 };
+  async function loadHotspotRegister() {
+    const mine = ++latest.hotspots;
+    try {
+      const found = await api(`/api/hotspots?${registerQuery("hotspot-filters", "status", "task_state")}`);
+      if (mine !== latest.hotspots) return;
+      hotspotRows.set(found.features.map((f) => ({ ...f.properties, lon: f.geometry.coordinates[0], lat: f.geometry.coordinates[1] })));
+    } catch (error) { notify(error.message, true); }
+  }
+
+  async function loadTaskRegister() {
+    const mine = ++latest.tasks;
+    try {
+      const query = registerQuery("task-filters", "state", "state");
+      query.set("limit", "1000");
+      const found = await api(`/api/tasks?${query}`);
+      if (mine !== latest.tasks) return;
+      taskRows.set(found.tasks);
+    } catch (error) { notify(error.message, true); }
+  }
+
+  for (const [id, load] of [["hotspot-filters", loadHotspotRegister], ["task-filters", loadTaskRegister]]) {
+    const f = document.getElementById(id);
+    f.addEventListener("change", load);
+    f.addEventListener("submit", (e) => { e.preventDefault(); load(); });
+  }
+
+  async function loadTeams() {
+    const teams = await api("/api/teams");
+    for (const select of document.querySelectorAll(".register-filters select[name=team]")) {
+      select.append(...teams.map((t) => {
+        const option = document.createElement("option");
+        option.value = t.id;
+        option.textContent = t.name;
+        return option;
+      }));
+    }
+  }
+
+  // ------------------------------------------------------------------------------------------------ tabs, inbox
+  const showTab = panelTabs();
+  document.getElementById("kpi-awaiting").onclick = (event) => {
+    event.preventDefault();
+    const f = document.getElementById("task-filters");
+    f.reset();
+    f.awaiting.checked = true;
+    showTab("tasks");
+    loadTaskRegister();
+  };
+
+  async function loadInbox() {
+    const inbox = await api("/api/inbox?limit=50");
+    const list = document.getElementById("inbox");
+    // Still waiting for command: a comment, or work whose task is still where the event left it (completed, declined).
+    const waiting = (e) => e.event === "comment" || e.to_state === e.task_state;
+    const count = inbox.events.filter(waiting).length;
+    document.getElementById("inbox-count").textContent = count ? VI_NUMBER.format(count) : "";
+    if (!inbox.events.length) { list.innerHTML = "<li>Không có việc mới.</li>"; return; }
+    list.replaceChildren(...inbox.events.map((e) => {
+      const item = document.createElement("li");
+      if (!waiting(e)) item.className = "handled";
+      item.innerHTML = `<b>Nhiệm vụ #${e.task_id}</b> (${escapeHtml(communeName(e.commune_code))}) — ` +
+        `${eventText(e, cfg.eventLabels, cfg.taskLabels, e.from_state, e.to_state)}<br><small>hiện tại: ` +
+        `${escapeHtml(cfg.taskLabels[e.task_state])}</small>`;
+      return clickable(item, async () => {
+        document.getElementById("task-filters").reset();
+        showTab("tasks");
+        await loadTaskRegister();
+        taskRows.open(e.task_id);
+      });
+    }));
+  }
+
+  // ------------------------------------------------------------------------------------- classes, cells, KPIs
   async function loadClasses() {
     const label = document.getElementById("classes-year");
     if (!cfg.approvedYear) { label.textContent = "Chưa có năm nào được phê duyệt"; return; }
@@ -200,12 +465,14 @@ diabanPages.command = async function startCommand(map, cfg) {
   const loadEmerging = () => loadCells(layers.emerging, "/api/emerging",
     (p) => cfg.emergingColours[p.pattern.endsWith("_hot_spot") ? "hot" : "cold"], (p) => escapeHtml(p.label_vi));
 
-  async function loadTasks() {
-    const [overdue, ...open] = await Promise.all([
-      api("/api/tasks?overdue=true&limit=1"), ...cfg.openTaskStates.map((state) => api(`/api/tasks?state=${state}&limit=1`)),
+  async function loadTaskKpis() {
+    const [overdue, awaiting, ...open] = await Promise.all([
+      api("/api/tasks?overdue=true&limit=1"), api("/api/tasks?state=completed&limit=1"),
+      ...cfg.openTaskStates.map((state) => api(`/api/tasks?state=${state}&limit=1`)),
     ]);
     document.getElementById("kpi-open").textContent = VI_NUMBER.format(open.reduce((n, page) => n + page.numberMatched, 0));
     document.getElementById("kpi-overdue").textContent = VI_NUMBER.format(overdue.numberMatched);
+    document.getElementById("kpi-awaiting").textContent = VI_NUMBER.format(awaiting.numberMatched);
   }
 
   async function loadKpis() {
@@ -226,6 +493,9 @@ diabanPages.command = async function startCommand(map, cfg) {
   slider.addEventListener("change", refresh);
   let moved;
   map.on("moveend", () => { clearTimeout(moved); moved = setTimeout(loadHeat, 250); });
-  await Promise.all([refresh(), loadEmerging(), loadClasses(), loadTasks(), loadKpis()]);
+  await Promise.all([
+    refresh(), loadEmerging(), loadClasses(), loadTaskKpis(), loadKpis(), loadTeams(), loadInbox(),
+    loadHotspotRegister(), loadTaskRegister(),
+  ]);
   document.body.dataset.ready = "true";
 };

@@ -1,5 +1,6 @@
-// Planner page: a year's classification map and review list (disagreements and changes first), overrides
-// with a reason, approval of the year, downloads.
+// Planner page: a year's classification map and review table (search, sort, table ↔ map selection), running the
+// classification, overrides (a chosen class and a reason), approval by a second planner (four eyes), downloads
+// (the classification, the KPI report in Excel) and the comparison with the previous approved year.
 "use strict";
 
 diabanPages.planner = async function startPlanner(map, cfg) {
@@ -7,12 +8,16 @@ diabanPages.planner = async function startPlanner(map, cfg) {
   bachLongViButton(map, cfg);
   const layer = L.layerGroup().addTo(map);
   const select = document.getElementById("year");
-  const table = document.getElementById("communes");
   const status = document.getElementById("run-status");
   const approve = document.getElementById("approve");
+  const runForm = document.getElementById("run-form");
   const classLabel = (category, level) => category
     ? `${cfg.categoryLabels[category] || category}${level ? " loại " + level : ""}` : "—";
-  const OVERRIDES = cfg.classChoices;  // [category, level] pairs, least to most serious
+  // Rank of a class, least to most serious (the order of the override choices).
+  const rank = (category, level) => cfg.classChoices.findIndex(([c, l]) => c === category && (l || null) === (level || null));
+  const classKey = (category, level) => `${category}|${level || ""}`;
+  let areas = {};  // commune code → its polygon on the map
+  let year = null;
 
   // Every criterion of the legal rules with its value and threshold, met ones ticked.
   function criteriaList(criteria) {
@@ -24,72 +29,176 @@ diabanPages.planner = async function startPlanner(map, cfg) {
       `<ul class="criteria">${items}</ul></details>`;
   }
 
-  function overrideCell(item, year, row) {
-    const cell = document.createElement("td");
-    cell.innerHTML = `<select aria-label="Loại mới">${OVERRIDES.map(([c, l]) =>
-      `<option value="${c}|${l || ""}">${escapeHtml(classLabel(c, l))}</option>`).join("")}</select>
-      <input placeholder="Lý do (bắt buộc)" aria-label="Lý do điều chỉnh"><button>Điều chỉnh</button>`;
-    cell.querySelector("button").onclick = async () => {
-      const [category, level] = cell.querySelector("select").value.split("|");
+  // The override form starts with no class chosen (never the riskiest choice by default) and needs a reason.
+  function overrideForm(item) {
+    const form = document.createElement("form");
+    form.className = "override";
+    form.noValidate = true;  // our Vietnamese messages, not the browser's
+    form.innerHTML = `<label>Điều chỉnh thành <select name="choice" required aria-label="Loại mới">
+        <option value="" selected>— Chọn loại mới —</option>${cfg.classChoices.map(([c, l]) =>
+          `<option value="${c}|${l || ""}">${escapeHtml(classLabel(c, l))}</option>`).join("")}</select></label>
+      <label>Lý do (bắt buộc) <input name="reason" required maxlength="2000" aria-label="Lý do điều chỉnh"></label>
+      <button type="submit">Điều chỉnh</button>`;
+    form.onsubmit = async (event) => {
+      event.preventDefault();
+      if (!form.choice.value) { notify("Hãy chọn loại mới cho xã", true); return; }
+      if (!form.reason.value.trim()) { notify("Phải nêu lý do điều chỉnh", true); return; }
+      const [category, level] = form.choice.value.split("|");
       try {
         await api(`/api/classifications/${year}/overrides`, { method: "POST", body: JSON.stringify({
-          commune_code: item.commune_code, category, level: level || null, reason: cell.querySelector("input").value,
+          commune_code: item.commune_code, category, level: level || null, reason: form.reason.value.trim(),
         }) });
+        await load(item.commune_code);
         notify(`Đã điều chỉnh ${item.full_name || item.commune_code}: ${classLabel(category, level)}`);
-        await load();
       } catch (error) { notify(error.message, true); }
     };
-    row.appendChild(cell);
+    return form;
   }
 
-  function reviewRow(item, feature, year, approved) {
-    const row = document.createElement("tr");
-    row.dataset.code = item.commune_code;
-    if (item.disagreement || item.changed) row.className = "flag";
-    const legal = item.method === "override" ? `<br><small>theo tiêu chí: ${escapeHtml(classLabel(item.legal_category, item.legal_level))}</small>` : "";
-    const learned = item.learned_category ? escapeHtml(classLabel(item.learned_category)) : "—";
-    const flags = (item.flags || []).map((f) => `<li>${escapeHtml(f.replace(/ \(.*\)$/, ""))}</li>`).join("");
-    const override = item.override_reason ? `<p><b>Điều chỉnh:</b> ${escapeHtml(item.override_reason)} ` +
-      `(${escapeHtml(item.override_by)}, ${viDate(item.override_at)})</p>` : "";
-    // Unknown indicators are never zero: say so beside the class, with what is missing and the level it could reach.
-    const missing = item.incomplete ? `<br><small class="missing-data"><b>${escapeHtml(item.data_status)}</b>: ` +
+  let approved = false;
+  let features = {};
+  // Unknown indicators are never zero: say so beside the class, with what is missing and the level it could reach.
+  function missingData(item) {
+    if (!item.incomplete) return "";
+    return `<br><small class="missing-data"><b>${escapeHtml(item.data_status)}</b>: ` +
       `${escapeHtml((item.missing_criteria || []).join(", "))}` +
-      (item.possible_level ? ` (có thể đạt loại ${escapeHtml(item.possible_level)})` : "") + "</small>" : "";
-    row.innerHTML = `<td>${escapeHtml(item.full_name || item.name || item.commune_code)}</td>
-      <td><b>${escapeHtml(classLabel(item.category, item.level))}</b>${legal}${missing}</td><td>${learned}</td>
-      <td>${escapeHtml(classLabel(item.previous_category, item.previous_level))}</td>
-      <td class="why">${flags ? `<ul class="flags">${flags}</ul>` : ""}${override}${escapeHtml(item.explanation)}
-        ${criteriaList(feature?.properties.criteria)}</td>`;
-    if (approved) row.appendChild(document.createElement("td"));
-    else overrideCell(item, year, row);
-    return row;
+      (item.possible_level ? ` (có thể đạt loại ${escapeHtml(item.possible_level)})` : "") + "</small>";
   }
 
-  async function load() {
-    const year = select.value;
+  function detail(item) {
+    const box = document.createElement("div");
+    box.className = "card";
+    box.dataset.code = item.commune_code;
+    const flags = (item.flags || []).map((f) => `<li>${escapeHtml(f.replace(/ \(.*\)$/, ""))}</li>`).join("");
+    const override = item.override_reason ? `<p><b>Đã điều chỉnh:</b> ${escapeHtml(item.override_reason)} ` +
+      `(${escapeHtml(item.override_by)}, ${viDateTime(item.override_at)}); theo tiêu chí: ` +
+      `${escapeHtml(classLabel(item.legal_category, item.legal_level))}</p>` : "";
+    box.innerHTML = `${flags ? `<ul class="flags">${flags}</ul>` : ""}${override}<p>${escapeHtml(item.explanation)}</p>` +
+      criteriaList(features[item.commune_code]?.properties.criteria);
+    if (!approved) box.appendChild(overrideForm(item));
+    return box;
+  }
+
+  const rows = sortableTable(document.getElementById("review-table"), {
+    sort: "review", idOf: (item) => item.commune_code,
+    keys: {
+      review: (item) => item.order, name: (item) => item.full_name || item.commune_code,
+      final: (item) => -rank(item.category, item.level), model: (item) => item.learned_category ? -rank(item.learned_category, null) : null,
+      previous: (item) => item.previous_category ? -rank(item.previous_category, item.previous_level) : null,
+    },
+    row: (item) => {
+      const tr = document.createElement("tr");
+      tr.dataset.code = item.commune_code;
+      if (item.disagreement || item.changed) tr.classList.add("flag");
+      const learned = item.learned_category ? `${escapeHtml(classLabel(item.learned_category))}` +
+        (item.confidence !== null ? ` <small>(${VI_PERCENT.format(item.confidence)})</small>` : "") : "—";
+      tr.innerHTML = `<td>${escapeHtml(item.full_name || item.name || item.commune_code)}</td>
+        <td><b>${escapeHtml(classLabel(item.category, item.level))}</b>${item.method === "override" ? " <em>(điều chỉnh)</em>" : ""}${missingData(item)}</td>
+        <td>${learned}</td><td>${escapeHtml(classLabel(item.previous_category, item.previous_level))}</td>
+        <td>${item.disagreement ? "khác mô hình" : ""}${item.disagreement && item.changed ? "; " : ""}${item.changed ? "thay đổi" : ""}</td>`;
+      return tr;
+    },
+    detail,
+    onOpen: (item, open) => highlight(open ? item.commune_code : null, true),
+    counted: (shown, all) => {
+      document.getElementById("table-count").textContent = `${VI_NUMBER.format(shown)} / ${VI_NUMBER.format(all)} xã, phường, đặc khu`;
+    },
+  });
+
+  // Table ↔ map: the open row's commune outlined on the map; a click on the map opens its row.
+  let current = null;
+  function highlight(code, fly) {
+    if (current && areas[current]) areas[current].setStyle({ weight: 0.6, color: "#1f2937" });
+    current = code;
+    if (!code || !areas[code]) return;
+    areas[code].setStyle({ weight: 4, color: "#1d4ed8" }).bringToFront();
+    if (fly) map.fitBounds(areas[code].getBounds(), { maxZoom: 12, padding: [40, 40] });
+  }
+
+  const search = document.getElementById("commune-filter");
+  const onlyFlagged = document.getElementById("only-flagged");
+  const onlyChanged = document.getElementById("only-changed");
+  function applyFilter() {
+    const words = search.value.trim().toLocaleLowerCase("vi");
+    rows.filter((item) => (!words || `${item.full_name} ${item.commune_code}`.toLocaleLowerCase("vi").includes(words))
+      && (!onlyFlagged.checked || item.disagreement || item.changed) && (!onlyChanged.checked || item.changed));
+  }
+  for (const input of [search, onlyFlagged, onlyChanged]) input.addEventListener("input", applyFilter);
+
+  // The year against the previous approved one: communes per class, and how many got more or less serious.
+  function compare(items) {
+    const before = {}, after = {};
+    let worse = 0, better = 0, unknown = 0;
+    for (const item of items) {
+      after[classKey(item.category, item.level)] = (after[classKey(item.category, item.level)] || 0) + 1;
+      if (!item.previous_category) { unknown += 1; continue; }
+      before[classKey(item.previous_category, item.previous_level)] = (before[classKey(item.previous_category, item.previous_level)] || 0) + 1;
+      const change = rank(item.category, item.level) - rank(item.previous_category, item.previous_level);
+      if (change > 0) worse += 1; else if (change < 0) better += 1;
+    }
+    document.getElementById("diff-table").innerHTML = [...cfg.classChoices].reverse().map(([c, l]) => {
+      const was = before[classKey(c, l)] || 0, now = after[classKey(c, l)] || 0;
+      const delta = now - was;
+      return `<tr><td><i class="swatch" style="background:${cfg.categoryColours[c]}"></i> ${escapeHtml(classLabel(c, l))}</td>` +
+        `<td>${unknown === items.length ? "—" : VI_NUMBER.format(was)}</td><td>${VI_NUMBER.format(now)}</td>` +
+        `<td class="${delta > 0 && c !== "drug_free" ? "late" : ""}">${unknown === items.length ? "—" : (delta > 0 ? "+" : "") + VI_NUMBER.format(delta)}</td></tr>`;
+    }).join("");
+    document.getElementById("diff-summary").textContent = unknown === items.length
+      ? `Năm ${Number(year) - 1} chưa có kết quả phân loại đã phê duyệt để so sánh.`
+      : `So với năm ${Number(year) - 1}: ${VI_NUMBER.format(worse)} xã nặng hơn, ${VI_NUMBER.format(better)} xã nhẹ hơn` +
+        (unknown ? `, ${VI_NUMBER.format(unknown)} xã chưa có kết quả năm trước` : "") + ".";
+  }
+
+  function describe(run, items) {
+    if (run.status === "approved") {
+      const override = run.last_override_by ? `; điều chỉnh lần cuối: ${run.last_override_by}, ${viDateTime(run.last_override_at)}`
+        : "; không có điều chỉnh";
+      return `Đã phê duyệt phiên bản ${run.version}: người duyệt ${run.approved_by}, ${viDateTime(run.approved_at)}${override}`;
+    }
+    const overrides = items.filter((i) => i.override_at).sort((a, b) => new Date(b.override_at) - new Date(a.override_at));
+    const last = overrides.length ? `; điều chỉnh lần cuối: ${overrides[0].override_by}, ${viDateTime(overrides[0].override_at)}` +
+      " (người này không được tự phê duyệt)" : "";
+    return `Bản dự thảo phiên bản ${run.version} (chạy bởi ${run.created_by}, ${viDateTime(run.created_at)}): ` +
+      `${VI_NUMBER.format(items.filter((i) => i.disagreement).length)} xã theo tiêu chí khác mô hình, ` +
+      `${VI_NUMBER.format(items.filter((i) => i.changed).length)} xã thay đổi so với năm trước${last}`;
+  }
+
+  async function load(keepOpen = null) {
+    year = select.value;
     layer.clearLayers();
-    table.replaceChildren();
+    areas = {};
     approve.disabled = true;
-    if (!year) { status.textContent = "Chưa có kết quả phân loại năm nào"; return; }
+    if (!year) { status.textContent = "Chưa có kết quả phân loại năm nào: hãy chạy phân loại."; rows.set([]); return; }
+    runForm.year.value = year;
     status.textContent = `Đang tải kết quả năm ${year}…`;
     for (const format of ["csv", "geojson", "xlsx"]) {
       document.getElementById(`download-${format}`).href = `/api/classifications/${year}/export?format=${format}`;
     }
+    document.getElementById("download-kpi").href = `/api/reports/kpi.xlsx?year=${year}`;
     const [result, review] = await Promise.all([
       api(`/api/classifications/${year}?simplify_m=20`), api(`/api/classifications/${year}/review`),
     ]);
+    features = Object.fromEntries(result.features.map((f) => [f.properties.code, f]));
     L.geoJSON(result, {
       style: (f) => ({ color: "#1f2937", weight: 0.6, fillColor: cfg.categoryColours[f.properties.category], fillOpacity: 0.55 }),
-      onEachFeature: (f, l) => l.bindTooltip(`${escapeHtml(f.properties.full_name)}: ${escapeHtml(classLabel(f.properties.category, f.properties.level))}`),
+      onEachFeature: (f, l) => {
+        areas[f.properties.code] = l;
+        l.bindTooltip(`${escapeHtml(f.properties.full_name)}: ${escapeHtml(classLabel(f.properties.category, f.properties.level))}`);
+        l.on("click", () => {
+          rows.open(f.properties.code);
+          highlight(f.properties.code, false);
+          document.querySelector(`#review-table tr[data-code="${f.properties.code}"]`)?.scrollIntoView({ block: "center" });
+        });
+      },
     }).addTo(layer);
-    const approved = review.run.status === "approved";
-    status.textContent = approved
-      ? `Đã phê duyệt: phiên bản ${review.run.version}, người duyệt ${review.run.approved_by}, ngày ${viDate(review.run.approved_at)}`
-      : `Bản dự thảo phiên bản ${review.run.version}: ${VI_NUMBER.format(review.n_disagreements)} xã kết quả theo tiêu chí ` +
-        `khác mô hình, ${VI_NUMBER.format(review.n_changed)} xã thay đổi so với năm trước`;
+    approved = review.run.status === "approved";
     approve.disabled = approved;
-    const features = Object.fromEntries(result.features.map((f) => [f.properties.code, f]));
-    table.replaceChildren(...review.items.map((item) => reviewRow(item, features[item.commune_code], year, approved)));
+    const items = review.items.map((item, order) => ({ ...item, order }));
+    status.textContent = describe(review.run, items);
+    compare(items);
+    rows.set(items);
+    applyFilter();
+    if (keepOpen) { rows.open(keepOpen); highlight(keepOpen, false); }
   }
 
   async function reload() {
@@ -98,13 +207,39 @@ diabanPages.planner = async function startPlanner(map, cfg) {
   }
 
   approve.onclick = async () => {
-    if (!window.confirm(`Phê duyệt kết quả phân loại năm ${select.value}? Sau khi phê duyệt, kết quả không thể sửa.`)) return;
+    if (!window.confirm(`Phê duyệt kết quả phân loại năm ${year}? Sau khi phê duyệt, kết quả không thể sửa.`)) return;
     try {
-      await api(`/api/classifications/${select.value}/approve`, { method: "POST" });
-      notify(`Đã phê duyệt kết quả phân loại năm ${select.value}`);
+      await api(`/api/classifications/${year}/approve`, { method: "POST" });
       await load();
+      notify(`Đã phê duyệt kết quả phân loại năm ${year}`);
     } catch (error) { notify(error.message, true); }
   };
+
+  // Run (or re-run) a year: a new draft; an existing draft is replaced only when the planner confirms; after approval
+  // the run is a correction that supersedes the approved version.
+  runForm.onsubmit = async (event) => {
+    event.preventDefault();
+    const wanted = runForm.year.value;
+    const button = runForm.querySelector("button");
+    button.disabled = true;
+    notify(`Đang chạy phân loại năm ${wanted}…`);
+    const run = (replace) => api(`/api/classifications/${wanted}/runs`, { method: "POST", body: JSON.stringify({ replace }) });
+    try {
+      let created;
+      try { created = await run(false); } catch (error) {
+        if (error.code !== "draft_exists") throw error;
+        if (!window.confirm(`${error.message}\n\nThay bản nháp hiện có bằng kết quả chạy lại?`)) { notify("Đã giữ bản nháp hiện có"); return; }
+        created = await run(true);
+      }
+      if (![...select.options].some((o) => o.value === wanted)) {
+        select.add(new Option(wanted, wanted), [...select.options].find((o) => Number(o.value) < Number(wanted)) || null);
+      }
+      select.value = wanted;
+      await load();
+      notify(`Năm ${wanted}: ${created.supersedes_id ? "bản hiệu chỉnh" : "bản nháp"} phiên bản ${created.version} đã tạo`);
+    } catch (error) { notify(error.message, true); } finally { button.disabled = false; }
+  };
+
   select.addEventListener("change", reload);
   await reload();
 };

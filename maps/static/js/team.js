@@ -1,4 +1,6 @@
-// Team page: the team's area outlined, its tasks listed and mapped, with buttons for the allowed transitions.
+// Team page (made for a phone): the team's area outlined, its tasks listed and mapped; each task with its place
+// (coordinates, commune, a geo: link that opens the phone's map app), the buttons of the transitions allowed now,
+// progress notes with photo evidence, and the history of notes, events and photos.
 "use strict";
 
 diabanPages.team = async function startTeam(map, cfg) {
@@ -7,67 +9,170 @@ diabanPages.team = async function startTeam(map, cfg) {
     style: (f) => (area.has(f.properties.code) ? { color: "#2563eb", weight: 2.5, fillColor: "#2563eb", fillOpacity: 0.06 }
       : { color: "#94a3b8", weight: 0.6, fill: false }),
   });
-  const centres = {};
   const outline = L.latLngBounds([]);
-  communes.eachLayer((l) => {
-    const code = l.feature.properties.code;
-    if (area.has(code)) { centres[code] = l.getBounds().getCenter(); outline.extend(l.getBounds()); }
-  });
+  communes.eachLayer((l) => { if (area.has(l.feature.properties.code)) outline.extend(l.getBounds()); });
   map.invalidateSize();  // the panel sits above the map on phones: measure the map again before fitting
   if (outline.isValid()) map.fitBounds(outline, { animate: false, padding: [10, 10] });
   bachLongViButton(map, cfg);
   const markers = L.layerGroup().addTo(map);
   const list = document.getElementById("tasks");
+  const showFinished = document.getElementById("show-finished");
+  const finished = (task) => !task.actions.length && task.state !== "completed" && !cfg.openTaskStates.includes(task.state);
 
-  function taskItem(task, where) {
+  const coordinates = (task) => `${task.lat.toFixed(5)}, ${task.lon.toFixed(5)}`;
+  // geo: URI (RFC 5870) with a label: Android opens the map app at the place, ready for directions.
+  const geoLink = (task) => `geo:${task.lat},${task.lon}?q=${task.lat},${task.lon}(${encodeURIComponent(`Nhiệm vụ #${task.id}`)})`;
+
+  function taskItem(task) {
     const late = task.overdue_days > 0;
     const item = document.createElement("article");
     item.className = "task" + (late ? " overdue" : "");
     item.dataset.taskId = task.id;
+    const place = task.lat === null ? "" : `<p class="place">Vị trí: ${escapeHtml(task.commune_name || task.commune_code)}
+      — <span class="coords">${coordinates(task)}</span><br>
+      <a class="geo" href="${geoLink(task)}">Mở ứng dụng bản đồ, chỉ đường</a> ·
+      <button type="button" class="link show-on-map">Xem trên bản đồ</button></p>`;
+    const hotspot = task.hotspot_id ? `<p>Điểm nóng #${task.hotspot_id}: ${escapeHtml(cfg.statusLabels[task.hotspot_status])}</p>` : "";
     item.innerHTML = `<h3>#${task.id} ${escapeHtml(task.kind_label)}</h3>
-      <p>${escapeHtml(task.commune_name || task.commune_code)} — <b class="state">${escapeHtml(task.state_label)}</b></p>
+      <p><b class="state">${escapeHtml(task.state_label)}</b> · ưu tiên ${escapeHtml(cfg.priorityLabels[task.priority])}</p>
       <p>Hạn: ${viDate(task.due_date)}${late ? ` <span class="late">quá hạn ${VI_NUMBER.format(task.overdue_days)} ngày</span>` : ""}</p>
-      <label class="note">Ghi chú, kết quả <textarea placeholder="Bắt buộc khi từ chối nhiệm vụ"></textarea></label>
-      <div class="actions"></div>`;
-    const actions = item.querySelector(".actions");
-    const allowed = task.allowed.filter((state) => cfg.teamTargets.includes(state));
-    if (!allowed.length) actions.textContent = "Chờ ban chỉ huy xử lý";
-    for (const target of allowed) {
-      const button = document.createElement("button");
-      button.textContent = cfg.taskLabels[target] || target;
-      button.dataset.to = target;
-      button.onclick = () => move(task, target, item);
-      actions.appendChild(button);
-    }
-    if (where) {
+      ${place}${hotspot}`;
+    item.appendChild(actionBox(task, item));
+    if (!finished(task)) item.appendChild(progressForm(task));
+    item.appendChild(history(task));
+    if (task.lat !== null) {
+      const where = L.latLng(task.lat, task.lon);
       const marker = L.circleMarker(where, { radius: 9, weight: 3, color: late ? "#dc2626" : "#2563eb", fillOpacity: 0.3 })
         .bindPopup(`#${task.id} ${escapeHtml(task.kind_label)}: ${escapeHtml(task.state_label)}, hạn ${viDate(task.due_date)}`)
         .addTo(markers);
-      item.querySelector("h3").onclick = () => { map.setView(where, Math.max(map.getZoom(), 14)); marker.openPopup(); };
+      item.querySelector(".show-on-map").onclick = () => {
+        map.getContainer().scrollIntoView({ behavior: "smooth" });
+        map.setView(where, Math.max(map.getZoom(), 15));
+        marker.openPopup();
+      };
     }
     return item;
   }
 
-  async function move(task, target, item) {
-    item.querySelectorAll("button").forEach((b) => { b.disabled = true; });
+  // The transitions the team may make now; one that needs a note (declining) refuses to go without one.
+  function actionBox(task, item) {
+    const box = document.createElement("div");
+    box.className = "actions";
+    if (!task.actions.length) {
+      box.textContent = task.state === "completed" ? "Đã báo hoàn thành: chờ ban chỉ huy nghiệm thu" : "Không có việc cần làm";
+      return box;
+    }
+    const needing = task.actions.filter((a) => a.note_required).map((a) => cfg.taskActionLabels[a.to]);
+    box.innerHTML = `<label class="note">Ghi chú, kết quả <textarea placeholder="${needing.length
+      ? `Bắt buộc khi: ${escapeHtml(needing.join(", "))}` : "Không bắt buộc"}"></textarea></label>`;
+    for (const action of task.actions) {
+      const button = document.createElement("button");
+      button.type = "button";
+      button.textContent = cfg.taskActionLabels[action.to] || action.to;
+      button.dataset.to = action.to;
+      button.onclick = () => move(task, action, item, box);
+      box.appendChild(button);
+    }
+    return box;
+  }
+
+  async function move(task, action, item, box) {
+    const note = box.querySelector("textarea").value;
+    if (action.note_required && !note.trim()) {
+      notify(`«${cfg.taskActionLabels[action.to]}» cần ghi rõ lý do`, true);
+      box.querySelector("textarea").focus();
+      return;
+    }
+    item.querySelectorAll(".actions button").forEach((b) => { b.disabled = true; });
     try {
       await api(`/api/tasks/${task.id}/transitions`, { method: "POST", body: JSON.stringify({
-        to: target, note: item.querySelector("textarea").value, version: task.version,
+        to: action.to, note, version: task.version,
       }) });
-      notify(`Nhiệm vụ #${task.id}: ${cfg.taskLabels[target] || target}`);
+      notify(`Nhiệm vụ #${task.id}: ${cfg.taskLabels[action.to] || action.to}`);
       await loadTasks();
     } catch (error) {
       notify(error.message, true);
-      item.querySelectorAll("button").forEach((b) => { b.disabled = false; });
+      item.querySelectorAll(".actions button").forEach((b) => { b.disabled = false; });
     }
   }
 
-  async function loadTasks() {
-    const [mine, hotspots] = await Promise.all([api("/api/tasks/mine?limit=200"), api("/api/hotspots")]);
-    const at = Object.fromEntries(hotspots.features.map((f) => [f.id, L.latLng(f.geometry.coordinates[1], f.geometry.coordinates[0])]));
+  // A progress note, with a photo taken on the spot if wanted (its GPS position is removed unless the team keeps it).
+  function progressForm(task) {
+    const form = document.createElement("form");
+    form.className = "progress";
+    form.innerHTML = `<details><summary>Ghi chú tiến độ, ảnh hiện trường</summary>
+      <label>Nội dung <textarea name="note" maxlength="4000" placeholder="Việc đã làm, kết quả"></textarea></label>
+      <label>Ảnh (JPEG, PNG, WebP) <input type="file" name="photo" accept="image/jpeg,image/png,image/webp"
+        capture="environment"></label>
+      <label class="check"><input type="checkbox" name="keep_location"> Giữ vị trí GPS trong ảnh
+        (mặc định xóa để bảo mật)</label>
+      <button type="submit">Gửi ghi chú</button></details>`;
+    form.onsubmit = async (event) => {
+      event.preventDefault();
+      const file = form.photo.files[0];
+      const note = form.note.value.trim();
+      if (!file && !note) { notify("Hãy viết ghi chú hoặc chọn ảnh", true); return; }
+      form.querySelector("button").disabled = true;
+      try {
+        if (file) {
+          const body = new FormData();
+          body.append("photo", file);
+          body.append("note", note);
+          body.append("keep_location", form.keep_location.checked ? "true" : "false");
+          const sent = await api(`/api/tasks/${task.id}/photos`, { method: "POST", body });
+          notify(`Đã gửi ghi chú kèm ảnh cho nhiệm vụ #${task.id}` + (sent.had_location
+            ? (sent.location_kept ? " (giữ vị trí GPS)" : " (đã xóa vị trí GPS trong ảnh)") : ""));
+        } else {
+          await api(`/api/tasks/${task.id}/comments`, { method: "POST", body: JSON.stringify({ note }) });
+          notify(`Đã gửi ghi chú cho nhiệm vụ #${task.id}`);
+        }
+        await loadTasks(task.id);
+      } catch (error) {
+        notify(error.message, true);
+        form.querySelector("button").disabled = false;
+      }
+    };
+    return form;
+  }
+
+  // Notes, events and photos of a task, oldest first, loaded when opened.
+  function history(task) {
+    const details = document.createElement("details");
+    details.className = "history";
+    details.innerHTML = "<summary>Lịch sử, ghi chú và ảnh</summary><ol class=\"history\"><li>Đang tải…</li></ol>";
+    details.addEventListener("toggle", async () => {
+      if (!details.open) return;
+      try {
+        const detail = await api(`/api/tasks/${task.id}`);
+        const photos = {};
+        for (const p of detail.photos) (photos[p.event_id] ||= []).push(p);
+        details.querySelector("ol").innerHTML = detail.events.map((e) => `<li>${eventText(e, cfg.eventLabels,
+          cfg.taskLabels, e.from_state, e.to_state)}${(photos[e.id] || []).map((p) =>
+          `<a href="/api/tasks/${task.id}/photos/${p.id}" target="_blank" rel="noopener"><img class="evidence" loading="lazy"
+            src="/api/tasks/${task.id}/photos/${p.id}" alt="Ảnh hiện trường #${p.id}" width="${Math.min(p.width, 160)}"></a>`
+          ).join("")}</li>`).join("");
+      } catch (error) { notify(error.message, true); }
+    });
+    return details;
+  }
+
+  let shown = [];
+  function draw(openHistory = null) {
     markers.clearLayers();
-    list.replaceChildren(...mine.tasks.map((task) => taskItem(task, at[task.hotspot_id] || centres[task.commune_code])));
-    if (!mine.tasks.length) list.textContent = "Tổ chưa có nhiệm vụ nào.";
+    const visible = shown.filter((task) => showFinished.checked || !finished(task));
+    list.replaceChildren(...visible.map(taskItem));
+    document.getElementById("task-count").textContent = `(${VI_NUMBER.format(visible.length)})`;
+    if (!visible.length) list.textContent = "Tổ chưa có nhiệm vụ nào cần làm.";
+    if (openHistory) list.querySelector(`article.task[data-task-id="${openHistory}"] details.history`)?.setAttribute("open", "");
+  }
+  showFinished.addEventListener("change", () => draw());
+
+  async function loadTasks(openHistory = null) {
+    const mine = await api("/api/tasks/mine?limit=500");
+    // Work to do first (soonest due), then work waiting for command, then finished work.
+    const rank = (task) => (task.actions.length ? 0 : task.state === "completed" ? 1 : 2);
+    shown = mine.tasks.sort((a, b) => rank(a) - rank(b));
+    draw(openHistory);
   }
 
   await loadTasks();

@@ -1,0 +1,74 @@
+"""Administration use cases (API and CLI): users, teams and areas, each change audited in the same transaction.
+
+Passwords arrive hashed (api.security hashes them); the audit records what was done, never a password.
+"""
+
+from __future__ import annotations
+
+from datetime import date
+from typing import Any
+
+from sqlalchemy import Connection
+
+from gis.store import accounts
+from gis.store.audit import record_admin_action
+from models.domain.access import Principal
+from models.errors import InvalidRequest
+from models.vocabulary import AdminAction
+
+
+def create_user(conn: Connection, actor: str, username: str, password_hash: str, role: str, team_id: int | None) -> int:
+    """A new active user, audited."""
+    user_id = accounts.create_user(conn, username, password_hash, role, team_id)
+    record_admin_action(conn, actor, AdminAction.CREATE_USER, user_id=user_id, team_id=team_id, details={"role": role})
+    return user_id
+
+
+def set_user_active(conn: Connection, actor: Principal, user_id: int, active: bool, version: int) -> dict[str, Any]:
+    """Deactivate (or reactivate) a user, audited; an administrator cannot deactivate their own account."""
+    if user_id == actor.id and not active:
+        raise InvalidRequest(
+            "không thể tự ngừng kích hoạt tài khoản của chính mình", "an administrator cannot deactivate themselves"
+        )
+    accounts.set_user_active(conn, user_id, active, version)
+    action = AdminAction.ACTIVATE_USER if active else AdminAction.DEACTIVATE_USER
+    record_admin_action(conn, actor.username, action, user_id=user_id)
+    return accounts.get_user(conn, user_id)
+
+
+def reset_password(conn: Connection, actor: str, user_id: int, password_hash: str) -> dict[str, Any]:
+    """Give a user a new password (shown once to the administrator by the caller), lifting any lock-out; audited."""
+    accounts.set_password(conn, user_id, password_hash)
+    record_admin_action(conn, actor, AdminAction.RESET_PASSWORD, user_id=user_id)
+    return accounts.get_user(conn, user_id)
+
+
+def unlock_user(conn: Connection, actor: str, user_id: int) -> dict[str, Any]:
+    """Lift a lock-out after failed logins, audited (with whether the user was locked)."""
+    was_locked = accounts.unlock_user(conn, user_id)
+    record_admin_action(conn, actor, AdminAction.UNLOCK_USER, user_id=user_id, details={"was_locked": was_locked})
+    return accounts.get_user(conn, user_id)
+
+
+def create_team(conn: Connection, actor: str, name: str, communes: list[str], valid_from: date | None = None) -> int:
+    """A new team responsible for ``communes`` from ``valid_from`` (default today), audited."""
+    team_id = accounts.create_team(conn, name, communes, valid_from)
+    details = {"communes": sorted(set(communes)), "valid_from": valid_from.isoformat() if valid_from else None}
+    record_admin_action(conn, actor, AdminAction.CREATE_TEAM, team_id=team_id, details=details)
+    return team_id
+
+
+def change_team_area(
+    conn: Connection, actor: str, team_id: int, communes: list[str], valid_from: date
+) -> dict[str, Any]:
+    """Make ``communes`` the team's area from ``valid_from``, keeping the history; audited with what changed."""
+    accounts.team_exists(conn, team_id)
+    change = accounts.set_team_area(conn, team_id, communes, valid_from)
+    details = {
+        "valid_from": valid_from.isoformat(),
+        "added": change["added"],
+        "removed": change["removed"],
+        "replaced_planned": [{**r, "valid_from": r["valid_from"].isoformat()} for r in change["replaced"]],
+    }
+    record_admin_action(conn, actor, AdminAction.CHANGE_TEAM_AREA, team_id=team_id, details=details)
+    return change

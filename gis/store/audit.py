@@ -1,0 +1,50 @@
+"""The admin audit in PostGIS: one append-only row per administrator action (a trigger refuses edits)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from sqlalchemy import Connection, insert, text
+
+from gis.store.tables import AdminAudit
+
+
+def record_admin_action(
+    conn: Connection,
+    actor: str,
+    action: str,
+    *,
+    user_id: int | None = None,
+    team_id: int | None = None,
+    details: dict[str, Any] | None = None,
+) -> int:
+    """Append what an administrator did, to which user or team (with their names now), with its details (never a
+    password)."""
+    names = conn.execute(
+        text("SELECT (SELECT username FROM users WHERE id = :u), (SELECT name FROM teams WHERE id = :t)"),
+        {"u": user_id, "t": team_id},
+    ).one()
+    return conn.execute(
+        insert(AdminAudit)
+        .values(
+            actor=actor,
+            action=action,
+            target_user_id=user_id,
+            target_user=names[0],
+            target_team_id=team_id,
+            target_team=names[1],
+            details=details or {},
+        )
+        .returning(AdminAudit.id)
+    ).scalar_one()
+
+
+def admin_audit(conn: Connection, limit: int) -> list[dict[str, Any]]:
+    """The newest entries first, with the names the user and team concerned had then."""
+    rows = conn.execute(
+        text("""
+        SELECT id, at, actor, action, target_user_id, target_user, target_team_id, target_team, details
+        FROM admin_audit ORDER BY id DESC LIMIT :limit"""),
+        {"limit": limit},
+    ).mappings()
+    return [dict(r) for r in rows]

@@ -1,0 +1,222 @@
+// Administration page: users (create with a password shown once, deactivate, reset the password, unlock), teams
+// and their areas picked on the map or in a searchable list, effective from a date with the history kept, the audit.
+"use strict";
+
+diabanPages.admin = async function startAdmin(map, cfg) {
+  const selected = new Set();  // commune codes of the area being edited
+  const { layer: communes, names } = await communesLayer(map, { style: () => ({ color: "#475569", weight: 1, fillOpacity: 0 }) });
+  bachLongViButton(map, cfg);
+  const byCode = {};
+  communes.eachLayer((l) => { byCode[l.feature.properties.code] = l; });
+  const showTab = panelTabs(() => drawArea());
+
+  // -------------------------------------------------------------------------------------------------- the area
+  const list = document.getElementById("commune-list");
+  const search = document.getElementById("commune-search");
+  const count = document.getElementById("area-count");
+  const ordered = Object.entries(names).sort((a, b) => a[1].localeCompare(b[1], "vi"));
+  list.replaceChildren(...ordered.map(([code, name]) => {
+    const label = document.createElement("label");
+    label.dataset.code = code;
+    label.dataset.search = `${name} ${code}`.toLocaleLowerCase("vi");
+    label.innerHTML = `<input type="checkbox" value="${code}"> ${escapeHtml(name)} <small>(${code})</small>`;
+    label.querySelector("input").onchange = (event) => toggle(code, event.target.checked);
+    return label;
+  }));
+  search.addEventListener("input", () => {
+    const words = search.value.trim().toLocaleLowerCase("vi");
+    for (const label of list.children) label.hidden = Boolean(words) && !label.dataset.search.includes(words);
+  });
+
+  function drawArea() {
+    const editing = document.body.dataset.tab === "teams";
+    for (const [code, layer] of Object.entries(byCode)) {
+      const on = editing && selected.has(code);
+      layer.setStyle(on ? { color: "#1d4ed8", weight: 2, fillColor: "#2563eb", fillOpacity: 0.35 }
+        : { color: "#475569", weight: 1, fillOpacity: 0 });
+    }
+    for (const box of list.querySelectorAll("input")) box.checked = selected.has(box.value);
+    count.textContent = VI_NUMBER.format(selected.size);
+    document.getElementById("area-names").textContent = [...selected].map((code) => names[code]).sort().join(", ");
+  }
+
+  function toggle(code, on) {
+    if (on) selected.add(code); else selected.delete(code);
+    drawArea();
+  }
+  communes.eachLayer((l) => {
+    l.bindTooltip(escapeHtml(l.feature.properties.full_name), { sticky: true });
+    l.on("click", () => {
+      if (document.body.dataset.tab !== "teams") return;
+      toggle(l.feature.properties.code, !selected.has(l.feature.properties.code));
+    });
+  });
+
+  // ------------------------------------------------------------------------------------------------ the teams
+  const teamPick = document.getElementById("team-pick");
+  const teamForm = document.getElementById("team-form");
+  const summary = document.getElementById("team-summary");
+  let teams = [];
+
+  async function loadTeams(keep = teamPick.value) {
+    teams = await api("/api/teams");
+    const options = teams.map((t) => `<option value="${t.id}">${escapeHtml(t.name)}</option>`).join("");
+    teamPick.innerHTML = `<option value="">— Tạo tổ mới —</option>${options}`;
+    teamPick.value = teams.some((t) => String(t.id) === keep) ? keep : "";
+    const userTeam = document.querySelector("#new-user select[name=team]");
+    userTeam.innerHTML = `<option value="">—</option>${options}`;
+    await pickTeam();
+  }
+
+  async function pickTeam() {
+    const team = teams.find((t) => String(t.id) === teamPick.value);
+    selected.clear();
+    teamForm.valid_from.value = viDate(new Date());
+    document.getElementById("team-name").hidden = Boolean(team);
+    document.getElementById("team-save").textContent = team ? "Lưu địa bàn mới" : "Tạo tổ công tác";
+    const history = document.querySelector("#area-history tbody");
+    history.replaceChildren();
+    document.getElementById("area-history-block").hidden = !team;
+    if (!team) { summary.textContent = "Đặt tên, chọn địa bàn trên bản đồ hoặc trong danh sách, rồi bấm Tạo."; drawArea(); return; }
+    team.communes.forEach((code) => selected.add(code));
+    summary.textContent = `${team.members} người dùng; đang phụ trách ${team.communes.length} xã/phường` +
+      (team.next_change ? `; địa bàn thay đổi từ ${viDate(team.next_change)}` : "");
+    drawArea();
+    const bounds = L.latLngBounds(team.communes.map((code) => byCode[code]?.getBounds()).filter(Boolean));
+    if (bounds.isValid()) map.fitBounds(bounds, { padding: [20, 20] });
+    const periods = await api(`/api/teams/${team.id}/areas`);
+    history.replaceChildren(...periods.map((p) => {
+      const tr = document.createElement("tr");
+      tr.innerHTML = `<td>${escapeHtml(p.commune_name || p.commune_code)}</td><td>${viDate(p.valid_from)}</td>` +
+        `<td>${p.valid_to ? viDate(p.valid_to) : "nay"}</td>`;
+      return tr;
+    }));
+  }
+  teamPick.addEventListener("change", pickTeam);
+
+  teamForm.addEventListener("submit", async (event) => {
+    event.preventDefault();
+    const validFrom = isoFromVi(teamForm.valid_from.value);
+    if (!validFrom) { notify("Ngày có hiệu lực phải theo dạng dd/mm/yyyy", true); return; }
+    if (!selected.size) { notify("Hãy chọn ít nhất một xã/phường", true); return; }
+    const communesChosen = [...selected].sort();
+    try {
+      if (teamPick.value) {
+        const change = await api(`/api/teams/${teamPick.value}/area`, { method: "PUT",
+          body: JSON.stringify({ communes: communesChosen, valid_from: validFrom }) });
+        notify(`Đã lưu địa bàn từ ${viDate(change.valid_from)}: thêm ${change.added.length}, bớt ${change.removed.length} xã/phường`);
+        await loadTeams(teamPick.value);
+      } else {
+        const name = teamForm.name.value.trim();
+        if (!name) { notify("Hãy đặt tên tổ công tác", true); return; }
+        const team = await api("/api/teams", { method: "POST",
+          body: JSON.stringify({ name, communes: communesChosen, valid_from: validFrom }) });
+        teamForm.name.value = "";
+        notify(`Đã tạo tổ «${team.name}» phụ trách ${communesChosen.length} xã/phường từ ${teamForm.valid_from.value}`);
+        await loadTeams(String(team.id));
+      }
+      await loadAudit();
+    } catch (error) { notify(error.message, true); }
+  });
+
+  // ------------------------------------------------------------------------------------------------ the users
+  const secret = document.getElementById("secret");
+  function showPassword(username, password) {
+    secret.hidden = false;
+    secret.innerHTML = `Mật khẩu của <b>${escapeHtml(username)}</b>: <code class="password">${escapeHtml(password)}</code>
+      <br><small>Chỉ hiển thị một lần: hãy trao tận tay người dùng. Hệ thống chỉ lưu bản băm.</small>
+      <button type="button">Đã ghi nhận, ẩn đi</button>`;
+    secret.querySelector("button").onclick = () => { secret.hidden = true; secret.replaceChildren(); };
+  }
+
+  const newUser = document.getElementById("new-user");
+  newUser.role.addEventListener("change", () => {
+    newUser.team.disabled = newUser.role.value !== "team";
+    if (newUser.team.disabled) newUser.team.value = "";
+  });
+  newUser.addEventListener("submit", async (event) => {
+    event.preventDefault();
+    try {
+      const created = await api("/api/users", { method: "POST", body: JSON.stringify({
+        username: newUser.username.value.trim(), role: newUser.role.value,
+        team_id: newUser.team.value ? Number(newUser.team.value) : null,
+      }) });
+      showPassword(created.username, created.password);
+      notify(`Đã tạo người dùng ${created.username} (${cfg.roleLabels[created.role]})`);
+      newUser.reset();
+      newUser.team.disabled = true;
+      await Promise.all([loadUsers(), loadAudit()]);
+    } catch (error) { notify(error.message, true); }
+  });
+
+  const userState = (u) => (!u.active ? "Ngừng hoạt động" : u.locked ? `Bị khóa đến ${viDateTime(u.locked_until)}` : "Hoạt động");
+  // A user's actions, under its row once opened.
+  function userActions(u) {
+    const box = document.createElement("div");
+    box.className = "card actions";
+    box.dataset.username = u.username;
+    const button = (label, action, run) => {
+      const b = document.createElement("button");
+      b.type = "button";
+      b.textContent = label;
+      b.dataset.action = action;
+      b.onclick = async () => {
+        b.disabled = true;
+        try { await run(); await Promise.all([loadUsers(), loadAudit()]); } catch (error) { notify(error.message, true); b.disabled = false; }
+      };
+      box.appendChild(b);
+    };
+    if (u.locked) {
+      button("Mở khóa đăng nhập", "unlock", async () => {
+        await api(`/api/users/${u.id}/unlock`, { method: "POST" });
+        notify(`Đã mở khóa ${u.username}`);
+      });
+    }
+    button("Cấp lại mật khẩu", "password", async () => {
+      if (!window.confirm(`Cấp mật khẩu mới cho ${u.username}? Mật khẩu cũ sẽ không dùng được nữa.`)) return;
+      const reset = await api(`/api/users/${u.id}/password`, { method: "POST" });
+      showPassword(reset.username, reset.password);
+      notify(`Đã cấp lại mật khẩu cho ${u.username}`);
+    });
+    button(u.active ? "Ngừng kích hoạt" : "Kích hoạt lại", u.active ? "deactivate" : "activate", async () => {
+      await api(`/api/users/${u.id}`, { method: "PATCH", body: JSON.stringify({ active: !u.active, version: u.version }) });
+      notify(`${u.username}: ${u.active ? "đã ngừng kích hoạt" : "đã kích hoạt lại"}`);
+    });
+    return box;
+  }
+
+  const users = sortableTable(document.getElementById("user-table"), { sort: "username", keys: {
+    username: (u) => u.username, role: (u) => cfg.roleLabels[u.role], team: (u) => u.team || "", state: userState,
+  }, row: (u) => {
+    const tr = document.createElement("tr");
+    tr.dataset.username = u.username;
+    if (!u.active || u.locked) tr.className = "overdue";
+    tr.innerHTML = `<td>${escapeHtml(u.username)}</td><td>${escapeHtml(cfg.roleLabels[u.role])}</td>` +
+      `<td>${escapeHtml(u.team || "—")}</td><td class="state">${escapeHtml(userState(u))}</td>`;
+    return tr;
+  }, detail: userActions, idOf: (u) => u.username });
+  const userSearch = document.getElementById("user-search");
+  userSearch.addEventListener("input", () => {
+    const words = userSearch.value.trim().toLocaleLowerCase("vi");
+    users.filter((u) => !words || `${u.username} ${cfg.roleLabels[u.role]} ${u.team || ""}`.toLocaleLowerCase("vi").includes(words));
+  });
+
+  async function loadUsers() { users.set(await api("/api/users")); }
+
+  // ------------------------------------------------------------------------------------------------ the audit
+  async function loadAudit() {
+    const entries = await api("/api/audit?limit=200");
+    document.getElementById("audit").innerHTML = entries.map((a) => {
+      const target = [a.target_user, a.target_team].filter(Boolean).map(escapeHtml).join(", ");
+      const from = a.details.valid_from ? ` từ ${viDate(a.details.valid_from)}` : "";
+      const changes = a.details.added ? ` (${from.trim()}: thêm ${a.details.added.length}, bớt ` +
+        `${a.details.removed.length} xã/phường)` : a.details.communes ? ` (${a.details.communes.length} xã/phường${from})` : "";
+      return `<li><time>${viDateTime(a.at)}</time> ${escapeHtml(a.actor)}: ${escapeHtml(a.action_label)}` +
+        `${target ? " — " + target : ""}${changes}</li>`;
+    }).join("") || "<li>Chưa có thao tác nào.</li>";
+  }
+
+  await Promise.all([loadTeams(), loadUsers(), loadAudit()]);
+  showTab("users");
+  document.body.dataset.ready = "true";
+};

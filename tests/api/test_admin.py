@@ -1,0 +1,137 @@
+"""Administration over the API: users (generated passwords shown once, deactivation, reset, unlock), teams and their
+areas over time (permissions follow the area valid that day), and the append-only audit of every action."""
+
+from datetime import timedelta
+
+import pytest
+from sqlalchemy import text
+from sqlalchemy.exc import DBAPIError
+
+from models.vocabulary import local_today
+
+AREA_A, AREA_B = "10507", "10525"
+
+
+@pytest.fixture
+def admin(client, make_user, bearer) -> dict:
+    """Headers of a logged-in administrator."""
+    return bearer(make_user("quan-tri", "admin"))
+
+
+def token(client, username: str, password: str):
+    return client.post("/api/auth/token", data={"username": username, "password": password})
+
+
+def test_a_new_user_gets_a_generated_password_once_and_can_log_in(client, admin, conn) -> None:
+    team = client.post("/api/teams", json={"name": "Tổ mới", "communes": [AREA_A]}, headers=admin).json()
+    created = client.post(
+        "/api/users", json={"username": "to-moi", "role": "team", "team_id": team["id"]}, headers=admin
+    )
+    assert created.status_code == 201
+    password = created.json()["password"]
+    assert len(password) == 14 and token(client, "to-moi", password).status_code == 200
+    assert password not in str(client.get("/api/users", headers=admin).json())
+    assert password not in str(client.get("/api/audit", headers=admin).json())
+    chosen = client.post(
+        "/api/users", json={"username": "tm2", "role": "planner", "password": "mat-khau-dai"}, headers=admin
+    )
+    assert chosen.json()["password"] is None
+    stored = conn.execute(text("SELECT password_hash FROM users WHERE username = 'to-moi'")).scalar_one()
+    assert stored.startswith("$argon2") and password not in stored
+
+
+def test_deactivate_reset_and_unlock(client, admin, make_user, bearer, conn) -> None:
+    user_id = make_user("nguoi-dung", "planner")
+    headers = bearer(user_id)
+    assert client.get("/api/auth/me", headers=headers).status_code == 200
+    listed = {u["username"]: u for u in client.get("/api/users", headers=admin).json()}
+    version = listed["nguoi-dung"]["version"]
+    off = client.patch(f"/api/users/{user_id}", json={"active": False, "version": version}, headers=admin)
+    assert off.status_code == 200 and off.json()["active"] is False
+    assert client.get("/api/auth/me", headers=headers).status_code == 401  # its session ends at once
+    assert (
+        client.patch(f"/api/users/{user_id}", json={"active": True, "version": version}, headers=admin).status_code
+        == 412
+    )
+    on = client.patch(f"/api/users/{user_id}", json={"active": True, "version": version + 1}, headers=admin)
+    assert on.json()["active"] is True and client.get("/api/auth/me", headers=headers).status_code == 200
+    me = client.get("/api/auth/me", headers=admin).json()
+    me_version = next(u["version"] for u in client.get("/api/users", headers=admin).json() if u["id"] == me["id"])
+    self_off = client.patch(f"/api/users/{me['id']}", json={"active": False, "version": me_version}, headers=admin)
+    assert self_off.status_code == 422 and "chính mình" in self_off.json()["detail"]
+
+    for _ in range(5):
+        token(client, "nguoi-dung", "sai-mat-khau")
+    assert next(u for u in client.get("/api/users", headers=admin).json() if u["id"] == user_id)["locked"]
+    unlocked = client.post(f"/api/users/{user_id}/unlock", headers=admin)
+    assert unlocked.status_code == 200 and unlocked.json()["locked"] is False
+    reset = client.post(f"/api/users/{user_id}/password", headers=admin).json()
+    assert reset["username"] == "nguoi-dung" and token(client, "nguoi-dung", reset["password"]).status_code == 200
+
+    audit = client.get("/api/audit", headers=admin).json()
+    assert [(a["action"], a["target_user"]) for a in audit[:4]] == [
+        ("reset_password", "nguoi-dung"),
+        ("unlock_user", "nguoi-dung"),
+        ("activate_user", "nguoi-dung"),
+        ("deactivate_user", "nguoi-dung"),
+    ]
+    assert audit[0]["actor"] == "quan-tri" and audit[1]["details"] == {"was_locked": True}
+    assert audit[0]["action_label"] == "Cấp lại mật khẩu"
+
+
+def test_area_changes_take_effect_from_their_day_and_keep_history(
+    client, admin, make_user, bearer, make_hotspot
+) -> None:
+    team = client.post("/api/teams", json={"name": "Tổ địa bàn", "communes": [AREA_A]}, headers=admin).json()
+    member = bearer(make_user("to-dia-ban", "team", team["id"]))
+    in_a, in_b = make_hotspot(AREA_A), make_hotspot(AREA_B)
+    visible = lambda: sorted(f["id"] for f in client.get("/api/hotspots", headers=member).json()["features"])  # noqa: E731
+    assert visible() == [in_a]
+
+    today, tomorrow = local_today(), local_today() + timedelta(days=1)
+    planned = client.put(
+        f"/api/teams/{team['id']}/area", json={"communes": [AREA_B], "valid_from": str(tomorrow)}, headers=admin
+    )
+    assert planned.status_code == 200 and (planned.json()["added"], planned.json()["removed"]) == ([AREA_B], [AREA_A])
+    assert visible() == [in_a]  # today the area valid today counts
+    listed = next(t for t in client.get("/api/teams", headers=admin).json() if t["id"] == team["id"])
+    assert listed["communes"] == [AREA_A] and listed["next_change"] == str(tomorrow)
+
+    now = client.put(
+        f"/api/teams/{team['id']}/area", json={"communes": [AREA_A, AREA_B], "valid_from": str(today)}, headers=admin
+    )
+    assert now.json()["added"] == [AREA_B] and now.json()["removed"] == []
+    assert visible() == [in_a, in_b]  # the planned change for tomorrow was replaced by today's
+    history = client.get(f"/api/teams/{team['id']}/areas", headers=admin).json()
+    assert {(h["commune_code"], h["valid_to"]) for h in history} == {(AREA_A, None), (AREA_B, None)}
+
+    later = client.put(
+        f"/api/teams/{team['id']}/area", json={"communes": [AREA_B], "valid_from": str(tomorrow)}, headers=admin
+    )
+    assert later.json()["removed"] == [AREA_A]
+    history = client.get(f"/api/teams/{team['id']}/areas", headers=admin).json()
+    assert (AREA_A, str(tomorrow)) in {(h["commune_code"], h["valid_to"]) for h in history}  # history kept
+    assert visible() == [in_a, in_b]
+    past = client.put(
+        f"/api/teams/{team['id']}/area",
+        json={"communes": [AREA_B], "valid_from": str(today - timedelta(days=1))},
+        headers=admin,
+    )
+    assert past.status_code == 422 and "đã qua" in past.json()["detail"]
+    unknown = client.put(
+        f"/api/teams/{team['id']}/area", json={"communes": ["99999"], "valid_from": str(today)}, headers=admin
+    )
+    assert unknown.status_code == 404
+    assert (
+        client.put("/api/teams/999999/area", json={"communes": [], "valid_from": str(today)}, headers=admin).status_code
+        == 404
+    )
+    actions = [a["action"] for a in client.get("/api/audit", headers=admin).json()]
+    assert actions[:4] == ["change_team_area", "change_team_area", "change_team_area", "create_team"]
+
+
+def test_the_audit_is_append_only(client, admin, conn) -> None:
+    client.post("/api/teams", json={"name": "Tổ nhật ký", "communes": [AREA_A]}, headers=admin)
+    for statement in ("UPDATE admin_audit SET actor = 'x'", "DELETE FROM admin_audit", "TRUNCATE admin_audit"):
+        with pytest.raises(DBAPIError, match="append-only"), conn.begin_nested():
+            conn.execute(text(statement))

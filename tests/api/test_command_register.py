@@ -1,0 +1,86 @@
+"""The command page's registers: hotspots and tasks filtered by status, commune, team, overdue and waiting for
+acceptance, each with exactly the actions the logged-in user may take now."""
+
+from datetime import timedelta
+
+import pytest
+
+from models.vocabulary import local_today
+
+AREA, OTHER = "10507", "10525"
+
+
+@pytest.fixture
+def register(client, make_team, make_hotspot, make_user, bearer) -> dict:
+    """Three hotspots: one detected, one verified with an overdue task of team A, one with team B's completed task."""
+    teams = {"A": make_team("Tổ A", [AREA]), "B": make_team("Tổ B", [OTHER])}
+    team_b = bearer(make_user("to-b", "team", teams["B"]))
+    detected, late, done = make_hotspot(AREA), make_hotspot(AREA), make_hotspot(OTHER)
+    for hotspot in (late, done):
+        assert client.post(f"/api/hotspots/{hotspot}/transitions", json={"to": "verified", "version": 1}).is_success
+    overdue = str(local_today() - timedelta(days=3))  # Hải Phòng's today, as the server counts
+    late_task = client.post(
+        "/api/tasks", json={"kind": "suppression", "hotspot_id": late, "team_id": teams["A"], "due_date": overdue}
+    ).json()
+    done_task = client.post(
+        "/api/tasks", json={"kind": "suppression", "hotspot_id": done, "team_id": teams["B"]}
+    ).json()
+    version = done_task["version"]
+    for to in ("in_progress", "completed"):
+        moved = client.post(
+            f"/api/tasks/{done_task['id']}/transitions", json={"to": to, "version": version}, headers=team_b
+        )
+        version = moved.json()["version"]
+    return {
+        "teams": teams,
+        "team_b": team_b,
+        "hotspots": {"detected": detected, "late": late, "done": done},
+        "tasks": {"late": late_task["id"], "done": done_task["id"]},
+    }
+
+
+def ids(answer: dict) -> list[int]:
+    return sorted(f["id"] for f in answer["features"])
+
+
+def test_hotspot_register_filters(client, register) -> None:
+    h, teams = register["hotspots"], register["teams"]
+    assert ids(client.get("/api/hotspots", params={"team": teams["A"]}).json()) == [h["late"]]
+    assert ids(client.get("/api/hotspots", params={"task_state": "completed"}).json()) == [h["done"]]
+    assert ids(client.get("/api/hotspots", params={"overdue": True}).json()) == [h["late"]]
+    assert ids(client.get("/api/hotspots", params={"overdue": False}).json()) == [h["detected"], h["done"]]
+    assert ids(client.get("/api/hotspots", params={"status": "detected", "commune": AREA}).json()) == [h["detected"]]
+    assert client.get("/api/hotspots", params={"task_state": "nonsense"}).status_code == 422
+
+
+def test_hotspots_carry_their_task_and_the_actions_of_the_user(client, register, make_user, bearer) -> None:
+    listed = {f["id"]: f["properties"] for f in client.get("/api/hotspots").json()["features"]}
+    detected, late, done = (listed[register["hotspots"][k]] for k in ("detected", "late", "done"))
+    assert [a["to"] for a in detected["actions"]] == ["verified", "dismissed"] and not detected["may_open_task"]
+    assert (late["task_state"], late["task_team"], late["task_overdue_days"]) == ("assigned", "Tổ A", 3)
+    assert late["actions"] == [] and [a["to"] for a in late["task_actions"]] == ["canceled"]
+    assert done["task_state"] == "completed" and done["status"] == "suppressing"
+    assert done["task_actions"] == [
+        {"to": "accepted", "note_required": False},
+        {"to": "returned", "note_required": True},
+        {"to": "canceled", "note_required": False},
+    ]
+    planner = bearer(make_user("tm", "planner"))
+    as_planner = client.get("/api/hotspots", headers=planner).json()["features"]
+    assert all(not f["properties"]["actions"] and not f["properties"]["task_actions"] for f in as_planner)
+    seen_by_b = client.get(f"/api/hotspots/{register['hotspots']['done']}", headers=register["team_b"]).json()
+    assert seen_by_b["properties"]["task_actions"] == []  # the team waits for command's acceptance
+
+
+def test_task_register_filters_and_places(client, register) -> None:
+    tasks = client.get("/api/tasks", params={"commune": OTHER}).json()["tasks"]
+    assert [t["id"] for t in tasks] == [register["tasks"]["done"]]
+    assert tasks[0]["lon"] and tasks[0]["lat"] and tasks[0]["hotspot_status"] == "suppressing"
+    by_hotspot = client.get("/api/tasks", params={"hotspot": register["hotspots"]["late"]}).json()
+    assert [t["id"] for t in by_hotspot["tasks"]] == [register["tasks"]["late"]]
+    awaiting = client.get("/api/tasks", params={"state": "completed"}).json()
+    assert awaiting["numberMatched"] == 1
+
+
+def test_command_reads_the_teams_to_filter_by(client, register) -> None:
+    assert {t["name"] for t in client.get("/api/teams").json()} == {"Tổ A", "Tổ B"}

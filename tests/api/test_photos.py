@@ -1,0 +1,115 @@
+"""Photo evidence on progress notes: size cap, type by magic bytes, location removed unless kept, served only to
+users who may see the task."""
+
+import io
+
+import pytest
+from PIL import Image
+from sqlalchemy import text
+from sqlalchemy.exc import DBAPIError
+
+from gis.io.photos import GPS_IFD, accept_photo, sniff
+from models.errors import InvalidInput
+
+AREA_A, AREA_B = "10507", "10525"
+GPS = {1: "N", 2: (20.0, 51.0, 30.0), 3: "E", 4: (106.0, 41.0, 12.0)}
+
+
+def photo(fmt: str = "JPEG", size: tuple[int, int] = (64, 48), gps: bool = True) -> bytes:
+    """A small photo with a camera model and (optionally) a GPS position in its EXIF."""
+    exif = Image.Exif()
+    exif[0x0110] = "Camera DT-1"
+    if gps:
+        exif[GPS_IFD] = GPS
+    buffer = io.BytesIO()
+    Image.new("RGB", size, (180, 40, 40)).save(buffer, fmt, exif=exif.tobytes())
+    return buffer.getvalue()
+
+
+def location(data: bytes) -> dict:
+    with Image.open(io.BytesIO(data)) as image:
+        return dict(image.getexif().get_ifd(GPS_IFD))
+
+
+@pytest.mark.parametrize("fmt", ["JPEG", "PNG", "WEBP"])
+def test_location_is_removed_without_touching_the_pixels(fmt: str) -> None:
+    original = photo(fmt)
+    stripped = accept_photo(original, max_bytes=2**20, keep_location=False)
+    assert stripped.had_location and not stripped.location_kept and location(stripped.content) == {}
+    with Image.open(io.BytesIO(original)) as a, Image.open(io.BytesIO(stripped.content)) as b:
+        assert a.tobytes() == b.tobytes() and b.getexif()[0x0110] == "Camera DT-1"
+    kept = accept_photo(original, max_bytes=2**20, keep_location=True)
+    assert kept.location_kept and kept.content == original and location(kept.content)
+
+
+def test_size_type_and_damage_are_refused() -> None:
+    with pytest.raises(InvalidInput, match="ảnh quá lớn"):
+        accept_photo(photo(size=(400, 300)), max_bytes=500, keep_location=False)
+    with pytest.raises(InvalidInput, match="chỉ nhận ảnh JPEG, PNG hoặc WebP"):
+        accept_photo(b"GIF89a" + b"\x00" * 100, max_bytes=2**20, keep_location=False)
+    with pytest.raises(InvalidInput, match="chỉ nhận ảnh"):
+        accept_photo(b"<svg xmlns='http://www.w3.org/2000/svg'/>", max_bytes=2**20, keep_location=False)
+    with pytest.raises(InvalidInput, match="hỏng"):
+        accept_photo(photo()[:-200], max_bytes=2**20, keep_location=False)
+    with pytest.raises(InvalidInput, match="không khớp|hỏng"):  # JPEG magic bytes, PNG body
+        accept_photo(b"\xff\xd8\xff" + photo("PNG"), max_bytes=2**20, keep_location=False)
+    assert sniff(photo("WEBP")) == "WEBP" and sniff(b"") is None
+
+
+@pytest.fixture
+def teams(client, make_team, make_user, make_hotspot, bearer) -> dict:
+    """Team A with a task in progress; team B elsewhere; a planner."""
+    a, b = make_team("Tổ A", [AREA_A]), make_team("Tổ B", [AREA_B])
+    headers = {"A": bearer(make_user("to-a", "team", a)), "B": bearer(make_user("to-b", "team", b))}
+    hotspot = make_hotspot(AREA_A)
+    client.post(f"/api/hotspots/{hotspot}/transitions", json={"to": "verified", "version": 1})
+    task = client.post("/api/tasks", json={"kind": "suppression", "hotspot_id": hotspot, "team_id": a}).json()
+    client.post(f"/api/tasks/{task['id']}/transitions", json={"to": "in_progress", "version": 2}, headers=headers["A"])
+    return {"task": task["id"], "headers": headers, "planner": bearer(make_user("tm", "planner"))}
+
+
+def upload(client, task_id: int, data: bytes, headers: dict, keep: bool = False, note: str = "Đã niêm phong"):
+    return client.post(
+        f"/api/tasks/{task_id}/photos",
+        files={"photo": ("anh.jpg", data, "image/jpeg")},
+        data={"note": note, "keep_location": str(keep).lower()},
+        headers=headers,
+    )
+
+
+def test_a_team_attaches_a_photo_that_another_team_cannot_fetch(client, teams, conn) -> None:
+    task, a, b = teams["task"], teams["headers"]["A"], teams["headers"]["B"]
+    sent = upload(client, task, photo(), a)
+    assert sent.status_code == 201, sent.json()
+    body = sent.json()
+    assert (body["had_location"], body["location_kept"], body["media_type"]) == (True, False, "image/jpeg")
+    path = f"/api/tasks/{task}/photos/{body['id']}"
+    mine = client.get(path, headers=a)
+    assert mine.status_code == 200 and mine.headers["content-type"] == "image/jpeg" and location(mine.content) == {}
+    assert mine.headers["x-content-type-options"] == "nosniff" and "private" in mine.headers["cache-control"]
+    assert client.get(path, headers=b).status_code == 404  # another team: as if it did not exist
+    assert upload(client, task, photo(), b).status_code == 404
+    assert client.get(path).status_code == 200 and client.get(path, headers=teams["planner"]).status_code == 200
+
+    kept = upload(client, task, photo(), a, keep=True).json()
+    assert kept["location_kept"] and location(client.get(f"/api/tasks/{task}/photos/{kept['id']}", headers=a).content)
+
+    detail = client.get(f"/api/tasks/{task}", headers=a).json()
+    notes = [e for e in detail["events"] if e["event"] == "comment"]
+    assert [p["event_id"] for p in detail["photos"]] == [n["id"] for n in notes]
+    assert [p["location_kept"] for p in detail["photos"]] == [False, True] and notes[0]["note"] == "Đã niêm phong"
+    for statement in ("UPDATE task_photos SET content = 'x'", "DELETE FROM task_photos"):
+        with pytest.raises(DBAPIError, match="append-only"), conn.begin_nested():
+            conn.execute(text(statement))
+
+
+def test_refused_uploads_leave_nothing(client, teams, conn) -> None:
+    task, a = teams["task"], teams["headers"]["A"]
+    client.app.state.photo_max_bytes = 1000
+    too_big = upload(client, task, photo(size=(600, 400)), a)
+    assert too_big.status_code == 400 and "ảnh quá lớn" in too_big.json()["detail"]
+    client.app.state.photo_max_bytes = 2**20
+    fake = upload(client, task, b"<html><script>alert(1)</script></html>", a)
+    assert fake.status_code == 400 and "JPEG, PNG hoặc WebP" in fake.json()["detail"]
+    assert conn.execute(text("SELECT count(*) FROM task_photos")).scalar_one() == 0
+    assert conn.execute(text("SELECT count(*) FROM task_events WHERE event = 'comment'")).scalar_one() == 0
