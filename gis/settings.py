@@ -26,9 +26,14 @@ class _Settings(BaseSettings):
 
 
 class DatabaseSettings(_Settings):
-    """Where the database is: an external URL, or a managed cluster under `home`."""
+    """Where the database is: an external URL, or a managed cluster under `home`.
+
+    ``database_url`` is the application's role (data privileges only); ``owner_database_url``, if set, is the
+    role that owns the schema and runs the migrations (without it the application's URL runs them).
+    """
 
     database_url: str | None = None
+    owner_database_url: str | None = None
     home: Path = _default_home()
     pg_bin: Path | None = None
     #: Non-root system user that runs the managed server when diaban runs as root.

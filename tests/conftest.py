@@ -9,8 +9,9 @@ from typing import TYPE_CHECKING
 
 import pytest
 from sqlalchemy import Connection, Engine, create_engine
+from sqlalchemy.pool import NullPool
 
-from gis.ops.postgres import ManagedCluster, temporary_cluster
+from gis.ops.postgres import APP_ROLE, DB_NAME, ManagedCluster, temporary_cluster
 from gis.services.boundary_import import import_boundaries
 from gis.settings import DataSettings
 from gis.store.db import migrate
@@ -62,13 +63,30 @@ def cluster_home(cluster: ManagedCluster) -> Path:
     return cluster.home.parent
 
 
+def migrate_as_owner(cluster: ManagedCluster, dbname: str = DB_NAME) -> None:
+    """Run the migrations as the owner role and grant the app role its privileges, as `diaban db start` does."""
+    owner = create_engine(cluster.owner_url(dbname), poolclass=NullPool)
+    try:
+        migrate(owner, app_role=APP_ROLE)
+    finally:
+        owner.dispose()
+
+
 @pytest.fixture(scope="session")
 def engine(cluster: ManagedCluster, boundaries_path: Path) -> Iterator[Engine]:
-    """Migrated database with the 114 real communes committed once for the whole session."""
+    """The app role's engine on the migrated database, with the 114 real communes committed once for the session."""
+    migrate_as_owner(cluster)
     eng = create_engine(cluster.url(), pool_size=5, max_overflow=25)
-    migrate(eng)
     with eng.begin() as conn:
         import_boundaries(conn, boundaries_path)
+    yield eng
+    eng.dispose()
+
+
+@pytest.fixture(scope="session")
+def owner_engine(cluster: ManagedCluster, engine: Engine) -> Iterator[Engine]:
+    """The owner role's engine (migrations, and the clean-up of committed history that the app role may not touch)."""
+    eng = create_engine(cluster.owner_url(), poolclass=NullPool)
     yield eng
     eng.dispose()
 
@@ -88,7 +106,7 @@ def conn(engine: Engine) -> Iterator[Connection]:
 @pytest.fixture
 def db_env(cluster: ManagedCluster, engine: Engine) -> dict[str, str]:
     """Environment for running `diaban` in a subprocess against the test database."""
-    return {**os.environ, "DIABAN_DATABASE_URL": cluster.url()}
+    return {**os.environ, "DIABAN_DATABASE_URL": cluster.url(), "DIABAN_OWNER_DATABASE_URL": cluster.owner_url()}
 
 
 #: Password of every user made by the `make_user` fixture.

