@@ -66,12 +66,20 @@ class ApiSettings(_Settings):
 
 
 class AuthSettings(_Settings):
-    """Token signing and login lockout. Without DIABAN_SECRET_KEY a key is generated and kept under DIABAN_HOME."""
+    """Token signing and the brakes on password guessing. Without DIABAN_SECRET_KEY a key is generated and kept under
+    DIABAN_HOME."""
 
     secret_key: str | None = None
     token_minutes: int = 30
+    #: Failures that lock an account, and for how long: short, so that a stranger cannot keep an officer out for
+    #: long (an administrator can unlock at once).
     max_failed_logins: int = 5
-    lockout_minutes: int = 15
+    lockout_minutes: int = 5
+    #: Failures a client address may make before it must wait 1, 2, 4 … s before each further try, up to the cap;
+    #: failures older than the window are forgotten, a success clears the address.
+    login_free_failures: int = 10
+    login_max_delay_s: int = 900
+    login_window_minutes: int = 60
 
 
 class LifecycleSettings(_Settings):

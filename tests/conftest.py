@@ -3,7 +3,11 @@
 from __future__ import annotations
 
 import os
+import socket
+import threading
+import time
 from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -107,6 +111,32 @@ def conn(engine: Engine) -> Iterator[Connection]:
 def db_env(cluster: ManagedCluster, engine: Engine) -> dict[str, str]:
     """Environment for running `diaban` in a subprocess against the test database."""
     return {**os.environ, "DIABAN_DATABASE_URL": cluster.url(), "DIABAN_OWNER_DATABASE_URL": cluster.owner_url()}
+
+
+@contextmanager
+def serve(app: FastAPI) -> Iterator[str]:
+    """Serve ``app`` with uvicorn on a free loopback port (in a thread) and yield its base URL.
+
+    Like `diaban serve`, uvicorn believes X-Forwarded-For from 127.0.0.1, so a test can speak for many addresses.
+    """
+    import uvicorn
+
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        port = s.getsockname()[1]
+    running = uvicorn.Server(uvicorn.Config(app, host="127.0.0.1", port=port, log_level="warning"))
+    thread = threading.Thread(target=running.run, daemon=True)
+    thread.start()
+    deadline = time.monotonic() + 30
+    while not running.started and time.monotonic() < deadline and thread.is_alive():
+        time.sleep(0.05)
+    if not running.started:
+        raise RuntimeError("uvicorn did not start")
+    try:
+        yield f"http://127.0.0.1:{port}"
+    finally:
+        running.should_exit = True
+        thread.join(timeout=10)
 
 
 #: Password of every user made by the `make_user` fixture.

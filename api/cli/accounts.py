@@ -14,8 +14,10 @@ from gis.store.accounts import (
     list_teams,
     list_users,
     team_id_by_name,
+    user_id_by_name,
 )
 from gis.store.db import get_engine
+from gis.store.logins import unlock_account
 from models.errors import InvalidRequest
 from models.vocabulary import Role
 
@@ -70,6 +72,12 @@ def cmd_users_list(args: argparse.Namespace) -> None:
         print(f"{user['username']:<16} {user['role']:<8} {user['team'] or '-':<40} {state}")
 
 
+def cmd_users_unlock(args: argparse.Namespace) -> None:
+    with get_engine().begin() as conn:
+        unlock_account(conn, user_id_by_name(conn, args.name))
+    print(f"Đã mở khóa tài khoản '{args.name}' (unlocked)")
+
+
 def cmd_users_demo(args: argparse.Namespace) -> None:
     from gis.demo.accounts import seed_demo_accounts
 
@@ -104,6 +112,9 @@ def add_parsers(sub: argparse._SubParsersAction) -> None:
     u_list = u_sub.add_parser("list", help="users with role, team and lock state")
     u_list.add_argument("--json", action="store_true")
     u_list.set_defaults(func=cmd_users_list)
+    u_unlock = u_sub.add_parser("unlock", help="lift the lock after failed logins at once")
+    u_unlock.add_argument("name")
+    u_unlock.set_defaults(func=cmd_users_unlock)
     u_demo = u_sub.add_parser("demo", help="demo accounts: command, planner, admin and one team per area")
     u_demo.add_argument("--areas", type=int, default=12, help="number of contiguous areas (teams)")
     u_demo.set_defaults(func=cmd_users_demo)

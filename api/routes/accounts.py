@@ -5,7 +5,8 @@ from fastapi import APIRouter
 from api.deps import Admin, ConnDep
 from api.schemas import TeamCreated, TeamIn, TeamOut, UserCreated, UserIn, UserOut
 from api.security import hash_password
-from gis.store.accounts import create_team, create_user, list_teams, list_users
+from gis.store.accounts import create_team, create_user, get_user, list_teams, list_users
+from gis.store.logins import unlock_account
 
 router = APIRouter(prefix="/api", tags=["accounts"])
 
@@ -33,3 +34,10 @@ def post_user(body: UserIn, conn: ConnDep, user: Admin) -> dict:
     """Create a user with an argon2-hashed password."""
     user_id = create_user(conn, body.username, hash_password(body.password), body.role, body.team_id)
     return {"id": user_id, "username": body.username, "role": body.role, "team_id": body.team_id}
+
+
+@router.post("/users/{user_id}/unlock", response_model=UserOut)
+def unlock_user(user_id: int, conn: ConnDep, user: Admin) -> dict:
+    """Lift a user's lock after failed logins at once (and forget the failures)."""
+    unlock_account(conn, user_id)
+    return get_user(conn, user_id)

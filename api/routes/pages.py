@@ -9,7 +9,7 @@ from fastapi import APIRouter, Form, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 
 from api.deps import CSRF_COOKIE, SESSION_COOKIE, ConnDep, token_principal
-from api.login import authenticate
+from api.login import authenticate, client_address, refusal_headers
 from api.security import create_access_token
 from gis.services.overview import overview
 from maps.pages import PageData, Viewer, admin_page, login_page, role_page
@@ -39,9 +39,11 @@ def post_login(
 ) -> Response:
     """Check the password (same lock-out as the API), then set the session and CSRF cookies."""
     auth = request.app.state.auth
-    outcome = authenticate(conn, auth, username, password)
+    outcome = authenticate(conn, auth, username, password, client_address(request))
     if outcome.user_id is None:
-        return HTMLResponse(login_page(outcome.message, username), status_code=outcome.status)
+        return HTMLResponse(
+            login_page(outcome.message, username), status_code=outcome.status, headers=refusal_headers(outcome)
+        )
     response = RedirectResponse("/", status_code=303)
     max_age = auth.token_minutes * 60
     response.set_cookie(

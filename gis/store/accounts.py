@@ -1,4 +1,4 @@
-"""Users, teams and areas of responsibility in PostGIS, with the failed-login counter kept in the DB."""
+"""Users, teams and areas of responsibility in PostGIS (failed logins: gis.store.logins)."""
 
 from __future__ import annotations
 
@@ -80,48 +80,31 @@ def create_user(conn: Connection, username: str, password_hash: str, role: str, 
         raise AlreadyExists(f"người dùng '{username}' đã tồn tại") from None
 
 
+_USERS = """
+SELECT u.id, u.username, u.role, u.team_id, t.name AS team, u.active,
+       u.locked_until IS NOT NULL AND u.locked_until > now() AS locked
+FROM users u LEFT JOIN teams t ON t.id = u.team_id"""
+
+
 def list_users(conn: Connection) -> list[dict[str, Any]]:
-    """Users with role, team name and lock state (never the hash)."""
-    return [
-        dict(r)
-        for r in conn.execute(
-            text("""
-        SELECT u.id, u.username, u.role, u.team_id, t.name AS team, u.active,
-               u.locked_until IS NOT NULL AND u.locked_until > now() AS locked
-        FROM users u LEFT JOIN teams t ON t.id = u.team_id ORDER BY u.username""")
-        ).mappings()
-    ]
+    """Users with role, team and lock state (never the hash)."""
+    return [dict(r) for r in conn.execute(text(_USERS + " ORDER BY u.username")).mappings()]
 
 
-def login_record(conn: Connection, username: str) -> dict[str, Any] | None:
-    """What a login needs: id, hash, whether active and whether locked out now."""
-    row = (
-        conn.execute(
-            text("""SELECT id, password_hash, active,
-                                      locked_until IS NOT NULL AND locked_until > now() AS locked
-                               FROM users WHERE username = :u"""),
-            {"u": username},
-        )
-        .mappings()
-        .first()
-    )
-    return dict(row) if row else None
+def get_user(conn: Connection, user_id: int) -> dict[str, Any]:
+    """One user as :func:`list_users` shows it; NotFound otherwise."""
+    row = conn.execute(text(_USERS + " WHERE u.id = :id"), {"id": user_id}).mappings().first()
+    if row is None:
+        raise NotFound(f"không có người dùng #{user_id}", f"no user {user_id}")
+    return dict(row)
 
 
-def record_login(conn: Connection, user_id: int, ok: bool, max_failures: int, lockout_minutes: int) -> None:
-    """Reset the counter on success; count a failure and lock the account after ``max_failures``."""
-    if ok:
-        conn.execute(text("UPDATE users SET failed_logins = 0, locked_until = NULL WHERE id = :id"), {"id": user_id})
-        return
-    conn.execute(
-        text("""
-        UPDATE users SET
-            locked_until = CASE WHEN failed_logins + 1 >= :max THEN now() + make_interval(mins => :mins)
-                                ELSE locked_until END,
-            failed_logins = CASE WHEN failed_logins + 1 >= :max THEN 0 ELSE failed_logins + 1 END
-        WHERE id = :id"""),
-        {"id": user_id, "max": max_failures, "mins": lockout_minutes},
-    )
+def user_id_by_name(conn: Connection, username: str) -> int:
+    """Id of the user called ``username`` (active or not); NotFound otherwise."""
+    user_id = conn.execute(text("SELECT id FROM users WHERE username = :u"), {"u": username}).scalar()
+    if user_id is None:
+        raise NotFound(f"không có người dùng '{username}'", f"no user {username!r}")
+    return user_id
 
 
 def active_principal(conn: Connection, user_id: int) -> Principal | None:

@@ -290,6 +290,18 @@ class User(Base):
     created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), server_default=func.now())
 
 
+class LoginSource(Base):
+    """Failed logins from one client address: the progressive delay that throttles guessing from it."""
+
+    __tablename__ = "login_sources"
+    __table_args__ = (CheckConstraint("failures >= 0", name="ck_login_sources_failures"),)
+
+    address: Mapped[str] = mapped_column(String(64), primary_key=True)
+    failures: Mapped[int] = mapped_column(Integer, server_default="0")
+    last_failure_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    blocked_until: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+
+
 class Task(Base):
     """A suppression task for a hotspot or a conversion task for a commune and year, assigned to a team."""
 

@@ -39,11 +39,21 @@ def test_password_flow_gives_a_bearer_token(client, make_user) -> None:
     assert claims["exp"] - claims["iat"] == 30 * 60
 
 
-def test_wrong_password_and_unknown_user_look_the_same(client, make_user) -> None:
+def test_wrong_password_unknown_locked_and_inactive_users_look_the_same(client, make_user, conn) -> None:
     make_user("chihuy", "command")
-    wrong, unknown = login(client, "chihuy", "sai-mat-khau"), login(client, "khong-co", "sai-mat-khau")
-    assert wrong.status_code == unknown.status_code == 401
-    assert wrong.json() == unknown.json()
+    make_user("khoa", "command")
+    make_user("nghi", "command")
+    conn.execute(text("UPDATE users SET locked_until = now() + interval '1 minute' WHERE username = 'khoa'"))
+    conn.execute(text("UPDATE users SET active = false WHERE username = 'nghi'"))
+    answers = [
+        login(client, "chihuy", "sai-mat-khau"),
+        login(client, "khong-co", "sai-mat-khau"),
+        login(client, "khoa"),  # the right password of a locked account
+        login(client, "nghi"),  # the right password of a deactivated account
+    ]
+    assert {a.status_code for a in answers} == {401}
+    assert all(a.json() == answers[0].json() for a in answers)
+    assert "tạm khóa" in answers[0].json()["detail"]
 
 
 def test_five_failures_lock_the_account_even_for_the_right_password(client, make_user, make_team, conn) -> None:
@@ -54,8 +64,11 @@ def test_five_failures_lock_the_account_even_for_the_right_password(client, make
     assert login(client, "to01").status_code == 200  # success resets the count
     for _ in range(5):
         assert login(client, "to01", "sai").status_code == 401
-    locked = login(client, "to01")
-    assert locked.status_code == 429 and "tạm khóa" in locked.json()["detail"]
+    assert login(client, "to01").status_code == 401
+    until = conn.execute(
+        text("SELECT locked_until - clock_timestamp() FROM users WHERE username = 'to01'")
+    ).scalar_one()
+    assert 4 * 60 < until.total_seconds() <= 5 * 60  # a short lock (DIABAN_LOCKOUT_MINUTES)
     conn.execute(text("UPDATE users SET locked_until = now() - interval '1 second' WHERE username = 'to01'"))
     assert login(client, "to01").status_code == 200
 
@@ -143,10 +156,14 @@ def test_cli_adds_teams_and_users_and_lists_them(db_env, engine, monkeypatch, ca
             diaban("users", "add", "cli-to", "--role", "command", "--password-stdin", stdin="mat-khau-dai-du\n") == 3
         )  # already exists: refused
         assert diaban("users", "add", "ngan", "--role", "command", "--password-stdin", stdin="ngan\n") == 2
+        with engine.begin() as conn:
+            conn.execute(text("UPDATE users SET locked_until = now() + interval '5 minutes' WHERE username = 'cli-to'"))
+        assert diaban("users", "unlock", "cli-to") == 0
+        assert diaban("users", "unlock", "khong-co-ai") == 2
         capsys.readouterr()
         assert diaban("users", "list") == 0
         listed = capsys.readouterr().out
-        assert "cli-to" in listed and "Tổ CLI" in listed
+        assert "cli-to" in listed and "Tổ CLI" in listed and "khóa tạm" not in listed
         with engine.connect() as conn:
             stored = conn.execute(text("SELECT password_hash FROM users WHERE username = 'cli-to'")).scalar_one()
         assert stored.startswith("$argon2id$") and "mat-khau-dai-du" not in stored

@@ -8,16 +8,12 @@ Screenshots are kept under artifacts/ for people to look at.
 from __future__ import annotations
 
 import shutil
-import socket
-import threading
-import time
 from collections.abc import Iterator
 from pathlib import Path
 
 import geopandas as gpd
 import pytest
-import uvicorn
-from conftest import migrate_as_owner
+from conftest import migrate_as_owner, serve
 from sqlalchemy import Engine, create_engine, text
 
 from api.app import create_app
@@ -71,19 +67,8 @@ def city(cluster: ManagedCluster, boundaries_path: Path, tmp_path_factory: pytes
 @pytest.fixture(scope="module")
 def server(city: Engine) -> Iterator[str]:
     """The app served by uvicorn on a free loopback port."""
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        port = s.getsockname()[1]
-    config = uvicorn.Config(create_app(city), host="127.0.0.1", port=port, log_level="warning")
-    running = uvicorn.Server(config)
-    thread = threading.Thread(target=running.run, daemon=True)
-    thread.start()
-    deadline = time.time() + 30
-    while not running.started and time.time() < deadline:
-        time.sleep(0.1)
-    yield f"http://127.0.0.1:{port}"
-    running.should_exit = True
-    thread.join(timeout=10)
+    with serve(create_app(city)) as base:
+        yield base
 
 
 @pytest.fixture(scope="module")
