@@ -29,6 +29,7 @@ from api.routes import (
     vector_tiles,
 )
 from api.security import resolve_secret_key
+from api.sessions import SessionCache
 from gis.reference import load_rules, load_targets
 from gis.settings import ApiSettings, AuthSettings, CacheSettings, DatabaseSettings, LifecycleSettings, MapSettings
 from gis.store.db import warm_pool
@@ -124,6 +125,7 @@ def create_app(engine: Engine, warm_connections: int = 0) -> FastAPI:
     )
     app.state.hotspot_machine = hotspot_lifecycle(LifecycleSettings().monitoring_days)
     app.state.cache = ResponseCache(int(CacheSettings().cache_mb * 2**20))
+    app.state.sessions = SessionCache(app.state.auth.session_check_seconds)
     for module in PUBLIC:
         app.include_router(module.router)
     for module in PROTECTED:

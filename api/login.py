@@ -16,9 +16,10 @@ from dataclasses import dataclass
 from fastapi import Request
 from sqlalchemy import Connection
 
-from api.security import dummy_hash, verify_password
+from api.security import create_access_token, dummy_hash, verify_password
 from gis.settings import AuthSettings
 from gis.store.logins import claim_account, claim_source, record_account, record_source
+from gis.store.sessions import open_session
 
 #: The one refusal of a login, whatever the reason (no enumeration of usernames or locks).
 REFUSED = (
@@ -75,3 +76,10 @@ def authenticate(conn: Connection, auth: AuthSettings, username: str, password: 
     if not success or account is None:
         return LoginOutcome(None, 401, REFUSED, "invalid_credentials")
     return LoginOutcome(account.id, 200)
+
+
+def issue_token(conn: Connection, auth: AuthSettings, user_id: int, address: str) -> str:
+    """Open a server-side session for the user and sign a token that names it (the caller must commit)."""
+    assert auth.secret_key is not None, "the app resolves the signing key at start-up"
+    session_id = open_session(conn, user_id, auth.token_minutes, address)
+    return create_access_token(user_id, session_id, auth.secret_key, auth.token_minutes)

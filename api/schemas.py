@@ -70,6 +70,13 @@ class TokenOut(_Out):
     token_type: Literal["bearer"]
 
 
+class PasswordChangeIn(BaseModel):
+    """One's current password and the new one."""
+
+    current_password: str = Field(min_length=1, max_length=200)
+    new_password: str = Field(min_length=8, max_length=200)
+
+
 class MeOut(_Out):
     """The logged-in user."""
 
@@ -598,6 +605,18 @@ class UserOut(_Out):
     team: str | None
     active: bool
     locked: bool
+
+
+class UserChanges(BaseModel):
+    """What an administrator may change of a user: whether the account is active."""
+
+    active: bool
+
+
+class SessionsRevoked(_Out):
+    """How many open sessions of a user were ended."""
+
+    revoked: int
 
 
 class UserCreated(_Out):

@@ -80,6 +80,9 @@ class AuthSettings(_Settings):
     login_free_failures: int = 10
     login_max_delay_s: int = 900
     login_window_minutes: int = 60
+    #: How long a server process trusts that a session it found open is still open (a revocation made in this process
+    #: applies at once; one made by another worker or the command line within this delay).
+    session_check_seconds: float = 5.0
 
 
 class LifecycleSettings(_Settings):

@@ -281,6 +281,23 @@ class Role(Vocabulary):
     ADMIN = "admin"
 
 
+@_labelled(
+    {
+        "logout": "Đăng xuất",
+        "password": "Đổi mật khẩu",
+        "deactivated": "Tài khoản ngừng hoạt động",
+        "revoked": "Quản trị thu hồi",
+    }
+)
+class SessionEnd(Vocabulary):
+    """Why a login session was revoked before it expired."""
+
+    LOGOUT = "logout"
+    PASSWORD = "password"
+    DEACTIVATED = "deactivated"
+    REVOKED = "revoked"
+
+
 #: Roles that may read operational data (incidents, hotspots, tasks); teams only within their area.
 READERS = (Role.COMMAND, Role.PLANNER, Role.TEAM)
 #: Roles that may change operational data; teams only within their area.

@@ -173,21 +173,24 @@ def client(engine: Engine, conn: Connection, make_user: Callable[..., int]) -> I
     app = create_app(engine)
     app.dependency_overrides[get_connection] = lambda: conn
     with TestClient(app) as test_client:
-        test_client.headers.update(_bearer_headers(app, make_user("test-command", "command")))
+        test_client.headers.update(bearer_headers(app, conn, make_user("test-command", "command")))
         yield test_client
 
 
-def _bearer_headers(app: FastAPI, user_id: int, minutes: int = 30) -> dict[str, str]:
-    """Authorization header with a fresh token for ``user_id`` signed with the app's key."""
+def bearer_headers(app: FastAPI, conn: Connection, user_id: int, minutes: int = 30) -> dict[str, str]:
+    """Authorization header with a token for a new session of ``user_id`` (opened on ``conn``), signed with the app's
+    key, as a login would give."""
     from api.security import create_access_token
+    from gis.store.sessions import open_session
 
-    return {"Authorization": f"Bearer {create_access_token(user_id, app.state.auth.secret_key, minutes)}"}
+    token = create_access_token(user_id, open_session(conn, user_id, minutes), app.state.auth.secret_key, minutes)
+    return {"Authorization": f"Bearer {token}"}
 
 
 @pytest.fixture
-def bearer(client: TestClient) -> Callable[..., dict[str, str]]:
+def bearer(client: TestClient, conn: Connection) -> Callable[..., dict[str, str]]:
     """Authorization headers for a user id: bearer(user_id, minutes=30)."""
-    return lambda user_id, minutes=30: _bearer_headers(client.app, user_id, minutes)
+    return lambda user_id, minutes=30: bearer_headers(client.app, conn, user_id, minutes)
 
 
 @pytest.fixture

@@ -13,13 +13,16 @@ from gis.store.accounts import (
     create_user,
     list_teams,
     list_users,
+    set_active,
+    set_password,
     team_id_by_name,
     user_id_by_name,
 )
 from gis.store.db import get_engine
 from gis.store.logins import unlock_account
+from gis.store.sessions import revoke_user_sessions
 from models.errors import InvalidRequest
-from models.vocabulary import Role
+from models.vocabulary import Role, SessionEnd
 
 
 def _read_password(from_stdin: bool) -> str:
@@ -78,6 +81,25 @@ def cmd_users_unlock(args: argparse.Namespace) -> None:
     print(f"Đã mở khóa tài khoản '{args.name}' (unlocked)")
 
 
+def cmd_users_deactivate(args: argparse.Namespace) -> None:
+    with get_engine().begin() as conn:
+        set_active(conn, user_id_by_name(conn, args.name), False)
+    print(f"Đã ngừng tài khoản '{args.name}' và kết thúc mọi phiên đăng nhập (deactivated, sessions ended)")
+
+
+def cmd_users_revoke(args: argparse.Namespace) -> None:
+    with get_engine().begin() as conn:
+        ended = revoke_user_sessions(conn, user_id_by_name(conn, args.name), SessionEnd.REVOKED)
+    print(f"Đã kết thúc {ended} phiên đăng nhập của '{args.name}' (sessions ended)")
+
+
+def cmd_users_password(args: argparse.Namespace) -> None:
+    password = _read_password(args.password_stdin)
+    with get_engine().begin() as conn:
+        set_password(conn, user_id_by_name(conn, args.name), hash_password(password))
+    print(f"Đã đổi mật khẩu của '{args.name}' và kết thúc mọi phiên đăng nhập (password changed, sessions ended)")
+
+
 def cmd_users_demo(args: argparse.Namespace) -> None:
     from gis.demo.accounts import seed_demo_accounts
 
@@ -115,6 +137,16 @@ def add_parsers(sub: argparse._SubParsersAction) -> None:
     u_unlock = u_sub.add_parser("unlock", help="lift the lock after failed logins at once")
     u_unlock.add_argument("name")
     u_unlock.set_defaults(func=cmd_users_unlock)
+    u_off = u_sub.add_parser("deactivate", help="stop an account (its sessions end at once)")
+    u_off.add_argument("name")
+    u_off.set_defaults(func=cmd_users_deactivate)
+    u_revoke = u_sub.add_parser("revoke", help="end every open session of a user (they log in again)")
+    u_revoke.add_argument("name")
+    u_revoke.set_defaults(func=cmd_users_revoke)
+    u_pw = u_sub.add_parser("password", help="set a user's password (their sessions end)")
+    u_pw.add_argument("name")
+    u_pw.add_argument("--password-stdin", action="store_true", help="read the password from the first line of stdin")
+    u_pw.set_defaults(func=cmd_users_password)
     u_demo = u_sub.add_parser("demo", help="demo accounts: command, planner, admin and one team per area")
     u_demo.add_argument("--areas", type=int, default=12, help="number of contiguous areas (teams)")
     u_demo.set_defaults(func=cmd_users_demo)

@@ -2,11 +2,13 @@
 
 from fastapi import APIRouter
 
-from api.deps import Admin, ConnDep
-from api.schemas import TeamCreated, TeamIn, TeamOut, UserCreated, UserIn, UserOut
+from api.deps import Admin, ConnDep, SessionsDep
+from api.schemas import SessionsRevoked, TeamCreated, TeamIn, TeamOut, UserChanges, UserCreated, UserIn, UserOut
 from api.security import hash_password
-from gis.store.accounts import create_team, create_user, get_user, list_teams, list_users
+from gis.store.accounts import create_team, create_user, get_user, list_teams, list_users, set_active
 from gis.store.logins import unlock_account
+from gis.store.sessions import revoke_user_sessions
+from models.vocabulary import SessionEnd
 
 router = APIRouter(prefix="/api", tags=["accounts"])
 
@@ -41,3 +43,20 @@ def unlock_user(user_id: int, conn: ConnDep, user: Admin) -> dict:
     """Lift a user's lock after failed logins at once (and forget the failures)."""
     unlock_account(conn, user_id)
     return get_user(conn, user_id)
+
+
+@router.patch("/users/{user_id}", response_model=UserOut)
+def patch_user(user_id: int, body: UserChanges, conn: ConnDep, user: Admin, sessions: SessionsDep) -> dict:
+    """Deactivate (or reactivate) a user; deactivation ends every session of the user at once."""
+    set_active(conn, user_id, body.active)
+    sessions.forget_user(user_id)
+    return get_user(conn, user_id)
+
+
+@router.delete("/users/{user_id}/sessions", response_model=SessionsRevoked)
+def delete_sessions(user_id: int, conn: ConnDep, user: Admin, sessions: SessionsDep) -> dict:
+    """End every open session of a user (a lost phone, a leaked token): they must log in again."""
+    get_user(conn, user_id)  # 404 for an unknown user
+    revoked = revoke_user_sessions(conn, user_id, SessionEnd.REVOKED)
+    sessions.forget_user(user_id)
+    return {"revoked": revoked}

@@ -8,13 +8,13 @@ from typing import Annotated
 from fastapi import APIRouter, Form, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 
-from api.deps import CSRF_COOKIE, SESSION_COOKIE, ConnDep, token_principal
-from api.login import authenticate, client_address, refusal_headers
-from api.security import create_access_token
+from api.deps import CSRF_COOKIE, SESSION_COOKIE, ConnDep, SessionsDep, token_principal
+from api.login import authenticate, client_address, issue_token, refusal_headers
 from gis.services.overview import overview
+from gis.store.sessions import revoke_session
 from maps.pages import PageData, Viewer, admin_page, login_page, role_page
 from models.domain.access import TEAM_TASK_TARGETS
-from models.vocabulary import Role
+from models.vocabulary import Role, SessionEnd
 
 router = APIRouter(include_in_schema=False)
 
@@ -39,7 +39,8 @@ def post_login(
 ) -> Response:
     """Check the password (same lock-out as the API), then set the session and CSRF cookies."""
     auth = request.app.state.auth
-    outcome = authenticate(conn, auth, username, password, client_address(request))
+    address = client_address(request)
+    outcome = authenticate(conn, auth, username, password, address)
     if outcome.user_id is None:
         return HTMLResponse(
             login_page(outcome.message, username), status_code=outcome.status, headers=refusal_headers(outcome)
@@ -48,7 +49,7 @@ def post_login(
     max_age = auth.token_minutes * 60
     response.set_cookie(
         SESSION_COOKIE,
-        create_access_token(outcome.user_id, auth.secret_key, auth.token_minutes),
+        issue_token(conn, auth, outcome.user_id, address),
         max_age=max_age,
         httponly=True,
         samesite="lax",
@@ -68,10 +69,16 @@ def post_login(
 
 
 @router.post("/logout")
-def post_logout(request: Request, csrf: Annotated[str, Form(max_length=100)] = "") -> RedirectResponse:
-    """Forget the session (only when the form carries the CSRF token, so other sites cannot log users out)."""
+def post_logout(
+    request: Request, conn: ConnDep, sessions: SessionsDep, csrf: Annotated[str, Form(max_length=100)] = ""
+) -> RedirectResponse:
+    """End the session on the server and forget its cookies (only when the form carries the CSRF token, so other
+    sites cannot log users out): the old cookie, replayed, no longer reads or writes anything."""
     response = RedirectResponse("/login", status_code=303)
     if csrf and csrf == request.cookies.get(CSRF_COOKIE):
+        if token_principal(request, conn, request.cookies.get(SESSION_COOKIE)) is not None:
+            revoke_session(conn, request.state.session_id, SessionEnd.LOGOUT)
+            sessions.forget(request.state.session_id)
         response.delete_cookie(SESSION_COOKIE, path="/")
         response.delete_cookie(CSRF_COOKIE, path="/")
     return response

@@ -107,20 +107,40 @@ def user_id_by_name(conn: Connection, username: str) -> int:
     return user_id
 
 
-def active_principal(conn: Connection, user_id: int) -> Principal | None:
-    """The active user with this id as a Principal, or None."""
+def principal_by_username(conn: Connection, username: str) -> Principal:
+    """The active user with this name as a Principal; NotFound otherwise."""
     row = (
-        conn.execute(text("SELECT id, username, role, team_id FROM users WHERE id = :id AND active"), {"id": user_id})
+        conn.execute(
+            text("SELECT id, username, role, team_id FROM users WHERE username = :u AND active"), {"u": username}
+        )
         .mappings()
         .first()
     )
-    return Principal(**row) if row else None
-
-
-def principal_by_username(conn: Connection, username: str) -> Principal:
-    """The active user with this name as a Principal; NotFound otherwise."""
-    row = conn.execute(text("SELECT id FROM users WHERE username = :u AND active"), {"u": username}).scalar()
-    principal = active_principal(conn, row) if row is not None else None
+    principal = Principal(**row) if row else None
     if principal is None:
         raise NotFound(f"không có người dùng đang hoạt động tên '{username}' (no active user {username!r})")
     return principal
+
+
+def set_password(conn: Connection, user_id: int, password_hash: str) -> None:
+    """Store a new password hash (a trigger ends every session of the user); NotFound if there is no such user."""
+    if (
+        conn.execute(
+            text("UPDATE users SET password_hash = :h, version = version + 1 WHERE id = :id RETURNING id"),
+            {"id": user_id, "h": password_hash},
+        ).first()
+        is None
+    ):
+        raise NotFound(f"không có người dùng #{user_id}", f"no user {user_id}")
+
+
+def set_active(conn: Connection, user_id: int, active: bool) -> None:
+    """(De)activate a user; deactivation ends every session of the user (a trigger); NotFound if there is none."""
+    if (
+        conn.execute(
+            text("UPDATE users SET active = :a, version = version + 1 WHERE id = :id RETURNING id"),
+            {"id": user_id, "a": active},
+        ).first()
+        is None
+    ):
+        raise NotFound(f"không có người dùng #{user_id}", f"no user {user_id}")

@@ -38,6 +38,7 @@ from models.vocabulary import (
     Level,
     Role,
     RunStatus,
+    SessionEnd,
     TaskKind,
     TaskPriority,
     TaskState,
@@ -300,6 +301,30 @@ class LoginSource(Base):
     failures: Mapped[int] = mapped_column(Integer, server_default="0")
     last_failure_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
     blocked_until: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+
+
+class LoginSession(Base):
+    """A login: the id its token carries, checked on every request; revoked at logout, password change, deactivation
+    (by a trigger on users) or by an administrator."""
+
+    __tablename__ = "sessions"
+    __table_args__ = (
+        CheckConstraint(
+            "(revoked_at IS NULL) = (revoked_reason IS NULL) AND (revoked_reason IS NULL OR "
+            + _in("revoked_reason", SessionEnd)
+            + ")",
+            name="ck_sessions_revoked",
+        ),
+        Index("ix_sessions_user_open", "user_id", postgresql_where=text("revoked_at IS NULL")),
+    )
+
+    id: Mapped[str] = mapped_column(String(64), primary_key=True)
+    user_id: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"))
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), server_default=func.now())
+    expires_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    address: Mapped[str | None] = mapped_column(String(64))
+    revoked_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    revoked_reason: Mapped[str | None] = mapped_column(String(16))
 
 
 class Task(Base):

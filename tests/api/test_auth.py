@@ -15,6 +15,7 @@ from sqlalchemy import text
 from api.cli.main import main
 from api.security import create_access_token, resolve_secret_key
 from gis.demo.accounts import DEMO_STAFF, commune_layout, seed_demo_accounts
+from gis.store.sessions import open_session
 from models.analytics.areas import connect_components
 
 OPEN_PATHS = {"/health", "/api/auth/token"}
@@ -108,11 +109,17 @@ def test_tampered_expired_foreign_and_inactive_tokens_are_refused(client, make_u
         f"{unsigned}.{payload}.",
         "not-a-token",
     ]
+    key = client.app.state.auth.secret_key
+    refused += [
+        jwt.encode({"sub": str(user_id), "exp": datetime.now(UTC) + timedelta(hours=1)}, key, algorithm="HS256"),
+        create_access_token(user_id, "khong-co-phien-nay", key, 30),  # well signed, but no such session
+    ]
     for token in refused:
         response = client.get("/api/auth/me", headers={"Authorization": f"Bearer {token}"})
         assert response.status_code == 401, token
         assert response.headers["www-authenticate"] == "Bearer"
-    conn.execute(text("UPDATE users SET active = false WHERE id = :id"), {"id": user_id})
+    admin = bearer(make_user("quantri", "admin"))
+    assert client.patch(f"/api/users/{user_id}", json={"active": False}, headers=admin).status_code == 200
     assert client.get("/api/auth/me", headers={"Authorization": f"Bearer {good}"}).status_code == 401
 
 
@@ -124,8 +131,9 @@ def test_secret_key_is_generated_once_private_and_kept(tmp_path) -> None:
     first = resolve_secret_key(None, tmp_path / "home")
     assert len(first) >= 40 and resolve_secret_key(None, tmp_path / "home") == first
     assert stat.S_IMODE(os.stat(tmp_path / "home" / "secret_key").st_mode) == 0o600
-    token = create_access_token(7, first, 5)
-    assert jwt.decode(token, first, algorithms=["HS256"])["sub"] == "7"
+    token = create_access_token(7, "phien", first, 5)
+    claims = jwt.decode(token, first, algorithms=["HS256"])
+    assert (claims["sub"], claims["sid"]) == ("7", "phien")
 
 
 def test_cli_adds_teams_and_users_and_lists_them(db_env, engine, monkeypatch, capsys) -> None:
@@ -160,10 +168,22 @@ def test_cli_adds_teams_and_users_and_lists_them(db_env, engine, monkeypatch, ca
             conn.execute(text("UPDATE users SET locked_until = now() + interval '5 minutes' WHERE username = 'cli-to'"))
         assert diaban("users", "unlock", "cli-to") == 0
         assert diaban("users", "unlock", "khong-co-ai") == 2
+        with engine.begin() as conn:
+            cli_id = conn.execute(text("SELECT id FROM users WHERE username = 'cli-to'")).scalar_one()
+            for _ in range(2):
+                open_session(conn, cli_id, 30)
+        assert diaban("users", "revoke", "cli-to") == 0
+        assert diaban("users", "password", "cli-to", "--password-stdin", stdin="mat-khau-moi-nua\n") == 0
+        assert diaban("users", "deactivate", "cli-to") == 0
+        with engine.connect() as conn:
+            ended = conn.execute(
+                text("SELECT count(*) FROM sessions WHERE user_id = :id AND revoked_reason = 'revoked'"), {"id": cli_id}
+            )
+            assert ended.scalar_one() == 2
         capsys.readouterr()
         assert diaban("users", "list") == 0
         listed = capsys.readouterr().out
-        assert "cli-to" in listed and "Tổ CLI" in listed and "khóa tạm" not in listed
+        assert "cli-to" in listed and "Tổ CLI" in listed and "ngừng" in listed and "khóa tạm" not in listed
         with engine.connect() as conn:
             stored = conn.execute(text("SELECT password_hash FROM users WHERE username = 'cli-to'")).scalar_one()
         assert stored.startswith("$argon2id$") and "mat-khau-dai-du" not in stored

@@ -11,6 +11,7 @@ from collections.abc import Iterator
 
 import pytest
 import schemathesis
+from conftest import bearer_headers
 from hypothesis import HealthCheck, given, settings
 from schemathesis.specs.openapi.checks import (
     content_type_conformance,
@@ -21,7 +22,6 @@ from sqlalchemy import Connection, Engine
 
 from api.app import create_app
 from api.deps import get_connection
-from api.security import create_access_token
 
 #: Each answer is declared in the OpenAPI description: its status, its media type and its body's schema.
 SHAPE_CHECKS = [status_code_conformance, content_type_conformance, response_schema_conformance]
@@ -42,7 +42,7 @@ def api_schema(engine: Engine, conn: Connection, make_user):
             nested.commit()
 
     app.dependency_overrides[get_connection] = savepoint
-    app.state.fuzz_token = create_access_token(make_user("fuzz-command", "command"), app.state.auth.secret_key, 30)
+    app.state.fuzz_headers = bearer_headers(app, conn, make_user("fuzz-command", "command"))
     schema = schemathesis.openapi.from_asgi("/openapi.json", app)
     schema.app = app
     return schema
@@ -50,7 +50,7 @@ def api_schema(engine: Engine, conn: Connection, make_user):
 
 def test_no_generated_request_causes_a_server_error(api_schema) -> None:
     # Driven through Hypothesis directly: schemathesis' own pytest plugin does not support this pytest.
-    headers = {"Authorization": f"Bearer {api_schema.app.state.fuzz_token}"}
+    headers = api_schema.app.state.fuzz_headers
     operations = [result.ok() for result in api_schema.get_all_operations()]
     assert len(operations) > 30
 

@@ -4,6 +4,7 @@ import threading
 from datetime import date, timedelta
 
 import pytest
+from conftest import bearer_headers
 from fastapi.testclient import TestClient
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
@@ -11,7 +12,6 @@ from sqlalchemy import Engine, text
 from sqlalchemy.exc import DBAPIError
 
 from api.app import create_app
-from api.security import create_access_token
 from gis.services.tasks import create_task, transition_task
 from gis.store.accounts import create_team, create_user
 from gis.store.scoping import UNRESTRICTED
@@ -239,7 +239,8 @@ def test_twenty_clients_one_version_exactly_one_wins(engine: Engine, owner_engin
             priority="normal",
             checklist=[],
         )
-    headers = {"Authorization": f"Bearer {create_access_token(user_id, app.state.auth.secret_key, 5)}"}
+    with engine.begin() as conn:
+        headers = bearer_headers(app, conn, user_id, 5)
     try:
         with TestClient(app) as client:
             for to, version in (("in_progress", 2), ("paused", 3)):
