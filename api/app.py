@@ -11,6 +11,7 @@ from sqlalchemy import Engine
 from api.cache import ResponseCache
 from api.deps import get_current_user
 from api.errors import ErrorOut, add_exception_handlers
+from api.limits import BodyLimit, route_limits
 from api.logs import RequestLog, configure_logging
 from api.routes import (
     accounts,
@@ -31,6 +32,7 @@ from api.routes import (
 from api.security import resolve_secret_key
 from api.sessions import SessionCache
 from gis.reference import load_rules, load_targets
+from gis.services.analyses import MAX_COST
 from gis.settings import ApiSettings, AuthSettings, CacheSettings, DatabaseSettings, LifecycleSettings, MapSettings
 from gis.store.db import warm_pool
 from maps.base_map import STATIC_DIR, STATIC_URL, Basemap
@@ -48,6 +50,7 @@ ERROR_RESPONSES: dict[int | str, dict] = {
         (404, "không tìm thấy (not found)"),
         (409, "xung đột trạng thái (conflict)"),
         (412, "phiên bản đã cũ (stale version)"),
+        (413, "nội dung yêu cầu quá lớn (request body too large)"),
         (422, "yêu cầu không hợp lệ (invalid request)"),
         (503, "CSDL tạm thời không dùng được (unavailable)"),
     )
@@ -101,7 +104,8 @@ def create_app(engine: Engine, warm_connections: int = 0) -> FastAPI:
         await run_in_threadpool(warm_pool, engine, warm_connections)
         yield
 
-    configure_logging(ApiSettings().log_level)
+    api = ApiSettings()
+    configure_logging(api.log_level)
     # No /docs: FastAPI's documentation pages load their scripts from a CDN; the schema is at /openapi.json.
     app = FastAPI(
         title="diaban",
@@ -114,6 +118,10 @@ def create_app(engine: Engine, warm_connections: int = 0) -> FastAPI:
     )
     _document_error_body(app)
     app.mount(STATIC_URL, StaticFiles(directory=STATIC_DIR), name="static")
+    default_body, upload_body = api.max_body_kb * 1024, api.max_upload_mb * 2**20
+    app.add_middleware(
+        BodyLimit, default=default_body, limit_for=route_limits(lambda: app.router.routes, default_body, upload_body)
+    )
     app.add_middleware(RequestLog)
     app.state.engine = engine
     add_exception_handlers(app)
@@ -126,6 +134,7 @@ def create_app(engine: Engine, warm_connections: int = 0) -> FastAPI:
     app.state.hotspot_machine = hotspot_lifecycle(LifecycleSettings().monitoring_days)
     app.state.cache = ResponseCache(int(CacheSettings().cache_mb * 2**20))
     app.state.sessions = SessionCache(app.state.auth.session_check_seconds)
+    app.state.max_analysis_cost = api.max_analysis_cost or MAX_COST
     for module in PUBLIC:
         app.include_router(module.router)
     for module in PROTECTED:

@@ -140,7 +140,7 @@ def add_exception_handlers(app: FastAPI) -> None:
         return JSONResponse(
             status_code=exc.status_code,
             headers=getattr(exc, "headers", None),
-            content={"detail": str(exc.detail), "code": f"http_{exc.status_code}"},
+            content={"detail": str(exc.detail), "code": getattr(exc, "code", f"http_{exc.status_code}")},
         )
 
     for exc_type in STATUS_BY_ERROR:

@@ -63,6 +63,14 @@ class ApiSettings(_Settings):
     warm_connections: int = 24
     #: Level of the `diaban` loggers (requests, handled errors): DEBUG, INFO, WARNING, ERROR.
     log_level: str = "INFO"
+    #: Work one analysis may cost (grid cells × time steps × neighbourhood cells); unset = the built-in limit
+    #: (gis.services.analyses.MAX_COST). A costlier request is refused with 422 and how to narrow it.
+    max_analysis_cost: int | None = None
+    #: Largest request body (JSON, forms), and for routes that take files (photos), refused with 413 before parsing.
+    max_body_kb: int = 1024
+    max_upload_mb: int = 20
+    #: Server-side time limit of each SQL statement the server runs (a stuck query is cancelled: 503).
+    statement_timeout_s: float = 30.0
 
 
 class AuthSettings(_Settings):

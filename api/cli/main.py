@@ -168,7 +168,8 @@ def cmd_serve(args: argparse.Namespace) -> int:
     from api.app import create_app
     from gis.settings import ApiSettings
 
-    app = create_app(get_engine(), ApiSettings().warm_connections)
+    api = ApiSettings()
+    app = create_app(get_engine(statement_timeout_s=api.statement_timeout_s), api.warm_connections)
     print(f"diaban đang phục vụ tại http://{args.host}:{args.port}", flush=True)
     uvicorn.run(app, host=args.host, port=args.port, log_level="warning")
     return 0

@@ -127,11 +127,22 @@ def heat(
     selection = _selection(bbox, kind, date_from, date_to)
 
     def build() -> CachedResponse:
-        surface = heat_surface(conn, _scoped(conn, scope, selection), cell_m, bandwidth_m, kernel)
+        surface = heat_surface(
+            conn,
+            _scoped(conn, scope, selection),
+            cell_m,
+            bandwidth_m,
+            kernel,
+            request.app.state.max_analysis_cost,
+        )
         bounds = grid_bounds_lonlat(surface.grid)
         if format == "geojson":
             keep = surface.values >= surface.values.max() * 0.01
-            return _geojson(cells_frame(surface.grid, keep, {"density_per_km2": surface.values}))
+            return _geojson(
+                cells_frame(
+                    surface.grid, keep, {"density_per_km2": surface.values}, request.app.state.max_analysis_cost
+                )
+            )
         png = heat_png(surface.values, vmax=robust_top(surface.values))
         if format == "overlay":
             return CachedResponse(
@@ -186,9 +197,18 @@ def gistar_cells(
     selection = _selection(bbox, kind, date_from, date_to)
 
     def build() -> CachedResponse:
-        grid, result, mask = gistar_surface(conn, _scoped(conn, scope, selection), cell_m, distance_cells, fdr)
+        grid, result, mask = gistar_surface(
+            conn,
+            _scoped(conn, scope, selection),
+            cell_m,
+            distance_cells,
+            fdr,
+            request.app.state.max_analysis_cost,
+        )
         keep = mask if all_cells else (result.bin != 0)
-        frame = cells_frame(grid, keep, {"z": result.z, "p": result.p, "bin": result.bin})
+        frame = cells_frame(
+            grid, keep, {"z": result.z, "p": result.p, "bin": result.bin}, request.app.state.max_analysis_cost
+        )
         frame["confidence"] = frame["bin"].abs().map({level: 1 - alpha for level, alpha in CONFIDENCE_LEVELS})
         return _geojson(frame)
 
@@ -224,9 +244,18 @@ def emerging(
         if not end:
             stop = stop + timedelta(seconds=1)
         grid, result = emerging_surface(
-            conn, _scoped(conn, scope, selection), stop, steps, step, cell_m, distance_cells
+            conn,
+            _scoped(conn, scope, selection),
+            stop,
+            steps,
+            step,
+            cell_m,
+            distance_cells,
+            request.app.state.max_analysis_cost,
         )
-        frame = cells_frame(grid, result.pattern != NO_PATTERN, {"pattern": result.pattern})
+        frame = cells_frame(
+            grid, result.pattern != NO_PATTERN, {"pattern": result.pattern}, request.app.state.max_analysis_cost
+        )
         frame["label_vi"] = frame["pattern"].map(PATTERN_LABELS_VI)
         return _geojson(frame)
 

@@ -109,17 +109,21 @@ def migrate(engine: Engine, revision: str = "head", app_role: str | None = None)
 
 
 @lru_cache(maxsize=4)
-def _engine_for(url: str) -> Engine:
+def _engine_for(url: str, statement_timeout_ms: int = 0) -> Engine:
     # A request holds its connection while it waits for a worker thread, so the pool must cover every
     # request in flight (not just the 40 threads) or a burst of users starves it (measured: bench_api).
-    return create_engine(url, pool_pre_ping=True, pool_size=50, max_overflow=50, pool_timeout=30)
+    options = {"options": f"-c statement_timeout={statement_timeout_ms}"} if statement_timeout_ms else {}
+    return create_engine(url, pool_pre_ping=True, pool_size=50, max_overflow=50, pool_timeout=30, connect_args=options)
 
 
-def get_engine(settings: DatabaseSettings | None = None, *, prepare: bool = True) -> Engine:
+def get_engine(
+    settings: DatabaseSettings | None = None, *, prepare: bool = True, statement_timeout_s: float | None = None
+) -> Engine:
     """Engine of the application's role on the configured or managed database, checked reachable and migrated (by the
-    owner's role when there is one)."""
+    owner's role when there is one). ``statement_timeout_s``: PostgreSQL cancels any statement of this engine that
+    runs longer (the server sets it; imports and other commands run without)."""
     urls = resolve_urls(settings)
-    engine = _engine_for(urls.app)
+    engine = _engine_for(urls.app, round((statement_timeout_s or 0) * 1000))
     _check_reachable(engine)
     if prepare:
         if urls.owner is None:
