@@ -11,7 +11,7 @@ from sqlalchemy import Engine
 from api.cache import ResponseCache
 from api.deps import get_current_user
 from api.errors import ErrorOut, add_exception_handlers
-from api.limits import BodyLimit, route_limits
+from api.limits import RequestBodies
 from api.logs import RequestLog, configure_logging
 from api.routes import (
     accounts,
@@ -33,7 +33,15 @@ from api.security import resolve_secret_key
 from api.sessions import SessionCache
 from gis.reference import load_rules, load_targets
 from gis.services.analyses import MAX_COST
-from gis.settings import ApiSettings, AuthSettings, CacheSettings, DatabaseSettings, LifecycleSettings, MapSettings
+from gis.settings import (
+    ApiSettings,
+    AuthSettings,
+    CacheSettings,
+    DatabaseSettings,
+    DataSettings,
+    LifecycleSettings,
+    MapSettings,
+)
 from gis.store.db import warm_pool
 from maps.base_map import STATIC_DIR, STATIC_URL, Basemap
 from models.domain.hotspot_lifecycle import hotspot_lifecycle
@@ -73,6 +81,24 @@ PROTECTED = (
 )
 
 
+def _hoist_definitions(node: object, components: dict) -> None:
+    """Move the ``$defs`` of schemas written by hand into a route's responses (a second media type) into the
+    components, and point their references there: ``#/$defs/…`` resolves nowhere in an OpenAPI document."""
+    if isinstance(node, dict):
+        definitions = node.pop("$defs", None)
+        if definitions:
+            _hoist_definitions(definitions, components)
+            components.update(definitions)
+        ref = node.get("$ref")
+        if isinstance(ref, str) and ref.startswith("#/$defs/"):
+            node["$ref"] = "#/components/schemas/" + ref.removeprefix("#/$defs/")
+        for value in node.values():
+            _hoist_definitions(value, components)
+    elif isinstance(node, list):
+        for value in node:
+            _hoist_definitions(value, components)
+
+
 def _document_error_body(app: FastAPI) -> None:
     """Add the error body's schema to the OpenAPI components (the error answers refer to it by name)."""
     build = app.openapi
@@ -84,6 +110,7 @@ def _document_error_body(app: FastAPI) -> None:
             components = schema.setdefault("components", {}).setdefault("schemas", {})
             components.update(models.pop("$defs", {}))
             components["ErrorOut"] = models
+            _hoist_definitions(schema["paths"], components)
             app.openapi_schema = schema
         return app.openapi_schema
 
@@ -118,10 +145,7 @@ def create_app(engine: Engine, warm_connections: int = 0) -> FastAPI:
     )
     _document_error_body(app)
     app.mount(STATIC_URL, StaticFiles(directory=STATIC_DIR), name="static")
-    default_body, upload_body = api.max_body_kb * 1024, api.max_upload_mb * 2**20
-    app.add_middleware(
-        BodyLimit, default=default_body, limit_for=route_limits(lambda: app.router.routes, default_body, upload_body)
-    )
+    app.add_middleware(RequestBodies, fastapi=app, default=api.max_body_kb * 1024)
     app.add_middleware(RequestLog)
     app.state.engine = engine
     add_exception_handlers(app)
@@ -135,6 +159,7 @@ def create_app(engine: Engine, warm_connections: int = 0) -> FastAPI:
     app.state.cache = ResponseCache(int(CacheSettings().cache_mb * 2**20))
     app.state.sessions = SessionCache(app.state.auth.session_check_seconds)
     app.state.max_analysis_cost = api.max_analysis_cost or MAX_COST
+    app.state.city_margin_m = DataSettings().city_margin_m
     for module in PUBLIC:
         app.include_router(module.router)
     for module in PROTECTED:

@@ -12,6 +12,7 @@ from typing import Annotated, Any, Generic, Literal, TypeVar
 
 from pydantic import BaseModel, ConfigDict, Field, StringConstraints, model_validator
 
+from api.params import SaneDate
 from models.vocabulary import (
     Assignment,
     Category,
@@ -36,6 +37,12 @@ class _Out(BaseModel):
     """Base of the answers: built from the dictionaries the services return."""
 
     model_config = ConfigDict(from_attributes=True)
+
+
+class _In(BaseModel):
+    """Base of the request bodies: no NaN or infinity in a number (not even written as a string)."""
+
+    model_config = ConfigDict(allow_inf_nan=False)
 
 
 # --------------------------------------------------------------------------------------------- GeoJSON
@@ -70,7 +77,7 @@ class TokenOut(_Out):
     token_type: Literal["bearer"]
 
 
-class PasswordChangeIn(BaseModel):
+class PasswordChangeIn(_In):
     """One's current password and the new one."""
 
     current_password: str = Field(min_length=1, max_length=200)
@@ -179,7 +186,7 @@ HotspotCollection = FeatureCollection[HotspotProperties]
 HotspotDetail = Feature[HotspotDetailProperties]
 
 
-class ManualHotspotIn(BaseModel):
+class ManualHotspotIn(_In):
     """A hotspot reported by hand, e.g. from a tip (no personal names in the note)."""
 
     lon: float = Field(ge=-180, le=180)
@@ -189,7 +196,7 @@ class ManualHotspotIn(BaseModel):
     radius_m: float = Field(default=50.0, gt=0, le=2000)
 
 
-class TransitionIn(BaseModel):
+class TransitionIn(_In):
     """A lifecycle transition: target state, a note (required for some transitions) and the version read."""
 
     to: str = Field(max_length=16)
@@ -206,14 +213,14 @@ class HotspotTransitionOut(_Out):
 
 
 # --------------------------------------------------------------------------------------------- tasks
-class ChecklistItem(BaseModel):
+class ChecklistItem(_In):
     """One line of a task's checklist."""
 
     item: str = Field(min_length=1, max_length=500)
     done: bool = False
 
 
-class TaskIn(BaseModel):
+class TaskIn(_In):
     """A new task: suppression of a hotspot, or conversion of a commune for a year; optionally assigned."""
 
     kind: TaskKind
@@ -221,7 +228,7 @@ class TaskIn(BaseModel):
     commune_code: str | None = Field(default=None, max_length=16)
     year: int | None = Field(default=None, ge=2000, le=2100)
     team_id: int | None = None
-    due_date: date | None = None
+    due_date: SaneDate | None = None
     priority: TaskPriority = TaskPriority.NORMAL
     checklist: list[ChecklistItem] = Field(default_factory=list, max_length=100)
     note: str = Field(default="", max_length=4000)
@@ -236,23 +243,23 @@ class TaskIn(BaseModel):
         return self
 
 
-class TaskChanges(BaseModel):
+class TaskChanges(_In):
     """Changes by command to a task at `version`: due date, priority, checklist."""
 
     version: int = Field(ge=1)
-    due_date: date | None = None
+    due_date: SaneDate | None = None
     priority: TaskPriority | None = None
     checklist: list[ChecklistItem] | None = Field(default=None, max_length=100)
 
 
-class AssignmentIn(BaseModel):
+class AssignmentIn(_In):
     """Assign or reassign a task at `version` to a team."""
 
     team_id: int
     version: int = Field(ge=1)
 
 
-class CommentIn(BaseModel):
+class CommentIn(_In):
     """A comment on a task."""
 
     note: str = Field(min_length=1, max_length=4000)
@@ -356,7 +363,7 @@ class InboxOut(_Out):
 
 
 # ------------------------------------------------------------------------------------ classification
-class OverrideIn(BaseModel):
+class OverrideIn(_In):
     """A planner's change of one commune's final class; the reason is mandatory."""
 
     commune_code: Annotated[str, StringConstraints(max_length=16, pattern=r"^[0-9A-Za-z_-]+$")]
@@ -365,7 +372,7 @@ class OverrideIn(BaseModel):
     reason: Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=2000)]
 
 
-class RunIn(BaseModel):
+class RunIn(_In):
     """A new draft (or a correction of an approved year); replace discards an existing draft."""
 
     replace: bool = False
@@ -555,14 +562,14 @@ class KpiReport(_Out):
 
 
 # ------------------------------------------------------------------------------------------ accounts
-class TeamIn(BaseModel):
+class TeamIn(_In):
     """A new team and the commune codes of its area of responsibility."""
 
     name: str = Field(min_length=1, max_length=200)
     communes: list[str] = Field(min_length=1, max_length=200)
 
 
-class UserIn(BaseModel):
+class UserIn(_In):
     """A new user; `team_id` is required for the team role and refused for the others."""
 
     username: str = Field(min_length=2, max_length=64, pattern=r"^[A-Za-z0-9_.-]+$")
@@ -607,7 +614,7 @@ class UserOut(_Out):
     locked: bool
 
 
-class UserChanges(BaseModel):
+class UserChanges(_In):
     """What an administrator may change of a user: whether the account is active."""
 
     active: bool

@@ -46,6 +46,9 @@ class DataSettings(_Settings):
     boundaries: Path = _CHECKOUT.parent / "shared" / "data" / "haiphong" / "communes.geojson"
     #: Points outside every commune but within this distance are assigned to the nearest one.
     nearest_commune_m: float = 200.0
+    #: The city's extent is its communes' bounding box widened by this margin: a point beyond (a far-away typo, a
+    #: swapped longitude) is refused by the API and rejected by imports.
+    city_margin_m: float = 20_000.0
 
 
 class ReferenceSettings(_Settings):

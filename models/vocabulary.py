@@ -25,6 +25,9 @@ LOCAL_TZ = ZoneInfo(LOCAL_TZ_NAME)
 WGS84_SRID = 4326
 #: Metric CRS for distances, grids and clustering: UTM zone 48N (Hải Phòng lies in it).
 METRIC_SRID = 32648
+#: Where METRIC_SRID coordinates can be trusted (its UTM zone and one zone either side): the bound on points
+#: accepted before any commune boundary is loaded (lon min, lat min, lon max, lat max).
+METRIC_DOMAIN = (99.0, -80.0, 111.0, 84.0)
 
 
 def local_today(now: datetime | None = None) -> date:

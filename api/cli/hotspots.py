@@ -12,6 +12,7 @@ from pathlib import Path
 from api.params import local_day_start, parse_kinds
 from gis.services.detection import DetectionParams, run_detection
 from gis.services.hotspots import create_manual_hotspot
+from gis.settings import DataSettings
 from gis.store.db import get_engine
 from gis.store.hotspots import export_hotspots
 from models.vocabulary import HotspotKind
@@ -58,6 +59,7 @@ def cmd_add(args: argparse.Namespace) -> None:
             actor=getpass.getuser(),
             kind=args.kind,
             radius_m=args.radius_m,
+            city_margin_m=DataSettings().city_margin_m,
         )
     print(f"Đã tạo điểm nóng #{hotspot_id}")
 

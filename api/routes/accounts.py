@@ -38,14 +38,14 @@ def post_user(body: UserIn, conn: ConnDep, user: Admin) -> dict:
     return {"id": user_id, "username": body.username, "role": body.role, "team_id": body.team_id}
 
 
-@router.post("/users/{user_id}/unlock", response_model=UserOut)
+@router.post("/users/{user_id:int}/unlock", response_model=UserOut)
 def unlock_user(user_id: int, conn: ConnDep, user: Admin) -> dict:
     """Lift a user's lock after failed logins at once (and forget the failures)."""
     unlock_account(conn, user_id)
     return get_user(conn, user_id)
 
 
-@router.patch("/users/{user_id}", response_model=UserOut)
+@router.patch("/users/{user_id:int}", response_model=UserOut)
 def patch_user(user_id: int, body: UserChanges, conn: ConnDep, user: Admin, sessions: SessionsDep) -> dict:
     """Deactivate (or reactivate) a user; deactivation ends every session of the user at once."""
     set_active(conn, user_id, body.active)
@@ -53,7 +53,7 @@ def patch_user(user_id: int, body: UserChanges, conn: ConnDep, user: Admin, sess
     return get_user(conn, user_id)
 
 
-@router.delete("/users/{user_id}/sessions", response_model=SessionsRevoked)
+@router.delete("/users/{user_id:int}/sessions", response_model=SessionsRevoked)
 def delete_sessions(user_id: int, conn: ConnDep, user: Admin, sessions: SessionsDep) -> dict:
     """End every open session of a user (a lost phone, a leaked token): they must log in again."""
     get_user(conn, user_id)  # 404 for an unknown user

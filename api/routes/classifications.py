@@ -38,7 +38,7 @@ EXPORT_RESPONSE: dict[int | str, dict] = {
 }
 
 
-@router.get("/{year}", response_model=ClassificationOut)
+@router.get("/{year:int}", response_model=ClassificationOut)
 def get_classification(
     conn: ConnDep,
     user: Reader,
@@ -51,32 +51,32 @@ def get_classification(
     return classification_collection(conn, year, version, simplify_m, scope)
 
 
-@router.get("/{year}/review", response_model=ReviewOut)
+@router.get("/{year:int}/review", response_model=ReviewOut)
 def get_review(conn: ConnDep, user: PlanningReader, year: Year, version: Version = None) -> dict:
     """Communes in review order: legal/learned disagreements and changes vs the previous approved year first."""
     return review_report(conn, year, version)
 
 
-@router.post("/{year}/overrides", response_model=OverrideOut)
+@router.post("/{year:int}/overrides", response_model=OverrideOut)
 def post_override(conn: ConnDep, user: Planner, year: Year, body: OverrideIn) -> dict:
     """Override a commune's final class in the year's draft (409 when the year is approved)."""
     return override(conn, year, body.commune_code, body.category, body.level, body.reason, actor=user.username)
 
 
-@router.post("/{year}/approve", response_model=RunOut)
+@router.post("/{year:int}/approve", response_model=RunOut)
 def post_approve(conn: ConnDep, user: Planner, year: Year) -> dict:
     """Approve the year's draft, making it an immutable snapshot (409 when already approved)."""
     return approve(conn, year, actor=user.username)
 
 
-@router.post("/{year}/runs", status_code=201, response_model=RunCreated)
+@router.post("/{year:int}/runs", status_code=201, response_model=RunCreated)
 def post_run(conn: ConnDep, user: Planner, year: Year, body: RunIn | None = None) -> dict:
     """Compute a new draft; after approval it is a correction that supersedes the approved version."""
     body = body or RunIn()
     return draft_year(conn, year, actor=user.username, replace=body.replace, note=body.note)
 
 
-@router.get("/{year}/export", response_class=Response, responses=EXPORT_RESPONSE)
+@router.get("/{year:int}/export", response_class=Response, responses=EXPORT_RESPONSE)
 def get_export(
     conn: ConnDep,
     user: PlanningReader,

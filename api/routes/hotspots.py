@@ -1,11 +1,9 @@
 """Hotspot register: list (GeoJSON, filters), one hotspot with incidents and events, manual creation."""
 
-from typing import Annotated
-
-from fastapi import APIRouter, Query
+from fastapi import APIRouter, Request
 
 from api.deps import AreaScopeDep, ConnDep, Writer
-from api.params import BBox, Commune, DateFrom, DateTo, local_day_start, parse_bbox, parse_statuses
+from api.params import BBox, Commune, DateFrom, DateTo, Statuses, local_day_start, parse_bbox, parse_statuses
 from api.schemas import HotspotCollection, HotspotDetail, ManualHotspotIn
 from gis.services.hotspots import create_manual_hotspot
 from gis.store.hotspots import hotspot_detail, hotspots_geojson
@@ -19,7 +17,7 @@ router = APIRouter(prefix="/api/hotspots", tags=["hotspots"])
 def list_hotspots(
     conn: ConnDep,
     scope: AreaScopeDep,
-    status: Annotated[str | None, Query(max_length=200)] = None,
+    status: Statuses = None,
     commune: Commune = None,
     bbox: BBox = None,
     date_from: DateFrom = None,
@@ -38,7 +36,7 @@ def list_hotspots(
     return hotspots_geojson(conn, flt, footprints)
 
 
-@router.get("/{hotspot_id}", response_model=HotspotDetail)
+@router.get("/{hotspot_id:int}", response_model=HotspotDetail)
 def get_hotspot(hotspot_id: int, conn: ConnDep, scope: AreaScopeDep) -> dict:
     """One hotspot with `status`, `version`, its incidents and its events (404 outside the user's scope)."""
     detail = hotspot_detail(conn, hotspot_id, scope)
@@ -48,10 +46,18 @@ def get_hotspot(hotspot_id: int, conn: ConnDep, scope: AreaScopeDep) -> dict:
 
 
 @router.post("", status_code=201, response_model=HotspotDetail)
-def create_hotspot(body: ManualHotspotIn, conn: ConnDep, user: Writer, scope: AreaScopeDep) -> dict:
-    """Create a hotspot by hand at a point, status `detected` (a team only inside its area)."""
+def create_hotspot(request: Request, body: ManualHotspotIn, conn: ConnDep, user: Writer, scope: AreaScopeDep) -> dict:
+    """Create a hotspot by hand at a point inside the city's extent, status `detected` (a team only inside its
+    area)."""
     hotspot_id = create_manual_hotspot(
-        conn, lon=body.lon, lat=body.lat, note=body.note, actor=user.username, kind=body.kind, radius_m=body.radius_m
+        conn,
+        lon=body.lon,
+        lat=body.lat,
+        note=body.note,
+        actor=user.username,
+        kind=body.kind,
+        radius_m=body.radius_m,
+        city_margin_m=request.app.state.city_margin_m,
     )
     detail = hotspot_detail(conn, hotspot_id, scope)
     if detail is None:

@@ -21,7 +21,7 @@ from gis.store.selection import IncidentSelection
 from models.analytics.emerging import EmergingResult, emerging_hotspots
 from models.analytics.gistar import GiStarResult, gistar, neighbourhood
 from models.analytics.grid import GridSpec
-from models.analytics.kde import Kernel, kde_grid
+from models.analytics.kde import Kernel, fine_factor, kde_grid
 from models.errors import InvalidRequest, NotFound
 from models.vocabulary import METRIC_SRID, WGS84_SRID
 
@@ -75,9 +75,10 @@ def _too_large(cost: int, max_cost: int, what_vi: str, what_en: str) -> Analysis
     """The refusal of a too costly analysis, saying how to narrow it."""
     return AnalysisTooLarge(
         f"yêu cầu quá nặng: {what_vi} = {cost:,} > giới hạn {max_cost:,}; hãy chọn ô lớn hơn (cell_m), ít bước hơn"
-        " (steps), khoảng lân cận nhỏ hơn (distance_cells), bỏ all_cells, hoặc thu hẹp vùng (bbox) hay thời gian",
+        " (steps), khoảng lân cận nhỏ hơn (distance_cells), băng thông lớn hơn (bandwidth_m), bỏ all_cells,"
+        " hoặc thu hẹp vùng (bbox) hay thời gian",
         f"analysis too large: {what_en} = {cost} work units > {max_cost}; use larger cells, fewer steps, a smaller"
-        " distance, no all_cells, or a smaller bbox or period",
+        " distance, a wider bandwidth, no all_cells, or a smaller bbox or period",
     )
 
 
@@ -104,8 +105,8 @@ def _grid(
         raise _too_large(
             cost,
             max_cost,
-            f"{cells:,} ô × {steps} bước thời gian × {neighbours} ô lân cận",
-            f"{cells} cells x {steps} steps x {neighbours} neighbours",
+            f"{cells:,} ô × {steps} bước thời gian × {neighbours} (ô lân cận hoặc điểm lưới mịn mỗi ô)",
+            f"{cells} cells x {steps} steps x {neighbours} (neighbours or fine grid nodes per cell)",
         )
     return grid
 
@@ -120,7 +121,10 @@ def heat_surface(
 ) -> Surface:
     """Kernel density (per km²·incident share) of the selected incidents on a metric grid."""
     frame = incident_frame(conn, selection)
-    grid = _grid(frame, cell_m, 3 * bandwidth_m, max_cost=max_cost)
+    # The density is binned onto a grid finer than the answer's: its nodes per cell are the work per cell.
+    grid = _grid(
+        frame, cell_m, 3 * bandwidth_m, neighbours=fine_factor(cell_m, bandwidth_m, kernel) ** 2, max_cost=max_cost
+    )
     density = kde_grid(frame["x"].to_numpy(), frame["y"].to_numpy(), grid, bandwidth_m, kernel)
     # Expected incidents per km²: density (share per m²) × incidents × 1e6 m².
     return Surface(grid, density * len(frame) * 1e6, len(frame))

@@ -7,6 +7,8 @@ from typing import Any
 
 from sqlalchemy import Connection, text
 
+from gis.settings import DataSettings
+from gis.store.communes import check_in_city
 from gis.store.hotspots import assign_communes, record_hotspot_event
 from gis.store.scoping import AreaScope
 from gis.store.sql import local_date, to_metric, to_wgs84
@@ -99,9 +101,18 @@ def transition_hotspot(
 
 
 def create_manual_hotspot(
-    conn: Connection, *, lon: float, lat: float, note: str, actor: str, kind: str = "spot", radius_m: float = 50.0
+    conn: Connection,
+    *,
+    lon: float,
+    lat: float,
+    note: str,
+    actor: str,
+    kind: str = "spot",
+    radius_m: float = 50.0,
+    city_margin_m: float = DataSettings.model_fields["city_margin_m"].default,
 ) -> int:
-    """A hotspot reported by hand (e.g. from a tip): a point, a note, status `detected`."""
+    """A hotspot reported by hand (e.g. from a tip): a point inside the city's extent, a note, status `detected`."""
+    check_in_city(conn, lon, lat, city_margin_m)
     hotspot_id = conn.execute(
         text(f"""
         INSERT INTO hotspots (status, kind, origin, n_incidents, kinds, radius_m, note, version, centroid, footprint)

@@ -12,6 +12,7 @@ from dataclasses import dataclass
 from functools import lru_cache
 from pathlib import Path
 
+import psycopg
 from alembic import command
 from alembic.config import Config
 from sqlalchemy import Connection, Engine, create_engine, make_url, text
@@ -33,6 +34,25 @@ class DatabaseUnavailable(Unavailable):
     """The database cannot be used: unreachable, no PostGIS, or the managed cluster failed."""
 
     code = "database_unavailable"
+
+
+class QueryTimeout(Unavailable):
+    """PostgreSQL cancelled a statement that ran past the server's statement_timeout."""
+
+    code = "query_timeout"
+
+
+def unavailable(exc: Exception) -> Unavailable:
+    """The domain error of a failure to use the database (a driver's or the pool's exception)."""
+    orig = getattr(exc, "orig", None) or exc
+    if isinstance(orig, psycopg.errors.QueryCanceled):
+        return QueryTimeout(
+            "truy vấn chạy quá thời gian cho phép; hãy thu hẹp yêu cầu",
+            "the statement ran past the server's statement_timeout",
+        )
+    return DatabaseUnavailable(
+        "CSDL tạm thời không dùng được; thử lại sau ít giây", "the database is unreachable or refused the connection"
+    )
 
 
 def managed_cluster(settings: DatabaseSettings | None = None) -> ManagedCluster:
