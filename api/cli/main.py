@@ -109,6 +109,7 @@ def cmd_incidents(args: argparse.Namespace) -> int:
             args.path,
             imported_by=getpass.getuser(),
             nearest_m=DataSettings().nearest_commune_m,
+            city_margin_m=DataSettings().city_margin_m,
             progress=sys.stderr.isatty() and not args.json,
         )
     _print_report("Vụ việc", report.summary(), report, args)

@@ -17,6 +17,8 @@ from sqlalchemy import Connection, text
 from tqdm import tqdm
 
 from gis.io.readers import read_table
+from gis.settings import DataSettings
+from gis.store.communes import city_extent
 from gis.store.import_runs import ImportReport, finish_import_run, start_import_run
 from models.domain.incident_contract import split_duplicates_in_file, validate_incidents
 from models.vocabulary import Assignment
@@ -121,12 +123,14 @@ def import_incidents(
     *,
     imported_by: str,
     nearest_m: float = 200.0,
+    city_margin_m: float = DataSettings.model_fields["city_margin_m"].default,
     now: datetime | None = None,
     progress: bool = False,
 ) -> ImportReport:
-    """Import an incident CSV/GeoJSON inside the caller's transaction; valid rows in, every bad row reported."""
+    """Import an incident CSV/GeoJSON inside the caller's transaction; valid rows in, every bad row reported (a point
+    beyond the city's extent widened by ``city_margin_m`` too)."""
     raw = read_table(path)
-    checked = validate_incidents(raw, now=now)
+    checked = validate_incidents(raw, now=now, extent=city_extent(conn, city_margin_m))
     valid, repeats = split_duplicates_in_file(checked.valid)
     report = ImportReport(
         rejects=checked.rejects, warnings=checked.warnings, rejected=checked.rejected_rows, duplicates=repeats

@@ -18,6 +18,7 @@ from models.domain.row_checks import (
     Rejects,
     parse_numbers,
     reject_structural,
+    reject_unstorable,
     text_column,
 )
 from models.errors import InvalidInput
@@ -27,6 +28,8 @@ REF_MAX = 64
 REQUIRED = ("ref", "occurred_at", "kind")
 OPTIONAL = ("lon", "lat", "x", "y", "crs", "substance", "quantity_g", "arrested", "source")
 COLUMNS = REQUIRED + OPTIONAL
+#: Columns stored as they are written (the others are parsed into numbers, times or codes, or rejected).
+FREE_TEXT = ("ref", "substance", "source")
 #: Clock skew tolerated before a timestamp counts as "in the future".
 FUTURE_TOLERANCE = timedelta(minutes=10)
 _OFFSET = r"(?:[zZ]|[+-]\d{2}(?::?\d{2})?)$"
@@ -95,8 +98,11 @@ def _project(
         lon[these], lat[these] = transformer.transform(x[these].to_numpy(), y[these].to_numpy())
 
 
-def validate_incidents(raw: pd.DataFrame, now: datetime | None = None) -> ValidationResult:
-    """Validate raw incident rows (all strings plus a `line` column) against the import contract."""
+def validate_incidents(
+    raw: pd.DataFrame, now: datetime | None = None, extent: tuple[float, float, float, float] | None = None
+) -> ValidationResult:
+    """Validate raw incident rows (all strings plus a `line` column) against the import contract; with ``extent``
+    (lon min, lat min, lon max, lat max) a point beyond it is rejected (a typo, not a place in the city)."""
     now = now or datetime.now(UTC)
     warnings = check_header(list(raw.columns))
     raw = raw.reset_index(drop=True)
@@ -104,6 +110,7 @@ def validate_incidents(raw: pd.DataFrame, now: datetime | None = None) -> Valida
     rej = Rejects(raw)
 
     reject_structural(raw, rej)
+    reject_unstorable(raw, rej, FREE_TEXT)
 
     ref = raw["ref"]
     rej.add((ref == "").to_numpy(), "ref", "thiếu mã (ref is required)")
@@ -150,6 +157,17 @@ def validate_incidents(raw: pd.DataFrame, now: datetime | None = None) -> Valida
     out_lat = ~lat.isna().to_numpy() & ((lat < -90) | (lat > 90) | ~np.isfinite(lat)).to_numpy()
     rej.add(out_lon, "lon", "kinh độ ngoài [-180, 180] (lon out of range: {})", values=lon.astype(str))
     rej.add(out_lat, "lat", "vĩ độ ngoài [-90, 90] (lat out of range: {})", values=lat.astype(str))
+    if extent is not None:
+        x0, y0, x1, y1 = extent
+        placed = ~lon.isna().to_numpy() & ~lat.isna().to_numpy() & ~rej.bad
+        away = placed & ~(lon.between(x0, x1) & lat.between(y0, y1)).to_numpy()
+        rej.add(
+            away,
+            "lon/lat",
+            f"điểm ngoài phạm vi thành phố (kinh độ {x0:.3f}–{x1:.3f}, vĩ độ {y0:.3f}–{y1:.3f}): {{}}"
+            " (point outside the city's extent)",
+            values=lon.astype(str) + ", " + lat.astype(str),
+        )
 
     qty_t = text_column(raw, "quantity_g")
     qty, bad_qty = parse_numbers(qty_t)

@@ -12,6 +12,7 @@ from models.domain.row_checks import (
     Rejects,
     parse_numbers,
     reject_structural,
+    reject_unstorable,
     text_column,
 )
 
@@ -45,6 +46,7 @@ def validate_indicators(
     raw["commune_code"] = text_column(raw, "commune_code")
     rej = Rejects(raw, ref_column="commune_code")
     reject_structural(raw, rej)
+    reject_unstorable(raw, rej, (SOURCE,))
 
     year_t = text_column(raw, "year")
     year, bad_year = parse_numbers(year_t)
