@@ -244,12 +244,18 @@ class TaskIn(_In):
 
 
 class TaskChanges(_In):
-    """Changes by command to a task at `version`: due date, priority, checklist."""
+    """Changes by command to a task at `version`: due date, priority, checklist (an absent field is unchanged; so is a
+    null priority or checklist, while a null due date removes it)."""
 
     version: int = Field(ge=1)
     due_date: SaneDate | None = None
     priority: TaskPriority | None = None
     checklist: list[ChecklistItem] | None = Field(default=None, max_length=100)
+
+    def changes(self) -> dict[str, Any]:
+        """The fields to change: those sent, less a null priority or checklist."""
+        sent = self.model_dump(exclude={"version"}, exclude_unset=True)
+        return {k: v for k, v in sent.items() if v is not None or k == "due_date"}
 
 
 class AssignmentIn(_In):

@@ -96,6 +96,15 @@ class AuthSettings(_Settings):
     session_check_seconds: float = 5.0
 
 
+class AuditSettings(_Settings):
+    """How long the access log and ended sessions are kept (`diaban audit --prune` deletes older ones)."""
+
+    #: Days an access line is kept (the decree's retention period is to confirm: keep it configurable).
+    access_log_days: int = 365
+    #: Days an ended (expired or revoked) session is kept before it is deleted.
+    session_days: int = 30
+
+
 class LifecycleSettings(_Settings):
     """Hotspot lifecycle rules kept in configuration (DIABAN_MONITORING_DAYS)."""
 

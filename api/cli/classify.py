@@ -9,6 +9,7 @@ import sys
 from collections.abc import Callable
 from pathlib import Path
 
+from api.cli.audit import record_command_read
 from gis.store.db import get_engine
 from models.vocabulary import Category, Level, class_label
 
@@ -76,13 +77,14 @@ def cmd_export(args: argparse.Namespace) -> int:
     """Write the classification as CSV, GeoJSON or Excel to --out or standard output."""
     from gis.services.classification import export_classification
 
-    with get_engine().connect() as conn:
-        content = export_classification(conn, args.year, args.format, args.version)
+    with get_engine().begin() as conn:
+        export = export_classification(conn, args.year, args.format, args.version)
+        record_command_read(conn, "diaban classify export", vars(args), export.rows)
     if args.out:
-        args.out.write_bytes(content)
+        args.out.write_bytes(export.content)
         print(f"Đã ghi {args.out}", file=sys.stderr)
     else:
-        sys.stdout.buffer.write(content)
+        sys.stdout.buffer.write(export.content)
     return 0
 
 
@@ -90,10 +92,12 @@ def cmd_kpi(args: argparse.Namespace) -> int:
     """Print the year's KPIs (JSON) and optionally write the administrative Excel report."""
     from gis.services.reports import kpi_report, kpi_report_xlsx
 
-    with get_engine().connect() as conn:
+    with get_engine().begin() as conn:
         report = kpi_report(conn, args.year)
         if args.xlsx:
-            args.xlsx.write_bytes(kpi_report_xlsx(conn, args.year))
+            export = kpi_report_xlsx(conn, args.year)
+            record_command_read(conn, "diaban classify kpi --xlsx", vars(args), export.rows)
+            args.xlsx.write_bytes(export.content)
     print(json.dumps(report, ensure_ascii=False, default=str, indent=2))
     return 0
 

@@ -9,6 +9,7 @@ import sys
 from datetime import date
 from pathlib import Path
 
+from api.cli.audit import record_command_read
 from api.params import local_day_start, parse_kinds
 from gis.services.detection import DetectionParams, run_detection
 from gis.services.hotspots import create_manual_hotspot
@@ -41,8 +42,10 @@ def cmd_detect(args: argparse.Namespace) -> None:
 
 
 def cmd_export(args: argparse.Namespace) -> None:
-    with get_engine().connect() as conn:
-        body = export_hotspots(conn, args.format, args.footprints)
+    with get_engine().begin() as conn:
+        export = export_hotspots(conn, args.format, args.footprints)
+        record_command_read(conn, "diaban hotspots export", vars(args), export.rows)
+    body = export.content.decode("utf-8")
     if args.out:
         args.out.write_text(body, encoding="utf-8")
     else:

@@ -11,6 +11,7 @@ from datetime import date
 from pathlib import Path
 
 from api.cli.accounts import add_parsers as add_account_parsers
+from api.cli.audit import add_parsers as add_audit_parsers
 from api.cli.classify import add_parsers as add_classify_parsers
 from api.cli.hotspots import add_parsers as add_hotspot_parsers
 from api.logs import configure_logging
@@ -230,6 +231,7 @@ def build_parser() -> argparse.ArgumentParser:
     serve.add_argument("--port", type=int, default=api.port)
     serve.set_defaults(func=cmd_serve)
     add_account_parsers(sub)
+    add_audit_parsers(sub)
     add_classify_parsers(sub)
     add_hotspot_parsers(sub)
     return parser

@@ -2,8 +2,9 @@
 
 from typing import Annotated, Literal
 
-from fastapi import APIRouter, Depends, Path, Query, Response
+from fastapi import APIRouter, Depends, Path, Query, Request, Response
 
+from api.audit import record_read
 from api.deps import AreaScopeDep, ConnDep, Reader, require_roles
 from api.schemas import (
     ClassificationOut,
@@ -78,6 +79,7 @@ def post_run(conn: ConnDep, user: Planner, year: Year, body: RunIn | None = None
 
 @router.get("/{year:int}/export", response_class=Response, responses=EXPORT_RESPONSE)
 def get_export(
+    request: Request,
     conn: ConnDep,
     user: PlanningReader,
     year: Year,
@@ -85,8 +87,11 @@ def get_export(
     fmt: Annotated[Literal["csv", "geojson", "xlsx"], Query(alias="format")] = "csv",
 ) -> Response:
     """The classification as CSV, GeoJSON or Excel (columns: code, name, class, method, confidence, criteria)."""
-    content = export_classification(conn, year, fmt, version)
+    export = export_classification(conn, year, fmt, version)
+    record_read(request, conn, user, export.rows)
     filename = f"phan-loai-{year}.{fmt}"
     return Response(
-        content, media_type=MEDIA_TYPES[fmt], headers={"Content-Disposition": f'attachment; filename="{filename}"'}
+        export.content,
+        media_type=MEDIA_TYPES[fmt],
+        headers={"Content-Disposition": f'attachment; filename="{filename}"'},
     )

@@ -2,7 +2,8 @@
 
 from fastapi import APIRouter, Request
 
-from api.deps import AreaScopeDep, ConnDep, Writer
+from api.audit import record_read
+from api.deps import AreaScopeDep, ConnDep, Reader, Writer
 from api.params import BBox, Commune, DateFrom, DateTo, Statuses, local_day_start, parse_bbox, parse_statuses
 from api.schemas import HotspotCollection, HotspotDetail, ManualHotspotIn
 from gis.services.hotspots import create_manual_hotspot
@@ -37,11 +38,13 @@ def list_hotspots(
 
 
 @router.get("/{hotspot_id:int}", response_model=HotspotDetail)
-def get_hotspot(hotspot_id: int, conn: ConnDep, scope: AreaScopeDep) -> dict:
-    """One hotspot with `status`, `version`, its incidents and its events (404 outside the user's scope)."""
+def get_hotspot(request: Request, hotspot_id: int, conn: ConnDep, user: Reader, scope: AreaScopeDep) -> dict:
+    """One hotspot with `status`, `version`, its incidents and its events (404 outside the user's scope); the read
+    of its incidents is recorded in the access log."""
     detail = hotspot_detail(conn, hotspot_id, scope)
     if detail is None:
         raise NotFound(f"không tìm thấy điểm nóng #{hotspot_id}", "hotspot not found")
+    record_read(request, conn, user, len(detail["properties"]["incidents"]))
     return detail
 
 

@@ -107,9 +107,8 @@ def post_task(body: TaskIn, conn: ConnDep, user: Commander) -> dict[str, Any]:
 
 @router.patch("/{task_id:int}", response_model=TaskDetail)
 def patch_task(task_id: int, body: TaskChanges, conn: ConnDep, user: Commander) -> dict[str, Any]:
-    """Change due date, priority or checklist (412 on a stale version)."""
-    changes = body.model_dump(exclude={"version"}, exclude_unset=True)
-    update_task(conn, task_id, body.version, changes, user)
+    """Change due date, priority or checklist (412 on a stale version; nothing to change changes nothing)."""
+    update_task(conn, task_id, body.version, body.changes(), user)
     return _visible_task(conn, task_id, AreaScope())
 
 

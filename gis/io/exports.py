@@ -3,6 +3,7 @@ KPI report as an Excel file (pure: data in, bytes out)."""
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from datetime import date
 from typing import Any
 
@@ -12,6 +13,17 @@ from gis.io.excel import administrative_workbook
 from models.vocabulary import class_label
 
 FORMATS = ("csv", "geojson", "xlsx")
+
+
+@dataclass(frozen=True)
+class ExportFile:
+    """An export ready to write or send, and how many rows (communes, KPIs, hotspots) it holds: the access log
+    records every export with its size."""
+
+    content: bytes
+    rows: int
+
+
 BASE_COLUMNS = ("commune_code", "name", "category", "level", "method", "confidence")
 HEADERS_VI = {
     "commune_code": "Mã đơn vị",

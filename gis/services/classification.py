@@ -9,7 +9,7 @@ from typing import Any
 import pandas as pd
 from sqlalchemy import Connection
 
-from gis.io.exports import FORMATS, classification_workbook, export_table, run_meta
+from gis.io.exports import FORMATS, ExportFile, classification_workbook, export_table, run_meta
 from gis.reference import load_rules
 from gis.store.classifications import (
     classification_geojson,
@@ -94,17 +94,18 @@ def review(conn: Connection, year: int, version: int | None = None) -> tuple[dic
 
 def export_classification(
     conn: Connection, year: int, fmt: str, version: int | None = None, day: date | None = None
-) -> bytes:
-    """The run's classification in the requested format, as bytes ready to write or send."""
+) -> ExportFile:
+    """The run's classification in the requested format, ready to write or send, with its number of communes."""
     run = require_run(conn, year, version)
     if fmt == "geojson":
         features = classification_geojson(conn, run["id"])
-        return json.dumps(
+        content = json.dumps(
             {"type": "FeatureCollection", "run": run_meta(run), "features": features}, ensure_ascii=False, default=str
-        ).encode("utf-8")
+        )
+        return ExportFile(content.encode("utf-8"), len(features))
     table = export_table(run_results(conn, run["id"]))
     if fmt == "csv":
-        return table.to_csv(index=False).encode("utf-8-sig")
+        return ExportFile(table.to_csv(index=False).encode("utf-8-sig"), len(table))
     if fmt == "xlsx":
-        return classification_workbook(table, run, day or local_today())
+        return ExportFile(classification_workbook(table, run, day or local_today()), len(table))
     raise InvalidRequest(f"định dạng không hỗ trợ: {fmt!r} (chọn {', '.join(FORMATS)})", "unsupported format")

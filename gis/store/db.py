@@ -158,6 +158,15 @@ def get_engine(
     return engine
 
 
+def get_owner_engine(settings: DatabaseSettings | None = None) -> Engine:
+    """A short-lived engine of the owner's role (the application's URL when no owner is configured), for maintenance
+    the application's role may not do: retention of the append-only access log. Dispose of it after use."""
+    urls = resolve_urls(settings)
+    engine = create_engine(urls.owner or urls.app, poolclass=NullPool)
+    _check_reachable(engine)
+    return engine
+
+
 def _check_reachable(engine: Engine) -> None:
     """Raise DatabaseUnavailable in one line if the server does not answer or refuses the login."""
     try:

@@ -11,6 +11,7 @@ from typing import Any
 
 from sqlalchemy import Connection, insert, text
 
+from gis.io.exports import ExportFile
 from gis.store.scoping import UNRESTRICTED, AreaScope
 from gis.store.selection import HotspotFilter
 from gis.store.tables import HotspotEvent
@@ -60,13 +61,14 @@ def hotspot_detail(conn: Connection, hotspot_id: int, scope: AreaScope = UNRESTR
 EXPORT_COLUMNS = ("id", "status", "kind", "n_incidents", "first_seen", "last_seen", "commune_code", "radius_m")
 
 
-def export_hotspots(conn: Connection, fmt: str = "geojson", footprints: bool = False) -> str:
-    """The register as GeoJSON (centroids, or footprints) or CSV with lon/lat, in the export contract."""
+def export_hotspots(conn: Connection, fmt: str = "geojson", footprints: bool = False) -> ExportFile:
+    """The register as GeoJSON (centroids, or footprints) or CSV with lon/lat, in the export contract (UTF-8), with
+    its number of hotspots."""
     collection = hotspots_geojson(conn, HotspotFilter(), footprints=footprints)
     for feature in collection["features"]:
         feature["properties"] = {k: feature["properties"][k] for k in EXPORT_COLUMNS}
     if fmt == "geojson":
-        return json.dumps(collection, ensure_ascii=False)
+        return ExportFile(json.dumps(collection, ensure_ascii=False).encode("utf-8"), len(collection["features"]))
     if fmt != "csv":
         raise ValueError(f"unknown export format {fmt!r} (geojson | csv)")
     rows = (
@@ -84,7 +86,7 @@ def export_hotspots(conn: Connection, fmt: str = "geojson", footprints: bool = F
     writer = csv.DictWriter(buffer, fieldnames=[*EXPORT_COLUMNS, "lon", "lat"], lineterminator="\n")
     writer.writeheader()
     writer.writerows(dict(row) for row in rows)
-    return buffer.getvalue()
+    return ExportFile(buffer.getvalue().encode("utf-8"), len(rows))
 
 
 def record_hotspot_event(

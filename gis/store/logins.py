@@ -103,3 +103,15 @@ def unlock_account(conn: Connection, user_id: int) -> bool:
         ).first()
         is not None
     )
+
+
+def prune_login_sources(conn: Connection, window_minutes: int) -> int:
+    """Forget the addresses with no failure inside the window and no block in force; the number forgotten."""
+    return len(
+        conn.execute(
+            text("""DELETE FROM login_sources
+                    WHERE coalesce(last_failure_at, '-infinity') < clock_timestamp() - make_interval(mins => :w)
+                      AND coalesce(blocked_until, '-infinity') < clock_timestamp() RETURNING address"""),
+            {"w": window_minutes},
+        ).all()
+    )

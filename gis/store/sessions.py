@@ -61,3 +61,14 @@ def revoke_user_sessions(conn: Connection, user_id: int, reason: SessionEnd) -> 
             {"u": user_id, "r": reason},
         ).all()
     )
+
+
+def prune_sessions(conn: Connection, keep_days: int) -> int:
+    """Delete sessions that ended (expired or revoked) more than ``keep_days`` ago; the number deleted."""
+    return len(
+        conn.execute(
+            text("""DELETE FROM sessions WHERE least(expires_at, coalesce(revoked_at, expires_at))
+                    < now() - make_interval(days => :d) RETURNING id"""),
+            {"d": keep_days},
+        ).all()
+    )

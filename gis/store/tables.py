@@ -327,6 +327,26 @@ class LoginSession(Base):
     revoked_reason: Mapped[str | None] = mapped_column(String(16))
 
 
+class AccessLine(Base):
+    """Who read which incident-level data or exported what, when, with which parameters and how many rows: one
+    append-only line per read (the personal-data law wants detailed reads attributable)."""
+
+    __tablename__ = "access_log"
+    __table_args__ = (
+        Index("ix_access_log_at", "at"),
+        Index("ix_access_log_username_at", "username", "at"),
+    )
+
+    id: Mapped[int] = mapped_column(BigInteger, primary_key=True)
+    at: Mapped[datetime] = mapped_column(DateTime(timezone=True), server_default=func.now())
+    username: Mapped[str] = mapped_column(Text)
+    role: Mapped[str | None] = mapped_column(String(16))
+    route: Mapped[str] = mapped_column(Text)
+    params: Mapped[dict] = mapped_column(JSONB)
+    rows: Mapped[int | None] = mapped_column(Integer)
+    address: Mapped[str | None] = mapped_column(String(64))
+
+
 class Task(Base):
     """A suppression task for a hotspot or a conversion task for a commune and year, assigned to a team."""
 

@@ -143,13 +143,13 @@ def test_review_lists_disagreements_and_changes_first(client, as_user, indicator
 
 def test_exports(client, as_user, conn: Connection, indicators: list[str]) -> None:
     client.post("/api/classifications/2025/runs")
-    csv = export_classification(conn, 2025, "csv").decode("utf-8-sig").splitlines()
+    csv = export_classification(conn, 2025, "csv").content.decode("utf-8-sig").splitlines()
     header = csv[0].split(",")
     assert header[:6] == ["commune_code", "name", "category", "level", "method", "confidence"]
     assert "I.a" in header and "I.a_met" in header and len(csv) == 115
-    geo = json.loads(export_classification(conn, 2025, "geojson"))
+    geo = json.loads(export_classification(conn, 2025, "geojson").content)
     assert geo["run"]["version"] == 1 and len(geo["features"]) == 114
-    sheet = load_workbook(io.BytesIO(export_classification(conn, 2025, "xlsx"))).active
+    sheet = load_workbook(io.BytesIO(export_classification(conn, 2025, "xlsx").content)).active
     texts = [c for row in sheet.iter_rows(values_only=True) for c in row if isinstance(c, str)]
     assert "CÔNG AN THÀNH PHỐ HẢI PHÒNG" in texts and "Độc lập - Tự do - Hạnh phúc" in texts
     assert any(t.startswith("Hải Phòng, ngày ") for t in texts) and "Mã đơn vị" in texts

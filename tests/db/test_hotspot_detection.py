@@ -116,7 +116,7 @@ def test_new_cluster_near_an_eradicated_hotspot_is_a_recurrence(conn: Connection
 
 def test_manual_hotspot_and_export(conn: Connection) -> None:
     hotspot_id = create_manual_hotspot(conn, lon=106.683, lat=20.86, note="tin báo của quần chúng", actor="test")
-    collection = json.loads(export_hotspots(conn, "geojson"))
+    collection = json.loads(export_hotspots(conn, "geojson").content)
     feature = next(f for f in collection["features"] if f["id"] == hotspot_id)
     assert feature["geometry"]["type"] == "Point"
     assert set(feature["properties"]) == {
@@ -130,7 +130,7 @@ def test_manual_hotspot_and_export(conn: Connection) -> None:
         "radius_m",
     }
     assert feature["properties"]["status"] == "detected" and feature["properties"]["commune_code"]
-    polygons = json.loads(export_hotspots(conn, "geojson", footprints=True))
+    polygons = json.loads(export_hotspots(conn, "geojson", footprints=True).content)
     assert {f["geometry"]["type"] for f in polygons["features"]} == {"Polygon"}
-    csv_text = export_hotspots(conn, "csv")
+    csv_text = export_hotspots(conn, "csv").content.decode("utf-8")
     assert csv_text.splitlines()[0] == "id,status,kind,n_incidents,first_seen,last_seen,commune_code,radius_m,lon,lat"

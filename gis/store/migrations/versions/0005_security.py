@@ -1,5 +1,6 @@
 """Hardening: failed logins per client address (progressive delay); server-side login sessions, revoked by a
-trigger when their user is deactivated or changes password.
+trigger when their user is deactivated or changes password; the append-only access log of detailed reads and
+exports (only its owner may delete lines past their retention).
 
 Revision ID: 0005
 Revises: 0004
@@ -7,9 +8,16 @@ Revises: 0004
 
 import sqlalchemy as sa
 from alembic import op
+from sqlalchemy.dialects import postgresql
 
 from gis.store.sql import in_values
 from models.vocabulary import SessionEnd
+
+#: Reuses forbid_history_change() from 0002: nobody changes an access line (retention deletes, as the owner).
+ACCESS_LOG_APPEND_ONLY = """
+CREATE TRIGGER access_log_append_only BEFORE UPDATE OR TRUNCATE ON access_log
+FOR EACH STATEMENT EXECUTE FUNCTION forbid_history_change()
+"""
 
 revision = "0005"
 down_revision = "0004"
@@ -63,9 +71,28 @@ def upgrade() -> None:
         "ix_sessions_user_open", "sessions", ["user_id"], unique=False, postgresql_where="revoked_at IS NULL"
     )
     op.execute(REVOKE_SESSIONS)
+    op.create_table(
+        "access_log",
+        sa.Column("id", sa.BigInteger(), nullable=False),
+        sa.Column("at", sa.DateTime(timezone=True), server_default=sa.text("now()"), nullable=False),
+        sa.Column("username", sa.Text(), nullable=False),
+        sa.Column("role", sa.String(length=16), nullable=True),
+        sa.Column("route", sa.Text(), nullable=False),
+        sa.Column("params", postgresql.JSONB(astext_type=sa.Text()), nullable=False),
+        sa.Column("rows", sa.Integer(), nullable=True),
+        sa.Column("address", sa.String(length=64), nullable=True),
+        sa.PrimaryKeyConstraint("id"),
+    )
+    op.create_index("ix_access_log_at", "access_log", ["at"], unique=False)
+    op.create_index("ix_access_log_username_at", "access_log", ["username", "at"], unique=False)
+    op.execute(ACCESS_LOG_APPEND_ONLY)
 
 
 def downgrade() -> None:
+    op.execute("DROP TRIGGER IF EXISTS access_log_append_only ON access_log")
+    op.drop_index("ix_access_log_username_at", table_name="access_log")
+    op.drop_index("ix_access_log_at", table_name="access_log")
+    op.drop_table("access_log")
     op.execute("DROP TRIGGER IF EXISTS users_revoke_sessions ON users")
     op.execute("DROP FUNCTION IF EXISTS revoke_user_sessions()")
     op.drop_index("ix_sessions_user_open", table_name="sessions", postgresql_where="revoked_at IS NULL")
