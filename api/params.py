@@ -5,7 +5,7 @@ from datetime import date, datetime, time, timedelta
 from typing import Annotated
 
 from fastapi import Query
-from pydantic import AfterValidator, BeforeValidator
+from pydantic import AfterValidator, BeforeValidator, WithJsonSchema
 
 from models.errors import InvalidRequest
 from models.vocabulary import KIND_ALIASES, LOCAL_TZ, HotspotStatus, IncidentKind, normalise_kind
@@ -35,7 +35,14 @@ def sane_date(day: date) -> date:
     return day
 
 
-SaneDate = Annotated[date, BeforeValidator(iso_day), AfterValidator(sane_date)]
+#: DATE_RANGE as a pattern of the OpenAPI description (so that generated requests stay inside it).
+_DAY_PATTERN = r"^(19\d\d|20\d\d|2100)-(0[1-9]|1[0-2])-(0[1-9]|[12]\d|3[01])$"
+SaneDate = Annotated[
+    date,
+    BeforeValidator(iso_day),
+    AfterValidator(sane_date),
+    WithJsonSchema({"type": "string", "format": "date", "pattern": _DAY_PATTERN}),
+]
 _RANGE_NOTE = f"a date between {DATE_RANGE[0]} and {DATE_RANGE[1]}"
 _NUMBER = r"-?\d{1,3}(?:\.\d{1,12})?"
 
