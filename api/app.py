@@ -11,6 +11,7 @@ from sqlalchemy import Engine
 from api.cache import ResponseCache
 from api.deps import get_current_user
 from api.errors import ErrorOut, add_exception_handlers
+from api.headers import SecurityHeaders
 from api.limits import RequestBodies
 from api.logs import RequestLog, configure_logging
 from api.routes import (
@@ -147,6 +148,7 @@ def create_app(engine: Engine, warm_connections: int = 0) -> FastAPI:
     app.mount(STATIC_URL, StaticFiles(directory=STATIC_DIR), name="static")
     app.add_middleware(RequestBodies, fastapi=app, default=api.max_body_kb * 1024)
     app.add_middleware(RequestLog)
+    app.add_middleware(SecurityHeaders, tile_url=MapSettings().tile_url)
     app.state.engine = engine
     add_exception_handlers(app)
     load_rules(), load_targets()  # read and validated once at start-up: a broken criteria file stops the server here
@@ -160,6 +162,7 @@ def create_app(engine: Engine, warm_connections: int = 0) -> FastAPI:
     app.state.sessions = SessionCache(app.state.auth.session_check_seconds)
     app.state.max_analysis_cost = api.max_analysis_cost or MAX_COST
     app.state.city_margin_m = DataSettings().city_margin_m
+    app.state.allowed_origins = frozenset(api.allowed_origins)
     for module in PUBLIC:
         app.include_router(module.router)
     for module in PROTECTED:

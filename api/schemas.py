@@ -13,6 +13,7 @@ from typing import Annotated, Any, Generic, Literal, TypeVar
 from pydantic import BaseModel, ConfigDict, Field, StringConstraints, model_validator
 
 from api.params import SaneDate
+from models.domain.access import USERNAME_PATTERN
 from models.vocabulary import (
     Assignment,
     Category,
@@ -578,7 +579,7 @@ class TeamIn(_In):
 class UserIn(_In):
     """A new user; `team_id` is required for the team role and refused for the others."""
 
-    username: str = Field(min_length=2, max_length=64, pattern=r"^[A-Za-z0-9_.-]+$")
+    username: str = Field(min_length=2, max_length=64, pattern=USERNAME_PATTERN)
     password: str = Field(min_length=8, max_length=200)
     role: Role
     team_id: int | None = None

@@ -72,6 +72,9 @@ class ApiSettings(_Settings):
     #: Largest request body (JSON, forms), and for routes that take files (photos), refused with 413 before parsing.
     max_body_kb: int = 1024
     max_upload_mb: int = 20
+    #: Other origins (scheme://host[:port]) whose pages may post the login form, e.g. a portal in front of diaban;
+    #: by default only the site itself may (login CSRF).
+    allowed_origins: tuple[str, ...] = ()
     #: Server-side time limit of each SQL statement the server runs (a stuck query is cancelled: 503).
     statement_timeout_s: float = 30.0
 

@@ -15,6 +15,23 @@ from models.vocabulary import class_label
 FORMATS = ("csv", "geojson", "xlsx")
 
 
+#: What makes a spreadsheet read a CSV cell as a formula (OWASP "CSV injection").
+FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
+
+
+def neutralised(value: Any) -> Any:
+    """A CSV cell that a spreadsheet shows as text: a string starting like a formula gets a leading apostrophe."""
+    if isinstance(value, str) and value.startswith(FORMULA_STARTS):
+        return "'" + value
+    return value
+
+
+def neutralised_table(table: pd.DataFrame) -> pd.DataFrame:
+    """The table with every text cell neutralised (numbers stay numbers)."""
+    text = [c for c in table.columns if table[c].dtype == object]
+    return table.assign(**{c: table[c].map(neutralised) for c in text})
+
+
 @dataclass(frozen=True)
 class ExportFile:
     """An export ready to write or send, and how many rows (communes, KPIs, hotspots) it holds: the access log

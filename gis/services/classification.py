@@ -9,7 +9,7 @@ from typing import Any
 import pandas as pd
 from sqlalchemy import Connection
 
-from gis.io.exports import FORMATS, ExportFile, classification_workbook, export_table, run_meta
+from gis.io.exports import FORMATS, ExportFile, classification_workbook, export_table, neutralised_table, run_meta
 from gis.reference import load_rules
 from gis.store.classifications import (
     classification_geojson,
@@ -105,7 +105,7 @@ def export_classification(
         return ExportFile(content.encode("utf-8"), len(features))
     table = export_table(run_results(conn, run["id"]))
     if fmt == "csv":
-        return ExportFile(table.to_csv(index=False).encode("utf-8-sig"), len(table))
+        return ExportFile(neutralised_table(table).to_csv(index=False).encode("utf-8-sig"), len(table))
     if fmt == "xlsx":
         return ExportFile(classification_workbook(table, run, day or local_today()), len(table))
     raise InvalidRequest(f"định dạng không hỗ trợ: {fmt!r} (chọn {', '.join(FORMATS)})", "unsupported format")

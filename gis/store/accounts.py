@@ -10,7 +10,7 @@ from sqlalchemy.exc import IntegrityError
 
 from gis.store.communes import unknown_communes
 from gis.store.sql import LOCAL_TODAY, valid_on
-from models.domain.access import Principal
+from models.domain.access import Principal, check_username
 from models.errors import AlreadyExists, InvalidRequest, NotFound
 
 FOREIGN_KEY_VIOLATION = "23503"
@@ -60,7 +60,9 @@ def list_teams(conn: Connection) -> list[dict[str, Any]]:
 
 
 def create_user(conn: Connection, username: str, password_hash: str, role: str, team_id: int | None) -> int:
-    """New active user; a team user must belong to a team, other roles to none."""
+    """New active user with a login name (no spaces or diacritics); a team user must belong to a team, other roles to
+    none."""
+    check_username(username)
     if (role == "team") != (team_id is not None):
         raise InvalidRequest(
             "người dùng vai trò «Tổ công tác» phải thuộc một tổ; vai trò khác thì không",

@@ -11,7 +11,7 @@ from typing import Any
 
 from sqlalchemy import Connection, insert, text
 
-from gis.io.exports import ExportFile
+from gis.io.exports import ExportFile, neutralised
 from gis.store.scoping import UNRESTRICTED, AreaScope
 from gis.store.selection import HotspotFilter
 from gis.store.tables import HotspotEvent
@@ -85,7 +85,7 @@ def export_hotspots(conn: Connection, fmt: str = "geojson", footprints: bool = F
     buffer = io.StringIO()
     writer = csv.DictWriter(buffer, fieldnames=[*EXPORT_COLUMNS, "lon", "lat"], lineterminator="\n")
     writer.writeheader()
-    writer.writerows(dict(row) for row in rows)
+    writer.writerows({k: neutralised(v) for k, v in row.items()} for row in rows)
     return ExportFile(buffer.getvalue().encode("utf-8"), len(rows))
 
 

@@ -14,6 +14,7 @@ import pandas as pd
 from pyproj import CRS, Transformer
 from pyproj.exceptions import CRSError
 
+from models.domain.personal_names import name_like_rows, name_warning
 from models.domain.row_checks import (
     Rejects,
     parse_numbers,
@@ -200,6 +201,10 @@ def validate_incidents(
     }
     # Mask whole Series: keeps Arrow strings and tz-aware times without a trip through Python objects.
     valid = pd.DataFrame({name: series[ok].reset_index(drop=True) for name, series in columns.items()})
+    for name in ("substance", "source"):
+        named = name_like_rows(valid[name])
+        if named.any():
+            warnings.append(name_warning(name, valid["line"].to_numpy()[named]))
     return ValidationResult(valid=valid, rejects=rej.frame(), warnings=warnings)
 
 

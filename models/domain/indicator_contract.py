@@ -8,6 +8,7 @@ import numpy as np
 import pandas as pd
 
 from models.domain.incident_contract import ContractError, ValidationResult
+from models.domain.personal_names import name_like_rows, name_warning
 from models.domain.row_checks import (
     Rejects,
     parse_numbers,
@@ -111,4 +112,7 @@ def validate_indicators(
         )
     valid["on_drug_route"] = route_t.isin(_TRUE).to_numpy()[ok]
     valid[SOURCE] = text_column(raw, SOURCE).replace("", None).to_numpy()[ok]
+    named = name_like_rows(valid[SOURCE])
+    if named.any():
+        warnings.append(name_warning(SOURCE, valid["line"].to_numpy()[named]))
     return ValidationResult(valid=valid, rejects=rej.frame(), warnings=warnings)
