@@ -158,6 +158,7 @@ def test_schemathesis_with_all_checks_against_the_served_app(fuzz_city, tmp_path
             capture_output=True,
             text=True,
             timeout=1200,
+            cwd=tmp_path,  # its cache of failures stays out of the checkout
         )
     output = run.stdout + run.stderr
     assert "operations" in output.lower(), output[-3000:]
