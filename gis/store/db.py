@@ -89,11 +89,6 @@ def resolve_urls(settings: DatabaseSettings | None = None) -> DatabaseUrls:
         raise DatabaseUnavailable(str(exc)) from exc
 
 
-def resolve_url(settings: DatabaseSettings | None = None) -> str:
-    """The application's URL (DIABAN_DATABASE_URL, else the managed cluster's app role)."""
-    return resolve_urls(settings).app
-
-
 def alembic_config(connection: Connection) -> Config:
     """Alembic configuration bound to an open connection (no alembic.ini needed)."""
     cfg = Config()
