@@ -11,6 +11,8 @@ from sqlalchemy import Engine
 from api.cache import LruCache, ResponseCache
 from api.deps import get_current_user
 from api.errors import ErrorOut, add_exception_handlers
+from api.headers import SecurityHeaders
+from api.limits import RequestBodies
 from api.logs import RequestLog, configure_logging
 from api.routes import (
     accounts,
@@ -29,13 +31,16 @@ from api.routes import (
     vector_tiles,
 )
 from api.security import resolve_secret_key
+from api.sessions import SessionCache
 from gis.reference import load_rules, load_targets
+from gis.services.analyses import MAX_COST
 from gis.settings import (
     ApiSettings,
     AuthSettings,
     CacheSettings,
     ClassificationSettings,
     DatabaseSettings,
+    DataSettings,
     EvidenceSettings,
     LifecycleSettings,
     MapSettings,
@@ -56,6 +61,7 @@ ERROR_RESPONSES: dict[int | str, dict] = {
         (404, "không tìm thấy (not found)"),
         (409, "xung đột trạng thái (conflict)"),
         (412, "phiên bản đã cũ (stale version)"),
+        (413, "nội dung yêu cầu quá lớn (request body too large)"),
         (422, "yêu cầu không hợp lệ (invalid request)"),
         (503, "CSDL tạm thời không dùng được (unavailable)"),
     )
@@ -78,6 +84,24 @@ PROTECTED = (
 )
 
 
+def _hoist_definitions(node: object, components: dict) -> None:
+    """Move the ``$defs`` of schemas written by hand into a route's responses (a second media type) into the
+    components, and point their references there: ``#/$defs/…`` resolves nowhere in an OpenAPI document."""
+    if isinstance(node, dict):
+        definitions = node.pop("$defs", None)
+        if definitions:
+            _hoist_definitions(definitions, components)
+            components.update(definitions)
+        ref = node.get("$ref")
+        if isinstance(ref, str) and ref.startswith("#/$defs/"):
+            node["$ref"] = "#/components/schemas/" + ref.removeprefix("#/$defs/")
+        for value in node.values():
+            _hoist_definitions(value, components)
+    elif isinstance(node, list):
+        for value in node:
+            _hoist_definitions(value, components)
+
+
 def _document_error_body(app: FastAPI) -> None:
     """Add the error body's schema to the OpenAPI components (the error answers refer to it by name)."""
     build = app.openapi
@@ -89,6 +113,7 @@ def _document_error_body(app: FastAPI) -> None:
             components = schema.setdefault("components", {}).setdefault("schemas", {})
             components.update(models.pop("$defs", {}))
             components["ErrorOut"] = models
+            _hoist_definitions(schema["paths"], components)
             app.openapi_schema = schema
         return app.openapi_schema
 
@@ -109,7 +134,8 @@ def create_app(engine: Engine, warm_connections: int = 0) -> FastAPI:
         await run_in_threadpool(warm_pool, engine, warm_connections)
         yield
 
-    configure_logging(ApiSettings().log_level)
+    api = ApiSettings()
+    configure_logging(api.log_level)
     # No /docs: FastAPI's documentation pages load their scripts from a CDN; the schema is at /openapi.json.
     app = FastAPI(
         title="diaban",
@@ -122,7 +148,9 @@ def create_app(engine: Engine, warm_connections: int = 0) -> FastAPI:
     )
     _document_error_body(app)
     app.mount(STATIC_URL, StaticFiles(directory=STATIC_DIR), name="static")
+    app.add_middleware(RequestBodies, fastapi=app, default=api.max_body_kb * 1024)
     app.add_middleware(RequestLog)
+    app.add_middleware(SecurityHeaders, tile_url=MapSettings().tile_url)
     app.state.engine = engine
     add_exception_handlers(app)
     load_rules(), load_targets()  # read and validated once at start-up: a broken criteria file stops the server here
@@ -137,6 +165,10 @@ def create_app(engine: Engine, warm_connections: int = 0) -> FastAPI:
     app.state.cache = ResponseCache(int(CacheSettings().cache_mb * 2**20))
     # City-wide Gi* and emerging results behind the answers, clipped per user (same budget, counted apart).
     app.state.analysis_memo = LruCache(int(CacheSettings().cache_mb * 2**20), lambda value: value.nbytes)
+    app.state.sessions = SessionCache(app.state.auth.session_check_seconds)
+    app.state.max_analysis_cost = api.max_analysis_cost or MAX_COST
+    app.state.city_margin_m = DataSettings().city_margin_m
+    app.state.allowed_origins = frozenset(api.allowed_origins)
     for module in PUBLIC:
         app.include_router(module.router)
     for module in PROTECTED:

@@ -4,4 +4,5 @@ from api.app import create_app
 from gis.settings import ApiSettings
 from gis.store.db import get_engine
 
-app = create_app(get_engine(), ApiSettings().warm_connections)
+_api = ApiSettings()
+app = create_app(get_engine(statement_timeout_s=_api.statement_timeout_s), _api.warm_connections)

@@ -9,9 +9,10 @@ from sqlalchemy import Connection, Engine
 
 from api.cache import ResponseCache
 from api.security import InvalidToken, decode_access_token
-from gis.store.accounts import active_principal
+from api.sessions import SessionCache
 from gis.store.data_versions import data_versions
 from gis.store.scoping import UNRESTRICTED, AreaScope
+from gis.store.sessions import session_principal
 from models.domain.access import Principal, require_role
 from models.domain.state_machine import StateMachine
 from models.vocabulary import READERS, WRITERS, Role
@@ -52,14 +53,25 @@ def _unauthorized() -> HTTPException:
 
 
 def token_principal(request: Request, conn: Connection, token: str | None) -> Principal | None:
-    """The active user a signed, unexpired token names (bearer or session cookie), else None."""
+    """The active user of the open session a signed, unexpired token names (bearer or session cookie), else None.
+
+    The session's id is kept in ``request.state.session_id`` (logout and password change end it).
+    """
     if not token:
         return None
     try:
-        user_id = decode_access_token(token, request.app.state.auth.secret_key)
+        claims = decode_access_token(token, request.app.state.auth.secret_key)
     except InvalidToken:
         return None
-    return active_principal(conn, user_id)
+    sessions: SessionCache = request.app.state.sessions
+    principal = sessions.get(claims.session_id)
+    if principal is None or principal.id != claims.user_id:
+        principal = session_principal(conn, claims.session_id, claims.user_id)
+        if principal is None:
+            return None
+        sessions.put(claims.session_id, principal)
+    request.state.session_id = claims.session_id
+    return principal
 
 
 def get_current_user(
@@ -118,6 +130,14 @@ async def get_hotspot_machine(request: Request) -> StateMachine:
 
 
 HotspotMachine = Annotated[StateMachine, Depends(get_hotspot_machine)]
+
+
+async def get_sessions(request: Request) -> SessionCache:
+    """The process's memory of open sessions (forget a session here when revoking it)."""
+    return request.app.state.sessions
+
+
+SessionsDep = Annotated[SessionCache, Depends(get_sessions)]
 
 
 async def get_cache(request: Request) -> ResponseCache:

@@ -11,14 +11,18 @@ from __future__ import annotations
 
 import logging
 
+import psycopg
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 from pydantic import BaseModel, Field
+from sqlalchemy import exc as sa_exc
 from sqlalchemy.exc import DataError
 from starlette.exceptions import HTTPException
 
+from api.limits import BODY_TOO_LARGE, iter_routes, too_large_message
 from api.validation_vi import field_label, http_detail_vi, message_vi
+from gis.store.db import unavailable
 from models.domain.state_machine import TransitionNotAllowed
 from models.errors import (
     Conflict,
@@ -44,9 +48,18 @@ STATUS_BY_ERROR: dict[type[Exception], int] = {
     StaleVersion: 412,
     InvalidRequest: 422,
     DataError: 422,
+    psycopg.DataError: 422,
     Unavailable: 503,
     DiabanError: 500,
 }
+#: Failures to reach or use the database (driver, pool): answered as the domain's Unavailable (503, Retry-After).
+DATABASE_FAILURES: tuple[type[Exception], ...] = (
+    sa_exc.OperationalError,
+    sa_exc.InterfaceError,
+    sa_exc.TimeoutError,
+    psycopg.OperationalError,
+    psycopg.InterfaceError,
+)
 #: Seconds a client should wait before retrying while the database is unavailable.
 RETRY_AFTER_S = 5
 
@@ -79,7 +92,7 @@ def status_of(exc: Exception) -> int:
 
 def error_body(exc: Exception) -> dict:
     """The error body: Vietnamese message with the English reason, stable code, allowed states when refused."""
-    if isinstance(exc, DataError):  # never echo SQL: say what is wrong in the request
+    if isinstance(exc, DataError | psycopg.DataError):  # never echo SQL: say what is wrong in the request
         return {
             "detail": "giá trị không hợp lệ hoặc vượt giới hạn (invalid or out-of-range value)",
             "code": "invalid_value",
@@ -88,6 +101,16 @@ def error_body(exc: Exception) -> dict:
     if isinstance(exc, TransitionNotAllowed):
         body["allowed"] = list(exc.allowed)
     return body
+
+
+def allowed_methods(app: FastAPI, path: str) -> list[str]:
+    """The methods some route of the app answers at ``path`` (routes of included routers too)."""
+    methods: set[str] = set()
+    for route in iter_routes(app):
+        regex, answered = getattr(route, "path_regex", None), getattr(route, "methods", None)
+        if regex is not None and answered and regex.match(path):
+            methods |= set(answered)
+    return sorted(methods)
 
 
 def add_exception_handlers(app: FastAPI) -> None:
@@ -138,13 +161,24 @@ def add_exception_handlers(app: FastAPI) -> None:
 
     def http(request: Request, exc: Exception) -> JSONResponse:
         assert isinstance(exc, HTTPException)
-        return JSONResponse(
-            status_code=exc.status_code,
-            headers=getattr(exc, "headers", None),
-            content={"detail": http_detail_vi(exc.status_code, str(exc.detail)), "code": f"http_{exc.status_code}"},
-        )
+        headers = dict(getattr(exc, "headers", None) or {})
+        if exc.status_code == 405:  # every method of the path, not only those of the first route that matched it
+            headers["Allow"] = ", ".join(allowed_methods(app, request.url.path))
+        if exc.status_code == 413:  # the body limit: say the limit, in Vietnamese, never echo the body
+            content = {"detail": too_large_message(request.scope), "code": BODY_TOO_LARGE}
+        else:
+            content = {"detail": http_detail_vi(exc.status_code, str(exc.detail)), "code": f"http_{exc.status_code}"}
+        return JSONResponse(status_code=exc.status_code, headers=headers or None, content=content)
+
+    def database(request: Request, exc: Exception) -> JSONResponse:
+        domain = unavailable(exc)
+        reason = str(getattr(exc, "orig", None) or exc).strip().splitlines()
+        log.error("%s %s: database failure: %s", request.method, request.url.path, reason[0] if reason else type(exc))
+        return handler(request, domain)
 
     for exc_type in STATUS_BY_ERROR:
         app.add_exception_handler(exc_type, handler)
+    for exc_type in DATABASE_FAILURES:
+        app.add_exception_handler(exc_type, database)
     app.add_exception_handler(RequestValidationError, validation)
     app.add_exception_handler(HTTPException, http)

@@ -1,42 +1,85 @@
-"""Checking a username and password, shared by the API token route and the login page."""
+"""Checking a username and password, shared by the API token route and the login page.
+
+Two brakes, both counted in the database under row locks (see :mod:`gis.store.logins`), so that
+parallel guesses are counted one by one: after ``login_free_failures`` failures a client address waits 1, 2,
+4 … seconds before each further try (429 with ``Retry-After``, whatever the username); an account locks for
+``lockout_minutes`` after ``max_failed_logins`` failures and until then refuses even the right password.
+A locked, unknown, inactive account and a wrong password get the same answer, after the same argon2
+work, so the answer says nothing about which names exist.
+"""
 
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass
 
+from fastapi import Request
 from sqlalchemy import Connection
 
-from api.security import dummy_hash, verify_password
+from api.security import create_access_token, dummy_hash, verify_password
 from gis.settings import AuthSettings
-from gis.store.accounts import login_record, record_login
+from gis.store.logins import claim_account, claim_source, record_account, record_source
+from gis.store.sessions import open_session
+
+#: The one refusal of a login, whatever the reason (no enumeration of usernames or locks).
+REFUSED = (
+    "sai tên đăng nhập hoặc mật khẩu, hoặc tài khoản đang tạm khóa do đăng nhập sai nhiều lần "
+    "(incorrect username or password, or the account is temporarily locked)"
+)
+#: Longest client address kept (an IPv6 address with a zone fits).
+_ADDRESS_MAX = 64
 
 
 @dataclass(frozen=True)
 class LoginOutcome:
-    """The user id on success, else the HTTP status (401 refused, 429 locked) and a Vietnamese message."""
+    """The user id on success, else the HTTP status (401 refused, 429 throttled), a Vietnamese message and code."""
 
     user_id: int | None
     status: int
     message: str = ""
     code: str = ""
+    retry_after: int | None = None
 
 
-def authenticate(conn: Connection, auth: AuthSettings, username: str, password: str) -> LoginOutcome:
-    """Verify a password; repeated failures lock the account for a while (the caller must commit)."""
-    user = login_record(conn, username)
-    if user is not None and user["locked"]:
+def refusal_headers(outcome: LoginOutcome) -> dict[str, str]:
+    """Headers of a refused login: the bearer challenge (401) or when to retry (429)."""
+    if outcome.retry_after is not None:
+        return {"Retry-After": str(outcome.retry_after)}
+    return {"WWW-Authenticate": "Bearer"}
+
+
+def client_address(request: Request) -> str:
+    """The client's address as the server sees it (uvicorn puts a trusted proxy's X-Forwarded-For there)."""
+    return (request.client.host if request.client else "unknown")[:_ADDRESS_MAX]
+
+
+def authenticate(conn: Connection, auth: AuthSettings, username: str, password: str, address: str) -> LoginOutcome:
+    """Verify a password under the address's and the account's brakes (the caller must commit the counts)."""
+    wait = claim_source(conn, address, auth.login_window_minutes)
+    if wait > 0:
+        seconds = math.ceil(wait)
         return LoginOutcome(
             None,
             429,
-            f"tài khoản tạm khóa sau {auth.max_failed_logins} lần đăng nhập sai; "
-            f"thử lại sau {auth.lockout_minutes} phút (account temporarily locked)",
-            "account_locked",
+            f"quá nhiều lần đăng nhập sai từ địa chỉ này; thử lại sau {seconds} giây "
+            f"(too many failed logins from this address; retry after {seconds} s)",
+            "too_many_attempts",
+            seconds,
         )
-    ok = verify_password(password, user["password_hash"] if user else dummy_hash())
-    if user is not None:
-        record_login(conn, user["id"], ok and user["active"], auth.max_failed_logins, auth.lockout_minutes)
-    if user is None or not (ok and user["active"]):
-        return LoginOutcome(
-            None, 401, "sai tên đăng nhập hoặc mật khẩu (incorrect username or password)", "invalid_credentials"
-        )
-    return LoginOutcome(user["id"], 200)
+    account = claim_account(conn, username)
+    checkable = account is not None and not account.locked
+    ok = verify_password(password, account.password_hash if checkable and account else dummy_hash())
+    success = bool(checkable and ok and account and account.active)
+    if account is not None:
+        record_account(conn, account.id, success, auth.max_failed_logins, auth.lockout_minutes)
+    record_source(conn, address, success, auth.login_free_failures, auth.login_max_delay_s)
+    if not success or account is None:
+        return LoginOutcome(None, 401, REFUSED, "invalid_credentials")
+    return LoginOutcome(account.id, 200)
+
+
+def issue_token(conn: Connection, auth: AuthSettings, user_id: int, address: str) -> str:
+    """Open a server-side session for the user and sign a token that names it (the caller must commit)."""
+    assert auth.secret_key is not None, "the app resolves the signing key at start-up"
+    session_id = open_session(conn, user_id, auth.token_minutes, address)
+    return create_access_token(user_id, session_id, auth.secret_key, auth.token_minutes)

@@ -1,17 +1,77 @@
 """Query parameters shared by the routers (bbox, kinds, dates, commune) and their parsing."""
 
+import re
 from datetime import date, datetime, time, timedelta
 from typing import Annotated
 
 from fastapi import Query
+from pydantic import AfterValidator, BeforeValidator, WithJsonSchema
 
 from models.errors import InvalidRequest
-from models.vocabulary import LOCAL_TZ, HotspotStatus, normalise_kind
+from models.vocabulary import KIND_ALIASES, LOCAL_TZ, HotspotStatus, IncidentKind, normalise_kind
 
-BBox = Annotated[str | None, Query(max_length=100, description="minlon,minlat,maxlon,maxlat")]
-Kinds = Annotated[str | None, Query(max_length=300, description="comma-separated incident kinds")]
-DateFrom = Annotated[date | None, Query(alias="from")]
-DateTo = Annotated[date | None, Query(alias="to", description="inclusive")]
+#: Dates a request may name: wide enough for any record, narrow enough that a day's arithmetic (the next day, twelve
+#: months back) never leaves Python's and PostgreSQL's calendars (9999-12-31 and 0001-01-01 used to answer 500).
+DATE_RANGE = (date(1900, 1, 1), date(2100, 12, 31))
+
+
+_ISO_DAY = re.compile(r"^\d{4}-\d{2}-\d{2}$")
+
+
+def iso_day(value: object) -> object:
+    """Refuse a date written other than YYYY-MM-DD (pydantic would read "0" as 1970-01-01)."""
+    if isinstance(value, str) and not _ISO_DAY.match(value):
+        raise ValueError("ngày phải viết dạng YYYY-MM-DD (date must be written YYYY-MM-DD)")
+    return value
+
+
+def sane_date(day: date) -> date:
+    """``day`` if it lies in DATE_RANGE, else a validation error (422)."""
+    first, last = DATE_RANGE
+    if not first <= day <= last:
+        raise ValueError(
+            f"ngày phải trong khoảng {first:%d/%m/%Y}–{last:%d/%m/%Y} (date must lie between {first} and {last})"
+        )
+    return day
+
+
+#: DATE_RANGE as a pattern of the OpenAPI description (so that generated requests stay inside it).
+_DAY_PATTERN = r"^(19\d\d|20\d\d|2100)-(0[1-9]|1[0-2])-(0[1-9]|[12]\d|3[01])$"
+SaneDate = Annotated[
+    date,
+    BeforeValidator(iso_day),
+    AfterValidator(sane_date),
+    WithJsonSchema({"type": "string", "format": "date", "pattern": _DAY_PATTERN}),
+]
+_RANGE_NOTE = f"a date between {DATE_RANGE[0]} and {DATE_RANGE[1]}"
+_NUMBER = r"-?\d{1,3}(?:\.\d{1,12})?"
+
+
+def _listed(values: tuple[str, ...]) -> str:
+    """Pattern of a comma-separated list of some of ``values``."""
+    one = "|".join(sorted(values, key=len, reverse=True))
+    return f"^(?:{one})(?:,(?:{one}))*$"
+
+
+BBox = Annotated[
+    str | None,
+    Query(
+        max_length=100, pattern=f"^{_NUMBER},{_NUMBER},{_NUMBER},{_NUMBER}$", description="minlon,minlat,maxlon,maxlat"
+    ),
+]
+Kinds = Annotated[
+    str | None,
+    Query(
+        max_length=300,
+        pattern=_listed(IncidentKind.values() + tuple(KIND_ALIASES)),
+        description="comma-separated incident kinds (codes or their Vietnamese aliases)",
+    ),
+]
+Statuses = Annotated[
+    str | None, Query(max_length=200, pattern=_listed(HotspotStatus.values()), description="comma-separated statuses")
+]
+DateFrom = Annotated[SaneDate | None, Query(alias="from", description=_RANGE_NOTE)]
+DateTo = Annotated[SaneDate | None, Query(alias="to", description=f"inclusive; {_RANGE_NOTE}")]
 Commune = Annotated[str | None, Query(max_length=16, pattern=r"^[0-9A-Za-z_-]+$")]
 
 

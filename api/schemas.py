@@ -12,6 +12,8 @@ from typing import Annotated, Any, Generic, Literal, TypeVar
 
 from pydantic import BaseModel, ConfigDict, Field, StringConstraints, model_validator
 
+from api.params import SaneDate
+from models.domain.access import USERNAME_PATTERN
 from models.vocabulary import (
     AdminAction,
     Assignment,
@@ -37,6 +39,12 @@ class _Out(BaseModel):
     """Base of the answers: built from the dictionaries the services return."""
 
     model_config = ConfigDict(from_attributes=True)
+
+
+class _In(BaseModel):
+    """Base of the request bodies: no NaN or infinity in a number (not even written as a string)."""
+
+    model_config = ConfigDict(allow_inf_nan=False)
 
 
 # --------------------------------------------------------------------------------------------- GeoJSON
@@ -69,6 +77,13 @@ class TokenOut(_Out):
 
     access_token: str
     token_type: Literal["bearer"]
+
+
+class PasswordChangeIn(_In):
+    """One's current password and the new one."""
+
+    current_password: str = Field(min_length=1, max_length=200)
+    new_password: str = Field(min_length=8, max_length=200)
 
 
 class MeOut(_Out):
@@ -201,7 +216,7 @@ HotspotCollection = FeatureCollection[HotspotProperties]
 HotspotDetail = Feature[HotspotDetailProperties]
 
 
-class ManualHotspotIn(BaseModel):
+class ManualHotspotIn(_In):
     """A hotspot reported by hand, e.g. from a tip (no personal names in the note)."""
 
     lon: float = Field(ge=-180, le=180)
@@ -211,7 +226,7 @@ class ManualHotspotIn(BaseModel):
     radius_m: float = Field(default=50.0, gt=0, le=2000)
 
 
-class TransitionIn(BaseModel):
+class TransitionIn(_In):
     """A lifecycle transition: target state, a note (required for some transitions) and the version read."""
 
     to: str = Field(max_length=16)
@@ -228,14 +243,14 @@ class HotspotTransitionOut(_Out):
 
 
 # --------------------------------------------------------------------------------------------- tasks
-class ChecklistItem(BaseModel):
+class ChecklistItem(_In):
     """One line of a task's checklist."""
 
     item: str = Field(min_length=1, max_length=500)
     done: bool = False
 
 
-class TaskIn(BaseModel):
+class TaskIn(_In):
     """A new task: suppression of a hotspot, or conversion of a commune for a year; optionally assigned."""
 
     kind: TaskKind
@@ -243,7 +258,7 @@ class TaskIn(BaseModel):
     commune_code: str | None = Field(default=None, max_length=16)
     year: int | None = Field(default=None, ge=2000, le=2100)
     team_id: int | None = None
-    due_date: date | None = None
+    due_date: SaneDate | None = None
     priority: TaskPriority = TaskPriority.NORMAL
     checklist: list[ChecklistItem] = Field(default_factory=list, max_length=100)
     note: str = Field(default="", max_length=4000)
@@ -258,23 +273,29 @@ class TaskIn(BaseModel):
         return self
 
 
-class TaskChanges(BaseModel):
-    """Changes by command to a task at `version`: due date, priority, checklist."""
+class TaskChanges(_In):
+    """Changes by command to a task at `version`: due date, priority, checklist (an absent field is unchanged; so is a
+    null priority or checklist, while a null due date removes it)."""
 
     version: int = Field(ge=1)
-    due_date: date | None = None
+    due_date: SaneDate | None = None
     priority: TaskPriority | None = None
     checklist: list[ChecklistItem] | None = Field(default=None, max_length=100)
 
+    def changes(self) -> dict[str, Any]:
+        """The fields to change: those sent, less a null priority or checklist."""
+        sent = self.model_dump(exclude={"version"}, exclude_unset=True)
+        return {k: v for k, v in sent.items() if v is not None or k == "due_date"}
 
-class AssignmentIn(BaseModel):
+
+class AssignmentIn(_In):
     """Assign or reassign a task at `version` to a team."""
 
     team_id: int
     version: int = Field(ge=1)
 
 
-class CommentIn(BaseModel):
+class CommentIn(_In):
     """A comment on a task."""
 
     note: str = Field(min_length=1, max_length=4000)
@@ -412,7 +433,7 @@ class InboxOut(_Out):
 
 
 # ------------------------------------------------------------------------------------ classification
-class OverrideIn(BaseModel):
+class OverrideIn(_In):
     """A planner's change of one commune's final class; the reason is mandatory."""
 
     commune_code: Annotated[str, StringConstraints(max_length=16, pattern=r"^[0-9A-Za-z_-]+$")]
@@ -421,7 +442,7 @@ class OverrideIn(BaseModel):
     reason: Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=2000)]
 
 
-class RunIn(BaseModel):
+class RunIn(_In):
     """A new draft (or a correction of an approved year); replace discards an existing draft."""
 
     replace: bool = False
@@ -625,7 +646,7 @@ class KpiReport(_Out):
 CommuneCode = Annotated[str, StringConstraints(max_length=16, pattern=r"^[0-9A-Za-z_-]+$")]
 
 
-class TeamIn(BaseModel):
+class TeamIn(_In):
     """A new team, the commune codes of its area of responsibility, and the day it takes effect (default today)."""
 
     name: Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=200)]
@@ -633,7 +654,7 @@ class TeamIn(BaseModel):
     valid_from: date | None = None
 
 
-class TeamAreaIn(BaseModel):
+class TeamAreaIn(_In):
     """A team's new area of responsibility and the day it takes effect (today or later)."""
 
     communes: list[CommuneCode] = Field(max_length=200)
@@ -658,11 +679,11 @@ class TeamAreaPeriod(_Out):
     valid_to: date | None
 
 
-class UserIn(BaseModel):
+class UserIn(_In):
     """A new user; `team_id` is required for the team role and refused for the others. Without a password one is
     generated and answered once."""
 
-    username: str = Field(min_length=2, max_length=64, pattern=r"^[A-Za-z0-9_.-]+$")
+    username: str = Field(min_length=2, max_length=64, pattern=USERNAME_PATTERN)
     password: str | None = Field(default=None, min_length=8, max_length=200)
     role: Role
     team_id: int | None = None
@@ -707,6 +728,12 @@ class UserOut(_Out):
     locked_until: datetime | None
 
 
+class SessionsRevoked(_Out):
+    """How many open sessions of a user were ended."""
+
+    revoked: int
+
+
 class UserCreated(_Out):
     """A user just created; `password` is the generated one, answered this once (null when the request set one)."""
 
@@ -717,7 +744,7 @@ class UserCreated(_Out):
     password: str | None = None
 
 
-class UserActiveIn(BaseModel):
+class UserActiveIn(_In):
     """Deactivate (false) or reactivate (true) a user read at `version`."""
 
     active: bool

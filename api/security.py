@@ -1,9 +1,10 @@
-"""Passwords (argon2), the token signing key and short-lived HS256 access tokens."""
+"""Passwords (argon2), the token signing key and short-lived HS256 access tokens naming a server-side session."""
 
 from __future__ import annotations
 
 import os
 import secrets
+from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from functools import lru_cache
 from pathlib import Path
@@ -20,7 +21,15 @@ _hasher = PasswordHasher()
 
 
 class InvalidToken(Exception):
-    """The token is malformed, tampered with, expired or lacks a subject."""
+    """The token is malformed, tampered with, expired or lacks a subject or a session."""
+
+
+@dataclass(frozen=True)
+class TokenClaims:
+    """Who a valid token names: the user and the session it was issued for."""
+
+    user_id: int
+    session_id: str
 
 
 def hash_password(password: str) -> str:
@@ -81,17 +90,19 @@ def resolve_secret_key(configured: str | None, home: Path) -> str:
     return path.read_text(encoding="ascii").strip()
 
 
-def create_access_token(user_id: int, secret: str, minutes: int, now: datetime | None = None) -> str:
-    """Signed token naming the user, valid for ``minutes``."""
+def create_access_token(user_id: int, session_id: str, secret: str, minutes: int, now: datetime | None = None) -> str:
+    """Signed token naming the user and their session, valid for ``minutes`` (the session may end sooner)."""
     issued = now or datetime.now(UTC)
-    claims = {"sub": str(user_id), "iat": issued, "exp": issued + timedelta(minutes=minutes)}
+    claims = {"sub": str(user_id), "sid": session_id, "iat": issued, "exp": issued + timedelta(minutes=minutes)}
     return jwt.encode(claims, secret, algorithm=ALGORITHM)
 
 
-def decode_access_token(token: str, secret: str) -> int:
-    """The user id of a valid token; raise InvalidToken otherwise."""
+def decode_access_token(token: str, secret: str) -> TokenClaims:
+    """The user and session of a valid token; raise InvalidToken otherwise."""
     try:
-        claims = jwt.decode(token, secret, algorithms=[ALGORITHM], options={"require": ["sub", "exp"]})
-        return int(claims["sub"])
+        claims = jwt.decode(token, secret, algorithms=[ALGORITHM], options={"require": ["sub", "sid", "exp"]})
+        if not isinstance(claims["sid"], str):
+            raise InvalidToken("sid must be a string")
+        return TokenClaims(int(claims["sub"]), claims["sid"])
     except (jwt.PyJWTError, ValueError) as exc:
         raise InvalidToken(str(exc)) from None

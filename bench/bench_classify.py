@@ -18,9 +18,10 @@ from typing import Any
 
 import geopandas as gpd
 from sqlalchemy import create_engine
+from sqlalchemy.pool import NullPool
 
 from gis.io.scenario_files import write_scenario
-from gis.ops.postgres import temporary_cluster
+from gis.ops.postgres import APP_ROLE, temporary_cluster
 from gis.reference import load_rules
 from gis.services.boundary_import import import_boundaries
 from gis.services.classification import HISTORY_YEARS, draft_year
@@ -72,8 +73,10 @@ def main() -> None:
         paths = timed("write scenario files", load, lambda: write_scenario(scenario, Path(tmp)))
         boundaries = Path(tmp) / "communes.gpkg"
         communes.to_file(boundaries, driver="GPKG")
+        owner = create_engine(cluster.owner_url(), poolclass=NullPool)
+        migrate(owner, app_role=APP_ROLE)
+        owner.dispose()
         engine = create_engine(cluster.url())
-        migrate(engine)
         with engine.begin() as conn:
             timed("import boundaries", load, lambda: import_boundaries(conn, boundaries))
         with engine.begin() as conn:

@@ -77,7 +77,7 @@ def against_copy(n: int) -> None:
     with tempfile.TemporaryDirectory() as tmp, temporary_cluster("diaban-bench-") as cluster:
         csv_path = incident_csv(n, Path(tmp))
         engine = prepared_engine(cluster)
-        copy_s = plain_copy_seconds(engine, csv_path)
+        copy_s = plain_copy_seconds(cluster, csv_path)
         with engine.begin() as conn:
             import_incidents(conn, csv_path, imported_by="bench")
         with engine.connect() as conn:

@@ -25,7 +25,7 @@ def main() -> None:
     with tempfile.TemporaryDirectory() as tmp, temporary_cluster("diaban-bench-") as cluster:
         csv_path = incident_csv(args.rows, Path(tmp))
         engine = prepared_engine(cluster)
-        copy_s = plain_copy_seconds(engine, csv_path)
+        copy_s = plain_copy_seconds(cluster, csv_path)
         start = time.perf_counter()
         with engine.begin() as conn:
             report = import_incidents(conn, csv_path, imported_by="bench")

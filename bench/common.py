@@ -9,9 +9,10 @@ from typing import TypeVar
 
 import geopandas as gpd
 from sqlalchemy import Engine, create_engine, text
+from sqlalchemy.pool import NullPool
 
 from gis.io.scenario_files import write_scenario
-from gis.ops.postgres import ManagedCluster
+from gis.ops.postgres import APP_ROLE, ManagedCluster
 from gis.services.boundary_import import import_boundaries
 from gis.settings import DataSettings
 from gis.store.db import migrate
@@ -35,16 +36,20 @@ def incident_csv(rows: int, out_dir: Path, seed: int = 11) -> Path:
 
 
 def prepared_engine(cluster: ManagedCluster) -> Engine:
-    """Migrated database on the cluster with the real communes loaded."""
+    """The app role's engine on the cluster's database, migrated by the owner role, with the real communes loaded."""
+    owner = create_engine(cluster.owner_url(), poolclass=NullPool)
+    migrate(owner, app_role=APP_ROLE)
+    owner.dispose()
     engine = create_engine(cluster.url())
-    migrate(engine)
     with engine.begin() as conn:
         import_boundaries(conn, DataSettings().boundary_file())
     return engine
 
 
-def plain_copy_seconds(engine: Engine, csv_path: Path) -> float:
-    """Time of a plain COPY of the file into an unindexed table with the contract's columns."""
+def plain_copy_seconds(cluster: ManagedCluster, csv_path: Path) -> float:
+    """Time of a plain COPY of the file into an unindexed table with the contract's columns (as the owner role: the
+    app role may not create tables)."""
+    engine = create_engine(cluster.owner_url(), poolclass=NullPool)
     with engine.begin() as conn:
         conn.execute(
             text(
@@ -63,4 +68,5 @@ def plain_copy_seconds(engine: Engine, csv_path: Path) -> float:
                 copy.write(block)
         elapsed = time.perf_counter() - start
         conn.execute(text("DROP TABLE plain_copy"))
+    engine.dispose()
     return elapsed

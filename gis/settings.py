@@ -33,9 +33,14 @@ class _Settings(BaseSettings):
 
 
 class DatabaseSettings(_Settings):
-    """Where the database is: an external URL, or a managed cluster under `home`."""
+    """Where the database is: an external URL, or a managed cluster under `home`.
+
+    ``database_url`` is the application's role (data privileges only); ``owner_database_url``, if set, is the
+    role that owns the schema and runs the migrations (without it the application's URL runs them).
+    """
 
     database_url: str | None = None
+    owner_database_url: str | None = None
     home: Path = _default_home()
     pg_bin: Path | None = None
     #: Non-root system user that runs the managed server when diaban runs as root.
@@ -49,6 +54,9 @@ class DataSettings(_Settings):
     boundaries: Path | None = _SHARED_BOUNDARIES if _IN_CHECKOUT else None
     #: Points outside every commune but within this distance are assigned to the nearest one.
     nearest_commune_m: float = 200.0
+    #: The city's extent is its communes' bounding box widened by this margin: a point beyond (a far-away typo, a
+    #: swapped longitude) is refused by the API and rejected by imports.
+    city_margin_m: float = 20_000.0
 
     def boundary_file(self) -> Path:
         """The configured boundary file, or a clear error naming the setting when there is none."""
@@ -75,15 +83,46 @@ class ApiSettings(_Settings):
     warm_connections: int = 24
     #: Level of the `diaban` loggers (requests, handled errors): DEBUG, INFO, WARNING, ERROR.
     log_level: str = "INFO"
+    #: Work one analysis may cost (grid cells × time steps × neighbourhood cells); unset = the built-in limit
+    #: (gis.services.analyses.MAX_COST). A costlier request is refused with 422 and how to narrow it.
+    max_analysis_cost: int | None = None
+    #: Largest request body (JSON, forms), and for routes that take files (photos), refused with 413 before parsing.
+    max_body_kb: int = 1024
+    max_upload_mb: int = 20
+    #: Other origins (scheme://host[:port]) whose pages may post the login form, e.g. a portal in front of diaban;
+    #: by default only the site itself may (login CSRF).
+    allowed_origins: tuple[str, ...] = ()
+    #: Server-side time limit of each SQL statement the server runs (a stuck query is cancelled: 503).
+    statement_timeout_s: float = 30.0
 
 
 class AuthSettings(_Settings):
-    """Token signing and login lockout. Without DIABAN_SECRET_KEY a key is generated and kept under DIABAN_HOME."""
+    """Token signing and the brakes on password guessing. Without DIABAN_SECRET_KEY a key is generated and kept under
+    DIABAN_HOME."""
 
     secret_key: str | None = None
     token_minutes: int = 30
+    #: Failures that lock an account, and for how long: short, so that a stranger cannot keep an officer out for
+    #: long (an administrator can unlock at once).
     max_failed_logins: int = 5
-    lockout_minutes: int = 15
+    lockout_minutes: int = 5
+    #: Failures a client address may make before it must wait 1, 2, 4 … s before each further try, up to the cap;
+    #: failures older than the window are forgotten, a success clears the address.
+    login_free_failures: int = 10
+    login_max_delay_s: int = 900
+    login_window_minutes: int = 60
+    #: How long a server process trusts that a session it found open is still open (a revocation made in this process
+    #: applies at once; one made by another worker or the command line within this delay).
+    session_check_seconds: float = 5.0
+
+
+class AuditSettings(_Settings):
+    """How long the access log and ended sessions are kept (`diaban audit --prune` deletes older ones)."""
+
+    #: Days an access line is kept (the decree's retention period is to confirm: keep it configurable).
+    access_log_days: int = 365
+    #: Days an ended (expired or revoked) session is kept before it is deleted.
+    session_days: int = 30
 
 
 class LifecycleSettings(_Settings):

@@ -27,6 +27,9 @@ LOCAL_TZ = ZoneInfo(LOCAL_TZ_NAME)
 WGS84_SRID = 4326
 #: Metric CRS for distances, grids and clustering: UTM zone 48N (Hải Phòng lies in it).
 METRIC_SRID = 32648
+#: Where METRIC_SRID coordinates can be trusted (its UTM zone and one zone either side): the bound on points
+#: accepted before any commune boundary is loaded (lon min, lat min, lon max, lat max).
+METRIC_DOMAIN = (99.0, -80.0, 111.0, 84.0)
 
 
 def local_today(now: datetime | None = None) -> date:
@@ -383,6 +386,23 @@ class AdminAction(Vocabulary):
     UNLOCK_USER = "unlock_user"
     CREATE_TEAM = "create_team"
     CHANGE_TEAM_AREA = "change_team_area"
+
+
+@_labelled(
+    {
+        "logout": "Đăng xuất",
+        "password": "Đổi mật khẩu",
+        "deactivated": "Tài khoản ngừng hoạt động",
+        "revoked": "Quản trị thu hồi",
+    }
+)
+class SessionEnd(Vocabulary):
+    """Why a login session was revoked before it expired."""
+
+    LOGOUT = "logout"
+    PASSWORD = "password"
+    DEACTIVATED = "deactivated"
+    REVOKED = "revoked"
 
 
 #: Roles that may read operational data (incidents, hotspots, tasks); teams only within their area.

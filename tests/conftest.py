@@ -3,14 +3,19 @@
 from __future__ import annotations
 
 import os
+import socket
+import threading
+import time
 from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from pathlib import Path
 from typing import TYPE_CHECKING
 
 import pytest
 from sqlalchemy import Connection, Engine, create_engine
+from sqlalchemy.pool import NullPool
 
-from gis.ops.postgres import ManagedCluster, temporary_cluster
+from gis.ops.postgres import APP_ROLE, DB_NAME, ManagedCluster, temporary_cluster
 from gis.services.boundary_import import import_boundaries
 from gis.settings import DataSettings
 from gis.store.db import migrate
@@ -62,13 +67,30 @@ def cluster_home(cluster: ManagedCluster) -> Path:
     return cluster.home.parent
 
 
+def migrate_as_owner(cluster: ManagedCluster, dbname: str = DB_NAME) -> None:
+    """Run the migrations as the owner role and grant the app role its privileges, as `diaban db start` does."""
+    owner = create_engine(cluster.owner_url(dbname), poolclass=NullPool)
+    try:
+        migrate(owner, app_role=APP_ROLE)
+    finally:
+        owner.dispose()
+
+
 @pytest.fixture(scope="session")
 def engine(cluster: ManagedCluster, boundaries_path: Path) -> Iterator[Engine]:
-    """Migrated database with the 114 real communes committed once for the whole session."""
+    """The app role's engine on the migrated database, with the 114 real communes committed once for the session."""
+    migrate_as_owner(cluster)
     eng = create_engine(cluster.url(), pool_size=5, max_overflow=25)
-    migrate(eng)
     with eng.begin() as conn:
         import_boundaries(conn, boundaries_path)
+    yield eng
+    eng.dispose()
+
+
+@pytest.fixture(scope="session")
+def owner_engine(cluster: ManagedCluster, engine: Engine) -> Iterator[Engine]:
+    """The owner role's engine (migrations, and the clean-up of committed history that the app role may not touch)."""
+    eng = create_engine(cluster.owner_url(), poolclass=NullPool)
     yield eng
     eng.dispose()
 
@@ -88,7 +110,33 @@ def conn(engine: Engine) -> Iterator[Connection]:
 @pytest.fixture
 def db_env(cluster: ManagedCluster, engine: Engine) -> dict[str, str]:
     """Environment for running `diaban` in a subprocess against the test database."""
-    return {**os.environ, "DIABAN_DATABASE_URL": cluster.url()}
+    return {**os.environ, "DIABAN_DATABASE_URL": cluster.url(), "DIABAN_OWNER_DATABASE_URL": cluster.owner_url()}
+
+
+@contextmanager
+def serve(app: FastAPI) -> Iterator[str]:
+    """Serve ``app`` with uvicorn on a free loopback port (in a thread) and yield its base URL.
+
+    Like `diaban serve`, uvicorn believes X-Forwarded-For from 127.0.0.1, so a test can speak for many addresses.
+    """
+    import uvicorn
+
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        port = s.getsockname()[1]
+    running = uvicorn.Server(uvicorn.Config(app, host="127.0.0.1", port=port, log_level="warning"))
+    thread = threading.Thread(target=running.run, daemon=True)
+    thread.start()
+    deadline = time.monotonic() + 30
+    while not running.started and time.monotonic() < deadline and thread.is_alive():
+        time.sleep(0.05)
+    if not running.started:
+        raise RuntimeError("uvicorn did not start")
+    try:
+        yield f"http://127.0.0.1:{port}"
+    finally:
+        running.should_exit = True
+        thread.join(timeout=10)
 
 
 #: Password of every user made by the `make_user` fixture.
@@ -125,21 +173,24 @@ def client(engine: Engine, conn: Connection, make_user: Callable[..., int]) -> I
     app = create_app(engine)
     app.dependency_overrides[get_connection] = lambda: conn
     with TestClient(app) as test_client:
-        test_client.headers.update(_bearer_headers(app, make_user("test-command", "command")))
+        test_client.headers.update(bearer_headers(app, conn, make_user("test-command", "command")))
         yield test_client
 
 
-def _bearer_headers(app: FastAPI, user_id: int, minutes: int = 30) -> dict[str, str]:
-    """Authorization header with a fresh token for ``user_id`` signed with the app's key."""
+def bearer_headers(app: FastAPI, conn: Connection, user_id: int, minutes: int = 30) -> dict[str, str]:
+    """Authorization header with a token for a new session of ``user_id`` (opened on ``conn``), signed with the app's
+    key, as a login would give."""
     from api.security import create_access_token
+    from gis.store.sessions import open_session
 
-    return {"Authorization": f"Bearer {create_access_token(user_id, app.state.auth.secret_key, minutes)}"}
+    token = create_access_token(user_id, open_session(conn, user_id, minutes), app.state.auth.secret_key, minutes)
+    return {"Authorization": f"Bearer {token}"}
 
 
 @pytest.fixture
-def bearer(client: TestClient) -> Callable[..., dict[str, str]]:
+def bearer(client: TestClient, conn: Connection) -> Callable[..., dict[str, str]]:
     """Authorization headers for a user id: bearer(user_id, minutes=30)."""
-    return lambda user_id, minutes=30: _bearer_headers(client.app, user_id, minutes)
+    return lambda user_id, minutes=30: bearer_headers(client.app, conn, user_id, minutes)
 
 
 @pytest.fixture
@@ -169,7 +220,7 @@ def make_hotspot(conn: Connection) -> Callable[..., int]:
 
 @pytest.fixture
 def api_schema(engine: Engine, conn: Connection, make_user):
-    """The served OpenAPI description as a schemathesis schema, logged in as command (``schema.app.state.token``).
+    """The served OpenAPI description as a schemathesis schema, logged in as command (``schema.app.state.fuzz_headers``).
 
     Requests run in-process, each in a savepoint of the test's rolled-back transaction, so that a refused
     write (an integrity error, say) cannot poison the next request.
@@ -178,7 +229,6 @@ def api_schema(engine: Engine, conn: Connection, make_user):
 
     from api.app import create_app
     from api.deps import get_connection
-    from api.security import create_access_token
 
     app = create_app(engine)
 
@@ -193,7 +243,7 @@ def api_schema(engine: Engine, conn: Connection, make_user):
             nested.commit()
 
     app.dependency_overrides[get_connection] = savepoint
-    app.state.token = create_access_token(make_user("schema-command", "command"), app.state.auth.secret_key, 30)
+    app.state.fuzz_headers = bearer_headers(app, conn, make_user("schema-command", "command"))
     schema = schemathesis.openapi.from_asgi("/openapi.json", app)
     schema.app = app
     return schema

@@ -6,10 +6,14 @@ import argparse
 import getpass
 import json
 import sys
+from typing import TYPE_CHECKING
 
 from api.cli.vi import parser_options
 from models.errors import InvalidRequest
-from models.vocabulary import Role
+from models.vocabulary import Role, SessionEnd
+
+if TYPE_CHECKING:
+    from sqlalchemy import Connection
 
 
 def _read_password(from_stdin: bool) -> str:
@@ -76,6 +80,52 @@ def cmd_users_list(args: argparse.Namespace) -> None:
         print(f"{user['username']:<16} {user['role']:<8} {user['team'] or '-':<40} {state}")
 
 
+def _user_id(conn: Connection, name: str) -> int:
+    from gis.store.accounts import user_id_by_name
+
+    return user_id_by_name(conn, name)
+
+
+def cmd_users_unlock(args: argparse.Namespace) -> None:
+    from gis.services.admin import unlock_user
+    from gis.store.db import get_engine
+
+    with get_engine().begin() as conn:
+        unlock_user(conn, getpass.getuser(), _user_id(conn, args.name))
+    print(f"Đã mở khóa tài khoản '{args.name}'")
+
+
+def cmd_users_deactivate(args: argparse.Namespace) -> None:
+    from gis.services.admin import set_user_active
+    from gis.store.accounts import get_user
+    from gis.store.db import get_engine
+
+    with get_engine().begin() as conn:
+        user_id = _user_id(conn, args.name)
+        set_user_active(conn, getpass.getuser(), user_id, False, get_user(conn, user_id)["version"])
+    print(f"Đã ngừng tài khoản '{args.name}' và kết thúc mọi phiên đăng nhập của tài khoản")
+
+
+def cmd_users_revoke(args: argparse.Namespace) -> None:
+    from gis.store.db import get_engine
+    from gis.store.sessions import revoke_user_sessions
+
+    with get_engine().begin() as conn:
+        ended = revoke_user_sessions(conn, _user_id(conn, args.name), SessionEnd.REVOKED)
+    print(f"Đã kết thúc {ended} phiên đăng nhập của '{args.name}'")
+
+
+def cmd_users_password(args: argparse.Namespace) -> None:
+    from api.security import hash_password
+    from gis.services.admin import reset_password
+    from gis.store.db import get_engine
+
+    password = _read_password(args.password_stdin)
+    with get_engine().begin() as conn:
+        reset_password(conn, getpass.getuser(), _user_id(conn, args.name), hash_password(password))
+    print(f"Đã đổi mật khẩu của '{args.name}' và kết thúc mọi phiên đăng nhập của tài khoản")
+
+
 def cmd_users_demo(args: argparse.Namespace) -> None:
     from api.security import hash_password
     from gis.demo.accounts import seed_demo_accounts
@@ -110,7 +160,9 @@ def add_parsers(sub: argparse._SubParsersAction) -> None:
         help="tài khoản người dùng",
         **parser_options("Tạo và liệt kê tài khoản; mật khẩu lưu dạng băm argon2."),
     )
-    u_sub = users.add_subparsers(dest="action", required=True, metavar="add|list|demo")
+    u_sub = users.add_subparsers(
+        dest="action", required=True, metavar="add|list|unlock|deactivate|revoke|password|demo"
+    )
     u_add = u_sub.add_parser("add", help="tạo người dùng", **parser_options("Tạo người dùng."))
     u_add.add_argument("name", help="tên đăng nhập")
     u_add.add_argument(
@@ -127,6 +179,19 @@ def add_parsers(sub: argparse._SubParsersAction) -> None:
     )
     u_list.add_argument("--json", action="store_true", help="in dạng JSON")
     u_list.set_defaults(func=cmd_users_list)
+    for name, func, help_vi in (
+        ("unlock", cmd_users_unlock, "mở khóa ngay tài khoản bị khóa vì đăng nhập sai nhiều lần"),
+        ("deactivate", cmd_users_deactivate, "ngừng tài khoản (mọi phiên đăng nhập kết thúc ngay)"),
+        ("revoke", cmd_users_revoke, "kết thúc mọi phiên đăng nhập của người dùng (phải đăng nhập lại)"),
+        ("password", cmd_users_password, "đặt mật khẩu mới (mọi phiên đăng nhập kết thúc)"),
+    ):
+        command = u_sub.add_parser(name, help=help_vi, **parser_options(help_vi[0].upper() + help_vi[1:] + "."))
+        command.add_argument("name", help="tên đăng nhập")
+        if func is cmd_users_password:
+            command.add_argument(
+                "--password-stdin", action="store_true", help="đọc mật khẩu từ dòng đầu của đầu vào chuẩn"
+            )
+        command.set_defaults(func=func)
     u_demo = u_sub.add_parser(
         "demo",
         help="tài khoản demo: chỉ huy, tham mưu, quản trị và một tổ mỗi địa bàn",

@@ -9,6 +9,7 @@ import sys
 from collections.abc import Callable
 from pathlib import Path
 
+from api.cli.audit import record_command_read
 from api.cli.vi import parser_options
 from models.vocabulary import Category, Level, UnitBasis, class_label
 
@@ -94,13 +95,14 @@ def cmd_export(args: argparse.Namespace) -> int:
     from gis.services.classification import export_classification
     from gis.store.db import get_engine
 
-    with get_engine().connect() as conn:
-        content = export_classification(conn, args.year, args.format, args.version, raw=args.raw)
+    with get_engine().begin() as conn:
+        export = export_classification(conn, args.year, args.format, args.version, raw=args.raw)
+        record_command_read(conn, "diaban classify export", vars(args), export.rows)
     if args.out:
-        args.out.write_bytes(content)
+        args.out.write_bytes(export.content)
         print(f"Đã ghi {args.out}", file=sys.stderr)
     else:
-        sys.stdout.buffer.write(content)
+        sys.stdout.buffer.write(export.content)
     return 0
 
 
@@ -109,10 +111,12 @@ def cmd_kpi(args: argparse.Namespace) -> int:
     from gis.services.reports import kpi_report, kpi_report_xlsx
     from gis.store.db import get_engine
 
-    with get_engine().connect() as conn:
+    with get_engine().begin() as conn:
         report = kpi_report(conn, args.year)
         if args.xlsx:
-            args.xlsx.write_bytes(kpi_report_xlsx(conn, args.year))
+            export = kpi_report_xlsx(conn, args.year)
+            record_command_read(conn, "diaban classify kpi --xlsx", vars(args), export.rows)
+            args.xlsx.write_bytes(export.content)
     print(json.dumps(report, ensure_ascii=False, default=str, indent=2))
     return 0
 

@@ -10,6 +10,7 @@ import json
 import sys
 from pathlib import Path
 
+from api.cli.audit import record_command_read
 from api.cli.vi import cli_day, parser_options
 from models.analytics.detection import DetectionParams
 from models.domain.dates import DayWindow, day_start, instants_window
@@ -58,19 +59,22 @@ def cmd_export(args: argparse.Namespace) -> None:
     from gis.services.hotspots import export_register
     from gis.store.db import get_engine
 
-    with get_engine().connect() as conn:
-        body = export_register(conn, args.format, footprints=args.footprints, raw=args.raw)
+    if args.format == "xlsx" and not args.out:
+        raise InvalidRequest("tệp Excel cần --out TỆP", "xlsx needs --out")
+    with get_engine().begin() as conn:
+        export = export_register(conn, args.format, footprints=args.footprints, raw=args.raw)
+        record_command_read(conn, "diaban hotspots export", vars(args), export.rows)
+    body = export.content
     if args.out:
         args.out.write_bytes(body)
         print(f"Đã ghi {args.out}", file=sys.stderr)
-    elif args.format == "xlsx":
-        raise InvalidRequest("tệp Excel cần --out TỆP", "xlsx needs --out")
     else:
         sys.stdout.buffer.write(body + (b"" if body.endswith(b"\n") else b"\n"))
 
 
 def cmd_add(args: argparse.Namespace) -> None:
     from gis.services.hotspots import create_manual_hotspot
+    from gis.settings import DataSettings
     from gis.store.db import get_engine
 
     with get_engine().begin() as conn:
@@ -82,6 +86,7 @@ def cmd_add(args: argparse.Namespace) -> None:
             actor=getpass.getuser(),
             kind=args.kind,
             radius_m=args.radius_m,
+            city_margin_m=DataSettings().city_margin_m,
         )
     print(f"Đã tạo điểm nóng #{hotspot_id}")
 

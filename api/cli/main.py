@@ -15,6 +15,7 @@ from datetime import date
 from pathlib import Path
 
 from api.cli.accounts import add_parsers as add_account_parsers
+from api.cli.audit import add_parsers as add_audit_parsers
 from api.cli.classify import add_parsers as add_classify_parsers
 from api.cli.hotspots import add_parsers as add_hotspot_parsers
 from api.cli.vi import cli_day, parser_options
@@ -228,7 +229,7 @@ def cmd_serve(args: argparse.Namespace) -> int:
 
     settings = ApiSettings()
     host, port = args.host or settings.host, args.port or settings.port
-    app = create_app(get_engine(), settings.warm_connections)
+    app = create_app(get_engine(statement_timeout_s=settings.statement_timeout_s), settings.warm_connections)
     listener = bind_listener(host, port)
     address = f"http://{host}:{port}"
 
@@ -398,6 +399,7 @@ def build_parser() -> argparse.ArgumentParser:
     serve.add_argument("--port", type=int, help="cổng (mặc định: DIABAN_PORT, nếu không đặt là 8000)")
     serve.set_defaults(func=cmd_serve)
     add_account_parsers(sub)
+    add_audit_parsers(sub)
     add_classify_parsers(sub)
     add_hotspot_parsers(sub)
     return parser

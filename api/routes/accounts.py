@@ -4,10 +4,11 @@ from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, Query
 
-from api.deps import Admin, ConnDep, require_roles
+from api.deps import Admin, ConnDep, SessionsDep, require_roles
 from api.schemas import (
     AuditEntry,
     PasswordReset,
+    SessionsRevoked,
     TeamAreaChange,
     TeamAreaIn,
     TeamAreaPeriod,
@@ -23,8 +24,9 @@ from api.security import generate_password, hash_password
 from gis.services import admin
 from gis.store.accounts import get_user, list_teams, list_users, team_area_history, team_exists
 from gis.store.audit import admin_audit
+from gis.store.sessions import revoke_user_sessions
 from models.domain.access import Principal
-from models.vocabulary import AdminAction, Role
+from models.vocabulary import AdminAction, Role, SessionEnd
 
 router = APIRouter(prefix="/api", tags=["accounts"])
 TeamReader = Annotated[Principal, Depends(require_roles(Role.ADMIN, Role.COMMAND))]
@@ -72,25 +74,37 @@ def post_user(body: UserIn, conn: ConnDep, user: Admin) -> dict:
     return {**created, "password": None if body.password else password}
 
 
-@router.patch("/users/{user_id}", response_model=UserOut)
-def patch_user(user_id: int, body: UserActiveIn, conn: ConnDep, user: Admin) -> dict:
-    """Deactivate or reactivate a user (412 on a stale version); an inactive user's sessions end at once."""
-    return admin.set_user_active(conn, user, user_id, body.active, body.version)
+@router.patch("/users/{user_id:int}", response_model=UserOut)
+def patch_user(user_id: int, body: UserActiveIn, conn: ConnDep, user: Admin, sessions: SessionsDep) -> dict:
+    """Deactivate or reactivate a user (412 on a stale version); deactivation ends every session of the user at once."""
+    changed = admin.set_user_active(conn, user.username, user_id, body.active, body.version, actor_id=user.id)
+    sessions.forget_user(user_id)
+    return changed
 
 
-@router.post("/users/{user_id}/password", response_model=PasswordReset)
-def post_password(user_id: int, conn: ConnDep, user: Admin) -> dict:
-    """Give the user a new generated password, answered this once, and lift any lock-out."""
+@router.post("/users/{user_id:int}/password", response_model=PasswordReset)
+def post_password(user_id: int, conn: ConnDep, user: Admin, sessions: SessionsDep) -> dict:
+    """Give the user a new generated password, answered this once, lift any lock-out and end every session."""
     get_user(conn, user_id)
     password = generate_password()
     changed = admin.reset_password(conn, user.username, user_id, hash_password(password))
+    sessions.forget_user(user_id)
     return {"id": user_id, "username": changed["username"], "password": password}
 
 
-@router.post("/users/{user_id}/unlock", response_model=UserOut)
+@router.post("/users/{user_id:int}/unlock", response_model=UserOut)
 def post_unlock(user_id: int, conn: ConnDep, user: Admin) -> dict:
     """Lift a lock-out after too many failed logins."""
     return admin.unlock_user(conn, user.username, user_id)
+
+
+@router.delete("/users/{user_id:int}/sessions", response_model=SessionsRevoked)
+def delete_sessions(user_id: int, conn: ConnDep, user: Admin, sessions: SessionsDep) -> dict:
+    """End every open session of a user (a lost phone, a leaked token): they must log in again."""
+    get_user(conn, user_id)  # 404 for an unknown user
+    revoked = revoke_user_sessions(conn, user_id, SessionEnd.REVOKED)
+    sessions.forget_user(user_id)
+    return {"revoked": revoked}
 
 
 @router.get("/audit", response_model=list[AuditEntry])

@@ -22,6 +22,7 @@ from api.params import (
     DateFrom,
     DateTo,
     Kinds,
+    SaneDate,
     local_day_start,
     parse_bbox,
     parse_kinds,
@@ -134,11 +135,25 @@ def heat(
     selection = _selection(bbox, kind, date_from, date_to)
 
     def build() -> CachedResponse:
-        surface = heat_surface(conn, _scoped(conn, scope, selection), cell_m, bandwidth_m, kernel)
+        surface = heat_surface(
+            conn,
+            _scoped(conn, scope, selection),
+            cell_m,
+            bandwidth_m,
+            kernel,
+            request.app.state.max_analysis_cost,
+        )
         bounds = grid_bounds_lonlat(surface.grid)
         if format == "geojson":
             keep = np.flatnonzero(surface.values.ravel() >= surface.values.max() * 0.01)
-            return _geojson(cells_frame(surface.grid, keep, {"density_per_km2": surface.values.ravel()[keep]}))
+            return _geojson(
+                cells_frame(
+                    surface.grid,
+                    keep,
+                    {"density_per_km2": surface.values.ravel()[keep]},
+                    request.app.state.max_analysis_cost,
+                )
+            )
         png = heat_png(surface.values, vmax=robust_top(surface.values))
         if format == "overlay":
             return CachedResponse(
@@ -198,7 +213,16 @@ def gistar_cells(
     selection = _selection(bbox, kind, date_from, date_to)
 
     def build() -> CachedResponse:
-        city = city_gistar(conn, selection, cell_m, distance_cells, fdr, permutations, _memo(request))
+        city = city_gistar(
+            conn,
+            selection,
+            cell_m,
+            distance_cells,
+            fdr,
+            permutations,
+            _memo(request),
+            request.app.state.max_analysis_cost,
+        )
         result = city.result
         shown = city.cells.visible(scope_communes(conn, scope), selection.bbox)
         keep = np.flatnonzero(shown if all_cells else shown & (result.bin != 0))
@@ -211,6 +235,7 @@ def gistar_cells(
                 "bin": result.bin[keep],
                 "no_neighbours": result.no_neighbours[keep],
             },
+            request.app.state.max_analysis_cost,
         )
         frame["confidence"] = frame["bin"].abs().map({level: 1 - alpha for level, alpha in CONFIDENCE_LEVELS})
         return _geojson(frame)
@@ -232,7 +257,7 @@ def emerging(
     data_key: DataKey,
     bbox: BBox = None,
     kind: Kinds = None,
-    end: Annotated[date | None, Query(description="last day (default: latest incident)")] = None,
+    end: Annotated[SaneDate | None, Query(description="last day (default: latest incident)")] = None,
     steps: Annotated[int, Query(ge=3, le=60)] = 12,
     step: Literal["week", "month"] = "month",
     cell_m: Annotated[float, Query(ge=100, le=5000)] = 500.0,
@@ -252,12 +277,24 @@ def emerging(
         if not end:
             stop = stop + timedelta(seconds=1)
         city = city_emerging(
-            conn, selection, stop, steps, step, cell_m, distance_cells, EmergingOptions.preset(mode), _memo(request)
+            conn,
+            selection,
+            stop,
+            steps,
+            step,
+            cell_m,
+            distance_cells,
+            EmergingOptions.preset(mode),
+            _memo(request),
+            request.app.state.max_analysis_cost,
         )
         shown = city.cells.visible(scope_communes(conn, scope), selection.bbox)
         keep = np.flatnonzero(shown & (city.result.pattern != NO_PATTERN))
         frame = cells_frame(
-            city.cells.lattice.grid, city.cells.lattice.cells[keep], {"pattern": city.result.pattern[keep]}
+            city.cells.lattice.grid,
+            city.cells.lattice.cells[keep],
+            {"pattern": city.result.pattern[keep]},
+            request.app.state.max_analysis_cost,
         )
         frame["label_vi"] = frame["pattern"].map(PATTERN_LABELS_VI)
         return _geojson(frame)

@@ -1,44 +1,45 @@
-"""OAuth2 password flow: a short-lived bearer token for a username and password; who am I."""
+"""OAuth2 password flow: a short-lived bearer token naming a server-side session; who am I; logout; new password."""
 
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Depends, Request
+from fastapi import APIRouter, Depends, Request, Response
 from fastapi.responses import JSONResponse
 from fastapi.security import OAuth2PasswordRequestForm
 
-from api.deps import ConnDep, CurrentUser
+from api.deps import ConnDep, CurrentUser, SessionsDep
 from api.errors import ErrorOut
-from api.login import authenticate
-from api.schemas import MeOut, TokenOut
-from api.security import create_access_token
-from models.vocabulary import Role
+from api.login import authenticate, client_address, issue_token, refusal_headers
+from api.schemas import MeOut, PasswordChangeIn, TokenOut
+from api.security import hash_password
+from gis.store.accounts import set_password
+from gis.store.sessions import revoke_session
+from models.vocabulary import Role, SessionEnd
 
 router = APIRouter(prefix="/api/auth", tags=["auth"])
+THROTTLED: dict[int | str, dict[str, Any]] = {
+    429: {"model": ErrorOut, "description": "quá nhiều lần sai từ địa chỉ này; chờ Retry-After giây (throttled)"}
+}
 
 
-@router.post(
-    "/token",
-    response_model=TokenOut,
-    responses={429: {"model": ErrorOut, "description": "tài khoản tạm khóa (account locked)"}},
-)
+@router.post("/token", response_model=TokenOut, responses=THROTTLED)
 def login(
     request: Request, conn: ConnDep, form: Annotated[OAuth2PasswordRequestForm, Depends()]
 ) -> dict[str, str] | JSONResponse:
-    """Exchange a username and password for a bearer token; repeated failures lock the account for a while.
+    """Exchange a username and password for a bearer token. Failures are counted per account (a short lock) and per
+    client address (a growing delay, 429); every refusal of a name or password reads the same.
 
-    Refusals are returned, not raised, so that the failure count is committed.
+    Refusals are returned, not raised, so that the failure counts are committed.
     """
     auth = request.app.state.auth
-    outcome = authenticate(conn, auth, form.username, form.password)
+    address = client_address(request)
+    outcome = authenticate(conn, auth, form.username, form.password, address)
     if outcome.user_id is None:
-        headers = {"WWW-Authenticate": "Bearer"} if outcome.status == 401 else None
         return JSONResponse(
-            status_code=outcome.status, headers=headers, content={"detail": outcome.message, "code": outcome.code}
+            status_code=outcome.status,
+            headers=refusal_headers(outcome),
+            content={"detail": outcome.message, "code": outcome.code},
         )
-    return {
-        "access_token": create_access_token(outcome.user_id, auth.secret_key, auth.token_minutes),
-        "token_type": "bearer",
-    }
+    return {"access_token": issue_token(conn, auth, outcome.user_id, address), "token_type": "bearer"}
 
 
 @router.get("/me", response_model=MeOut)
@@ -51,3 +52,36 @@ def me(user: CurrentUser) -> dict[str, Any]:
         "role_label": Role(user.role).label,
         "team_id": user.team_id,
     }
+
+
+@router.post("/logout", status_code=204, response_class=Response)
+def logout(request: Request, conn: ConnDep, user: CurrentUser, sessions: SessionsDep) -> Response:
+    """End the session of this token at once: the token (or cookie) no longer reads or writes anything."""
+    revoke_session(conn, request.state.session_id, SessionEnd.LOGOUT)
+    sessions.forget(request.state.session_id)
+    return Response(status_code=204)
+
+
+@router.post("/password", response_model=TokenOut, responses={403: {"model": ErrorOut}, **THROTTLED})
+def change_password(
+    request: Request, conn: ConnDep, user: CurrentUser, sessions: SessionsDep, body: PasswordChangeIn
+) -> dict[str, str] | JSONResponse:
+    """Change one's own password (the current one is checked like a login): every session of the user ends, this one
+    included, and the answer carries a token for a new session."""
+    auth = request.app.state.auth
+    address = client_address(request)
+    outcome = authenticate(conn, auth, user.username, body.current_password, address)
+    if outcome.user_id is None:
+        status = 429 if outcome.status == 429 else 403
+        headers = refusal_headers(outcome) if status == 429 else None
+        return JSONResponse(
+            status_code=status,
+            headers=headers,
+            content={
+                "detail": outcome.message if status == 429 else "mật khẩu hiện tại không đúng (wrong current password)",
+                "code": outcome.code if status == 429 else "wrong_password",
+            },
+        )
+    set_password(conn, user.id, hash_password(body.new_password))  # a trigger ends the user's sessions
+    sessions.forget_user(user.id)
+    return {"access_token": issue_token(conn, auth, user.id, address), "token_type": "bearer"}

@@ -4,6 +4,7 @@ from typing import Annotated, Literal
 
 from fastapi import APIRouter, Depends, Path, Query, Request, Response
 
+from api.audit import record_read
 from api.deps import AreaScopeDep, ConnDep, Reader, require_roles
 from api.schemas import (
     ClassificationOut,
@@ -38,7 +39,7 @@ EXPORT_RESPONSE: dict[int | str, dict] = {
 }
 
 
-@router.get("/{year}", response_model=ClassificationOut)
+@router.get("/{year:int}", response_model=ClassificationOut)
 def get_classification(
     conn: ConnDep,
     user: Reader,
@@ -51,34 +52,35 @@ def get_classification(
     return classification_collection(conn, year, version, simplify_m, scope)
 
 
-@router.get("/{year}/review", response_model=ReviewOut)
+@router.get("/{year:int}/review", response_model=ReviewOut)
 def get_review(conn: ConnDep, user: PlanningReader, year: Year, version: Version = None) -> dict:
     """Communes in review order: legal/learned disagreements and changes vs the previous approved year first."""
     return review_report(conn, year, version)
 
 
-@router.post("/{year}/overrides", response_model=OverrideOut)
+@router.post("/{year:int}/overrides", response_model=OverrideOut)
 def post_override(conn: ConnDep, user: Planner, year: Year, body: OverrideIn) -> dict:
     """Override a commune's final class in the year's draft (409 when the year is approved)."""
     return override(conn, year, body.commune_code, body.category, body.level, body.reason, actor=user.username)
 
 
-@router.post("/{year}/approve", response_model=RunOut)
+@router.post("/{year:int}/approve", response_model=RunOut)
 def post_approve(request: Request, conn: ConnDep, user: Planner, year: Year) -> dict:
     """Approve the year's draft, making it an immutable snapshot (409 when already approved; 403 when the approver
     made the last override and DIABAN_FOUR_EYES is on)."""
     return approve(conn, year, actor=user.username, four_eyes=request.app.state.four_eyes)
 
 
-@router.post("/{year}/runs", status_code=201, response_model=RunCreated)
+@router.post("/{year:int}/runs", status_code=201, response_model=RunCreated)
 def post_run(conn: ConnDep, user: Planner, year: Year, body: RunIn | None = None) -> dict:
     """Compute a new draft; after approval it is a correction that supersedes the approved version."""
     body = body or RunIn()
     return draft_year(conn, year, actor=user.username, replace=body.replace, note=body.note)
 
 
-@router.get("/{year}/export", response_class=Response, responses=EXPORT_RESPONSE)
+@router.get("/{year:int}/export", response_class=Response, responses=EXPORT_RESPONSE)
 def get_export(
+    request: Request,
     conn: ConnDep,
     user: PlanningReader,
     year: Year,
@@ -87,8 +89,11 @@ def get_export(
     raw: Annotated[bool, Query(description="machine column names and codes instead of Vietnamese headers")] = False,
 ) -> Response:
     """The classification as CSV, GeoJSON or Excel (columns: code, name, class, method, missing data, criteria)."""
-    content = export_classification(conn, year, fmt, version, raw=raw)
+    export = export_classification(conn, year, fmt, version, raw=raw)
+    record_read(request, conn, user, export.rows)
     filename = f"phan-loai-{year}.{fmt}"
     return Response(
-        content, media_type=MEDIA_TYPES[fmt], headers={"Content-Disposition": f'attachment; filename="{filename}"'}
+        export.content,
+        media_type=MEDIA_TYPES[fmt],
+        headers={"Content-Disposition": f'attachment; filename="{filename}"'},
     )

@@ -12,7 +12,7 @@ from models.domain.access import TEAM_HOTSPOT_TARGETS, require_target
 router = APIRouter(prefix="/api/hotspots", tags=["hotspots"])
 
 
-@router.post("/{hotspot_id}/transitions", response_model=HotspotTransitionOut)
+@router.post("/{hotspot_id:int}/transitions", response_model=HotspotTransitionOut)
 def post_transition(
     hotspot_id: int, body: TransitionIn, conn: ConnDep, user: Writer, scope: AreaScopeDep, machine: HotspotMachine
 ) -> dict[str, Any]:

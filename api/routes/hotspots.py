@@ -2,10 +2,11 @@
 
 from typing import Annotated
 
-from fastapi import APIRouter, Query
+from fastapi import APIRouter, Query, Request
 
+from api.audit import record_read
 from api.deps import AreaScopeDep, ConnDep, HotspotMachine, Reader, Writer
-from api.params import BBox, Commune, DateFrom, DateTo, local_day_start, parse_bbox, parse_statuses
+from api.params import BBox, Commune, DateFrom, DateTo, Statuses, local_day_start, parse_bbox, parse_statuses
 from api.schemas import HotspotCollection, HotspotDetail, ManualHotspotIn
 from gis.services.hotspots import create_manual_hotspot, hotspot_card, hotspot_register
 from gis.store.selection import HotspotFilter
@@ -21,7 +22,7 @@ def list_hotspots(
     user: Reader,
     scope: AreaScopeDep,
     machine: HotspotMachine,
-    status: Annotated[str | None, Query(max_length=200)] = None,
+    status: Statuses = None,
     commune: Commune = None,
     bbox: BBox = None,
     date_from: DateFrom = None,
@@ -48,22 +49,34 @@ def list_hotspots(
     return hotspot_register(conn, flt, user.role, machine, footprints)
 
 
-@router.get("/{hotspot_id}", response_model=HotspotDetail)
-def get_hotspot(hotspot_id: int, conn: ConnDep, user: Reader, scope: AreaScopeDep, machine: HotspotMachine) -> dict:
-    """One hotspot with `status`, `version`, its incidents, events, task and allowed actions (404 outside scope)."""
+@router.get("/{hotspot_id:int}", response_model=HotspotDetail)
+def get_hotspot(
+    request: Request, hotspot_id: int, conn: ConnDep, user: Reader, scope: AreaScopeDep, machine: HotspotMachine
+) -> dict:
+    """One hotspot with `status`, `version`, its incidents, events, task and allowed actions (404 outside the user's
+    scope); the read of its incidents is recorded in the access log."""
     detail = hotspot_card(conn, hotspot_id, scope, user.role, machine)
     if detail is None:
         raise NotFound(f"không tìm thấy điểm nóng #{hotspot_id}", "hotspot not found")
+    record_read(request, conn, user, len(detail["properties"]["incidents"]))
     return detail
 
 
 @router.post("", status_code=201, response_model=HotspotDetail)
 def create_hotspot(
-    body: ManualHotspotIn, conn: ConnDep, user: Writer, scope: AreaScopeDep, machine: HotspotMachine
+    request: Request, body: ManualHotspotIn, conn: ConnDep, user: Writer, scope: AreaScopeDep, machine: HotspotMachine
 ) -> dict:
-    """Create a hotspot by hand at a point, status `detected` (a team only inside its area)."""
+    """Create a hotspot by hand at a point inside the city's extent, status `detected` (a team only inside its
+    area)."""
     hotspot_id = create_manual_hotspot(
-        conn, lon=body.lon, lat=body.lat, note=body.note, actor=user.username, kind=body.kind, radius_m=body.radius_m
+        conn,
+        lon=body.lon,
+        lat=body.lat,
+        note=body.note,
+        actor=user.username,
+        kind=body.kind,
+        radius_m=body.radius_m,
+        city_margin_m=request.app.state.city_margin_m,
     )
     detail = hotspot_card(conn, hotspot_id, scope, user.role, machine)
     if detail is None:

@@ -2,9 +2,10 @@
 
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Query
+from fastapi import APIRouter, Query, Request
 
-from api.deps import AreaScopeDep, ConnDep
+from api.audit import record_read
+from api.deps import AreaScopeDep, ConnDep, Reader
 from api.params import (
     BBox,
     Commune,
@@ -24,7 +25,9 @@ router = APIRouter(prefix="/api/incidents", tags=["incidents"])
 
 @router.get("", response_model=IncidentPage)
 def list_incidents(
+    request: Request,
     conn: ConnDep,
+    user: Reader,
     scope: AreaScopeDep,
     bbox: BBox = None,
     date_from: DateFrom = None,
@@ -34,7 +37,8 @@ def list_incidents(
     limit: Annotated[int, Query(ge=1, le=10_000)] = 1000,
     offset: Annotated[int, Query(ge=0, le=100_000_000)] = 0,
 ) -> dict[str, Any]:
-    """Incidents as a GeoJSON page (`numberMatched` gives the total); a team sees only its area."""
+    """Incidents as a GeoJSON page (`numberMatched` gives the total); a team sees only its area. Every page read is
+    recorded in the access log."""
     selection = IncidentSelection(
         bbox=parse_bbox(bbox),
         start=local_day_start(date_from),
@@ -43,4 +47,6 @@ def list_incidents(
         communes=(commune,) if commune else None,
         scope=scope,
     )
-    return incidents_page(conn, selection, limit, offset)
+    page = incidents_page(conn, selection, limit, offset)
+    record_read(request, conn, user, page["numberReturned"])
+    return page

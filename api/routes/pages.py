@@ -4,16 +4,18 @@ from __future__ import annotations
 
 import secrets
 from typing import Annotated
+from urllib.parse import urlsplit
 
 from fastapi import APIRouter, Form, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 
-from api.deps import CSRF_COOKIE, SESSION_COOKIE, ConnDep, token_principal
-from api.login import authenticate
-from api.security import create_access_token
+from api.deps import CSRF_COOKIE, SESSION_COOKIE, ConnDep, SessionsDep, token_principal
+from api.headers import with_nonce
+from api.login import authenticate, client_address, issue_token, refusal_headers
 from gis.services.overview import overview
+from gis.store.sessions import revoke_session
 from maps.pages import PageData, Viewer, login_page, role_page
-from models.vocabulary import Role
+from models.vocabulary import Role, SessionEnd
 
 router = APIRouter(include_in_schema=False)
 
@@ -24,9 +26,29 @@ def _secure(request: Request) -> bool:
 
 
 @router.get("/login", response_class=HTMLResponse)
-def get_login() -> HTMLResponse:
+def get_login(request: Request) -> HTMLResponse:
     """The login form."""
-    return HTMLResponse(login_page())
+    return HTMLResponse(with_nonce(login_page(), request.state.csp_nonce))
+
+
+def _same_origin(request: Request) -> bool:
+    """Whether a form was posted from one of our own pages: its Origin (else Referer) is this site or one of
+    DIABAN_ALLOWED_ORIGINS. Browsers send Origin with every cross-site POST; a request with neither header is not
+    a browser's and carries no victim's cookies."""
+    sent = request.headers.get("origin") or request.headers.get("referer")
+    if not sent:
+        return True
+    parts = urlsplit(sent)
+    origin = f"{parts.scheme}://{parts.netloc}"
+    scheme = "https" if _secure(request) else request.url.scheme
+    return origin == f"{scheme}://{request.headers.get('host', '')}" or origin in request.app.state.allowed_origins
+
+
+def _cross_site() -> HTMLResponse:
+    """The refusal of a form posted from another site (login CSRF)."""
+    return HTMLResponse(
+        login_page("yêu cầu đến từ trang khác, không được chấp nhận (cross-site form refused)"), status_code=403
+    )
 
 
 @router.post("/login", response_model=None)
@@ -36,16 +58,24 @@ def post_login(
     username: Annotated[str, Form(max_length=150)],
     password: Annotated[str, Form(max_length=1000)],
 ) -> Response:
-    """Check the password (same lock-out as the API), then set the session and CSRF cookies."""
+    """Check the password (same lock-out as the API), then set the session and CSRF cookies; a form posted from
+    another site is refused (it would log the victim into the attacker's account)."""
+    if not _same_origin(request):
+        return _cross_site()
     auth = request.app.state.auth
-    outcome = authenticate(conn, auth, username, password)
+    address = client_address(request)
+    outcome = authenticate(conn, auth, username, password, address)
     if outcome.user_id is None:
-        return HTMLResponse(login_page(outcome.message, username), status_code=outcome.status)
+        return HTMLResponse(
+            with_nonce(login_page(outcome.message, username), request.state.csp_nonce),
+            status_code=outcome.status,
+            headers=refusal_headers(outcome),
+        )
     response = RedirectResponse("/", status_code=303)
     max_age = auth.token_minutes * 60
     response.set_cookie(
         SESSION_COOKIE,
-        create_access_token(outcome.user_id, auth.secret_key, auth.token_minutes),
+        issue_token(conn, auth, outcome.user_id, address),
         max_age=max_age,
         httponly=True,
         samesite="lax",
@@ -65,10 +95,16 @@ def post_login(
 
 
 @router.post("/logout")
-def post_logout(request: Request, csrf: Annotated[str, Form(max_length=100)] = "") -> RedirectResponse:
-    """Forget the session (only when the form carries the CSRF token, so other sites cannot log users out)."""
+def post_logout(
+    request: Request, conn: ConnDep, sessions: SessionsDep, csrf: Annotated[str, Form(max_length=100)] = ""
+) -> RedirectResponse:
+    """End the session on the server and forget its cookies (only when the form carries the CSRF token, so other
+    sites cannot log users out): the old cookie, replayed, no longer reads or writes anything."""
     response = RedirectResponse("/login", status_code=303)
-    if csrf and csrf == request.cookies.get(CSRF_COOKIE):
+    if csrf and csrf == request.cookies.get(CSRF_COOKIE) and _same_origin(request):
+        if token_principal(request, conn, request.cookies.get(SESSION_COOKIE)) is not None:
+            revoke_session(conn, request.state.session_id, SessionEnd.LOGOUT)
+            sessions.forget(request.state.session_id)
         response.delete_cookie(SESSION_COOKIE, path="/")
         response.delete_cookie(CSRF_COOKIE, path="/")
     return response
@@ -96,4 +132,4 @@ def home(request: Request, conn: ConnDep) -> Response:
         drug_free_targets=facts.drug_free_targets,
     )
     body = role_page(viewer, csrf, data, request.app.state.basemap)
-    return HTMLResponse(body, headers={"Cache-Control": "no-store"})
+    return HTMLResponse(with_nonce(body, request.state.csp_nonce), headers={"Cache-Control": "no-store"})

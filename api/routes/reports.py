@@ -2,8 +2,9 @@
 
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Depends, Query, Response
+from fastapi import APIRouter, Depends, Query, Request, Response
 
+from api.audit import record_read
 from api.deps import ConnDep, require_roles
 from api.schemas import KpiReport
 from gis.services.reports import kpi_report, kpi_report_xlsx
@@ -26,11 +27,12 @@ def get_kpi(conn: ConnDep, user: ReportReader, year: Year) -> dict[str, Any]:
 
 
 @router.get("/kpi.xlsx", response_class=Response, responses=XLSX_RESPONSE)
-def get_kpi_xlsx(conn: ConnDep, user: ReportReader, year: Year) -> Response:
-    """The KPI report in the Vietnamese administrative layout (.xlsx)."""
-    content = kpi_report_xlsx(conn, year)
+def get_kpi_xlsx(request: Request, conn: ConnDep, user: ReportReader, year: Year) -> Response:
+    """The KPI report in the Vietnamese administrative layout (.xlsx); the export is recorded in the access log."""
+    export = kpi_report_xlsx(conn, year)
+    record_read(request, conn, user, export.rows)
     return Response(
-        content,
+        export.content,
         media_type=XLSX,
         headers={"Content-Disposition": f'attachment; filename="bao-cao-chi-tieu-{year}.xlsx"'},
     )

@@ -104,7 +104,7 @@ def suggest_assignee(
     return {"commune_code": commune, "suggested": candidates[0] if candidates else None, "candidates": candidates}
 
 
-@router.get("/{task_id}", response_model=TaskDetail)
+@router.get("/{task_id:int}", response_model=TaskDetail)
 def get_one(task_id: int, conn: ConnDep, user: Reader, scope: AreaScopeDep) -> dict[str, Any]:
     """One task with overdue days, allowed next states and its full event history."""
     return _visible_task(conn, task_id, scope, user.role)
@@ -117,22 +117,21 @@ def post_task(body: TaskIn, conn: ConnDep, user: Commander) -> dict[str, Any]:
     return _visible_task(conn, task_id, AreaScope(), user.role)
 
 
-@router.patch("/{task_id}", response_model=TaskDetail)
+@router.patch("/{task_id:int}", response_model=TaskDetail)
 def patch_task(task_id: int, body: TaskChanges, conn: ConnDep, user: Commander) -> dict[str, Any]:
-    """Change due date, priority or checklist (412 on a stale version)."""
-    changes = body.model_dump(exclude={"version"}, exclude_unset=True)
-    update_task(conn, task_id, body.version, changes, user)
+    """Change due date, priority or checklist (412 on a stale version; nothing to change changes nothing)."""
+    update_task(conn, task_id, body.version, body.changes(), user)
     return _visible_task(conn, task_id, AreaScope(), user.role)
 
 
-@router.post("/{task_id}/assignment", response_model=TaskDetail)
+@router.post("/{task_id:int}/assignment", response_model=TaskDetail)
 def post_assignment(task_id: int, body: AssignmentIn, conn: ConnDep, user: Commander) -> dict[str, Any]:
     """Assign an unassigned task, or reassign one not yet started (412 on a stale version)."""
     assign_task(conn, task_id, body.team_id, body.version, user)
     return _visible_task(conn, task_id, AreaScope(), user.role)
 
 
-@router.post("/{task_id}/transitions", response_model=TaskTransitionOut)
+@router.post("/{task_id:int}/transitions", response_model=TaskTransitionOut)
 def post_transition(
     task_id: int, body: TransitionIn, conn: ConnDep, user: Writer, scope: AreaScopeDep
 ) -> dict[str, Any]:
@@ -142,7 +141,7 @@ def post_transition(
     return transition_task(conn, task_id, body.to, body.note, body.version, user, scope)
 
 
-@router.post("/{task_id}/comments", status_code=201, response_model=CommentOut)
+@router.post("/{task_id:int}/comments", status_code=201, response_model=CommentOut)
 def post_comment(task_id: int, body: CommentIn, conn: ConnDep, user: Writer, scope: AreaScopeDep) -> dict[str, Any]:
     """Comment on a visible task; the assignee team or command sees it in its inbox."""
     return comment_task(conn, task_id, body.note, user, scope)

@@ -4,11 +4,13 @@ from typing import Annotated
 
 from fastapi import APIRouter, Path, Request, Response
 
+from api.audit import record_read
 from api.cache import CachedResponse, cached_response
-from api.deps import AreaScopeDep, CacheDep, ConnDep, DataKey
+from api.deps import AreaScopeDep, CacheDep, ConnDep, DataKey, Reader
 from api.params import DateFrom, DateTo, Kinds, local_day_start, parse_kinds
 from gis.store.selection import IncidentSelection
-from gis.store.tiles import LAYERS, communes_etag, tile
+from gis.store.tiles import LAYERS, POINT_ZOOM, communes_etag, tile
+from gis.store.tiles import incident_tile as incidents_tile
 from models.errors import NotFound
 
 router = APIRouter(prefix="/tiles", tags=["tiles"])
@@ -19,6 +21,8 @@ TILE_RESPONSE: dict[int | str, dict] = {
 }
 
 
+#: The number of single incidents a tile holds (what the access log records).
+POINTS_HEADER = "X-Incidents"
 Z = Annotated[int, Path(ge=0, le=22)]
 XY = Annotated[int, Path(ge=0)]
 
@@ -31,6 +35,7 @@ def _no_such_tile() -> NotFound:
 def incident_tile(
     request: Request,
     conn: ConnDep,
+    user: Reader,
     scope: AreaScopeDep,
     cache: CacheDep,
     data_key: DataKey,
@@ -41,25 +46,29 @@ def incident_tile(
     date_from: DateFrom = None,
     date_to: DateTo = None,
 ) -> Response:
-    """Incidents (filtered by `kind`, `from`, `to`), cached until the next import and revalidated by ETag."""
+    """Incidents (filtered by `kind`, `from`, `to`), cached until the next import and revalidated by ETag. From street
+    zoom (single incidents), every tile sent is recorded in the access log."""
     if x >= 2**z or y >= 2**z:
         raise _no_such_tile()
     selection = IncidentSelection(
         start=local_day_start(date_from), end=local_day_start(date_to, 1), kinds=parse_kinds(kind)
     )
-    return cached_response(
-        request,
-        cache,
-        ("tile", z, x, y, selection, data_key),
-        lambda: CachedResponse(tile(conn, "incidents", z, x, y, scope, selection), MVT),
-    )
+
+    def build() -> CachedResponse:
+        body, points = incidents_tile(conn, z, x, y, scope, selection)
+        return CachedResponse(body, MVT, {POINTS_HEADER: str(points)})
+
+    response = cached_response(request, cache, ("tile", z, x, y, selection, data_key), build)
+    if z >= POINT_ZOOM and response.status_code == 200:
+        record_read(request, conn, user, int(response.headers[POINTS_HEADER]))
+    return response
 
 
 @router.get("/{layer}/{z}/{x}/{y}.mvt", response_class=Response, responses=TILE_RESPONSE)
 def get_tile(request: Request, conn: ConnDep, scope: AreaScopeDep, layer: str, z: Z, x: XY, y: XY) -> Response:
     """A tile of the other layers: boundaries are cacheable for an hour (ETag), hotspots change with every
     transition and are not cached."""
-    if layer not in LAYERS or x >= 2**z or y >= 2**z:
+    if layer not in LAYERS or layer == "incidents" or x >= 2**z or y >= 2**z:
         raise _no_such_tile()
     headers = {"Cache-Control": "no-store"}
     if layer == "communes":

@@ -105,6 +105,8 @@ def administrative_workbook(
     for r, values in enumerate(rows, start=last_header + 1):
         for col, value in enumerate(values, start=1):
             cell = ws.cell(row=r, column=col, value=value)
+            if isinstance(value, str):  # text stays text: "=HYPERLINK(…)" in a name is not a formula to run
+                cell.data_type = "s"
             cell.font = Font(name=FONT)
             cell.alignment = Alignment(vertical="top", wrap_text=True)
             cell.border = _BOX

@@ -29,6 +29,15 @@ METHOD_LABELS = {"legal": "Theo tiêu chí", "override": "Điều chỉnh thủ 
 _FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
 
 
+@dataclass(frozen=True)
+class ExportFile:
+    """An export ready to write or send, and how many rows (communes, KPIs, hotspots) it holds: the access log
+    records every export with its size."""
+
+    content: bytes
+    rows: int
+
+
 def safe_cell(value: Any) -> Any:
     """A value a spreadsheet shows as text, never runs: formula-like text gets a leading apostrophe."""
     if isinstance(value, str) and value.startswith(_FORMULA_START):

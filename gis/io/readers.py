@@ -20,6 +20,7 @@ import codecs
 import csv
 import io
 import json
+import re
 import unicodedata
 from datetime import date, datetime, time
 from pathlib import Path
@@ -46,6 +47,11 @@ _SNIFF_LINES = 50
 TEXT_SUFFIXES = {".csv", ".txt", ".tsv", ".tab"}
 EXCEL_SUFFIXES = {".xlsx", ".xlsm"}
 GEOJSON_SUFFIXES = {".geojson", ".json"}
+#: The csv module refuses fields over 128 KiB and stops reading there; every field is read whole instead, and a row
+#: with an over-long value is rejected by the contract (models.domain.row_checks).
+csv.field_size_limit(2**31 - 1)
+#: A JSON string or a bare non-standard constant, to find where a NaN or Infinity stands.
+_JSON_TOKEN = re.compile(r'"(?:\\.|[^"\\])*"|NaN|-?Infinity')
 
 
 class FileFormatError(InvalidInput):
@@ -326,30 +332,80 @@ def read_excel_rows(path: Path, sheet: str | None = None) -> pd.DataFrame:
 
 # ------------------------------------------------------------------------------------------------ GeoJSON
 def read_geojson_points(path: Path) -> pd.DataFrame:
-    """GeoJSON FeatureCollection of Points; `line` is the feature number (1-based)."""
-    try:
-        data = json.loads(path.read_bytes().decode("utf-8-sig"))
-    except (UnicodeDecodeError, json.JSONDecodeError) as exc:
-        raise FileFormatError("GeoJSON không hợp lệ", f"invalid GeoJSON: {exc}") from exc
+    """GeoJSON FeatureCollection of Points; `line` is the feature number (1-based).
+
+    A file that is not JSON (or holds NaN / Infinity) is refused in one line saying where and what was
+    expected; a feature that is not an object, or whose properties or geometry are malformed, is marked in
+    `_error` and reported as a reject.
+    """
+    data = _load_json(path)
     features = data.get("features") if isinstance(data, dict) else None
     if not isinstance(features, list):
-        raise FileFormatError("GeoJSON phải là FeatureCollection", "expected a FeatureCollection")
-    records = []
-    for number, feature in enumerate(features, start=1):
-        props = dict((feature or {}).get("properties") or {})
-        geometry = (feature or {}).get("geometry") or {}
-        record: dict[str, object] = {
-            unicodedata.normalize("NFC", str(k)).lower(): "" if v is None else str(v) for k, v in props.items()
-        }
-        record["line"] = number
-        record["_error"] = ""
-        coords = geometry.get("coordinates") if isinstance(geometry, dict) else None
-        if geometry.get("type") == "Point" and isinstance(coords, list) and len(coords) >= 2:
-            record["lon"], record["lat"] = str(coords[0]), str(coords[1])
-        elif geometry and not ({"x", "y"} <= record.keys()):
-            record["_error"] = "hình học phải là Point (geometry must be a Point)"
-        records.append(record)
+        raise FileFormatError(
+            "GeoJSON phải là FeatureCollection có danh sách features (expected a FeatureCollection with a features list)"
+        )
+    records = [_point_record(number, feature) for number, feature in enumerate(features, start=1)]
     frame = pd.DataFrame.from_records(records)
     if frame.empty:
         frame = pd.DataFrame({"line": pd.Series(dtype="int64"), "_error": pd.Series(dtype=str)})
     return frame
+
+
+def _load_json(path: Path) -> object:
+    """The file's JSON value, or FileFormatError naming the line, column and byte where it stops being JSON."""
+    data = path.read_bytes()
+    skipped = len(codecs.BOM_UTF8) if data.startswith(codecs.BOM_UTF8) else 0
+    try:
+        text = data[skipped:].decode("utf-8")
+    except UnicodeDecodeError as exc:
+        byte = exc.start + skipped
+        line = data[:byte].count(b"\n") + 1
+        raise FileFormatError(
+            f"GeoJSON không phải UTF-8 ở dòng {line}, byte {byte} (not UTF-8 at byte {byte}: expected UTF-8 text)"
+        ) from None
+
+    def constant(name: str) -> None:
+        token = next(m for m in _JSON_TOKEN.finditer(text) if m.group() == name)
+        raise json.JSONDecodeError(f"{name} is not a JSON number: expected a number", text, token.start())
+
+    try:
+        return json.loads(text, parse_constant=constant)
+    except json.JSONDecodeError as exc:
+        byte = len(text[: exc.pos].encode("utf-8")) + skipped
+        raise FileFormatError(
+            f"GeoJSON không đọc được ở dòng {exc.lineno}, cột {exc.colno} (byte {byte}): {exc.msg}"
+            f" (invalid JSON at line {exc.lineno}, column {exc.colno}, byte {byte})"
+        ) from None
+
+
+def _point_record(number: int, feature: object) -> dict[str, object]:
+    """One feature as strings plus `line`, `lon`, `lat`, with `_error` when it is not a usable Point feature."""
+    if not isinstance(feature, dict):
+        return {"line": number, "_error": "đối tượng không phải Feature (feature is not a JSON object)"}
+    props = feature.get("properties")
+    if props is not None and not isinstance(props, dict):
+        return {"line": number, "_error": "properties phải là một đối tượng (properties must be an object)"}
+    nested = [key for key, value in (props or {}).items() if isinstance(value, dict | list)]
+    if nested:
+        return {
+            "line": number,
+            "_error": f"thuộc tính {nested[0]!r} phải là chữ hoặc số (property {nested[0]!r} must be text or a number)",
+        }
+    record: dict[str, object] = {
+        unicodedata.normalize("NFC", str(k)).lower(): "" if v is None else str(v) for k, v in (props or {}).items()
+    }
+    record["line"], record["_error"] = number, ""
+    geometry = feature.get("geometry") or {}
+    coords = geometry.get("coordinates") if isinstance(geometry, dict) else None
+    if (
+        isinstance(geometry, dict)
+        and geometry.get("type") == "Point"
+        and isinstance(coords, list)
+        and len(coords) >= 2
+        and all(isinstance(c, int | float) and not isinstance(c, bool) for c in coords[:2])
+    ):
+        record["lon"], record["lat"] = str(coords[0]), str(coords[1])
+    elif geometry and not ({"x", "y"} <= record.keys()):
+        # No geometry at all is allowed: the row is placed by its commune code or address.
+        record["_error"] = "hình học phải là Point với hai số (geometry must be a Point of two numbers)"
+    return record

@@ -3,6 +3,12 @@
 initdb on first use, start on a private socket directory and a free loopback port, password
 authentication, and idempotent, lock-protected start so that two commands can start it at once.
 PostgreSQL refuses to run as root, so as root every server command runs as a non-root system user.
+
+Three roles, least privilege: the bootstrap superuser (``diaban``) is used only here, to create the
+other two, the database and the PostGIS extension; ``diaban_owner`` owns the schema and runs the
+migrations; ``diaban_app`` is what the API and the commands connect as — no superuser, no CREATEROLE,
+no server files or programs, and only the table privileges the migrations grant it
+(:func:`gis.store.privileges.grant_app_role`).
 """
 
 from __future__ import annotations
@@ -19,6 +25,9 @@ from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 
+import psycopg
+from psycopg import sql
+
 from gis.settings import DatabaseSettings
 from models.errors import Unavailable
 
@@ -29,7 +38,14 @@ SERVER_SETTINGS = (
     "-c shared_buffers=1GB -c temp_buffers=256MB -c work_mem=64MB -c maintenance_work_mem=512MB"
     " -c jit=off -c max_connections=300"
 )
-DB_USER = "diaban"
+#: The bootstrap superuser made by initdb (its name predates the split into roles; kept so old clusters still start).
+ADMIN_ROLE = "diaban"
+#: Owns the database and its schema; runs the migrations.
+OWNER_ROLE = "diaban_owner"
+#: The application's login role: data privileges only.
+APP_ROLE = "diaban_app"
+#: What neither login role may do (checked by tests/db/test_least_privilege.py).
+_UNPRIVILEGED = "LOGIN NOSUPERUSER NOCREATEDB NOCREATEROLE NOREPLICATION NOBYPASSRLS"
 
 
 class ClusterError(Unavailable):
@@ -66,6 +82,30 @@ def _port_is_free(port: int) -> bool:
         except OSError:
             return False
         return True
+
+
+def _adopt_schema_objects(conn: psycopg.Connection) -> None:
+    """Give the owner role what a cluster made before the role split left to the superuser: the tables, views,
+    sequences and functions of schema public that no extension owns (PostGIS keeps its own)."""
+    rows = conn.execute(
+        """
+        SELECT CASE c.relkind WHEN 'S' THEN 'SEQUENCE' WHEN 'v' THEN 'VIEW' WHEN 'm' THEN 'MATERIALIZED VIEW'
+                              ELSE 'TABLE' END, c.oid::regclass::text
+        FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace
+        WHERE n.nspname = 'public' AND c.relkind IN ('r', 'p', 'v', 'm', 'S') AND c.relowner = %(admin)s::regrole
+          AND NOT EXISTS (SELECT 1 FROM pg_depend d WHERE d.objid = c.oid AND d.deptype = 'e')
+          AND NOT (c.relkind = 'S' AND EXISTS (SELECT 1 FROM pg_depend d WHERE d.objid = c.oid AND d.deptype IN ('a', 'i')))
+        UNION ALL
+        SELECT 'FUNCTION', p.oid::regprocedure::text
+        FROM pg_proc p JOIN pg_namespace n ON n.oid = p.pronamespace
+        WHERE n.nspname = 'public' AND p.proowner = %(admin)s::regrole
+          AND NOT EXISTS (SELECT 1 FROM pg_depend d WHERE d.objid = p.oid AND d.deptype = 'e')""",
+        {"admin": ADMIN_ROLE},
+    ).fetchall()
+    for kind, name in rows:
+        conn.execute(
+            sql.SQL("ALTER {} {} OWNER TO {}").format(sql.SQL(kind), sql.SQL(name), sql.Identifier(OWNER_ROLE))
+        )
 
 
 def _pid_alive(pid: int) -> bool:
@@ -113,8 +153,21 @@ class ManagedCluster:
     def _port_file(self) -> Path:
         return self.home / "port"
 
-    def _password(self) -> str:
-        return self._password_file.read_text().strip()
+    def _password(self, role: str = ADMIN_ROLE) -> str:
+        """The password of one of the cluster's roles (the admin's is ``password``, the others ``<role>.password``)."""
+        path = self._password_file if role == ADMIN_ROLE else self.home / f"{role}.password"
+        return path.read_text().strip()
+
+    def _role_password(self, role: str) -> tuple[str, bool]:
+        """The password kept for ``role``, created (0600) if missing; and whether it was just created."""
+        path = self.home / f"{role}.password"
+        if path.exists():
+            return path.read_text().strip(), False
+        password = secrets.token_urlsafe(24)
+        fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+        with os.fdopen(fd, "w", encoding="ascii") as handle:
+            handle.write(password)
+        return password, True
 
     def _port(self) -> int | None:
         try:
@@ -122,12 +175,23 @@ class ManagedCluster:
         except (FileNotFoundError, ValueError):
             return None
 
-    def url(self) -> str:
-        """SQLAlchemy URL of the diaban database on this cluster (cluster must be initialised)."""
+    def _url(self, role: str, dbname: str) -> str:
         port = self._port()
         if port is None or not self._password_file.exists():
             raise ClusterError(f"cụm CSDL chưa được khởi tạo tại {self.home} (run: diaban db start)")
-        return f"postgresql+psycopg://{DB_USER}:{self._password()}@127.0.0.1:{port}/{DB_NAME}"
+        return f"postgresql+psycopg://{role}:{self._password(role)}@127.0.0.1:{port}/{dbname}"
+
+    def url(self, dbname: str = DB_NAME) -> str:
+        """SQLAlchemy URL of a database of this cluster as the application's role (cluster must be started once)."""
+        return self._url(APP_ROLE, dbname)
+
+    def owner_url(self, dbname: str = DB_NAME) -> str:
+        """SQLAlchemy URL as the owner role, which runs the migrations."""
+        return self._url(OWNER_ROLE, dbname)
+
+    def admin_url(self, dbname: str = "postgres") -> str:
+        """SQLAlchemy URL as the bootstrap superuser (cluster maintenance and test databases only)."""
+        return self._url(ADMIN_ROLE, dbname)
 
     # -- running commands as the server's OS user -------------------------------------------
     def _run(self, *cmd: str, check: bool = True) -> subprocess.CompletedProcess[str]:
@@ -179,7 +243,7 @@ class ManagedCluster:
                 "-D",
                 str(self.datadir),
                 "-U",
-                DB_USER,
+                ADMIN_ROLE,
                 "-E",
                 "UTF8",
                 "--no-locale",
@@ -231,19 +295,55 @@ class ManagedCluster:
             self._ensure_database()
             return self.url()
 
-    def _ensure_database(self) -> None:
-        import psycopg
-
-        with psycopg.connect(
+    def _admin(self, dbname: str = "postgres") -> psycopg.Connection:
+        """An autocommit connection as the bootstrap superuser."""
+        return psycopg.connect(
             host="127.0.0.1",
             port=self._port(),
-            user=DB_USER,
+            user=ADMIN_ROLE,
             password=self._password(),
-            dbname="postgres",
+            dbname=dbname,
             autocommit=True,
-        ) as conn:
-            if conn.execute("SELECT 1 FROM pg_database WHERE datname = %s", (DB_NAME,)).fetchone() is None:
-                conn.execute(f"CREATE DATABASE {DB_NAME}")
+        )
+
+    def _ensure_roles(self, conn: psycopg.Connection) -> None:
+        """Create the owner and app roles if missing (passwords kept 0600 under home); strip any extra power."""
+        for role in (OWNER_ROLE, APP_ROLE):
+            password, new = self._role_password(role)
+            exists = conn.execute("SELECT 1 FROM pg_roles WHERE rolname = %s", (role,)).fetchone() is not None
+            verb = "ALTER" if exists else "CREATE"
+            if new or not exists:
+                conn.execute(
+                    sql.SQL("{} ROLE {} {} PASSWORD {}").format(
+                        sql.SQL(verb), sql.Identifier(role), sql.SQL(_UNPRIVILEGED), sql.Literal(password)
+                    )
+                )
+            else:
+                conn.execute(sql.SQL("ALTER ROLE {} {}").format(sql.Identifier(role), sql.SQL(_UNPRIVILEGED)))
+
+    def create_database(self, dbname: str) -> None:
+        """Create a database owned by the owner role, with PostGIS (only the superuser may create it), if missing."""
+        with self._admin() as conn:
+            self._ensure_roles(conn)
+            if conn.execute("SELECT 1 FROM pg_database WHERE datname = %s", (dbname,)).fetchone() is None:
+                conn.execute(
+                    sql.SQL("CREATE DATABASE {} OWNER {}").format(sql.Identifier(dbname), sql.Identifier(OWNER_ROLE))
+                )
+            else:
+                conn.execute(
+                    sql.SQL("ALTER DATABASE {} OWNER TO {}").format(sql.Identifier(dbname), sql.Identifier(OWNER_ROLE))
+                )
+        with self._admin(dbname) as conn:
+            conn.execute("CREATE EXTENSION IF NOT EXISTS postgis")
+            _adopt_schema_objects(conn)
+
+    def drop_database(self, dbname: str) -> None:
+        """Drop a database of this cluster (test and benchmark scratch databases), closing its connections."""
+        with self._admin() as conn:
+            conn.execute(sql.SQL("DROP DATABASE IF EXISTS {} WITH (FORCE)").format(sql.Identifier(dbname)))
+
+    def _ensure_database(self) -> None:
+        self.create_database(DB_NAME)
 
     def stop(self) -> bool:
         """Stop the server if it runs; return whether it was running."""

@@ -12,7 +12,6 @@ from sqlalchemy import Connection
 
 from gis.store import accounts
 from gis.store.audit import record_admin_action
-from models.domain.access import Principal
 from models.errors import InvalidRequest
 from models.vocabulary import AdminAction
 
@@ -24,15 +23,18 @@ def create_user(conn: Connection, actor: str, username: str, password_hash: str,
     return user_id
 
 
-def set_user_active(conn: Connection, actor: Principal, user_id: int, active: bool, version: int) -> dict[str, Any]:
-    """Deactivate (or reactivate) a user, audited; an administrator cannot deactivate their own account."""
-    if user_id == actor.id and not active:
+def set_user_active(
+    conn: Connection, actor: str, user_id: int, active: bool, version: int, *, actor_id: int | None = None
+) -> dict[str, Any]:
+    """Deactivate (or reactivate) a user read at ``version``, audited; an administrator (``actor_id``) cannot
+    deactivate their own account. Deactivation ends the user's sessions (a trigger on users)."""
+    if user_id == actor_id and not active:
         raise InvalidRequest(
             "không thể tự ngừng kích hoạt tài khoản của chính mình", "an administrator cannot deactivate themselves"
         )
     accounts.set_user_active(conn, user_id, active, version)
     action = AdminAction.ACTIVATE_USER if active else AdminAction.DEACTIVATE_USER
-    record_admin_action(conn, actor.username, action, user_id=user_id)
+    record_admin_action(conn, actor, action, user_id=user_id)
     return accounts.get_user(conn, user_id)
 
 

@@ -29,13 +29,22 @@ from gis.store.selection import IncidentSelection
 from models.analytics.emerging import EmergingOptions, EmergingResult, emerging_lattice
 from models.analytics.gistar import GiStarResult, gistar_lattice
 from models.analytics.grid import GridSpec
-from models.analytics.kde import Kernel, kde_grid
-from models.analytics.lattice import Lattice, cells_in_polygons
+from models.analytics.kde import Kernel, fine_factor, kde_grid
+from models.analytics.lattice import Lattice, cells_in_polygons, neighbourhood
 from models.errors import InvalidRequest, NotFound
 from models.vocabulary import METRIC_SRID, WGS84_SRID
 
 #: Upper bound on grid cells per request (the city with Bạch Long Vĩ at 100 m is ~2.1 M cells).
 MAX_CELLS = 4_000_000
+#: Upper bound on the work units of one analysis (DIABAN_MAX_ANALYSIS_COST), checked twice: before computing, grid
+#: cells × time steps × cells in a neighbourhood; before answering, OUTPUT_UNITS per cell answered as GeoJSON.
+#: Measured by bench/bench_analysis_cost.py (30,000 incidents, 2 cores at load 3-4): Gi* ~94 ns and emerging ~21 ns
+#: per unit, ~2 bytes of peak memory per unit; 150 M units allow the page's defaults (3 M and 35 M), 36 monthly
+#: steps at 500 m (~2 s) and Gi* at 100 m, and refuse the issue-15 requests that took minutes and gigabytes.
+MAX_COST = 150_000_000
+#: Work units of one cell answered as a GeoJSON polygon (~75-110 µs to build and serialise: ~1,200 Gi* units), so
+#: an answer holds at most 125,000 cells.
+OUTPUT_UNITS = 1_200
 _TO_LONLAT = Transformer.from_crs(METRIC_SRID, WGS84_SRID, always_xy=True)
 _TO_METRIC = Transformer.from_crs(WGS84_SRID, METRIC_SRID, always_xy=True)
 
@@ -44,6 +53,12 @@ class GridTooLarge(InvalidRequest):
     """The requested cell size over the selected extent gives too many cells."""
 
     code = "grid_too_large"
+
+
+class AnalysisTooLarge(InvalidRequest):
+    """The request would cost more work (cells × steps × neighbourhood) than one analysis may."""
+
+    code = "analysis_too_large"
 
 
 class NoIncidents(NotFound):
@@ -65,16 +80,54 @@ class Surface:
     n_outside_city: int = 0
 
 
-def _grid(frame: pd.DataFrame, cell_m: float, pad_m: float) -> GridSpec:
+def neighbourhood_cells(distance_cells: float) -> int:
+    """Cells in a Gi* neighbourhood of ``distance_cells`` (the middle one included)."""
+    return int(neighbourhood(distance_cells).sum())
+
+
+def _too_large(cost: int, max_cost: int, what_vi: str, what_en: str) -> AnalysisTooLarge:
+    """The refusal of a too costly analysis, saying how to narrow it."""
+    return AnalysisTooLarge(
+        f"yêu cầu quá nặng: {what_vi} = {cost:,} > giới hạn {max_cost:,}; hãy chọn ô lớn hơn (cell_m), ít bước hơn"
+        " (steps), khoảng lân cận nhỏ hơn (distance_cells), băng thông lớn hơn (bandwidth_m), bỏ all_cells,"
+        " hoặc thu hẹp vùng (bbox) hay thời gian",
+        f"analysis too large: {what_en} = {cost} work units > {max_cost}; use larger cells, fewer steps, a smaller"
+        " distance, a wider bandwidth, no all_cells, or a smaller bbox or period",
+    )
+
+
+def _grid(
+    frame: pd.DataFrame,
+    cell_m: float,
+    pad_m: float,
+    steps: int = 1,
+    neighbours: int = 1,
+    max_cost: int = MAX_COST,
+) -> GridSpec:
+    """The grid over the selected incidents, refused (before any work) when too large or too costly."""
     if frame.empty:
         raise NoIncidents("không có vụ việc nào khớp bộ lọc", "no incident matches the filters")
     grid = GridSpec.from_points(frame["x"].to_numpy(), frame["y"].to_numpy(), cell_m, pad_m)
-    if grid.nx * grid.ny > MAX_CELLS:
+    cells = grid.nx * grid.ny
+    if cells > MAX_CELLS:
         raise GridTooLarge(
             f"lưới quá lớn: {grid.nx}×{grid.ny} ô; hãy chọn ô lớn hơn hoặc thu hẹp vùng xem",
             "grid too large; use larger cells or a bbox",
         )
+    _check_cost(cells, steps, neighbours, max_cost)
     return grid
+
+
+def _check_cost(cells: int, steps: int, neighbours: int, max_cost: int) -> None:
+    """Refuse (before the statistics run) an analysis of more than ``max_cost`` work units."""
+    cost = cells * steps * neighbours
+    if cost > max_cost:
+        raise _too_large(
+            cost,
+            max_cost,
+            f"{cells:,} ô × {steps} bước thời gian × {neighbours} (ô lân cận hoặc điểm lưới mịn mỗi ô)",
+            f"{cells} cells x {steps} steps x {neighbours} (neighbours or fine grid nodes per cell)",
+        )
 
 
 def heat_surface(
@@ -83,6 +136,7 @@ def heat_surface(
     cell_m: float = 100.0,
     bandwidth_m: float = 200.0,
     kernel: Kernel = "gaussian",
+    max_cost: int = MAX_COST,
 ) -> Surface:
     """Kernel density (per km²·incident share) of the selected incidents on a metric grid.
 
@@ -94,7 +148,10 @@ def heat_surface(
     inside = city_extent(conn).contains(frame["x"].to_numpy(), frame["y"].to_numpy())
     away = int((~inside).sum())
     frame = frame[inside]
-    grid = _grid(frame, cell_m, 3 * bandwidth_m)
+    # The density is binned onto a grid finer than the answer's: its nodes per cell are the work per cell.
+    grid = _grid(
+        frame, cell_m, 3 * bandwidth_m, neighbours=fine_factor(cell_m, bandwidth_m, kernel) ** 2, max_cost=max_cost
+    )
     density = kde_grid(frame["x"].to_numpy(), frame["y"].to_numpy(), grid, bandwidth_m, kernel)
     # Expected incidents per km²: density (share per m²) × incidents × 1e6 m².
     return Surface(grid, density * len(frame) * 1e6, len(frame), count_without_point(conn, selection), away)
@@ -242,6 +299,7 @@ def city_gistar(
     fdr: bool = True,
     permutations: int = 0,
     memo: Memo = _no_memo,
+    max_cost: int = MAX_COST,
 ) -> CityGiStar:
     """Gi* z, p, bins and no-neighbour flags over the whole city, once per data version and parameters.
 
@@ -260,6 +318,7 @@ def city_gistar(
         frame, communes = _city_incidents(conn, selection, land)
         flat = frame["flat"].to_numpy()
         cells = _study_cells(land, flat, communes)
+        _check_cost(cells.lattice.n, 1, neighbourhood_cells(distance_cells) * (1 + permutations), max_cost)
         at = cells.lattice.position(flat)
         counts = np.bincount(at[at >= 0], minlength=cells.lattice.n).astype(float)
         result = gistar_lattice(counts, cells.lattice.weights(distance_cells), fdr, permutations)
@@ -298,6 +357,7 @@ def city_emerging(
     distance_cells: float = 1.5,
     options: EmergingOptions = EmergingOptions(),
     memo: Memo = _no_memo,
+    max_cost: int = MAX_COST,
 ) -> CityEmerging:
     """Emerging hot-spot patterns over the whole city for `steps` steps ending at `end` (clipped by the caller)."""
     versions = data_versions(conn)
@@ -318,6 +378,7 @@ def city_emerging(
         ok = (which >= 0) & (which < steps) & (flat >= 0)
         # ArcGIS without an analysis mask: only locations with at least one incident in some step.
         cells = _study_cells(land, flat[ok], communes[ok], include_land=options.locations == "land")
+        _check_cost(cells.lattice.n, steps, neighbourhood_cells(distance_cells), max_cost)
         at = cells.lattice.position(flat[ok])
         cube = np.zeros((steps, cells.lattice.n))
         np.add.at(cube, (which[ok], at), 1.0)
@@ -326,9 +387,20 @@ def city_emerging(
     return memo(key, build)
 
 
-def cells_frame(grid: GridSpec, flat: np.ndarray, properties: dict[str, np.ndarray]) -> gpd.GeoDataFrame:
-    """The cells of the given flat indices as WGS84 squares with their properties (one value per cell given)."""
-    b = grid.cell_bounds()[np.asarray(flat, np.int64)]
+def cells_frame(
+    grid: GridSpec, flat: np.ndarray, properties: dict[str, np.ndarray], max_cost: int = MAX_COST
+) -> gpd.GeoDataFrame:
+    """The cells of the given flat indices as WGS84 squares with their properties (one value per cell given);
+    refused when answering so many cells would cost more than ``max_cost``."""
+    flat = np.asarray(flat, np.int64)
+    if flat.size * OUTPUT_UNITS > max_cost:
+        raise _too_large(
+            flat.size * OUTPUT_UNITS,
+            max_cost,
+            f"{flat.size:,} ô trả về × {OUTPUT_UNITS:,}",
+            f"{flat.size} cells answered x {OUTPUT_UNITS}",
+        )
+    b = grid.cell_bounds()[flat]
     squares = shapely.transform(
         shapely.box(b[:, 0], b[:, 1], b[:, 2], b[:, 3]),
         lambda xy: np.column_stack(_TO_LONLAT.transform(xy[:, 0], xy[:, 1])),

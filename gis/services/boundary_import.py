@@ -29,12 +29,14 @@ from gis.store.periods import assign_periods
 from gis.store.sql import current_unit
 from models.domain.unit_mapping import REFORM_DATE
 from models.errors import InvalidRequest
-from models.vocabulary import METRIC_SRID, UnitKind
+from models.vocabulary import METRIC_DOMAIN, METRIC_SRID, UnitKind
 
 #: Default start of validity: the 1 July 2025 two-tier reorganisation.
 DEFAULT_VALID_FROM = REFORM_DATE
 #: Maximum vertices per piece when subdividing boundaries for fast point-in-commune joins.
 SUBDIVIDE_VERTICES = 128
+#: Longest unit and province codes the tables hold.
+CODE_MAX, PROVINCE_CODE_MAX = 16, 8
 _KIND_PREFIX = {"phường": UnitKind.PHUONG, "xã": UnitKind.XA, "đặc khu": UnitKind.DAC_KHU}
 
 
@@ -116,7 +118,18 @@ def read_boundaries(path: Path) -> tuple[gpd.GeoDataFrame, list[dict], int]:
     reasons[(reasons == "") & ~out["kind"].isin(UnitKind.values())] = (
         f"loại đơn vị không hợp lệ (kind must be one of {', '.join(UnitKind.values())})"
     )
+    reasons[(reasons == "") & (out["code"].str.len() > CODE_MAX)] = f"mã dài quá {CODE_MAX} ký tự (code too long)"
+    reasons[(reasons == "") & (out["province_code"].str.len() > PROVINCE_CODE_MAX)] = (
+        f"mã tỉnh dài quá {PROVINCE_CODE_MAX} ký tự (province_code too long)"
+    )
     reasons[(reasons == "") & out.geometry.isna()] = "không có hình học vùng (no polygon geometry)"
+    x0, y0, x1, y1 = METRIC_DOMAIN
+    bounds = out.geometry.bounds
+    outside = ~(bounds["minx"].ge(x0) & bounds["miny"].ge(y0) & bounds["maxx"].le(x1) & bounds["maxy"].le(y1))
+    reasons[(reasons == "") & outside] = (
+        f"ranh giới nằm ngoài vùng kinh độ {x0:g}–{x1:g}, vĩ độ {y0:g}–{y1:g} của hệ tọa độ mét"
+        " (boundary outside the region the metric coordinates cover)"
+    )
     reasons[(reasons == "") & out["code"].duplicated(keep="first")] = "mã đơn vị trùng trong tệp (duplicate code)"
     bad = reasons != ""
     rejects = [

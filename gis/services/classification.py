@@ -9,7 +9,7 @@ from typing import Any
 import pandas as pd
 from sqlalchemy import Connection
 
-from gis.io.exports import FORMATS, classification_file, labelled_class, run_meta
+from gis.io.exports import FORMATS, ExportFile, classification_file, labelled_class, run_meta
 from gis.reference import load_rules
 from gis.store.classifications import (
     classification_geojson,
@@ -100,17 +100,19 @@ def review(conn: Connection, year: int, version: int | None = None) -> tuple[dic
 
 def export_classification(
     conn: Connection, year: int, fmt: str, version: int | None = None, day: date | None = None, *, raw: bool = False
-) -> bytes:
-    """The run's classification in the requested format, as bytes ready to write or send."""
+) -> ExportFile:
+    """The run's classification in the requested format, ready to write or send, with its number of communes."""
     run = require_run(conn, year, version)
     if fmt == "geojson":
         features = classification_geojson(conn, run["id"])
         if not raw:
             for feature in features:
                 feature["properties"].update(labelled_class(feature["properties"]))
-        return json.dumps(
+        content = json.dumps(
             {"type": "FeatureCollection", "run": run_meta(run), "features": features}, ensure_ascii=False, default=str
-        ).encode("utf-8")
+        )
+        return ExportFile(content.encode("utf-8"), len(features))
     if fmt in ("csv", "xlsx"):
-        return classification_file(run_results(conn, run["id"]), run, fmt, day or local_today(), raw=raw)
+        results = run_results(conn, run["id"])
+        return ExportFile(classification_file(results, run, fmt, day or local_today(), raw=raw), len(results))
     raise InvalidRequest(f"định dạng không hỗ trợ: {fmt!r} (chọn {', '.join(FORMATS)})", "unsupported format")

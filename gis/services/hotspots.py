@@ -9,7 +9,9 @@ from typing import Any
 
 from sqlalchemy import Connection, text
 
-from gis.io.exports import hotspot_register_file
+from gis.io.exports import ExportFile, hotspot_register_file
+from gis.settings import DataSettings
+from gis.store.communes import check_in_city
 from gis.store.hotspots import (
     assign_communes,
     hotspot_detail,
@@ -199,9 +201,18 @@ def transition_hotspot(
 
 
 def create_manual_hotspot(
-    conn: Connection, *, lon: float, lat: float, note: str, actor: str, kind: str = "spot", radius_m: float = 50.0
+    conn: Connection,
+    *,
+    lon: float,
+    lat: float,
+    note: str,
+    actor: str,
+    kind: str = "spot",
+    radius_m: float = 50.0,
+    city_margin_m: float = DataSettings.model_fields["city_margin_m"].default,
 ) -> int:
-    """A hotspot reported by hand (e.g. from a tip): a point, a note, status `detected`."""
+    """A hotspot reported by hand (e.g. from a tip): a point inside the city's extent, a note, status `detected`."""
+    check_in_city(conn, lon, lat, city_margin_m)
     hotspot_id = conn.execute(
         text(f"""
         INSERT INTO hotspots (status, kind, origin, n_incidents, kinds, radius_m, note, version, centroid, footprint)
@@ -216,8 +227,9 @@ def create_manual_hotspot(
     return hotspot_id
 
 
-def export_register(conn: Connection, fmt: str, *, footprints: bool = False, raw: bool = False) -> bytes:
-    """The hotspot register as GeoJSON, CSV or Excel (Vietnamese headers and labels; ``raw``: machine names)."""
+def export_register(conn: Connection, fmt: str, *, footprints: bool = False, raw: bool = False) -> ExportFile:
+    """The hotspot register as GeoJSON, CSV or Excel (Vietnamese headers and labels; ``raw``: machine names), with its
+    number of hotspots."""
     if fmt == "geojson":
         collection = register_geojson(conn, footprints)
         if not raw:
@@ -227,7 +239,9 @@ def export_register(conn: Connection, fmt: str, *, footprints: bool = False, raw
                     HotspotStatus(props["status"]).label,
                     HotspotKind(props["kind"]).label,
                 )
-        return json.dumps(collection, ensure_ascii=False, default=str).encode("utf-8")
+        content = json.dumps(collection, ensure_ascii=False, default=str).encode("utf-8")
+        return ExportFile(content, len(collection["features"]))
     if fmt in ("csv", "xlsx"):
-        return hotspot_register_file(register_rows(conn), fmt, local_today(), raw=raw)
+        rows = register_rows(conn)
+        return ExportFile(hotspot_register_file(rows, fmt, local_today(), raw=raw), len(rows))
     raise InvalidRequest(f"định dạng không hỗ trợ: {fmt!r} (chọn geojson, csv, xlsx)", "unsupported format")

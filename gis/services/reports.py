@@ -6,7 +6,7 @@ from typing import Any
 
 from sqlalchemy import Connection
 
-from gis.io.exports import kpi_workbook
+from gis.io.exports import ExportFile, kpi_workbook
 from gis.reference import load_targets
 from gis.store.classifications import final_classes, find_run
 from gis.store.indicators import hotspot_kpis
@@ -32,6 +32,7 @@ def kpi_report(conn: Connection, year: int) -> dict[str, Any]:
     }
 
 
-def kpi_report_xlsx(conn: Connection, year: int) -> bytes:
-    """The year's KPI report as an administrative Excel file dated today (Hải Phòng)."""
-    return kpi_workbook(kpi_report(conn, year), local_today())
+def kpi_report_xlsx(conn: Connection, year: int) -> ExportFile:
+    """The year's KPI report as an administrative Excel file dated today (Hải Phòng), with its number of KPIs."""
+    report = kpi_report(conn, year)
+    return ExportFile(kpi_workbook(report, local_today()), len(report["kpis"]))

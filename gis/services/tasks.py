@@ -244,11 +244,14 @@ def transition_task(
 
 
 def update_task(conn: Connection, task_id: int, version: int, changes: dict[str, Any], actor: Principal) -> int:
-    """Change due date, priority or checklist of a task at ``version``; return the new version."""
+    """Change due date, priority or checklist of a task at ``version``; return the new version (the same one when
+    there is nothing to change)."""
     unknown = set(changes) - set(EDITABLE)
     if unknown:
         raise InvalidRequest(f"không sửa trực tiếp được: {', '.join(sorted(unknown))}")
     row = load_at_version(conn, "tasks", task_id, version, "r.team_id")
+    if not changes:
+        return version
     params = {**changes, "checklist": _json(changes["checklist"])} if "checklist" in changes else dict(changes)
     sets = ", ".join(f"{k} = CAST(:{k} AS jsonb)" if k == "checklist" else f"{k} = :{k}" for k in changes)
     new_version = update_at_version(conn, "tasks", task_id, version, sets, params)

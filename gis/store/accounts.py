@@ -1,4 +1,4 @@
-"""Users, teams and areas of responsibility in PostGIS, with the failed-login counter kept in the DB."""
+"""Users, teams and areas of responsibility in PostGIS (failed logins: gis.store.logins)."""
 
 from __future__ import annotations
 
@@ -11,7 +11,7 @@ from sqlalchemy.exc import IntegrityError
 from gis.store.communes import unknown_communes
 from gis.store.sql import LOCAL_TODAY, current_unit, valid_on
 from gis.store.versioned import load_at_version, update_at_version
-from models.domain.access import Principal
+from models.domain.access import Principal, check_username
 from models.errors import AlreadyExists, InvalidRequest, NotFound
 
 FOREIGN_KEY_VIOLATION = "23503"
@@ -131,7 +131,9 @@ def team_area_history(conn: Connection, team_id: int) -> list[dict[str, Any]]:
 
 
 def create_user(conn: Connection, username: str, password_hash: str, role: str, team_id: int | None) -> int:
-    """New active user; a team user must belong to a team, other roles to none."""
+    """New active user with a login name (no spaces or diacritics); a team user must belong to a team, other roles to
+    none."""
+    check_username(username)
     if (role == "team") != (team_id is not None):
         raise InvalidRequest(
             "người dùng vai trò «Tổ công tác» phải thuộc một tổ; vai trò khác thì không",
@@ -197,51 +199,24 @@ def unlock_user(conn: Connection, user_id: int) -> bool:
     return bool(was_locked)
 
 
-def login_record(conn: Connection, username: str) -> dict[str, Any] | None:
-    """What a login needs: id, hash, whether active and whether locked out now."""
-    row = (
-        conn.execute(
-            text("""SELECT id, password_hash, active,
-                                      locked_until IS NOT NULL AND locked_until > now() AS locked
-                               FROM users WHERE username = :u"""),
-            {"u": username},
-        )
-        .mappings()
-        .first()
-    )
-    return dict(row) if row else None
-
-
-def record_login(conn: Connection, user_id: int, ok: bool, max_failures: int, lockout_minutes: int) -> None:
-    """Reset the counter on success; count a failure and lock the account after ``max_failures``."""
-    if ok:
-        conn.execute(text("UPDATE users SET failed_logins = 0, locked_until = NULL WHERE id = :id"), {"id": user_id})
-        return
-    conn.execute(
-        text("""
-        UPDATE users SET
-            locked_until = CASE WHEN failed_logins + 1 >= :max THEN now() + make_interval(mins => :mins)
-                                ELSE locked_until END,
-            failed_logins = CASE WHEN failed_logins + 1 >= :max THEN 0 ELSE failed_logins + 1 END
-        WHERE id = :id"""),
-        {"id": user_id, "max": max_failures, "mins": lockout_minutes},
-    )
-
-
-def active_principal(conn: Connection, user_id: int) -> Principal | None:
-    """The active user with this id as a Principal, or None."""
-    row = (
-        conn.execute(text("SELECT id, username, role, team_id FROM users WHERE id = :id AND active"), {"id": user_id})
-        .mappings()
-        .first()
-    )
-    return Principal(**row) if row else None
+def user_id_by_name(conn: Connection, username: str) -> int:
+    """Id of the user called ``username`` (active or not); NotFound otherwise."""
+    user_id = conn.execute(text("SELECT id FROM users WHERE username = :u"), {"u": username}).scalar()
+    if user_id is None:
+        raise NotFound(f"không có người dùng '{username}'", f"no user {username!r}")
+    return user_id
 
 
 def principal_by_username(conn: Connection, username: str) -> Principal:
     """The active user with this name as a Principal; NotFound otherwise."""
-    row = conn.execute(text("SELECT id FROM users WHERE username = :u AND active"), {"u": username}).scalar()
-    principal = active_principal(conn, row) if row is not None else None
+    row = (
+        conn.execute(
+            text("SELECT id, username, role, team_id FROM users WHERE username = :u AND active"), {"u": username}
+        )
+        .mappings()
+        .first()
+    )
+    principal = Principal(**row) if row else None
     if principal is None:
         raise NotFound(f"không có người dùng đang hoạt động tên '{username}' (no active user {username!r})")
     return principal

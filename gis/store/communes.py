@@ -9,6 +9,16 @@ import pandas as pd
 from sqlalchemy import Connection, text
 
 from gis.store.sql import current_unit
+from models.errors import InvalidRequest
+from models.vocabulary import METRIC_DOMAIN, METRIC_SRID, WGS84_SRID
+
+Extent = tuple[float, float, float, float]
+
+
+class OutsideCity(InvalidRequest):
+    """A point lies outside the city's extent (its communes and a margin around them)."""
+
+    code = "outside_city"
 
 
 def communes_geojson(conn: Connection, simplify_m: float = 0.0) -> dict[str, Any]:
@@ -18,7 +28,7 @@ def communes_geojson(conn: Connection, simplify_m: float = 0.0) -> dict[str, Any
         SELECT json_build_object('type', 'FeatureCollection', 'features', coalesce(json_agg(f ORDER BY f.code), '[]'))
         FROM (
             SELECT u.code, 'Feature' AS type, u.code AS id,
-                   ST_AsGeoJSON(CASE WHEN :tol > 0 THEN ST_SimplifyPreserveTopology(u.geom, :tol / 111000.0)
+                   ST_AsGeoJSON(CASE WHEN :tol > 0 THEN ST_SimplifyPreserveTopology(u.geom, :tol)
                                      ELSE u.geom END, 6)::json AS geometry,
                    json_build_object('code', u.code, 'name', u.name, 'full_name', u.full_name,
                                      'kind', u.kind, 'area_km2', u.area_km2,
@@ -26,7 +36,7 @@ def communes_geojson(conn: Connection, simplify_m: float = 0.0) -> dict[str, Any
             FROM admin_units u WHERE {current_unit("u")}
         ) f
     """),
-        {"tol": simplify_m},
+        {"tol": simplify_m / 111_000.0},  # metres to degrees here: a subnormal tolerance underflowed in SQL
     ).scalar_one()
     for feature in row["features"]:
         feature.pop("code", None)
@@ -58,3 +68,28 @@ def current_communes(conn: Connection) -> pd.DataFrame:
         )
     ).all()
     return pd.DataFrame(rows, columns=["commune_code", "name", "full_name", "area_km2"])
+
+
+def city_extent(conn: Connection, margin_m: float) -> Extent:
+    """The bounding box (WGS84) of the current communes widened by ``margin_m`` metres; before any boundary is
+    loaded, the region where metric coordinates are trustworthy (METRIC_DOMAIN)."""
+    row = conn.execute(
+        text(f"""
+        SELECT ST_XMin(e), ST_YMin(e), ST_XMax(e), ST_YMax(e)
+        FROM (SELECT ST_Transform(ST_Expand(ST_Transform(ST_SetSRID(ST_Extent(u.geom)::geometry, {WGS84_SRID}),
+                                                         {METRIC_SRID}), :m), {WGS84_SRID}) AS e
+              FROM admin_units u WHERE {current_unit("u")}) x"""),
+        {"m": margin_m},
+    ).one()
+    return METRIC_DOMAIN if row[0] is None else (row[0], row[1], row[2], row[3])
+
+
+def check_in_city(conn: Connection, lon: float, lat: float, margin_m: float) -> None:
+    """Refuse (422) a point outside the city's extent: a typo or a swapped coordinate, not a place in Hải Phòng."""
+    x0, y0, x1, y1 = city_extent(conn, margin_m)
+    if not (x0 <= lon <= x1 and y0 <= lat <= y1):
+        raise OutsideCity(
+            f"tọa độ ({lon:.5f}, {lat:.5f}) nằm ngoài phạm vi thành phố (kinh độ {x0:.3f}–{x1:.3f},"
+            f" vĩ độ {y0:.3f}–{y1:.3f}); kiểm tra lại kinh độ/vĩ độ",
+            f"point outside the city's extent lon {x0:.3f}..{x1:.3f}, lat {y0:.3f}..{y1:.3f}",
+        )

@@ -1,17 +1,26 @@
-"""Connecting to PostGIS: the configured server or the managed cluster, PostGIS check, migrations."""
+"""Connecting to PostGIS: the configured server or the managed cluster, PostGIS check, migrations.
+
+Two URLs: the application's (``DIABAN_DATABASE_URL`` or the managed cluster's ``diaban_app``), which
+every request and command uses, and the owner's (``DIABAN_OWNER_DATABASE_URL`` or ``diaban_owner``),
+which only runs the migrations and then grants the application's role its privileges. Without an
+owner URL the application's URL runs the migrations itself (one role for both, as before the split).
+"""
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from functools import lru_cache
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from sqlalchemy import Connection, Engine, create_engine, text
-from sqlalchemy.exc import OperationalError
+from sqlalchemy import Connection, Engine, create_engine, make_url, text
+from sqlalchemy.exc import OperationalError, ProgrammingError
 from sqlalchemy.orm import sessionmaker
+from sqlalchemy.pool import NullPool
 
 from gis.ops.postgres import ClusterError, managed_cluster
 from gis.settings import DatabaseSettings
+from gis.store.privileges import grant_app_role
 from models.errors import Unavailable
 
 if TYPE_CHECKING:
@@ -28,23 +37,58 @@ class DatabaseUnavailable(Unavailable):
     code = "database_unavailable"
 
 
-def resolve_url(settings: DatabaseSettings | None = None) -> str:
-    """DIABAN_DATABASE_URL if set, else start the managed cluster and return its URL."""
+class QueryTimeout(Unavailable):
+    """PostgreSQL cancelled a statement that ran past the server's statement_timeout."""
+
+    code = "query_timeout"
+
+
+def unavailable(exc: Exception) -> Unavailable:
+    """The domain error of a failure to use the database (a driver's or the pool's exception)."""
+    from psycopg.errors import QueryCanceled
+
+    orig = getattr(exc, "orig", None) or exc
+    if isinstance(orig, QueryCanceled):
+        return QueryTimeout(
+            "truy vấn chạy quá thời gian cho phép; hãy thu hẹp yêu cầu",
+            "the statement ran past the server's statement_timeout",
+        )
+    return DatabaseUnavailable(
+        "CSDL tạm thời không dùng được; thử lại sau ít giây", "the database is unreachable or refused the connection"
+    )
+
+
+@dataclass(frozen=True)
+class DatabaseUrls:
+    """Where the application connects, and who runs the migrations (None: the application's URL does)."""
+
+    app: str
+    owner: str | None = None
+
+
+def _driver_url(url: str) -> str:
+    """A plain postgresql:// URL made explicit for SQLAlchemy's psycopg 3 driver."""
+    if url.startswith("postgresql://") or url.startswith("postgres://"):
+        return "postgresql+psycopg://" + url.split("://", 1)[1]
+    return url
+
+
+def resolve_urls(settings: DatabaseSettings | None = None) -> DatabaseUrls:
+    """DIABAN_DATABASE_URL (and DIABAN_OWNER_DATABASE_URL) if set, else start the managed cluster: its two roles."""
     settings = settings or DatabaseSettings()
     if settings.database_url:
-        url = settings.database_url
-        if url.startswith("postgresql://") or url.startswith("postgres://"):
-            url = "postgresql+psycopg://" + url.split("://", 1)[1]
-        return url
+        owner = _driver_url(settings.owner_database_url) if settings.owner_database_url else None
+        return DatabaseUrls(_driver_url(settings.database_url), owner)
     try:
-        return managed_cluster(settings).start()
+        cluster = managed_cluster(settings)
+        return DatabaseUrls(cluster.start(), cluster.owner_url())
     except ClusterError as exc:
         raise DatabaseUnavailable(str(exc)) from exc
 
 
 #: The newest migration (a test keeps it equal to the migrations' head). A database already at it needs no
 #: Alembic: importing Alembic alone costs ~0.8 s, which every command paid before doing anything.
-SCHEMA_HEAD = "0009"
+SCHEMA_HEAD = "0010"
 
 
 def alembic_config(connection: Connection) -> Config:
@@ -64,12 +108,9 @@ def schema_revision(conn: Connection) -> str | None:
     return conn.execute(text("SELECT version_num FROM alembic_version")).scalar()
 
 
-def migrate(engine: Engine, revision: str = "head") -> None:
-    """Create PostGIS if missing and upgrade the schema, one process at a time (nothing to do: no Alembic)."""
-    if revision == "head":
-        with engine.connect() as conn:
-            if schema_revision(conn) == SCHEMA_HEAD:
-                return
+def migrate(engine: Engine, revision: str = "head", app_role: str | None = None) -> None:
+    """Create PostGIS if missing and upgrade the schema, one process at a time; then, when the application connects
+    as another role than ``engine``'s, grant it its privileges (see :mod:`gis.store.privileges`)."""
     from alembic import command
 
     with engine.begin() as conn:
@@ -80,30 +121,74 @@ def migrate(engine: Engine, revision: str = "head") -> None:
                 "máy chủ CSDL không có PostGIS (the server lacks the postgis extension: "
                 "install postgresql-15-postgis-3 or use a PostGIS server)"
             )
-        conn.execute(text("CREATE EXTENSION IF NOT EXISTS postgis"))
+        installed = conn.execute(text("SELECT 1 FROM pg_extension WHERE extname = 'postgis'")).scalar()
+        if not installed:
+            try:
+                with conn.begin_nested():
+                    conn.execute(text("CREATE EXTENSION postgis"))
+            except ProgrammingError as exc:
+                raise DatabaseUnavailable(
+                    "chưa cài PostGIS trong CSDL và vai trò chủ sở hữu không được phép cài "
+                    "(postgis is not installed and only a superuser may install it: CREATE EXTENSION postgis)"
+                ) from exc
         command.upgrade(alembic_config(conn), revision)
+        if app_role and app_role != conn.execute(text("SELECT current_user")).scalar_one():
+            grant_app_role(conn, app_role)
 
 
 @lru_cache(maxsize=4)
-def _engine_for(url: str) -> Engine:
+def _engine_for(url: str, statement_timeout_ms: int = 0) -> Engine:
     # A request holds its connection while it waits for a worker thread, so the pool must cover every
     # request in flight (not just the 40 threads) or a burst of users starves it (measured: bench_api).
-    return create_engine(url, pool_pre_ping=True, pool_size=50, max_overflow=50, pool_timeout=30)
+    options = {"options": f"-c statement_timeout={statement_timeout_ms}"} if statement_timeout_ms else {}
+    return create_engine(url, pool_pre_ping=True, pool_size=50, max_overflow=50, pool_timeout=30, connect_args=options)
 
 
-def get_engine(settings: DatabaseSettings | None = None, *, prepare: bool = True) -> Engine:
-    """Engine on the configured or managed database, checked reachable and migrated."""
-    url = resolve_url(settings)
-    engine = _engine_for(url)
+def get_engine(
+    settings: DatabaseSettings | None = None, *, prepare: bool = True, statement_timeout_s: float | None = None
+) -> Engine:
+    """Engine of the application's role on the configured or managed database, checked reachable and migrated (by the
+    owner's role when there is one). ``statement_timeout_s``: PostgreSQL cancels any statement of this engine that
+    runs longer (the server sets it; imports and other commands run without)."""
+    urls = resolve_urls(settings)
+    engine = _engine_for(urls.app, round((statement_timeout_s or 0) * 1000))
+    _check_reachable(engine)
+    if prepare and not _at_head(engine):
+        if urls.owner is None:
+            migrate(engine)
+        else:
+            owner = create_engine(urls.owner, poolclass=NullPool)
+            try:
+                _check_reachable(owner)
+                migrate(owner, app_role=make_url(urls.app).username)
+            finally:
+                owner.dispose()
+    return engine
+
+
+def _at_head(engine: Engine) -> bool:
+    """Whether the schema is already at SCHEMA_HEAD (then nothing needs Alembic or the owner's role)."""
+    with engine.connect() as conn:
+        return schema_revision(conn) == SCHEMA_HEAD
+
+
+def get_owner_engine(settings: DatabaseSettings | None = None) -> Engine:
+    """A short-lived engine of the owner's role (the application's URL when no owner is configured), for maintenance
+    the application's role may not do: retention of the append-only access log. Dispose of it after use."""
+    urls = resolve_urls(settings)
+    engine = create_engine(urls.owner or urls.app, poolclass=NullPool)
+    _check_reachable(engine)
+    return engine
+
+
+def _check_reachable(engine: Engine) -> None:
+    """Raise DatabaseUnavailable in one line if the server does not answer or refuses the login."""
     try:
         with engine.connect() as conn:
             conn.execute(text("SELECT 1"))
     except OperationalError as exc:
         reason = str(exc.orig).strip().splitlines()[0] if exc.orig else str(exc)
         raise DatabaseUnavailable(f"không kết nối được CSDL (database unreachable): {reason}") from exc
-    if prepare:
-        migrate(engine)
-    return engine
 
 
 def warm_pool(engine: Engine, connections: int) -> None:

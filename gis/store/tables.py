@@ -43,6 +43,7 @@ from models.vocabulary import (
     LineageKind,
     Role,
     RunStatus,
+    SessionEnd,
     TaskKind,
     TaskPriority,
     TaskState,
@@ -342,6 +343,62 @@ class User(Base):
     locked_until: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
     version: Mapped[int] = mapped_column(Integer, default=1)
     created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), server_default=func.now())
+
+
+class LoginSource(Base):
+    """Failed logins from one client address: the progressive delay that throttles guessing from it."""
+
+    __tablename__ = "login_sources"
+    __table_args__ = (CheckConstraint("failures >= 0", name="ck_login_sources_failures"),)
+
+    address: Mapped[str] = mapped_column(String(64), primary_key=True)
+    failures: Mapped[int] = mapped_column(Integer, server_default="0")
+    last_failure_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    blocked_until: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+
+
+class LoginSession(Base):
+    """A login: the id its token carries, checked on every request; revoked at logout, password change, deactivation
+    (by a trigger on users) or by an administrator."""
+
+    __tablename__ = "sessions"
+    __table_args__ = (
+        CheckConstraint(
+            "(revoked_at IS NULL) = (revoked_reason IS NULL) AND (revoked_reason IS NULL OR "
+            + _in("revoked_reason", SessionEnd)
+            + ")",
+            name="ck_sessions_revoked",
+        ),
+        Index("ix_sessions_user_open", "user_id", postgresql_where=text("revoked_at IS NULL")),
+    )
+
+    id: Mapped[str] = mapped_column(String(64), primary_key=True)
+    user_id: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"))
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), server_default=func.now())
+    expires_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    address: Mapped[str | None] = mapped_column(String(64))
+    revoked_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    revoked_reason: Mapped[str | None] = mapped_column(String(16))
+
+
+class AccessLine(Base):
+    """Who read which incident-level data or exported what, when, with which parameters and how many rows: one
+    append-only line per read (the personal-data law wants detailed reads attributable)."""
+
+    __tablename__ = "access_log"
+    __table_args__ = (
+        Index("ix_access_log_at", "at"),
+        Index("ix_access_log_username_at", "username", "at"),
+    )
+
+    id: Mapped[int] = mapped_column(BigInteger, primary_key=True)
+    at: Mapped[datetime] = mapped_column(DateTime(timezone=True), server_default=func.now())
+    username: Mapped[str] = mapped_column(Text)
+    role: Mapped[str | None] = mapped_column(String(16))
+    route: Mapped[str] = mapped_column(Text)
+    params: Mapped[dict] = mapped_column(JSONB)
+    rows: Mapped[int | None] = mapped_column(Integer)
+    address: Mapped[str | None] = mapped_column(String(64))
 
 
 class Task(Base):

@@ -41,7 +41,7 @@ def _incidents_sql(z: int, scope: AreaScope, selection: IncidentSelection) -> tu
             SELECT ST_AsMVTGeom(ST_Transform(i.geom, 3857), b.env, {_EXTENT}, 64, true) AS geom, i.id, i.kind,
                    to_char(i.occurred_at AT TIME ZONE '{LOCAL_TZ_NAME}', 'YYYY-MM-DD') AS day
             FROM incidents i, b WHERE {where})
-            SELECT ST_AsMVT(f, 'incidents', {_EXTENT}, 'geom') FROM f""",
+            SELECT ST_AsMVT(f, 'incidents', {_EXTENT}, 'geom'), count(*) FROM f""",
             params,
         )
     return (
@@ -50,7 +50,7 @@ def _incidents_sql(z: int, scope: AreaScope, selection: IncidentSelection) -> tu
             FROM incidents i, b WHERE {where} GROUP BY 1, 2),
         f AS (SELECT ST_AsMVTGeom(ST_SetSRID(ST_MakePoint((g.cx + 0.5) * :cell, (g.cy + 0.5) * :cell), 3857),
                                   b.env, {_EXTENT}, 64, true) AS geom, g.count FROM g, b)
-        SELECT ST_AsMVT(f, 'incidents', {_EXTENT}, 'geom') FROM f""",
+        SELECT ST_AsMVT(f, 'incidents', {_EXTENT}, 'geom'), 0 FROM f""",
         params,
     )
 
@@ -77,23 +77,25 @@ def _communes_sql(scope: AreaScope) -> tuple[str, dict]:
     )
 
 
-def tile(
-    conn: Connection,
-    layer: str,
-    z: int,
-    x: int,
-    y: int,
-    scope: AreaScope,
-    selection: IncidentSelection = IncidentSelection(),
-) -> bytes:
-    """One vector tile of a layer (empty bytes when nothing is there); ``selection`` filters incidents by time and kind."""
-    sql, params = {
-        "incidents": lambda: _incidents_sql(z, scope, selection),
-        "hotspots": lambda: _hotspots_sql(scope),
-        "communes": lambda: _communes_sql(scope),
-    }[layer]()
-    cell = _WORLD_M / 2**z / 256 * 4  # four screen pixels, in metres
-    data = conn.execute(text(sql), {"z": z, "x": x, "y": y, "cell": cell, **params}).scalar()
+def _cell(z: int) -> float:
+    """Four screen pixels at zoom ``z``, in metres."""
+    return _WORLD_M / 2**z / 256 * 4
+
+
+def incident_tile(
+    conn: Connection, z: int, x: int, y: int, scope: AreaScope, selection: IncidentSelection = IncidentSelection()
+) -> tuple[bytes, int]:
+    """An incidents tile (empty bytes when none), filtered by time and kind, and the number of single incidents it
+    holds (0 below POINT_ZOOM, where it holds counts on a grid)."""
+    sql, params = _incidents_sql(z, scope, selection)
+    data, points = conn.execute(text(sql), {"z": z, "x": x, "y": y, "cell": _cell(z), **params}).one()
+    return bytes(data or b""), int(points)
+
+
+def tile(conn: Connection, layer: str, z: int, x: int, y: int, scope: AreaScope) -> bytes:
+    """One vector tile of the hotspots or communes layer (empty bytes when nothing is there)."""
+    sql, params = {"hotspots": lambda: _hotspots_sql(scope), "communes": lambda: _communes_sql(scope)}[layer]()
+    data = conn.execute(text(sql), {"z": z, "x": x, "y": y, "cell": _cell(z), **params}).scalar()
     return bytes(data or b"")
 
 

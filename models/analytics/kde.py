@@ -61,6 +61,13 @@ def _band(n_out: int, n_fine: int, first: int, factor: int, weights: np.ndarray)
     return sp.csr_matrix((vals[keep], (rows[keep], cols[keep])), shape=(n_out, n_fine))
 
 
+def fine_factor(cell_m: float, bandwidth_m: float, kernel: Kernel) -> int:
+    """Fine binning nodes per cell side (odd, so that a node sits on every cell centre): a narrow bandwidth on large
+    cells bins onto a grid factor² times finer than the answer's."""
+    factor = max(1, math.ceil(cell_m / (bandwidth_m * _STEP[kernel])))
+    return factor + 1 - factor % 2
+
+
 def kde_grid(
     x: np.ndarray,
     y: np.ndarray,
@@ -114,8 +121,7 @@ def kde_grid(
     w = np.ones(x.size) if weights is None else np.asarray(weights, float).ravel()
     if w.sum() <= 0:
         return np.zeros(grid.shape)
-    factor = max(1, math.ceil(grid.cell / (bandwidth_m * _STEP[kernel])))
-    factor += 1 - factor % 2  # odd, so that a fine node sits on every cell centre
+    factor = fine_factor(grid.cell, bandwidth_m, kernel)
     step = grid.cell / factor
     pad = math.ceil(_SUPPORT[kernel] * bandwidth_m / step)
     shape = (grid.ny * factor + 2 * pad, grid.nx * factor + 2 * pad)

@@ -2,9 +2,10 @@
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 
-from models.errors import PermissionDenied
+from models.errors import InvalidRequest, PermissionDenied
 from models.vocabulary import WRITERS, HotspotStatus, Role, TaskState
 
 #: Hotspot states a team may request directly (field verification, keeping clean); command may request every
@@ -14,6 +15,22 @@ TEAM_HOTSPOT_TARGETS = frozenset({HotspotStatus.VERIFIED, HotspotStatus.MONITORI
 TEAM_TASK_TARGETS = frozenset({TaskState.IN_PROGRESS, TaskState.PAUSED, TaskState.COMPLETED, TaskState.DECLINED})
 #: Task states command may move a task into: accepting (nghiệm thu) or returning completed work, cancelling.
 COMMAND_TASK_TARGETS = frozenset({TaskState.ACCEPTED, TaskState.RETURNED, TaskState.CANCELED})
+
+
+#: A login name: 2-64 ASCII letters, digits, dots, hyphens, underscores — no spaces, no diacritics (a person's name
+#: typed as a username would stay in the append-only history for good).
+USERNAME_PATTERN = r"^[A-Za-z0-9_.-]{2,64}$"
+
+
+def check_username(username: str) -> str:
+    """``username`` if it is a login name, else InvalidRequest saying what one looks like."""
+    if not re.fullmatch(USERNAME_PATTERN, username):
+        raise InvalidRequest(
+            f"tên đăng nhập không hợp lệ: {username[:64]!r}; chỉ dùng 2–64 chữ cái không dấu, chữ số, '.', '-', '_'"
+            " (không dấu cách, không họ tên người)",
+            "a username is 2-64 ASCII letters, digits, '.', '-' or '_'",
+        )
+    return username
 
 
 @dataclass(frozen=True)

@@ -13,6 +13,7 @@ import pandas as pd
 from pyproj import CRS, Transformer
 from pyproj.exceptions import CRSError
 
+from models.domain.personal_names import name_like_rows, name_warning
 from models.domain.row_checks import (
     ContractError,
     Rejects,
@@ -21,6 +22,7 @@ from models.domain.row_checks import (
     compose_address,
     parse_numbers,
     reject_structural,
+    reject_unstorable,
     text_column,
 )
 from models.vocabulary import KIND_ALIASES, LOCAL_TZ_NAME, IncidentKind, normalise_kind
@@ -52,6 +54,8 @@ ALIASES: dict[str, str] = {
     **dict.fromkeys(("so_nguoi_bi_bat", "so_doi_tuong_bi_bat", "so_nguoi_bat", "so_bi_bat"), "arrested"),
     **dict.fromkeys(("nguon", "don_vi", "nguon_tin"), "source"),
 }
+#: Columns stored as they are written (the others are parsed into numbers, times or codes, or rejected).
+FREE_TEXT = ("ref", "substance", "source")
 #: Clock skew tolerated before a timestamp counts as "in the future".
 FUTURE_TOLERANCE = timedelta(minutes=10)
 #: A UTC offset after a time of day ("…T10:00:00+07:00", "…10:00Z"); a bare date's "-05" is its day, not an offset.
@@ -138,7 +142,9 @@ def _project(
 
 
 def validate_incidents(raw: pd.DataFrame, now: datetime | None = None) -> ValidationResult:
-    """Validate raw incident rows (all strings plus a `line` column) against the import contract."""
+    """Validate raw incident rows (all strings plus a `line` column) against the import contract. A point far from
+    the city is not rejected here: the import keeps it as ``outside`` and reports it (or refuses it with
+    ``--outside reject``)."""
     now = now or datetime.now(UTC)
     raw = canonical_columns(raw, ALIASES, COLUMNS)
     warnings = check_header(list(raw.columns))
@@ -147,6 +153,7 @@ def validate_incidents(raw: pd.DataFrame, now: datetime | None = None) -> Valida
     rej = Rejects(raw)
 
     reject_structural(raw, rej)
+    reject_unstorable(raw, rej, FREE_TEXT)
 
     ref = raw["ref"]
     rej.add((ref == "").to_numpy(), "ref", "thiếu mã (ref is required)")
@@ -235,6 +242,10 @@ def validate_incidents(raw: pd.DataFrame, now: datetime | None = None) -> Valida
     }
     # Mask whole Series: keeps Arrow strings and tz-aware times without a trip through Python objects.
     valid = pd.DataFrame({name: series[ok].reset_index(drop=True) for name, series in columns.items()})
+    for name in ("substance", "source"):
+        named = name_like_rows(valid[name])
+        if named.any():
+            warnings.append(name_warning(name, valid["line"].to_numpy()[named]))
     return ValidationResult(valid=valid, rejects=rej.frame(), warnings=warnings)
 
 

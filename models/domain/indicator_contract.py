@@ -10,6 +10,7 @@ from collections.abc import Collection
 
 import pandas as pd
 
+from models.domain.personal_names import name_like_rows, name_warning
 from models.domain.row_checks import (
     ContractError,
     Rejects,
@@ -18,6 +19,7 @@ from models.domain.row_checks import (
     compose_address,
     parse_numbers,
     reject_structural,
+    reject_unstorable,
     text_column,
 )
 
@@ -90,6 +92,7 @@ def validate_indicators(
     raw["_unit"] = raw["commune_code"].where(raw["commune_code"] != "", address)
     rej = Rejects(raw, ref_column="_unit")
     reject_structural(raw, rej)
+    reject_unstorable(raw, rej, (SOURCE,))
 
     year_t = text_column(raw, "year")
     year, bad_year = parse_numbers(year_t)
@@ -166,4 +169,7 @@ def validate_indicators(
     route = pd.Series(pd.NA, index=raw.index, dtype="boolean").mask(route_t.isin(_TRUE), True)
     valid["on_drug_route"] = route.mask(route_t.isin(_FALSE), False).to_numpy()[ok]
     valid[SOURCE] = text_column(raw, SOURCE).replace("", None).to_numpy()[ok]
+    named = name_like_rows(valid[SOURCE])
+    if named.any():
+        warnings.append(name_warning(SOURCE, valid["line"].to_numpy()[named]))
     return ValidationResult(valid=valid, rejects=rej.frame(), warnings=warnings)

@@ -15,6 +15,7 @@ from sqlalchemy import text
 from api.cli.main import main
 from api.security import create_access_token, resolve_secret_key
 from gis.demo.accounts import DEMO_STAFF, commune_layout, seed_demo_accounts
+from gis.store.sessions import open_session
 from models.analytics.areas import connect_components
 
 OPEN_PATHS = {"/health", "/api/auth/token"}
@@ -39,11 +40,21 @@ def test_password_flow_gives_a_bearer_token(client, make_user) -> None:
     assert claims["exp"] - claims["iat"] == 30 * 60
 
 
-def test_wrong_password_and_unknown_user_look_the_same(client, make_user) -> None:
+def test_wrong_password_unknown_locked_and_inactive_users_look_the_same(client, make_user, conn) -> None:
     make_user("chihuy", "command")
-    wrong, unknown = login(client, "chihuy", "sai-mat-khau"), login(client, "khong-co", "sai-mat-khau")
-    assert wrong.status_code == unknown.status_code == 401
-    assert wrong.json() == unknown.json()
+    make_user("khoa", "command")
+    make_user("nghi", "command")
+    conn.execute(text("UPDATE users SET locked_until = now() + interval '1 minute' WHERE username = 'khoa'"))
+    conn.execute(text("UPDATE users SET active = false WHERE username = 'nghi'"))
+    answers = [
+        login(client, "chihuy", "sai-mat-khau"),
+        login(client, "khong-co", "sai-mat-khau"),
+        login(client, "khoa"),  # the right password of a locked account
+        login(client, "nghi"),  # the right password of a deactivated account
+    ]
+    assert {a.status_code for a in answers} == {401}
+    assert all(a.json() == answers[0].json() for a in answers)
+    assert "tạm khóa" in answers[0].json()["detail"]
 
 
 def test_five_failures_lock_the_account_even_for_the_right_password(client, make_user, make_team, conn) -> None:
@@ -54,8 +65,11 @@ def test_five_failures_lock_the_account_even_for_the_right_password(client, make
     assert login(client, "to01").status_code == 200  # success resets the count
     for _ in range(5):
         assert login(client, "to01", "sai").status_code == 401
-    locked = login(client, "to01")
-    assert locked.status_code == 429 and "tạm khóa" in locked.json()["detail"]
+    assert login(client, "to01").status_code == 401
+    until = conn.execute(
+        text("SELECT locked_until - clock_timestamp() FROM users WHERE username = 'to01'")
+    ).scalar_one()
+    assert 4 * 60 < until.total_seconds() <= 5 * 60  # a short lock (DIABAN_LOCKOUT_MINUTES)
     conn.execute(text("UPDATE users SET locked_until = now() - interval '1 second' WHERE username = 'to01'"))
     assert login(client, "to01").status_code == 200
 
@@ -95,11 +109,17 @@ def test_tampered_expired_foreign_and_inactive_tokens_are_refused(client, make_u
         f"{unsigned}.{payload}.",
         "not-a-token",
     ]
+    key = client.app.state.auth.secret_key
+    refused += [
+        jwt.encode({"sub": str(user_id), "exp": datetime.now(UTC) + timedelta(hours=1)}, key, algorithm="HS256"),
+        create_access_token(user_id, "khong-co-phien-nay", key, 30),  # well signed, but no such session
+    ]
     for token in refused:
         response = client.get("/api/auth/me", headers={"Authorization": f"Bearer {token}"})
         assert response.status_code == 401, token
         assert response.headers["www-authenticate"] == "Bearer"
-    conn.execute(text("UPDATE users SET active = false WHERE id = :id"), {"id": user_id})
+    admin = bearer(make_user("quantri", "admin"))
+    assert client.patch(f"/api/users/{user_id}", json={"active": False}, headers=admin).status_code == 200
     assert client.get("/api/auth/me", headers={"Authorization": f"Bearer {good}"}).status_code == 401
 
 
@@ -111,8 +131,9 @@ def test_secret_key_is_generated_once_private_and_kept(tmp_path) -> None:
     first = resolve_secret_key(None, tmp_path / "home")
     assert len(first) >= 40 and resolve_secret_key(None, tmp_path / "home") == first
     assert stat.S_IMODE(os.stat(tmp_path / "home" / "secret_key").st_mode) == 0o600
-    token = create_access_token(7, first, 5)
-    assert jwt.decode(token, first, algorithms=["HS256"])["sub"] == "7"
+    token = create_access_token(7, "phien", first, 5)
+    claims = jwt.decode(token, first, algorithms=["HS256"])
+    assert (claims["sub"], claims["sid"]) == ("7", "phien")
 
 
 def test_cli_adds_teams_and_users_and_lists_them(db_env, engine, monkeypatch, capsys) -> None:
@@ -143,10 +164,26 @@ def test_cli_adds_teams_and_users_and_lists_them(db_env, engine, monkeypatch, ca
             diaban("users", "add", "cli-to", "--role", "command", "--password-stdin", stdin="mat-khau-dai-du\n") == 3
         )  # already exists: refused
         assert diaban("users", "add", "ngan", "--role", "command", "--password-stdin", stdin="ngan\n") == 2
+        with engine.begin() as conn:
+            conn.execute(text("UPDATE users SET locked_until = now() + interval '5 minutes' WHERE username = 'cli-to'"))
+        assert diaban("users", "unlock", "cli-to") == 0
+        assert diaban("users", "unlock", "khong-co-ai") == 2
+        with engine.begin() as conn:
+            cli_id = conn.execute(text("SELECT id FROM users WHERE username = 'cli-to'")).scalar_one()
+            for _ in range(2):
+                open_session(conn, cli_id, 30)
+        assert diaban("users", "revoke", "cli-to") == 0
+        assert diaban("users", "password", "cli-to", "--password-stdin", stdin="mat-khau-moi-nua\n") == 0
+        assert diaban("users", "deactivate", "cli-to") == 0
+        with engine.connect() as conn:
+            ended = conn.execute(
+                text("SELECT count(*) FROM sessions WHERE user_id = :id AND revoked_reason = 'revoked'"), {"id": cli_id}
+            )
+            assert ended.scalar_one() == 2
         capsys.readouterr()
         assert diaban("users", "list") == 0
         listed = capsys.readouterr().out
-        assert "cli-to" in listed and "Tổ CLI" in listed
+        assert "cli-to" in listed and "Tổ CLI" in listed and "ngừng" in listed and "khóa tạm" not in listed
         with engine.connect() as conn:
             stored = conn.execute(text("SELECT password_hash FROM users WHERE username = 'cli-to'")).scalar_one()
         assert stored.startswith("$argon2id$") and "mat-khau-dai-du" not in stored

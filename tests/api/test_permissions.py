@@ -55,7 +55,8 @@ def world(conn, client, make_team, make_user, make_hotspot, bearer) -> dict:
         )
     users = {role: make_user(f"u-{role}", role, teams["A"] if role == "team" else None) for role in ROLES}
     headers = {role: bearer(user_id) for role, user_id in users.items()}
-    return {"teams": teams, "hotspots": hotspots, "tasks": tasks, "headers": headers, "users": users}
+    target = make_user("u-target", "planner")  # the account the administration routes act on
+    return {"teams": teams, "hotspots": hotspots, "tasks": tasks, "headers": headers, "users": users, "target": target}
 
 
 def matrix(world: dict) -> list[tuple[str, str, dict | None, dict[str, int]]]:
@@ -101,6 +102,9 @@ def matrix(world: dict) -> list[tuple[str, str, dict | None, dict[str, int]]]:
             {"username": "moi", "password": "mat-khau-moi", "role": "planner"},
             {**ADMIN, "admin": 201},
         ),
+        ("PATCH", f"/api/users/{world['target']}", {"active": True}, ADMIN),
+        ("POST", f"/api/users/{world['target']}/unlock", None, ADMIN),
+        ("DELETE", f"/api/users/{world['target']}/sessions", None, ADMIN),
     ]
 
 

@@ -9,16 +9,12 @@ from __future__ import annotations
 
 import io
 import shutil
-import socket
-import threading
-import time
 from collections.abc import Iterator
 from pathlib import Path
 
 import geopandas as gpd
-import psycopg
 import pytest
-import uvicorn
+from conftest import migrate_as_owner, serve
 from PIL import Image
 from sqlalchemy import Engine, create_engine, text
 
@@ -33,7 +29,6 @@ from gis.services.boundary_import import import_boundaries
 from gis.services.detection import run_detection
 from gis.services.incident_import import import_incidents
 from gis.store.accounts import create_user, principal_by_username
-from gis.store.db import migrate
 from maps.styles import STATUS_COLOURS
 from models.domain.hotspot_lifecycle import hotspot_lifecycle
 from models.synthetic.scenario import ScenarioConfig, generate_scenario
@@ -54,12 +49,10 @@ CHROMIUM_ARGS = [
 @pytest.fixture(scope="module")
 def city(cluster: ManagedCluster, boundaries_path: Path, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Engine]:
     """A scratch database with a small synthetic city and the demo accounts, dropped afterwards."""
-    admin = cluster.url().replace("postgresql+psycopg://", "postgresql://").rsplit("/", 1)[0] + "/postgres"
-    with psycopg.connect(admin, autocommit=True) as conn:
-        conn.execute("DROP DATABASE IF EXISTS browser_city WITH (FORCE)")
-        conn.execute("CREATE DATABASE browser_city")
-    engine = create_engine(cluster.url().rsplit("/", 1)[0] + "/browser_city")
-    migrate(engine)
+    cluster.drop_database("browser_city")
+    cluster.create_database("browser_city")
+    migrate_as_owner(cluster, "browser_city")
+    engine = create_engine(cluster.url("browser_city"))
     scenario = generate_scenario(gpd.read_file(boundaries_path), ScenarioConfig(seed=1, years=3, n_incidents=30_000))
     paths = write_scenario(scenario, tmp_path_factory.mktemp("city"))
     with engine.begin() as conn:
@@ -72,28 +65,16 @@ def city(cluster: ManagedCluster, boundaries_path: Path, tmp_path_factory: pytes
         seed_demo_classification(conn, 2025, 2026, "thammuu")
     yield engine
     engine.dispose()
-    with psycopg.connect(admin, autocommit=True) as conn:
-        conn.execute("DROP DATABASE IF EXISTS browser_city WITH (FORCE)")
+    cluster.drop_database("browser_city")
 
 
 @pytest.fixture(scope="module")
 def server(city: Engine) -> Iterator[str]:
     """The app served by uvicorn on a free loopback port."""
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        port = s.getsockname()[1]
     app = create_app(city)
     app.state.hotspot_machine = hotspot_lifecycle(0)  # a monitoring period of 0 days: the story closes today
-    config = uvicorn.Config(app, host="127.0.0.1", port=port, log_level="warning")
-    running = uvicorn.Server(config)
-    thread = threading.Thread(target=running.run, daemon=True)
-    thread.start()
-    deadline = time.time() + 30
-    while not running.started and time.time() < deadline:
-        time.sleep(0.1)
-    yield f"http://127.0.0.1:{port}"
-    running.should_exit = True
-    thread.join(timeout=10)
+    with serve(app) as base:
+        yield base
 
 
 @pytest.fixture(scope="module")

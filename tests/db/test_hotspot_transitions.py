@@ -162,13 +162,18 @@ def test_team_cannot_close_or_dismiss_and_planner_cannot_write(
     assert move(client, hotspot_id, "verified", 1, headers=team).status_code == 200
 
 
-def test_hotspot_events_are_append_only(conn, make_hotspot) -> None:
+def test_hotspot_events_are_append_only(conn, make_hotspot, owner_engine) -> None:
     hotspot_id = make_hotspot(COMMUNE)
     actor = Principal(1, "x", "command")
     transition_hotspot(conn, HOTSPOT_LIFECYCLE, hotspot_id, "verified", "", 1, actor, UNRESTRICTED)
-    for statement in ("UPDATE hotspot_events SET note = 'sửa'", "DELETE FROM hotspot_events"):
-        with pytest.raises(DBAPIError, match="append-only"), conn.begin_nested():
+    statements = ("UPDATE hotspot_events SET note = 'sửa'", "DELETE FROM hotspot_events")
+    for statement in statements:  # the app's role has no such privilege
+        with pytest.raises(DBAPIError, match="permission denied"), conn.begin_nested():
             conn.execute(text(statement))
+    with owner_engine.connect() as owner:  # and the trigger stops even the owner
+        for statement in statements:
+            with pytest.raises(DBAPIError, match="append-only"), owner.begin_nested():
+                owner.execute(text(statement))
 
 
 @settings(max_examples=25, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])

@@ -156,16 +156,21 @@ def test_near_coast_point_goes_to_nearest_and_far_point_is_flagged(
     edge = ring.interpolate(ring.project(centre))
     direction = np.array([edge.x - centre.x, edge.y - centre.y])
     direction /= np.linalg.norm(direction)
-    candidates = [(edge.x + direction[0] * d, edge.y + direction[1] * d) for d in (100,)]
-    near = gpd.GeoSeries(gpd.points_from_xy(*zip(*candidates)), crs=32648)
-    assert not near.intersects(communes.union_all()).any()
-    lon, lat = near.to_crs(4326).iloc[0].coords[0]
-    path = write(tmp_path, f"N1,2025-01-01,{lon:.7f},{lat:.7f},tip,,,,\nF1,2025-01-01,108.5,15.0,tip,,,,\n")
+    candidates = [(edge.x + direction[0] * d, edge.y + direction[1] * d) for d in (100, 5000)]
+    points = gpd.GeoSeries(gpd.points_from_xy(*zip(*candidates)), crs=32648)
+    assert not points.intersects(communes.union_all()).any()
+    (lon, lat), (far_lon, far_lat) = (p.coords[0] for p in points.to_crs(4326))
+    path = write(
+        tmp_path,
+        f"N1,2025-01-01,{lon:.7f},{lat:.7f},tip,,,,\nF1,2025-01-01,{far_lon:.7f},{far_lat:.7f},tip,,,,\n"
+        "Q1,2025-01-01,108.5,15.0,tip,,,,\n",  # Quảng Ngãi: not a place in the city, a wrong coordinate
+    )
     report = import_incidents(conn, path, imported_by="test", nearest_m=200)
     assert report.imported == 2 and report.nearest == 1 and report.outside == 1
     rows = dict(conn.execute(text("SELECT ref, assignment FROM incidents WHERE ref IN ('N1', 'F1')")).all())
     assert rows == {"N1": "nearest", "F1": "outside"}
     assert conn.execute(text("SELECT commune_code FROM incidents WHERE ref = 'F1'")).scalar_one() is None
+    assert list(report.rejects["ref"]) == ["Q1"] and "phạm vi thành phố" in report.rejects["reason"][0]
 
 
 def test_unreadable_files_are_clear_errors(tmp_path: Path, conn: Connection) -> None:

@@ -2,7 +2,6 @@
 
 from collections.abc import Iterator
 
-import psycopg
 import pytest
 from alembic import command
 from sqlalchemy import create_engine, inspect
@@ -13,14 +12,11 @@ from gis.store.db import alembic_config, migrate
 
 @pytest.fixture
 def scratch_url(cluster: ManagedCluster) -> Iterator[str]:
-    url = cluster.url()
-    admin = url.replace("postgresql+psycopg://", "postgresql://").rsplit("/", 1)[0] + "/postgres"
-    with psycopg.connect(admin, autocommit=True) as conn:
-        conn.execute("DROP DATABASE IF EXISTS migrations_scratch")
-        conn.execute("CREATE DATABASE migrations_scratch")
-    yield url.rsplit("/", 1)[0] + "/migrations_scratch"
-    with psycopg.connect(admin, autocommit=True) as conn:
-        conn.execute("DROP DATABASE IF EXISTS migrations_scratch WITH (FORCE)")
+    """A fresh database owned by the owner role (who runs migrations)."""
+    cluster.drop_database("migrations_scratch")
+    cluster.create_database("migrations_scratch")
+    yield cluster.owner_url("migrations_scratch")
+    cluster.drop_database("migrations_scratch")
 
 
 def test_upgrade_downgrade_upgrade(scratch_url: str) -> None:

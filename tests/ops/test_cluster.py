@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import os
 import signal
+import stat
 import subprocess
 import sys
 import time
@@ -30,7 +31,7 @@ def _ping(url: str) -> int:
 def test_start_is_idempotent_and_restart_keeps_data(fresh: ManagedCluster) -> None:
     url = fresh.start()
     assert fresh.start() == url
-    plain = url.replace("postgresql+psycopg://", "postgresql://")
+    plain = _plain(fresh.owner_url())
     with psycopg.connect(plain, autocommit=True) as conn:
         conn.execute("CREATE TABLE kept (x int)")
     assert fresh.stop() is True
@@ -39,6 +40,7 @@ def test_start_is_idempotent_and_restart_keeps_data(fresh: ManagedCluster) -> No
     assert fresh.start() == url  # the same port again, even with connections in TIME_WAIT
     with psycopg.connect(plain) as conn:
         assert conn.execute("SELECT count(*) FROM kept").fetchone()[0] == 0
+    assert _ping(url) == 1  # the app role logs in too
     if os.geteuid() == 0:
         owner = (fresh.datadir / "PG_VERSION").stat().st_uid
         assert owner != 0, "the server must not run as root"
@@ -72,3 +74,33 @@ def test_recovers_from_a_killed_server(fresh: ManagedCluster) -> None:
 def test_status_of_an_uninitialised_home(cluster_home: Path) -> None:
     status = ManagedCluster(cluster_home / "never").status()
     assert (status.running, status.initialised) == (False, False)
+
+
+def test_the_cluster_makes_an_owner_and_an_app_role(fresh: ManagedCluster) -> None:
+    from sqlalchemy import text
+
+    from gis.ops.postgres import ADMIN_ROLE, APP_ROLE, OWNER_ROLE
+    from gis.settings import DatabaseSettings
+    from gis.store.db import get_engine
+
+    engine = get_engine(DatabaseSettings(home=fresh.home, database_url=None))
+    with engine.connect() as conn:
+        assert conn.execute(text("SELECT current_user")).scalar() == APP_ROLE
+        assert conn.execute(text("SELECT count(*) FROM admin_units")).scalar() == 0  # granted by the migration run
+        owner = conn.execute(text("SELECT pg_get_userbyid(datdba) FROM pg_database WHERE datname = current_database()"))
+        assert owner.scalar() == OWNER_ROLE
+    engine.dispose()
+    for role in (OWNER_ROLE, APP_ROLE):
+        assert stat.S_IMODE((fresh.home / f"{role}.password").stat().st_mode) == 0o600
+    # A cluster made before the role split had the superuser own everything: the next start hands it over.
+    with psycopg.connect(_plain(fresh.admin_url("diaban")), autocommit=True) as conn:
+        conn.execute("CREATE TABLE legacy (id serial PRIMARY KEY)")
+        assert conn.execute("SELECT tableowner FROM pg_tables WHERE tablename = 'legacy'").fetchone()[0] == ADMIN_ROLE
+    fresh.start()
+    with psycopg.connect(_plain(fresh.owner_url()), autocommit=True) as conn:
+        assert conn.execute("SELECT tableowner FROM pg_tables WHERE tablename = 'legacy'").fetchone()[0] == OWNER_ROLE
+        conn.execute("DROP TABLE legacy")  # the owner may now change it
+
+
+def _plain(url: str) -> str:
+    return url.replace("postgresql+psycopg://", "postgresql://")

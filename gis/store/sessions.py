@@ -1,0 +1,74 @@
+"""Server-side login sessions: a token names one, every request checks it is still open.
+
+A session ends when it expires, at logout, when an administrator revokes the user's sessions, and —
+by a trigger on ``users`` (migration 0005), whatever made the change — when the user is deactivated
+or their password changes.
+"""
+
+from __future__ import annotations
+
+import secrets
+
+from sqlalchemy import Connection, text
+
+from models.domain.access import Principal
+from models.vocabulary import SessionEnd
+
+#: Random bytes of a session id (its text form is 32 characters).
+_ID_BYTES = 24
+
+
+def open_session(conn: Connection, user_id: int, minutes: int, address: str | None = None) -> str:
+    """A new session of ``user_id`` lasting ``minutes``; its id goes into the token."""
+    session_id = secrets.token_urlsafe(_ID_BYTES)
+    conn.execute(
+        text("""INSERT INTO sessions (id, user_id, expires_at, address)
+                VALUES (:id, :u, now() + make_interval(mins => :m), :a)"""),
+        {"id": session_id, "u": user_id, "m": minutes, "a": address},
+    )
+    return session_id
+
+
+def session_principal(conn: Connection, session_id: str, user_id: int) -> Principal | None:
+    """The active user of an open, unexpired session (which must be ``user_id``'s), else None."""
+    row = (
+        conn.execute(
+            text("""SELECT u.id, u.username, u.role, u.team_id FROM sessions s JOIN users u ON u.id = s.user_id
+                    WHERE s.id = :s AND s.user_id = :u AND s.revoked_at IS NULL AND s.expires_at > now()
+                      AND u.active"""),
+            {"s": session_id, "u": user_id},
+        )
+        .mappings()
+        .first()
+    )
+    return Principal(**row) if row else None
+
+
+def revoke_session(conn: Connection, session_id: str, reason: SessionEnd) -> None:
+    """End one session (logout)."""
+    conn.execute(
+        text("UPDATE sessions SET revoked_at = now(), revoked_reason = :r WHERE id = :s AND revoked_at IS NULL"),
+        {"s": session_id, "r": reason},
+    )
+
+
+def revoke_user_sessions(conn: Connection, user_id: int, reason: SessionEnd) -> int:
+    """End every open session of a user; the number ended."""
+    return len(
+        conn.execute(
+            text("""UPDATE sessions SET revoked_at = now(), revoked_reason = :r
+                    WHERE user_id = :u AND revoked_at IS NULL RETURNING id"""),
+            {"u": user_id, "r": reason},
+        ).all()
+    )
+
+
+def prune_sessions(conn: Connection, keep_days: int) -> int:
+    """Delete sessions that ended (expired or revoked) more than ``keep_days`` ago; the number deleted."""
+    return len(
+        conn.execute(
+            text("""DELETE FROM sessions WHERE least(expires_at, coalesce(revoked_at, expires_at))
+                    < now() - make_interval(days => :d) RETURNING id"""),
+            {"d": keep_days},
+        ).all()
+    )

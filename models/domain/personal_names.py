@@ -1,0 +1,62 @@
+"""Spotting free text that looks like a person's name (the system keeps no names of people who use drugs).
+
+A heuristic for Vietnamese names: a common family name followed by one to three capitalised words
+("Hoàng Văn Em", "Nguyễn Thị Lan"), not preceded by a word that makes it a place ("phố Trần Phú",
+"phường Lê Chân"). It only warns: an importer keeps the row and asks the user to remove the name.
+"""
+
+from __future__ import annotations
+
+import re
+import unicodedata
+
+import numpy as np
+import pandas as pd
+
+#: The commonest Vietnamese family names (together about nine people in ten).
+SURNAMES = frozenset(
+    unicodedata.normalize("NFC", name)
+    for name in (
+        "Nguyễn Trần Lê Phạm Hoàng Huỳnh Phan Vũ Võ Đặng Bùi Đỗ Hồ Ngô Dương Lý Đào Đinh Mai Trịnh Lương Cao Tạ Hà"
+        " Lâm Tô Quách Chu Vương Đoàn Lưu Kiều Phùng Thái Triệu Khúc Đàm Nghiêm Tăng Văn Thân Trương Doãn Khổng"
+    ).split()
+)
+#: Words after which a name is a place or a street, not a person.
+PLACE_WORDS = frozenset(
+    unicodedata.normalize("NFC", word)
+    for word in "phố đường phường xã quận huyện ngõ ngách hẻm khu thôn xóm tổ trường chợ cầu bến cảng".split()
+)
+_WORD = re.compile(r"\w+")
+#: A quick first pass: a family name followed by a capitalised word somewhere in the text.
+_CANDIDATE = re.compile(r"(?<!\w)(?:" + "|".join(sorted(SURNAMES)) + r")\s+\w")
+
+
+def looks_like_name(text: str) -> bool:
+    """Whether ``text`` holds what looks like a person's name (family name + capitalised given names)."""
+    words = _WORD.findall(unicodedata.normalize("NFC", text))
+    for i, word in enumerate(words):
+        if word not in SURNAMES or (i > 0 and words[i - 1].lower() in PLACE_WORDS):
+            continue
+        following = words[i + 1 : i + 4]
+        if following and following[0][:1].isupper():
+            return True
+    return False
+
+
+def name_like_rows(values: pd.Series) -> np.ndarray:
+    """Mask of the values that look like they hold a person's name. Each distinct value is judged once (free text
+    such as a source repeats: "CAP", "Công an phường …"), after a regex pass over them all joined."""
+    codes, uniques = pd.factorize(values.fillna("").astype(str))
+    if not len(uniques) or not _CANDIDATE.search(unicodedata.normalize("NFC", "\n".join(uniques))):
+        return np.zeros(len(values), dtype=bool)
+    named = np.fromiter((looks_like_name(v) for v in uniques), dtype=bool, count=len(uniques))
+    return named[codes]
+
+
+def name_warning(column: str, lines: np.ndarray, shown: int = 10) -> str:
+    """The import's warning for the lines of ``column`` that look like they hold names."""
+    listed = ", ".join(str(int(n)) for n in lines[:shown]) + (" …" if len(lines) > shown else "")
+    return (
+        f"{len(lines)} dòng có cột {column} giống tên người (dòng {listed}): hệ thống không lưu tên người,"
+        f" hãy xóa tên khỏi tệp (column {column} may hold a person's name; remove names)"
+    )

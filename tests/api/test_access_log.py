@@ -1,0 +1,141 @@
+"""Attributable reads (finding 9 of issue 15: ~15,000 requests left 0 access lines): every read of incident-level
+data and every export leaves an append-only line (user, route, parameters, rows, time), `diaban audit` shows it,
+and lines are kept DIABAN_ACCESS_LOG_DAYS days.
+"""
+
+from __future__ import annotations
+
+import json
+import sys
+
+import pytest
+from sqlalchemy import Connection, Engine, text
+from sqlalchemy.exc import DBAPIError
+
+from api.cli.main import main
+
+COMMUNE = "10507"
+
+
+def lines(conn: Connection) -> list[dict]:
+    return [
+        dict(r)
+        for r in conn.execute(
+            text("SELECT username, role, route, params, rows, address FROM access_log ORDER BY id")
+        ).mappings()
+    ]
+
+
+@pytest.fixture
+def incidents(conn: Connection) -> None:
+    conn.execute(
+        text("""INSERT INTO incidents (ref, occurred_at, kind, assignment, commune_code, geom)
+                SELECT 'AL-' || n, now() - n * interval '1 day', 'tip', 'inside', code,
+                       ST_Translate(ST_PointOnSurface(geom), n * 0.0001, 0)
+                FROM admin_units, generate_series(1, 3) n WHERE code = :c AND valid_to IS NULL"""),
+        {"c": COMMUNE},
+    )
+
+
+def test_every_incident_read_is_recorded_with_user_route_parameters_and_rows(client, conn, incidents) -> None:
+    before = len(lines(conn))
+    page = client.get(f"/api/incidents?commune={COMMUNE}&limit=2&kind=tip")
+    assert page.status_code == 200 and page.json()["numberReturned"] == 2
+    (line,) = lines(conn)[before:]
+    assert line["username"] == "test-command" and line["role"] == "command"
+    assert line["route"] == "GET /api/incidents" and line["rows"] == 2
+    assert line["params"] == {"commune": COMMUNE, "limit": "2", "kind": "tip"}
+    assert line["address"] == "testclient"
+    assert client.get("/api/incidents?kind=not-a-kind").status_code == 422
+    assert len(lines(conn)) == before + 1  # a refused request read nothing
+
+
+def test_hotspot_detail_street_tiles_and_exports_are_recorded(client, conn, incidents, make_hotspot) -> None:
+    hotspot = make_hotspot(COMMUNE)
+    conn.execute(
+        text("INSERT INTO hotspot_incidents SELECT :h, id FROM incidents WHERE ref LIKE 'AL-%'"), {"h": hotspot}
+    )
+    before = len(lines(conn))
+    assert client.get(f"/api/hotspots/{hotspot}").status_code == 200
+    lon, lat = conn.execute(text("SELECT ST_X(geom), ST_Y(geom) FROM incidents WHERE ref = 'AL-1'")).one()
+    for z in (12, 17):  # a count grid, then single incidents
+        x, y = _tile(lon, lat, z)
+        assert client.get(f"/tiles/incidents/{z}/{x}/{y}.mvt").status_code == 200
+    assert client.get("/api/reports/kpi.xlsx?year=2025").status_code in (200, 404)
+    recorded = lines(conn)[before:]
+    assert [(line["route"], line["rows"]) for line in recorded][:2] == [
+        ("GET /api/hotspots/{hotspot_id}", 3),
+        ("GET /tiles/incidents/{z}/{x}/{y}.mvt", 3),
+    ]
+    assert (
+        str(recorded[1]["params"]["z"]) == "17"
+    )  # the street-zoom tile; the zoom-12 grid of counts is not detailed data
+
+
+def _tile(lon: float, lat: float, z: int) -> tuple[int, int]:
+    import math
+
+    n = 2**z
+    x = int((lon + 180) / 360 * n)
+    y = int((1 - math.asinh(math.tan(math.radians(lat))) / math.pi) / 2 * n)
+    return x, y
+
+
+def test_the_app_cannot_change_or_erase_a_line(conn) -> None:
+    conn.execute(text("INSERT INTO access_log (username, route, params) VALUES ('x', 'GET /api/incidents', '{}')"))
+    for statement in ("UPDATE access_log SET username = 'y'", "DELETE FROM access_log", "TRUNCATE access_log"):
+        with pytest.raises(DBAPIError, match="permission denied"), conn.begin_nested():
+            conn.execute(text(statement))
+
+
+def test_diaban_audit_shows_lines_and_prunes_old_ones(
+    db_env, engine: Engine, owner_engine: Engine, monkeypatch, capsys
+) -> None:
+    for key in ("DIABAN_DATABASE_URL", "DIABAN_OWNER_DATABASE_URL"):
+        monkeypatch.setenv(key, db_env[key])
+    with owner_engine.begin() as conn:
+        conn.execute(
+            text("""INSERT INTO access_log (at, username, role, route, params, rows) VALUES
+                    (now() - interval '400 days', 'cu-qua', 'command', 'GET /api/incidents', '{}', 5),
+                    (now(), 'kiem-tra-audit', 'planner', 'GET /api/classifications/{year}/export',
+                     '{"year": 2025}', 114)""")
+        )
+    try:
+        capsys.readouterr()
+        assert main(["audit", "--user", "kiem-tra-audit", "--json"]) == 0
+        shown = json.loads(capsys.readouterr().out)
+        assert [(r["route"], r["rows"], r["params"]) for r in shown] == [
+            ("GET /api/classifications/{year}/export", 114, {"year": 2025})
+        ]
+        assert main(["audit", "--route", "export"]) == 0 and "kiem-tra-audit" in capsys.readouterr().out
+        assert main(["audit", "--prune"]) == 0
+        with engine.connect() as conn:
+            left = set(
+                conn.execute(
+                    text("SELECT username FROM access_log WHERE username IN ('cu-qua', 'kiem-tra-audit')")
+                ).scalars()
+            )
+        assert left == {"kiem-tra-audit"}  # older than DIABAN_ACCESS_LOG_DAYS (365) is gone
+    finally:
+        with owner_engine.begin() as conn:
+            conn.execute(text("DELETE FROM access_log WHERE username IN ('cu-qua', 'kiem-tra-audit')"))
+
+
+def test_command_line_exports_are_recorded_as_the_system_user(
+    db_env, engine: Engine, owner_engine: Engine, tmp_path, monkeypatch
+) -> None:
+    import getpass
+
+    monkeypatch.setenv("DIABAN_DATABASE_URL", db_env["DIABAN_DATABASE_URL"])
+    monkeypatch.setattr(sys, "stdout", open(tmp_path / "out", "w"))  # noqa: SIM115 - closed with the test
+    try:
+        assert main(["hotspots", "export", "--format", "csv", "--out", str(tmp_path / "h.csv")]) == 0
+        with engine.connect() as conn:
+            line = conn.execute(
+                text("SELECT username, role, route, rows FROM access_log WHERE route = 'diaban hotspots export'")
+            ).one()
+        assert tuple(line)[:3] == (getpass.getuser(), "cli", "diaban hotspots export")
+    finally:
+        sys.stdout.close()
+        with owner_engine.begin() as conn:
+            conn.execute(text("DELETE FROM access_log WHERE route = 'diaban hotspots export'"))

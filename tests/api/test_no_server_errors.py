@@ -1,0 +1,102 @@
+"""No HTTP 500 from any input (finding 7 of issue 15): far dates, NaN and Infinity, lone surrogates, a hotspot on the
+other side of the world, and a database that does not answer.
+"""
+
+from __future__ import annotations
+
+import re
+
+import pytest
+from fastapi.testclient import TestClient
+from sqlalchemy import create_engine, text
+from sqlalchemy.exc import OperationalError
+
+from api.app import create_app
+from gis.store.db import QueryTimeout, unavailable
+
+FAR_DATES = [
+    "/api/incidents?to=9999-12-31",
+    "/api/hotspots?to=9999-12-31",
+    "/api/heat?format=overlay&to=9999-12-31",
+    "/api/gistar?to=9999-12-31",
+    "/tiles/incidents/12/3263/1793.mvt?to=9999-12-31",
+    "/api/incidents?from=0001-01-01",
+    "/api/emerging?end=0001-01-01",
+    "/api/emerging?end=9999-12-31",
+]
+
+
+@pytest.mark.parametrize("path", FAR_DATES)
+def test_dates_outside_any_calendar_we_keep_are_refused(client, path: str) -> None:
+    response = client.get(path)
+    assert response.status_code == 422, response.text[:300]
+    assert "1900" in response.json()["detail"]
+
+
+def test_a_due_date_in_year_9999_is_refused(client) -> None:
+    body = {"kind": "conversion", "commune_code": "10507", "year": 2025, "due_date": "9999-12-31"}
+    assert client.post("/api/tasks", json=body).status_code == 422
+
+
+@pytest.mark.parametrize("number", ["NaN", "Infinity", "-Infinity"])
+def test_json_numbers_must_be_numbers(client, number: str) -> None:
+    raw = f'{{"lon": {number}, "lat": 20.86, "note": "tin báo"}}'.encode()
+    response = client.post("/api/hotspots", content=raw, headers={"Content-Type": "application/json"})
+    assert response.status_code == 422 and response.json()["code"] == "invalid_json"
+    as_text = client.post("/api/hotspots", json={"lon": number, "lat": 20.86, "note": "tin báo"})
+    assert as_text.status_code == 422  # "NaN" in a string is no number either
+
+
+@pytest.mark.parametrize(
+    ("method", "path", "template"),
+    [
+        ("POST", "/api/hotspots", '{"lon": 106.683, "lat": 20.86, "note": "%s"}'),
+        ("POST", "/api/tasks", '{"kind": "conversion", "commune_code": "10507", "year": 2025, "note": "%s"}'),
+        ("POST", "/api/teams", '{"name": "%s", "communes": ["10507"]}'),
+        ("POST", "/api/hotspots/1/transitions", '{"to": "verified", "note": "%s", "version": 1}'),
+        ("POST", "/api/classifications/2025/runs", '{"note": "%s"}'),
+        ("POST", "/api/tasks/1/comments", '{"note": "%s"}'),
+    ],
+)
+def test_a_lone_surrogate_is_refused_as_invalid_json(client, method: str, path: str, template: str) -> None:
+    raw = (template % "tố giác \\ud800 lẻ").encode()
+    response = client.request(method, path, content=raw, headers={"Content-Type": "application/json"})
+    assert response.status_code == 422 and response.json()["code"] == "invalid_json", response.text[:300]
+    paired = (template % "bình thường \\ud83d\\ude00").encode()  # a proper pair (an emoji) is text
+    assert client.request(method, path, content=paired, headers={"Content-Type": "application/json"}).status_code < 500
+
+
+def test_a_hotspot_far_outside_the_city_is_refused(client) -> None:
+    far = client.post("/api/hotspots", json={"lon": -171.0, "lat": 20.86, "note": "nhập nhầm kinh độ"})
+    assert far.status_code == 422 and far.json()["code"] == "outside_city"
+    swapped = client.post("/api/hotspots", json={"lon": 20.86, "lat": 106.0 - 100, "note": "đảo kinh vĩ độ"})
+    assert swapped.status_code == 422
+    near = client.post("/api/hotspots", json={"lon": 106.683, "lat": 20.86, "note": "tin báo"})
+    assert near.status_code == 201
+    island = client.post("/api/hotspots", json={"lon": 107.72, "lat": 20.13, "note": "Bạch Long Vĩ"})
+    assert island.status_code == 201
+
+
+def test_every_route_answers_503_with_retry_after_while_the_database_is_down() -> None:
+    nowhere = create_engine("postgresql+psycopg://diaban_app:x@127.0.0.1:1/diaban", pool_pre_ping=True)
+    app = create_app(nowhere)
+    token = {"Authorization": "Bearer " + "x" * 20}
+    with TestClient(app, raise_server_exceptions=False) as client:
+        assert client.get("/health").status_code == 503
+        for template, operations in app.openapi()["paths"].items():
+            path = re.sub(r"\{[^}]+\}", "1", template)
+            for method in operations:
+                response = client.request(method, path, headers=token)
+                assert response.status_code == 503, (method, template, response.status_code)
+                assert response.headers["retry-after"] == "5"
+                assert response.json()["code"] == "database_unavailable"
+        assert client.post("/api/auth/token", data={"username": "a", "password": "b"}).status_code == 503
+    nowhere.dispose()
+
+
+def test_a_cancelled_statement_is_a_timeout_not_a_crash(cluster) -> None:
+    engine = create_engine(cluster.url(), connect_args={"options": "-c statement_timeout=10"})
+    with engine.connect() as conn, pytest.raises(OperationalError) as cancelled:
+        conn.execute(text("SELECT pg_sleep(1)"))
+    assert isinstance(unavailable(cancelled.value), QueryTimeout)
+    engine.dispose()

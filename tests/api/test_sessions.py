@@ -1,0 +1,121 @@
+"""Server-side sessions (finding 4 of issue 15: after logout the old cookie still read and wrote for 30 minutes).
+
+A token names a session; logout, a password change, deactivation and an administrator end it at once.
+"""
+
+from __future__ import annotations
+
+from conftest import TEST_PASSWORD
+from sqlalchemy import text
+
+from api.sessions import SessionCache
+from models.domain.access import Principal
+
+HOTSPOT = {"lon": 106.683, "lat": 20.86, "note": "tin báo"}
+
+
+def _token(client, username: str, password: str = TEST_PASSWORD) -> dict[str, str]:
+    response = client.post(
+        "/api/auth/token", data={"username": username, "password": password}, headers={"Authorization": ""}
+    )
+    assert response.status_code == 200, response.text
+    return {"Authorization": f"Bearer {response.json()['access_token']}"}
+
+
+def test_a_replayed_cookie_neither_reads_nor_writes_after_logout(client, make_user, conn) -> None:
+    client.headers.pop("Authorization")
+    make_user("out-cookie", "command")
+    assert client.post("/login", data={"username": "out-cookie", "password": TEST_PASSWORD}).status_code == 200
+    cookies = dict(client.cookies)
+    csrf = {"X-CSRF-Token": cookies["diaban_csrf"]}
+    assert client.get("/api/hotspots").status_code == 200
+    client.post("/logout", data={"csrf": cookies["diaban_csrf"]}, follow_redirects=False)
+    client.cookies.clear()
+    for name, value in cookies.items():  # an attacker who kept the cookies
+        client.cookies.set(name, value)
+    assert client.get("/api/hotspots").status_code == 401
+    assert client.post("/api/hotspots", json=HOTSPOT, headers=csrf).status_code == 401
+    assert client.get("/", follow_redirects=False).status_code == 303
+    reason = conn.execute(
+        text("SELECT revoked_reason FROM sessions s JOIN users u ON u.id = s.user_id WHERE u.username = 'out-cookie'")
+    ).scalar_one()
+    assert reason == "logout"
+
+
+def test_api_logout_ends_only_that_session(client, make_user) -> None:
+    make_user("out-api", "planner")
+    first, second = _token(client, "out-api"), _token(client, "out-api")
+    assert client.post("/api/auth/logout", headers=first).status_code == 204
+    assert client.get("/api/auth/me", headers=first).status_code == 401
+    assert client.get("/api/auth/me", headers=second).status_code == 200
+
+
+def test_a_new_password_ends_every_session_and_gives_a_new_one(client, make_user) -> None:
+    make_user("new-pw", "planner")
+    phone, laptop = _token(client, "new-pw"), _token(client, "new-pw")
+    wrong = client.post(
+        "/api/auth/password", json={"current_password": "sai", "new_password": "mat-khau-moi-dai"}, headers=phone
+    )
+    assert wrong.status_code == 403 and wrong.json()["code"] == "wrong_password"
+    changed = client.post(
+        "/api/auth/password",
+        json={"current_password": TEST_PASSWORD, "new_password": "mat-khau-moi-dai"},
+        headers=phone,
+    )
+    assert changed.status_code == 200
+    fresh = {"Authorization": f"Bearer {changed.json()['access_token']}"}
+    assert client.get("/api/auth/me", headers=phone).status_code == 401
+    assert client.get("/api/auth/me", headers=laptop).status_code == 401
+    assert client.get("/api/auth/me", headers=fresh).status_code == 200
+    assert _token(client, "new-pw", "mat-khau-moi-dai")
+
+
+def test_an_administrator_ends_sessions_and_deactivates(client, make_user, bearer) -> None:
+    user_id = make_user("lost-phone", "command")
+    admin = bearer(make_user("admin-sessions", "admin"))
+    one, two = _token(client, "lost-phone"), _token(client, "lost-phone")
+    revoked = client.delete(f"/api/users/{user_id}/sessions", headers=admin)
+    assert revoked.status_code == 200 and revoked.json() == {"revoked": 2}
+    assert client.get("/api/auth/me", headers=one).status_code == 401
+    assert client.get("/api/auth/me", headers=two).status_code == 401
+    again = _token(client, "lost-phone")
+    assert client.patch(f"/api/users/{user_id}", json={"active": False}, headers=admin).json()["active"] is False
+    assert client.get("/api/auth/me", headers=again).status_code == 401
+    assert client.delete("/api/users/999999/sessions", headers=admin).status_code == 404
+    assert client.delete(f"/api/users/{user_id}/sessions", headers=again).status_code == 401
+
+
+def test_any_deactivation_or_new_password_ends_sessions_in_the_database(conn, make_user) -> None:
+    """The trigger on users ends sessions whoever makes the change (here plain SQL, as a maintenance script would)."""
+    from gis.store.sessions import open_session
+
+    user_id = make_user("by-sql", "planner")
+    open_session(conn, user_id, 30)
+    conn.execute(text("UPDATE users SET password_hash = 'x' WHERE id = :id"), {"id": user_id})
+    open_session(conn, user_id, 30)
+    conn.execute(text("UPDATE users SET active = false WHERE id = :id"), {"id": user_id})
+    reasons = conn.execute(
+        text("SELECT revoked_reason FROM sessions WHERE user_id = :id ORDER BY created_at, revoked_reason"),
+        {"id": user_id},
+    ).scalars()
+    assert sorted(reasons) == ["deactivated", "password"]
+
+
+def test_the_process_remembers_open_sessions_briefly() -> None:
+    now = [0.0]
+    cache = SessionCache(5, clock=lambda: now[0])
+    alice, bob = Principal(1, "alice", "command"), Principal(2, "bob", "planner")
+    cache.put("a", alice)
+    cache.put("b", bob)
+    now[0] = 4.9
+    assert cache.get("a") == alice
+    now[0] = 5.0  # older than the delay: ask the database again
+    assert cache.get("a") is None
+    cache.put("a", alice)
+    cache.forget_user(1)
+    assert cache.get("a") is None
+    cache.forget("b")
+    assert cache.get("b") is None
+    off = SessionCache(0)
+    off.put("a", alice)
+    assert off.get("a") is None
