@@ -49,6 +49,8 @@ class DataSettings(_Settings):
     boundaries: Path | None = _SHARED_BOUNDARIES if _IN_CHECKOUT else None
     #: Points outside every commune but within this distance are assigned to the nearest one.
     nearest_commune_m: float = 200.0
+    #: Memory PostgreSQL may use per sort or hash during an incident import (work_mem of its transaction).
+    import_work_mem_mb: int = 256
 
     def boundary_file(self) -> Path:
         """The configured boundary file, or a clear error naming the setting when there is none."""
