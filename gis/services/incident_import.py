@@ -136,7 +136,7 @@ def _stage_and_store(
         unplaced = load.unit_rejects(conn)
         rejects.append(unplaced)
     with bar.phase("Gán xã/phường"):
-        load.assign(conn, nearest_m)
+        load.assign(conn, nearest_m, REFORM_DATE, load.history_exists(conn))
     far = load.outside(conn)
     far_rows = _outside_rows(far, nearest_m, refused=refuse_outside)
     if refuse_outside and len(far):
@@ -144,7 +144,7 @@ def _stage_and_store(
         rejects.append(far_rows)
     report.flagged = _ordered(load.ambiguous(conn), far_rows if not refuse_outside else empty_rejects())
     with bar.phase("Ghi vào CSDL"):
-        counts = load.store(conn, import_id, REFORM_DATE, load.history_exists(conn))
+        counts = load.store(conn, import_id)
     load.drop_work_tables(conn)
     report.rejects = _ordered(*rejects)
     report.imported = sum(counts.values())
