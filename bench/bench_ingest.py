@@ -16,8 +16,8 @@ and, once: ``diaban`` importing ``--increment`` rows (same 3 years, other refs) 
 rows, against COPY + geometry + GiST of the same increment into an empty table. The increment is rolled back after
 it is timed, so that each repetition starts from the same table.
 
-Each load runs in its own process: its peak RSS is the process's (``ru_maxrss``); the database server's peak is
-its backend's VmHWM. Seconds are the best of ``--repeat`` (the machine is shared), each printed with the 1-minute
+Each load runs in its own process: its peak RSS is the process's VmHWM (``ru_maxrss`` would count the memory of
+the benchmark that started it); the database server's peak is its backend's VmHWM. Seconds are the best of ``--repeat`` (the machine is shared), each printed with the 1-minute
 load average when it started. Generated files are kept in ``--files`` (the 3M file takes a minute to make).
 """
 
@@ -45,8 +45,9 @@ _PLAIN = (
 _GEOM = ", geom geometry(Point, 4326) GENERATED ALWAYS AS (ST_SetSRID(ST_MakePoint(lon, lat), 4326)) STORED"
 
 
-def _server_peak_kb(pid: int) -> int | None:
-    """Peak resident memory of a server backend (VmHWM), when this process may read it."""
+def _peak_kb(pid: int | str) -> int | None:
+    """Peak resident memory of a process (VmHWM; reset by exec, so not inherited from the process that started
+    it as `ru_maxrss` is), when this process may read it."""
     try:
         for line in Path(f"/proc/{pid}/status").read_text().splitlines():
             if line.startswith("VmHWM:"):
@@ -89,31 +90,36 @@ def child(method: str, url: str, path: Path) -> dict[str, float | int | None]:
                     report = import_incidents(sa_conn, path, imported_by="bench")
                     if method == "diaban_increment":  # timed to here; rolled back for the next repetition
                         seconds = time.perf_counter() - start
-                        peak = _server_peak_kb(pid)
+                        peak = _peak_kb(pid)
                         tx.rollback()
-                        return {"seconds": seconds, "server_kb": peak, "imported": report.imported}
+                        return {
+                            "seconds": seconds,
+                            "server_kb": peak,
+                            "client_kb": _peak_kb("self"),
+                            "rows": report.imported,
+                        }
                 seconds = time.perf_counter() - start
-                return {"seconds": seconds, "server_kb": _server_peak_kb(pid), "imported": report.imported}
-        return {"seconds": time.perf_counter() - start, "server_kb": _server_peak_kb(pid)}
+                return {
+                    "seconds": seconds,
+                    "server_kb": _peak_kb(pid),
+                    "client_kb": _peak_kb("self"),
+                    "rows": report.imported,
+                }
+        return {"seconds": time.perf_counter() - start, "server_kb": _peak_kb(pid), "client_kb": _peak_kb("self")}
 
 
 def _run_child(method: str, url: str, path: Path) -> dict[str, float | int | None]:
-    """`child` in a fresh interpreter: (result, peak RSS in kB of that process)."""
-    proc = subprocess.Popen(
-        [sys.executable, __file__, "--child", method, "--url", url, "--file", str(path)], stdout=subprocess.PIPE
+    """`child` in a fresh interpreter, which reports its own peak memory."""
+    proc = subprocess.run(
+        [sys.executable, __file__, "--child", method, "--url", url, "--file", str(path)],
+        stdout=subprocess.PIPE,
+        check=True,
     )
-    assert proc.stdout is not None
-    out = proc.stdout.read().decode()
-    _, status, usage = os.wait4(proc.pid, 0)  # this child's own peak, not the largest child's so far
-    if status != 0:
-        raise SystemExit(f"{method} failed ({status})")
-    result = json.loads(out.strip().splitlines()[-1])
-    result["client_kb"] = usage.ru_maxrss
-    return result
+    return json.loads(proc.stdout.decode().strip().splitlines()[-1])
 
 
 def _ogr2ogr(url: str, path: Path) -> dict[str, float | int | None]:
-    """ogr2ogr in its own process: seconds and its peak RSS (wait4)."""
+    """ogr2ogr in its own process: seconds and its peak memory (VmHWM, read until it exits)."""
     cmd = [
         "ogr2ogr",
         "-f",
@@ -144,11 +150,14 @@ def _ogr2ogr(url: str, path: Path) -> dict[str, float | int | None]:
     ]
     start = time.perf_counter()
     proc = subprocess.Popen(cmd, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
-    _, status, usage = os.wait4(proc.pid, 0)
+    peak = 0
+    while proc.poll() is None:
+        peak = max(peak, _peak_kb(proc.pid) or 0)
+        time.sleep(0.02)
     seconds = time.perf_counter() - start
-    if status != 0:
-        raise SystemExit(f"ogr2ogr failed: {proc.stderr.read().decode() if proc.stderr else status}")
-    return {"seconds": seconds, "server_kb": None, "client_kb": usage.ru_maxrss}
+    if proc.returncode != 0:
+        raise SystemExit(f"ogr2ogr failed: {proc.stderr.read().decode() if proc.stderr else proc.returncode}")
+    return {"seconds": seconds, "server_kb": None, "client_kb": peak}
 
 
 def _reset(engine: Engine) -> None:
@@ -172,6 +181,8 @@ def measure(method: str, engine: Engine, url: str, path: Path, repeat: int, keep
         load = os.getloadavg()[0]
         result = _ogr2ogr(url, path) if method == "ogr2ogr" else _run_child(method, url, path)
         result["load"] = load
+        if "rows" in result and not keep and result["rows"] == 0:
+            raise SystemExit(f"{method} stored nothing")
         if best is None or result["seconds"] < best["seconds"]:
             best = result
     assert best is not None

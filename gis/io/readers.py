@@ -52,9 +52,9 @@ TEXT_SUFFIXES = {".csv", ".txt", ".tsv", ".tab"}
 EXCEL_SUFFIXES = {".xlsx", ".xlsm"}
 GEOJSON_SUFFIXES = {".geojson", ".json"}
 #: Records read, validated and staged at a time: an import holds one chunk, whatever the file's size. Reading,
-#: validating and encoding a million rows peaked at 356 MB in chunks of 50,000 (1 MB blocks), 585 MB in chunks
-#: of 200,000 (4 MB blocks), for 3.3 s vs 3.0 s (measured).
-CHUNK_ROWS = 50_000
+#: validating and encoding a million rows peaked at 338 MB in chunks of 40,000 (1 MB blocks, Arrow's unused
+#: memory released after each), 585 MB in chunks of 200,000 (4 MB blocks), in the same time (measured).
+CHUNK_ROWS = 40_000
 #: Bytes Arrow's streaming reader parses at a time (its batches; a chunk gathers several).
 ARROW_BLOCK = 1 << 20
 

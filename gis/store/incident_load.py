@@ -68,9 +68,13 @@ STAGING = pa.schema(
 _PLACED = "unit_code text, assignment text, legacy_code text, candidates text[], unit_field text, unit_reason text"
 _SQL_TYPES = {pa.int32(): "int", pa.int64(): "bigint", pa.float64(): "float8", pa.string(): "text"}
 #: A year receiving at least this share of its partition's rows is rebuilt (loaded apart, indexed, attached)
-#: rather than inserted into: building indexes over n rows costs about what maintaining them costs for n / 4
-#: arriving ones (bench_ingest: 100k rows into a 1M-row table vs a 1.1M-row load).
-REBUILD_SHARE = 0.25
+#: rather than inserted into. Inserting a row into a year's four indexes cost 30 µs (100,000 rows into a table of
+#: 1M), writing and indexing a row loaded apart 10 µs (1M rows into an empty table; measured): a rebuild pays for
+#: the year's E rows and the n new ones, an insert for n; they are equal at n = E / 2.
+REBUILD_SHARE = 0.5
+#: The refs' unique key is rebuilt when an import loading years apart brings at least this share of the stored
+#: refs: building it cost 0.6 µs a ref, inserting a ref into it 5 µs (measured likewise).
+REFS_REBUILD_SHARE = 0.12
 #: Columns written to incidents, in the order of the statements below.
 _STORED = (
     "ref, occurred_at, kind, substance, quantity_g, arrested, source, commune_code, assignment, legacy_code,"
@@ -387,8 +391,8 @@ def store(conn: Connection, import_id: int) -> dict[str, int]:
             conn.execute(text(f"ALTER TABLE {_LOADING} ATTACH PARTITION {tables[y]} {bounds(y)}"))
         only = sorted(rebuilt) if len(rebuilt) < len(arriving) else None
         new_refs = sum(arriving[y] for y in rebuilt)
-        with _refs_key_rebuilt(conn, new_refs >= REBUILD_SHARE * _estimated_rows(conn, "incident_refs")):
-            _copy_rows(conn, _LOADING, import_id, only, refs=True)
+        with _refs_key_rebuilt(conn, new_refs >= REFS_REBUILD_SHARE * _estimated_rows(conn, "incident_refs")):
+            _write_rows(conn, _LOADING, import_id, only, refs=True)
         for y, table in sorted(tables.items()):
             conn.execute(text(f"ALTER TABLE {_LOADING} DETACH PARTITION {table}"))
             attach(conn, table, y, replaces=rebuilt[y])
@@ -397,7 +401,7 @@ def store(conn: Connection, import_id: int) -> dict[str, int]:
         bump_data_version(conn, PARENT)
     rest = sorted(set(arriving) - set(rebuilt))
     if rest:
-        _copy_rows(conn, PARENT, import_id, rest if rebuilt else None, refs=False)
+        _write_rows(conn, PARENT, import_id, rest if rebuilt else None, refs=False)
     counts = conn.execute(text("SELECT assignment, count(*) FROM incident_placed GROUP BY 1")).all()
     return {assignment: int(n) for assignment, n in counts}
 
@@ -425,7 +429,7 @@ def _estimated_rows(conn: Connection, table: str) -> int:
 _LOADING = "incidents_loading"
 
 
-def _copy_rows(conn: Connection, table: str, import_id: int, years: list[int] | None, refs: bool) -> None:
+def _write_rows(conn: Connection, table: str, import_id: int, years: list[int] | None, refs: bool) -> None:
     """The new rows of `years` (None: all) into `table` in storage order (`seq`), and their refs into
     incident_refs when `refs` (a table without the triggers of `incidents`). Each row is read by the `seq` index,
     its staged row by its place: no join of a million rows, no sort of full rows.
