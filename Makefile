@@ -78,6 +78,7 @@ wheel: $(VENV)/.installed $(VENDOR)
 	$(BIN)/pip wheel --no-deps --wheel-dir dist .
 
 bench: venv
+	./scripts/system-deps.sh bench
 	$(BIN)/pip install -q -e '.[test,bench]'
 	for b in bench/bench_*.py; do $(BIN)/python $$b || exit 1; done
 

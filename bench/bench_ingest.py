@@ -1,40 +1,260 @@
-"""Benchmark: importing 1,000,000 generated incidents vs a plain COPY of the same file, same run.
+"""Benchmark: loading incidents — diaban's import against PostgreSQL's own COPY and against ogr2ogr, same run,
+same file, with the peak memory of each.
 
-Run: ``.venv/bin/python bench/bench_ingest.py [--rows N]``. Prints rows per second and the ratio
-of our full import (validation, staging COPY, commune assignment, indexes) to a plain COPY into an
-unindexed table.
+Run: ``.venv/bin/python bench/bench_ingest.py [--rows 100000 1000000 3000000] [--repeat 2] [--increment 100000]
+[--base 1000000] [--files DIR]`` (ogr2ogr: ``scripts/system-deps.sh bench`` installs gdal-bin).
+
+For each size, on the same generated file (synthetic, 3 years, Hải Phòng communes):
+
+- plain COPY of the CSV into an unindexed logged table;
+- COPY + geometry (a generated ST_MakePoint column) + GiST built afterwards — the floor of any geographic load;
+- ogr2ogr (GDAL's CSV driver, PG_USE_COPY, point geometry, GiST) — what a GIS analyst would use;
+- ``diaban incidents import`` into an empty table (validation, duplicates, commune assignment, yearly
+  partitions, four indexes, refs);
+
+and, once: ``diaban`` importing ``--increment`` rows (same 3 years, other refs) into a table holding ``--base``
+rows, against COPY + geometry + GiST of the same increment into an empty table. The increment is rolled back after
+it is timed, so that each repetition starts from the same table.
+
+Each load runs in its own process: its peak RSS is the process's VmHWM (``ru_maxrss`` would count the memory of
+the benchmark that started it); the database server's peak is its backend's VmHWM. Seconds are the best of ``--repeat`` (the machine is shared), each printed with the 1-minute
+load average when it started. Generated files are kept in ``--files`` (the 3M file takes a minute to make).
 """
 
 from __future__ import annotations
 
 import argparse
+import json
+import os
+import subprocess
+import sys
 import tempfile
 import time
 from pathlib import Path
 
-from common import incident_csv, plain_copy_seconds, prepared_engine
+from sqlalchemy import Engine, text
 
-from gis.ops.postgres import temporary_cluster
-from gis.services.incident_import import import_incidents
+from gis.ops.postgres import libpq_url, temporary_cluster
+
+#: Columns of the generated file, as COPY reads them.
+_COLUMNS = "ref, occurred_at, lon, lat, kind, substance, quantity_g, arrested, source"
+_PLAIN = (
+    "CREATE TABLE bench_load (ref text, occurred_at timestamptz, lon float8, lat float8, kind text, substance text,"
+    " quantity_g float8, arrested int, source text{geom})"
+)
+_GEOM = ", geom geometry(Point, 4326) GENERATED ALWAYS AS (ST_SetSRID(ST_MakePoint(lon, lat), 4326)) STORED"
+
+
+def _peak_kb(pid: int | str) -> int | None:
+    """Peak resident memory of a process (VmHWM; reset by exec, so not inherited from the process that started
+    it as `ru_maxrss` is), when this process may read it."""
+    try:
+        for line in Path(f"/proc/{pid}/status").read_text().splitlines():
+            if line.startswith("VmHWM:"):
+                return int(line.split()[1])
+    except OSError:
+        return None
+    return None
+
+
+def child(method: str, url: str, path: Path) -> dict[str, float | int | None]:
+    """One load in this process: its seconds and the server backend's peak memory."""
+    import psycopg
+
+    with psycopg.connect(libpq_url(url)) as conn:
+        pid = conn.info.backend_pid
+        start = time.perf_counter()
+        if method in ("copy", "copy_gist"):
+            conn.execute(_PLAIN.format(geom=_GEOM if method == "copy_gist" else ""))
+            with (
+                conn.cursor() as cur,
+                open(path, "rb") as fh,
+                cur.copy(f"COPY bench_load ({_COLUMNS}) FROM STDIN (FORMAT csv, HEADER true)") as copy,
+            ):
+                while block := fh.read(1 << 20):
+                    copy.write(block)
+            if method == "copy_gist":
+                conn.execute("CREATE INDEX ON bench_load USING gist (geom)")
+            conn.commit()
+        else:
+            from sqlalchemy import create_engine
+            from sqlalchemy.pool import NullPool
+
+            from gis.services.incident_import import import_incidents
+
+            engine = create_engine(url, poolclass=NullPool)
+            with engine.connect() as sa_conn:
+                pid = sa_conn.connection.driver_connection.info.backend_pid  # type: ignore[union-attr]
+                start = time.perf_counter()
+                with sa_conn.begin() as tx:
+                    report = import_incidents(sa_conn, path, imported_by="bench")
+                    if method == "diaban_increment":  # timed to here; rolled back for the next repetition
+                        seconds = time.perf_counter() - start
+                        peak = _peak_kb(pid)
+                        tx.rollback()
+                        return {
+                            "seconds": seconds,
+                            "server_kb": peak,
+                            "client_kb": _peak_kb("self"),
+                            "rows": report.imported,
+                        }
+                seconds = time.perf_counter() - start
+                return {
+                    "seconds": seconds,
+                    "server_kb": _peak_kb(pid),
+                    "client_kb": _peak_kb("self"),
+                    "rows": report.imported,
+                }
+        return {"seconds": time.perf_counter() - start, "server_kb": _peak_kb(pid), "client_kb": _peak_kb("self")}
+
+
+def _run_child(method: str, url: str, path: Path) -> dict[str, float | int | None]:
+    """`child` in a fresh interpreter, which reports its own peak memory."""
+    proc = subprocess.run(
+        [sys.executable, __file__, "--child", method, "--url", url, "--file", str(path)],
+        stdout=subprocess.PIPE,
+        check=True,
+    )
+    return json.loads(proc.stdout.decode().strip().splitlines()[-1])
+
+
+def _ogr2ogr(url: str, path: Path) -> dict[str, float | int | None]:
+    """ogr2ogr in its own process: seconds and its peak memory (VmHWM, read until it exits)."""
+    cmd = [
+        "ogr2ogr",
+        "-f",
+        "PostgreSQL",
+        f"PG:{libpq_url(url).replace('postgresql+psycopg', 'postgresql')}",
+        str(path),
+        "-nln",
+        "bench_ogr",
+        "-oo",
+        "X_POSSIBLE_NAMES=lon",
+        "-oo",
+        "Y_POSSIBLE_NAMES=lat",
+        "-oo",
+        "AUTODETECT_TYPE=YES",
+        "-a_srs",
+        "EPSG:4326",
+        "-nlt",
+        "POINT",
+        "-lco",
+        "GEOMETRY_NAME=geom",
+        "-lco",
+        "SPATIAL_INDEX=GIST",
+        "-gt",
+        "unlimited",
+        "--config",
+        "PG_USE_COPY",
+        "YES",
+    ]
+    start = time.perf_counter()
+    proc = subprocess.Popen(cmd, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+    peak = 0
+    while proc.poll() is None:
+        peak = max(peak, _peak_kb(proc.pid) or 0)
+        time.sleep(0.02)
+    seconds = time.perf_counter() - start
+    if proc.returncode != 0:
+        raise SystemExit(f"ogr2ogr failed: {proc.stderr.read().decode() if proc.stderr else proc.returncode}")
+    return {"seconds": seconds, "server_kb": None, "client_kb": peak}
+
+
+def _reset(engine: Engine) -> None:
+    """An empty database again: no incidents, no partition, no load table."""
+    with engine.begin() as conn:
+        for (name,) in conn.execute(
+            text("SELECT relname FROM pg_class WHERE relname ~ '^incidents_y[0-9]{4}$' OR relname = 'bench_ogr'")
+        ).all():
+            conn.execute(text(f"DROP TABLE {name}"))
+        conn.execute(text("DROP TABLE IF EXISTS bench_load"))
+        conn.execute(text("TRUNCATE incidents"))
+    with engine.connect().execution_options(isolation_level="AUTOCOMMIT") as conn:
+        conn.execute(text("CHECKPOINT"))  # each load starts without the previous one's dirty pages to write
+
+
+def measure(method: str, engine: Engine, url: str, path: Path, repeat: int, keep: bool = False) -> dict:
+    """Best of `repeat` runs of one method; the load average when the best run started; the peaks."""
+    best: dict | None = None
+    for _ in range(repeat):
+        _reset(engine) if not keep else None
+        load = os.getloadavg()[0]
+        result = _ogr2ogr(url, path) if method == "ogr2ogr" else _run_child(method, url, path)
+        result["load"] = load
+        if "rows" in result and not keep and result["rows"] == 0:
+            raise SystemExit(f"{method} stored nothing")
+        if best is None or result["seconds"] < best["seconds"]:
+            best = result
+    assert best is not None
+    return best
+
+
+def _line(name: str, rows: int, result: dict, reference: float | None) -> str:
+    ratio = f"{result['seconds'] / reference:6.2f}x" if reference else "      -"
+    server = f"{result['server_kb'] / 1024:7.0f}" if result.get("server_kb") else "      -"
+    return (
+        f"{name:<34} {rows:>10,} {result['seconds']:8.2f} s {rows / result['seconds']:>11,.0f}/s {ratio}"
+        f" {result['client_kb'] / 1024:8.0f} {server}   {result['load']:4.2f}"
+    )
+
+
+_HEAD = f"{'load':<34} {'rows':>10} {'seconds':>10} {'rows/s':>13} {'/ C+G':>7} {'RSS MB':>8} {'srv MB':>7}   load avg"
 
 
 def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__)
-    parser.add_argument("--rows", type=int, default=1_000_000)
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--rows", type=int, nargs="+", default=[100_000, 1_000_000, 3_000_000])
+    parser.add_argument("--repeat", type=int, default=2)
+    parser.add_argument("--increment", type=int, default=100_000, help="0: no incremental run")
+    parser.add_argument("--base", type=int, default=1_000_000)
+    parser.add_argument("--files", type=Path, help="keep the generated files here (reused when present)")
+    parser.add_argument("--no-ogr2ogr", action="store_true")
+    parser.add_argument("--child", help=argparse.SUPPRESS)
+    parser.add_argument("--url", help=argparse.SUPPRESS)
+    parser.add_argument("--file", type=Path, help=argparse.SUPPRESS)
     args = parser.parse_args()
+    if args.child:
+        print(json.dumps(child(args.child, args.url, args.file)))
+        return
+    from common import incident_csv, prepared_engine  # geopandas and the generator: not in the measured children
+
     with tempfile.TemporaryDirectory() as tmp, temporary_cluster("diaban-bench-") as cluster:
-        csv_path = incident_csv(args.rows, Path(tmp))
+        files = args.files or Path(tmp)
+
+        def generated(rows: int, seed: int = 11) -> Path:
+            folder = files / f"incidents-{rows}-{seed}"
+            path = folder / "incidents.csv"
+            return path if path.exists() else incident_csv(rows, folder, seed=seed)
+
         engine = prepared_engine(cluster)
-        copy_s = plain_copy_seconds(cluster, csv_path)
-        start = time.perf_counter()
-        with engine.begin() as conn:
-            report = import_incidents(conn, csv_path, imported_by="bench")
-        ours_s = time.perf_counter() - start
-        assert report.imported == args.rows, report.summary()
-        print(f"rows: {args.rows:,}; outside any commune: {report.outside}")
-        print(f"plain COPY (unindexed):   {copy_s:7.2f} s  {args.rows / copy_s:>12,.0f} rows/s")
-        print(f"diaban incidents import:  {ours_s:7.2f} s  {args.rows / ours_s:>12,.0f} rows/s")
-        print(f"ratio import / plain COPY: {ours_s / copy_s:.2f}x")
+        url = cluster.owner_url()  # as `diaban import` connects: the owner may create and attach partitions
+        print("(/ C+G: seconds over 'COPY + geometry + GiST' of the same rows; RSS: the loading process's peak;")
+        print(" srv: the database backend's peak; load avg: 1-minute load average as the best run started)")
+        print(_HEAD)
+        for rows in args.rows:
+            path = generated(rows)
+            results = {m: measure(m, engine, url, path, args.repeat) for m in ("copy", "copy_gist")}
+            if not args.no_ogr2ogr:
+                results["ogr2ogr"] = measure("ogr2ogr", engine, url, path, args.repeat)
+            results["diaban"] = measure("diaban", engine, url, path, args.repeat)
+            floor = results["copy_gist"]["seconds"]
+            names = {
+                "copy": "plain COPY (unindexed)",
+                "copy_gist": "COPY + geometry + GiST",
+                "ogr2ogr": "ogr2ogr (PG_USE_COPY, GiST)",
+                "diaban": "diaban import, empty table",
+            }
+            for method, result in results.items():
+                print(_line(names[method], rows, result, floor))
+            sys.stdout.flush()
+        if args.increment:
+            increment = generated(args.increment, seed=12)
+            floor = measure("copy_gist", engine, url, increment, args.repeat)
+            _reset(engine)
+            _run_child("diaban", url, generated(args.base))  # the table holding --base rows (not timed)
+            added = measure("diaban_increment", engine, url, increment, args.repeat, keep=True)
+            print(_line("COPY + geometry + GiST, increment", args.increment, floor, floor["seconds"]))
+            print(_line(f"diaban import into {args.base:,}", args.increment, added, floor["seconds"]))
         engine.dispose()
 
 

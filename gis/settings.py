@@ -55,8 +55,10 @@ class DataSettings(_Settings):
     #: Points outside every commune but within this distance are assigned to the nearest one.
     nearest_commune_m: float = 200.0
     #: The city's extent is its communes' bounding box widened by this margin: a point beyond (a far-away typo, a
-    #: swapped longitude) is refused by the API and rejected by imports.
+    #: swapped longitude) is refused for a hand-made hotspot; an import keeps such an incident as ``outside``.
     city_margin_m: float = 20_000.0
+    #: Memory PostgreSQL may use per sort or hash during an incident import (work_mem of its transaction).
+    import_work_mem_mb: int = 256
 
     def boundary_file(self) -> Path:
         """The configured boundary file, or a clear error naming the setting when there is none."""

@@ -137,20 +137,25 @@ def cmd_boundaries(args: argparse.Namespace) -> int:
 def cmd_incidents(args: argparse.Namespace) -> int:
     from gis.services.incident_import import import_incidents
     from gis.settings import DataSettings
-    from gis.store.db import get_engine
+    from gis.store.db import get_engine, get_owner_engine
 
-    engine = get_engine()
-    with engine.begin() as conn:
-        report = import_incidents(
-            conn,
-            args.path,
-            imported_by=getpass.getuser(),
-            nearest_m=DataSettings().nearest_commune_m,
-            progress=sys.stderr.isatty() and not args.json,
-            sheet=args.sheet,
-            encoding=args.encoding,
-            outside=args.outside,
-        )
+    get_engine()  # reachable and migrated
+    # The owner's role: a bulk import creates and attaches yearly partitions (the application's role owns nothing).
+    engine = get_owner_engine()
+    try:
+        with engine.begin() as conn:
+            report = import_incidents(
+                conn,
+                args.path,
+                imported_by=getpass.getuser(),
+                nearest_m=DataSettings().nearest_commune_m,
+                progress=sys.stderr.isatty() and not args.json,
+                sheet=args.sheet,
+                encoding=args.encoding,
+                outside=args.outside,
+            )
+    finally:
+        engine.dispose()
     return _print_report("Vụ việc", report.summary(), report, args)
 
 

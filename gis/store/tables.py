@@ -9,7 +9,6 @@ from sqlalchemy import (
     BigInteger,
     Boolean,
     CheckConstraint,
-    Computed,
     Date,
     DateTime,
     Float,
@@ -17,6 +16,7 @@ from sqlalchemy import (
     Index,
     Integer,
     LargeBinary,
+    Sequence,
     String,
     Text,
     UniqueConstraint,
@@ -28,7 +28,6 @@ from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 
 from gis.store.sql import LOCAL_TODAY, current_unit, in_values
 from models.vocabulary import (
-    METRIC_SRID,
     POINT_ASSIGNMENTS,
     TASK_CLOSED,
     WGS84_SRID,
@@ -51,6 +50,8 @@ from models.vocabulary import (
 )
 
 SRID = WGS84_SRID
+#: An incident has metric coordinates exactly when it has a point.
+METRIC_CHECK = "(geom IS NULL) = (x_m IS NULL) AND (geom IS NULL) = (y_m IS NULL)"
 _in = in_values
 
 
@@ -117,7 +118,12 @@ class ImportRun(Base):
 
 class Incident(Base):
     """A recorded drug incident: a time, a kind and a place — a point, or (without coordinates) the commune its
-    code or address names. No names of people are ever stored; no point is ever invented."""
+    code or address names. No names of people are ever stored; no point is ever invented.
+
+    Partitioned by local calendar year of `occurred_at` (migration 0006, `gis.store.incident_partitions`): a year
+    loaded whole is built apart, indexed and attached; a daily file touches only its year's indexes. A key must
+    include the partition key, so `ref` is unique through `incident_refs` and the primary key is (id, occurred_at).
+    """
 
     __tablename__ = "incidents"
     __table_args__ = (
@@ -133,13 +139,15 @@ class Incident(Base):
         ),
         CheckConstraint("quantity_g IS NULL OR quantity_g >= 0", name="ck_incidents_quantity"),
         CheckConstraint("arrested IS NULL OR arrested >= 0", name="ck_incidents_arrested"),
+        CheckConstraint(METRIC_CHECK, name="ck_incidents_metric"),
         Index("ix_incidents_occurred_at", "occurred_at"),
         Index("ix_incidents_commune_time", "commune_code", "occurred_at"),
+        {"postgresql_partition_by": "RANGE (occurred_at)"},
     )
 
-    id: Mapped[int] = mapped_column(BigInteger, primary_key=True)
-    ref: Mapped[str] = mapped_column(String(64), unique=True)
-    occurred_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    id: Mapped[int] = mapped_column(BigInteger, Sequence("incidents_id_seq"), primary_key=True)
+    occurred_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), primary_key=True)
+    ref: Mapped[str] = mapped_column(String(64))
     kind: Mapped[str] = mapped_column(String(32))
     substance: Mapped[str | None] = mapped_column(Text)
     quantity_g: Mapped[float | None] = mapped_column(Float)
@@ -153,16 +161,23 @@ class Incident(Base):
     period_code: Mapped[str | None] = mapped_column(String(16))
     #: The current units an ambiguous row may belong to (its old unit was split); NULL otherwise.
     candidate_codes: Mapped[list[str] | None] = mapped_column(ARRAY(String(16)))
-    import_id: Mapped[int | None] = mapped_column(ForeignKey("import_runs.id"))
+    #: The import run that brought the row. No foreign key: a per-row trigger for a value the import knows valid
+    #: once cost 10.8 s per million rows; a statement trigger checks the new rows' runs set-based instead (0006).
+    import_id: Mapped[int | None] = mapped_column(Integer)
     #: NULL for an incident located by code or address: it has no point and takes no part in point analyses.
     geom = mapped_column(Geometry("POINT", srid=SRID, spatial_index=True), nullable=True)
-    #: Metric coordinates (EPSG:32648) kept by PostgreSQL itself: grid analyses read them without a transform.
-    x_m: Mapped[float | None] = mapped_column(
-        Float, Computed(f"ST_X(ST_Transform(geom, {METRIC_SRID}))", persisted=True)
-    )
-    y_m: Mapped[float | None] = mapped_column(
-        Float, Computed(f"ST_Y(ST_Transform(geom, {METRIC_SRID}))", persisted=True)
-    )
+    #: Metric coordinates (EPSG:32648), so that grid analyses read them without a transform: filled from one
+    #: ST_Transform per row by the import (two generated columns cost two), by a trigger for any other writer.
+    x_m: Mapped[float | None] = mapped_column(Float)
+    y_m: Mapped[float | None] = mapped_column(Float)
+
+
+class IncidentRef(Base):
+    """Every stored incident's `ref`, unique across all partitions (kept by triggers on `incidents`, see 0006)."""
+
+    __tablename__ = "incident_refs"
+
+    ref: Mapped[str] = mapped_column(String(64), primary_key=True)
 
 
 class DataVersion(Base):
@@ -290,9 +305,9 @@ class HotspotIncident(Base):
     __tablename__ = "hotspot_incidents"
 
     hotspot_id: Mapped[int] = mapped_column(ForeignKey("hotspots.id", ondelete="CASCADE"), primary_key=True)
-    incident_id: Mapped[int] = mapped_column(
-        ForeignKey("incidents.id", ondelete="CASCADE"), primary_key=True, index=True
-    )
+    #: No foreign key: one to incidents(id) is impossible with time partitioning. A statement trigger checks each
+    #: statement's new rows set-based, and deleted incidents leave their hotspots by trigger (migration 0006).
+    incident_id: Mapped[int] = mapped_column(BigInteger, primary_key=True, index=True)
 
 
 class Team(Base):

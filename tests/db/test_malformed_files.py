@@ -51,11 +51,20 @@ def test_a_huge_field_rejects_its_row_only(conn: Connection, tmp_path: Path) -> 
     assert (reject.line, reject.field) == (4, "substance") and "dài" in reject.reason
 
 
-def test_a_far_away_point_rejects_its_row_only(conn: Connection, tmp_path: Path) -> None:
+def test_a_far_away_point_is_kept_as_outside_and_reported_or_refused(conn: Connection, tmp_path: Path) -> None:
+    """A point far from the city is kept as ``outside`` and reported with its line (issue 14), or refused with
+    ``outside="reject"``; a latitude beyond ±90 is a reject either way."""
     path = tmp_path / "far.csv"
     path.write_text(HEADER + GOOD + "B3,2025-03-03,-171.0,20.86,tip,,,,\nB4,2025-03-03,20.86,106.0,tip,,,,\n")
-    report = import_incidents(conn, path, imported_by="test")
-    assert report.imported == 2 and refs(conn) == {"G1", "G2"}
+    with conn.begin_nested() as kept:
+        report = import_incidents(conn, path, imported_by="test")
+        assert (report.imported, report.outside, report.rejected) == (3, 1, 1)
+        assert refs(conn) == {"G1", "G2", "B3"}
+        assert list(report.flagged["line"]) == [4] and list(report.rejects["line"]) == [5]
+        kept.rollback()
+    report = import_incidents(conn, path, imported_by="test", outside="reject")
+    assert (report.imported, report.outside, report.rejected) == (2, 0, 2)
+    assert refs(conn) == {"G1", "G2"}
     assert sorted(report.rejects["line"]) == [4, 5]
     assert set(report.rejects["field"]) <= {"lon/lat", "lat"}
 

@@ -4,7 +4,7 @@ from collections.abc import Iterator
 
 import pytest
 from alembic import command
-from sqlalchemy import create_engine, inspect
+from sqlalchemy import create_engine, inspect, text
 
 from gis.ops.postgres import ManagedCluster
 from gis.store.db import alembic_config, migrate
@@ -30,4 +30,62 @@ def test_upgrade_downgrade_upgrade(scratch_url: str) -> None:
     migrate(engine)
     with engine.begin() as conn:
         command.check(alembic_config(conn))  # the models and the migrations agree
+    engine.dispose()
+
+
+def test_incidents_move_into_yearly_partitions_and_back(scratch_url: str) -> None:
+    """0011 on a database holding incidents: every row, id, metric point and hotspot member kept, each row in its
+    year, refs recorded, the table stored month by month; the downgrade gives the single table back."""
+    engine = create_engine(scratch_url)
+    migrate(engine, "0010")
+    with engine.begin() as conn:
+        run = conn.execute(
+            text(
+                "INSERT INTO import_runs (dataset, file_name, file_sha256, imported_by, imported, duplicates, rejected,"
+                " outside) VALUES ('incidents', 'f.csv', 'x', 't', 3, 0, 0, 0) RETURNING id"
+            )
+        ).scalar_one()
+        conn.execute(
+            text("""INSERT INTO incidents (ref, occurred_at, kind, assignment, commune_code, import_id, geom) VALUES
+            ('M-2', '2024-03-01T10:00:00+07:00', 'tip', 'inside', '10507', :r, ST_SetSRID(ST_MakePoint(106.68, 20.86), 4326)),
+            ('M-1', '2023-12-31T23:30:00+07:00', 'tip', 'outside', NULL, :r, ST_SetSRID(ST_MakePoint(106.7, 20.9), 4326)),
+            ('M-3', '2024-01-15T10:00:00+07:00', 'tip', 'inside', '10507', :r, ST_SetSRID(ST_MakePoint(106.6, 20.8), 4326))"""),
+            {"r": run},
+        )
+        conn.execute(
+            text("""INSERT INTO incidents (ref, occurred_at, kind, assignment, commune_code, legacy_code, geom)
+            VALUES ('M-4', '2024-02-01', 'tip', 'legacy_code', '10507', '11311', NULL)""")
+        )
+        hotspot = conn.execute(
+            text("""INSERT INTO hotspots (status, kind, origin, n_incidents, kinds, radius_m, version, centroid)
+            VALUES ('detected', 'spot', 'manual', 1, '{}', 100, 1, ST_SetSRID(ST_MakePoint(106.68, 20.86), 4326))
+            RETURNING id""")
+        ).scalar_one()
+        conn.execute(
+            text("INSERT INTO hotspot_incidents SELECT :h, id FROM incidents WHERE ref = 'M-2'"), {"h": hotspot}
+        )
+        before = conn.execute(text("SELECT ref, id, x_m, y_m FROM incidents ORDER BY ref")).all()
+    migrate(engine)
+    with engine.begin() as conn:
+        after = conn.execute(text("SELECT ref, id, x_m, y_m FROM incidents ORDER BY ref")).all()
+        assert after == before
+        years = dict(conn.execute(text("SELECT ref, tableoid::regclass::text FROM incidents")).all())
+        assert years == {
+            "M-1": "incidents_y2023",
+            "M-2": "incidents_y2024",
+            "M-3": "incidents_y2024",
+            "M-4": "incidents_y2024",
+        }
+        assert list(conn.execute(text("SELECT ref FROM incidents_y2024")).scalars()) == ["M-3", "M-4", "M-2"]
+        assert conn.execute(text("SELECT count(*) FROM incident_refs")).scalar_one() == 4
+        assert conn.execute(text("SELECT count(*) FROM hotspot_incidents")).scalar_one() == 1
+        conn.execute(text("DELETE FROM incidents WHERE ref = 'M-2'"))  # the triggers of 0011 are in place
+        assert conn.execute(text("SELECT count(*) FROM hotspot_incidents")).scalar_one() == 0
+    with engine.begin() as conn:
+        command.downgrade(alembic_config(conn), "0010")
+    with engine.begin() as conn:
+        back = conn.execute(text("SELECT ref, id, x_m, y_m FROM incidents ORDER BY ref")).all()
+        assert back == [row for row in before if row[0] != "M-2"]
+        assert not conn.execute(text("SELECT relispartition FROM pg_class WHERE relname = 'incidents'")).scalar()
+    migrate(engine)
     engine.dispose()

@@ -192,3 +192,29 @@ def test_a_commune_code_or_an_address_locates_a_row_without_point() -> None:
     assert result.valid["lon"].isna().all()
     assert list(result.rejects["reason"].str.contains("only one of lon/lat")) == [True]
     check_header(["ref", "occurred_at", "kind", "address"])
+
+
+@pytest.mark.parametrize(
+    "times",
+    [
+        ["2025-05-01T08:30:00+07:00", "2025-05-01 08:30:00Z", "2025-05-01T08:30:00.123456+0700", ""],
+        ["2025-05-01T08:30:00", "2025-05-01", "2025-05-01T08:30", "2025-05-01 08:30:00.5", ""],
+    ],
+)
+def test_arrow_reads_times_as_the_general_way_does(times: list[str]) -> None:
+    """A column of times all with an offset, or all without, is read by Arrow: to the same instants as the
+    general way, which a day-first value among them forces."""
+    fast = validate_incidents(rows(*({"occurred_at": t} for t in times)), now=NOW)
+    general = validate_incidents(rows(*({"occurred_at": t} for t in [*times, "05/01/2025"])), now=NOW)
+    assert list(fast.valid["occurred_at"]) == list(general.valid["occurred_at"])[: len(fast.valid)]
+    assert fast.rejects["line"].tolist() == general.rejects["line"].tolist()
+
+
+def test_arrow_reads_numbers_as_pandas_does() -> None:
+    from models.domain.row_checks import parse_numbers
+
+    values = pd.Series(["1e3", ".5", "+1.5", "-0", "106.6885", "", "inf", "nan"])
+    fast, bad = parse_numbers(values)
+    general, general_bad = parse_numbers(pd.concat([values, pd.Series(["1_000"])], ignore_index=True))
+    assert fast.fillna(-1).tolist() == general.fillna(-1).tolist()[: len(values)]
+    assert bad.tolist() == general_bad.tolist()[: len(values)] == [False] * 6 + [True, True]

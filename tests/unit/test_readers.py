@@ -1,20 +1,27 @@
-"""Reading import files: encodings, separators, Excel; the fast Arrow path and the line-tracking path agree."""
+"""Reading import files: encodings, separators, Excel; the fast Arrow path and the line-tracking path agree;
+chunks of a file read as the whole of it, with true line numbers."""
 
 import codecs
+import io
 import unicodedata
 from datetime import datetime
 from pathlib import Path
 
 import pandas as pd
+import pyarrow as pa
 import pytest
 from openpyxl import Workbook
 
 from gis.io.readers import (
     FileFormatError,
-    _read_csv_fast,
-    _read_csv_tracking_lines,
+    _arrow_chunks,
+    _tracking_chunks,
+    concat_chunks,
+    read_csv_chunks,
     read_csv_lines,
     read_table,
+    read_table_chunks,
+    scan_text,
     sniff_delimiter,
     to_utf8,
 )
@@ -29,11 +36,28 @@ VIETNAMESE = (
 )
 
 
+def _fast(data: bytes, chunk_rows: int = 1000) -> tuple[pd.DataFrame | None, bool]:
+    """What Arrow's path delivers of `data` (None: nothing) and whether it read the whole of it."""
+    scan = scan_text(io.BytesIO(data))
+    chunks = _arrow_chunks(pa.BufferReader(data), scan, sniff_delimiter(scan.head), chunk_rows)
+    frames = []
+    try:
+        while True:
+            frames.append(next(chunks))
+    except StopIteration as stop:
+        finished = stop.value[1]
+    return (concat_chunks(frames) if frames else None), finished
+
+
+def _slow(data: bytes) -> pd.DataFrame:
+    return concat_chunks(_tracking_chunks(io.BytesIO(data), sniff_delimiter(data), 1000))
+
+
 def test_fast_path_matches_the_tracking_reader() -> None:
     data = WELL_FORMED.encode()
-    fast = _read_csv_fast(data)
-    assert fast is not None
-    slow = _read_csv_tracking_lines(data)
+    fast, finished = _fast(data)
+    assert fast is not None and finished
+    slow = _slow(data)
     assert fast[slow.columns].astype(str).values.tolist() == slow.astype(str).values.tolist()
     assert list(fast["line"]) == [2, 3]
 
@@ -49,7 +73,7 @@ def test_fast_path_matches_the_tracking_reader() -> None:
 def test_odd_files_keep_true_line_numbers(tmp_path: Path, body: str) -> None:
     path = tmp_path / "odd.csv"
     path.write_text(body, encoding="utf-8")
-    assert _read_csv_fast(body.encode()) is None
+    assert not _fast(body.encode())[1] or not scan_text(io.BytesIO(body.encode())).one_record_per_line
     frame = read_csv_lines(path)
     last = frame.iloc[-1]
     assert last["line"] == body.replace("\r\n", "\n").rstrip("\n").count("\n") + 1
@@ -174,3 +198,54 @@ def test_geojson_feature_without_geometry_may_give_an_address(tmp_path: Path) ->
     frame = read_table(path)
     assert list(frame["_error"] == "") == [True, False]
     assert frame.iloc[0]["địa chỉ"] == "Phường Hồng Bàng, Hải Phòng"
+
+
+def test_chunks_read_as_the_whole_file_with_true_lines(tmp_path: Path) -> None:
+    """A file read in chunks of two records gives the table read at once; where Arrow stops (a line break inside
+    quotes, late in the file) the line-tracking reader goes on from the first record Arrow did not deliver."""
+    rows = [f"R{i},2025-01-0{1 + i % 9},tip,ghi chú {i}" for i in range(9)]
+    rows[6] = 'R6,2025-01-07,tip,"hai\ndòng"'
+    path = tmp_path / "many.csv"
+    path.write_text("ref,occurred_at,kind,note\n" + "\n".join(rows) + "\n", encoding="utf-8")
+    chunks = list(read_csv_chunks(path, chunk_rows=2))
+    assert all(len(c) <= 2 for c in chunks) and sum(len(c) for c in chunks) == 9
+    frame = concat_chunks(chunks)
+    assert list(frame["ref"]) == [f"R{i}" for i in range(9)]
+    assert list(frame["line"]) == [2, 3, 4, 5, 6, 7, 8, 10, 11]  # R6 takes lines 8 and 9
+    assert frame.iloc[6]["note"] == "hai\ndòng"
+    whole = _slow(path.read_bytes())
+    assert frame.astype(str).values.tolist() == whole.astype(str).values.tolist()
+
+
+def test_a_header_alone_reads_as_an_empty_table_with_its_columns(tmp_path: Path) -> None:
+    path = tmp_path / "empty.csv"
+    path.write_text("ref,occurred_at,kind\n", encoding="utf-8")
+    chunks = list(read_table_chunks(path))
+    assert len(chunks) == 1 and chunks[0].empty
+    assert {"ref", "occurred_at", "kind", "line"} <= set(chunks[0].columns)
+
+
+def test_the_scan_sees_encoding_and_line_structure_across_blocks() -> None:
+    """An accent split from its letter by a block boundary still marks the text as not NFC; a blank line or a
+    lone CR rules out one record per line; a quote is noted."""
+    nfd = ("a" * 9 + "e\u0301").encode()
+    split = scan_text(io.BytesIO(nfd), block=10)
+    assert not split.utf8 and scan_text(io.BytesIO("é".encode()), block=10).utf8
+    assert not scan_text(io.BytesIO(b"a,b\n1,2\n\n3,4\n"), block=9).one_record_per_line
+    assert not scan_text(io.BytesIO(b"a,b\r1,2\r"), block=4).one_record_per_line
+    assert scan_text(io.BytesIO(b"a,b\r\n1,2\r\n"), block=5).one_record_per_line
+    assert scan_text(io.BytesIO(b'a,b\n"1",2\n')).quoted and not scan_text(io.BytesIO(b"a,b\n1,2\n")).quoted
+    assert not scan_text(io.BytesIO("ab\u00e9".encode()[:-1])).utf8  # ends inside a character
+
+
+def test_a_workbook_is_read_in_chunks(tmp_path: Path) -> None:
+    book = Workbook()
+    sheet = book.active
+    sheet.append(["ref", "kind"])
+    for i in range(5):
+        sheet.append([f"K-{i}", "tip"])
+    path = tmp_path / "chunks.xlsx"
+    book.save(path)
+    chunks = list(read_table_chunks(path, chunk_rows=2))
+    assert [len(c) for c in chunks] == [2, 2, 1]
+    assert list(concat_chunks(chunks)["line"]) == [2, 3, 4, 5, 6]

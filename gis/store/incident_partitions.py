@@ -1,0 +1,159 @@
+"""The yearly partitions of `incidents` (migration 0006) and the storage order inside them.
+
+A partition holds one Hải Phòng calendar year. A year that has no partition yet, or that receives many rows for
+its size, is built apart — rows inserted in storage order into a plain table, indexes built once afterwards,
+statistics gathered — and then attached: index maintenance is paid per row arriving only where a year is
+already large (a daily file), and then only on that year's indexes. All of it runs in the caller's transaction.
+
+Storage order inside a partition: month by month, and inside a month along a Z-order (Morton) curve over the
+whole globe, the order of geohashes (`z_order_key`). Daily imports append in the same order (the newest month
+last), so that a map window over a period reads a few pages whether a year was loaded at once or day by day.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from datetime import datetime
+from zoneinfo import ZoneInfo
+
+import numpy as np
+from sqlalchemy import Connection, text
+
+from models.vocabulary import LOCAL_TZ_NAME
+
+PARENT = "incidents"
+DEFAULT_PARTITION = "incidents_default"
+_NAME = re.compile(r"^incidents_y(\d{4})$")
+#: Bits per axis of the Z-order key: 31 + 31 fit a positive bigint; a cell is 2 cm of longitude.
+Z_BITS = 31
+
+
+def partition_name(year: int) -> str:
+    """The partition of a local calendar year: ``incidents_y2024``."""
+    return f"incidents_y{year:04d}"
+
+
+def year_start(year: int) -> datetime:
+    """The instant a Hải Phòng calendar year begins (the partition's lower bound)."""
+    return datetime(year, 1, 1, tzinfo=ZoneInfo(LOCAL_TZ_NAME))
+
+
+def _bound(year: int) -> str:
+    """A year's start as a SQL literal (DDL takes no parameters; the value is ours, never a user's)."""
+    return f"'{year_start(year).isoformat()}'::timestamptz"
+
+
+def bounds(year: int) -> str:
+    """The partition bounds of a year, as ATTACH PARTITION takes them."""
+    return f"FOR VALUES FROM ({_bound(year)}) TO ({_bound(year + 1)})"
+
+
+def z_order_key(lon: np.ndarray, lat: np.ndarray) -> np.ndarray:
+    """A Z-order (Morton) key of each point on a fixed grid over the globe, bits interleaved longitude first.
+
+    The order of the keys is the order of geohashes (same grid, same interleaving), which the migration uses in
+    SQL. A fixed grid rather than the file's extent: keys of every file, chunk and day compare with each other.
+    """
+    scale = float(1 << Z_BITS)
+    cells = []
+    for value, low, span in ((lon, -180.0, 360.0), (lat, -90.0, 180.0)):
+        cell = np.clip((np.asarray(value, np.float64) - low) / span * scale, 0, scale - 1)
+        cells.append(cell.astype(np.uint64))
+    key = np.zeros(len(cells[0]), np.uint64)
+    for bit in range(Z_BITS - 1, -1, -1):  # most significant first: longitude bit, then latitude bit
+        b = np.uint64(bit)
+        key = (
+            (key << np.uint64(2))
+            | (((cells[0] >> b) & np.uint64(1)) << np.uint64(1))
+            | ((cells[1] >> b) & np.uint64(1))
+        )
+    return key.astype(np.int64)
+
+
+@dataclass(frozen=True)
+class Partition:
+    """A year's partition and its size (planner's estimate; exact counts would scan it)."""
+
+    year: int
+    rows: int
+
+
+def partitions(conn: Connection) -> dict[int, Partition]:
+    """The yearly partitions that exist, by year."""
+    rows = conn.execute(
+        text(
+            "SELECT c.relname, greatest(c.reltuples, 0)::bigint FROM pg_inherits i JOIN pg_class c ON c.oid = i.inhrelid"
+            " WHERE i.inhparent = CAST(:parent AS regclass)"
+        ),
+        {"parent": PARENT},
+    ).all()
+    found = {}
+    for name, estimate in rows:
+        if match := _NAME.match(name):
+            year = int(match.group(1))
+            found[year] = Partition(year, int(estimate))
+    return found
+
+
+def _index_statements(conn: Connection, table: str) -> list[str]:
+    """The parent's indexes and key as statements for the plain table `table`, so that ATTACH adopts them."""
+    rows = conn.execute(
+        text("""
+        SELECT pg_get_indexdef(x.indexrelid), c.contype, pg_get_constraintdef(c.oid)
+        FROM pg_index x LEFT JOIN pg_constraint c ON c.conindid = x.indexrelid AND c.conrelid = x.indrelid
+        WHERE x.indrelid = CAST(:parent AS regclass) ORDER BY x.indexrelid"""),
+        {"parent": PARENT},
+    ).all()
+    statements = []
+    for definition, contype, constraint in rows:
+        if contype in ("p", "u"):
+            statements.append(f"ALTER TABLE {table} ADD {constraint}")
+        else:
+            access = re.sub(r"^CREATE (UNIQUE )?INDEX \S+ ON (ONLY )?\S+ ", "", definition)
+            statements.append(
+                f"CREATE {'UNIQUE ' if definition.startswith('CREATE UNIQUE') else ''}INDEX ON {table} {access}"
+            )
+    return statements
+
+
+def create_detached(conn: Connection, year: int) -> str:
+    """A plain table shaped like the partition of `year` (defaults, NOT NULL and CHECK constraints, and a CHECK of
+    the year's bounds so that ATTACH need not scan it), without indexes; its name."""
+    table = f"{partition_name(year)}_load"
+    conn.execute(text(f"CREATE TABLE {table} (LIKE {PARENT} INCLUDING DEFAULTS INCLUDING CONSTRAINTS)"))
+    lo, hi = _bound(year), _bound(year + 1)
+    conn.execute(
+        text(f"ALTER TABLE {table} ADD CONSTRAINT {table}_bounds CHECK (occurred_at >= {lo} AND occurred_at < {hi})")
+    )
+    # Rows of this year written by others before it had a partition move in with the load.
+    conn.execute(
+        text(
+            f"WITH moved AS (DELETE FROM {DEFAULT_PARTITION} WHERE occurred_at >= :lo AND occurred_at < :hi RETURNING *)"
+            f" INSERT INTO {table} SELECT * FROM moved"  # the default partition and `table` are both shaped like the parent
+        ),
+        {"lo": year_start(year), "hi": year_start(year + 1)},
+    )
+    return table
+
+
+def attach(conn: Connection, table: str, year: int, replaces: bool) -> None:
+    """Index the loaded table and attach it as the partition of `year`. (Building an index also records the
+    table's size for the planner; its column statistics are autovacuum's, as for any table just loaded.)
+
+    `replaces`: the year's partition exists (its rows were copied into `table`) and is dropped first. The
+    exclusive lock that takes on `incidents` is held only from here to the commit.
+    """
+    for statement in _index_statements(conn, table):
+        conn.execute(text(statement))
+    name = partition_name(year)
+    if replaces:
+        conn.execute(text(f"DROP TABLE {name}"))
+    conn.execute(text(f"ALTER TABLE {table} RENAME TO {name}"))
+    for (index,) in conn.execute(
+        text("SELECT indexrelid::regclass::text FROM pg_index WHERE indrelid = CAST(:t AS regclass)"), {"t": name}
+    ).all():
+        if index.startswith(f"{table}_"):  # named after the table at their build: after the year's name now
+            conn.execute(text(f"ALTER INDEX {index} RENAME TO {name}_{index.removeprefix(table + '_')}"))
+    conn.execute(text(f"ALTER TABLE {PARENT} ATTACH PARTITION {name} {bounds(year)}"))
+    conn.execute(text(f"ALTER TABLE {name} DROP CONSTRAINT {table}_bounds"))
