@@ -156,7 +156,9 @@ def test_a_cell_has_the_same_gistar_bin_for_command_for_its_team_and_in_any_view
     hottest = max(mine, key=lambda cell: mine[cell]["z"] or 0)
     lon, lat = hottest[0]
     view = {**params, "bbox": f"{lon - 0.01},{lat - 0.01},{lon + 0.01},{lat + 0.01}"}
-    window = _cells(client.get("/api/gistar", params=view).json()["features"])
+    answer = client.get("/api/gistar", params=view)
+    assert answer.status_code == 200, answer.text
+    window = _cells(answer.json()["features"])
     assert hottest in window and len(window) < len(city)
     assert all(city[cell] == props for cell, props in window.items())
 

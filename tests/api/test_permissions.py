@@ -102,7 +102,7 @@ def matrix(world: dict) -> list[tuple[str, str, dict | None, dict[str, int]]]:
             {"username": "moi", "password": "mat-khau-moi", "role": "planner"},
             {**ADMIN, "admin": 201},
         ),
-        ("PATCH", f"/api/users/{world['target']}", {"active": True}, ADMIN),
+        ("PATCH", f"/api/users/{world['target']}", {"active": True, "version": 1}, ADMIN),
         ("POST", f"/api/users/{world['target']}/unlock", None, ADMIN),
         ("DELETE", f"/api/users/{world['target']}/sessions", None, ADMIN),
     ]
