@@ -139,13 +139,15 @@ def heat(
         if format == "geojson":
             keep = np.flatnonzero(surface.values.ravel() >= surface.values.max() * 0.01)
             return _geojson(cells_frame(surface.grid, keep, {"density_per_km2": surface.values.ravel()[keep]}))
-        png = heat_png(surface.values, vmax=robust_top(surface.values))
+        top = robust_top(surface.values)
+        png = heat_png(surface.values, vmax=top)
         if format == "overlay":
             return CachedResponse(
                 json.dumps(
                     {
                         "bounds": bounds,
                         "max_per_km2": float(surface.values.max()),
+                        "scale_top_per_km2": top,
                         "n_incidents": surface.n_incidents,
                         "without_point": surface.n_without_point,
                         "outside_city": surface.n_outside_city,
@@ -167,7 +169,8 @@ def heat(
         "geojson": EMPTY_COLLECTION,
         "png": CachedResponse(b"", "image/png", status_code=204),
         "overlay": CachedResponse(
-            b'{"bounds": null, "max_per_km2": 0, "n_incidents": 0, "image": null}', "application/json"
+            b'{"bounds": null, "max_per_km2": 0, "scale_top_per_km2": 0, "n_incidents": 0, "image": null}',
+            "application/json",
         ),
     }[format]
     return cached_response(

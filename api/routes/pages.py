@@ -12,6 +12,7 @@ from api.deps import CSRF_COOKIE, SESSION_COOKIE, ConnDep, token_principal
 from api.login import authenticate
 from api.security import create_access_token
 from gis.services.overview import overview
+from gis.store.incidents import has_synthetic_incidents
 from maps.pages import PageData, Viewer, login_page, role_page
 from models.vocabulary import Role
 
@@ -24,9 +25,9 @@ def _secure(request: Request) -> bool:
 
 
 @router.get("/login", response_class=HTMLResponse)
-def get_login() -> HTMLResponse:
-    """The login form."""
-    return HTMLResponse(login_page())
+def get_login(conn: ConnDep) -> HTMLResponse:
+    """The login form (under the demo band while the data is synthetic)."""
+    return HTMLResponse(login_page(synthetic=has_synthetic_incidents(conn)))
 
 
 @router.post("/login", response_model=None)
@@ -40,7 +41,8 @@ def post_login(
     auth = request.app.state.auth
     outcome = authenticate(conn, auth, username, password)
     if outcome.user_id is None:
-        return HTMLResponse(login_page(outcome.message, username), status_code=outcome.status)
+        page = login_page(outcome.message, username, has_synthetic_incidents(conn))
+        return HTMLResponse(page, status_code=outcome.status)
     response = RedirectResponse("/", status_code=303)
     max_age = auth.token_minutes * 60
     response.set_cookie(
@@ -93,7 +95,8 @@ def home(request: Request, conn: ConnDep) -> Response:
         years=facts.years,
         approved_year=facts.approved_year,
         last_incident=facts.last_incident,
-        drug_free_targets=facts.drug_free_targets,
+        kpi=facts.kpi,
+        synthetic=facts.synthetic,
     )
     body = role_page(viewer, csrf, data, request.app.state.basemap)
     return HTMLResponse(body, headers={"Cache-Control": "no-store"})

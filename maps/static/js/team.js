@@ -42,7 +42,7 @@ diabanPages.team = async function startTeam(map, cfg) {
     item.appendChild(history(task));
     if (task.lat !== null) {
       const where = L.latLng(task.lat, task.lon);
-      const marker = L.circleMarker(where, { radius: 9, weight: 3, color: late ? "#dc2626" : "#2563eb", fillOpacity: 0.3 })
+      const marker = L.circleMarker(where, { ...inPane("hotspots"), radius: 9, weight: 3, color: late ? "#dc2626" : "#2563eb", fillOpacity: 0.3 })
         .bindPopup(`#${task.id} ${escapeHtml(task.kind_label)}: ${escapeHtml(task.state_label)}, hạn ${viDate(task.due_date)}`)
         .addTo(markers);
       item.querySelector(".show-on-map").onclick = () => {
