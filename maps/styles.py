@@ -84,7 +84,10 @@ def class_key(category: str, level: str | None) -> str:
 def short_class_label(category: str, level: str | None) -> str:
     """The short name of a final class, the same in the legend, the tooltips and the planner's tables."""
     text = CATEGORY_SHORT_LABELS[category]
-    return f"{text} {Level(level).label.lower()}" if level else text
+    if not level:
+        return text
+    name = Level(level).label  # "Loại II" → "Trọng điểm loại II"
+    return f"{text} {name[:1].lower()}{name[1:]}"
 
 
 #: Final classes, least to most serious, coloured by ColorBrewer RdYlBu (5 classes; marked colour-blind safe): blue

@@ -144,18 +144,21 @@ function insideGeometry(point, geometry) {
 }
 
 // Commune names written on the map by zoom: none below zoom 11 (the city is a few hundred pixels wide), the short
-// name up to 12, the full name from 13. Each name sits at its unit's label point (the centre of its largest inscribed
-// circle) when that is on screen, else at a point of the unit that is on screen: at street zoom the name of the
-// commune under the view is always there.
+// name up to 12, the full name from 13. Each name sits at its unit's label point (a point inside it) when that is on
+// screen, else at a point of the unit that is on screen: at street zoom the name of the commune under the view is
+// always there. Larger units are named first; a name that would overlap one already written is left out.
 function communeLabels(map, features) {
   const layer = L.layerGroup().addTo(map);
   const boxes = features.map((f) => L.geoJSON(f).getBounds());
+  const order = features.map((f, n) => n).sort((a, b) => features[b].properties.area_km2 - features[a].properties.area_km2);
   function place() {
     layer.clearLayers();
     const zoom = map.getZoom();
     if (zoom < 11) return;
     const view = map.getBounds().pad(-0.06);
-    features.forEach((f, n) => {
+    const taken = [];
+    order.forEach((n) => {
+      const f = features[n];
       const box = boxes[n];
       if (!view.intersects(box)) return;
       let where = L.latLng(f.properties.label[1], f.properties.label[0]);
@@ -175,6 +178,10 @@ function communeLabels(map, features) {
         where = L.latLng(best.p[1], best.p[0]);
       }
       const name = zoom >= 13 ? f.properties.full_name : f.properties.name;
+      const p = map.latLngToContainerPoint(where);
+      const half = { x: name.length * 3.6 + 4, y: 9 };  // about 7 px a character at 12 px
+      if (taken.some((t) => Math.abs(t.x - p.x) < t.w + half.x && Math.abs(t.y - p.y) < half.y * 2)) return;
+      taken.push({ x: p.x, y: p.y, w: half.x });
       L.marker(where, {
         pane: "labels", interactive: false, keyboard: false,
         icon: L.divIcon({ className: "commune-label", html: `<span>${escapeHtml(name)}</span>`, iconSize: null }),
@@ -332,7 +339,8 @@ function searchControl(map, { open = {} } = {}) {
 // Bạch Long Vĩ lies ~130 km offshore: the map fits the mainland and this button goes to the island and back; the
 // print button opens the printable sheet.
 function bachLongViButton(map, cfg) {
-  const control = L.control({ position: "topleft" });
+  // On a phone the top left holds the zoom and the search: these buttons go to the bottom, over the scale bar.
+  const control = L.control({ position: window.innerWidth < 760 ? "bottomleft" : "topleft" });
   control.onAdd = () => {
     const box = L.DomUtil.create("div", "map-buttons");
     const island = L.DomUtil.create("button", "map-button", box);
@@ -361,6 +369,8 @@ function bachLongViButton(map, cfg) {
 const PAPER = { A4: [1122, 793], A3: [1587, 1122] };  // 297 × 210 mm and 420 × 297 mm, rounded down
 function printSheet(map, cfg) {
   if (document.querySelector(".print-sheet")) return;
+  map.closePopup();
+  map.eachLayer((layer) => layer.closeTooltip?.());  // a tooltip left by the pointer is not part of the map
   const container = map.getContainer();
   const home = { parent: container.parentNode, next: container.nextSibling, bounds: map.getBounds() };
   const sheet = document.createElement("div");
@@ -401,6 +411,12 @@ function printSheet(map, cfg) {
     document.body.dataset.paper = paper.value;
     map.invalidateSize({ animate: false });
     map.fitBounds(home.bounds, { animate: false });
+    // Many layers shown: the legend goes to two columns, then smaller type, so that the sheet stays one page.
+    const legend = sheet.querySelector(".print-legend");
+    legend.classList.remove("columns-2", "compact");
+    for (const step of ["columns-2", "compact"]) {
+      if (legend.scrollHeight > legend.clientHeight + 1) legend.classList.add(step);
+    }
   }
   sheet.querySelector(".print-map").prepend(container);
   paper.addEventListener("change", size);
@@ -518,16 +534,20 @@ function vietnameseControls(map) {
 function diabanStart(cfg) {
   window.diaban = cfg;
   document.body.classList.add(cfg.page);
-  // Zoom and pan stay around the city and Bạch Long Vĩ; the map's own buttons speak Vietnamese.
+  vietnameseControls(cfg.map);
+  L.control.scale({ imperial: false }).addTo(cfg.map);  // metric only (folium's scale also shows miles)
+  // The stylesheet sized the map after folium fitted it (stacked under the panel on a phone): measure and fit again,
+  // to a quarter zoom level (whole levels left the mainland at half a phone's width), as a reset (an animated fit
+  // still running from folium's swallowed a second one).
+  cfg.map.options.zoomSnap = 0.25;
+  cfg.map.invalidateSize({ pan: false });
+  const mainland = L.latLngBounds(cfg.mainland);
+  cfg.map.setView(mainland.getCenter(), cfg.map.getBoundsZoom(mainland, false, L.point(8, 8)), { reset: true });
+  // Then zoom and pan stay around the city and Bạch Long Vĩ.
   cfg.map.setMinZoom(cfg.minZoom);
   cfg.map.setMaxZoom(cfg.maxZoom);
   cfg.map.setMaxBounds(cfg.maxBounds);
   cfg.map.options.maxBoundsViscosity = 0.8;
-  vietnameseControls(cfg.map);
-  L.control.scale({ imperial: false }).addTo(cfg.map);  // metric only (folium's scale also shows miles)
-  // The stylesheet sized the map after folium fitted it (stacked under the panel on a phone): measure and fit again.
-  cfg.map.invalidateSize();
-  cfg.map.fitBounds(cfg.mainland, { animate: false });
   cfg.map.attributionControl.setPrefix("Leaflet");  // no link out of a closed network
   const start = diabanPages[cfg.page];
   if (start) start(cfg.map, cfg).catch((error) => notify(error.message, true)).finally(nameControls);
