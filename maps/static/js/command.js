@@ -104,7 +104,8 @@ diabanPages.command = async function startCommand(map, cfg) {
       if (mine !== heatRequest) return;  // the map moved on meanwhile
       layers.heat.clearLayers();
       if (!overlay.image) { legend.textContent = "Không có vụ việc nào trong vùng và bộ lọc đã chọn"; return; }
-      L.imageOverlay(overlay.image, overlay.bounds, { opacity: 0.85, pane: "heat" }).addTo(layers.heat);
+      // Lighter at street zoom, where the surface covers the whole view and the names and incidents must show.
+      L.imageOverlay(overlay.image, overlay.bounds, { opacity: map.getZoom() >= INCIDENT_ZOOM ? 0.5 : 0.85, pane: "heat" }).addTo(layers.heat);
       document.getElementById("heat-high").textContent = `≥ ${VI_NUMBER.format(overlay.scale_top_per_km2)} vụ/km²`;
       const spread = kernel === "quartic"
         ? `nhân bậc bốn kiểu ArcGIS, bán kính tìm kiếm r = ${VI_NUMBER.format(bandwidth)} m ` +

@@ -164,6 +164,17 @@ diabanPages.team = async function startTeam(map, cfg) {
     document.getElementById("task-count").textContent = `(${VI_NUMBER.format(visible.length)})`;
     if (!visible.length) list.textContent = "Tổ chưa có nhiệm vụ nào cần làm.";
     if (openHistory) list.querySelector(`article.task[data-task-id="${openHistory}"] details.history`)?.setAttribute("open", "");
+    fillScreen();
+  }
+
+  // On a phone the map follows the list: when the list is short it reaches down to the bottom of the screen (no blank
+  // band), when it is long it keeps 60 % of the screen.
+  function fillScreen() {
+    const container = map.getContainer();
+    if (getComputedStyle(container).position !== "relative") return;
+    const top = container.getBoundingClientRect().top + window.scrollY;
+    container.style.setProperty("height", `${Math.max(0.6 * window.innerHeight, window.innerHeight - top)}px`, "important");
+    map.invalidateSize();
   }
   showFinished.addEventListener("change", () => draw());
 
