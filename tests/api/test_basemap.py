@@ -12,7 +12,8 @@ from PIL import Image
 
 from api.app import configured_basemap, offline_basemap
 from gis.io.mbtiles import EMPTY_TILE, MBTiles
-from maps.base_map import OFFLINE_TILE_URL
+from maps.base_map import OFFLINE_TILE_URL, Basemap
+from maps.pages import PageData, Viewer, role_page
 from models.errors import InvalidInput
 
 #: Hải Phòng's centre at zoom 12: XYZ column and row (the file stores rows from the south).
@@ -93,3 +94,10 @@ def test_a_bad_file_stops_the_server_with_a_clear_message(tmp_path: Path, proble
     with pytest.raises(InvalidInput) as error:
         MBTiles(path)
     assert "bản đồ nền" in error.value.message
+
+
+def test_the_pages_draw_the_offline_tiles_up_to_the_files_zoom() -> None:
+    viewer = Viewer("chihuy", "command", "Ban chỉ huy")
+    html = role_page(viewer, "csrf", PageData(), Basemap(OFFLINE_TILE_URL, "Bản đồ nền của đơn vị", 12))
+    assert OFFLINE_TILE_URL in html and '"maxNativeZoom": 12' in html and '"basemap": true' in html
+    assert '"basemap": false' in role_page(viewer, "csrf", PageData())  # the page draws its own base
