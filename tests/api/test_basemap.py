@@ -3,10 +3,10 @@
 from __future__ import annotations
 
 import io
-import sqlite3
 from pathlib import Path
 
 import pytest
+from basemap_files import make_mbtiles, png
 from fastapi.testclient import TestClient
 from PIL import Image
 
@@ -18,33 +18,6 @@ from models.errors import InvalidInput
 
 #: Hải Phòng's centre at zoom 12: XYZ column and row (the file stores rows from the south).
 Z, X, Y = 12, 3261, 1836
-
-
-def png(colour: tuple[int, int, int]) -> bytes:
-    buffer = io.BytesIO()
-    Image.new("RGB", (256, 256), colour).save(buffer, format="PNG")
-    return buffer.getvalue()
-
-
-def make_mbtiles(path: Path, tiles: dict[tuple[int, int, int], bytes], fmt: str = "png") -> Path:
-    """An MBTiles 1.3 file: metadata and tiles keyed by TMS rows."""
-    with sqlite3.connect(path) as db:
-        db.execute("CREATE TABLE metadata (name TEXT, value TEXT)")
-        db.execute("CREATE TABLE tiles (zoom_level INTEGER, tile_column INTEGER, tile_row INTEGER, tile_data BLOB)")
-        db.executemany(
-            "INSERT INTO metadata VALUES (?, ?)",
-            [
-                ("name", "Nền Hải Phòng"),
-                ("format", fmt),
-                ("minzoom", "10"),
-                ("maxzoom", "12"),
-                ("attribution", "Bản đồ nền của đơn vị"),
-            ],
-        )
-        db.executemany(
-            "INSERT INTO tiles VALUES (?, ?, ?, ?)", [(z, x, 2**z - 1 - y, data) for (z, x, y), data in tiles.items()]
-        )
-    return path
 
 
 def test_the_app_serves_the_tiles_of_an_mbtiles_file(client: TestClient, tmp_path: Path) -> None:

@@ -2,18 +2,32 @@
 and the printable sheet, the KPI panel, the demo band, the phone layout, and a sweep of every page for text that is
 not Vietnamese (English words, internal codes).
 
-The city, the server and Chromium are those of test_browser.py (same fixtures, a database of their own here).
+The city, the server and Chromium are those of test_browser.py (same fixtures, a database of their own here); a
+second server over the same city serves an offline basemap file made in the test.
 Screenshots go to artifacts/ (desktop 1440×900, phone 390×844) for people to judge.
 """
 
 from __future__ import annotations
 
+import io
+import math
 import re
+import socket
+import threading
+import time
+from collections.abc import Iterator
+from pathlib import Path
 
 import pytest
 import test_browser as shared
+import uvicorn
+from basemap_files import make_mbtiles, png
+from PIL import Image
+from sqlalchemy import Engine, text
 from test_browser import DESKTOP, PHONE, open_as, shot
 
+from api.app import configured_basemap, create_app
+from gis.io.mbtiles import MBTiles
 from models.analytics.emerging import PATTERNS
 from models.vocabulary import (
     Category,
@@ -93,6 +107,70 @@ def test_street_zoom_names_the_place_and_opens_an_incident(chromium, server: str
     assert re.search(r"Ngày \d{2}/\d{2}/\d{4}", text)
     assert any(label in text for label in IncidentKind.labels().values())
     shot(page, "map-street-zoom-17-incident")
+    assert errors == []
+    page.close()
+
+
+def tile_of(lat: float, lon: float, z: int) -> tuple[int, int]:
+    """The XYZ tile holding a point (Web Mercator)."""
+    n = 2**z
+    x = int((lon + 180) / 360 * n)
+    y = int((1 - math.asinh(math.tan(math.radians(lat))) / math.pi) / 2 * n)
+    return x, y
+
+
+@pytest.fixture(scope="module")
+def offline_server(city: Engine, tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[str, dict]]:
+    """The app over the same city with an offline basemap (DIABAN_BASEMAP_PATH): an MBTiles file whose zoom-17 tiles
+    around the busiest hotspot are a recognisable green, as a unit's own map would be there."""
+    with city.connect() as conn:
+        lat, lon = conn.execute(
+            text("SELECT ST_Y(centroid), ST_X(centroid) FROM hotspots ORDER BY n_incidents DESC LIMIT 1")
+        ).one()
+    x, y = tile_of(lat, lon, 17)
+    green = png((34, 139, 34))
+    tiles = {(17, x + dx, y + dy): green for dx in (-2, -1, 0, 1, 2) for dy in (-2, -1, 0, 1, 2)}
+    path = make_mbtiles(Path(tmp_path_factory.mktemp("basemap")) / "nen.mbtiles", tiles)
+    app = create_app(city)
+    app.state.offline_basemap = MBTiles(path)
+    app.state.basemap = configured_basemap(app.state.offline_basemap)
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        port = s.getsockname()[1]
+    running = uvicorn.Server(uvicorn.Config(app, host="127.0.0.1", port=port, log_level="warning"))
+    thread = threading.Thread(target=running.run, daemon=True)
+    thread.start()
+    deadline = time.time() + 30
+    while not running.started and time.time() < deadline:
+        time.sleep(0.1)
+    yield f"http://127.0.0.1:{port}", {"lat": lat, "lon": lon, "tile": (17, x, y)}
+    running.should_exit = True
+    thread.join(timeout=10)
+
+
+def test_an_offline_basemap_shows_under_a_hotspot_at_street_zoom(chromium, offline_server) -> None:
+    """Acceptance (basemap): at zoom 17 the tile under the busiest hotspot comes from the app's own MBTiles file,
+    with the session cookie, and is drawn (the pixel beside the hotspot is the file's green)."""
+    base, hotspot = offline_server
+    page, errors = open_as(chromium, base, "chihuy", DESKTOP)
+    assert page.evaluate("window.diaban.basemap") is True
+    z, x, y = hotspot["tile"]
+    with page.expect_response(lambda r: r.url.endswith(f"/tiles/base/{z}/{x}/{y}.png")) as tile:
+        page.evaluate(
+            "([lat, lon]) => window.diaban.map.setView([lat, lon], 17, { animate: false })",
+            [hotspot["lat"], hotspot["lon"]],
+        )
+    assert tile.value.status == 200 and tile.value.headers["content-type"] == "image/png"
+    page.locator(f"img.leaflet-tile-loaded[src$='/tiles/base/{z}/{x}/{y}.png']").wait_for()
+    page.evaluate("() => window.diaban.map.eachLayer((l) => { if (l instanceof L.ImageOverlay) l.setOpacity(0); })")
+    point = page.evaluate(
+        """([lat, lon]) => { const map = window.diaban.map; const p = map.latLngToContainerPoint([lat, lon]);
+        const r = map.getContainer().getBoundingClientRect(); return { x: r.left + p.x + 60, y: r.top + p.y + 60 }; }""",
+        [hotspot["lat"], hotspot["lon"]],
+    )
+    pixel = Image.open(io.BytesIO(page.screenshot())).convert("RGB").getpixel((round(point["x"]), round(point["y"])))
+    assert abs(pixel[0] - 34) < 25 and abs(pixel[1] - 139) < 25 and abs(pixel[2] - 34) < 25, pixel
+    shot(page, "map-offline-basemap-zoom-17")
     assert errors == []
     page.close()
 
