@@ -18,6 +18,7 @@ from api.routes import (
     accounts,
     analysis,
     auth,
+    basemap,
     classifications,
     communes,
     health,
@@ -32,6 +33,7 @@ from api.routes import (
 )
 from api.security import resolve_secret_key
 from api.sessions import SessionCache
+from gis.io.mbtiles import MBTiles
 from gis.reference import load_rules, load_targets
 from gis.services.analyses import MAX_COST
 from gis.settings import (
@@ -46,7 +48,7 @@ from gis.settings import (
     MapSettings,
 )
 from gis.store.db import warm_pool
-from maps.base_map import STATIC_DIR, STATIC_URL, Basemap
+from maps.base_map import OFFLINE_TILE_URL, STATIC_DIR, STATIC_URL, Basemap
 from models.domain.hotspot_lifecycle import hotspot_lifecycle
 
 #: Error answers every route may give, documented once in the OpenAPI description.
@@ -81,6 +83,7 @@ PROTECTED = (
     inbox,
     accounts,
     vector_tiles,
+    basemap,
 )
 
 
@@ -120,9 +123,20 @@ def _document_error_body(app: FastAPI) -> None:
     app.openapi = openapi  # type: ignore[method-assign]
 
 
-def configured_basemap() -> Basemap:
-    """The basemap of the pages, from DIABAN_TILE_URL / DIABAN_TILE_ATTRIBUTION."""
+def offline_basemap() -> MBTiles | None:
+    """The offline basemap file the app serves (DIABAN_BASEMAP_PATH, an MBTiles file), opened here so that a missing or
+    unreadable file stops the server at start; None when not configured."""
+    path = MapSettings().basemap_path
+    return MBTiles(path) if path is not None else None
+
+
+def configured_basemap(offline: MBTiles | None = None) -> Basemap:
+    """The basemap of the pages: the offline file served by the app if there is one, else DIABAN_TILE_URL /
+    DIABAN_TILE_ATTRIBUTION (none: the pages draw their own base)."""
     settings = MapSettings()
+    offline = offline or offline_basemap()
+    if offline is not None:
+        return Basemap(OFFLINE_TILE_URL, settings.tile_attribution or offline.attribution, offline.max_zoom)
     return Basemap(settings.tile_url, settings.tile_attribution)
 
 
@@ -154,7 +168,8 @@ def create_app(engine: Engine, warm_connections: int = 0) -> FastAPI:
     app.state.engine = engine
     add_exception_handlers(app)
     load_rules(), load_targets()  # read and validated once at start-up: a broken criteria file stops the server here
-    app.state.basemap = configured_basemap()
+    app.state.offline_basemap = offline_basemap()
+    app.state.basemap = configured_basemap(app.state.offline_basemap)
     settings = AuthSettings()
     app.state.auth = settings.model_copy(
         update={"secret_key": resolve_secret_key(settings.secret_key, DatabaseSettings().home)}

@@ -106,6 +106,7 @@ class CommuneProperties(_Out):
     kind: UnitKind
     area_km2: float
     valid_from: date
+    label: list[float] = Field(description="[lon, lat] where the map writes the name: a point inside the unit")
 
 
 # ----------------------------------------------------------------------------------------- incidents
@@ -579,6 +580,7 @@ class HeatOverlay(_Out):
 
     bounds: list[list[float]] | None = Field(description="[[south, west], [north, east]]")
     max_per_km2: float
+    scale_top_per_km2: float = Field(0, description="density at the top of the colour ramp (a high quantile)")
     n_incidents: int
     without_point: int = Field(0, description="selected incidents placed by commune code or address: not drawn")
     outside_city: int = Field(0, description="selected incidents far outside the city (stray records): not gridded")

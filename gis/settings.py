@@ -153,7 +153,10 @@ class CacheSettings(_Settings):
 
 
 class MapSettings(_Settings):
-    """Basemap tiles; with no URL the maps are drawn over the commune boundaries alone."""
+    """The basemap: an offline raster MBTiles file served by the app itself (DIABAN_BASEMAP_PATH; wins when both are
+    set, a closed network has no other), else a tile server (DIABAN_TILE_URL, e.g. a police intranet one); with
+    neither the maps draw their own base from the communes (land, water, boundaries, names)."""
 
     tile_url: str = ""
     tile_attribution: str = ""
+    basemap_path: Path | None = None

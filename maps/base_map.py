@@ -15,6 +15,13 @@ VENDOR_URL = f"{STATIC_URL}/vendor"
 #: Mainland Hải Phòng and Cát Bà; Bạch Long Vĩ (~130 km offshore) has its own button instead.
 MAINLAND_BOUNDS = [[20.55, 106.05], [21.25, 107.15]]
 BACH_LONG_VI = [20.135, 107.73]
+#: How far the map may be panned: the city with Bạch Long Vĩ and a margin of 40-60 km (no grey world), wide enough
+#: that a phone's view of the mainland (1.6° × 1.5° at zoom 8.75) is not pushed off it.
+MAX_BOUNDS = [[19.6, 105.5], [21.9, 108.3]]
+#: The widest view: the whole city with Bạch Long Vĩ on a phone; the deepest: a house (zoom 19).
+MIN_ZOOM, MAX_ZOOM = 8, 19
+#: Where the app serves an offline basemap file (api/routes/basemap.py).
+OFFLINE_TILE_URL = "/tiles/base/{z}/{x}/{y}.png"
 
 
 class OfflineMap(folium.Map):
@@ -29,14 +36,17 @@ class OfflineMap(folium.Map):
 
 @dataclass(frozen=True)
 class Basemap:
-    """A basemap tile server (usually a police intranet one); an empty URL draws over the commune boundaries alone."""
+    """A basemap tile server (the app's own offline file, or an intranet server); an empty URL leaves the base to
+    the page script (communes as land over water-coloured ground, the city outline, commune names by zoom)."""
 
     tile_url: str = ""
     attribution: str = ""
+    max_native_zoom: int | None = None
 
 
 def base_map(basemap: Basemap = Basemap()) -> OfflineMap:
-    """The city map fitted to the mainland, with the configured basemap if any."""
+    """The city map, with the configured basemap if any (the page script fits it to the mainland once the stylesheet has
+    sized it: a fit here would still be animating then, and undo that one)."""
     fmap = OfflineMap(
         location=[20.86, 106.68],
         zoom_start=10,
@@ -48,7 +58,12 @@ def base_map(basemap: Basemap = Basemap()) -> OfflineMap:
     )
     if basemap.tile_url:
         folium.TileLayer(
-            basemap.tile_url, attr=basemap.attribution or "bản đồ nền", name="Bản đồ nền", control=True
+            basemap.tile_url,
+            attr=basemap.attribution or "bản đồ nền",
+            name="Bản đồ nền",
+            control=True,
+            min_zoom=MIN_ZOOM,
+            max_zoom=MAX_ZOOM,
+            max_native_zoom=basemap.max_native_zoom,
         ).add_to(fmap)
-    fmap.fit_bounds(MAINLAND_BOUNDS)
     return fmap

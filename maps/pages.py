@@ -7,18 +7,37 @@ Each page is the folium map (rendered server-side, assets served by the app) plu
 from __future__ import annotations
 
 import json
-from dataclasses import dataclass, field
+import re
+from dataclasses import dataclass
 from datetime import date
 from html import escape
 from typing import Any
 
 import folium
 
-from maps.base_map import BACH_LONG_VI, MAINLAND_BOUNDS, STATIC_URL, Basemap, base_map
+from maps.base_map import (
+    BACH_LONG_VI,
+    MAINLAND_BOUNDS,
+    MAX_BOUNDS,
+    MAX_ZOOM,
+    MIN_ZOOM,
+    STATIC_URL,
+    Basemap,
+    base_map,
+)
 from maps.panels import admin_panel, command_panel, planner_panel, team_panel
 from maps.styles import script_vocabulary
 
 TITLE = "Giám sát địa bàn, điểm nóng ma túy — Hải Phòng"
+#: The title where a phone has no room for the whole one.
+SHORT_TITLE = "Giám sát ma túy HP"
+#: The band on every page while the data is synthetic (a screenshot must never pass for real data).
+DEMO_BAND = "Dữ liệu giả lập (demo) — không phải số liệu thật"
+
+
+def demo_band(synthetic: bool) -> str:
+    """The demo band, or nothing when the data is real."""
+    return f'<div class="demo-band" role="note">{escape(DEMO_BAND)}</div>' if synthetic else ""
 
 
 @dataclass(frozen=True)
@@ -32,35 +51,45 @@ class Viewer:
     team_communes: tuple[str, ...] = ()
 
 
-def _head_bar(viewer: Viewer, csrf: str, subtitle: str) -> str:
-    """Title, who is logged in, and the logout form (which carries the CSRF token)."""
-    return f"""<header class="bar"><h1>{escape(TITLE)} — {escape(subtitle)}</h1>
-      <span id="who">{escape(viewer.username)} — {escape(viewer.role_label)}</span>
+def _head_bar(viewer: Viewer, csrf: str, subtitle: str, synthetic: bool) -> str:
+    """Title (shortened on a phone), who is logged in and in which role, the logout form (which carries the CSRF
+    token), and the demo band while the data is synthetic."""
+    return f"""<header class="bar"><h1><span class="title-long">{escape(TITLE)}</span><span class="title-short">
+      {escape(SHORT_TITLE)}</span><span class="subtitle"> — {escape(subtitle)}</span></h1>
+      <span id="who"><span class="user">{escape(viewer.username)}</span> <span class="role">{escape(viewer.role_label)}
+      </span></span>
       <form method="post" action="/logout"><input type="hidden" name="csrf" value="{escape(csrf)}">
-      <button type="submit">Đăng xuất</button></form></header>"""
+      <button type="submit">Đăng xuất</button></form></header>{demo_band(synthetic)}"""
 
 
 @dataclass(frozen=True)
 class PageData:
     """What the pages offer: years with a classification (newest first), the newest approved, the last incident day,
-    the drug-free targets shown beside the current share."""
+    the command page's KPI panel (gis.services.overview.kpi_panel) and whether the data is synthetic (demo band)."""
 
     years: tuple[int, ...] = ()
     approved_year: int | None = None
     last_incident: date | None = None
-    drug_free_targets: dict[int, float] = field(default_factory=dict)
+    kpi: dict[str, Any] | None = None
+    synthetic: bool = False
 
 
-def _page_config(page: str, viewer: Viewer, data: PageData) -> dict[str, Any]:
+def _page_config(page: str, viewer: Viewer, data: PageData, basemap: Basemap) -> dict[str, Any]:
     """What the page script needs: the page, the viewer's area, years and dates, targets and vocabulary."""
     return {
         "page": page,
         "bachLongVi": BACH_LONG_VI,
         "mainland": MAINLAND_BOUNDS,
+        "maxBounds": MAX_BOUNDS,
+        "minZoom": MIN_ZOOM,
+        "maxZoom": MAX_ZOOM,
         "teamCommunes": list(viewer.team_communes),
         "approvedYear": data.approved_year,
         "lastIncident": data.last_incident.isoformat() if data.last_incident else None,
-        "drugFreeTargets": data.drug_free_targets,
+        "kpi": data.kpi,
+        "synthetic": data.synthetic,
+        "basemap": bool(basemap.tile_url),
+        "title": TITLE,
         **script_vocabulary(),
     }
 
@@ -84,24 +113,29 @@ def role_page(viewer: Viewer, csrf: str, data: PageData, basemap: Basemap = Base
     root.header.add_child(folium.Element(f'<link rel="stylesheet" href="{STATIC_URL}/app.css">'))
     for script in ("common", viewer.role):
         root.header.add_child(folium.Element(f'<script src="{STATIC_URL}/js/{script}.js"></script>'))
-    root.html.add_child(folium.Element(_head_bar(viewer, csrf, subtitle) + panel()))
-    config = json.dumps(_page_config(viewer.role, viewer, data), ensure_ascii=False).replace("</", "<\\/")
+    root.html.add_child(folium.Element(_head_bar(viewer, csrf, subtitle, data.synthetic) + panel()))
+    config = json.dumps(_page_config(viewer.role, viewer, data, basemap), ensure_ascii=False).replace("</", "<\\/")
     root.script.add_child(
         folium.Element(
             f"window.addEventListener('load', function () {{ diabanStart(Object.assign({config},"
             f" {{map: {fmap.get_name()}}})); }});"
         )
     )
-    return root.render()
+    # folium's own viewport tag forbids zooming the page (user-scalable=no): people with poor sight need it.
+    return _NO_ZOOM_LOCK.sub("", root.render())
 
 
-def login_page(message: str = "", username: str = "") -> str:
-    """The login form (no map, nothing from outside the app)."""
+_NO_ZOOM_LOCK = re.compile(r'<meta name="viewport"[^>]*user-scalable=no[^>]*>')
+
+
+def login_page(message: str = "", username: str = "", synthetic: bool = False) -> str:
+    """The login form (no map, nothing from outside the app), under the demo band while the data is synthetic."""
     note = f'<p class="message error">{escape(message)}</p>' if message else ""
     return f"""<!DOCTYPE html><html lang="vi"><head><meta charset="utf-8">
       <meta name="viewport" content="width=device-width, initial-scale=1">
-      <title>Đăng nhập — diaban</title><link rel="icon" href="data:,"><link rel="stylesheet" href="{STATIC_URL}/app.css"></head>
-      <body><main class="login"><h1>{escape(TITLE)}</h1>{note}
+      <title>Đăng nhập — diaban</title><link rel="icon" href="data:,"><link rel="stylesheet" href="{STATIC_URL}/app.css">
+      <script src="{STATIC_URL}/js/common.js"></script></head>
+      <body class="login-page">{demo_band(synthetic)}<main class="login"><h1>{escape(TITLE)}</h1>{note}
       <form method="post" action="/login">
         <label>Tên đăng nhập <input name="username" autocomplete="username" required value="{escape(username)}"></label>
         <label>Mật khẩu <input name="password" type="password" autocomplete="current-password" required></label>

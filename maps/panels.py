@@ -5,10 +5,12 @@ from __future__ import annotations
 from html import escape
 
 from maps.styles import (
-    category_legend,
+    class_legend,
     emerging_legend,
     gistar_legend,
+    heat_legend,
     incident_legend,
+    size_legend,
     status_legend,
 )
 from models.vocabulary import HotspotStatus, IncidentKind, Role, TaskState
@@ -97,29 +99,38 @@ def command_panel() -> str:
       </section>
       <section id="tab-overview" class="tab">
       <h2>Chỉ số</h2>
-      <div class="kpi"><span>Tỷ lệ xã không ma túy</span><b id="kpi-drug-free">—</b></div>
-      <div class="kpi-note" id="kpi-targets"></div>
+      <div class="kpi"><span id="kpi-drug-free-label">Tỷ lệ xã không ma túy</span><b id="kpi-drug-free">—</b></div>
+      <div class="kpi"><span id="kpi-target-label">Mục tiêu năm nay</span><b id="kpi-target">—</b></div>
+      <div class="kpi"><span id="kpi-final-label">Mục tiêu cuối lộ trình</span><b id="kpi-final">—</b></div>
+      <div class="kpi-note" id="kpi-note"></div>
+      <div class="kpi"><span id="kpi-recurred-label">Điểm phức tạp trở lại trong năm</span><b id="kpi-recurred">—</b>
+        </div>
       <div class="kpi"><span>Nhiệm vụ đang mở</span><b id="kpi-open">—</b></div>
       <div class="kpi"><span>Nhiệm vụ quá hạn</span><b id="kpi-overdue">—</b></div>
       <div class="kpi"><span>Chờ nghiệm thu</span><b><a href="#" id="kpi-awaiting">—</a></b></div>
-      <div class="kpi"><span>Điểm phức tạp trở lại (trong năm)</span><b id="kpi-recurred">—</b></div>
       <div class="kpi"><span>Phân loại xã trên bản đồ</span><b id="classes-year">—</b></div>
       <h2>Lọc vụ việc</h2>
       <form id="filters">
         {_date_input("from", "Từ ngày")}{_date_input("to", "Đến ngày")}
         <div class="kinds">{kinds}</div>
+        <label>Nhân mật độ <select name="kernel">
+          <option value="gaussian">Gauss — độ rộng σ (mặc định)</option>
+          <option value="quartic">Bậc bốn kiểu ArcGIS — bán kính tìm kiếm ≈ 2,83σ</option></select></label>
         <button type="submit">Áp dụng</button>
       </form>
       <h2>Theo tháng</h2>
       <input id="month" type="range" min="0" max="24" value="0" aria-label="Chọn tháng">
       <div id="month-label">Theo khoảng ngày đã chọn</div>
       <h2>Chú giải</h2>
-      <details open><summary>Mật độ vụ việc</summary><div class="heat-scale"></div><div id="heat-legend">—</div></details>
-      <details><summary>Vụ việc</summary>{incident_legend()}</details>
-      <details open><summary>Điểm nóng theo trạng thái</summary>{status_legend()}</details>
-      <details><summary>Phân loại xã</summary>{category_legend()}</details>
-      <details><summary>Ô nóng Gi*</summary>{gistar_legend()}</details>
-      <details><summary>Xu hướng điểm nóng</summary>{emerging_legend()}</details>
+      <p class="hint">Thứ tự lớp từ dưới lên: phân loại xã, mật độ, ô Gi* và xu hướng, vụ việc, điểm nóng, tên xã.</p>
+      <details open class="legend" data-layer="hotspots"><summary>Điểm nóng theo trạng thái</summary>{status_legend()}
+        {size_legend()}</details>
+      <details open class="legend" data-layer="heat"><summary>Mật độ vụ việc (vụ/km²)</summary>{heat_legend()}</details>
+      <details class="legend" data-layer="incidents"><summary>Vụ việc</summary>{incident_legend()}</details>
+      <details class="legend" data-layer="classes"><summary>Phân loại xã</summary>{class_legend()}</details>
+      <details class="legend" data-layer="gistar"><summary>Ô nóng Gi*</summary>{gistar_legend()}</details>
+      <details class="legend" data-layer="emerging"><summary>Xu hướng điểm nóng (17 dạng)</summary>
+        {emerging_legend()}</details>
       </section>
     </aside>"""
 
@@ -161,7 +172,7 @@ def planner_panel(years: list[int]) -> str:
         <p id="diff-summary"></p>
         <table class="register diff"><thead><tr><th>Loại</th><th>Năm trước</th><th>Năm này</th><th>Chênh lệch</th>
           </tr></thead><tbody id="diff-table"></tbody></table></details>
-      <details><summary>Chú giải bản đồ</summary>{category_legend()}</details>
+      <details class="legend" data-layer="classes"><summary>Chú giải bản đồ</summary>{class_legend()}</details>
       <div class="toolbar">
         <input id="commune-filter" class="search" type="search" placeholder="Tìm xã/phường theo tên"
           aria-label="Tìm xã/phường">

@@ -7,6 +7,10 @@ import io
 import numpy as np
 from PIL import Image
 
+from maps.styles import HEAT_RAMP
+
+_RAMP = np.array([[int(c[i : i + 2], 16) for i in (1, 3, 5)] for c in HEAT_RAMP], float)
+
 
 def robust_top(density: np.ndarray, quantile: float = 0.99) -> float:
     """Top of the colour scale: a high quantile of the cells with any density, so that a few dense
@@ -17,13 +21,16 @@ def robust_top(density: np.ndarray, quantile: float = 0.99) -> float:
 
 
 def heat_png(density: np.ndarray, vmax: float | None = None, opacity: float = 0.8) -> bytes:
-    """Transparent PNG (north up) colouring density yellow→red by value, zero fully transparent."""
+    """Transparent PNG (north up) colouring density along the heat ramp (maps.styles.HEAT_RAMP, the legend's bar) by
+    value up to ``vmax`` (above it: the top colour), zero fully transparent, opacity rising with the value."""
     d = np.asarray(density, float)
     top = float(np.nanmax(d)) if vmax is None else float(vmax)
     t = np.clip(np.nan_to_num(d) / top, 0.0, 1.0) if top > 0 else np.zeros(d.shape)
+    position = t * (len(_RAMP) - 1)
+    low = np.minimum(np.floor(position).astype(int), len(_RAMP) - 2)
+    frac = (position - low)[..., None]
     rgba = np.zeros((*d.shape, 4), np.uint8)
-    rgba[..., 0] = 255
-    rgba[..., 1] = np.rint(255 * (1 - t))
+    rgba[..., :3] = np.rint(_RAMP[low] * (1 - frac) + _RAMP[low + 1] * frac)
     rgba[..., 3] = np.rint(255 * opacity * np.sqrt(t))
     buffer = io.BytesIO()
     Image.fromarray(rgba[::-1], mode="RGBA").save(buffer, format="PNG")

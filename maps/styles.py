@@ -6,7 +6,7 @@ from html import escape
 from types import MappingProxyType
 from typing import Any
 
-from models.analytics.emerging import PATTERN_LABELS_VI
+from models.analytics.emerging import PATTERN_LABELS_VI, PATTERNS
 from models.vocabulary import (
     CATEGORY_SHORT_LABELS,
     CLASS_CHOICES,
@@ -74,9 +74,35 @@ EVENT_LABELS = MappingProxyType(
         "recurred": "Phức tạp trở lại",
     }
 )
-CATEGORY_COLOURS = MappingProxyType(
-    {Category.TRONG_DIEM: "#b91c1c", Category.AT_RISK: "#f59e0b", Category.DRUG_FREE: "#16a34a"}
+
+
+def class_key(category: str, level: str | None) -> str:
+    """The key of a final class in the colour and label tables ('trong_diem|II', 'drug_free|')."""
+    return f"{category}|{level or ''}"
+
+
+def short_class_label(category: str, level: str | None) -> str:
+    """The short name of a final class, the same in the legend, the tooltips and the planner's tables."""
+    text = CATEGORY_SHORT_LABELS[category]
+    if not level:
+        return text
+    name = Level(level).label  # "Loại II" → "Trọng điểm loại II"
+    return f"{text} {name[:1].lower()}{name[1:]}"
+
+
+#: Final classes, least to most serious, coloured by ColorBrewer RdYlBu (5 classes; marked colour-blind safe): blue
+#: (drug-free) → light blue (has drug problems) → pale yellow, orange, red (trọng điểm loại III, II, I). The
+#: lightness alone orders them, so the order survives deuteranopia and a grey-scale print.
+CLASS_COLOURS = MappingProxyType(
+    dict(
+        zip(
+            (class_key(c, level) for c, level in CLASS_CHOICES),
+            ("#2c7bb6", "#abd9e9", "#ffffbf", "#fdae61", "#d7191c"),
+            strict=True,
+        )
+    )
 )
+CLASS_LABELS = MappingProxyType({class_key(c, level): short_class_label(c, level) for c, level in CLASS_CHOICES})
 #: Gi* bins −3..3 (99/95/90 % confidence), ColorBrewer RdBu as in ArcGIS.
 BIN_COLOURS = MappingProxyType({3: "#b2182b", 2: "#ef8a62", 1: "#fddbc7", -1: "#d1e5f0", -2: "#67a9cf", -3: "#2166ac"})
 BIN_LABELS_VI = MappingProxyType(
@@ -89,9 +115,45 @@ BIN_LABELS_VI = MappingProxyType(
         -3: "Lạnh, tin cậy 99 %",
     }
 )
-EMERGING_COLOURS = MappingProxyType({"hot": "#dc2626", "cold": "#2563eb"})
+#: The 17 outcomes of the emerging hot spot analysis, styled after ArcGIS Pro's: the eight hot patterns in reds and
+#: oranges (darkest for what is new or intensifying now), the eight cold ones in the matching blues, "oscillating"
+#: in magenta / purple (it changes side), no pattern left undrawn (outlined in the legend only).
+EMERGING_COLOURS = MappingProxyType(
+    dict(
+        zip(
+            PATTERNS,
+            (
+                "#67000d",  # new hot spot
+                "#a50f15",  # consecutive
+                "#d7301f",  # intensifying
+                "#ef6548",  # persistent
+                "#fc8d59",  # diminishing
+                "#ce1256",  # oscillating
+                "#fdbb84",  # sporadic
+                "#fee8c8",  # historical
+                "#08306b",  # new cold spot
+                "#08519c",  # consecutive
+                "#2171b5",  # intensifying
+                "#4292c6",  # persistent
+                "#6baed6",  # diminishing
+                "#6a51a3",  # oscillating
+                "#9ecae1",  # sporadic
+                "#deebf7",  # historical
+                "transparent",  # no pattern
+            ),
+            strict=True,
+        )
+    )
+)
 #: Incidents from the vector tiles: cells counting several (below street zoom), and single incidents.
-INCIDENT_COLOURS = MappingProxyType({"counted": "#b45309", "single": "#7c2d12"})
+INCIDENT_COLOURS = MappingProxyType({"counted": "#6d28d9", "single": "#4c1d95"})
+#: The heat ramp (ColorBrewer YlOrRd, 7 stops), low → high density: the PNG overlay and the legend's bar share it.
+HEAT_RAMP: tuple[str, ...] = ("#ffffb2", "#fed976", "#feb24c", "#fd8d3c", "#fc4e2a", "#e31a1c", "#b10026")
+#: The ArcGIS-style search radius r (quartic kernel (1 − d²/r²)², mean squared distance r²/4) spreading incidents as
+#: much as our Gaussian of bandwidth σ (mean squared distance 2σ²): r = 2√2·σ ≈ 2.83σ.
+QUARTIC_RADIUS_PER_SIGMA = 2.83
+#: Hotspot circles: radius in pixels = base + min(cap, √(incidents)) (the legend shows three examples).
+HOTSPOT_RADIUS = MappingProxyType({"base": 5, "cap": 10})
 
 
 def script_vocabulary() -> dict[str, Any]:
@@ -100,11 +162,16 @@ def script_vocabulary() -> dict[str, Any]:
         "levelLabels": {**Level.labels(), Category.DRUG_FREE: CATEGORY_SHORT_LABELS[Category.DRUG_FREE]},
         "statusColours": dict(STATUS_COLOURS),
         "statusLabels": dict(HotspotStatus.labels()),
-        "categoryColours": dict(CATEGORY_COLOURS),
+        "classColours": dict(CLASS_COLOURS),
+        "classLabels": dict(CLASS_LABELS),
         "categoryLabels": dict(CATEGORY_SHORT_LABELS),
         "binColours": {str(k): v for k, v in BIN_COLOURS.items()},
+        "binLabels": {str(k): v for k, v in BIN_LABELS_VI.items()},
         "emergingColours": dict(EMERGING_COLOURS),
         "incidentColours": dict(INCIDENT_COLOURS),
+        "heatRamp": list(HEAT_RAMP),
+        "quarticPerSigma": QUARTIC_RADIUS_PER_SIGMA,
+        "hotspotRadius": dict(HOTSPOT_RADIUS),
         "hotspotKindLabels": dict(HotspotKind.labels()),
         "taskLabels": dict(TaskState.labels()),
         "incidentKindLabels": dict(IncidentKind.labels()),
@@ -134,14 +201,42 @@ def status_legend() -> str:
     return _swatches([(STATUS_COLOURS[s], HotspotStatus(s).label) for s in STATUS_COLOURS], "dot")
 
 
-def category_legend() -> str:
-    """Commune colours by final class."""
-    return _swatches([(CATEGORY_COLOURS[c], Category(c).label) for c in CATEGORY_COLOURS])
+def hotspot_radius(n_incidents: int) -> float:
+    """A hotspot circle's radius in pixels (the page script draws with the same formula, from HOTSPOT_RADIUS)."""
+    return HOTSPOT_RADIUS["base"] + min(HOTSPOT_RADIUS["cap"], max(1, n_incidents) ** 0.5)
+
+
+def size_legend(examples: tuple[int, ...] = (1, 25, 100)) -> str:
+    """What a hotspot circle's size says: its number of incidents (area grows with the count, up to a cap)."""
+    rows = "".join(
+        f'<div class="legend-row"><svg class="size" width="32" height="32" aria-hidden="true"><circle cx="16" cy="16" '
+        f'r="{hotspot_radius(n):.1f}" fill="#fff" stroke="#111827"/></svg>{n}{"+" if n == examples[-1] else ""} vụ việc'
+        f"</div>"
+        for n in examples
+    )
+    return f'<p class="hint">Cỡ vòng tròn: số vụ việc của điểm nóng.</p>{rows}'
+
+
+def class_legend() -> str:
+    """Commune colours by final class, most serious first (the same words as the map's tooltips)."""
+    return _swatches([(CLASS_COLOURS[key], CLASS_LABELS[key]) for key in reversed(CLASS_COLOURS)])
 
 
 def gistar_legend() -> str:
     """Gi* cell colours by confidence bin."""
-    return _swatches([(BIN_COLOURS[b], BIN_LABELS_VI[b]) for b in BIN_COLOURS])
+    return _swatches([(BIN_COLOURS[b], BIN_LABELS_VI[b]) for b in BIN_COLOURS]) + (
+        '<p class="hint">Ô không tô: không có ý nghĩa thống kê.</p>'
+    )
+
+
+def heat_legend() -> str:
+    """The heat ramp as a bar; the page script writes the values at its ends, σ and the search radius."""
+    ramp = ", ".join(HEAT_RAMP)
+    return (
+        f'<div class="heat-scale" style="background:linear-gradient(to right, {ramp})"></div>'
+        '<div class="heat-values"><span id="heat-low">0</span><span id="heat-high">—</span></div>'
+        '<div id="heat-legend">—</div>'
+    )
 
 
 def incident_legend() -> str:
@@ -149,17 +244,12 @@ def incident_legend() -> str:
     return _swatches(
         [
             (INCIDENT_COLOURS["counted"], "Số vụ trong ô vài điểm ảnh (vòng càng lớn càng nhiều vụ)"),
-            (INCIDENT_COLOURS["single"], "Từng vụ việc (khi phóng to đến cấp đường phố)"),
+            (INCIDENT_COLOURS["single"], "Từng vụ việc (từ cấp đường phố; bấm để xem số hồ sơ, ngày, loại)"),
         ],
         "dot",
     )
 
 
 def emerging_legend() -> str:
-    """Emerging-pattern cell colours (hot or cold patterns; each cell names its pattern)."""
-    return _swatches(
-        [
-            (EMERGING_COLOURS["hot"], "Xu hướng điểm nóng (mới, liên tiếp, gia tăng, …)"),
-            (EMERGING_COLOURS["cold"], "Xu hướng điểm lạnh"),
-        ]
-    )
+    """The 17 emerging-pattern outcomes (hot, cold, none), each with its own colour."""
+    return _swatches([(EMERGING_COLOURS[p], PATTERN_LABELS_VI[p]) for p in PATTERNS])

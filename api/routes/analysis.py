@@ -154,13 +154,15 @@ def heat(
                     request.app.state.max_analysis_cost,
                 )
             )
-        png = heat_png(surface.values, vmax=robust_top(surface.values))
+        top = robust_top(surface.values)
+        png = heat_png(surface.values, vmax=top)
         if format == "overlay":
             return CachedResponse(
                 json.dumps(
                     {
                         "bounds": bounds,
                         "max_per_km2": float(surface.values.max()),
+                        "scale_top_per_km2": top,
                         "n_incidents": surface.n_incidents,
                         "without_point": surface.n_without_point,
                         "outside_city": surface.n_outside_city,
@@ -182,7 +184,8 @@ def heat(
         "geojson": EMPTY_COLLECTION,
         "png": CachedResponse(b"", "image/png", status_code=204),
         "overlay": CachedResponse(
-            b'{"bounds": null, "max_per_km2": 0, "n_incidents": 0, "image": null}', "application/json"
+            b'{"bounds": null, "max_per_km2": 0, "scale_top_per_km2": 0, "n_incidents": 0, "image": null}',
+            "application/json",
         ),
     }[format]
     return cached_response(

@@ -13,6 +13,7 @@ from api.deps import CSRF_COOKIE, SESSION_COOKIE, ConnDep, SessionsDep, token_pr
 from api.headers import with_nonce
 from api.login import authenticate, client_address, issue_token, refusal_headers
 from gis.services.overview import overview
+from gis.store.incidents import has_synthetic_incidents
 from gis.store.sessions import revoke_session
 from maps.pages import PageData, Viewer, login_page, role_page
 from models.vocabulary import Role, SessionEnd
@@ -26,9 +27,9 @@ def _secure(request: Request) -> bool:
 
 
 @router.get("/login", response_class=HTMLResponse)
-def get_login(request: Request) -> HTMLResponse:
-    """The login form."""
-    return HTMLResponse(with_nonce(login_page(), request.state.csp_nonce))
+def get_login(request: Request, conn: ConnDep) -> HTMLResponse:
+    """The login form (under the demo band while the data is synthetic)."""
+    return HTMLResponse(with_nonce(login_page(synthetic=has_synthetic_incidents(conn)), request.state.csp_nonce))
 
 
 def _same_origin(request: Request) -> bool:
@@ -44,11 +45,10 @@ def _same_origin(request: Request) -> bool:
     return origin == f"{scheme}://{request.headers.get('host', '')}" or origin in request.app.state.allowed_origins
 
 
-def _cross_site() -> HTMLResponse:
+def _cross_site(request: Request) -> HTMLResponse:
     """The refusal of a form posted from another site (login CSRF)."""
-    return HTMLResponse(
-        login_page("yêu cầu đến từ trang khác, không được chấp nhận (cross-site form refused)"), status_code=403
-    )
+    page = login_page("yêu cầu gửi từ trang khác, không được chấp nhận")
+    return HTMLResponse(with_nonce(page, request.state.csp_nonce), status_code=403)
 
 
 @router.post("/login", response_model=None)
@@ -61,13 +61,14 @@ def post_login(
     """Check the password (same lock-out as the API), then set the session and CSRF cookies; a form posted from
     another site is refused (it would log the victim into the attacker's account)."""
     if not _same_origin(request):
-        return _cross_site()
+        return _cross_site(request)
     auth = request.app.state.auth
     address = client_address(request)
     outcome = authenticate(conn, auth, username, password, address)
     if outcome.user_id is None:
+        page = login_page(outcome.message, username, has_synthetic_incidents(conn))
         return HTMLResponse(
-            with_nonce(login_page(outcome.message, username), request.state.csp_nonce),
+            with_nonce(page, request.state.csp_nonce),
             status_code=outcome.status,
             headers=refusal_headers(outcome),
         )
@@ -129,7 +130,8 @@ def home(request: Request, conn: ConnDep) -> Response:
         years=facts.years,
         approved_year=facts.approved_year,
         last_incident=facts.last_incident,
-        drug_free_targets=facts.drug_free_targets,
+        kpi=facts.kpi,
+        synthetic=facts.synthetic,
     )
     body = role_page(viewer, csrf, data, request.app.state.basemap)
     return HTMLResponse(with_nonce(body, request.state.csp_nonce), headers={"Cache-Control": "no-store"})

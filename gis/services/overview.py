@@ -1,24 +1,27 @@
 """What a working page opens with: the years with a classification, the newest approved, the last incident day,
-the team's area, the KPI targets to show."""
+the team's area, the command page's KPI panel (this year's value against this year's target), and whether the data
+is synthetic (demo)."""
 
 from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import date
+from typing import Any
 
 from sqlalchemy import Connection
 
 from gis.reference import load_targets
+from gis.services.reports import kpi_report
 from gis.store.classifications import find_run
-from gis.store.incidents import latest_incident_time
+from gis.store.incidents import has_synthetic_incidents, latest_incident_time
+from gis.store.indicators import hotspot_kpis
 from gis.store.scoping import AreaScope, scope_communes
 from models.domain.access import Principal
+from models.domain.kpi import recurrences_row
 from models.vocabulary import LOCAL_TZ, Role, RunStatus, local_today
 
 #: How many years back the pages look for classification runs.
 CLASSIFICATION_YEARS = 6
-#: Years whose drug-free targets the command page shows beside the current share.
-TARGET_YEARS = (2025, 2030)
 
 
 @dataclass(frozen=True)
@@ -29,24 +32,50 @@ class Overview:
     approved_year: int | None
     last_incident: date | None
     team_communes: tuple[str, ...]
-    drug_free_targets: dict[int, float]
+    kpi: dict[str, Any] | None = None
+    synthetic: bool = False
+
+
+def kpi_panel(conn: Connection, today: date, approved_year: int | None, run_years: tuple[int, ...]) -> dict[str, Any]:
+    """The command page's KPIs: the drug-free share of this year's classification (draft or approved) against this
+    year's target, else of the newest approved year against that year's target; the final target of the path; and
+    the recurrences of this calendar year against their limit. The lines come from the KPI report (same rules)."""
+    targets = load_targets()
+    year = today.year if today.year in run_years else approved_year
+    share = None
+    if year is not None:
+        report = kpi_report(conn, year)
+        row = next(k for k in report["kpis"] if k["key"] == "drug_free_share")
+        share = {
+            "year": year,
+            "approved": report["approved"],
+            **{k: row[k] for k in ("value", "target", "met", "note")},
+        }
+    final_year, final_share = targets.drug_free_points[-1]
+    recurrences = recurrences_row(hotspot_kpis(conn, today.year)["recurred"], targets)
+    return {
+        "year": today.year,
+        "drugFree": share,
+        "finalTarget": {"year": final_year, "share": final_share},
+        "recurrences": {"year": today.year, **{k: recurrences[k] for k in ("value", "target", "met")}},
+    }
 
 
 def overview(conn: Connection, user: Principal, today: date | None = None) -> Overview:
     """Recent years with a classification run (next year's draft included), the newest approved, the last
-    incident's local date, the team's communes today and the drug-free targets."""
+    incident's local date, the team's communes today, the KPI panel (command only) and the demo marking."""
     today = today or local_today()
     years = range(today.year + 1, today.year - CLASSIFICATION_YEARS, -1)
     runs = [run for run in (find_run(conn, year) for year in years) if run is not None]
     approved = next((run["year"] for run in runs if run["status"] == RunStatus.APPROVED), None)
     last = latest_incident_time(conn)
     communes = scope_communes(conn, AreaScope(user.team_id)) if user.role == Role.TEAM else ()
-    targets = load_targets()
-    shown = {year: share for year in TARGET_YEARS if (share := targets.drug_free_target(year)) is not None}
+    run_years = tuple(run["year"] for run in runs)
     return Overview(
-        years=tuple(run["year"] for run in runs),
+        years=run_years,
         approved_year=approved,
         last_incident=last.astimezone(LOCAL_TZ).date() if last else None,
         team_communes=tuple(communes or ()),
-        drug_free_targets=shown,
+        kpi=kpi_panel(conn, today, approved, run_years) if user.role == Role.COMMAND else None,
+        synthetic=has_synthetic_incidents(conn),
     )

@@ -32,8 +32,14 @@ def communes_geojson(conn: Connection, simplify_m: float = 0.0) -> dict[str, Any
                                      ELSE u.geom END, 6)::json AS geometry,
                    json_build_object('code', u.code, 'name', u.name, 'full_name', u.full_name,
                                      'kind', u.kind, 'area_km2', u.area_km2,
-                                     'valid_from', u.valid_from) AS properties
-            FROM admin_units u WHERE {current_unit("u")}
+                                     'valid_from', u.valid_from,
+                                     'label', json_build_array(round(ST_X(l.p)::numeric, 6), round(ST_Y(l.p)::numeric, 6)))
+                     AS properties
+            FROM admin_units u
+            -- where the name is written: a point surely inside the unit (4 ms for the 114 units, of the 300 ms the
+            -- simplified answer takes; ST_MaximumInscribedCircle, the visual centre, is missing from Debian 12's PostGIS)
+            CROSS JOIN LATERAL (SELECT ST_PointOnSurface(u.geom) AS p) l
+            WHERE {current_unit("u")}
         ) f
     """),
         {"tol": simplify_m / 111_000.0},  # metres to degrees here: a subnormal tolerance underflowed in SQL

@@ -62,6 +62,12 @@ def _row(key: str, label: str, value: Any, target: Any, met: bool | None, unit: 
     return {"key": key, "label_vi": label, "value": value, "target": target, "met": met, "unit": unit, "note": note}
 
 
+def recurrences_row(recurred: int, targets: KpiTargets) -> dict[str, Any]:
+    """The KPI line of hotspots that became complex again in a year (the report's and the command page's)."""
+    limit = targets.max_recurrences
+    return _row("recurrences", targets.labels_vi["recurrences"], recurred, limit, recurred <= limit, "lượt")
+
+
 def compute_kpis(
     year: int, classes: pd.DataFrame, previous: pd.DataFrame | None, hotspots: dict[str, int], targets: KpiTargets
 ) -> list[dict[str, Any]]:
@@ -129,14 +135,7 @@ def compute_kpis(
             None if eradicated_growth is None else eradicated_growth >= targets.min_eradicated_growth,
             "tỷ lệ",
         ),
-        _row(
-            "recurrences",
-            labels["recurrences"],
-            hotspots["recurred"],
-            targets.max_recurrences,
-            hotspots["recurred"] <= targets.max_recurrences,
-            "lượt",
-        ),
+        recurrences_row(hotspots["recurred"], targets),
         _row(
             "new_hotspots",
             labels["new_hotspots"],

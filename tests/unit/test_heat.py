@@ -66,6 +66,7 @@ def test_heat_png_is_transparent_where_zero() -> None:
     assert image.mode == "RGBA" and image.size == (5, 4)
     pixels = np.asarray(image)
     assert pixels[-1, 0, 3] > pixels[-1, 1, 3] > 0
-    assert tuple(pixels[-1, 0, :3]) == (255, 0, 0) and pixels[-1, 1, 1] > 0
+    assert tuple(pixels[-1, 0, :3]) == (0xB1, 0x00, 0x26)  # the top of the ramp (the legend's darkest red)
+    assert pixels[-1, 1, 1] > pixels[-1, 0, 1]  # half as dense: further down the ramp, more yellow
     assert (pixels[:3, :, 3] == 0).all()
     assert Image.open(io.BytesIO(heat_png(np.zeros((2, 2))))).getextrema()[3] == (0, 0)

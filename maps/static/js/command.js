@@ -3,18 +3,38 @@
 // offers now (verify, open and assign a task, accept or return work, record eradication, monitor, close); the inbox.
 "use strict";
 
+// From this zoom on the incident tiles show single incidents (gis/store/tiles.py POINT_ZOOM): they can be clicked.
+const INCIDENT_ZOOM = 15;
+
 diabanPages.command = async function startCommand(map, cfg) {
   const layers = {
     heat: L.layerGroup().addTo(map), incidents: L.layerGroup(), hotspots: L.layerGroup().addTo(map),
     classes: L.layerGroup(), gistar: L.layerGroup(), emerging: L.layerGroup(),
   };
-  L.control.layers(null, {
-    "Mật độ vụ việc": layers.heat, "Vụ việc (số vụ theo ô; từng vụ khi phóng to)": layers.incidents,
-    "Điểm nóng": layers.hotspots, "Phân loại xã (năm đã duyệt gần nhất)": layers.classes,
-    "Ô nóng Gi*": layers.gistar, "Xu hướng điểm nóng": layers.emerging,
-  }, { collapsed: window.innerWidth < 760 }).addTo(map);
+  // The layer list in drawing order, bottom to top (the panes of common.js keep that order whatever is switched on).
+  const titles = {
+    classes: "Phân loại xã (năm đã duyệt gần nhất)", heat: "Mật độ vụ việc", gistar: "Ô nóng Gi*",
+    emerging: "Xu hướng điểm nóng", incidents: "Vụ việc (số vụ theo ô; từng vụ khi phóng to)", hotspots: "Điểm nóng",
+  };
+  L.control.layers(null, Object.fromEntries(Object.entries(titles).map(([key, title]) => [title, layers[key]])),
+    { collapsed: window.innerWidth < 760 }).addTo(map);
   const { names } = await communesLayer(map);
+  searchControl(map, { open: {
+    hotspot: (id) => { if (!map.hasLayer(layers.hotspots)) map.addLayer(layers.hotspots); markers[id]?.openPopup(); },
+    task: async (id) => { document.getElementById("task-filters").reset(); showTab("tasks"); await loadTaskRegister(); taskRows.open(id); },
+  } });
   bachLongViButton(map, cfg);
+  // The legend follows the layers: a layer switched on opens its legend; the print sheet shows those on the map.
+  const legendOf = (layer) => document.querySelector(`aside.panel details.legend[data-layer=${layer}]`);
+  map.on("overlayadd", (e) => {
+    const key = Object.keys(layers).find((k) => layers[k] === e.layer);
+    if (key && legendOf(key)) legendOf(key).open = true;
+  });
+  cfg.shownLayers = () => Object.keys(layers).filter((key) => map.hasLayer(layers[key]));
+  cfg.printSubtitle = () => {
+    const kinds = [...form.querySelectorAll("input[name=kind]:checked")].map((i) => cfg.incidentKindLabels[i.value]);
+    return `Ban chỉ huy — ${sliderLabel.textContent}; loại vụ việc: ${kinds.length ? kinds.join(", ") : "tất cả"}`;
+  };
   const communeByName = Object.fromEntries(Object.entries(names).map(([code, name]) => [name, code]));
   document.getElementById("commune-names").replaceChildren(...Object.values(names).sort().map((name) => {
     const option = document.createElement("option");
@@ -57,7 +77,9 @@ diabanPages.command = async function startCommand(map, cfg) {
     const metresPerPixel = 40075016.686 * Math.cos(map.getCenter().lat * Math.PI / 180) / 2 ** (map.getZoom() + 8);
     let cell = 25;
     while (cell < 2 * metresPerPixel && cell < 1600) cell *= 2;
-    const bandwidth = Math.max(200, cell);
+    const sigma = Math.max(200, cell);
+    const kernel = form.kernel.value;
+    const bandwidth = kernel === "quartic" ? Math.round(sigma * cfg.quarticPerSigma) : sigma;
     const view = map.getBounds();
     const snap = (cell * 64) / 111320;  // degrees
     const padX = (view.getEast() - view.getWest()) / 4, padY = (view.getNorth() - view.getSouth()) / 4;
@@ -68,23 +90,30 @@ diabanPages.command = async function startCommand(map, cfg) {
     params.set("bbox", bbox.join(","));
     params.set("cell_m", String(cell));
     params.set("bandwidth_m", String(bandwidth));
-    return { params, cell, bandwidth };
+    params.set("kernel", kernel);
+    return { params, cell, bandwidth, sigma, kernel };
   }
 
   let heatRequest = 0;
   async function loadHeat() {
     const legend = document.getElementById("heat-legend");
-    const { params, cell, bandwidth } = heatQuery();
+    const { params, cell, bandwidth, sigma, kernel } = heatQuery();
     const mine = ++heatRequest;
     try {
       const overlay = await api(`/api/heat?format=overlay&${params}`);
       if (mine !== heatRequest) return;  // the map moved on meanwhile
       layers.heat.clearLayers();
       if (!overlay.image) { legend.textContent = "Không có vụ việc nào trong vùng và bộ lọc đã chọn"; return; }
-      L.imageOverlay(overlay.image, overlay.bounds, { opacity: 0.75 }).addTo(layers.heat);
+      // Lighter at street zoom, where the surface covers the whole view and the names and incidents must show.
+      L.imageOverlay(overlay.image, overlay.bounds, { opacity: map.getZoom() >= INCIDENT_ZOOM ? 0.5 : 0.85, pane: "heat" }).addTo(layers.heat);
+      document.getElementById("heat-high").textContent = `≥ ${VI_NUMBER.format(overlay.scale_top_per_km2)} vụ/km²`;
+      const spread = kernel === "quartic"
+        ? `nhân bậc bốn kiểu ArcGIS, bán kính tìm kiếm r = ${VI_NUMBER.format(bandwidth)} m ` +
+          `(≈ ${VI_RATIO.format(cfg.quarticPerSigma)}σ, σ = ${VI_NUMBER.format(sigma)} m)`
+        : `nhân Gauss, σ = ${VI_NUMBER.format(sigma)} m (tương đương bán kính tìm kiếm bậc bốn kiểu ArcGIS ` +
+          `≈ ${VI_RATIO.format(cfg.quarticPerSigma)}σ = ${VI_NUMBER.format(sigma * cfg.quarticPerSigma)} m)`;
       legend.textContent = `${VI_NUMBER.format(overlay.n_incidents)} vụ việc trong vùng; cao nhất ` +
-        `${VI_NUMBER.format(overlay.max_per_km2)} vụ/km² (vàng: thấp → đỏ: cao; ô ${VI_NUMBER.format(cell)} m, ` +
-        `bán kính ${VI_NUMBER.format(bandwidth)} m)` +
+        `${VI_NUMBER.format(overlay.max_per_km2)} vụ/km²; ô ${VI_NUMBER.format(cell)} m; ${spread}` +
         (overlay.without_point ? `; ${VI_NUMBER.format(overlay.without_point)} vụ việc không có tọa độ ` +
           "(xếp theo mã xã hoặc địa chỉ) không có trên bản đồ" : "");
     } catch (error) {
@@ -96,7 +125,8 @@ diabanPages.command = async function startCommand(map, cfg) {
   function loadIncidents() {
     layers.incidents.clearLayers();
     L.vectorGrid.protobuf(`/tiles/incidents/{z}/{x}/{y}.mvt?${filters()}`, {
-      rendererFactory: L.canvas.tile, interactive: false, maxNativeZoom: 18, fetchOptions: { credentials: "same-origin" },
+      rendererFactory: L.canvas.tile, interactive: false, maxNativeZoom: 18, pane: "incidents",
+      fetchOptions: { credentials: "same-origin" },
       vectorTileLayerStyles: {
         incidents: (p) => ({
           // A cell is four pixels wide: one incident stays inside its cell, many grow with the square root.
@@ -107,6 +137,30 @@ diabanPages.command = async function startCommand(map, cfg) {
     }).addTo(layers.incidents);
   }
 
+  // A click at street zoom opens the incidents under the pointer (within 7 pixels, nearest first): reference, day,
+  // kind. Not through VectorGrid's own interactivity: 1.3.0's click handler calls L.DomEvent.fakeStop, removed in
+  // Leaflet 1.8, and its point features have no position for Leaflet 1.9's events (every click threw).
+  map.on("click", async (e) => {
+    if (!map.hasLayer(layers.incidents) || map.getZoom() < INCIDENT_ZOOM) return;
+    const near = (dx, dy) => map.containerPointToLatLng(e.containerPoint.add([dx, dy]));
+    const sw = near(-7, 7), ne = near(7, -7);
+    const params = filters();
+    params.set("bbox", [sw.lng, sw.lat, ne.lng, ne.lat].map((v) => v.toFixed(6)).join(","));
+    params.set("limit", "50");
+    try {
+      const found = (await api(`/api/incidents?${params}`)).features.filter((f) => f.geometry);
+      if (!found.length) return;
+      const away = (f) => map.latLngToContainerPoint([f.geometry.coordinates[1], f.geometry.coordinates[0]])
+        .distanceTo(e.containerPoint);
+      found.sort((a, b) => away(a) - away(b));
+      const lines = found.slice(0, 5).map(({ properties: p }) => `<p><b>Vụ việc ${escapeHtml(p.ref)}</b><br>` +
+        `Ngày ${viDateTime(p.occurred_at)} · ${escapeHtml(cfg.incidentKindLabels[p.kind] || p.kind)}</p>`);
+      const more = found.length > 5 ? `<p>và ${VI_NUMBER.format(found.length - 5)} vụ việc khác ngay cạnh</p>` : "";
+      L.popup({ maxWidth: 300 }).setLatLng(e.latlng).setContent(`<div class="incident-popup">${lines.join("")}${more}</div>`)
+        .openOn(map);
+    } catch (error) { notify(error.message, true); }
+  });
+
   // ----------------------------------------------------------------------------------------- hotspots on the map
   const markers = {};  // hotspot id → its marker (the registers fly to it)
   async function loadHotspots() {
@@ -115,8 +169,9 @@ diabanPages.command = async function startCommand(map, cfg) {
     for (const key of Object.keys(markers)) delete markers[key];
     L.geoJSON(hotspots, {
       pointToLayer: (feature, latlng) => L.circleMarker(latlng, {
-        radius: 5 + Math.min(10, Math.sqrt(feature.properties.n_incidents || 1)),
-        color: "#111827", weight: 1, fillColor: cfg.statusColours[feature.properties.status], fillOpacity: 0.9,
+        ...inPane("hotspots"),
+        radius: cfg.hotspotRadius.base + Math.min(cfg.hotspotRadius.cap, Math.sqrt(Math.max(1, feature.properties.n_incidents || 1))),
+        color: "#111827", weight: 1.5, fillColor: cfg.statusColours[feature.properties.status], fillOpacity: 0.9,
       }),
       onEachFeature: (feature, layer) => {
         markers[feature.properties.id] = layer;
@@ -439,10 +494,12 @@ diabanPages.command = async function startCommand(map, cfg) {
     const label = document.getElementById("classes-year");
     if (!cfg.approvedYear) { label.textContent = "Chưa có năm nào được phê duyệt"; return; }
     const result = await api(`/api/classifications/${cfg.approvedYear}?simplify_m=20`);
+    const key = (p) => `${p.category}|${p.level || ""}`;
     L.geoJSON(result, {
-      style: (f) => ({ color: "#1f2937", weight: 0.6, fillColor: cfg.categoryColours[f.properties.category], fillOpacity: 0.45 }),
+      ...inPane("classes"),
+      style: (f) => ({ stroke: false, fillColor: cfg.classColours[key(f.properties)], fillOpacity: 0.55 }),
       onEachFeature: (f, layer) => layer.bindTooltip(`${escapeHtml(f.properties.full_name)}: ` +
-        `${escapeHtml(cfg.categoryLabels[f.properties.category])}${f.properties.level ? " loại " + f.properties.level : ""}`),
+        `${escapeHtml(cfg.classLabels[key(f.properties)])}`),
     }).addTo(layers.classes);
     label.textContent = `Năm ${cfg.approvedYear} (phiên bản ${result.run.version})`;
   }
@@ -452,7 +509,8 @@ diabanPages.command = async function startCommand(map, cfg) {
     try {
       const cells = await api(path);
       L.geoJSON(cells, {
-        style: (f) => ({ weight: 0, fillColor: colour(f.properties), fillOpacity: 0.6 }),
+        ...inPane("cells"),
+        style: (f) => ({ weight: 0, fillColor: colour(f.properties), fillOpacity: colour(f.properties) === "transparent" ? 0 : 0.6 }),
         onEachFeature: (f, l) => l.bindTooltip(tooltip(f.properties)),
       }).addTo(layer);
     } catch (error) {
@@ -461,9 +519,9 @@ diabanPages.command = async function startCommand(map, cfg) {
   }
 
   const loadGistar = () => loadCells(layers.gistar, `/api/gistar?${filters()}`, (p) => cfg.binColours[p.bin],
-    (p) => `Gi* z = ${VI_NUMBER.format(p.z)}; độ tin cậy ${VI_PERCENT.format(p.confidence || 0)}`);
+    (p) => `Ô nóng Gi*: ${escapeHtml(cfg.binLabels[p.bin] || "không có ý nghĩa thống kê")}; z = ${VI_NUMBER.format(p.z)}`);
   const loadEmerging = () => loadCells(layers.emerging, "/api/emerging",
-    (p) => cfg.emergingColours[p.pattern.endsWith("_hot_spot") ? "hot" : "cold"], (p) => escapeHtml(p.label_vi));
+    (p) => cfg.emergingColours[p.pattern], (p) => escapeHtml(p.label_vi));
 
   async function loadTaskKpis() {
     const [overdue, awaiting, ...open] = await Promise.all([
@@ -475,16 +533,31 @@ diabanPages.command = async function startCommand(map, cfg) {
     document.getElementById("kpi-awaiting").textContent = VI_NUMBER.format(awaiting.numberMatched);
   }
 
-  async function loadKpis() {
-    const targets = Object.entries(cfg.drugFreeTargets).map(([year, share]) => `${year}: ${VI_PERCENT.format(share)}`);
-    document.getElementById("kpi-targets").textContent = `Mục tiêu ${targets.join("; ")}`;
-    if (!cfg.approvedYear) return;
-    const report = await api(`/api/reports/kpi?year=${cfg.approvedYear}`);
-    const row = (key) => report.kpis.find((k) => k.key === key);
-    const share = row("drug_free_share");
-    document.getElementById("kpi-drug-free").textContent = share.value === null ? "—"
-      : `${VI_PERCENT.format(share.value)} (năm ${report.year})`;
-    document.getElementById("kpi-recurred").textContent = VI_NUMBER.format(row("recurrences").value);
+  // This year's drug-free share against this year's target (đạt / không đạt), the path's final target, and the
+  // recurrences of this calendar year against their limit (gis.services.overview.kpi_panel, the KPI report's rules).
+  function showKpis() {
+    const k = cfg.kpi;
+    if (!k) return;
+    const verdict = (met) => (met === null || met === undefined ? "" : met
+      ? ' — <span class="met">đạt</span>' : ' — <span class="not-met">không đạt</span>');
+    const share = k.drugFree;
+    if (share) {
+      const which = `năm ${share.year}${share.approved ? "" : " (dự thảo)"}`;
+      document.getElementById("kpi-drug-free-label").textContent = `Tỷ lệ xã không ma túy ${which}`;
+      document.getElementById("kpi-drug-free").textContent = share.value === null ? "—" : VI_PERCENT.format(share.value);
+      document.getElementById("kpi-target-label").textContent = `Mục tiêu năm ${share.year}`;
+      document.getElementById("kpi-target").innerHTML = share.target === null ? "chưa có"
+        : VI_PERCENT.format(share.target) + verdict(share.met);
+      document.getElementById("kpi-note").textContent = share.year !== k.year
+        ? `Năm ${k.year} chưa có kết quả phân loại: số liệu năm ${share.year}.` : "";
+    } else {
+      document.getElementById("kpi-note").textContent = `Chưa có kết quả phân loại năm ${k.year} hay năm đã phê duyệt nào.`;
+    }
+    document.getElementById("kpi-final-label").textContent = `Mục tiêu năm ${k.finalTarget.year}`;
+    document.getElementById("kpi-final").textContent = VI_PERCENT.format(k.finalTarget.share);
+    document.getElementById("kpi-recurred-label").textContent = `Điểm phức tạp trở lại năm ${k.recurrences.year}`;
+    document.getElementById("kpi-recurred").innerHTML = `${VI_NUMBER.format(k.recurrences.value)} ` +
+      `<small>(tối đa ${VI_NUMBER.format(k.recurrences.target)})</small>${verdict(k.recurrences.met)}`;
   }
 
   async function refresh() { loadIncidents(); await Promise.all([loadHeat(), loadHotspots(), loadGistar()]); }
@@ -494,7 +567,7 @@ diabanPages.command = async function startCommand(map, cfg) {
   let moved;
   map.on("moveend", () => { clearTimeout(moved); moved = setTimeout(loadHeat, 250); });
   await Promise.all([
-    refresh(), loadEmerging(), loadClasses(), loadTaskKpis(), loadKpis(), loadTeams(), loadInbox(),
+    refresh(), loadEmerging(), loadClasses(), loadTaskKpis(), showKpis(), loadTeams(), loadInbox(),
     loadHotspotRegister(), loadTaskRegister(),
   ]);
   document.body.dataset.ready = "true";

@@ -1,7 +1,23 @@
 // diaban pages, shared part: JSON API calls (session cookie + CSRF header), Vietnamese formats, base layers.
 "use strict";
 
+// The browser's own bubble for a field it refuses speaks the browser's language: say it in Vietnamese instead (the
+// field's title explains the expected form).
+document.addEventListener("invalid", (event) => {
+  const field = event.target;
+  const v = field.validity;
+  field.setCustomValidity("");
+  if (v.valueMissing) field.setCustomValidity("Hãy điền ô này");
+  else if (v.patternMismatch || v.typeMismatch || v.badInput) field.setCustomValidity(field.title || "Giá trị chưa đúng dạng");
+  else if (v.rangeUnderflow) field.setCustomValidity(`Giá trị nhỏ nhất là ${field.min}`);
+  else if (v.rangeOverflow) field.setCustomValidity(`Giá trị lớn nhất là ${field.max}`);
+  else if (v.tooLong) field.setCustomValidity(`Tối đa ${field.maxLength} ký tự`);
+  else if (v.stepMismatch) field.setCustomValidity("Giá trị chưa đúng bước cho phép");
+}, true);
+document.addEventListener("input", (event) => { event.target.setCustomValidity?.(""); }, true);
+
 const VI_NUMBER = new Intl.NumberFormat("vi-VN", { maximumFractionDigits: 1 });
+const VI_RATIO = new Intl.NumberFormat("vi-VN", { maximumFractionDigits: 2 });
 const VI_PERCENT = new Intl.NumberFormat("vi-VN", { style: "percent", maximumFractionDigits: 1 });
 const diabanPages = {};
 
@@ -86,17 +102,245 @@ function isoFromVi(text) {
   return match ? `${match[3]}-${match[2].padStart(2, "0")}-${match[1].padStart(2, "0")}` : "";
 }
 
-// Commune boundaries (also the basemap when no tile server is configured) and a code → name lookup.
+// Map panes (inside the overlay pane: above any basemap, under markers and popups), bottom to top, so that all
+// layers together stay readable: the land, the commune classes, the heat surface, Gi* and emerging cells, the commune
+// lines, incidents, hotspots, the names. Only the land is one canvas (it takes no clicks); the layers people point
+// at are SVG: a canvas covering the map would take every click from the panes under it.
+const PANES = { land: 1, classes: 2, heat: 3, cells: 4, lines: 5, incidents: 6, hotspots: 7, labels: 8 };
+const paneRenderers = {};
+function makePanes(map) {
+  for (const [name, z] of Object.entries(PANES)) {
+    if (!map.getPane(name)) map.createPane(name, map.getPane("overlayPane")).style.zIndex = String(z);
+  }
+  map.getPane("labels").style.pointerEvents = "none";
+  map.getPane("land").style.pointerEvents = "none";
+}
+// Options drawing a vector layer in a pane: its own SVG renderer there (the land: a canvas).
+function inPane(pane) {
+  paneRenderers[pane] ??= pane === "land" ? L.canvas({ pane }) : L.svg({ pane });
+  return { pane, renderer: paneRenderers[pane] };
+}
+
+// A name without accents, lower case, without the unit's kind in front: what a search compares.
+function plain(text) {
+  return String(text || "").normalize("NFD").replace(/[\u0300-\u036f]/g, "").replace(/đ/g, "d").replace(/Đ/g, "D")
+    .toLowerCase().replace(/\s+/g, " ").trim();
+}
+const withoutKind = (text) => plain(text).replace(/^(xa|phuong|dac khu|thi tran)\s+/, "");
+
+// Whether [lon, lat] lies inside a GeoJSON Polygon or MultiPolygon (even-odd rule, holes included).
+function insideGeometry(point, geometry) {
+  const [x, y] = point;
+  const inRing = (ring) => {
+    let inside = false;
+    for (let i = 0, j = ring.length - 1; i < ring.length; j = i++) {
+      const [xi, yi] = ring[i], [xj, yj] = ring[j];
+      if ((yi > y) !== (yj > y) && x < ((xj - xi) * (y - yi)) / (yj - yi) + xi) inside = !inside;
+    }
+    return inside;
+  };
+  const polygons = geometry.type === "Polygon" ? [geometry.coordinates] : geometry.coordinates;
+  return polygons.some((rings) => rings.reduce((inside, ring) => inside !== inRing(ring), false));
+}
+
+// Commune names written on the map by zoom: none below zoom 11 (the city is a few hundred pixels wide), the short
+// name up to 12, the full name from 13. Each name sits at its unit's label point (a point inside it) when that is on
+// screen, else at a point of the unit that is on screen: at street zoom the name of the commune under the view is
+// always there. Larger units are named first; a name that would overlap one already written is left out.
+function communeLabels(map, features) {
+  const layer = L.layerGroup().addTo(map);
+  const boxes = features.map((f) => L.geoJSON(f).getBounds());
+  const order = features.map((f, n) => n).sort((a, b) => features[b].properties.area_km2 - features[a].properties.area_km2);
+  function place() {
+    layer.clearLayers();
+    const zoom = map.getZoom();
+    if (zoom < 11) return;
+    const view = map.getBounds().pad(-0.06);
+    const taken = [];
+    order.forEach((n) => {
+      const f = features[n];
+      const box = boxes[n];
+      if (!view.intersects(box)) return;
+      let where = L.latLng(f.properties.label[1], f.properties.label[0]);
+      if (!view.contains(where)) {
+        const south = Math.max(view.getSouth(), box.getSouth()), north = Math.min(view.getNorth(), box.getNorth());
+        const west = Math.max(view.getWest(), box.getWest()), east = Math.min(view.getEast(), box.getEast());
+        const centre = [(west + east) / 2, (south + north) / 2];
+        let best = null;
+        for (let i = 0; i <= 8; i += 1) {
+          for (let j = 0; j <= 8; j += 1) {
+            const p = [west + ((east - west) * i) / 8, south + ((north - south) * j) / 8];
+            const d = (p[0] - centre[0]) ** 2 + (p[1] - centre[1]) ** 2;
+            if ((!best || d < best.d) && insideGeometry(p, f.geometry)) best = { p, d };
+          }
+        }
+        if (!best) return;
+        where = L.latLng(best.p[1], best.p[0]);
+      }
+      const name = zoom >= 13 ? f.properties.full_name : f.properties.name;
+      const p = map.latLngToContainerPoint(where);
+      const half = { x: name.length * 3.6 + 4, y: 9 };  // about 7 px a character at 12 px
+      if (taken.some((t) => Math.abs(t.x - p.x) < t.w + half.x && Math.abs(t.y - p.y) < half.y * 2)) return;
+      taken.push({ x: p.x, y: p.y, w: half.x });
+      L.marker(where, {
+        pane: "labels", interactive: false, keyboard: false,
+        icon: L.divIcon({ className: "commune-label", html: `<span>${escapeHtml(name)}</span>`, iconSize: null }),
+      }).addTo(layer);
+    });
+  }
+  map.on("zoomend moveend", place);
+  place();
+  return layer;
+}
+
+// Commune boundaries and a code → name lookup. Without a basemap they are the base too: communes as land over
+// water-coloured ground, the city's outline drawn as a casing under the land (only the outer edge stays visible).
 async function communesLayer(map, options = {}) {
   const communes = await api("/api/communes?simplify_m=20");
   const names = Object.fromEntries(communes.features.map((f) => [f.properties.code, f.properties.full_name]));
-  const layer = L.geoJSON(communes, { style: { color: "#475569", weight: 1, fill: false }, ...options }).addTo(map);
-  return { layer, names };
+  makePanes(map);
+  if (!window.diaban.basemap) {
+    map.getContainer().classList.add("own-base");
+    L.geoJSON(communes, { ...inPane("land"), interactive: false, style: { color: "#1e293b", weight: 5, fill: false } })
+      .addTo(map);
+    L.geoJSON(communes, { ...inPane("land"), interactive: false, style: { stroke: false, fillColor: "#f4f1e8", fillOpacity: 1 } })
+      .addTo(map);
+  }
+  // The lines take clicks only on the pages that act on communes (they pass their own options).
+  const layer = L.geoJSON(communes, { ...inPane("lines"), interactive: Object.keys(options).length > 0,
+    style: { color: "#64748b", weight: 1, fill: false }, ...options }).addTo(map);
+  communeLabels(map, communes.features);
+  window.diaban.communes = communes.features;
+  return { layer, names, features: communes.features };
 }
 
-// Bạch Long Vĩ lies ~130 km offshore: the map fits the mainland and this button goes to the island and back.
-function bachLongViButton(map, cfg) {
+// ----------------------------------------------------------------------------------------------------- search
+// What was typed, understood: coordinates (decimal, with a point or a decimal comma, or degrees-minutes-seconds
+// with N/E or B/Đ), a hotspot ("#12", "điểm nóng 12", "12"), a task ("NV 7", "nhiệm vụ 7"), a commune code (5
+// digits) or a commune name (with or without accents, with or without "xã"/"phường").
+function parseSearch(text) {
+  const raw = String(text || "").trim();
+  const norm = plain(raw);
+  const dms = [...raw.toUpperCase().matchAll(
+    /(\d{1,3}(?:[.,]\d+)?)\s*°\s*(?:(\d{1,2}(?:[.,]\d+)?)\s*['′’]\s*)?(?:(\d{1,2}(?:[.,]\d+)?)\s*(?:["″”]|'')\s*)?([NSEWBĐ])?/g)];
+  const number = (v) => (v ? Number(String(v).replace(",", ".")) : 0);
+  if (dms.length === 2) {
+    const values = dms.map((m) => {
+      const v = number(m[1]) + number(m[2]) / 60 + number(m[3]) / 3600;
+      return { v: m[4] === "S" || m[4] === "W" ? -v : v, axis: m[4] };
+    });
+    return coordinatesOf(values.map((x) => x.v), values.map((x) => x.axis));
+  }
+  const decimal = raw.match(/^(-?\d{1,3}(?:[.,]\d+)?)\s*(?:[,;]\s*|\s+)(-?\d{1,3}(?:[.,]\d+)?)$/);
+  if (decimal && /[.,]/.test(raw)) return coordinatesOf([number(decimal[1]), number(decimal[2])], []);
+  let m = norm.match(/^(?:#|dn|diem nong|diem|hotspot)\s*#?\s*(\d{1,6})$/);
+  if (m) return { kind: "hotspot", id: Number(m[1]) };
+  m = norm.match(/^(?:nv|nhiem vu|task)\s*#?\s*(\d{1,7})$/);
+  if (m) return { kind: "task", id: Number(m[1]) };
+  if (/^\d{5}$/.test(norm)) return { kind: "code", code: norm };
+  if (/^\d{1,4}$/.test(norm)) return { kind: "hotspot", id: Number(norm) };
+  return norm ? { kind: "name", text: withoutKind(raw) } : null;
+}
+
+function coordinatesOf(values, axes) {
+  let [lat, lon] = values;
+  if (axes[0] === "E" || axes[0] === "Đ" || axes[1] === "N" || axes[1] === "B" || Math.abs(lat) > 90) [lat, lon] = [lon, lat];
+  return { kind: "point", lat, lon };
+}
+
+// The search box over the map: flies to what was typed; several communes match → a short list to pick from.
+// `open` (optional) shows a hotspot or a task the page has (its popup or its row) once the map is there.
+function searchControl(map, { open = {} } = {}) {
   const control = L.control({ position: "topleft" });
+  control.onAdd = () => {
+    const box = L.DomUtil.create("form", "map-search");
+    box.setAttribute("role", "search");
+    box.innerHTML = `<input type="search" name="q" aria-label="Tìm trên bản đồ" autocomplete="off"
+      placeholder="Tìm xã/phường, mã xã, tọa độ, số điểm nóng (#12), nhiệm vụ (NV 7)">
+      <button type="submit">Tìm</button><div class="search-choices" hidden></div>`;
+    L.DomEvent.disableClickPropagation(box);
+    L.DomEvent.disableScrollPropagation(box);
+    box.addEventListener("submit", (event) => { event.preventDefault(); go(box); });
+    return box;
+  };
+  control.addTo(map);
+  let mark = null;
+  function show(latlng, zoom, label) {
+    if (mark) mark.remove();
+    mark = L.circleMarker(latlng, { ...inPane("labels"), radius: 14, color: "#0f172a", weight: 3, dashArray: "4 3", fill: false,
+      interactive: false }).addTo(map);
+    map.flyTo(latlng, zoom, { duration: 0.8 });
+    notify(label);
+  }
+  function showCommune(feature) {
+    const bounds = L.geoJSON(feature).getBounds();
+    if (mark) mark.remove();
+    mark = L.geoJSON(feature, { ...inPane("labels"), interactive: false, style: { color: "#0f172a", weight: 4, fill: false,
+      dashArray: "6 4" } }).addTo(map);
+    map.flyToBounds(bounds, { duration: 0.8, maxZoom: 15 });
+    notify(`${feature.properties.full_name} (mã ${feature.properties.code})`);
+  }
+  async function go(box) {
+    const choices = box.querySelector(".search-choices");
+    choices.hidden = true;
+    const what = parseSearch(box.q.value);
+    if (!what) return;
+    const features = window.diaban.communes || [];
+    try {
+      if (what.kind === "point") {
+        const where = L.latLng(what.lat, what.lon);
+        if (!L.latLngBounds(window.diaban.maxBounds).contains(where)) {
+          throw new Error(`Tọa độ ${what.lat.toFixed(5)}, ${what.lon.toFixed(5)} nằm ngoài Hải Phòng`);
+        }
+        const commune = features.find((f) => insideGeometry([what.lon, what.lat], f.geometry));
+        show(where, 17, `Tọa độ ${what.lat.toFixed(5)}, ${what.lon.toFixed(5)}` +
+          (commune ? ` — ${commune.properties.full_name}` : " — ngoài địa giới các xã, phường"));
+      } else if (what.kind === "hotspot") {
+        const hotspot = await api(`/api/hotspots/${what.id}`);
+        const [lon, lat] = hotspot.geometry.coordinates;
+        show(L.latLng(lat, lon), 17, `Điểm nóng #${what.id}`);
+        if (open.hotspot) map.once("moveend", () => open.hotspot(what.id));
+      } else if (what.kind === "task") {
+        const task = await api(`/api/tasks/${what.id}`);
+        if (task.lat === null || task.lat === undefined) {
+          const commune = features.find((f) => f.properties.code === task.commune_code);
+          if (!commune) throw new Error(`Nhiệm vụ #${what.id} không có vị trí trên bản đồ`);
+          showCommune(commune);
+        } else {
+          show(L.latLng(task.lat, task.lon), 17, `Nhiệm vụ #${what.id}`);
+        }
+        if (open.task) map.once("moveend", () => open.task(what.id));
+      } else if (what.kind === "code") {
+        const commune = features.find((f) => f.properties.code === what.code);
+        if (!commune) throw new Error(`Không có xã/phường mã ${what.code}`);
+        showCommune(commune);
+      } else {
+        const exact = features.filter((f) => withoutKind(f.properties.name) === what.text
+          || withoutKind(f.properties.full_name) === what.text);
+        const found = exact.length ? exact : features.filter((f) => withoutKind(f.properties.full_name).includes(what.text));
+        if (!found.length) throw new Error(`Không tìm thấy «${box.q.value.trim()}»: thử tên xã/phường, mã xã, tọa độ, #số điểm nóng`);
+        if (found.length === 1) { showCommune(found[0]); return; }
+        choices.replaceChildren(...found.slice(0, 8).map((f) => {
+          const button = document.createElement("button");
+          button.type = "button";
+          button.textContent = f.properties.full_name;
+          button.addEventListener("click", () => { choices.hidden = true; showCommune(f); });
+          return button;
+        }));
+        choices.hidden = false;
+      }
+    } catch (error) {
+      notify(error.message, true);
+    }
+  }
+  return control;
+}
+
+// Bạch Long Vĩ lies ~130 km offshore: the map fits the mainland and this button goes to the island and back; the
+// print button opens the printable sheet.
+function bachLongViButton(map, cfg) {
+  // On a phone the top left holds the zoom and the search: these buttons go to the bottom, over the scale bar.
+  const control = L.control({ position: window.innerWidth < 760 ? "bottomleft" : "topleft" });
   control.onAdd = () => {
     const box = L.DomUtil.create("div", "map-buttons");
     const island = L.DomUtil.create("button", "map-button", box);
@@ -105,12 +349,87 @@ function bachLongViButton(map, cfg) {
     const mainland = L.DomUtil.create("button", "map-button", box);
     mainland.textContent = "Đất liền";
     mainland.title = "Xem toàn bộ đất liền Hải Phòng";
+    const print = L.DomUtil.create("button", "map-button print-open", box);
+    print.textContent = "In bản đồ";
+    print.title = "Bản in khổ A4 hoặc A3 ngang: tiêu đề, chú giải, thước tỷ lệ, hướng bắc, ngày, độ mật";
     L.DomEvent.on(island, "click", (e) => { L.DomEvent.stop(e); map.setView(cfg.bachLongVi, 13); });
     L.DomEvent.on(mainland, "click", (e) => { L.DomEvent.stop(e); map.fitBounds(cfg.mainland); });
+    L.DomEvent.on(print, "click", (e) => { L.DomEvent.stop(e); printSheet(map, cfg); });
     L.DomEvent.disableClickPropagation(box);
     return box;
   };
   control.addTo(map);
+}
+
+// ------------------------------------------------------------------------------------------------------ print
+// The printable map: a sheet of the chosen paper (A4 or A3 landscape, in CSS pixels at 96 dpi so that it prints on
+// one page) with the title, the date, the classification marking ("MẬT") and the demo marking, the map of the
+// current view with its scale bar, a north arrow, and the legend of the layers shown. "In / Lưu PDF" opens the
+// browser's print dialog (which saves a PDF too).
+const PAPER = { A4: [1122, 793], A3: [1587, 1122] };  // 297 × 210 mm and 420 × 297 mm, rounded down
+function printSheet(map, cfg) {
+  if (document.querySelector(".print-sheet")) return;
+  map.closePopup();
+  map.eachLayer((layer) => layer.closeTooltip?.());  // a tooltip left by the pointer is not part of the map
+  const container = map.getContainer();
+  const home = { parent: container.parentNode, next: container.nextSibling, bounds: map.getBounds() };
+  const sheet = document.createElement("div");
+  sheet.className = "print-sheet";
+  const now = new Date();
+  const subtitle = cfg.printSubtitle ? cfg.printSubtitle() : "";
+  sheet.innerHTML = `<div class="print-tools"><label>Khổ giấy <select name="paper"><option value="A4">A4 ngang</option>
+      <option value="A3">A3 ngang</option></select></label>
+      <button type="button" class="print-go">In / Lưu PDF</button><button type="button" class="print-close">Đóng</button></div>
+    <div class="print-page">
+      <div class="print-head"><div><h1>${escapeHtml(cfg.title)}</h1>
+        <p>${escapeHtml(subtitle)}</p></div>
+        <div class="print-marks"><b class="secret-mark">MẬT</b>${cfg.synthetic ? "<b class=\"demo-mark\">Dữ liệu giả lập (demo)</b>" : ""}
+        <span>Ngày in: ${viDateTime(now)}</span></div></div>
+      <div class="print-body"><div class="print-map"><svg class="north-arrow" viewBox="0 0 40 56" aria-label="Hướng bắc">
+          <polygon points="20,2 34,40 20,32 6,40" fill="#111827"/><text x="20" y="54" text-anchor="middle">B</text></svg></div>
+        <div class="print-legend"><h2>Chú giải</h2></div></div>
+      <div class="print-foot">Hệ tọa độ WGS 84 (EPSG:4326), hiển thị Web Mercator. Nguồn: hệ thống giám sát địa bàn, điểm nóng ma túy.
+        ${cfg.synthetic ? "Số liệu giả lập để thử nghiệm, không phải số liệu thật." : ""}</div>
+    </div>`;
+  const shown = cfg.shownLayers ? cfg.shownLayers() : null;
+  for (const details of document.querySelectorAll("aside.panel details.legend")) {
+    if (shown && !shown.includes(details.dataset.layer)) continue;
+    const copy = details.cloneNode(true);
+    copy.open = true;
+    copy.removeAttribute("id");
+    copy.querySelectorAll("[id]").forEach((e) => e.removeAttribute("id"));
+    sheet.querySelector(".print-legend").appendChild(copy);
+  }
+  document.body.appendChild(sheet);
+  document.body.classList.add("print-preview");
+  const page = sheet.querySelector(".print-page");
+  const paper = sheet.querySelector("select[name=paper]");
+  function size() {
+    const [w, h] = PAPER[paper.value];
+    page.style.width = `${w}px`;
+    page.style.height = `${h}px`;
+    document.body.dataset.paper = paper.value;
+    map.invalidateSize({ animate: false });
+    map.fitBounds(home.bounds, { animate: false });
+    // Many layers shown: the legend goes to two columns, then smaller type, so that the sheet stays one page.
+    const legend = sheet.querySelector(".print-legend");
+    legend.classList.remove("columns-2", "compact");
+    for (const step of ["columns-2", "compact"]) {
+      if (legend.scrollHeight > legend.clientHeight + 1) legend.classList.add(step);
+    }
+  }
+  sheet.querySelector(".print-map").prepend(container);
+  paper.addEventListener("change", size);
+  size();
+  sheet.querySelector(".print-go").addEventListener("click", () => window.print());
+  sheet.querySelector(".print-close").addEventListener("click", () => {
+    home.parent.insertBefore(container, home.next);
+    sheet.remove();
+    document.body.classList.remove("print-preview");
+    delete document.body.dataset.paper;
+    map.invalidateSize({ animate: false });
+    map.fitBounds(home.bounds, { animate: false });
+  });
 }
 
 // The panel's tabs (nav.tabs buttons, section.tab-<name>): returns a function showing one of them.
@@ -193,15 +512,43 @@ function sortableTable(table, { keys, row, detail = null, onOpen = () => {}, sor
   };
 }
 
+// Leaflet's buttons carry English titles ("Zoom in", "Layers", "Close popup"): name them in Vietnamese.
+function nameControls() {
+  const name = (selector, text) => document.querySelectorAll(selector).forEach((e) => {
+    e.title = text;
+    e.setAttribute("aria-label", text);
+  });
+  name(".leaflet-control-zoom-in", "Phóng to");
+  name(".leaflet-control-zoom-out", "Thu nhỏ");
+  name(".leaflet-control-layers-toggle", "Các lớp bản đồ");
+}
+function vietnameseControls(map) {
+  nameControls();
+  map.on("popupopen", (e) => {
+    const close = e.popup.getElement()?.querySelector(".leaflet-popup-close-button");
+    if (close) { close.title = "Đóng"; close.setAttribute("aria-label", "Đóng"); }
+  });
+}
+
 // Called by the folium page once the map exists; the page's own script registered itself in diabanPages.
 function diabanStart(cfg) {
   window.diaban = cfg;
-  document.body.className = cfg.page;
+  document.body.classList.add(cfg.page);
+  vietnameseControls(cfg.map);
   L.control.scale({ imperial: false }).addTo(cfg.map);  // metric only (folium's scale also shows miles)
-  // The stylesheet sized the map after folium fitted it (stacked under the panel on a phone): measure and fit again.
-  cfg.map.invalidateSize();
-  cfg.map.fitBounds(cfg.mainland, { animate: false });
+  // The stylesheet sized the map after folium fitted it (stacked under the panel on a phone): measure and fit again,
+  // to a quarter zoom level (whole levels left the mainland at half a phone's width), as a reset (an animated fit
+  // still running from folium's swallowed a second one).
+  cfg.map.options.zoomSnap = 0.25;
+  cfg.map.invalidateSize({ pan: false });
+  const mainland = L.latLngBounds(cfg.mainland);
+  cfg.map.setView(mainland.getCenter(), cfg.map.getBoundsZoom(mainland, false, L.point(8, 8)), { reset: true });
+  // Then zoom and pan stay around the city and Bạch Long Vĩ.
+  cfg.map.setMinZoom(cfg.minZoom);
+  cfg.map.setMaxZoom(cfg.maxZoom);
+  cfg.map.setMaxBounds(cfg.maxBounds);
+  cfg.map.options.maxBoundsViscosity = 0.8;
   cfg.map.attributionControl.setPrefix("Leaflet");  // no link out of a closed network
   const start = diabanPages[cfg.page];
-  if (start) start(cfg.map, cfg).catch((error) => notify(error.message, true));
+  if (start) start(cfg.map, cfg).catch((error) => notify(error.message, true)).finally(nameControls);
 }

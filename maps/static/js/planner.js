@@ -5,14 +5,17 @@
 
 diabanPages.planner = async function startPlanner(map, cfg) {
   await communesLayer(map);
+  searchControl(map);
   bachLongViButton(map, cfg);
+  cfg.printSubtitle = () => `Phân loại xã, phường, đặc khu năm ${select.value}`;
   const layer = L.layerGroup().addTo(map);
   const select = document.getElementById("year");
   const status = document.getElementById("run-status");
   const approve = document.getElementById("approve");
   const runForm = document.getElementById("run-form");
-  const classLabel = (category, level) => category
-    ? `${cfg.categoryLabels[category] || category}${level ? " loại " + level : ""}` : "—";
+  // The same words as the map's legend and tooltips (maps/styles.py CLASS_LABELS).
+  const classLabel = (category, level) => (category
+    ? cfg.classLabels[`${category}|${level || ""}`] || cfg.categoryLabels[category] || category : "—");
   // Rank of a class, least to most serious (the order of the override choices).
   const rank = (category, level) => cfg.classChoices.findIndex(([c, l]) => c === category && (l || null) === (level || null));
   const classKey = (category, level) => `${category}|${level || ""}`;
@@ -139,7 +142,7 @@ diabanPages.planner = async function startPlanner(map, cfg) {
     document.getElementById("diff-table").innerHTML = [...cfg.classChoices].reverse().map(([c, l]) => {
       const was = before[classKey(c, l)] || 0, now = after[classKey(c, l)] || 0;
       const delta = now - was;
-      return `<tr><td><i class="swatch" style="background:${cfg.categoryColours[c]}"></i> ${escapeHtml(classLabel(c, l))}</td>` +
+      return `<tr><td><i class="swatch" style="background:${cfg.classColours[classKey(c, l)]}"></i> ${escapeHtml(classLabel(c, l))}</td>` +
         `<td>${unknown === items.length ? "—" : VI_NUMBER.format(was)}</td><td>${VI_NUMBER.format(now)}</td>` +
         `<td class="${delta > 0 && c !== "drug_free" ? "late" : ""}">${unknown === items.length ? "—" : (delta > 0 ? "+" : "") + VI_NUMBER.format(delta)}</td></tr>`;
     }).join("");
@@ -180,7 +183,9 @@ diabanPages.planner = async function startPlanner(map, cfg) {
     ]);
     features = Object.fromEntries(result.features.map((f) => [f.properties.code, f]));
     L.geoJSON(result, {
-      style: (f) => ({ color: "#1f2937", weight: 0.6, fillColor: cfg.categoryColours[f.properties.category], fillOpacity: 0.55 }),
+      ...inPane("classes"),
+      style: (f) => ({ color: "#1f2937", weight: 0.6, fillColor: cfg.classColours[classKey(f.properties.category, f.properties.level)],
+        fillOpacity: 0.7 }),
       onEachFeature: (f, l) => {
         areas[f.properties.code] = l;
         l.bindTooltip(`${escapeHtml(f.properties.full_name)}: ${escapeHtml(classLabel(f.properties.category, f.properties.level))}`);

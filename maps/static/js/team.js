@@ -42,7 +42,7 @@ diabanPages.team = async function startTeam(map, cfg) {
     item.appendChild(history(task));
     if (task.lat !== null) {
       const where = L.latLng(task.lat, task.lon);
-      const marker = L.circleMarker(where, { radius: 9, weight: 3, color: late ? "#dc2626" : "#2563eb", fillOpacity: 0.3 })
+      const marker = L.circleMarker(where, { ...inPane("hotspots"), radius: 9, weight: 3, color: late ? "#dc2626" : "#2563eb", fillOpacity: 0.3 })
         .bindPopup(`#${task.id} ${escapeHtml(task.kind_label)}: ${escapeHtml(task.state_label)}, hạn ${viDate(task.due_date)}`)
         .addTo(markers);
       item.querySelector(".show-on-map").onclick = () => {
@@ -164,6 +164,17 @@ diabanPages.team = async function startTeam(map, cfg) {
     document.getElementById("task-count").textContent = `(${VI_NUMBER.format(visible.length)})`;
     if (!visible.length) list.textContent = "Tổ chưa có nhiệm vụ nào cần làm.";
     if (openHistory) list.querySelector(`article.task[data-task-id="${openHistory}"] details.history`)?.setAttribute("open", "");
+    fillScreen();
+  }
+
+  // On a phone the map follows the list: when the list is short it reaches down to the bottom of the screen (no blank
+  // band), when it is long it keeps 60 % of the screen.
+  function fillScreen() {
+    const container = map.getContainer();
+    if (getComputedStyle(container).position !== "relative") return;
+    const top = container.getBoundingClientRect().top + window.scrollY;
+    container.style.setProperty("height", `${Math.max(0.6 * window.innerHeight, window.innerHeight - top)}px`, "important");
+    map.invalidateSize();
   }
   showFinished.addEventListener("change", () => draw());
 
