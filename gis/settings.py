@@ -74,7 +74,10 @@ class ReferenceSettings(_Settings):
     """Other versions of the legal criteria or the KPI targets than the packaged ones (TOML files)."""
 
     criteria_file: Path | None = None
+    #: A province's targets (its `province_code` says which); the packaged file is Hải Phòng's.
     targets_file: Path | None = None
+    #: The country's targets (the national report, and every province without a file of its own).
+    national_targets_file: Path | None = None
 
 
 class ApiSettings(_Settings):
