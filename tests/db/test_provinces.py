@@ -1,18 +1,24 @@
 """Provinces: units carry their province, the national boundary file loads whole, KPI reports per province and
 national."""
 
+import json
+import os
+import subprocess
+import sys
 from pathlib import Path
 
 import pytest
 from sqlalchemy import Connection, text
 
+from gis.ops.postgres import ManagedCluster
 from gis.reference import load_national_targets, load_targets, targets_for
 from gis.services.boundary_import import import_boundaries
-from gis.services.classification import draft_year
+from gis.services.classification import draft_year, require_whole_country
 from gis.services.reports import kpi_report
 from gis.store.provinces import sole_province
+from gis.store.scoping import AreaScope
 from models.errors import PermissionDenied
-from tests.conftest import SECOND_PROVINCE, SECOND_PROVINCE_UNITS
+from tests.conftest import SECOND_PROVINCE, SECOND_PROVINCE_UNITS, migrate_as_owner
 
 HAI_PHONG = "31"
 
@@ -92,3 +98,40 @@ def test_a_provincial_user_reads_only_their_provinces_report() -> None:
     with pytest.raises(PermissionDenied):
         report_province(provincial, SECOND_PROVINCE)
     assert report_province(Principal(2, "bo", "planner"), SECOND_PROVINCE) == SECOND_PROVINCE
+
+
+def test_diaban_boundaries_import_loads_the_national_file(cluster: ManagedCluster, national_path: Path) -> None:
+    """The command itself, into a fresh database (the session's keeps Hải Phòng alone)."""
+    name = "national_scratch"
+    cluster.drop_database(name)
+    cluster.create_database(name)
+    try:
+        migrate_as_owner(cluster, name)
+        env = {
+            **os.environ,
+            "DIABAN_DATABASE_URL": cluster.url(name),
+            "DIABAN_OWNER_DATABASE_URL": cluster.owner_url(name),
+        }
+        done = subprocess.run(
+            [sys.executable, "-m", "api.cli", "boundaries", "import", str(national_path), "--json"],
+            env=env,
+            capture_output=True,
+            text=True,
+            timeout=1200,
+        )
+        assert done.returncode == 0, done.stderr
+        summary = json.loads(done.stdout)
+        assert (summary["inserted"], summary["rejected"], summary["rejects"]) == (3321, 0, [])
+    finally:
+        cluster.drop_database(name)
+
+
+def test_only_a_nation_wide_planner_runs_the_years_classification_of_several_provinces(
+    conn: Connection, second_province_path: Path
+) -> None:
+    provincial = AreaScope(province_code=HAI_PHONG)
+    require_whole_country(conn, provincial, 2030)  # Hải Phòng alone: its planners classify it, as before
+    import_boundaries(conn, second_province_path)
+    with pytest.raises(PermissionDenied, match=f"{SECOND_PROVINCE_UNITS} đơn vị ngoài tỉnh"):
+        require_whole_country(conn, provincial, 2030)
+    require_whole_country(conn, AreaScope(), 2030)
