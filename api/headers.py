@@ -65,7 +65,9 @@ class SecurityHeaders:
 
         async def secured(message: Message) -> None:
             if message["type"] == "http.response.start":
-                message["headers"] = [*message.get("headers", []), *headers]
+                own = list(message.get("headers", []))
+                present = {name.lower() for name, _ in own}  # a route's own value wins, never sent twice
+                message["headers"] = [*own, *(h for h in headers if h[0] not in present)]
             await send(message)
 
         await self.app(scope, receive, secured)

@@ -44,7 +44,7 @@ SaneDate = Annotated[
     WithJsonSchema({"type": "string", "format": "date", "pattern": _DAY_PATTERN}),
 ]
 _RANGE_NOTE = f"a date between {DATE_RANGE[0]} and {DATE_RANGE[1]}"
-_NUMBER = r"-?\d{1,3}(?:\.\d{1,12})?"
+_NUMBER = r"-?\d{1,3}(?:\.\d{1,17})?"  # a float's repr has up to 17 decimals (Leaflet sends them)
 
 
 def _listed(values: tuple[str, ...]) -> str:

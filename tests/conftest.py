@@ -121,7 +121,17 @@ def owner_engine(cluster: ManagedCluster, engine: Engine) -> Iterator[Engine]:
 
 @pytest.fixture
 def conn(engine: Engine) -> Iterator[Connection]:
-    """A connection inside a transaction that is rolled back after the test."""
+    """A connection of the app role inside a transaction that is rolled back after the test."""
+    yield from _rolled_back(engine)
+
+
+@pytest.fixture
+def owner_conn(owner_engine: Engine) -> Iterator[Connection]:
+    """A connection of the owner role (as `diaban incidents import` connects) rolled back after the test."""
+    yield from _rolled_back(owner_engine)
+
+
+def _rolled_back(engine: Engine) -> Iterator[Connection]:
     connection = engine.connect()
     transaction = connection.begin()
     try:

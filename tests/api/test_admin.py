@@ -54,7 +54,9 @@ def test_deactivate_reset_and_unlock(client, admin, make_user, bearer, conn) -> 
         == 412
     )
     on = client.patch(f"/api/users/{user_id}", json={"active": True, "version": version + 1}, headers=admin)
-    assert on.json()["active"] is True and client.get("/api/auth/me", headers=headers).status_code == 200
+    assert on.json()["active"] is True
+    assert client.get("/api/auth/me", headers=headers).status_code == 401  # its ended session stays ended
+    assert client.get("/api/auth/me", headers=bearer(user_id)).status_code == 200  # a new login works
     me = client.get("/api/auth/me", headers=admin).json()
     me_version = next(u["version"] for u in client.get("/api/users", headers=admin).json() if u["id"] == me["id"])
     self_off = client.patch(f"/api/users/{me['id']}", json={"active": False, "version": me_version}, headers=admin)
@@ -130,8 +132,14 @@ def test_area_changes_take_effect_from_their_day_and_keep_history(
     assert actions[:4] == ["change_team_area", "change_team_area", "change_team_area", "create_team"]
 
 
-def test_the_audit_is_append_only(client, admin, conn) -> None:
+def test_the_audit_is_append_only(client, admin, conn, owner_engine) -> None:
+    """The application's role may not change the audit at all; even its owner is stopped by the trigger."""
+    statements = ("UPDATE admin_audit SET actor = 'x'", "DELETE FROM admin_audit", "TRUNCATE admin_audit")
+    with owner_engine.connect() as owner:  # first: the test's transaction will hold a lock on the audit
+        for statement in statements:
+            with pytest.raises(DBAPIError, match="append-only"), owner.begin():
+                owner.execute(text(statement))
     client.post("/api/teams", json={"name": "Tổ nhật ký", "communes": [AREA_A]}, headers=admin)
-    for statement in ("UPDATE admin_audit SET actor = 'x'", "DELETE FROM admin_audit", "TRUNCATE admin_audit"):
-        with pytest.raises(DBAPIError, match="append-only"), conn.begin_nested():
+    for statement in statements:
+        with pytest.raises(DBAPIError, match="permission denied"), conn.begin_nested():
             conn.execute(text(statement))

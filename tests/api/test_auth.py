@@ -119,7 +119,7 @@ def test_tampered_expired_foreign_and_inactive_tokens_are_refused(client, make_u
         assert response.status_code == 401, token
         assert response.headers["www-authenticate"] == "Bearer"
     admin = bearer(make_user("quantri", "admin"))
-    assert client.patch(f"/api/users/{user_id}", json={"active": False}, headers=admin).status_code == 200
+    assert client.patch(f"/api/users/{user_id}", json={"active": False, "version": 1}, headers=admin).status_code == 200
     assert client.get("/api/auth/me", headers={"Authorization": f"Bearer {good}"}).status_code == 401
 
 

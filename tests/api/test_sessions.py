@@ -79,7 +79,10 @@ def test_an_administrator_ends_sessions_and_deactivates(client, make_user, beare
     assert client.get("/api/auth/me", headers=one).status_code == 401
     assert client.get("/api/auth/me", headers=two).status_code == 401
     again = _token(client, "lost-phone")
-    assert client.patch(f"/api/users/{user_id}", json={"active": False}, headers=admin).json()["active"] is False
+    assert (
+        client.patch(f"/api/users/{user_id}", json={"active": False, "version": 1}, headers=admin).json()["active"]
+        is False
+    )
     assert client.get("/api/auth/me", headers=again).status_code == 401
     assert client.delete("/api/users/999999/sessions", headers=admin).status_code == 404
     assert client.delete(f"/api/users/{user_id}/sessions", headers=again).status_code == 401

@@ -14,6 +14,7 @@ from __future__ import annotations
 from collections.abc import Iterator
 
 import pytest
+from conftest import bearer_headers
 from fastapi.testclient import TestClient
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
@@ -21,7 +22,6 @@ from sqlalchemy import Connection, Engine, text
 
 from api.app import create_app
 from api.deps import get_connection
-from api.security import create_access_token
 from gis.services.hotspots import transition_hotspot
 from gis.store.hotspots import replay_hotspot, suppression_task_states
 from gis.store.scoping import UNRESTRICTED
@@ -58,12 +58,11 @@ def api(engine: Engine, conn: Connection, make_user, make_team) -> Iterator[dict
     app.dependency_overrides[get_connection] = savepoint
     team_id = make_team("Tổ thuộc tính", [COMMUNE])
     users = {"command": make_user("prop-command", "command"), "team": make_user("prop-team", "team", team_id)}
-    key = app.state.auth.secret_key
     with TestClient(app) as client:
         yield {
             "client": client,
             "team_id": team_id,
-            "headers": {r: {"Authorization": f"Bearer {create_access_token(u, key, 30)}"} for r, u in users.items()},
+            "headers": {role: bearer_headers(app, conn, user) for role, user in users.items()},
         }
 
 

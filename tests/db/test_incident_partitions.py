@@ -4,7 +4,6 @@ year, refs unique across years, storage order, referential checks per statement,
 from __future__ import annotations
 
 import functools
-from collections.abc import Iterator
 from pathlib import Path
 
 import pandas as pd
@@ -21,15 +20,9 @@ HEADER = "ref,occurred_at,lon,lat,kind\n"
 
 
 @pytest.fixture
-def conn(owner_engine: Engine) -> Iterator[Connection]:
-    """As `diaban import` connects: the owner's role, which may create and attach partitions (rolled back)."""
-    connection = owner_engine.connect()
-    transaction = connection.begin()
-    try:
-        yield connection
-    finally:
-        transaction.rollback()
-        connection.close()
+def conn(owner_conn: Connection) -> Connection:
+    """As `diaban incidents import` connects: the owner's role, which may create and attach partitions."""
+    return owner_conn
 
 
 def write(tmp_path: Path, rows: list[str], name: str = "incidents.csv") -> Path:

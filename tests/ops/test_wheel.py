@@ -93,14 +93,11 @@ def venv(tmp_path_factory: pytest.TempPathFactory) -> Path:
 
 @pytest.fixture(scope="module")
 def database(cluster: ManagedCluster) -> Iterator[str]:
-    """URL of a new, empty database on the session cluster (dropped afterwards)."""
-    admin = cluster.url().replace("postgresql+psycopg://", "postgresql://").rsplit("/", 1)[0] + "/postgres"
-    with psycopg.connect(admin, autocommit=True) as conn:
-        conn.execute(f"DROP DATABASE IF EXISTS {DATABASE} WITH (FORCE)")
-        conn.execute(f"CREATE DATABASE {DATABASE}")
-    yield cluster.url().rsplit("/", 1)[0] + f"/{DATABASE}"
-    with psycopg.connect(admin, autocommit=True) as conn:
-        conn.execute(f"DROP DATABASE IF EXISTS {DATABASE} WITH (FORCE)")
+    """URL of a new, empty database on the session cluster, as its owner (who may migrate it; dropped afterwards)."""
+    cluster.drop_database(DATABASE)
+    cluster.create_database(DATABASE)
+    yield cluster.owner_url(DATABASE)
+    cluster.drop_database(DATABASE)
 
 
 @pytest.fixture(scope="module")
