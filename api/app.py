@@ -34,7 +34,7 @@ from api.routes import (
 from api.security import resolve_secret_key
 from api.sessions import SessionCache
 from gis.io.mbtiles import MBTiles
-from gis.reference import load_rules, load_targets
+from gis.reference import load_national_targets, load_rules, load_targets
 from gis.services.analyses import MAX_COST
 from gis.settings import (
     ApiSettings,
@@ -167,7 +167,11 @@ def create_app(engine: Engine, warm_connections: int = 0) -> FastAPI:
     app.add_middleware(SecurityHeaders, tile_url=MapSettings().tile_url)
     app.state.engine = engine
     add_exception_handlers(app)
-    load_rules(), load_targets()  # read and validated once at start-up: a broken criteria file stops the server here
+    (
+        load_rules(),
+        load_targets(),
+        load_national_targets(),
+    )  # read and validated once at start-up: a broken criteria file stops the server here
     app.state.offline_basemap = offline_basemap()
     app.state.basemap = configured_basemap(app.state.offline_basemap)
     settings = AuthSettings()

@@ -11,7 +11,7 @@ from api.cache import ResponseCache
 from api.security import InvalidToken, decode_access_token
 from api.sessions import SessionCache
 from gis.store.data_versions import data_versions
-from gis.store.scoping import UNRESTRICTED, AreaScope
+from gis.store.scoping import AreaScope
 from gis.store.sessions import session_principal
 from models.domain.access import Principal, require_role
 from models.domain.state_machine import StateMachine
@@ -117,8 +117,8 @@ Admin = Annotated[Principal, Depends(require_roles(Role.ADMIN))]
 
 
 async def get_area_scope(user: Reader) -> AreaScope:
-    """A team's area of responsibility; every other reader sees all."""
-    return AreaScope(user.team_id) if user.role == Role.TEAM else UNRESTRICTED
+    """A team's area of responsibility, a provincial user's province; the Ministry sees all."""
+    return AreaScope.of(user)
 
 
 AreaScopeDep = Annotated[AreaScope, Depends(get_area_scope)]
@@ -149,12 +149,12 @@ CacheDep = Annotated[ResponseCache, Depends(get_cache)]
 
 
 def get_data_key(conn: ConnDep, scope: AreaScopeDep) -> tuple:
-    """What a cached map answer depends on: the incidents' and boundaries' versions and, for a team, its area as
-    of today."""
+    """What a cached map answer depends on: the incidents' and boundaries' versions, the scope and, for a team, its
+    area as of today."""
     versions = data_versions(conn)
     if scope.team_id is None:
-        return versions.incidents, versions.boundaries
-    return versions.incidents, versions.boundaries, scope.team_id, versions.team_areas, versions.today
+        return versions.incidents, versions.boundaries, *scope.key
+    return versions.incidents, versions.boundaries, *scope.key, versions.team_areas, versions.today
 
 
 DataKey = Annotated[tuple, Depends(get_data_key)]

@@ -15,7 +15,9 @@ from pydantic import BaseModel, ConfigDict, Field, StringConstraints, model_vali
 from api.params import SaneDate
 from models.domain.access import USERNAME_PATTERN
 from models.vocabulary import (
+    PROVINCIAL_ROLES,
     AdminAction,
+    AreaLevel,
     Assignment,
     Category,
     HotspotKind,
@@ -31,6 +33,8 @@ from models.vocabulary import (
     UnitKind,
 )
 
+#: A province code as the boundary files carry it ("31"); the tables hold at most 8 characters.
+ProvinceCode = Annotated[str, StringConstraints(pattern=r"^[A-Za-z0-9_.-]{1,8}$")]
 Geometry = Annotated[dict[str, Any], Field(description="GeoJSON geometry (WGS84 longitude, latitude)")]
 P = TypeVar("P", bound=BaseModel)
 
@@ -94,6 +98,9 @@ class MeOut(_Out):
     role: Role
     role_label: str
     team_id: int | None
+    province_code: str | None = Field(description="the province a provincial user is limited to")
+    level: AreaLevel = Field(description="how far the user's view reaches: nation, province or team")
+    level_label: str
 
 
 # ------------------------------------------------------------------------------------------ communes
@@ -105,6 +112,7 @@ class CommuneProperties(_Out):
     full_name: str
     kind: UnitKind
     area_km2: float
+    province_code: str | None
     valid_from: date
     label: list[float] = Field(description="[lon, lat] where the map writes the name: a point inside the unit")
 
@@ -634,14 +642,32 @@ class KpiRun(_Out):
     approved_at: datetime | None
 
 
+class KpiProvince(_Out):
+    """One province of the national report: its units, drug-free units and share against the target that applies."""
+
+    province_code: str | None
+    province: str | None
+    units: int
+    drug_free: int
+    incomplete: int
+    drug_free_share: float | None
+    target: float | None
+    met: bool | None
+
+
 class KpiReport(_Out):
-    """A year's KPIs against the city's targets."""
+    """A year's KPIs of a province or the whole country against that level's targets."""
 
     year: int
     classification: KpiRun
     approved: bool
+    level: AreaLevel = Field(description="province, or nation (every unit of several provinces)")
+    province_code: str | None
+    province: str | None
     targets_version: str
+    targets_level: AreaLevel = Field(description="whose targets: the province's own, or the national ones")
     kpis: list[KpiLine]
+    provinces: list[KpiProvince] = Field(description="the national report: each province's drug-free share")
 
 
 # ------------------------------------------------------------------------------------------ accounts
@@ -689,13 +715,35 @@ class UserIn(_In):
     password: str | None = Field(default=None, min_length=8, max_length=200)
     role: Role
     team_id: int | None = None
+    province_code: ProvinceCode | None = Field(
+        default=None, description="limit a command or planner user to one province (none: the whole country)"
+    )
 
     @model_validator(mode="after")
     def _team_matches_role(self) -> UserIn:
-        """A team user belongs to a team; other roles to none."""
+        """A team user belongs to a team; other roles to none; only command and planner users have a province."""
         if (self.role == Role.TEAM) != (self.team_id is not None):
             raise ValueError("team_id bắt buộc với vai trò 'team' và không dùng cho vai trò khác")
+        if self.province_code is not None and self.role not in PROVINCIAL_ROLES:
+            raise ValueError("province_code chỉ dùng cho vai trò ban chỉ huy và cán bộ tham mưu")
         return self
+
+
+class UserProvinceIn(_In):
+    """Limit a command or planner user read at `version` to a province (`province_code`), or (null) let them see the
+    whole country."""
+
+    province_code: ProvinceCode | None
+    version: int = Field(ge=1)
+
+
+class ProvinceOut(_Out):
+    """A province or centrally-run city with its number of current commune-level units."""
+
+    code: str
+    name: str
+    full_name: str
+    units: int
 
 
 class TeamOut(_Out):
@@ -724,6 +772,8 @@ class UserOut(_Out):
     role: Role
     team_id: int | None
     team: str | None
+    province_code: str | None
+    province: str | None
     active: bool
     version: int
     locked: bool
@@ -743,6 +793,7 @@ class UserCreated(_Out):
     username: str
     role: Role
     team_id: int | None
+    province_code: str | None = None
     password: str | None = None
 
 

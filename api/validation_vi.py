@@ -33,6 +33,8 @@ FIELD_LABELS: Mapping[str, str] = {
     "communes": "danh sách xã, phường",
     "commune_code": "mã xã, phường",
     "commune": "xã, phường",
+    "province": "tỉnh, thành phố",
+    "province_code": "mã tỉnh, thành phố",
     "category": "phân loại",
     "level": "loại",
     "year": "năm",

@@ -11,9 +11,10 @@ from importlib.resources import files
 from importlib.resources.abc import Traversable
 from typing import Any
 
-#: The criteria of QĐ 28/2025 and Hải Phòng's KPI targets, relative to this package.
+#: The criteria of QĐ 28/2025, Hải Phòng's and the country's KPI targets, relative to this package.
 CRITERIA = "criteria/qd28-2025.toml"
 TARGETS = "targets/haiphong-kpi.toml"
+NATIONAL_TARGETS = "targets/national-kpi.toml"
 
 
 def resource(relative: str) -> Traversable:

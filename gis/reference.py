@@ -1,7 +1,8 @@
 """The reference data the application runs with: legal criteria and KPI targets, read once.
 
 The files are package data (``data/``); a deployment may point at other versions with
-``DIABAN_CRITERIA_FILE`` / ``DIABAN_TARGETS_FILE``. Parsing and validation are pure (models.domain);
+``DIABAN_CRITERIA_FILE`` / ``DIABAN_TARGETS_FILE`` (a province's targets, Hải Phòng's by default) /
+``DIABAN_NATIONAL_TARGETS_FILE`` (the country's). Parsing and validation are pure (models.domain);
 this module only reads.
 """
 
@@ -32,5 +33,21 @@ def load_rules(path: Path | None = None) -> LegalRules:
 
 @cache
 def load_targets(path: Path | None = None) -> KpiTargets:
-    """The KPI targets: ``path``, else DIABAN_TARGETS_FILE, else the packaged Hải Phòng file (cached)."""
+    """A province's KPI targets: ``path``, else DIABAN_TARGETS_FILE, else the packaged Hải Phòng file (cached)."""
     return parse_targets(_read(path or ReferenceSettings().targets_file, data.TARGETS))
+
+
+@cache
+def load_national_targets(path: Path | None = None) -> KpiTargets:
+    """The country's KPI targets (NQ 163/2024/QH15: ≥ 50 % drug-free by 2030): ``path``, else
+    DIABAN_NATIONAL_TARGETS_FILE, else the packaged file (cached)."""
+    return parse_targets(_read(path or ReferenceSettings().national_targets_file, data.NATIONAL_TARGETS))
+
+
+def targets_for(province_code: str | None) -> KpiTargets:
+    """The targets a report of a province (None: the country) is measured against: the province's own file when it
+    is that province's, else the national targets."""
+    provincial = load_targets()
+    if province_code is not None and provincial.province_code == province_code:
+        return provincial
+    return load_national_targets()

@@ -19,6 +19,8 @@ _CHECKOUT = Path(__file__).resolve().parents[1]
 _IN_CHECKOUT = (_CHECKOUT / "pyproject.toml").is_file()
 #: The boundary file `make demo` imports: the project's shared data beside the checkout.
 _SHARED_BOUNDARIES = _CHECKOUT.parent / "shared" / "data" / "haiphong" / "communes.geojson"
+#: All 3,321 units of the 34 provinces (gzip-compressed GeoJSON), for national tests and benchmarks.
+_SHARED_NATIONAL = _CHECKOUT.parent / "shared" / "data" / "vietnam" / "communes.geojson.gz"
 
 
 def _default_home() -> Path:
@@ -52,6 +54,8 @@ class DataSettings(_Settings):
 
     #: No default outside a checkout: an installed diaban has no boundary file of its own.
     boundaries: Path | None = _SHARED_BOUNDARIES if _IN_CHECKOUT else None
+    #: The national boundary file (DIABAN_NATIONAL_BOUNDARIES): tests of several provinces and national benchmarks.
+    national_boundaries: Path | None = _SHARED_NATIONAL if _IN_CHECKOUT else None
     #: Points outside every commune but within this distance are assigned to the nearest one.
     nearest_commune_m: float = 200.0
     #: The city's extent is its communes' bounding box widened by this margin: a point beyond (a far-away typo, a
@@ -74,7 +78,10 @@ class ReferenceSettings(_Settings):
     """Other versions of the legal criteria or the KPI targets than the packaged ones (TOML files)."""
 
     criteria_file: Path | None = None
+    #: A province's targets (its `province_code` says which); the packaged file is Hải Phòng's.
     targets_file: Path | None = None
+    #: The country's targets (the national report, and every province without a file of its own).
+    national_targets_file: Path | None = None
 
 
 class ApiSettings(_Settings):

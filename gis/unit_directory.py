@@ -50,6 +50,10 @@ class UnitDirectory:
     current_names: dict[str, str]
     #: Current code → every legacy code lying in it, wholly or in part.
     legacy_parts: dict[str, frozenset[str]]
+    #: Current code → the code of its province ("10507" → "31").
+    province_of: dict[str, str]
+    #: Province code → (short name, full name): "31" → ("Hải Phòng", "Thành phố Hải Phòng").
+    provinces: dict[str, tuple[str, str]]
 
     def by_code(self, code: str, legacy_first: bool) -> UnitMatch:
         """The unit a code names: read as a legacy code first when `legacy_first`, else as a current one first."""
@@ -143,7 +147,9 @@ def unit_directory() -> UnitDirectory:
     )
     from vietnamadminunits.database import query
 
-    current = query("SELECT provinceKey, wardKey, wardCode, ward, province FROM admin_units")
+    current = query(
+        "SELECT provinceKey, provinceCode, provinceShort, wardKey, wardCode, ward, province FROM admin_units"
+    )
     code_of = {(r["provinceKey"], r["wardKey"]): r["wardCode"] for r in current}
     by_key: dict[str, set[str]] = {}
     for province, wards in DICT_PROVINCE_WARD_NO_DIVIDED.items():
@@ -179,4 +185,6 @@ def unit_directory() -> UnitDirectory:
         legacy_names=names,
         legacy_key_codes=district_units,
         current_names={r["wardCode"]: f"{r['ward']}, {r['province']}" for r in current},
+        province_of={r["wardCode"]: r["provinceCode"] for r in current},
+        provinces={r["provinceCode"]: (r["provinceShort"], r["province"]) for r in current},
     )

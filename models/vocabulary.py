@@ -27,9 +27,11 @@ LOCAL_TZ = ZoneInfo(LOCAL_TZ_NAME)
 WGS84_SRID = 4326
 #: Metric CRS for distances, grids and clustering: UTM zone 48N (Hải Phòng lies in it).
 METRIC_SRID = 32648
-#: Where METRIC_SRID coordinates can be trusted (its UTM zone and one zone either side): the bound on points
-#: accepted before any commune boundary is loaded (lon min, lat min, lon max, lat max).
-METRIC_DOMAIN = (99.0, -80.0, 111.0, 84.0)
+#: Where METRIC_SRID coordinates can be trusted (its UTM zone and one zone west, and east as far as Vietnam's
+#: Trường Sa special zone at 117.8° E): the bound on points accepted before any commune boundary is loaded and on
+#: boundaries (lon min, lat min, lon max, lat max). Measured with pyproj: the scale error of EPSG:32648 is 0.5 % at
+#: 111° E, 1.3 % at 114.3° E and 2.5 % at 117.8° E (8.6° N) — distances and cell sizes there are off by that much.
+METRIC_DOMAIN = (99.0, -80.0, 118.0, 84.0)
 
 
 def local_today(now: datetime | None = None) -> date:
@@ -374,6 +376,7 @@ class Role(Vocabulary):
         "unlock_user": "Mở khóa đăng nhập",
         "create_team": "Tạo tổ công tác",
         "change_team_area": "Thay đổi địa bàn phụ trách",
+        "set_user_province": "Thay đổi phạm vi tỉnh, thành phố của người dùng",
     }
 )
 class AdminAction(Vocabulary):
@@ -386,6 +389,7 @@ class AdminAction(Vocabulary):
     UNLOCK_USER = "unlock_user"
     CREATE_TEAM = "create_team"
     CHANGE_TEAM_AREA = "change_team_area"
+    SET_USER_PROVINCE = "set_user_province"
 
 
 @_labelled(
@@ -409,6 +413,18 @@ class SessionEnd(Vocabulary):
 READERS = (Role.COMMAND, Role.PLANNER, Role.TEAM)
 #: Roles that may change operational data; teams only within their area.
 WRITERS = (Role.COMMAND, Role.TEAM)
+#: Roles that may be limited to one province (provincial command, provincial planners); without a province they
+#: see the whole country (the Ministry), as every command and planner user did before provinces existed.
+PROVINCIAL_ROLES = (Role.COMMAND, Role.PLANNER)
+
+
+@_labelled({"nation": "Toàn quốc", "province": "Tỉnh, thành phố", "team": "Địa bàn tổ công tác"})
+class AreaLevel(Vocabulary):
+    """How far a user's view reaches: the whole country, one province, or a team's communes."""
+
+    NATION = "nation"
+    PROVINCE = "province"
+    TEAM = "team"
 
 
 # ------------------------------------------------------------------------------------- classification

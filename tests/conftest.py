@@ -55,6 +55,30 @@ def boundaries_path() -> Path:
 
 
 @pytest.fixture(scope="session")
+def national_path() -> Path:
+    """The national boundary file: 3,321 units of 34 provinces (DIABAN_NATIONAL_BOUNDARIES overrides)."""
+    path = DataSettings().national_boundaries
+    if path is None or not path.exists():
+        pytest.fail(f"national boundary data not found at {path}: set DIABAN_NATIONAL_BOUNDARIES")
+    return path
+
+
+#: The second province of tests of several provinces (Quảng Ninh, Hải Phòng's neighbour) and how many of its units.
+SECOND_PROVINCE, SECOND_PROVINCE_UNITS = "22", 3
+
+
+@pytest.fixture(scope="session")
+def second_province_path(national_path: Path, tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """A few units of a second province cut from the national file, as a small boundary file of their own."""
+    import geopandas as gpd
+
+    frame = gpd.read_file(f"/vsigzip/{national_path}", where=f"province_code = '{SECOND_PROVINCE}'")
+    path = tmp_path_factory.mktemp("province") / "quang-ninh.geojson"
+    frame.sort_values("code").head(SECOND_PROVINCE_UNITS).to_file(path, driver="GeoJSON")
+    return path
+
+
+@pytest.fixture(scope="session")
 def cluster() -> Iterator[ManagedCluster]:
     """The session's throwaway managed cluster."""
     with temporary_cluster("diaban-test-") as managed:
@@ -166,8 +190,8 @@ def make_user(conn: Connection, password_hash: str) -> Callable[..., int]:
     """Factory of users (password TEST_PASSWORD) in the test's transaction: make_user(name, role, team_id=None)."""
     from gis.store.accounts import create_user
 
-    def make(username: str, role: str, team_id: int | None = None) -> int:
-        return create_user(conn, username, password_hash, role, team_id)
+    def make(username: str, role: str, team_id: int | None = None, province_code: str | None = None) -> int:
+        return create_user(conn, username, password_hash, role, team_id, province_code)
 
     return make
 

@@ -61,9 +61,38 @@ def cmd_users_add(args: argparse.Namespace) -> None:
     password = _read_password(args.password_stdin)
     with get_engine().begin() as conn:
         team_id = team_id_by_name(conn, args.team) if args.team else None
-        user_id = create_user(conn, getpass.getuser(), args.name, hash_password(password), args.role, team_id)
+        user_id = create_user(
+            conn, getpass.getuser(), args.name, hash_password(password), args.role, team_id, args.province
+        )
     team = f", tổ {args.team}" if args.team else ""
-    print(f"Đã tạo người dùng #{user_id} '{args.name}' vai trò {args.role}{team}")
+    province = f", giới hạn trong tỉnh, thành phố mã {args.province}" if args.province else ""
+    print(f"Đã tạo người dùng #{user_id} '{args.name}' vai trò {args.role}{team}{province}")
+
+
+def cmd_users_province(args: argparse.Namespace) -> None:
+    from gis.services.admin import set_user_province
+    from gis.store.accounts import get_user
+    from gis.store.db import get_engine
+
+    province = None if args.nation else args.province
+    with get_engine().begin() as conn:
+        user_id = _user_id(conn, args.name)
+        changed = set_user_province(conn, getpass.getuser(), user_id, province, get_user(conn, user_id)["version"])
+    where = f"tỉnh, thành phố {changed['province']} (mã {province})" if province else "toàn quốc"
+    print(f"Phạm vi của '{args.name}' từ nay: {where} (áp dụng từ yêu cầu tiếp theo)")
+
+
+def cmd_provinces_list(args: argparse.Namespace) -> None:
+    from gis.store.db import get_engine
+    from gis.store.provinces import list_provinces
+
+    with get_engine().connect() as conn:
+        provinces = list_provinces(conn)
+    if args.json:
+        print(json.dumps(provinces, ensure_ascii=False))
+        return
+    for province in provinces:
+        print(f"{province['code']:<4} {province['full_name']:<32} {province['units']:>5} đơn vị cấp xã")
 
 
 def cmd_users_list(args: argparse.Namespace) -> None:
@@ -77,7 +106,8 @@ def cmd_users_list(args: argparse.Namespace) -> None:
         return
     for user in users:
         state = "khóa tạm" if user["locked"] else ("hoạt động" if user["active"] else "ngừng")
-        print(f"{user['username']:<16} {user['role']:<8} {user['team'] or '-':<40} {state}")
+        area = user["team"] or (f"tỉnh {user['province_code']}" if user["province_code"] else "-")
+        print(f"{user['username']:<16} {user['role']:<8} {area:<40} {state}")
 
 
 def _user_id(conn: Connection, name: str) -> int:
@@ -140,7 +170,16 @@ def cmd_users_demo(args: argparse.Namespace) -> None:
 
 
 def add_parsers(sub: argparse._SubParsersAction) -> None:
-    """Register the `teams` and `users` command groups."""
+    """Register the `teams`, `users` and `provinces` command groups."""
+    provinces = sub.add_parser(
+        "provinces",
+        help="tỉnh, thành phố",
+        **parser_options("Liệt kê tỉnh, thành phố và số đơn vị cấp xã đã nạp ranh giới."),
+    )
+    p_sub = provinces.add_subparsers(dest="action", required=True, metavar="list")
+    p_list = p_sub.add_parser("list", help="các tỉnh, thành phố", **parser_options("Liệt kê tỉnh, thành phố."))
+    p_list.add_argument("--json", action="store_true", help="in dạng JSON")
+    p_list.set_defaults(func=cmd_provinces_list)
     teams = sub.add_parser(
         "teams",
         help="tổ công tác và địa bàn phụ trách",
@@ -161,7 +200,7 @@ def add_parsers(sub: argparse._SubParsersAction) -> None:
         **parser_options("Tạo và liệt kê tài khoản; mật khẩu lưu dạng băm argon2."),
     )
     u_sub = users.add_subparsers(
-        dest="action", required=True, metavar="add|list|unlock|deactivate|revoke|password|demo"
+        dest="action", required=True, metavar="add|list|province|unlock|deactivate|revoke|password|demo"
     )
     u_add = u_sub.add_parser("add", help="tạo người dùng", **parser_options("Tạo người dùng."))
     u_add.add_argument("name", help="tên đăng nhập")
@@ -172,6 +211,12 @@ def add_parsers(sub: argparse._SubParsersAction) -> None:
         help="vai trò: " + ", ".join(f"{code} = {label}" for code, label in Role.labels().items()),
     )
     u_add.add_argument("--team", help="tên tổ (bắt buộc với --role team)")
+    u_add.add_argument(
+        "--province",
+        metavar="MÃ",
+        help="giới hạn người dùng chỉ huy hoặc tham mưu trong một tỉnh, thành phố (ví dụ 31 = Hải Phòng);"
+        " không ghi: toàn quốc",
+    )
     u_add.add_argument("--password-stdin", action="store_true", help="đọc mật khẩu từ dòng đầu của đầu vào chuẩn")
     u_add.set_defaults(func=cmd_users_add)
     u_list = u_sub.add_parser(
@@ -192,6 +237,16 @@ def add_parsers(sub: argparse._SubParsersAction) -> None:
                 "--password-stdin", action="store_true", help="đọc mật khẩu từ dòng đầu của đầu vào chuẩn"
             )
         command.set_defaults(func=func)
+    u_province = u_sub.add_parser(
+        "province",
+        help="giới hạn người dùng chỉ huy, tham mưu trong một tỉnh, thành phố (hoặc cho xem toàn quốc)",
+        **parser_options("Đặt phạm vi tỉnh, thành phố của người dùng chỉ huy hoặc tham mưu."),
+    )
+    u_province.add_argument("name", help="tên đăng nhập")
+    where = u_province.add_mutually_exclusive_group(required=True)
+    where.add_argument("--province", metavar="MÃ", help="mã tỉnh, thành phố (xem `diaban provinces list`)")
+    where.add_argument("--nation", action="store_true", help="bỏ giới hạn: xem toàn quốc")
+    u_province.set_defaults(func=cmd_users_province)
     u_demo = u_sub.add_parser(
         "demo",
         help="tài khoản demo: chỉ huy, tham mưu, quản trị và một tổ mỗi địa bàn",

@@ -94,9 +94,11 @@ def cmd_export(args: argparse.Namespace) -> int:
     """Write the classification as CSV, GeoJSON or Excel to --out or standard output."""
     from gis.services.classification import export_classification
     from gis.store.db import get_engine
+    from gis.store.scoping import AreaScope
 
     with get_engine().begin() as conn:
-        export = export_classification(conn, args.year, args.format, args.version, raw=args.raw)
+        scope = AreaScope(province_code=args.province)
+        export = export_classification(conn, args.year, args.format, args.version, raw=args.raw, scope=scope)
         record_command_read(conn, "diaban classify export", vars(args), export.rows)
     if args.out:
         args.out.write_bytes(export.content)
@@ -112,9 +114,9 @@ def cmd_kpi(args: argparse.Namespace) -> int:
     from gis.store.db import get_engine
 
     with get_engine().begin() as conn:
-        report = kpi_report(conn, args.year)
+        report = kpi_report(conn, args.year, args.province)
         if args.xlsx:
-            export = kpi_report_xlsx(conn, args.year)
+            export = kpi_report_xlsx(conn, args.year, args.province)
             record_command_read(conn, "diaban classify kpi --xlsx", vars(args), export.rows)
             args.xlsx.write_bytes(export.content)
     print(json.dumps(report, ensure_ascii=False, default=str, indent=2))
@@ -222,8 +224,14 @@ def add_parsers(sub: argparse._SubParsersAction) -> None:
     export.add_argument(
         "--raw", action="store_true", help="CSV/Excel: tên cột máy và mã thay vì tiêu đề, nhãn tiếng Việt"
     )
-    kpi = action("kpi", cmd_kpi, "chỉ tiêu của năm so với mục tiêu của thành phố")
+    kpi = action("kpi", cmd_kpi, "chỉ tiêu của năm so với mục tiêu của tỉnh, thành phố hoặc toàn quốc")
     kpi.add_argument("--xlsx", type=Path, metavar="TỆP", help="ghi thêm báo cáo Excel vào tệp này")
+    for command in (export, kpi):
+        command.add_argument(
+            "--province",
+            metavar="MÃ",
+            help="chỉ một tỉnh, thành phố (ví dụ 31 = Hải Phòng); không ghi: mọi đơn vị (báo cáo toàn quốc)",
+        )
     evaluate = action(
         "evaluate",
         cmd_evaluate,

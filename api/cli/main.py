@@ -293,7 +293,8 @@ def build_parser() -> argparse.ArgumentParser:
         "boundaries",
         help="ranh giới xã, phường, đặc khu",
         **parser_options(
-            "Nhập ranh giới đơn vị hành chính cấp xã (GeoJSON, GeoPackage, Shapefile; hệ tọa độ bất kỳ, kể cả VN-2000)."
+            "Nhập ranh giới đơn vị hành chính cấp xã (GeoJSON, kể cả .geojson.gz, GeoPackage, Shapefile; hệ tọa độ bất kỳ,"
+            " kể cả VN-2000); đơn vị không ghi tỉnh được gán tỉnh theo danh mục đơn vị hành chính."
         ),
     )
     b_sub = boundaries.add_subparsers(dest="action", required=True, metavar="import")

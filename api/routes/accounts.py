@@ -8,6 +8,7 @@ from api.deps import Admin, ConnDep, SessionsDep, require_roles
 from api.schemas import (
     AuditEntry,
     PasswordReset,
+    ProvinceOut,
     SessionsRevoked,
     TeamAreaChange,
     TeamAreaIn,
@@ -19,23 +20,34 @@ from api.schemas import (
     UserCreated,
     UserIn,
     UserOut,
+    UserProvinceIn,
 )
 from api.security import generate_password, hash_password
 from gis.services import admin
 from gis.store.accounts import get_user, list_teams, list_users, team_area_history, team_exists
 from gis.store.audit import admin_audit
+from gis.store.provinces import list_provinces
+from gis.store.scoping import AreaScope
 from gis.store.sessions import revoke_user_sessions
 from models.domain.access import Principal
 from models.vocabulary import AdminAction, Role, SessionEnd
 
 router = APIRouter(prefix="/api", tags=["accounts"])
 TeamReader = Annotated[Principal, Depends(require_roles(Role.ADMIN, Role.COMMAND))]
+ProvinceReader = Annotated[Principal, Depends(require_roles(Role.ADMIN, Role.COMMAND, Role.PLANNER))]
 
 
 @router.get("/teams", response_model=list[TeamOut])
 def get_teams(conn: ConnDep, user: TeamReader) -> list[dict]:
-    """Teams with their current communes and member counts (administrators; command, to filter and assign)."""
-    return list_teams(conn)
+    """Teams with their current communes and member counts (administrators; command, to filter and assign — a
+    provincial command only the teams working in its province)."""
+    return list_teams(conn, AreaScope.of(user))
+
+
+@router.get("/provinces", response_model=list[ProvinceOut])
+def get_provinces(conn: ConnDep, user: ProvinceReader) -> list[dict]:
+    """Provinces with their number of current units (a provincial user: only their own)."""
+    return [p for p in list_provinces(conn) if user.province_code in (None, p["code"])]
 
 
 @router.post("/teams", status_code=201, response_model=TeamCreated)
@@ -69,9 +81,26 @@ def get_users(conn: ConnDep, user: Admin) -> list[dict]:
 def post_user(body: UserIn, conn: ConnDep, user: Admin) -> dict:
     """Create a user with an argon2-hashed password; without one, a generated password is answered this once."""
     password = body.password or generate_password()
-    user_id = admin.create_user(conn, user.username, body.username, hash_password(password), body.role, body.team_id)
-    created = {"id": user_id, "username": body.username, "role": body.role, "team_id": body.team_id}
+    user_id = admin.create_user(
+        conn, user.username, body.username, hash_password(password), body.role, body.team_id, body.province_code
+    )
+    created = {
+        "id": user_id,
+        "username": body.username,
+        "role": body.role,
+        "team_id": body.team_id,
+        "province_code": body.province_code,
+    }
     return {**created, "password": None if body.password else password}
+
+
+@router.put("/users/{user_id:int}/province", response_model=UserOut)
+def put_user_province(user_id: int, body: UserProvinceIn, conn: ConnDep, user: Admin, sessions: SessionsDep) -> dict:
+    """Limit a command or planner user to a province, or (null) give them the whole country (412 on a stale version);
+    the user's remembered sessions are forgotten so that the next request reads the new scope."""
+    changed = admin.set_user_province(conn, user.username, user_id, body.province_code, body.version)
+    sessions.forget_user(user_id)
+    return changed
 
 
 @router.patch("/users/{user_id:int}", response_model=UserOut)

@@ -44,13 +44,17 @@ def login(
 
 @router.get("/me", response_model=MeOut)
 def me(user: CurrentUser) -> dict[str, Any]:
-    """The logged-in user: id, username, role (with its Vietnamese label) and team."""
+    """The logged-in user: id, username, role (with its Vietnamese label), team, province and how far their view
+    reaches (nation, province or team)."""
     return {
         "id": user.id,
         "username": user.username,
         "role": user.role,
         "role_label": Role(user.role).label,
         "team_id": user.team_id,
+        "province_code": user.province_code,
+        "level": user.level,
+        "level_label": user.level.label,
     }
 
 

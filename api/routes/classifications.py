@@ -15,15 +15,29 @@ from api.schemas import (
     RunIn,
     RunOut,
 )
-from gis.services.classification import classification_collection, draft_year, export_classification, review_report
+from gis.services.classification import (
+    classification_collection,
+    draft_year,
+    export_classification,
+    require_whole_country,
+    review_report,
+)
 from gis.store.classifications import approve, override
-from models.domain.access import Principal
+from gis.store.scoping import AreaScope, require_commune_in_scope
+from models.domain.access import Principal, report_province
 from models.vocabulary import Role
 
 router = APIRouter(prefix="/api/classifications", tags=["classifications"])
 
 Year = Annotated[int, Path(ge=2000, le=2100)]
 Version = Annotated[int | None, Query(ge=1, description="run version; default: newest approved, else the draft")]
+Province = Annotated[
+    str | None,
+    Query(
+        pattern=r"^[A-Za-z0-9_.-]{1,8}$",
+        description="only this province's communes; default: the user's province, else every commune",
+    ),
+]
 Planner = Annotated[Principal, Depends(require_roles(Role.PLANNER))]
 PlanningReader = Annotated[Principal, Depends(require_roles(Role.PLANNER, Role.COMMAND))]
 MEDIA_TYPES = {
@@ -47,33 +61,56 @@ def get_classification(
     year: Year,
     version: Version = None,
     simplify_m: Annotated[float, Query(ge=0, le=1000)] = 0,
+    province: Province = None,
 ) -> dict:
-    """Communes with category, level, method, criteria and explanation (GeoJSON; teams: own area)."""
-    return classification_collection(conn, year, version, simplify_m, scope)
+    """Communes with category, level, method, criteria and explanation (GeoJSON; teams: own area; a provincial user:
+    own province)."""
+    return classification_collection(conn, year, version, simplify_m, _reported(user, scope, province))
+
+
+def _reported(user: Principal, scope: AreaScope, province: str | None) -> AreaScope:
+    """The communes a classification answer covers: a team's area, else the province asked for or the user's own."""
+    if scope.team_id is not None:
+        return scope
+    return AreaScope(province_code=report_province(user, province))
 
 
 @router.get("/{year:int}/review", response_model=ReviewOut)
-def get_review(conn: ConnDep, user: PlanningReader, year: Year, version: Version = None) -> dict:
-    """Communes in review order: legal/learned disagreements and changes vs the previous approved year first."""
-    return review_report(conn, year, version)
+def get_review(
+    conn: ConnDep,
+    user: PlanningReader,
+    scope: AreaScopeDep,
+    year: Year,
+    version: Version = None,
+    province: Province = None,
+) -> dict:
+    """Communes in review order: legal/learned disagreements and changes vs the previous approved year first (a
+    province's, on request or for a provincial user)."""
+    return review_report(conn, year, version, _reported(user, scope, province))
 
 
 @router.post("/{year:int}/overrides", response_model=OverrideOut)
-def post_override(conn: ConnDep, user: Planner, year: Year, body: OverrideIn) -> dict:
-    """Override a commune's final class in the year's draft (409 when the year is approved)."""
+def post_override(conn: ConnDep, user: Planner, scope: AreaScopeDep, year: Year, body: OverrideIn) -> dict:
+    """Override a commune's final class in the year's draft (409 when the year is approved; a provincial planner only
+    in their province)."""
+    require_commune_in_scope(conn, scope, body.commune_code)
     return override(conn, year, body.commune_code, body.category, body.level, body.reason, actor=user.username)
 
 
 @router.post("/{year:int}/approve", response_model=RunOut)
-def post_approve(request: Request, conn: ConnDep, user: Planner, year: Year) -> dict:
+def post_approve(request: Request, conn: ConnDep, user: Planner, scope: AreaScopeDep, year: Year) -> dict:
     """Approve the year's draft, making it an immutable snapshot (409 when already approved; 403 when the approver
-    made the last override and DIABAN_FOUR_EYES is on)."""
+    made the last override and DIABAN_FOUR_EYES is on, or when the run holds units outside a provincial planner's
+    province)."""
+    require_whole_country(conn, scope, year)
     return approve(conn, year, actor=user.username, four_eyes=request.app.state.four_eyes)
 
 
 @router.post("/{year:int}/runs", status_code=201, response_model=RunCreated)
-def post_run(conn: ConnDep, user: Planner, year: Year, body: RunIn | None = None) -> dict:
-    """Compute a new draft; after approval it is a correction that supersedes the approved version."""
+def post_run(conn: ConnDep, user: Planner, scope: AreaScopeDep, year: Year, body: RunIn | None = None) -> dict:
+    """Compute a new draft; after approval it is a correction that supersedes the approved version (403 for a
+    provincial planner when the database holds units of other provinces)."""
+    require_whole_country(conn, scope, year)
     body = body or RunIn()
     return draft_year(conn, year, actor=user.username, replace=body.replace, note=body.note)
 
@@ -83,13 +120,15 @@ def get_export(
     request: Request,
     conn: ConnDep,
     user: PlanningReader,
+    scope: AreaScopeDep,
     year: Year,
     version: Version = None,
+    province: Province = None,
     fmt: Annotated[Literal["csv", "geojson", "xlsx"], Query(alias="format")] = "csv",
     raw: Annotated[bool, Query(description="machine column names and codes instead of Vietnamese headers")] = False,
 ) -> Response:
     """The classification as CSV, GeoJSON or Excel (columns: code, name, class, method, missing data, criteria)."""
-    export = export_classification(conn, year, fmt, version, raw=raw)
+    export = export_classification(conn, year, fmt, version, raw=raw, scope=_reported(user, scope, province))
     record_read(request, conn, user, export.rows)
     filename = f"phan-loai-{year}.{fmt}"
     return Response(

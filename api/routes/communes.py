@@ -4,7 +4,7 @@ from typing import Annotated, Any
 
 from fastapi import APIRouter, Query
 
-from api.deps import ConnDep
+from api.deps import ConnDep, CurrentUser
 from api.schemas import CommuneProperties, FeatureCollection
 from gis.store.communes import communes_geojson
 
@@ -14,7 +14,9 @@ router = APIRouter(prefix="/api/communes", tags=["communes"])
 @router.get("", response_model=FeatureCollection[CommuneProperties])
 def list_communes(
     conn: ConnDep,
+    user: CurrentUser,
     simplify_m: Annotated[float, Query(ge=0, le=1000, description="simplification tolerance, metres")] = 0,
 ) -> dict[str, Any]:
-    """Current boundaries with code, name, full_name, kind and area_km2."""
-    return communes_geojson(conn, simplify_m)
+    """Current boundaries with code, name, full_name, kind, area_km2 and province (a provincial user: their
+    province's)."""
+    return communes_geojson(conn, simplify_m, user.province_code)

@@ -80,5 +80,5 @@ def create_hotspot(
     )
     detail = hotspot_card(conn, hotspot_id, scope, user.role, machine)
     if detail is None:
-        raise PermissionDenied("điểm này nằm ngoài địa bàn của tổ", "outside the team's area")
+        raise PermissionDenied("điểm này nằm ngoài địa bàn được giao", "outside the user's area")
     return detail

@@ -8,12 +8,19 @@ from api.audit import record_read
 from api.deps import ConnDep, require_roles
 from api.schemas import KpiReport
 from gis.services.reports import kpi_report, kpi_report_xlsx
-from models.domain.access import Principal
+from models.domain.access import Principal, report_province
 
 router = APIRouter(prefix="/api/reports", tags=["reports"])
 
 ReportReader = Annotated[Principal, Depends(require_roles("planner", "command"))]
 Year = Annotated[int, Query(ge=2000, le=2100)]
+Province = Annotated[
+    str | None,
+    Query(
+        pattern=r"^[A-Za-z0-9_.-]{1,8}$",
+        description="a province's code; default: the user's province, else every unit (the national report)",
+    ),
+]
 XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 XLSX_RESPONSE: dict[int | str, dict] = {
     200: {"content": {XLSX: {"schema": {"type": "string", "format": "binary"}}}, "description": "Excel workbook"}
@@ -21,15 +28,18 @@ XLSX_RESPONSE: dict[int | str, dict] = {
 
 
 @router.get("/kpi", response_model=KpiReport)
-def get_kpi(conn: ConnDep, user: ReportReader, year: Year) -> dict[str, Any]:
-    """Drug-free share vs the 30 % / 60 % path, growth of problem communes, hotspots eradicated, recurrences."""
-    return kpi_report(conn, year)
+def get_kpi(conn: ConnDep, user: ReportReader, year: Year, province: Province = None) -> dict[str, Any]:
+    """Drug-free share vs the path of the province's targets (Hải Phòng: 30 % → 60 %) or the national one (≥ 50 % by
+    2030), growth of problem communes, hotspots eradicated, recurrences; a provincial user: their province only."""
+    return kpi_report(conn, year, report_province(user, province))
 
 
 @router.get("/kpi.xlsx", response_class=Response, responses=XLSX_RESPONSE)
-def get_kpi_xlsx(request: Request, conn: ConnDep, user: ReportReader, year: Year) -> Response:
+def get_kpi_xlsx(
+    request: Request, conn: ConnDep, user: ReportReader, year: Year, province: Province = None
+) -> Response:
     """The KPI report in the Vietnamese administrative layout (.xlsx); the export is recorded in the access log."""
-    export = kpi_report_xlsx(conn, year)
+    export = kpi_report_xlsx(conn, year, report_province(user, province))
     record_read(request, conn, user, export.rows)
     return Response(
         export.content,

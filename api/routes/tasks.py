@@ -28,7 +28,7 @@ from gis.services.tasks import (
     update_task,
 )
 from gis.store.hotspots import hotspot_commune
-from gis.store.scoping import AreaScope
+from gis.store.scoping import AreaScope, require_commune_in_scope
 from gis.store.selection import TaskFilter
 from gis.store.tasks import get_task, list_tasks, photo_content, suggest_assignees
 from models.domain.access import COMMAND_TASK_TARGETS, TEAM_TASK_TARGETS, require_target
@@ -92,14 +92,18 @@ def my_tasks(
 def suggest_assignee(
     conn: ConnDep,
     user: Commander,
+    scope: AreaScopeDep,
     hotspot_id: int | None = None,
     commune: Annotated[str | None, Query(max_length=16)] = None,
 ) -> dict[str, Any]:
-    """Teams covering the hotspot's or commune's area, least open workload first; command confirms or changes."""
+    """Teams covering the hotspot's or commune's area, least open workload first; command confirms or changes (a
+    provincial command: only inside its province)."""
     if (hotspot_id is None) == (commune is None):
         raise InvalidRequest("cần đúng một trong hai tham số: hotspot_id hoặc commune")
     if hotspot_id is not None:
-        commune = hotspot_commune(conn, hotspot_id)
+        commune = hotspot_commune(conn, hotspot_id, scope)
+    if commune:
+        require_commune_in_scope(conn, scope, commune)
     candidates = suggest_assignees(conn, commune) if commune else []
     return {"commune_code": commune, "suggested": candidates[0] if candidates else None, "candidates": candidates}
 
@@ -111,24 +115,28 @@ def get_one(task_id: int, conn: ConnDep, user: Reader, scope: AreaScopeDep) -> d
 
 
 @router.post("", status_code=201, response_model=TaskDetail)
-def post_task(body: TaskIn, conn: ConnDep, user: Commander) -> dict[str, Any]:
-    """Create a task, assigned to `team_id` when given (see suggest-assignee)."""
-    task_id = create_task(conn, user, **body.model_dump())
-    return _visible_task(conn, task_id, AreaScope(), user.role)
+def post_task(body: TaskIn, conn: ConnDep, user: Commander, scope: AreaScopeDep) -> dict[str, Any]:
+    """Create a task, assigned to `team_id` when given (see suggest-assignee); a provincial command only in its
+    province."""
+    task_id = create_task(conn, user, **body.model_dump(), scope=scope)
+    return _visible_task(conn, task_id, scope, user.role)
 
 
 @router.patch("/{task_id:int}", response_model=TaskDetail)
-def patch_task(task_id: int, body: TaskChanges, conn: ConnDep, user: Commander) -> dict[str, Any]:
+def patch_task(task_id: int, body: TaskChanges, conn: ConnDep, user: Commander, scope: AreaScopeDep) -> dict[str, Any]:
     """Change due date, priority or checklist (412 on a stale version; nothing to change changes nothing)."""
-    update_task(conn, task_id, body.version, body.changes(), user)
-    return _visible_task(conn, task_id, AreaScope(), user.role)
+    update_task(conn, task_id, body.version, body.changes(), user, scope)
+    return _visible_task(conn, task_id, scope, user.role)
 
 
 @router.post("/{task_id:int}/assignment", response_model=TaskDetail)
-def post_assignment(task_id: int, body: AssignmentIn, conn: ConnDep, user: Commander) -> dict[str, Any]:
-    """Assign an unassigned task, or reassign one not yet started (412 on a stale version)."""
-    assign_task(conn, task_id, body.team_id, body.version, user)
-    return _visible_task(conn, task_id, AreaScope(), user.role)
+def post_assignment(
+    task_id: int, body: AssignmentIn, conn: ConnDep, user: Commander, scope: AreaScopeDep
+) -> dict[str, Any]:
+    """Assign an unassigned task, or reassign one not yet started (412 on a stale version); a provincial command
+    only its province's tasks, to its province's teams."""
+    assign_task(conn, task_id, body.team_id, body.version, user, scope=scope)
+    return _visible_task(conn, task_id, scope, user.role)
 
 
 @router.post("/{task_id:int}/transitions", response_model=TaskTransitionOut)

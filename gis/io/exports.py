@@ -20,7 +20,7 @@ import pandas as pd
 
 from gis.io.excel import administrative_workbook
 from models.domain.dates import vn_day
-from models.vocabulary import HotspotKind, HotspotStatus, class_label
+from models.vocabulary import AreaLevel, HotspotKind, HotspotStatus, class_label
 
 FORMATS = ("csv", "geojson", "xlsx")
 MISSING = "thiếu dữ liệu"
@@ -285,8 +285,9 @@ def kpi_workbook(report: dict[str, Any], day: date) -> bytes:
         if report["approved"]
         else "CHƯA PHÊ DUYỆT (bản nháp)"
     )
+    area = report.get("province") or AreaLevel.NATION.label
     subtitle = (
-        f"Kết quả phân loại năm {report['year']}, phiên bản {run['version']} ({status}); "
+        f"{area}. Kết quả phân loại năm {report['year']}, phiên bản {run['version']} ({status}); "
         f"chỉ tiêu {report['targets_version']}"
     )
     return workbook(

@@ -16,11 +16,32 @@ from models.errors import InvalidRequest
 from models.vocabulary import AdminAction
 
 
-def create_user(conn: Connection, actor: str, username: str, password_hash: str, role: str, team_id: int | None) -> int:
-    """A new active user, audited."""
-    user_id = accounts.create_user(conn, username, password_hash, role, team_id)
-    record_admin_action(conn, actor, AdminAction.CREATE_USER, user_id=user_id, team_id=team_id, details={"role": role})
+def create_user(
+    conn: Connection,
+    actor: str,
+    username: str,
+    password_hash: str,
+    role: str,
+    team_id: int | None,
+    province_code: str | None = None,
+) -> int:
+    """A new active user (a command or planner user possibly limited to a province), audited."""
+    user_id = accounts.create_user(conn, username, password_hash, role, team_id, province_code)
+    details = {"role": role, **({"province_code": province_code} if province_code else {})}
+    record_admin_action(conn, actor, AdminAction.CREATE_USER, user_id=user_id, team_id=team_id, details=details)
     return user_id
+
+
+def set_user_province(
+    conn: Connection, actor: str, user_id: int, province_code: str | None, version: int
+) -> dict[str, Any]:
+    """Limit a command or planner user read at ``version`` to a province, or (None) give them the whole country;
+    audited with the province before and after. The caller forgets the user's remembered sessions."""
+    before = accounts.get_user(conn, user_id)["province_code"]
+    accounts.set_user_province(conn, user_id, province_code, version)
+    details = {"before": before, "after": province_code}
+    record_admin_action(conn, actor, AdminAction.SET_USER_PROVINCE, user_id=user_id, details=details)
+    return accounts.get_user(conn, user_id)
 
 
 def set_user_active(

@@ -27,6 +27,7 @@ from sqlalchemy import Connection, text
 from gis.io.readers import FileFormatError
 from gis.store.periods import assign_periods
 from gis.store.sql import current_unit
+from gis.unit_directory import unit_directory
 from models.domain.unit_mapping import REFORM_DATE
 from models.errors import InvalidRequest
 from models.vocabulary import METRIC_DOMAIN, METRIC_SRID, UnitKind
@@ -49,6 +50,10 @@ class BoundaryReport:
     unchanged: int = 0
     closed: int = 0
     repaired: int = 0
+    #: Units whose file named no province, given the one the unit directory knows for their code.
+    provinces_from_directory: int = 0
+    #: Units whose `kind` was not a unit kind, read from the type in their full name ("xã Bắc Sơn" → xã).
+    kinds_from_name: int = 0
     #: Incidents whose unit at their date was (re)computed after an earlier set of units was imported.
     reassigned: int = 0
     rejects: list[dict] = field(default_factory=list)
@@ -60,6 +65,8 @@ class BoundaryReport:
             "unchanged": self.unchanged,
             "closed": self.closed,
             "repaired": self.repaired,
+            "provinces_from_directory": self.provinces_from_directory,
+            "kinds_from_name": self.kinds_from_name,
             "reassigned": self.reassigned,
             "rejected": len(self.rejects),
         }
@@ -86,10 +93,28 @@ def _polygonal(geoms: np.ndarray) -> np.ndarray:
     return out
 
 
-def read_boundaries(path: Path) -> tuple[gpd.GeoDataFrame, list[dict], int]:
-    """Read and normalise a boundary file; return units, rejects (feature, code, reason) and repairs."""
+@dataclass
+class BoundaryFixes:
+    """What reading a boundary file repaired or completed."""
+
+    repaired: int = 0
+    provinces_from_directory: int = 0
+    kinds_from_name: int = 0
+
+
+def _source(path: Path) -> str:
+    """What GDAL opens: a gzip-compressed file (the national `communes.geojson.gz`) through its /vsigzip/ reader."""
+    return f"/vsigzip/{path}" if path.suffix.lower() == ".gz" else str(path)
+
+
+def read_boundaries(path: Path) -> tuple[gpd.GeoDataFrame, list[dict], BoundaryFixes]:
+    """Read and normalise a boundary file; return units, rejects (feature, code, reason) and what was fixed.
+
+    A unit without a province gets the one the unit directory (gis.unit_directory) knows for its code: Hải Phòng's
+    file names none, its units are Hải Phòng's ("31").
+    """
     try:
-        frame = gpd.read_file(path)
+        frame = gpd.read_file(_source(path))
     except (DataSourceError, OSError) as exc:
         raise FileFormatError(f"không đọc được tệp ranh giới (cannot read boundary file): {exc}") from exc
     columns = {c.lower(): c for c in frame.columns}
@@ -99,15 +124,25 @@ def read_boundaries(path: Path) -> tuple[gpd.GeoDataFrame, list[dict], int]:
         raise FileFormatError("tệp ranh giới không có hệ tọa độ (boundary file has no CRS)")
     frame = frame.rename(columns={v: k for k, v in columns.items()}).to_crs(4326)
     out = pd.DataFrame({"feature": np.arange(1, len(frame) + 1)})
-    for name in ("code", "name", "full_name", "name_en", "kind", "province_code"):
+    for name in ("code", "name", "full_name", "name_en", "kind", "province_code", "province"):
         values = frame[name] if name in frame else pd.Series([None] * len(frame))
         out[name] = values.fillna("").astype(str).str.strip().to_numpy()
     out["full_name"] = out["full_name"].where(out["full_name"] != "", out["name"])
-    out["kind"] = out["kind"].where(out["kind"] != "", out["full_name"].map(_kind_from_name))
+    fixes = BoundaryFixes()
+    from_name = out["full_name"].map(_kind_from_name)
+    # A kind outside the vocabulary ("other" for "xã Bắc Sơn" in the national file) yields to the name's type.
+    renamed = (out["kind"] != "") & ~out["kind"].isin(UnitKind.values()) & (from_name != "")
+    fixes.kinds_from_name = int(renamed.sum())
+    out["kind"] = out["kind"].where((out["kind"] != "") & ~renamed, from_name)
+    known = unit_directory().province_of
+    looked_up = out["code"].map(lambda code: known.get(code, ""))
+    missing = (out["province_code"] == "") & (looked_up != "")
+    fixes.provinces_from_directory = int(missing.sum())
+    out["province_code"] = out["province_code"].where(~missing, looked_up)
     raw_geoms = frame.geometry.to_numpy()
     valid_before = shapely.is_valid(raw_geoms) & ~shapely.is_missing(raw_geoms)
     geoms = _polygonal(np.where(shapely.is_missing(raw_geoms), shapely.Polygon(), raw_geoms))
-    repaired = int((~valid_before & ~pd.isna(geoms)).sum())
+    fixes.repaired = int((~valid_before & ~pd.isna(geoms)).sum())
     out = gpd.GeoDataFrame(out, geometry=gpd.GeoSeries(geoms, crs=4326))
     metric_area = out.geometry.to_crs(METRIC_SRID).area / 1e6
     area = pd.to_numeric(frame["area_km2"], errors="coerce") if "area_km2" in frame else metric_area
@@ -140,7 +175,7 @@ def read_boundaries(path: Path) -> tuple[gpd.GeoDataFrame, list[dict], int]:
     wkb = shapely.to_wkb(shapely.set_precision(units.geometry.to_numpy(), 1e-7), hex=False)
     units["wkb"] = wkb
     units["geom_hash"] = [hashlib.sha256(w).hexdigest() for w in wkb]
-    return units, rejects, repaired
+    return units, rejects, fixes
 
 
 _STAGE = text("""
@@ -249,8 +284,14 @@ def import_boundaries(
     """
     if valid_to is not None and valid_to <= valid_from:
         raise InvalidRequest("ngày hết hiệu lực phải sau ngày bắt đầu", "valid_to must be after valid_from")
-    units, rejects, repaired = read_boundaries(path)
-    report = BoundaryReport(rejects=rejects, repaired=repaired)
+    units, rejects, fixes = read_boundaries(path)
+    report = BoundaryReport(
+        rejects=rejects,
+        repaired=fixes.repaired,
+        provinces_from_directory=fixes.provinces_from_directory,
+        kinds_from_name=fixes.kinds_from_name,
+    )
+    _add_provinces(conn, units)
     conn.execute(_STAGE)
     columns = ["code", "name", "full_name", "name_en", "kind", "province_code", "area_km2", "geom_hash", "wkb"]
     rows = units[columns].to_dict("records")
@@ -279,6 +320,22 @@ def import_boundaries(
             conn.execute(statement, {"ids": changed, "vertices": SUBDIVIDE_VERTICES})
     conn.execute(text("DROP TABLE unit_staging"))
     return report
+
+
+def _add_provinces(conn: Connection, units: pd.DataFrame) -> None:
+    """Provinces the units name that the table lacks: named as the directory knows them, else as the file's
+    `province` field (else by their code)."""
+    named = units.loc[units["province_code"] != "", ["province_code", "province"]].drop_duplicates("province_code")
+    if named.empty:
+        return
+    directory = unit_directory().provinces
+    rows = [
+        {"c": code, "n": directory.get(code, (given or code,))[0], "f": directory.get(code, ("", given or code))[1]}
+        for code, given in zip(named["province_code"], named["province"])
+    ]
+    conn.execute(
+        text("INSERT INTO provinces (code, name, full_name) VALUES (:c, :n, :f) ON CONFLICT (code) DO NOTHING"), rows
+    )
 
 
 def _import_historical(conn: Connection, units: gpd.GeoDataFrame, params: dict, report: BoundaryReport) -> None:

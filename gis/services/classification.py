@@ -7,7 +7,7 @@ from datetime import date
 from typing import Any
 
 import pandas as pd
-from sqlalchemy import Connection
+from sqlalchemy import Connection, text
 
 from gis.io.exports import FORMATS, ExportFile, classification_file, labelled_class, run_meta
 from gis.reference import load_rules
@@ -20,11 +20,12 @@ from gis.store.classifications import (
 )
 from gis.store.incidents import ambiguous_incidents
 from gis.store.indicators import year_units_day, yearly_indicators
-from gis.store.scoping import AreaScope
+from gis.store.scoping import UNRESTRICTED, AreaScope
+from gis.store.sql import current_unit
 from models.domain.classification import METHOD, build_draft, review_order
 from models.domain.legal_rules import LegalRules
-from models.errors import InvalidRequest
-from models.vocabulary import UnitBasis, local_today
+from models.errors import InvalidRequest, PermissionDenied
+from models.vocabulary import AreaLevel, UnitBasis, local_today
 
 #: Years of history that train the next-year forecast (the draft year included).
 HISTORY_YEARS = 5
@@ -62,6 +63,23 @@ def draft_year(
     return {**run, "counts": count_classes(draft), "ambiguous_incidents": ambiguous_incidents(conn, year)}
 
 
+def require_whole_country(conn: Connection, scope: AreaScope, year: int) -> None:
+    """A year's run classifies every unit in the database: a planner limited to a province may create or approve one
+    only when every current unit lies in their province (a one-province deployment), else PermissionDenied."""
+    if scope.level == AreaLevel.NATION:
+        return
+    outside = conn.execute(
+        text(f"SELECT count(*) FROM admin_units u WHERE {current_unit('u')} AND NOT {scope.communes('u.code')}"),
+        scope.params,
+    ).scalar_one()
+    if outside:
+        raise PermissionDenied(
+            f"kết quả phân loại năm {year} gồm cả {outside} đơn vị ngoài tỉnh, thành phố của bạn: chỉ cán bộ tham mưu"
+            " cấp toàn quốc được tính lại hoặc phê duyệt; bạn điều chỉnh được các xã, phường của tỉnh mình",
+            "the run covers units outside the planner's province",
+        )
+
+
 def count_classes(results: pd.DataFrame) -> dict[str, int]:
     """Communes per final class ('trong_diem_I', 'at_risk', 'drug_free', …)."""
     key = results["category"] + results["level"].fillna("").map(lambda lvl: f"_{lvl}" if lvl else "")
@@ -80,9 +98,12 @@ def classification_collection(
     }
 
 
-def review_report(conn: Connection, year: int, version: int | None = None) -> dict[str, Any]:
-    """A run with its communes in review order and the counts of disagreements and changes (no per-criterion detail)."""
-    run, items = review(conn, year, version)
+def review_report(
+    conn: Connection, year: int, version: int | None = None, scope: AreaScope = UNRESTRICTED
+) -> dict[str, Any]:
+    """A run with its communes in the scope in review order and the counts of disagreements and changes (no
+    per-criterion detail)."""
+    run, items = review(conn, year, version, scope)
     shown = items.drop(columns=["indicators", "sources", "criteria"]).astype(object)
     return {
         "run": run,
@@ -92,19 +113,31 @@ def review_report(conn: Connection, year: int, version: int | None = None) -> di
     }
 
 
-def review(conn: Connection, year: int, version: int | None = None) -> tuple[dict[str, Any], pd.DataFrame]:
-    """A run and its communes in review order (disagreements and changes vs the previous approved year first)."""
+def review(
+    conn: Connection, year: int, version: int | None = None, scope: AreaScope = UNRESTRICTED
+) -> tuple[dict[str, Any], pd.DataFrame]:
+    """A run and its communes in the scope in review order (disagreements and changes vs the previous approved year
+    first)."""
     run = require_run(conn, year, version)
-    return run, review_order(run_results(conn, run["id"]), final_classes(conn, year - 1))
+    previous = final_classes(conn, year - 1, scope=scope)
+    return run, review_order(run_results(conn, run["id"], scope), previous)
 
 
 def export_classification(
-    conn: Connection, year: int, fmt: str, version: int | None = None, day: date | None = None, *, raw: bool = False
+    conn: Connection,
+    year: int,
+    fmt: str,
+    version: int | None = None,
+    day: date | None = None,
+    *,
+    raw: bool = False,
+    scope: AreaScope = UNRESTRICTED,
 ) -> ExportFile:
-    """The run's classification in the requested format, ready to write or send, with its number of communes."""
+    """The run's classification of the communes in the scope (a province, or all) in the requested format, ready to
+    write or send, with its number of communes."""
     run = require_run(conn, year, version)
     if fmt == "geojson":
-        features = classification_geojson(conn, run["id"])
+        features = classification_geojson(conn, run["id"], scope=scope)
         if not raw:
             for feature in features:
                 feature["properties"].update(labelled_class(feature["properties"]))
@@ -113,6 +146,6 @@ def export_classification(
         )
         return ExportFile(content.encode("utf-8"), len(features))
     if fmt in ("csv", "xlsx"):
-        results = run_results(conn, run["id"])
+        results = run_results(conn, run["id"], scope)
         return ExportFile(classification_file(results, run, fmt, day or local_today(), raw=raw), len(results))
     raise InvalidRequest(f"định dạng không hỗ trợ: {fmt!r} (chọn {', '.join(FORMATS)})", "unsupported format")

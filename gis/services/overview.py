@@ -10,11 +10,12 @@ from typing import Any
 
 from sqlalchemy import Connection
 
-from gis.reference import load_targets
+from gis.reference import targets_for
 from gis.services.reports import kpi_report
 from gis.store.classifications import find_run
 from gis.store.incidents import has_synthetic_incidents, latest_incident_time
 from gis.store.indicators import hotspot_kpis
+from gis.store.provinces import sole_province
 from gis.store.scoping import AreaScope, scope_communes
 from models.domain.access import Principal
 from models.domain.kpi import recurrences_row
@@ -36,15 +37,22 @@ class Overview:
     synthetic: bool = False
 
 
-def kpi_panel(conn: Connection, today: date, approved_year: int | None, run_years: tuple[int, ...]) -> dict[str, Any]:
-    """The command page's KPIs: the drug-free share of this year's classification (draft or approved) against this
-    year's target, else of the newest approved year against that year's target; the final target of the path; and
-    the recurrences of this calendar year against their limit. The lines come from the KPI report (same rules)."""
-    targets = load_targets()
+def kpi_panel(
+    conn: Connection,
+    today: date,
+    approved_year: int | None,
+    run_years: tuple[int, ...],
+    province_code: str | None = None,
+) -> dict[str, Any]:
+    """The command page's KPIs for a province (None: every unit): the drug-free share of this year's classification
+    (draft or approved) against this year's target, else of the newest approved year against that year's target;
+    the final target of the path; and the recurrences of this calendar year against their limit. The lines come
+    from the KPI report (same rules)."""
+    targets = targets_for(province_code or sole_province(conn))
     year = today.year if today.year in run_years else approved_year
     share = None
     if year is not None:
-        report = kpi_report(conn, year)
+        report = kpi_report(conn, year, province_code)
         row = next(k for k in report["kpis"] if k["key"] == "drug_free_share")
         share = {
             "year": year,
@@ -52,7 +60,8 @@ def kpi_panel(conn: Connection, today: date, approved_year: int | None, run_year
             **{k: row[k] for k in ("value", "target", "met", "note")},
         }
     final_year, final_share = targets.drug_free_points[-1]
-    recurrences = recurrences_row(hotspot_kpis(conn, today.year)["recurred"], targets)
+    recurred = hotspot_kpis(conn, today.year, AreaScope(province_code=province_code))["recurred"]
+    recurrences = recurrences_row(recurred, targets)
     return {
         "year": today.year,
         "drugFree": share,
@@ -63,19 +72,21 @@ def kpi_panel(conn: Connection, today: date, approved_year: int | None, run_year
 
 def overview(conn: Connection, user: Principal, today: date | None = None) -> Overview:
     """Recent years with a classification run (next year's draft included), the newest approved, the last
-    incident's local date, the team's communes today, the KPI panel (command only) and the demo marking."""
+    incident's local date in the user's scope, the team's communes today, the KPI panel (command only, for the
+    user's province or the whole country) and the demo marking."""
     today = today or local_today()
     years = range(today.year + 1, today.year - CLASSIFICATION_YEARS, -1)
     runs = [run for run in (find_run(conn, year) for year in years) if run is not None]
     approved = next((run["year"] for run in runs if run["status"] == RunStatus.APPROVED), None)
-    last = latest_incident_time(conn)
-    communes = scope_communes(conn, AreaScope(user.team_id)) if user.role == Role.TEAM else ()
+    scope = AreaScope.of(user)
+    last = latest_incident_time(conn, scope)
+    communes = scope_communes(conn, scope) if user.role == Role.TEAM else ()
     run_years = tuple(run["year"] for run in runs)
     return Overview(
         years=run_years,
         approved_year=approved,
         last_incident=last.astimezone(LOCAL_TZ).date() if last else None,
         team_communes=tuple(communes or ()),
-        kpi=kpi_panel(conn, today, approved, run_years) if user.role == Role.COMMAND else None,
+        kpi=kpi_panel(conn, today, approved, run_years, user.province_code) if user.role == Role.COMMAND else None,
         synthetic=has_synthetic_incidents(conn),
     )

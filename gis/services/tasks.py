@@ -18,7 +18,7 @@ from sqlalchemy.exc import IntegrityError
 from gis.io.photos import Photo
 from gis.services.hotspots import transition_hotspot
 from gis.store.accounts import team_exists
-from gis.store.scoping import UNRESTRICTED, AreaScope
+from gis.store.scoping import UNRESTRICTED, AreaScope, require_commune_in_scope, require_team_in_scope
 from gis.store.sql import current_unit
 from gis.store.tasks import record_task_event, store_photo
 from gis.store.versioned import load_at_version, update_at_version
@@ -68,13 +68,16 @@ def create_task(
     checklist: list[dict[str, Any]],
     note: str = "",
     at: datetime | None = None,
+    scope: AreaScope = UNRESTRICTED,
 ) -> int:
     """New task, assigned when a team is given (and its hotspot with it: models.domain.coupling).
 
     At most one open suppression task per hotspot and one open conversion task per commune and year; a
-    suppression task only for a verified or recurred hotspot. ``at`` records work entered afterwards.
+    suppression task only for a verified or recurred hotspot. ``at`` records work entered afterwards. A provincial
+    command (``scope``) creates tasks only in its province's communes, for its province's teams.
     """
     commune = _task_commune(conn, kind, hotspot_id, commune_code)
+    require_commune_in_scope(conn, scope, commune)
     if kind == TaskKind.SUPPRESSION:
         status = conn.execute(text("SELECT status FROM hotspots WHERE id = :id"), {"id": hotspot_id}).scalar_one()
         check_taskable(status)
@@ -104,7 +107,7 @@ def create_task(
         raise AlreadyExists("đã có nhiệm vụ đang mở cho điểm nóng / xã-năm này") from None
     record_task_event(conn, task_id, actor, None, "created", None, TaskState.UNASSIGNED, note, at=at)
     if team_id is not None:
-        assign_task(conn, task_id, team_id, 1, actor, at=at)
+        assign_task(conn, task_id, team_id, 1, actor, at=at, scope=scope)
     return task_id
 
 
@@ -171,11 +174,21 @@ def _apply_hotspot(
 
 
 def assign_task(
-    conn: Connection, task_id: int, team_id: int, version: int, actor: Principal, at: datetime | None = None
+    conn: Connection,
+    task_id: int,
+    team_id: int,
+    version: int,
+    actor: Principal,
+    at: datetime | None = None,
+    scope: AreaScope = UNRESTRICTED,
 ) -> int:
-    """Assign (unassigned → assigned, the hotspot with it) or reassign a task not yet started; return the version."""
+    """Assign (unassigned → assigned, the hotspot with it) or reassign a task not yet started, both in ``scope`` (a
+    provincial command: its province's tasks and teams); return the version."""
     team_exists(conn, team_id)
-    row = load_at_version(conn, "tasks", task_id, version, "r.state, r.team_id, r.hotspot_id, r.kind")
+    require_team_in_scope(conn, scope, team_id)
+    row = load_at_version(
+        conn, "tasks", task_id, version, "r.state, r.team_id, r.hotspot_id, r.kind", scope.tasks("r"), scope.params
+    )
     if row["state"] not in TASK_REASSIGNABLE:
         allowed = ", ".join(f"«{TaskState(s).label}»" for s in sorted(TASK_REASSIGNABLE))
         raise InvalidRequest(
@@ -243,13 +256,20 @@ def transition_task(
     return {"id": task_id, "state": target, "version": new_version, "hotspot_status": details.get("hotspot_status")}
 
 
-def update_task(conn: Connection, task_id: int, version: int, changes: dict[str, Any], actor: Principal) -> int:
-    """Change due date, priority or checklist of a task at ``version``; return the new version (the same one when
-    there is nothing to change)."""
+def update_task(
+    conn: Connection,
+    task_id: int,
+    version: int,
+    changes: dict[str, Any],
+    actor: Principal,
+    scope: AreaScope = UNRESTRICTED,
+) -> int:
+    """Change due date, priority or checklist of a task in ``scope`` at ``version``; return the new version (the same
+    one when there is nothing to change)."""
     unknown = set(changes) - set(EDITABLE)
     if unknown:
         raise InvalidRequest(f"không sửa trực tiếp được: {', '.join(sorted(unknown))}")
-    row = load_at_version(conn, "tasks", task_id, version, "r.team_id")
+    row = load_at_version(conn, "tasks", task_id, version, "r.team_id", scope.tasks("r"), scope.params)
     if not changes:
         return version
     params = {**changes, "checklist": _json(changes["checklist"])} if "checklist" in changes else dict(changes)

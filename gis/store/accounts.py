@@ -9,9 +9,11 @@ from sqlalchemy import Connection, text
 from sqlalchemy.exc import IntegrityError
 
 from gis.store.communes import unknown_communes
+from gis.store.provinces import require_province
+from gis.store.scoping import UNRESTRICTED, AreaScope
 from gis.store.sql import LOCAL_TODAY, current_unit, valid_on
 from gis.store.versioned import load_at_version, update_at_version
-from models.domain.access import Principal, check_username
+from models.domain.access import Principal, check_user_scope, check_username
 from models.errors import AlreadyExists, InvalidRequest, NotFound
 
 FOREIGN_KEY_VIOLATION = "23503"
@@ -51,8 +53,9 @@ def team_id_by_name(conn: Connection, name: str) -> int:
     return team_id
 
 
-def list_teams(conn: Connection) -> list[dict[str, Any]]:
-    """Teams with their current communes, member count and the day their area next changes (if one is planned)."""
+def list_teams(conn: Connection, scope: AreaScope = UNRESTRICTED) -> list[dict[str, Any]]:
+    """Teams in the scope with their current communes, member count and the day their area next changes (if one is
+    planned)."""
     return [
         dict(r)
         for r in conn.execute(
@@ -63,7 +66,8 @@ def list_teams(conn: Connection) -> list[dict[str, Any]]:
                (SELECT count(*) FROM users u WHERE u.team_id = t.id) AS members,
                (SELECT min(d) FROM team_areas ta, LATERAL (VALUES (ta.valid_from), (ta.valid_to)) v(d)
                 WHERE ta.team_id = t.id AND d > {LOCAL_TODAY}) AS next_change
-        FROM teams t ORDER BY t.name""")
+        FROM teams t WHERE {scope.teams("t")} ORDER BY t.name"""),
+            scope.params,
         ).mappings()
     ]
 
@@ -130,22 +134,27 @@ def team_area_history(conn: Connection, team_id: int) -> list[dict[str, Any]]:
     return [dict(r) for r in rows]
 
 
-def create_user(conn: Connection, username: str, password_hash: str, role: str, team_id: int | None) -> int:
+def create_user(
+    conn: Connection,
+    username: str,
+    password_hash: str,
+    role: str,
+    team_id: int | None,
+    province_code: str | None = None,
+) -> int:
     """New active user with a login name (no spaces or diacritics); a team user must belong to a team, other roles to
-    none."""
+    none; a command or planner user may be limited to a province (``province_code``)."""
     check_username(username)
-    if (role == "team") != (team_id is not None):
-        raise InvalidRequest(
-            "người dùng vai trò «Tổ công tác» phải thuộc một tổ; vai trò khác thì không",
-            "a team user needs a team, other roles none",
-        )
+    check_user_scope(role, team_id, province_code)
+    if province_code is not None:
+        require_province(conn, province_code)
     try:
         with conn.begin_nested():
             return conn.execute(
-                text("""INSERT INTO users (username, password_hash, role, team_id, active,
-                                                           failed_logins, version)
-                                        VALUES (:u, :h, :r, :t, true, 0, 1) RETURNING id"""),
-                {"u": username, "h": password_hash, "r": role, "t": team_id},
+                text("""INSERT INTO users (username, password_hash, role, team_id, province_code, active,
+                                           failed_logins, version)
+                        VALUES (:u, :h, :r, :t, :p, true, 0, 1) RETURNING id"""),
+                {"u": username, "h": password_hash, "r": role, "t": team_id, "p": province_code},
             ).scalar_one()
     except IntegrityError as exc:
         if getattr(exc.orig, "sqlstate", None) == FOREIGN_KEY_VIOLATION:
@@ -153,11 +162,21 @@ def create_user(conn: Connection, username: str, password_hash: str, role: str, 
         raise AlreadyExists(f"người dùng '{username}' đã tồn tại") from None
 
 
+def set_user_province(conn: Connection, user_id: int, province_code: str | None, version: int) -> int:
+    """Limit a command or planner user read at ``version`` to a province (None: the whole country); the new version."""
+    row = load_at_version(conn, "users", user_id, version, "r.role, r.team_id")
+    check_user_scope(row["role"], row["team_id"], province_code)
+    if province_code is not None:
+        require_province(conn, province_code)
+    return update_at_version(conn, "users", user_id, version, "province_code = :p", {"p": province_code})
+
+
 _USER = """
-    SELECT u.id, u.username, u.role, u.team_id, t.name AS team, u.active, u.version,
+    SELECT u.id, u.username, u.role, u.team_id, t.name AS team, u.province_code, p.name AS province, u.active,
+           u.version,
            u.locked_until IS NOT NULL AND u.locked_until > now() AS locked,
            CASE WHEN u.locked_until > now() THEN u.locked_until END AS locked_until
-    FROM users u LEFT JOIN teams t ON t.id = u.team_id"""
+    FROM users u LEFT JOIN teams t ON t.id = u.team_id LEFT JOIN provinces p ON p.code = u.province_code"""
 
 
 def list_users(conn: Connection) -> list[dict[str, Any]]:
@@ -211,7 +230,8 @@ def principal_by_username(conn: Connection, username: str) -> Principal:
     """The active user with this name as a Principal; NotFound otherwise."""
     row = (
         conn.execute(
-            text("SELECT id, username, role, team_id FROM users WHERE username = :u AND active"), {"u": username}
+            text("SELECT id, username, role, team_id, province_code FROM users WHERE username = :u AND active"),
+            {"u": username},
         )
         .mappings()
         .first()

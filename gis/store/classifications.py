@@ -21,7 +21,7 @@ from models.domain.classification import (
     check_four_eyes,
     check_override,
 )
-from models.vocabulary import MISSING_DATA_LABEL
+from models.vocabulary import MISSING_DATA_LABEL, Category
 
 RESULT_COLUMNS = (
     "commune_code",
@@ -248,29 +248,52 @@ _RUN_UNIT = (
 )
 
 
-def run_results(conn: Connection, run_id: int) -> pd.DataFrame:
-    """Every commune's result of a run with its name, ordered by commune code."""
+def run_results(conn: Connection, run_id: int, scope: AreaScope = UNRESTRICTED) -> pd.DataFrame:
+    """Every commune's result of a run in the scope with its name, ordered by commune code."""
     rows = conn.execute(
         text(
             f"SELECT r.{', r.'.join(RESULT_COLUMNS)}, u.name, u.full_name FROM classification_results r"
             f" {_RUN_UNIT.format(join='LEFT JOIN')}"
-            " WHERE r.run_id = :run_id ORDER BY r.commune_code"
+            f" WHERE r.run_id = :run_id AND {scope.communes('r.commune_code')} ORDER BY r.commune_code"
         ),
-        {"run_id": run_id},
+        {"run_id": run_id, **scope.params},
     ).all()
     return pd.DataFrame(rows, columns=[*RESULT_COLUMNS, "name", "full_name"])
 
 
-def final_classes(conn: Connection, year: int, approved_only: bool = True) -> pd.DataFrame | None:
-    """commune_code, category, level, incomplete of a year's newest approved run (None when there is none)."""
+def final_classes(
+    conn: Connection, year: int, approved_only: bool = True, scope: AreaScope = UNRESTRICTED
+) -> pd.DataFrame | None:
+    """commune_code, category, level, incomplete of the communes in ``scope`` in a year's newest approved run (None
+    when there is none)."""
     run = find_run(conn, year, approved_only=approved_only)
     if run is None:
         return None
     rows = conn.execute(
-        text("SELECT commune_code, category, level, incomplete FROM classification_results WHERE run_id = :id"),
-        {"id": run["id"]},
+        text(
+            "SELECT commune_code, category, level, incomplete FROM classification_results"
+            f" WHERE run_id = :id AND {scope.communes('commune_code')}"
+        ),
+        {"id": run["id"], **scope.params},
     ).all()
     return pd.DataFrame(rows, columns=["commune_code", "category", "level", "incomplete"])
+
+
+def drug_free_by_province(conn: Connection, run_id: int) -> list[dict[str, Any]]:
+    """Per province of a run's communes: units, drug-free units and units with missing data (province None: units
+    that name none)."""
+    rows = conn.execute(
+        text(f"""
+        SELECT u.province_code, p.name AS province, count(*) AS units,
+               count(*) FILTER (WHERE r.category = '{Category.DRUG_FREE}') AS drug_free,
+               count(*) FILTER (WHERE r.incomplete) AS incomplete
+        FROM classification_results r
+        {_RUN_UNIT.format(join="LEFT JOIN")}
+        LEFT JOIN provinces p ON p.code = u.province_code
+        WHERE r.run_id = :run_id GROUP BY u.province_code, p.name ORDER BY u.province_code"""),
+        {"run_id": run_id},
+    ).mappings()
+    return [dict(r) for r in rows]
 
 
 def classification_geojson(

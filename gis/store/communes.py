@@ -21,8 +21,9 @@ class OutsideCity(InvalidRequest):
     code = "outside_city"
 
 
-def communes_geojson(conn: Connection, simplify_m: float = 0.0) -> dict[str, Any]:
-    """Current commune-level units as a GeoJSON FeatureCollection (optionally simplified)."""
+def communes_geojson(conn: Connection, simplify_m: float = 0.0, province_code: str | None = None) -> dict[str, Any]:
+    """Current commune-level units (of one province, when given) as a GeoJSON FeatureCollection (optionally
+    simplified), each with its province."""
     row = conn.execute(
         text(f"""
         SELECT json_build_object('type', 'FeatureCollection', 'features', coalesce(json_agg(f ORDER BY f.code), '[]'))
@@ -31,7 +32,7 @@ def communes_geojson(conn: Connection, simplify_m: float = 0.0) -> dict[str, Any
                    ST_AsGeoJSON(CASE WHEN :tol > 0 THEN ST_SimplifyPreserveTopology(u.geom, :tol)
                                      ELSE u.geom END, 6)::json AS geometry,
                    json_build_object('code', u.code, 'name', u.name, 'full_name', u.full_name,
-                                     'kind', u.kind, 'area_km2', u.area_km2,
+                                     'kind', u.kind, 'area_km2', u.area_km2, 'province_code', u.province_code,
                                      'valid_from', u.valid_from,
                                      'label', json_build_array(round(ST_X(l.p)::numeric, 6), round(ST_Y(l.p)::numeric, 6)))
                      AS properties
@@ -40,9 +41,13 @@ def communes_geojson(conn: Connection, simplify_m: float = 0.0) -> dict[str, Any
             -- simplified answer takes; ST_MaximumInscribedCircle, the visual centre, is missing from Debian 12's PostGIS)
             CROSS JOIN LATERAL (SELECT ST_PointOnSurface(u.geom) AS p) l
             WHERE {current_unit("u")}
+              AND (CAST(:province AS text) IS NULL OR u.province_code = :province)
         ) f
     """),
-        {"tol": simplify_m / 111_000.0},  # metres to degrees here: a subnormal tolerance underflowed in SQL
+        {
+            "tol": simplify_m / 111_000.0,
+            "province": province_code,
+        },  # metres to degrees here: a subnormal tolerance underflowed in SQL
     ).scalar_one()
     for feature in row["features"]:
         feature.pop("code", None)

@@ -163,6 +163,9 @@ def suppression_task_states(conn: Connection, hotspot_id: int) -> list[str]:
     )
 
 
-def hotspot_commune(conn: Connection, hotspot_id: int) -> str | None:
-    """The commune code of a hotspot (None when unknown or outside every commune)."""
-    return conn.execute(text("SELECT commune_code FROM hotspots WHERE id = :id"), {"id": hotspot_id}).scalar()
+def hotspot_commune(conn: Connection, hotspot_id: int, scope: AreaScope = UNRESTRICTED) -> str | None:
+    """The commune code of a hotspot (None when unknown, outside the scope or outside every commune)."""
+    return conn.execute(
+        text(f"SELECT h.commune_code FROM hotspots h WHERE h.id = :id AND {scope.hotspots('h')}"),
+        {**scope.params, "id": hotspot_id},
+    ).scalar()

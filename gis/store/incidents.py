@@ -14,6 +14,7 @@ import pandas as pd
 import psycopg
 from sqlalchemy import Connection, text
 
+from gis.store.scoping import UNRESTRICTED, AreaScope
 from gis.store.selection import IncidentSelection
 from gis.store.sql import current_unit, local_year
 from models.synthetic.scenario import SOURCE
@@ -131,9 +132,13 @@ def has_synthetic_incidents(conn: Connection) -> bool:
     return found
 
 
-def latest_incident_time(conn: Connection) -> datetime | None:
-    """Time of the latest incident, the default end of analysis windows."""
-    return conn.exec_driver_sql("SELECT max(occurred_at) FROM incidents").scalar()
+def latest_incident_time(conn: Connection, scope: AreaScope = UNRESTRICTED) -> datetime | None:
+    """Time of the latest incident in the scope, the default end of analysis windows."""
+    if not scope.key:  # the max of the partitions' indexes, without a condition to plan around
+        return conn.exec_driver_sql("SELECT max(occurred_at) FROM incidents").scalar()
+    return conn.execute(
+        text(f"SELECT max(i.occurred_at) FROM incidents i WHERE {scope.incidents('i')}"), scope.params
+    ).scalar()
 
 
 def incidents_page(conn: Connection, selection: IncidentSelection, limit: int, offset: int) -> dict[str, Any]:

@@ -10,6 +10,7 @@ from sqlalchemy import Connection, text
 
 from gis.reference import load_rules
 from gis.store.communes import current_communes
+from gis.store.scoping import UNRESTRICTED, AreaScope
 from gis.store.sql import current_unit, local_year, local_year_start, valid_on
 from models.domain.indicators import (
     HOTSPOT_COLUMNS,
@@ -180,22 +181,27 @@ def yearly_indicators(
     )
 
 
-def hotspot_kpis(conn: Connection, year: int) -> dict[str, int]:
-    """City-wide hotspot counts of a year: new, eradicated, recurred, active at year end, and last year's eradicated."""
+def hotspot_kpis(conn: Connection, year: int, scope: AreaScope = UNRESTRICTED) -> dict[str, int]:
+    """Hotspot counts of a year in the scope (a province, or the country): new, eradicated, recurred, active at year
+    end, and last year's eradicated."""
+    seen = scope.hotspots("h")
     row = conn.execute(
         text(f"""
         WITH {_YEARS}
         SELECT
           (SELECT count(*) FROM hotspots h, years y WHERE y.year = :y1 AND h.status <> '{HotspotStatus.DISMISSED}'
-             AND coalesce(h.first_seen, h.created_at) >= y.y_from AND coalesce(h.first_seen, h.created_at) < y.y_to),
-          (SELECT count(DISTINCT e.hotspot_id) FROM hotspot_events e, years y WHERE y.year = :y1
-             AND e.to_status = '{HotspotStatus.ERADICATED}' AND e.at >= y.y_from AND e.at < y.y_to),
-          (SELECT count(DISTINCT e.hotspot_id) FROM hotspot_events e, years y WHERE y.year = :y0
-             AND e.to_status = '{HotspotStatus.ERADICATED}' AND e.at >= y.y_from AND e.at < y.y_to),
-          (SELECT count(*) FROM hotspot_events e, years y WHERE y.year = :y1
-             AND e.event = 'recurred' AND e.at >= y.y_from AND e.at < y.y_to),
-          (SELECT count(*) FROM hotspots h WHERE h.status = ANY(:open))
+             AND coalesce(h.first_seen, h.created_at) >= y.y_from AND coalesce(h.first_seen, h.created_at) < y.y_to
+             AND {seen}),
+          (SELECT count(DISTINCT e.hotspot_id) FROM hotspot_events e JOIN hotspots h ON h.id = e.hotspot_id, years y
+             WHERE y.year = :y1 AND e.to_status = '{HotspotStatus.ERADICATED}' AND e.at >= y.y_from AND e.at < y.y_to
+             AND {seen}),
+          (SELECT count(DISTINCT e.hotspot_id) FROM hotspot_events e JOIN hotspots h ON h.id = e.hotspot_id, years y
+             WHERE y.year = :y0 AND e.to_status = '{HotspotStatus.ERADICATED}' AND e.at >= y.y_from AND e.at < y.y_to
+             AND {seen}),
+          (SELECT count(*) FROM hotspot_events e JOIN hotspots h ON h.id = e.hotspot_id, years y WHERE y.year = :y1
+             AND e.event = 'recurred' AND e.at >= y.y_from AND e.at < y.y_to AND {seen}),
+          (SELECT count(*) FROM hotspots h WHERE h.status = ANY(:open) AND {seen})
     """),
-        {"y0": year - 1, "y1": year, "open": list(codes(HOTSPOT_OPEN))},
+        {"y0": year - 1, "y1": year, "open": list(codes(HOTSPOT_OPEN)), **scope.params},
     ).one()
     return dict(zip(("new", "eradicated", "eradicated_previous", "recurred", "open_now"), map(int, row)))

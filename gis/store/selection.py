@@ -72,7 +72,7 @@ class IncidentSelection:
     def where(self, alias: str | None = "i", where: Where | None = None) -> Where:
         """The conditions on incidents (table alias ``alias``; None for an unqualified single table)."""
         w, p = where or Where(), _prefix(alias)
-        if self.scope.team_id is not None:
+        if self.scope.key:
             w.add(self.scope.communes(f"{p}commune_code"), self.scope.params)
         if self.start is not None:
             w.add(f"{p}occurred_at >= {w.bind(self.start)}")

@@ -29,6 +29,7 @@ from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 from gis.store.sql import LOCAL_TODAY, current_unit, in_values
 from models.vocabulary import (
     POINT_ASSIGNMENTS,
+    PROVINCIAL_ROLES,
     TASK_CLOSED,
     WGS84_SRID,
     AdminAction,
@@ -59,6 +60,17 @@ class Base(DeclarativeBase):
     """Declarative base of all diaban tables."""
 
 
+class Province(Base):
+    """A province or centrally-run city (34 since 1 July 2025): the level above the commune-level units."""
+
+    __tablename__ = "provinces"
+
+    code: Mapped[str] = mapped_column(String(8), primary_key=True)
+    #: Short name ("Hải Phòng") and full name ("Thành phố Hải Phòng").
+    name: Mapped[str] = mapped_column(Text)
+    full_name: Mapped[str] = mapped_column(Text)
+
+
 class AdminUnit(Base):
     """One version of a commune-level unit's boundary, valid over [valid_from, valid_to)."""
 
@@ -68,6 +80,7 @@ class AdminUnit(Base):
         CheckConstraint(_in("kind", UnitKind), name="ck_admin_units_kind"),
         CheckConstraint("valid_to IS NULL OR valid_to > valid_from", name="ck_admin_units_period"),
         Index("ix_admin_units_current", "code", postgresql_where=current_unit(None), unique=True),
+        Index("ix_admin_units_province", "province_code", "code"),
     )
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
@@ -76,7 +89,7 @@ class AdminUnit(Base):
     full_name: Mapped[str] = mapped_column(Text)
     name_en: Mapped[str | None] = mapped_column(Text)
     kind: Mapped[str] = mapped_column(String(16))
-    province_code: Mapped[str | None] = mapped_column(String(8))
+    province_code: Mapped[str | None] = mapped_column(ForeignKey("provinces.code", name="fk_admin_units_province"))
     area_km2: Mapped[float] = mapped_column(Float)
     valid_from: Mapped[date] = mapped_column(Date)
     valid_to: Mapped[date | None] = mapped_column(Date)
@@ -345,6 +358,7 @@ class User(Base):
     __table_args__ = (
         CheckConstraint(_in("role", Role), name="ck_users_role"),
         CheckConstraint("(role = 'team') = (team_id IS NOT NULL)", name="ck_users_team_role"),
+        CheckConstraint(f"province_code IS NULL OR {_in('role', PROVINCIAL_ROLES)}", name="ck_users_province_role"),
         CheckConstraint("failed_logins >= 0", name="ck_users_failed_logins"),
     )
 
@@ -353,6 +367,8 @@ class User(Base):
     password_hash: Mapped[str] = mapped_column(Text)
     role: Mapped[str] = mapped_column(String(16))
     team_id: Mapped[int | None] = mapped_column(ForeignKey("teams.id"), index=True)
+    #: A command or planner user limited to one province (None: the whole country).
+    province_code: Mapped[str | None] = mapped_column(ForeignKey("provinces.code", name="fk_users_province"))
     active: Mapped[bool] = mapped_column(Boolean, default=True)
     failed_logins: Mapped[int] = mapped_column(Integer, default=0)
     locked_until: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))

@@ -143,8 +143,9 @@ def inbox(conn: Connection, user: Principal, limit: int) -> list[dict[str, Any]]
     """Events that need the user's attention, newest first.
 
     A team hears of tasks assigned or returned to it, cancelled, and comments from outside the team;
-    command hears of work completed or declined and of comments from teams.
+    command hears of work completed or declined and of comments from teams (a provincial command: its province's).
     """
+    province = AreaScope(province_code=user.province_code)
     if user.role == Role.TEAM:
         concern = """e.team_id = :team AND e.actor_team_id IS DISTINCT FROM :team
                      AND (e.event IN ('comment', 'reassigned') OR e.to_state = ANY(:reaches_team))"""
@@ -154,8 +155,10 @@ def inbox(conn: Connection, user: Principal, limit: int) -> list[dict[str, Any]]
         text(f"""
         SELECT {_EVENT_COLUMNS}, t.kind, t.commune_code, t.state AS task_state
         FROM task_events e JOIN tasks t ON t.id = e.task_id
-        WHERE {concern} ORDER BY e.id DESC LIMIT :limit"""),
+        WHERE {concern} AND {province.communes("t.commune_code")}
+        ORDER BY e.id DESC LIMIT :limit"""),
         {
+            **province.params,
             "team": user.team_id,
             "limit": limit,
             "reaches_team": list(codes(INBOX_TEAM_STATES)),

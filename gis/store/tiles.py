@@ -102,5 +102,5 @@ def tile(conn: Connection, layer: str, z: int, x: int, y: int, scope: AreaScope)
 def communes_etag(conn: Connection, z: int, x: int, y: int, scope: AreaScope) -> str:
     """A validator of the communes layer: it changes only when boundaries (or the team's area) change."""
     state = conn.execute(text("SELECT max(id), count(*), max(coalesce(valid_to, valid_from)) FROM admin_units")).one()
-    key = f"{state}|{scope.team_id}|{z}/{x}/{y}"
+    key = f"{state}|{scope.key}|{z}/{x}/{y}"
     return '"' + hashlib.sha256(key.encode()).hexdigest()[:32] + '"'

@@ -6,7 +6,7 @@ import re
 from dataclasses import dataclass
 
 from models.errors import InvalidRequest, PermissionDenied
-from models.vocabulary import WRITERS, HotspotStatus, Role, TaskState
+from models.vocabulary import PROVINCIAL_ROLES, WRITERS, AreaLevel, HotspotStatus, Role, TaskState
 
 #: Hotspot states a team may request directly (field verification, keeping clean); command may request every
 #: state (assigning, suppressing and their withdrawal follow the task, eradication follows command's acceptance).
@@ -41,6 +41,44 @@ class Principal:
     username: str
     role: str
     team_id: int | None = None
+    #: The province a provincial command or planner user is limited to (None: the whole country).
+    province_code: str | None = None
+
+    @property
+    def level(self) -> AreaLevel:
+        """How far the user's view reaches: a team's communes, one province, or the nation."""
+        if self.role == Role.TEAM:
+            return AreaLevel.TEAM
+        return AreaLevel.NATION if self.province_code is None else AreaLevel.PROVINCE
+
+
+def check_user_scope(role: str, team_id: int | None, province_code: str | None) -> None:
+    """Refuse a user whose area does not fit the role: a team user belongs to a team and only they do; only
+    command and planner users may be limited to a province."""
+    if (role == Role.TEAM) != (team_id is not None):
+        raise InvalidRequest(
+            "người dùng vai trò «Tổ công tác» phải thuộc một tổ; vai trò khác thì không",
+            "a team user needs a team, other roles none",
+        )
+    if province_code is not None and role not in PROVINCIAL_ROLES:
+        allowed = ", ".join(f"«{Role(r).label}»" for r in PROVINCIAL_ROLES)
+        raise InvalidRequest(
+            f"chỉ vai trò {allowed} được giới hạn trong một tỉnh, thành phố (vai trò «{Role(role).label}» thì không)",
+            f"only {', '.join(PROVINCIAL_ROLES)} users may be limited to a province",
+        )
+
+
+def report_province(principal: Principal, requested: str | None) -> str | None:
+    """The province a report is about: a provincial user's own (another is refused), else the one requested (None:
+    the whole country)."""
+    if principal.province_code is None:
+        return requested
+    if requested not in (None, principal.province_code):
+        raise PermissionDenied(
+            f"chỉ xem được báo cáo của tỉnh, thành phố mình (mã {principal.province_code})",
+            "a provincial user reads only their own province's reports",
+        )
+    return principal.province_code
 
 
 def require_role(principal: Principal, roles: tuple[str, ...]) -> None:

@@ -1,5 +1,5 @@
-"""Yearly KPIs of drug-free communes and hotspots against the city's targets (the targets file is parsed here,
-read by gis.reference)."""
+"""Yearly KPIs of drug-free communes and hotspots against a province's or the country's targets (the targets files
+are parsed here, read by gis.reference). A target a file does not set is reported without one, never invented."""
 
 from __future__ import annotations
 
@@ -12,20 +12,31 @@ import pandas as pd
 
 from models.vocabulary import MISSING_DATA_LABEL, PROBLEM_CATEGORIES
 
+#: Sections of a targets file and the Vietnamese label of each when a file leaves it out.
+SECTIONS = {
+    "drug_free_share": "Tỷ lệ xã, phường, đặc khu không ma túy",
+    "problem_growth": "Tăng số địa bàn có tệ nạn ma túy so với năm trước",
+    "eradicated_growth": "Tăng số điểm, tụ điểm bị triệt xóa so với năm trước",
+    "recurrences": "Điểm, tụ điểm phức tạp trở lại",
+    "new_hotspots": "Điểm, tụ điểm mới phát sinh",
+}
+
 
 @dataclass(frozen=True)
 class KpiTargets:
-    """The city's targets: drug-free share path, growth limits and hotspot targets, with labels."""
+    """A province's (``province_code``) or the country's (None) targets: drug-free share path, growth limits and
+    hotspot targets (None: not set by this level's documents), with labels."""
 
     version: str
     source: str
     drug_free_points: tuple[tuple[int, float], ...]
     drug_free_note: str
-    max_problem_growth: float
-    min_eradicated_growth: float
-    max_recurrences: int
-    max_new_hotspots: int
+    max_problem_growth: float | None
+    min_eradicated_growth: float | None
+    max_recurrences: int | None
+    max_new_hotspots: int | None
     labels_vi: dict[str, str]
+    province_code: str | None = None
 
     def drug_free_target(self, year: int) -> float | None:
         """Target share for a year: the path point, linear in between, None before the path starts."""
@@ -36,20 +47,35 @@ class KpiTargets:
 
 
 def parse_targets(doc: Mapping[str, Any]) -> KpiTargets:
-    """The KPI targets from a parsed targets document (data/targets/*.toml)."""
+    """The KPI targets from a parsed targets document (data/targets/*.toml); the drug-free path is required, the
+    other sections are optional."""
     points = tuple(sorted((int(p["year"]), float(p["share"])) for p in doc["drug_free_share"]["points"]))
-    sections = ("drug_free_share", "problem_growth", "eradicated_growth", "recurrences", "new_hotspots")
+
+    def value(section: str, key: str, kind: type) -> Any:
+        return kind(doc[section][key]) if section in doc else None
+
+    province = doc.get("province_code")
     return KpiTargets(
         version=str(doc["version"]),
         source=str(doc["source"]),
         drug_free_points=points,
         drug_free_note=str(doc["drug_free_share"].get("note", "")),
-        max_problem_growth=float(doc["problem_growth"]["max_share"]),
-        min_eradicated_growth=float(doc["eradicated_growth"]["min_share"]),
-        max_recurrences=int(doc["recurrences"]["max_count"]),
-        max_new_hotspots=int(doc["new_hotspots"]["max_count"]),
-        labels_vi={s: str(doc[s]["label_vi"]) for s in sections},
+        max_problem_growth=value("problem_growth", "max_share", float),
+        min_eradicated_growth=value("eradicated_growth", "min_share", float),
+        max_recurrences=value("recurrences", "max_count", int),
+        max_new_hotspots=value("new_hotspots", "max_count", int),
+        labels_vi={s: str(doc[s]["label_vi"]) if s in doc else label for s, label in SECTIONS.items()},
+        province_code=None if province is None else str(province),
     )
+
+
+def _within(value: float | None, limit: float | None, below: bool, strict: bool = False) -> bool | None:
+    """Whether ``value`` keeps to ``limit`` (below it, or at least it), None when either is unknown."""
+    if value is None or limit is None:
+        return None
+    if below:
+        return value < limit if strict else value <= limit
+    return value >= limit
 
 
 def _growth(now: float, before: float | None) -> float | None:
@@ -65,13 +91,15 @@ def _row(key: str, label: str, value: Any, target: Any, met: bool | None, unit: 
 def recurrences_row(recurred: int, targets: KpiTargets) -> dict[str, Any]:
     """The KPI line of hotspots that became complex again in a year (the report's and the command page's)."""
     limit = targets.max_recurrences
-    return _row("recurrences", targets.labels_vi["recurrences"], recurred, limit, recurred <= limit, "lượt")
+    return _row(
+        "recurrences", targets.labels_vi["recurrences"], recurred, limit, _within(recurred, limit, below=True), "lượt"
+    )
 
 
 def compute_kpis(
     year: int, classes: pd.DataFrame, previous: pd.DataFrame | None, hotspots: dict[str, int], targets: KpiTargets
 ) -> list[dict[str, Any]]:
-    """KPI lines of a year from its final classes, the previous year's, and city-wide hotspot counts."""
+    """KPI lines of a year from its final classes, the previous year's, and the area's hotspot counts."""
     total = len(classes)
     free = int(classes["category"].eq("drug_free").sum())
     # An incomplete commune is never drug-free (rules, override check and a database constraint): report how many.
@@ -110,7 +138,7 @@ def compute_kpis(
             labels["problem_growth"],
             None if growth is None else round(growth, 4),
             targets.max_problem_growth,
-            None if growth is None else growth < targets.max_problem_growth,
+            _within(growth, targets.max_problem_growth, below=True, strict=True),
             "tỷ lệ",
             "" if growth is not None else "chưa có kết quả năm trước để so sánh",
         ),
@@ -132,7 +160,7 @@ def compute_kpis(
             labels["eradicated_growth"],
             None if eradicated_growth is None else round(eradicated_growth, 4),
             targets.min_eradicated_growth,
-            None if eradicated_growth is None else eradicated_growth >= targets.min_eradicated_growth,
+            _within(eradicated_growth, targets.min_eradicated_growth, below=False),
             "tỷ lệ",
         ),
         recurrences_row(hotspots["recurred"], targets),
@@ -141,7 +169,7 @@ def compute_kpis(
             labels["new_hotspots"],
             hotspots["new"],
             targets.max_new_hotspots,
-            hotspots["new"] <= targets.max_new_hotspots,
+            _within(hotspots["new"], targets.max_new_hotspots, below=True),
             "điểm",
         ),
         _row("open_hotspots", "Điểm, tụ điểm đang theo dõi xử lý (hiện tại)", hotspots["open_now"], None, None, "điểm"),

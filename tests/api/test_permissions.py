@@ -1,13 +1,22 @@
 """Permission matrix: every route × every role, and a team never reads or writes another team's task or hotspot."""
 
+import io
+import math
 import re
+import zipfile
 
 import pytest
+from PIL import Image
 from sqlalchemy import text
 
-from gis.services.tasks import create_task
+from gis.io.photos import accept_photo
+from gis.services.boundary_import import import_boundaries
+from gis.services.classification import draft_year
+from gis.services.tasks import comment_task, create_task
+from gis.store.scoping import AreaScope
 from models.domain.access import Principal
 from models.vocabulary import local_today
+from tests.conftest import SECOND_PROVINCE, SECOND_PROVINCE_UNITS
 
 AREA_A, AREA_B = "10507", "10525"
 ROLES = ("command", "planner", "admin", "team")
@@ -96,6 +105,8 @@ def matrix(world: dict) -> list[tuple[str, str, dict | None, dict[str, int]]]:
         ("POST", f"/api/users/{world['users']['planner']}/password", None, ADMIN),
         ("POST", f"/api/users/{world['users']['planner']}/unlock", None, ADMIN),
         ("GET", "/api/audit", None, ADMIN),
+        ("GET", "/api/provinces", None, only({"admin": 200, "command": 200, "planner": 200})),
+        ("PUT", f"/api/users/{world['target']}/province", {"province_code": "31", "version": 1}, ADMIN),
         (
             "POST",
             "/api/users",
@@ -123,7 +134,9 @@ def test_matrix_of_routes_and_roles(client, conn, world) -> None:
         (m.upper(), re.sub(r"\{[^}]+\}", "{}", path))
         for path, ops in client.app.openapi()["paths"].items()
         for m in ops
-        if path.startswith(("/api/tasks", "/api/inbox", "/api/auth/me", "/api/teams", "/api/users", "/api/audit"))
+        if path.startswith(
+            ("/api/tasks", "/api/inbox", "/api/auth/me", "/api/teams", "/api/users", "/api/audit", "/api/provinces")
+        )
         or path.endswith("/transitions")
     ]
     assert set(mine) <= covered, set(mine) - covered  # every tasking route is in the matrix
@@ -184,3 +197,286 @@ def test_a_hotspot_outside_the_area_becomes_visible_once_assigned_to_the_team(cl
         {"to": "in_progress", "note_required": False},
         {"to": "declined", "note_required": True},
     ]
+
+
+# ----------------------------------------------------------------------------------------------- provinces
+PROVINCE_A = "31"  # Hải Phòng
+YEAR = 2031  # a year no other test classifies
+
+
+def _tile(lon: float, lat: float, z: int) -> tuple[int, int]:
+    """The slippy-map tile holding a point."""
+    n = 2**z
+    x = int((lon + 180) / 360 * n)
+    y = int((1 - math.asinh(math.tan(math.radians(lat))) / math.pi) / 2 * n)
+    return x, y
+
+
+@pytest.fixture
+def provinces(conn, client, second_province_path, make_team, make_user, make_hotspot, bearer) -> dict:
+    """Hải Phòng (A) and a few communes of Quảng Ninh (B) each with a team, a hotspot, a task with a photo, incidents
+    and a classification; provincial command and planner users of A, nation-wide command and planner users."""
+    report = import_boundaries(conn, second_province_path)
+    assert report.inserted == SECOND_PROVINCE_UNITS and not report.rejects
+    codes_b = sorted(
+        conn.execute(
+            text("SELECT code FROM admin_units WHERE province_code = :p AND valid_to IS NULL"), {"p": SECOND_PROVINCE}
+        ).scalars()
+    )
+    areas = {"A": AREA_A, "B": codes_b[0]}
+    teams = {"A": make_team("Tổ Hải Phòng", [AREA_A]), "B": make_team("Tổ Quảng Ninh", codes_b)}
+    hotspots = {k: make_hotspot(code) for k, code in areas.items()}
+    command = Principal(0, "chihuy", "command")
+    tasks = {
+        k: create_task(
+            conn,
+            command,
+            kind="conversion",
+            hotspot_id=None,
+            commune_code=code,
+            year=YEAR,
+            team_id=teams[k],
+            due_date=None,
+            priority="normal",
+            checklist=[],
+        )
+        for k, code in areas.items()
+    }
+    buffer = io.BytesIO()
+    Image.new("RGB", (64, 48), (180, 40, 40)).save(buffer, "PNG")
+    photo = accept_photo(buffer.getvalue(), max_bytes=2**20, keep_location=False)
+    team_b = Principal(0, "to-qn", "team", team_id=teams["B"])
+    photo_b = comment_task(conn, tasks["B"], "ảnh hiện trường", team_b, AreaScope(team_id=teams["B"]), photo)
+    for k, code in areas.items():  # 30 incidents a commune, at points inside it, over the last 30 days
+        conn.execute(
+            text("""INSERT INTO incidents (ref, occurred_at, kind, assignment, commune_code, geom)
+                    SELECT :ref || d.path[1], now() - make_interval(days => d.path[1]), 'trafficking', 'inside',
+                           u.code, d.geom
+                    FROM admin_units u, LATERAL ST_Dump(ST_GeneratePoints(u.geom, 30, 7)) d
+                    WHERE u.code = :c AND u.valid_to IS NULL"""),
+            {"ref": f"P{k}-", "c": code},
+        )
+    draft_year(conn, YEAR, actor="tham-muu-bo")
+    users = {
+        "command_a": make_user("chihuy-hp", "command", None, PROVINCE_A),
+        "planner_a": make_user("thammuu-hp", "planner", None, PROVINCE_A),
+        "command_nation": make_user("chihuy-bo", "command"),
+        "planner_nation": make_user("thammuu-bo", "planner"),
+    }
+    centre_b = conn.execute(
+        text(
+            "SELECT ST_X(c), ST_Y(c) FROM (SELECT ST_PointOnSurface(geom) c FROM admin_units"
+            " WHERE code = :c AND valid_to IS NULL) p"
+        ),
+        {"c": areas["B"]},
+    ).one()
+    bbox_b = conn.execute(
+        text(
+            "SELECT ST_XMin(e), ST_YMin(e), ST_XMax(e), ST_YMax(e) FROM (SELECT ST_Extent(geom) e FROM admin_units"
+            " WHERE province_code = :p AND valid_to IS NULL) x"
+        ),
+        {"p": SECOND_PROVINCE},
+    ).one()
+    return {
+        "codes_b": codes_b,
+        "areas": areas,
+        "teams": teams,
+        "hotspots": hotspots,
+        "tasks": tasks,
+        "photo_b": photo_b["photo_id"],
+        "headers": {k: bearer(v) for k, v in users.items()},
+        "centre_b": tuple(centre_b),
+        "bbox_b": ",".join(f"{v:.5f}" for v in bbox_b),
+    }
+
+
+def _text(response) -> str:
+    """What a response says, as text: JSON, CSV, GeoJSON, or the XML inside an Excel workbook."""
+    kind = response.headers.get("content-type", "")
+    if "spreadsheetml" in kind:
+        with zipfile.ZipFile(io.BytesIO(response.content)) as workbook:
+            return " ".join(workbook.read(name).decode() for name in workbook.namelist() if name.endswith(".xml"))
+    if kind.startswith(("application/json", "application/geo+json", "text/")):
+        return response.text
+    return ""
+
+
+def _mentions(body: str, world: dict) -> list[str]:
+    """Marks of province B in an answer: its commune codes (not as digits of a coordinate), its incidents' refs and
+    its team's name."""
+    codes = [code for code in world["codes_b"] if re.search(rf"(?<![\d.]){code}(?!\d)", body)]
+    return codes + [mark for mark in ("PB-", "Tổ Quảng Ninh", "Quảng Ninh") if mark in body]
+
+
+def _get_routes(client, world: dict) -> list[str]:
+    """Every GET route of the API, its path parameters filled with province B's resources (tiles over B)."""
+    x, y = _tile(*world["centre_b"], 15)
+    values = {
+        "hotspot_id": world["hotspots"]["B"],
+        "task_id": world["tasks"]["B"],
+        "photo_id": world["photo_b"],
+        "team_id": world["teams"]["B"],
+        "year": YEAR,
+        "z": 15,
+        "x": x,
+        "y": y,
+    }
+    urls = []
+    for path, operations in client.app.openapi()["paths"].items():
+        if "get" not in operations:
+            continue
+        layers = ("hotspots", "communes") if "{layer}" in path else (None,)
+        for layer in layers:
+            filled = {**values, "layer": layer}
+            url = re.sub(r"\{(\w+)\}", lambda m, filled=filled: str(filled[m.group(1)]), path)
+            params = {p["name"] for p in operations["get"].get("parameters", []) if p["in"] == "query"}
+            query = [f"year={YEAR}"] if "year" in params else []
+            if "commune" in params:  # filtered on B's commune (the assignee suggestion needs one)
+                query.insert(0, f"commune={world['areas']['B']}")
+            if "province" in params:
+                query.append(f"province={SECOND_PROVINCE}")
+            urls.append(url + ("?" + "&".join(query) if query else ""))
+            if "province" in params:  # also without asking for B: the user's own province is the default
+                urls.append(url + ("?" + "&".join(query[:-1]) if query[:-1] else ""))
+    return urls
+
+
+def test_a_provincial_user_sees_nothing_of_another_province_through_any_get_route(client, conn, provinces) -> None:
+    urls = _get_routes(client, provinces)
+    assert len(urls) >= 30
+    for who in ("command_a", "planner_a"):
+        headers = provinces["headers"][who]
+        for url in urls:
+            response = call(client, conn, "GET", url, None, headers)
+            assert response.status_code in (200, 204, 403, 404), (who, url, response.status_code, response.text)
+            if response.status_code == 200:
+                assert _mentions(_text(response), provinces) == [], (who, url)
+                if url.startswith("/tiles/"):
+                    assert response.content == b"", (who, url)  # a tile over B holds nothing for A
+    # The same routes do show B to a nation-wide user (the marks above are found when they are there).
+    nation = provinces["headers"]["command_nation"]
+    shown = {
+        url.split("?")[0]
+        for url in urls
+        if (r := call(client, conn, "GET", url, None, nation)).status_code == 200
+        and (_mentions(_text(r), provinces) or (url.startswith("/tiles/") and r.content))
+    }
+    expected = {
+        "/api/communes",
+        "/api/incidents",
+        "/api/hotspots",
+        f"/api/hotspots/{provinces['hotspots']['B']}",
+        "/api/tasks",
+        f"/api/tasks/{provinces['tasks']['B']}",
+        "/api/teams",
+        f"/api/classifications/{YEAR}",
+        f"/tiles/hotspots/15/{_tile(*provinces['centre_b'], 15)[0]}/{_tile(*provinces['centre_b'], 15)[1]}.mvt",
+    }
+    assert expected <= shown, expected - shown
+    planner = provinces["headers"]["planner_nation"]
+    for url in (
+        f"/api/classifications/{YEAR}/review",
+        f"/api/classifications/{YEAR}/export",
+        f"/api/reports/kpi?year={YEAR}",
+    ):
+        assert _mentions(_text(call(client, conn, "GET", url, None, planner)), provinces), url
+
+
+def test_a_provincial_users_maps_and_analyses_hold_nothing_of_another_province(client, conn, provinces) -> None:
+    command_a, nation = provinces["headers"]["command_a"], provinces["headers"]["command_nation"]
+    x, y = _tile(*provinces["centre_b"], 12)
+    tile = f"/tiles/incidents/12/{x}/{y}.mvt"
+    assert call(client, conn, "GET", tile, None, nation).content != b""
+    assert call(client, conn, "GET", tile, None, command_a).content == b""
+    heat = {"format": "geojson", "cell_m": 1000, "bbox": provinces["bbox_b"]}
+    query = "&".join(f"{k}={v}" for k, v in heat.items())
+    nation_cells = call(client, conn, "GET", f"/api/heat?{query}", None, nation)
+    assert nation_cells.status_code == 200 and nation_cells.json()["features"]
+    mine = call(client, conn, "GET", f"/api/heat?{query}", None, command_a)
+    assert mine.status_code == 204 or mine.json()["features"] == []
+    for route in ("gistar", "emerging"):
+        answer = call(client, conn, "GET", f"/api/{route}?bbox={provinces['bbox_b']}&cell_m=1000", None, command_a)
+        assert answer.status_code in (200, 204, 422), (route, answer.text)
+        if answer.status_code == 200:
+            assert answer.json()["features"] == [], route
+    # The provincial user's own province is there.
+    own = call(client, conn, "GET", "/api/incidents?limit=1000", None, command_a).json()["features"]
+    assert own and {f["properties"]["commune_code"] for f in own} == {AREA_A}
+
+
+def test_a_provincial_user_changes_nothing_in_another_province(client, conn, provinces) -> None:
+    command_a, planner_a = provinces["headers"]["command_a"], provinces["headers"]["planner_a"]
+    task_b, hotspot_b, team_b = provinces["tasks"]["B"], provinces["hotspots"]["B"], provinces["teams"]["B"]
+    lon, lat = provinces["centre_b"]
+    refused = [
+        (
+            command_a,
+            "POST",
+            "/api/tasks",
+            {"kind": "conversion", "commune_code": provinces["areas"]["B"], "year": YEAR},
+        ),
+        (
+            command_a,
+            "POST",
+            "/api/tasks",
+            {"kind": "conversion", "commune_code": AREA_A, "year": YEAR + 2, "team_id": team_b},
+        ),
+        (command_a, "PATCH", f"/api/tasks/{task_b}", {"version": 2, "priority": "high"}),
+        (command_a, "POST", f"/api/tasks/{task_b}/assignment", {"team_id": provinces["teams"]["A"], "version": 2}),
+        (command_a, "POST", f"/api/tasks/{task_b}/transitions", {"to": "canceled", "note": "x", "version": 2}),
+        (command_a, "POST", f"/api/tasks/{task_b}/comments", {"note": "x"}),
+        (command_a, "POST", f"/api/hotspots/{hotspot_b}/transitions", {"to": "verified", "version": 1}),
+        (command_a, "POST", "/api/hotspots", {"lon": lon, "lat": lat, "note": "tin báo"}),
+        (
+            planner_a,
+            "POST",
+            f"/api/classifications/{YEAR}/overrides",
+            {"commune_code": provinces["areas"]["B"], "category": "at_risk", "reason": "x"},
+        ),
+        (planner_a, "POST", f"/api/classifications/{YEAR}/approve", None),
+        (planner_a, "POST", f"/api/classifications/{YEAR + 1}/runs", None),
+    ]
+    for headers, method, path, body in refused:
+        response = call(client, conn, method, path, body, headers)
+        assert response.status_code in (403, 404), (method, path, response.status_code, response.text)
+    # In its own province the same user works as before.
+    created = call(
+        client, conn, "POST", "/api/tasks", {"kind": "conversion", "commune_code": AREA_A, "year": YEAR + 1}, command_a
+    )
+    assert created.status_code == 201
+    override = {"commune_code": AREA_A, "category": "at_risk", "reason": "kiểm tra thực địa"}
+    assert call(client, conn, "POST", f"/api/classifications/{YEAR}/overrides", override, planner_a).status_code == 200
+
+
+def test_a_users_province_is_set_by_the_administrator_and_applies_at_once(client, conn, provinces, make_user, bearer):
+    admin = bearer(make_user("qt-tinh", "admin"))
+    user_id = make_user("chihuy-doi", "command")
+    headers = bearer(user_id)
+    assert client.get("/api/auth/me", headers=headers).json()["level"] == "nation"
+    assert _mentions(client.get("/api/communes", headers=headers).text, provinces)
+    changed = client.put(
+        f"/api/users/{user_id}/province", json={"province_code": PROVINCE_A, "version": 1}, headers=admin
+    )
+    assert changed.status_code == 200 and changed.json()["province"] == "Hải Phòng"
+    me = client.get("/api/auth/me", headers=headers).json()
+    assert (me["level"], me["level_label"], me["province_code"]) == ("province", "Tỉnh, thành phố", PROVINCE_A)
+    assert _mentions(client.get("/api/communes", headers=headers).text, provinces) == []
+    refused = [
+        ({"province_code": "99", "version": 2}, 404),  # no such province
+        ({"province_code": PROVINCE_A, "version": 1}, 412),  # stale version
+    ]
+    for body, status in refused:
+        assert client.put(f"/api/users/{user_id}/province", json=body, headers=admin).status_code == status
+    team_user = make_user("to-tinh", "team", provinces["teams"]["A"])
+    answer = client.put(
+        f"/api/users/{team_user}/province", json={"province_code": PROVINCE_A, "version": 1}, headers=admin
+    )
+    assert answer.status_code == 422  # a team user's area is its team's
+    created = client.post(
+        "/api/users", json={"username": "tm-qn", "role": "planner", "province_code": SECOND_PROVINCE}, headers=admin
+    )
+    assert created.status_code == 201 and created.json()["province_code"] == SECOND_PROVINCE
+    audit = client.get("/api/audit", headers=admin).json()
+    assert any(
+        e["action"] == "set_user_province" and e["details"] == {"before": None, "after": PROVINCE_A} for e in audit
+    )

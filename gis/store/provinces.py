@@ -1,0 +1,51 @@
+"""Provinces and centrally-run cities (34 since 1 July 2025): the level above the commune-level units."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from sqlalchemy import Connection, text
+
+from gis.store.sql import current_unit
+from models.errors import NotFound
+
+
+def require_province(conn: Connection, province_code: str) -> dict[str, Any]:
+    """The province with this code (code, name, full_name); NotFound naming the known codes otherwise."""
+    row = (
+        conn.execute(text("SELECT code, name, full_name FROM provinces WHERE code = :p"), {"p": province_code})
+        .mappings()
+        .first()
+    )
+    if row is None:
+        known = ", ".join(conn.execute(text("SELECT code FROM provinces ORDER BY code")).scalars())
+        raise NotFound(
+            f"không có tỉnh, thành phố mã {province_code!r} (các mã: {known or 'chưa có'})", "no such province"
+        )
+    return dict(row)
+
+
+def list_provinces(conn: Connection) -> list[dict[str, Any]]:
+    """Provinces with their number of current units, by code."""
+    rows = conn.execute(
+        text(f"""SELECT p.code, p.name, p.full_name,
+                        (SELECT count(*) FROM admin_units u WHERE u.province_code = p.code AND {current_unit("u")})
+                        AS units
+                 FROM provinces p ORDER BY p.code""")
+    ).mappings()
+    return [dict(r) for r in rows]
+
+
+def sole_province(conn: Connection) -> str | None:
+    """The province of every current unit when they all belong to one (a one-province deployment), else None."""
+    codes = (
+        conn.execute(text(f"SELECT DISTINCT u.province_code FROM admin_units u WHERE {current_unit('u')} LIMIT 2"))
+        .scalars()
+        .all()
+    )
+    return codes[0] if len(codes) == 1 else None
+
+
+def province_names(conn: Connection) -> dict[str, str]:
+    """Province code → full name ("31" → "Thành phố Hải Phòng")."""
+    return {code: name for code, name in conn.execute(text("SELECT code, full_name FROM provinces"))}

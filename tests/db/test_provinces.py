@@ -1,0 +1,137 @@
+"""Provinces: units carry their province, the national boundary file loads whole, KPI reports per province and
+national."""
+
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+from sqlalchemy import Connection, text
+
+from gis.ops.postgres import ManagedCluster
+from gis.reference import load_national_targets, load_targets, targets_for
+from gis.services.boundary_import import import_boundaries
+from gis.services.classification import draft_year, require_whole_country
+from gis.services.reports import kpi_report
+from gis.store.provinces import sole_province
+from gis.store.scoping import AreaScope
+from models.errors import PermissionDenied
+from tests.conftest import SECOND_PROVINCE, SECOND_PROVINCE_UNITS, migrate_as_owner
+
+HAI_PHONG = "31"
+
+
+def test_the_hai_phong_file_names_no_province_and_its_units_get_hai_phongs(conn: Connection) -> None:
+    rows = conn.execute(
+        text("""SELECT u.province_code, p.name, p.full_name, count(*) FROM admin_units u
+                LEFT JOIN provinces p ON p.code = u.province_code WHERE u.valid_to IS NULL GROUP BY 1, 2, 3""")
+    ).all()
+    assert [tuple(r) for r in rows] == [(HAI_PHONG, "Hải Phòng", "Thành phố Hải Phòng", 114)]
+    assert sole_province(conn) == HAI_PHONG
+    # The 34 provinces of the 2025 reorganisation are known before any of their boundaries is loaded.
+    assert conn.execute(text("SELECT count(*) FROM provinces")).scalar_one() == 34
+
+
+def test_the_national_file_loads_every_unit(conn: Connection, national_path: Path) -> None:
+    report = import_boundaries(conn, national_path)
+    assert report.rejects == []
+    # Hải Phòng's 114 units are the same codes with rounded coordinates: their versions are updated in place.
+    assert report.inserted + report.updated + report.unchanged == 3321 and report.inserted == 3321 - 114
+    assert report.kinds_from_name == 1  # "xã Bắc Sơn" comes with kind "other"
+    assert report.provinces_from_directory == 0  # the national file names every unit's province
+    per_province = dict(
+        conn.execute(text("SELECT province_code, count(*) FROM admin_units WHERE valid_to IS NULL GROUP BY 1")).all()
+    )
+    assert len(per_province) == 34 and sum(per_province.values()) == 3321 and per_province[HAI_PHONG] == 114
+    bac_son, truong_sa = (
+        conn.execute(text("SELECT kind FROM admin_units WHERE code = :c AND valid_to IS NULL"), {"c": code}).scalar()
+        for code in ("06325", "22736")
+    )
+    assert (bac_son, truong_sa) == ("xa", "dac_khu")  # the Spratly special zone lies inside the metric domain
+    assert sole_province(conn) is None
+
+
+def test_targets_per_province_and_national() -> None:
+    assert load_targets().province_code == HAI_PHONG and targets_for(HAI_PHONG) is load_targets()
+    national = load_national_targets()
+    assert national.province_code is None and targets_for(SECOND_PROVINCE) is national and targets_for(None) is national
+    assert national.drug_free_target(2030) == pytest.approx(0.50) and national.drug_free_target(2029) is None
+    assert national.max_new_hotspots is None  # not set by the national documents: reported without a target
+
+
+def test_kpi_reports_per_province_and_national(conn: Connection, second_province_path: Path) -> None:
+    import_boundaries(conn, second_province_path)
+    conn.execute(text("DELETE FROM classification_runs WHERE year = 2030"))
+    draft_year(conn, 2030, actor="tham-muu")
+    national = kpi_report(conn, 2030)
+    assert (national["level"], national["province_code"], national["targets_version"]) == (
+        "nation",
+        None,
+        load_national_targets().version,
+    )
+    shares = {k["key"]: k for k in national["kpis"]}
+    assert shares["drug_free_share"]["target"] == pytest.approx(0.50)
+    assert f"/{114 + SECOND_PROVINCE_UNITS} đơn vị" in shares["drug_free_share"]["note"]
+    lines = {line["province_code"]: line for line in national["provinces"]}
+    assert lines[HAI_PHONG]["units"] == 114 and lines[SECOND_PROVINCE]["units"] == SECOND_PROVINCE_UNITS
+    assert lines[HAI_PHONG]["target"] == pytest.approx(0.60)  # Hải Phòng's own path in 2030
+    assert lines[SECOND_PROVINCE]["target"] == pytest.approx(0.50)  # the national target
+    provincial = kpi_report(conn, 2030, HAI_PHONG)
+    assert (provincial["level"], provincial["province"], provincial["provinces"]) == (
+        "province",
+        "Thành phố Hải Phòng",
+        [],
+    )
+    assert provincial["targets_version"] == load_targets().version
+    assert f"/{114} đơn vị" in {k["key"]: k for k in provincial["kpis"]}["drug_free_share"]["note"]
+    second = kpi_report(conn, 2030, SECOND_PROVINCE)
+    assert f"/{SECOND_PROVINCE_UNITS} đơn vị" in {k["key"]: k for k in second["kpis"]}["drug_free_share"]["note"]
+
+
+def test_a_provincial_user_reads_only_their_provinces_report() -> None:
+    from models.domain.access import Principal, report_province
+
+    provincial = Principal(1, "tm-hp", "planner", province_code=HAI_PHONG)
+    assert report_province(provincial, None) == HAI_PHONG and report_province(provincial, HAI_PHONG) == HAI_PHONG
+    with pytest.raises(PermissionDenied):
+        report_province(provincial, SECOND_PROVINCE)
+    assert report_province(Principal(2, "bo", "planner"), SECOND_PROVINCE) == SECOND_PROVINCE
+
+
+def test_diaban_boundaries_import_loads_the_national_file(cluster: ManagedCluster, national_path: Path) -> None:
+    """The command itself, into a fresh database (the session's keeps Hải Phòng alone)."""
+    name = "national_scratch"
+    cluster.drop_database(name)
+    cluster.create_database(name)
+    try:
+        migrate_as_owner(cluster, name)
+        env = {
+            **os.environ,
+            "DIABAN_DATABASE_URL": cluster.url(name),
+            "DIABAN_OWNER_DATABASE_URL": cluster.owner_url(name),
+        }
+        done = subprocess.run(
+            [sys.executable, "-m", "api.cli", "boundaries", "import", str(national_path), "--json"],
+            env=env,
+            capture_output=True,
+            text=True,
+            timeout=1200,
+        )
+        assert done.returncode == 0, done.stderr
+        summary = json.loads(done.stdout)
+        assert (summary["inserted"], summary["rejected"], summary["rejects"]) == (3321, 0, [])
+    finally:
+        cluster.drop_database(name)
+
+
+def test_only_a_nation_wide_planner_runs_the_years_classification_of_several_provinces(
+    conn: Connection, second_province_path: Path
+) -> None:
+    provincial = AreaScope(province_code=HAI_PHONG)
+    require_whole_country(conn, provincial, 2030)  # Hải Phòng alone: its planners classify it, as before
+    import_boundaries(conn, second_province_path)
+    with pytest.raises(PermissionDenied, match=f"{SECOND_PROVINCE_UNITS} đơn vị ngoài tỉnh"):
+        require_whole_country(conn, provincial, 2030)
+    require_whole_country(conn, AreaScope(), 2030)
