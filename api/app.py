@@ -8,7 +8,7 @@ from fastapi.concurrency import run_in_threadpool
 from fastapi.staticfiles import StaticFiles
 from sqlalchemy import Engine
 
-from api.cache import LruCache, ResponseCache
+from api.cache import LruCache, Memo, ResponseCache
 from api.deps import get_current_user
 from api.errors import ErrorOut, add_exception_handlers
 from api.headers import SecurityHeaders
@@ -166,6 +166,7 @@ def create_app(engine: Engine, warm_connections: int = 0) -> FastAPI:
     # City-wide Gi* and emerging results behind the answers, clipped per user (same budget, counted apart).
     app.state.analysis_memo = LruCache(int(CacheSettings().cache_mb * 2**20), lambda value: value.nbytes)
     app.state.sessions = SessionCache(app.state.auth.session_check_seconds)
+    app.state.data_versions = Memo(CacheSettings().data_version_seconds)
     app.state.max_analysis_cost = api.max_analysis_cost or MAX_COST
     app.state.city_margin_m = DataSettings().city_margin_m
     app.state.allowed_origins = frozenset(api.allowed_origins)
