@@ -70,6 +70,7 @@ ERROR_RESPONSES: dict[int | str, dict] = {
 #: Open without a token (pages redirect to the login form themselves). Every other router needs a valid token.
 PUBLIC = (health, auth, pages)
 PROTECTED = (
+    vector_tiles,  # first: the map asks for dozens of tiles per view, and each request tries the routes in order
     communes,
     incidents,
     hotspots,
@@ -80,7 +81,6 @@ PROTECTED = (
     tasks,
     inbox,
     accounts,
-    vector_tiles,
 )
 
 

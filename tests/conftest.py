@@ -168,11 +168,14 @@ def client(engine: Engine, conn: Connection, make_user: Callable[..., int]) -> I
     from fastapi.testclient import TestClient
 
     from api.app import create_app
+    from api.cache import Memo
     from api.deps import get_connection, get_read_connection
 
     app = create_app(engine)
     app.dependency_overrides[get_connection] = lambda: conn
     app.dependency_overrides[get_read_connection] = lambda: conn
+    # The tests write through `conn` too (imports, fixtures), as this process: versions are read for every request.
+    app.state.data_versions = Memo(0)
     with TestClient(app) as test_client:
         test_client.headers.update(bearer_headers(app, conn, make_user("test-command", "command")))
         yield test_client

@@ -84,6 +84,22 @@ def _cell(z: int) -> float:
     return _WORLD_M / 2**z / 256 * 4
 
 
+def incident_tile_statement(
+    z: int,
+    x: int,
+    y: int,
+    scope: AreaScope,
+    selection: IncidentSelection = IncidentSelection(),
+    access: AccessLine | None = None,
+) -> tuple[str, dict]:
+    """The statement of an incidents tile and its bound values: what :func:`incident_tile` runs (bench_tiles sends
+    the same through psycopg for the floor)."""
+    logged = access is not None and z >= POINT_ZOOM
+    sql, params = _incidents_sql(z, scope, selection, logged)
+    bound = access.bound() if access is not None and logged else {}
+    return sql, {"z": z, "x": x, "y": y, "cell": _cell(z), **params, **bound}
+
+
 def incident_tile(
     conn: Connection,
     z: int,
@@ -96,12 +112,8 @@ def incident_tile(
     """An incidents tile (empty bytes when none), filtered by time and kind, and the number of single incidents it
     holds (0 below POINT_ZOOM, where it holds counts on a grid). From POINT_ZOOM, ``access`` is written to the
     access log with that number by the tile's own statement (one round trip for the tile and its line)."""
-    logged = access is not None and z >= POINT_ZOOM
-    sql, params = _incidents_sql(z, scope, selection, logged)
-    if logged:
-        assert access is not None
-        params = {**params, **access.bound()}
-    data, points = conn.execute(text(sql), {"z": z, "x": x, "y": y, "cell": _cell(z), **params}).one()
+    sql, params = incident_tile_statement(z, x, y, scope, selection, access)
+    data, points = conn.execute(text(sql), params).one()
     return bytes(data or b""), int(points)
 
 
