@@ -23,6 +23,10 @@ async def get_engine(request: Request) -> Engine:
     return request.app.state.engine
 
 
+#: Methods that change nothing (CSRF: a cookie alone may send them; data versions: kept after them).
+_SAFE_METHODS = {"GET", "HEAD", "OPTIONS"}
+
+
 def get_read_connection(request: Request) -> Iterator[Connection]:
     """A pooled connection outside any transaction: each statement commits on its own (autocommit), so a read of
     one statement is one round trip, without BEGIN and COMMIT. Authentication and the read-only map routes use it;
@@ -37,13 +41,15 @@ ReadConnDep = Annotated[Connection, Depends(get_read_connection, scope="function
 
 
 def get_connection(request: Request, conn: ReadConnDep) -> Iterator[Connection]:
-    """The request's connection in a transaction, committed when the request succeeds; the process's data versions
-    are read again after a commit (the request may have changed them)."""
+    """The request's connection in a transaction, committed when the request succeeds. After a change committed
+    by this process (any method but GET, HEAD, OPTIONS: reads change no data version), the process reads the data
+    versions again."""
     conn.commit()  # statements before (authentication) each committed on their own: nothing is pending
     conn.execution_options(isolation_level=conn.default_isolation_level)
     with conn.begin():
         yield conn
-    request.app.state.data_versions.forget()
+    if request.method not in _SAFE_METHODS:
+        request.app.state.data_versions.forget()
 
 
 #: Function scope: the transaction commits before the response is sent (FastAPI's default for a generator
@@ -58,7 +64,6 @@ oauth2_scheme = OAuth2PasswordBearer(tokenUrl="/api/auth/token", auto_error=Fals
 SESSION_COOKIE = "diaban_session"
 CSRF_COOKIE = "diaban_csrf"
 CSRF_HEADER = "X-CSRF-Token"
-_SAFE_METHODS = {"GET", "HEAD", "OPTIONS"}
 
 
 def _unauthorized() -> HTTPException:

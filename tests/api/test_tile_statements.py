@@ -157,3 +157,24 @@ def test_a_dropped_connection_is_answered_503_once_then_the_pool_reconnects(serv
         assert client.get(url).status_code == 200
     finally:
         client.app.state.cache.max_bytes = saved
+
+
+def test_a_change_committed_by_this_process_drops_the_data_versions_and_a_read_keeps_them(served) -> None:
+    from types import SimpleNamespace
+
+    from api.cache import Memo
+    from api.deps import get_connection
+
+    client, counter, engine = served
+    memo: Memo[str] = Memo(600)
+    memo.get(lambda: "old")
+    for method, seen in (("GET", "old"), ("POST", "new")):
+        request = SimpleNamespace(method=method, app=SimpleNamespace(state=SimpleNamespace(data_versions=memo)))
+        with engine.connect() as conn:
+            conn.execution_options(isolation_level="AUTOCOMMIT")
+            steps = get_connection(request, conn)  # type: ignore[arg-type]
+            assert next(steps) is conn and conn.in_transaction()
+            conn.execute(text("SELECT 1"))
+            with pytest.raises(StopIteration):
+                next(steps)  # the request succeeded: committed
+        assert memo.get(lambda: "new") == seen
