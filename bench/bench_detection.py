@@ -15,12 +15,11 @@ import time
 from datetime import timedelta
 from pathlib import Path
 
-from common import incident_csv, prepared_engine, timed
+from common import import_as_owner, incident_csv, prepared_engine, timed
 from sqlalchemy import Connection, text
 
 from gis.ops.postgres import temporary_cluster
 from gis.services.detection import DetectionReport, run_detection
-from gis.services.incident_import import import_incidents
 from models.analytics.detection import DetectionParams
 
 #: Tables a detection run writes, whose row counts per transaction the rerun is judged by.
@@ -79,8 +78,8 @@ def main() -> None:
     with tempfile.TemporaryDirectory() as tmp, temporary_cluster("diaban-bench-") as cluster:
         engine = prepared_engine(cluster)
         started = time.perf_counter()
-        with engine.begin() as conn:
-            import_incidents(conn, incident_csv(args.incidents, Path(tmp)), imported_by="bench")
+        import_as_owner(cluster, incident_csv(args.incidents, Path(tmp)))
+        with engine.connect() as conn:
             first, last = conn.execute(text("SELECT min(occurred_at), max(occurred_at) FROM incidents")).one()
         print(f"{args.incidents:,} incidents imported in {time.perf_counter() - started:.0f} s", flush=True)
         window: dict = {"end": last + timedelta(seconds=1)}
