@@ -8,7 +8,7 @@ from fastapi.concurrency import run_in_threadpool
 from fastapi.staticfiles import StaticFiles
 from sqlalchemy import Engine
 
-from api.cache import LruCache, ResponseCache
+from api.cache import LruCache, Memo, ResponseCache
 from api.deps import get_current_user
 from api.errors import ErrorOut, add_exception_handlers
 from api.headers import SecurityHeaders
@@ -72,6 +72,7 @@ ERROR_RESPONSES: dict[int | str, dict] = {
 #: Open without a token (pages redirect to the login form themselves). Every other router needs a valid token.
 PUBLIC = (health, auth, pages)
 PROTECTED = (
+    vector_tiles,  # first: the map asks for dozens of tiles per view, and each request tries the routes in order
     communes,
     incidents,
     hotspots,
@@ -82,7 +83,6 @@ PROTECTED = (
     tasks,
     inbox,
     accounts,
-    vector_tiles,
     basemap,
 )
 
@@ -185,6 +185,7 @@ def create_app(engine: Engine, warm_connections: int = 0) -> FastAPI:
     # City-wide Gi* and emerging results behind the answers, clipped per user (same budget, counted apart).
     app.state.analysis_memo = LruCache(int(CacheSettings().cache_mb * 2**20), lambda value: value.nbytes)
     app.state.sessions = SessionCache(app.state.auth.session_check_seconds)
+    app.state.data_versions = Memo(CacheSettings().data_version_seconds)
     app.state.max_analysis_cost = api.max_analysis_cost or MAX_COST
     app.state.city_margin_m = DataSettings().city_margin_m
     app.state.allowed_origins = frozenset(api.allowed_origins)

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import hashlib
 import threading
+import time
 from collections import OrderedDict
 from collections.abc import Callable, Hashable
 from dataclasses import dataclass, field
@@ -105,3 +106,37 @@ def cached_response(
     response = cache.get_or_build(key, build).response()
     response.headers.update(headers)
     return response
+
+
+class Memo(Generic[V]):
+    """One value trusted for ``ttl_s`` seconds, then read again (0: always read); :meth:`forget` drops it at once.
+
+    The data versions behind the cache keys: reading them cost every map request a statement (0.3–0.5 ms and a
+    round trip); remembered, a warm tile request runs only the tile's own statement.
+    """
+
+    def __init__(self, ttl_s: float, clock: Callable[[], float] = time.monotonic) -> None:
+        self.ttl_s = ttl_s
+        self._clock = clock
+        self._value: tuple[V, float] | None = None
+        self._generation = 0  # raised by forget: a value read before it is not kept
+        self._lock = threading.Lock()
+
+    def get(self, read: Callable[[], V]) -> V:
+        """The remembered value while fresh, else ``read()`` (remembered from now)."""
+        with self._lock:
+            if self._value is not None and self._value[1] > self._clock():
+                return self._value[0]
+            generation = self._generation
+        value = read()
+        if self.ttl_s > 0:
+            with self._lock:
+                if generation == self._generation:
+                    self._value = (value, self._clock() + self.ttl_s)
+        return value
+
+    def forget(self) -> None:
+        """Drop the remembered value (this process just changed what it depends on)."""
+        with self._lock:
+            self._value = None
+            self._generation += 1

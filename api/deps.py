@@ -7,10 +7,10 @@ from fastapi import Depends, HTTPException, Request
 from fastapi.security import OAuth2PasswordBearer
 from sqlalchemy import Connection, Engine
 
-from api.cache import ResponseCache
+from api.cache import Memo, ResponseCache
 from api.security import InvalidToken, decode_access_token
 from api.sessions import SessionCache
-from gis.store.data_versions import data_versions
+from gis.store.data_versions import DataVersions, data_versions
 from gis.store.scoping import AreaScope
 from gis.store.sessions import session_principal
 from models.domain.access import Principal, require_role
@@ -23,10 +23,33 @@ async def get_engine(request: Request) -> Engine:
     return request.app.state.engine
 
 
-def get_connection(request: Request) -> Iterator[Connection]:
-    """A connection in a transaction, committed when the request succeeds."""
-    with request.app.state.engine.begin() as conn:
+#: Methods that change nothing (CSRF: a cookie alone may send them; data versions: kept after them).
+_SAFE_METHODS = {"GET", "HEAD", "OPTIONS"}
+
+
+def get_read_connection(request: Request) -> Iterator[Connection]:
+    """A pooled connection outside any transaction: each statement commits on its own (autocommit), so a read of
+    one statement is one round trip, without BEGIN and COMMIT. Authentication and the read-only map routes use it;
+    :func:`get_connection` turns it into a transaction for the routes that need one."""
+    with request.app.state.engine.connect() as conn:
+        conn.execution_options(isolation_level="AUTOCOMMIT")
         yield conn
+
+
+#: Function scope, like ConnDep: the connection goes back to the pool before the response is sent.
+ReadConnDep = Annotated[Connection, Depends(get_read_connection, scope="function")]
+
+
+def get_connection(request: Request, conn: ReadConnDep) -> Iterator[Connection]:
+    """The request's connection in a transaction, committed when the request succeeds. After a change committed
+    by this process (any method but GET, HEAD, OPTIONS: reads change no data version), the process reads the data
+    versions again."""
+    conn.commit()  # statements before (authentication) each committed on their own: nothing is pending
+    conn.execution_options(isolation_level=conn.default_isolation_level)
+    with conn.begin():
+        yield conn
+    if request.method not in _SAFE_METHODS:
+        request.app.state.data_versions.forget()
 
 
 #: Function scope: the transaction commits before the response is sent (FastAPI's default for a generator
@@ -41,7 +64,6 @@ oauth2_scheme = OAuth2PasswordBearer(tokenUrl="/api/auth/token", auto_error=Fals
 SESSION_COOKIE = "diaban_session"
 CSRF_COOKIE = "diaban_csrf"
 CSRF_HEADER = "X-CSRF-Token"
-_SAFE_METHODS = {"GET", "HEAD", "OPTIONS"}
 
 
 def _unauthorized() -> HTTPException:
@@ -75,7 +97,7 @@ def token_principal(request: Request, conn: Connection, token: str | None) -> Pr
 
 
 def get_current_user(
-    request: Request, conn: ConnDep, token: Annotated[str | None, Depends(oauth2_scheme)]
+    request: Request, conn: ReadConnDep, token: Annotated[str | None, Depends(oauth2_scheme)]
 ) -> Principal:
     """The active user named by a valid bearer token or session cookie, else 401.
 
@@ -148,10 +170,11 @@ async def get_cache(request: Request) -> ResponseCache:
 CacheDep = Annotated[ResponseCache, Depends(get_cache)]
 
 
-def get_data_key(conn: ConnDep, scope: AreaScopeDep) -> tuple:
+def get_data_key(request: Request, conn: ReadConnDep, scope: AreaScopeDep) -> tuple:
     """What a cached map answer depends on: the incidents' and boundaries' versions, the scope and, for a team, its
-    area as of today."""
-    versions = data_versions(conn)
+    area as of today. The versions are remembered by the process for DIABAN_DATA_VERSION_SECONDS (see api.cache.Memo)."""
+    memo: Memo[DataVersions] = request.app.state.data_versions
+    versions = memo.get(lambda: data_versions(conn))
     if scope.team_id is None:
         return versions.incidents, versions.boundaries, *scope.key
     return versions.incidents, versions.boundaries, *scope.key, versions.team_areas, versions.today

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import os
 import secrets
+import time
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from functools import lru_cache
@@ -97,12 +98,26 @@ def create_access_token(user_id: int, session_id: str, secret: str, minutes: int
     return jwt.encode(claims, secret, algorithm=ALGORITHM)
 
 
+@lru_cache(maxsize=4096)
+def _verified(token: str, secret: str) -> tuple[TokenClaims, float]:
+    """The claims and expiry (epoch seconds) of a token whose signature and claims check out; raises otherwise.
+
+    Remembered per token: a map view sends the same token with dozens of tile requests, and PyJWT's checks cost
+    0.2–0.4 ms a token (2 cores at load 5), a tenth of a warm tile's Python time. The signature of a given token
+    under a given key never changes; the expiry is compared again on every use (decode_access_token). Refused
+    tokens are not remembered (an exception is not cached)."""
+    claims = jwt.decode(token, secret, algorithms=[ALGORITHM], options={"require": ["sub", "sid", "exp"]})
+    if not isinstance(claims["sid"], str):
+        raise InvalidToken("sid must be a string")
+    return TokenClaims(int(claims["sub"]), claims["sid"]), float(claims["exp"])
+
+
 def decode_access_token(token: str, secret: str) -> TokenClaims:
-    """The user and session of a valid token; raise InvalidToken otherwise."""
+    """The user and session of a valid, unexpired token; raise InvalidToken otherwise."""
     try:
-        claims = jwt.decode(token, secret, algorithms=[ALGORITHM], options={"require": ["sub", "sid", "exp"]})
-        if not isinstance(claims["sid"], str):
-            raise InvalidToken("sid must be a string")
-        return TokenClaims(int(claims["sub"]), claims["sid"])
+        claims, expires = _verified(token, secret)
     except (jwt.PyJWTError, ValueError) as exc:
         raise InvalidToken(str(exc)) from None
+    if expires <= time.time():  # PyJWT's rule: expired at the second it names
+        raise InvalidToken("Signature has expired")
+    return claims

@@ -70,3 +70,18 @@ def plain_copy_seconds(cluster: ManagedCluster, csv_path: Path) -> float:
         conn.execute(text("DROP TABLE plain_copy"))
     engine.dispose()
     return elapsed
+
+
+def import_as_owner(cluster: ManagedCluster, csv_path: Path) -> None:
+    """Import the file as `diaban incidents import` does (the owner's role, which may create and attach the yearly
+    partitions; the app role's rows would all land in the default partition), then gather the statistics that
+    autovacuum would gather a minute later (freshly attached partitions have none, and without them the planner
+    sends a street-zoom tile through parallel workers: 40 ms instead of 0.5 ms, measured)."""
+    from gis.services.incident_import import import_incidents
+
+    engine = create_engine(cluster.owner_url(), poolclass=NullPool)
+    with engine.begin() as conn:
+        import_incidents(conn, csv_path, imported_by="bench")
+    with engine.connect() as conn:
+        conn.execution_options(isolation_level="AUTOCOMMIT").execute(text("ANALYZE incidents"))
+    engine.dispose()

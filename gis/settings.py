@@ -157,6 +157,10 @@ class CacheSettings(_Settings):
     """Memory each server process may spend on cached map responses (DIABAN_CACHE_MB; 0 turns caching off)."""
 
     cache_mb: float = 256.0
+    #: How long a server process trusts the data versions it read (DIABAN_DATA_VERSION_SECONDS): a change committed
+    #: by this process applies at once, one made elsewhere (an import from the command line, another worker) within
+    #: this delay. 0: read them for every request.
+    data_version_seconds: float = 2.0
 
 
 class MapSettings(_Settings):

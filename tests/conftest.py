@@ -202,10 +202,14 @@ def client(engine: Engine, conn: Connection, make_user: Callable[..., int]) -> I
     from fastapi.testclient import TestClient
 
     from api.app import create_app
-    from api.deps import get_connection
+    from api.cache import Memo
+    from api.deps import get_connection, get_read_connection
 
     app = create_app(engine)
     app.dependency_overrides[get_connection] = lambda: conn
+    app.dependency_overrides[get_read_connection] = lambda: conn
+    # The tests write through `conn` too (imports, fixtures), as this process: versions are read for every request.
+    app.state.data_versions = Memo(0)
     with TestClient(app) as test_client:
         test_client.headers.update(bearer_headers(app, conn, make_user("test-command", "command")))
         yield test_client
@@ -262,7 +266,7 @@ def api_schema(engine: Engine, conn: Connection, make_user):
     import schemathesis
 
     from api.app import create_app
-    from api.deps import get_connection
+    from api.deps import get_connection, get_read_connection
 
     app = create_app(engine)
 
@@ -277,6 +281,7 @@ def api_schema(engine: Engine, conn: Connection, make_user):
             nested.commit()
 
     app.dependency_overrides[get_connection] = savepoint
+    app.dependency_overrides[get_read_connection] = savepoint
     app.state.fuzz_headers = bearer_headers(app, conn, make_user("schema-command", "command"))
     schema = schemathesis.openapi.from_asgi("/openapi.json", app)
     schema.app = app

@@ -41,7 +41,7 @@ def cmd_detect(args: argparse.Namespace) -> None:
     else:
         print(
             f"Phát hiện điểm nóng (lần chạy #{report.run_id}, {instants_window(report.window_from, report.window_to)}):"
-            f" {report.incidents} vụ việc, ngưỡng {report.min_samples} vụ/cụm, {report.clusters} cụm; mới {report.new}, cập nhật {report.updated},"
+            f" {report.incidents} vụ việc, ngưỡng {report.min_samples} vụ/cụm, {report.clusters} cụm; mới {report.new}, cập nhật {report.updated}, không đổi {report.unchanged},"
             f" phức tạp trở lại {report.recurred}; tách {report.split}, gộp {report.merged}, tạm lắng {report.dormant}"
         )
         simulated = (

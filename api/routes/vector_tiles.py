@@ -4,10 +4,11 @@ from typing import Annotated
 
 from fastapi import APIRouter, Path, Request, Response
 
-from api.audit import record_read
+from api.audit import access_line
 from api.cache import CachedResponse, cached_response
-from api.deps import AreaScopeDep, CacheDep, ConnDep, DataKey, Reader
+from api.deps import AreaScopeDep, CacheDep, DataKey, ReadConnDep, Reader
 from api.params import DateFrom, DateTo, Kinds, local_day_start, parse_kinds
+from gis.store.access_log import record_line
 from gis.store.selection import IncidentSelection
 from gis.store.tiles import LAYERS, POINT_ZOOM, communes_etag, tile
 from gis.store.tiles import incident_tile as incidents_tile
@@ -34,7 +35,7 @@ def _no_such_tile() -> NotFound:
 @router.get("/incidents/{z}/{x}/{y}.mvt", response_class=Response, responses=TILE_RESPONSE)
 def incident_tile(
     request: Request,
-    conn: ConnDep,
+    conn: ReadConnDep,
     user: Reader,
     scope: AreaScopeDep,
     cache: CacheDep,
@@ -47,25 +48,33 @@ def incident_tile(
     date_to: DateTo = None,
 ) -> Response:
     """Incidents (filtered by `kind`, `from`, `to`), cached until the next import and revalidated by ETag. From street
-    zoom (single incidents), every tile sent is recorded in the access log."""
+    zoom (single incidents), every tile sent is recorded in the access log.
+
+    One statement on a warm process (no transaction: the connection is in autocommit): the session and the data
+    versions are remembered by the process, the tile written with its access line, or from the cache only the line.
+    """
     if x >= 2**z or y >= 2**z:
         raise _no_such_tile()
     selection = IncidentSelection(
         start=local_day_start(date_from), end=local_day_start(date_to, 1), kinds=parse_kinds(kind)
     )
+    line = access_line(request, user) if z >= POINT_ZOOM else None
+    logged = False
 
     def build() -> CachedResponse:
-        body, points = incidents_tile(conn, z, x, y, scope, selection)
+        nonlocal logged
+        body, points = incidents_tile(conn, z, x, y, scope, selection, line)
+        logged = line is not None
         return CachedResponse(body, MVT, {POINTS_HEADER: str(points)})
 
     response = cached_response(request, cache, ("tile", z, x, y, selection, data_key), build)
-    if z >= POINT_ZOOM and response.status_code == 200:
-        record_read(request, conn, user, int(response.headers[POINTS_HEADER]))
+    if line is not None and response.status_code == 200 and not logged:
+        record_line(conn, line, int(response.headers[POINTS_HEADER]))
     return response
 
 
 @router.get("/{layer}/{z}/{x}/{y}.mvt", response_class=Response, responses=TILE_RESPONSE)
-def get_tile(request: Request, conn: ConnDep, scope: AreaScopeDep, layer: str, z: Z, x: XY, y: XY) -> Response:
+def get_tile(request: Request, conn: ReadConnDep, scope: AreaScopeDep, layer: str, z: Z, x: XY, y: XY) -> Response:
     """A tile of the other layers: boundaries are cacheable for an hour (ETag), hotspots change with every
     transition and are not cached."""
     if layer not in LAYERS or layer == "incidents" or x >= 2**z or y >= 2**z:

@@ -11,6 +11,7 @@ event of the run.
 from __future__ import annotations
 
 import json
+import time
 from dataclasses import asdict, dataclass, field, replace
 from datetime import datetime, timedelta
 
@@ -20,7 +21,7 @@ import shapely
 from pyproj import Transformer
 from sqlalchemy import Connection, text
 
-from gis.store.hotspots import assign_communes, suppression_task_states
+from gis.store.hotspots import assign_communes, replace_members, suppression_task_states
 from gis.store.incidents import incident_frame, latest_incident_time
 from gis.store.selection import IncidentSelection
 from gis.store.sql import to_metric
@@ -68,13 +69,17 @@ class DetectionReport:
     #: Clusters the Monte-Carlo test found no larger than chance, left out of the register.
     rejected: int = 0
     new: int = 0
+    #: Continued hotspots this run changed, and those it found as they were (nothing written for them).
     updated: int = 0
+    unchanged: int = 0
     recurred: int = 0
     #: Of the new hotspots, those split off an existing one; hotspots merged into another; gone dormant.
     split: int = 0
     merged: int = 0
     dormant: int = 0
     hotspot_ids: list[int] = field(default_factory=list)
+    #: Seconds spent reading the window's incidents, clustering and matching them, and writing the results.
+    seconds: dict[str, float] = field(default_factory=dict)
 
     def summary(self) -> dict:
         return {
@@ -89,6 +94,7 @@ class DetectionReport:
             "rejected": self.rejected,
             "new": self.new,
             "updated": self.updated,
+            "unchanged": self.unchanged,
             "recurred": self.recurred,
             "split": self.split,
             "merged": self.merged,
@@ -130,8 +136,10 @@ def run_detection(
     kind_rules: HotspotKindRules = HotspotKindRules(),
 ) -> DetectionReport:
     """Detect hotspots over a window in the caller's transaction and record the run and its events."""
+    started = time.perf_counter()
     start, end = _window(conn, start, end, params.window_days)
     incidents = incident_frame(conn, IncidentSelection(start=start, end=end, kinds=params.kinds))
+    read = time.perf_counter()
     x, y = incidents["x"].to_numpy(float), incidents["y"].to_numpy(float)
     threshold = background_threshold(
         x, y, params.eps_m, spurious=params.spurious_per_map, min_samples=params.min_samples
@@ -147,6 +155,8 @@ def run_detection(
     clusters = summarise_clusters(
         x, y, labels, times=incidents["occurred_at"].to_numpy(), kinds=incidents["kind"].to_numpy(), rules=kind_rules
     )
+    matches = _match(conn, clusters, params) if len(clusters) else None
+    clustered = time.perf_counter()
     run_id = conn.execute(
         text(
             "INSERT INTO detection_runs (actor, window_from, window_to, params, n_clusters, n_new, n_updated, n_recurred)"
@@ -171,19 +181,7 @@ def run_detection(
         simulated_spurious=simulated,
         rejected=found - len(clusters),
     )
-    if len(clusters):
-        register = _register(conn)
-        matches = match_clusters(
-            clusters[["x", "y"]].to_numpy(),
-            clusters["radius_m"].to_numpy(),
-            register["id"].to_numpy(),
-            register[["x", "y"]].to_numpy(),
-            register["radius_m"].to_numpy(),
-            register["status"].to_numpy(),
-            MatchRules(match_m=params.match_m, recurrence_m=params.recurrence_m, drift_m=params.drift_m),
-            cluster_footprints=clusters.geometry.to_numpy(),
-            hotspot_footprints=register["footprint"].to_numpy(),
-        )
+    if matches is not None:
         ids = _persist(conn, clusters, matches, run_id, report)
         _store_membership(conn, incidents["id"].to_numpy(), labels, clusters["cluster"].to_numpy(), ids)
         report.hotspot_ids = [int(i) for i in ids]
@@ -192,7 +190,28 @@ def run_detection(
         text("UPDATE detection_runs SET n_new = :n, n_updated = :u, n_recurred = :r WHERE id = :id"),
         {"n": report.new, "u": report.updated, "r": report.recurred, "id": run_id},
     )
+    report.seconds = {
+        "reading": read - started,
+        "clustering": clustered - read,
+        "writing": time.perf_counter() - clustered,
+    }
     return report
+
+
+def _match(conn: Connection, clusters: pd.DataFrame, params: DetectionParams) -> MatchResult:
+    """This run's clusters resolved against the hotspot register (continuations, recurrences, merges, splits)."""
+    register = _register(conn)
+    return match_clusters(
+        clusters[["x", "y"]].to_numpy(),
+        clusters["radius_m"].to_numpy(),
+        register["id"].to_numpy(),
+        register[["x", "y"]].to_numpy(),
+        register["radius_m"].to_numpy(),
+        register["status"].to_numpy(),
+        MatchRules(match_m=params.match_m, recurrence_m=params.recurrence_m, drift_m=params.drift_m),
+        cluster_footprints=clusters.geometry.to_numpy(),
+        hotspot_footprints=register["footprint"].to_numpy(),
+    )
 
 
 def _keep_significant(labels: np.ndarray, significant: np.ndarray) -> np.ndarray:
@@ -204,7 +223,7 @@ def _keep_significant(labels: np.ndarray, significant: np.ndarray) -> np.ndarray
 
 
 def _cluster_rows(clusters: pd.DataFrame) -> list[dict]:
-    """Cluster summaries as bound parameters (WGS84 WKT, kind counts as JSON)."""
+    """Cluster summaries as JSON-ready rows (WGS84 WKT, kind counts, ISO instants)."""
     lon, lat = _TO_LONLAT.transform(clusters["x"].to_numpy(), clusters["y"].to_numpy())
     footprints = shapely.to_wkt(
         shapely.transform(
@@ -213,14 +232,14 @@ def _cluster_rows(clusters: pd.DataFrame) -> list[dict]:
         rounding_precision=7,
     )
     kind_cols = [c for c in clusters.columns if c.startswith("n_")]
-    kinds = [json.dumps({c[2:]: int(v) for c, v in zip(kind_cols, row) if v}) for row in clusters[kind_cols].to_numpy()]
+    kinds = [{c[2:]: int(v) for c, v in zip(kind_cols, row) if v} for row in clusters[kind_cols].to_numpy()]
     return [
         {
             "kind": k,
             "n": int(n),
             "kinds": kd,
-            "first": f,
-            "last": last,
+            "first": f.isoformat(),
+            "last": last.isoformat(),
             "radius": float(r),
             "centroid": f"POINT({lo:.7f} {la:.7f})",
             "footprint": fp,
@@ -239,29 +258,48 @@ def _cluster_rows(clusters: pd.DataFrame) -> list[dict]:
     ]
 
 
-_INSERT_HOTSPOT = text(f"""
-INSERT INTO hotspots (status, kind, origin, n_incidents, kinds, first_seen, last_seen, radius_m, version,
-                      last_run_id, centroid, footprint)
-VALUES ('{HotspotStatus.DETECTED}', :kind, '{HotspotOrigin.DETECTION}', :n, CAST(:kinds AS jsonb), :first, :last, :radius, 1, :run,
-        ST_GeomFromText(:centroid, 4326), ST_GeomFromText(:footprint, 4326))
-RETURNING id
+#: The columns of a cluster row (see _cluster_rows) as jsonb_to_recordset reads them.
+_ROW = (
+    "kind text, n int, kinds jsonb, first timestamptz, last timestamptz, radius float8, centroid text, footprint text"
+)
+#: New hotspots in one statement; ids drawn first, so that each comes back beside its row's position.
+_INSERT_HOTSPOTS = text(f"""
+WITH r AS MATERIALIZED (
+    SELECT r.*, nextval(pg_get_serial_sequence('hotspots', 'id'))::int AS id
+    FROM jsonb_to_recordset(CAST(:rows AS jsonb)) AS r(at int, {_ROW})),
+ins AS (
+    INSERT INTO hotspots (id, status, kind, origin, n_incidents, kinds, first_seen, last_seen, radius_m, version,
+                          last_run_id, centroid, footprint)
+    SELECT id, '{HotspotStatus.DETECTED}', kind, '{HotspotOrigin.DETECTION}', n, kinds, first, last, radius, 1, :run,
+           ST_GeomFromText(centroid, 4326), ST_GeomFromText(footprint, 4326) FROM r)
+SELECT at, id FROM r
 """)
-_UPDATE_HOTSPOT = text("""
-UPDATE hotspots SET kind = :kind, n_incidents = :n, kinds = CAST(:kinds AS jsonb),
-    first_seen = least(first_seen, :first), last_seen = greatest(last_seen, :last), radius_m = :radius,
-    last_run_id = :run, centroid = ST_GeomFromText(:centroid, 4326), footprint = ST_GeomFromText(:footprint, 4326),
-    status = :status,
-    status_changed_at = CASE WHEN :changed THEN now() ELSE status_changed_at END,
-    version = version + CASE WHEN :changed THEN 1 ELSE 0 END
-WHERE id = :id
-RETURNING id, status
+#: Continued hotspots in one statement, each written only if the run changes it; the ids written.
+_UPDATE_HOTSPOTS = text(f"""
+WITH n AS (
+    SELECT r.id, r.status, r.kind, r.n, r.kinds, least(h.first_seen, r.first) AS first_seen,
+           greatest(h.last_seen, r.last) AS last_seen, r.radius, ST_GeomFromText(r.centroid, 4326) AS centroid,
+           ST_GeomFromText(r.footprint, 4326) AS footprint, r.status <> h.status AS changed
+    FROM jsonb_to_recordset(CAST(:rows AS jsonb)) AS r(id int, status text, {_ROW}) JOIN hotspots h ON h.id = r.id)
+UPDATE hotspots h SET kind = n.kind, n_incidents = n.n, kinds = n.kinds, first_seen = n.first_seen,
+    last_seen = n.last_seen, radius_m = n.radius, last_run_id = :run, centroid = n.centroid, footprint = n.footprint,
+    status = n.status,
+    status_changed_at = CASE WHEN n.changed THEN now() ELSE h.status_changed_at END,
+    version = h.version + CASE WHEN n.changed THEN 1 ELSE 0 END
+FROM n
+WHERE h.id = n.id AND (h.kind, h.n_incidents, h.kinds, h.first_seen, h.last_seen, h.radius_m, h.status,
+                       ST_AsBinary(h.centroid), ST_AsBinary(h.footprint))
+    IS DISTINCT FROM (n.kind, n.n, n.kinds, n.first_seen, n.last_seen, n.radius, n.status,
+                      ST_AsBinary(n.centroid), ST_AsBinary(n.footprint))
+RETURNING h.id
 """)
-_EVENT = text("""
+#: Events of a run in one statement.
+_EVENTS = text("""
 INSERT INTO hotspot_events (hotspot_id, actor, event, from_status, to_status, note, run_id, details)
-VALUES (:id, :actor, :event, :from_status, :to_status, :note, :run, CAST(:details AS jsonb))
+SELECT e.id, :actor, e.event, e.from_status, e.to_status, e.note, :run, e.details
+FROM jsonb_to_recordset(CAST(:rows AS jsonb))
+    AS e(id int, event text, from_status text, to_status text, note text, details jsonb)
 """)
-
-
 _SET_STATUS = text("""
 UPDATE hotspots SET status = :to, status_changed_at = now(), version = version + 1 WHERE id = :id
 """)
@@ -270,11 +308,45 @@ INSERT INTO hotspot_lineage (kind, parent_id, child_id, run_id) VALUES (:kind, :
 """)
 
 
+def _event(hotspot: int, name: str, source: str | None, target: str | None, note: str | None, details: dict) -> dict:
+    """One event row of the run."""
+    return {"id": hotspot, "event": name, "from_status": source, "to_status": target, "note": note, "details": details}
+
+
+def _write_events(conn: Connection, run_id: int, events: list[dict]) -> None:
+    """The run's events, in one statement (none: no statement)."""
+    if events:
+        conn.execute(
+            _EVENTS, {"rows": json.dumps(events, default=str), "actor": f"detection run {run_id}", "run": run_id}
+        )
+
+
+def _newest_events(conn: Connection, hotspot_ids: list[int]) -> dict[int, tuple]:
+    """The newest event of each hotspot: (event, to_status, note, details)."""
+    rows = conn.execute(
+        text("""SELECT DISTINCT ON (hotspot_id) hotspot_id, event, to_status, note, details FROM hotspot_events
+                WHERE hotspot_id = ANY(:ids) ORDER BY hotspot_id, id DESC"""),
+        {"ids": hotspot_ids},
+    ).all()
+    return {int(r[0]): tuple(r[1:]) for r in rows}
+
+
+def _continued_status(action: str, old: str) -> str:
+    """The status of a hotspot a cluster continues: a cleared one recurs, a dormant one wakes up."""
+    if action == "recurred":
+        return HotspotStatus.RECURRED
+    return HotspotStatus.DETECTED if old == HotspotStatus.DORMANT else old
+
+
 def _persist(
     conn: Connection, clusters: pd.DataFrame, matches: MatchResult, run_id: int, report: DetectionReport
 ) -> np.ndarray:
     """Apply a run's matching to the register: new and split hotspots, continuations (reactivating dormant ones,
-    reopening cleared ones), recorded recurrences and merges, with one event per change and the lineage."""
+    reopening cleared ones), recorded recurrences and merges, with one event per change and the lineage.
+
+    Hotspots are inserted and updated in one statement each; a continued hotspot the run finds as it was is not
+    written and has no event, and a recurrence already recorded as a hotspot's newest event is not recorded again,
+    so that a rerun over unchanged incidents writes nothing."""
     rows = _cluster_rows(clusters)
     plan = matches.clusters
     involved = [*plan["hotspot_id"].dropna(), *matches.merges["hotspot_id"], *matches.recurrences["hotspot_id"]]
@@ -285,60 +357,65 @@ def _persist(
     )
     system = HotspotFacts(actor_role=SYSTEM_ROLE)
     ids = np.zeros(len(rows), dtype=np.int64)
-    events: list[dict] = []
-    lineage: list[dict] = []
-
-    def event(hotspot: int, name: str, source: str | None, target: str | None, note: str | None, details: dict) -> None:
-        events.append(
-            {
-                "id": hotspot,
-                "event": name,
-                "from_status": source,
-                "to_status": target,
-                "note": note,
-                "details": json.dumps(details),
-            }
-        )
-
-    for i, (row, action, hotspot_id, parent) in enumerate(
-        zip(rows, plan["action"], plan["hotspot_id"], plan["split_from"])
-    ):
-        details = {"n_incidents": row["n"], "radius_m": round(row["radius"], 1)}
+    created: list[dict] = []
+    continued: list[dict] = []
+    for i, (row, action, hotspot_id) in enumerate(zip(rows, plan["action"], plan["hotspot_id"])):
         if action in ("new", "split"):
-            ids[i] = conn.execute(_INSERT_HOTSPOT, {**row, "run": run_id}).scalar_one()
-            if action == "split":
-                details["split_from"] = int(parent)
-                lineage.append({"kind": LineageKind.SPLIT, "parent": int(parent), "child": int(ids[i])})
-                report.split += 1
-            report.new += 1
-            created = "phát hiện qua phân cụm (found by clustering)"
-            if action == "split":
-                created = f"tách ra từ điểm #{int(parent)} (split off hotspot {int(parent)})"
-            event(int(ids[i]), "created", None, HotspotStatus.DETECTED, created, details)
+            created.append({**row, "at": i})
             continue
         hotspot, old = int(hotspot_id), previous[int(hotspot_id)]
-        recur = action == "recurred"
-        target = HotspotStatus.RECURRED if recur else HotspotStatus.DETECTED if old == HotspotStatus.DORMANT else old
+        target = _continued_status(action, old)
         if target != old:  # the lifecycle decides: only detection reopens or wakes a hotspot, only from these
             HOTSPOT_LIFECYCLE.check(old, target, system)
-        ids[i] = conn.execute(
-            _UPDATE_HOTSPOT, {**row, "run": run_id, "id": hotspot, "status": target, "changed": target != old}
-        ).one()[0]
+        ids[i] = hotspot
+        continued.append({**row, "id": hotspot, "status": target})
+    if created:
+        for at, hotspot in conn.execute(_INSERT_HOTSPOTS, {"rows": json.dumps(created), "run": run_id}).all():
+            ids[at] = hotspot
+    written = set()
+    if continued:
+        written = set(conn.execute(_UPDATE_HOTSPOTS, {"rows": json.dumps(continued), "run": run_id}).scalars())
+
+    events: list[dict] = []
+    lineage: list[dict] = []
+    for i, (row, action, parent) in enumerate(zip(rows, plan["action"], plan["split_from"])):
+        details = {"n_incidents": row["n"], "radius_m": round(row["radius"], 1)}
+        hotspot = int(ids[i])
+        if action in ("new", "split"):
+            note = "phát hiện qua phân cụm (found by clustering)"
+            if action == "split":
+                details["split_from"] = int(parent)
+                lineage.append({"kind": LineageKind.SPLIT, "parent": int(parent), "child": hotspot})
+                note = f"tách ra từ điểm #{int(parent)} (split off hotspot {int(parent)})"
+                report.split += 1
+            report.new += 1
+            events.append(_event(hotspot, "created", None, HotspotStatus.DETECTED, note, details))
+            continue
+        if hotspot not in written:
+            report.unchanged += 1
+            continue
+        old, recur = previous[hotspot], action == "recurred"
+        target = _continued_status(action, old)
         name = "recurred" if recur else "reactivated" if target != old else "updated"
-        note = {
+        said = {
             "recurred": "phức tạp trở lại (recurred at a cleared hotspot)",
             "reactivated": "có cụm vụ việc trở lại (a cluster again at a dormant hotspot)",
         }.get(name)
-        event(hotspot, name, old, target, note, details)
+        events.append(_event(hotspot, name, old, target, said, details))
         report.recurred += recur
         report.updated += not recur
 
-    for _, rec in matches.recurrences[~matches.recurrences["continues"]].iterrows():
+    aside = matches.recurrences[~matches.recurrences["continues"]]
+    newest = _newest_events(conn, [int(h) for h in aside["hotspot_id"]]) if len(aside) else {}
+    for _, rec in aside.iterrows():
         # Recorded though another hotspot continues the cluster: the place is not kept clean.
         into = int(ids[int(rec["cluster"])])
         hotspot = int(rec["hotspot_id"])
         note = f"phức tạp trở lại, gộp vào điểm #{into} (recurred; the cluster continues hotspot {into})"
-        event(hotspot, "recurred", previous[hotspot], None, note, {"distance_m": round(rec["distance_m"], 1)})
+        details = {"distance_m": round(rec["distance_m"], 1)}
+        if newest.get(hotspot) == ("recurred", None, note, details):
+            continue  # this recurrence is the hotspot's newest event already (a rerun over the same incidents)
+        events.append(_event(hotspot, "recurred", previous[hotspot], None, note, details))
         report.recurred += 1
     for _, merge in matches.merges.iterrows():
         hotspot, into = int(merge["hotspot_id"]), int(ids[int(merge["cluster"])])
@@ -352,10 +429,10 @@ def _persist(
             continue  # a hotspot with a task under way keeps its identity until the task ends
         conn.execute(_SET_STATUS, {"id": hotspot, "to": HotspotStatus.MERGED})
         note = f"gộp vào điểm #{into} (merged into hotspot {into})"
-        event(hotspot, "merged", old, HotspotStatus.MERGED, note, {"into": into})
+        events.append(_event(hotspot, "merged", old, HotspotStatus.MERGED, note, {"into": into}))
         lineage.append({"kind": LineageKind.MERGE, "parent": hotspot, "child": into})
         report.merged += 1
-    conn.execute(_EVENT, [{**e, "actor": f"detection run {run_id}", "run": run_id} for e in events])
+    _write_events(conn, run_id, events)
     if lineage:
         conn.execute(_LINEAGE, [{**item, "run": run_id} for item in lineage])
     assign_communes(conn, [int(i) for i in ids])
@@ -386,40 +463,17 @@ def _put_to_sleep(conn: Connection, report: DetectionReport, cutoff: datetime) -
     ).all()
     for _, old in rows:
         HOTSPOT_LIFECYCLE.check(old, HotspotStatus.DORMANT, HotspotFacts(actor_role=SYSTEM_ROLE))
-    if rows:
-        note = f"không còn cụm vụ việc từ {cutoff:%d/%m/%Y} (no cluster since {cutoff.date().isoformat()})"
-        conn.execute(
-            _EVENT,
-            [
-                {
-                    "id": int(hotspot),
-                    "event": "dormant",
-                    "from_status": old,
-                    "to_status": HotspotStatus.DORMANT,
-                    "note": note,
-                    "run": report.run_id,
-                    "actor": f"detection run {report.run_id}",
-                    "details": "{}",
-                }
-                for hotspot, old in rows
-            ],
-        )
+    note = f"không còn cụm vụ việc từ {cutoff:%d/%m/%Y} (no cluster since {cutoff.date().isoformat()})"
+    _write_events(
+        conn, report.run_id, [_event(int(h), "dormant", old, HotspotStatus.DORMANT, note, {}) for h, old in rows]
+    )
     return len(rows)
 
 
 def _store_membership(
     conn: Connection, incident_ids: np.ndarray, labels: np.ndarray, cluster_codes: np.ndarray, hotspot_ids: np.ndarray
 ) -> None:
-    """Replace the incident lists of the touched hotspots with this run's clusters."""
+    """Make the incident lists of the touched hotspots this run's clusters (only the difference is written)."""
     clustered = labels >= 0
     owner = hotspot_ids[np.searchsorted(cluster_codes, labels[clustered])]
-    conn.execute(
-        text("DELETE FROM hotspot_incidents WHERE hotspot_id = ANY(:ids)"), {"ids": [int(i) for i in hotspot_ids]}
-    )
-    conn.execute(
-        text(
-            "INSERT INTO hotspot_incidents (hotspot_id, incident_id)"
-            " SELECT * FROM unnest(CAST(:h AS int[]), CAST(:i AS bigint[])) ON CONFLICT DO NOTHING"
-        ),
-        {"h": owner.tolist(), "i": incident_ids[clustered].tolist()},
-    )
+    replace_members(conn, [int(i) for i in hotspot_ids], owner, incident_ids[clustered])

@@ -8,6 +8,7 @@ past their retention is the owner's (`diaban audit --prune`).
 from __future__ import annotations
 
 import json
+from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
@@ -15,6 +16,37 @@ from sqlalchemy import Connection, text
 
 #: Role recorded for reads made from the command line (the username is the operating-system user's).
 COMMAND_LINE = "cli"
+
+
+@dataclass(frozen=True)
+class AccessLine:
+    """One line of the access log but its number of rows, which the read it records finds out."""
+
+    username: str
+    role: str | None
+    route: str
+    params: dict[str, Any]
+    address: str | None = None
+
+    def bound(self) -> dict[str, Any]:
+        """The line's values as the bound parameters of :data:`APPEND` and :func:`append_line`."""
+        return {
+            "log_u": self.username,
+            "log_r": self.role,
+            "log_route": self.route,
+            "log_p": json.dumps(self.params, ensure_ascii=False, default=str),
+            "log_a": self.address,
+        }
+
+
+_COLUMNS = "INSERT INTO access_log (username, role, route, params, rows, address)"
+_VALUES = ":log_u, :log_r, :log_route, CAST(:log_p AS jsonb)"
+
+
+def append_line(rows: str, source: str) -> str:
+    """An INSERT of one line (values from :meth:`AccessLine.bound`) whose rows are the expression ``rows`` over the
+    one-row relation ``source``: a read writes its line in its own statement, as a data-modifying WITH."""
+    return f"{_COLUMNS} SELECT {_VALUES}, {rows}, :log_a FROM {source}"
 
 
 def record_access(
@@ -28,18 +60,12 @@ def record_access(
     address: str | None = None,
 ) -> None:
     """Add one line (in the caller's transaction: a read that fails leaves no line)."""
-    conn.execute(
-        text("""INSERT INTO access_log (username, role, route, params, rows, address)
-                VALUES (:u, :r, :route, CAST(:p AS jsonb), :n, :a)"""),
-        {
-            "u": username,
-            "r": role,
-            "route": route,
-            "p": json.dumps(params, ensure_ascii=False, default=str),
-            "n": rows,
-            "a": address,
-        },
-    )
+    record_line(conn, AccessLine(username, role, route, params, address), rows)
+
+
+def record_line(conn: Connection, line: AccessLine, rows: int | None) -> None:
+    """Add one line (in the caller's transaction, if any)."""
+    conn.execute(text(f"{_COLUMNS} VALUES ({_VALUES}, :log_n, :log_a)"), {**line.bound(), "log_n": rows})
 
 
 def access_lines(

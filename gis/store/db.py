@@ -88,7 +88,7 @@ def resolve_urls(settings: DatabaseSettings | None = None) -> DatabaseUrls:
 
 #: The newest migration (a test keeps it equal to the migrations' head). A database already at it needs no
 #: Alembic: importing Alembic alone costs ~0.8 s, which every command paid before doing anything.
-SCHEMA_HEAD = "0012"
+SCHEMA_HEAD = "0013"
 
 
 def alembic_config(connection: Connection) -> Config:
@@ -136,12 +136,25 @@ def migrate(engine: Engine, revision: str = "head", app_role: str | None = None)
             grant_app_role(conn, app_role)
 
 
+def app_engine(url: str, statement_timeout_ms: int = 0, pool_size: int = 50) -> Engine:
+    """The application's engine: a pool covering every request in flight, no ping before each checkout.
+
+    A request holds its connection while it waits for a worker thread, so the pool must cover every request in
+    flight (not just the 40 threads) or a burst of users starves it (measured: bench_api). ``pool_pre_ping`` is
+    off: it cost every request a round trip (one of the six statements of a tile, issue 18). A connection the
+    server dropped (a restart) fails its request with the driver's OperationalError, answered 503 with
+    Retry-After like any unavailable database, and SQLAlchemy then discards every pooled connection older than
+    the failure, so the next request reconnects.
+    """
+    options = {"options": f"-c statement_timeout={statement_timeout_ms}"} if statement_timeout_ms else {}
+    return create_engine(
+        url, pool_pre_ping=False, pool_size=pool_size, max_overflow=pool_size, pool_timeout=30, connect_args=options
+    )
+
+
 @lru_cache(maxsize=4)
 def _engine_for(url: str, statement_timeout_ms: int = 0) -> Engine:
-    # A request holds its connection while it waits for a worker thread, so the pool must cover every
-    # request in flight (not just the 40 threads) or a burst of users starves it (measured: bench_api).
-    options = {"options": f"-c statement_timeout={statement_timeout_ms}"} if statement_timeout_ms else {}
-    return create_engine(url, pool_pre_ping=True, pool_size=50, max_overflow=50, pool_timeout=30, connect_args=options)
+    return app_engine(url, statement_timeout_ms)
 
 
 def get_engine(

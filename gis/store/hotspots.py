@@ -6,8 +6,11 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
+import numpy as np
+import pyarrow as pa
 from sqlalchemy import Connection, insert, text
 
+from gis.store.bulk import copy_arrow
 from gis.store.scoping import UNRESTRICTED, AreaScope
 from gis.store.selection import HotspotFilter
 from gis.store.sql import current_unit, local_date
@@ -143,14 +146,54 @@ def replay_hotspot(conn: Connection, machine: StateMachine, hotspot_id: int) -> 
 
 
 def assign_communes(conn: Connection, hotspot_ids: list[int]) -> None:
-    """Set each hotspot's commune: the current unit containing its centroid."""
+    """Set each hotspot's commune: the current unit containing its centroid (a hotspot already there is not
+    rewritten)."""
     conn.execute(
         text("""
-        UPDATE hotspots h SET commune_code = (
-            SELECT p.code FROM admin_unit_parts p WHERE ST_Intersects(p.geom, h.centroid) ORDER BY p.code LIMIT 1)
-        WHERE h.id = ANY(:ids)"""),
+        UPDATE hotspots h SET commune_code = p.code
+        FROM (SELECT h2.id, (SELECT p.code FROM admin_unit_parts p WHERE ST_Intersects(p.geom, h2.centroid)
+                             ORDER BY p.code LIMIT 1) AS code
+              FROM hotspots h2 WHERE h2.id = ANY(:ids)) p
+        WHERE h.id = p.id AND h.commune_code IS DISTINCT FROM p.code"""),
         {"ids": [int(i) for i in hotspot_ids]},
     )
+
+
+#: A detection run's incident lists as they arrive by binary COPY.
+_MEMBERS = pa.schema([("hotspot_id", pa.int32()), ("incident_id", pa.int64())])
+
+
+def replace_members(
+    conn: Connection, hotspot_ids: list[int], owners: np.ndarray, incident_ids: np.ndarray
+) -> tuple[int, int]:
+    """Make the incident lists of ``hotspot_ids`` exactly the pairs (``owners[k]``, ``incident_ids[k]``), writing
+    only the difference; the numbers of pairs removed and added.
+
+    The pairs arrive in one binary COPY into a temporary table; removing and adding are two set-based statements
+    (the membership trigger checks the added rows once). A run that finds the lists as they were writes nothing
+    to them.
+    """
+    conn.execute(text("CREATE TEMP TABLE hotspot_members (hotspot_id int NOT NULL, incident_id bigint NOT NULL)"))
+    copy_arrow(
+        conn,
+        "hotspot_members",
+        pa.table([pa.array(owners, pa.int32()), pa.array(incident_ids, pa.int64())], schema=_MEMBERS),
+    )
+    conn.execute(text("ANALYZE hotspot_members"))  # else the planner guesses its size and may loop over it
+    removed = conn.execute(
+        text("""
+        DELETE FROM hotspot_incidents h WHERE h.hotspot_id = ANY(:ids) AND NOT EXISTS (
+            SELECT 1 FROM hotspot_members m WHERE m.hotspot_id = h.hotspot_id AND m.incident_id = h.incident_id)"""),
+        {"ids": [int(i) for i in hotspot_ids]},
+    ).rowcount
+    added = conn.execute(
+        text("""
+        INSERT INTO hotspot_incidents (hotspot_id, incident_id)
+        SELECT m.hotspot_id, m.incident_id FROM hotspot_members m WHERE NOT EXISTS (
+            SELECT 1 FROM hotspot_incidents h WHERE h.hotspot_id = m.hotspot_id AND h.incident_id = m.incident_id)""")
+    ).rowcount
+    conn.execute(text("DROP TABLE hotspot_members"))
+    return removed, added
 
 
 def suppression_task_states(conn: Connection, hotspot_id: int) -> list[str]:

@@ -20,12 +20,12 @@ from zoneinfo import ZoneInfo
 import numpy as np
 import pandas as pd
 import pgpq
-import psycopg
 import pyarrow as pa
 from pyproj import Transformer
 from sqlalchemy import Connection, text
 
 from gis.settings import DataSettings
+from gis.store.bulk import driver_connection
 from gis.store.data_versions import bump_data_version
 from gis.store.incident_partitions import (
     PARENT,
@@ -129,7 +129,7 @@ class StagingCopy:
     def __init__(self, conn: Connection) -> None:
         columns = ", ".join(f"{f.name} {_SQL_TYPES.get(f.type, 'timestamptz')}" for f in STAGING)
         conn.execute(text(f"CREATE TEMP TABLE incident_staging ({columns}, {_PLACED}) ON COMMIT DROP"))
-        self._cursor = _driver(conn).cursor()
+        self._cursor = driver_connection(conn).cursor()
         self._encoder = pgpq.ArrowToPostgresBinaryEncoder(STAGING)
         self._queue: queue.Queue[bytes | None] = queue.Queue(maxsize=2)
         self._error: BaseException | None = None
@@ -484,10 +484,3 @@ _WORK_TABLES = (
 def history_exists(conn: Connection) -> bool:
     """Whether earlier (closed) unit versions are stored, so that old dates look one up."""
     return bool(conn.execute(text("SELECT EXISTS (SELECT 1 FROM admin_units WHERE valid_to IS NOT NULL)")).scalar())
-
-
-def _driver(conn: Connection) -> psycopg.Connection:
-    """The psycopg connection under a SQLAlchemy one (for COPY)."""
-    raw = conn.connection.driver_connection
-    assert raw is not None, "a live connection"
-    return raw

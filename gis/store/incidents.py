@@ -11,9 +11,9 @@ from typing import Any
 
 import numpy as np
 import pandas as pd
-import psycopg
 from sqlalchemy import Connection, text
 
+from gis.store.bulk import driver_connection
 from gis.store.scoping import UNRESTRICTED, AreaScope
 from gis.store.selection import IncidentSelection
 from gis.store.sql import current_unit, local_year
@@ -52,7 +52,7 @@ def incident_frame(
             "array_send(array_agg((coalesce(array_position(%(commune_codes)s::text[], commune_code::text), 0) - 1)"
             "::int2))"
         )
-    with _driver(conn).cursor(binary=True) as cur:
+    with driver_connection(conn).cursor(binary=True) as cur:
         cur.execute(
             f"SELECT {', '.join(columns)} FROM incidents WHERE geom IS NOT NULL AND {where}",
             {**params, "kind_codes": list(IncidentKind.values()), "commune_codes": list(communes or ())},
@@ -172,10 +172,3 @@ def incidents_page(conn: Connection, selection: IncidentSelection, limit: int, o
         "limit": limit,
         "offset": offset,
     }
-
-
-def _driver(conn: Connection) -> psycopg.Connection:
-    """The psycopg connection under a SQLAlchemy one (for COPY and binary cursors)."""
-    raw = conn.connection.driver_connection
-    assert raw is not None, "a live connection"
-    return raw

@@ -317,9 +317,10 @@ class HotspotIncident(Base):
 
     __tablename__ = "hotspot_incidents"
 
-    hotspot_id: Mapped[int] = mapped_column(ForeignKey("hotspots.id", ondelete="CASCADE"), primary_key=True)
-    #: No foreign key: one to incidents(id) is impossible with time partitioning. A statement trigger checks each
-    #: statement's new rows set-based, and deleted incidents leave their hotspots by trigger (migration 0006).
+    #: No foreign keys: one to incidents(id) is impossible with time partitioning, and one to hotspots(id) checked
+    #: and locked the hotspot once per row of a detection run's list. A statement trigger checks each statement's
+    #: new rows set-based; deleted incidents and hotspots leave the lists by trigger (migrations 0011, 0013).
+    hotspot_id: Mapped[int] = mapped_column(Integer, primary_key=True)
     incident_id: Mapped[int] = mapped_column(BigInteger, primary_key=True, index=True)
 
 

@@ -13,10 +13,10 @@ from dataclasses import replace
 
 from sqlalchemy import Connection, text
 
+from gis.store.access_log import AccessLine, append_line
 from gis.store.scoping import AreaScope
 from gis.store.selection import IncidentSelection
 from gis.store.sql import current_unit
-from models.vocabulary import LOCAL_TZ_NAME
 
 LAYERS = ("incidents", "hotspots", "communes")
 #: From this zoom on (tiles ~1.2 km wide), incidents are individual points; below it, counts on a grid.
@@ -32,16 +32,18 @@ _ENVELOPE = (
 )
 
 
-def _incidents_sql(z: int, scope: AreaScope, selection: IncidentSelection) -> tuple[str, dict]:
+def _incidents_sql(z: int, scope: AreaScope, selection: IncidentSelection, logged: bool) -> tuple[str, dict]:
     condition = replace(selection, scope=scope).where("i")
     where, params = f"i.geom && b.ll AND {condition.sql}", condition.params
     if z >= POINT_ZOOM:
+        # Only the points: the map draws every single incident alike and reads no attribute (maps/static/js).
+        log = f", log AS ({append_line('t.n', 't')})" if logged else ""
         return (
             f"""{_ENVELOPE}, f AS (
-            SELECT ST_AsMVTGeom(ST_Transform(i.geom, 3857), b.env, {_EXTENT}, 64, true) AS geom, i.id, i.kind,
-                   to_char(i.occurred_at AT TIME ZONE '{LOCAL_TZ_NAME}', 'YYYY-MM-DD') AS day
-            FROM incidents i, b WHERE {where})
-            SELECT ST_AsMVT(f, 'incidents', {_EXTENT}, 'geom'), count(*) FROM f""",
+            SELECT ST_AsMVTGeom(ST_Transform(i.geom, 3857), b.env, {_EXTENT}, 64, true) AS geom
+            FROM incidents i, b WHERE {where}),
+            t AS (SELECT ST_AsMVT(f, 'incidents', {_EXTENT}, 'geom') AS tile, count(*) AS n FROM f){log}
+            SELECT tile, n FROM t""",
             params,
         )
     return (
@@ -82,13 +84,36 @@ def _cell(z: int) -> float:
     return _WORLD_M / 2**z / 256 * 4
 
 
+def incident_tile_statement(
+    z: int,
+    x: int,
+    y: int,
+    scope: AreaScope,
+    selection: IncidentSelection = IncidentSelection(),
+    access: AccessLine | None = None,
+) -> tuple[str, dict]:
+    """The statement of an incidents tile and its bound values: what :func:`incident_tile` runs (bench_tiles sends
+    the same through psycopg for the floor)."""
+    logged = access is not None and z >= POINT_ZOOM
+    sql, params = _incidents_sql(z, scope, selection, logged)
+    bound = access.bound() if access is not None and logged else {}
+    return sql, {"z": z, "x": x, "y": y, "cell": _cell(z), **params, **bound}
+
+
 def incident_tile(
-    conn: Connection, z: int, x: int, y: int, scope: AreaScope, selection: IncidentSelection = IncidentSelection()
+    conn: Connection,
+    z: int,
+    x: int,
+    y: int,
+    scope: AreaScope,
+    selection: IncidentSelection = IncidentSelection(),
+    access: AccessLine | None = None,
 ) -> tuple[bytes, int]:
     """An incidents tile (empty bytes when none), filtered by time and kind, and the number of single incidents it
-    holds (0 below POINT_ZOOM, where it holds counts on a grid)."""
-    sql, params = _incidents_sql(z, scope, selection)
-    data, points = conn.execute(text(sql), {"z": z, "x": x, "y": y, "cell": _cell(z), **params}).one()
+    holds (0 below POINT_ZOOM, where it holds counts on a grid). From POINT_ZOOM, ``access`` is written to the
+    access log with that number by the tile's own statement (one round trip for the tile and its line)."""
+    sql, params = incident_tile_statement(z, x, y, scope, selection, access)
+    data, points = conn.execute(text(sql), params).one()
     return bytes(data or b""), int(points)
 
 

@@ -9,6 +9,7 @@ import mapbox_vector_tile
 import pytest
 from sqlalchemy import Connection
 
+from api.cache import Memo
 from gis.services.incident_import import import_incidents
 
 # Two incidents in Phường Hải Dương (10525) and one in central Hải Phòng, far apart.
@@ -42,8 +43,11 @@ def decode(response) -> dict:
 
 def test_incident_points_at_street_zoom_and_counts_below(client, incidents) -> None:
     x, y = tile_of(106.3400, 20.9450, 15)
-    layer = decode(client.get(f"/tiles/incidents/15/{x}/{y}.mvt"))["incidents"]
-    assert {f["properties"]["kind"] for f in layer["features"]} == {"trafficking", "drug_use"}
+    response = client.get(f"/tiles/incidents/15/{x}/{y}.mvt")
+    layer = decode(response)["incidents"]
+    # The two incidents as bare points: the map reads no attribute of a single incident, so none is sent.
+    assert len(layer["features"]) == 2 and response.headers["X-Incidents"] == "2"
+    assert all(f["properties"] == {} for f in layer["features"])
     x, y = tile_of(106.3400, 20.9450, 9)
     counts = decode(client.get(f"/tiles/incidents/9/{x}/{y}.mvt"))["incidents"]["features"]
     assert sum(f["properties"]["count"] for f in counts) == 3  # all three fall in this z9 tile
@@ -69,6 +73,8 @@ def test_caching_headers_and_revalidation(client, incidents) -> None:
 
 
 def test_incident_tiles_are_cached_until_the_next_import(client, conn, incidents, tmp_path) -> None:
+    now = [0.0]
+    client.app.state.data_versions = Memo(2.0, clock=lambda: now[0])
     x, y = tile_of(106.3400, 20.9450, 12)
     url = f"/tiles/incidents/12/{x}/{y}.mvt"
     first = client.get(url)
@@ -77,7 +83,10 @@ def test_incident_tiles_are_cached_until_the_next_import(client, conn, incidents
     assert client.get(url).content == first.content
     more = tmp_path / "more.csv"
     more.write_text("ref,occurred_at,lon,lat,kind\nT4,2025-03-04T10:00:00,106.3450,20.9400,tip\n", encoding="utf-8")
-    import_incidents(conn, more, imported_by="test")
+    import_incidents(conn, more, imported_by="test")  # as another process would: not through this server
+    now[0] = 1.9  # the server trusts the versions it read for 2 s
+    assert client.get(url, headers={"If-None-Match": first.headers["etag"]}).status_code == 304
+    now[0] = 2.1
     after = client.get(url, headers={"If-None-Match": first.headers["etag"]})
     assert after.status_code == 200 and after.headers["etag"] != first.headers["etag"]
     assert sum(f["properties"]["count"] for f in decode(after)["incidents"]["features"]) == 3
@@ -86,10 +95,14 @@ def test_incident_tiles_are_cached_until_the_next_import(client, conn, incidents
 def test_incident_tiles_follow_the_kind_and_date_filters(client, incidents) -> None:
     x, y = tile_of(106.3400, 20.9450, 15)
     url = f"/tiles/incidents/15/{x}/{y}.mvt"
-    kinds = decode(client.get(url, params={"kind": "mua_ban"})).get("incidents", {"features": []})["features"]
-    assert [f["properties"]["kind"] for f in kinds] == ["trafficking"]
-    later = decode(client.get(url, params={"from": "2025-03-02"})).get("incidents", {"features": []})["features"]
-    assert [f["properties"]["kind"] for f in later] == ["drug_use"]
+    every = client.get(url)
+    kinds = client.get(url, params={"kind": "mua_ban"})  # trafficking only: T1
+    later = client.get(url, params={"from": "2025-03-02"})  # T2 only
+    assert [r.headers["X-Incidents"] for r in (every, kinds, later)] == ["2", "1", "1"]
+    points = [decode(r)["incidents"]["features"][0]["geometry"]["coordinates"] for r in (kinds, later)]
+    assert points[0] != points[1] and all(
+        p in [f["geometry"]["coordinates"] for f in decode(every)["incidents"]["features"]] for p in points
+    )
     assert client.get(url, params={"kind": "nonsense"}).status_code == 422
 
 

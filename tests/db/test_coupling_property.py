@@ -21,7 +21,7 @@ from hypothesis import strategies as st
 from sqlalchemy import Connection, Engine, text
 
 from api.app import create_app
-from api.deps import get_connection
+from api.deps import get_connection, get_read_connection
 from gis.services.hotspots import transition_hotspot
 from gis.store.hotspots import replay_hotspot, suppression_task_states
 from gis.store.scoping import UNRESTRICTED
@@ -56,6 +56,7 @@ def api(engine: Engine, conn: Connection, make_user, make_team) -> Iterator[dict
             nested.commit()
 
     app.dependency_overrides[get_connection] = savepoint
+    app.dependency_overrides[get_read_connection] = savepoint
     team_id = make_team("Tổ thuộc tính", [COMMUNE])
     users = {"command": make_user("prop-command", "command"), "team": make_user("prop-team", "team", team_id)}
     with TestClient(app) as client:

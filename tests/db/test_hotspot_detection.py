@@ -69,15 +69,59 @@ def test_detection_recovers_planted_active_hotspots(conn: Connection, loaded) ->
         assert (d_quiet.min(axis=1) > 150).all()
 
 
-def test_rerun_matches_instead_of_duplicating(conn: Connection, loaded) -> None:
+#: Tables a detection run writes besides its own row in detection_runs.
+WRITTEN = ("hotspots", "hotspot_incidents", "hotspot_events", "hotspot_lineage")
+
+
+def _rows_written(conn: Connection) -> dict[str, int]:
+    """Rows inserted, updated or deleted in WRITTEN so far in this transaction (PostgreSQL's own counters)."""
+    rows = conn.execute(
+        text("SELECT relname, n_tup_ins + n_tup_upd + n_tup_del FROM pg_stat_xact_user_tables WHERE relname = ANY(:t)"),
+        {"t": list(WRITTEN)},
+    ).all()
+    return {name: int(n) for name, n in rows}
+
+
+def test_rerun_matches_instead_of_duplicating_and_writes_nothing(conn: Connection, loaded) -> None:
     first = run_detection(conn, actor="test")
-    second = run_detection(conn, actor="test")
-    assert second.new == 0 and second.updated == first.clusters
-    assert conn.execute(text("SELECT count(*) FROM hotspots")).scalar_one() == first.clusters
-    events = dict(conn.execute(text("SELECT event, count(*) FROM hotspot_events GROUP BY event")).all())
-    assert events == {"created": first.clusters, "updated": first.clusters}
     members = conn.execute(text("SELECT count(*) FROM hotspot_incidents")).scalar_one()
     assert members >= 5 * first.clusters
+    before = _rows_written(conn)
+    assert before["hotspot_incidents"] >= members  # the counters see the first run's writes
+    second = run_detection(conn, actor="test")
+    assert (second.new, second.updated, second.unchanged) == (0, 0, first.clusters)
+    assert second.hotspot_ids == first.hotspot_ids
+    assert _rows_written(conn) == before  # not one hotspot, membership, event or lineage row
+    assert conn.execute(text("SELECT count(*) FROM hotspots")).scalar_one() == first.clusters
+    events = dict(conn.execute(text("SELECT event, count(*) FROM hotspot_events GROUP BY event")).all())
+    assert events == {"created": first.clusters}
+    assert conn.execute(text("SELECT count(*) FROM hotspot_incidents")).scalar_one() == members
+
+
+def test_a_rerun_writes_only_what_changed(conn: Connection, loaded, tmp_path: Path) -> None:
+    first = run_detection(conn, actor="test", end=datetime(2026, 10, 31, tzinfo=UTC))
+    hotspot = first.hotspot_ids[0]
+    lon, lat, at = conn.execute(
+        text(
+            "SELECT ST_X(i.geom), ST_Y(i.geom), i.occurred_at FROM hotspot_incidents m"
+            " JOIN incidents i ON i.id = m.incident_id WHERE m.hotspot_id = :h ORDER BY i.occurred_at DESC LIMIT 1"
+        ),
+        {"h": hotspot},
+    ).one()
+    path = tmp_path / "one.csv"  # one more incident on top of the hotspot's newest one, inside the window
+    path.write_text(f"ref,occurred_at,lon,lat,kind\nEXTRA1,{at.isoformat()},{lon:.7f},{lat:.7f},drug_use\n")
+    import_incidents(conn, path, imported_by="test")
+    before = _rows_written(conn)
+    second = run_detection(conn, actor="test", end=datetime(2026, 10, 31, tzinfo=UTC))
+    after = _rows_written(conn)
+    assert (second.new, second.updated, second.unchanged) == (0, 1, first.clusters - 1)
+    assert after["hotspot_incidents"] - before["hotspot_incidents"] == 1  # the new incident joins its hotspot
+    assert after["hotspot_events"] - before["hotspot_events"] == 1  # one "updated" event
+    assert after["hotspots"] - before["hotspots"] == 1
+    event = conn.execute(
+        text("SELECT hotspot_id, event FROM hotspot_events WHERE run_id = :r"), {"r": second.run_id}
+    ).one()
+    assert tuple(event) == (hotspot, "updated")
 
 
 def _burst(tmp_path: Path, lon: float, lat: float, start: datetime, n: int, prefix: str) -> Path:

@@ -174,6 +174,10 @@ def test_references_are_checked_per_statement(conn: Connection, tmp_path: Path, 
     assert conn.execute(text("SELECT count(*) FROM incident_refs WHERE ref = 'F-0'")).scalar_one() == 0
     again = import_incidents(conn, write(tmp_path, rows("F-", 1, "2015-01-01"), "again.csv"), imported_by="test")
     assert again.imported == 1  # a deleted incident's ref is free again
+    with pytest.raises(DBAPIError, match="hotspot_id not in hotspots"), conn.begin_nested():
+        conn.execute(text("INSERT INTO hotspot_incidents SELECT -7, id FROM incidents WHERE ref = 'F-1'"))
+    conn.execute(text("DELETE FROM hotspots WHERE id = :h"), {"h": hotspot})
+    assert conn.execute(text("SELECT count(*) FROM hotspot_incidents")).scalar_one() == 0  # the list went with it
 
 
 def test_an_import_in_chunks_stores_and_reports_as_one_in_a_piece(

@@ -73,3 +73,55 @@ def test_a_zero_budget_turns_caching_off() -> None:
     for _ in range(3):
         cache.get_or_build("k", lambda: built.append(1) or body(3))
     assert len(built) == 3
+
+
+def test_a_memo_is_trusted_for_its_delay_and_forgotten_at_once() -> None:
+    from api.cache import Memo
+
+    now, reads = [0.0], []
+    memo: Memo[int] = Memo(2.0, clock=lambda: now[0])
+    read = lambda: reads.append(1) or len(reads)  # noqa: E731 - each read answers a new value
+    assert (memo.get(read), memo.get(read)) == (1, 1)
+    now[0] = 1.99
+    assert memo.get(read) == 1
+    now[0] = 2.0
+    assert memo.get(read) == 2  # too old: read again
+    memo.forget()
+    assert memo.get(read) == 3
+    assert Memo(0).get(read) == 4 and len(reads) == 4  # 0: never remembered
+
+
+def test_a_value_read_while_it_was_forgotten_is_not_kept() -> None:
+    from api.cache import Memo
+
+    memo: Memo[str] = Memo(60.0)
+
+    def stale() -> str:
+        memo.forget()  # another request committed a change while this one was reading
+        return "stale"
+
+    assert memo.get(stale) == "stale"
+    assert memo.get(lambda: "fresh") == "fresh"
+
+
+def test_a_remembered_token_still_expires_and_a_refused_one_is_never_remembered(monkeypatch) -> None:  # noqa: ANN001
+    import time
+
+    import api.security as security
+
+    key = "k" * 40
+    token = security.create_access_token(7, "s-1", key, 30)
+    assert security.decode_access_token(token, key) == security.TokenClaims(7, "s-1")
+    assert security._verified.cache_info().currsize >= 1
+    later = time.time() + 30 * 60 + 1
+    monkeypatch.setattr(security.time, "time", lambda: later)
+    with pytest.raises(security.InvalidToken, match="expired"):
+        security.decode_access_token(token, key)
+    monkeypatch.undo()
+    before = security._verified.cache_info().currsize
+    for wrong in (token + "x", token.replace(".", ".x", 1)):
+        with pytest.raises(security.InvalidToken):
+            security.decode_access_token(wrong, key)
+    with pytest.raises(security.InvalidToken):
+        security.decode_access_token(token, "another key" * 4)
+    assert security._verified.cache_info().currsize == before

@@ -1,0 +1,180 @@
+"""A tile request on a warm server process runs one database statement: counted by SQLAlchemy's cursor events and,
+below them, by libpq's own trace of every message the driver sends (a pool ping, BEGIN or COMMIT would show there).
+
+The app runs on the production engine options (gis.store.db.app_engine) in a scratch database, with committed data:
+the session check and the data versions must really come from the process's memory.
+"""
+
+from __future__ import annotations
+
+import math
+import os
+import re
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+from sqlalchemy import Engine, event, text
+
+from gis.ops.postgres import ManagedCluster
+
+DB = "tile_statements"
+#: Frontend messages that each make the server run something: a simple query, or the end of an extended one.
+_ROUND_TRIP = re.compile(r"\tF\t\d+\t(Query|Sync)\b")
+
+
+def tile_of(lon: float, lat: float, z: int) -> tuple[int, int]:
+    n = 2**z
+    return int((lon + 180) / 360 * n), int((1 - math.asinh(math.tan(math.radians(lat))) / math.pi) / 2 * n)
+
+
+class Counter:
+    """Statements seen by SQLAlchemy and round trips seen by libpq, on every connection of an engine."""
+
+    def __init__(self, engine: Engine, trace: Path) -> None:
+        self.statements: list[str] = []
+        self.trace = trace
+        self._fd = os.open(trace, os.O_WRONLY | os.O_CREAT | os.O_APPEND)
+        event.listen(engine, "before_cursor_execute", self._statement)
+        event.listen(engine.pool, "connect", self._traced)
+
+    def _statement(self, conn, cursor, statement, parameters, context, executemany) -> None:  # noqa: ANN001
+        self.statements.append(statement)
+
+    def _traced(self, dbapi_connection, record) -> None:  # noqa: ANN001
+        dbapi_connection.pgconn.trace(self._fd)
+
+    def mark(self) -> tuple[int, int]:
+        return len(self.statements), self.trace.stat().st_size
+
+    def since(self, mark: tuple[int, int]) -> tuple[list[str], list[str]]:
+        """Statements and libpq round trips since ``mark``."""
+        with self.trace.open("rb") as fh:
+            fh.seek(mark[1])
+            sent = [m.group(0) for m in _ROUND_TRIP.finditer(fh.read().decode("utf-8", "replace"))]
+        return self.statements[mark[0] :], sent
+
+
+@pytest.fixture(scope="module")
+def served(cluster: ManagedCluster, tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple]:
+    """The app on the production engine options over a scratch database with committed incidents and a session."""
+    from conftest import bearer_headers, migrate_as_owner
+    from fastapi.testclient import TestClient
+
+    from api.app import create_app
+    from api.cache import Memo
+    from api.sessions import SessionCache
+    from gis.store.accounts import create_user
+    from gis.store.db import app_engine
+
+    cluster.drop_database(DB)
+    cluster.create_database(DB)
+    migrate_as_owner(cluster, DB)
+    engine = app_engine(cluster.url(DB), pool_size=2)
+    counter = Counter(engine, tmp_path_factory.mktemp("trace") / "libpq.trace")
+    with engine.begin() as conn:
+        conn.execute(
+            text("""INSERT INTO incidents (ref, occurred_at, kind, assignment, geom)
+                    SELECT 'TS-' || n, now() - n * interval '1 day', 'tip', 'outside',
+                           ST_SetSRID(ST_MakePoint(106.683 + (n % 10) * 0.0002, 20.86 + (n / 10) * 0.0002), 4326)
+                    FROM generate_series(1, 60) n""")
+        )
+        user_id = create_user(conn, "tile-counter", "-", "command", None)
+    app = create_app(engine)
+    # Long enough that no entry expires between the warm-up and the counted request on a slow machine.
+    app.state.sessions = SessionCache(600)
+    app.state.data_versions = Memo(600)
+    with engine.begin() as conn:
+        headers = bearer_headers(app, conn, user_id)
+    with TestClient(app) as client:
+        client.headers.update(headers)
+        yield client, counter, engine
+    engine.dispose()
+    cluster.drop_database(DB)
+
+
+@pytest.mark.parametrize("z", [13, 15])
+def test_a_warm_tile_request_runs_one_statement(served, z: int) -> None:
+    client, counter, engine = served
+    x, y = tile_of(106.684, 20.861, z)
+    client.get(f"/tiles/incidents/{z}/{x - 1}/{y}.mvt")  # warm: the session and the data versions remembered
+    saved, client.app.state.cache.max_bytes = client.app.state.cache.max_bytes, 0  # every tile from the database
+    try:
+        mark = counter.mark()
+        response = client.get(f"/tiles/incidents/{z}/{x}/{y}.mvt")
+        statements, sent = counter.since(mark)
+    finally:
+        client.app.state.cache.max_bytes = saved
+    assert response.status_code == 200 and response.content
+    assert len(statements) == 1, statements
+    assert "ST_AsMVT" in statements[0]
+    assert len(sent) == 1, sent  # no ping, no BEGIN, no COMMIT, nothing else on the wire
+    if z >= 15:  # the tile's access line, written by the same statement
+        with engine.connect() as conn:
+            line = conn.execute(
+                text("SELECT rows, params->>'x' FROM access_log WHERE username = 'tile-counter' ORDER BY id DESC")
+            ).first()
+        assert line is not None and tuple(line) == (int(response.headers["X-Incidents"]), str(x))
+        assert line[0] > 0
+
+
+def test_a_cached_tile_runs_no_statement_below_street_zoom_and_only_its_access_line_from_it(served) -> None:
+    client, counter, engine = served
+    for z, expected in ((14, 0), (15, 1)):
+        x, y = tile_of(106.684, 20.861, z)
+        client.get(f"/tiles/incidents/{z}/{x}/{y}.mvt")
+        mark = counter.mark()
+        assert client.get(f"/tiles/incidents/{z}/{x}/{y}.mvt").status_code == 200
+        statements, sent = counter.since(mark)
+        assert (len(statements), len(sent)) == (expected, expected), statements
+        assert all(s.lstrip().startswith("INSERT INTO access_log") for s in statements)
+
+
+def test_a_dropped_connection_is_answered_503_once_then_the_pool_reconnects(served, cluster: ManagedCluster) -> None:
+    """No ping before each checkout: a connection the server dropped fails one request with 503 and Retry-After."""
+    from sqlalchemy import create_engine
+    from sqlalchemy.pool import NullPool
+
+    client, counter, engine = served
+    x, y = tile_of(106.684, 20.861, 13)
+    url = f"/tiles/incidents/13/{x}/{y}.mvt"
+    assert client.get(url).status_code == 200
+    admin = create_engine(cluster.admin_url(DB), poolclass=NullPool)
+    with admin.connect() as conn:
+        ended = conn.execute(
+            text(
+                "SELECT count(pg_terminate_backend(pid)) FROM pg_stat_activity WHERE datname = :d AND usename = 'diaban_app'"
+            ),
+            {"d": DB},
+        ).scalar_one()
+    admin.dispose()
+    assert ended >= 1
+    saved, client.app.state.cache.max_bytes = client.app.state.cache.max_bytes, 0
+    try:
+        failed = client.get(url)
+        assert failed.status_code == 503 and failed.headers["retry-after"] == "5"
+        assert failed.json()["code"] == "database_unavailable"
+        assert client.get(url).status_code == 200
+    finally:
+        client.app.state.cache.max_bytes = saved
+
+
+def test_a_change_committed_by_this_process_drops_the_data_versions_and_a_read_keeps_them(served) -> None:
+    from types import SimpleNamespace
+
+    from api.cache import Memo
+    from api.deps import get_connection
+
+    client, counter, engine = served
+    memo: Memo[str] = Memo(600)
+    memo.get(lambda: "old")
+    for method, seen in (("GET", "old"), ("POST", "new")):
+        request = SimpleNamespace(method=method, app=SimpleNamespace(state=SimpleNamespace(data_versions=memo)))
+        with engine.connect() as conn:
+            conn.execution_options(isolation_level="AUTOCOMMIT")
+            steps = get_connection(request, conn)  # type: ignore[arg-type]
+            assert next(steps) is conn and conn.in_transaction()
+            conn.execute(text("SELECT 1"))
+            with pytest.raises(StopIteration):
+                next(steps)  # the request succeeded: committed
+        assert memo.get(lambda: "new") == seen
