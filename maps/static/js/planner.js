@@ -93,8 +93,7 @@ diabanPages.planner = async function startPlanner(map, cfg) {
       const tr = document.createElement("tr");
       tr.dataset.code = item.commune_code;
       if (item.disagreement || item.changed) tr.classList.add("flag");
-      const learned = item.learned_category ? `${escapeHtml(classLabel(item.learned_category))}` +
-        (item.confidence !== null ? ` <small>(${VI_PERCENT.format(item.confidence)})</small>` : "") : "—";
+      const learned = item.learned_category ? escapeHtml(classLabel(item.learned_category)) : "—";
       tr.innerHTML = `<td>${escapeHtml(item.full_name || item.name || item.commune_code)}</td>
         <td><b>${escapeHtml(classLabel(item.category, item.level))}</b>${item.method === "override" ? " <em>(điều chỉnh)</em>" : ""}${missingData(item)}</td>
         <td>${learned}</td><td>${escapeHtml(classLabel(item.previous_category, item.previous_level))}</td>
