@@ -215,6 +215,25 @@ def client(engine: Engine, conn: Connection, make_user: Callable[..., int]) -> I
         yield test_client
 
 
+def requests_in_savepoints(app: FastAPI, conn: Connection) -> None:
+    """Serve every request of ``app`` on ``conn`` (the test's rolled-back transaction), each in a savepoint, so that
+    a refused write (an integrity error, say) cannot poison the next request."""
+    from api.deps import get_connection, get_read_connection
+
+    def savepoint() -> Iterator[Connection]:
+        nested = conn.begin_nested()
+        try:
+            yield conn
+        except Exception:
+            nested.rollback()
+            raise
+        else:
+            nested.commit()
+
+    app.dependency_overrides[get_connection] = savepoint
+    app.dependency_overrides[get_read_connection] = savepoint
+
+
 def bearer_headers(app: FastAPI, conn: Connection, user_id: int, minutes: int = 30) -> dict[str, str]:
     """Authorization header with a token for a new session of ``user_id`` (opened on ``conn``), signed with the app's
     key, as a login would give."""
@@ -266,22 +285,9 @@ def api_schema(engine: Engine, conn: Connection, make_user):
     import schemathesis
 
     from api.app import create_app
-    from api.deps import get_connection, get_read_connection
 
     app = create_app(engine)
-
-    def savepoint() -> Iterator[Connection]:
-        nested = conn.begin_nested()
-        try:
-            yield conn
-        except Exception:
-            nested.rollback()
-            raise
-        else:
-            nested.commit()
-
-    app.dependency_overrides[get_connection] = savepoint
-    app.dependency_overrides[get_read_connection] = savepoint
+    requests_in_savepoints(app, conn)
     app.state.fuzz_headers = bearer_headers(app, conn, make_user("schema-command", "command"))
     schema = schemathesis.openapi.from_asgi("/openapi.json", app)
     schema.app = app

@@ -14,14 +14,13 @@ from __future__ import annotations
 from collections.abc import Iterator
 
 import pytest
-from conftest import bearer_headers
+from conftest import bearer_headers, requests_in_savepoints
 from fastapi.testclient import TestClient
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from sqlalchemy import Connection, Engine, text
 
 from api.app import create_app
-from api.deps import get_connection, get_read_connection
 from gis.services.hotspots import transition_hotspot
 from gis.store.hotspots import replay_hotspot, suppression_task_states
 from gis.store.scoping import UNRESTRICTED
@@ -45,18 +44,7 @@ def api(engine: Engine, conn: Connection, make_user, make_team) -> Iterator[dict
     app = create_app(engine)
     app.state.hotspot_machine = MACHINE
 
-    def savepoint() -> Iterator[Connection]:
-        nested = conn.begin_nested()
-        try:
-            yield conn
-        except Exception:
-            nested.rollback()
-            raise
-        else:
-            nested.commit()
-
-    app.dependency_overrides[get_connection] = savepoint
-    app.dependency_overrides[get_read_connection] = savepoint
+    requests_in_savepoints(app, conn)
     team_id = make_team("Tổ thuộc tính", [COMMUNE])
     users = {"command": make_user("prop-command", "command"), "team": make_user("prop-team", "team", team_id)}
     with TestClient(app) as client:
