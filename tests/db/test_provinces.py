@@ -19,7 +19,7 @@ from gis.services.reports import kpi_report
 from gis.store.provinces import sole_province
 from gis.store.scoping import AreaScope
 from models.errors import PermissionDenied
-from tests.conftest import SECOND_PROVINCE, SECOND_PROVINCE_UNITS, migrate_as_owner
+from tests.conftest import SECOND_PROVINCE, SECOND_PROVINCE_FILE, SECOND_PROVINCE_UNITS, migrate_as_owner
 
 HAI_PHONG = "31"
 
@@ -122,6 +122,9 @@ def test_diaban_boundaries_import_loads_the_national_file(cluster: ManagedCluste
             )
             assert (bac_son, truong_sa) == ("xa", "dac_khu")  # "xã Bắc Sơn" came with kind "other"
             assert sole_province(conn) is None
+            # The second province's units the other tests load from a small file are the national file's, unchanged.
+            again = import_boundaries(conn, SECOND_PROVINCE_FILE)
+            assert (again.unchanged, again.inserted, again.updated) == (SECOND_PROVINCE_UNITS, 0, 0)
         engine.dispose()
     finally:
         cluster.drop_database(name)
