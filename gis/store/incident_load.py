@@ -266,23 +266,27 @@ _CELL_W, _CELL_H = 360.0 / (1 << CELL_LEVEL), 180.0 / (1 << CELL_LEVEL)
 #: A cell's box, a nanodegree wider on each side: a point on a cell's edge is in the box it is looked up in,
 #: whichever way rounding put it.
 _CELL_BOX = (
-    f"ST_Expand(ST_MakeEnvelope(x.col * {_CELL_W!r}::float8 - 180, y.row * {_CELL_H!r}::float8 - 90,"
-    f" (x.col + 1) * {_CELL_W!r}::float8 - 180, (y.row + 1) * {_CELL_H!r}::float8 - 90, 4326), 1e-9)"
+    f"ST_Expand(ST_MakeEnvelope(x.col * {_CELL_W!r}::float8 - 180, x.row * {_CELL_H!r}::float8 - 90,"
+    f" (x.col + 1) * {_CELL_W!r}::float8 - 180, (x.row + 1) * {_CELL_H!r}::float8 - 90, 4326), 1e-9)"
 )
-#: The parts crossing each occupied cell (the part's cells enumerated from its bounding box, so that its
-#: prepared geometry serves all its cells); one row per cell and part; no geometry where one part covers the
-#: whole cell.
+#: The parts crossing each occupied cell; one row per cell and part; no geometry where one part covers the whole
+#: cell. A part's cells are enumerated from its bounding box and matched with the occupied ones by a hash join
+#: before any geometry is tested (as a LATERAL join the planner sorted the occupied cells once per part: 2.8 s
+#: for the 12,000 cells of 100,000 points, against 1.1 s).
 _CELLS = f"""
 CREATE TEMP TABLE incident_cells ON COMMIT DROP AS
 WITH occupied AS (SELECT * FROM unnest(CAST(:cell AS bigint[]), CAST(:col AS int[]), CAST(:row AS int[])) o(cell, col, row)),
-pairs AS MATERIALIZED (
-    SELECT o.cell, a.code, c.since, a.geom, box.box
-    FROM admin_unit_parts a JOIN {_CURRENT} c USING (code)
+candidates AS MATERIALIZED (
+    SELECT a.id, x.col, y.row FROM admin_unit_parts a
     CROSS JOIN LATERAL generate_series(floor((ST_XMin(a.geom) + 180) / {_CELL_W!r}::float8)::int,
                                        floor((ST_XMax(a.geom) + 180) / {_CELL_W!r}::float8)::int) x(col)
     CROSS JOIN LATERAL generate_series(floor((ST_YMin(a.geom) + 90) / {_CELL_H!r}::float8)::int,
                                        floor((ST_YMax(a.geom) + 90) / {_CELL_H!r}::float8)::int) y(row)
-    JOIN occupied o ON o.col = x.col AND o.row = y.row
+),
+needed AS MATERIALIZED (SELECT c.id, o.cell, c.col, c.row FROM candidates c JOIN occupied o USING (col, row)),
+pairs AS MATERIALIZED (
+    SELECT x.cell, a.code, c.since, a.geom, box.box
+    FROM needed x JOIN admin_unit_parts a ON a.id = x.id JOIN {_CURRENT} c USING (code)
     CROSS JOIN LATERAL (SELECT {_CELL_BOX} AS box) box
     WHERE ST_Intersects(a.geom, box.box)
 ), crossing AS (SELECT cell, count(*) AS parts FROM pairs GROUP BY cell)
