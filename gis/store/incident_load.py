@@ -253,10 +253,14 @@ def place_units(conn: Connection, units: list[dict[str, object]], reform: date) 
 # incident_partitions.CELL_LEVEL): a cell inside one commune part answers without a test; a cell on a border
 # holds each part crossing it, clipped to the cell (7-14 vertices), and the point is tested against those only.
 # The cells are built for the cells the file's points fall in, from the current parts, in the import's
-# transaction (always the boundaries of the moment: nothing to keep in step with the boundary import).
+# transaction (always the boundaries of the moment: nothing to keep in step with the boundary import). Cells
+# kept once per boundary version would spare this build (1-3 s of an import at load 5-8) but cover every
+# boundary loaded: 40,000-80,000 cells for Hải Phòng, some two million for the national file.
 # Measured at 1M points, load 6.5 (seconds): cells 1.5 + join 2.3, against 11.4 + 23.9 for a GiST on the
-# staged points joined from the parts; probing the parts point by point through their GiST cost 110 µs a point
-# (a GiST rescan per point), 22 s for 200,000. Same commune for each of the 1M points as the parts' join.
+# staged points joined from the parts (the previous method); same commune for each of the 1M points. Probing the
+# parts point by point through their GiST, without a GiST on the points, is the slowest (200,000 points, load 7):
+# 22 s with ST_Intersects on the 128-vertex parts, 31 s on 64- or 32-vertex pieces, 35 s with ST_Contains, 40 s
+# with _ST_Covers — an index rescan per point, 80-120 µs, whatever the test.
 #: The current units with the instant their period began (compared with times, not dates: a local date per
 #: row cost 0.5 s per million).
 _CURRENT = f"""(SELECT code, CAST(valid_from AS timestamp) AT TIME ZONE '{LOCAL_TZ_NAME}' AS since FROM admin_units
