@@ -32,7 +32,8 @@ import tempfile
 import time
 from pathlib import Path
 
-from sqlalchemy import Engine, text
+from sqlalchemy import Engine, create_engine, text
+from sqlalchemy.pool import NullPool
 
 from gis.ops.postgres import libpq_url, temporary_cluster
 
@@ -160,8 +161,9 @@ def _ogr2ogr(url: str, path: Path) -> dict[str, float | int | None]:
     return {"seconds": seconds, "server_kb": None, "client_kb": peak}
 
 
-def _reset(engine: Engine) -> None:
-    """An empty database again: no incidents, no partition, no load table."""
+def _reset(engine: Engine, admin: Engine) -> None:
+    """An empty database again: no incidents, no partition, no load table (`engine`: the owner's; `admin`: the
+    cluster's superuser, which alone may CHECKPOINT)."""
     with engine.begin() as conn:
         for (name,) in conn.execute(
             text("SELECT relname FROM pg_class WHERE relname ~ '^incidents_y[0-9]{4}$' OR relname = 'bench_ogr'")
@@ -169,15 +171,16 @@ def _reset(engine: Engine) -> None:
             conn.execute(text(f"DROP TABLE {name}"))
         conn.execute(text("DROP TABLE IF EXISTS bench_load"))
         conn.execute(text("TRUNCATE incidents"))
-    with engine.connect().execution_options(isolation_level="AUTOCOMMIT") as conn:
+    with admin.connect().execution_options(isolation_level="AUTOCOMMIT") as conn:
         conn.execute(text("CHECKPOINT"))  # each load starts without the previous one's dirty pages to write
 
 
-def measure(method: str, engine: Engine, url: str, path: Path, repeat: int, keep: bool = False) -> dict:
-    """Best of `repeat` runs of one method; the load average when the best run started; the peaks."""
+def measure(method: str, db: tuple[Engine, Engine], url: str, path: Path, repeat: int, keep: bool = False) -> dict:
+    """Best of `repeat` runs of one method; the load average when the best run started; the peaks. `db`: the
+    owner's and the superuser's engines (see `_reset`)."""
     best: dict | None = None
     for _ in range(repeat):
-        _reset(engine) if not keep else None
+        _reset(*db) if not keep else None
         load = os.getloadavg()[0]
         result = _ogr2ogr(url, path) if method == "ogr2ogr" else _run_child(method, url, path)
         result["load"] = load
@@ -226,17 +229,19 @@ def main() -> None:
             path = folder / "incidents.csv"
             return path if path.exists() else incident_csv(rows, folder, seed=seed)
 
-        engine = prepared_engine(cluster)
+        prepared_engine(cluster).dispose()
         url = cluster.owner_url()  # as `diaban import` connects: the owner may create and attach partitions
+        # The owner drops partitions between loads; the superuser alone may CHECKPOINT.
+        db = (create_engine(url, poolclass=NullPool), create_engine(cluster.admin_url(), poolclass=NullPool))
         print("(/ C+G: seconds over 'COPY + geometry + GiST' of the same rows; RSS: the loading process's peak;")
         print(" srv: the database backend's peak; load avg: 1-minute load average as the best run started)")
         print(_HEAD)
         for rows in args.rows:
             path = generated(rows)
-            results = {m: measure(m, engine, url, path, args.repeat) for m in ("copy", "copy_gist")}
+            results = {m: measure(m, db, url, path, args.repeat) for m in ("copy", "copy_gist")}
             if not args.no_ogr2ogr:
-                results["ogr2ogr"] = measure("ogr2ogr", engine, url, path, args.repeat)
-            results["diaban"] = measure("diaban", engine, url, path, args.repeat)
+                results["ogr2ogr"] = measure("ogr2ogr", db, url, path, args.repeat)
+            results["diaban"] = measure("diaban", db, url, path, args.repeat)
             floor = results["copy_gist"]["seconds"]
             names = {
                 "copy": "plain COPY (unindexed)",
@@ -249,13 +254,14 @@ def main() -> None:
             sys.stdout.flush()
         if args.increment:
             increment = generated(args.increment, seed=12)
-            floor = measure("copy_gist", engine, url, increment, args.repeat)
-            _reset(engine)
+            floor = measure("copy_gist", db, url, increment, args.repeat)
+            _reset(*db)
             _run_child("diaban", url, generated(args.base))  # the table holding --base rows (not timed)
-            added = measure("diaban_increment", engine, url, increment, args.repeat, keep=True)
+            added = measure("diaban_increment", db, url, increment, args.repeat, keep=True)
             print(_line("COPY + geometry + GiST, increment", args.increment, floor, floor["seconds"]))
             print(_line(f"diaban import into {args.base:,}", args.increment, added, floor["seconds"]))
-        engine.dispose()
+        for engine in db:
+            engine.dispose()
 
 
 if __name__ == "__main__":

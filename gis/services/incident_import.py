@@ -131,20 +131,22 @@ def _stage_and_store(
                 staging.write(load.staging_batch(valid.valid))
             bar.advance(rows)
             pa.default_memory_pool().release_unused()  # Arrow's allocator keeps freed chunks otherwise (+20 MB)
-    with bar.phase("Xác định xã theo mã, địa chỉ"):
-        report.warnings += _place_without_point(conn)
-    with bar.phase("Loại trùng"):
-        staged = load.new_rows(conn)
+    unplaced = empty_rejects()
+    if staging.without_point:  # rows placed by their code or address: none in a file where every row has a point
+        with bar.phase("Xác định xã theo mã, địa chỉ"):
+            report.warnings += _place_without_point(conn)
+    with bar.phase("Loại trùng, gán xã/phường"):
+        load.place(conn, staging.cells(), nearest_m, REFORM_DATE, load.history_exists(conn))
+    if staging.without_point:
         unplaced = load.unit_rejects(conn)
         rejects.append(unplaced)
-    with bar.phase("Gán xã/phường"):
-        load.assign(conn, nearest_m, REFORM_DATE, load.history_exists(conn))
     far = load.outside(conn)
     far_rows = _outside_rows(far, nearest_m, refused=refuse_outside)
     if refuse_outside and len(far):
         load.drop_outside(conn)
         rejects.append(far_rows)
-    report.flagged = _ordered(load.ambiguous(conn), far_rows if not refuse_outside else empty_rejects())
+    flags = load.ambiguous(conn) if staging.without_point else empty_rejects()  # only rows without a point
+    report.flagged = _ordered(flags, far_rows if not refuse_outside else empty_rejects())
     with bar.phase("Ghi vào CSDL"):
         counts = load.store(conn, import_id)
     load.drop_work_tables(conn)
@@ -152,7 +154,7 @@ def _stage_and_store(
     report.imported = sum(counts.values())
     # Every staged row is stored, a repeat of a ref in the file or in the database (a duplicate), unplaced or
     # refused outside.
-    report.duplicates = staged - report.imported - len(unplaced) - (len(far) if refuse_outside else 0)
+    report.duplicates = staging.rows - report.imported - len(unplaced) - (len(far) if refuse_outside else 0)
     report.outside = counts.get(Assignment.OUTSIDE, 0)
     report.nearest = counts.get(Assignment.NEAREST, 0)
     report.by_code = counts.get(Assignment.CODE, 0) + counts.get(Assignment.LEGACY_CODE, 0)

@@ -28,9 +28,13 @@ from gis.settings import DataSettings
 from gis.store.bulk import driver_connection
 from gis.store.data_versions import bump_data_version
 from gis.store.incident_partitions import (
+    CELL_LEVEL,
+    CELL_SHIFT,
     PARENT,
     attach,
     bounds,
+    cell_columns,
+    cell_of,
     create_detached,
     partition_name,
     partitions,
@@ -124,7 +128,10 @@ def _to_metric() -> Transformer:
 
 class StagingCopy:
     """A binary COPY into the staging table, written by a thread: the caller reads and validates the next chunk
-    while PostgreSQL takes this one. At most two encoded chunks wait, so memory stays bounded."""
+    while PostgreSQL takes this one. At most two encoded chunks wait, so memory stays bounded.
+
+    It counts what it stages (`rows`, `without_point`) and keeps the commune-lookup cells the points fall in
+    (`cells`, a few ten thousand at most in a province), so that no phase scans the staged rows to learn them."""
 
     def __init__(self, conn: Connection) -> None:
         columns = ", ".join(f"{f.name} {_SQL_TYPES.get(f.type, 'timestamptz')}" for f in STAGING)
@@ -134,6 +141,9 @@ class StagingCopy:
         self._queue: queue.Queue[bytes | None] = queue.Queue(maxsize=2)
         self._error: BaseException | None = None
         self._thread = threading.Thread(target=self._write, name="incident-copy", daemon=True)
+        self.rows = 0
+        self.without_point = 0
+        self._cells: list[np.ndarray] = []
 
     def __enter__(self) -> StagingCopy:
         self._thread.start()
@@ -155,7 +165,17 @@ class StagingCopy:
         """Queue one chunk (waits while two are queued)."""
         if self._error is not None:
             raise self._error
+        zkey = chunk.column("zkey")
+        self.rows += chunk.num_rows
+        self.without_point += zkey.null_count
+        self._cells.append(np.unique(cell_of(zkey.drop_null().to_numpy())))
+        if len(self._cells) >= 32:  # merged now and then: bounded by the number of distinct cells
+            self._cells = [self.cells()]
         self._queue.put(b"".join(bytes(self._encoder.write_batch(b)) for b in chunk.to_batches()))
+
+    def cells(self) -> np.ndarray:
+        """The distinct cells of the staged points, sorted."""
+        return np.unique(np.concatenate(self._cells)) if self._cells else np.zeros(0, np.int64)
 
     def __exit__(self, kind: type[BaseException] | None, exc: BaseException | None, tb: TracebackType | None) -> None:
         if exc is None:
@@ -228,88 +248,114 @@ def place_units(conn: Connection, units: list[dict[str, object]], reform: date) 
     conn.execute(text("DROP TABLE incident_units"))
 
 
-# ------------------------------------------------------------------------------------------- duplicates
-def new_rows(conn: Connection) -> int:
-    """The rows to store (`incident_points`): the first row of each ref in the file, unless that ref is stored
-    already; each with where its staged row lies (`tid`), its point and its place in storage order (`seq`:
-    month, then Z-order). Returns the number of rows staged.
+# ------------------------------------------------------------------------------------------- duplicates, communes
+# The commune of a point is found by a hash join on its lookup cell (the first bits of its Z-order key, see
+# incident_partitions.CELL_LEVEL): a cell inside one commune part answers without a test; a cell on a border
+# holds each part crossing it, clipped to the cell (7-14 vertices), and the point is tested against those only.
+# The cells are built for the cells the file's points fall in, from the current parts, in the import's
+# transaction (always the boundaries of the moment: nothing to keep in step with the boundary import). Cells
+# kept once per boundary version would spare this build (1-3 s of an import at load 5-8) but cover every
+# boundary loaded: 40,000-80,000 cells for Hải Phòng, some two million for the national file.
+# Measured at 1M points, load 6.5 (seconds): cells 1.5 + join 2.3, against 11.4 + 23.9 for a GiST on the
+# staged points joined from the parts (the previous method); same commune for each of the 1M points. Probing the
+# parts point by point through their GiST, without a GiST on the points, is the slowest (200,000 points, load 7):
+# 22 s with ST_Intersects on the 128-vertex parts, 31 s on 64- or 32-vertex pieces, 35 s with ST_Contains, 40 s
+# with _ST_Covers — an index rescan per point, 80-120 µs, whatever the test.
+#: The current units with the instant their period began (compared with times, not dates: a local date per
+#: row cost 0.5 s per million).
+_CURRENT = f"""(SELECT code, CAST(valid_from AS timestamp) AT TIME ZONE '{LOCAL_TZ_NAME}' AS since FROM admin_units
+    WHERE {current_unit(None)})"""
+#: A cell's width and height in degrees (powers of two of the globe's: exact in float8, as are its corners).
+_CELL_W, _CELL_H = 360.0 / (1 << CELL_LEVEL), 180.0 / (1 << CELL_LEVEL)
+#: A cell's box, a nanodegree wider on each side: a point on a cell's edge is in the box it is looked up in,
+#: whichever way rounding put it.
+_CELL_BOX = (
+    f"ST_Expand(ST_MakeEnvelope(x.col * {_CELL_W!r}::float8 - 180, x.row * {_CELL_H!r}::float8 - 90,"
+    f" (x.col + 1) * {_CELL_W!r}::float8 - 180, (x.row + 1) * {_CELL_H!r}::float8 - 90, 4326), 1e-9)"
+)
+#: The parts crossing each occupied cell; one row per cell and part; no geometry where one part covers the whole
+#: cell. A part's cells are enumerated from its bounding box and matched with the occupied ones by a hash join
+#: before any geometry is tested (as a LATERAL join the planner sorted the occupied cells once per part: 2.8 s
+#: for the 12,000 cells of 100,000 points, against 1.1 s).
+_CELLS = f"""
+CREATE TEMP TABLE incident_cells ON COMMIT DROP AS
+WITH occupied AS (SELECT * FROM unnest(CAST(:cell AS bigint[]), CAST(:col AS int[]), CAST(:row AS int[])) o(cell, col, row)),
+candidates AS MATERIALIZED (
+    SELECT a.id, x.col, y.row FROM admin_unit_parts a
+    CROSS JOIN LATERAL generate_series(floor((ST_XMin(a.geom) + 180) / {_CELL_W!r}::float8)::int,
+                                       floor((ST_XMax(a.geom) + 180) / {_CELL_W!r}::float8)::int) x(col)
+    CROSS JOIN LATERAL generate_series(floor((ST_YMin(a.geom) + 90) / {_CELL_H!r}::float8)::int,
+                                       floor((ST_YMax(a.geom) + 90) / {_CELL_H!r}::float8)::int) y(row)
+),
+needed AS MATERIALIZED (SELECT c.id, o.cell, c.col, c.row FROM candidates c JOIN occupied o USING (col, row)),
+pairs AS MATERIALIZED (
+    SELECT x.cell, a.code, c.since, a.geom, box.box
+    FROM needed x JOIN admin_unit_parts a ON a.id = x.id JOIN {_CURRENT} c USING (code)
+    CROSS JOIN LATERAL (SELECT {_CELL_BOX} AS box) box
+    WHERE ST_Intersects(a.geom, box.box)
+), crossing AS (SELECT cell, count(*) AS parts FROM pairs GROUP BY cell)
+SELECT p.cell, p.code, p.since,
+       CASE WHEN n.parts = 1 AND ST_Covers(p.geom, p.box) THEN NULL ELSE ST_ClipByBox2D(p.geom, p.box) END AS geom
+FROM pairs p JOIN crossing n USING (cell)"""
 
-    Only these narrow rows are sorted, never the staged ones (sorting a million full rows cost 6.5 s). Written in
-    storage order, the points of a commune lie on few pages: the commune join then reads 4x fewer (measured).
+
+def _placed(with_history: bool, stored_refs: bool) -> str:
+    """The statement that makes `incident_placed`: the rows to store, each with its commune and how it was found,
+    its unit at its date (gis.store.periods) and its place in storage order (`seq`: month, then Z-order).
+    `stored_refs`: whether any ref is stored (else no row is looked up: 1 s of a million rows, measured)."""
+    stored = "NOT EXISTS (SELECT 1 FROM incident_refs r WHERE r.ref = s.ref)" if stored_refs else "true"
+    earlier = unit_at("p.geom", "p.occurred_at") if with_history else "NULL"
+    return f"""
+CREATE TEMP TABLE incident_placed ON COMMIT DROP AS
+SELECT row_number() OVER (ORDER BY p.period, p.zkey, p.line) AS seq, p.tid, p.line, p.period, p.occurred_at, p.geom,
+       coalesce(p.unit_code, p.cell_code) AS code,
+       CASE WHEN p.geom IS NULL THEN p.assignment
+            WHEN p.cell_code IS NOT NULL THEN '{Assignment.INSIDE}' ELSE '{Assignment.OUTSIDE}' END AS assignment,
+       CASE WHEN p.geom IS NULL THEN
+                CASE WHEN p.legacy_code IS NOT NULL THEN p.legacy_code
+                     WHEN p.occurred_at >= :reform_at THEN p.unit_code END
+            WHEN p.occurred_at >= p.since THEN p.cell_code
+            ELSE {earlier} END AS period_code
+FROM (
+    -- The first row of each ref in the file (the smallest commune code when a point lies on a border), unless
+    -- the ref is stored already. ST_MakePoint is strict: a row without coordinates gets no point.
+    SELECT DISTINCT ON (s.ref) s.ctid AS tid, s.line, s.period, s.zkey, s.occurred_at, s.unit_code, s.assignment,
+           s.legacy_code, ST_SetSRID(ST_MakePoint(s.lon, s.lat), 4326) AS geom, c.code AS cell_code, c.since
+    FROM incident_staging s
+    LEFT JOIN incident_cells c ON c.cell = s.zkey >> {CELL_SHIFT}
+         AND (c.geom IS NULL OR ST_Intersects(c.geom, ST_SetSRID(ST_MakePoint(s.lon, s.lat), 4326)))
+    WHERE {stored}
+    ORDER BY s.ref, s.line, c.code
+) p"""
+
+
+def place(conn: Connection, cells: np.ndarray, nearest_m: float, reform: date, with_history: bool) -> None:
+    """The rows to store (`incident_placed`, indexed by `seq`): the first row of each ref in the file, unless that
+    ref is stored already, each with where its staged row lies (`tid`), its point, and its commune: the one whose
+    part contains the point (the smallest code on a border), else the nearest one within `nearest_m`, else none
+    (outside). A row without a point keeps what its code or address named (`place_units`); one that named no
+    unit has no assignment (`unit_rejects` takes it out). `cells`: the lookup cells of the staged points.
+
+    One pass does the duplicates and the commune join; only narrow rows are sorted, never the staged ones (sorting
+    a million full rows cost 6.5 s). Written in storage order, the rows are read back in it by `store`.
 
     Holds `incident_refs` against other writers until the commit, so that two imports of the same refs run
     one after the other and the second counts them as duplicates.
     """
     conn.execute(text("LOCK TABLE incident_refs IN SHARE ROW EXCLUSIVE MODE"))
-    conn.execute(
-        text("""
-        CREATE TEMP TABLE incident_points ON COMMIT DROP AS
-        SELECT row_number() OVER (ORDER BY s.period, s.zkey, s.line) AS seq, s.tid, s.line, s.period, s.occurred_at,
-               s.unit_code, s.assignment, s.legacy_code,
-               -- ST_MakePoint is strict: a row without coordinates gets no point, never an invented one.
-               ST_SetSRID(ST_MakePoint(s.lon, s.lat), 4326) AS geom
-        FROM (SELECT DISTINCT ON (ref) ctid AS tid, ref, line, period, zkey, occurred_at, lon, lat, unit_code,
-                     assignment, legacy_code
-              FROM incident_staging ORDER BY ref, line) s
-        WHERE NOT EXISTS (SELECT 1 FROM incident_refs r WHERE r.ref = s.ref)""")
-    )
-    # Temporary tables get no statistics from autovacuum: without them the planner expects a few hundred rows
-    # and joins a million by sorts and nested loops (4x slower, measured).
-    conn.execute(text("ANALYZE incident_points"))
-    return conn.execute(text("SELECT count(*) FROM incident_staging")).scalar_one()
-
-
-def unit_rejects(conn: Connection) -> pd.DataFrame:
-    """New rows without a point whose code or address names no loaded unit, taken out: line, ref, field, reason."""
-    rows = conn.execute(
-        text("""
-        WITH unplaced AS (DELETE FROM incident_points WHERE geom IS NULL AND assignment IS NULL RETURNING tid)
-        SELECT s.line, s.ref, s.unit_field, s.unit_reason FROM unplaced u JOIN incident_staging s ON s.ctid = u.tid
-        ORDER BY s.line""")
-    ).all()
-    return pd.DataFrame(rows, columns=["line", "ref", "field", "reason"]).astype({"line": "int64"})
-
-
-# ------------------------------------------------------------------------------------------- assignment
-# Polygons drive the point-in-commune join (outer loop over commune parts, GiST on the new points), so that
-# PostGIS reuses each prepared part across many points: 10x faster than probing the parts point by point
-# (0.32 s vs 2.9 s for 100,000 points, measured), even with the points in Z-order. The points table is narrow
-# (line and point): the join reads its pages for every candidate, 3x faster than over all the columns.
-#: The current units with the instant their period began (compared with times, not dates: a local date per
-#: row cost 0.5 s per million).
-_CURRENT = f"""(SELECT code, CAST(valid_from AS timestamp) AT TIME ZONE '{LOCAL_TZ_NAME}' AS since FROM admin_units
-    WHERE {current_unit(None)})"""
-
-
-def _locate(with_history: bool) -> tuple[str, ...]:
-    """The statements that place each row to store (`incident_placed`, by `seq`): its commune and how it was
-    found, and its unit at its date (see gis.store.periods)."""
+    col, row = cell_columns(cells)
+    conn.execute(text(_CELLS), {"cell": cells.tolist(), "col": col.tolist(), "row": row.tolist()})
+    conn.execute(text("ANALYZE incident_cells"))
+    reform_at = datetime.combine(reform, time(), ZoneInfo(LOCAL_TZ_NAME))
+    stored_refs = conn.execute(text("SELECT EXISTS (SELECT 1 FROM incident_refs)")).scalar_one()
+    conn.execute(text(_placed(with_history, stored_refs)), {"reform_at": reform_at})
+    conn.execute(text("CREATE UNIQUE INDEX ON incident_placed (seq)"))
+    # A point in no commune: the nearest one within :metres (a degree is >= 50 km anywhere in Vietnam: a safe
+    # bounding-box prefilter for the metric test), if any; else it stays outside.
     earlier = unit_at("p.geom", "p.occurred_at") if with_history else "NULL"
-    return (
-        "CREATE INDEX ON incident_points USING gist (geom)",
-        # A point's commune is the one whose part contains it (the smallest code on a border). LATERAL with
-        # OFFSET 0 (no pull-up) pins the commune parts as the outer loop whatever the planner estimates; each
-        # part carries its unit's period (joined per point afterwards, the planner looked a million up one by one).
-        f"""CREATE TEMP TABLE incident_placed ON COMMIT DROP AS
-        SELECT p.seq, p.tid, p.line, p.period, p.occurred_at, p.geom, coalesce(p.unit_code, i.code) AS code,
-               coalesce(p.assignment, CASE WHEN i.code IS NOT NULL THEN '{Assignment.INSIDE}'
-                                           ELSE '{Assignment.OUTSIDE}' END) AS assignment,
-               CASE WHEN p.geom IS NULL THEN
-                        CASE WHEN p.legacy_code IS NOT NULL THEN p.legacy_code
-                             WHEN p.occurred_at >= :reform_at THEN p.unit_code END
-                    WHEN p.occurred_at >= i.since THEN i.code
-                    ELSE {earlier} END AS period_code
-        FROM incident_points p
-        LEFT JOIN (
-            SELECT DISTINCT ON (s.seq) s.seq, a.code, a.since
-            FROM (SELECT a.geom, a.code, c.since FROM admin_unit_parts a JOIN {_CURRENT} c USING (code)) a
-            CROSS JOIN LATERAL (SELECT i.seq FROM incident_points i WHERE ST_Intersects(a.geom, i.geom) OFFSET 0) s
-            ORDER BY s.seq, a.code
-        ) i ON i.seq = p.seq""",
-        "CREATE UNIQUE INDEX ON incident_placed (seq)",
-        # A point in no commune: the nearest one within :metres (a degree is >= 50 km anywhere in Vietnam: a safe
-        # bounding-box prefilter for the metric test), if any; else it stays outside.
-        f"""UPDATE incident_placed p SET code = n.code, assignment = '{Assignment.NEAREST}',
+    conn.execute(
+        text(f"""
+        UPDATE incident_placed p SET code = n.code, assignment = '{Assignment.NEAREST}',
                period_code = CASE WHEN p.occurred_at >= cur.since THEN cur.code ELSE {earlier} END
         FROM (SELECT o.seq, near.code FROM incident_placed o CROSS JOIN LATERAL (
                   SELECT a.code FROM admin_unit_parts a
@@ -318,18 +364,23 @@ def _locate(with_history: bool) -> tuple[str, ...]:
                   LIMIT 1
               ) near WHERE o.assignment = '{Assignment.OUTSIDE}') n
         JOIN {_CURRENT} cur ON cur.code = n.code
-        WHERE p.seq = n.seq""",
+        WHERE p.seq = n.seq"""),
+        {"metres": nearest_m, "deg": nearest_m / 50_000},
     )
-
-
-def assign(conn: Connection, nearest_m: float, reform: date, with_history: bool) -> None:
-    """The rows to store (`incident_placed`, indexed by `seq`) and the commune of each point: the one whose part
-    contains it (the smallest code on a border), else the nearest one within `nearest_m`, else none (outside)."""
-    reform_at = datetime.combine(reform, time(), ZoneInfo(LOCAL_TZ_NAME))
-    params = {"metres": nearest_m, "deg": nearest_m / 50_000, "reform_at": reform_at}
-    for statement in _locate(with_history):
-        conn.execute(text(statement), params)
+    # Temporary tables get no statistics from autovacuum: without them the planner expects a few hundred rows
+    # and joins a million by sorts and nested loops (4x slower, measured).
     conn.execute(text("ANALYZE incident_placed"))
+
+
+def unit_rejects(conn: Connection) -> pd.DataFrame:
+    """New rows without a point whose code or address names no loaded unit, taken out: line, ref, field, reason."""
+    rows = conn.execute(
+        text("""
+        WITH unplaced AS (DELETE FROM incident_placed WHERE geom IS NULL AND assignment IS NULL RETURNING tid)
+        SELECT s.line, s.ref, s.unit_field, s.unit_reason FROM unplaced u JOIN incident_staging s ON s.ctid = u.tid
+        ORDER BY s.line""")
+    ).all()
+    return pd.DataFrame(rows, columns=["line", "ref", "field", "reason"]).astype({"line": "int64"})
 
 
 def outside(conn: Connection) -> pd.DataFrame:
@@ -476,7 +527,7 @@ def drop_work_tables(conn: Connection) -> None:
 #: The temporary tables of an import, in the order they are made.
 _WORK_TABLES = (
     "incident_staging",
-    "incident_points",
+    "incident_cells",
     "incident_placed",
 )
 

@@ -18,6 +18,7 @@ from sqlalchemy import Connection, Engine, text
 
 from gis.io.readers import FileFormatError
 from gis.services.incident_import import import_incidents
+from gis.store.incident_partitions import CELL_LEVEL
 
 HEADER = "ref,occurred_at,lon,lat,kind,substance,quantity_g,arrested,source\n"
 # A point in Phường Hồng Bàng's area of central Hải Phòng, and one far out at sea.
@@ -143,6 +144,41 @@ def test_commune_assignment_agrees_with_geopandas_sjoin(
     both = pd.DataFrame({"expected": expected, "stored": stored})
     assert (both["expected"].fillna("-") == both["stored"].fillna("-")).all()
     assert report.outside == int(expected.isna().sum()) > 0
+
+
+def test_points_on_borders_and_on_lookup_cell_edges_get_the_commune_the_parts_contain(
+    conn: Connection, tmp_path: Path
+) -> None:
+    """The import finds communes through lookup cells (gis.store.incident_load): a point on a border shared by two
+    communes, on a cell's edge or corner, gets what the subdivided parts themselves say (the smallest code)."""
+    vertices = conn.execute(
+        text("""SELECT ST_X(d.geom), ST_Y(d.geom) FROM (SELECT (ST_DumpPoints(geom)).geom FROM admin_units
+                WHERE valid_to IS NULL) d ORDER BY md5(ST_AsText(d.geom)) LIMIT 1500""")
+    ).all()
+    w, h = 360 / (1 << CELL_LEVEL), 180 / (1 << CELL_LEVEL)
+    # The cells of border vertices: cells crossed by a border, whose points are tested against clipped parts.
+    cols = np.floor((np.array([x for x, _ in vertices[:500]]) + 180) / w)
+    rows = np.floor((np.array([y for _, y in vertices[:500]]) + 90) / h)
+    rng = np.random.default_rng(3)
+    edges = [(c * w - 180, r * h - 90) for c, r in zip(cols, rows)]  # cell corners
+    edges += [(c * w - 180, r * h - 90 + h * f) for c, r, f in zip(cols, rows, rng.uniform(0, 1, 500))]  # edges
+    edges += [(c * w - 180 + w * f, r * h - 90) for c, r, f in zip(cols, rows, rng.uniform(0, 1, 500))]
+    points = [(float(x), float(y)) for x, y in (*vertices, *edges)]
+    body = "".join(f"B{i},2025-06-01T12:00:00,{x!r},{y!r},tip,,,,\n" for i, (x, y) in enumerate(points))
+    report = import_incidents(conn, write(tmp_path, body), imported_by="test", nearest_m=0)
+    assert report.imported == len(points)
+    differing = conn.execute(
+        text("""SELECT i.ref, i.commune_code, expected FROM incidents i CROSS JOIN LATERAL (
+                    SELECT min(a.code) AS expected FROM admin_unit_parts a WHERE ST_Intersects(a.geom, i.geom)) e
+                WHERE i.ref LIKE 'B%' AND (i.commune_code IS DISTINCT FROM e.expected
+                      OR i.assignment <> CASE WHEN e.expected IS NULL THEN 'outside' ELSE 'inside' END)""")
+    ).all()
+    assert differing == []
+    on_border = conn.execute(
+        text("""SELECT count(*) FROM incidents i WHERE i.ref LIKE 'B%' AND (SELECT count(DISTINCT a.code)
+                FROM admin_unit_parts a WHERE ST_Intersects(a.geom, i.geom)) > 1""")
+    ).scalar_one()
+    assert on_border > 100  # the sample does hold points on shared borders
 
 
 def test_near_coast_point_goes_to_nearest_and_far_point_is_flagged(
