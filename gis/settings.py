@@ -154,9 +154,16 @@ class EvidenceSettings(_Settings):
 
 
 class CacheSettings(_Settings):
-    """Memory each server process may spend on cached map responses (DIABAN_CACHE_MB; 0 turns caching off)."""
+    """Memory each server process may spend on cached map responses (DIABAN_CACHE_MB; 0: no cache in the process),
+    and the Redis that several app servers share (DIABAN_CACHE_URL, e.g. ``redis://cache-host:6379/0``; unset: each
+    process caches for itself)."""
 
     cache_mb: float = 256.0
+    cache_url: str = ""
+    #: How long the shared cache keeps an answer; an answer is unreachable anyway once the data behind it changes.
+    cache_ttl_seconds: float = 86_400.0
+    #: Longest wait for an answer another server is computing, then this server computes it too.
+    cache_lock_seconds: float = 10.0
     #: How long a server process trusts the data versions it read (DIABAN_DATA_VERSION_SECONDS): a change committed
     #: by this process applies at once, one made elsewhere (an import from the command line, another worker) within
     #: this delay. 0: read them for every request.
