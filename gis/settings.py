@@ -89,7 +89,12 @@ class ApiSettings(_Settings):
 
     host: str = "127.0.0.1"
     port: int = 8000
+    #: Server processes of one `diaban serve` (DIABAN_WORKERS; `--workers` wins): each has its own pool and cache.
+    workers: int = 1
     warm_connections: int = 24
+    #: Addresses of the front (nginx) whose X-Forwarded-For header names the client (comma-separated, or * for any):
+    #: the login brakes count failures per client address, which must not be the front's for everyone.
+    forwarded_allow_ips: str = "127.0.0.1"
     #: Level of the `diaban` loggers (requests, handled errors): DEBUG, INFO, WARNING, ERROR.
     log_level: str = "INFO"
     #: Work one analysis may cost (grid cells × time steps × neighbourhood cells); unset = the built-in limit
