@@ -3,7 +3,7 @@
 # Node.js + npm (the web pages' libraries are npm packages served by the app itself) and, with the
 # argument `test`, Chromium for the browser tests and Redis + nginx for the tests of several app servers
 # (tests/ops/test_several_servers.py starts its own, the packages' services are not used); with `bench`, gdal-bin (ogr2ogr, the GIS analyst's loader
-# that bench/bench_ingest.py measures against). As root apt-get runs directly; otherwise through sudo.
+# that bench/bench_ingest.py measures against) and redis-server (bench/bench_cache.py). As root apt-get runs directly; otherwise through sudo.
 set -euo pipefail
 
 need=()
@@ -20,6 +20,7 @@ if [ "${1:-}" = "test" ]; then
 fi
 if [ "${1:-}" = "bench" ]; then
   command -v ogr2ogr >/dev/null || need+=(gdal-bin)
+  command -v redis-server >/dev/null || need+=(redis-server)
 fi
 python3 -c 'import sys; sys.exit(sys.version_info < (3, 11))' || { echo "diaban needs Python >= 3.11 (python3 is $(python3 -V))" >&2; exit 1; }
 

@@ -35,13 +35,14 @@ def _answers(port: int) -> bool:
 
 
 @contextmanager
-def temporary_redis(timeout_s: float = 10.0) -> Iterator[str]:
-    """A Redis server without persistence on a free loopback port, its URL yielded; stopped and removed afterwards."""
+def temporary_redis(port: int | None = None, timeout_s: float = 10.0) -> Iterator[str]:
+    """A Redis server without persistence on a loopback port (a free one by default), its URL yielded; stopped and
+    removed afterwards."""
     binary = shutil.which("redis-server")
     if binary is None:
         raise Unavailable("chưa cài redis-server (apt-get install redis-server)", "redis-server is not installed")
     workdir = Path(tempfile.mkdtemp(prefix="diaban-redis-"))
-    port = free_port()
+    port = port or free_port()
     # no RDB snapshots, no append-only file: a cache that a restart may lose
     args = ["--port", str(port), "--bind", "127.0.0.1", "--save", "", "--appendonly", "no", "--dir", str(workdir)]
     args += ["--maxmemory", _MAX_MEMORY, "--maxmemory-policy", "allkeys-lru"]
