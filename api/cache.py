@@ -9,9 +9,9 @@ repeating it (a command room opening the same map after an import).
 Responses have two levels: each process's LRU, then, with DIABAN_CACHE_URL, a Redis shared by every app server
 (:class:`RedisStore`), so that a tile one server computed is a hit on the others, and one computation per missing
 key holds across servers (a lock key taken with SET NX). Measured by bench/bench_cache.py (see the README): a hit in
-the process costs about 1 µs, a Redis get of a tile about 0.1 ms over loopback, a read of the same body from a
-PostgreSQL UNLOGGED table several times more, on the one primary every server shares — hence Redis, behind the
-in-process level. Redis down or unreachable fails no request: the server computes, logs the outage once and
+the process costs 1–2 µs, a Redis get over loopback about 0.1 ms for a tile and 0.2 ms for a heat overlay, a read
+of the same body from a PostgreSQL UNLOGGED table 1.5–2.7 times as long for a tile and 10–25 times for a heat
+overlay, on the one primary every server shares — hence Redis, behind the in-process level. Redis down or unreachable fails no request: the server computes, logs the outage once and
 tries Redis again every few seconds.
 """
 

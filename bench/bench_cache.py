@@ -6,7 +6,7 @@ Every backend stores the same bodies under the same 32-byte keys: a typical inci
 run ``--ops`` gets of present keys, then as many sets of new keys, on their own connection (Redis: redis-py over TCP
 loopback; PostgreSQL: psycopg over TCP loopback, autocommit, the statement prepared after its fifth use as the app's
 driver does). Printed per backend and body: median and p95 latency of a get and a set, gets per second over all
-processes, and the ratios PostgreSQL / Redis.
+processes, and the ratios PostgreSQL / Redis. Then what the cross-server lock adds to a miss (see miss_path).
 
 The two-level question (keep the in-process LRU in front of the shared store?) is answered by the in-process line:
 a hit there costs a dictionary look-up, not a round trip.
@@ -115,6 +115,17 @@ def measure(backend: str, target: str, size: int, processes: int, ops: int) -> d
     }
 
 
+def miss_path(redis_url: str, size: int, ops: int) -> tuple[float, float]:
+    """Median µs of a miss through the shared level with its lock (get, SET NX, set, DEL: what a server does for a
+    key nobody has computed) and without (get, set), the computation itself free: what the lock adds to a miss."""
+    body = CachedResponse(os.urandom(size), "application/octet-stream")
+    cache, store = ResponseCache(0, RedisStore(redis_url)), RedisStore(redis_url)
+    stamp = time.time_ns()
+    locked = _timed_loop(lambda key: cache.lookup(key, lambda: body), _keys(f"m{stamp}", ops))
+    plain = _timed_loop(lambda key: store.get(key) or store.set(key, body.body), _keys(f"n{stamp}", ops))
+    return statistics.median(locked) * 1e6, statistics.median(plain) * 1e6
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--processes", type=int, nargs="+", default=[1, 2, 4])
@@ -144,6 +155,9 @@ def main() -> None:
                     f" {pg['get_p95'] / rd['get_p95']:>7.1f}x {pg['set_p50'] / rd['set_p50']:>7.1f}x"
                     f" {pg['set_p95'] / rd['set_p95']:>7.1f}x {rd['gets_per_s'] / pg['gets_per_s']:>8.1f}x"
                 )
+        for label, size in BODIES.items():
+            locked, plain = miss_path(redis_url, size, args.ops)
+            print(f"{label}: a miss with the cross-server lock {locked:.0f} µs, without {plain:.0f} µs (median)")
     print(f"load average after: {os.getloadavg()[0]:.2f}")
 
 

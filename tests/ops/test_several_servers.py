@@ -244,7 +244,9 @@ def test_a_session_ended_on_a_is_refused_on_b(http: httpx.Client, servers: list[
     auth = login(http, a.url)
     assert http.get(f"{b.url}/api/auth/me", headers=auth, timeout=30).status_code == 200  # B now remembers it
     assert http.post(f"{a.url}/api/auth/logout", headers=auth, timeout=30).status_code == 204
-    assert http.get(f"{a.url}/api/auth/me", headers=auth, timeout=30).status_code == 401  # A at once
+    assert (
+        http.get(f"{a.url}/api/auth/me", headers=auth, timeout=30).status_code == 401
+    )  # A at once (neither of its workers had it in memory)
     wait_for(
         lambda: http.get(f"{b.url}/api/auth/me", headers=auth, timeout=30).status_code == 401,
         "B to refuse the ended session (DIABAN_SESSION_CHECK_SECONDS)",
