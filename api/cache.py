@@ -11,8 +11,8 @@ Responses have two levels: each process's LRU, then, with DIABAN_CACHE_URL, a Re
 key holds across servers (a lock key taken with SET NX). Measured by bench/bench_cache.py (see the README): a hit in
 the process costs 1–2 µs, a Redis get over loopback about 0.1 ms for a tile and 0.2 ms for a heat overlay, a read
 of the same body from a PostgreSQL UNLOGGED table 1.5–2.7 times as long for a tile and 10–25 times for a heat
-overlay, on the one primary every server shares — hence Redis, behind the in-process level. Redis down or unreachable fails no request: the server computes, logs the outage once and
-tries Redis again every few seconds.
+overlay, on the one primary every server shares — hence Redis, behind the in-process level. Redis down or
+unreachable fails no request: the server computes, logs the outage once and tries Redis again every few seconds.
 """
 
 from __future__ import annotations
@@ -28,6 +28,7 @@ from collections.abc import Callable, Hashable
 from dataclasses import dataclass, field
 from enum import StrEnum
 from typing import Generic, TypeVar
+from urllib.parse import urlsplit
 
 import redis
 from fastapi import Request, Response
@@ -109,7 +110,8 @@ class RedisStore:
     """
 
     def __init__(self, url: str, ttl_s: float = 86_400, timeout_s: float = 0.5, retry_s: float = 5.0) -> None:
-        self.url = url
+        parts = urlsplit(url)
+        self.where = f"{parts.hostname}:{parts.port or 6379}"  # for the log: never the URL's password
         self.ttl_ms = int(ttl_s * 1000)
         self.retry_s = retry_s
         self._client = redis.Redis.from_url(url, socket_timeout=timeout_s, socket_connect_timeout=timeout_s)
@@ -148,7 +150,7 @@ class RedisStore:
                 if self._down_until is None:
                     log.warning(
                         "shared cache %s unreachable (%s): computing without it, retrying every %.0f s",
-                        self.url,
+                        self.where,
                         exc,
                         self.retry_s,
                     )
@@ -158,7 +160,7 @@ class RedisStore:
             with self._lock:
                 if self._down_until is not None:
                     self._down_until = None
-                    log.warning("shared cache %s reachable again", self.url)
+                    log.warning("shared cache %s reachable again", self.where)
         return result
 
 

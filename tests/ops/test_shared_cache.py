@@ -95,8 +95,8 @@ def test_redis_down_fails_nothing_and_is_logged_once_then_its_return(caplog: pyt
     caplog.set_level(logging.WARNING, logger="diaban.cache")
     for _ in range(3):
         assert cache.lookup(_key(), lambda: TILE) == (TILE, CacheSource.BUILT)
-    assert [r.getMessage() for r in caplog.records if "unreachable" in r.getMessage()] != []
     assert len(caplog.records) == 1
+    assert f"127.0.0.1:{port} unreachable" in caplog.records[0].getMessage()
     with temporary_redis(port):
         key = _key()
         assert cache.lookup(key, lambda: TILE) == (TILE, CacheSource.BUILT)
@@ -113,3 +113,12 @@ def test_while_redis_is_down_it_is_not_asked_again_before_the_retry_delay() -> N
         store_now_up.set(b"k", b"v")
         assert store.get(b"k") is None  # still considered down: no request pays a timeout per call
         assert store_now_up.get(b"k") == b"v"
+
+
+def test_the_outage_line_names_the_server_not_its_password(caplog: pytest.LogCaptureFixture) -> None:
+    port = free_port()
+    caplog.set_level(logging.WARNING, logger="diaban.cache")
+    assert RedisStore(f"redis://:hunter2@127.0.0.1:{port}/0", timeout_s=0.2).get(b"k") is None
+    assert [
+        f"127.0.0.1:{port} unreachable" in r.getMessage() and "hunter2" not in r.getMessage() for r in caplog.records
+    ] == [True]
