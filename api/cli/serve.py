@@ -26,10 +26,12 @@ def serve(host: str, port: int, workers: int, forwarded_allow_ips: str) -> None:
 
     settings = ApiSettings()
     engine = get_engine(statement_timeout_s=settings.statement_timeout_s)  # reachable, migrated: one clear error
+    # Built here even for workers: a broken setting (criteria file, basemap, key) stops the command with its own
+    # message and exit code, before any worker starts.
+    app = create_app(engine, settings.warm_connections)
     listener = bind_listener(host, port)
     address = f"http://{host}:{port}"
     if workers <= 1:
-        app = create_app(engine, settings.warm_connections)
         config = uvicorn.Config(app, log_level="warning", forwarded_allow_ips=forwarded_allow_ips)
         _AnnouncedServer(config, address).run(sockets=[listener])
         return
@@ -37,7 +39,12 @@ def serve(host: str, port: int, workers: int, forwarded_allow_ips: str) -> None:
     config = uvicorn.Config(
         "api.asgi:app", workers=workers, log_level="warning", forwarded_allow_ips=forwarded_allow_ips
     )
-    _AnnouncedWorkers(config, [listener], address).run()
+    supervisor = _AnnouncedWorkers(config, [listener], address)
+    supervisor.run()
+    if not supervisor.announced:
+        raise Unavailable(
+            "các tiến trình phục vụ không khởi động được (xem nhật ký ở trên)", "the server workers did not start"
+        )
 
 
 class _AnnouncedServer(uvicorn.Server):
@@ -59,10 +66,12 @@ class _AnnouncedWorkers(Multiprocess):
     def __init__(self, config: uvicorn.Config, sockets: list[socket.socket], address: str) -> None:
         super().__init__(config, sockets)
         self.address = address
+        self.announced = False
 
     def init_processes(self) -> None:
         super().init_processes()
         if all(process.wait_until_ready(_WORKER_START_S, self.should_exit) for process in self.processes):
+            self.announced = True
             print(f"diaban đang phục vụ tại {self.address} ({len(self.processes)} tiến trình)", flush=True)
 
 
