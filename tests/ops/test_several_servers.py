@@ -181,7 +181,7 @@ def front(servers: list[AppServer], nginx_binary: str, tmp_path_factory: pytest.
     site = NGINX_CONF.read_text()
     upstreams = "".join(f"    server {s.url.removeprefix('http://')} max_fails=1 fail_timeout=10s;\n" for s in servers)
     site, replaced = re.subn(r"(?m)^    server [\d.:]+ .*\n", "", site)
-    site = site.replace("    keepalive", upstreams + "    keepalive")
+    site = site.replace("    keepalive", upstreams + "    keepalive", 1)
     site, listened = re.subn(r"listen 80;", f"listen 127.0.0.1:{port};", site)
     assert replaced == 2 and listened == 1, "deploy/nginx/diaban.conf no longer has the upstream or listen lines"
     (home / "diaban.conf").write_text(site)
