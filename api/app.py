@@ -182,7 +182,11 @@ def create_app(engine: Engine, warm_connections: int = 0) -> FastAPI:
     app.state.four_eyes = ClassificationSettings().four_eyes
     app.state.photo_max_bytes = int(EvidenceSettings().photo_max_mb * 2**20)
     caching = CacheSettings()
-    shared = RedisStore(caching.cache_url, caching.cache_ttl_seconds) if caching.cache_url else None
+    shared = (
+        RedisStore(caching.cache_url, caching.cache_ttl_seconds, caching.cache_timeout_seconds)
+        if caching.cache_url
+        else None
+    )
     app.state.cache = ResponseCache(int(caching.cache_mb * 2**20), shared, caching.cache_lock_seconds)
     # City-wide Gi* and emerging results behind the answers, clipped per user (same budget, counted apart; kept in the
     # process: arrays that only this process's answers are cut from, and the answers themselves are shared).

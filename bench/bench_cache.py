@@ -62,7 +62,7 @@ def _worker(backend: str, target: str, size: int, ops: int, rank: int, out: mp.Q
     fresh = _keys(f"w{size}-{rank}-{time.time_ns()}", ops)
     reads = [present[i % len(present)] for i in range(ops)]
     if backend == "redis":
-        store = RedisStore(target)
+        store = RedisStore(target, timeout_s=10)
         gets = _timed_loop(store.get, reads)
         sets = _timed_loop(lambda key: store.set(key, body), fresh)
     elif backend == "postgresql":
@@ -82,7 +82,7 @@ def _worker(backend: str, target: str, size: int, ops: int, rank: int, out: mp.Q
 def _prefill(backend: str, target: str, size: int) -> None:
     body = os.urandom(size)
     if backend == "redis":
-        store = RedisStore(target)
+        store = RedisStore(target, timeout_s=10)
         for key in _keys(f"p{size}", 64):
             store.set(key, body)
     elif backend == "postgresql":
@@ -119,7 +119,7 @@ def miss_path(redis_url: str, size: int, ops: int) -> tuple[float, float]:
     """Median µs of a miss through the shared level with its lock (get, SET NX, set, DEL: what a server does for a
     key nobody has computed) and without (get, set), the computation itself free: what the lock adds to a miss."""
     body = CachedResponse(os.urandom(size), "application/octet-stream")
-    cache, store = ResponseCache(0, RedisStore(redis_url)), RedisStore(redis_url)
+    cache, store = ResponseCache(0, RedisStore(redis_url, timeout_s=10)), RedisStore(redis_url, timeout_s=10)
     stamp = time.time_ns()
     locked = _timed_loop(lambda key: cache.lookup(key, lambda: body), _keys(f"m{stamp}", ops))
     plain = _timed_loop(lambda key: store.get(key) or store.set(key, body.body), _keys(f"n{stamp}", ops))

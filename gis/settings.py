@@ -169,6 +169,8 @@ class CacheSettings(_Settings):
     cache_ttl_seconds: float = 86_400.0
     #: Longest wait for an answer another server is computing, then this server computes it too.
     cache_lock_seconds: float = 10.0
+    #: Longest wait for one Redis command: slower counts as an outage (computed without Redis, tried again in 5 s).
+    cache_timeout_seconds: float = 0.5
     #: How long a server process trusts the data versions it read (DIABAN_DATA_VERSION_SECONDS): a change committed
     #: by this process applies at once, one made elsewhere (an import from the command line, another worker) within
     #: this delay. 0: read them for every request.
