@@ -8,7 +8,7 @@ from fastapi.concurrency import run_in_threadpool
 from fastapi.staticfiles import StaticFiles
 from sqlalchemy import Engine
 
-from api.cache import LruCache, Memo, ResponseCache
+from api.cache import LruCache, Memo, RedisStore, ResponseCache
 from api.deps import get_current_user
 from api.errors import ErrorOut, add_exception_handlers
 from api.headers import SecurityHeaders
@@ -181,11 +181,18 @@ def create_app(engine: Engine, warm_connections: int = 0) -> FastAPI:
     app.state.hotspot_machine = hotspot_lifecycle(LifecycleSettings().monitoring_days)
     app.state.four_eyes = ClassificationSettings().four_eyes
     app.state.photo_max_bytes = int(EvidenceSettings().photo_max_mb * 2**20)
-    app.state.cache = ResponseCache(int(CacheSettings().cache_mb * 2**20))
-    # City-wide Gi* and emerging results behind the answers, clipped per user (same budget, counted apart).
-    app.state.analysis_memo = LruCache(int(CacheSettings().cache_mb * 2**20), lambda value: value.nbytes)
+    caching = CacheSettings()
+    shared = (
+        RedisStore(caching.cache_url, caching.cache_ttl_seconds, caching.cache_timeout_seconds)
+        if caching.cache_url
+        else None
+    )
+    app.state.cache = ResponseCache(int(caching.cache_mb * 2**20), shared, caching.cache_lock_seconds)
+    # City-wide Gi* and emerging results behind the answers, clipped per user (same budget, counted apart; kept in the
+    # process: arrays that only this process's answers are cut from, and the answers themselves are shared).
+    app.state.analysis_memo = LruCache(int(caching.cache_mb * 2**20), lambda value: value.nbytes)
     app.state.sessions = SessionCache(app.state.auth.session_check_seconds)
-    app.state.data_versions = Memo(CacheSettings().data_version_seconds)
+    app.state.data_versions = Memo(caching.data_version_seconds)
     app.state.max_analysis_cost = api.max_analysis_cost or MAX_COST
     app.state.city_margin_m = DataSettings().city_margin_m
     app.state.allowed_origins = frozenset(api.allowed_origins)

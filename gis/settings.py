@@ -89,7 +89,12 @@ class ApiSettings(_Settings):
 
     host: str = "127.0.0.1"
     port: int = 8000
+    #: Server processes of one `diaban serve` (DIABAN_WORKERS; `--workers` wins): each has its own pool and cache.
+    workers: int = 1
     warm_connections: int = 24
+    #: Addresses of the front (nginx) whose X-Forwarded-For header names the client (comma-separated, or * for any):
+    #: the login brakes count failures per client address, which must not be the front's for everyone.
+    forwarded_allow_ips: str = "127.0.0.1"
     #: Level of the `diaban` loggers (requests, handled errors): DEBUG, INFO, WARNING, ERROR.
     log_level: str = "INFO"
     #: Work one analysis may cost (grid cells × time steps × neighbourhood cells); unset = the built-in limit
@@ -154,9 +159,18 @@ class EvidenceSettings(_Settings):
 
 
 class CacheSettings(_Settings):
-    """Memory each server process may spend on cached map responses (DIABAN_CACHE_MB; 0 turns caching off)."""
+    """Memory each server process may spend on cached map responses (DIABAN_CACHE_MB; 0: no cache in the process),
+    and the Redis that several app servers share (DIABAN_CACHE_URL, e.g. ``redis://cache-host:6379/0``; unset: each
+    process caches for itself)."""
 
     cache_mb: float = 256.0
+    cache_url: str = ""
+    #: How long the shared cache keeps an answer; an answer is unreachable anyway once the data behind it changes.
+    cache_ttl_seconds: float = 86_400.0
+    #: Longest wait for an answer another server is computing, then this server computes it too.
+    cache_lock_seconds: float = 10.0
+    #: Longest wait for one Redis command: slower counts as an outage (computed without Redis, tried again in 5 s).
+    cache_timeout_seconds: float = 0.5
     #: How long a server process trusts the data versions it read (DIABAN_DATA_VERSION_SECONDS): a change committed
     #: by this process applies at once, one made elsewhere (an import from the command line, another worker) within
     #: this delay. 0: read them for every request.

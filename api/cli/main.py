@@ -9,7 +9,6 @@ import argparse
 import getpass
 import json
 import logging
-import socket
 import sys
 from datetime import date
 from pathlib import Path
@@ -226,44 +225,17 @@ def cmd_demo_classification(args: argparse.Namespace) -> int:
 
 
 def cmd_serve(args: argparse.Namespace) -> int:
-    import uvicorn
-
-    from api.app import create_app
+    from api.cli.serve import serve
     from gis.settings import ApiSettings
-    from gis.store.db import get_engine
 
     settings = ApiSettings()
-    host, port = args.host or settings.host, args.port or settings.port
-    app = create_app(get_engine(statement_timeout_s=settings.statement_timeout_s), settings.warm_connections)
-    listener = bind_listener(host, port)
-    address = f"http://{host}:{port}"
-
-    class AnnouncedServer(uvicorn.Server):
-        """Says where it serves once the port is held and the connections are warm, not before."""
-
-        async def startup(self, sockets: list[socket.socket] | None = None) -> None:
-            await super().startup(sockets)
-            if self.started:
-                print(f"diaban đang phục vụ tại {address}", flush=True)
-
-    AnnouncedServer(uvicorn.Config(app, log_level="warning")).run(sockets=[listener])
+    serve(
+        args.host or settings.host,
+        args.port or settings.port,
+        args.workers or settings.workers,
+        settings.forwarded_allow_ips,
+    )
     return 0
-
-
-def bind_listener(host: str, port: int) -> socket.socket:
-    """A TCP socket bound to host:port (the server listens on it); a busy port is one clear line, exit 1."""
-    family = socket.AF_INET6 if ":" in host else socket.AF_INET
-    listener = socket.socket(family, socket.SOCK_STREAM)
-    listener.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
-    try:
-        listener.bind((host, port))
-    except OSError as exc:
-        listener.close()
-        raise Unavailable(
-            f"không mở được cổng {port} trên {host}: {exc.strerror or exc} (cổng đang bận? chọn --port khác)",
-            f"cannot bind {host}:{port}",
-        ) from None
-    return listener
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -403,6 +375,11 @@ def build_parser() -> argparse.ArgumentParser:
     )
     serve.add_argument("--host", help="địa chỉ lắng nghe (mặc định: DIABAN_HOST, nếu không đặt là 127.0.0.1)")
     serve.add_argument("--port", type=int, help="cổng (mặc định: DIABAN_PORT, nếu không đặt là 8000)")
+    serve.add_argument(
+        "--workers",
+        type=int,
+        help="số tiến trình phục vụ, mỗi tiến trình có kết nối CSDL riêng (mặc định: DIABAN_WORKERS, nếu không đặt là 1)",
+    )
     serve.set_defaults(func=cmd_serve)
     add_account_parsers(sub)
     add_audit_parsers(sub)

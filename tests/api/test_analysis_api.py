@@ -82,13 +82,16 @@ def test_analyses_are_cached_and_revalidated_until_incidents_change(client, conn
     params = {"format": "overlay", "cell_m": 500, "bandwidth_m": 1000}
     first = client.get("/api/heat", params=params)
     assert client.get("/api/heat", params=params, headers={"If-None-Match": first.headers["etag"]}).status_code == 304
-    assert client.app.state.cache.hits == 0 and client.get("/api/heat", params=params).content == first.content
+    assert client.app.state.cache.hits == 0 and first.headers["X-Diaban-Cache"] == "built"
+    again = client.get("/api/heat", params=params)
+    assert again.content == first.content and again.headers["X-Diaban-Cache"] == "local"
     assert client.app.state.cache.hits == 1
     more = tmp_path / "more.csv"
     more.write_text("ref,occurred_at,lon,lat,kind\nNEW-1,2025-03-04T10:00:00,106.6830,20.8600,tip\n", encoding="utf-8")
     import_incidents(conn, more, imported_by="test")
     second = client.get("/api/heat", params=params, headers={"If-None-Match": first.headers["etag"]})
     assert second.status_code == 200 and second.json()["n_incidents"] == first.json()["n_incidents"] + 1
+    assert second.headers["X-Diaban-Cache"] == "built"
 
 
 def test_gistar_cells_are_significant_hot_spots(client, detected) -> None:

@@ -83,6 +83,22 @@ def test_serve_on_a_busy_port_says_so_and_never_announces(db_env: dict) -> None:
     assert "đang phục vụ" not in proc.stdout
 
 
+def test_serve_with_workers_and_a_broken_setting_stops_before_any_worker(db_env: dict, tmp_path) -> None:
+    broken = tmp_path / "criteria.toml"
+    broken.write_text("this is [not toml", encoding="utf-8")
+    proc = subprocess.run(
+        [sys.executable, "-m", "api.cli", "serve", "--port", "0", "--workers", "2"],
+        env={**db_env, "DIABAN_WARM_CONNECTIONS": "0", "DIABAN_CRITERIA_FILE": str(broken)},
+        capture_output=True,
+        text=True,
+        timeout=120,
+        cwd=os.getcwd(),
+    )
+    assert proc.returncode != 0 and "đang phục vụ" not in proc.stdout
+    # refused by the command itself (one error), not by two workers failing one after the other under the supervisor
+    assert proc.stderr.count("Traceback") == 1 and "tiến trình phục vụ không khởi động được" not in proc.stderr
+
+
 def test_help_is_vietnamese_with_formats_and_defaults(cli, capsys) -> None:
     code, out, _ = cli(capsys, "hotspots", "detect", "--help")
     out = " ".join(out.split())  # argparse wraps lines at the terminal width
