@@ -156,9 +156,12 @@ def server(cmd: list[str], env: dict[str, str], port: int) -> Iterator[None]:
                 proc.kill()
 
 
-def ours(port: int, url: str, workers: int, cache_mb: float | None = None) -> contextlib.AbstractContextManager:
-    """Our app under uvicorn with ``workers`` processes."""
-    env = {**os.environ, "DIABAN_DATABASE_URL": url, "DIABAN_SECRET_KEY": BENCH_SECRET, "PYTHONPATH": str(ROOT)}
+def ours(
+    port: int, url: str, workers: int, cache_mb: float | None = None, root: Path = ROOT
+) -> contextlib.AbstractContextManager:
+    """Our app under uvicorn with ``workers`` processes, from the source tree ``root`` (another checkout: a
+    before/after comparison in one run)."""
+    env = {**os.environ, "DIABAN_DATABASE_URL": url, "DIABAN_SECRET_KEY": BENCH_SECRET, "PYTHONPATH": str(root)}
     if cache_mb is not None:
         env["DIABAN_CACHE_MB"] = str(cache_mb)
     return server(
