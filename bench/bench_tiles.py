@@ -17,7 +17,8 @@ it is not compared there), with ``--connections`` clients and with one (sequenti
 of its statement). Ratios are printed against the floor and against tipg.
 
 ``--baseline DIR`` also serves the tiles from another checkout of diaban (``git worktree add DIR main``, or ``git
-archive``), measured right after ours in each row: a before/after comparison under the same load.
+archive``), measured in each row in the order ours, baseline, baseline, ours (each rate the mean of its two): a
+before/after comparison under the same load, which a load drifting during the row does not tilt.
 
 Run: ``.venv/bin/python bench/bench_tiles.py [--incidents 1000000] [--seconds 10] [--url URL] [--baseline DIR]``.
 """
@@ -123,6 +124,9 @@ def measure(url: str, args: argparse.Namespace) -> None:
                 floor = sql_floor(url, tiles, args.seconds, users, logged=True)
                 bare = sql_floor(url, tiles, args.seconds, users, logged=False)
                 mine = http_rate(base, ours_tile, token, tiles, args.seconds, users)
+                if args.baseline:  # ours, baseline, baseline, ours: a load that drifts during the row favours neither
+                    then = sum(http_rate(before, ours_tile, before_token, tiles, args.seconds, users) for _ in "ab") / 2
+                    mine = (mine + http_rate(base, ours_tile, token, tiles, args.seconds, users)) / 2
                 print(
                     f"{title}, {users} connection{'s' if users > 1 else ''}: SQL floor {floor:,.0f} tiles/s"
                     f" (the SELECT alone, without the access line: {bare:,.0f}; PostgreSQL may send it through"
@@ -132,7 +136,6 @@ def measure(url: str, args: argparse.Namespace) -> None:
                     flush=True,
                 )
                 if args.baseline:
-                    then = http_rate(before, ours_tile, before_token, tiles, args.seconds, users)
                     print(
                         f"  baseline ({args.baseline}) {then:,.0f} tiles/s = {then / floor:.2f}x the floor:"
                         f" this checkout / baseline = {mine / then:.2f}x",
