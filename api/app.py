@@ -48,7 +48,7 @@ from gis.settings import (
     MapSettings,
 )
 from gis.store.db import warm_pool
-from maps.base_map import OFFLINE_TILE_URL, STATIC_DIR, STATIC_URL, Basemap
+from maps.assets import OFFLINE_TILE_URL, STATIC_DIR, STATIC_URL, Basemap
 from models.domain.hotspot_lifecycle import hotspot_lifecycle
 
 #: Error answers every route may give, documented once in the OpenAPI description.

@@ -301,6 +301,13 @@ class Memo(Generic[V]):
                     self._value = (value, self._clock() + self.ttl_s)
         return value
 
+    def fresh(self) -> V | None:
+        """The remembered value while fresh, else None (without reading: the caller reads in a worker thread)."""
+        with self._lock:
+            if self._value is not None and self._value[1] > self._clock():
+                return self._value[0]
+            return None
+
     def forget(self) -> None:
         """Drop the remembered value (this process just changed what it depends on)."""
         with self._lock:

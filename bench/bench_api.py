@@ -15,6 +15,9 @@ already loaded by an earlier run or by hand):
    same table; throughput ratios printed for zooms 12–15 (where we count incidents on a grid and tipg
    sends every point) and for zoom 15 alone (single points in both).
 
+Worker memory (RSS of each uvicorn worker) is printed at start, after phases 1–2 and at the end, CLI start-up
+(``diaban --help``) before, and the load average beside each.
+
 The load client (aiohttp) shares the machine's cores with the servers and PostgreSQL. tipg is installed
 on first use into its own virtual environment (.venv-tipg/: its pinned dependencies differ from ours).
 
@@ -130,7 +133,7 @@ def team_tasks(engine: Engine) -> dict[str, list[int]]:
 
 
 @contextlib.contextmanager
-def server(cmd: list[str], env: dict[str, str], port: int) -> Iterator[None]:
+def server(cmd: list[str], env: dict[str, str], port: int) -> Iterator[subprocess.Popen]:
     """A server process, up once its port answers, stopped afterwards (its output goes to a file: a pipe
     nobody reads would fill up and block the server)."""
     with tempfile.TemporaryFile() as log:
@@ -147,7 +150,7 @@ def server(cmd: list[str], env: dict[str, str], port: int) -> Iterator[None]:
                 if time.time() > deadline:
                     raise RuntimeError(f"{cmd[0]} did not start")
                 time.sleep(0.3)
-            yield
+            yield proc
         finally:
             proc.terminate()
             try:
@@ -156,9 +159,12 @@ def server(cmd: list[str], env: dict[str, str], port: int) -> Iterator[None]:
                 proc.kill()
 
 
-def ours(port: int, url: str, workers: int, cache_mb: float | None = None) -> contextlib.AbstractContextManager:
-    """Our app under uvicorn with ``workers`` processes."""
-    env = {**os.environ, "DIABAN_DATABASE_URL": url, "DIABAN_SECRET_KEY": BENCH_SECRET, "PYTHONPATH": str(ROOT)}
+def ours(
+    port: int, url: str, workers: int, cache_mb: float | None = None, root: Path = ROOT
+) -> contextlib.AbstractContextManager[subprocess.Popen]:
+    """Our app under uvicorn with ``workers`` processes, from the source tree ``root`` (another checkout: a
+    before/after comparison in one run)."""
+    env = {**os.environ, "DIABAN_DATABASE_URL": url, "DIABAN_SECRET_KEY": BENCH_SECRET, "PYTHONPATH": str(root)}
     if cache_mb is not None:
         env["DIABAN_CACHE_MB"] = str(cache_mb)
     return server(
@@ -181,7 +187,7 @@ def ours(port: int, url: str, workers: int, cache_mb: float | None = None) -> co
     )
 
 
-def tipg(port: int, url: str, workers: int) -> contextlib.AbstractContextManager:
+def tipg(port: int, url: str, workers: int) -> contextlib.AbstractContextManager[subprocess.Popen]:
     """tipg (its own virtual environment, created on first use) over the same database."""
     python = TIPG_VENV / "bin" / "python"
     if not python.exists():
@@ -250,6 +256,36 @@ async def run_load(
         await asyncio.gather(*(user(i) for i in range(users)))
         elapsed = time.perf_counter() - started
     return {"latencies": latencies, "errors": errors, "elapsed": elapsed}
+
+
+def worker_rss_mb(master: subprocess.Popen) -> list[float]:
+    """Resident memory (MB) of each worker process uvicorn started under ``master`` (Linux /proc)."""
+    rss = []
+    for status in Path("/proc").glob("[0-9]*/status"):
+        try:
+            fields = dict(line.split(":", 1) for line in status.read_text().splitlines() if ":" in line)
+        except OSError:  # the process ended meanwhile
+            continue
+        if int(fields["PPid"]) == master.pid and "VmRSS" in fields:
+            rss.append(int(fields["VmRSS"].split()[0]) / 1024)
+    return sorted(rss)
+
+
+def cli_start_seconds(repeat: int = 5) -> float:
+    """Median wall time of ``diaban --help`` in a fresh interpreter (the CLI's start-up)."""
+    times = []
+    env = {**os.environ, "PYTHONPATH": str(ROOT)}
+    for _ in range(repeat):
+        started = time.perf_counter()
+        subprocess.run([sys.executable, "-m", "api.cli.main", "--help"], env=env, check=True, capture_output=True)
+        times.append(time.perf_counter() - started)
+    return float(np.median(times))
+
+
+def load_average() -> str:
+    """The machine's load average (1, 5, 15 min) and cores, printed beside every figure."""
+    one, five, fifteen = os.getloadavg()
+    return f"load average {one:.1f} {five:.1f} {fifteen:.1f} on {os.cpu_count()} cores"
 
 
 def report(title: str, result: dict) -> float:
@@ -328,11 +364,13 @@ def measure(url: str, args: argparse.Namespace) -> None:
     engine.dispose()
     tiles = tile_list(2000)
     ours_port, cold_port, tipg_port = free_port(), free_port(), free_port()
+    print(f"CLI start-up (diaban --help): {cli_start_seconds():.2f} s (goal < 1 s); {load_average()}", flush=True)
     with (
-        ours(ours_port, url, args.workers),
+        ours(ours_port, url, args.workers) as served,
         ours(cold_port, url, args.workers, cache_mb=0),
-        tipg(tipg_port, url, args.workers),
+        tipg(tipg_port, url, args.workers) as theirs,
     ):
+        print(f"{load_average()}; worker RSS at start: diaban {worker_rss_mb(served)} MB", flush=True)
         base = f"http://127.0.0.1:{ours_port}"
         tokens = {name: login(base, name) for name in ["chihuy", *tasks]}
         mix = mixed_requests(tiles, tasks)
@@ -347,6 +385,11 @@ def measure(url: str, args: argparse.Namespace) -> None:
         report(
             f"diaban, {args.users} users without pause (saturation)",
             asyncio.run(run_load(base, tokens, mix, args.tile_seconds, args.users, 0)),
+        )
+        print(
+            f"{load_average()}; worker RSS after the users and saturation phases: diaban"
+            f" {[round(r) for r in worker_rss_mb(served)]} MB (goal < 250 MB each)",
+            flush=True,
         )
         ours_tile = "/tiles/incidents/{z}/{x}/{y}.mvt"
         tipg_tile = "/collections/public.incidents/tiles/WebMercatorQuad/{z}/{x}/{y}"
@@ -387,6 +430,11 @@ def measure(url: str, args: argparse.Namespace) -> None:
                     " (same tiles, same concurrency)",
                     flush=True,
                 )
+        print(
+            f"{load_average()}; worker RSS after every phase: diaban {[round(r) for r in worker_rss_mb(served)]} MB,"
+            f" tipg {[round(r) for r in worker_rss_mb(theirs)]} MB",
+            flush=True,
+        )
 
 
 def main() -> None:

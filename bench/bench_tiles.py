@@ -16,13 +16,18 @@ Each is measured at zoom 15 (single points) and at zooms 12–14 (ours: counts o
 it is not compared there), with ``--connections`` clients and with one (sequential: the latency a tile adds on top
 of its statement). Ratios are printed against the floor and against tipg.
 
-Run: ``.venv/bin/python bench/bench_tiles.py [--incidents 1000000] [--seconds 10] [--url URL]``.
+``--baseline DIR`` also serves the tiles from another checkout of diaban (``git worktree add DIR main``, or ``git
+archive``), measured in each row in the order ours, baseline, baseline, ours (each rate the mean of its two): a
+before/after comparison under the same load, which a load drifting during the row does not tilt.
+
+Run: ``.venv/bin/python bench/bench_tiles.py [--incidents 1000000] [--seconds 10] [--url URL] [--baseline DIR]``.
 """
 
 from __future__ import annotations
 
 import argparse
 import asyncio
+import contextlib
 import os
 import random
 import tempfile
@@ -103,15 +108,25 @@ def measure(url: str, args: argparse.Namespace) -> None:
     tipg_tile = "/collections/public.incidents/tiles/WebMercatorQuad/{z}/{x}/{y}?properties=id"
     load = os.getloadavg()
     print(f"load average before {load[0]:.1f} {load[1]:.1f} {load[2]:.1f} on {os.cpu_count()} cores", flush=True)
-    with ours(ours_port, url, args.workers, cache_mb=0), tipg(tipg_port, url, args.workers):
+    baseline_port = free_port()
+    with contextlib.ExitStack() as servers:
+        servers.enter_context(ours(ours_port, url, args.workers, cache_mb=0))
+        servers.enter_context(tipg(tipg_port, url, args.workers))
+        if args.baseline:
+            servers.enter_context(ours(baseline_port, url, args.workers, cache_mb=0, root=args.baseline))
         base = f"http://127.0.0.1:{ours_port}"
         token = login(base, "chihuy")
         other = f"http://127.0.0.1:{tipg_port}"
+        before = f"http://127.0.0.1:{baseline_port}"
+        before_token = login(before, "chihuy") if args.baseline else None
         for title, tiles in sets.items():
             for users in (args.connections, 1):
                 floor = sql_floor(url, tiles, args.seconds, users, logged=True)
                 bare = sql_floor(url, tiles, args.seconds, users, logged=False)
                 mine = http_rate(base, ours_tile, token, tiles, args.seconds, users)
+                if args.baseline:  # ours, baseline, baseline, ours: a load that drifts during the row favours neither
+                    then = sum(http_rate(before, ours_tile, before_token, tiles, args.seconds, users) for _ in "ab") / 2
+                    mine = (mine + http_rate(base, ours_tile, token, tiles, args.seconds, users)) / 2
                 print(
                     f"{title}, {users} connection{'s' if users > 1 else ''}: SQL floor {floor:,.0f} tiles/s"
                     f" (the SELECT alone, without the access line: {bare:,.0f}; PostgreSQL may send it through"
@@ -120,6 +135,12 @@ def measure(url: str, args: argparse.Namespace) -> None:
                     f" {1000 / floor * users:.1f} ms",
                     flush=True,
                 )
+                if args.baseline:
+                    print(
+                        f"  baseline ({args.baseline}) {then:,.0f} tiles/s = {then / floor:.2f}x the floor:"
+                        f" this checkout / baseline = {mine / then:.2f}x",
+                        flush=True,
+                    )
                 if title.startswith("zoom 15"):
                     theirs = http_rate(other, tipg_tile, None, tiles, args.seconds, users)
                     print(
@@ -136,6 +157,7 @@ def main() -> None:
     parser.add_argument("--connections", type=int, default=8)
     parser.add_argument("--workers", type=int, default=2)
     parser.add_argument("--url", help="an already loaded database with the communes (skips the set-up)")
+    parser.add_argument("--baseline", type=Path, help="another checkout of diaban, served and measured alongside")
     args = parser.parse_args()
     if args.url:
         measure(args.url, args)

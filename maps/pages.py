@@ -13,9 +13,7 @@ from datetime import date
 from html import escape
 from typing import Any
 
-import folium
-
-from maps.base_map import (
+from maps.assets import (
     BACH_LONG_VI,
     MAINLAND_BOUNDS,
     MAX_BOUNDS,
@@ -23,7 +21,6 @@ from maps.base_map import (
     MIN_ZOOM,
     STATIC_URL,
     Basemap,
-    base_map,
 )
 from maps.panels import admin_panel, command_panel, planner_panel, team_panel
 from maps.styles import script_vocabulary
@@ -102,6 +99,10 @@ def role_page(viewer: Viewer, csrf: str, data: PageData, basemap: Basemap = Base
         "planner": ("Tham mưu, phân loại địa bàn", lambda: planner_panel(list(data.years))),
         "admin": ("Quản trị", admin_panel),
     }[viewer.role]
+    import folium  # here: the login page and the API need no folium (maps.assets)
+
+    from maps.base_map import base_map
+
     fmap = base_map(basemap)
     root: Any = fmap.get_root()  # a folium Figure (typed as Element)
     root.title = f"diaban — {subtitle}"

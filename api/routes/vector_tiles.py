@@ -6,7 +6,7 @@ from fastapi import APIRouter, Path, Request, Response
 
 from api.audit import access_line
 from api.cache import CachedResponse, cached_response
-from api.deps import AreaScopeDep, CacheDep, DataKey, ReadConnDep, Reader
+from api.deps import AreaScopeDep, CacheDep, MapReadDep, ReadConnDep
 from api.params import DateFrom, DateTo, Kinds, local_day_start, parse_kinds
 from gis.store.access_log import record_line
 from gis.store.selection import IncidentSelection
@@ -35,11 +35,8 @@ def _no_such_tile() -> NotFound:
 @router.get("/incidents/{z}/{x}/{y}.mvt", response_class=Response, responses=TILE_RESPONSE)
 def incident_tile(
     request: Request,
-    conn: ReadConnDep,
-    user: Reader,
-    scope: AreaScopeDep,
+    read: MapReadDep,
     cache: CacheDep,
-    data_key: DataKey,
     z: Z,
     x: XY,
     y: XY,
@@ -58,18 +55,18 @@ def incident_tile(
     selection = IncidentSelection(
         start=local_day_start(date_from), end=local_day_start(date_to, 1), kinds=parse_kinds(kind)
     )
-    line = access_line(request, user) if z >= POINT_ZOOM else None
+    line = access_line(request, read.user) if z >= POINT_ZOOM else None
     logged = False
 
     def build() -> CachedResponse:
         nonlocal logged
-        body, points = incidents_tile(conn, z, x, y, scope, selection, line)
+        body, points = incidents_tile(read.conn, z, x, y, read.scope, selection, line)
         logged = line is not None
         return CachedResponse(body, MVT, {POINTS_HEADER: str(points)})
 
-    response = cached_response(request, cache, ("tile", z, x, y, selection, data_key), build)
+    response = cached_response(request, cache, ("tile", z, x, y, selection, read.data_key), build)
     if line is not None and response.status_code == 200 and not logged:
-        record_line(conn, line, int(response.headers[POINTS_HEADER]))
+        record_line(read.conn, line, int(response.headers[POINTS_HEADER]))
     return response
 
 

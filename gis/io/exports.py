@@ -18,7 +18,6 @@ from typing import Any
 
 import pandas as pd
 
-from gis.io.excel import administrative_workbook
 from models.domain.dates import vn_day
 from models.vocabulary import AreaLevel, HotspotKind, HotspotStatus, class_label
 
@@ -100,6 +99,8 @@ def workbook(
     widths: Sequence[int] | None = None,
 ) -> bytes:
     """An administrative Excel table of these rows, with the machine names in a small second header row."""
+    from gis.io.excel import administrative_workbook  # here: openpyxl is ~20 MB in every server process otherwise
+
     return administrative_workbook(
         title,
         subtitle,

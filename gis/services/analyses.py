@@ -13,9 +13,8 @@ from __future__ import annotations
 from collections.abc import Callable, Collection, Hashable
 from dataclasses import dataclass, replace
 from datetime import datetime
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-import geopandas as gpd
 import numpy as np
 import pandas as pd
 import shapely
@@ -33,6 +32,9 @@ from models.analytics.kde import Kernel, fine_factor, kde_grid
 from models.analytics.lattice import Lattice, cells_in_polygons, neighbourhood
 from models.errors import InvalidRequest, NotFound
 from models.vocabulary import METRIC_SRID, WGS84_SRID
+
+if TYPE_CHECKING:
+    import geopandas as gpd
 
 #: Upper bound on grid cells per request (the city with Bạch Long Vĩ at 100 m is ~2.1 M cells).
 MAX_CELLS = 4_000_000
@@ -392,6 +394,8 @@ def cells_frame(
 ) -> gpd.GeoDataFrame:
     """The cells of the given flat indices as WGS84 squares with their properties (one value per cell given);
     refused when answering so many cells would cost more than ``max_cost``."""
+    import geopandas as gpd  # here: only GeoJSON cells need it, and every server process would carry it
+
     flat = np.asarray(flat, np.int64)
     if flat.size * OUTPUT_UNITS > max_cost:
         raise _too_large(

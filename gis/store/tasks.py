@@ -50,15 +50,25 @@ def task_payload(row: dict[str, Any], as_of: date, role: str) -> dict[str, Any]:
 def list_tasks(
     conn: Connection, scope: AreaScope, flt: TaskFilter, limit: int, offset: int, role: str
 ) -> dict[str, Any]:
-    """A page of visible tasks (most urgent due date first) and the total matched."""
+    """A page of visible tasks (most urgent due date first) and the total matched, in one statement (one snapshot, one
+    round trip: a page past the end still answers the total, on a row without a task)."""
     as_of = local_today()
     where = flt.where(as_of, scope)
-    total = conn.execute(text(f"SELECT count(*) FROM tasks t WHERE {where.sql}"), where.params).scalar_one()
+    page = f"{_SELECT} WHERE {where.sql} ORDER BY t.due_date NULLS LAST, t.id LIMIT :limit OFFSET :offset"
     rows = conn.execute(
-        text(f"{_SELECT} WHERE {where.sql} ORDER BY t.due_date NULLS LAST, t.id LIMIT :limit OFFSET :offset"),
+        text(
+            f"""SELECT (SELECT count(*) FROM tasks t WHERE {where.sql}) AS number_matched, p.*
+                FROM (SELECT 1) one LEFT JOIN ({page}) p ON true ORDER BY p.due_date NULLS LAST, p.id"""
+        ),
         {**where.params, "limit": limit, "offset": offset},
     ).mappings()
-    return {"tasks": [task_payload(dict(r), as_of, role) for r in rows], "numberMatched": total}
+    tasks, total = [], 0
+    for row in rows:
+        task = dict(row)
+        total = task.pop("number_matched")
+        if task["id"] is not None:
+            tasks.append(task_payload(task, as_of, role))
+    return {"tasks": tasks, "numberMatched": total}
 
 
 def get_task(conn: Connection, task_id: int, scope: AreaScope, role: str) -> dict[str, Any] | None:

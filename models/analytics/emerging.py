@@ -14,9 +14,8 @@ from typing import Literal
 
 import numpy as np
 from scipy import sparse
-from scipy.stats import norm
 
-from models.analytics.gistar import gi_star_z, significance_bins
+from models.analytics.gistar import gi_star_z, significance_bins, two_sided_p
 from models.analytics.grid import GridSpec
 from models.analytics.lattice import Lattice
 
@@ -122,7 +121,7 @@ def mann_kendall(series: np.ndarray) -> MannKendall:
     var = (t * (t - 1) * (2 * t + 5) - ties) / 18.0
     with np.errstate(divide="ignore", invalid="ignore"):
         z = np.where(var > 0, (s - np.sign(s)) / np.sqrt(var), 0.0)
-    return MannKendall(s=s, z=z, p=2 * norm.sf(np.abs(z)))
+    return MannKendall(s=s, z=z, p=two_sided_p(z))
 
 
 def _hot_pattern(state: np.ndarray, trend: np.ndarray, share: float) -> np.ndarray:
@@ -184,7 +183,7 @@ def spacetime_gistar(
     else:
         z = np.stack([gi_star_z(lag[t], card[t], x[t].mean(), x[t].std(), n) for t in range(steps)])
     tested = ~np.isnan(z)
-    p = np.where(tested, 2 * norm.sf(np.abs(np.nan_to_num(z))), np.nan)
+    p = np.where(tested, two_sided_p(np.nan_to_num(z)), np.nan)
     bins = np.zeros(z.shape, np.int8)
     if options.fdr_family == "cube":
         bins[tested] = significance_bins(z[tested], p[tested], fdr)

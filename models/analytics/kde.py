@@ -13,7 +13,6 @@ from typing import Literal
 
 import numpy as np
 import scipy.sparse as sp
-from scipy.signal import fftconvolve
 
 from models.analytics.grid import GridSpec
 
@@ -139,6 +138,8 @@ def kde_grid(
         across = _band(grid.nx, shape[1], first, factor, g)
         centres = (across @ (down @ binned).T).T / w.sum()
     else:
+        from scipy.signal import fftconvolve  # here: only these kernels need it, ~50 MB in every server process
+
         stencil = kernel_values(offsets[None, :] ** 2 + offsets[:, None] ** 2, bandwidth_m, kernel)
         centres = fftconvolve(binned, stencil, mode="same")[rows, cols] / w.sum()
     return np.clip(centres, 0.0, None)

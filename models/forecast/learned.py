@@ -10,10 +10,6 @@ from __future__ import annotations
 
 import numpy as np
 import pandas as pd
-from sklearn.linear_model import LogisticRegression
-from sklearn.mixture import GaussianMixture
-from sklearn.pipeline import make_pipeline
-from sklearn.preprocessing import StandardScaler
 
 from models.vocabulary import Category
 
@@ -47,6 +43,11 @@ def classify_learned(indicators: pd.DataFrame, random_state: int = RANDOM_STATE)
     # cluster. With fewer distinct rows than components the mixture is not identifiable: all-zero rows become
     # 'drug_free', others 'at_risk'. No confidence is given: a mixture posterior is not the probability of a
     # legal class (the planner page had shown "100 %" on all 114 communes while disagreeing with 77).
+    from sklearn.mixture import (
+        GaussianMixture,  # here: scikit-learn adds ~170 MB to every server process that imports it
+    )
+    from sklearn.preprocessing import StandardScaler
+
     features = cluster_features(indicators)
     complete = features.dropna()
     result = pd.DataFrame(index=features.index, columns=["learned_category", "method"], dtype=object)
@@ -127,6 +128,10 @@ def forecast_risk(history: pd.DataFrame, threshold: float = 0.5) -> pd.DataFrame
     if y_train.nunique() < 2:
         probability = np.full(len(current), y_train.mean() if len(y_train) else np.nan)
     else:
+        from sklearn.linear_model import LogisticRegression  # here, as in classify_learned
+        from sklearn.pipeline import make_pipeline
+        from sklearn.preprocessing import StandardScaler
+
         model = make_pipeline(StandardScaler(), LogisticRegression(random_state=RANDOM_STATE))
         probability = model.fit(x_train, y_train.astype(int)).predict_proba(current)[:, 1]
     drug_free_now = current["active"].eq(0)

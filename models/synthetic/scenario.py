@@ -17,8 +17,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import date, timedelta
+from typing import TYPE_CHECKING
 
-import geopandas as gpd
 import numpy as np
 import pandas as pd
 import shapely
@@ -32,6 +32,9 @@ from models.synthetic.sampling import (
     uniform_in_polygons,
 )
 from models.vocabulary import LOCAL_TZ, IncidentKind
+
+if TYPE_CHECKING:
+    import geopandas as gpd
 
 WORK_CRS = "EPSG:32648"
 KINDS = IncidentKind.values()

@@ -12,7 +12,7 @@ from PIL import Image
 
 from api.app import configured_basemap, offline_basemap
 from gis.io.mbtiles import EMPTY_TILE, MBTiles
-from maps.base_map import OFFLINE_TILE_URL, Basemap
+from maps.assets import OFFLINE_TILE_URL, Basemap
 from maps.pages import PageData, Viewer, role_page
 from models.errors import InvalidInput
 

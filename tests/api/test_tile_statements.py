@@ -178,3 +178,24 @@ def test_a_change_committed_by_this_process_drops_the_data_versions_and_a_read_k
             with pytest.raises(StopIteration):
                 next(steps)  # the request succeeded: committed
         assert memo.get(lambda: "new") == seen
+
+
+@pytest.mark.parametrize("path", ["/api/hotspots?bbox=106.6,20.8,106.8,20.9", "/api/tasks?limit=50"])
+def test_a_warm_list_request_runs_one_statement(served, path: str) -> None:
+    """The hotspot and task lists read in autocommit (no BEGIN, no COMMIT), the task list's total and page together."""
+    client, counter, engine = served
+    assert client.get(path).status_code == 200  # warm: the session remembered
+    mark = counter.mark()
+    response = client.get(path)
+    statements, sent = counter.since(mark)
+    assert response.status_code == 200
+    assert (len(statements), len(sent)) == (1, 1), statements
+
+
+def test_a_heat_map_answered_from_the_cache_runs_no_statement(served) -> None:
+    client, counter, engine = served
+    path = "/api/heat?format=overlay&bbox=106.6,20.8,106.8,20.9&cell_m=100"
+    assert client.get(path).status_code == 200  # computed once, then kept
+    mark = counter.mark()
+    assert client.get(path).status_code == 200
+    assert counter.since(mark) == ([], [])

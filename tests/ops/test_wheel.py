@@ -123,7 +123,7 @@ def cwd(venv: Path) -> Path:
 def test_code_and_settings_come_from_the_wheel(venv: Path, installed_env: dict[str, str], cwd: Path) -> None:
     probe = (
         "import json, api, data, gis, maps, models;"
-        "from gis.store.db import MIGRATIONS; from maps.base_map import STATIC_DIR;"
+        "from gis.store.db import MIGRATIONS; from maps.assets import STATIC_DIR;"
         "from gis.settings import DatabaseSettings, DataSettings; from models.errors import InvalidInput\n"
         "try: DataSettings().boundary_file()\n"
         "except InvalidInput as exc: refused = str(exc)\n"
