@@ -8,9 +8,12 @@ from fastapi.security import OAuth2PasswordBearer
 from sqlalchemy import Connection, Engine
 
 from api.cache import Memo, ResponseCache
+from api.errors import DATABASE_FAILURES
+from api.replicas import PRIMARY_ONLY, WRITE_LSN, ReplicaLost, written_lsn
 from api.security import InvalidToken, decode_access_token
 from api.sessions import SessionCache
 from gis.store.data_versions import DataVersions, data_versions
+from gis.store.replicas import Replicas, wal_position
 from gis.store.scoping import AreaScope
 from gis.store.sessions import session_principal
 from models.domain.access import Principal, require_role
@@ -50,6 +53,14 @@ def get_connection(request: Request, conn: ReadConnDep) -> Iterator[Connection]:
         yield conn
     if request.method not in _SAFE_METHODS:
         request.app.state.data_versions.forget()
+        replicas: Replicas | None = request.app.state.replicas
+        if replicas is not None:  # read-your-writes: where the write is in the WAL, for this user's next reads
+            conn.execution_options(isolation_level="AUTOCOMMIT")
+            lsn = wal_position(conn)
+            setattr(request.state, WRITE_LSN, lsn)
+            user_id = getattr(request.state, "user_id", None)
+            if user_id is not None:
+                replicas.note_write(user_id, lsn)
 
 
 #: Function scope: the transaction commits before the response is sent (FastAPI's default for a generator
@@ -115,6 +126,7 @@ def get_current_user(
     if principal is None:
         raise _unauthorized()
     request.state.username = principal.username  # for the request log line
+    request.state.user_id = principal.id  # whose write it is (read-your-writes)
     return principal
 
 
@@ -170,10 +182,63 @@ async def get_cache(request: Request) -> ResponseCache:
 CacheDep = Annotated[ResponseCache, Depends(get_cache)]
 
 
-def get_data_key(request: Request, conn: ReadConnDep, scope: AreaScopeDep) -> tuple:
+def get_replica_connection(request: Request, user: CurrentUser, primary: ReadConnDep) -> Iterator[Connection]:
+    """A connection in autocommit for a route that only reads: to a replica that is up, close enough and has
+    replayed the user's last write (gis.store.replicas), else the request's primary connection.
+
+    A replica that fails under the request (connection lost, statement cancelled by a conflict with recovery) is
+    skipped and the request runs again on the primary (:class:`api.replicas.ReplicaFallback`). Without
+    DIABAN_REPLICA_URLS this is the request's primary connection, as before."""
+    replicas: Replicas | None = request.app.state.replicas
+    if replicas is None or getattr(request.state, PRIMARY_ONLY, False):
+        yield primary
+        return
+    engine = replicas.choose(user.id, written_lsn(request.cookies))
+    if engine is replicas.primary:
+        replicas.count(engine)
+        yield primary
+        return
+    try:
+        conn = engine.connect()
+    except DATABASE_FAILURES:
+        replicas.mark_down(engine)
+        replicas.count(replicas.primary)
+        yield primary
+        return
+    try:
+        conn.execution_options(isolation_level="AUTOCOMMIT")
+        replicas.count(engine)
+        yield conn
+    except DATABASE_FAILURES as exc:
+        if conn.invalidated:  # the replica itself failed (a lost connection), not the statement
+            replicas.mark_down(engine)
+        elif not _recovery_conflict(exc):
+            raise
+        raise ReplicaLost(replicas.name_of(engine)) from exc
+    finally:
+        conn.close()
+
+
+def _recovery_conflict(exc: Exception) -> bool:
+    """Whether a hot standby cancelled the statement because replay needed what it read (SQLSTATE 40001)."""
+    from psycopg.errors import SerializationFailure
+
+    return isinstance(getattr(exc, "orig", None) or exc, SerializationFailure)
+
+
+#: Function scope, like ReadConnDep: back to its pool before the response is sent.
+ReplicaConnDep = Annotated[Connection, Depends(get_replica_connection, scope="function")]
+
+
+def get_data_key(request: Request, conn: ReplicaConnDep, scope: AreaScopeDep) -> tuple:
     """What a cached map answer depends on: the incidents' and boundaries' versions, the scope and, for a team, its
-    area as of today. The versions are remembered by the process for DIABAN_DATA_VERSION_SECONDS (see api.cache.Memo)."""
+    area as of today. The versions are remembered by the process for DIABAN_DATA_VERSION_SECONDS (see api.cache.Memo).
+
+    They are read on the connection that builds the answer, and remembered per engine: a replica's versions are
+    never newer than what it serves, so no answer built from a replica that lags is cached under a newer key."""
     memo: Memo[DataVersions] = request.app.state.data_versions
+    if conn.engine is not request.app.state.engine:
+        memo = request.app.state.replica_versions.setdefault(conn.engine, Memo(memo.ttl_s))
     versions = memo.get(lambda: data_versions(conn))
     if scope.team_id is None:
         return versions.incidents, versions.boundaries, *scope.key
