@@ -54,13 +54,12 @@ def get_connection(request: Request, conn: ReadConnDep) -> Iterator[Connection]:
     if request.method not in _SAFE_METHODS:
         request.app.state.data_versions.forget()
         replicas: Replicas | None = request.app.state.replicas
-        if replicas is not None:  # read-your-writes: where the write is in the WAL, for this user's next reads
-            conn.execution_options(isolation_level="AUTOCOMMIT")
+        user_id = getattr(request.state, "user_id", None)
+        if replicas is not None and user_id is not None:  # read-your-writes: the write's WAL position, for this
+            conn.execution_options(isolation_level="AUTOCOMMIT")  # user's next reads here and (cookie) elsewhere
             lsn = wal_position(conn)
             setattr(request.state, WRITE_LSN, lsn)
-            user_id = getattr(request.state, "user_id", None)
-            if user_id is not None:
-                replicas.note_write(user_id, lsn)
+            replicas.note_write(user_id, lsn)
 
 
 #: Function scope: the transaction commits before the response is sent (FastAPI's default for a generator
