@@ -28,6 +28,7 @@ from sqlalchemy import Engine, create_engine, text
 from sqlalchemy.pool import NullPool
 
 from api.app import create_app
+from api.cache import Memo
 from gis.ops.postgres import APP_ROLE, ManagedCluster, find_pg_bin, libpq_url
 from gis.services.boundary_import import import_boundaries
 from gis.store.accounts import create_user
@@ -215,6 +216,42 @@ def test_a_lagging_replica_is_skipped_and_reads_are_current(
         assert hotspot in hotspot_ids(reader)
         assert served(replicas) == before + 1  # from the primary
         assert _on_standby(replica_up, f"SELECT count(*) FROM hotspots WHERE id = {hotspot}") == 0
+
+
+def test_an_answer_from_a_lagging_replica_is_cached_under_the_replicas_data_version(
+    cluster: ManagedCluster, replica_up: ManagedCluster
+) -> None:
+    """Heat read from a paused replica is cached under the data version the replica holds: once it has replayed a
+    new incident, the next answer counts it. (Versions read on the primary would have cached the replica's stale
+    answer under the new version, and served it on.)"""
+    with replica_app(cluster, replica_up) as (app, replicas), TestClient(app) as reader:
+        app.state.data_versions = Memo(0)  # versions read for every request: the test needs no clock
+        replica = replicas.replicas[0].name
+        reader.headers.update(login(reader, READER))
+        catch_up(cluster, replica_up)
+        replicas.check()
+
+        def counted() -> int:
+            answer = reader.get("/api/heat?format=overlay")
+            assert answer.status_code == 200, answer.text
+            return answer.json()["n_incidents"]
+
+        before = counted()
+        _on_standby(replica_up, "SELECT pg_wal_replay_pause()")
+        with replicas.primary.begin() as conn:
+            conn.execute(
+                text("""INSERT INTO incidents (ref, occurred_at, kind, assignment, commune_code, geom)
+                        SELECT 'REP-1', now(), 'tip', 'inside', code, ST_PointOnSurface(geom)
+                        FROM admin_units WHERE valid_to IS NULL ORDER BY code LIMIT 1""")
+            )
+        from_replica = served(replicas, replica)
+        assert counted() == before  # the paused replica has not replayed the incident
+        assert served(replicas, replica) == from_replica + 1
+        _on_standby(replica_up, "SELECT pg_wal_replay_resume()")
+        catch_up(cluster, replica_up)
+        replicas.check()
+        assert counted() == before + 1
+        assert served(replicas, replica) == from_replica + 2
 
 
 def test_killing_the_replica_under_read_load_loses_no_request(
