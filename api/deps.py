@@ -54,12 +54,20 @@ def get_connection(request: Request, conn: ReadConnDep) -> Iterator[Connection]:
     if request.method not in _SAFE_METHODS:
         request.app.state.data_versions.forget()
         replicas: Replicas | None = request.app.state.replicas
-        user_id = getattr(request.state, "user_id", None)
-        if replicas is not None and user_id is not None:  # read-your-writes: the write's WAL position, for this
-            conn.execution_options(isolation_level="AUTOCOMMIT")  # user's next reads here and (cookie) elsewhere
-            lsn = wal_position(conn)
-            setattr(request.state, WRITE_LSN, lsn)
-            replicas.note_write(user_id, lsn)
+        if replicas is not None:
+            _remember_write(request, conn, replicas)
+
+
+def _remember_write(request: Request, conn: Connection, replicas: Replicas) -> None:
+    """Read-your-writes: the WAL position of a user's committed write, for their next reads on this server and, by
+    the cookie, on any other (one statement per write: measured by bench/bench_replicas.py)."""
+    user_id = getattr(request.state, "user_id", None)
+    if user_id is None:  # a login: nothing the user reads back comes from a replica
+        return
+    conn.execution_options(isolation_level="AUTOCOMMIT")
+    lsn = wal_position(conn)
+    setattr(request.state, WRITE_LSN, lsn)
+    replicas.note_write(user_id, lsn)
 
 
 #: Function scope: the transaction commits before the response is sent (FastAPI's default for a generator
