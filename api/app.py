@@ -189,7 +189,7 @@ def create_app(engine: Engine, warm_connections: int = 0, replicas: Replicas | N
     app.add_middleware(SecurityHeaders, tile_url=MapSettings().tile_url)
     app.state.engine = engine
     app.state.replicas = replicas
-    app.state.replica_versions = {}  # data versions remembered per replica engine (api.deps.get_data_key)
+    app.state.replica_versions = {}  # replica engine → (replay position, its data versions): api.deps.get_data_key
     add_exception_handlers(app)
     (
         load_rules(),

@@ -9,7 +9,7 @@ from sqlalchemy import Connection, Engine
 
 from api.cache import Memo, ResponseCache
 from api.errors import DATABASE_FAILURES
-from api.replicas import PRIMARY_ONLY, WRITE_LSN, ReplicaLost, written_lsn
+from api.replicas import OWN_WRITE, PRIMARY_ONLY, WRITE_LSN, ReplicaLost, written_lsn
 from api.security import InvalidToken, decode_access_token
 from api.sessions import SessionCache
 from gis.store.data_versions import DataVersions, data_versions
@@ -200,8 +200,10 @@ def get_replica_connection(request: Request, user: CurrentUser, primary: ReadCon
     if replicas is None or getattr(request.state, PRIMARY_ONLY, False):
         yield primary
         return
-    engine = replicas.choose(user.id, written_lsn(request.cookies))
+    needed = max(replicas.last_write(user.id), written_lsn(request.cookies))
+    engine = replicas.choose(needed)
     if engine is replicas.primary:
+        setattr(request.state, OWN_WRITE, needed > 0)
         replicas.count(engine)
         yield primary
         return
@@ -226,6 +228,18 @@ def get_replica_connection(request: Request, user: CurrentUser, primary: ReadCon
         conn.close()
 
 
+def _versions_memo(request: Request, conn: Connection) -> Memo[DataVersions]:
+    """Where the data versions of ``conn``'s engine are remembered (see :func:`get_data_key`)."""
+    state = request.app.state
+    if conn.engine is state.engine:
+        return Memo(0) if getattr(request.state, OWN_WRITE, False) else state.data_versions
+    position = state.replicas.replayed(conn.engine)
+    held = state.replica_versions.get(conn.engine)
+    if held is None or held[0] != position:  # the replica has replayed more since these were read
+        held = state.replica_versions[conn.engine] = (position, Memo(state.data_versions.ttl_s))
+    return held[1]
+
+
 def _recovery_conflict(exc: Exception) -> bool:
     """Whether a hot standby cancelled the statement because replay needed what it read (SQLSTATE 40001)."""
     from psycopg.errors import SerializationFailure
@@ -242,11 +256,11 @@ def get_data_key(request: Request, conn: ReplicaConnDep, scope: AreaScopeDep) ->
     area as of today. The versions are remembered by the process for DIABAN_DATA_VERSION_SECONDS (see api.cache.Memo).
 
     They are read on the connection that builds the answer, and remembered per engine: a replica's versions are
-    never newer than what it serves, so no answer built from a replica that lags is cached under a newer key."""
-    memo: Memo[DataVersions] = request.app.state.data_versions
-    if conn.engine is not request.app.state.engine:
-        memo = request.app.state.replica_versions.setdefault(conn.engine, Memo(memo.ttl_s))
-    versions = memo.get(lambda: data_versions(conn))
+    never newer than what it serves, so no answer built from a replica that lags is cached under a newer key. A
+    replica's are remembered only while its checked replay position stays the same, and a user reading on the
+    primary because of their own recent write (made maybe through another server) reads them afresh: either way
+    the key holds the user's write."""
+    versions = _versions_memo(request, conn).get(lambda: data_versions(conn))
     if scope.team_id is None:
         return versions.incidents, versions.boundaries, *scope.key
     return versions.incidents, versions.boundaries, *scope.key, versions.team_areas, versions.today

@@ -10,9 +10,11 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 WRITE_COOKIE = "diaban_wal"
 #: Seconds the cookie lives: as long as a server remembers a write (gis.store.replicas.WRITE_MEMORY_S).
 WRITE_COOKIE_AGE = 600
-#: ``request.state`` keys: the WAL position a write reached; the request must read from the primary (its retry).
+#: ``request.state`` keys: the WAL position a write reached; the request must read from the primary (its retry); the
+#: request reads from the primary because of the user's own recent write (its data versions are read afresh).
 WRITE_LSN = "write_lsn"
 PRIMARY_ONLY = "primary_only"
+OWN_WRITE = "own_write"
 _RETRIED = {"GET", "HEAD"}
 
 

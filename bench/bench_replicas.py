@@ -46,6 +46,7 @@ def write_ms(engine: Engine, writes: int, remember: bool) -> float:
             if remember:  # as api.deps does after a write: one statement in autocommit
                 conn.execution_options(isolation_level="AUTOCOMMIT")
                 wal_position(conn)
+                conn.commit()  # nothing to commit: psycopg sends nothing in autocommit
                 conn.execution_options(isolation_level=conn.default_isolation_level)
         return (time.perf_counter() - start) * 1000 / writes
 
@@ -92,7 +93,7 @@ def main() -> None:
             calls = 100_000
             start = time.perf_counter()
             for _ in range(calls):
-                replicas.choose(1)
+                replicas.choose(replicas.last_write(1))
             print(f"choose: {(time.perf_counter() - start) * 1e6 / calls:.2f} µs per read")
 
             for _ in range(2):  # alternated, so that neither gains from going second on a shared machine

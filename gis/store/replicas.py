@@ -169,16 +169,19 @@ class Replicas:
         return state.up and fresh and state.lag_s <= self.max_lag_s and state.replay_lsn >= min_lsn
 
     # -- routing --------------------------------------------------------------------------------
-    def choose(self, user_id: int | None = None, min_lsn: int = 0) -> Engine:
-        """The engine of a read-only request: a usable replica (in turn) that has replayed the user's last write
-        (remembered here, or ``min_lsn`` brought by the client), else the primary."""
+    def choose(self, min_lsn: int = 0) -> Engine:
+        """The engine of a read-only request: a usable replica (in turn) that has replayed WAL position ``min_lsn``
+        (the user's last write: :meth:`last_write`, or brought by the client), else the primary."""
         self._check_due()
         now = self._clock()
-        needed = max(min_lsn, self.last_write(user_id))
-        usable = [r for r in self.replicas if self._usable(r, needed, now)]
+        usable = [r for r in self.replicas if self._usable(r, min_lsn, now)]
         if not usable:
             return self.primary
         return usable[next(self._turn) % len(usable)].engine
+
+    def replayed(self, engine: Engine) -> int:
+        """How far the last check found ``engine`` replayed (its WAL position; 0 for the primary)."""
+        return next((r.state.replay_lsn for r in self.replicas if r.engine is engine), 0)
 
     def name_of(self, engine: Engine) -> str:
         """ "primary" or the replica's host:port/database."""

@@ -254,6 +254,49 @@ def test_an_answer_from_a_lagging_replica_is_cached_under_the_replicas_data_vers
         assert served(replicas, replica) == from_replica + 2
 
 
+def test_a_users_write_is_in_the_key_of_their_next_map_answer_on_the_primary_and_on_the_replica(
+    cluster: ManagedCluster, replica_up: ManagedCluster
+) -> None:
+    """With data versions remembered for long (600 s), a user whose write changed the incidents reads heat counting
+    it: first on the primary (its versions read afresh for them), then on the replica once it has replayed the
+    write (its versions remembered only while its replay position stays the same)."""
+    with replica_app(cluster, replica_up) as (app, replicas), TestClient(app) as writer:
+        app.state.data_versions = Memo(600)
+        replica = replicas.replicas[0]
+        writer.headers.update(login(writer, WRITER))
+        writer_id = writer.get("/api/auth/me").json()["id"]
+        catch_up(cluster, replica_up)
+        replicas.check()
+
+        def counted() -> int:
+            answer = writer.get("/api/heat?format=overlay")
+            assert answer.status_code == 200, answer.text
+            return answer.json()["n_incidents"]
+
+        before = counted()  # from the replica: its versions remembered
+        replicas.mark_down(replica.engine)
+        assert counted() == before  # from the primary: the primary's remembered too
+        _on_standby(replica_up, "SELECT pg_wal_replay_pause()")
+        replicas.check()
+        with replicas.primary.connect() as conn:  # the user's write, as a route of theirs commits it
+            with conn.begin():
+                conn.execute(
+                    text("""INSERT INTO incidents (ref, occurred_at, kind, assignment, commune_code, geom)
+                            SELECT 'REP-2', now(), 'tip', 'inside', code, ST_PointOnSurface(geom)
+                            FROM admin_units WHERE valid_to IS NULL ORDER BY code LIMIT 1""")
+                )
+            replicas.note_write(writer_id, wal_position(conn))
+        from_primary = served(replicas)
+        assert counted() == before + 1
+        assert served(replicas) == from_primary + 1
+        _on_standby(replica_up, "SELECT pg_wal_replay_resume()")
+        catch_up(cluster, replica_up)
+        replicas.check()
+        from_replica = served(replicas, replica.name)
+        assert counted() == before + 1
+        assert served(replicas, replica.name) == from_replica + 1
+
+
 def test_killing_the_replica_under_read_load_loses_no_request(
     cluster: ManagedCluster, replica_up: ManagedCluster
 ) -> None:

@@ -59,11 +59,11 @@ def test_a_state_not_checked_for_long_proves_nothing(replicas: Replicas, clock: 
 
 def test_a_users_write_sends_their_reads_to_replicas_past_it_only(replicas: Replicas) -> None:
     replicas.note_write(7, 150)
-    assert replicas.choose(7) is replicas.primary
-    assert replicas.choose(8) is not replicas.primary  # another user is not held back
+    assert replicas.choose(replicas.last_write(7)) is replicas.primary
+    assert replicas.choose(replicas.last_write(8)) is not replicas.primary  # another user is not held back
     replicas.replicas[1].state.replay_lsn = 150
-    assert replicas.choose(7) is replicas.replicas[1].engine
-    assert replicas.choose(8, min_lsn=200) is replicas.primary  # a position brought by the client's cookie
+    assert replicas.choose(replicas.last_write(7)) is replicas.replicas[1].engine
+    assert replicas.replayed(replicas.replicas[1].engine) == 150 and replicas.replayed(replicas.primary) == 0
 
 
 def test_writes_are_forgotten_once_every_replica_replayed_them_or_after_the_memory(
