@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Install the Debian packages diaban needs, only those missing: PostgreSQL 15 + PostGIS, Python venv,
 # Node.js + npm (the web pages' libraries are npm packages served by the app itself) and, with the
-# argument `test`, Chromium for the browser tests; with `bench`, gdal-bin (ogr2ogr, the GIS analyst's loader
+# argument `test`, Chromium for the browser tests and PgBouncer for the read-routing tests; with `bench`, gdal-bin (ogr2ogr, the GIS analyst's loader
 # that bench/bench_ingest.py measures against). As root apt-get runs directly; otherwise through sudo.
 set -euo pipefail
 
@@ -14,6 +14,7 @@ python3 -c 'import ensurepip, venv' 2>/dev/null || need+=(python3-venv)
 command -v npm >/dev/null || need+=(nodejs npm)
 if [ "${1:-}" = "test" ]; then
   command -v chromium >/dev/null || need+=(chromium)
+  [ -x /usr/sbin/pgbouncer ] || need+=(pgbouncer)  # tests/ops/test_read_routing.py runs the app through it
 fi
 if [ "${1:-}" = "bench" ]; then
   command -v ogr2ogr >/dev/null || need+=(gdal-bin)
