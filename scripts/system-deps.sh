@@ -1,8 +1,9 @@
 #!/usr/bin/env bash
 # Install the Debian packages diaban needs, only those missing: PostgreSQL 15 + PostGIS, Python venv,
 # Node.js + npm (the web pages' libraries are npm packages served by the app itself) and, with the
-# argument `test`, Chromium for the browser tests and PgBouncer for the read-routing tests; with `bench`, gdal-bin (ogr2ogr, the GIS analyst's loader
-# that bench/bench_ingest.py measures against). As root apt-get runs directly; otherwise through sudo.
+# argument `test`, Chromium for the browser tests and PgBouncer for the read-routing tests; with `bench`,
+# gdal-bin (ogr2ogr, the GIS analyst's loader that bench/bench_ingest.py measures against). As root apt-get
+# runs directly; otherwise through sudo.
 set -euo pipefail
 
 need=()
