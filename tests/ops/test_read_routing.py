@@ -153,6 +153,22 @@ def _insert_hotspot(engine: Engine) -> int:
         ).scalar_one()
 
 
+def test_the_server_takes_its_replicas_from_the_settings(
+    cluster: ManagedCluster, replica_up: ManagedCluster, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """DIABAN_REPLICA_URLS (plain libpq URLs, blanks ignored) and the lag limit, as `diaban serve` reads them."""
+    monkeypatch.setenv("DIABAN_REPLICA_URLS", f" {libpq_url(replica_up.url(DB))} , ")
+    monkeypatch.setenv("DIABAN_REPLICA_MAX_LAG_SECONDS", "2.5")
+    engine = app_engine(cluster.url(DB), pool_size=2)
+    try:
+        replicas = create_app(engine).state.replicas
+        assert [r.name for r in replicas.replicas] == [f"127.0.0.1:{replica_up.status().port}/{DB}"]
+        assert replicas.max_lag_s == 2.5 and replicas.replicas[0].state.up
+        replicas.dispose()
+    finally:
+        engine.dispose()
+
+
 def test_reads_go_to_the_replica_and_a_user_reads_back_their_write(
     cluster: ManagedCluster, replica_up: ManagedCluster
 ) -> None:
