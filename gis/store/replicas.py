@@ -25,7 +25,7 @@ from dataclasses import dataclass
 
 from sqlalchemy import Connection, Engine, create_engine, text
 
-from gis.store.db import connect_args
+from gis.store.db import _driver_url, connect_args
 
 log = logging.getLogger("diaban.replicas")
 
@@ -103,8 +103,6 @@ class Replicas:
         pool_size: int = 50,
     ) -> Replicas:
         """Engines for ``urls`` (the application's role on each replica) beside ``primary``, checked once now."""
-        from gis.store.db import _driver_url
-
         engines = [
             create_engine(
                 _driver_url(url),
@@ -131,11 +129,13 @@ class Replicas:
                 state = ReplicaState(True, int(lsn), float(lag), self._clock())
             except Exception as exc:  # noqa: BLE001 - any failure means: do not read from it now
                 if replica.state.up:
-                    log.warning("replica %s is down: %s", replica.name, str(exc).strip().splitlines()[0])
+                    log.warning("replica %s is down: %s", replica.name, (str(exc).strip().splitlines() or ["?"])[0])
                 state = ReplicaState(False, replica.state.replay_lsn, float("inf"), self._clock())
             else:
                 if state.lag_s > self.max_lag_s and replica.state.lag_s <= self.max_lag_s:
                     log.warning("replica %s lags %.1f s: skipped", replica.name, state.lag_s)
+                elif not replica.state.up:
+                    log.info("replica %s is up", replica.name)
             replica.state = state
         self._forget_replayed_writes()
 
