@@ -14,6 +14,7 @@ from api.errors import ErrorOut, add_exception_handlers
 from api.headers import SecurityHeaders
 from api.limits import RequestBodies
 from api.logs import RequestLog, configure_logging
+from api.replicas import ReplicaFallback
 from api.routes import (
     accounts,
     analysis,
@@ -48,6 +49,7 @@ from gis.settings import (
     MapSettings,
 )
 from gis.store.db import warm_pool
+from gis.store.replicas import Replicas
 from maps.assets import OFFLINE_TILE_URL, STATIC_DIR, STATIC_URL, Basemap
 from models.domain.hotspot_lifecycle import hotspot_lifecycle
 
@@ -140,13 +142,32 @@ def configured_basemap(offline: MBTiles | None = None) -> Basemap:
     return Basemap(settings.tile_url, settings.tile_attribution)
 
 
-def create_app(engine: Engine, warm_connections: int = 0) -> FastAPI:
-    """App bound to a prepared (migrated) engine; a server opens ``warm_connections`` before it takes requests."""
+def configured_replicas(engine: Engine) -> Replicas | None:
+    """The replicas of DIABAN_REPLICA_URLS beside ``engine`` (the primary), checked once; None when there are none."""
+    database = DatabaseSettings()
+    if not database.replicas():
+        return None
+    return Replicas.connect(
+        engine,
+        database.replicas(),
+        database.replica_max_lag_seconds,
+        database.replica_check_seconds,
+        round(ApiSettings().statement_timeout_s * 1000),
+        database.pgbouncer,
+    )
+
+
+def create_app(engine: Engine, warm_connections: int = 0, replicas: Replicas | None = None) -> FastAPI:
+    """App bound to a prepared (migrated) engine; a server opens ``warm_connections`` before it takes requests.
+    Read-only routes go to ``replicas`` when given, else to those of DIABAN_REPLICA_URLS if any."""
+    replicas = replicas or configured_replicas(engine)
 
     @asynccontextmanager
     async def lifespan(_: FastAPI) -> AsyncIterator[None]:
         await run_in_threadpool(warm_pool, engine, warm_connections)
         yield
+        if replicas is not None:
+            replicas.dispose()
 
     api = ApiSettings()
     configure_logging(api.log_level)
@@ -162,10 +183,13 @@ def create_app(engine: Engine, warm_connections: int = 0) -> FastAPI:
     )
     _document_error_body(app)
     app.mount(STATIC_URL, StaticFiles(directory=STATIC_DIR), name="static")
+    app.add_middleware(ReplicaFallback)  # innermost: a read retried on the primary is one request for the others
     app.add_middleware(RequestBodies, fastapi=app, default=api.max_body_kb * 1024)
     app.add_middleware(RequestLog)
     app.add_middleware(SecurityHeaders, tile_url=MapSettings().tile_url)
     app.state.engine = engine
+    app.state.replicas = replicas
+    app.state.replica_versions = {}  # replica engine → (replay position, its data versions): api.deps.get_data_key
     add_exception_handlers(app)
     (
         load_rules(),

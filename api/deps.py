@@ -11,9 +11,12 @@ from sqlalchemy import Connection, Engine
 from sqlalchemy.pool import QueuePool
 
 from api.cache import Memo, ResponseCache
+from api.errors import DATABASE_FAILURES
+from api.replicas import OWN_WRITE, PRIMARY_ONLY, WRITE_LSN, ReplicaLost, written_lsn
 from api.security import InvalidToken, TokenClaims, decode_access_token
 from api.sessions import SessionCache
 from gis.store.data_versions import DataVersions, data_versions
+from gis.store.replicas import Replicas, wal_position
 from gis.store.scoping import AreaScope
 from gis.store.sessions import session_principal
 from models.domain.access import Principal, require_role
@@ -63,6 +66,21 @@ def get_connection(request: Request, conn: ReadConnDep) -> Iterator[Connection]:
         yield conn
     if request.method not in _SAFE_METHODS:
         request.app.state.data_versions.forget()
+        replicas: Replicas | None = request.app.state.replicas
+        if replicas is not None:
+            _remember_write(request, conn, replicas)
+
+
+def _remember_write(request: Request, conn: Connection, replicas: Replicas) -> None:
+    """Read-your-writes: the WAL position of a user's committed write, for their next reads on this server and, by
+    the cookie, on any other (one statement per write: measured by bench/bench_replicas.py)."""
+    user_id = getattr(request.state, "user_id", None)
+    if user_id is None:  # a login: nothing the user reads back comes from a replica
+        return
+    conn.execution_options(isolation_level="AUTOCOMMIT")
+    lsn = wal_position(conn)
+    setattr(request.state, WRITE_LSN, lsn)
+    replicas.note_write(user_id, lsn)
 
 
 #: Function scope: the transaction commits before the response is sent (FastAPI's default for a generator
@@ -151,6 +169,7 @@ async def get_current_user(
         raise _unauthorized()
     request.state.session_id = claims.session_id
     request.state.username = principal.username  # for the request log line
+    request.state.user_id = principal.id  # whose write it is (read-your-writes)
     return principal
 
 
@@ -206,11 +225,80 @@ async def get_cache(request: Request) -> ResponseCache:
 CacheDep = Annotated[ResponseCache, Depends(get_cache)]
 
 
-async def get_data_key(request: Request, conn: ReadConnDep, scope: AreaScopeDep) -> tuple:
+async def get_replica_connection(
+    request: Request, user: CurrentUser, primary: ReadConnDep
+) -> AsyncIterator[Connection]:
+    """A connection in autocommit for a route that only reads: to a replica that is up, close enough and has
+    replayed the user's last write (gis.store.replicas), else the request's primary connection.
+
+    A replica that fails under the request (connection lost, statement cancelled by a conflict with recovery) is
+    skipped and the request runs again on the primary (:class:`api.replicas.ReplicaFallback`). Without
+    DIABAN_REPLICA_URLS this is the request's primary connection, as before."""
+    replicas: Replicas | None = request.app.state.replicas
+    if replicas is None or getattr(request.state, PRIMARY_ONLY, False):
+        yield primary
+        return
+    needed = max(replicas.last_write(user.id), written_lsn(request.cookies))
+    engine = replicas.choose(needed)
+    if engine is replicas.primary:
+        setattr(request.state, OWN_WRITE, needed > 0)
+        replicas.count(engine)
+        yield primary
+        return
+    try:
+        conn = await run_in_threadpool(engine.connect)
+    except DATABASE_FAILURES:
+        replicas.mark_down(engine)
+        replicas.count(replicas.primary)
+        yield primary
+        return
+    try:
+        conn.execution_options(isolation_level="AUTOCOMMIT")
+        replicas.count(engine)
+        yield conn
+    except DATABASE_FAILURES as exc:
+        if conn.invalidated:  # the replica itself failed (a lost connection), not the statement
+            replicas.mark_down(engine)
+        elif not _recovery_conflict(exc):
+            raise
+        raise ReplicaLost(replicas.name_of(engine)) from exc
+    finally:
+        conn.close()
+
+
+def _versions_memo(request: Request, conn: Connection) -> Memo[DataVersions]:
+    """Where the data versions of ``conn``'s engine are remembered (see :func:`get_data_key`)."""
+    state = request.app.state
+    if conn.engine is state.engine:
+        return Memo(0) if getattr(request.state, OWN_WRITE, False) else state.data_versions
+    position = state.replicas.replayed(conn.engine)
+    held = state.replica_versions.get(conn.engine)
+    if held is None or held[0] != position:  # the replica has replayed more since these were read
+        held = state.replica_versions[conn.engine] = (position, Memo(state.data_versions.ttl_s))
+    return held[1]
+
+
+def _recovery_conflict(exc: Exception) -> bool:
+    """Whether a hot standby cancelled the statement because replay needed what it read (SQLSTATE 40001)."""
+    from psycopg.errors import SerializationFailure
+
+    return isinstance(getattr(exc, "orig", None) or exc, SerializationFailure)
+
+
+#: Function scope, like ReadConnDep: back to its pool before the response is sent.
+ReplicaConnDep = Annotated[Connection, Depends(get_replica_connection, scope="function")]
+
+
+async def get_data_key(request: Request, conn: ReplicaConnDep, scope: AreaScopeDep) -> tuple:
     """What a cached map answer depends on: the incidents' and boundaries' versions, the scope and, for a team, its
-    area as of today. The versions are remembered by the process for DIABAN_DATA_VERSION_SECONDS (see api.cache.Memo);
-    only reading them again takes a worker thread."""
-    memo: Memo[DataVersions] = request.app.state.data_versions
+    area as of today. The versions are remembered by the process for DIABAN_DATA_VERSION_SECONDS (see api.cache.Memo).
+
+    They are read on the connection that builds the answer, and remembered per engine: a replica's versions are
+    never newer than what it serves, so no answer built from a replica that lags is cached under a newer key. A
+    replica's are remembered only while its checked replay position stays the same, and a user reading on the
+    primary because of their own recent write (made maybe through another server) reads them afresh: either way
+    the key holds the user's write. Only reading them again takes a worker thread."""
+    memo = _versions_memo(request, conn)
     versions = memo.fresh()
     if versions is None:
         versions = await run_in_threadpool(memo.get, lambda: data_versions(conn))
@@ -224,7 +312,8 @@ DataKey = Annotated[tuple, Depends(get_data_key)]
 
 @dataclass(frozen=True)
 class MapRead:
-    """What a reader's map answer needs: the reader, their area, the request's connection and the data key."""
+    """What a reader's map answer needs: the reader, their area, the connection to read on (a replica when one
+    serves, see :func:`get_replica_connection`) and the data key."""
 
     user: Principal
     scope: AreaScope
@@ -232,7 +321,7 @@ class MapRead:
     data_key: tuple
 
 
-async def get_map_read(request: Request, user: CurrentUser, conn: ReadConnDep) -> MapRead:
+async def get_map_read(request: Request, user: CurrentUser, conn: ReplicaConnDep) -> MapRead:
     """The reader (any role of READERS, else 403), their area and the data key of a map request, in one dependency.
 
     FastAPI solves a dependency's own dependencies again for every parameter that names it (cached values aside):

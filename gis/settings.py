@@ -47,6 +47,19 @@ class DatabaseSettings(_Settings):
     pg_bin: Path | None = None
     #: Non-root system user that runs the managed server when diaban runs as root.
     pg_os_user: str = "postgres"
+    #: Streaming replicas (hot standby) of the database, comma-separated URLs of the application's role on each
+    #: (DIABAN_REPLICA_URLS); the server sends its read-only map and list routes there (gis.store.replicas).
+    replica_urls: str = ""
+    #: A replica whose replay is further behind than this is skipped until it catches up (DIABAN_REPLICA_MAX_LAG_SECONDS).
+    replica_max_lag_seconds: float = 5.0
+    #: How often a server process asks each replica whether it is up and how far behind (DIABAN_REPLICA_CHECK_SECONDS).
+    replica_check_seconds: float = 1.0
+    #: The URLs lead to PgBouncer in transaction mode (DIABAN_PGBOUNCER): no prepared statements, no startup options.
+    pgbouncer: bool = False
+
+    def replicas(self) -> tuple[str, ...]:
+        """The replica URLs, without blanks."""
+        return tuple(url.strip() for url in self.replica_urls.split(",") if url.strip())
 
 
 class DataSettings(_Settings):

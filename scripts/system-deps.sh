@@ -1,9 +1,10 @@
 #!/usr/bin/env bash
 # Install the Debian packages diaban needs, only those missing: PostgreSQL 15 + PostGIS, Python venv,
 # Node.js + npm (the web pages' libraries are npm packages served by the app itself) and, with the
-# argument `test`, Chromium for the browser tests and Redis + nginx for the tests of several app servers
-# (tests/ops/test_several_servers.py starts its own, the packages' services are not used); with `bench`, gdal-bin (ogr2ogr, the GIS analyst's loader
-# that bench/bench_ingest.py measures against) and redis-server (bench/bench_cache.py). As root apt-get runs directly; otherwise through sudo.
+# argument `test`, Chromium for the browser tests, Redis + nginx for the tests of several app servers
+# (tests/ops/test_several_servers.py starts its own, the packages' services are not used) and PgBouncer for the
+# read-routing tests; with `bench`, gdal-bin (ogr2ogr, the GIS analyst's loader that bench/bench_ingest.py measures
+# against) and redis-server (bench/bench_cache.py). As root apt-get runs directly; otherwise through sudo.
 set -euo pipefail
 
 need=()
@@ -17,6 +18,7 @@ if [ "${1:-}" = "test" ]; then
   command -v chromium >/dev/null || need+=(chromium)
   command -v redis-server >/dev/null || need+=(redis-server)
   [ -x /usr/sbin/nginx ] || command -v nginx >/dev/null || need+=(nginx-light)
+  [ -x /usr/sbin/pgbouncer ] || need+=(pgbouncer)  # tests/ops/test_read_routing.py runs the app through it
 fi
 if [ "${1:-}" = "bench" ]; then
   command -v ogr2ogr >/dev/null || need+=(gdal-bin)

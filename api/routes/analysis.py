@@ -16,7 +16,7 @@ from fastapi.responses import JSONResponse
 from sqlalchemy import Connection
 
 from api.cache import CachedResponse, cached_response
-from api.deps import AreaScopeDep, CacheDep, ConnDep, DataKey
+from api.deps import AreaScopeDep, CacheDep, DataKey, ReplicaConnDep
 from api.params import (
     BBox,
     DateFrom,
@@ -117,7 +117,7 @@ def _or_empty(build: Callable[[], CachedResponse], empty: CachedResponse) -> Cal
 )
 def heat(
     request: Request,
-    conn: ConnDep,
+    conn: ReplicaConnDep,
     scope: AreaScopeDep,
     cache: CacheDep,
     data_key: DataKey,
@@ -196,7 +196,7 @@ def heat(
 @router.get("/gistar", response_class=GeoJSONResponse, responses=_cells(GiStarCell))
 def gistar_cells(
     request: Request,
-    conn: ConnDep,
+    conn: ReplicaConnDep,
     scope: AreaScopeDep,
     cache: CacheDep,
     data_key: DataKey,
@@ -254,7 +254,7 @@ def gistar_cells(
 @router.get("/emerging", response_class=GeoJSONResponse, responses=_cells(EmergingCell))
 def emerging(
     request: Request,
-    conn: ConnDep,
+    conn: ReplicaConnDep,
     scope: AreaScopeDep,
     cache: CacheDep,
     data_key: DataKey,

@@ -5,7 +5,7 @@ from typing import Annotated, Literal
 from fastapi import APIRouter, Depends, Path, Query, Request, Response
 
 from api.audit import record_read
-from api.deps import AreaScopeDep, ConnDep, Reader, require_roles
+from api.deps import AreaScopeDep, ConnDep, ReadConnDep, Reader, ReplicaConnDep, require_roles
 from api.schemas import (
     ClassificationOut,
     OverrideIn,
@@ -118,7 +118,8 @@ def post_run(conn: ConnDep, user: Planner, scope: AreaScopeDep, year: Year, body
 @router.get("/{year:int}/export", response_class=Response, responses=EXPORT_RESPONSE)
 def get_export(
     request: Request,
-    conn: ConnDep,
+    conn: ReplicaConnDep,
+    primary: ReadConnDep,
     user: PlanningReader,
     scope: AreaScopeDep,
     year: Year,
@@ -129,7 +130,7 @@ def get_export(
 ) -> Response:
     """The classification as CSV, GeoJSON or Excel (columns: code, name, class, method, missing data, criteria)."""
     export = export_classification(conn, year, fmt, version, raw=raw, scope=_reported(user, scope, province))
-    record_read(request, conn, user, export.rows)
+    record_read(request, primary, user, export.rows)
     filename = f"phan-loai-{year}.{fmt}"
     return Response(
         export.content,

@@ -4,7 +4,7 @@ from typing import Annotated, Any
 
 from fastapi import APIRouter, Query
 
-from api.deps import ConnDep, CurrentUser
+from api.deps import CurrentUser, ReplicaConnDep
 from api.schemas import CommuneProperties, FeatureCollection
 from gis.store.communes import communes_geojson
 
@@ -13,7 +13,7 @@ router = APIRouter(prefix="/api/communes", tags=["communes"])
 
 @router.get("", response_model=FeatureCollection[CommuneProperties])
 def list_communes(
-    conn: ConnDep,
+    conn: ReplicaConnDep,
     user: CurrentUser,
     simplify_m: Annotated[float, Query(ge=0, le=1000, description="simplification tolerance, metres")] = 0,
 ) -> dict[str, Any]:

@@ -5,7 +5,7 @@ from typing import Annotated
 from fastapi import APIRouter, Query, Request
 
 from api.audit import record_read
-from api.deps import AreaScopeDep, ConnDep, HotspotMachine, ReadConnDep, Reader, Writer
+from api.deps import AreaScopeDep, ConnDep, HotspotMachine, Reader, ReplicaConnDep, Writer
 from api.params import BBox, Commune, DateFrom, DateTo, Statuses, local_day_start, parse_bbox, parse_statuses
 from api.schemas import HotspotCollection, HotspotDetail, ManualHotspotIn
 from gis.services.hotspots import create_manual_hotspot, hotspot_card, hotspot_register
@@ -18,7 +18,7 @@ router = APIRouter(prefix="/api/hotspots", tags=["hotspots"])
 
 @router.get("", response_model=HotspotCollection)
 def list_hotspots(
-    conn: ReadConnDep,
+    conn: ReplicaConnDep,
     user: Reader,
     scope: AreaScopeDep,
     machine: HotspotMachine,

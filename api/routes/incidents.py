@@ -5,7 +5,7 @@ from typing import Annotated, Any
 from fastapi import APIRouter, Query, Request
 
 from api.audit import record_read
-from api.deps import AreaScopeDep, ConnDep, Reader
+from api.deps import AreaScopeDep, ReadConnDep, Reader, ReplicaConnDep
 from api.params import (
     BBox,
     Commune,
@@ -26,7 +26,8 @@ router = APIRouter(prefix="/api/incidents", tags=["incidents"])
 @router.get("", response_model=IncidentPage)
 def list_incidents(
     request: Request,
-    conn: ConnDep,
+    conn: ReplicaConnDep,
+    primary: ReadConnDep,
     user: Reader,
     scope: AreaScopeDep,
     bbox: BBox = None,
@@ -38,7 +39,7 @@ def list_incidents(
     offset: Annotated[int, Query(ge=0, le=100_000_000)] = 0,
 ) -> dict[str, Any]:
     """Incidents as a GeoJSON page (`numberMatched` gives the total); a team sees only its area. Every page read is
-    recorded in the access log."""
+    recorded in the access log (on the primary: a replica is read-only)."""
     selection = IncidentSelection(
         bbox=parse_bbox(bbox),
         start=local_day_start(date_from),
@@ -48,5 +49,5 @@ def list_incidents(
         scope=scope,
     )
     page = incidents_page(conn, selection, limit, offset)
-    record_read(request, conn, user, page["numberReturned"])
+    record_read(request, primary, user, page["numberReturned"])
     return page

@@ -5,7 +5,7 @@ from typing import Annotated, Any
 from fastapi import APIRouter, Depends, Query, Request, Response
 
 from api.audit import record_read
-from api.deps import ConnDep, require_roles
+from api.deps import ReadConnDep, ReplicaConnDep, require_roles
 from api.schemas import KpiReport
 from gis.services.reports import kpi_report, kpi_report_xlsx
 from models.domain.access import Principal, report_province
@@ -28,7 +28,7 @@ XLSX_RESPONSE: dict[int | str, dict] = {
 
 
 @router.get("/kpi", response_model=KpiReport)
-def get_kpi(conn: ConnDep, user: ReportReader, year: Year, province: Province = None) -> dict[str, Any]:
+def get_kpi(conn: ReplicaConnDep, user: ReportReader, year: Year, province: Province = None) -> dict[str, Any]:
     """Drug-free share vs the path of the province's targets (Hải Phòng: 30 % → 60 %) or the national one (≥ 50 % by
     2030), growth of problem communes, hotspots eradicated, recurrences; a provincial user: their province only."""
     return kpi_report(conn, year, report_province(user, province))
@@ -36,11 +36,16 @@ def get_kpi(conn: ConnDep, user: ReportReader, year: Year, province: Province = 
 
 @router.get("/kpi.xlsx", response_class=Response, responses=XLSX_RESPONSE)
 def get_kpi_xlsx(
-    request: Request, conn: ConnDep, user: ReportReader, year: Year, province: Province = None
+    request: Request,
+    conn: ReplicaConnDep,
+    primary: ReadConnDep,
+    user: ReportReader,
+    year: Year,
+    province: Province = None,
 ) -> Response:
     """The KPI report in the Vietnamese administrative layout (.xlsx); the export is recorded in the access log."""
     export = kpi_report_xlsx(conn, year, report_province(user, province))
-    record_read(request, conn, user, export.rows)
+    record_read(request, primary, user, export.rows)
     return Response(
         export.content,
         media_type=XLSX,

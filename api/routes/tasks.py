@@ -4,7 +4,7 @@ from typing import Annotated, Any
 
 from fastapi import APIRouter, File, Form, Query, Request, Response, UploadFile
 
-from api.deps import AreaScopeDep, Commander, ConnDep, ReadConnDep, Reader, Writer
+from api.deps import AreaScopeDep, Commander, ConnDep, Reader, ReplicaConnDep, Writer
 from api.params import Commune
 from api.schemas import (
     AssigneeSuggestion,
@@ -56,7 +56,7 @@ def _visible_task(conn: ConnDep, task_id: int, scope: AreaScope, role: str) -> d
 
 @router.get("", response_model=TaskList)
 def get_tasks(
-    conn: ReadConnDep,
+    conn: ReplicaConnDep,
     user: Reader,
     scope: AreaScopeDep,
     state: TaskState | None = None,
@@ -75,7 +75,7 @@ def get_tasks(
 
 @router.get("/mine", response_model=TaskList)
 def my_tasks(
-    conn: ReadConnDep,
+    conn: ReplicaConnDep,
     user: Writer,
     scope: AreaScopeDep,
     state: TaskState | None = None,

@@ -6,7 +6,7 @@ from fastapi import APIRouter, Path, Request, Response
 
 from api.audit import access_line
 from api.cache import CachedResponse, cached_response
-from api.deps import AreaScopeDep, CacheDep, MapReadDep, ReadConnDep
+from api.deps import AreaScopeDep, CacheDep, MapReadDep, ReadConnDep, ReplicaConnDep
 from api.params import DateFrom, DateTo, Kinds, local_day_start, parse_kinds
 from gis.store.access_log import record_line
 from gis.store.selection import IncidentSelection
@@ -36,6 +36,7 @@ def _no_such_tile() -> NotFound:
 def incident_tile(
     request: Request,
     read: MapReadDep,
+    primary: ReadConnDep,
     cache: CacheDep,
     z: Z,
     x: XY,
@@ -49,6 +50,7 @@ def incident_tile(
 
     One statement on a warm process (no transaction: the connection is in autocommit): the session and the data
     versions are remembered by the process, the tile written with its access line, or from the cache only the line.
+    A tile read from a replica has its line written on the primary (a replica is read-only).
     """
     if x >= 2**z or y >= 2**z:
         raise _no_such_tile()
@@ -60,18 +62,20 @@ def incident_tile(
 
     def build() -> CachedResponse:
         nonlocal logged
-        body, points = incidents_tile(read.conn, z, x, y, read.scope, selection, line)
-        logged = line is not None
+        # The access line goes with the tile's own statement on the primary; a replica cannot write it.
+        with_line = line if read.conn is primary else None
+        body, points = incidents_tile(read.conn, z, x, y, read.scope, selection, with_line)
+        logged = with_line is not None
         return CachedResponse(body, MVT, {POINTS_HEADER: str(points)})
 
     response = cached_response(request, cache, ("tile", z, x, y, selection, read.data_key), build)
     if line is not None and response.status_code == 200 and not logged:
-        record_line(read.conn, line, int(response.headers[POINTS_HEADER]))
+        record_line(primary, line, int(response.headers[POINTS_HEADER]))
     return response
 
 
 @router.get("/{layer}/{z}/{x}/{y}.mvt", response_class=Response, responses=TILE_RESPONSE)
-def get_tile(request: Request, conn: ReadConnDep, scope: AreaScopeDep, layer: str, z: Z, x: XY, y: XY) -> Response:
+def get_tile(request: Request, conn: ReplicaConnDep, scope: AreaScopeDep, layer: str, z: Z, x: XY, y: XY) -> Response:
     """A tile of the other layers: boundaries are cacheable for an hour (ETag), hotspots change with every
     transition and are not cached."""
     if layer not in LAYERS or layer == "incidents" or x >= 2**z or y >= 2**z:

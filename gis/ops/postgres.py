@@ -130,10 +130,14 @@ class ClusterStatus:
 
 
 class ManagedCluster:
-    """A PostgreSQL cluster owned by diaban under `home` (data, sockets, logs, credentials)."""
+    """A PostgreSQL cluster owned by diaban under `home` (data, sockets, logs, credentials); ``standby``: a streaming
+    replica made by :meth:`make_standby` (hot standby, read-only: start neither creates roles nor the database)."""
 
-    def __init__(self, home: Path, pg_bin: Path | None = None, os_user: str = "postgres") -> None:
+    def __init__(
+        self, home: Path, pg_bin: Path | None = None, os_user: str = "postgres", standby: bool = False
+    ) -> None:
         self.home = home.resolve()
+        self.standby = standby
         self.datadir = self.home / "pgdata"
         self.rundir = self.home / "run"
         self.logfile = self.rundir / "postgres.log"
@@ -194,11 +198,14 @@ class ManagedCluster:
         return self._url(ADMIN_ROLE, dbname)
 
     # -- running commands as the server's OS user -------------------------------------------
-    def _run(self, *cmd: str, check: bool = True) -> subprocess.CompletedProcess[str]:
+    def _run(
+        self, *cmd: str, check: bool = True, env: dict[str, str] | None = None
+    ) -> subprocess.CompletedProcess[str]:
         full = [str(self.pg_bin / cmd[0]), *cmd[1:]]
         if self._os_user:
             full = ["runuser", "-u", self._os_user, "--", *full]
-        proc = subprocess.run(full, capture_output=True, text=True, cwd="/")
+        environ = {**os.environ, **env} if env else None
+        proc = subprocess.run(full, capture_output=True, text=True, cwd="/", env=environ)
         if check and proc.returncode != 0:
             raise ClusterError(f"{cmd[0]} failed ({proc.returncode}): {proc.stderr.strip() or proc.stdout.strip()}")
         return proc
@@ -280,6 +287,8 @@ class ManagedCluster:
         """Create (first time) and start the cluster and its database; return the URL. Idempotent."""
         with self._locked():
             if not self.initialised():
+                if self.standby:
+                    raise ClusterError(f"bản sao chưa được tạo tại {self.home} (no base backup: make_standby first)")
                 self._initdb()
             if not self._running():
                 self._clear_stale_pidfile()
@@ -292,7 +301,8 @@ class ManagedCluster:
                 self._run(
                     "pg_ctl", "start", "-D", str(self.datadir), "-l", str(self.logfile), "-w", "-t", "60", "-o", opts
                 )
-            self._ensure_database()
+            if not self.standby:
+                self._ensure_database()
             return self.url()
 
     def _admin(self, dbname: str = "postgres") -> psycopg.Connection:
@@ -345,13 +355,33 @@ class ManagedCluster:
     def _ensure_database(self) -> None:
         self.create_database(DB_NAME)
 
-    def stop(self) -> bool:
-        """Stop the server if it runs; return whether it was running."""
+    def stop(self, mode: str = "fast") -> bool:
+        """Stop the server if it runs (``mode``: pg_ctl's fast, or immediate as a crash would); return whether it
+        was running."""
         with self._locked():
             if not self._running():
                 return False
-            self._run("pg_ctl", "stop", "-D", str(self.datadir), "-m", "fast", "-w", "-t", "60")
+            self._run("pg_ctl", "stop", "-D", str(self.datadir), "-m", mode, "-w", "-t", "60")
             return True
+
+    def make_standby(self, home: Path) -> ManagedCluster:
+        """A streaming replica of this (running) cluster under ``home``: ``pg_basebackup -R`` (standby.signal and
+        primary_conninfo written for it) as the bootstrap superuser, the roles' passwords copied (the replica has the
+        same roles). Start it with :meth:`start`; it serves reads as a hot standby on a port of its own."""
+        standby = ManagedCluster(home, self._pg_bin, self._os_user or "postgres", standby=True)
+        standby.home.mkdir(parents=True, exist_ok=True)
+        standby.home.chmod(0o755)
+        standby._own(standby.rundir, 0o700)
+        standby._own(standby.datadir, 0o700)
+        for secret in [self._password_file, *self.home.glob("*.password")]:
+            shutil.copy2(secret, standby.home / secret.name)
+        conninfo = f"host=127.0.0.1 port={self._port()} user={ADMIN_ROLE}"
+        standby._run(
+            "pg_basebackup",
+            *("-d", conninfo, "-D", str(standby.datadir), "-R", "-X", "stream", "-c", "fast"),
+            env={"PGPASSWORD": self._password()},  # -R writes it into primary_conninfo, not the process list
+        )
+        return standby
 
     def status(self) -> ClusterStatus:
         pid = None

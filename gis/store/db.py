@@ -136,7 +136,21 @@ def migrate(engine: Engine, revision: str = "head", app_role: str | None = None)
             grant_app_role(conn, app_role)
 
 
-def app_engine(url: str, statement_timeout_ms: int = 0, pool_size: int = 50) -> Engine:
+def connect_args(statement_timeout_ms: int = 0, pgbouncer: bool = False) -> dict:
+    """psycopg's connection arguments for a statement timeout, directly or through PgBouncer in transaction mode.
+
+    Through PgBouncer each transaction (each statement in autocommit) may run on another server connection, so
+    nothing may live in the session: psycopg must not prepare statements (``prepare_threshold=None``; else after
+    five runs of a statement the next server connection answers 'prepared statement "_pg3_0" does not exist'),
+    and the startup packet carries no ``options`` (PgBouncer refuses it: 'unsupported startup parameter:
+    options'), so PgBouncer sets the timeout on its server connections (``connect_query``, see the README).
+    """
+    if pgbouncer:
+        return {"prepare_threshold": None}
+    return {"options": f"-c statement_timeout={statement_timeout_ms}"} if statement_timeout_ms else {}
+
+
+def app_engine(url: str, statement_timeout_ms: int = 0, pool_size: int = 50, pgbouncer: bool = False) -> Engine:
     """The application's engine: a pool covering every request in flight, no ping before each checkout.
 
     A request holds its connection while it waits for a worker thread, so the pool must cover every request in
@@ -144,17 +158,22 @@ def app_engine(url: str, statement_timeout_ms: int = 0, pool_size: int = 50) -> 
     off: it cost every request a round trip (one of the six statements of a tile, issue 18). A connection the
     server dropped (a restart) fails its request with the driver's OperationalError, answered 503 with
     Retry-After like any unavailable database, and SQLAlchemy then discards every pooled connection older than
-    the failure, so the next request reconnects.
+    the failure, so the next request reconnects. ``pgbouncer``: the URL leads to PgBouncer in transaction mode
+    (:func:`connect_args`).
     """
-    options = {"options": f"-c statement_timeout={statement_timeout_ms}"} if statement_timeout_ms else {}
     return create_engine(
-        url, pool_pre_ping=False, pool_size=pool_size, max_overflow=pool_size, pool_timeout=30, connect_args=options
+        url,
+        pool_pre_ping=False,
+        pool_size=pool_size,
+        max_overflow=pool_size,
+        pool_timeout=30,
+        connect_args=connect_args(statement_timeout_ms, pgbouncer),
     )
 
 
 @lru_cache(maxsize=4)
-def _engine_for(url: str, statement_timeout_ms: int = 0) -> Engine:
-    return app_engine(url, statement_timeout_ms)
+def _engine_for(url: str, statement_timeout_ms: int = 0, pgbouncer: bool = False) -> Engine:
+    return app_engine(url, statement_timeout_ms, pgbouncer=pgbouncer)
 
 
 def get_engine(
@@ -163,14 +182,15 @@ def get_engine(
     """Engine of the application's role on the configured or managed database, checked reachable and migrated (by the
     owner's role when there is one). ``statement_timeout_s``: PostgreSQL cancels any statement of this engine that
     runs longer (the server sets it; imports and other commands run without)."""
+    settings = settings or DatabaseSettings()
     urls = resolve_urls(settings)
-    engine = _engine_for(urls.app, round((statement_timeout_s or 0) * 1000))
+    engine = _engine_for(urls.app, round((statement_timeout_s or 0) * 1000), settings.pgbouncer)
     _check_reachable(engine)
     if prepare and not _at_head(engine):
         if urls.owner is None:
             migrate(engine)
         else:
-            owner = create_engine(urls.owner, poolclass=NullPool)
+            owner = create_engine(urls.owner, poolclass=NullPool, connect_args=connect_args(0, settings.pgbouncer))
             try:
                 _check_reachable(owner)
                 migrate(owner, app_role=make_url(urls.app).username)
@@ -188,8 +208,9 @@ def _at_head(engine: Engine) -> bool:
 def get_owner_engine(settings: DatabaseSettings | None = None) -> Engine:
     """A short-lived engine of the owner's role (the application's URL when no owner is configured), for maintenance
     the application's role may not do: retention of the append-only access log. Dispose of it after use."""
+    settings = settings or DatabaseSettings()
     urls = resolve_urls(settings)
-    engine = create_engine(urls.owner or urls.app, poolclass=NullPool)
+    engine = create_engine(urls.owner or urls.app, poolclass=NullPool, connect_args=connect_args(0, settings.pgbouncer))
     _check_reachable(engine)
     return engine
 

@@ -169,7 +169,9 @@ def test_a_change_committed_by_this_process_drops_the_data_versions_and_a_read_k
     memo: Memo[str] = Memo(600)
     memo.get(lambda: "old")
     for method, seen in (("GET", "old"), ("POST", "new")):
-        request = SimpleNamespace(method=method, app=SimpleNamespace(state=SimpleNamespace(data_versions=memo)))
+        request = SimpleNamespace(
+            method=method, app=SimpleNamespace(state=SimpleNamespace(data_versions=memo, replicas=None))
+        )
         with engine.connect() as conn:
             conn.execution_options(isolation_level="AUTOCOMMIT")
             steps = get_connection(request, conn)  # type: ignore[arg-type]

@@ -1,0 +1,67 @@
+"""Reads from replicas over HTTP: a read that lost its replica is run again on the primary, and a write's WAL position
+goes back to the client in a cookie, so that whichever server answers next sends the user's reads where their
+write already is (the routing itself: gis.store.replicas)."""
+
+from __future__ import annotations
+
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
+
+#: Cookie with the WAL position of the client's last write (a number; a forged one only sends reads to the primary).
+WRITE_COOKIE = "diaban_wal"
+#: Seconds the cookie lives: as long as a server remembers a write (gis.store.replicas.WRITE_MEMORY_S).
+WRITE_COOKIE_AGE = 600
+#: ``request.state`` keys: the WAL position a write reached; the request must read from the primary (its retry); the
+#: request reads from the primary because of the user's own recent write (its data versions are read afresh).
+WRITE_LSN = "write_lsn"
+PRIMARY_ONLY = "primary_only"
+OWN_WRITE = "own_write"
+_RETRIED = {"GET", "HEAD"}
+
+
+class ReplicaLost(Exception):
+    """A read-only request's replica failed under it (gone, or a recovery conflict cancelled its statement): the
+    request runs again on the primary. Never reaches a user."""
+
+
+def written_lsn(cookies: dict[str, str]) -> int:
+    """The WAL position of the client's last write, from its cookie (0 without one, or with an unreadable one)."""
+    value = cookies.get(WRITE_COOKIE, "")
+    return int(value) if value.isdigit() and len(value) <= 20 else 0
+
+
+class ReplicaFallback:
+    """ASGI middleware: a GET or HEAD whose replica failed before the response started runs again on the primary;
+    a response to a write carries its WAL position as a cookie.
+
+    Innermost of the app's middleware: the request log sees one request, and the domain's exception handlers
+    (which answer a database failure with 503) never see a ReplicaLost.
+    """
+
+    def __init__(self, app: ASGIApp) -> None:
+        self.app = app
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        state = scope.setdefault("state", {})
+        started = False
+
+        async def send_with_cookie(message: Message) -> None:
+            nonlocal started
+            if message["type"] == "http.response.start":
+                started = True
+                lsn = state.get(WRITE_LSN)
+                if lsn:
+                    secure = "; Secure" if scope.get("scheme") == "https" else ""
+                    cookie = f"{WRITE_COOKIE}={lsn}; Max-Age={WRITE_COOKIE_AGE}; Path=/; HttpOnly; SameSite=Lax{secure}"
+                    message = {**message, "headers": [*message.get("headers", []), (b"set-cookie", cookie.encode())]}
+            await send(message)
+
+        try:
+            await self.app(scope, receive, send_with_cookie)
+        except ReplicaLost:
+            if started or scope["method"] not in _RETRIED:
+                raise
+            state[PRIMARY_ONLY] = True
+            await self.app(scope, receive, send_with_cookie)
