@@ -16,13 +16,21 @@ import data
 from gis.settings import ReferenceSettings
 from models.domain.kpi import KpiTargets, parse_targets
 from models.domain.legal_rules import LegalRules, parse_rules
+from models.errors import InvalidInput
 
 
 def _read(path: Path | None, packaged: str) -> dict:
+    """The TOML of a configured file, else of the packaged one; a file that is missing or not TOML is a clear error
+    naming it (a server started with it stops with that line, not a traceback)."""
     if path is None:
         return data.read_toml(packaged)
-    with open(path, "rb") as handle:
-        return tomllib.load(handle)
+    try:
+        with open(path, "rb") as handle:
+            return tomllib.load(handle)
+    except (OSError, tomllib.TOMLDecodeError) as exc:
+        raise InvalidInput(
+            f"không đọc được tệp tham chiếu {path}: {exc}", f"cannot read the reference file {path}: {exc}"
+        ) from exc
 
 
 @cache
