@@ -291,8 +291,9 @@ class Memo(Generic[V]):
     def get(self, read: Callable[[], V]) -> V:
         """The remembered value while fresh, else ``read()`` (remembered from now)."""
         with self._lock:
-            if self._value is not None and self._value[1] > self._clock():
-                return self._value[0]
+            remembered = self._remembered()
+            if remembered is not None:
+                return remembered
             generation = self._generation
         value = read()
         if self.ttl_s > 0:
@@ -304,9 +305,13 @@ class Memo(Generic[V]):
     def fresh(self) -> V | None:
         """The remembered value while fresh, else None (without reading: the caller reads in a worker thread)."""
         with self._lock:
-            if self._value is not None and self._value[1] > self._clock():
-                return self._value[0]
-            return None
+            return self._remembered()
+
+    def _remembered(self) -> V | None:
+        """The value while fresh (the caller holds the lock)."""
+        if self._value is not None and self._value[1] > self._clock():
+            return self._value[0]
+        return None
 
     def forget(self) -> None:
         """Drop the remembered value (this process just changed what it depends on)."""

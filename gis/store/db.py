@@ -66,7 +66,7 @@ class DatabaseUrls:
     owner: str | None = None
 
 
-def _driver_url(url: str) -> str:
+def driver_url(url: str) -> str:
     """A plain postgresql:// URL made explicit for SQLAlchemy's psycopg 3 driver."""
     if url.startswith("postgresql://") or url.startswith("postgres://"):
         return "postgresql+psycopg://" + url.split("://", 1)[1]
@@ -77,8 +77,8 @@ def resolve_urls(settings: DatabaseSettings | None = None) -> DatabaseUrls:
     """DIABAN_DATABASE_URL (and DIABAN_OWNER_DATABASE_URL) if set, else start the managed cluster: its two roles."""
     settings = settings or DatabaseSettings()
     if settings.database_url:
-        owner = _driver_url(settings.owner_database_url) if settings.owner_database_url else None
-        return DatabaseUrls(_driver_url(settings.database_url), owner)
+        owner = driver_url(settings.owner_database_url) if settings.owner_database_url else None
+        return DatabaseUrls(driver_url(settings.database_url), owner)
     try:
         cluster = managed_cluster(settings)
         return DatabaseUrls(cluster.start(), cluster.owner_url())
@@ -150,7 +150,13 @@ def connect_args(statement_timeout_ms: int = 0, pgbouncer: bool = False) -> dict
     return {"options": f"-c statement_timeout={statement_timeout_ms}"} if statement_timeout_ms else {}
 
 
-def app_engine(url: str, statement_timeout_ms: int = 0, pool_size: int = 50, pgbouncer: bool = False) -> Engine:
+def app_engine(
+    url: str,
+    statement_timeout_ms: int = 0,
+    pool_size: int = 50,
+    pgbouncer: bool = False,
+    connect_timeout_s: int | None = None,
+) -> Engine:
     """The application's engine: a pool covering every request in flight, no ping before each checkout.
 
     A request holds its connection while it waits for a worker thread, so the pool must cover every request in
@@ -159,15 +165,17 @@ def app_engine(url: str, statement_timeout_ms: int = 0, pool_size: int = 50, pgb
     server dropped (a restart) fails its request with the driver's OperationalError, answered 503 with
     Retry-After like any unavailable database, and SQLAlchemy then discards every pooled connection older than
     the failure, so the next request reconnects. ``pgbouncer``: the URL leads to PgBouncer in transaction mode
-    (:func:`connect_args`).
+    (:func:`connect_args`). ``connect_timeout_s``: how long a connection attempt may wait (libpq's connect_timeout;
+    a replica on a dead host).
     """
+    timeout = {} if connect_timeout_s is None else {"connect_timeout": connect_timeout_s}
     return create_engine(
         url,
         pool_pre_ping=False,
         pool_size=pool_size,
         max_overflow=pool_size,
         pool_timeout=30,
-        connect_args=connect_args(statement_timeout_ms, pgbouncer),
+        connect_args={**connect_args(statement_timeout_ms, pgbouncer), **timeout},
     )
 
 

@@ -23,9 +23,9 @@ import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 
-from sqlalchemy import Connection, Engine, create_engine, text
+from sqlalchemy import Connection, Engine, text
 
-from gis.store.db import _driver_url, connect_args
+from gis.store.db import app_engine, driver_url
 
 log = logging.getLogger("diaban.replicas")
 
@@ -104,15 +104,7 @@ class Replicas:
     ) -> Replicas:
         """Engines for ``urls`` (the application's role on each replica) beside ``primary``, checked once now."""
         engines = [
-            create_engine(
-                _driver_url(url),
-                pool_pre_ping=False,
-                pool_size=pool_size,
-                max_overflow=pool_size,
-                pool_timeout=30,
-                connect_args={**connect_args(statement_timeout_ms, pgbouncer), "connect_timeout": CONNECT_TIMEOUT_S},
-            )
-            for url in urls
+            app_engine(driver_url(url), statement_timeout_ms, pool_size, pgbouncer, CONNECT_TIMEOUT_S) for url in urls
         ]
         replicas = cls(primary, engines, max_lag_s, check_s)
         replicas.check()
