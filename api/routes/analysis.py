@@ -142,6 +142,7 @@ def heat(
             bandwidth_m,
             kernel,
             request.app.state.max_analysis_cost,
+            _memo(request),
         )
         bounds = grid_bounds_lonlat(surface.grid)
         if format == "geojson":

@@ -9,8 +9,11 @@ import pytest
 from sqlalchemy import Connection, text
 
 from gis.io.scenario_files import write_scenario
+from gis.services.analyses import city_extent, heat_surface
 from gis.services.detection import run_detection
 from gis.services.incident_import import import_incidents
+from gis.store.data_versions import data_versions
+from gis.store.selection import IncidentSelection
 from models.synthetic.scenario import ScenarioConfig, generate_scenario
 
 
@@ -193,3 +196,25 @@ def test_one_stray_incident_far_away_breaks_no_analysis(client, conn: Connection
     assert client.get("/api/heat", params=window).status_code == 200
     assert client.get("/api/gistar", params={**window, "all_cells": True}).status_code == 200
     assert client.get("/api/emerging", params={"steps": 3}).status_code == 200
+
+
+def test_heat_reads_the_city_extent_once_per_version_of_the_boundaries(conn: Connection, detected) -> None:
+    """The extent (seconds over the national boundaries) is built once and kept under the boundaries' version."""
+    kept: dict = {}
+    built: list = []
+
+    def memo(key, build):  # noqa: ANN001, ANN202 - the services' Memo
+        if key not in kept:
+            built.append(key)
+            kept[key] = build()
+        return kept[key]
+
+    first = heat_surface(conn, IncidentSelection(kinds=("drug_use",)), memo=memo)
+    again = heat_surface(conn, IncidentSelection(kinds=("tip",)), memo=memo)
+    version = data_versions(conn).boundaries
+    assert [key for key in built if key[0] == "extent"] == [("extent", version)]
+    assert first.n_incidents > 0 and again.n_incidents > 0
+    assert kept[("extent", version)] == city_extent(conn)
+    conn.execute(text("UPDATE data_versions SET version = version + 1 WHERE name = 'admin_unit_parts'"))
+    heat_surface(conn, IncidentSelection(kinds=("tip",)), memo=memo)
+    assert [key for key in built if key[0] == "extent"] == [("extent", version), ("extent", version + 1)]
