@@ -36,6 +36,7 @@ from gis.services.analyses import (
     city_gistar,
     grid_bounds_lonlat,
     heat_surface,
+    study_province,
 )
 from gis.store.incidents import latest_incident_time
 from gis.store.scoping import AreaScope, scope_communes
@@ -226,6 +227,7 @@ def gistar_cells(
             permutations,
             _memo(request),
             request.app.state.max_analysis_cost,
+            study_province(conn, scope, selection.bbox),
         )
         result = city.result
         shown = city.cells.visible(scope_communes(conn, scope), selection.bbox)
@@ -291,6 +293,7 @@ def emerging(
             EmergingOptions.preset(mode),
             _memo(request),
             request.app.state.max_analysis_cost,
+            study_province(conn, scope, selection.bbox),
         )
         shown = city.cells.visible(scope_communes(conn, scope), selection.bbox)
         keep = np.flatnonzero(shown & (city.result.pattern != NO_PATTERN))

@@ -23,7 +23,7 @@ from sqlalchemy import Connection, text
 
 from gis.store.data_versions import data_versions
 from gis.store.incidents import count_without_point, incident_frame
-from gis.store.scoping import UNRESTRICTED
+from gis.store.scoping import TEAM_COMMUNES, UNRESTRICTED, AreaScope
 from gis.store.selection import IncidentSelection
 from models.analytics.emerging import EmergingOptions, EmergingResult, emerging_lattice
 from models.analytics.gistar import GiStarResult, gistar_lattice
@@ -190,15 +190,65 @@ class Extent:
         return (x >= self.xmin) & (x <= self.xmax) & (y >= self.ymin) & (y <= self.ymax)
 
 
-def city_extent(conn: Connection) -> Extent:
-    """The current boundaries' metric extent plus CITY_PAD_M: where every grid analysis may lay cells."""
+def city_extent(conn: Connection, province: str | None = None) -> Extent:
+    """The current boundaries' metric extent (of one province's, when given) plus CITY_PAD_M: where a grid analysis
+    may lay cells."""
     extent = conn.execute(
-        text(f"SELECT ST_Extent(ST_Transform(geom, {METRIC_SRID}))::box2d::text FROM admin_unit_parts")
+        text(f"""SELECT ST_Extent(ST_Transform(p.geom, {METRIC_SRID}))::box2d::text FROM admin_unit_parts p
+                 WHERE {_IN_PROVINCE}"""),
+        {"province": province},
     ).scalar()
     if extent is None:
         raise NoIncidents("chưa có ranh giới hành chính", "no boundaries imported")
     xmin, ymin, xmax, ymax = map(float, extent[4:-1].replace(",", " ").split())
     return Extent(xmin - CITY_PAD_M, ymin - CITY_PAD_M, xmax + CITY_PAD_M, ymax + CITY_PAD_M)
+
+
+#: The boundary pieces (``admin_unit_parts p``) of province ``:province``, or all of them when it is NULL.
+_IN_PROVINCE = """(CAST(:province AS text) IS NULL OR p.code IN
+    (SELECT u.code FROM admin_units u WHERE u.province_code = :province AND u.valid_to IS NULL))"""
+
+
+class NoStudyProvince(InvalidRequest):
+    """A nation-wide user asked for a per-province analysis without a view to say which province."""
+
+    code = "no_study_province"
+
+
+def study_province(conn: Connection, scope: AreaScope, bbox: tuple[float, float, float, float] | None) -> str | None:
+    """The province whose boundaries a city-wide analysis (Gi*, emerging hot spots) covers: None when the database
+    holds one province (its whole extent, as before provinces existed); else the user's province, a team's, or, for a
+    nation-wide user, the province of the unit nearest the view's centre.
+
+    Nationally one grid over the country would not do: at Gi*'s 250 m it is 51 M cells (refused by CITY_MAX_CELLS),
+    and emerging hot spots' land cells at 500 m took 30-75 s to find (bench/bench_national.py's data, 2 cores).
+    """
+    provinces = (
+        conn.execute(text("SELECT DISTINCT province_code FROM admin_units WHERE valid_to IS NULL LIMIT 2"))
+        .scalars()
+        .all()
+    )
+    if len(provinces) < 2:
+        return None
+    if scope.province_code is not None:
+        return scope.province_code
+    if scope.team_id is not None:
+        return conn.execute(
+            text(f"""SELECT u.province_code FROM admin_units u WHERE u.valid_to IS NULL
+                     AND u.code IN ({TEAM_COMMUNES}) ORDER BY u.code LIMIT 1"""),
+            scope.params,
+        ).scalar()
+    if bbox is None:
+        raise NoStudyProvince(
+            "Gi* và điểm nóng mới nổi được tính cho từng tỉnh: hãy gửi vùng đang xem (bbox) để chọn tỉnh",
+            "these analyses run per province: send the view (bbox) to choose one",
+        )
+    return conn.execute(
+        text(f"""SELECT u.province_code FROM admin_unit_parts p JOIN admin_units u ON u.code = p.code
+                   AND u.valid_to IS NULL
+                 ORDER BY p.geom <-> ST_SetSRID(ST_MakePoint(:x, :y), {WGS84_SRID}) LIMIT 1"""),
+        {"x": (bbox[0] + bbox[2]) / 2, "y": (bbox[1] + bbox[3]) / 2},
+    ).scalar()
 
 
 #: Margin of the city grid around the current boundaries (coastal incidents assigned to the nearest commune).
@@ -236,9 +286,10 @@ class CityCells:
         return keep
 
 
-def city_grid(conn: Connection, cell_m: float) -> GridSpec:
-    """The city grid at ``cell_m``: the current boundaries' extent plus CITY_PAD_M, origin snapped to the cell size."""
-    box = city_extent(conn)
+def city_grid(conn: Connection, cell_m: float, province: str | None = None) -> GridSpec:
+    """The city grid at ``cell_m`` (a province's, when given): the current boundaries' extent plus CITY_PAD_M, origin
+    snapped to the cell size (so a cell is the same cell in every province's grid)."""
+    box = city_extent(conn, province)
     x0 = np.floor(box.xmin / cell_m) * cell_m
     y0 = np.floor(box.ymin / cell_m) * cell_m
     grid = GridSpec.from_bounds(x0, y0, box.xmax, box.ymax, cell_m)
@@ -250,20 +301,24 @@ def city_grid(conn: Connection, cell_m: float) -> GridSpec:
     return grid
 
 
-def land_cells(conn: Connection, grid: GridSpec) -> CityCells:
-    """Cells of ``grid`` whose centre lies in a current commune (land and islands), with that commune's code."""
+def land_cells(conn: Connection, grid: GridSpec, province: str | None = None) -> CityCells:
+    """Cells of ``grid`` whose centre lies in a current commune (of ``province``, when given; land and islands),
+    with that commune's code."""
     rows = conn.execute(
-        text(f"SELECT code, ST_AsBinary(ST_Transform(geom, {METRIC_SRID})) FROM admin_unit_parts ORDER BY id")
+        text(f"""SELECT p.code, ST_AsBinary(ST_Transform(p.geom, {METRIC_SRID})) FROM admin_unit_parts p
+                 WHERE {_IN_PROVINCE} ORDER BY p.id"""),
+        {"province": province},
     ).all()
     polygons = np.array([shapely.from_wkb(bytes(wkb)) for _, wkb in rows], dtype=object)
     lattice, codes = cells_in_polygons(grid, polygons, np.array([code for code, _ in rows], dtype=object))
     return CityCells(lattice, codes)
 
 
-def city_cells(conn: Connection, cell_m: float, memo: Memo = _no_memo) -> CityCells:
-    """The land cells of the city grid at ``cell_m`` (kept until the boundaries change)."""
-    key = ("land", cell_m, data_versions(conn).boundaries)
-    return memo(key, lambda: land_cells(conn, city_grid(conn, cell_m)))
+def city_cells(conn: Connection, cell_m: float, memo: Memo = _no_memo, province: str | None = None) -> CityCells:
+    """The land cells of the city grid at ``cell_m``, of one province when given (kept until the boundaries
+    change)."""
+    key = ("land", cell_m, province, data_versions(conn).boundaries)
+    return memo(key, lambda: land_cells(conn, city_grid(conn, cell_m, province), province))
 
 
 def _study_cells(land: CityCells, flat: np.ndarray, communes: np.ndarray, include_land: bool = True) -> CityCells:
@@ -313,8 +368,10 @@ def city_gistar(
     permutations: int = 0,
     memo: Memo = _no_memo,
     max_cost: int = MAX_COST,
+    province: str | None = None,
 ) -> CityGiStar:
-    """Gi* z, p, bins and no-neighbour flags over the whole city, once per data version and parameters.
+    """Gi* z, p, bins and no-neighbour flags over the whole city (one province of several: ``study_province``),
+    once per data version and parameters.
 
     Only the selection's dates and kinds matter: the view and the user's area clip the answer afterwards
     (CityCells.visible), so the same cell has the same bin for every user and every pan of the map.
@@ -322,12 +379,13 @@ def city_gistar(
     versions = data_versions(conn)
     key = (
         *("gistar", selection.start, selection.end, selection.kinds, cell_m, distance_cells, fdr, permutations),
+        province,
         versions.incidents,
         versions.boundaries,
     )
 
     def build() -> CityGiStar:
-        land = city_cells(conn, cell_m, memo)
+        land = city_cells(conn, cell_m, memo, province)
         frame, communes = _city_incidents(conn, selection, land)
         flat = frame["flat"].to_numpy()
         cells = _study_cells(land, flat, communes)
@@ -371,11 +429,14 @@ def city_emerging(
     options: EmergingOptions = EmergingOptions(),
     memo: Memo = _no_memo,
     max_cost: int = MAX_COST,
+    province: str | None = None,
 ) -> CityEmerging:
-    """Emerging hot-spot patterns over the whole city for `steps` steps ending at `end` (clipped by the caller)."""
+    """Emerging hot-spot patterns over the whole city (one province of several: ``study_province``) for `steps`
+    steps ending at `end` (clipped by the caller)."""
     versions = data_versions(conn)
     key = (
         *("emerging", selection.kinds, end, steps, step, cell_m, distance_cells, options),
+        province,
         versions.incidents,
         versions.boundaries,
     )
@@ -383,7 +444,7 @@ def city_emerging(
     def build() -> CityEmerging:
         edges = step_edges(end, steps, step)
         window = replace(selection, start=edges[0].to_pydatetime(), end=edges[-1].to_pydatetime())
-        land = city_cells(conn, cell_m, memo)
+        land = city_cells(conn, cell_m, memo, province)
         frame, communes = _city_incidents(conn, window, land)
         flat = frame["flat"].to_numpy()
         times = frame["occurred_at"].dt.as_unit("ns").astype("int64").to_numpy()

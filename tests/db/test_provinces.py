@@ -13,6 +13,7 @@ from sqlalchemy.pool import NullPool
 
 from gis.ops.postgres import ManagedCluster
 from gis.reference import load_national_targets, load_targets, targets_for
+from gis.services.analyses import NoStudyProvince, city_cells, study_province
 from gis.services.boundary_import import import_boundaries
 from gis.services.classification import draft_year, require_whole_country
 from gis.services.reports import kpi_report
@@ -139,3 +140,36 @@ def test_only_a_nation_wide_planner_runs_the_years_classification_of_several_pro
     with pytest.raises(PermissionDenied, match=f"{SECOND_PROVINCE_UNITS} đơn vị ngoài tỉnh"):
         require_whole_country(conn, provincial, 2030)
     require_whole_country(conn, AreaScope(), 2030)
+
+
+def test_gistar_and_emerging_cover_one_province_when_several_are_loaded(conn: Connection, client) -> None:  # noqa: ANN001
+    """Nationally one grid over the country would be 51 M cells at 250 m: the study area is one province, the
+    user's, a team's, or the one under a nation-wide user's view."""
+    assert study_province(conn, AreaScope(), None) is None  # one province: its whole extent, as before
+    import_boundaries(conn, SECOND_PROVINCE_FILE)
+    lon, lat = conn.execute(
+        text("""SELECT ST_X(p), ST_Y(p) FROM (SELECT ST_PointOnSurface(geom) AS p FROM admin_units
+                WHERE province_code = :p AND valid_to IS NULL ORDER BY code LIMIT 1) u"""),
+        {"p": SECOND_PROVINCE},
+    ).one()
+    there = (lon - 0.01, lat - 0.01, lon + 0.01, lat + 0.01)
+    in_hai_phong = (106.66, 20.84, 106.70, 20.88)
+    assert study_province(conn, AreaScope(), there) == SECOND_PROVINCE
+    assert study_province(conn, AreaScope(), in_hai_phong) == HAI_PHONG
+    assert study_province(conn, AreaScope(province_code=SECOND_PROVINCE), in_hai_phong) == SECOND_PROVINCE
+    with pytest.raises(NoStudyProvince):
+        study_province(conn, AreaScope(), None)
+    second = city_cells(conn, 500.0, province=SECOND_PROVINCE)
+    hai_phong = city_cells(conn, 500.0, province=HAI_PHONG)
+    assert set(second.commune) == set(
+        conn.execute(
+            text("SELECT code FROM admin_units WHERE province_code = :p AND valid_to IS NULL"), {"p": SECOND_PROVINCE}
+        ).scalars()
+    )
+    assert len(set(hai_phong.commune)) == 114 and not set(hai_phong.commune) & set(second.commune)
+    for grid in (second.lattice.grid, hai_phong.lattice.grid):  # one cell is the same cell in every province
+        assert grid.x0 % 500 == 0 and grid.y0 % 500 == 0
+    # A nation-wide user's Gi* without a view cannot say which province: a clear 422, not a country-wide grid.
+    refused = client.get("/api/gistar")
+    assert refused.status_code == 422 and refused.json()["code"] == "no_study_province"
+    assert "từng tỉnh" in refused.json()["detail"]
