@@ -13,7 +13,7 @@ import pandas as pd
 from sqlalchemy import Connection, text
 
 from gis.store.scoping import UNRESTRICTED, AreaScope
-from gis.store.sql import current_unit, valid_on
+from gis.store.sql import current_unit, display_simplified, valid_on
 from models.domain.classification import (
     DraftExists,
     RunApproved,
@@ -305,7 +305,7 @@ def classification_geojson(
         text(f"""
         SELECT coalesce(json_agg(json_build_object(
             'type', 'Feature', 'id', r.commune_code,
-            'geometry', ST_AsGeoJSON(CASE WHEN :tol > 0 THEN ST_SimplifyPreserveTopology(u.geom, :tol / 111000.0)
+            'geometry', ST_AsGeoJSON(CASE WHEN :tol > 0 THEN {display_simplified("u.geom", ":tol / 111000.0")}
                                           ELSE u.geom END, 6)::json,
             'properties', json_build_object(
                 'code', r.commune_code, 'name', u.name, 'full_name', u.full_name,

@@ -8,7 +8,7 @@ from typing import Any
 import pandas as pd
 from sqlalchemy import Connection, text
 
-from gis.store.sql import current_unit
+from gis.store.sql import current_unit, display_simplified
 from models.errors import InvalidRequest
 from models.vocabulary import METRIC_DOMAIN, METRIC_SRID, WGS84_SRID
 
@@ -29,7 +29,7 @@ def communes_geojson(conn: Connection, simplify_m: float = 0.0, province_code: s
         SELECT json_build_object('type', 'FeatureCollection', 'features', coalesce(json_agg(f ORDER BY f.code), '[]'))
         FROM (
             SELECT u.code, 'Feature' AS type, u.code AS id,
-                   ST_AsGeoJSON(CASE WHEN :tol > 0 THEN ST_SimplifyPreserveTopology(u.geom, :tol)
+                   ST_AsGeoJSON(CASE WHEN :tol > 0 THEN {display_simplified("u.geom", ":tol")}
                                      ELSE u.geom END, 6)::json AS geometry,
                    json_build_object('code', u.code, 'name', u.name, 'full_name', u.full_name,
                                      'kind', u.kind, 'area_km2', u.area_km2, 'province_code', u.province_code,

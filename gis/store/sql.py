@@ -15,6 +15,17 @@ from models.vocabulary import LOCAL_TZ_NAME, METRIC_SRID, WGS84_SRID
 LOCAL_TODAY = f"((now() AT TIME ZONE '{LOCAL_TZ_NAME}')::date)"
 
 
+def display_simplified(geom: str, tolerance: str) -> str:
+    """A boundary simplified for drawing on a map (``tolerance`` in the geometry's degrees), never collapsed away.
+
+    Douglas-Peucker (``ST_Simplify``), not ``ST_SimplifyPreserveTopology``: over the national file's 3,321 units
+    (6.9 M vertices) at 20 m it took 2.7 s against 48 s, and 0.02 s against 1.08 s for Hải Phòng's 114 (same
+    vertex counts within 0.1 %). Neither keeps shared borders shared; the faster one leaves 22 of the 3,321 units
+    self-touching, which a map draws the same and which no computation reads (analyses use the full geometry).
+    """
+    return f"ST_Simplify({geom}, {tolerance}, true)"
+
+
 def local_date(expression: str) -> str:
     """The Hải Phòng date of a ``timestamptz`` expression."""
     return f"(({expression}) AT TIME ZONE '{LOCAL_TZ_NAME}')::date"

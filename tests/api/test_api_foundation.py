@@ -37,6 +37,17 @@ def test_communes_returns_the_114_units(client) -> None:
     assert "Phường Thành Đông" in names
 
 
+def test_simplified_communes_keep_every_unit_with_fewer_vertices(client) -> None:
+    def vertices(feature: dict) -> int:
+        return sum(len(ring) for polygon in feature["geometry"]["coordinates"] for ring in polygon)
+
+    full = {f["id"]: vertices(f) for f in client.get("/api/communes").json()["features"]}
+    simplified = {f["id"]: vertices(f) for f in client.get("/api/communes?simplify_m=50").json()["features"]}
+    assert simplified.keys() == full.keys()
+    assert all(4 <= simplified[code] <= full[code] for code in full)  # never collapsed to nothing
+    assert sum(simplified.values()) < 0.5 * sum(full.values())
+
+
 def test_incident_filters_and_pages(client, incidents) -> None:
     def refs(**params) -> list[str]:
         return [f["properties"]["ref"] for f in client.get("/api/incidents", params=params).json()["features"]]
