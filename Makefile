@@ -54,9 +54,10 @@ demo: demo-data
 
 # Two pytest workers, each file whole on one worker (its module fixtures, e.g. the browser's city, built once):
 # 565 s instead of 889 s for the suite on 2 cores (load 0.3-4 against 2.5-3). TEST_WORKERS=0 runs in one process.
+# Files are handed out in collection order, the longest first (tests/conftest.py HEAVY_FIRST), not xdist's order.
 TEST_WORKERS ?= 2
 test: test-system-deps venv
-	$(BIN)/python -m pytest -q -n $(TEST_WORKERS) --dist loadfile
+	$(BIN)/python -m pytest -q -n $(TEST_WORKERS) --dist loadfile --no-loadscope-reorder
 
 # The pure tests (no database, no browser): seconds, for the edit-test loop.
 test-fast: $(VENV)/.installed
