@@ -191,3 +191,16 @@ def attach(conn: Connection, table: str, year: int, replaces: bool) -> None:
     conn.execute(text(f"ANALYZE {name}"))
     conn.execute(text(f"ALTER TABLE {PARENT} ATTACH PARTITION {name} {bounds(year)}"))
     conn.execute(text(f"ALTER TABLE {name} DROP CONSTRAINT {table}_bounds"))
+    _grant_as_parent(conn, name)
+
+
+def _grant_as_parent(conn: Connection, table: str) -> None:
+    """Give every other role the privileges it holds on the parent, as a migration would have
+    (gis.store.privileges): a year made by an import would otherwise differ from one made by a migration."""
+    quote = conn.dialect.identifier_preparer.quote
+    for grantee, privileges in conn.execute(
+        text("""SELECT grantee, string_agg(privilege_type, ', ') FROM information_schema.role_table_grants
+                WHERE table_schema = 'public' AND table_name = :t AND grantee <> current_user GROUP BY grantee"""),
+        {"t": PARENT},
+    ).all():
+        conn.execute(text(f"GRANT {privileges} ON {table} TO {quote(grantee)}"))

@@ -68,6 +68,12 @@ def test_a_year_is_built_apart_indexed_and_attached(conn: Connection, tmp_path: 
     ).scalar_one()
     parent = conn.execute(text("SELECT count(*) FROM pg_index WHERE indrelid = 'incidents'::regclass")).scalar_one()
     assert indexes == parent == 4
+    # The application role holds the same privileges on the new year as on incidents, as after a migration.
+    privileges = "SELECT grantee, privilege_type FROM information_schema.role_table_grants WHERE table_name = :t"
+    for year in ("incidents_y2013", "incidents_y2014"):
+        assert set(conn.execute(text(privileges), {"t": year}).all()) == set(
+            conn.execute(text(privileges), {"t": "incidents"}).all()
+        )
     leftovers = conn.execute(
         text("SELECT relname FROM pg_class WHERE relname LIKE 'incidents%load%' OR relname = 'incidents_loading'")
     ).scalars()
