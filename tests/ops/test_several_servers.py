@@ -13,7 +13,6 @@ from __future__ import annotations
 import csv
 import math
 import os
-import re
 import shutil
 import signal
 import socket
@@ -33,6 +32,8 @@ from sqlalchemy import create_engine
 from api.cache import SOURCE_HEADER, CacheSource
 from api.security import hash_password
 from gis.demo.accounts import DEMO_PASSWORD, seed_demo_accounts
+from gis.ops.nginx import nginx_binary as find_nginx
+from gis.ops.nginx import temporary_nginx
 from gis.ops.postgres import ManagedCluster
 from gis.ops.redis import free_port, temporary_redis
 from gis.services.boundary_import import import_boundaries
@@ -131,7 +132,7 @@ def city(cluster: ManagedCluster, boundaries_path: Path) -> Iterator[str]:
 
 @pytest.fixture(scope="module")
 def nginx_binary() -> str:
-    binary = shutil.which("nginx") or ("/usr/sbin/nginx" if Path("/usr/sbin/nginx").exists() else None)
+    binary = find_nginx()
     if binary is None:
         pytest.skip("nginx is not installed (make test-system-deps installs Debian's nginx-light)")
     return binary
@@ -175,33 +176,11 @@ def servers(city: str, cluster: ManagedCluster, redis_url: str, nginx_binary: st
 
 
 @pytest.fixture(scope="module")
-def front(servers: list[AppServer], nginx_binary: str, tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
+def front(servers: list[AppServer], nginx_binary: str) -> Iterator[str]:
     """nginx with the committed site configuration, its upstream the two servers, on a free port; its URL."""
-    home = tmp_path_factory.mktemp("nginx")
-    port = free_port()
-    site = NGINX_CONF.read_text()
-    upstreams = "".join(f"    server {s.url.removeprefix('http://')} max_fails=1 fail_timeout=10s;\n" for s in servers)
-    site, replaced = re.subn(r"(?m)^    server [\d.:]+ .*\n", "", site)
-    site = site.replace("    keepalive", upstreams + "    keepalive", 1)
-    site, listened = re.subn(r"listen 80;", f"listen 127.0.0.1:{port};", site)
-    assert replaced == 2 and listened == 1, "deploy/nginx/diaban.conf no longer has the upstream or listen lines"
-    (home / "diaban.conf").write_text(site)
-    temp = "".join(
-        f"    {kind}_temp_path {home}/{kind};\n" for kind in ("client_body", "proxy", "fastcgi", "uwsgi", "scgi")
-    )
-    (home / "nginx.conf").write_text(
-        ("user root;\n" if os.geteuid() == 0 else "")
-        + f"daemon off;\nworker_processes 1;\npid {home}/nginx.pid;\nerror_log {home}/error.log warn;\n"
-        + f"events {{ worker_connections 256; }}\nhttp {{\n    access_log off;\n{temp}    include {home}/diaban.conf;\n}}\n"
-    )
-    nginx = subprocess.Popen([nginx_binary, "-p", str(home), "-c", str(home / "nginx.conf")], stderr=subprocess.PIPE)
-    try:
-        wait_for(lambda: _listening(port) or nginx.poll() is not None, "nginx to listen")
-        assert nginx.poll() is None, nginx.stderr.read().decode() if nginx.stderr else "nginx exited"
-        yield f"http://127.0.0.1:{port}"
-    finally:
-        nginx.terminate()
-        nginx.wait(30)
+    upstreams = [s.url.removeprefix("http://") for s in servers]
+    with temporary_nginx(NGINX_CONF, upstreams, free_port(), timeout_s=DEADLINE_S) as url:
+        yield url
 
 
 @pytest.fixture(scope="module")
