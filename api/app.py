@@ -34,6 +34,7 @@ from api.routes import (
 )
 from api.security import resolve_secret_key
 from api.sessions import SessionCache
+from api.slots import AnalysisSlots
 from gis.io.mbtiles import MBTiles
 from gis.reference import load_national_targets, load_rules, load_targets
 from gis.services.analyses import MAX_COST
@@ -218,6 +219,7 @@ def create_app(engine: Engine, warm_connections: int = 0, replicas: Replicas | N
     app.state.sessions = SessionCache(app.state.auth.session_check_seconds)
     app.state.data_versions = Memo(caching.data_version_seconds)
     app.state.max_analysis_cost = api.max_analysis_cost or MAX_COST
+    app.state.analysis_slots = AnalysisSlots(api.max_concurrent_analyses, api.analysis_wait_seconds)
     app.state.city_margin_m = DataSettings().city_margin_m
     app.state.allowed_origins = frozenset(api.allowed_origins)
     for module in PUBLIC:

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import json
 from collections.abc import Sequence
-from dataclasses import replace
+from dataclasses import dataclass, replace
 from datetime import datetime
 from typing import Any
 
@@ -15,7 +15,7 @@ from sqlalchemy import Connection, text
 
 from gis.store.bulk import driver_connection
 from gis.store.scoping import UNRESTRICTED, AreaScope
-from gis.store.selection import IncidentSelection
+from gis.store.selection import IncidentSelection, Where, pyformat
 from gis.store.sql import current_unit, local_year
 from models.synthetic.scenario import SOURCE
 from models.vocabulary import WGS84_SRID, Assignment, IncidentKind
@@ -77,22 +77,58 @@ def incident_frame(
     return frame
 
 
-def count_without_point(conn: Connection, selection: IncidentSelection) -> int:
-    """Selected incidents that have no point (placed by commune code or address), left out of point analyses.
-
-    With a map box, those whose current commune meets the box are counted (an ambiguous one has no commune).
-    """
-    unboxed = replace(selection, bbox=None)
-    where = unboxed.where("i")
+def _without_point(selection: IncidentSelection, where: Where | None = None) -> Where:
+    """The conditions (table alias ``i``) on the selected incidents that have no point: with a map box, those whose
+    current commune meets the box (an ambiguous one has no commune)."""
+    where = replace(selection, bbox=None).where("i", where)
+    where.add("i.geom IS NULL")
     if selection.bbox is not None:
         x0, y0, x1, y1 = (where.bind(float(v)) for v in selection.bbox)
         where.add(
             f"EXISTS (SELECT 1 FROM admin_units u WHERE u.code = i.commune_code AND {current_unit('u')}"
             f" AND ST_Intersects(u.geom, ST_MakeEnvelope({x0}, {y0}, {x1}, {y1}, {WGS84_SRID})))"
         )
-    return conn.execute(
-        text(f"SELECT count(*) FROM incidents i WHERE i.geom IS NULL AND {where.sql}"), where.params
-    ).scalar_one()
+    return where
+
+
+def count_without_point(conn: Connection, selection: IncidentSelection) -> int:
+    """Selected incidents that have no point (placed by commune code or address), left out of point analyses.
+
+    With a map box, those whose current commune meets the box are counted (an ambiguous one has no commune).
+    """
+    where = _without_point(selection)
+    return conn.execute(text(f"SELECT count(*) FROM incidents i WHERE {where.sql}"), where.params).scalar_one()
+
+
+@dataclass(frozen=True)
+class IncidentPoints:
+    """The metric points (x_m, y_m) of the selected incidents that have one, in no particular order, how many of
+    the selected have none (see :func:`count_without_point`), and the boundaries' version as read with them."""
+
+    x: np.ndarray
+    y: np.ndarray
+    n_without_point: int
+    boundaries_version: str
+
+
+def incident_points(conn: Connection, selection: IncidentSelection) -> IncidentPoints:
+    """What a heat map reads, in one statement: the points as two binary arrays (no id, time or kind, and no sort:
+    a density does not depend on them), the count of the selected incidents without a point, and the boundaries'
+    version (the key of the city's extent, which a caller keeps: reading it cost 30–170 ms per map at 1M incidents,
+    2 cores at load 5). One round trip instead of three (issue 18)."""
+    points = selection.where(None)
+    missing = _without_point(selection, Where(params=dict(points.params)))  # fresh names: no clash with ``points``
+    sql = pyformat(f"""
+        SELECT array_send(array_agg(x_m)), array_send(array_agg(y_m)),
+               (SELECT count(*) FROM incidents i WHERE {missing.sql}),
+               (SELECT (version, changed_at)::text FROM data_versions WHERE name = 'admin_unit_parts')
+        FROM incidents WHERE geom IS NOT NULL AND {points.sql}""")
+    with driver_connection(conn).cursor(binary=True) as cur:
+        cur.execute(sql, missing.params)
+        row = cur.fetchone()
+    assert row is not None, "an aggregate always returns one row"
+    x, y = (_elements(blob, ">f8").astype(np.float64) for blob in row[:2])
+    return IncidentPoints(x, y, int(row[2]), str(row[3]))
 
 
 def ambiguous_incidents(conn: Connection, year: int) -> list[dict[str, Any]]:
