@@ -59,7 +59,7 @@ def incident_frame(
 
     Binary arrays per column (a few rows of them, see :data:`CHUNK_BITS`), decoded by numpy without a Python step
     per incident: the data path of every analysis and detection run, so it must cost no more than reading the data.
-    Incidents without a point (placed by commune code or address) are not read: see `count_without_point`.
+    Incidents without a point (placed by commune code or address) are not read: see :func:`incident_points`.
     """
     where, params = selection.where(None).pyformat()
     columns = [f"array_send(array_agg({name}))" for name, _ in _ARRAYS]
@@ -108,19 +108,11 @@ def _without_point(selection: IncidentSelection, where: Where | None = None) -> 
     return where
 
 
-def count_without_point(conn: Connection, selection: IncidentSelection) -> int:
-    """Selected incidents that have no point (placed by commune code or address), left out of point analyses.
-
-    With a map box, those whose current commune meets the box are counted (an ambiguous one has no commune).
-    """
-    where = _without_point(selection)
-    return conn.execute(text(f"SELECT count(*) FROM incidents i WHERE {where.sql}"), where.params).scalar_one()
-
-
 @dataclass(frozen=True)
 class IncidentPoints:
     """The metric points (x_m, y_m) of the selected incidents that have one, in no particular order, how many of
-    the selected have none (see :func:`count_without_point`), and the boundaries' version as read with them."""
+    the selected have none (placed by commune code or address: with a map box, those whose current commune meets
+    the box), and the boundaries' version as read with them."""
 
     x: np.ndarray
     y: np.ndarray
