@@ -133,11 +133,11 @@ def team_tasks(engine: Engine) -> dict[str, list[int]]:
 
 
 @contextlib.contextmanager
-def server(cmd: list[str], env: dict[str, str], port: int) -> Iterator[subprocess.Popen]:
+def server(cmd: list[str], env: dict[str, str], port: int, cwd: Path | None = None) -> Iterator[subprocess.Popen]:
     """A server process, up once its port answers, stopped afterwards (its output goes to a file: a pipe
     nobody reads would fill up and block the server)."""
     with tempfile.TemporaryFile() as log:
-        proc = subprocess.Popen(cmd, env=env, stdout=log, stderr=subprocess.STDOUT)
+        proc = subprocess.Popen(cmd, env=env, stdout=log, stderr=subprocess.STDOUT, cwd=cwd)
         try:
             deadline = time.time() + 90
             while True:
@@ -163,7 +163,8 @@ def ours(
     port: int, url: str, workers: int, cache_mb: float | None = None, root: Path = ROOT
 ) -> contextlib.AbstractContextManager[subprocess.Popen]:
     """Our app under uvicorn with ``workers`` processes, from the source tree ``root`` (another checkout: a
-    before/after comparison in one run)."""
+    before/after comparison in one run). It runs in ``root``: ``python -m`` puts the working directory before
+    PYTHONPATH, so started from this checkout a baseline would have served this checkout's code."""
     env = {**os.environ, "DIABAN_DATABASE_URL": url, "DIABAN_SECRET_KEY": BENCH_SECRET, "PYTHONPATH": str(root)}
     if cache_mb is not None:
         env["DIABAN_CACHE_MB"] = str(cache_mb)
@@ -184,6 +185,7 @@ def ours(
         ],
         env,
         port,
+        cwd=root,
     )
 
 

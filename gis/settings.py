@@ -10,6 +10,7 @@ from __future__ import annotations
 import os
 from pathlib import Path
 
+from pydantic import Field
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 from models.errors import InvalidInput
@@ -121,6 +122,11 @@ class ApiSettings(_Settings):
     allowed_origins: tuple[str, ...] = ()
     #: Server-side time limit of each SQL statement the server runs (a stuck query is cancelled: 503).
     statement_timeout_s: float = 30.0
+    #: Heavy analyses (heat maps, Gi*, emerging patterns, exports) each server process computes at once
+    #: (DIABAN_MAX_CONCURRENT_ANALYSES): memory stays bounded, and tiles and lists do not queue behind them.
+    max_concurrent_analyses: int = Field(default=2, ge=1)
+    #: How long a heavy analysis waits for its turn (DIABAN_ANALYSIS_WAIT_SECONDS), then 503 "máy chủ đang bận".
+    analysis_wait_seconds: float = Field(default=10.0, ge=0)
 
 
 class AuthSettings(_Settings):

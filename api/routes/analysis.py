@@ -28,6 +28,7 @@ from api.params import (
     parse_kinds,
 )
 from api.schemas import EmergingCell, FeatureCollection, GiStarCell, HeatCell, HeatOverlay
+from api.slots import heavy
 from gis.services.analyses import (
     Memo,
     NoIncidents,
@@ -88,12 +89,15 @@ def _geojson(frame) -> CachedResponse:  # noqa: ANN001 - a GeoDataFrame
     return CachedResponse(frame.to_json(drop_id=True).encode(), GEOJSON)
 
 
-def _or_empty(build: Callable[[], CachedResponse], empty: CachedResponse) -> Callable[[], CachedResponse]:
-    """``build``, answering ``empty`` when no incident matches."""
+def _or_empty(
+    request: Request, build: Callable[[], CachedResponse], empty: CachedResponse
+) -> Callable[[], CachedResponse]:
+    """``build`` in one of the process's slots for heavy analyses (api.slots), answering ``empty`` when no incident
+    matches. Called only when the answer is not cached: a cached answer takes no slot."""
 
     def answer() -> CachedResponse:
         try:
-            return build()
+            return heavy(request, build)
         except NoIncidents:
             return empty
 
@@ -191,7 +195,10 @@ def heat(
         ),
     }[format]
     return cached_response(
-        request, cache, ("heat", selection, cell_m, bandwidth_m, kernel, format, data_key), _or_empty(build, empty)
+        request,
+        cache,
+        ("heat", selection, cell_m, bandwidth_m, kernel, format, data_key),
+        _or_empty(request, build, empty),
     )
 
 
@@ -250,7 +257,7 @@ def gistar_cells(
         request,
         cache,
         ("gistar", selection, cell_m, distance_cells, fdr, all_cells, permutations, data_key),
-        _or_empty(build, EMPTY_COLLECTION),
+        _or_empty(request, build, EMPTY_COLLECTION),
     )
 
 
@@ -310,5 +317,5 @@ def emerging(
         request,
         cache,
         ("emerging", selection, end, steps, step, cell_m, distance_cells, mode, data_key),
-        _or_empty(build, EMPTY_COLLECTION),
+        _or_empty(request, build, EMPTY_COLLECTION),
     )

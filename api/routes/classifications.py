@@ -15,6 +15,7 @@ from api.schemas import (
     RunIn,
     RunOut,
 )
+from api.slots import heavy
 from gis.services.classification import (
     classification_collection,
     draft_year,
@@ -129,7 +130,8 @@ def get_export(
     raw: Annotated[bool, Query(description="machine column names and codes instead of Vietnamese headers")] = False,
 ) -> Response:
     """The classification as CSV, GeoJSON or Excel (columns: code, name, class, method, missing data, criteria)."""
-    export = export_classification(conn, year, fmt, version, raw=raw, scope=_reported(user, scope, province))
+    reported = _reported(user, scope, province)
+    export = heavy(request, lambda: export_classification(conn, year, fmt, version, raw=raw, scope=reported))
     record_read(request, primary, user, export.rows)
     filename = f"phan-loai-{year}.{fmt}"
     return Response(

@@ -7,6 +7,7 @@ from fastapi import APIRouter, Depends, Query, Request, Response
 from api.audit import record_read
 from api.deps import ReadConnDep, ReplicaConnDep, require_roles
 from api.schemas import KpiReport
+from api.slots import heavy
 from gis.services.reports import kpi_report, kpi_report_xlsx
 from models.domain.access import Principal, report_province
 
@@ -44,7 +45,8 @@ def get_kpi_xlsx(
     province: Province = None,
 ) -> Response:
     """The KPI report in the Vietnamese administrative layout (.xlsx); the export is recorded in the access log."""
-    export = kpi_report_xlsx(conn, year, report_province(user, province))
+    reported = report_province(user, province)
+    export = heavy(request, lambda: kpi_report_xlsx(conn, year, reported))
     record_read(request, primary, user, export.rows)
     return Response(
         export.content,

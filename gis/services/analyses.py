@@ -22,7 +22,7 @@ from pyproj import Transformer
 from sqlalchemy import Connection, text
 
 from gis.store.data_versions import data_versions
-from gis.store.incidents import count_without_point, incident_frame
+from gis.store.incidents import incident_frame, incident_points
 from gis.store.scoping import TEAM_COMMUNES, UNRESTRICTED, AreaScope
 from gis.store.selection import IncidentSelection
 from models.analytics.emerging import EmergingOptions, EmergingResult, emerging_lattice
@@ -99,17 +99,18 @@ def _too_large(cost: int, max_cost: int, what_vi: str, what_en: str) -> Analysis
 
 
 def _grid(
-    frame: pd.DataFrame,
+    x: np.ndarray,
+    y: np.ndarray,
     cell_m: float,
     pad_m: float,
     steps: int = 1,
     neighbours: int = 1,
     max_cost: int = MAX_COST,
 ) -> GridSpec:
-    """The grid over the selected incidents, refused (before any work) when too large or too costly."""
-    if frame.empty:
+    """The grid over the selected incidents' points, refused (before any work) when too large or too costly."""
+    if x.size == 0:
         raise NoIncidents("không có vụ việc nào khớp bộ lọc", "no incident matches the filters")
-    grid = GridSpec.from_points(frame["x"].to_numpy(), frame["y"].to_numpy(), cell_m, pad_m)
+    grid = GridSpec.from_points(x, y, cell_m, pad_m)
     cells = grid.nx * grid.ny
     if cells > MAX_CELLS:
         raise GridTooLarge(
@@ -147,28 +148,29 @@ def heat_surface(
     bandwidth_m: float = 200.0,
     kernel: Kernel = "gaussian",
     max_cost: int = MAX_COST,
-    memo: Memo = _no_memo,
+    memo: Memo | None = None,
 ) -> Surface:
     """Kernel density (per km²·incident share) of the selected incidents on a metric grid.
 
     The grid covers the selected incidents that lie in the city (its boundaries plus CITY_PAD_M): one stray
     record 1,000 km away (kept as ``outside`` by the import) must not stretch the grid over the sea and the
-    mainland; it is counted in ``n_outside_city`` instead. That extent is kept in ``memo`` until the boundaries
-    change: over the national file's 108,535 boundary pieces (7 M vertices) it takes 3.0–3.2 s to compute, which a
-    provincial user's every heat map paid (measured by bench/bench_national.py's set-up).
+    mainland; it is counted in ``n_outside_city`` instead. One statement reads the points (incident_points); the
+    city's extent is kept in ``memo`` under the boundaries' version read with them (over the national file's
+    108,535 boundary pieces it takes 3.0–3.2 s, which every provincial heat map paid before).
     """
-    frame = incident_frame(conn, selection)
-    extent = memo(("extent", data_versions(conn).boundaries), lambda: city_extent(conn))
-    inside = extent.contains(frame["x"].to_numpy(), frame["y"].to_numpy())
-    away = int((~inside).sum())
-    frame = frame[inside]
+    points = incident_points(conn, selection)
+    extent = (memo or _no_memo)(("city_extent", points.boundaries_version), lambda: city_extent(conn))
+    inside = extent.contains(points.x, points.y)
+    away = int(points.x.size - np.count_nonzero(inside))
+    x, y, n_without = points.x[inside], points.y[inside], points.n_without_point
+    del points, inside  # the whole read is not kept while the density is computed
     # The density is binned onto a grid finer than the answer's: its nodes per cell are the work per cell.
-    grid = _grid(
-        frame, cell_m, 3 * bandwidth_m, neighbours=fine_factor(cell_m, bandwidth_m, kernel) ** 2, max_cost=max_cost
-    )
-    density = kde_grid(frame["x"].to_numpy(), frame["y"].to_numpy(), grid, bandwidth_m, kernel)
+    neighbours = fine_factor(cell_m, bandwidth_m, kernel) ** 2
+    grid = _grid(x, y, cell_m, 3 * bandwidth_m, neighbours=neighbours, max_cost=max_cost)
+    density = kde_grid(x, y, grid, bandwidth_m, kernel)
     # Expected incidents per km²: density (share per m²) × incidents × 1e6 m².
-    return Surface(grid, density * len(frame) * 1e6, len(frame), count_without_point(conn, selection), away)
+    density *= x.size * 1e6
+    return Surface(grid, density, int(x.size), n_without, away)
 
 
 @dataclass(frozen=True)
@@ -180,10 +182,8 @@ class Extent:
     xmax: float
     ymax: float
 
-    @property
-    def nbytes(self) -> int:
-        """Memory held, for the cache's budget."""
-        return 32
+    #: Memory held, for the cache's budget (four floats).
+    nbytes = 32
 
     def contains(self, x: np.ndarray, y: np.ndarray) -> np.ndarray:
         """Which points lie in the box (edges included)."""

@@ -48,7 +48,12 @@ class Where:
 
     def pyformat(self) -> tuple[str, dict[str, Any]]:
         """The conditions with ``%(name)s`` placeholders, for a driver cursor (psycopg), and their values."""
-        return _NAMED.sub(lambda m: f"%({m.group(1)})s", self.sql.replace("%", "%%")), dict(self.params)
+        return pyformat(self.sql), dict(self.params)
+
+
+def pyformat(sql: str) -> str:
+    """SQL written with ``:name`` placeholders (SQLAlchemy's) in psycopg's ``%(name)s`` style, ``%`` escaped."""
+    return _NAMED.sub(lambda m: f"%({m.group(1)})s", sql.replace("%", "%%"))
 
 
 def _prefix(alias: str | None) -> str:

@@ -155,6 +155,7 @@ class Incident(Base):
         CheckConstraint(METRIC_CHECK, name="ck_incidents_metric"),
         Index("ix_incidents_occurred_at", "occurred_at"),
         Index("ix_incidents_commune_time", "commune_code", "occurred_at"),
+        Index("ix_incidents_without_point", "commune_code", postgresql_where=text("geom IS NULL")),
         {"postgresql_partition_by": "RANGE (occurred_at)"},
     )
 

@@ -16,7 +16,7 @@ from sqlalchemy import Connection, Engine, text
 from gis.services.analyses import heat_surface
 from gis.services.incident_import import import_incidents
 from gis.services.indicator_import import import_indicators
-from gis.store.incidents import count_without_point, incident_frame
+from gis.store.incidents import incident_frame, incident_points
 from gis.store.selection import IncidentSelection
 
 HEADER = "ref,occurred_at,kind,lon,lat,commune_code,address\n"
@@ -102,7 +102,7 @@ def test_rows_without_a_point_are_in_no_point_analysis(conn: Connection, located
             "SELECT ST_X(p), ST_Y(p) FROM (SELECT ST_PointOnSurface(geom) AS p FROM admin_units WHERE code = '11602') s"
         )
     ).one()
-    assert count_without_point(conn, IncidentSelection(bbox=(x - 1e-4, y - 1e-4, x + 1e-4, y + 1e-4))) == 2
+    assert incident_points(conn, IncidentSelection(bbox=(x - 1e-4, y - 1e-4, x + 1e-4, y + 1e-4))).n_without_point == 2
 
 
 def test_reimport_is_idempotent(conn: Connection, located) -> None:  # noqa: ANN001
