@@ -70,7 +70,8 @@ ERROR_RESPONSES: dict[int | str, dict] = {
         (412, "phiên bản đã cũ (stale version)"),
         (413, "nội dung yêu cầu quá lớn (request body too large)"),
         (422, "yêu cầu không hợp lệ (invalid request)"),
-        (503, "CSDL tạm thời không dùng được, hoặc máy chủ đang bận tính phân tích nặng (unavailable or busy)"),
+        (429, "máy chủ đang bận tính các phân tích nặng khác, thử lại sau giây lát (busy; see Retry-After)"),
+        (503, "CSDL tạm thời không dùng được (unavailable)"),
     )
 }
 

@@ -25,6 +25,7 @@ from api.validation_vi import field_label, http_detail_vi, message_vi
 from gis.store.db import unavailable
 from models.domain.state_machine import TransitionNotAllowed
 from models.errors import (
+    Busy,
     Conflict,
     DiabanError,
     InvalidInput,
@@ -49,6 +50,7 @@ STATUS_BY_ERROR: dict[type[Exception], int] = {
     InvalidRequest: 422,
     DataError: 422,
     psycopg.DataError: 422,
+    Busy: 429,
     Unavailable: 503,
     DiabanError: 500,
 }
@@ -139,7 +141,7 @@ def add_exception_handlers(app: FastAPI) -> None:
                 exc,
                 user,
             )
-        headers = {"Retry-After": str(RETRY_AFTER_S)} if status == 503 else None
+        headers = {"Retry-After": str(RETRY_AFTER_S)} if status in (429, 503) else None
         return JSONResponse(status_code=status, content=error_body(exc), headers=headers)
 
     def validation(request: Request, exc: Exception) -> JSONResponse:

@@ -5,7 +5,7 @@ limit) and a core for up to seconds. Unbounded, memory grew with every concurren
 tiles and lists behind them waited for the CPU and for worker threads. Here at most ``limit`` analyses compute at
 once; a further one waits for its turn at most ``wait_s`` seconds, and at most :data:`WAITING_PER_SLOT` per slot
 wait at all (a waiting request holds one of the 40 worker threads that the light routes also need). A request
-that cannot get its turn is answered 503 with a Vietnamese message (:class:`AnalysisBusy`, ``Retry-After``), never
+that cannot get its turn is answered 429 with a Vietnamese message (:class:`AnalysisBusy`, ``Retry-After``), never
 a 500. Only a computation takes a turn: an answer in the cache is served without one.
 """
 
@@ -17,7 +17,7 @@ from typing import TypeVar
 
 from fastapi import Request
 
-from models.errors import Unavailable
+from models.errors import Busy
 
 T = TypeVar("T")
 
@@ -26,7 +26,7 @@ T = TypeVar("T")
 WAITING_PER_SLOT = 4
 
 
-class AnalysisBusy(Unavailable):
+class AnalysisBusy(Busy):
     """Every slot for heavy analyses of this server process stayed taken: try again in a moment."""
 
     code = "analysis_busy"

@@ -71,6 +71,13 @@ class StaleVersion(DiabanError):
     code = "stale_version"
 
 
+class Busy(DiabanError):
+    """The server is busy with other work of the same kind (every slot for heavy analyses taken): retry in a
+    moment. Not a fault of the server: a front must not take it out of rotation for this (HTTP 429, not 503)."""
+
+    code = "busy"
+
+
 class Unavailable(DiabanError):
     """A service the action needs (the database) cannot be reached now; retrying later may succeed."""
 

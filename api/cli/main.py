@@ -21,6 +21,7 @@ from api.cli.vi import cli_day, parser_options
 from api.cli.vi import install as install_vietnamese
 from api.logs import configure_logging
 from models.errors import (
+    Busy,
     Conflict,
     DiabanError,
     InvalidInput,
@@ -394,6 +395,7 @@ def build_parser() -> argparse.ArgumentParser:
 #: missing permission; 70 an internal error (a bug: the traceback is logged). argparse's usage errors are 2.
 EXIT_CODES: dict[type[BaseException], tuple[int, str]] = {
     Unavailable: (1, "Lỗi"),
+    Busy: (1, "Lỗi"),
     InvalidInput: (2, "Lỗi dữ liệu"),
     InvalidRequest: (2, "Lỗi"),
     NotFound: (2, "Lỗi"),

@@ -4,7 +4,8 @@ The app is served by uvicorn on the session's database and sent concurrent heat 
 cache joins none of them). A transaction of the test holds ``admin_units`` locked, which every heat map's one
 statement reads, so the heat maps that got a slot stay in the database, where pg_stat_activity shows them waiting on
 the lock: the real count of analyses in flight. The others wait for a slot in the app and, after
-DIABAN_ANALYSIS_WAIT_SECONDS, are told in Vietnamese that the server is busy (503, never 500).
+DIABAN_ANALYSIS_WAIT_SECONDS, are told in Vietnamese that the server is busy (429, never 500; not 503, which would make nginx take the server
+out of rotation).
 """
 
 from __future__ import annotations
@@ -68,7 +69,7 @@ def _until(condition: Callable[[], bool], seconds: float = 60) -> None:
         time.sleep(0.05)
 
 
-def test_heavy_analyses_are_bounded_and_a_request_that_waits_too_long_gets_503_in_vietnamese(
+def test_heavy_analyses_are_bounded_and_a_request_that_waits_too_long_gets_429_in_vietnamese(
     engine: Engine, command_token: Callable[[str], str], monkeypatch: pytest.MonkeyPatch
 ) -> None:
     monkeypatch.setenv("DIABAN_MAX_CONCURRENT_ANALYSES", str(LIMIT))
@@ -97,7 +98,7 @@ def test_heavy_analyses_are_bounded_and_a_request_that_waits_too_long_gets_503_i
                 assert app.state.analysis_slots.running == LIMIT
                 refused = [a for a in answers if a.done()]
                 for answer in (a.result() for a in refused):
-                    assert answer.status_code == 503
+                    assert answer.status_code == 429
                     assert answer.json()["code"] == "analysis_busy"
                     assert answer.json()["detail"].startswith("máy chủ đang bận tính 2 phân tích nặng khác")
                     assert answer.headers["retry-after"]
