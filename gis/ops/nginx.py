@@ -44,7 +44,8 @@ def front_site(site: str, upstreams: list[str], port: int) -> str:
     return site
 
 
-def _listening(port: int) -> bool:
+def listening(port: int) -> bool:
+    """Whether something accepts TCP connections on 127.0.0.1:``port``."""
     try:
         with socket.create_connection(("127.0.0.1", port), timeout=0.5):
             return True
@@ -73,7 +74,7 @@ def temporary_nginx(
     nginx = subprocess.Popen([binary, "-p", str(home), "-c", str(home / "nginx.conf")], stderr=subprocess.PIPE)
     try:
         deadline = time.monotonic() + timeout_s
-        while not _listening(port):
+        while not listening(port):
             if nginx.poll() is not None or time.monotonic() > deadline:
                 message = nginx.stderr.read().decode() if nginx.poll() is not None and nginx.stderr else ""
                 raise Unavailable("nginx không khởi động được", f"nginx did not start: {message[-500:]}")

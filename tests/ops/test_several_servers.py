@@ -15,7 +15,6 @@ import math
 import os
 import shutil
 import signal
-import socket
 import subprocess
 import sys
 import threading
@@ -32,8 +31,8 @@ from sqlalchemy import create_engine
 from api.cache import SOURCE_HEADER, CacheSource
 from api.security import hash_password
 from gis.demo.accounts import DEMO_PASSWORD, seed_demo_accounts
+from gis.ops.nginx import listening, temporary_nginx
 from gis.ops.nginx import nginx_binary as find_nginx
-from gis.ops.nginx import temporary_nginx
 from gis.ops.postgres import ManagedCluster
 from gis.ops.redis import free_port, temporary_redis
 from gis.services.boundary_import import import_boundaries
@@ -66,14 +65,6 @@ def wait_for(condition: Callable[[], bool], what: str) -> None:
         if time.monotonic() > deadline:
             pytest.fail(f"timed out waiting for {what}")
         time.sleep(0.02)
-
-
-def _listening(port: int) -> bool:
-    try:
-        with socket.create_connection(("127.0.0.1", port), timeout=0.5):
-            return True
-    except OSError:
-        return False
 
 
 @dataclass
@@ -322,7 +313,7 @@ def test_killing_one_server_during_a_read_load_loses_no_request(
         after = done[0]
         for future in futures:
             future.result()
-    assert not _listening(int(a.url.rsplit(":", 1)[1]))
+    assert not listening(int(a.url.rsplit(":", 1)[1]))
     assert total - after >= 300, "the server was killed too late in the load to test anything"
     assert [s for s in statuses if s != 200] == []
     assert http.get(f"{b.url}/health", timeout=30).status_code == 200
