@@ -23,6 +23,7 @@ from sqlalchemy import Connection, text
 
 from gis.store.data_versions import data_versions
 from gis.store.incidents import incident_frame, incident_points
+from gis.store.provinces import loaded_provinces
 from gis.store.scoping import TEAM_COMMUNES, UNRESTRICTED, AreaScope
 from gis.store.selection import IncidentSelection
 from models.analytics.emerging import EmergingOptions, EmergingResult, emerging_lattice
@@ -193,20 +194,16 @@ class Extent:
 def city_extent(conn: Connection, province: str | None = None) -> Extent:
     """The current boundaries' metric extent (of one province's, when given) plus CITY_PAD_M: where a grid analysis
     may lay cells."""
+    pieces = AreaScope(province_code=province)  # every piece when None
     extent = conn.execute(
         text(f"""SELECT ST_Extent(ST_Transform(p.geom, {METRIC_SRID}))::box2d::text FROM admin_unit_parts p
-                 WHERE {_IN_PROVINCE}"""),
-        {"province": province},
+                 WHERE {pieces.communes("p.code")}"""),
+        pieces.params,
     ).scalar()
     if extent is None:
         raise NoIncidents("chưa có ranh giới hành chính", "no boundaries imported")
     xmin, ymin, xmax, ymax = map(float, extent[4:-1].replace(",", " ").split())
     return Extent(xmin - CITY_PAD_M, ymin - CITY_PAD_M, xmax + CITY_PAD_M, ymax + CITY_PAD_M)
-
-
-#: The boundary pieces (``admin_unit_parts p``) of province ``:province``, or all of them when it is NULL.
-_IN_PROVINCE = """(CAST(:province AS text) IS NULL OR p.code IN
-    (SELECT u.code FROM admin_units u WHERE u.province_code = :province AND u.valid_to IS NULL))"""
 
 
 class NoStudyProvince(InvalidRequest):
@@ -223,12 +220,7 @@ def study_province(conn: Connection, scope: AreaScope, bbox: tuple[float, float,
     Nationally one grid over the country would not do: at Gi*'s 250 m it is 51 M cells (refused by CITY_MAX_CELLS),
     and emerging hot spots' land cells at 500 m took 30-75 s to find (bench/bench_national.py's data, 2 cores).
     """
-    provinces = (
-        conn.execute(text("SELECT DISTINCT province_code FROM admin_units WHERE valid_to IS NULL LIMIT 2"))
-        .scalars()
-        .all()
-    )
-    if len(provinces) < 2:
+    if len(loaded_provinces(conn, 2)) < 2:
         return None
     if scope.province_code is not None:
         return scope.province_code
@@ -304,10 +296,11 @@ def city_grid(conn: Connection, cell_m: float, province: str | None = None) -> G
 def land_cells(conn: Connection, grid: GridSpec, province: str | None = None) -> CityCells:
     """Cells of ``grid`` whose centre lies in a current commune (of ``province``, when given; land and islands),
     with that commune's code."""
+    pieces = AreaScope(province_code=province)  # every piece when None
     rows = conn.execute(
         text(f"""SELECT p.code, ST_AsBinary(ST_Transform(p.geom, {METRIC_SRID})) FROM admin_unit_parts p
-                 WHERE {_IN_PROVINCE} ORDER BY p.id"""),
-        {"province": province},
+                 WHERE {pieces.communes("p.code")} ORDER BY p.id"""),
+        pieces.params,
     ).all()
     polygons = np.array([shapely.from_wkb(bytes(wkb)) for _, wkb in rows], dtype=object)
     lattice, codes = cells_in_polygons(grid, polygons, np.array([code for code, _ in rows], dtype=object))

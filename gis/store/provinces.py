@@ -36,13 +36,19 @@ def list_provinces(conn: Connection) -> list[dict[str, Any]]:
     return [dict(r) for r in rows]
 
 
+def loaded_provinces(conn: Connection, limit: int) -> list[str]:
+    """Provinces of the current units, at most ``limit`` of them (2 tell one province from several)."""
+    return list(
+        conn.execute(
+            text(f"SELECT DISTINCT u.province_code FROM admin_units u WHERE {current_unit('u')} LIMIT :n"),
+            {"n": limit},
+        ).scalars()
+    )
+
+
 def sole_province(conn: Connection) -> str | None:
     """The province of every current unit when they all belong to one (a one-province deployment), else None."""
-    codes = (
-        conn.execute(text(f"SELECT DISTINCT u.province_code FROM admin_units u WHERE {current_unit('u')} LIMIT 2"))
-        .scalars()
-        .all()
-    )
+    codes = loaded_provinces(conn, 2)
     return codes[0] if len(codes) == 1 else None
 
 
