@@ -14,12 +14,16 @@ import math
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import date
-from typing import Any
-
-import pandas as pd
+from typing import TYPE_CHECKING, Any
 
 from models.domain.dates import vn_day
+from models.lazy import lazy_module
 from models.vocabulary import AreaLevel, HotspotKind, HotspotStatus, class_label
+
+if TYPE_CHECKING:
+    import pandas as pd
+else:
+    pd = lazy_module("pandas")
 
 FORMATS = ("csv", "geojson", "xlsx")
 MISSING = "thiếu dữ liệu"

@@ -16,7 +16,6 @@ from datetime import datetime
 from typing import TYPE_CHECKING, Any
 
 import numpy as np
-import pandas as pd
 import shapely
 from pyproj import Transformer
 from sqlalchemy import Connection, text
@@ -32,10 +31,14 @@ from models.analytics.grid import GridSpec
 from models.analytics.kde import Kernel, fine_factor, kde_grid
 from models.analytics.lattice import Lattice, cells_in_polygons, neighbourhood
 from models.errors import InvalidRequest, NotFound
+from models.lazy import lazy_module
 from models.vocabulary import METRIC_SRID, WGS84_SRID
 
 if TYPE_CHECKING:
     import geopandas as gpd
+    import pandas as pd
+else:
+    pd = lazy_module("pandas")
 
 #: Upper bound on grid cells per request (the city with Bạch Long Vĩ at 100 m is ~2.1 M cells).
 MAX_CELLS = 4_000_000

@@ -4,9 +4,8 @@ from __future__ import annotations
 
 import json
 from datetime import date
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-import pandas as pd
 from sqlalchemy import Connection, text
 
 from gis.io.exports import FORMATS, ExportFile, classification_file, labelled_class, run_meta
@@ -25,7 +24,13 @@ from gis.store.sql import current_unit
 from models.domain.classification import METHOD, build_draft, review_order
 from models.domain.legal_rules import LegalRules
 from models.errors import InvalidRequest, PermissionDenied
+from models.lazy import lazy_module
 from models.vocabulary import AreaLevel, UnitBasis, local_today
+
+if TYPE_CHECKING:
+    import pandas as pd
+else:
+    pd = lazy_module("pandas")
 
 #: Years of history that train the next-year forecast (the draft year included).
 HISTORY_YEARS = 5

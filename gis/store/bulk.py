@@ -3,10 +3,18 @@ table (encoded by pgpq) into a table of the caller's transaction."""
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 import pgpq
 import psycopg
-import pyarrow as pa
 from sqlalchemy import Connection
+
+from models.lazy import lazy_module
+
+if TYPE_CHECKING:
+    import pyarrow as pa
+else:
+    pa = lazy_module("pyarrow")
 
 
 def driver_connection(conn: Connection) -> psycopg.Connection:

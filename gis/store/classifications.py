@@ -7,9 +7,8 @@ The code refuses to change an approved run (RunApproved) before the database tri
 from __future__ import annotations
 
 import json
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-import pandas as pd
 from sqlalchemy import Connection, text
 
 from gis.store.scoping import UNRESTRICTED, AreaScope
@@ -21,7 +20,13 @@ from models.domain.classification import (
     check_four_eyes,
     check_override,
 )
+from models.lazy import lazy_module
 from models.vocabulary import MISSING_DATA_LABEL, Category
+
+if TYPE_CHECKING:
+    import pandas as pd
+else:
+    pd = lazy_module("pandas")
 
 RESULT_COLUMNS = (
     "commune_code",

@@ -3,14 +3,19 @@
 from __future__ import annotations
 
 from collections.abc import Iterable
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-import pandas as pd
 from sqlalchemy import Connection, text
 
 from gis.store.sql import current_unit, display_simplified
 from models.errors import InvalidRequest
+from models.lazy import lazy_module
 from models.vocabulary import METRIC_DOMAIN, METRIC_SRID, WGS84_SRID
+
+if TYPE_CHECKING:
+    import pandas as pd
+else:
+    pd = lazy_module("pandas")
 
 Extent = tuple[float, float, float, float]
 

@@ -4,10 +4,9 @@ export, and the append-only event history."""
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
-import pyarrow as pa
 from sqlalchemy import Connection, insert, text
 
 from gis.store.bulk import copy_arrow
@@ -16,7 +15,13 @@ from gis.store.selection import HotspotFilter
 from gis.store.sql import current_unit, local_date
 from gis.store.tables import HotspotEvent
 from models.domain.state_machine import StateMachine
+from models.lazy import lazy_module
 from models.vocabulary import HotspotStatus, TaskKind
+
+if TYPE_CHECKING:
+    import pyarrow as pa
+else:
+    pa = lazy_module("pyarrow")
 
 
 def incident_within(hotspot: str, since: str, until: str) -> str:
@@ -159,10 +164,6 @@ def assign_communes(conn: Connection, hotspot_ids: list[int]) -> None:
     )
 
 
-#: A detection run's incident lists as they arrive by binary COPY.
-_MEMBERS = pa.schema([("hotspot_id", pa.int32()), ("incident_id", pa.int64())])
-
-
 def replace_members(
     conn: Connection, hotspot_ids: list[int], owners: np.ndarray, incident_ids: np.ndarray
 ) -> tuple[int, int]:
@@ -177,7 +178,9 @@ def replace_members(
     copy_arrow(
         conn,
         "hotspot_members",
-        pa.table([pa.array(owners, pa.int32()), pa.array(incident_ids, pa.int64())], schema=_MEMBERS),
+        pa.table(
+            [pa.array(owners, pa.int32()), pa.array(incident_ids, pa.int64())], names=["hotspot_id", "incident_id"]
+        ),
     )
     conn.execute(text("ANALYZE hotspot_members"))  # else the planner guesses its size and may loop over it
     removed = conn.execute(

@@ -7,18 +7,23 @@ import json
 from collections.abc import Sequence
 from dataclasses import dataclass, replace
 from datetime import datetime
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
-import pandas as pd
 from sqlalchemy import Connection, text
 
 from gis.store.bulk import driver_connection
 from gis.store.scoping import UNRESTRICTED, AreaScope
 from gis.store.selection import IncidentSelection, Where, pyformat
 from gis.store.sql import current_unit, local_year
+from models.lazy import lazy_module
 from models.synthetic.scenario import SOURCE
 from models.vocabulary import WGS84_SRID, Assignment, IncidentKind
+
+if TYPE_CHECKING:
+    import pandas as pd
+else:
+    pd = lazy_module("pandas")
 
 #: The columns an analysis reads, each aggregated into one array in PostgreSQL's binary send format.
 _ARRAYS = (("id", ">i8"), ("x_m", ">f8"), ("y_m", ">f8"), ("occurred_at", ">i8"))

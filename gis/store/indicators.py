@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 from datetime import date
+from typing import TYPE_CHECKING
 
-import pandas as pd
 from sqlalchemy import Connection, text
 
 from gis.reference import load_rules
@@ -20,7 +20,13 @@ from models.domain.indicators import (
 )
 from models.domain.legal_rules import LegalRules
 from models.errors import InvalidRequest
+from models.lazy import lazy_module
 from models.vocabulary import HOTSPOT_OPEN, TODAY_METHODS, HotspotStatus, IndicatorMethod, UnitBasis, codes
+
+if TYPE_CHECKING:
+    import pandas as pd
+else:
+    pd = lazy_module("pandas")
 
 #: Years are local calendar years.
 _YEARS = f"""

@@ -10,9 +10,9 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from datetime import datetime
+from typing import TYPE_CHECKING
 
 import numpy as np
-import pandas as pd
 
 from models.domain.indicators import indicator_records
 from models.domain.legal_rules import (
@@ -22,7 +22,13 @@ from models.domain.legal_rules import (
 )
 from models.errors import AlreadyExists, Conflict, DiabanError, InvalidRequest, NotFound, PermissionDenied
 from models.forecast.learned import classify_learned, forecast_risk
+from models.lazy import lazy_module
 from models.vocabulary import CLASS_CHOICES, LOCAL_TZ, MISSING_DATA_LABEL, Category, Level
+
+if TYPE_CHECKING:
+    import pandas as pd
+else:
+    pd = lazy_module("pandas")
 
 METHOD = "legal+gmm+logistic"
 #: Severity rank of a final class, for ordering (trọng điểm I most severe).

@@ -9,12 +9,18 @@ Every value carries its source in a ``sources`` dict ("commune_indicators import
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
+from typing import TYPE_CHECKING
 
 import numpy as np
-import pandas as pd
 
 from models.domain.legal_rules import IncidentCount
+from models.lazy import lazy_module
 from models.vocabulary import IncidentKind
+
+if TYPE_CHECKING:
+    import pandas as pd
+else:
+    pd = lazy_module("pandas")
 
 KINDS = IncidentKind.values()
 

@@ -5,12 +5,17 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import dataclass
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
-import pandas as pd
 
+from models.lazy import lazy_module
 from models.vocabulary import MISSING_DATA_LABEL, PROBLEM_CATEGORIES
+
+if TYPE_CHECKING:
+    import pandas as pd
+else:
+    pd = lazy_module("pandas")
 
 #: Sections of a targets file and the Vietnamese label of each when a file leaves it out.
 SECTIONS = {

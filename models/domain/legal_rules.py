@@ -23,13 +23,18 @@ from dataclasses import dataclass
 from datetime import date
 from functools import reduce
 from types import MappingProxyType
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
-import pandas as pd
 
 from models.errors import InvalidInput
+from models.lazy import lazy_module
 from models.vocabulary import Category, IncidentKind
+
+if TYPE_CHECKING:
+    import pandas as pd
+else:
+    pd = lazy_module("pandas")
 
 OPS: Mapping[str, Callable[[Any, Any], Any]] = MappingProxyType(
     {">=": operator.ge, ">": operator.gt, "<=": operator.le, "<": operator.lt, "==": operator.eq, "!=": operator.ne}

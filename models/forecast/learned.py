@@ -8,10 +8,17 @@ the model, since simple baselines are hard to beat on such data.
 
 from __future__ import annotations
 
-import numpy as np
-import pandas as pd
+from typing import TYPE_CHECKING
 
+import numpy as np
+
+from models.lazy import lazy_module
 from models.vocabulary import Category
+
+if TYPE_CHECKING:
+    import pandas as pd
+else:
+    pd = lazy_module("pandas")
 
 #: Yearly counts of drug activity per commune; all zero means no drug activity in the year.
 ACTIVITY_COLUMNS = (

@@ -6,11 +6,17 @@ Every number here is invented for demos and tests: the real population table is 
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
 import numpy as np
-import pandas as pd
 
+from models.lazy import lazy_module
 from models.vocabulary import UnitKind
+
+if TYPE_CHECKING:
+    import pandas as pd
+else:
+    pd = lazy_module("pandas")
 
 #: Median synthetic density (people per km²) and its log-spread per commune kind.
 DENSITY_BY_KIND = {UnitKind.PHUONG: (2_200.0, 0.5), UnitKind.XA: (1_000.0, 0.35), UnitKind.DAC_KHU: (150.0, 0.2)}

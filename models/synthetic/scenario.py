@@ -20,10 +20,10 @@ from datetime import date, timedelta
 from typing import TYPE_CHECKING
 
 import numpy as np
-import pandas as pd
 import shapely
 from pyproj import Transformer
 
+from models.lazy import lazy_module
 from models.synthetic.attributes import BACKGROUND, DEN, SPOT, draw_details, draw_kinds
 from models.synthetic.population import CommuneProfile, build_indicators, build_profile
 from models.synthetic.sampling import (
@@ -35,6 +35,9 @@ from models.vocabulary import LOCAL_TZ, IncidentKind
 
 if TYPE_CHECKING:
     import geopandas as gpd
+    import pandas as pd
+else:
+    pd = lazy_module("pandas")
 
 WORK_CRS = "EPSG:32648"
 KINDS = IncidentKind.values()
