@@ -2,6 +2,7 @@
 
 import asyncio
 from collections.abc import AsyncIterator, Callable, Coroutine, Iterator
+from contextlib import asynccontextmanager
 from dataclasses import dataclass
 from typing import Annotated, Any
 
@@ -344,23 +345,32 @@ DataKey = Annotated[tuple, Depends(get_data_key)]
 @dataclass(frozen=True)
 class MapRead:
     """What a reader's map answer needs: the reader, their area, the connection to read on (a replica when one
-    serves, see :func:`get_replica_connection`) and the data key."""
+    serves, see :func:`get_replica_connection`), the request's primary connection (what a replica cannot do, such
+    as writing the access line) and the data key."""
 
     user: Principal
     scope: AreaScope
     conn: Connection
+    primary: Connection
     data_key: tuple
 
 
-async def get_map_read(request: Request, user: CurrentUser, conn: ReplicaConnDep) -> MapRead:
-    """The reader (any role of READERS, else 403), their area and the data key of a map request, in one dependency.
+_replica_or_primary = asynccontextmanager(get_replica_connection)
 
-    FastAPI solves a dependency's own dependencies again for every parameter that names it (cached values aside):
-    a tile naming Reader, AreaScopeDep and DataKey made 22 dependency calls, each 20-40 µs of the event loop; with
-    this one it makes 9 (issue 18)."""
+
+async def get_map_read(request: Request, user: CurrentUser, primary: ReadConnDep) -> AsyncIterator[MapRead]:
+    """The reader (any role of READERS, else 403), their area, connections and the data key of a map request, in one
+    dependency.
+
+    FastAPI solves a dependency's own dependencies again for every parameter that names it, cached or not (each
+    solve 20-40 µs of the event loop): a tile naming Reader, AreaScopeDep and DataKey made 22 dependency calls; naming
+    this one, whose replica connection is entered here rather than as a dependency of its own, and nothing else
+    besides its filters, it makes 9 (issue 18)."""
     require_role(user, READERS)
     scope = AreaScope.of(user)
-    return MapRead(user, scope, conn, await get_data_key(request, conn, scope))
+    async with _replica_or_primary(request, user, primary) as conn:
+        yield MapRead(user, scope, conn, primary, await get_data_key(request, conn, scope))
 
 
-MapReadDep = Annotated[MapRead, Depends(get_map_read)]
+#: Function scope, like ReplicaConnDep: its connections go back to their pools before the response is sent.
+MapReadDep = Annotated[MapRead, Depends(get_map_read, scope="function")]

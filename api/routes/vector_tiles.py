@@ -6,7 +6,7 @@ from fastapi import APIRouter, Path, Request, Response
 
 from api.audit import access_line
 from api.cache import CachedResponse, cached_response
-from api.deps import AreaScopeDep, CacheDep, MapReadDep, ReadConnDep, ReplicaConnDep
+from api.deps import AreaScopeDep, MapReadDep, ReplicaConnDep
 from api.params import DateFrom, DateTo, Kinds, local_day_start, parse_kinds
 from gis.store.access_log import record_line
 from gis.store.selection import IncidentSelection
@@ -36,8 +36,6 @@ def _no_such_tile() -> NotFound:
 def incident_tile(
     request: Request,
     read: MapReadDep,
-    primary: ReadConnDep,
-    cache: CacheDep,
     z: Z,
     x: XY,
     y: XY,
@@ -63,14 +61,14 @@ def incident_tile(
     def build() -> CachedResponse:
         nonlocal logged
         # The access line goes with the tile's own statement on the primary; a replica cannot write it.
-        with_line = line if read.conn is primary else None
+        with_line = line if read.conn is read.primary else None
         body, points = incidents_tile(read.conn, z, x, y, read.scope, selection, with_line)
         logged = with_line is not None
         return CachedResponse(body, MVT, {POINTS_HEADER: str(points)})
 
-    response = cached_response(request, cache, ("tile", z, x, y, selection, read.data_key), build)
+    response = cached_response(request, request.app.state.cache, ("tile", z, x, y, selection, read.data_key), build)
     if line is not None and response.status_code == 200 and not logged:
-        record_line(primary, line, int(response.headers[POINTS_HEADER]))
+        record_line(read.primary, line, int(response.headers[POINTS_HEADER]))
     return response
 
 
