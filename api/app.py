@@ -72,6 +72,7 @@ ERROR_RESPONSES: dict[int | str, dict] = {
         (422, "yêu cầu không hợp lệ (invalid request)"),
         (429, "máy chủ đang bận tính các phân tích nặng khác, thử lại sau giây lát (busy; see Retry-After)"),
         (503, "CSDL tạm thời không dùng được (unavailable)"),
+        (504, "truy vấn chạy quá thời gian cho phép, hãy thu hẹp yêu cầu (statement timeout)"),
     )
 }
 

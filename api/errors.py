@@ -22,7 +22,7 @@ from starlette.exceptions import HTTPException
 
 from api.limits import BODY_TOO_LARGE, iter_routes, too_large_message
 from api.validation_vi import field_label, http_detail_vi, message_vi
-from gis.store.db import unavailable
+from gis.store.db import QueryTimeout, unavailable
 from models.domain.state_machine import TransitionNotAllowed
 from models.errors import (
     Busy,
@@ -51,10 +51,12 @@ STATUS_BY_ERROR: dict[type[Exception], int] = {
     DataError: 422,
     psycopg.DataError: 422,
     Busy: 429,
+    QueryTimeout: 504,
     Unavailable: 503,
     DiabanError: 500,
 }
-#: Failures to reach or use the database (driver, pool): answered as the domain's Unavailable (503, Retry-After).
+#: Failures to reach or use the database (driver, pool): answered as the domain's Unavailable (503, Retry-After), or
+#: for a statement cut by the server's timeout as QueryTimeout (504: the request's weight, not a broken server).
 DATABASE_FAILURES: tuple[type[Exception], ...] = (
     sa_exc.OperationalError,
     sa_exc.InterfaceError,

@@ -159,6 +159,39 @@ def test_a_dropped_connection_is_answered_503_once_then_the_pool_reconnects(serv
         client.app.state.cache.max_bytes = saved
 
 
+def test_a_statement_cut_by_the_timeout_answers_504_which_nginx_does_not_count_against_the_server(
+    served, cluster: ManagedCluster
+) -> None:
+    """A statement cancelled by DIABAN_STATEMENT_TIMEOUT_S is the request's weight, not a broken server: 504
+    (``query_timeout``, no Retry-After), outside the front's ``proxy_next_upstream`` list, where a 503 would take a
+    healthy server out of rotation and send the same heavy request to the next one."""
+    from conftest import bearer_headers
+    from fastapi.testclient import TestClient
+
+    from api.app import create_app
+    from gis.store.db import app_engine
+
+    _, _, engine = served
+    timed = app_engine(cluster.url(DB), statement_timeout_ms=300, pool_size=1)
+    app = create_app(timed)
+    with engine.begin() as conn:
+        user_id = conn.execute(text("SELECT id FROM users WHERE username = 'tile-counter'")).scalar_one()
+        headers = bearer_headers(app, conn, user_id)
+    x, y = tile_of(106.684, 20.861, 15)
+    try:
+        with engine.connect() as locker, TestClient(app) as client:
+            locker.execute(text("LOCK TABLE incidents IN ACCESS EXCLUSIVE MODE"))  # the tile waits past 300 ms
+            cut = client.get(f"/tiles/incidents/15/{x}/{y}.mvt", headers=headers)
+            locker.rollback()
+            assert cut.status_code == 504 and cut.json()["code"] == "query_timeout"
+            assert "retry-after" not in cut.headers
+            assert client.get(f"/tiles/incidents/15/{x}/{y}.mvt", headers=headers).status_code == 200
+    finally:
+        timed.dispose()
+    site = Path(__file__).resolve().parents[2] / "deploy" / "nginx" / "diaban.conf"
+    assert "http_504" not in site.read_text()
+
+
 def test_a_change_committed_by_this_process_drops_the_data_versions_and_a_read_keeps_them(served) -> None:
     from types import SimpleNamespace
 
