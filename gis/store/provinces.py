@@ -6,6 +6,7 @@ from typing import Any
 
 from sqlalchemy import Connection, text
 
+from gis.io.heading import MINISTRY, Heading, province_heading
 from gis.store.sql import current_unit
 from models.errors import NotFound
 
@@ -55,3 +56,17 @@ def sole_province(conn: Connection) -> str | None:
 def province_names(conn: Connection) -> dict[str, str]:
     """Province code → full name ("31" → "Thành phố Hải Phòng")."""
     return {code: name for code, name in conn.execute(text("SELECT code, full_name FROM provinces"))}
+
+
+def document_heading(conn: Connection, issuer: str | None) -> Heading:
+    """Who issues a report made for a reader of province ``issuer`` (None: a nation-wide reader, the Ministry) and
+    where it is dated.
+
+    A one-province database (Hải Phòng's deployment) issues every report as that province's police, the Ministry's
+    readers included: its documents stay what they were before provinces existed.
+    """
+    province = issuer or sole_province(conn)
+    if province is None:
+        return MINISTRY
+    row = require_province(conn, province)
+    return province_heading(row["name"], row["full_name"])
