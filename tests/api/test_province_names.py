@@ -1,9 +1,13 @@
-"""Every Excel report carries its reader's heading: a provincial user's province police and place, the Ministry's
-for a nation-wide user, and Hải Phòng's, exactly as before provinces existed, in a one-province database."""
+"""What users read names their own province, not Hải Phòng's: every Excel report carries its reader's heading (a
+provincial user's province police and place, the Ministry's for a nation-wide user) and the pages' title names the
+province the user's view lies in ("toàn quốc" nation-wide). A one-province database (Hải Phòng's) reads exactly as
+before provinces existed."""
 
 from __future__ import annotations
 
 import io
+import json
+import re
 from collections.abc import Callable
 from pathlib import Path
 
@@ -16,7 +20,7 @@ from gis.services.classification import draft_year, export_classification
 from gis.services.hotspots import export_register
 from gis.services.reports import kpi_report_xlsx
 from models.vocabulary import local_today
-from tests.conftest import SECOND_PROVINCE
+from tests.conftest import SECOND_PROVINCE, TEST_PASSWORD
 
 HAI_PHONG = "31"
 YEAR = 2030
@@ -79,3 +83,45 @@ def test_reports_carry_the_readers_heading_when_several_provinces_are_loaded(
         assert report(hai_phong, path, **params) == ("CÔNG AN THÀNH PHỐ HẢI PHÒNG", f"Hải Phòng, {DATED}")
     # The register holds every province's hotspots: the Ministry's.
     assert heading(export_register(conn, "xlsx").content) == ("BỘ CÔNG AN", f"Hà Nội, {DATED}")
+
+
+def page_of(client: TestClient, username: str) -> tuple[str, str, dict]:
+    """The long and short titles of a user's working page, and its script's configuration."""
+    client.headers.pop("Authorization", None)
+    answer = client.post("/login", data={"username": username, "password": TEST_PASSWORD})
+    assert answer.status_code == 200, answer.text  # followed to the page
+    page = answer.text
+    config = json.loads(re.search(r"diabanStart\(Object\.assign\((\{.*?\}), \{map:", page, re.S).group(1))
+    long = re.search(r'<span class="title-long">(.*?)</span>', page, re.S).group(1)
+    short = re.search(r'<span class="title-short">(.*?)</span>', page, re.S).group(1)
+    return long, short.strip(), config
+
+
+def test_a_one_province_database_titles_every_page_hai_phong(client: TestClient, make_user: Callable[..., int]) -> None:
+    make_user("bo-chi-huy", "command")
+    long, short, config = page_of(client, "bo-chi-huy")
+    assert (long, short) == ("Giám sát địa bàn, điểm nóng ma túy — Hải Phòng", "Giám sát ma túy HP")
+    assert (config["title"], config["area"]) == (long, "Hải Phòng")
+    assert f"<h1>{long}</h1>" in client.get("/login").text
+
+
+def test_the_page_title_names_the_users_province_when_several_are_loaded(
+    conn: Connection,
+    second_province_path: Path,
+    client: TestClient,
+    make_user: Callable[..., int],
+    make_team: Callable[[str, list[str]], int],
+) -> None:
+    import_boundaries(conn, second_province_path)
+    make_user("qn-chi-huy", "command", province_code=SECOND_PROVINCE)
+    make_user("bo-chi-huy", "command")
+    make_user("hp-to", "team", make_team("Tổ Hồng Bàng", ["10507"]))
+    long, short, config = page_of(client, "qn-chi-huy")
+    assert (long, short) == ("Giám sát địa bàn, điểm nóng ma túy — Quảng Ninh", "Giám sát ma túy QN")
+    assert (config["title"], config["area"]) == (long, "Quảng Ninh")
+    long, short, config = page_of(client, "bo-chi-huy")
+    assert (long, short, config["area"]) == ("Giám sát địa bàn, điểm nóng ma túy — toàn quốc", "Giám sát ma túy", None)
+    long, _, config = page_of(client, "hp-to")  # a team: the province of its area
+    assert (long, config["area"]) == ("Giám sát địa bàn, điểm nóng ma túy — Hải Phòng", "Hải Phòng")
+    client.cookies.clear()
+    assert "<h1>Giám sát địa bàn, điểm nóng ma túy — toàn quốc</h1>" in client.get("/login").text
