@@ -25,9 +25,24 @@ from maps.assets import (
 from maps.panels import admin_panel, command_panel, planner_panel, team_panel
 from maps.styles import script_vocabulary
 
-TITLE = "Giám sát địa bàn, điểm nóng ma túy — Hải Phòng"
-#: The title where a phone has no room for the whole one.
-SHORT_TITLE = "Giám sát ma túy HP"
+#: The pages' title, before the name of the province the user's view lies in.
+TITLE = "Giám sát địa bàn, điểm nóng ma túy"
+#: The title where a phone has no room for the whole one, before the province's initials.
+SHORT_TITLE = "Giám sát ma túy"
+#: Where a nation-wide user's view lies (the Ministry's, in a database of several provinces).
+NATION = "toàn quốc"
+
+
+def page_title(area: str | None) -> str:
+    """'Giám sát địa bàn, điểm nóng ma túy — Hải Phòng' (the province's short name; None: 'toàn quốc')."""
+    return f"{TITLE} — {area or NATION}"
+
+
+def short_title(area: str | None) -> str:
+    """'Giám sát ma túy HP': the province's initials ("Quảng Ninh" → QN), nothing nation-wide."""
+    return f"{SHORT_TITLE} {''.join(word[0] for word in area.split()).upper()}" if area else SHORT_TITLE
+
+
 #: The band on every page while the data is synthetic (a screenshot must never pass for real data).
 DEMO_BAND = "Dữ liệu giả lập (demo) — không phải số liệu thật"
 
@@ -39,20 +54,23 @@ def demo_band(synthetic: bool) -> str:
 
 @dataclass(frozen=True)
 class Viewer:
-    """Who a page is for: name, role (and its Vietnamese label), team and its communes."""
+    """Who a page is for: name, role (and its Vietnamese label), team and its communes, and the short name of the
+    province their view lies in (None: nation-wide)."""
 
     username: str
     role: str
     role_label: str
     team_id: int | None = None
     team_communes: tuple[str, ...] = ()
+    area: str | None = None
 
 
 def _head_bar(viewer: Viewer, csrf: str, subtitle: str, synthetic: bool) -> str:
     """Title (shortened on a phone), who is logged in and in which role, the logout form (which carries the CSRF
     token), and the demo band while the data is synthetic."""
-    return f"""<header class="bar"><h1><span class="title-long">{escape(TITLE)}</span><span class="title-short">
-      {escape(SHORT_TITLE)}</span><span class="subtitle"> — {escape(subtitle)}</span></h1>
+    title, short = escape(page_title(viewer.area)), escape(short_title(viewer.area))
+    return f"""<header class="bar"><h1><span class="title-long">{title}</span><span class="title-short">
+      {short}</span><span class="subtitle"> — {escape(subtitle)}</span></h1>
       <span id="who"><span class="user">{escape(viewer.username)}</span> <span class="role">{escape(viewer.role_label)}
       </span></span>
       <form method="post" action="/logout"><input type="hidden" name="csrf" value="{escape(csrf)}">
@@ -72,7 +90,8 @@ class PageData:
 
 
 def _page_config(page: str, viewer: Viewer, data: PageData, basemap: Basemap) -> dict[str, Any]:
-    """What the page script needs: the page, the viewer's area, years and dates, targets and vocabulary."""
+    """What the page script needs: the page, the viewer's communes and province, years and dates, targets and
+    vocabulary."""
     return {
         "page": page,
         "bachLongVi": BACH_LONG_VI,
@@ -86,7 +105,8 @@ def _page_config(page: str, viewer: Viewer, data: PageData, basemap: Basemap) ->
         "kpi": data.kpi,
         "synthetic": data.synthetic,
         "basemap": bool(basemap.tile_url),
-        "title": TITLE,
+        "title": page_title(viewer.area),
+        "area": viewer.area,
         **script_vocabulary(),
     }
 
@@ -129,14 +149,15 @@ def role_page(viewer: Viewer, csrf: str, data: PageData, basemap: Basemap = Base
 _NO_ZOOM_LOCK = re.compile(r'<meta name="viewport"[^>]*user-scalable=no[^>]*>')
 
 
-def login_page(message: str = "", username: str = "", synthetic: bool = False) -> str:
-    """The login form (no map, nothing from outside the app), under the demo band while the data is synthetic."""
+def login_page(message: str = "", username: str = "", synthetic: bool = False, area: str | None = None) -> str:
+    """The login form (no map, nothing from outside the app), under the demo band while the data is synthetic,
+    titled with the database's province (``area``; None: several, 'toàn quốc')."""
     note = f'<p class="message error">{escape(message)}</p>' if message else ""
     return f"""<!DOCTYPE html><html lang="vi"><head><meta charset="utf-8">
       <meta name="viewport" content="width=device-width, initial-scale=1">
       <title>Đăng nhập — diaban</title><link rel="icon" href="data:,"><link rel="stylesheet" href="{STATIC_URL}/app.css">
       <script src="{STATIC_URL}/js/common.js"></script></head>
-      <body class="login-page">{demo_band(synthetic)}<main class="login"><h1>{escape(TITLE)}</h1>{note}
+      <body class="login-page">{demo_band(synthetic)}<main class="login"><h1>{escape(page_title(area))}</h1>{note}
       <form method="post" action="/login">
         <label>Tên đăng nhập <input name="username" autocomplete="username" required value="{escape(username)}"></label>
         <label>Mật khẩu <input name="password" type="password" autocomplete="current-password" required></label>

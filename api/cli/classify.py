@@ -98,7 +98,9 @@ def cmd_export(args: argparse.Namespace) -> int:
 
     with get_engine().begin() as conn:
         scope = AreaScope(province_code=args.province)
-        export = export_classification(conn, args.year, args.format, args.version, raw=args.raw, scope=scope)
+        export = export_classification(
+            conn, args.year, args.format, args.version, raw=args.raw, scope=scope, issuer=args.province
+        )
         record_command_read(conn, "diaban classify export", vars(args), export.rows)
     if args.out:
         args.out.write_bytes(export.content)
@@ -116,7 +118,7 @@ def cmd_kpi(args: argparse.Namespace) -> int:
     with get_engine().begin() as conn:
         report = kpi_report(conn, args.year, args.province)
         if args.xlsx:
-            export = kpi_report_xlsx(conn, args.year, args.province)
+            export = kpi_report_xlsx(conn, args.year, args.province, issuer=args.province)
             record_command_read(conn, "diaban classify kpi --xlsx", vars(args), export.rows)
             args.xlsx.write_bytes(export.content)
     print(json.dumps(report, ensure_ascii=False, default=str, indent=2))
@@ -230,7 +232,8 @@ def add_parsers(sub: argparse._SubParsersAction) -> None:
         command.add_argument(
             "--province",
             metavar="MÃ",
-            help="chỉ một tỉnh, thành phố (ví dụ 31 = Hải Phòng); không ghi: mọi đơn vị (báo cáo toàn quốc)",
+            help="chỉ một tỉnh, thành phố (ví dụ 31 = Hải Phòng), tệp Excel mang tên Công an tỉnh, thành phố đó; "
+            "không ghi: mọi đơn vị (báo cáo toàn quốc, của Bộ Công an)",
         )
     evaluate = action(
         "evaluate",

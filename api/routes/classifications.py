@@ -129,9 +129,13 @@ def get_export(
     fmt: Annotated[Literal["csv", "geojson", "xlsx"], Query(alias="format")] = "csv",
     raw: Annotated[bool, Query(description="machine column names and codes instead of Vietnamese headers")] = False,
 ) -> Response:
-    """The classification as CSV, GeoJSON or Excel (columns: code, name, class, method, missing data, criteria)."""
+    """The classification as CSV, GeoJSON or Excel (columns: code, name, class, method, missing data, criteria; the
+    Excel file under the reader's heading: their province's police, or the Ministry's)."""
     reported = _reported(user, scope, province)
-    export = heavy(request, lambda: export_classification(conn, year, fmt, version, raw=raw, scope=reported))
+    export = heavy(
+        request,
+        lambda: export_classification(conn, year, fmt, version, raw=raw, scope=reported, issuer=user.province_code),
+    )
     record_read(request, primary, user, export.rows)
     filename = f"phan-loai-{year}.{fmt}"
     return Response(

@@ -8,12 +8,15 @@ from urllib.parse import urlsplit
 
 from fastapi import APIRouter, Form, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
+from sqlalchemy import Connection
 
 from api.deps import CSRF_COOKIE, SESSION_COOKIE, ConnDep, SessionsDep, token_principal
 from api.headers import with_nonce
 from api.login import authenticate, client_address, issue_token, refusal_headers
 from gis.services.overview import overview
 from gis.store.incidents import has_synthetic_incidents
+from gis.store.provinces import view_province
+from gis.store.scoping import UNRESTRICTED
 from gis.store.sessions import revoke_session
 from maps.pages import PageData, Viewer, login_page, role_page
 from models.vocabulary import Role, SessionEnd
@@ -26,10 +29,17 @@ def _secure(request: Request) -> bool:
     return request.url.scheme == "https" or request.headers.get("x-forwarded-proto") == "https"
 
 
+def _login_page(conn: Connection, message: str = "", username: str = "") -> str:
+    """The login form under the demo band while the data is synthetic, titled with the database's one province
+    (several: 'toàn quốc')."""
+    province = view_province(conn, UNRESTRICTED)
+    return login_page(message, username, has_synthetic_incidents(conn), province["name"] if province else None)
+
+
 @router.get("/login", response_class=HTMLResponse)
 def get_login(request: Request, conn: ConnDep) -> HTMLResponse:
     """The login form (under the demo band while the data is synthetic)."""
-    return HTMLResponse(with_nonce(login_page(synthetic=has_synthetic_incidents(conn)), request.state.csp_nonce))
+    return HTMLResponse(with_nonce(_login_page(conn), request.state.csp_nonce))
 
 
 def _same_origin(request: Request) -> bool:
@@ -45,9 +55,9 @@ def _same_origin(request: Request) -> bool:
     return origin == f"{scheme}://{request.headers.get('host', '')}" or origin in request.app.state.allowed_origins
 
 
-def _cross_site(request: Request) -> HTMLResponse:
+def _cross_site(request: Request, conn: Connection) -> HTMLResponse:
     """The refusal of a form posted from another site (login CSRF)."""
-    page = login_page("yêu cầu gửi từ trang khác, không được chấp nhận")
+    page = _login_page(conn, "yêu cầu gửi từ trang khác, không được chấp nhận")
     return HTMLResponse(with_nonce(page, request.state.csp_nonce), status_code=403)
 
 
@@ -61,12 +71,12 @@ def post_login(
     """Check the password (same lock-out as the API), then set the session and CSRF cookies; a form posted from
     another site is refused (it would log the victim into the attacker's account)."""
     if not _same_origin(request):
-        return _cross_site(request)
+        return _cross_site(request, conn)
     auth = request.app.state.auth
     address = client_address(request)
     outcome = authenticate(conn, auth, username, password, address)
     if outcome.user_id is None:
-        page = login_page(outcome.message, username, has_synthetic_incidents(conn))
+        page = _login_page(conn, outcome.message, username)
         return HTMLResponse(
             with_nonce(page, request.state.csp_nonce),
             status_code=outcome.status,
@@ -124,6 +134,7 @@ def home(request: Request, conn: ConnDep) -> Response:
         role_label=Role(user.role).label,
         team_id=user.team_id,
         team_communes=facts.team_communes,
+        area=facts.area,
     )
     csrf = request.cookies.get(CSRF_COOKIE, "")
     data = PageData(

@@ -44,9 +44,10 @@ def get_kpi_xlsx(
     year: Year,
     province: Province = None,
 ) -> Response:
-    """The KPI report in the Vietnamese administrative layout (.xlsx); the export is recorded in the access log."""
+    """The KPI report in the Vietnamese administrative layout (.xlsx), under the reader's heading (their province's
+    police, or the Ministry's); the export is recorded in the access log."""
     reported = report_province(user, province)
-    export = heavy(request, lambda: kpi_report_xlsx(conn, year, reported))
+    export = heavy(request, lambda: kpi_report_xlsx(conn, year, reported, issuer=user.province_code))
     record_read(request, primary, user, export.rows)
     return Response(
         export.content,

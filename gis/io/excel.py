@@ -11,20 +11,15 @@ from openpyxl import Workbook
 from openpyxl.styles import Alignment, Border, Font, Side
 from openpyxl.utils import get_column_letter
 
-AGENCY = "CÔNG AN THÀNH PHỐ HẢI PHÒNG"
+from gis.io.heading import Heading
+
 NATION = "CỘNG HÒA XÃ HỘI CHỦ NGHĨA VIỆT NAM"
 MOTTO = "Độc lập - Tự do - Hạnh phúc"
-PLACE = "Hải Phòng"
 SIGNER_TITLE = "NGƯỜI LẬP BIỂU"
 SIGNER_HINT = "(Ký, ghi rõ họ tên)"
 FONT = "Times New Roman"
 _THIN = Side(style="thin")
 _BOX = Border(left=_THIN, right=_THIN, top=_THIN, bottom=_THIN)
-
-
-def date_line(day: date) -> str:
-    """'Hải Phòng, ngày 05 tháng 01 năm 2026'."""
-    return f"{PLACE}, ngày {day.day:02d} tháng {day.month:02d} năm {day.year}"
 
 
 def _merged(
@@ -64,13 +59,15 @@ def administrative_workbook(
     rows: Sequence[Sequence[Any]],
     *,
     day: date,
+    heading: Heading,
     widths: Sequence[int] | None = None,
     machine_names: Sequence[str] | None = None,
 ) -> bytes:
     """An .xlsx report in the administrative layout (Nghị định 30/2020 style), ready to print on A4 landscape.
 
     The agency block (top left) and the national heading with the motto (beside it, not at the far end of a
-    wide table) each span about a page third; then the title, subtitle, the bordered table whose header rows
+    wide table) each span about a page third; ``heading`` says which agency issues it and where it is dated (the
+    reader's province police, or the Ministry). Then the title, subtitle, the bordered table whose header rows
     repeat on every printed page, and the signature block. ``machine_names``, when given, are a small grey
     second header row with the stable column names (for scripts that read the file back).
     """
@@ -82,10 +79,10 @@ def administrative_workbook(
     left_end = _span(widths, 1, 40)
     right_start = min(left_end + 1, n)
     right_end = max(_span(widths, right_start, 60), right_start)
-    _merged(ws, 1, 1, left_end, AGENCY, bold=True)
+    _merged(ws, 1, 1, left_end, heading.agency, bold=True)
     _merged(ws, 1, right_start, right_end, NATION, bold=True)
     _merged(ws, 2, right_start, right_end, MOTTO, bold=True, underline=True)
-    _merged(ws, 3, right_start, right_end, date_line(day), italic=True)
+    _merged(ws, 3, right_start, right_end, heading.date_line(day), italic=True)
     _merged(ws, 5, 1, min(n, max(right_end, 6)), title, bold=True, size=14)
     _merged(ws, 6, 1, min(n, max(right_end, 6)), subtitle, italic=True)
     header_row = 8

@@ -16,6 +16,7 @@ from dataclasses import dataclass
 from datetime import date
 from typing import TYPE_CHECKING, Any
 
+from gis.io.heading import Heading
 from models.domain.dates import vn_day
 from models.lazy import lazy_module
 from models.vocabulary import AreaLevel, HotspotKind, HotspotStatus, class_label
@@ -100,9 +101,11 @@ def workbook(
     rows: Sequence[dict[str, Any]],
     *,
     day: date,
+    heading: Heading,
     widths: Sequence[int] | None = None,
 ) -> bytes:
-    """An administrative Excel table of these rows, with the machine names in a small second header row."""
+    """An administrative Excel table of these rows, issued under ``heading``, with the machine names in a small second
+    header row."""
     from gis.io.excel import administrative_workbook  # here: openpyxl is ~20 MB in every server process otherwise
 
     return administrative_workbook(
@@ -111,6 +114,7 @@ def workbook(
         ["STT", *(c.header for c in columns)],
         [[i, *(safe_cell(c.show(row.get(c.name))) for c in columns)] for i, row in enumerate(rows, 1)],
         day=day,
+        heading=heading,
         widths=widths,
         machine_names=["stt", *(c.name for c in columns)],
     )
@@ -217,8 +221,11 @@ def run_subtitle(run: dict[str, Any]) -> str:
     return f"Phiên bản {run['version']} ({status}); lập: {run['created_by']}; tiêu chí {run['rules_version']}"
 
 
-def classification_file(results: pd.DataFrame, run: dict[str, Any], fmt: str, day: date, *, raw: bool = False) -> bytes:
-    """A run's classification as CSV or Excel (GeoJSON is assembled in PostGIS by the caller)."""
+def classification_file(
+    results: pd.DataFrame, run: dict[str, Any], fmt: str, day: date, *, heading: Heading, raw: bool = False
+) -> bytes:
+    """A run's classification as CSV or Excel issued under ``heading`` (GeoJSON is assembled in PostGIS by the
+    caller)."""
     columns, rows = classification_rows(results, raw=raw)
     if fmt == "csv":
         return write_csv(columns, rows, raw=raw)
@@ -228,6 +235,7 @@ def classification_file(results: pd.DataFrame, run: dict[str, Any], fmt: str, da
         columns,
         rows,
         day=day,
+        heading=heading,
         widths=[6, 10, 22, 30, 30, 14, 30, 14, 12] + [14] * (len(columns) - 8),
     )
 
@@ -248,8 +256,10 @@ HOTSPOT_COLUMNS = (
 )
 
 
-def hotspot_register_file(rows: Sequence[dict[str, Any]], fmt: str, day: date, *, raw: bool = False) -> bytes:
-    """The hotspot register as CSV or Excel."""
+def hotspot_register_file(
+    rows: Sequence[dict[str, Any]], fmt: str, day: date, *, heading: Heading, raw: bool = False
+) -> bytes:
+    """The hotspot register as CSV or Excel issued under ``heading``."""
     if fmt == "csv":
         return write_csv(HOTSPOT_COLUMNS, rows, raw=raw)
     return workbook(
@@ -258,6 +268,7 @@ def hotspot_register_file(rows: Sequence[dict[str, Any]], fmt: str, day: date, *
         HOTSPOT_COLUMNS,
         rows,
         day=day,
+        heading=heading,
         widths=(6, 9, 22, 24, 10, 14, 14, 10, 24, 10, 12, 12),
     )
 
@@ -278,8 +289,8 @@ KPI_COLUMNS = (
 )
 
 
-def kpi_workbook(report: dict[str, Any], day: date) -> bytes:
-    """The KPI report as an administrative Excel file."""
+def kpi_workbook(report: dict[str, Any], day: date, heading: Heading) -> bytes:
+    """The KPI report as an administrative Excel file issued under ``heading``."""
     rows = [
         {**k, "value_shown": _kpi_value(k["value"], k["unit"]), "target_shown": _kpi_value(k["target"], k["unit"])}
         for k in report["kpis"]
@@ -301,5 +312,6 @@ def kpi_workbook(report: dict[str, Any], day: date) -> bytes:
         KPI_COLUMNS,
         rows,
         day=day,
+        heading=heading,
         widths=(6, 48, 18, 18, 12, 48),
     )

@@ -19,6 +19,7 @@ from gis.store.classifications import (
 )
 from gis.store.incidents import ambiguous_incidents
 from gis.store.indicators import year_units_day, yearly_indicators
+from gis.store.provinces import document_heading
 from gis.store.scoping import UNRESTRICTED, AreaScope
 from gis.store.sql import current_unit
 from models.domain.classification import METHOD, build_draft, review_order
@@ -137,9 +138,11 @@ def export_classification(
     *,
     raw: bool = False,
     scope: AreaScope = UNRESTRICTED,
+    issuer: str | None,
 ) -> ExportFile:
     """The run's classification of the communes in the scope (a province, or all) in the requested format, ready to
-    write or send, with its number of communes."""
+    write or send, with its number of communes; an Excel file is issued by the police of province ``issuer`` (the
+    reader's; None: the Ministry)."""
     run = require_run(conn, year, version)
     if fmt == "geojson":
         features = classification_geojson(conn, run["id"], scope=scope)
@@ -152,5 +155,7 @@ def export_classification(
         return ExportFile(content.encode("utf-8"), len(features))
     if fmt in ("csv", "xlsx"):
         results = run_results(conn, run["id"], scope)
-        return ExportFile(classification_file(results, run, fmt, day or local_today(), raw=raw), len(results))
+        heading = document_heading(conn, issuer)
+        table = classification_file(results, run, fmt, day or local_today(), heading=heading, raw=raw)
+        return ExportFile(table, len(results))
     raise InvalidRequest(f"định dạng không hỗ trợ: {fmt!r} (chọn {', '.join(FORMATS)})", "unsupported format")

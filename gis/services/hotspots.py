@@ -22,6 +22,7 @@ from gis.store.hotspots import (
     register_rows,
     suppression_task_states,
 )
+from gis.store.provinces import document_heading
 from gis.store.scoping import AreaScope
 from gis.store.selection import HotspotFilter
 from gis.store.sql import local_date, to_metric, to_wgs84
@@ -229,7 +230,8 @@ def create_manual_hotspot(
 
 def export_register(conn: Connection, fmt: str, *, footprints: bool = False, raw: bool = False) -> ExportFile:
     """The hotspot register as GeoJSON, CSV or Excel (Vietnamese headers and labels; ``raw``: machine names), with its
-    number of hotspots."""
+    number of hotspots. It holds every hotspot of the database: an Excel file is the Ministry's, or in a one-province
+    database that province's police's."""
     if fmt == "geojson":
         collection = register_geojson(conn, footprints)
         if not raw:
@@ -243,5 +245,6 @@ def export_register(conn: Connection, fmt: str, *, footprints: bool = False, raw
         return ExportFile(content, len(collection["features"]))
     if fmt in ("csv", "xlsx"):
         rows = register_rows(conn)
-        return ExportFile(hotspot_register_file(rows, fmt, local_today(), raw=raw), len(rows))
+        heading = document_heading(conn, None)
+        return ExportFile(hotspot_register_file(rows, fmt, local_today(), heading=heading, raw=raw), len(rows))
     raise InvalidRequest(f"định dạng không hỗ trợ: {fmt!r} (chọn geojson, csv, xlsx)", "unsupported format")

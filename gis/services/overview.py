@@ -15,7 +15,7 @@ from gis.services.reports import kpi_report
 from gis.store.classifications import find_run
 from gis.store.incidents import has_synthetic_incidents, latest_incident_time
 from gis.store.indicators import hotspot_kpis
-from gis.store.provinces import sole_province
+from gis.store.provinces import sole_province, view_province
 from gis.store.scoping import AreaScope, scope_communes
 from models.domain.access import Principal
 from models.domain.kpi import recurrences_row
@@ -35,6 +35,8 @@ class Overview:
     team_communes: tuple[str, ...]
     kpi: dict[str, Any] | None = None
     synthetic: bool = False
+    #: The short name of the province the user's view lies in ("Hải Phòng"; None: a nation-wide user).
+    area: str | None = None
 
 
 def kpi_panel(
@@ -73,7 +75,7 @@ def kpi_panel(
 def overview(conn: Connection, user: Principal, today: date | None = None) -> Overview:
     """Recent years with a classification run (next year's draft included), the newest approved, the last
     incident's local date in the user's scope, the team's communes today, the KPI panel (command only, for the
-    user's province or the whole country) and the demo marking."""
+    user's province or the whole country), the demo marking and the province the user's view lies in."""
     today = today or local_today()
     years = range(today.year + 1, today.year - CLASSIFICATION_YEARS, -1)
     runs = [run for run in (find_run(conn, year) for year in years) if run is not None]
@@ -82,6 +84,7 @@ def overview(conn: Connection, user: Principal, today: date | None = None) -> Ov
     last = latest_incident_time(conn, scope)
     communes = scope_communes(conn, scope) if user.role == Role.TEAM else ()
     run_years = tuple(run["year"] for run in runs)
+    province = view_province(conn, scope)
     return Overview(
         years=run_years,
         approved_year=approved,
@@ -89,4 +92,5 @@ def overview(conn: Connection, user: Principal, today: date | None = None) -> Ov
         team_communes=tuple(communes or ()),
         kpi=kpi_panel(conn, today, approved, run_years, user.province_code) if user.role == Role.COMMAND else None,
         synthetic=has_synthetic_incidents(conn),
+        area=province["name"] if province else None,
     )

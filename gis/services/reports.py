@@ -11,7 +11,7 @@ from gis.io.exports import ExportFile, kpi_workbook
 from gis.reference import targets_for
 from gis.store.classifications import drug_free_by_province, final_classes, find_run
 from gis.store.indicators import hotspot_kpis
-from gis.store.provinces import province_names, require_province, sole_province
+from gis.store.provinces import document_heading, province_names, require_province, sole_province
 from gis.store.scoping import AreaScope
 from models.domain.classification import RunNotFound
 from models.domain.kpi import compute_kpis
@@ -64,8 +64,8 @@ def _province_line(line: dict[str, Any], year: int) -> dict[str, Any]:
     return {**line, "drug_free_share": None if share is None else round(share, 4), "target": target, "met": met}
 
 
-def kpi_report_xlsx(conn: Connection, year: int, province_code: str | None = None) -> ExportFile:
+def kpi_report_xlsx(conn: Connection, year: int, province_code: str | None = None, *, issuer: str | None) -> ExportFile:
     """The year's KPI report (a province, or every unit) as an administrative Excel file dated today, with its number
-    of KPIs."""
+    of KPIs; issued by the police of province ``issuer`` (the reader's; None: the Ministry)."""
     report = kpi_report(conn, year, province_code)
-    return ExportFile(kpi_workbook(report, local_today()), len(report["kpis"]))
+    return ExportFile(kpi_workbook(report, local_today(), document_heading(conn, issuer)), len(report["kpis"]))

@@ -6,6 +6,8 @@ from typing import Any
 
 from sqlalchemy import Connection, text
 
+from gis.io.heading import MINISTRY, Heading, province_heading
+from gis.store.scoping import TEAM_COMMUNES, AreaScope
 from gis.store.sql import current_unit
 from models.errors import NotFound
 
@@ -55,3 +57,34 @@ def sole_province(conn: Connection) -> str | None:
 def province_names(conn: Connection) -> dict[str, str]:
     """Province code → full name ("31" → "Thành phố Hải Phòng")."""
     return {code: name for code, name in conn.execute(text("SELECT code, full_name FROM provinces"))}
+
+
+def document_heading(conn: Connection, issuer: str | None) -> Heading:
+    """Who issues a report made for a reader of province ``issuer`` (None: a nation-wide reader, the Ministry) and
+    where it is dated.
+
+    A one-province database (Hải Phòng's deployment) issues every report as that province's police, the Ministry's
+    readers included: its documents stay what they were before provinces existed.
+    """
+    province = issuer or sole_province(conn)
+    if province is None:
+        return MINISTRY
+    row = require_province(conn, province)
+    return province_heading(row["name"], row["full_name"])
+
+
+def view_province(conn: Connection, scope: AreaScope) -> dict[str, Any] | None:
+    """The province a user's view lies in (code, name, full_name): a provincial user's own, the province of a team's
+    area (when its communes lie in one), the one province of a one-province database; None for a nation-wide user
+    of several provinces."""
+    if scope.team_id is not None:
+        found = list(
+            conn.execute(
+                text(f"SELECT DISTINCT u.province_code FROM admin_units u WHERE u.code IN ({TEAM_COMMUNES}) LIMIT 2"),
+                scope.params,
+            ).scalars()
+        )
+        province = found[0] if len(found) == 1 else sole_province(conn)
+    else:
+        province = scope.province_code or sole_province(conn)
+    return None if province is None else require_province(conn, province)

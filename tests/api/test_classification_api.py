@@ -158,11 +158,13 @@ def test_review_lists_disagreements_and_changes_first(client, as_user, indicator
 
 def test_exports(client, as_user, conn: Connection, indicators: list[str]) -> None:
     client.post("/api/classifications/2025/runs")
-    raw = export_classification(conn, 2025, "csv", raw=True).content.decode("utf-8-sig").splitlines()
+    raw = export_classification(conn, 2025, "csv", raw=True, issuer=None).content.decode("utf-8-sig").splitlines()
     header = raw[0].split(",")
     assert header[:3] == ["commune_code", "name", "final_class"] and "override_reason" in header
     assert "I.a.value" in header and "I.a.met" in header and len(raw) == 115
-    shown = list(csv.reader(io.StringIO(export_classification(conn, 2025, "csv").content.decode("utf-8-sig"))))
+    shown = list(
+        csv.reader(io.StringIO(export_classification(conn, 2025, "csv", issuer=None).content.decode("utf-8-sig")))
+    )
     assert shown[0][:5] == ["STT", "Mã đơn vị", "Tên đơn vị", "Phân loại", "Theo tiêu chí"]
     assert "Lý do điều chỉnh" in shown[0] and "Tiêu chí I.a: số liệu" in shown[0]
     assert "Thiếu dữ liệu" in shown[0] and "incomplete" in header and "possible_level" in header
@@ -170,9 +172,9 @@ def test_exports(client, as_user, conn: Connection, indicators: list[str]) -> No
     body = "\n".join(",".join(row) for row in shown[1:])
     assert "True" not in body and "trong_diem" not in body and "legal" not in body, "labels, not codes"
     assert not any(re.search(r"\d[.,]\d{4,}", cell) for row in shown[1:] for cell in row[2:]), "no long floats"
-    geo = json.loads(export_classification(conn, 2025, "geojson").content)
+    geo = json.loads(export_classification(conn, 2025, "geojson", issuer=None).content)
     assert geo["run"]["version"] == 1 and len(geo["features"]) == 114
-    sheet = load_workbook(io.BytesIO(export_classification(conn, 2025, "xlsx").content)).active
+    sheet = load_workbook(io.BytesIO(export_classification(conn, 2025, "xlsx", issuer=None).content)).active
     texts = [c for row in sheet.iter_rows(values_only=True) for c in row if isinstance(c, str)]
     assert "CÔNG AN THÀNH PHỐ HẢI PHÒNG" in texts and "Độc lập - Tự do - Hạnh phúc" in texts
     assert any(t.startswith("Hải Phòng, ngày ") for t in texts) and "Mã đơn vị" in texts

@@ -216,6 +216,12 @@ def test_search_box_flies_to_names_codes_coordinates_hotspots_and_tasks(chromium
     assert "Không tìm thấy" in message and page.locator("#message.error").count() == 1
     assert "ngoài Hải Phòng" in search("10.78, 106.70")  # Hồ Chí Minh City
     shot(page, "map-search")
+    # The messages name the province of the page's configuration (the server's, tests/api/test_province_names.py).
+    assert page.get_attribute(".map-buttons button:nth-child(2)", "title") == "Xem toàn bộ đất liền Hải Phòng"
+    page.evaluate("() => { window.diaban.area = 'Quảng Ninh'; }")
+    assert "nằm ngoài Quảng Ninh" in search("10.78, 106.70")
+    page.evaluate("() => { window.diaban.area = null; }")  # nation-wide
+    assert "nằm ngoài vùng bản đồ" in search("10.78, 106.70")
     assert errors == []
     page.close()
 
@@ -297,7 +303,8 @@ def test_demo_band_on_every_page(chromium, server: str) -> None:
 @pytest.mark.parametrize("role", list(USERS))
 def test_phone_header_map_and_touch_targets(chromium, server: str, role: str) -> None:
     """On a 390×844 phone: the title fits, the role is shown, the page can be zoomed, the map fills its part of the
-    screen without a blank band, and what a finger presses is at least 44 px high."""
+    screen without a blank band, what a finger presses is at least 44 px high, and the search box keeps to the map's
+    top strip beside the zoom and layers buttons (under the zoom buttons it covered the middle of the small map)."""
     page, errors = open_as(chromium, server, USERS[role], PHONE)
     assert "user-scalable=no" not in page.content()
     title = page.locator("header.bar h1")
@@ -319,6 +326,15 @@ def test_phone_header_map_and_touch_targets(chromium, server: str, role: str) ->
             + `${Math.round(e.getBoundingClientRect().height)} px`)"""
     )
     assert small == [], small
+    if page.locator(".map-search").count():  # the command and planner maps: the search box in the top strip
+        search = page.locator(".map-search").bounding_box()
+        assert search["y"] - map_box["y"] <= 12, "the search box lies across the map"
+        for control in (".leaflet-control-zoom", ".leaflet-control-layers"):
+            if not page.locator(control).count():
+                continue  # the planner's map has no layers button
+            other = page.locator(control).bounding_box()
+            apart = search["x"] >= other["x"] + other["width"] or search["x"] + search["width"] <= other["x"]
+            assert apart, f"the search box covers {control}"
     shot(page, f"phone-{role}")
     assert errors == []
     page.close()

@@ -290,7 +290,7 @@ function searchControl(map, { open = {} } = {}) {
       if (what.kind === "point") {
         const where = L.latLng(what.lat, what.lon);
         if (!L.latLngBounds(window.diaban.maxBounds).contains(where)) {
-          throw new Error(`Tọa độ ${what.lat.toFixed(5)}, ${what.lon.toFixed(5)} nằm ngoài Hải Phòng`);
+          throw new Error(`Tọa độ ${what.lat.toFixed(5)}, ${what.lon.toFixed(5)} nằm ngoài ${window.diaban.area || "vùng bản đồ"}`);
         }
         const commune = features.find((f) => insideGeometry([what.lon, what.lat], f.geometry));
         show(where, 17, `Tọa độ ${what.lat.toFixed(5)}, ${what.lon.toFixed(5)}` +
@@ -348,7 +348,7 @@ function bachLongViButton(map, cfg) {
     island.title = "Xem đặc khu Bạch Long Vĩ (cách đất liền khoảng 130 km)";
     const mainland = L.DomUtil.create("button", "map-button", box);
     mainland.textContent = "Đất liền";
-    mainland.title = "Xem toàn bộ đất liền Hải Phòng";
+    mainland.title = cfg.area ? `Xem toàn bộ đất liền ${cfg.area}` : "Xem toàn bộ đất liền trên bản đồ";
     const print = L.DomUtil.create("button", "map-button print-open", box);
     print.textContent = "In bản đồ";
     print.title = "Bản in khổ A4 hoặc A3 ngang: tiêu đề, chú giải, thước tỷ lệ, hướng bắc, ngày, độ mật";

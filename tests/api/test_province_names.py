@@ -1,0 +1,127 @@
+"""What users read names their own province, not Hải Phòng's: every Excel report carries its reader's heading (a
+provincial user's province police and place, the Ministry's for a nation-wide user) and the pages' title names the
+province the user's view lies in ("toàn quốc" nation-wide). A one-province database (Hải Phòng's) reads exactly as
+before provinces existed."""
+
+from __future__ import annotations
+
+import io
+import json
+import re
+from collections.abc import Callable
+from pathlib import Path
+
+from fastapi.testclient import TestClient
+from openpyxl import load_workbook
+from sqlalchemy import Connection, text
+
+from gis.services.boundary_import import import_boundaries
+from gis.services.classification import draft_year, export_classification
+from gis.services.hotspots import export_register
+from gis.services.reports import kpi_report_xlsx
+from models.vocabulary import local_today
+from tests.conftest import SECOND_PROVINCE, TEST_PASSWORD
+
+HAI_PHONG = "31"
+YEAR = 2030
+#: The date line of today's reports, as the demo has always printed it.
+TODAY = local_today()
+DATED = f"ngày {TODAY.day:02d} tháng {TODAY.month:02d} năm {TODAY.year}"
+
+
+def heading(content: bytes) -> tuple[str, str]:
+    """The agency (top left) and the date line (third row, beside it) of an administrative workbook."""
+    sheet = load_workbook(io.BytesIO(content)).active
+    dates = [c.value for c in sheet[3] if c.value]
+    assert len(dates) == 1, dates
+    return sheet["A1"].value, dates[0]
+
+
+def draft(conn: Connection) -> int:
+    """A fresh draft classification of YEAR over the units loaded so far."""
+    conn.execute(text("DELETE FROM classification_runs WHERE year = :y"), {"y": YEAR})
+    draft_year(conn, YEAR, actor="tham-muu")
+    return YEAR
+
+
+def test_a_one_province_database_issues_every_report_as_hai_phong_police(conn: Connection) -> None:
+    year = draft(conn)
+    hai_phong = ("CÔNG AN THÀNH PHỐ HẢI PHÒNG", f"Hải Phòng, {DATED}")
+    # The Ministry's reader too: every unit is Hải Phòng's, its reports are what they were.
+    assert heading(kpi_report_xlsx(conn, year, issuer=None).content) == hai_phong
+    assert heading(kpi_report_xlsx(conn, year, HAI_PHONG, issuer=HAI_PHONG).content) == hai_phong
+    assert heading(export_classification(conn, year, "xlsx", issuer=None).content) == hai_phong
+    assert heading(export_register(conn, "xlsx").content) == hai_phong
+
+
+def test_reports_carry_the_readers_heading_when_several_provinces_are_loaded(
+    conn: Connection,
+    second_province_path: Path,
+    client: TestClient,
+    make_user: Callable[..., int],
+    bearer: Callable[..., dict[str, str]],
+) -> None:
+    import_boundaries(conn, second_province_path)
+    draft(conn)
+    ministry = bearer(make_user("bo-tham-muu", "planner"))
+    second = bearer(make_user("qn-tham-muu", "planner", province_code=SECOND_PROVINCE))
+    hai_phong = bearer(make_user("hp-chi-huy", "command", province_code=HAI_PHONG))
+
+    def report(user: dict[str, str], path: str, **params: str | int) -> tuple[str, str]:
+        answer = client.get(path, params=params, headers=user)
+        assert answer.status_code == 200, answer.text
+        return heading(answer.content)
+
+    for path, params in (
+        ("/api/reports/kpi.xlsx", {"year": YEAR}),
+        (f"/api/classifications/{YEAR}/export", {"format": "xlsx"}),
+    ):
+        # The Ministry's, dated at its seat, whether it reports on the nation or on one province.
+        assert report(ministry, path, **params) == ("BỘ CÔNG AN", f"Hà Nội, {DATED}")
+        assert report(ministry, path, **params, province=SECOND_PROVINCE) == ("BỘ CÔNG AN", f"Hà Nội, {DATED}")
+        assert report(second, path, **params) == ("CÔNG AN TỈNH QUẢNG NINH", f"Quảng Ninh, {DATED}")
+        assert report(hai_phong, path, **params) == ("CÔNG AN THÀNH PHỐ HẢI PHÒNG", f"Hải Phòng, {DATED}")
+    # The register holds every province's hotspots: the Ministry's.
+    assert heading(export_register(conn, "xlsx").content) == ("BỘ CÔNG AN", f"Hà Nội, {DATED}")
+
+
+def page_of(client: TestClient, username: str) -> tuple[str, str, dict]:
+    """The long and short titles of a user's working page, and its script's configuration."""
+    client.headers.pop("Authorization", None)
+    answer = client.post("/login", data={"username": username, "password": TEST_PASSWORD})
+    assert answer.status_code == 200, answer.text  # followed to the page
+    page = answer.text
+    config = json.loads(re.search(r"diabanStart\(Object\.assign\((\{.*?\}), \{map:", page, re.S).group(1))
+    long = re.search(r'<span class="title-long">(.*?)</span>', page, re.S).group(1)
+    short = re.search(r'<span class="title-short">(.*?)</span>', page, re.S).group(1)
+    return long, short.strip(), config
+
+
+def test_a_one_province_database_titles_every_page_hai_phong(client: TestClient, make_user: Callable[..., int]) -> None:
+    make_user("bo-chi-huy", "command")
+    long, short, config = page_of(client, "bo-chi-huy")
+    assert (long, short) == ("Giám sát địa bàn, điểm nóng ma túy — Hải Phòng", "Giám sát ma túy HP")
+    assert (config["title"], config["area"]) == (long, "Hải Phòng")
+    assert f"<h1>{long}</h1>" in client.get("/login").text
+
+
+def test_the_page_title_names_the_users_province_when_several_are_loaded(
+    conn: Connection,
+    second_province_path: Path,
+    client: TestClient,
+    make_user: Callable[..., int],
+    make_team: Callable[[str, list[str]], int],
+) -> None:
+    import_boundaries(conn, second_province_path)
+    make_user("qn-chi-huy", "command", province_code=SECOND_PROVINCE)
+    make_user("bo-chi-huy", "command")
+    make_user("hp-to", "team", make_team("Tổ Hồng Bàng", ["10507"]))
+    long, short, config = page_of(client, "qn-chi-huy")
+    assert (long, short) == ("Giám sát địa bàn, điểm nóng ma túy — Quảng Ninh", "Giám sát ma túy QN")
+    assert (config["title"], config["area"]) == (long, "Quảng Ninh")
+    long, short, config = page_of(client, "bo-chi-huy")
+    assert (long, short, config["area"]) == ("Giám sát địa bàn, điểm nóng ma túy — toàn quốc", "Giám sát ma túy", None)
+    long, _, config = page_of(client, "hp-to")  # a team: the province of its area
+    assert (long, config["area"]) == ("Giám sát địa bàn, điểm nóng ma túy — Hải Phòng", "Hải Phòng")
+    client.cookies.clear()
+    assert "<h1>Giám sát địa bàn, điểm nóng ma túy — toàn quốc</h1>" in client.get("/login").text
