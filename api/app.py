@@ -149,7 +149,7 @@ def configured_basemap(offline: MBTiles | None = None) -> Basemap:
 
 def configured_replicas(engine: Engine) -> Replicas | None:
     """The replicas of DIABAN_REPLICA_URLS beside ``engine`` (the primary), checked once; None when there are none."""
-    database = DatabaseSettings()
+    database, api = DatabaseSettings(), ApiSettings()
     if not database.replicas():
         return None
     return Replicas.connect(
@@ -157,8 +157,9 @@ def configured_replicas(engine: Engine) -> Replicas | None:
         database.replicas(),
         database.replica_max_lag_seconds,
         database.replica_check_seconds,
-        round(ApiSettings().statement_timeout_s * 1000),
+        round(api.statement_timeout_s * 1000),
         database.pgbouncer,
+        parallel_workers=api.parallel_workers,
     )
 
 

@@ -5,4 +5,7 @@ from gis.settings import ApiSettings
 from gis.store.db import get_engine
 
 _api = ApiSettings()
-app = create_app(get_engine(statement_timeout_s=_api.statement_timeout_s), _api.warm_connections)
+app = create_app(
+    get_engine(statement_timeout_s=_api.statement_timeout_s, parallel_workers=_api.parallel_workers),
+    _api.warm_connections,
+)

@@ -16,13 +16,12 @@ import time
 import tracemalloc
 from pathlib import Path
 
-from common import incident_csv, prepared_engine
+from common import import_as_owner, incident_csv, prepared_engine
 from fastapi.testclient import TestClient
 
 from api.app import create_app
 from gis.ops.postgres import temporary_cluster
 from gis.services.analyses import MAX_COST
-from gis.services.incident_import import import_incidents
 from gis.store.accounts import create_user
 from gis.store.sessions import open_session
 
@@ -73,8 +72,8 @@ def main() -> None:
     args = parser.parse_args()
     with tempfile.TemporaryDirectory() as tmp, temporary_cluster("diaban-bench-") as cluster:
         engine = prepared_engine(cluster)
+        import_as_owner(cluster, incident_csv(args.incidents, Path(tmp)))  # yearly partitions, as deployed
         with engine.begin() as conn:
-            import_incidents(conn, incident_csv(args.incidents, Path(tmp)), imported_by="bench")
             user = create_user(conn, "bench-command", "-", "command", None)
             session = open_session(conn, user, 600)
         app = create_app(engine)

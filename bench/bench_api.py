@@ -43,7 +43,7 @@ from pathlib import Path
 
 import aiohttp
 import numpy as np
-from common import incident_csv, prepared_engine
+from common import import_as_owner, incident_csv, prepared_engine
 from sqlalchemy import Engine, create_engine, text
 
 from api.security import hash_password
@@ -51,7 +51,6 @@ from gis.demo.accounts import DEMO_PASSWORD, seed_demo_accounts
 from gis.ops.postgres import temporary_cluster
 from gis.services.detection import run_detection
 from gis.services.hotspots import transition_hotspot
-from gis.services.incident_import import import_incidents
 from gis.services.tasks import create_task
 from gis.store.accounts import principal_by_username
 from gis.store.scoping import UNRESTRICTED
@@ -455,8 +454,8 @@ def main() -> None:
         return
     with tempfile.TemporaryDirectory() as tmp, temporary_cluster("diaban-bench-") as cluster:
         engine = prepared_engine(cluster)
+        import_as_owner(cluster, incident_csv(args.incidents, Path(tmp)))  # yearly partitions, as deployed
         with engine.begin() as conn:
-            import_incidents(conn, incident_csv(args.incidents, Path(tmp)), imported_by="bench")
             run_detection(conn, actor="bench")
         engine.dispose()
         measure(cluster.url(), args)

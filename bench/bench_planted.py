@@ -14,13 +14,12 @@ from pathlib import Path
 
 import geopandas as gpd
 import numpy as np
-from common import prepared_engine
+from common import import_as_owner, prepared_engine
 from sqlalchemy import text
 
 from gis.io.scenario_files import write_scenario
 from gis.ops.postgres import temporary_cluster
 from gis.services.detection import run_detection
-from gis.services.incident_import import import_incidents
 from gis.settings import DataSettings
 from models.synthetic.scenario import ScenarioConfig, generate_scenario
 
@@ -47,8 +46,7 @@ def main() -> None:
     with tempfile.TemporaryDirectory() as tmp, temporary_cluster("diaban-bench-") as cluster:
         csv_path = write_scenario(scenario, Path(tmp))["incidents"]
         engine = prepared_engine(cluster)
-        with engine.begin() as conn:
-            import_incidents(conn, csv_path, imported_by="bench")
+        import_as_owner(cluster, csv_path)  # yearly partitions, as deployed
         start = time.perf_counter()
         with engine.begin() as conn:
             report = run_detection(conn, actor="bench")

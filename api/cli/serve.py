@@ -25,7 +25,8 @@ def serve(host: str, port: int, workers: int, forwarded_allow_ips: str) -> None:
     from gis.store.db import get_engine
 
     settings = ApiSettings()
-    engine = get_engine(statement_timeout_s=settings.statement_timeout_s)  # reachable, migrated: one clear error
+    # Reachable and migrated, or one clear error.
+    engine = get_engine(statement_timeout_s=settings.statement_timeout_s, parallel_workers=settings.parallel_workers)
     # Built here even for workers: a broken setting (criteria file, basemap, key) stops the command with its own
     # message and exit code, before any worker starts.
     app = create_app(engine, settings.warm_connections)

@@ -136,18 +136,22 @@ def migrate(engine: Engine, revision: str = "head", app_role: str | None = None)
             grant_app_role(conn, app_role)
 
 
-def connect_args(statement_timeout_ms: int = 0, pgbouncer: bool = False) -> dict:
-    """psycopg's connection arguments for a statement timeout, directly or through PgBouncer in transaction mode.
+def connect_args(statement_timeout_ms: int = 0, pgbouncer: bool = False, parallel_workers: int | None = None) -> dict:
+    """psycopg's connection arguments for a statement timeout and the parallel workers a statement may use (None:
+    the server's default), directly or through PgBouncer in transaction mode.
 
     Through PgBouncer each transaction (each statement in autocommit) may run on another server connection, so
     nothing may live in the session: psycopg must not prepare statements (``prepare_threshold=None``; else after
     five runs of a statement the next server connection answers 'prepared statement "_pg3_0" does not exist'),
     and the startup packet carries no ``options`` (PgBouncer refuses it: 'unsupported startup parameter:
-    options'), so PgBouncer sets the timeout on its server connections (``connect_query``, see the README).
+    options'), so PgBouncer sets both on its server connections (``connect_query``, see the README).
     """
     if pgbouncer:
         return {"prepare_threshold": None}
-    return {"options": f"-c statement_timeout={statement_timeout_ms}"} if statement_timeout_ms else {}
+    options = [f"-c statement_timeout={statement_timeout_ms}"] if statement_timeout_ms else []
+    if parallel_workers is not None:
+        options.append(f"-c max_parallel_workers_per_gather={parallel_workers}")
+    return {"options": " ".join(options)} if options else {}
 
 
 def app_engine(
@@ -156,6 +160,7 @@ def app_engine(
     pool_size: int = 50,
     pgbouncer: bool = False,
     connect_timeout_s: int | None = None,
+    parallel_workers: int | None = None,
 ) -> Engine:
     """The application's engine: a pool covering every request in flight, no ping before each checkout.
 
@@ -166,7 +171,7 @@ def app_engine(
     Retry-After like any unavailable database, and SQLAlchemy then discards every pooled connection older than
     the failure, so the next request reconnects. ``pgbouncer``: the URL leads to PgBouncer in transaction mode
     (:func:`connect_args`). ``connect_timeout_s``: how long a connection attempt may wait (libpq's connect_timeout;
-    a replica on a dead host).
+    a replica on a dead host). ``parallel_workers``: see :func:`connect_args` (the server gives none, ApiSettings).
     """
     timeout = {} if connect_timeout_s is None else {"connect_timeout": connect_timeout_s}
     return create_engine(
@@ -175,24 +180,31 @@ def app_engine(
         pool_size=pool_size,
         max_overflow=pool_size,
         pool_timeout=30,
-        connect_args={**connect_args(statement_timeout_ms, pgbouncer), **timeout},
+        connect_args={**connect_args(statement_timeout_ms, pgbouncer, parallel_workers), **timeout},
     )
 
 
 @lru_cache(maxsize=4)
-def _engine_for(url: str, statement_timeout_ms: int = 0, pgbouncer: bool = False) -> Engine:
-    return app_engine(url, statement_timeout_ms, pgbouncer=pgbouncer)
+def _engine_for(
+    url: str, statement_timeout_ms: int = 0, pgbouncer: bool = False, parallel_workers: int | None = None
+) -> Engine:
+    return app_engine(url, statement_timeout_ms, pgbouncer=pgbouncer, parallel_workers=parallel_workers)
 
 
 def get_engine(
-    settings: DatabaseSettings | None = None, *, prepare: bool = True, statement_timeout_s: float | None = None
+    settings: DatabaseSettings | None = None,
+    *,
+    prepare: bool = True,
+    statement_timeout_s: float | None = None,
+    parallel_workers: int | None = None,
 ) -> Engine:
     """Engine of the application's role on the configured or managed database, checked reachable and migrated (by the
     owner's role when there is one). ``statement_timeout_s``: PostgreSQL cancels any statement of this engine that
-    runs longer (the server sets it; imports and other commands run without)."""
+    runs longer; ``parallel_workers``: the most one statement may use (the server sets both, ApiSettings; imports
+    and other commands run with the database's defaults)."""
     settings = settings or DatabaseSettings()
     urls = resolve_urls(settings)
-    engine = _engine_for(urls.app, round((statement_timeout_s or 0) * 1000), settings.pgbouncer)
+    engine = _engine_for(urls.app, round((statement_timeout_s or 0) * 1000), settings.pgbouncer, parallel_workers)
     _check_reachable(engine)
     if prepare and not _at_head(engine):
         if urls.owner is None:

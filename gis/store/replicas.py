@@ -101,10 +101,12 @@ class Replicas:
         statement_timeout_ms: int = 0,
         pgbouncer: bool = False,
         pool_size: int = 50,
+        parallel_workers: int | None = None,
     ) -> Replicas:
         """Engines for ``urls`` (the application's role on each replica) beside ``primary``, checked once now."""
         engines = [
-            app_engine(driver_url(url), statement_timeout_ms, pool_size, pgbouncer, CONNECT_TIMEOUT_S) for url in urls
+            app_engine(driver_url(url), statement_timeout_ms, pool_size, pgbouncer, CONNECT_TIMEOUT_S, parallel_workers)
+            for url in urls
         ]
         replicas = cls(primary, engines, max_lag_s, check_s)
         replicas.check()

@@ -126,11 +126,13 @@ def test_the_page_defaults_stay_within_the_limit(client, conn) -> None:
 
 def test_the_server_cancels_statements_that_run_too_long(cluster) -> None:
     settings = DatabaseSettings(database_url=cluster.url(), owner_database_url=cluster.owner_url())
-    server = get_engine(settings, prepare=False, statement_timeout_s=0.2)
+    server = get_engine(settings, prepare=False, statement_timeout_s=0.2, parallel_workers=0)
     with server.connect() as conn:
         assert conn.execute(text("SHOW statement_timeout")).scalar() == "200ms"
+        assert conn.execute(text("SHOW max_parallel_workers_per_gather")).scalar() == "0"
         with pytest.raises(OperationalError, match="statement timeout"):
             conn.execute(text("SELECT pg_sleep(5)"))
     commands = get_engine(settings, prepare=False)  # imports and other commands: no limit
     with commands.connect() as conn:
         assert conn.execute(text("SHOW statement_timeout")).scalar() == "0"
+        assert conn.execute(text("SHOW max_parallel_workers_per_gather")).scalar() == "2"  # PostgreSQL's default
