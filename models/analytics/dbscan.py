@@ -28,6 +28,10 @@ _HALF_OFFSETS = [o for o in _OFFSETS if o > (0, 0)]
 _CHUNK = 1 << 18
 #: Cell lookups use a dense key table when it has at most this many slots per point (plus a floor).
 _TABLE_PER_POINT, _TABLE_FLOOR = 8, 1 << 22
+#: A cell's 5×5 block is summed over the whole grid (one correlation) only when the grid has at most this many cells
+#: per occupied one; else cell by cell. A detection over 1M incidents runs 100 background simulations, each a
+#: 4.1M-cell grid with some 38,000 occupied cells: 14.3 s in all the one way, 2.4 s the other (same sums, load ~2).
+_DENSE_PER_OCCUPIED = 16
 
 Ranges = tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]
 
@@ -71,7 +75,7 @@ class _Cells:
 
     def reach(self) -> np.ndarray:
         """Points in each cell's 5×5 block of cells: an upper bound on its points' neighbours."""
-        if self.table is None:
+        if self.table is None or self.n_keys > _DENSE_PER_OCCUPIED * self.key.size:
             total = self.size.copy()
             for dx, dy in _OFFSETS:
                 nb = self.lookup(self.key + self.shift(dx, dy))
