@@ -3,6 +3,7 @@
 
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass
 from importlib.resources import files
 from pathlib import Path
@@ -19,6 +20,87 @@ BACH_LONG_VI = [20.135, 107.73]
 MAX_BOUNDS = [[19.6, 105.5], [21.9, 108.3]]
 #: The widest view: the whole city with Bạch Long Vĩ on a phone; the deepest: a house (zoom 19).
 MIN_ZOOM, MAX_ZOOM = 8, 19
+#: How far beyond a view's units its map may be panned (Hải Phòng's tuned bounds leave 40-60 km).
+VIEW_MARGIN_M = 50_000.0
+#: The map a view's units must fit at its widest zoom: a phone's, 390 px wide less the page's margins.
+PHONE_MAP_PX = 360
+#: Web Mercator: the world is 256 px wide at zoom 0.
+TILE_PX = 256
+#: A lon/lat box: west, south, east, north.
+LonLatBox = tuple[float, float, float, float]
+#: Vietnam with Hoàng Sa and Trường Sa: the view before any boundary is loaded.
+VIETNAM: LonLatBox = (102.1, 7.1, 117.9, 23.4)
+
+
+@dataclass(frozen=True)
+class MapView:
+    """Where a page's map opens and how far it may go, in Leaflet's [[south, west], [north, east]]: ``mainland``
+    (the opening fit and the «Đất liền» button), ``max_bounds`` (panning and the search's out-of-area check),
+    ``min_zoom`` (the widest view), ``offshore`` (whether units lie outside the mainland fit) and ``island`` (the
+    one far-off island with a button of its own, Hải Phòng's Bạch Long Vĩ)."""
+
+    mainland: list[list[float]]
+    max_bounds: list[list[float]]
+    min_zoom: int
+    offshore: bool = False
+    island: list[float] | None = None
+
+    def config(self) -> dict[str, object]:
+        """The page script's keys."""
+        return {
+            "mainland": self.mainland,
+            "maxBounds": self.max_bounds,
+            "minZoom": self.min_zoom,
+            "offshore": self.offshore,
+            "bachLongVi": self.island,
+        }
+
+
+#: Hải Phòng's view, tuned by hand on a phone and a desktop before provinces existed (its computed extent,
+#: 106.12-107.21 E × 20.60-21.24 N without Bạch Long Vĩ, lies within 0.07° of MAINLAND_BOUNDS).
+HAI_PHONG_VIEW = MapView(MAINLAND_BOUNDS, MAX_BOUNDS, MIN_ZOOM, offshore=True, island=BACH_LONG_VI)
+#: Views tuned by hand, by province code: the others are computed from their units (map_view).
+TUNED_VIEWS = {"31": HAI_PHONG_VIEW}
+
+
+def leaflet_bounds(box: LonLatBox) -> list[list[float]]:
+    """A lon/lat box as Leaflet's [[south, west], [north, east]]."""
+    return [[box[1], box[0]], [box[3], box[2]]]
+
+
+def fitting_zoom(box: LonLatBox, px: int = PHONE_MAP_PX) -> int:
+    """The deepest whole zoom at which ``box`` fits a square map of ``px`` pixels (Web Mercator): Hải Phòng with
+    Bạch Long Vĩ fits a phone at 8, Vietnam with Hoàng Sa and Trường Sa at 4 (at 5 only its mainland)."""
+
+    def mercator(lat: float) -> float:
+        return math.log(math.tan(math.pi / 4 + math.radians(lat) / 2))
+
+    width = (box[2] - box[0]) / 360.0
+    height = (mercator(box[3]) - mercator(box[1])) / (2 * math.pi)
+    span = max(width, height, 1e-9)  # a point fits at any zoom
+    return math.floor(math.log2(px / (TILE_PX * span)))
+
+
+def map_view(province_code: str | None, mainland: LonLatBox | None, whole: LonLatBox | None) -> MapView:
+    """The view of a province (None: of every province loaded): a tuned one (TUNED_VIEWS), else the units' mainland
+    to open on, the whole extent widened by VIEW_MARGIN_M to pan in, and a widest zoom at which the whole extent
+    fits a phone (never narrower than Hải Phòng's, MIN_ZOOM: a small province still shows its surroundings).
+    Without units (None) the view is the country's."""
+    if province_code in TUNED_VIEWS:
+        return TUNED_VIEWS[province_code]
+    if mainland is None or whole is None:
+        mainland = whole = VIETNAM
+    west, south, east, north = whole
+    dy = VIEW_MARGIN_M / 111_320.0
+    dx = dy / max(math.cos(math.radians((south + north) / 2)), 0.1)
+    return MapView(
+        mainland=leaflet_bounds(mainland),
+        max_bounds=leaflet_bounds((west - dx, south - dy, east + dx, north + dy)),
+        min_zoom=min(MIN_ZOOM, fitting_zoom(whole)),
+        offshore=mainland != whole,
+    )
+
+
 #: Where the app serves an offline basemap file (api/routes/basemap.py).
 OFFLINE_TILE_URL = "/tiles/base/{z}/{x}/{y}.png"
 

@@ -1,10 +1,10 @@
-"""The folium base map of Hải Phòng, served without internet: Leaflet and its plugin from the app's own static files."""
+"""The folium base map, served without internet: Leaflet and its plugin from the app's own static files."""
 
 from __future__ import annotations
 
 import folium
 
-from maps.assets import MAX_ZOOM, MIN_ZOOM, VENDOR_URL, Basemap
+from maps.assets import HAI_PHONG_VIEW, MAX_ZOOM, VENDOR_URL, Basemap, MapView
 
 
 class OfflineMap(folium.Map):
@@ -17,11 +17,12 @@ class OfflineMap(folium.Map):
     default_css = [("leaflet_css", f"{VENDOR_URL}/leaflet/leaflet.css")]
 
 
-def base_map(basemap: Basemap = Basemap()) -> OfflineMap:
-    """The city map, with the configured basemap if any (the page script fits it to the mainland once the stylesheet has
-    sized it: a fit here would still be animating then, and undo that one)."""
+def base_map(basemap: Basemap = Basemap(), view: MapView = HAI_PHONG_VIEW) -> OfflineMap:
+    """The map of a view, with the configured basemap if any (the page script fits it to the mainland once the
+    stylesheet has sized it: a fit here would still be animating then, and undo that one)."""
+    (south, west), (north, east) = view.mainland
     fmap = OfflineMap(
-        location=[20.86, 106.68],
+        location=[(south + north) / 2, (west + east) / 2],
         zoom_start=10,
         tiles=None,
         control_scale=False,
@@ -35,7 +36,7 @@ def base_map(basemap: Basemap = Basemap()) -> OfflineMap:
             attr=basemap.attribution or "bản đồ nền",
             name="Bản đồ nền",
             control=True,
-            min_zoom=MIN_ZOOM,
+            min_zoom=view.min_zoom,
             max_zoom=MAX_ZOOM,
             max_native_zoom=basemap.max_native_zoom,
         ).add_to(fmap)

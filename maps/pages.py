@@ -13,15 +13,7 @@ from datetime import date
 from html import escape
 from typing import Any
 
-from maps.assets import (
-    BACH_LONG_VI,
-    MAINLAND_BOUNDS,
-    MAX_BOUNDS,
-    MAX_ZOOM,
-    MIN_ZOOM,
-    STATIC_URL,
-    Basemap,
-)
+from maps.assets import HAI_PHONG_VIEW, MAX_ZOOM, STATIC_URL, Basemap, MapView
 from maps.panels import admin_panel, command_panel, planner_panel, team_panel
 from maps.styles import script_vocabulary
 
@@ -54,8 +46,9 @@ def demo_band(synthetic: bool) -> str:
 
 @dataclass(frozen=True)
 class Viewer:
-    """Who a page is for: name, role (and its Vietnamese label), team and its communes, and the short name of the
-    province their view lies in (None: nation-wide)."""
+    """Who a page is for: name, role (and its Vietnamese label), team and its communes, the short name of the
+    province their view lies in (None: nation-wide) and that view's map extent (maps.assets.map_view; the demo
+    city's unless told)."""
 
     username: str
     role: str
@@ -63,6 +56,7 @@ class Viewer:
     team_id: int | None = None
     team_communes: tuple[str, ...] = ()
     area: str | None = None
+    view: MapView = HAI_PHONG_VIEW
 
 
 def _head_bar(viewer: Viewer, csrf: str, subtitle: str, synthetic: bool) -> str:
@@ -90,14 +84,11 @@ class PageData:
 
 
 def _page_config(page: str, viewer: Viewer, data: PageData, basemap: Basemap) -> dict[str, Any]:
-    """What the page script needs: the page, the viewer's communes and province, years and dates, targets and
-    vocabulary."""
+    """What the page script needs: the page, the map's extent, the viewer's communes and province, years and dates,
+    targets and vocabulary."""
     return {
         "page": page,
-        "bachLongVi": BACH_LONG_VI,
-        "mainland": MAINLAND_BOUNDS,
-        "maxBounds": MAX_BOUNDS,
-        "minZoom": MIN_ZOOM,
+        **viewer.view.config(),
         "maxZoom": MAX_ZOOM,
         "teamCommunes": list(viewer.team_communes),
         "approvedYear": data.approved_year,
@@ -123,7 +114,7 @@ def role_page(viewer: Viewer, csrf: str, data: PageData, basemap: Basemap = Base
 
     from maps.base_map import base_map
 
-    fmap = base_map(basemap)
+    fmap = base_map(basemap, viewer.view)
     root: Any = fmap.get_root()  # a folium Figure (typed as Element)
     root.title = f"diaban — {subtitle}"
     root.header.add_child(

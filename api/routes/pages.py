@@ -18,6 +18,7 @@ from gis.store.incidents import has_synthetic_incidents
 from gis.store.provinces import view_province
 from gis.store.scoping import UNRESTRICTED
 from gis.store.sessions import revoke_session
+from maps.assets import map_view
 from maps.pages import PageData, Viewer, login_page, role_page
 from models.vocabulary import Role, SessionEnd
 
@@ -127,7 +128,9 @@ def home(request: Request, conn: ConnDep) -> Response:
     user = token_principal(request, conn, request.cookies.get(SESSION_COOKIE))
     if user is None:
         return RedirectResponse("/login", status_code=303)
-    facts = overview(conn, user)
+    facts = overview(conn, user, memo=request.app.state.analysis_memo.get_or_build)
+    extent = facts.extent
+    mainland, whole = (extent.mainland, extent.whole) if extent else (None, None)
     viewer = Viewer(
         username=user.username,
         role=user.role,
@@ -135,6 +138,7 @@ def home(request: Request, conn: ConnDep) -> Response:
         team_id=user.team_id,
         team_communes=facts.team_communes,
         area=facts.area,
+        view=map_view(facts.province_code, mainland, whole),
     )
     csrf = request.cookies.get(CSRF_COOKIE, "")
     data = PageData(

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Iterable
+from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
 from sqlalchemy import Connection, text
@@ -10,7 +11,7 @@ from sqlalchemy import Connection, text
 from gis.store.sql import current_unit, display_simplified
 from models.errors import InvalidRequest
 from models.lazy import lazy_module
-from models.vocabulary import METRIC_DOMAIN, METRIC_SRID, WGS84_SRID
+from models.vocabulary import METRIC_DOMAIN, METRIC_SRID, WGS84_SRID, UnitKind
 
 if TYPE_CHECKING:
     import pandas as pd
@@ -98,6 +99,53 @@ def city_extent(conn: Connection, margin_m: float) -> Extent:
         {"m": margin_m},
     ).one()
     return METRIC_DOMAIN if row[0] is None else (row[0], row[1], row[2], row[3])
+
+
+#: A special zone (đặc khu) farther than this from every other unit of its view is a far-off island, left out of
+#: the map's opening view: Bạch Long Vĩ, Côn Đảo, Hoàng Sa, Trường Sa, Phú Quý, Thổ Châu. Cát Hải, Phú Quốc, Vân Đồn,
+#: Cô Tô, Lý Sơn and Cồn Cỏ lie within it of a neighbour (measured in the national file) and stay on the mainland.
+FAR_OFF_M = 30_000.0
+
+
+@dataclass(frozen=True)
+class ViewExtent:
+    """Where a map of some units looks (lon/lat boxes): ``mainland``, every unit but the far-off islands (what the
+    map opens on), and ``whole``, every unit (how far it may be panned and zoomed out)."""
+
+    mainland: Extent
+    whole: Extent
+
+    #: Memory held, for the analysis cache's budget (eight floats).
+    nbytes = 64
+
+
+def view_extent(conn: Connection, province_code: str | None = None) -> ViewExtent | None:
+    """The view of the current units of a province (None: of every province loaded); None before any is loaded.
+
+    A far-off island is a special zone (đặc khu) farther than FAR_OFF_M from every other unit of the view, measured
+    on the geometries (boxes would not do: Trường Sa's reaches Cam Ranh's)."""
+    row = conn.execute(
+        text(f"""
+        WITH far AS (  -- between subdivided pieces: a whole special zone, toasted, was read again for each neighbour
+            SELECT a.code FROM admin_units a
+            WHERE {current_unit("a")} AND a.kind = :island
+              AND (CAST(:province AS text) IS NULL OR a.province_code = :province)
+              AND NOT EXISTS (
+                  SELECT 1 FROM admin_unit_parts pa
+                  JOIN admin_unit_parts pb ON pb.code <> pa.code AND ST_DWithin(pa.geom, pb.geom, :eps)
+                  JOIN admin_units b ON b.id = pb.unit_id
+                  WHERE pa.unit_id = a.id AND (CAST(:province AS text) IS NULL OR b.province_code = :province)))
+        SELECT ST_XMin(m), ST_YMin(m), ST_XMax(m), ST_YMax(m), ST_XMin(w), ST_YMin(w), ST_XMax(w), ST_YMax(w)
+        FROM (SELECT ST_Extent(p.geom) FILTER (WHERE p.code NOT IN (SELECT code FROM far)) AS m, ST_Extent(p.geom) AS w
+              FROM admin_unit_parts p JOIN admin_units u ON u.id = p.unit_id
+              WHERE CAST(:province AS text) IS NULL OR u.province_code = :province) x"""),
+        # metres to degrees of latitude: a test of nearness, not a measurement
+        {"province": province_code, "island": UnitKind.DAC_KHU.value, "eps": FAR_OFF_M / 111_320.0},
+    ).one()
+    if row[4] is None:
+        return None
+    whole = (row[4], row[5], row[6], row[7])
+    return ViewExtent(mainland=whole if row[0] is None else (row[0], row[1], row[2], row[3]), whole=whole)
 
 
 def check_in_city(conn: Connection, lon: float, lat: float, margin_m: float) -> None:

@@ -5,7 +5,7 @@
 diabanPages.admin = async function startAdmin(map, cfg) {
   const selected = new Set();  // commune codes of the area being edited
   const { layer: communes, names } = await communesLayer(map, { style: () => ({ color: "#475569", weight: 1, fillOpacity: 0 }) });
-  bachLongViButton(map, cfg);
+  mapButtons(map, cfg);
   const byCode = {};
   communes.eachLayer((l) => { byCode[l.feature.properties.code] = l; });
   const showTab = panelTabs(() => drawArea());

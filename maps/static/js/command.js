@@ -23,7 +23,7 @@ diabanPages.command = async function startCommand(map, cfg) {
     hotspot: (id) => { if (!map.hasLayer(layers.hotspots)) map.addLayer(layers.hotspots); markers[id]?.openPopup(); },
     task: async (id) => { document.getElementById("task-filters").reset(); showTab("tasks"); await loadTaskRegister(); taskRows.open(id); },
   } });
-  bachLongViButton(map, cfg);
+  mapButtons(map, cfg);
   // The legend follows the layers: a layer switched on opens its legend; the print sheet shows those on the map.
   const legendOf = (layer) => document.querySelector(`aside.panel details.legend[data-layer=${layer}]`);
   map.on("overlayadd", (e) => {

@@ -336,23 +336,27 @@ function searchControl(map, { open = {} } = {}) {
   return control;
 }
 
-// Bạch Long Vĩ lies ~130 km offshore: the map fits the mainland and this button goes to the island and back; the
-// print button opens the printable sheet.
-function bachLongViButton(map, cfg) {
+// The map opens on the view's mainland; one button goes back to it and, where a far-off island has one of its own
+// (Hải Phòng's Bạch Long Vĩ, ~130 km offshore), another goes to the island; the print button opens the printable sheet.
+function mapButtons(map, cfg) {
   // On a phone the top left holds the zoom and the search: these buttons go to the bottom, over the scale bar.
   const control = L.control({ position: window.innerWidth < 760 ? "bottomleft" : "topleft" });
   control.onAdd = () => {
     const box = L.DomUtil.create("div", "map-buttons");
-    const island = L.DomUtil.create("button", "map-button", box);
-    island.textContent = "Bạch Long Vĩ";
-    island.title = "Xem đặc khu Bạch Long Vĩ (cách đất liền khoảng 130 km)";
+    if (cfg.bachLongVi) {
+      const island = L.DomUtil.create("button", "map-button", box);
+      island.textContent = "Bạch Long Vĩ";
+      island.title = "Xem đặc khu Bạch Long Vĩ (cách đất liền khoảng 130 km)";
+      L.DomEvent.on(island, "click", (e) => { L.DomEvent.stop(e); map.setView(cfg.bachLongVi, 13); });
+    }
+    // "Đất liền" where some units lie outside the opening view (far-off islands), else the whole area.
     const mainland = L.DomUtil.create("button", "map-button", box);
-    mainland.textContent = "Đất liền";
-    mainland.title = cfg.area ? `Xem toàn bộ đất liền ${cfg.area}` : "Xem toàn bộ đất liền trên bản đồ";
+    mainland.textContent = cfg.offshore ? "Đất liền" : "Toàn địa bàn";
+    const where = cfg.area || "cả nước";
+    mainland.title = cfg.offshore ? `Xem toàn bộ đất liền ${where}` : `Xem toàn bộ địa bàn ${where}`;
     const print = L.DomUtil.create("button", "map-button print-open", box);
     print.textContent = "In bản đồ";
     print.title = "Bản in khổ A4 hoặc A3 ngang: tiêu đề, chú giải, thước tỷ lệ, hướng bắc, ngày, độ mật";
-    L.DomEvent.on(island, "click", (e) => { L.DomEvent.stop(e); map.setView(cfg.bachLongVi, 13); });
     L.DomEvent.on(mainland, "click", (e) => { L.DomEvent.stop(e); map.fitBounds(cfg.mainland); });
     L.DomEvent.on(print, "click", (e) => { L.DomEvent.stop(e); printSheet(map, cfg); });
     L.DomEvent.disableClickPropagation(box);
@@ -543,7 +547,7 @@ function diabanStart(cfg) {
   cfg.map.invalidateSize({ pan: false });
   const mainland = L.latLngBounds(cfg.mainland);
   cfg.map.setView(mainland.getCenter(), cfg.map.getBoundsZoom(mainland, false, L.point(8, 8)), { reset: true });
-  // Then zoom and pan stay around the city and Bạch Long Vĩ.
+  // Then zoom and pan stay around the view's units (Hải Phòng's: the city and Bạch Long Vĩ).
   cfg.map.setMinZoom(cfg.minZoom);
   cfg.map.setMaxZoom(cfg.maxZoom);
   cfg.map.setMaxBounds(cfg.maxBounds);

@@ -6,7 +6,7 @@
 diabanPages.planner = async function startPlanner(map, cfg) {
   await communesLayer(map);
   searchControl(map);
-  bachLongViButton(map, cfg);
+  mapButtons(map, cfg);
   cfg.printSubtitle = () => `Phân loại xã, phường, đặc khu năm ${select.value}`;
   const layer = L.layerGroup().addTo(map);
   const select = document.getElementById("year");

@@ -13,7 +13,7 @@ diabanPages.team = async function startTeam(map, cfg) {
   communes.eachLayer((l) => { if (area.has(l.feature.properties.code)) outline.extend(l.getBounds()); });
   map.invalidateSize();  // the panel sits above the map on phones: measure the map again before fitting
   if (outline.isValid()) map.fitBounds(outline, { animate: false, padding: [10, 10] });
-  bachLongViButton(map, cfg);
+  mapButtons(map, cfg);
   const markers = L.layerGroup().addTo(map);
   const list = document.getElementById("tasks");
   const showFinished = document.getElementById("show-finished");
