@@ -48,7 +48,8 @@ class Overview:
 
 def cached_view_extent(conn: Connection, province_code: str | None, memo: Memo | None = None) -> ViewExtent | None:
     """The view extent of a province (None: nation-wide), kept in ``memo`` under the boundaries' version: over the
-    national file's 3,321 units the nation's took 240 ms and a province's 11-16 ms (bench/bench_view_extent.py, load 4)."""
+    national file's 3,321 units the nation's took 150-260 ms and a province's 6-12 ms, up to 350 ms before the tables
+    had statistics (bench/bench_view_extent.py, load 5)."""
     version = data_versions(conn).boundaries
     return (memo or _no_memo)(("view_extent", province_code, version), lambda: view_extent(conn, province_code))
 
