@@ -240,7 +240,11 @@ def create_app(engine: Engine, warm_connections: int = 0, replicas: Replicas | N
     app.state.cache = ResponseCache(int(caching.cache_mb * 2**20), shared, caching.cache_lock_seconds)
     # City-wide Gi* and emerging results behind the answers, clipped per user (same budget, counted apart; kept in the
     # process: arrays that only this process's answers are cut from, and the answers themselves are shared).
-    app.state.analysis_memo = LruCache(int(caching.cache_mb * 2**20), lambda value: value.nbytes)
+    # A None answer (no boundaries loaded yet: no view extent) is kept too, at no cost: its key holds the
+    # boundaries' version, which the first import changes.
+    app.state.analysis_memo = LruCache(
+        int(caching.cache_mb * 2**20), lambda value: 0 if value is None else value.nbytes
+    )
     app.state.sessions = SessionCache(app.state.auth.session_check_seconds)
     app.state.data_versions = Memo(caching.data_version_seconds)
     app.state.max_analysis_cost = api.max_analysis_cost or MAX_COST
