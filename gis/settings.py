@@ -131,7 +131,7 @@ class ApiSettings(_Settings):
     #: Heavy analyses (heat maps, Gi*, emerging patterns, exports) each server process computes at once
     #: (DIABAN_MAX_CONCURRENT_ANALYSES): memory stays bounded, and tiles and lists do not queue behind them.
     max_concurrent_analyses: int = Field(default=2, ge=1)
-    #: How long a heavy analysis waits for its turn (DIABAN_ANALYSIS_WAIT_SECONDS), then 503 "máy chủ đang bận".
+    #: How long a heavy analysis waits for its turn (DIABAN_ANALYSIS_WAIT_SECONDS), then 429 "máy chủ đang bận" (busy).
     analysis_wait_seconds: float = Field(default=10.0, ge=0)
 
 

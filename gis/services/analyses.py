@@ -141,7 +141,8 @@ def _check_cost(cells: int, steps: int, neighbours: int, max_cost: int) -> None:
 Memo = Callable[[Hashable, Callable[[], Any]], Any]
 
 
-def _no_memo(key: Hashable, build: Callable[[], Any]) -> Any:
+def no_memo(key: Hashable, build: Callable[[], Any]) -> Any:
+    """A Memo that keeps nothing: ``build()`` every time (callers without the server's cache, the CLI and tests)."""
     return build()
 
 
@@ -163,7 +164,7 @@ def heat_surface(
     108,535 boundary pieces it takes 3.0–3.2 s, which every provincial heat map paid before).
     """
     points = incident_points(conn, selection)
-    extent = (memo or _no_memo)(("city_extent", points.boundaries_version), lambda: city_extent(conn))
+    extent = (memo or no_memo)(("city_extent", points.boundaries_version), lambda: city_extent(conn))
     inside = extent.contains(points.x, points.y)
     away = int(points.x.size - np.count_nonzero(inside))
     x, y, n_without = points.x[inside], points.y[inside], points.n_without_point
@@ -310,7 +311,7 @@ def land_cells(conn: Connection, grid: GridSpec, province: str | None = None) ->
     return CityCells(lattice, codes)
 
 
-def city_cells(conn: Connection, cell_m: float, memo: Memo = _no_memo, province: str | None = None) -> CityCells:
+def city_cells(conn: Connection, cell_m: float, memo: Memo = no_memo, province: str | None = None) -> CityCells:
     """The land cells of the city grid at ``cell_m``, of one province when given (kept until the boundaries
     change)."""
     key = ("land", cell_m, province, data_versions(conn).boundaries)
@@ -362,7 +363,7 @@ def city_gistar(
     distance_cells: float = 1.5,
     fdr: bool = True,
     permutations: int = 0,
-    memo: Memo = _no_memo,
+    memo: Memo = no_memo,
     max_cost: int = MAX_COST,
     province: str | None = None,
 ) -> CityGiStar:
@@ -423,7 +424,7 @@ def city_emerging(
     cell_m: float = 500.0,
     distance_cells: float = 1.5,
     options: EmergingOptions = EmergingOptions(),
-    memo: Memo = _no_memo,
+    memo: Memo = no_memo,
     max_cost: int = MAX_COST,
     province: str | None = None,
 ) -> CityEmerging:

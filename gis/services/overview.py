@@ -11,7 +11,7 @@ from typing import Any
 from sqlalchemy import Connection
 
 from gis.reference import targets_for
-from gis.services.analyses import Memo, _no_memo
+from gis.services.analyses import Memo, no_memo
 from gis.services.reports import kpi_report
 from gis.store.classifications import find_run
 from gis.store.communes import ViewExtent, view_extent
@@ -51,7 +51,7 @@ def cached_view_extent(conn: Connection, province_code: str | None, memo: Memo |
     national file's 3,321 units the nation's took 150-260 ms and a province's 6-12 ms, up to 350 ms before the tables
     had statistics (bench/bench_view_extent.py, load 5)."""
     version = data_versions(conn).boundaries
-    return (memo or _no_memo)(("view_extent", province_code, version), lambda: view_extent(conn, province_code))
+    return (memo or no_memo)(("view_extent", province_code, version), lambda: view_extent(conn, province_code))
 
 
 def kpi_panel(
