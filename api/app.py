@@ -10,6 +10,7 @@ from fastapi.concurrency import run_in_threadpool
 from fastapi.staticfiles import StaticFiles
 from sqlalchemy import Engine
 
+from api.admission import Admission
 from api.cache import LruCache, Memo, RedisStore, ResponseCache
 from api.deps import get_current_user
 from api.errors import ErrorOut, add_exception_handlers
@@ -211,6 +212,8 @@ def create_app(engine: Engine, warm_connections: int = 0, replicas: Replicas | N
     app.mount(STATIC_URL, StaticFiles(directory=STATIC_DIR), name="static")
     app.add_middleware(ReplicaFallback)  # innermost: a read retried on the primary is one request for the others
     app.add_middleware(RequestBodies, fastapi=app, default=api.max_body_kb * 1024)
+    # Inside the request log: the time a request waited for its turn is in its logged duration.
+    app.add_middleware(Admission, limit=api.max_active_requests, hold_s=api.admission_hold_seconds)
     app.add_middleware(RequestLog)
     app.add_middleware(SecurityHeaders, tile_url=MapSettings().tile_url)
     app.state.engine = engine

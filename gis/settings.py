@@ -128,6 +128,12 @@ class ApiSettings(_Settings):
     #: parallel workers over the yearly partitions: 22-30 ms a tile instead of 2.3-3.4 ms (1M incidents, one
     #: connection, load 1.7, measured).
     parallel_workers: int = Field(default=0, ge=0)
+    #: Requests one server process works on at once (DIABAN_MAX_ACTIVE_REQUESTS; 0: no limit): the others wait
+    #: their turn in arrival order (api.admission; 8 measured best with 2 processes on 2 cores, bench_api).
+    max_active_requests: int = Field(default=8, ge=0)
+    #: How long a request counts against that limit at most (DIABAN_ADMISSION_HOLD_SECONDS): a longer one (an import,
+    #: an export) then lets the next one in and goes on.
+    admission_hold_seconds: float = Field(default=1.0, gt=0)
     #: Heavy analyses (heat maps, Gi*, emerging patterns, exports) each server process computes at once
     #: (DIABAN_MAX_CONCURRENT_ANALYSES): memory stays bounded, and tiles and lists do not queue behind them.
     max_concurrent_analyses: int = Field(default=2, ge=1)

@@ -15,8 +15,10 @@ from fastapi import Request
 from sqlalchemy import Engine, text
 from sqlalchemy.exc import OperationalError
 
+from api.admission import Admission
 from api.app import create_app
-from api.limits import upload_body_size
+from api.limits import RequestBodies, upload_body_size
+from api.logs import RequestLog
 from gis.settings import DatabaseSettings
 from gis.store.db import get_engine
 
@@ -91,6 +93,17 @@ def test_a_route_for_files_declares_its_own_limit(engine: Engine, monkeypatch) -
         assert client.post("/test-upload", content=b"x" * (2 * MB)).json() == {"bytes": 2 * MB}
         assert client.post("/test-upload", content=b"x" * (4 * MB)).status_code == 413
         assert client.post(HOTSPOT, content=b"x" * (2 * MB)).status_code == 413  # other routes keep 1 MB
+
+
+def test_the_door_takes_its_settings_and_stands_inside_the_request_log(engine: Engine, monkeypatch) -> None:
+    """api.admission is configured from the environment, and sits inside the request log: a request's logged
+    duration holds the time it waited for its turn."""
+    monkeypatch.setenv("DIABAN_MAX_ACTIVE_REQUESTS", "3")
+    monkeypatch.setenv("DIABAN_ADMISSION_HOLD_SECONDS", "2.5")
+    app = create_app(engine)
+    order = [m.cls for m in app.user_middleware]  # outermost first
+    assert order.index(RequestLog) < order.index(Admission) < order.index(RequestBodies)
+    assert app.user_middleware[order.index(Admission)].kwargs == {"limit": 3, "hold_s": 2.5}
 
 
 @pytest.mark.parametrize(
