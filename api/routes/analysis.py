@@ -16,7 +16,7 @@ from fastapi.responses import JSONResponse
 from sqlalchemy import Connection
 
 from api.cache import CachedResponse, cached_response
-from api.deps import AreaScopeDep, CacheDep, DataKey, ReplicaConnDep
+from api.deps import MapReadDep
 from api.params import (
     BBox,
     DateFrom,
@@ -122,10 +122,7 @@ def _or_empty(
 )
 def heat(
     request: Request,
-    conn: ReplicaConnDep,
-    scope: AreaScopeDep,
-    cache: CacheDep,
-    data_key: DataKey,
+    read: MapReadDep,
     bbox: BBox = None,
     kind: Kinds = None,
     date_from: DateFrom = None,
@@ -137,6 +134,7 @@ def heat(
 ) -> Response:
     """Kernel density of incidents (expected incidents per km²): PNG (bounds in `X-Bounds`; 204 when no incident
     matches), PNG with bounds as JSON (`image` null when none), or GeoJSON cells."""
+    conn, scope, data_key = read.conn, read.scope, read.data_key
     selection = _selection(bbox, kind, date_from, date_to)
 
     def build() -> CachedResponse:
@@ -196,7 +194,7 @@ def heat(
     }[format]
     return cached_response(
         request,
-        cache,
+        request.app.state.cache,
         ("heat", selection, cell_m, bandwidth_m, kernel, format, data_key),
         _or_empty(request, build, empty),
     )
@@ -205,10 +203,7 @@ def heat(
 @router.get("/gistar", response_class=GeoJSONResponse, responses=_cells(GiStarCell))
 def gistar_cells(
     request: Request,
-    conn: ReplicaConnDep,
-    scope: AreaScopeDep,
-    cache: CacheDep,
-    data_key: DataKey,
+    read: MapReadDep,
     bbox: BBox = None,
     kind: Kinds = None,
     date_from: DateFrom = None,
@@ -222,6 +217,7 @@ def gistar_cells(
     """Getis-Ord Gi* per cell (z, p, bin −3..3 at 99/95/90 %, FDR-corrected; ``no_neighbours`` flags cells with no
     neighbour, which get no statistic); significant cells by default. Computed over the whole city, then clipped
     to the user's area and the view, so a cell's bin is the same for every user."""
+    conn, scope, data_key = read.conn, read.scope, read.data_key
     selection = _selection(bbox, kind, date_from, date_to)
 
     def build() -> CachedResponse:
@@ -255,7 +251,7 @@ def gistar_cells(
 
     return cached_response(
         request,
-        cache,
+        request.app.state.cache,
         ("gistar", selection, cell_m, distance_cells, fdr, all_cells, permutations, data_key),
         _or_empty(request, build, EMPTY_COLLECTION),
     )
@@ -264,10 +260,7 @@ def gistar_cells(
 @router.get("/emerging", response_class=GeoJSONResponse, responses=_cells(EmergingCell))
 def emerging(
     request: Request,
-    conn: ReplicaConnDep,
-    scope: AreaScopeDep,
-    cache: CacheDep,
-    data_key: DataKey,
+    read: MapReadDep,
     bbox: BBox = None,
     kind: Kinds = None,
     end: Annotated[SaneDate | None, Query(description="last day (default: latest incident)")] = None,
@@ -282,6 +275,7 @@ def emerging(
 ) -> Response:
     """Emerging hot-spot pattern per cell (17 outcomes, ArcGIS rules) over `steps` steps; patterned cells only.
     Computed over the whole city, then clipped to the user's area and the view."""
+    conn, scope, data_key = read.conn, read.scope, read.data_key
     selection = _selection(bbox, kind, None, None)
 
     def build() -> CachedResponse:
@@ -315,7 +309,7 @@ def emerging(
 
     return cached_response(
         request,
-        cache,
+        request.app.state.cache,
         ("emerging", selection, end, steps, step, cell_m, distance_cells, mode, data_key),
         _or_empty(request, build, EMPTY_COLLECTION),
     )
