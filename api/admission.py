@@ -3,10 +3,10 @@ the others wait their turn in arrival order.
 
 Without it every request that arrived was worked on at once: a process under load interleaved some 50 requests at
 each of their awaits (a connection, a worker thread, a statement), so a request that needed several steps went to
-the back of the queue at each one, and all of them slowed down together. bench_api's saturation phase (100 users
-without pause, 2 processes, 1M incidents, same run, load 3-5): 177-179 req/s with p95 1.51-1.55 s with no door,
-207-222 req/s with p95 0.73-1.01 s with 8 or 12 places per process, 180 req/s with p95 0.86 s with 20. The users
-who pause (the steady phase) met no queue either way: p95 47-69 ms.
+the back of the queue at each one, and all of them slowed down together. bench_api's mix, 100 users without pause,
+2 processes, 1M incidents, one limit after the other in one session (load 1.2-5.3): no door 157-179 req/s with p95
+1.51-1.55 s (3 runs); 8 or 12 places per process 199-222 req/s with p95 0.73-1.01 s (6 runs); 20 places 180 req/s
+with p95 0.86 s. The users who pause (~1 s between requests) met no queue either way: p95 37-69 ms.
 
 A place is held at most ``hold_s`` seconds: a long request (an import, an export, a heavy analysis waiting for its
 own turn, a slow client reading a large answer) then gives its place to the next one and goes on outside the count,

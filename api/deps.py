@@ -12,7 +12,7 @@ from fastapi.security import OAuth2PasswordBearer
 from sqlalchemy import Connection, Engine
 from sqlalchemy.pool import QueuePool
 
-from api.cache import Memo, ResponseCache
+from api.cache import Memo
 from api.errors import DATABASE_FAILURES
 from api.replicas import OWN_WRITE, PRIMARY_ONLY, WRITE_LSN, ReplicaLost, written_lsn
 from api.security import InvalidToken, TokenClaims, decode_access_token
@@ -249,14 +249,6 @@ async def get_sessions(request: Request) -> SessionCache:
 SessionsDep = Annotated[SessionCache, Depends(get_sessions)]
 
 
-async def get_cache(request: Request) -> ResponseCache:
-    """The process's cache of computed map responses."""
-    return request.app.state.cache
-
-
-CacheDep = Annotated[ResponseCache, Depends(get_cache)]
-
-
 async def get_replica_connection(
     request: Request, user: CurrentUser, primary: ReadConnDep
 ) -> AsyncIterator[Connection]:
@@ -337,9 +329,6 @@ async def get_data_key(request: Request, conn: ReplicaConnDep, scope: AreaScopeD
     if scope.team_id is None:
         return versions.incidents, versions.boundaries, *scope.key
     return versions.incidents, versions.boundaries, *scope.key, versions.team_areas, versions.today
-
-
-DataKey = Annotated[tuple, Depends(get_data_key)]
 
 
 @dataclass(frozen=True)
