@@ -484,3 +484,26 @@ def class_label(category: str, level: str | None) -> str:
     """Vietnamese label of a final class ('Trọng điểm phức tạp về ma túy loại II')."""
     text = Category(category).label
     return f"{text} loại {level}" if category == Category.TRONG_DIEM else text
+
+
+#: Each column of the incident import contract (models.domain.incident_contract) by its Vietnamese name, as the
+#: command line and the samples show it (every one is also a header the contract's alias table accepts).
+INCIDENT_FIELD_LABELS: dict[str, str] = {
+    "ref": "Số hiệu",
+    "occurred_at": "Thời gian",
+    "kind": "Loại vụ việc",
+    "lon": "Kinh độ",
+    "lat": "Vĩ độ",
+    "x": "Tọa độ X",
+    "y": "Tọa độ Y",
+    "crs": "Hệ tọa độ",
+    "commune_code": "Mã xã",
+    "address": "Địa chỉ",
+    "commune": "Xã/phường",
+    "district": "Quận/huyện",
+    "province": "Tỉnh/thành phố",
+    "substance": "Chất ma túy",
+    "quantity_g": "Khối lượng (g)",
+    "arrested": "Số người bị bắt",
+    "source": "Nguồn",
+}

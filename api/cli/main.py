@@ -17,7 +17,7 @@ from api.cli.accounts import add_parsers as add_account_parsers
 from api.cli.audit import add_parsers as add_audit_parsers
 from api.cli.classify import add_parsers as add_classify_parsers
 from api.cli.hotspots import add_parsers as add_hotspot_parsers
-from api.cli.vi import cli_day, parser_options
+from api.cli.vi import cli_day, parser_options, summary_line
 from api.cli.vi import install as install_vietnamese
 from api.logs import configure_logging
 from models.errors import (
@@ -31,7 +31,7 @@ from models.errors import (
     StaleVersion,
     Unavailable,
 )
-from models.vocabulary import OutsidePolicy
+from models.vocabulary import INCIDENT_FIELD_LABELS, OutsidePolicy
 
 log = logging.getLogger("diaban.cli")
 
@@ -62,14 +62,14 @@ def _print_report(kind: str, summary: dict, report, args: argparse.Namespace) ->
         return 2 if nothing_usable else 0
     for warning in report.warnings:
         print(f"Cảnh báo: {warning}", file=sys.stderr)
-    print(f"{kind}: " + ", ".join(f"{k}={v}" for k, v in summary.items()))
+    print(summary_line(kind, summary))
     for title, rows in (("Bị loại", report.rejects), ("Vẫn lưu, cần xem lại", report.flagged)):
         if len(rows):
             print(f"{title}:")
         for row in rows.head(SHOWN_REJECTS).itertuples():
-            print(f"  dòng {row.line} [{row.ref}] {row.field}: {row.reason}")
+            print(f"  dòng {row.line} [{row.ref}] {INCIDENT_FIELD_LABELS.get(row.field, row.field)}: {row.reason}")
         if len(rows) > SHOWN_REJECTS:
-            print(f"  … và {len(rows) - SHOWN_REJECTS} dòng khác (use --rejects FILE for all)")
+            print(f"  … và {len(rows) - SHOWN_REJECTS} dòng khác (ghi đủ bằng --rejects TỆP)")
     if nothing_usable:
         print("Lỗi dữ liệu: không có dòng nào hợp lệ trong tệp (every row was rejected)", file=sys.stderr)
     return 2 if nothing_usable else 0
@@ -128,7 +128,7 @@ def cmd_boundaries(args: argparse.Namespace) -> int:
     if args.json:
         print(json.dumps({**report.summary(), "rejects": report.rejects}, ensure_ascii=False))
     else:
-        print("Ranh giới: " + ", ".join(f"{k}={v}" for k, v in report.summary().items()))
+        print(summary_line("Ranh giới", report.summary()))
         for r in report.rejects:
             print(f"  đối tượng {r['feature']} [{r['code']}]: {r['reason']}")
     return 0

@@ -27,20 +27,13 @@ from openpyxl import Workbook
 from gis.io.text_encodings import encode_cp1258
 from gis.unit_directory import UnitDirectory
 from models.synthetic.scenario import ScenarioConfig, generate_scenario
-from models.vocabulary import IncidentKind
+from models.vocabulary import INCIDENT_FIELD_LABELS, IncidentKind
 
 SOURCE = "dữ liệu tổng hợp (synthetic)"
-#: Contract column → the Vietnamese header the samples use (each one is in the contract's alias table).
+#: Contract column → the Vietnamese header the samples use (the contract's names: each one is in its alias table).
 HEADERS = {
-    "ref": "Số hiệu",
-    "occurred_at": "Thời gian",
-    "kind": "Loại vụ việc",
-    "lon": "Kinh độ",
-    "lat": "Vĩ độ",
-    "substance": "Chất ma túy",
-    "quantity_g": "Khối lượng (g)",
-    "arrested": "Số người bị bắt",
-    "source": "Nguồn",
+    column: INCIDENT_FIELD_LABELS[column]
+    for column in ("ref", "occurred_at", "kind", "lon", "lat", "substance", "quantity_g", "arrested", "source")
 }
 FORMAT_FILES = {
     "csv_utf8": "synthetic-incidents-comma-utf8.csv",

@@ -105,3 +105,14 @@ def test_help_is_vietnamese_with_formats_and_defaults(cli, capsys) -> None:
     out = " ".join(out.split())  # argparse wraps lines at the terminal width
     assert code == 0
     assert "cách dùng:" in out and "tùy chọn:" in out and "dd/mm/yyyy" in out and "(mặc định: 90)" in out
+
+
+def test_an_import_prints_its_counts_and_rejects_in_vietnamese(cli, capsys, tmp_path) -> None:
+    bad = tmp_path / "bad.csv"
+    bad.write_text("ref,occurred_at,lon,lat,kind\nV1,không-phải-ngày,106.68,20.86,tip\nV2,2025-01-01,106.68,20.86,x\n")
+    code, out, err = cli(capsys, "incidents", "import", str(bad))
+    assert code == 2, err
+    summary = out.splitlines()[0]
+    assert summary.startswith("Vụ việc: đã nhập 0, trùng (bỏ qua) 0, bị loại 2,"), summary
+    assert "=" not in summary and "imported" not in summary
+    assert "dòng 2 [V1] Thời gian:" in out and "dòng 3 [V2] Loại vụ việc:" in out

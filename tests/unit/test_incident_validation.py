@@ -6,11 +6,15 @@ import pandas as pd
 import pytest
 
 from models.domain.incident_contract import (
+    ALIASES,
+    COLUMNS,
     ContractError,
     check_header,
     split_duplicates_in_file,
     validate_incidents,
 )
+from models.domain.row_checks import header_key
+from models.vocabulary import INCIDENT_FIELD_LABELS
 
 NOW = datetime(2026, 11, 1, tzinfo=UTC)
 GOOD = {
@@ -218,3 +222,9 @@ def test_arrow_reads_numbers_as_pandas_does() -> None:
     general, general_bad = parse_numbers(pd.concat([values, pd.Series(["1_000"])], ignore_index=True))
     assert fast.fillna(-1).tolist() == general.fillna(-1).tolist()[: len(values)]
     assert bad.tolist() == general_bad.tolist()[: len(values)] == [False] * 6 + [True, True]
+
+
+def test_every_contract_column_has_a_vietnamese_name_that_the_aliases_accept() -> None:
+    assert set(INCIDENT_FIELD_LABELS) == set(COLUMNS)
+    for column, label in INCIDENT_FIELD_LABELS.items():
+        assert ALIASES.get(header_key(label)) == column, (column, label, header_key(label))
