@@ -53,7 +53,7 @@ SUMMARY_LABELS = {
     "repaired": "sửa hình học",
     "provinces_from_directory": "tỉnh lấy từ danh mục",
     "kinds_from_name": "loại đơn vị suy từ tên",
-    "reassigned": "gán lại vụ việc",
+    "reassigned": "vụ việc gán lại đơn vị theo ngày",
 }
 
 
