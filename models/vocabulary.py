@@ -486,6 +486,14 @@ def class_label(category: str, level: str | None) -> str:
     return f"{text} loại {level}" if category == Category.TRONG_DIEM else text
 
 
+#: The columns that name a commune in both import contracts, by their Vietnamese names.
+_UNIT_FIELD_LABELS: dict[str, str] = {
+    "commune_code": "Mã xã",
+    "address": "Địa chỉ",
+    "commune": "Xã/phường",
+    "district": "Quận/huyện",
+    "province": "Tỉnh/thành phố",
+}
 #: Each column of the incident import contract (models.domain.incident_contract) by its Vietnamese name, as the
 #: command line and the samples show it (every one is also a header the contract's alias table accepts).
 INCIDENT_FIELD_LABELS: dict[str, str] = {
@@ -497,13 +505,23 @@ INCIDENT_FIELD_LABELS: dict[str, str] = {
     "x": "Tọa độ X",
     "y": "Tọa độ Y",
     "crs": "Hệ tọa độ",
-    "commune_code": "Mã xã",
-    "address": "Địa chỉ",
-    "commune": "Xã/phường",
-    "district": "Quận/huyện",
-    "province": "Tỉnh/thành phố",
+    **_UNIT_FIELD_LABELS,
     "substance": "Chất ma túy",
     "quantity_g": "Khối lượng (g)",
     "arrested": "Số người bị bắt",
+    "source": "Nguồn",
+}
+#: Each column of the yearly indicator contract (models.domain.indicator_contract) by its Vietnamese name, as the
+#: command line shows it (every one is also a header that contract's alias table accepts).
+INDICATOR_FIELD_LABELS: dict[str, str] = {
+    "year": "Năm",
+    "population": "Dân số",
+    "users_with_records": "Người nghiện và sử dụng có hồ sơ",
+    "plants_destroyed": "Số cây bị phá hủy",
+    "cultivation_m2": "Diện tích trồng (m2)",
+    "on_drug_route": "Trên tuyến trọng điểm",
+    "organizing_places": "Số điểm tổ chức chứa chấp",
+    "arrested_offenders": "Số đối tượng bị bắt",
+    **_UNIT_FIELD_LABELS,
     "source": "Nguồn",
 }

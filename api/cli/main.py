@@ -31,7 +31,7 @@ from models.errors import (
     StaleVersion,
     Unavailable,
 )
-from models.vocabulary import INCIDENT_FIELD_LABELS, OutsidePolicy
+from models.vocabulary import INCIDENT_FIELD_LABELS, INDICATOR_FIELD_LABELS, OutsidePolicy
 
 log = logging.getLogger("diaban.cli")
 
@@ -39,12 +39,12 @@ log = logging.getLogger("diaban.cli")
 SHOWN_REJECTS = 20
 
 
-def _print_report(kind: str, summary: dict, report, args: argparse.Namespace) -> int:
+def _print_report(kind: str, summary: dict, report, args: argparse.Namespace, columns: dict[str, str]) -> int:
     """Print an import's outcome (JSON, or Vietnamese lines with the first rejects and flagged rows); its exit code.
 
     `--rejects FILE` lists every rejected row (kept = 0) and every row kept but flagged (kept = 1: an ambiguous
     legacy commune with its candidates, a point outside every commune). A file whose every row was rejected
-    exits 2, like any unreadable input.
+    exits 2, like any unreadable input. `columns`: the contract's columns by their Vietnamese names.
     """
     if getattr(args, "rejects", None) is not None:
         import pandas as pd
@@ -67,7 +67,7 @@ def _print_report(kind: str, summary: dict, report, args: argparse.Namespace) ->
         if len(rows):
             print(f"{title}:")
         for row in rows.head(SHOWN_REJECTS).itertuples():
-            print(f"  dòng {row.line} [{row.ref}] {INCIDENT_FIELD_LABELS.get(row.field, row.field)}: {row.reason}")
+            print(f"  dòng {row.line} [{row.ref}] {columns.get(row.field, row.field)}: {row.reason}")
         if len(rows) > SHOWN_REJECTS:
             print(f"  … và {len(rows) - SHOWN_REJECTS} dòng khác (ghi đủ bằng --rejects TỆP)")
     if nothing_usable:
@@ -156,7 +156,7 @@ def cmd_incidents(args: argparse.Namespace) -> int:
             )
     finally:
         engine.dispose()
-    return _print_report("Vụ việc", report.summary(), report, args)
+    return _print_report("Vụ việc", report.summary(), report, args, INCIDENT_FIELD_LABELS)
 
 
 def cmd_indicators(args: argparse.Namespace) -> int:
@@ -169,7 +169,7 @@ def cmd_indicators(args: argparse.Namespace) -> int:
             conn, args.path, imported_by=getpass.getuser(), sheet=args.sheet, encoding=args.encoding
         )
     summary = {"imported": report.imported, "rejected": report.rejected, "flagged": len(report.flagged)}
-    return _print_report("Chỉ số", summary, report, args)
+    return _print_report("Chỉ số", summary, report, args, INDICATOR_FIELD_LABELS)
 
 
 def cmd_demo_data(args: argparse.Namespace) -> int:

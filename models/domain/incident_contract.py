@@ -17,6 +17,7 @@ from pyproj.exceptions import CRSError
 
 from models.domain.personal_names import name_like_rows, name_warning
 from models.domain.row_checks import (
+    UNIT_ALIASES,
     ContractError,
     Rejects,
     ValidationResult,
@@ -47,11 +48,7 @@ ALIASES: dict[str, str] = {
     **dict.fromkeys(("toa_do_x",), "x"),
     **dict.fromkeys(("toa_do_y",), "y"),
     **dict.fromkeys(("he_toa_do", "epsg", "srid"), "crs"),
-    **dict.fromkeys(("ma_xa", "ma_phuong", "ma_xa_phuong", "ma_don_vi", "ma_dvhc"), "commune_code"),
-    **dict.fromkeys(("dia_chi", "dia_diem", "noi_xay_ra"), "address"),
-    **dict.fromkeys(("xa", "phuong", "xa_phuong", "ten_xa", "ten_xa_phuong", "ward", "commune_name"), "commune"),
-    **dict.fromkeys(("huyen", "quan", "quan_huyen", "ten_huyen"), "district"),
-    **dict.fromkeys(("tinh", "tinh_thanh", "tinh_thanh_pho", "ten_tinh"), "province"),
+    **UNIT_ALIASES,
     **dict.fromkeys(("chat_ma_tuy", "loai_ma_tuy", "ma_tuy"), "substance"),
     **dict.fromkeys(("khoi_luong_g", "khoi_luong", "trong_luong", "khoi_luong_gam"), "quantity_g"),
     **dict.fromkeys(("so_nguoi_bi_bat", "so_doi_tuong_bi_bat", "so_nguoi_bat", "so_bi_bat"), "arrested"),

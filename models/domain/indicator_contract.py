@@ -12,6 +12,7 @@ import pandas as pd
 
 from models.domain.personal_names import name_like_rows, name_warning
 from models.domain.row_checks import (
+    UNIT_ALIASES,
     ContractError,
     Rejects,
     ValidationResult,
@@ -22,6 +23,7 @@ from models.domain.row_checks import (
     reject_unstorable,
     text_column,
 )
+from models.vocabulary import INDICATOR_FIELD_LABELS
 
 REQUIRED = (
     "year",
@@ -40,11 +42,7 @@ _COUNTS = ("population", "users_with_records", "plants_destroyed") + OVERRIDES
 #: Header names accepted for each column (keys as `row_checks.header_key` writes them); see the README.
 ALIASES: dict[str, str] = {
     "nam": "year",
-    **dict.fromkeys(("ma_xa", "ma_phuong", "ma_xa_phuong", "ma_don_vi", "ma_dvhc"), "commune_code"),
-    **dict.fromkeys(("xa", "phuong", "xa_phuong", "ten_xa", "ten_xa_phuong"), "commune"),
-    **dict.fromkeys(("huyen", "quan", "quan_huyen", "ten_huyen"), "district"),
-    **dict.fromkeys(("tinh", "tinh_thanh", "ten_tinh"), "province"),
-    "dia_chi": "address",
+    **UNIT_ALIASES,
     **dict.fromkeys(("dan_so", "so_dan", "dan_so_thuong_tru"), "population"),
     **dict.fromkeys(
         (
@@ -126,10 +124,10 @@ def validate_indicators(
         rej.add(
             bad | not_int,
             name,
-            f"{name} phải là số{' nguyên' if must_be_int else ''} (not a valid number: {{}})",
+            f"{INDICATOR_FIELD_LABELS[name]} phải là số{' nguyên' if must_be_int else ''} ({name}: not a valid number: {{}})",
             values=t,
         )
-        rej.add((v < 0).to_numpy(), name, f"{name} âm (negative value: {{}})", values=t)
+        rej.add((v < 0).to_numpy(), name, f"{INDICATOR_FIELD_LABELS[name]} âm ({name}: negative value: {{}})", values=t)
         values[name] = v
     # Rates are per resident: a population of 0 cannot be a denominator (blank = unknown is allowed).
     rej.add(
@@ -144,7 +142,7 @@ def validate_indicators(
     rej.add(
         bad_route.to_numpy(),
         "on_drug_route",
-        "on_drug_route phải là 0/1 hoặc có/không (expected 0/1, true/false: {})",
+        f"{INDICATOR_FIELD_LABELS['on_drug_route']} phải là 0/1 hoặc có/không (on_drug_route: expected 0/1, true/false: {{}})",
         values=route_t,
     )
 

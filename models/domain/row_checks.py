@@ -182,6 +182,17 @@ def _arrow_decimals(text: pd.Series) -> pd.Series | None:
     return pd.Series(parsed.to_numpy(zero_copy_only=False), index=text.index)
 
 
+#: Header names accepted for the columns that name a commune, in both import contracts (keys as :func:`header_key`
+#: writes them); see the README ("Header aliases").
+UNIT_ALIASES: dict[str, str] = {
+    **dict.fromkeys(("ma_xa", "ma_phuong", "ma_xa_phuong", "ma_don_vi", "ma_dvhc"), "commune_code"),
+    **dict.fromkeys(("dia_chi", "dia_diem", "noi_xay_ra"), "address"),
+    **dict.fromkeys(("xa", "phuong", "xa_phuong", "ten_xa", "ten_xa_phuong", "ward", "commune_name"), "commune"),
+    **dict.fromkeys(("huyen", "quan", "quan_huyen", "ten_huyen"), "district"),
+    **dict.fromkeys(("tinh", "tinh_thanh", "tinh_thanh_pho", "ten_tinh"), "province"),
+}
+
+
 def header_key(name: str) -> str:
     """A header name without accents, case or punctuation: "Số hiệu" → "so_hieu", "Kinh độ (°)" → "kinh_do"."""
     return plain_key(name)

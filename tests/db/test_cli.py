@@ -116,3 +116,15 @@ def test_an_import_prints_its_counts_and_rejects_in_vietnamese(cli, capsys, tmp_
     assert summary.startswith("Vụ việc: đã nhập 0, trùng (bỏ qua) 0, bị loại 2,"), summary
     assert "=" not in summary and "imported" not in summary
     assert "dòng 2 [V1] Thời gian:" in out and "dòng 3 [V2] Loại vụ việc:" in out
+
+
+def test_an_indicator_import_names_rejected_columns_in_vietnamese(cli, capsys, tmp_path) -> None:
+    bad = tmp_path / "bad.csv"
+    bad.write_text(
+        "year,commune_code,population,users_with_records,plants_destroyed,cultivation_m2,on_drug_route\n"
+        "2025,31,nhiều,1,0,0,0\n"
+    )
+    code, out, err = cli(capsys, "indicators", "import", str(bad))
+    assert code == 2, err
+    assert out.startswith("Chỉ số: đã nhập 0, bị loại 1,"), out
+    assert "dòng 2 [31] Dân số: Dân số phải là số nguyên" in out, out

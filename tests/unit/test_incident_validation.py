@@ -1,10 +1,12 @@
-"""Every rejection class of the incident contract, on in-memory rows (no database needed)."""
+"""Every rejection class of the incident contract, on in-memory rows (no database needed); the Vietnamese column
+names of both import contracts."""
 
 from datetime import UTC, datetime
 
 import pandas as pd
 import pytest
 
+from models.domain import indicator_contract as indicators
 from models.domain.incident_contract import (
     ALIASES,
     COLUMNS,
@@ -14,7 +16,7 @@ from models.domain.incident_contract import (
     validate_incidents,
 )
 from models.domain.row_checks import header_key
-from models.vocabulary import INCIDENT_FIELD_LABELS
+from models.vocabulary import INCIDENT_FIELD_LABELS, INDICATOR_FIELD_LABELS
 
 NOW = datetime(2026, 11, 1, tzinfo=UTC)
 GOOD = {
@@ -224,7 +226,20 @@ def test_arrow_reads_numbers_as_pandas_does() -> None:
     assert bad.tolist() == general_bad.tolist()[: len(values)] == [False] * 6 + [True, True]
 
 
-def test_every_contract_column_has_a_vietnamese_name_that_the_aliases_accept() -> None:
-    assert set(INCIDENT_FIELD_LABELS) == set(COLUMNS)
-    for column, label in INCIDENT_FIELD_LABELS.items():
-        assert ALIASES.get(header_key(label)) == column, (column, label, header_key(label))
+@pytest.mark.parametrize(
+    ("labels", "columns", "aliases"),
+    [
+        (INCIDENT_FIELD_LABELS, COLUMNS, ALIASES),
+        (
+            INDICATOR_FIELD_LABELS,
+            indicators.REQUIRED + indicators.OVERRIDES + indicators.UNIT + (indicators.SOURCE,),
+            indicators.ALIASES,
+        ),
+    ],
+    ids=["incidents", "indicators"],
+)
+def test_every_contract_column_has_a_vietnamese_name_that_the_aliases_accept(labels, columns, aliases) -> None:
+    """The names the command line shows a column by are headers a file may use for it."""
+    assert set(labels) == set(columns)
+    for column, label in labels.items():
+        assert aliases.get(header_key(label)) == column, (column, label, header_key(label))
