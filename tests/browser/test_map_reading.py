@@ -160,12 +160,24 @@ def test_an_offline_basemap_shows_under_a_hotspot_at_street_zoom(chromium, offli
     answers = []
     page.on("response", lambda r: answers.append(r) if r.url.endswith(f"/tiles/base/{z}/{x}/{y}.png") else None)
     page.evaluate(
-        "([lat, lon]) => window.diaban.map.setView([lat, lon], 17, { animate: false })",
+        "([lat, lon]) => { window.diaban.map.setView([lat, lon], 17, { animate: false }); }",
         [hotspot["lat"], hotspot["lon"]],
     )
-    page.locator(f"img.leaflet-tile-loaded[src$='/tiles/base/{z}/{x}/{y}.png']").wait_for()
+    tile = f"img.leaflet-tile-loaded[src$='/tiles/base/{z}/{x}/{y}.png']"
+    page.locator(tile).wait_for()
     assert answers and all(a.status == 200 and a.headers["content-type"] == "image/png" for a in answers)
-    page.evaluate("() => window.diaban.map.eachLayer((l) => { if (l instanceof L.ImageOverlay) l.setOpacity(0); })")
+    # The view's other layers (the heat overlay comes back for the new view) are in before the overlays are hidden.
+    # In braces: a Leaflet call returns the map, which Playwright would serialise whole (11 s each; the test had
+    # silently relied on those pauses for the new overlay to arrive and the tile's fade-in to end).
+    page.wait_for_load_state("networkidle")
+    page.evaluate(
+        "() => { window.diaban.map.eachLayer((l) => { if (l instanceof L.ImageOverlay) l.setOpacity(0); }); }"
+    )
+    page.wait_for_function(
+        """(tile) => [...document.querySelectorAll(tile)].some((i) => getComputedStyle(i).opacity === "1")
+        && [...document.querySelectorAll(".leaflet-image-layer")].every((i) => getComputedStyle(i).opacity === "0")""",
+        arg=tile,
+    )
     point = page.evaluate(
         """([lat, lon]) => { const map = window.diaban.map; const p = map.latLngToContainerPoint([lat, lon]);
         const r = map.getContainer().getBoundingClientRect(); return { x: r.left + p.x + 60, y: r.top + p.y + 60 }; }""",
