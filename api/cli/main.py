@@ -17,7 +17,7 @@ from api.cli.accounts import add_parsers as add_account_parsers
 from api.cli.audit import add_parsers as add_audit_parsers
 from api.cli.classify import add_parsers as add_classify_parsers
 from api.cli.hotspots import add_parsers as add_hotspot_parsers
-from api.cli.vi import cli_day, parser_options, summary_line
+from api.cli.vi import cli_day, column_label, parser_options, summary_line
 from api.cli.vi import install as install_vietnamese
 from api.logs import configure_logging
 from models.errors import (
@@ -67,7 +67,7 @@ def _print_report(kind: str, summary: dict, report, args: argparse.Namespace, co
         if len(rows):
             print(f"{title}:")
         for row in rows.head(SHOWN_REJECTS).itertuples():
-            print(f"  dòng {row.line} [{row.ref}] {columns.get(row.field, row.field)}: {row.reason}")
+            print(f"  dòng {row.line} [{row.ref}] {column_label(row.field, columns)}: {row.reason}")
         if len(rows) > SHOWN_REJECTS:
             print(f"  … và {len(rows) - SHOWN_REJECTS} dòng khác (ghi đủ bằng --rejects TỆP)")
     if nothing_usable:

@@ -57,6 +57,11 @@ SUMMARY_LABELS = {
 }
 
 
+def column_label(field: str, labels: dict[str, str]) -> str:
+    """A refused row's column by its Vietnamese name; a pair refused together (``lon/lat``, ``x/y``) by both."""
+    return "/".join(labels.get(part, part) for part in field.split("/"))
+
+
 def summary_line(title: str, counts: dict[str, int]) -> str:
     """``title: label count, …`` in Vietnamese, in the order of ``counts`` (a key without a label shows as itself)."""
     return f"{title}: " + ", ".join(f"{SUMMARY_LABELS.get(key, key)} {value}" for key, value in counts.items())

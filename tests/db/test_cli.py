@@ -109,13 +109,17 @@ def test_help_is_vietnamese_with_formats_and_defaults(cli, capsys) -> None:
 
 def test_an_import_prints_its_counts_and_rejects_in_vietnamese(cli, capsys, tmp_path) -> None:
     bad = tmp_path / "bad.csv"
-    bad.write_text("ref,occurred_at,lon,lat,kind\nV1,không-phải-ngày,106.68,20.86,tip\nV2,2025-01-01,106.68,20.86,x\n")
+    bad.write_text(
+        "ref,occurred_at,lon,lat,kind\nV1,không-phải-ngày,106.68,20.86,tip\nV2,2025-01-01,106.68,20.86,x\n"
+        "V3,2025-01-01,106.68,,tip\n"
+    )
     code, out, err = cli(capsys, "incidents", "import", str(bad))
     assert code == 2, err
     summary = out.splitlines()[0]
-    assert summary.startswith("Vụ việc: đã nhập 0, trùng (bỏ qua) 0, bị loại 2,"), summary
+    assert summary.startswith("Vụ việc: đã nhập 0, trùng (bỏ qua) 0, bị loại 3,"), summary
     assert "=" not in summary and "imported" not in summary
     assert "dòng 2 [V1] Thời gian:" in out and "dòng 3 [V2] Loại vụ việc:" in out
+    assert "dòng 4 [V3] Kinh độ/Vĩ độ:" in out  # a pair refused together
 
 
 def test_an_indicator_import_names_rejected_columns_in_vietnamese(cli, capsys, tmp_path) -> None:
