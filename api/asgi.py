@@ -8,4 +8,5 @@ _api = ApiSettings()
 app = create_app(
     get_engine(statement_timeout_s=_api.statement_timeout_s, parallel_workers=_api.parallel_workers),
     _api.warm_connections,
+    server_process=True,
 )

@@ -15,7 +15,7 @@ already loaded by an earlier run or by hand):
    same table; throughput ratios printed for zooms 12–15 (where we count incidents on a grid and tipg
    sends every point) and for zoom 15 alone (single points in both).
 
-Worker memory (RSS of each uvicorn worker) is printed at start, after phases 1–2 and at the end, CLI start-up
+Worker memory (RSS of each worker process) is printed at start, after phases 1–2 and at the end, CLI start-up
 (``diaban --help``) before, and the load average beside each.
 
 The load client (aiohttp) shares the machine's cores with the servers and PostgreSQL. tipg is installed
@@ -161,31 +161,14 @@ def server(cmd: list[str], env: dict[str, str], port: int, cwd: Path | None = No
 def ours(
     port: int, url: str, workers: int, cache_mb: float | None = None, root: Path = ROOT
 ) -> contextlib.AbstractContextManager[subprocess.Popen]:
-    """Our app under uvicorn with ``workers`` processes, from the source tree ``root`` (another checkout: a
-    before/after comparison in one run). It runs in ``root``: ``python -m`` puts the working directory before
-    PYTHONPATH, so started from this checkout a baseline would have served this checkout's code."""
+    """Our app as deployed, ``diaban serve`` with ``workers`` processes, from the source tree ``root`` (another
+    checkout: a before/after comparison in one run). It runs in ``root``: ``python -m`` puts the working directory
+    before PYTHONPATH, so started from this checkout a baseline would have served this checkout's code."""
     env = {**os.environ, "DIABAN_DATABASE_URL": url, "DIABAN_SECRET_KEY": BENCH_SECRET, "PYTHONPATH": str(root)}
     if cache_mb is not None:
         env["DIABAN_CACHE_MB"] = str(cache_mb)
-    return server(
-        [
-            sys.executable,
-            "-m",
-            "uvicorn",
-            "api.asgi:app",
-            "--host",
-            "127.0.0.1",
-            "--port",
-            str(port),
-            "--workers",
-            str(workers),
-            "--log-level",
-            "warning",
-        ],
-        env,
-        port,
-        cwd=root,
-    )
+    command = ["serve", "--host", "127.0.0.1", "--port", str(port), "--workers", str(workers)]
+    return server([sys.executable, "-m", "api.cli", *command], env, port, cwd=root)
 
 
 def tipg(port: int, url: str, workers: int) -> contextlib.AbstractContextManager[subprocess.Popen]:
@@ -260,7 +243,8 @@ async def run_load(
 
 
 def worker_rss_mb(master: subprocess.Popen) -> list[float]:
-    """Resident memory (MB) of each worker process uvicorn started under ``master`` (Linux /proc)."""
+    """Resident memory (MB) of each process started under ``master`` (Linux /proc): its workers, and the small
+    helper process of multiprocessing."""
     rss = []
     for status in Path("/proc").glob("[0-9]*/status"):
         try:

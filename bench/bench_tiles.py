@@ -8,7 +8,7 @@ Three servers of the same tiles, cache off on ours (``DIABAN_CACHE_MB=0``: every
    street-zoom SELECT alone is planned with parallel workers once psycopg prepares it (29 tiles/s on one
    connection against 785 with ``max_parallel_workers_per_gather=0``, measured at 1M incidents); the statement
    with its access line writes, so it never is.
-2. **diaban**: uvicorn with ``--workers`` processes, ``--connections`` concurrent HTTP clients (aiohttp), logged in.
+2. **diaban**: ``diaban serve`` with ``--workers`` processes, ``--connections`` concurrent HTTP clients (aiohttp), logged in.
 3. **tipg**: the same table through tipg (installed on first use into .venv-tipg, see bench_api), asked for the same
    fields as ours: none at zoom 15 (ours sends bare points; tipg is given ``properties=id``, its smallest answer).
 

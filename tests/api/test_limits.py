@@ -5,6 +5,7 @@ have a time limit.
 
 from __future__ import annotations
 
+import gc
 import socket
 from collections.abc import Iterator
 from urllib.parse import urlsplit
@@ -104,6 +105,21 @@ def test_the_door_takes_its_settings_and_stands_inside_the_request_log(engine: E
     order = [m.cls for m in app.user_middleware]  # outermost first
     assert order.index(RequestLog) < order.index(Admission) < order.index(RequestBodies)
     assert app.user_middleware[order.index(Admission)].kwargs == {"limit": 3, "hold_s": 2.5}
+
+
+@pytest.mark.parametrize("server_process", [True, False])
+def test_a_server_process_freezes_what_it_started_with(engine: Engine, server_process: bool) -> None:
+    """Once warm, a server's start-up objects leave the collector's full passes (api.app.freeze_startup_objects); an
+    app built in a process that builds many, such as this one, leaves the collector alone."""
+    from fastapi.testclient import TestClient
+
+    gc.unfreeze()
+    try:
+        with TestClient(create_app(engine, server_process=server_process)):
+            frozen = gc.get_freeze_count()
+    finally:
+        gc.unfreeze()  # frozen objects of this test process would never be collected
+    assert (frozen > 10_000) is server_process, frozen
 
 
 @pytest.mark.parametrize(
