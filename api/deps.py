@@ -1,7 +1,7 @@
 """Typed FastAPI dependencies shared by the routers."""
 
 import asyncio
-from collections.abc import AsyncIterator, Callable, Coroutine, Iterator
+from collections.abc import AsyncIterator, Callable, Coroutine
 from contextlib import asynccontextmanager
 from dataclasses import dataclass
 from typing import Annotated, Any
@@ -9,7 +9,7 @@ from typing import Annotated, Any
 from fastapi import Depends, HTTPException, Request
 from fastapi.concurrency import run_in_threadpool
 from fastapi.security import OAuth2PasswordBearer
-from sqlalchemy import Connection, Engine
+from sqlalchemy import Connection, Engine, RootTransaction
 from sqlalchemy.pool import QueuePool
 
 from api.cache import Memo
@@ -88,14 +88,28 @@ def _connection_slots(request: Request, engine: Engine) -> asyncio.Semaphore | N
 ReadConnDep = Annotated[Connection, Depends(get_read_connection, scope="function")]
 
 
-def get_connection(request: Request, conn: ReadConnDep) -> Iterator[Connection]:
+async def get_connection(request: Request, conn: ReadConnDep) -> AsyncIterator[Connection]:
     """The request's connection in a transaction, committed when the request succeeds. After a change committed
     by this process (any method but GET, HEAD, OPTIONS: reads change no data version), the process reads the data
-    versions again."""
-    conn.commit()  # statements before (authentication) each committed on their own: nothing is pending
+    versions again.
+
+    Async: beginning sends nothing (the statements before, authentication, each committed on their own, and psycopg
+    opens the transaction with the next statement), so it happens on the event loop; only the commit or the
+    rollback, which wait for the database, take a worker thread. As a sync dependency it took one each way."""
+    conn.commit()  # nothing is pending: psycopg sends no COMMIT outside a transaction
     conn.execution_options(isolation_level=conn.default_isolation_level)
-    with conn.begin():
+    transaction = conn.begin()
+    try:
         yield conn
+    except BaseException:
+        await run_in_threadpool(transaction.rollback)
+        raise
+    await run_in_threadpool(_commit, request, conn, transaction)
+
+
+def _commit(request: Request, conn: Connection, transaction: RootTransaction) -> None:
+    """Commit the request's transaction; after a write, forget the data versions and note the write's position."""
+    transaction.commit()
     if request.method not in _SAFE_METHODS:
         request.app.state.data_versions.forget()
         replicas: Replicas | None = request.app.state.replicas
@@ -332,34 +346,80 @@ async def get_data_key(request: Request, conn: ReplicaConnDep, scope: AreaScopeD
 
 
 @dataclass(frozen=True)
-class MapRead:
-    """What a reader's map answer needs: the reader, their area, the connection to read on (a replica when one
-    serves, see :func:`get_replica_connection`), the request's primary connection (what a replica cannot do, such
-    as writing the access line) and the data key."""
+class Reading:
+    """What a read-only route needs, in one dependency: the user (of the roles the route allows, else 403), their
+    area, the connection to read on (a replica when one serves, see :func:`get_replica_connection`) and the request's
+    primary connection (what a replica cannot do, such as writing the access line).
+
+    FastAPI solves a dependency's own dependencies again for every parameter that names it, cached or not (each
+    solve 20-40 µs of the event loop, and the solver was a fifth of a worker's Python time at saturation, py-spy): a
+    hotspot list naming ReplicaConnDep, Reader and AreaScopeDep made 15 dependency solves; naming this one, whose
+    replica connection is entered here rather than as a dependency of its own, it makes 6 (issue 18)."""
 
     user: Principal
     scope: AreaScope
     conn: Connection
     primary: Connection
+
+
+@dataclass(frozen=True)
+class MapRead(Reading):
+    """A :class:`Reading` by any role of READERS, with the data key of a cached map answer (:func:`get_data_key`)."""
+
     data_key: tuple
 
 
 _replica_or_primary = asynccontextmanager(get_replica_connection)
 
 
+def reading(*roles: str) -> Callable[..., AsyncIterator[Reading]]:
+    """Dependency giving a :class:`Reading` to users with one of ``roles`` (403 otherwise)."""
+
+    async def get_reading(request: Request, user: CurrentUser, primary: ReadConnDep) -> AsyncIterator[Reading]:
+        """The reader, their area and connections."""
+        require_role(user, roles)
+        async with _replica_or_primary(request, user, primary) as conn:
+            yield Reading(user, AreaScope.of(user), conn, primary)
+
+    return get_reading
+
+
 async def get_map_read(request: Request, user: CurrentUser, primary: ReadConnDep) -> AsyncIterator[MapRead]:
     """The reader (any role of READERS, else 403), their area, connections and the data key of a map request, in one
-    dependency.
-
-    FastAPI solves a dependency's own dependencies again for every parameter that names it, cached or not (each
-    solve 20-40 µs of the event loop): a tile naming Reader, AreaScopeDep and DataKey made 22 dependency calls; naming
-    this one, whose replica connection is entered here rather than as a dependency of its own, and nothing else
-    besides its filters, it makes 9 (issue 18)."""
+    dependency (see :class:`Reading`): a tile makes 5 dependency solves, 22 when it named Reader, AreaScopeDep and
+    DataKey."""
     require_role(user, READERS)
     scope = AreaScope.of(user)
     async with _replica_or_primary(request, user, primary) as conn:
         yield MapRead(user, scope, conn, primary, await get_data_key(request, conn, scope))
 
 
-#: Function scope, like ReplicaConnDep: its connections go back to their pools before the response is sent.
+#: Function scope, like ReplicaConnDep: their connections go back to their pools before the response is sent.
+ReaderRead = Annotated[Reading, Depends(reading(*READERS), scope="function")]
+WriterRead = Annotated[Reading, Depends(reading(*WRITERS), scope="function")]
 MapReadDep = Annotated[MapRead, Depends(get_map_read, scope="function")]
+
+
+@dataclass(frozen=True)
+class Writing:
+    """What a route that changes data needs, in one dependency: the user (of the roles the route allows, else 403),
+    their area and the request's connection in its transaction (:func:`get_connection`); a comment on a task makes 6
+    dependency solves with it, 11 naming ConnDep, Writer and AreaScopeDep (see :class:`Reading`)."""
+
+    user: Principal
+    scope: AreaScope
+    conn: Connection
+
+
+def writing(*roles: str) -> Callable[..., Coroutine[Any, Any, Writing]]:
+    """Dependency giving a :class:`Writing` to users with one of ``roles`` (403 otherwise)."""
+
+    async def get_writing(user: CurrentUser, conn: ConnDep) -> Writing:
+        """The writer, their area and the transaction."""
+        require_role(user, roles)
+        return Writing(user, AreaScope.of(user), conn)
+
+    return get_writing
+
+
+WriterWrite = Annotated[Writing, Depends(writing(*WRITERS))]

@@ -5,7 +5,7 @@ from typing import Annotated
 from fastapi import APIRouter, Query, Request
 
 from api.audit import record_read
-from api.deps import AreaScopeDep, ConnDep, HotspotMachine, Reader, ReplicaConnDep, Writer
+from api.deps import AreaScopeDep, ConnDep, HotspotMachine, Reader, ReaderRead, Writer
 from api.params import BBox, Commune, DateFrom, DateTo, Statuses, local_day_start, parse_bbox, parse_statuses
 from api.schemas import HotspotCollection, HotspotDetail, ManualHotspotIn
 from gis.services.hotspots import create_manual_hotspot, hotspot_card, hotspot_register
@@ -18,9 +18,7 @@ router = APIRouter(prefix="/api/hotspots", tags=["hotspots"])
 
 @router.get("", response_model=HotspotCollection)
 def list_hotspots(
-    conn: ReplicaConnDep,
-    user: Reader,
-    scope: AreaScopeDep,
+    read: ReaderRead,
     machine: HotspotMachine,
     status: Statuses = None,
     commune: Commune = None,
@@ -40,13 +38,13 @@ def list_hotspots(
         bbox=parse_bbox(bbox),
         start=local_day_start(date_from),
         end=local_day_start(date_to, 1),
-        scope=scope,
+        scope=read.scope,
         team_id=team,
         task_states=(task_state,) if task_state else (),
         overdue=overdue,
         as_of=local_today(),
     )
-    return hotspot_register(conn, flt, user.role, machine, footprints)
+    return hotspot_register(read.conn, flt, read.user.role, machine, footprints)
 
 
 @router.get("/{hotspot_id:int}", response_model=HotspotDetail)

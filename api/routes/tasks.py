@@ -4,7 +4,7 @@ from typing import Annotated, Any
 
 from fastapi import APIRouter, File, Form, Query, Request, Response, UploadFile
 
-from api.deps import AreaScopeDep, Commander, ConnDep, Reader, ReplicaConnDep, Writer
+from api.deps import AreaScopeDep, Commander, ConnDep, Reader, ReplicaConnDep, Writer, WriterRead, WriterWrite
 from api.params import Commune
 from api.schemas import (
     AssigneeSuggestion,
@@ -75,17 +75,16 @@ def get_tasks(
 
 @router.get("/mine", response_model=TaskList)
 def my_tasks(
-    conn: ReplicaConnDep,
-    user: Writer,
-    scope: AreaScopeDep,
+    read: WriterRead,
     state: TaskState | None = None,
     limit: Limit = 200,
     offset: Offset = 0,
 ) -> dict[str, Any]:
     """Tasks assigned to the logged-in user's team."""
+    user = read.user
     if user.team_id is None:
         raise PermissionDenied("chỉ người dùng thuộc một tổ công tác mới có 'nhiệm vụ của tôi'")
-    return list_tasks(conn, scope, TaskFilter(state=state, team_id=user.team_id), limit, offset, user.role)
+    return list_tasks(read.conn, read.scope, TaskFilter(state=state, team_id=user.team_id), limit, offset, user.role)
 
 
 @router.get("/suggest-assignee", response_model=AssigneeSuggestion)
@@ -150,9 +149,9 @@ def post_transition(
 
 
 @router.post("/{task_id:int}/comments", status_code=201, response_model=CommentOut)
-def post_comment(task_id: int, body: CommentIn, conn: ConnDep, user: Writer, scope: AreaScopeDep) -> dict[str, Any]:
+def post_comment(task_id: int, body: CommentIn, write: WriterWrite) -> dict[str, Any]:
     """Comment on a visible task; the assignee team or command sees it in its inbox."""
-    return comment_task(conn, task_id, body.note, user, scope)
+    return comment_task(write.conn, task_id, body.note, write.user, write.scope)
 
 
 @router.post("/{task_id}/photos", status_code=201, response_model=PhotoOut)

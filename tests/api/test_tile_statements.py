@@ -7,6 +7,7 @@ the session check and the data versions must really come from the process's memo
 
 from __future__ import annotations
 
+import asyncio
 import math
 import os
 import re
@@ -205,13 +206,18 @@ def test_a_change_committed_by_this_process_drops_the_data_versions_and_a_read_k
         request = SimpleNamespace(
             method=method, app=SimpleNamespace(state=SimpleNamespace(data_versions=memo, replicas=None))
         )
-        with engine.connect() as conn:
-            conn.execution_options(isolation_level="AUTOCOMMIT")
-            steps = get_connection(request, conn)  # type: ignore[arg-type]
-            assert next(steps) is conn and conn.in_transaction()
-            conn.execute(text("SELECT 1"))
-            with pytest.raises(StopIteration):
-                next(steps)  # the request succeeded: committed
+
+        async def request_succeeds(request: SimpleNamespace) -> None:
+            with engine.connect() as conn:
+                conn.execution_options(isolation_level="AUTOCOMMIT")
+                steps = get_connection(request, conn)  # type: ignore[arg-type]
+                assert await anext(steps) is conn and conn.in_transaction()
+                conn.execute(text("SELECT 1"))
+                with pytest.raises(StopAsyncIteration):
+                    await anext(steps)  # the request succeeded: committed
+                assert not conn.in_transaction()
+
+        asyncio.run(request_succeeds(request))
         assert memo.get(lambda: "new") == seen
 
 
