@@ -386,8 +386,7 @@ def reading(*roles: str) -> Callable[..., AsyncIterator[Reading]]:
 
 async def get_map_read(request: Request, user: CurrentUser, primary: ReadConnDep) -> AsyncIterator[MapRead]:
     """The reader (any role of READERS, else 403), their area, connections and the data key of a map request, in one
-    dependency (see :class:`Reading`): a tile makes 5 dependency solves, 22 when it named Reader, AreaScopeDep and
-    DataKey."""
+    dependency (see :class:`Reading`): a tile makes 5 dependency solves."""
     require_role(user, READERS)
     scope = AreaScope.of(user)
     async with _replica_or_primary(request, user, primary) as conn:

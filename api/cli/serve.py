@@ -6,8 +6,9 @@ that workers never race to migrate. The address is printed once every worker has
 
 Each worker listens on a socket of its own bound to the same port (SO_REUSEPORT), so the kernel spreads new
 connections evenly over the workers. On one shared socket the worker that waited longest in ``accept`` took the
-next connection whatever its load: 100 users connecting at once went 81/19 and 51/49 in two runs of
-bench/bench_api.py's saturation phase, and the workers with more users answered them more slowly (issue 18).
+next connection whatever its load: 100 users connecting at once went 80/20, 81/19 and 81/19 in three runs of
+bench/bench_api.py's saturation phase (53/47, 52/48 and 53/47 on sockets of their own), and the worker with more
+users answered them more slowly (issue 18).
 """
 
 from __future__ import annotations
