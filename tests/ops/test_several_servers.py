@@ -286,7 +286,12 @@ def test_a_tile_computed_by_a_is_a_hit_on_b_and_an_import_makes_both_recompute(
 def test_killing_one_server_during_a_read_load_loses_no_request(
     http: httpx.Client, servers: list[AppServer], front: str
 ) -> None:
-    """Last in the module: server A stays dead."""
+    """Last in the module: server A stays dead.
+
+    nginx retries on server B every request A had not begun to answer. One A had begun, its header passed on to the
+    client, nginx cannot retry: the body is cut off (1 request of 600 in one of 17 runs, when the kill fell between
+    the two writes of a response). Such a request is sent again, as a user would reload, and must then succeed; at
+    most the 4 requests in flight can be cut off."""
     a, b = servers
     auth = login(http, front)
     paths = [TILE, "/api/hotspots", "/api/auth/me", "/health"] + [
@@ -295,11 +300,17 @@ def test_killing_one_server_during_a_read_load_loses_no_request(
         for dy in (-0.05, 0.05)
     ]
     total, killed_at = 600, 100
-    done, statuses, lock = [0], [], threading.Lock()
+    done, statuses, cut_off, lock = [0], [], [0], threading.Lock()
     killed = threading.Event()
 
     def one(i: int) -> None:
-        response = http.get(f"{front}{paths[i % len(paths)]}", headers=auth, timeout=60)
+        url = f"{front}{paths[i % len(paths)]}"
+        try:
+            response = http.get(url, headers=auth, timeout=60)
+        except httpx.RemoteProtocolError:  # the body of an answer begun by A, cut off by the kill
+            with lock:
+                cut_off[0] += 1
+            response = http.get(url, headers=auth, timeout=60)
         with lock:
             statuses.append(response.status_code)
             done[0] += 1
@@ -316,4 +327,5 @@ def test_killing_one_server_during_a_read_load_loses_no_request(
     assert not listening(int(a.url.rsplit(":", 1)[1]))
     assert total - after >= 300, "the server was killed too late in the load to test anything"
     assert [s for s in statuses if s != 200] == []
+    assert cut_off[0] <= 4
     assert http.get(f"{b.url}/health", timeout=30).status_code == 200
