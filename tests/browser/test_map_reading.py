@@ -309,6 +309,36 @@ def test_demo_band_on_every_page(chromium, server: str) -> None:
         page.close()
 
 
+def test_a_read_cut_off_on_the_way_is_asked_again_and_a_change_is_not(chromium, server: str) -> None:
+    """The pages' api(): a GET that fails on the network (a server going down while it answered, which nginx cannot
+    retry once it has passed the header on) is sent once more; a POST is sent once, as it may have been done."""
+    page, errors = open_as(chromium, server, "chihuy", DESKTOP)
+    sent: dict[str, int] = {"GET": 0, "POST": 0}
+
+    def cut_the_first(route) -> None:
+        sent[route.request.method] += 1
+        if sent[route.request.method] == 1:
+            route.abort("connectionreset")
+        else:
+            route.continue_()
+
+    page.route("**/api/auth/me", cut_the_first)
+    assert page.evaluate("async () => (await api('/api/auth/me')).username") == "chihuy"
+    assert sent["GET"] == 2
+    page.route("**/api/tasks/*/comments", cut_the_first)
+    refused = page.evaluate(
+        """async () => {
+        try {
+            await api('/api/tasks/1/comments', { method: 'POST', body: JSON.stringify({ note: 'thử' }) });
+            return null;
+        } catch (error) { return error.name; }
+    }"""
+    )
+    assert (refused, sent["POST"]) == ("TypeError", 1)
+    assert [e for e in errors if "ERR_CONNECTION_RESET" not in e] == []
+    page.close()
+
+
 @pytest.mark.parametrize("role", list(USERS))
 def test_phone_header_map_and_touch_targets(chromium, server: str, role: str) -> None:
     """On a 390×844 phone: the title fits, the role is shown, the page can be zoomed, the map fills its part of the

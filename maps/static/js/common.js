@@ -28,7 +28,20 @@ function csrfToken() {
 
 // Same-origin call (JSON, or a form with files); a lost session goes back to the login form, a refusal throws its
 // Vietnamese detail (with the HTTP status and the error code).
+// A read that fails on the way (a server going down while it answered: nginx retries only what that server had not
+// begun) is asked once more, of whichever server nginx picks then; a change (POST, PATCH, PUT, DELETE) never is, as
+// it may have been done.
 async function api(path, options = {}) {
+  const read = (options.method || "GET").toUpperCase() === "GET";
+  try {
+    return await apiOnce(path, options);
+  } catch (error) {
+    if (!read || !(error instanceof TypeError)) throw error;  // fetch's network failures are TypeErrors
+    return apiOnce(path, options);
+  }
+}
+
+async function apiOnce(path, options) {
   const json = typeof options.body === "string";  // a FormData body (a photo) sets its own multipart type
   const headers = { "X-CSRF-Token": csrfToken(), ...(json ? { "Content-Type": "application/json" } : {}) };
   const response = await fetch(path, { credentials: "same-origin", ...options, headers });
