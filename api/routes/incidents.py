@@ -5,7 +5,7 @@ from typing import Annotated, Any
 from fastapi import APIRouter, Query, Request
 
 from api.audit import record_read
-from api.deps import AreaScopeDep, ReadConnDep, Reader, ReplicaConnDep
+from api.deps import ReaderRead
 from api.params import (
     BBox,
     Commune,
@@ -26,10 +26,7 @@ router = APIRouter(prefix="/api/incidents", tags=["incidents"])
 @router.get("", response_model=IncidentPage)
 def list_incidents(
     request: Request,
-    conn: ReplicaConnDep,
-    primary: ReadConnDep,
-    user: Reader,
-    scope: AreaScopeDep,
+    read: ReaderRead,
     bbox: BBox = None,
     date_from: DateFrom = None,
     date_to: DateTo = None,
@@ -46,8 +43,8 @@ def list_incidents(
         end=local_day_start(date_to, 1),
         kinds=parse_kinds(kind),
         communes=(commune,) if commune else None,
-        scope=scope,
+        scope=read.scope,
     )
-    page = incidents_page(conn, selection, limit, offset)
-    record_read(request, primary, user, page["numberReturned"])
+    page = incidents_page(read.conn, selection, limit, offset)
+    record_read(request, read.primary, read.user, page["numberReturned"])
     return page

@@ -4,7 +4,7 @@ from typing import Annotated, Any
 
 from fastapi import APIRouter, File, Form, Query, Request, Response, UploadFile
 
-from api.deps import AreaScopeDep, Commander, ConnDep, Reader, ReplicaConnDep, Writer, WriterRead, WriterWrite
+from api.deps import AreaScopeDep, Commander, ConnDep, Reader, ReaderRead, Writer, WriterRead, WriterWrite
 from api.params import Commune
 from api.schemas import (
     AssigneeSuggestion,
@@ -56,9 +56,7 @@ def _visible_task(conn: ConnDep, task_id: int, scope: AreaScope, role: str) -> d
 
 @router.get("", response_model=TaskList)
 def get_tasks(
-    conn: ReplicaConnDep,
-    user: Reader,
-    scope: AreaScopeDep,
+    read: ReaderRead,
     state: TaskState | None = None,
     kind: TaskKind | None = None,
     team: int | None = None,
@@ -70,7 +68,8 @@ def get_tasks(
 ) -> dict[str, Any]:
     """Visible tasks filtered by state (`completed`: waiting for acceptance), kind, assignee team, commune, hotspot
     and overdue, soonest due first; each with the transitions the user may make now."""
-    return list_tasks(conn, scope, TaskFilter(state, kind, team, overdue, commune, hotspot), limit, offset, user.role)
+    flt = TaskFilter(state, kind, team, overdue, commune, hotspot)
+    return list_tasks(read.conn, read.scope, flt, limit, offset, read.user.role)
 
 
 @router.get("/mine", response_model=TaskList)
@@ -139,13 +138,11 @@ def post_assignment(
 
 
 @router.post("/{task_id:int}/transitions", response_model=TaskTransitionOut)
-def post_transition(
-    task_id: int, body: TransitionIn, conn: ConnDep, user: Writer, scope: AreaScopeDep
-) -> dict[str, Any]:
+def post_transition(task_id: int, body: TransitionIn, write: WriterWrite) -> dict[str, Any]:
     """Move a task to `to` with the hotspot transition it carries (409 not allowed from its state or its hotspot's,
     412 stale version, 422 comment or reason missing). The team works; command accepts, returns or cancels."""
-    require_target(user, body.to, TEAM_TASK_TARGETS, COMMAND_TASK_TARGETS)
-    return transition_task(conn, task_id, body.to, body.note, body.version, user, scope)
+    require_target(write.user, body.to, TEAM_TASK_TARGETS, COMMAND_TASK_TARGETS)
+    return transition_task(write.conn, task_id, body.to, body.note, body.version, write.user, write.scope)
 
 
 @router.post("/{task_id:int}/comments", status_code=201, response_model=CommentOut)
