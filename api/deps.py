@@ -372,14 +372,23 @@ class MapRead(Reading):
 _replica_or_primary = asynccontextmanager(get_replica_connection)
 
 
+@asynccontextmanager
+async def _reading_as(
+    request: Request, user: Principal, primary: Connection, roles: tuple[str, ...]
+) -> AsyncIterator[Reading]:
+    """The :class:`Reading` of a user with one of ``roles`` (403 otherwise), its replica connection open meanwhile."""
+    require_role(user, roles)
+    async with _replica_or_primary(request, user, primary) as conn:
+        yield Reading(user, AreaScope.of(user), conn, primary)
+
+
 def reading(*roles: str) -> Callable[..., AsyncIterator[Reading]]:
     """Dependency giving a :class:`Reading` to users with one of ``roles`` (403 otherwise)."""
 
     async def get_reading(request: Request, user: CurrentUser, primary: ReadConnDep) -> AsyncIterator[Reading]:
         """The reader, their area and connections."""
-        require_role(user, roles)
-        async with _replica_or_primary(request, user, primary) as conn:
-            yield Reading(user, AreaScope.of(user), conn, primary)
+        async with _reading_as(request, user, primary, roles) as read:
+            yield read
 
     return get_reading
 
@@ -387,10 +396,9 @@ def reading(*roles: str) -> Callable[..., AsyncIterator[Reading]]:
 async def get_map_read(request: Request, user: CurrentUser, primary: ReadConnDep) -> AsyncIterator[MapRead]:
     """The reader (any role of READERS, else 403), their area, connections and the data key of a map request, in one
     dependency (see :class:`Reading`): a tile makes 5 dependency solves."""
-    require_role(user, READERS)
-    scope = AreaScope.of(user)
-    async with _replica_or_primary(request, user, primary) as conn:
-        yield MapRead(user, scope, conn, primary, await get_data_key(request, conn, scope))
+    async with _reading_as(request, user, primary, READERS) as read:
+        key = await get_data_key(request, read.conn, read.scope)
+        yield MapRead(read.user, read.scope, read.conn, read.primary, key)
 
 
 #: Function scope, like ReplicaConnDep: their connections go back to their pools before the response is sent.

@@ -127,6 +127,14 @@ def _sockets_of(pid: int) -> set[str]:
     return inodes
 
 
+def _parent(pid: int) -> int | None:
+    """The parent of process ``pid`` (None once it has ended)."""
+    try:
+        return int(open(f"/proc/{pid}/stat").read().rsplit(")", 1)[1].split()[1])
+    except OSError:
+        return None
+
+
 def test_serve_workers_listen_on_sockets_of_their_own_and_share_the_connections(db_env: dict) -> None:
     """Each worker accepts on its own socket (SO_REUSEPORT): 40 connections opened one after another reach both.
     On the one socket uvicorn's workers share, the worker that waited last took them: 39/1, 39/1 and 40/0 in three
@@ -163,14 +171,6 @@ def test_serve_workers_listen_on_sockets_of_their_own_and_share_the_connections(
     # Spread by the kernel's hash of each connection's addresses: either worker below 8 of 40 has a chance of 4 in
     # 100,000.
     assert len(counts) == 2 and sum(counts) == 40 and counts[0] >= 8, held
-
-
-def _parent(pid: int) -> int | None:
-    """The parent of process ``pid`` (None once it has ended)."""
-    try:
-        return int(open(f"/proc/{pid}/stat").read().rsplit(")", 1)[1].split()[1])
-    except OSError:
-        return None
 
 
 def test_help_is_vietnamese_with_formats_and_defaults(cli, capsys) -> None:
