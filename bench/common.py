@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import os
 import time
 from collections.abc import Callable
+from dataclasses import dataclass
 from pathlib import Path
 from typing import TypeVar
 
@@ -26,6 +28,55 @@ def timed(fn: Callable[[], T]) -> tuple[T, float]:
     start = time.perf_counter()
     out = fn()
     return out, time.perf_counter() - start
+
+
+_HZ = os.sysconf("SC_CLK_TCK")
+
+
+def _machine_busy_s() -> float:
+    """CPU seconds every core has spent busy since boot (/proc/stat: all but idle and iowait)."""
+    ticks = [int(v) for v in Path("/proc/stat").read_text().split("\n", 1)[0].split()[1:]]
+    return (sum(ticks) - ticks[3] - ticks[4]) / _HZ
+
+
+def _tree_cpu_s(pid: int) -> float:
+    """CPU seconds of a process and its direct children (a server's supervisor and workers), Linux /proc."""
+    pids = [str(pid), *Path(f"/proc/{pid}/task/{pid}/children").read_text().split()]
+    total = 0
+    for p in pids:
+        try:
+            fields = Path(f"/proc/{p}/stat").read_text().rsplit(")", 1)[1].split()
+        except OSError:  # ended meanwhile
+            continue
+        total += int(fields[11]) + int(fields[12])
+    return total / _HZ
+
+
+@dataclass
+class CpuSplit:
+    """Where the machine's CPU went during a measurement, per request (ms): this benchmark process (the load
+    client), a server's processes, and the rest: PostgreSQL and the kernel's own work (loopback TCP, counted by no
+    process), on a machine doing nothing else."""
+
+    client_ms: float
+    server_ms: float
+    rest_ms: float
+
+    def __str__(self) -> str:
+        server = f"server {self.server_ms:.2f} + " if self.server_ms else ""
+        return f"CPU per request: {server}PostgreSQL, kernel, rest {self.rest_ms:.2f} + client {self.client_ms:.2f} ms"
+
+
+def cpu_split(run: Callable[[], int], server_pid: int | None = None) -> CpuSplit:
+    """Run ``run`` (it returns the number of requests it made) and split the machine's busy CPU time per request
+    between this process, the server ``server_pid`` (with its workers) and everything else."""
+    machine, own, server = _machine_busy_s(), os.times(), _tree_cpu_s(server_pid) if server_pid else 0.0
+    requests = max(run(), 1)
+    after = os.times()
+    client = after.user + after.system - own.user - own.system
+    served = _tree_cpu_s(server_pid) - server if server_pid else 0.0
+    rest = _machine_busy_s() - machine - client - served
+    return CpuSplit(*(1000 * seconds / requests for seconds in (client, served, rest)))
 
 
 def incident_csv(rows: int, out_dir: Path, seed: int = 11) -> Path:
