@@ -213,7 +213,7 @@ diabanPages.admin = async function startAdmin(map, cfg) {
         `${a.details.removed.length} xã/phường)` : a.details.communes ? ` (${a.details.communes.length} xã/phường${from})` : "";
       return `<li><time>${viDateTime(a.at)}</time> ${escapeHtml(a.actor)}: ${escapeHtml(a.action_label)}` +
         `${target ? " — " + target : ""}${changes}</li>`;
-    }).join("") || "<li>Chưa có thao tác nào.</li>";
+    }).join("") || "<li class=\"none\">Chưa có thao tác nào.</li>";
   }
 
   await Promise.all([loadTeams(), loadUsers(), loadAudit()]);

@@ -473,7 +473,7 @@ diabanPages.command = async function startCommand(map, cfg) {
     const waiting = (e) => e.event === "comment" || e.to_state === e.task_state;
     const count = inbox.events.filter(waiting).length;
     document.getElementById("inbox-count").textContent = count ? VI_NUMBER.format(count) : "";
-    if (!inbox.events.length) { list.innerHTML = "<li>Không có việc mới.</li>"; return; }
+    if (!inbox.events.length) { list.innerHTML = "<li class=\"none\">Không có việc mới.</li>"; return; }
     list.replaceChildren(...inbox.events.map((e) => {
       const item = document.createElement("li");
       if (!waiting(e)) item.className = "handled";
