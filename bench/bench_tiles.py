@@ -10,7 +10,10 @@ Three servers of the same tiles, cache off on ours (``DIABAN_CACHE_MB=0``: every
    connection against 785 with ``max_parallel_workers_per_gather=0``, measured at 1M incidents); the statement
    with its access line writes, so it never is.
 2. **diaban**: ``diaban serve`` with ``--workers`` processes, ``--connections`` concurrent HTTP clients (aiohttp), logged in.
-3. **tipg**: the same table through tipg (installed on first use into .venv-tipg, see bench_api), asked for the same
+3. **The thinnest HTTP server** of the same statement (bench/thin_tiles.py: uvicorn, a bare ASGI function and async
+   psycopg; no authentication, framework or thread): what HTTP itself costs on top of the floor, so the gap is split
+   into what any HTTP server pays and what ours adds.
+4. **tipg**: the same table through tipg (installed on first use into .venv-tipg, see bench_api), asked for the same
    fields as ours: none at zoom 15 (ours sends bare points; tipg is given ``properties=id``, its smallest answer).
 
 Each is measured at zoom 15 (single points) and at zooms 12–14 (ours: counts on a grid; tipg has no such layer, so
@@ -34,13 +37,14 @@ import asyncio
 import contextlib
 import os
 import random
+import sys
 import tempfile
 import threading
 import time
 from pathlib import Path
 
 import psycopg
-from bench_api import login, ours, run_load, tile_list, tile_requests, tipg
+from bench_api import ROOT, login, ours, run_load, server, tile_list, tile_requests, tipg
 from common import CpuSplit, cpu_split, import_as_owner, incident_csv, prepared_engine
 from sqlalchemy import create_engine
 
@@ -117,6 +121,18 @@ def http_rate(
     return sum(len(v) for v in result["latencies"].values()) / result["elapsed"], split
 
 
+def thinnest(port: int, url: str, workers: int, scope: AreaScope) -> contextlib.AbstractContextManager:
+    """bench/thin_tiles.py under uvicorn with ``workers`` processes, on the database at ``url``."""
+    env = {
+        **os.environ,
+        "THIN_DATABASE_URL": url,
+        "THIN_SCOPE_PROVINCE": scope.province_code or "",
+        "PYTHONPATH": f"{ROOT / 'bench'}{os.pathsep}{ROOT}",
+    }
+    command = ["-m", "uvicorn", "thin_tiles:app", "--port", str(port), "--workers", str(workers), "--no-access-log"]
+    return server([sys.executable, *command], env, port, cwd=ROOT / "bench")
+
+
 def measure(url: str, args: argparse.Namespace) -> None:
     engine = create_engine(url)
     with engine.begin() as conn:
@@ -127,7 +143,7 @@ def measure(url: str, args: argparse.Namespace) -> None:
         "zoom 15 (points)": tile_list(2000, seed=1, zooms=(15, 15)),
         "zooms 12-14 (grid)": tile_list(2000, zooms=(12, 14)),
     }
-    ours_port, tipg_port = free_port(), free_port()
+    ours_port, tipg_port, thin_port = free_port(), free_port(), free_port()
     ours_tile = "/tiles/incidents/{z}/{x}/{y}.mvt"
     tipg_tile = "/collections/public.incidents/tiles/WebMercatorQuad/{z}/{x}/{y}?properties=id"
     load = os.getloadavg()
@@ -136,6 +152,7 @@ def measure(url: str, args: argparse.Namespace) -> None:
     with contextlib.ExitStack() as servers:
         served = servers.enter_context(ours(ours_port, url, args.workers, cache_mb=0)).pid
         theirs_pid = servers.enter_context(tipg(tipg_port, url, args.workers)).pid
+        thin_pid = servers.enter_context(thinnest(thin_port, url, args.workers, scope)).pid
         if args.baseline:
             baseline = servers.enter_context(ours(baseline_port, url, args.workers, cache_mb=0, root=args.baseline)).pid
         base = f"http://127.0.0.1:{ours_port}"
@@ -148,6 +165,9 @@ def measure(url: str, args: argparse.Namespace) -> None:
                 floor, floor_cpu = sql_floor(url, scope, tiles, args.seconds, users, logged=True)
                 bare, _ = sql_floor(url, scope, tiles, args.seconds, users, logged=False)
                 mine, mine_cpu = http_rate(base, ours_tile, token, tiles, args.seconds, users, served)
+                thin, thin_cpu = http_rate(
+                    f"http://127.0.0.1:{thin_port}", "/{z}/{x}/{y}.mvt", None, tiles, args.seconds, users, thin_pid
+                )
                 if args.baseline:  # ours, baseline, baseline, ours: a load that drifts during the row favours neither
                     then = (
                         sum(
@@ -162,7 +182,9 @@ def measure(url: str, args: argparse.Namespace) -> None:
                     f" (the SELECT alone, without the access line: {bare:,.0f}; PostgreSQL may send it through"
                     f" parallel workers, which a statement that writes never uses), diaban over HTTP {mine:,.0f} tiles/s"
                     f" = {mine / floor:.2f}x the floor (goal >= 0.8x); per tile {1000 / mine * users:.1f} ms vs"
-                    f" {1000 / floor * users:.1f} ms\n  floor {floor_cpu}\n  diaban {mine_cpu}",
+                    f" {1000 / floor * users:.1f} ms\n  floor {floor_cpu}\n  diaban {mine_cpu}\n"
+                    f"  thinnest HTTP server of the statement {thin:,.0f} tiles/s = {thin / floor:.2f}x the floor"
+                    f" (what HTTP alone leaves); diaban / thinnest = {mine / thin:.2f}x\n  thinnest {thin_cpu}",
                     flush=True,
                 )
                 if args.baseline:
