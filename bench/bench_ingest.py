@@ -13,7 +13,9 @@ For each size, on the same generated file (synthetic, 3 years, Hải Phòng comm
   partitions, four indexes, refs);
 
 and, once: ``diaban`` importing ``--increment`` rows (same 3 years, other refs) into a table holding ``--base``
-rows, against COPY + geometry + GiST of the same increment into an empty table. The increment is rolled back after
+rows, against COPY + geometry + GiST of the same increment into an empty table, and against the floor of any load
+that keeps the table's indexes: the same rows with their point only (no validation, duplicates or communes) copied
+into a temporary table and inserted into ``incidents``. The increment is rolled back after
 it is timed, so that each repetition starts from the same table.
 
 Each load runs in its own process: its peak RSS is the process's VmHWM (``ru_maxrss`` would count the memory of
@@ -77,6 +79,27 @@ def child(method: str, url: str, path: Path) -> dict[str, float | int | None]:
             if method == "copy_gist":
                 conn.execute("CREATE INDEX ON bench_load USING gist (geom)")
             conn.commit()
+        elif method == "insert_increment":
+            # The floor of any load into a table that keeps its indexes: the rows and their point, without
+            # validation, duplicates or communes, copied into a temporary table and inserted into `incidents`
+            # (its partitions' indexes, the refs and the metric point by trigger); rolled back, like the increment.
+            conn.execute(_PLAIN.replace("CREATE TABLE", "CREATE TEMP TABLE").format(geom=""))
+            with (
+                conn.cursor() as cur,
+                open(path, "rb") as fh,
+                cur.copy(f"COPY bench_load ({_COLUMNS}) FROM STDIN (FORMAT csv, HEADER true)") as copy,
+            ):
+                while block := fh.read(1 << 20):
+                    copy.write(block)
+            rows = conn.execute(
+                "INSERT INTO incidents (ref, occurred_at, kind, substance, quantity_g, arrested, source, geom,"
+                " assignment) SELECT ref, occurred_at, kind, substance, quantity_g, arrested, source,"
+                " ST_SetSRID(ST_MakePoint(lon, lat), 4326), 'outside' FROM bench_load"
+            ).rowcount
+            seconds = time.perf_counter() - start
+            peak = _peak_kb(pid)
+            conn.rollback()
+            return {"seconds": seconds, "server_kb": peak, "client_kb": _peak_kb("self"), "rows": rows}
         else:
             from sqlalchemy import create_engine
             from sqlalchemy.pool import NullPool
@@ -257,8 +280,10 @@ def main() -> None:
             floor = measure("copy_gist", db, url, increment, args.repeat)
             _reset(*db)
             _run_child("diaban", url, generated(args.base))  # the table holding --base rows (not timed)
+            inserted = measure("insert_increment", db, url, increment, args.repeat, keep=True)
             added = measure("diaban_increment", db, url, increment, args.repeat, keep=True)
             print(_line("COPY + geometry + GiST, increment", args.increment, floor, floor["seconds"]))
+            print(_line(f"rows + point only, into {args.base:,}", args.increment, inserted, floor["seconds"]))
             print(_line(f"diaban import into {args.base:,}", args.increment, added, floor["seconds"]))
         for engine in db:
             engine.dispose()
