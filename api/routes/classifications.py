@@ -6,6 +6,7 @@ from fastapi import APIRouter, Depends, Path, Query, Request, Response
 
 from api.audit import record_read
 from api.deps import AreaScopeDep, ConnDep, ReadConnDep, Reader, ReplicaConnDep, require_roles
+from api.routes.reports import XLSX
 from api.schemas import (
     ClassificationOut,
     OverrideIn,
@@ -44,7 +45,7 @@ PlanningReader = Annotated[Principal, Depends(require_roles(Role.PLANNER, Role.C
 MEDIA_TYPES = {
     "csv": "text/csv; charset=utf-8",
     "geojson": "application/geo+json",
-    "xlsx": "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
+    "xlsx": XLSX,
 }
 EXPORT_RESPONSE: dict[int | str, dict] = {
     200: {
