@@ -2,9 +2,10 @@
 
 The reading layer is three steps, each replaceable on its own:
 
-1. bytes → UTF-8 bytes (`to_utf8`): UTF-8 with or without BOM passes through untouched; UTF-16
+1. bytes → UTF-8 bytes (`text_codec`, `transcode`): UTF-8 with or without BOM passes through untouched; UTF-16
    ("Unicode text" from Excel) and the Windows code pages of Vietnamese offices (1258, 1252) are
-   decoded, normalised to NFC and re-encoded. The decision is made once per file, never per row.
+   decoded block by block, normalised to NFC and re-encoded into a temporary file. The decision is made once per
+   file, never per row.
 2. UTF-8 bytes → table of strings with the physical line of each record (`sniff_delimiter`, then
    Arrow's reader, or the line-tracking reader for odd files). Excel sheets go straight to step 2's
    output, with the worksheet row number as the line.
@@ -22,6 +23,7 @@ import io
 import itertools
 import json
 import re
+import tempfile
 import unicodedata
 from collections.abc import Callable, Generator, Iterable, Iterator
 from dataclasses import dataclass
@@ -57,6 +59,9 @@ GEOJSON_SUFFIXES = {".geojson", ".json"}
 csv.field_size_limit(2**31 - 1)
 #: A JSON string or a bare non-standard constant, to find where a NaN or Infinity stands.
 _JSON_TOKEN = re.compile(r'"(?:\\.|[^"\\])*"|NaN|-?Infinity')
+#: Bytes of a file in a Windows code page from which charset-normalizer tells the code page (it holds what it is given
+#: several times over): every office file whole.
+ENCODING_SAMPLE = 16 << 20
 #: Records read, validated and staged at a time: an import holds one chunk, whatever the file's size. Reading,
 #: validating and encoding a million rows peaked at 338 MB in chunks of 40,000 (1 MB blocks, Arrow's unused
 #: memory released after each), 585 MB in chunks of 200,000 (4 MB blocks), in the same time (measured).
@@ -95,43 +100,102 @@ def read_table_chunks(
 
 # ------------------------------------------------------------------------------------------------ encoding
 def to_utf8(data: bytes, encoding: str | None = None) -> tuple[bytes, str]:
-    """The file's text as UTF-8 bytes without BOM, and the name of the encoding it was read in.
+    """The text of ``data`` as UTF-8 bytes without BOM, and the name of the encoding it was read in (see
+    :func:`text_codec` and :func:`transcode`; a file on disk streams through them instead)."""
+    codec, name = text_codec(lambda: io.BytesIO(data), encoding)
+    if codec is None:
+        return data.removeprefix(codecs.BOM_UTF8), name
+    out = io.BytesIO()
+    transcode(io.BytesIO(data), out, codec, name)
+    return out.getvalue(), name
 
-    A plain UTF-8 file is returned as is (no decode, no copy when it is ASCII). A file that is mostly
-    valid UTF-8 with a few broken bytes stays UTF-8, so that only its broken rows are rejected.
+
+def text_codec(open_stream: Callable[[], BinaryIO], encoding: str | None = None) -> tuple[str | None, str]:
+    """The codec a text file is read with, decided once per file, and the encoding's name in messages.
+
+    None: UTF-8 as it is — a plain UTF-8 file, or one that is mostly valid UTF-8 with a few broken bytes, so that only
+    its broken rows are rejected. Otherwise UTF-16 (a BOM, or NUL bytes filling every other byte of the start),
+    UTF-8 to normalise to NFC, or the Windows code page charset-normalizer finds least chaotic (its first
+    ``ENCODING_SAMPLE`` bytes decide: every office file whole). ``open_stream`` opens the file from its start (each
+    pass closes it), so that a file of any size is read in blocks.
     """
     if encoding:
-        return _recode(data, encoding, encoding)
-    if data.startswith(codecs.BOM_UTF8):
-        data = data[len(codecs.BOM_UTF8) :]
-    elif data.startswith((codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE)):
-        return _recode(data, "utf-16", "UTF-16")
-    elif (utf16 := _utf16_without_bom(data)) is not None:
-        return _recode(data, utf16, "UTF-16")
-    if data.isascii():
-        return data, "UTF-8"
-    try:
-        text = data.decode("utf-8")
-    except UnicodeDecodeError:
-        loose = data.decode("utf-8", errors="replace")
-        broken = loose.count(_NOT_UTF8)
-        decoded = len(loose) - len(loose.encode("ascii", errors="ignore")) - broken  # non-ASCII characters read
-        if decoded > broken:  # mostly UTF-8: only some rows are broken
-            return data, "UTF-8"
-        return _legacy(data)
-    if unicodedata.is_normalized("NFC", text):
-        return data, "UTF-8"
-    return unicodedata.normalize("NFC", text).encode("utf-8"), "UTF-8"
+        try:
+            codecs.lookup(encoding)
+        except LookupError as exc:
+            raise FileFormatError(
+                f"không đọc được tệp bằng bảng mã {encoding}", f"cannot decode the file as {encoding}: {exc}"
+            ) from exc
+        return encoding, encoding
+    with open_stream() as stream:
+        head = stream.read(4096)
+    if head.startswith((codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE)):
+        return "utf-16", "UTF-16"
+    if not head.startswith(codecs.BOM_UTF8) and (utf16 := _utf16_without_bom(head)) is not None:
+        return utf16, "UTF-16"
+    valid, broken, read = _utf8_damage(open_stream())
+    if valid:
+        return "utf-8-sig", "UTF-8"  # normalised to NFC as it streams
+    if read > broken:  # mostly UTF-8: only some rows are broken
+        return None, "UTF-8"
+    with open_stream() as stream:
+        codec = _legacy_codec(stream.read(ENCODING_SAMPLE))
+    return codec, _display(codec)
 
 
-def _recode(data: bytes, codec: str, name: str) -> tuple[bytes, str]:
-    try:
-        text = data.decode(codec)
-    except (UnicodeDecodeError, LookupError) as exc:
-        raise FileFormatError(
-            f"không đọc được tệp bằng bảng mã {name}", f"cannot decode the file as {name}: {exc}"
-        ) from exc
-    return unicodedata.normalize("NFC", text.removeprefix("\ufeff")).encode("utf-8"), name
+def _utf8_damage(stream: BinaryIO, block: int = 1 << 20) -> tuple[bool, int, int]:
+    """A stream read as UTF-8 (closed afterwards): whether it all decodes, the characters that do not (each
+    replaced by U+FFFD) and the non-ASCII characters that do."""
+    strict = codecs.getincrementaldecoder("utf-8")()
+    loose = codecs.getincrementaldecoder("utf-8")(errors="replace")
+    valid, broken, read = True, 0, 0
+    with stream:
+        while True:
+            chunk = stream.read(block)
+            if valid:
+                try:
+                    strict.decode(chunk, final=not chunk)
+                except UnicodeDecodeError:
+                    valid = False
+            text = loose.decode(chunk, final=not chunk)
+            bad = text.count(_NOT_UTF8)
+            broken += bad
+            read += len(text) - len(text.encode("ascii", errors="ignore")) - bad
+            if not chunk:
+                return valid, broken, read
+
+
+def transcode(source: BinaryIO, target: BinaryIO, codec: str, name: str, block: int = 1 << 20) -> None:
+    """Decode ``source`` with ``codec`` block by block and write it to ``target`` as UTF-8 in NFC without BOM: memory
+    holds one block whatever the file's size. A character that cannot be decoded refuses the file."""
+    decoder = codecs.getincrementaldecoder(codec)()
+    held, start = "", True
+    while True:
+        chunk = source.read(block)
+        try:
+            text = held + decoder.decode(chunk, final=not chunk)
+        except UnicodeDecodeError as exc:
+            raise FileFormatError(
+                f"không đọc được tệp bằng bảng mã {name}", f"cannot decode the file as {name}: {exc}"
+            ) from exc
+        if start and text:
+            text, start = text.removeprefix("\ufeff"), False
+        cut = _nfc_cut(text) if chunk else len(text)
+        text, held = text[:cut], text[cut:]
+        target.write(unicodedata.normalize("NFC", text).encode("utf-8"))
+        if not chunk:
+            return
+
+
+def _nfc_cut(text: str) -> int:
+    """Where ``text`` may be split so that NFC of the two parts is NFC of the whole: before its last character that
+    neither is a combining mark nor composes with the one before it (a letter and its accents stay together)."""
+    cut = len(text) - 1
+    while cut > 0 and (
+        unicodedata.combining(text[cut]) or len(unicodedata.normalize("NFC", text[cut - 1 : cut + 1])) < 2
+    ):
+        cut -= 1
+    return max(cut, 0)
 
 
 def _utf16_without_bom(data: bytes) -> str | None:
@@ -147,8 +211,8 @@ def _utf16_without_bom(data: bytes) -> str | None:
     return None
 
 
-def _legacy(data: bytes) -> tuple[bytes, str]:
-    """Decode with the Windows code page charset-normalizer finds least chaotic, or refuse when two are as likely."""
+def _legacy_codec(data: bytes) -> str:
+    """The Windows code page charset-normalizer finds least chaotic, or refuse when two are as likely."""
     matches = sorted(charset_normalizer.from_bytes(data, cp_isolation=list(LEGACY_ENCODINGS)), key=lambda m: m.chaos)
     tried = ", ".join(ENCODINGS_TRIED)
     if not matches:
@@ -171,7 +235,7 @@ def _legacy(data: bytes) -> tuple[bytes, str]:
             " hãy chỉ rõ --encoding hoặc lưu tệp dưới dạng CSV UTF-8",
             f"ambiguous encoding between {names}",
         )
-    return texts[best.encoding].encode("utf-8"), _display(best.encoding)
+    return best.encoding
 
 
 def _display(codec: str) -> str:
@@ -205,15 +269,23 @@ def read_csv_chunks(path: Path, encoding: str | None = None, chunk_rows: int = C
     A plain UTF-8 file (NFC, one record per physical line) streams from disk through Arrow's reader: memory
     holds one chunk whatever the file's size. Records where that no longer holds (a line break inside quotes,
     a broken byte, a wrong number of fields) are read on by the line-tracking reader from where Arrow stopped.
-    A file in another encoding is decoded whole first (office files: small), then read the same way.
+    A file in another encoding (or UTF-8 not in NFC) is first transcoded block by block into a temporary UTF-8 file
+    (:func:`transcode`), then read the same way: memory holds one block and one chunk whatever the file's size.
     """
     scan = scan_text(path.open("rb")) if encoding is None else None
-    if scan is not None and scan.utf8:
-        yield from _csv_chunks(_Source(lambda: pa.OSFile(str(path)), lambda: path.open("rb")), scan, chunk_rows)
+    codec, name = (None, "UTF-8") if scan is not None and scan.utf8 else text_codec(lambda: path.open("rb"), encoding)
+    if codec is None:  # UTF-8 as it is (a broken row is rejected with its line)
+        yield from _csv_chunks(_file_source(path), scan or scan_text(path.open("rb")), chunk_rows)
         return
-    data, _ = to_utf8(path.read_bytes(), encoding)
-    source = _Source(lambda: pa.BufferReader(data), lambda: io.BytesIO(data))
-    yield from _csv_chunks(source, scan_text(io.BytesIO(data)), chunk_rows)
+    with tempfile.TemporaryDirectory(prefix="diaban-utf8-") as folder:
+        utf8 = Path(folder) / path.name
+        with path.open("rb") as source, utf8.open("wb") as target:
+            transcode(source, target, codec, name)
+        yield from _csv_chunks(_file_source(utf8), scan_text(utf8.open("rb")), chunk_rows)
+
+
+def _file_source(path: Path) -> _Source:
+    return _Source(lambda: pa.OSFile(str(path)), lambda: path.open("rb"))
 
 
 @dataclass(frozen=True)
