@@ -1,7 +1,7 @@
 """Benchmark (not a test): our incident tiles over HTTP against the floor of the same SQL sent straight through
 psycopg, and against tipg serving the same table, in one run.
 
-Three servers of the same tiles, cache off on ours (``DIABAN_CACHE_MB=0``: every tile built by PostgreSQL):
+Four servers of the same tiles, cache off on ours (``DIABAN_CACHE_MB=0``: every tile built by PostgreSQL):
 
 1. **SQL floor**: the tile statement our server runs for the logged-in user (gis.store.tiles, in that user's area
    scope: the command user ``chihuy`` sees one province; at street zoom with its access-log line, as ours writes

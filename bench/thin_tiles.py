@@ -1,6 +1,6 @@
 """The thinnest HTTP server of our incident tiles, for bench_tiles.py (not part of the app): uvicorn and a bare ASGI
 function that parses ``/{z}/{x}/{y}.mvt``, sends the same statement as ``diaban serve`` (gis.store.tiles, in the
-scope of the user ``THIN_SCOPE_PROVINCE`` names, with its access line at street zoom) on one of its own async psycopg
+scope of the province ``THIN_SCOPE_PROVINCE`` names, or the whole country; with its access line at street zoom) on one of its own async psycopg
 connections, and answers the bytes. No authentication, no framework, no thread, no middleware: what any HTTP server
 of these tiles costs at least, so bench_tiles can show how much of the gap to the SQL floor HTTP itself takes.
 
@@ -28,7 +28,7 @@ _idle: asyncio.Queue[psycopg.AsyncConnection] | None = None
 
 
 async def _connection() -> psycopg.AsyncConnection:
-    """An idle connection of this process (one more while every one is busy, up to 16)."""
+    """One of the process's 16 connections, opened with its first request (waiting while all are busy)."""
     global _idle
     if _idle is None:
         _idle = asyncio.Queue()
