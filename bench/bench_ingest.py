@@ -34,6 +34,7 @@ import tempfile
 import time
 from pathlib import Path
 
+import psycopg
 from sqlalchemy import Engine, create_engine, text
 from sqlalchemy.pool import NullPool
 
@@ -60,22 +61,25 @@ def _peak_kb(pid: int | str) -> int | None:
     return None
 
 
+def _copy_file(conn: psycopg.Connection, path: Path) -> None:
+    """The CSV file into the table ``bench_load`` by COPY, in blocks of 1 MiB."""
+    with (
+        conn.cursor() as cur,
+        open(path, "rb") as fh,
+        cur.copy(f"COPY bench_load ({_COLUMNS}) FROM STDIN (FORMAT csv, HEADER true)") as copy,
+    ):
+        while block := fh.read(1 << 20):
+            copy.write(block)
+
+
 def child(method: str, url: str, path: Path) -> dict[str, float | int | None]:
     """One load in this process: its seconds and the server backend's peak memory."""
-    import psycopg
-
     with psycopg.connect(libpq_url(url)) as conn:
         pid = conn.info.backend_pid
         start = time.perf_counter()
         if method in ("copy", "copy_gist"):
             conn.execute(_PLAIN.format(geom=_GEOM if method == "copy_gist" else ""))
-            with (
-                conn.cursor() as cur,
-                open(path, "rb") as fh,
-                cur.copy(f"COPY bench_load ({_COLUMNS}) FROM STDIN (FORMAT csv, HEADER true)") as copy,
-            ):
-                while block := fh.read(1 << 20):
-                    copy.write(block)
+            _copy_file(conn, path)
             if method == "copy_gist":
                 conn.execute("CREATE INDEX ON bench_load USING gist (geom)")
             conn.commit()
@@ -84,13 +88,7 @@ def child(method: str, url: str, path: Path) -> dict[str, float | int | None]:
             # validation, duplicates or communes, copied into a temporary table and inserted into `incidents`
             # (its partitions' indexes, the refs and the metric point by trigger); rolled back, like the increment.
             conn.execute(_PLAIN.replace("CREATE TABLE", "CREATE TEMP TABLE").format(geom=""))
-            with (
-                conn.cursor() as cur,
-                open(path, "rb") as fh,
-                cur.copy(f"COPY bench_load ({_COLUMNS}) FROM STDIN (FORMAT csv, HEADER true)") as copy,
-            ):
-                while block := fh.read(1 << 20):
-                    copy.write(block)
+            _copy_file(conn, path)
             rows = conn.execute(
                 "INSERT INTO incidents (ref, occurred_at, kind, substance, quantity_g, arrested, source, geom,"
                 " assignment) SELECT ref, occurred_at, kind, substance, quantity_g, arrested, source,"
