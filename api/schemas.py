@@ -495,21 +495,32 @@ class CriterionOut(_Out):
     missing: bool | None = None
 
 
-class ClassificationProperties(_Out):
-    """A commune's class in a run, with the legal and learned opinions and the reasons."""
+class ClassificationMapProperties(_Out):
+    """A commune's class in a run, as a map of the classes shows it."""
 
     code: str
     name: str
     full_name: str
     category: Category
     level: Level | None
+    incomplete: bool = Field(description="some criterion cannot be decided for missing data (never drug-free then)")
+
+
+class ClassificationMapOut(FeatureCollection[ClassificationMapProperties]):
+    """A year's classes as GeoJSON for a map, with its run."""
+
+    run: RunOut
+
+
+class ClassificationProperties(ClassificationMapProperties):
+    """A commune's class in a run, with the legal and learned opinions and the reasons."""
+
     method: str
     legal_category: Category
     legal_level: Level | None
     learned_category: Category | None
     risk_next_year: float | None
     leaving_drug_free: bool
-    incomplete: bool = Field(description="some criterion cannot be decided for missing data (never drug-free then)")
     possible_level: Level | None = Field(description="the level the commune could reach were the data complete")
     data_status: str | None = Field(description="'thiếu dữ liệu' when incomplete")
     override_reason: str | None

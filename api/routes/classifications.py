@@ -8,6 +8,7 @@ from api.audit import record_read
 from api.deps import AreaScopeDep, ConnDep, ReadConnDep, Reader, ReplicaConnDep, require_roles
 from api.routes.reports import XLSX
 from api.schemas import (
+    ClassificationMapOut,
     ClassificationOut,
     OverrideIn,
     OverrideOut,
@@ -68,6 +69,21 @@ def get_classification(
     """Communes with category, level, method, criteria and explanation (GeoJSON; teams: own area; a provincial user:
     own province)."""
     return classification_collection(conn, year, version, simplify_m, _reported(user, scope, province))
+
+
+@router.get("/{year:int}/map", response_model=ClassificationMapOut)
+def get_classification_map(
+    conn: ConnDep,
+    user: Reader,
+    scope: AreaScopeDep,
+    year: Year,
+    version: Version = None,
+    simplify_m: Annotated[float, Query(ge=0, le=1000)] = 0,
+    province: Province = None,
+) -> dict:
+    """The same communes with their names and class only, for a map of the classes (GeoJSON; a fraction of the
+    whole: no criteria, indicators or reasons)."""
+    return classification_collection(conn, year, version, simplify_m, _reported(user, scope, province), detail=False)
 
 
 def _reported(user: Principal, scope: AreaScope, province: str | None) -> AreaScope:

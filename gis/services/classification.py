@@ -93,14 +93,15 @@ def count_classes(results: pd.DataFrame) -> dict[str, int]:
 
 
 def classification_collection(
-    conn: Connection, year: int, version: int | None, simplify_m: float, scope: AreaScope
+    conn: Connection, year: int, version: int | None, simplify_m: float, scope: AreaScope, detail: bool = True
 ) -> dict[str, Any]:
-    """A run of a year as a GeoJSON collection of the communes in scope, with the run."""
+    """A run of a year as a GeoJSON collection of the communes in scope, with the run (``detail``: see
+    :func:`gis.store.classifications.classification_geojson`)."""
     run = require_run(conn, year, version)
     return {
         "type": "FeatureCollection",
         "run": run,
-        "features": classification_geojson(conn, run["id"], simplify_m, scope),
+        "features": classification_geojson(conn, run["id"], simplify_m, scope, detail),
     }
 
 

@@ -234,6 +234,7 @@ def test_a_team_reads_only_its_own_area_and_cannot_change(client, as_user, make_
     as_user("team", make_team("Tổ công tác số 1", indicators[:2]))
     body = client.get("/api/classifications/2025").json()
     assert sorted(f["id"] for f in body["features"]) == indicators[:2]
+    assert sorted(f["id"] for f in client.get("/api/classifications/2025/map").json()["features"]) == indicators[:2]
     assert client.post("/api/classifications/2025/approve").status_code == 403
     assert client.get("/api/classifications/2025/review").status_code == 403
     assert client.get("/api/reports/kpi", params={"year": 2025}).status_code == 403
@@ -285,3 +286,21 @@ def test_four_eyes_can_be_switched_off_and_do_not_apply_without_overrides(
     client.app.state.four_eyes = False  # DIABAN_FOUR_EYES=false
     approved = client.post("/api/classifications/2024/approve").json()
     assert approved["approved_by"] == approved["last_override_by"] == "tham.muu"
+
+
+def test_the_map_of_the_classes_holds_each_communes_names_and_class_only(client, as_user, indicators) -> None:
+    """What the command page draws: the same communes, geometry and class as the whole answer, without criteria,
+    indicators or reasons."""
+    client.post("/api/classifications/2025/runs")
+    whole = client.get("/api/classifications/2025", params={"simplify_m": 20}).json()
+    light = client.get("/api/classifications/2025/map", params={"simplify_m": 20})
+    assert light.status_code == 200, light.text
+    body = light.json()
+    kept = {"code", "name", "full_name", "category", "level", "incomplete"}
+    assert body["run"] == whole["run"] and len(body["features"]) == len(whole["features"]) == 114
+    assert all(set(f["properties"]) == kept for f in body["features"])
+    assert [f["properties"] for f in body["features"]] == [
+        {k: f["properties"][k] for k in kept} for f in whole["features"]
+    ]
+    assert [f["geometry"] for f in body["features"]] == [f["geometry"] for f in whole["features"]]
+    assert len(light.content) < len(json.dumps(whole)) / 2

@@ -493,7 +493,7 @@ diabanPages.command = async function startCommand(map, cfg) {
   async function loadClasses() {
     const label = document.getElementById("classes-year");
     if (!cfg.approvedYear) { label.textContent = "Chưa có năm nào được phê duyệt"; return; }
-    const result = await api(`/api/classifications/${cfg.approvedYear}?simplify_m=20`);
+    const result = await api(`/api/classifications/${cfg.approvedYear}/map?simplify_m=20`);
     const key = (p) => `${p.category}|${p.level || ""}`;
     L.geoJSON(result, {
       ...inPane("classes"),
