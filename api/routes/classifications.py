@@ -1,5 +1,6 @@
 """Yearly commune classification: GeoJSON per year, review list, overrides, approval, new runs, export."""
 
+from dataclasses import dataclass
 from typing import Annotated, Literal
 
 from fastapi import APIRouter, Depends, Path, Query, Request, Response
@@ -56,34 +57,44 @@ EXPORT_RESPONSE: dict[int | str, dict] = {
 }
 
 
-@router.get("/{year:int}", response_model=ClassificationOut)
-def get_classification(
-    conn: ConnDep,
+@dataclass(frozen=True)
+class Asked:
+    """Which run of which year a classification answer shows, of which communes, simplified how far."""
+
+    year: int
+    version: int | None
+    simplify_m: float
+    scope: AreaScope
+
+
+async def _asked(
     user: Reader,
     scope: AreaScopeDep,
     year: Year,
     version: Version = None,
     simplify_m: Annotated[float, Query(ge=0, le=1000)] = 0,
     province: Province = None,
-) -> dict:
+) -> Asked:
+    """The parameters of a classification answer (teams: own area; a provincial user: own province); async: nothing
+    here waits, so no worker thread."""
+    return Asked(year, version, simplify_m, _reported(user, scope, province))
+
+
+AskedDep = Annotated[Asked, Depends(_asked)]
+
+
+@router.get("/{year:int}", response_model=ClassificationOut)
+def get_classification(conn: ConnDep, asked: AskedDep) -> dict:
     """Communes with category, level, method, criteria and explanation (GeoJSON; teams: own area; a provincial user:
     own province)."""
-    return classification_collection(conn, year, version, simplify_m, _reported(user, scope, province))
+    return classification_collection(conn, asked.year, asked.version, asked.simplify_m, asked.scope)
 
 
 @router.get("/{year:int}/map", response_model=ClassificationMapOut)
-def get_classification_map(
-    conn: ConnDep,
-    user: Reader,
-    scope: AreaScopeDep,
-    year: Year,
-    version: Version = None,
-    simplify_m: Annotated[float, Query(ge=0, le=1000)] = 0,
-    province: Province = None,
-) -> dict:
+def get_classification_map(conn: ConnDep, asked: AskedDep) -> dict:
     """The same communes with their names and class only, for a map of the classes (GeoJSON; a fraction of the
     whole: no criteria, indicators or reasons)."""
-    return classification_collection(conn, year, version, simplify_m, _reported(user, scope, province), detail=False)
+    return classification_collection(conn, asked.year, asked.version, asked.simplify_m, asked.scope, detail=False)
 
 
 def _reported(user: Principal, scope: AreaScope, province: str | None) -> AreaScope:
