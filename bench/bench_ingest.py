@@ -15,8 +15,8 @@ For each size, on the same generated file (synthetic, 3 years, Hải Phòng comm
 and, once: ``diaban`` importing ``--increment`` rows (same 3 years, other refs) into a table holding ``--base``
 rows, against COPY + geometry + GiST of the same increment into an empty table, and against the floor of any load
 that keeps the table's indexes: the same rows with their point only (no validation, duplicates or communes) copied
-into a temporary table and inserted into ``incidents``. The increment is rolled back after
-it is timed, so that each repetition starts from the same table.
+into a temporary table and inserted into ``incidents``. The increment is rolled back after it is timed, so that
+each repetition starts from the same table.
 
 Each load runs in its own process: its peak RSS is the process's VmHWM (``ru_maxrss`` would count the memory of
 the benchmark that started it); the database server's peak is its backend's VmHWM. Seconds are the best of ``--repeat`` (the machine is shared), each printed with the 1-minute

@@ -100,10 +100,10 @@ def sql_floor(
 
 
 def http_rate(
-    base: str, template: str, token: str | None, tiles: list[Tile], seconds: float, users: int, server: int
+    base: str, template: str, token: str | None, tiles: list[Tile], seconds: float, users: int, server_pid: int
 ) -> tuple[float, CpuSplit]:
-    """Tiles per second over HTTP with ``users`` concurrent clients and no pause, and the CPU per tile (``server``:
-    the pid of the server's supervisor); errors are fatal."""
+    """Tiles per second over HTTP with ``users`` concurrent clients and no pause, and the CPU per tile (``server_pid``:
+    the server's supervisor); errors are fatal."""
     tokens = {"chihuy": token} if token else {}
     result: dict = {}
 
@@ -115,7 +115,7 @@ def http_rate(
         )
         return sum(len(v) for v in result["latencies"].values())
 
-    split = cpu_split(run, server)
+    split = cpu_split(run, server_pid)
     if result["errors"]:
         raise RuntimeError(f"{base}: {result['errors']} errors")
     return sum(len(v) for v in result["latencies"].values()) / result["elapsed"], split

@@ -1,8 +1,9 @@
 """The thinnest HTTP server of our incident tiles, for bench_tiles.py (not part of the app): uvicorn and a bare ASGI
 function that parses ``/{z}/{x}/{y}.mvt``, sends the same statement as ``diaban serve`` (gis.store.tiles, in the
 scope of the province ``THIN_SCOPE_PROVINCE`` names, or of the whole country; with its access line at street zoom)
-on one of its own async psycopg connections, and answers the bytes. No authentication, no framework, no thread, no middleware: what any HTTP server
-of these tiles costs at least, so bench_tiles can show how much of the gap to the SQL floor HTTP itself takes.
+on one of its own async psycopg connections, and answers the bytes. No authentication, no framework, no thread, no
+middleware: what any HTTP server of these tiles costs at least, so bench_tiles can show how much of the gap to the
+SQL floor HTTP itself takes.
 
 Run by bench_tiles.py: ``uvicorn thin_tiles:app --workers N`` with ``THIN_DATABASE_URL`` set.
 """
