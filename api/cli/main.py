@@ -10,6 +10,7 @@ import getpass
 import json
 import logging
 import sys
+from collections.abc import Iterator
 from datetime import date
 from pathlib import Path
 
@@ -47,15 +48,7 @@ def _print_report(kind: str, summary: dict, report, args: argparse.Namespace, co
     exits 2, like any unreadable input. `columns`: the contract's columns by their Vietnamese names.
     """
     if getattr(args, "rejects", None) is not None:
-        import pandas as pd
-
-        listing = pd.concat(
-            [report.rejects.assign(kept=0), report.flagged.assign(kept=1)]
-            if len(report.flagged)
-            else [report.rejects.assign(kept=0)],
-            ignore_index=True,
-        )
-        listing.sort_values(["line", "kept"], kind="stable").to_csv(args.rejects, index=False)
+        _write_listing(report, args.rejects)
     nothing_usable = report.rejected > 0 and report.imported == 0 and report.duplicates == 0
     if args.json:
         print(json.dumps(summary, ensure_ascii=False))
@@ -73,6 +66,21 @@ def _print_report(kind: str, summary: dict, report, args: argparse.Namespace, co
     if nothing_usable:
         print("Lỗi dữ liệu: không có dòng nào hợp lệ trong tệp (every row was rejected)", file=sys.stderr)
     return 2 if nothing_usable else 0
+
+
+def _write_listing(report, path: Path) -> None:  # noqa: ANN001 - an ImportReport (imported lazily)
+    """Every rejected row (kept = 0) then every flagged one (kept = 1) of each line, in line order, streamed."""
+    import csv
+    import heapq
+    from operator import itemgetter
+
+    rejected: Iterator[tuple] = ((*row, 0) for row in report.rejects.rows())
+    flagged: Iterator[tuple] = ((*row, 1) for row in report.flagged.rows())
+    with open(path, "w", newline="", encoding="utf-8") as out:
+        writer = csv.writer(out, lineterminator="\n")
+        writer.writerow(["line", "ref", "field", "reason", "kept"])
+        listing: Iterator[tuple] = heapq.merge(rejected, flagged, key=itemgetter(0))
+        writer.writerows(listing)
 
 
 def cmd_db(args: argparse.Namespace) -> int:

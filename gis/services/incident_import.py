@@ -27,7 +27,7 @@ from gis.store.communes import current_commune_codes
 from gis.store.import_runs import ImportReport, finish_import_run, start_import_run
 from gis.unit_directory import legacy_note, unit_directory
 from models.domain.incident_contract import validate_incidents
-from models.domain.row_checks import ValidationResult, empty_rejects
+from models.domain.row_checks import ValidationResult
 from models.domain.unit_mapping import REFORM_DATE
 from models.errors import InvalidRequest
 from models.vocabulary import Assignment, OutsidePolicy
@@ -122,45 +122,44 @@ def _stage_and_store(
 ) -> ImportReport:
     import_id = start_import_run(conn, "incidents", path, imported_by)
     report = ImportReport(import_id=import_id, warnings=checked.warnings)  # the first chunk's: said once
-    rejects: list[pd.DataFrame] = []
     with load.StagingCopy(conn) as staging:
         for rows, valid in _validated(first, checked, chunks, now):
-            if len(valid.rejects):
-                rejects.append(valid.rejects)
+            report.rejects.add(valid.rejects)
             if len(valid.valid):
                 staging.write(load.staging_batch(valid.valid))
             bar.advance(rows)
             pa.default_memory_pool().release_unused()  # Arrow's allocator keeps freed chunks otherwise (+20 MB)
-    unplaced = empty_rejects()
     if staging.without_point:  # rows placed by their code or address: none in a file where every row has a point
         with bar.phase("Xác định xã theo mã, địa chỉ"):
             report.warnings += _place_without_point(conn)
     with bar.phase("Loại trùng, gán xã/phường"):
         load.place(conn, staging.cells(), nearest_m, REFORM_DATE, load.history_exists(conn))
+    unplaced = far = 0
     if staging.without_point:
-        unplaced = load.unit_rejects(conn)
-        rejects.append(unplaced)
-    far = load.outside(conn)
-    far_rows = _outside_rows(far, nearest_m, refused=refuse_outside)
-    if refuse_outside and len(far):
+        for part in load.unit_rejects(conn):
+            report.rejects.add(part)
+            unplaced += len(part)
+        load.drop_unplaced(conn)
+        for part in load.ambiguous(conn):  # only rows without a point
+            report.flagged.add(part)
+    for part in load.outside(conn):
+        (report.rejects if refuse_outside else report.flagged).add(_outside_rows(part, nearest_m, refuse_outside))
+        far += len(part)
+    if refuse_outside and far:
         load.drop_outside(conn)
-        rejects.append(far_rows)
-    flags = load.ambiguous(conn) if staging.without_point else empty_rejects()  # only rows without a point
-    report.flagged = _ordered(flags, far_rows if not refuse_outside else empty_rejects())
     with bar.phase("Ghi vào CSDL"):
         counts = load.store(conn, import_id)
     load.drop_work_tables(conn)
-    report.rejects = _ordered(*rejects)
     report.imported = sum(counts.values())
     # Every staged row is stored, a repeat of a ref in the file or in the database (a duplicate), unplaced or
     # refused outside.
-    report.duplicates = staging.rows - report.imported - len(unplaced) - (len(far) if refuse_outside else 0)
+    report.duplicates = staging.rows - report.imported - unplaced - (far if refuse_outside else 0)
     report.outside = counts.get(Assignment.OUTSIDE, 0)
     report.nearest = counts.get(Assignment.NEAREST, 0)
     report.by_code = counts.get(Assignment.CODE, 0) + counts.get(Assignment.LEGACY_CODE, 0)
     report.by_address = counts.get(Assignment.ADDRESS, 0)
     report.ambiguous = counts.get(Assignment.AMBIGUOUS, 0)
-    report.rejected = int(report.rejects["line"].nunique()) if len(report.rejects) else 0
+    report.rejected = report.rejects.lines
     finish_import_run(conn, report)
     return report
 
@@ -221,11 +220,3 @@ def _outside_rows(far: pd.DataFrame, nearest_m: float, refused: bool) -> pd.Data
         for m in far["metres"]
     ]
     return pd.DataFrame({"line": far["line"].astype("int64"), "ref": far["ref"], "field": "lon/lat", "reason": reasons})
-
-
-def _ordered(*parts: pd.DataFrame) -> pd.DataFrame:
-    """Report rows of several checks as one table ordered by line."""
-    present = [p for p in parts if len(p)]
-    if not present:
-        return empty_rejects()
-    return pd.concat(present, ignore_index=True).sort_values(["line", "field"], kind="stable", ignore_index=True)

@@ -15,6 +15,7 @@ import pandas as pd
 from sqlalchemy import Connection, text
 
 from gis.io.readers import read_table
+from gis.io.report_rows import ReportRows
 from gis.store.communes import current_commune_codes
 from gis.store.import_runs import ImportReport, finish_import_run, start_import_run
 from gis.unit_directory import legacy_note, unit_directory
@@ -99,13 +100,12 @@ def import_indicators(
     given = old.assign(commune_code=old["legacy_code"], method=IndicatorMethod.LEGACY_GIVEN.value, legacy_codes=None)
     parts = [f for f in (direct, summed, given) if len(f)]
     rows = pd.concat(parts, ignore_index=True) if parts else None
-    rejects = pd.concat([f for f in (checked.rejects, unit_rejects) if len(f)] or [empty_rejects()], ignore_index=True)
     report = ImportReport(
-        rejects=rejects.sort_values(["line", "field"], kind="stable", ignore_index=True),
+        rejects=ReportRows.of(checked.rejects, unit_rejects),
         warnings=checked.warnings + notes,
-        flagged=flagged,
+        flagged=ReportRows.of(flagged),
     )
-    report.rejected = int(rejects["line"].nunique()) if len(rejects) else 0
+    report.rejected = report.rejects.lines
     report.import_id = start_import_run(conn, "indicators", path, imported_by)
     if rows is not None:
         years = sorted(int(y) for y in rows["year"].unique())

@@ -6,8 +6,9 @@ import hashlib
 from dataclasses import dataclass, field
 from pathlib import Path
 
-import pandas as pd
 from sqlalchemy import Connection, text
+
+from gis.io.report_rows import ReportRows
 
 
 @dataclass
@@ -15,7 +16,7 @@ class ImportReport:
     """Counts of one import plus its rejects and flagged rows (line, ref, field, reason) and warnings.
 
     Flagged rows were kept but need a look: an ambiguous legacy commune (with its candidates), a point
-    outside every commune.
+    outside every commune. Both lists are held in bounded memory (`ReportRows`), whatever the file's size.
     """
 
     imported: int = 0
@@ -27,8 +28,8 @@ class ImportReport:
     by_address: int = 0
     ambiguous: int = 0
     import_id: int | None = None
-    rejects: pd.DataFrame = field(default_factory=pd.DataFrame)
-    flagged: pd.DataFrame = field(default_factory=pd.DataFrame)
+    rejects: ReportRows = field(default_factory=ReportRows)
+    flagged: ReportRows = field(default_factory=ReportRows)
     warnings: list[str] = field(default_factory=list)
 
     def summary(self) -> dict[str, int]:

@@ -372,27 +372,44 @@ def place(conn: Connection, cells: np.ndarray, nearest_m: float, reform: date, w
     conn.execute(text("ANALYZE incident_placed"))
 
 
-def unit_rejects(conn: Connection) -> pd.DataFrame:
-    """New rows without a point whose code or address names no loaded unit, taken out: line, ref, field, reason."""
-    rows = conn.execute(
-        text("""
-        WITH unplaced AS (DELETE FROM incident_placed WHERE geom IS NULL AND assignment IS NULL RETURNING tid)
-        SELECT s.line, s.ref, s.unit_field, s.unit_reason FROM unplaced u JOIN incident_staging s ON s.ctid = u.tid
-        ORDER BY s.line""")
-    ).all()
-    return pd.DataFrame(rows, columns=["line", "ref", "field", "reason"]).astype({"line": "int64"})
+#: Report rows read per batch from PostgreSQL: a file whose every point lies outside is reported in bounded memory.
+REPORT_BATCH_ROWS = 50_000
 
 
-def outside(conn: Connection) -> pd.DataFrame:
-    """New points outside every commune and beyond the nearest-commune distance: line, ref, metres to the nearest."""
-    rows = conn.execute(
-        text(f"""
-        SELECT p.line, s.ref, (SELECT ST_Distance(a.geom::geography, p.geom::geography) FROM admin_unit_parts a
+def _batches(conn: Connection, sql: str, columns: list[str]) -> Iterator[pd.DataFrame]:
+    """A query's rows in DataFrames of `REPORT_BATCH_ROWS`, through a server-side cursor."""
+    result = conn.execute(text(sql).execution_options(stream_results=True, max_row_buffer=REPORT_BATCH_ROWS))
+    for rows in result.partitions(REPORT_BATCH_ROWS):
+        yield pd.DataFrame(rows, columns=columns).astype({"line": "int64"})
+
+
+def unit_rejects(conn: Connection) -> Iterator[pd.DataFrame]:
+    """New rows without a point whose code or address names no loaded unit: line, ref, field, reason, in batches.
+    `drop_unplaced` then takes them out."""
+    return _batches(
+        conn,
+        """SELECT s.line, s.ref, s.unit_field, s.unit_reason FROM incident_placed p
+        JOIN incident_staging s ON s.ctid = p.tid WHERE p.geom IS NULL AND p.assignment IS NULL ORDER BY s.line""",
+        ["line", "ref", "field", "reason"],
+    )
+
+
+def drop_unplaced(conn: Connection) -> None:
+    """Leave the rows no unit was found for out of the import."""
+    conn.execute(text("DELETE FROM incident_placed WHERE geom IS NULL AND assignment IS NULL"))
+
+
+def outside(conn: Connection) -> Iterator[pd.DataFrame]:
+    """New points outside every commune and beyond the nearest-commune distance: line, ref, metres to the nearest,
+    in batches."""
+    return _batches(
+        conn,
+        f"""SELECT p.line, s.ref, (SELECT ST_Distance(a.geom::geography, p.geom::geography) FROM admin_unit_parts a
                                ORDER BY a.geom <-> p.geom LIMIT 1) AS metres
         FROM incident_placed p JOIN incident_staging s ON s.ctid = p.tid
-        WHERE p.assignment = '{Assignment.OUTSIDE}' ORDER BY p.line""")
-    ).all()
-    return pd.DataFrame(rows, columns=["line", "ref", "metres"]).astype({"line": "int64"})
+        WHERE p.assignment = '{Assignment.OUTSIDE}' ORDER BY p.line""",
+        ["line", "ref", "metres"],
+    )
 
 
 def drop_outside(conn: Connection) -> None:
@@ -400,13 +417,14 @@ def drop_outside(conn: Connection) -> None:
     conn.execute(text(f"DELETE FROM incident_placed WHERE assignment = '{Assignment.OUTSIDE}'"))
 
 
-def ambiguous(conn: Connection) -> pd.DataFrame:
-    """New rows kept without a commune because their old unit was split: line, ref, field, note."""
-    rows = conn.execute(
-        text(f"""SELECT s.line, s.ref, s.unit_field, s.unit_reason FROM incident_placed p
-        JOIN incident_staging s ON s.ctid = p.tid WHERE s.assignment = '{Assignment.AMBIGUOUS}' ORDER BY s.line""")
-    ).all()
-    return pd.DataFrame(rows, columns=["line", "ref", "field", "reason"]).astype({"line": "int64"})
+def ambiguous(conn: Connection) -> Iterator[pd.DataFrame]:
+    """New rows kept without a commune because their old unit was split: line, ref, field, note, in batches."""
+    return _batches(
+        conn,
+        f"""SELECT s.line, s.ref, s.unit_field, s.unit_reason FROM incident_placed p
+        JOIN incident_staging s ON s.ctid = p.tid WHERE s.assignment = '{Assignment.AMBIGUOUS}' ORDER BY s.line""",
+        ["line", "ref", "field", "reason"],
+    )
 
 
 # ------------------------------------------------------------------------------------------- storage

@@ -63,8 +63,8 @@ def test_mixed_file_keeps_valid_rows_and_reports_each_bad_one(conn: Connection, 
         "by_address": 0,
         "ambiguous": 0,
     }
-    assert sorted(report.rejects["line"]) == [4, 5, 7, 8, 10]
-    by_line = report.rejects.set_index("line")
+    assert sorted(report.rejects.frame()["line"]) == [4, 5, 7, 8, 10]
+    by_line = report.rejects.frame().set_index("line")
     assert by_line.loc[4, "field"] == "occurred_at" and by_line.loc[4, "ref"] == "A3"
     assert by_line.loc[5, "field"] == "kind"
     assert by_line.loc[7, "field"] == "lat"
@@ -112,7 +112,7 @@ def test_geojson_and_projected_coordinates(conn: Connection, tmp_path: Path) -> 
     path.write_text(json.dumps({"type": "FeatureCollection", "features": features}), encoding="utf-8")
     report = import_incidents(conn, path, imported_by="test")
     assert report.imported == 2 and report.rejected == 1
-    assert report.rejects.iloc[0]["line"] == 2 and "Point" in report.rejects.iloc[0]["reason"]
+    assert report.rejects.frame().iloc[0]["line"] == 2 and "Point" in report.rejects.frame().iloc[0]["reason"]
 
 
 def test_commune_assignment_agrees_with_geopandas_sjoin(
@@ -207,7 +207,7 @@ def test_near_coast_point_goes_to_nearest_and_far_point_is_flagged(
     rows = dict(conn.execute(text("SELECT ref, assignment FROM incidents WHERE ref IN ('N1', 'F1', 'Q1')")).all())
     assert rows == {"N1": "nearest", "F1": "outside", "Q1": "outside"}
     assert conn.execute(text("SELECT commune_code FROM incidents WHERE ref = 'F1'")).scalar_one() is None
-    assert report.rejects.empty and sorted(report.flagged["ref"]) == ["F1", "Q1"]
+    assert report.rejects.empty and sorted(report.flagged.frame()["ref"]) == ["F1", "Q1"]
 
 
 def test_unreadable_files_are_clear_errors(tmp_path: Path, conn: Connection) -> None:
@@ -234,7 +234,7 @@ def test_non_utf8_row_is_rejected_not_the_file(conn: Connection, tmp_path: Path)
         + "L3,2025-01-01,106.68,20.86,tip,hêrôin,,,\n".encode()
     )
     report = import_incidents(conn, path, imported_by="test")
-    assert report.imported == 2 and list(report.rejects["line"]) == [2]
+    assert report.imported == 2 and list(report.rejects.frame()["line"]) == [2]
 
 
 def test_windows_code_page_file_is_decoded_not_rejected(conn: Connection, tmp_path: Path) -> None:

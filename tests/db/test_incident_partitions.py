@@ -12,6 +12,8 @@ from sqlalchemy import Connection, Engine, text
 from sqlalchemy.exc import DBAPIError
 
 import gis.services.incident_import as service
+import gis.store.incident_load as load
+from gis.io import report_rows
 from gis.io.readers import read_table_chunks
 from gis.services.incident_import import import_incidents
 from gis.store.incident_load import REBUILD_SHARE
@@ -206,7 +208,7 @@ def test_an_import_in_chunks_stores_and_reports_as_one_in_a_piece(
     monkeypatch.setattr(service, "read_table_chunks", functools.partial(read_table_chunks, chunk_rows=7))
     chunked = import_incidents(conn, path, imported_by="test")
     assert chunked.summary() == whole.summary() and whole.duplicates == 3 and whole.rejected == 4
-    assert chunked.rejects.values.tolist() == whole.rejects.values.tolist()
+    assert chunked.rejects.frame().values.tolist() == whole.rejects.frame().values.tolist()
     again = pd.DataFrame(conn.execute(text("SELECT ref, commune_code FROM incidents WHERE ref LIKE 'C%'")).all())
     assert sorted(again.values.tolist()) == sorted(stored.values.tolist())
 
@@ -228,3 +230,33 @@ def test_the_application_role_imports_the_same_rows_without_touching_the_schema(
             assert app.execute(text("SELECT count(*) FROM incident_refs WHERE ref LIKE 'APP-%'")).scalar_one() == 6
         finally:
             transaction.rollback()
+
+
+def test_report_rows_of_every_source_read_in_batches_give_the_same_report(
+    conn: Connection, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Rejects of the file, rows no unit is found for and refused points outside the province, read from
+    PostgreSQL two at a time and spilled every three rows: the same report, in line order, as in one piece."""
+    body = []
+    for i in range(30):
+        if i % 5 == 0:
+            body.append(f"S{i},not-a-date,106.68,20.86,tip,")
+        elif i % 5 == 1:
+            body.append(f"S{i},2016-03-01T10:00:00,,,tip,99999")  # no point, a commune code nobody has
+        elif i % 5 == 2:
+            body.append(f"S{i},2016-03-01T10:00:00,105.0{i},21.5,tip,")  # far outside Hải Phòng
+        else:
+            body.append(f"S{i},2016-03-{1 + i:02d}T10:00:00,{106.6 + i / 500:.4f},20.86,tip,")
+    path = tmp_path / "sources.csv"
+    path.write_text("ref,occurred_at,lon,lat,kind,commune_code\n" + "".join(f"{r}\n" for r in body), encoding="utf-8")
+    whole = import_incidents(conn, path, imported_by="test", outside="reject")
+    conn.execute(text("DELETE FROM incidents WHERE ref LIKE 'S%'"))
+    monkeypatch.setattr(report_rows, "SPILL_ROWS", 3)
+    monkeypatch.setattr(load, "REPORT_BATCH_ROWS", 2)
+    monkeypatch.setattr(service, "read_table_chunks", functools.partial(read_table_chunks, chunk_rows=4))
+    chunked = import_incidents(conn, path, imported_by="test", outside="reject")
+    listed = chunked.rejects.frame()
+    assert listed.values.tolist() == whole.rejects.frame().values.tolist()
+    assert (chunked.imported, chunked.rejected, whole.rejected) == (12, 18, 18)
+    assert listed["line"].tolist() == sorted(2 + i for i in range(30) if i % 5 < 3)
+    assert listed["field"].tolist() == ["occurred_at", "commune_code", "lon/lat"] * 6  # the three sources in turn

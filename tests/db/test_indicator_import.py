@@ -25,8 +25,8 @@ def test_valid_rows_kept_bad_rows_reported(conn: Connection, tmp_path: Path) -> 
     )
     report = import_indicators(conn, path, imported_by="test")
     assert report.imported == 2
-    assert sorted(report.rejects["line"]) == [4, 5, 6, 7, 8]
-    fields = dict(zip(report.rejects["line"], report.rejects["field"]))
+    assert sorted(report.rejects.frame()["line"]) == [4, 5, 6, 7, 8]
+    fields = dict(zip(report.rejects.frame()["line"], report.rejects.frame()["field"]))
     assert fields == {4: "commune_code", 5: "population", 6: "year", 7: "on_drug_route", 8: "commune_code"}
     rows = conn.execute(
         text(
@@ -72,5 +72,8 @@ def test_population_must_be_positive(conn: Connection, tmp_path: Path) -> None:
     path.write_text(HEADER + "2025,10507,0,0,0,0,0,\n2025,10525,20000,0,0,0,0,\n", encoding="utf-8")
     report = import_indicators(conn, path, imported_by="test")
     assert report.imported == 1
-    assert report.rejects.loc[0, ["line", "field"]].tolist() == [2, "population"]
-    assert "lớn hơn 0" in report.rejects.loc[0, "reason"] and "must be > 0" in report.rejects.loc[0, "reason"]
+    assert report.rejects.frame().loc[0, ["line", "field"]].tolist() == [2, "population"]
+    assert (
+        "lớn hơn 0" in report.rejects.frame().loc[0, "reason"]
+        and "must be > 0" in report.rejects.frame().loc[0, "reason"]
+    )

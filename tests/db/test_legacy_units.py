@@ -81,12 +81,12 @@ def test_codes_and_addresses_place_rows_without_inventing_a_point(conn: Connecti
     periods = dict(conn.execute(text("SELECT ref, period_code FROM incidents WHERE ref LIKE 'U%'")).all())
     assert periods == {"U1": "11296", "U2": "10528", "U3": "11581", "U4": "11581", "U5": "11296", "U6": "11311",
                        "U7": "11311"}  # fmt: skip
-    rejects = report.rejects.set_index("ref")
+    rejects = report.rejects.frame().set_index("ref")
     assert list(rejects.index) == ["U8", "U9", "U10"]
     assert "address not resolved" in rejects.loc["U8", "reason"]
     assert "outside the loaded communes" in rejects.loc["U9", "reason"]
     assert "unknown unit code" in rejects.loc["U10", "reason"]
-    flagged = report.flagged.set_index("ref")
+    flagged = report.flagged.frame().set_index("ref")
     assert list(flagged.index) == ["U2", "U3"]
     assert "10532, 10537" in flagged.loc["U2", "reason"] and "Trần Phú" in flagged.loc["U2", "reason"]
 
@@ -122,13 +122,13 @@ def test_outside_points_are_reported_with_line_and_ref_or_refused(conn: Connecti
     savepoint = conn.begin_nested()
     kept = import_incidents(conn, path, imported_by="test")
     assert (kept.imported, kept.outside, kept.rejected) == (2, 1, 0)
-    far = kept.flagged.iloc[0]
+    far = kept.flagged.frame().iloc[0]
     assert (far["line"], far["ref"], far["field"]) == (3, "F2", "lon/lat")
     assert "kept as outside" in far["reason"] and " km " in far["reason"]
     savepoint.rollback()
     refused = import_incidents(conn, path, imported_by="test", outside="reject")
     assert (refused.imported, refused.outside, refused.rejected, refused.duplicates) == (1, 0, 1, 0)
-    assert refused.rejects.iloc[0]["ref"] == "F2" and "refused" in refused.rejects.iloc[0]["reason"]
+    assert refused.rejects.frame().iloc[0]["ref"] == "F2" and "refused" in refused.rejects.frame().iloc[0]["reason"]
     assert conn.execute(text("SELECT count(*) FROM incidents WHERE ref = 'F2'")).scalar_one() == 0
 
 
@@ -178,7 +178,7 @@ def test_indicators_of_old_communes_are_summed_onto_current_ones(conn: Connectio
         ("10663", 500),
         ("11296", 900),
     ]
-    flagged = report.flagged
+    flagged = report.flagged.frame()
     assert list(flagged["ref"]) == ["10528", "11296"]
     assert "10532, 10537" in flagged.iloc[0]["reason"] and "not apportioned" in flagged.iloc[0]["reason"]
     assert "old communes missing" in flagged.iloc[1]["reason"]

@@ -37,7 +37,7 @@ def test_a_nul_byte_rejects_its_row_only(conn: Connection, tmp_path: Path) -> No
     path.write_bytes((HEADER + GOOD + "B1,2025-03-03,106.68,20.86,tip,,,,tố giác\x00 ẩn\n").encode())
     report = import_incidents(conn, path, imported_by="test")
     assert report.imported == 2 and refs(conn) == {"G1", "G2"}
-    (reject,) = report.rejects.itertuples()
+    (reject,) = report.rejects.frame().itertuples()
     assert (reject.line, reject.ref, reject.field) == (4, "B1", "source") and "NUL" in reject.reason
 
 
@@ -47,7 +47,7 @@ def test_a_huge_field_rejects_its_row_only(conn: Connection, tmp_path: Path) -> 
     path.write_bytes((HEADER + GOOD + "B2,2025-03-03,106.68,20.86,tip," + "x" * 2_000_000 + ",,,\n").encode())
     report = import_incidents(conn, path, imported_by="test")
     assert report.imported == 2 and refs(conn) == {"G1", "G2"}
-    (reject,) = report.rejects.itertuples()
+    (reject,) = report.rejects.frame().itertuples()
     assert (reject.line, reject.field) == (4, "substance") and "dài" in reject.reason
 
 
@@ -60,13 +60,13 @@ def test_a_far_away_point_is_kept_as_outside_and_reported_or_refused(conn: Conne
         report = import_incidents(conn, path, imported_by="test")
         assert (report.imported, report.outside, report.rejected) == (3, 1, 1)
         assert refs(conn) == {"G1", "G2", "B3"}
-        assert list(report.flagged["line"]) == [4] and list(report.rejects["line"]) == [5]
+        assert list(report.flagged.frame()["line"]) == [4] and list(report.rejects.frame()["line"]) == [5]
         kept.rollback()
     report = import_incidents(conn, path, imported_by="test", outside="reject")
     assert (report.imported, report.outside, report.rejected) == (2, 0, 2)
     assert refs(conn) == {"G1", "G2"}
-    assert sorted(report.rejects["line"]) == [4, 5]
-    assert set(report.rejects["field"]) <= {"lon/lat", "lat"}
+    assert sorted(report.rejects.frame()["line"]) == [4, 5]
+    assert set(report.rejects.frame()["field"]) <= {"lon/lat", "lat"}
 
 
 def _feature(ref: str, lon: float = 106.683, lat: float = 20.86) -> dict:
@@ -112,7 +112,7 @@ def test_a_malformed_geojson_feature_rejects_that_feature_only(conn: Connection,
     path.write_text(json.dumps({"type": "FeatureCollection", "features": features}), encoding="utf-8")
     report = import_incidents(conn, path, imported_by="test")
     assert report.imported == 2 and refs(conn) == {"G1", "G2"}
-    assert list(report.rejects["line"].unique()) == [2]
+    assert list(report.rejects.frame()["line"].unique()) == [2]
 
 
 @pytest.mark.parametrize(

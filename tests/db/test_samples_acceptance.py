@@ -6,7 +6,6 @@ from __future__ import annotations
 
 from pathlib import Path
 
-import pandas as pd
 import pytest
 from sqlalchemy import Connection, text
 
@@ -75,13 +74,13 @@ def test_every_ambiguity_of_2024_is_listed_with_its_candidates(conn: Connection,
     }
     listed = {item["ref"]: item["candidate_codes"] for item in run["ambiguous_incidents"]}
     assert split_by_code <= set(listed)  # every row naming a split old commune by code, and those by address too
-    assert set(listed) == set(incidents.flagged["ref"])
+    assert set(listed) == set(incidents.flagged.frame()["ref"])
     for ref, candidates in listed.items():
-        assert len(candidates) > 1 and ref in incidents.flagged.set_index("ref").index
+        assert len(candidates) > 1 and ref in incidents.flagged.frame().set_index("ref").index
     # Indicators: every split old commune and every current commune left incomplete is flagged; none is guessed.
     table = read_table(SAMPLES / LEGACY_FILE, sheet=LEGACY_INDICATOR_SHEET)
     split = {c for c in table["mã xã"] if len(directory.legacy[c]) > 1}
-    flagged = pd.DataFrame(indicators.flagged)
+    flagged = indicators.flagged.frame()
     assert split <= set(flagged["ref"])
     assert all("not apportioned" in r for r, ref in zip(flagged["reason"], flagged["ref"]) if ref in split)
     stored = set(
