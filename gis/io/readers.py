@@ -21,8 +21,6 @@ import codecs
 import csv
 import io
 import itertools
-import json
-import re
 import tempfile
 import unicodedata
 from collections.abc import Callable, Generator, Iterable, Iterator
@@ -38,6 +36,7 @@ import pyarrow as pa
 import pyarrow.compute as pc
 import pyarrow.csv as pa_csv
 
+from gis.io import json_stream
 from models.errors import InvalidInput
 
 _NOT_UTF8 = "\ufffd"
@@ -57,8 +56,6 @@ GEOJSON_SUFFIXES = {".geojson", ".json"}
 #: The csv module refuses fields over 128 KiB and stops reading there; every field is read whole instead, and a row
 #: with an over-long value is rejected by the contract (models.domain.row_checks).
 csv.field_size_limit(2**31 - 1)
-#: A JSON string or a bare non-standard constant, to find where a NaN or Infinity stands.
-_JSON_TOKEN = re.compile(r'"(?:\\.|[^"\\])*"|NaN|-?Infinity')
 #: Bytes of a file in a Windows code page from which charset-normalizer tells the code page (it holds what it is given
 #: several times over): every office file whole.
 ENCODING_SAMPLE = 16 << 20
@@ -90,7 +87,7 @@ def read_table_chunks(
     if suffix in EXCEL_SUFFIXES:
         return read_excel_chunks(path, sheet=sheet, chunk_rows=chunk_rows)
     if suffix in GEOJSON_SUFFIXES:
-        return iter([read_geojson_points(path)])
+        return read_geojson_chunks(path, chunk_rows=chunk_rows)
     hint = " (hãy lưu lại dưới dạng .xlsx)" if suffix == ".xls" else ""
     raise FileFormatError(
         f"định dạng tệp không hỗ trợ{hint}",
@@ -560,50 +557,46 @@ def read_excel_chunks(path: Path, sheet: str | None = None, chunk_rows: int = CH
 
 
 # ------------------------------------------------------------------------------------------------ GeoJSON
-def read_geojson_points(path: Path) -> pd.DataFrame:
-    """GeoJSON FeatureCollection of Points; `line` is the feature number (1-based).
+def read_geojson_chunks(path: Path, chunk_rows: int = CHUNK_ROWS) -> Iterator[pd.DataFrame]:
+    """GeoJSON FeatureCollection of Points in chunks of `chunk_rows` features, read as a stream
+    (`gis.io.json_stream`); `line` is the feature number (1-based).
 
-    A file that is not JSON (or holds NaN / Infinity) is refused in one line saying where and what was
-    expected; a feature that is not an object, or whose properties or geometry are malformed, is marked in
-    `_error` and reported as a reject.
+    A chunk has a column for every property seen so far: a feature lacking one has it missing, as when read
+    whole. A file that is not JSON (or holds NaN / Infinity) is refused in one line saying where and what was
+    expected, also when that place comes after chunks already given; a feature that is not an object, or whose
+    properties or geometry are malformed, is marked in `_error` and reported as a reject.
     """
-    data = _load_json(path)
-    features = data.get("features") if isinstance(data, dict) else None
-    if not isinstance(features, list):
+    columns = dict.fromkeys(["line", "_error"])
+    with open(path, "rb") as stream:
+        numbered = enumerate(_geojson_features(stream), start=1)
+        while True:
+            records = [_point_record(number, feature) for number, feature in itertools.islice(numbered, chunk_rows)]
+            frame = pd.DataFrame.from_records(records)
+            if frame.empty:
+                frame = pd.DataFrame({"line": pd.Series(dtype="int64"), "_error": pd.Series(dtype=str)})
+            columns.update(dict.fromkeys(frame.columns))
+            yield frame.reindex(columns=list(columns))
+            if len(records) < chunk_rows:
+                return
+
+
+def _geojson_features(stream: BinaryIO) -> Iterator[object]:
+    """The collection's features, or FileFormatError naming the line, column and byte where it stops being
+    JSON (or UTF-8), or saying it is no FeatureCollection."""
+    try:
+        yield from json_stream.features(stream)
+    except json_stream.NotUtf8 as exc:
+        raise FileFormatError(
+            f"GeoJSON không phải UTF-8 ở dòng {exc.line}, byte {exc.byte} (not UTF-8 at byte {exc.byte}: expected UTF-8 text)"
+        ) from None
+    except json_stream.NotJson as exc:
+        raise FileFormatError(
+            f"GeoJSON không đọc được ở dòng {exc.line}, cột {exc.column} (byte {exc.byte}): {exc.msg}"
+            f" (invalid JSON at line {exc.line}, column {exc.column}, byte {exc.byte})"
+        ) from None
+    except json_stream.NotACollection:
         raise FileFormatError(
             "GeoJSON phải là FeatureCollection có danh sách features (expected a FeatureCollection with a features list)"
-        )
-    records = [_point_record(number, feature) for number, feature in enumerate(features, start=1)]
-    frame = pd.DataFrame.from_records(records)
-    if frame.empty:
-        frame = pd.DataFrame({"line": pd.Series(dtype="int64"), "_error": pd.Series(dtype=str)})
-    return frame
-
-
-def _load_json(path: Path) -> object:
-    """The file's JSON value, or FileFormatError naming the line, column and byte where it stops being JSON."""
-    data = path.read_bytes()
-    skipped = len(codecs.BOM_UTF8) if data.startswith(codecs.BOM_UTF8) else 0
-    try:
-        text = data[skipped:].decode("utf-8")
-    except UnicodeDecodeError as exc:
-        byte = exc.start + skipped
-        line = data[:byte].count(b"\n") + 1
-        raise FileFormatError(
-            f"GeoJSON không phải UTF-8 ở dòng {line}, byte {byte} (not UTF-8 at byte {byte}: expected UTF-8 text)"
-        ) from None
-
-    def constant(name: str) -> None:
-        token = next(m for m in _JSON_TOKEN.finditer(text) if m.group() == name)
-        raise json.JSONDecodeError(f"{name} is not a JSON number: expected a number", text, token.start())
-
-    try:
-        return json.loads(text, parse_constant=constant)
-    except json.JSONDecodeError as exc:
-        byte = len(text[: exc.pos].encode("utf-8")) + skipped
-        raise FileFormatError(
-            f"GeoJSON không đọc được ở dòng {exc.lineno}, cột {exc.colno} (byte {byte}): {exc.msg}"
-            f" (invalid JSON at line {exc.lineno}, column {exc.colno}, byte {byte})"
         ) from None
 
 

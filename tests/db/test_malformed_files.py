@@ -8,6 +8,7 @@ rows are imported; a file that cannot be parsed at all is refused up front in on
 
 from __future__ import annotations
 
+import functools
 import json
 import subprocess
 import sys
@@ -16,7 +17,8 @@ from pathlib import Path
 import pytest
 from sqlalchemy import Connection, text
 
-from gis.io.readers import FileFormatError
+import gis.services.incident_import as service
+from gis.io.readers import FileFormatError, read_table_chunks
 from gis.services.boundary_import import import_boundaries
 from gis.services.incident_import import import_incidents
 
@@ -137,6 +139,22 @@ def test_an_unparseable_geojson_is_refused_up_front_in_one_line(
         import_incidents(conn, path, imported_by="test")
     message = str(refused.value)
     assert where in message and "\n" not in message
+    assert conn.execute(text("SELECT count(*) FROM import_runs")).scalar_one() == before
+
+
+def test_a_geojson_broken_after_rows_were_staged_leaves_nothing(
+    conn: Connection, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Read a feature at a time, the file's first rows are staged before the break is reached: the refusal
+    still leaves no row and no import run."""
+    monkeypatch.setattr(service, "read_table_chunks", functools.partial(read_table_chunks, chunk_rows=1))
+    path = tmp_path / "late.geojson"
+    whole = json.dumps({"type": "FeatureCollection", "features": [_feature("G1"), _feature("G2")]})
+    path.write_text(whole[: -len("]}")] + ', {"type": }]}', encoding="utf-8")
+    before = conn.execute(text("SELECT count(*) FROM import_runs")).scalar_one()
+    with pytest.raises(FileFormatError, match="invalid JSON at line 1"):
+        import_incidents(conn, path, imported_by="test")
+    assert refs(conn) == set()
     assert conn.execute(text("SELECT count(*) FROM import_runs")).scalar_one() == before
 
 

@@ -3,6 +3,7 @@ chunks of a file read as the whole of it, with true line numbers."""
 
 import codecs
 import io
+import json
 import tracemalloc
 import unicodedata
 from datetime import datetime
@@ -200,6 +201,31 @@ def test_geojson_feature_without_geometry_may_give_an_address(tmp_path: Path) ->
     frame = read_table(path)
     assert list(frame["_error"] == "") == [True, False]
     assert frame.iloc[0]["địa chỉ"] == "Phường Hồng Bàng, Hải Phòng"
+
+
+def test_geojson_chunks_carry_every_property_seen_so_far(tmp_path: Path) -> None:
+    """A GeoJSON read two features at a time: a property given by the first features only is missing (not absent)
+    in later chunks, as when read whole, so a required one left out rejects its rows rather than the file."""
+    props = [{"ref": "G1", "ghi chú": "a"}, {"ref": "G2"}, {"ref": "G3"}, {"ref": "G4", "mới": "b"}, {"ref": "G5"}]
+    path = tmp_path / "f.geojson"
+    path.write_text(
+        json.dumps({"type": "FeatureCollection", "features": [{"type": "Feature", "properties": p} for p in props]}),
+        encoding="utf-8",
+    )
+    chunks = list(read_table_chunks(path, chunk_rows=2))
+    assert [len(c) for c in chunks] == [2, 2, 1] and [c["line"].tolist() for c in chunks] == [[1, 2], [3, 4], [5]]
+    assert chunks[1]["ghi chú"].isna().all() and chunks[2]["mới"].isna().all()
+    whole = read_table(path)
+    assert concat_chunks(chunks)["ref"].tolist() == whole["ref"].tolist() == [p["ref"] for p in props]
+
+
+def test_geojson_broken_after_a_chunk_is_refused_while_read(tmp_path: Path) -> None:
+    path = tmp_path / "late.geojson"
+    path.write_text('{"features": [\n{"properties": {"ref": "G1"}},\n{"properties": {"ref": "G2"}},\n{"x": }]}')
+    chunks = read_table_chunks(path, chunk_rows=1)
+    assert next(chunks)["ref"].tolist() == ["G1"]
+    with pytest.raises(FileFormatError, match="dòng 4, cột 7"):
+        list(chunks)
 
 
 def test_chunks_read_as_the_whole_file_with_true_lines(tmp_path: Path) -> None:
