@@ -152,8 +152,10 @@ HEAT_RAMP: tuple[str, ...] = ("#ffffb2", "#fed976", "#feb24c", "#fd8d3c", "#fc4e
 #: The ArcGIS-style search radius r (quartic kernel (1 − d²/r²)², mean squared distance r²/4) spreading incidents as
 #: much as our Gaussian of bandwidth σ (mean squared distance 2σ²): r = 2√2·σ ≈ 2.83σ.
 QUARTIC_RADIUS_PER_SIGMA = 2.83
-#: Hotspot circles: radius in pixels = base + min(cap, √(incidents)) (the legend shows three examples).
-HOTSPOT_RADIUS = MappingProxyType({"base": 5, "cap": 10})
+#: Hotspot circles: radius in pixels = base + min(cap, √(incidents)) (the legend shows three examples), from zoom
+#: `full_zoom` on; below it the radius shrinks by √2 a zoom level, to at least `least` of it: on a phone showing the
+#: whole city (zoom 8) circles of 15 px covered each other, and one could not be tapped apart from its neighbour.
+HOTSPOT_RADIUS = MappingProxyType({"base": 5, "cap": 10, "full_zoom": 11, "least": 0.5})
 
 
 def script_vocabulary() -> dict[str, Any]:
@@ -202,7 +204,8 @@ def status_legend() -> str:
 
 
 def hotspot_radius(n_incidents: int) -> float:
-    """A hotspot circle's radius in pixels (the page script draws with the same formula, from HOTSPOT_RADIUS)."""
+    """A hotspot circle's radius in pixels from `full_zoom` on (the page script draws with the same formula, from
+    HOTSPOT_RADIUS, and shrinks it below that zoom)."""
     return HOTSPOT_RADIUS["base"] + min(HOTSPOT_RADIUS["cap"], max(1, n_incidents) ** 0.5)
 
 
@@ -214,7 +217,7 @@ def size_legend(examples: tuple[int, ...] = (1, 25, 100)) -> str:
         f"</div>"
         for n in examples
     )
-    return f'<p class="hint">Cỡ vòng tròn: số vụ việc của điểm nóng.</p>{rows}'
+    return f'<p class="hint">Cỡ vòng tròn: số vụ việc của điểm nóng (nhỏ hơn khi xem cả thành phố).</p>{rows}'
 
 
 def class_legend() -> str:

@@ -129,9 +129,12 @@ def test_command_sees_the_map_with_its_layers(chromium, server: str) -> None:
     with page.expect_response(lambda r: "/tiles/incidents/" in r.url) as tile:
         page.locator(".leaflet-control-layers >> text=Vụ việc (số vụ theo ô").click()
     assert tile.value.status == 200 and tile.value.headers["content-type"] == "application/vnd.mapbox-vector-tile"
+    whole_city = hotspot_radii(page)
     with page.expect_response(lambda r: "/api/heat" in r.url) as heat:
         page.evaluate("() => { window.diaban.map.setView([20.86, 106.68], 14); }")
     assert "cell_m=25&" in heat.value.url and heat.value.status == 200  # ~9 m per pixel at zoom 14: 25 m cells
+    street = hotspot_radii(page)  # circles smaller over the whole city, their full size from zoom 11 on
+    assert whole_city and len(whole_city) == len(street) and max(c / s for c, s in zip(whole_city, street)) < 0.9
     page.wait_for_timeout(800)
     shot(page, "command-incidents-street")
     page.evaluate("() => { window.diaban.map.fitBounds(window.diaban.mainland); }")
@@ -158,6 +161,15 @@ def marker_colour(page, hotspot_id: int) -> str | None:
         if (l.feature && l.feature.properties.id === id && l.options.fillColor) { colour = l.options.fillColor; } });
         return colour; }""",
         hotspot_id,
+    )
+
+
+def hotspot_radii(page) -> list[float]:
+    """The radii in pixels of the hotspot circles on the map, smallest first."""
+    return page.evaluate(
+        """() => { const radii = []; window.diaban.map.eachLayer(l => {
+        if (l.feature && 'n_incidents' in l.feature.properties && l.getRadius) { radii.push(l.getRadius()); } });
+        return radii.sort((a, b) => a - b); }"""
     )
 
 

@@ -163,6 +163,15 @@ diabanPages.command = async function startCommand(map, cfg) {
 
   // ----------------------------------------------------------------------------------------- hotspots on the map
   const markers = {};  // hotspot id → its marker (the registers fly to it)
+  // Pixels: base + √(incidents) up to a cap (maps/styles.HOTSPOT_RADIUS), smaller below full_zoom so that circles
+  // of a whole city seen on a phone do not cover one another.
+  const hotspotRadius = (n) => {
+    const r = cfg.hotspotRadius;
+    const scale = Math.max(r.least, Math.min(1, 2 ** ((map.getZoom() - r.full_zoom) / 2)));
+    return scale * (r.base + Math.min(r.cap, Math.sqrt(Math.max(1, n || 1))));
+  };
+  map.on("zoomend", () => layers.hotspots.eachLayer((group) => group.eachLayer?.((marker) =>
+    marker.setRadius(hotspotRadius(marker.feature.properties.n_incidents)))));
   async function loadHotspots() {
     const hotspots = await api(`/api/hotspots?${filters()}`);
     layers.hotspots.clearLayers();
@@ -170,7 +179,7 @@ diabanPages.command = async function startCommand(map, cfg) {
     L.geoJSON(hotspots, {
       pointToLayer: (feature, latlng) => L.circleMarker(latlng, {
         ...inPane("hotspots"),
-        radius: cfg.hotspotRadius.base + Math.min(cfg.hotspotRadius.cap, Math.sqrt(Math.max(1, feature.properties.n_incidents || 1))),
+        radius: hotspotRadius(feature.properties.n_incidents),
         color: "#111827", weight: 1.5, fillColor: cfg.statusColours[feature.properties.status], fillOpacity: 0.9,
       }),
       onEachFeature: (feature, layer) => {
