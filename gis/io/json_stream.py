@@ -19,7 +19,10 @@ from typing import BinaryIO
 BLOCK = 1 << 20
 #: A value (a feature, or another member of the collection) not complete after this many characters is not waited
 #: for any longer: the error `raw_decode` gives there is reported. No real feature comes near it.
-MAX_VALUE = 256 << 20
+MAX_VALUE = 64 << 20
+#: Characters before the end of the text read within which a failure may only mean the text is cut there (`tru|e`,
+#: `-Infin|ity`, `"\u00|e9"`): more is read before deciding. A failure earlier is where the file is broken.
+_CUT_MARGIN = 16
 _SPACE = re.compile(r"[ \t\n\r]*")
 #: A JSON string or a bare non-standard constant, to find where a NaN or Infinity stands.
 _TOKEN = re.compile(r'"(?:\\.|[^"\\])*"|NaN|-?Infinity')
@@ -128,7 +131,9 @@ class _Text:
             try:
                 value, end = decoder.raw_decode(self.buf, self.pos)
             except json.JSONDecodeError as exc:
-                if self.eof or len(self.buf) - self.pos > MAX_VALUE:
+                # An unterminated string is told where it starts: its end may lie in the next blocks.
+                cut = exc.msg.startswith("Unterminated string") or exc.pos >= len(self.buf) - _CUT_MARGIN
+                if not cut or self.eof or len(self.buf) - self.pos > MAX_VALUE:
                     raise self.error(exc.msg, exc.pos) from None
                 self.more(size)
                 size *= 2  # a value longer than a block is re-read a few times, not once per block
@@ -152,7 +157,7 @@ def features(stream: BinaryIO) -> Iterator[object]:
     decoder = json.JSONDecoder(parse_constant=_refuse_constant)
     first = text.next_char()
     if first != "{":
-        if first in _OTHER_VALUE and first:
+        if first and first in _OTHER_VALUE:
             raise NotACollection
         raise text.error("Expecting value", text.pos)
     text.pos += 1

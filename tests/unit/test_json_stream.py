@@ -4,6 +4,7 @@ blocks small enough to cut every token and character, and in bounded memory."""
 from __future__ import annotations
 
 import io
+import itertools
 import json
 import tracemalloc
 
@@ -105,12 +106,15 @@ class Generated(io.RawIOBase):
         yield b"]}"
 
     def read(self, size: int = -1) -> bytes:
-        while len(self._rest) < size:
+        pieces, held = [self._rest], len(self._rest)
+        while held < size:
             part = next(self._parts, None)
             if part is None:
                 break
-            self._rest += part
-        out, self._rest = self._rest[:size], self._rest[size:]
+            pieces.append(part)
+            held += len(part)
+        data = b"".join(pieces)
+        out, self._rest = data[:size], data[size:]
         return out
 
 
@@ -124,3 +128,26 @@ def test_memory_does_not_grow_with_the_document() -> None:
         tracemalloc.stop()
     assert count == 40_000
     assert peak < 12 * 2**20, f"peak {peak / 2**20:.1f} MB"
+
+
+def test_a_break_early_in_a_large_file_is_told_without_reading_on() -> None:
+    """A feature broken near the start of a 40 MB collection is reported from the first block, not after
+    reading ahead in search of the rest of a value."""
+    source = Generated(200_000)
+    parts = source._parts
+    source._parts = itertools.chain(
+        [next(parts), next(parts), b',{"type": "Feature", "properties": {"a": 1 2}}'], parts
+    )
+    read = 0
+    plain_read = source.read
+
+    def counted(size: int = -1) -> bytes:
+        nonlocal read
+        data = plain_read(size)
+        read += len(data)
+        return data
+
+    source.read = counted  # type: ignore[method-assign]
+    with pytest.raises(NotJson, match="Expecting ',' delimiter"):
+        list(features(source))  # type: ignore[arg-type]
+    assert read <= 2 * json_stream.BLOCK
