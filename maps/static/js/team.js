@@ -29,9 +29,9 @@ diabanPages.team = async function startTeam(map, cfg) {
     item.className = "task" + (late ? " overdue" : "");
     item.dataset.taskId = task.id;
     const place = task.lat === null ? "" : `<p class="place">Vị trí: ${escapeHtml(task.commune_name || task.commune_code)}
-      — <span class="coords">${coordinates(task)}</span><br>
-      <a class="geo" href="${geoLink(task)}">Mở ứng dụng bản đồ, chỉ đường</a> ·
-      <button type="button" class="link show-on-map">Xem trên bản đồ</button></p>`;
+      — <span class="coords">${coordinates(task)}</span>
+      <span class="go"><a class="geo" href="${geoLink(task)}">Mở ứng dụng bản đồ, chỉ đường</a>
+      <button type="button" class="link show-on-map">Xem trên bản đồ</button></span></p>`;
     const hotspot = task.hotspot_id ? `<p>Điểm nóng #${task.hotspot_id}: ${escapeHtml(cfg.statusLabels[task.hotspot_status])}</p>` : "";
     item.innerHTML = `<h3>#${task.id} ${escapeHtml(task.kind_label)}</h3>
       <p><b class="state">${escapeHtml(task.state_label)}</b> · ưu tiên ${escapeHtml(cfg.priorityLabels[task.priority])}</p>
