@@ -2,7 +2,7 @@
 same file, with the peak memory of each.
 
 Run: ``.venv/bin/python bench/bench_ingest.py [--rows 100000 1000000 3000000] [--repeat 2] [--increment 100000]
-[--base 1000000] [--files DIR]`` (ogr2ogr: ``scripts/system-deps.sh bench`` installs gdal-bin).
+[--base 1000000] [--files DIR] [--geojson]`` (ogr2ogr: ``scripts/system-deps.sh bench`` installs gdal-bin).
 
 For each size, on the same generated file (synthetic, 3 years, Hải Phòng communes):
 
@@ -11,6 +11,7 @@ For each size, on the same generated file (synthetic, 3 years, Hải Phòng comm
 - ogr2ogr (GDAL's CSV driver, PG_USE_COPY, point geometry, GiST) — what a GIS analyst would use;
 - ``diaban incidents import`` into an empty table (validation, duplicates, commune assignment, yearly
   partitions, four indexes, refs);
+- with ``--geojson``, the same rows as a GeoJSON FeatureCollection (what QGIS exports): ogr2ogr and diaban again;
 
 and, once: ``diaban`` importing ``--increment`` rows (same 3 years, other refs) into a table holding ``--base``
 rows, against COPY + geometry + GiST of the same increment into an empty table, and against the floor of any load
@@ -26,6 +27,7 @@ load average when it started. Generated files are kept in ``--files`` (the 3M fi
 from __future__ import annotations
 
 import argparse
+import csv
 import json
 import os
 import subprocess
@@ -150,12 +152,11 @@ def _ogr2ogr(url: str, path: Path) -> dict[str, float | int | None]:
         str(path),
         "-nln",
         "bench_ogr",
-        "-oo",
-        "X_POSSIBLE_NAMES=lon",
-        "-oo",
-        "Y_POSSIBLE_NAMES=lat",
-        "-oo",
-        "AUTODETECT_TYPE=YES",
+        *(
+            ["-oo", "X_POSSIBLE_NAMES=lon", "-oo", "Y_POSSIBLE_NAMES=lat", "-oo", "AUTODETECT_TYPE=YES"]
+            if path.suffix == ".csv"
+            else []
+        ),
         "-a_srs",
         "EPSG:4326",
         "-nlt",
@@ -180,6 +181,28 @@ def _ogr2ogr(url: str, path: Path) -> dict[str, float | int | None]:
     if proc.returncode != 0:
         raise SystemExit(f"ogr2ogr failed: {proc.stderr.read().decode() if proc.stderr else proc.returncode}")
     return {"seconds": seconds, "server_kb": None, "client_kb": peak}
+
+
+def geojson_of(csv_path: Path) -> Path:
+    """The same rows as a GeoJSON FeatureCollection of points beside the CSV (written once, row by row): what a GIS
+    analyst exports from QGIS. Quantities and arrests as JSON numbers, empty fields as null."""
+    path = csv_path.with_suffix(".geojson")
+    if path.exists():
+        return path
+    numbers = {"quantity_g": float, "arrested": int}
+    with open(csv_path, newline="", encoding="utf-8") as source, open(path, "w", encoding="utf-8") as out:
+        out.write('{"type": "FeatureCollection", "features": [\n')
+        for number, row in enumerate(csv.DictReader(source)):
+            lon, lat = float(row.pop("lon")), float(row.pop("lat"))
+            properties = {k: (numbers[k](v) if k in numbers else v) if v != "" else None for k, v in row.items()}
+            feature = {
+                "type": "Feature",
+                "geometry": {"type": "Point", "coordinates": [lon, lat]},
+                "properties": properties,
+            }
+            out.write(("," if number else "") + json.dumps(feature, ensure_ascii=False) + "\n")
+        out.write("]}\n")
+    return path
 
 
 def _reset(engine: Engine, admin: Engine) -> None:
@@ -233,6 +256,7 @@ def main() -> None:
     parser.add_argument("--base", type=int, default=1_000_000)
     parser.add_argument("--files", type=Path, help="keep the generated files here (reused when present)")
     parser.add_argument("--no-ogr2ogr", action="store_true")
+    parser.add_argument("--geojson", action="store_true", help="also load the same rows from a GeoJSON file")
     parser.add_argument("--child", help=argparse.SUPPRESS)
     parser.add_argument("--url", help=argparse.SUPPRESS)
     parser.add_argument("--file", type=Path, help=argparse.SUPPRESS)
@@ -269,7 +293,14 @@ def main() -> None:
                 "copy_gist": "COPY + geometry + GiST",
                 "ogr2ogr": "ogr2ogr (PG_USE_COPY, GiST)",
                 "diaban": "diaban import, empty table",
+                "ogr2ogr_geojson": "ogr2ogr, the rows as GeoJSON",
+                "diaban_geojson": "diaban import, GeoJSON",
             }
+            if args.geojson:  # the same rows as GeoJSON (ratios still over COPY + geometry + GiST of the CSV)
+                features = geojson_of(path)
+                if not args.no_ogr2ogr:
+                    results["ogr2ogr_geojson"] = measure("ogr2ogr", db, url, features, args.repeat)
+                results["diaban_geojson"] = measure("diaban", db, url, features, args.repeat)
             for method, result in results.items():
                 print(_line(names[method], rows, result, floor))
             sys.stdout.flush()
