@@ -215,6 +215,7 @@ def test_geojson_chunks_carry_every_property_seen_so_far(tmp_path: Path) -> None
     chunks = list(read_table_chunks(path, chunk_rows=2))
     assert [len(c) for c in chunks] == [2, 2, 1] and [c["line"].tolist() for c in chunks] == [[1, 2], [3, 4], [5]]
     assert chunks[1]["ghi chú"].isna().all() and chunks[2]["mới"].isna().all()
+    assert chunks[1]["mới"].isna().tolist() == [True, False]  # first given by the chunk's second feature
     whole = read_table(path)
     assert concat_chunks(chunks)["ref"].tolist() == whole["ref"].tolist() == [p["ref"] for p in props]
 
