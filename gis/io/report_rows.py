@@ -49,13 +49,25 @@ class _Run:
 
     def rows(self) -> Iterator[Row]:
         if self.frame is not None:
-            yield from _tuples(pa.Table.from_pandas(self.frame, schema=_SCHEMA, preserve_index=False))
+            yield from _tuples(_table(self.frame))
             return
         assert self.file is not None
         self.file.seek(0)
         reader = pa.ipc.open_file(self.file)
         for i in range(reader.num_record_batches):
             yield from _tuples(reader.get_batch(i))
+
+
+def _table(frame: pd.DataFrame) -> pa.Table:
+    """Report rows as Arrow; a ref, field or reason that is not text (a number an importer passed on) as its text."""
+    try:
+        return pa.Table.from_pandas(frame, schema=_SCHEMA, preserve_index=False)
+    except (pa.ArrowTypeError, pa.ArrowInvalid):
+        text = {
+            c: frame[c].map(lambda v: v if v is None or isinstance(v, str) or pd.isna(v) else str(v))
+            for c in REJECT_COLUMNS[1:]
+        }
+        return pa.Table.from_pandas(frame.assign(**text), schema=_SCHEMA, preserve_index=False)
 
 
 def _tuples(table: pa.Table | pa.RecordBatch) -> Iterator[Row]:
@@ -130,9 +142,8 @@ class ReportRows:
         """Sort the buffered rows and write them out as one run."""
         run = self._sorted_buffer()
         sink = tempfile.TemporaryFile()
-        table = pa.Table.from_pandas(run.frame, schema=_SCHEMA, preserve_index=False)
         with pa.ipc.new_file(sink, _SCHEMA) as writer:
-            writer.write_table(table, max_chunksize=READ_ROWS)
+            writer.write_table(_table(run.frame), max_chunksize=READ_ROWS)
         self._runs.append(_Run(run.first, run.last, file=sink))
 
     def _sorted_buffer(self) -> _Run:

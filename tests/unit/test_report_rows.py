@@ -73,3 +73,13 @@ def test_memory_stays_bounded_whatever_the_number_of_rows(monkeypatch: pytest.Mo
         tracemalloc.stop()
     assert seen == total and rows.lines == total
     assert peak < 20 * 2**20, f"peak {peak / 2**20:.1f} MB"
+
+
+@pytest.mark.parametrize("spill", [1, 1_000])
+def test_a_reference_that_is_a_number_is_listed_as_its_text(monkeypatch: pytest.MonkeyPatch, spill: int) -> None:
+    """A ref read as a number (a workbook cell) is listed, not a crash, whether the rows are spilled or not."""
+    monkeypatch.setattr(report_rows, "SPILL_ROWS", spill)
+    refs = pd.Series([1234, None], dtype=object)
+    rows = ReportRows.of(pd.DataFrame({"line": [3, 2], "ref": refs, "field": ["lat", "lat"], "reason": "x"}))
+    got = rows.frame()
+    assert got["line"].tolist() == [2, 3] and pd.isna(got["ref"][0]) and got["ref"][1] == "1234"
