@@ -132,6 +132,24 @@ def test_outside_points_are_reported_with_line_and_ref_or_refused(conn: Connecti
     assert conn.execute(text("SELECT count(*) FROM incidents WHERE ref = 'F2'")).scalar_one() == 0
 
 
+def test_a_point_outside_is_told_its_distance_to_the_nearest_commune(conn: Connection, tmp_path: Path) -> None:
+    """Where the nearest commune by degrees is not the nearest one (a degree of longitude is 7 % shorter than one of
+    latitude here), the report gives the geodesic distance to the nearest commune, to 0.1 km as shown."""
+    lon, lat = 106.474, 21.095  # 2.4 km from the nearest commune; 2.6 km from the one nearest in degrees
+    path = tmp_path / "near.csv"
+    path.write_text(f"ref,occurred_at,kind,lon,lat\nN1,2025-01-01,tip,{lon},{lat}\n", encoding="utf-8")
+    report = import_incidents(conn, path, imported_by="test")
+    truth = conn.execute(
+        text(
+            "SELECT min(ST_Distance(geom::geography, ST_SetSRID(ST_MakePoint(:lon, :lat), 4326)::geography))"
+            " FROM admin_unit_parts"
+        ),
+        {"lon": lon, "lat": lat},
+    ).scalar_one()
+    assert report.outside == 1 and truth > 1_000
+    assert f"cách xã gần nhất {truth / 1000:.1f} km" in report.flagged.frame().iloc[0]["reason"]
+
+
 INDICATORS = (
     "nam,ma_xa,dan_so,nguoi_co_ho_so,so_cay,dien_tich_m2,tuyen_trong_diem\n"
     # All four old communes of today's Phường Thành Đông (10507): summed.
