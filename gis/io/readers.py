@@ -96,17 +96,6 @@ def read_table_chunks(
 
 
 # ------------------------------------------------------------------------------------------------ encoding
-def to_utf8(data: bytes, encoding: str | None = None) -> tuple[bytes, str]:
-    """The text of ``data`` as UTF-8 bytes without BOM, and the name of the encoding it was read in (see
-    :func:`text_codec` and :func:`transcode`; a file on disk streams through them instead)."""
-    codec, name = text_codec(lambda: io.BytesIO(data), encoding)
-    if codec is None:
-        return data.removeprefix(codecs.BOM_UTF8), name
-    out = io.BytesIO()
-    transcode(io.BytesIO(data), out, codec, name)
-    return out.getvalue(), name
-
-
 def text_codec(open_stream: Callable[[], BinaryIO], encoding: str | None = None) -> tuple[str | None, str]:
     """The codec a text file is read with, decided once per file, and the encoding's name in messages.
 

@@ -25,7 +25,7 @@ from gis.io.readers import (
     read_table_chunks,
     scan_text,
     sniff_delimiter,
-    to_utf8,
+    text_codec,
     transcode,
 )
 from gis.io.text_encodings import encode_cp1258
@@ -113,6 +113,16 @@ def test_each_encoding_reads_to_the_same_table(tmp_path: Path, name: str, encode
     other.write_bytes(encode(VIETNAMESE))
     assert _same_text(read_csv_lines(other)) == _same_text(read_csv_lines(plain))
     assert read_csv_lines(other).iloc[2]["address"] == "Ưu Đàm, Ngõ Ốc, Đường Ỷ Lan"
+
+
+def to_utf8(data: bytes, encoding: str | None = None) -> tuple[bytes, str]:
+    """Bytes in memory through the reader's two encoding steps (the codec decided once, then transcoded)."""
+    codec, name = text_codec(lambda: io.BytesIO(data), encoding)
+    if codec is None:
+        return data.removeprefix(codecs.BOM_UTF8), name
+    out = io.BytesIO()
+    transcode(io.BytesIO(data), out, codec, name)
+    return out.getvalue(), name
 
 
 def test_cp1252_french_text_is_read() -> None:
