@@ -49,10 +49,26 @@ MEDIA_TYPES = {
     "geojson": "application/geo+json",
     "xlsx": XLSX,
 }
+#: A GeoJSON export is a FeatureCollection whose features' properties are named by the export's columns
+#: (Vietnamese headers, or machine names with ``raw``); CSV and Excel are files.
+_EXPORT_SCHEMAS: dict[str, dict] = {
+    "geojson": {
+        "type": "object",
+        "required": ["type", "features"],
+        "properties": {
+            "type": {"const": "FeatureCollection"},
+            "run": {"type": "object"},
+            "features": {"type": "array", "items": {"type": "object"}},
+        },
+    },
+}
 EXPORT_RESPONSE: dict[int | str, dict] = {
     200: {
         "description": "the classification as a file (CSV, GeoJSON or Excel)",
-        "content": {media: {"schema": {"type": "string", "format": "binary"}} for media in MEDIA_TYPES.values()},
+        "content": {
+            media: {"schema": _EXPORT_SCHEMAS.get(fmt, {"type": "string", "format": "binary"})}
+            for fmt, media in MEDIA_TYPES.items()
+        },
     }
 }
 

@@ -7,6 +7,7 @@ import json
 import re
 from pathlib import Path
 
+import jsonschema_rs
 import pytest
 from openpyxl import load_workbook
 from sqlalchemy import Connection, text
@@ -183,6 +184,13 @@ def test_exports(client, as_user, conn: Connection, indicators: list[str]) -> No
     assert sheet.page_setup.orientation == "landscape" and sheet.print_title_rows and sheet.print_area
     response = client.get("/api/classifications/2025/export", params={"format": "csv"})
     assert response.status_code == 200 and response.headers["content-type"].startswith("text/csv")
+    # The GeoJSON answer matches what the OpenAPI description promises for its media type (schemathesis ST108
+    # found it documented as a binary string, which a JSON body never is).
+    response = client.get("/api/classifications/2025/export", params={"format": "geojson"})
+    media = response.headers["content-type"]
+    documented = client.app.openapi()["paths"]["/api/classifications/{year}/export"]["get"]["responses"]["200"]
+    errors = jsonschema_rs.validator_for(documented["content"][media]["schema"]).iter_errors(response.json())
+    assert not [f"{'/'.join(map(str, e.instance_path))}: {e.message[-120:]}" for e in errors]
 
 
 def test_kpi_report_on_crafted_year(client, as_user, conn: Connection, indicators: list[str]) -> None:
