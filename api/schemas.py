@@ -10,7 +10,7 @@ from __future__ import annotations
 from datetime import date, datetime
 from typing import Annotated, Any, Generic, Literal, TypeVar
 
-from pydantic import BaseModel, ConfigDict, Field, StringConstraints, model_validator
+from pydantic import BaseModel, ConfigDict, Field, StrictBool, StringConstraints, model_validator
 
 from api.params import SaneDate
 from models.domain.access import USERNAME_PATTERN
@@ -46,7 +46,9 @@ class _Out(BaseModel):
 
 
 class _In(BaseModel):
-    """Base of the request bodies: no NaN or infinity in a number (not even written as a string)."""
+    """Base of the request bodies: no NaN or infinity in a number (not even written as a string), and a yes/no field
+    is a JSON ``true`` or ``false`` (StrictBool: pydantic would otherwise take 0, 1, "yes" or "off" as one, which the
+    OpenAPI description does not allow; found by schemathesis)."""
 
     model_config = ConfigDict(allow_inf_nan=False)
 
@@ -256,7 +258,7 @@ class ChecklistItem(_In):
     """One line of a task's checklist."""
 
     item: str = Field(min_length=1, max_length=500)
-    done: bool = False
+    done: StrictBool = False
 
 
 class TaskIn(_In):
@@ -454,7 +456,7 @@ class OverrideIn(_In):
 class RunIn(_In):
     """A new draft (or a correction of an approved year); replace discards an existing draft."""
 
-    replace: bool = False
+    replace: StrictBool = False
     note: Annotated[str | None, Field(max_length=2000)] = None
 
 
@@ -811,7 +813,7 @@ class UserCreated(_Out):
 class UserActiveIn(_In):
     """Deactivate (false) or reactivate (true) a user read at `version`."""
 
-    active: bool
+    active: StrictBool
     version: int = Field(ge=1)
 
 

@@ -90,3 +90,27 @@ def test_validation_errors_are_translated_with_field_labels(client) -> None:
 
 def test_an_unknown_pydantic_error_keeps_a_vietnamese_sentence() -> None:
     assert message_vi({"type": "some_future_error", "msg": "Something new"}).startswith("giá trị không hợp lệ")
+
+
+def test_a_yes_no_field_takes_only_true_or_false(client, make_user, bearer) -> None:
+    """A request body's booleans are strict: 0, 1 or "yes" are refused in Vietnamese rather than read as yes or no
+    (schemathesis found `{"active": 0}` deactivating a user)."""
+    from api.schemas import _In
+
+    def bodies(cls: type) -> list[type]:
+        return [cls, *(b for sub in cls.__subclasses__() for b in bodies(sub))]
+
+    lax = [
+        f"{model.__name__}.{name}"
+        for model in bodies(_In)
+        for name, field in model.model_fields.items()
+        if field.annotation is bool and not any(getattr(m, "strict", False) for m in field.metadata)
+    ]
+    assert not lax, f"booleans of request bodies that take 0 or 1: {lax}"
+    client.headers.update(bearer(make_user("quan-tri", "admin")))
+    user_id = make_user("chi-huy-2", "command")
+    version = next(u["version"] for u in client.get("/api/users").json() if u["id"] == user_id)
+    for value in (0, "yes"):
+        response = client.patch(f"/api/users/{user_id}", json={"active": value, "version": version})
+        assert response.status_code == 422 and "phải là true hoặc false" in response.json()["detail"], response.text
+    assert client.patch(f"/api/users/{user_id}", json={"active": False, "version": version}).status_code == 200
