@@ -19,10 +19,11 @@ _ISO_DAY = re.compile(r"^\d{4}-\d{2}-\d{2}$")
 
 
 def iso_day(value: object) -> object:
-    """Refuse a date written other than YYYY-MM-DD (pydantic would read "0" as 1970-01-01)."""
-    if isinstance(value, str) and not _ISO_DAY.match(value):
-        raise ValueError("ngày phải viết dạng YYYY-MM-DD (date must be written YYYY-MM-DD)")
-    return value
+    """Refuse a date written other than YYYY-MM-DD: pydantic would read "0", or the number 0 of a JSON body, as
+    1970-01-01 (a number as seconds since 1970: schemathesis moved a task's due date so)."""
+    if isinstance(value, date) or (isinstance(value, str) and _ISO_DAY.match(value)):
+        return value
+    raise ValueError("ngày phải viết dạng YYYY-MM-DD (date must be written YYYY-MM-DD)")
 
 
 def sane_date(day: date) -> date:

@@ -692,14 +692,14 @@ class TeamIn(_In):
 
     name: Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=200)]
     communes: list[CommuneCode] = Field(min_length=1, max_length=200)
-    valid_from: date | None = None
+    valid_from: SaneDate | None = None
 
 
 class TeamAreaIn(_In):
     """A team's new area of responsibility and the day it takes effect (today or later)."""
 
     communes: list[CommuneCode] = Field(max_length=200)
-    valid_from: date
+    valid_from: SaneDate
 
 
 class TeamAreaChange(_Out):
