@@ -6,7 +6,7 @@ output is the valid rows in canonical types and one reject per failed field with
 
 from __future__ import annotations
 
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, datetime, time, timedelta
 
 import numpy as np
 import pandas as pd
@@ -15,6 +15,7 @@ import pyarrow.compute as pc
 from pyproj import CRS, Transformer
 from pyproj.exceptions import CRSError
 
+from models.domain.dates import EARLIEST
 from models.domain.personal_names import name_like_rows, name_warning
 from models.domain.row_checks import (
     UNIT_ALIASES,
@@ -62,6 +63,10 @@ FUTURE_TOLERANCE = timedelta(minutes=10)
 #: (No `\s`: pandas then leaves Arrow's regex engine for Python's, a row at a time — 6x slower, measured.)
 _OFFSET = r"\d{2}:\d{2}(?::\d{2}(?:[.,]\d+)?)? ?(?:[zZ]|[+-]\d{2}(?::?\d{2})?)$"
 _DAY_FIRST = r"^(\d{1,2})[/.-](\d{1,2})[/.-](\d{4})(?:[ T]+(\d{1,2}):(\d{2})(?::(\d{2}))?)?$"
+#: An ISO 8601 date down to the day (extended or basic form).
+_WHOLE_DAY = r"^\d{4}-?\d{2}-?\d{2}"
+#: Times before this are typing mistakes (a year 0225 for 2025), not police records (models.domain.dates.EARLIEST).
+EARLIEST_TIME = pd.Timestamp(datetime.combine(EARLIEST, time()), tz=LOCAL_TZ_NAME).tz_convert("UTC")
 
 
 def check_header(columns: list[str]) -> list[str]:
@@ -132,12 +137,16 @@ def _parse_times(text: pd.Series, now: datetime) -> tuple[pd.Series, np.ndarray,
         unparsed = fast.isna().to_numpy()
         return fast, unparsed, ~unparsed & (fast > pd.Timestamp(now + FUTURE_TOLERANCE)).to_numpy()
     has_offset = text.str.contains(_OFFSET, regex=True).to_numpy()
-    out = pd.Series(pd.NaT, index=text.index, dtype="datetime64[ns, UTC]")
-    if has_offset.any():
-        out[has_offset] = pd.to_datetime(text[has_offset], format="ISO8601", utc=True, errors="coerce")
+    # Microseconds, as Arrow gives: pandas reads a year such as 2400 or -268 at that unit, which nanoseconds cannot
+    # hold (the import stopped with a traceback, found by fuzzing).
+    out = pd.Series(pd.NaT, index=text.index, dtype="datetime64[us, UTC]")
+    # ISO 8601 names a day here: pandas would read "2024" as 1 January and "2025-03" as 1 March (Arrow reads neither).
+    whole_day = text.str.contains(_WHOLE_DAY, regex=True).to_numpy()
+    if (iso := has_offset & whole_day).any():
+        out[iso] = pd.to_datetime(text[iso], format="ISO8601", utc=True, errors="coerce").dt.as_unit("us")
     naive = ~has_offset & (text != "").to_numpy()
     if naive.any():
-        local = pd.to_datetime(text[naive], format="ISO8601", errors="coerce")
+        local = pd.to_datetime(text[naive].where(whole_day[naive]), format="ISO8601", errors="coerce").dt.as_unit("us")
         # Only values ISO 8601 could not read are tried as day-first dates: an ISO file pays nothing for them.
         retry = local.isna() & text[naive].str.contains(r"^\d{1,2}[/.-]", regex=True)
         if retry.any():
@@ -191,6 +200,12 @@ def validate_incidents(raw: pd.DataFrame, now: datetime | None = None) -> Valida
         values=when_text,
     )
     rej.add(future, "occurred_at", "thời gian ở tương lai (time is in the future: {})", values=when_text)
+    rej.add(
+        ~unparsed & (occurred < EARLIEST_TIME).to_numpy(),
+        "occurred_at",
+        f"thời gian trước {EARLIEST:%d/%m/%Y}, có lẽ gõ nhầm năm (time before {EARLIEST:%Y}, a mistyped year?: {{}})",
+        values=when_text,
+    )
 
     kind_text = text_column(raw, "kind")
     kinds = kind_text.map({k: normalise_kind(k) for k in kind_text.unique()})

@@ -77,6 +77,11 @@ def test_vietnamese_aliases(alias: str, kind: str) -> None:
         ({"occurred_at": "hôm qua"}, "occurred_at", "unparseable"),
         ({"occurred_at": "2025-13-45"}, "occurred_at", "unparseable"),
         ({"occurred_at": "2026-12-01T00:00:00"}, "occurred_at", "future"),
+        ({"occurred_at": "0225-03-01"}, "occurred_at", "before 1990"),
+        ({"occurred_at": "1989-12-31T23:59:00"}, "occurred_at", "before 1990"),
+        ({"occurred_at": "2024"}, "occurred_at", "unparseable"),
+        ({"occurred_at": "2025-03"}, "occurred_at", "unparseable"),
+        ({"occurred_at": "2025-03T10:00+07:00"}, "occurred_at", "unparseable"),
         ({"lon": "abc"}, "lon", "not a number"),
         ({"lat": "91"}, "lat", "out of range"),
         ({"lon": "-181"}, "lon", "out of range"),
@@ -178,6 +183,18 @@ def test_day_first_dates(given: str, expected: str) -> None:
     assert validate_incidents(rows({"occurred_at": given}), now=NOW).valid["occurred_at"].iloc[0] == pd.Timestamp(
         expected
     )
+
+
+def test_a_year_beyond_nanoseconds_is_a_reject_not_a_crash() -> None:
+    """Beside a day-first date (the general way), pandas read "2400-01-01" and "-268" at a unit nanoseconds cannot
+    hold, and the import stopped with a traceback (found by fuzzing the importer)."""
+    result = validate_incidents(
+        rows({"occurred_at": "2400-01-01"}, {"occurred_at": "-268"}, {"occurred_at": "01/03/2025"}), now=NOW
+    )
+    assert list(result.valid["ref"]) == ["R2"]
+    future, unparseable = result.rejects.to_dict("records")
+    assert future["line"] == 2 and "future" in future["reason"]
+    assert unparseable["line"] == 3 and "unparseable" in unparseable["reason"]
 
 
 def test_impossible_day_first_date_is_rejected() -> None:
