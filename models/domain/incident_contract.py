@@ -18,6 +18,7 @@ from pyproj.exceptions import CRSError
 from models.domain.dates import EARLIEST
 from models.domain.personal_names import name_like_rows, name_warning
 from models.domain.row_checks import (
+    COUNT_MAX,
     UNIT_ALIASES,
     ContractError,
     Rejects,
@@ -261,6 +262,12 @@ def validate_incidents(raw: pd.DataFrame, now: datetime | None = None) -> Valida
         values=arr_t,
     )
     rej.add((arrested < 0).to_numpy(), "arrested", "số người bị bắt âm (negative arrested: {})", values=arr_t)
+    rej.add(
+        (arrested > COUNT_MAX).to_numpy(),
+        "arrested",
+        f"số người bị bắt quá lớn (arrested above {COUNT_MAX:,}: {{}})",
+        values=arr_t,
+    )
 
     ok = ~rej.bad
     columns = {
@@ -272,7 +279,7 @@ def validate_incidents(raw: pd.DataFrame, now: datetime | None = None) -> Valida
         "kind": kinds,
         "substance": text_column(raw, "substance").replace("", None),
         "quantity_g": qty.astype(float),
-        "arrested": arrested.astype("Float64").astype("Int64"),
+        "arrested": arrested.where(arrested.abs() <= COUNT_MAX).astype("Float64").astype("Int64"),
         "source": text_column(raw, "source").replace("", None),
         "commune_code": code_t.replace("", None),
         "address": address.replace("", None),

@@ -12,6 +12,7 @@ import pandas as pd
 
 from models.domain.personal_names import name_like_rows, name_warning
 from models.domain.row_checks import (
+    COUNT_MAX,
     UNIT_ALIASES,
     ContractError,
     Rejects,
@@ -128,6 +129,13 @@ def validate_indicators(
             values=t,
         )
         rej.add((v < 0).to_numpy(), name, f"{INDICATOR_FIELD_LABELS[name]} âm ({name}: negative value: {{}})", values=t)
+        if must_be_int:
+            rej.add(
+                (v > COUNT_MAX).to_numpy(),
+                name,
+                f"{INDICATOR_FIELD_LABELS[name]} quá lớn ({name}: above {COUNT_MAX:,}: {{}})",
+                values=t,
+            )
         values[name] = v
     # Rates are per resident: a population of 0 cannot be a denominator (blank = unknown is allowed).
     rej.add(

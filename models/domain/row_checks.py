@@ -17,6 +17,10 @@ from models.vocabulary import plain_key
 REJECT_COLUMNS = ("line", "ref", "field", "reason")
 #: Longest value a text field may hold; longer ones (a 100 MB field) reject their row.
 MAX_FIELD_CHARS = 10_000
+#: The largest count a record holds (people arrested, residents, plants destroyed): what the 32-bit integer columns
+#: store. A larger figure is a typing mistake; it had been stored as garbage (1e20 arrested became -9.2e18) or
+#: stopped an import with a traceback (found by fuzzing the importers).
+COUNT_MAX = 2**31 - 1
 #: Longest ref shown in a reject (the value itself may be anything).
 _SHOWN_REF = 80
 

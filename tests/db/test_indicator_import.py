@@ -77,3 +77,19 @@ def test_population_must_be_positive(conn: Connection, tmp_path: Path) -> None:
         "lớn hơn 0" in report.rejects.frame().loc[0, "reason"]
         and "must be > 0" in report.rejects.frame().loc[0, "reason"]
     )
+
+
+def test_a_count_beyond_what_is_stored_is_a_reject(conn: Connection, tmp_path: Path) -> None:
+    """A population of 5.7e107 (an integer to pandas) stopped the import with a traceback; 3e9 would have been
+    refused by the integer column, losing the whole file (found by fuzzing the importer)."""
+    path = tmp_path / "big.csv"
+    path.write_text(
+        HEADER + "2025,10507,5.6728180998893346e+107,0,0,0,0,\n2025,10525,20000,3000000000,0,0,0,\n"
+        "2025,10532,2147483647,0,0,0,0,\n",
+        encoding="utf-8",
+    )
+    report = import_indicators(conn, path, imported_by="test")
+    assert report.imported == 1
+    rejects = report.rejects.frame()
+    assert rejects[["line", "field"]].values.tolist() == [[2, "population"], [3, "users_with_records"]]
+    assert rejects["reason"].str.contains("quá lớn").all()

@@ -91,6 +91,8 @@ def test_vietnamese_aliases(alias: str, kind: str) -> None:
         ({"quantity_g": "nhiều"}, "quantity_g", "not a number"),
         ({"arrested": "1.5"}, "arrested", "integer"),
         ({"arrested": "-1"}, "arrested", "negative"),
+        ({"arrested": "1e20"}, "arrested", "above 2,147,483,647"),
+        ({"arrested": "3000000000"}, "arrested", "above"),
         ({"quantity_g": "inf"}, "quantity_g", "not a number"),
     ],
 )
