@@ -10,7 +10,16 @@ from __future__ import annotations
 from datetime import date, datetime
 from typing import Annotated, Any, Generic, Literal, TypeVar
 
-from pydantic import BaseModel, ConfigDict, Field, StrictBool, StringConstraints, model_validator
+from pydantic import (
+    BaseModel,
+    ConfigDict,
+    Field,
+    StrictBool,
+    StrictFloat,
+    StrictInt,
+    StringConstraints,
+    model_validator,
+)
 
 from api.params import SaneDate
 from models.domain.access import USERNAME_PATTERN
@@ -46,9 +55,9 @@ class _Out(BaseModel):
 
 
 class _In(BaseModel):
-    """Base of the request bodies: no NaN or infinity in a number (not even written as a string), and a yes/no field
-    is a JSON ``true`` or ``false`` (StrictBool: pydantic would otherwise take 0, 1, "yes" or "off" as one, which the
-    OpenAPI description does not allow; found by schemathesis)."""
+    """Base of the request bodies: no NaN or infinity in a number, and every number and yes/no field strict (StrictInt,
+    StrictFloat, StrictBool): pydantic would otherwise read ``true`` as 1 (a task assigned to team 1), ``"3"`` as 3
+    and 0 or "yes" as a boolean, none of which the OpenAPI description allows (found by schemathesis)."""
 
     model_config = ConfigDict(allow_inf_nan=False)
 
@@ -230,11 +239,11 @@ HotspotDetail = Feature[HotspotDetailProperties]
 class ManualHotspotIn(_In):
     """A hotspot reported by hand, e.g. from a tip (no personal names in the note)."""
 
-    lon: float = Field(ge=-180, le=180)
-    lat: float = Field(ge=-90, le=90)
+    lon: StrictFloat = Field(ge=-180, le=180)
+    lat: StrictFloat = Field(ge=-90, le=90)
     note: str = Field(min_length=1, max_length=2000)
     kind: HotspotKind = HotspotKind.SPOT
-    radius_m: float = Field(default=50.0, gt=0, le=2000)
+    radius_m: StrictFloat = Field(default=50.0, gt=0, le=2000)
 
 
 class TransitionIn(_In):
@@ -242,7 +251,7 @@ class TransitionIn(_In):
 
     to: str = Field(max_length=16)
     note: str = Field(default="", max_length=4000)
-    version: int = Field(ge=1)
+    version: StrictInt = Field(ge=1)
 
 
 class HotspotTransitionOut(_Out):
@@ -265,10 +274,10 @@ class TaskIn(_In):
     """A new task: suppression of a hotspot, or conversion of a commune for a year; optionally assigned."""
 
     kind: TaskKind
-    hotspot_id: int | None = None
+    hotspot_id: StrictInt | None = None
     commune_code: str | None = Field(default=None, max_length=16)
-    year: int | None = Field(default=None, ge=2000, le=2100)
-    team_id: int | None = None
+    year: StrictInt | None = Field(default=None, ge=2000, le=2100)
+    team_id: StrictInt | None = None
     due_date: SaneDate | None = None
     priority: TaskPriority = TaskPriority.NORMAL
     checklist: list[ChecklistItem] = Field(default_factory=list, max_length=100)
@@ -288,7 +297,7 @@ class TaskChanges(_In):
     """Changes by command to a task at `version`: due date, priority, checklist (an absent field is unchanged; so is a
     null priority or checklist, while a null due date removes it)."""
 
-    version: int = Field(ge=1)
+    version: StrictInt = Field(ge=1)
     due_date: SaneDate | None = None
     priority: TaskPriority | None = None
     checklist: list[ChecklistItem] | None = Field(default=None, max_length=100)
@@ -302,8 +311,8 @@ class TaskChanges(_In):
 class AssignmentIn(_In):
     """Assign or reassign a task at `version` to a team."""
 
-    team_id: int
-    version: int = Field(ge=1)
+    team_id: StrictInt
+    version: StrictInt = Field(ge=1)
 
 
 class CommentIn(_In):
@@ -727,7 +736,7 @@ class UserIn(_In):
     username: str = Field(min_length=2, max_length=64, pattern=USERNAME_PATTERN)
     password: str | None = Field(default=None, min_length=8, max_length=200)
     role: Role
-    team_id: int | None = None
+    team_id: StrictInt | None = None
     province_code: ProvinceCode | None = Field(
         default=None, description="limit a command or planner user to one province (none: the whole country)"
     )
@@ -747,7 +756,7 @@ class UserProvinceIn(_In):
     whole country."""
 
     province_code: ProvinceCode | None
-    version: int = Field(ge=1)
+    version: StrictInt = Field(ge=1)
 
 
 class ProvinceOut(_Out):
@@ -814,7 +823,7 @@ class UserActiveIn(_In):
     """Deactivate (false) or reactivate (true) a user read at `version`."""
 
     active: StrictBool
-    version: int = Field(ge=1)
+    version: StrictInt = Field(ge=1)
 
 
 class PasswordReset(_Out):

@@ -92,27 +92,44 @@ def test_an_unknown_pydantic_error_keeps_a_vietnamese_sentence() -> None:
     assert message_vi({"type": "some_future_error", "msg": "Something new"}).startswith("giá trị không hợp lệ")
 
 
-def test_a_yes_no_field_takes_only_true_or_false(client, make_user, bearer) -> None:
-    """A request body's booleans are strict: 0, 1 or "yes" are refused in Vietnamese rather than read as yes or no
-    (schemathesis found `{"active": 0}` deactivating a user)."""
+def _lax_scalars(model: type) -> list[str]:
+    """Fields of a request body holding a bool, int or float that pydantic would coerce (not strict)."""
+    from typing import Annotated, get_args, get_origin
+
+    from pydantic import Strict
+
+    def lax(annotation: object, metadata: list) -> bool:
+        if annotation in (bool, int, float):
+            return not any(isinstance(m, Strict) for m in metadata)
+        if get_origin(annotation) is Annotated:
+            base, *extra = get_args(annotation)
+            return lax(base, [*metadata, *extra])
+        return any(lax(arg, []) for arg in get_args(annotation))
+
+    return [f"{model.__name__}.{n}" for n, f in model.model_fields.items() if lax(f.annotation, f.metadata)]
+
+
+def test_numbers_and_yes_no_fields_of_a_body_are_strict(client, make_user, bearer) -> None:
+    """A request body's numbers and booleans are strict: `true` is not team 1, "3" is not 3, 0 or "yes" is not a
+    boolean; each is refused in Vietnamese (schemathesis found `{"active": 0}` deactivating a user)."""
     from api.schemas import _In
 
     def bodies(cls: type) -> list[type]:
         return [cls, *(b for sub in cls.__subclasses__() for b in bodies(sub))]
 
-    lax = [
-        f"{model.__name__}.{name}"
-        for model in bodies(_In)
-        for name, field in model.model_fields.items()
-        if field.annotation is bool and not any(getattr(m, "strict", False) for m in field.metadata)
-    ]
-    assert not lax, f"booleans of request bodies that take 0 or 1: {lax}"
+    lax = [name for model in bodies(_In) for name in _lax_scalars(model)]
+    assert not lax, f"numbers or booleans of request bodies that pydantic would coerce: {lax}"
     client.headers.update(bearer(make_user("quan-tri", "admin")))
     user_id = make_user("chi-huy-2", "command")
     version = next(u["version"] for u in client.get("/api/users").json() if u["id"] == user_id)
-    for value in (0, "yes"):
-        response = client.patch(f"/api/users/{user_id}", json={"active": value, "version": version})
-        assert response.status_code == 422 and "phải là true hoặc false" in response.json()["detail"], response.text
+    for body, words in (
+        ({"active": 0, "version": version}, "phải là true hoặc false"),
+        ({"active": "yes", "version": version}, "phải là true hoặc false"),
+        ({"active": False, "version": True}, "phải là số nguyên"),
+        ({"active": False, "version": str(version)}, "phải là số nguyên"),
+    ):
+        response = client.patch(f"/api/users/{user_id}", json=body)
+        assert response.status_code == 422 and words in response.json()["detail"], (body, response.text)
     assert client.patch(f"/api/users/{user_id}", json={"active": False, "version": version}).status_code == 200
 
 
