@@ -119,7 +119,9 @@ def read_boundaries(path: Path) -> tuple[gpd.GeoDataFrame, list[dict], BoundaryF
     file names none, its units are Hải Phòng's ("31").
     """
     try:
-        frame = gpd.read_file(_source(path))
+        # An unclosed ring is closed, a geometry GEOS cannot build (a ring of one point) read as none and rejected
+        # with its feature: one such feature stopped the whole import with a traceback (found by fuzzing).
+        frame = gpd.read_file(_source(path), on_invalid="fix")
     except (DataSourceError, OSError) as exc:
         raise FileFormatError(f"không đọc được tệp ranh giới (cannot read boundary file): {exc}") from exc
     columns = {c.lower(): c for c in frame.columns}

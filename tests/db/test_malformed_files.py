@@ -191,6 +191,10 @@ def test_bad_boundary_features_are_rejects_and_the_rest_is_imported(conn: Connec
         _boundary("9" * 40, SQUARE),  # longer than a code may be
         _boundary("99902", far),
         {**_boundary("99903", SQUARE), "geometry": {"type": "Point", "coordinates": [106.6, 20.8]}},
+        # GEOS cannot build a ring of one point: that feature, read by GDAL, stopped the whole import (fuzzing).
+        {**_boundary("99904", SQUARE), "geometry": {"type": "Polygon", "coordinates": [[[106.6, 20.8]]]}},
+        # An unclosed ring is closed and the unit kept.
+        _boundary("99905", [[x + 0.1, y] for x, y in SQUARE][:-1]),
     ]
     path = tmp_path / "bad-boundaries.geojson"
     path.write_text(
@@ -198,8 +202,8 @@ def test_bad_boundary_features_are_rejects_and_the_rest_is_imported(conn: Connec
         encoding="utf-8",
     )
     report = import_boundaries(conn, path)
-    assert report.inserted == 1
-    assert sorted(r["feature"] for r in report.rejects) == [2, 3, 4]
+    assert report.inserted == 2
+    assert sorted(r["feature"] for r in report.rejects) == [2, 3, 4, 5]
 
 
 _CRS84 = {"type": "name", "properties": {"name": "urn:ogc:def:crs:OGC:1.3:CRS84"}}
