@@ -33,7 +33,7 @@ from models.vocabulary import Role
 
 router = APIRouter(prefix="/api/classifications", tags=["classifications"])
 
-Year = Annotated[int, Path(ge=2000, le=2100)]
+Year = Annotated[int, Path(ge=2000, le=2100, examples=[2025])]
 Version = Annotated[int | None, Query(ge=1, description="run version; default: newest approved, else the draft")]
 Province = Annotated[
     str | None,

@@ -14,7 +14,7 @@ from models.domain.access import Principal, report_province
 router = APIRouter(prefix="/api/reports", tags=["reports"])
 
 ReportReader = Annotated[Principal, Depends(require_roles("planner", "command"))]
-Year = Annotated[int, Query(ge=2000, le=2100)]
+Year = Annotated[int, Query(ge=2000, le=2100, examples=[2025])]
 Province = Annotated[
     str | None,
     Query(

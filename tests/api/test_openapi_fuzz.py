@@ -58,8 +58,10 @@ def fuzz_city(cluster, boundaries_path) -> Iterator[tuple[Engine, int]]:
     from sqlalchemy import create_engine, text
 
     from gis.services.boundary_import import import_boundaries
+    from gis.services.classification import draft_year
     from gis.services.detection import run_detection
     from gis.store.accounts import create_user
+    from gis.store.classifications import approve
 
     cluster.drop_database("fuzz_city")
     cluster.create_database("fuzz_city")
@@ -74,6 +76,10 @@ def fuzz_city(cluster, boundaries_path) -> Iterator[tuple[Engine, int]]:
                     FROM admin_units, generate_series(1, 12) n WHERE valid_to IS NULL""")
         )
         run_detection(conn, actor="fuzz")
+        # An approved year, the years' OpenAPI example (2025), so that the fuzzer reads a classification and its
+        # exports: a GeoJSON export documented as a binary string went unseen without both (checked: ST108 here).
+        draft_year(conn, 2025, actor="fuzz")
+        approve(conn, 2025, actor="fuzz-approver")
         user_id = create_user(conn, "fuzz-served", "-", "command", None)
     yield engine, user_id
     engine.dispose()
