@@ -18,6 +18,7 @@ from pydantic import (
     StrictFloat,
     StrictInt,
     StringConstraints,
+    field_validator,
     model_validator,
 )
 
@@ -60,6 +61,15 @@ class _In(BaseModel):
     and 0 or "yes" as a boolean, none of which the OpenAPI description allows (found by schemathesis)."""
 
     model_config = ConfigDict(allow_inf_nan=False)
+
+    @field_validator("*", mode="after")
+    @classmethod
+    def _no_nul(cls, value: object) -> object:
+        """A text with a NUL character is refused by its field: PostgreSQL cannot store one, and the database's
+        refusal could only say "invalid value" without naming the field (schemathesis sent one in a comment)."""
+        if isinstance(value, str) and "\x00" in value:
+            raise ValueError("không được chứa ký tự NUL (\\x00) (must not contain a NUL character)")
+        return value
 
 
 # --------------------------------------------------------------------------------------------- GeoJSON

@@ -144,3 +144,12 @@ def test_a_date_of_a_body_is_written_yyyy_mm_dd(client, bearer, make_user) -> No
     client.headers.update(bearer(make_user("quan-tri", "admin")))
     response = client.post("/api/teams", json={"name": "Tổ số", "communes": ["10507"], "valid_from": 4_102_444_800})
     assert response.status_code == 422 and "YYYY-MM-DD" in response.json()["detail"], response.text
+
+
+def test_a_nul_character_in_a_text_is_refused_by_its_field(client) -> None:
+    """PostgreSQL cannot store NUL: the database's refusal said only "invalid value"; the field now says why
+    (schemathesis sent one in a task comment)."""
+    body = {"kind": "conversion", "commune_code": "10507", "year": 2026, "note": "ghi chú\x00"}
+    response = client.post("/api/tasks", json=body)
+    assert response.status_code == 422, response.text
+    assert "NUL" in response.json()["detail"] and response.json()["errors"][0]["loc"][-1] == "note"
