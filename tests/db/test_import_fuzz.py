@@ -110,7 +110,15 @@ def test_generated_incident_files_are_reported_or_refused(conn: Connection, tmp_
 
 
 def test_generated_indicator_files_are_reported_or_refused(conn: Connection, tmp_path: Path) -> None:
-    header = ["year", "commune_code", "population", "users_with_records", "plants_destroyed", "cultivation_m2"]
+    header = [
+        "year",
+        "commune_code",
+        "population",
+        "users_with_records",
+        "plants_destroyed",
+        "cultivation_m2",
+        "on_drug_route",
+    ]
     valid = ["2025", "", "30000", "120", "0", "0", "không"]
     codes = conn.execute(text("SELECT code FROM admin_units WHERE valid_to IS NULL ORDER BY code")).scalars().all()
 
@@ -123,7 +131,7 @@ def test_generated_indicator_files_are_reported_or_refused(conn: Connection, tmp
             [changes.get(i, codes[n] if i == 1 else cell) for i, cell in enumerate(valid)]
             for n, changes in enumerate(rows)
         ]
-        path.write_bytes(_delimited([*header, "on_drug_route"], lines, ","))
+        path.write_bytes(_delimited(header, lines, ","))
         _reported_or_refused(conn, lambda: import_indicators(conn, path, imported_by="fuzz"))
 
     imported()
