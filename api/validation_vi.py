@@ -75,6 +75,23 @@ FIELD_LABELS: Mapping[str, str] = {
     "all_cells": "mọi ô",
     "footprints": "phạm vi",
     "raw": "dạng thô",
+    "active": "đang hoạt động",
+    "valid_from": "có hiệu lực từ ngày",
+    "current_password": "mật khẩu hiện tại",
+    "new_password": "mật khẩu mới",
+    "grant_type": "kiểu cấp quyền",
+    "scope": "phạm vi quyền",
+    "client_id": "mã ứng dụng",
+    "client_secret": "khóa ứng dụng",
+    "hotspot": "điểm nóng",
+    "task_id": "nhiệm vụ",
+    "task_state": "trạng thái nhiệm vụ",
+    "user_id": "người dùng",
+    "photo": "ảnh",
+    "photo_id": "ảnh",
+    "keep_location": "giữ vị trí chụp",
+    "mode": "cách tính",
+    "permutations": "số hoán vị",
 }
 
 #: Vocabulary code → Vietnamese label (a code shared by two vocabularies keeps the first label).

@@ -88,6 +88,27 @@ def test_validation_errors_are_translated_with_field_labels(client) -> None:
     assert body["errors"][0]["loc"] == ["body", "note"] and "input" not in body["errors"][0]
 
 
+def test_every_parameter_and_body_field_has_a_vietnamese_label(client) -> None:
+    """A refusal names its field by a Vietnamese label: every parameter and every field of a request body in the
+    OpenAPI description has one (`valid_from`, `active` and 15 others were shown by their code)."""
+    from api.validation_vi import FIELD_LABELS
+
+    spec = client.app.openapi()
+    names = {p["name"] for ops in spec["paths"].values() for op in ops.values() for p in op.get("parameters", [])}
+    schemas = [
+        content["schema"]
+        for ops in spec["paths"].values()
+        for op in ops.values()
+        for content in op.get("requestBody", {}).get("content", {}).values()
+    ]
+    while schemas:  # the bodies and the models they hold (a task's checklist items)
+        schema = schemas.pop()
+        names |= set(schema.get("properties", {}))
+        refs = re.findall(r"'\$ref': '#/components/schemas/([^']+)'", str(schema))
+        schemas += [spec["components"]["schemas"][ref] for ref in refs]
+    assert sorted(names - set(FIELD_LABELS)) == []
+
+
 def test_an_unknown_pydantic_error_keeps_a_vietnamese_sentence() -> None:
     assert message_vi({"type": "some_future_error", "msg": "Something new"}).startswith("giá trị không hợp lệ")
 
