@@ -19,6 +19,7 @@ from sqlalchemy import Connection, text
 from gis.services.boundary_import import import_boundaries
 from gis.services.incident_import import import_incidents
 from gis.services.indicator_import import import_indicators
+from models.domain.indicator_contract import REQUIRED
 from models.errors import DiabanError
 
 FUZZ = settings(
@@ -110,16 +111,8 @@ def test_generated_incident_files_are_reported_or_refused(conn: Connection, tmp_
 
 
 def test_generated_indicator_files_are_reported_or_refused(conn: Connection, tmp_path: Path) -> None:
-    header = [
-        "year",
-        "commune_code",
-        "population",
-        "users_with_records",
-        "plants_destroyed",
-        "cultivation_m2",
-        "on_drug_route",
-    ]
-    valid = ["2025", "", "30000", "120", "0", "0", "không"]
+    header = ["commune_code", *REQUIRED]  # year, population, users, plants, cultivation_m2, on_drug_route
+    valid = ["", "2025", "30000", "120", "0", "0", "không"]
     codes = conn.execute(text("SELECT code FROM admin_units WHERE valid_to IS NULL ORDER BY code")).scalars().all()
 
     @FUZZ
@@ -128,7 +121,7 @@ def test_generated_indicator_files_are_reported_or_refused(conn: Connection, tmp
         path = tmp_path / "indicators.csv"
         # A commune of its own for each row: a repeated (year, commune) would reject every row after the first.
         lines = [
-            [changes.get(i, codes[n] if i == 1 else cell) for i, cell in enumerate(valid)]
+            [changes.get(i, codes[n] if i == 0 else cell) for i, cell in enumerate(valid)]
             for n, changes in enumerate(rows)
         ]
         path.write_bytes(_delimited(header, lines, ","))
