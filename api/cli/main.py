@@ -6,6 +6,7 @@ under a second (they loaded SciPy, pandas and SQLAlchemy before; bench/bench_api
 from __future__ import annotations
 
 import argparse
+import errno
 import getpass
 import json
 import logging
@@ -400,7 +401,8 @@ def build_parser() -> argparse.ArgumentParser:
 #: Domain error family → exit code and the word that starts its one line on stderr (first match in the MRO).
 #: 0 success; 1 the database (or the managed cluster) is unavailable; 2 bad input: a file, a value, a name
 #: that does not exist; 3 refused by the rules: a conflict with the current state, a stale version, a
-#: missing permission; 70 an internal error (a bug: the traceback is logged). argparse's usage errors are 2.
+#: missing permission; 70 an internal error (a bug: the traceback is logged). argparse's usage errors are 2. A file
+#: the command cannot open (a directory, no permission, a missing folder: an OSError naming it) is bad input, 2.
 EXIT_CODES: dict[type[BaseException], tuple[int, str]] = {
     Unavailable: (1, "Lỗi"),
     Busy: (1, "Lỗi"),
@@ -408,6 +410,7 @@ EXIT_CODES: dict[type[BaseException], tuple[int, str]] = {
     InvalidRequest: (2, "Lỗi"),
     NotFound: (2, "Lỗi"),
     FileNotFoundError: (2, "Lỗi dữ liệu"),
+    OSError: (2, "Lỗi"),
     Conflict: (3, "Bị từ chối"),
     StaleVersion: (3, "Bị từ chối"),
     PermissionDenied: (3, "Bị từ chối"),
@@ -424,11 +427,33 @@ def exit_code(exc: BaseException) -> tuple[int, str]:
     return INTERNAL_ERROR, "Lỗi nội bộ"
 
 
+#: What a file error means, by errno (others: the system's reason after a Vietnamese line).
+_FILE_ERRORS = {
+    errno.ENOENT: "không tìm thấy tệp {}",
+    errno.EISDIR: "{} là một thư mục, không phải tệp",
+    errno.ENOTDIR: "đường dẫn {} không hợp lệ: một phần của nó không phải thư mục",
+    errno.EACCES: "không có quyền đọc hoặc ghi tệp {}",
+    errno.EPERM: "không có quyền đọc hoặc ghi tệp {}",
+    errno.EROFS: "không ghi được {}: ổ đĩa chỉ cho đọc",
+    errno.ENOSPC: "hết chỗ trống trên đĩa khi ghi {}",
+}
+
+
 def _message(exc: BaseException) -> str:
-    """What to print of an error: the domain message, or a Vietnamese line for a missing file."""
-    if isinstance(exc, FileNotFoundError):
-        return f"không tìm thấy tệp {exc.filename}"
+    """What to print of an error: the domain message, or a Vietnamese line for a file that cannot be opened."""
+    if isinstance(exc, OSError):
+        known = _FILE_ERRORS.get(exc.errno or 0)
+        if known:
+            return known.format(exc.filename)
+        return f"không đọc hoặc ghi được tệp {exc.filename} ({exc.strerror or exc})"
     return str(exc)
+
+
+def _internal_error() -> int:
+    """Log the traceback of a bug and say so in one line; the internal-error exit code."""
+    log.exception("lỗi nội bộ (internal error)")
+    print("Lỗi nội bộ: xem nhật ký ở trên (internal error: see the log above)", file=sys.stderr)
+    return INTERNAL_ERROR
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -439,15 +464,15 @@ def main(argv: list[str] | None = None) -> int:
     configure_logging(ApiSettings().log_level)
     try:
         return args.func(args) or 0
-    except (DiabanError, FileNotFoundError) as exc:
+    except (DiabanError, OSError) as exc:
+        if isinstance(exc, OSError) and exc.filename is None:
+            return _internal_error()  # not a file the user named: a socket, a pipe, a bug
         code, prefix = exit_code(exc)
         log.info("%s: %s (exit %d)", getattr(exc, "code", type(exc).__name__), exc, code)
         print(f"{prefix}: {_message(exc)}", file=sys.stderr)
         return code
     except Exception:
-        log.exception("lỗi nội bộ (internal error)")
-        print("Lỗi nội bộ: xem nhật ký ở trên (internal error: see the log above)", file=sys.stderr)
-        return INTERNAL_ERROR
+        return _internal_error()
 
 
 if __name__ == "__main__":

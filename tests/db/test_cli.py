@@ -211,3 +211,19 @@ def test_an_import_prints_its_counts_and_rejected_columns_in_vietnamese(
     assert code == 2, err
     assert "=" not in out.splitlines()[0], out  # no English key=value summary
     assert all(line in out for line in expected), out
+
+
+@pytest.mark.parametrize(
+    "command",
+    [
+        ("incidents", "import", "{dir}/vụ-việc.csv"),  # a folder named like the file
+        ("incidents", "import", "{dir}/vụ-việc.geojson"),
+        ("hotspots", "export", "--out", "{dir}/vụ-việc.csv"),  # the output path is a folder
+    ],
+)
+def test_a_folder_given_for_a_file_is_bad_input_in_vietnamese(cli, capsys, tmp_path, command: tuple[str, ...]) -> None:
+    (tmp_path / "vụ-việc.csv").mkdir()
+    (tmp_path / "vụ-việc.geojson").mkdir()
+    code, out, err = cli(capsys, *(part.format(dir=tmp_path) for part in command))
+    assert code == 2, err
+    assert err.splitlines()[-1].endswith("là một thư mục, không phải tệp") and "Lỗi nội bộ" not in err, err
