@@ -10,6 +10,7 @@ import errno
 import getpass
 import json
 import logging
+import os
 import sys
 from collections.abc import Iterator
 from datetime import date
@@ -417,6 +418,8 @@ EXIT_CODES: dict[type[BaseException], tuple[int, str]] = {
     DiabanError: (70, "Lỗi nội bộ"),
 }
 INTERNAL_ERROR = 70
+#: Interrupted by Ctrl-C (128 + SIGINT), and the reader of the output gone (128 + SIGPIPE), as the shell reports them.
+INTERRUPTED, BROKEN_PIPE = 130, 141
 
 
 def exit_code(exc: BaseException) -> tuple[int, str]:
@@ -463,7 +466,17 @@ def main(argv: list[str] | None = None) -> int:
 
     configure_logging(ApiSettings().log_level)
     try:
-        return args.func(args) or 0
+        code = args.func(args) or 0
+        sys.stdout.flush()  # a reader gone shows here, not as an "Exception ignored" at exit
+        return code
+    except BrokenPipeError:
+        # The reader went away (`diaban users list | head`): nothing more to say to it, and no traceback.
+        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+        return BROKEN_PIPE
+    except KeyboardInterrupt:
+        # Ctrl-C: the open transaction has rolled back on its way out; one line, not a traceback.
+        print("Đã dừng theo yêu cầu (Ctrl-C): lệnh chưa hoàn tất", file=sys.stderr)
+        return INTERRUPTED
     except (DiabanError, OSError) as exc:
         if isinstance(exc, OSError) and exc.filename is None:
             return _internal_error()  # not a file the user named: a socket, a pipe, a bug

@@ -227,3 +227,30 @@ def test_a_folder_given_for_a_file_is_bad_input_in_vietnamese(cli, capsys, tmp_p
     code, out, err = cli(capsys, *(part.format(dir=tmp_path) for part in command))
     assert code == 2, err
     assert err.splitlines()[-1].endswith("là một thư mục, không phải tệp") and "Lỗi nội bộ" not in err, err
+
+
+def test_ctrl_c_ends_a_command_in_one_vietnamese_line_and_keeps_nothing(
+    cli, capsys, monkeypatch: pytest.MonkeyPatch, engine: Engine
+) -> None:
+    class Interrupted:
+        """Standard input on which the user pressed Ctrl-C before typing the password."""
+
+        def readline(self) -> str:
+            raise KeyboardInterrupt
+
+    monkeypatch.setattr(sys, "stdin", Interrupted())
+    code, _, err = cli(capsys, "users", "add", "bi-ngat", "--role", "admin", "--password-stdin")
+    assert code == 130 and "Đã dừng theo yêu cầu (Ctrl-C)" in err and "Traceback" not in err
+    with engine.connect() as conn:
+        assert conn.execute(text("SELECT count(*) FROM users WHERE username = 'bi-ngat'")).scalar_one() == 0
+
+
+def test_a_reader_that_goes_away_ends_the_command_quietly(db_env: dict) -> None:
+    read, write = os.pipe()
+    command = subprocess.Popen(
+        [sys.executable, "-m", "api.cli", "provinces", "list"], env=db_env, stdout=write, stderr=subprocess.PIPE
+    )
+    os.close(write)
+    os.close(read)  # `diaban provinces list | head -0`: the reader is gone before the first line
+    _, err = command.communicate(timeout=60)
+    assert command.returncode == 141 and b"Traceback" not in err and b"BrokenPipe" not in err, err
