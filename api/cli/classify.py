@@ -10,7 +10,7 @@ from collections.abc import Callable
 from pathlib import Path
 
 from api.cli.audit import record_command_read
-from api.cli.vi import parser_options
+from api.cli.vi import cli_output_file, parser_options
 from models.vocabulary import Category, Level, UnitBasis, class_label
 
 #: Review lines printed on the terminal.
@@ -222,12 +222,12 @@ def add_parsers(sub: argparse._SubParsersAction) -> None:
     action("approve", cmd_approve, "phê duyệt bản nháp của năm (sau đó không sửa được)")
     export = action("export", cmd_export, "xuất kết quả phân loại của năm", version=True)
     export.add_argument("--format", choices=["csv", "geojson", "xlsx"], default="csv", help="định dạng")
-    export.add_argument("--out", type=Path, metavar="TỆP", help="tệp ghi (mặc định: đầu ra chuẩn)")
+    export.add_argument("--out", type=cli_output_file, metavar="TỆP", help="tệp ghi (mặc định: đầu ra chuẩn)")
     export.add_argument(
         "--raw", action="store_true", help="CSV/Excel: tên cột máy và mã thay vì tiêu đề, nhãn tiếng Việt"
     )
     kpi = action("kpi", cmd_kpi, "chỉ tiêu của năm so với mục tiêu của tỉnh, thành phố hoặc toàn quốc")
-    kpi.add_argument("--xlsx", type=Path, metavar="TỆP", help="ghi thêm báo cáo Excel vào tệp này")
+    kpi.add_argument("--xlsx", type=cli_output_file, metavar="TỆP", help="ghi thêm báo cáo Excel vào tệp này")
     for command in (export, kpi):
         command.add_argument(
             "--province",

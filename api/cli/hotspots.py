@@ -8,10 +8,9 @@ import argparse
 import getpass
 import json
 import sys
-from pathlib import Path
 
 from api.cli.audit import record_command_read
-from api.cli.vi import cli_day, parser_options
+from api.cli.vi import cli_day, cli_output_file, parser_options
 from models.analytics.detection import DetectionParams
 from models.domain.dates import DayWindow, day_start, instants_window
 from models.errors import InvalidRequest
@@ -138,7 +137,7 @@ def add_parsers(sub: argparse._SubParsersAction) -> None:
         "--raw", action="store_true", help="CSV/Excel: tên cột máy và mã thay vì tiêu đề, nhãn tiếng Việt"
     )
     export.add_argument("--footprints", action="store_true", help="GeoJSON: phạm vi thay vì tâm điểm")
-    export.add_argument("--out", type=Path, metavar="TỆP", help="tệp ghi (mặc định: màn hình)")
+    export.add_argument("--out", type=cli_output_file, metavar="TỆP", help="tệp ghi (mặc định: màn hình)")
     export.set_defaults(func=cmd_export)
     add = actions.add_parser(
         "add",

@@ -6,7 +6,6 @@ under a second (they loaded SciPy, pandas and SQLAlchemy before; bench/bench_api
 from __future__ import annotations
 
 import argparse
-import errno
 import getpass
 import json
 import logging
@@ -20,7 +19,7 @@ from api.cli.accounts import add_parsers as add_account_parsers
 from api.cli.audit import add_parsers as add_audit_parsers
 from api.cli.classify import add_parsers as add_classify_parsers
 from api.cli.hotspots import add_parsers as add_hotspot_parsers
-from api.cli.vi import cli_day, column_label, parser_options, summary_line
+from api.cli.vi import cli_day, cli_output_file, column_label, file_error, parser_options, summary_line
 from api.cli.vi import install as install_vietnamese
 from api.logs import configure_logging
 from models.errors import (
@@ -322,7 +321,10 @@ def build_parser() -> argparse.ArgumentParser:
         g_imp.add_argument("path", type=Path, help="tệp cần nhập")
         g_imp.add_argument("--json", action="store_true", help="in một đối tượng JSON các số đếm")
         g_imp.add_argument(
-            "--rejects", type=Path, metavar="TỆP", help="ghi mọi dòng bị loại (dòng, mã, trường, lý do) vào tệp CSV này"
+            "--rejects",
+            type=cli_output_file,
+            metavar="TỆP",
+            help="ghi mọi dòng bị loại (dòng, mã, trường, lý do) vào tệp CSV này",
         )
         g_imp.add_argument("--sheet", metavar="TRANG", help="trang tính của tệp .xlsx (mặc định: trang đầu)")
         g_imp.add_argument(
@@ -430,26 +432,9 @@ def exit_code(exc: BaseException) -> tuple[int, str]:
     return INTERNAL_ERROR, "Lỗi nội bộ"
 
 
-#: What a file error means, by errno (others: the system's reason after a Vietnamese line).
-_FILE_ERRORS = {
-    errno.ENOENT: "không tìm thấy tệp {}",
-    errno.EISDIR: "{} là một thư mục, không phải tệp",
-    errno.ENOTDIR: "đường dẫn {} không hợp lệ: một phần của nó không phải thư mục",
-    errno.EACCES: "không có quyền đọc hoặc ghi tệp {}",
-    errno.EPERM: "không có quyền đọc hoặc ghi tệp {}",
-    errno.EROFS: "không ghi được {}: ổ đĩa chỉ cho đọc",
-    errno.ENOSPC: "hết chỗ trống trên đĩa khi ghi {}",
-}
-
-
 def _message(exc: BaseException) -> str:
     """What to print of an error: the domain message, or a Vietnamese line for a file that cannot be opened."""
-    if isinstance(exc, OSError):
-        known = _FILE_ERRORS.get(exc.errno or 0)
-        if known:
-            return known.format(exc.filename)
-        return f"không đọc hoặc ghi được tệp {exc.filename} ({exc.strerror or exc})"
-    return str(exc)
+    return file_error(exc) if isinstance(exc, OSError) else str(exc)
 
 
 def _internal_error() -> int:

@@ -8,7 +8,9 @@ lookup at the table below (unknown messages pass through unchanged), so usage er
 from __future__ import annotations
 
 import argparse
+import errno
 from datetime import date
+from pathlib import Path
 from typing import Any
 
 from models.domain.dates import parse_day
@@ -97,3 +99,41 @@ def cli_day(text: str) -> date:
         return parse_day(text)
     except InvalidRequest as exc:
         raise argparse.ArgumentTypeError(exc.message) from None
+
+
+#: What a file error means, by errno (others: the system's reason after a Vietnamese line).
+_FILE_ERRORS = {
+    errno.ENOENT: "không tìm thấy tệp {}",
+    errno.EISDIR: "{} là một thư mục, không phải tệp",
+    errno.ENOTDIR: "đường dẫn {} không hợp lệ: một phần của nó không phải thư mục",
+    errno.EACCES: "không có quyền đọc hoặc ghi tệp {}",
+    errno.EPERM: "không có quyền đọc hoặc ghi tệp {}",
+    errno.EROFS: "không ghi được {}: ổ đĩa chỉ cho đọc",
+    errno.ENOSPC: "hết chỗ trống trên đĩa khi ghi {}",
+}
+
+
+def file_error(exc: OSError) -> str:
+    """A file that cannot be opened, in Vietnamese: what is wrong with the path the user gave."""
+    known = _FILE_ERRORS.get(exc.errno or 0)
+    if known:
+        return known.format(exc.filename)
+    return f"không đọc hoặc ghi được tệp {exc.filename} ({exc.strerror or exc})"
+
+
+def cli_output_file(text: str) -> Path:
+    """argparse type for a file the command writes: one it cannot write (a folder, a missing folder, no permission)
+    is a usage error before any work, not a failure after an import has committed (a file this check creates is
+    removed again; an existing one is left as it is)."""
+    path = Path(text)
+    existed = path.exists()
+    try:
+        with open(path, "ab"):
+            pass
+    except FileNotFoundError:
+        raise argparse.ArgumentTypeError(f"không có thư mục {path.parent} để ghi {path.name}") from None
+    except OSError as exc:
+        raise argparse.ArgumentTypeError(file_error(exc)) from None
+    if not existed:
+        path.unlink()
+    return path

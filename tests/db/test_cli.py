@@ -254,3 +254,15 @@ def test_a_reader_that_goes_away_ends_the_command_quietly(db_env: dict) -> None:
     os.close(read)  # `diaban provinces list | head -0`: the reader is gone before the first line
     _, err = command.communicate(timeout=60)
     assert command.returncode == 141 and b"Traceback" not in err and b"BrokenPipe" not in err, err
+
+
+@pytest.mark.parametrize("rejects", ["{dir}", "{dir}/không-có/loại.csv"])
+def test_an_import_whose_rejects_file_cannot_be_written_stops_before_importing(
+    cli, capsys, tmp_path, engine: Engine, rejects: str
+) -> None:
+    rows = tmp_path / "vụ-việc.csv"
+    rows.write_text("ref,occurred_at,lon,lat,kind\nGHI-LOI-1,2025-03-01 10:00,106.68,20.86,tip\n")
+    code, _, err = cli(capsys, "incidents", "import", str(rows), "--rejects", rejects.format(dir=tmp_path))
+    with engine.connect() as conn:  # told it failed, the user imports again: nothing was kept the first time
+        assert conn.execute(text("SELECT count(*) FROM incidents WHERE ref = 'GHI-LOI-1'")).scalar_one() == 0
+    assert code == 2 and "tham số --rejects:" in err, err
