@@ -128,10 +128,10 @@ def cmd_kpi(args: argparse.Namespace) -> int:
 def cmd_evaluate(args: argparse.Namespace) -> int:
     """Evaluate forecasts on synthetic scenarios against baselines and print the leaderboards with intervals: next
     year per commune, then the next 4 weeks per patrollable cell (the SEPP model)."""
-    import geopandas as gpd
     import pandas as pd
 
     from gis.reference import load_rules
+    from gis.services.boundary_import import read_boundary_file
     from gis.settings import DataSettings
     from models.forecast.evaluation import BASELINES, MODEL, evaluate_forecasts, summary_table, verdict
     from models.forecast.grid_evaluation import BASELINES as GRID_BASELINES
@@ -139,7 +139,7 @@ def cmd_evaluate(args: argparse.Namespace) -> int:
     from models.forecast.grid_evaluation import MODEL as GRID_MODEL
     from models.forecast.intervals import format_leaderboard, leaderboard, verdict_line
 
-    communes = gpd.read_file(args.boundaries or DataSettings().boundary_file())
+    communes = read_boundary_file(args.boundaries or DataSettings().boundary_file())
     long = evaluate_forecasts(communes, args.seeds, load_rules(), years=args.years, n_incidents=args.incidents)
     table = summary_table(long)
     held_out = sorted(long["year"].unique())

@@ -182,13 +182,12 @@ def cmd_indicators(args: argparse.Namespace) -> int:
 
 
 def cmd_demo_data(args: argparse.Namespace) -> int:
-    import geopandas as gpd
-
     from gis.io.scenario_files import write_scenario
+    from gis.services.boundary_import import read_boundary_file
     from gis.settings import DataSettings
     from models.synthetic.scenario import ScenarioConfig, generate_scenario
 
-    communes = gpd.read_file(args.boundaries or DataSettings().boundary_file())
+    communes = read_boundary_file(args.boundaries or DataSettings().boundary_file())
     config = ScenarioConfig(seed=args.seed, years=args.years, n_incidents=args.incidents)
     paths = write_scenario(generate_scenario(communes, config), args.out)
     for name, path in paths.items():
@@ -197,13 +196,12 @@ def cmd_demo_data(args: argparse.Namespace) -> int:
 
 
 def cmd_demo_samples(args: argparse.Namespace) -> int:
-    import geopandas as gpd
-
     from gis.demo.samples import write_samples
+    from gis.services.boundary_import import read_boundary_file
     from gis.settings import DataSettings
     from gis.unit_directory import unit_directory
 
-    communes = gpd.read_file(args.boundaries or DataSettings().boundary_file())
+    communes = read_boundary_file(args.boundaries or DataSettings().boundary_file())
     for name, path in write_samples(communes, unit_directory(), args.out).items():
         print(f"{name}: {path}")
     return 0

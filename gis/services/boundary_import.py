@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import hashlib
 import unicodedata
+import warnings
 from dataclasses import dataclass, field
 from datetime import date
 from pathlib import Path
@@ -112,21 +113,33 @@ def _source(path: Path) -> str:
     return f"/vsigzip/{path}" if path.suffix.lower() == ".gz" else str(path)
 
 
+def read_boundary_file(path: Path) -> gpd.GeoDataFrame:
+    """The features of a boundary file as GDAL reads them, or FileFormatError (InvalidInput) saying it cannot be read.
+
+    An unclosed ring is closed, a geometry GEOS cannot build (a ring of one point) read as none and rejected with
+    its feature: one such feature stopped the whole import with a traceback (found by fuzzing). Attribute names
+    GDAL cannot decode (a binary file given for a boundary file) raise UnicodeDecodeError inside pyogrio. GDAL's
+    guesses about a text file (RuntimeWarning, in English) are not shown: the error, if any, says what is wrong.
+    A file without the ``code`` and ``name`` attributes (any case) is not a boundary file either."""
+    try:
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore", RuntimeWarning)
+            frame = gpd.read_file(_source(path), on_invalid="fix")
+    except (DataSourceError, OSError, UnicodeDecodeError) as exc:
+        raise FileFormatError(f"không đọc được tệp ranh giới (cannot read boundary file): {exc}") from exc
+    if not {"code", "name"} <= {str(c).lower() for c in frame.columns}:
+        raise FileFormatError("tệp ranh giới cần các thuộc tính code và name (boundary file needs code, name)")
+    return frame
+
+
 def read_boundaries(path: Path) -> tuple[gpd.GeoDataFrame, list[dict], BoundaryFixes]:
     """Read and normalise a boundary file; return units, rejects (feature, code, reason) and what was fixed.
 
     A unit without a province gets the one the unit directory (gis.unit_directory) knows for its code: Hải Phòng's
     file names none, its units are Hải Phòng's ("31").
     """
-    try:
-        # An unclosed ring is closed, a geometry GEOS cannot build (a ring of one point) read as none and rejected
-        # with its feature: one such feature stopped the whole import with a traceback (found by fuzzing).
-        frame = gpd.read_file(_source(path), on_invalid="fix")
-    except (DataSourceError, OSError) as exc:
-        raise FileFormatError(f"không đọc được tệp ranh giới (cannot read boundary file): {exc}") from exc
+    frame = read_boundary_file(path)
     columns = {c.lower(): c for c in frame.columns}
-    if "code" not in columns or "name" not in columns:
-        raise FileFormatError("tệp ranh giới cần các thuộc tính code và name (boundary file needs code, name)")
     if frame.crs is None:
         raise FileFormatError("tệp ranh giới không có hệ tọa độ (boundary file has no CRS)")
     frame = frame.rename(columns={v: k for k, v in columns.items()}).to_crs(4326)

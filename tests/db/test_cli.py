@@ -266,3 +266,27 @@ def test_an_import_whose_rejects_file_cannot_be_written_stops_before_importing(
     with engine.connect() as conn:  # told it failed, the user imports again: nothing was kept the first time
         assert conn.execute(text("SELECT count(*) FROM incidents WHERE ref = 'GHI-LOI-1'")).scalar_one() == 0
     assert code == 2 and "tham số --rejects:" in err, err
+
+
+@pytest.mark.parametrize(
+    "command", [("boundaries", "import"), ("demo-data", "generate", "--out", "{dir}", "--boundaries")]
+)
+@pytest.mark.parametrize(
+    ("content", "expected"),
+    [
+        (b"ma\xfe\xc3,t\xean\n1,2\n", "không đọc được tệp ranh giới"),  # a header that is not UTF-8: pyogrio failed
+        (
+            b'{"type": "FeatureCollection", "features": [{"type": "Feature", "properties": {"a": 1},'
+            b' "geometry": {"type": "Point", "coordinates": [106.6, 20.8]}}]}',
+            "cần các thuộc tính code và name",
+        ),
+    ],
+)
+def test_a_file_that_is_no_boundary_file_is_bad_input(
+    cli, capsys, tmp_path, command: tuple[str, ...], content: bytes, expected: str
+) -> None:
+    path = tmp_path / "ranh-giới.csv"
+    path.write_bytes(content)
+    code, _, err = cli(capsys, *(part.format(dir=tmp_path) for part in command), str(path))
+    assert code == 2 and expected in err and "Lỗi nội bộ" not in err, err
+    assert "RuntimeWarning" not in err  # GDAL's guesses about the separator, in English
