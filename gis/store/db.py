@@ -14,7 +14,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from sqlalchemy import Connection, Engine, create_engine, make_url, text
-from sqlalchemy.exc import OperationalError, ProgrammingError
+from sqlalchemy.exc import ArgumentError, OperationalError, ProgrammingError
 from sqlalchemy.orm import sessionmaker
 from sqlalchemy.pool import NullPool
 
@@ -73,12 +73,29 @@ def driver_url(url: str) -> str:
     return url
 
 
+def _postgres_url(url: str, role: str = "") -> str:
+    """``url`` made explicit for psycopg, or DatabaseUnavailable naming the setting when it is no PostgreSQL URL (the
+    URL itself is not repeated: it holds a password). A typo there was SQLAlchemy's ArgumentError, another scheme
+    a missing driver module: a traceback and an internal error."""
+    try:
+        backend = make_url(driver_url(url)).get_backend_name()
+    except ArgumentError:
+        backend = None
+    if backend != "postgresql":
+        raise DatabaseUnavailable(
+            f"DIABAN_{role}DATABASE_URL không phải địa chỉ PostgreSQL hợp lệ"
+            " (dạng postgresql://người_dùng:mật_khẩu@máy:cổng/tên_csdl)",
+            "not a PostgreSQL URL",
+        )
+    return driver_url(url)
+
+
 def resolve_urls(settings: DatabaseSettings | None = None) -> DatabaseUrls:
     """DIABAN_DATABASE_URL (and DIABAN_OWNER_DATABASE_URL) if set, else start the managed cluster: its two roles."""
     settings = settings or DatabaseSettings()
     if settings.database_url:
-        owner = driver_url(settings.owner_database_url) if settings.owner_database_url else None
-        return DatabaseUrls(driver_url(settings.database_url), owner)
+        owner = _postgres_url(settings.owner_database_url, "OWNER_") if settings.owner_database_url else None
+        return DatabaseUrls(_postgres_url(settings.database_url), owner)
     try:
         cluster = managed_cluster(settings)
         return DatabaseUrls(cluster.start(), cluster.owner_url())

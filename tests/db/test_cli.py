@@ -290,3 +290,13 @@ def test_a_file_that_is_no_boundary_file_is_bad_input(
     code, _, err = cli(capsys, *(part.format(dir=tmp_path) for part in command), str(path))
     assert code == 2 and expected in err and "Lỗi nội bộ" not in err, err
     assert "RuntimeWarning" not in err  # GDAL's guesses about the separator, in English
+
+
+@pytest.mark.parametrize("url", ["postgresql//diaban@localhost/diaban", "mysql://diaban:bí-mật@localhost/diaban"])
+def test_a_database_url_that_is_no_postgresql_url_is_one_line_naming_the_setting(
+    cli, capsys, monkeypatch: pytest.MonkeyPatch, url: str
+) -> None:
+    monkeypatch.setenv("DIABAN_DATABASE_URL", url)
+    code, _, err = cli(capsys, "users", "list")
+    assert code == 1 and "DIABAN_DATABASE_URL không phải địa chỉ PostgreSQL hợp lệ" in err, err
+    assert "Lỗi nội bộ" not in err and "bí-mật" not in err  # nor the password it holds
