@@ -8,7 +8,7 @@ import json
 import sys
 from typing import TYPE_CHECKING
 
-from api.cli.vi import parser_options
+from api.cli.vi import cli_int, parser_options
 from models.errors import InvalidRequest
 from models.vocabulary import Role, SessionEnd
 
@@ -252,5 +252,5 @@ def add_parsers(sub: argparse._SubParsersAction) -> None:
         help="tài khoản demo: chỉ huy, tham mưu, quản trị và một tổ mỗi địa bàn",
         **parser_options("Tạo tài khoản DEMO (chỉ dùng với dữ liệu giả lập)."),
     )
-    u_demo.add_argument("--areas", type=int, default=12, help="số địa bàn liền kề (số tổ)")
+    u_demo.add_argument("--areas", type=cli_int(1), default=12, help="số địa bàn liền kề (số tổ)")
     u_demo.set_defaults(func=cmd_users_demo)

@@ -8,7 +8,7 @@ import json
 from datetime import datetime, timedelta
 from typing import TYPE_CHECKING, Any
 
-from api.cli.vi import cli_day, parser_options
+from api.cli.vi import cli_day, cli_int, parser_options
 from models.domain.dates import day_start
 
 if TYPE_CHECKING:
@@ -95,7 +95,9 @@ def add_parsers(sub: argparse._SubParsersAction) -> None:
         "--to", dest="date_to", type=cli_day, metavar="NGÀY", help="đến hết ngày (dd/mm/yyyy, tính cả ngày này)"
     )
     audit.add_argument("--route", help="chỉ các đường dẫn chứa chuỗi này, ví dụ /api/incidents hoặc export")
-    audit.add_argument("--limit", type=int, default=1000, help="số dòng tối đa (mặc định: %(default)s)")
+    audit.add_argument(
+        "--limit", type=cli_int(0, 1_000_000), default=1000, help="số dòng tối đa (mặc định: %(default)s)"
+    )
     audit.add_argument("--json", action="store_true", help="in dạng JSON")
     audit.add_argument(
         "--prune",

@@ -10,7 +10,7 @@ from collections.abc import Callable
 from pathlib import Path
 
 from api.cli.audit import record_command_read
-from api.cli.vi import cli_output_file, parser_options
+from api.cli.vi import SCENARIO_INCIDENTS, SCENARIO_YEARS, cli_int, cli_output_file, parser_options
 from models.vocabulary import Category, Level, UnitBasis, class_label
 
 #: Review lines printed on the terminal.
@@ -208,7 +208,7 @@ def add_parsers(sub: argparse._SubParsersAction) -> None:
         "(ranh giới cũ nhập bằng boundaries import --valid-to)",
     )
     review = action("review", cmd_review, "các xã cần rà soát trước", version=True)
-    review.add_argument("--limit", type=int, default=SHOWN_REVIEW, help="số dòng in ra")
+    review.add_argument("--limit", type=cli_int(0), default=SHOWN_REVIEW, help="số dòng in ra")
     over = action("override", cmd_override, "điều chỉnh phân loại một xã trong bản nháp (bắt buộc nêu lý do)")
     over.add_argument("--commune", required=True, help="mã xã, phường")
     over.add_argument(
@@ -241,8 +241,12 @@ def add_parsers(sub: argparse._SubParsersAction) -> None:
         "đánh giá dự báo so với các đường cơ sở, có khoảng tin cậy (dữ liệu giả lập)",
         year=False,
     )
-    evaluate.add_argument("--seeds", type=int, nargs="+", default=[1, 2, 3], help="các hạt giống kịch bản")
-    evaluate.add_argument("--years", type=int, default=5, help="số năm mỗi kịch bản")
-    evaluate.add_argument("--incidents", type=int, default=30_000, help="số vụ việc mỗi kịch bản")
+    evaluate.add_argument("--seeds", type=cli_int(0), nargs="+", default=[1, 2, 3], help="các hạt giống kịch bản")
+    evaluate.add_argument("--years", type=cli_int(*SCENARIO_YEARS), default=5, help="số năm mỗi kịch bản")
+    evaluate.add_argument(
+        "--incidents", type=cli_int(*SCENARIO_INCIDENTS), default=30_000, help="số vụ việc mỗi kịch bản"
+    )
     evaluate.add_argument("--boundaries", type=Path, metavar="TỆP", help="tệp ranh giới (mặc định: DIABAN_BOUNDARIES)")
-    evaluate.add_argument("--grid-years", type=int, default=3, help="số năm của kịch bản đánh giá trên lưới tuần tra")
+    evaluate.add_argument(
+        "--grid-years", type=cli_int(*SCENARIO_YEARS), default=3, help="số năm của kịch bản đánh giá trên lưới tuần tra"
+    )

@@ -10,11 +10,14 @@ import json
 import sys
 
 from api.cli.audit import record_command_read
-from api.cli.vi import cli_day, cli_output_file, parser_options
+from api.cli.vi import cli_day, cli_int, cli_output_file, cli_positive, parser_options
 from models.analytics.detection import DetectionParams
-from models.domain.dates import DayWindow, day_start, instants_window
+from models.domain.dates import EARLIEST, LATEST, DayWindow, day_start, instants_window
 from models.errors import InvalidRequest
 from models.vocabulary import HotspotKind
+
+#: The largest neighbourhood distance: 100 km spans the city; beyond, DBSCAN's grid of cells overflows (--eps 1e308).
+MAX_EPS_M = 100_000.0
 
 
 def cmd_detect(args: argparse.Namespace) -> None:
@@ -117,10 +120,17 @@ def add_parsers(sub: argparse._SubParsersAction) -> None:
         metavar="NGÀY",
         help="ngày cuối, tính cả ngày này (mặc định: ngày của vụ việc gần nhất)",
     )
-    detect.add_argument("--days", type=int, default=DetectionParams.window_days, help="số ngày khi không có --from")
-    detect.add_argument("--eps", type=float, default=DetectionParams.eps_m, help="khoảng cách láng giềng, mét")
     detect.add_argument(
-        "--min-samples", type=int, help="số vụ tối thiểu của một cụm (mặc định: theo mật độ nền, ít nhất 5)"
+        "--days",
+        type=cli_int(1, (LATEST - EARLIEST).days + 1),
+        default=DetectionParams.window_days,
+        help="số ngày khi không có --from",
+    )
+    detect.add_argument(
+        "--eps", type=cli_positive(MAX_EPS_M), default=DetectionParams.eps_m, help="khoảng cách láng giềng, mét"
+    )
+    detect.add_argument(
+        "--min-samples", type=cli_int(1), help="số vụ tối thiểu của một cụm (mặc định: theo mật độ nền, ít nhất 5)"
     )
     detect.add_argument(
         "--kinds", metavar="LOẠI,LOẠI", help="các loại vụ việc, cách nhau bằng dấu phẩy (mặc định: tất cả)"

@@ -19,7 +19,17 @@ from api.cli.accounts import add_parsers as add_account_parsers
 from api.cli.audit import add_parsers as add_audit_parsers
 from api.cli.classify import add_parsers as add_classify_parsers
 from api.cli.hotspots import add_parsers as add_hotspot_parsers
-from api.cli.vi import cli_day, cli_output_file, column_label, file_error, parser_options, summary_line
+from api.cli.vi import (
+    SCENARIO_INCIDENTS,
+    SCENARIO_YEARS,
+    cli_day,
+    cli_int,
+    cli_output_file,
+    column_label,
+    file_error,
+    parser_options,
+    summary_line,
+)
 from api.cli.vi import install as install_vietnamese
 from api.logs import configure_logging
 from models.errors import (
@@ -349,9 +359,9 @@ def build_parser() -> argparse.ArgumentParser:
         help="sinh kịch bản giả lập",
         **parser_options("Sinh vụ việc, điểm nóng cài sẵn và chỉ số giả lập trên ranh giới thật."),
     )
-    gen.add_argument("--seed", type=int, default=1, help="hạt giống ngẫu nhiên")
-    gen.add_argument("--years", type=int, default=3, help="số năm")
-    gen.add_argument("--incidents", type=int, default=30_000, help="số vụ việc")
+    gen.add_argument("--seed", type=cli_int(0), default=1, help="hạt giống ngẫu nhiên")
+    gen.add_argument("--years", type=cli_int(*SCENARIO_YEARS), default=3, help="số năm")
+    gen.add_argument("--incidents", type=cli_int(*SCENARIO_INCIDENTS), default=30_000, help="số vụ việc")
     gen.add_argument("--out", type=Path, required=True, metavar="THƯ_MỤC", help="thư mục ghi kết quả")
     gen.add_argument("--boundaries", type=Path, metavar="TỆP", help="tệp ranh giới (mặc định: DIABAN_BOUNDARIES)")
     gen.set_defaults(func=cmd_demo_data)
@@ -385,10 +395,10 @@ def build_parser() -> argparse.ArgumentParser:
         **parser_options("Chạy máy chủ web; địa chỉ chỉ được in sau khi đã giữ được cổng."),
     )
     serve.add_argument("--host", help="địa chỉ lắng nghe (mặc định: DIABAN_HOST, nếu không đặt là 127.0.0.1)")
-    serve.add_argument("--port", type=int, help="cổng (mặc định: DIABAN_PORT, nếu không đặt là 8000)")
+    serve.add_argument("--port", type=cli_int(0, 65_535), help="cổng (mặc định: DIABAN_PORT, nếu không đặt là 8000)")
     serve.add_argument(
         "--workers",
-        type=int,
+        type=cli_int(1),
         help="số tiến trình phục vụ, mỗi tiến trình có kết nối CSDL riêng (mặc định: DIABAN_WORKERS, nếu không đặt là 1)",
     )
     serve.set_defaults(func=cmd_serve)

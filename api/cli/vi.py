@@ -9,6 +9,8 @@ from __future__ import annotations
 
 import argparse
 import errno
+import math
+from collections.abc import Callable
 from datetime import date
 from pathlib import Path
 from typing import Any
@@ -99,6 +101,51 @@ def cli_day(text: str) -> date:
         return parse_day(text)
     except InvalidRequest as exc:
         raise argparse.ArgumentTypeError(exc.message) from None
+
+
+#: What a synthetic scenario may span (models.synthetic.scenario.ScenarioConfig refuses fewer incidents or years with
+#: a ValueError; more years than this overflow pandas' timestamps before the scenario's end day).
+SCENARIO_YEARS, SCENARIO_INCIDENTS = (1, 50), (1_000, 10_000_000)
+
+
+def _number(value: float) -> str:
+    """A number as Vietnamese write it: thousands grouped by dots, a decimal comma (10.000.000; 0,5)."""
+    text = f"{int(value):,}" if float(value).is_integer() else f"{value:,}"
+    return text.replace(",", "\0").replace(".", ",").replace("\0", ".")
+
+
+def cli_int(low: int, high: int | None = None) -> Callable[[str], int]:
+    """argparse type for a whole number from ``low`` to ``high`` (none: no upper bound): a number outside is a usage
+    error in Vietnamese (exit 2), not a ValueError of a model or a database error after the command has started."""
+
+    def whole(text: str) -> int:
+        try:
+            value = int(text)
+        except ValueError:
+            raise argparse.ArgumentTypeError(f"cần một số nguyên: {text!r}") from None
+        if value < low or (high is not None and value > high):
+            within = f"từ {_number(low)} đến {_number(high)}" if high is not None else f"từ {_number(low)} trở lên"
+            raise argparse.ArgumentTypeError(f"cần một số nguyên {within}: {text!r}")
+        return value
+
+    return whole
+
+
+def cli_positive(high: float | None = None) -> Callable[[str], float]:
+    """argparse type for a finite number above 0 and at most ``high`` (a distance in metres): NaN, infinity, zero or
+    a negative is a usage error in Vietnamese (exit 2)."""
+
+    def positive(text: str) -> float:
+        try:
+            value = float(text.replace(",", "."))
+        except ValueError:
+            raise argparse.ArgumentTypeError(f"cần một số: {text!r}") from None
+        if not math.isfinite(value) or value <= 0 or (high is not None and value > high):
+            within = f"lớn hơn 0 và không quá {_number(high)}" if high is not None else "lớn hơn 0"
+            raise argparse.ArgumentTypeError(f"cần một số {within}: {text!r}")
+        return value
+
+    return positive
 
 
 #: What a file error means, by errno (others: the system's reason after a Vietnamese line).

@@ -300,3 +300,23 @@ def test_a_database_url_that_is_no_postgresql_url_is_one_line_naming_the_setting
     code, _, err = cli(capsys, "users", "list")
     assert code == 1 and "DIABAN_DATABASE_URL không phải địa chỉ PostgreSQL hợp lệ" in err, err
     assert "Lỗi nội bộ" not in err and "bí-mật" not in err  # nor the password it holds
+
+
+@pytest.mark.parametrize(
+    "command",
+    [
+        ("demo-data", "generate", "--out", "{dir}", "--incidents", "10"),  # ScenarioConfig's ValueError
+        ("demo-data", "generate", "--out", "{dir}", "--years", "0"),
+        ("classify", "evaluate", "--seeds", "-2"),
+        ("hotspots", "detect", "--eps", "nan"),  # NaN cannot become a grid cell count
+        ("hotspots", "detect", "--eps", "1e308"),
+        ("hotspots", "detect", "--min-samples", "0"),
+        ("hotspots", "detect", "--days", "999999999"),  # the window's first day before year 1
+        ("audit", "--limit", "-1"),  # PostgreSQL: LIMIT must not be negative
+        ("serve", "--port", "70000"),  # bind(): port must be 0-65535
+        ("users", "demo", "--areas", "0"),
+    ],
+)
+def test_a_number_out_of_range_is_a_usage_error_in_vietnamese(cli, capsys, tmp_path, command: tuple[str, ...]) -> None:
+    code, _, err = cli(capsys, *(part.format(dir=tmp_path) for part in command))
+    assert code == 2 and f"lỗi: tham số {command[-2]}: cần một số" in err and "Lỗi nội bộ" not in err, err
