@@ -13,6 +13,7 @@ from sqlalchemy import Connection, text
 from gis.store.accounts import create_team, create_user
 from gis.store.sql import current_unit, to_metric
 from models.analytics.areas import contiguous_areas
+from models.errors import InvalidRequest
 from models.vocabulary import Role
 
 DEMO_PASSWORD = "demo-diaban-2025"
@@ -47,7 +48,11 @@ def seed_demo_accounts(conn: Connection, hash_password: Callable[[str], str], n_
     """Create (or keep) the demo staff and one team per area; return every login with its role and team."""
     codes, names, xy, edges = commune_layout(conn)
     if len(codes) < n_areas:
-        raise ValueError(f"cần ít nhất {n_areas} xã/phường hiện hành, có {len(codes)}: hãy nhập ranh giới trước")
+        # A user's mistake (too many areas, no boundaries imported yet), not a bug: InvalidRequest, exit 2.
+        raise InvalidRequest(
+            f"cần ít nhất {n_areas} xã/phường hiện hành, có {len(codes)}: hãy nhập ranh giới trước hoặc giảm --areas",
+            "fewer current communes than areas",
+        )
     labels = contiguous_areas(xy, edges, n_areas)
     password_hash = hash_password(DEMO_PASSWORD)
     logins = [_ensure_user(conn, username, role, None, password_hash) for username, role in DEMO_STAFF]

@@ -320,3 +320,8 @@ def test_a_database_url_that_is_no_postgresql_url_is_one_line_naming_the_setting
 def test_a_number_out_of_range_is_a_usage_error_in_vietnamese(cli, capsys, tmp_path, command: tuple[str, ...]) -> None:
     code, _, err = cli(capsys, *(part.format(dir=tmp_path) for part in command))
     assert code == 2 and f"lỗi: tham số {command[-2]}: cần một số" in err and "Lỗi nội bộ" not in err, err
+
+
+def test_more_demo_areas_than_communes_is_bad_input(cli, capsys) -> None:
+    code, _, err = cli(capsys, "users", "demo", "--areas", "100000")  # 114 communes; none before an import
+    assert code == 2 and "cần ít nhất 100000 xã/phường hiện hành, có 114" in err and "Lỗi nội bộ" not in err, err
