@@ -24,6 +24,7 @@ from pydantic import (
 
 from api.params import SaneDate
 from models.domain.access import USERNAME_PATTERN
+from models.domain.hotspot_lifecycle import MANUAL_MAX_RADIUS_M, MANUAL_NOTE_CHARS
 from models.vocabulary import (
     PROVINCIAL_ROLES,
     AdminAction,
@@ -251,9 +252,9 @@ class ManualHotspotIn(_In):
 
     lon: StrictFloat = Field(ge=-180, le=180)
     lat: StrictFloat = Field(ge=-90, le=90)
-    note: str = Field(min_length=1, max_length=2000)
+    note: str = Field(min_length=1, max_length=MANUAL_NOTE_CHARS)
     kind: HotspotKind = HotspotKind.SPOT
-    radius_m: StrictFloat = Field(default=50.0, gt=0, le=2000)
+    radius_m: StrictFloat = Field(default=50.0, gt=0, le=MANUAL_MAX_RADIUS_M)
 
 
 class TransitionIn(_In):

@@ -29,7 +29,7 @@ from gis.store.sql import local_date, to_metric, to_wgs84
 from gis.store.versioned import load_at_version, update_at_version
 from models.domain.access import Principal
 from models.domain.coupling import hotspot_actions, may_open_task, task_actions
-from models.domain.hotspot_lifecycle import HotspotFacts, user_targets
+from models.domain.hotspot_lifecycle import MANUAL_MAX_RADIUS_M, MANUAL_NOTE_CHARS, HotspotFacts, user_targets
 from models.domain.state_machine import StateMachine, TransitionNotAllowed
 from models.domain.task_lifecycle import overdue_days
 from models.errors import InvalidRequest
@@ -212,7 +212,17 @@ def create_manual_hotspot(
     radius_m: float = 50.0,
     city_margin_m: float = DataSettings.model_fields["city_margin_m"].default,
 ) -> int:
-    """A hotspot reported by hand (e.g. from a tip): a point inside the city's extent, a note, status `detected`."""
+    """A hotspot reported by hand (e.g. from a tip): a point inside the city's extent, a note, status `detected`.
+
+    The radius and the note are checked here as the API's body checks them: `diaban hotspots add` stored a negative
+    radius (an empty footprint) and a blank note, and an infinite radius was a database error."""
+    if not 0 < radius_m <= MANUAL_MAX_RADIUS_M:  # NaN fails the test too
+        raise InvalidRequest(
+            f"bán kính phạm vi phải lớn hơn 0 và không quá {MANUAL_MAX_RADIUS_M:.0f} m: {radius_m}",
+            "radius out of range",
+        )
+    if not note.strip() or len(note) > MANUAL_NOTE_CHARS:
+        raise InvalidRequest(f"ghi chú cần từ 1 đến {MANUAL_NOTE_CHARS} ký tự", "a note of 1 to 2000 characters")
     check_in_city(conn, lon, lat, city_margin_m)
     hotspot_id = conn.execute(
         text(f"""

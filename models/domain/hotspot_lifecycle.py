@@ -29,6 +29,8 @@ from models.vocabulary import HOTSPOT_MAY_SLEEP, TASK_CLOSED, Role, TaskState
 from models.vocabulary import HotspotStatus as S
 
 DEFAULT_MONITORING_DAYS = 180
+#: A hotspot added by hand: the largest radius of its footprint (metres) and the longest note (characters).
+MANUAL_MAX_RADIUS_M, MANUAL_NOTE_CHARS = 2_000.0, 2_000
 #: Statuses a hotspot may be merged from; a recurred one is not (it waits for its task, "recurred → assigned").
 #: Not while a suppression task is under way (assigned, suppressing): the task and its hotspot stay a pair.
 _MERGEABLE = (S.DETECTED, S.VERIFIED, S.DORMANT, S.ERADICATED, S.MONITORING, S.CLOSED)

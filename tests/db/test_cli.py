@@ -325,3 +325,23 @@ def test_a_number_out_of_range_is_a_usage_error_in_vietnamese(cli, capsys, tmp_p
 def test_more_demo_areas_than_communes_is_bad_input(cli, capsys) -> None:
     code, _, err = cli(capsys, "users", "demo", "--areas", "100000")  # 114 communes; none before an import
     assert code == 2 and "cần ít nhất 100000 xã/phường hiện hành, có 114" in err and "Lỗi nội bộ" not in err, err
+
+
+@pytest.mark.parametrize(
+    ("option", "value", "expected"),
+    [
+        ("--radius-m", "-5", "bán kính phạm vi phải lớn hơn 0"),  # was stored: a hotspot with an empty footprint
+        ("--radius-m", "inf", "bán kính phạm vi phải lớn hơn 0"),  # was a database error (exit 70)
+        ("--note", " ", "ghi chú cần từ 1 đến 2000 ký tự"),  # was stored
+    ],
+)
+def test_a_hand_made_hotspot_is_checked_as_the_api_checks_it(
+    cli, capsys, engine: Engine, option: str, value: str, expected: str
+) -> None:
+    with engine.connect() as conn:
+        before = conn.execute(text("SELECT count(*) FROM hotspots")).scalar_one()
+    options = {"--lon": "106.68", "--lat": "20.86", "--note": "tin báo", "--radius-m": "50", option: value}
+    code, _, err = cli(capsys, "hotspots", "add", *(f"{k}={v}" for k, v in options.items()))
+    with engine.connect() as conn:
+        assert conn.execute(text("SELECT count(*) FROM hotspots")).scalar_one() == before
+    assert code == 2 and expected in err, err
