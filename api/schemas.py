@@ -23,7 +23,7 @@ from pydantic import (
 )
 
 from api.params import SaneDate
-from models.domain.access import USERNAME_PATTERN
+from models.domain.access import TEAM_NAME_CHARS, USERNAME_PATTERN
 from models.domain.hotspot_lifecycle import MANUAL_MAX_RADIUS_M, MANUAL_NOTE_CHARS
 from models.vocabulary import (
     PROVINCIAL_ROLES,
@@ -710,7 +710,7 @@ CommuneCode = Annotated[str, StringConstraints(max_length=16, pattern=r"^[0-9A-Z
 class TeamIn(_In):
     """A new team, the commune codes of its area of responsibility, and the day it takes effect (default today)."""
 
-    name: Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=200)]
+    name: Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=TEAM_NAME_CHARS)]
     communes: list[CommuneCode] = Field(min_length=1, max_length=200)
     valid_from: SaneDate | None = None
 

@@ -33,7 +33,7 @@ def cmd_teams_add(args: argparse.Namespace) -> None:
     from gis.services.admin import create_team
     from gis.store.db import get_engine
 
-    communes = [c.strip() for c in args.communes.split(",") if c.strip()]
+    communes = sorted({c.strip() for c in args.communes.split(",") if c.strip()})  # a code given twice counts once
     with get_engine().begin() as conn:
         team_id = create_team(conn, getpass.getuser(), args.name, communes)
     print(f"Đã tạo tổ công tác #{team_id} '{args.name}' phụ trách {len(communes)} xã/phường")

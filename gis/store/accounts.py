@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import unicodedata
 from datetime import date
 from typing import Any
 
@@ -13,14 +14,18 @@ from gis.store.provinces import require_province
 from gis.store.scoping import UNRESTRICTED, AreaScope
 from gis.store.sql import LOCAL_TODAY, current_unit, valid_on
 from gis.store.versioned import load_at_version, update_at_version
-from models.domain.access import Principal, check_user_scope, check_username
+from models.domain.access import Principal, check_user_scope, check_username, team_name
 from models.errors import AlreadyExists, InvalidRequest, NotFound
 
 FOREIGN_KEY_VIOLATION = "23503"
 
 
 def create_team(conn: Connection, name: str, communes: list[str], valid_from: date | None = None) -> int:
-    """New team responsible for ``communes`` from ``valid_from`` (default today)."""
+    """New team responsible for ``communes`` (at least one) from ``valid_from`` (default today); its name is stored
+    as :func:`models.domain.access.team_name` gives it."""
+    name = team_name(name)
+    if not communes:
+        raise InvalidRequest("tổ công tác cần phụ trách ít nhất một xã, phường", "a team needs at least one commune")
     missing = unknown_communes(conn, communes)
     if missing:
         raise NotFound(f"không có xã/phường/đặc khu hiện hành mã: {', '.join(missing)}")
@@ -46,8 +51,10 @@ def team_exists(conn: Connection, team_id: int) -> None:
 
 
 def team_id_by_name(conn: Connection, name: str) -> int:
-    """Id of the team called ``name``."""
-    team_id = conn.execute(text("SELECT id FROM teams WHERE name = :n"), {"n": name}).scalar()
+    """Id of the team called ``name`` (as :func:`models.domain.access.team_name` stores it: NFC, trimmed)."""
+    team_id = conn.execute(
+        text("SELECT id FROM teams WHERE name = :n"), {"n": unicodedata.normalize("NFC", name).strip()}
+    ).scalar()
     if team_id is None:
         raise NotFound(f"không có tổ công tác '{name}'")
     return team_id

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+import unicodedata
 from dataclasses import dataclass
 
 from models.errors import InvalidRequest, PermissionDenied
@@ -31,6 +32,23 @@ def check_username(username: str) -> str:
             "a username is 2-64 ASCII letters, digits, '.', '-' or '_'",
         )
     return username
+
+
+#: The longest team name.
+TEAM_NAME_CHARS = 200
+
+
+def team_name(name: str) -> str:
+    """A team's name as it is stored and looked up: in NFC, without surrounding spaces; InvalidRequest when blank or
+    longer than TEAM_NAME_CHARS. A name typed decomposed (NFD, as some terminals and input methods send Vietnamese)
+    looked exactly like an existing team's and made a second team of the same name."""
+    name = unicodedata.normalize("NFC", name).strip()
+    if not 1 <= len(name) <= TEAM_NAME_CHARS:
+        raise InvalidRequest(
+            f"tên tổ công tác cần từ 1 đến {TEAM_NAME_CHARS} ký tự (không tính dấu cách ở hai đầu)",
+            f"a team name has 1 to {TEAM_NAME_CHARS} characters",
+        )
+    return name
 
 
 @dataclass(frozen=True)

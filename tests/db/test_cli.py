@@ -4,11 +4,13 @@ from __future__ import annotations
 
 import collections
 import http.client
+import io
 import os
 import signal
 import socket
 import subprocess
 import sys
+import unicodedata
 
 import pytest
 from sqlalchemy import Engine, text
@@ -345,3 +347,46 @@ def test_a_hand_made_hotspot_is_checked_as_the_api_checks_it(
     with engine.connect() as conn:
         assert conn.execute(text("SELECT count(*) FROM hotspots")).scalar_one() == before
     assert code == 2 and expected in err, err
+
+
+@pytest.mark.parametrize(
+    ("name", "communes", "expected"),
+    [
+        ("   ", "{code}", "tên tổ công tác cần từ 1 đến 200 ký tự"),  # was created: a team without a name
+        ("x" * 201, "{code}", "tên tổ công tác cần từ 1 đến 200 ký tự"),  # the API refuses it
+        ("Tổ không địa bàn", ",", "tổ công tác cần phụ trách ít nhất một xã, phường"),  # was created with no area
+    ],
+)
+def test_a_team_is_checked_as_the_api_checks_it(
+    cli, capsys, engine: Engine, name: str, communes: str, expected: str
+) -> None:
+    with engine.connect() as conn:
+        code_ = conn.execute(text("SELECT min(code) FROM admin_units")).scalar_one()
+        before = conn.execute(text("SELECT count(*) FROM teams")).scalar_one()
+    code, _, err = cli(capsys, "teams", "add", name, "--communes", communes.format(code=code_))
+    with engine.connect() as conn:
+        assert conn.execute(text("SELECT count(*) FROM teams")).scalar_one() == before
+    assert code == 2 and expected in err, err
+
+
+def test_a_team_name_typed_decomposed_is_the_same_team(cli, capsys, engine: Engine) -> None:
+    with engine.connect() as conn:
+        code_ = conn.execute(text("SELECT min(code) FROM admin_units")).scalar_one()
+    composed = "Tổ Đồ Sơn thử"
+    try:
+        assert cli(capsys, "teams", "add", composed, "--communes", code_)[0] == 0
+        code, _, err = cli(capsys, "teams", "add", unicodedata.normalize("NFD", composed), "--communes", code_)
+        assert code == 3 and f"tổ công tác '{composed}' đã tồn tại" in err, err
+        password = io.StringIO("mật-khẩu-đủ-dài\n")
+        with pytest.MonkeyPatch.context() as patch:
+            patch.setattr(sys, "stdin", password)
+            args = ("--role", "team", "--team", unicodedata.normalize("NFD", composed), "--password-stdin")
+            code, _, err = cli(capsys, "users", "add", "to-do-son-thu", *args)
+        assert code == 0, err  # the team found by the name as typed
+    finally:
+        with engine.begin() as conn:  # committed by the commands: leave no trace for other tests
+            conn.execute(text("DELETE FROM users WHERE username = 'to-do-son-thu'"))
+            conn.execute(
+                text("DELETE FROM team_areas WHERE team_id IN (SELECT id FROM teams WHERE name LIKE 'Tổ Đồ%')")
+            )
+            conn.execute(text("DELETE FROM teams WHERE name LIKE 'Tổ Đồ%'"))
