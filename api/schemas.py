@@ -23,7 +23,7 @@ from pydantic import (
 )
 
 from api.params import SaneDate
-from models.domain.access import TEAM_NAME_CHARS, USERNAME_PATTERN
+from models.domain.access import PASSWORD_MAX_CHARS, PASSWORD_MIN_CHARS, TEAM_NAME_CHARS, USERNAME_PATTERN
 from models.domain.hotspot_lifecycle import MANUAL_MAX_RADIUS_M, MANUAL_NOTE_CHARS
 from models.vocabulary import (
     PROVINCIAL_ROLES,
@@ -108,8 +108,8 @@ class TokenOut(_Out):
 class PasswordChangeIn(_In):
     """One's current password and the new one."""
 
-    current_password: str = Field(min_length=1, max_length=200)
-    new_password: str = Field(min_length=8, max_length=200)
+    current_password: str = Field(min_length=1, max_length=PASSWORD_MAX_CHARS)
+    new_password: str = Field(min_length=PASSWORD_MIN_CHARS, max_length=PASSWORD_MAX_CHARS)
 
 
 class MeOut(_Out):
@@ -745,7 +745,7 @@ class UserIn(_In):
     generated and answered once."""
 
     username: str = Field(min_length=2, max_length=64, pattern=USERNAME_PATTERN)
-    password: str | None = Field(default=None, min_length=8, max_length=200)
+    password: str | None = Field(default=None, min_length=PASSWORD_MIN_CHARS, max_length=PASSWORD_MAX_CHARS)
     role: Role
     team_id: StrictInt | None = None
     province_code: ProvinceCode | None = Field(

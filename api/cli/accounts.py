@@ -6,9 +6,11 @@ import argparse
 import getpass
 import json
 import sys
+import warnings
 from typing import TYPE_CHECKING
 
 from api.cli.vi import cli_int, parser_options
+from models.domain.access import PASSWORD_MAX_CHARS, PASSWORD_MIN_CHARS
 from models.errors import InvalidRequest
 from models.vocabulary import Role, SessionEnd
 
@@ -17,15 +19,33 @@ if TYPE_CHECKING:
 
 
 def _read_password(from_stdin: bool) -> str:
-    """The new password: the first line of stdin, or typed twice at a prompt."""
-    if from_stdin:
-        password = sys.stdin.readline().rstrip("\r\n")
-    else:
-        password = getpass.getpass("Mật khẩu: ")
-        if password != getpass.getpass("Nhập lại mật khẩu: "):
-            raise InvalidRequest("hai lần nhập mật khẩu không khớp", "the two passwords differ")
-    if len(password) < 8:
-        raise InvalidRequest("mật khẩu phải có ít nhất 8 ký tự", "a password needs at least 8 characters")
+    """The new password: the first line of stdin, or typed twice at a prompt; of PASSWORD_MIN_CHARS to
+    PASSWORD_MAX_CHARS characters (as the API allows: a longer one could never be given to the password change) and
+    valid text (bytes that are not UTF-8 were a UnicodeError traceback from the hash). Without a terminal the prompt
+    is refused (it was an EOFError traceback, or English warnings and the password echoed)."""
+    try:
+        if from_stdin:
+            password = sys.stdin.readline().rstrip("\r\n")
+        else:
+            with warnings.catch_warnings():
+                # No terminal to type on unseen: getpass would warn in English and read the password echoed.
+                warnings.simplefilter("error", getpass.GetPassWarning)
+                password = getpass.getpass("Mật khẩu: ")
+                if password != getpass.getpass("Nhập lại mật khẩu: "):
+                    raise InvalidRequest("hai lần nhập mật khẩu không khớp", "the two passwords differ")
+        password.encode("utf-8")
+    except (EOFError, getpass.GetPassWarning):
+        raise InvalidRequest(
+            "không có màn hình dòng lệnh để gõ mật khẩu kín: dùng --password-stdin (mật khẩu ở dòng đầu của đầu vào)",
+            "no terminal to type the password on",
+        ) from None
+    except UnicodeError:
+        raise InvalidRequest("mật khẩu không phải văn bản UTF-8 hợp lệ", "the password is not valid UTF-8") from None
+    if not PASSWORD_MIN_CHARS <= len(password) <= PASSWORD_MAX_CHARS:
+        raise InvalidRequest(
+            f"mật khẩu phải có từ {PASSWORD_MIN_CHARS} đến {PASSWORD_MAX_CHARS} ký tự",
+            f"a password has {PASSWORD_MIN_CHARS} to {PASSWORD_MAX_CHARS} characters",
+        )
     return password
 
 

@@ -34,6 +34,8 @@ def check_username(username: str) -> str:
     return username
 
 
+#: The shortest and the longest password (a longer one could not be typed into the password change form).
+PASSWORD_MIN_CHARS, PASSWORD_MAX_CHARS = 8, 200
 #: The longest team name.
 TEAM_NAME_CHARS = 200
 

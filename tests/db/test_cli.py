@@ -390,3 +390,24 @@ def test_a_team_name_typed_decomposed_is_the_same_team(cli, capsys, engine: Engi
                 text("DELETE FROM team_areas WHERE team_id IN (SELECT id FROM teams WHERE name LIKE 'Tổ Đồ%')")
             )
             conn.execute(text("DELETE FROM teams WHERE name LIKE 'Tổ Đồ%'"))
+
+
+@pytest.mark.parametrize(
+    ("stdin", "options", "expected"),
+    [
+        (b"\xff\xfe-not-utf-8-password\n", ("--password-stdin",), "mật khẩu không phải văn bản UTF-8 hợp lệ"),
+        (b"a" * 201 + b"\n", ("--password-stdin",), "mật khẩu phải có từ 8 đến 200 ký tự"),  # the API's limit
+        (b"", (), "không có màn hình dòng lệnh để gõ mật khẩu kín: dùng --password-stdin"),  # no terminal
+    ],
+)
+def test_a_password_that_cannot_be_used_is_refused_in_vietnamese(
+    db_env: dict, engine: Engine, stdin: bytes, options: tuple[str, ...], expected: str
+) -> None:
+    command = [sys.executable, "-m", "api.cli", "users", "add", "mat-khau-hong", "--role", "admin", *options]
+    # A session of its own: no terminal for getpass to fall back on, as under cron or a deployment script.
+    done = subprocess.run(command, env=db_env, input=stdin, capture_output=True, timeout=60, start_new_session=True)
+    err = done.stderr.decode()
+    assert done.returncode == 2 and expected in err, err
+    assert "Traceback" not in err and "Warning" not in err  # getpass's English warnings, the password echoed
+    with engine.connect() as conn:
+        assert conn.execute(text("SELECT count(*) FROM users WHERE username = 'mat-khau-hong'")).scalar_one() == 0
