@@ -29,11 +29,12 @@ from gis.services.classification import (
 from gis.store.classifications import approve, override
 from gis.store.scoping import AreaScope, require_commune_in_scope
 from models.domain.access import Principal, report_province
+from models.domain.dates import FIRST_YEAR, LAST_YEAR
 from models.vocabulary import Role
 
 router = APIRouter(prefix="/api/classifications", tags=["classifications"])
 
-Year = Annotated[int, Path(ge=2000, le=2100, examples=[2025])]
+Year = Annotated[int, Path(ge=FIRST_YEAR, le=LAST_YEAR, examples=[2025])]
 Version = Annotated[int | None, Query(ge=1, description="run version; default: newest approved, else the draft")]
 Province = Annotated[
     str | None,

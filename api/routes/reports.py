@@ -10,11 +10,12 @@ from api.schemas import KpiReport
 from api.slots import heavy
 from gis.services.reports import kpi_report, kpi_report_xlsx
 from models.domain.access import Principal, report_province
+from models.domain.dates import FIRST_YEAR, LAST_YEAR
 
 router = APIRouter(prefix="/api/reports", tags=["reports"])
 
 ReportReader = Annotated[Principal, Depends(require_roles("planner", "command"))]
-Year = Annotated[int, Query(ge=2000, le=2100, examples=[2025])]
+Year = Annotated[int, Query(ge=FIRST_YEAR, le=LAST_YEAR, examples=[2025])]
 Province = Annotated[
     str | None,
     Query(

@@ -23,6 +23,7 @@ from gis.store.provinces import document_heading
 from gis.store.scoping import UNRESTRICTED, AreaScope
 from gis.store.sql import current_unit
 from models.domain.classification import METHOD, build_draft, review_order
+from models.domain.dates import check_year
 from models.domain.legal_rules import LegalRules
 from models.errors import InvalidRequest, PermissionDenied
 from models.lazy import lazy_module
@@ -48,7 +49,9 @@ def draft_year(
     basis: str = UnitBasis.TODAY,
 ) -> dict[str, Any]:
     """Compute and store a new draft of a year's classification; returns the run with its counts and the year's
-    incidents that no commune counts (an old commune split in 2025: `ambiguous_incidents`, with candidates)."""
+    incidents that no commune counts (an old commune split in 2025: `ambiguous_incidents`, with candidates). A year
+    outside FIRST_YEAR..LAST_YEAR is refused: `diaban classify run --year 1800` stored a draft the API cannot read."""
+    check_year(year)
     rules = rules or load_rules()
     history = yearly_indicators(conn, year - HISTORY_YEARS + 1, year, basis, rules)
     draft = build_draft(history, year, rules)

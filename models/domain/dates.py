@@ -18,6 +18,8 @@ _DMY = re.compile(r"^\s*(\d{1,2})[/.-](\d{1,2})[/.-](\d{4})\s*$")
 _ISO = re.compile(r"^\s*(\d{4})-(\d{1,2})-(\d{1,2})\s*$")
 #: Dates outside this range are typing mistakes, not police records (and would overflow timestamp arithmetic).
 EARLIEST, LATEST = date(1990, 1, 1), date(2100, 12, 31)
+#: Years a classification, a report or a task may be about (the API's paths and bodies accept no others).
+FIRST_YEAR, LAST_YEAR = 2000, 2100
 
 
 def parse_day(text: str) -> date:
@@ -38,6 +40,15 @@ def parse_day(text: str) -> date:
     if not EARLIEST <= value <= LATEST:
         raise InvalidRequest(f"ngày ngoài khoảng {EARLIEST:%d/%m/%Y}–{LATEST:%d/%m/%Y}: {text!r}", "date out of range")
     return value
+
+
+def check_year(year: int) -> int:
+    """``year`` if a classification may be made for it, else InvalidRequest (a typo: 1800, 20255, -5)."""
+    if not FIRST_YEAR <= year <= LAST_YEAR:
+        raise InvalidRequest(
+            f"năm ngoài khoảng {FIRST_YEAR}–{LAST_YEAR}: {year}", f"a year from {FIRST_YEAR} to {LAST_YEAR}"
+        )
+    return year
 
 
 def vn_day(value: date | datetime) -> str:

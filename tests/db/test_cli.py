@@ -411,3 +411,18 @@ def test_a_password_that_cannot_be_used_is_refused_in_vietnamese(
     assert "Traceback" not in err and "Warning" not in err  # getpass's English warnings, the password echoed
     with engine.connect() as conn:
         assert conn.execute(text("SELECT count(*) FROM users WHERE username = 'mat-khau-hong'")).scalar_one() == 0
+
+
+@pytest.mark.parametrize("year", ["1800", "20255", "-5"])
+def test_a_classification_of_a_year_out_of_range_is_refused_and_stores_nothing(
+    cli, capsys, engine: Engine, year: str
+) -> None:
+    code, _, err = cli(capsys, "classify", "run", "--year", year)
+    with engine.connect() as conn:  # was stored: a draft the API (years 2000-2100) could never show nor approve
+        assert (
+            conn.execute(
+                text("SELECT count(*) FROM classification_runs WHERE year = :y"), {"y": int(year)}
+            ).scalar_one()
+            == 0
+        )
+    assert code == 2 and f"năm ngoài khoảng 2000–2100: {year}" in err, err
