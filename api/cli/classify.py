@@ -11,10 +11,19 @@ from pathlib import Path
 
 from api.cli.audit import record_command_read
 from api.cli.vi import SCENARIO_INCIDENTS, SCENARIO_YEARS, cli_int, cli_output_file, parser_options
-from models.vocabulary import Category, Level, UnitBasis, class_label
+from models.vocabulary import Category, Level, RunStatus, UnitBasis, class_label
 
 #: Review lines printed on the terminal.
 SHOWN_REVIEW = 30
+
+
+def _class_name(key: str) -> str:
+    """A class as count_classes names it ('trong_diem_I', 'at_risk') by its Vietnamese label: `classify run` printed
+    the machine codes."""
+    for category in Category.values():
+        if key == category or key.startswith(f"{category}_"):
+            return class_label(category, key[len(category) + 1 :] or None)
+    return key
 
 
 def cmd_run(args: argparse.Namespace) -> int:
@@ -29,7 +38,7 @@ def cmd_run(args: argparse.Namespace) -> int:
     kind = "bản hiệu chỉnh" if run["supersedes_id"] else "bản nháp"
     print(f"Năm {run['year']}: {kind} phiên bản {run['version']} (run #{run['id']}, tiêu chí {run['rules_version']})")
     for name, count in run["counts"].items():
-        print(f"  {name}: {count}")
+        print(f"  {_class_name(name)}: {count}")
     unplaced = run["ambiguous_incidents"]
     if unplaced:
         print(f"{len(unplaced)} vụ việc không tính vào xã nào (xã cũ đã bị chia, cần xác định lại):")
@@ -50,7 +59,8 @@ def cmd_review(args: argparse.Namespace) -> int:
     with get_engine().connect() as conn:
         run, items = review(conn, args.year, args.version)
     print(
-        f"Năm {args.year} phiên bản {run['version']} ({run['status']}): {int(items['disagreement'].sum())} khác biệt"
+        f"Năm {args.year} phiên bản {run['version']} ({RunStatus(run['status']).label.lower()}):"
+        f" {int(items['disagreement'].sum())} khác biệt"
         f" tiêu chí/mô hình, {int(items['changed'].sum())} thay đổi so với năm trước"
     )
     for row in items.head(args.limit).itertuples():
@@ -58,7 +68,8 @@ def cmd_review(args: argparse.Namespace) -> int:
         missing = f" [{row.data_status}: {', '.join(row.missing_criteria)}]" if row.incomplete else ""
         print(
             f"  {row.commune_code} {row.name}: {class_label(row.category, row.level)}{missing}"
-            f" (mô hình: {row.learned_category if isinstance(row.learned_category, str) else 'không rõ'}) — {flags}"
+            f" (mô hình: {Category(row.learned_category).label if isinstance(row.learned_category, str) else 'không rõ'})"
+            f" — {flags}"
         )
     return 0
 

@@ -426,3 +426,15 @@ def test_a_classification_of_a_year_out_of_range_is_refused_and_stores_nothing(
             == 0
         )
     assert code == 2 and f"năm ngoài khoảng 2000–2100: {year}" in err, err
+
+
+def test_classify_run_and_review_name_classes_and_status_in_vietnamese(cli, capsys, owner_engine: Engine) -> None:
+    try:
+        code, out, err = cli(capsys, "classify", "run", "--year", "2099")
+        assert code == 0, err
+        assert "  Có tệ nạn ma túy: " in out and "at_risk" not in out, out  # was "  at_risk: 114"
+        code, out, err = cli(capsys, "classify", "review", "--year", "2099", "--limit", "1")
+        assert code == 0 and "Năm 2099 phiên bản 1 (bản nháp):" in out, out  # was "(draft)"
+    finally:
+        with owner_engine.begin() as conn:  # committed by the command: leave no trace for other tests
+            conn.execute(text("DELETE FROM classification_runs WHERE year = 2099"))
