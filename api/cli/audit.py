@@ -9,7 +9,7 @@ from datetime import datetime, timedelta
 from typing import TYPE_CHECKING, Any
 
 from api.cli.vi import cli_day, cli_int, parser_options
-from models.domain.dates import day_start
+from models.domain.dates import DayWindow, day_start
 
 if TYPE_CHECKING:
     from sqlalchemy import Connection
@@ -33,6 +33,8 @@ def cmd_audit(args: argparse.Namespace) -> None:
     if args.prune:
         _prune()
         return
+    if args.date_from and args.date_to:
+        DayWindow(args.date_from, args.date_to)  # a reversed window is refused, not answered with no lines
     with get_engine().connect() as conn:
         lines = access_lines(
             conn,

@@ -438,3 +438,9 @@ def test_classify_run_and_review_name_classes_and_status_in_vietnamese(cli, caps
     finally:
         with owner_engine.begin() as conn:  # committed by the command: leave no trace for other tests
             conn.execute(text("DELETE FROM classification_runs WHERE year = 2099"))
+
+
+def test_a_reversed_audit_window_is_refused_not_answered_with_no_lines(cli, capsys) -> None:
+    code, out, err = cli(capsys, "audit", "--from", "01/01/2027", "--to", "01/01/2026")
+    assert code == 2 and "khoảng ngày đảo ngược" in err and "01/01/2027" in err, err
+    assert "0 dòng truy cập" not in out  # was the answer: as if nobody had read anything
