@@ -29,6 +29,7 @@ from api.cli.vi import (
     file_error,
     parser_options,
     summary_line,
+    vietnamese_metavars,
 )
 from api.cli.vi import install as install_vietnamese
 from api.logs import configure_logging
@@ -406,6 +407,7 @@ def build_parser() -> argparse.ArgumentParser:
     add_audit_parsers(sub)
     add_classify_parsers(sub)
     add_hotspot_parsers(sub)
+    vietnamese_metavars(parser)
     return parser
 
 

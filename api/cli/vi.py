@@ -90,6 +90,46 @@ class HelpFormatter(argparse.HelpFormatter):
         return text + " (mặc định: %(default)s)"
 
 
+#: Placeholders of values in usage lines, help and errors, by the option's name (argparse would show the name in
+#: English capitals: --team TEAM, --port PORT, a positional as "name" or "path").
+_METAVARS = {
+    "name": "TÊN",
+    "path": "TỆP",
+    "team": "TÊN_TỔ",
+    "user": "TÊN_ĐĂNG_NHẬP",
+    "as_user": "TÊN_ĐĂNG_NHẬP",
+    "route": "CHUỖI",
+    "host": "ĐỊA_CHỈ",
+    "port": "CỔNG",
+    "year": "NĂM",
+    "approved": "NĂM",
+    "draft": "NĂM",
+    "years": "SỐ_NĂM",
+    "grid_years": "SỐ_NĂM",
+    "days": "SỐ_NGÀY",
+    "version": "PHIÊN_BẢN",
+    "commune": "MÃ",
+    "note": "GHI_CHÚ",
+    "reason": "LÝ_DO",
+    "eps": "MÉT",
+    "radius_m": "MÉT",
+    "lon": "KINH_ĐỘ",
+    "lat": "VĨ_ĐỘ",
+    **dict.fromkeys(("limit", "workers", "seed", "seeds", "incidents", "areas", "min_samples"), "SỐ"),
+}
+
+
+def vietnamese_metavars(parser: argparse.ArgumentParser) -> None:
+    """Give every option and positional of ``parser`` and its subcommands without a placeholder of its own a
+    Vietnamese one (usage, help and errors alike: "thiếu tham số bắt buộc: TÊN", not "name")."""
+    for action in parser._actions:
+        if isinstance(action, argparse._SubParsersAction):
+            for subparser in action.choices.values():
+                vietnamese_metavars(subparser)
+        elif action.metavar is None and action.choices is None and action.nargs != 0 and action.dest in _METAVARS:
+            action.metavar = _METAVARS[action.dest]
+
+
 def parser_options(description: str) -> dict[str, Any]:
     """Keyword arguments of every diaban (sub)parser: Vietnamese description, defaults shown."""
     return {"description": description, "formatter_class": HelpFormatter}

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import argparse
 import collections
 import http.client
 import io
@@ -11,11 +12,12 @@ import socket
 import subprocess
 import sys
 import unicodedata
+from collections.abc import Iterator
 
 import pytest
 from sqlalchemy import Engine, text
 
-from api.cli.main import main
+from api.cli.main import build_parser, main
 from gis.ops.redis import free_port
 
 
@@ -444,3 +446,23 @@ def test_a_reversed_audit_window_is_refused_not_answered_with_no_lines(cli, caps
     code, out, err = cli(capsys, "audit", "--from", "01/01/2027", "--to", "01/01/2026")
     assert code == 2 and "khoảng ngày đảo ngược" in err and "01/01/2027" in err, err
     assert "0 dòng truy cập" not in out  # was the answer: as if nobody had read anything
+
+
+def _parsers(parser: argparse.ArgumentParser) -> Iterator[argparse.ArgumentParser]:
+    yield parser
+    for action in parser._actions:
+        if isinstance(action, argparse._SubParsersAction):
+            for subparser in action.choices.values():
+                yield from _parsers(subparser)
+
+
+def test_every_value_has_a_vietnamese_placeholder_in_help_and_errors(cli, capsys) -> None:
+    english = [
+        f"{parser.prog} {action.dest}"
+        for parser in _parsers(build_parser())
+        for action in parser._actions
+        if action.nargs != 0 and action.choices is None and action.metavar is None and action.dest != "help"
+    ]
+    assert english == []  # were --team TEAM, --port PORT, --seeds SEEDS [SEEDS ...], a positional "name", …
+    code, _, err = cli(capsys, "users", "add")
+    assert code == 2 and "thiếu tham số bắt buộc: TÊN, --role" in err, err
