@@ -476,7 +476,8 @@ def main(argv: list[str] | None = None) -> int:
         if isinstance(exc, OSError) and exc.filename is None:
             return _internal_error()  # not a file the user named: a socket, a pipe, a bug
         code, prefix = exit_code(exc)
-        log.info("%s: %s (exit %d)", getattr(exc, "code", type(exc).__name__), exc, code)
+        # The user reads the Vietnamese line below; the code and exit status are for DIABAN_LOG_LEVEL=DEBUG.
+        log.debug("%s: %s (exit %d)", getattr(exc, "code", type(exc).__name__), exc, code)
         print(f"{prefix}: {_message(exc)}", file=sys.stderr)
         return code
     except Exception:

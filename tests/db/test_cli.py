@@ -233,6 +233,21 @@ def test_a_folder_given_for_a_file_is_bad_input_in_vietnamese(cli, capsys, tmp_p
     assert err.splitlines()[-1].endswith("là một thư mục, không phải tệp") and "Lỗi nội bộ" not in err, err
 
 
+def test_a_refusal_is_one_vietnamese_line_without_a_log_line_before_it(tmp_path) -> None:
+    """At the default log level stderr holds the refusal alone, not an English log line repeating it."""
+    (tmp_path / "vụ-việc.csv").mkdir()
+    env = {k: v for k, v in os.environ.items() if not k.startswith("DIABAN_")}
+    proc = subprocess.run(
+        [sys.executable, "-m", "api.cli", "incidents", "import", str(tmp_path / "vụ-việc.csv")],
+        capture_output=True,
+        text=True,
+        timeout=120,
+        env=env,
+    )
+    assert proc.returncode == 2, proc.stderr
+    assert proc.stderr.splitlines() == [proc.stderr.strip()] and "INFO" not in proc.stderr, proc.stderr
+
+
 def test_ctrl_c_ends_a_command_in_one_vietnamese_line_and_keeps_nothing(
     cli, capsys, monkeypatch: pytest.MonkeyPatch, engine: Engine
 ) -> None:
