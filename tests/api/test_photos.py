@@ -2,6 +2,7 @@
 users who may see the task."""
 
 import io
+import random
 
 import pytest
 from PIL import Image
@@ -101,6 +102,17 @@ def test_a_team_attaches_a_photo_that_another_team_cannot_fetch(client, teams, c
     for statement in ("UPDATE task_photos SET content = 'x'", "DELETE FROM task_photos"):  # the app's role may not
         with pytest.raises(DBAPIError, match="permission denied"), conn.begin_nested():
             conn.execute(text(statement))
+
+
+def test_a_phone_photo_of_several_megabytes_is_taken(client, teams) -> None:
+    """A phone's camera writes 2-5 MB: more than the 1 MB of a JSON body, within DIABAN_PHOTO_MAX_MB (8)."""
+    noise = Image.frombytes("RGB", (2000, 1500), random.Random(7).randbytes(2000 * 1500 * 3))
+    buffer = io.BytesIO()
+    noise.save(buffer, "JPEG", quality=90)
+    assert 2**21 < len(buffer.getvalue()) < client.app.state.photo_max_bytes
+    sent = upload(client, teams["task"], buffer.getvalue(), teams["headers"]["A"])
+    assert sent.status_code == 201, sent.json()
+    assert (sent.json()["width"], sent.json()["height"]) == (2000, 1500)
 
 
 def test_refused_uploads_leave_nothing(client, teams, conn) -> None:
