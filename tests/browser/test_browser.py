@@ -365,6 +365,18 @@ def test_team_works_a_task_on_a_phone_and_its_photo_stays_with_it(
     assert stranger.locator(f"article.task[data-task-id='{task_id}']").count() == 0
     stranger.close()
 
+    # Command, deciding whether to accept the work, sees the photo with the team's note in the task's history.
+    command, errors = open_as(chromium, server, "chihuy", DESKTOP)
+    command.click("nav.tabs button[data-tab=tasks]")
+    command.click(f"#task-table tr[data-task-id='{task_id}']")
+    card = command.locator(f"#task-table .card[data-task-id='{task_id}']")
+    card.locator("details summary").click()
+    note = card.locator("ol.history li", has_text="Đã khám xét, niêm phong lán trại")
+    note.locator("img.evidence").wait_for()
+    assert server + note.locator("img.evidence").get_attribute("src") == photo_url
+    assert errors == []
+    command.close()
+
 
 def test_planner_overrides_and_a_second_planner_approves(chromium, server: str, city: Engine) -> None:
     page, errors = open_as(chromium, server, "thammuu", DESKTOP)

@@ -147,10 +147,7 @@ diabanPages.team = async function startTeam(map, cfg) {
         const photos = {};
         for (const p of detail.photos) (photos[p.event_id] ||= []).push(p);
         details.querySelector("ol").innerHTML = detail.events.map((e) => `<li>${eventText(e, cfg.eventLabels,
-          cfg.taskLabels, e.from_state, e.to_state)}${(photos[e.id] || []).map((p) =>
-          `<a href="/api/tasks/${task.id}/photos/${p.id}" target="_blank" rel="noopener"><img class="evidence" loading="lazy"
-            src="/api/tasks/${task.id}/photos/${p.id}" alt="Ảnh hiện trường #${p.id}" width="${Math.min(p.width, 160)}"></a>`
-          ).join("")}</li>`).join("");
+          cfg.taskLabels, e.from_state, e.to_state)}${evidencePhotos(task.id, photos[e.id])}</li>`).join("");
       } catch (error) { notify(error.message, true); }
     });
     return details;
