@@ -490,6 +490,12 @@ def test_admin_creates_a_team_with_an_area_and_its_user_sees_only_that_area(
     page, errors = open_as(chromium, server, "quantri", DESKTOP)
     shot(page, "admin-users")
     page.click("nav.tabs button[data-tab=teams]")
+    # All 114 communes are in the list, reached by scrolling down: none pushed into columns off to the side.
+    assert page.locator("#commune-list label").count() == 114
+    sideways = """l => { const edge = l.getBoundingClientRect().right;
+        return [...l.querySelectorAll('label')].filter(x => x.getBoundingClientRect().left >= edge).length; }"""
+    assert page.locator("#commune-list").evaluate(sideways) == 0
+    assert page.locator("#commune-list").evaluate("l => l.scrollWidth <= l.clientWidth")
     page.fill("#team-form input[name=name]", "Tổ thử nghiệm trình duyệt")
     click_commune(page, by_map)
     page.wait_for_function("document.getElementById('area-count').textContent === '1'")
