@@ -146,6 +146,14 @@ def test_command_sees_the_map_with_its_layers(chromium, server: str) -> None:
     page.wait_for_function("document.getElementById('month-label').textContent.startsWith('Tháng')")
     page.wait_for_timeout(1500)
     shot(page, "command")
+    # A day not in the calendar is refused in words before any map is asked for (the API would answer yyyy-mm-dd).
+    heat_asked: list[str] = []
+    page.on("request", lambda request: heat_asked.append(request.url) if "/api/heat" in request.url else None)
+    page.fill("#filters input[name=from]", "31/02/2026")
+    page.click("#filters button[type=submit]")
+    page.wait_for_selector("#message.error >> text=Từ ngày: «31/02/2026» không phải ngày hợp lệ")
+    page.wait_for_timeout(500)
+    assert heat_asked == [] and page.locator("#month-label").inner_text().startswith("Tháng")
     assert errors == []
     page.close()
 
@@ -233,6 +241,13 @@ def test_command_and_team_take_a_hotspot_from_detection_to_closure(chromium, ser
     card.locator("select[name=team]").wait_for()
     assert team in card.locator("select[name=team]").inner_text()
     shot(page, "command-assign")
+    due = card.locator("form.assign input[name=due]").input_value()
+    card.locator("form.assign input[name=due]").fill("15.01.2027")  # not dd/mm/yyyy: refused, not a task without a date
+    card.locator("form.assign button[type=submit]").click()
+    page.wait_for_selector("#message.error >> text=Hạn: «15.01.2027» không phải ngày hợp lệ")
+    with city.connect() as conn:
+        assert conn.execute(text("SELECT count(*) FROM tasks WHERE hotspot_id = :h"), {"h": hotspot}).scalar_one() == 0
+    card.locator("form.assign input[name=due]").fill(due)
     card.locator("form.assign button[type=submit]").click()
     wait_message(page, "Đã giao nhiệm vụ")
     assert "Đã giao xử lý" in page.locator("#message").inner_text()

@@ -342,7 +342,7 @@ diabanPages.command = async function startCommand(map, cfg) {
       const task = taskId
         ? await api(`/api/tasks/${taskId}/assignment`, { method: "POST", body: JSON.stringify({ team_id: team, version: p.task_version }) })
         : await api("/api/tasks", { method: "POST", body: JSON.stringify({
-          kind: "suppression", hotspot_id: p.id, team_id: team, due_date: isoFromVi(box.due.value) || null, priority: "high",
+          kind: "suppression", hotspot_id: p.id, team_id: team, due_date: dayField(box.due, "Hạn") || null, priority: "high",
         }) });
       await changed(`Đã giao nhiệm vụ #${task.id} cho ${task.team}, hạn ${viDate(task.due_date)}; ` +
         `điểm nóng #${p.id}: ${cfg.statusLabels[task.hotspot_status]}`);
@@ -572,7 +572,15 @@ diabanPages.command = async function startCommand(map, cfg) {
   }
 
   async function refresh() { loadIncidents(); await Promise.all([loadHeat(), loadHotspots(), loadGistar()]); }
-  form.addEventListener("submit", (event) => { event.preventDefault(); slider.value = "0"; refresh(); });
+  form.addEventListener("submit", (event) => {
+    event.preventDefault();
+    try {
+      const [from, to] = [dayField(form.from, "Từ ngày"), dayField(form.to, "Đến ngày")];
+      if (from && to && from > to) throw new Error(`Từ ngày ${form.from.value.trim()} sau đến ngày ${form.to.value.trim()}`);
+    } catch (error) { notify(error.message, true); return; }
+    slider.value = "0";
+    refresh();
+  });
   slider.addEventListener("input", () => filters());
   slider.addEventListener("change", refresh);
   let moved;

@@ -117,10 +117,27 @@ function isoDay(date) {
   return `${date.getFullYear()}-${String(date.getMonth() + 1).padStart(2, "0")}-${String(date.getDate()).padStart(2, "0")}`;
 }
 
-// A dd/mm/yyyy field as an ISO day (empty when blank or malformed).
+// A dd/mm/yyyy field as an ISO day (empty when blank, malformed or not a day of the calendar, e.g. 31/02/2027).
 function isoFromVi(text) {
   const match = String(text || "").trim().match(/^(\d{1,2})\/(\d{1,2})\/(\d{4})$/);
-  return match ? `${match[3]}-${match[2].padStart(2, "0")}-${match[1].padStart(2, "0")}` : "";
+  if (!match) return "";
+  const [day, month, year] = [Number(match[1]), Number(match[2]), Number(match[3])];
+  const date = new Date(Date.UTC(year, month - 1, day));
+  if (date.getUTCFullYear() !== year || date.getUTCMonth() !== month - 1 || date.getUTCDate() !== day) return "";
+  return `${match[3]}-${match[2].padStart(2, "0")}-${match[1].padStart(2, "0")}`;
+}
+
+// A typed day as an ISO day, "" when left blank; a Vietnamese error naming the field when it is not a day written
+// dd/mm/yyyy (never silently dropped: a task without its due date, a map of every date instead of the period asked).
+function dayField(input, label) {
+  const typed = input.value.trim();
+  if (!typed) return "";
+  const iso = isoFromVi(typed);
+  if (!iso) {
+    input.focus();
+    throw new Error(`${label}: «${typed}» không phải ngày hợp lệ — hãy ghi theo dạng dd/mm/yyyy, ví dụ 15/01/2027`);
+  }
+  return iso;
 }
 
 // Map panes (inside the overlay pane: above any basemap, under markers and popups), bottom to top, so that all
