@@ -328,6 +328,40 @@ def test_command_and_team_take_a_hotspot_from_detection_to_closure(chromium, ser
     field.close()
 
 
+POPUP_OVERLAPS = """() => {
+    const popup = document.querySelector('.leaflet-popup').getBoundingClientRect();
+    const map = window.diaban.map.getContainer().getBoundingClientRect();
+    const over = (b) => b.bottom > popup.top && b.top < popup.bottom && b.right > popup.left && b.left < popup.right;
+    const covered = [...document.querySelectorAll('.leaflet-control')].filter(c => over(c.getBoundingClientRect()))
+        .map(c => c.className);
+    return { covered, outside: popup.left < map.left || popup.right > map.right || popup.top < map.top };
+}"""
+
+
+@pytest.mark.parametrize("viewport", [PHONE, DESKTOP], ids=["phone", "desktop"])
+def test_a_hotspot_popup_is_clear_of_the_map_controls(chromium, server: str, viewport: dict) -> None:
+    """Opened from the register (desktop) or by a tap on its marker (phone), a hotspot's card on the map is whole:
+    no control (search box, layers, map buttons) over its title, figures or buttons, none of it off the map."""
+    page, errors = open_as(chromium, server, "chihuy", viewport)
+    page.click("nav.tabs button[data-tab=hotspots]")
+    row = page.locator("#hotspot-table tbody tr[data-hotspot-id]").first
+    hotspot = int(row.get_attribute("data-hotspot-id"))
+    if viewport is DESKTOP:
+        row.click()
+    else:
+        page.evaluate(
+            """id => { window.diaban.map.eachLayer(l => { if (l.feature?.properties?.id === id && l.getLatLng) {
+                window.diaban.map.setView(l.getLatLng(), 15, { animate: false }); l.openPopup(); } }); }""",
+            hotspot,
+        )
+    page.wait_for_selector(f".leaflet-popup .card[data-hotspot-id='{hotspot}']")
+    page.wait_for_timeout(1000)  # the flight and the pan that makes room for the popup
+    shot(page, f"command-popup-{viewport['width']}")
+    assert page.evaluate(POPUP_OVERLAPS) == {"covered": [], "outside": False}
+    assert errors == []
+    page.close()
+
+
 def gps_photo(path: Path) -> Path:
     """A JPEG like a phone's: a camera model and the GPS position where it was taken."""
     exif = Image.Exif()

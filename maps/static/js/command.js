@@ -172,8 +172,22 @@ diabanPages.command = async function startCommand(map, cfg) {
   };
   map.on("zoomend", () => layers.hotspots.eachLayer((group) => group.eachLayer?.((marker) =>
     marker.setRadius(hotspotRadius(marker.feature.properties.n_incidents)))));
+  // A hotspot's popup opens clear of the controls over the map's top and bottom (the search box had hidden its commune
+  // and its count of incidents, a phone's map buttons its actions), no wider than a phone's map, and scrolls inside
+  // when the map is too short for it.
+  function popupOptions() {
+    const box = map.getContainer().getBoundingClientRect();
+    const edge = (corner, side) => Math.max(0, ...[...map.getContainer().querySelectorAll(`.leaflet-${corner} .leaflet-control`)]
+      .filter((c) => c.offsetHeight > 0).map(side)) + 8;
+    const top = edge("top", (c) => c.getBoundingClientRect().bottom - box.top);
+    const bottom = edge("bottom", (c) => box.bottom - c.getBoundingClientRect().top);
+    return { minWidth: Math.min(320, box.width - 70), maxWidth: Math.min(380, box.width - 70),
+      autoPanPaddingTopLeft: L.point(10, top), autoPanPaddingBottomRight: L.point(10, bottom),
+      maxHeight: Math.max(120, box.height - top - bottom - 50) };
+  }
   async function loadHotspots() {
     const hotspots = await api(`/api/hotspots?${filters()}`);
+    const popup = popupOptions();
     layers.hotspots.clearLayers();
     for (const key of Object.keys(markers)) delete markers[key];
     L.geoJSON(hotspots, {
@@ -184,7 +198,7 @@ diabanPages.command = async function startCommand(map, cfg) {
       }),
       onEachFeature: (feature, layer) => {
         markers[feature.properties.id] = layer;
-        layer.bindPopup(() => hotspotCard(feature.properties), { minWidth: 320, maxWidth: 380 });
+        layer.bindPopup(() => hotspotCard(feature.properties), popup);
       },
     }).addTo(layers.hotspots);
   }
@@ -406,7 +420,8 @@ diabanPages.command = async function startCommand(map, cfg) {
     const target = marker ? marker.getLatLng() : where;
     if (!target) return;
     map.flyTo(target, Math.max(map.getZoom(), 15), { duration: 0.6 });
-    if (marker) map.once("moveend", () => marker.openPopup());
+    // A phone's short map only shows where: the card is open in the register under it (a popup would repeat it).
+    if (marker && map.getSize().y >= 500) map.once("moveend", () => marker.openPopup());
   }
 
   // The query of a register's filter form (the state's own name, commune by name, team, overdue, waiting).
