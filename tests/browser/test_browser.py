@@ -427,6 +427,37 @@ def test_team_works_a_task_on_a_phone_and_its_photo_stays_with_it(
     command.close()
 
 
+def test_a_note_typed_when_the_session_ends_is_kept_through_the_login(chromium, server: str, city: Engine) -> None:
+    """A team in the field past the session's lifetime (DIABAN_TOKEN_MINUTES) sends its note: the login form says why
+    it is back, and after the login the note is in its task again, ready to send (it used to be lost)."""
+    with city.connect() as conn:
+        team_user, task_id = conn.execute(
+            text("""SELECT u.username, t.id FROM users u JOIN tasks t ON t.team_id = u.team_id
+                    WHERE t.state IN ('assigned', 'in_progress') AND u.username LIKE 'to%' ORDER BY t.id LIMIT 1""")
+        ).one()
+    page, errors = open_as(chromium, server, team_user, PHONE)
+    task = page.locator(f"article.task[data-task-id='{task_id}']")
+    task.locator("form.progress summary").click()
+    note = "Đã kiểm tra hiện trường lúc 14 giờ, không phát hiện đối tượng"
+    task.locator("form.progress textarea[name=note]").fill(note)
+    page.context.clear_cookies()  # the session ended while the team was out
+    task.locator("form.progress button[type=submit]").click()
+    page.wait_for_url(f"{server}/login*")
+    assert "Phiên đăng nhập đã hết hạn" in page.locator("main.login").inner_text()
+    page.fill("input[name=username]", team_user)
+    page.fill("input[name=password]", DEMO_PASSWORD)
+    page.click("button[type=submit]")
+    page.wait_for_selector("body[data-ready=true]", timeout=30_000)
+    kept = page.locator(f"article.task[data-task-id='{task_id}'] form.progress textarea[name=note]")
+    assert kept.is_visible() and kept.input_value() == note
+    assert "ghi chú chưa gửi đã được giữ lại" in page.locator("#message").inner_text()
+    page.reload()  # given back once
+    page.wait_for_selector("body[data-ready=true]", timeout=30_000)
+    assert kept.input_value() == ""
+    assert unexpected(errors, 401) == []
+    page.close()
+
+
 def test_planner_overrides_and_a_second_planner_approves(chromium, server: str, city: Engine) -> None:
     page, errors = open_as(chromium, server, "thammuu", DESKTOP)
     page.on("dialog", lambda dialog: dialog.accept())

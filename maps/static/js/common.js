@@ -45,7 +45,11 @@ async function apiOnce(path, options) {
   const json = typeof options.body === "string";  // a FormData body (a photo) sets its own multipart type
   const headers = { "X-CSRF-Token": csrfToken(), ...(json ? { "Content-Type": "application/json" } : {}) };
   const response = await fetch(path, { credentials: "same-origin", ...options, headers });
-  if (response.status === 401) { window.location.href = "/login"; throw new Error("Phiên đăng nhập đã hết hạn"); }
+  if (response.status === 401) {
+    keepDrafts();
+    window.location.href = "/login?het-han=1";
+    throw new Error("Phiên đăng nhập đã hết hạn");
+  }
   const body = response.headers.get("content-type")?.includes("json") ? await response.json() : null;
   if (!response.ok) {
     const detail = Array.isArray(body?.detail) ? body.detail.map((d) => d.msg).join("; ") : body?.detail;
@@ -55,6 +59,42 @@ async function apiOnce(path, options) {
     throw error;
   }
   return body;
+}
+
+// What was typed and not yet sent (fields marked data-draft, e.g. a team's note in the field) outlives a session that
+// ended on the way: kept in this tab when the login form takes over, put back for the same user after the login.
+const DRAFTS = "diaban-drafts";
+const viewerName = () => document.querySelector("#who .user")?.textContent || "";
+
+function keepDrafts() {
+  const drafts = {};
+  for (const field of document.querySelectorAll("[data-draft]")) {
+    if (field.value.trim()) drafts[field.dataset.draft] = field.value;
+  }
+  try {
+    if (Object.keys(drafts).length) sessionStorage.setItem(DRAFTS, JSON.stringify({ user: viewerName(), drafts }));
+  } catch { /* storage refused (private mode): nothing kept */ }
+}
+
+// Put kept drafts back into the page's fields (opening the section they are in); how many were put back.
+function restoreDrafts() {
+  let kept = null;
+  try {
+    kept = JSON.parse(sessionStorage.getItem(DRAFTS) || "null");
+    sessionStorage.removeItem(DRAFTS);
+  } catch { return 0; }
+  if (!kept || kept.user !== viewerName()) return 0;
+  let restored = 0;
+  for (const field of document.querySelectorAll("[data-draft]")) {
+    const text = kept.drafts[field.dataset.draft];
+    if (!text || field.value.trim()) continue;
+    field.value = text;
+    field.closest("details")?.setAttribute("open", "");
+    restored += 1;
+  }
+  if (restored) notify("Phiên đăng nhập trước đã hết hạn: ghi chú chưa gửi đã được giữ lại — hãy xem lại và bấm gửi " +
+    "(ảnh, nếu có, cần chọn lại)");
+  return restored;
 }
 
 // Dates and times as Hải Phòng sees them (dd/mm/yyyy, 24 h; the page's time zone), whatever the browser's own.

@@ -63,7 +63,7 @@ diabanPages.team = async function startTeam(map, cfg) {
       return box;
     }
     const needing = task.actions.filter((a) => a.note_required).map((a) => cfg.taskActionLabels[a.to]);
-    box.innerHTML = `<label class="note">Ghi chú, kết quả <textarea placeholder="${needing.length
+    box.innerHTML = `<label class="note">Ghi chú, kết quả <textarea data-draft="task-${task.id}-note" placeholder="${needing.length
       ? `Bắt buộc khi: ${escapeHtml(needing.join(", "))}` : "Không bắt buộc"}"></textarea></label>`;
     for (const action of task.actions) {
       const button = document.createElement("button");
@@ -101,7 +101,8 @@ diabanPages.team = async function startTeam(map, cfg) {
     const form = document.createElement("form");
     form.className = "progress";
     form.innerHTML = `<details><summary>Ghi chú tiến độ, ảnh hiện trường</summary>
-      <label>Nội dung <textarea name="note" maxlength="4000" placeholder="Việc đã làm, kết quả"></textarea></label>
+      <label>Nội dung <textarea name="note" maxlength="4000" data-draft="task-${task.id}-progress"
+        placeholder="Việc đã làm, kết quả"></textarea></label>
       <label>Ảnh (JPEG, PNG, WebP) <input type="file" name="photo" accept="image/jpeg,image/png,image/webp"
         capture="environment"></label>
       <label class="check"><input type="checkbox" name="keep_location"> Giữ vị trí GPS trong ảnh
@@ -184,5 +185,6 @@ diabanPages.team = async function startTeam(map, cfg) {
   }
 
   await loadTasks();
+  restoreDrafts();
   document.body.dataset.ready = "true";
 };
