@@ -52,7 +52,8 @@ async function apiOnce(path, options) {
   }
   const body = response.headers.get("content-type")?.includes("json") ? await response.json() : null;
   if (!response.ok) {
-    const detail = Array.isArray(body?.detail) ? body.detail.map((d) => d.msg).join("; ") : body?.detail;
+    // The Vietnamese message alone (`detail` adds the English reason for other clients and the logs).
+    const detail = body?.message ?? (Array.isArray(body?.detail) ? body.detail.map((d) => d.msg).join("; ") : body?.detail);
     const error = new Error(detail ? String(detail) : `Lỗi máy chủ (${response.status})`);
     error.status = response.status;
     error.code = body?.code;
