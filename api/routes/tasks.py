@@ -168,7 +168,8 @@ def post_photo(
     """A progress note with photo evidence on a visible task: checked by size, magic bytes and decoding; the place it
     was taken is removed from its metadata unless `keep_location` (the image itself is not re-encoded)."""
     max_bytes = request.app.state.photo_max_bytes
-    accepted = accept_photo(photo.file.read(max_bytes + 1), max_bytes=max_bytes, keep_location=keep_location)
+    data = photo.file.read(max_bytes + 1)
+    accepted = accept_photo(data, max_bytes=max_bytes, keep_location=keep_location, size=photo.size)
     saved = comment_task(conn, task_id, note.strip() or "Ảnh hiện trường", user, scope, accepted)
     return {
         "id": saved["photo_id"],

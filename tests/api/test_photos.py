@@ -120,6 +120,9 @@ def test_refused_uploads_leave_nothing(client, teams, conn) -> None:
     client.app.state.photo_max_bytes = 1000
     too_big = upload(client, task, photo(size=(600, 400)), a)
     assert too_big.status_code == 400 and "ảnh quá lớn" in too_big.json()["detail"]
+    client.app.state.photo_max_bytes = 2 * 2**20
+    nine = upload(client, task, b"\xff\xd8\xff" + bytes(9 * 2**20), a)  # the whole file's size, not the part read
+    assert nine.json()["message"] == "ảnh quá lớn: 9 MB, tối đa 2 MB"
     client.app.state.photo_max_bytes = 2**20
     fake = upload(client, task, b"<html><script>alert(1)</script></html>", a)
     assert fake.status_code == 400 and "JPEG, PNG hoặc WebP" in fake.json()["detail"]
