@@ -362,6 +362,45 @@ def test_a_hotspot_popup_is_clear_of_the_map_controls(chromium, server: str, vie
     page.close()
 
 
+def test_command_gives_a_commune_conversion_task_to_its_team_on_a_phone(chromium, server: str, city: Engine) -> None:
+    """Chuyển hóa địa bàn: command picks a commune and a year, one of the teams covering it (least loaded first), and
+    the team finds the task on its phone (the API took conversion tasks, no page offered them)."""
+    with city.connect() as conn:
+        commune, name = conn.execute(
+            text("""SELECT ta.commune_code, a.full_name FROM team_areas ta
+                    JOIN admin_units a ON a.code = ta.commune_code AND a.valid_to IS NULL
+                    WHERE ta.valid_to IS NULL AND NOT EXISTS (SELECT 1 FROM tasks t WHERE t.kind = 'conversion'
+                      AND t.commune_code = ta.commune_code) ORDER BY ta.commune_code LIMIT 1""")
+        ).one()
+    page, errors = open_as(chromium, server, "chihuy", PHONE)
+    page.click("nav.tabs button[data-tab=tasks]")
+    page.click("details.new-task summary")
+    form = page.locator("#conversion-form")
+    form.locator("input[name=commune]").fill(name)
+    form.locator("input[name=year]").fill("2027")
+    form.locator("input[name=year]").dispatch_event("change")
+    assert form.locator("input[name=due]").input_value() == "31/12/2027"
+    form.locator("button[type=submit]").click()  # straight from typing: the teams are asked on the way
+    wait_message(page, f"chuyển hóa {name} năm 2027 cho ")
+    with city.connect() as conn:
+        task_id, year, due, member = conn.execute(
+            text("""SELECT t.id, t.year, t.due_date, min(u.username) FROM tasks t JOIN users u ON u.team_id = t.team_id
+                    WHERE t.kind = 'conversion' AND t.commune_code = :c GROUP BY t.id"""),
+            {"c": commune},
+        ).one()
+    assert (year, due.isoformat()) == (2027, "2027-12-31")
+    card = page.locator(f"#task-table .card[data-task-id='{task_id}']")
+    assert "Chuyển hóa địa bàn" in card.inner_text() and "năm 2027" in card.inner_text()
+    shot(page, "command-phone-conversion")
+    assert errors == []
+    page.close()
+
+    field, field_errors = open_as(chromium, server, member, PHONE)
+    assert "Chuyển hóa địa bàn" in field.locator(f"article.task[data-task-id='{task_id}']").inner_text()
+    assert field_errors == []
+    field.close()
+
+
 def gps_photo(path: Path) -> Path:
     """A JPEG like a phone's: a camera model and the GPS position where it was taken."""
     exif = Image.Exif()

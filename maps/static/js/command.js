@@ -374,7 +374,7 @@ diabanPages.command = async function startCommand(map, cfg) {
     card.innerHTML = `<h3>Nhiệm vụ #${t.id} — ${escapeHtml(t.kind_label)}</h3>
       <p><b class="state">${escapeHtml(t.state_label)}</b>${t.team ? " — " + escapeHtml(t.team) : ""};
         hạn ${dueText(t.due_date, t.overdue_days)}; ưu tiên ${escapeHtml(cfg.priorityLabels[t.priority])}</p>
-      <p>${escapeHtml(t.commune_name || t.commune_code)}${t.hotspot_id ? `; điểm nóng #${t.hotspot_id}: ` +
+      <p>${escapeHtml(t.commune_name || t.commune_code)}${t.year ? `; năm ${t.year}` : ""}${t.hotspot_id ? `; điểm nóng #${t.hotspot_id}: ` +
         escapeHtml(cfg.statusLabels[t.hotspot_status]) : ""}</p>`;
     card.appendChild(actionBox(t.actions, cfg.taskActionLabels, (to, note) => moveTask(t.id, t.version, to, note)));
     card.appendChild(historyToggle(async () => taskLines(await api(`/api/tasks/${t.id}`))));
@@ -462,6 +462,72 @@ diabanPages.command = async function startCommand(map, cfg) {
       taskRows.set(found.tasks);
     } catch (error) { notify(error.message, true); }
   }
+
+  // A conversion task (chuyển hóa địa bàn): a commune and a year, given to one of the teams covering the commune
+  // (the least loaded suggested first), due by the end of that year unless command says otherwise.
+  const conversion = document.getElementById("conversion-form");
+  const thisYear = Number(localParts(new Date()).year);
+  conversion.year.value = String(thisYear);
+  conversion.due.value = `31/12/${thisYear}`;
+  const conversionCommune = () => {
+    const typed = conversion.commune.value.trim();
+    return communeByName[typed] || (names[typed] ? typed : null);
+  };
+  // The teams covering the chosen commune, asked once per commune (typing then pressing the button asks on the way).
+  let teamsFor = null;
+  let asking = Promise.resolve();
+  function conversionTeams() {
+    const code = conversionCommune();
+    if (code === teamsFor) return asking;
+    teamsFor = code;
+    conversion.team.disabled = true;
+    conversion.team.innerHTML = `<option value="">${code ? "Đang tìm tổ phụ trách…" : "— chọn xã/phường trước —"}</option>`;
+    asking = !code ? Promise.resolve() : api(`/api/tasks/suggest-assignee?commune=${code}`).then((suggestion) => {
+      if (teamsFor !== code) return;  // another commune was chosen meanwhile
+      if (!suggestion.candidates.length) {
+        conversion.team.innerHTML = "<option value=\"\">Không có tổ nào phụ trách xã/phường này</option>";
+        return;
+      }
+      conversion.team.innerHTML = suggestion.candidates.map((c) =>
+        `<option value="${c.team_id}">${escapeHtml(c.name)} — ${VI_NUMBER.format(c.open_tasks)} việc</option>`).join("");
+      conversion.team.disabled = false;
+    }).catch((error) => { teamsFor = null; notify(error.message, true); });
+    return asking;
+  }
+  conversion.commune.addEventListener("change", conversionTeams);
+  conversion.year.addEventListener("change", () => {
+    if (/^31\/12\/\d{4}$/.test(conversion.due.value.trim()) && /^\d{4}$/.test(conversion.year.value.trim())) {
+      conversion.due.value = `31/12/${conversion.year.value.trim()}`;
+    }
+  });
+  conversion.addEventListener("submit", async (event) => {
+    event.preventDefault();
+    const button = conversion.querySelector("button[type=submit]");
+    try {
+      const code = conversionCommune();
+      if (!code) throw new Error("Hãy chọn xã/phường trong danh sách gợi ý");
+      await conversionTeams();
+      const year = Number(conversion.year.value.trim());
+      if (!/^\d{4}$/.test(conversion.year.value.trim()) || year < 2000 || year > 2100) {
+        throw new Error("Năm phải là số có 4 chữ số, ví dụ " + thisYear);
+      }
+      if (!conversion.team.value) throw new Error("Hãy chọn tổ công tác phụ trách xã/phường này");
+      const due = dayField(conversion.due, "Hạn") || null;
+      button.disabled = true;
+      const task = await api("/api/tasks", { method: "POST", body: JSON.stringify({
+        kind: "conversion", commune_code: code, year, team_id: Number(conversion.team.value), due_date: due,
+      }) });
+      conversion.commune.value = "";
+      conversionTeams();
+      await changed(`Đã giao nhiệm vụ #${task.id} chuyển hóa ${communeName(code)} năm ${year} cho ${task.team}, ` +
+        `hạn ${viDate(task.due_date)}`);
+      taskRows.open(task.id);
+    } catch (error) {
+      notify(error.message, true);
+    } finally {
+      button.disabled = false;
+    }
+  });
 
   for (const [id, load] of [["hotspot-filters", loadHotspotRegister], ["task-filters", loadTaskRegister]]) {
     const f = document.getElementById(id);
