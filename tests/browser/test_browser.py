@@ -396,7 +396,7 @@ def test_command_gives_a_commune_conversion_task_to_its_team_on_a_phone(chromium
     page.close()
 
     field, field_errors = open_as(chromium, server, member, PHONE)
-    assert "Chuyển hóa địa bàn" in field.locator(f"article.task[data-task-id='{task_id}']").inner_text()
+    assert "Chuyển hóa địa bàn năm 2027" in field.locator(f"article.task[data-task-id='{task_id}'] h3").inner_text()
     assert field_errors == []
     field.close()
 
