@@ -80,6 +80,9 @@ class ErrorOut(BaseModel):
     """The body of every refused request."""
 
     detail: str = Field(description="what is wrong, in Vietnamese (the English reason may follow in parentheses)")
+    message: str | None = Field(
+        default=None, description="what is wrong, in Vietnamese only: what the pages show a user (absent: detail)"
+    )
     code: str = Field(description="stable machine code of the error (e.g. not_found, transition_not_allowed)")
     allowed: list[str] | None = Field(
         default=None, description="states allowed from the current one, for a refused transition"
@@ -99,9 +102,11 @@ def error_body(exc: Exception) -> dict:
     if isinstance(exc, DataError | psycopg.DataError):  # never echo SQL: say what is wrong in the request
         return {
             "detail": "giá trị không hợp lệ hoặc vượt giới hạn (invalid or out-of-range value)",
+            "message": "giá trị không hợp lệ hoặc vượt giới hạn",
             "code": "invalid_value",
         }
-    body: dict = {"detail": str(exc), "code": getattr(exc, "code", "error")}
+    message = exc.message if isinstance(exc, DiabanError) else str(exc)
+    body: dict = {"detail": str(exc), "message": message, "code": getattr(exc, "code", "error")}
     if isinstance(exc, TransitionNotAllowed):
         body["allowed"] = list(exc.allowed)
     return body
@@ -160,7 +165,12 @@ def add_exception_handlers(app: FastAPI) -> None:
         log.info("%s %s → 422 validation_error: %s", request.method, request.url.path, where)
         return JSONResponse(
             status_code=422,
-            content={"detail": f"dữ liệu gửi lên không hợp lệ — {where}", "code": "validation_error", "errors": errors},
+            content={
+                "detail": f"dữ liệu gửi lên không hợp lệ — {where}",
+                "message": f"dữ liệu gửi lên không hợp lệ — {where}",
+                "code": "validation_error",
+                "errors": errors,
+            },
         )
 
     def http(request: Request, exc: Exception) -> JSONResponse:
@@ -169,9 +179,17 @@ def add_exception_handlers(app: FastAPI) -> None:
         if exc.status_code == 405:  # every method of the path, not only those of the first route that matched it
             headers["Allow"] = ", ".join(allowed_methods(app, request.url.path))
         if exc.status_code == 413:  # the body limit: say the limit, in Vietnamese, never echo the body
-            content = {"detail": too_large_message(request.scope), "code": BODY_TOO_LARGE}
+            content = {
+                "detail": too_large_message(request.scope),
+                "message": too_large_message(request.scope, english=False),
+                "code": BODY_TOO_LARGE,
+            }
         else:
-            content = {"detail": http_detail_vi(exc.status_code, str(exc.detail)), "code": f"http_{exc.status_code}"}
+            content = {
+                "detail": http_detail_vi(exc.status_code, str(exc.detail)),
+                "message": http_detail_vi(exc.status_code, str(exc.detail), english=False),
+                "code": f"http_{exc.status_code}",
+            }
         return JSONResponse(status_code=exc.status_code, headers=headers or None, content=content)
 
     def database(request: Request, exc: Exception) -> JSONResponse:

@@ -46,12 +46,15 @@ class BodyTooLarge(HTTPException):
         super().__init__(413, "request body too large")
 
 
-def too_large_message(scope: Scope) -> str:
-    """What a refused body is told (its limit, never the body itself)."""
+def too_large_message(scope: Scope, english: bool = True) -> str:
+    """What a refused body is told (its limit in MB written the Vietnamese way, never the body itself), with the
+    English reason unless ``english`` is false (what a page shows)."""
     limit = scope.get(_LIMIT_KEY)
     if limit is None:
-        return "nội dung yêu cầu quá lớn (request body too large)"
-    return f"nội dung yêu cầu quá lớn: tối đa {limit:,} byte (request body too large: at most {limit} bytes)"
+        return "nội dung yêu cầu quá lớn" + (" (request body too large)" if english else "")
+    megabytes = f"{limit / 2**20:.1f}".removesuffix(".0").replace(".", ",")
+    reason = f" (request body too large: at most {limit} bytes)" if english else ""
+    return f"nội dung yêu cầu quá lớn: tối đa {megabytes} MB{reason}"
 
 
 def iter_routes(app: FastAPI) -> Iterator[Any]:
@@ -91,7 +94,7 @@ class RequestBodies:
         limit = self.default if declared is not None and declared <= self.default else self.limit_for(scope)
         scope[_LIMIT_KEY] = limit
         if declared is not None and declared > limit:
-            await _refuse(scope, receive, send, 413, too_large_message(scope), BODY_TOO_LARGE)
+            await _too_large(scope, receive, send)
             return
         received = 0
 
@@ -110,7 +113,7 @@ class RequestBodies:
         try:
             body, last = await _read_all(counted)
         except BodyTooLarge:
-            await _refuse(scope, receive, send, 413, too_large_message(scope), BODY_TOO_LARGE)
+            await _too_large(scope, receive, send)
             return
         problem = strict_json_problem(body)
         if problem:
@@ -194,9 +197,18 @@ async def _read_all(receive: Receive) -> tuple[bytes, Message]:
             return b"".join(chunks), message
 
 
-async def _refuse(scope: Scope, receive: Receive, send: Send, status: int, detail: str, code: str) -> None:
-    """Answer with the error body, without the app."""
-    await JSONResponse({"detail": detail, "code": code}, status_code=status)(scope, receive, send)
+async def _refuse(
+    scope: Scope, receive: Receive, send: Send, status: int, detail: str, code: str, message: str | None = None
+) -> None:
+    """Answer with the error body, without the app (``message``: the Vietnamese alone, else the detail)."""
+    body = {"detail": detail, "message": message or detail, "code": code}
+    await JSONResponse(body, status_code=status)(scope, receive, send)
+
+
+async def _too_large(scope: Scope, receive: Receive, send: Send) -> None:
+    """413 naming the limit of the route."""
+    message = too_large_message(scope, english=False)
+    await _refuse(scope, receive, send, 413, too_large_message(scope), BODY_TOO_LARGE, message)
 
 
 def _chunked(scope: Scope) -> bool:

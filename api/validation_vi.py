@@ -202,10 +202,12 @@ _KNOWN_VI: Mapping[str, str] = {
 _VIETNAMESE_LETTERS = set("đĐơƠưƯăĂâÂêÊôÔàáảãạằắẳẵặầấẩẫậèéẻẽẹềếểễệìíỉĩịòóỏõọồốổỗộờớởỡợùúủũụừứửữựỳýỷỹỵ")
 
 
-def http_detail_vi(status: int, detail: str) -> str:
-    """A framework refusal in Vietnamese: our own messages pass unchanged, English ones are translated."""
+def http_detail_vi(status: int, detail: str, english: bool = True) -> str:
+    """A framework refusal in Vietnamese: our own messages pass unchanged, English ones are translated (followed by
+    the English detail unless ``english`` is false: what a page shows)."""
     if _VIETNAMESE_LETTERS & set(detail):
         return detail
     if detail in _KNOWN_VI:
         return _KNOWN_VI[detail]
-    return f"{_STATUS_VI.get(status, 'yêu cầu bị từ chối')} ({detail})"
+    status_vi = _STATUS_VI.get(status, "yêu cầu bị từ chối")
+    return f"{status_vi} ({detail})" if english else status_vi

@@ -89,6 +89,16 @@ def command_panel() -> str:
         <table class="register" id="hotspot-table"><thead><tr>{hotspot_columns}</tr></thead><tbody></tbody></table>
       </section>
       <section id="tab-tasks" class="tab" hidden>
+        <details class="new-task"><summary>Giao nhiệm vụ chuyển hóa địa bàn…</summary>
+          <form id="conversion-form" class="register-filters" novalidate>
+            <label>Xã/phường <input name="commune" list="commune-names" placeholder="Gõ tên để tìm"></label>
+            <label>Năm <input name="year" inputmode="numeric" maxlength="4"></label>
+            <label>Tổ công tác (gợi ý: ít việc đang mở nhất) <select name="team" disabled>
+              <option value="">— chọn xã/phường trước —</option></select></label>
+            <label>Hạn <input name="due" placeholder="dd/mm/yyyy" inputmode="numeric"></label>
+            <button type="submit">Giao nhiệm vụ</button>
+          </form>
+        </details>
         {_register_filters("task-filters", "state", task_states)}
         <p class="register-count" id="task-count">Đang tải…</p>
         <table class="register" id="task-table"><thead><tr>{task_columns}</tr></thead><tbody></tbody></table>

@@ -39,8 +39,10 @@ def _login_page(conn: Connection, message: str = "", username: str = "") -> str:
 
 @router.get("/login", response_class=HTMLResponse)
 def get_login(request: Request, conn: ConnDep) -> HTMLResponse:
-    """The login form (under the demo band while the data is synthetic)."""
-    return HTMLResponse(with_nonce(_login_page(conn), request.state.csp_nonce))
+    """The login form (under the demo band while the data is synthetic); after a session that ended while a page was
+    open (``?het-han``), saying so."""
+    message = "Phiên đăng nhập đã hết hạn: hãy đăng nhập lại" if "het-han" in request.query_params else ""
+    return HTMLResponse(with_nonce(_login_page(conn, message), request.state.csp_nonce))
 
 
 def _same_origin(request: Request) -> bool:

@@ -50,14 +50,21 @@ def sniff(data: bytes) -> str | None:
     return None
 
 
-def accept_photo(data: bytes, *, max_bytes: int, keep_location: bool) -> Photo:
+def _megabytes(size: int) -> str:
+    """A size in MB as Vietnamese write it (one decimal, a decimal comma: 9,4 MB; 8 MB)."""
+    return f"{size / 2**20:.1f}".removesuffix(".0").replace(".", ",") + " MB"
+
+
+def accept_photo(data: bytes, *, max_bytes: int, keep_location: bool, size: int | None = None) -> Photo:
     """Check a photo (size, type by magic bytes, a complete decodable image of sane size) and, unless the team keeps
-    it, remove the place it was taken from its metadata. Raises InvalidInput with the reason in Vietnamese."""
+    it, remove the place it was taken from its metadata. Raises InvalidInput with the reason in Vietnamese.
+    ``size``: the whole file's size when ``data`` was read only up to just past the limit."""
     if not data:
         raise InvalidInput("tệp ảnh rỗng", "empty file")
     if len(data) > max_bytes:
+        whole = max(size or 0, len(data))
         raise InvalidInput(
-            f"ảnh quá lớn: {len(data) / 2**20:.1f} MB, tối đa {max_bytes / 2**20:.0f} MB",
+            f"ảnh quá lớn: {_megabytes(whole)}, tối đa {_megabytes(max_bytes)}",
             f"photo larger than {max_bytes} bytes",
         )
     kind = sniff(data)

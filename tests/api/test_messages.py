@@ -80,6 +80,21 @@ def test_crafted_refusals_are_vietnamese(client, method: str, path: str, body: d
     assert_vietnamese(response.json()["detail"], f"{method} {path}")
 
 
+def test_a_refusal_carries_its_vietnamese_message_alone_for_the_pages(client) -> None:
+    """`detail` adds the English reason for other clients and the logs; `message`, what a page shows, is only
+    Vietnamese (a team's phone showed "(not a JPEG, PNG or WebP file (magic bytes))", "(request body too large: …)")."""
+    refused = client.post("/api/classifications/2025/approve").json()  # command may not approve
+    assert refused["detail"] == f"{refused['message']} (allowed roles: planner)"
+    assert refused["message"] == "vai trò «Ban chỉ huy» không được phép thao tác này (chỉ «Cán bộ tham mưu»)"
+    too_big = client.post("/api/tasks/1/comments", content=b"x" * (2**20 + 1), headers={"content-type": "text/plain"})
+    assert too_big.status_code == 413
+    assert too_big.json()["message"] == "nội dung yêu cầu quá lớn: tối đa 1 MB"
+    unknown = client.get("/api/no-such-route").json()
+    assert unknown["message"] == "không tìm thấy đường dẫn này"
+    invalid = client.post("/api/tasks/1/comments", json={"note": ""}).json()
+    assert invalid["message"] == invalid["detail"]
+
+
 def test_validation_errors_are_translated_with_field_labels(client) -> None:
     response = client.post("/api/tasks/1/comments", json={"note": ""})
     body = response.json()

@@ -2,6 +2,7 @@
 users who may see the task."""
 
 import io
+import random
 
 import pytest
 from PIL import Image
@@ -103,11 +104,25 @@ def test_a_team_attaches_a_photo_that_another_team_cannot_fetch(client, teams, c
             conn.execute(text(statement))
 
 
+def test_a_phone_photo_of_several_megabytes_is_taken(client, teams) -> None:
+    """A phone's camera writes 2-5 MB: more than the 1 MB of a JSON body, within DIABAN_PHOTO_MAX_MB (8)."""
+    noise = Image.frombytes("RGB", (2000, 1500), random.Random(7).randbytes(2000 * 1500 * 3))
+    buffer = io.BytesIO()
+    noise.save(buffer, "JPEG", quality=90)
+    assert 2**21 < len(buffer.getvalue()) < client.app.state.photo_max_bytes
+    sent = upload(client, teams["task"], buffer.getvalue(), teams["headers"]["A"])
+    assert sent.status_code == 201, sent.json()
+    assert (sent.json()["width"], sent.json()["height"]) == (2000, 1500)
+
+
 def test_refused_uploads_leave_nothing(client, teams, conn) -> None:
     task, a = teams["task"], teams["headers"]["A"]
     client.app.state.photo_max_bytes = 1000
     too_big = upload(client, task, photo(size=(600, 400)), a)
     assert too_big.status_code == 400 and "ảnh quá lớn" in too_big.json()["detail"]
+    client.app.state.photo_max_bytes = 2 * 2**20
+    nine = upload(client, task, b"\xff\xd8\xff" + bytes(9 * 2**20), a)  # the whole file's size, not the part read
+    assert nine.json()["message"] == "ảnh quá lớn: 9 MB, tối đa 2 MB"
     client.app.state.photo_max_bytes = 2**20
     fake = upload(client, task, b"<html><script>alert(1)</script></html>", a)
     assert fake.status_code == 400 and "JPEG, PNG hoặc WebP" in fake.json()["detail"]

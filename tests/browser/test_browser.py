@@ -146,6 +146,14 @@ def test_command_sees_the_map_with_its_layers(chromium, server: str) -> None:
     page.wait_for_function("document.getElementById('month-label').textContent.startsWith('Tháng')")
     page.wait_for_timeout(1500)
     shot(page, "command")
+    # A day not in the calendar is refused in words before any map is asked for (the API would answer yyyy-mm-dd).
+    heat_asked: list[str] = []
+    page.on("request", lambda request: heat_asked.append(request.url) if "/api/heat" in request.url else None)
+    page.fill("#filters input[name=from]", "31/02/2026")
+    page.click("#filters button[type=submit]")
+    page.wait_for_selector("#message.error >> text=Từ ngày: «31/02/2026» không phải ngày hợp lệ")
+    page.wait_for_timeout(500)
+    assert heat_asked == [] and page.locator("#month-label").inner_text().startswith("Tháng")
     assert errors == []
     page.close()
 
@@ -233,6 +241,13 @@ def test_command_and_team_take_a_hotspot_from_detection_to_closure(chromium, ser
     card.locator("select[name=team]").wait_for()
     assert team in card.locator("select[name=team]").inner_text()
     shot(page, "command-assign")
+    due = card.locator("form.assign input[name=due]").input_value()
+    card.locator("form.assign input[name=due]").fill("15.01.2027")  # not dd/mm/yyyy: refused, not a task without a date
+    card.locator("form.assign button[type=submit]").click()
+    page.wait_for_selector("#message.error >> text=Hạn: «15.01.2027» không phải ngày hợp lệ")
+    with city.connect() as conn:
+        assert conn.execute(text("SELECT count(*) FROM tasks WHERE hotspot_id = :h"), {"h": hotspot}).scalar_one() == 0
+    card.locator("form.assign input[name=due]").fill(due)
     card.locator("form.assign button[type=submit]").click()
     wait_message(page, "Đã giao nhiệm vụ")
     assert "Đã giao xử lý" in page.locator("#message").inner_text()
@@ -313,6 +328,79 @@ def test_command_and_team_take_a_hotspot_from_detection_to_closure(chromium, ser
     field.close()
 
 
+POPUP_OVERLAPS = """() => {
+    const popup = document.querySelector('.leaflet-popup').getBoundingClientRect();
+    const map = window.diaban.map.getContainer().getBoundingClientRect();
+    const over = (b) => b.bottom > popup.top && b.top < popup.bottom && b.right > popup.left && b.left < popup.right;
+    const covered = [...document.querySelectorAll('.leaflet-control')].filter(c => over(c.getBoundingClientRect()))
+        .map(c => c.className);
+    return { covered, outside: popup.left < map.left || popup.right > map.right || popup.top < map.top };
+}"""
+
+
+@pytest.mark.parametrize("viewport", [PHONE, DESKTOP], ids=["phone", "desktop"])
+def test_a_hotspot_popup_is_clear_of_the_map_controls(chromium, server: str, viewport: dict) -> None:
+    """Opened from the register (desktop) or by a tap on its marker (phone), a hotspot's card on the map is whole:
+    no control (search box, layers, map buttons) over its title, figures or buttons, none of it off the map."""
+    page, errors = open_as(chromium, server, "chihuy", viewport)
+    page.click("nav.tabs button[data-tab=hotspots]")
+    row = page.locator("#hotspot-table tbody tr[data-hotspot-id]").first
+    hotspot = int(row.get_attribute("data-hotspot-id"))
+    if viewport is DESKTOP:
+        row.click()
+    else:
+        page.evaluate(
+            """id => { window.diaban.map.eachLayer(l => { if (l.feature?.properties?.id === id && l.getLatLng) {
+                window.diaban.map.setView(l.getLatLng(), 15, { animate: false }); l.openPopup(); } }); }""",
+            hotspot,
+        )
+    page.wait_for_selector(f".leaflet-popup .card[data-hotspot-id='{hotspot}']")
+    page.wait_for_timeout(1000)  # the flight and the pan that makes room for the popup
+    shot(page, f"command-popup-{viewport['width']}")
+    assert page.evaluate(POPUP_OVERLAPS) == {"covered": [], "outside": False}
+    assert errors == []
+    page.close()
+
+
+def test_command_gives_a_commune_conversion_task_to_its_team_on_a_phone(chromium, server: str, city: Engine) -> None:
+    """Chuyển hóa địa bàn: command picks a commune and a year, one of the teams covering it (least loaded first), and
+    the team finds the task on its phone (the API took conversion tasks, no page offered them)."""
+    with city.connect() as conn:
+        commune, name = conn.execute(
+            text("""SELECT ta.commune_code, a.full_name FROM team_areas ta
+                    JOIN admin_units a ON a.code = ta.commune_code AND a.valid_to IS NULL
+                    WHERE ta.valid_to IS NULL AND NOT EXISTS (SELECT 1 FROM tasks t WHERE t.kind = 'conversion'
+                      AND t.commune_code = ta.commune_code) ORDER BY ta.commune_code LIMIT 1""")
+        ).one()
+    page, errors = open_as(chromium, server, "chihuy", PHONE)
+    page.click("nav.tabs button[data-tab=tasks]")
+    page.click("details.new-task summary")
+    form = page.locator("#conversion-form")
+    form.locator("input[name=commune]").fill(name)
+    form.locator("input[name=year]").fill("2027")
+    form.locator("input[name=year]").dispatch_event("change")
+    assert form.locator("input[name=due]").input_value() == "31/12/2027"
+    form.locator("button[type=submit]").click()  # straight from typing: the teams are asked on the way
+    wait_message(page, f"chuyển hóa {name} năm 2027 cho ")
+    with city.connect() as conn:
+        task_id, year, due, member = conn.execute(
+            text("""SELECT t.id, t.year, t.due_date, min(u.username) FROM tasks t JOIN users u ON u.team_id = t.team_id
+                    WHERE t.kind = 'conversion' AND t.commune_code = :c GROUP BY t.id"""),
+            {"c": commune},
+        ).one()
+    assert (year, due.isoformat()) == (2027, "2027-12-31")
+    card = page.locator(f"#task-table .card[data-task-id='{task_id}']")
+    assert "Chuyển hóa địa bàn" in card.inner_text() and "năm 2027" in card.inner_text()
+    shot(page, "command-phone-conversion")
+    assert errors == []
+    page.close()
+
+    field, field_errors = open_as(chromium, server, member, PHONE)
+    assert "Chuyển hóa địa bàn năm 2027" in field.locator(f"article.task[data-task-id='{task_id}'] h3").inner_text()
+    assert field_errors == []
+    field.close()
+
+
 def gps_photo(path: Path) -> Path:
     """A JPEG like a phone's: a camera model and the GPS position where it was taken."""
     exif = Image.Exif()
@@ -344,6 +432,13 @@ def test_team_works_a_task_on_a_phone_and_its_photo_stays_with_it(
     page.wait_for_selector(f"article.task[data-task-id='{task_id}'] b.state:has-text('Đang thực hiện')")
     task.locator("form.progress summary").click()
     task.locator("form.progress textarea[name=note]").fill("Đã khám xét, niêm phong lán trại")
+    fake = tmp_path / "khong-phai-anh.jpg"
+    fake.write_text("<html>not a photo</html>")
+    task.locator("form.progress input[name=photo]").set_input_files(str(fake))
+    task.locator("form.progress button[type=submit]").click()
+    page.wait_for_selector("#message.error >> text=chỉ nhận ảnh JPEG, PNG hoặc WebP")
+    assert page.locator("#message").inner_text() == "chỉ nhận ảnh JPEG, PNG hoặc WebP"  # the English reason not shown
+    errors.remove("Failed to load resource: the server responded with a status of 400 (Bad Request)")
     task.locator("form.progress input[name=photo]").set_input_files(str(gps_photo(tmp_path / "hien-truong.jpg")))
     task.locator("form.progress button[type=submit]").click()
     wait_message(page, "đã xóa vị trí GPS trong ảnh")
@@ -364,6 +459,49 @@ def test_team_works_a_task_on_a_phone_and_its_photo_stays_with_it(
     assert stranger.request.get(photo_url).status == 404  # another team cannot fetch it
     assert stranger.locator(f"article.task[data-task-id='{task_id}']").count() == 0
     stranger.close()
+
+    # Command, deciding whether to accept the work, sees the photo with the team's note in the task's history.
+    command, errors = open_as(chromium, server, "chihuy", DESKTOP)
+    command.click("nav.tabs button[data-tab=tasks]")
+    command.click(f"#task-table tr[data-task-id='{task_id}']")
+    card = command.locator(f"#task-table .card[data-task-id='{task_id}']")
+    card.locator("details summary").click()
+    note = card.locator("ol.history li", has_text="Đã khám xét, niêm phong lán trại")
+    note.locator("img.evidence").wait_for()
+    assert server + note.locator("img.evidence").get_attribute("src") == photo_url
+    assert errors == []
+    command.close()
+
+
+def test_a_note_typed_when_the_session_ends_is_kept_through_the_login(chromium, server: str, city: Engine) -> None:
+    """A team in the field past the session's lifetime (DIABAN_TOKEN_MINUTES) sends its note: the login form says why
+    it is back, and after the login the note is in its task again, ready to send (it used to be lost)."""
+    with city.connect() as conn:
+        team_user, task_id = conn.execute(
+            text("""SELECT u.username, t.id FROM users u JOIN tasks t ON t.team_id = u.team_id
+                    WHERE t.state IN ('assigned', 'in_progress') AND u.username LIKE 'to%' ORDER BY t.id LIMIT 1""")
+        ).one()
+    page, errors = open_as(chromium, server, team_user, PHONE)
+    task = page.locator(f"article.task[data-task-id='{task_id}']")
+    task.locator("form.progress summary").click()
+    note = "Đã kiểm tra hiện trường lúc 14 giờ, không phát hiện đối tượng"
+    task.locator("form.progress textarea[name=note]").fill(note)
+    page.context.clear_cookies()  # the session ended while the team was out
+    task.locator("form.progress button[type=submit]").click()
+    page.wait_for_url(f"{server}/login*")
+    assert "Phiên đăng nhập đã hết hạn" in page.locator("main.login").inner_text()
+    page.fill("input[name=username]", team_user)
+    page.fill("input[name=password]", DEMO_PASSWORD)
+    page.click("button[type=submit]")
+    page.wait_for_selector("body[data-ready=true]", timeout=30_000)
+    kept = page.locator(f"article.task[data-task-id='{task_id}'] form.progress textarea[name=note]")
+    assert kept.is_visible() and kept.input_value() == note
+    assert "ghi chú chưa gửi đã được giữ lại" in page.locator("#message").inner_text()
+    page.reload()  # given back once
+    page.wait_for_selector("body[data-ready=true]", timeout=30_000)
+    assert kept.input_value() == ""
+    assert unexpected(errors, 401) == []
+    page.close()
 
 
 def test_planner_overrides_and_a_second_planner_approves(chromium, server: str, city: Engine) -> None:
@@ -478,6 +616,12 @@ def test_admin_creates_a_team_with_an_area_and_its_user_sees_only_that_area(
     page, errors = open_as(chromium, server, "quantri", DESKTOP)
     shot(page, "admin-users")
     page.click("nav.tabs button[data-tab=teams]")
+    # All 114 communes are in the list, reached by scrolling down: none pushed into columns off to the side.
+    assert page.locator("#commune-list label").count() == 114
+    sideways = """l => { const edge = l.getBoundingClientRect().right;
+        return [...l.querySelectorAll('label')].filter(x => x.getBoundingClientRect().left >= edge).length; }"""
+    assert page.locator("#commune-list").evaluate(sideways) == 0
+    assert page.locator("#commune-list").evaluate("l => l.scrollWidth <= l.clientWidth")
     page.fill("#team-form input[name=name]", "Tổ thử nghiệm trình duyệt")
     click_commune(page, by_map)
     page.wait_for_function("document.getElementById('area-count').textContent === '1'")

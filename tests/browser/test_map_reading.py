@@ -379,6 +379,34 @@ def test_phone_header_map_and_touch_targets(chromium, server: str, role: str) ->
     page.close()
 
 
+NARROW_PHONE = {"width": 360, "height": 740}
+
+
+@pytest.mark.parametrize("role", list(USERS))
+def test_nothing_slides_sideways_on_a_360_px_phone(chromium, server: str, role: str) -> None:
+    """On a 360 px phone (many Android phones) no tab of the panel is wider than the screen: a long choice (the
+    density kernel) or a table's headers had let the whole panel slide sideways under the thumb."""
+    page, errors = open_as(chromium, server, USERS[role], NARROW_PHONE)
+    if role == "planner":
+        page.select_option("#year", "2026")
+        page.wait_for_selector("#communes > tr")
+    tabs = page.locator("nav.tabs button")
+    wide = {}
+    for i in range(max(1, tabs.count())):
+        if tabs.count():
+            tabs.nth(i).click()
+        name = tabs.nth(i).inner_text() if tabs.count() else role
+        sizes = page.evaluate(
+            """() => [document.documentElement.scrollWidth,
+                ...[...document.querySelectorAll('aside.panel')].map((p) => p.scrollWidth - p.clientWidth + 360)]"""
+        )
+        if max(sizes) > 360:
+            wide[name] = sizes
+    assert wide == {}
+    assert errors == []
+    page.close()
+
+
 # ------------------------------------------------------------------------------------------- the message sweep
 #: Every internal code a page could leak where a Vietnamese label belongs (state names, kinds, roles, classes).
 CODES = {

@@ -172,8 +172,22 @@ diabanPages.command = async function startCommand(map, cfg) {
   };
   map.on("zoomend", () => layers.hotspots.eachLayer((group) => group.eachLayer?.((marker) =>
     marker.setRadius(hotspotRadius(marker.feature.properties.n_incidents)))));
+  // A hotspot's popup opens clear of the controls over the map's top and bottom (the search box had hidden its commune
+  // and its count of incidents, a phone's map buttons its actions), no wider than a phone's map, and scrolls inside
+  // when the map is too short for it.
+  function popupOptions() {
+    const box = map.getContainer().getBoundingClientRect();
+    const edge = (corner, side) => Math.max(0, ...[...map.getContainer().querySelectorAll(`.leaflet-${corner} .leaflet-control`)]
+      .filter((c) => c.offsetHeight > 0).map(side)) + 8;
+    const top = edge("top", (c) => c.getBoundingClientRect().bottom - box.top);
+    const bottom = edge("bottom", (c) => box.bottom - c.getBoundingClientRect().top);
+    return { minWidth: Math.min(320, box.width - 70), maxWidth: Math.min(380, box.width - 70),
+      autoPanPaddingTopLeft: L.point(10, top), autoPanPaddingBottomRight: L.point(10, bottom),
+      maxHeight: Math.max(120, box.height - top - bottom - 50) };
+  }
   async function loadHotspots() {
     const hotspots = await api(`/api/hotspots?${filters()}`);
+    const popup = popupOptions();
     layers.hotspots.clearLayers();
     for (const key of Object.keys(markers)) delete markers[key];
     L.geoJSON(hotspots, {
@@ -184,7 +198,7 @@ diabanPages.command = async function startCommand(map, cfg) {
       }),
       onEachFeature: (feature, layer) => {
         markers[feature.properties.id] = layer;
-        layer.bindPopup(() => hotspotCard(feature.properties), { minWidth: 320, maxWidth: 380 });
+        layer.bindPopup(() => hotspotCard(feature.properties), popup);
       },
     }).addTo(layers.hotspots);
   }
@@ -287,8 +301,10 @@ diabanPages.command = async function startCommand(map, cfg) {
     return details;
   }
 
+  // A task's events with the photos the team sent with its notes (the evidence command accepts or returns).
   const taskLines = (task) => task.events.map((e) => ({
-    at: e.at, text: `Nhiệm vụ #${task.id}: ${eventText(e, cfg.eventLabels, cfg.taskLabels, e.from_state, e.to_state)}`,
+    at: e.at, text: `Nhiệm vụ #${task.id}: ${eventText(e, cfg.eventLabels, cfg.taskLabels, e.from_state, e.to_state)}` +
+      evidencePhotos(task.id, task.photos.filter((p) => p.event_id === e.id)),
   }));
 
   // A hotspot's own history and its task's, interleaved.
@@ -340,7 +356,7 @@ diabanPages.command = async function startCommand(map, cfg) {
       const task = taskId
         ? await api(`/api/tasks/${taskId}/assignment`, { method: "POST", body: JSON.stringify({ team_id: team, version: p.task_version }) })
         : await api("/api/tasks", { method: "POST", body: JSON.stringify({
-          kind: "suppression", hotspot_id: p.id, team_id: team, due_date: isoFromVi(box.due.value) || null, priority: "high",
+          kind: "suppression", hotspot_id: p.id, team_id: team, due_date: dayField(box.due, "Hạn") || null, priority: "high",
         }) });
       await changed(`Đã giao nhiệm vụ #${task.id} cho ${task.team}, hạn ${viDate(task.due_date)}; ` +
         `điểm nóng #${p.id}: ${cfg.statusLabels[task.hotspot_status]}`);
@@ -358,7 +374,7 @@ diabanPages.command = async function startCommand(map, cfg) {
     card.innerHTML = `<h3>Nhiệm vụ #${t.id} — ${escapeHtml(t.kind_label)}</h3>
       <p><b class="state">${escapeHtml(t.state_label)}</b>${t.team ? " — " + escapeHtml(t.team) : ""};
         hạn ${dueText(t.due_date, t.overdue_days)}; ưu tiên ${escapeHtml(cfg.priorityLabels[t.priority])}</p>
-      <p>${escapeHtml(t.commune_name || t.commune_code)}${t.hotspot_id ? `; điểm nóng #${t.hotspot_id}: ` +
+      <p>${escapeHtml(t.commune_name || t.commune_code)}${t.year ? `; năm ${t.year}` : ""}${t.hotspot_id ? `; điểm nóng #${t.hotspot_id}: ` +
         escapeHtml(cfg.statusLabels[t.hotspot_status]) : ""}</p>`;
     card.appendChild(actionBox(t.actions, cfg.taskActionLabels, (to, note) => moveTask(t.id, t.version, to, note)));
     card.appendChild(historyToggle(async () => taskLines(await api(`/api/tasks/${t.id}`))));
@@ -404,7 +420,8 @@ diabanPages.command = async function startCommand(map, cfg) {
     const target = marker ? marker.getLatLng() : where;
     if (!target) return;
     map.flyTo(target, Math.max(map.getZoom(), 15), { duration: 0.6 });
-    if (marker) map.once("moveend", () => marker.openPopup());
+    // A phone's short map only shows where: the card is open in the register under it (a popup would repeat it).
+    if (marker && map.getSize().y >= 500) map.once("moveend", () => marker.openPopup());
   }
 
   // The query of a register's filter form (the state's own name, commune by name, team, overdue, waiting).
@@ -445,6 +462,72 @@ diabanPages.command = async function startCommand(map, cfg) {
       taskRows.set(found.tasks);
     } catch (error) { notify(error.message, true); }
   }
+
+  // A conversion task (chuyển hóa địa bàn): a commune and a year, given to one of the teams covering the commune
+  // (the least loaded suggested first), due by the end of that year unless command says otherwise.
+  const conversion = document.getElementById("conversion-form");
+  const thisYear = Number(localParts(new Date()).year);
+  conversion.year.value = String(thisYear);
+  conversion.due.value = `31/12/${thisYear}`;
+  const conversionCommune = () => {
+    const typed = conversion.commune.value.trim();
+    return communeByName[typed] || (names[typed] ? typed : null);
+  };
+  // The teams covering the chosen commune, asked once per commune (typing then pressing the button asks on the way).
+  let teamsFor = null;
+  let asking = Promise.resolve();
+  function conversionTeams() {
+    const code = conversionCommune();
+    if (code === teamsFor) return asking;
+    teamsFor = code;
+    conversion.team.disabled = true;
+    conversion.team.innerHTML = `<option value="">${code ? "Đang tìm tổ phụ trách…" : "— chọn xã/phường trước —"}</option>`;
+    asking = !code ? Promise.resolve() : api(`/api/tasks/suggest-assignee?commune=${code}`).then((suggestion) => {
+      if (teamsFor !== code) return;  // another commune was chosen meanwhile
+      if (!suggestion.candidates.length) {
+        conversion.team.innerHTML = "<option value=\"\">Không có tổ nào phụ trách xã/phường này</option>";
+        return;
+      }
+      conversion.team.innerHTML = suggestion.candidates.map((c) =>
+        `<option value="${c.team_id}">${escapeHtml(c.name)} — ${VI_NUMBER.format(c.open_tasks)} việc</option>`).join("");
+      conversion.team.disabled = false;
+    }).catch((error) => { teamsFor = null; notify(error.message, true); });
+    return asking;
+  }
+  conversion.commune.addEventListener("change", conversionTeams);
+  conversion.year.addEventListener("change", () => {
+    if (/^31\/12\/\d{4}$/.test(conversion.due.value.trim()) && /^\d{4}$/.test(conversion.year.value.trim())) {
+      conversion.due.value = `31/12/${conversion.year.value.trim()}`;
+    }
+  });
+  conversion.addEventListener("submit", async (event) => {
+    event.preventDefault();
+    const button = conversion.querySelector("button[type=submit]");
+    try {
+      const code = conversionCommune();
+      if (!code) throw new Error("Hãy chọn xã/phường trong danh sách gợi ý");
+      await conversionTeams();
+      const year = Number(conversion.year.value.trim());
+      if (!/^\d{4}$/.test(conversion.year.value.trim()) || year < 2000 || year > 2100) {
+        throw new Error("Năm phải là số có 4 chữ số, ví dụ " + thisYear);
+      }
+      if (!conversion.team.value) throw new Error("Hãy chọn tổ công tác phụ trách xã/phường này");
+      const due = dayField(conversion.due, "Hạn") || null;
+      button.disabled = true;
+      const task = await api("/api/tasks", { method: "POST", body: JSON.stringify({
+        kind: "conversion", commune_code: code, year, team_id: Number(conversion.team.value), due_date: due,
+      }) });
+      conversion.commune.value = "";
+      conversionTeams();
+      await changed(`Đã giao nhiệm vụ #${task.id} chuyển hóa ${communeName(code)} năm ${year} cho ${task.team}, ` +
+        `hạn ${viDate(task.due_date)}`);
+      taskRows.open(task.id);
+    } catch (error) {
+      notify(error.message, true);
+    } finally {
+      button.disabled = false;
+    }
+  });
 
   for (const [id, load] of [["hotspot-filters", loadHotspotRegister], ["task-filters", loadTaskRegister]]) {
     const f = document.getElementById(id);
@@ -570,7 +653,15 @@ diabanPages.command = async function startCommand(map, cfg) {
   }
 
   async function refresh() { loadIncidents(); await Promise.all([loadHeat(), loadHotspots(), loadGistar()]); }
-  form.addEventListener("submit", (event) => { event.preventDefault(); slider.value = "0"; refresh(); });
+  form.addEventListener("submit", (event) => {
+    event.preventDefault();
+    try {
+      const [from, to] = [dayField(form.from, "Từ ngày"), dayField(form.to, "Đến ngày")];
+      if (from && to && from > to) throw new Error(`Từ ngày ${form.from.value.trim()} sau đến ngày ${form.to.value.trim()}`);
+    } catch (error) { notify(error.message, true); return; }
+    slider.value = "0";
+    refresh();
+  });
   slider.addEventListener("input", () => filters());
   slider.addEventListener("change", refresh);
   let moved;

@@ -45,16 +45,57 @@ async function apiOnce(path, options) {
   const json = typeof options.body === "string";  // a FormData body (a photo) sets its own multipart type
   const headers = { "X-CSRF-Token": csrfToken(), ...(json ? { "Content-Type": "application/json" } : {}) };
   const response = await fetch(path, { credentials: "same-origin", ...options, headers });
-  if (response.status === 401) { window.location.href = "/login"; throw new Error("Phiên đăng nhập đã hết hạn"); }
+  if (response.status === 401) {
+    keepDrafts();
+    window.location.href = "/login?het-han=1";
+    throw new Error("Phiên đăng nhập đã hết hạn");
+  }
   const body = response.headers.get("content-type")?.includes("json") ? await response.json() : null;
   if (!response.ok) {
-    const detail = Array.isArray(body?.detail) ? body.detail.map((d) => d.msg).join("; ") : body?.detail;
+    // The Vietnamese message alone (`detail` adds the English reason for other clients and the logs).
+    const detail = body?.message ?? (Array.isArray(body?.detail) ? body.detail.map((d) => d.msg).join("; ") : body?.detail);
     const error = new Error(detail ? String(detail) : `Lỗi máy chủ (${response.status})`);
     error.status = response.status;
     error.code = body?.code;
     throw error;
   }
   return body;
+}
+
+// What was typed and not yet sent (fields marked data-draft, e.g. a team's note in the field) outlives a session that
+// ended on the way: kept in this tab when the login form takes over, put back for the same user after the login.
+const DRAFTS = "diaban-drafts";
+const viewerName = () => document.querySelector("#who .user")?.textContent || "";
+
+function keepDrafts() {
+  const drafts = {};
+  for (const field of document.querySelectorAll("[data-draft]")) {
+    if (field.value.trim()) drafts[field.dataset.draft] = field.value;
+  }
+  try {
+    if (Object.keys(drafts).length) sessionStorage.setItem(DRAFTS, JSON.stringify({ user: viewerName(), drafts }));
+  } catch { /* storage refused (private mode): nothing kept */ }
+}
+
+// Put kept drafts back into the page's fields (opening the section they are in); how many were put back.
+function restoreDrafts() {
+  let kept = null;
+  try {
+    kept = JSON.parse(sessionStorage.getItem(DRAFTS) || "null");
+    sessionStorage.removeItem(DRAFTS);
+  } catch { return 0; }
+  if (!kept || kept.user !== viewerName()) return 0;
+  let restored = 0;
+  for (const field of document.querySelectorAll("[data-draft]")) {
+    const text = kept.drafts[field.dataset.draft];
+    if (!text || field.value.trim()) continue;
+    field.value = text;
+    field.closest("details")?.setAttribute("open", "");
+    restored += 1;
+  }
+  if (restored) notify("Phiên đăng nhập trước đã hết hạn: ghi chú chưa gửi đã được giữ lại — hãy xem lại và bấm gửi " +
+    "(ảnh, nếu có, cần chọn lại)");
+  return restored;
 }
 
 // Dates and times as Hải Phòng sees them (dd/mm/yyyy, 24 h; the page's time zone), whatever the browser's own.
@@ -88,6 +129,14 @@ function eventText(e, eventLabels, stateLabels, from, to) {
   return `<time>${viDateTime(e.at)}</time> ${escapeHtml(e.actor)}: ${what}${note}`;
 }
 
+// The photos sent with one note of a task, as thumbnails that open the full photo (the team's evidence, seen by the
+// team and by command when it accepts or returns the work).
+function evidencePhotos(taskId, photos) {
+  return (photos || []).map((p) => `<a href="/api/tasks/${taskId}/photos/${p.id}" target="_blank" rel="noopener">` +
+    `<img class="evidence" loading="lazy" src="/api/tasks/${taskId}/photos/${p.id}" alt="Ảnh hiện trường #${p.id}" ` +
+    `width="${Math.min(p.width, 160)}"></a>`).join("");
+}
+
 function escapeHtml(text) {
   return String(text ?? "").replace(/[&<>"']/g, (c) => ({ "&": "&amp;", "<": "&lt;", ">": "&gt;", '"': "&quot;", "'": "&#39;" }[c]));
 }
@@ -109,10 +158,27 @@ function isoDay(date) {
   return `${date.getFullYear()}-${String(date.getMonth() + 1).padStart(2, "0")}-${String(date.getDate()).padStart(2, "0")}`;
 }
 
-// A dd/mm/yyyy field as an ISO day (empty when blank or malformed).
+// A dd/mm/yyyy field as an ISO day (empty when blank, malformed or not a day of the calendar, e.g. 31/02/2027).
 function isoFromVi(text) {
   const match = String(text || "").trim().match(/^(\d{1,2})\/(\d{1,2})\/(\d{4})$/);
-  return match ? `${match[3]}-${match[2].padStart(2, "0")}-${match[1].padStart(2, "0")}` : "";
+  if (!match) return "";
+  const [day, month, year] = [Number(match[1]), Number(match[2]), Number(match[3])];
+  const date = new Date(Date.UTC(year, month - 1, day));
+  if (date.getUTCFullYear() !== year || date.getUTCMonth() !== month - 1 || date.getUTCDate() !== day) return "";
+  return `${match[3]}-${match[2].padStart(2, "0")}-${match[1].padStart(2, "0")}`;
+}
+
+// A typed day as an ISO day, "" when left blank; a Vietnamese error naming the field when it is not a day written
+// dd/mm/yyyy (never silently dropped: a task without its due date, a map of every date instead of the period asked).
+function dayField(input, label) {
+  const typed = input.value.trim();
+  if (!typed) return "";
+  const iso = isoFromVi(typed);
+  if (!iso) {
+    input.focus();
+    throw new Error(`${label}: «${typed}» không phải ngày hợp lệ — hãy ghi theo dạng dd/mm/yyyy, ví dụ 15/01/2027`);
+  }
+  return iso;
 }
 
 // Map panes (inside the overlay pane: above any basemap, under markers and popups), bottom to top, so that all

@@ -33,7 +33,7 @@ diabanPages.team = async function startTeam(map, cfg) {
       <span class="go"><a class="geo" href="${geoLink(task)}">Mở ứng dụng bản đồ, chỉ đường</a>
       <button type="button" class="link show-on-map">Xem trên bản đồ</button></span></p>`;
     const hotspot = task.hotspot_id ? `<p>Điểm nóng #${task.hotspot_id}: ${escapeHtml(cfg.statusLabels[task.hotspot_status])}</p>` : "";
-    item.innerHTML = `<h3>#${task.id} ${escapeHtml(task.kind_label)}</h3>
+    item.innerHTML = `<h3>#${task.id} ${escapeHtml(task.kind_label)}${task.year ? ` năm ${task.year}` : ""}</h3>
       <p><b class="state">${escapeHtml(task.state_label)}</b> · ưu tiên ${escapeHtml(cfg.priorityLabels[task.priority])}</p>
       <p>Hạn: ${viDate(task.due_date)}${late ? ` <span class="late">quá hạn ${VI_NUMBER.format(task.overdue_days)} ngày</span>` : ""}</p>
       ${place}${hotspot}`;
@@ -63,7 +63,7 @@ diabanPages.team = async function startTeam(map, cfg) {
       return box;
     }
     const needing = task.actions.filter((a) => a.note_required).map((a) => cfg.taskActionLabels[a.to]);
-    box.innerHTML = `<label class="note">Ghi chú, kết quả <textarea placeholder="${needing.length
+    box.innerHTML = `<label class="note">Ghi chú, kết quả <textarea data-draft="task-${task.id}-note" placeholder="${needing.length
       ? `Bắt buộc khi: ${escapeHtml(needing.join(", "))}` : "Không bắt buộc"}"></textarea></label>`;
     for (const action of task.actions) {
       const button = document.createElement("button");
@@ -101,7 +101,8 @@ diabanPages.team = async function startTeam(map, cfg) {
     const form = document.createElement("form");
     form.className = "progress";
     form.innerHTML = `<details><summary>Ghi chú tiến độ, ảnh hiện trường</summary>
-      <label>Nội dung <textarea name="note" maxlength="4000" placeholder="Việc đã làm, kết quả"></textarea></label>
+      <label>Nội dung <textarea name="note" maxlength="4000" data-draft="task-${task.id}-progress"
+        placeholder="Việc đã làm, kết quả"></textarea></label>
       <label>Ảnh (JPEG, PNG, WebP) <input type="file" name="photo" accept="image/jpeg,image/png,image/webp"
         capture="environment"></label>
       <label class="check"><input type="checkbox" name="keep_location"> Giữ vị trí GPS trong ảnh
@@ -147,10 +148,7 @@ diabanPages.team = async function startTeam(map, cfg) {
         const photos = {};
         for (const p of detail.photos) (photos[p.event_id] ||= []).push(p);
         details.querySelector("ol").innerHTML = detail.events.map((e) => `<li>${eventText(e, cfg.eventLabels,
-          cfg.taskLabels, e.from_state, e.to_state)}${(photos[e.id] || []).map((p) =>
-          `<a href="/api/tasks/${task.id}/photos/${p.id}" target="_blank" rel="noopener"><img class="evidence" loading="lazy"
-            src="/api/tasks/${task.id}/photos/${p.id}" alt="Ảnh hiện trường #${p.id}" width="${Math.min(p.width, 160)}"></a>`
-          ).join("")}</li>`).join("");
+          cfg.taskLabels, e.from_state, e.to_state)}${evidencePhotos(task.id, photos[e.id])}</li>`).join("");
       } catch (error) { notify(error.message, true); }
     });
     return details;
@@ -187,5 +185,6 @@ diabanPages.team = async function startTeam(map, cfg) {
   }
 
   await loadTasks();
+  restoreDrafts();
   document.body.dataset.ready = "true";
 };
