@@ -24,6 +24,7 @@ from starlette.responses import JSONResponse
 from starlette.routing import Match
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
+from gis.io.exports import vn_megabytes
 from gis.settings import ApiSettings
 
 BODY_TOO_LARGE = "body_too_large"
@@ -52,9 +53,8 @@ def too_large_message(scope: Scope, english: bool = True) -> str:
     limit = scope.get(_LIMIT_KEY)
     if limit is None:
         return "nội dung yêu cầu quá lớn" + (" (request body too large)" if english else "")
-    megabytes = f"{limit / 2**20:.1f}".removesuffix(".0").replace(".", ",")
     reason = f" (request body too large: at most {limit} bytes)" if english else ""
-    return f"nội dung yêu cầu quá lớn: tối đa {megabytes} MB{reason}"
+    return f"nội dung yêu cầu quá lớn: tối đa {vn_megabytes(limit)}{reason}"
 
 
 def iter_routes(app: FastAPI) -> Iterator[Any]:

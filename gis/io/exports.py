@@ -61,6 +61,11 @@ def vn_number(value: Any, decimals: int = 2) -> str:
     return f"{number:,.{decimals}f}".replace(",", "\u00a0").replace(".", ",").replace("\u00a0", ".")
 
 
+def vn_megabytes(size: int) -> str:
+    """A size in bytes as MB to one decimal, written the Vietnamese way: '9,4 MB', '8 MB'."""
+    return f"{vn_number(round(size / 2**20, 1), 1)} MB"
+
+
 def vn_percent(share: Any) -> str:
     """A share (0..1) as a percentage to two decimals: '30,70 %'."""
     if share is None or (isinstance(share, float) and math.isnan(share)):

@@ -16,6 +16,7 @@ from dataclasses import dataclass
 
 from PIL import Image, UnidentifiedImageError
 
+from gis.io.exports import vn_megabytes
 from models.errors import InvalidInput
 
 #: Media type of each accepted format, found by its magic bytes (never by the file name or declared type).
@@ -50,11 +51,6 @@ def sniff(data: bytes) -> str | None:
     return None
 
 
-def _megabytes(size: int) -> str:
-    """A size in MB as Vietnamese write it (one decimal, a decimal comma: 9,4 MB; 8 MB)."""
-    return f"{size / 2**20:.1f}".removesuffix(".0").replace(".", ",") + " MB"
-
-
 def accept_photo(data: bytes, *, max_bytes: int, keep_location: bool, size: int | None = None) -> Photo:
     """Check a photo (size, type by magic bytes, a complete decodable image of sane size) and, unless the team keeps
     it, remove the place it was taken from its metadata. Raises InvalidInput with the reason in Vietnamese.
@@ -64,7 +60,7 @@ def accept_photo(data: bytes, *, max_bytes: int, keep_location: bool, size: int 
     if len(data) > max_bytes:
         whole = max(size or 0, len(data))
         raise InvalidInput(
-            f"ảnh quá lớn: {_megabytes(whole)}, tối đa {_megabytes(max_bytes)}",
+            f"ảnh quá lớn: {vn_megabytes(whole)}, tối đa {vn_megabytes(max_bytes)}",
             f"photo larger than {max_bytes} bytes",
         )
     kind = sniff(data)
