@@ -60,20 +60,23 @@ _Actions = tuple[list[dict[str, Any]], list[dict[str, Any]], bool]
 
 def _actions(
     status: str,
+    newest: str | None,
     task_state: str | None,
     monitoring: tuple[date | None, bool | None],
     role: str,
     machine: StateMachine,
     today: date,
 ) -> _Actions:
-    """Hotspot actions, task actions and whether a task may be opened, for one combination of the facts."""
+    """Hotspot actions, task actions and whether a task may be opened, for one combination of the facts: the state of
+    the newest task (``newest``, whoever holds it) rules the hotspot; the user acts only on a task they may see
+    (``task_state``)."""
     facts = HotspotFacts(
-        task_state=task_state, monitoring_since=monitoring[0], as_of=today, incident_in_footprint=monitoring[1]
+        task_state=newest, monitoring_since=monitoring[0], as_of=today, incident_in_footprint=monitoring[1]
     )
     return (
         [{"to": a.to, "note_required": a.note_required} for a in hotspot_actions(machine, status, role, facts)],
         [{"to": a.to, "note_required": a.note_required} for a in task_actions(task_state, role)] if task_state else [],
-        may_open_task(role, status, task_state),
+        may_open_task(role, status, newest),
     )
 
 
@@ -87,12 +90,13 @@ def add_actions(
     """What the role may do now with a hotspot of the register and its newest suppression task (the buttons the
     pages show), and that task's overdue days. ``known`` remembers the answer for facts already seen: most
     hotspots of a register share their status and task state (5,000 hotspots: bench/bench_register.py)."""
-    task_state = properties["task_state"]
+    task_state = properties["task_state"]  # None when there is none or the user may not see it (another team's)
+    newest = properties.pop("newest_task_state", task_state)  # not part of the answer
     monitoring = (_day(properties["monitoring_since"]), properties["incident_since_monitoring"])
-    key = (properties["status"], task_state, monitoring)
+    key = (properties["status"], newest, task_state, monitoring)
     known = {} if known is None else known
     if key not in known:
-        known[key] = _actions(properties["status"], task_state, monitoring, role, machine, today)
+        known[key] = _actions(properties["status"], newest, task_state, monitoring, role, machine, today)
     actions, task_moves, may_open = known[key]
     properties["actions"] = list(actions)
     properties["task_actions"] = list(task_moves)

@@ -34,18 +34,27 @@ def incident_within(hotspot: str, since: str, until: str) -> str:
                    ELSE ST_DWithin(i.geom::geography, {hotspot}.centroid::geography, {hotspot}.radius_m) END)"""
 
 
-#: Hotspots with their newest suppression task (alias ``st``): the one the coupling rules look at.
-_FROM = f"""hotspots h LEFT JOIN LATERAL (
-        SELECT t.id, t.state, t.version, t.team_id, tm.name AS team, t.due_date FROM tasks t
+def _from(scope: AreaScope) -> str:
+    """Hotspots with their newest suppression task (alias ``st``): the one the coupling rules look at, with ``seen``,
+    whether the scope may see that task (a team never sees another team's task, even on a hotspot of its area)."""
+    return f"""hotspots h LEFT JOIN LATERAL (
+        SELECT t.id, t.state, t.version, t.team_id, t.commune_code, tm.name AS team, t.due_date,
+               ({scope.tasks("t")}) AS seen FROM tasks t
         LEFT JOIN teams tm ON tm.id = t.team_id
         WHERE t.hotspot_id = h.id AND t.kind = '{TaskKind.SUPPRESSION}' ORDER BY t.id DESC LIMIT 1) st ON true"""
+
+
 _MONITORED = f"h.status = '{HotspotStatus.MONITORING}'"
+#: The task's fields, only when the user may see the task; ``newest_task_state`` is the state whoever holds it, for
+#: the hotspot's own actions (gis.services.hotspots.add_actions takes it out of the answer).
 _PROPERTIES = f"""json_build_object('id', h.id, 'status', h.status, 'kind', h.kind, 'origin', h.origin,
     'n_incidents', h.n_incidents, 'kinds', h.kinds, 'first_seen', h.first_seen, 'last_seen', h.last_seen,
     'commune_code', h.commune_code, 'radius_m', round(h.radius_m::numeric, 1), 'version', h.version,
     'status_changed_at', h.status_changed_at, 'note', h.note,
-    'task_id', st.id, 'task_state', st.state, 'task_version', st.version, 'task_team_id', st.team_id,
-    'task_team', st.team, 'task_due_date', st.due_date,
+    'task_id', CASE WHEN st.seen THEN st.id END, 'task_state', CASE WHEN st.seen THEN st.state END,
+    'task_version', CASE WHEN st.seen THEN st.version END, 'task_team_id', CASE WHEN st.seen THEN st.team_id END,
+    'task_team', CASE WHEN st.seen THEN st.team END, 'task_due_date', CASE WHEN st.seen THEN st.due_date END,
+    'newest_task_state', st.state,
     'monitoring_since', CASE WHEN {_MONITORED} THEN {local_date("h.status_changed_at")} END,
     'incident_since_monitoring', CASE WHEN {_MONITORED} THEN {incident_within("h", "h.status_changed_at", "now()")} END)"""
 
@@ -58,7 +67,7 @@ def hotspots_geojson(conn: Connection, flt: HotspotFilter, footprints: bool = Fa
         text(f"""
         SELECT coalesce(json_agg(json_build_object('type', 'Feature', 'id', h.id,
                'geometry', ST_AsGeoJSON({geometry}, 6)::json, 'properties', {_PROPERTIES}) ORDER BY h.id), '[]')
-        FROM {_FROM} WHERE {where.sql}"""),
+        FROM {_from(flt.scope)} WHERE {where.sql}"""),
         where.params,
     ).scalar_one()
     return {"type": "FeatureCollection", "features": features}
@@ -84,7 +93,7 @@ def hotspot_detail(conn: Connection, hotspot_id: int, scope: AreaScope = UNRESTR
                 'lineage', (SELECT coalesce(json_agg(json_build_object('kind', l.kind, 'parent_id', l.parent_id,
                         'child_id', l.child_id, 'run_id', l.run_id, 'at', l.at) ORDER BY l.id), '[]')
                     FROM hotspot_lineage l WHERE h.id IN (l.parent_id, l.child_id))))
-        FROM {_FROM} WHERE h.id = :id AND {scope.hotspots("h")}"""),
+        FROM {_from(scope)} WHERE h.id = :id AND {scope.hotspots("h")}"""),
         {"id": hotspot_id, **scope.params},
     ).scalar()
 

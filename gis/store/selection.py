@@ -120,12 +120,14 @@ class HotspotFilter:
         """The conditions on hotspots (alias ``alias``; their newest suppression task ``task_alias``), the user's
         area scope included."""
         w = Where().add(self.scope.hotspots(alias), self.scope.params)
+        # The newest task counts only if the user may see it: a team never learns of another team's task.
+        seen = self.scope.tasks(task_alias)
         if self.team_id is not None:
-            w.add(f"{task_alias}.team_id = {w.bind(self.team_id)}")
+            w.add(f"{task_alias}.team_id = {w.bind(self.team_id)} AND {seen}")
         if self.task_states:
-            w.add(f"{task_alias}.state = ANY({w.bind(list(codes(self.task_states)))})")
+            w.add(f"{task_alias}.state = ANY({w.bind(list(codes(self.task_states)))}) AND {seen}")
         if self.overdue is not None and self.as_of is not None:
-            w.add(_overdue(w, task_alias, self.as_of, self.overdue))
+            w.add(_overdue(w, task_alias, self.as_of, self.overdue, seen))
         if self.statuses:
             w.add(f"{alias}.status = ANY({w.bind(list(codes(self.statuses)))})")
         if self.communes is not None:
@@ -163,7 +165,11 @@ class TaskFilter:
         return w
 
 
-def _overdue(w: Where, alias: str, as_of: date, overdue: bool) -> str:
-    """Condition that a task (alias ``alias``) is past its due date with work still owed (or, False, that it is not)."""
-    late = f"({alias}.due_date < {w.bind(as_of)} AND {alias}.state <> ALL({w.bind(list(codes(TASK_WORK_DONE)))}))"
+def _overdue(w: Where, alias: str, as_of: date, overdue: bool, seen: str = "true") -> str:
+    """Condition that a task (alias ``alias``) the user may see (condition ``seen``) is past its due date with work
+    still owed (or, False, that it is not)."""
+    late = (
+        f"({alias}.due_date < {w.bind(as_of)} AND {alias}.state <> ALL({w.bind(list(codes(TASK_WORK_DONE)))})"
+        f" AND {seen})"
+    )
     return late if overdue else f"NOT coalesce({late}, false)"
