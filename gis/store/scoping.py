@@ -112,6 +112,16 @@ class AreaScope:
             f" AND {in_province('sa.commune_code')})"
         )
 
+    def people(self, username: str) -> str:
+        """Condition that a username column (an actor in a history) names no user of a team the scope may not see:
+        a team never learns who of another team did what."""
+        if not self.key:
+            return "true"
+        return (
+            f"NOT EXISTS (SELECT 1 FROM users su JOIN teams stm ON stm.id = su.team_id WHERE su.username = {username}"
+            f" AND NOT ({self.teams('stm')}))"
+        )
+
 
 UNRESTRICTED = AreaScope()
 

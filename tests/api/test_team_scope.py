@@ -247,3 +247,22 @@ def test_cached_map_answers_are_not_shared_across_scopes_and_detailed_reads_are_
         ("GET /api/hotspots/{hotspot_id}", 0),
     ]
     assert [route for route, _ in lines("to-alpha-2")] == ["GET /tiles/incidents/{z}/{x}/{y}.mvt"]
+
+
+def test_a_hotspot_history_never_names_another_teams_task_or_people(client, conn, teams, bearer) -> None:
+    b_user = conn.execute(text("SELECT id FROM users WHERE username = :u"), {"u": B_USER}).scalar_one()
+    task, shared = teams["task_shared"], teams["shared"]
+    started = client.post(
+        f"/api/tasks/{task}/transitions", json={"to": "in_progress", "version": 2}, headers=bearer(b_user)
+    )
+    assert started.json()["hotspot_status"] == "suppressing"
+    seen_by_command = client.get(f"/api/hotspots/{shared}").json()["properties"]["events"]
+    assert B_USER in str(seen_by_command) and f"#{task}" in str(seen_by_command)
+    events = client.get(f"/api/hotspots/{shared}", headers=teams["a"]).json()["properties"]["events"]
+    assert [(e["from_status"], e["to_status"]) for e in events] == [
+        (e["from_status"], e["to_status"]) for e in seen_by_command
+    ]  # the hotspot's own history stays whole
+    assert B_USER not in str(events) and f"#{task}" not in str(events)
+    assert all("task_id" not in e["details"] for e in events)
+    assert [e["actor"] for e in events] == ["test-command", "test-command", "tổ công tác khác"]
+    assert [e["note"] for e in events] == [None, None, None]  # "giao nhiệm vụ #…", "theo nhiệm vụ #…" withheld
