@@ -266,3 +266,14 @@ def test_a_hotspot_history_never_names_another_teams_task_or_people(client, conn
     assert all("task_id" not in e["details"] for e in events)
     assert [e["actor"] for e in events] == ["test-command", "test-command", "tổ công tác khác"]
     assert [e["note"] for e in events] == [None, None, None]  # "giao nhiệm vụ #…", "theo nhiệm vụ #…" withheld
+
+
+def test_a_teams_inbox_holds_no_task_since_given_to_another_team(client, conn, teams, bearer) -> None:
+    b_user = conn.execute(text("SELECT id FROM users WHERE username = :u"), {"u": B_USER}).scalar_one()
+    task = teams["conversion_a"]
+    assert [e["task_id"] for e in client.get("/api/inbox", headers=teams["a"]).json()["events"]] == [task]
+    moved = client.post(f"/api/tasks/{task}/assignment", json={"team_id": teams["team_b"], "version": 2})
+    assert moved.status_code == 200
+    client.post(f"/api/tasks/{task}/transitions", json={"to": "in_progress", "version": 3}, headers=bearer(b_user))
+    assert client.get("/api/inbox", headers=teams["a"]).json()["events"] == []  # neither the task nor B's work on it
+    assert task in [e["task_id"] for e in client.get("/api/inbox", headers=bearer(b_user)).json()["events"]]
