@@ -18,6 +18,7 @@ from PIL import Image
 from sqlalchemy import text
 
 from gis.io.photos import accept_photo
+from gis.services.classification import draft_year
 from gis.services.tasks import comment_task
 from gis.store.scoping import AreaScope
 from models.domain.access import Principal
@@ -80,6 +81,7 @@ def teams(conn, client, make_team, make_user, make_hotspot, bearer) -> dict:
                     WHERE u.code = :c AND u.valid_to IS NULL"""),
             {"ref": prefix, "c": code},
         )
+    draft_year(conn, 2029, actor="thammuu")  # a classification of every commune, to read as the team
     bbox_b = conn.execute(
         text(
             "SELECT ST_XMin(e), ST_YMin(e), ST_XMax(e), ST_YMax(e) FROM (SELECT ST_Extent(geom) e FROM admin_units"
@@ -178,7 +180,8 @@ def test_a_team_sees_nothing_of_another_team_through_any_get_route(client, teams
     assert len(seen) >= 15, seen
     # The same sweep finds B as the command sees it: the marks above are there to be found.
     shown = [u for u in urls if (r := client.get(u)).status_code == 200 and _mentions(_text(r), teams)]
-    assert {"/api/incidents", "/api/tasks", f"/api/tasks/{teams['task_b']}", "/api/hotspots"} <= set(shown), shown
+    expected = {"/api/incidents", "/api/tasks", f"/api/tasks/{teams['task_b']}", "/api/hotspots"}
+    assert expected | {"/api/classifications/2029", "/api/classifications/2029/map"} <= set(shown), shown
 
 
 def test_a_hotspot_in_the_area_never_names_another_teams_task(client, teams) -> None:
