@@ -24,6 +24,8 @@ if TYPE_CHECKING:
     from fastapi import FastAPI
     from fastapi.testclient import TestClient
 
+    from gis.io.photos import Photo
+
 ROOT = Path(__file__).resolve().parents[1]
 
 
@@ -278,6 +280,38 @@ def make_team(conn: Connection) -> Callable[[str, list[str]], int]:
     from gis.store.accounts import create_team
 
     return lambda name, communes: create_team(conn, name, communes)
+
+
+@pytest.fixture
+def scatter_incidents(conn: Connection) -> Callable[[str, str, int], None]:
+    """Factory of trafficking incidents at ``n`` random points inside a commune, one a day over the last ``n`` days,
+    refs ``prefix`` + 1..n: scatter_incidents(code, prefix, n)."""
+    from sqlalchemy import text
+
+    def scatter(commune_code: str, prefix: str, n: int) -> None:
+        conn.execute(
+            text("""INSERT INTO incidents (ref, occurred_at, kind, assignment, commune_code, geom)
+                    SELECT :ref || d.path[1], now() - make_interval(days => d.path[1]), 'trafficking', 'inside',
+                           u.code, d.geom
+                    FROM admin_units u, LATERAL ST_Dump(ST_GeneratePoints(u.geom, :n, 7)) d
+                    WHERE u.code = :c AND u.valid_to IS NULL"""),
+            {"ref": prefix, "c": commune_code, "n": n},
+        )
+
+    return scatter
+
+
+def evidence_photo() -> Photo:
+    """A small accepted PNG, as a team's photo evidence."""
+    import io
+
+    from PIL import Image
+
+    from gis.io.photos import accept_photo
+
+    buffer = io.BytesIO()
+    Image.new("RGB", (64, 48), (180, 40, 40)).save(buffer, "PNG")
+    return accept_photo(buffer.getvalue(), max_bytes=2**20, keep_location=False)
 
 
 @pytest.fixture

@@ -1,22 +1,18 @@
 """Permission matrix: every route × every role, and a team never reads or writes another team's task or hotspot."""
 
-import io
-import math
 import re
-import zipfile
 
 import pytest
-from PIL import Image
 from sqlalchemy import text
 
-from gis.io.photos import accept_photo
 from gis.services.boundary_import import import_boundaries
 from gis.services.classification import draft_year
 from gis.services.tasks import comment_task, create_task
 from gis.store.scoping import AreaScope
 from models.domain.access import Principal
 from models.vocabulary import local_today
-from tests.conftest import SECOND_PROVINCE, SECOND_PROVINCE_UNITS
+from tests.api.sweep import answer_text, fill_path, mentions, tile_of
+from tests.conftest import SECOND_PROVINCE, SECOND_PROVINCE_UNITS, evidence_photo
 
 AREA_A, AREA_B = "10507", "10525"
 ROLES = ("command", "planner", "admin", "team")
@@ -204,16 +200,10 @@ PROVINCE_A = "31"  # Hải Phòng
 YEAR = 2031  # a year no other test classifies
 
 
-def _tile(lon: float, lat: float, z: int) -> tuple[int, int]:
-    """The slippy-map tile holding a point."""
-    n = 2**z
-    x = int((lon + 180) / 360 * n)
-    y = int((1 - math.asinh(math.tan(math.radians(lat))) / math.pi) / 2 * n)
-    return x, y
-
-
 @pytest.fixture
-def provinces(conn, client, second_province_path, make_team, make_user, make_hotspot, bearer) -> dict:
+def provinces(
+    conn, client, second_province_path, make_team, make_user, make_hotspot, bearer, scatter_incidents
+) -> dict:
     """Hải Phòng (A) and a few communes of Quảng Ninh (B) each with a team, a hotspot, a task with a photo, incidents
     and a classification; provincial command and planner users of A, nation-wide command and planner users."""
     report = import_boundaries(conn, second_province_path)
@@ -242,20 +232,11 @@ def provinces(conn, client, second_province_path, make_team, make_user, make_hot
         )
         for k, code in areas.items()
     }
-    buffer = io.BytesIO()
-    Image.new("RGB", (64, 48), (180, 40, 40)).save(buffer, "PNG")
-    photo = accept_photo(buffer.getvalue(), max_bytes=2**20, keep_location=False)
+    photo = evidence_photo()
     team_b = Principal(0, "to-qn", "team", team_id=teams["B"])
     photo_b = comment_task(conn, tasks["B"], "ảnh hiện trường", team_b, AreaScope(team_id=teams["B"]), photo)
     for k, code in areas.items():  # 30 incidents a commune, at points inside it, over the last 30 days
-        conn.execute(
-            text("""INSERT INTO incidents (ref, occurred_at, kind, assignment, commune_code, geom)
-                    SELECT :ref || d.path[1], now() - make_interval(days => d.path[1]), 'trafficking', 'inside',
-                           u.code, d.geom
-                    FROM admin_units u, LATERAL ST_Dump(ST_GeneratePoints(u.geom, 30, 7)) d
-                    WHERE u.code = :c AND u.valid_to IS NULL"""),
-            {"ref": f"P{k}-", "c": code},
-        )
+        scatter_incidents(code, f"P{k}-", 30)
     draft_year(conn, YEAR, actor="tham-muu-bo")
     users = {
         "command_a": make_user("chihuy-hp", "command", None, PROVINCE_A),
@@ -290,27 +271,15 @@ def provinces(conn, client, second_province_path, make_team, make_user, make_hot
     }
 
 
-def _text(response) -> str:
-    """What a response says, as text: JSON, CSV, GeoJSON, or the XML inside an Excel workbook."""
-    kind = response.headers.get("content-type", "")
-    if "spreadsheetml" in kind:
-        with zipfile.ZipFile(io.BytesIO(response.content)) as workbook:
-            return " ".join(workbook.read(name).decode() for name in workbook.namelist() if name.endswith(".xml"))
-    if kind.startswith(("application/json", "application/geo+json", "text/")):
-        return response.text
-    return ""
-
-
 def _mentions(body: str, world: dict) -> list[str]:
     """Marks of province B in an answer: its commune codes (not as digits of a coordinate), its incidents' refs and
     its team's name."""
-    codes = [code for code in world["codes_b"] if re.search(rf"(?<![\d.]){code}(?!\d)", body)]
-    return codes + [mark for mark in ("PB-", "Tổ Quảng Ninh", "Quảng Ninh") if mark in body]
+    return mentions(body, world["codes_b"], ("PB-", "Tổ Quảng Ninh", "Quảng Ninh"))
 
 
 def _get_routes(client, world: dict) -> list[str]:
     """Every GET route of the API, its path parameters filled with province B's resources (tiles over B)."""
-    x, y = _tile(*world["centre_b"], 15)
+    x, y = tile_of(*world["centre_b"], 15)
     values = {
         "hotspot_id": world["hotspots"]["B"],
         "task_id": world["tasks"]["B"],
@@ -328,7 +297,7 @@ def _get_routes(client, world: dict) -> list[str]:
         layers = ("hotspots", "communes") if "{layer}" in path else (None,)
         for layer in layers:
             filled = {**values, "layer": layer}
-            url = re.sub(r"\{(\w+)\}", lambda m, filled=filled: str(filled[m.group(1)]), path)
+            url = fill_path(path, filled)
             params = {p["name"] for p in operations["get"].get("parameters", []) if p["in"] == "query"}
             query = [f"year={YEAR}"] if "year" in params else []
             if "commune" in params:  # filtered on B's commune (the assignee suggestion needs one)
@@ -350,7 +319,7 @@ def test_a_provincial_user_sees_nothing_of_another_province_through_any_get_rout
             response = call(client, conn, "GET", url, None, headers)
             assert response.status_code in (200, 204, 403, 404), (who, url, response.status_code, response.text)
             if response.status_code == 200:
-                assert _mentions(_text(response), provinces) == [], (who, url)
+                assert _mentions(answer_text(response), provinces) == [], (who, url)
                 if url.startswith("/tiles/"):
                     assert response.content == b"", (who, url)  # a tile over B holds nothing for A
     # The same routes do show B to a nation-wide user (the marks above are found when they are there).
@@ -359,7 +328,7 @@ def test_a_provincial_user_sees_nothing_of_another_province_through_any_get_rout
         url.split("?")[0]
         for url in urls
         if (r := call(client, conn, "GET", url, None, nation)).status_code == 200
-        and (_mentions(_text(r), provinces) or (url.startswith("/tiles/") and r.content))
+        and (_mentions(answer_text(r), provinces) or (url.startswith("/tiles/") and r.content))
     }
     expected = {
         "/api/communes",
@@ -370,7 +339,7 @@ def test_a_provincial_user_sees_nothing_of_another_province_through_any_get_rout
         f"/api/tasks/{provinces['tasks']['B']}",
         "/api/teams",
         f"/api/classifications/{YEAR}",
-        f"/tiles/hotspots/15/{_tile(*provinces['centre_b'], 15)[0]}/{_tile(*provinces['centre_b'], 15)[1]}.mvt",
+        f"/tiles/hotspots/15/{tile_of(*provinces['centre_b'], 15)[0]}/{tile_of(*provinces['centre_b'], 15)[1]}.mvt",
     }
     assert expected <= shown, expected - shown
     planner = provinces["headers"]["planner_nation"]
@@ -379,12 +348,12 @@ def test_a_provincial_user_sees_nothing_of_another_province_through_any_get_rout
         f"/api/classifications/{YEAR}/export",
         f"/api/reports/kpi?year={YEAR}",
     ):
-        assert _mentions(_text(call(client, conn, "GET", url, None, planner)), provinces), url
+        assert _mentions(answer_text(call(client, conn, "GET", url, None, planner)), provinces), url
 
 
 def test_a_provincial_users_maps_and_analyses_hold_nothing_of_another_province(client, conn, provinces) -> None:
     command_a, nation = provinces["headers"]["command_a"], provinces["headers"]["command_nation"]
-    x, y = _tile(*provinces["centre_b"], 12)
+    x, y = tile_of(*provinces["centre_b"], 12)
     tile = f"/tiles/incidents/12/{x}/{y}.mvt"
     assert call(client, conn, "GET", tile, None, nation).content != b""
     assert call(client, conn, "GET", tile, None, command_a).content == b""

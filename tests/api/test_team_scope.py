@@ -7,31 +7,21 @@ it: no id, team, state, due date or buttons of it, in the register, the card, th
 
 from __future__ import annotations
 
-import io
-import json
-import math
 import re
 
-import mapbox_vector_tile
 import pytest
-from PIL import Image
 from sqlalchemy import text
 
-from gis.io.photos import accept_photo
 from gis.services.classification import draft_year
 from gis.services.tasks import comment_task
 from gis.store.scoping import AreaScope
 from models.domain.access import Principal
+from tests.api.sweep import answer_text, fill_path, mentions, tile_of
+from tests.conftest import evidence_photo
 
 AREA_A, AREA_B = "10507", "10525"
 TEAM_B_NAME, B_USER, B_NOTE, B_REF = "Tổ Bravo kín", "to-bravo-kin", "GHI-CHU-BRAVO", "PB-"
 TASK_FIELDS = ("task_id", "task_state", "task_version", "task_team_id", "task_team", "task_due_date")
-
-
-def _tile(point: tuple[float, float], z: int) -> tuple[int, int]:
-    """The slippy-map tile holding a lon/lat point."""
-    (lon, lat), n = point, 2**z
-    return int((lon + 180) / 360 * n), int((1 - math.asinh(math.tan(math.radians(lat))) / math.pi) / 2 * n)
 
 
 def _point(conn, code: str) -> tuple[float, float]:
@@ -46,7 +36,7 @@ def _point(conn, code: str) -> tuple[float, float]:
 
 
 @pytest.fixture
-def teams(conn, client, make_team, make_user, make_hotspot, bearer) -> dict:
+def teams(conn, client, make_team, make_user, make_hotspot, bearer, scatter_incidents) -> dict:
     """Teams A and B, each with a user; B's tasks (one on a hotspot in A's area), comment, photo and incidents."""
     team_a, team_b = make_team("Tổ Alpha", [AREA_A]), make_team(TEAM_B_NAME, [AREA_B])
     hotspot_a, hotspot_b, shared = make_hotspot(AREA_A), make_hotspot(AREA_B), make_hotspot(AREA_A, 60.0)
@@ -65,22 +55,13 @@ def teams(conn, client, make_team, make_user, make_hotspot, bearer) -> dict:
     conversion_a = client.post(
         "/api/tasks", json={"kind": "conversion", "commune_code": AREA_A, "year": 2029, "team_id": team_a}
     ).json()["id"]
-    buffer = io.BytesIO()
-    Image.new("RGB", (64, 48), (40, 40, 180)).save(buffer, "PNG")
-    photo = accept_photo(buffer.getvalue(), max_bytes=2**20, keep_location=False)
+    photo = evidence_photo()
     b_user = make_user(B_USER, "team", team_b)
     principal_b = Principal(b_user, B_USER, "team", team_id=team_b)
     photo_b = comment_task(conn, task_b, B_NOTE, principal_b, AreaScope(team_id=team_b), photo)["photo_id"]
     comment_task(conn, task_shared, B_NOTE, principal_b, AreaScope(team_id=team_b))
     for prefix, code in (("PA-", AREA_A), (B_REF, AREA_B)):
-        conn.execute(
-            text("""INSERT INTO incidents (ref, occurred_at, kind, assignment, commune_code, geom)
-                    SELECT :ref || d.path[1], now() - make_interval(days => d.path[1]), 'trafficking', 'inside',
-                           u.code, d.geom
-                    FROM admin_units u, LATERAL ST_Dump(ST_GeneratePoints(u.geom, 20, 7)) d
-                    WHERE u.code = :c AND u.valid_to IS NULL"""),
-            {"ref": prefix, "c": code},
-        )
+        scatter_incidents(code, prefix, 20)
     draft_year(conn, 2029, actor="thammuu")  # a classification of every commune, to read as the team
     bbox_b = conn.execute(
         text(
@@ -114,22 +95,12 @@ def teams(conn, client, make_team, make_user, make_hotspot, bearer) -> dict:
 
 def _mentions(body: str, world: dict) -> list[str]:
     """Marks of team B in an answer: its commune's code and name, its team's name, user, note and incidents."""
-    marks = [AREA_B] if re.search(rf"(?<![\d.]){AREA_B}(?!\d)", body) else []
-    return marks + [m for m in (TEAM_B_NAME, B_USER, B_NOTE, B_REF, world["name_b"]) if m in body]
-
-
-def _text(response) -> str:
-    """What an answer says as text: JSON, GeoJSON, CSV, or the layers and properties of a vector tile."""
-    kind = response.headers.get("content-type", "")
-    if kind.startswith("application/vnd.mapbox-vector-tile"):
-        layers = mapbox_vector_tile.decode(response.content)
-        return json.dumps({k: [f["properties"] for f in v["features"]] for k, v in layers.items()}, ensure_ascii=False)
-    return response.text if kind.startswith(("application/json", "application/geo+json", "text/")) else ""
+    return mentions(body, [AREA_B], (TEAM_B_NAME, B_USER, B_NOTE, B_REF, world["name_b"]))
 
 
 def _urls(client, world: dict) -> list[str]:
     """Every GET route with B's ids in its path, bare and with every query parameter naming B."""
-    x, y = _tile(world["centre_b"], 15)
+    x, y = tile_of(*world["centre_b"], 15)
     ids = {"hotspot_id": world["hotspot_b"], "photo_id": world["photo_b"], "team_id": world["team_b"], "year": 2029}
     ids |= {"z": 15, "x": x, "y": y}
     naming_b = {
@@ -150,7 +121,7 @@ def _urls(client, world: dict) -> list[str]:
         for layer in ("incidents", "hotspots", "communes") if "{layer}" in path else (None,):
             for task in (world["task_b"], world["task_shared"], world["conversion_b"]) if "{task_id}" in path else (0,):
                 filled: dict[str, object] = {**ids, "layer": layer, "task_id": task}
-                url = re.sub(r"\{(\w+)\}", lambda m, filled=filled: str(filled[m.group(1)]), path)  # type: ignore[misc]
+                url = fill_path(path, filled)
                 urls.append(url)
                 if query:
                     urls.append(f"{url}?{query}")
@@ -169,7 +140,7 @@ def test_a_team_sees_nothing_of_another_team_through_any_get_route(client, teams
             seen.append(url)
             if url.startswith("/api/communes"):
                 continue  # public administrative boundaries, every commune's (the team's map draws its neighbours)
-            body = _text(response)
+            body = answer_text(response)
             if marks := _mentions(body, teams):
                 leaks.append((url, marks))
             if url.startswith("/tiles/incidents/") and response.content:
@@ -179,7 +150,7 @@ def test_a_team_sees_nothing_of_another_team_through_any_get_route(client, teams
     assert leaks == [], leaks
     assert len(seen) >= 15, seen
     # The same sweep finds B as the command sees it: the marks above are there to be found.
-    shown = [u for u in urls if (r := client.get(u)).status_code == 200 and _mentions(_text(r), teams)]
+    shown = [u for u in urls if (r := client.get(u)).status_code == 200 and _mentions(answer_text(r), teams)]
     expected = {"/api/incidents", "/api/tasks", f"/api/tasks/{teams['task_b']}", "/api/hotspots"}
     assert expected | {"/api/classifications/2029", "/api/classifications/2029/map"} <= set(shown), shown
 
@@ -211,8 +182,8 @@ def test_a_hotspot_in_the_area_never_names_another_teams_task(client, teams) -> 
 
 def test_cached_map_answers_are_not_shared_across_scopes_and_detailed_reads_are_logged(client, conn, teams) -> None:
     a, a2 = teams["a"], teams["a2"]
-    x, y = _tile(teams["centre_b"], 15)
-    assert (x, y) != _tile(teams["centre_a"], 15)
+    x, y = tile_of(*teams["centre_b"], 15)
+    assert (x, y) != tile_of(*teams["centre_a"], 15)
     url = f"/tiles/incidents/15/{x}/{y}.mvt"
     seen_by_command = client.get(url)
     assert seen_by_command.content != b""
@@ -238,7 +209,7 @@ def test_cached_map_answers_are_not_shared_across_scopes_and_detailed_reads_are_
         ]
 
     before = len(lines("to-alpha"))
-    x, y = _tile(teams["centre_a"], 17)
+    x, y = tile_of(*teams["centre_a"], 17)
     street = f"/tiles/incidents/17/{x}/{y}.mvt"
     for headers in (a, a2):  # the second reads the same tile from the cache: its read is logged all the same
         assert client.get(street, headers=headers).status_code == 200
