@@ -74,13 +74,15 @@ def _head_bar(viewer: Viewer, csrf: str, subtitle: str, synthetic: bool) -> str:
 @dataclass(frozen=True)
 class PageData:
     """What the pages offer: years with a classification (newest first), the newest approved, the last incident day,
-    the command page's KPI panel (gis.services.overview.kpi_panel) and whether the data is synthetic (demo band)."""
+    the command page's KPI panel (gis.services.overview.kpi_panel), whether the data is synthetic (demo band) and
+    whether an approval needs a second planner (DIABAN_FOUR_EYES)."""
 
     years: tuple[int, ...] = ()
     approved_year: int | None = None
     last_incident: date | None = None
     kpi: dict[str, Any] | None = None
     synthetic: bool = False
+    four_eyes: bool = True
 
 
 def _page_config(page: str, viewer: Viewer, data: PageData, basemap: Basemap) -> dict[str, Any]:
@@ -95,6 +97,8 @@ def _page_config(page: str, viewer: Viewer, data: PageData, basemap: Basemap) ->
         "lastIncident": data.last_incident.isoformat() if data.last_incident else None,
         "kpi": data.kpi,
         "synthetic": data.synthetic,
+        "fourEyes": data.four_eyes,
+        "username": viewer.username,
         "basemap": bool(basemap.tile_url),
         "title": page_title(viewer.area),
         "area": viewer.area,

@@ -149,6 +149,7 @@ def home(request: Request, conn: ConnDep) -> Response:
         last_incident=facts.last_incident,
         kpi=facts.kpi,
         synthetic=facts.synthetic,
+        four_eyes=request.app.state.four_eyes,
     )
     body = role_page(viewer, csrf, data, request.app.state.basemap)
     return HTMLResponse(with_nonce(body, request.state.csp_nonce), headers={"Cache-Control": "no-store"})

@@ -553,9 +553,14 @@ def test_planner_overrides_and_a_second_planner_approves(chromium, server: str, 
     page.wait_for_selector(f"#communes tr.open[data-code='{code}']")
     shot(page, "planner-table-map")
 
-    page.click("#approve")
-    page.wait_for_selector("#message.error >> text=Nguyên tắc bốn mắt")
-    assert "không được tự phê duyệt" in page.locator("#message").inner_text()
+    # Four eyes: the planner who made the last override is not offered the approval (the server refuses it too).
+    assert page.locator("#approve").is_disabled()
+    assert "cần một cán bộ tham mưu khác phê duyệt" in page.get_attribute("#approve", "title")
+    status, message = page.evaluate("""async () => {
+        const csrf = document.cookie.match(/(?:^|; )diaban_csrf=([^;]+)/)[1];
+        const r = await fetch('/api/classifications/2026/approve', { method: 'POST', headers: { 'X-CSRF-Token': csrf } });
+        return [r.status, (await r.json()).message]; }""")
+    assert status == 403 and message.startswith("Nguyên tắc bốn mắt"), message
     shot(page, "planner-four-eyes-refused")
     kpi = page.get_attribute("#download-kpi", "href")
     assert kpi == "/api/reports/kpi.xlsx?year=2026"

@@ -151,15 +151,20 @@ diabanPages.planner = async function startPlanner(map, cfg) {
         (unknown ? `, ${VI_NUMBER.format(unknown)} xã chưa có kết quả năm trước` : "") + ".";
   }
 
+  // A draft's newest override (the server's four-eyes check looks at the same one: gis/store/classifications.py).
+  function lastOverride(items) {
+    return items.filter((i) => i.override_at).sort((a, b) => new Date(b.override_at) - new Date(a.override_at))[0] || null;
+  }
+
   function describe(run, items) {
     if (run.status === "approved") {
       const override = run.last_override_by ? `; điều chỉnh lần cuối: ${run.last_override_by}, ${viDateTime(run.last_override_at)}`
         : "; không có điều chỉnh";
       return `Đã phê duyệt phiên bản ${run.version}: người duyệt ${run.approved_by}, ${viDateTime(run.approved_at)}${override}`;
     }
-    const overrides = items.filter((i) => i.override_at).sort((a, b) => new Date(b.override_at) - new Date(a.override_at));
-    const last = overrides.length ? `; điều chỉnh lần cuối: ${overrides[0].override_by}, ${viDateTime(overrides[0].override_at)}` +
-      " (người này không được tự phê duyệt)" : "";
+    const newest = lastOverride(items);
+    const last = newest ? `; điều chỉnh lần cuối: ${newest.override_by}, ${viDateTime(newest.override_at)}` +
+      (cfg.fourEyes ? " (người này không được tự phê duyệt)" : "") : "";
     return `Bản dự thảo phiên bản ${run.version} (chạy bởi ${run.created_by}, ${viDateTime(run.created_at)}): ` +
       `${VI_NUMBER.format(items.filter((i) => i.disagreement).length)} xã theo tiêu chí khác mô hình, ` +
       `${VI_NUMBER.format(items.filter((i) => i.changed).length)} xã thay đổi so với năm trước${last}`;
@@ -196,8 +201,11 @@ diabanPages.planner = async function startPlanner(map, cfg) {
       },
     }).addTo(layer);
     approved = review.run.status === "approved";
-    approve.disabled = approved;
+    // Four eyes: whoever made the draft's last override may not approve it (the server refuses too); say so on the button.
     const items = review.items.map((item, order) => ({ ...item, order }));
+    const selfApproval = !approved && cfg.fourEyes && lastOverride(items)?.override_by === cfg.username;
+    approve.disabled = approved || selfApproval;
+    approve.title = selfApproval ? "Bạn là người điều chỉnh lần cuối: cần một cán bộ tham mưu khác phê duyệt" : "";
     status.textContent = describe(review.run, items);
     compare(items);
     rows.set(items);
