@@ -34,11 +34,23 @@ def incident_within(hotspot: str, since: str, until: str) -> str:
                    ELSE ST_DWithin(i.geom::geography, {hotspot}.centroid::geography, {hotspot}.radius_m) END)"""
 
 
-#: Hotspots with their newest suppression task (alias ``st``): the one the coupling rules look at.
-_FROM = f"""hotspots h LEFT JOIN LATERAL (
-        SELECT t.id, t.state, t.version, t.team_id, tm.name AS team, t.due_date FROM tasks t
-        LEFT JOIN teams tm ON tm.id = t.team_id
-        WHERE t.hotspot_id = h.id AND t.kind = '{TaskKind.SUPPRESSION}' ORDER BY t.id DESC LIMIT 1) st ON true"""
+def _with_task(scope: AreaScope) -> str:
+    """Hotspots with their newest suppression task (alias ``st``), the one the coupling rules look at, when ``scope``
+    may see that task; else its columns are null.
+
+    A team sees a hotspot of its area whose task another team holds, but never that task (AreaScope.tasks): neither
+    its id, version, team and due date nor buttons for it (the API would answer 404), and the team filters of the
+    register do not reveal it either. The newest task is chosen first and hidden afterwards, so that an older task
+    of the team never stands for the current one.
+    """
+    return f"""hotspots h LEFT JOIN LATERAL (
+        SELECT n.* FROM (
+            SELECT t.id, t.state, t.version, t.team_id, tm.name AS team, t.due_date, t.commune_code FROM tasks t
+            LEFT JOIN teams tm ON tm.id = t.team_id
+            WHERE t.hotspot_id = h.id AND t.kind = '{TaskKind.SUPPRESSION}' ORDER BY t.id DESC LIMIT 1) n
+        WHERE {scope.tasks("n")}) st ON true"""
+
+
 _MONITORED = f"h.status = '{HotspotStatus.MONITORING}'"
 _PROPERTIES = f"""json_build_object('id', h.id, 'status', h.status, 'kind', h.kind, 'origin', h.origin,
     'n_incidents', h.n_incidents, 'kinds', h.kinds, 'first_seen', h.first_seen, 'last_seen', h.last_seen,
@@ -58,7 +70,7 @@ def hotspots_geojson(conn: Connection, flt: HotspotFilter, footprints: bool = Fa
         text(f"""
         SELECT coalesce(json_agg(json_build_object('type', 'Feature', 'id', h.id,
                'geometry', ST_AsGeoJSON({geometry}, 6)::json, 'properties', {_PROPERTIES}) ORDER BY h.id), '[]')
-        FROM {_FROM} WHERE {where.sql}"""),
+        FROM {_with_task(flt.scope)} WHERE {where.sql}"""),
         where.params,
     ).scalar_one()
     return {"type": "FeatureCollection", "features": features}
@@ -84,7 +96,7 @@ def hotspot_detail(conn: Connection, hotspot_id: int, scope: AreaScope = UNRESTR
                 'lineage', (SELECT coalesce(json_agg(json_build_object('kind', l.kind, 'parent_id', l.parent_id,
                         'child_id', l.child_id, 'run_id', l.run_id, 'at', l.at) ORDER BY l.id), '[]')
                     FROM hotspot_lineage l WHERE h.id IN (l.parent_id, l.child_id))))
-        FROM {_FROM} WHERE h.id = :id AND {scope.hotspots("h")}"""),
+        FROM {_with_task(scope)} WHERE h.id = :id AND {scope.hotspots("h")}"""),
         {"id": hotspot_id, **scope.params},
     ).scalar()
 
