@@ -168,8 +168,10 @@ def inbox(conn: Connection, user: Principal, limit: int) -> list[dict[str, Any]]
 
     A team hears of tasks assigned or returned to it, cancelled, and comments from outside the team;
     command hears of work completed or declined and of comments from teams (a provincial command: its province's).
+    Only of tasks the user may see now (AreaScope.tasks): a task reassigned to another team leaves the first team's
+    inbox, which would otherwise show its current state as the other team works on it.
     """
-    province = AreaScope(province_code=user.province_code)
+    scope = AreaScope.of(user)
     if user.role == Role.TEAM:
         concern = """e.team_id = :team AND e.actor_team_id IS DISTINCT FROM :team
                      AND (e.event IN ('comment', 'reassigned') OR e.to_state = ANY(:reaches_team))"""
@@ -179,10 +181,10 @@ def inbox(conn: Connection, user: Principal, limit: int) -> list[dict[str, Any]]
         text(f"""
         SELECT {_EVENT_COLUMNS}, t.kind, t.commune_code, t.state AS task_state
         FROM task_events e JOIN tasks t ON t.id = e.task_id
-        WHERE {concern} AND {province.communes("t.commune_code")}
+        WHERE {concern} AND {scope.tasks("t")}
         ORDER BY e.id DESC LIMIT :limit"""),
         {
-            **province.params,
+            **scope.params,
             "team": user.team_id,
             "limit": limit,
             "reaches_team": list(codes(INBOX_TEAM_STATES)),

@@ -663,6 +663,14 @@ class Lifecycle(RuleBasedStateMachine):
                     assert self.sees_task(actor, newest), (
                         f"{name} sees task {newest} on hotspot {hotspot_id}\n{context}"
                     )
+            if actor.role in WRITERS:
+                inbox = self.client.get("/api/inbox", params={"limit": 500}, headers=actor.headers).json()["events"]
+                mine = [e for e in inbox if e["task_id"] >= self.first_task]
+                tasks_by_id = {t.id: t for t in self.tasks}
+                for e in mine:
+                    task = tasks_by_id[e["task_id"]]
+                    assert self.sees_task(actor, task), f"{name}'s inbox: {e} of {task}\n{context}"
+                    assert e["task_state"] == task.state, context
 
 
 @pytest.fixture
@@ -726,3 +734,22 @@ def test_a_team_sees_a_hotspot_of_its_area_but_not_the_task_another_team_holds(w
     theirs = client.get(f"/api/hotspots/{hotspot}", headers=team_b).json()["properties"]
     assert (theirs["task_id"], theirs["task_team_id"]) == (task["id"], teams["B"])
     assert [a["to"] for a in theirs["task_actions"]] == ["in_progress", "declined"]
+
+
+def test_a_task_reassigned_to_another_team_leaves_the_first_teams_inbox(world: dict[str, Any]) -> None:
+    """Found by the machine above: after command gave team A's task to team B, A's inbox still listed it, with the
+    task's current state as B worked on it (a task A may no longer read: 404)."""
+    client, actors, teams = world["client"], world["actors"], world["teams"]
+    command, team_a, team_b = (actors[name].headers for name in ("command", "team_a", "team_b"))
+    body = {"kind": "conversion", "commune_code": COMMUNES["A"], "year": 2026, "team_id": teams["A"]}
+    task = client.post("/api/tasks", json=body, headers=command).json()
+    inbox_a = client.get("/api/inbox", headers=team_a).json()["events"]
+    assert [(e["task_id"], e["to_state"]) for e in inbox_a] == [(task["id"], "assigned")]
+    moved = client.post(
+        f"/api/tasks/{task['id']}/assignment", json={"team_id": teams["B"], "version": 2}, headers=command
+    )
+    client.post(f"/api/tasks/{task['id']}/transitions", json={"to": "in_progress", "version": 3}, headers=team_b)
+    assert moved.status_code == 200 and client.get(f"/api/tasks/{task['id']}", headers=team_a).status_code == 404
+    assert client.get("/api/inbox", headers=team_a).json()["events"] == []
+    inbox_b = client.get("/api/inbox", headers=team_b).json()["events"]
+    assert [(e["event"], e["task_state"]) for e in inbox_b] == [("reassigned", "in_progress")]
