@@ -121,6 +121,7 @@ class Outcome:
     apply: Callable[[], None] = lambda: None
     task_events: int = 0
     hotspot_events: int = 0
+    admin_events: int = 0
     #: A request whose answer the model cannot tell exactly (none so far): any of these statuses.
     either: tuple[int, ...] = ()
 
@@ -156,11 +157,14 @@ class Lifecycle(RuleBasedStateMachine):
         self.actors: dict[str, Actor] = w["actors"]
         self.example = self.conn.begin_nested()
         self.hotspots = [HotspotModel(w["make_hotspot"](COMMUNES[area]), area) for area in HOTSPOT_AREAS]
+        self.first_hotspot = self.hotspots[0].id
+        self.first_audit = self.conn.execute(text("SELECT coalesce(max(id), 0) + 1 FROM admin_audit")).scalar_one()
         self.tasks: list[TaskModel] = []
         #: Each team's area today: the administrator may widen it to both communes, or give it back.
         self.areas = {key: {key} for key in self.teams}
         self.first_task = self.conn.execute(text("SELECT coalesce(max(id), 0) + 1 FROM tasks")).scalar_one()
         self.last: Request | None = None
+        self.created_id = 0  # the id of the task or hotspot the last successful creation answered
         self.log: list[str] = []
         self.before = self.snapshot()
 
@@ -307,6 +311,17 @@ class Lifecycle(RuleBasedStateMachine):
 
         return Outcome(200, apply, task_events=1, hotspot_events=int(moved is not None))
 
+    def predict_report(self, actor: Actor, area: str) -> Outcome:
+        if actor.role not in WRITERS:
+            return Outcome(403)
+        if actor.team is not None and area not in self.areas[actor.team]:
+            return Outcome(403)
+
+        def apply() -> None:
+            self.hotspots.append(HotspotModel(self.created_id, area))
+
+        return Outcome(201, apply, hotspot_events=1)
+
     def predict_comment(self, actor: Actor, task: TaskModel) -> Outcome:
         if actor.role not in WRITERS:
             return Outcome(403)
@@ -327,24 +342,25 @@ class Lifecycle(RuleBasedStateMachine):
 
     # ----------------------------------------------------------------------------------- sending and checks
     def snapshot(self) -> dict[str, list[tuple]]:
-        """Every stored row the example may touch: hotspots, tasks and both histories."""
-        ids = [h.id for h in self.hotspots]
+        """Every stored row the example may touch: hotspots, tasks, their histories and the administrators' audit."""
+        ids = {"h": self.first_hotspot}
         q = {
-            "hotspots": ("SELECT id, status, version FROM hotspots WHERE id = ANY(:h) ORDER BY id", {"h": ids}),
+            "hotspots": ("SELECT id, status, version FROM hotspots WHERE id >= :h ORDER BY id", ids),
             "tasks": (
                 "SELECT id, kind, state, version, team_id, priority, due_date FROM tasks WHERE id >= :t ORDER BY id",
                 {"t": self.first_task},
             ),
             "hotspot_events": (
                 "SELECT id, hotspot_id, at, actor, event, from_status, to_status, note, details::text"
-                " FROM hotspot_events WHERE hotspot_id = ANY(:h) ORDER BY id",
-                {"h": ids},
+                " FROM hotspot_events WHERE hotspot_id >= :h ORDER BY id",
+                ids,
             ),
             "task_events": (
                 "SELECT id, task_id, at, actor, event, from_state, to_state, note, details::text, team_id"
                 " FROM task_events WHERE task_id >= :t ORDER BY id",
                 {"t": self.first_task},
             ),
+            "admin_audit": ("SELECT * FROM admin_audit WHERE id >= :a ORDER BY id", {"a": self.first_audit}),
         }
         return {name: [tuple(r) for r in self.conn.execute(text(sql), params)] for name, (sql, params) in q.items()}
 
@@ -363,7 +379,7 @@ class Lifecycle(RuleBasedStateMachine):
             detail = response.json().get("detail", "")
             assert isinstance(detail, str) and VIETNAMESE.search(detail.lower()), context
         else:
-            if request.method == "POST" and request.path == "/api/tasks":
+            if request.method == "POST" and request.path in ("/api/tasks", "/api/hotspots"):
                 self.created_id = response.json()["id"]
             outcome.apply()
         after = self.snapshot()
@@ -374,7 +390,12 @@ class Lifecycle(RuleBasedStateMachine):
 
     def check_history(self, before: dict, after: dict, outcome: Outcome, context: str) -> None:
         """Earlier events are unchanged, each change appended its events, the rows equal the model."""
-        for name, added in (("task_events", outcome.task_events), ("hotspot_events", outcome.hotspot_events)):
+        appended = {
+            "task_events": outcome.task_events,
+            "hotspot_events": outcome.hotspot_events,
+            "admin_audit": outcome.admin_events,
+        }
+        for name, added in appended.items():
             assert after[name][: len(before[name])] == before[name], f"{name} rewritten\n{context}"
             assert len(after[name]) - len(before[name]) == added, f"{name}: expected {added} new\n{context}"
         assert [r[:3] for r in after["hotspots"]] == [(h.id, h.status, h.version) for h in self.hotspots], context
@@ -389,13 +410,13 @@ class Lifecycle(RuleBasedStateMachine):
     # ------------------------------------------------------------------------------------------------ rules
     @rule(
         actor=st.sampled_from(ACTORS),
-        pick=st.integers(0, 2),
+        pick=st.integers(0, 99),
         to=st.sampled_from(MACHINE.states),
         note=st.sampled_from(("", " ", "ghi chú")),
         shift=st.sampled_from(VERSION_SHIFTS),
     )
     def hotspot_transition(self, actor: str, pick: int, to: str, note: str, shift: int) -> None:
-        hotspot = self.hotspots[pick]
+        hotspot = self.hotspots[pick % len(self.hotspots)]
         version = self.version(hotspot.version, shift)
         body = {"to": to, "note": note, "version": version}
         self.send(
@@ -410,11 +431,11 @@ class Lifecycle(RuleBasedStateMachine):
 
     @rule(
         actor=st.sampled_from(("command", "command", "team_a")),
-        pick=st.integers(0, 2),
+        pick=st.integers(0, 99),
         team=st.sampled_from(("A", "B", None)),
     )
     def open_suppression_task(self, actor: str, pick: int, team: str | None) -> None:
-        hotspot = self.hotspots[pick]
+        hotspot = self.hotspots[pick % len(self.hotspots)]
         body: dict[str, Any] = {"kind": "suppression", "hotspot_id": hotspot.id}
         if team is not None:
             body["team_id"] = self.teams[team]
@@ -608,11 +629,21 @@ class Lifecycle(RuleBasedStateMachine):
         assert response.status_code == 200, response.text
         self.areas[team] = area
         self.log.append(f"admin: team {team} area {sorted(area)}")
+        after = self.snapshot()
+        self.check_history(self.before, after, Outcome(200, admin_events=1), "\n".join(self.log[-12:]))
+        self.before = after
 
-    @rule(pick=st.integers(0, 2))
+    @rule(actor=st.sampled_from(ACTORS), area=st.sampled_from(("A", "B")))
+    def report_hotspot(self, actor: str, area: str) -> None:
+        """A hotspot reported by hand at a point of a commune (a team only inside its area)."""
+        lon, lat = self.world["points"][area]
+        body = {"lon": lon, "lat": lat, "note": "tin báo của người dân", "radius_m": 50.0}
+        self.send(Request(actor, "POST", "/api/hotspots", body, lambda: self.predict_report(self.actors[actor], area)))
+
+    @rule(pick=st.integers(0, 99))
     def detection_recurs(self, pick: int) -> None:
         """Detection finds a new cluster at a hotspot: a recurrence where the lifecycle allows it."""
-        hotspot = self.hotspots[pick]
+        hotspot = self.hotspots[pick % len(self.hotspots)]
         facts = self.hotspot_facts(hotspot, "", SYSTEM_ROLE)
         try:
             MACHINE.check(hotspot.status, HotspotStatus.RECURRED, facts)
@@ -696,12 +727,29 @@ def world(engine: Engine, conn: Connection, make_user, make_team, make_hotspot) 
             )
             for name, (role, team) in roles.items()
         }
-        yield {"client": client, "conn": conn, "teams": teams, "actors": actors, "make_hotspot": make_hotspot}
+        points = {
+            key: tuple(
+                conn.execute(
+                    text("""SELECT ST_X(p), ST_Y(p) FROM (SELECT ST_PointOnSurface(geom) AS p FROM admin_units
+                            WHERE code = :c AND valid_to IS NULL) s"""),
+                    {"c": code},
+                ).one()
+            )
+            for key, code in COMMUNES.items()
+        }
+        yield {
+            "client": client,
+            "conn": conn,
+            "teams": teams,
+            "actors": actors,
+            "make_hotspot": make_hotspot,
+            "points": points,
+        }
 
 
 SETTINGS = settings(
     derandomize=True,
-    max_examples=12,
+    max_examples=8,
     stateful_step_count=25,
     deadline=None,
     suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow],
