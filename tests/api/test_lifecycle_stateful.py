@@ -495,16 +495,25 @@ class Lifecycle(RuleBasedStateMachine):
     )
     def assign(self, actor: str, pick: int, team: str, shift: int) -> None:
         task = self.tasks[pick % len(self.tasks)]
-        version = self.version(task.version, shift)
+        self.send(self._assignment(actor, task, team, self.version(task.version, shift)))
+
+    @precondition(lambda self: any(t.state == TaskState.ASSIGNED for t in self.tasks))
+    @rule(pick=st.integers(0, 99))
+    def reassign(self, pick: int) -> None:
+        """Command gives an assigned task (not yet started) to the other team, at the version read."""
+        assigned = [t for t in self.tasks if t.state == TaskState.ASSIGNED]
+        task = assigned[pick % len(assigned)]
+        other = next(key for key in self.teams if key != task.team)
+        self.send(self._assignment("command", task, other, task.version))
+
+    def _assignment(self, actor: str, task: TaskModel, team: str, version: int) -> Request:
         body = {"team_id": self.teams[team], "version": version}
-        self.send(
-            Request(
-                actor,
-                "POST",
-                f"/api/tasks/{task.id}/assignment",
-                body,
-                lambda: self.predict_assignment(self.actors[actor], task, team, version),
-            )
+        return Request(
+            actor,
+            "POST",
+            f"/api/tasks/{task.id}/assignment",
+            body,
+            lambda: self.predict_assignment(self.actors[actor], task, team, version),
         )
 
     @precondition(lambda self: self.tasks)
