@@ -403,6 +403,13 @@ class Lifecycle(RuleBasedStateMachine):
         modelled = [(t.id, t.kind, t.state, t.version, self.team_id(t.team)) for t in self.tasks]
         assert stored == modelled, f"{stored} != {modelled}\n{context}"
 
+    def transition(
+        self, actor: str, resource: str, to: str, note: str, version: int, predict: Callable[[], Outcome]
+    ) -> None:
+        """Ask for a transition of a hotspot or task (its URL ``resource``); ``predict`` gives the model's answer."""
+        body = {"to": to, "note": note, "version": version}
+        self.send(Request(actor, "POST", f"{resource}/transitions", body, predict))
+
     def version(self, current: int, shift: int) -> int:
         sent = current + shift
         return sent if sent >= 1 else current + 1
@@ -418,16 +425,10 @@ class Lifecycle(RuleBasedStateMachine):
     def hotspot_transition(self, actor: str, pick: int, to: str, note: str, shift: int) -> None:
         hotspot = self.hotspots[pick % len(self.hotspots)]
         version = self.version(hotspot.version, shift)
-        body = {"to": to, "note": note, "version": version}
-        self.send(
-            Request(
-                actor,
-                "POST",
-                f"/api/hotspots/{hotspot.id}/transitions",
-                body,
-                lambda: self.predict_hotspot_transition(self.actors[actor], hotspot, to, note, version),
-            )
-        )
+        self.transition(
+            actor, f"/api/hotspots/{hotspot.id}", to, note, version,
+            lambda: self.predict_hotspot_transition(self.actors[actor], hotspot, to, note, version),
+        )  # fmt: skip
 
     @rule(
         actor=st.sampled_from(("command", "command", "team_a")),
@@ -475,16 +476,10 @@ class Lifecycle(RuleBasedStateMachine):
     def task_transition(self, actor: str, pick: int, to: str, note: str, shift: int) -> None:
         task = self.tasks[pick % len(self.tasks)]
         version = self.version(task.version, shift)
-        body = {"to": to, "note": note, "version": version}
-        self.send(
-            Request(
-                actor,
-                "POST",
-                f"/api/tasks/{task.id}/transitions",
-                body,
-                lambda: self.predict_task_transition(self.actors[actor], task, to, note, version),
-            )
-        )
+        self.transition(
+            actor, f"/api/tasks/{task.id}", to, note, version,
+            lambda: self.predict_task_transition(self.actors[actor], task, to, note, version),
+        )  # fmt: skip
 
     @precondition(lambda self: self.tasks)
     @rule(
