@@ -11,7 +11,7 @@ from sqlalchemy import Connection, text
 from gis.store.sql import valid_on
 from models.domain.access import Principal
 from models.errors import NotFound
-from models.vocabulary import AreaLevel, Role
+from models.vocabulary import AreaLevel, Role, TaskKind
 
 #: Communes in team ``:scope_team``'s area of responsibility today (the local date).
 TEAM_COMMUNES = f"SELECT ta.commune_code FROM team_areas ta WHERE ta.team_id = :scope_team AND {valid_on('ta')}"
@@ -93,12 +93,14 @@ class AreaScope:
         )
 
     def hotspots(self, alias: str = "h") -> str:
-        """Condition on hotspots: inside the team's area or with a task assigned to the team; inside the province."""
+        """Condition on hotspots: inside the team's area or whose newest suppression task (the one the coupling rules
+        follow) is the team's; inside the province. A team that declined a hotspot outside its area loses it once
+        command gives it to another team, as it does when its task is reassigned."""
         if self.team_id is None:
             return self.communes(f"{alias}.commune_code")
         return (
-            f"({in_team_area(f'{alias}.commune_code')} OR EXISTS (SELECT 1 FROM tasks st "
-            f"WHERE st.hotspot_id = {alias}.id AND st.team_id = :scope_team))"
+            f"({in_team_area(f'{alias}.commune_code')} OR :scope_team = (SELECT st.team_id FROM tasks st "
+            f"WHERE st.hotspot_id = {alias}.id AND st.kind = '{TaskKind.SUPPRESSION}' ORDER BY st.id DESC LIMIT 1))"
         )
 
     def teams(self, alias: str = "tm") -> str:

@@ -189,12 +189,11 @@ class Lifecycle(RuleBasedStateMachine):
         return task.team == actor.team or (task.team is None and task.area in self.areas[actor.team])
 
     def sees_hotspot(self, actor: Actor, hotspot: HotspotModel) -> bool:
-        """A team sees the hotspots of its area and those with a task assigned to it; the others all."""
+        """A team sees the hotspots of its area and those whose newest task is assigned to it; the others all."""
         if actor.role != Role.TEAM:
             return actor.role in READERS
-        return hotspot.area in self.areas[actor.team] or any(
-            t.hotspot == hotspot.id and t.team == actor.team for t in self.tasks
-        )
+        newest = self.newest_task(hotspot)
+        return hotspot.area in self.areas[actor.team] or (newest is not None and newest.team == actor.team)
 
     def hotspot_facts(self, hotspot: HotspotModel, note: str, role: str) -> HotspotFacts:
         newest = self.newest_task(hotspot)

@@ -251,3 +251,31 @@ def test_a_teams_inbox_holds_no_task_since_given_to_another_team(client, conn, t
     client.post(f"/api/tasks/{task}/transitions", json={"to": "in_progress", "version": 3}, headers=bearer(b_user))
     assert client.get("/api/inbox", headers=teams["a"]).json()["events"] == []  # neither the task nor B's work on it
     assert task in [e["task_id"] for e in client.get("/api/inbox", headers=bearer(b_user)).json()["events"]]
+
+
+def test_a_hotspot_outside_the_area_is_the_teams_only_while_it_holds_its_newest_task(
+    client, teams, make_hotspot
+) -> None:
+    """A team that declined the task of a hotspot outside its area loses it once the task goes to another team: it
+    can neither read it nor move it (it kept both while any old task of it named the team)."""
+    hotspot = make_hotspot(AREA_B, 80.0)
+    assert client.post(f"/api/hotspots/{hotspot}/transitions", json={"to": "verified", "version": 1}).is_success
+    body = {"kind": "suppression", "hotspot_id": hotspot, "team_id": teams["team_a"], "due_date": "2030-01-01"}
+    first = client.post("/api/tasks", json=body).json()
+    declined = client.post(
+        f"/api/tasks/{first['id']}/transitions",
+        json={"to": "declined", "note": "Ngoài địa bàn của tổ", "version": first["version"]},
+        headers=teams["a"],
+    )
+    assert declined.status_code == 200, declined.text
+    assert client.get(f"/api/hotspots/{hotspot}", headers=teams["a"]).status_code == 200  # its declined task
+    again = client.post("/api/tasks", json={**body, "team_id": teams["team_b"]})
+    assert again.status_code == 201, again.text
+    assert client.get(f"/api/hotspots/{hotspot}", headers=teams["a"]).status_code == 404
+    listed = client.get("/api/hotspots", headers=teams["a"]).json()["features"]
+    assert hotspot not in [f["id"] for f in listed]
+    moved = client.post(
+        f"/api/hotspots/{hotspot}/transitions", json={"to": "monitoring", "version": 9}, headers=teams["a"]
+    )
+    assert moved.status_code == 404
+    assert client.get(f"/api/tasks/{first['id']}", headers=teams["a"]).status_code == 200  # its own task's history
