@@ -24,6 +24,7 @@ from pydantic import (
 
 from api.params import SaneDate
 from models.domain.access import PASSWORD_MAX_CHARS, PASSWORD_MIN_CHARS, TEAM_NAME_CHARS, USERNAME_PATTERN
+from models.domain.dates import FIRST_YEAR, LAST_YEAR
 from models.domain.hotspot_lifecycle import MANUAL_MAX_RADIUS_M, MANUAL_NOTE_CHARS
 from models.vocabulary import (
     PROVINCIAL_ROLES,
@@ -287,7 +288,7 @@ class TaskIn(_In):
     kind: TaskKind
     hotspot_id: StrictInt | None = None
     commune_code: str | None = Field(default=None, max_length=16)
-    year: StrictInt | None = Field(default=None, ge=2000, le=2100)
+    year: StrictInt | None = Field(default=None, ge=FIRST_YEAR, le=LAST_YEAR)
     team_id: StrictInt | None = None
     due_date: SaneDate | None = None
     priority: TaskPriority = TaskPriority.NORMAL

@@ -16,6 +16,7 @@ from typing import Any
 from maps.assets import HAI_PHONG_VIEW, MAX_ZOOM, STATIC_URL, Basemap, MapView
 from maps.panels import admin_panel, command_panel, planner_panel, team_panel
 from maps.styles import script_vocabulary
+from models.domain.dates import FIRST_YEAR, LAST_YEAR
 
 #: The pages' title, before the name of the province the user's view lies in.
 TITLE = "Giám sát địa bàn, điểm nóng ma túy"
@@ -98,6 +99,7 @@ def _page_config(page: str, viewer: Viewer, data: PageData, basemap: Basemap) ->
         "kpi": data.kpi,
         "synthetic": data.synthetic,
         "fourEyes": data.four_eyes,
+        "yearRange": [FIRST_YEAR, LAST_YEAR],
         "username": viewer.username,
         "basemap": bool(basemap.tile_url),
         "title": page_title(viewer.area),

@@ -149,9 +149,10 @@ SCENARIO_YEARS, SCENARIO_INCIDENTS = (1, 50), (1_000, 10_000_000)
 
 
 def _number(value: float) -> str:
-    """A number as Vietnamese write it: thousands grouped by dots, a decimal comma (10.000.000; 0,5)."""
-    text = f"{int(value):,}" if float(value).is_integer() else f"{value:,}"
-    return text.replace(",", "\0").replace(".", ",").replace("\0", ".")
+    """A bound in a refusal as Vietnamese write it (10.000.000; 0,5); imported here, when a value is refused."""
+    from gis.io.exports import vn_number
+
+    return vn_number(value)
 
 
 def cli_int(low: int, high: int | None = None) -> Callable[[str], int]:

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import unicodedata
 from datetime import date
 from typing import Any
 
@@ -14,7 +13,7 @@ from gis.store.provinces import require_province
 from gis.store.scoping import UNRESTRICTED, AreaScope
 from gis.store.sql import LOCAL_TODAY, current_unit, valid_on
 from gis.store.versioned import load_at_version, update_at_version
-from models.domain.access import Principal, check_user_scope, check_username, team_name
+from models.domain.access import Principal, check_user_scope, check_username, normal_team_name, team_name
 from models.errors import AlreadyExists, InvalidRequest, NotFound
 
 FOREIGN_KEY_VIOLATION = "23503"
@@ -51,10 +50,8 @@ def team_exists(conn: Connection, team_id: int) -> None:
 
 
 def team_id_by_name(conn: Connection, name: str) -> int:
-    """Id of the team called ``name`` (as :func:`models.domain.access.team_name` stores it: NFC, trimmed)."""
-    team_id = conn.execute(
-        text("SELECT id FROM teams WHERE name = :n"), {"n": unicodedata.normalize("NFC", name).strip()}
-    ).scalar()
+    """Id of the team called ``name`` (typed in NFC or NFD, with or without surrounding spaces)."""
+    team_id = conn.execute(text("SELECT id FROM teams WHERE name = :n"), {"n": normal_team_name(name)}).scalar()
     if team_id is None:
         raise NotFound(f"không có tổ công tác '{name}'")
     return team_id

@@ -40,11 +40,17 @@ PASSWORD_MIN_CHARS, PASSWORD_MAX_CHARS = 8, 200
 TEAM_NAME_CHARS = 200
 
 
+def normal_team_name(name: str) -> str:
+    """A team's name as it is stored and looked up: in NFC, without surrounding spaces. A name typed decomposed (NFD,
+    as some terminals and input methods send Vietnamese) looked exactly like an existing team's and made a second
+    team of the same name."""
+    return unicodedata.normalize("NFC", name).strip()
+
+
 def team_name(name: str) -> str:
-    """A team's name as it is stored and looked up: in NFC, without surrounding spaces; InvalidRequest when blank or
-    longer than TEAM_NAME_CHARS. A name typed decomposed (NFD, as some terminals and input methods send Vietnamese)
-    looked exactly like an existing team's and made a second team of the same name."""
-    name = unicodedata.normalize("NFC", name).strip()
+    """A new team's name, normalised (:func:`normal_team_name`); InvalidRequest when blank or longer than
+    TEAM_NAME_CHARS."""
+    name = normal_team_name(name)
     if not 1 <= len(name) <= TEAM_NAME_CHARS:
         raise InvalidRequest(
             f"tên tổ công tác cần từ 1 đến {TEAM_NAME_CHARS} ký tự (không tính dấu cách ở hai đầu)",

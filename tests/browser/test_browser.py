@@ -561,6 +561,7 @@ def test_planner_overrides_and_a_second_planner_approves(chromium, server: str, 
         const r = await fetch('/api/classifications/2026/approve', { method: 'POST', headers: { 'X-CSRF-Token': csrf } });
         return [r.status, (await r.json()).message]; }""")
     assert status == 403 and message.startswith("Nguyên tắc bốn mắt"), message
+    page.locator("#approve").scroll_into_view_if_needed()
     shot(page, "planner-four-eyes-refused")
     kpi = page.get_attribute("#download-kpi", "href")
     assert kpi == "/api/reports/kpi.xlsx?year=2026"

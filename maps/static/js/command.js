@@ -508,8 +508,9 @@ diabanPages.command = async function startCommand(map, cfg) {
       if (!code) throw new Error("Hãy chọn xã/phường trong danh sách gợi ý");
       await conversionTeams();
       const year = Number(conversion.year.value.trim());
-      if (!/^\d{4}$/.test(conversion.year.value.trim()) || year < 2000 || year > 2100) {
-        throw new Error("Năm phải là số có 4 chữ số, ví dụ " + thisYear);
+      const [first, last] = cfg.yearRange;
+      if (!/^\d{4}$/.test(conversion.year.value.trim()) || year < first || year > last) {
+        throw new Error(`Năm phải từ ${first} đến ${last}, ví dụ ${thisYear}`);
       }
       if (!conversion.team.value) throw new Error("Hãy chọn tổ công tác phụ trách xã/phường này");
       const due = dayField(conversion.due, "Hạn") || null;
