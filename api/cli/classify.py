@@ -10,7 +10,7 @@ from collections.abc import Callable
 from pathlib import Path
 
 from api.cli.audit import record_command_read
-from api.cli.vi import SCENARIO_INCIDENTS, SCENARIO_YEARS, cli_int, cli_output_file, parser_options
+from api.cli.vi import SCENARIO_INCIDENTS, SCENARIO_YEARS, cli_int, cli_output_file, naming_file, parser_options
 from models.vocabulary import Category, Level, RunStatus, UnitBasis, class_label
 
 #: Review lines printed on the terminal.
@@ -114,7 +114,8 @@ def cmd_export(args: argparse.Namespace) -> int:
         )
         record_command_read(conn, "diaban classify export", vars(args), export.rows)
     if args.out:
-        args.out.write_bytes(export.content)
+        with naming_file(args.out):
+            args.out.write_bytes(export.content)
         print(f"Đã ghi {args.out}", file=sys.stderr)
     else:
         sys.stdout.buffer.write(export.content)
@@ -131,7 +132,8 @@ def cmd_kpi(args: argparse.Namespace) -> int:
         if args.xlsx:
             export = kpi_report_xlsx(conn, args.year, args.province, issuer=args.province)
             record_command_read(conn, "diaban classify kpi --xlsx", vars(args), export.rows)
-            args.xlsx.write_bytes(export.content)
+            with naming_file(args.xlsx):
+                args.xlsx.write_bytes(export.content)
     print(json.dumps(report, ensure_ascii=False, default=str, indent=2))
     return 0
 

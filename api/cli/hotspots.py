@@ -10,7 +10,7 @@ import json
 import sys
 
 from api.cli.audit import record_command_read
-from api.cli.vi import cli_day, cli_int, cli_output_file, cli_positive, parser_options
+from api.cli.vi import cli_day, cli_int, cli_output_file, cli_positive, naming_file, parser_options
 from models.analytics.detection import DetectionParams
 from models.domain.dates import EARLIEST, LATEST, DayWindow, day_start, instants_window
 from models.errors import InvalidRequest
@@ -68,7 +68,8 @@ def cmd_export(args: argparse.Namespace) -> None:
         record_command_read(conn, "diaban hotspots export", vars(args), export.rows)
     body = export.content
     if args.out:
-        args.out.write_bytes(body)
+        with naming_file(args.out):
+            args.out.write_bytes(body)
         print(f"Đã ghi {args.out}", file=sys.stderr)
     else:
         sys.stdout.buffer.write(body + (b"" if body.endswith(b"\n") else b"\n"))

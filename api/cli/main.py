@@ -27,6 +27,7 @@ from api.cli.vi import (
     cli_output_file,
     column_label,
     file_error,
+    naming_file,
     parser_options,
     summary_line,
     vietnamese_metavars,
@@ -88,7 +89,7 @@ def _write_listing(report, path: Path) -> None:  # noqa: ANN001 - an ImportRepor
 
     rejected: Iterator[tuple] = ((*row, 0) for row in report.rejects.rows())
     flagged: Iterator[tuple] = ((*row, 1) for row in report.flagged.rows())
-    with open(path, "w", newline="", encoding="utf-8") as out:
+    with naming_file(path), open(path, "w", newline="", encoding="utf-8") as out:
         writer = csv.writer(out, lineterminator="\n")
         writer.writerow(["line", "ref", "field", "reason", "kept"])
         listing: Iterator[tuple] = heapq.merge(rejected, flagged, key=itemgetter(0))

@@ -10,7 +10,8 @@ from __future__ import annotations
 import argparse
 import errno
 import math
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from datetime import date
 from pathlib import Path
 from typing import Any
@@ -207,6 +208,19 @@ def file_error(exc: OSError) -> str:
     if known:
         return known.format(exc.filename)
     return f"không đọc hoặc ghi được tệp {exc.filename} ({exc.strerror or exc})"
+
+
+@contextmanager
+def naming_file(path: Path) -> Iterator[None]:
+    """Give an OSError raised while writing `path` its name: a full disk or a write the file refuses (ENOSPC,
+    EINVAL from `/proc/version`) is then the user's file error, one Vietnamese line and exit 2, not an internal
+    error — a failed write() carries no file name of its own."""
+    try:
+        yield
+    except OSError as exc:
+        if exc.filename is not None:
+            raise
+        raise OSError(exc.errno, exc.strerror, str(path)) from exc
 
 
 def cli_output_file(text: str) -> Path:

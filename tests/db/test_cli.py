@@ -233,6 +233,25 @@ def test_a_folder_given_for_a_file_is_bad_input_in_vietnamese(cli, capsys, tmp_p
     assert err.splitlines()[-1].endswith("là một thư mục, không phải tệp") and "Lỗi nội bộ" not in err, err
 
 
+@pytest.mark.parametrize(
+    "command",
+    [
+        ("hotspots", "export", "--out", "/dev/full"),
+        ("incidents", "import", "{rows}", "--rejects", "/dev/full"),
+    ],
+)
+def test_a_full_disk_while_writing_the_output_is_bad_input_naming_the_file(
+    cli, capsys, tmp_path, command: tuple[str, ...]
+) -> None:
+    """`/dev/full` opens but every write fails with ENOSPC, as a full disk does: a write error carries no file name
+    of its own, and used to end as an internal error with a traceback."""
+    rows = tmp_path / "vụ-việc.csv"
+    rows.write_text("ref,occurred_at,lon,lat,kind\nDAY-1,2025-03-01 10:00,106.68,20.86,tip\nDAY-2,hôm qua,1,2,tip\n")
+    code, _, err = cli(capsys, *(part.format(rows=rows) for part in command))
+    assert code == 2, err
+    assert err.splitlines()[-1] == "Lỗi: hết chỗ trống trên đĩa khi ghi /dev/full" and "Lỗi nội bộ" not in err, err
+
+
 def test_a_refusal_is_one_vietnamese_line_without_a_log_line_before_it(tmp_path) -> None:
     """At the default log level stderr holds the refusal alone, not an English log line repeating it."""
     (tmp_path / "vụ-việc.csv").mkdir()
