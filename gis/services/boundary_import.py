@@ -120,14 +120,16 @@ def read_boundary_file(path: Path) -> gpd.GeoDataFrame:
     its feature: one such feature stopped the whole import with a traceback (found by fuzzing). Attribute names
     GDAL cannot decode (a binary file given for a boundary file) raise UnicodeDecodeError inside pyogrio. GDAL's
     guesses about a text file (RuntimeWarning, in English) are not shown: the error, if any, says what is wrong.
-    A file without the ``code`` and ``name`` attributes (any case) is not a boundary file either."""
+    A file without the ``code`` and ``name`` attributes (any case) is not a boundary file either. Attribute names
+    are returned in lower case, so that every reader of the frame (import, demo data) finds ``CODE`` as ``code``."""
     try:
         with warnings.catch_warnings():
             warnings.simplefilter("ignore", RuntimeWarning)
             frame = gpd.read_file(_source(path), on_invalid="fix")
     except (DataSourceError, OSError, UnicodeDecodeError) as exc:
         raise FileFormatError(f"không đọc được tệp ranh giới (cannot read boundary file): {exc}") from exc
-    if not {"code", "name"} <= {str(c).lower() for c in frame.columns}:
+    frame = frame.rename(columns=lambda column: str(column).lower())  # GDAL names the geometry "geometry"
+    if not {"code", "name"} <= set(frame.columns):
         raise FileFormatError("tệp ranh giới cần các thuộc tính code và name (boundary file needs code, name)")
     return frame
 
@@ -139,10 +141,9 @@ def read_boundaries(path: Path) -> tuple[gpd.GeoDataFrame, list[dict], BoundaryF
     file names none, its units are Hải Phòng's ("31").
     """
     frame = read_boundary_file(path)
-    columns = {c.lower(): c for c in frame.columns}
     if frame.crs is None:
         raise FileFormatError("tệp ranh giới không có hệ tọa độ (boundary file has no CRS)")
-    frame = frame.rename(columns={v: k for k, v in columns.items()}).to_crs(4326)
+    frame = frame.to_crs(4326)
     out = pd.DataFrame({"feature": np.arange(1, len(frame) + 1)})
     for name in ("code", "name", "full_name", "name_en", "kind", "province_code", "province"):
         values = frame[name] if name in frame else pd.Series([None] * len(frame))

@@ -13,7 +13,9 @@ import subprocess
 import sys
 import unicodedata
 from collections.abc import Iterator
+from pathlib import Path
 
+import geopandas as gpd
 import pytest
 from sqlalchemy import Engine, text
 
@@ -246,7 +248,7 @@ def test_a_full_disk_while_writing_the_output_is_bad_input_naming_the_file(
     """`/dev/full` opens but every write fails with ENOSPC, as a full disk does: a write error carries no file name
     of its own, and used to end as an internal error with a traceback."""
     rows = tmp_path / "vụ-việc.csv"
-    rows.write_text("ref,occurred_at,lon,lat,kind\nDAY-1,2025-03-01 10:00,106.68,20.86,tip\nDAY-2,hôm qua,1,2,tip\n")
+    rows.write_text("ref,occurred_at,lon,lat,kind\nDAY-2,hôm qua,1,2,tip\n")  # a reject only: the database is shared
     code, _, err = cli(capsys, *(part.format(rows=rows) for part in command))
     assert code == 2, err
     assert err.splitlines()[-1] == "Lỗi: hết chỗ trống trên đĩa khi ghi /dev/full" and "Lỗi nội bộ" not in err, err
@@ -304,6 +306,21 @@ def test_an_import_whose_rejects_file_cannot_be_written_stops_before_importing(
     with engine.connect() as conn:  # told it failed, the user imports again: nothing was kept the first time
         assert conn.execute(text("SELECT count(*) FROM incidents WHERE ref = 'GHI-LOI-1'")).scalar_one() == 0
     assert code == 2 and "tham số --rejects:" in err, err
+
+
+@pytest.mark.parametrize(
+    "command", [("demo-data", "generate", "--incidents", "1000", "--years", "1"), ("demo-data", "samples")]
+)
+def test_demo_data_reads_a_boundary_file_with_upper_case_attributes(
+    cli, capsys, tmp_path, boundaries_path: Path, command: tuple[str, ...]
+) -> None:
+    """A shapefile from ArcGIS names its fields CODE and NAME; the import took them, demo data stopped on them."""
+    frame = gpd.read_file(boundaries_path).head(12)
+    shapefile = tmp_path / "ranh-gioi.shp"
+    frame.rename(columns={c: c.upper() for c in frame.columns if c != "geometry"}).to_file(shapefile)
+    code, out, err = cli(capsys, *command, "--out", str(tmp_path / "ra"), "--boundaries", str(shapefile))
+    assert code == 0, err
+    assert any((tmp_path / "ra").iterdir()) and out, out
 
 
 @pytest.mark.parametrize(
