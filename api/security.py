@@ -5,6 +5,7 @@ from __future__ import annotations
 import os
 import secrets
 import time
+import unicodedata
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from functools import lru_cache
@@ -34,8 +35,9 @@ class TokenClaims:
 
 
 def hash_password(password: str) -> str:
-    """Argon2id hash of a password."""
-    return _hasher.hash(password)
+    """Argon2id hash of a password, in Unicode NFC: "mậtkhẩu" typed on a phone or a Mac may arrive decomposed (NFD),
+    on Windows composed; both are the same password to the person typing it."""
+    return _hasher.hash(unicodedata.normalize("NFC", password))
 
 
 #: Characters of generated passwords: letters and digits that cannot be mistaken for one another when read aloud
@@ -56,7 +58,13 @@ def dummy_hash() -> str:
 
 
 def verify_password(password: str, password_hash: str) -> bool:
-    """Whether ``password`` matches the stored hash."""
+    """Whether ``password`` matches the stored hash, in either Unicode form: NFC as hashed now, else as typed, for a
+    hash made before passwords were normalised from a decomposed entry."""
+    composed = unicodedata.normalize("NFC", password)
+    return _verify(composed, password_hash) or (composed != password and _verify(password, password_hash))
+
+
+def _verify(password: str, password_hash: str) -> bool:
     try:
         return _hasher.verify(password_hash, password)
     except (VerificationError, InvalidHashError):

@@ -5,6 +5,7 @@ import os
 import re
 import stat
 import sys
+import unicodedata
 from datetime import UTC, datetime, timedelta
 
 import jwt
@@ -38,6 +39,24 @@ def test_password_flow_gives_a_bearer_token(client, make_user) -> None:
     assert me["username"] == "thammuu" and me["role"] == "planner" and me["role_label"] == "Cán bộ tham mưu"
     claims = jwt.decode(body["access_token"], options={"verify_signature": False})
     assert claims["exp"] - claims["iat"] == 30 * 60
+
+
+def test_a_password_with_diacritics_is_the_same_composed_or_decomposed(client, conn) -> None:
+    """Vietnamese marks arrive composed (NFC, Windows) or decomposed (NFD, some phone and Mac keyboards): the same
+    password to the person typing it. A hash made from a decomposed entry before normalising still opens."""
+    from api.security import _hasher, hash_password
+    from gis.store.accounts import create_user
+
+    composed = unicodedata.normalize("NFC", "Mật-khẩu-Đường-Hồ")
+    decomposed = unicodedata.normalize("NFD", composed)
+    assert composed != decomposed
+    create_user(conn, "nfc", hash_password(composed), "planner", None, None)
+    create_user(conn, "nfd", hash_password(decomposed), "planner", None, None)
+    create_user(conn, "cu", _hasher.hash(decomposed), "planner", None, None)  # hashed as typed, before this fix
+    for username in ("nfc", "nfd"):
+        assert [login(client, username, typed).status_code for typed in (composed, decomposed)] == [200, 200], username
+    assert login(client, "cu", decomposed).status_code == 200
+    assert login(client, "nfc", composed.lower()).status_code == 401
 
 
 def test_wrong_password_unknown_locked_and_inactive_users_look_the_same(client, make_user, conn) -> None:
