@@ -167,7 +167,10 @@ def test_exports(client, as_user, conn: Connection, indicators: list[str]) -> No
         csv.reader(io.StringIO(export_classification(conn, 2025, "csv", issuer=None).content.decode("utf-8-sig")))
     )
     assert shown[0][:5] == ["STT", "Mã đơn vị", "Tên đơn vị", "Phân loại", "Theo tiêu chí"]
-    assert "Lý do điều chỉnh" in shown[0] and "Tiêu chí I.a: số liệu" in shown[0]
+    assert "Lý do điều chỉnh" in shown[0] and "Tiêu chí loại I (a): số liệu" in shown[0]
+    # Criteria are named as the decision names them, not by the rules file's ids (was "Tiêu chí I.dd", "free.users").
+    assert "Tiêu chí loại I (đ): đánh giá" in shown[0] and "Tiêu chí không ma túy (1): số liệu" in shown[0]
+    assert not [h for h in shown[0] if re.search(r"\.dd|free\.|II\.route|I\.a", h)], shown[0]
     assert "Thiếu dữ liệu" in shown[0] and "incomplete" in header and "possible_level" in header
     assert [row[0] for row in shown[1:4]] == ["1", "2", "3"]
     body = "\n".join(",".join(row) for row in shown[1:])
