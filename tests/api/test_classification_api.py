@@ -13,7 +13,9 @@ from openpyxl import load_workbook
 from sqlalchemy import Connection, text
 from sqlalchemy.exc import DBAPIError
 
-from gis.services.classification import export_classification
+import data
+from gis.reference import load_rules
+from gis.services.classification import draft_year, export_classification
 from gis.services.indicator_import import import_indicators
 
 HEADER = "year,commune_code,population,users_with_records,plants_destroyed,cultivation_m2,on_drug_route\n"
@@ -376,3 +378,31 @@ def test_kpi_conversion_of_key_areas_by_hand(client, as_user, conn: Connection, 
     sheet = load_workbook(io.BytesIO(client.get("/api/reports/kpi.xlsx", params={"year": 2023}).content)).active
     texts = [c for row in sheet.iter_rows(values_only=True) for c in row if isinstance(c, str)]
     assert "Tỷ lệ địa bàn đã chuyển hóa giữ vững ổn định" in texts and "57,14 %" in texts and "85,00 %" in texts
+
+
+def test_a_changed_criteria_file_changes_the_classes_and_the_snapshot_names_its_version(
+    conn: Connection, indicators: list[str], tmp_path: Path
+) -> None:
+    """The unverified loại III threshold lives in the TOML: raised from 0,1 % to 0,5 % (version bumped), the 74
+    communes at 0,3 % are no longer loại III, and the run records the rules it was computed with."""
+    shipped = draft_year(conn, 2025, actor="test")
+    assert shipped["rules_version"] == load_rules().version and shipped["counts"]["trong_diem_III"] == 74
+    text_ = data.resource(data.CRITERIA).read_text(encoding="utf-8")
+    changed = text_.replace('version = "qd28-2025.2"', 'version = "thu-nghiem.1"').replace(
+        'numerator = "users_with_records", denominator = "population", scale = 100, op = ">=", threshold = 0.1 }',
+        'numerator = "users_with_records", denominator = "population", scale = 100, op = ">=", threshold = 0.5 }',
+    )
+    assert (
+        changed.count("thu-nghiem.1") == 1
+        and changed.count("threshold = 0.1 }") == text_.count("threshold = 0.1 }") - 1
+    )
+    path = tmp_path / "tieu-chi.toml"
+    path.write_text(changed, encoding="utf-8")
+    run = draft_year(conn, 2025, actor="test", rules=load_rules(path), replace=True)
+    assert run["rules_version"] == "thu-nghiem.1" and run["params"]["rules_source"].startswith("Quyết định 28/2025")
+    assert "trong_diem_III" not in run["counts"] and run["counts"]["at_risk"] == 74
+    criteria = conn.execute(
+        text("SELECT criteria FROM classification_results WHERE run_id = :id AND commune_code = :c"),
+        {"id": run["id"], "c": indicators[60]},
+    ).scalar_one()
+    assert {c["criterion_id"]: c["threshold"] for c in criteria}["III.users"] == 0.5  # the threshold used, kept
