@@ -158,8 +158,9 @@ def classification_columns(criteria: Sequence[dict[str, Any]], *, raw: bool = Fa
     for c in criteria:
         cid = c["criterion_id"]
         figures = f"{cid}.value" if raw else f"{cid}.detail"
-        columns.append(Column(figures, f"Tiêu chí {cid}: số liệu", lambda v: MISSING if v in (None, "") else v))
-        columns.append(Column(f"{cid}.met", f"Tiêu chí {cid}: đánh giá", _verdict))
+        title = c.get("title") or cid  # "loại I (đ)", "không ma túy (1)": the words of the decision, not "I.dd"
+        columns.append(Column(figures, f"Tiêu chí {title}: số liệu", lambda v: MISSING if v in (None, "") else v))
+        columns.append(Column(f"{cid}.met", f"Tiêu chí {title}: đánh giá", _verdict))
     return columns
 
 

@@ -10,7 +10,7 @@ from sqlalchemy import Connection
 from gis.io.exports import ExportFile, kpi_workbook
 from gis.reference import targets_for
 from gis.store.classifications import drug_free_by_province, final_classes, find_run
-from gis.store.indicators import hotspot_kpis
+from gis.store.indicators import conversion_kpis, hotspot_kpis
 from gis.store.provinces import document_heading, province_names, require_province, sole_province
 from gis.store.scoping import AreaScope
 from models.domain.classification import RunNotFound
@@ -37,7 +37,8 @@ def kpi_report(conn: Connection, year: int, province_code: str | None = None) ->
     approved = run["status"] == "approved"
     classes = final_classes(conn, year, approved_only=approved, scope=scope)
     previous = final_classes(conn, year - 1, scope=scope)
-    kpis = compute_kpis(year, classes, previous, hotspot_kpis(conn, year, scope), targets)
+    conversion = conversion_kpis(conn, year, targets.watch_months, scope)
+    kpis = compute_kpis(year, classes, previous, hotspot_kpis(conn, year, scope), targets, conversion)
     names = province_names(conn)
     report: dict[str, Any] = {
         "year": year,

@@ -21,7 +21,16 @@ from models.domain.indicators import (
 from models.domain.legal_rules import LegalRules
 from models.errors import InvalidRequest
 from models.lazy import lazy_module
-from models.vocabulary import HOTSPOT_OPEN, TODAY_METHODS, HotspotStatus, IndicatorMethod, UnitBasis, codes
+from models.vocabulary import (
+    HOTSPOT_OPEN,
+    TODAY_METHODS,
+    HotspotStatus,
+    IndicatorMethod,
+    TaskKind,
+    TaskState,
+    UnitBasis,
+    codes,
+)
 
 if TYPE_CHECKING:
     import pandas as pd
@@ -211,3 +220,48 @@ def hotspot_kpis(conn: Connection, year: int, scope: AreaScope = UNRESTRICTED) -
         {"y0": year - 1, "y1": year, "open": list(codes(HOTSPOT_OPEN)), **scope.params},
     ).one()
     return dict(zip(("new", "eradicated", "eradicated_previous", "recurred", "open_now"), map(int, row)))
+
+
+def conversion_kpis(
+    conn: Connection, year: int, watch_months: int | None, scope: AreaScope = UNRESTRICTED
+) -> dict[str, int]:
+    """The conversion of key areas (chuyển hóa địa bàn) of a year in the scope, for the KPI report.
+
+    ``selected``: communes with a conversion task of the year that was not canceled (a canceled task withdraws the
+    selection; a declined one does not); ``converted``: those whose task was accepted (nghiệm thu) by the end of the
+    year. Each converted commune is watched for ``watch_months`` from its acceptance: ``relapsed`` when a hotspot
+    (not dismissed) was first seen in it or recurred in it during the watch, ``stable`` when the watch is over
+    without that, ``watching`` while it lasts. Without a watch period (None) nothing is decided: 0, 0, 0.
+    """
+    row = conn.execute(
+        text(f"""
+        WITH {_YEARS},
+        selected AS (
+            SELECT DISTINCT t.commune_code FROM tasks t
+            WHERE t.kind = '{TaskKind.CONVERSION}' AND t.year = :y1 AND t.state <> '{TaskState.CANCELED}'
+              AND {scope.communes("t.commune_code")}
+        ), converted AS (
+            SELECT t.commune_code, min(e.at) AS at FROM tasks t
+            JOIN task_events e ON e.task_id = t.id AND e.to_state = '{TaskState.ACCEPTED}'
+            JOIN years y ON y.year = :y1 AND e.at < y.y_to
+            WHERE t.kind = '{TaskKind.CONVERSION}' AND t.year = :y1 AND {scope.communes("t.commune_code")}
+            GROUP BY t.commune_code
+        ), watched AS (
+            SELECT c.at + make_interval(months => CAST(:months AS int)) AS until,
+                   EXISTS (SELECT 1 FROM hotspots h WHERE h.commune_code = c.commune_code
+                             AND h.status <> '{HotspotStatus.DISMISSED}'
+                             AND coalesce(h.first_seen, h.created_at) >= c.at
+                             AND coalesce(h.first_seen, h.created_at) < c.at + make_interval(months => CAST(:months AS int)))
+                   OR EXISTS (SELECT 1 FROM hotspot_events e JOIN hotspots h ON h.id = e.hotspot_id
+                             WHERE h.commune_code = c.commune_code AND e.event = 'recurred'
+                               AND e.at >= c.at AND e.at < c.at + make_interval(months => CAST(:months AS int)))
+                   AS relapsed
+            FROM converted c WHERE CAST(:months AS int) IS NOT NULL
+        )
+        SELECT (SELECT count(*) FROM selected), (SELECT count(*) FROM converted),
+               count(*) FILTER (WHERE NOT relapsed AND until <= now()), count(*) FILTER (WHERE relapsed),
+               count(*) FILTER (WHERE NOT relapsed AND until > now())
+        FROM watched"""),
+        {"y0": year, "y1": year, "months": watch_months, **scope.params},
+    ).one()
+    return dict(zip(("selected", "converted", "stable", "relapsed", "watching"), map(int, row)))

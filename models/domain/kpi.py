@@ -24,6 +24,8 @@ SECTIONS = {
     "eradicated_growth": "Tăng số điểm, tụ điểm bị triệt xóa so với năm trước",
     "recurrences": "Điểm, tụ điểm phức tạp trở lại",
     "new_hotspots": "Điểm, tụ điểm mới phát sinh",
+    "conversion": "Tỷ lệ địa bàn được chọn chuyển hóa đã chuyển hóa trong năm",
+    "conversion_stable": "Tỷ lệ địa bàn đã chuyển hóa giữ vững ổn định",
 }
 
 
@@ -42,6 +44,12 @@ class KpiTargets:
     max_new_hotspots: int | None
     labels_vi: dict[str, str]
     province_code: str | None = None
+    #: Of the areas selected for conversion in a year, the share to convert in that year.
+    min_converted_share: float | None = None
+    #: Of the areas converted, the share to stay stable through the watch that follows conversion.
+    min_stable_share: float | None = None
+    #: Months a converted area is watched (no new or recurring spot in it) before it counts as stable.
+    watch_months: int | None = None
 
     def drug_free_target(self, year: int) -> float | None:
         """Target share for a year: the path point, linear in between, None before the path starts."""
@@ -71,6 +79,9 @@ def parse_targets(doc: Mapping[str, Any]) -> KpiTargets:
         max_new_hotspots=value("new_hotspots", "max_count", int),
         labels_vi={s: str(doc[s]["label_vi"]) if s in doc else label for s, label in SECTIONS.items()},
         province_code=None if province is None else str(province),
+        min_converted_share=value("conversion", "min_share", float),
+        min_stable_share=value("conversion_stable", "min_share", float),
+        watch_months=value("conversion_stable", "watch_months", int),
     )
 
 
@@ -101,19 +112,82 @@ def recurrences_row(recurred: int, targets: KpiTargets) -> dict[str, Any]:
     )
 
 
+def _share(part: int, whole: int) -> float | None:
+    """``part / whole`` rounded as the report shows shares, None of nothing."""
+    return round(part / whole, 4) if whole else None
+
+
+def conversion_rows(conversion: Mapping[str, int], targets: KpiTargets) -> list[dict[str, Any]]:
+    """The KPI lines of the conversion of key areas (chuyển hóa địa bàn) in a year: the share of the areas selected
+    that were converted in the year, and of those the share that stayed stable through the watch after conversion
+    (only areas whose watch is over or that relapsed during it are decided; the others are said to be watched)."""
+    selected, converted = conversion["selected"], conversion["converted"]
+    stable, relapsed, watching = conversion["stable"], conversion["relapsed"], conversion["watching"]
+    labels = targets.labels_vi
+    converted_share, stable_share = _share(converted, selected), _share(stable, stable + relapsed)
+    watch = targets.watch_months
+    return [
+        _row(
+            "conversion",
+            labels["conversion"],
+            converted_share,
+            targets.min_converted_share,
+            _within(converted_share, targets.min_converted_share, below=False),
+            "tỷ lệ",
+            f"{converted}/{selected} địa bàn được chọn đã được nghiệm thu chuyển hóa trong năm"
+            if selected
+            else "chưa có địa bàn nào được chọn chuyển hóa trong năm",
+        ),
+        _row(
+            "conversion_stable",
+            labels["conversion_stable"],
+            stable_share,
+            targets.min_stable_share,
+            _within(stable_share, targets.min_stable_share, below=False),
+            "tỷ lệ",
+            "tệp chỉ tiêu không quy định thời gian theo dõi sau chuyển hóa"
+            if watch is None
+            else f"{stable}/{stable + relapsed} địa bàn đã hết {watch} tháng theo dõi hoặc phức tạp trở lại"
+            f" ({relapsed} phát sinh hoặc tái phát điểm, tụ điểm); {watching} địa bàn còn trong thời gian theo dõi",
+        ),
+    ]
+
+
 def compute_kpis(
-    year: int, classes: pd.DataFrame, previous: pd.DataFrame | None, hotspots: dict[str, int], targets: KpiTargets
+    year: int,
+    classes: pd.DataFrame,
+    previous: pd.DataFrame | None,
+    hotspots: Mapping[str, int],
+    targets: KpiTargets,
+    conversion: Mapping[str, int],
 ) -> list[dict[str, Any]]:
-    """KPI lines of a year from its final classes, the previous year's, and the area's hotspot counts."""
+    """KPI lines of a year from its final classes, the previous year's, the area's hotspot counts and its conversion
+    counts (``conversion_rows``)."""
     total = len(classes)
     free = int(classes["category"].eq("drug_free").sum())
     # An incomplete commune is never drug-free (rules, override check and a database constraint): report how many.
     unknown = int(classes["incomplete"].sum()) if "incomplete" in classes else 0
     share = free / total if total else None
     target = targets.drug_free_target(year)
-    problems = int(classes["category"].isin(PROBLEM_CATEGORIES).sum())
+    problem = classes["category"].isin(PROBLEM_CATEGORIES)
+    problems = int(problem.sum())
+    # At risk only for want of data, maybe: an incomplete commune that reached no key level.
+    problems_unknown = (
+        int((problem & classes["level"].isna() & classes["incomplete"].astype(bool)).sum()) if unknown else 0
+    )
     problems_before = int(previous["category"].isin(PROBLEM_CATEGORIES).sum()) if previous is not None else None
-    growth = _growth(problems, problems_before)
+    # Counts of communes compare only on the same units: 2024 on its 217 old units against 2025 on 114 read -47 %.
+    same_units = previous is None or set(previous["commune_code"]) == set(classes["commune_code"])
+    growth = _growth(problems, problems_before) if same_units else None
+    if previous is None:
+        growth_note = "chưa có kết quả năm trước để so sánh"
+    elif not same_units:
+        growth_note = (
+            f"đơn vị hành chính năm trước khác năm nay ({len(previous)} → {total} đơn vị):"
+            " không so sánh được số địa bàn"
+        )
+    else:
+        growth_note = ""
     eradicated_growth = _growth(hotspots["eradicated"], hotspots["eradicated_previous"])
     labels = targets.labels_vi
     key_levels = classes.loc[classes["category"].eq("trong_diem"), "level"].value_counts()
@@ -136,7 +210,13 @@ def compute_kpis(
             None,
             None,
             "địa bàn",
-            f"năm trước: {problems_before if problems_before is not None else 'chưa có'}",
+            f"năm trước: {problems_before if problems_before is not None else 'chưa có'}"
+            + (f" ({len(previous)} đơn vị)" if previous is not None and not same_units else "")
+            + (
+                f"; {problems_unknown} đơn vị chưa đạt tiêu chí trọng điểm và {MISSING_DATA_LABEL}"
+                if problems_unknown
+                else ""
+            ),
         ),
         _row(
             "problem_growth",
@@ -145,7 +225,7 @@ def compute_kpis(
             targets.max_problem_growth,
             _within(growth, targets.max_problem_growth, below=True, strict=True),
             "tỷ lệ",
-            "" if growth is not None else "chưa có kết quả năm trước để so sánh",
+            growth_note,
         ),
         *(
             _row(f"trong_diem_{lvl}", f"Trọng điểm loại {lvl}", int(key_levels.get(lvl, 0)), None, None, "địa bàn")
@@ -178,4 +258,5 @@ def compute_kpis(
             "điểm",
         ),
         _row("open_hotspots", "Điểm, tụ điểm đang theo dõi xử lý (hiện tại)", hotspots["open_now"], None, None, "điểm"),
+        *conversion_rows(conversion, targets),
     ]

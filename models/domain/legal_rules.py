@@ -360,16 +360,33 @@ class _Result:
     value: pd.Series | None = None
 
 
-def _format_number(x: float) -> str:
-    """Vietnamese number format: '.' groups thousands, ',' marks decimals, at most 3 decimals."""
-    text = f"{x:,.3f}".rstrip("0").rstrip(".")
+#: Decimals shown of a figure; more only when fewer would misstate its comparison with the threshold.
+SHOWN_DECIMALS = 3
+_MAX_DECIMALS = 12
+
+
+def _format_number(x: float, decimals: int = SHOWN_DECIMALS) -> str:
+    """Vietnamese number format: '.' groups thousands, ',' marks decimals, at most ``decimals`` decimals."""
+    text = f"{x:,.{decimals}f}".rstrip("0").rstrip(".")
     return text.translate(str.maketrans(",.", ".,"))
 
 
-def _with_unit(values: pd.Series, unit: str) -> pd.Series:
-    """Format numbers with a unit; missing values read 'không rõ'."""
+def _format_faithful(x: float, op: str, threshold: float) -> str:
+    """A figure in the Vietnamese format, with as many decimals as it takes for the number shown to compare with
+    the threshold as the figure itself does: 0,49955 % was shown "0,5 % (cần ≥ 0,5 %)", a refusal that read as
+    met (and 749,9996 m² "750 m² (cần ≥ 750 m²)")."""
+    decides = OPS[op](x, threshold)
+    decimals = SHOWN_DECIMALS
+    while decimals < _MAX_DECIMALS and OPS[op](round(x, decimals), threshold) != decides:
+        decimals += 1
+    return _format_number(x, decimals)
+
+
+def _with_unit(values: pd.Series, unit: str, op: str, threshold: float) -> pd.Series:
+    """Format figures with a unit, each faithful to its comparison with the threshold; missing values read
+    'không rõ'."""
     suffix = f" {unit}" if unit else ""
-    return values.map(lambda v: "không rõ" if pd.isna(v) else _format_number(v) + suffix)
+    return values.map(lambda v: "không rõ" if pd.isna(v) else _format_faithful(v, op, threshold) + suffix)
 
 
 def _compare(values: pd.Series, op: str, threshold: float) -> pd.Series:
@@ -426,7 +443,7 @@ def _evaluate_comparison(expr: Comparison, frame: pd.DataFrame, rules: LegalRule
         values, unit = rate.mask(numerator.eq(0), 0.0), "%" if expr.scale == 100 else ""
     met = _compare(values, expr.op, float(expr.threshold))
     required = f"{OP_SYMBOLS[expr.op]} {_format_number(expr.threshold)}" + (f" {unit}" if unit else "")
-    return _Result(met, _phrase(met, _with_unit(values, unit), required), values)
+    return _Result(met, _phrase(met, _with_unit(values, unit, expr.op, float(expr.threshold)), required), values)
 
 
 def _prepare(indicators: pd.DataFrame, rules: LegalRules) -> pd.DataFrame:

@@ -13,7 +13,9 @@ from openpyxl import load_workbook
 from sqlalchemy import Connection, text
 from sqlalchemy.exc import DBAPIError
 
-from gis.services.classification import export_classification
+import data
+from gis.reference import load_rules
+from gis.services.classification import draft_year, export_classification
 from gis.services.indicator_import import import_indicators
 
 HEADER = "year,commune_code,population,users_with_records,plants_destroyed,cultivation_m2,on_drug_route\n"
@@ -167,7 +169,10 @@ def test_exports(client, as_user, conn: Connection, indicators: list[str]) -> No
         csv.reader(io.StringIO(export_classification(conn, 2025, "csv", issuer=None).content.decode("utf-8-sig")))
     )
     assert shown[0][:5] == ["STT", "Mã đơn vị", "Tên đơn vị", "Phân loại", "Theo tiêu chí"]
-    assert "Lý do điều chỉnh" in shown[0] and "Tiêu chí I.a: số liệu" in shown[0]
+    assert "Lý do điều chỉnh" in shown[0] and "Tiêu chí loại I (a): số liệu" in shown[0]
+    # Criteria are named as the decision names them, not by the rules file's ids (was "Tiêu chí I.dd", "free.users").
+    assert "Tiêu chí loại I (đ): đánh giá" in shown[0] and "Tiêu chí không ma túy (1): số liệu" in shown[0]
+    assert not [h for h in shown[0] if re.search(r"\.dd|free\.|II\.route|I\.a", h)], shown[0]
     assert "Thiếu dữ liệu" in shown[0] and "incomplete" in header and "possible_level" in header
     assert [row[0] for row in shown[1:4]] == ["1", "2", "3"]
     body = "\n".join(",".join(row) for row in shown[1:])
@@ -312,3 +317,92 @@ def test_the_map_of_the_classes_holds_each_communes_names_and_class_only(client,
     ]
     assert [f["geometry"] for f in body["features"]] == [f["geometry"] for f in whole["features"]]
     assert len(light.content) < len(json.dumps(whole)) / 2
+
+
+def test_kpi_conversion_of_key_areas_by_hand(client, as_user, conn: Connection, codes: list[str]) -> None:
+    """Conversion tasks of 2023, counted by hand: selected 7 (a canceled task withdraws the area, a declined one does
+    not), converted in the year 4 (one accepted in January 2024 is not), stable through the 6-month watch 2 of 4."""
+    tasks = {  # commune index → (state, day of acceptance)
+        0: ("accepted", "2023-03-01"),  # stable
+        1: ("accepted", "2023-05-01"),  # a new spot on 01/08/2023, within the watch: relapsed
+        2: ("accepted", "2023-06-01"),  # a new spot on 15/01/2024, after the watch (ended 01/12/2023): stable
+        3: ("in_progress", None),
+        4: ("canceled", None),
+        5: ("accepted", "2024-01-10"),  # converted, but not in 2023
+        6: ("declined", None),
+        7: ("accepted", "2023-04-01"),  # an old spot recurred on 01/07/2023: relapsed
+    }
+    for i, (state, accepted) in tasks.items():
+        task = conn.execute(
+            text(
+                "INSERT INTO tasks (kind, commune_code, year, state, priority, checklist, version, created_by)"
+                " VALUES ('conversion', :c, 2023, :s, 'normal', '[]', 1, 't') RETURNING id"
+            ),
+            {"c": codes[i], "s": state},
+        ).scalar_one()
+        if accepted:
+            conn.execute(
+                text(
+                    "INSERT INTO task_events (task_id, at, actor, event, from_state, to_state, details)"
+                    " VALUES (:t, CAST(:at AS timestamptz), 't', 'transition', 'completed', 'accepted', '{}')"
+                ),
+                {"t": task, "at": accepted},
+            )
+    spots = conn.execute(
+        text(
+            "INSERT INTO hotspots (status, kind, origin, n_incidents, kinds, first_seen, radius_m, commune_code, version,"
+            " centroid) SELECT 'verified', 'spot', 'manual', 0, '{}', f, 50, u.code, 1, ST_PointOnSurface(u.geom)"
+            " FROM admin_units u JOIN (VALUES (:c1, TIMESTAMPTZ '2023-08-01'), (:c2, '2024-01-15'),"
+            " (:c7, '2022-01-01')) v(c, f) ON u.code = v.c WHERE u.valid_to IS NULL ORDER BY u.code RETURNING id"
+        ),
+        {"c1": codes[1], "c2": codes[2], "c7": codes[7]},
+    ).scalars()
+    conn.execute(
+        text(
+            "INSERT INTO hotspot_events (hotspot_id, at, actor, event, to_status, details)"
+            " VALUES (:h, '2023-07-01', 't', 'recurred', 'recurred', '{}')"
+        ),
+        {"h": list(spots)[-1]},
+    )
+    assert client.post("/api/classifications/2023/runs").status_code == 201
+    body = client.get("/api/reports/kpi", params={"year": 2023}).json()
+    kpis = {k["key"]: k for k in body["kpis"]}
+    converted, stable = kpis["conversion"], kpis["conversion_stable"]
+    assert (converted["value"], converted["target"], converted["met"]) == (round(4 / 7, 4), 0.6, False), converted
+    assert converted["label_vi"] == "Tỷ lệ địa bàn được chọn chuyển hóa đã chuyển hóa trong năm"
+    assert converted["note"].startswith("4/7 địa bàn")
+    assert (stable["value"], stable["target"], stable["met"]) == (0.5, 0.85, False), stable
+    assert "2/4 địa bàn đã hết 6 tháng theo dõi" in stable["note"] and "0 địa bàn còn" in stable["note"]
+    # 2023 has no indicators at all: every unit is at risk for want of data, and the report says so.
+    assert "114 đơn vị chưa đạt tiêu chí trọng điểm và thiếu dữ liệu" in kpis["problem_communes"]["note"]
+    sheet = load_workbook(io.BytesIO(client.get("/api/reports/kpi.xlsx", params={"year": 2023}).content)).active
+    texts = [c for row in sheet.iter_rows(values_only=True) for c in row if isinstance(c, str)]
+    assert "Tỷ lệ địa bàn đã chuyển hóa giữ vững ổn định" in texts and "57,14 %" in texts and "85,00 %" in texts
+
+
+def test_a_changed_criteria_file_changes_the_classes_and_the_snapshot_names_its_version(
+    conn: Connection, indicators: list[str], tmp_path: Path
+) -> None:
+    """The unverified loại III threshold lives in the TOML: raised from 0,1 % to 0,5 % (version bumped), the 74
+    communes at 0,3 % are no longer loại III, and the run records the rules it was computed with."""
+    shipped = draft_year(conn, 2025, actor="test")
+    assert shipped["rules_version"] == load_rules().version and shipped["counts"]["trong_diem_III"] == 74
+    text_ = data.resource(data.CRITERIA).read_text(encoding="utf-8")
+    changed = text_.replace('version = "qd28-2025.2"', 'version = "thu-nghiem.1"').replace(
+        'numerator = "users_with_records", denominator = "population", scale = 100, op = ">=", threshold = 0.1 }',
+        'numerator = "users_with_records", denominator = "population", scale = 100, op = ">=", threshold = 0.5 }',
+    )
+    assert (
+        changed.count("thu-nghiem.1") == 1
+        and changed.count("threshold = 0.1 }") == text_.count("threshold = 0.1 }") - 1
+    )
+    path = tmp_path / "tieu-chi.toml"
+    path.write_text(changed, encoding="utf-8")
+    run = draft_year(conn, 2025, actor="test", rules=load_rules(path), replace=True)
+    assert run["rules_version"] == "thu-nghiem.1" and run["params"]["rules_source"].startswith("Quyết định 28/2025")
+    assert "trong_diem_III" not in run["counts"] and run["counts"]["at_risk"] == 74
+    criteria = conn.execute(
+        text("SELECT criteria FROM classification_results WHERE run_id = :id AND commune_code = :c"),
+        {"id": run["id"], "c": indicators[60]},
+    ).scalar_one()
+    assert {c["criterion_id"]: c["threshold"] for c in criteria}["III.users"] == 0.5  # the threshold used, kept

@@ -517,3 +517,41 @@ def test_every_value_has_a_vietnamese_placeholder_in_help_and_errors(cli, capsys
     assert english == []  # were --team TEAM, --port PORT, --seeds SEEDS [SEEDS ...], a positional "name", …
     code, _, err = cli(capsys, "users", "add")
     assert code == 2 and "thiếu tham số bắt buộc: TÊN, --role" in err, err
+
+
+def test_an_approved_year_cannot_be_changed_from_the_command_line(
+    cli, capsys, engine: Engine, owner_engine: Engine
+) -> None:
+    """After `classify approve`, `classify override` and a second approval are refused (exit 3, Vietnamese) and the
+    snapshot keeps its classes, method, approver and date; a new `classify run` is a correction, a new version."""
+    snapshot = (
+        "SELECT r.version, r.status, r.rules_version, r.method, r.approved_by, r.approved_at,"
+        " array_agg(c.category || coalesce(c.level, '') || c.method || coalesce(c.indicators::text, '')"
+        " ORDER BY c.commune_code) FROM classification_runs r JOIN classification_results c ON c.run_id = r.id"
+        " WHERE r.year = 2098 AND r.version = 1 GROUP BY r.id"
+    )
+    try:
+        assert cli(capsys, "classify", "run", "--year", "2098")[0] == 0
+        code, out, err = cli(capsys, "classify", "approve", "--year", "2098")
+        assert code == 0 and "Đã phê duyệt năm 2098 phiên bản 1" in out, err
+        with engine.connect() as conn:
+            before = conn.execute(text(snapshot)).one()
+            commune = conn.execute(text("SELECT min(code) FROM admin_units WHERE valid_to IS NULL")).scalar_one()
+        code, _, err = cli(
+            capsys, "classify", "override", "--year", "2098", "--commune", commune,
+            "--category", "drug_free", "--reason", "thử sửa bản đã duyệt",
+        )  # fmt: skip
+        assert code == 3 and "đã được phê duyệt, không thể thay đổi" in err, err
+        code, _, err = cli(capsys, "classify", "approve", "--year", "2098")
+        assert code == 3 and "đã được phê duyệt" in err, err
+        code, out, err = cli(capsys, "classify", "run", "--year", "2098")
+        assert code == 0 and "bản hiệu chỉnh phiên bản 2" in out, err
+        with engine.connect() as conn:
+            assert conn.execute(text(snapshot)).one() == before
+    finally:
+        with owner_engine.begin() as conn:  # committed by the commands: the owner lifts the freeze to leave no trace
+            conn.execute(text("ALTER TABLE classification_runs DISABLE TRIGGER classification_runs_frozen"))
+            conn.execute(text("ALTER TABLE classification_results DISABLE TRIGGER classification_results_frozen"))
+            conn.execute(text("DELETE FROM classification_runs WHERE year = 2098"))
+            conn.execute(text("ALTER TABLE classification_runs ENABLE TRIGGER classification_runs_frozen"))
+            conn.execute(text("ALTER TABLE classification_results ENABLE TRIGGER classification_results_frozen"))

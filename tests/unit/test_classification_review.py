@@ -4,7 +4,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from gis.reference import load_rules, load_targets
+from gis.reference import load_national_targets, load_rules, load_targets
 from models.domain.classification import InvalidOverride, check_override, review_order
 from models.domain.indicators import derive_indicators
 from models.domain.kpi import compute_kpis
@@ -89,6 +89,10 @@ def test_review_puts_disagreements_and_changes_first() -> None:
     assert order.set_index("commune_code").loc["C", "flags"][0].startswith("Phân loại theo tiêu chí và theo mô hình")
 
 
+NO_CONVERSION = {"selected": 0, "converted": 0, "stable": 0, "relapsed": 0, "watching": 0}
+HOTSPOTS = {"new": 0, "eradicated": 0, "eradicated_previous": 0, "recurred": 0, "open_now": 0}
+
+
 def test_kpi_targets_come_from_the_config_and_interpolate() -> None:
     targets = load_targets()
     assert targets.drug_free_target(2025) == pytest.approx(0.30)
@@ -103,7 +107,57 @@ def test_kpi_targets_come_from_the_config_and_interpolate() -> None:
             None,
             {"new": 0, "eradicated": 3, "eradicated_previous": 2, "recurred": 0, "open_now": 4},
             targets,
+            NO_CONVERSION,
         )
     }
     assert kpis["drug_free_share"]["met"] is True and kpis["problem_growth"]["met"] is None
     assert kpis["eradicated_growth"]["value"] == 0.5 and kpis["eradicated_growth"]["met"] is True
+
+
+def _classes(codes: list[str], problems: int, incomplete: int = 0) -> pd.DataFrame:
+    """Final classes of ``codes``: the first ``problems`` at risk (the first ``incomplete`` of them with data
+    missing), the others drug-free."""
+    return pd.DataFrame(
+        {
+            "commune_code": codes,
+            "category": ["at_risk"] * problems + ["drug_free"] * (len(codes) - problems),
+            "level": [None] * len(codes),
+            "incomplete": [i < incomplete for i in range(len(codes))],
+        }
+    )
+
+
+def test_problem_growth_compares_only_the_same_units() -> None:
+    """A year on the 217 old units against one on the 114 new ones: 150 → 80 problem communes is no fall of 47 %."""
+    old = _classes([f"O{i}" for i in range(217)], 150)
+    new = _classes([f"N{i}" for i in range(114)], 80, incomplete=5)
+    kpis = {k["key"]: k for k in compute_kpis(2025, new, old, HOTSPOTS, load_targets(), NO_CONVERSION)}
+    growth = kpis["problem_growth"]
+    assert growth["value"] is None and growth["met"] is None, growth
+    assert "217 → 114 đơn vị" in growth["note"]
+    # At risk maybe only for want of data: the count says how many such units it holds.
+    assert kpis["problem_communes"]["value"] == 80
+    assert "5 đơn vị chưa đạt tiêu chí trọng điểm và thiếu dữ liệu" in kpis["problem_communes"]["note"]
+    same = {
+        k["key"]: k
+        for k in compute_kpis(
+            2025, new, _classes(list(new["commune_code"]), 79), HOTSPOTS, load_targets(), NO_CONVERSION
+        )
+    }
+    assert same["problem_growth"]["value"] == round(1 / 79, 4) and same["problem_growth"]["met"] is False
+
+
+def test_conversion_kpis_against_the_targets_file() -> None:
+    targets = load_targets()
+    assert (targets.min_converted_share, targets.min_stable_share, targets.watch_months) == (0.60, 0.85, 6)
+    counts = {"selected": 5, "converted": 3, "stable": 2, "relapsed": 1, "watching": 0}
+    kpis = {k["key"]: k for k in compute_kpis(2025, _classes(["A"], 0), None, HOTSPOTS, targets, counts)}
+    assert (kpis["conversion"]["value"], kpis["conversion"]["met"]) == (0.6, True)  # exactly 60 % meets "≥ 60 %"
+    assert (kpis["conversion_stable"]["value"], kpis["conversion_stable"]["met"]) == (round(2 / 3, 4), False)
+    none = {k["key"]: k for k in compute_kpis(2025, _classes(["A"], 0), None, HOTSPOTS, targets, NO_CONVERSION)}
+    assert none["conversion"]["value"] is None and none["conversion"]["met"] is None  # nothing selected: not 0 %
+    assert "chưa có địa bàn nào được chọn" in none["conversion"]["note"]
+    national = {
+        k["key"]: k for k in compute_kpis(2030, _classes(["A"], 0), None, HOTSPOTS, load_national_targets(), counts)
+    }
+    assert national["conversion"]["target"] is None and national["conversion"]["met"] is None  # never invented

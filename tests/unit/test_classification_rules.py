@@ -315,3 +315,20 @@ def test_config_validation_errors(mutate, message):
     mutate(doc)
     with pytest.raises(RulesConfigError, match=message):
         parse_rules(doc)
+
+
+@pytest.mark.parametrize(
+    ("row", "criterion", "shown"),
+    [
+        # 50 / 10,009 = 0.49955 %: three decimals read "0,5 %", which looks like the threshold it misses.
+        ({"population": 10_009, "users_with_records": 50}, "I.a", "0,4996 % (cần ≥ 0,5 %)"),
+        ({"population": 10_000, "users_with_records": 50}, "I.a", "0,5 % ≥ 0,5 %"),
+        ({"population": 10_001, "arrested_offenders": 10}, "I.c", "0,09999 % (cần ≥ 0,1 %)"),
+        ({"cultivation_m2": 749.9996}, "I.d", "749,9996 m² (cần ≥ 750 m²)"),
+        ({"cultivation_m2": 0.0004}, "free.cultivation", "0,0004 m² (cần = 0 m²)"),
+        ({"population": 30_000, "users_with_records": 100}, "I.a", "0,333 % (cần ≥ 0,5 %)"),
+    ],
+)
+def test_a_figure_is_never_shown_rounded_onto_the_other_side_of_its_threshold(row, criterion, shown):
+    long = evaluate_criteria(table(row), RULES)
+    assert shown in long.loc[long["criterion_id"] == criterion, "detail"].item()
