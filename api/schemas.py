@@ -723,13 +723,22 @@ class TeamAreaIn(_In):
     valid_from: SaneDate
 
 
+class SharedCommune(_Out):
+    """A commune of a team's area that other teams also hold on the same day."""
+
+    commune_code: str
+    commune_name: str | None
+    teams: list[str]
+
+
 class TeamAreaChange(_Out):
-    """What an area change did: communes added and removed from the day it takes effect."""
+    """What an area change did: communes added and removed from the day it takes effect, and those shared."""
 
     team_id: int
     valid_from: date
     added: list[str]
     removed: list[str]
+    shared: list[SharedCommune]
 
 
 class TeamAreaPeriod(_Out):
@@ -792,10 +801,11 @@ class TeamOut(_Out):
 
 
 class TeamCreated(_Out):
-    """A team just created."""
+    """A team just created, with the communes of its area that other teams also hold."""
 
     id: int
     name: str
+    shared: list[SharedCommune]
 
 
 class UserOut(_Out):

@@ -51,12 +51,18 @@ def _read_password(from_stdin: bool) -> str:
 
 def cmd_teams_add(args: argparse.Namespace) -> None:
     from gis.services.admin import create_team
+    from gis.store.accounts import shared_communes
     from gis.store.db import get_engine
 
     communes = sorted({c.strip() for c in args.communes.split(",") if c.strip()})  # a code given twice counts once
     with get_engine().begin() as conn:
         team_id = create_team(conn, getpass.getuser(), args.name, communes)
+        shared = shared_communes(conn, team_id)
     print(f"Đã tạo tổ công tác #{team_id} '{args.name}' phụ trách {len(communes)} xã/phường")
+    for commune in shared:
+        print(
+            f"Lưu ý: {commune['commune_name'] or commune['commune_code']} cũng thuộc địa bàn của {', '.join(commune['teams'])}"
+        )
 
 
 def cmd_teams_list(args: argparse.Namespace) -> None:

@@ -24,7 +24,7 @@ from api.schemas import (
 )
 from api.security import generate_password, hash_password
 from gis.services import admin
-from gis.store.accounts import get_user, list_teams, list_users, team_area_history, team_exists
+from gis.store.accounts import get_user, list_teams, list_users, shared_communes, team_area_history, team_exists
 from gis.store.audit import admin_audit
 from gis.store.provinces import list_provinces
 from gis.store.scoping import AreaScope
@@ -52,16 +52,18 @@ def get_provinces(conn: ConnDep, user: ProvinceReader) -> list[dict]:
 
 @router.post("/teams", status_code=201, response_model=TeamCreated)
 def post_team(body: TeamIn, conn: ConnDep, user: Admin) -> dict:
-    """Create a team responsible for the given communes from `valid_from` (default today)."""
-    return {"id": admin.create_team(conn, user.username, body.name, body.communes, body.valid_from), "name": body.name}
+    """Create a team responsible for the given communes from `valid_from` (default today); `shared` lists the
+    communes another team also holds that day (allowed, for the administrator to confirm)."""
+    team_id = admin.create_team(conn, user.username, body.name, body.communes, body.valid_from)
+    return {"id": team_id, "name": body.name, "shared": shared_communes(conn, team_id, body.valid_from)}
 
 
 @router.put("/teams/{team_id}/area", response_model=TeamAreaChange)
 def put_team_area(team_id: int, body: TeamAreaIn, conn: ConnDep, user: Admin) -> dict:
     """Make `communes` the team's area from `valid_from` (today or later); earlier periods stay in the history and
-    permissions follow the area valid on each day."""
+    permissions follow the area valid on each day. `shared`: the area's communes another team also holds then."""
     change = admin.change_team_area(conn, user.username, team_id, body.communes, body.valid_from)
-    return {"team_id": team_id, **change}
+    return {"team_id": team_id, **change, "shared": shared_communes(conn, team_id, body.valid_from)}
 
 
 @router.get("/teams/{team_id}/areas", response_model=list[TeamAreaPeriod])

@@ -132,6 +132,20 @@ def test_area_changes_take_effect_from_their_day_and_keep_history(
     assert actions[:4] == ["change_team_area", "change_team_area", "change_team_area", "create_team"]
 
 
+def test_a_commune_held_by_another_team_is_named_when_saving_an_area(client, admin) -> None:
+    """Two teams on one commune is allowed (a ward's police and a task force), but the administrator is told."""
+    first = client.post("/api/teams", json={"name": "Tổ chung A", "communes": [AREA_A]}, headers=admin).json()
+    assert [c for c in first["shared"] if "Tổ chung B" in c["teams"]] == []
+    second = client.post("/api/teams", json={"name": "Tổ chung B", "communes": [AREA_A, AREA_B]}, headers=admin).json()
+    ours = [c for c in second["shared"] if "Tổ chung A" in c["teams"]]
+    assert [c["commune_code"] for c in ours] == [AREA_A] and ours[0]["commune_name"]
+    tomorrow = str(local_today() + timedelta(days=1))
+    moved = client.put(
+        f"/api/teams/{first['id']}/area", json={"communes": [AREA_B], "valid_from": tomorrow}, headers=admin
+    ).json()
+    assert [c["commune_code"] for c in moved["shared"] if "Tổ chung B" in c["teams"]] == [AREA_B]
+
+
 def test_the_audit_is_append_only(client, admin, conn, owner_engine) -> None:
     """The application's role may not change the audit at all; even its owner is stopped by the trigger."""
     statements = ("UPDATE admin_audit SET actor = 'x'", "DELETE FROM admin_audit", "TRUNCATE admin_audit")

@@ -165,6 +165,10 @@ def test_cli_adds_teams_and_users_and_lists_them(db_env, engine, monkeypatch, ca
     try:
         assert diaban("teams", "add", "Tổ CLI", "--communes", "10507,10525") == 0
         assert diaban("teams", "add", "Tổ CLI 2", "--communes", "99999") == 2
+        capsys.readouterr()
+        assert diaban("teams", "add", "Tổ CLI 3", "--communes", "10525") == 0  # shares a commune with Tổ CLI
+        shared = capsys.readouterr().out
+        assert "Lưu ý:" in shared and "cũng thuộc địa bàn của Tổ CLI" in shared, shared
         assert (
             diaban(
                 "users",

@@ -638,6 +638,11 @@ def test_admin_creates_a_team_with_an_area_and_its_user_sees_only_that_area(
     page.click("#team-save")
     wait_message(page, "Đã tạo tổ «Tổ thử nghiệm trình duyệt» phụ trách 2 xã/phường")
     page.wait_for_selector("#area-history tbody tr >> nth=1")
+    # Both communes are also a demo team's: allowed, and said where the administrator keeps reading.
+    for said in (page.locator("#message"), page.locator("#team-summary")):
+        assert "Lưu ý: 2 xã/phường cũng thuộc địa bàn tổ khác: " in said.inner_text()
+    shot(page, "admin-team-shared")
+    assert not page.locator("#team-form input[name=name]").is_visible()  # an existing team: no new name to give
 
     page.click("nav.tabs button[data-tab=users]")
     page.fill("#new-user input[name=username]", "to-thu-nghiem")

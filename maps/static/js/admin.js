@@ -68,6 +68,21 @@ diabanPages.admin = async function startAdmin(map, cfg) {
     await pickTeam();
   }
 
+  // Communes another team also holds ("Phường A (Tổ B)"): allowed, but the administrator should mean it.
+  function sharedText(shared) {
+    if (!shared.length) return "";
+    const named = shared.slice(0, 3).map((c) => `${c.commune_name || c.commune_code} (${c.teams.join(", ")})`);
+    return `Lưu ý: ${shared.length} xã/phường cũng thuộc địa bàn tổ khác: ${named.join("; ")}${shared.length > 3 ? "; …" : ""}`;
+  }
+
+  // The same, today, from the teams already loaded.
+  function sharedToday(team) {
+    return team.communes.flatMap((code) => {
+      const others = teams.filter((t) => t.id !== team.id && t.communes.includes(code)).map((t) => t.name);
+      return others.length ? [{ commune_code: code, commune_name: names[code], teams: others }] : [];
+    });
+  }
+
   async function pickTeam() {
     const team = teams.find((t) => String(t.id) === teamPick.value);
     selected.clear();
@@ -79,8 +94,9 @@ diabanPages.admin = async function startAdmin(map, cfg) {
     document.getElementById("area-history-block").hidden = !team;
     if (!team) { summary.textContent = "Đặt tên, chọn địa bàn trên bản đồ hoặc trong danh sách, rồi bấm Tạo."; drawArea(); return; }
     team.communes.forEach((code) => selected.add(code));
+    const shared = sharedText(sharedToday(team));
     summary.textContent = `${team.members} người dùng; đang phụ trách ${team.communes.length} xã/phường` +
-      (team.next_change ? `; địa bàn thay đổi từ ${viDate(team.next_change)}` : "");
+      (team.next_change ? `; địa bàn thay đổi từ ${viDate(team.next_change)}` : "") + (shared ? `. ${shared}` : "");
     drawArea();
     const bounds = L.latLngBounds(team.communes.map((code) => byCode[code]?.getBounds()).filter(Boolean));
     if (bounds.isValid()) map.fitBounds(bounds, { padding: [20, 20] });
@@ -104,7 +120,8 @@ diabanPages.admin = async function startAdmin(map, cfg) {
       if (teamPick.value) {
         const change = await api(`/api/teams/${teamPick.value}/area`, { method: "PUT",
           body: JSON.stringify({ communes: communesChosen, valid_from: validFrom }) });
-        notify(`Đã lưu địa bàn từ ${viDate(change.valid_from)}: thêm ${change.added.length}, bớt ${change.removed.length} xã/phường`);
+        notify(`Đã lưu địa bàn từ ${viDate(change.valid_from)}: thêm ${change.added.length}, bớt ${change.removed.length} xã/phường` +
+          (change.shared.length ? `. ${sharedText(change.shared)}` : ""));
         await loadTeams(teamPick.value);
       } else {
         const name = teamForm.name.value.trim();
@@ -112,7 +129,8 @@ diabanPages.admin = async function startAdmin(map, cfg) {
         const team = await api("/api/teams", { method: "POST",
           body: JSON.stringify({ name, communes: communesChosen, valid_from: validFrom }) });
         teamForm.name.value = "";
-        notify(`Đã tạo tổ «${team.name}» phụ trách ${communesChosen.length} xã/phường từ ${teamForm.valid_from.value}`);
+        notify(`Đã tạo tổ «${team.name}» phụ trách ${communesChosen.length} xã/phường từ ${teamForm.valid_from.value}` +
+          (team.shared.length ? `. ${sharedText(team.shared)}` : ""));
         await loadTeams(String(team.id));
       }
       await loadAudit();
