@@ -64,6 +64,8 @@ DATABASE_FAILURES: tuple[type[Exception], ...] = (
     psycopg.OperationalError,
     psycopg.InterfaceError,
 )
+#: Code of a request whose value the database refused (psycopg's and SQLAlchemy's DataError).
+INVALID_VALUE = "invalid_value"
 #: Seconds a client should wait before retrying while the database is unavailable.
 RETRY_AFTER_S = 5
 
@@ -97,13 +99,27 @@ def status_of(exc: Exception) -> int:
     return 500
 
 
+def _refused_value(exc: Exception) -> bool:
+    """Whether the database refused a value (its message quotes the value; the statement's parameters may hold a
+    note, a ref, an address)."""
+    return isinstance(exc, DataError | psycopg.DataError)
+
+
+def _logged(exc: Exception) -> tuple[str, object]:
+    """The code and the text of an error's log line: a value the database refused only by its SQLSTATE, never the
+    value, the statement or the database's message."""
+    if _refused_value(exc):
+        return INVALID_VALUE, f"SQLSTATE {getattr(getattr(exc, 'orig', exc), 'sqlstate', None)}"
+    return getattr(exc, "code", type(exc).__name__), exc
+
+
 def error_body(exc: Exception) -> dict:
     """The error body: Vietnamese message with the English reason, stable code, allowed states when refused."""
-    if isinstance(exc, DataError | psycopg.DataError):  # never echo SQL: say what is wrong in the request
+    if _refused_value(exc):  # never echo SQL: say what is wrong in the request
         return {
             "detail": "giá trị không hợp lệ hoặc vượt giới hạn (invalid or out-of-range value)",
             "message": "giá trị không hợp lệ hoặc vượt giới hạn",
-            "code": "invalid_value",
+            "code": INVALID_VALUE,
         }
     message = exc.message if isinstance(exc, DiabanError) else str(exc)
     body: dict = {"detail": str(exc), "message": message, "code": getattr(exc, "code", "error")}
@@ -139,15 +155,7 @@ def add_exception_handlers(app: FastAPI) -> None:
                 exc_info=exc if status == 500 else None,
             )
         else:
-            log.info(
-                "%s %s → %d %s: %s (user %s)",
-                request.method,
-                request.url.path,
-                status,
-                getattr(exc, "code", type(exc).__name__),
-                exc,
-                user,
-            )
+            log.info("%s %s → %d %s: %s (user %s)", request.method, request.url.path, status, *_logged(exc), user)
         headers = {"Retry-After": str(RETRY_AFTER_S)} if status in (429, 503) else None
         return JSONResponse(status_code=status, content=error_body(exc), headers=headers)
 

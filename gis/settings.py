@@ -164,8 +164,9 @@ class AuthSettings(_Settings):
 class AuditSettings(_Settings):
     """How long the access log and ended sessions are kept (`diaban audit --prune` deletes older ones)."""
 
-    #: Days an access line is kept (the decree's retention period is to confirm: keep it configurable).
-    access_log_days: int = 365
+    #: Days an access line is kept (the decree's retention period is to confirm: keep it configurable). At least one:
+    #: 0 or less would have `diaban audit --prune` erase the whole log, today's lines included.
+    access_log_days: int = Field(default=365, ge=1)
     #: Days an ended (expired or revoked) session is kept before it is deleted.
     session_days: int = 30
 

@@ -15,7 +15,7 @@ if TYPE_CHECKING:
     from sqlalchemy import Connection
 
 #: Parser entries that are not parameters of the command itself.
-_NOT_PARAMS = {"func", "command", "action"}
+_NOT_PARAMS = {"func", "command", "action", "prune"}
 
 
 def record_command_read(conn: Connection, command: str, args: dict[str, Any], rows: int) -> None:
@@ -35,7 +35,7 @@ def cmd_audit(args: argparse.Namespace) -> None:
         return
     if args.date_from and args.date_to:
         DayWindow(args.date_from, args.date_to)  # a reversed window is refused, not answered with no lines
-    with get_engine().connect() as conn:
+    with get_engine().begin() as conn:  # the read of the log is a line of it too, committed with the read
         lines = access_lines(
             conn,
             username=args.user,
@@ -44,6 +44,7 @@ def cmd_audit(args: argparse.Namespace) -> None:
             route=args.route,
             limit=args.limit,
         )
+        record_command_read(conn, "diaban audit", vars(args), len(lines))
     if args.json:
         print(json.dumps(lines, ensure_ascii=False, default=_iso))
         return

@@ -2,8 +2,9 @@
 
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Depends, Query
+from fastapi import APIRouter, Depends, Query, Request
 
+from api.audit import record_read
 from api.deps import Admin, ConnDep, SessionsDep, require_roles
 from api.schemas import (
     AuditEntry,
@@ -139,6 +140,11 @@ def delete_sessions(user_id: int, conn: ConnDep, user: Admin, sessions: Sessions
 
 
 @router.get("/audit", response_model=list[AuditEntry])
-def get_audit(conn: ConnDep, user: Admin, limit: Annotated[int, Query(ge=1, le=1000)] = 200) -> list[dict[str, Any]]:
-    """Administrator actions, newest first (who, when, what, on which user or team)."""
-    return [{**entry, "action_label": AdminAction(entry["action"]).label} for entry in admin_audit(conn, limit)]
+def get_audit(
+    request: Request, conn: ConnDep, user: Admin, limit: Annotated[int, Query(ge=1, le=1000)] = 200
+) -> list[dict[str, Any]]:
+    """Administrator actions, newest first (who, when, what, on which user or team); the read is itself recorded in
+    the access log."""
+    entries = admin_audit(conn, limit)
+    record_read(request, conn, user, len(entries))
+    return [{**entry, "action_label": AdminAction(entry["action"]).label} for entry in entries]

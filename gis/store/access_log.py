@@ -1,7 +1,7 @@
-"""The access log: one append-only line per read of incident-level data and per export (user, route, parameters,
+"""The access log: one append-only line per read of detailed data (api.audit) and per export (user, route, parameters,
 rows returned, time, address), queried by `diaban audit`, kept DIABAN_ACCESS_LOG_DAYS days.
 
-The application's role may only add and read lines (migration 0005, gis.store.privileges); deleting lines
+The application's role may only add and read lines (migration 0010, gis.store.privileges); deleting lines
 past their retention is the owner's (`diaban audit --prune`).
 """
 

@@ -189,6 +189,8 @@ def app_engine(
     the failure, so the next request reconnects. ``pgbouncer``: the URL leads to PgBouncer in transaction mode
     (:func:`connect_args`). ``connect_timeout_s``: how long a connection attempt may wait (libpq's connect_timeout;
     a replica on a dead host). ``parallel_workers``: see :func:`connect_args` (the server gives none, ApiSettings).
+    ``hide_parameters``: an error's text (logged, with a server error's traceback) names the statement but not the
+    values it was given, which may hold a note, a ref or an address.
     """
     timeout = {} if connect_timeout_s is None else {"connect_timeout": connect_timeout_s}
     return create_engine(
@@ -197,6 +199,7 @@ def app_engine(
         pool_size=pool_size,
         max_overflow=pool_size,
         pool_timeout=30,
+        hide_parameters=True,
         connect_args={**connect_args(statement_timeout_ms, pgbouncer, parallel_workers), **timeout},
     )
 

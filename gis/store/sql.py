@@ -65,3 +65,14 @@ def to_wgs84(expression: str) -> str:
 def in_values(column: str, values: Iterable[str]) -> str:
     """``column IN ('a', 'b')`` for vocabulary values only (CHECK constraints and partial indexes)."""
     return f"{column} IN ({', '.join(repr(str(v)) for v in values)})"
+
+
+def keep_audit_trail(table: str) -> str:
+    """A migration's downgrade statement that fails while the audit trail ``table`` it would drop holds rows: a
+    downgrade never erases who read or changed what; an operator who means to must empty it by hand first."""
+    return f"""DO $$ BEGIN
+    IF EXISTS (SELECT 1 FROM {table}) THEN
+        RAISE EXCEPTION 'bảng % còn dữ liệu nhật ký: không hạ phiên bản CSDL (the audit trail % is not empty)',
+            '{table}', '{table}';
+    END IF;
+END $$"""

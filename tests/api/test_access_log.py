@@ -118,7 +118,32 @@ def test_diaban_audit_shows_lines_and_prunes_old_ones(
         assert left == {"kiem-tra-audit"}  # older than DIABAN_ACCESS_LOG_DAYS (365) is gone
     finally:
         with owner_engine.begin() as conn:
-            conn.execute(text("DELETE FROM access_log WHERE username IN ('cu-qua', 'kiem-tra-audit')"))
+            conn.execute(
+                text("DELETE FROM access_log WHERE username IN ('cu-qua', 'kiem-tra-audit') OR route = 'diaban audit'")
+            )
+
+
+def test_reading_the_access_log_is_itself_recorded(db_env, engine: Engine, owner_engine: Engine, monkeypatch, capsys):
+    import getpass
+
+    monkeypatch.setenv("DIABAN_DATABASE_URL", db_env["DIABAN_DATABASE_URL"])
+    try:
+        capsys.readouterr()
+        assert main(["audit", "--route", "/api/incidents", "--json"]) == 0
+        shown = json.loads(capsys.readouterr().out)
+        with engine.connect() as conn:
+            line = conn.execute(
+                text("SELECT username, role, params, rows FROM access_log WHERE route = 'diaban audit'")
+            ).one()
+        assert tuple(line) == (
+            getpass.getuser(),
+            "cli",
+            {"route": "/api/incidents", "limit": 1000, "json": True},
+            len(shown),
+        )
+    finally:
+        with owner_engine.begin() as conn:
+            conn.execute(text("DELETE FROM access_log WHERE route = 'diaban audit'"))
 
 
 def test_command_line_exports_are_recorded_as_the_system_user(
@@ -139,3 +164,23 @@ def test_command_line_exports_are_recorded_as_the_system_user(
         sys.stdout.close()
         with owner_engine.begin() as conn:
             conn.execute(text("DELETE FROM access_log WHERE route = 'diaban hotspots export'"))
+
+
+@pytest.mark.parametrize("days", ["0", "-1"])
+def test_a_retention_of_no_days_is_refused_rather_than_erasing_the_log(
+    db_env, engine: Engine, owner_engine: Engine, monkeypatch, days: str
+) -> None:
+    for key in ("DIABAN_DATABASE_URL", "DIABAN_OWNER_DATABASE_URL"):
+        monkeypatch.setenv(key, db_env[key])
+    monkeypatch.setenv("DIABAN_ACCESS_LOG_DAYS", days)
+    with owner_engine.begin() as conn:
+        conn.execute(
+            text("INSERT INTO access_log (username, route, params) VALUES ('giu-lai', 'GET /api/incidents', '{}')")
+        )
+    try:
+        assert main(["audit", "--prune"]) != 0
+        with engine.connect() as conn:
+            assert conn.execute(text("SELECT count(*) FROM access_log WHERE username = 'giu-lai'")).scalar() == 1
+    finally:
+        with owner_engine.begin() as conn:
+            conn.execute(text("DELETE FROM access_log WHERE username = 'giu-lai'"))

@@ -375,3 +375,23 @@ def test_a_file_whose_every_row_is_rejected_exits_2_and_a_missing_column_names_t
     )
     assert run.returncode == 2
     assert "thiếu cột bắt buộc: lon/lat" in run.stderr and "các cột đọc được: kind, occurred_at, ref" in run.stderr
+
+
+def test_columns_of_names_are_dropped_and_said_never_stored(conn: Connection, tmp_path: Path) -> None:
+    """A police file with the names of the people concerned (ho_ten, name): the import keeps its known columns, tells
+    the user which columns it ignored, and stores no name anywhere (incidents, their refs, the import's record)."""
+    path = tmp_path / "co-ten.csv"
+    path.write_text(
+        "ref,occurred_at,kind,lon,lat,ho_ten,name\n"
+        "TEN-1,2024-05-01T10:00:00+07:00,possession,106.68,20.86,Nguyễn Văn Bímật,Trần Thị Kínđáo\n",
+        encoding="utf-8",
+    )
+    report = import_incidents(conn, path, imported_by="test")
+    assert report.summary()["imported"] == 1
+    assert any("ho_ten" in w and "name" in w for w in report.warnings), report.warnings
+    stored = conn.execute(
+        text("""SELECT (SELECT string_agg(i::text, ' ') FROM incidents i WHERE ref = 'TEN-1')
+                    || (SELECT string_agg(r::text, ' ') FROM import_runs r WHERE id = :run)"""),
+        {"run": report.import_id},
+    ).scalar_one()
+    assert "TEN-1" in stored and "Bímật" not in stored and "Kínđáo" not in stored

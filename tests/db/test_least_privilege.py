@@ -32,6 +32,12 @@ FORBIDDEN = {
     "add a trigger": "CREATE TRIGGER t BEFORE INSERT ON incidents FOR EACH ROW EXECUTE FUNCTION bump_data_version()",
     "change the schema version": "UPDATE alembic_version SET version_num = '0001'",
     "become the owner": f"SET ROLE {OWNER_ROLE}",
+    "create a schema": "CREATE SCHEMA intruder",
+    "import a server file as a large object": "SELECT lo_import('/etc/passwd')",
+    "list a server directory": "SELECT pg_ls_dir('.')",
+    "change the access log": "UPDATE access_log SET username = 'ai-do'",
+    "erase the access log": "DELETE FROM access_log",
+    "erase the admin audit": "DELETE FROM admin_audit",
 }
 
 

@@ -5,6 +5,7 @@ from collections.abc import Iterator
 import pytest
 from alembic import command
 from sqlalchemy import create_engine, inspect, text
+from sqlalchemy.exc import DBAPIError
 
 from gis.ops.postgres import ManagedCluster
 from gis.store.db import alembic_config, migrate
@@ -88,4 +89,25 @@ def test_incidents_move_into_yearly_partitions_and_back(scratch_url: str) -> Non
         assert back == [row for row in before if row[0] != "M-2"]
         assert not conn.execute(text("SELECT relispartition FROM pg_class WHERE relname = 'incidents'")).scalar()
     migrate(engine)
+    engine.dispose()
+
+
+#: One row of each audit trail, and the revision below the one that made it.
+AUDIT_ROWS = {
+    "access_log": ("(username, route, params) VALUES ('x', 'GET /api/incidents', '{}')", "0009"),
+    "admin_audit": ("(actor, action, details) VALUES ('x', 'create_user', '{}')", "0008"),
+}
+
+
+@pytest.mark.parametrize("table", AUDIT_ROWS)
+def test_a_downgrade_never_drops_an_audit_trail_that_holds_rows(scratch_url: str, table: str) -> None:
+    row, below = AUDIT_ROWS[table]
+    engine = create_engine(scratch_url)
+    migrate(engine)
+    with engine.begin() as conn:
+        conn.execute(text(f"INSERT INTO {table} {row}"))
+    with pytest.raises(DBAPIError, match="audit trail"), engine.begin() as conn:
+        command.downgrade(alembic_config(conn), below)
+    with engine.connect() as conn:
+        assert conn.execute(text(f"SELECT count(*) FROM {table}")).scalar() == 1
     engine.dispose()

@@ -10,7 +10,7 @@ import sqlalchemy as sa
 from alembic import op
 from sqlalchemy.dialects import postgresql
 
-from gis.store.sql import in_values
+from gis.store.sql import in_values, keep_audit_trail
 from models.vocabulary import TASK_CLOSED, AdminAction
 
 revision = "0009"
@@ -90,6 +90,7 @@ def upgrade() -> None:
 
 
 def downgrade() -> None:
+    op.execute(keep_audit_trail("admin_audit"))
     op.execute("DROP TRIGGER IF EXISTS task_photos_append_only ON task_photos")
     op.drop_index(op.f("ix_task_photos_event_id"), table_name="task_photos")
     op.drop_index(op.f("ix_task_photos_task_id"), table_name="task_photos")

@@ -10,7 +10,7 @@ import sqlalchemy as sa
 from alembic import op
 from sqlalchemy.dialects import postgresql
 
-from gis.store.sql import in_values
+from gis.store.sql import in_values, keep_audit_trail
 from models.vocabulary import SessionEnd
 
 #: Reuses forbid_history_change() from 0002: nobody changes an access line (retention deletes, as the owner).
@@ -89,6 +89,7 @@ def upgrade() -> None:
 
 
 def downgrade() -> None:
+    op.execute(keep_audit_trail("access_log"))
     op.execute("DROP TRIGGER IF EXISTS access_log_append_only ON access_log")
     op.drop_index("ix_access_log_username_at", table_name="access_log")
     op.drop_index("ix_access_log_at", table_name="access_log")

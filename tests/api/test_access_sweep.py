@@ -1,0 +1,170 @@
+"""Every route, found from the app itself, either answers detailed data and leaves one access line naming the user
+and the route, or is listed here with why its answer is not detailed data: a new route fails until it is placed.
+
+Detailed data: incident-level data (points, refs, times, quantities, arrests), a hotspot's member incidents, task
+notes and photos, exports, incident tiles from street zoom, and the audit trails themselves.
+"""
+
+from __future__ import annotations
+
+import pytest
+from sqlalchemy import Connection, text
+
+from gis.services.classification import draft_year
+from gis.services.tasks import comment_task, create_task
+from gis.store.scoping import AreaScope
+from gis.store.tiles import POINT_ZOOM
+from models.domain.access import Principal
+from tests.api.sweep import fill_path, tile_of
+from tests.conftest import evidence_photo, requests_in_savepoints
+
+COMMUNE = "10507"
+YEAR = 2025
+
+#: Routes answering detailed data: who the sweep asks as, and the query it sends.
+RECORDED: dict[str, tuple[str, str]] = {
+    "GET /api/incidents": ("command", f"?commune={COMMUNE}"),
+    "GET /api/hotspots/{hotspot_id}": ("command", ""),
+    "GET /tiles/incidents/{z}/{x}/{y}.mvt": ("command", ""),
+    "GET /api/classifications/{year}/export": ("planner", "?format=xlsx"),
+    "GET /api/reports/kpi.xlsx": ("planner", f"?year={YEAR}"),
+    "GET /api/tasks/{task_id}": ("command", ""),
+    "PATCH /api/tasks/{task_id}": ("command", ""),
+    "POST /api/tasks/{task_id}/assignment": ("command", ""),
+    "GET /api/tasks/{task_id}/photos/{photo_id}": ("command", ""),
+    "GET /api/inbox": ("team", ""),
+    "GET /api/audit": ("admin", ""),
+}
+#: Bodies of the recorded routes that change something on the way.
+BODIES = {
+    "PATCH /api/tasks/{task_id}": lambda w: {"version": 2, "priority": "high"},
+    "POST /api/tasks/{task_id}/assignment": lambda w: {"team_id": w["team"], "version": 2},
+}
+#: Every other route and why its answer holds no detailed data.
+UNRECORDED: dict[str, str] = {
+    "GET /health": "no data",
+    "POST /api/auth/token": "a login",
+    "GET /api/auth/me": "the user's own account",
+    "POST /api/auth/logout": "a logout",
+    "POST /api/auth/password": "the user's own password",
+    "GET /tiles/{layer}/{z}/{x}/{y}.mvt": "hotspot centroids and commune boundaries, no incidents",
+    "GET /tiles/base/{z}/{x}/{y}.png": "the offline basemap",
+    "GET /api/communes": "boundaries",
+    "GET /api/hotspots": "the register: centroids, counts and statuses, not the member incidents",
+    "POST /api/hotspots": "a new hotspot has no member incidents; its answer is what the user sent",
+    "POST /api/hotspots/{hotspot_id}/transitions": "status and version only",
+    "GET /api/heat": "a density surface of at least 20 m cells smoothed over at least 20 m",
+    "GET /api/gistar": "statistics of cells of at least 50 m",
+    "GET /api/emerging": "trend classes of cells",
+    "GET /api/classifications/{year}": "counts per commune",
+    "GET /api/classifications/{year}/map": "classes per commune",
+    "GET /api/classifications/{year}/review": "counts per commune",
+    "POST /api/classifications/{year}/overrides": "one commune's class and the planner's reason",
+    "POST /api/classifications/{year}/approve": "the run's identity",
+    "POST /api/classifications/{year}/runs": "the run's identity",
+    "GET /api/reports/kpi": "province-wide indicators",
+    "GET /api/tasks": "task summaries: no notes, no photos",
+    "POST /api/tasks": "the new task: what the user sent",
+    "GET /api/tasks/mine": "task summaries: no notes, no photos",
+    "GET /api/tasks/suggest-assignee": "teams and their workloads",
+    "POST /api/tasks/{task_id}/transitions": "state and version only",
+    "POST /api/tasks/{task_id}/comments": "the new comment's id",
+    "POST /api/tasks/{task_id}/photos": "what was stored of the user's own photo",
+    "GET /api/teams": "accounts",
+    "POST /api/teams": "accounts",
+    "GET /api/provinces": "reference data",
+    "PUT /api/teams/{team_id}/area": "accounts",
+    "GET /api/teams/{team_id}/areas": "accounts",
+    "GET /api/users": "accounts",
+    "POST /api/users": "accounts",
+    "PUT /api/users/{user_id}/province": "accounts",
+    "PATCH /api/users/{user_id}": "accounts",
+    "POST /api/users/{user_id}/password": "accounts",
+    "POST /api/users/{user_id}/unlock": "accounts",
+    "DELETE /api/users/{user_id}/sessions": "accounts",
+}
+
+
+def operations(app) -> set[str]:
+    """``METHOD /template`` of every route in the app's OpenAPI description."""
+    return {f"{method.upper()} {path}" for path, ops in app.openapi()["paths"].items() for method in ops}
+
+
+def access_lines(conn: Connection) -> list[tuple[str, str, int | None]]:
+    return [tuple(r) for r in conn.execute(text("SELECT username, route, rows FROM access_log ORDER BY id"))]
+
+
+@pytest.fixture
+def world(conn, client, make_team, make_user, make_hotspot, bearer, scatter_incidents) -> dict:
+    """A commune with incidents, a hotspot holding them, a team's task with a note and a photo, a draft year; one user
+    per role (the team user in the task's team)."""
+    team = make_team("Tổ kiểm tra nhật ký", [COMMUNE])
+    scatter_incidents(COMMUNE, "NK-", 5)
+    hotspot = make_hotspot(COMMUNE)
+    conn.execute(
+        text("INSERT INTO hotspot_incidents SELECT :h, id FROM incidents WHERE ref LIKE 'NK-%'"), {"h": hotspot}
+    )
+    task = create_task(
+        conn,
+        Principal(0, "chihuy", "command"),
+        kind="conversion",
+        hotspot_id=None,
+        commune_code=COMMUNE,
+        year=YEAR,
+        team_id=team,
+        due_date=None,
+        priority="normal",
+        checklist=[],
+    )
+    member = Principal(0, "to-nk", "team", team_id=team)
+    photo = comment_task(conn, task, "ảnh hiện trường", member, AreaScope(team_id=team), evidence_photo())
+    draft_year(conn, YEAR, actor="tham-muu")
+    lon, lat = conn.execute(text("SELECT ST_X(geom), ST_Y(geom) FROM incidents WHERE ref = 'NK-1'")).one()
+    x, y = tile_of(lon, lat, POINT_ZOOM)
+    users = {role: make_user(f"nk-{role}", role, team if role == "team" else None) for role in ("command", "team")}
+    users |= {role: make_user(f"nk-{role}", role) for role in ("planner", "admin")}
+    return {
+        "team": team,
+        "values": {
+            "hotspot_id": hotspot,
+            "task_id": task,
+            "photo_id": photo["photo_id"],
+            "year": YEAR,
+            "z": POINT_ZOOM,
+            "x": x,
+            "y": y,
+        },
+        "users": {role: f"nk-{role}" for role in users},
+        "headers": {role: bearer(user_id) for role, user_id in users.items()},
+    }
+
+
+def test_every_route_is_either_recorded_or_says_why_not(client) -> None:
+    assert not RECORDED.keys() & UNRECORDED.keys()
+    found = operations(client.app)
+    assert found - RECORDED.keys() - UNRECORDED.keys() == set(), "a new route: place it in RECORDED or UNRECORDED"
+    assert (RECORDED.keys() | UNRECORDED.keys()) - found == set(), "a route listed here is gone"
+
+
+@pytest.mark.parametrize("operation", RECORDED)
+def test_each_read_of_detailed_data_leaves_one_line_with_user_and_route(client, conn, world, operation) -> None:
+    role, query = RECORDED[operation]
+    method, template = operation.split(" ", 1)
+    before = len(access_lines(conn))
+    body = BODIES[operation](world) if operation in BODIES else None
+    response = client.request(
+        method, fill_path(template, world["values"]) + query, json=body, headers=world["headers"][role]
+    )
+    assert response.status_code == 200, (operation, response.text[:300])
+    assert [line[:2] for line in access_lines(conn)[before:]] == [(world["users"][role], operation)]
+
+
+def test_a_refused_read_of_task_notes_or_photos_leaves_no_line(client, conn, world) -> None:
+    requests_in_savepoints(client.app, conn)  # a refused request rolls back, as the server's transaction does
+    values, team = world["values"], world["headers"]["team"]
+    before = access_lines(conn)
+    assert client.get("/api/tasks/999999").status_code == 404
+    assert client.get(f"/api/tasks/{values['task_id']}/photos/999999").status_code == 404
+    assert client.get("/api/inbox", headers=world["headers"]["planner"]).status_code == 403
+    assert client.patch(f"/api/tasks/{values['task_id']}", json={"version": 2}, headers=team).status_code == 403
+    assert access_lines(conn) == before
