@@ -9,11 +9,12 @@ from __future__ import annotations
 
 import os
 from pathlib import Path
+from typing import Any, Literal
 
-from pydantic import Field
+from pydantic import Field, ValidationError, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
-from models.errors import InvalidInput
+from models.errors import InvalidInput, SettingError
 
 #: The checkout this code runs from, if it runs from one (a wheel install has no pyproject.toml beside it).
 _CHECKOUT = Path(__file__).resolve().parents[1]
@@ -33,6 +34,14 @@ def _default_home() -> Path:
 
 class _Settings(BaseSettings):
     model_config = SettingsConfigDict(env_prefix="DIABAN_", extra="ignore")
+
+    def __init__(self, **values: Any) -> None:
+        try:
+            super().__init__(**values)
+        except ValidationError as exc:
+            raise SettingError.of(
+                {f"DIABAN_{str(error['loc'][0]).upper()}": dict(error) for error in exc.errors()}
+            ) from None
 
 
 class DatabaseSettings(_Settings):
@@ -109,8 +118,14 @@ class ApiSettings(_Settings):
     #: Addresses of the front (nginx) whose X-Forwarded-For header names the client (comma-separated, or * for any):
     #: the login brakes count failures per client address, which must not be the front's for everyone.
     forwarded_allow_ips: str = "127.0.0.1"
-    #: Level of the `diaban` loggers (requests, handled errors): DEBUG, INFO, WARNING, ERROR.
-    log_level: str = "INFO"
+    #: Level of the `diaban` loggers (requests, handled errors): DEBUG, INFO, WARNING, ERROR (any case).
+    log_level: Literal["DEBUG", "INFO", "WARNING", "ERROR", "CRITICAL"] = "INFO"
+
+    @field_validator("log_level", mode="before")
+    @classmethod
+    def _upper_level(cls, value: object) -> object:
+        return value.upper() if isinstance(value, str) else value
+
     #: Work one analysis may cost (grid cells × time steps × neighbourhood cells); unset = the built-in limit
     #: (gis.services.analyses.MAX_COST). A costlier request is refused with 422 and how to narrow it.
     max_analysis_cost: int | None = None

@@ -12,6 +12,7 @@ as in scikit-learn: they are programming errors of the caller, not something a u
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from typing import ClassVar
 
 
@@ -33,6 +34,25 @@ class InvalidInput(DiabanError):
     """A file or value cannot be read as the contract says (bad columns, encoding, format)."""
 
     code = "invalid_input"
+
+
+class SettingError(InvalidInput):
+    """``DIABAN_*`` settings whose values cannot be used, named by their variables before any work. ``problems``:
+    variable → its pydantic error (``type``, ``input``, ``ctx``, English ``msg``), for a caller to word in Vietnamese
+    (api.validation_vi); the message names them with the English reason."""
+
+    code = "invalid_setting"
+
+    def __init__(self, message: str, reason: str | None = None, problems: Mapping[str, Mapping] | None = None) -> None:
+        super().__init__(message, reason)
+        self.problems = dict(problems or {})
+
+    @classmethod
+    def of(cls, problems: Mapping[str, Mapping]) -> SettingError:
+        """The error of these settings, each named with the value given."""
+        named = "; ".join(f"{name}={error.get('input')!r}" for name, error in problems.items())
+        reasons = "; ".join(str(error.get("msg", "")) for error in problems.values())
+        return cls(f"cài đặt không dùng được: {named}", reasons, problems)
 
 
 class InvalidRequest(DiabanError):

@@ -42,6 +42,7 @@ from models.errors import (
     InvalidRequest,
     NotFound,
     PermissionDenied,
+    SettingError,
     StaleVersion,
     Unavailable,
 )
@@ -418,6 +419,7 @@ def build_parser() -> argparse.ArgumentParser:
 #: missing permission; 70 an internal error (a bug: the traceback is logged). argparse's usage errors are 2. A file
 #: the command cannot open (a directory, no permission, a missing folder: an OSError naming it) is bad input, 2.
 EXIT_CODES: dict[type[BaseException], tuple[int, str]] = {
+    SettingError: (2, "Lỗi cấu hình"),
     Unavailable: (1, "Lỗi"),
     Busy: (1, "Lỗi"),
     InvalidInput: (2, "Lỗi dữ liệu"),
@@ -444,7 +446,12 @@ def exit_code(exc: BaseException) -> tuple[int, str]:
 
 
 def _message(exc: BaseException) -> str:
-    """What to print of an error: the domain message, or a Vietnamese line for a file that cannot be opened."""
+    """What to print of an error: the domain message, a Vietnamese line for a file that cannot be opened, or each
+    unusable setting with what it needs."""
+    if isinstance(exc, SettingError) and exc.problems:
+        from api.validation_vi import message_vi
+
+        return "; ".join(f"{name}={error.get('input')!r} {message_vi(error)}" for name, error in exc.problems.items())
     return file_error(exc) if isinstance(exc, OSError) else str(exc)
 
 
@@ -458,10 +465,10 @@ def _internal_error() -> int:
 def main(argv: list[str] | None = None) -> int:
     """Entry point: run a command; every failure becomes one clear line on stderr and the exit code of its family."""
     args = build_parser().parse_args(argv)
-    from gis.settings import ApiSettings
-
-    configure_logging(ApiSettings().log_level)
     try:
+        from gis.settings import ApiSettings
+
+        configure_logging(ApiSettings().log_level)
         code = args.func(args) or 0
         sys.stdout.flush()  # a reader gone shows here, not as an "Exception ignored" at exit
         return code

@@ -254,6 +254,28 @@ def test_a_full_disk_while_writing_the_output_is_bad_input_naming_the_file(
     assert err.splitlines()[-1] == "Lỗi: hết chỗ trống trên đĩa khi ghi /dev/full" and "Lỗi nội bộ" not in err, err
 
 
+@pytest.mark.parametrize(
+    ("setting", "value", "said"),
+    [
+        ("DIABAN_ACCESS_LOG_DAYS", "0", "phải lớn hơn hoặc bằng 1"),
+        ("DIABAN_LOG_LEVEL", "LOUD", "phải là một trong: DEBUG, INFO, WARNING, ERROR, CRITICAL"),
+        ("DIABAN_PORT", "tám nghìn", "phải là số nguyên"),
+    ],
+)
+def test_a_setting_that_cannot_be_used_is_named_in_one_vietnamese_line(
+    cli, capsys, monkeypatch: pytest.MonkeyPatch, setting: str, value: str, said: str
+) -> None:
+    """Each used to end in a pydantic (or logging) traceback, exit 70."""
+    monkeypatch.setenv(setting, value)
+    code, _, err = cli(capsys, "audit", "--prune")
+    assert (code, err.strip()) == (2, f"Lỗi cấu hình: {setting}={value!r} {said}"), err
+
+
+def test_a_log_level_is_taken_in_any_case(cli, capsys, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("DIABAN_LOG_LEVEL", "debug")
+    assert cli(capsys, "provinces", "list")[0] == 0
+
+
 def test_a_refusal_is_one_vietnamese_line_without_a_log_line_before_it(tmp_path) -> None:
     """At the default log level stderr holds the refusal alone, not an English log line repeating it."""
     (tmp_path / "vụ-việc.csv").mkdir()
