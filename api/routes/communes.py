@@ -18,5 +18,5 @@ def list_communes(
     simplify_m: Annotated[float, Query(ge=0, le=1000, description="simplification tolerance, metres")] = 0,
 ) -> dict[str, Any]:
     """Current boundaries with code, name, full_name, kind, area_km2 and province (a provincial user: their
-    province's)."""
-    return communes_geojson(conn, simplify_m, user.province_code)
+    province's; a team: those of the provinces its area lies in)."""
+    return communes_geojson(conn, simplify_m, user.province_code, user.team_id)

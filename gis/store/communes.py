@@ -8,7 +8,7 @@ from typing import TYPE_CHECKING, Any
 
 from sqlalchemy import Connection, text
 
-from gis.store.sql import current_unit, display_simplified
+from gis.store.sql import current_unit, display_simplified, valid_on
 from models.errors import InvalidRequest
 from models.lazy import lazy_module
 from models.vocabulary import METRIC_DOMAIN, METRIC_SRID, WGS84_SRID, UnitKind
@@ -27,9 +27,12 @@ class OutsideCity(InvalidRequest):
     code = "outside_city"
 
 
-def communes_geojson(conn: Connection, simplify_m: float = 0.0, province_code: str | None = None) -> dict[str, Any]:
-    """Current commune-level units (of one province, when given) as a GeoJSON FeatureCollection (optionally
-    simplified), each with its province."""
+def communes_geojson(
+    conn: Connection, simplify_m: float = 0.0, province_code: str | None = None, team_id: int | None = None
+) -> dict[str, Any]:
+    """Current commune-level units as a GeoJSON FeatureCollection (optionally simplified), each with its province:
+    of one province, when given; for a team, of the provinces its area lies in today (its neighbours on the map,
+    not every province of a national database)."""
     row = conn.execute(
         text(f"""
         SELECT json_build_object('type', 'FeatureCollection', 'features', coalesce(json_agg(f ORDER BY f.code), '[]'))
@@ -48,11 +51,15 @@ def communes_geojson(conn: Connection, simplify_m: float = 0.0, province_code: s
             CROSS JOIN LATERAL (SELECT ST_PointOnSurface(u.geom) AS p) l
             WHERE {current_unit("u")}
               AND (CAST(:province AS text) IS NULL OR u.province_code = :province)
+              AND (CAST(:team AS integer) IS NULL OR u.province_code IN (
+                    SELECT a.province_code FROM team_areas ta JOIN admin_units a ON a.code = ta.commune_code
+                    WHERE ta.team_id = :team AND {valid_on("ta")} AND {current_unit("a")}))
         ) f
     """),
         {
             "tol": simplify_m / 111_000.0,
             "province": province_code,
+            "team": team_id,
         },  # metres to degrees here: a subnormal tolerance underflowed in SQL
     ).scalar_one()
     for feature in row["features"]:

@@ -89,6 +89,31 @@ def test_a_quang_ninh_user_opens_on_quang_ninh_without_an_island_button(
     assert {key: hai_phong[key] for key in HAI_PHONG} == HAI_PHONG
 
 
+def test_a_team_reads_the_boundaries_of_its_own_province_only(
+    conn: Connection,
+    second_province_path: Path,
+    client: TestClient,
+    make_user: Callable[..., int],
+    make_team: Callable[..., int],
+    bearer: Callable[..., dict[str, str]],
+) -> None:
+    """A team user has no province of their own: its area's decides (it read every province of a national
+    database)."""
+    import_boundaries(conn, second_province_path)
+    quang_ninh = json.loads(second_province_path.read_text(encoding="utf-8"))["features"][0]["properties"]["code"]
+    for name, commune, province in (("Tổ HP", "10507", "31"), ("Tổ QN", quang_ninh, SECOND_PROVINCE)):
+        member = bearer(make_user(f"thanh-vien-{province}", "team", make_team(name, [commune])))
+        provinces = {
+            f["properties"]["province_code"] for f in client.get("/api/communes", headers=member).json()["features"]
+        }
+        assert provinces == {province}, name
+    nation = bearer(make_user("bo-xem", "command"))
+    provinces = {
+        f["properties"]["province_code"] for f in client.get("/api/communes", headers=nation).json()["features"]
+    }
+    assert provinces == {"31", SECOND_PROVINCE}
+
+
 def test_a_ministry_user_sees_every_province_loaded_with_a_wider_zoom(
     conn: Connection, second_province_path: Path, client: TestClient, make_user: Callable[..., int]
 ) -> None:
