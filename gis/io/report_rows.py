@@ -89,6 +89,8 @@ class ReportRows:
     _buffered: int = 0
     _count: int = 0
     _lines: int | None = None
+    #: Whether the buffer is one frame already in order (a read sorts it; an `add` unsettles it).
+    _buffer_sorted: bool = False
 
     @classmethod
     def of(cls, *frames: pd.DataFrame) -> ReportRows:
@@ -106,6 +108,7 @@ class ReportRows:
         self._buffered += len(frame)
         self._count += len(frame)
         self._lines = None
+        self._buffer_sorted = False
         if self._buffered >= SPILL_ROWS:
             self._spill()
 
@@ -171,9 +174,12 @@ class ReportRows:
 
     def _sorted_buffer_view(self) -> _Run:
         """The unspilled rows as a sorted run, kept as the buffer (sorted once, read as often as asked)."""
+        if self._buffer_sorted:
+            frame = self._buffer[0]
+            return _Run(int(frame["line"].iloc[0]), int(frame["line"].iloc[-1]), frame=frame)
         run = self._sorted_buffer()
         assert run.frame is not None
-        self._buffer, self._buffered = [run.frame], len(run.frame)
+        self._buffer, self._buffered, self._buffer_sorted = [run.frame], len(run.frame), True
         return run
 
 

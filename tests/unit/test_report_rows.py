@@ -41,6 +41,18 @@ def test_rows_come_as_a_stable_sort_of_everything_added(monkeypatch: pytest.Monk
     assert got["line"].dtype == np.int64
 
 
+def test_unspilled_rows_are_sorted_once_however_often_they_are_read(monkeypatch: pytest.MonkeyPatch) -> None:
+    """A report is read for its summary, its first rows and its listing: one sort, until rows are added."""
+    sorts = []
+    original = ReportRows._sorted_buffer
+    monkeypatch.setattr(ReportRows, "_sorted_buffer", lambda self: sorts.append(1) or original(self))
+    rows = ReportRows.of(frame([5, 1], ["lat", "lon"], "a"), frame([3], ["lon"], "b"))
+    assert [r[0] for r in rows.rows()] == [1, 3, 5] and rows.lines == 3 and len(rows.head(2)) == 2
+    assert len(sorts) == 1
+    rows.add(frame([2], ["lat"], "c"))
+    assert [r[0] for r in rows.rows()] == [1, 2, 3, 5] and len(rows.frame()) == 4 and len(sorts) == 2
+
+
 def test_an_empty_list() -> None:
     rows = ReportRows.of(pd.DataFrame(columns=["line", "ref", "field", "reason"]))
     assert rows.empty and len(rows) == 0 and rows.lines == 0
