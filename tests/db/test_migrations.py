@@ -92,20 +92,32 @@ def test_incidents_move_into_yearly_partitions_and_back(scratch_url: str) -> Non
     engine.dispose()
 
 
-#: One row of each audit trail, and the revision below the one that made it.
+#: One row of each audit trail (after the rows it refers to), and the revision below the one that made it.
 AUDIT_ROWS = {
-    "access_log": ("(username, route, params) VALUES ('x', 'GET /api/incidents', '{}')", "0009"),
-    "admin_audit": ("(actor, action, details) VALUES ('x', 'create_user', '{}')", "0008"),
+    "access_log": (
+        ["INSERT INTO access_log (username, route, params) VALUES ('x', 'GET /api/incidents', '{}')"],
+        "0009",
+    ),
+    "admin_audit": (["INSERT INTO admin_audit (actor, action, details) VALUES ('x', 'create_user', '{}')"], "0008"),
+    "hotspot_events": (
+        [
+            """INSERT INTO hotspots (status, kind, origin, n_incidents, kinds, radius_m, version, centroid)
+               VALUES ('detected', 'spot', 'manual', 0, '{}', 50, 1, ST_SetSRID(ST_MakePoint(106.7, 20.8), 4326))""",
+            "INSERT INTO hotspot_events (hotspot_id, actor, event, details) SELECT id, 'x', 'created', '{}' FROM hotspots",
+        ],
+        "0001",
+    ),
 }
 
 
 @pytest.mark.parametrize("table", AUDIT_ROWS)
 def test_a_downgrade_never_drops_an_audit_trail_that_holds_rows(scratch_url: str, table: str) -> None:
-    row, below = AUDIT_ROWS[table]
+    rows, below = AUDIT_ROWS[table]
     engine = create_engine(scratch_url)
     migrate(engine)
     with engine.begin() as conn:
-        conn.execute(text(f"INSERT INTO {table} {row}"))
+        for row in rows:
+            conn.execute(text(row))
     with pytest.raises(DBAPIError, match="audit trail"), engine.begin() as conn:
         command.downgrade(alembic_config(conn), below)
     with engine.connect() as conn:

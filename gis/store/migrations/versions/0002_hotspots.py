@@ -9,7 +9,7 @@ import sqlalchemy as sa
 from alembic import op
 from sqlalchemy.dialects import postgresql
 
-from gis.store.sql import in_values
+from gis.store.sql import in_values, keep_audit_trail
 from models.vocabulary import HotspotKind, HotspotStatus
 
 revision = "0002"
@@ -122,6 +122,7 @@ def upgrade() -> None:
 
 
 def downgrade() -> None:
+    op.execute(keep_audit_trail("hotspot_events"))
     op.execute("DROP TRIGGER IF EXISTS hotspot_events_append_only ON hotspot_events")
     op.execute("DROP FUNCTION IF EXISTS forbid_history_change()")
     op.drop_index(op.f("ix_hotspot_incidents_incident_id"), table_name="hotspot_incidents")

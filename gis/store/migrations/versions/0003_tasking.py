@@ -9,7 +9,7 @@ import sqlalchemy as sa
 from alembic import op
 from sqlalchemy.dialects import postgresql
 
-from gis.store.sql import LOCAL_TODAY, in_values
+from gis.store.sql import LOCAL_TODAY, in_values, keep_audit_trail
 from models.vocabulary import (
     TASK_CLOSED,
     Category,
@@ -251,6 +251,7 @@ def upgrade() -> None:
 
 
 def downgrade() -> None:
+    op.execute(keep_audit_trail("task_events"))
     op.drop_table("classification_results")
     op.drop_table("classification_runs")
     op.execute("DROP FUNCTION IF EXISTS forbid_approved_classification_change()")

@@ -91,6 +91,7 @@ def upgrade() -> None:
 
 def downgrade() -> None:
     op.execute(keep_audit_trail("admin_audit"))
+    op.execute(keep_audit_trail("task_photos"))
     op.execute("DROP TRIGGER IF EXISTS task_photos_append_only ON task_photos")
     op.drop_index(op.f("ix_task_photos_event_id"), table_name="task_photos")
     op.drop_index(op.f("ix_task_photos_task_id"), table_name="task_photos")
