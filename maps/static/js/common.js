@@ -44,7 +44,12 @@ async function api(path, options = {}) {
 async function apiOnce(path, options) {
   const json = typeof options.body === "string";  // a FormData body (a photo) sets its own multipart type
   const headers = { "X-CSRF-Token": csrfToken(), ...(json ? { "Content-Type": "application/json" } : {}), ...options.headers };
-  const response = await fetch(path, { credentials: "same-origin", ...options, headers });
+  let response;
+  try {
+    response = await fetch(path, { credentials: "same-origin", ...options, headers });
+  } catch (error) {  // the browser's own words ("Failed to fetch") are English: say what happened, in Vietnamese
+    throw new TypeError("Không kết nối được máy chủ (mạng yếu hoặc mất sóng): hãy thử lại", { cause: error });
+  }
   if (response.status === 401) {
     keepDrafts();
     window.location.href = "/login?het-han=1";
