@@ -595,6 +595,50 @@ def test_a_note_whose_answer_is_lost_is_sent_again_and_stored_once(chromium, ser
     page.close()
 
 
+def test_a_team_whose_list_is_out_of_date_sees_its_tasks_as_they_are_now(chromium, server: str, city: Engine) -> None:
+    """Two ways a phone's list goes out of date: the answer to «Thực hiện» is lost (the task did start) and the team
+    taps again; command gives a task to another team meanwhile. The page used to keep the old buttons with «hãy tải lại»
+    or «không tìm thấy»: it draws the tasks as they are now, and keeps a note typed in another task."""
+    with city.connect() as conn:
+        team_user, first, second = conn.execute(
+            text("""SELECT u.username, min(t.id), max(t.id) FROM users u JOIN tasks t ON t.team_id = u.team_id
+                    WHERE t.state = 'assigned' AND u.role = 'team' GROUP BY u.username HAVING count(*) >= 2
+                    ORDER BY u.username LIMIT 1""")
+        ).one()
+    page, errors = open_as(chromium, server, team_user, PHONE)
+    calls: list[int] = []
+
+    def lose_the_first_answer(route) -> None:
+        calls.append(1)
+        if len(calls) == 1:  # a change without a key is not sent again by the page itself
+            route.fetch()
+            route.abort("connectionreset")
+        else:
+            route.continue_()
+
+    page.route(f"**/api/tasks/{first}/transitions", lose_the_first_answer)
+    typed = "Đang ghi dở: đối tượng đã bỏ đi"
+    page.locator(f"article.task[data-task-id='{second}'] .actions textarea").fill(typed)
+    started = page.locator(f"article.task[data-task-id='{first}'] button[data-to=in_progress]")
+    started.click()
+    page.wait_for_selector("#message.error >> text=Không kết nối được máy chủ")
+    started.click()
+    page.wait_for_selector("#message.error >> text=danh sách đã được tải lại")
+    assert page.locator(f"article.task[data-task-id='{first}'] b.state").inner_text() == "Đang thực hiện"
+    assert page.locator(f"article.task[data-task-id='{second}'] .actions textarea").input_value() == typed
+    with city.begin() as conn:
+        team_id = conn.execute(text("SELECT team_id FROM tasks WHERE id = :t"), {"t": second}).scalar_one()
+        other = conn.execute(text("SELECT min(id) FROM teams WHERE id <> :t"), {"t": team_id}).scalar_one()
+        assign_task(conn, second, other, 2, principal_by_username(conn, "chihuy"))
+    page.locator(f"article.task[data-task-id='{second}'] button[data-to=in_progress]").click()
+    page.wait_for_selector(f"#message.error >> text=không tìm thấy nhiệm vụ #{second}")
+    assert page.locator(f"article.task[data-task-id='{second}']").count() == 0
+    assert page.locator("#notices li", has_text=f"Nhiệm vụ #{second} đã được giao cho tổ khác").is_visible()
+    shot(page, "team-phone-out-of-date")
+    assert unexpected([e for e in errors if "ERR_CONNECTION_RESET" not in e], 404, 412) == []
+    page.close()
+
+
 def test_planner_overrides_and_a_second_planner_approves(chromium, server: str, city: Engine) -> None:
     page, errors = open_as(chromium, server, "thammuu", DESKTOP)
     page.on("dialog", lambda dialog: dialog.accept())

@@ -89,12 +89,20 @@ diabanPages.team = async function startTeam(map, cfg) {
         to: action.to, note, version: task.version,
       }) });
       notify(`Nhiệm vụ #${task.id}: ${cfg.taskLabels[action.to] || action.to}`);
+      box.querySelector("textarea").value = "";
       await loadTasks();
     } catch (error) {
-      notify(error.message, true);
       item.querySelectorAll(".actions button").forEach((b) => { b.disabled = false; });
+      if (!CHANGED_MEANWHILE.includes(error.status)) { notify(error.message, true); return; }
+      // The task changed since the list was drawn (a first try whose answer was lost, command's own change) or is no
+      // longer the team's: show it as it is now rather than buttons that can only be refused again.
+      await loadTasks();
+      notify(`${error.message} — danh sách đã được tải lại, hãy xem trạng thái hiện tại`, true);
     }
   }
+
+  // Refusals that mean the list is out of date: not found (taken away), refused from the state it is in, stale version.
+  const CHANGED_MEANWHILE = [404, 409, 412];
 
   // A progress note, with a photo taken on the spot if wanted (its GPS position is removed unless the team keeps it).
   function progressForm(task) {
@@ -131,6 +139,7 @@ diabanPages.team = async function startTeam(map, cfg) {
           await api(`/api/tasks/${task.id}/comments`, { method: "POST", body: JSON.stringify({ note }), headers });
           notify(`Đã gửi ghi chú cho nhiệm vụ #${task.id}`);
         }
+        form.note.value = form.key.value = "";
         await loadTasks(task.id);
       } catch (error) {
         notify(error.message, true);
@@ -159,10 +168,19 @@ diabanPages.team = async function startTeam(map, cfg) {
   }
 
   let shown = [];
+  // Drawn again (after any change), the list keeps what is typed and not yet sent in every task (it used to lose a
+  // note half written in one task when another was sent).
   function draw(openHistory = null) {
     markers.clearLayers();
     const visible = shown.filter((task) => showFinished.checked || !finished(task));
+    const typed = new Map([...list.querySelectorAll("[data-draft]")].filter((f) => f.value).map((f) => [f.dataset.draft, f]));
     list.replaceChildren(...visible.map(taskItem));
+    for (const field of list.querySelectorAll("[data-draft]")) {
+      const before = typed.get(field.dataset.draft);
+      if (!before) continue;
+      field.value = before.value;
+      if (before.closest("details")?.open) field.closest("details")?.setAttribute("open", "");
+    }
     document.getElementById("task-count").textContent = `(${VI_NUMBER.format(visible.length)})`;
     if (!visible.length) list.textContent = "Tổ chưa có nhiệm vụ nào cần làm.";
     if (openHistory) list.querySelector(`article.task[data-task-id="${openHistory}"] details.history`)?.setAttribute("open", "");
