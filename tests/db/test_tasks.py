@@ -178,7 +178,8 @@ def test_a_comment_sent_again_with_its_key_is_stored_once(client, conn, team, ma
     colleague = {**bearer(make_user("to-td-2", "team", team["id"])), "Idempotency-Key": "k-3f9a1c77"}
     assert client.post(url, json={"note": "đã kiểm tra khu chợ"}, headers=colleague).json()["id"] != first.json()["id"]
     assert stored() == 2
-    assert client.post(url, json={"note": "x"}, headers={**keyed, "Idempotency-Key": "short"}).status_code == 422
+    malformed = client.post(url, json={"note": "x"}, headers={**keyed, "Idempotency-Key": "short"})
+    assert malformed.status_code == 422 and "mã gửi lại" in malformed.json()["message"], malformed.json()
     photo = evidence_photo().content
     sent = [
         client.post(
