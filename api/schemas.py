@@ -325,6 +325,7 @@ class AssignmentIn(_In):
 
     team_id: StrictInt
     version: StrictInt = Field(ge=1)
+    note: str = Field("", max_length=4000, description="why: told to the team a reassignment takes the task from")
 
 
 class CommentIn(_In):
@@ -455,7 +456,11 @@ class InboxEvent(TaskEventOut):
 
     kind: TaskKind
     commune_code: str
-    task_state: TaskState
+    task_state: TaskState | None = Field(description="the task's state now; null once it was taken away")
+    taken_away: bool = Field(
+        description="a reassignment that took the task from the user's team: the event tells when, by whom and why,"
+        " nothing of the task since"
+    )
 
 
 class InboxOut(_Out):

@@ -90,6 +90,7 @@ FIELD_LABELS: Mapping[str, str] = {
     "photo": "ảnh",
     "photo_id": "ảnh",
     "keep_location": "giữ vị trí chụp",
+    "Idempotency-Key": "mã gửi lại",
     "mode": "cách tính",
     "permutations": "số hoán vị",
 }

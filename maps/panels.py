@@ -146,8 +146,11 @@ def command_panel() -> str:
 
 
 def team_panel() -> str:
-    """The team's tasks: where, what to do now, progress notes with photos, history."""
+    """The team's notices (work given, returned, taken away or cancelled, command's comments) and its tasks: where,
+    what to do now, progress notes with photos, history."""
     return """<aside class="panel"><div id="message" class="message" role="status" aria-live="polite"></div>
+      <details id="notices" open><summary>Thông báo <b id="inbox-count" class="badge"></b></summary>
+        <ul id="inbox" class="inbox"><li class="none">Đang tải…</li></ul></details>
       <h2>Nhiệm vụ của tổ <small id="task-count"></small></h2>
       <label class="check"><input type="checkbox" id="show-finished"> Hiện cả nhiệm vụ đã nghiệm thu, đã hủy,
         đã từ chối</label>

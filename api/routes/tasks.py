@@ -2,7 +2,7 @@
 
 from typing import Annotated, Any
 
-from fastapi import APIRouter, File, Form, Query, Request, Response, UploadFile
+from fastapi import APIRouter, File, Form, Header, Query, Request, Response, UploadFile
 
 from api.deps import AreaScopeDep, Commander, ConnDep, Reader, ReaderRead, Writer, WriterRead, WriterWrite
 from api.limits import upload_body_size
@@ -44,6 +44,17 @@ PHOTO_RESPONSE: dict[int | str, dict] = {
     }
 }
 Limit = Annotated[int, Query(ge=1, le=1000)]
+#: The client's key of a comment it may send again (after losing the answer): the same key gives the first one back.
+IdempotencyKey = Annotated[
+    str | None,
+    Header(
+        alias="Idempotency-Key",
+        min_length=8,
+        max_length=128,
+        pattern=r"^[!-~]+$",
+        description="the client's key of this comment (printable ASCII): a retry with it stores nothing again",
+    ),
+]
 Offset = Annotated[int, Query(ge=0, le=100_000_000)]
 
 
@@ -132,9 +143,9 @@ def patch_task(task_id: int, body: TaskChanges, conn: ConnDep, user: Commander, 
 def post_assignment(
     task_id: int, body: AssignmentIn, conn: ConnDep, user: Commander, scope: AreaScopeDep
 ) -> dict[str, Any]:
-    """Assign an unassigned task, or reassign one not yet started (412 on a stale version); a provincial command
-    only its province's tasks, to its province's teams."""
-    assign_task(conn, task_id, body.team_id, body.version, user, scope=scope)
+    """Assign an unassigned task, or reassign one not yet started (412 on a stale version; the team it is taken from
+    is told, with `note`); a provincial command only its province's tasks, to its province's teams."""
+    assign_task(conn, task_id, body.team_id, body.version, user, scope=scope, note=body.note)
     return _visible_task(conn, task_id, scope, user.role)
 
 
@@ -147,9 +158,10 @@ def post_transition(task_id: int, body: TransitionIn, write: WriterWrite) -> dic
 
 
 @router.post("/{task_id:int}/comments", status_code=201, response_model=CommentOut)
-def post_comment(task_id: int, body: CommentIn, write: WriterWrite) -> dict[str, Any]:
-    """Comment on a visible task; the assignee team or command sees it in its inbox."""
-    return comment_task(write.conn, task_id, body.note, write.user, write.scope)
+def post_comment(task_id: int, body: CommentIn, write: WriterWrite, key: IdempotencyKey = None) -> dict[str, Any]:
+    """Comment on a visible task; the assignee team or command sees it in its inbox. Sent again with the same
+    `Idempotency-Key`, the first comment is answered and nothing is stored (409: the key was used for another)."""
+    return comment_task(write.conn, task_id, body.note, write.user, write.scope, key=key)
 
 
 # A phone's photo is several MB: this route takes the upload limit (DIABAN_MAX_UPLOAD_MB), not the 1 MB of JSON bodies;
@@ -164,13 +176,15 @@ def post_photo(
     photo: Annotated[UploadFile, File(description="JPEG, PNG or WebP, at most DIABAN_PHOTO_MAX_MB")],
     note: Annotated[str, Form(max_length=4000)] = "",
     keep_location: Annotated[bool, Form(description="keep the EXIF GPS position in the stored photo")] = False,
+    key: IdempotencyKey = None,
 ) -> dict[str, Any]:
     """A progress note with photo evidence on a visible task: checked by size, magic bytes and decoding; the place it
-    was taken is removed from its metadata unless `keep_location` (the image itself is not re-encoded)."""
+    was taken is removed from its metadata unless `keep_location` (the image itself is not re-encoded). Sent again
+    with the same `Idempotency-Key`, the first note is answered and nothing is stored."""
     max_bytes = request.app.state.photo_max_bytes
     data = photo.file.read(max_bytes + 1)
     accepted = accept_photo(data, max_bytes=max_bytes, keep_location=keep_location, size=photo.size)
-    saved = comment_task(conn, task_id, note.strip() or "Ảnh hiện trường", user, scope, accepted)
+    saved = comment_task(conn, task_id, note.strip() or "Ảnh hiện trường", user, scope, accepted, key)
     return {
         "id": saved["photo_id"],
         "task_id": task_id,

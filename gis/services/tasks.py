@@ -7,6 +7,7 @@ naming the other in its event.
 
 from __future__ import annotations
 
+import hashlib
 import json
 from dataclasses import dataclass
 from datetime import UTC, date, datetime
@@ -26,7 +27,7 @@ from models.domain.access import Principal
 from models.domain.coupling import check_taskable, companion
 from models.domain.hotspot_lifecycle import HOTSPOT_LIFECYCLE
 from models.domain.task_lifecycle import TASK_LIFECYCLE, TaskFacts
-from models.errors import AlreadyExists, InvalidRequest, NotFound
+from models.errors import AlreadyExists, Conflict, InvalidRequest, NotFound
 from models.vocabulary import TASK_REASSIGNABLE, TaskKind, TaskState
 
 #: Task fields that command may change directly (state and team change through transitions and assignment).
@@ -181,9 +182,10 @@ def assign_task(
     actor: Principal,
     at: datetime | None = None,
     scope: AreaScope = UNRESTRICTED,
+    note: str = "",
 ) -> int:
     """Assign (unassigned → assigned, the hotspot with it) or reassign a task not yet started, both in ``scope`` (a
-    provincial command: its province's tasks and teams); return the version."""
+    provincial command: its province's tasks and teams), with command's ``note``; return the version."""
     team_exists(conn, team_id)
     require_team_in_scope(conn, scope, team_id)
     row = load_at_version(
@@ -215,11 +217,11 @@ def assign_task(
         details = {"version": new_version, **_apply_hotspot(conn, move, task_id, actor, at)}
         if first:
             record_task_event(
-                conn, task_id, actor, team_id, "transition", TaskState.UNASSIGNED, target, details=details, at=at
+                conn, task_id, actor, team_id, "transition", TaskState.UNASSIGNED, target, note, details, at
             )
         else:
             details["from_team"] = row["team_id"]
-            record_task_event(conn, task_id, actor, team_id, "reassigned", details=details, at=at)
+            record_task_event(conn, task_id, actor, team_id, "reassigned", note=note, details=details, at=at)
     return new_version
 
 
@@ -282,19 +284,64 @@ def update_task(
 
 
 def comment_task(
-    conn: Connection, task_id: int, note: str, actor: Principal, scope: AreaScope, photo: Photo | None = None
+    conn: Connection,
+    task_id: int,
+    note: str,
+    actor: Principal,
+    scope: AreaScope,
+    photo: Photo | None = None,
+    key: str | None = None,
 ) -> dict[str, Any]:
     """Append a comment (a progress note) to a visible task, with its photo evidence if any; comments change no
-    state, so they carry no version. Returns the event id and the photo id (None without a photo)."""
+    state, so they carry no version. Returns the event id and the photo id (None without a photo).
+
+    ``key`` (the client's ``Idempotency-Key``) makes a retry safe: the same user sending the same note (and photo)
+    with the same key again gets the first comment back and nothing is stored; the key with another note is refused.
+    """
     team_id = conn.execute(
         text(f"SELECT t.team_id FROM tasks t WHERE t.id = :id AND {scope.tasks('t')}"), {**scope.params, "id": task_id}
     ).first()
     if team_id is None:
         raise NotFound(f"không tìm thấy nhiệm vụ #{task_id}")
+    if key is not None and (first := _keyed_comment(conn, task_id, note, actor, photo, key)) is not None:
+        return first
     details = {"photo": photo.media_type, "location_kept": photo.location_kept} if photo else None
-    event_id = record_task_event(conn, task_id, actor, team_id[0], "comment", note=note, details=details)
-    photo_id = store_photo(conn, task_id, event_id, photo, actor) if photo else None
+    try:
+        with conn.begin_nested():
+            event_id = record_task_event(
+                conn, task_id, actor, team_id[0], "comment", note=note, details=details, client_key=key
+            )
+            photo_id = store_photo(conn, task_id, event_id, photo, actor) if photo else None
+    except IntegrityError:
+        # The same key sent twice at once: the other request stored it first (and has committed, or the unique index
+        # would still be waiting for it).
+        first = _keyed_comment(conn, task_id, note, actor, photo, key) if key is not None else None
+        if first is None:
+            raise
+        return first
     return {"id": event_id, "task_id": task_id, "photo_id": photo_id}
+
+
+def _keyed_comment(
+    conn: Connection, task_id: int, note: str, actor: Principal, photo: Photo | None, key: str
+) -> dict[str, Any] | None:
+    """The comment the user already stored under ``key`` (None: none yet); Conflict if the key was used for another
+    comment (another task, note or photo)."""
+    first = conn.execute(
+        text("""SELECT e.id, e.task_id, e.note, p.id AS photo_id, p.sha256
+                FROM task_events e LEFT JOIN task_photos p ON p.event_id = e.id
+                WHERE e.actor = :actor AND e.client_key = :key"""),
+        {"actor": actor.username, "key": key},
+    ).first()
+    if first is None:
+        return None
+    sha256 = hashlib.sha256(photo.content).hexdigest() if photo else None
+    if (first.task_id, first.note or "", first.sha256) != (task_id, note, sha256):
+        raise Conflict(
+            "mã gửi lại (Idempotency-Key) này đã dùng cho một ghi chú khác: hãy gửi với mã mới",
+            "Idempotency-Key already used for another comment",
+        )
+    return {"id": first.id, "task_id": task_id, "photo_id": first.photo_id}
 
 
 def _json(value: Any) -> str:

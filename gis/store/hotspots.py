@@ -58,16 +58,13 @@ _PROPERTIES = f"""json_build_object('id', h.id, 'status', h.status, 'kind', h.ki
     'monitoring_since', CASE WHEN {_MONITORED} THEN {local_date("h.status_changed_at")} END,
     'incident_since_monitoring', CASE WHEN {_MONITORED} THEN {incident_within("h", "h.status_changed_at", "now()")} END)"""
 
-#: Who made an event of another team's, as a team reads its hotspot's history.
-OTHER_TEAM = "tổ công tác khác"
-
 
 def _event_shown(scope: AreaScope) -> str:
-    """What the scope may see of a hotspot event (alias ``e``): who made it (``actor``: not a user of a team it may
-    not see), and its note and the task it names (``task``: not when it went with a task it may not see)."""
+    """What the scope may see of a hotspot event (alias ``e``): its note and the task it names (``task``: not when it
+    went with a task it may not see; who made it is ``AreaScope.actor``)."""
     if not scope.key:
-        return "SELECT true AS actor, true AS task"
-    return f"""SELECT {scope.people("e.actor")} AS actor, NOT EXISTS (SELECT 1 FROM tasks et
+        return "SELECT true AS task"
+    return f"""SELECT NOT EXISTS (SELECT 1 FROM tasks et
         WHERE et.id = CAST(e.details ->> 'task_id' AS integer) AND NOT ({scope.tasks("et")})) AS task"""
 
 
@@ -99,7 +96,7 @@ def hotspot_detail(conn: Connection, hotspot_id: int, scope: AreaScope = UNRESTR
                         'lat', round(ST_Y(i.geom)::numeric, 6)) ORDER BY i.occurred_at), '[]')
                     FROM hotspot_incidents hi JOIN incidents i ON i.id = hi.incident_id WHERE hi.hotspot_id = h.id),
                 'events', (SELECT coalesce(json_agg(json_build_object('id', e.id, 'at', e.at,
-                        'actor', CASE WHEN ev.actor THEN e.actor ELSE '{OTHER_TEAM}' END, 'event', e.event,
+                        'actor', {scope.actor("e.actor")}, 'event', e.event,
                         'from_status', e.from_status, 'to_status', e.to_status,
                         'note', CASE WHEN ev.task THEN e.note END, 'run_id', e.run_id,
                         'details', CASE WHEN ev.task THEN e.details ELSE e.details - 'task_id' END) ORDER BY e.id),

@@ -18,6 +18,8 @@ TEAM_COMMUNES = f"SELECT ta.commune_code FROM team_areas ta WHERE ta.team_id = :
 #: Communes of province ``:scope_province`` (every version of a unit: a code keeps its province over time).
 #: A semi-join on ix_admin_units_province (province_code, code).
 PROVINCE_COMMUNES = "SELECT pu.code FROM admin_units pu WHERE pu.province_code = :scope_province"
+#: Who did something, as a scope reads it when the actor is a user of a team it may not see (``AreaScope.people``).
+OTHER_TEAM = "tổ công tác khác"
 
 
 def in_team_area(column: str) -> str:
@@ -113,6 +115,12 @@ class AreaScope:
             f"EXISTS (SELECT 1 FROM team_areas sa WHERE sa.team_id = {alias}.id AND {valid_on('sa')}"
             f" AND {in_province('sa.commune_code')})"
         )
+
+    def actor(self, username: str) -> str:
+        """A username column as the scope may read it: the user, or OTHER_TEAM for a user of a team it may not see."""
+        if not self.key:
+            return username
+        return f"CASE WHEN {self.people(username)} THEN {username} ELSE '{OTHER_TEAM}' END"
 
     def people(self, username: str) -> str:
         """Condition that a username column (an actor in a history) names no user of a team the scope may not see:

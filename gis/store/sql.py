@@ -47,6 +47,11 @@ def current_unit(alias: str | None = "u") -> str:
     return f"{alias + '.' if alias else ''}valid_to IS NULL"
 
 
+def reassigned_from(alias: str | None = "e") -> str:
+    """The team a ``reassigned`` task event took its task from (``alias`` None: unqualified, as its index has it)."""
+    return f"CAST({alias + '.' if alias else ''}details ->> 'from_team' AS integer)"
+
+
 def valid_on(alias: str, day: str = LOCAL_TODAY) -> str:
     """Condition that a row with ``valid_from``/``valid_to`` (team areas, units) is valid on ``day``."""
     return f"({alias}.valid_from <= {day} AND ({alias}.valid_to IS NULL OR {alias}.valid_to > {day}))"

@@ -26,7 +26,7 @@ from sqlalchemy import (
 from sqlalchemy.dialects.postgresql import ARRAY, JSONB
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 
-from gis.store.sql import LOCAL_TODAY, current_unit, in_values
+from gis.store.sql import LOCAL_TODAY, current_unit, in_values, reassigned_from
 from models.vocabulary import (
     POINT_ASSIGNMENTS,
     PROVINCIAL_ROLES,
@@ -484,7 +484,22 @@ class TaskEvent(Base):
     """Append-only history of a task: creation, transitions, (re)assignment, comments."""
 
     __tablename__ = "task_events"
-    __table_args__ = (Index("ix_task_events_team_at", "team_id", "at"),)
+    __table_args__ = (
+        Index("ix_task_events_team_at", "team_id", "at"),
+        #: A team's inbox tells it of the tasks reassignments took from it.
+        Index(
+            "ix_task_events_reassigned_from",
+            text(reassigned_from(None)),
+            postgresql_where=text("event = 'reassigned'"),
+        ),
+        Index(
+            "uq_task_events_actor_client_key",
+            "actor",
+            "client_key",
+            unique=True,
+            postgresql_where=text("client_key IS NOT NULL"),
+        ),
+    )
 
     id: Mapped[int] = mapped_column(BigInteger, primary_key=True)
     task_id: Mapped[int] = mapped_column(ForeignKey("tasks.id"), index=True)
@@ -498,6 +513,8 @@ class TaskEvent(Base):
     to_state: Mapped[str | None] = mapped_column(String(16))
     note: Mapped[str | None] = mapped_column(Text)
     details: Mapped[dict] = mapped_column(JSONB, default=dict)
+    #: The client's key of a comment it may send again (``Idempotency-Key``): one event per user and key.
+    client_key: Mapped[str | None] = mapped_column(Text)
 
 
 class ClassificationRun(Base):

@@ -13,7 +13,7 @@ from sqlalchemy import Connection, insert, text
 from gis.io.photos import Photo
 from gis.store.scoping import AreaScope
 from gis.store.selection import TaskFilter
-from gis.store.sql import current_unit, valid_on
+from gis.store.sql import current_unit, reassigned_from, valid_on
 from gis.store.tables import TaskEvent, TaskPhoto
 from models.domain.access import Principal
 from models.domain.coupling import task_actions
@@ -33,6 +33,20 @@ _SELECT = f"""
                        FROM (SELECT coalesce(h.centroid, ST_PointOnSurface(u.geom)) AS g) place) p ON true
 """
 _EVENT_COLUMNS = "e.id, e.task_id, e.at, e.actor, e.event, e.from_state, e.to_state, e.note, e.details"
+
+
+def _event_columns(scope: AreaScope) -> str:
+    """A task event (alias ``e``) as the scope reads it. A handover keeps the work's notes and photos, but a user of a
+    team the scope may not see is only «tổ công tác khác», and the team a reassignment took the task from is named
+    only to a scope that may see that team."""
+    if not scope.key:
+        return _EVENT_COLUMNS
+    from_team = f"""CASE WHEN EXISTS (SELECT 1 FROM teams ft WHERE ft.id = CAST(e.details ->> 'from_team' AS integer)
+                         AND {scope.teams("ft")}) THEN e.details ELSE e.details - 'from_team' END AS details"""
+    return (
+        f"e.id, e.task_id, e.at, {scope.actor('e.actor')} AS actor, e.event, e.from_state, e.to_state, e.note, "
+        + from_team
+    )
 
 
 @cache
@@ -86,7 +100,8 @@ def list_tasks(
 
 
 def get_task(conn: Connection, task_id: int, scope: AreaScope, role: str) -> dict[str, Any] | None:
-    """One visible task with its events, oldest first; None when missing or out of scope."""
+    """One visible task with its events and photos, oldest first (who of a team the scope may not see did what is
+    withheld: ``_event_columns``); None when missing or out of scope."""
     row = (
         conn.execute(text(f"{_SELECT} WHERE t.id = :id AND {scope.tasks('t')}"), {**scope.params, "id": task_id})
         .mappings()
@@ -94,11 +109,12 @@ def get_task(conn: Connection, task_id: int, scope: AreaScope, role: str) -> dic
     )
     if row is None:
         return None
+    params = {**scope.params, "id": task_id}
     events = conn.execute(
-        text(f"SELECT {_EVENT_COLUMNS} FROM task_events e WHERE e.task_id = :id ORDER BY e.id"), {"id": task_id}
+        text(f"SELECT {_event_columns(scope)} FROM task_events e WHERE e.task_id = :id ORDER BY e.id"), params
     ).mappings()
     photos = conn.execute(
-        text(f"SELECT {_PHOTO_COLUMNS} FROM task_photos p WHERE p.task_id = :id ORDER BY p.id"), {"id": task_id}
+        text(f"SELECT {_photo_columns(scope)} FROM task_photos p WHERE p.task_id = :id ORDER BY p.id"), params
     ).mappings()
     return {
         **task_payload(dict(row), local_today(), role),
@@ -107,9 +123,12 @@ def get_task(conn: Connection, task_id: int, scope: AreaScope, role: str) -> dic
     }
 
 
-_PHOTO_COLUMNS = (
-    "p.id, p.event_id, p.media_type, p.byte_size, p.width, p.height, p.location_kept, p.uploaded_by, p.uploaded_at"
-)
+def _photo_columns(scope: AreaScope) -> str:
+    """A task photo's metadata (alias ``p``) as the scope reads it: its uploader as ``_event_columns`` names actors."""
+    return (
+        "p.id, p.event_id, p.media_type, p.byte_size, p.width, p.height, p.location_kept, "
+        f"{scope.actor('p.uploaded_by')} AS uploaded_by, p.uploaded_at"
+    )
 
 
 def store_photo(conn: Connection, task_id: int, event_id: int, photo: Photo, actor: Principal) -> int:
@@ -168,29 +187,36 @@ def inbox(conn: Connection, user: Principal, limit: int) -> list[dict[str, Any]]
 
     A team hears of tasks assigned or returned to it, cancelled, and comments from outside the team;
     command hears of work completed or declined and of comments from teams (a provincial command: its province's).
-    Only of tasks the user may see now: a task since given to another team is no longer the team's news.
+    Only of tasks the user may see now: a task since given to another team is no longer the team's news, except the
+    reassignment that took it away (``taken_away``: when, by whom of command, its note; not the new team, nor the
+    task's state or anything done since).
     """
     scope = AreaScope.of(user)
+    params = {
+        **scope.params,
+        "team": user.team_id,
+        "limit": limit,
+        "reaches_team": list(codes(INBOX_TEAM_STATES)),
+        "reaches_command": list(codes(INBOX_COMMAND_STATES)),
+    }
     if user.role == Role.TEAM:
         concern = """e.team_id = :team AND e.actor_team_id IS DISTINCT FROM :team
                      AND (e.event IN ('comment', 'reassigned') OR e.to_state = ANY(:reaches_team))"""
     else:
         concern = "e.actor_team_id IS NOT NULL AND (e.event = 'comment' OR e.to_state = ANY(:reaches_command))"
-    rows = conn.execute(
-        text(f"""
-        SELECT {_EVENT_COLUMNS}, t.kind, t.commune_code, t.state AS task_state
+    news = f"""SELECT {_event_columns(scope)}, t.kind, t.commune_code, t.state AS task_state, false AS taken_away
         FROM task_events e JOIN tasks t ON t.id = e.task_id
         WHERE {concern} AND {scope.tasks("t")}
-        ORDER BY e.id DESC LIMIT :limit"""),
-        {
-            **scope.params,
-            "team": user.team_id,
-            "limit": limit,
-            "reaches_team": list(codes(INBOX_TEAM_STATES)),
-            "reaches_command": list(codes(INBOX_COMMAND_STATES)),
-        },
-    ).mappings()
-    return [dict(r) for r in rows]
+        ORDER BY e.id DESC LIMIT :limit"""
+    if user.role == Role.TEAM:
+        taken = f"""SELECT e.id, e.task_id, e.at, {scope.actor("e.actor")} AS actor, e.event, NULL AS from_state,
+                   NULL AS to_state, e.note, '{{}}'::jsonb AS details, t.kind, t.commune_code, NULL AS task_state,
+                   true AS taken_away
+            FROM task_events e JOIN tasks t ON t.id = e.task_id
+            WHERE e.event = 'reassigned' AND {reassigned_from("e")} = :team
+            ORDER BY e.id DESC LIMIT :limit"""
+        news = f"SELECT * FROM (({news}) UNION ALL ({taken})) n ORDER BY n.id DESC LIMIT :limit"
+    return [dict(r) for r in conn.execute(text(news), params).mappings()]
 
 
 def record_task_event(
@@ -204,8 +230,10 @@ def record_task_event(
     note: str = "",
     details: dict[str, Any] | None = None,
     at: datetime | None = None,
+    client_key: str | None = None,
 ) -> int:
-    """Append one event to the task's history (at `at`, default now); ``team_id`` is the assignee it concerns."""
+    """Append one event to the task's history (at `at`, default now); ``team_id`` is the assignee it concerns,
+    ``client_key`` the client's key of a comment it may send again (unique per actor)."""
     return conn.execute(
         insert(TaskEvent)
         .values(
@@ -218,6 +246,7 @@ def record_task_event(
             to_state=target,
             note=note or None,
             details=details or {},
+            client_key=client_key,
             **({"at": at} if at else {}),
         )
         .returning(TaskEvent.id)

@@ -242,15 +242,62 @@ def test_a_hotspot_history_never_names_another_teams_task_or_people(client, conn
     assert [e["note"] for e in events] == [None, None, None]  # "giao nhiệm vụ #…", "theo nhiệm vụ #…" withheld
 
 
-def test_a_teams_inbox_holds_no_task_since_given_to_another_team(client, conn, teams, bearer) -> None:
+def test_a_team_is_told_a_task_was_given_to_another_team_and_nothing_more(client, conn, teams, bearer) -> None:
+    """The team a reassignment takes a task from reads, in its inbox, when command took it and why: not the new team,
+    its people, the task's state or anything done since; the new team is not told whose the task was."""
     b_user = conn.execute(text("SELECT id FROM users WHERE username = :u"), {"u": B_USER}).scalar_one()
     task = teams["conversion_a"]
     assert [e["task_id"] for e in client.get("/api/inbox", headers=teams["a"]).json()["events"]] == [task]
-    moved = client.post(f"/api/tasks/{task}/assignment", json={"team_id": teams["team_b"], "version": 2})
+    reason = "Điều chỉnh theo kế hoạch mới"
+    moved = client.post(
+        f"/api/tasks/{task}/assignment", json={"team_id": teams["team_b"], "version": 2, "note": reason}
+    )
     assert moved.status_code == 200
     client.post(f"/api/tasks/{task}/transitions", json={"to": "in_progress", "version": 3}, headers=bearer(b_user))
-    assert client.get("/api/inbox", headers=teams["a"]).json()["events"] == []  # neither the task nor B's work on it
-    assert task in [e["task_id"] for e in client.get("/api/inbox", headers=bearer(b_user)).json()["events"]]
+    client.post(f"/api/tasks/{task}/comments", json={"note": B_NOTE}, headers=bearer(b_user))
+    inbox = client.get("/api/inbox", headers=teams["a"])
+    assert [(e["task_id"], e["event"], e["taken_away"]) for e in inbox.json()["events"]] == [(task, "reassigned", True)]
+    notice = inbox.json()["events"][0]
+    assert notice["note"] == reason and notice["actor"] == "test-command" and notice["commune_code"] == AREA_A
+    assert (notice["task_state"], notice["from_state"], notice["to_state"], notice["details"]) == (None, None, None, {})
+    assert _mentions(inbox.text, teams) == []
+    given = [e for e in client.get("/api/inbox", headers=bearer(b_user)).json()["events"] if e["task_id"] == task]
+    assert [(e["event"], e["taken_away"], e["note"], e["details"]) for e in given] == [
+        ("reassigned", False, reason, {"version": 3})
+    ]  # not which team had it
+    assert client.get(f"/api/tasks/{task}", headers=teams["a"]).status_code == 404
+
+
+def test_a_task_handed_over_keeps_its_notes_and_photos_but_not_the_previous_teams_people(
+    client, conn, teams, bearer
+) -> None:
+    """Command moves A's task to B: B reads A's notes and photos (the work so far) as «tổ công tác khác»'s, never A's
+    users or team; command reads everything."""
+    b_user = conn.execute(text("SELECT id FROM users WHERE username = :u"), {"u": B_USER}).scalar_one()
+    task = teams["conversion_a"]
+    note = "Đã khảo sát ba ngõ phía đông"
+    sent = client.post(
+        f"/api/tasks/{task}/photos",
+        files={"photo": ("anh.png", evidence_photo().content, "image/png")},
+        data={"note": note},
+        headers=teams["a"],
+    )
+    assert sent.status_code == 201
+    assert client.post(f"/api/tasks/{task}/assignment", json={"team_id": teams["team_b"], "version": 2}).is_success
+    seen_by_b = client.get(f"/api/tasks/{task}", headers=bearer(b_user))
+    assert seen_by_b.status_code == 200 and "to-alpha" not in seen_by_b.text and "Tổ Alpha" not in seen_by_b.text
+    detail = seen_by_b.json()
+    comment = next(e for e in detail["events"] if e["event"] == "comment")
+    assert (comment["actor"], comment["note"]) == ("tổ công tác khác", note)
+    assert [(p["id"], p["uploaded_by"]) for p in detail["photos"]] == [(sent.json()["id"], "tổ công tác khác")]
+    assert client.get(f"/api/tasks/{task}/photos/{sent.json()['id']}", headers=bearer(b_user)).status_code == 200
+    reassigned = next(e for e in detail["events"] if e["event"] == "reassigned")
+    assert "from_team" not in reassigned["details"]
+    seen_by_command = client.get(f"/api/tasks/{task}").json()
+    assert "to-alpha" in [e["actor"] for e in seen_by_command["events"]]
+    assert [p["uploaded_by"] for p in seen_by_command["photos"]] == ["to-alpha"]
+    handover = next(e for e in seen_by_command["events"] if e["event"] == "reassigned")
+    assert handover["details"]["from_team"] == teams["team_a"]
 
 
 def test_a_hotspot_outside_the_area_is_the_teams_only_while_it_holds_its_newest_task(

@@ -28,7 +28,9 @@ from gis.ops.postgres import ManagedCluster
 from gis.services.boundary_import import import_boundaries
 from gis.services.detection import run_detection
 from gis.services.incident_import import import_incidents
+from gis.services.tasks import assign_task, create_task, transition_task
 from gis.store.accounts import create_user, principal_by_username
+from gis.store.scoping import UNRESTRICTED
 from maps.styles import STATUS_COLOURS
 from models.domain.hotspot_lifecycle import hotspot_lifecycle
 from models.synthetic.scenario import ScenarioConfig, generate_scenario
@@ -501,6 +503,139 @@ def test_a_note_typed_when_the_session_ends_is_kept_through_the_login(chromium, 
     page.wait_for_selector("body[data-ready=true]", timeout=30_000)
     assert kept.input_value() == ""
     assert unexpected(errors, 401) == []
+    page.close()
+
+
+def test_a_team_reads_on_its_phone_that_command_took_its_tasks_away(chromium, server: str, city: Engine) -> None:
+    """Command gives one of a team's tasks to another team and cancels another: the team's page says so in its notices,
+    with command's reasons, without naming the other team (the tasks used to vanish from its list unexplained)."""
+    with city.begin() as conn:
+        team_user, team_id, commune = conn.execute(
+            text("""SELECT u.username, u.team_id, min(ta.commune_code) FROM users u JOIN team_areas ta
+                    ON ta.team_id = u.team_id AND ta.valid_to IS NULL WHERE u.role = 'team'
+                    GROUP BY u.username, u.team_id ORDER BY u.username LIMIT 1""")
+        ).one()
+        other, other_name = conn.execute(
+            text("SELECT id, name FROM teams WHERE id <> :t ORDER BY id LIMIT 1"), {"t": team_id}
+        ).one()
+        command = principal_by_username(conn, "chihuy")
+        given, canceled = (
+            create_task(
+                conn,
+                command,
+                kind="conversion",
+                hotspot_id=None,
+                commune_code=commune,
+                year=year,
+                team_id=team_id,
+                due_date=None,
+                priority="normal",
+                checklist=[],
+            )
+            for year in (2031, 2032)
+        )
+        assign_task(conn, given, other, 2, command, note="Tổ đang quá tải")
+        transition_task(conn, canceled, "canceled", "Trùng kế hoạch của xã", 2, command, UNRESTRICTED)
+    page, errors = open_as(chromium, server, team_user, PHONE)
+    notices = page.locator("#notices")
+    assert notices.is_visible() and "mới" in notices.locator("#inbox-count").inner_text()
+    gone = notices.locator("li", has_text=f"Nhiệm vụ #{given} đã được giao cho tổ khác")
+    assert "lý do: «Tổ đang quá tải»" in gone.inner_text() and gone.is_visible()
+    assert (
+        "lý do: «Trùng kế hoạch của xã»"
+        in notices.locator("li", has_text=f"Nhiệm vụ #{canceled} đã bị hủy").inner_text()
+    )
+    assert other_name not in notices.inner_text()
+    shot(page, "team-phone-notices")
+    assert page.locator(f"article.task[data-task-id='{canceled}']").count() == 0  # finished: not in the list …
+    notices.locator("li", has_text=f"Nhiệm vụ #{canceled} đã bị hủy").click()
+    page.locator(f"article.task[data-task-id='{canceled}'] ol.history li", has_text="Trùng kế hoạch").wait_for()
+    assert page.locator(f"article.task[data-task-id='{given}']").count() == 0  # … until its notice opens it
+    assert errors == []
+    page.close()
+
+
+def test_a_note_whose_answer_is_lost_is_sent_again_and_stored_once(chromium, server: str, city: Engine) -> None:
+    """The phone's connection drops after the server stored a note, before its answer arrived, twice (the page's own
+    retry too): the page says so in Vietnamese (it said «Failed to fetch»); the team sends again, with the same key,
+    the server answers with the first note, and the history holds it once."""
+    with city.connect() as conn:
+        team_user, task_id = conn.execute(
+            text("""SELECT u.username, t.id FROM users u JOIN tasks t ON t.team_id = u.team_id
+                    WHERE t.state IN ('assigned', 'in_progress') AND u.username LIKE 'to%' ORDER BY t.id LIMIT 1""")
+        ).one()
+    page, errors = open_as(chromium, server, team_user, PHONE)
+    sent: list[str | None] = []
+
+    def lose_the_answers(route) -> None:
+        sent.append(route.request.headers.get("idempotency-key"))
+        if len(sent) <= 2:
+            route.fetch()  # the server stores it …
+            route.abort("connectionreset")  # … and the answer never reaches the phone
+        else:
+            route.continue_()
+
+    page.route(f"**/api/tasks/{task_id}/comments", lose_the_answers)
+    task = page.locator(f"article.task[data-task-id='{task_id}']")
+    task.locator("form.progress summary").click()
+    note = "Đã tuần tra khu vực bến xe, lần mất sóng"
+    task.locator("form.progress textarea[name=note]").fill(note)
+    task.locator("form.progress button[type=submit]").click()
+    page.wait_for_selector("#message.error >> text=Không kết nối được máy chủ (mạng yếu hoặc mất sóng)")
+    assert len(sent) == 2  # the page's own retry
+    task.locator("form.progress button[type=submit]").click()
+    wait_message(page, f"Đã gửi ghi chú cho nhiệm vụ #{task_id}")
+    assert len(sent) == 3 and sent[0] and sent.count(sent[0]) == 3
+    with city.connect() as conn:
+        stored = conn.execute(
+            text("SELECT count(*) FROM task_events WHERE task_id = :t AND note = :n"), {"t": task_id, "n": note}
+        ).scalar_one()
+    assert stored == 1
+    assert [e for e in errors if "ERR_CONNECTION_RESET" not in e] == []
+    page.close()
+
+
+def test_a_team_whose_list_is_out_of_date_sees_its_tasks_as_they_are_now(chromium, server: str, city: Engine) -> None:
+    """Two ways a phone's list goes out of date: the answer to «Thực hiện» is lost (the task did start) and the team
+    taps again; command gives a task to another team meanwhile. The page used to keep the old buttons with «hãy tải lại»
+    or «không tìm thấy»: it draws the tasks as they are now, and keeps a note typed in another task."""
+    with city.connect() as conn:
+        team_user, first, second = conn.execute(
+            text("""SELECT u.username, min(t.id), max(t.id) FROM users u JOIN tasks t ON t.team_id = u.team_id
+                    WHERE t.state = 'assigned' AND u.role = 'team' GROUP BY u.username HAVING count(*) >= 2
+                    ORDER BY u.username LIMIT 1""")
+        ).one()
+    page, errors = open_as(chromium, server, team_user, PHONE)
+    calls: list[int] = []
+
+    def lose_the_first_answer(route) -> None:
+        calls.append(1)
+        if len(calls) == 1:  # a change without a key is not sent again by the page itself
+            route.fetch()
+            route.abort("connectionreset")
+        else:
+            route.continue_()
+
+    page.route(f"**/api/tasks/{first}/transitions", lose_the_first_answer)
+    typed = "Đang ghi dở: đối tượng đã bỏ đi"
+    page.locator(f"article.task[data-task-id='{second}'] .actions textarea").fill(typed)
+    started = page.locator(f"article.task[data-task-id='{first}'] button[data-to=in_progress]")
+    started.click()
+    page.wait_for_selector("#message.error >> text=Không kết nối được máy chủ")
+    started.click()
+    page.wait_for_selector("#message.error >> text=danh sách đã được tải lại")
+    assert page.locator(f"article.task[data-task-id='{first}'] b.state").inner_text() == "Đang thực hiện"
+    assert page.locator(f"article.task[data-task-id='{second}'] .actions textarea").input_value() == typed
+    with city.begin() as conn:
+        team_id = conn.execute(text("SELECT team_id FROM tasks WHERE id = :t"), {"t": second}).scalar_one()
+        other = conn.execute(text("SELECT min(id) FROM teams WHERE id <> :t"), {"t": team_id}).scalar_one()
+        assign_task(conn, second, other, 2, principal_by_username(conn, "chihuy"))
+    page.locator(f"article.task[data-task-id='{second}'] button[data-to=in_progress]").click()
+    page.wait_for_selector(f"#message.error >> text=không tìm thấy nhiệm vụ #{second}")
+    assert page.locator(f"article.task[data-task-id='{second}']").count() == 0
+    assert page.locator("#notices li", has_text=f"Nhiệm vụ #{second} đã được giao cho tổ khác").is_visible()
+    shot(page, "team-phone-out-of-date")
+    assert unexpected([e for e in errors if "ERR_CONNECTION_RESET" not in e], 404, 412) == []
     page.close()
 
 

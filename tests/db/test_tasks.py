@@ -4,7 +4,7 @@ import threading
 from datetime import date, timedelta
 
 import pytest
-from conftest import bearer_headers
+from conftest import bearer_headers, evidence_photo
 from fastapi.testclient import TestClient
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
@@ -158,6 +158,43 @@ def test_mine_inbox_and_comments(client, team, make_user, bearer) -> None:
     assert client.get("/api/inbox", headers=bearer(make_user("tm", "planner"))).status_code == 403
 
 
+def test_a_comment_sent_again_with_its_key_is_stored_once(client, conn, team, make_user, bearer) -> None:
+    """A phone that lost the answer sends the same note again with the same Idempotency-Key: the first comment (and
+    photo) is answered and nothing more is stored; the key with another note is refused; keys are per user."""
+    task = new_task(client, kind="conversion", commune_code=COMMUNE, year=2025, team_id=team["id"])
+    url, keyed = f"/api/tasks/{task['id']}/comments", {**team["headers"], "Idempotency-Key": "k-3f9a1c77"}
+
+    def stored() -> int:
+        return conn.execute(
+            text("SELECT count(*) FROM task_events WHERE task_id = :id AND event = 'comment'"), {"id": task["id"]}
+        ).scalar_one()
+
+    first = client.post(url, json={"note": "đã kiểm tra khu chợ"}, headers=keyed)
+    again = client.post(url, json={"note": "đã kiểm tra khu chợ"}, headers=keyed)
+    assert first.status_code == again.status_code == 201 and again.json() == first.json()
+    assert stored() == 1
+    other = client.post(url, json={"note": "ghi chú khác"}, headers=keyed)
+    assert other.status_code == 409 and "Idempotency-Key" in other.json()["detail"]
+    colleague = {**bearer(make_user("to-td-2", "team", team["id"])), "Idempotency-Key": "k-3f9a1c77"}
+    assert client.post(url, json={"note": "đã kiểm tra khu chợ"}, headers=colleague).json()["id"] != first.json()["id"]
+    assert stored() == 2
+    malformed = client.post(url, json={"note": "x"}, headers={**keyed, "Idempotency-Key": "short"})
+    assert malformed.status_code == 422 and "mã gửi lại" in malformed.json()["message"], malformed.json()
+    photo = evidence_photo().content
+    sent = [
+        client.post(
+            f"/api/tasks/{task['id']}/photos",
+            files={"photo": ("anh.png", photo, "image/png")},
+            data={"note": "niêm phong"},
+            headers={**team["headers"], "Idempotency-Key": "anh-0001-a"},
+        )
+        for _ in range(2)
+    ]
+    assert [r.status_code for r in sent] == [201, 201] and sent[0].json() == sent[1].json()
+    assert stored() == 3
+    assert conn.execute(text("SELECT count(*) FROM task_photos WHERE task_id = :id"), {"id": task["id"]}).scalar() == 1
+
+
 def test_suggestion_prefers_the_covering_team_with_least_open_work(client, make_team) -> None:
     busy, idle = make_team("Tổ bận", [COMMUNE, "10525"]), make_team("Tổ rảnh", [COMMUNE])
     make_team("Tổ khác", ["10532"])
@@ -279,6 +316,56 @@ def test_twenty_clients_one_version_exactly_one_wins(engine: Engine, owner_engin
                 conn.execute(text("SELECT count(*) FROM task_events WHERE task_id = :id"), {"id": task_id}).scalar()
                 == 4
             )  # created, assigned and the two winners
+    finally:
+        with owner_engine.begin() as conn:
+            conn.execute(text("ALTER TABLE task_events DISABLE TRIGGER task_events_append_only"))
+            conn.execute(text("DELETE FROM task_events WHERE task_id = :id"), {"id": task_id})
+            conn.execute(text("ALTER TABLE task_events ENABLE TRIGGER task_events_append_only"))
+            conn.execute(text("DELETE FROM tasks WHERE id = :id"), {"id": task_id})
+            conn.execute(text("DELETE FROM users WHERE id = :id"), {"id": user_id})
+            conn.execute(text("DELETE FROM teams WHERE id = :id"), {"id": team_id})
+
+
+def test_the_same_comment_sent_at_once_with_one_key_is_stored_once(engine: Engine, owner_engine: Engine) -> None:
+    """Ten retries of one note arrive together (a phone's retries racing its first try): each is answered with the
+    one comment stored (the unique key waits for the first and gives its row to the others)."""
+    app = create_app(engine)
+    with engine.begin() as conn:
+        team_id = create_team(conn, "Tổ gửi lại", [COMMUNE])
+        user_id = create_user(conn, "gui-lai", "không-dùng", "team", team_id)
+        task_id = create_task(
+            conn,
+            Principal(user_id, "gui-lai", "command"),
+            kind="conversion",
+            hotspot_id=None,
+            commune_code=COMMUNE,
+            year=1998,
+            team_id=team_id,
+            due_date=None,
+            priority="normal",
+            checklist=[],
+        )
+    with engine.begin() as conn:
+        headers = {**bearer_headers(app, conn, user_id, 5), "Idempotency-Key": "dong-thoi-0001"}
+    try:
+        with TestClient(app) as client:
+            barrier, answers = threading.Barrier(10), []
+
+            def attempt() -> None:
+                barrier.wait()
+                response = client.post(f"/api/tasks/{task_id}/comments", json={"note": "đã đến nơi"}, headers=headers)
+                answers.append((response.status_code, response.json()["id"]))
+
+            threads = [threading.Thread(target=attempt) for _ in range(10)]
+            for thread in threads:
+                thread.start()
+            for thread in threads:
+                thread.join()
+        with engine.connect() as conn:
+            stored = conn.execute(
+                text("SELECT id FROM task_events WHERE task_id = :id AND event = 'comment'"), {"id": task_id}
+            ).scalars()
+            assert answers == [(201, *stored)] * 10
     finally:
         with owner_engine.begin() as conn:
             conn.execute(text("ALTER TABLE task_events DISABLE TRIGGER task_events_append_only"))

@@ -29,22 +29,27 @@ function csrfToken() {
 // Same-origin call (JSON, or a form with files); a lost session goes back to the login form, a refusal throws its
 // Vietnamese detail (with the HTTP status and the error code).
 // A read that fails on the way (a server going down while it answered: nginx retries only what that server had not
-// begun) is asked once more, of whichever server nginx picks then; a change (POST, PATCH, PUT, DELETE) never is, as
-// it may have been done.
+// begun) is asked once more, of whichever server nginx picks then; a change (POST, PATCH, PUT, DELETE) is only when
+// it carries an Idempotency-Key (the server answers a repeat with what it did the first time), as it may have been done.
 async function api(path, options = {}) {
-  const read = (options.method || "GET").toUpperCase() === "GET";
+  const again = (options.method || "GET").toUpperCase() === "GET" || Boolean(options.headers?.["Idempotency-Key"]);
   try {
     return await apiOnce(path, options);
   } catch (error) {
-    if (!read || !(error instanceof TypeError)) throw error;  // fetch's network failures are TypeErrors
+    if (!again || !(error instanceof TypeError)) throw error;  // fetch's network failures are TypeErrors
     return apiOnce(path, options);
   }
 }
 
 async function apiOnce(path, options) {
   const json = typeof options.body === "string";  // a FormData body (a photo) sets its own multipart type
-  const headers = { "X-CSRF-Token": csrfToken(), ...(json ? { "Content-Type": "application/json" } : {}) };
-  const response = await fetch(path, { credentials: "same-origin", ...options, headers });
+  const headers = { "X-CSRF-Token": csrfToken(), ...(json ? { "Content-Type": "application/json" } : {}), ...options.headers };
+  let response;
+  try {
+    response = await fetch(path, { credentials: "same-origin", ...options, headers });
+  } catch (error) {  // the browser's own words ("Failed to fetch") are English: say what happened, in Vietnamese
+    throw new TypeError("Không kết nối được máy chủ (mạng yếu hoặc mất sóng): hãy thử lại", { cause: error });
+  }
   if (response.status === 401) {
     keepDrafts();
     window.location.href = "/login?het-han=1";
@@ -96,6 +101,19 @@ function restoreDrafts() {
   if (restored) notify("Phiên đăng nhập trước đã hết hạn: ghi chú chưa gửi đã được giữ lại — hãy xem lại và bấm gửi " +
     "(ảnh, nếu có, cần chọn lại)");
   return restored;
+}
+
+// The Idempotency-Key of what a form sends (kept in its hidden field `key`, a draft like its note): the same key while
+// the same content is sent again (a retry after a lost answer, after a new login), a new one when the content changed.
+function sendingKey(form, content) {
+  const what = JSON.stringify(content);
+  let kept = null;
+  try { kept = JSON.parse(form.key.value || "null"); } catch { /* not ours: a new key */ }
+  if (kept?.what === what) return kept.key;
+  // crypto.randomUUID needs a secure context; a phone on the station's plain-HTTP address has getRandomValues only
+  const key = Array.from(crypto.getRandomValues(new Uint8Array(16)), (b) => b.toString(16).padStart(2, "0")).join("");
+  form.key.value = JSON.stringify({ key, what });
+  return key;
 }
 
 // Dates and times as Hải Phòng sees them (dd/mm/yyyy, 24 h; the page's time zone), whatever the browser's own.

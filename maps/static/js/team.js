@@ -89,12 +89,20 @@ diabanPages.team = async function startTeam(map, cfg) {
         to: action.to, note, version: task.version,
       }) });
       notify(`Nhiệm vụ #${task.id}: ${cfg.taskLabels[action.to] || action.to}`);
+      box.querySelector("textarea").value = "";
       await loadTasks();
     } catch (error) {
-      notify(error.message, true);
       item.querySelectorAll(".actions button").forEach((b) => { b.disabled = false; });
+      if (!CHANGED_MEANWHILE.includes(error.status)) { notify(error.message, true); return; }
+      // The task changed since the list was drawn (a first try whose answer was lost, command's own change) or is no
+      // longer the team's: show it as it is now rather than buttons that can only be refused again.
+      await loadTasks();
+      notify(`${error.message} — danh sách đã được tải lại, hãy xem trạng thái hiện tại`, true);
     }
   }
+
+  // Refusals that mean the list is out of date: not found (taken away), refused from the state it is in, stale version.
+  const CHANGED_MEANWHILE = [404, 409, 412];
 
   // A progress note, with a photo taken on the spot if wanted (its GPS position is removed unless the team keeps it).
   function progressForm(task) {
@@ -107,6 +115,7 @@ diabanPages.team = async function startTeam(map, cfg) {
         capture="environment"></label>
       <label class="check"><input type="checkbox" name="keep_location"> Giữ vị trí GPS trong ảnh
         (mặc định xóa để bảo mật)</label>
+      <input type="hidden" name="key" data-draft="task-${task.id}-progress-key">
       <button type="submit">Gửi ghi chú</button></details>`;
     form.onsubmit = async (event) => {
       event.preventDefault();
@@ -114,19 +123,23 @@ diabanPages.team = async function startTeam(map, cfg) {
       const note = form.note.value.trim();
       if (!file && !note) { notify("Hãy viết ghi chú hoặc chọn ảnh", true); return; }
       form.querySelector("button").disabled = true;
+      // Sent again unchanged (the answer was lost, or the session ended on the way), the note is stored once.
+      const headers = { "Idempotency-Key": sendingKey(form, [note, file && [file.name, file.size, file.lastModified],
+        form.keep_location.checked]) };
       try {
         if (file) {
           const body = new FormData();
           body.append("photo", file);
           body.append("note", note);
           body.append("keep_location", form.keep_location.checked ? "true" : "false");
-          const sent = await api(`/api/tasks/${task.id}/photos`, { method: "POST", body });
+          const sent = await api(`/api/tasks/${task.id}/photos`, { method: "POST", body, headers });
           notify(`Đã gửi ghi chú kèm ảnh cho nhiệm vụ #${task.id}` + (sent.had_location
             ? (sent.location_kept ? " (giữ vị trí GPS)" : " (đã xóa vị trí GPS trong ảnh)") : ""));
         } else {
-          await api(`/api/tasks/${task.id}/comments`, { method: "POST", body: JSON.stringify({ note }) });
+          await api(`/api/tasks/${task.id}/comments`, { method: "POST", body: JSON.stringify({ note }), headers });
           notify(`Đã gửi ghi chú cho nhiệm vụ #${task.id}`);
         }
+        form.note.value = form.key.value = "";
         await loadTasks(task.id);
       } catch (error) {
         notify(error.message, true);
@@ -155,10 +168,19 @@ diabanPages.team = async function startTeam(map, cfg) {
   }
 
   let shown = [];
+  // Drawn again (after any change), the list keeps what is typed and not yet sent in every task (it used to lose a
+  // note half written in one task when another was sent).
   function draw(openHistory = null) {
     markers.clearLayers();
     const visible = shown.filter((task) => showFinished.checked || !finished(task));
+    const typed = new Map([...list.querySelectorAll("[data-draft]")].filter((f) => f.value).map((f) => [f.dataset.draft, f]));
     list.replaceChildren(...visible.map(taskItem));
+    for (const field of list.querySelectorAll("[data-draft]")) {
+      const before = typed.get(field.dataset.draft);
+      if (!before) continue;
+      field.value = before.value;
+      if (before.closest("details")?.open) field.closest("details")?.setAttribute("open", "");
+    }
     document.getElementById("task-count").textContent = `(${VI_NUMBER.format(visible.length)})`;
     if (!visible.length) list.textContent = "Tổ chưa có nhiệm vụ nào cần làm.";
     if (openHistory) list.querySelector(`article.task[data-task-id="${openHistory}"] details.history`)?.setAttribute("open", "");
@@ -177,11 +199,57 @@ diabanPages.team = async function startTeam(map, cfg) {
   showFinished.addEventListener("change", () => draw());
 
   async function loadTasks(openHistory = null) {
-    const mine = await api("/api/tasks/mine?limit=500");
+    const [mine] = await Promise.all([api("/api/tasks/mine?limit=500"), loadInbox()]);
     // Work to do first (soonest due), then work waiting for command, then finished work.
     const rank = (task) => (task.actions.length ? 0 : task.state === "completed" ? 1 : 2);
     shown = mine.tasks.sort((a, b) => rank(a) - rank(b));
     draw(openHistory);
+  }
+
+  // The team's notices, newest first: work given or sent back, command's comments, and work taken away (given to
+  // another team: nothing more of it is the team's to read) or cancelled, with command's reason. Those since the
+  // last visit are marked new; a notice of a task still the team's opens it in the list.
+  const seenKey = `diaban-inbox-seen-${cfg.username}`;
+  function noticeText(e) {
+    const task = `Nhiệm vụ #${e.task_id}`;
+    const why = e.note ? ` — lý do: «${escapeHtml(e.note)}»` : "";
+    if (e.taken_away) return `<b>${task} đã được giao cho tổ khác</b>${why}`;
+    if (e.to_state === "canceled") return `<b>${task} đã bị hủy</b>${why}`;
+    if (e.to_state === "returned") return `<b>${task} bị trả lại, cần làm tiếp</b>${why}`;
+    if (e.event === "comment") return `<b>${task}</b>: ghi chú mới — «${escapeHtml(e.note)}»`;
+    return `<b>${task} được giao cho tổ</b>${e.note ? ` — «${escapeHtml(e.note)}»` : ""}`;
+  }
+  async function loadInbox() {
+    const inbox = await api("/api/inbox?limit=20");
+    const list = document.getElementById("inbox");
+    let seen = 0;
+    try { seen = Number(localStorage.getItem(seenKey)) || 0; } catch { /* storage refused: everything is new */ }
+    const fresh = inbox.events.filter((e) => e.id > seen).length;
+    document.getElementById("inbox-count").textContent = fresh ? `${VI_NUMBER.format(fresh)} mới` : "";
+    if (!inbox.events.length) { list.innerHTML = "<li class=\"none\">Không có thông báo mới.</li>"; return; }
+    list.replaceChildren(...inbox.events.map((e) => {
+      const item = document.createElement("li");
+      item.dataset.taskId = e.task_id;
+      if (e.id <= seen) item.className = "handled";
+      item.innerHTML = `${noticeText(e)}<br><small><time>${viDateTime(e.at)}</time> · ${escapeHtml(e.actor)}` +
+        ` · ${escapeHtml(cfg.taskKindLabels[e.kind])}</small>`;
+      if (e.taken_away) item.classList.add("gone");
+      else clickable(item, () => showTask(e.task_id));
+      return item;
+    }));
+    try { localStorage.setItem(seenKey, String(Math.max(seen, ...inbox.events.map((e) => e.id)))); } catch { /* none */ }
+  }
+
+  // A task of the list brought into view (finished tasks shown if it is one of them), its history opened.
+  function showTask(taskId) {
+    if (!shown.some((task) => task.id === taskId)) return;
+    if (!list.querySelector(`article.task[data-task-id="${taskId}"]`)) {
+      showFinished.checked = true;
+      draw();
+    }
+    const item = list.querySelector(`article.task[data-task-id="${taskId}"]`);
+    item.querySelector("details.history")?.setAttribute("open", "");
+    item.scrollIntoView({ behavior: "smooth", block: "start" });
   }
 
   await loadTasks();
