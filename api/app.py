@@ -13,7 +13,6 @@ from sqlalchemy import Engine
 from starlette.middleware.gzip import DEFAULT_EXCLUDED_CONTENT_TYPES, GZipMiddleware
 
 from api.admission import Admission
-from api.audit import record_routed_read
 from api.cache import LruCache, Memo, RedisStore, ResponseCache
 from api.deps import get_current_user
 from api.errors import ErrorOut, add_exception_handlers
@@ -96,8 +95,6 @@ PROTECTED = (
     accounts,
     basemap,
 )
-#: Routers some of whose answers carry task notes or photos: api.audit.ROUTED_READS names those routes.
-ROUTED_READERS = (tasks, inbox)
 
 
 def _hoist_definitions(node: object, components: dict) -> None:
@@ -294,6 +291,5 @@ def create_app(
     for module in PUBLIC:
         app.include_router(module.router)
     for module in PROTECTED:
-        recorded = [Depends(record_routed_read)] if module in ROUTED_READERS else []
-        app.include_router(module.router, dependencies=[Depends(get_current_user), *recorded])
+        app.include_router(module.router, dependencies=[Depends(get_current_user)])
     return app

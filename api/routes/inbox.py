@@ -2,8 +2,9 @@
 
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Query
+from fastapi import APIRouter, Query, Request
 
+from api.audit import record_read
 from api.deps import ConnDep, Writer
 from api.schemas import InboxOut
 from gis.store.tasks import inbox
@@ -12,7 +13,11 @@ router = APIRouter(prefix="/api/inbox", tags=["tasks"])
 
 
 @router.get("", response_model=InboxOut)
-def get_inbox(conn: ConnDep, user: Writer, limit: Annotated[int, Query(ge=1, le=500)] = 100) -> dict[str, Any]:
+def get_inbox(
+    request: Request, conn: ConnDep, user: Writer, limit: Annotated[int, Query(ge=1, le=500)] = 100
+) -> dict[str, Any]:
     """Events newest first: to a team, its tasks assigned, returned or cancelled and outside comments;
-    to command, work completed or declined and comments from teams."""
-    return {"events": inbox(conn, user, limit)}
+    to command, work completed or declined and comments from teams. The read (notes) is recorded."""
+    events = inbox(conn, user, limit)
+    record_read(request, conn, user, len(events))
+    return {"events": events}

@@ -4,6 +4,7 @@ from typing import Annotated, Any
 
 from fastapi import APIRouter, File, Form, Header, Query, Request, Response, UploadFile
 
+from api.audit import record_read
 from api.deps import AreaScopeDep, Commander, ConnDep, Reader, ReaderRead, Writer, WriterRead, WriterWrite
 from api.limits import upload_body_size
 from api.params import Commune
@@ -32,7 +33,7 @@ from gis.store.hotspots import hotspot_commune
 from gis.store.scoping import AreaScope, require_commune_in_scope
 from gis.store.selection import TaskFilter
 from gis.store.tasks import get_task, list_tasks, photo_content, suggest_assignees
-from models.domain.access import COMMAND_TASK_TARGETS, TEAM_TASK_TARGETS, require_target
+from models.domain.access import COMMAND_TASK_TARGETS, TEAM_TASK_TARGETS, Principal, require_target
 from models.errors import InvalidRequest, NotFound, PermissionDenied
 from models.vocabulary import TaskKind, TaskState
 
@@ -63,6 +64,13 @@ def _visible_task(conn: ConnDep, task_id: int, scope: AreaScope, role: str) -> d
     task = get_task(conn, task_id, scope, role)
     if task is None:
         raise NotFound(f"không tìm thấy nhiệm vụ #{task_id}")
+    return task
+
+
+def _read_task(request: Request, conn: ConnDep, task_id: int, scope: AreaScope, user: Principal) -> dict[str, Any]:
+    """The visible task with its notes and photos, the read recorded in the access log (rows: its events)."""
+    task = _visible_task(conn, task_id, scope, user.role)
+    record_read(request, conn, user, len(task["events"]))
     return task
 
 
@@ -119,9 +127,9 @@ def suggest_assignee(
 
 
 @router.get("/{task_id:int}", response_model=TaskDetail)
-def get_one(task_id: int, conn: ConnDep, user: Reader, scope: AreaScopeDep) -> dict[str, Any]:
-    """One task with overdue days, allowed next states and its full event history."""
-    return _visible_task(conn, task_id, scope, user.role)
+def get_one(request: Request, task_id: int, conn: ConnDep, user: Reader, scope: AreaScopeDep) -> dict[str, Any]:
+    """One task with overdue days, allowed next states and its full event history (the read is recorded)."""
+    return _read_task(request, conn, task_id, scope, user)
 
 
 @router.post("", status_code=201, response_model=TaskDetail)
@@ -133,20 +141,23 @@ def post_task(body: TaskIn, conn: ConnDep, user: Commander, scope: AreaScopeDep)
 
 
 @router.patch("/{task_id:int}", response_model=TaskDetail)
-def patch_task(task_id: int, body: TaskChanges, conn: ConnDep, user: Commander, scope: AreaScopeDep) -> dict[str, Any]:
-    """Change due date, priority or checklist (412 on a stale version; nothing to change changes nothing)."""
+def patch_task(
+    request: Request, task_id: int, body: TaskChanges, conn: ConnDep, user: Commander, scope: AreaScopeDep
+) -> dict[str, Any]:
+    """Change due date, priority or checklist (412 on a stale version; nothing to change changes nothing); answers the
+    task whole, a recorded read."""
     update_task(conn, task_id, body.version, body.changes(), user, scope)
-    return _visible_task(conn, task_id, scope, user.role)
+    return _read_task(request, conn, task_id, scope, user)
 
 
 @router.post("/{task_id:int}/assignment", response_model=TaskDetail)
 def post_assignment(
-    task_id: int, body: AssignmentIn, conn: ConnDep, user: Commander, scope: AreaScopeDep
+    request: Request, task_id: int, body: AssignmentIn, conn: ConnDep, user: Commander, scope: AreaScopeDep
 ) -> dict[str, Any]:
     """Assign an unassigned task, or reassign one not yet started (412 on a stale version; the team it is taken from
     is told, with `note`); a provincial command only its province's tasks, to its province's teams."""
     assign_task(conn, task_id, body.team_id, body.version, user, scope=scope, note=body.note)
-    return _visible_task(conn, task_id, scope, user.role)
+    return _read_task(request, conn, task_id, scope, user)
 
 
 @router.post("/{task_id:int}/transitions", response_model=TaskTransitionOut)
@@ -199,11 +210,14 @@ def post_photo(
 
 
 @router.get("/{task_id}/photos/{photo_id}", response_class=Response, responses=PHOTO_RESPONSE)
-def get_photo(task_id: int, photo_id: int, conn: ConnDep, user: Reader, scope: AreaScopeDep) -> Response:
-    """The photo, only to users who may see its task (404 otherwise)."""
+def get_photo(
+    request: Request, task_id: int, photo_id: int, conn: ConnDep, user: Reader, scope: AreaScopeDep
+) -> Response:
+    """The photo, only to users who may see its task (404 otherwise); the read is recorded."""
     found = photo_content(conn, task_id, photo_id, scope)
     if found is None:
         raise NotFound(f"không tìm thấy ảnh #{photo_id} của nhiệm vụ #{task_id}", "photo not found")
+    record_read(request, conn, user, 1)
     content, media_type = found
     return Response(
         content,
