@@ -506,6 +506,36 @@ def test_a_note_typed_when_the_session_ends_is_kept_through_the_login(chromium, 
     page.close()
 
 
+def test_command_gives_a_hotspots_task_to_another_team_with_a_reason(chromium, server: str, city: Engine) -> None:
+    """A task not yet started can go to another team from the hotspot's card (the API allowed it, no page did): the
+    teams of the area first, any other after; the team it is taken from is told command's reason."""
+    with city.connect() as conn:
+        hotspot, task_id, holder = conn.execute(
+            text("""SELECT t.hotspot_id, t.id, t.team_id FROM tasks t
+                    WHERE t.state = 'assigned' AND t.hotspot_id IS NOT NULL ORDER BY t.id LIMIT 1""")
+        ).one()
+    page, errors = open_as(chromium, server, "chihuy", DESKTOP)
+    open_hotspot_row(page, hotspot)
+    card = page.locator(f"#hotspot-table .card[data-hotspot-id='{hotspot}']")
+    card.locator("button.assign-open", has_text="Giao lại cho tổ khác").click()
+    team = card.locator("form.assign select[name=team]")
+    team.wait_for()
+    choices = [int(v) for v in team.locator("option").evaluate_all("os => os.map(o => o.value)")]
+    assert choices and holder not in choices  # another team, the one holding it is not offered
+    card.locator("form.assign input[name=note]").fill("Tổ đang giữ bận chuyên án khác")
+    shot(page, "command-reassign")
+    card.locator("form.assign button[type=submit]").click()
+    wait_message(page, f"Đã giao nhiệm vụ #{task_id}")
+    with city.connect() as conn:
+        now_with, note = conn.execute(
+            text("""SELECT t.team_id, e.note FROM tasks t JOIN task_events e ON e.task_id = t.id
+                    AND e.event = 'reassigned' WHERE t.id = :t ORDER BY e.id DESC LIMIT 1"""),
+            {"t": task_id},
+        ).one()
+    assert now_with == choices[0] and now_with != holder and note == "Tổ đang giữ bận chuyên án khác"
+    assert errors == []
+
+
 def test_a_team_reads_on_its_phone_that_command_took_its_tasks_away(chromium, server: str, city: Engine) -> None:
     """Command gives one of a team's tasks to another team and cancels another: the team's page says so in its notices,
     with command's reasons, without naming the other team (the tasks used to vanish from its list unexplained)."""

@@ -283,6 +283,7 @@ diabanPages.command = async function startCommand(map, cfg) {
       (to, note) => moveTask(p.task_id, p.task_version, to, note)));
     if (p.may_open_task) card.appendChild(assignButton("Giao nhiệm vụ đấu tranh, triệt xóa…", p, null));
     if (p.task_state === "unassigned") card.appendChild(assignButton("Giao cho tổ công tác…", p, p.task_id));
+    if (p.task_state === "assigned") card.appendChild(assignButton("Giao lại cho tổ khác…", p, p.task_id));
     card.appendChild(historyToggle(() => hotspotHistory(p)));
     return card;
   }
@@ -318,7 +319,8 @@ diabanPages.command = async function startCommand(map, cfg) {
     ];
   }
 
-  // Teams covering the hotspot, least loaded (the suggestion) first; command confirms or picks another.
+  // Teams covering the hotspot (or, for a task without one, its commune), least loaded (the suggestion) first;
+  // command confirms or picks another. `p`: a hotspot, or {id: its hotspot, commune_code, task_version, task_team}.
   function assignButton(label, p, taskId) {
     const button = document.createElement("button");
     button.type = "button";
@@ -331,16 +333,23 @@ diabanPages.command = async function startCommand(map, cfg) {
   async function assignForm(p, taskId, button) {
     button.disabled = true;
     try {
-      const suggestion = await api(`/api/tasks/suggest-assignee?hotspot_id=${p.id}`);
-      if (!suggestion.candidates.length) { notify("Không có tổ công tác nào phụ trách địa bàn này", true); return; }
+      const place = p.id ? `hotspot_id=${p.id}` : `commune=${encodeURIComponent(p.commune_code)}`;
+      const suggestion = await api(`/api/tasks/suggest-assignee?${place}`);
+      // A reassignment goes to another team: those of the area first, then any other (the area's may be the one).
+      const candidates = p.task_team ? suggestion.candidates.filter((c) => c.name !== p.task_team) : suggestion.candidates;
+      const others = p.task_team ? allTeams.filter((t) => t.name !== p.task_team && !candidates.some((c) => c.team_id === t.id)) : [];
+      if (!candidates.length && !others.length) { notify("Không có tổ công tác nào phụ trách địa bàn này", true); return; }
       const due = new Date(Date.now() + 30 * 86400000);
       const box = document.createElement("form");
       box.className = "assign";
-      box.innerHTML = `<label>Tổ công tác (gợi ý: ít việc đang mở nhất) <select name="team">${suggestion.candidates.map((c) =>
+      box.innerHTML = `<label>Tổ công tác (gợi ý: ít việc đang mở nhất) <select name="team">${candidates.map((c) =>
         `<option value="${c.team_id}">${escapeHtml(c.name)} — ${VI_NUMBER.format(c.open_tasks)} việc</option>`).join("")}
+        ${others.length ? `<optgroup label="Tổ ngoài địa bàn">${others.map((t) =>
+          `<option value="${t.id}">${escapeHtml(t.name)}</option>`).join("")}</optgroup>` : ""}
         </select></label>
         ${taskId ? "" : `<label>Hạn <input name="due" value="${viDate(due)}" placeholder="dd/mm/yyyy"></label>`}
-        <button type="submit">Giao nhiệm vụ</button>`;
+        ${p.task_team ? `<label>Lý do giao lại (tổ đang giữ sẽ được báo) <input name="note" maxlength="4000"></label>` : ""}
+        <button type="submit">${p.task_team ? "Giao lại" : "Giao nhiệm vụ"}</button>`;
       box.onsubmit = (event) => { event.preventDefault(); assign(p, taskId, box); };
       button.replaceWith(box);
     } catch (error) {
@@ -354,12 +363,13 @@ diabanPages.command = async function startCommand(map, cfg) {
     try {
       const team = Number(box.team.value);
       const task = taskId
-        ? await api(`/api/tasks/${taskId}/assignment`, { method: "POST", body: JSON.stringify({ team_id: team, version: p.task_version }) })
+        ? await api(`/api/tasks/${taskId}/assignment`, { method: "POST", body: JSON.stringify({
+          team_id: team, version: p.task_version, note: box.note?.value.trim() ?? "" }) })
         : await api("/api/tasks", { method: "POST", body: JSON.stringify({
           kind: "suppression", hotspot_id: p.id, team_id: team, due_date: dayField(box.due, "Hạn") || null, priority: "high",
         }) });
-      await changed(`Đã giao nhiệm vụ #${task.id} cho ${task.team}, hạn ${viDate(task.due_date)}; ` +
-        `điểm nóng #${p.id}: ${cfg.statusLabels[task.hotspot_status]}`);
+      await changed(`Đã giao nhiệm vụ #${task.id} cho ${task.team}, hạn ${viDate(task.due_date)}` +
+        (p.id ? `; điểm nóng #${p.id}: ${cfg.statusLabels[task.hotspot_status]}` : ""));
     } catch (error) {
       notify(error.message, true);
       box.querySelector("button").disabled = false;
@@ -377,6 +387,10 @@ diabanPages.command = async function startCommand(map, cfg) {
       <p>${escapeHtml(t.commune_name || t.commune_code)}${t.year ? `; năm ${t.year}` : ""}${t.hotspot_id ? `; điểm nóng #${t.hotspot_id}: ` +
         escapeHtml(cfg.statusLabels[t.hotspot_status]) : ""}</p>`;
     card.appendChild(actionBox(t.actions, cfg.taskActionLabels, (to, note) => moveTask(t.id, t.version, to, note)));
+    if (t.state === "unassigned" || t.state === "assigned") {
+      const place = { id: t.hotspot_id, commune_code: t.commune_code, task_version: t.version, task_team: t.team };
+      card.appendChild(assignButton(t.team ? "Giao lại cho tổ khác…" : "Giao cho tổ công tác…", place, t.id));
+    }
     card.appendChild(historyToggle(async () => taskLines(await api(`/api/tasks/${t.id}`))));
     return card;
   }
@@ -536,8 +550,9 @@ diabanPages.command = async function startCommand(map, cfg) {
     f.addEventListener("submit", (e) => { e.preventDefault(); load(); });
   }
 
+  let allTeams = [];  // the teams command may assign to (its province's), for a reassignment beyond the suggestions
   async function loadTeams() {
-    const teams = await api("/api/teams");
+    const teams = allTeams = await api("/api/teams");
     for (const select of document.querySelectorAll(".register-filters select[name=team]")) {
       select.append(...teams.map((t) => {
         const option = document.createElement("option");
