@@ -1,9 +1,14 @@
 """Security headers on every response: a Content-Security-Policy with a per-response nonce for the pages' own inline
-scripts (no 'unsafe-inline' for scripts), no framing, no MIME sniffing, no referrer to other sites (same-origin:
-with no-referrer at all, browsers post forms with ``Origin: null`` and the login's origin check could not tell).
+scripts and <style> elements ('unsafe-inline' for neither), no framing, no MIME sniffing, no referrer to other sites
+(same-origin: with no-referrer at all, browsers post forms with ``Origin: null`` and the login's origin check could
+not tell).
 
-Styles keep 'unsafe-inline': the pages' legend swatches and folium's map containers carry style attributes,
-and a style cannot run code. Map tiles may come from the configured basemap's origin (DIABAN_TILE_URL).
+No inline style either: a style attribute or a <style> element slipped into a page (through a script's innerHTML,
+say) could still read the page out through CSS selectors and background URLs, or lay a fake form over it. So the
+pages carry no style attribute (swatch colours are classes of the palette stylesheet, maps.styles.palette_css),
+their <style> elements (folium's and the palette) carry the nonce, and the page scripts set styles through the CSSOM
+(``element.style``), which CSP does not govern, as Leaflet and VectorGrid do. Map tiles may come from the configured
+basemap's origin (DIABAN_TILE_URL).
 """
 
 from __future__ import annotations
@@ -31,7 +36,7 @@ def policy(nonce: str, tile_url: str = "") -> str:
     """The Content-Security-Policy of a response."""
     images = " ".join(filter(None, ("'self'", "data:", tile_origin(tile_url))))
     return (
-        f"default-src 'self'; script-src 'self' 'nonce-{nonce}'; style-src 'self' 'unsafe-inline';"
+        f"default-src 'self'; script-src 'self' 'nonce-{nonce}'; style-src 'self' 'nonce-{nonce}';"
         f" img-src {images}; connect-src 'self'; object-src 'none'; base-uri 'none'; form-action 'self';"
         " frame-ancestors 'none'"
     )

@@ -15,7 +15,7 @@ from typing import Any
 
 from maps.assets import HAI_PHONG_VIEW, MAX_ZOOM, STATIC_URL, Basemap, MapView
 from maps.panels import admin_panel, command_panel, planner_panel, team_panel
-from maps.styles import script_vocabulary
+from maps.styles import palette_css, script_vocabulary
 from models.domain.dates import FIRST_YEAR, LAST_YEAR
 
 #: The pages' title, before the name of the province the user's view lies in.
@@ -129,6 +129,7 @@ def role_page(viewer: Viewer, csrf: str, data: PageData, basemap: Basemap = Base
         )
     )
     root.header.add_child(folium.Element(f'<link rel="stylesheet" href="{STATIC_URL}/app.css">'))
+    root.header.add_child(folium.Element(f"<style>{palette_css()}</style>"))  # the swatches' colours (api.headers)
     for script in ("common", viewer.role):
         root.header.add_child(folium.Element(f'<script src="{STATIC_URL}/js/{script}.js"></script>'))
     root.html.add_child(folium.Element(_head_bar(viewer, csrf, subtitle, data.synthetic) + panel()))

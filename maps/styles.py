@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from html import escape
 from types import MappingProxyType
 from typing import Any
@@ -156,6 +157,36 @@ QUARTIC_RADIUS_PER_SIGMA = 2.83
 #: `full_zoom` on; below it the radius shrinks by √2 a zoom level, to at least `least` of it: on a phone showing the
 #: whole city (zoom 8) circles of 15 px covered each other, and one could not be tapped apart from its neighbour.
 HOTSPOT_RADIUS = MappingProxyType({"base": 5, "cap": 10, "full_zoom": 11, "least": 0.5})
+#: The colour tables the legends and the page scripts' lists draw swatches from, by palette name (swatch_class).
+PALETTES: Mapping[str, Mapping[Any, str]] = MappingProxyType(
+    {
+        "status": STATUS_COLOURS,
+        "class": CLASS_COLOURS,
+        "bin": BIN_COLOURS,
+        "emerging": EMERGING_COLOURS,
+        "incident": INCIDENT_COLOURS,
+    }
+)
+
+
+def swatch_class(palette: str, key: object) -> str:
+    """The CSS class giving a swatch the colour of ``key`` in a palette ('fill-status-detected',
+    'fill-class-trong_diem-II', 'fill-class-drug_free', 'fill-bin--1'). The page's palette stylesheet (palette_css)
+    defines it: a legend or a list row carrying a style attribute would be refused by the Content-Security-Policy,
+    which allows no inline style (api/headers.py)."""
+    return f"fill-{palette}-{str(key).replace('|', '-').rstrip('-')}"
+
+
+def palette_css() -> str:
+    """The pages' palette stylesheet (an inline <style> with the response's nonce): a rule per swatch class of
+    PALETTES, and the heat legend's ramp, from the same tables as the map layers."""
+    rules = [
+        f".{swatch_class(name, key)} {{ background: {colour}; }}"
+        for name, colours in PALETTES.items()
+        for key, colour in colours.items()
+    ]
+    rules.append(f".heat-scale {{ background: linear-gradient(to right, {', '.join(HEAT_RAMP)}); }}")
+    return "\n".join(rules)
 
 
 def script_vocabulary() -> dict[str, Any]:
@@ -187,20 +218,23 @@ def script_vocabulary() -> dict[str, Any]:
         "roleLabels": dict(Role.labels()),
         "timeZone": LOCAL_TZ_NAME,
         "classChoices": [[category, level] for category, level in CLASS_CHOICES],
+        "swatchClasses": {
+            name: {str(key): swatch_class(name, key) for key in colours} for name, colours in PALETTES.items()
+        },
     }
 
 
-def _swatches(items: list[tuple[str, str]], shape: str = "box") -> str:
-    """Legend rows: a coloured swatch and its label."""
+def _swatches(palette: str, items: list[tuple[Any, str]], shape: str = "box") -> str:
+    """Legend rows: a swatch coloured by its key in a palette (swatch_class), and its label."""
     return "".join(
-        f'<div class="legend-row"><i class="swatch {shape}" style="background:{colour}"></i>{escape(label)}</div>'
-        for colour, label in items
+        f'<div class="legend-row"><i class="swatch {shape} {swatch_class(palette, key)}"></i>{escape(label)}</div>'
+        for key, label in items
     )
 
 
 def status_legend() -> str:
     """Hotspot colours by lifecycle status."""
-    return _swatches([(STATUS_COLOURS[s], HotspotStatus(s).label) for s in STATUS_COLOURS], "dot")
+    return _swatches("status", [(s, HotspotStatus(s).label) for s in STATUS_COLOURS], "dot")
 
 
 def hotspot_radius(n_incidents: int) -> float:
@@ -222,21 +256,21 @@ def size_legend(examples: tuple[int, ...] = (1, 25, 100)) -> str:
 
 def class_legend() -> str:
     """Commune colours by final class, most serious first (the same words as the map's tooltips)."""
-    return _swatches([(CLASS_COLOURS[key], CLASS_LABELS[key]) for key in reversed(CLASS_COLOURS)])
+    return _swatches("class", [(key, CLASS_LABELS[key]) for key in reversed(CLASS_COLOURS)])
 
 
 def gistar_legend() -> str:
     """Gi* cell colours by confidence bin."""
-    return _swatches([(BIN_COLOURS[b], BIN_LABELS_VI[b]) for b in BIN_COLOURS]) + (
+    return _swatches("bin", [(b, BIN_LABELS_VI[b]) for b in BIN_COLOURS]) + (
         '<p class="hint">Ô không tô: không có ý nghĩa thống kê.</p>'
     )
 
 
 def heat_legend() -> str:
-    """The heat ramp as a bar; the page script writes the values at its ends, σ and the search radius."""
-    ramp = ", ".join(HEAT_RAMP)
+    """The heat ramp as a bar (its gradient: palette_css); the page script writes the values at its ends, σ and the
+    search radius."""
     return (
-        f'<div class="heat-scale" style="background:linear-gradient(to right, {ramp})"></div>'
+        '<div class="heat-scale"></div>'
         '<div class="heat-values"><span id="heat-low">0</span><span id="heat-high">—</span></div>'
         '<div id="heat-legend">—</div>'
     )
@@ -245,9 +279,10 @@ def heat_legend() -> str:
 def incident_legend() -> str:
     """Incident tiles: counted cells and single incidents."""
     return _swatches(
+        "incident",
         [
-            (INCIDENT_COLOURS["counted"], "Số vụ trong ô vài điểm ảnh (vòng càng lớn càng nhiều vụ)"),
-            (INCIDENT_COLOURS["single"], "Từng vụ việc (từ cấp đường phố; bấm để xem số hồ sơ, ngày, loại)"),
+            ("counted", "Số vụ trong ô vài điểm ảnh (vòng càng lớn càng nhiều vụ)"),
+            ("single", "Từng vụ việc (từ cấp đường phố; bấm để xem số hồ sơ, ngày, loại)"),
         ],
         "dot",
     )
@@ -255,4 +290,4 @@ def incident_legend() -> str:
 
 def emerging_legend() -> str:
     """The 17 emerging-pattern outcomes (hot, cold, none), each with its own colour."""
-    return _swatches([(EMERGING_COLOURS[p], PATTERN_LABELS_VI[p]) for p in PATTERNS])
+    return _swatches("emerging", [(p, PATTERN_LABELS_VI[p]) for p in PATTERNS])

@@ -62,14 +62,17 @@ def test_every_answer_carries_the_security_headers(browser, make_user) -> None:
         assert response.status_code == 200, path
         policy = response.headers["content-security-policy"]
         assert "frame-ancestors 'none'" in policy and "script-src 'self' 'nonce-" in policy
-        assert "unsafe-inline" not in policy.split("script-src")[1].split(";")[0]
+        for directive in ("script-src", "style-src"):  # neither inline scripts nor inline styles, bar our nonce's
+            sources = policy.split(f"{directive} ")[1].split(";")[0]
+            assert "'nonce-" in sources and "unsafe" not in sources, policy
         assert response.headers["x-content-type-options"] == "nosniff"
         assert response.headers["referrer-policy"] == "same-origin"
         assert response.headers["x-frame-options"] == "DENY"
     page = browser.get("/")
     nonce = re.search(r"'nonce-([^']+)'", page.headers["content-security-policy"]).group(1)
-    inline = re.findall(r"<script(?![^>]*\bsrc=)[^>]*>", page.text)
-    assert inline and all(f'nonce="{nonce}"' in tag for tag in inline)
+    inline = re.findall(r"<(?:script(?![^>]*\bsrc=)|style)\b[^>]*>", page.text)
+    assert any(tag.startswith("<style") for tag in inline) and all(f'nonce="{nonce}"' in tag for tag in inline)
+    assert not re.search(r"\sstyle=", page.text)  # no style attribute: the policy refuses them
 
 
 def test_usernames_are_login_names(conn: Connection, client, db_env, monkeypatch) -> None:

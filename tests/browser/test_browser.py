@@ -92,9 +92,17 @@ def chromium():
         browser.close()
 
 
+#: Before any script of a page: keep each Content-Security-Policy violation in window.cspViolations (test_csp.py).
+CSP_WATCH = """window.cspViolations = [];
+document.addEventListener("securitypolicyviolation", (e) => window.cspViolations.push(
+  `${e.effectiveDirective} refused ${e.blockedURI || "inline"} on ${e.target.nodeName}.${e.target.className}`));"""
+
+
 def open_as(chromium, server: str, username: str, viewport: dict | None = None):
-    """A logged-in page of `username` once its panel has loaded, and the errors the console reported."""
+    """A logged-in page of `username` once its panel has loaded, and the errors the console reported (a refusal by
+    the Content-Security-Policy among them); its CSP violations are kept in window.cspViolations."""
     page = chromium.new_page(viewport=viewport or {"width": 1400, "height": 900})
+    page.add_init_script(CSP_WATCH)
     errors: list[str] = []
     page.on("console", lambda message: errors.append(message.text) if message.type == "error" else None)
     page.on("pageerror", lambda error: errors.append(str(error)))

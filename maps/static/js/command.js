@@ -274,7 +274,7 @@ diabanPages.command = async function startCommand(map, cfg) {
       (p.incident_since_monitoring ? ` — <span class="late">đã có vụ việc trong phạm vi</span>` : " — chưa có vụ việc") +
       "</p>" : "";
     card.innerHTML = `<h3>Điểm nóng #${p.id} — ${escapeHtml(cfg.hotspotKindLabels[p.kind] || p.kind)}</h3>
-      <p><i class="swatch dot" style="background:${cfg.statusColours[p.status]}"></i>
+      <p><i class="swatch dot ${cfg.swatchClasses.status[p.status]}"></i>
         <b class="status">${escapeHtml(cfg.statusLabels[p.status] || p.status)}</b></p>
       <p>${escapeHtml(communeName(p.commune_code))}; ${VI_NUMBER.format(p.n_incidents)} vụ việc;
         lần đầu ${viDate(p.first_seen)}, gần nhất ${viDate(p.last_seen)}</p>${task}${monitoring}`;
@@ -406,7 +406,7 @@ diabanPages.command = async function startCommand(map, cfg) {
     const tr = document.createElement("tr");
     tr.dataset.hotspotId = p.id;
     if (p.task_overdue_days > 0) tr.className = "overdue";
-    tr.innerHTML = `<td>${p.id}</td><td><i class="swatch dot" style="background:${cfg.statusColours[p.status]}"></i> ` +
+    tr.innerHTML = `<td>${p.id}</td><td><i class="swatch dot ${cfg.swatchClasses.status[p.status]}"></i> ` +
       `${escapeHtml(cfg.statusLabels[p.status])}${p.task_state === "completed" ? " <em>(chờ nghiệm thu)</em>" : ""}</td>` +
       `<td>${escapeHtml(communeName(p.commune_code))}</td><td>${escapeHtml(p.task_team || "—")}</td>` +
       `<td>${openTask(p.task_state) ? dueText(p.task_due_date, p.task_overdue_days) : "—"}</td>`;

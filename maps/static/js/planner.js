@@ -141,7 +141,7 @@ diabanPages.planner = async function startPlanner(map, cfg) {
     document.getElementById("diff-table").innerHTML = [...cfg.classChoices].reverse().map(([c, l]) => {
       const was = before[classKey(c, l)] || 0, now = after[classKey(c, l)] || 0;
       const delta = now - was;
-      return `<tr><td><i class="swatch" style="background:${cfg.classColours[classKey(c, l)]}"></i> ${escapeHtml(classLabel(c, l))}</td>` +
+      return `<tr><td><i class="swatch ${cfg.swatchClasses.class[classKey(c, l)]}"></i> ${escapeHtml(classLabel(c, l))}</td>` +
         `<td>${unknown === items.length ? "—" : VI_NUMBER.format(was)}</td><td>${VI_NUMBER.format(now)}</td>` +
         `<td class="${delta > 0 && c !== "drug_free" ? "late" : ""}">${unknown === items.length ? "—" : (delta > 0 ? "+" : "") + VI_NUMBER.format(delta)}</td></tr>`;
     }).join("");
