@@ -31,6 +31,7 @@ from api.routes import (
     health,
     hotspot_transitions,
     hotspots,
+    imports,
     inbox,
     incidents,
     pages,
@@ -93,6 +94,7 @@ PROTECTED = (
     hotspot_transitions,
     tasks,
     inbox,
+    imports,
     accounts,
     basemap,
 )
