@@ -15,7 +15,7 @@ import tempfile
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
-from typing import Annotated, Any
+from typing import TYPE_CHECKING, Annotated, Any
 
 from fastapi import APIRouter, Depends, File, Form, Request, UploadFile
 
@@ -25,15 +25,14 @@ from api.errors import ImportRefused
 from api.limits import upload_body_size
 from api.schemas import ImportOut, ImportRefusedOut
 from api.slots import heavy
-from gis.io.readers import EXCEL_SUFFIXES, GEOJSON_SUFFIXES, TEXT_SUFFIXES
-from gis.io.report_rows import ReportRows
-from gis.services.incident_import import import_incidents
-from gis.services.indicator_import import import_indicators
 from gis.settings import DataSettings
-from gis.store.import_runs import ImportReport
 from models.domain.access import Principal
 from models.errors import InvalidInput, InvalidRequest
 from models.vocabulary import INCIDENT_FIELD_LABELS, INDICATOR_FIELD_LABELS, OutsidePolicy, Role
+
+if TYPE_CHECKING:
+    from gis.io.report_rows import ReportRows
+    from gis.store.import_runs import ImportReport
 
 router = APIRouter(prefix="/api/imports", tags=["imports"])
 
@@ -48,8 +47,6 @@ Sheet = Annotated[str | None, Form(max_length=200, description="the worksheet of
 IMPORT_ROWS_SHOWN = 1_000
 #: Characters of an uploaded file's name kept before its suffix (a file system takes 255 bytes, 3 per letter).
 NAME_CHARS = 80
-INDICATOR_SUFFIXES = TEXT_SUFFIXES | EXCEL_SUFFIXES
-INCIDENT_SUFFIXES = TEXT_SUFFIXES | EXCEL_SUFFIXES | GEOJSON_SUFFIXES
 REFUSED_RESPONSE: dict[int | str, dict[str, Any]] = {
     422: {
         "model": ImportRefusedOut,
@@ -134,7 +131,12 @@ def post_indicators(
 ) -> dict[str, Any]:
     """Load a yearly indicators table (as `diaban indicators import`): valid rows replace their years' values, each
     bad row is reported with its line. A provincial planner loads, and replaces, only their province's communes."""
-    with uploaded(file, INDICATOR_SUFFIXES) as path:
+    # Imported here, as the command does: the readers and the import services load pandas and pyarrow, which a
+    # server process starts without (tests/unit/test_lean_imports.py).
+    from gis.io.readers import EXCEL_SUFFIXES, TEXT_SUFFIXES
+    from gis.services.indicator_import import import_indicators
+
+    with uploaded(file, TEXT_SUFFIXES | EXCEL_SUFFIXES) as path:
         report = heavy(
             request,
             lambda: import_indicators(
@@ -158,7 +160,10 @@ def post_incidents(
     """Load an incident file (as `diaban incidents import`): new refs stored, repeated ones counted as duplicates,
     each bad row reported with its line. A provincial user loads only rows placed in their province's communes (a
     point outside every commune is refused for them)."""
-    with uploaded(file, INCIDENT_SUFFIXES) as path:
+    from gis.io.readers import EXCEL_SUFFIXES, GEOJSON_SUFFIXES, TEXT_SUFFIXES
+    from gis.services.incident_import import import_incidents
+
+    with uploaded(file, TEXT_SUFFIXES | EXCEL_SUFFIXES | GEOJSON_SUFFIXES) as path:
         report = heavy(
             request,
             lambda: import_incidents(
