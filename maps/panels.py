@@ -76,7 +76,8 @@ def _import_form(form_id: str, title: str, accept: str, hint: str, extra: str = 
 
 
 def command_panel() -> str:
-    """Tabs: overview (KPIs, filters, month slider, legends), the hotspot and task registers, the inbox."""
+    """Tabs: overview (KPIs, filters, an incident file's upload, month slider, legends), the hotspot and task
+    registers, the inbox."""
     kinds = "".join(
         f'<label><input type="checkbox" name="kind" value="{k}"> {escape(v)}</label>'
         for k, v in IncidentKind.labels().items()
@@ -95,7 +96,9 @@ def command_panel() -> str:
     task_columns = _columns(
         ("id", "Số"), ("state", "Trạng thái"), ("commune", "Xã/phường"), ("team", "Tổ"), ("due", "Hạn")
     )
-    outside = "".join(f'<option value="{code}">{escape(label)}</option>' for code, label in OutsidePolicy.labels().items())
+    outside = "".join(
+        f'<option value="{code}">{escape(label)}</option>' for code, label in OutsidePolicy.labels().items()
+    )
     incident_import = _import_form(
         "incident-import",
         "Nhập vụ việc từ tệp…",
@@ -180,8 +183,8 @@ def team_panel() -> str:
 
 
 def planner_panel(years: list[int]) -> str:
-    """Year choice, running the classification, approval (four eyes), downloads, the year-over-year comparison and
-    the searchable, sortable review table linked to the map."""
+    """Year choice, running the classification, approval (four eyes), the upload of a yearly indicator table,
+    downloads, the year-over-year comparison and the searchable, sortable review table linked to the map."""
     options = "".join(f'<option value="{y}">{y}</option>' for y in years)
     columns = _columns(
         ("name", "Xã/phường"),
@@ -189,6 +192,13 @@ def planner_panel(years: list[int]) -> str:
         ("model", "Mô hình"),
         ("previous", "Năm trước"),
         ("review", "Cần xem"),
+    )
+    indicator_import = _import_form(
+        "indicator-import",
+        "Nhập chỉ số năm",
+        ".csv,.txt,.xlsx",
+        "Bảng chỉ số theo xã (CSV, văn bản Unicode hoặc Excel .xlsx), như lệnh «diaban indicators import»: số liệu"
+        " mới thay số liệu đã có của các năm trong tệp; chạy lại phân loại năm để dùng số liệu mới.",
     )
     return f"""<aside class="panel"><div id="message" class="message" role="status" aria-live="polite"></div>
       <h2>Phân loại xã, phường, đặc khu</h2>
@@ -201,13 +211,7 @@ def planner_panel(years: list[int]) -> str:
         </form>
       </div>
       <p id="run-status">—</p>
-      {_import_form(
-        "indicator-import",
-        "Nhập chỉ số năm",
-        ".csv,.txt,.xlsx",
-        "Bảng chỉ số theo xã (CSV, văn bản Unicode hoặc Excel .xlsx), như lệnh «diaban indicators import»: số liệu"
-        " mới thay số liệu đã có của các năm trong tệp; chạy lại phân loại năm để dùng số liệu mới.",
-    )}
+      {indicator_import}
       <p class="downloads">Tải về: phân loại <a id="download-csv">CSV</a> · <a id="download-geojson">GeoJSON</a> ·
         <a id="download-xlsx">Excel</a> — <a id="download-kpi"><b>Báo cáo chỉ tiêu (Excel)</b></a></p>
       <details id="diff" open><summary>So sánh với năm trước đã phê duyệt</summary>
