@@ -188,12 +188,17 @@ def test_each_upload_is_for_its_roles_only(client, users) -> None:
     } == {"command": 200, "admin": 200, "planner": 403, "team": 403}
 
 
-def test_an_upload_over_the_limit_is_413(client, users) -> None:
+def test_an_upload_takes_the_upload_limit_not_the_json_one(client, users) -> None:
     from api.limits import upload_body_size
 
     too_big = b"x" * (upload_body_size() + 1)
     response = upload(client, INCIDENTS, users["command"], "lon.csv", too_big)
     assert response.status_code == 413 and response.json()["code"] == "body_too_large"
+    # Over the 1 MB of other requests, under the upload limit: read, and refused only for its rows.
+    rows = (INDICATOR_HEADER + "20x5,10532,100,0,0,0,0,\n" * 80_000).encode()
+    assert 1.5 * 2**20 < len(rows) < upload_body_size()
+    refused = upload(client, INDICATORS, users["planner"], "lon.csv", rows)
+    assert refused.status_code == 422 and refused.json()["report"]["rejected"]["total"] == 80_000
 
 
 def test_a_provincial_user_loads_only_rows_of_their_province(client, conn, users, second_province_path: Path) -> None:
