@@ -236,3 +236,16 @@ def test_a_provincial_user_loads_only_rows_of_their_province(client, conn, users
     # The Ministry's command loads the neighbour's row.
     national = upload(client, INCIDENTS, users["command"], "tinh.csv", (INCIDENT_HEADER + body).encode())
     assert national.json()["counts"]["imported"] == 2
+
+
+def test_a_provincial_user_keeps_the_rows_of_old_communes_of_their_province(client, users) -> None:
+    """Rows without a point, placed by old (pre-2025) codes and addresses, Hải Phòng's all: a Hải Phòng user keeps
+    the same rows as the Ministry would, the ambiguous ones (a split old commune) flagged, none refused for the
+    province."""
+    workbook = (SAMPLES / "synthetic-2024-legacy-communes.xlsx").read_bytes()
+    response = upload(client, INCIDENTS, users["hp-command"], "2024.xlsx", workbook, sheet="Vụ việc 2024")
+    assert response.status_code == 200, response.text
+    answer = response.json()
+    assert answer["counts"]["imported"] > 250 and answer["counts"]["ambiguous"] > 0
+    assert answer["flagged"]["total"] == answer["counts"]["ambiguous"]
+    assert not [r for r in answer["rejected"]["rows"] if "không thuộc Hải Phòng" in (r["reason"] or "")]
