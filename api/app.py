@@ -30,6 +30,7 @@ from api.routes import (
     health,
     hotspot_transitions,
     hotspots,
+    imports,
     inbox,
     incidents,
     pages,
@@ -92,6 +93,7 @@ PROTECTED = (
     hotspot_transitions,
     tasks,
     inbox,
+    imports,
     accounts,
     basemap,
 )

@@ -70,6 +70,19 @@ INVALID_VALUE = "invalid_value"
 RETRY_AFTER_S = 5
 
 
+class ImportRefused(InvalidRequest):
+    """An uploaded file none of whose rows could be kept (422, rolled back): the body carries the import's report
+    (``report``), so that every refused row is shown with its line and reason."""
+
+    code = "nothing_imported"
+
+    def __init__(self, report: dict) -> None:
+        super().__init__(
+            "không có dòng nào hợp lệ trong tệp: không nhập gì", "every row of the file was rejected; nothing stored"
+        )
+        self.report = report
+
+
 class FieldError(BaseModel):
     """One invalid field of a request: where it is and what is wrong (the value itself is never echoed)."""
 
@@ -125,6 +138,8 @@ def error_body(exc: Exception) -> dict:
     body: dict = {"detail": str(exc), "message": message, "code": getattr(exc, "code", "error")}
     if isinstance(exc, TransitionNotAllowed):
         body["allowed"] = list(exc.allowed)
+    if isinstance(exc, ImportRefused):
+        body["report"] = exc.report
     return body
 
 

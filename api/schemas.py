@@ -22,6 +22,7 @@ from pydantic import (
     model_validator,
 )
 
+from api.errors import ErrorOut
 from api.params import SaneDate
 from models.domain.access import PASSWORD_MAX_CHARS, PASSWORD_MIN_CHARS, TEAM_NAME_CHARS, USERNAME_PATTERN
 from models.domain.dates import FIRST_YEAR, LAST_YEAR
@@ -874,3 +875,40 @@ class AuditEntry(_Out):
     target_team_id: int | None
     target_team: str | None
     details: dict[str, Any]
+
+
+class ImportRowOut(_Out):
+    """A row of an uploaded file that was refused, or kept but needs a look: where it is and why."""
+
+    line: int = Field(description="the line (CSV, Excel row) or feature number (GeoJSON) in the file")
+    ref: str | None = Field(description="the row's ref (incidents) or commune code (indicators), as given")
+    field: str | None = Field(description="the column at fault, by its machine name (lon/lat: the pair)")
+    field_label: str | None = Field(description="that column by its Vietnamese name")
+    reason: str | None
+
+
+class ImportRowsOut(_Out):
+    """Report rows of an import: the first `IMPORT_ROWS_SHOWN` in line order, and how many there are in all."""
+
+    total: int = Field(description="every such row of the file (rows holds at most the first 1,000)")
+    rows: list[ImportRowOut]
+
+
+class ImportOut(_Out):
+    """The outcome of an upload: the counts (and the Vietnamese line the command prints), warnings, refused rows
+    and rows kept but flagged."""
+
+    import_id: int | None = Field(description="the import run recorded (who, which file, when, counts)")
+    file_name: str
+    counts: dict[str, int] = Field(description="imported, rejected, … (the keys of the command's --json)")
+    summary: str = Field(description="the counts in one Vietnamese line, as `diaban … import` prints them")
+    warnings: list[str]
+    rejected: ImportRowsOut
+    flagged: ImportRowsOut
+
+
+class ImportRefusedOut(ErrorOut):
+    """A refused upload (422): a file that cannot be read, or (``nothing_imported``) one none of whose rows could be
+    kept, whose body then carries the report of every refused row (the import is rolled back: nothing was stored)."""
+
+    report: ImportOut | None = Field(default=None, description="with code nothing_imported: the file's report")

@@ -91,6 +91,9 @@ FIELD_LABELS: Mapping[str, str] = {
     "photo_id": "ảnh",
     "keep_location": "giữ vị trí chụp",
     "Idempotency-Key": "mã gửi lại",
+    "file": "tệp",
+    "sheet": "trang tính",
+    "outside": "điểm ngoài địa bàn",
     "mode": "cách tính",
     "permutations": "số hoán vị",
 }
@@ -158,6 +161,8 @@ def message_vi(error: Mapping[str, Any]) -> str:
         text = str(error.get("msg", ""))
         for prefix in ("Value error, ", "Assertion failed, "):
             text = text.removeprefix(prefix)
+        if text.startswith("Expected UploadFile"):  # a form part sent as text, without a file name
+            return "phải là một tệp (gửi kèm tên tệp)"
         context["error"] = text
     if kind in ("enum", "literal_error") and "expected" in context:
         return f"phải là một trong: {_choices(str(context['expected']))}"

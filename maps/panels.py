@@ -13,7 +13,7 @@ from maps.styles import (
     size_legend,
     status_legend,
 )
-from models.vocabulary import HotspotStatus, IncidentKind, Role, TaskState
+from models.vocabulary import HotspotStatus, IncidentKind, OutsidePolicy, Role, TaskState
 
 DATE_PATTERN = r"\d{1,2}/\d{1,2}/\d{4}"
 
@@ -60,8 +60,24 @@ def _columns(*columns: tuple[str, str]) -> str:
     )
 
 
+def _import_form(form_id: str, title: str, accept: str, hint: str, extra: str = "") -> str:
+    """A folded form uploading an import file (common.js importForm sends it), and the place its report is shown:
+    the summary line, warnings, and the rows refused or kept but flagged."""
+    return f"""<details class="import" id="{form_id}-box"><summary>{escape(title)}</summary>
+        <form id="{form_id}" class="stack import-form" novalidate>
+          <label>Tệp <input name="file" type="file" accept="{accept}"></label>
+          <label>Trang tính (chỉ với tệp Excel; để trống: trang đầu tiên) <input name="sheet" maxlength="200"></label>
+          {extra}
+          <button type="submit">Tải lên và nhập</button>
+        </form>
+        <p class="hint">{escape(hint)}</p>
+        <div id="{form_id}-report" class="import-report" hidden></div>
+      </details>"""
+
+
 def command_panel() -> str:
-    """Tabs: overview (KPIs, filters, month slider, legends), the hotspot and task registers, the inbox."""
+    """Tabs: overview (KPIs, filters, an incident file's upload, month slider, legends), the hotspot and task
+    registers, the inbox."""
     kinds = "".join(
         f'<label><input type="checkbox" name="kind" value="{k}"> {escape(v)}</label>'
         for k, v in IncidentKind.labels().items()
@@ -79,6 +95,17 @@ def command_panel() -> str:
     )
     task_columns = _columns(
         ("id", "Số"), ("state", "Trạng thái"), ("commune", "Xã/phường"), ("team", "Tổ"), ("due", "Hạn")
+    )
+    outside = "".join(
+        f'<option value="{code}">{escape(label)}</option>' for code, label in OutsidePolicy.labels().items()
+    )
+    incident_import = _import_form(
+        "incident-import",
+        "Nhập vụ việc từ tệp…",
+        ".csv,.txt,.xlsx,.geojson,.json",
+        "CSV, văn bản Unicode, Excel (.xlsx) hoặc GeoJSON, như lệnh «diaban incidents import»: vụ việc đã có (cùng số"
+        " hiệu) không nhập lại; mỗi dòng lỗi được báo kèm số dòng và lý do.",
+        f'<label>Điểm nằm ngoài mọi xã/phường <select name="outside">{outside}</select></label>',
     )
     return f"""<aside class="panel"><div id="message" class="message" role="status" aria-live="polite"></div>
       {tabs}
@@ -128,6 +155,7 @@ def command_panel() -> str:
           <option value="quartic">Bậc bốn kiểu ArcGIS — bán kính tìm kiếm ≈ 2,83σ</option></select></label>
         <button type="submit">Áp dụng</button>
       </form>
+      {incident_import}
       <h2>Theo tháng</h2>
       <input id="month" type="range" min="0" max="24" value="0" aria-label="Chọn tháng">
       <div id="month-label">Theo khoảng ngày đã chọn</div>
@@ -158,8 +186,8 @@ def team_panel() -> str:
 
 
 def planner_panel(years: list[int]) -> str:
-    """Year choice, running the classification, approval (four eyes), downloads, the year-over-year comparison and
-    the searchable, sortable review table linked to the map."""
+    """Year choice, running the classification, approval (four eyes), the upload of a yearly indicator table,
+    downloads, the year-over-year comparison and the searchable, sortable review table linked to the map."""
     options = "".join(f'<option value="{y}">{y}</option>' for y in years)
     columns = _columns(
         ("name", "Xã/phường"),
@@ -167,6 +195,13 @@ def planner_panel(years: list[int]) -> str:
         ("model", "Mô hình"),
         ("previous", "Năm trước"),
         ("review", "Cần xem"),
+    )
+    indicator_import = _import_form(
+        "indicator-import",
+        "Nhập chỉ số năm",
+        ".csv,.txt,.xlsx",
+        "Bảng chỉ số theo xã (CSV, văn bản Unicode hoặc Excel .xlsx), như lệnh «diaban indicators import»: số liệu"
+        " mới thay số liệu đã có của các năm trong tệp; chạy lại phân loại năm để dùng số liệu mới.",
     )
     return f"""<aside class="panel"><div id="message" class="message" role="status" aria-live="polite"></div>
       <h2>Phân loại xã, phường, đặc khu</h2>
@@ -179,6 +214,7 @@ def planner_panel(years: list[int]) -> str:
         </form>
       </div>
       <p id="run-status">—</p>
+      {indicator_import}
       <p class="downloads">Tải về: phân loại <a id="download-csv">CSV</a> · <a id="download-geojson">GeoJSON</a> ·
         <a id="download-xlsx">Excel</a> — <a id="download-kpi"><b>Báo cáo chỉ tiêu (Excel)</b></a></p>
       <details id="diff" open><summary>So sánh với năm trước đã phê duyệt</summary>

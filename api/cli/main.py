@@ -63,7 +63,7 @@ def _print_report(kind: str, summary: dict, report, args: argparse.Namespace, co
     """
     if getattr(args, "rejects", None) is not None:
         _write_listing(report, args.rejects)
-    nothing_usable = report.rejected > 0 and report.imported == 0 and report.duplicates == 0
+    nothing_usable = report.nothing_usable
     if args.json:
         print(json.dumps(summary, ensure_ascii=False))
         return 2 if nothing_usable else 0
@@ -190,8 +190,7 @@ def cmd_indicators(args: argparse.Namespace) -> int:
         report = import_indicators(
             conn, args.path, imported_by=getpass.getuser(), sheet=args.sheet, encoding=args.encoding
         )
-    summary = {"imported": report.imported, "rejected": report.rejected, "flagged": len(report.flagged)}
-    return _print_report("Chỉ số", summary, report, args, INDICATOR_FIELD_LABELS)
+    return _print_report("Chỉ số", report.indicator_summary(), report, args, INDICATOR_FIELD_LABELS)
 
 
 def cmd_demo_data(args: argparse.Namespace) -> int:

@@ -25,6 +25,7 @@ from gis.io.readers import read_table_chunks
 from gis.store import incident_load as load
 from gis.store.communes import current_commune_codes
 from gis.store.import_runs import ImportReport, finish_import_run, start_import_run
+from gis.store.provinces import outside_province_reason
 from gis.unit_directory import legacy_note, unit_directory
 from models.domain.incident_contract import validate_incidents
 from models.domain.row_checks import ValidationResult
@@ -69,12 +70,16 @@ def import_incidents(
     sheet: str | None = None,
     encoding: str | None = None,
     outside: str = OutsidePolicy.KEEP,
+    province: str | None = None,
 ) -> ImportReport:
     """Import an incident table (CSV/text, Excel, GeoJSON) inside the caller's transaction; valid rows in, every
     bad row reported. `sheet` picks a worksheet, `encoding` overrides the detected text encoding.
 
     A point outside every commune and farther than `nearest_m` from all of them is reported with its line
     and ref: kept as `outside` (`outside="keep"`) or refused like a reject (`outside="reject"`).
+
+    `province` (a provincial user's): only rows placed in that province's communes are kept; a row placed in
+    another province's, an old commune split beyond it, or a point outside every commune is refused.
     """
     if outside not in OutsidePolicy.values():
         raise InvalidRequest(
@@ -82,7 +87,8 @@ def import_incidents(
         )
     bar = Progress(progress)
     try:
-        return _import(conn, path, imported_by, nearest_m, now, bar, sheet, encoding, outside == OutsidePolicy.REJECT)
+        refuse_outside = outside == OutsidePolicy.REJECT or province is not None
+        return _import(conn, path, imported_by, nearest_m, now, bar, sheet, encoding, refuse_outside, province)
     finally:
         bar.close()
 
@@ -97,6 +103,7 @@ def _import(
     sheet: str | None,
     encoding: str | None,
     refuse_outside: bool,
+    province: str | None,
 ) -> ImportReport:
     # The first chunk is read and checked before anything is written: a file that cannot be read, or lacks a
     # required column, is refused without an import run.
@@ -105,7 +112,9 @@ def _import(
     checked = validate_incidents(first, now=now)
     # A savepoint: an import that fails midway leaves nothing, even inside a caller's longer transaction.
     with conn.begin_nested(), load.import_settings(conn):
-        return _stage_and_store(conn, path, imported_by, nearest_m, now, bar, refuse_outside, checked, first, chunks)
+        return _stage_and_store(
+            conn, path, imported_by, nearest_m, now, bar, refuse_outside, province, checked, first, chunks
+        )
 
 
 def _stage_and_store(
@@ -116,6 +125,7 @@ def _stage_and_store(
     now: datetime | None,
     bar: Progress,
     refuse_outside: bool,
+    province: str | None,
     checked: ValidationResult,
     first: pd.DataFrame,
     chunks: Iterator[pd.DataFrame],
@@ -140,6 +150,12 @@ def _stage_and_store(
             report.rejects.add(part)
             unplaced += len(part)
         load.drop_unplaced(conn)
+    if province is not None:
+        for part in load.beyond_province(conn, province, outside_province_reason(conn, province)):
+            report.rejects.add(part)
+            unplaced += len(part)
+        load.drop_beyond_province(conn, province)
+    if staging.without_point:
         for part in load.ambiguous(conn):  # only rows without a point
             report.flagged.add(part)
     for part in load.outside(conn):
@@ -151,8 +167,8 @@ def _stage_and_store(
         counts = load.store(conn, import_id)
     load.drop_work_tables(conn)
     report.imported = sum(counts.values())
-    # Every staged row is stored, a repeat of a ref in the file or in the database (a duplicate), unplaced or
-    # refused outside.
+    # Every staged row is stored, a repeat of a ref in the file or in the database (a duplicate), unplaced (or
+    # beyond the user's province) or refused outside.
     report.duplicates = staging.rows - report.imported - unplaced - (far if refuse_outside else 0)
     report.outside = counts.get(Assignment.OUTSIDE, 0)
     report.nearest = counts.get(Assignment.NEAREST, 0)

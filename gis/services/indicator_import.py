@@ -18,6 +18,7 @@ from gis.io.readers import read_table
 from gis.io.report_rows import ReportRows
 from gis.store.communes import current_commune_codes
 from gis.store.import_runs import ImportReport, finish_import_run, start_import_run
+from gis.store.provinces import outside_province_reason, province_unit_codes
 from gis.unit_directory import legacy_note, unit_directory
 from models.domain.indicator_contract import validate_indicators
 from models.domain.row_checks import REJECT_COLUMNS, empty_rejects
@@ -86,12 +87,43 @@ def resolve_units(valid: pd.DataFrame, known: set[str]) -> tuple[pd.DataFrame, p
     return direct, old, rejects if len(rejects) else empty_rejects(), notes
 
 
+def in_province(
+    direct: pd.DataFrame, old: pd.DataFrame, ours: set[str], reason: str
+) -> tuple[pd.DataFrame, pd.DataFrame, pd.DataFrame]:
+    """(direct rows, old-commune rows, rejects) keeping only the rows of the units in `ours` (a province's codes): a
+    current commune of another province, or an old commune any part of which lies outside, is refused."""
+    inside_direct = direct["commune_code"].isin(ours).to_numpy(dtype=bool)
+    inside_old = np.array([set(c) <= ours for c in old["candidates"]], dtype=bool)
+    refused = [
+        (line, code, "commune_code", reason)
+        for frame, inside, column in ((direct, inside_direct, "commune_code"), (old, inside_old, "legacy_code"))
+        for line, code in zip(frame["line"][~inside], frame[column][~inside])
+    ]
+    rejects = pd.DataFrame(refused, columns=list(REJECT_COLUMNS)) if refused else empty_rejects()
+    return direct[inside_direct], old[inside_old], rejects
+
+
 def import_indicators(
-    conn: Connection, path: Path, *, imported_by: str, sheet: str | None = None, encoding: str | None = None
+    conn: Connection,
+    path: Path,
+    *,
+    imported_by: str,
+    sheet: str | None = None,
+    encoding: str | None = None,
+    province: str | None = None,
 ) -> ImportReport:
-    """Import indicators in the caller's transaction: valid rows replace their years, bad rows are reported."""
+    """Import indicators in the caller's transaction: valid rows replace their years, bad rows are reported.
+
+    `province` (a provincial user's): only rows of that province's communes are kept, the others refused with
+    their line, and a year is replaced only for that province's communes (other provinces' values stay).
+    """
     checked = validate_indicators(read_table(path, sheet=sheet, encoding=encoding))
     direct, old, unit_rejects, notes = resolve_units(checked.valid, current_commune_codes(conn))
+    foreign = empty_rejects()
+    ours: set[str] | None = None
+    if province is not None:
+        ours = province_unit_codes(conn, province)
+        direct, old, foreign = in_province(direct, old, ours, outside_province_reason(conn, province))
     summed, flagged = aggregate_legacy_indicators(old, unit_directory().legacy_parts)
     if len(summed) and len(direct):  # a commune given by its current code wins over the sum of its old parts
         given = set(zip(direct["year"], direct["commune_code"]))
@@ -101,7 +133,7 @@ def import_indicators(
     parts = [f for f in (direct, summed, given) if len(f)]
     rows = pd.concat(parts, ignore_index=True) if parts else None
     report = ImportReport(
-        rejects=ReportRows.of(checked.rejects, unit_rejects),
+        rejects=ReportRows.of(checked.rejects, unit_rejects, foreign),
         warnings=checked.warnings + notes,
         flagged=ReportRows.of(flagged),
     )
@@ -109,7 +141,15 @@ def import_indicators(
     report.import_id = start_import_run(conn, "indicators", path, imported_by)
     if rows is not None:
         years = sorted(int(y) for y in rows["year"].unique())
-        conn.execute(text("DELETE FROM commune_indicators WHERE year = ANY(:years)"), {"years": years})
+        if ours is None:
+            conn.execute(text("DELETE FROM commune_indicators WHERE year = ANY(:years)"), {"years": years})
+        else:  # the province's communes, and the old communes lying in them (rows kept per old commune)
+            legacy_parts = unit_directory().legacy_parts
+            codes = sorted(ours | {old_code for code in ours for old_code in legacy_parts.get(code, ())})
+            conn.execute(
+                text("DELETE FROM commune_indicators WHERE year = ANY(:years) AND commune_code = ANY(:codes)"),
+                {"years": years, "codes": codes},
+            )
         table = rows.loc[:, list(_COLUMNS)].astype(object)
         table = table.where(table.notna(), None)
         records = [dict(r, import_id=report.import_id) for r in table.to_dict("records")]

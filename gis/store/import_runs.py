@@ -44,6 +44,16 @@ class ImportReport:
             "ambiguous": self.ambiguous,
         }
 
+    @property
+    def nothing_usable(self) -> bool:
+        """Every row of the file was rejected: none imported, none already stored (the command exits 2, the API
+        answers 422)."""
+        return self.rejected > 0 and self.imported == 0 and self.duplicates == 0
+
+    def indicator_summary(self) -> dict[str, int]:
+        """The counts an indicator import reports (it has no duplicates and places no points)."""
+        return {"imported": self.imported, "rejected": self.rejected, "flagged": len(self.flagged)}
+
 
 def file_sha256(path: Path) -> str:
     """Content hash recorded with each import run."""

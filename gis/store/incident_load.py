@@ -41,6 +41,7 @@ from gis.store.incident_partitions import (
     z_order_key,
 )
 from gis.store.periods import unit_at
+from gis.store.scoping import PROVINCE_COMMUNES
 from gis.store.sql import current_unit, local_date
 from models.vocabulary import LOCAL_TZ_NAME, METRIC_SRID, WGS84_SRID, Assignment
 
@@ -376,9 +377,13 @@ def place(conn: Connection, cells: np.ndarray, nearest_m: float, reform: date, w
 REPORT_BATCH_ROWS = 50_000
 
 
-def _batches(conn: Connection, sql: str, columns: list[str]) -> Iterator[pd.DataFrame]:
+def _batches(
+    conn: Connection, sql: str, columns: list[str], params: dict[str, str] | None = None
+) -> Iterator[pd.DataFrame]:
     """A query's rows in DataFrames of `REPORT_BATCH_ROWS`, through a server-side cursor."""
-    result = conn.execute(text(sql).execution_options(stream_results=True, max_row_buffer=REPORT_BATCH_ROWS))
+    result = conn.execute(
+        text(sql).execution_options(stream_results=True, max_row_buffer=REPORT_BATCH_ROWS), params or {}
+    )
     for rows in result.partitions(REPORT_BATCH_ROWS):
         yield pd.DataFrame(rows, columns=columns).astype({"line": "int64"})
 
@@ -397,6 +402,34 @@ def unit_rejects(conn: Connection) -> Iterator[pd.DataFrame]:
 def drop_unplaced(conn: Connection) -> None:
     """Leave the rows no unit was found for out of the import."""
     conn.execute(text("DELETE FROM incident_placed WHERE geom IS NULL AND assignment IS NULL"))
+
+
+#: A placed row that is not a province's (`:province`): its commune lies elsewhere, or (kept without a commune: an
+#: old unit split) one of its candidates does. Points outside every commune are left to the outside policy.
+_BEYOND_PROVINCE = f"""p.assignment <> '{Assignment.OUTSIDE}' AND NOT coalesce(CASE
+    WHEN p.code IS NOT NULL THEN p.code IN ({PROVINCE_COMMUNES})
+    ELSE s.candidates <@ CAST(ARRAY({PROVINCE_COMMUNES}) AS text[]) END, false)"""
+
+
+def beyond_province(conn: Connection, province: str, reason: str) -> Iterator[pd.DataFrame]:
+    """New rows placed outside province `province`'s communes (line, ref, field, `reason`), in batches;
+    `drop_beyond_province` then takes them out."""
+    return _batches(
+        conn,
+        f"""SELECT p.line, s.ref, CASE WHEN p.geom IS NULL THEN s.unit_field ELSE 'lon/lat' END, CAST(:reason AS text)
+        FROM incident_placed p JOIN incident_staging s ON s.ctid = p.tid WHERE {_BEYOND_PROVINCE} ORDER BY p.line""",
+        ["line", "ref", "field", "reason"],
+        {"scope_province": province, "reason": reason},
+    )
+
+
+def drop_beyond_province(conn: Connection, province: str) -> None:
+    """Leave the rows placed outside province `province` out of the import."""
+    conn.execute(
+        text(f"""DELETE FROM incident_placed p USING incident_staging s
+        WHERE s.ctid = p.tid AND {_BEYOND_PROVINCE}"""),
+        {"scope_province": province},
+    )
 
 
 def outside(conn: Connection) -> Iterator[pd.DataFrame]:

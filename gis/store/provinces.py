@@ -7,7 +7,7 @@ from typing import Any
 from sqlalchemy import Connection, text
 
 from gis.io.heading import MINISTRY, Heading, province_heading
-from gis.store.scoping import TEAM_COMMUNES, AreaScope
+from gis.store.scoping import PROVINCE_COMMUNES, TEAM_COMMUNES, AreaScope
 from gis.store.sql import current_unit
 from models.errors import NotFound
 
@@ -88,3 +88,18 @@ def view_province(conn: Connection, scope: AreaScope) -> dict[str, Any] | None:
     else:
         province = scope.province_code or sole_province(conn)
     return None if province is None else require_province(conn, province)
+
+
+def province_unit_codes(conn: Connection, province_code: str) -> set[str]:
+    """Codes of every unit of a province, every version (a code keeps its province over time): the units a
+    provincial user may load rows for."""
+    return set(conn.execute(text(PROVINCE_COMMUNES), {"scope_province": province_code}).scalars())
+
+
+def outside_province_reason(conn: Connection, province_code: str) -> str:
+    """Why an import row of a provincial user is refused when its unit lies in another province (or in none)."""
+    name = require_province(conn, province_code)["name"]
+    return (
+        f"không thuộc {name}: tài khoản của bạn chỉ nhập được số liệu các xã, phường của {name}"
+        " (outside the user's province)"
+    )

@@ -70,6 +70,8 @@ UNRECORDED: dict[str, str] = {
     "POST /api/tasks/{task_id}/transitions": "state and version only",
     "POST /api/tasks/{task_id}/comments": "the new comment's id",
     "POST /api/tasks/{task_id}/photos": "what was stored of the user's own photo",
+    "POST /api/imports/indicators": "the report of the user's own file; the run is recorded in import_runs",
+    "POST /api/imports/incidents": "the report of the user's own file; the run is recorded in import_runs",
     "GET /api/teams": "accounts",
     "POST /api/teams": "accounts",
     "GET /api/provinces": "reference data",

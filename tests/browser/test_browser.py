@@ -869,3 +869,33 @@ def test_each_page_on_a_phone_and_a_desktop(chromium, server: str, username: str
         assert width <= viewport["width"], f"{username} on a {name}: the page is {width} px wide"
         assert errors == [], errors
         page.close()
+
+
+def test_planner_uploads_an_indicator_table_and_sees_its_report(
+    chromium, server: str, city: Engine, tmp_path: Path
+) -> None:
+    """The planner loads a yearly indicator table from the page: the summary line, then the refused row with its
+    line, column and reason; a second upload of the same file (the desktop one) replaces the year's values."""
+    table = tmp_path / "chi-so-2023.csv"
+    table.write_text(
+        "year,commune_code,population,users_with_records,plants_destroyed,cultivation_m2,on_drug_route\n"
+        "2023,10507,30000,120,0,0,1\n2023,10525,20000,0,0,0,0\n2023,10532,-5,0,0,0,0\n",
+        encoding="utf-8",
+    )
+    for name, viewport in (("phone", PHONE), ("desktop", DESKTOP)):
+        page, errors = open_as(chromium, server, "thammuu", viewport)
+        page.click("#indicator-import-box summary")
+        page.set_input_files("#indicator-import input[name=file]", str(table))
+        page.click("#indicator-import button[type=submit]")
+        wait_message(page, "Chỉ số: đã nhập 2")
+        report = page.locator("#indicator-import-report")
+        assert report.locator(".import-summary").inner_text() == "Chỉ số: đã nhập 2, bị loại 1, vẫn lưu, cần xem lại 0"
+        cells = report.locator("tbody tr td").all_inner_texts()
+        assert cells[:3] == ["4", "10532", "Dân số"] and cells[3], cells
+        report.scroll_into_view_if_needed()
+        shot(page, f"planner-indicator-import-{name}")
+        assert errors == [], errors
+        page.close()
+    with city.connect() as conn:
+        stored = conn.execute(text("SELECT commune_code FROM commune_indicators WHERE year = 2023 ORDER BY 1"))
+        assert list(stored.scalars()) == ["10507", "10525"]

@@ -678,6 +678,9 @@ diabanPages.command = async function startCommand(map, cfg) {
     slider.value = "0";
     refresh();
   });
+  importForm("incident-import", "/api/imports/incidents", () => Promise.all([
+    refresh(), loadEmerging(), loadHotspotRegister(), loadTaskRegister(),
+  ]));
   slider.addEventListener("input", () => filters());
   slider.addEventListener("change", refresh);
   let moved;

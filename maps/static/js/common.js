@@ -62,6 +62,7 @@ async function apiOnce(path, options) {
     const error = new Error(detail ? String(detail) : `Lỗi máy chủ (${response.status})`);
     error.status = response.status;
     error.code = body?.code;
+    error.body = body;  // what else the refusal says (an import's report of every refused row)
     throw error;
   }
   return body;
@@ -530,6 +531,54 @@ function printSheet(map, cfg) {
     delete document.body.dataset.paper;
     map.invalidateSize({ animate: false });
     map.fitBounds(home.bounds, { animate: false });
+  });
+}
+
+// An import's report under its form: the summary line, the warnings, then the rows refused and those kept but flagged
+// (line, ref or code, column by its Vietnamese name, reason) — the first ones of a long list, with how many in all.
+function importReport(box, report, failure = "") {
+  const parts = failure ? [`<p class="import-failure">${escapeHtml(failure)}</p>`] : [];
+  if (report) {
+    parts.push(`<p class="import-summary">${escapeHtml(report.summary)}</p>`);
+    parts.push(...report.warnings.map((w) => `<p class="import-warning">Cảnh báo: ${escapeHtml(w)}</p>`));
+    for (const [title, list] of [["Bị loại", report.rejected], ["Vẫn lưu, cần xem lại", report.flagged]]) {
+      if (!list.total) continue;
+      const shown = list.total > list.rows.length ? ` (${VI_NUMBER.format(list.rows.length)} dòng đầu)` : "";
+      const rows = list.rows.map((r) => `<tr><td>${r.line}</td><td>${escapeHtml(r.ref ?? "")}</td>` +
+        `<td>${escapeHtml(r.field_label ?? "—")}</td><td>${escapeHtml(r.reason ?? "")}</td></tr>`).join("");
+      parts.push(`<h3>${title}: ${VI_NUMBER.format(list.total)} dòng${shown}</h3><div class="import-rows">` +
+        `<table class="register"><thead><tr><th>Dòng</th><th>Số hiệu, mã</th><th>Cột</th><th>Lý do</th></tr></thead>` +
+        `<tbody>${rows}</tbody></table></div>`);
+    }
+  }
+  box.innerHTML = parts.join("");
+  box.hidden = false;
+}
+
+// An import form (maps/panels.py _import_form): the chosen file goes up as a form with files; its report is shown
+// under the form (a file refused whole shows the refusal, and the rows of a file none of whose rows was usable), and
+// after an import `onImported` refreshes what the page shows.
+function importForm(formId, path, onImported) {
+  const form = document.getElementById(formId);
+  const box = document.getElementById(`${formId}-report`);
+  form.addEventListener("submit", async (event) => {
+    event.preventDefault();
+    const file = form.elements.file.files[0];
+    if (!file) { notify("Hãy chọn tệp cần nhập", true); return; }
+    const button = form.querySelector("button[type=submit]");
+    button.disabled = true;
+    notify(`Đang nhập ${file.name}…`);
+    try {
+      let report;
+      try { report = await api(path, { method: "POST", body: new FormData(form) }); } catch (error) {
+        importReport(box, error.body?.report, error.message);
+        throw error;
+      }
+      importReport(box, report);
+      notify(`${report.summary} — đang cập nhật bản đồ…`);
+      await onImported(report);
+      notify(report.summary);
+    } catch (error) { notify(error.message, true); } finally { button.disabled = false; }
   });
 }
 

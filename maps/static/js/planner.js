@@ -253,5 +253,6 @@ diabanPages.planner = async function startPlanner(map, cfg) {
   };
 
   select.addEventListener("change", reload);
+  importForm("indicator-import", "/api/imports/indicators", () => load(current));
   await reload();
 };

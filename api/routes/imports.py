@@ -1,0 +1,179 @@
+"""Imports from the pages: a planner uploads the yearly commune indicators, command an incident file.
+
+The same services as `diaban indicators import` and `diaban incidents import`, in the request's transaction: a file
+none of whose rows can be kept, or one that cannot be read, is refused (422) and leaves nothing, not even its import
+run. The upload is written to a temporary file under its own name (the readers choose the format by its suffix; the
+import run records the name) and removed afterwards. A provincial user loads only the rows of their province's
+communes; the others are refused with their line, like any bad row.
+"""
+
+from __future__ import annotations
+
+import itertools
+import shutil
+import tempfile
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+from typing import TYPE_CHECKING, Annotated, Any
+
+from fastapi import APIRouter, Depends, File, Form, Request, UploadFile
+
+from api.cli.vi import column_label, summary_line
+from api.deps import ConnDep, require_roles
+from api.errors import ImportRefused
+from api.limits import upload_body_size
+from api.schemas import ImportOut, ImportRefusedOut
+from api.slots import heavy
+from gis.settings import DataSettings
+from models.domain.access import Principal
+from models.errors import InvalidInput, InvalidRequest
+from models.vocabulary import INCIDENT_FIELD_LABELS, INDICATOR_FIELD_LABELS, OutsidePolicy, Role
+
+if TYPE_CHECKING:
+    from gis.io.report_rows import ReportRows
+    from gis.store.import_runs import ImportReport
+
+router = APIRouter(prefix="/api/imports", tags=["imports"])
+
+IndicatorLoader = Annotated[Principal, Depends(require_roles(Role.PLANNER, Role.ADMIN))]
+IncidentLoader = Annotated[Principal, Depends(require_roles(Role.COMMAND, Role.ADMIN))]
+Upload = Annotated[
+    UploadFile, File(description="the file: CSV/text (.csv, .txt), Excel (.xlsx) or, for incidents, GeoJSON")
+]
+Sheet = Annotated[str | None, Form(max_length=200, description="the worksheet of an Excel file (default: the first)")]
+
+#: Refused rows, and flagged rows, an answer lists (the first ones in line order; `total` counts them all).
+IMPORT_ROWS_SHOWN = 1_000
+#: Characters of an uploaded file's name kept before its suffix (a file system takes 255 bytes, 3 per letter).
+NAME_CHARS = 80
+REFUSED_RESPONSE: dict[int | str, dict[str, Any]] = {
+    422: {
+        "model": ImportRefusedOut,
+        "description": "tệp không đọc được, hoặc không dòng nào hợp lệ (kèm báo cáo từng dòng bị loại); không nhập gì",
+    }
+}
+
+
+class UnreadableUpload(InvalidRequest):
+    """An uploaded file that cannot be read as a table (422: the request's content is what is wrong)."""
+
+    code = "unreadable_file"
+
+
+def upload_name(filename: str | None, suffixes: set[str]) -> str:
+    """The uploaded file's own name, without any folder a client sent with it (``C:\\fakepath\\chi-so.csv``,
+    ``../chi-so.csv``) and shortened to fit a file system; refused unless its suffix is one of ``suffixes``."""
+    name = (filename or "").replace("\\", "/").rsplit("/", 1)[-1].replace("\x00", "").strip()
+    path = Path(name)
+    if path.suffix.lower() not in suffixes or not path.stem.strip(". "):
+        allowed = ", ".join(sorted(suffixes))
+        raise UnreadableUpload(
+            f"tệp «{name[:NAME_CHARS]}» không đúng loại: chỉ nhận tệp {allowed}",
+            f"unsupported file name or type; accepted: {allowed}",
+        )
+    return path.stem[:NAME_CHARS] + path.suffix.lower()
+
+
+@contextmanager
+def uploaded(upload: UploadFile, suffixes: set[str]) -> Iterator[Path]:
+    """The upload as a file of its own name in a temporary folder, removed with the folder afterwards; an empty or
+    unreadable file is an :class:`UnreadableUpload`."""
+    name = upload_name(upload.filename, suffixes)
+    with tempfile.TemporaryDirectory(prefix="diaban-upload-") as folder:
+        path = Path(folder) / name
+        with open(path, "wb") as out:
+            shutil.copyfileobj(upload.file, out, 1 << 20)
+        if path.stat().st_size == 0:
+            raise UnreadableUpload(f"tệp «{name}» trống", "empty file")
+        try:
+            yield path
+        except InvalidInput as exc:  # the readers' refusal of the file itself (format, encoding, columns)
+            raise UnreadableUpload(f"tệp «{name}»: {exc.message}", exc.reason) from exc
+
+
+def report_rows(rows: ReportRows, labels: dict[str, str]) -> dict[str, Any]:
+    """The first `IMPORT_ROWS_SHOWN` report rows, each column by its Vietnamese name too, and how many there are."""
+    shown = [
+        {
+            "line": line,
+            "ref": ref,
+            "field": field,
+            "field_label": column_label(field, labels) if field else None,
+            "reason": reason,
+        }
+        for line, ref, field, reason in itertools.islice(rows.rows(), IMPORT_ROWS_SHOWN)
+    ]
+    return {"total": len(rows), "rows": shown}
+
+
+def answer(
+    title: str, report: ImportReport, counts: dict[str, int], labels: dict[str, str], file_name: str
+) -> dict[str, Any]:
+    """An import's answer; :class:`ImportRefused` (422, the import rolled back) when every row was rejected."""
+    body = {
+        "import_id": report.import_id,
+        "file_name": file_name,
+        "counts": counts,
+        "summary": summary_line(title, counts),
+        "warnings": report.warnings,
+        "rejected": report_rows(report.rejects, labels),
+        "flagged": report_rows(report.flagged, labels),
+    }
+    if report.nothing_usable:
+        raise ImportRefused({**body, "import_id": None})
+    return body
+
+
+@router.post("/indicators", response_model=ImportOut, max_body_size=upload_body_size(), responses=REFUSED_RESPONSE)
+def post_indicators(
+    request: Request, conn: ConnDep, user: IndicatorLoader, file: Upload, sheet: Sheet = None
+) -> dict[str, Any]:
+    """Load a yearly indicators table (as `diaban indicators import`): valid rows replace their years' values, each
+    bad row is reported with its line. A provincial planner loads, and replaces, only their province's communes."""
+    # Imported here, as the command does: the readers and the import services load pandas and pyarrow, which a
+    # server process starts without (tests/unit/test_lean_imports.py).
+    from gis.io.readers import EXCEL_SUFFIXES, TEXT_SUFFIXES
+    from gis.services.indicator_import import import_indicators
+
+    with uploaded(file, TEXT_SUFFIXES | EXCEL_SUFFIXES) as path:
+        report = heavy(
+            request,
+            lambda: import_indicators(
+                conn, path, imported_by=user.username, sheet=sheet or None, province=user.province_code
+            ),
+        )
+        return answer("Chỉ số", report, report.indicator_summary(), INDICATOR_FIELD_LABELS, path.name)
+
+
+@router.post("/incidents", response_model=ImportOut, max_body_size=upload_body_size(), responses=REFUSED_RESPONSE)
+def post_incidents(
+    request: Request,
+    conn: ConnDep,
+    user: IncidentLoader,
+    file: Upload,
+    sheet: Sheet = None,
+    outside: Annotated[
+        OutsidePolicy, Form(description="a point beyond every commune: kept as outside, or refused")
+    ] = OutsidePolicy.KEEP,
+) -> dict[str, Any]:
+    """Load an incident file (as `diaban incidents import`): new refs stored, repeated ones counted as duplicates,
+    each bad row reported with its line. A provincial user loads only rows placed in their province's communes (a
+    point outside every commune is refused for them)."""
+    from gis.io.readers import EXCEL_SUFFIXES, GEOJSON_SUFFIXES, TEXT_SUFFIXES
+    from gis.services.incident_import import import_incidents
+
+    with uploaded(file, TEXT_SUFFIXES | EXCEL_SUFFIXES | GEOJSON_SUFFIXES) as path:
+        report = heavy(
+            request,
+            lambda: import_incidents(
+                conn,
+                path,
+                imported_by=user.username,
+                nearest_m=DataSettings().nearest_commune_m,
+                sheet=sheet or None,
+                outside=outside,
+                province=user.province_code,
+            ),
+        )
+        return answer("Vụ việc", report, report.summary(), INCIDENT_FIELD_LABELS, path.name)

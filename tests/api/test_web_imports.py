@@ -1,0 +1,251 @@
+"""Imports from the pages (api/routes/imports.py): indicators by a planner, incidents by command, on real PostGIS —
+valid rows kept, each bad row reported with its line, re-uploads idempotent, bad files 422, roles, the body limit,
+a provincial user's rows kept only in their province."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+from sqlalchemy import Connection, text
+
+from api.routes.imports import IMPORT_ROWS_SHOWN
+from gis.services.boundary_import import import_boundaries
+from tests.conftest import SECOND_PROVINCE, requests_in_savepoints
+
+SAMPLES = Path(__file__).resolve().parents[2] / "data" / "samples"
+INDICATORS = "/api/imports/indicators"
+INCIDENTS = "/api/imports/incidents"
+INDICATOR_HEADER = (
+    "year,commune_code,population,users_with_records,plants_destroyed,cultivation_m2,on_drug_route,organizing_places\n"
+)
+INCIDENT_HEADER = "ref,occurred_at,lon,lat,kind,substance,quantity_g,arrested,source\n"
+#: Two good rows (lines 2, 3) and five bad ones, each at its line with the column at fault.
+MIXED_INDICATORS = (
+    INDICATOR_HEADER + "2025,10507,30000,120,0,0,1,2\n"
+    "2025,10525,20000,0,0,0,không,\n"
+    "2025,00000,1000,0,0,0,0,\n"
+    "2025,10532,-5,0,0,0,0,\n"
+    "20x5,10532,100,0,0,0,0,\n"
+    "2025,10532,100,0,0,0,maybe,\n"
+    "2025,10507,30000,120,0,0,1,2\n"
+)
+
+
+@pytest.fixture
+def users(make_user, make_team, bearer) -> dict[str, dict[str, str]]:
+    """Headers of one user per role (national), plus Hải Phòng's provincial planner and command."""
+    made = {role: make_user(f"nhap-{role}", role) for role in ("command", "planner", "admin")}
+    made["team"] = make_user("nhap-team", "team", make_team("Tổ nhập liệu", ["10507"]))
+    made["hp-planner"] = make_user("nhap-hp-planner", "planner", province_code="31")
+    made["hp-command"] = make_user("nhap-hp-command", "command", province_code="31")
+    return {name: bearer(user_id) for name, user_id in made.items()}
+
+
+def upload(client, path: str, headers: dict, name: str, content: bytes, **form: str):
+    return client.post(path, headers=headers, files={"file": (name, content)}, data=form)
+
+
+def runs(conn: Connection) -> list[tuple[str, str, str]]:
+    return [tuple(r) for r in conn.execute(text("SELECT dataset, file_name, imported_by FROM import_runs ORDER BY id"))]
+
+
+def indicators(conn: Connection, year: int) -> dict[str, int]:
+    rows = conn.execute(
+        text("SELECT commune_code, population FROM commune_indicators WHERE year = :y ORDER BY 1"), {"y": year}
+    )
+    return {code: population for code, population in rows}
+
+
+def test_planner_uploads_indicators_valid_rows_kept_each_bad_row_reported(client, conn, users) -> None:
+    before = runs(conn)
+    response = upload(client, INDICATORS, users["planner"], "C:\\fakepath\\chi-so-2025.csv", MIXED_INDICATORS.encode())
+    assert response.status_code == 200, response.text
+    body = response.json()
+    assert body["counts"] == {"imported": 2, "rejected": 5, "flagged": 0}
+    assert body["summary"] == "Chỉ số: đã nhập 2, bị loại 5, vẫn lưu, cần xem lại 0"
+    rejected = body["rejected"]
+    assert rejected["total"] == 5 and [r["line"] for r in rejected["rows"]] == [4, 5, 6, 7, 8]
+    labels = {r["line"]: r["field_label"] for r in rejected["rows"]}
+    assert labels == {4: "Mã xã", 5: "Dân số", 6: "Năm", 7: "Trên tuyến trọng điểm", 8: "Mã xã"}
+    assert all(r["reason"] for r in rejected["rows"])
+    assert indicators(conn, 2025) == {"10507": 30000, "10525": 20000}
+    # The run is recorded under the file's own name (no folder) and the user, like a command-line import.
+    assert runs(conn)[len(before) :] == [("indicators", "chi-so-2025.csv", "nhap-planner")]
+    again = upload(client, INDICATORS, users["planner"], "chi-so-2025.csv", MIXED_INDICATORS.encode())
+    assert again.json()["counts"] == body["counts"] and indicators(conn, 2025) == {"10507": 30000, "10525": 20000}
+
+
+def test_a_worksheet_of_the_legacy_sample_workbook_loads_onto_todays_communes(client, conn, users) -> None:
+    workbook = (SAMPLES / "synthetic-2024-legacy-communes.xlsx").read_bytes()
+    response = upload(client, INDICATORS, users["admin"], "mau-2024.xlsx", workbook, sheet="Chỉ số 2024")
+    assert response.status_code == 200, response.text
+    body = response.json()
+    assert body["counts"]["imported"] > 0 and indicators(conn, 2024)
+    assert body["warnings"]  # the legacy units it was read in are said
+    missing = upload(client, INDICATORS, users["admin"], "mau-2024.xlsx", workbook, sheet="Không có")
+    assert missing.status_code == 422 and "Không có" in missing.json()["message"]
+
+
+def test_command_uploads_the_sample_incidents_and_a_second_upload_stores_nothing_new(client, conn, users) -> None:
+    sample = (SAMPLES / "synthetic-incidents-comma-utf8.csv").read_bytes()
+    first = upload(client, INCIDENTS, users["command"], "vu-viec.csv", sample)
+    assert first.status_code == 200, first.text
+    counts = first.json()["counts"]
+    stored = conn.execute(text("SELECT count(*) FROM incidents")).scalar_one()
+    assert counts["imported"] > 900 and counts["imported"] + counts["rejected"] + counts["duplicates"] == 1000
+    assert first.json()["summary"].startswith(f"Vụ việc: đã nhập {counts['imported']}, trùng (bỏ qua) ")
+    second = upload(client, INCIDENTS, users["command"], "vu-viec.csv", sample)
+    assert second.status_code == 200 and second.json()["counts"]["imported"] == 0
+    assert second.json()["counts"]["duplicates"] == counts["imported"] + counts["duplicates"]
+    assert conn.execute(text("SELECT count(*) FROM incidents")).scalar_one() == stored
+
+
+def test_incident_rows_are_reported_with_line_ref_and_column_and_far_points_follow_the_policy(
+    client, conn, users
+) -> None:
+    body = (
+        "W1,2025-03-01T10:00:00,106.6830,20.8600,trafficking,heroin,2.5,1,CAP\n"
+        "W2,not-a-date,106.68,20.86,tip,,,,\n"
+        "W3,2025-03-02,112.0,15.0,tip,,,,\n"
+    )
+    kept = upload(client, INCIDENTS, users["command"], "vu.csv", (INCIDENT_HEADER + body).encode())
+    assert kept.status_code == 200, kept.text
+    answer = kept.json()
+    assert answer["counts"]["imported"] == 2 and answer["counts"]["outside"] == 1
+    assert [(r["line"], r["ref"], r["field_label"]) for r in answer["rejected"]["rows"]] == [(3, "W2", "Thời gian")]
+    assert [(r["line"], r["ref"]) for r in answer["flagged"]["rows"]] == [(4, "W3")]
+    refused = upload(
+        client,
+        INCIDENTS,
+        users["command"],
+        "vu.csv",
+        (INCIDENT_HEADER + body.replace("W", "R")).encode(),
+        outside="reject",
+    )
+    assert refused.json()["counts"]["imported"] == 1
+    assert [(r["line"], r["field"]) for r in refused.json()["rejected"]["rows"]] == [(3, "occurred_at"), (4, "lon/lat")]
+
+
+def test_a_file_whose_every_row_is_rejected_is_422_with_its_report_and_leaves_nothing(client, conn, users) -> None:
+    requests_in_savepoints(client.app, conn)  # a refused request rolls back, as the server's transaction does
+    before = runs(conn)
+    bad = INDICATOR_HEADER + "".join(f"2025,00000,{n},0,0,0,0,\n" for n in range(IMPORT_ROWS_SHOWN + 5))
+    response = upload(client, INDICATORS, users["planner"], "sai.csv", bad.encode())
+    assert response.status_code == 422
+    body = response.json()
+    assert body["code"] == "nothing_imported" and "không có dòng nào hợp lệ" in body["message"]
+    report = body["report"]
+    assert report["rejected"]["total"] == IMPORT_ROWS_SHOWN + 5 and len(report["rejected"]["rows"]) == IMPORT_ROWS_SHOWN
+    assert report["rejected"]["rows"][0]["line"] == 2 and report["import_id"] is None
+    assert runs(conn) == before and indicators(conn, 2025) == {}
+
+
+@pytest.mark.parametrize(
+    ("name", "content", "said"),
+    [
+        ("chi-so.exe", b"year\n2025\n", "không đúng loại"),
+        ("../../etc/passwd", b"root:x:0:0\n", "không đúng loại"),
+        ("thu-muc/", b"year\n", "không đúng loại"),
+        (".csv", b"year\n", "không đúng loại"),
+        ("", b"year\n", "tệp: phải là một tệp"),
+        ("trong.csv", b"", "trống"),
+        ("bang.xlsx", b"PK\x03\x04 not really a workbook", "bang.xlsx"),
+        ("anh.csv", bytes(range(256)) * 64, "anh.csv"),
+        ("khong-phai-bang.csv", b"just one line without the columns\n", "khong-phai-bang.csv"),
+    ],
+)
+def test_a_file_that_is_not_a_usable_table_is_422_in_vietnamese(client, conn, users, name, content, said) -> None:
+    requests_in_savepoints(client.app, conn)
+    before = runs(conn)
+    response = upload(client, INDICATORS, users["planner"], name, content)
+    assert response.status_code == 422, response.text
+    assert said in response.json()["message"] and response.json()["code"] in (
+        "unreadable_file",
+        "nothing_imported",
+        "validation_error",
+    )
+    assert runs(conn) == before
+
+
+def test_bad_incident_files_are_422_too(client, users) -> None:
+    broken = upload(client, INCIDENTS, users["command"], "diem.geojson", b'{"type": "FeatureCollection", "feat')
+    assert broken.status_code == 422 and broken.json()["code"] == "unreadable_file"
+    policy = upload(client, INCIDENTS, users["command"], "vu.csv", INCIDENT_HEADER.encode(), outside="maybe")
+    assert policy.status_code == 422
+
+
+def test_each_upload_is_for_its_roles_only(client, users) -> None:
+    csv = MIXED_INDICATORS.encode()
+    incidents = (INCIDENT_HEADER + "X1,2025-03-01,106.683,20.86,tip,,,,\n").encode()
+    assert {
+        role: upload(client, INDICATORS, users[role], "c.csv", csv).status_code
+        for role in ("planner", "admin", "command", "team")
+    } == {"planner": 200, "admin": 200, "command": 403, "team": 403}
+    assert {
+        role: upload(client, INCIDENTS, users[role], "v.csv", incidents).status_code
+        for role in ("command", "admin", "planner", "team")
+    } == {"command": 200, "admin": 200, "planner": 403, "team": 403}
+
+
+def test_an_upload_takes_the_upload_limit_not_the_json_one(client, users) -> None:
+    from api.limits import upload_body_size
+
+    too_big = b"x" * (upload_body_size() + 1)
+    response = upload(client, INCIDENTS, users["command"], "lon.csv", too_big)
+    assert response.status_code == 413 and response.json()["code"] == "body_too_large"
+    # Over the 1 MB of other requests, under the upload limit: read, and refused only for its rows.
+    rows = (INDICATOR_HEADER + "20x5,10532,100,0,0,0,0,\n" * 80_000).encode()
+    assert 1.5 * 2**20 < len(rows) < upload_body_size()
+    refused = upload(client, INDICATORS, users["planner"], "lon.csv", rows)
+    assert refused.status_code == 422 and refused.json()["report"]["rejected"]["total"] == 80_000
+
+
+def test_a_provincial_user_loads_only_rows_of_their_province(client, conn, users, second_province_path: Path) -> None:
+    import_boundaries(conn, second_province_path)
+    neighbour, lon, lat = conn.execute(
+        text("""SELECT code, ST_X(ST_PointOnSurface(geom)), ST_Y(ST_PointOnSurface(geom)) FROM admin_units
+                WHERE province_code = :p AND valid_to IS NULL ORDER BY code LIMIT 1"""),
+        {"p": SECOND_PROVINCE},
+    ).one()
+    # The neighbour's figures of the year were there before: a Hải Phòng planner's upload leaves them alone.
+    conn.execute(
+        text("INSERT INTO commune_indicators (year, commune_code, population, method) VALUES (2025, :c, 7, 'direct')"),
+        {"c": neighbour},
+    )
+    table = INDICATOR_HEADER + "2025,10507,30000,120,0,0,1,2\n" + f"2025,{neighbour},9000,0,0,0,0,\n"
+    response = upload(client, INDICATORS, users["hp-planner"], "tinh.csv", table.encode())
+    assert response.status_code == 200, response.text
+    rows = response.json()["rejected"]["rows"]
+    assert [(r["line"], r["ref"], r["field_label"]) for r in rows] == [(3, neighbour, "Mã xã")]
+    assert "không thuộc Hải Phòng" in rows[0]["reason"]
+    assert indicators(conn, 2025) == {"10507": 30000, neighbour: 7}
+    # Incidents: a point in the city stays; one in the neighbour and one far at sea are refused with their line.
+    body = (
+        "T1,2025-03-01,106.6830,20.8600,tip,,,,\n"
+        f"T2,2025-03-01,{lon},{lat},tip,,,,\n"
+        "T3,2025-03-01,112.0,15.0,tip,,,,\n"
+        f"T4,2025-03-01,,,tip,,,,\n"
+    )
+    loaded = upload(client, INCIDENTS, users["hp-command"], "tinh.csv", (INCIDENT_HEADER + body).encode())
+    assert loaded.status_code == 200, loaded.text
+    answer = loaded.json()
+    assert answer["counts"]["imported"] == 1
+    assert [(r["line"], r["ref"]) for r in answer["rejected"]["rows"]] == [(3, "T2"), (4, "T3"), (5, "T4")]
+    assert conn.execute(text("SELECT array_agg(ref) FROM incidents WHERE ref LIKE 'T_'")).scalar_one() == ["T1"]
+    # The Ministry's command loads the neighbour's row.
+    national = upload(client, INCIDENTS, users["command"], "tinh.csv", (INCIDENT_HEADER + body).encode())
+    assert national.json()["counts"]["imported"] == 2
+
+
+def test_a_provincial_user_keeps_the_rows_of_old_communes_of_their_province(client, users) -> None:
+    """Rows without a point, placed by old (pre-2025) codes and addresses, Hải Phòng's all: a Hải Phòng user keeps
+    the same rows as the Ministry would, the ambiguous ones (a split old commune) flagged, none refused for the
+    province."""
+    workbook = (SAMPLES / "synthetic-2024-legacy-communes.xlsx").read_bytes()
+    response = upload(client, INCIDENTS, users["hp-command"], "2024.xlsx", workbook, sheet="Vụ việc 2024")
+    assert response.status_code == 200, response.text
+    answer = response.json()
+    assert answer["counts"]["imported"] > 250 and answer["counts"]["ambiguous"] > 0
+    assert answer["flagged"]["total"] == answer["counts"]["ambiguous"]
+    assert not [r for r in answer["rejected"]["rows"] if "không thuộc Hải Phòng" in (r["reason"] or "")]
