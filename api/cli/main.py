@@ -25,11 +25,9 @@ from api.cli.vi import (
     cli_day,
     cli_int,
     cli_output_file,
-    column_label,
     file_error,
     naming_file,
     parser_options,
-    summary_line,
     vietnamese_metavars,
 )
 from api.cli.vi import install as install_vietnamese
@@ -46,7 +44,7 @@ from models.errors import (
     StaleVersion,
     Unavailable,
 )
-from models.vocabulary import INCIDENT_FIELD_LABELS, INDICATOR_FIELD_LABELS, OutsidePolicy
+from models.vocabulary import INCIDENT_FIELD_LABELS, INDICATOR_FIELD_LABELS, OutsidePolicy, column_label, summary_line
 
 log = logging.getLogger("diaban.cli")
 

@@ -41,37 +41,6 @@ _MESSAGES = {
 }
 
 
-#: The Vietnamese names of the counts an import prints (its `--json` keeps the English keys, a stable interface).
-SUMMARY_LABELS = {
-    "imported": "đã nhập",
-    "duplicates": "trùng (bỏ qua)",
-    "rejected": "bị loại",
-    "outside": "ngoài địa bàn (vẫn lưu)",
-    "by_code": "xác định xã theo mã",
-    "by_address": "theo địa chỉ",
-    "ambiguous": "chưa rõ xã",
-    "flagged": "vẫn lưu, cần xem lại",
-    "inserted": "thêm mới",
-    "updated": "cập nhật",
-    "unchanged": "không đổi",
-    "closed": "khép lại (hết hiệu lực)",
-    "repaired": "sửa hình học",
-    "provinces_from_directory": "tỉnh lấy từ danh mục",
-    "kinds_from_name": "loại đơn vị suy từ tên",
-    "reassigned": "vụ việc gán lại đơn vị theo ngày",
-}
-
-
-def column_label(field: str, labels: dict[str, str]) -> str:
-    """A refused row's column by its Vietnamese name; a pair refused together (``lon/lat``, ``x/y``) by both."""
-    return "/".join(labels.get(part, part) for part in field.split("/"))
-
-
-def summary_line(title: str, counts: dict[str, int]) -> str:
-    """``title: label count, …`` in Vietnamese, in the order of ``counts`` (a key without a label shows as itself)."""
-    return f"{title}: " + ", ".join(f"{SUMMARY_LABELS.get(key, key)} {value}" for key, value in counts.items())
-
-
 def _translate(message: str) -> str:
     return _MESSAGES.get(message, message)
 

@@ -19,7 +19,6 @@ from typing import TYPE_CHECKING, Annotated, Any
 
 from fastapi import APIRouter, Depends, File, Form, Request, UploadFile
 
-from api.cli.vi import column_label, summary_line
 from api.deps import ConnDep, require_roles
 from api.errors import ImportRefused
 from api.limits import upload_body_size
@@ -28,7 +27,14 @@ from api.slots import heavy
 from gis.settings import DataSettings
 from models.domain.access import Principal
 from models.errors import InvalidInput, InvalidRequest
-from models.vocabulary import INCIDENT_FIELD_LABELS, INDICATOR_FIELD_LABELS, OutsidePolicy, Role
+from models.vocabulary import (
+    INCIDENT_FIELD_LABELS,
+    INDICATOR_FIELD_LABELS,
+    OutsidePolicy,
+    Role,
+    column_label,
+    summary_line,
+)
 
 if TYPE_CHECKING:
     from gis.io.report_rows import ReportRows
