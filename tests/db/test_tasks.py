@@ -1,6 +1,8 @@
 """Tasks over the API: create, assign, work flow, comments, inbox, overdue, suggestion, concurrency, replay."""
 
 import threading
+from collections.abc import Iterator
+from contextlib import contextmanager
 from datetime import date, timedelta
 
 import pytest
@@ -269,27 +271,45 @@ def test_persisted_task_sequences_stay_declared_and_replay(conn, make_team, atte
         savepoint.rollback()
 
 
-def test_twenty_clients_one_version_exactly_one_wins(engine: Engine, owner_engine: Engine) -> None:
-    """20 threads, each with its own connection, move the same task at the same version: one 200, nineteen 412."""
-    app = create_app(engine)
+@contextmanager
+def committed_task(
+    engine: Engine, owner_engine: Engine, team: str, username: str, year: int
+) -> Iterator[tuple[int, int]]:
+    """A conversion task of a new team, committed (for requests racing on their own connections): (task id, id of the
+    team's user); removed afterwards with its history, which only the owner may delete."""
     with engine.begin() as conn:
-        team_id = create_team(conn, "Tổ đồng thời", [COMMUNE])
-        user_id = create_user(conn, "dong-thoi", "không-dùng", "team", team_id)
+        team_id = create_team(conn, team, [COMMUNE])
+        user_id = create_user(conn, username, "không-dùng", "team", team_id)
         task_id = create_task(
             conn,
-            Principal(user_id, "dong-thoi", "command"),
+            Principal(user_id, username, "command"),
             kind="conversion",
             hotspot_id=None,
             commune_code=COMMUNE,
-            year=1999,
+            year=year,
             team_id=team_id,
             due_date=None,
             priority="normal",
             checklist=[],
         )
-    with engine.begin() as conn:
-        headers = bearer_headers(app, conn, user_id, 5)
     try:
+        yield task_id, user_id
+    finally:
+        with owner_engine.begin() as conn:
+            conn.execute(text("ALTER TABLE task_events DISABLE TRIGGER task_events_append_only"))
+            conn.execute(text("DELETE FROM task_events WHERE task_id = :id"), {"id": task_id})
+            conn.execute(text("ALTER TABLE task_events ENABLE TRIGGER task_events_append_only"))
+            conn.execute(text("DELETE FROM tasks WHERE id = :id"), {"id": task_id})
+            conn.execute(text("DELETE FROM users WHERE id = :id"), {"id": user_id})
+            conn.execute(text("DELETE FROM teams WHERE id = :id"), {"id": team_id})
+
+
+def test_twenty_clients_one_version_exactly_one_wins(engine: Engine, owner_engine: Engine) -> None:
+    """20 threads, each with its own connection, move the same task at the same version: one 200, nineteen 412."""
+    app = create_app(engine)
+    with committed_task(engine, owner_engine, "Tổ đồng thời", "dong-thoi", 1999) as (task_id, user_id):
+        with engine.begin() as conn:
+            headers = bearer_headers(app, conn, user_id, 5)
         with TestClient(app) as client:
             for to, version in (("in_progress", 2), ("paused", 3)):
                 barrier, statuses = threading.Barrier(20), []
@@ -316,38 +336,15 @@ def test_twenty_clients_one_version_exactly_one_wins(engine: Engine, owner_engin
                 conn.execute(text("SELECT count(*) FROM task_events WHERE task_id = :id"), {"id": task_id}).scalar()
                 == 4
             )  # created, assigned and the two winners
-    finally:
-        with owner_engine.begin() as conn:
-            conn.execute(text("ALTER TABLE task_events DISABLE TRIGGER task_events_append_only"))
-            conn.execute(text("DELETE FROM task_events WHERE task_id = :id"), {"id": task_id})
-            conn.execute(text("ALTER TABLE task_events ENABLE TRIGGER task_events_append_only"))
-            conn.execute(text("DELETE FROM tasks WHERE id = :id"), {"id": task_id})
-            conn.execute(text("DELETE FROM users WHERE id = :id"), {"id": user_id})
-            conn.execute(text("DELETE FROM teams WHERE id = :id"), {"id": team_id})
 
 
 def test_the_same_comment_sent_at_once_with_one_key_is_stored_once(engine: Engine, owner_engine: Engine) -> None:
     """Ten retries of one note arrive together (a phone's retries racing its first try): each is answered with the
     one comment stored (the unique key waits for the first and gives its row to the others)."""
     app = create_app(engine)
-    with engine.begin() as conn:
-        team_id = create_team(conn, "Tổ gửi lại", [COMMUNE])
-        user_id = create_user(conn, "gui-lai", "không-dùng", "team", team_id)
-        task_id = create_task(
-            conn,
-            Principal(user_id, "gui-lai", "command"),
-            kind="conversion",
-            hotspot_id=None,
-            commune_code=COMMUNE,
-            year=1998,
-            team_id=team_id,
-            due_date=None,
-            priority="normal",
-            checklist=[],
-        )
-    with engine.begin() as conn:
-        headers = {**bearer_headers(app, conn, user_id, 5), "Idempotency-Key": "dong-thoi-0001"}
-    try:
+    with committed_task(engine, owner_engine, "Tổ gửi lại", "gui-lai", 1998) as (task_id, user_id):
+        with engine.begin() as conn:
+            headers = {**bearer_headers(app, conn, user_id, 5), "Idempotency-Key": "dong-thoi-0001"}
         with TestClient(app) as client:
             barrier, answers = threading.Barrier(10), []
 
@@ -366,11 +363,3 @@ def test_the_same_comment_sent_at_once_with_one_key_is_stored_once(engine: Engin
                 text("SELECT id FROM task_events WHERE task_id = :id AND event = 'comment'"), {"id": task_id}
             ).scalars()
             assert answers == [(201, *stored)] * 10
-    finally:
-        with owner_engine.begin() as conn:
-            conn.execute(text("ALTER TABLE task_events DISABLE TRIGGER task_events_append_only"))
-            conn.execute(text("DELETE FROM task_events WHERE task_id = :id"), {"id": task_id})
-            conn.execute(text("ALTER TABLE task_events ENABLE TRIGGER task_events_append_only"))
-            conn.execute(text("DELETE FROM tasks WHERE id = :id"), {"id": task_id})
-            conn.execute(text("DELETE FROM users WHERE id = :id"), {"id": user_id})
-            conn.execute(text("DELETE FROM teams WHERE id = :id"), {"id": team_id})
