@@ -483,14 +483,20 @@ def test_team_works_a_task_on_a_phone_and_its_photo_stays_with_it(
     command.close()
 
 
-def test_a_note_typed_when_the_session_ends_is_kept_through_the_login(chromium, server: str, city: Engine) -> None:
-    """A team in the field past the session's lifetime (DIABAN_TOKEN_MINUTES) sends its note: the login form says why
-    it is back, and after the login the note is in its task again, ready to send (it used to be lost)."""
+def team_with_open_task(city: Engine) -> tuple[str, int]:
+    """A demo team user and the first task their team holds open (assigned or in progress)."""
     with city.connect() as conn:
-        team_user, task_id = conn.execute(
+        username, task_id = conn.execute(
             text("""SELECT u.username, t.id FROM users u JOIN tasks t ON t.team_id = u.team_id
                     WHERE t.state IN ('assigned', 'in_progress') AND u.username LIKE 'to%' ORDER BY t.id LIMIT 1""")
         ).one()
+    return username, task_id
+
+
+def test_a_note_typed_when_the_session_ends_is_kept_through_the_login(chromium, server: str, city: Engine) -> None:
+    """A team in the field past the session's lifetime (DIABAN_TOKEN_MINUTES) sends its note: the login form says why
+    it is back, and after the login the note is in its task again, ready to send (it used to be lost)."""
+    team_user, task_id = team_with_open_task(city)
     page, errors = open_as(chromium, server, team_user, PHONE)
     task = page.locator(f"article.task[data-task-id='{task_id}']")
     task.locator("form.progress summary").click()
@@ -597,11 +603,7 @@ def test_a_note_whose_answer_is_lost_is_sent_again_and_stored_once(chromium, ser
     """The phone's connection drops after the server stored a note, before its answer arrived, twice (the page's own
     retry too): the page says so in Vietnamese (it said «Failed to fetch»); the team sends again, with the same key,
     the server answers with the first note, and the history holds it once."""
-    with city.connect() as conn:
-        team_user, task_id = conn.execute(
-            text("""SELECT u.username, t.id FROM users u JOIN tasks t ON t.team_id = u.team_id
-                    WHERE t.state IN ('assigned', 'in_progress') AND u.username LIKE 'to%' ORDER BY t.id LIMIT 1""")
-        ).one()
+    team_user, task_id = team_with_open_task(city)
     page, errors = open_as(chromium, server, team_user, PHONE)
     sent: list[str | None] = []
 
