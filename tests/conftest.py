@@ -25,6 +25,7 @@ if TYPE_CHECKING:
     from fastapi.testclient import TestClient
 
     from gis.io.photos import Photo
+    from models.domain.access import Principal
 
 ROOT = Path(__file__).resolve().parents[1]
 
@@ -256,6 +257,24 @@ def requests_in_savepoints(app: FastAPI, conn: Connection) -> None:
 
     app.dependency_overrides[get_connection] = savepoint
     app.dependency_overrides[get_read_connection] = savepoint
+
+
+def conversion_task(conn: Connection, actor: Principal, commune: str, year: int, team_id: int | None) -> int:
+    """A commune's conversion task of ``year`` made by ``actor`` (command), given to ``team_id``, no due date."""
+    from gis.services.tasks import create_task
+
+    return create_task(
+        conn,
+        actor,
+        kind="conversion",
+        hotspot_id=None,
+        commune_code=commune,
+        year=year,
+        team_id=team_id,
+        due_date=None,
+        priority="normal",
+        checklist=[],
+    )
 
 
 def bearer_headers(app: FastAPI, conn: Connection, user_id: int, minutes: int = 30) -> dict[str, str]:

@@ -11,12 +11,12 @@ import pytest
 from sqlalchemy import Connection, text
 
 from gis.services.classification import draft_year
-from gis.services.tasks import comment_task, create_task
+from gis.services.tasks import comment_task
 from gis.store.scoping import AreaScope
 from gis.store.tiles import POINT_ZOOM
 from models.domain.access import Principal
 from tests.api.sweep import fill_path, tile_of
-from tests.conftest import evidence_photo, requests_in_savepoints
+from tests.conftest import conversion_task, evidence_photo, requests_in_savepoints
 
 COMMUNE = "10507"
 YEAR = 2025
@@ -106,18 +106,7 @@ def world(conn, client, make_team, make_user, make_hotspot, bearer, scatter_inci
     conn.execute(
         text("INSERT INTO hotspot_incidents SELECT :h, id FROM incidents WHERE ref LIKE 'NK-%'"), {"h": hotspot}
     )
-    task = create_task(
-        conn,
-        Principal(0, "chihuy", "command"),
-        kind="conversion",
-        hotspot_id=None,
-        commune_code=COMMUNE,
-        year=YEAR,
-        team_id=team,
-        due_date=None,
-        priority="normal",
-        checklist=[],
-    )
+    task = conversion_task(conn, Principal(0, "chihuy", "command"), COMMUNE, YEAR, team)
     member = Principal(0, "to-nk", "team", team_id=team)
     photo = comment_task(conn, task, "ảnh hiện trường", member, AreaScope(team_id=team), evidence_photo())
     draft_year(conn, YEAR, actor="tham-muu")

@@ -14,7 +14,7 @@ from pathlib import Path
 
 import geopandas as gpd
 import pytest
-from conftest import migrate_as_owner, serve
+from conftest import conversion_task, migrate_as_owner, serve
 from PIL import Image
 from sqlalchemy import Engine, create_engine, text
 
@@ -28,7 +28,7 @@ from gis.ops.postgres import ManagedCluster
 from gis.services.boundary_import import import_boundaries
 from gis.services.detection import run_detection
 from gis.services.incident_import import import_incidents
-from gis.services.tasks import assign_task, create_task, transition_task
+from gis.services.tasks import assign_task, transition_task
 from gis.store.accounts import create_user, principal_by_username
 from gis.store.scoping import UNRESTRICTED
 from maps.styles import STATUS_COLOURS
@@ -563,21 +563,7 @@ def test_a_team_reads_on_its_phone_that_command_took_its_tasks_away(chromium, se
             text("SELECT id, name FROM teams WHERE id <> :t ORDER BY id LIMIT 1"), {"t": team_id}
         ).one()
         command = principal_by_username(conn, "chihuy")
-        given, canceled = (
-            create_task(
-                conn,
-                command,
-                kind="conversion",
-                hotspot_id=None,
-                commune_code=commune,
-                year=year,
-                team_id=team_id,
-                due_date=None,
-                priority="normal",
-                checklist=[],
-            )
-            for year in (2031, 2032)
-        )
+        given, canceled = (conversion_task(conn, command, commune, year, team_id) for year in (2031, 2032))
         assign_task(conn, given, other, 2, command, note="Tổ đang quá tải")
         transition_task(conn, canceled, "canceled", "Trùng kế hoạch của xã", 2, command, UNRESTRICTED)
     page, errors = open_as(chromium, server, team_user, PHONE)

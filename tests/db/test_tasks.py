@@ -6,7 +6,7 @@ from contextlib import contextmanager
 from datetime import date, timedelta
 
 import pytest
-from conftest import bearer_headers, evidence_photo
+from conftest import bearer_headers, conversion_task, evidence_photo
 from fastapi.testclient import TestClient
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
@@ -280,18 +280,7 @@ def committed_task(
     with engine.begin() as conn:
         team_id = create_team(conn, team, [COMMUNE])
         user_id = create_user(conn, username, "không-dùng", "team", team_id)
-        task_id = create_task(
-            conn,
-            Principal(user_id, username, "command"),
-            kind="conversion",
-            hotspot_id=None,
-            commune_code=COMMUNE,
-            year=year,
-            team_id=team_id,
-            due_date=None,
-            priority="normal",
-            checklist=[],
-        )
+        task_id = conversion_task(conn, Principal(user_id, username, "command"), COMMUNE, year, team_id)
     try:
         yield task_id, user_id
     finally:
