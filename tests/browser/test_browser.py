@@ -658,6 +658,21 @@ def test_command_writes_to_the_team_holding_a_task_and_the_team_reads_it(chromiu
     field.close()
 
 
+def test_command_reads_each_figure_on_the_line_of_its_name_on_a_phone(chromium, server: str) -> None:
+    """The overview's figures on a 390 px phone: each on the first line of its name (the count waiting for acceptance,
+    a link made 44 px tall for a thumb, sat a line below «Chờ nghiệm thu»)."""
+    page, errors = open_as(chromium, server, "chihuy", PHONE)
+    first_lines = page.evaluate("""() => [...document.querySelectorAll('.kpi')].map(row => {
+        const bottom = (node) => { const range = document.createRange();
+            range.selectNodeContents(document.createTreeWalker(node, NodeFilter.SHOW_TEXT).nextNode());
+            return Math.round(range.getClientRects()[0].bottom); };
+        return [row.children[0].textContent, bottom(row.children[0]), bottom(row.children[1])]; })""")
+    assert len(first_lines) == 8
+    assert [name for name, label, value in first_lines if abs(label - value) > 2] == []
+    assert errors == []
+    page.close()
+
+
 def test_command_imports_incidents_on_a_phone_and_reads_the_refused_rows(
     chromium, server: str, tmp_path: Path
 ) -> None:
