@@ -501,7 +501,9 @@ def test_an_iphone_opens_a_tasks_place_in_its_maps_app(chromium, server: str, ci
     task = page.locator(f"article.task[data-task-id='{task_id}']")
     lat, lon = (part.strip() for part in task.locator(".coords").inner_text().split(","))
     href = task.locator("a.geo").get_attribute("href")
-    assert href.startswith("https://maps.apple.com/?ll=") and href.endswith(f"&q=Nhi%E1%BB%87m%20v%E1%BB%A5%20%23{task_id}")
+    assert href.startswith("https://maps.apple.com/?ll=") and href.endswith(
+        f"&q=Nhi%E1%BB%87m%20v%E1%BB%A5%20%23{task_id}"
+    )
     assert [round(float(x), 5) for x in href.split("ll=")[1].split("&")[0].split(",")] == [float(lat), float(lon)]
     task.locator(".coords").click()
     assert page.evaluate("String(window.getSelection())") == f"{lat}, {lon}"
@@ -673,9 +675,7 @@ def test_command_reads_each_figure_on_the_line_of_its_name_on_a_phone(chromium, 
     page.close()
 
 
-def test_command_imports_incidents_on_a_phone_and_reads_the_refused_rows(
-    chromium, server: str, tmp_path: Path
-) -> None:
+def test_command_imports_incidents_on_a_phone_and_reads_the_refused_rows(chromium, server: str, tmp_path: Path) -> None:
     """«Nhập vụ việc từ tệp…»: a file with bad rows is stored without them; the report names each refused row's line,
     reference, column and reason, the column's name whole on a narrow phone (it broke inside its words); the map's
     incidents are asked for again."""
