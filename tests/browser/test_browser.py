@@ -98,10 +98,11 @@ document.addEventListener("securitypolicyviolation", (e) => window.cspViolations
   `${e.effectiveDirective} refused ${e.blockedURI || "inline"} on ${e.target.nodeName}.${e.target.className}`));"""
 
 
-def open_as(chromium, server: str, username: str, viewport: dict | None = None):
+def open_as(chromium, server: str, username: str, viewport: dict | None = None, **options):
     """A logged-in page of `username` once its panel has loaded, and the errors the console reported (a refusal by
-    the Content-Security-Policy among them); its CSP violations are kept in window.cspViolations."""
-    page = chromium.new_page(viewport=viewport or {"width": 1400, "height": 900})
+    the Content-Security-Policy among them); its CSP violations are kept in window.cspViolations. `options` go to
+    the browser's new page (e.g. another device's user_agent)."""
+    page = chromium.new_page(viewport=viewport or {"width": 1400, "height": 900}, **options)
     page.add_init_script(CSP_WATCH)
     errors: list[str] = []
     page.on("console", lambda message: errors.append(message.text) if message.type == "error" else None)
@@ -483,6 +484,33 @@ def test_team_works_a_task_on_a_phone_and_its_photo_stays_with_it(
     command.close()
 
 
+IPHONE = "Mozilla/5.0 (iPhone; CPU iPhone OS 17_5 like Mac OS X) AppleWebKit/605.1.15 (KHTML, like Gecko) Mobile/15E148"
+
+
+def test_an_iphone_opens_a_tasks_place_in_its_maps_app(chromium, server: str, city: Engine) -> None:
+    """An iPhone does nothing with the geo: link Android phones open: it is given an Apple Maps link instead (iOS hands
+    it to the Maps app without loading a web page, so it works on the closed network too); the coordinates beside it
+    are selected whole by one tap, to copy into any other app."""
+    with city.connect() as conn:
+        team_user, task_id = conn.execute(
+            text("""SELECT u.username, t.id FROM users u JOIN tasks t ON t.team_id = u.team_id
+                    WHERE t.state IN ('assigned', 'in_progress') AND t.hotspot_id IS NOT NULL AND u.role = 'team'
+                    ORDER BY t.id LIMIT 1""")
+        ).one()
+    page, errors = open_as(chromium, server, team_user, PHONE, user_agent=IPHONE)
+    task = page.locator(f"article.task[data-task-id='{task_id}']")
+    lat, lon = (part.strip() for part in task.locator(".coords").inner_text().split(","))
+    href = task.locator("a.geo").get_attribute("href")
+    assert href.startswith("https://maps.apple.com/?ll=") and href.endswith(
+        f"&q=Nhi%E1%BB%87m%20v%E1%BB%A5%20%23{task_id}"
+    )
+    assert [round(float(x), 5) for x in href.split("ll=")[1].split("&")[0].split(",")] == [float(lat), float(lon)]
+    task.locator(".coords").click()
+    assert page.evaluate("String(window.getSelection())") == f"{lat}, {lon}"
+    assert errors == []
+    page.close()
+
+
 def team_with_open_task(city: Engine) -> tuple[str, int]:
     """A demo team user and the first task their team holds open (assigned or in progress)."""
     with city.connect() as conn:
@@ -581,6 +609,95 @@ def test_a_team_reads_on_its_phone_that_command_took_its_tasks_away(chromium, se
     notices.locator("li", has_text=f"Nhiệm vụ #{canceled} đã bị hủy").click()
     page.locator(f"article.task[data-task-id='{canceled}'] ol.history li", has_text="Trùng kế hoạch").wait_for()
     assert page.locator(f"article.task[data-task-id='{given}']").count() == 0  # … until its notice opens it
+    assert errors == []
+    page.close()
+
+
+def test_command_writes_to_the_team_holding_a_task_and_the_team_reads_it(chromium, server: str, city: Engine) -> None:
+    """Command sends a note to the team without changing the task (no page offered it: a note went only with accept,
+    return or cancel); the team finds it in its notices on its phone and opens the task from it."""
+    with city.connect() as conn:
+        task_id, team, team_user = conn.execute(
+            text("""SELECT t.id, tm.name, min(u.username) FROM tasks t JOIN teams tm ON tm.id = t.team_id
+                    JOIN users u ON u.team_id = t.team_id AND u.role = 'team'
+                    WHERE t.state IN ('assigned', 'in_progress') GROUP BY t.id, tm.name ORDER BY t.id LIMIT 1""")
+        ).one()
+    page, errors = open_as(chromium, server, "chihuy", DESKTOP)
+    page.click("nav.tabs button[data-tab=tasks]")
+    page.click(f"#task-table tr[data-task-id='{task_id}']")
+    card = page.locator(f"#task-table .card[data-task-id='{task_id}']")
+    card.locator("button.comment").click()
+    page.wait_for_selector("#message.error >> text=Hãy viết ghi chú gửi tổ")
+    note = "Báo cáo kết quả trước 17 giờ hôm nay"
+    card.locator(".actions textarea").fill(note)
+    card.locator("button.comment").click()
+    wait_message(page, f"Đã gửi ghi chú cho {team} (nhiệm vụ #{task_id})")
+    with city.connect() as conn:
+        state, events = conn.execute(
+            text("""SELECT t.state, count(e.id) FILTER (WHERE e.event = 'comment' AND e.note = :n) FROM tasks t
+                    JOIN task_events e ON e.task_id = t.id WHERE t.id = :t GROUP BY t.state"""),
+            {"t": task_id, "n": note},
+        ).one()
+    assert state in ("assigned", "in_progress") and events == 1
+    assert errors == []
+    page.close()
+
+    field, field_errors = open_as(chromium, server, team_user, PHONE)
+    notice = field.locator("#notices li", has_text=f"Nhiệm vụ #{task_id}")
+    assert f"ghi chú mới — «{note}»" in notice.first.inner_text()
+    notice.first.click()
+    field.locator(f"article.task[data-task-id='{task_id}'] ol.history li", has_text=note).wait_for()
+    shot(field, "team-phone-command-note")
+    assert field_errors == []
+    field.close()
+
+
+def test_command_reads_each_figure_on_the_line_of_its_name_on_a_phone(chromium, server: str) -> None:
+    """The overview's figures on a 390 px phone: each on the first line of its name (the count waiting for acceptance,
+    a link made 44 px tall for a thumb, sat a line below «Chờ nghiệm thu»)."""
+    page, errors = open_as(chromium, server, "chihuy", PHONE)
+    first_lines = page.evaluate("""() => [...document.querySelectorAll('.kpi')].map(row => {
+        const bottom = (node) => { const range = document.createRange();
+            range.selectNodeContents(document.createTreeWalker(node, NodeFilter.SHOW_TEXT).nextNode());
+            return Math.round(range.getClientRects()[0].bottom); };
+        return [row.children[0].textContent, bottom(row.children[0]), bottom(row.children[1])]; })""")
+    assert len(first_lines) == 8
+    assert [name for name, label, value in first_lines if abs(label - value) > 2] == []
+    assert errors == []
+    page.close()
+
+
+def test_command_imports_incidents_on_a_phone_and_reads_the_refused_rows(chromium, server: str, tmp_path: Path) -> None:
+    """«Nhập vụ việc từ tệp…»: a file with bad rows is stored without them; the report names each refused row's line,
+    reference, column and reason, the column's name whole on a narrow phone (it broke inside its words); the map's
+    incidents are asked for again."""
+    upload = tmp_path / "vu-viec-moi.csv"
+    upload.write_text(
+        "ref,occurred_at,kind,lon,lat\n"
+        "NHAP-1,2026-11-01T08:00:00,possession,106.68,20.86\n"
+        "NHAP-2,2026-31-01,possession,106.68,20.86\n"
+        "NHAP-3,2026-11-02T09:00:00,khong-biet,106.68,20.86\n",
+        encoding="utf-8",
+    )
+    page, errors = open_as(chromium, server, "chihuy", {"width": 360, "height": 740})
+    page.click("#incident-import-box summary")
+    page.set_input_files("#incident-import input[name=file]", str(upload))
+    with page.expect_response(lambda r: "/api/heat" in r.url):  # the map follows the import
+        page.click("#incident-import button[type=submit]")
+    wait_message(page, "Vụ việc: đã nhập 1")
+    rows = page.locator("#incident-import-report tbody tr")
+    assert [rows.nth(i).locator("td").all_inner_texts()[:3] for i in range(2)] == [
+        ["3", "NHAP-2", "Thời gian"],
+        ["4", "NHAP-3", "Loại vụ việc"],
+    ]
+    split = """td => { const range = document.createRange(); range.selectNodeContents(td);
+        return new Set([...range.getClientRects()].map(r => Math.round(r.top))).size; }"""
+    for i in range(2):  # at most a line per word
+        column = rows.nth(i).locator("td").nth(2)
+        assert column.evaluate(split) <= len(column.inner_text().split()), column.inner_text()
+    rows.first.scroll_into_view_if_needed()
+    shot(page, "command-incident-import-phone")
+    assert page.evaluate("document.documentElement.scrollWidth") <= 360
     assert errors == []
     page.close()
 

@@ -218,11 +218,12 @@ diabanPages.command = async function startCommand(map, cfg) {
     notify(message);
   }
 
-  // A note field and one button per action; an action that needs a note refuses to go without one.
-  function actionBox(actions, labels, run) {
+  // A note field and one button per action; an action that needs a note refuses to go without one. With `comment`,
+  // the note may also go to the team alone (no change of state): it reads it in its notices.
+  function actionBox(actions, labels, run, comment = null) {
     const box = document.createElement("div");
     box.className = "actions";
-    if (!actions.length) return box;
+    if (!actions.length && !comment) return box;
     const needing = actions.filter((a) => a.note_required).map((a) => labels[a.to] || a.to);
     const note = document.createElement("textarea");
     note.placeholder = needing.length ? `Ghi chú — bắt buộc khi: ${needing.join(", ")}` : "Ghi chú (không bắt buộc)";
@@ -248,6 +249,19 @@ diabanPages.command = async function startCommand(map, cfg) {
       };
       box.appendChild(button);
     }
+    if (comment) {
+      const button = document.createElement("button");
+      button.type = "button";
+      button.textContent = "Gửi ghi chú cho tổ";
+      button.className = "comment";
+      button.onclick = async () => {
+        if (!note.value.trim()) { notify("Hãy viết ghi chú gửi tổ vào ô ghi chú", true); note.focus(); return; }
+        box.querySelectorAll("button").forEach((b) => { b.disabled = true; });
+        try { await comment(note.value.trim()); } catch (error) { notify(error.message, true); }
+        box.querySelectorAll("button").forEach((b) => { b.disabled = false; });
+      };
+      box.appendChild(button);
+    }
     return box;
   }
 
@@ -261,6 +275,13 @@ diabanPages.command = async function startCommand(map, cfg) {
     const hotspot = moved.hotspot_status ? `; điểm nóng: ${cfg.statusLabels[moved.hotspot_status]}` : "";
     await changed(`Nhiệm vụ #${taskId}: ${cfg.taskLabels[to]}${hotspot}`);
   }
+
+  // While a team holds a task (not yet accepted, cancelled or declined), command may write to it: the sender of
+  // a note for the team, or null.
+  const commentTo = (taskId, team, state) => (team && (openTask(state) || state === "completed") ? async (note) => {
+    await api(`/api/tasks/${taskId}/comments`, { method: "POST", body: JSON.stringify({ note }) });
+    await changed(`Đã gửi ghi chú cho ${team} (nhiệm vụ #${taskId})`);
+  } : null);
 
   // What command sees and may do with a hotspot: the same card in the popup and in the register.
   function hotspotCard(p) {
@@ -280,7 +301,7 @@ diabanPages.command = async function startCommand(map, cfg) {
         lần đầu ${viDate(p.first_seen)}, gần nhất ${viDate(p.last_seen)}</p>${task}${monitoring}`;
     card.appendChild(actionBox(p.actions, cfg.hotspotActionLabels, (to, note) => moveHotspot(p, to, note)));
     card.appendChild(actionBox(p.task_actions, cfg.taskActionLabels,
-      (to, note) => moveTask(p.task_id, p.task_version, to, note)));
+      (to, note) => moveTask(p.task_id, p.task_version, to, note), commentTo(p.task_id, p.task_team, p.task_state)));
     if (p.may_open_task) card.appendChild(assignButton("Giao nhiệm vụ đấu tranh, triệt xóa…", p, null));
     if (p.task_state === "unassigned") card.appendChild(assignButton("Giao cho tổ công tác…", p, p.task_id));
     if (p.task_state === "assigned") card.appendChild(assignButton("Giao lại cho tổ khác…", p, p.task_id));
@@ -386,7 +407,8 @@ diabanPages.command = async function startCommand(map, cfg) {
         hạn ${dueText(t.due_date, t.overdue_days)}; ưu tiên ${escapeHtml(cfg.priorityLabels[t.priority])}</p>
       <p>${escapeHtml(t.commune_name || t.commune_code)}${t.year ? `; năm ${t.year}` : ""}${t.hotspot_id ? `; điểm nóng #${t.hotspot_id}: ` +
         escapeHtml(cfg.statusLabels[t.hotspot_status]) : ""}</p>`;
-    card.appendChild(actionBox(t.actions, cfg.taskActionLabels, (to, note) => moveTask(t.id, t.version, to, note)));
+    card.appendChild(actionBox(t.actions, cfg.taskActionLabels, (to, note) => moveTask(t.id, t.version, to, note),
+      commentTo(t.id, t.team, t.state)));
     if (t.state === "unassigned" || t.state === "assigned") {
       const place = { id: t.hotspot_id, commune_code: t.commune_code, task_version: t.version, task_team: t.team };
       card.appendChild(assignButton(t.team ? "Giao lại cho tổ khác…" : "Giao cho tổ công tác…", place, t.id));

@@ -1,5 +1,5 @@
 // Team page (made for a phone): the team's area outlined, its tasks listed and mapped; each task with its place
-// (coordinates, commune, a geo: link that opens the phone's map app), the buttons of the transitions allowed now,
+// (coordinates, commune, a link that opens the phone's map app), the buttons of the transitions allowed now,
 // progress notes with photo evidence, and the history of notes, events and photos.
 "use strict";
 
@@ -20,8 +20,16 @@ diabanPages.team = async function startTeam(map, cfg) {
   const finished = (task) => !task.actions.length && task.state !== "completed" && !cfg.openTaskStates.includes(task.state);
 
   const coordinates = (task) => `${task.lat.toFixed(5)}, ${task.lon.toFixed(5)}`;
-  // geo: URI (RFC 5870) with a label: Android opens the map app at the place, ready for directions.
-  const geoLink = (task) => `geo:${task.lat},${task.lon}?q=${task.lat},${task.lon}(${encodeURIComponent(`Nhiệm vụ #${task.id}`)})`;
+  // The phone's map app at the place, ready for directions. Android opens a geo: URI (RFC 5870, with a label); an
+  // iPhone or iPad does nothing with one, but hands an Apple Maps link straight to its Maps app (no web page is loaded,
+  // so it works on the closed police network as geo: does). The coordinates beside it are selected with one tap, to
+  // copy into any other app.
+  const apple = /iPhone|iPad|iPod/.test(navigator.userAgent) || (navigator.platform === "MacIntel" && navigator.maxTouchPoints > 1);
+  const geoLink = (task) => {
+    const label = encodeURIComponent(`Nhiệm vụ #${task.id}`);
+    return apple ? `https://maps.apple.com/?ll=${task.lat},${task.lon}&q=${label}`
+      : `geo:${task.lat},${task.lon}?q=${task.lat},${task.lon}(${label})`;
+  };
 
   function taskItem(task) {
     const late = task.overdue_days > 0;
