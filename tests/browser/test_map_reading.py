@@ -556,4 +556,9 @@ def test_login_page_speaks_vietnamese(chromium, server: str) -> None:
     )
     assert message == "Hãy điền ô này"
     shot(page, "login-phone")
+    page.set_viewport_size(NARROW_PHONE)  # the box keeps a margin from the screen's edges (it touched them at 360 px)
+    left, right = page.locator(".login").evaluate(
+        "b => [b.getBoundingClientRect().left, b.getBoundingClientRect().right]"
+    )
+    assert left >= 10 and NARROW_PHONE["width"] - right >= 10, (left, right)
     page.close()
