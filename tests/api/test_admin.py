@@ -40,6 +40,21 @@ def test_a_new_user_gets_a_generated_password_once_and_can_log_in(client, admin,
     assert stored.startswith("$argon2") and password not in stored
 
 
+@pytest.mark.parametrize(
+    ("body", "said"),
+    [
+        ({"role": "team"}, "người dùng vai trò tổ công tác phải thuộc một tổ công tác"),
+        ({"role": "admin", "province_code": "31"}, "chỉ người dùng vai trò ban chỉ huy và cán bộ tham mưu"),
+    ],
+)
+def test_a_user_refused_for_its_role_is_told_why_in_words_of_the_page(client, admin, body: dict, said: str) -> None:
+    """The administration page shows this refusal as it comes: role and field in Vietnamese, no API names or codes."""
+    refused = client.post("/api/users", json={"username": "nguoi-moi", **body}, headers=admin)
+    message = refused.json()["detail"]
+    assert refused.status_code == 422 and said in message, message
+    assert not {"team_id", "province_code", "'team'"} & {word for word in message.replace(":", " ").split()}, message
+
+
 def test_deactivate_reset_and_unlock(client, admin, make_user, bearer, conn) -> None:
     user_id = make_user("nguoi-dung", "planner")
     headers = bearer(user_id)
