@@ -37,7 +37,8 @@ diabanPages.admin = async function startAdmin(map, cfg) {
     }
     for (const box of list.querySelectorAll("input")) box.checked = selected.has(box.value);
     count.textContent = VI_NUMBER.format(selected.size);
-    document.getElementById("area-names").textContent = [...selected].map((code) => names[code]).sort().join(", ");
+    document.getElementById("area-names").textContent = [...selected].map((code) => names[code])
+      .sort((a, b) => a.localeCompare(b, "vi")).join(", ");
   }
 
   function toggle(code, on) {
