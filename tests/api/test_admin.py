@@ -118,6 +118,7 @@ def test_area_changes_take_effect_from_their_day_and_keep_history(
         f"/api/teams/{team['id']}/area", json={"communes": [AREA_A, AREA_B], "valid_from": str(today)}, headers=admin
     )
     assert now.json()["added"] == [AREA_B] and now.json()["removed"] == []
+    assert planned.json()["planned_replaced"] == [] and now.json()["planned_replaced"] == [str(tomorrow)]
     assert visible() == [in_a, in_b]  # the planned change for tomorrow was replaced by today's
     history = client.get(f"/api/teams/{team['id']}/areas", headers=admin).json()
     assert {(h["commune_code"], h["valid_to"]) for h in history} == {(AREA_A, None), (AREA_B, None)}

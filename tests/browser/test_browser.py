@@ -10,6 +10,7 @@ from __future__ import annotations
 import io
 import shutil
 from collections.abc import Iterator
+from datetime import timedelta
 from pathlib import Path
 
 import geopandas as gpd
@@ -34,6 +35,7 @@ from gis.store.scoping import UNRESTRICTED
 from maps.styles import STATUS_COLOURS
 from models.domain.hotspot_lifecycle import hotspot_lifecycle
 from models.synthetic.scenario import ScenarioConfig, generate_scenario
+from models.vocabulary import local_today
 
 CHROMIUM = "/usr/bin/chromium"
 ARTIFACTS = Path(__file__).resolve().parents[2] / "artifacts"
@@ -803,6 +805,31 @@ def test_admin_reads_the_chosen_communes_in_vietnamese_order(chromium, server: s
     for code, _ in (then, first):
         page.check(f"#commune-list label[data-code='{code}'] input")
     assert page.locator("#area-names").inner_text() == f"{first[1]}, {then[1]}"
+    assert errors == []
+    page.close()
+
+
+def test_admin_is_told_when_a_saved_area_cancels_a_planned_change(chromium, server: str) -> None:
+    """A team's area changes from a later day; the administrator then saves its area from today: the page says that
+    the planned change is cancelled (the server replaces it)."""
+    later = local_today() + timedelta(days=30)
+    page, errors = open_as(chromium, server, "quantri", DESKTOP)
+    team_id = page.evaluate(
+        """async later => { const team = await api('/api/teams', { method: 'POST',
+            body: JSON.stringify({ name: 'Tổ có thay đổi đã định', communes: ['10507'] }) });
+        await api(`/api/teams/${team.id}/area`, { method: 'PUT',
+            body: JSON.stringify({ communes: ['10525'], valid_from: later }) });
+        return team.id; }""",
+        later.isoformat(),
+    )
+    page.reload()
+    page.wait_for_selector("body[data-ready=true]")
+    page.click("nav.tabs button[data-tab=teams]")
+    page.select_option("#team-pick", str(team_id))
+    page.wait_for_selector(f"#team-summary >> text=địa bàn thay đổi từ {later:%d/%m/%Y}")
+    page.click("#team-save")
+    wait_message(page, f"thay cho thay đổi đã định từ {later:%d/%m/%Y}")
+    assert "địa bàn thay đổi từ" not in page.locator("#team-summary").inner_text()
     assert errors == []
     page.close()
 

@@ -122,6 +122,7 @@ diabanPages.admin = async function startAdmin(map, cfg) {
         const change = await api(`/api/teams/${teamPick.value}/area`, { method: "PUT",
           body: JSON.stringify({ communes: communesChosen, valid_from: validFrom }) });
         notify(`Đã lưu địa bàn từ ${viDate(change.valid_from)}: thêm ${change.added.length}, bớt ${change.removed.length} xã/phường` +
+          (change.planned_replaced.length ? `; thay cho thay đổi đã định từ ${change.planned_replaced.map(viDate).join(", ")}` : "") +
           (change.shared.length ? `. ${sharedText(change.shared)}` : ""));
         await loadTeams(teamPick.value);
       } else {
