@@ -745,7 +745,9 @@ class TeamAreaChange(_Out):
     added: list[str]
     removed: list[str]
     shared: list[SharedCommune]
-    planned_replaced: list[date] = Field(description="days after valid_from whose planned area change this one cancelled")
+    planned_replaced: list[date] = Field(
+        description="days after valid_from whose planned area change this one cancelled"
+    )
 
 
 class TeamAreaPeriod(_Out):

@@ -796,7 +796,9 @@ def test_admin_reads_the_chosen_communes_in_vietnamese_order(chromium, server: s
     """The names of the communes chosen for an area are listed as a Vietnamese reader orders them (Đ after D)."""
     with city.connect() as conn:
         names = conn.execute(
-            text("SELECT code, full_name FROM admin_units WHERE valid_to IS NULL AND full_name LIKE 'Xã %' ORDER BY code")
+            text(
+                "SELECT code, full_name FROM admin_units WHERE valid_to IS NULL AND full_name LIKE 'Xã %' ORDER BY code"
+            )
         ).all()
     first = next((code, n) for code, n in names if n.startswith("Xã Đ"))
     then = next((code, n) for code, n in names if n[3] in "TV")  # after Đ for a reader, before it in code points
