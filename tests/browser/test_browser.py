@@ -831,7 +831,7 @@ def test_admin_is_told_when_a_saved_area_cancels_a_planned_change(chromium, serv
     page.wait_for_selector(f"#team-summary >> text=địa bàn thay đổi từ {later:%d/%m/%Y}")
     page.click("#team-save")
     wait_message(page, f"thay cho thay đổi đã định từ {later:%d/%m/%Y}")
-    assert "địa bàn thay đổi từ" not in page.locator("#team-summary").inner_text()
+    page.wait_for_function("!document.getElementById('team-summary').textContent.includes('địa bàn thay đổi từ')")
     assert errors == []
     page.close()
 
