@@ -745,6 +745,9 @@ class TeamAreaChange(_Out):
     added: list[str]
     removed: list[str]
     shared: list[SharedCommune]
+    planned_replaced: list[date] = Field(
+        description="days after valid_from whose planned area change this one cancelled"
+    )
 
 
 class TeamAreaPeriod(_Out):
@@ -772,9 +775,11 @@ class UserIn(_In):
     def _team_matches_role(self) -> UserIn:
         """A team user belongs to a team; other roles to none; only command and planner users have a province."""
         if (self.role == Role.TEAM) != (self.team_id is not None):
-            raise ValueError("team_id bắt buộc với vai trò 'team' và không dùng cho vai trò khác")
+            team = Role.TEAM.label.lower()
+            raise ValueError(f"người dùng vai trò {team} phải thuộc một {team}; vai trò khác không thuộc tổ nào")
         if self.province_code is not None and self.role not in PROVINCIAL_ROLES:
-            raise ValueError("province_code chỉ dùng cho vai trò ban chỉ huy và cán bộ tham mưu")
+            roles = " và ".join(role.label.lower() for role in PROVINCIAL_ROLES)
+            raise ValueError(f"chỉ người dùng vai trò {roles} mới được giới hạn theo tỉnh, thành phố")
         return self
 
 

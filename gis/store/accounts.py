@@ -81,7 +81,8 @@ def set_team_area(conn: Connection, team_id: int, communes: list[str], valid_fro
 
     Rows valid before that day keep their period: those the new area drops end on ``valid_from``
     (``valid_to``), communes it adds start then. A change planned earlier for that day or later never took
-    effect and is replaced. Returns the communes added and removed and the rows replaced.
+    effect and is replaced. Returns the communes added and removed, the rows replaced and the later days whose
+    planned change was cancelled.
     """
     missing = unknown_communes(conn, communes)
     if missing:
@@ -123,6 +124,8 @@ def set_team_area(conn: Connection, team_id: int, communes: list[str], valid_fro
         "removed": sorted(before - set(wanted)),
         "valid_from": valid_from,
         "replaced": replaced,
+        # Days of changes planned after this one's day that it cancels: the administrator is told, not surprised.
+        "planned_replaced": sorted({r["valid_from"] for r in replaced if r["valid_from"] > valid_from}),
     }
 
 

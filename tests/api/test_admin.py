@@ -40,6 +40,21 @@ def test_a_new_user_gets_a_generated_password_once_and_can_log_in(client, admin,
     assert stored.startswith("$argon2") and password not in stored
 
 
+@pytest.mark.parametrize(
+    ("body", "said"),
+    [
+        ({"role": "team"}, "người dùng vai trò tổ công tác phải thuộc một tổ công tác"),
+        ({"role": "admin", "province_code": "31"}, "chỉ người dùng vai trò ban chỉ huy và cán bộ tham mưu"),
+    ],
+)
+def test_a_user_refused_for_its_role_is_told_why_in_words_of_the_page(client, admin, body: dict, said: str) -> None:
+    """The administration page shows this refusal as it comes: role and field in Vietnamese, no API names or codes."""
+    refused = client.post("/api/users", json={"username": "nguoi-moi", **body}, headers=admin)
+    message = refused.json()["detail"]
+    assert refused.status_code == 422 and said in message, message
+    assert not {"team_id", "province_code", "'team'"} & {word for word in message.replace(":", " ").split()}, message
+
+
 def test_deactivate_reset_and_unlock(client, admin, make_user, bearer, conn) -> None:
     user_id = make_user("nguoi-dung", "planner")
     headers = bearer(user_id)
@@ -103,6 +118,7 @@ def test_area_changes_take_effect_from_their_day_and_keep_history(
         f"/api/teams/{team['id']}/area", json={"communes": [AREA_A, AREA_B], "valid_from": str(today)}, headers=admin
     )
     assert now.json()["added"] == [AREA_B] and now.json()["removed"] == []
+    assert planned.json()["planned_replaced"] == [] and now.json()["planned_replaced"] == [str(tomorrow)]
     assert visible() == [in_a, in_b]  # the planned change for tomorrow was replaced by today's
     history = client.get(f"/api/teams/{team['id']}/areas", headers=admin).json()
     assert {(h["commune_code"], h["valid_to"]) for h in history} == {(AREA_A, None), (AREA_B, None)}

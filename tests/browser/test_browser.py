@@ -10,6 +10,7 @@ from __future__ import annotations
 import io
 import shutil
 from collections.abc import Iterator
+from datetime import timedelta
 from pathlib import Path
 
 import geopandas as gpd
@@ -34,6 +35,7 @@ from gis.store.scoping import UNRESTRICTED
 from maps.styles import STATUS_COLOURS
 from models.domain.hotspot_lifecycle import hotspot_lifecycle
 from models.synthetic.scenario import ScenarioConfig, generate_scenario
+from models.vocabulary import local_today
 
 CHROMIUM = "/usr/bin/chromium"
 ARTIFACTS = Path(__file__).resolve().parents[2] / "artifacts"
@@ -812,6 +814,8 @@ def test_planner_overrides_and_a_second_planner_approves(chromium, server: str, 
     card = page.locator("#communes .card")
     choice = card.locator("select[name=choice]")
     assert choice.input_value() == ""  # no class chosen in advance
+    # Each criterion's line starts with its own mark (✓ met, · not): no list bullet beside it.
+    assert card.locator("ul.criteria").evaluate("u => getComputedStyle(u).listStyleType") == "none"
     card.locator("button[type=submit]").click()
     page.wait_for_selector("#message.error >> text=Hãy chọn loại mới")
     choice.select_option(index=2)
@@ -869,6 +873,72 @@ def test_planner_overrides_and_a_second_planner_approves(chromium, server: str, 
     assert tuple(run) == ("approved", "thammuu2", "thammuu", True)
     assert errors == []
     second.close()
+
+
+def test_planner_sorts_the_model_column_from_the_most_serious_class(chromium, server: str) -> None:
+    """The model names a class without a level ("trọng điểm"): sorted by the model's column, it comes before "có tệ
+    nạn ma túy" and "không ma túy", the communes the model left out last."""
+    page, errors = open_as(chromium, server, "thammuu", DESKTOP)
+    learned = ["drug_free", "trong_diem", "at_risk"]
+
+    def three_learned(route) -> None:
+        review = route.fetch().json()
+        for i, item in enumerate(review["items"]):
+            item["learned_category"] = learned[i] if i < len(learned) else None
+        route.fulfill(json=review)
+
+    page.route("**/api/classifications/*/review", three_learned)
+    page.select_option("#year", "2025")
+    page.wait_for_selector("#run-status >> text=Đã phê duyệt")
+    page.click("#review-table th[data-sort=model]")
+    shown = page.locator("#communes > tr:not(.detail) td:nth-child(3)").all_inner_texts()
+    assert shown[:4] == ["Trọng điểm", "Có tệ nạn ma túy", "Không ma túy", "—"], shown[:4]
+    assert errors == []
+    page.close()
+
+
+def test_admin_reads_the_chosen_communes_in_vietnamese_order(chromium, server: str, city: Engine) -> None:
+    """The names of the communes chosen for an area are listed as a Vietnamese reader orders them (Đ after D)."""
+    with city.connect() as conn:
+        names = conn.execute(
+            text(
+                "SELECT code, full_name FROM admin_units WHERE valid_to IS NULL AND full_name LIKE 'Xã %' ORDER BY code"
+            )
+        ).all()
+    first = next((code, n) for code, n in names if n.startswith("Xã Đ"))
+    then = next((code, n) for code, n in names if n[3] in "TV")  # after Đ for a reader, before it in code points
+    page, errors = open_as(chromium, server, "quantri", DESKTOP)
+    page.click("nav.tabs button[data-tab=teams]")
+    for code, _ in (then, first):
+        page.check(f"#commune-list label[data-code='{code}'] input")
+    assert page.locator("#area-names").inner_text() == f"{first[1]}, {then[1]}"
+    assert errors == []
+    page.close()
+
+
+def test_admin_is_told_when_a_saved_area_cancels_a_planned_change(chromium, server: str) -> None:
+    """A team's area changes from a later day; the administrator then saves its area from today: the page says that
+    the planned change is cancelled (the server replaces it)."""
+    later = local_today() + timedelta(days=30)
+    page, errors = open_as(chromium, server, "quantri", DESKTOP)
+    team_id = page.evaluate(
+        """async later => { const team = await api('/api/teams', { method: 'POST',
+            body: JSON.stringify({ name: 'Tổ có thay đổi đã định', communes: ['10507'] }) });
+        await api(`/api/teams/${team.id}/area`, { method: 'PUT',
+            body: JSON.stringify({ communes: ['10525'], valid_from: later }) });
+        return team.id; }""",
+        later.isoformat(),
+    )
+    page.reload()
+    page.wait_for_selector("body[data-ready=true]")
+    page.click("nav.tabs button[data-tab=teams]")
+    page.select_option("#team-pick", str(team_id))
+    page.wait_for_selector(f"#team-summary >> text=địa bàn thay đổi từ {later:%d/%m/%Y}")
+    page.click("#team-save")
+    wait_message(page, f"thay cho thay đổi đã định từ {later:%d/%m/%Y}")
+    page.wait_for_function("!document.getElementById('team-summary').textContent.includes('địa bàn thay đổi từ')")
+    assert errors == []
+    page.close()
 
 
 def click_commune(page, code: str) -> None:

@@ -1,5 +1,7 @@
 """Pure parts of the planner workflow: indicator derivation with overrides, override rules, review order, KPIs."""
 
+import re
+
 import numpy as np
 import pandas as pd
 import pytest
@@ -112,6 +114,15 @@ def test_kpi_targets_come_from_the_config_and_interpolate() -> None:
     }
     assert kpis["drug_free_share"]["met"] is True and kpis["problem_growth"]["met"] is None
     assert kpis["eradicated_growth"]["value"] == 0.5 and kpis["eradicated_growth"]["met"] is True
+
+
+@pytest.mark.parametrize("load", [load_targets, load_national_targets])
+def test_what_the_kpi_report_prints_from_the_targets_files_is_vietnamese(load) -> None:
+    """The labels and the note are printed in the planner's KPI workbook: no English gloss in brackets."""
+    targets = load()
+    for said in (targets.drug_free_note, *targets.labels_vi.values()):
+        english = re.findall(r"\(([A-Za-z0-9 %+;,.'-]+)\)", said)
+        assert not [words for words in english if len(re.findall(r"[A-Za-z]{2,}", words)) >= 2], said
 
 
 def _classes(codes: list[str], problems: int, incomplete: int = 0) -> pd.DataFrame:

@@ -37,7 +37,8 @@ diabanPages.admin = async function startAdmin(map, cfg) {
     }
     for (const box of list.querySelectorAll("input")) box.checked = selected.has(box.value);
     count.textContent = VI_NUMBER.format(selected.size);
-    document.getElementById("area-names").textContent = [...selected].map((code) => names[code]).sort().join(", ");
+    document.getElementById("area-names").textContent = [...selected].map((code) => names[code])
+      .sort((a, b) => a.localeCompare(b, "vi")).join(", ");
   }
 
   function toggle(code, on) {
@@ -121,6 +122,7 @@ diabanPages.admin = async function startAdmin(map, cfg) {
         const change = await api(`/api/teams/${teamPick.value}/area`, { method: "PUT",
           body: JSON.stringify({ communes: communesChosen, valid_from: validFrom }) });
         notify(`Đã lưu địa bàn từ ${viDate(change.valid_from)}: thêm ${change.added.length}, bớt ${change.removed.length} xã/phường` +
+          (change.planned_replaced.length ? `; thay cho thay đổi đã định từ ${change.planned_replaced.map(viDate).join(", ")}` : "") +
           (change.shared.length ? `. ${sharedText(change.shared)}` : ""));
         await loadTeams(teamPick.value);
       } else {

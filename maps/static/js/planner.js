@@ -16,8 +16,12 @@ diabanPages.planner = async function startPlanner(map, cfg) {
   // The same words as the map's legend and tooltips (maps/styles.py CLASS_LABELS).
   const classLabel = (category, level) => (category
     ? cfg.classLabels[`${category}|${level || ""}`] || cfg.categoryLabels[category] || category : "—");
-  // Rank of a class, least to most serious (the order of the override choices).
-  const rank = (category, level) => cfg.classChoices.findIndex(([c, l]) => c === category && (l || null) === (level || null));
+  // Rank of a class, least to most serious (the order of the override choices); the model's "trọng điểm" has no level:
+  // it ranks as the least serious level, above "có tệ nạn ma túy".
+  const rank = (category, level) => {
+    const exact = cfg.classChoices.findIndex(([c, l]) => c === category && (l || null) === (level || null));
+    return exact >= 0 ? exact : cfg.classChoices.findIndex(([c]) => c === category);
+  };
   const classKey = (category, level) => `${category}|${level || ""}`;
   let areas = {};  // commune code → its polygon on the map
   let year = null;
