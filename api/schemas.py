@@ -889,7 +889,8 @@ class ImportRowOut(_Out):
     ref: str | None = Field(description="the row's ref (incidents) or commune code (indicators), as given")
     field: str | None = Field(description="the column at fault, by its machine name (lon/lat: the pair)")
     field_label: str | None = Field(description="that column by its Vietnamese name")
-    reason: str | None
+    reason: str | None = Field(description="why, in Vietnamese with the English reason (as the command line prints)")
+    message: str | None = Field(description="why, in Vietnamese alone (what the pages show)")
 
 
 class ImportRowsOut(_Out):

@@ -554,3 +554,18 @@ def column_label(field: str, labels: dict[str, str]) -> str:
 def summary_line(title: str, counts: dict[str, int]) -> str:
     """``title: label count, …`` in Vietnamese, in the order of ``counts`` (a key without a label shows as itself)."""
     return f"{title}: " + ", ".join(f"{SUMMARY_LABELS.get(key, key)} {value}" for key, value in counts.items())
+
+
+def vietnamese_reason(reason: str) -> str:
+    """A report row's reason without the English gloss that ends it: the closing parenthesis when it holds no
+    Vietnamese (non-ASCII) letter, as "kinh độ không phải số: «x» (lon is not a number)". The value a reason quotes
+    stands in its Vietnamese part, so the pages lose nothing; the command line prints the whole reason."""
+    if not reason.endswith(")"):
+        return reason
+    depth = 0
+    for i in range(len(reason) - 1, -1, -1):
+        depth += {")": 1, "(": -1}.get(reason[i], 0)
+        if depth == 0:
+            gloss = reason[i + 1 : -1]
+            return reason[:i].rstrip() if gloss.isascii() and i > 0 else reason
+    return reason

@@ -34,6 +34,7 @@ from models.vocabulary import (
     Role,
     column_label,
     summary_line,
+    vietnamese_reason,
 )
 
 if TYPE_CHECKING:
@@ -107,6 +108,7 @@ def report_rows(rows: ReportRows, labels: dict[str, str]) -> dict[str, Any]:
             "field": field,
             "field_label": column_label(field, labels) if field else None,
             "reason": reason,
+            "message": vietnamese_reason(reason) if reason else reason,
         }
         for line, ref, field, reason in itertools.islice(rows.rows(), IMPORT_ROWS_SHOWN)
     ]

@@ -167,7 +167,7 @@ def _project(
         try:
             crs = CRS.from_user_input(f"EPSG:{code}" if code.isdigit() else code)
         except CRSError:
-            rejects.add(these, "crs", f"hệ tọa độ không hợp lệ (unknown CRS): {code!r}")
+            rejects.add(these, "crs", f"hệ tọa độ không hợp lệ: «{code}» (unknown CRS)")
             continue
         transformer = Transformer.from_crs(crs, 4326, always_xy=True)
         lon[these], lat[these] = transformer.transform(x[these].to_numpy(), y[these].to_numpy())
@@ -197,14 +197,14 @@ def validate_incidents(raw: pd.DataFrame, now: datetime | None = None) -> Valida
     rej.add(
         unparsed & (when_text != "").to_numpy(),
         "occurred_at",
-        "thời gian không đọc được, cần ISO 8601 hoặc ngày/tháng/năm (unparseable time: {})",
+        "thời gian không đọc được: «{}», cần ISO 8601 hoặc ngày/tháng/năm (unparseable time)",
         values=when_text,
     )
-    rej.add(future, "occurred_at", "thời gian ở tương lai (time is in the future: {})", values=when_text)
+    rej.add(future, "occurred_at", "thời gian ở tương lai: «{}» (time is in the future)", values=when_text)
     rej.add(
         ~unparsed & (occurred < EARLIEST_TIME).to_numpy(),
         "occurred_at",
-        f"thời gian trước {EARLIEST:%d/%m/%Y}, có lẽ gõ nhầm năm (time before {EARLIEST:%Y}, a mistyped year?: {{}})",
+        f"thời gian trước {EARLIEST:%d/%m/%Y}, có lẽ gõ nhầm năm: «{{}}» (time before {EARLIEST:%Y}, a mistyped year?)",
         values=when_text,
     )
 
@@ -214,7 +214,7 @@ def validate_incidents(raw: pd.DataFrame, now: datetime | None = None) -> Valida
     rej.add(
         kinds.isna().to_numpy(),
         "kind",
-        "loại vụ việc không hợp lệ (unknown kind {!r}; allowed: " + allowed + ")",
+        "loại vụ việc không hợp lệ: «{}» (unknown kind; allowed: " + allowed + ")",
         values=kind_text,
     )
 
@@ -223,8 +223,8 @@ def validate_incidents(raw: pd.DataFrame, now: datetime | None = None) -> Valida
     use_xy = ((lon_t == "") & (lat_t == "") & (x_t != "") & (y_t != "")).to_numpy()
     lon, bad_lon = parse_numbers(lon_t)
     lat, bad_lat = parse_numbers(lat_t)
-    rej.add(bad_lon, "lon", "kinh độ không phải số (lon is not a number: {})", values=lon_t)
-    rej.add(bad_lat, "lat", "vĩ độ không phải số (lat is not a number: {})", values=lat_t)
+    rej.add(bad_lon, "lon", "kinh độ không phải số: «{}» (lon is not a number)", values=lon_t)
+    rej.add(bad_lat, "lat", "vĩ độ không phải số: «{}» (lat is not a number)", values=lat_t)
     if use_xy.any():
         x, bad_x = parse_numbers(x_t)
         y, bad_y = parse_numbers(y_t)
@@ -244,13 +244,13 @@ def validate_incidents(raw: pd.DataFrame, now: datetime | None = None) -> Valida
     )
     out_lon = ~lon.isna().to_numpy() & ((lon < -180) | (lon > 180) | ~np.isfinite(lon)).to_numpy()
     out_lat = ~lat.isna().to_numpy() & ((lat < -90) | (lat > 90) | ~np.isfinite(lat)).to_numpy()
-    rej.add(out_lon, "lon", "kinh độ ngoài [-180, 180] (lon out of range: {})", values=lon)
-    rej.add(out_lat, "lat", "vĩ độ ngoài [-90, 90] (lat out of range: {})", values=lat)
+    rej.add(out_lon, "lon", "kinh độ ngoài [-180, 180]: {} (lon out of range)", values=lon)
+    rej.add(out_lat, "lat", "vĩ độ ngoài [-90, 90]: {} (lat out of range)", values=lat)
 
     qty_t = text_column(raw, "quantity_g")
     qty, bad_qty = parse_numbers(qty_t)
-    rej.add(bad_qty, "quantity_g", "khối lượng không phải số (quantity_g is not a number: {})", values=qty_t)
-    rej.add((qty < 0).to_numpy(), "quantity_g", "khối lượng âm (negative quantity_g: {})", values=qty_t)
+    rej.add(bad_qty, "quantity_g", "khối lượng không phải số: «{}» (quantity_g is not a number)", values=qty_t)
+    rej.add((qty < 0).to_numpy(), "quantity_g", "khối lượng âm: {} (negative quantity_g)", values=qty_t)
 
     arr_t = text_column(raw, "arrested")
     arrested, bad_arr = parse_numbers(arr_t)
@@ -258,14 +258,14 @@ def validate_incidents(raw: pd.DataFrame, now: datetime | None = None) -> Valida
     rej.add(
         bad_arr | not_int,
         "arrested",
-        "số người bị bắt phải là số nguyên (arrested must be an integer: {})",
+        "số người bị bắt phải là số nguyên: «{}» (arrested must be an integer)",
         values=arr_t,
     )
-    rej.add((arrested < 0).to_numpy(), "arrested", "số người bị bắt âm (negative arrested: {})", values=arr_t)
+    rej.add((arrested < 0).to_numpy(), "arrested", "số người bị bắt âm: {} (negative arrested)", values=arr_t)
     rej.add(
         (arrested > COUNT_MAX).to_numpy(),
         "arrested",
-        f"số người bị bắt quá lớn (arrested above {COUNT_MAX:,}: {{}})",
+        f"số người bị bắt quá lớn: {{}} (arrested above {COUNT_MAX:,})",
         values=arr_t,
     )
 

@@ -99,7 +99,10 @@ def validate_indicators(
         year.isna().to_numpy() | ~year.between(min_year, max_year).to_numpy() | (year.fillna(0) % 1 != 0).to_numpy()
     )
     rej.add(
-        bad_year, "year", f"năm không hợp lệ (year must be an integer in {min_year}–{max_year}: {{}})", values=year_t
+        bad_year,
+        "year",
+        f"năm không hợp lệ: «{{}}», cần số nguyên từ {min_year} đến {max_year} (year must be an integer in {min_year}–{max_year})",
+        values=year_t,
     )
 
     code = raw["commune_code"]
@@ -112,7 +115,7 @@ def validate_indicators(
         rej.add(
             ~code.isin(set(known_codes)).to_numpy() & (code != "").to_numpy() | (code == "").to_numpy(),
             "commune_code",
-            "mã xã không có trong ranh giới hiện hành (unknown commune code: {})",
+            "mã xã không có trong ranh giới hiện hành: «{}» (unknown commune code)",
             values=code,
         )
 
@@ -125,15 +128,15 @@ def validate_indicators(
         rej.add(
             bad | not_int,
             name,
-            f"{INDICATOR_FIELD_LABELS[name]} phải là số{' nguyên' if must_be_int else ''} ({name}: not a valid number: {{}})",
+            f"{INDICATOR_FIELD_LABELS[name]} phải là số{' nguyên' if must_be_int else ''}: «{{}}» ({name}: not a valid number)",
             values=t,
         )
-        rej.add((v < 0).to_numpy(), name, f"{INDICATOR_FIELD_LABELS[name]} âm ({name}: negative value: {{}})", values=t)
+        rej.add((v < 0).to_numpy(), name, f"{INDICATOR_FIELD_LABELS[name]} âm: {{}} ({name}: negative value)", values=t)
         if must_be_int:
             rej.add(
                 (v > COUNT_MAX).to_numpy(),
                 name,
-                f"{INDICATOR_FIELD_LABELS[name]} quá lớn ({name}: above {COUNT_MAX:,}: {{}})",
+                f"{INDICATOR_FIELD_LABELS[name]} quá lớn: {{}} ({name}: above {COUNT_MAX:,})",
                 values=t,
             )
         values[name] = v
@@ -141,7 +144,7 @@ def validate_indicators(
     rej.add(
         (values["population"] == 0).to_numpy(),
         "population",
-        "dân số phải lớn hơn 0, để trống nếu chưa biết (population must be > 0, leave blank if unknown: {})",
+        "dân số phải lớn hơn 0, để trống nếu chưa biết: {} (population must be > 0, leave blank if unknown)",
         values=text_column(raw, "population"),
     )
 
@@ -150,7 +153,7 @@ def validate_indicators(
     rej.add(
         bad_route.to_numpy(),
         "on_drug_route",
-        f"{INDICATOR_FIELD_LABELS['on_drug_route']} phải là 0/1 hoặc có/không (on_drug_route: expected 0/1, true/false: {{}})",
+        f"{INDICATOR_FIELD_LABELS['on_drug_route']} phải là 0/1 hoặc có/không: «{{}}» (on_drug_route: expected 0/1, true/false)",
         values=route_t,
     )
 

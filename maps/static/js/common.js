@@ -545,7 +545,7 @@ function importReport(box, report, failure = "") {
       if (!list.total) continue;
       const shown = list.total > list.rows.length ? ` (${VI_NUMBER.format(list.rows.length)} dòng đầu)` : "";
       const rows = list.rows.map((r) => `<tr><td>${r.line}</td><td>${escapeHtml(r.ref ?? "")}</td>` +
-        `<td>${escapeHtml(r.field_label ?? "—")}</td><td>${escapeHtml(r.reason ?? "")}</td></tr>`).join("");
+        `<td>${escapeHtml(r.field_label ?? "—")}</td><td>${escapeHtml(r.message ?? "")}</td></tr>`).join("");
       parts.push(`<h3>${title}: ${VI_NUMBER.format(list.total)} dòng${shown}</h3><div class="import-rows">` +
         `<table class="register"><thead><tr><th>Dòng</th><th>Số hiệu, mã</th><th>Cột</th><th>Lý do</th></tr></thead>` +
         `<tbody>${rows}</tbody></table></div>`);
