@@ -61,15 +61,13 @@ def administrative_workbook(
     day: date,
     heading: Heading,
     widths: Sequence[int] | None = None,
-    machine_names: Sequence[str] | None = None,
 ) -> bytes:
     """An .xlsx report in the administrative layout (Nghị định 30/2020 style), ready to print on A4 landscape.
 
     The agency block (top left) and the national heading with the motto (beside it, not at the far end of a
     wide table) each span about a page third; ``heading`` says which agency issues it and where it is dated (the
     reader's province police, or the Ministry). Then the title, subtitle, the bordered table whose header rows
-    repeat on every printed page, and the signature block. ``machine_names``, when given, are a small grey
-    second header row with the stable column names (for scripts that read the file back).
+    repeat on every printed page, and the signature block.
     """
     wb = Workbook()
     ws = wb.active
@@ -91,15 +89,7 @@ def administrative_workbook(
         cell.font = Font(name=FONT, bold=True)
         cell.alignment = Alignment(horizontal="center", vertical="center", wrap_text=True)
         cell.border = _BOX
-    last_header = header_row
-    if machine_names:
-        last_header = header_row + 1
-        for col, name in enumerate(machine_names, start=1):
-            cell = ws.cell(row=last_header, column=col, value=name)
-            cell.font = Font(name=FONT, size=8, color="808080")
-            cell.alignment = Alignment(horizontal="center")
-            cell.border = _BOX
-    for r, values in enumerate(rows, start=last_header + 1):
+    for r, values in enumerate(rows, start=header_row + 1):
         for col, value in enumerate(values, start=1):
             cell = ws.cell(row=r, column=col, value=value)
             if isinstance(value, str):  # text stays text: "=HYPERLINK(…)" in a name is not a formula to run
@@ -107,21 +97,21 @@ def administrative_workbook(
             cell.font = Font(name=FONT)
             cell.alignment = Alignment(vertical="top", wrap_text=True)
             cell.border = _BOX
-    last_row = last_header + len(rows)
+    last_row = header_row + len(rows)
     sign_row = last_row + 2
     sign_first = max(1, n - (right_end - right_start))
     _merged(ws, sign_row, sign_first, n, SIGNER_TITLE, bold=True)
     _merged(ws, sign_row + 1, sign_first, n, SIGNER_HINT, italic=True)
     for col, width in enumerate(widths[:n], start=1):
         ws.column_dimensions[get_column_letter(col)].width = width
-    ws.print_title_rows = f"{header_row}:{last_header}"
+    ws.print_title_rows = f"{header_row}:{header_row}"
     ws.print_area = f"A1:{get_column_letter(n)}{sign_row + 1}"
     ws.page_setup.orientation = "landscape"
     ws.page_setup.paperSize = ws.PAPERSIZE_A4
     ws.page_setup.fitToWidth = 1
     ws.page_setup.fitToHeight = 0
     ws.sheet_properties.pageSetUpPr.fitToPage = True
-    ws.freeze_panes = ws.cell(row=last_header + 1, column=3)
+    ws.freeze_panes = ws.cell(row=header_row + 1, column=3)
     buffer = BytesIO()
     wb.save(buffer)
     return buffer.getvalue()

@@ -109,8 +109,8 @@ def workbook(
     heading: Heading,
     widths: Sequence[int] | None = None,
 ) -> bytes:
-    """An administrative Excel table of these rows, issued under ``heading``, with the machine names in a small second
-    header row."""
+    """An administrative Excel table of these rows, issued under ``heading``: Vietnamese headers only, a report to
+    print and send on (a script reads ``raw=True`` or the JSON API; a grey row of machine names had puzzled readers)."""
     from gis.io.excel import administrative_workbook  # here: openpyxl is ~20 MB in every server process otherwise
 
     return administrative_workbook(
@@ -121,7 +121,6 @@ def workbook(
         day=day,
         heading=heading,
         widths=widths,
-        machine_names=["stt", *(c.name for c in columns)],
     )
 
 

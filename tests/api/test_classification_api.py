@@ -240,6 +240,8 @@ def test_kpi_report_on_crafted_year(client, as_user, conn: Connection, indicator
     texts = [c for row in sheet.iter_rows(values_only=True) for c in row if isinstance(c, str)]
     assert "CỘNG HÒA XÃ HỘI CHỦ NGHĨA VIỆT NAM" in texts and "NGƯỜI LẬP BIỂU" in texts
     assert "Tỷ lệ xã, phường, đặc khu không ma túy" in texts and "35,09 %" in texts
+    # A report to print and send on: no row of machine column names under the Vietnamese headers.
+    assert not {"stt", "label_vi", "value_shown"} & set(texts), texts
 
 
 def test_a_team_reads_only_its_own_area_and_cannot_change(client, as_user, make_team, indicators: list[str]) -> None:
