@@ -1060,7 +1060,16 @@ def test_planner_uploads_an_indicator_table_and_sees_its_report(
     for name, viewport in (("phone", PHONE), ("desktop", DESKTOP)):
         page, errors = open_as(chromium, server, "thammuu", viewport)
         page.click("#indicator-import-box summary")
-        page.set_input_files("#indicator-import input[name=file]", str(table))
+        # The file is picked with a Vietnamese button, not the browser's own «Choose File» / «No file chosen».
+        picker = page.locator("#indicator-import button.file-pick")
+        assert picker.inner_text() == "Chọn tệp…" and page.locator("#indicator-import .file-chosen").inner_text() == (
+            "Chưa chọn tệp"
+        )
+        assert page.locator("#indicator-import input[name=file]").bounding_box()["width"] <= 1
+        with page.expect_file_chooser() as chooser:
+            picker.click()
+        chooser.value.set_files(str(table))
+        assert page.locator("#indicator-import .file-chosen").inner_text() == table.name
         page.click("#indicator-import button[type=submit]")
         wait_message(page, "Chỉ số: đã nhập 2")
         report = page.locator("#indicator-import-report")

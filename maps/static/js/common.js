@@ -558,8 +558,27 @@ function importReport(box, report, failure = "") {
 // An import form (maps/panels.py _import_form): the chosen file goes up as a form with files; its report is shown
 // under the form (a file refused whole shows the refusal, and the rows of a file none of whose rows was usable), and
 // after an import `onImported` refreshes what the page shows.
+// A file input worded in Vietnamese: the browser words its own button in the system's language ("Choose File",
+// "No file chosen" on an English one). The input stays (forms and scripts read it), hidden behind a button.
+function vietnameseFilePicker(input) {
+  const button = document.createElement("button");
+  button.type = "button";
+  button.className = "file-pick";
+  button.textContent = "Chọn tệp…";
+  const chosen = document.createElement("span");
+  chosen.className = "file-chosen";
+  const show = () => { chosen.textContent = input.files?.length ? input.files[0].name : "Chưa chọn tệp"; };
+  button.onclick = () => input.click();
+  input.addEventListener("change", show);
+  input.form?.addEventListener("reset", () => setTimeout(show));
+  input.classList.add("file-native");
+  input.after(button, chosen);
+  show();
+}
+
 function importForm(formId, path, onImported) {
   const form = document.getElementById(formId);
+  vietnameseFilePicker(form.elements.file);
   const box = document.getElementById(`${formId}-report`);
   form.addEventListener("submit", async (event) => {
     event.preventDefault();

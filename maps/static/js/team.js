@@ -125,6 +125,7 @@ diabanPages.team = async function startTeam(map, cfg) {
         (mặc định xóa để bảo mật)</label>
       <input type="hidden" name="key" data-draft="task-${task.id}-progress-key">
       <button type="submit">Gửi ghi chú</button></details>`;
+    vietnameseFilePicker(form.photo);
     form.onsubmit = async (event) => {
       event.preventDefault();
       const file = form.photo.files[0];
