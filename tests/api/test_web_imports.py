@@ -389,3 +389,18 @@ def test_an_office_file_keeps_every_valid_row_and_reports_each_bad_one_at_its_li
     )
     again = upload(client, INCIDENTS, users["command"], name, content, **form).json()["counts"]
     assert (again["imported"], again["duplicates"], again["rejected"]) == (0, 4, 2)
+
+
+def test_an_upload_cut_off_mid_file_stores_nothing(client, conn, users) -> None:
+    """A client that stops sending inside the file (the body ends before the closing boundary): 422, no row kept."""
+    requests_in_savepoints(client.app, conn)
+    rows = INCIDENT_HEADER + "".join(f"Z{n},2025-03-01,106.683,20.86,tip,,,,\n" for n in range(2000))
+    part = b'--B\r\nContent-Disposition: form-data; name="file"; filename="vu.csv"\r\n\r\n' + rows.encode()
+    before = runs(conn)
+    response = client.post(
+        INCIDENTS,
+        headers={**users["command"], "content-type": "multipart/form-data; boundary=B"},
+        content=part[: len(part) // 2],
+    )
+    assert response.status_code == 422 and response.json()["code"] == "validation_error"
+    assert runs(conn) == before and not conn.execute(text("SELECT 1 FROM incidents WHERE ref LIKE 'Z%'")).first()
