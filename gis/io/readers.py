@@ -50,6 +50,8 @@ DELIMITERS = (",", ";", "\t")
 #: decoding to different text, are too close to choose between.
 AMBIGUOUS_CHAOS = 0.01
 _SNIFF_LINES = 50
+#: Rows of a table (text or worksheet) among which its header is looked for (`header_position`).
+HEADER_SCAN_ROWS = 30
 TEXT_SUFFIXES = {".csv", ".txt", ".tsv", ".tab"}
 EXCEL_SUFFIXES = {".xlsx", ".xlsm"}
 GEOJSON_SUFFIXES = {".geojson", ".json"}
@@ -333,7 +335,28 @@ def scan_text(stream: BinaryIO, block: int = 1 << 20) -> TextScan:
 
 
 def _header_names(header: list[str]) -> list[str]:
-    return [unicodedata.normalize("NFC", h).strip().lower() for h in header]
+    """Column names as compared (NFC, trimmed, lower case), without the empty cells after the last one: Excel writes
+    a separator, or keeps a cell, for every column once used or formatted."""
+    names = [unicodedata.normalize("NFC", h).strip().lower() for h in header]
+    while names and not names[-1]:
+        names.pop()
+    return names
+
+
+def header_position(rows: list[list[str]]) -> int | None:
+    """Which of a table's first rows (``HEADER_SCAN_ROWS`` of them) is its header: the first with two or more filled
+    cells that fill more than half the widest of these rows. Offices put a title block above the table — a heading,
+    blank rows, the two-cell heading of an official document («CÔNG AN THÀNH PHỐ …» | «CỘNG HÒA XÃ HỘI CHỦ NGHĨA VIỆT
+    NAM») — in workbooks and in the CSV Excel saves from them; these rows are passed over."""
+    filled = [sum(bool(cell.strip()) for cell in row) for row in rows]
+    widest = max(filled, default=0)
+    return next((i for i, count in enumerate(filled) if count >= 2 and 2 * count > widest), None)
+
+
+def _values_beyond(cells: list[str], width: int) -> str:
+    """The error of a record holding values after the header's last column ('' when those cells are empty)."""
+    extra = [c for c in cells[width:] if c.strip()]
+    return f"có giá trị ngoài các cột tiêu đề (values beyond the header: {extra})" if extra else ""
 
 
 def _csv_chunks(source: _Source, scan: TextScan, chunk_rows: int) -> Iterator[pd.DataFrame]:
@@ -360,7 +383,14 @@ def _arrow_chunks(
     except (UnicodeDecodeError, StopIteration):
         return 0, False
     names = _header_names(header)
-    if not names or len(set(names)) != len(names) or "line" in names:
+    top = [
+        r
+        for r in csv.reader(
+            scan.head.decode("utf-8", errors="replace").splitlines()[:HEADER_SCAN_ROWS], delimiter=delimiter
+        )
+        if r
+    ]
+    if len(names) != len(header) or len(set(names)) != len(names) or "line" in names or header_position(top) != 0:
         return 0, False
     delivered, pending, finished = 0, [], False
     with source:
@@ -416,11 +446,13 @@ def _tracking_chunks(source: BinaryIO, delimiter: str, chunk_rows: int, skip: in
     starts; the first `skip` records (delivered already) are passed over."""
     with io.TextIOWrapper(source, encoding="utf-8-sig", errors="replace", newline="") as text:
         reader = csv.reader(text, delimiter=delimiter)
-        try:
-            header = _header_names(next(reader))
-        except StopIteration:
-            raise FileFormatError("tệp rỗng", "empty file") from None
-        records = _tracked_records(reader, len(header))
+        numbered = _numbered_records(reader)
+        first = list(itertools.islice(numbered, HEADER_SCAN_ROWS))
+        if not first:
+            raise FileFormatError("tệp rỗng", "empty file")
+        at = header_position([record for _, record in first]) or 0
+        header = _header_names(first[at][1])
+        records = _checked_records(itertools.chain(first[at + 1 :], numbered), len(header))
         for _ in itertools.islice(records, skip):
             pass
         while True:
@@ -438,19 +470,26 @@ def concat_chunks(chunks: Iterable[pd.DataFrame]) -> pd.DataFrame:
     return frames[0] if len(frames) == 1 else pd.concat(frames, ignore_index=True)
 
 
-def _tracked_records(reader, width: int):  # noqa: ANN001, ANN202 - a csv reader; yields (line, record, error)
+def _numbered_records(reader):  # noqa: ANN001, ANN202 - a csv reader; yields (line, record)
+    """The records holding a value, each with the physical line it starts on (blank lines and rows of separators
+    alone, which Excel writes below a table, are passed over)."""
     last = reader.line_num
     for record in reader:
         start, last = last + 1, reader.line_num
-        if not record or (len(record) == 1 and not record[0].strip()):
-            continue
-        error = ""
-        if len(record) != width:
+        if any(value.strip() for value in record):
+            yield start, record
+
+
+def _checked_records(numbered, width: int):  # noqa: ANN001, ANN202 - (line, record) pairs; yields (line, record, error)
+    """Records fitted to the header's `width`, each with its error: too few fields, values after the header's last
+    column (empty cells there are Excel's and are dropped), broken bytes."""
+    for start, record in numbered:
+        error = _values_beyond(record, width)
+        if len(record) < width:
             error = f"sai số cột: cần {width}, có {len(record)} (expected {width} fields, got {len(record)})"
-            record = (record + [""] * width)[:width]
         if any(_NOT_UTF8 in value for value in record):
             error = "dòng có ký tự không phải UTF-8 (row is not valid UTF-8)"
-        yield start, record, error
+        yield start, (record + [""] * width)[:width], error
 
 
 def _frame_from_records(header: list[str], records) -> pd.DataFrame:  # noqa: ANN001 - iterable of (line, row, error)
@@ -497,8 +536,8 @@ def read_excel_chunks(path: Path, sheet: str | None = None, chunk_rows: int = CH
     """The first worksheet (or `sheet`) of a workbook in chunks (streamed: openpyxl's read-only mode); `line` is
     the worksheet row number.
 
-    The header is the first row with at least two filled cells, so that a title block above the table
-    (a heading in one merged cell, blank rows) is passed over as people lay sheets out.
+    The header is found by `header_position`, so that a title block above the table (a heading in one merged cell,
+    blank rows, an official document's two-cell heading) is passed over as people lay sheets out.
     """
     from openpyxl import load_workbook  # imported on use: a second or more for every CLI start otherwise
 
@@ -513,27 +552,18 @@ def read_excel_chunks(path: Path, sheet: str | None = None, chunk_rows: int = CH
             )
         worksheet = book[sheet] if sheet is not None else book.worksheets[0]
         rows = worksheet.iter_rows(values_only=True)
-        number, header = 0, []
-        for values in rows:
-            number += 1
-            # A title block above the table (one merged cell per row) is skipped: the header has two or more cells.
-            if sum(v is not None and str(v).strip() != "" for v in values) >= 2:
-                header = _header_names([excel_cell_text(v) for v in values])
-                break
-        while header and not header[-1]:  # trailing empty header cells: formatting, not columns
-            header.pop()
+        first = [[excel_cell_text(v) for v in values] for values in itertools.islice(rows, HEADER_SCAN_ROWS)]
+        at = header_position(first)
+        header = _header_names(first[at]) if at is not None else []
         if not header:
             raise FileFormatError("trang tính rỗng", "empty worksheet")
         width = len(header)
 
         def records():  # noqa: ANN202
-            for line, values in enumerate(rows, start=number + 1):
-                cells = [excel_cell_text(v) for v in values]
-                if not any(cells):
-                    continue
-                extra = [c for c in cells[width:] if c]
-                error = f"có giá trị ngoài các cột tiêu đề (values beyond the header: {extra})" if extra else ""
-                yield line, (cells + [""] * width)[:width], error
+            later = ([excel_cell_text(v) for v in values] for values in rows)
+            for line, cells in enumerate(itertools.chain(first[at + 1 :], later), start=at + 2):
+                if any(cells):
+                    yield line, (cells + [""] * width)[:width], _values_beyond(cells, width)
 
         found = records()
         while True:

@@ -4,13 +4,19 @@ a provincial user's rows kept only in their province."""
 
 from __future__ import annotations
 
+import codecs
+import io
+from datetime import datetime
 from pathlib import Path
 
 import pytest
+from openpyxl import Workbook
 from sqlalchemy import Connection, text
 
 from api.routes.imports import IMPORT_ROWS_SHOWN
+from gis.io.text_encodings import encode_cp1258
 from gis.services.boundary_import import import_boundaries
+from gis.services.incident_import import import_incidents
 from tests.conftest import SECOND_PROVINCE, requests_in_savepoints
 
 SAMPLES = Path(__file__).resolve().parents[2] / "data" / "samples"
@@ -254,3 +260,147 @@ def test_a_provincial_user_keeps_the_rows_of_old_communes_of_their_province(clie
     assert answer["counts"]["imported"] > 250 and answer["counts"]["ambiguous"] > 0
     assert answer["flagged"]["total"] == answer["counts"]["ambiguous"]
     assert not [r for r in answer["rejected"]["rows"] if "không thuộc Hải Phòng" in (r["reason"] or "")]
+
+
+#: A police table as an office keeps it: Vietnamese headers with odd case and spacing, day-first times, two rows
+#: placed by a point, one by an old (pre-July 2025) address, one by an old commune code, and two bad rows.
+OFFICE_HEADER = ["Số hiệu", "Thời gian ", "Loại vụ việc", "KINH ĐỘ", "Vĩ  độ", "Mã xã", "Địa chỉ", "Khối lượng (g)"]
+OFFICE_ROWS = [
+    ["P1", "05/03/2025 14:30", "Tàng trữ trái phép chất ma túy", "106.6830", "20.8600", "", "", "2.5"],
+    ["P2", "06/03/2025", "Mua bán trái phép chất ma túy", "106.6831", "20.8601", "", "", ""],
+    ["P3", "31/02/2025", "Tàng trữ", "106.6832", "20.8602", "", "", ""],
+    ["P4", "07/03/2024", "không rõ loại", "106.6833", "20.8603", "", "", ""],
+    [
+        "P5",
+        "08/03/2024 08:05",
+        "Tin báo, tố giác",
+        "",
+        "",
+        "",
+        "Số 15 đường Trần Phú, Xã Bạch Đằng, Thành phố Thủy Nguyên",
+        "",
+    ],
+    ["P6", "09/03/2024", "Tin báo, tố giác", "", "", "10825", "", ""],
+]
+#: Rows above the table in an office's workbook or its CSV: an official document's two-cell heading, a title.
+OFFICE_HEADING = [
+    ["CÔNG AN THÀNH PHỐ HẢI PHÒNG", "", "", "", "CỘNG HÒA XÃ HỘI CHỦ NGHĨA VIỆT NAM"],
+    ["PHÒNG CẢNH SÁT ĐIỀU TRA TỘI PHẠM VỀ MA TÚY", "", "", "", "Độc lập - Tự do - Hạnh phúc"],
+    [],
+    ["DANH SÁCH VỤ VIỆC THÁNG 3"],
+]
+
+
+def office_text(sep: str = ",", decimal_comma: bool = False, eol: str = "\n", above: int = 0, after: int = 0) -> str:
+    """The table as Excel saves it as text; ``above`` heading rows, ``after`` empty columns on every line and as many
+    lines of separators alone below (Excel keeps every column and row once used)."""
+    width = len(OFFICE_HEADER) + after
+
+    def line(row: list[str]) -> str:
+        cells = [c.replace(".", ",") if decimal_comma and c.replace(".", "").isdigit() else c for c in row]
+        quoted = [f'"{c}"' if sep in c else c for c in cells]
+        return sep.join(quoted + [""] * (width - len(cells)))
+
+    rows = [*OFFICE_HEADING[:above], OFFICE_HEADER, *OFFICE_ROWS, *[[]] * after]
+    return "".join(line(row) + eol for row in rows)
+
+
+def office_workbook(above: int = 0, cover: bool = False, merged: bool = False, after: int = 0) -> bytes:
+    """The table as a workbook: date cells in a Vietnamese-locale format, number cells, and what people add."""
+    book = Workbook()
+    sheet = book.active
+    if cover:
+        sheet.title = "Bìa"
+        sheet.append(["BÁO CÁO"])
+        sheet.append(["Công an thành phố", "Mật"])
+        sheet = book.create_sheet("Dữ liệu")
+    for row in OFFICE_HEADING[:above]:
+        sheet.append(row)
+    if merged and above:
+        sheet.merge_cells(start_row=above, start_column=1, end_row=above, end_column=len(OFFICE_HEADER))
+    sheet.append(OFFICE_HEADER + [""] * after)
+    for row in OFFICE_ROWS:
+        cells: list[object] = list(row)
+        if row[1] != "31/02/2025":
+            cells[1] = datetime.strptime(row[1], "%d/%m/%Y %H:%M" if ":" in row[1] else "%d/%m/%Y")
+        cells[3:5] = [float(c) if c else None for c in row[3:5]]
+        sheet.append(cells + [None] * after)
+        sheet.cell(sheet.max_row, 2).number_format = "[$-42A]dd/mm/yyyy hh:mm"
+    for _ in range(after):
+        sheet.append([None, ""])
+    out = io.BytesIO()
+    book.save(out)
+    return out.getvalue()
+
+
+@pytest.mark.parametrize(
+    ("name", "content", "form", "first_line"),
+    [
+        ("vu.csv", b"\xef\xbb\xbf" + office_text(eol="\r\n").encode(), {}, 2),
+        ("vu.csv", encode_cp1258(office_text(";", decimal_comma=True, eol="\r\n")), {}, 2),
+        ("vu.txt", codecs.BOM_UTF16_LE + office_text("\t", decimal_comma=True, eol="\r\n").encode("utf-16-le"), {}, 2),
+        ("VU VIEC.CSV", office_text().encode(), {}, 2),
+        ("Vụ việc tháng 3.csv", office_text(";", decimal_comma=True).encode(), {}, 2),
+        ("vu.csv", encode_cp1258(office_text(";", decimal_comma=True, eol="\r\n", after=2)), {}, 2),
+        ("vu.csv", encode_cp1258(office_text(";", decimal_comma=True, eol="\r\n", above=4)), {}, 6),
+        ("vu.xlsx", office_workbook(), {}, 2),
+        ("vu.xlsx", office_workbook(above=4, merged=True, after=2), {}, 6),
+        ("vu.xlsx", office_workbook(cover=True), {"sheet": "Dữ liệu"}, 2),
+    ],
+    ids=[
+        "utf8-bom-crlf",
+        "cp1258-semicolon",
+        "utf16-tab-txt",
+        "upper-case-suffix",
+        "vietnamese-name",
+        "csv-empty-columns-and-rows",
+        "csv-heading-above",
+        "xlsx-date-cells",
+        "xlsx-heading-merged-empty-columns",
+        "xlsx-cover-sheet",
+    ],
+)
+def test_an_office_file_keeps_every_valid_row_and_reports_each_bad_one_at_its_line(
+    client, conn, users, tmp_path: Path, name: str, content: bytes, form: dict[str, str], first_line: int
+) -> None:
+    """Whatever the format, the same four rows are kept (two placed by an old address or code) and the same two are
+    refused at the line Excel shows, with the column and a Vietnamese reason; the command line counts the same, and
+    a second upload stores nothing new."""
+    (tmp_path / name).write_bytes(content)
+    savepoint = conn.begin_nested()
+    command_line = import_incidents(conn, tmp_path / name, imported_by="cli", sheet=form.get("sheet")).summary()
+    savepoint.rollback()
+    response = upload(client, INCIDENTS, users["command"], name, content, **form)
+    assert response.status_code == 200, response.text
+    answer = response.json()
+    assert answer["counts"] == command_line
+    assert (answer["counts"]["imported"], answer["counts"]["by_address"], answer["counts"]["by_code"]) == (4, 1, 1)
+    refused = [(r["line"], r["ref"], r["field_label"]) for r in answer["rejected"]["rows"]]
+    assert refused == [(first_line + 2, "P3", "Thời gian"), (first_line + 3, "P4", "Loại vụ việc")]
+    assert all("«" in r["message"] and "(" not in r["message"] for r in answer["rejected"]["rows"])
+    stored = conn.execute(
+        text("SELECT ref, occurred_at, kind, quantity_g FROM incidents WHERE import_id = :i AND ref = 'P1'"),
+        {"i": answer["import_id"]},
+    ).one()
+    assert (stored.occurred_at.isoformat(), stored.kind, stored.quantity_g) == (
+        "2025-03-05T07:30:00+00:00",
+        "possession",
+        2.5,
+    )
+    again = upload(client, INCIDENTS, users["command"], name, content, **form).json()["counts"]
+    assert (again["imported"], again["duplicates"], again["rejected"]) == (0, 4, 2)
+
+
+def test_an_upload_cut_off_mid_file_stores_nothing(client, conn, users) -> None:
+    """A client that stops sending inside the file (the body ends before the closing boundary): 422, no row kept."""
+    requests_in_savepoints(client.app, conn)
+    rows = INCIDENT_HEADER + "".join(f"Z{n},2025-03-01,106.683,20.86,tip,,,,\n" for n in range(2000))
+    part = b'--B\r\nContent-Disposition: form-data; name="file"; filename="vu.csv"\r\n\r\n' + rows.encode()
+    before = runs(conn)
+    response = client.post(
+        INCIDENTS,
+        headers={**users["command"], "content-type": "multipart/form-data; boundary=B"},
+        content=part[: len(part) // 2],
+    )
+    assert response.status_code == 422 and response.json()["code"] == "validation_error"
+    assert runs(conn) == before and not conn.execute(text("SELECT 1 FROM incidents WHERE ref LIKE 'Z%'")).first()

@@ -342,3 +342,13 @@ def test_a_large_utf16_file_is_read_in_bounded_memory_with_its_lines(tmp_path: P
     assert _same_text(next(read_csv_chunks(wide, chunk_rows=1_000))) == _same_text(
         next(read_csv_chunks(plain, chunk_rows=1_000))
     )
+
+
+def test_a_value_after_the_headers_last_column_rejects_its_row_only(tmp_path: Path) -> None:
+    """Excel's empty columns after the header are no columns; a value in one is its row's error, as in a workbook."""
+    path = tmp_path / "vu.csv"
+    path.write_text("ref;occurred_at;kind;;\nA;2025-01-01;tip;;\nB;2025-01-02;tip;;thừa\n;;;;\n", encoding="utf-8")
+    table = read_csv_lines(path)
+    assert list(table.columns) == ["ref", "occurred_at", "kind", "line", "_error"]
+    assert table["line"].tolist() == [2, 3] and table["_error"].tolist()[0] == ""
+    assert "thừa" in table["_error"].tolist()[1]
