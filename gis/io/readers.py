@@ -356,7 +356,7 @@ def header_position(rows: list[list[str]]) -> int | None:
 def _values_beyond(cells: list[str], width: int) -> str:
     """The error of a record holding values after the header's last column ('' when those cells are empty)."""
     extra = [c for c in cells[width:] if c.strip()]
-    return f"có giá trị ngoài các cột tiêu đề (values beyond the header: {extra})" if extra else ""
+    return f"có giá trị ngoài các cột tiêu đề: «{'», «'.join(extra)}» (values beyond the header)" if extra else ""
 
 
 def _csv_chunks(source: _Source, scan: TextScan, chunk_rows: int) -> Iterator[pd.DataFrame]:
