@@ -61,6 +61,9 @@ NAME_CHARS = 80
 #: few hundred kilobytes holding one cell of gigabytes would otherwise be unpacked into memory.
 UNPACKED_TIMES_LIMIT = 10
 PACKED_RATIO = 100
+#: Characters of a reader's refusal kept in the answer and the log: it may quote the file's header, which can be the
+#: whole upload (one line of 20 MB echoed twice in the answer and once in the log).
+REFUSAL_CHARS = 1_000
 REFUSED_RESPONSE: dict[int | str, dict[str, Any]] = {
     422: {
         "model": ImportRefusedOut,
@@ -89,6 +92,11 @@ def upload_name(filename: str | None, suffixes: set[str]) -> str:
     return path.stem[:NAME_CHARS] + path.suffix.lower()
 
 
+def clipped(text: str) -> str:
+    """``text`` cut to `REFUSAL_CHARS` characters, an ellipsis saying it was."""
+    return text if len(text) <= REFUSAL_CHARS else text[: REFUSAL_CHARS - 1] + "…"
+
+
 @contextmanager
 def uploaded(upload: UploadFile, suffixes: set[str]) -> Iterator[Path]:
     """The upload as a file of its own name in a temporary folder, removed with the folder afterwards; an empty or
@@ -107,7 +115,7 @@ def uploaded(upload: UploadFile, suffixes: set[str]) -> Iterator[Path]:
         try:
             yield path
         except InvalidInput as exc:  # the readers' refusal of the file itself (format, encoding, columns)
-            raise UnreadableUpload(f"tệp «{name}»: {exc.message}", exc.reason) from exc
+            raise UnreadableUpload(f"tệp «{name}»: {clipped(exc.message)}", exc.reason and clipped(exc.reason)) from exc
 
 
 def refuse_zip_bomb(path: Path) -> None:

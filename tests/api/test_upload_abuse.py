@@ -139,3 +139,14 @@ def test_a_chunked_body_over_the_upload_limit_is_413_and_two_files_take_one(clie
     assert two.status_code == 422 and "không đúng loại" in two.json()["message"]
     not_a_form = client.post(INCIDENTS, headers={**users["command"], "Content-Type": "text/csv"}, content=row)
     assert not_a_form.status_code == 422 and "tệp: thiếu" in not_a_form.json()["message"]
+
+
+def test_a_header_of_megabytes_is_not_echoed_back_nor_logged_whole(refused, caplog) -> None:
+    """The reader's refusal names the columns it read: one line of 5 MB was sent back twice (message, detail) and
+    written to the log whole, a planner's way to fill the log's disk."""
+    from api.routes.imports import REFUSAL_CHARS
+
+    body = refused("mot-dong.csv", b"year," + b"x" * (5 << 20) + b"\n2025,1\n")
+    assert "thiếu cột bắt buộc" in body["message"] and body["message"].endswith("…")
+    assert len(body["message"]) < REFUSAL_CHARS + 100 and len(body["detail"]) < 2 * REFUSAL_CHARS + 200
+    assert max(len(record.getMessage()) for record in caplog.records) < 3 * REFUSAL_CHARS
