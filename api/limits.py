@@ -144,6 +144,8 @@ def strict_json_problem(body: bytes) -> str | None:
         value = json.loads(body, parse_constant=refuse)
     except _NotStrict as exc:
         return f"JSON không hợp lệ: không dùng {exc} cho số (invalid JSON: {exc} is not a JSON number)"
+    except RecursionError:  # [[[[…]]]] thousands deep (within the size limit): the parser recurses once per level
+        return "JSON không hợp lệ: lồng nhau quá sâu (invalid JSON: nested too deeply)"
     except ValueError:
         return None
     if _has_lone_surrogate(value):

@@ -12,6 +12,7 @@ from __future__ import annotations
 import itertools
 import shutil
 import tempfile
+import zipfile
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
@@ -24,6 +25,7 @@ from api.errors import ImportRefused
 from api.limits import upload_body_size
 from api.schemas import ImportOut, ImportRefusedOut
 from api.slots import heavy
+from gis.io.exports import vn_megabytes
 from gis.settings import DataSettings
 from models.domain.access import Principal
 from models.errors import InvalidInput, InvalidRequest
@@ -54,6 +56,14 @@ Sheet = Annotated[str | None, Form(max_length=200, description="the worksheet of
 IMPORT_ROWS_SHOWN = 1_000
 #: Characters of an uploaded file's name kept before its suffix (a file system takes 255 bytes, 3 per letter).
 NAME_CHARS = 80
+#: A workbook (a zip of XML parts) unpacks to at most this many times the upload limit in all, and no part to more
+#: than `PACKED_RATIO` times its packed size (real workbooks: about 9; Apache POI refuses past 100): a "zip bomb" of a
+#: few hundred kilobytes holding one cell of gigabytes would otherwise be unpacked into memory.
+UNPACKED_TIMES_LIMIT = 10
+PACKED_RATIO = 100
+#: Characters of a reader's refusal kept in the answer and the log: it may quote the file's header, which can be the
+#: whole upload (one line of 20 MB echoed twice in the answer and once in the log).
+REFUSAL_CHARS = 1_000
 REFUSED_RESPONSE: dict[int | str, dict[str, Any]] = {
     422: {
         "model": ImportRefusedOut,
@@ -82,10 +92,17 @@ def upload_name(filename: str | None, suffixes: set[str]) -> str:
     return path.stem[:NAME_CHARS] + path.suffix.lower()
 
 
+def clipped(text: str) -> str:
+    """``text`` cut to `REFUSAL_CHARS` characters, an ellipsis saying it was."""
+    return text if len(text) <= REFUSAL_CHARS else text[: REFUSAL_CHARS - 1] + "…"
+
+
 @contextmanager
 def uploaded(upload: UploadFile, suffixes: set[str]) -> Iterator[Path]:
     """The upload as a file of its own name in a temporary folder, removed with the folder afterwards; an empty or
-    unreadable file is an :class:`UnreadableUpload`."""
+    unreadable file, or a zip bomb of a workbook, is an :class:`UnreadableUpload`."""
+    from gis.io.readers import EXCEL_SUFFIXES  # loads pandas, as the readers the upload is for do
+
     name = upload_name(upload.filename, suffixes)
     with tempfile.TemporaryDirectory(prefix="diaban-upload-") as folder:
         path = Path(folder) / name
@@ -93,10 +110,30 @@ def uploaded(upload: UploadFile, suffixes: set[str]) -> Iterator[Path]:
             shutil.copyfileobj(upload.file, out, 1 << 20)
         if path.stat().st_size == 0:
             raise UnreadableUpload(f"tệp «{name}» trống", "empty file")
+        if path.suffix in EXCEL_SUFFIXES:
+            refuse_zip_bomb(path)
         try:
             yield path
         except InvalidInput as exc:  # the readers' refusal of the file itself (format, encoding, columns)
-            raise UnreadableUpload(f"tệp «{name}»: {exc.message}", exc.reason) from exc
+            raise UnreadableUpload(f"tệp «{name}»: {clipped(exc.message)}", exc.reason and clipped(exc.reason)) from exc
+
+
+def refuse_zip_bomb(path: Path) -> None:
+    """:class:`UnreadableUpload` for a workbook that unpacks to more than `UNPACKED_TIMES_LIMIT` times the upload
+    limit, or holds a part packed more than `PACKED_RATIO` times (the sizes its zip directory declares: Python's
+    zipfile stops a part at its declared size). A file that is no zip is left to the reader, which says so."""
+    try:
+        with zipfile.ZipFile(path) as packed:
+            parts = packed.infolist()
+    except (zipfile.BadZipFile, OSError, ValueError):
+        return
+    unpacked = sum(part.file_size for part in parts)
+    bomb = any(part.file_size > 2**20 and part.file_size > PACKED_RATIO * part.compress_size for part in parts)
+    if bomb or unpacked > UNPACKED_TIMES_LIMIT * upload_body_size():
+        raise UnreadableUpload(
+            f"tệp «{path.name}» giải nén ra quá lớn ({vn_megabytes(unpacked)}), không giống một bảng tính thật",
+            f"the workbook unpacks to {unpacked} bytes (a zip bomb?)",
+        )
 
 
 def report_rows(rows: ReportRows, labels: dict[str, str]) -> dict[str, Any]:

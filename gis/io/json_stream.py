@@ -138,6 +138,9 @@ class _Text:
                 self.more(size)
                 size *= 2  # a value longer than a block is re-read a few times, not once per block
                 continue
+            except RecursionError:
+                # Arrays or objects nested thousands deep (no GeoJSON is): the scanner recurses once per level.
+                raise self.error("nested too deeply", self.pos) from None
             except _Constant as constant:
                 token = next(m for m in _TOKEN.finditer(self.buf, self.pos) if m.group() == constant.name)
                 raise self.error(f"{constant.name} is not a JSON number: expected a number", token.start()) from None

@@ -551,6 +551,9 @@ def read_excel_chunks(path: Path, sheet: str | None = None, chunk_rows: int = CH
                 f"không có trang tính {sheet!r}; các trang: {', '.join(book.sheetnames)}", "no such sheet"
             )
         worksheet = book[sheet] if sheet is not None else book.worksheets[0]
+        # The size the sheet declares is not trusted: «A1:XFD1048576» made every empty row a tuple of 16,384 cells,
+        # minutes of work for a file of a few kilobytes. Each row is read as long as its own cells go.
+        worksheet.reset_dimensions()
         rows = worksheet.iter_rows(values_only=True)
         first = [[excel_cell_text(v) for v in values] for values in itertools.islice(rows, HEADER_SCAN_ROWS)]
         at = header_position(first)

@@ -66,6 +66,17 @@ def test_a_lone_surrogate_is_refused_as_invalid_json(client, method: str, path: 
     assert client.request(method, path, content=paired, headers={"Content-Type": "application/json"}).status_code < 500
 
 
+def test_json_nested_thousands_deep_is_refused_before_login(client) -> None:
+    """400 KB of «[» is within the body limit; Python's parser recursed once per level and failed (a 500 to anyone,
+    logged in or not: the body is checked before authentication)."""
+    deep = b'{"note": ' + b"[" * 200_000 + b"]" * 200_000 + b"}"
+    response = client.post(
+        "/api/hotspots", content=deep, headers={"Content-Type": "application/json", "Authorization": ""}
+    )
+    assert response.status_code == 422 and response.json()["code"] == "invalid_json"
+    assert response.json()["message"].startswith("JSON không hợp lệ: lồng nhau quá sâu")
+
+
 def test_a_hotspot_far_outside_the_city_is_refused(client) -> None:
     far = client.post("/api/hotspots", json={"lon": -171.0, "lat": 20.86, "note": "nhập nhầm kinh độ"})
     assert far.status_code == 422 and far.json()["code"] == "outside_city"

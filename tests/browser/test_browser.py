@@ -29,8 +29,8 @@ from gis.ops.postgres import ManagedCluster
 from gis.services.boundary_import import import_boundaries
 from gis.services.detection import run_detection
 from gis.services.incident_import import import_incidents
-from gis.services.tasks import assign_task, transition_task
-from gis.store.accounts import create_user, principal_by_username
+from gis.services.tasks import assign_task, comment_task, transition_task
+from gis.store.accounts import create_team, create_user, principal_by_username
 from gis.store.scoping import UNRESTRICTED
 from maps.styles import STATUS_COLOURS
 from models.domain.hotspot_lifecycle import hotspot_lifecycle
@@ -1083,3 +1083,63 @@ def test_planner_uploads_an_indicator_table_and_sees_its_report(
     with city.connect() as conn:
         stored = conn.execute(text("SELECT commune_code FROM commune_indicators WHERE year = 2023 ORDER BY 1"))
         assert list(stored.scalars()) == ["10507", "10525"]
+
+
+#: Markup that would run if a page put it into innerHTML unescaped.
+HOSTILE = "<img src=x onerror=window.pwned=1>"
+
+
+def test_markup_in_names_notes_and_uploads_is_shown_as_text(
+    chromium, server: str, city: Engine, tmp_path: Path
+) -> None:
+    """A team's name, command's note to a team and a reassignment's reason (the team's notices, command's task card),
+    an uploaded file's name and a refused row's value quoted in its reason (the import report), a sheet's name (the
+    refusal): each holding markup, each shown as the text it is and never run. (Runs last: it adds a team.)"""
+    with city.begin() as conn:
+        team_user, team_id, commune = conn.execute(
+            text("""SELECT u.username, u.team_id, min(ta.commune_code) FROM users u JOIN team_areas ta
+                    ON ta.team_id = u.team_id AND ta.valid_to IS NULL WHERE u.role = 'team'
+                    GROUP BY u.username, u.team_id ORDER BY u.username LIMIT 1""")
+        ).one()
+        command = principal_by_username(conn, "chihuy")
+        hostile_team = create_team(conn, f"Tổ {HOSTILE}", [commune])
+        kept, given = (conversion_task(conn, command, commune, year, team_id) for year in (2035, 2036))
+        comment_task(conn, kept, f"Ghi chú {HOSTILE}", command, UNRESTRICTED)
+        assign_task(conn, given, hostile_team, 2, command, note=f"Lý do {HOSTILE}")
+
+    def shown_as_text(page, selector: str) -> str:
+        assert page.evaluate("window.pwned") is None and page.locator(f"{selector} img").count() == 0
+        return page.locator(selector).inner_text()
+
+    team_page, errors = open_as(chromium, server, team_user, PHONE)
+    notices = shown_as_text(team_page, "#notices")
+    assert f"ghi chú mới — «Ghi chú {HOSTILE}»" in notices and f"lý do: «Lý do {HOSTILE}»" in notices
+    assert errors == []
+    team_page.close()
+
+    page, errors = open_as(chromium, server, "chihuy", DESKTOP)
+    page.click("nav.tabs button[data-tab=tasks]")
+    page.click(f"#task-table tr[data-task-id='{given}']")
+    page.locator(f"#task-table .card[data-task-id='{given}']").wait_for()
+    assert f"Tổ {HOSTILE}" in shown_as_text(page, f"#task-table .card[data-task-id='{given}']")
+    assert f"Tổ {HOSTILE}" in shown_as_text(page, f"#task-table tr[data-task-id='{given}']")
+    upload = tmp_path / f"{HOSTILE}.csv"
+    upload.write_text(f"ref,occurred_at,kind,lon,lat\n{HOSTILE},{HOSTILE},possession,106.68,20.86\n", encoding="utf-8")
+    page.click("nav.tabs button[data-tab=overview]")
+    page.click("#incident-import-box summary")
+    page.set_input_files("#incident-import input[name=file]", str(upload))
+    page.click("#incident-import button[type=submit]")
+    page.wait_for_selector("#incident-import-report tbody tr")
+    report = shown_as_text(page, "#incident-import-report")
+    assert HOSTILE in report and f"«{HOSTILE}»" in report  # the ref, and the refused time quoted in its reason
+    workbook = tmp_path / "bang.xlsx"
+    workbook.write_bytes((Path(__file__).resolve().parents[2] / "data/samples/synthetic-incidents.xlsx").read_bytes())
+    page.set_input_files("#incident-import input[name=file]", str(workbook))
+    page.fill("#incident-import input[name=sheet]", HOSTILE)
+    page.click("#incident-import button[type=submit]")
+    page.wait_for_selector(f"#incident-import-report .import-failure >> text={HOSTILE}")
+    assert (
+        HOSTILE in shown_as_text(page, "#incident-import-report") and HOSTILE in page.locator("#message").inner_text()
+    )
+    assert unexpected(errors, 422) == []
+    page.close()

@@ -197,6 +197,27 @@ def test_a_comment_sent_again_with_its_key_is_stored_once(client, conn, team, ma
     assert conn.execute(text("SELECT count(*) FROM task_photos WHERE task_id = :id"), {"id": task["id"]}).scalar() == 1
 
 
+def test_a_key_answers_nothing_of_a_task_taken_away_nor_meets_another_teams_key(
+    client, team, make_team, make_user, bearer
+) -> None:
+    """The team's key sent again after command gave the task to another team: 404 like any task it may not see (not
+    the first comment's ids, nor a 409 telling the key was used); the new team's user with the same key stores their
+    own note; a key reused on another task of the team is a 409 that quotes no note."""
+    task = new_task(client, kind="conversion", commune_code=COMMUNE, year=2025, team_id=team["id"])
+    url, keyed = f"/api/tasks/{task['id']}/comments", {**team["headers"], "Idempotency-Key": "k-taken-0001"}
+    assert client.post(url, json={"note": "ghi chú riêng của tổ"}, headers=keyed).status_code == 201
+    other_task = new_task(client, kind="conversion", commune_code=COMMUNE, year=2026, team_id=team["id"])
+    reused = client.post(f"/api/tasks/{other_task['id']}/comments", json={"note": "khác"}, headers=keyed)
+    assert reused.status_code == 409 and "ghi chú riêng" not in reused.text
+    other = make_team("Tổ nhận lại", [COMMUNE])
+    given = client.post(f"/api/tasks/{task['id']}/assignment", json={"team_id": other, "version": task["version"]})
+    assert given.status_code == 200, given.text
+    again = client.post(url, json={"note": "ghi chú riêng của tổ"}, headers=keyed)
+    assert again.status_code == 404 and "ghi chú riêng" not in again.text
+    newcomer = {**bearer(make_user("to-nhan-lai", "team", other)), "Idempotency-Key": "k-taken-0001"}
+    assert client.post(url, json={"note": "tổ mới đã nhận"}, headers=newcomer).status_code == 201
+
+
 def test_suggestion_prefers_the_covering_team_with_least_open_work(client, make_team) -> None:
     busy, idle = make_team("Tổ bận", [COMMUNE, "10525"]), make_team("Tổ rảnh", [COMMUNE])
     make_team("Tổ khác", ["10532"])
