@@ -17,7 +17,7 @@ import geopandas as gpd
 import pytest
 from conftest import conversion_task, migrate_as_owner, serve
 from PIL import Image
-from sqlalchemy import Engine, create_engine, text
+from sqlalchemy import Connection, Engine, create_engine, text
 
 from api.app import create_app
 from api.security import hash_password
@@ -580,15 +580,21 @@ def test_command_gives_a_hotspots_task_to_another_team_with_a_reason(chromium, s
     assert errors == []
 
 
+def first_team_user(conn: Connection) -> tuple[str, int, str]:
+    """The first demo team user by name, their team and the first commune of its area today."""
+    username, team_id, commune = conn.execute(
+        text("""SELECT u.username, u.team_id, min(ta.commune_code) FROM users u JOIN team_areas ta
+                ON ta.team_id = u.team_id AND ta.valid_to IS NULL WHERE u.role = 'team'
+                GROUP BY u.username, u.team_id ORDER BY u.username LIMIT 1""")
+    ).one()
+    return username, team_id, commune
+
+
 def test_a_team_reads_on_its_phone_that_command_took_its_tasks_away(chromium, server: str, city: Engine) -> None:
     """Command gives one of a team's tasks to another team and cancels another: the team's page says so in its notices,
     with command's reasons, without naming the other team (the tasks used to vanish from its list unexplained)."""
     with city.begin() as conn:
-        team_user, team_id, commune = conn.execute(
-            text("""SELECT u.username, u.team_id, min(ta.commune_code) FROM users u JOIN team_areas ta
-                    ON ta.team_id = u.team_id AND ta.valid_to IS NULL WHERE u.role = 'team'
-                    GROUP BY u.username, u.team_id ORDER BY u.username LIMIT 1""")
-        ).one()
+        team_user, team_id, commune = first_team_user(conn)
         other, other_name = conn.execute(
             text("SELECT id, name FROM teams WHERE id <> :t ORDER BY id LIMIT 1"), {"t": team_id}
         ).one()
@@ -1096,11 +1102,7 @@ def test_markup_in_names_notes_and_uploads_is_shown_as_text(
     an uploaded file's name and a refused row's value quoted in its reason (the import report), a sheet's name (the
     refusal): each holding markup, each shown as the text it is and never run. (Runs last: it adds a team.)"""
     with city.begin() as conn:
-        team_user, team_id, commune = conn.execute(
-            text("""SELECT u.username, u.team_id, min(ta.commune_code) FROM users u JOIN team_areas ta
-                    ON ta.team_id = u.team_id AND ta.valid_to IS NULL WHERE u.role = 'team'
-                    GROUP BY u.username, u.team_id ORDER BY u.username LIMIT 1""")
-        ).one()
+        team_user, team_id, commune = first_team_user(conn)
         command = principal_by_username(conn, "chihuy")
         hostile_team = create_team(conn, f"Tổ {HOSTILE}", [commune])
         kept, given = (conversion_task(conn, command, commune, year, team_id) for year in (2035, 2036))
