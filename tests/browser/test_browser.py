@@ -518,7 +518,7 @@ def team_with_open_task(city: Engine) -> tuple[str, int]:
     with city.connect() as conn:
         username, task_id = conn.execute(
             text("""SELECT u.username, t.id FROM users u JOIN tasks t ON t.team_id = u.team_id
-                    WHERE t.state IN ('assigned', 'in_progress') AND u.username LIKE 'to%' ORDER BY t.id LIMIT 1""")
+                    WHERE t.state IN ('assigned', 'in_progress') AND u.username ~ '^to[0-9]+$' ORDER BY t.id LIMIT 1""")
         ).one()
     return username, task_id
 
@@ -581,10 +581,11 @@ def test_command_gives_a_hotspots_task_to_another_team_with_a_reason(chromium, s
 
 
 def first_team_user(conn: Connection) -> tuple[str, int, str]:
-    """The first demo team user by name, their team and the first commune of its area today."""
+    """The first demo team user by name (to01…, whose password the tests know: not one an admin test made), their team
+    and the first commune of its area today."""
     username, team_id, commune = conn.execute(
         text("""SELECT u.username, u.team_id, min(ta.commune_code) FROM users u JOIN team_areas ta
-                ON ta.team_id = u.team_id AND ta.valid_to IS NULL WHERE u.role = 'team'
+                ON ta.team_id = u.team_id AND ta.valid_to IS NULL WHERE u.role = 'team' AND u.username ~ '^to[0-9]+$'
                 GROUP BY u.username, u.team_id ORDER BY u.username LIMIT 1""")
     ).one()
     return username, team_id, commune
