@@ -156,7 +156,7 @@ def test_command_sees_the_map_with_its_layers(chromium, server: str) -> None:
     page.locator(".leaflet-control-layers >> text=Xu hướng điểm nóng").click()
     page.fill("#month", "24")
     page.dispatch_event("#month", "change")
-    page.wait_for_function("document.getElementById('month-label').textContent.startsWith('Tháng')")
+    page.wait_for_function("() => document.getElementById('month-label').textContent.startsWith('Tháng')")
     page.wait_for_timeout(1500)
     shot(page, "command")
     # A day not in the calendar is refused in words before any map is asked for (the API would answer yyyy-mm-dd).
@@ -943,7 +943,7 @@ def test_admin_is_told_when_a_saved_area_cancels_a_planned_change(chromium, serv
     page.wait_for_selector(f"#team-summary >> text=địa bàn thay đổi từ {later:%d/%m/%Y}")
     page.click("#team-save")
     wait_message(page, f"thay cho thay đổi đã định từ {later:%d/%m/%Y}")
-    page.wait_for_function("!document.getElementById('team-summary').textContent.includes('địa bàn thay đổi từ')")
+    page.wait_for_function("() => !document.getElementById('team-summary').textContent.includes('địa bàn thay đổi từ')")
     assert errors == []
     page.close()
 
@@ -985,7 +985,7 @@ def test_admin_creates_a_team_with_an_area_and_its_user_sees_only_that_area(
     assert page.locator("#commune-list").evaluate("l => l.scrollWidth <= l.clientWidth")
     page.fill("#team-form input[name=name]", "Tổ thử nghiệm trình duyệt")
     click_commune(page, by_map)
-    page.wait_for_function("document.getElementById('area-count').textContent === '1'")
+    page.wait_for_function("() => document.getElementById('area-count').textContent === '1'")
     page.fill("#commune-search", communes[by_list].split(" ", 1)[1])
     page.check(f"#commune-list label[data-code='{by_list}'] input")
     assert page.locator("#area-count").inner_text() == "2"

@@ -268,7 +268,7 @@ def test_legends_kpis_and_the_printable_sheet(chromium, server: str) -> None:
     assert page.locator("#kpi-recurred").inner_text().startswith(str(recurrences["value"]))
 
     assert page.locator("details.legend[data-layer=emerging] .legend-row").count() == len(PATTERNS) == 17
-    page.wait_for_function("document.getElementById('heat-high').textContent.includes('vụ/km²')")
+    page.wait_for_function("() => document.getElementById('heat-high').textContent.includes('vụ/km²')")
     assert "σ =" in page.locator("#heat-legend").inner_text() and "2,83σ" in page.locator("#heat-legend").inner_text()
     assert page.locator("details.legend[data-layer=hotspots] svg.size").count() == 3
     for layer in ("Phân loại xã (năm đã duyệt gần nhất)", "Ô nóng Gi*", "Xu hướng điểm nóng"):
