@@ -459,6 +459,11 @@ def test_team_works_a_task_on_a_phone_and_its_photo_stays_with_it(
     image = task.locator("img.evidence").first
     page.wait_for_function("img => img.complete && img.naturalWidth === 640", arg=image.element_handle())
     image.scroll_into_view_if_needed()
+    note_bottom = image.evaluate(
+        "img => { const r = document.createRange(); r.setStartBefore(img.closest('li').firstChild);"
+        " r.setEndBefore(img.closest('a')); return Math.max(...[...r.getClientRects()].map((b) => b.bottom)); }"
+    )
+    assert image.bounding_box()["y"] >= note_bottom - 1  # the photo under its note, not beside its last line
     shot(page, "team-phone-photo")
     photo_url = server + task.locator("img.evidence").first.get_attribute("src")
     stored = page.request.get(photo_url)

@@ -151,7 +151,7 @@ function eventText(e, eventLabels, stateLabels, from, to) {
 // The photos sent with one note of a task, as thumbnails that open the full photo (the team's evidence, seen by the
 // team and by command when it accepts or returns the work).
 function evidencePhotos(taskId, photos) {
-  return (photos || []).map((p) => `<a href="/api/tasks/${taskId}/photos/${p.id}" target="_blank" rel="noopener">` +
+  return (photos || []).map((p) => `<a class="evidence" href="/api/tasks/${taskId}/photos/${p.id}" target="_blank" rel="noopener">` +
     `<img class="evidence" loading="lazy" src="/api/tasks/${taskId}/photos/${p.id}" alt="Ảnh hiện trường #${p.id}" ` +
     `width="${Math.min(p.width, 160)}"></a>`).join("");
 }
