@@ -392,11 +392,22 @@ BROKEN_HEADINGS = """() => [...document.querySelectorAll('table th')].filter((th
     }).map((word) => word[0]);
 })"""
 
+#: The visible inputs whose hint (placeholder) is wider than the room inside them.
+CUT_HINTS = """() => [...document.querySelectorAll('input[placeholder]')].filter((input) => input.offsetParent
+    && input.placeholder).filter((input) => {
+    const style = getComputedStyle(input);
+    const ruler = document.createElement('canvas').getContext('2d');
+    ruler.font = style.font;
+    const room = input.clientWidth - parseFloat(style.paddingLeft) - parseFloat(style.paddingRight);
+    return ruler.measureText(input.placeholder).width > room;
+}).map((input) => input.placeholder)"""
+
 
 @pytest.mark.parametrize("role", list(USERS))
 def test_nothing_slides_sideways_on_a_360_px_phone(chromium, server: str, role: str) -> None:
     """On a 360 px phone (many Android phones) no tab of the panel is wider than the screen: a long choice (the
-    density kernel) or a table's headers had let the whole panel slide sideways under the thumb."""
+    density kernel) or a table's headers had let the whole panel slide sideways under the thumb. No heading breaks
+    inside a word, and no visible hint is cut."""
     page, errors = open_as(chromium, server, USERS[role], NARROW_PHONE)
     if role == "planner":
         page.select_option("#year", "2026")
@@ -404,6 +415,7 @@ def test_nothing_slides_sideways_on_a_360_px_phone(chromium, server: str, role: 
     tabs = page.locator("nav.tabs button")
     wide: dict[str, list] = {}
     broken: set[str] = set()
+    cut: set[str] = set()
     for i in range(max(1, tabs.count())):
         if tabs.count():
             tabs.nth(i).click()
@@ -415,8 +427,10 @@ def test_nothing_slides_sideways_on_a_360_px_phone(chromium, server: str, role: 
         if max(sizes) > 360:
             wide[name] = sizes
         broken.update(page.evaluate(BROKEN_HEADINGS))
+        cut.update(page.evaluate(CUT_HINTS))
     assert wide == {}
     assert broken == set()  # «Xã/phườn g»: a heading broke inside a word
+    assert cut == set()  # «Tìm xã/phường, mã xã,»: the map search's hint was cut
     assert errors == []
     page.close()
 

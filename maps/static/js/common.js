@@ -346,6 +346,23 @@ function coordinatesOf(values, axes) {
   return { kind: "point", lat, lon };
 }
 
+// What the search box takes, longest first: the box shows the longest that fits (a 360 px phone cut the first after
+// "mã xã,"), and keeps the first as its tooltip.
+const SEARCH_HINTS = [
+  "Tìm xã/phường, mã xã, tọa độ, số điểm nóng (#12), nhiệm vụ (NV 7)",
+  "Xã/phường, tọa độ, #12, NV 7",
+  "Xã, tọa độ, #12, NV 7",
+  "Xã, tọa độ, #12",
+];
+const hintRuler = document.createElement("canvas").getContext("2d");
+
+function fitHint(input) {
+  const style = getComputedStyle(input);
+  hintRuler.font = style.font;
+  const room = input.clientWidth - parseFloat(style.paddingLeft) - parseFloat(style.paddingRight);
+  input.placeholder = SEARCH_HINTS.find((hint) => hintRuler.measureText(hint).width <= room) ?? SEARCH_HINTS.at(-1);
+}
+
 // The search box over the map: flies to what was typed; several communes match → a short list to pick from.
 // `open` (optional) shows a hotspot or a task the page has (its popup or its row) once the map is there.
 function searchControl(map, { open = {} } = {}) {
@@ -354,14 +371,16 @@ function searchControl(map, { open = {} } = {}) {
     const box = L.DomUtil.create("form", "map-search");
     box.setAttribute("role", "search");
     box.innerHTML = `<input type="search" name="q" aria-label="Tìm trên bản đồ" autocomplete="off"
-      placeholder="Tìm xã/phường, mã xã, tọa độ, số điểm nóng (#12), nhiệm vụ (NV 7)">
-      <button type="submit">Tìm</button><div class="search-choices" hidden></div>`;
+      title="${SEARCH_HINTS[0]}"><button type="submit">Tìm</button><div class="search-choices" hidden></div>`;
     L.DomEvent.disableClickPropagation(box);
     L.DomEvent.disableScrollPropagation(box);
     box.addEventListener("submit", (event) => { event.preventDefault(); go(box); });
     return box;
   };
   control.addTo(map);
+  const input = control.getContainer().elements.q;
+  fitHint(input);
+  window.addEventListener("resize", () => fitHint(input));
   let mark = null;
   function show(latlng, zoom, label) {
     if (mark) mark.remove();
