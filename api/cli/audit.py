@@ -105,6 +105,9 @@ def add_parsers(sub: argparse._SubParsersAction) -> None:
     audit.add_argument(
         "--prune",
         action="store_true",
-        help="xóa dòng cũ hơn DIABAN_ACCESS_LOG_DAYS ngày (và phiên đã kết thúc) thay vì liệt kê",
+        help=(
+            "xóa dòng cũ hơn DIABAN_ACCESS_LOG_DAYS ngày, phiên đã kết thúc quá DIABAN_SESSION_DAYS ngày và địa chỉ"
+            " đăng nhập sai đã hết hạn theo dõi, thay vì liệt kê"
+        ),
     )
     audit.set_defaults(func=cmd_audit)

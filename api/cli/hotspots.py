@@ -140,7 +140,7 @@ def add_parsers(sub: argparse._SubParsersAction) -> None:
     detect.set_defaults(func=cmd_detect)
     export = actions.add_parser(
         "export",
-        help="xuất sổ theo dõi: GeoJSON (tâm hoặc phạm vi) hoặc CSV",
+        help="xuất sổ theo dõi: GeoJSON (tâm hoặc phạm vi), CSV hoặc Excel",
         **parser_options("Xuất toàn bộ sổ theo dõi điểm nóng."),
     )
     export.add_argument("--format", choices=["geojson", "csv", "xlsx"], default="geojson", help="định dạng")

@@ -332,7 +332,10 @@ def build_parser() -> argparse.ArgumentParser:
             "--rejects",
             type=cli_output_file,
             metavar="TỆP",
-            help="ghi mọi dòng bị loại (dòng, mã, trường, lý do) vào tệp CSV này",
+            help=(
+                "ghi vào tệp CSV này mọi dòng bị loại (kept = 0) và mọi dòng vẫn lưu nhưng cần xem lại"
+                " (kept = 1): dòng, mã, trường, lý do"
+            ),
         )
         g_imp.add_argument("--sheet", metavar="TRANG", help="trang tính của tệp .xlsx (mặc định: trang đầu)")
         g_imp.add_argument(
