@@ -378,8 +378,8 @@ def build_parser() -> argparse.ArgumentParser:
     samples.set_defaults(func=cmd_demo_samples)
     story = d_sub.add_parser(
         "lifecycle",
-        help="trình diễn: hai điểm nóng đến khi loại khỏi danh sách, một điểm phức tạp trở lại",
-        **parser_options("Ghi câu chuyện vòng đời điểm nóng vào CSDL demo."),
+        help="trình diễn: hai điểm nóng đến khi loại khỏi danh sách, một điểm trở lại; chuyển hóa địa bàn hai năm",
+        **parser_options("Ghi câu chuyện vòng đời điểm nóng và chương trình chuyển hóa địa bàn vào CSDL demo."),
     )
     story.add_argument("--as-user", default="chihuy", help="người dùng ban chỉ huy ghi tên là người thực hiện")
     story.set_defaults(func=cmd_demo_lifecycle)

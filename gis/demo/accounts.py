@@ -1,4 +1,5 @@
-"""Demo accounts: a command user, a planner, an administrator and one team per contiguous area of communes.
+"""Demo accounts: a command user, a planner, an administrator and one team per contiguous area of communes; one
+border commune is held by two neighbouring teams, as the administrator's page then points out (shared communes).
 
 The passwords are for the synthetic demo only and are printed on purpose; never use them on real data.
 """
@@ -12,7 +13,7 @@ from sqlalchemy import Connection, text
 
 from gis.store.accounts import create_team, create_user
 from gis.store.sql import current_unit, to_metric
-from models.analytics.areas import contiguous_areas
+from models.analytics.areas import contiguous_areas, shared_border_unit
 from models.errors import InvalidRequest
 from models.vocabulary import Role
 
@@ -45,7 +46,8 @@ def commune_layout(conn: Connection) -> tuple[list[str], list[str], np.ndarray, 
 
 
 def seed_demo_accounts(conn: Connection, hash_password: Callable[[str], str], n_areas: int = 12) -> list[dict]:
-    """Create (or keep) the demo staff and one team per area; return every login with its role and team."""
+    """Create (or keep) the demo staff and one team per area, the neighbouring team of one border commune holding it
+    too (models.analytics.areas.shared_border_unit); return every login with its role and team."""
     codes, names, xy, edges = commune_layout(conn)
     if len(codes) < n_areas:
         # A user's mistake (too many areas, no boundaries imported yet), not a bug: InvalidRequest, exit 2.
@@ -54,11 +56,14 @@ def seed_demo_accounts(conn: Connection, hash_password: Callable[[str], str], n_
             "fewer current communes than areas",
         )
     labels = contiguous_areas(xy, edges, n_areas)
+    shared = shared_border_unit(labels, edges)
     password_hash = hash_password(DEMO_PASSWORD)
     logins = [_ensure_user(conn, username, role, None, password_hash) for username, role in DEMO_STAFF]
     for area in range(n_areas):
-        members = list(np.flatnonzero(labels == area))
-        name = f"Tổ công tác khu vực {area + 1:02d} ({names[members[0]]})"
+        members = [int(i) for i in np.flatnonzero(labels == area)]
+        name = f"Tổ công tác khu vực {area + 1:02d} ({names[members[0]]})"  # named by its own first commune
+        if shared is not None and area == shared[1]:
+            members.append(shared[0])
         team_id = conn.execute(text("SELECT id FROM teams WHERE name = :n"), {"n": name}).scalar()
         if team_id is None:
             team_id = create_team(conn, name, [codes[i] for i in members])

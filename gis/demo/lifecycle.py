@@ -1,5 +1,7 @@
 """Demo of the hotspot lifecycle on synthetic data: two hotspots taken from detection to closure,
-then a new burst of (synthetic) incidents next to one of them, which detection flags as a recurrence.
+then a new burst of (synthetic) incidents next to one of them, which detection flags as a recurrence; and the
+conversion of key areas (chuyển hóa địa bàn) of the data's last two years, so that the KPI report's conversion lines
+have figures.
 
 Past field work is recorded at its own dates (the `at` of the task and hotspot use cases), through the
 hotspots' suppression tasks as the coupling rules require, so that the 180-day monitoring rule is
@@ -9,7 +11,7 @@ satisfied honestly rather than switched off.
 from __future__ import annotations
 
 import tempfile
-from datetime import datetime, timedelta
+from datetime import date, datetime, timedelta
 from pathlib import Path
 
 import numpy as np
@@ -22,14 +24,68 @@ from gis.services.incident_import import import_incidents
 from gis.services.tasks import create_task, transition_task
 from gis.store.incidents import latest_incident_time
 from gis.store.scoping import UNRESTRICTED
+from gis.store.sql import current_unit, local_year_start, valid_on
 from gis.store.tasks import suggest_assignees
 from models.domain.access import Principal
 from models.domain.state_machine import StateMachine
-from models.vocabulary import METRIC_SRID, WGS84_SRID, HotspotStatus, local_today
+from models.vocabulary import (
+    LOCAL_TZ,
+    METRIC_SRID,
+    TASK_WORK_DONE,
+    WGS84_SRID,
+    HotspotStatus,
+    TaskKind,
+    TaskState,
+    local_today,
+)
 
 #: Field work after detection, in days: verify, assign a task, the team starts and completes it, command accepts
 #: it and records the eradication, then monitoring starts.
 _VERIFIED, _ASSIGNED, _STARTED, _COMPLETED, _ACCEPTED, _MONITORED = 1, 2, 3, 19, 20, 21
+
+#: The conversion programmes, by years before the data's last: when the communes were selected (and their tasks
+#: assigned), then each commune's steps in order of selection, every moment a share of the way through the year (above
+#: 1: into the next year, up to the latest data). The year before is decided: four communes converted in it, one
+#: accepted only in January (selected, not converted in the year), one withdrawn (no longer selected). The last year is
+#: under way: two converted (one in April, whose watch, six months in Hải Phòng's targets, is over by the latest data;
+#: one still watched), one awaiting acceptance, two in progress.
+_CONVERSIONS: dict[int, tuple[float, tuple[tuple[tuple[TaskState, float], ...], ...]]] = {
+    1: (
+        0.55,  # mid-year: the current communes exist from 1 July 2025
+        (
+            ((TaskState.IN_PROGRESS, 0.58), (TaskState.COMPLETED, 0.80), (TaskState.ACCEPTED, 0.82)),
+            ((TaskState.IN_PROGRESS, 0.58), (TaskState.COMPLETED, 0.84), (TaskState.ACCEPTED, 0.86)),
+            ((TaskState.IN_PROGRESS, 0.60), (TaskState.COMPLETED, 0.88), (TaskState.ACCEPTED, 0.90)),
+            ((TaskState.IN_PROGRESS, 0.60), (TaskState.COMPLETED, 0.92), (TaskState.ACCEPTED, 0.94)),
+            ((TaskState.IN_PROGRESS, 0.62), (TaskState.COMPLETED, 0.97), (TaskState.ACCEPTED, 1.05)),
+            ((TaskState.CANCELED, 0.65),),
+        ),
+    ),
+    0: (
+        0.08,
+        (
+            ((TaskState.IN_PROGRESS, 0.12), (TaskState.COMPLETED, 0.27), (TaskState.ACCEPTED, 0.30)),
+            ((TaskState.IN_PROGRESS, 0.12), (TaskState.COMPLETED, 0.85), (TaskState.ACCEPTED, 0.90)),
+            ((TaskState.IN_PROGRESS, 0.15), (TaskState.COMPLETED, 0.95)),
+            ((TaskState.IN_PROGRESS, 0.15),),
+            ((TaskState.IN_PROGRESS, 0.20),),
+        ),
+    ),
+}
+#: What each conversion step records; the team records starting and finishing its work, command the rest.
+_CONVERSION_NOTES = {
+    TaskState.IN_PROGRESS: "triển khai kế hoạch chuyển hóa địa bàn",
+    TaskState.COMPLETED: "đã thực hiện đủ các nội dung chuyển hóa, đề nghị nghiệm thu",
+    TaskState.ACCEPTED: "nghiệm thu: địa bàn đã chuyển hóa",
+    TaskState.CANCELED: "Ban Chỉ đạo 138 rút xã khỏi danh sách chuyển hóa của năm",
+}
+_TEAM_STEPS = frozenset({TaskState.IN_PROGRESS, TaskState.COMPLETED})
+_CONVERSION_CHECKLIST = (
+    "Khảo sát, đánh giá thực trạng địa bàn",
+    "Đấu tranh, triệt xóa điểm, tụ điểm",
+    "Lập hồ sơ quản lý người nghiện, người sử dụng",
+    "Đề nghị nghiệm thu",
+)
 
 
 def _quiet_hotspots(conn: Connection, hotspot_ids: list[int], since: datetime) -> list[int]:
@@ -193,13 +249,95 @@ def _assign_field_work(conn: Connection, machine: StateMachine, actor: Principal
     return lines
 
 
+def _moment(year: int, share: float, latest: datetime) -> datetime:
+    """The moment ``share`` of the way through the local calendar ``year`` (above 1: into the next year), a year
+    running up to the latest data at most, so that no step of the demo lies after its data."""
+    if share > 1:
+        return _moment(year + 1, share - 1, latest)
+    start = datetime(year, 1, 1, 8, tzinfo=LOCAL_TZ)
+    end = min(datetime(year + 1, 1, 1, tzinfo=LOCAL_TZ), latest)
+    return start + (end - start) * share
+
+
+def _conversion_communes(conn: Connection, year: int, count: int) -> list[tuple[str, str]]:
+    """Code and name of the ``count`` communes with the most incidents in the year before ``year`` that some team
+    covers and that were never selected for conversion: the key areas a steering committee would pick."""
+    return [
+        (r.commune_code, r.full_name)
+        for r in conn.execute(
+            text(f"""
+            SELECT i.commune_code, u.full_name FROM incidents i
+            JOIN admin_units u ON u.code = i.commune_code AND {current_unit("u")}
+            WHERE i.occurred_at >= {local_year_start("CAST(:y AS int) - 1")}
+              AND i.occurred_at < {local_year_start("CAST(:y AS int)")}
+              AND EXISTS (SELECT 1 FROM team_areas ta WHERE ta.commune_code = i.commune_code AND {valid_on("ta")})
+              AND NOT EXISTS (SELECT 1 FROM tasks t WHERE t.kind = :kind AND t.commune_code = i.commune_code)
+            GROUP BY i.commune_code, u.full_name ORDER BY count(*) DESC, i.commune_code LIMIT :n"""),
+            {"y": year, "kind": TaskKind.CONVERSION, "n": count},
+        )
+    ]
+
+
+def seed_demo_conversions(conn: Connection, actor: Principal, latest: datetime) -> list[str]:
+    """Record the conversion programmes (``_CONVERSIONS``) of the last two years of the data (up to ``latest``) through
+    the task use cases, at their own past dates; return what was done, line by line (Vietnamese).
+
+    Idempotent like the story: once any conversion task of those years exists, nothing is added.
+    """
+    last = latest.astimezone(LOCAL_TZ).year
+    years = sorted(last - back for back in _CONVERSIONS)
+    if conn.execute(
+        text("SELECT 1 FROM tasks WHERE kind = :kind AND year = ANY(:years) LIMIT 1"),
+        {"kind": TaskKind.CONVERSION, "years": years},
+    ).scalar():
+        return [f"Chuyển hóa địa bàn demo năm {years[0]}–{years[-1]} đã có (demo conversion tasks already present)"]
+    lines = []
+    for back, (selected, programme) in sorted(_CONVERSIONS.items(), reverse=True):
+        year = last - back
+        for (commune, name), steps in zip(_conversion_communes(conn, year, len(programme)), programme):
+            team = suggest_assignees(conn, commune)[0]
+            worker = _team_member(conn, team["team_id"], actor)
+            still_open = steps[-1][0] not in TASK_WORK_DONE
+            task_id = create_task(
+                conn,
+                actor,
+                kind=TaskKind.CONVERSION,
+                hotspot_id=None,
+                commune_code=commune,
+                year=year,
+                team_id=team["team_id"],
+                due_date=date(year, 12, 31),
+                priority="high",
+                checklist=[{"item": item, "done": False} for item in _CONVERSION_CHECKLIST] if still_open else [],
+                note=f"Ban Chỉ đạo 138 chọn chuyển hóa địa bàn năm {year}",
+                at=_moment(year, selected, latest),
+            )
+            version = 2
+            for target, share in steps:
+                who = worker if target in _TEAM_STEPS else actor
+                at = _moment(year, share, latest)
+                version = transition_task(
+                    conn, task_id, target, _CONVERSION_NOTES[target], version, who, UNRESTRICTED, at=at
+                )["version"]
+            lines.append(
+                f"Nhiệm vụ #{task_id}: chuyển hóa địa bàn {name} năm {year} giao {team['name']}"
+                f" — «{TaskState(steps[-1][0]).label}» từ {at:%d/%m/%Y}"
+            )
+    return lines
+
+
 def run_lifecycle_demo(conn: Connection, machine: StateMachine, actor: Principal, monitoring_days: int) -> list[str]:
-    """Run the demo story in the caller's transaction; return what happened, line by line (Vietnamese)."""
-    if conn.execute(text("SELECT 1 FROM incidents WHERE ref LIKE 'DEMO-RECUR-%' LIMIT 1")).scalar():
-        return ["Câu chuyện demo đã được ghi trước đó (demo story already recorded)"]
+    """Run the demo story, then the conversion programmes, in the caller's transaction; return what happened, line by
+    line (Vietnamese). Each part is recorded once: running again adds the conversions to a story recorded before them.
+    """
     latest = latest_incident_time(conn)
     if latest is None:
         raise ValueError("chưa có vụ việc: hãy nhập dữ liệu trước (import incidents first)")
+    if conn.execute(text("SELECT 1 FROM incidents WHERE ref LIKE 'DEMO-RECUR-%' LIMIT 1")).scalar():
+        return [
+            "Câu chuyện demo đã được ghi trước đó (demo story already recorded)",
+            *seed_demo_conversions(conn, actor, latest),
+        ]
     early_end = latest - timedelta(days=monitoring_days + 60)
     early = run_detection(conn, actor=actor.username, start=early_end - timedelta(days=90), end=early_end)
     quiet = _quiet_hotspots(conn, early.hotspot_ids, early_end)
@@ -234,4 +372,8 @@ def run_lifecycle_demo(conn: Connection, machine: StateMachine, actor: Principal
             {"ids": recent.hotspot_ids},
         ).scalars()
     )
-    return lines + _assign_field_work(conn, machine, actor, [reopened, *largest])
+    return (
+        lines
+        + _assign_field_work(conn, machine, actor, [reopened, *largest])
+        + seed_demo_conversions(conn, actor, latest)
+    )

@@ -39,3 +39,23 @@ def contiguous_areas(xy: np.ndarray, edges: list[tuple[int, int]], n_areas: int)
     ).fit_predict(xy)
     order = {label: rank for rank, label in enumerate(dict.fromkeys(labels))}
     return np.array([order[label] for label in labels])
+
+
+def shared_border_unit(labels: np.ndarray, edges: list[tuple[int, int]]) -> tuple[int, int] | None:
+    """A unit on an area's border for a second area to hold too, and that area: ``(point index, area label)``; None
+    when no two areas touch (a single area).
+
+    The unit with the most neighbours in one other area (it reaches furthest into it, so that area's team is nearest
+    to help there); ties go to the unit of the larger area (the more stretched team), then to the lower index and
+    label. The second area stays contiguous: the unit touches it.
+    """
+    sizes = np.bincount(labels)
+    reach: dict[tuple[int, int], int] = {}
+    for i, j in edges:
+        if labels[i] != labels[j]:
+            for unit, other in ((i, labels[j]), (j, labels[i])):
+                reach[(unit, int(other))] = reach.get((unit, int(other)), 0) + 1
+    if not reach:
+        return None
+    unit, area = min(reach, key=lambda key: (-reach[key], -sizes[labels[key[0]]], key))
+    return int(unit), area

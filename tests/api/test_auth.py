@@ -6,6 +6,7 @@ import re
 import stat
 import sys
 import unicodedata
+from collections import Counter
 from datetime import UTC, datetime, timedelta
 
 import jwt
@@ -16,6 +17,7 @@ from sqlalchemy import text
 from api.cli.main import main
 from api.security import create_access_token, resolve_secret_key
 from gis.demo.accounts import DEMO_STAFF, commune_layout, seed_demo_accounts
+from gis.store.accounts import shared_communes
 from gis.store.sessions import open_session
 from models.analytics.areas import connect_components
 
@@ -216,16 +218,20 @@ def test_cli_adds_teams_and_users_and_lists_them(db_env, engine, monkeypatch, ca
             conn.execute(text("DELETE FROM teams WHERE name LIKE 'Tổ CLI%'"))
 
 
-def test_demo_accounts_cover_every_commune_with_contiguous_areas(conn) -> None:
+def test_demo_accounts_cover_every_commune_with_contiguous_areas_and_share_one(conn) -> None:
     logins = seed_demo_accounts(conn, lambda password: "demo-hash", n_areas=12)
     assert [(x["username"], x["role"]) for x in logins[:3]] == list(DEMO_STAFF)
     teams = [x for x in logins if x["role"] == "team"]
-    assert len(teams) == 12 and sum(t["communes"] for t in teams) == 114
+    assert len(teams) == 12 and sum(t["communes"] for t in teams) == 115
     codes, _, xy, edges = commune_layout(conn)
     linked = {frozenset(e) for e in connect_components(xy, edges)}
     index = {c: i for i, c in enumerate(codes)}
     areas = conn.execute(text("SELECT team_id, array_agg(commune_code) FROM team_areas GROUP BY team_id")).all()
-    assert sorted(c for _, members in areas for c in members) == sorted(codes)
+    held = Counter(c for _, members in areas for c in members)
+    assert set(held) == set(codes) and sorted(held.values()) == [1] * 113 + [2]  # one commune held by two teams
+    # … which the administrator's page names for each of the two teams, and for no other.
+    named = {team_id: [c["commune_code"] for c in shared_communes(conn, team_id)] for team_id, _ in areas}
+    assert sorted(named.values()) == [[]] * 10 + [[c for c, n in held.items() if n == 2]] * 2
     for _, members in areas:  # each area is one connected piece of the neighbour graph
         seen, todo = set(), [index[members[0]]]
         inside = {index[c] for c in members}

@@ -1,7 +1,9 @@
-"""The demo story: hotspots taken from detection to closure with past dates, then a recurrence."""
+"""The demo story: hotspots taken from detection to closure with past dates, then a recurrence; and the conversion
+programmes that give the KPI report's conversion lines their figures."""
 
 from __future__ import annotations
 
+from collections import Counter
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
@@ -9,16 +11,20 @@ import geopandas as gpd
 import pytest
 from sqlalchemy import Connection, text
 
+from gis.demo.accounts import seed_demo_accounts
 from gis.demo.lifecycle import run_lifecycle_demo
 from gis.io.scenario_files import write_scenario
+from gis.reference import targets_for
 from gis.services.hotspots import transition_hotspot
 from gis.services.incident_import import import_incidents
 from gis.services.tasks import create_task, transition_task
 from gis.store.hotspots import replay_hotspot, suppression_task_states
+from gis.store.indicators import conversion_kpis
 from gis.store.scoping import UNRESTRICTED
 from models.domain.access import Principal
 from models.domain.coupling import consistent
 from models.domain.hotspot_lifecycle import hotspot_lifecycle
+from models.domain.kpi import conversion_rows
 from models.errors import InvalidRequest
 from models.synthetic.scenario import ScenarioConfig, generate_scenario
 
@@ -65,7 +71,9 @@ def test_story_closes_two_hotspots_and_reopens_one(conn: Connection, incidents_c
     ).scalar_one()
     assert gap >= timedelta(days=180)
     # The closed hotspots' work went through accepted suppression tasks; the new work is assigned.
-    tasks = conn.execute(text("SELECT team_id, state, due_date < current_date, hotspot_id FROM tasks")).all()
+    tasks = conn.execute(
+        text("SELECT team_id, state, due_date < current_date, hotspot_id FROM tasks WHERE kind = 'suppression'")
+    ).all()
     assert tasks and {t[0] for t in tasks} == {team}
     closed_ones = set(conn.execute(text("SELECT hotspot_id FROM hotspot_events WHERE to_status = 'closed'")).scalars())
     assert sorted(t[1] for t in tasks if t[3] in closed_ones) == ["accepted", "accepted", "assigned"]
@@ -74,8 +82,61 @@ def test_story_closes_two_hotspots_and_reopens_one(conn: Connection, incidents_c
     for hotspot_id in {t[3] for t in tasks}:
         assert consistent(suppression_task_states(conn, hotspot_id), status_of(conn, hotspot_id))
     assert run_lifecycle_demo(conn, MACHINE, commander, 180) == [
-        "Câu chuyện demo đã được ghi trước đó (demo story already recorded)"
+        "Câu chuyện demo đã được ghi trước đó (demo story already recorded)",
+        "Chuyển hóa địa bàn demo năm 2025–2026 đã có (demo conversion tasks already present)",
     ]
+
+
+def test_demo_records_two_years_of_conversion_once_for_the_kpi_report(
+    conn: Connection, incidents_csv: Path, commander
+) -> None:
+    """A fresh demo had no conversion task, so the KPI report's conversion lines read «—»: the demo records the
+    programmes of the data's last two years through the task use cases, each step at its own past date, only once."""
+    import_incidents(conn, incidents_csv, imported_by="test")
+    seed_demo_accounts(conn, lambda password: "demo-hash")
+    run_lifecycle_demo(conn, MACHINE, commander, 180)
+    tasks = conn.execute(
+        text("SELECT id, year, state, team_id, commune_code FROM tasks WHERE kind = 'conversion' ORDER BY id")
+    ).all()
+    assert Counter((t.year, t.state) for t in tasks) == {
+        (2025, "accepted"): 5,
+        (2025, "canceled"): 1,
+        (2026, "accepted"): 2,
+        (2026, "completed"): 1,
+        (2026, "in_progress"): 2,
+    }
+    assert len({t.commune_code for t in tasks}) == len(tasks)  # a commune is selected once
+    for task in tasks:
+        in_area = conn.execute(
+            text("SELECT 1 FROM team_areas WHERE team_id = :t AND commune_code = :c AND valid_to IS NULL"),
+            {"t": task.team_id, "c": task.commune_code},
+        ).scalar()
+        steps = conn.execute(
+            text("""SELECT e.to_state, u.role FROM task_events e JOIN users u ON u.username = e.actor
+                    WHERE e.task_id = :t ORDER BY e.at, e.id"""),
+            {"t": task.id},
+        ).all()
+        assert in_area and steps[-1].to_state == task.state, steps  # its history ends where the task is
+        # The area's team records its own work; command selects, assigns, accepts or withdraws.
+        assert all((role == "team") == (state in ("in_progress", "completed")) for state, role in steps), steps
+
+    targets = targets_for("31")
+    decided = conversion_kpis(conn, 2025, targets.watch_months)
+    # The withdrawn commune is no longer selected; the one accepted in January was not converted in its year.
+    assert (decided["selected"], decided["converted"], decided["watching"]) == (5, 4, 0)
+    assert decided["stable"] + decided["relapsed"] == 4
+    under_way = conversion_kpis(conn, 2026, targets.watch_months)
+    assert (under_way["selected"], under_way["converted"]) == (5, 2)
+    # Converted in April: its watch was over by the latest data; the other may still be watched (as of today).
+    assert under_way["stable"] + under_way["relapsed"] >= 1
+    assert under_way["stable"] + under_way["relapsed"] + under_way["watching"] == 2
+    for year, converted_share in ((2025, 0.8), (2026, 0.4)):
+        converted, stable = conversion_rows(conversion_kpis(conn, year, targets.watch_months), targets)
+        assert converted["value"] == converted_share and 0 <= stable["value"] <= 1, (converted, stable)
+
+    again = run_lifecycle_demo(conn, MACHINE, commander, 180)
+    assert again[-1] == "Chuyển hóa địa bàn demo năm 2025–2026 đã có (demo conversion tasks already present)"
+    assert conn.execute(text("SELECT count(*) FROM tasks WHERE kind = 'conversion'")).scalar_one() == len(tasks)
 
 
 def status_of(conn: Connection, hotspot_id: int) -> str:
