@@ -28,6 +28,7 @@ from gis.store.sql import current_unit, local_year_start, valid_on
 from gis.store.tasks import suggest_assignees
 from models.domain.access import Principal
 from models.domain.state_machine import StateMachine
+from models.errors import InvalidRequest
 from models.vocabulary import (
     LOCAL_TZ,
     METRIC_SRID,
@@ -126,7 +127,10 @@ def _close(
     commune = conn.execute(text("SELECT commune_code FROM hotspots WHERE id = :id"), {"id": hotspot_id}).scalar_one()
     teams = suggest_assignees(conn, commune) if commune else []
     if not teams:
-        raise ValueError(f"không có tổ công tác nào phụ trách xã {commune}: hãy tạo tài khoản demo trước")
+        raise InvalidRequest(
+            f"không có tổ công tác nào phụ trách xã {commune}: hãy tạo tài khoản demo trước",
+            "no team covers the commune",
+        )
     team_id = teams[0]["team_id"]
     worker = _team_member(conn, team_id, actor)
 
@@ -332,7 +336,7 @@ def run_lifecycle_demo(conn: Connection, machine: StateMachine, actor: Principal
     """
     latest = latest_incident_time(conn)
     if latest is None:
-        raise ValueError("chưa có vụ việc: hãy nhập dữ liệu trước (import incidents first)")
+        raise InvalidRequest("chưa có vụ việc: hãy nhập dữ liệu trước", "import incidents first")
     if conn.execute(text("SELECT 1 FROM incidents WHERE ref LIKE 'DEMO-RECUR-%' LIMIT 1")).scalar():
         return [
             "Câu chuyện demo đã được ghi trước đó (demo story already recorded)",
@@ -342,7 +346,11 @@ def run_lifecycle_demo(conn: Connection, machine: StateMachine, actor: Principal
     early = run_detection(conn, actor=actor.username, start=early_end - timedelta(days=90), end=early_end)
     quiet = _quiet_hotspots(conn, early.hotspot_ids, early_end)
     if len(quiet) < 2:
-        raise ValueError("dữ liệu quá ngắn: cần ít nhất hai điểm nóng đã im lặng trước khung thời gian gần nhất")
+        # A user's data too short for the story (a small generated scenario), not a bug: InvalidRequest, exit 2.
+        raise InvalidRequest(
+            "dữ liệu quá ngắn: cần ít nhất hai điểm nóng đã im lặng trước khung thời gian gần nhất",
+            "too few quiet hotspots for the demo story",
+        )
     lines = [
         f"Phát hiện lần chạy #{early.run_id} ({early.window_from:%d/%m/%Y}–{early.window_to:%d/%m/%Y}):"
         f" {early.clusters} cụm"

@@ -87,6 +87,20 @@ def test_story_closes_two_hotspots_and_reopens_one(conn: Connection, incidents_c
     ]
 
 
+def test_a_scenario_too_short_for_the_story_is_the_users_mistake_and_records_nothing(
+    conn: Connection, boundaries_path: Path, tmp_path: Path, commander
+) -> None:
+    """No incident, or too few hotspots gone quiet before the latest window, is refused as bad input (the command line's
+    exit 2), not a bare ValueError (exit 70, "internal error")."""
+    with pytest.raises(InvalidRequest, match="chưa có vụ việc"):
+        run_lifecycle_demo(conn, MACHINE, commander, 180)
+    short = generate_scenario(gpd.read_file(boundaries_path), ScenarioConfig(seed=2, years=1, n_incidents=1_000))
+    import_incidents(conn, write_scenario(short, tmp_path)["incidents"], imported_by="test")
+    with pytest.raises(InvalidRequest, match="dữ liệu quá ngắn"):
+        run_lifecycle_demo(conn, MACHINE, commander, 180)
+    assert conn.execute(text("SELECT count(*) FROM tasks")).scalar_one() == 0
+
+
 def test_demo_records_two_years_of_conversion_once_for_the_kpi_report(
     conn: Connection, incidents_csv: Path, commander
 ) -> None:
