@@ -19,7 +19,8 @@ from typing import TYPE_CHECKING, Any
 from gis.io.heading import Heading
 from models.domain.dates import vn_day
 from models.lazy import lazy_module
-from models.vocabulary import AreaLevel, HotspotKind, HotspotStatus, class_label
+from models.numbers import vn_number
+from models.vocabulary import MISSING_DATA_LABEL, AreaLevel, HotspotKind, HotspotStatus, class_label
 
 if TYPE_CHECKING:
     import pandas as pd
@@ -27,7 +28,7 @@ else:
     pd = lazy_module("pandas")
 
 FORMATS = ("csv", "geojson", "xlsx")
-MISSING = "thiếu dữ liệu"
+MISSING = MISSING_DATA_LABEL
 METHOD_LABELS = {"legal": "Theo tiêu chí", "override": "Điều chỉnh thủ công"}
 #: A cell starting with one of these is run as a formula by spreadsheets (CSV injection): it is prefixed with '.
 _FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
@@ -47,18 +48,6 @@ def safe_cell(value: Any) -> Any:
     if isinstance(value, str) and value.startswith(_FORMULA_START):
         return "'" + value
     return value
-
-
-def vn_number(value: Any, decimals: int = 2) -> str:
-    """A number as Vietnamese readers write it: integers whole, others to ``decimals`` with a decimal comma."""
-    if value is None or (isinstance(value, float) and math.isnan(value)):
-        return MISSING
-    if isinstance(value, bool):
-        return "Có" if value else "Không"
-    number = float(value)
-    if number.is_integer():
-        return f"{int(number):,}".replace(",", ".")
-    return f"{number:,.{decimals}f}".replace(",", "\u00a0").replace(".", ",").replace("\u00a0", ".")
 
 
 def vn_megabytes(size: int) -> str:
