@@ -76,9 +76,14 @@ class Column:
 
 
 def write_csv(columns: Sequence[Column], rows: Sequence[dict[str, Any]], *, raw: bool = False) -> bytes:
-    """CSV (UTF-8 with BOM, for Excel): Vietnamese headers and shown values, or machine names and codes if ``raw``."""
+    """CSV (UTF-8 with BOM, for Excel): Vietnamese headers and shown values separated by ';', or machine names and
+    codes separated by ',' if ``raw`` (for scripts).
+
+    The shown values write decimals with a comma, as Excel does under Vietnamese regional settings, whose list
+    separator is then ';': a comma-separated file opened there put every row in the first column, and "87,5" in
+    a comma-separated file is a quoted text, never a number."""
     buffer = io.StringIO()
-    writer = csv.writer(buffer, lineterminator="\n")
+    writer = csv.writer(buffer, delimiter="," if raw else ";", lineterminator="\n")
     if raw:
         writer.writerow([c.name for c in columns])
         writer.writerows([[safe_cell(row.get(c.name)) for c in columns] for row in rows])
