@@ -250,8 +250,10 @@ HOTSPOT_COLUMNS = (
     Column("commune_code", "Mã xã, phường"),
     Column("commune_name", "Xã, phường"),
     Column("radius_m", "Bán kính (m)", lambda v: vn_number(v, 1)),
-    Column("lon", "Kinh độ", lambda v: "" if v is None else f"{float(v):.6f}"),
-    Column("lat", "Vĩ độ", lambda v: "" if v is None else f"{float(v):.6f}"),
+    # Degrees with a decimal comma like every other figure: "106.701235" read under Vietnamese settings as a
+    # number with a thousands dot (or as text), never the longitude.
+    Column("lon", "Kinh độ", lambda v: vn_number(v, 6)),
+    Column("lat", "Vĩ độ", lambda v: vn_number(v, 6)),
 )
 
 
