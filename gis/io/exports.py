@@ -20,7 +20,7 @@ from gis.io.heading import Heading
 from models.domain.dates import vn_day
 from models.lazy import lazy_module
 from models.numbers import vn_number
-from models.vocabulary import MISSING_DATA_LABEL, AreaLevel, HotspotKind, HotspotStatus, class_label
+from models.vocabulary import MISSING_DATA_LABEL, AreaLevel, HotspotKind, HotspotStatus, RunStatus, class_label
 
 if TYPE_CHECKING:
     import pandas as pd
@@ -211,13 +211,16 @@ def run_meta(run: dict[str, Any]) -> dict[str, Any]:
     return {k: run[k] for k in keys}
 
 
+def run_status(run: dict[str, Any]) -> str:
+    """Approved by whom and on which Hải Phòng day, or that the run is a draft: the words of every file built on it."""
+    if run["status"] == RunStatus.APPROVED:
+        return f"đã phê duyệt: {run['approved_by']}, {_when(run['approved_at'])}"
+    return "BẢN NHÁP, CHƯA PHÊ DUYỆT"
+
+
 def run_subtitle(run: dict[str, Any]) -> str:
     """Which version, approved by whom and when (or that it is a draft), under which criteria."""
-    if run["status"] == "approved":
-        status = f"đã phê duyệt: {run['approved_by']}, {_when(run['approved_at'])}"
-    else:
-        status = "BẢN NHÁP, CHƯA PHÊ DUYỆT"
-    return f"Phiên bản {run['version']} ({status}); lập: {run['created_by']}; tiêu chí {run['rules_version']}"
+    return f"Phiên bản {run['version']} ({run_status(run)}); lập: {run['created_by']}; tiêu chí {run['rules_version']}"
 
 
 def classification_file(
@@ -297,14 +300,9 @@ def kpi_workbook(report: dict[str, Any], day: date, heading: Heading) -> bytes:
         for k in report["kpis"]
     ]
     run = report["classification"]
-    status = (
-        f"đã phê duyệt: {run['approved_by']}, {_when(run['approved_at'])}"
-        if report["approved"]
-        else "CHƯA PHÊ DUYỆT (bản nháp)"
-    )
     area = report.get("province") or AreaLevel.NATION.label
     subtitle = (
-        f"{area}. Kết quả phân loại năm {report['year']}, phiên bản {run['version']} ({status}); "
+        f"{area}. Kết quả phân loại năm {report['year']}, phiên bản {run['version']} ({run_status(run)}); "
         f"chỉ tiêu {report['targets_version']}"
     )
     return workbook(

@@ -2,8 +2,12 @@
 
 import csv
 import io
+from datetime import UTC, date, datetime
 
-from gis.io.exports import HOTSPOT_COLUMNS, write_csv
+from openpyxl import load_workbook
+
+from gis.io.exports import HOTSPOT_COLUMNS, kpi_workbook, write_csv
+from gis.io.heading import Heading
 
 HOTSPOT = {
     "id": 7,
@@ -33,3 +37,33 @@ def test_csv_for_people_is_separated_as_excel_reads_it_under_vietnamese_settings
     assert row[-2:] == ["106,701235", "20,845679"], "coordinates with a decimal comma like every figure"
     raw_header, raw_row = _rows(write_csv(HOTSPOT_COLUMNS, [HOTSPOT], raw=True), ",")
     assert raw_header == [c.name for c in HOTSPOT_COLUMNS] and raw_row[:3] == ["7", "verified", "spot"]
+
+
+def _texts(content: bytes) -> list[str]:
+    sheet = load_workbook(io.BytesIO(content)).active
+    return [c for row in sheet.iter_rows(values_only=True) for c in row if isinstance(c, str)]
+
+
+def _kpi_report(status: str, approved_at: datetime | None) -> dict:
+    run = {"id": 1, "version": 2, "status": status, "approved_by": "lanh.dao", "approved_at": approved_at}
+    kpi = {"key": "new_hotspots", "label_vi": "Điểm, tụ điểm mới phát sinh", "value": 3, "target": 0}
+    return {
+        "year": 2025,
+        "classification": run,
+        "approved": status == "approved",
+        "province": "Thành phố Hải Phòng",
+        "targets_version": "hp-kpi-2025.2",
+        "kpis": [{**kpi, "met": False, "unit": "điểm", "note": ""}],
+    }
+
+
+def test_a_draft_and_an_approved_run_read_the_same_in_every_report() -> None:
+    """The KPI report says a draft is a draft as the classification does (it read "(CHƯA PHÊ DUYỆT (bản nháp))"),
+    and an approval by its Hải Phòng day (18:00 UTC on 31/12 is 01/01 there)."""
+    heading = Heading("CÔNG AN THÀNH PHỐ HẢI PHÒNG", "Hải Phòng")
+    draft = _texts(kpi_workbook(_kpi_report("draft", None), date(2026, 1, 5), heading))
+    assert any("năm 2025, phiên bản 2 (BẢN NHÁP, CHƯA PHÊ DUYỆT); chỉ tiêu" in t for t in draft), draft
+    evening = datetime(2025, 12, 31, 18, 0, tzinfo=UTC)
+    approved = _texts(kpi_workbook(_kpi_report("approved", evening), date(2026, 1, 5), heading))
+    assert any("phiên bản 2 (đã phê duyệt: lanh.dao, 01/01/2026); chỉ tiêu" in t for t in approved), approved
+    assert "3 điểm" in approved and "0 điểm" in approved and "Không đạt" in approved
