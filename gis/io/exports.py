@@ -101,10 +101,13 @@ def workbook(
     *,
     day: date,
     heading: Heading,
+    sheet: str,
     widths: Sequence[int] | None = None,
+    frozen: int = 2,
 ) -> bytes:
-    """An administrative Excel table of these rows, issued under ``heading``: Vietnamese headers only, a report to
-    print and send on (a script reads ``raw=True`` or the JSON API; a grey row of machine names had puzzled readers)."""
+    """An administrative Excel table of these rows, issued under ``heading`` on a sheet named ``sheet``, the header and
+    the first ``frozen`` columns (STT counted) kept in view: Vietnamese headers only, a report to print and send on (a
+    script reads ``raw=True`` or the JSON API; a grey row of machine names had puzzled readers)."""
     from gis.io.excel import administrative_workbook  # here: openpyxl is ~20 MB in every server process otherwise
 
     return administrative_workbook(
@@ -114,7 +117,9 @@ def workbook(
         [[i, *(safe_cell(c.show(row.get(c.name))) for c in columns)] for i, row in enumerate(rows, 1)],
         day=day,
         heading=heading,
+        sheet=sheet,
         widths=widths,
+        frozen=frozen,
     )
 
 
@@ -238,7 +243,9 @@ def classification_file(
         rows,
         day=day,
         heading=heading,
+        sheet=f"Phân loại {run['year']}",
         widths=[6, 10, 22, 30, 30, 14, 30, 14, 12] + [14] * (len(columns) - 8),
+        frozen=3,  # STT, code and name: the commune stays in view beside its criteria
     )
 
 
@@ -273,6 +280,7 @@ def hotspot_register_file(
         rows,
         day=day,
         heading=heading,
+        sheet="Sổ theo dõi",
         widths=(6, 9, 22, 24, 10, 14, 14, 10, 24, 10, 12, 12),
     )
 
@@ -312,5 +320,6 @@ def kpi_workbook(report: dict[str, Any], day: date, heading: Heading) -> bytes:
         rows,
         day=day,
         heading=heading,
+        sheet=f"Chỉ tiêu {report['year']}",
         widths=(6, 48, 18, 18, 12, 48),
     )

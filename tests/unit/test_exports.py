@@ -4,9 +4,10 @@ import csv
 import io
 from datetime import UTC, date, datetime
 
+import pandas as pd
 from openpyxl import load_workbook
 
-from gis.io.exports import HOTSPOT_COLUMNS, kpi_workbook, write_csv
+from gis.io.exports import HOTSPOT_COLUMNS, classification_file, hotspot_register_file, kpi_workbook, write_csv
 from gis.io.heading import Heading
 
 HOTSPOT = {
@@ -67,3 +68,20 @@ def test_a_draft_and_an_approved_run_read_the_same_in_every_report() -> None:
     approved = _texts(kpi_workbook(_kpi_report("approved", evening), date(2026, 1, 5), heading))
     assert any("phiên bản 2 (đã phê duyệt: lanh.dao, 01/01/2026); chỉ tiêu" in t for t in approved), approved
     assert "3 điểm" in approved and "0 điểm" in approved and "Không đạt" in approved
+
+
+def test_each_workbook_names_its_sheet_and_keeps_the_rows_names_in_view() -> None:
+    """Sheets copied into one workbook stay apart (each was "Báo cáo"); scrolling right through the criteria keeps the
+    commune's name in view (only STT and code were frozen) and the header row above."""
+    heading = Heading("CÔNG AN THÀNH PHỐ HẢI PHÒNG", "Hải Phòng")
+    result = {"commune_code": "11411", "name": "Đông Hải", "category": "at_risk", "level": None, "method": "legal"}
+    criterion = {"criterion_id": "I.a", "title": "loại I (a)", "value": None, "detail": "không rõ", "missing": True}
+    results = pd.DataFrame([{**result, "legal_category": "at_risk", "incomplete": True, "criteria": [criterion]}])
+    run = {"year": 2025, "version": 1, "status": "draft", "created_by": "tham.muu", "rules_version": "qd28-2025.2"}
+    classes = load_workbook(io.BytesIO(classification_file(results, run, "xlsx", date(2026, 1, 5), heading=heading)))
+    assert classes.sheetnames == ["Phân loại 2025"] and classes.active.freeze_panes == "D9"
+    assert classes.active["C8"].value == "Tên đơn vị" and classes.active["C9"].value == "Đông Hải"
+    kpis = load_workbook(io.BytesIO(kpi_workbook(_kpi_report("draft", None), date(2026, 1, 5), heading)))
+    assert kpis.sheetnames == ["Chỉ tiêu 2025"] and kpis.active.freeze_panes == "C9"
+    register = load_workbook(io.BytesIO(hotspot_register_file([HOTSPOT], "xlsx", date(2026, 1, 5), heading=heading)))
+    assert register.sheetnames == ["Sổ theo dõi"] and register.active.freeze_panes == "C9"
