@@ -532,7 +532,7 @@ SUMMARY_LABELS = {
     "rejected": "bị loại",
     "outside": "ngoài địa bàn (vẫn lưu)",
     "by_code": "xác định xã theo mã",
-    "by_address": "theo địa chỉ",
+    "by_address": "xác định xã theo địa chỉ",
     "ambiguous": "chưa rõ xã",
     "flagged": "vẫn lưu, cần xem lại",
     "inserted": "thêm mới",
@@ -552,8 +552,13 @@ def column_label(field: str, labels: dict[str, str]) -> str:
 
 
 def summary_line(title: str, counts: dict[str, int]) -> str:
-    """``title: label count, …`` in Vietnamese, in the order of ``counts`` (a key without a label shows as itself)."""
-    return f"{title}: " + ", ".join(f"{SUMMARY_LABELS.get(key, key)} {value}" for key, value in counts.items())
+    """``title: label count, …`` in Vietnamese, in the order of ``counts`` (a key without a label shows as itself).
+
+    The first count is the import's outcome and always shows ("đã nhập 0" says nothing was stored); any other count
+    shows only when it is not zero: "bị loại 0, vẫn lưu, cần xem lại 0" had read as if there were something to see.
+    """
+    shown = [(key, value) for i, (key, value) in enumerate(counts.items()) if i == 0 or value]
+    return f"{title}: " + ", ".join(f"{SUMMARY_LABELS.get(key, key)} {value}" for key, value in shown)
 
 
 def vietnamese_reason(reason: str) -> str:

@@ -8,9 +8,11 @@ import json
 import sys
 from collections.abc import Callable
 from pathlib import Path
+from typing import Any
 
 from api.cli.audit import record_command_read
 from api.cli.vi import SCENARIO_INCIDENTS, SCENARIO_YEARS, cli_int, cli_output_file, naming_file, parser_options
+from models.domain.dates import vn_day
 from models.vocabulary import Category, Level, RunStatus, UnitBasis, class_label
 
 #: Review lines printed on the terminal.
@@ -95,10 +97,14 @@ def cmd_approve(args: argparse.Namespace) -> int:
 
     with get_engine().begin() as conn:
         run = approve(conn, args.year, actor=getpass.getuser(), four_eyes=ClassificationSettings().four_eyes)
-    print(
-        f"Đã phê duyệt năm {run['year']} phiên bản {run['version']} ({run['approved_by']}, {run['approved_at']:%d/%m/%Y})"
-    )
+    print(approved_line(run))
     return 0
+
+
+def approved_line(run: dict[str, Any]) -> str:
+    """What `classify approve` prints: the year, version, approver and Hải Phòng day of the approval (the instant as
+    the database session gave it printed its UTC day before 07:00 there, the day before the exports' date)."""
+    return f"Đã phê duyệt năm {run['year']} phiên bản {run['version']} ({run['approved_by']}, {vn_day(run['approved_at'])})"
 
 
 def cmd_export(args: argparse.Namespace) -> int:

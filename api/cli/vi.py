@@ -18,6 +18,7 @@ from typing import Any
 
 from models.domain.dates import parse_day
 from models.errors import InvalidRequest
+from models.numbers import vn_number
 
 _MESSAGES = {
     "usage: ": "cách dùng: ",
@@ -118,13 +119,6 @@ def cli_day(text: str) -> date:
 SCENARIO_YEARS, SCENARIO_INCIDENTS = (1, 50), (1_000, 10_000_000)
 
 
-def _number(value: float) -> str:
-    """A bound in a refusal as Vietnamese write it (10.000.000; 0,5); imported here, when a value is refused."""
-    from gis.io.exports import vn_number
-
-    return vn_number(value)
-
-
 def cli_int(low: int, high: int | None = None) -> Callable[[str], int]:
     """argparse type for a whole number from ``low`` to ``high`` (none: no upper bound): a number outside is a usage
     error in Vietnamese (exit 2), not a ValueError of a model or a database error after the command has started."""
@@ -135,7 +129,9 @@ def cli_int(low: int, high: int | None = None) -> Callable[[str], int]:
         except ValueError:
             raise argparse.ArgumentTypeError(f"cần một số nguyên: {text!r}") from None
         if value < low or (high is not None and value > high):
-            within = f"từ {_number(low)} đến {_number(high)}" if high is not None else f"từ {_number(low)} trở lên"
+            within = (
+                f"từ {vn_number(low)} đến {vn_number(high)}" if high is not None else f"từ {vn_number(low)} trở lên"
+            )
             raise argparse.ArgumentTypeError(f"cần một số nguyên {within}: {text!r}")
         return value
 
@@ -152,7 +148,7 @@ def cli_positive(high: float | None = None) -> Callable[[str], float]:
         except ValueError:
             raise argparse.ArgumentTypeError(f"cần một số: {text!r}") from None
         if not math.isfinite(value) or value <= 0 or (high is not None and value > high):
-            within = f"lớn hơn 0 và không quá {_number(high)}" if high is not None else "lớn hơn 0"
+            within = f"lớn hơn 0 và không quá {vn_number(high)}" if high is not None else "lớn hơn 0"
             raise argparse.ArgumentTypeError(f"cần một số {within}: {text!r}")
         return value
 

@@ -60,18 +60,22 @@ def administrative_workbook(
     *,
     day: date,
     heading: Heading,
+    sheet: str,
     widths: Sequence[int] | None = None,
+    frozen: int = 2,
 ) -> bytes:
     """An .xlsx report in the administrative layout (Nghị định 30/2020 style), ready to print on A4 landscape.
 
     The agency block (top left) and the national heading with the motto (beside it, not at the far end of a
     wide table) each span about a page third; ``heading`` says which agency issues it and where it is dated (the
     reader's province police, or the Ministry). Then the title, subtitle, the bordered table whose header rows
-    repeat on every printed page, and the signature block.
+    repeat on every printed page, and the signature block. The sheet is named ``sheet`` (what it holds: sheets copied
+    into one workbook stay apart; at most 31 characters, Excel's limit); the header row and the first ``frozen``
+    columns (those that name a row) stay in view while the reader scrolls.
     """
     wb = Workbook()
     ws = wb.active
-    ws.title = "Báo cáo"
+    ws.title = sheet
     n = len(headers)
     widths = list(widths or [18] * n) + [18] * max(0, n - len(widths or []))
     left_end = _span(widths, 1, 40)
@@ -111,7 +115,7 @@ def administrative_workbook(
     ws.page_setup.fitToWidth = 1
     ws.page_setup.fitToHeight = 0
     ws.sheet_properties.pageSetUpPr.fitToPage = True
-    ws.freeze_panes = ws.cell(row=header_row + 1, column=3)
+    ws.freeze_panes = ws.cell(row=header_row + 1, column=frozen + 1)
     buffer = BytesIO()
     wb.save(buffer)
     return buffer.getvalue()

@@ -19,7 +19,8 @@ from typing import TYPE_CHECKING, Any
 from gis.io.heading import Heading
 from models.domain.dates import vn_day
 from models.lazy import lazy_module
-from models.vocabulary import AreaLevel, HotspotKind, HotspotStatus, class_label
+from models.numbers import vn_number
+from models.vocabulary import MISSING_DATA_LABEL, AreaLevel, HotspotKind, HotspotStatus, RunStatus, class_label
 
 if TYPE_CHECKING:
     import pandas as pd
@@ -27,7 +28,7 @@ else:
     pd = lazy_module("pandas")
 
 FORMATS = ("csv", "geojson", "xlsx")
-MISSING = "thiếu dữ liệu"
+MISSING = MISSING_DATA_LABEL
 METHOD_LABELS = {"legal": "Theo tiêu chí", "override": "Điều chỉnh thủ công"}
 #: A cell starting with one of these is run as a formula by spreadsheets (CSV injection): it is prefixed with '.
 _FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
@@ -47,18 +48,6 @@ def safe_cell(value: Any) -> Any:
     if isinstance(value, str) and value.startswith(_FORMULA_START):
         return "'" + value
     return value
-
-
-def vn_number(value: Any, decimals: int = 2) -> str:
-    """A number as Vietnamese readers write it: integers whole, others to ``decimals`` with a decimal comma."""
-    if value is None or (isinstance(value, float) and math.isnan(value)):
-        return MISSING
-    if isinstance(value, bool):
-        return "Có" if value else "Không"
-    number = float(value)
-    if number.is_integer():
-        return f"{int(number):,}".replace(",", ".")
-    return f"{number:,.{decimals}f}".replace(",", "\u00a0").replace(".", ",").replace("\u00a0", ".")
 
 
 def vn_megabytes(size: int) -> str:
@@ -87,9 +76,14 @@ class Column:
 
 
 def write_csv(columns: Sequence[Column], rows: Sequence[dict[str, Any]], *, raw: bool = False) -> bytes:
-    """CSV (UTF-8 with BOM, for Excel): Vietnamese headers and shown values, or machine names and codes if ``raw``."""
+    """CSV (UTF-8 with BOM, for Excel): Vietnamese headers and shown values separated by ';', or machine names and
+    codes separated by ',' if ``raw`` (for scripts).
+
+    The shown values write decimals with a comma, as Excel does under Vietnamese regional settings, whose list
+    separator is then ';': a comma-separated file opened there put every row in the first column, and "87,5" in
+    a comma-separated file is a quoted text, never a number."""
     buffer = io.StringIO()
-    writer = csv.writer(buffer, lineterminator="\n")
+    writer = csv.writer(buffer, delimiter="," if raw else ";", lineterminator="\n")
     if raw:
         writer.writerow([c.name for c in columns])
         writer.writerows([[safe_cell(row.get(c.name)) for c in columns] for row in rows])
@@ -107,10 +101,13 @@ def workbook(
     *,
     day: date,
     heading: Heading,
+    sheet: str,
     widths: Sequence[int] | None = None,
+    frozen: int = 2,
 ) -> bytes:
-    """An administrative Excel table of these rows, issued under ``heading``: Vietnamese headers only, a report to
-    print and send on (a script reads ``raw=True`` or the JSON API; a grey row of machine names had puzzled readers)."""
+    """An administrative Excel table of these rows, issued under ``heading`` on a sheet named ``sheet``, the header and
+    the first ``frozen`` columns (STT counted) kept in view: Vietnamese headers only, a report to print and send on (a
+    script reads ``raw=True`` or the JSON API; a grey row of machine names had puzzled readers)."""
     from gis.io.excel import administrative_workbook  # here: openpyxl is ~20 MB in every server process otherwise
 
     return administrative_workbook(
@@ -120,7 +117,9 @@ def workbook(
         [[i, *(safe_cell(c.show(row.get(c.name))) for c in columns)] for i, row in enumerate(rows, 1)],
         day=day,
         heading=heading,
+        sheet=sheet,
         widths=widths,
+        frozen=frozen,
     )
 
 
@@ -217,13 +216,16 @@ def run_meta(run: dict[str, Any]) -> dict[str, Any]:
     return {k: run[k] for k in keys}
 
 
+def run_status(run: dict[str, Any]) -> str:
+    """Approved by whom and on which Hải Phòng day, or that the run is a draft: the words of every file built on it."""
+    if run["status"] == RunStatus.APPROVED:
+        return f"đã phê duyệt: {run['approved_by']}, {_when(run['approved_at'])}"
+    return "BẢN NHÁP, CHƯA PHÊ DUYỆT"
+
+
 def run_subtitle(run: dict[str, Any]) -> str:
     """Which version, approved by whom and when (or that it is a draft), under which criteria."""
-    if run["status"] == "approved":
-        status = f"đã phê duyệt: {run['approved_by']}, {_when(run['approved_at'])}"
-    else:
-        status = "BẢN NHÁP, CHƯA PHÊ DUYỆT"
-    return f"Phiên bản {run['version']} ({status}); lập: {run['created_by']}; tiêu chí {run['rules_version']}"
+    return f"Phiên bản {run['version']} ({run_status(run)}); lập: {run['created_by']}; tiêu chí {run['rules_version']}"
 
 
 def classification_file(
@@ -241,7 +243,9 @@ def classification_file(
         rows,
         day=day,
         heading=heading,
+        sheet=f"Phân loại {run['year']}",
         widths=[6, 10, 22, 30, 30, 14, 30, 14, 12] + [14] * (len(columns) - 8),
+        frozen=3,  # STT, code and name: the commune stays in view beside its criteria
     )
 
 
@@ -256,8 +260,10 @@ HOTSPOT_COLUMNS = (
     Column("commune_code", "Mã xã, phường"),
     Column("commune_name", "Xã, phường"),
     Column("radius_m", "Bán kính (m)", lambda v: vn_number(v, 1)),
-    Column("lon", "Kinh độ", lambda v: "" if v is None else f"{float(v):.6f}"),
-    Column("lat", "Vĩ độ", lambda v: "" if v is None else f"{float(v):.6f}"),
+    # Degrees with a decimal comma like every other figure: "106.701235" read under Vietnamese settings as a
+    # number with a thousands dot (or as text), never the longitude.
+    Column("lon", "Kinh độ", lambda v: vn_number(v, 6)),
+    Column("lat", "Vĩ độ", lambda v: vn_number(v, 6)),
 )
 
 
@@ -274,6 +280,7 @@ def hotspot_register_file(
         rows,
         day=day,
         heading=heading,
+        sheet="Sổ theo dõi",
         widths=(6, 9, 22, 24, 10, 14, 14, 10, 24, 10, 12, 12),
     )
 
@@ -301,14 +308,9 @@ def kpi_workbook(report: dict[str, Any], day: date, heading: Heading) -> bytes:
         for k in report["kpis"]
     ]
     run = report["classification"]
-    status = (
-        f"đã phê duyệt: {run['approved_by']}, {_when(run['approved_at'])}"
-        if report["approved"]
-        else "CHƯA PHÊ DUYỆT (bản nháp)"
-    )
     area = report.get("province") or AreaLevel.NATION.label
     subtitle = (
-        f"{area}. Kết quả phân loại năm {report['year']}, phiên bản {run['version']} ({status}); "
+        f"{area}. Kết quả phân loại năm {report['year']}, phiên bản {run['version']} ({run_status(run)}); "
         f"chỉ tiêu {report['targets_version']}"
     )
     return workbook(
@@ -318,5 +320,6 @@ def kpi_workbook(report: dict[str, Any], day: date, heading: Heading) -> bytes:
         rows,
         day=day,
         heading=heading,
+        sheet=f"Chỉ tiêu {report['year']}",
         widths=(6, 48, 18, 18, 12, 48),
     )

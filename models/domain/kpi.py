@@ -10,7 +10,7 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 
 from models.lazy import lazy_module
-from models.vocabulary import MISSING_DATA_LABEL, PROBLEM_CATEGORIES
+from models.vocabulary import MISSING_DATA_LABEL, PROBLEM_CATEGORIES, Category
 
 if TYPE_CHECKING:
     import pandas as pd
@@ -230,6 +230,15 @@ def compute_kpis(
         *(
             _row(f"trong_diem_{lvl}", f"Trọng điểm loại {lvl}", int(key_levels.get(lvl, 0)), None, None, "địa bàn")
             for lvl in ("I", "II", "III")
+        ),
+        # The rest of the problem communes, so that the lines under it add up to it (loại I + II + III fell short).
+        _row(
+            "at_risk",
+            f"{Category.AT_RISK.label} (chưa đến mức trọng điểm)",
+            int(classes["category"].eq(Category.AT_RISK).sum()),
+            None,
+            None,
+            "địa bàn",
         ),
         _row(
             "eradicated",

@@ -29,6 +29,7 @@ import numpy as np
 
 from models.errors import InvalidInput
 from models.lazy import lazy_module
+from models.numbers import vn_number
 from models.vocabulary import Category, IncidentKind
 
 if TYPE_CHECKING:
@@ -365,12 +366,6 @@ SHOWN_DECIMALS = 3
 _MAX_DECIMALS = 12
 
 
-def _format_number(x: float, decimals: int = SHOWN_DECIMALS) -> str:
-    """Vietnamese number format: '.' groups thousands, ',' marks decimals, at most ``decimals`` decimals."""
-    text = f"{x:,.{decimals}f}".rstrip("0").rstrip(".")
-    return text.translate(str.maketrans(",.", ".,"))
-
-
 def _format_faithful(x: float, op: str, threshold: float) -> str:
     """A figure in the Vietnamese format, with as many decimals as it takes for the number shown to compare with
     the threshold as the figure itself does: 0,49955 % was shown "0,5 % (cần ≥ 0,5 %)", a refusal that read as
@@ -379,7 +374,7 @@ def _format_faithful(x: float, op: str, threshold: float) -> str:
     decimals = SHOWN_DECIMALS
     while decimals < _MAX_DECIMALS and OPS[op](round(x, decimals), threshold) != decides:
         decimals += 1
-    return _format_number(x, decimals)
+    return vn_number(x, decimals, trim=True)
 
 
 def _with_unit(values: pd.Series, unit: str, op: str, threshold: float) -> pd.Series:
@@ -442,7 +437,9 @@ def _evaluate_comparison(expr: Comparison, frame: pd.DataFrame, rules: LegalRule
         rate = (numerator * expr.scale / denominator).where(denominator > 0)
         values, unit = rate.mask(numerator.eq(0), 0.0), "%" if expr.scale == 100 else ""
     met = _compare(values, expr.op, float(expr.threshold))
-    required = f"{OP_SYMBOLS[expr.op]} {_format_number(expr.threshold)}" + (f" {unit}" if unit else "")
+    required = f"{OP_SYMBOLS[expr.op]} {vn_number(expr.threshold, SHOWN_DECIMALS, trim=True)}" + (
+        f" {unit}" if unit else ""
+    )
     return _Result(met, _phrase(met, _with_unit(values, unit, expr.op, float(expr.threshold)), required), values)
 
 

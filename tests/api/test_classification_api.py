@@ -166,7 +166,10 @@ def test_exports(client, as_user, conn: Connection, indicators: list[str]) -> No
     assert header[:3] == ["commune_code", "name", "final_class"] and "override_reason" in header
     assert "I.a.value" in header and "I.a.met" in header and len(raw) == 115
     shown = list(
-        csv.reader(io.StringIO(export_classification(conn, 2025, "csv", issuer=None).content.decode("utf-8-sig")))
+        csv.reader(
+            io.StringIO(export_classification(conn, 2025, "csv", issuer=None).content.decode("utf-8-sig")),
+            delimiter=";",
+        )
     )
     assert shown[0][:5] == ["STT", "Mã đơn vị", "Tên đơn vị", "Phân loại", "Theo tiêu chí"]
     assert "Lý do điều chỉnh" in shown[0] and "Tiêu chí loại I (a): số liệu" in shown[0]

@@ -13,12 +13,14 @@ import subprocess
 import sys
 import unicodedata
 from collections.abc import Iterator
+from datetime import UTC, datetime
 from pathlib import Path
 
 import geopandas as gpd
 import pytest
 from sqlalchemy import Engine, text
 
+from api.cli.classify import approved_line
 from api.cli.main import build_parser, main
 from gis.ops.redis import free_port
 
@@ -194,7 +196,7 @@ def test_help_is_vietnamese_with_formats_and_defaults(cli, capsys) -> None:
             "ref,occurred_at,lon,lat,kind\nV1,không-phải-ngày,106.68,20.86,tip\nV2,2025-01-01,106.68,20.86,x\n"
             "V3,2025-01-01,106.68,,tip\n",
             [
-                "Vụ việc: đã nhập 0, trùng (bỏ qua) 0, bị loại 3, ngoài địa bàn (vẫn lưu) 0,",
+                "Vụ việc: đã nhập 0, bị loại 3\n",  # no zero count beside the outcome
                 "dòng 2 [V1] Thời gian:",
                 "dòng 3 [V2] Loại vụ việc:",
                 "dòng 4 [V3] Kinh độ/Vĩ độ:",  # a pair refused together
@@ -204,7 +206,7 @@ def test_help_is_vietnamese_with_formats_and_defaults(cli, capsys) -> None:
             "indicators",
             "year,commune_code,population,users_with_records,plants_destroyed,cultivation_m2,on_drug_route\n"
             "2025,31,nhiều,1,0,0,0\n",
-            ["Chỉ số: đã nhập 0, bị loại 1,", "dòng 2 [31] Dân số: Dân số phải là số nguyên"],
+            ["Chỉ số: đã nhập 0, bị loại 1\n", "dòng 2 [31] Dân số: Dân số phải là số nguyên"],
         ),
     ],
 )
@@ -539,6 +541,17 @@ def test_every_value_has_a_vietnamese_placeholder_in_help_and_errors(cli, capsys
     assert english == []  # were --team TEAM, --port PORT, --seeds SEEDS [SEEDS ...], a positional "name", …
     code, _, err = cli(capsys, "users", "add")
     assert code == 2 and "thiếu tham số bắt buộc: TÊN, --role" in err, err
+
+
+def test_an_approval_is_printed_on_its_hai_phong_day() -> None:
+    """18:30 UTC on 31/12/2025 is 01:30 on 01/01/2026 in Hải Phòng: the day the exports of the run show."""
+    run = {
+        "year": 2025,
+        "version": 2,
+        "approved_by": "lanh.dao",
+        "approved_at": datetime(2025, 12, 31, 18, 30, tzinfo=UTC),
+    }
+    assert approved_line(run) == "Đã phê duyệt năm 2025 phiên bản 2 (lanh.dao, 01/01/2026)"
 
 
 def test_an_approved_year_cannot_be_changed_from_the_command_line(

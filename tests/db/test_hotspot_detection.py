@@ -184,8 +184,8 @@ def test_manual_hotspot_and_export(conn: Connection) -> None:
     raw = export_register(conn, "csv", raw=True).content.decode("utf-8-sig").splitlines()
     assert raw[0] == "id,status,kind,n_incidents,first_seen,last_seen,commune_code,commune_name,radius_m,lon,lat"
     shown = export_register(conn, "csv").content.decode("utf-8-sig").splitlines()
-    assert shown[0].startswith("STT,Số hiệu,Trạng thái,Loại điểm,Số vụ việc,Phát hiện lần đầu")
-    mine = next(line for line in shown[1:] if f",{hotspot_id},Phát hiện," in line)
-    assert mine.startswith(str(shown.index(mine)) + ",")  # STT counts the rows
+    assert shown[0].startswith("STT;Số hiệu;Trạng thái;Loại điểm;Số vụ việc;Phát hiện lần đầu")
+    mine = next(line for line in shown[1:] if f";{hotspot_id};Phát hiện;" in line)
+    assert mine.startswith(str(shown.index(mine)) + ";")  # STT counts the rows
     sheet = load_workbook(io.BytesIO(export_register(conn, "xlsx").content)).active
     assert "SỔ THEO DÕI ĐIỂM, TỤ ĐIỂM PHỨC TẠP VỀ MA TÚY" in [c for r in sheet.iter_rows(values_only=True) for c in r]

@@ -116,6 +116,16 @@ def test_kpi_targets_come_from_the_config_and_interpolate() -> None:
     assert kpis["eradicated_growth"]["value"] == 0.5 and kpis["eradicated_growth"]["met"] is True
 
 
+def test_the_problem_communes_add_up_from_the_lines_under_them() -> None:
+    """Trọng điểm loại I, II, III and the communes with drug problems below that level make up the problem count."""
+    categories = ["drug_free"] * 3 + ["trong_diem"] * 3 + ["at_risk"] * 4
+    classes = pd.DataFrame({"category": categories, "level": [None] * 3 + ["I", "III", "III"] + [None] * 4})
+    kpis = {k["key"]: k for k in compute_kpis(2025, classes, None, HOTSPOTS, load_targets(), NO_CONVERSION)}
+    parts = [kpis[key]["value"] for key in ("trong_diem_I", "trong_diem_II", "trong_diem_III", "at_risk")]
+    assert parts == [1, 0, 2, 4] and sum(parts) == kpis["problem_communes"]["value"] == 7
+    assert kpis["at_risk"]["label_vi"] == "Có tệ nạn ma túy (chưa đến mức trọng điểm)"
+
+
 @pytest.mark.parametrize("load", [load_targets, load_national_targets])
 def test_what_the_kpi_report_prints_from_the_targets_files_is_vietnamese(load) -> None:
     """The labels and the note are printed in the planner's KPI workbook: no English gloss in brackets."""

@@ -1,0 +1,33 @@
+"""Numbers as Vietnamese readers write them: '.' groups thousands, ',' marks decimals ("3.000", "0,12").
+
+The one implementation behind every figure a user reads: the exports, the command line's refusals (through
+``gis.io.exports``) and the legal criteria's explanations (``models.domain.legal_rules``). Pure: no locale is
+consulted, so a server's settings cannot change what a report says.
+"""
+
+from __future__ import annotations
+
+import math
+from typing import Any
+
+from models.vocabulary import MISSING_DATA_LABEL
+
+#: Swaps the English separators for the Vietnamese ones in one pass.
+_VIETNAMESE_SEPARATORS = str.maketrans(",.", ".,")
+
+
+def vn_number(value: Any, decimals: int = 2, *, trim: bool = False) -> str:
+    """``value`` in the Vietnamese format: an integer whole ("3.000"), another number to ``decimals`` decimals
+    ("0,50"), or with ``trim`` to at most that many (trailing zeros dropped: "0,5", "12"); a bool as "Có" / "Không";
+    None or NaN as "thiếu dữ liệu" (missing, never 0)."""
+    if value is None or (isinstance(value, float) and math.isnan(value)):
+        return MISSING_DATA_LABEL
+    if isinstance(value, bool):
+        return "Có" if value else "Không"
+    number = float(value)
+    if number.is_integer():
+        return f"{int(number):,}".translate(_VIETNAMESE_SEPARATORS)
+    text = f"{number:,.{decimals}f}"
+    if trim and "." in text:
+        text = text.rstrip("0").rstrip(".")
+    return text.translate(_VIETNAMESE_SEPARATORS)
