@@ -11,7 +11,7 @@ VENDOR := maps/static/vendor/.installed
 HOST ?= 127.0.0.1
 PORT ?= 8000
 
-.PHONY: demo test test-fast lint typecheck format system-deps test-system-deps venv db demo-data bench wheel clean
+.PHONY: demo test test-fast lint typecheck format system-deps test-system-deps venv db demo-data bench wheel bundle clean
 
 system-deps:
 	./scripts/system-deps.sh
@@ -80,6 +80,14 @@ format: $(VENV)/.installed
 wheel: $(VENV)/.installed $(VENDOR)
 	rm -rf build dist
 	$(BIN)/pip wheel --no-deps --wheel-dir dist .
+
+# The offline bundle (README, *Installing on a closed network*): dist/diaban-<version>-offline-<python>-<machine>.tar.gz
+# with that wheel, its runtime dependencies as wheels at the venv's versions, install.sh, the Debian packages to run
+# and SHA256SUMS (scripts/bundle.sh). Built where PyPI is reachable, on the target's Debian release and machine, for
+# the target's Python: TARGET_PYTHON, the venv's by default (on Debian 12 its python3, 3.11.2).
+TARGET_PYTHON ?= $(BIN)/python
+bundle: wheel
+	./scripts/bundle.sh $(BIN)/python dist/diaban-*.whl dist $(TARGET_PYTHON)
 
 bench: venv
 	./scripts/system-deps.sh bench

@@ -5,24 +5,46 @@
 # (tests/ops/test_several_servers.py starts its own, the packages' services are not used) and PgBouncer for the
 # read-routing tests; with `bench`, gdal-bin (ogr2ogr, the GIS analyst's loader that bench/bench_ingest.py measures
 # against) and redis-server (bench/bench_cache.py). As root apt-get runs directly; otherwise through sudo.
+# With `list`, it installs nothing and prints, one a line, the packages a machine needs to run an installed diaban
+# (not to build it: no Node.js, the wheel carries the pages' libraries) — the offline bundle's debian-packages.txt.
 set -euo pipefail
 
+mode=${1:-}
 need=()
-pg_share=/usr/share/postgresql/15/extension
-[ -f "$pg_share/postgis.control" ] || need+=(postgresql-15-postgis-3)
-[ -x /usr/lib/postgresql/15/bin/initdb ] || need+=(postgresql-15)
-command -v runuser >/dev/null || need+=(util-linux)
-python3 -c 'import ensurepip, venv' 2>/dev/null || need+=(python3-venv)
-command -v npm >/dev/null || need+=(nodejs npm)
-if [ "${1:-}" = "test" ]; then
-  command -v chromium >/dev/null || need+=(chromium)
-  command -v redis-server >/dev/null || need+=(redis-server)
-  [ -x /usr/sbin/nginx ] || command -v nginx >/dev/null || need+=(nginx-light)
-  [ -x /usr/sbin/pgbouncer ] || need+=(pgbouncer)  # tests/ops/test_read_routing.py runs the app through it
+
+# want PACKAGES CHECK...: PACKAGES (space-separated) are needed unless the command CHECK succeeds; in `list` mode
+# they are printed instead (the run-time ones only: `list` stops before the build, test and bench groups).
+want() {
+  local packages=$1
+  shift
+  if [ "$mode" = list ]; then
+    printf '%s\n' $packages
+  elif ! "$@" >/dev/null 2>&1; then
+    need+=($packages)
+  fi
+}
+
+nginx_present() { [ -x /usr/sbin/nginx ] || command -v nginx; }
+
+# To run: the managed cluster (as root it runs as postgres through runuser) and the venv of the install.
+want postgresql-15-postgis-3 test -f /usr/share/postgresql/15/extension/postgis.control
+want postgresql-15 test -x /usr/lib/postgresql/15/bin/initdb
+want util-linux command -v runuser
+want python3-venv python3 -c 'import ensurepip, venv'
+if [ "$mode" = list ]; then
+  exit 0
 fi
-if [ "${1:-}" = "bench" ]; then
-  command -v ogr2ogr >/dev/null || need+=(gdal-bin)
-  command -v redis-server >/dev/null || need+=(redis-server)
+# To build: the pages' npm packages (make's vendor step).
+want "nodejs npm" command -v npm
+if [ "$mode" = test ]; then
+  want chromium command -v chromium
+  want redis-server command -v redis-server
+  want nginx-light nginx_present
+  want pgbouncer test -x /usr/sbin/pgbouncer # tests/ops/test_read_routing.py runs the app through it
+fi
+if [ "$mode" = bench ]; then
+  want gdal-bin command -v ogr2ogr
+  want redis-server command -v redis-server
 fi
 python3 -c 'import sys; sys.exit(sys.version_info < (3, 11))' || { echo "diaban needs Python >= 3.11 (python3 is $(python3 -V))" >&2; exit 1; }
 

@@ -11,6 +11,12 @@ proxy answers without caching headers), so a full install downloaded ~40 MB on e
 see this environment's site-packages for numpy, FastAPI and the rest. Our packages and their data come only from
 the wheel, which the test asserts by the module paths; that every module we import is a declared dependency is
 tests/unit/test_dependencies.py's check.
+
+With DIABAN_TEST_PYPI=1 every test also runs against an install from the offline bundle (`make bundle`): the same
+wheel and all its dependencies downloaded from PyPI (~200 MB, about a minute) by scripts/bundle.sh, then the
+bundle's install.sh into another fresh venv with pip's index off and, as root with unshare, in a namespace without
+network. It is off by default: `make test` downloads nothing. (tests/ops/test_offline_bundle.py checks the scripts on
+a fake bundle, offline.)
 """
 
 from __future__ import annotations
@@ -34,6 +40,7 @@ import psycopg
 import pytest
 from alembic.config import Config
 from alembic.script import ScriptDirectory
+from offline_bundle import extract, install
 
 from gis.ops.postgres import ManagedCluster
 from gis.store.db import MIGRATIONS
@@ -55,15 +62,34 @@ REQUIRED = {
     "/static/js/command.js",
 }
 CSS_URL = re.compile(r"""url\(\s*['"]?([^'")]+)['"]?\s*\)""")
+#: The install from the offline bundle downloads from PyPI: only when asked (see the module docstring).
+BUNDLE = pytest.param(
+    "bundle",
+    marks=pytest.mark.skipif(
+        os.environ.get("DIABAN_TEST_PYPI") != "1", reason="downloads from PyPI: set DIABAN_TEST_PYPI=1 to run it"
+    ),
+)
 
 
-def _run(*cmd: str | Path, **kwargs: object) -> subprocess.CompletedProcess[str]:
-    return subprocess.run([str(c) for c in cmd], capture_output=True, text=True, timeout=300, **kwargs)
+def _run(*cmd: str | Path, timeout: float = 300, **kwargs: object) -> subprocess.CompletedProcess[str]:
+    return subprocess.run([str(c) for c in cmd], capture_output=True, text=True, timeout=timeout, **kwargs)
 
 
-@pytest.fixture(scope="module")
-def venv(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    """A fresh venv with the wheel installed (deps seen through a .pth file, see the module docstring)."""
+def _install_bundle(wheel: Path, tmp: Path) -> Path:
+    """The offline bundle of ``wheel`` built as `make bundle` builds it, extracted and installed by its install.sh."""
+    built = _run(ROOT / "scripts" / "bundle.sh", sys.executable, wheel, tmp / "bundle", timeout=900)
+    assert built.returncode == 0, built.stdout + built.stderr
+    (archive,) = (tmp / "bundle").glob("*.tar.gz")
+    env = tmp / "venv"
+    installed = install(extract(archive, tmp / "carried"), env)
+    assert installed.returncode == 0, installed.stdout + installed.stderr
+    return env
+
+
+@pytest.fixture(scope="module", params=["wheel", BUNDLE])
+def venv(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """A fresh venv with the wheel installed: alone, its deps seen through a .pth file (see the module docstring),
+    or with every dependency from the offline bundle."""
     if not (VENDOR / "leaflet" / "leaflet.js").is_file():
         pytest.fail(f"{VENDOR} is not built: run `make venv` (npm ci) before packaging")
     tmp = tmp_path_factory.mktemp("wheel")
@@ -77,6 +103,8 @@ def venv(tmp_path_factory: pytest.TempPathFactory) -> Path:
     built = _run(sys.executable, "-m", "pip", "wheel", "--no-deps", "--wheel-dir", tmp / "dist", tmp / "src")
     assert built.returncode == 0, built.stdout + built.stderr
     (wheel,) = (tmp / "dist").glob("diaban-*.whl")
+    if request.param == "bundle":
+        return _install_bundle(wheel, tmp)
 
     env = tmp / "venv"
     made = _run(sys.executable, "-m", "venv", "--without-pip", env)
@@ -92,8 +120,9 @@ def venv(tmp_path_factory: pytest.TempPathFactory) -> Path:
 
 
 @pytest.fixture(scope="module")
-def database(cluster: ManagedCluster) -> Iterator[str]:
-    """URL of a new, empty database on the session cluster, as its owner (who may migrate it; dropped afterwards)."""
+def database(cluster: ManagedCluster, venv: Path) -> Iterator[str]:
+    """URL of a new, empty database on the session cluster for ``venv``'s install, as its owner (who may migrate
+    it; dropped afterwards)."""
     cluster.drop_database(DATABASE)
     cluster.create_database(DATABASE)
     yield cluster.owner_url(DATABASE)
