@@ -75,8 +75,9 @@ def _head_bar(viewer: Viewer, csrf: str, subtitle: str, synthetic: bool) -> str:
 @dataclass(frozen=True)
 class PageData:
     """What the pages offer: years with a classification (newest first), the newest approved, the last incident day,
-    the command page's KPI panel (gis.services.overview.kpi_panel), whether the data is synthetic (demo band) and
-    whether an approval needs a second planner (DIABAN_FOUR_EYES)."""
+    the command page's KPI panel (gis.services.overview.kpi_panel), whether the data is synthetic (demo band),
+    whether an approval needs a second planner (DIABAN_FOUR_EYES) and the largest photo accepted (DIABAN_PHOTO_MAX_MB,
+    in bytes; None: the page leaves the check to the server), refused by the team's page before minutes of upload."""
 
     years: tuple[int, ...] = ()
     approved_year: int | None = None
@@ -84,6 +85,7 @@ class PageData:
     kpi: dict[str, Any] | None = None
     synthetic: bool = False
     four_eyes: bool = True
+    photo_max_bytes: int | None = None
 
 
 def _page_config(page: str, viewer: Viewer, data: PageData, basemap: Basemap) -> dict[str, Any]:
@@ -99,6 +101,7 @@ def _page_config(page: str, viewer: Viewer, data: PageData, basemap: Basemap) ->
         "kpi": data.kpi,
         "synthetic": data.synthetic,
         "fourEyes": data.four_eyes,
+        "photoMaxBytes": data.photo_max_bytes,
         "yearRange": [FIRST_YEAR, LAST_YEAR],
         "username": viewer.username,
         "basemap": bool(basemap.tile_url),

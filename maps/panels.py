@@ -179,7 +179,8 @@ def team_panel() -> str:
     return """<aside class="panel"><div id="message" class="message" role="status" aria-live="polite"></div>
       <details id="notices" open><summary>Thông báo <b id="inbox-count" class="badge"></b></summary>
         <ul id="inbox" class="inbox"><li class="none">Đang tải…</li></ul></details>
-      <h2>Nhiệm vụ của tổ <small id="task-count"></small></h2>
+      <h2>Nhiệm vụ của tổ <small id="task-count"></small>
+        <button type="button" id="reload-tasks" class="link">Tải lại danh sách</button></h2>
       <label class="check"><input type="checkbox" id="show-finished"> Hiện cả nhiệm vụ đã nghiệm thu, đã hủy,
         đã từ chối</label>
       <div id="tasks">Đang tải…</div></aside>"""

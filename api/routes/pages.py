@@ -150,6 +150,7 @@ def home(request: Request, conn: ConnDep) -> Response:
         kpi=facts.kpi,
         synthetic=facts.synthetic,
         four_eyes=request.app.state.four_eyes,
+        photo_max_bytes=request.app.state.photo_max_bytes,
     )
     body = role_page(viewer, csrf, data, request.app.state.basemap)
     return HTMLResponse(with_nonce(body, request.state.csp_nonce), headers={"Cache-Control": "no-store"})

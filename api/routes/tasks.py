@@ -45,7 +45,8 @@ PHOTO_RESPONSE: dict[int | str, dict] = {
     }
 }
 Limit = Annotated[int, Query(ge=1, le=1000)]
-#: The client's key of a comment it may send again (after losing the answer): the same key gives the first one back.
+#: The client's key of a comment or transition it may send again (after losing the answer): the same key gives the
+#: first answer back.
 IdempotencyKey = Annotated[
     str | None,
     Header(
@@ -53,7 +54,7 @@ IdempotencyKey = Annotated[
         min_length=8,
         max_length=128,
         pattern=r"^[!-~]+$",
-        description="the client's key of this comment (printable ASCII): a retry with it stores nothing again",
+        description="the client's key of this comment or transition (printable ASCII): a retry with it changes nothing",
     ),
 ]
 Offset = Annotated[int, Query(ge=0, le=100_000_000)]
@@ -161,11 +162,13 @@ def post_assignment(
 
 
 @router.post("/{task_id:int}/transitions", response_model=TaskTransitionOut)
-def post_transition(task_id: int, body: TransitionIn, write: WriterWrite) -> dict[str, Any]:
+def post_transition(task_id: int, body: TransitionIn, write: WriterWrite, key: IdempotencyKey = None) -> dict[str, Any]:
     """Move a task to `to` with the hotspot transition it carries (409 not allowed from its state or its hotspot's,
-    412 stale version, 422 comment or reason missing). The team works; command accepts, returns or cancels."""
+    412 stale version, 422 comment or reason missing). The team works; command accepts, returns or cancels. Sent
+    again with the same `Idempotency-Key` (the answer was lost), the first answer is given and nothing changes (409:
+    the key was used for another change)."""
     require_target(write.user, body.to, TEAM_TASK_TARGETS, COMMAND_TASK_TARGETS)
-    return transition_task(write.conn, task_id, body.to, body.note, body.version, write.user, write.scope)
+    return transition_task(write.conn, task_id, body.to, body.note, body.version, write.user, write.scope, key=key)
 
 
 @router.post("/{task_id:int}/comments", status_code=201, response_model=CommentOut)

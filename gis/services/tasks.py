@@ -13,7 +13,7 @@ from dataclasses import dataclass
 from datetime import UTC, date, datetime
 from typing import Any
 
-from sqlalchemy import Connection, text
+from sqlalchemy import Connection, Row, text
 from sqlalchemy.exc import IntegrityError
 
 from gis.io.photos import Photo
@@ -27,7 +27,7 @@ from models.domain.access import Principal
 from models.domain.coupling import check_taskable, companion
 from models.domain.hotspot_lifecycle import HOTSPOT_LIFECYCLE
 from models.domain.task_lifecycle import TASK_LIFECYCLE, TaskFacts
-from models.errors import AlreadyExists, Conflict, InvalidRequest, NotFound
+from models.errors import AlreadyExists, Conflict, DiabanError, InvalidRequest, NotFound
 from models.vocabulary import TASK_REASSIGNABLE, TaskKind, TaskState
 
 #: Task fields that command may change directly (state and team change through transitions and assignment).
@@ -234,9 +234,42 @@ def transition_task(
     actor: Principal,
     scope: AreaScope,
     at: datetime | None = None,
+    key: str | None = None,
 ) -> dict[str, Any]:
     """Move a visible task at ``version`` to ``target`` if its lifecycle allows it, with the hotspot transition
-    that must accompany it, all or nothing; return id, state, version and the hotspot's status if it moved."""
+    that must accompany it, all or nothing; return id, state, version and the hotspot's status if it moved.
+
+    ``key`` (the client's ``Idempotency-Key``) makes a retry safe as for comments: the same user sending the same move
+    with the same key again (its answer lost, the task since at a newer version) gets the first answer back and
+    nothing changes; the key with another move or comment is refused.
+    """
+    if key is not None:
+        _task_team(conn, task_id, scope)
+        if (first := _keyed_event(conn, actor, key, (task_id, "transition", target, note, None))) is not None:
+            return _transition_answer(first)
+    try:
+        return _move_task(conn, task_id, target, note, version, actor, scope, at, key)
+    except DiabanError:
+        # The same key sent twice at once: the other request moved the task first (and has committed: this one waited
+        # for its row), so this one was refused from the version or state it left behind.
+        first = _keyed_event(conn, actor, key, (task_id, "transition", target, note, None)) if key is not None else None
+        if first is None:
+            raise
+        return _transition_answer(first)
+
+
+def _move_task(
+    conn: Connection,
+    task_id: int,
+    target: str,
+    note: str,
+    version: int,
+    actor: Principal,
+    scope: AreaScope,
+    at: datetime | None,
+    key: str | None,
+) -> dict[str, Any]:
+    """The transition itself (transition_task), its event keyed with the client's ``key``."""
     row = load_at_version(
         conn, "tasks", task_id, version, "r.state, r.team_id, r.hotspot_id, r.kind", scope.tasks("r"), scope.params
     )
@@ -254,8 +287,20 @@ def transition_task(
             {"to": target, "at": at},
         )
         details = {"version": new_version, **_apply_hotspot(conn, move, task_id, actor, at)}
-        record_task_event(conn, task_id, actor, row["team_id"], "transition", row["state"], target, note, details, at)
+        record_task_event(
+            conn, task_id, actor, row["team_id"], "transition", row["state"], target, note, details, at, key
+        )
     return {"id": task_id, "state": target, "version": new_version, "hotspot_status": details.get("hotspot_status")}
+
+
+def _transition_answer(event: Row) -> dict[str, Any]:
+    """What a transition answered, from its event (a retry's answer)."""
+    return {
+        "id": event.task_id,
+        "state": event.to_state,
+        "version": event.details["version"],
+        "hotspot_status": event.details.get("hotspot_status"),
+    }
 
 
 def update_task(
@@ -298,18 +343,14 @@ def comment_task(
     ``key`` (the client's ``Idempotency-Key``) makes a retry safe: the same user sending the same note (and photo)
     with the same key again gets the first comment back and nothing is stored; the key with another note is refused.
     """
-    team_id = conn.execute(
-        text(f"SELECT t.team_id FROM tasks t WHERE t.id = :id AND {scope.tasks('t')}"), {**scope.params, "id": task_id}
-    ).first()
-    if team_id is None:
-        raise NotFound(f"không tìm thấy nhiệm vụ #{task_id}")
+    team_id = _task_team(conn, task_id, scope)
     if key is not None and (first := _keyed_comment(conn, task_id, note, actor, photo, key)) is not None:
         return first
     details = {"photo": photo.media_type, "location_kept": photo.location_kept} if photo else None
     try:
         with conn.begin_nested():
             event_id = record_task_event(
-                conn, task_id, actor, team_id[0], "comment", note=note, details=details, client_key=key
+                conn, task_id, actor, team_id, "comment", note=note, details=details, client_key=key
             )
             photo_id = store_photo(conn, task_id, event_id, photo, actor) if photo else None
     except IntegrityError:
@@ -322,26 +363,44 @@ def comment_task(
     return {"id": event_id, "task_id": task_id, "photo_id": photo_id}
 
 
+def _task_team(conn: Connection, task_id: int, scope: AreaScope) -> int | None:
+    """The team of a task ``scope`` sees (None: not assigned); NotFound when it sees none (a key sent again after the
+    task was taken away answers nothing of it)."""
+    found = conn.execute(
+        text(f"SELECT t.team_id FROM tasks t WHERE t.id = :id AND {scope.tasks('t')}"), {**scope.params, "id": task_id}
+    ).first()
+    if found is None:
+        raise NotFound(f"không tìm thấy nhiệm vụ #{task_id}")
+    return found.team_id
+
+
 def _keyed_comment(
     conn: Connection, task_id: int, note: str, actor: Principal, photo: Photo | None, key: str
 ) -> dict[str, Any] | None:
     """The comment the user already stored under ``key`` (None: none yet); Conflict if the key was used for another
-    comment (another task, note or photo)."""
+    comment (another task, note or photo) or a transition."""
+    sha256 = hashlib.sha256(photo.content).hexdigest() if photo else None
+    first = _keyed_event(conn, actor, key, (task_id, "comment", None, note, sha256))
+    return None if first is None else {"id": first.id, "task_id": task_id, "photo_id": first.photo_id}
+
+
+def _keyed_event(conn: Connection, actor: Principal, key: str, same: tuple[Any, ...]) -> Row | None:
+    """The event the user already stored under ``key`` (None: none yet), if it is the one ``same`` describes (task,
+    event, state reached, note, photo's SHA-256); Conflict if the key was used for anything else."""
     first = conn.execute(
-        text("""SELECT e.id, e.task_id, e.note, p.id AS photo_id, p.sha256
+        text("""SELECT e.id, e.task_id, e.event, e.to_state, e.note, e.details, p.id AS photo_id, p.sha256
                 FROM task_events e LEFT JOIN task_photos p ON p.event_id = e.id
                 WHERE e.actor = :actor AND e.client_key = :key"""),
         {"actor": actor.username, "key": key},
     ).first()
     if first is None:
         return None
-    sha256 = hashlib.sha256(photo.content).hexdigest() if photo else None
-    if (first.task_id, first.note or "", first.sha256) != (task_id, note, sha256):
+    if (first.task_id, first.event, first.to_state, first.note or "", first.sha256) != same:
         raise Conflict(
-            "mã gửi lại (Idempotency-Key) này đã dùng cho một ghi chú khác: hãy gửi với mã mới",
-            "Idempotency-Key already used for another comment",
+            "mã gửi lại (Idempotency-Key) này đã dùng cho một yêu cầu khác: hãy gửi với mã mới",
+            "Idempotency-Key already used for another comment or transition",
         )
-    return {"id": first.id, "task_id": task_id, "photo_id": first.photo_id}
+    return first
 
 
 def _json(value: Any) -> str:

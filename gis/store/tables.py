@@ -513,7 +513,7 @@ class TaskEvent(Base):
     to_state: Mapped[str | None] = mapped_column(String(16))
     note: Mapped[str | None] = mapped_column(Text)
     details: Mapped[dict] = mapped_column(JSONB, default=dict)
-    #: The client's key of a comment it may send again (``Idempotency-Key``): one event per user and key.
+    #: The client's key of a comment or transition it may send again (``Idempotency-Key``): one event per user and key.
     client_key: Mapped[str | None] = mapped_column(Text)
 
 

@@ -233,7 +233,7 @@ def record_task_event(
     client_key: str | None = None,
 ) -> int:
     """Append one event to the task's history (at `at`, default now); ``team_id`` is the assignee it concerns,
-    ``client_key`` the client's key of a comment it may send again (unique per actor)."""
+    ``client_key`` the client's key of a comment or transition it may send again (unique per actor)."""
     return conn.execute(
         insert(TaskEvent)
         .values(

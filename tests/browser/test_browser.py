@@ -173,6 +173,7 @@ def test_command_sees_the_map_with_its_layers(chromium, server: str) -> None:
 
 DESKTOP = {"width": 1440, "height": 900}
 PHONE = {"width": 390, "height": 844}
+SMALL_PHONE = {"width": 360, "height": 740}
 
 
 def marker_colour(page, hotspot_id: int) -> str | None:
@@ -693,7 +694,7 @@ def test_command_imports_incidents_on_a_phone_and_reads_the_refused_rows(chromiu
         "NHAP-3,2026-11-02T09:00:00,khong-biet,106.68,20.86\n",
         encoding="utf-8",
     )
-    page, errors = open_as(chromium, server, "chihuy", {"width": 360, "height": 740})
+    page, errors = open_as(chromium, server, "chihuy", SMALL_PHONE)
     page.click("#incident-import-box summary")
     page.set_input_files("#incident-import input[name=file]", str(upload))
     with page.expect_response(lambda r: "/api/heat" in r.url):  # the map follows the import
@@ -753,9 +754,10 @@ def test_a_note_whose_answer_is_lost_is_sent_again_and_stored_once(chromium, ser
 
 
 def test_a_team_whose_list_is_out_of_date_sees_its_tasks_as_they_are_now(chromium, server: str, city: Engine) -> None:
-    """Two ways a phone's list goes out of date: the answer to «Thực hiện» is lost (the task did start) and the team
-    taps again; command gives a task to another team meanwhile. The page used to keep the old buttons with «hãy tải lại»
-    or «không tìm thấy»: it draws the tasks as they are now, and keeps a note typed in another task."""
+    """The answer to «Thực hiện» is lost (the task did start): the page's own retry carries the first try's
+    Idempotency-Key and is answered with the first move (it got 412 and a red «hãy tải lại», and the team, told
+    «Không kết nối được», tapped again). Command gives a task to another team meanwhile: the page used to keep the old
+    buttons with «không tìm thấy»; it draws the tasks as they are now, and keeps a note typed in another task."""
     with city.connect() as conn:
         team_user, first, second = conn.execute(
             text("""SELECT u.username, min(t.id), max(t.id) FROM users u JOIN tasks t ON t.team_id = u.team_id
@@ -763,11 +765,11 @@ def test_a_team_whose_list_is_out_of_date_sees_its_tasks_as_they_are_now(chromiu
                     ORDER BY u.username LIMIT 1""")
         ).one()
     page, errors = open_as(chromium, server, team_user, PHONE)
-    calls: list[int] = []
+    keys: list[str | None] = []
 
     def lose_the_first_answer(route) -> None:
-        calls.append(1)
-        if len(calls) == 1:  # a change without a key is not sent again by the page itself
+        keys.append(route.request.headers.get("idempotency-key"))
+        if len(keys) == 1:
             route.fetch()
             route.abort("connectionreset")
         else:
@@ -778,11 +780,16 @@ def test_a_team_whose_list_is_out_of_date_sees_its_tasks_as_they_are_now(chromiu
     page.locator(f"article.task[data-task-id='{second}'] .actions textarea").fill(typed)
     started = page.locator(f"article.task[data-task-id='{first}'] button[data-to=in_progress]")
     started.click()
-    page.wait_for_selector("#message.error >> text=Không kết nối được máy chủ")
-    started.click()
-    page.wait_for_selector("#message.error >> text=danh sách đã được tải lại")
+    wait_message(page, f"Nhiệm vụ #{first}: Đang thực hiện")
+    page.wait_for_selector(f"article.task[data-task-id='{first}'] button[data-to=paused]")  # the list drawn again
+    assert len(keys) == 2 and keys[0] and keys[1] == keys[0]
     assert page.locator(f"article.task[data-task-id='{first}'] b.state").inner_text() == "Đang thực hiện"
     assert page.locator(f"article.task[data-task-id='{second}'] .actions textarea").input_value() == typed
+    with city.connect() as conn:
+        started_once = conn.execute(
+            text("SELECT count(*) FROM task_events WHERE task_id = :t AND to_state = 'in_progress'"), {"t": first}
+        ).scalar_one()
+    assert started_once == 1
     with city.begin() as conn:
         team_id = conn.execute(text("SELECT team_id FROM tasks WHERE id = :t"), {"t": second}).scalar_one()
         other = conn.execute(text("SELECT min(id) FROM teams WHERE id <> :t"), {"t": team_id}).scalar_one()
@@ -792,7 +799,85 @@ def test_a_team_whose_list_is_out_of_date_sees_its_tasks_as_they_are_now(chromiu
     assert page.locator(f"article.task[data-task-id='{second}']").count() == 0
     assert page.locator("#notices li", has_text=f"Nhiệm vụ #{second} đã được giao cho tổ khác").is_visible()
     shot(page, "team-phone-out-of-date")
-    assert unexpected([e for e in errors if "ERR_CONNECTION_RESET" not in e], 404, 412) == []
+    assert unexpected([e for e in errors if "ERR_CONNECTION_RESET" not in e], 404) == []
+    page.close()
+
+
+def test_a_photo_on_a_weak_network_is_sent_once_with_its_progress_shown(
+    chromium, server: str, city: Engine, tmp_path: Path
+) -> None:
+    """A phone camera's photo over DIABAN_PHOTO_MAX_MB is refused at once, in Vietnamese, before minutes of upload (it
+    was sent whole, then refused). While a photo goes up, «Gửi ghi chú» is disabled and says so (the file picker was
+    disabled instead: a second tap sent it again); another task's change meanwhile leaves the form as it is; once
+    sent, it is drawn again ready for the next note."""
+    team_user, task_id = team_with_open_task(city)
+    page, errors = open_as(chromium, server, team_user, SMALL_PHONE)
+    form = page.locator(f"article.task[data-task-id='{task_id}'] form.progress")
+    form.locator("summary").click()
+    huge = tmp_path / "camera.jpg"
+    huge.write_bytes(b"\xff\xd8\xff" + bytes(9 * 2**20))
+    form.locator("input[name=photo]").set_input_files(str(huge))
+    uploads: list = []
+    page.on("request", lambda r: uploads.append(r) if r.url.endswith("/photos") else None)
+    form.locator("button[type=submit]").click()
+    page.wait_for_selector("#message.error >> text=Ảnh quá lớn: 9 MB, tối đa 8 MB")
+    assert uploads == []
+
+    held: list = []
+    page.route(f"**/api/tasks/{task_id}/photos", lambda route: held.append(route))  # on its way until let go
+    form.locator("textarea[name=note]").fill("Ảnh lán trại")
+    form.locator("input[name=photo]").set_input_files(str(gps_photo(tmp_path / "lan-trai.jpg")))
+    send = form.locator("button[type=submit]")
+    send.click()
+    page.wait_for_function("() => document.querySelector('form.progress button[type=submit]')?.disabled")
+    assert send.inner_text().startswith("Đang gửi")
+    form.locator("textarea[name=note]").scroll_into_view_if_needed()
+    shot(page, "team-phone-photo-sending")
+    page.evaluate("() => document.getElementById('reload-tasks').click()")  # the list drawn again meanwhile
+    page.wait_for_function("() => !document.getElementById('reload-tasks').disabled")
+    assert send.is_disabled() and form.locator("input[name=photo]").evaluate("i => i.files.length") == 1
+    while not held:  # the held request reaches the test's thread
+        page.wait_for_timeout(50)
+    held[0].continue_()
+    wait_message(page, f"Đã gửi ghi chú kèm ảnh cho nhiệm vụ #{task_id}")
+    assert not send.is_disabled() and send.text_content() == "Gửi ghi chú"
+    with city.connect() as conn:
+        stored = conn.execute(
+            text("SELECT count(*) FROM task_events WHERE task_id = :t AND note = 'Ảnh lán trại'"), {"t": task_id}
+        ).scalar_one()
+    assert stored == 1 and errors == []
+    page.close()
+
+
+def test_a_list_the_network_cannot_load_says_so_and_loads_again(
+    chromium, server: str, city: Engine, tmp_path: Path
+) -> None:
+    """Out of reach when the page opens, the list said «Đang tải…» for ever (a reload offline shows only the browser's
+    error page): it says it could not load, and «Tải lại danh sách» loads it. A photo stored whose list cannot be
+    loaded after is told as stored and its form emptied (it was told «Không kết nối được … hãy thử lại» with the photo
+    still chosen: sent again, it was stored twice)."""
+    team_user, task_id = team_with_open_task(city)
+    page, errors = open_as(chromium, server, team_user, SMALL_PHONE)
+    page.route("**/api/tasks/mine*", lambda route: route.abort("internetdisconnected"))
+    page.reload()
+    page.wait_for_selector("#tasks >> text=Chưa tải được danh sách nhiệm vụ")
+    assert "mạng yếu hoặc mất sóng" in page.locator("#message.error").inner_text()
+    shot(page, "team-phone-list-not-loaded")
+    page.unroute("**/api/tasks/mine*")
+    page.click("#reload-tasks")
+    page.wait_for_selector("body[data-ready=true]")
+    task = page.locator(f"article.task[data-task-id='{task_id}']")
+    task.locator("form.progress summary").click()
+    task.locator("form.progress textarea[name=note]").fill("Đã nắm tình hình, mất sóng sau khi gửi")
+    task.locator("form.progress input[name=photo]").set_input_files(str(gps_photo(tmp_path / "tinh-hinh.jpg")))
+    page.route("**/api/tasks/mine*", lambda route: route.abort("internetdisconnected"))
+    task.locator("form.progress button[type=submit]").click()
+    page.wait_for_selector(f"#message.error >> text=Đã gửi ghi chú kèm ảnh cho nhiệm vụ #{task_id}")
+    assert "(đã lưu) — chưa tải được danh sách nhiệm vụ" in page.locator("#message").inner_text()
+    assert task.locator("form.progress input[name=photo]").evaluate("i => i.files.length") == 0
+    assert task.locator("form.progress textarea[name=note]").input_value() == ""
+    shot(page, "team-phone-stored-list-not-loaded")
+    assert [e for e in errors if "ERR_INTERNET_DISCONNECTED" not in e] == []
     page.close()
 
 

@@ -218,6 +218,28 @@ def test_a_key_answers_nothing_of_a_task_taken_away_nor_meets_another_teams_key(
     assert client.post(url, json={"note": "tổ mới đã nhận"}, headers=newcomer).status_code == 201
 
 
+def test_a_transition_sent_again_with_its_key_answers_the_first(client, conn, team) -> None:
+    """A phone taps «Thực hiện», the task starts but the answer is lost; it sends the same move again with the same
+    Idempotency-Key (at the version it still holds): the first answer, not 412, and the task moved once. The key with
+    another move, or a comment's key, is refused; without a key the stale version is still a 412."""
+    task = new_task(client, kind="conversion", commune_code=COMMUNE, year=2025, team_id=team["id"])
+    keyed = {**team["headers"], "Idempotency-Key": "chuyen-0001"}
+    first = move(client, task["id"], "in_progress", task["version"], "đã đến", headers=keyed)
+    again = move(client, task["id"], "in_progress", task["version"], "đã đến", headers=keyed)
+    assert first.status_code == again.status_code == 200 and again.json() == first.json()
+    assert first.json()["state"] == "in_progress" and first.json()["version"] == task["version"] + 1
+    assert [e["to_state"] for e in client.get(f"/api/tasks/{task['id']}").json()["events"]].count("in_progress") == 1
+    assert (
+        move(client, task["id"], "in_progress", task["version"], "đã đến", headers=team["headers"]).status_code == 412
+    )
+    other = move(client, task["id"], "paused", first.json()["version"], headers=keyed)
+    assert other.status_code == 409 and "Idempotency-Key" in other.json()["detail"]
+    commented = {**team["headers"], "Idempotency-Key": "ghi-chu-0001"}
+    client.post(f"/api/tasks/{task['id']}/comments", json={"note": "đã đến"}, headers=commented)
+    assert move(client, task["id"], "paused", first.json()["version"], headers=commented).status_code == 409
+    assert conn.execute(text("SELECT version FROM tasks WHERE id = :id"), {"id": task["id"]}).scalar() == 3
+
+
 def test_suggestion_prefers_the_covering_team_with_least_open_work(client, make_team) -> None:
     busy, idle = make_team("Tổ bận", [COMMUNE, "10525"]), make_team("Tổ rảnh", [COMMUNE])
     make_team("Tổ khác", ["10532"])
@@ -346,6 +368,37 @@ def test_twenty_clients_one_version_exactly_one_wins(engine: Engine, owner_engin
                 conn.execute(text("SELECT count(*) FROM task_events WHERE task_id = :id"), {"id": task_id}).scalar()
                 == 4
             )  # created, assigned and the two winners
+
+
+def test_a_retry_that_waited_for_its_first_try_is_answered_with_it(engine: Engine, owner_engine: Engine) -> None:
+    """A phone's retry of «Thực hiện» arrives while its first try is still being written: it waits for the task's row,
+    is refused by the version the first try left (412 without a key), then finds the first try under its key and
+    answers with it."""
+    with committed_task(engine, owner_engine, "Tổ bấm lại", "bam-lai", 1997) as (task_id, user_id):
+        actor = Principal(user_id, "bam-lai", "team")
+        answers: list[dict] = []
+
+        def retry() -> None:
+            with engine.begin() as conn:
+                answers.append(
+                    transition_task(conn, task_id, "in_progress", "", 2, actor, UNRESTRICTED, key="k-retry-1")
+                )
+
+        with engine.connect() as first, engine.connect() as watch:
+            with first.begin():
+                answer = transition_task(first, task_id, "in_progress", "", 2, actor, UNRESTRICTED, key="k-retry-1")
+                waiting = threading.Thread(target=retry)
+                waiting.start()
+                while not watch.execute(
+                    text(
+                        "SELECT count(*) FROM pg_stat_activity WHERE wait_event_type = 'Lock' AND datname = current_database()"
+                    )
+                ).scalar():
+                    watch.rollback()  # a new snapshot of the activity each time
+            waiting.join()
+        assert answers == [answer] and answer["version"] == 3
+        with engine.connect() as conn:
+            assert conn.execute(text("SELECT version FROM tasks WHERE id = :id"), {"id": task_id}).scalar() == 3
 
 
 def test_the_same_comment_sent_at_once_with_one_key_is_stored_once(engine: Engine, owner_engine: Engine) -> None:

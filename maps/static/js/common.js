@@ -31,6 +31,7 @@ function csrfToken() {
 // A read that fails on the way (a server going down while it answered: nginx retries only what that server had not
 // begun) is asked once more, of whichever server nginx picks then; a change (POST, PATCH, PUT, DELETE) is only when
 // it carries an Idempotency-Key (the server answers a repeat with what it did the first time), as it may have been done.
+// `onProgress(share)`, if given, is told how much of the body is sent (a photo takes minutes on a weak network).
 async function api(path, options = {}) {
   const again = (options.method || "GET").toUpperCase() === "GET" || Boolean(options.headers?.["Idempotency-Key"]);
   try {
@@ -46,7 +47,8 @@ async function apiOnce(path, options) {
   const headers = { "X-CSRF-Token": csrfToken(), ...(json ? { "Content-Type": "application/json" } : {}), ...options.headers };
   let response;
   try {
-    response = await fetch(path, { credentials: "same-origin", ...options, headers });
+    response = await (options.onProgress ? sendWithProgress(path, options, headers)
+      : fetch(path, { credentials: "same-origin", ...options, headers }));
   } catch (error) {  // the browser's own words ("Failed to fetch") are English: say what happened, in Vietnamese
     throw new TypeError("Không kết nối được máy chủ (mạng yếu hoặc mất sóng): hãy thử lại", { cause: error });
   }
@@ -66,6 +68,23 @@ async function apiOnce(path, options) {
     throw error;
   }
   return body;
+}
+
+// A request sent as fetch would, telling `options.onProgress` the share of its body sent (fetch cannot tell): its
+// answer as a fetch Response, a network failure as fetch's TypeError.
+function sendWithProgress(path, options, headers) {
+  return new Promise((resolve, reject) => {
+    const request = new XMLHttpRequest();
+    request.open(options.method || "GET", path);
+    for (const [name, value] of Object.entries(headers)) request.setRequestHeader(name, value);
+    request.responseType = "blob";
+    request.upload.onprogress = (event) => { if (event.lengthComputable) options.onProgress(event.loaded / event.total); };
+    request.onload = () => resolve(new Response([204, 205, 304].includes(request.status) ? null : request.response, {
+      status: request.status, headers: { "Content-Type": request.getResponseHeader("Content-Type") || "" },
+    }));
+    request.onerror = request.onabort = () => reject(new TypeError("network error"));
+    request.send(options.body);
+  });
 }
 
 // What was typed and not yet sent (fields marked data-draft, e.g. a team's note in the field) outlives a session that
@@ -104,16 +123,16 @@ function restoreDrafts() {
   return restored;
 }
 
-// The Idempotency-Key of what a form sends (kept in its hidden field `key`, a draft like its note): the same key while
-// the same content is sent again (a retry after a lost answer, after a new login), a new one when the content changed.
-function sendingKey(form, content) {
+// The Idempotency-Key of what a form sends (kept in its hidden `field`, a draft like its note): the same key while the
+// same content is sent again (a retry after a lost answer, after a new login), a new one when the content changed.
+function sendingKey(field, content) {
   const what = JSON.stringify(content);
   let kept = null;
-  try { kept = JSON.parse(form.key.value || "null"); } catch { /* not ours: a new key */ }
+  try { kept = JSON.parse(field.value || "null"); } catch { /* not ours: a new key */ }
   if (kept?.what === what) return kept.key;
   // crypto.randomUUID needs a secure context; a phone on the station's plain-HTTP address has getRandomValues only
   const key = Array.from(crypto.getRandomValues(new Uint8Array(16)), (b) => b.toString(16).padStart(2, "0")).join("");
-  form.key.value = JSON.stringify({ key, what });
+  field.value = JSON.stringify({ key, what });
   return key;
 }
 

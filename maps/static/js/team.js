@@ -4,15 +4,20 @@
 "use strict";
 
 diabanPages.team = async function startTeam(map, cfg) {
-  const area = new Set(cfg.teamCommunes);
-  const { layer: communes } = await communesLayer(map, {
-    style: (f) => (area.has(f.properties.code) ? { color: "#2563eb", weight: 2.5, fillColor: "#2563eb", fillOpacity: 0.06 }
-      : { color: "#94a3b8", weight: 0.6, fill: false }),
-  });
-  const outline = L.latLngBounds([]);
-  communes.eachLayer((l) => { if (area.has(l.feature.properties.code)) outline.extend(l.getBounds()); });
-  map.invalidateSize();  // the panel sits above the map on phones: measure the map again before fitting
-  if (outline.isValid()) map.fitBounds(outline, { animate: false, padding: [10, 10] });
+  // The team's area outlined on the map when the boundaries come (the heaviest answer of the page: the list of tasks
+  // does not wait for them, nor fail with them on a weak network).
+  async function outlineArea() {
+    const area = new Set(cfg.teamCommunes);
+    const { layer: communes } = await communesLayer(map, {
+      style: (f) => (area.has(f.properties.code) ? { color: "#2563eb", weight: 2.5, fillColor: "#2563eb", fillOpacity: 0.06 }
+        : { color: "#94a3b8", weight: 0.6, fill: false }),
+    });
+    const outline = L.latLngBounds([]);
+    communes.eachLayer((l) => { if (area.has(l.feature.properties.code)) outline.extend(l.getBounds()); });
+    map.invalidateSize();  // the panel sits above the map on phones: measure the map again before fitting
+    if (outline.isValid()) map.fitBounds(outline, { animate: false, padding: [10, 10] });
+  }
+  makePanes(map);  // the tasks' markers may come before the boundaries
   mapButtons(map, cfg);
   const markers = L.layerGroup().addTo(map);
   const list = document.getElementById("tasks");
@@ -48,18 +53,22 @@ diabanPages.team = async function startTeam(map, cfg) {
     item.appendChild(actionBox(task, item));
     if (!finished(task)) item.appendChild(progressForm(task));
     item.appendChild(history(task));
-    if (task.lat !== null) {
-      const where = L.latLng(task.lat, task.lon);
-      const marker = L.circleMarker(where, { ...inPane("hotspots"), radius: 9, weight: 3, color: late ? "#dc2626" : "#2563eb", fillOpacity: 0.3 })
-        .bindPopup(`#${task.id} ${escapeHtml(task.kind_label)}: ${escapeHtml(task.state_label)}, hạn ${viDate(task.due_date)}`)
-        .addTo(markers);
-      item.querySelector(".show-on-map").onclick = () => {
-        map.getContainer().scrollIntoView({ behavior: "smooth" });
-        map.setView(where, Math.max(map.getZoom(), 15));
-        marker.openPopup();
-      };
-    }
     return item;
+  }
+
+  // The task's marker on the map, which its «Xem trên bản đồ» opens.
+  function placeOnMap(task, item) {
+    if (task.lat === null) return;
+    const where = L.latLng(task.lat, task.lon);
+    const colour = task.overdue_days > 0 ? "#dc2626" : "#2563eb";
+    const marker = L.circleMarker(where, { ...inPane("hotspots"), radius: 9, weight: 3, color: colour, fillOpacity: 0.3 })
+      .bindPopup(`#${task.id} ${escapeHtml(task.kind_label)}: ${escapeHtml(task.state_label)}, hạn ${viDate(task.due_date)}`)
+      .addTo(markers);
+    item.querySelector(".show-on-map").onclick = () => {
+      map.getContainer().scrollIntoView({ behavior: "smooth" });
+      map.setView(where, Math.max(map.getZoom(), 15));
+      marker.openPopup();
+    };
   }
 
   // The transitions the team may make now; one that needs a note (declining) refuses to go without one.
@@ -72,7 +81,8 @@ diabanPages.team = async function startTeam(map, cfg) {
     }
     const needing = task.actions.filter((a) => a.note_required).map((a) => cfg.taskActionLabels[a.to]);
     box.innerHTML = `<label class="note">Ghi chú, kết quả <textarea data-draft="task-${task.id}-note" placeholder="${needing.length
-      ? `Bắt buộc khi: ${escapeHtml(needing.join(", "))}` : "Không bắt buộc"}"></textarea></label>`;
+      ? `Bắt buộc khi: ${escapeHtml(needing.join(", "))}` : "Không bắt buộc"}"></textarea></label>
+      <input type="hidden" name="key">`;
     for (const action of task.actions) {
       const button = document.createElement("button");
       button.type = "button";
@@ -85,27 +95,48 @@ diabanPages.team = async function startTeam(map, cfg) {
   }
 
   async function move(task, action, item, box) {
-    const note = box.querySelector("textarea").value;
+    const field = box.querySelector("textarea");
+    const note = field.value;
     if (action.note_required && !note.trim()) {
       notify(`«${cfg.taskActionLabels[action.to]}» cần ghi rõ lý do`, true);
-      box.querySelector("textarea").focus();
+      field.focus();
       return;
     }
-    item.querySelectorAll(".actions button").forEach((b) => { b.disabled = true; });
+    const buttons = box.querySelectorAll("button");
+    buttons.forEach((b) => { b.disabled = true; });
+    // Sent again unchanged (the answer was lost: the page's own retry, or a second tap), the task moves once. The key is
+    // no draft: after a new login the list holds the task's new version, a new move.
+    const key = box.querySelector("input[name=key]");
+    const headers = { "Idempotency-Key": sendingKey(key, [task.id, action.to, note, task.version]) };
+    let moved;
     try {
-      await api(`/api/tasks/${task.id}/transitions`, { method: "POST", body: JSON.stringify({
-        to: action.to, note, version: task.version,
-      }) });
-      notify(`Nhiệm vụ #${task.id}: ${cfg.taskLabels[action.to] || action.to}`);
-      box.querySelector("textarea").value = "";
-      await loadTasks();
+      moved = await whileSending(task, () => api(`/api/tasks/${task.id}/transitions`, { method: "POST", headers,
+        body: JSON.stringify({ to: action.to, note, version: task.version }) }));
     } catch (error) {
-      item.querySelectorAll(".actions button").forEach((b) => { b.disabled = false; });
+      buttons.forEach((b) => { b.disabled = false; });
       if (!CHANGED_MEANWHILE.includes(error.status)) { notify(error.message, true); return; }
-      // The task changed since the list was drawn (a first try whose answer was lost, command's own change) or is no
-      // longer the team's: show it as it is now rather than buttons that can only be refused again.
-      await loadTasks();
-      notify(`${error.message} — danh sách đã được tải lại, hãy xem trạng thái hiện tại`, true);
+      // The task changed since the list was drawn (command's own change, another member's) or is no longer the team's:
+      // show it as it is now rather than buttons that can only be refused again.
+      if (await reload()) notify(`${error.message} — danh sách đã được tải lại, hãy xem trạng thái hiện tại`, true);
+      return;
+    }
+    field.value = key.value = "";
+    const label = cfg.taskLabels[moved.state] || moved.state;
+    item.querySelector("b.state").textContent = label;  // as it is now, even if the list cannot be loaded again
+    const done = `Nhiệm vụ #${task.id}: ${label}`;
+    notify(done);
+    await reload(null, done);
+  }
+
+  // Tasks with a change on the way (id → how many): drawn again meanwhile (another task's change reloads the list), such
+  // a task keeps its element — its buttons disabled, its note, its chosen photo and the upload's progress — instead
+  // of fresh buttons that would send it again.
+  const sending = new Map();
+  async function whileSending(task, send) {
+    sending.set(task.id, (sending.get(task.id) || 0) + 1);
+    try { return await send(); } finally {
+      if (sending.get(task.id) > 1) sending.set(task.id, sending.get(task.id) - 1);
+      else sending.delete(task.id);
     }
   }
 
@@ -126,34 +157,52 @@ diabanPages.team = async function startTeam(map, cfg) {
       <input type="hidden" name="key" data-draft="task-${task.id}-progress-key">
       <button type="submit">Gửi ghi chú</button></details>`;
     vietnameseFilePicker(form.photo);
+    const send = form.querySelector("button[type=submit]");
     form.onsubmit = async (event) => {
       event.preventDefault();
       const file = form.photo.files[0];
       const note = form.note.value.trim();
       if (!file && !note) { notify("Hãy viết ghi chú hoặc chọn ảnh", true); return; }
-      form.querySelector("button").disabled = true;
+      // A photo the server would refuse is not sent for minutes first (the same limit, DIABAN_PHOTO_MAX_MB).
+      if (file && cfg.photoMaxBytes && file.size > cfg.photoMaxBytes) {
+        notify(`Ảnh quá lớn: ${megabytes(file.size)}, tối đa ${megabytes(cfg.photoMaxBytes)} — hãy chọn ảnh khác `
+          + "hoặc chụp lại với độ phân giải thấp hơn", true);
+        return;
+      }
+      send.disabled = true;
+      send.textContent = "Đang gửi…";
       // Sent again unchanged (the answer was lost, or the session ended on the way), the note is stored once.
-      const headers = { "Idempotency-Key": sendingKey(form, [note, file && [file.name, file.size, file.lastModified],
-        form.keep_location.checked]) };
+      const headers = { "Idempotency-Key": sendingKey(form.key, [note, file && [file.name, file.size,
+        file.lastModified], form.keep_location.checked]) };
+      let done;
       try {
         if (file) {
+          if (file.size >= 2 ** 20) notify(`Đang gửi ảnh (${megabytes(file.size)}): mạng yếu có thể mất vài phút`);
           const body = new FormData();
           body.append("photo", file);
           body.append("note", note);
           body.append("keep_location", form.keep_location.checked ? "true" : "false");
-          const sent = await api(`/api/tasks/${task.id}/photos`, { method: "POST", body, headers });
-          notify(`Đã gửi ghi chú kèm ảnh cho nhiệm vụ #${task.id}` + (sent.had_location
-            ? (sent.location_kept ? " (giữ vị trí GPS)" : " (đã xóa vị trí GPS trong ảnh)") : ""));
+          const onProgress = (share) => { send.textContent = `Đang gửi ảnh… ${VI_PERCENT.format(Math.floor(share * 100) / 100)}`; };
+          const sent = await whileSending(task, () => api(`/api/tasks/${task.id}/photos`, {
+            method: "POST", body, headers, onProgress }));
+          done = `Đã gửi ghi chú kèm ảnh cho nhiệm vụ #${task.id}` + (sent.had_location
+            ? (sent.location_kept ? " (giữ vị trí GPS)" : " (đã xóa vị trí GPS trong ảnh)") : "");
         } else {
-          await api(`/api/tasks/${task.id}/comments`, { method: "POST", body: JSON.stringify({ note }), headers });
-          notify(`Đã gửi ghi chú cho nhiệm vụ #${task.id}`);
+          await whileSending(task, () => api(`/api/tasks/${task.id}/comments`, { method: "POST", headers,
+            body: JSON.stringify({ note }) }));
+          done = `Đã gửi ghi chú cho nhiệm vụ #${task.id}`;
         }
-        form.note.value = form.key.value = "";
-        await loadTasks(task.id);
       } catch (error) {
         notify(error.message, true);
-        form.querySelector("button").disabled = false;
+        return;
+      } finally {
+        send.disabled = false;
+        send.textContent = "Gửi ghi chú";
       }
+      form.reset();  // the photo too: tapped again, «Gửi ghi chú» would send it as a new note
+      form.key.value = "";
+      notify(done);
+      await reload(task.id, done);
     };
     return form;
   }
@@ -183,7 +232,12 @@ diabanPages.team = async function startTeam(map, cfg) {
     markers.clearLayers();
     const visible = shown.filter((task) => showFinished.checked || !finished(task));
     const typed = new Map([...list.querySelectorAll("[data-draft]")].filter((f) => f.value).map((f) => [f.dataset.draft, f]));
-    list.replaceChildren(...visible.map(taskItem));
+    const drawn = (id) => list.querySelector(`article.task[data-task-id="${id}"]`);
+    list.replaceChildren(...visible.map((task) => {
+      const item = (sending.has(task.id) && drawn(task.id)) || taskItem(task);
+      placeOnMap(task, item);
+      return item;
+    }));
     for (const field of list.querySelectorAll("[data-draft]")) {
       const before = typed.get(field.dataset.draft);
       if (!before) continue;
@@ -206,6 +260,22 @@ diabanPages.team = async function startTeam(map, cfg) {
     map.invalidateSize();
   }
   showFinished.addEventListener("change", () => draw());
+
+  // The list loaded again (after a change, by «Tải lại danh sách»); whether it was. A failure leaves the list as it was
+  // and says so after what was `done` (a change the server stored: it used to be told as a failure, «hãy thử lại»).
+  async function reload(openHistory = null, done = "") {
+    try {
+      await loadTasks(openHistory);
+      return true;
+    } catch (error) {
+      const why = error instanceof TypeError ? "mạng yếu hoặc mất sóng" : error.message;
+      if (error.status !== 401) {
+        notify(`${done ? `${done} (đã lưu) — ` : ""}chưa tải được danh sách nhiệm vụ (${why}): bấm «Tải lại danh sách» `
+          + "để thử lại", true);
+      }
+      return false;
+    }
+  }
 
   async function loadTasks(openHistory = null) {
     const [mine] = await Promise.all([api("/api/tasks/mine?limit=500"), loadInbox()]);
@@ -261,7 +331,25 @@ diabanPages.team = async function startTeam(map, cfg) {
     item.scrollIntoView({ behavior: "smooth", block: "start" });
   }
 
-  await loadTasks();
-  restoreDrafts();
-  document.body.dataset.ready = "true";
+  // The first list: the page is ready once it is drawn (a draft kept through a new login put back in it). Offline or on
+  // a network too weak to load it, the list says so and «Tải lại danh sách» asks again (it used to say «Đang tải…» for
+  // ever, and a reload of the page offline shows only the browser's own error page).
+  const again = document.getElementById("reload-tasks");
+  async function loadList() {
+    again.disabled = true;
+    again.textContent = "Đang tải…";
+    const loaded = await reload();
+    again.disabled = false;
+    again.textContent = "Tải lại danh sách";
+    if (!loaded && !shown.length) list.textContent = "Chưa tải được danh sách nhiệm vụ.";
+    if (!loaded || document.body.dataset.ready) return;
+    restoreDrafts();
+    document.body.dataset.ready = "true";
+  }
+  again.onclick = loadList;
+  const outlined = outlineArea().catch((error) => notify(`Chưa tải được ranh giới xã, phường: ${error.message}`, true));
+  await Promise.all([loadList(), outlined]);
 };
+
+// A size in bytes as MB written the Vietnamese way (gis.io.exports.vn_megabytes): "14,5 MB".
+const megabytes = (bytes) => `${VI_NUMBER.format(bytes / 2 ** 20)} MB`;
