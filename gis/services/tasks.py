@@ -248,10 +248,12 @@ def transition_task(
         if (first := _keyed_event(conn, actor, key, (task_id, "transition", target, note, None))) is not None:
             return _transition_answer(first)
     try:
-        return _move_task(conn, task_id, target, note, version, actor, scope, at, key)
-    except DiabanError:
+        with conn.begin_nested():
+            return _move_task(conn, task_id, target, note, version, actor, scope, at, key)
+    except (DiabanError, IntegrityError):
         # The same key sent twice at once: the other request moved the task first (and has committed: this one waited
-        # for its row), so this one was refused from the version or state it left behind.
+        # for its row), so this one was refused from the version or state it left behind. Or the key sent at once for
+        # another task: this move waited on the key's unique index and was undone; the key's event is the other's.
         first = _keyed_event(conn, actor, key, (task_id, "transition", target, note, None)) if key is not None else None
         if first is None:
             raise

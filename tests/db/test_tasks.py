@@ -21,7 +21,7 @@ from gis.store.tasks import replay_task
 from models.domain.access import Principal
 from models.domain.state_machine import TransitionError
 from models.domain.task_lifecycle import TASK_LIFECYCLE
-from models.errors import StaleVersion
+from models.errors import Conflict, StaleVersion
 
 COMMUNE = "10507"
 
@@ -399,6 +399,41 @@ def test_a_retry_that_waited_for_its_first_try_is_answered_with_it(engine: Engin
         assert answers == [answer] and answer["version"] == 3
         with engine.connect() as conn:
             assert conn.execute(text("SELECT version FROM tasks WHERE id = :id"), {"id": task_id}).scalar() == 3
+
+
+def test_one_key_sent_at_once_for_two_tasks_is_refused_for_the_second(engine: Engine, owner_engine: Engine) -> None:
+    """A client reusing its key for another task while the first move is still being written: the second passes the
+    key check (nothing committed yet), moves its task, then waits on the key's unique index; it is refused (409),
+    its move undone, where the unique violation had been a 500."""
+    with (
+        committed_task(engine, owner_engine, "Tổ một khóa A", "mot-khoa-a", 1995) as (first_task, user_id),
+        committed_task(engine, owner_engine, "Tổ một khóa B", "mot-khoa-b", 1996) as (second_task, _),
+    ):
+        actor = Principal(user_id, "mot-khoa-a", "team")
+        refused: list[Exception] = []
+
+        def second() -> None:
+            try:
+                with engine.begin() as conn:
+                    transition_task(conn, second_task, "in_progress", "", 2, actor, UNRESTRICTED, key="k-hai-viec")
+            except Exception as error:  # noqa: BLE001 - the test reads what it was
+                refused.append(error)
+
+        with engine.connect() as first, engine.connect() as watch:
+            with first.begin():
+                transition_task(first, first_task, "in_progress", "", 2, actor, UNRESTRICTED, key="k-hai-viec")
+                waiting = threading.Thread(target=second)
+                waiting.start()
+                while not watch.execute(
+                    text(
+                        "SELECT count(*) FROM pg_stat_activity WHERE wait_event_type = 'Lock' AND datname = current_database()"
+                    )
+                ).scalar():
+                    watch.rollback()  # a new snapshot of the activity each time
+            waiting.join()
+        assert [type(error) for error in refused] == [Conflict], refused
+        with engine.connect() as conn:
+            assert conn.execute(text("SELECT version FROM tasks WHERE id = :id"), {"id": second_task}).scalar() == 2
 
 
 def test_the_same_comment_sent_at_once_with_one_key_is_stored_once(engine: Engine, owner_engine: Engine) -> None:
