@@ -175,16 +175,16 @@ def get_export(
     raw: Annotated[bool, Query(description="machine column names and codes instead of Vietnamese headers")] = False,
 ) -> Response:
     """The classification as CSV, GeoJSON or Excel (columns: code, name, class, method, missing data, criteria; the
-    Excel file under the reader's heading: their province's police, or the Ministry's)."""
+    Excel file under the reader's heading: their province's police, or the Ministry's), named by year, version,
+    draft or approved and province: ``phan-loai-2025-v1-ban-nhap-tinh-31.xlsx``."""
     reported = _reported(user, scope, province)
     export = heavy(
         request,
         lambda: export_classification(conn, year, fmt, version, raw=raw, scope=reported, issuer=user.province_code),
     )
     record_read(request, primary, user, export.rows)
-    filename = f"phan-loai-{year}.{fmt}"
     return Response(
         export.content,
         media_type=MEDIA_TYPES[fmt],
-        headers={"Content-Disposition": f'attachment; filename="{filename}"'},
+        headers={"Content-Disposition": f'attachment; filename="{export.name}"'},
     )

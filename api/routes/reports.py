@@ -46,12 +46,13 @@ def get_kpi_xlsx(
     province: Province = None,
 ) -> Response:
     """The KPI report in the Vietnamese administrative layout (.xlsx), under the reader's heading (their province's
-    police, or the Ministry's); the export is recorded in the access log."""
+    police, or the Ministry's), named by year, classification version, draft or approved and province
+    (``bao-cao-chi-tieu-2025-v1-da-phe-duyet.xlsx``); the export is recorded in the access log."""
     reported = report_province(user, province)
     export = heavy(request, lambda: kpi_report_xlsx(conn, year, reported, issuer=user.province_code))
     record_read(request, primary, user, export.rows)
     return Response(
         export.content,
         media_type=XLSX,
-        headers={"Content-Disposition": f'attachment; filename="bao-cao-chi-tieu-{year}.xlsx"'},
+        headers={"Content-Disposition": f'attachment; filename="{export.name}"'},
     )

@@ -11,6 +11,7 @@ from openpyxl import Workbook
 from openpyxl.styles import Alignment, Border, Font, Side
 from openpyxl.utils import get_column_letter
 
+from gis.io.figures import Figure
 from gis.io.heading import Heading
 
 NATION = "CỘNG HÒA XÃ HỘI CHỦ NGHĨA VIỆT NAM"
@@ -71,7 +72,8 @@ def administrative_workbook(
     reader's province police, or the Ministry). Then the title, subtitle, the bordered table whose header rows
     repeat on every printed page, and the signature block. The sheet is named ``sheet`` (what it holds: sheets copied
     into one workbook stay apart; at most 31 characters, Excel's limit); the header row and the first ``frozen``
-    columns (those that name a row) stay in view while the reader scrolls.
+    columns (those that name a row) stay in view while the reader scrolls. A :class:`~gis.io.figures.Figure` in
+    ``rows`` is written as a number (or day) cell in its number format; any other text stays text.
     """
     wb = Workbook()
     ws = wb.active
@@ -95,7 +97,11 @@ def administrative_workbook(
         cell.border = _BOX
     for r, values in enumerate(rows, start=header_row + 1):
         for col, value in enumerate(values, start=1):
-            cell = ws.cell(row=r, column=col, value=value)
+            if isinstance(value, Figure):  # a number the reader sums and filters, shown as the report words it
+                cell = ws.cell(row=r, column=col, value=value.value)
+                cell.number_format = value.number_format
+            else:
+                cell = ws.cell(row=r, column=col, value=value)
             if isinstance(value, str):  # text stays text: "=HYPERLINK(…)" in a name is not a formula to run
                 cell.data_type = "s"
             cell.font = Font(name=FONT)

@@ -1,23 +1,26 @@
 """File formats of the outputs a commander hands upward: the year's classification, the hotspot register, the KPI report.
 
 Pure: rows in, bytes out. Every table has an STT column, Vietnamese headers and values shown as people read
-them (labels, not codes; percentages to two decimals with a decimal comma; integers as integers; "thiếu dữ
-liệu" for what is missing). ``raw=True`` gives the same rows under the stable machine names and codes (for
-scripts). Cells that a spreadsheet would run as a formula are neutralised.
+them (labels, not codes; integers as integers; "thiếu dữ liệu" for what is missing). A CSV writes its figures as
+text with a decimal comma; an Excel file holds them as numbers and days as dates, each in the number format that
+shows it so (``gis.io.figures``), for the reader to sum, sort and filter. ``raw=True`` gives the same rows under the
+stable machine names and codes (for scripts). Cells that a spreadsheet would run as a formula are neutralised.
 """
 
 from __future__ import annotations
 
 import csv
 import io
-import math
+import re
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import date
 from typing import TYPE_CHECKING, Any
 
+from gis.io.figures import day_cell, number_cell
 from gis.io.heading import Heading
 from models.domain.dates import vn_day
+from models.domain.legal_rules import faithful_decimals, requirement
 from models.lazy import lazy_module
 from models.numbers import vn_number
 from models.vocabulary import MISSING_DATA_LABEL, AreaLevel, HotspotKind, HotspotStatus, RunStatus, class_label
@@ -37,10 +40,26 @@ _FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
 @dataclass(frozen=True)
 class ExportFile:
     """An export ready to write or send, and how many rows (communes, KPIs, hotspots) it holds: the access log
-    records every export with its size."""
+    records every export with its size; ``name``: what the API offers it for download as (:func:`download_name`)."""
 
     content: bytes
     rows: int
+    name: str | None = None
+
+
+#: What a province's code may not bring into a file name (a header's quoted string): anything but ASCII letters,
+#: digits, '_' and '.'.
+_NOT_IN_NAME = re.compile(r"[^A-Za-z0-9_.]+")
+
+
+def download_name(stem: str, year: int, run: dict[str, Any], province_code: str | None, fmt: str) -> str:
+    """The ASCII name a file built on a classification run is downloaded as: what it is, the year, the run's version
+    and whether it is approved (a draft sent upward must not pass for the approved list), and the province it covers
+    (none: every unit), e.g. ``phan-loai-2025-v2-ban-nhap-tinh-31.xlsx``, ``bao-cao-chi-tieu-2025-v1-da-phe-duyet.xlsx``.
+    """
+    status = "da-phe-duyet" if run["status"] == RunStatus.APPROVED else "ban-nhap"
+    area = "" if province_code is None else f"-tinh-{_NOT_IN_NAME.sub('-', province_code)}"
+    return f"{stem}-{year}-v{run['version']}-{status}{area}.{fmt}"
 
 
 def safe_cell(value: Any) -> Any:
@@ -55,24 +74,23 @@ def vn_megabytes(size: int) -> str:
     return f"{vn_number(round(size / 2**20, 1), 1)} MB"
 
 
-def vn_percent(share: Any) -> str:
-    """A share (0..1) as a percentage to two decimals: '30,70 %'."""
-    if share is None or (isinstance(share, float) and math.isnan(share)):
-        return MISSING
-    return f"{float(share) * 100:.2f} %".replace(".", ",")
-
-
 def _when(value: Any) -> str:
     return "" if value is None or value is pd.NaT else vn_day(value)
 
 
 @dataclass(frozen=True)
 class Column:
-    """One output column: its machine name, its Vietnamese header and how a value is shown."""
+    """One output column: its machine name, its Vietnamese header, how a value is shown (in a CSV) and, when it is
+    a figure or a day, the Excel cell that holds it (a :class:`~gis.io.figures.Figure`; None: the shown text)."""
 
     name: str
     header: str
     show: Callable[[Any], Any] = lambda v: "" if v is None else v
+    cell: Callable[[Any], Any] | None = None
+
+    def excel(self, value: Any) -> Any:
+        """What an Excel cell holds of ``value``: its figure, else the shown value (text neutralised)."""
+        return safe_cell(self.cell(value) if self.cell else self.show(value))
 
 
 def write_csv(columns: Sequence[Column], rows: Sequence[dict[str, Any]], *, raw: bool = False) -> bytes:
@@ -114,7 +132,7 @@ def workbook(
         title,
         subtitle,
         ["STT", *(c.header for c in columns)],
-        [[i, *(safe_cell(c.show(row.get(c.name))) for c in columns)] for i, row in enumerate(rows, 1)],
+        [[i, *(c.excel(row.get(c.name)) for c in columns)] for i, row in enumerate(rows, 1)],
         day=day,
         heading=heading,
         sheet=sheet,
@@ -141,7 +159,8 @@ def labelled_class(properties: dict[str, Any]) -> dict[str, str]:
 
 def classification_columns(criteria: Sequence[dict[str, Any]], *, raw: bool = False) -> list[Column]:
     """Commune, final class, legal class, method, override, missing data and the level it could reach, then each
-    criterion's figures (as the legal rules word them, units included; the bare value when ``raw``) and verdict."""
+    criterion's figures (as the legal rules word them, units included, in a CSV; a number cell in an Excel file, what
+    the criterion asks of it in the header; the bare value when ``raw``) and verdict."""
     columns = [
         Column("commune_code", "Mã đơn vị"),
         Column("name", "Tên đơn vị"),
@@ -155,11 +174,33 @@ def classification_columns(criteria: Sequence[dict[str, Any]], *, raw: bool = Fa
     ]
     for c in criteria:
         cid = c["criterion_id"]
-        figures = f"{cid}.value" if raw else f"{cid}.detail"
         title = c.get("title") or cid  # "loại I (đ)", "không ma túy (1)": the words of the decision, not "I.dd"
-        columns.append(Column(figures, f"Tiêu chí {title}: số liệu", lambda v: MISSING if v in (None, "") else v))
+        header = f"Tiêu chí {title}: số liệu"
+        if raw:
+            columns.append(Column(f"{cid}.value", header, _stated))
+        else:
+            if c.get("unit") is not None:  # one figure, compared with one threshold: said once, above the numbers
+                header += f" (cần {requirement(c['op'], c['threshold'], c['unit'])})"
+            columns.append(Column(cid, header, lambda v: _stated(v and v.get("detail")), _criterion_cell))
         columns.append(Column(f"{cid}.met", f"Tiêu chí {title}: đánh giá", _verdict))
     return columns
+
+
+def _stated(value: Any) -> Any:
+    return MISSING if value in (None, "") else value
+
+
+def _criterion_cell(criterion: dict[str, Any] | None) -> Any:
+    """A criterion's figure as an Excel cell: the number, shown with the decimals and unit its explanation uses (a
+    percentage as one: the share), "thiếu dữ liệu" when it is missing; the explanation's text when the criterion has
+    no single figure (any of, all of, a yes/no) or its run was computed before criteria recorded their unit."""
+    if not criterion or criterion.get("unit") is None:
+        return _stated(criterion and criterion.get("detail"))
+    value, unit = criterion.get("value"), criterion["unit"]
+    if value is None:
+        return MISSING
+    decimals = faithful_decimals(value, criterion["op"], criterion["threshold"])
+    return number_cell(value / 100 if unit == "%" else value, decimals, unit, trim=True)
 
 
 def _verdict(met: Any) -> str:
@@ -191,8 +232,8 @@ def classification_rows(results: pd.DataFrame, *, raw: bool = False) -> tuple[li
         row["final_class"], row["legal_class"] = _class(record), _class(record, "legal_")
         for c in record.get("criteria") or []:
             criteria_order.setdefault(c["criterion_id"], c)
+            row[c["criterion_id"]] = c
             row[f"{c['criterion_id']}.value"] = c.get("value")
-            row[f"{c['criterion_id']}.detail"] = c.get("detail")
             row[f"{c['criterion_id']}.met"] = None if c.get("missing") else c.get("met")
         rows.append(row)
     return classification_columns(list(criteria_order.values()), raw=raw), rows
@@ -254,16 +295,16 @@ HOTSPOT_COLUMNS = (
     Column("id", "Số hiệu"),
     Column("status", "Trạng thái", lambda v: HotspotStatus(v).label if v else ""),
     Column("kind", "Loại điểm", lambda v: HotspotKind(v).label if v else ""),
-    Column("n_incidents", "Số vụ việc", vn_number),
-    Column("first_seen", "Phát hiện lần đầu", _when),
-    Column("last_seen", "Vụ gần nhất", _when),
+    Column("n_incidents", "Số vụ việc", vn_number, number_cell),
+    Column("first_seen", "Phát hiện lần đầu", _when, day_cell),
+    Column("last_seen", "Vụ gần nhất", _when, day_cell),
     Column("commune_code", "Mã xã, phường"),
     Column("commune_name", "Xã, phường"),
-    Column("radius_m", "Bán kính (m)", lambda v: vn_number(v, 1)),
+    Column("radius_m", "Bán kính (m)", lambda v: vn_number(v, 1), lambda v: number_cell(v, 1)),
     # Degrees with a decimal comma like every other figure: "106.701235" read under Vietnamese settings as a
     # number with a thousands dot (or as text), never the longitude.
-    Column("lon", "Kinh độ", lambda v: vn_number(v, 6)),
-    Column("lat", "Vĩ độ", lambda v: vn_number(v, 6)),
+    Column("lon", "Kinh độ", lambda v: vn_number(v, 6), lambda v: number_cell(v, 6)),
+    Column("lat", "Vĩ độ", lambda v: vn_number(v, 6), lambda v: number_cell(v, 6)),
 )
 
 
@@ -286,10 +327,12 @@ def hotspot_register_file(
 
 
 # ------------------------------------------------------------------------------------------------ KPI report
-def _kpi_value(value: Any, unit: str) -> str:
+def _kpi_cell(value: Any, unit: str) -> Any:
+    """A KPI's result or target as a number cell with its unit (a share as a percentage to two decimals); "—" when
+    there is none (no target at this level, nothing to compare a growth with: the note says which)."""
     if value is None:
         return "—"
-    return vn_percent(value) if unit == "tỷ lệ" else f"{vn_number(value)} {unit}"
+    return number_cell(value, 2, "%" if unit == "tỷ lệ" else unit)
 
 
 KPI_COLUMNS = (
@@ -304,7 +347,7 @@ KPI_COLUMNS = (
 def kpi_workbook(report: dict[str, Any], day: date, heading: Heading) -> bytes:
     """The KPI report as an administrative Excel file issued under ``heading``."""
     rows = [
-        {**k, "value_shown": _kpi_value(k["value"], k["unit"]), "target_shown": _kpi_value(k["target"], k["unit"])}
+        {**k, "value_shown": _kpi_cell(k["value"], k["unit"]), "target_shown": _kpi_cell(k["target"], k["unit"])}
         for k in report["kpis"]
     ]
     run = report["classification"]

@@ -8,7 +8,7 @@ from typing import TYPE_CHECKING, Any
 
 from sqlalchemy import Connection, text
 
-from gis.io.exports import FORMATS, ExportFile, classification_file, labelled_class, run_meta
+from gis.io.exports import FORMATS, ExportFile, classification_file, download_name, labelled_class, run_meta
 from gis.reference import load_rules
 from gis.store.classifications import (
     classification_geojson,
@@ -146,8 +146,9 @@ def export_classification(
 ) -> ExportFile:
     """The run's classification of the communes in the scope (a province, or all) in the requested format, ready to
     write or send, with its number of communes; an Excel file is issued by the police of province ``issuer`` (the
-    reader's; None: the Ministry)."""
+    reader's; None: the Ministry), named for download by its year, version, approval and province."""
     run = require_run(conn, year, version)
+    name = download_name("phan-loai", year, run, scope.province_code, fmt)
     if fmt == "geojson":
         features = classification_geojson(conn, run["id"], scope=scope)
         if not raw:
@@ -156,10 +157,10 @@ def export_classification(
         content = json.dumps(
             {"type": "FeatureCollection", "run": run_meta(run), "features": features}, ensure_ascii=False, default=str
         )
-        return ExportFile(content.encode("utf-8"), len(features))
+        return ExportFile(content.encode("utf-8"), len(features), name)
     if fmt in ("csv", "xlsx"):
         results = run_results(conn, run["id"], scope)
         heading = document_heading(conn, issuer)
         table = classification_file(results, run, fmt, day or local_today(), heading=heading, raw=raw)
-        return ExportFile(table, len(results))
+        return ExportFile(table, len(results), name)
     raise InvalidRequest(f"định dạng không hỗ trợ: {fmt!r} (chọn {', '.join(FORMATS)})", "unsupported format")

@@ -7,7 +7,7 @@ from typing import Any
 
 from sqlalchemy import Connection
 
-from gis.io.exports import ExportFile, kpi_workbook
+from gis.io.exports import ExportFile, download_name, kpi_workbook
 from gis.reference import targets_for
 from gis.store.classifications import drug_free_by_province, final_classes, find_run
 from gis.store.indicators import conversion_kpis, hotspot_kpis
@@ -67,6 +67,9 @@ def _province_line(line: dict[str, Any], year: int) -> dict[str, Any]:
 
 def kpi_report_xlsx(conn: Connection, year: int, province_code: str | None = None, *, issuer: str | None) -> ExportFile:
     """The year's KPI report (a province, or every unit) as an administrative Excel file dated today, with its number
-    of KPIs; issued by the police of province ``issuer`` (the reader's; None: the Ministry)."""
+    of KPIs, named for download by the year, the classification run it is built on and the province; issued by the
+    police of province ``issuer`` (the reader's; None: the Ministry)."""
     report = kpi_report(conn, year, province_code)
-    return ExportFile(kpi_workbook(report, local_today(), document_heading(conn, issuer)), len(report["kpis"]))
+    content = kpi_workbook(report, local_today(), document_heading(conn, issuer))
+    name = download_name("bao-cao-chi-tieu", year, report["classification"], province_code, "xlsx")
+    return ExportFile(content, len(report["kpis"]), name)

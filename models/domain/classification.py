@@ -39,6 +39,7 @@ _CRITERION_FIELDS = (
     "ref",
     "title",
     "value",
+    "unit",
     "threshold",
     "op",
     "met",

@@ -51,11 +51,14 @@ def check_year(year: int) -> int:
     return year
 
 
+def local_day(value: date | datetime) -> date:
+    """The Hải Phòng day of an instant (a date is itself): 18:00 UTC on 31/12 is 01/01 there."""
+    return value.astimezone(LOCAL_TZ).date() if isinstance(value, datetime) else value
+
+
 def vn_day(value: date | datetime) -> str:
     """A day as users read it: dd/mm/yyyy (a datetime is shown as its Hải Phòng date)."""
-    if isinstance(value, datetime):
-        value = value.astimezone(LOCAL_TZ).date()
-    return f"{value:%d/%m/%Y}"
+    return f"{local_day(value):%d/%m/%Y}"
 
 
 def day_start(day: date) -> datetime:

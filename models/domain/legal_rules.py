@@ -359,6 +359,9 @@ class _Result:
     met: pd.Series
     detail: pd.Series
     value: pd.Series | None = None
+    #: The unit of ``value`` when it is a figure ("%" for a percentage, "người", "" for a bare ratio); None when the
+    #: expression has no single figure (any of, all of, a count of criteria) or states a yes/no fact.
+    unit: str | None = None
 
 
 #: Decimals shown of a figure; more only when fewer would misstate its comparison with the threshold.
@@ -366,15 +369,26 @@ SHOWN_DECIMALS = 3
 _MAX_DECIMALS = 12
 
 
-def _format_faithful(x: float, op: str, threshold: float) -> str:
-    """A figure in the Vietnamese format, with as many decimals as it takes for the number shown to compare with
-    the threshold as the figure itself does: 0,49955 % was shown "0,5 % (cần ≥ 0,5 %)", a refusal that read as
-    met (and 749,9996 m² "750 m² (cần ≥ 750 m²)")."""
+def faithful_decimals(x: float, op: str, threshold: float) -> int:
+    """How many decimals (at most; trailing zeros are dropped) a figure is shown with so that the number shown
+    compares with the threshold as the figure itself does: 0,49955 % was shown "0,5 % (cần ≥ 0,5 %)", a refusal
+    that read as met (and 749,9996 m² "750 m² (cần ≥ 750 m²)"). The explanations and the Excel exports' number
+    cells both show a figure so."""
     decides = OPS[op](x, threshold)
     decimals = SHOWN_DECIMALS
     while decimals < _MAX_DECIMALS and OPS[op](round(x, decimals), threshold) != decides:
         decimals += 1
-    return vn_number(x, decimals, trim=True)
+    return decimals
+
+
+def _format_faithful(x: float, op: str, threshold: float) -> str:
+    """A figure in the Vietnamese format, faithful to its comparison with the threshold (:func:`faithful_decimals`)."""
+    return vn_number(x, faithful_decimals(x, op, threshold), trim=True)
+
+
+def requirement(op: str, threshold: float, unit: str) -> str:
+    """What a criterion asks of its figure, as explanations word it: "≥ 0,5 %", "≥ 2 điểm"."""
+    return f"{OP_SYMBOLS[op]} {vn_number(threshold, SHOWN_DECIMALS, trim=True)}" + (f" {unit}" if unit else "")
 
 
 def _with_unit(values: pd.Series, unit: str, op: str, threshold: float) -> pd.Series:
@@ -437,10 +451,9 @@ def _evaluate_comparison(expr: Comparison, frame: pd.DataFrame, rules: LegalRule
         rate = (numerator * expr.scale / denominator).where(denominator > 0)
         values, unit = rate.mask(numerator.eq(0), 0.0), "%" if expr.scale == 100 else ""
     met = _compare(values, expr.op, float(expr.threshold))
-    required = f"{OP_SYMBOLS[expr.op]} {vn_number(expr.threshold, SHOWN_DECIMALS, trim=True)}" + (
-        f" {unit}" if unit else ""
-    )
-    return _Result(met, _phrase(met, _with_unit(values, unit, expr.op, float(expr.threshold)), required), values)
+    required = requirement(expr.op, float(expr.threshold), unit)
+    stated = _with_unit(values, unit, expr.op, float(expr.threshold))
+    return _Result(met, _phrase(met, stated, required), values, unit)
 
 
 def _prepare(indicators: pd.DataFrame, rules: LegalRules) -> pd.DataFrame:
@@ -466,7 +479,7 @@ def evaluate_criteria(indicators: pd.DataFrame, rules: LegalRules) -> pd.DataFra
     -------
     pandas.DataFrame
         One row per commune and criterion: ``commune_code``, ``level``, ``criterion_id``, ``ref``, ``value``,
-        ``threshold``, ``op``, ``met``, ``missing`` (no value to decide), ``detail`` (Vietnamese), ``title`` and
+        ``unit`` (of a figure: "%", "người", …; None when ``value`` is no figure but a yes/no or nothing), ``threshold``, ``op``, ``met``, ``missing`` (no value to decide), ``detail`` (Vietnamese), ``title`` and
         ``verified`` (whether the criterion was checked against the official text).
     """
     frame = _prepare(indicators, rules)
@@ -487,6 +500,7 @@ def evaluate_criteria(indicators: pd.DataFrame, rules: LegalRules) -> pd.DataFra
                         "criterion_id": crit.id,
                         "ref": crit.ref,
                         "value": result.value.to_numpy() if result.value is not None else np.nan,
+                        "unit": result.unit,
                         "threshold": float(leaf.threshold) if leaf else np.nan,
                         "op": leaf.op if leaf else type(crit.indicator).__name__,
                         "met": result.met.fillna(False).astype(bool).to_numpy(),

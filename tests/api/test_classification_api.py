@@ -6,10 +6,12 @@ import io
 import json
 import re
 from pathlib import Path
+from typing import Any
 
 import jsonschema_rs
 import pytest
 from openpyxl import load_workbook
+from openpyxl.worksheet.worksheet import Worksheet
 from sqlalchemy import Connection, text
 from sqlalchemy.exc import DBAPIError
 
@@ -172,9 +174,11 @@ def test_exports(client, as_user, conn: Connection, indicators: list[str]) -> No
         )
     )
     assert shown[0][:5] == ["STT", "Mã đơn vị", "Tên đơn vị", "Phân loại", "Theo tiêu chí"]
-    assert "Lý do điều chỉnh" in shown[0] and "Tiêu chí loại I (a): số liệu" in shown[0]
+    assert "Lý do điều chỉnh" in shown[0] and "Tiêu chí loại I (a): số liệu (cần ≥ 0,5 %)" in shown[0]
     # Criteria are named as the decision names them, not by the rules file's ids (was "Tiêu chí I.dd", "free.users").
-    assert "Tiêu chí loại I (đ): đánh giá" in shown[0] and "Tiêu chí không ma túy (1): số liệu" in shown[0]
+    assert (
+        "Tiêu chí loại I (đ): đánh giá" in shown[0] and "Tiêu chí không ma túy (1): số liệu (cần = 0 người)" in shown[0]
+    )
     assert not [h for h in shown[0] if re.search(r"\.dd|free\.|II\.route|I\.a", h)], shown[0]
     assert "Thiếu dữ liệu" in shown[0] and "incomplete" in header and "possible_level" in header
     assert [row[0] for row in shown[1:4]] == ["1", "2", "3"]
@@ -192,6 +196,10 @@ def test_exports(client, as_user, conn: Connection, indicators: list[str]) -> No
     assert sheet.page_setup.orientation == "landscape" and sheet.print_title_rows and sheet.print_area
     response = client.get("/api/classifications/2025/export", params={"format": "csv"})
     assert response.status_code == 200 and response.headers["content-type"].startswith("text/csv")
+    # The file's name tells a draft from the approved list, and a province's from the whole (was phan-loai-2025.csv).
+    assert response.headers["content-disposition"] == 'attachment; filename="phan-loai-2025-v1-ban-nhap.csv"'
+    response = client.get("/api/classifications/2025/export", params={"format": "xlsx", "province": "31"})
+    assert 'filename="phan-loai-2025-v1-ban-nhap-tinh-31.xlsx"' in response.headers["content-disposition"]
     # The GeoJSON answer matches what the OpenAPI description promises for its media type (schemathesis ST108
     # found it documented as a binary string, which a JSON body never is).
     response = client.get("/api/classifications/2025/export", params={"format": "geojson"})
@@ -239,10 +247,11 @@ def test_kpi_report_on_crafted_year(client, as_user, conn: Connection, indicator
     assert kpis["recurrences"]["value"] == 1 and kpis["recurrences"]["met"] is False
     assert kpis["new_hotspots"]["value"] == 1
     xlsx = client.get("/api/reports/kpi.xlsx", params={"year": 2025})
+    assert xlsx.headers["content-disposition"] == 'attachment; filename="bao-cao-chi-tieu-2025-v1-da-phe-duyet.xlsx"'
     sheet = load_workbook(io.BytesIO(xlsx.content)).active
     texts = [c for row in sheet.iter_rows(values_only=True) for c in row if isinstance(c, str)]
     assert "CỘNG HÒA XÃ HỘI CHỦ NGHĨA VIỆT NAM" in texts and "NGƯỜI LẬP BIỂU" in texts
-    assert "Tỷ lệ xã, phường, đặc khu không ma túy" in texts and "35,09 %" in texts
+    assert _kpi_cells(sheet, "Tỷ lệ xã, phường, đặc khu không ma túy")[0] == (0.3509, "#,##0.00%")  # 35,09 %
     # A report to print and send on: no row of machine column names under the Vietnamese headers.
     assert not {"stt", "label_vi", "value_shown"} & set(texts), texts
 
@@ -381,8 +390,15 @@ def test_kpi_conversion_of_key_areas_by_hand(client, as_user, conn: Connection, 
     # 2023 has no indicators at all: every unit is at risk for want of data, and the report says so.
     assert "114 đơn vị chưa đạt tiêu chí trọng điểm và thiếu dữ liệu" in kpis["problem_communes"]["note"]
     sheet = load_workbook(io.BytesIO(client.get("/api/reports/kpi.xlsx", params={"year": 2023}).content)).active
-    texts = [c for row in sheet.iter_rows(values_only=True) for c in row if isinstance(c, str)]
-    assert "Tỷ lệ địa bàn đã chuyển hóa giữ vững ổn định" in texts and "57,14 %" in texts and "85,00 %" in texts
+    assert _kpi_cells(sheet, "Tỷ lệ địa bàn được chọn chuyển hóa đã chuyển hóa trong năm")[0] == (0.5714, "#,##0.00%")
+    assert _kpi_cells(sheet, "Tỷ lệ địa bàn đã chuyển hóa giữ vững ổn định") == [(0.5, "#,##0%"), (0.85, "#,##0%")]
+
+
+def _kpi_cells(sheet: Worksheet, label: str) -> list[tuple[Any, str]]:
+    """The result and target of a KPI line of the Excel report, each with its number format (the figures are number
+    cells: the committee sums and filters them)."""
+    row = next(r for r in sheet.iter_rows() if r[1].value == label)
+    return [(c.value, c.number_format) for c in row[2:4]]
 
 
 def test_a_changed_criteria_file_changes_the_classes_and_the_snapshot_names_its_version(

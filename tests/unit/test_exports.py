@@ -6,9 +6,15 @@ from datetime import UTC, date, datetime
 
 import pandas as pd
 from openpyxl import load_workbook
+from openpyxl.worksheet.worksheet import Worksheet
 
 from gis.io.exports import HOTSPOT_COLUMNS, classification_file, hotspot_register_file, kpi_workbook, write_csv
 from gis.io.heading import Heading
+from gis.reference import load_rules
+from models.domain.classification import _criteria_by_commune
+from models.domain.legal_rules import evaluate_criteria
+
+HEADING = Heading("CÔNG AN THÀNH PHỐ HẢI PHÒNG", "Hải Phòng")
 
 HOTSPOT = {
     "id": 7,
@@ -67,7 +73,7 @@ def test_a_draft_and_an_approved_run_read_the_same_in_every_report() -> None:
     evening = datetime(2025, 12, 31, 18, 0, tzinfo=UTC)
     approved = _texts(kpi_workbook(_kpi_report("approved", evening), date(2026, 1, 5), heading))
     assert any("phiên bản 2 (đã phê duyệt: lanh.dao, 01/01/2026); chỉ tiêu" in t for t in approved), approved
-    assert "3 điểm" in approved and "0 điểm" in approved and "Không đạt" in approved
+    assert "Không đạt" in approved
 
 
 def test_each_workbook_names_its_sheet_and_keeps_the_rows_names_in_view() -> None:
@@ -85,3 +91,103 @@ def test_each_workbook_names_its_sheet_and_keeps_the_rows_names_in_view() -> Non
     assert kpis.sheetnames == ["Chỉ tiêu 2025"] and kpis.active.freeze_panes == "C9"
     register = load_workbook(io.BytesIO(hotspot_register_file([HOTSPOT], "xlsx", date(2026, 1, 5), heading=heading)))
     assert register.sheetnames == ["Sổ theo dõi"] and register.active.freeze_panes == "C9"
+
+
+def _table(content: bytes) -> tuple[Worksheet, dict[str, int]]:
+    """The sheet and each header's column (headers on row 8, the rows from row 9)."""
+    sheet = load_workbook(io.BytesIO(content)).active
+    return sheet, {c.value: c.column for c in sheet[8] if c.value}
+
+
+def test_the_hotspot_register_holds_numbers_and_days_excel_sums_and_filters() -> None:
+    """Figures were text ("1.234", "87,5"): Excel could not sum, sort or filter them. They are number cells now, in
+    formats showing the decimals the CSV shows (Excel writes the separators of the reader's settings); a day is a
+    date cell of its Hải Phòng day; what is missing stays the text "thiếu dữ liệu", which SUM skips."""
+    evening = datetime(2025, 12, 31, 18, 0, tzinfo=UTC)
+    unknown = {**HOTSPOT, "id": 8, "n_incidents": None, "first_seen": evening, "commune_name": "=HYPERLINK(1)"}
+    sheet, col = _table(hotspot_register_file([HOTSPOT, unknown], "xlsx", date(2026, 1, 5), heading=HEADING))
+    incidents = sheet.cell(9, col["Số vụ việc"])
+    assert (incidents.value, incidents.data_type, incidents.number_format) == (1234, "n", "#,##0")
+    assert sheet.cell(10, col["Số vụ việc"]).value == "thiếu dữ liệu"
+    radius = sheet.cell(9, col["Bán kính (m)"])
+    assert (radius.value, radius.data_type, radius.number_format) == (87.5, "n", "#,##0.0")
+    lon, lat = sheet.cell(9, col["Kinh độ"]), sheet.cell(9, col["Vĩ độ"])
+    assert (lon.value, lat.value, lon.number_format) == (106.701235, 20.845679, "#,##0.000000")
+    seen = sheet.cell(10, col["Phát hiện lần đầu"])
+    assert seen.is_date and seen.value == datetime(2026, 1, 1) and seen.number_format == "dd/mm/yyyy"
+    assert sheet.cell(9, col["Phát hiện lần đầu"]).value is None, "no first day: an empty cell, not a date"
+    name = sheet.cell(10, col["Xã, phường"])
+    assert (name.value, name.data_type) == ("'=HYPERLINK(1)", "s"), "text that looks like a formula stays text"
+
+
+def test_the_kpi_report_holds_its_results_and_targets_as_numbers() -> None:
+    """A share is a percentage cell (the share, shown to two decimals), a count a number cell shown with its unit;
+    a line without a target reads "—"."""
+    report = _kpi_report("approved", datetime(2025, 12, 31, 18, 0, tzinfo=UTC))
+    share = {"key": "drug_free_share", "label_vi": "Tỷ lệ", "value": 0.307, "target": 0.3, "unit": "tỷ lệ"}
+    report["kpis"].append({**share, "met": True, "note": ""})
+    report["kpis"].append({**share, "value": 12, "target": None, "unit": "địa bàn", "met": None})
+    sheet, col = _table(kpi_workbook(report, date(2026, 1, 5), HEADING))
+    result, target = col["Kết quả"], col["Chỉ tiêu đề ra"]
+    count = sheet.cell(9, result)
+    assert (count.value, count.data_type, count.number_format) == (3, "n", '#,##0" điểm"')
+    assert (sheet.cell(9, target).value, sheet.cell(9, target).number_format) == (0, '#,##0" điểm"')
+    rate = sheet.cell(10, result)
+    assert (rate.value, rate.data_type, rate.number_format) == (0.307, "n", "#,##0.00%")
+    assert (sheet.cell(10, target).value, sheet.cell(10, target).number_format) == (0.3, "#,##0%")
+    assert sheet.cell(11, result).value == 12 and sheet.cell(11, target).value == "—"
+
+
+def test_the_classification_holds_each_criterions_figure_as_a_number_the_reader_can_sum() -> None:
+    """Criteria figures were text ("3 điểm (cần ≥ 2 điểm)"): the organising places of the communes could not be
+    summed. Each figure is a number cell now, in its unit and with the decimals its explanation uses (a rate as a
+    percentage; enough decimals that 0,4995 % does not read as the 0,5 % it falls short of); what the criterion asks
+    is said once, in the header; a missing figure is "thiếu dữ liệu", which SUM skips; a criterion with no single
+    figure (any of, all of) keeps its explanation."""
+    base = {"population": 10_000, "users_with_records": 0, "arrested_offenders": 0, "plants_destroyed": 0}
+    base |= {"cultivation_m2": 0, "on_drug_route": False, "drug_incidents": 0}
+    indicators = pd.DataFrame(
+        [
+            {**base, "commune_code": "1", "organizing_places": 3, "users_with_records": 62},
+            {
+                **base,
+                "commune_code": "2",
+                "organizing_places": 1234,
+                "population": 2_000_000,
+                "users_with_records": 9991,
+            },
+            {**base, "commune_code": "3", "organizing_places": None, "population": None},
+        ]
+    )
+    criteria = _criteria_by_commune(evaluate_criteria(indicators, load_rules()))
+    results = pd.DataFrame(
+        [
+            {
+                "commune_code": code,
+                "name": f"Xã {code}",
+                "category": "at_risk",
+                "level": None,
+                "method": "legal",
+                "legal_category": "at_risk",
+                "incomplete": code == "3",
+                "criteria": criteria[code],
+            }
+            for code in ("1", "2", "3")
+        ]
+    )
+    run = {"year": 2025, "version": 1, "status": "draft", "created_by": "tham.muu", "rules_version": "qd28-2025.2"}
+    sheet, col = _table(classification_file(results, run, "xlsx", date(2026, 1, 5), heading=HEADING))
+    places = [sheet.cell(r, col["Tiêu chí loại I (b): số liệu (cần ≥ 2 điểm)"]) for r in (9, 10, 11)]
+    assert [(c.value, c.data_type, c.number_format) for c in places[:2]] == [
+        (3, "n", '#,##0" điểm"'),
+        (1234, "n", '#,##0" điểm"'),
+    ]
+    assert places[2].value == "thiếu dữ liệu" and places[2].data_type == "s", "missing: text, never 0"
+    assert sum(c.value for c in places if isinstance(c.value, (int, float))) == 1237, "what SUM adds up"
+    rates = [sheet.cell(r, col["Tiêu chí loại I (a): số liệu (cần ≥ 0,5 %)"]) for r in (9, 10)]
+    assert (rates[0].value, rates[0].number_format) == (0.0062, "#,##0.00%")
+    assert (round(rates[1].value, 8), rates[1].number_format) == (0.0049955, "#,##0.0000%"), (
+        "four decimals: not the 0,5 % it falls short of"
+    )
+    plants = sheet.cell(9, col["Tiêu chí loại I (d): số liệu"])
+    assert plants.data_type == "s" and "cây" in plants.value and "m²" in plants.value, "any of: its explanation"

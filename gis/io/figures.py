@@ -1,0 +1,58 @@
+"""Figures as a spreadsheet holds them: the number (or day) itself and the Excel number format that shows it.
+
+Excel sums, sorts and filters a number cell and shows it with the separators of the reader's regional settings
+("1.234", "87,5" on a Vietnamese machine); a figure written as text ("87,5") it can do none of that with. What is
+not a figure stays text, as the CSV shows it: "thiếu dữ liệu" for what is missing (SUM skips a text cell, where an
+empty or 0 cell would count as 0), "Có" / "Không" for a yes or no. Pure and light: ``gis.io.excel`` writes the cells.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+from datetime import date, datetime
+from typing import Any
+
+from models.domain.dates import local_day
+from models.numbers import vn_number
+
+#: How a day cell is shown: the dd/mm/yyyy every page and printout uses.
+DAY_FORMAT = "dd/mm/yyyy"
+
+
+@dataclass(frozen=True)
+class Figure:
+    """A number cell (or a day cell) and its Excel number format."""
+
+    value: float | int | date
+    number_format: str
+
+
+def number_format(decimals: int, unit: str = "") -> str:
+    """Excel's format of a number with ``decimals`` decimals and thousands grouped (``#,##0.0``), followed by its
+    unit as literal text (``#,##0" điểm"``); the unit "%" makes it a percentage (the cell holds the share)."""
+    pattern = "#,##0" + ("." + "0" * decimals if decimals else "")
+    if unit == "%":
+        return pattern + "%"
+    return pattern + (f'" {unit}"' if unit else "")
+
+
+def number_cell(value: Any, decimals: int = 2, unit: str = "", *, trim: bool = False) -> Figure | str:
+    """``value`` as a number cell shown as :func:`models.numbers.vn_number` writes it: an integer whole without
+    decimals, another number to ``decimals`` decimals (with ``trim``, at most that many: trailing zeros dropped),
+    then its unit; with the unit "%" ``value`` is a share (0.307 shows 30,70 %, the decimals counted on the
+    percentage). None or NaN is the text "thiếu dữ liệu", a bool "Có" / "Không": no figure."""
+    if value is None or isinstance(value, bool) or (isinstance(value, float) and math.isnan(value)):
+        return vn_number(value)
+    number = float(value)  # a database's Decimal, numpy's numbers: what a cell holds is a float or an int
+    shown = round(number * 100, 9) if unit == "%" else number  # 0.57 * 100 is 56.99999999999999
+    if shown.is_integer():
+        decimals = 0
+    elif trim:
+        decimals = len(f"{shown:.{decimals}f}".rstrip("0").partition(".")[2])
+    return Figure(int(number) if number.is_integer() else number, number_format(decimals, unit))
+
+
+def day_cell(value: date | datetime | None) -> Figure | str:
+    """A day cell (a datetime's Hải Phòng day) shown dd/mm/yyyy; nothing (no such day) is an empty text."""
+    return "" if value is None else Figure(local_day(value), DAY_FORMAT)
