@@ -10,7 +10,7 @@ from conftest import bearer_headers, conversion_task, evidence_photo
 from fastapi.testclient import TestClient
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
-from sqlalchemy import Engine, text
+from sqlalchemy import Connection, Engine, text
 from sqlalchemy.exc import DBAPIError
 
 from api.app import create_app
@@ -370,6 +370,15 @@ def test_twenty_clients_one_version_exactly_one_wins(engine: Engine, owner_engin
             )  # created, assigned and the two winners
 
 
+def wait_for_a_lock_wait(watch: Connection) -> None:
+    """Return once some session of the test database waits on a lock (the racing request has reached the row or
+    key the open transaction holds)."""
+    while not watch.execute(
+        text("SELECT count(*) FROM pg_stat_activity WHERE wait_event_type = 'Lock' AND datname = current_database()")
+    ).scalar():
+        watch.rollback()  # a new snapshot of the activity each time
+
+
 def test_a_retry_that_waited_for_its_first_try_is_answered_with_it(engine: Engine, owner_engine: Engine) -> None:
     """A phone's retry of «Thực hiện» arrives while its first try is still being written: it waits for the task's row,
     is refused by the version the first try left (412 without a key), then finds the first try under its key and
@@ -389,12 +398,7 @@ def test_a_retry_that_waited_for_its_first_try_is_answered_with_it(engine: Engin
                 answer = transition_task(first, task_id, "in_progress", "", 2, actor, UNRESTRICTED, key="k-retry-1")
                 waiting = threading.Thread(target=retry)
                 waiting.start()
-                while not watch.execute(
-                    text(
-                        "SELECT count(*) FROM pg_stat_activity WHERE wait_event_type = 'Lock' AND datname = current_database()"
-                    )
-                ).scalar():
-                    watch.rollback()  # a new snapshot of the activity each time
+                wait_for_a_lock_wait(watch)
             waiting.join()
         assert answers == [answer] and answer["version"] == 3
         with engine.connect() as conn:
@@ -424,12 +428,7 @@ def test_one_key_sent_at_once_for_two_tasks_is_refused_for_the_second(engine: En
                 transition_task(first, first_task, "in_progress", "", 2, actor, UNRESTRICTED, key="k-hai-viec")
                 waiting = threading.Thread(target=second)
                 waiting.start()
-                while not watch.execute(
-                    text(
-                        "SELECT count(*) FROM pg_stat_activity WHERE wait_event_type = 'Lock' AND datname = current_database()"
-                    )
-                ).scalar():
-                    watch.rollback()  # a new snapshot of the activity each time
+                wait_for_a_lock_wait(watch)
             waiting.join()
         assert [type(error) for error in refused] == [Conflict], refused
         with engine.connect() as conn:
