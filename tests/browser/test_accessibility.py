@@ -3,12 +3,13 @@
 Officers of every age read these pages, many on a phone outdoors, some with weak sight, some with the keyboard only:
 the login page and each role's page (every tab of its panel opened, with its legends and folded forms and the card
 of its list's first row) must show no *serious* or *critical* violation of axe's WCAG 2.x A/AA rules and best
-practices; on a phone, everything a thumb can press must also be 44 px tall and wide (axe asks 24 px). axe-core is a test-only npm
-package (tests/browser/package.json, installed by `make test` into tests/browser/node_modules: never served nor
-packed). The pages' Content-Security-Policy refuses inline scripts, so the audit runs in a page of its own with
-Playwright's ``bypass_csp`` (test_csp.py checks the policy itself on the pages as served). Every violation found,
-minor ones too, is written to artifacts/axe-<page>-<size>.json for people to read, beside a screenshot of each
-tab (artifacts/a11y-<role>-<size>-<tab>.png).
+practices; on a phone, everything a thumb can press must also be 44 px tall and wide (axe asks 24 px); and the
+keyboard's focus must show as a thick ring. axe-core is a test-only npm package (tests/browser/package.json,
+installed by `make test` into tests/browser/node_modules: never served nor packed). The pages are audited as served,
+their Content-Security-Policy on: it refuses axe as a script tag (an inline script: Playwright's ``add_script_tag``),
+so axe's source is evaluated through the browser's DevTools protocol, which the page's policy does not govern.
+Every violation found, minor ones too, is written to artifacts/axe-<page>-<size>.json for people to read, beside a
+screenshot of each tab (artifacts/a11y-<role>-<size>-<tab>.png).
 
 The city, the server and Chromium are those of test_browser.py (a database of this module's own).
 """
@@ -116,7 +117,7 @@ def axe_source() -> str:
 
 @pytest.mark.parametrize("size", list(SIZES))
 def test_login_page_is_accessible(chromium, server: str, axe_source: str, size: str) -> None:
-    page = chromium.new_page(viewport=SIZES[size], bypass_csp=True)
+    page = chromium.new_page(viewport=SIZES[size])
     page.goto(f"{server}/login")
     page.evaluate(axe_source)
     found: dict = {}
@@ -128,7 +129,7 @@ def test_login_page_is_accessible(chromium, server: str, axe_source: str, size: 
 @pytest.mark.parametrize("size", list(SIZES))
 @pytest.mark.parametrize("role", list(USERS))
 def test_role_page_is_accessible_with_every_tab(chromium, server: str, axe_source: str, role: str, size: str) -> None:
-    page, errors = open_as(chromium, server, USERS[role], SIZES[size], bypass_csp=True)
+    page, errors = open_as(chromium, server, USERS[role], SIZES[size])
     page.evaluate(axe_source)
     found: dict = {}
     for tab in [None, *page.locator("nav.tabs button").all()[1:]]:  # the first tab is shown at first
