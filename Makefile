@@ -8,6 +8,7 @@ DEMO_SEED ?= 1
 DEMO_YEARS ?= 3
 DEMO_INCIDENTS ?= 30000
 VENDOR := maps/static/vendor/.installed
+TEST_NPM := tests/browser/node_modules/.installed
 HOST ?= 127.0.0.1
 PORT ?= 8000
 
@@ -26,6 +27,12 @@ $(VENDOR): package.json package-lock.json
 	cp -r node_modules/leaflet/dist/leaflet.js node_modules/leaflet/dist/leaflet.css node_modules/leaflet/dist/images \
 		maps/static/vendor/leaflet/
 	cp node_modules/leaflet.vectorgrid/dist/Leaflet.VectorGrid.bundled.min.js maps/static/vendor/vectorgrid/
+	touch $@
+
+# Test-only browser tooling (axe-core for tests/browser/test_accessibility.py), locked in its own package under
+# tests/browser/node_modules: never copied into maps/static, so neither served nor packed in the wheel.
+$(TEST_NPM): tests/browser/package.json tests/browser/package-lock.json
+	npm ci --prefix tests/browser --no-audit --no-fund
 	touch $@
 
 $(VENV)/.installed: pyproject.toml
@@ -56,7 +63,7 @@ demo: demo-data
 # 565 s instead of 889 s for the suite on 2 cores (load 0.3-4 against 2.5-3). TEST_WORKERS=0 runs in one process.
 # Files are handed out in collection order, the longest first (tests/conftest.py HEAVY_FIRST), not xdist's order.
 TEST_WORKERS ?= 2
-test: test-system-deps venv
+test: test-system-deps venv $(TEST_NPM)
 	$(BIN)/python -m pytest -q -n $(TEST_WORKERS) --dist loadfile --no-loadscope-reorder
 
 # The pure tests (no database, no browser): seconds, for the edit-test loop.

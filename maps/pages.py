@@ -143,8 +143,9 @@ def role_page(viewer: Viewer, csrf: str, data: PageData, basemap: Basemap = Base
             f" {{map: {fmap.get_name()}}})); }});"
         )
     )
-    # folium's own viewport tag forbids zooming the page (user-scalable=no): people with poor sight need it.
-    return _NO_ZOOM_LOCK.sub("", root.render())
+    # folium's own viewport tag forbids zooming the page (user-scalable=no): people with poor sight need it; and its
+    # <html> names no language, so a screen reader would read the Vietnamese with an English voice.
+    return _NO_ZOOM_LOCK.sub("", root.render()).replace("<html>", '<html lang="vi">', 1)
 
 
 _NO_ZOOM_LOCK = re.compile(r'<meta name="viewport"[^>]*user-scalable=no[^>]*>')

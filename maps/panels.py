@@ -107,7 +107,7 @@ def command_panel() -> str:
         " hiệu) không nhập lại; mỗi dòng lỗi được báo kèm số dòng và lý do.",
         f'<label>Điểm nằm ngoài mọi xã/phường <select name="outside">{outside}</select></label>',
     )
-    return f"""<aside class="panel"><div id="message" class="message" role="status" aria-live="polite"></div>
+    return f"""<main class="panel"><div id="message" class="message" role="status" aria-live="polite"></div>
       {tabs}
       <datalist id="commune-names"></datalist>
       <section id="tab-hotspots" class="tab" hidden>
@@ -170,20 +170,20 @@ def command_panel() -> str:
       <details class="legend" data-layer="emerging"><summary>Xu hướng điểm nóng (17 dạng)</summary>
         {emerging_legend()}</details>
       </section>
-    </aside>"""
+    </main>"""
 
 
 def team_panel() -> str:
     """The team's notices (work given, returned, taken away or cancelled, command's comments) and its tasks: where,
     what to do now, progress notes with photos, history."""
-    return """<aside class="panel"><div id="message" class="message" role="status" aria-live="polite"></div>
+    return """<main class="panel"><div id="message" class="message" role="status" aria-live="polite"></div>
       <details id="notices" open><summary>Thông báo <b id="inbox-count" class="badge"></b></summary>
         <ul id="inbox" class="inbox"><li class="none">Đang tải…</li></ul></details>
       <h2>Nhiệm vụ của tổ <small id="task-count"></small>
         <button type="button" id="reload-tasks" class="link">Tải lại danh sách</button></h2>
       <label class="check"><input type="checkbox" id="show-finished"> Hiện cả nhiệm vụ đã nghiệm thu, đã hủy,
         đã từ chối</label>
-      <div id="tasks">Đang tải…</div></aside>"""
+      <div id="tasks">Đang tải…</div></main>"""
 
 
 def planner_panel(years: list[int]) -> str:
@@ -204,7 +204,7 @@ def planner_panel(years: list[int]) -> str:
         "Bảng chỉ số theo xã (CSV, văn bản Unicode hoặc Excel .xlsx), như lệnh «diaban indicators import»: số liệu"
         " mới thay số liệu đã có của các năm trong tệp; chạy lại phân loại năm để dùng số liệu mới.",
     )
-    return f"""<aside class="panel"><div id="message" class="message" role="status" aria-live="polite"></div>
+    return f"""<main class="panel"><div id="message" class="message" role="status" aria-live="polite"></div>
       <h2>Phân loại xã, phường, đặc khu</h2>
       <div class="toolbar">
         <label>Năm <select id="year">{options}</select></label>
@@ -233,14 +233,14 @@ def planner_panel(years: list[int]) -> str:
         duyệt. Bấm một xã (trong bảng hoặc trên bản đồ) để xem lý do, tiêu chí và điều chỉnh.</p>
       <p id="table-count" class="register-count"></p>
       <table class="register review" id="review-table"><thead><tr>{columns}</tr></thead><tbody id="communes"></tbody>
-      </table></aside>"""
+      </table></main>"""
 
 
 def admin_panel() -> str:
     """Users (create with a password shown once, deactivate, reset, unlock), teams and their areas over time, audit."""
     roles = "".join(f'<option value="{code}">{escape(label)}</option>' for code, label in Role.labels().items())
     user_columns = _columns(("username", "Tên đăng nhập"), ("role", "Vai trò"), ("team", "Tổ"), ("state", "Trạng thái"))
-    return rf"""<aside class="panel"><div id="message" class="message" role="status" aria-live="polite"></div>
+    return rf"""<main class="panel"><div id="message" class="message" role="status" aria-live="polite"></div>
       {_tabs(("users", "Người dùng"), ("teams", "Tổ, địa bàn"), ("audit", "Nhật ký quản trị"))}
       <section id="tab-users" class="tab">
         <h2>Tạo người dùng</h2>
@@ -281,4 +281,4 @@ def admin_panel() -> str:
         <p class="hint">Mọi thao tác quản trị, mới nhất trước (không sửa, không xóa được).</p>
         <ol id="audit" class="history"></ol>
       </section>
-    </aside>"""
+    </main>"""

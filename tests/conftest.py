@@ -53,6 +53,7 @@ HEAVY_FIRST = (
     "api/test_permissions.py",  # 73
     "unit/test_forecast_evaluation.py",  # 61
     "api/test_login_brakes.py",  # 57
+    "browser/test_accessibility.py",  # 56
     "ops/test_several_servers.py",  # 48
     "db/test_demo_lifecycle.py",  # 42
     "ops/test_read_routing.py",  # 35

@@ -304,7 +304,7 @@ def test_demo_band_on_every_page(chromium, server: str) -> None:
         page, errors = open_as(chromium, server, username, DESKTOP)
         band = page.locator(".demo-band")
         assert band.is_visible() and "Dữ liệu giả lập (demo)" in band.inner_text()
-        assert band.bounding_box()["y"] < page.locator("aside.panel").bounding_box()["y"]  # over the panel, not under
+        assert band.bounding_box()["y"] < page.locator("main.panel").bounding_box()["y"]  # over the panel, not under
         assert errors == []
         page.close()
 
@@ -353,7 +353,7 @@ def test_phone_header_map_and_touch_targets(chromium, server: str, role: str) ->
     map_box = page.locator(".folium-map").bounding_box()
     assert map_box["height"] > 300 and map_box["width"] >= PHONE["width"] - 1
     if role != "team":  # the team's list is the page (it scrolls), the others split the screen
-        panel = page.locator("aside.panel").bounding_box()
+        panel = page.locator("main.panel").bounding_box()
         assert abs(map_box["y"] + map_box["height"] - panel["y"]) <= 1
         assert abs(panel["y"] + panel["height"] - PHONE["height"]) <= 1
     small = page.evaluate(
@@ -422,7 +422,7 @@ def test_nothing_slides_sideways_on_a_360_px_phone(chromium, server: str, role: 
         name = tabs.nth(i).inner_text() if tabs.count() else role
         sizes = page.evaluate(
             """() => [document.documentElement.scrollWidth,
-                ...[...document.querySelectorAll('aside.panel')].map((p) => p.scrollWidth - p.clientWidth + 360)]"""
+                ...[...document.querySelectorAll('main.panel')].map((p) => p.scrollWidth - p.clientWidth + 360)]"""
         )
         if max(sizes) > 360:
             wide[name] = sizes

@@ -25,7 +25,7 @@ diabanPages.command = async function startCommand(map, cfg) {
   } });
   mapButtons(map, cfg);
   // The legend follows the layers: a layer switched on opens its legend; the print sheet shows those on the map.
-  const legendOf = (layer) => document.querySelector(`aside.panel details.legend[data-layer=${layer}]`);
+  const legendOf = (layer) => document.querySelector(`main.panel details.legend[data-layer=${layer}]`);
   map.on("overlayadd", (e) => {
     const key = Object.keys(layers).find((k) => layers[k] === e.layer);
     if (key && legendOf(key)) legendOf(key).open = true;

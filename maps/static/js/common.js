@@ -532,7 +532,7 @@ function printSheet(map, cfg) {
         ${cfg.synthetic ? "Số liệu giả lập để thử nghiệm, không phải số liệu thật." : ""}</div>
     </div>`;
   const shown = cfg.shownLayers ? cfg.shownLayers() : null;
-  for (const details of document.querySelectorAll("aside.panel details.legend")) {
+  for (const details of document.querySelectorAll("main.panel details.legend")) {
     if (shown && !shown.includes(details.dataset.layer)) continue;
     const copy = details.cloneNode(true);
     copy.open = true;
@@ -741,6 +741,9 @@ function vietnameseControls(map) {
 function diabanStart(cfg) {
   window.diaban = cfg;
   document.body.classList.add(cfg.page);
+  // The map is a landmark of its own beside the panel (<main>), named so that a screen reader can jump to it.
+  cfg.map.getContainer().setAttribute("role", "region");
+  cfg.map.getContainer().setAttribute("aria-label", "Bản đồ");
   vietnameseControls(cfg.map);
   L.control.scale({ imperial: false }).addTo(cfg.map);  // metric only (folium's scale also shows miles)
   // The stylesheet sized the map after folium fitted it (stacked under the panel on a phone): measure and fit again,

@@ -1,0 +1,151 @@
+"""Accessibility of every page for every role, on a desktop and a phone, checked by axe-core in a real browser.
+
+Officers of every age read these pages, many on a phone outdoors, some with weak sight, some with the keyboard only:
+the login page and each role's page (every tab of its panel opened, with its legends and folded forms and the card
+of its list's first row) must show no *serious* or *critical* violation of axe's WCAG 2.x A/AA rules and best
+practices; on a phone, everything a thumb can press must also be 44 px tall and wide (axe asks 24 px); and the
+keyboard's focus must show as a thick ring. axe-core is a test-only npm package (tests/browser/package.json,
+installed by `make test` into tests/browser/node_modules: never served nor packed). The pages are audited as served,
+their Content-Security-Policy on: it refuses axe as a script tag (an inline script: Playwright's ``add_script_tag``),
+so axe's source is evaluated through the browser's DevTools protocol, which the page's policy does not govern.
+Every violation found, minor ones too, is written to artifacts/axe-<page>-<size>.json for people to read, beside a
+screenshot of each tab (artifacts/a11y-<role>-<size>-<tab>.png).
+
+The city, the server and Chromium are those of test_browser.py (a database of this module's own).
+"""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+import test_browser as shared
+from test_browser import ARTIFACTS, SMALL_PHONE, open_as, shot
+
+city, server, chromium = shared.city, shared.server, shared.chromium
+USERS = {"command": "chihuy", "team": "to05", "planner": "thammuu", "admin": "quantri"}
+DESKTOP = {"width": 1400, "height": 900}
+SIZES = {"desktop": DESKTOP, "phone": SMALL_PHONE}  # the narrowest phone of test_browser.py
+AXE = Path(__file__).with_name("node_modules") / "axe-core" / "axe.min.js"
+
+#: What axe leaves out, and why: Leaflet's drawing of the map (the tile pane, and the overlay pane with the canvas,
+#: SVG paths, heat image and commune names over them) is a picture whose meaning the legends, lists and search in the
+#: panel give in words; axe cannot tell the colour behind a name drawn over it. The map's controls, popups and
+#: tooltips are checked.
+EXCLUDE = [".leaflet-tile-pane", ".leaflet-overlay-pane"]
+#: Only these impacts fail the test (axe's own scale: minor, moderate, serious, critical).
+FAILING = ("serious", "critical")
+
+#: Open every <details> (legends, folded forms), so that what they hold is checked too.
+OPEN_DETAILS = "() => document.querySelectorAll('details:not([open])').forEach((d) => { d.open = true; })"
+#: axe on the whole document but the map's drawing: the violations, each with its impact, help and where it is.
+RUN_AXE = """async (exclude) => {
+  const result = await axe.run({ include: [document], exclude: exclude.map((s) => [s]) },
+    { runOnly: { type: "tag", values: ["wcag2a", "wcag2aa", "wcag21a", "wcag21aa", "wcag22aa", "best-practice"] },
+      resultTypes: ["violations"] });
+  return result.violations.map((v) => ({ id: v.id, impact: v.impact, help: v.help,
+    nodes: v.nodes.map((n) => ({ target: n.target.join(" "), summary: n.failureSummary })) }));
+}"""
+
+
+#: On a phone: what a thumb can press and is smaller than 44 px (a checkbox counts by its label, which takes the tap;
+#: the file input hidden behind its Vietnamese button is left out; a column heading is as wide as its column's data,
+#: so only its height counts), outside the map's drawing.
+SMALL_TARGETS = """(exclude) => {
+  const small = [];
+  const targets = "a[href], button, input:not([type=hidden]):not(.file-native), select, textarea, summary, [tabindex='0']";
+  for (const element of document.querySelectorAll(targets)) {
+    if (exclude.some((s) => element.closest(s))) continue;
+    const target = element.matches("input[type=checkbox], input[type=radio]") ? element.closest("label") : element;
+    const box = target?.getBoundingClientRect();
+    if (!box || !box.width || getComputedStyle(target).visibility === "hidden") continue;
+    if (box.height < 43.5 || (box.width < 43.5 && element.tagName !== "TH")) {
+      small.push(`${target.outerHTML.slice(0, 90)} (${Math.round(box.width)}×${Math.round(box.height)} px)`);
+    }
+  }
+  return small;
+}"""
+
+
+#: The ring around the control the keyboard is on.
+FOCUS_RING = """() => { const style = getComputedStyle(document.activeElement);
+  return { element: document.activeElement.outerHTML.slice(0, 80), style: style.outlineStyle,
+           width: parseFloat(style.outlineWidth) }; }"""
+
+
+def audit(page, step: str, found: dict, phone: bool) -> None:
+    """Run axe on the page as it is now (and on a phone, look for small targets), keeping each violation once (by
+    rule and element) with the step it was first seen at."""
+    page.wait_for_timeout(300)  # the tab's lists and cards drawn
+    for violation in page.evaluate(RUN_AXE, EXCLUDE):
+        for node in violation["nodes"]:
+            found.setdefault((violation["id"], node["target"]), {**violation, "nodes": None, "step": step, **node})
+    for target in page.evaluate(SMALL_TARGETS, EXCLUDE) if phone else []:
+        found.setdefault(
+            ("tap-target-44px", target),
+            {
+                "id": "tap-target-44px",
+                "impact": "serious",
+                "step": step,
+                "help": "A thumb's target on a phone",
+                "target": target,
+                "summary": "smaller than 44 px",
+            },
+        )
+
+
+def report(name: str, found: dict) -> list[str]:
+    """Write every violation to artifacts/axe-<name>.json; the serious and critical ones, one line each."""
+    ARTIFACTS.mkdir(exist_ok=True)
+    rows = sorted(found.values(), key=lambda v: (v["impact"] not in FAILING, v["id"], v["target"]))
+    (ARTIFACTS / f"axe-{name}.json").write_text(json.dumps(rows, ensure_ascii=False, indent=1))
+    return [
+        f"{v['impact']} {v['id']} at {v['target']} ({v['step']}): {v['summary']}"
+        for v in rows
+        if v["impact"] in FAILING
+    ]
+
+
+@pytest.fixture(scope="module")
+def axe_source() -> str:
+    """axe-core's script, from the test-only npm package."""
+    if not AXE.exists():
+        pytest.fail(f"{AXE} is missing: run `make test` (it installs tests/browser/package.json)")
+    return AXE.read_text()
+
+
+@pytest.mark.parametrize("size", list(SIZES))
+def test_login_page_is_accessible(chromium, server: str, axe_source: str, size: str) -> None:
+    page = chromium.new_page(viewport=SIZES[size])
+    page.goto(f"{server}/login")
+    page.evaluate(axe_source)
+    found: dict = {}
+    audit(page, "login", found, size == "phone")
+    page.close()
+    assert report(f"login-{size}", found) == []
+
+
+@pytest.mark.parametrize("size", list(SIZES))
+@pytest.mark.parametrize("role", list(USERS))
+def test_role_page_is_accessible_with_every_tab(chromium, server: str, axe_source: str, role: str, size: str) -> None:
+    page, errors = open_as(chromium, server, USERS[role], SIZES[size])
+    page.evaluate(axe_source)
+    found: dict = {}
+    for tab in [None, *page.locator("nav.tabs button").all()[1:]]:  # the first tab is shown at first
+        if tab:
+            tab.click()
+        rows = page.locator("section.tab:not([hidden]) table.register tbody tr")
+        if rows.count():
+            rows.first.click()  # its card: state, actions, history
+        page.evaluate(OPEN_DETAILS)
+        step = tab.get_attribute("data-tab") if tab else "page"
+        audit(page, step, found, size == "phone")
+        shot(page, f"a11y-{role}-{size}-{step}")
+    page.keyboard.press("Tab")  # from where the last click left the focus to the next control, by the keyboard
+    ring = page.evaluate(FOCUS_RING)
+    shot(page, f"a11y-{role}-{size}-focus")
+    page.close()
+    assert report(f"{role}-{size}", found) == []
+    assert ring["width"] >= 3 and ring["style"] == "solid", ring  # a ring weak eyes see, not the browser's 1 px
+    assert errors == []
