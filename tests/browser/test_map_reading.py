@@ -392,6 +392,21 @@ BROKEN_HEADINGS = """() => [...document.querySelectorAll('table th')].filter((th
     }).map((word) => word[0]);
 })"""
 
+#: The figures (words holding a digit: a day, a number) of the visible table cells that the browser drew on more than
+#: one line.
+BROKEN_FIGURES = """() => [...document.querySelectorAll('table td')].filter((td) => td.offsetParent).flatMap((td) => {
+    const walker = document.createTreeWalker(td, NodeFilter.SHOW_TEXT);
+    const broken = [];
+    for (let node = walker.nextNode(); node; node = walker.nextNode()) {
+        for (const word of node.textContent.matchAll(/\\S*\\d\\S*/g)) {
+            const range = document.createRange();
+            range.setStart(node, word.index);
+            range.setEnd(node, word.index + word[0].length);
+            if (new Set([...range.getClientRects()].map((r) => Math.round(r.top))).size > 1) broken.push(word[0]);
+        }
+    }
+    return broken;
+})"""
 #: The visible inputs whose hint (placeholder) is wider than the room inside them.
 CUT_HINTS = """() => [...document.querySelectorAll('input[placeholder]')].filter((input) => input.offsetParent
     && input.placeholder).filter((input) => {
@@ -416,6 +431,7 @@ def test_nothing_slides_sideways_on_a_360_px_phone(chromium, server: str, role: 
     wide: dict[str, list] = {}
     broken: set[str] = set()
     cut: set[str] = set()
+    split: set[str] = set()
     for i in range(max(1, tabs.count())):
         if tabs.count():
             tabs.nth(i).click()
@@ -427,9 +443,11 @@ def test_nothing_slides_sideways_on_a_360_px_phone(chromium, server: str, role: 
         if max(sizes) > 360:
             wide[name] = sizes
         broken.update(page.evaluate(BROKEN_HEADINGS))
+        split.update(page.evaluate(BROKEN_FIGURES))
         cut.update(page.evaluate(CUT_HINTS))
     assert wide == {}
     assert broken == set()  # «Xã/phườn g»: a heading broke inside a word
+    assert split == set()  # «30/11/20 26»: a day broke across two lines of its cell
     assert cut == set()  # «Tìm xã/phường, mã xã,»: the map search's hint was cut
     assert errors == []
     page.close()

@@ -104,8 +104,8 @@ diabanPages.admin = async function startAdmin(map, cfg) {
     const periods = await api(`/api/teams/${team.id}/areas`);
     history.replaceChildren(...periods.map((p) => {
       const tr = document.createElement("tr");
-      tr.innerHTML = `<td>${escapeHtml(p.commune_name || p.commune_code)}</td><td>${viDate(p.valid_from)}</td>` +
-        `<td>${p.valid_to ? viDate(p.valid_to) : "nay"}</td>`;
+      tr.innerHTML = `<td>${escapeHtml(p.commune_name || p.commune_code)}</td><td class="day">${viDate(p.valid_from)}</td>` +
+        `<td class="day">${p.valid_to ? viDate(p.valid_to) : "nay"}</td>`;
       return tr;
     }));
   }

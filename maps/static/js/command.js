@@ -207,7 +207,7 @@ diabanPages.command = async function startCommand(map, cfg) {
   const communeName = (code) => names[code] || code || "—";
   // A due date matters while the task is open (finished work keeps its date in the history).
   const openTask = (state) => state === "unassigned" || cfg.openTaskStates.includes(state);
-  const dueText = (due, late) => (due ? viDate(due) : "—") +
+  const dueText = (due, late) => (due ? `<span class="day">${viDate(due)}</span>` : "—") +
     (late > 0 ? ` <span class="late">quá hạn ${VI_NUMBER.format(late)} ngày</span>` : "");
 
   // After any change: the map's colours, both registers, the KPIs and the inbox follow.
