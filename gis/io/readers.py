@@ -554,7 +554,7 @@ def read_excel_chunks(path: Path, sheet: str | None = None, chunk_rows: int = CH
         # The size the sheet declares is not trusted: «A1:XFD1048576» made every empty row a tuple of 16,384 cells,
         # minutes of work for a file of a few kilobytes. Each row is read as long as its own cells go.
         worksheet.reset_dimensions()
-        rows = worksheet.iter_rows(values_only=True)
+        rows = _worksheet_rows(worksheet.iter_rows(values_only=True))
         first = [[excel_cell_text(v) for v in values] for values in itertools.islice(rows, HEADER_SCAN_ROWS)]
         at = header_position(first)
         header = _header_names(first[at]) if at is not None else []
@@ -576,6 +576,23 @@ def read_excel_chunks(path: Path, sheet: str | None = None, chunk_rows: int = CH
                 return
     finally:
         book.close()
+
+
+def _worksheet_rows(rows: Iterator[tuple]) -> Iterator[tuple]:
+    """openpyxl's rows of a worksheet (one per row number, empty ones too), a row it cannot read refused with its row
+    number: cells Excel never writes (a date cell of «2025-13-45», a number cell of «abc», a shared string the workbook
+    lacks, a column past XFD) fail only as they are read, long after the workbook opened."""
+    for line in itertools.count(1):
+        try:
+            values = next(rows)
+        except StopIteration:
+            return
+        except Exception as exc:  # openpyxl raises ValueError, IndexError, KeyError, XML errors … for such a cell
+            raise FileFormatError(
+                f"không đọc được dòng {line} của trang tính (tệp Excel hỏng hoặc không phải do Excel tạo)",
+                f"cannot read row {line} of the worksheet: {exc}",
+            ) from exc
+        yield values
 
 
 # ------------------------------------------------------------------------------------------------ GeoJSON

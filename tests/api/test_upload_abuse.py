@@ -113,6 +113,22 @@ def test_a_workbook_with_entities_is_refused(refused, name, part, said) -> None:
     assert said in body["message"] and "root:" not in body["detail"]
 
 
+@pytest.mark.parametrize(
+    "cell",
+    [
+        "<c r='A3' t='d'><v>2025-13-45</v></c>",  # a date cell of no date
+        "<c r='A3'><v>abc</v></c>",  # a number cell of no number
+        "<c r='A3' t='s'><v>999</v></c>",  # a shared string the workbook does not have
+        "<c r='ZZZZZ3'><v>1</v></c>",  # a column past the last
+    ],
+)
+def test_a_worksheet_cell_openpyxl_cannot_convert_is_422_with_its_row(refused, cell: str) -> None:
+    """Cells Excel never writes, met while the rows are read (after the workbook opened): each was a 500."""
+    good = "<row r='2'><c r='A2'><v>2025</v></c><c r='B2' t='inlineStr'><is><t>10507</t></is></c></row>"
+    body = refused("hong.xlsx", workbook_with_sheet(sheet(good, f"<row r='3'>{cell}</row>")))
+    assert body["code"] == "unreadable_file" and "không đọc được dòng 3 của trang tính" in body["message"]
+
+
 def test_a_geojson_nested_thousands_deep_is_422_not_a_crash(refused) -> None:
     depth = 100_000
     deep = (
