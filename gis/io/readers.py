@@ -496,8 +496,10 @@ def _frame_from_records(header: list[str], records) -> pd.DataFrame:  # noqa: AN
     """A string table with `line` and `_error` from (line, values, error) records."""
     if not header or not any(header):
         raise FileFormatError("tệp không có dòng tiêu đề", "no header row")
-    if len(set(header)) != len(header):
-        raise FileFormatError(f"tiêu đề có cột trùng: {header}", "duplicate header columns")
+    doubled = sorted({name for name in header if header.count(name) > 1})
+    if doubled:  # named as compared (lower case), a blank header cell too
+        named = "; ".join(f"«{name}»" if name else "ô tiêu đề để trống" for name in doubled)
+        raise FileFormatError(f"tiêu đề có cột trùng tên: {named}", "duplicate header columns")
     lines: list[int] = []
     rows: list[list[str]] = []
     errors: list[str] = []
