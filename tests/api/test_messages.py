@@ -87,12 +87,18 @@ LONG_FIELD = b'--b\r\nContent-Disposition: form-data; name="sheet"\r\n\r\n' + b"
 @pytest.mark.parametrize(
     ("content_type", "body", "said"),
     [
-        ("multipart/form-data; boundary=b", b"--b\r\nContent-Disposition: form-data\r\n\r\nx\r\n--b--\r\n", "không tên"),
+        (
+            "multipart/form-data; boundary=b",
+            b"--b\r\nContent-Disposition: form-data\r\n\r\nx\r\n--b--\r\n",
+            "không tên",
+        ),
         ("multipart/form-data", b"--b\r\n", "thiếu dấu ranh giới"),
         ("multipart/form-data; boundary=b", LONG_FIELD, "dài quá 1024 KB"),
     ],
 )
-def test_a_broken_upload_form_is_refused_saying_what_is_wrong(client, content_type: str, body: bytes, said: str) -> None:
+def test_a_broken_upload_form_is_refused_saying_what_is_wrong(
+    client, content_type: str, body: bytes, said: str
+) -> None:
     """The framework's refusals of a multipart form say what is wrong with it in Vietnamese (they were all «yêu cầu
     không đọc được», the English reason in parentheses)."""
     response = client.post("/api/imports/incidents", content=body, headers={"Content-Type": content_type})

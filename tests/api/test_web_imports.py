@@ -158,9 +158,9 @@ def test_an_uploaded_files_name_is_kept_without_control_or_format_characters(cli
     boundary = "ranh-gioi"
     sent = "C:\\fakepath\\chỉ\x1b[2J số\x07\u202e.csv".encode()
     body = (
-        f"--{boundary}\r\nContent-Disposition: form-data; name=\"file\"; filename=\"".encode()
+        f'--{boundary}\r\nContent-Disposition: form-data; name="file"; filename="'.encode()
         + sent
-        + f"\"\r\n\r\n{MIXED_INDICATORS}\r\n--{boundary}--\r\n".encode()
+        + f'"\r\n\r\n{MIXED_INDICATORS}\r\n--{boundary}--\r\n'.encode()
     )
     headers = {**users["planner"], "Content-Type": f"multipart/form-data; boundary={boundary}"}
     response = client.post(INDICATORS, headers=headers, content=body)
