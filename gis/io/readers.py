@@ -21,6 +21,7 @@ import codecs
 import csv
 import io
 import itertools
+import re
 import tempfile
 import unicodedata
 from collections.abc import Callable, Generator, Iterable, Iterator
@@ -40,6 +41,10 @@ from gis.io import json_stream
 from models.errors import InvalidInput
 
 _NOT_UTF8 = "\ufffd"
+#: The error of a record holding text that is not UTF-8 (broken bytes; in JSON, an escaped lone surrogate «\\ud800»).
+_NOT_UTF8_ROW = "dòng có ký tự không phải UTF-8 (row is not valid UTF-8)"
+#: A lone surrogate: JSON may escape one, no UTF-8 text (nor Arrow, nor PostgreSQL) holds one.
+_SURROGATE = re.compile("[\ud800-\udfff]")
 #: Single-byte code pages tried, in order of preference, when a file is not UTF-8 or UTF-16.
 LEGACY_ENCODINGS = ("cp1258", "cp1252")
 #: Every encoding the reader recognises, as named in messages.
@@ -488,7 +493,7 @@ def _checked_records(numbered, width: int):  # noqa: ANN001, ANN202 - (line, rec
         if len(record) < width:
             error = f"sai số cột: cần {width}, có {len(record)} (expected {width} fields, got {len(record)})"
         if any(_NOT_UTF8 in value for value in record):
-            error = "dòng có ký tự không phải UTF-8 (row is not valid UTF-8)"
+            error = _NOT_UTF8_ROW
         yield start, (record + [""] * width)[:width], error
 
 
@@ -670,6 +675,8 @@ def _point_record(number: int, feature: object) -> dict[str, object]:
             "line": number,
             "_error": f"thuộc tính {nested[0]!r} phải là chữ hoặc số (property {nested[0]!r} must be text or a number)",
         }
+    if any(_SURROGATE.search(f"{k}{v}") for k, v in (props or {}).items()):
+        return {"line": number, "_error": _NOT_UTF8_ROW}
     record: dict[str, object] = {
         unicodedata.normalize("NFC", str(k)).lower(): "" if v is None else str(v) for k, v in (props or {}).items()
     }
