@@ -156,7 +156,8 @@ def test_a_geojson_integer_of_thousands_of_digits_is_422_where_it_stands(refused
 
 def test_a_geojson_lone_surrogate_rejects_its_feature_with_its_number(client, users) -> None:  # noqa: F811
     """JSON may escape a lone surrogate (no UTF-8 text holds one): the feature is rejected as not UTF-8 (it was a 500 of
-    Arrow's encoder), in a value or in a property's name; the good feature after it is kept."""
+    Arrow's encoder), in a value or in a property's name, named as the whole row (it was «row»); the good feature after it
+    is kept."""
     good = (
         '{"type": "Feature", "properties": {"ref": "%s", "occurred_at": "2025-03-01", "kind": "tip"}, "geometry": %s}'
     )
@@ -166,7 +167,9 @@ def test_a_geojson_lone_surrogate_rejects_its_feature_with_its_number(client, us
         response = upload(client, INCIDENTS, users["command"], "ky-tu.geojson", two.encode())
         assert response.status_code == 200 and response.json()["counts"]["imported"] == 1, response.text
         rows = response.json()["rejected"]["rows"]
-        assert [(r["line"], r["message"]) for r in rows] == [(1, "dòng có ký tự không phải UTF-8")]
+        assert [(r["line"], r["field_label"], r["message"]) for r in rows] == [
+            (1, "Cả dòng", "dòng có ký tự không phải UTF-8")
+        ]
 
 
 def test_a_chunked_body_over_the_upload_limit_is_413_and_two_files_take_one(client, users) -> None:  # noqa: F811
