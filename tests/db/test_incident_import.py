@@ -401,7 +401,9 @@ def test_a_nul_in_an_address_rejects_its_row_and_the_others_are_kept(owner_conn:
     """A NUL reached PostgreSQL's COPY, which refused the whole file as the COPY ended (and the import then waited
     for its COPY thread forever): now the row is rejected at its line and column."""
     path = tmp_path / "nul.csv"
-    path.write_text("ref,occurred_at,kind,commune_code,address\nN-1,2025-03-01,tip,,Lê\x00Chân\nN-2,2025-03-01,tip,10507,\n")
+    path.write_text(
+        "ref,occurred_at,kind,commune_code,address\nN-1,2025-03-01,tip,,Lê\x00Chân\nN-2,2025-03-01,tip,10507,\n"
+    )
     report = import_incidents(owner_conn, path, imported_by="test")
     assert (report.summary()["imported"], report.summary()["rejected"]) == (1, 1)
     assert [(line, field) for line, _, field, _ in report.rejects.rows()] == [(2, "address")]
