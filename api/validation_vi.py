@@ -205,6 +205,15 @@ _KNOWN_VI: Mapping[str, str] = {
     "There was an error parsing the body": "nội dung gửi lên không đọc được (không phải JSON hoặc biểu mẫu hợp lệ)",
     "Not authenticated": "chưa đăng nhập",
 }
+#: Starlette's refusals of a multipart form (an upload, a photo), by pattern, so that a page says what is wrong with it.
+_MULTIPART_VI: tuple[tuple[re.Pattern[str], str], ...] = (
+    (re.compile(r'The Content-Disposition header field "name" must be provided\.'), "biểu mẫu có một phần không tên"),
+    (re.compile(r"Missing boundary in multipart\."), "biểu mẫu thiếu dấu ranh giới (boundary) giữa các phần"),
+    (re.compile(r"Invalid multipart data\."), "biểu mẫu gửi lên bị hỏng hoặc bị cắt giữa chừng"),
+    (re.compile(r"(?:Part|Field) exceeded maximum size of (\d+)KB\."), "một trường của biểu mẫu dài quá {} KB"),
+    (re.compile(r"Too many files\. Maximum number of files is (\d+)\."), "quá nhiều tệp trong một lần gửi (tối đa {})"),
+    (re.compile(r"Too many fields\. Maximum number of fields is (\d+)\."), "biểu mẫu có quá nhiều trường (tối đa {})"),
+)
 _VIETNAMESE_LETTERS = set("đĐơƠưƯăĂâÂêÊôÔàáảãạằắẳẵặầấẩẫậèéẻẽẹềếểễệìíỉĩịòóỏõọồốổỗộờớởỡợùúủũụừứửữựỳýỷỹỵ")
 
 
@@ -215,5 +224,9 @@ def http_detail_vi(status: int, detail: str, english: bool = True) -> str:
         return detail
     if detail in _KNOWN_VI:
         return _KNOWN_VI[detail]
+    for pattern, vietnamese in _MULTIPART_VI:
+        if found := pattern.fullmatch(detail):
+            said = vietnamese.format(*found.groups())
+            return f"{said} ({detail})" if english else said
     status_vi = _STATUS_VI.get(status, "yêu cầu bị từ chối")
     return f"{status_vi} ({detail})" if english else status_vi

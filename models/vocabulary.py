@@ -546,8 +546,16 @@ SUMMARY_LABELS = {
 }
 
 
+#: The field of a refused row that the file reader found malformed as a whole (fields missing or beyond the header,
+#: bytes that are not UTF-8, a feature that is no object), and how a report names it.
+WHOLE_ROW, WHOLE_ROW_LABEL = "row", "Cả dòng"
+
+
 def column_label(field: str, labels: dict[str, str]) -> str:
-    """A refused row's column by its Vietnamese name; a pair refused together (``lon/lat``, ``x/y``) by both."""
+    """A refused row's column by its Vietnamese name; a pair refused together (``lon/lat``, ``x/y``) by both; a row
+    refused whole (`WHOLE_ROW`) as «Cả dòng» (it was shown as «row»)."""
+    if field == WHOLE_ROW:
+        return WHOLE_ROW_LABEL
     return "/".join(labels.get(part, part) for part in field.split("/"))
 
 

@@ -12,6 +12,7 @@ from __future__ import annotations
 import itertools
 import shutil
 import tempfile
+import unicodedata
 import zipfile
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -80,8 +81,11 @@ class UnreadableUpload(InvalidRequest):
 
 def upload_name(filename: str | None, suffixes: set[str]) -> str:
     """The uploaded file's own name, without any folder a client sent with it (``C:\\fakepath\\chi-so.csv``,
-    ``../chi-so.csv``) and shortened to fit a file system; refused unless its suffix is one of ``suffixes``."""
-    name = (filename or "").replace("\\", "/").rsplit("/", 1)[-1].replace("\x00", "").strip()
+    ``../chi-so.csv``) nor control or format characters (a terminal's escape sequences, the right-to-left override
+    U+202E that shows the end of a name backwards: the name is stored, logged and listed), and shortened to fit a file
+    system; refused unless its suffix is one of ``suffixes``."""
+    sent = (filename or "").replace("\\", "/").rsplit("/", 1)[-1]
+    name = "".join(char for char in sent if not unicodedata.category(char).startswith("C")).strip()
     path = Path(name)
     if path.suffix.lower() not in suffixes or not path.stem.strip(". "):
         allowed = ", ".join(sorted(suffixes))

@@ -59,6 +59,20 @@ def _refuse_constant(name: str) -> None:
     raise _Constant(name)
 
 
+class _LongInteger(Exception):
+    def __init__(self, digits: str) -> None:
+        self.digits = digits
+
+
+def _integer(digits: str) -> int:
+    """The integer ``digits`` spell; one too long for Python to convert (``sys.get_int_max_str_digits``, 4,300 digits)
+    is refused where it stands, like NaN (its ValueError was a server error)."""
+    try:
+        return int(digits)
+    except ValueError:
+        raise _LongInteger(digits) from None
+
+
 class _Text:
     """The stream's text, decoded block by block; `buf[pos:]` is unread. Knows the line, column and byte of any
     position, including those of text already dropped."""
@@ -144,6 +158,8 @@ class _Text:
             except _Constant as constant:
                 token = next(m for m in _TOKEN.finditer(self.buf, self.pos) if m.group() == constant.name)
                 raise self.error(f"{constant.name} is not a JSON number: expected a number", token.start()) from None
+            except _LongInteger as long:
+                raise self.error("integer too long", self.buf.index(long.digits, self.pos)) from None
             if end == len(self.buf) and self.more():  # a number may go on in the next block
                 continue
             self.pos = end
@@ -157,7 +173,7 @@ def features(stream: BinaryIO) -> Iterator[object]:
     NotACollection (valid JSON that is not an object with exactly one `features` list).
     """
     text = _Text(stream)
-    decoder = json.JSONDecoder(parse_constant=_refuse_constant)
+    decoder = json.JSONDecoder(parse_constant=_refuse_constant, parse_int=_integer)
     first = text.next_char()
     if first != "{":
         if first and first in _OTHER_VALUE:

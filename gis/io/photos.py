@@ -26,6 +26,9 @@ MAX_PIXELS = 40_000_000
 GPS_IFD = 0x8825
 _XMP_JPEG = b"http://ns.adobe.com/xap/1.0/\x00"
 _PNG_SIGNATURE = b"\x89PNG\r\n\x1a\n"
+#: What PIL's EXIF parser and the chunk walkers below raise on metadata the image decoder never reads (a broken TIFF
+#: header in the EXIF block, a chunk cut short after the image): the photo is refused as damaged, not a server error.
+_DAMAGED_METADATA = (struct.error, SyntaxError, ValueError, LookupError, TypeError, OSError, EOFError)
 
 
 @dataclass(frozen=True)
@@ -67,8 +70,13 @@ def accept_photo(data: bytes, *, max_bytes: int, keep_location: bool, size: int 
     if kind is None:
         raise InvalidInput("chỉ nhận ảnh JPEG, PNG hoặc WebP", "not a JPEG, PNG or WebP file (magic bytes)")
     width, height = _check_decodes(data, kind)
-    had_location = _has_location(data)
-    content = data if keep_location else strip_location(data, kind)
+    try:
+        had_location = _has_location(data)
+        content = data if keep_location else strip_location(data, kind)
+    except _DAMAGED_METADATA as error:
+        raise InvalidInput(
+            "tệp ảnh hỏng: không đọc được thông tin kèm ảnh (EXIF) hoặc phần cuối tệp", f"damaged metadata: {error}"
+        ) from None
     return Photo(content, MEDIA_TYPES[kind], width, height, had_location, keep_location and had_location)
 
 

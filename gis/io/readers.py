@@ -21,6 +21,7 @@ import codecs
 import csv
 import io
 import itertools
+import re
 import tempfile
 import unicodedata
 from collections.abc import Callable, Generator, Iterable, Iterator
@@ -40,6 +41,10 @@ from gis.io import json_stream
 from models.errors import InvalidInput
 
 _NOT_UTF8 = "\ufffd"
+#: The error of a record holding text that is not UTF-8 (broken bytes; in JSON, an escaped lone surrogate «\\ud800»).
+_NOT_UTF8_ROW = "dòng có ký tự không phải UTF-8 (row is not valid UTF-8)"
+#: A lone surrogate: JSON may escape one, no UTF-8 text (nor Arrow, nor PostgreSQL) holds one.
+_SURROGATE = re.compile("[\ud800-\udfff]")
 #: Single-byte code pages tried, in order of preference, when a file is not UTF-8 or UTF-16.
 LEGACY_ENCODINGS = ("cp1258", "cp1252")
 #: Every encoding the reader recognises, as named in messages.
@@ -488,7 +493,7 @@ def _checked_records(numbered, width: int):  # noqa: ANN001, ANN202 - (line, rec
         if len(record) < width:
             error = f"sai số cột: cần {width}, có {len(record)} (expected {width} fields, got {len(record)})"
         if any(_NOT_UTF8 in value for value in record):
-            error = "dòng có ký tự không phải UTF-8 (row is not valid UTF-8)"
+            error = _NOT_UTF8_ROW
         yield start, (record + [""] * width)[:width], error
 
 
@@ -496,8 +501,10 @@ def _frame_from_records(header: list[str], records) -> pd.DataFrame:  # noqa: AN
     """A string table with `line` and `_error` from (line, values, error) records."""
     if not header or not any(header):
         raise FileFormatError("tệp không có dòng tiêu đề", "no header row")
-    if len(set(header)) != len(header):
-        raise FileFormatError(f"tiêu đề có cột trùng: {header}", "duplicate header columns")
+    doubled = sorted({name for name in header if header.count(name) > 1})
+    if doubled:  # named as compared (lower case), a blank header cell too
+        named = "; ".join(f"«{name}»" if name else "ô tiêu đề để trống" for name in doubled)
+        raise FileFormatError(f"tiêu đề có cột trùng tên: {named}", "duplicate header columns")
     lines: list[int] = []
     rows: list[list[str]] = []
     errors: list[str] = []
@@ -554,7 +561,7 @@ def read_excel_chunks(path: Path, sheet: str | None = None, chunk_rows: int = CH
         # The size the sheet declares is not trusted: «A1:XFD1048576» made every empty row a tuple of 16,384 cells,
         # minutes of work for a file of a few kilobytes. Each row is read as long as its own cells go.
         worksheet.reset_dimensions()
-        rows = worksheet.iter_rows(values_only=True)
+        rows = _worksheet_rows(worksheet.iter_rows(values_only=True))
         first = [[excel_cell_text(v) for v in values] for values in itertools.islice(rows, HEADER_SCAN_ROWS)]
         at = header_position(first)
         header = _header_names(first[at]) if at is not None else []
@@ -576,6 +583,23 @@ def read_excel_chunks(path: Path, sheet: str | None = None, chunk_rows: int = CH
                 return
     finally:
         book.close()
+
+
+def _worksheet_rows(rows: Iterator[tuple]) -> Iterator[tuple]:
+    """openpyxl's rows of a worksheet (one per row number, empty ones too), a row it cannot read refused with its row
+    number: cells Excel never writes (a date cell of «2025-13-45», a number cell of «abc», a shared string the workbook
+    lacks, a column past XFD) fail only as they are read, long after the workbook opened."""
+    for line in itertools.count(1):
+        try:
+            values = next(rows)
+        except StopIteration:
+            return
+        except Exception as exc:  # openpyxl raises ValueError, IndexError, KeyError, XML errors … for such a cell
+            raise FileFormatError(
+                f"không đọc được dòng {line} của trang tính (tệp Excel hỏng hoặc không phải do Excel tạo)",
+                f"cannot read row {line} of the worksheet: {exc}",
+            ) from exc
+        yield values
 
 
 # ------------------------------------------------------------------------------------------------ GeoJSON
@@ -651,6 +675,8 @@ def _point_record(number: int, feature: object) -> dict[str, object]:
             "line": number,
             "_error": f"thuộc tính {nested[0]!r} phải là chữ hoặc số (property {nested[0]!r} must be text or a number)",
         }
+    if any(_SURROGATE.search(f"{k}{v}") for k, v in (props or {}).items()):
+        return {"line": number, "_error": _NOT_UTF8_ROW}
     record: dict[str, object] = {
         unicodedata.normalize("NFC", str(k)).lower(): "" if v is None else str(v) for k, v in (props or {}).items()
     }

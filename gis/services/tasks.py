@@ -184,8 +184,8 @@ def assign_task(
     scope: AreaScope = UNRESTRICTED,
     note: str = "",
 ) -> int:
-    """Assign (unassigned → assigned, the hotspot with it) or reassign a task not yet started, both in ``scope`` (a
-    provincial command: its province's tasks and teams), with command's ``note``; return the version."""
+    """Assign (unassigned → assigned, the hotspot with it) or reassign a task not yet started to another team, both in
+    ``scope`` (a provincial command: its province's tasks and teams), with command's ``note``; return the version."""
     team_exists(conn, team_id)
     require_team_in_scope(conn, scope, team_id)
     row = load_at_version(
@@ -200,6 +200,11 @@ def assign_task(
         )
     target = TaskState.ASSIGNED
     first = row["state"] == TaskState.UNASSIGNED
+    if not first and row["team_id"] == team_id:
+        # Nothing to hand over: a "reassigned" event would reach the team twice, as news and as the task taken away.
+        raise InvalidRequest(
+            f"nhiệm vụ #{task_id} đã giao cho tổ này rồi: hãy chọn tổ khác", "the task is already this team's"
+        )
     if first:
         TASK_LIFECYCLE.check(TaskState.UNASSIGNED, target, TaskFacts())
     if at is not None:

@@ -153,13 +153,15 @@ class StagingCopy:
 
     def _write(self) -> None:
         names = ", ".join(STAGING.names)
+        drained = False
         try:
             with self._cursor.copy(f"COPY incident_staging ({names}) FROM STDIN (FORMAT binary)") as copy:
                 while (data := self._queue.get()) is not None:
                     copy.write(data)
+                drained = True  # PostgreSQL may still refuse the data as the COPY ends, after the last chunk
         except BaseException as exc:  # handed to the caller's thread
             self._error = exc
-            while self._queue.get() is not None:  # keep draining, or the caller would wait forever
+            while not drained and self._queue.get() is not None:  # keep draining, or the caller would wait forever
                 pass
 
     def write(self, chunk: pa.Table) -> None:

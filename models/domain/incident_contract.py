@@ -58,6 +58,9 @@ ALIASES: dict[str, str] = {
 }
 #: Columns stored as they are written (the others are parsed into numbers, times or codes, or rejected).
 FREE_TEXT = ("ref", "substance", "source")
+#: Columns whose text reaches PostgreSQL as written (stored, or matched to a commune): a NUL in an address made the
+#: staging COPY fail for the whole file.
+DATABASE_TEXT = FREE_TEXT + ("commune_code", "address", "commune", "district", "province")
 #: Clock skew tolerated before a timestamp counts as "in the future".
 FUTURE_TOLERANCE = timedelta(minutes=10)
 #: A UTC offset after a time of day ("…T10:00:00+07:00", "…10:00Z"); a bare date's "-05" is its day, not an offset.
@@ -185,7 +188,7 @@ def validate_incidents(raw: pd.DataFrame, now: datetime | None = None) -> Valida
     rej = Rejects(raw)
 
     reject_structural(raw, rej)
-    reject_unstorable(raw, rej, FREE_TEXT)
+    reject_unstorable(raw, rej, DATABASE_TEXT)
 
     ref = raw["ref"]
     rej.add((ref == "").to_numpy(), "ref", "thiếu mã (ref is required)")

@@ -12,7 +12,7 @@ import pyarrow as pa
 import pyarrow.compute as pc
 
 from models.errors import InvalidInput
-from models.vocabulary import plain_key
+from models.vocabulary import WHOLE_ROW, plain_key
 
 REJECT_COLUMNS = ("line", "ref", "field", "reason")
 #: Longest value a text field may hold; longer ones (a 100 MB field) reject their row.
@@ -248,7 +248,7 @@ def reject_structural(raw: pd.DataFrame, rejects: Rejects) -> None:
     """Reject rows the file reader already found malformed (column `_error`)."""
     if "_error" in raw:
         err = raw["_error"].fillna("").astype(str)
-        rejects.add((err != "").to_numpy(), "row", err)
+        rejects.add((err != "").to_numpy(), WHOLE_ROW, err)
         rejects.malformed = (err != "").to_numpy()
 
 

@@ -38,7 +38,7 @@ RECORDED: dict[str, tuple[str, str]] = {
 #: Bodies of the recorded routes that change something on the way.
 BODIES = {
     "PATCH /api/tasks/{task_id}": lambda w: {"version": 2, "priority": "high"},
-    "POST /api/tasks/{task_id}/assignment": lambda w: {"team_id": w["team"], "version": 2},
+    "POST /api/tasks/{task_id}/assignment": lambda w: {"team_id": w["relief_team"], "version": 2},
 }
 #: Every other route and why its answer holds no detailed data.
 UNRECORDED: dict[str, str] = {
@@ -116,6 +116,7 @@ def world(conn, client, make_team, make_user, make_hotspot, bearer, scatter_inci
     users |= {role: make_user(f"nk-{role}", role) for role in ("planner", "admin")}
     return {
         "team": team,
+        "relief_team": make_team("Tổ trực thay", [COMMUNE]),  # a reassignment's other team
         "values": {
             "hotspot_id": hotspot,
             "task_id": task,

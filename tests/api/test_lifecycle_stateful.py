@@ -293,9 +293,9 @@ class Lifecycle(RuleBasedStateMachine):
             return Outcome(403)
         if version != task.version:
             return Outcome(412)
-        if task.state not in TASK_REASSIGNABLE:
-            return Outcome(422)
         first = task.state == TaskState.UNASSIGNED
+        if task.state not in TASK_REASSIGNABLE or (not first and team == task.team):
+            return Outcome(422)
         hotspot, moved = None, None
         if first:
             try:

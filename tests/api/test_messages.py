@@ -80,6 +80,32 @@ def test_crafted_refusals_are_vietnamese(client, method: str, path: str, body: d
     assert_vietnamese(response.json()["detail"], f"{method} {path}")
 
 
+#: A sheet name of more than the 1 MB a form field may hold.
+LONG_FIELD = b'--b\r\nContent-Disposition: form-data; name="sheet"\r\n\r\n' + b"x" * (1100 << 10) + b"\r\n--b--\r\n"
+
+
+@pytest.mark.parametrize(
+    ("content_type", "body", "said"),
+    [
+        (
+            "multipart/form-data; boundary=b",
+            b"--b\r\nContent-Disposition: form-data\r\n\r\nx\r\n--b--\r\n",
+            "không tên",
+        ),
+        ("multipart/form-data", b"--b\r\n", "thiếu dấu ranh giới"),
+        ("multipart/form-data; boundary=b", LONG_FIELD, "dài quá 1024 KB"),
+    ],
+)
+def test_a_broken_upload_form_is_refused_saying_what_is_wrong(
+    client, content_type: str, body: bytes, said: str
+) -> None:
+    """The framework's refusals of a multipart form say what is wrong with it in Vietnamese (they were all «yêu cầu
+    không đọc được», the English reason in parentheses)."""
+    response = client.post("/api/imports/incidents", content=body, headers={"Content-Type": content_type})
+    assert response.status_code == 400
+    assert said in response.json()["message"] and said in response.json()["detail"]
+
+
 def test_a_refusal_carries_its_vietnamese_message_alone_for_the_pages(client) -> None:
     """`detail` adds the English reason for other clients and the logs; `message`, what a page shows, is only
     Vietnamese (a team's phone showed "(not a JPEG, PNG or WebP file (magic bytes))", "(request body too large: …)")."""

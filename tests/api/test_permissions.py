@@ -79,7 +79,7 @@ def matrix(world: dict) -> list[tuple[str, str, dict | None, dict[str, int]]]:
         ("GET", "/api/inbox", None, WRITE),
         ("POST", "/api/tasks", {"kind": "conversion", "commune_code": AREA_A, "year": 2026}, created),
         ("PATCH", f"/api/tasks/{task}", {"version": 2, "priority": "high"}, COMMAND),
-        ("POST", f"/api/tasks/{task}/assignment", {"team_id": team, "version": 2}, COMMAND),
+        ("POST", f"/api/tasks/{task}/assignment", {"team_id": world["teams"]["B"], "version": 2}, COMMAND),
         ("POST", f"/api/tasks/{task}/transitions", {"to": "in_progress", "version": 2}, only({"team": 200})),
         ("POST", f"/api/tasks/{task}/transitions", {"to": "canceled", "version": 2}, COMMAND),
         ("POST", f"/api/tasks/{task}/comments", {"note": "ghi chú"}, {**WRITE, "command": 201, "team": 201}),

@@ -57,6 +57,28 @@ def test_size_type_and_damage_are_refused() -> None:
     assert sniff(photo("WEBP")) == "WEBP" and sniff(b"") is None
 
 
+def _damaged_tiff(data: bytes) -> bytes:
+    """The photo with its EXIF block's TIFF header broken (byte order «MX» / «IX»): the pixels still decode."""
+    return data.replace(b"MM\x00*", b"MX\x00*", 1).replace(b"II*\x00", b"IX*\x00", 1)
+
+
+@pytest.mark.parametrize(
+    ("made", "keep"),
+    [
+        (lambda: photo("PNG") + b"\x00\x00", False),  # a chunk cut short after the image
+        (lambda: photo("WEBP") + b"\x00\x00", False),
+        (lambda: _damaged_tiff(photo("JPEG")), False),
+        (lambda: _damaged_tiff(photo("WEBP")), False),
+        (lambda: _damaged_tiff(photo("WEBP")), True),
+    ],
+)
+def test_a_photo_whose_pixels_decode_but_whose_metadata_is_damaged_is_refused(made, keep: bool) -> None:
+    """Found by fuzzing: the location check and its removal raised struct.error or SyntaxError (a 500 of the photo
+    route) on metadata the image decoder never reads."""
+    with pytest.raises(InvalidInput, match="tệp ảnh hỏng: không đọc được thông tin kèm ảnh"):
+        accept_photo(made(), max_bytes=2**20, keep_location=keep)
+
+
 @pytest.fixture
 def teams(client, make_team, make_user, make_hotspot, bearer) -> dict:
     """Team A with a task in progress; team B elsewhere; a planner."""

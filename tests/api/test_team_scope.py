@@ -268,6 +268,17 @@ def test_a_team_is_told_a_task_was_given_to_another_team_and_nothing_more(client
     assert client.get(f"/api/tasks/{task}", headers=teams["a"]).status_code == 404
 
 
+def test_a_task_given_again_to_its_own_team_is_refused_and_the_inbox_stays_as_it_was(client, conn, teams) -> None:
+    """Reassigning a task to the team that has it hands nothing over: refused (422, in Vietnamese), no event, no new
+    version (it was stored, and the team's inbox showed the one event twice: as news and as the task taken away)."""
+    task = teams["conversion_a"]
+    inbox = client.get("/api/inbox", headers=teams["a"]).json()
+    again = client.post(f"/api/tasks/{task}/assignment", json={"team_id": teams["team_a"], "version": 2, "note": "lại"})
+    assert again.status_code == 422 and "đã giao cho tổ này" in again.json()["message"]
+    assert client.get("/api/inbox", headers=teams["a"]).json() == inbox
+    assert client.get(f"/api/tasks/{task}").json()["version"] == 2
+
+
 def test_a_task_handed_over_keeps_its_notes_and_photos_but_not_the_previous_teams_people(
     client, conn, teams, bearer
 ) -> None:

@@ -113,6 +113,22 @@ def test_a_workbook_with_entities_is_refused(refused, name, part, said) -> None:
     assert said in body["message"] and "root:" not in body["detail"]
 
 
+@pytest.mark.parametrize(
+    "cell",
+    [
+        "<c r='A3' t='d'><v>2025-13-45</v></c>",  # a date cell of no date
+        "<c r='A3'><v>abc</v></c>",  # a number cell of no number
+        "<c r='A3' t='s'><v>999</v></c>",  # a shared string the workbook does not have
+        "<c r='ZZZZZ3'><v>1</v></c>",  # a column past the last
+    ],
+)
+def test_a_worksheet_cell_openpyxl_cannot_convert_is_422_with_its_row(refused, cell: str) -> None:
+    """Cells Excel never writes, met while the rows are read (after the workbook opened): each was a 500."""
+    good = "<row r='2'><c r='A2'><v>2025</v></c><c r='B2' t='inlineStr'><is><t>10507</t></is></c></row>"
+    body = refused("hong.xlsx", workbook_with_sheet(sheet(good, f"<row r='3'>{cell}</row>")))
+    assert body["code"] == "unreadable_file" and "không đọc được dòng 3 của trang tính" in body["message"]
+
+
 def test_a_geojson_nested_thousands_deep_is_422_not_a_crash(refused) -> None:
     depth = 100_000
     deep = (
@@ -120,6 +136,40 @@ def test_a_geojson_nested_thousands_deep_is_422_not_a_crash(refused) -> None:
     )
     body = refused("sau.geojson", deep + b"[" * depth + b"]" * depth + b"}}]}", INCIDENTS)
     assert body["code"] == "unreadable_file" and "GeoJSON không đọc được ở dòng 1" in body["message"]
+
+
+#: A feature collection of one feature with these properties and a point.
+ONE_FEATURE = '{"type": "FeatureCollection", "features": [{"type": "Feature", "properties": {%s}, "geometry": %s}]}'
+POINT = '{"type": "Point", "coordinates": [106.68, 20.86]}'
+
+
+def test_a_geojson_integer_of_thousands_of_digits_is_422_where_it_stands(refused) -> None:
+    """Python refuses to convert an integer of more than 4,300 digits: its ValueError was a 500."""
+    digits = "1" * 5000
+    for properties, geometry in (
+        (f'"ref": {digits}', POINT),
+        ('"ref": "A"', f'{{"type": "Point", "coordinates": [{digits}, 2]}}'),
+    ):
+        body = refused("so-dai.geojson", (ONE_FEATURE % (properties, geometry)).encode(), INCIDENTS)
+        assert body["code"] == "unreadable_file" and "GeoJSON không đọc được ở dòng 1" in body["message"]
+
+
+def test_a_geojson_lone_surrogate_rejects_its_feature_with_its_number(client, users) -> None:  # noqa: F811
+    """JSON may escape a lone surrogate (no UTF-8 text holds one): the feature is rejected as not UTF-8 (it was a 500 of
+    Arrow's encoder), in a value or in a property's name, named as the whole row (it was «row»); the good feature after it
+    is kept."""
+    good = (
+        '{"type": "Feature", "properties": {"ref": "%s", "occurred_at": "2025-03-01", "kind": "tip"}, "geometry": %s}'
+    )
+    for n, properties in enumerate(('"ref": "A\\ud800", "occurred_at": "2025-03-01", "kind": "tip"', '"\\udc00": "x"')):
+        collection = ONE_FEATURE % (properties, POINT)
+        two = collection[: collection.rindex("]")] + ", " + good % (f"B{n}", POINT) + "]}"
+        response = upload(client, INCIDENTS, users["command"], "ky-tu.geojson", two.encode())
+        assert response.status_code == 200 and response.json()["counts"]["imported"] == 1, response.text
+        rows = response.json()["rejected"]["rows"]
+        assert [(r["line"], r["field_label"], r["message"]) for r in rows] == [
+            (1, "Cả dòng", "dòng có ký tự không phải UTF-8")
+        ]
 
 
 def test_a_chunked_body_over_the_upload_limit_is_413_and_two_files_take_one(client, users) -> None:  # noqa: F811

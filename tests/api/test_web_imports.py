@@ -154,6 +154,22 @@ def test_a_file_whose_every_row_is_rejected_is_422_with_its_report_and_leaves_no
     assert runs(conn) == before and indicators(conn, 2025) == {}
 
 
+def test_an_uploaded_files_name_is_kept_without_control_or_format_characters(client, conn, users) -> None:
+    """A terminal's escape sequence, a bell and a right-to-left override in the name a client sends (raw bytes: httpx
+    would percent-encode some of them) are neither stored with the import run nor answered."""
+    boundary = "ranh-gioi"
+    sent = "C:\\fakepath\\chỉ\x1b[2J số\x07\u202e.csv".encode()
+    body = (
+        f'--{boundary}\r\nContent-Disposition: form-data; name="file"; filename="'.encode()
+        + sent
+        + f'"\r\n\r\n{MIXED_INDICATORS}\r\n--{boundary}--\r\n'.encode()
+    )
+    headers = {**users["planner"], "Content-Type": f"multipart/form-data; boundary={boundary}"}
+    response = client.post(INDICATORS, headers=headers, content=body)
+    assert response.status_code == 200 and response.json()["file_name"] == "chỉ[2J số.csv"
+    assert runs(conn)[-1] == ("indicators", "chỉ[2J số.csv", "nhap-planner")
+
+
 @pytest.mark.parametrize(
     ("name", "content", "said"),
     [

@@ -395,3 +395,43 @@ def test_columns_of_names_are_dropped_and_said_never_stored(conn: Connection, tm
         {"run": report.import_id},
     ).scalar_one()
     assert "TEN-1" in stored and "Bímật" not in stored and "Kínđáo" not in stored
+
+
+def test_a_nul_in_an_address_rejects_its_row_and_the_others_are_kept(owner_conn: Connection, tmp_path: Path) -> None:
+    """A NUL reached PostgreSQL's COPY, which refused the whole file as the COPY ended (and the import then waited
+    for its COPY thread forever): now the row is rejected at its line and column."""
+    path = tmp_path / "nul.csv"
+    path.write_text(
+        "ref,occurred_at,kind,commune_code,address\nN-1,2025-03-01,tip,,Lê\x00Chân\nN-2,2025-03-01,tip,10507,\n"
+    )
+    report = import_incidents(owner_conn, path, imported_by="test")
+    assert (report.summary()["imported"], report.summary()["rejected"]) == (1, 1)
+    assert [(line, field) for line, _, field, _ in report.rejects.rows()] == [(2, "address")]
+
+
+def test_a_copy_postgresql_refuses_as_it_ends_is_an_error_not_a_wait(owner_conn: Connection) -> None:
+    """Staging rows PostgreSQL refuses only at the end of the COPY: the error reaches the import (its thread used to
+    wait forever for a chunk after the last). A 60 s join only detects that hang; the COPY takes milliseconds."""
+    import threading
+
+    import psycopg
+
+    from gis.store.incident_load import StagingCopy, staging_batch
+    from models.domain.incident_contract import validate_incidents
+
+    raw = pd.DataFrame({"ref": ["N-1"], "occurred_at": ["2025-03-01"], "kind": ["tip"], "address": ["Lê Chân"]})
+    valid = validate_incidents(raw.assign(line=[2], _error=[""])).valid
+    valid["address"] = "Lê\x00Chân"  # past the contract, which rejects it
+    raised: list[BaseException] = []
+
+    def stage() -> None:
+        try:
+            with owner_conn.begin_nested(), StagingCopy(owner_conn) as staging:
+                staging.write(staging_batch(valid))
+        except Exception as exc:
+            raised.append(exc)
+
+    worker = threading.Thread(target=stage, daemon=True)
+    worker.start()
+    worker.join(60)
+    assert not worker.is_alive() and len(raised) == 1 and isinstance(raised[0], psycopg.DataError), raised

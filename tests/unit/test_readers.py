@@ -188,6 +188,15 @@ def test_excel_first_sheet_or_named_sheet_with_row_numbers(tmp_path: Path) -> No
         read_table(path, sheet="Không có")
 
 
+def test_a_header_naming_a_column_twice_is_refused_naming_that_column_alone(tmp_path: Path) -> None:
+    """The message named the whole header as a Python list (['year', 'mã xã', 'mã xã', …]): now the doubled names."""
+    doubled = tmp_path / "trung.csv"
+    doubled.write_text("year,Mã xã,population,mã xã,,,x\n2025,10507,100,10507,,,1\n", encoding="utf-8")
+    with pytest.raises(FileFormatError) as refused:
+        read_table(doubled)
+    assert refused.value.message == "tiêu đề có cột trùng tên: ô tiêu đề để trống; «mã xã»"
+
+
 def test_unreadable_workbook_and_old_excel_are_clear_errors(tmp_path: Path) -> None:
     bad = tmp_path / "x.xlsx"
     bad.write_bytes(b"PK")
