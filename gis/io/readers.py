@@ -555,7 +555,8 @@ def read_excel_chunks(path: Path, sheet: str | None = None, chunk_rows: int = CH
     try:
         if sheet is not None and sheet not in book.sheetnames:
             raise FileFormatError(
-                f"không có trang tính {sheet!r}; các trang: {', '.join(book.sheetnames)}", "no such sheet"
+                f"không có trang tính «{sheet}»; các trang: {', '.join(f'«{name}»' for name in book.sheetnames)}",
+                "no such sheet",
             )
         worksheet = book[sheet] if sheet is not None else book.worksheets[0]
         # The size the sheet declares is not trusted: «A1:XFD1048576» made every empty row a tuple of 16,384 cells,

@@ -184,8 +184,8 @@ def test_excel_first_sheet_or_named_sheet_with_row_numbers(tmp_path: Path) -> No
     }
     assert "beyond the header" in frame.iloc[1]["_error"]
     assert read_table(path, sheet="Khác").iloc[0]["ref"] == "K-1"
-    with pytest.raises(FileFormatError, match="Vụ việc, Khác"):
-        read_table(path, sheet="Không có")
+    with pytest.raises(FileFormatError, match="không có trang tính «Không có»; các trang: «Vụ việc», «Khác»"):
+        read_table(path, sheet="Không có")  # named as the pages quote, not as Python does ('Không có')
 
 
 def test_a_header_naming_a_column_twice_is_refused_naming_that_column_alone(tmp_path: Path) -> None:
