@@ -248,18 +248,19 @@ def transition_task(
     with the same key again (its answer lost, the task since at a newer version) gets the first answer back and
     nothing changes; the key with another move or comment is refused.
     """
+    same = (task_id, "transition", target, note, None)  # what a first try under the key must have been
     if key is not None:
         _task_team(conn, task_id, scope)
-        if (first := _keyed_event(conn, actor, key, (task_id, "transition", target, note, None))) is not None:
+        if (first := _keyed_event(conn, actor, key, same)) is not None:
             return _transition_answer(first)
     try:
-        with conn.begin_nested():
-            return _move_task(conn, task_id, target, note, version, actor, scope, at, key)
+        return _move_task(conn, task_id, target, note, version, actor, scope, at, key)
     except (DiabanError, IntegrityError):
         # The same key sent twice at once: the other request moved the task first (and has committed: this one waited
         # for its row), so this one was refused from the version or state it left behind. Or the key sent at once for
-        # another task: this move waited on the key's unique index and was undone; the key's event is the other's.
-        first = _keyed_event(conn, actor, key, (task_id, "transition", target, note, None)) if key is not None else None
+        # another task: this move waited on the key's unique index, and its savepoint undid it; the key's event is the
+        # other's.
+        first = _keyed_event(conn, actor, key, same) if key is not None else None
         if first is None:
             raise
         return _transition_answer(first)
