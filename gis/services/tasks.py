@@ -254,7 +254,26 @@ def transition_task(
         if (first := _keyed_event(conn, actor, key, same)) is not None:
             return _transition_answer(first)
     try:
-        return _move_task(conn, task_id, target, note, version, actor, scope, at, key)
+        row = load_at_version(
+            conn, "tasks", task_id, version, "r.state, r.team_id, r.hotspot_id, r.kind", scope.tasks("r"), scope.params
+        )
+        TASK_LIFECYCLE.check(row["state"], target, TaskFacts(comment=note, reason=note))
+        if at is not None:
+            _check_recorded_time(conn, task_id, at)
+        with conn.begin_nested():
+            move = _plan_hotspot(conn, row, task_id, target, note)
+            new_version = update_at_version(
+                conn,
+                "tasks",
+                task_id,
+                version,
+                "state = :to, state_changed_at = coalesce(:at, now())",
+                {"to": target, "at": at},
+            )
+            details = {"version": new_version, **_apply_hotspot(conn, move, task_id, actor, at)}
+            record_task_event(
+                conn, task_id, actor, row["team_id"], "transition", row["state"], target, note, details, at, key
+            )
     except (DiabanError, IntegrityError):
         # The same key sent twice at once: the other request moved the task first (and has committed: this one waited
         # for its row), so this one was refused from the version or state it left behind. Or the key sent at once for
@@ -264,40 +283,6 @@ def transition_task(
         if first is None:
             raise
         return _transition_answer(first)
-
-
-def _move_task(
-    conn: Connection,
-    task_id: int,
-    target: str,
-    note: str,
-    version: int,
-    actor: Principal,
-    scope: AreaScope,
-    at: datetime | None,
-    key: str | None,
-) -> dict[str, Any]:
-    """The transition itself (transition_task), its event keyed with the client's ``key``."""
-    row = load_at_version(
-        conn, "tasks", task_id, version, "r.state, r.team_id, r.hotspot_id, r.kind", scope.tasks("r"), scope.params
-    )
-    TASK_LIFECYCLE.check(row["state"], target, TaskFacts(comment=note, reason=note))
-    if at is not None:
-        _check_recorded_time(conn, task_id, at)
-    with conn.begin_nested():
-        move = _plan_hotspot(conn, row, task_id, target, note)
-        new_version = update_at_version(
-            conn,
-            "tasks",
-            task_id,
-            version,
-            "state = :to, state_changed_at = coalesce(:at, now())",
-            {"to": target, "at": at},
-        )
-        details = {"version": new_version, **_apply_hotspot(conn, move, task_id, actor, at)}
-        record_task_event(
-            conn, task_id, actor, row["team_id"], "transition", row["state"], target, note, details, at, key
-        )
     return {"id": task_id, "state": target, "version": new_version, "hotspot_status": details.get("hotspot_status")}
 
 
