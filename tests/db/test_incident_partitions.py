@@ -147,6 +147,28 @@ def test_a_row_written_by_hand_gets_its_metric_point_and_moves_into_its_year(con
     assert drift < 1e-6
 
 
+def test_a_point_taken_away_or_given_back_keeps_its_metric_point(conn: Connection) -> None:
+    """The update trigger's condition (migration 0016, written so that a dump restores) fires when the point changes
+    to or from none, as IS DISTINCT FROM did: the metric point follows, or the table's check refuses the row."""
+    conn.execute(
+        text("""INSERT INTO incidents (ref, occurred_at, kind, assignment, commune_code, geom)
+        VALUES ('N-1', '2009-07-01T00:00:00+07:00', 'tip', 'outside', NULL,
+                ST_SetSRID(ST_MakePoint(106.683, 20.86), 4326))""")
+    )
+    metric = text("SELECT x_m, y_m FROM incidents WHERE ref = 'N-1'")
+    conn.execute(
+        text("UPDATE incidents SET geom = NULL, assignment = 'code', commune_code = '10507' WHERE ref = 'N-1'")
+    )
+    assert tuple(conn.execute(metric).one()) == (None, None)
+    conn.execute(
+        text(
+            "UPDATE incidents SET geom = ST_SetSRID(ST_MakePoint(106.7, 20.9), 4326), assignment = 'inside' WHERE ref = 'N-1'"
+        )
+    )
+    x_m, y_m = conn.execute(metric).one()
+    assert x_m is not None and y_m is not None
+
+
 def test_rows_are_stored_month_by_month(conn: Connection, tmp_path: Path) -> None:
     """Storage order inside a year: months in turn, so that a daily file appends after what a year's load wrote."""
     mixed = []
