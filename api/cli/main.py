@@ -17,6 +17,7 @@ from pathlib import Path
 
 from api.cli.accounts import add_parsers as add_account_parsers
 from api.cli.audit import add_parsers as add_audit_parsers
+from api.cli.backup import add_parsers as add_backup_parsers
 from api.cli.classify import add_parsers as add_classify_parsers
 from api.cli.hotspots import add_parsers as add_hotspot_parsers
 from api.cli.vi import (
@@ -264,20 +265,26 @@ def build_parser() -> argparse.ArgumentParser:
 
     db = sub.add_parser(
         "db",
-        help="CSDL PostgreSQL + PostGIS do diaban quản lý",
-        **parser_options("Khởi động, dừng, xem trạng thái CSDL; in địa chỉ kết nối (DIABAN_DATABASE_URL nếu đã đặt)."),
+        help="CSDL PostgreSQL + PostGIS do diaban quản lý; sao lưu và khôi phục",
+        **parser_options(
+            "Khởi động, dừng, xem trạng thái CSDL; in địa chỉ kết nối (DIABAN_DATABASE_URL nếu đã đặt); sao lưu và"
+            " khôi phục."
+        ),
     )
-    db.add_argument(
-        "action",
-        choices=["start", "stop", "status", "url"],
-        metavar="start|stop|status|url",
-        help="start: khởi động (và nâng cấp lược đồ); stop: dừng; status: trạng thái (JSON, mã 1 khi "
-        "không chạy); url: địa chỉ kết nối",
-    )
-    db.add_argument(
-        "--psql", action="store_true", help="với url: in địa chỉ dạng libpq (postgresql://…) mà psql nhận được"
-    )
-    db.set_defaults(func=cmd_db)
+    db_sub = db.add_subparsers(dest="action", required=True, metavar="start|stop|status|url|backup|restore")
+    for action, what in (
+        ("start", "khởi động (và nâng cấp lược đồ)"),
+        ("stop", "dừng"),
+        ("status", "trạng thái (JSON, mã 1 khi không chạy)"),
+        ("url", "địa chỉ kết nối"),
+    ):
+        db_action = db_sub.add_parser(action, help=what, **parser_options(what[0].upper() + what[1:] + "."))
+        db_action.set_defaults(func=cmd_db)
+        if action == "url":
+            db_action.add_argument(
+                "--psql", action="store_true", help="in địa chỉ dạng libpq (postgresql://…) mà psql nhận được"
+            )
+    add_backup_parsers(db_sub)
 
     boundaries = sub.add_parser(
         "boundaries",

@@ -125,6 +125,35 @@ def schema_revision(conn: Connection) -> str | None:
     return conn.execute(text("SELECT version_num FROM alembic_version")).scalar()
 
 
+def ensure_postgis(conn: Connection) -> None:
+    """Create PostGIS in the database if it is missing; DatabaseUnavailable when the server has none, or when only
+    a superuser could create it (the migrations and a restore both need it before anything else)."""
+    available = conn.execute(text("SELECT 1 FROM pg_available_extensions WHERE name = 'postgis'")).scalar()
+    if not available:
+        raise DatabaseUnavailable(
+            "máy chủ CSDL không có PostGIS (the server lacks the postgis extension: "
+            "install postgresql-15-postgis-3 or use a PostGIS server)"
+        )
+    installed = conn.execute(text("SELECT 1 FROM pg_extension WHERE extname = 'postgis'")).scalar()
+    if not installed:
+        try:
+            with conn.begin_nested():
+                conn.execute(text("CREATE EXTENSION postgis"))
+        except ProgrammingError as exc:
+            raise DatabaseUnavailable(
+                "chưa cài PostGIS trong CSDL và vai trò chủ sở hữu không được phép cài "
+                "(postgis is not installed and only a superuser may install it: CREATE EXTENSION postgis)"
+            ) from exc
+
+
+def known_revisions() -> list[str]:
+    """Every migration revision this version has, oldest first: the schemas it can upgrade from (a database or a
+    backup at another revision is from a newer diaban)."""
+    from alembic.script import ScriptDirectory
+
+    return [script.revision for script in reversed(list(ScriptDirectory(str(MIGRATIONS)).walk_revisions()))]
+
+
 def migrate(engine: Engine, revision: str = "head", app_role: str | None = None) -> None:
     """Create PostGIS if missing and upgrade the schema, one process at a time; then, when the application connects
     as another role than ``engine``'s, grant it its privileges (see :mod:`gis.store.privileges`)."""
@@ -132,22 +161,7 @@ def migrate(engine: Engine, revision: str = "head", app_role: str | None = None)
 
     with engine.begin() as conn:
         conn.execute(text("SELECT pg_advisory_xact_lock(:k)"), {"k": _MIGRATION_LOCK})
-        available = conn.execute(text("SELECT 1 FROM pg_available_extensions WHERE name = 'postgis'")).scalar()
-        if not available:
-            raise DatabaseUnavailable(
-                "máy chủ CSDL không có PostGIS (the server lacks the postgis extension: "
-                "install postgresql-15-postgis-3 or use a PostGIS server)"
-            )
-        installed = conn.execute(text("SELECT 1 FROM pg_extension WHERE extname = 'postgis'")).scalar()
-        if not installed:
-            try:
-                with conn.begin_nested():
-                    conn.execute(text("CREATE EXTENSION postgis"))
-            except ProgrammingError as exc:
-                raise DatabaseUnavailable(
-                    "chưa cài PostGIS trong CSDL và vai trò chủ sở hữu không được phép cài "
-                    "(postgis is not installed and only a superuser may install it: CREATE EXTENSION postgis)"
-                ) from exc
+        ensure_postgis(conn)
         command.upgrade(alembic_config(conn), revision)
         if app_role and app_role != conn.execute(text("SELECT current_user")).scalar_one():
             grant_app_role(conn, app_role)
@@ -245,11 +259,12 @@ def _at_head(engine: Engine) -> bool:
         return schema_revision(conn) == SCHEMA_HEAD
 
 
-def get_owner_engine(settings: DatabaseSettings | None = None) -> Engine:
+def get_owner_engine(settings: DatabaseSettings | None = None, urls: DatabaseUrls | None = None) -> Engine:
     """A short-lived engine of the owner's role (the application's URL when no owner is configured), for maintenance
-    the application's role may not do: retention of the append-only access log. Dispose of it after use."""
+    the application's role may not do: retention of the append-only access log, imports, backup and restore.
+    ``urls``: those already resolved from the settings. Dispose of it after use."""
     settings = settings or DatabaseSettings()
-    urls = resolve_urls(settings)
+    urls = urls or resolve_urls(settings)
     engine = create_engine(urls.owner or urls.app, poolclass=NullPool, connect_args=connect_args(0, settings.pgbouncer))
     _check_reachable(engine)
     return engine
