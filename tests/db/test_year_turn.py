@@ -7,13 +7,18 @@ shows here.
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import datetime, timedelta
+from pathlib import Path
 
+import numpy as np
 import pytest
+from pyproj import Transformer
 from sqlalchemy import Connection, text
 
-from gis.store.indicators import conversion_kpis
-from models.vocabulary import LOCAL_TZ
+from gis.services.detection import run_detection
+from gis.services.incident_import import import_incidents
+from gis.store.indicators import conversion_kpis, hotspot_kpis
+from models.vocabulary import LOCAL_TZ, METRIC_SRID, WGS84_SRID
 
 
 @pytest.fixture
@@ -59,3 +64,57 @@ def test_the_conversion_watch_counts_months_on_hai_phongs_calendar(utc: Connecti
     )
     counts = conversion_kpis(utc, 2025, 6)
     assert (counts["converted"], counts["relapsed"], counts["stable"]) == (1, 1, 0), counts
+
+
+def _burst(folder: Path, lon: float, lat: float, start: datetime, step: timedelta, prefix: str, n: int = 10) -> Path:
+    """A file of ``n`` incidents within about 20 m of a point, one every ``step`` from ``start``."""
+    rng = np.random.default_rng(1)
+    x, y = Transformer.from_crs(WGS84_SRID, METRIC_SRID, always_xy=True).transform(lon, lat)
+    lons, lats = Transformer.from_crs(METRIC_SRID, WGS84_SRID, always_xy=True).transform(
+        x + rng.normal(0, 20, n), y + rng.normal(0, 20, n)
+    )
+    lines = ["ref,occurred_at,lon,lat,kind"] + [
+        f"{prefix}{i},{(start + i * step).isoformat()},{lo:.6f},{la:.6f},drug_use"
+        for i, (lo, la) in enumerate(zip(lons, lats))
+    ]
+    path = folder / f"{prefix}.csv"
+    path.write_text("\n".join(lines) + "\n")
+    return path
+
+
+def _recurrences(conn: Connection, hotspot_id: int) -> list[datetime]:
+    return list(
+        conn.execute(
+            text("SELECT at FROM hotspot_events WHERE hotspot_id = :id AND event = 'recurred' ORDER BY id"),
+            {"id": hotspot_id},
+        ).scalars()
+    )
+
+
+def test_a_recurrence_is_dated_by_its_incidents_and_the_incidents_that_made_the_hotspot_are_none(
+    utc: Connection, tmp_path: Path
+) -> None:
+    """A hotspot found in October 2025 and eradicated on 15/11: a run over its own October incidents finds it again,
+    which is no recurrence; a burst from 31/12/2025 23:30 in Hải Phòng (16:30 UTC) found by a run made in 2026 is a
+    recurrence of 2025, dated by its first incident after the eradication (the KPI of 2025 counts it, not 2026's)."""
+    october = _local(2025, 10, 1, 9)
+    import_incidents(utc, _burst(tmp_path, 106.6830, 20.8600, october, timedelta(days=1), "OLD"), imported_by="t")
+    first = run_detection(utc, actor="t", start=october, end=_local(2025, 11, 1))
+    assert first.new == 1
+    hotspot_id = first.hotspot_ids[0]
+    utc.execute(
+        text("UPDATE hotspots SET status = 'eradicated', status_changed_at = :at WHERE id = :id"),
+        {"id": hotspot_id, "at": _local(2025, 11, 15)},
+    )
+    again = run_detection(utc, actor="t", start=october, end=_local(2025, 12, 1))
+    status = utc.execute(text("SELECT status FROM hotspots WHERE id = :id"), {"id": hotspot_id}).scalar_one()
+    assert (again.recurred, again.new, status, _recurrences(utc, hotspot_id)) == (0, 0, "eradicated", [])
+
+    eve = _local(2025, 12, 31, 23, 30)
+    # 150 m away: beyond matching of an active hotspot's footprint, within the 300 m recurrence distance.
+    import_incidents(utc, _burst(tmp_path, 106.6844, 20.8600, eve, timedelta(minutes=2), "NEW"), imported_by="t")
+    later = run_detection(utc, actor="t", start=_local(2025, 12, 1), end=_local(2026, 1, 1))
+    assert (later.recurred, later.new) == (1, 0)
+    assert _recurrences(utc, hotspot_id) == [eve]
+    assert (hotspot_kpis(utc, 2025)["recurred"], hotspot_kpis(utc, 2026)["recurred"]) == (1, 0)
+
