@@ -7,7 +7,7 @@ shows here.
 
 from __future__ import annotations
 
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import numpy as np
@@ -15,6 +15,7 @@ import pytest
 from pyproj import Transformer
 from sqlalchemy import Connection, text
 
+from gis.services.analyses import step_edges
 from gis.services.detection import run_detection
 from gis.services.incident_import import import_incidents
 from gis.store.indicators import conversion_kpis, hotspot_kpis
@@ -118,3 +119,15 @@ def test_a_recurrence_is_dated_by_its_incidents_and_the_incidents_that_made_the_
     assert _recurrences(utc, hotspot_id) == [eve]
     assert (hotspot_kpis(utc, 2025)["recurred"], hotspot_kpis(utc, 2026)["recurred"]) == (1, 0)
 
+
+def test_emerging_months_are_hai_phongs_whatever_zone_the_end_comes_in() -> None:
+    """The default end of an emerging analysis is the latest incident, as the database session gives it (UTC on a
+    default server): 30/03/2026 18:00 UTC is 31/03 01:00 in Hải Phòng, and the month before that is 28/02 01:00 there
+    (one month back on the UTC calendar, 28/02 18:00 UTC, is already 01/03 in Hải Phòng)."""
+    edges = step_edges(datetime(2026, 3, 30, 18, tzinfo=UTC), 2, "month")
+    assert list(edges) == [_local(2026, 1, 31, 1), _local(2026, 2, 28, 1), _local(2026, 3, 31, 1)]
+    assert list(step_edges(_local(2027, 1, 1), 2, "week")) == [
+        _local(2026, 12, 18),
+        _local(2026, 12, 25),
+        _local(2027, 1, 1),
+    ]
