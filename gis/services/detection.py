@@ -36,7 +36,7 @@ from models.analytics.clusters import HotspotKindRules, summarise_clusters
 from models.analytics.dbscan import dbscan
 from models.analytics.detection import DetectionParams
 from models.analytics.matching import MatchResult, MatchRules, match_clusters
-from models.domain.dates import instants_window
+from models.domain.dates import instants_window, local_day, vn_day
 from models.domain.hotspot_lifecycle import HOTSPOT_LIFECYCLE, SYSTEM_ROLE, HotspotFacts
 from models.domain.state_machine import TransitionError
 from models.vocabulary import (
@@ -513,7 +513,7 @@ def _put_to_sleep(conn: Connection, report: DetectionReport, cutoff: datetime) -
     ).all()
     for _, old in rows:
         HOTSPOT_LIFECYCLE.check(old, HotspotStatus.DORMANT, HotspotFacts(actor_role=SYSTEM_ROLE))
-    note = f"không còn cụm vụ việc từ {cutoff:%d/%m/%Y} (no cluster since {cutoff.date().isoformat()})"
+    note = f"không còn cụm vụ việc từ {vn_day(cutoff)} (no cluster since {local_day(cutoff).isoformat()})"
     _write_events(
         conn, report.run_id, [_event(int(h), "dormant", old, HotspotStatus.DORMANT, note, {}) for h, old in rows]
     )

@@ -13,13 +13,18 @@ from pathlib import Path
 import numpy as np
 import pytest
 from pyproj import Transformer
-from sqlalchemy import Connection, text
+from sqlalchemy import Connection, Engine, text
 
+from api.cli.main import main
 from gis.services.analyses import step_edges
 from gis.services.detection import run_detection
 from gis.services.incident_import import import_incidents
+from gis.services.tasks import assign_task, create_task
 from gis.store.indicators import conversion_kpis, hotspot_kpis
-from models.vocabulary import LOCAL_TZ, METRIC_SRID, WGS84_SRID
+from models.domain.access import Principal
+from models.domain.dates import vn_time
+from models.errors import InvalidRequest
+from models.vocabulary import LOCAL_TZ, METRIC_SRID, WGS84_SRID, Role
 
 
 @pytest.fixture
@@ -131,3 +136,67 @@ def test_emerging_months_are_hai_phongs_whatever_zone_the_end_comes_in() -> None
         _local(2026, 12, 25),
         _local(2027, 1, 1),
     ]
+
+
+def test_instants_are_shown_in_hai_phong_time_whatever_their_zone() -> None:
+    assert vn_time(datetime(2026, 12, 31, 16, 30, tzinfo=UTC)) == "31/12/2026 23:30"
+    assert vn_time(datetime(2026, 12, 31, 17, 30, 5, tzinfo=UTC), seconds=True) == "01/01/2027 00:30:05"
+
+
+def test_a_refused_recorded_time_is_named_in_hai_phong_time(utc: Connection, make_team) -> None:  # noqa: ANN001
+    """A task created at 01/01/2026 01:00 in Hải Phòng; its assignment recorded at 31/12/2025 17:00 UTC (00:00 on
+    01/01 there) is refused as before it, and the message names 01/01/2026 00:00, not 31/12/2025 17:00."""
+    code = _commune(utc)
+    actor = Principal(1, "chihuy", Role.COMMAND)
+    task = create_task(
+        utc,
+        actor,
+        kind="conversion",
+        hotspot_id=None,
+        commune_code=code,
+        year=2026,
+        team_id=None,
+        due_date=None,
+        priority="normal",
+        checklist=[],
+        at=_local(2026, 1, 1, 1),
+    )
+    with pytest.raises(InvalidRequest, match="01/01/2026 00:00"):
+        assign_task(utc, task, make_team("Tổ Tết", [code]), 1, actor, at=datetime(2025, 12, 31, 17, tzinfo=UTC))
+
+
+def test_a_hotspot_put_to_sleep_names_the_hai_phong_day_of_the_cutoff(utc: Connection, tmp_path: Path) -> None:
+    """The default end of a run is just after the latest incident, as the UTC session gives it: 30/12/2025 03:00 in
+    Hải Phòng is 29/12 20:00 UTC, 180 days earlier is 03/07/2025 03:00 there (02/07 20:00 UTC), the day the note names."""
+    january = _local(2025, 1, 1, 9)
+    import_incidents(utc, _burst(tmp_path, 106.6830, 20.8600, january, timedelta(days=1), "JAN"), imported_by="t")
+    hotspot_id = run_detection(utc, actor="t", start=january, end=_local(2025, 2, 1)).hotspot_ids[0]
+    far = _burst(tmp_path, 106.75, 20.80, _local(2025, 12, 30, 3), timedelta(0), "FAR", n=1)
+    import_incidents(utc, far, imported_by="t")
+    assert run_detection(utc, actor="t").dormant == 1
+    note = utc.execute(
+        text("SELECT note FROM hotspot_events WHERE hotspot_id = :id AND event = 'dormant'"), {"id": hotspot_id}
+    ).scalar_one()
+    assert note == "không còn cụm vụ việc từ 03/07/2025 (no cluster since 2025-07-03)"
+
+
+def test_the_audit_prints_its_lines_in_hai_phong_time(
+    db_env: dict[str, str], monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str], owner_engine: Engine
+) -> None:
+    """`diaban audit --from 01/01/2027` finds a read made at 00:30 that day in Hải Phòng and prints it at that time,
+    not at 31/12/2026 17:30 (the time of a server kept in UTC, as this machine is)."""
+    monkeypatch.setenv("DIABAN_DATABASE_URL", db_env["DIABAN_DATABASE_URL"])
+    with owner_engine.begin() as conn:  # the audit command reads committed lines and commits its own
+        conn.execute(
+            text(
+                "INSERT INTO access_log (at, username, role, route, params) VALUES (:at, 'nam.moi', 'command', 'x', '{}')"
+            ),
+            {"at": _local(2027, 1, 1, 0, 30)},
+        )
+    try:
+        code = main(["audit", "--user", "nam.moi", "--from", "01/01/2027", "--to", "01/01/2027"])
+        out = capsys.readouterr().out
+        assert code == 0 and "01/01/2027 00:30:00  nam.moi" in out and "1 dòng truy cập" in out, out
+    finally:
+        with owner_engine.begin() as conn:
+            conn.execute(text("DELETE FROM access_log WHERE username = 'nam.moi' OR params ->> 'user' = 'nam.moi'"))
