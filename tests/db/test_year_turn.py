@@ -20,7 +20,7 @@ from gis.services.analyses import step_edges
 from gis.services.detection import run_detection
 from gis.services.incident_import import import_incidents
 from gis.services.tasks import assign_task, create_task
-from gis.store.indicators import conversion_kpis, hotspot_kpis
+from gis.store.indicators import conversion_kpis, hotspot_kpis, incident_aggregates
 from models.domain.access import Principal
 from models.domain.dates import vn_time
 from models.errors import InvalidRequest
@@ -200,3 +200,22 @@ def test_the_audit_prints_its_lines_in_hai_phong_time(
     finally:
         with owner_engine.begin() as conn:
             conn.execute(text("DELETE FROM access_log WHERE username = 'nam.moi' OR params ->> 'user' = 'nam.moi'"))
+
+
+def test_an_import_across_the_turn_files_each_row_in_its_hai_phong_year(owner_conn: Connection, tmp_path: Path) -> None:
+    """31/12/2011 23:30 written as a local time and 31/12/2011 17:30 UTC (01/01/2012 00:30 in Hải Phòng): the owner's
+    import stores them in the partitions of 2011 and 2012, and the yearly indicators count them in those years."""
+    owner_conn.execute(text("SET LOCAL TIME ZONE 'UTC'"))
+    path = tmp_path / "turn.csv"
+    path.write_text(
+        "ref,occurred_at,lon,lat,kind\n"
+        "TURN-1,31/12/2011 23:30,106.6830,20.8600,trafficking\n"
+        "TURN-2,2011-12-31T17:30:00Z,106.6830,20.8600,trafficking\n"
+    )
+    assert import_incidents(owner_conn, path, imported_by="t").imported == 2
+    stored = owner_conn.execute(
+        text("SELECT ref, tableoid::regclass::text FROM incidents WHERE ref LIKE 'TURN-%' ORDER BY ref")
+    ).all()
+    assert [tuple(r) for r in stored] == [("TURN-1", "incidents_y2011"), ("TURN-2", "incidents_y2012")]
+    counts = incident_aggregates(owner_conn, 2011, 2012)
+    assert counts.groupby("year")["n"].sum().to_dict() == {2011: 1, 2012: 1}
