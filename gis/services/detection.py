@@ -179,8 +179,8 @@ def run_detection(
     clusters = summarise_clusters(
         x, y, labels, times=incidents["occurred_at"].to_numpy(), kinds=incidents["kind"].to_numpy(), rules=kind_rules
     )
-    register = _register(conn)
-    matches = _match(clusters, register, params) if len(clusters) else None
+    register = _register(conn) if len(clusters) else None
+    matches = None if register is None else _match(clusters, register, params)
     clustered = time.perf_counter()
     run_id = conn.execute(
         text(
@@ -206,7 +206,7 @@ def run_detection(
         simulated_spurious=simulated,
         rejected=found - len(clusters),
     )
-    if matches is not None:
+    if register is not None and matches is not None:
         recurred_at = _recurrence_time(incidents, labels, clusters, register)
         ids = _persist(conn, clusters, matches, run_id, report, recurred_at)
         _store_membership(conn, incidents["id"].to_numpy(), labels, clusters["cluster"].to_numpy(), ids)
