@@ -9,7 +9,7 @@ from datetime import datetime, timedelta
 from typing import TYPE_CHECKING, Any
 
 from api.cli.vi import cli_day, cli_int, parser_options
-from models.domain.dates import DayWindow, day_start
+from models.domain.dates import DayWindow, day_start, vn_time
 
 if TYPE_CHECKING:
     from sqlalchemy import Connection
@@ -51,7 +51,7 @@ def cmd_audit(args: argparse.Namespace) -> None:
     for line in lines:
         params = json.dumps(line["params"], ensure_ascii=False)
         print(
-            f"{line['at'].astimezone():%d/%m/%Y %H:%M:%S}  {line['username']:<16} {line['role'] or '-':<8}"
+            f"{vn_time(line['at'], seconds=True)}  {line['username']:<16} {line['role'] or '-':<8}"
             f" {line['route']}  {params}  {line['rows'] if line['rows'] is not None else '-'} dòng"
             f"  {line['address'] or ''}"
         )

@@ -32,7 +32,7 @@ from models.analytics.kde import Kernel, fine_factor, kde_grid
 from models.analytics.lattice import Lattice, cells_in_polygons, neighbourhood
 from models.errors import InvalidRequest, NotFound
 from models.lazy import lazy_module
-from models.vocabulary import METRIC_SRID, WGS84_SRID
+from models.vocabulary import LOCAL_TZ, METRIC_SRID, WGS84_SRID
 
 if TYPE_CHECKING:
     import geopandas as gpd
@@ -396,9 +396,10 @@ def city_gistar(
 
 
 def step_edges(end: datetime, steps: int, step: str) -> pd.DatetimeIndex:
-    """Edges of `steps` equal time steps ('week' or 'month') ending at `end`."""
+    """Edges of `steps` equal time steps ('week' or 'month') ending at `end`, months of Hải Phòng's calendar whatever
+    the zone `end` comes in (the latest incident comes in the database session's)."""
     freq = {"week": pd.DateOffset(weeks=1), "month": pd.DateOffset(months=1)}[step]
-    stop = pd.Timestamp(end)
+    stop = pd.Timestamp(end).tz_convert(LOCAL_TZ)
     return pd.DatetimeIndex([stop - freq * (steps - i) for i in range(steps + 1)])
 
 

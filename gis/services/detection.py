@@ -1,7 +1,8 @@
 """Hotspot detection run: cluster the window's incidents, match clusters to the register, persist.
 
 Clusters continue the hotspots they overlap (models.analytics.matching): a continued cleared hotspot
-is `recurred`, a dormant one wakes up; hotspots absorbed by another's cluster are `merged` into it and
+is `recurred` when the cluster holds an incident after the clearing (the recurrence dated by the first such
+incident, so that it counts in the year it happened, not the year of the run), a dormant one wakes up; hotspots absorbed by another's cluster are `merged` into it and
 a cluster beside a continued hotspot is split off it (lineage in hotspot_lineage); every cleared
 hotspot in reach of a cluster has its recurrence recorded; the rest become new `detected` hotspots,
 and detected hotspots with no cluster for `dormant_windows` windows go `dormant`. Every change is an
@@ -12,8 +13,10 @@ from __future__ import annotations
 
 import json
 import time
+from collections.abc import Callable, Iterable
 from dataclasses import asdict, dataclass, field, replace
 from datetime import datetime, timedelta
+from typing import Any
 
 import numpy as np
 import pandas as pd
@@ -33,7 +36,7 @@ from models.analytics.clusters import HotspotKindRules, summarise_clusters
 from models.analytics.dbscan import dbscan
 from models.analytics.detection import DetectionParams
 from models.analytics.matching import MatchResult, MatchRules, match_clusters
-from models.domain.dates import instants_window
+from models.domain.dates import instants_window, local_day, vn_day
 from models.domain.hotspot_lifecycle import HOTSPOT_LIFECYCLE, SYSTEM_ROLE, HotspotFacts
 from models.domain.state_machine import TransitionError
 from models.vocabulary import (
@@ -103,17 +106,38 @@ class DetectionReport:
 
 
 def _register(conn: Connection) -> pd.DataFrame:
-    """The hotspots a cluster may continue or recur at, with metric centres and footprints (shapely, or None)."""
+    """The hotspots a cluster may continue or recur at, with metric centres and footprints (shapely, or None) and
+    the instant each entered its status (``since``, UTC; for a cleared one, when it was cleared)."""
     rows = conn.execute(
         text(
             f"SELECT id, status, radius_m, ST_X({to_metric('centroid')}) AS x, ST_Y({to_metric('centroid')}) AS y,"
-            f" ST_AsBinary({to_metric('footprint')}) FROM hotspots WHERE status = ANY(:statuses)"
+            f" ST_AsBinary({to_metric('footprint')}), status_changed_at FROM hotspots WHERE status = ANY(:statuses)"
         ),
         {"statuses": list(codes(HOTSPOT_TRACKED | HOTSPOT_RECURRABLE))},
     ).all()
-    frame = pd.DataFrame(rows, columns=["id", "status", "radius_m", "x", "y", "footprint"])
+    frame = pd.DataFrame(rows, columns=["id", "status", "radius_m", "x", "y", "footprint", "since"])
     frame["footprint"] = [shapely.from_wkb(bytes(w)) if w is not None else None for w in frame["footprint"]]
+    frame["since"] = _utc64(frame["since"])
     return frame
+
+
+def _utc64(values: Iterable[Any]) -> np.ndarray:
+    """Instants (aware datetimes or Timestamps) as naive UTC datetime64, comparable with each other."""
+    return pd.to_datetime(pd.Series(list(values), dtype=object), utc=True).dt.tz_localize(None).to_numpy("M8[us]")
+
+
+def _recurrence_time(
+    incidents: pd.DataFrame, labels: np.ndarray, clusters: pd.DataFrame, register: pd.DataFrame
+) -> Callable[[int, int], str]:
+    """When a cleared hotspot recurred at a cluster (its row): the cluster's first incident after the clearing."""
+    times = _utc64(incidents["occurred_at"])
+    since = dict(zip(register["id"].astype(int), register["since"]))
+
+    def first_after(cluster: int, hotspot: int) -> str:
+        mine = times[(labels == clusters["cluster"].iloc[cluster]) & (times > since[hotspot])]
+        return pd.Timestamp(mine.min(), tz="UTC").isoformat()
+
+    return first_after
 
 
 def _window(conn: Connection, start: datetime | None, end: datetime | None, days: int) -> tuple[datetime, datetime]:
@@ -155,7 +179,8 @@ def run_detection(
     clusters = summarise_clusters(
         x, y, labels, times=incidents["occurred_at"].to_numpy(), kinds=incidents["kind"].to_numpy(), rules=kind_rules
     )
-    matches = _match(conn, clusters, params) if len(clusters) else None
+    register = _register(conn) if len(clusters) else None
+    matches = None if register is None else _match(clusters, register, params)
     clustered = time.perf_counter()
     run_id = conn.execute(
         text(
@@ -181,8 +206,9 @@ def run_detection(
         simulated_spurious=simulated,
         rejected=found - len(clusters),
     )
-    if matches is not None:
-        ids = _persist(conn, clusters, matches, run_id, report)
+    if register is not None and matches is not None:
+        recurred_at = _recurrence_time(incidents, labels, clusters, register)
+        ids = _persist(conn, clusters, matches, run_id, report, recurred_at)
         _store_membership(conn, incidents["id"].to_numpy(), labels, clusters["cluster"].to_numpy(), ids)
         report.hotspot_ids = [int(i) for i in ids]
     report.dormant = _put_to_sleep(conn, report, end - timedelta(days=params.dormant_windows * params.window_days))
@@ -198,9 +224,8 @@ def run_detection(
     return report
 
 
-def _match(conn: Connection, clusters: pd.DataFrame, params: DetectionParams) -> MatchResult:
+def _match(clusters: pd.DataFrame, register: pd.DataFrame, params: DetectionParams) -> MatchResult:
     """This run's clusters resolved against the hotspot register (continuations, recurrences, merges, splits)."""
-    register = _register(conn)
     return match_clusters(
         clusters[["x", "y"]].to_numpy(),
         clusters["radius_m"].to_numpy(),
@@ -211,6 +236,8 @@ def _match(conn: Connection, clusters: pd.DataFrame, params: DetectionParams) ->
         MatchRules(match_m=params.match_m, recurrence_m=params.recurrence_m, drift_m=params.drift_m),
         cluster_footprints=clusters.geometry.to_numpy(),
         hotspot_footprints=register["footprint"].to_numpy(),
+        cluster_last=_utc64(clusters["last_time"]),
+        hotspot_since=register["since"].to_numpy(),
     )
 
 
@@ -295,10 +322,10 @@ RETURNING h.id
 """)
 #: Events of a run in one statement.
 _EVENTS = text("""
-INSERT INTO hotspot_events (hotspot_id, actor, event, from_status, to_status, note, run_id, details)
-SELECT e.id, :actor, e.event, e.from_status, e.to_status, e.note, :run, e.details
+INSERT INTO hotspot_events (hotspot_id, actor, event, from_status, to_status, note, run_id, details, at)
+SELECT e.id, :actor, e.event, e.from_status, e.to_status, e.note, :run, e.details, coalesce(e.at, now())
 FROM jsonb_to_recordset(CAST(:rows AS jsonb))
-    AS e(id int, event text, from_status text, to_status text, note text, details jsonb)
+    AS e(id int, event text, from_status text, to_status text, note text, details jsonb, at timestamptz)
 """)
 _SET_STATUS = text("""
 UPDATE hotspots SET status = :to, status_changed_at = now(), version = version + 1 WHERE id = :id
@@ -308,9 +335,25 @@ INSERT INTO hotspot_lineage (kind, parent_id, child_id, run_id) VALUES (:kind, :
 """)
 
 
-def _event(hotspot: int, name: str, source: str | None, target: str | None, note: str | None, details: dict) -> dict:
-    """One event row of the run."""
-    return {"id": hotspot, "event": name, "from_status": source, "to_status": target, "note": note, "details": details}
+def _event(
+    hotspot: int,
+    name: str,
+    source: str | None,
+    target: str | None,
+    note: str | None,
+    details: dict,
+    at: str | None = None,
+) -> dict:
+    """One event row of the run, at ``at`` (ISO; None: the run's time)."""
+    return {
+        "id": hotspot,
+        "event": name,
+        "from_status": source,
+        "to_status": target,
+        "note": note,
+        "details": details,
+        "at": at,
+    }
 
 
 def _write_events(conn: Connection, run_id: int, events: list[dict]) -> None:
@@ -339,14 +382,20 @@ def _continued_status(action: str, old: str) -> str:
 
 
 def _persist(
-    conn: Connection, clusters: pd.DataFrame, matches: MatchResult, run_id: int, report: DetectionReport
+    conn: Connection,
+    clusters: pd.DataFrame,
+    matches: MatchResult,
+    run_id: int,
+    report: DetectionReport,
+    recurred_at: Callable[[int, int], str],
 ) -> np.ndarray:
     """Apply a run's matching to the register: new and split hotspots, continuations (reactivating dormant ones,
     reopening cleared ones), recorded recurrences and merges, with one event per change and the lineage.
 
     Hotspots are inserted and updated in one statement each; a continued hotspot the run finds as it was is not
     written and has no event, and a recurrence already recorded as a hotspot's newest event is not recorded again,
-    so that a rerun over unchanged incidents writes nothing."""
+    so that a rerun over unchanged incidents writes nothing. A recurrence is dated by ``recurred_at`` (cluster row,
+    hotspot)."""
     rows = _cluster_rows(clusters)
     plan = matches.clusters
     involved = [*plan["hotspot_id"].dropna(), *matches.merges["hotspot_id"], *matches.recurrences["hotspot_id"]]
@@ -401,7 +450,7 @@ def _persist(
             "recurred": "phức tạp trở lại (recurred at a cleared hotspot)",
             "reactivated": "có cụm vụ việc trở lại (a cluster again at a dormant hotspot)",
         }.get(name)
-        events.append(_event(hotspot, name, old, target, said, details))
+        events.append(_event(hotspot, name, old, target, said, details, recurred_at(i, hotspot) if recur else None))
         report.recurred += recur
         report.updated += not recur
 
@@ -415,7 +464,8 @@ def _persist(
         details = {"distance_m": round(rec["distance_m"], 1)}
         if newest.get(hotspot) == ("recurred", None, note, details):
             continue  # this recurrence is the hotspot's newest event already (a rerun over the same incidents)
-        events.append(_event(hotspot, "recurred", previous[hotspot], None, note, details))
+        at = recurred_at(int(rec["cluster"]), hotspot)
+        events.append(_event(hotspot, "recurred", previous[hotspot], None, note, details, at))
         report.recurred += 1
     for _, merge in matches.merges.iterrows():
         hotspot, into = int(merge["hotspot_id"]), int(ids[int(merge["cluster"])])
@@ -463,7 +513,7 @@ def _put_to_sleep(conn: Connection, report: DetectionReport, cutoff: datetime) -
     ).all()
     for _, old in rows:
         HOTSPOT_LIFECYCLE.check(old, HotspotStatus.DORMANT, HotspotFacts(actor_role=SYSTEM_ROLE))
-    note = f"không còn cụm vụ việc từ {cutoff:%d/%m/%Y} (no cluster since {cutoff.date().isoformat()})"
+    note = f"không còn cụm vụ việc từ {vn_day(cutoff)} (no cluster since {local_day(cutoff).isoformat()})"
     _write_events(
         conn, report.run_id, [_event(int(h), "dormant", old, HotspotStatus.DORMANT, note, {}) for h, old in rows]
     )

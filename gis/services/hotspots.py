@@ -29,6 +29,7 @@ from gis.store.sql import local_date, to_metric, to_wgs84
 from gis.store.versioned import load_at_version, update_at_version
 from models.domain.access import Principal
 from models.domain.coupling import hotspot_actions, may_open_task, task_actions
+from models.domain.dates import vn_time
 from models.domain.hotspot_lifecycle import MANUAL_MAX_RADIUS_M, MANUAL_NOTE_CHARS, HotspotFacts, user_targets
 from models.domain.state_machine import StateMachine, TransitionNotAllowed
 from models.domain.task_lifecycle import overdue_days
@@ -159,7 +160,7 @@ def _check_recorded_time(conn: Connection, hotspot_id: int, at: datetime) -> Non
     ).scalar()
     if at > datetime.now(UTC) or (earliest is not None and at < earliest):
         raise InvalidRequest(
-            f"thời điểm ghi nhận {at:%d/%m/%Y %H:%M} không hợp lệ: phải sau lần chuyển trạng thái"
+            f"thời điểm ghi nhận {vn_time(at)} không hợp lệ: phải sau lần chuyển trạng thái"
             " gần nhất và không ở tương lai (recorded time must follow the latest status change"
             " and not be in the future)"
         )

@@ -25,6 +25,7 @@ from gis.store.tasks import record_task_event, store_photo
 from gis.store.versioned import load_at_version, update_at_version
 from models.domain.access import Principal
 from models.domain.coupling import check_taskable, companion
+from models.domain.dates import vn_time
 from models.domain.hotspot_lifecycle import HOTSPOT_LIFECYCLE
 from models.domain.task_lifecycle import TASK_LIFECYCLE, TaskFacts
 from models.errors import AlreadyExists, Conflict, DiabanError, InvalidRequest, NotFound
@@ -119,7 +120,7 @@ def _check_recorded_time(conn: Connection, task_id: int | None, at: datetime) ->
         latest = conn.execute(text("SELECT max(at) FROM task_events WHERE task_id = :id"), {"id": task_id}).scalar()
     if at > datetime.now(UTC) or (latest is not None and at < latest):
         raise InvalidRequest(
-            f"thời điểm ghi nhận {at:%d/%m/%Y %H:%M} không hợp lệ: phải sau lần thay đổi gần nhất của nhiệm vụ"
+            f"thời điểm ghi nhận {vn_time(at)} không hợp lệ: phải sau lần thay đổi gần nhất của nhiệm vụ"
             " và không ở tương lai",
             "recorded time must follow the task's latest event and not be in the future",
         )

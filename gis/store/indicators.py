@@ -11,7 +11,7 @@ from sqlalchemy import Connection, text
 from gis.reference import load_rules
 from gis.store.communes import current_communes
 from gis.store.scoping import UNRESTRICTED, AreaScope
-from gis.store.sql import current_unit, local_year, local_year_start, valid_on
+from gis.store.sql import current_unit, local_plus_months, local_year, local_year_start, valid_on
 from models.domain.indicators import (
     HOTSPOT_COLUMNS,
     IMPORT_COLUMNS,
@@ -229,9 +229,10 @@ def conversion_kpis(
 
     ``selected``: communes with a conversion task of the year that was not canceled (a canceled task withdraws the
     selection; a declined one does not); ``converted``: those whose task was accepted (nghiệm thu) by the end of the
-    year. Each converted commune is watched for ``watch_months`` from its acceptance: ``relapsed`` when a hotspot
-    (not dismissed) was first seen in it or recurred in it during the watch, ``stable`` when the watch is over
-    without that, ``watching`` while it lasts. Without a watch period (None) nothing is decided: 0, 0, 0.
+    year. Each converted commune is watched for ``watch_months`` from its acceptance, months of Hải Phòng's calendar
+    (`local_plus_months`): ``relapsed`` when a hotspot (not dismissed) was first seen in it or recurred in it during
+    the watch, ``stable`` when the watch is over without that, ``watching`` while it lasts. Without a watch period
+    (None) nothing is decided: 0, 0, 0.
     """
     row = conn.execute(
         text(f"""
@@ -247,16 +248,17 @@ def conversion_kpis(
             WHERE t.kind = '{TaskKind.CONVERSION}' AND t.year = :y1 AND {scope.communes("t.commune_code")}
             GROUP BY t.commune_code
         ), watched AS (
-            SELECT c.at + make_interval(months => CAST(:months AS int)) AS until,
+            SELECT w.until,
                    EXISTS (SELECT 1 FROM hotspots h WHERE h.commune_code = c.commune_code
                              AND h.status <> '{HotspotStatus.DISMISSED}'
                              AND coalesce(h.first_seen, h.created_at) >= c.at
-                             AND coalesce(h.first_seen, h.created_at) < c.at + make_interval(months => CAST(:months AS int)))
+                             AND coalesce(h.first_seen, h.created_at) < w.until)
                    OR EXISTS (SELECT 1 FROM hotspot_events e JOIN hotspots h ON h.id = e.hotspot_id
                              WHERE h.commune_code = c.commune_code AND e.event = 'recurred'
-                               AND e.at >= c.at AND e.at < c.at + make_interval(months => CAST(:months AS int)))
+                               AND e.at >= c.at AND e.at < w.until)
                    AS relapsed
-            FROM converted c WHERE CAST(:months AS int) IS NOT NULL
+            FROM converted c CROSS JOIN LATERAL (SELECT {local_plus_months("c.at", "CAST(:months AS int)")} AS until) w
+            WHERE CAST(:months AS int) IS NOT NULL
         )
         SELECT (SELECT count(*) FROM selected), (SELECT count(*) FROM converted),
                count(*) FILTER (WHERE NOT relapsed AND until <= now()), count(*) FILTER (WHERE relapsed),

@@ -37,6 +37,14 @@ def local_year(expression: str) -> str:
     return f"extract(year FROM ({expression}) AT TIME ZONE '{LOCAL_TZ_NAME}')::int"
 
 
+def local_plus_months(expression: str, months: str) -> str:
+    """A ``timestamptz`` expression plus a number of calendar months (an integer expression) on Hải Phòng's calendar:
+    accepted on 01/07 at 03:00 there, six months later is 01/01 at 03:00 there, whatever the session's time zone
+    (``timestamptz + interval`` counts months on the session's calendar, where that instant is still 30/06)."""
+    local = f"({expression}) AT TIME ZONE '{LOCAL_TZ_NAME}'"
+    return f"(({local}) + make_interval(months => {months})) AT TIME ZONE '{LOCAL_TZ_NAME}'"
+
+
 def local_year_start(year: str) -> str:
     """The instant a local calendar year (an integer expression) begins."""
     return f"make_timestamptz({year}, 1, 1, 0, 0, 0, '{LOCAL_TZ_NAME}')"

@@ -7,19 +7,22 @@ their centres lie within ``max(match_m, r_cluster + r_hotspot)``, and to a clear
 
 * one-to-one continuations are chosen by ``scipy.optimize.linear_sum_assignment`` — as many as
   possible, then the best footprint overlap, then the shortest distance. A continued cleared hotspot
-  *recurs* ("phức tạp trở lại"), a continued dormant one is reactivated;
+  *recurs* ("phức tạp trở lại") when the cluster holds an incident after it was cleared (a cluster of the
+  incidents that made it, still in a run's window, continues it unchanged); a continued dormant one is
+  reactivated;
 * a linked hotspot left without a cluster was absorbed by the cluster it is linked to: it is
   *merged* into the hotspot that cluster continues (lineage parent → child);
 * a linked cluster left without a hotspot is a *split* of the hotspot it is linked to: a new
   hotspot whose parent is that one;
-* every cleared hotspot linked to a cluster has its recurrence recorded, also when another
-  (active) hotspot continues the cluster — the recurrence is never pre-empted;
+* every cleared hotspot linked to a cluster with an incident after its clearing has its recurrence
+  recorded, also when another (active) hotspot continues the cluster — the recurrence is never pre-empted;
 * a cluster with no link continues an unlinked tracked hotspot within ``drift_m`` (a hotspot that
   moved down the street), else it is *new*.
 """
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 
 import numpy as np
@@ -113,6 +116,16 @@ def _assign(n_rows: int, n_cols: int, i: np.ndarray, j: np.ndarray, cost: np.nda
     return rows[r[ok]], cols[c[ok]]
 
 
+def _after(
+    cluster_last: np.ndarray | None, hotspot_since: np.ndarray | None
+) -> Callable[[np.ndarray, np.ndarray], np.ndarray]:
+    """Whether cluster i has an incident after hotspot j entered its status, for arrays of pairs (always, unknown)."""
+    if cluster_last is None or hotspot_since is None:
+        return lambda i, j: np.ones(len(i), bool)
+    last, since = np.asarray(cluster_last, "datetime64[us]"), np.asarray(hotspot_since, "datetime64[us]")
+    return lambda i, j: last[i] > since[j]
+
+
 def match_clusters(
     cluster_xy: np.ndarray,
     cluster_radius: np.ndarray,
@@ -123,6 +136,8 @@ def match_clusters(
     rules: MatchRules = MatchRules(),
     cluster_footprints: np.ndarray | None = None,
     hotspot_footprints: np.ndarray | None = None,
+    cluster_last: np.ndarray | None = None,
+    hotspot_since: np.ndarray | None = None,
 ) -> MatchResult:
     """Resolve this run's clusters against the hotspot register: continuations, recurrences, merges, splits, new.
 
@@ -142,6 +157,10 @@ def match_clusters(
         Distances (continuation, recurrence, drift) and which statuses are tracked or cleared.
     cluster_footprints, hotspot_footprints : ndarray of shapely geometries, optional
         Footprints in metres; overlap links a cluster to a hotspot before distances do.
+    cluster_last, hotspot_since : ndarray of datetime64, shapes (m,) and (k,), optional
+        Each cluster's latest incident and the instant each hotspot entered its status (both or neither): a
+        cleared hotspot recurs only at a cluster whose latest incident came after it. Without them every cluster
+        at a cleared hotspot is a recurrence.
 
     Returns
     -------
@@ -173,7 +192,8 @@ def match_clusters(
     owner = np.full(n, -1)  # cluster continuing each hotspot
     rows, cols = _assign(m, n, i, j, cost)
     owner[cols] = rows
-    action[rows] = np.where(cleared[cols], "recurred", "matched")
+    fresh = _after(cluster_last, hotspot_since)
+    action[rows] = np.where(cleared[cols] & fresh(rows, cols), "recurred", "matched")
     continued[rows] = ids[cols]
     pair_cost = {(a, b): (c, dist) for a, b, c, dist in zip(i, j, cost, d)}
     distance[rows] = [pair_cost[(a, b)][1] for a, b in zip(rows, cols)]
@@ -199,7 +219,9 @@ def match_clusters(
         action[lonely[a]], continued[lonely[a]] = "matched", ids[free[b]]
         distance[lonely[a]] = [drift_d[(p, q)] for p, q in zip(a, b)]
 
-    recur = best_link[cleared[best_link["j"].to_numpy()]].drop_duplicates("j")
+    linked_i, linked_j = best_link["i"].to_numpy(), best_link["j"].to_numpy()
+    recur = best_link[cleared[linked_j] & fresh(linked_i, linked_j)].drop_duplicates("j")
+    by = owner[recur["j"].to_numpy()]
     return MatchResult(
         clusters=pd.DataFrame(
             {
@@ -216,7 +238,7 @@ def match_clusters(
                 "hotspot_id": ids[recur["j"].to_numpy()],
                 "cluster": recur["i"].to_numpy(),
                 "distance_m": recur["d"].to_numpy(),
-                "continues": owner[recur["j"].to_numpy()] >= 0,
+                "continues": (by >= 0) & (action[np.maximum(by, 0)] == "recurred"),
             }
         ),
     )

@@ -14,6 +14,7 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 
+from models.domain.dates import vn_time
 from models.domain.indicators import indicator_records
 from models.domain.legal_rules import (
     LegalRules,
@@ -23,7 +24,7 @@ from models.domain.legal_rules import (
 from models.errors import AlreadyExists, Conflict, DiabanError, InvalidRequest, NotFound, PermissionDenied
 from models.forecast.learned import classify_learned, forecast_risk
 from models.lazy import lazy_module
-from models.vocabulary import CLASS_CHOICES, LOCAL_TZ, MISSING_DATA_LABEL, Category, Level
+from models.vocabulary import CLASS_CHOICES, MISSING_DATA_LABEL, Category, Level
 
 if TYPE_CHECKING:
     import pandas as pd
@@ -96,7 +97,7 @@ def check_four_eyes(approver: str, last_override_by: str | None, last_override_a
     """Refuse an approval by whoever made the draft's last override: a second planner must approve it."""
     if last_override_by is None or last_override_by != approver:
         return
-    when = f" ngày {last_override_at.astimezone(LOCAL_TZ):%d/%m/%Y %H:%M}" if last_override_at else ""
+    when = f" ngày {vn_time(last_override_at)}" if last_override_at else ""
     raise FourEyesRefused(
         f"Nguyên tắc bốn mắt: {approver} là người điều chỉnh kết quả lần cuối{when} nên không được tự phê duyệt;"
         " cần một cán bộ tham mưu khác xem xét và phê duyệt",

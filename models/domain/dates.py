@@ -61,6 +61,12 @@ def vn_day(value: date | datetime) -> str:
     return f"{local_day(value):%d/%m/%Y}"
 
 
+def vn_time(value: datetime, seconds: bool = False) -> str:
+    """An instant as users read it: its Hải Phòng date and time, dd/mm/yyyy HH:MM (``seconds``: HH:MM:SS), whatever
+    zone it comes in (16:30 UTC on 31/12 is 31/12 23:30 there, 17:30 UTC is already 01/01 00:30)."""
+    return f"{value.astimezone(LOCAL_TZ):%d/%m/%Y %H:%M{':%S' if seconds else ''}}"
+
+
 def day_start(day: date) -> datetime:
     """The instant a Hải Phòng day begins."""
     return datetime.combine(day, time(), LOCAL_TZ)

@@ -144,7 +144,10 @@ def test_new_cluster_near_an_eradicated_hotspot_is_a_recurrence(conn: Connection
     first = run_detection(conn, actor="test", start=start, end=start + timedelta(days=30))
     assert first.new == 1
     hotspot_id = first.hotspot_ids[0]
-    conn.execute(text("UPDATE hotspots SET status = 'eradicated' WHERE id = :id"), {"id": hotspot_id})
+    conn.execute(
+        text("UPDATE hotspots SET status = 'eradicated', status_changed_at = '2025-03-01Z' WHERE id = :id"),
+        {"id": hotspot_id},
+    )
     later = datetime(2025, 9, 1, tzinfo=UTC)
     # 150 m away: beyond matching of an active hotspot's footprint, within the 300 m recurrence distance.
     import_incidents(conn, _burst(tmp_path, 106.6844, 20.8600, later, 10, "NEW"), imported_by="test")

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import datetime, timedelta
 from pathlib import Path
 
 import numpy as np
@@ -122,10 +122,11 @@ def test_a_recurrence_pre_empted_by_an_active_hotspot_is_still_recorded(
         lon, lat = TO_LONLAT.transform(x + dx, y)
         ids[name] = conn.execute(
             text(
-                "INSERT INTO hotspots (status, kind, origin, n_incidents, kinds, radius_m, version, centroid)"
-                " VALUES (:s, 'spot', 'manual', 0, '{}', 40, 1, ST_SetSRID(ST_MakePoint(:lon, :lat), 4326)) RETURNING id"
+                "INSERT INTO hotspots (status, kind, origin, n_incidents, kinds, radius_m, version, centroid,"
+                " status_changed_at) VALUES (:s, 'spot', 'manual', 0, '{}', 40, 1,"
+                " ST_SetSRID(ST_MakePoint(:lon, :lat), 4326), :since) RETURNING id"
             ),
-            {"s": status, "lon": lon, "lat": lat},
+            {"s": status, "lon": lon, "lat": lat, "since": WINDOWS[0][0] - timedelta(days=30)},
         ).scalar_one()
     add_incidents(conn, tmp_path, 0, blob(x, y, spread=15, seed=7), "A")
     report = detect(conn, 0)

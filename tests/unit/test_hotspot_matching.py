@@ -91,6 +91,26 @@ def test_a_recurrence_is_recorded_even_when_an_active_hotspot_also_matches() -> 
     assert out.merges.to_dict("records") == [{"hotspot_id": "old", "into_id": "active", "cluster": 0}]
 
 
+def test_a_cleared_hotspot_recurs_only_at_a_cluster_with_an_incident_after_its_clearing() -> None:
+    """Two clusters at two hotspots eradicated on 15/11: the first's incidents all came before (the evidence that made
+    it, still in the window: it is continued unchanged), the second's latest after (a recurrence)."""
+    out = match_clusters(
+        np.array([[0.0, 0.0], [1000.0, 0.0]]),
+        np.array([30.0, 30.0]),
+        np.array([100, 101], dtype=object),
+        np.array([[0.0, 20.0], [1000.0, 20.0]]),
+        np.array([30.0, 30.0]),
+        np.array(["eradicated", "eradicated"], dtype=object),
+        cluster_last=np.array(["2025-11-10T00:00", "2025-11-20T00:00"], "M8[us]"),
+        hotspot_since=np.array(["2025-11-15T00:00", "2025-11-15T00:00"], "M8[us]"),
+    )
+    assert list(out.clusters["action"]) == ["matched", "recurred"]
+    assert list(out.clusters["hotspot_id"]) == [100, 101]
+    assert out.recurrences.to_dict("records") == [
+        {"hotspot_id": 101, "cluster": 1, "distance_m": 20.0, "continues": True}
+    ]
+
+
 def test_several_clusters_at_one_cleared_hotspot_split_from_it() -> None:
     out = run([[0, 0], [0, 250]], [20, 20], [[0, 100]], [20], ["closed"]).clusters
     assert sorted(out["action"]) == ["recurred", "split"]
