@@ -41,8 +41,10 @@ DEMO_BAND = "Dữ liệu giả lập (demo) — không phải số liệu thật
 
 
 def demo_band(synthetic: bool) -> str:
-    """The demo band, or nothing when the data is real."""
-    return f'<div class="demo-band" role="note">{escape(DEMO_BAND)}</div>' if synthetic else ""
+    """The demo band, or nothing when the data is real: a landmark of its own (a screen reader's tour of the page's
+    regions reaches it; outside any landmark it was skipped)."""
+    band = f'<aside class="demo-band" aria-label="Cảnh báo dữ liệu giả lập">{escape(DEMO_BAND)}</aside>'
+    return band if synthetic else ""
 
 
 @dataclass(frozen=True)

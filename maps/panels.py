@@ -111,11 +111,13 @@ def command_panel() -> str:
       {tabs}
       <datalist id="commune-names"></datalist>
       <section id="tab-hotspots" class="tab" hidden>
+        <h2 class="visually-hidden">Sổ điểm nóng</h2>
         {_register_filters("hotspot-filters", "status", hotspot_states)}
         <p class="register-count" id="hotspot-count">Đang tải…</p>
         <table class="register" id="hotspot-table"><thead><tr>{hotspot_columns}</tr></thead><tbody></tbody></table>
       </section>
       <section id="tab-tasks" class="tab" hidden>
+        <h2 class="visually-hidden">Sổ nhiệm vụ</h2>
         <details class="new-task"><summary>Giao nhiệm vụ chuyển hóa địa bàn…</summary>
           <form id="conversion-form" class="register-filters" novalidate>
             <label>Xã/phường <input name="commune" list="commune-names" placeholder="Gõ tên để tìm"></label>
@@ -131,6 +133,7 @@ def command_panel() -> str:
         <table class="register" id="task-table"><thead><tr>{task_columns}</tr></thead><tbody></tbody></table>
       </section>
       <section id="tab-inbox" class="tab" hidden>
+        <h2 class="visually-hidden">Hộp thư</h2>
         <p class="hint">Việc tổ công tác báo hoàn thành hoặc từ chối, và ghi chú của các tổ (mới nhất trước).</p>
         <ul id="inbox" class="inbox"></ul>
       </section>

@@ -11,6 +11,9 @@ from models.analytics.emerging import PATTERN_LABELS_VI, PATTERNS
 from models.vocabulary import (
     CATEGORY_SHORT_LABELS,
     CLASS_CHOICES,
+    KPI_BLANK_MEANINGS,
+    KPI_NO_DATA,
+    KPI_NOT_APPLICABLE,
     LOCAL_TZ_NAME,
     TASK_OPEN,
     Category,
@@ -217,6 +220,7 @@ def script_vocabulary() -> dict[str, Any]:
         "priorityLabels": dict(TaskPriority.labels()),
         "roleLabels": dict(Role.labels()),
         "timeZone": LOCAL_TZ_NAME,
+        "kpiBlank": {"noData": KPI_NO_DATA, "notApplicable": KPI_NOT_APPLICABLE, "meanings": dict(KPI_BLANK_MEANINGS)},
         "classChoices": [[category, level] for category, level in CLASS_CHOICES],
         "swatchClasses": {
             name: {str(key): swatch_class(name, key) for key in colours} for name, colours in PALETTES.items()

@@ -451,6 +451,16 @@ CATEGORY_SHORT_LABELS: Mapping[str, str] = MappingProxyType(
 PROBLEM_CATEGORIES = (Category.TRONG_DIEM, Category.AT_RISK)
 #: What planners read beside a commune whose criteria could not all be decided (a blank indicator is unknown).
 MISSING_DATA_LABEL = "thiếu dữ liệu"
+#: A KPI line's empty result, target or assessment says which of two things it means (a dash read the same for both):
+#: the figure cannot be computed yet (no classification result, no previous year to compare a growth with), or the
+#: line has no target and is not assessed (a count reported for information). With what each means, for a legend or
+#: tooltip: the one source of the KPI report in Excel and of the command page's KPI panel.
+KPI_NO_DATA = "chưa có số liệu"
+KPI_NOT_APPLICABLE = "không áp dụng"
+KPI_BLANK_MEANINGS = {
+    KPI_NO_DATA: "chưa đủ số liệu để tính (chưa có kết quả, hoặc chưa có năm trước để so sánh)",
+    KPI_NOT_APPLICABLE: "dòng này không có chỉ tiêu đề ra, không đánh giá đạt hay không đạt",
+}
 
 
 @_labelled({"I": "Loại I", "II": "Loại II", "III": "Loại III"})

@@ -23,7 +23,17 @@ from models.domain.dates import vn_day
 from models.domain.legal_rules import faithful_decimals, requirement
 from models.lazy import lazy_module
 from models.numbers import vn_number
-from models.vocabulary import MISSING_DATA_LABEL, AreaLevel, HotspotKind, HotspotStatus, RunStatus, class_label
+from models.vocabulary import (
+    KPI_BLANK_MEANINGS,
+    KPI_NO_DATA,
+    KPI_NOT_APPLICABLE,
+    MISSING_DATA_LABEL,
+    AreaLevel,
+    HotspotKind,
+    HotspotStatus,
+    RunStatus,
+    class_label,
+)
 
 if TYPE_CHECKING:
     import pandas as pd
@@ -327,34 +337,45 @@ def hotspot_register_file(
 
 
 # ------------------------------------------------------------------------------------------------ KPI report
-def _kpi_cell(value: Any, unit: str) -> Any:
-    """A KPI's result or target as a number cell with its unit (a share as a percentage to two decimals); "—" when
-    there is none (no target at this level, nothing to compare a growth with: the note says which)."""
+def _kpi_cell(value: Any, unit: str, blank: str) -> Any:
+    """A KPI's result or target as a number cell with its unit (a share as a percentage to two decimals); ``blank``
+    (KPI_NO_DATA or KPI_NOT_APPLICABLE) when there is none."""
     if value is None:
-        return "—"
+        return blank
     return number_cell(value, 2, "%" if unit == "tỷ lệ" else unit)
+
+
+def _kpi_row(kpi: dict[str, Any]) -> dict[str, Any]:
+    """A KPI line as the report shows it: a result missing has no data yet; a target missing does not apply, nor does
+    the assessment then (with a target but no result, the assessment waits for the data)."""
+    assessed = {True: "Đạt", False: "Không đạt"}.get(kpi["met"])
+    return {
+        **kpi,
+        "value_shown": _kpi_cell(kpi["value"], kpi["unit"], KPI_NO_DATA),
+        "target_shown": _kpi_cell(kpi["target"], kpi["unit"], KPI_NOT_APPLICABLE),
+        "met_shown": assessed or (KPI_NOT_APPLICABLE if kpi["target"] is None else KPI_NO_DATA),
+    }
 
 
 KPI_COLUMNS = (
     Column("label_vi", "Chỉ tiêu"),
     Column("value_shown", "Kết quả"),
     Column("target_shown", "Chỉ tiêu đề ra"),
-    Column("met", "Đánh giá", lambda v: {True: "Đạt", False: "Không đạt"}.get(v, "—")),
+    Column("met_shown", "Đánh giá"),
     Column("note", "Ghi chú"),
 )
+#: Under the report's title: what its two kinds of empty cells mean.
+KPI_LEGEND = "; ".join(f"«{words}»: {meaning}" for words, meaning in KPI_BLANK_MEANINGS.items())
 
 
 def kpi_workbook(report: dict[str, Any], day: date, heading: Heading) -> bytes:
     """The KPI report as an administrative Excel file issued under ``heading``."""
-    rows = [
-        {**k, "value_shown": _kpi_cell(k["value"], k["unit"]), "target_shown": _kpi_cell(k["target"], k["unit"])}
-        for k in report["kpis"]
-    ]
+    rows = [_kpi_row(k) for k in report["kpis"]]
     run = report["classification"]
     area = report.get("province") or AreaLevel.NATION.label
     subtitle = (
         f"{area}. Kết quả phân loại năm {report['year']}, phiên bản {run['version']} ({run_status(run)}); "
-        f"chỉ tiêu {report['targets_version']}"
+        f"chỉ tiêu {report['targets_version']}. Ô trống: {KPI_LEGEND}"
     )
     return workbook(
         f"BÁO CÁO KẾT QUẢ THỰC HIỆN CHỈ TIÊU PHÒNG, CHỐNG MA TÚY NĂM {report['year']}",

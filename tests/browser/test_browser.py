@@ -872,11 +872,17 @@ def test_a_list_the_network_cannot_load_says_so_and_loads_again(
     task.locator("form.progress input[name=photo]").set_input_files(str(gps_photo(tmp_path / "tinh-hinh.jpg")))
     page.route("**/api/tasks/mine*", lambda route: route.abort("internetdisconnected"))
     task.locator("form.progress button[type=submit]").click()
-    page.wait_for_selector(f"#message.error >> text=Đã gửi ghi chú kèm ảnh cho nhiệm vụ #{task_id}")
-    assert "(đã lưu) — chưa tải được danh sách nhiệm vụ" in page.locator("#message").inner_text()
+    # A success with a warning, in amber (it was red, like a failure: the team sent it again)
+    page.wait_for_selector(f"#message.warning >> text=Đã gửi ghi chú kèm ảnh cho nhiệm vụ #{task_id}")
+    told = page.locator("#message").inner_text()
+    assert "đã lưu, không cần gửi lại" in told and "bấm «Tải lại danh sách» để xem" in told, told
+    assert page.locator("#message").evaluate("m => getComputedStyle(m).borderLeftColor") == "rgb(217, 119, 6)"
     assert task.locator("form.progress input[name=photo]").evaluate("i => i.files.length") == 0
     assert task.locator("form.progress textarea[name=note]").input_value() == ""
     shot(page, "team-phone-stored-list-not-loaded")
+    page.unroute("**/api/tasks/mine*")
+    page.click("#message button.retry")  # the list, as it is now
+    wait_message(page, f"Đã gửi ghi chú kèm ảnh cho nhiệm vụ #{task_id}")
     assert [e for e in errors if "ERR_INTERNET_DISCONNECTED" not in e] == []
     page.close()
 
@@ -1235,4 +1241,92 @@ def test_markup_in_names_notes_and_uploads_is_shown_as_text(
         HOSTILE in shown_as_text(page, "#incident-import-report") and HOSTILE in page.locator("#message").inner_text()
     )
     assert unexpected(errors, 422) == []
+    page.close()
+
+
+#: The page's request timeouts (common.js TIMEOUTS) shortened, so that a request that never answers is given up within
+#: the test (its defaults wait for a weak network).
+SHORT_TIMEOUTS = "() => Object.assign(TIMEOUTS, { read: 1500, change: 1500, uploadStalled: 1500, uploadAnswer: 1500 })"
+STALLED = "#message.error >> text=Máy chủ chưa trả lời (mạng yếu hoặc mất sóng)"
+
+
+def test_a_request_that_never_answers_ends_with_a_retry_and_is_stored_once(
+    chromium, server: str, city: Engine, tmp_path: Path
+) -> None:
+    """A phone losing signal: the server took the request and never answered. «Tải lại danh sách» said «Đang tải…»,
+    a task's buttons stayed disabled and «Đang gửi ảnh…» stayed, for ever. Each is given up after its time, says so
+    in Vietnamese, is enabled again and offers «Thử lại», which sends the same Idempotency-Key: the move the server
+    stored before its answer was lost, and the note with its photo, are stored once."""
+    with city.connect() as conn:
+        team_user, task_id = conn.execute(
+            text("""SELECT u.username, t.id FROM users u JOIN tasks t ON t.team_id = u.team_id
+                    WHERE t.state = 'assigned' AND u.username ~ '^to[0-9]+$' ORDER BY t.id DESC LIMIT 1""")
+        ).one()
+    page, errors = open_as(chromium, server, team_user, SMALL_PHONE)
+    page.evaluate(SHORT_TIMEOUTS)
+    held: list = []  # requests on their way for ever
+
+    page.route("**/api/tasks/mine*", lambda route: held.append(route))
+    again = page.locator("#reload-tasks")
+    again.click()
+    page.wait_for_selector("#message.error >> text=Chưa tải được danh sách nhiệm vụ (máy chủ chưa trả lời")
+    assert not again.is_disabled() and again.inner_text() == "Tải lại danh sách"
+    shot(page, "team-phone-stalled-list")
+    page.unroute("**/api/tasks/mine*")
+    page.click("#message button.retry")
+    page.wait_for_function("() => !document.getElementById('reload-tasks').disabled")
+
+    keys: list[str | None] = []
+
+    def store_then_stall(route) -> None:
+        keys.append(route.request.headers.get("idempotency-key"))
+        if len(keys) == 1:
+            route.fetch()  # the server stores the move, and its answer never comes
+            held.append(route)
+        else:
+            route.continue_()
+
+    page.route(f"**/api/tasks/{task_id}/transitions", store_then_stall)
+    task = page.locator(f"article.task[data-task-id='{task_id}']")
+    start = task.locator("button[data-to=in_progress]")
+    start.click()
+    page.wait_for_selector(STALLED)
+    assert "gửi lại không bị lưu hai lần" in page.locator("#message").inner_text()
+    assert not start.is_disabled()
+    page.click("#message button.retry")
+    wait_message(page, f"Nhiệm vụ #{task_id}: Đang thực hiện")
+    assert len(keys) == 2 and keys[0] and keys[1] == keys[0]
+
+    photo_keys: list[str | None] = []
+
+    def stall_first(route) -> None:
+        photo_keys.append(route.request.headers.get("idempotency-key"))
+        if len(photo_keys) == 1:
+            held.append(route)
+        else:
+            route.continue_()
+
+    page.route(f"**/api/tasks/{task_id}/photos", stall_first)
+    form = task.locator("form.progress")
+    form.locator("summary").click()
+    form.locator("textarea[name=note]").fill("Ảnh khu vực, sóng chập chờn")
+    form.locator("input[name=photo]").set_input_files(str(gps_photo(tmp_path / "chap-chon.jpg")))
+    send = form.locator("button[type=submit]")
+    send.click()
+    page.wait_for_selector(STALLED)
+    assert not send.is_disabled() and send.inner_text() == "Gửi ghi chú"
+    assert form.locator("input[name=photo]").evaluate("i => i.files.length") == 1  # nothing lost: ready to send again
+    shot(page, "team-phone-stalled-photo")
+    page.click("#message button.retry")
+    wait_message(page, f"Đã gửi ghi chú kèm ảnh cho nhiệm vụ #{task_id}")
+    assert len(photo_keys) == 2 and photo_keys[0] and photo_keys[1] == photo_keys[0]
+    with city.connect() as conn:
+        started, noted = conn.execute(
+            text("""SELECT count(*) FILTER (WHERE to_state = 'in_progress'),
+                           count(*) FILTER (WHERE note = 'Ảnh khu vực, sóng chập chờn')
+                    FROM task_events WHERE task_id = :t"""),
+            {"t": task_id},
+        ).one()
+    assert (started, noted) == (1, 1)
+    assert [e for e in errors if "ERR_" not in e] == []
     page.close()

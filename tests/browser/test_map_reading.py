@@ -30,6 +30,9 @@ from api.app import configured_basemap, create_app
 from gis.io.mbtiles import MBTiles
 from models.analytics.emerging import PATTERNS
 from models.vocabulary import (
+    KPI_BLANK_MEANINGS,
+    KPI_NO_DATA,
+    KPI_NOT_APPLICABLE,
     Category,
     HotspotKind,
     HotspotStatus,
@@ -290,6 +293,37 @@ def test_legends_kpis_and_the_printable_sheet(chromium, server: str) -> None:
     assert pdf.startswith(b"%PDF") and len(re.findall(rb"/Type\s*/Page\b", pdf)) == 1
     page.click(".print-close")
     assert page.locator(".print-sheet").count() == 0
+    assert errors == []
+    page.close()
+
+
+def test_a_kpi_without_data_and_one_without_a_target_say_which(chromium, server: str) -> None:
+    """A dash meant both «no data yet» and «no target here»: the KPI panel says «chưa có số liệu» or «không áp dụng»
+    (the words of the KPI report in Excel, models.vocabulary), each explained by its tooltip. The page is served with
+    a panel of such figures (a year classified with no unit counted, targets without this year's line)."""
+    page, errors = open_as(chromium, server, "chihuy", DESKTOP)
+
+    def blank_kpis(route) -> None:
+        served = route.fetch()
+        html = re.sub(
+            r'"drugFree": \{[^}]*\}',
+            '"drugFree": {"year": 2026, "approved": true, "value": null, "target": null, "met": null, "note": ""}',
+            served.text(),
+        )
+        html = re.sub(
+            r'"recurrences": \{[^}]*\}', '"recurrences": {"year": 2026, "value": 2, "target": null, "met": null}', html
+        )
+        route.fulfill(response=served, body=html)
+
+    page.route(lambda url: url.rstrip("/") == server.rstrip("/"), blank_kpis)
+    page.goto(f"{server}/")
+    page.wait_for_selector("body[data-ready=true]")
+    assert page.locator("#kpi-drug-free").inner_text() == KPI_NO_DATA
+    assert page.locator("#kpi-target").inner_text() == KPI_NOT_APPLICABLE
+    assert page.locator("#kpi-recurred").inner_text() == f"2 (tối đa: {KPI_NOT_APPLICABLE})"
+    assert page.locator("#kpi-target .kpi-blank").get_attribute("title") == KPI_BLANK_MEANINGS[KPI_NOT_APPLICABLE]
+    assert page.locator("#kpi-drug-free .kpi-blank").get_attribute("title") == KPI_BLANK_MEANINGS[KPI_NO_DATA]
+    shot(page, "command-kpi-blanks")
     assert errors == []
     page.close()
 

@@ -13,6 +13,7 @@ from gis.io.heading import Heading
 from gis.reference import load_rules
 from models.domain.classification import _criteria_by_commune
 from models.domain.legal_rules import evaluate_criteria
+from models.vocabulary import KPI_BLANK_MEANINGS, KPI_NO_DATA, KPI_NOT_APPLICABLE
 
 HEADING = Heading("CÔNG AN THÀNH PHỐ HẢI PHÒNG", "Hải Phòng")
 
@@ -122,12 +123,15 @@ def test_the_hotspot_register_holds_numbers_and_days_excel_sums_and_filters() ->
 
 def test_the_kpi_report_holds_its_results_and_targets_as_numbers() -> None:
     """A share is a percentage cell (the share, shown to two decimals), a count a number cell shown with its unit;
-    a line without a target reads "—"."""
+    a line without a target reads «không áp dụng», target and assessment, and a result not computable «chưa có số
+    liệu» (both read "—"), as the title's legend explains."""
     report = _kpi_report("approved", datetime(2025, 12, 31, 18, 0, tzinfo=UTC))
     share = {"key": "drug_free_share", "label_vi": "Tỷ lệ", "value": 0.307, "target": 0.3, "unit": "tỷ lệ"}
     report["kpis"].append({**share, "met": True, "note": ""})
     report["kpis"].append({**share, "value": 12, "target": None, "unit": "địa bàn", "met": None})
-    sheet, col = _table(kpi_workbook(report, date(2026, 1, 5), HEADING))
+    report["kpis"].append({**share, "value": None, "met": None})  # a growth with no previous year
+    content = kpi_workbook(report, date(2026, 1, 5), HEADING)
+    sheet, col = _table(content)
     result, target = col["Kết quả"], col["Chỉ tiêu đề ra"]
     count = sheet.cell(9, result)
     assert (count.value, count.data_type, count.number_format) == (3, "n", '#,##0" điểm"')
@@ -135,7 +139,12 @@ def test_the_kpi_report_holds_its_results_and_targets_as_numbers() -> None:
     rate = sheet.cell(10, result)
     assert (rate.value, rate.data_type, rate.number_format) == (0.307, "n", "#,##0.00%")
     assert (sheet.cell(10, target).value, sheet.cell(10, target).number_format) == (0.3, "#,##0%")
-    assert sheet.cell(11, result).value == 12 and sheet.cell(11, target).value == "—"
+    verdict = col["Đánh giá"]
+    assert sheet.cell(11, result).value == 12
+    assert sheet.cell(11, target).value == sheet.cell(11, verdict).value == KPI_NOT_APPLICABLE == "không áp dụng"
+    assert sheet.cell(12, result).value == sheet.cell(12, verdict).value == KPI_NO_DATA == "chưa có số liệu"
+    assert sheet.cell(12, target).value == 0.3
+    assert any(f"«{KPI_NO_DATA}»: {KPI_BLANK_MEANINGS[KPI_NO_DATA]}" in t for t in _texts(content))
 
 
 def test_the_classification_holds_each_criterions_figure_as_a_number_the_reader_can_sum() -> None:

@@ -121,23 +121,26 @@ diabanPages.admin = async function startAdmin(map, cfg) {
       if (teamPick.value) {
         const change = await api(`/api/teams/${teamPick.value}/area`, { method: "PUT",
           body: JSON.stringify({ communes: communesChosen, valid_from: validFrom }) });
-        notify(`Đã lưu địa bàn từ ${viDate(change.valid_from)}: thêm ${change.added.length}, bớt ${change.removed.length} xã/phường` +
-          (change.planned_replaced.length ? `; thay cho thay đổi đã định từ ${change.planned_replaced.map(viDate).join(", ")}` : "") +
-          (change.shared.length ? `. ${sharedText(change.shared)}` : ""));
-        await loadTeams(teamPick.value);
+        const team = teamPick.value;
+        await refreshAfterSave(`Đã lưu địa bàn từ ${viDate(change.valid_from)}: thêm ${change.added.length}, bớt ` +
+          `${change.removed.length} xã/phường` + (change.planned_replaced.length
+          ? `; thay cho thay đổi đã định từ ${change.planned_replaced.map(viDate).join(", ")}` : "") +
+          (change.shared.length ? `. ${sharedText(change.shared)}` : ""),
+        () => Promise.all([loadTeams(team), loadAudit()]), TO_SEE);
       } else {
         const name = teamForm.name.value.trim();
         if (!name) { notify("Hãy đặt tên tổ công tác", true); return; }
         const team = await api("/api/teams", { method: "POST",
           body: JSON.stringify({ name, communes: communesChosen, valid_from: validFrom }) });
         teamForm.name.value = "";
-        notify(`Đã tạo tổ «${team.name}» phụ trách ${communesChosen.length} xã/phường từ ${teamForm.valid_from.value}` +
-          (team.shared.length ? `. ${sharedText(team.shared)}` : ""));
-        await loadTeams(String(team.id));
+        await refreshAfterSave(`Đã tạo tổ «${team.name}» phụ trách ${communesChosen.length} xã/phường từ ` +
+          `${teamForm.valid_from.value}` + (team.shared.length ? `. ${sharedText(team.shared)}` : ""),
+        () => Promise.all([loadTeams(String(team.id)), loadAudit()]), TO_SEE);
       }
-      await loadAudit();
-    } catch (error) { notify(error.message, true); }
+    } catch (error) { failed(error, () => teamForm.requestSubmit()); }
   });
+  // How to see what was saved when the lists could not be loaded again after it (refreshAfterSave).
+  const TO_SEE = "tải lại trang để xem danh sách mới";
 
   // ------------------------------------------------------------------------------------------------ the users
   const secret = document.getElementById("secret");
@@ -162,15 +165,17 @@ diabanPages.admin = async function startAdmin(map, cfg) {
         team_id: newUser.team.value ? Number(newUser.team.value) : null,
       }) });
       showPassword(created.username, created.password);
-      notify(`Đã tạo người dùng ${created.username} (${cfg.roleLabels[created.role]})`);
       newUser.reset();
       newUser.team.disabled = true;
-      await Promise.all([loadUsers(), loadAudit()]);
-    } catch (error) { notify(error.message, true); }
+      await refreshAfterSave(`Đã tạo người dùng ${created.username} (${cfg.roleLabels[created.role]})`,
+        () => Promise.all([loadUsers(), loadAudit()]), TO_SEE);
+    } catch (error) { failed(error, () => newUser.requestSubmit()); }
   });
 
   const userState = (u) => (!u.active ? "Ngừng hoạt động" : u.locked ? `Bị khóa đến ${viDateTime(u.locked_until)}` : "Hoạt động");
-  // A user's actions, under its row once opened.
+  // A user's actions, under its row once opened: each says what it did (nothing: cancelled), then the lists follow.
+  // Once done, its button stays disabled even when the lists cannot be loaded (a second «Cấp lại mật khẩu» would
+  // make another password).
   function userActions(u) {
     const box = document.createElement("div");
     box.className = "card actions";
@@ -182,25 +187,32 @@ diabanPages.admin = async function startAdmin(map, cfg) {
       b.dataset.action = action;
       b.onclick = async () => {
         b.disabled = true;
-        try { await run(); await Promise.all([loadUsers(), loadAudit()]); } catch (error) { notify(error.message, true); b.disabled = false; }
+        let done;
+        try { done = await run(); } catch (error) {
+          b.disabled = false;
+          failed(error, () => b.click());
+          return;
+        }
+        if (done) await refreshAfterSave(done, () => Promise.all([loadUsers(), loadAudit()]), TO_SEE);
+        else b.disabled = false;
       };
       box.appendChild(b);
     };
     if (u.locked) {
       button("Mở khóa đăng nhập", "unlock", async () => {
         await api(`/api/users/${u.id}/unlock`, { method: "POST" });
-        notify(`Đã mở khóa ${u.username}`);
+        return `Đã mở khóa ${u.username}`;
       });
     }
     button("Cấp lại mật khẩu", "password", async () => {
-      if (!window.confirm(`Cấp mật khẩu mới cho ${u.username}? Mật khẩu cũ sẽ không dùng được nữa.`)) return;
+      if (!window.confirm(`Cấp mật khẩu mới cho ${u.username}? Mật khẩu cũ sẽ không dùng được nữa.`)) return null;
       const reset = await api(`/api/users/${u.id}/password`, { method: "POST" });
       showPassword(reset.username, reset.password);
-      notify(`Đã cấp lại mật khẩu cho ${u.username}`);
+      return `Đã cấp lại mật khẩu cho ${u.username}`;
     });
     button(u.active ? "Ngừng kích hoạt" : "Kích hoạt lại", u.active ? "deactivate" : "activate", async () => {
       await api(`/api/users/${u.id}`, { method: "PATCH", body: JSON.stringify({ active: !u.active, version: u.version }) });
-      notify(`${u.username}: ${u.active ? "đã ngừng kích hoạt" : "đã kích hoạt lại"}`);
+      return `${u.username}: ${u.active ? "đã ngừng kích hoạt" : "đã kích hoạt lại"}`;
     });
     return box;
   }

@@ -210,12 +210,12 @@ diabanPages.command = async function startCommand(map, cfg) {
   const dueText = (due, late) => (due ? `<span class="day">${viDate(due)}</span>` : "—") +
     (late > 0 ? ` <span class="late">quá hạn ${VI_NUMBER.format(late)} ngày</span>` : "");
 
-  // After any change: the map's colours, both registers, the KPIs and the inbox follow.
+  // After any change (stored): the map's colours, both registers, the KPIs and the inbox follow; if they cannot be
+  // loaded, the change is told as saved, with a warning (refreshAfterSave).
   async function changed(message) {
-    notify(`${message} — đang cập nhật bản đồ và danh sách…`);
     map.closePopup();
-    await Promise.all([loadHotspots(), loadHotspotRegister(), loadTaskRegister(), loadTaskKpis(), loadInbox()]);
-    notify(message);
+    await refreshAfterSave(message, () => Promise.all([loadHotspots(), loadHotspotRegister(true),
+      loadTaskRegister(true), loadTaskKpis(), loadInbox()]), "tải lại trang để xem bản đồ và danh sách mới");
   }
 
   // A note field and one button per action; an action that needs a note refuses to go without one. With `comment`,
@@ -243,8 +243,8 @@ diabanPages.command = async function startCommand(map, cfg) {
         }
         box.querySelectorAll("button").forEach((b) => { b.disabled = true; });
         try { await run(action.to, note.value); } catch (error) {
-          notify(error.message, true);
           box.querySelectorAll("button").forEach((b) => { b.disabled = false; });
+          failed(error, () => button.click());
         }
       };
       box.appendChild(button);
@@ -257,7 +257,7 @@ diabanPages.command = async function startCommand(map, cfg) {
       button.onclick = async () => {
         if (!note.value.trim()) { notify("Hãy viết ghi chú gửi tổ vào ô ghi chú", true); note.focus(); return; }
         box.querySelectorAll("button").forEach((b) => { b.disabled = true; });
-        try { await comment(note.value.trim()); } catch (error) { notify(error.message, true); }
+        try { await comment(note.value.trim()); } catch (error) { failed(error, () => button.click()); }
         box.querySelectorAll("button").forEach((b) => { b.disabled = false; });
       };
       box.appendChild(button);
@@ -313,13 +313,18 @@ diabanPages.command = async function startCommand(map, cfg) {
   function historyToggle(load) {
     const details = document.createElement("details");
     details.innerHTML = "<summary>Lịch sử</summary><ol class=\"history\"><li>Đang tải…</li></ol>";
-    details.addEventListener("toggle", async () => {
-      if (!details.open) return;
+    const list = details.querySelector("ol");
+    async function show() {
+      list.innerHTML = "<li>Đang tải…</li>";
       try {
         const lines = (await load()).sort((a, b) => new Date(a.at) - new Date(b.at));
-        details.querySelector("ol").innerHTML = lines.map((l) => `<li>${l.text}</li>`).join("");
-      } catch (error) { notify(error.message, true); }
-    });
+        list.innerHTML = lines.map((l) => `<li>${l.text}</li>`).join("");
+      } catch (error) {
+        list.innerHTML = "<li>Chưa tải được lịch sử.</li>";
+        failed(error, show);
+      }
+    }
+    details.addEventListener("toggle", () => { if (details.open) show(); });
     return details;
   }
 
@@ -374,8 +379,8 @@ diabanPages.command = async function startCommand(map, cfg) {
       box.onsubmit = (event) => { event.preventDefault(); assign(p, taskId, box); };
       button.replaceWith(box);
     } catch (error) {
-      notify(error.message, true);
       button.disabled = false;
+      failed(error, () => button.click());
     }
   }
 
@@ -392,8 +397,8 @@ diabanPages.command = async function startCommand(map, cfg) {
       await changed(`Đã giao nhiệm vụ #${task.id} cho ${task.team}, hạn ${viDate(task.due_date)}` +
         (p.id ? `; điểm nóng #${p.id}: ${cfg.statusLabels[task.hotspot_status]}` : ""));
     } catch (error) {
-      notify(error.message, true);
       box.querySelector("button").disabled = false;
+      failed(error, () => box.requestSubmit());
     }
   }
 
@@ -479,16 +484,21 @@ diabanPages.command = async function startCommand(map, cfg) {
 
   // Only the answer to the latest request of a register is shown (filters may change faster than answers come).
   const latest = { hotspots: 0, tasks: 0 };
-  async function loadHotspotRegister() {
+  // A failure is told here, with «Thử lại»; after a change (`rethrow`) it goes to the caller, which tells the change
+  // as saved with a warning.
+  async function loadHotspotRegister(rethrow = false) {
     const mine = ++latest.hotspots;
     try {
       const found = await api(`/api/hotspots?${registerQuery("hotspot-filters", "status", "task_state")}`);
       if (mine !== latest.hotspots) return;
       hotspotRows.set(found.features.map((f) => ({ ...f.properties, lon: f.geometry.coordinates[0], lat: f.geometry.coordinates[1] })));
-    } catch (error) { notify(error.message, true); }
+    } catch (error) {
+      if (rethrow === true) throw error;
+      failed(error, loadHotspotRegister);
+    }
   }
 
-  async function loadTaskRegister() {
+  async function loadTaskRegister(rethrow = false) {
     const mine = ++latest.tasks;
     try {
       const query = registerQuery("task-filters", "state", "state");
@@ -496,7 +506,10 @@ diabanPages.command = async function startCommand(map, cfg) {
       const found = await api(`/api/tasks?${query}`);
       if (mine !== latest.tasks) return;
       taskRows.set(found.tasks);
-    } catch (error) { notify(error.message, true); }
+    } catch (error) {
+      if (rethrow === true) throw error;
+      failed(error, loadTaskRegister);
+    }
   }
 
   // A conversion task (chuyển hóa địa bàn): a commune and a year, given to one of the teams covering the commune
@@ -560,7 +573,7 @@ diabanPages.command = async function startCommand(map, cfg) {
         `hạn ${viDate(task.due_date)}`);
       taskRows.open(task.id);
     } catch (error) {
-      notify(error.message, true);
+      failed(error, () => conversion.requestSubmit());
     } finally {
       button.disabled = false;
     }
@@ -665,6 +678,12 @@ diabanPages.command = async function startCommand(map, cfg) {
 
   // This year's drug-free share against this year's target (đạt / không đạt), the path's final target, and the
   // recurrences of this calendar year against their limit (gis.services.overview.kpi_panel, the KPI report's rules).
+  // A figure that is missing says why, in the words of the KPI report (models.vocabulary KPI_NO_DATA and
+  // KPI_NOT_APPLICABLE), its meaning as a tooltip: a dash read the same for «no data yet» and «no target».
+  function blank(words) {
+    return `<span class="kpi-blank" title="${escapeHtml(cfg.kpiBlank.meanings[words])}">${escapeHtml(words)}</span>`;
+  }
+  const figure = (value, format) => (value === null || value === undefined ? blank(cfg.kpiBlank.noData) : format(value));
   function showKpis() {
     const k = cfg.kpi;
     if (!k) return;
@@ -674,9 +693,9 @@ diabanPages.command = async function startCommand(map, cfg) {
     if (share) {
       const which = `năm ${share.year}${share.approved ? "" : " (dự thảo)"}`;
       document.getElementById("kpi-drug-free-label").textContent = `Tỷ lệ xã không ma túy ${which}`;
-      document.getElementById("kpi-drug-free").textContent = share.value === null ? "—" : VI_PERCENT.format(share.value);
+      document.getElementById("kpi-drug-free").innerHTML = figure(share.value, (v) => VI_PERCENT.format(v));
       document.getElementById("kpi-target-label").textContent = `Mục tiêu năm ${share.year}`;
-      document.getElementById("kpi-target").innerHTML = share.target === null ? "chưa có"
+      document.getElementById("kpi-target").innerHTML = share.target === null ? blank(cfg.kpiBlank.notApplicable)
         : VI_PERCENT.format(share.target) + verdict(share.met);
       document.getElementById("kpi-note").textContent = share.year !== k.year
         ? `Năm ${k.year} chưa có kết quả phân loại: số liệu năm ${share.year}.` : "";
@@ -686,8 +705,10 @@ diabanPages.command = async function startCommand(map, cfg) {
     document.getElementById("kpi-final-label").textContent = `Mục tiêu năm ${k.finalTarget.year}`;
     document.getElementById("kpi-final").textContent = VI_PERCENT.format(k.finalTarget.share);
     document.getElementById("kpi-recurred-label").textContent = `Điểm phức tạp trở lại năm ${k.recurrences.year}`;
-    document.getElementById("kpi-recurred").innerHTML = `${VI_NUMBER.format(k.recurrences.value)} ` +
-      `<small>(tối đa ${VI_NUMBER.format(k.recurrences.target)})</small>${verdict(k.recurrences.met)}`;
+    const limit = k.recurrences.target;
+    document.getElementById("kpi-recurred").innerHTML = `${figure(k.recurrences.value, (v) => VI_NUMBER.format(v))} ` +
+      `<small>(tối đa: ${limit === null ? blank(cfg.kpiBlank.notApplicable) : VI_NUMBER.format(limit)})</small>` +
+      verdict(k.recurrences.met);
   }
 
   async function refresh() { loadIncidents(); await Promise.all([loadHeat(), loadHotspots(), loadGistar()]); }

@@ -26,63 +26,120 @@ function csrfToken() {
   return match ? decodeURIComponent(match[1]) : "";
 }
 
+// How long a request may take before the page gives up and says so: a phone losing signal, a server that took the
+// request and never answers, left a spinner or a disabled button for ever. A read (GET) waits 20 s; a change 30 s (it
+// may queue behind a heavy analysis). A photo or a file has no limit as a whole — on a weak link 8 MB take minutes —
+// but is given up after 45 s in which not a byte of it went out, then after 120 s without an answer once all of it is
+// sent (the server reads, checks and stores it). Kept in one object that a browser test may shorten.
+const TIMEOUTS = { read: 20_000, change: 30_000, uploadStalled: 45_000, uploadAnswer: 120_000 };
+
+// A request given up after its time (TIMEOUTS): a network failure like fetch's own (a TypeError), told in Vietnamese.
+// A change without an Idempotency-Key may have been stored: its message says to look before doing it again.
+class StalledError extends TypeError {}
+
 // Same-origin call (JSON, or a form with files); a lost session goes back to the login form, a refusal throws its
-// Vietnamese detail (with the HTTP status and the error code).
+// Vietnamese detail (with the HTTP status and the error code), a request past its time (TIMEOUTS) a StalledError.
 // A read that fails on the way (a server going down while it answered: nginx retries only what that server had not
 // begun) is asked once more, of whichever server nginx picks then; a change (POST, PATCH, PUT, DELETE) is only when
 // it carries an Idempotency-Key (the server answers a repeat with what it did the first time), as it may have been done.
-// `onProgress(share)`, if given, is told how much of the body is sent (a photo takes minutes on a weak network).
+// A request that stalled is not asked again by itself (that would double the wait): the message offers «Thử lại».
+// A form with files (a photo, an import) goes by XMLHttpRequest, which sees its bytes go out: `onProgress(share)`, if
+// given, is told how much of the body is sent (a photo takes minutes on a weak network).
 async function api(path, options = {}) {
   const again = (options.method || "GET").toUpperCase() === "GET" || Boolean(options.headers?.["Idempotency-Key"]);
   try {
     return await apiOnce(path, options);
   } catch (error) {
-    if (!again || !(error instanceof TypeError)) throw error;  // fetch's network failures are TypeErrors
+    if (!again || !(error instanceof TypeError) || error instanceof StalledError) throw error;  // fetch's network failures are TypeErrors
     return apiOnce(path, options);
   }
 }
 
 async function apiOnce(path, options) {
   const json = typeof options.body === "string";  // a FormData body (a photo) sets its own multipart type
+  const upload = options.body instanceof FormData;
+  const read = (options.method || "GET").toUpperCase() === "GET";
   const headers = { "X-CSRF-Token": csrfToken(), ...(json ? { "Content-Type": "application/json" } : {}), ...options.headers };
-  let response;
+  const limit = upload ? null : read ? TIMEOUTS.read : TIMEOUTS.change;
+  const stop = new AbortController();
+  const timer = limit && setTimeout(() => stop.abort(), limit);
   try {
-    response = await (options.onProgress ? sendWithProgress(path, options, headers)
-      : fetch(path, { credentials: "same-origin", ...options, headers }));
-  } catch (error) {  // the browser's own words ("Failed to fetch") are English: say what happened, in Vietnamese
-    throw new TypeError("Không kết nối được máy chủ (mạng yếu hoặc mất sóng): hãy thử lại", { cause: error });
+    let response;
+    try {
+      response = await (upload ? sendWithProgress(path, options, headers)
+        : fetch(path, { credentials: "same-origin", ...options, headers, signal: stop.signal }));
+    } catch (error) {  // the browser's own words ("Failed to fetch") are English: say what happened, in Vietnamese
+      if (stop.signal.aborted || error instanceof StalledError) throw stalled(read, Boolean(headers["Idempotency-Key"]), error);
+      throw new TypeError("Không kết nối được máy chủ (mạng yếu hoặc mất sóng): hãy thử lại", { cause: error });
+    }
+    if (response.status === 401) {
+      keepDrafts();
+      window.location.href = "/login?het-han=1";
+      throw new Error("Phiên đăng nhập đã hết hạn");
+    }
+    let body = null;
+    try {
+      body = response.headers.get("content-type")?.includes("json") ? await response.json() : null;
+    } catch (error) {  // the answer stopped on the way (its body never came whole)
+      if (stop.signal.aborted) throw stalled(read, Boolean(headers["Idempotency-Key"]), error);
+      throw error;
+    }
+    if (!response.ok) {
+      // The Vietnamese message alone (`detail` adds the English reason for other clients and the logs).
+      const detail = body?.message ?? (Array.isArray(body?.detail) ? body.detail.map((d) => d.msg).join("; ") : body?.detail);
+      const error = new Error(detail ? String(detail) : `Lỗi máy chủ (${response.status})`);
+      error.status = response.status;
+      error.code = body?.code;
+      error.body = body;  // what else the refusal says (an import's report of every refused row)
+      throw error;
+    }
+    return body;
+  } finally {
+    clearTimeout(timer);
   }
-  if (response.status === 401) {
-    keepDrafts();
-    window.location.href = "/login?het-han=1";
-    throw new Error("Phiên đăng nhập đã hết hạn");
-  }
-  const body = response.headers.get("content-type")?.includes("json") ? await response.json() : null;
-  if (!response.ok) {
-    // The Vietnamese message alone (`detail` adds the English reason for other clients and the logs).
-    const detail = body?.message ?? (Array.isArray(body?.detail) ? body.detail.map((d) => d.msg).join("; ") : body?.detail);
-    const error = new Error(detail ? String(detail) : `Lỗi máy chủ (${response.status})`);
-    error.status = response.status;
-    error.code = body?.code;
-    error.body = body;  // what else the refusal says (an import's report of every refused row)
-    throw error;
-  }
-  return body;
 }
 
-// A request sent as fetch would, telling `options.onProgress` the share of its body sent (fetch cannot tell): its
-// answer as a fetch Response, a network failure as fetch's TypeError.
+// The StalledError of a request given up: a read is asked again at will, a change with its Idempotency-Key is stored
+// once however often it is sent, another change may be stored already (sent again, it could be stored twice).
+function stalled(read, keyed, cause) {
+  const then = read ? "hãy thử lại" : keyed ? "hãy thử lại — gửi lại không bị lưu hai lần"
+    : "việc này có thể đã được lưu — hãy tải lại trang để kiểm tra trước khi làm lại";
+  const error = new StalledError(`Máy chủ chưa trả lời (mạng yếu hoặc mất sóng): ${then}`, { cause });
+  error.mayBeStored = !read && !keyed;
+  return error;
+}
+
+// A request with a body of files sent as fetch would, telling `options.onProgress` (if given) the share of its body
+// sent (fetch cannot tell): its answer as a fetch Response, a network failure as fetch's TypeError, and a StalledError
+// when no byte went out for TIMEOUTS.uploadStalled, or no answer came TIMEOUTS.uploadAnswer after the last byte.
 function sendWithProgress(path, options, headers) {
   return new Promise((resolve, reject) => {
     const request = new XMLHttpRequest();
+    let timer = null;
+    let gaveUp = false;
+    const giveUpAfter = (ms) => {
+      clearTimeout(timer);
+      timer = setTimeout(() => { gaveUp = true; request.abort(); }, ms);
+    };
     request.open(options.method || "GET", path);
     for (const [name, value] of Object.entries(headers)) request.setRequestHeader(name, value);
     request.responseType = "blob";
-    request.upload.onprogress = (event) => { if (event.lengthComputable) options.onProgress(event.loaded / event.total); };
-    request.onload = () => resolve(new Response([204, 205, 304].includes(request.status) ? null : request.response, {
-      status: request.status, headers: { "Content-Type": request.getResponseHeader("Content-Type") || "" },
-    }));
-    request.onerror = request.onabort = () => reject(new TypeError("network error"));
+    request.upload.onprogress = (event) => {
+      giveUpAfter(TIMEOUTS.uploadStalled);
+      if (event.lengthComputable && options.onProgress) options.onProgress(event.loaded / event.total);
+    };
+    request.upload.onload = () => giveUpAfter(TIMEOUTS.uploadAnswer);
+    request.onload = () => {
+      clearTimeout(timer);
+      resolve(new Response([204, 205, 304].includes(request.status) ? null : request.response, {
+        status: request.status, headers: { "Content-Type": request.getResponseHeader("Content-Type") || "" },
+      }));
+    };
+    request.onerror = request.onabort = () => {
+      clearTimeout(timer);
+      reject(gaveUp ? new StalledError("stalled") : new TypeError("network error"));
+    };
+    giveUpAfter(TIMEOUTS.uploadStalled);
     request.send(options.body);
   });
 }
@@ -180,15 +237,54 @@ function escapeHtml(text) {
 }
 
 // The status line, shown over the bottom of the panel whatever is scrolled; a click dismisses it, a success also
-// goes away by itself (an error stays until the next message).
+// goes away by itself. `tone`: false a success, true an error, "warning" a success with a warning (a change stored,
+// what the page shows not loaded again: amber, never the red of a failure, which reads «not saved, send it again»);
+// an error or a warning stays until the next message. `retry`, if given, is offered as a «Thử lại» button.
 let notifyTimer = null;
-function notify(message, isError = false) {
+function notify(message, tone = false, retry = null) {
   const box = document.getElementById("message");
   box.textContent = message;
-  box.className = isError ? "message error" : "message";
+  box.className = tone === true ? "message error" : tone === "warning" ? "message warning" : "message";
   box.onclick = () => { box.textContent = ""; };
+  if (retry) {
+    const button = document.createElement("button");
+    button.type = "button";
+    button.className = "retry";
+    button.textContent = "Thử lại";
+    button.onclick = (event) => { event.stopPropagation(); box.textContent = ""; retry(); };
+    box.append(" ", button);
+  }
   clearTimeout(notifyTimer);
-  if (!isError) notifyTimer = setTimeout(() => { if (box.textContent === message) box.textContent = ""; }, 12000);
+  if (!tone) notifyTimer = setTimeout(() => { if (box.textContent === message) box.textContent = ""; }, 12000);
+}
+
+// A failed request told: its message, with «Thử lại» (`retry`) when it failed on the way (the network, a request
+// given up: TypeError) rather than refused by the server (trying again would be refused again) — not for a change
+// given up that may be stored already (its message says to look first).
+function failed(error, retry) {
+  notify(error.message, true, error instanceof TypeError && !error.mayBeStored ? retry : null);
+}
+
+// Why a request failed, in a few words: given up (StalledError), the network's state, or the server's refusal.
+const failure = (error) => (error instanceof StalledError ? "máy chủ chưa trả lời, mạng yếu hoặc mất sóng"
+  : error instanceof TypeError ? "mạng yếu hoặc mất sóng" : error.message);
+
+// After a change the server stored (`done` says what): what the page shows is loaded again by `refresh` (told
+// «đang cập nhật …» meanwhile); whether it was. A failure to load is a success with a warning: the change IS saved,
+// not to be sent again, and `how` says how to see it (it was told in red, as if the change had failed).
+async function refreshAfterSave(done, refresh, how) {
+  notify(`${done} — đang cập nhật…`);
+  try {
+    await refresh();
+  } catch (error) {
+    if (error.status !== 401) {
+      notify(`${done}: đã lưu, không cần gửi lại. Chưa cập nhật được nội dung trên trang (${failure(error)}): ${how}`,
+        "warning", error instanceof TypeError ? () => refreshAfterSave(done, refresh, how) : null);
+    }
+    return false;
+  }
+  notify(done);
+  return true;
 }
 
 // A local calendar day as YYYY-MM-DD (what the API's date filters take).
@@ -625,17 +721,14 @@ function importForm(formId, path, onImported) {
     const button = form.querySelector("button[type=submit]");
     button.disabled = true;
     notify(`Đang nhập ${file.name}…`);
-    try {
-      let report;
-      try { report = await api(path, { method: "POST", body: new FormData(form) }); } catch (error) {
-        importReport(box, error.body?.report, error.message);
-        throw error;
-      }
-      importReport(box, report);
-      notify(`${report.summary} — đang cập nhật bản đồ…`);
-      await onImported(report);
-      notify(report.summary);
-    } catch (error) { notify(error.message, true); } finally { button.disabled = false; }
+    let report;
+    try { report = await api(path, { method: "POST", body: new FormData(form) }); } catch (error) {
+      importReport(box, error.body?.report, error.message);
+      failed(error, () => form.requestSubmit());
+      return;
+    } finally { button.disabled = false; }
+    importReport(box, report);
+    await refreshAfterSave(report.summary, () => onImported(report), "tải lại trang để xem bản đồ và danh sách mới");
   });
 }
 
@@ -652,11 +745,16 @@ function panelTabs(onShow = () => {}) {
   return show;
 }
 
-// A table row (or list item) that acts like a button: click or Enter.
+// A table row (or list item, column heading) that acts like a button: click, Enter or Space (as a button does; the
+// page does not scroll). Keys pressed in a field inside it (a card's note) are the field's.
 function clickable(element, action) {
   element.tabIndex = 0;
   element.onclick = action;
-  element.onkeydown = (event) => { if (event.key === "Enter") action(); };
+  element.onkeydown = (event) => {
+    if (event.target !== element || (event.key !== "Enter" && event.key !== " ")) return;
+    event.preventDefault();
+    action();
+  };
   return element;
 }
 
@@ -686,6 +784,7 @@ function sortableTable(table, { keys, row, detail = null, onOpen = () => {}, sor
     }
     for (const th of table.querySelectorAll("th[data-sort]")) {
       th.dataset.order = th.dataset.sort === state.sort ? (state.ascending ? "asc" : "desc") : "";
+      th.setAttribute("aria-sort", { asc: "ascending", desc: "descending" }[th.dataset.order] || "none");
     }
     table.querySelector("tbody").replaceChildren(...shown.flatMap((item) => {
       const id = idOf(item);

@@ -55,9 +55,9 @@ diabanPages.planner = async function startPlanner(map, cfg) {
         await api(`/api/classifications/${year}/overrides`, { method: "POST", body: JSON.stringify({
           commune_code: item.commune_code, category, level: level || null, reason: form.reason.value.trim(),
         }) });
-        await load(item.commune_code);
-        notify(`Đã điều chỉnh ${item.full_name || item.commune_code}: ${classLabel(category, level)}`);
-      } catch (error) { notify(error.message, true); }
+      } catch (error) { failed(error, () => form.requestSubmit()); return; }
+      await refreshAfterSave(`Đã điều chỉnh ${item.full_name || item.commune_code}: ${classLabel(category, level)}`,
+        () => load(item.commune_code), TO_SEE);
     };
     return form;
   }
@@ -218,17 +218,19 @@ diabanPages.planner = async function startPlanner(map, cfg) {
   }
 
   async function reload() {
-    try { await load(); } catch (error) { notify(error.message, true); }
+    try { await load(); } catch (error) { failed(error, reload); }
     document.body.dataset.ready = "true";
   }
+  // How to see what was saved when the year could not be loaded again after it (refreshAfterSave).
+  const TO_SEE = "chọn lại năm hoặc tải lại trang để xem";
 
   approve.onclick = async () => {
     if (!window.confirm(`Phê duyệt kết quả phân loại năm ${year}? Sau khi phê duyệt, kết quả không thể sửa.`)) return;
-    try {
-      await api(`/api/classifications/${year}/approve`, { method: "POST" });
-      await load();
-      notify(`Đã phê duyệt kết quả phân loại năm ${year}`);
-    } catch (error) { notify(error.message, true); }
+    try { await api(`/api/classifications/${year}/approve`, { method: "POST" }); } catch (error) {
+      failed(error, () => approve.click());
+      return;
+    }
+    await refreshAfterSave(`Đã phê duyệt kết quả phân loại năm ${year}`, () => load(), TO_SEE);
   };
 
   // Run (or re-run) a year: a new draft; an existing draft is replaced only when the planner confirms; after approval
@@ -251,9 +253,9 @@ diabanPages.planner = async function startPlanner(map, cfg) {
         select.add(new Option(wanted, wanted), [...select.options].find((o) => Number(o.value) < Number(wanted)) || null);
       }
       select.value = wanted;
-      await load();
-      notify(`Năm ${wanted}: ${created.supersedes_id ? "bản hiệu chỉnh" : "bản nháp"} phiên bản ${created.version} đã tạo`);
-    } catch (error) { notify(error.message, true); } finally { button.disabled = false; }
+      await refreshAfterSave(`Năm ${wanted}: ${created.supersedes_id ? "bản hiệu chỉnh" : "bản nháp"} phiên bản ` +
+        `${created.version} đã tạo`, () => load(), TO_SEE);
+    } catch (error) { failed(error, () => runForm.requestSubmit()); } finally { button.disabled = false; }
   };
 
   select.addEventListener("change", reload);

@@ -114,7 +114,8 @@ diabanPages.team = async function startTeam(map, cfg) {
         body: JSON.stringify({ to: action.to, note, version: task.version }) }));
     } catch (error) {
       buttons.forEach((b) => { b.disabled = false; });
-      if (!CHANGED_MEANWHILE.includes(error.status)) { notify(error.message, true); return; }
+      // Tried again unchanged, the move carries the same key (the hidden field keeps it): done once.
+      if (!CHANGED_MEANWHILE.includes(error.status)) { failed(error, () => move(task, action, item, box)); return; }
       // The task changed since the list was drawn (command's own change, another member's) or is no longer the team's:
       // show it as it is now rather than buttons that can only be refused again.
       if (await reload()) notify(`${error.message} — danh sách đã được tải lại, hãy xem trạng thái hiện tại`, true);
@@ -123,9 +124,7 @@ diabanPages.team = async function startTeam(map, cfg) {
     field.value = key.value = "";
     const label = cfg.taskLabels[moved.state] || moved.state;
     item.querySelector("b.state").textContent = label;  // as it is now, even if the list cannot be loaded again
-    const done = `Nhiệm vụ #${task.id}: ${label}`;
-    notify(done);
-    await reload(null, done);
+    await refreshAfterSave(`Nhiệm vụ #${task.id}: ${label}`, () => loadTasks(), RELOAD_TO_SEE);
   }
 
   // Tasks with a change on the way (id → how many): drawn again meanwhile (another task's change reloads the list), such
@@ -193,7 +192,7 @@ diabanPages.team = async function startTeam(map, cfg) {
           done = `Đã gửi ghi chú cho nhiệm vụ #${task.id}`;
         }
       } catch (error) {
-        notify(error.message, true);
+        failed(error, () => form.requestSubmit());  // the same note, photo and key: stored once
         return;
       } finally {
         send.disabled = false;
@@ -201,8 +200,7 @@ diabanPages.team = async function startTeam(map, cfg) {
       }
       form.reset();  // the photo too: tapped again, «Gửi ghi chú» would send it as a new note
       form.key.value = "";
-      notify(done);
-      await reload(task.id, done);
+      await refreshAfterSave(done, () => loadTasks(task.id), RELOAD_TO_SEE);
     };
     return form;
   }
@@ -212,16 +210,21 @@ diabanPages.team = async function startTeam(map, cfg) {
     const details = document.createElement("details");
     details.className = "history";
     details.innerHTML = "<summary>Lịch sử, ghi chú và ảnh</summary><ol class=\"history\"><li>Đang tải…</li></ol>";
-    details.addEventListener("toggle", async () => {
-      if (!details.open) return;
+    const lines = details.querySelector("ol");
+    async function load() {
+      lines.innerHTML = "<li>Đang tải…</li>";
       try {
         const detail = await api(`/api/tasks/${task.id}`);
         const photos = {};
         for (const p of detail.photos) (photos[p.event_id] ||= []).push(p);
-        details.querySelector("ol").innerHTML = detail.events.map((e) => `<li>${eventText(e, cfg.eventLabels,
+        lines.innerHTML = detail.events.map((e) => `<li>${eventText(e, cfg.eventLabels,
           cfg.taskLabels, e.from_state, e.to_state)}${evidencePhotos(task.id, photos[e.id])}</li>`).join("");
-      } catch (error) { notify(error.message, true); }
-    });
+      } catch (error) {
+        lines.innerHTML = "<li>Chưa tải được lịch sử.</li>";
+        failed(error, load);
+      }
+    }
+    details.addEventListener("toggle", () => { if (details.open) load(); });
     return details;
   }
 
@@ -261,17 +264,19 @@ diabanPages.team = async function startTeam(map, cfg) {
   }
   showFinished.addEventListener("change", () => draw());
 
-  // The list loaded again (after a change, by «Tải lại danh sách»); whether it was. A failure leaves the list as it was
-  // and says so after what was `done` (a change the server stored: it used to be told as a failure, «hãy thử lại»).
-  async function reload(openHistory = null, done = "") {
+  // After a change the team made (stored: refreshAfterSave), how to see the list as it is now if it could not load.
+  const RELOAD_TO_SEE = "bấm «Tải lại danh sách» để xem danh sách mới";
+
+  // The list loaded again (by «Tải lại danh sách», after a refusal); whether it was. A failure leaves the list as it
+  // was and says so, with «Thử lại» when the network failed.
+  async function reload() {
     try {
-      await loadTasks(openHistory);
+      await loadTasks();
       return true;
     } catch (error) {
-      const why = error instanceof TypeError ? "mạng yếu hoặc mất sóng" : error.message;
       if (error.status !== 401) {
-        notify(`${done ? `${done} (đã lưu) — ` : ""}chưa tải được danh sách nhiệm vụ (${why}): bấm «Tải lại danh sách» `
-          + "để thử lại", true);
+        notify(`Chưa tải được danh sách nhiệm vụ (${failure(error)}): bấm «Tải lại danh sách» để thử lại`, true,
+          error instanceof TypeError ? loadList : null);
       }
       return false;
     }
