@@ -569,7 +569,11 @@ def _write_rows(conn: Connection, table: str, import_id: int, years: list[int] |
     its staged row by its place: no join of a million rows, no sort of full rows.
 
     (Moving the rows out and back in by binary COPY, for COPY's block writes, took longer: 6.5 s out and 3.2 s
-    in for a million rows, the client reading one message per row, against 7 s for this statement; measured.)
+    in for a million rows, the client reading one message per row, against 7 s for this statement; measured.
+    A CREATE TABLE AS per year, whose SELECT may use parallel workers as this INSERT's may not, took 2.6-2.9
+    server CPU-seconds without workers and 3.1-3.7 with 2, against 3.7-3.9 for this statement (1M rows, load
+    4.5-5.5; ids from `seq`, no RETURNING, constraints added after): what it saves is the routing and the
+    RETURNING, not the workers, which ids by nextval (parallel-unsafe) would forbid anyway.)
     """
     where = "" if years is None else f" AND p.period / 100 IN ({', '.join(str(int(y)) for y in years)})"
     record = ", refs AS (INSERT INTO incident_refs (ref) SELECT ref FROM written)" if refs else ""
@@ -593,6 +597,13 @@ def drop_work_tables(conn: Connection) -> None:
     conn.execute(text(f"DROP TABLE IF EXISTS {', '.join(_WORK_TABLES)}"))
 
 
+# Temporary tables, although parallel workers cannot read them (every phase after the staging COPY runs on one
+# core). Measured with the work tables UNLOGGED instead (issue 16; 1M rows, 2 cores shared with other work):
+# the placement then runs with 2 workers (a Gather Merge under the DISTINCT ON; 4.5 s -> 3.4 s at load 2), yet
+# the whole import, alternated with temporary tables, was no faster — best of 3: 20.2 s unlogged vs 15.0 s
+# temporary at load 3.2-3.5, server CPU 14.9-16.1 s vs 12.5-14.7 s: the workers found no idle core. Nor may the
+# application's role create them (no CREATE on schema public). The btree builds of years loaded apart are
+# parallel already (ordinary tables); GiST builds cannot be (PostgreSQL 15).
 #: The temporary tables of an import, in the order they are made.
 _WORK_TABLES = (
     "incident_staging",
