@@ -27,6 +27,7 @@ from gis.store.scoping import UNRESTRICTED
 from gis.store.sql import current_unit, local_year_start, valid_on
 from gis.store.tasks import suggest_assignees
 from models.domain.access import Principal
+from models.domain.dates import vn_day
 from models.domain.state_machine import StateMachine
 from models.errors import InvalidRequest
 from models.vocabulary import (
@@ -248,7 +249,7 @@ def _assign_field_work(conn: Connection, machine: StateMachine, actor: Principal
         )
         lines.append(
             f"Nhiệm vụ #{task_id}: đấu tranh, triệt xóa điểm nóng #{hotspot_id} giao {teams[0]['name']}"
-            f" (hạn {due:%d/%m/%Y})"
+            f" (hạn {vn_day(due)})"
         )
     return lines
 
@@ -325,7 +326,7 @@ def seed_demo_conversions(conn: Connection, actor: Principal, latest: datetime) 
                 )["version"]
             lines.append(
                 f"Nhiệm vụ #{task_id}: chuyển hóa địa bàn {name} năm {year} giao {team['name']}"
-                f" — «{TaskState(steps[-1][0]).label}» từ {at:%d/%m/%Y}"
+                f" — «{TaskState(steps[-1][0]).label}» từ {vn_day(at)}"
             )
     return lines
 
@@ -352,14 +353,14 @@ def run_lifecycle_demo(conn: Connection, machine: StateMachine, actor: Principal
             "too few quiet hotspots for the demo story",
         )
     lines = [
-        f"Phát hiện lần chạy #{early.run_id} ({early.window_from:%d/%m/%Y}–{early.window_to:%d/%m/%Y}):"
+        f"Phát hiện lần chạy #{early.run_id} ({vn_day(early.window_from)}–{vn_day(early.window_to)}):"
         f" {early.clusters} cụm"
     ]
     for hotspot_id in quiet[:2]:
         closed_at = _close(conn, machine, hotspot_id, early_end, monitoring_days, actor)
         lines.append(
             f"Điểm nóng #{hotspot_id}: phát hiện → xác minh → giao → đấu tranh → triệt xóa → giữ sạch"
-            f" → loại khỏi danh sách ngày {closed_at:%d/%m/%Y}"
+            f" → loại khỏi danh sách ngày {vn_day(closed_at)}"
         )
     reopened = quiet[1]
     with tempfile.TemporaryDirectory() as folder:
