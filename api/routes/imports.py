@@ -21,7 +21,7 @@ from typing import TYPE_CHECKING, Annotated, Any
 
 from fastapi import APIRouter, Depends, File, Form, Request, UploadFile
 
-from api.deps import ConnDep, require_roles
+from api.deps import ConnDep, OneOfEachPart, require_roles
 from api.errors import ImportRefused
 from api.limits import upload_body_size
 from api.schemas import ImportOut, ImportRefusedOut
@@ -176,7 +176,7 @@ def answer(
 
 @router.post("/indicators", response_model=ImportOut, max_body_size=upload_body_size(), responses=REFUSED_RESPONSE)
 def post_indicators(
-    request: Request, conn: ConnDep, user: IndicatorLoader, file: Upload, sheet: Sheet = None
+    request: Request, conn: ConnDep, user: IndicatorLoader, parts: OneOfEachPart, file: Upload, sheet: Sheet = None
 ) -> dict[str, Any]:
     """Load a yearly indicators table (as `diaban indicators import`): valid rows replace their years' values, each
     bad row is reported with its line. A provincial planner loads, and replaces, only their province's communes."""
@@ -200,6 +200,7 @@ def post_incidents(
     request: Request,
     conn: ConnDep,
     user: IncidentLoader,
+    parts: OneOfEachPart,
     file: Upload,
     sheet: Sheet = None,
     outside: Annotated[
