@@ -128,7 +128,8 @@ def validate_indicators(
         rej.add(
             bad | not_int,
             name,
-            f"{INDICATOR_FIELD_LABELS[name]} phải là số{' nguyên' if must_be_int else ''}: «{{}}» ({name}: not a valid number)",
+            f"{INDICATOR_FIELD_LABELS[name]} phải là số{' nguyên' if must_be_int else ''}: «{{}}»,"
+            f" ví dụ {'120' if must_be_int else '1500,5'} ({name}: not a valid number)",
             values=t,
         )
         rej.add((v < 0).to_numpy(), name, f"{INDICATOR_FIELD_LABELS[name]} âm: {{}} ({name}: negative value)", values=t)
