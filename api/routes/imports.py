@@ -53,7 +53,7 @@ Upload = Annotated[
 ]
 Sheet = Annotated[str | None, Form(max_length=200, description="the worksheet of an Excel file (default: the first)")]
 
-#: Refused rows, and flagged rows, an answer lists (the first ones in line order; `total` counts them all).
+#: Refused, duplicate and flagged rows an answer lists (the first ones in line order; `total` counts them all).
 IMPORT_ROWS_SHOWN = 1_000
 #: Characters of an uploaded file's name kept before its suffix (a file system takes 255 bytes, 3 per letter).
 NAME_CHARS = 80
@@ -167,6 +167,7 @@ def answer(
         "summary": summary_line(title, counts),
         "warnings": report.warnings,
         "rejected": report_rows(report.rejects, labels),
+        "duplicates": report_rows(report.duplicated, labels),
         "flagged": report_rows(report.flagged, labels),
     }
     if report.nothing_usable:

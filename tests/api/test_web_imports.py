@@ -131,6 +131,15 @@ def test_incident_rows_are_reported_with_line_ref_and_column_and_far_points_foll
     )
     assert bad_time["reason"] == bad_time["message"] + " (unparseable time)"
     assert answer["flagged"]["rows"][0]["message"].endswith(": vẫn lưu, không thuộc xã nào")
+    repeated = upload(
+        client, INCIDENTS, users["command"], "vu.csv", (INCIDENT_HEADER + body + body.splitlines(True)[0]).encode()
+    )
+    assert repeated.json()["counts"]["duplicates"] == 3
+    assert [(r["line"], r["ref"], r["field_label"], r["message"]) for r in repeated.json()["duplicates"]["rows"]] == [
+        (2, "W1", "Số hiệu", "mã đã có trong cơ sở dữ liệu"),
+        (4, "W3", "Số hiệu", "mã đã có trong cơ sở dữ liệu"),
+        (5, "W1", "Số hiệu", "mã đã có trong cơ sở dữ liệu"),
+    ]
     refused = upload(
         client,
         INCIDENTS,
