@@ -1,6 +1,7 @@
 """Typed FastAPI dependencies shared by the routers."""
 
 import asyncio
+from collections import Counter
 from collections.abc import AsyncIterator, Callable, Coroutine
 from contextlib import asynccontextmanager
 from dataclasses import dataclass
@@ -11,6 +12,7 @@ from fastapi.concurrency import run_in_threadpool
 from fastapi.security import OAuth2PasswordBearer
 from sqlalchemy import Connection, Engine, RootTransaction
 from sqlalchemy.pool import QueuePool
+from starlette.datastructures import UploadFile
 
 from api.cache import Memo
 from api.errors import DATABASE_FAILURES
@@ -23,6 +25,7 @@ from gis.store.scoping import AreaScope
 from gis.store.sessions import session_principal
 from models.domain.access import Principal, require_role
 from models.domain.state_machine import StateMachine
+from models.errors import InvalidRequest
 from models.vocabulary import READERS, WRITERS, Role
 
 
@@ -430,3 +433,30 @@ def writing(*roles: str) -> Callable[..., Coroutine[Any, Any, Writing]]:
 
 
 WriterWrite = Annotated[Writing, Depends(writing(*WRITERS))]
+
+
+class RepeatedFormPart(InvalidRequest):
+    """A multipart form sending one part twice (422): the route reads one value of it, and Starlette's form gives
+    the last one sent — a second `file` silently replaced the first."""
+
+    code = "repeated_form_part"
+
+
+async def one_of_each_part(request: Request) -> None:
+    """:class:`RepeatedFormPart` for a form repeating a part (a file, or a field such as `sheet`). The form is the
+    one FastAPI parsed already for the route's parameters (Starlette keeps it on the request): nothing is read
+    twice. Declared after the user, so that a request without a valid login is refused for that first."""
+    form = await request.form()
+    sent = Counter(name for name, _ in form.multi_items())
+    repeated = [(name, times) for name, times in sent.items() if times > 1]
+    if repeated:
+        name, times = repeated[0]
+        one = "một tệp" if any(isinstance(value, UploadFile) for value in form.getlist(name)) else "một giá trị"
+        raise RepeatedFormPart(
+            f"biểu mẫu gửi phần «{name}» {times} lần: mỗi lần tải lên chỉ nhận {one} cho phần này",
+            f"form part {name!r} sent {times} times; one is accepted",
+        )
+
+
+#: Checks that an upload's form repeats no part (see :func:`one_of_each_part`).
+OneOfEachPart = Annotated[None, Depends(one_of_each_part)]

@@ -901,8 +901,8 @@ class ImportRowsOut(_Out):
 
 
 class ImportOut(_Out):
-    """The outcome of an upload: the counts (and the Vietnamese line the command prints), warnings, refused rows
-    and rows kept but flagged."""
+    """The outcome of an upload: the counts (and the Vietnamese line the command prints), warnings, refused rows,
+    rows left out as duplicates and rows kept but flagged."""
 
     import_id: int | None = Field(description="the import run recorded (who, which file, when, counts)")
     file_name: str
@@ -910,6 +910,10 @@ class ImportOut(_Out):
     summary: str = Field(description="the counts in one Vietnamese line, as `diaban … import` prints them")
     warnings: list[str]
     rejected: ImportRowsOut
+    duplicates: ImportRowsOut = Field(
+        description="rows left out as duplicates: their ref stored already, or repeating a ref of the file (the"
+        " reason names the line kept)"
+    )
     flagged: ImportRowsOut
 
 

@@ -62,7 +62,7 @@ def _columns(*columns: tuple[str, str]) -> str:
 
 def _import_form(form_id: str, title: str, accept: str, hint: str, extra: str = "") -> str:
     """A folded form uploading an import file (common.js importForm sends it), and the place its report is shown:
-    the summary line, warnings, and the rows refused or kept but flagged."""
+    the summary line, warnings, and the rows refused, left out as duplicates or kept but flagged."""
     return f"""<details class="import" id="{form_id}-box"><summary>{escape(title)}</summary>
         <form id="{form_id}" class="stack import-form" novalidate>
           <label>Tệp <input name="file" type="file" accept="{accept}"></label>

@@ -56,8 +56,8 @@ SHOWN_REJECTS = 20
 def _print_report(kind: str, summary: dict, report, args: argparse.Namespace, columns: dict[str, str]) -> int:
     """Print an import's outcome (JSON, or Vietnamese lines with the first rejects and flagged rows); its exit code.
 
-    `--rejects FILE` lists every rejected row (kept = 0) and every row kept but flagged (kept = 1: an ambiguous
-    legacy commune with its candidates, a point outside every commune). A file whose every row was rejected
+    `--rejects FILE` lists every rejected row and every row left out as a duplicate (kept = 0), and every row kept
+    but flagged (kept = 1: an ambiguous legacy commune with its candidates, a point outside every commune). A file whose every row was rejected
     exits 2, like any unreadable input. `columns`: the contract's columns by their Vietnamese names.
     """
     if getattr(args, "rejects", None) is not None:
@@ -69,7 +69,11 @@ def _print_report(kind: str, summary: dict, report, args: argparse.Namespace, co
     for warning in report.warnings:
         print(f"Cảnh báo: {warning}", file=sys.stderr)
     print(summary_line(kind, summary))
-    for title, rows in (("Bị loại", report.rejects), ("Vẫn lưu, cần xem lại", report.flagged)):
+    for title, rows in (
+        ("Bị loại", report.rejects),
+        ("Trùng, bỏ qua", report.duplicated),
+        ("Vẫn lưu, cần xem lại", report.flagged),
+    ):
         if len(rows):
             print(f"{title}:")
         for row in rows.head(SHOWN_REJECTS).itertuples():
@@ -82,17 +86,19 @@ def _print_report(kind: str, summary: dict, report, args: argparse.Namespace, co
 
 
 def _write_listing(report, path: Path) -> None:  # noqa: ANN001 - an ImportReport (imported lazily)
-    """Every rejected row (kept = 0) then every flagged one (kept = 1) of each line, in line order, streamed."""
+    """Every rejected or duplicate row (kept = 0) then every flagged one (kept = 1) of each line, in line order,
+    streamed."""
     import csv
     import heapq
     from operator import itemgetter
 
     rejected: Iterator[tuple] = ((*row, 0) for row in report.rejects.rows())
+    duplicated: Iterator[tuple] = ((*row, 0) for row in report.duplicated.rows())
     flagged: Iterator[tuple] = ((*row, 1) for row in report.flagged.rows())
     with naming_file(path), open(path, "w", newline="", encoding="utf-8") as out:
         writer = csv.writer(out, lineterminator="\n")
         writer.writerow(["line", "ref", "field", "reason", "kept"])
-        listing: Iterator[tuple] = heapq.merge(rejected, flagged, key=itemgetter(0))
+        listing: Iterator[tuple] = heapq.merge(rejected, duplicated, flagged, key=itemgetter(0))
         writer.writerows(listing)
 
 

@@ -21,7 +21,7 @@ from typing import TYPE_CHECKING, Annotated, Any
 
 from fastapi import APIRouter, Depends, File, Form, Request, UploadFile
 
-from api.deps import ConnDep, require_roles
+from api.deps import ConnDep, OneOfEachPart, require_roles
 from api.errors import ImportRefused
 from api.limits import upload_body_size
 from api.schemas import ImportOut, ImportRefusedOut
@@ -53,7 +53,7 @@ Upload = Annotated[
 ]
 Sheet = Annotated[str | None, Form(max_length=200, description="the worksheet of an Excel file (default: the first)")]
 
-#: Refused rows, and flagged rows, an answer lists (the first ones in line order; `total` counts them all).
+#: Refused, duplicate and flagged rows an answer lists (the first ones in line order; `total` counts them all).
 IMPORT_ROWS_SHOWN = 1_000
 #: Characters of an uploaded file's name kept before its suffix (a file system takes 255 bytes, 3 per letter).
 NAME_CHARS = 80
@@ -167,6 +167,7 @@ def answer(
         "summary": summary_line(title, counts),
         "warnings": report.warnings,
         "rejected": report_rows(report.rejects, labels),
+        "duplicates": report_rows(report.duplicated, labels),
         "flagged": report_rows(report.flagged, labels),
     }
     if report.nothing_usable:
@@ -176,7 +177,7 @@ def answer(
 
 @router.post("/indicators", response_model=ImportOut, max_body_size=upload_body_size(), responses=REFUSED_RESPONSE)
 def post_indicators(
-    request: Request, conn: ConnDep, user: IndicatorLoader, file: Upload, sheet: Sheet = None
+    request: Request, conn: ConnDep, user: IndicatorLoader, parts: OneOfEachPart, file: Upload, sheet: Sheet = None
 ) -> dict[str, Any]:
     """Load a yearly indicators table (as `diaban indicators import`): valid rows replace their years' values, each
     bad row is reported with its line. A provincial planner loads, and replaces, only their province's communes."""
@@ -200,6 +201,7 @@ def post_incidents(
     request: Request,
     conn: ConnDep,
     user: IncidentLoader,
+    parts: OneOfEachPart,
     file: Upload,
     sheet: Sheet = None,
     outside: Annotated[

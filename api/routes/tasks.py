@@ -5,7 +5,17 @@ from typing import Annotated, Any
 from fastapi import APIRouter, File, Form, Header, Query, Request, Response, UploadFile
 
 from api.audit import record_read
-from api.deps import AreaScopeDep, Commander, ConnDep, Reader, ReaderRead, Writer, WriterRead, WriterWrite
+from api.deps import (
+    AreaScopeDep,
+    Commander,
+    ConnDep,
+    OneOfEachPart,
+    Reader,
+    ReaderRead,
+    Writer,
+    WriterRead,
+    WriterWrite,
+)
 from api.limits import upload_body_size
 from api.params import Commune
 from api.schemas import (
@@ -187,6 +197,7 @@ def post_photo(
     conn: ConnDep,
     user: Writer,
     scope: AreaScopeDep,
+    parts: OneOfEachPart,
     photo: Annotated[UploadFile, File(description="JPEG, PNG or WebP, at most DIABAN_PHOTO_MAX_MB")],
     note: Annotated[str, Form(max_length=4000)] = "",
     keep_location: Annotated[bool, Form(description="keep the EXIF GPS position in the stored photo")] = False,

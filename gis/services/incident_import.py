@@ -144,6 +144,8 @@ def _stage_and_store(
             report.warnings += _place_without_point(conn)
     with bar.phase("Loại trùng, gán xã/phường"):
         load.place(conn, staging.cells(), nearest_m, REFORM_DATE, load.history_exists(conn))
+    for part in load.duplicates(conn, staging.rows):  # before any placed row is dropped (see there)
+        report.duplicated.add(_duplicate_rows(part))
     unplaced = far = 0
     if staging.without_point:
         for part in load.unit_rejects(conn):
@@ -224,6 +226,17 @@ def _place_without_point(conn: Connection) -> list[str]:
         )
     load.place_units(conn, units, REFORM_DATE)
     return [legacy_note(old_code, "trước 1/7/2025")] if old_code else []
+
+
+#: Why a row was left out as a duplicate: its ref is stored already, or repeats the ref of a row of the file kept.
+STORED_REF = "mã đã có trong cơ sở dữ liệu (ref already stored)"
+REPEATED_REF = "trùng mã với dòng {0} (repeats the ref of line {0})"
+
+
+def _duplicate_rows(part: pd.DataFrame) -> pd.DataFrame:
+    """Rows left out as duplicates (line, ref, the line kept of their ref) as report rows."""
+    reasons = [STORED_REF if pd.isna(kept) else REPEATED_REF.format(int(kept)) for kept in part["kept"]]
+    return pd.DataFrame({"line": part["line"], "ref": part["ref"], "field": "ref", "reason": reasons})
 
 
 def _outside_rows(far: pd.DataFrame, nearest_m: float, refused: bool) -> pd.DataFrame:

@@ -20,7 +20,7 @@ from gis.store.communes import current_commune_codes
 from gis.store.import_runs import ImportReport, finish_import_run, start_import_run
 from gis.store.provinces import outside_province_reason, province_unit_codes
 from gis.unit_directory import legacy_note, unit_directory
-from models.domain.indicator_contract import validate_indicators
+from models.domain.indicator_contract import REPEATED_UNIT, validate_indicators
 from models.domain.row_checks import REJECT_COLUMNS, empty_rejects
 from models.domain.unit_mapping import REFORM_DATE, UnitMatch, aggregate_legacy_indicators
 from models.vocabulary import IndicatorMethod
@@ -87,6 +87,25 @@ def resolve_units(valid: pd.DataFrame, known: set[str]) -> tuple[pd.DataFrame, p
     return direct, old, rejects if len(rejects) else empty_rejects(), notes
 
 
+def repeated_units(frame: pd.DataFrame, column: str) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """(rows, rejects): a row naming the year and unit (`column`) of an earlier row in other words (by its code in
+    one row, by its names in another) is refused with the line kept, as a repeat written alike is by the contract
+    (the two rows reached the table's key together: the import stopped on a unique violation)."""
+    repeated = frame.duplicated(["year", column], keep="first").to_numpy()
+    if not repeated.any():
+        return frame, empty_rejects()
+    kept = frame.groupby(["year", column], sort=False)["line"].transform("first")[repeated]
+    rejects = pd.DataFrame(
+        {
+            "line": frame["line"][repeated],
+            "ref": frame[column][repeated],
+            "field": "commune_code",
+            "reason": [REPEATED_UNIT.format(line) for line in kept],
+        }
+    )
+    return frame[~repeated], rejects
+
+
 def in_province(
     direct: pd.DataFrame, old: pd.DataFrame, ours: set[str], reason: str
 ) -> tuple[pd.DataFrame, pd.DataFrame, pd.DataFrame]:
@@ -119,6 +138,8 @@ def import_indicators(
     """
     checked = validate_indicators(read_table(path, sheet=sheet, encoding=encoding))
     direct, old, unit_rejects, notes = resolve_units(checked.valid, current_commune_codes(conn))
+    direct, repeated_direct = repeated_units(direct, "commune_code")
+    old, repeated_old = repeated_units(old, "legacy_code")
     foreign = empty_rejects()
     ours: set[str] | None = None
     if province is not None:
@@ -133,7 +154,7 @@ def import_indicators(
     parts = [f for f in (direct, summed, given) if len(f)]
     rows = pd.concat(parts, ignore_index=True) if parts else None
     report = ImportReport(
-        rejects=ReportRows.of(checked.rejects, unit_rejects, foreign),
+        rejects=ReportRows.of(checked.rejects, unit_rejects, repeated_direct, repeated_old, foreign),
         warnings=checked.warnings + notes,
         flagged=ReportRows.of(flagged),
     )

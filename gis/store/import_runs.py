@@ -13,10 +13,11 @@ from gis.io.report_rows import ReportRows
 
 @dataclass
 class ImportReport:
-    """Counts of one import plus its rejects and flagged rows (line, ref, field, reason) and warnings.
+    """Counts of one import plus its rejects, duplicates and flagged rows (line, ref, field, reason) and warnings.
 
+    Duplicates were left out, their ref stored already or repeated in the file (the reason names the line kept).
     Flagged rows were kept but need a look: an ambiguous legacy commune (with its candidates), a point
-    outside every commune. Both lists are held in bounded memory (`ReportRows`), whatever the file's size.
+    outside every commune. The lists are held in bounded memory (`ReportRows`), whatever the file's size.
     """
 
     imported: int = 0
@@ -29,6 +30,7 @@ class ImportReport:
     ambiguous: int = 0
     import_id: int | None = None
     rejects: ReportRows = field(default_factory=ReportRows)
+    duplicated: ReportRows = field(default_factory=ReportRows)
     flagged: ReportRows = field(default_factory=ReportRows)
     warnings: list[str] = field(default_factory=list)
 

@@ -390,6 +390,40 @@ def _batches(
         yield pd.DataFrame(rows, columns=columns).astype({"line": "int64"})
 
 
+def duplicates(conn: Connection, staged: int) -> Iterator[pd.DataFrame]:
+    """Staged rows `place` left out as duplicates, in line order and in batches: line, ref, and `kept`, the line of
+    the row of that ref this file stores (NULL when the ref is stored already: then each of its rows is left out).
+
+    Called right after `place`, before any row is dropped from `incident_placed`: every staged row (`staged`) is then
+    either placed (`seq` numbers them 1…n) or a duplicate, so that a file without any costs one probe of the `seq`
+    index. Otherwise the rows with no placed row are kept apart and analysed (as one CTE, estimated at one row, they
+    were joined by nested loops: minutes for 100,000), then the staged rows of their refs are scanned once.
+    Measured as the owner on a shared 2-core machine, a generated file (bench/common.incident_csv) of 900,000 rows
+    plus 100,000 repeating earlier refs: at load 3.3, `place` 4.8 s, this 5.5 s with its 100,000 report rows read
+    (0.95 s of it the listing query, by EXPLAIN ANALYZE, which ran it once more), the whole import 31.7 s; at load
+    4.2–7.0, `place` 12.4–21.7 s, this 7.5–8.7 s (2.8–3.2 s of it the table of skipped rows), the import 58–66 s.
+    Which earlier import stored a ref is not said: `incident_refs` holds only the refs and `incidents` has no index
+    on `ref` (a scan of every year per import).
+    """
+    placed = conn.execute(text("SELECT coalesce(max(seq), 0) FROM incident_placed")).scalar_one()
+    if placed == staged:
+        return iter(())
+    conn.execute(
+        text("""CREATE TEMP TABLE incident_skipped ON COMMIT DROP AS
+        SELECT s.ctid AS tid, s.line, s.ref FROM incident_staging s
+        WHERE NOT EXISTS (SELECT FROM incident_placed p WHERE p.tid = s.ctid);
+        ANALYZE incident_skipped""")
+    )
+    return _batches(
+        conn,
+        """SELECT k.line, k.ref, f.line FROM incident_skipped k LEFT JOIN (
+            SELECT s.ref, s.line FROM incident_staging s JOIN (SELECT DISTINCT ref FROM incident_skipped) d USING (ref)
+            WHERE NOT EXISTS (SELECT FROM incident_skipped x WHERE x.tid = s.ctid)
+        ) f USING (ref) ORDER BY k.line""",
+        ["line", "ref", "kept"],
+    )
+
+
 def unit_rejects(conn: Connection) -> Iterator[pd.DataFrame]:
     """New rows without a point whose code or address names no loaded unit: line, ref, field, reason, in batches.
     `drop_unplaced` then takes them out."""
@@ -610,6 +644,7 @@ _WORK_TABLES = (
     "incident_cells",
     "incident_placed",
     "incident_parts_m",  # only when a point lies outside
+    "incident_skipped",  # only when a row is a duplicate
 )
 
 

@@ -69,6 +69,8 @@ _OFFSET = r"\d{2}:\d{2}(?::\d{2}(?:[.,]\d+)?)? ?(?:[zZ]|[+-]\d{2}(?::?\d{2})?)$"
 _DAY_FIRST = r"^(\d{1,2})[/.-](\d{1,2})[/.-](\d{4})(?:[ T]+(\d{1,2}):(\d{2})(?::(\d{2}))?)?$"
 #: An ISO 8601 date down to the day (extended or basic form).
 _WHOLE_DAY = r"^\d{4}-?\d{2}-?\d{2}"
+#: What a coordinate in degrees must look like (a reason goes on with an example): DMS is not read.
+_DEGREES = "cần độ thập phân, không nhận độ-phút-giây; dấu thập phân là chấm hoặc phẩy, ví dụ"
 #: Times before this are typing mistakes (a year 0225 for 2025), not police records (models.domain.dates.EARLIEST).
 EARLIEST_TIME = pd.Timestamp(datetime.combine(EARLIEST, time()), tz=LOCAL_TZ_NAME).tz_convert("UTC")
 
@@ -170,7 +172,12 @@ def _project(
         try:
             crs = CRS.from_user_input(f"EPSG:{code}" if code.isdigit() else code)
         except CRSError:
-            rejects.add(these, "crs", f"hệ tọa độ không hợp lệ: «{code}» (unknown CRS)")
+            rejects.add(
+                these,
+                "crs",
+                f"hệ tọa độ không hợp lệ: «{code}», cần mã EPSG, ví dụ 32648 là UTM vùng 48N, 4326 là WGS84"
+                " (unknown CRS)",
+            )
             continue
         transformer = Transformer.from_crs(crs, 4326, always_xy=True)
         lon[these], lat[these] = transformer.transform(x[these].to_numpy(), y[these].to_numpy())
@@ -200,7 +207,8 @@ def validate_incidents(raw: pd.DataFrame, now: datetime | None = None) -> Valida
     rej.add(
         unparsed & (when_text != "").to_numpy(),
         "occurred_at",
-        "thời gian không đọc được: «{}», cần ISO 8601 hoặc ngày/tháng/năm (unparseable time)",
+        "thời gian không hợp lệ: «{}», cần dạng ngày/tháng/năm, có thể kèm giờ:phút, ví dụ 05/12/2025 hoặc"
+        " 05/12/2025 14:30, hoặc ISO 8601, ví dụ 2025-12-05T14:30 (unparseable time)",
         values=when_text,
     )
     rej.add(future, "occurred_at", "thời gian ở tương lai: «{}» (time is in the future)", values=when_text)
@@ -226,12 +234,18 @@ def validate_incidents(raw: pd.DataFrame, now: datetime | None = None) -> Valida
     use_xy = ((lon_t == "") & (lat_t == "") & (x_t != "") & (y_t != "")).to_numpy()
     lon, bad_lon = parse_numbers(lon_t)
     lat, bad_lat = parse_numbers(lat_t)
-    rej.add(bad_lon, "lon", "kinh độ không phải số: «{}» (lon is not a number)", values=lon_t)
-    rej.add(bad_lat, "lat", "vĩ độ không phải số: «{}» (lat is not a number)", values=lat_t)
+    rej.add(bad_lon, "lon", f"kinh độ không phải số: «{{}}», {_DEGREES} 106.6830 (lon is not a number)", values=lon_t)
+    rej.add(bad_lat, "lat", f"vĩ độ không phải số: «{{}}», {_DEGREES} 20.8600 (lat is not a number)", values=lat_t)
     if use_xy.any():
         x, bad_x = parse_numbers(x_t)
         y, bad_y = parse_numbers(y_t)
-        rej.add(use_xy & (bad_x | bad_y), "x/y", "tọa độ x/y không phải số (x/y not numbers)")
+        rej.add(
+            use_xy & (bad_x | bad_y),
+            "x/y",
+            "tọa độ x/y không phải số: «{}», cần số mét trong hệ tọa độ của cột crs, ví dụ x 676000, y 2307000"
+            " (x/y not numbers)",
+            values="x " + x_t + ", y " + y_t,
+        )
         rej.add(use_xy & (crs_t == "").to_numpy(), "crs", "thiếu mã EPSG cho x/y (crs is required with x/y)")
         ok_xy = use_xy & ~bad_x & ~bad_y & (crs_t != "").to_numpy()
         _project(x, y, crs_t, ok_xy, rej, lon, lat)
@@ -252,7 +266,12 @@ def validate_incidents(raw: pd.DataFrame, now: datetime | None = None) -> Valida
 
     qty_t = text_column(raw, "quantity_g")
     qty, bad_qty = parse_numbers(qty_t)
-    rej.add(bad_qty, "quantity_g", "khối lượng không phải số: «{}» (quantity_g is not a number)", values=qty_t)
+    rej.add(
+        bad_qty,
+        "quantity_g",
+        "khối lượng không phải số: «{}», cần số gam, ví dụ 2,5 hoặc 2.5 (quantity_g is not a number)",
+        values=qty_t,
+    )
     rej.add((qty < 0).to_numpy(), "quantity_g", "khối lượng âm: {} (negative quantity_g)", values=qty_t)
 
     arr_t = text_column(raw, "arrested")
@@ -261,7 +280,7 @@ def validate_incidents(raw: pd.DataFrame, now: datetime | None = None) -> Valida
     rej.add(
         bad_arr | not_int,
         "arrested",
-        "số người bị bắt phải là số nguyên: «{}» (arrested must be an integer)",
+        "số người bị bắt phải là số nguyên: «{}», ví dụ 2 (arrested must be an integer)",
         values=arr_t,
     )
     rej.add((arrested < 0).to_numpy(), "arrested", "số người bị bắt âm: {} (negative arrested)", values=arr_t)

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from collections.abc import Collection
 
+import numpy as np
 import pandas as pd
 
 from models.domain.personal_names import name_like_rows, name_warning
@@ -62,6 +63,8 @@ ALIASES: dict[str, str] = {
     **dict.fromkeys(("so_doi_tuong_bi_bat", "doi_tuong_bi_bat", "so_nguoi_bi_bat"), "arrested_offenders"),
     **dict.fromkeys(("nguon", "don_vi_bao_cao"), "source"),
 }
+#: Why a row repeating the year and commune of an earlier valid row is refused (the line of the row kept).
+REPEATED_UNIT = "trùng năm và xã với dòng {0} (same year and commune as line {0})"
 _TRUE = {"1", "true", "yes", "y", "co", "có", "x"}
 _FALSE = {"0", "false", "no", "n", "khong", "không"}
 
@@ -128,7 +131,8 @@ def validate_indicators(
         rej.add(
             bad | not_int,
             name,
-            f"{INDICATOR_FIELD_LABELS[name]} phải là số{' nguyên' if must_be_int else ''}: «{{}}» ({name}: not a valid number)",
+            f"{INDICATOR_FIELD_LABELS[name]} phải là số{' nguyên' if must_be_int else ''}: «{{}}»,"
+            f" ví dụ {'120' if must_be_int else '1500,5'} ({name}: not a valid number)",
             values=t,
         )
         rej.add((v < 0).to_numpy(), name, f"{INDICATOR_FIELD_LABELS[name]} âm: {{}} ({name}: negative value)", values=t)
@@ -157,9 +161,17 @@ def validate_indicators(
         values=route_t,
     )
 
-    key = year.astype(str) + "|" + raw["_unit"]
-    repeated = key.duplicated(keep="first").to_numpy() & ~rej.bad
-    rej.add(repeated, "commune_code", "trùng năm và mã xã với một dòng trước (duplicate year and commune)")
+    # A repeat names the line of the row kept: the first valid one of its year and commune (a refused row keeps none).
+    key = (year.astype(str) + "|" + raw["_unit"])[~rej.bad]
+    kept_line = raw["line"][~rej.bad].groupby(key.to_numpy(), sort=False).transform("first")
+    repeated = np.zeros(len(raw), dtype=bool)
+    repeated[np.flatnonzero(~rej.bad)[key.duplicated(keep="first").to_numpy()]] = True
+    rej.add(
+        repeated,
+        "commune_code",
+        REPEATED_UNIT,
+        values=kept_line.reindex(raw.index, fill_value=0),
+    )
 
     ok = ~rej.bad
     valid = pd.DataFrame(

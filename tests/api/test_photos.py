@@ -126,6 +126,17 @@ def test_a_team_attaches_a_photo_that_another_team_cannot_fetch(client, teams, c
             conn.execute(text(statement))
 
 
+def test_two_photos_in_one_form_are_refused_not_the_last_one_kept(client, teams, conn) -> None:
+    two = client.post(
+        f"/api/tasks/{teams['task']}/photos",
+        files=[("photo", ("a.jpg", photo(), "image/jpeg")), ("photo", ("b.jpg", photo(), "image/jpeg"))],
+        headers=teams["headers"]["A"],
+    )
+    assert two.status_code == 422 and two.json()["code"] == "repeated_form_part", two.text
+    assert "«photo» 2 lần" in two.json()["message"]
+    assert conn.execute(text("SELECT count(*) FROM task_photos")).scalar_one() == 0
+
+
 def test_a_phone_photo_of_several_megabytes_is_taken(client, teams) -> None:
     """A phone's camera writes 2-5 MB: more than the 1 MB of a JSON body, within DIABAN_PHOTO_MAX_MB (8)."""
     noise = Image.frombytes("RGB", (2000, 1500), random.Random(7).randbytes(2000 * 1500 * 3))

@@ -125,9 +125,21 @@ def test_incident_rows_are_reported_with_line_ref_and_column_and_far_points_foll
     assert [(r["line"], r["ref"]) for r in answer["flagged"]["rows"]] == [(4, "W3")]
     # What the page shows is Vietnamese alone and quotes the value; the English reason stays for other clients.
     bad_time = answer["rejected"]["rows"][0]
-    assert bad_time["message"] == "thời gian không đọc được: «not-a-date», cần ISO 8601 hoặc ngày/tháng/năm"
+    assert bad_time["message"] == (
+        "thời gian không hợp lệ: «not-a-date», cần dạng ngày/tháng/năm, có thể kèm giờ:phút, ví dụ 05/12/2025 hoặc"
+        " 05/12/2025 14:30, hoặc ISO 8601, ví dụ 2025-12-05T14:30"
+    )
     assert bad_time["reason"] == bad_time["message"] + " (unparseable time)"
     assert answer["flagged"]["rows"][0]["message"].endswith(": vẫn lưu, không thuộc xã nào")
+    repeated = upload(
+        client, INCIDENTS, users["command"], "vu.csv", (INCIDENT_HEADER + body + body.splitlines(True)[0]).encode()
+    )
+    assert repeated.json()["counts"]["duplicates"] == 3
+    assert [(r["line"], r["ref"], r["field_label"], r["message"]) for r in repeated.json()["duplicates"]["rows"]] == [
+        (2, "W1", "Số hiệu", "mã đã có trong cơ sở dữ liệu"),
+        (4, "W3", "Số hiệu", "mã đã có trong cơ sở dữ liệu"),
+        (5, "W1", "Số hiệu", "mã đã có trong cơ sở dữ liệu"),
+    ]
     refused = upload(
         client,
         INCIDENTS,

@@ -684,14 +684,15 @@ def test_command_reads_each_figure_on_the_line_of_its_name_on_a_phone(chromium, 
 
 def test_command_imports_incidents_on_a_phone_and_reads_the_refused_rows(chromium, server: str, tmp_path: Path) -> None:
     """«Nhập vụ việc từ tệp…»: a file with bad rows is stored without them; the report names each refused row's line,
-    reference, column and reason, the column's name whole on a narrow phone (it broke inside its words); the map's
+    reference, column and reason, and the repeated ref with the line kept, the column's name whole on a narrow phone (it broke inside its words); the map's
     incidents are asked for again."""
     upload = tmp_path / "vu-viec-moi.csv"
     upload.write_text(
         "ref,occurred_at,kind,lon,lat\n"
         "NHAP-1,2026-11-01T08:00:00,possession,106.68,20.86\n"
         "NHAP-2,2026-31-01,possession,106.68,20.86\n"
-        "NHAP-3,2026-11-02T09:00:00,khong-biet,106.68,20.86\n",
+        "NHAP-3,2026-11-02T09:00:00,khong-biet,106.68,20.86\n"
+        "NHAP-1,2026-11-03T08:00:00,possession,106.68,20.86\n",
         encoding="utf-8",
     )
     page, errors = open_as(chromium, server, "chihuy", SMALL_PHONE)
@@ -705,6 +706,9 @@ def test_command_imports_incidents_on_a_phone_and_reads_the_refused_rows(chromiu
         ["3", "NHAP-2", "Thời gian"],
         ["4", "NHAP-3", "Loại vụ việc"],
     ]
+    # The repeated ref is listed apart, with the line of the row kept.
+    assert page.locator("#incident-import-report h3").all_inner_texts() == ["Bị loại: 2 dòng", "Trùng, bỏ qua: 1 dòng"]
+    assert rows.nth(2).locator("td").all_inner_texts() == ["5", "NHAP-1", "Số hiệu", "trùng mã với dòng 2"]
     split = """td => { const range = document.createRange(); range.selectNodeContents(td);
         return new Set([...range.getClientRects()].map(r => Math.round(r.top))).size; }"""
     for i in range(2):  # at most a line per word

@@ -14,7 +14,7 @@ import geopandas as gpd
 import numpy as np
 import pandas as pd
 import pytest
-from sqlalchemy import Connection, Engine, text
+from sqlalchemy import Connection, Engine, event, text
 
 from gis.io.readers import FileFormatError
 from gis.services.incident_import import import_incidents
@@ -435,3 +435,75 @@ def test_a_copy_postgresql_refuses_as_it_ends_is_an_error_not_a_wait(owner_conn:
     worker.start()
     worker.join(60)
     assert not worker.is_alive() and len(raised) == 1 and isinstance(raised[0], psycopg.DataError), raised
+
+
+#: A ref repeated in the file (D1 three times, D2 twice) and a ref whose first row is refused (D3 at line 5), so that
+#: its second row is the one kept.
+REPEATS = (
+    "D1,2025-03-01,106.6830,20.8600,tip,,,,\n"
+    "D2,2025-03-01,106.6830,20.8600,tip,,,,\n"
+    "D1,2025-03-02,106.6830,20.8600,tip,,,,\n"
+    "D3,31/13/2025,106.6830,20.8600,tip,,,,\n"
+    "D3,2025-03-03,106.6830,20.8600,tip,,,,\n"
+    "D2,2025-03-04,106.6830,20.8600,tip,,,,\n"
+    "D1,2025-03-05,106.6830,20.8600,tip,,,,\n"
+)
+
+
+def _listed(rows) -> list[tuple]:  # noqa: ANN001 - ReportRows
+    return [(line, ref, field, reason) for line, ref, field, reason in rows.rows()]
+
+
+def test_each_duplicate_is_listed_with_its_line_and_the_line_kept_or_the_database(
+    conn: Connection, tmp_path: Path
+) -> None:
+    path = write(tmp_path, REPEATS)
+    report = import_incidents(conn, path, imported_by="test")
+    assert report.imported == 3 and report.rejected == 1 and report.duplicates == 3
+    assert _listed(report.duplicated) == [
+        (4, "D1", "ref", "trùng mã với dòng 2 (repeats the ref of line 2)"),
+        (7, "D2", "ref", "trùng mã với dòng 3 (repeats the ref of line 3)"),
+        (8, "D1", "ref", "trùng mã với dòng 2 (repeats the ref of line 2)"),
+    ]
+    # Imported again: every staged row's ref is stored now, the first one of each ref too.
+    again = import_incidents(conn, path, imported_by="test")
+    stored = "mã đã có trong cơ sở dữ liệu (ref already stored)"
+    assert again.duplicates == 6 and _listed(again.duplicated) == [
+        (line, ref, "ref", stored) for line, ref in [(2, "D1"), (3, "D2"), (4, "D1"), (6, "D3"), (7, "D2"), (8, "D1")]
+    ]
+
+
+def test_a_file_without_duplicates_never_runs_their_query(conn: Connection, tmp_path: Path) -> None:
+    """The count tells there are none: the two scans of the staged rows are not made."""
+    statements: list[str] = []
+
+    def seen(conn_, cursor, statement, *args) -> None:  # noqa: ANN001
+        statements.append(statement)
+
+    event.listen(conn, "before_cursor_execute", seen)
+    try:
+        report = import_incidents(conn, write(tmp_path, "".join(REPEATS.splitlines(True)[:2])), imported_by="test")
+    finally:
+        event.remove(conn, "before_cursor_execute", seen)
+    assert report.imported == 2 and report.duplicates == 0 and report.duplicated.empty
+    assert any("FROM incident_placed" in s for s in statements)
+    assert not any("CREATE TEMP TABLE incident_skipped" in s for s in statements)
+
+
+def test_a_ref_typed_with_spaces_around_it_in_excel_is_the_same_ref(conn: Connection, tmp_path: Path) -> None:
+    """' HP-001 ' from a workbook cell and 'HP-001' from a text file are one incident (the reader trims a ref)."""
+    from openpyxl import Workbook
+
+    book = Workbook()
+    sheet = book.active
+    sheet.append(["ref", "occurred_at", "lon", "lat", "kind"])
+    sheet.append([" HP-001 ", "2025-03-01", *CITY, "tip"])
+    sheet.append(["HP-001\u00a0", "2025-03-02", *CITY, "tip"])  # a no-break space, as a copy from a web page has
+    book.save(workbook := tmp_path / "vu.xlsx")
+    first = import_incidents(conn, workbook, imported_by="test")
+    assert first.imported == 1 and _listed(first.duplicated) == [
+        (3, "HP-001", "ref", "trùng mã với dòng 2 (repeats the ref of line 2)")
+    ]
+    again = import_incidents(conn, write(tmp_path, "HP-001,2025-03-01,106.683,20.86,tip,,,,\n"), imported_by="test")
+    assert again.imported == 0 and again.duplicates == 1
+    assert conn.execute(text("SELECT ref FROM incidents WHERE ref LIKE '%HP-001%'")).scalars().all() == ["HP-001"]

@@ -93,3 +93,48 @@ def test_a_count_beyond_what_is_stored_is_a_reject(conn: Connection, tmp_path: P
     rejects = report.rejects.frame()
     assert rejects[["line", "field"]].values.tolist() == [[2, "population"], [3, "users_with_records"]]
     assert rejects["reason"].str.contains("quá lớn").all()
+
+
+def test_a_repeated_year_and_commune_names_the_line_kept_and_a_refused_row_keeps_none(
+    conn: Connection, tmp_path: Path
+) -> None:
+    """The repeat said «với một dòng trước» (which one?), and a row repeating a refused one was refused too: neither
+    was imported."""
+    path = tmp_path / "ind.csv"
+    path.write_text(
+        HEADER + "2025,10507,-5,120,0,0,1,2\n"  # refused: a negative population
+        "2025,10507,30000,120,0,0,1,2\n"  # kept
+        "2025,10525,20000,0,0,0,0,\n"
+        "2025,10507,31000,120,0,0,1,2\n",
+        encoding="utf-8",
+    )
+    report = import_indicators(conn, path, imported_by="test")
+    assert report.imported == 2
+    assert [(line, field, reason) for line, _, field, reason in report.rejects.rows()] == [
+        (2, "population", "Dân số âm: -5 (population: negative value)"),
+        (5, "commune_code", "trùng năm và xã với dòng 3 (same year and commune as line 3)"),
+    ]
+    stored = conn.execute(
+        text("SELECT population FROM commune_indicators WHERE year = 2025 AND commune_code = '10507'")
+    )
+    assert stored.scalar_one() == 30000
+
+
+def test_a_commune_given_by_its_code_and_again_by_its_names_is_one_repeat_not_a_crash(
+    conn: Connection, tmp_path: Path
+) -> None:
+    """Both rows reached the table's key: the import stopped on a unique violation (a traceback, a 500 upload)."""
+    name = conn.execute(text("SELECT name FROM admin_units WHERE code = '10507'")).scalar_one()
+    path = tmp_path / "ind.csv"
+    path.write_text(
+        "year,commune_code,commune,province,population,users_with_records,plants_destroyed,cultivation_m2,"
+        "on_drug_route\n"
+        "2025,10507,,,30000,1,0,0,1\n"
+        f"2025,,{name},Thành phố Hải Phòng,31000,1,0,0,1\n",
+        encoding="utf-8",
+    )
+    report = import_indicators(conn, path, imported_by="test")
+    assert report.imported == 1
+    assert list(report.rejects.rows()) == [
+        (3, "10507", "commune_code", "trùng năm và xã với dòng 2 (same year and commune as line 2)")
+    ]

@@ -203,6 +203,41 @@ def test_impossible_day_first_date_is_rejected() -> None:
     assert single_reject({"occurred_at": "31/02/2024"})["field"] == "occurred_at"
 
 
+@pytest.mark.parametrize(
+    "override, field, found, expected",
+    [
+        (
+            {"occurred_at": "31/13/2025"},
+            "occurred_at",
+            "«31/13/2025»",
+            "cần dạng ngày/tháng/năm, có thể kèm giờ:phút, ví dụ 05/12/2025",
+        ),
+        ({"lon": "106°41'20\"E"}, "lon", "«106°41'20\"E»", "cần độ thập phân, không nhận độ-phút-giây"),
+        ({"lat": "20 51 36"}, "lat", "«20 51 36»", "ví dụ 20.8600"),
+        (
+            {"lon": "", "lat": "", "x": "676 000 m", "y": "2307000", "crs": "32648"},
+            "x/y",
+            "«x 676 000 m, y 2307000»",
+            "ví dụ x 676000, y 2307000",
+        ),
+        (
+            {"lon": "", "lat": "", "x": "676000", "y": "2307000", "crs": "UTM48"},
+            "crs",
+            "«UTM48»",
+            "cần mã EPSG, ví dụ 32648",
+        ),
+        ({"quantity_g": "2 gam"}, "quantity_g", "«2 gam»", "cần số gam, ví dụ 2,5 hoặc 2.5"),
+        ({"arrested": "hai"}, "arrested", "«hai»", "ví dụ 2"),
+    ],
+)
+def test_a_value_in_the_wrong_form_is_quoted_with_the_form_expected_and_an_example(
+    override: dict, field: str, found: str, expected: str
+) -> None:
+    """«không đọc được» alone left a planner guessing which form the column wants."""
+    reject = single_reject(override)
+    assert reject["field"] == field and found in reject["reason"] and expected in reject["reason"], reject["reason"]
+
+
 def test_a_commune_code_or_an_address_locates_a_row_without_point() -> None:
     result = validate_incidents(
         rows(

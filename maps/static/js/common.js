@@ -668,14 +668,17 @@ function printSheet(map, cfg) {
   });
 }
 
-// An import's report under its form: the summary line, the warnings, then the rows refused and those kept but flagged
+// An import's report under its form: the summary line, the warnings, then the rows refused, those left out as
+// duplicates (the reason names the line kept) and those kept but flagged
 // (line, ref or code, column by its Vietnamese name, reason) — the first ones of a long list, with how many in all.
 function importReport(box, report, failure = "") {
   const parts = failure ? [`<p class="import-failure">${escapeHtml(failure)}</p>`] : [];
   if (report) {
     parts.push(`<p class="import-summary">${escapeHtml(report.summary)}</p>`);
     parts.push(...report.warnings.map((w) => `<p class="import-warning">Cảnh báo: ${escapeHtml(w)}</p>`));
-    for (const [title, list] of [["Bị loại", report.rejected], ["Vẫn lưu, cần xem lại", report.flagged]]) {
+    const lists = [["Bị loại", report.rejected], ["Trùng, bỏ qua", report.duplicates],
+      ["Vẫn lưu, cần xem lại", report.flagged]];
+    for (const [title, list] of lists) {
       if (!list.total) continue;
       const shown = list.total > list.rows.length ? ` (${VI_NUMBER.format(list.rows.length)} dòng đầu)` : "";
       const rows = list.rows.map((r) => `<tr><td>${r.line}</td><td>${escapeHtml(r.ref ?? "")}</td>` +
