@@ -313,9 +313,3 @@ def validate_incidents(raw: pd.DataFrame, now: datetime | None = None) -> Valida
         if named.any():
             warnings.append(name_warning(name, valid["line"].to_numpy()[named]))
     return ValidationResult(valid=valid, rejects=rej.frame(), warnings=warnings)
-
-
-def split_duplicates_in_file(valid: pd.DataFrame) -> tuple[pd.DataFrame, int]:
-    """Keep the first occurrence of each ref; later repeats in the same file count as duplicates."""
-    repeated = valid["ref"].duplicated(keep="first").to_numpy()
-    return valid[~repeated].reset_index(drop=True), int(repeated.sum())

@@ -12,7 +12,6 @@ from models.domain.incident_contract import (
     COLUMNS,
     ContractError,
     check_header,
-    split_duplicates_in_file,
     validate_incidents,
 )
 from models.domain.row_checks import header_key
@@ -134,12 +133,6 @@ def test_missing_required_column_is_a_file_error() -> None:
 
 def test_unknown_columns_give_one_warning() -> None:
     assert len(check_header(["ref", "occurred_at", "lon", "lat", "kind", "ten_doi_tuong", "ghi_chu"])) == 1
-
-
-def test_repeated_ref_in_file_keeps_first() -> None:
-    valid = validate_incidents(rows({"ref": "A"}, {"ref": "B"}, {"ref": "A"}), now=NOW).valid
-    kept, repeats = split_duplicates_in_file(valid)
-    assert list(kept["line"]) == [2, 3] and repeats == 1
 
 
 def test_vietnamese_headers_are_read_through_the_alias_table() -> None:
