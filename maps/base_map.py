@@ -9,7 +9,7 @@ import folium
 from maps.assets import HAI_PHONG_VIEW, MAX_ZOOM, Basemap, MapView, static_url
 
 #: Leaflet.VectorGrid, for the pages that draw vector tiles (the command page's incidents): 48 KB (17.6 KB on the
-#: wire) the other pages would load and run for nothing; bench/bench_pages.py, the team page on a phone: 271 → 254 KB.
+#: wire) the other pages would load and run for nothing; bench/bench_pages.py, the team page on a phone: 271 → 256 KB.
 VECTOR_GRID = ("vectorgrid", "vendor/vectorgrid/Leaflet.VectorGrid.bundled.min.js")
 
 
