@@ -330,9 +330,9 @@ def _recovery_conflict(exc: Exception) -> bool:
 ReplicaConnDep = Annotated[Connection, Depends(get_replica_connection, scope="function")]
 
 
-async def get_data_key(request: Request, conn: ReplicaConnDep, scope: AreaScopeDep) -> tuple:
-    """What a cached map answer depends on: the incidents' and boundaries' versions, the scope and, for a team, its
-    area as of today. The versions are remembered by the process for DIABAN_DATA_VERSION_SECONDS (see api.cache.Memo).
+async def current_versions(request: Request, conn: Connection) -> DataVersions:
+    """The data versions as ``conn`` sees them, remembered by the process for DIABAN_DATA_VERSION_SECONDS (see
+    api.cache.Memo).
 
     They are read on the connection that builds the answer, and remembered per engine: a replica's versions are
     never newer than what it serves, so no answer built from a replica that lags is cached under a newer key. A
@@ -343,6 +343,13 @@ async def get_data_key(request: Request, conn: ReplicaConnDep, scope: AreaScopeD
     versions = memo.fresh()
     if versions is None:
         versions = await run_in_threadpool(memo.get, lambda: data_versions(conn))
+    return versions
+
+
+async def get_data_key(request: Request, conn: ReplicaConnDep, scope: AreaScopeDep) -> tuple:
+    """What a cached map answer depends on: the incidents' and boundaries' versions (:func:`current_versions`), the
+    scope and, for a team, its area as of today."""
+    versions = await current_versions(request, conn)
     if scope.team_id is None:
         return versions.incidents, versions.boundaries, *scope.key
     return versions.incidents, versions.boundaries, *scope.key, versions.team_areas, versions.today

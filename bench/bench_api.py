@@ -57,6 +57,7 @@ from gis.store.accounts import principal_by_username
 from gis.store.scoping import UNRESTRICTED
 from gis.store.tasks import suggest_assignees
 from models.domain.hotspot_lifecycle import HOTSPOT_LIFECYCLE
+from models.vocabulary import HOTSPOT_TASKABLE
 
 ROOT = Path(__file__).resolve().parents[1]
 TIPG_VENV = ROOT / ".venv-tipg"
@@ -86,16 +87,18 @@ def tile_list(n: int, seed: int = 0, zooms: tuple[int, int] = (12, 15)) -> list[
 
 
 def seed_tasks(engine: Engine, limit: int = 200) -> None:
-    """Demo accounts, and a suppression task for each of the largest hotspots that has none, for its area's team."""
+    """Demo accounts, and a suppression task for each of the largest hotspots that has none and may get one (detected,
+    verified first; a dormant or closed one may not), for its area's team."""
     with engine.begin() as conn:
         seed_demo_accounts(conn, hash_password)
         actor = principal_by_username(conn, "chihuy")
         for hotspot_id, commune, status, version in conn.execute(
             text(
                 "SELECT h.id, h.commune_code, h.status, h.version FROM hotspots h WHERE NOT EXISTS"
-                " (SELECT 1 FROM tasks t WHERE t.hotspot_id = h.id) ORDER BY h.n_incidents DESC LIMIT :n"
+                " (SELECT 1 FROM tasks t WHERE t.hotspot_id = h.id) AND h.status = ANY(:open)"
+                " ORDER BY h.n_incidents DESC LIMIT :n"
             ),
-            {"n": limit},
+            {"n": limit, "open": ["detected", *HOTSPOT_TASKABLE]},
         ).all():
             teams = suggest_assignees(conn, commune) if commune else []
             if teams:

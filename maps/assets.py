@@ -3,15 +3,42 @@
 
 from __future__ import annotations
 
+import hashlib
 import math
 from dataclasses import dataclass
+from functools import lru_cache
 from importlib.resources import files
 from pathlib import Path
 
 #: Stylesheets and scripts of the pages, and (copied by `make` from npm) the vendor libraries.
 STATIC_DIR = Path(str(files("maps").joinpath("static")))
 STATIC_URL = "/static"
-VENDOR_URL = f"{STATIC_URL}/vendor"
+#: The query parameter of a static file's version (its content's hash): a URL that carries it may be kept for ever.
+VERSION_PARAM = "v"
+
+
+@lru_cache(maxsize=64)
+def _content_hash(path: Path, mtime_ns: int, size: int) -> str:
+    """The first 12 hex digits of the file's SHA-256 (read again only when its time or size changes)."""
+    return hashlib.sha256(path.read_bytes()).hexdigest()[:12]
+
+
+def file_version(relative: str, static_dir: Path = STATIC_DIR) -> str:
+    """The version of a static file: its content's hash (the same file, the same version on every server)."""
+    path = static_dir / relative
+    stat = path.stat()
+    return _content_hash(path, stat.st_mtime_ns, stat.st_size)
+
+
+def static_url(relative: str, static_dir: Path = STATIC_DIR) -> str:
+    """The URL of a static file with its version, e.g. /static/js/team.js?v=1a2b3c4d5e6f: the server lets browsers
+    keep it a year without asking again (api.app.VersionedStatic), and a changed file gets a new URL. Before, the files
+    went with no Cache-Control: a browser kept them only as long as its own guess (a tenth of their age since last
+    modified), then a phone on a 150 ms link asked again for each of a page's 6 files (bench/bench_pages.py), and a
+    guess still running after a deployment gave a new page the old scripts."""
+    return f"{STATIC_URL}/{relative}?{VERSION_PARAM}={file_version(relative, static_dir)}"
+
+
 #: Mainland Hải Phòng and Cát Bà; Bạch Long Vĩ (~130 km offshore) has its own button instead.
 MAINLAND_BOUNDS = [[20.55, 106.05], [21.25, 107.15]]
 BACH_LONG_VI = [20.135, 107.73]

@@ -13,7 +13,7 @@ from datetime import date
 from html import escape
 from typing import Any
 
-from maps.assets import HAI_PHONG_VIEW, MAX_ZOOM, STATIC_URL, Basemap, MapView
+from maps.assets import HAI_PHONG_VIEW, MAX_ZOOM, Basemap, MapView, static_url
 from maps.panels import admin_panel, command_panel, planner_panel, team_panel
 from maps.styles import palette_css, script_vocabulary
 from models.domain.dates import FIRST_YEAR, LAST_YEAR
@@ -125,7 +125,7 @@ def role_page(viewer: Viewer, csrf: str, data: PageData, basemap: Basemap = Base
 
     from maps.base_map import base_map
 
-    fmap = base_map(basemap, viewer.view)
+    fmap = base_map(basemap, viewer.view, vector_tiles=viewer.role == "command")  # the incident tiles' page only
     root: Any = fmap.get_root()  # a folium Figure (typed as Element)
     root.title = f"diaban — {subtitle}"
     root.header.add_child(
@@ -133,10 +133,10 @@ def role_page(viewer: Viewer, csrf: str, data: PageData, basemap: Basemap = Base
             '<meta name="viewport" content="width=device-width, initial-scale=1"><link rel="icon" href="data:,">'
         )
     )
-    root.header.add_child(folium.Element(f'<link rel="stylesheet" href="{STATIC_URL}/app.css">'))
+    root.header.add_child(folium.Element(f'<link rel="stylesheet" href="{static_url("app.css")}">'))
     root.header.add_child(folium.Element(f"<style>{palette_css()}</style>"))  # the swatches' colours (api.headers)
     for script in ("common", viewer.role):
-        root.header.add_child(folium.Element(f'<script src="{STATIC_URL}/js/{script}.js"></script>'))
+        root.header.add_child(folium.Element(f'<script src="{static_url(f"js/{script}.js")}"></script>'))
     root.html.add_child(folium.Element(_head_bar(viewer, csrf, subtitle, data.synthetic) + panel()))
     config = json.dumps(_page_config(viewer.role, viewer, data, basemap), ensure_ascii=False).replace("</", "<\\/")
     root.script.add_child(
@@ -159,8 +159,8 @@ def login_page(message: str = "", username: str = "", synthetic: bool = False, a
     note = f'<p class="message error">{escape(message)}</p>' if message else ""
     return f"""<!DOCTYPE html><html lang="vi"><head><meta charset="utf-8">
       <meta name="viewport" content="width=device-width, initial-scale=1">
-      <title>Đăng nhập — diaban</title><link rel="icon" href="data:,"><link rel="stylesheet" href="{STATIC_URL}/app.css">
-      <script src="{STATIC_URL}/js/common.js"></script></head>
+      <title>Đăng nhập — diaban</title><link rel="icon" href="data:,"><link rel="stylesheet" href="{static_url("app.css")}">
+      <script src="{static_url("js/common.js")}"></script></head>
       <body class="login-page">{demo_band(synthetic)}<main class="login"><h1>{escape(page_title(area))}</h1>{note}
       <form method="post" action="/login">
         <label>Tên đăng nhập <input name="username" autocomplete="username" required value="{escape(username)}"></label>

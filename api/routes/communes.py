@@ -1,22 +1,47 @@
 """Commune-level units (xã, phường, đặc khu) as GeoJSON."""
 
-from typing import Annotated, Any
+import json
+from typing import Annotated
 
-from fastapi import APIRouter, Query
+from fastapi import APIRouter, Depends, Query, Request, Response
 
-from api.deps import CurrentUser, ReplicaConnDep
+from api.cache import CachedResponse, cached_response
+from api.deps import CurrentUser, ReplicaConnDep, current_versions
 from api.schemas import CommuneProperties, FeatureCollection
 from gis.store.communes import communes_geojson
 
 router = APIRouter(prefix="/api/communes", tags=["communes"])
 
 
-@router.get("", response_model=FeatureCollection[CommuneProperties])
+async def boundaries_key(request: Request, conn: ReplicaConnDep, user: CurrentUser) -> tuple:
+    """What a user's boundaries depend on: the boundaries' version, today (units end and begin on dates) and, for a
+    team, its area's version (the provinces it lies in choose the units)."""
+    versions = await current_versions(request, conn)
+    return versions.boundaries, versions.today, versions.team_areas if user.team_id is not None else None
+
+
+@router.get(
+    "",
+    response_model=FeatureCollection[CommuneProperties],
+    responses={304: {"description": "unchanged since the ETag the browser sent"}},
+)
 def list_communes(
+    request: Request,
     conn: ReplicaConnDep,
     user: CurrentUser,
+    key: Annotated[tuple, Depends(boundaries_key)],
     simplify_m: Annotated[float, Query(ge=0, le=1000, description="simplification tolerance, metres")] = 0,
-) -> dict[str, Any]:
+) -> Response:
     """Current boundaries with code, name, full_name, kind, area_km2 and province (a provincial user: their
-    province's; a team: those of the provinces its area lies in)."""
-    return communes_geojson(conn, simplify_m, user.province_code, user.team_id)
+    province's; a team: those of the provinces its area lies in).
+
+    Cached and sent with an ETag: every page loads them, and the city's 114 units (125 KB compressed) were sent
+    again on every visit, most of what a revisit cost a phone (bench/bench_pages.py, team page on a 1.6 Mbit/s,
+    150 ms link: 152 KB before, 26 KB with a 304 instead), and 300 ms of the server's time each."""
+
+    def build() -> CachedResponse:
+        collection = communes_geojson(conn, simplify_m, user.province_code, user.team_id)
+        return CachedResponse(json.dumps(collection, ensure_ascii=False).encode(), "application/json")
+
+    cache = request.app.state.cache
+    return cached_response(request, cache, ("communes", simplify_m, user.province_code, user.team_id, key), build)

@@ -3,9 +3,10 @@
 from pathlib import Path
 
 import pytest
-from sqlalchemy import Connection
+from sqlalchemy import Connection, text
 
 from gis.services.incident_import import import_incidents
+from gis.store.data_versions import bump_data_version
 
 
 @pytest.fixture
@@ -35,6 +36,21 @@ def test_communes_returns_the_114_units(client) -> None:
     assert body["features"][0]["geometry"]["type"] == "MultiPolygon"
     names = {f["properties"]["full_name"] for f in body["features"]}
     assert "Phường Thành Đông" in names
+
+
+def test_communes_are_revalidated_until_the_boundaries_change(client, conn: Connection) -> None:
+    """Every page loads the boundaries first: a visit with the browser's copy gets a 304, not 125 KB again on a
+    phone's weak link (bench/bench_pages.py), until a boundary import changes them."""
+    first = client.get("/api/communes?simplify_m=20")
+    assert first.headers["cache-control"] == "private, no-cache" and first.headers["etag"]
+    unchanged = client.get("/api/communes?simplify_m=20", headers={"If-None-Match": first.headers["etag"]})
+    assert unchanged.status_code == 304 and unchanged.content == b""
+    code = first.json()["features"][0]["id"]
+    conn.execute(text("UPDATE admin_units SET full_name = 'Phường Đổi Tên' WHERE code = :c"), {"c": code})
+    bump_data_version(conn, "admin_unit_parts")  # what a boundary import's refresh of the parts does
+    changed = client.get("/api/communes?simplify_m=20", headers={"If-None-Match": first.headers["etag"]})
+    assert changed.status_code == 200 and changed.headers["etag"] != first.headers["etag"]
+    assert changed.json()["features"][0]["properties"]["full_name"] == "Phường Đổi Tên"
 
 
 def test_simplified_communes_keep_every_unit_with_fewer_vertices(client) -> None:

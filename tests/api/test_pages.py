@@ -9,6 +9,7 @@ from conftest import TEST_PASSWORD
 from fastapi.testclient import TestClient
 
 from api.app import configured_basemap
+from maps.assets import static_url
 
 TILE_URL = "https://ban-do.noi-bo.example/tiles/{z}/{x}/{y}.png"
 ANY_URL = re.compile(r"""(?:https?:)?//[^\s"'<>)]+""")
@@ -54,6 +55,33 @@ def test_each_role_gets_its_page_with_only_local_assets(browser, make_user, make
     assert f"/static/js/{role}.js" in page.text and "diabanStart" in page.text
     for asset in set(LOCAL_ASSET.findall(page.text)) - {"/logout", "/openapi.json"}:
         assert browser.get(asset).status_code == 200, asset
+
+
+@pytest.mark.parametrize("role", ["command", "team"])
+def test_vector_tiles_are_loaded_only_by_the_page_that_draws_them(browser, make_user, make_team, role: str) -> None:
+    make_user(f"grid-{role}", role, make_team("Tổ thử lưới", ["10507"]) if role == "team" else None)
+    login(browser, f"grid-{role}")
+    assert ("Leaflet.VectorGrid" in browser.get("/").text) == (role == "command")
+
+
+def test_static_files_are_kept_under_their_version_and_revalidated_without(browser) -> None:
+    page = browser.get("/login")
+    script = next(url for url in LOCAL_ASSET.findall(page.text) if url.startswith("/static/js/common.js?v="))
+    assert browser.get(script).headers["cache-control"] == "public, max-age=31536000, immutable"
+    bare = browser.get("/static/js/common.js")  # an unversioned URL (Leaflet's images, named by its stylesheet)
+    assert bare.headers["cache-control"] == "no-cache" and bare.headers["etag"]
+    assert browser.get(script.replace("?v=", "?v=0")).headers["cache-control"] == "no-cache"  # an old page's URL
+    assert browser.get(script, headers={"If-None-Match": bare.headers["etag"]}).status_code == 304
+
+
+def test_a_changed_static_file_gets_a_new_url(tmp_path) -> None:
+    (tmp_path / "js").mkdir()
+    script = tmp_path / "js" / "page.js"
+    script.write_text("var a = 1;", encoding="utf-8")
+    before = static_url("js/page.js", tmp_path)
+    assert before.startswith("/static/js/page.js?v=") and static_url("js/page.js", tmp_path) == before
+    script.write_text("var a = 22;", encoding="utf-8")  # another size too: the hash is kept per time and size
+    assert static_url("js/page.js", tmp_path) != before
 
 
 def test_login_page_is_self_contained(browser) -> None:
