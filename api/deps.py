@@ -461,7 +461,7 @@ async def one_of_each_part(request: Request) -> None:
         one = "một tệp" if any(isinstance(value, UploadFile) for value in form.getlist(name)) else "một giá trị"
         raise RepeatedFormPart(
             f"biểu mẫu gửi phần «{name}» {times} lần: mỗi lần tải lên chỉ nhận {one} cho phần này",
-            f"form part {name!r} sent {times} times; one is accepted",
+            f"form part {name!a} sent {times} times; one is accepted",
         )
 
 
