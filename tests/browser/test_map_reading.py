@@ -284,7 +284,12 @@ def test_legends_kpis_and_the_printable_sheet(chromium, server: str) -> None:
     sheet.wait_for()
     page.wait_for_timeout(800)
     text = sheet.inner_text()
-    assert "MẬT" in text and "Dữ liệu giả lập" in text and "demo" not in text and re.search(r"Ngày in: \d{2}/\d{2}/\d{4}", text)
+    assert (
+        "MẬT" in text
+        and "Dữ liệu giả lập" in text
+        and "demo" not in text
+        and re.search(r"Ngày in: \d{2}/\d{2}/\d{4}", text)
+    )
     assert sheet.locator(".print-map .leaflet-control-scale").count() == 1
     assert sheet.locator(".north-arrow").is_visible()
     assert sheet.locator(".print-legend .legend-row").count() > 20  # the legends of the five layers shown
