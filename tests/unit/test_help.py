@@ -34,11 +34,16 @@ def _text(html: str) -> str:
     return unescape(re.sub(r"<[^>]+>", " ", html))
 
 
-def _row(html: str, machine: str, state: str) -> str:
-    """The text of one state's row in the help (machine: 'hotspot' or 'task')."""
+def _row_html(html: str, machine: str, state: str) -> str:
+    """The markup of one state's row in the help (machine: 'hotspot' or 'task')."""
     match = re.search(rf'<tr data-{machine}="{state}">(.*?)</tr>', html)
     assert match, f"no row for {state}"
-    return _text(match.group(1))
+    return match.group(1)
+
+
+def _row(html: str, machine: str, state: str) -> str:
+    """The text of one state's row in the help."""
+    return _text(_row_html(html, machine, state))
 
 
 def test_every_member_has_a_meaning_and_none_is_spare() -> None:
@@ -55,7 +60,7 @@ def test_operational_pages_explain_every_hotspot_status_and_task_state(role: Rol
     for status in H:
         row = _row(html, "hotspot", status)
         assert status.label in row and HOTSPOT_STATUS_MEANINGS[status] in row
-        assert f"fill-status-{status}" in re.search(rf'<tr data-hotspot="{status}">.*?</tr>', html).group(0)  # colour
+        assert f"fill-status-{status}" in _row_html(html, "hotspot", status)  # its colour on the map
     for state in T:
         assert state.label in _row(html, "task", state) and TASK_STATE_MEANINGS[state] in _row(html, "task", state)
 
