@@ -37,7 +37,7 @@ def short_title(area: str | None) -> str:
 
 
 #: The band on every page while the data is synthetic (a screenshot must never pass for real data).
-DEMO_BAND = "Dữ liệu giả lập (demo) — không phải số liệu thật"
+DEMO_BAND = "Dữ liệu giả lập — không phải số liệu thật"
 
 
 def demo_band(synthetic: bool) -> str:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from html import escape
 
+from maps.help import help_panel
 from maps.styles import (
     class_legend,
     emerging_legend,
@@ -12,6 +13,7 @@ from maps.styles import (
     incident_legend,
     size_legend,
     status_legend,
+    team_legend,
 )
 from models.vocabulary import HotspotStatus, IncidentKind, OutsidePolicy, Role, TaskState
 
@@ -108,6 +110,7 @@ def command_panel() -> str:
         f'<label>Điểm nằm ngoài mọi xã/phường <select name="outside">{outside}</select></label>',
     )
     return f"""<main class="panel"><div id="message" class="message" role="status" aria-live="polite"></div>
+      {help_panel(Role.COMMAND)}
       {tabs}
       <datalist id="commune-names"></datalist>
       <section id="tab-hotspots" class="tab" hidden>
@@ -179,14 +182,16 @@ def command_panel() -> str:
 def team_panel() -> str:
     """The team's notices (work given, returned, taken away or cancelled, command's comments) and its tasks: where,
     what to do now, progress notes with photos, history."""
-    return """<main class="panel"><div id="message" class="message" role="status" aria-live="polite"></div>
+    return f"""<main class="panel"><div id="message" class="message" role="status" aria-live="polite"></div>
+      {help_panel(Role.TEAM)}
       <details id="notices" open><summary>Thông báo <b id="inbox-count" class="badge"></b></summary>
         <ul id="inbox" class="inbox"><li class="none">Đang tải…</li></ul></details>
       <h2>Nhiệm vụ của tổ <small id="task-count"></small>
         <button type="button" id="reload-tasks" class="link">Tải lại danh sách</button></h2>
       <label class="check"><input type="checkbox" id="show-finished"> Hiện cả nhiệm vụ đã nghiệm thu, đã hủy,
         đã từ chối</label>
-      <div id="tasks">Đang tải…</div></main>"""
+      <div id="tasks">Đang tải…</div>
+      <details class="legend" data-layer="tasks"><summary>Chú giải bản đồ</summary>{team_legend()}</details></main>"""
 
 
 def planner_panel(years: list[int]) -> str:
@@ -208,6 +213,7 @@ def planner_panel(years: list[int]) -> str:
         " mới thay số liệu đã có của các năm trong tệp; chạy lại phân loại năm để dùng số liệu mới.",
     )
     return f"""<main class="panel"><div id="message" class="message" role="status" aria-live="polite"></div>
+      {help_panel(Role.PLANNER)}
       <h2>Phân loại xã, phường, đặc khu</h2>
       <div class="toolbar">
         <label>Năm <select id="year">{options}</select></label>
@@ -244,6 +250,7 @@ def admin_panel() -> str:
     roles = "".join(f'<option value="{code}">{escape(label)}</option>' for code, label in Role.labels().items())
     user_columns = _columns(("username", "Tên đăng nhập"), ("role", "Vai trò"), ("team", "Tổ"), ("state", "Trạng thái"))
     return rf"""<main class="panel"><div id="message" class="message" role="status" aria-live="polite"></div>
+      {help_panel(Role.ADMIN)}
       {_tabs(("users", "Người dùng"), ("teams", "Tổ, địa bàn"), ("audit", "Nhật ký quản trị"))}
       <section id="tab-users" class="tab">
         <h2>Tạo người dùng</h2>

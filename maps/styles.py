@@ -16,12 +16,14 @@ from models.vocabulary import (
     KPI_NOT_APPLICABLE,
     LOCAL_TZ_NAME,
     TASK_OPEN,
+    AdminAction,
     Category,
     HotspotKind,
     HotspotStatus,
     IncidentKind,
     Level,
     Role,
+    RunStatus,
     TaskKind,
     TaskPriority,
     TaskState,
@@ -151,6 +153,16 @@ EMERGING_COLOURS = MappingProxyType(
 )
 #: Incidents from the vector tiles: cells counting several (below street zoom), and single incidents.
 INCIDENT_COLOURS = MappingProxyType({"counted": "#6d28d9", "single": "#4c1d95"})
+#: The team's map: its own communes outlined, and each task's place ringed (red once it is overdue).
+TEAM_COLOURS = MappingProxyType({"area": "#2563eb", "task": "#2563eb", "overdue": "#dc2626"})
+#: What each of the team map's colours means (its legend).
+TEAM_LEGEND = MappingProxyType(
+    {
+        "area": "Địa bàn phụ trách của tổ (viền xanh)",
+        "task": "Nơi làm nhiệm vụ của tổ (bấm để xem số, loại, trạng thái, hạn)",
+        "overdue": "Nhiệm vụ quá hạn",
+    }
+)
 #: The heat ramp (ColorBrewer YlOrRd, 7 stops), low → high density: the PNG overlay and the legend's bar share it.
 HEAT_RAMP: tuple[str, ...] = ("#ffffb2", "#fed976", "#feb24c", "#fd8d3c", "#fc4e2a", "#e31a1c", "#b10026")
 #: The ArcGIS-style search radius r (quartic kernel (1 − d²/r²)², mean squared distance r²/4) spreading incidents as
@@ -168,6 +180,7 @@ PALETTES: Mapping[str, Mapping[Any, str]] = MappingProxyType(
         "bin": BIN_COLOURS,
         "emerging": EMERGING_COLOURS,
         "incident": INCIDENT_COLOURS,
+        "team": TEAM_COLOURS,
     }
 )
 
@@ -205,6 +218,8 @@ def script_vocabulary() -> dict[str, Any]:
         "binLabels": {str(k): v for k, v in BIN_LABELS_VI.items()},
         "emergingColours": dict(EMERGING_COLOURS),
         "incidentColours": dict(INCIDENT_COLOURS),
+        "teamColours": dict(TEAM_COLOURS),
+        "runStatusLabels": dict(RunStatus.labels()),
         "heatRamp": list(HEAT_RAMP),
         "quarticPerSigma": QUARTIC_RADIUS_PER_SIGMA,
         "hotspotRadius": dict(HOTSPOT_RADIUS),
@@ -219,6 +234,7 @@ def script_vocabulary() -> dict[str, Any]:
         "taskKindLabels": dict(TaskKind.labels()),
         "priorityLabels": dict(TaskPriority.labels()),
         "roleLabels": dict(Role.labels()),
+        "adminActionLabels": dict(AdminAction.labels()),
         "timeZone": LOCAL_TZ_NAME,
         "kpiBlank": {"noData": KPI_NO_DATA, "notApplicable": KPI_NOT_APPLICABLE, "meanings": dict(KPI_BLANK_MEANINGS)},
         "classChoices": [[category, level] for category, level in CLASS_CHOICES],
@@ -295,3 +311,9 @@ def incident_legend() -> str:
 def emerging_legend() -> str:
     """The 17 emerging-pattern outcomes (hot, cold, none), each with its own colour."""
     return _swatches("emerging", [(p, PATTERN_LABELS_VI[p]) for p in PATTERNS])
+
+
+def team_legend() -> str:
+    """The team map's colours: the team's area, its tasks' places, an overdue task."""
+    places = [(key, TEAM_LEGEND[key]) for key in TEAM_COLOURS if key != "area"]
+    return _swatches("team", [("area", TEAM_LEGEND["area"])]) + _swatches("team", places, "dot")

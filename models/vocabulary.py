@@ -253,6 +253,35 @@ class HotspotStatus(Vocabulary):
     MERGED = "merged"
 
 
+def _meanings(vocabulary: type[Vocabulary], meanings: Mapping[str, str]) -> Mapping[str, str]:
+    """One sentence per member saying what it means to a new user (the pages' «Hướng dẫn»); every member must have
+    one and no sentence may be spare."""
+    if sorted(meanings) != sorted(vocabulary.values()):
+        raise ValueError(
+            f"{vocabulary.__name__}: meanings do not match members ({sorted(set(meanings) ^ set(vocabulary.values()))})"
+        )
+    return MappingProxyType({code: meanings[code] for code in vocabulary.values()})
+
+
+#: What each hotspot status means (the pages' «Hướng dẫn» shows it beside the label, colour and next steps).
+HOTSPOT_STATUS_MEANINGS = _meanings(
+    HotspotStatus,
+    {
+        "detected": "Hệ thống thấy một cụm vụ việc bất thường; chưa ai kiểm tra tại thực địa.",
+        "verified": "Đã kiểm tra, đúng là điểm, tụ điểm phức tạp về ma túy; chờ ban chỉ huy giao nhiệm vụ.",
+        "dismissed": "Đã kiểm tra, không phải điểm, tụ điểm ma túy; không theo dõi nữa.",
+        "assigned": "Đã giao nhiệm vụ đấu tranh, triệt xóa cho một tổ công tác; tổ chưa bắt đầu.",
+        "suppressing": "Tổ công tác đang thực hiện nhiệm vụ đấu tranh, triệt xóa.",
+        "eradicated": "Ban chỉ huy đã nghiệm thu kết quả đấu tranh; điểm đã bị triệt xóa.",
+        "monitoring": "Đang giữ sạch: theo dõi xem điểm có phức tạp trở lại trong thời gian quy định không.",
+        "closed": "Hết thời gian theo dõi, không có vụ việc mới: đã loại khỏi danh sách điểm nóng.",
+        "recurred": "Điểm đã triệt xóa lại có cụm vụ việc mới: cần giao nhiệm vụ đấu tranh lại.",
+        "dormant": "Nhiều lần phát hiện liền không còn cụm vụ việc; tự trở lại «Phát hiện» nếu có cụm mới.",
+        "merged": "Cụm vụ việc của điểm này đã nhập vào một điểm nóng khác; xem điểm đó.",
+    },
+)
+
+
 #: Hotspots that still need police work (counted as open in the KPIs and on the map).
 HOTSPOT_OPEN = frozenset(
     {
@@ -325,6 +354,23 @@ class TaskState(Vocabulary):
     RETURNED = "returned"
     DECLINED = "declined"
     CANCELED = "canceled"
+
+
+#: What each task state means (the pages' «Hướng dẫn»).
+TASK_STATE_MEANINGS = _meanings(
+    TaskState,
+    {
+        "unassigned": "Nhiệm vụ đã tạo nhưng chưa giao cho tổ công tác nào.",
+        "assigned": "Đã giao cho một tổ công tác; tổ nhận và bắt đầu, hoặc từ chối kèm lý do.",
+        "in_progress": "Tổ công tác đang làm; ghi chú tiến độ, ảnh hiện trường khi cần.",
+        "paused": "Tổ tạm ngừng làm; hạn vẫn tính.",
+        "completed": "Tổ báo đã làm xong; chờ ban chỉ huy nghiệm thu hoặc trả lại.",
+        "accepted": "Ban chỉ huy đã nghiệm thu kết quả; nhiệm vụ kết thúc.",
+        "returned": "Ban chỉ huy chưa nghiệm thu, trả lại kèm ý kiến; tổ làm tiếp.",
+        "declined": "Tổ công tác từ chối nhận (có lý do); ban chỉ huy giao lại nhiệm vụ mới.",
+        "canceled": "Ban chỉ huy hủy nhiệm vụ; không còn phải làm.",
+    },
+)
 
 
 #: States in which a task still weighs on its team's workload.
@@ -409,6 +455,18 @@ class SessionEnd(Vocabulary):
     REVOKED = "revoked"
 
 
+#: What each role does (the administrator's «Hướng dẫn»: which role to give a new user).
+ROLE_MEANINGS = _meanings(
+    Role,
+    {
+        "command": "Xem bản đồ, điểm nóng toàn địa bàn; xác minh, giao nhiệm vụ cho tổ, nghiệm thu, loại khỏi danh sách.",
+        "team": "Chỉ thấy địa bàn của tổ mình; nhận nhiệm vụ, báo tiến độ, ảnh hiện trường, báo hoàn thành.",
+        "planner": "Phân loại xã, phường, đặc khu hằng năm: nhập chỉ số, xem xét, điều chỉnh có lý do, phê duyệt.",
+        "admin": "Quản lý người dùng, tổ công tác và địa bàn phụ trách; không xem số liệu nghiệp vụ.",
+    },
+)
+
+
 #: Roles that may read operational data (incidents, hotspots, tasks); teams only within their area.
 READERS = (Role.COMMAND, Role.PLANNER, Role.TEAM)
 #: Roles that may change operational data; teams only within their area.
@@ -478,6 +536,28 @@ class RunStatus(Vocabulary):
 
     DRAFT = "draft"
     APPROVED = "approved"
+
+
+#: What each yearly class means (the planner's «Hướng dẫn»; the thresholds are in the criteria configuration).
+CATEGORY_MEANINGS = _meanings(
+    Category,
+    {
+        "trong_diem": "Đạt tiêu chí địa bàn trọng điểm phức tạp về ma túy theo QĐ 28/2025/QĐ-TTg",
+        "at_risk": "Có người nghiện, người sử dụng hoặc tội phạm ma túy nhưng chưa đến mức trọng điểm.",
+        "drug_free": "Trong năm không có người nghiện, người sử dụng, tội phạm ma túy; xã còn thiếu dữ liệu không bao giờ"
+        " được xếp loại này.",
+    },
+)
+#: How serious each level of a trọng điểm commune is, said after its category's meaning.
+LEVEL_MEANINGS = _meanings(Level, {"I": "loại nặng nhất.", "II": "loại giữa.", "III": "loại nhẹ nhất."})
+#: What each state of a yearly classification means.
+RUN_STATUS_MEANINGS = _meanings(
+    RunStatus,
+    {
+        "draft": "Kết quả vừa chạy: cán bộ tham mưu xem xét, điều chỉnh từng xã (bắt buộc nêu lý do) rồi phê duyệt.",
+        "approved": "Đã phê duyệt: không sửa được nữa; muốn thay đổi thì chạy bản hiệu chỉnh.",
+    },
+)
 
 
 #: Every final class a commune can have, least to most serious (the order of review and of the override choices).

@@ -895,7 +895,7 @@ def test_planner_overrides_and_a_second_planner_approves(chromium, server: str, 
     page, errors = open_as(chromium, server, "thammuu", DESKTOP)
     page.on("dialog", lambda dialog: dialog.accept())
     page.select_option("#year", "2026")
-    page.wait_for_selector("#run-status >> text=Bản dự thảo phiên bản 1")
+    page.wait_for_selector("#run-status >> text=Bản nháp phiên bản 1")
     assert page.locator("#communes > tr:not(.detail)").count() == 114, (page.locator("#message").inner_text(), errors)
     # No indicator table was imported for the city: every commune's figures are unknown, and the page says so.
     assert page.locator("#communes tr .missing-data").count() == 114
@@ -963,7 +963,7 @@ def test_planner_overrides_and_a_second_planner_approves(chromium, server: str, 
     second, errors = open_as(chromium, server, "thammuu2", DESKTOP)
     second.on("dialog", lambda dialog: dialog.accept())
     second.select_option("#year", "2026")
-    second.wait_for_selector("#run-status >> text=Bản dự thảo phiên bản 1")
+    second.wait_for_selector("#run-status >> text=Bản nháp phiên bản 1")
     second.click("#approve")
     second.wait_for_selector("#run-status >> text=Đã phê duyệt phiên bản 1", timeout=15_000)
     text_shown = second.locator("#run-status").inner_text()

@@ -284,7 +284,12 @@ def test_legends_kpis_and_the_printable_sheet(chromium, server: str) -> None:
     sheet.wait_for()
     page.wait_for_timeout(800)
     text = sheet.inner_text()
-    assert "MẬT" in text and "Dữ liệu giả lập (demo)" in text and re.search(r"Ngày in: \d{2}/\d{2}/\d{4}", text)
+    assert (
+        "MẬT" in text
+        and "Dữ liệu giả lập" in text
+        and "demo" not in text
+        and re.search(r"Ngày in: \d{2}/\d{2}/\d{4}", text)
+    )
     assert sheet.locator(".print-map .leaflet-control-scale").count() == 1
     assert sheet.locator(".north-arrow").is_visible()
     assert sheet.locator(".print-legend .legend-row").count() > 20  # the legends of the five layers shown
@@ -332,12 +337,12 @@ def test_demo_band_on_every_page(chromium, server: str) -> None:
     """The synthetic city says so on every page, the login form included."""
     login = chromium.new_page(viewport=DESKTOP)
     login.goto(f"{server}/login")
-    assert login.locator(".demo-band").inner_text().startswith("Dữ liệu giả lập (demo)")
+    assert login.locator(".demo-band").inner_text().startswith("Dữ liệu giả lập —")
     login.close()
     for username in USERS.values():
         page, errors = open_as(chromium, server, username, DESKTOP)
         band = page.locator(".demo-band")
-        assert band.is_visible() and "Dữ liệu giả lập (demo)" in band.inner_text()
+        assert band.is_visible() and "Dữ liệu giả lập —" in band.inner_text()
         assert band.bounding_box()["y"] < page.locator("main.panel").bounding_box()["y"]  # over the panel, not under
         assert errors == []
         page.close()
@@ -574,7 +579,6 @@ ALLOWED = {
     "epsg",
     "mercator",
     "web",
-    "demo",
 }
 
 

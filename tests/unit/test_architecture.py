@@ -106,3 +106,26 @@ def test_no_second_list_of_a_vocabulary(enum: type[vocabulary.Vocabulary]) -> No
             if len(literals & values) >= 3:
                 copies.append(f"{path.relative_to(ROOT)}:{line}: {sorted(literals & values)}")
     assert not copies, f"{enum.__name__} is listed again:\n" + "\n".join(copies)
+
+
+#: A whole string literal of a page script (quoted or a template without line breaks).
+_JS_LITERAL = re.compile(r"\"([^\"\n]*)\"|'([^'\n]*)'|`([^`\n]*)`")
+
+
+def test_page_scripts_take_every_label_from_the_vocabulary() -> None:
+    """No string of a page script is a vocabulary label spelled again: the scripts read labels from the vocabulary
+    shipped with the page (maps.styles.script_vocabulary), so a button and the history entry it leaves, or a state
+    on two pages, cannot drift apart (the admin's buttons «Cấp lại mật khẩu», «Mở khóa đăng nhập» and «Tạo tổ công
+    tác» were typed again beside the audit's names of the same actions)."""
+    labels = {
+        label.casefold(): f"{enum.__name__}.{code}" for enum in VOCABULARIES for code, label in enum.labels().items()
+    }
+    copies = [
+        f"{path.relative_to(ROOT)}:{n}: «{text}» is {labels[text.strip().casefold()]}"
+        for path in _sources(".js")
+        for n, line in enumerate(path.read_text(encoding="utf-8").splitlines(), 1)
+        if not line.lstrip().startswith("//")
+        for text in ("".join(parts) for parts in _JS_LITERAL.findall(line))
+        if text.strip().casefold() in labels
+    ]
+    assert not copies, "labels spelled again in page scripts:\n" + "\n".join(copies)

@@ -84,16 +84,18 @@ diabanPages.admin = async function startAdmin(map, cfg) {
     });
   }
 
+  // The save button's name for a new team (the audit's name of the action), which the sentence above the form names.
+  const CREATE_TEAM = cfg.adminActionLabels.create_team;
   async function pickTeam() {
     const team = teams.find((t) => String(t.id) === teamPick.value);
     selected.clear();
     teamForm.valid_from.value = viDate(new Date());
     document.getElementById("team-name").hidden = Boolean(team);
-    document.getElementById("team-save").textContent = team ? "Lưu địa bàn mới" : "Tạo tổ công tác";
+    document.getElementById("team-save").textContent = team ? "Lưu địa bàn mới" : CREATE_TEAM;
     const history = document.querySelector("#area-history tbody");
     history.replaceChildren();
     document.getElementById("area-history-block").hidden = !team;
-    if (!team) { summary.textContent = "Đặt tên, chọn địa bàn trên bản đồ hoặc trong danh sách, rồi bấm Tạo."; drawArea(); return; }
+    if (!team) { summary.textContent = `Đặt tên, chọn địa bàn trên bản đồ hoặc trong danh sách, rồi bấm «${CREATE_TEAM}».`; drawArea(); return; }
     team.communes.forEach((code) => selected.add(code));
     const shared = sharedText(sharedToday(team));
     summary.textContent = `${team.members} người dùng; đang phụ trách ${team.communes.length} xã/phường` +
@@ -199,18 +201,18 @@ diabanPages.admin = async function startAdmin(map, cfg) {
       box.appendChild(b);
     };
     if (u.locked) {
-      button("Mở khóa đăng nhập", "unlock", async () => {
+      button(cfg.adminActionLabels.unlock_user, "unlock", async () => {
         await api(`/api/users/${u.id}/unlock`, { method: "POST" });
         return `Đã mở khóa ${u.username}`;
       });
     }
-    button("Cấp lại mật khẩu", "password", async () => {
+    button(cfg.adminActionLabels.reset_password, "password", async () => {
       if (!window.confirm(`Cấp mật khẩu mới cho ${u.username}? Mật khẩu cũ sẽ không dùng được nữa.`)) return null;
       const reset = await api(`/api/users/${u.id}/password`, { method: "POST" });
       showPassword(reset.username, reset.password);
       return `Đã cấp lại mật khẩu cho ${u.username}`;
     });
-    button(u.active ? "Ngừng kích hoạt" : "Kích hoạt lại", u.active ? "deactivate" : "activate", async () => {
+    button(cfg.adminActionLabels[u.active ? "deactivate_user" : "activate_user"], u.active ? "deactivate" : "activate", async () => {
       await api(`/api/users/${u.id}`, { method: "PATCH", body: JSON.stringify({ active: !u.active, version: u.version }) });
       return `${u.username}: ${u.active ? "đã ngừng kích hoạt" : "đã kích hoạt lại"}`;
     });

@@ -691,7 +691,7 @@ diabanPages.command = async function startCommand(map, cfg) {
       ? ' — <span class="met">đạt</span>' : ' — <span class="not-met">không đạt</span>');
     const share = k.drugFree;
     if (share) {
-      const which = `năm ${share.year}${share.approved ? "" : " (dự thảo)"}`;
+      const which = `năm ${share.year}${share.approved ? "" : ` (${cfg.runStatusLabels.draft.toLowerCase()})`}`;
       document.getElementById("kpi-drug-free-label").textContent = `Tỷ lệ xã không ma túy ${which}`;
       document.getElementById("kpi-drug-free").innerHTML = figure(share.value, (v) => VI_PERCENT.format(v));
       document.getElementById("kpi-target-label").textContent = `Mục tiêu năm ${share.year}`;

@@ -619,7 +619,7 @@ function printSheet(map, cfg) {
     <div class="print-page">
       <div class="print-head"><div><h1>${escapeHtml(cfg.title)}</h1>
         <p>${escapeHtml(subtitle)}</p></div>
-        <div class="print-marks"><b class="secret-mark">MẬT</b>${cfg.synthetic ? "<b class=\"demo-mark\">Dữ liệu giả lập (demo)</b>" : ""}
+        <div class="print-marks"><b class="secret-mark">MẬT</b>${cfg.synthetic ? "<b class=\"demo-mark\">Dữ liệu giả lập</b>" : ""}
         <span>Ngày in: ${viDateTime(now)}</span></div></div>
       <div class="print-body"><div class="print-map"><svg class="north-arrow" viewBox="0 0 40 56" aria-label="Hướng bắc">
           <polygon points="20,2 34,40 20,32 6,40" fill="#111827"/><text x="20" y="54" text-anchor="middle">B</text></svg></div>

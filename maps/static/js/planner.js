@@ -164,12 +164,12 @@ diabanPages.planner = async function startPlanner(map, cfg) {
     if (run.status === "approved") {
       const override = run.last_override_by ? `; điều chỉnh lần cuối: ${run.last_override_by}, ${viDateTime(run.last_override_at)}`
         : "; không có điều chỉnh";
-      return `Đã phê duyệt phiên bản ${run.version}: người duyệt ${run.approved_by}, ${viDateTime(run.approved_at)}${override}`;
+      return `${cfg.runStatusLabels.approved} phiên bản ${run.version}: người duyệt ${run.approved_by}, ${viDateTime(run.approved_at)}${override}`;
     }
     const newest = lastOverride(items);
     const last = newest ? `; điều chỉnh lần cuối: ${newest.override_by}, ${viDateTime(newest.override_at)}` +
       (cfg.fourEyes ? " (người này không được tự phê duyệt)" : "") : "";
-    return `Bản dự thảo phiên bản ${run.version} (chạy bởi ${run.created_by}, ${viDateTime(run.created_at)}): ` +
+    return `${cfg.runStatusLabels.draft} phiên bản ${run.version} (chạy bởi ${run.created_by}, ${viDateTime(run.created_at)}): ` +
       `${VI_NUMBER.format(items.filter((i) => i.disagreement).length)} xã theo tiêu chí khác mô hình, ` +
       `${VI_NUMBER.format(items.filter((i) => i.changed).length)} xã thay đổi so với năm trước${last}`;
   }

@@ -9,7 +9,7 @@ diabanPages.team = async function startTeam(map, cfg) {
   async function outlineArea() {
     const area = new Set(cfg.teamCommunes);
     const { layer: communes } = await communesLayer(map, {
-      style: (f) => (area.has(f.properties.code) ? { color: "#2563eb", weight: 2.5, fillColor: "#2563eb", fillOpacity: 0.06 }
+      style: (f) => (area.has(f.properties.code) ? { color: cfg.teamColours.area, weight: 2.5, fillColor: cfg.teamColours.area, fillOpacity: 0.06 }
         : { color: "#94a3b8", weight: 0.6, fill: false }),
     });
     const outline = L.latLngBounds([]);
@@ -60,7 +60,7 @@ diabanPages.team = async function startTeam(map, cfg) {
   function placeOnMap(task, item) {
     if (task.lat === null) return;
     const where = L.latLng(task.lat, task.lon);
-    const colour = task.overdue_days > 0 ? "#dc2626" : "#2563eb";
+    const colour = task.overdue_days > 0 ? cfg.teamColours.overdue : cfg.teamColours.task;
     const marker = L.circleMarker(where, { ...inPane("hotspots"), radius: 9, weight: 3, color: colour, fillOpacity: 0.3 })
       .bindPopup(`#${task.id} ${escapeHtml(task.kind_label)}: ${escapeHtml(task.state_label)}, hạn ${viDate(task.due_date)}`)
       .addTo(markers);

@@ -1,0 +1,169 @@
+"""«Hướng dẫn»: the folded help at the top of each working page, for a user on their first day.
+
+Generated, never copied: each status and state with its colour, label and meaning (``models.vocabulary``), who moves
+it next and to what (``models.domain.guide``, read off the lifecycles), the classes and roles with their meanings,
+and the page's abbreviations. A renamed label or a changed rule shows here as everywhere else.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Mapping
+from html import escape
+
+from maps.styles import CLASS_LABELS, class_key, swatch_class
+from models.domain.guide import Step, hotspot_steps, task_steps
+from models.domain.hotspot_lifecycle import HOTSPOT_LIFECYCLE
+from models.vocabulary import (
+    CATEGORY_MEANINGS,
+    CLASS_CHOICES,
+    HOTSPOT_STATUS_MEANINGS,
+    KPI_BLANK_MEANINGS,
+    LEVEL_MEANINGS,
+    MISSING_DATA_LABEL,
+    ROLE_MEANINGS,
+    RUN_STATUS_MEANINGS,
+    TASK_STATE_MEANINGS,
+    HotspotStatus,
+    Role,
+    RunStatus,
+    TaskState,
+)
+
+#: The abbreviations and terms a page shows without room to explain them, and what each means.
+_SEARCH_TERMS = {
+    "#12": "điểm nóng số 12 (gõ vào ô tìm trên bản đồ để đến điểm đó)",
+    "NV 7": "nhiệm vụ số 7 (ô tìm trên bản đồ)",
+}
+_TASK_TERMS = {
+    "Quá hạn": "nhiệm vụ chưa làm xong mà đã qua ngày hạn (số ngày quá hạn ghi bên cạnh)",
+    "Nghiệm thu": "ban chỉ huy kiểm tra và công nhận kết quả tổ công tác báo hoàn thành",
+}
+_COMMAND_TERMS = {
+    **_SEARCH_TERMS,
+    **_TASK_TERMS,
+    "vụ/km²": "mật độ: số vụ việc trên một ki-lô-mét vuông, đã làm mịn theo độ rộng σ (mét) ghi dưới thang màu",
+    "Gi*": "thống kê Getis-Ord Gi*: ô nóng có nhiều vụ việc hơn hẳn xung quanh, ô lạnh ít hơn hẳn, với độ tin cậy"
+    " 90, 95 hoặc 99 %",
+    **{f"«{words}»": meaning for words, meaning in KPI_BLANK_MEANINGS.items()},
+}
+_PLANNER_TERMS = {
+    "Kết quả": "loại của xã theo tiêu chí (sau điều chỉnh, nếu có); đây là kết quả được phê duyệt",
+    "Mô hình": "loại do mô hình thống kê gợi ý từ các chỉ số, chỉ để đối chiếu; «—»: xã thiếu chỉ số, mô hình"
+    " không xếp được",
+    "Cần xem": "«khác mô hình»: kết quả theo tiêu chí khác loại mô hình gợi ý; «thay đổi»: khác năm trước đã phê duyệt",
+    MISSING_DATA_LABEL: "chỉ số trống là chưa biết (không phải số 0); liệt kê các tiêu chí chưa xét được, ví dụ"
+    " «loại I (a)» là tiêu chí (a) của loại I",
+}
+_ADMIN_TERMS = {
+    "Có hiệu lực từ ngày": "địa bàn mới của tổ áp dụng từ ngày này; địa bàn cũ được giữ trong «Lịch sử địa bàn»",
+    "Bị khóa đến …": "nhập sai mật khẩu nhiều lần nên tạm khóa đăng nhập đến giờ ghi bên cạnh; quản trị có thể mở khóa",
+}
+
+
+def _state_rows(
+    machine: str,
+    states: Iterable[str],
+    labels: Mapping[str, str],
+    meanings: Mapping[str, str],
+    steps: Mapping[str, list[Step]],
+    palette: str | None,
+) -> str:
+    """One row per state of a machine ('hotspot', 'task'; the row's data-hotspot / data-task attribute): swatch (when
+    the state has a colour on the map), label, meaning, who moves it next."""
+    rows = []
+    for state in states:
+        swatch = f'<i class="swatch dot {swatch_class(palette, state)}"></i> ' if palette else ""
+        rows.append(
+            f'<tr data-{machine}="{state}"><th scope="row">{swatch}{escape(labels[state])}</th>'
+            f"<td>{escape(meanings[state])}</td><td>{_next_steps(steps[state], labels)}</td></tr>"
+        )
+    return "".join(rows)
+
+
+def _next_steps(steps: list[Step], labels: Mapping[str, str]) -> str:
+    """Who does what next, one line per actor ('Ban chỉ huy → «Đã xác minh», «…»'); 'kết thúc' when nothing."""
+    if not steps:
+        return "Kết thúc (không chuyển tiếp)."
+    by_actor: dict[str, list[str]] = {}
+    for step in steps:
+        via = f" (khi nhiệm vụ «{step.via_task}»)" if step.via_task else ""
+        by_actor.setdefault(step.actor, []).append(f"«{labels[step.target]}»{via}")
+    return "<br>".join(f"{escape(actor)} → {escape(', '.join(targets))}" for actor, targets in by_actor.items())
+
+
+def _table(caption: str, head: tuple[str, ...], body: str) -> str:
+    """A help table with its caption and column headings."""
+    cells = "".join(f'<th scope="col">{escape(h)}</th>' for h in head)
+    return f'<table class="help-table"><caption>{escape(caption)}</caption><thead><tr>{cells}</tr></thead><tbody>{body}</tbody></table>'
+
+
+def hotspot_help() -> str:
+    """Every hotspot status: colour, label, meaning, who moves it next."""
+    steps = {s: hotspot_steps(HOTSPOT_LIFECYCLE, s) for s in HotspotStatus.values()}
+    body = _state_rows(
+        "hotspot", HotspotStatus.values(), HotspotStatus.labels(), HOTSPOT_STATUS_MEANINGS, steps, "status"
+    )
+    return _table("Điểm nóng: trạng thái và bước tiếp theo", ("Trạng thái", "Nghĩa là", "Ai làm gì tiếp"), body)
+
+
+def task_help() -> str:
+    """Every task state: label, meaning, who moves it next."""
+    steps = {s: task_steps(s) for s in TaskState.values()}
+    body = _state_rows("task", TaskState.values(), TaskState.labels(), TASK_STATE_MEANINGS, steps, None)
+    return _table("Nhiệm vụ: trạng thái và bước tiếp theo", ("Trạng thái", "Nghĩa là", "Ai làm gì tiếp"), body)
+
+
+def _described(caption: str, head: tuple[str, str], items: Iterable[tuple[str, str]]) -> str:
+    """A two-column help table: a term and what it means."""
+    body = "".join(f'<tr><th scope="row">{escape(term)}</th><td>{escape(meaning)}</td></tr>' for term, meaning in items)
+    return _table(caption, head, body)
+
+
+def _terms(terms: Mapping[str, str]) -> str:
+    """The page's abbreviations and terms."""
+    return _described("Từ viết tắt, thuật ngữ", ("Từ", "Nghĩa là"), terms.items())
+
+
+def _class_meaning(category: str, level: str | None) -> str:
+    """What a final class means: its category's meaning, and for a trọng điểm commune how serious its level is."""
+    return f"{CATEGORY_MEANINGS[category]}, {LEVEL_MEANINGS[level]}" if level else CATEGORY_MEANINGS[category]
+
+
+def class_help() -> str:
+    """The yearly classes (colour, name, meaning) and the states of a year's classification."""
+    rows = "".join(
+        f'<tr><th scope="row"><i class="swatch {swatch_class("class", class_key(category, level))}"></i> '
+        f"{escape(CLASS_LABELS[class_key(category, level)])}</th><td>{escape(_class_meaning(category, level))}</td></tr>"
+        for category, level in reversed(CLASS_CHOICES)
+    )
+    classes = _table("Phân loại xã, phường, đặc khu trong năm", ("Loại", "Nghĩa là"), rows)
+    runs = _described(
+        "Kết quả phân loại của một năm",
+        ("Trạng thái", "Nghĩa là"),
+        ((RunStatus(s).label, m) for s, m in RUN_STATUS_MEANINGS.items()),
+    )
+    return classes + runs
+
+
+def role_help() -> str:
+    """What each role does (which one to give a new user)."""
+    return _described(
+        "Vai trò người dùng", ("Vai trò", "Được làm gì"), ((Role(r).label, m) for r, m in ROLE_MEANINGS.items())
+    )
+
+
+#: The help of each page, by the page's role: its sections, in the order shown.
+_SECTIONS = {
+    Role.COMMAND: lambda: hotspot_help() + task_help() + _terms(_COMMAND_TERMS),
+    Role.TEAM: lambda: task_help() + hotspot_help() + _terms({**_SEARCH_TERMS, **_TASK_TERMS}),
+    Role.PLANNER: lambda: class_help() + _terms(_PLANNER_TERMS),
+    Role.ADMIN: lambda: role_help() + _terms(_ADMIN_TERMS),
+}
+
+
+def help_panel(role: str) -> str:
+    """The page's «Hướng dẫn», folded: what its statuses, classes or roles mean and who does what next."""
+    return (
+        '<details class="help" id="help"><summary>Hướng dẫn</summary><div class="help-body">'
+        f"{_SECTIONS[Role(role)]()}</div></details>"
+    )

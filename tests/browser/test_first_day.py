@@ -1,0 +1,138 @@
+"""A new user's first day: every page says what it shows in Vietnamese and opens a «Hướng dẫn» of its own.
+
+For each role, on a desktop and a phone: the help is folded at the top of the panel and opens from the keyboard,
+listing the page's statuses, classes or roles with their meanings; no English word shows anywhere on the page (every
+tab, the help and legends open; the text, placeholders, tooltips and accessible names), proper names and units
+aside; a draft year is named as the vocabulary names it on both pages that show one.
+
+The city, the server and Chromium are those of test_browser.py (a database of this module's own).
+"""
+
+from __future__ import annotations
+
+import re
+import unicodedata
+
+import pytest
+import test_browser as shared
+from sqlalchemy import Engine
+from sqlalchemy import text as sql
+from test_browser import DESKTOP, PHONE, open_as, shot
+
+from models.vocabulary import ROLE_MEANINGS, HotspotStatus, Role, RunStatus, TaskState
+
+city, server, chromium = shared.city, shared.server, shared.chromium
+USERS = {Role.COMMAND: "chihuy", Role.TEAM: "to05", Role.PLANNER: "thammuu", Role.ADMIN: "quantri"}
+#: What each page's help must name (labels from the vocabulary): its own statuses, classes or roles.
+HELP_NAMES = {
+    Role.COMMAND: [*HotspotStatus.labels().values(), *TaskState.labels().values()],
+    Role.TEAM: [*TaskState.labels().values(), *HotspotStatus.labels().values()],
+    Role.PLANNER: ["Trọng điểm loại I", "Không ma túy", *RunStatus.labels().values()],
+    Role.ADMIN: [*Role.labels().values(), *ROLE_MEANINGS.values()],
+}
+#: A Vietnamese syllable, written without its accents: an initial consonant, vowels, a final consonant. A word that is
+#: not one is a foreign word (English left in a page), or one of the proper names, units and formats below.
+SYLLABLE = re.compile(r"(ngh|ng|nh|ch|gh|gi|kh|ph|qu|th|tr|[bcdghklmnpqrstvx])?[aeiouy]+(ng|nh|ch|[cmnpt])?")
+NAMES = {
+    *("arcgis", "gauss", "getis", "ord", "gi", "leaflet", "unicode", "diaban"),  # names of methods and software
+    *("csv", "excel", "xlsx", "geojson", "jpeg", "png", "webp", "gps"),  # file formats, the photos' location
+    *("km", "km²", "dd", "mm", "yyyy"),  # units, the date format
+    *("hp", "nv"),  # the province's initials in the short title, «NV 7» (nhiệm vụ 7): both in the help
+    *("qd", "ttg"),  # a legal document's number: «QĐ 28/2025/QĐ-TTg»
+}
+#: A command of the command line the pages name (its words are the command's, not English prose).
+COMMAND = re.compile(r"«diaban [a-z -]+»")
+#: Every piece of text a user may meet: the rendered text, and the placeholders, tooltips and accessible names.
+SHOWN_TEXT = """() => [document.body.innerText, ...[...document.querySelectorAll('[placeholder],[title],[aria-label]')]
+  .flatMap(e => [e.getAttribute('placeholder'), e.getAttribute('title'), e.getAttribute('aria-label')])
+  .filter(Boolean)].join('\\n')"""
+
+
+def foreign_words(text: str, usernames: set[str]) -> set[str]:
+    """The words of `text` that are no Vietnamese syllable, no listed name and no login name."""
+    found = set()
+    text = COMMAND.sub(" ", text)
+    # Where a lower-case letter meets an upper-case one, two names were joined by the page's text («hiệnTừ»: buttons).
+    text = "".join(
+        f" {c}" if c.isupper() and 0 < i < len(text) - 1 and text[i - 1].islower() and text[i + 1].islower() else c
+        for i, c in enumerate(text)
+    )
+    for word in re.findall(r"[^\W\d_]{2,}", text):
+        bare = "".join(c for c in unicodedata.normalize("NFD", word) if not unicodedata.combining(c))
+        bare = bare.replace("đ", "d").replace("Đ", "D").lower()
+        if not SYLLABLE.fullmatch(bare) and bare not in NAMES and word not in usernames:
+            found.add(word)
+    return found
+
+
+def test_the_syllable_check_tells_english_from_vietnamese() -> None:
+    assert foreign_words("Đã hoàn thành, chờ nghiệm thu — Trọng điểm loại III; Quảng Ninh", set()) == set()
+    assert foreign_words("No file chosen · Close popup · network error · Dữ liệu (demo)", set()) == {
+        "file", "chosen", "Close", "popup", "network", "error", "demo"
+    }  # fmt: skip
+    assert foreign_words("Thực hiệnTừ chối nhận, dd/mm/yyyy, 3 km², «diaban incidents import»", set()) == set()
+
+
+@pytest.mark.parametrize("viewport", [DESKTOP, PHONE], ids=["desktop", "phone"])
+@pytest.mark.parametrize("role", list(USERS), ids=str)
+def test_each_page_has_its_help_and_speaks_vietnamese(
+    chromium, server: str, city: Engine, role: Role, viewport: dict
+) -> None:
+    page, errors = open_as(chromium, server, USERS[role], viewport)
+    help_box = page.locator("main.panel details#help")
+    assert help_box.count() == 1 and help_box.get_attribute("open") is None  # folded: the work comes first
+    help_box.locator("summary").focus()
+    page.keyboard.press("Enter")  # opens from the keyboard
+    assert help_box.get_attribute("open") is not None and help_box.locator(".help-body").is_visible()
+    told = help_box.inner_text()
+    missing = [name for name in HELP_NAMES[role] if name not in told]
+    assert not missing, f"the help of {role} does not name {missing}"
+    shot(page, f"help-{role}-{viewport['width']}")
+
+    page.evaluate("() => document.querySelectorAll('main.panel details').forEach(d => { d.open = true; })")
+    shown = page.evaluate(SHOWN_TEXT)
+    for tab in page.locator("nav.tabs button[data-tab]").all():
+        tab.click()
+        page.wait_for_timeout(300)
+        shown += page.evaluate(SHOWN_TEXT)
+    with city.connect() as conn:
+        usernames = set(conn.execute(sql("SELECT username FROM users")).scalars())
+    foreign = foreign_words(shown, usernames)
+    assert not foreign, sorted(foreign)
+    assert errors == []
+    page.close()
+
+
+def test_a_draft_year_has_one_name_on_the_planner_and_the_command_page(chromium, server: str) -> None:
+    draft = RunStatus.DRAFT.label
+    planner, errors = open_as(chromium, server, "thammuu", DESKTOP)
+    planner.wait_for_selector(f"#run-status >> text={draft} phiên bản 1")  # it read «Bản dự thảo phiên bản 1»
+    planner.close()
+    command, more = open_as(chromium, server, "chihuy", DESKTOP)
+    assert f"({draft.lower()})" in command.locator("#kpi-drug-free-label").inner_text()  # it read «(dự thảo)»
+    command.close()
+    assert errors == [] and more == []
+
+
+def test_the_admin_page_names_the_button_it_asks_for(chromium, server: str) -> None:
+    page, errors = open_as(chromium, server, "quantri", DESKTOP)
+    page.click("nav.tabs button[data-tab=teams]")
+    button = page.locator("#team-save").inner_text()
+    assert f"rồi bấm «{button}»" in page.locator("#team-summary").inner_text()  # it said «rồi bấm Tạo»
+    assert errors == []
+    page.close()
+
+
+def test_the_team_map_has_a_legend(chromium, server: str) -> None:
+    page, errors = open_as(chromium, server, "to05", PHONE)
+    legend = page.locator("main.panel details.legend")
+    assert legend.count() == 1
+    legend.locator("summary").click()
+    rows = legend.locator(".legend-row").all_inner_texts()
+    assert [row.split(" (")[0] for row in rows] == [
+        "Địa bàn phụ trách của tổ",
+        "Nơi làm nhiệm vụ của tổ",
+        "Nhiệm vụ quá hạn",
+    ]
+    assert errors == []
+    page.close()

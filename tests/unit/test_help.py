@@ -1,0 +1,102 @@
+"""The pages' «Hướng dẫn»: every status, state, class and role with its meaning, and who does what next, read off the
+lifecycles (maps.help, models.domain.guide)."""
+
+from __future__ import annotations
+
+import re
+from html import unescape
+
+import pytest
+
+from maps.help import help_panel
+from models.domain.guide import DETECTION_ACTOR, Step, hotspot_steps, task_steps
+from models.domain.hotspot_lifecycle import HOTSPOT_LIFECYCLE
+from models.vocabulary import (
+    CATEGORY_MEANINGS,
+    HOTSPOT_STATUS_MEANINGS,
+    ROLE_MEANINGS,
+    RUN_STATUS_MEANINGS,
+    TASK_STATE_MEANINGS,
+    HotspotStatus,
+    Level,
+    Role,
+    RunStatus,
+    TaskState,
+    _meanings,
+)
+
+H, T = HotspotStatus, TaskState
+COMMAND, TEAM = Role.COMMAND.label, Role.TEAM.label
+
+
+def _text(html: str) -> str:
+    """The help as a reader sees it (tags dropped, entities decoded)."""
+    return unescape(re.sub(r"<[^>]+>", " ", html))
+
+
+def _row_html(html: str, machine: str, state: str) -> str:
+    """The markup of one state's row in the help (machine: 'hotspot' or 'task')."""
+    match = re.search(rf'<tr data-{machine}="{state}">(.*?)</tr>', html)
+    assert match, f"no row for {state}"
+    return match.group(1)
+
+
+def _row(html: str, machine: str, state: str) -> str:
+    """The text of one state's row in the help."""
+    return _text(_row_html(html, machine, state))
+
+
+def test_every_member_has_a_meaning_and_none_is_spare() -> None:
+    with pytest.raises(ValueError, match="meanings do not match"):
+        _meanings(Level, {"I": "loại nặng nhất.", "II": "loại giữa."})
+    with pytest.raises(ValueError, match="meanings do not match"):
+        _meanings(RunStatus, {"draft": "…", "approved": "…", "archived": "…"})
+
+
+@pytest.mark.parametrize("role", [Role.COMMAND, Role.TEAM])
+def test_operational_pages_explain_every_hotspot_status_and_task_state(role: Role) -> None:
+    html = help_panel(role)
+    assert html.startswith('<details class="help" id="help"><summary>Hướng dẫn</summary>')
+    for status in H:
+        row = _row(html, "hotspot", status)
+        assert status.label in row and HOTSPOT_STATUS_MEANINGS[status] in row
+        assert f"fill-status-{status}" in _row_html(html, "hotspot", status)  # its colour on the map
+    for state in T:
+        assert state.label in _row(html, "task", state) and TASK_STATE_MEANINGS[state] in _row(html, "task", state)
+
+
+def test_planner_and_admin_pages_explain_classes_runs_and_roles() -> None:
+    planner, admin = _text(help_panel(Role.PLANNER)), _text(help_panel(Role.ADMIN))
+    assert all(meaning in planner for meaning in CATEGORY_MEANINGS.values())
+    assert all(f"{RunStatus(s).label}" in planner and m in planner for s, m in RUN_STATUS_MEANINGS.items())
+    assert "Trọng điểm loại I" in planner and "loại nặng nhất" in planner and "Mô hình" in planner
+    assert all(Role(r).label in admin and m in admin for r, m in ROLE_MEANINGS.items())
+
+
+def test_next_steps_are_read_off_the_task_lifecycle_and_the_access_rules() -> None:
+    assert task_steps(T.ASSIGNED) == [Step(TEAM, T.IN_PROGRESS), Step(TEAM, T.DECLINED), Step(COMMAND, T.CANCELED)]
+    assert task_steps(T.COMPLETED) == [Step(COMMAND, T.ACCEPTED), Step(COMMAND, T.RETURNED), Step(COMMAND, T.CANCELED)]
+    assert task_steps(T.UNASSIGNED)[0] == Step(COMMAND, T.ASSIGNED)  # command opens and assigns tasks
+    assert task_steps(T.ACCEPTED) == [] and "Kết thúc" in _row(help_panel(Role.TEAM), "task", T.ACCEPTED)
+
+
+def test_a_hotspot_status_that_follows_its_task_names_the_task_change_and_who_makes_it() -> None:
+    steps = hotspot_steps(HOTSPOT_LIFECYCLE, H.ASSIGNED)
+    assert Step(TEAM, H.SUPPRESSING, T.IN_PROGRESS.label) in steps  # the team starting the task
+    assert Step(TEAM, H.VERIFIED, T.DECLINED.label) in steps and Step(COMMAND, H.VERIFIED, T.CANCELED.label) in steps
+    assert hotspot_steps(HOTSPOT_LIFECYCLE, H.VERIFIED)[0] == Step(COMMAND, H.ASSIGNED, T.ASSIGNED.label)
+    row = _row(help_panel(Role.COMMAND), "hotspot", H.ASSIGNED)
+    assert f"{TEAM} → «{H.SUPPRESSING.label}» (khi nhiệm vụ «{T.IN_PROGRESS.label}»)" in row
+
+
+def test_detection_and_user_moves_are_told_apart() -> None:
+    detected = hotspot_steps(HOTSPOT_LIFECYCLE, H.DETECTED)
+    assert (
+        Step(COMMAND, H.VERIFIED) in detected and Step(TEAM, H.VERIFIED) in detected
+    )  # the team verifies in the field
+    assert Step(COMMAND, H.DISMISSED) in detected and Step(TEAM, H.DISMISSED) not in detected
+    assert Step(DETECTION_ACTOR, H.DORMANT) in detected
+    assert {s.actor for s in hotspot_steps(HOTSPOT_LIFECYCLE, H.CLOSED)} == {DETECTION_ACTOR}  # only a recurrence
+    assert [s for s in hotspot_steps(HOTSPOT_LIFECYCLE, H.MONITORING) if s.target == H.CLOSED] == [
+        Step(COMMAND, H.CLOSED)
+    ]
