@@ -7,6 +7,7 @@ and the page's abbreviations. A renamed label or a changed rule shows here as ev
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterable, Mapping
 from html import escape
 
@@ -60,6 +61,16 @@ _ADMIN_TERMS = {
 }
 
 
+#: A word holding a figure (a date, a decision's number «28/2025/QĐ-TTg»): kept on one line, as the tables' days are.
+_FIGURE = re.compile(r"\S*\d\S*")
+
+
+def _prose(text: str) -> str:
+    """A meaning as HTML: escaped, each word holding a figure unbroken (on a 360 px phone «28/2025/QĐ-TTg» broke at
+    its hyphen, the decision's number split over two lines)."""
+    return _FIGURE.sub(lambda m: f'<span class="figure">{m.group(0)}</span>', escape(text))
+
+
 def _state_rows(
     machine: str,
     states: Iterable[str],
@@ -75,7 +86,7 @@ def _state_rows(
         swatch = f'<i class="swatch dot {swatch_class(palette, state)}"></i> ' if palette else ""
         rows.append(
             f'<tr data-{machine}="{state}"><th scope="row">{swatch}{escape(labels[state])}</th>'
-            f"<td>{escape(meanings[state])}</td><td>{_next_steps(steps[state], labels)}</td></tr>"
+            f"<td>{_prose(meanings[state])}</td><td>{_next_steps(steps[state], labels)}</td></tr>"
         )
     return "".join(rows)
 
@@ -115,7 +126,7 @@ def task_help() -> str:
 
 def _described(caption: str, head: tuple[str, str], items: Iterable[tuple[str, str]]) -> str:
     """A two-column help table: a term and what it means."""
-    body = "".join(f'<tr><th scope="row">{escape(term)}</th><td>{escape(meaning)}</td></tr>' for term, meaning in items)
+    body = "".join(f'<tr><th scope="row">{escape(term)}</th><td>{_prose(meaning)}</td></tr>' for term, meaning in items)
     return _table(caption, head, body)
 
 
@@ -133,7 +144,7 @@ def class_help() -> str:
     """The yearly classes (colour, name, meaning) and the states of a year's classification."""
     rows = "".join(
         f'<tr><th scope="row"><i class="swatch {swatch_class("class", class_key(category, level))}"></i> '
-        f"{escape(CLASS_LABELS[class_key(category, level)])}</th><td>{escape(_class_meaning(category, level))}</td></tr>"
+        f"{escape(CLASS_LABELS[class_key(category, level)])}</th><td>{_prose(_class_meaning(category, level))}</td></tr>"
         for category, level in reversed(CLASS_CHOICES)
     )
     classes = _table("Phân loại xã, phường, đặc khu trong năm", ("Loại", "Nghĩa là"), rows)
