@@ -30,8 +30,8 @@ COMMAND, TEAM = Role.COMMAND.label, Role.TEAM.label
 
 
 def _text(html: str) -> str:
-    """The help as a reader sees it (tags dropped, entities decoded)."""
-    return unescape(re.sub(r"<[^>]+>", " ", html))
+    """The help as a reader sees it (inline spans dropped, other tags a space apart, entities decoded)."""
+    return unescape(re.sub(r"<[^>]+>", " ", re.sub(r"</?span[^>]*>", "", html)))
 
 
 def _row_html(html: str, machine: str, state: str) -> str:
