@@ -1,10 +1,11 @@
-"""Query parameters shared by the routers (bbox, kinds, dates, commune) and their parsing."""
+"""Query parameters and headers shared by the routers (bbox, kinds, dates, commune, Idempotency-Key) and their
+parsing."""
 
 import re
 from datetime import date, datetime, time, timedelta
 from typing import Annotated
 
-from fastapi import Query
+from fastapi import Header, Query
 from pydantic import AfterValidator, BeforeValidator, WithJsonSchema
 
 from models.errors import InvalidRequest
@@ -13,6 +14,20 @@ from models.vocabulary import KIND_ALIASES, LOCAL_TZ, HotspotStatus, IncidentKin
 #: Dates a request may name: wide enough for any record, narrow enough that a day's arithmetic (the next day, twelve
 #: months back) never leaves Python's and PostgreSQL's calendars (9999-12-31 and 0001-01-01 used to answer 500).
 DATE_RANGE = (date(1900, 1, 1), date(2100, 12, 31))
+
+
+#: The client's key of a change it may send again (after losing the answer: a task's comment or transition, a hotspot
+#: reported from a tip): the same key gives the first answer back.
+IdempotencyKey = Annotated[
+    str | None,
+    Header(
+        alias="Idempotency-Key",
+        min_length=8,
+        max_length=128,
+        pattern=r"^[!-~]+$",
+        description="the client's key of this change (printable ASCII): a retry with it changes nothing",
+    ),
+]
 
 
 _ISO_DAY = re.compile(r"^\d{4}-\d{2}-\d{2}$")

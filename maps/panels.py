@@ -15,7 +15,8 @@ from maps.styles import (
     status_legend,
     team_legend,
 )
-from models.vocabulary import HotspotStatus, IncidentKind, OutsidePolicy, Role, TaskState
+from models.domain.hotspot_lifecycle import MANUAL_NOTE_CHARS
+from models.vocabulary import HotspotKind, HotspotStatus, IncidentKind, OutsidePolicy, Role, TaskState
 
 DATE_PATTERN = r"\d{1,2}/\d{1,2}/\d{4}"
 
@@ -77,6 +78,28 @@ def _import_form(form_id: str, title: str, accept: str, hint: str, extra: str = 
       </details>"""
 
 
+def _tip_form(title: str, send: str, gps: bool) -> str:
+    """A folded form reporting a hotspot from a tip or a patrol (common.js tipForm sends it): where — the device's
+    position (``gps``, the team's phone), a click on the map, or coordinates typed as users copy them —, the kind, and
+    a short description without names (the system keeps no names of people who use drugs)."""
+    locate = '<button type="button" name="locate">Dùng vị trí hiện tại (GPS)</button>' if gps else ""
+    kinds = "".join(f'<option value="{code}">{escape(label)}</option>' for code, label in HotspotKind.labels().items())
+    return f"""<details class="new-task tip" id="tip-box"><summary>{escape(title)}</summary>
+        <form id="tip-form" class="stack" novalidate>
+          <div class="tip-where">{locate}<button type="button" name="pick">Chọn trên bản đồ</button></div>
+          <label>Tọa độ (vĩ độ, kinh độ) <input name="where" autocomplete="off" placeholder="20.86, 106.68"
+            title="Số thập phân như khi sao chép từ ứng dụng bản đồ, ví dụ 20.86, 106.68 hoặc 20,86; 106,68"></label>
+          <p class="hint tip-place" aria-live="polite">Chưa chọn vị trí</p>
+          <label>Loại điểm <select name="kind">{kinds}</select></label>
+          <label>Mô tả ngắn (bắt buộc) <textarea name="note" maxlength="{MANUAL_NOTE_CHARS}" data-draft="tip-note"
+            placeholder="Nơi, dấu hiệu, thời gian: ví dụ «quán nước đầu ngõ 12, tụ tập ban đêm»"></textarea></label>
+          <p class="hint">Không ghi tên người sử dụng ma túy hay người bị tố giác: hệ thống không lưu tên người
+            (tên đường, địa danh ghi kèm «phố», «đường», «ngõ»).</p>
+          <input type="hidden" name="key" data-draft="tip-key">
+          <button type="submit">{escape(send)}</button>
+        </form></details>"""
+
+
 def command_panel() -> str:
     """Tabs: overview (KPIs, filters, an incident file's upload, month slider, legends), the hotspot and task
     registers, the inbox."""
@@ -115,6 +138,7 @@ def command_panel() -> str:
       <datalist id="commune-names"></datalist>
       <section id="tab-hotspots" class="tab" hidden>
         <h2 class="visually-hidden">Sổ điểm nóng</h2>
+        {_tip_form("Thêm điểm từ tin báo…", "Xác nhận, thêm vào sổ điểm nóng", gps=False)}
         {_register_filters("hotspot-filters", "status", hotspot_states)}
         <p class="register-count" id="hotspot-count">Đang tải…</p>
         <table class="register" id="hotspot-table"><thead><tr>{hotspot_columns}</tr></thead><tbody></tbody></table>
@@ -180,12 +204,13 @@ def command_panel() -> str:
 
 
 def team_panel() -> str:
-    """The team's notices (work given, returned, taken away or cancelled, command's comments) and its tasks: where,
-    what to do now, progress notes with photos, history."""
+    """The team's notices (work given, returned, taken away or cancelled, command's comments), a new spot to report,
+    and its tasks: where, what to do now, progress notes with photos, history."""
     return f"""<main class="panel"><div id="message" class="message" role="status" aria-live="polite"></div>
       {help_panel(Role.TEAM)}
       <details id="notices" open><summary>Thông báo <b id="inbox-count" class="badge"></b></summary>
         <ul id="inbox" class="inbox"><li class="none">Đang tải…</li></ul></details>
+      {_tip_form("Báo điểm mới", "Gửi báo điểm mới", gps=True)}
       <h2>Nhiệm vụ của tổ <small id="task-count"></small>
         <button type="button" id="reload-tasks" class="link">Tải lại danh sách</button></h2>
       <label class="check"><input type="checkbox" id="show-finished"> Hiện cả nhiệm vụ đã nghiệm thu, đã hủy,

@@ -79,6 +79,14 @@ class Conflict(DiabanError):
     code = "conflict"
 
 
+class KeyReused(Conflict):
+    """A client's ``Idempotency-Key`` sent with another request than the one first stored under it (a retry must send
+    the same thing; something new needs a new key)."""
+
+    def __init__(self, reason: str) -> None:
+        super().__init__("mã gửi lại (Idempotency-Key) này đã dùng cho một yêu cầu khác: hãy gửi với mã mới", reason)
+
+
 class AlreadyExists(Conflict):
     """A resource with the same natural key exists (a username, a team, an open task)."""
 

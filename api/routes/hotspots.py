@@ -6,7 +6,17 @@ from fastapi import APIRouter, Query, Request
 
 from api.audit import record_read
 from api.deps import AreaScopeDep, ConnDep, HotspotMachine, Reader, ReaderRead, Writer
-from api.params import BBox, Commune, DateFrom, DateTo, Statuses, local_day_start, parse_bbox, parse_statuses
+from api.params import (
+    BBox,
+    Commune,
+    DateFrom,
+    DateTo,
+    IdempotencyKey,
+    Statuses,
+    local_day_start,
+    parse_bbox,
+    parse_statuses,
+)
 from api.schemas import HotspotCollection, HotspotDetail, ManualHotspotIn
 from gis.services.hotspots import create_manual_hotspot, hotspot_card, hotspot_register
 from gis.store.selection import HotspotFilter
@@ -62,10 +72,18 @@ def get_hotspot(
 
 @router.post("", status_code=201, response_model=HotspotDetail)
 def create_hotspot(
-    request: Request, body: ManualHotspotIn, conn: ConnDep, user: Writer, scope: AreaScopeDep, machine: HotspotMachine
+    request: Request,
+    body: ManualHotspotIn,
+    conn: ConnDep,
+    user: Writer,
+    scope: AreaScopeDep,
+    machine: HotspotMachine,
+    key: IdempotencyKey = None,
 ) -> dict:
-    """Create a hotspot by hand at a point inside the city's extent, status `detected` (a team only inside its
-    area)."""
+    """Create a hotspot by hand at a point inside the city's extent, status `detected` (a team only inside its area:
+    403 outside it, nothing stored; 422 a note that looks like a person's name). Sent again with the same
+    `Idempotency-Key` (the answer was lost, a second tap), the first hotspot is answered and nothing is stored (409: the
+    key was used for another report)."""
     hotspot_id = create_manual_hotspot(
         conn,
         lon=body.lon,
@@ -75,8 +93,13 @@ def create_hotspot(
         kind=body.kind,
         radius_m=body.radius_m,
         city_margin_m=request.app.state.city_margin_m,
+        key=key,
     )
     detail = hotspot_card(conn, hotspot_id, scope, user.role, machine)
     if detail is None:
-        raise PermissionDenied("điểm này nằm ngoài địa bàn được giao", "outside the user's area")
+        raise PermissionDenied(
+            "điểm này nằm ngoài địa bàn của tổ: tổ chỉ báo điểm mới trong địa bàn được giao — điểm ở nơi khác hãy báo"
+            " ban chỉ huy",
+            "outside the user's area",
+        )
     return detail

@@ -2,7 +2,7 @@
 
 from typing import Annotated, Any
 
-from fastapi import APIRouter, File, Form, Header, Query, Request, Response, UploadFile
+from fastapi import APIRouter, File, Form, Query, Request, Response, UploadFile
 
 from api.audit import record_read
 from api.deps import (
@@ -17,7 +17,7 @@ from api.deps import (
     WriterWrite,
 )
 from api.limits import upload_body_size
-from api.params import Commune
+from api.params import Commune, IdempotencyKey
 from api.schemas import (
     AssigneeSuggestion,
     AssignmentIn,
@@ -55,18 +55,6 @@ PHOTO_RESPONSE: dict[int | str, dict] = {
     }
 }
 Limit = Annotated[int, Query(ge=1, le=1000)]
-#: The client's key of a comment or transition it may send again (after losing the answer): the same key gives the
-#: first answer back.
-IdempotencyKey = Annotated[
-    str | None,
-    Header(
-        alias="Idempotency-Key",
-        min_length=8,
-        max_length=128,
-        pattern=r"^[!-~]+$",
-        description="the client's key of this comment or transition (printable ASCII): a retry with it changes nothing",
-    ),
-]
 Offset = Annotated[int, Query(ge=0, le=100_000_000)]
 
 

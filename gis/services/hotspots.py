@@ -8,6 +8,7 @@ from datetime import UTC, date, datetime
 from typing import Any
 
 from sqlalchemy import Connection, text
+from sqlalchemy.exc import IntegrityError
 
 from gis.io.exports import ExportFile, hotspot_register_file
 from gis.settings import DataSettings
@@ -31,9 +32,10 @@ from models.domain.access import Principal
 from models.domain.coupling import hotspot_actions, may_open_task, task_actions
 from models.domain.dates import vn_time
 from models.domain.hotspot_lifecycle import MANUAL_MAX_RADIUS_M, MANUAL_NOTE_CHARS, HotspotFacts, user_targets
+from models.domain.personal_names import looks_like_name
 from models.domain.state_machine import StateMachine, TransitionNotAllowed
 from models.domain.task_lifecycle import overdue_days
-from models.errors import InvalidRequest
+from models.errors import InvalidRequest, KeyReused
 from models.vocabulary import WGS84_SRID, HotspotKind, HotspotOrigin, HotspotStatus, local_today
 
 #: When monitoring started and whether an incident occurred in the footprint (or, without a
@@ -216,11 +218,17 @@ def create_manual_hotspot(
     kind: str = "spot",
     radius_m: float = 50.0,
     city_margin_m: float = DataSettings.model_fields["city_margin_m"].default,
+    key: str | None = None,
 ) -> int:
     """A hotspot reported by hand (e.g. from a tip): a point inside the city's extent, a note, status `detected`.
 
     The radius and the note are checked here as the API's body checks them: `diaban hotspots add` stored a negative
-    radius (an empty footprint) and a blank note, and an infinite radius was a database error."""
+    radius (an empty footprint) and a blank note, and an infinite radius was a database error. A note that looks
+    like a person's name is refused: the system keeps no names of people who use drugs.
+
+    ``key`` (the client's ``Idempotency-Key``) makes a retry safe, as for a task's comments: the same user sending the
+    same report with the same key again (its answer lost, or a second tap) gets the first hotspot back and nothing is
+    stored; the key with another report is refused."""
     if not 0 < radius_m <= MANUAL_MAX_RADIUS_M:  # NaN fails the test too
         raise InvalidRequest(
             f"bán kính phạm vi phải lớn hơn 0 và không quá {MANUAL_MAX_RADIUS_M:.0f} m: {radius_m}",
@@ -228,19 +236,54 @@ def create_manual_hotspot(
         )
     if not note.strip() or len(note) > MANUAL_NOTE_CHARS:
         raise InvalidRequest(f"ghi chú cần từ 1 đến {MANUAL_NOTE_CHARS} ký tự", "a note of 1 to 2000 characters")
+    if looks_like_name(note):
+        raise InvalidRequest(
+            "ghi chú có vẻ chứa tên người: hệ thống không lưu tên người sử dụng ma túy — hãy mô tả nơi và dấu hiệu"
+            " (tên đường, địa danh ghi kèm «phố», «đường», «ngõ»…)",
+            "the note looks like it holds a person's name",
+        )
+    reported = {"lon": lon, "lat": lat, "kind": kind, "radius_m": radius_m}
+    if key is not None and (first := _keyed_report(conn, actor, key, note, reported)) is not None:
+        return first
     check_in_city(conn, lon, lat, city_margin_m)
-    hotspot_id = conn.execute(
-        text(f"""
-        INSERT INTO hotspots (status, kind, origin, n_incidents, kinds, radius_m, note, version, centroid, footprint)
-        SELECT '{HotspotStatus.DETECTED}', :kind, '{HotspotOrigin.MANUAL}', 0, '{{}}'::jsonb, :r, :note, 1, c,
-               {to_wgs84(f"ST_Buffer({to_metric('c')}, :r)")}
-        FROM (SELECT ST_SetSRID(ST_MakePoint(:lon, :lat), {WGS84_SRID}) AS c) p
-        RETURNING id"""),
-        {"kind": kind, "r": radius_m, "note": note, "lon": lon, "lat": lat},
-    ).scalar_one()
-    assign_communes(conn, [hotspot_id])
-    record_hotspot_event(conn, hotspot_id, actor, None, HotspotStatus.DETECTED, note, {}, event="created")
+    try:
+        with conn.begin_nested():
+            hotspot_id = conn.execute(
+                text(f"""
+                INSERT INTO hotspots (status, kind, origin, n_incidents, kinds, radius_m, note, version, centroid,
+                                      footprint)
+                SELECT '{HotspotStatus.DETECTED}', :kind, '{HotspotOrigin.MANUAL}', 0, '{{}}'::jsonb, :r, :note, 1, c,
+                       {to_wgs84(f"ST_Buffer({to_metric('c')}, :r)")}
+                FROM (SELECT ST_SetSRID(ST_MakePoint(:lon, :lat), {WGS84_SRID}) AS c) p
+                RETURNING id"""),
+                {"kind": kind, "r": radius_m, "note": note, "lon": lon, "lat": lat},
+            ).scalar_one()
+            assign_communes(conn, [hotspot_id])
+            record_hotspot_event(
+                conn, hotspot_id, actor, None, HotspotStatus.DETECTED, note, reported, event="created", client_key=key
+            )
+    except IntegrityError:
+        # The same key sent twice at once: the other request stored its hotspot first (and has committed, or the
+        # unique index would still be waiting for it); this one's savepoint undid its own.
+        first = _keyed_report(conn, actor, key, note, reported) if key is not None else None
+        if first is None:
+            raise
+        return first
     return hotspot_id
+
+
+def _keyed_report(conn: Connection, actor: str, key: str, note: str, reported: dict[str, Any]) -> int | None:
+    """The hotspot the user already reported under ``key`` (None: none yet); KeyReused if the key was used for another
+    report (another place, note, kind or radius)."""
+    first = conn.execute(
+        text("SELECT hotspot_id, note, details FROM hotspot_events WHERE actor = :actor AND client_key = :key"),
+        {"actor": actor, "key": key},
+    ).first()
+    if first is None:
+        return None
+    if (first.note, first.details) != (note, reported):
+        raise KeyReused("Idempotency-Key already used for another hotspot report")
+    return int(first.hotspot_id)
 
 
 def export_register(conn: Connection, fmt: str, *, footprints: bool = False, raw: bool = False) -> ExportFile:

@@ -28,7 +28,7 @@ from models.domain.coupling import check_taskable, companion
 from models.domain.dates import vn_time
 from models.domain.hotspot_lifecycle import HOTSPOT_LIFECYCLE
 from models.domain.task_lifecycle import TASK_LIFECYCLE, TaskFacts
-from models.errors import AlreadyExists, Conflict, DiabanError, InvalidRequest, NotFound
+from models.errors import AlreadyExists, DiabanError, InvalidRequest, KeyReused, NotFound
 from models.vocabulary import TASK_REASSIGNABLE, TaskKind, TaskState
 
 #: Task fields that command may change directly (state and team change through transitions and assignment).
@@ -390,10 +390,7 @@ def _keyed_event(conn: Connection, actor: Principal, key: str, same: tuple[Any, 
     if first is None:
         return None
     if (first.task_id, first.event, first.to_state, first.note or "", first.sha256) != same:
-        raise Conflict(
-            "mã gửi lại (Idempotency-Key) này đã dùng cho một yêu cầu khác: hãy gửi với mã mới",
-            "Idempotency-Key already used for another comment or transition",
-        )
+        raise KeyReused("Idempotency-Key already used for another comment or transition")
     return first
 
 

@@ -146,8 +146,10 @@ def record_hotspot_event(
     details: dict[str, Any],
     at: datetime | None = None,
     event: str = "transition",
+    client_key: str | None = None,
 ) -> None:
-    """Append one event (a transition by default) to the hotspot's history (at `at`, default now)."""
+    """Append one event (a transition by default) to the hotspot's history (at `at`, default now), with the client's
+    ``Idempotency-Key`` of a report sent again after a lost answer (unique per actor)."""
     values = dict(
         hotspot_id=hotspot_id,
         actor=actor,
@@ -156,6 +158,7 @@ def record_hotspot_event(
         to_status=target,
         note=note or None,
         details=details,
+        client_key=client_key,
     )
     conn.execute(insert(HotspotEvent).values(**values, **({"at": at} if at else {})))
 

@@ -283,6 +283,15 @@ class HotspotEvent(Base):
     """Append-only history of a hotspot (created, updated, recurred, transitions, comments)."""
 
     __tablename__ = "hotspot_events"
+    __table_args__ = (
+        Index(
+            "uq_hotspot_events_actor_client_key",
+            "actor",
+            "client_key",
+            unique=True,
+            postgresql_where=text("client_key IS NOT NULL"),
+        ),
+    )
 
     id: Mapped[int] = mapped_column(BigInteger, primary_key=True)
     hotspot_id: Mapped[int] = mapped_column(ForeignKey("hotspots.id"), index=True)
@@ -294,6 +303,8 @@ class HotspotEvent(Base):
     note: Mapped[str | None] = mapped_column(Text)
     run_id: Mapped[int | None] = mapped_column(ForeignKey("detection_runs.id"))
     details: Mapped[dict] = mapped_column(JSONB, default=dict)
+    #: The client's key of a hotspot reported by hand (``Idempotency-Key``): one creation per user and key.
+    client_key: Mapped[str | None] = mapped_column(Text)
 
 
 class HotspotLineage(Base):

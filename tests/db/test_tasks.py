@@ -21,7 +21,7 @@ from gis.store.tasks import replay_task
 from models.domain.access import Principal
 from models.domain.state_machine import TransitionError
 from models.domain.task_lifecycle import TASK_LIFECYCLE
-from models.errors import Conflict, StaleVersion
+from models.errors import KeyReused, StaleVersion
 
 COMMUNE = "10507"
 
@@ -430,7 +430,7 @@ def test_one_key_sent_at_once_for_two_tasks_is_refused_for_the_second(engine: En
                 waiting.start()
                 wait_for_a_lock_wait(watch)
             waiting.join()
-        assert [type(error) for error in refused] == [Conflict], refused
+        assert [type(error) for error in refused] == [KeyReused], refused
         with engine.connect() as conn:
             assert conn.execute(text("SELECT version FROM tasks WHERE id = :id"), {"id": second_task}).scalar() == 2
 

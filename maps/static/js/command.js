@@ -24,6 +24,7 @@ diabanPages.command = async function startCommand(map, cfg) {
     task: async (id) => { document.getElementById("task-filters").reset(); showTab("tasks"); await loadTaskRegister(); taskRows.open(id); },
   } });
   mapButtons(map, cfg);
+  const tips = tipForm(map, showReported);
   // The legend follows the layers: a layer switched on opens its legend; the print sheet shows those on the map.
   const legendOf = (layer) => document.querySelector(`main.panel details.legend[data-layer=${layer}]`);
   map.on("overlayadd", (e) => {
@@ -141,7 +142,7 @@ diabanPages.command = async function startCommand(map, cfg) {
   // kind. Not through VectorGrid's own interactivity: 1.3.0's click handler calls L.DomEvent.fakeStop, removed in
   // Leaflet 1.8, and its point features have no position for Leaflet 1.9's events (every click threw).
   map.on("click", async (e) => {
-    if (!map.hasLayer(layers.incidents) || map.getZoom() < INCIDENT_ZOOM) return;
+    if (tips.picking || !map.hasLayer(layers.incidents) || map.getZoom() < INCIDENT_ZOOM) return;
     const near = (dx, dy) => map.containerPointToLatLng(e.containerPoint.add([dx, dy]));
     const sw = near(-7, 7), ne = near(7, -7);
     const params = filters();
@@ -211,10 +212,10 @@ diabanPages.command = async function startCommand(map, cfg) {
     (late > 0 ? ` <span class="late">quá hạn ${VI_NUMBER.format(late)} ngày</span>` : "");
 
   // After any change (stored): the map's colours, both registers, the KPIs and the inbox follow; if they cannot be
-  // loaded, the change is told as saved, with a warning (refreshAfterSave).
+  // loaded, the change is told as saved, with a warning (refreshAfterSave). Whether they were loaded.
   async function changed(message) {
     map.closePopup();
-    await refreshAfterSave(message, () => Promise.all([loadHotspots(), loadHotspotRegister(true),
+    return refreshAfterSave(message, () => Promise.all([loadHotspots(), loadHotspotRegister(true),
       loadTaskRegister(true), loadTaskKpis(), loadInbox()]), "tải lại trang để xem bản đồ và danh sách mới");
   }
 
@@ -298,7 +299,8 @@ diabanPages.command = async function startCommand(map, cfg) {
       <p><i class="swatch dot ${cfg.swatchClasses.status[p.status]}"></i>
         <b class="status">${escapeHtml(cfg.statusLabels[p.status] || p.status)}</b></p>
       <p>${escapeHtml(communeName(p.commune_code))}; ${VI_NUMBER.format(p.n_incidents)} vụ việc;
-        lần đầu ${viDate(p.first_seen)}, gần nhất ${viDate(p.last_seen)}</p>${task}${monitoring}`;
+        lần đầu ${viDate(p.first_seen)}, gần nhất ${viDate(p.last_seen)}</p>
+      ${p.note ? `<p class="note">Ghi chú: «${escapeHtml(p.note)}»</p>` : ""}${task}${monitoring}`;
     card.appendChild(actionBox(p.actions, cfg.hotspotActionLabels, (to, note) => moveHotspot(p, to, note)));
     card.appendChild(actionBox(p.task_actions, cfg.taskActionLabels,
       (to, note) => moveTask(p.task_id, p.task_version, to, note), commentTo(p.task_id, p.task_team, p.task_state)));
@@ -420,6 +422,18 @@ diabanPages.command = async function startCommand(map, cfg) {
     }
     card.appendChild(historyToggle(async () => taskLines(await api(`/api/tasks/${t.id}`))));
     return card;
+  }
+
+  // A hotspot added from a tip (common.js tipForm): the register's filters cleared so that it is listed, then the map,
+  // registers and KPIs loaded again; its row opened and the map flown to it, where its popup opens.
+  async function showReported(hotspot) {
+    document.getElementById("hotspot-filters").reset();
+    const status = cfg.statusLabels[hotspot.properties.status];
+    if (!await changed(`Đã thêm điểm nóng #${hotspot.id} từ tin báo: ${status}`)) return;
+    showTab("hotspots");
+    hotspotRows.open(hotspot.id);
+    const [lon, lat] = hotspot.geometry.coordinates;
+    flyTo(hotspot.id, L.latLng(lat, lon));
   }
 
   // ------------------------------------------------------------------------------------------------ registers

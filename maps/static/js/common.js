@@ -568,6 +568,114 @@ function searchControl(map, { open = {} } = {}) {
   return control;
 }
 
+// ----------------------------------------------------------------------------------------------- tip reports
+// A hotspot reported from a tip or a patrol (maps/panels.py _tip_form): the place — the phone's position, a click on
+// the map, or coordinates typed as the search box reads them (decimal degrees as users copy them) —, the kind and a
+// short description (required: the API refuses a blank one, and one that names a person), sent with an
+// Idempotency-Key kept with the draft, so that a second tap or a retry after a lost answer stores it once.
+// `onCreated(hotspot)` shows the new hotspot (its card as the API answers it). Returns `{ picking }`: while the map
+// waits for the place, a page's own clicks on the map (the incidents under the pointer) wait too.
+function tipForm(map, onCreated) {
+  const form = document.getElementById("tip-form");
+  const place = form.querySelector(".tip-place");
+  const state = { picking: false };
+  let mark = null;
+  const away = (lat, lon) => !L.latLngBounds(window.diaban.maxBounds).contains(L.latLng(lat, lon));
+  function show(lat, lon, how = "") {
+    mark?.remove();
+    mark = L.circleMarker([lat, lon], { ...inPane("labels"), radius: 11, color: "#b91c1c", weight: 3, fillOpacity: 0.25,
+      interactive: false }).addTo(map);
+    const commune = (window.diaban.communes || []).find((f) => insideGeometry([lon, lat], f.geometry));
+    place.textContent = `Vị trí: ${lat.toFixed(5)}, ${lon.toFixed(5)} — ` +
+      `${commune ? commune.properties.full_name : "ngoài địa giới các xã, phường"}${how}`;
+  }
+  function put(lat, lon, how) {
+    if (away(lat, lon)) { notify(`Tọa độ ${lat.toFixed(5)}, ${lon.toFixed(5)} nằm ngoài ${window.diaban.area || "vùng bản đồ"}`, true); return; }
+    form.where.value = `${lat.toFixed(6)}, ${lon.toFixed(6)}`;
+    show(lat, lon, how);
+    if (map.getZoom() < 15) map.setView([lat, lon], 15);
+    form.scrollIntoView({ block: "nearest" });
+  }
+  // The place typed (or put there by a click or the GPS), checked: an error in Vietnamese says what to do.
+  function typed() {
+    const text = form.where.value.trim();
+    const where = parseSearch(text);
+    if (!text) throw new Error("Hãy chọn vị trí: bấm «Chọn trên bản đồ» rồi bấm vào bản đồ, hoặc gõ tọa độ, ví dụ 20.86, 106.68");
+    if (where?.kind !== "point") throw new Error(`«${text}» không phải tọa độ: hãy gõ vĩ độ, kinh độ dạng 20.86, 106.68`);
+    if (away(where.lat, where.lon)) {
+      throw new Error(`Tọa độ ${where.lat.toFixed(5)}, ${where.lon.toFixed(5)} nằm ngoài ${window.diaban.area || "vùng bản đồ"}`);
+    }
+    return where;
+  }
+  form.where.addEventListener("change", () => {
+    try { const where = typed(); show(where.lat, where.lon); map.setView([where.lat, where.lon], Math.max(map.getZoom(), 15)); }
+    catch (error) { notify(error.message, true); }
+  });
+  // One click (a tap) on the map gives the place.
+  function pick(why = "") {
+    place.textContent = "Bấm (chạm) vào bản đồ tại vị trí điểm…";
+    if (why) notify(`${why}: hãy chạm vào bản đồ tại vị trí điểm`, "warning");
+    map.getContainer().scrollIntoView({ block: "nearest" });
+    if (state.picking) return;  // already waiting for the click
+    state.picking = true;
+    map.getContainer().classList.add("picking");
+    map.once("click", (e) => {
+      state.picking = false;
+      map.getContainer().classList.remove("picking");
+      put(e.latlng.lat, e.latlng.lng, " (chọn trên bản đồ)");
+    });
+  }
+  form.elements.pick.onclick = () => pick();
+  // The phone's position: only in a secure context (https, or the machine itself); over the closed network's plain
+  // http the browser refuses it, and a tap on the map gives the place instead.
+  const locate = form.elements.locate;
+  if (locate) {
+    locate.onclick = () => {
+      if (!window.isSecureContext || !navigator.geolocation) {
+        pick("Trình duyệt chỉ cho lấy vị trí GPS qua kết nối bảo mật (https), trang này mở qua http");
+        return;
+      }
+      locate.disabled = true;
+      place.textContent = "Đang lấy vị trí của máy…";
+      navigator.geolocation.getCurrentPosition((position) => {
+        locate.disabled = false;
+        const { latitude, longitude, accuracy } = position.coords;
+        put(latitude, longitude, ` (GPS, sai số khoảng ${VI_NUMBER.format(Math.round(accuracy))} m)`);
+      }, (error) => {
+        locate.disabled = false;
+        pick(error.code === 1 ? "Máy chưa cho phép trang lấy vị trí" : "Chưa lấy được vị trí GPS (mất tín hiệu hoặc quá lâu)");
+      }, { enableHighAccuracy: true, timeout: 20_000, maximumAge: 60_000 });
+    };
+  }
+  const send = form.querySelector("button[type=submit]");
+  form.addEventListener("submit", async (event) => {
+    event.preventDefault();
+    const note = form.note.value.trim();
+    let where;
+    try {
+      where = typed();
+      if (!note) { form.note.focus(); throw new Error("Hãy viết mô tả ngắn: nơi, dấu hiệu, thời gian (không ghi tên người)"); }
+    } catch (error) { notify(error.message, true); return; }
+    send.disabled = true;
+    const kind = form.kind.value;
+    const headers = { "Idempotency-Key": sendingKey(form.key, [where.lat, where.lon, note, kind]) };
+    let created;
+    try {
+      created = await api("/api/hotspots", { method: "POST", headers,
+        body: JSON.stringify({ lon: where.lon, lat: where.lat, note, kind }) });
+    } catch (error) {
+      failed(error, () => form.requestSubmit());  // the same place, note and key: stored once
+      return;
+    } finally { send.disabled = false; }
+    form.reset();
+    form.key.value = "";
+    mark?.remove();
+    place.textContent = "Chưa chọn vị trí";
+    await onCreated(created);
+  });
+  return state;
+}
+
 // The map opens on the view's mainland; one button goes back to it and, where a far-off island has one of its own
 // (Hải Phòng's Bạch Long Vĩ, ~130 km offshore), another goes to the island; the print button opens the printable sheet.
 function mapButtons(map, cfg) {

@@ -20,6 +20,21 @@ diabanPages.team = async function startTeam(map, cfg) {
   makePanes(map);  // the tasks' markers may come before the boundaries
   mapButtons(map, cfg);
   const markers = L.layerGroup().addTo(map);
+  // Spots the team reported (common.js tipForm) since the page opened: on the map in their status's colour, until
+  // command makes them a task of the list.
+  const reported = L.layerGroup().addTo(map);
+  tipForm(map, (hotspot) => {
+    const p = hotspot.properties;
+    const [lon, lat] = hotspot.geometry.coordinates;
+    const status = cfg.statusLabels[p.status];
+    L.circleMarker([lat, lon], { ...inPane("hotspots"), radius: 9, weight: 2, color: "#111827",
+      fillColor: cfg.statusColours[p.status], fillOpacity: 0.9 })
+      .bindPopup(`Điểm nóng #${p.id} (tổ báo): ${escapeHtml(status)} — «${escapeHtml(p.note)}»`)
+      .addTo(reported);
+    map.getContainer().scrollIntoView({ block: "nearest" });
+    map.setView([lat, lon], Math.max(map.getZoom(), 15));
+    notify(`Đã báo điểm mới #${p.id}: ${status} — chờ ban chỉ huy xác minh`);
+  });
   const list = document.getElementById("tasks");
   const showFinished = document.getElementById("show-finished");
   const finished = (task) => !task.actions.length && task.state !== "completed" && !cfg.openTaskStates.includes(task.state);
