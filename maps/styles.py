@@ -316,6 +316,9 @@ def emerging_legend() -> str:
 
 def team_legend() -> str:
     """The team map's colours: the team's area and the communes outside it, its tasks' places, an overdue task."""
-    grounds = ("area", "outside")
-    places = [(key, TEAM_LEGEND[key]) for key in TEAM_COLOURS if key not in grounds]
-    return _swatches("team", [(key, TEAM_LEGEND[key]) for key in grounds]) + _swatches("team", places, "dot")
+    places = [(key, TEAM_LEGEND[key]) for key in TEAM_COLOURS if key not in ("area", "outside")]
+    return (
+        _swatches("team", [("area", TEAM_LEGEND["area"])])
+        + _swatches("team", [("outside", TEAM_LEGEND["outside"])], "box veil")
+        + _swatches("team", places, "dot")
+    )
