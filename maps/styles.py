@@ -153,12 +153,13 @@ EMERGING_COLOURS = MappingProxyType(
 )
 #: Incidents from the vector tiles: cells counting several (below street zoom), and single incidents.
 INCIDENT_COLOURS = MappingProxyType({"counted": "#6d28d9", "single": "#4c1d95"})
-#: The team's map: its own communes outlined, and each task's place ringed (red once it is overdue).
-TEAM_COLOURS = MappingProxyType({"area": "#2563eb", "task": "#2563eb", "overdue": "#dc2626"})
+#: The team's map: its own communes outlined, the others veiled, and each task's place ringed (red once it is overdue).
+TEAM_COLOURS = MappingProxyType({"area": "#2563eb", "outside": "#64748b", "task": "#2563eb", "overdue": "#dc2626"})
 #: What each of the team map's colours means (its legend).
 TEAM_LEGEND = MappingProxyType(
     {
         "area": "Địa bàn phụ trách của tổ (viền xanh)",
+        "outside": "Ngoài địa bàn của tổ (phủ xám)",
         "task": "Nơi làm nhiệm vụ của tổ (bấm để xem số, loại, trạng thái, hạn)",
         "overdue": "Nhiệm vụ quá hạn",
     }
@@ -314,6 +315,10 @@ def emerging_legend() -> str:
 
 
 def team_legend() -> str:
-    """The team map's colours: the team's area, its tasks' places, an overdue task."""
-    places = [(key, TEAM_LEGEND[key]) for key in TEAM_COLOURS if key != "area"]
-    return _swatches("team", [("area", TEAM_LEGEND["area"])]) + _swatches("team", places, "dot")
+    """The team map's colours: the team's area and the communes outside it, its tasks' places, an overdue task."""
+    places = [(key, TEAM_LEGEND[key]) for key in TEAM_COLOURS if key not in ("area", "outside")]
+    return (
+        _swatches("team", [("area", TEAM_LEGEND["area"])])
+        + _swatches("team", [("outside", TEAM_LEGEND["outside"])], "box veil")
+        + _swatches("team", places, "dot")
+    )

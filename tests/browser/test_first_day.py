@@ -131,6 +131,7 @@ def test_the_team_map_has_a_legend(chromium, server: str) -> None:
     rows = legend.locator(".legend-row").all_inner_texts()
     assert [row.split(" (")[0] for row in rows] == [
         "Địa bàn phụ trách của tổ",
+        "Ngoài địa bàn của tổ",
         "Nơi làm nhiệm vụ của tổ",
         "Nhiệm vụ quá hạn",
     ]

@@ -8,6 +8,9 @@ Screenshots go to artifacts/ (command on a desktop, the team on a phone).
 
 from __future__ import annotations
 
+import io
+
+from PIL import Image
 from sqlalchemy import Connection, Engine, text
 from test_browser import (
     DESKTOP,
@@ -53,6 +56,30 @@ def tap_map_at(page, lat: float, lon: float) -> None:
     """Centre the map on the point at street zoom, then click (tap) the map's centre."""
     page.evaluate("([lat, lon]) => { window.diaban.map.setView([lat, lon], 16, { animate: false }); }", [lat, lon])
     page.locator(".folium-map").click()
+
+
+#: The land's colour where no basemap is configured (common.js communesLayer), and the new spot's ring in pixels
+#: (common.js tipForm's mark, the team's marker): the ground is read beyond it.
+LAND = (244, 241, 232)
+SPOT_RING_PX = 11
+
+
+def ground_around(page, lat: float, lon: float) -> list[tuple[int, int, int]]:
+    """The map's colours at eight points 30 px around (lat, lon), on screen: the ground a team sees around a spot."""
+    x, y = page.evaluate(
+        """([lat, lon]) => { const map = window.diaban.map; const p = map.latLngToContainerPoint([lat, lon]);
+        const r = map.getContainer().getBoundingClientRect(); return [r.left + p.x, r.top + p.y]; }""",
+        [lat, lon],
+    )
+    picture = Image.open(io.BytesIO(page.screenshot())).convert("RGB")
+    reach = SPOT_RING_PX + 19
+    around = [(dx * reach, dy * reach) for dx in (-1, 0, 1) for dy in (-1, 0, 1) if (dx, dy) != (0, 0)]
+    return [picture.getpixel((round(x + dx), round(y + dy))) for dx, dy in around]
+
+
+def is_land(pixel: tuple[int, int, int]) -> bool:
+    """The land's cream, give or take the screenshot's rounding."""
+    return max(abs(a - b) for a, b in zip(pixel, LAND, strict=True)) <= 3
 
 
 def test_command_adds_a_spot_from_a_tip_by_clicking_the_map(chromium, server: str, city: Engine) -> None:
@@ -136,6 +163,11 @@ def test_a_team_reports_a_spot_from_its_phone_once_and_only_in_its_area(chromium
     assert new_spots.count() == 1
     page.unroute("**/api/hotspots")
     shot(page, "tip-team-phone")
+    # The map went to the spot at street zoom, inside the team's area: around it the ground is the land's cream, not
+    # a grey that reads as a map not loaded (the area was tinted, 6 % blue over the cream). Most of the points: a
+    # commune's name may lie over one or two.
+    ground = ground_around(page, lat, lon)
+    assert sum(map(is_land, ground)) >= 6, ground
 
     # The phone's position refused: a tap on the map gives the place.
     page.context.clear_permissions()

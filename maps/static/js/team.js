@@ -5,12 +5,14 @@
 
 diabanPages.team = async function startTeam(map, cfg) {
   // The team's area outlined on the map when the boundaries come (the heaviest answer of the page: the list of tasks
-  // does not wait for them, nor fail with them on a weak network).
+  // does not wait for them, nor fail with them on a weak network). The communes outside it are veiled, the area keeps
+  // the land's colour: a tint over the area (6 % blue over the cream land reads as a neutral grey) filled the whole
+  // screen once the map zoomed to street level there, and looked like a map that had not loaded.
   async function outlineArea() {
     const area = new Set(cfg.teamCommunes);
     const { layer: communes } = await communesLayer(map, {
-      style: (f) => (area.has(f.properties.code) ? { color: cfg.teamColours.area, weight: 2.5, fillColor: cfg.teamColours.area, fillOpacity: 0.06 }
-        : { color: "#94a3b8", weight: 0.6, fill: false }),
+      style: (f) => (area.has(f.properties.code) ? { color: cfg.teamColours.area, weight: 2.5, fill: false }
+        : { color: "#94a3b8", weight: 0.6, fillColor: cfg.teamColours.outside, fillOpacity: 0.15 }),
     });
     const outline = L.latLngBounds([]);
     communes.eachLayer((l) => { if (area.has(l.feature.properties.code)) outline.extend(l.getBounds()); });
