@@ -129,7 +129,9 @@ def get_classification_map(
     whole: no criteria, indicators or reasons).
 
     Cached and sent with an ETag (see /api/communes): the command page's map of the classes (124 KB compressed) was
-    sent again on every visit. bench/bench_pages.py, command page, before → after: FILLED IN BELOW."""
+    sent again on every visit. bench/bench_pages.py, command page as chihuy, a revisit, before → after in one run
+    (with /api/tasks/counts), load average 3.7–4.2 on 2 cores: 157.8 → 28.9 KB on the wire on the phone profile
+    (API answers 148.3 → 19.4 KB), 157.3 → 28.4 KB on the desktop."""
 
     def build() -> CachedResponse:
         collection = classification_collection(
