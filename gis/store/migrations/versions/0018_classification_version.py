@@ -4,14 +4,14 @@ with an ETag keyed on them.
 A new run, an override and an approval each change one of the two tables; the trigger function bump_data_version()
 of 0004 raises the row named after the changed table, once per statement.
 
-Revision ID: 0017
-Revises: 0016
+Revision ID: 0018
+Revises: 0017
 """
 
 from alembic import op
 
-revision = "0017"
-down_revision = "0016"
+revision = "0018"
+down_revision = "0017"
 branch_labels = None
 depends_on = None
 
