@@ -406,6 +406,16 @@ class TaskList(_Out):
     numberMatched: int  # noqa: N815 - same name as the other lists
 
 
+class TaskCounts(_Out):
+    """How many visible tasks a filter selects, each figure the ``numberMatched`` of the list with that filter and,
+    for ``overdue`` and ``by_state``, that condition added."""
+
+    total: int
+    overdue: int = Field(description="past their due date with work still owed")
+    open: int = Field(description="still weighing on their team: assigned, in progress, paused or returned")
+    by_state: dict[TaskState, int] = Field(description="every state, 0 when none")
+
+
 class AssigneeCandidate(_Out):
     """A team whose area covers the commune, with its open workload."""
 

@@ -2,7 +2,7 @@
 
 from typing import Annotated, Any
 
-from fastapi import APIRouter, File, Form, Query, Request, Response, UploadFile
+from fastapi import APIRouter, Depends, File, Form, Query, Request, Response, UploadFile
 
 from api.audit import record_read
 from api.deps import (
@@ -25,6 +25,7 @@ from api.schemas import (
     CommentOut,
     PhotoOut,
     TaskChanges,
+    TaskCounts,
     TaskDetail,
     TaskIn,
     TaskList,
@@ -42,7 +43,7 @@ from gis.services.tasks import (
 from gis.store.hotspots import hotspot_commune
 from gis.store.scoping import AreaScope, require_commune_in_scope
 from gis.store.selection import TaskFilter
-from gis.store.tasks import get_task, list_tasks, photo_content, suggest_assignees
+from gis.store.tasks import count_tasks, get_task, list_tasks, photo_content, suggest_assignees
 from models.domain.access import COMMAND_TASK_TARGETS, TEAM_TASK_TARGETS, Principal, require_target
 from models.errors import InvalidRequest, NotFound, PermissionDenied
 from models.vocabulary import TaskKind, TaskState
@@ -73,22 +74,38 @@ def _read_task(request: Request, conn: ConnDep, task_id: int, scope: AreaScope, 
     return task
 
 
-@router.get("", response_model=TaskList)
-def get_tasks(
-    read: ReaderRead,
+async def _task_filter(
     state: TaskState | None = None,
     kind: TaskKind | None = None,
     team: int | None = None,
     overdue: bool | None = None,
     commune: Commune = None,
     hotspot: Annotated[int | None, Query(ge=1, le=2**31 - 1)] = None,
-    limit: Limit = 200,
-    offset: Offset = 0,
-) -> dict[str, Any]:
+) -> TaskFilter:
+    """The filters of the task list and of its counts, the same parameters for both (async: nothing waits here)."""
+    return TaskFilter(state, kind, team, overdue, commune, hotspot)
+
+
+TaskFilterDep = Annotated[TaskFilter, Depends(_task_filter)]
+
+
+@router.get("", response_model=TaskList)
+def get_tasks(read: ReaderRead, flt: TaskFilterDep, limit: Limit = 200, offset: Offset = 0) -> dict[str, Any]:
     """Visible tasks filtered by state (`completed`: waiting for acceptance), kind, assignee team, commune, hotspot
     and overdue, soonest due first; each with the transitions the user may make now."""
-    flt = TaskFilter(state, kind, team, overdue, commune, hotspot)
     return list_tasks(read.conn, read.scope, flt, limit, offset, read.user.role)
+
+
+@router.get("/counts", response_model=TaskCounts)
+def get_task_counts(read: ReaderRead, flt: TaskFilterDep) -> dict[str, Any]:
+    """How many visible tasks the list's filters select: in all, overdue, open and in each state, in one statement.
+
+    The command page's figures were six lists of one task each, queued behind the page's other requests on the
+    browser's six connections per host. bench/bench_pages.py, command page as chihuy, before → after in one run
+    (with the map of the classes revalidated, api.routes.classifications), load average 3.7–4.2 on 2 cores: 16 → 11
+    API requests (24 → 19 in all); a revisit on the phone profile ready in 1.69 → 1.31 s; first visits' times
+    within the noise of that load."""
+    return count_tasks(read.conn, read.scope, flt)
 
 
 @router.get("/mine", response_model=TaskList)

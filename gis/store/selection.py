@@ -127,7 +127,7 @@ class HotspotFilter:
         if self.task_states:
             w.add(f"{task_alias}.state = ANY({w.bind(list(codes(self.task_states)))}) AND {seen}")
         if self.overdue is not None and self.as_of is not None:
-            w.add(_overdue(w, task_alias, self.as_of, self.overdue, seen))
+            w.add(overdue_condition(w, task_alias, self.as_of, self.overdue, seen))
         if self.statuses:
             w.add(f"{alias}.status = ANY({w.bind(list(codes(self.statuses)))})")
         if self.communes is not None:
@@ -161,11 +161,11 @@ class TaskFilter:
             if value is not None:
                 w.add(f"{alias}.{column} = {w.bind(value if isinstance(value, int) else str(value))}")
         if self.overdue is not None:
-            w.add(_overdue(w, alias, as_of, self.overdue))
+            w.add(overdue_condition(w, alias, as_of, self.overdue))
         return w
 
 
-def _overdue(w: Where, alias: str, as_of: date, overdue: bool, seen: str = "true") -> str:
+def overdue_condition(w: Where, alias: str, as_of: date, overdue: bool, seen: str = "true") -> str:
     """Condition that a task (alias ``alias``) the user may see (condition ``seen``) is past its due date with work
     still owed (or, False, that it is not)."""
     late = (

@@ -12,7 +12,7 @@ from sqlalchemy import Connection, insert, text
 
 from gis.io.photos import Photo
 from gis.store.scoping import AreaScope
-from gis.store.selection import TaskFilter
+from gis.store.selection import TaskFilter, overdue_condition
 from gis.store.sql import current_unit, reassigned_from, valid_on
 from gis.store.tables import TaskEvent, TaskPhoto
 from models.domain.access import Principal
@@ -97,6 +97,29 @@ def list_tasks(
         if task["id"] is not None:
             tasks.append(task_payload(task, as_of, role))
     return {"tasks": tasks, "numberMatched": total}
+
+
+def count_tasks(conn: Connection, scope: AreaScope, flt: TaskFilter) -> dict[str, Any]:
+    """How many visible tasks the filter selects: in all, overdue, open (``TASK_OPEN``) and in each state, in one
+    statement with the list's own conditions, so each count is the ``numberMatched`` of the list with that filter
+    (and that state, or ``overdue``) added: the command page read its figures from six lists of one task each."""
+    as_of = local_today()
+    where = flt.where(as_of, scope)
+    late = overdue_condition(where, "t", as_of, True)
+    rows = conn.execute(
+        text(
+            f"SELECT t.state, count(*) AS n, count(*) FILTER (WHERE {late}) AS overdue FROM tasks t"
+            f" WHERE {where.sql} GROUP BY t.state"
+        ),
+        where.params,
+    ).all()
+    by_state = {state.value: 0 for state in TaskState} | {row.state: row.n for row in rows}
+    return {
+        "total": sum(by_state.values()),
+        "overdue": sum(row.overdue for row in rows),
+        "open": sum(by_state[state] for state in codes(TASK_OPEN)),
+        "by_state": by_state,
+    }
 
 
 def get_task(conn: Connection, task_id: int, scope: AreaScope, role: str) -> dict[str, Any] | None:

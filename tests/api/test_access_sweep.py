@@ -64,6 +64,7 @@ UNRECORDED: dict[str, str] = {
     "POST /api/classifications/{year}/runs": "the run's identity",
     "GET /api/reports/kpi": "province-wide indicators",
     "GET /api/tasks": "task summaries: no notes, no photos",
+    "GET /api/tasks/counts": "numbers of tasks: no task at all",
     "POST /api/tasks": "the new task: what the user sent",
     "GET /api/tasks/mine": "task summaries: no notes, no photos",
     "GET /api/tasks/suggest-assignee": "teams and their workloads",

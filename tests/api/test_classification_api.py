@@ -333,6 +333,43 @@ def test_the_map_of_the_classes_holds_each_communes_names_and_class_only(client,
     assert len(light.content) < len(json.dumps(whole)) / 2
 
 
+def test_the_map_of_the_classes_is_revalidated_and_changes_with_an_override_or_an_approval(
+    client, as_user, indicators: list[str], scatter_incidents
+) -> None:
+    """The command page's map of the classes carries an ETag that a revisit sends back (304, no body); a new run, an
+    override and an approval change it, a change of anything else the map does not show does not."""
+    path = "/api/classifications/2025/map?simplify_m=20"
+
+    def etag() -> str:
+        answer = client.get(path)
+        assert answer.status_code == 200, answer.text
+        again = client.get(path, headers={"If-None-Match": answer.headers["ETag"]})
+        assert again.status_code == 304 and again.content == b""
+        return answer.headers["ETag"]
+
+    client.post("/api/classifications/2025/runs")
+    drafted = etag()
+    scatter_incidents(indicators[0], "etag-", 3)
+    as_user("command")
+    task = {"kind": "conversion", "commune_code": indicators[0], "year": 2025}
+    assert client.post("/api/tasks", json=task).status_code == 201
+    as_user("planner")
+    client.get("/api/classifications/2025/review")
+    assert etag() == drafted
+    overridden = client.post(
+        "/api/classifications/2025/overrides",
+        json={"commune_code": indicators[0], "category": "at_risk", "reason": "Có tin báo mới"},
+    )
+    assert overridden.status_code == 200, overridden.text
+    after_override = etag()
+    assert after_override != drafted
+    assert client.get(path).json()["features"][0]["properties"]["category"] == "at_risk"
+    as_user("planner-2")
+    assert client.post("/api/classifications/2025/approve").status_code == 200
+    assert etag() not in (drafted, after_override)
+    assert client.get(path).json()["run"]["status"] == "approved"
+
+
 def test_kpi_conversion_of_key_areas_by_hand(client, as_user, conn: Connection, codes: list[str]) -> None:
     """Conversion tasks of 2023, counted by hand: selected 7 (a canceled task withdraws the area, a declined one does
     not), converted in the year 4 (one accepted in January 2024 is not), stable through the 6-month watch 2 of 4."""

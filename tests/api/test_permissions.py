@@ -73,6 +73,7 @@ def matrix(world: dict) -> list[tuple[str, str, dict | None, dict[str, int]]]:
         ("GET", "/api/communes", None, EVERYONE),
         ("GET", "/api/incidents", None, READ),
         ("GET", "/api/tasks", None, READ),
+        ("GET", "/api/tasks/counts", None, READ),
         ("GET", f"/api/tasks/{task}", None, READ),
         ("GET", "/api/tasks/mine", None, only({"team": 200})),
         ("GET", f"/api/tasks/suggest-assignee?commune={AREA_A}", None, COMMAND),

@@ -682,6 +682,24 @@ def test_command_reads_each_figure_on_the_line_of_its_name_on_a_phone(chromium, 
     page.close()
 
 
+def test_command_page_asks_once_for_its_task_figures(chromium, server: str) -> None:
+    """The overview's task figures come from one request for the counts: it read them from six lists of one task
+    each, queued on the browser's six connections per host behind the page's other requests."""
+    page, errors = open_as(chromium, server, "chihuy", DESKTOP)
+    asked: list[str] = []
+    page.on("request", lambda request: asked.append(request.url) if "/api/tasks" in request.url else None)
+    with page.expect_response(lambda r: "/api/tasks/counts" in r.url) as answer:
+        page.reload()
+    page.wait_for_selector("body[data-ready=true]")
+    counts = answer.value.json()
+    figures = [page.locator(f"#kpi-{name}").inner_text() for name in ("open", "overdue", "awaiting")]
+    wanted = (counts["open"], counts["overdue"], counts["by_state"]["completed"])
+    assert figures == [f"{n:,}".replace(",", ".") for n in wanted]  # Vietnamese thousands: 1.234
+    assert [url for url in asked if "/counts" in url or "limit=1&" in url + "&"] == [f"{server}/api/tasks/counts"]
+    assert errors == []
+    page.close()
+
+
 def test_command_imports_incidents_on_a_phone_and_reads_the_refused_rows(chromium, server: str, tmp_path: Path) -> None:
     """«Nhập vụ việc từ tệp…»: a file with bad rows is stored without them; the report names each refused row's line,
     reference, column and reason, and the repeated ref with the line kept, the column's name whole on a narrow phone (it broke inside its words); the map's

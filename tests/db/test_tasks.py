@@ -1,5 +1,6 @@
 """Tasks over the API: create, assign, work flow, comments, inbox, overdue, suggestion, concurrency, replay."""
 
+import functools
 import threading
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -22,6 +23,7 @@ from models.domain.access import Principal
 from models.domain.state_machine import TransitionError
 from models.domain.task_lifecycle import TASK_LIFECYCLE
 from models.errors import KeyReused, StaleVersion
+from models.vocabulary import TASK_OPEN, TaskState, codes
 
 COMMUNE = "10507"
 
@@ -142,6 +144,61 @@ def test_overdue_is_computed_and_filterable(client, team) -> None:
         ]
         == 2
     )
+
+
+def list_total(client, headers: dict, flt: dict, **more: object) -> int:
+    """The list's ``numberMatched`` for a filter with more conditions, as the user of ``headers`` reads it."""
+    return client.get("/api/tasks", params={**flt, **more, "limit": 1}, headers=headers).json()["numberMatched"]
+
+
+def test_counts_are_the_lists_totals_for_every_filter_and_role(client, team, make_team, make_user, bearer) -> None:
+    other = make_team("Tổ Đông Hải", ["10525"])
+    late = str(date.today() - timedelta(days=5))
+    for commune, team_id, years in ((COMMUNE, team["id"], (2022, 2023, 2024)), ("10525", other, (2023, 2024))):
+        for year in years:
+            new_task(client, kind="conversion", commune_code=commune, year=year, team_id=team_id, due_date=late)
+    new_task(client, kind="conversion", commune_code=COMMUNE, year=2025)  # unassigned
+    worked = client.get("/api/tasks", params={"commune": COMMUNE, "state": "assigned"}).json()["tasks"]
+    started = move(client, worked[0]["id"], "in_progress", worked[0]["version"], headers=team["headers"]).json()
+    assert move(client, started["id"], "completed", started["version"], "xong", team["headers"]).status_code == 200
+    move(client, worked[1]["id"], "in_progress", worked[1]["version"], headers=team["headers"])
+    readers = {
+        "command": client.headers,
+        "planner": bearer(make_user("tham-muu", "planner")),
+        "team": team["headers"],
+        "other team": bearer(make_user("to-dh", "team", other)),
+    }
+    filters = [
+        {},
+        {"kind": "conversion"},
+        {"kind": "suppression"},
+        {"team": team["id"]},
+        {"commune": "10525"},
+        {"overdue": True},
+        {"overdue": False},
+        {"state": "assigned"},
+    ]
+    seen = {}
+    for role, headers in readers.items():
+        for flt in filters:
+            counts = client.get("/api/tasks/counts", params=flt, headers=headers)
+            assert counts.status_code == 200, counts.json()
+            counts = counts.json()
+            total = functools.partial(list_total, client, headers, flt)
+            assert counts["total"] == total(), (role, flt)
+            # A condition the filter already sets is not asked again: the list takes one value per parameter.
+            overdue = total(overdue=True) if "overdue" not in flt else total() if flt["overdue"] else 0
+            assert counts["overdue"] == overdue, (role, flt)
+            by_state = {s: total(state=s) if flt.get("state", s) == s else 0 for s in counts["by_state"]}
+            assert counts["by_state"] == by_state, (role, flt)
+            assert counts["open"] == sum(counts["by_state"][s] for s in codes(TASK_OPEN)), (role, flt)
+        seen[role] = client.get("/api/tasks/counts", headers=headers).json()
+    assert len(seen["command"]["by_state"]) == len(TaskState)
+    assert (seen["command"]["total"], seen["command"]["overdue"], seen["command"]["open"]) == (6, 4, 4)
+    assert seen["command"]["by_state"]["completed"] == 1 and seen["command"]["by_state"]["unassigned"] == 1
+    # A team counts only its own area's tasks: the unassigned one in its commune, none of the other team's.
+    assert (seen["team"]["total"], seen["team"]["open"], seen["team"]["overdue"]) == (4, 2, 2)
+    assert (seen["other team"]["total"], seen["other team"]["overdue"]) == (2, 2)
 
 
 def test_mine_inbox_and_comments(client, team, make_user, bearer) -> None:

@@ -681,13 +681,10 @@ diabanPages.command = async function startCommand(map, cfg) {
     (p) => cfg.emergingColours[p.pattern], (p) => escapeHtml(p.label_vi));
 
   async function loadTaskKpis() {
-    const [overdue, awaiting, ...open] = await Promise.all([
-      api("/api/tasks?overdue=true&limit=1"), api("/api/tasks?state=completed&limit=1"),
-      ...cfg.openTaskStates.map((state) => api(`/api/tasks?state=${state}&limit=1`)),
-    ]);
-    document.getElementById("kpi-open").textContent = VI_NUMBER.format(open.reduce((n, page) => n + page.numberMatched, 0));
-    document.getElementById("kpi-overdue").textContent = VI_NUMBER.format(overdue.numberMatched);
-    document.getElementById("kpi-awaiting").textContent = VI_NUMBER.format(awaiting.numberMatched);
+    const counts = await api("/api/tasks/counts");  // one request, not six lists of one task (see the route)
+    document.getElementById("kpi-open").textContent = VI_NUMBER.format(counts.open);
+    document.getElementById("kpi-overdue").textContent = VI_NUMBER.format(counts.overdue);
+    document.getElementById("kpi-awaiting").textContent = VI_NUMBER.format(counts.by_state.completed);
   }
 
   // This year's drug-free share against this year's target (đạt / không đạt), the path's final target, and the
