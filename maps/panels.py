@@ -84,7 +84,7 @@ def _tip_form(title: str, send: str, gps: bool) -> str:
     a short description without names (the system keeps no names of people who use drugs)."""
     locate = '<button type="button" name="locate">Dùng vị trí hiện tại (GPS)</button>' if gps else ""
     kinds = "".join(f'<option value="{code}">{escape(label)}</option>' for code, label in HotspotKind.labels().items())
-    return f"""<details class="new-task tip" id="tip-box"><summary>{escape(title)}</summary>
+    return f"""<details class="tip" id="tip-box"><summary>{escape(title)}</summary>
         <form id="tip-form" class="stack" novalidate>
           <div class="tip-where">{locate}<button type="button" name="pick">Chọn trên bản đồ</button></div>
           <label>Tọa độ (vĩ độ, kinh độ) <input name="where" autocomplete="off" placeholder="20.86, 106.68"
