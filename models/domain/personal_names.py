@@ -2,7 +2,8 @@
 
 A heuristic for Vietnamese names: a common family name followed by one to three capitalised words
 ("Hoàng Văn Em", "Nguyễn Thị Lan"), not preceded by a word that makes it a place ("phố Trần Phú",
-"phường Lê Chân"). It only warns: an importer keeps the row and asks the user to remove the name.
+"phường Lê Chân"). An import only warns (it keeps the row and asks the user to remove the name); a hotspot's note,
+typed by hand where it can be rephrased at once, is refused (gis.services.hotspots.create_manual_hotspot).
 """
 
 from __future__ import annotations
