@@ -137,3 +137,27 @@ def test_the_team_map_has_a_legend(chromium, server: str) -> None:
     ]
     assert errors == []
     page.close()
+
+
+#: The visible summaries of the panel that show no fold marker: neither the browser's (a list item) nor one drawn before
+#: them.
+UNMARKED_SUMMARIES = """() => [...document.querySelectorAll('main.panel summary')].filter((s) => s.offsetParent)
+  .filter((s) => getComputedStyle(s).display !== 'list-item'
+    && ['none', 'normal'].includes(getComputedStyle(s, '::before').content)).map((s) => s.innerText.trim())"""
+
+
+@pytest.mark.parametrize("role", list(USERS), ids=str)
+def test_every_folded_section_shows_it_unfolds_on_a_phone(chromium, server: str, role: Role) -> None:
+    """On a phone the summaries are flex boxes (a thumb high), which drops the browser's fold marker: «Hướng dẫn» and
+    «Báo điểm mới» read as titles, not as sections to open."""
+    page, errors = open_as(chromium, server, USERS[role], PHONE)
+    assert page.evaluate(UNMARKED_SUMMARIES) == []
+    page.locator("main.panel details#help > summary").click()
+    assert (
+        page.evaluate(
+            "() => getComputedStyle(document.querySelector('main.panel details#help > summary'), '::before').content"
+        )
+        == '"▾"'
+    )
+    assert errors == []
+    page.close()
