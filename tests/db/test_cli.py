@@ -592,8 +592,10 @@ def test_an_approved_year_cannot_be_changed_from_the_command_line(
             conn.execute(text("ALTER TABLE classification_results ENABLE TRIGGER classification_results_frozen"))
 
 
-def test_an_import_lists_each_duplicate_with_the_line_kept_on_screen_and_in_the_listing(cli, capsys, tmp_path) -> None:
-    ref = f"CLI-DUP-{tmp_path.name[-12:]}"  # committed: a ref of its own
+def test_an_import_lists_each_duplicate_with_the_line_kept_on_screen_and_in_the_listing(
+    cli, capsys, tmp_path, engine: Engine
+) -> None:
+    ref = f"CLI-DUP-{tmp_path.name[-12:]}"  # committed: a ref of its own, removed afterwards
     rows = tmp_path / "trung.csv"
     rows.write_text(
         "ref,occurred_at,lon,lat,kind\n"
@@ -602,12 +604,16 @@ def test_an_import_lists_each_duplicate_with_the_line_kept_on_screen_and_in_the_
         "X,sai,106.683,20.86,tip\n"
     )
     listing = tmp_path / "ds.csv"
-    code, out, err = cli(capsys, "incidents", "import", str(rows), "--rejects", str(listing))
-    assert code == 0, err
-    assert "Trùng, bỏ qua:" in out, out
-    assert f"  dòng 3 [{ref}] Số hiệu: trùng mã với dòng 2 (repeats the ref of line 2)" in out, out
-    listed = listing.read_text(encoding="utf-8").splitlines()
-    assert listed[1:3] == [
-        f"3,{ref},ref,trùng mã với dòng 2 (repeats the ref of line 2),0",
-        "4,X,occurred_at," + listed[2].split(",", 3)[3],
-    ]
+    try:
+        code, out, err = cli(capsys, "incidents", "import", str(rows), "--rejects", str(listing))
+        assert code == 0, err
+        assert "Trùng, bỏ qua:" in out, out
+        assert f"  dòng 3 [{ref}] Số hiệu: trùng mã với dòng 2 (repeats the ref of line 2)" in out, out
+        listed = listing.read_text(encoding="utf-8").splitlines()
+        assert listed[1:3] == [
+            f"3,{ref},ref,trùng mã với dòng 2 (repeats the ref of line 2),0",
+            "4,X,occurred_at," + listed[2].split(",", 3)[3],
+        ]
+    finally:  # committed by the command: the next tests of this worker's database count every incident
+        with engine.begin() as conn:
+            conn.execute(text("DELETE FROM incidents WHERE ref = :ref"), {"ref": ref})

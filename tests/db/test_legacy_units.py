@@ -224,7 +224,9 @@ def test_cli_json_counts_and_flagged_rows(engine: Engine, db_env: dict, tmp_path
             check=True,
         )
         problems = pd.read_csv(listing)
-        assert list(problems["ref"]) == ["CLI-U8", "CLI-U9", "CLI-U10"]  # the re-import adds no flagged rows
+        stored = problems["reason"].str.startswith("mã đã có trong cơ sở dữ liệu")
+        assert list(problems[stored]["ref"]) == [f"CLI-U{i}" for i in range(1, 8)]  # each row stored the first time
+        assert list(problems[~stored]["ref"]) == ["CLI-U8", "CLI-U9", "CLI-U10"]  # the re-import adds no flagged rows
     finally:
         with engine.begin() as conn:
             conn.execute(text("DELETE FROM incidents WHERE ref LIKE 'CLI-U%'"))
