@@ -117,6 +117,18 @@ def cluster_home(cluster: ManagedCluster) -> Path:
     return cluster.home.parent
 
 
+def run_cli(capsys: pytest.CaptureFixture[str], *args: str) -> tuple[int, str, str]:
+    """Run `diaban` in-process with ``args``: (exit code, stdout, stderr); an argparse usage error's exit included."""
+    from api.cli.main import main
+
+    try:
+        code = main(list(args))
+    except SystemExit as exit_:  # argparse usage errors
+        code = int(exit_.code or 0)
+    out = capsys.readouterr()
+    return code, out.out, out.err
+
+
 def migrate_as_owner(cluster: ManagedCluster, dbname: str = DB_NAME) -> None:
     """Run the migrations as the owner role and grant the app role its privileges, as `diaban db start` does."""
     owner = create_engine(cluster.owner_url(dbname), poolclass=NullPool)

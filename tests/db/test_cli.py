@@ -21,8 +21,9 @@ import pytest
 from sqlalchemy import Engine, text
 
 from api.cli.classify import approved_line
-from api.cli.main import build_parser, main
+from api.cli.main import build_parser
 from gis.ops.redis import free_port
+from tests.conftest import run_cli
 
 
 @pytest.fixture
@@ -30,15 +31,7 @@ def cli(db_env: dict, monkeypatch: pytest.MonkeyPatch):
     """Run `diaban` in-process against the test database; returns (exit code, stdout, stderr)."""
     monkeypatch.setenv("DIABAN_DATABASE_URL", db_env["DIABAN_DATABASE_URL"])
 
-    def run(capsys: pytest.CaptureFixture[str], *args: str) -> tuple[int, str, str]:
-        try:
-            code = main(list(args))
-        except SystemExit as exit_:  # argparse usage errors
-            code = int(exit_.code or 0)
-        out = capsys.readouterr()
-        return code, out.out, out.err
-
-    return run
+    return run_cli
 
 
 def _runs(engine: Engine) -> int:

@@ -29,7 +29,7 @@ from gis.store.access_log import COMMAND_LINE, record_access
 from gis.store.db import SCHEMA_HEAD, app_engine, known_revisions, migrate
 from gis.store.scoping import UNRESTRICTED
 from models.domain.access import Principal
-from tests.conftest import TEST_PASSWORD, conversion_task, evidence_photo, migrate_as_owner
+from tests.conftest import TEST_PASSWORD, conversion_task, evidence_photo, migrate_as_owner, run_cli
 
 SOURCE = "backup_source"
 COMMUNE = "10507"
@@ -44,12 +44,7 @@ def cli(cluster: ManagedCluster, monkeypatch: pytest.MonkeyPatch, capsys: pytest
     def run(db: str, *args: str) -> tuple[int, str, str]:
         monkeypatch.setenv("DIABAN_DATABASE_URL", cluster.url(db))
         monkeypatch.setenv("DIABAN_OWNER_DATABASE_URL", cluster.owner_url(db))
-        try:
-            code = main(list(args))
-        except SystemExit as exit_:  # argparse usage errors
-            code = int(exit_.code or 0)
-        out = capsys.readouterr()
-        return code, out.out, out.err
+        return run_cli(capsys, *args)
 
     return run
 
