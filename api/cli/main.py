@@ -29,6 +29,7 @@ from api.cli.vi import (
     file_error,
     naming_file,
     parser_options,
+    readable_file,
     vietnamese_metavars,
 )
 from api.cli.vi import install as install_vietnamese
@@ -148,7 +149,7 @@ def cmd_boundaries(args: argparse.Namespace) -> int:
     from gis.settings import DataSettings
     from gis.store.db import get_engine
 
-    path = args.path or DataSettings().boundary_file()
+    path = readable_file(args.path or DataSettings().boundary_file())
     engine = get_engine()
     with engine.begin() as conn:
         report = import_boundaries(conn, path, valid_from=args.valid_from, valid_to=args.valid_to)
@@ -166,6 +167,7 @@ def cmd_incidents(args: argparse.Namespace) -> int:
     from gis.settings import DataSettings
     from gis.store.db import get_engine, get_owner_engine
 
+    readable_file(args.path)
     get_engine()  # reachable and migrated
     # The owner's role: a bulk import creates and attaches yearly partitions (the application's role owns nothing).
     engine = get_owner_engine()
@@ -190,6 +192,7 @@ def cmd_indicators(args: argparse.Namespace) -> int:
     from gis.services.indicator_import import import_indicators
     from gis.store.db import get_engine
 
+    readable_file(args.path)
     engine = get_engine()
     with engine.begin() as conn:
         report = import_indicators(

@@ -175,6 +175,14 @@ def file_error(exc: OSError) -> str:
     return f"không đọc hoặc ghi được tệp {exc.filename} ({exc.strerror or exc})"
 
 
+def readable_file(path: Path) -> Path:
+    """Open ``path`` once for reading and return it: a missing or unreadable file, or a folder, is the user's error
+    (OSError: one Vietnamese line, exit 2) before the command starts a database it would not need."""
+    with open(path, "rb"):
+        pass
+    return path
+
+
 @contextmanager
 def naming_file(path: Path) -> Iterator[None]:
     """Give an OSError raised while writing `path` its name: a full disk or a write the file refuses (ENOSPC,

@@ -272,9 +272,12 @@ def test_a_log_level_is_taken_in_any_case(cli, capsys, monkeypatch: pytest.Monke
 
 
 def test_a_refusal_is_one_vietnamese_line_without_a_log_line_before_it(tmp_path) -> None:
-    """At the default log level stderr holds the refusal alone, not an English log line repeating it."""
+    """At the default log level stderr holds the refusal alone, not an English log line repeating it; and the file is
+    refused before any database is started (without DIABAN_DATABASE_URL the command had initialised and started a
+    managed cluster under DIABAN_HOME, left running after it)."""
     (tmp_path / "vụ-việc.csv").mkdir()
-    env = {k: v for k, v in os.environ.items() if not k.startswith("DIABAN_")}
+    home = tmp_path / "home"
+    env = {k: v for k, v in os.environ.items() if not k.startswith("DIABAN_")} | {"DIABAN_HOME": str(home)}
     proc = subprocess.run(
         [sys.executable, "-m", "api.cli", "incidents", "import", str(tmp_path / "vụ-việc.csv")],
         capture_output=True,
@@ -284,6 +287,7 @@ def test_a_refusal_is_one_vietnamese_line_without_a_log_line_before_it(tmp_path)
     )
     assert proc.returncode == 2, proc.stderr
     assert proc.stderr.splitlines() == [proc.stderr.strip()] and "INFO" not in proc.stderr, proc.stderr
+    assert not (home / "pgdata").exists()
 
 
 def test_ctrl_c_ends_a_command_in_one_vietnamese_line_and_keeps_nothing(
