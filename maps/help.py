@@ -35,6 +35,10 @@ _SEARCH_TERMS = {
     "#12": "điểm nóng số 12 (gõ vào ô tìm trên bản đồ để đến điểm đó)",
     "NV 7": "nhiệm vụ số 7 (ô tìm trên bản đồ)",
 }
+#: The folded forms that report a spot (maps.panels._tip_form), named here and there alike.
+COMMAND_TIP = "Thêm điểm từ tin báo"
+TEAM_TIP = "Báo điểm mới"
+_TIP_MEANING = "viết mô tả ngắn (nơi, dấu hiệu), không ghi tên người: hệ thống không lưu tên người"
 _TASK_TERMS = {
     "Quá hạn": "nhiệm vụ chưa làm xong mà đã qua ngày hạn (số ngày quá hạn ghi bên cạnh)",
     "Nghiệm thu": "ban chỉ huy kiểm tra và công nhận kết quả tổ công tác báo hoàn thành",
@@ -42,10 +46,17 @@ _TASK_TERMS = {
 _COMMAND_TERMS = {
     **_SEARCH_TERMS,
     **_TASK_TERMS,
+    COMMAND_TIP: f"ghi một tin báo, tố giác thành điểm nóng «{HotspotStatus.DETECTED.label}»: bấm vào bản đồ hoặc gõ"
+    f" tọa độ, {_TIP_MEANING}",
     "vụ/km²": "mật độ: số vụ việc trên một ki-lô-mét vuông, đã làm mịn theo độ rộng σ (mét) ghi dưới thang màu",
     "Gi*": "thống kê Getis-Ord Gi*: ô nóng có nhiều vụ việc hơn hẳn xung quanh, ô lạnh ít hơn hẳn, với độ tin cậy"
     " 90, 95 hoặc 99 %",
     **{f"«{words}»": meaning for words, meaning in KPI_BLANK_MEANINGS.items()},
+}
+_TEAM_TERMS = {
+    TEAM_TIP: "báo một nơi nghi có mua bán, tụ tập sử dụng ma túy trong địa bàn của tổ: vị trí lấy từ GPS của điện"
+    " thoại (chỉ được khi trang mở qua kết nối bảo mật) hoặc chạm vào bản đồ; " + _TIP_MEANING + "; ban chỉ huy"
+    " xác minh",
 }
 _PLANNER_TERMS = {
     "Kết quả": "loại của xã theo tiêu chí (sau điều chỉnh, nếu có); đây là kết quả được phê duyệt",
@@ -166,7 +177,7 @@ def role_help() -> str:
 #: The help of each page, by the page's role: its sections, in the order shown.
 _SECTIONS = {
     Role.COMMAND: lambda: hotspot_help() + task_help() + _terms(_COMMAND_TERMS),
-    Role.TEAM: lambda: task_help() + hotspot_help() + _terms({**_SEARCH_TERMS, **_TASK_TERMS}),
+    Role.TEAM: lambda: task_help() + hotspot_help() + _terms({**_SEARCH_TERMS, **_TASK_TERMS, **_TEAM_TERMS}),
     Role.PLANNER: lambda: class_help() + _terms(_PLANNER_TERMS),
     Role.ADMIN: lambda: role_help() + _terms(_ADMIN_TERMS),
 }

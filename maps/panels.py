@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from html import escape
 
-from maps.help import help_panel
+from maps.help import COMMAND_TIP, TEAM_TIP, help_panel
 from maps.styles import (
     class_legend,
     emerging_legend,
@@ -138,7 +138,7 @@ def command_panel() -> str:
       <datalist id="commune-names"></datalist>
       <section id="tab-hotspots" class="tab" hidden>
         <h2 class="visually-hidden">Sổ điểm nóng</h2>
-        {_tip_form("Thêm điểm từ tin báo…", "Xác nhận, thêm vào sổ điểm nóng", gps=False)}
+        {_tip_form(f"{COMMAND_TIP}…", "Xác nhận, thêm vào sổ điểm nóng", gps=False)}
         {_register_filters("hotspot-filters", "status", hotspot_states)}
         <p class="register-count" id="hotspot-count">Đang tải…</p>
         <table class="register" id="hotspot-table"><thead><tr>{hotspot_columns}</tr></thead><tbody></tbody></table>
@@ -210,7 +210,7 @@ def team_panel() -> str:
       {help_panel(Role.TEAM)}
       <details id="notices" open><summary>Thông báo <b id="inbox-count" class="badge"></b></summary>
         <ul id="inbox" class="inbox"><li class="none">Đang tải…</li></ul></details>
-      {_tip_form("Báo điểm mới", "Gửi báo điểm mới", gps=True)}
+      {_tip_form(TEAM_TIP, "Gửi báo điểm mới", gps=True)}
       <h2>Nhiệm vụ của tổ <small id="task-count"></small>
         <button type="button" id="reload-tasks" class="link">Tải lại danh sách</button></h2>
       <label class="check"><input type="checkbox" id="show-finished"> Hiện cả nhiệm vụ đã nghiệm thu, đã hủy,

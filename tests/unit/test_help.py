@@ -8,7 +8,8 @@ from html import unescape
 
 import pytest
 
-from maps.help import help_panel
+from maps.help import COMMAND_TIP, TEAM_TIP, help_panel
+from maps.panels import command_panel, team_panel
 from models.domain.guide import DETECTION_ACTOR, Step, hotspot_steps, task_steps
 from models.domain.hotspot_lifecycle import HOTSPOT_LIFECYCLE
 from models.vocabulary import (
@@ -100,3 +101,10 @@ def test_detection_and_user_moves_are_told_apart() -> None:
     assert [s for s in hotspot_steps(HOTSPOT_LIFECYCLE, H.MONITORING) if s.target == H.CLOSED] == [
         Step(COMMAND, H.CLOSED)
     ]
+
+
+def test_the_command_and_team_help_explain_the_form_that_reports_a_spot() -> None:
+    command, team = _text(help_panel(Role.COMMAND)), _text(help_panel(Role.TEAM))
+    assert COMMAND_TIP in command and f"«{HotspotStatus.DETECTED.label}»" in command
+    assert TEAM_TIP in team and "GPS" in team and "không ghi tên người" in team
+    assert f"<summary>{COMMAND_TIP}…</summary>" in command_panel() and f"<summary>{TEAM_TIP}</summary>" in team_panel()
