@@ -9,9 +9,10 @@ from __future__ import annotations
 
 import io
 import shutil
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from datetime import timedelta
 from pathlib import Path
+from typing import Any
 
 import geopandas as gpd
 import pytest
@@ -193,6 +194,25 @@ def hotspot_radii(page) -> list[float]:
         if (l.feature && 'n_incidents' in l.feature.properties && l.getRadius) { radii.push(l.getRadius()); } });
         return radii.sort((a, b) => a - b); }"""
     )
+
+
+def answers_lost(keys: list[str | None], lost: int = 1) -> Callable[[Any], None]:
+    """A route handler for a phone whose connection drops after the server stored a change: the first `lost` POSTs
+    reach the server, their answers never reach the page; later ones go through, as do other methods. The
+    Idempotency-Key of each POST is appended to `keys`."""
+
+    def handle(route) -> None:  # noqa: ANN001 - Playwright's Route
+        if route.request.method != "POST":
+            route.continue_()
+            return
+        keys.append(route.request.headers.get("idempotency-key"))
+        if len(keys) <= lost:
+            route.fetch()  # the server stores it …
+            route.abort("connectionreset")  # … and the answer never reaches the phone
+        else:
+            route.continue_()
+
+    return handle
 
 
 def wait_message(page, text: str) -> None:
@@ -746,16 +766,7 @@ def test_a_note_whose_answer_is_lost_is_sent_again_and_stored_once(chromium, ser
     team_user, task_id = team_with_open_task(city)
     page, errors = open_as(chromium, server, team_user, PHONE)
     sent: list[str | None] = []
-
-    def lose_the_answers(route) -> None:
-        sent.append(route.request.headers.get("idempotency-key"))
-        if len(sent) <= 2:
-            route.fetch()  # the server stores it …
-            route.abort("connectionreset")  # … and the answer never reaches the phone
-        else:
-            route.continue_()
-
-    page.route(f"**/api/tasks/{task_id}/comments", lose_the_answers)
+    page.route(f"**/api/tasks/{task_id}/comments", answers_lost(sent, lost=2))
     task = page.locator(f"article.task[data-task-id='{task_id}']")
     task.locator("form.progress summary").click()
     note = "Đã tuần tra khu vực bến xe, lần mất sóng"
@@ -788,16 +799,7 @@ def test_a_team_whose_list_is_out_of_date_sees_its_tasks_as_they_are_now(chromiu
         ).one()
     page, errors = open_as(chromium, server, team_user, PHONE)
     keys: list[str | None] = []
-
-    def lose_the_first_answer(route) -> None:
-        keys.append(route.request.headers.get("idempotency-key"))
-        if len(keys) == 1:
-            route.fetch()
-            route.abort("connectionreset")
-        else:
-            route.continue_()
-
-    page.route(f"**/api/tasks/{first}/transitions", lose_the_first_answer)
+    page.route(f"**/api/tasks/{first}/transitions", answers_lost(keys))
     typed = "Đang ghi dở: đối tượng đã bỏ đi"
     page.locator(f"article.task[data-task-id='{second}'] .actions textarea").fill(typed)
     started = page.locator(f"article.task[data-task-id='{first}'] button[data-to=in_progress]")

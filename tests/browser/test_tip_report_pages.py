@@ -15,6 +15,7 @@ from sqlalchemy import Connection, Engine, text
 from test_browser import (
     DESKTOP,
     PHONE,
+    answers_lost,
     chromium,
     city,
     first_team_user,
@@ -141,19 +142,7 @@ def test_a_team_reports_a_spot_from_its_phone_once_and_only_in_its_area(chromium
     # The answer is lost once after the server stored the report (the page asks again by itself, with the same key),
     # and the button is pressed twice: one hotspot.
     keys: list[str | None] = []
-
-    def lose_the_first_answer(route) -> None:
-        if route.request.method != "POST":
-            route.continue_()
-            return
-        keys.append(route.request.headers.get("idempotency-key"))
-        if len(keys) == 1:
-            route.fetch()
-            route.abort("connectionreset")
-        else:
-            route.continue_()
-
-    page.route("**/api/hotspots", lose_the_first_answer)
+    page.route("**/api/hotspots", answers_lost(keys))
     note = "Tổ tuần tra phát hiện: kim tiêm vứt dưới gầm cầu, người lạ ra vào ban đêm"
     form.locator("textarea[name=note]").fill(note)
     form.locator("button[type=submit]").dblclick()
