@@ -465,6 +465,8 @@ def test_team_works_a_task_on_a_phone_and_its_photo_stays_with_it(
     task.locator("button[data-to=in_progress]").click()
     page.wait_for_selector(f"article.task[data-task-id='{task_id}'] b.state:has-text('Đang thực hiện')")
     task.locator("form.progress summary").click()
+    page.click("#reload-tasks")  # the list drawn again (as after any change) keeps the form the team opened
+    page.wait_for_selector("#reload-tasks:not([disabled])")
     task.locator("form.progress textarea[name=note]").fill("Đã khám xét, niêm phong lán trại")
     fake = tmp_path / "khong-phai-anh.jpg"
     fake.write_text("<html>not a photo</html>")

@@ -252,6 +252,10 @@ diabanPages.team = async function startTeam(map, cfg) {
     markers.clearLayers();
     const visible = shown.filter((task) => showFinished.checked || !finished(task));
     const typed = new Map([...list.querySelectorAll("[data-draft]")].filter((f) => f.value).map((f) => [f.dataset.draft, f]));
+    // What the team had opened stays open: a form opened while the list reloads (after the team's own change) used to
+    // fold shut under the finger — the tap that opened it was on the element the reload replaced.
+    const place = (details) => `${details.closest("article.task")?.dataset.taskId}/${details.closest("form")?.className ?? details.className}`;
+    const opened = new Set([...list.querySelectorAll("details[open]")].map(place));
     const drawn = (id) => list.querySelector(`article.task[data-task-id="${id}"]`);
     list.replaceChildren(...visible.map((task) => {
       const item = (sending.has(task.id) && drawn(task.id)) || taskItem(task);
@@ -262,8 +266,8 @@ diabanPages.team = async function startTeam(map, cfg) {
       const before = typed.get(field.dataset.draft);
       if (!before) continue;
       field.value = before.value;
-      if (before.closest("details")?.open) field.closest("details")?.setAttribute("open", "");
     }
+    for (const details of list.querySelectorAll("details")) if (opened.has(place(details))) details.open = true;
     document.getElementById("task-count").textContent = `(${VI_NUMBER.format(visible.length)})`;
     if (!visible.length) list.textContent = "Tổ chưa có nhiệm vụ nào cần làm.";
     if (openHistory) list.querySelector(`article.task[data-task-id="${openHistory}"] details.history`)?.setAttribute("open", "");
