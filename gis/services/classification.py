@@ -25,6 +25,7 @@ from gis.store.sql import current_unit
 from models.domain.classification import METHOD, build_draft, review_order
 from models.domain.dates import check_year
 from models.domain.legal_rules import LegalRules
+from models.domain.personal_names import refuse_names
 from models.errors import InvalidRequest, PermissionDenied
 from models.lazy import lazy_module
 from models.vocabulary import AreaLevel, UnitBasis, local_today
@@ -50,8 +51,10 @@ def draft_year(
 ) -> dict[str, Any]:
     """Compute and store a new draft of a year's classification; returns the run with its counts and the year's
     incidents that no commune counts (an old commune split in 2025: `ambiguous_incidents`, with candidates). A year
-    outside FIRST_YEAR..LAST_YEAR is refused: `diaban classify run --year 1800` stored a draft the API cannot read."""
+    outside FIRST_YEAR..LAST_YEAR is refused: `diaban classify run --year 1800` stored a draft the API cannot read; so
+    is a ``note`` that looks like it holds a person's name (refuse_names)."""
     check_year(year)
+    refuse_names(note or "", "Ghi chú của lần tính")
     rules = rules or load_rules()
     history = yearly_indicators(conn, year - HISTORY_YEARS + 1, year, basis, rules)
     draft = build_draft(history, year, rules)

@@ -32,7 +32,7 @@ from models.domain.access import Principal
 from models.domain.coupling import hotspot_actions, may_open_task, task_actions
 from models.domain.dates import vn_time
 from models.domain.hotspot_lifecycle import MANUAL_MAX_RADIUS_M, MANUAL_NOTE_CHARS, HotspotFacts, user_targets
-from models.domain.personal_names import looks_like_name
+from models.domain.personal_names import refuse_names
 from models.domain.state_machine import StateMachine, TransitionNotAllowed
 from models.domain.task_lifecycle import overdue_days
 from models.errors import InvalidRequest, KeyReused
@@ -184,8 +184,10 @@ def transition_hotspot(
 
     ``at`` records a transition that happened earlier (field work entered afterwards); the rules are
     checked as of that time. ``task_id`` names the suppression task whose change this transition accompanies
-    (gis.services.tasks); without it, statuses that belong to the task are refused.
+    (gis.services.tasks); without it, statuses that belong to the task are refused. A note that looks like it holds a
+    person's name is refused before anything is read (models.domain.personal_names.refuse_names).
     """
+    refuse_names(note, "Ghi chú")
     row = load_at_version(conn, "hotspots", hotspot_id, version, "r.status", scope.hotspots("r"), scope.params)
     if at is not None:
         _check_recorded_time(conn, hotspot_id, at)
@@ -224,7 +226,7 @@ def create_manual_hotspot(
 
     The radius and the note are checked here as the API's body checks them: `diaban hotspots add` stored a negative
     radius (an empty footprint) and a blank note, and an infinite radius was a database error. A note that looks
-    like a person's name is refused: the system keeps no names of people who use drugs.
+    like a person's name is refused (refuse_names): the system keeps no names of people who use drugs.
 
     ``key`` (the client's ``Idempotency-Key``) makes a retry safe, as for a task's comments: the same user sending the
     same report with the same key again (its answer lost, or a second tap) gets the first hotspot back and nothing is
@@ -236,12 +238,7 @@ def create_manual_hotspot(
         )
     if not note.strip() or len(note) > MANUAL_NOTE_CHARS:
         raise InvalidRequest(f"ghi chú cần từ 1 đến {MANUAL_NOTE_CHARS} ký tự", "a note of 1 to 2000 characters")
-    if looks_like_name(note):
-        raise InvalidRequest(
-            "ghi chú có vẻ chứa tên người: hệ thống không lưu tên người sử dụng ma túy — hãy mô tả nơi và dấu hiệu"
-            " (tên đường, địa danh ghi kèm «phố», «đường», «ngõ»…)",
-            "the note looks like it holds a person's name",
-        )
+    refuse_names(note, "Mô tả")
     reported = {"lon": lon, "lat": lat, "kind": kind, "radius_m": radius_m}
     if key is not None and (first := _keyed_report(conn, actor, key, note, reported)) is not None:
         return first

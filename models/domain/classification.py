@@ -21,6 +21,7 @@ from models.domain.legal_rules import (
     classify_legal,
     evaluate_criteria,
 )
+from models.domain.personal_names import refuse_names
 from models.errors import AlreadyExists, Conflict, DiabanError, InvalidRequest, NotFound, PermissionDenied
 from models.forecast.learned import classify_learned, forecast_risk
 from models.lazy import lazy_module
@@ -108,8 +109,9 @@ def check_four_eyes(approver: str, last_override_by: str | None, last_override_a
 def check_override(
     category: str, level: str | None, reason: str | None, *, incomplete: bool = False
 ) -> tuple[str, str | None, str]:
-    """Validate an override: known category, level iff trọng điểm, a non-blank reason, and never drug-free
-    while the commune's data is incomplete (complete the data and draft again instead)."""
+    """Validate an override: known category, level iff trọng điểm, a non-blank reason without a person's name
+    (refuse_names), and never drug-free while the commune's data is incomplete (complete the data and draft again
+    instead)."""
     if category not in Category.values():
         raise InvalidOverride(
             f"loại địa bàn không hợp lệ (unknown category {category!r}; one of {', '.join(Category.values())})"
@@ -120,6 +122,7 @@ def check_override(
         raise InvalidOverride("chỉ địa bàn trọng điểm mới có cấp độ (only trong_diem has a level)")
     if not reason or not reason.strip():
         raise InvalidOverride("phải nêu lý do điều chỉnh (an override needs a reason)")
+    refuse_names(reason, "Lý do điều chỉnh")
     if incomplete and category == Category.DRUG_FREE:
         raise InvalidOverride(
             f"không thể xếp loại không ma túy khi còn {MISSING_DATA_LABEL}: hãy bổ sung số liệu rồi phân loại lại "

@@ -2,8 +2,9 @@
 
 A heuristic for Vietnamese names: a common family name followed by one to three capitalised words
 ("Hoàng Văn Em", "Nguyễn Thị Lan"), not preceded by a word that makes it a place ("phố Trần Phú",
-"phường Lê Chân"). An import only warns (it keeps the row and asks the user to remove the name); a hotspot's note,
-typed by hand where it can be rephrased at once, is refused (gis.services.hotspots.create_manual_hotspot).
+"phường Lê Chân"). An import only warns (it keeps the row and asks the user to remove the name); free text a user
+types — a hotspot's note, a task's notes, comments and checklist, a classification's reason — where it can be
+rephrased at once, is refused by :func:`refuse_names`, which every service storing such text calls.
 """
 
 from __future__ import annotations
@@ -12,6 +13,7 @@ import re
 import unicodedata
 from typing import TYPE_CHECKING
 
+from models.errors import InvalidRequest
 from models.lazy import lazy_module
 
 if TYPE_CHECKING:
@@ -32,7 +34,7 @@ SURNAMES = frozenset(
 #: Words after which a name is a place or a street, not a person.
 PLACE_WORDS = frozenset(
     unicodedata.normalize("NFC", word)
-    for word in "phố đường phường xã quận huyện ngõ ngách hẻm khu thôn xóm tổ trường chợ cầu bến cảng".split()
+    for word in "phố đường phường xã quận huyện tỉnh ngõ ngách hẻm khu thôn xóm tổ trường chợ cầu bến cảng".split()
 )
 _WORD = re.compile(r"\w+")
 #: A quick first pass: a family name followed by a capitalised word somewhere in the text.
@@ -49,6 +51,26 @@ def looks_like_name(text: str) -> bool:
         if following and following[0][:1].isupper():
             return True
     return False
+
+
+def refuse_names(text: str, field_label: str) -> None:
+    """Refuse free text a user typed (``field_label``: its field as the page names it, e.g. "Ghi chú") when it looks
+    like it holds a person's name: InvalidRequest (HTTP 422, the CLI's refusal), with one Vietnamese message for
+    every field, so that the user rephrases it before anything is stored.
+
+    An officer's title before the name ("đồng chí Nguyễn Văn An", "đ/c …", "cán bộ …", "CB …") does not exempt it: a
+    note cannot tell an officer from a person who uses drugs that it names the same way ("đối tượng", a nickname, a
+    title written wrong), an exemption any prefix passes would let every name through, and who did what is already
+    recorded by the account that sends the note. The user writes the role or the team instead ("tổ 05", "trưởng công
+    an xã"); streets and places written with their word ("phố Trần Phú", "đường Lê Lợi") pass (PLACE_WORDS).
+    """
+    if looks_like_name(text):
+        raise InvalidRequest(
+            f"{field_label} có vẻ chứa tên người: hệ thống không lưu tên người, kể cả tên cán bộ — hãy ghi vai trò"
+            " hoặc tổ thay cho tên («tổ 05», «trưởng công an xã»), mô tả nơi và dấu hiệu (tên đường, địa danh ghi kèm"
+            " «phố», «đường», «ngõ»…)",
+            f"{field_label!r} looks like it holds a person's name",
+        )
 
 
 def name_like_rows(values: pd.Series) -> np.ndarray:

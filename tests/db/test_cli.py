@@ -409,6 +409,7 @@ def test_more_demo_areas_than_communes_is_bad_input(cli, capsys) -> None:
         ("--radius-m", "-5", "bán kính phạm vi phải lớn hơn 0"),  # was stored: a hotspot with an empty footprint
         ("--radius-m", "inf", "bán kính phạm vi phải lớn hơn 0"),  # was a database error (exit 70)
         ("--note", " ", "ghi chú cần từ 1 đến 2000 ký tự"),  # was stored
+        ("--note", "đ/c Nguyễn Văn An đã xác minh", "Mô tả có vẻ chứa tên người"),  # the API's refusal too
     ],
 )
 def test_a_hand_made_hotspot_is_checked_as_the_api_checks_it(

@@ -1,0 +1,40 @@
+"""The one check of free text a user types (refuse_names): names refused, officers' included; places accepted."""
+
+from __future__ import annotations
+
+import pytest
+
+from models.domain.personal_names import refuse_names
+from models.errors import InvalidRequest
+
+
+@pytest.mark.parametrize(
+    "note",
+    [
+        "đối tượng Nguyễn Văn Hùng hay bán lẻ ở đây",
+        # An officer's title does not exempt the name: the role or the team is written instead.
+        "đồng chí Nguyễn Văn An đã xác minh",
+        "đ/c Trần Thị Lan báo lại",
+        "cán bộ Lê Văn Tám trực",
+        "CB Phạm Minh Đức kiểm tra",
+    ],
+)
+def test_a_name_is_refused_with_the_field_named(note: str) -> None:
+    with pytest.raises(InvalidRequest) as refused:
+        refuse_names(note, "Ghi chú tiến độ")
+    assert refused.value.message.startswith("Ghi chú tiến độ có vẻ chứa tên người")
+    assert "«tổ 05», «trưởng công an xã»" in refused.value.message
+
+
+@pytest.mark.parametrize(
+    "note",
+    [
+        "tổ 05 đã xác minh, trưởng công an xã báo lại",
+        "quán nước đầu phố Trần Phú",
+        "tuần tra đường Lê Lợi, phường Lê Chân",
+        "người từ tỉnh Thái Bình đến thuê trọ",  # a province written with its word
+        "",
+    ],
+)
+def test_roles_teams_streets_and_places_pass(note: str) -> None:
+    refuse_names(note, "Ghi chú")
