@@ -788,6 +788,35 @@ def test_a_note_whose_answer_is_lost_is_sent_again_and_stored_once(chromium, ser
     page.close()
 
 
+def test_a_progress_note_naming_a_person_is_refused_and_kept_to_rephrase(chromium, server: str, city: Engine) -> None:
+    """A team's progress note naming an officer is refused: the page says why in Vietnamese (write the role or the
+    team), the text stays in the field to rephrase, nothing is stored; the rephrased note is sent."""
+    team_user, task_id = team_with_open_task(city)
+    page, errors = open_as(chromium, server, team_user, PHONE)
+    task = page.locator(f"article.task[data-task-id='{task_id}']")
+    task.locator("form.progress summary").click()
+    field = task.locator("form.progress textarea[name=note]")
+    named = "Đồng chí Nguyễn Văn An đã xác minh quán nước đầu phố Trần Phú"
+    field.fill(named)
+    task.locator("form.progress button[type=submit]").click()
+    page.wait_for_selector("#message.error >> text=Ghi chú có vẻ chứa tên người")
+    assert "«tổ 05», «trưởng công an xã»" in page.locator("#message").inner_text()
+    assert field.input_value() == named
+    shot(page, "team-note-with-a-name")
+    rephrased = named.replace("Đồng chí Nguyễn Văn An", "Tổ 05")
+    field.fill(rephrased)
+    task.locator("form.progress button[type=submit]").click()
+    wait_message(page, f"Đã gửi ghi chú cho nhiệm vụ #{task_id}")
+    with city.connect() as conn:
+        stored = conn.execute(
+            text("SELECT note FROM task_events WHERE task_id = :t AND note IN (:a, :b)"),
+            {"t": task_id, "a": named, "b": rephrased},
+        ).scalars()
+        assert list(stored) == [rephrased]
+    assert unexpected(errors, 422) == []
+    page.close()
+
+
 def test_a_team_whose_list_is_out_of_date_sees_its_tasks_as_they_are_now(chromium, server: str, city: Engine) -> None:
     """The answer to «Thực hiện» is lost (the task did start): the page's own retry carries the first try's
     Idempotency-Key and is answered with the first move (it got 412 and a red «hãy tải lại», and the team, told
