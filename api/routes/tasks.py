@@ -179,17 +179,18 @@ def post_assignment(
 @router.post("/{task_id:int}/transitions", response_model=TaskTransitionOut)
 def post_transition(task_id: int, body: TransitionIn, write: WriterWrite, key: IdempotencyKey = None) -> dict[str, Any]:
     """Move a task to `to` with the hotspot transition it carries (409 not allowed from its state or its hotspot's,
-    412 stale version, 422 comment or reason missing). The team works; command accepts, returns or cancels. Sent
-    again with the same `Idempotency-Key` (the answer was lost), the first answer is given and nothing changes (409:
-    the key was used for another change)."""
+    412 stale version, 422 comment or reason missing or naming a person). The team works; command accepts, returns or
+    cancels. Sent again with the same `Idempotency-Key` (the answer was lost), the first answer is given and nothing
+    changes (409: the key was used for another change)."""
     require_target(write.user, body.to, TEAM_TASK_TARGETS, COMMAND_TASK_TARGETS)
     return transition_task(write.conn, task_id, body.to, body.note, body.version, write.user, write.scope, key=key)
 
 
 @router.post("/{task_id:int}/comments", status_code=201, response_model=CommentOut)
 def post_comment(task_id: int, body: CommentIn, write: WriterWrite, key: IdempotencyKey = None) -> dict[str, Any]:
-    """Comment on a visible task; the assignee team or command sees it in its inbox. Sent again with the same
-    `Idempotency-Key`, the first comment is answered and nothing is stored (409: the key was used for another)."""
+    """Comment on a visible task (422: it names a person); the assignee team or command sees it in its inbox. Sent
+    again with the same `Idempotency-Key`, the first comment is answered and nothing is stored (409: the key was used
+    for another)."""
     return comment_task(write.conn, task_id, body.note, write.user, write.scope, key=key)
 
 

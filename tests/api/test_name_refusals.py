@@ -21,8 +21,8 @@ STREETS = ("đã kiểm tra quán nước đầu phố Trần Phú", "tuần tra
 
 #: Everything a refused text could have left behind.
 _FOOTPRINT = text("""
-    SELECT (SELECT count(*) FROM task_events), (SELECT count(*) FROM hotspot_events), (SELECT count(*) FROM task_photos),
-           (SELECT count(*) FROM tasks), (SELECT coalesce(sum(version), 0) FROM tasks),
+    SELECT (SELECT count(*) FROM task_events), (SELECT count(*) FROM hotspot_events),
+           (SELECT count(*) FROM task_photos), (SELECT count(*) FROM tasks), (SELECT coalesce(sum(version), 0) FROM tasks),
            (SELECT coalesce(sum(version), 0) FROM hotspots), (SELECT count(*) FROM hotspots),
            (SELECT count(*) FROM classification_runs), (SELECT coalesce(max(id), 0) FROM classification_runs),
            (SELECT count(*) FROM classification_results WHERE method = 'override'),
