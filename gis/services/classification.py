@@ -17,6 +17,7 @@ from gis.store.classifications import (
     require_run,
     run_results,
 )
+from gis.store.communes import refuse_personal_names
 from gis.store.incidents import ambiguous_incidents
 from gis.store.indicators import year_units_day, yearly_indicators
 from gis.store.provinces import document_heading
@@ -25,7 +26,6 @@ from gis.store.sql import current_unit
 from models.domain.classification import METHOD, build_draft, review_order
 from models.domain.dates import check_year
 from models.domain.legal_rules import LegalRules
-from models.domain.personal_names import refuse_names
 from models.errors import InvalidRequest, PermissionDenied
 from models.lazy import lazy_module
 from models.vocabulary import AreaLevel, UnitBasis, local_today
@@ -52,9 +52,9 @@ def draft_year(
     """Compute and store a new draft of a year's classification; returns the run with its counts and the year's
     incidents that no commune counts (an old commune split in 2025: `ambiguous_incidents`, with candidates). A year
     outside FIRST_YEAR..LAST_YEAR is refused: `diaban classify run --year 1800` stored a draft the API cannot read; so
-    is a ``note`` that looks like it holds a person's name (refuse_names)."""
+    is a ``note`` that looks like it holds a person's name (refuse_personal_names)."""
     check_year(year)
-    refuse_names(note or "", "Ghi chú của lần tính")
+    refuse_personal_names(conn, note or "", "Ghi chú của lần tính")
     rules = rules or load_rules()
     history = yearly_indicators(conn, year - HISTORY_YEARS + 1, year, basis, rules)
     draft = build_draft(history, year, rules)

@@ -12,7 +12,7 @@ from sqlalchemy.exc import IntegrityError
 
 from gis.io.exports import ExportFile, hotspot_register_file
 from gis.settings import DataSettings
-from gis.store.communes import check_in_city
+from gis.store.communes import check_in_city, refuse_personal_names
 from gis.store.hotspots import (
     assign_communes,
     hotspot_detail,
@@ -32,7 +32,6 @@ from models.domain.access import Principal
 from models.domain.coupling import hotspot_actions, may_open_task, task_actions
 from models.domain.dates import vn_time
 from models.domain.hotspot_lifecycle import MANUAL_MAX_RADIUS_M, MANUAL_NOTE_CHARS, HotspotFacts, user_targets
-from models.domain.personal_names import refuse_names
 from models.domain.state_machine import StateMachine, TransitionNotAllowed
 from models.domain.task_lifecycle import overdue_days
 from models.errors import InvalidRequest, KeyReused
@@ -185,9 +184,9 @@ def transition_hotspot(
     ``at`` records a transition that happened earlier (field work entered afterwards); the rules are
     checked as of that time. ``task_id`` names the suppression task whose change this transition accompanies
     (gis.services.tasks); without it, statuses that belong to the task are refused. A note that looks like it holds a
-    person's name is refused before anything is read (models.domain.personal_names.refuse_names).
+    person's name is refused before anything is read (gis.store.communes.refuse_personal_names).
     """
-    refuse_names(note, "Ghi chú")
+    refuse_personal_names(conn, note, "Ghi chú")
     row = load_at_version(conn, "hotspots", hotspot_id, version, "r.status", scope.hotspots("r"), scope.params)
     if at is not None:
         _check_recorded_time(conn, hotspot_id, at)
@@ -226,7 +225,7 @@ def create_manual_hotspot(
 
     The radius and the note are checked here as the API's body checks them: `diaban hotspots add` stored a negative
     radius (an empty footprint) and a blank note, and an infinite radius was a database error. A note that looks
-    like a person's name is refused (refuse_names): the system keeps no names of people who use drugs.
+    like a person's name is refused (refuse_personal_names): the system keeps no names of people who use drugs.
 
     ``key`` (the client's ``Idempotency-Key``) makes a retry safe, as for a task's comments: the same user sending the
     same report with the same key again (its answer lost, or a second tap) gets the first hotspot back and nothing is
@@ -238,7 +237,7 @@ def create_manual_hotspot(
         )
     if not note.strip() or len(note) > MANUAL_NOTE_CHARS:
         raise InvalidRequest(f"ghi chú cần từ 1 đến {MANUAL_NOTE_CHARS} ký tự", "a note of 1 to 2000 characters")
-    refuse_names(note, "Mô tả")
+    refuse_personal_names(conn, note, "Mô tả")
     reported = {"lon": lon, "lat": lat, "kind": kind, "radius_m": radius_m}
     if key is not None and (first := _keyed_report(conn, actor, key, note, reported)) is not None:
         return first

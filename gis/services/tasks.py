@@ -1,7 +1,7 @@
 """Task use cases: creation and assignment, versioned transitions, comments, each written as append-only events.
 
 Every text a user types here (notes, comments, checklist lines) is refused before anything is read or written when it
-looks like it holds a person's name (models.domain.personal_names.refuse_names), for the API and the CLI alike.
+looks like it holds a person's name (gis.store.communes.refuse_personal_names), for the API and the CLI alike.
 
 A suppression task carries its hotspot along (models.domain.coupling): the task change and the hotspot
 transition it needs are checked before anything is written and recorded in one savepoint, each side
@@ -22,6 +22,7 @@ from sqlalchemy.exc import IntegrityError
 from gis.io.photos import Photo
 from gis.services.hotspots import transition_hotspot
 from gis.store.accounts import team_exists
+from gis.store.communes import refuse_personal_names
 from gis.store.scoping import UNRESTRICTED, AreaScope, require_commune_in_scope, require_team_in_scope
 from gis.store.sql import current_unit
 from gis.store.tasks import record_task_event, store_photo
@@ -30,7 +31,6 @@ from models.domain.access import Principal
 from models.domain.coupling import check_taskable, companion
 from models.domain.dates import vn_time
 from models.domain.hotspot_lifecycle import HOTSPOT_LIFECYCLE
-from models.domain.personal_names import refuse_names
 from models.domain.task_lifecycle import TASK_LIFECYCLE, TaskFacts
 from models.errors import AlreadyExists, DiabanError, InvalidRequest, KeyReused, NotFound
 from models.vocabulary import TASK_REASSIGNABLE, TaskKind, TaskState
@@ -39,10 +39,10 @@ from models.vocabulary import TASK_REASSIGNABLE, TaskKind, TaskState
 EDITABLE = ("due_date", "priority", "checklist")
 
 
-def _refuse_names_in_checklist(checklist: list[dict[str, Any]]) -> None:
+def _refuse_names_in_checklist(conn: Connection, checklist: list[dict[str, Any]]) -> None:
     """Refuse a checklist with a line that looks like it holds a person's name."""
     for line in checklist:
-        refuse_names(str(line.get("item", "")), "Danh mục công việc")
+        refuse_personal_names(conn, str(line.get("item", "")), "Danh mục công việc")
 
 
 def _task_commune(conn: Connection, kind: str, hotspot_id: int | None, commune_code: str | None) -> str:
@@ -88,8 +88,8 @@ def create_task(
     suppression task only for a verified or recurred hotspot. ``at`` records work entered afterwards. A provincial
     command (``scope``) creates tasks only in its province's communes, for its province's teams.
     """
-    refuse_names(note, "Ghi chú nhiệm vụ")
-    _refuse_names_in_checklist(checklist)
+    refuse_personal_names(conn, note, "Ghi chú nhiệm vụ")
+    _refuse_names_in_checklist(conn, checklist)
     commune = _task_commune(conn, kind, hotspot_id, commune_code)
     require_commune_in_scope(conn, scope, commune)
     if kind == TaskKind.SUPPRESSION:
@@ -199,7 +199,7 @@ def assign_task(
 ) -> int:
     """Assign (unassigned → assigned, the hotspot with it) or reassign a task not yet started to another team, both in
     ``scope`` (a provincial command: its province's tasks and teams), with command's ``note``; return the version."""
-    refuse_names(note, "Ghi chú giao nhiệm vụ")
+    refuse_personal_names(conn, note, "Ghi chú giao nhiệm vụ")
     team_exists(conn, team_id)
     require_team_in_scope(conn, scope, team_id)
     row = load_at_version(
@@ -262,7 +262,7 @@ def transition_task(
     with the same key again (its answer lost, the task since at a newer version) gets the first answer back and
     nothing changes; the key with another move or comment is refused.
     """
-    refuse_names(note, "Ghi chú")
+    refuse_personal_names(conn, note, "Ghi chú")
     same = (task_id, "transition", target, note, None)  # what a first try under the key must have been
     if key is not None:
         _task_team(conn, task_id, scope)
@@ -321,7 +321,7 @@ def update_task(
 ) -> int:
     """Change due date, priority or checklist of a task in ``scope`` at ``version``; return the new version (the same
     one when there is nothing to change)."""
-    _refuse_names_in_checklist(changes.get("checklist") or [])
+    _refuse_names_in_checklist(conn, changes.get("checklist") or [])
     unknown = set(changes) - set(EDITABLE)
     if unknown:
         raise InvalidRequest(f"không sửa trực tiếp được: {', '.join(sorted(unknown))}")
@@ -352,7 +352,7 @@ def comment_task(
     ``key`` (the client's ``Idempotency-Key``) makes a retry safe: the same user sending the same note (and photo)
     with the same key again gets the first comment back and nothing is stored; the key with another note is refused.
     """
-    refuse_names(note, "Ghi chú")
+    refuse_personal_names(conn, note, "Ghi chú")
     team_id = _task_team(conn, task_id, scope)
     if key is not None and (first := _keyed_comment(conn, task_id, note, actor, photo, key)) is not None:
         return first

@@ -11,6 +11,7 @@ from typing import TYPE_CHECKING, Any
 
 from sqlalchemy import Connection, text
 
+from gis.store.communes import place_names
 from gis.store.scoping import UNRESTRICTED, AreaScope
 from gis.store.sql import current_unit, display_simplified, valid_on
 from models.domain.classification import (
@@ -185,7 +186,9 @@ def override(
         text("SELECT incomplete FROM classification_results WHERE run_id = :run_id AND commune_code = :code"),
         {"run_id": draft["id"], "code": commune_code},
     ).scalar_one_or_none()
-    category, level, reason = check_override(category, level, reason, incomplete=bool(incomplete))
+    category, level, reason = check_override(
+        category, level, reason, incomplete=bool(incomplete), places=lambda: place_names(conn)
+    )
     row = (
         conn.execute(
             text(

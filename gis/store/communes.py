@@ -9,6 +9,7 @@ from typing import TYPE_CHECKING, Any
 from sqlalchemy import Connection, text
 
 from gis.store.sql import current_unit, display_simplified, valid_on
+from models.domain.personal_names import refuse_names
 from models.errors import InvalidRequest
 from models.lazy import lazy_module
 from models.vocabulary import METRIC_DOMAIN, METRIC_SRID, WGS84_SRID, UnitKind
@@ -170,3 +171,15 @@ def check_in_city(conn: Connection, lon: float, lat: float, margin_m: float) -> 
             f" vĩ độ {y0:.3f}–{y1:.3f}); kiểm tra lại kinh độ/vĩ độ",
             f"point outside the city's extent lon {x0:.3f}..{x1:.3f}, lat {y0:.3f}..{y1:.3f}",
         )
+
+
+def place_names(conn: Connection) -> frozenset[str]:
+    """The names of every commune-level unit (current and past) and province the database holds, as written bare
+    ("Lê Chân", "Nguyễn Bỉnh Khiêm", "Hà Nội"): places, not people, in a note (models.domain.personal_names)."""
+    return frozenset(conn.execute(text("SELECT name FROM admin_units UNION SELECT name FROM provinces")).scalars())
+
+
+def refuse_personal_names(conn: Connection, text_: str, field_label: str) -> None:
+    """Refuse a text a user typed that looks like it holds a person's name (models.domain.personal_names.refuse_names),
+    the places of this database excepted; they are read only for a text that looks like a name without them."""
+    refuse_names(text_, field_label, lambda: place_names(conn))

@@ -8,7 +8,7 @@ forecast are advisory.
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Callable, Collection, Mapping
 from datetime import datetime
 from typing import TYPE_CHECKING
 
@@ -107,10 +107,15 @@ def check_four_eyes(approver: str, last_override_by: str | None, last_override_a
 
 
 def check_override(
-    category: str, level: str | None, reason: str | None, *, incomplete: bool = False
+    category: str,
+    level: str | None,
+    reason: str | None,
+    *,
+    incomplete: bool = False,
+    places: Callable[[], Collection[str]] = frozenset,
 ) -> tuple[str, str | None, str]:
     """Validate an override: known category, level iff trọng điểm, a non-blank reason without a person's name
-    (refuse_names), and never drug-free while the commune's data is incomplete (complete the data and draft again
+    (refuse_names, ``places`` the known places' names), and never drug-free while the commune's data is incomplete (complete the data and draft again
     instead)."""
     if category not in Category.values():
         raise InvalidOverride(
@@ -122,7 +127,7 @@ def check_override(
         raise InvalidOverride("chỉ địa bàn trọng điểm mới có cấp độ (only trong_diem has a level)")
     if not reason or not reason.strip():
         raise InvalidOverride("phải nêu lý do điều chỉnh (an override needs a reason)")
-    refuse_names(reason, "Lý do điều chỉnh")
+    refuse_names(reason, "Lý do điều chỉnh", places)
     if incomplete and category == Category.DRUG_FREE:
         raise InvalidOverride(
             f"không thể xếp loại không ma túy khi còn {MISSING_DATA_LABEL}: hãy bổ sung số liệu rồi phân loại lại "

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import re
 import unicodedata
+from collections.abc import Callable, Collection
 from typing import TYPE_CHECKING
 
 from models.errors import InvalidRequest
@@ -41,30 +42,55 @@ _WORD = re.compile(r"\w+")
 _CANDIDATE = re.compile(r"(?<!\w)(?:" + "|".join(sorted(SURNAMES)) + r")\s+\w")
 
 
-def looks_like_name(text: str) -> bool:
-    """Whether ``text`` holds what looks like a person's name (family name + capitalised given names)."""
+def looks_like_name(text: str, places: Collection[str] = ()) -> bool:
+    """Whether ``text`` holds what looks like a person's name (family name + capitalised given names).
+
+    ``places``: names of known places (communes, provinces: "Lê Chân", "Nguyễn Bỉnh Khiêm", "Hà Nội") written bare,
+    without the word that makes them a place. 23 of Hải Phòng's 114 communes are named after people or start with a
+    family name; without them a note saying "tuần tra ở Lê Chân" was refused. Such a place passes only as a whole: not
+    followed by one more capitalised word ("Lê Chân Hùng" is a person), unless that word begins a place too
+    ("Lê Chân Hải Phòng").
+    """
     words = _WORD.findall(unicodedata.normalize("NFC", text))
-    for i, word in enumerate(words):
+    known = {unicodedata.normalize("NFC", place) for place in places}
+
+    def place_at(i: int) -> int:
+        """How many words the longest known place starting at word ``i`` spans (0: none)."""
+        return max((n for n in range(1, min(5, len(words) - i + 1)) if " ".join(words[i : i + n]) in known), default=0)
+
+    i = 0
+    while i < len(words):
+        word = words[i]
         if word not in SURNAMES or (i > 0 and words[i - 1].lower() in PLACE_WORDS):
+            i += 1
+            continue
+        span = place_at(i)
+        after = i + span
+        if span and (after == len(words) or not words[after][:1].isupper() or place_at(after)):
+            i = after
             continue
         following = words[i + 1 : i + 4]
         if following and following[0][:1].isupper():
             return True
+        i += 1
     return False
 
 
-def refuse_names(text: str, field_label: str) -> None:
+def refuse_names(text: str, field_label: str, places: Callable[[], Collection[str]] = frozenset) -> None:
     """Refuse free text a user typed (``field_label``: its field as the page names it, e.g. "Ghi chú") when it looks
     like it holds a person's name: InvalidRequest (HTTP 422, the CLI's refusal), with one Vietnamese message for
-    every field, so that the user rephrases it before anything is stored.
+    every field, so that the user rephrases it before anything is stored. ``places`` gives the known places'
+    names (see looks_like_name); it is called only for a text that looks like a name without them (rare: the database
+    is read only then, gis.store.communes.refuse_personal_names).
 
     An officer's title before the name ("đồng chí Nguyễn Văn An", "đ/c …", "cán bộ …", "CB …") does not exempt it: a
     note cannot tell an officer from a person who uses drugs that it names the same way ("đối tượng", a nickname, a
     title written wrong), an exemption any prefix passes would let every name through, and who did what is already
     recorded by the account that sends the note. The user writes the role or the team instead ("tổ 05", "trưởng công
-    an xã"); streets and places written with their word ("phố Trần Phú", "đường Lê Lợi") pass (PLACE_WORDS).
+    an xã"); streets and places written with their word ("phố Trần Phú", "đường Lê Lợi") pass (PLACE_WORDS), and so
+    do the communes and provinces named bare ("Lê Chân", "Hà Nội").
     """
-    if looks_like_name(text):
+    if looks_like_name(text) and looks_like_name(text, places()):
         raise InvalidRequest(
             f"{field_label} có vẻ chứa tên người: hệ thống không lưu tên người, kể cả tên cán bộ — hãy ghi vai trò"
             " hoặc tổ thay cho tên («tổ 05», «trưởng công an xã»), mô tả nơi và dấu hiệu (tên đường, địa danh ghi kèm"

@@ -38,3 +38,23 @@ def test_a_name_is_refused_with_the_field_named(note: str) -> None:
 )
 def test_roles_teams_streets_and_places_pass(note: str) -> None:
     refuse_names(note, "Ghi chú")
+
+
+#: Places the database knows (gis.store.communes.place_names): communes named after people, a province.
+PLACES = frozenset({"Lê Chân", "Chu Văn An", "Nguyễn Bỉnh Khiêm", "Hà Nội", "Hải Phòng"})
+
+
+@pytest.mark.parametrize(
+    "note",
+    ["tuần tra ở Lê Chân tối qua", "giáp ranh Chu Văn An", "về từ Hà Nội", "Lê Chân, Hải Phòng", "Nguyễn Bỉnh Khiêm"],
+)
+def test_a_known_place_named_bare_passes(note: str) -> None:
+    refuse_names(note, "Ghi chú", lambda: PLACES)
+    with pytest.raises(InvalidRequest):  # without the places it looks like a name
+        refuse_names(note, "Ghi chú")
+
+
+@pytest.mark.parametrize("note", ["Lê Chân Hùng bỏ đi", "ở Lê Chân có Nguyễn Thị Lan", "Chu Văn Anh báo lại"])
+def test_a_name_beside_or_longer_than_a_place_is_still_refused(note: str) -> None:
+    with pytest.raises(InvalidRequest):
+        refuse_names(note, "Ghi chú", lambda: PLACES)
