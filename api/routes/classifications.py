@@ -4,6 +4,8 @@ from dataclasses import dataclass
 from typing import Annotated, Literal
 
 from fastapi import APIRouter, Depends, Path, Query, Request, Response
+from pydantic import BaseModel
+from sqlalchemy import Connection
 
 from api.audit import record_read
 from api.cache import CachedResponse, cached_response
@@ -101,20 +103,51 @@ async def _asked(
 AskedDep = Annotated[Asked, Depends(_asked)]
 
 
-@router.get("/{year:int}", response_model=ClassificationOut)
-def get_classification(conn: ConnDep, asked: AskedDep) -> dict:
-    """Communes with category, level, method, criteria and explanation (GeoJSON; teams: own area; a provincial user:
-    own province)."""
-    return classification_collection(conn, asked.year, asked.version, asked.simplify_m, asked.scope)
-
-
-async def _map_key(request: Request, conn: ReplicaConnDep, asked: AskedDep) -> tuple:
-    """What a map of the classes depends on: what was asked, the classifications' version (a run, an override or an
+async def _classes_key(request: Request, conn: ReplicaConnDep, asked: AskedDep) -> tuple:
+    """What a year's classes depend on: what was asked, the classifications' version (a run, an override or an
     approval: which run is shown and its classes), the boundaries' and today (the units drawn) and, for a team, its
-    area's version."""
+    area's version.
+
+    The classifications' version is every year's (a statement trigger per table, see gis/store/data_versions.py): a
+    change to one year's run changes the key of the others too, a needless download at worst. Keyed per year it would
+    need triggers that read the changed rows (one per event and table: PostgreSQL gives a statement trigger its
+    transition table for one event only) and a map of years in every read of the versions, for the few changes a
+    planning season makes."""
     versions = await current_versions(request, conn)
     team_area = versions.team_areas if asked.scope.team_id is not None else None
-    return "classification-map", asked, versions.classifications, versions.boundaries, versions.today, team_area
+    return asked, versions.classifications, versions.boundaries, versions.today, team_area
+
+
+ClassesKey = Annotated[tuple, Depends(_classes_key)]
+
+
+def _classes_response(request: Request, conn: Connection, asked: Asked, key: tuple, model: type[BaseModel]) -> Response:
+    """A year's classes as ``model`` (with every criterion, or only what a map shows), cached under ``key`` and
+    revalidated by ETag (see :func:`api.cache.cached_response`)."""
+    detail = model is ClassificationOut
+
+    def build() -> CachedResponse:
+        collection = classification_collection(
+            conn, asked.year, asked.version, asked.simplify_m, asked.scope, detail=detail
+        )
+        # Written by its model, as FastAPI wrote it before (dates in ISO 8601, the model's fields only).
+        return CachedResponse(model.model_validate(collection).model_dump_json().encode(), "application/json")
+
+    return cached_response(request, request.app.state.cache, ("classification", detail, key), build)
+
+
+@router.get(
+    "/{year:int}",
+    response_model=ClassificationOut,
+    responses={304: {"description": "unchanged since the ETag the browser sent"}},
+)
+def get_classification(request: Request, conn: ReplicaConnDep, asked: AskedDep, key: ClassesKey) -> Response:
+    """Communes with category, level, method, criteria and explanation (GeoJSON; teams: own area; a provincial user:
+    own province).
+
+    Cached and sent with an ETag, like the map of the classes: the planner page loaded the whole classification
+    (205 KB compressed for Hải Phòng) again on every visit and after every override or approval."""
+    return _classes_response(request, conn, asked, key, ClassificationOut)
 
 
 @router.get(
@@ -122,9 +155,7 @@ async def _map_key(request: Request, conn: ReplicaConnDep, asked: AskedDep) -> t
     response_model=ClassificationMapOut,
     responses={304: {"description": "unchanged since the ETag the browser sent"}},
 )
-def get_classification_map(
-    request: Request, conn: ReplicaConnDep, asked: AskedDep, key: Annotated[tuple, Depends(_map_key)]
-) -> Response:
+def get_classification_map(request: Request, conn: ReplicaConnDep, asked: AskedDep, key: ClassesKey) -> Response:
     """The same communes with their names and class only, for a map of the classes (GeoJSON; a fraction of the
     whole: no criteria, indicators or reasons).
 
@@ -132,17 +163,7 @@ def get_classification_map(
     sent again on every visit. bench/bench_pages.py, command page as chihuy, a revisit, before → after in one run
     (with /api/tasks/counts), load average 3.7–4.2 on 2 cores: 157.8 → 28.9 KB on the wire on the phone profile
     (API answers 148.3 → 19.4 KB), 157.3 → 28.4 KB on the desktop."""
-
-    def build() -> CachedResponse:
-        collection = classification_collection(
-            conn, asked.year, asked.version, asked.simplify_m, asked.scope, detail=False
-        )
-        # Written by its model, as FastAPI wrote it before (dates in ISO 8601, the run's fields only).
-        return CachedResponse(
-            ClassificationMapOut.model_validate(collection).model_dump_json().encode(), "application/json"
-        )
-
-    return cached_response(request, request.app.state.cache, key, build)
+    return _classes_response(request, conn, asked, key, ClassificationMapOut)
 
 
 def _reported(user: Principal, scope: AreaScope, province: str | None) -> AreaScope:

@@ -333,12 +333,15 @@ def test_the_map_of_the_classes_holds_each_communes_names_and_class_only(client,
     assert len(light.content) < len(json.dumps(whole)) / 2
 
 
-def test_the_map_of_the_classes_is_revalidated_and_changes_with_an_override_or_an_approval(
-    client, as_user, indicators: list[str], scatter_incidents
+@pytest.mark.parametrize(
+    "path", ["/api/classifications/2025/map?simplify_m=20", "/api/classifications/2025?simplify_m=20"]
+)
+def test_the_classes_are_revalidated_and_change_with_an_override_or_an_approval(
+    client, as_user, indicators: list[str], scatter_incidents, path: str
 ) -> None:
-    """The command page's map of the classes carries an ETag that a revisit sends back (304, no body); a new run, an
-    override and an approval change it, a change of anything else the map does not show does not."""
-    path = "/api/classifications/2025/map?simplify_m=20"
+    """The command page's map of the classes and the planner page's whole classification carry an ETag that a
+    revisit sends back (304, no body); a new run, an override and an approval change it, a change of anything else
+    the classification does not show does not."""
 
     def etag() -> str:
         answer = client.get(path)
