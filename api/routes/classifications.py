@@ -4,6 +4,8 @@ from dataclasses import dataclass
 from typing import Annotated, Literal
 
 from fastapi import APIRouter, Depends, Path, Query, Request, Response
+from pydantic import BaseModel
+from sqlalchemy import Connection
 
 from api.audit import record_read
 from api.cache import CachedResponse, cached_response
@@ -28,6 +30,7 @@ from gis.services.classification import (
     review_report,
 )
 from gis.store.classifications import approve, override
+from gis.store.data_versions import DataVersions, data_versions
 from gis.store.scoping import AreaScope, require_commune_in_scope
 from models.domain.access import Principal, report_province
 from models.domain.dates import FIRST_YEAR, LAST_YEAR
@@ -101,20 +104,52 @@ async def _asked(
 AskedDep = Annotated[Asked, Depends(_asked)]
 
 
-@router.get("/{year:int}", response_model=ClassificationOut)
-def get_classification(conn: ConnDep, asked: AskedDep) -> dict:
-    """Communes with category, level, method, criteria and explanation (GeoJSON; teams: own area; a provincial user:
-    own province)."""
-    return classification_collection(conn, asked.year, asked.version, asked.simplify_m, asked.scope)
+async def _remembered_versions(request: Request, conn: ReplicaConnDep) -> DataVersions:
+    """The data versions as this process remembers them (:func:`api.deps.current_versions`)."""
+    return await current_versions(request, conn)
 
 
-async def _map_key(request: Request, conn: ReplicaConnDep, asked: AskedDep) -> tuple:
-    """What a map of the classes depends on: what was asked, the classifications' version (a run, an override or an
-    approval: which run is shown and its classes), the boundaries' and today (the units drawn) and, for a team, its
-    area's version."""
-    versions = await current_versions(request, conn)
+def _classes_response(
+    request: Request, conn: Connection, asked: Asked, versions: DataVersions, model: type[BaseModel]
+) -> Response:
+    """A year's classes as ``model`` (with every criterion, or only what a map shows), cached and revalidated by ETag
+    (:func:`api.cache.cached_response`) under a key of what they depend on: what was asked, the classifications'
+    version (a run, an override or an approval: which run is shown and its classes), the boundaries' and today (the
+    units drawn) and, for a team, its area's version.
+
+    The classifications' version is every year's (a statement trigger per table, see gis/store/data_versions.py): a
+    change to one year's run changes the key of the others too, a needless download at worst. Keyed per year it would
+    need triggers that read the changed rows (one per event and table: PostgreSQL gives a statement trigger its
+    transition table for one event only) and a map of years in every read of the versions, for the few changes a
+    planning season makes."""
+    detail = model is ClassificationOut
     team_area = versions.team_areas if asked.scope.team_id is not None else None
-    return "classification-map", asked, versions.classifications, versions.boundaries, versions.today, team_area
+    key = ("classification", detail, asked, versions.classifications, versions.boundaries, versions.today, team_area)
+
+    def build() -> CachedResponse:
+        collection = classification_collection(
+            conn, asked.year, asked.version, asked.simplify_m, asked.scope, detail=detail
+        )
+        # Written by its model, as FastAPI wrote it before (dates in ISO 8601, the model's fields only).
+        return CachedResponse(model.model_validate(collection).model_dump_json().encode(), "application/json")
+
+    return cached_response(request, request.app.state.cache, key, build)
+
+
+@router.get(
+    "/{year:int}",
+    response_model=ClassificationOut,
+    responses={304: {"description": "unchanged since the ETag the browser sent"}},
+)
+def get_classification(request: Request, conn: ReplicaConnDep, asked: AskedDep) -> Response:
+    """Communes with category, level, method, criteria and explanation (GeoJSON; teams: own area; a provincial user:
+    own province).
+
+    Cached and sent with an ETag, like the map of the classes: the planner page loaded the whole classification
+    (205 KB compressed for Hải Phòng) again on every visit and after every override or approval. Its key is read
+    afresh on every request (one statement), not remembered by the process: the planner page reads it again right
+    after the planner's own override or approval, which another worker or server may have committed."""
+    return _classes_response(request, conn, asked, data_versions(conn), ClassificationOut)
 
 
 @router.get(
@@ -123,7 +158,10 @@ async def _map_key(request: Request, conn: ReplicaConnDep, asked: AskedDep) -> t
     responses={304: {"description": "unchanged since the ETag the browser sent"}},
 )
 def get_classification_map(
-    request: Request, conn: ReplicaConnDep, asked: AskedDep, key: Annotated[tuple, Depends(_map_key)]
+    request: Request,
+    conn: ReplicaConnDep,
+    asked: AskedDep,
+    versions: Annotated[DataVersions, Depends(_remembered_versions)],
 ) -> Response:
     """The same communes with their names and class only, for a map of the classes (GeoJSON; a fraction of the
     whole: no criteria, indicators or reasons).
@@ -132,17 +170,7 @@ def get_classification_map(
     sent again on every visit. bench/bench_pages.py, command page as chihuy, a revisit, before → after in one run
     (with /api/tasks/counts), load average 3.7–4.2 on 2 cores: 157.8 → 28.9 KB on the wire on the phone profile
     (API answers 148.3 → 19.4 KB), 157.3 → 28.4 KB on the desktop."""
-
-    def build() -> CachedResponse:
-        collection = classification_collection(
-            conn, asked.year, asked.version, asked.simplify_m, asked.scope, detail=False
-        )
-        # Written by its model, as FastAPI wrote it before (dates in ISO 8601, the run's fields only).
-        return CachedResponse(
-            ClassificationMapOut.model_validate(collection).model_dump_json().encode(), "application/json"
-        )
-
-    return cached_response(request, request.app.state.cache, key, build)
+    return _classes_response(request, conn, asked, versions, ClassificationMapOut)
 
 
 def _reported(user: Principal, scope: AreaScope, province: str | None) -> AreaScope:

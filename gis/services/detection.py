@@ -301,17 +301,19 @@ ins AS (
            ST_GeomFromText(centroid, 4326), ST_GeomFromText(footprint, 4326) FROM r)
 SELECT at, id FROM r
 """)
-#: Continued hotspots in one statement, each written only if the run changes it; the ids written.
+#: Continued hotspots in one statement, each written only if the run changes it; the ids written. A status the run
+#: changes is dated by the row's ``changed_at`` (a recurrence: its first incident after the clearing), else the run's.
 _UPDATE_HOTSPOTS = text(f"""
 WITH n AS (
-    SELECT r.id, r.status, r.kind, r.n, r.kinds, least(h.first_seen, r.first) AS first_seen,
+    SELECT r.id, r.status, r.changed_at, r.kind, r.n, r.kinds, least(h.first_seen, r.first) AS first_seen,
            greatest(h.last_seen, r.last) AS last_seen, r.radius, ST_GeomFromText(r.centroid, 4326) AS centroid,
            ST_GeomFromText(r.footprint, 4326) AS footprint, r.status <> h.status AS changed
-    FROM jsonb_to_recordset(CAST(:rows AS jsonb)) AS r(id int, status text, {_ROW}) JOIN hotspots h ON h.id = r.id)
+    FROM jsonb_to_recordset(CAST(:rows AS jsonb)) AS r(id int, status text, changed_at timestamptz, {_ROW})
+    JOIN hotspots h ON h.id = r.id)
 UPDATE hotspots h SET kind = n.kind, n_incidents = n.n, kinds = n.kinds, first_seen = n.first_seen,
     last_seen = n.last_seen, radius_m = n.radius, last_run_id = :run, centroid = n.centroid, footprint = n.footprint,
     status = n.status,
-    status_changed_at = CASE WHEN n.changed THEN now() ELSE h.status_changed_at END,
+    status_changed_at = CASE WHEN n.changed THEN coalesce(n.changed_at, now()) ELSE h.status_changed_at END,
     version = h.version + CASE WHEN n.changed THEN 1 ELSE 0 END
 FROM n
 WHERE h.id = n.id AND (h.kind, h.n_incidents, h.kinds, h.first_seen, h.last_seen, h.radius_m, h.status,
@@ -395,7 +397,8 @@ def _persist(
     Hotspots are inserted and updated in one statement each; a continued hotspot the run finds as it was is not
     written and has no event, and a recurrence already recorded as a hotspot's newest event is not recorded again,
     so that a rerun over unchanged incidents writes nothing. A recurrence is dated by ``recurred_at`` (cluster row,
-    hotspot)."""
+    hotspot): its event, and for a hotspot the cluster continues the change of its status (``status_changed_at``), so
+    that the register and the history give the same day."""
     rows = _cluster_rows(clusters)
     plan = matches.clusters
     involved = [*plan["hotspot_id"].dropna(), *matches.merges["hotspot_id"], *matches.recurrences["hotspot_id"]]
@@ -408,6 +411,7 @@ def _persist(
     ids = np.zeros(len(rows), dtype=np.int64)
     created: list[dict] = []
     continued: list[dict] = []
+    recurred: dict[int, str] = {}  # continued hotspots that recur: when
     for i, (row, action, hotspot_id) in enumerate(zip(rows, plan["action"], plan["hotspot_id"])):
         if action in ("new", "split"):
             created.append({**row, "at": i})
@@ -417,7 +421,9 @@ def _persist(
         if target != old:  # the lifecycle decides: only detection reopens or wakes a hotspot, only from these
             HOTSPOT_LIFECYCLE.check(old, target, system)
         ids[i] = hotspot
-        continued.append({**row, "id": hotspot, "status": target})
+        if action == "recurred":
+            recurred[hotspot] = recurred_at(i, hotspot)
+        continued.append({**row, "id": hotspot, "status": target, "changed_at": recurred.get(hotspot)})
     if created:
         for at, hotspot in conn.execute(_INSERT_HOTSPOTS, {"rows": json.dumps(created), "run": run_id}).all():
             ids[at] = hotspot
@@ -443,14 +449,14 @@ def _persist(
         if hotspot not in written:
             report.unchanged += 1
             continue
-        old, recur = previous[hotspot], action == "recurred"
+        old, recur = previous[hotspot], hotspot in recurred
         target = _continued_status(action, old)
         name = "recurred" if recur else "reactivated" if target != old else "updated"
         said = {
             "recurred": "phức tạp trở lại (recurred at a cleared hotspot)",
             "reactivated": "có cụm vụ việc trở lại (a cluster again at a dormant hotspot)",
         }.get(name)
-        events.append(_event(hotspot, name, old, target, said, details, recurred_at(i, hotspot) if recur else None))
+        events.append(_event(hotspot, name, old, target, said, details, recurred.get(hotspot)))
         report.recurred += recur
         report.updated += not recur
 

@@ -25,6 +25,7 @@ from basemap_files import make_mbtiles, png
 from PIL import Image
 from sqlalchemy import Engine, text
 from test_browser import DESKTOP, PHONE, open_as, shot
+from vietnamese_text import foreign_words, login_names, shown_text
 
 from api.app import configured_basemap, create_app
 from gis.io.mbtiles import MBTiles
@@ -33,14 +34,8 @@ from models.vocabulary import (
     KPI_BLANK_MEANINGS,
     KPI_NO_DATA,
     KPI_NOT_APPLICABLE,
-    Category,
-    HotspotKind,
-    HotspotStatus,
     IncidentKind,
     Role,
-    TaskKind,
-    TaskPriority,
-    TaskState,
 )
 
 # The fixtures of test_browser.py, used here as they are (module-scoped: a city of this module's own).
@@ -493,116 +488,13 @@ def test_nothing_slides_sideways_on_a_360_px_phone(chromium, server: str, role: 
 
 
 # ------------------------------------------------------------------------------------------- the message sweep
-#: Every internal code a page could leak where a Vietnamese label belongs (state names, kinds, roles, classes).
-CODES = {
-    str(code)
-    for vocabulary in (HotspotStatus, TaskState, HotspotKind, IncidentKind, Category, Role, TaskKind, TaskPriority)
-    for code in vocabulary
-    if len(str(code)) > 3
-} | {p for p in PATTERNS}
-#: English words of user interfaces and error messages (a Vietnamese sentence without accents never uses them).
-ENGLISH = {
-    "the",
-    "and",
-    "of",
-    "for",
-    "with",
-    "from",
-    "error",
-    "failed",
-    "loading",
-    "submit",
-    "cancel",
-    "search",
-    "save",
-    "delete",
-    "undefined",
-    "null",
-    "nan",
-    "true",
-    "false",
-    "invalid",
-    "string",
-    "should",
-    "field",
-    "required",
-    "not",
-    "found",
-    "none",
-    "unknown",
-    "click",
-    "select",
-    "please",
-    "name",
-    "status",
-    "state",
-    "task",
-    "tasks",
-    "hotspot",
-    "commune",
-    "team",
-    "user",
-    "password",
-    "login",
-    "logout",
-    "open",
-    "close",
-    "print",
-    "layer",
-    "legend",
-    "date",
-    "value",
-    "object",
-    "errno",
-    "file",
-    "directory",
-    "forbidden",
-    "request",
-    "missing",
-    "least",
-    "character",
-    "zoom",
-    "layers",
-    "popup",
-}
-#: Names that stay as they are: the library in the map corner, methods and formats analysts know by these names.
-ALLOWED = {
-    "leaflet",
-    "arcgis",
-    "gauss",
-    "csv",
-    "geojson",
-    "excel",
-    "pdf",
-    "png",
-    "wgs",
-    "epsg",
-    "mercator",
-    "web",
-}
-
-
-def user_text(page) -> str:
-    """What a user reads: the visible text, and the titles, placeholders and labels of the controls."""
-    return page.evaluate(
-        """() => document.body.innerText + '\\n' + [...document.querySelectorAll('[title], [placeholder], [aria-label]')]
-        .map((e) => [e.title, e.placeholder, e.getAttribute('aria-label')].filter(Boolean).join('\\n')).join('\\n')"""
-    )
-
-
-def foreign_words(text: str) -> list[str]:
-    """Internal codes and English words found in a page's text."""
-    words = re.findall(r"[A-Za-z_]+", text)
-    codes = sorted({w for w in words if w in CODES})
-    english = sorted({w for w in words if w.lower() in ENGLISH and w.lower() not in ALLOWED})
-    return codes + english
-
-
 @pytest.mark.parametrize("role", list(USERS))
-def test_every_page_speaks_vietnamese(chromium, server: str, role: str) -> None:
+def test_every_page_speaks_vietnamese(chromium, server: str, city: Engine, role: str) -> None:
     """Acceptance: each tab of each role's page, its legends and a card opened in its lists show no English-only
-    text and no internal code; a field the browser refuses explains itself in Vietnamese."""
+    text and no internal code (tests/browser/vietnamese_text.py); a field the browser refuses explains itself in
+    Vietnamese."""
     page, errors = open_as(chromium, server, USERS[role], DESKTOP)
+    usernames = login_names(city)
     found: dict[str, list[str]] = {}
     for details in page.locator("details").all():
         if details.is_visible():
@@ -618,8 +510,8 @@ def test_every_page_speaks_vietnamese(chromium, server: str, role: str) -> None:
             if rows.count():
                 rows.first.click()  # a card: states, actions and their buttons
                 page.wait_for_timeout(500)
-        if bad := foreign_words(user_text(page)):
-            found[name] = bad
+        if bad := foreign_words(shown_text(page), usernames):
+            found[name] = sorted(bad)
         shot(page, f"sweep-{role}-{name}")
     required = page.locator("input[required]:visible").first
     if required.count():
@@ -634,7 +526,7 @@ def test_every_page_speaks_vietnamese(chromium, server: str, role: str) -> None:
 def test_login_page_speaks_vietnamese(chromium, server: str) -> None:
     page = chromium.new_page(viewport=PHONE)
     page.goto(f"{server}/login")
-    assert not foreign_words(user_text(page))
+    assert not foreign_words(shown_text(page))
     message = page.locator("input[name=username]").evaluate(
         "(f) => { f.reportValidity(); return f.validationMessage; }"
     )

@@ -102,7 +102,8 @@ def test_a_recurrence_is_dated_by_its_incidents_and_the_incidents_that_made_the_
 ) -> None:
     """A hotspot found in October 2025 and eradicated on 15/11: a run over its own October incidents finds it again,
     which is no recurrence; a burst from 31/12/2025 23:30 in Hải Phòng (16:30 UTC) found by a run made in 2026 is a
-    recurrence of 2025, dated by its first incident after the eradication (the KPI of 2025 counts it, not 2026's)."""
+    recurrence of 2025, dated by its first incident after the eradication (the KPI of 2025 counts it, not 2026's), in its
+    event and in the hotspot's change of status alike."""
     october = _local(2025, 10, 1, 9)
     import_incidents(utc, _burst(tmp_path, 106.6830, 20.8600, october, timedelta(days=1), "OLD"), imported_by="t")
     first = run_detection(utc, actor="t", start=october, end=_local(2025, 11, 1))
@@ -122,6 +123,11 @@ def test_a_recurrence_is_dated_by_its_incidents_and_the_incidents_that_made_the_
     later = run_detection(utc, actor="t", start=_local(2025, 12, 1), end=_local(2026, 1, 1))
     assert (later.recurred, later.new) == (1, 0)
     assert _recurrences(utc, hotspot_id) == [eve]
+    # The register dates the change of status as the history does, not by the run made in 2026.
+    changed = utc.execute(
+        text("SELECT status, status_changed_at FROM hotspots WHERE id = :id"), {"id": hotspot_id}
+    ).one()
+    assert tuple(changed) == ("recurred", eve)
     assert (hotspot_kpis(utc, 2025)["recurred"], hotspot_kpis(utc, 2026)["recurred"]) == (1, 0)
 
 
