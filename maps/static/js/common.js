@@ -573,9 +573,10 @@ function searchControl(map, { open = {} } = {}) {
 // the map, or coordinates typed as the search box reads them (decimal degrees as users copy them) —, the kind and a
 // short description (required: the API refuses a blank one, and one that names a person), sent with an
 // Idempotency-Key kept with the draft, so that a second tap or a retry after a lost answer stores it once.
-// `onCreated(hotspot)` shows the new hotspot (its card as the API answers it). Returns `{ picking }`: while the map
-// waits for the place, a page's own clicks on the map (the incidents under the pointer) wait too.
-function tipForm(map, onCreated) {
+// `onCreated(hotspot)` shows the new hotspot (its card as the API answers it); `mayReport(where)`, if given, is asked
+// before a report is sent (false: not sent, e.g. the team declined to report a place again). Returns `{ picking }`:
+// while the map waits for the place, a page's own clicks on the map (the incidents under the pointer) wait too.
+function tipForm(map, onCreated, mayReport = null) {
   const form = document.getElementById("tip-form");
   const place = form.querySelector(".tip-place");
   const state = { picking: false };
@@ -656,6 +657,7 @@ function tipForm(map, onCreated) {
       where = typed();
       if (!note) { form.note.focus(); throw new Error("Hãy viết mô tả ngắn: nơi, dấu hiệu, thời gian (không ghi tên người)"); }
     } catch (error) { notify(error.message, true); return; }
+    if (mayReport && !mayReport(where)) return;
     send.disabled = true;
     const kind = form.kind.value;
     const headers = { "Idempotency-Key": sendingKey(form.key, [where.lat, where.lon, note, kind]) };
