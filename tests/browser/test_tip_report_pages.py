@@ -266,5 +266,13 @@ def test_a_team_sees_its_reported_spots_after_a_reload_and_is_asked_before_repor
     wait_message(page, "Đã báo điểm mới #")
     assert len(asked) == 1 and len(reported(city, again)) == 1
     assert page.locator("#report-list li[data-hotspot-id]").count() >= 2
+    # The message says so away from the map's buttons, which the report brought to the bottom of the phone's screen
+    # (on screen, where the messages stood over them).
+    apart = page.evaluate(
+        """() => { const [m, b] = ['#message', '.map-buttons'].map((s) => document.querySelector(s).getBoundingClientRect());
+        return b.top < window.innerHeight && (m.bottom <= b.top || b.bottom <= m.top); }"""
+    )
+    assert apart
+    shot(page, "tip-team-phone-message")
     assert unexpected(errors) == []
     page.close()
