@@ -414,6 +414,7 @@ async def get_map_read(request: Request, user: CurrentUser, primary: ReadConnDep
 #: Function scope, like ReplicaConnDep: their connections go back to their pools before the response is sent.
 ReaderRead = Annotated[Reading, Depends(reading(*READERS), scope="function")]
 WriterRead = Annotated[Reading, Depends(reading(*WRITERS), scope="function")]
+TeamRead = Annotated[Reading, Depends(reading(Role.TEAM), scope="function")]
 MapReadDep = Annotated[MapRead, Depends(get_map_read, scope="function")]
 
 

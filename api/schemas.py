@@ -259,6 +259,29 @@ class ManualHotspotIn(_In):
     radius_m: StrictFloat = Field(default=50.0, gt=0, le=MANUAL_MAX_RADIUS_M)
 
 
+class TeamReport(_Out):
+    """A spot the user's team reported in its area that is not (yet) one of its tasks."""
+
+    id: int = Field(description="the hotspot")
+    lon: float
+    lat: float
+    radius_m: float = Field(description="the reported footprint's radius around the point")
+    kind: HotspotKind
+    status: HotspotStatus
+    status_label: str = Field(description="where the report stands, in Vietnamese, as the team reads it")
+    commune_code: str | None
+    commune_name: str | None
+    reported_at: datetime
+    reported_by: str = Field(description="the member who reported it")
+    note: str | None = Field(description="the reporter's description")
+
+
+class TeamReportsOut(_Out):
+    """The team's reports, newest first."""
+
+    reports: list[TeamReport]
+
+
 class TransitionIn(_In):
     """A lifecycle transition: target state, a note (required for some transitions) and the version read."""
 

@@ -57,6 +57,9 @@ _TEAM_TERMS = {
     TEAM_TIP: "báo một nơi nghi có mua bán, tụ tập sử dụng ma túy trong địa bàn của tổ: vị trí lấy từ GPS của điện"
     " thoại (chỉ được khi trang mở qua kết nối bảo mật) hoặc chạm vào bản đồ; " + _TIP_MEANING + "; ban chỉ huy"
     " xác minh",
+    "Điểm tổ đã báo": "các điểm thành viên của tổ đã báo trong địa bàn mà chưa thành nhiệm vụ của tổ, kèm thời điểm,"
+    " người báo, mô tả và tình trạng (ví dụ «chờ chỉ huy xem xét»); báo một điểm trong vòng 50 m quanh điểm đã báo,"
+    " trang hỏi lại trước khi gửi",
 }
 _PLANNER_TERMS = {
     "Kết quả": "loại của xã theo tiêu chí (sau điều chỉnh, nếu có); đây là kết quả được phê duyệt",

@@ -204,13 +204,16 @@ def command_panel() -> str:
 
 
 def team_panel() -> str:
-    """The team's notices (work given, returned, taken away or cancelled, command's comments), a new spot to report,
-    and its tasks: where, what to do now, progress notes with photos, history."""
+    """The team's notices (work given, returned, taken away or cancelled, command's comments), a new spot to report, the
+    spots it reported that are not yet its tasks, and its tasks: where, what to do now, progress notes with photos,
+    history."""
     return f"""<main class="panel"><div id="message" class="message" role="status" aria-live="polite"></div>
       {help_panel(Role.TEAM)}
       <details id="notices" open><summary>Thông báo <b id="inbox-count" class="badge"></b></summary>
         <ul id="inbox" class="inbox"><li class="none">Đang tải…</li></ul></details>
       {_tip_form(TEAM_TIP, "Gửi báo điểm mới", gps=True)}
+      <details id="reports"><summary>Điểm tổ đã báo, chưa thành nhiệm vụ <small id="report-count"></small></summary>
+        <ul id="report-list" class="inbox"><li class="none">Đang tải…</li></ul></details>
       <h2>Nhiệm vụ của tổ <small id="task-count"></small>
         <button type="button" id="reload-tasks" class="link">Tải lại danh sách</button></h2>
       <label class="check"><input type="checkbox" id="show-finished"> Hiện cả nhiệm vụ đã nghiệm thu, đã hủy,

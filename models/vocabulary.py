@@ -292,6 +292,20 @@ HOTSPOT_OPEN = frozenset(
         HotspotStatus.RECURRED,
     }
 )
+#: What a team reads of a spot it reported that is not (yet) one of its tasks, per open status (the team page's list of
+#: its reports): where the report stands for the team. Assigned or under suppression without a task of the team means
+#: another team's task (the coupling gives a hotspot those statuses only with an assigned task).
+REPORT_STATUS_LABELS: Mapping[str, str] = MappingProxyType(
+    {
+        HotspotStatus.DETECTED: "chờ chỉ huy xem xét",
+        HotspotStatus.VERIFIED: "chỉ huy đã xác minh, chờ giao nhiệm vụ",
+        HotspotStatus.ASSIGNED: "đã giao cho tổ khác xử lý",
+        HotspotStatus.SUPPRESSING: "tổ khác đang đấu tranh, triệt xóa",
+        HotspotStatus.RECURRED: "phức tạp trở lại, chờ giao nhiệm vụ",
+    }
+)
+if set(REPORT_STATUS_LABELS) != HOTSPOT_OPEN:
+    raise ValueError("REPORT_STATUS_LABELS must label exactly the open hotspot statuses")
 #: Hotspots for which command may open a suppression task: verified ones, and those that recurred
 #: (a detected hotspot is verified first; see models.domain.coupling).
 HOTSPOT_TASKABLE = frozenset({HotspotStatus.VERIFIED, HotspotStatus.RECURRED})

@@ -1,11 +1,11 @@
 """Hotspot register: list (GeoJSON, filters), one hotspot with incidents and events, manual creation."""
 
-from typing import Annotated
+from typing import Annotated, Any
 
 from fastapi import APIRouter, Query, Request
 
 from api.audit import record_read
-from api.deps import AreaScopeDep, ConnDep, HotspotMachine, Reader, ReaderRead, Writer
+from api.deps import AreaScopeDep, ConnDep, HotspotMachine, Reader, ReaderRead, TeamRead, Writer
 from api.params import (
     BBox,
     Commune,
@@ -17,8 +17,8 @@ from api.params import (
     parse_bbox,
     parse_statuses,
 )
-from api.schemas import HotspotCollection, HotspotDetail, ManualHotspotIn
-from gis.services.hotspots import create_manual_hotspot, hotspot_card, hotspot_register
+from api.schemas import HotspotCollection, HotspotDetail, ManualHotspotIn, TeamReportsOut
+from gis.services.hotspots import create_manual_hotspot, hotspot_card, hotspot_register, team_reports
 from gis.store.selection import HotspotFilter
 from models.errors import NotFound, PermissionDenied
 from models.vocabulary import TaskState, local_today
@@ -55,6 +55,18 @@ def list_hotspots(
         as_of=local_today(),
     )
     return hotspot_register(read.conn, flt, read.user.role, machine, footprints)
+
+
+@router.get("/reported", response_model=TeamReportsOut)
+def reported_spots(
+    request: Request, read: TeamRead, limit: Annotated[int, Query(ge=1, le=500)] = 200
+) -> dict[str, Any]:
+    """A team user's team's spots reported by hand in its area today that are not (yet) one of its tasks, newest first:
+    when, by which member, the note and where the report stands (`status_label`). Team users only (403 to other
+    roles: command reads every report in the register). The read (members' notes) is recorded in the access log."""
+    reports = team_reports(read.conn, read.scope, limit)
+    record_read(request, read.primary, read.user, len(reports))
+    return {"reports": reports}
 
 
 @router.get("/{hotspot_id:int}", response_model=HotspotDetail)

@@ -21,6 +21,7 @@ from gis.store.hotspots import (
     record_hotspot_event,
     register_geojson,
     register_rows,
+    reported_by_team,
     suppression_task_states,
 )
 from gis.store.provinces import document_heading
@@ -34,8 +35,15 @@ from models.domain.dates import vn_time
 from models.domain.hotspot_lifecycle import MANUAL_MAX_RADIUS_M, MANUAL_NOTE_CHARS, HotspotFacts, user_targets
 from models.domain.state_machine import StateMachine, TransitionNotAllowed
 from models.domain.task_lifecycle import overdue_days
-from models.errors import InvalidRequest, KeyReused
-from models.vocabulary import WGS84_SRID, HotspotKind, HotspotOrigin, HotspotStatus, local_today
+from models.errors import InvalidRequest, KeyReused, PermissionDenied
+from models.vocabulary import (
+    REPORT_STATUS_LABELS,
+    WGS84_SRID,
+    HotspotKind,
+    HotspotOrigin,
+    HotspotStatus,
+    local_today,
+)
 
 #: When monitoring started and whether an incident occurred in the footprint (or, without a
 #: footprint, within radius_m of the centroid) between then and the time of the transition.
@@ -280,6 +288,20 @@ def _keyed_report(conn: Connection, actor: str, key: str, note: str, reported: d
     if (first.note, first.details) != (note, reported):
         raise KeyReused("Idempotency-Key already used for another hotspot report")
     return int(first.hotspot_id)
+
+
+def team_reports(conn: Connection, scope: AreaScope, limit: int) -> list[dict[str, Any]]:
+    """The spots a team reported in its area that are not (yet) one of its tasks (gis.store.hotspots.reported_by_team),
+    each with its status as the team reads it (``status_label``): the team page keeps them on its map after a reload,
+    and warns before the same place is reported twice. Only a team's scope has them (PermissionDenied otherwise)."""
+    if scope.team_id is None:
+        raise PermissionDenied(
+            "chỉ người dùng thuộc một tổ công tác mới có danh sách điểm tổ đã báo", "not a team user's scope"
+        )
+    reports = reported_by_team(conn, scope.team_id, limit)
+    for report in reports:
+        report["status_label"] = REPORT_STATUS_LABELS[report["status"]]
+    return reports
 
 
 def export_register(conn: Connection, fmt: str, *, footprints: bool = False, raw: bool = False) -> ExportFile:

@@ -10,13 +10,13 @@ import numpy as np
 from sqlalchemy import Connection, insert, text
 
 from gis.store.bulk import copy_arrow
-from gis.store.scoping import UNRESTRICTED, AreaScope
+from gis.store.scoping import UNRESTRICTED, AreaScope, in_team_area
 from gis.store.selection import HotspotFilter
 from gis.store.sql import current_unit, local_date
 from gis.store.tables import HotspotEvent
 from models.domain.state_machine import StateMachine
 from models.lazy import lazy_module
-from models.vocabulary import HotspotStatus, TaskKind
+from models.vocabulary import HOTSPOT_OPEN, HotspotOrigin, HotspotStatus, TaskKind
 
 if TYPE_CHECKING:
     import pyarrow as pa
@@ -247,3 +247,28 @@ def hotspot_commune(conn: Connection, hotspot_id: int, scope: AreaScope = UNREST
         text(f"SELECT h.commune_code FROM hotspots h WHERE h.id = :id AND {scope.hotspots('h')}"),
         {**scope.params, "id": hotspot_id},
     ).scalar()
+
+
+def reported_by_team(conn: Connection, team_id: int, limit: int) -> list[dict[str, Any]]:
+    """Open hotspots that members of team ``team_id`` reported by hand inside the team's area today and of which the
+    team holds no task (any state: once it has one, its task list shows the place), newest report first: the place,
+    when and by whom it was reported, the reporter's note and the hotspot's status. A member is who is in the team now;
+    a spot now outside the area (the area changed) is no longer the team's to watch."""
+    return [
+        dict(row)
+        for row in conn.execute(
+            text(f"""
+                SELECT h.id, round(ST_X(h.centroid)::numeric, 6) AS lon, round(ST_Y(h.centroid)::numeric, 6) AS lat,
+                       round(h.radius_m::numeric, 1) AS radius_m, h.kind, h.status, h.commune_code,
+                       u.name AS commune_name, e.at AS reported_at, e.actor AS reported_by, e.note
+                FROM hotspot_events e
+                JOIN users m ON m.username = e.actor AND m.team_id = :scope_team
+                JOIN hotspots h ON h.id = e.hotspot_id
+                LEFT JOIN admin_units u ON u.code = h.commune_code AND {current_unit("u")}
+                WHERE e.event = 'created' AND h.origin = '{HotspotOrigin.MANUAL}' AND h.status = ANY(:open)
+                  AND {in_team_area("h.commune_code")}
+                  AND NOT EXISTS (SELECT 1 FROM tasks t WHERE t.hotspot_id = h.id AND t.team_id = :scope_team)
+                ORDER BY e.at DESC, e.id DESC LIMIT :limit"""),
+            {"scope_team": team_id, "open": sorted(HOTSPOT_OPEN), "limit": limit},
+        ).mappings()
+    ]

@@ -2,7 +2,8 @@
 and the route, or is listed here with why its answer is not detailed data: a new route fails until it is placed.
 
 Detailed data: incident-level data (points, refs, times, quantities, arrests), a hotspot's member incidents, task
-notes and photos, exports, incident tiles from street zoom, and the audit trails themselves.
+notes and photos, a team's reports with their notes, exports, incident tiles from street zoom, and the audit trails
+themselves.
 """
 
 from __future__ import annotations
@@ -33,6 +34,7 @@ RECORDED: dict[str, tuple[str, str]] = {
     "POST /api/tasks/{task_id}/assignment": ("command", ""),
     "GET /api/tasks/{task_id}/photos/{photo_id}": ("command", ""),
     "GET /api/inbox": ("team", ""),
+    "GET /api/hotspots/reported": ("team", ""),
     "GET /api/audit": ("admin", ""),
 }
 #: Bodies of the recorded routes that change something on the way.

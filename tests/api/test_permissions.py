@@ -78,6 +78,7 @@ def matrix(world: dict) -> list[tuple[str, str, dict | None, dict[str, int]]]:
         ("GET", "/api/tasks/mine", None, only({"team": 200})),
         ("GET", f"/api/tasks/suggest-assignee?commune={AREA_A}", None, COMMAND),
         ("GET", "/api/inbox", None, WRITE),
+        ("GET", "/api/hotspots/reported", None, only({"team": 200})),
         ("POST", "/api/tasks", {"kind": "conversion", "commune_code": AREA_A, "year": 2026}, created),
         ("PATCH", f"/api/tasks/{task}", {"version": 2, "priority": "high"}, COMMAND),
         ("POST", f"/api/tasks/{task}/assignment", {"team_id": world["teams"]["B"], "version": 2}, COMMAND),

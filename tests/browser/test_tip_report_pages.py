@@ -1,6 +1,7 @@
 """A hotspot reported from a tip, in a real browser: command clicks the map in its register's form, a team on its
 phone uses the phone's position (or, refused it, a tap on the map) and sends once however the network behaves, and
-a point outside the team's area is refused in Vietnamese.
+a point outside the team's area is refused in Vietnamese; the team's reports stay on its map and in its list after a
+reload, and a place it already reported is asked about before it is sent again.
 
 The city, the server and Chromium are those of test_browser.py (same fixtures, a database of their own here).
 Screenshots go to artifacts/ (command on a desktop, the team on a phone).
@@ -83,6 +84,24 @@ def is_land(pixel: tuple[int, int, int]) -> bool:
     return max(abs(a - b) for a, b in zip(pixel, LAND, strict=True)) <= 3
 
 
+def reports_loaded(page) -> None:
+    """Wait until the team page has loaded the spots its team reported (common.js loads them beside the task list)."""
+    page.wait_for_function("() => /^\\(\\d/.test(document.getElementById('report-count').textContent)")
+
+
+def confirming(page, answer: bool) -> list[str]:
+    """Answer the page's next question (window.confirm) with ``answer``; the list gets what it asked. Only where a
+    question is due: the answer waits for the next one."""
+    asked: list[str] = []
+
+    def reply(dialog) -> None:  # noqa: ANN001 - Playwright's Dialog
+        asked.append(dialog.message)
+        dialog.accept() if answer else dialog.dismiss()
+
+    page.once("dialog", reply)
+    return asked
+
+
 def test_command_adds_a_spot_from_a_tip_by_clicking_the_map(chromium, server: str, city: Engine) -> None:
     with city.connect() as conn:
         code = conn.execute(text("SELECT min(code) FROM admin_units WHERE valid_to IS NULL")).scalar_one()
@@ -135,6 +154,8 @@ def test_a_team_reports_a_spot_from_its_phone_once_and_only_in_its_area(chromium
         permissions=["geolocation"],
     )
     new_spots = page.locator(f".leaflet-hotspots-pane path[fill='{STATUS_COLOURS['detected']}']")
+    reports_loaded(page)
+    before = new_spots.count()
     page.click("#tip-box summary")
     form = page.locator("#tip-form")
     form.locator("button[name=locate]").click()
@@ -149,7 +170,7 @@ def test_a_team_reports_a_spot_from_its_phone_once_and_only_in_its_area(chromium
     wait_message(page, "Đã báo điểm mới #")
     assert len(keys) == 2 and keys[0] and keys[0] == keys[1]
     assert len(reported(city, note)) == 1
-    assert new_spots.count() == 1
+    assert new_spots.count() == before + 1
     page.unroute("**/api/hotspots")
     shot(page, "tip-team-phone")
     # The map went to the spot at street zoom, inside the team's area: around it the ground is the land's cream, not
@@ -165,9 +186,11 @@ def test_a_team_reports_a_spot_from_its_phone_once_and_only_in_its_area(chromium
     tap_map_at(page, lat, lon)
     second = "Tin báo của người dân: mua bán lẻ ở quán nước cuối ngõ"
     form.locator("textarea[name=note]").fill(second)
+    asked = confirming(page, True)  # the same place as the first report: asked, confirmed
     form.locator("button[type=submit]").click()
     wait_message(page, "Đã báo điểm mới #")
-    assert len(reported(city, second)) == 1 and new_spots.count() == 2
+    assert len(asked) == 1 and "Vẫn gửi báo điểm mới?" in asked[0]
+    assert len(reported(city, second)) == 1 and new_spots.count() == before + 2
 
     # Outside the team's area: refused in Vietnamese, nothing stored.
     form.locator("input[name=where]").fill(f"{out_lat:.6f}, {out_lon:.6f}")
@@ -178,4 +201,78 @@ def test_a_team_reports_a_spot_from_its_phone_once_and_only_in_its_area(chromium
     assert reported(city, outside) == []
     shot(page, "tip-team-phone-refused")
     assert [e for e in unexpected(errors, 403) if "ERR_CONNECTION_RESET" not in e] == []
+    page.close()
+
+
+def test_a_team_sees_its_reported_spots_after_a_reload_and_is_asked_before_reporting_one_again(
+    chromium, server: str, city: Engine
+) -> None:
+    with city.connect() as conn:
+        username, _, commune = first_team_user(conn)
+        # A place of the team's area clear of every spot reported so far (the test above reported some).
+        lat, lon = conn.execute(
+            text("""SELECT ST_Y(p), ST_X(p) FROM (SELECT (ST_Dump(ST_GeneratePoints(geom, 50, 7))).geom AS p
+                    FROM admin_units WHERE code = :c AND valid_to IS NULL) g
+                    WHERE NOT EXISTS (SELECT 1 FROM hotspots h WHERE ST_DWithin(h.centroid::geography, g.p::geography,
+                                      300)) LIMIT 1"""),
+            {"c": commune},
+        ).one()
+    page, errors = open_as(chromium, server, username, PHONE)
+    reports_loaded(page)
+    page.click("#tip-box summary")
+    form = page.locator("#tip-form")
+    form.locator("input[name=where]").fill(f"{lat:.6f}, {lon:.6f}")
+    note = "Tổ tuần tra: nhà hoang cạnh bãi xe, người lạ tụ tập ban đêm"
+    form.locator("textarea[name=note]").fill(note)
+    form.locator("button[type=submit]").click()  # a question now would be dismissed (Playwright's default): not sent
+    wait_message(page, "Đã báo điểm mới #")
+    [(hotspot_id, _, _)] = reported(city, note)
+
+    # Reloaded, the page shows it again: on the map in its status's colour at its place, and in the list with when,
+    # who, the note and where it stands; the list's line opens it on the map.
+    page.reload()
+    page.wait_for_selector("body[data-ready=true]", timeout=30_000)
+    reports_loaded(page)
+    on_map = page.evaluate(
+        """([lat, lon, colour]) => { let found = 0; window.diaban.map.eachLayer((l) => {
+            if (l instanceof L.CircleMarker && l.options.fillColor === colour
+                && l.getLatLng().distanceTo([lat, lon]) < 1) found += 1; }); return found; }""",
+        [lat, lon, STATUS_COLOURS["detected"]],
+    )
+    assert on_map == 1
+    page.click("#reports summary")
+    item = page.locator(f"#report-list li[data-hotspot-id='{hotspot_id}']")
+    words = item.inner_text()
+    assert note in words and "chờ chỉ huy xem xét" in words and username in words
+    item.click()
+    page.wait_for_selector(f".leaflet-popup >> text=Điểm #{hotspot_id} tổ đã báo")
+    shot(page, "tip-team-phone-reported")
+
+    # About 30 m away: the page names the report already there and asks; declined, nothing is sent.
+    near = f"{lat + 30 / 111_320:.6f}, {lon:.6f}"
+    again = "Tin báo: lại thấy tụ tập ở nhà hoang cạnh bãi xe"
+    page.click("#tip-box summary")  # folded again by the reload
+    form.locator("input[name=where]").fill(near)
+    form.locator("textarea[name=note]").fill(again)
+    asked = confirming(page, False)
+    form.locator("button[type=submit]").click()
+    assert len(asked) == 1, asked
+    assert f"Tổ đã báo điểm #{hotspot_id} cách vị trí này khoảng 30 m" in asked[0] and note in asked[0]
+    assert "Vẫn gửi báo điểm mới?" in asked[0]
+    assert reported(city, again) == [] and form.locator("textarea[name=note]").input_value() == again
+    # Confirmed, it is sent (two dens may be neighbours): the list holds both.
+    asked = confirming(page, True)
+    form.locator("button[type=submit]").click()
+    wait_message(page, "Đã báo điểm mới #")
+    assert len(asked) == 1 and len(reported(city, again)) == 1
+    assert page.locator("#report-list li[data-hotspot-id]").count() >= 2
+    # The message says so away from the map's buttons, which the report brought to the bottom of the phone's screen
+    # (on screen, where the messages stood over them).
+    apart = page.evaluate(
+        """() => { const [m, b] = ['#message', '.map-buttons'].map((s) => document.querySelector(s).getBoundingClientRect());
+        return b.top < window.innerHeight && (m.bottom <= b.top || b.bottom <= m.top); }"""
+    )
+    assert apart
+    shot(page, "tip-team-phone-message")
+    assert unexpected(errors) == []
     page.close()

@@ -236,11 +236,15 @@ function escapeHtml(text) {
   return String(text ?? "").replace(/[&<>"']/g, (c) => ({ "&": "&amp;", "<": "&lt;", ">": "&gt;", '"': "&quot;", "'": "&#39;" }[c]));
 }
 
-// The status line, shown over the bottom of the panel whatever is scrolled; a click dismisses it, a success also
-// goes away by itself. `tone`: false a success, true an error, "warning" a success with a warning (a change stored,
-// what the page shows not loaded again: amber, never the red of a failure, which reads «not saved, send it again»);
-// an error or a warning stays until the next message. `retry`, if given, is offered as a «Thử lại» button.
+// The status line, shown over the bottom of the panel whatever is scrolled (on a team's phone at the top: app.css); a
+// click dismisses it, a success also goes away by itself once read (SHOWN_MS). `tone`: false a success, true an
+// error, "warning" a success with a warning (a change stored, what the page shows not loaded again: amber, never the
+// red of a failure, which reads «not saved, send it again»); an error or a warning stays until the next message or a
+// tap: it must be read. `retry`, if given, is offered as a «Thử lại» button (a message holding one stays too).
 let notifyTimer = null;
+// How long a success stays: the time to read it (about 70 ms a character, a slow reader's pace on a phone), at least
+// 6 s and at most 12 s (it used to be 12 s for the shortest «Đã lưu»).
+const SHOWN_MS = (message) => Math.min(12_000, Math.max(6_000, 70 * message.length));
 function notify(message, tone = false, retry = null) {
   const box = document.getElementById("message");
   box.textContent = message;
@@ -255,7 +259,7 @@ function notify(message, tone = false, retry = null) {
     box.append(" ", button);
   }
   clearTimeout(notifyTimer);
-  if (!tone) notifyTimer = setTimeout(() => { if (box.textContent === message) box.textContent = ""; }, 12000);
+  if (!tone && !retry) notifyTimer = setTimeout(() => { if (box.textContent === message) box.textContent = ""; }, SHOWN_MS(message));
 }
 
 // A failed request told: its message, with «Thử lại» (`retry`) when it failed on the way (the network, a request
@@ -573,9 +577,10 @@ function searchControl(map, { open = {} } = {}) {
 // the map, or coordinates typed as the search box reads them (decimal degrees as users copy them) —, the kind and a
 // short description (required: the API refuses a blank one, and one that names a person), sent with an
 // Idempotency-Key kept with the draft, so that a second tap or a retry after a lost answer stores it once.
-// `onCreated(hotspot)` shows the new hotspot (its card as the API answers it). Returns `{ picking }`: while the map
-// waits for the place, a page's own clicks on the map (the incidents under the pointer) wait too.
-function tipForm(map, onCreated) {
+// `onCreated(hotspot)` shows the new hotspot (its card as the API answers it); `mayReport(where)`, if given, is asked
+// before a report is sent (false: not sent, e.g. the team declined to report a place again). Returns `{ picking }`:
+// while the map waits for the place, a page's own clicks on the map (the incidents under the pointer) wait too.
+function tipForm(map, onCreated, mayReport = null) {
   const form = document.getElementById("tip-form");
   const place = form.querySelector(".tip-place");
   const state = { picking: false };
@@ -656,6 +661,7 @@ function tipForm(map, onCreated) {
       where = typed();
       if (!note) { form.note.focus(); throw new Error("Hãy viết mô tả ngắn: nơi, dấu hiệu, thời gian (không ghi tên người)"); }
     } catch (error) { notify(error.message, true); return; }
+    if (mayReport && !mayReport(where)) return;
     send.disabled = true;
     const kind = form.kind.value;
     const headers = { "Idempotency-Key": sendingKey(form.key, [where.lat, where.lon, note, kind]) };

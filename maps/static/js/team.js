@@ -22,21 +22,75 @@ diabanPages.team = async function startTeam(map, cfg) {
   makePanes(map);  // the tasks' markers may come before the boundaries
   mapButtons(map, cfg);
   const markers = L.layerGroup().addTo(map);
-  // Spots the team reported (common.js tipForm) since the page opened: on the map in their status's colour, until
-  // command makes them a task of the list.
+  // Spots the team reported (common.js tipForm) that are not yet its tasks, in their status's colour: loaded with the
+  // page and after each report (GET /api/hotspots/reported), so that they stay on the map after a reload and the team
+  // sees what it already reported, by whom and where it stands.
   const reported = L.layerGroup().addTo(map);
-  tipForm(map, (hotspot) => {
+  const reportList = document.getElementById("report-list");
+  const reportCount = document.getElementById("report-count");
+  let reports = [];
+  function reportMarker(r) {
+    return L.circleMarker([r.lat, r.lon], { ...inPane("hotspots"), radius: 9, weight: 2, color: "#111827",
+      fillColor: cfg.statusColours[r.status], fillOpacity: 0.9 })
+      .bindPopup(`Điểm #${r.id} tổ đã báo: ${escapeHtml(cfg.reportStatusLabels[r.status])} — «${escapeHtml(r.note)}»`)
+      .addTo(reported);
+  }
+  function drawReports() {
+    reported.clearLayers();
+    reportCount.textContent = `(${VI_NUMBER.format(reports.length)})`;
+    if (!reports.length) { reportList.innerHTML = "<li class=\"none\">Tổ chưa báo điểm nào đang chờ xử lý.</li>"; return; }
+    reportList.replaceChildren(...reports.map((r) => {
+      const marker = reportMarker(r);
+      const item = document.createElement("li");
+      item.dataset.hotspotId = r.id;
+      item.innerHTML = `<b>Điểm #${r.id}</b>: ${escapeHtml(r.status_label)} — «${escapeHtml(r.note)}»<br><small>` +
+        `<time>${viDateTime(r.reported_at)}</time> · ${escapeHtml(r.reported_by)}` +
+        `${r.commune_name ? ` · ${escapeHtml(r.commune_name)}` : ""}</small>`;
+      return clickable(item, () => {
+        map.getContainer().scrollIntoView({ behavior: "smooth" });
+        map.setView([r.lat, r.lon], Math.max(map.getZoom(), 15));
+        marker.openPopup();
+      });
+    }));
+  }
+  // Rejects when the list could not be loaded (after a report, refreshAfterSave says so); the list says it too.
+  async function loadReports() {
+    try {
+      ({ reports } = await api("/api/hotspots/reported"));
+    } catch (error) {
+      reportCount.textContent = "(chưa tải được)";
+      reportList.innerHTML = `<li class="none">Chưa tải được các điểm tổ đã báo (${escapeHtml(failure(error))}): bấm
+        «Tải lại danh sách» để thử lại.</li>`;
+      throw error;
+    }
+    drawReports();
+  }
+  // Before a new report: a spot the team already reported within NEAR_REPORT_M is most likely the same place, and the
+  // page asks before sending it again (it does not refuse: two dens can be neighbours). 50 m because two reports of
+  // one place rarely fall farther apart: a report's footprint is 50 m around its point (POST /api/hotspots' default
+  // radius); a phone's GPS in town is off by 5–20 m (the form shows its accuracy), a tap at street zoom (15–16, 2–5 m a
+  // pixel at Hải Phòng's latitude) by a fingertip's 10–20 m — each of two reports off by up to ~20–25 m. A den across
+  // the street (15–30 m) is asked about too, and one tap sends it.
+  const NEAR_REPORT_M = 50;
+  function mayReport(where) {
+    const near = reports.map((r) => ({ r, metres: map.distance([where.lat, where.lon], [r.lat, r.lon]) }))
+      .filter((n) => n.metres <= NEAR_REPORT_M).sort((a, b) => a.metres - b.metres);
+    if (!near.length) return true;
+    const { r, metres } = near[0];
+    const more = near.length > 1 ? ` (và ${VI_NUMBER.format(near.length - 1)} điểm khác gần đó)` : "";
+    return window.confirm(`Tổ đã báo điểm #${r.id} cách vị trí này khoảng ${VI_NUMBER.format(Math.round(metres))} m${more}: `
+      + `${viDateTime(r.reported_at)}, ${r.reported_by} — «${r.note}» (${r.status_label}).\n\n`
+      + "Có thể là cùng một điểm. Vẫn gửi báo điểm mới?");
+  }
+  tipForm(map, async (hotspot) => {
     const p = hotspot.properties;
     const [lon, lat] = hotspot.geometry.coordinates;
-    const status = cfg.statusLabels[p.status];
-    L.circleMarker([lat, lon], { ...inPane("hotspots"), radius: 9, weight: 2, color: "#111827",
-      fillColor: cfg.statusColours[p.status], fillOpacity: 0.9 })
-      .bindPopup(`Điểm nóng #${p.id} (tổ báo): ${escapeHtml(status)} — «${escapeHtml(p.note)}»`)
-      .addTo(reported);
+    reportMarker({ ...p, lat, lon });  // shown at once, even if the list cannot be loaded again
     map.getContainer().scrollIntoView({ block: "nearest" });
     map.setView([lat, lon], Math.max(map.getZoom(), 15));
-    notify(`Đã báo điểm mới #${p.id}: ${status} — chờ ban chỉ huy xác minh`);
-  });
+    await refreshAfterSave(`Đã báo điểm mới #${p.id}: ${cfg.reportStatusLabels[p.status]}`, loadReports,
+      "bấm «Tải lại danh sách» để xem các điểm tổ đã báo");
+  }, mayReport);
   const list = document.getElementById("tasks");
   const showFinished = document.getElementById("show-finished");
   const finished = (task) => !task.actions.length && task.state !== "completed" && !cfg.openTaskStates.includes(task.state);
@@ -362,6 +416,7 @@ diabanPages.team = async function startTeam(map, cfg) {
   // ever, and a reload of the page offline shows only the browser's own error page).
   const again = document.getElementById("reload-tasks");
   async function loadList() {
+    loadReports().catch(() => {});  // beside the task list, not before it; a failure is told in its own list
     again.disabled = true;
     again.textContent = "Đang tải…";
     const loaded = await reload();
