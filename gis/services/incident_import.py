@@ -11,9 +11,10 @@ interrupted import leaves nothing behind.
 from __future__ import annotations
 
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from datetime import datetime
+from functools import partial
 from pathlib import Path
 
 import pandas as pd
@@ -23,7 +24,7 @@ from tqdm import tqdm
 
 from gis.io.readers import read_table_chunks
 from gis.store import incident_load as load
-from gis.store.communes import current_commune_codes
+from gis.store.communes import current_commune_codes, place_names
 from gis.store.import_runs import ImportReport, finish_import_run, start_import_run
 from gis.store.provinces import outside_province_reason
 from gis.unit_directory import legacy_note, unit_directory
@@ -109,11 +110,12 @@ def _import(
     # required column, is refused without an import run.
     chunks = read_table_chunks(path, sheet=sheet, encoding=encoding)
     first = next(chunks)
-    checked = validate_incidents(first, now=now)
+    check = partial(validate_incidents, now=now, places=place_names(conn))
+    checked = check(first)
     # A savepoint: an import that fails midway leaves nothing, even inside a caller's longer transaction.
     with conn.begin_nested(), load.import_settings(conn):
         return _stage_and_store(
-            conn, path, imported_by, nearest_m, now, bar, refuse_outside, province, checked, first, chunks
+            conn, path, imported_by, nearest_m, check, bar, refuse_outside, province, checked, first, chunks
         )
 
 
@@ -122,7 +124,7 @@ def _stage_and_store(
     path: Path,
     imported_by: str,
     nearest_m: float,
-    now: datetime | None,
+    check: Callable[[pd.DataFrame], ValidationResult],
     bar: Progress,
     refuse_outside: bool,
     province: str | None,
@@ -133,7 +135,7 @@ def _stage_and_store(
     import_id = start_import_run(conn, "incidents", path, imported_by)
     report = ImportReport(import_id=import_id, warnings=checked.warnings)  # the first chunk's: said once
     with load.StagingCopy(conn) as staging:
-        for rows, valid in _validated(first, checked, chunks, now):
+        for rows, valid in _validated(first, checked, chunks, check):
             report.rejects.add(valid.rejects)
             if len(valid.valid):
                 staging.write(load.staging_batch(valid.valid))
@@ -183,12 +185,15 @@ def _stage_and_store(
 
 
 def _validated(
-    first: pd.DataFrame, checked: ValidationResult, rest: Iterator[pd.DataFrame], now: datetime | None
+    first: pd.DataFrame,
+    checked: ValidationResult,
+    rest: Iterator[pd.DataFrame],
+    check: Callable[[pd.DataFrame], ValidationResult],
 ) -> Iterator[tuple[int, ValidationResult]]:
     """(rows read, their validation) of each chunk: the first one checked already, then the others."""
     yield len(first), checked
     for chunk in rest:
-        yield len(chunk), validate_incidents(chunk, now=now)
+        yield len(chunk), check(chunk)
 
 
 def _place_without_point(conn: Connection) -> list[str]:

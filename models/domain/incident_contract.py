@@ -6,6 +6,7 @@ output is the valid rows in canonical types and one reject per failed field with
 
 from __future__ import annotations
 
+from collections.abc import Collection
 from datetime import UTC, datetime, time, timedelta
 
 import numpy as np
@@ -183,10 +184,13 @@ def _project(
         lon[these], lat[these] = transformer.transform(x[these].to_numpy(), y[these].to_numpy())
 
 
-def validate_incidents(raw: pd.DataFrame, now: datetime | None = None) -> ValidationResult:
+def validate_incidents(
+    raw: pd.DataFrame, now: datetime | None = None, places: Collection[str] = ()
+) -> ValidationResult:
     """Validate raw incident rows (all strings plus a `line` column) against the import contract. A point far from
     the city is not rejected here: the import keeps it as ``outside`` and reports it (or refuses it with
-    ``--outside reject``)."""
+    ``--outside reject``). ``places``: the known places' names, which the warning about names lets pass
+    (models.domain.personal_names)."""
     now = now or datetime.now(UTC)
     raw = canonical_columns(raw, ALIASES, COLUMNS)
     warnings = check_header(list(raw.columns))
@@ -309,7 +313,7 @@ def validate_incidents(raw: pd.DataFrame, now: datetime | None = None) -> Valida
     # Mask whole Series: keeps Arrow strings and tz-aware times without a trip through Python objects.
     valid = pd.DataFrame({name: series[ok].reset_index(drop=True) for name, series in columns.items()})
     for name in ("substance", "source"):
-        named = name_like_rows(valid[name])
+        named = name_like_rows(valid[name], places)
         if named.any():
             warnings.append(name_warning(name, valid["line"].to_numpy()[named]))
     return ValidationResult(valid=valid, rejects=rej.frame(), warnings=warnings)

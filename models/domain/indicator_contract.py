@@ -74,9 +74,11 @@ def validate_indicators(
     known_codes: Collection[str] | None = None,
     min_year: int = 2000,
     max_year: int = 2100,
+    places: Collection[str] = (),
 ) -> ValidationResult:
     """Check indicator rows; bad numbers and repeated (year, commune) are rejected, as are codes not in
-    `known_codes` when it is given (the importer resolves legacy codes and names itself)."""
+    `known_codes` when it is given (the importer resolves legacy codes and names itself). ``places``: the known
+    places' names, which the warning about names lets pass (models.domain.personal_names)."""
     raw = canonical_columns(raw, ALIASES, REQUIRED + OVERRIDES + UNIT + (SOURCE,))
     missing = [c for c in REQUIRED if c not in raw.columns]
     if not set(UNIT) & set(raw.columns):
@@ -190,7 +192,7 @@ def validate_indicators(
     route = pd.Series(pd.NA, index=raw.index, dtype="boolean").mask(route_t.isin(_TRUE), True)
     valid["on_drug_route"] = route.mask(route_t.isin(_FALSE), False).to_numpy()[ok]
     valid[SOURCE] = text_column(raw, SOURCE).replace("", None).to_numpy()[ok]
-    named = name_like_rows(valid[SOURCE])
+    named = name_like_rows(valid[SOURCE], places)
     if named.any():
         warnings.append(name_warning(SOURCE, valid["line"].to_numpy()[named]))
     return ValidationResult(valid=valid, rejects=rej.frame(), warnings=warnings)

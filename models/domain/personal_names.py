@@ -99,13 +99,14 @@ def refuse_names(text: str, field_label: str, places: Callable[[], Collection[st
         )
 
 
-def name_like_rows(values: pd.Series) -> np.ndarray:
-    """Mask of the values that look like they hold a person's name. Each distinct value is judged once (free text
-    such as a source repeats: "CAP", "Công an phường …"), after a regex pass over them all joined."""
+def name_like_rows(values: pd.Series, places: Collection[str] = ()) -> np.ndarray:
+    """Mask of the values that look like they hold a person's name (``places``: as for looks_like_name, "CA Lê Chân"
+    is a place). Each distinct value is judged once (free text such as a source repeats: "CAP", "Công an phường …"),
+    after a regex pass over them all joined."""
     codes, uniques = pd.factorize(values.fillna("").astype(str))
     if not len(uniques) or not _CANDIDATE.search(unicodedata.normalize("NFC", "\n".join(uniques))):
         return np.zeros(len(values), dtype=bool)
-    named = np.fromiter((looks_like_name(v) for v in uniques), dtype=bool, count=len(uniques))
+    named = np.fromiter((looks_like_name(v, places) for v in uniques), dtype=bool, count=len(uniques))
     return named[codes]
 
 

@@ -92,10 +92,11 @@ def test_an_import_warns_when_free_text_looks_like_a_name(conn: Connection, tmp_
     path.write_text(
         "ref,occurred_at,lon,lat,kind,source\n"
         "N1,2025-03-01,106.683,20.86,tip,tố giác của Hoàng Văn Em\n"
-        "N2,2025-03-01,106.684,20.86,tip,tin báo quần chúng ở phố Trần Phú\n",
+        "N2,2025-03-01,106.684,20.86,tip,tin báo quần chúng ở phố Trần Phú\n"
+        "N3,2025-03-01,106.685,20.86,tip,CA Lê Chân chuyển đến\n",  # a commune of the database, bare: a place
         encoding="utf-8",
     )
     report = import_incidents(conn, path, imported_by="test")
-    assert report.imported == 2  # a warning, not a reject: the user removes the name
+    assert report.imported == 3  # a warning, not a reject: the user removes the name
     (warning,) = [w for w in report.warnings if "tên người" in w]
     assert "dòng 2)" in warning and "source" in warning
