@@ -689,6 +689,35 @@ def test_command_writes_to_the_team_holding_a_task_and_the_team_reads_it(chromiu
     field.close()
 
 
+def test_a_card_command_works_in_stays_as_it_was_when_the_list_is_drawn_again(
+    chromium, server: str, city: Engine
+) -> None:
+    """Command starts a note in a task's card and opens its history; the list drawn again (sorted here; loaded again
+    after any change on the page) keeps both — they were drawn afresh: the history folded shut and the note lost under
+    the commander's finger. Once the note is sent, the history still open shows it and the note field is empty."""
+    with city.connect() as conn:
+        task_id = conn.execute(
+            text("SELECT max(id) FROM tasks WHERE state IN ('assigned', 'in_progress') AND team_id IS NOT NULL")
+        ).scalar_one()
+    page, errors = open_as(chromium, server, "chihuy", DESKTOP)
+    page.click("nav.tabs button[data-tab=tasks]")
+    page.click(f"#task-table tr[data-task-id='{task_id}']")
+    card = page.locator(f"#task-table .card[data-task-id='{task_id}']")
+    note = "Đề nghị tổ bổ sung biên bản, ảnh hiện trường"
+    card.locator(".actions textarea").fill(note)
+    card.locator("details summary").click()
+    card.locator("ol.history li", has_text=f"Nhiệm vụ #{task_id}").first.wait_for()
+    page.click("#task-table th[data-sort=team]")  # the list drawn again
+    assert card.locator(".actions textarea").input_value() == note
+    assert card.locator("details").evaluate("d => d.open")
+    card.locator("button.comment").click()
+    wait_message(page, f"(nhiệm vụ #{task_id})")
+    card.locator("ol.history li", has_text=note).wait_for()
+    assert card.locator(".actions textarea").input_value() == ""
+    assert errors == []
+    page.close()
+
+
 def test_command_reads_each_figure_on_the_line_of_its_name_on_a_phone(chromium, server: str) -> None:
     """The overview's figures on a 390 px phone: each on the first line of its name (the count waiting for acceptance,
     a link made 44 px tall for a thumb, sat a line below «Chờ nghiệm thu»)."""
@@ -951,6 +980,7 @@ def test_planner_overrides_and_a_second_planner_approves(chromium, server: str, 
     card.locator("button[type=submit]").click()
     page.wait_for_selector("#message.error >> text=Phải nêu lý do")
     card.locator("input[name=reason]").fill("Tin báo mới của công an xã chưa có trong số liệu")
+    page.click("#review-table th[data-sort=final]")  # the table drawn again keeps what was chosen and typed
     card.locator("button[type=submit]").click()
     wait_message(page, "Đã điều chỉnh")
     assert "(điều chỉnh)" in page.locator("#communes tr.open").inner_text()
