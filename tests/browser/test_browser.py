@@ -1168,6 +1168,7 @@ def test_admin_creates_a_team_with_an_area_and_its_user_sees_only_that_area(
     page.wait_for_selector("#secret code.password")
     password = page.locator("#secret code.password").inner_text()
     assert password != first
+    wait_message(page, "Đã cấp lại mật khẩu cho to-thu-nghiem")  # shown before the audit is loaded again
     page.click("nav.tabs button[data-tab=audit]")
     assert "Cấp lại mật khẩu — to-thu-nghiem" in page.locator("#audit").inner_text()
     assert "Tạo người dùng — to-thu-nghiem" in page.locator("#audit").inner_text()
