@@ -1100,6 +1100,34 @@ def test_admin_is_told_when_a_saved_area_cancels_a_planned_change(chromium, serv
     page.close()
 
 
+def test_admin_reads_the_area_history_of_the_team_picked_last(chromium, server: str, city: Engine) -> None:
+    """The administrator picks a team, then another before the first one's area history came: the page shows the
+    history of the team picked last (the first answer, come last, was drawn under the other team's name)."""
+    with city.connect() as conn:
+        first, then = conn.execute(text("SELECT DISTINCT team_id FROM team_areas ORDER BY team_id LIMIT 2")).scalars()
+    page, errors = open_as(chromium, server, "quantri", DESKTOP)
+    names = "id => api(`/api/teams/${id}/areas`).then((ps) => ps.map((p) => p.commune_name || p.commune_code))"
+    wanted = page.evaluate(names, then)
+    assert wanted != page.evaluate(names, first)
+    held: list = []
+    page.route(f"**/api/teams/{first}/areas", lambda route: held.append(route))  # its answer comes late
+    page.click("nav.tabs button[data-tab=teams]")
+    page.select_option("#team-pick", str(first))
+    page.select_option("#team-pick", str(then))
+    shown = page.locator("#area-history tbody tr td:first-child")
+    shown.first.wait_for()
+    assert shown.all_inner_texts() == wanted
+    while not held:  # the held request reaches the test's thread
+        page.wait_for_timeout(50)
+    with page.expect_response(f"**/api/teams/{first}/areas") as late:
+        held[0].continue_()
+    late.value.finished()
+    page.evaluate("() => api('/api/teams')")  # a round trip after it: the page has read the late answer
+    assert shown.all_inner_texts() == wanted
+    assert errors == []
+    page.close()
+
+
 def click_commune(page, code: str) -> None:
     """Click a commune on the map (drawn on a canvas: at the pixel of a point inside it)."""
     x, y = page.evaluate(
