@@ -689,6 +689,35 @@ def test_command_writes_to_the_team_holding_a_task_and_the_team_reads_it(chromiu
     field.close()
 
 
+def test_a_card_command_works_in_stays_as_it_was_when_the_list_is_drawn_again(
+    chromium, server: str, city: Engine
+) -> None:
+    """Command starts a note in a task's card and opens its history; the list drawn again (sorted here; loaded again
+    after any change on the page) keeps both — they were drawn afresh: the history folded shut and the note lost under
+    the commander's finger. Once the note is sent, the history still open shows it and the note field is empty."""
+    with city.connect() as conn:
+        task_id = conn.execute(
+            text("SELECT max(id) FROM tasks WHERE state IN ('assigned', 'in_progress') AND team_id IS NOT NULL")
+        ).scalar_one()
+    page, errors = open_as(chromium, server, "chihuy", DESKTOP)
+    page.click("nav.tabs button[data-tab=tasks]")
+    page.click(f"#task-table tr[data-task-id='{task_id}']")
+    card = page.locator(f"#task-table .card[data-task-id='{task_id}']")
+    note = "Đề nghị tổ bổ sung biên bản, ảnh hiện trường"
+    card.locator(".actions textarea").fill(note)
+    card.locator("details summary").click()
+    card.locator("ol.history li", has_text=f"Nhiệm vụ #{task_id}").first.wait_for()
+    page.click("#task-table th[data-sort=team]")  # the list drawn again
+    assert card.locator(".actions textarea").input_value() == note
+    assert card.locator("details").evaluate("d => d.open")
+    card.locator("button.comment").click()
+    wait_message(page, f"(nhiệm vụ #{task_id})")
+    card.locator("ol.history li", has_text=note).wait_for()
+    assert card.locator(".actions textarea").input_value() == ""
+    assert errors == []
+    page.close()
+
+
 def test_command_reads_each_figure_on_the_line_of_its_name_on_a_phone(chromium, server: str) -> None:
     """The overview's figures on a 390 px phone: each on the first line of its name (the count waiting for acceptance,
     a link made 44 px tall for a thumb, sat a line below «Chờ nghiệm thu»)."""
@@ -980,6 +1009,7 @@ def test_planner_overrides_and_a_second_planner_approves(chromium, server: str, 
     card.locator("button[type=submit]").click()
     page.wait_for_selector("#message.error >> text=Phải nêu lý do")
     card.locator("input[name=reason]").fill("Tin báo mới của công an xã chưa có trong số liệu")
+    page.click("#review-table th[data-sort=final]")  # the table drawn again keeps what was chosen and typed
     card.locator("button[type=submit]").click()
     wait_message(page, "Đã điều chỉnh")
     assert "(điều chỉnh)" in page.locator("#communes tr.open").inner_text()
@@ -1099,6 +1129,34 @@ def test_admin_is_told_when_a_saved_area_cancels_a_planned_change(chromium, serv
     page.close()
 
 
+def test_admin_reads_the_area_history_of_the_team_picked_last(chromium, server: str, city: Engine) -> None:
+    """The administrator picks a team, then another before the first one's area history came: the page shows the
+    history of the team picked last (the first answer, come last, was drawn under the other team's name)."""
+    with city.connect() as conn:
+        first, then = conn.execute(text("SELECT DISTINCT team_id FROM team_areas ORDER BY team_id LIMIT 2")).scalars()
+    page, errors = open_as(chromium, server, "quantri", DESKTOP)
+    names = "id => api(`/api/teams/${id}/areas`).then((ps) => ps.map((p) => p.commune_name || p.commune_code))"
+    wanted = page.evaluate(names, then)
+    assert wanted != page.evaluate(names, first)
+    held: list = []
+    page.route(f"**/api/teams/{first}/areas", lambda route: held.append(route))  # its answer comes late
+    page.click("nav.tabs button[data-tab=teams]")
+    page.select_option("#team-pick", str(first))
+    page.select_option("#team-pick", str(then))
+    shown = page.locator("#area-history tbody tr td:first-child")
+    shown.first.wait_for()
+    assert shown.all_inner_texts() == wanted
+    while not held:  # the held request reaches the test's thread
+        page.wait_for_timeout(50)
+    with page.expect_response(f"**/api/teams/{first}/areas") as late:
+        held[0].continue_()
+    late.value.finished()
+    page.evaluate("() => api('/api/teams')")  # a round trip after it: the page has read the late answer
+    assert shown.all_inner_texts() == wanted
+    assert errors == []
+    page.close()
+
+
 def click_commune(page, code: str) -> None:
     """Click a commune on the map (drawn on a canvas: at the pixel of a point inside it)."""
     x, y = page.evaluate(
@@ -1167,6 +1225,7 @@ def test_admin_creates_a_team_with_an_area_and_its_user_sees_only_that_area(
     page.wait_for_selector("#secret code.password")
     password = page.locator("#secret code.password").inner_text()
     assert password != first
+    wait_message(page, "Đã cấp lại mật khẩu cho to-thu-nghiem")  # shown before the audit is loaded again
     page.click("nav.tabs button[data-tab=audit]")
     assert "Cấp lại mật khẩu — to-thu-nghiem" in page.locator("#audit").inner_text()
     assert "Tạo người dùng — to-thu-nghiem" in page.locator("#audit").inner_text()

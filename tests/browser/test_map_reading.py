@@ -196,9 +196,14 @@ def test_search_box_flies_to_names_codes_coordinates_hotspots_and_tasks(chromium
     assert plain != commune["name"].lower()  # the test types it without accents
 
     def search(text: str) -> str:
+        """What the page says of a search, once the map's flight to the place found (if any) has ended."""
+        page.evaluate("""() => { document.getElementById('message').textContent = ''; window.flown = false;
+            window.diaban.map.once('moveend', () => { window.flown = true; }); }""")
         page.fill(".map-search input", text)
         page.press(".map-search input", "Enter")
-        page.wait_for_timeout(1200)  # the flight
+        page.wait_for_function("() => document.getElementById('message').textContent")  # after the search's request
+        if page.locator("#message.error").count() == 0:
+            page.wait_for_function("() => window.flown")
         return page.locator("#message").inner_text()
 
     assert commune["full_name"] in search(plain)

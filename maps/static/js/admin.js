@@ -86,7 +86,9 @@ diabanPages.admin = async function startAdmin(map, cfg) {
 
   // The save button's name for a new team (the audit's name of the action), which the sentence above the form names.
   const CREATE_TEAM = cfg.adminActionLabels.create_team;
+  let picked = 0;  // only the latest pick's history is shown (a team picked meanwhile, a save: answers may cross)
   async function pickTeam() {
+    const mine = ++picked;
     const team = teams.find((t) => String(t.id) === teamPick.value);
     selected.clear();
     teamForm.valid_from.value = viDate(new Date());
@@ -104,6 +106,7 @@ diabanPages.admin = async function startAdmin(map, cfg) {
     const bounds = L.latLngBounds(team.communes.map((code) => byCode[code]?.getBounds()).filter(Boolean));
     if (bounds.isValid()) map.fitBounds(bounds, { padding: [20, 20] });
     const periods = await api(`/api/teams/${team.id}/areas`);
+    if (mine !== picked) return;
     history.replaceChildren(...periods.map((p) => {
       const tr = document.createElement("tr");
       tr.innerHTML = `<td>${escapeHtml(p.commune_name || p.commune_code)}</td><td class="day">${viDate(p.valid_from)}</td>` +

@@ -219,9 +219,10 @@ diabanPages.command = async function startCommand(map, cfg) {
       loadTaskRegister(true), loadTaskKpis(), loadInbox()]), "tải lại trang để xem bản đồ và danh sách mới");
   }
 
-  // A note field and one button per action; an action that needs a note refuses to go without one. With `comment`,
-  // the note may also go to the team alone (no change of state): it reads it in its notices.
-  function actionBox(actions, labels, run, comment = null) {
+  // A note field (`keep`: its name in the card, kept when the card is drawn again) and one button per action; an
+  // action that needs a note refuses to go without one. With `comment`, the note may also go to the team alone (no
+  // change of state): it reads it in its notices. `run` and `comment` send, and answer what was stored.
+  function actionBox(keep, actions, labels, run, comment = null) {
     const box = document.createElement("div");
     box.className = "actions";
     if (!actions.length && !comment) return box;
@@ -229,7 +230,17 @@ diabanPages.command = async function startCommand(map, cfg) {
     const note = document.createElement("textarea");
     note.placeholder = needing.length ? `Ghi chú — bắt buộc khi: ${needing.join(", ")}` : "Ghi chú (không bắt buộc)";
     note.setAttribute("aria-label", "Ghi chú");
+    note.dataset.keep = keep;
     box.appendChild(note);
+    // Once stored, the note is emptied (not a draft for the card drawn again to keep) and the page follows; whether it
+    // was stored.
+    async function send(request, retry) {
+      let done;
+      try { done = await request(); } catch (error) { failed(error, retry); return false; }
+      note.value = "";
+      await changed(done);
+      return true;
+    }
     for (const action of actions) {
       const button = document.createElement("button");
       button.type = "button";
@@ -243,9 +254,8 @@ diabanPages.command = async function startCommand(map, cfg) {
           return;
         }
         box.querySelectorAll("button").forEach((b) => { b.disabled = true; });
-        try { await run(action.to, note.value); } catch (error) {
+        if (!await send(() => run(action.to, note.value), () => button.click())) {
           box.querySelectorAll("button").forEach((b) => { b.disabled = false; });
-          failed(error, () => button.click());
         }
       };
       box.appendChild(button);
@@ -258,7 +268,7 @@ diabanPages.command = async function startCommand(map, cfg) {
       button.onclick = async () => {
         if (!note.value.trim()) { notify("Hãy viết ghi chú gửi tổ vào ô ghi chú", true); note.focus(); return; }
         box.querySelectorAll("button").forEach((b) => { b.disabled = true; });
-        try { await comment(note.value.trim()); } catch (error) { failed(error, () => button.click()); }
+        await send(() => comment(note.value.trim()), () => button.click());
         box.querySelectorAll("button").forEach((b) => { b.disabled = false; });
       };
       box.appendChild(button);
@@ -266,22 +276,23 @@ diabanPages.command = async function startCommand(map, cfg) {
     return box;
   }
 
+  // A change of a hotspot or a task sent; what was stored, in words.
   async function moveHotspot(p, to, note) {
     await api(`/api/hotspots/${p.id}/transitions`, { method: "POST", body: JSON.stringify({ to, note, version: p.version }) });
-    await changed(`Điểm nóng #${p.id}: ${cfg.statusLabels[to]}`);
+    return `Điểm nóng #${p.id}: ${cfg.statusLabels[to]}`;
   }
 
   async function moveTask(taskId, version, to, note) {
     const moved = await api(`/api/tasks/${taskId}/transitions`, { method: "POST", body: JSON.stringify({ to, note, version }) });
     const hotspot = moved.hotspot_status ? `; điểm nóng: ${cfg.statusLabels[moved.hotspot_status]}` : "";
-    await changed(`Nhiệm vụ #${taskId}: ${cfg.taskLabels[to]}${hotspot}`);
+    return `Nhiệm vụ #${taskId}: ${cfg.taskLabels[to]}${hotspot}`;
   }
 
   // While a team holds a task (not yet accepted, cancelled or declined), command may write to it: the sender of
-  // a note for the team, or null.
+  // a note for the team (answering what was stored), or null.
   const commentTo = (taskId, team, state) => (team && (openTask(state) || state === "completed") ? async (note) => {
     await api(`/api/tasks/${taskId}/comments`, { method: "POST", body: JSON.stringify({ note }) });
-    await changed(`Đã gửi ghi chú cho ${team} (nhiệm vụ #${taskId})`);
+    return `Đã gửi ghi chú cho ${team} (nhiệm vụ #${taskId})`;
   } : null);
 
   // What command sees and may do with a hotspot: the same card in the popup and in the register.
@@ -301,8 +312,8 @@ diabanPages.command = async function startCommand(map, cfg) {
       <p>${escapeHtml(communeName(p.commune_code))}; ${VI_NUMBER.format(p.n_incidents)} vụ việc;
         lần đầu ${viDate(p.first_seen)}, gần nhất ${viDate(p.last_seen)}</p>
       ${p.note ? `<p class="note">Ghi chú: «${escapeHtml(p.note)}»</p>` : ""}${task}${monitoring}`;
-    card.appendChild(actionBox(p.actions, cfg.hotspotActionLabels, (to, note) => moveHotspot(p, to, note)));
-    card.appendChild(actionBox(p.task_actions, cfg.taskActionLabels,
+    card.appendChild(actionBox("hotspot-note", p.actions, cfg.hotspotActionLabels, (to, note) => moveHotspot(p, to, note)));
+    card.appendChild(actionBox("task-note", p.task_actions, cfg.taskActionLabels,
       (to, note) => moveTask(p.task_id, p.task_version, to, note), commentTo(p.task_id, p.task_team, p.task_state)));
     if (p.may_open_task) card.appendChild(assignButton("Giao nhiệm vụ đấu tranh, triệt xóa…", p, null));
     if (p.task_state === "unassigned") card.appendChild(assignButton("Giao cho tổ công tác…", p, p.task_id));
@@ -314,6 +325,7 @@ diabanPages.command = async function startCommand(map, cfg) {
   // A history, loaded when opened: lines of {at, text}, oldest first.
   function historyToggle(load) {
     const details = document.createElement("details");
+    details.dataset.keep = "history";  // opened, it stays open when the card is drawn again
     details.innerHTML = "<summary>Lịch sử</summary><ol class=\"history\"><li>Đang tải…</li></ol>";
     const list = details.querySelector("ol");
     async function show() {
@@ -414,7 +426,7 @@ diabanPages.command = async function startCommand(map, cfg) {
         hạn ${dueText(t.due_date, t.overdue_days)}; ưu tiên ${escapeHtml(cfg.priorityLabels[t.priority])}</p>
       <p>${escapeHtml(t.commune_name || t.commune_code)}${t.year ? `; năm ${t.year}` : ""}${t.hotspot_id ? `; điểm nóng #${t.hotspot_id}: ` +
         escapeHtml(cfg.statusLabels[t.hotspot_status]) : ""}</p>`;
-    card.appendChild(actionBox(t.actions, cfg.taskActionLabels, (to, note) => moveTask(t.id, t.version, to, note),
+    card.appendChild(actionBox("task-note", t.actions, cfg.taskActionLabels, (to, note) => moveTask(t.id, t.version, to, note),
       commentTo(t.id, t.team, t.state)));
     if (t.state === "unassigned" || t.state === "assigned") {
       const place = { id: t.hotspot_id, commune_code: t.commune_code, task_version: t.version, task_team: t.team };

@@ -879,7 +879,8 @@ function clickable(element, action) {
 // a predicate, a row per item; a click on a row opens it (the detail, if any, shows under it) and calls onOpen.
 function sortableTable(table, { keys, row, detail = null, onOpen = () => {}, sort = null, idOf = (item) => item.id,
   counted = null }) {
-  const state = { items: [], sort, ascending: true, open: null, keep: () => true };
+  // `drawn`: the item whose card is drawn under its row.
+  const state = { items: [], sort, ascending: true, open: null, drawn: null, keep: () => true };
   const blank = (v) => v === null || v === undefined || v === "";
   for (const th of table.querySelectorAll("th[data-sort]")) {
     clickable(th, () => {
@@ -903,6 +904,7 @@ function sortableTable(table, { keys, row, detail = null, onOpen = () => {}, sor
       th.dataset.order = th.dataset.sort === state.sort ? (state.ascending ? "asc" : "desc") : "";
       th.setAttribute("aria-sort", { asc: "ascending", desc: "descending" }[th.dataset.order] || "none");
     }
+    const kept = state.open === state.drawn ? keptInCard() : null;
     table.querySelector("tbody").replaceChildren(...shown.flatMap((item) => {
       const id = idOf(item);
       const tr = clickable(row(item), () => {
@@ -921,7 +923,23 @@ function sortableTable(table, { keys, row, detail = null, onOpen = () => {}, sor
       more.appendChild(cell);
       return [tr, more];
     }));
+    state.drawn = state.open;
+    if (kept) putBack(kept);
     if (counted) counted(shown.length, state.items.length);
+  }
+  // The open row's card drawn again (the list sorted, filtered, or loaded again after a change anywhere on the page)
+  // keeps what the user opened and typed in it and has not sent: its parts marked data-keep (a history, a note). It
+  // was drawn afresh: a history folded shut and a note half written lost, under the user's finger.
+  function keptInCard() {
+    const parts = [...table.querySelectorAll("tbody tr.detail [data-keep]")];
+    return new Map(parts.map((part) => [part.dataset.keep, part.tagName === "DETAILS" ? part.open : part.value]));
+  }
+  function putBack(kept) {
+    for (const part of table.querySelectorAll("tbody tr.detail [data-keep]")) {
+      const was = kept.get(part.dataset.keep);
+      if (!was) continue;  // closed, blank, or not in the card before
+      if (part.tagName === "DETAILS") part.open = true; else part.value = was;
+    }
   }
   return {
     set(items) { state.items = items; draw(); },

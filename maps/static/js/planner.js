@@ -32,19 +32,20 @@ diabanPages.planner = async function startPlanner(map, cfg) {
     const items = criteria.map((c) => `<li class="${c.met ? "met" : ""}">${c.met ? "✓" : "·"} ` +
       `${escapeHtml(cfg.levelLabels[c.level] || c.level)} (${escapeHtml(c.ref)}): ${escapeHtml(c.detail)}</li>`).join("");
     const met = criteria.filter((c) => c.met).length;
-    return `<details><summary>Giá trị các tiêu chí (${VI_NUMBER.format(met)}/${VI_NUMBER.format(criteria.length)} đạt)</summary>` +
+    return `<details data-keep="criteria"><summary>Giá trị các tiêu chí (${VI_NUMBER.format(met)}/${VI_NUMBER.format(criteria.length)} đạt)</summary>` +
       `<ul class="criteria">${items}</ul></details>`;
   }
 
-  // The override form starts with no class chosen (never the riskiest choice by default) and needs a reason.
+  // The override form starts with no class chosen (never the riskiest choice by default) and needs a reason. What is
+  // chosen and typed and not yet sent stays when the card is drawn again (data-keep: the table sorted, filtered).
   function overrideForm(item) {
     const form = document.createElement("form");
     form.className = "override";
     form.noValidate = true;  // our Vietnamese messages, not the browser's
-    form.innerHTML = `<label>Điều chỉnh thành <select name="choice" required aria-label="Loại mới">
+    form.innerHTML = `<label>Điều chỉnh thành <select name="choice" required aria-label="Loại mới" data-keep="choice">
         <option value="" selected>— Chọn loại mới —</option>${cfg.classChoices.map(([c, l]) =>
           `<option value="${c}|${l || ""}">${escapeHtml(classLabel(c, l))}</option>`).join("")}</select></label>
-      <label>Lý do (bắt buộc) <input name="reason" required maxlength="2000" aria-label="Lý do điều chỉnh"></label>
+      <label>Lý do (bắt buộc) <input name="reason" required maxlength="2000" aria-label="Lý do điều chỉnh" data-keep="reason"></label>
       <button type="submit">Điều chỉnh</button>`;
     form.onsubmit = async (event) => {
       event.preventDefault();
@@ -56,6 +57,7 @@ diabanPages.planner = async function startPlanner(map, cfg) {
           commune_code: item.commune_code, category, level: level || null, reason: form.reason.value.trim(),
         }) });
       } catch (error) { failed(error, () => form.requestSubmit()); return; }
+      form.reset();  // stored: nothing for the card drawn again to keep
       await refreshAfterSave(`Đã điều chỉnh ${item.full_name || item.commune_code}: ${classLabel(category, level)}`,
         () => load(item.commune_code), TO_SEE);
     };
