@@ -48,10 +48,17 @@ def set_user_active(
     conn: Connection, actor: str, user_id: int, active: bool, version: int, *, actor_id: int | None = None
 ) -> dict[str, Any]:
     """Deactivate (or reactivate) a user read at ``version``, audited; an administrator (``actor_id``) cannot
-    deactivate their own account. Deactivation ends the user's sessions (a trigger on users)."""
+    deactivate their own account, nor anyone (the command line included) the last active administrator: nobody could
+    then manage users. Deactivation ends the user's sessions (a trigger on users)."""
     if user_id == actor_id and not active:
         raise InvalidRequest(
             "không thể tự ngừng kích hoạt tài khoản của chính mình", "an administrator cannot deactivate themselves"
+        )
+    if not active and accounts.is_last_active_admin(conn, user_id):
+        raise InvalidRequest(
+            "không thể ngừng kích hoạt quản trị viên cuối cùng còn hoạt động: hãy tạo hoặc kích hoạt lại một quản trị"
+            " viên khác trước",
+            "the last active administrator cannot be deactivated",
         )
     accounts.set_user_active(conn, user_id, active, version)
     action = AdminAction.ACTIVATE_USER if active else AdminAction.DEACTIVATE_USER

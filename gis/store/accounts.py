@@ -15,6 +15,7 @@ from gis.store.sql import LOCAL_TODAY, current_unit, valid_on
 from gis.store.versioned import load_at_version, update_at_version
 from models.domain.access import Principal, check_user_scope, check_username, normal_team_name, team_name
 from models.errors import AlreadyExists, InvalidRequest, NotFound
+from models.vocabulary import Role
 
 FOREIGN_KEY_VIOLATION = "23503"
 
@@ -224,6 +225,16 @@ def set_user_active(conn: Connection, user_id: int, active: bool, version: int) 
     """Deactivate or reactivate a user at ``version`` (an inactive user's sessions stop at the next request)."""
     load_at_version(conn, "users", user_id, version, "r.active")
     return update_at_version(conn, "users", user_id, version, "active = :active", {"active": active})
+
+
+def is_last_active_admin(conn: Connection, user_id: int) -> bool:
+    """Whether ``user_id`` is the one active administrator left. The active administrators' rows stay locked until the
+    transaction ends: two administrators deactivating each other at once cannot both pass (the second reads the first's
+    change once it commits)."""
+    active = conn.execute(
+        text("SELECT id FROM users WHERE role = :admin AND active ORDER BY id FOR UPDATE"), {"admin": Role.ADMIN}
+    ).scalars()
+    return list(active) == [user_id]
 
 
 def set_password(conn: Connection, user_id: int, password_hash: str) -> None:
