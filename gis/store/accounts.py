@@ -24,11 +24,8 @@ def create_team(conn: Connection, name: str, communes: list[str], valid_from: da
     """New team responsible for ``communes`` (at least one) from ``valid_from`` (default today); its name is stored
     as :func:`models.domain.access.team_name` gives it."""
     name = team_name(name)
-    if not communes:
-        raise InvalidRequest("tổ công tác cần phụ trách ít nhất một xã, phường", "a team needs at least one commune")
-    missing = unknown_communes(conn, communes)
-    if missing:
-        raise NotFound(f"không có xã/phường/đặc khu hiện hành mã: {', '.join(missing)}")
+    _check_area(conn, communes)
+    _refuse_name_of_another_team(conn, name)
     try:
         with conn.begin_nested():
             team_id = conn.execute(
@@ -42,6 +39,25 @@ def create_team(conn: Connection, name: str, communes: list[str], valid_from: da
         {"t": team_id, "codes": sorted(set(communes)), "f": valid_from},
     )
     return team_id
+
+
+def _check_area(conn: Connection, communes: list[str]) -> None:
+    """A team's area, new or changed: at least one commune (a team without one sees nothing but the tasks it still
+    holds, and the page refuses it too), every one a current unit."""
+    if not communes:
+        raise InvalidRequest("tổ công tác cần phụ trách ít nhất một xã, phường", "a team needs at least one commune")
+    missing = unknown_communes(conn, communes)
+    if missing:
+        raise NotFound(f"không có xã/phường/đặc khu hiện hành mã: {', '.join(missing)}")
+
+
+def _refuse_name_of_another_team(conn: Connection, name: str) -> None:
+    """AlreadyExists when a team has ``name`` up to letter case («tổ 1» beside «Tổ 1» is one team typed twice, and the
+    lists would show both). Compared in Python: the database's lower() folds only ASCII under the C locale (not «Đ»)."""
+    folded = name.casefold()
+    for existing in conn.execute(text("SELECT name FROM teams")).scalars():
+        if existing.casefold() == folded:
+            raise AlreadyExists(f"tổ công tác '{existing}' đã tồn tại")
 
 
 def team_exists(conn: Connection, team_id: int) -> None:
@@ -85,9 +101,7 @@ def set_team_area(conn: Connection, team_id: int, communes: list[str], valid_fro
     effect and is replaced. Returns the communes added and removed, the rows replaced and the later days whose
     planned change was cancelled.
     """
-    missing = unknown_communes(conn, communes)
-    if missing:
-        raise NotFound(f"không có xã/phường/đặc khu hiện hành mã: {', '.join(missing)}")
+    _check_area(conn, communes)
     today = conn.execute(text(f"SELECT {LOCAL_TODAY}")).scalar_one()
     if valid_from < today:
         raise InvalidRequest(

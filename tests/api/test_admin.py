@@ -173,3 +173,23 @@ def test_the_audit_is_append_only(client, admin, conn, owner_engine) -> None:
     for statement in statements:
         with pytest.raises(DBAPIError, match="permission denied"), conn.begin_nested():
             conn.execute(text(statement))
+
+
+def test_an_area_cannot_be_emptied_as_a_new_team_cannot_start_without_one(client, admin) -> None:
+    """The rule of a new team holds for a change too: the page refused an empty area, the API left the team with none."""
+    team = client.post("/api/teams", json={"name": "Tổ không rỗng", "communes": [AREA_A]}, headers=admin).json()
+    emptied = client.put(
+        f"/api/teams/{team['id']}/area", json={"communes": [], "valid_from": str(local_today())}, headers=admin
+    )
+    assert emptied.status_code == 422 and "ít nhất một xã, phường" in emptied.json()["detail"]
+    listed = next(t for t in client.get("/api/teams", headers=admin).json() if t["id"] == team["id"])
+    assert listed["communes"] == [AREA_A]
+
+
+def test_a_team_name_differing_only_in_letter_case_is_the_same_team(client, admin) -> None:
+    """«tổ đặc nhiệm» beside «Tổ Đặc nhiệm» was a second team the lists showed as two (Đ folds in Python, not in SQL)."""
+    first = client.post("/api/teams", json={"name": "Tổ Đặc nhiệm", "communes": [AREA_A]}, headers=admin)
+    again = client.post("/api/teams", json={"name": " tổ đặc NHIỆM ", "communes": [AREA_B]}, headers=admin)
+    assert first.status_code == 201
+    assert again.status_code == 409 and again.json()["detail"] == "tổ công tác 'Tổ Đặc nhiệm' đã tồn tại"
+
