@@ -11,6 +11,7 @@ from typing import Any
 from sqlalchemy import Connection
 
 from gis.store import accounts
+from gis.store.tasks import open_tasks_held
 from gis.store.audit import record_admin_action
 from models.errors import InvalidRequest
 from models.vocabulary import AdminAction
@@ -91,9 +92,12 @@ def create_team(conn: Connection, actor: str, name: str, communes: list[str], va
 def change_team_area(
     conn: Connection, actor: str, team_id: int, communes: list[str], valid_from: date
 ) -> dict[str, Any]:
-    """Make ``communes`` the team's area from ``valid_from``, keeping the history; audited with what changed."""
+    """Make ``communes`` the team's area from ``valid_from``, keeping the history; audited with what changed.
+    ``open_tasks_kept``: the team's open tasks in the communes it no longer holds, which stay its own (the administrator
+    is told, so that command gives them to the commune's new team if it should)."""
     accounts.team_exists(conn, team_id)
     change = accounts.set_team_area(conn, team_id, communes, valid_from)
+    change["open_tasks_kept"] = open_tasks_held(conn, team_id, change["removed"])
     details = {
         "valid_from": valid_from.isoformat(),
         "added": change["added"],

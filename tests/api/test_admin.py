@@ -9,7 +9,7 @@ from sqlalchemy.exc import DBAPIError
 
 from models.vocabulary import local_today
 
-AREA_A, AREA_B = "10507", "10525"
+AREA_A, AREA_B, AREA_C = "10507", "10525", "10532"
 
 
 @pytest.fixture
@@ -193,3 +193,26 @@ def test_a_team_name_differing_only_in_letter_case_is_the_same_team(client, admi
     assert first.status_code == 201
     assert again.status_code == 409 and again.json()["detail"] == "tổ công tác 'Tổ Đặc nhiệm' đã tồn tại"
 
+
+def test_the_admin_is_told_of_the_open_tasks_a_team_keeps_in_a_commune_taken_from_it(
+    client, admin, make_user, bearer, conn
+) -> None:
+    """Moving a commune to another team leaves its open tasks with the old team (command reassigns them): the answer
+    names them, per commune, so the administrator can say so; communes without open tasks are not named."""
+    from conftest import conversion_task
+
+    from gis.store.accounts import principal_by_username
+
+    old = client.post("/api/teams", json={"name": "Tổ cũ", "communes": [AREA_A, AREA_B]}, headers=admin).json()
+    command = principal_by_username(conn, "test-command")
+    task = conversion_task(conn, command, AREA_A, local_today().year, old["id"])
+    conversion_task(conn, command, AREA_B, local_today().year, None)  # not the team's: not named
+    moved = client.put(
+        f"/api/teams/{old['id']}/area", json={"communes": [AREA_C], "valid_from": str(local_today())}, headers=admin
+    )
+    assert moved.status_code == 200, moved.text
+    moved = moved.json()
+    assert [(c["commune_code"], c["tasks"]) for c in moved["open_tasks_kept"]] == [(AREA_A, 1)]
+    assert moved["open_tasks_kept"][0]["commune_name"]
+    member = bearer(make_user("to-cu", "team", old["id"]))
+    assert [t["id"] for t in client.get("/api/tasks", headers=member).json()["tasks"]] == [task]  # still its own
