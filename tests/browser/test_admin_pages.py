@@ -37,3 +37,25 @@ def test_taking_a_commune_with_open_tasks_from_a_team_says_the_team_keeps_them(
     assert errors == []
     page.close()
 
+
+def test_deactivating_a_user_asks_first_and_nothing_happens_when_declined(chromium, server: str) -> None:
+    """Deactivation ends the user's sessions at once (a team in the field is logged out): one tap on a phone did it
+    unasked, where a new password asks first."""
+    page, errors = open_as(chromium, server, "quantri", PHONE)
+    asked: list[str] = []
+
+    def decline(dialog) -> None:
+        asked.append(dialog.message)
+        dialog.dismiss()
+
+    page.on("dialog", decline)
+    page.click("#user-table tr[data-username=thammuu]")
+    page.click("#user-table .card[data-username=thammuu] button[data-action=deactivate]")
+    # Once the click is answered: the button usable again (declined), or gone with the list reloaded (done unasked).
+    page.wait_for_function(
+        "() => !document.querySelector('.card[data-username=thammuu] [data-action=deactivate]')?.disabled"
+    )
+    assert asked and "thammuu" in asked[0] and "phiên đăng nhập" in asked[0]
+    assert page.locator("#user-table tr[data-username=thammuu] td.state").inner_text() == "Hoạt động"
+    assert errors == []
+    page.close()

@@ -222,6 +222,7 @@ diabanPages.admin = async function startAdmin(map, cfg) {
       return `Đã cấp lại mật khẩu cho ${u.username}`;
     });
     button(cfg.adminActionLabels[u.active ? "deactivate_user" : "activate_user"], u.active ? "deactivate" : "activate", async () => {
+      if (u.active && !window.confirm(`Ngừng kích hoạt ${u.username}? Mọi phiên đăng nhập của tài khoản kết thúc ngay.`)) return null;
       await api(`/api/users/${u.id}`, { method: "PATCH", body: JSON.stringify({ active: !u.active, version: u.version }) });
       return `${u.username}: ${u.active ? "đã ngừng kích hoạt" : "đã kích hoạt lại"}`;
     });
