@@ -11,10 +11,11 @@ from typing import Any
 from sqlalchemy import Connection
 
 from gis.store import accounts
-from gis.store.tasks import open_tasks_held
 from gis.store.audit import record_admin_action
+from gis.store.sessions import revoke_user_sessions
+from gis.store.tasks import open_tasks_held
 from models.errors import InvalidRequest
-from models.vocabulary import AdminAction
+from models.vocabulary import AdminAction, SessionEnd
 
 
 def create_user(
@@ -79,6 +80,14 @@ def unlock_user(conn: Connection, actor: str, user_id: int) -> dict[str, Any]:
     was_locked = accounts.unlock_user(conn, user_id)
     record_admin_action(conn, actor, AdminAction.UNLOCK_USER, user_id=user_id, details={"was_locked": was_locked})
     return accounts.get_user(conn, user_id)
+
+
+def revoke_sessions(conn: Connection, actor: str, user_id: int) -> int:
+    """End every open session of a user (a lost phone, a leaked token), audited with how many ended; the number."""
+    accounts.get_user(conn, user_id)  # NotFound for an unknown user
+    revoked = revoke_user_sessions(conn, user_id, SessionEnd.REVOKED)
+    record_admin_action(conn, actor, AdminAction.REVOKE_SESSIONS, user_id=user_id, details={"revoked": revoked})
+    return revoked
 
 
 def create_team(conn: Connection, actor: str, name: str, communes: list[str], valid_from: date | None = None) -> int:

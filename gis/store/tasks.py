@@ -200,7 +200,6 @@ def suggest_assignees(conn: Connection, commune_code: str) -> list[dict[str, Any
     ]
 
 
-
 def open_tasks_held(conn: Connection, team_id: int, communes: list[str]) -> list[dict[str, Any]]:
     """The team's open tasks in each of ``communes`` (code, current name, how many), for an administrator taking those
     communes from its area: the tasks stay the team's (it still sees and works them) until command gives them to
@@ -216,6 +215,7 @@ def open_tasks_held(conn: Connection, team_id: int, communes: list[str]) -> list
             {"t": team_id, "codes": communes, "open": list(codes(TASK_OPEN))},
         ).mappings()
     ]
+
 
 #: Task states whose arrival a team hears of (work given, sent back, withdrawn), and command (work done or refused).
 INBOX_TEAM_STATES = frozenset({TaskState.ASSIGNED, TaskState.RETURNED, TaskState.CANCELED})

@@ -216,3 +216,21 @@ def test_the_admin_is_told_of_the_open_tasks_a_team_keeps_in_a_commune_taken_fro
     assert moved["open_tasks_kept"][0]["commune_name"]
     member = bearer(make_user("to-cu", "team", old["id"]))
     assert [t["id"] for t in client.get("/api/tasks", headers=member).json()["tasks"]] == [task]  # still its own
+
+
+def test_ending_a_users_sessions_is_in_the_audit(client, admin, make_user, bearer) -> None:
+    """`DELETE /api/users/{id}/sessions` (and `diaban users revoke`, the same service) was the one administrator action
+    the audit left out: who logged a user out, and when, could not be told."""
+    user_id = make_user("dien-thoai-mat", "planner")
+    headers = bearer(user_id)
+    ended = client.delete(f"/api/users/{user_id}/sessions", headers=admin)
+    assert ended.status_code == 200 and ended.json() == {"revoked": 1}
+    assert client.get("/api/auth/me", headers=headers).status_code == 401
+    latest = client.get("/api/audit", headers=admin).json()[0]
+    assert (latest["action"], latest["target_user"], latest["details"]) == (
+        "revoke_sessions",
+        "dien-thoai-mat",
+        {"revoked": 1},
+    )
+    assert latest["action_label"] == "Kết thúc mọi phiên đăng nhập của người dùng" and latest["actor"] == "quan-tri"
+    assert client.delete("/api/users/999999/sessions", headers=admin).status_code == 404
