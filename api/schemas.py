@@ -770,6 +770,14 @@ class SharedCommune(_Out):
     teams: list[str]
 
 
+class OpenTasksKept(_Out):
+    """A commune taken from a team's area where the team still holds open tasks."""
+
+    commune_code: str
+    commune_name: str | None
+    tasks: int
+
+
 class TeamAreaChange(_Out):
     """What an area change did: communes added and removed from the day it takes effect, and those shared."""
 
@@ -780,6 +788,9 @@ class TeamAreaChange(_Out):
     shared: list[SharedCommune]
     planned_replaced: list[date] = Field(
         description="days after valid_from whose planned area change this one cancelled"
+    )
+    open_tasks_kept: list[OpenTasksKept] = Field(
+        description="the team's open tasks in the communes removed: they stay the team's until command reassigns them"
     )
 
 

@@ -437,6 +437,7 @@ class Role(Vocabulary):
         "create_team": "Tạo tổ công tác",
         "change_team_area": "Thay đổi địa bàn phụ trách",
         "set_user_province": "Thay đổi phạm vi tỉnh, thành phố của người dùng",
+        "revoke_sessions": "Kết thúc mọi phiên đăng nhập của người dùng",
     }
 )
 class AdminAction(Vocabulary):
@@ -450,6 +451,7 @@ class AdminAction(Vocabulary):
     CREATE_TEAM = "create_team"
     CHANGE_TEAM_AREA = "change_team_area"
     SET_USER_PROVINCE = "set_user_province"
+    REVOKE_SESSIONS = "revoke_sessions"
 
 
 @_labelled(

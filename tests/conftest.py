@@ -54,6 +54,7 @@ HEAVY_FIRST = (
     "unit/test_forecast_evaluation.py",  # 61
     "api/test_login_brakes.py",  # 57
     "browser/test_accessibility.py",  # 56
+    "browser/test_admin_pages.py",  # 49: its own synthetic city
     "ops/test_several_servers.py",  # 48
     "db/test_demo_lifecycle.py",  # 42
     "ops/test_read_routing.py",  # 35

@@ -12,7 +12,7 @@ from typing import TYPE_CHECKING
 from api.cli.vi import cli_int, parser_options
 from models.domain.access import PASSWORD_MAX_CHARS, PASSWORD_MIN_CHARS
 from models.errors import InvalidRequest
-from models.vocabulary import Role, SessionEnd
+from models.vocabulary import Role
 
 if TYPE_CHECKING:
     from sqlalchemy import Connection
@@ -163,11 +163,11 @@ def cmd_users_deactivate(args: argparse.Namespace) -> None:
 
 
 def cmd_users_revoke(args: argparse.Namespace) -> None:
+    from gis.services.admin import revoke_sessions
     from gis.store.db import get_engine
-    from gis.store.sessions import revoke_user_sessions
 
     with get_engine().begin() as conn:
-        ended = revoke_user_sessions(conn, _user_id(conn, args.name), SessionEnd.REVOKED)
+        ended = revoke_sessions(conn, getpass.getuser(), _user_id(conn, args.name))
     print(f"Đã kết thúc {ended} phiên đăng nhập của '{args.name}'")
 
 

@@ -29,9 +29,8 @@ from gis.store.accounts import get_user, list_teams, list_users, shared_communes
 from gis.store.audit import admin_audit
 from gis.store.provinces import list_provinces
 from gis.store.scoping import AreaScope
-from gis.store.sessions import revoke_user_sessions
 from models.domain.access import Principal
-from models.vocabulary import AdminAction, Role, SessionEnd
+from models.vocabulary import AdminAction, Role
 
 router = APIRouter(prefix="/api", tags=["accounts"])
 TeamReader = Annotated[Principal, Depends(require_roles(Role.ADMIN, Role.COMMAND))]
@@ -132,9 +131,8 @@ def post_unlock(user_id: int, conn: ConnDep, user: Admin) -> dict:
 
 @router.delete("/users/{user_id:int}/sessions", response_model=SessionsRevoked)
 def delete_sessions(user_id: int, conn: ConnDep, user: Admin, sessions: SessionsDep) -> dict:
-    """End every open session of a user (a lost phone, a leaked token): they must log in again."""
-    get_user(conn, user_id)  # 404 for an unknown user
-    revoked = revoke_user_sessions(conn, user_id, SessionEnd.REVOKED)
+    """End every open session of a user (a lost phone, a leaked token): they must log in again; audited."""
+    revoked = admin.revoke_sessions(conn, user.username, user_id)
     sessions.forget_user(user_id)
     return {"revoked": revoked}
 

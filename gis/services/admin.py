@@ -12,8 +12,10 @@ from sqlalchemy import Connection
 
 from gis.store import accounts
 from gis.store.audit import record_admin_action
+from gis.store.sessions import revoke_user_sessions
+from gis.store.tasks import open_tasks_held
 from models.errors import InvalidRequest
-from models.vocabulary import AdminAction
+from models.vocabulary import AdminAction, SessionEnd
 
 
 def create_user(
@@ -48,10 +50,17 @@ def set_user_active(
     conn: Connection, actor: str, user_id: int, active: bool, version: int, *, actor_id: int | None = None
 ) -> dict[str, Any]:
     """Deactivate (or reactivate) a user read at ``version``, audited; an administrator (``actor_id``) cannot
-    deactivate their own account. Deactivation ends the user's sessions (a trigger on users)."""
+    deactivate their own account, nor anyone (the command line included) the last active administrator: nobody could
+    then manage users. Deactivation ends the user's sessions (a trigger on users)."""
     if user_id == actor_id and not active:
         raise InvalidRequest(
             "không thể tự ngừng kích hoạt tài khoản của chính mình", "an administrator cannot deactivate themselves"
+        )
+    if not active and accounts.is_last_active_admin(conn, user_id):
+        raise InvalidRequest(
+            "không thể ngừng kích hoạt quản trị viên cuối cùng còn hoạt động: hãy tạo hoặc kích hoạt lại một quản trị"
+            " viên khác trước",
+            "the last active administrator cannot be deactivated",
         )
     accounts.set_user_active(conn, user_id, active, version)
     action = AdminAction.ACTIVATE_USER if active else AdminAction.DEACTIVATE_USER
@@ -73,6 +82,14 @@ def unlock_user(conn: Connection, actor: str, user_id: int) -> dict[str, Any]:
     return accounts.get_user(conn, user_id)
 
 
+def revoke_sessions(conn: Connection, actor: str, user_id: int) -> int:
+    """End every open session of a user (a lost phone, a leaked token), audited with how many ended; the number."""
+    accounts.get_user(conn, user_id)  # NotFound for an unknown user
+    revoked = revoke_user_sessions(conn, user_id, SessionEnd.REVOKED)
+    record_admin_action(conn, actor, AdminAction.REVOKE_SESSIONS, user_id=user_id, details={"revoked": revoked})
+    return revoked
+
+
 def create_team(conn: Connection, actor: str, name: str, communes: list[str], valid_from: date | None = None) -> int:
     """A new team responsible for ``communes`` from ``valid_from`` (default today), audited."""
     team_id = accounts.create_team(conn, name, communes, valid_from)
@@ -84,9 +101,12 @@ def create_team(conn: Connection, actor: str, name: str, communes: list[str], va
 def change_team_area(
     conn: Connection, actor: str, team_id: int, communes: list[str], valid_from: date
 ) -> dict[str, Any]:
-    """Make ``communes`` the team's area from ``valid_from``, keeping the history; audited with what changed."""
+    """Make ``communes`` the team's area from ``valid_from``, keeping the history; audited with what changed.
+    ``open_tasks_kept``: the team's open tasks in the communes it no longer holds, which stay its own (the administrator
+    is told, so that command gives them to the commune's new team if it should)."""
     accounts.team_exists(conn, team_id)
     change = accounts.set_team_area(conn, team_id, communes, valid_from)
+    change["open_tasks_kept"] = open_tasks_held(conn, team_id, change["removed"])
     details = {
         "valid_from": valid_from.isoformat(),
         "added": change["added"],

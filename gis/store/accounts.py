@@ -15,6 +15,7 @@ from gis.store.sql import LOCAL_TODAY, current_unit, valid_on
 from gis.store.versioned import load_at_version, update_at_version
 from models.domain.access import Principal, check_user_scope, check_username, normal_team_name, team_name
 from models.errors import AlreadyExists, InvalidRequest, NotFound
+from models.vocabulary import Role
 
 FOREIGN_KEY_VIOLATION = "23503"
 
@@ -23,11 +24,8 @@ def create_team(conn: Connection, name: str, communes: list[str], valid_from: da
     """New team responsible for ``communes`` (at least one) from ``valid_from`` (default today); its name is stored
     as :func:`models.domain.access.team_name` gives it."""
     name = team_name(name)
-    if not communes:
-        raise InvalidRequest("tổ công tác cần phụ trách ít nhất một xã, phường", "a team needs at least one commune")
-    missing = unknown_communes(conn, communes)
-    if missing:
-        raise NotFound(f"không có xã/phường/đặc khu hiện hành mã: {', '.join(missing)}")
+    _check_area(conn, communes)
+    _refuse_name_of_another_team(conn, name)
     try:
         with conn.begin_nested():
             team_id = conn.execute(
@@ -41,6 +39,25 @@ def create_team(conn: Connection, name: str, communes: list[str], valid_from: da
         {"t": team_id, "codes": sorted(set(communes)), "f": valid_from},
     )
     return team_id
+
+
+def _check_area(conn: Connection, communes: list[str]) -> None:
+    """A team's area, new or changed: at least one commune (a team without one sees nothing but the tasks it still
+    holds, and the page refuses it too), every one a current unit."""
+    if not communes:
+        raise InvalidRequest("tổ công tác cần phụ trách ít nhất một xã, phường", "a team needs at least one commune")
+    missing = unknown_communes(conn, communes)
+    if missing:
+        raise NotFound(f"không có xã/phường/đặc khu hiện hành mã: {', '.join(missing)}")
+
+
+def _refuse_name_of_another_team(conn: Connection, name: str) -> None:
+    """AlreadyExists when a team has ``name`` up to letter case («tổ 1» beside «Tổ 1» is one team typed twice, and the
+    lists would show both). Compared in Python: the database's lower() folds only ASCII under the C locale (not «Đ»)."""
+    folded = name.casefold()
+    for existing in conn.execute(text("SELECT name FROM teams")).scalars():
+        if existing.casefold() == folded:
+            raise AlreadyExists(f"tổ công tác '{existing}' đã tồn tại")
 
 
 def team_exists(conn: Connection, team_id: int) -> None:
@@ -84,9 +101,7 @@ def set_team_area(conn: Connection, team_id: int, communes: list[str], valid_fro
     effect and is replaced. Returns the communes added and removed, the rows replaced and the later days whose
     planned change was cancelled.
     """
-    missing = unknown_communes(conn, communes)
-    if missing:
-        raise NotFound(f"không có xã/phường/đặc khu hiện hành mã: {', '.join(missing)}")
+    _check_area(conn, communes)
     today = conn.execute(text(f"SELECT {LOCAL_TODAY}")).scalar_one()
     if valid_from < today:
         raise InvalidRequest(
@@ -224,6 +239,16 @@ def set_user_active(conn: Connection, user_id: int, active: bool, version: int) 
     """Deactivate or reactivate a user at ``version`` (an inactive user's sessions stop at the next request)."""
     load_at_version(conn, "users", user_id, version, "r.active")
     return update_at_version(conn, "users", user_id, version, "active = :active", {"active": active})
+
+
+def is_last_active_admin(conn: Connection, user_id: int) -> bool:
+    """Whether ``user_id`` is the one active administrator left. The active administrators' rows stay locked until the
+    transaction ends: two administrators deactivating each other at once cannot both pass (the second reads the first's
+    change once it commits)."""
+    active = conn.execute(
+        text("SELECT id FROM users WHERE role = :admin AND active ORDER BY id FOR UPDATE"), {"admin": Role.ADMIN}
+    ).scalars()
+    return list(active) == [user_id]
 
 
 def set_password(conn: Connection, user_id: int, password_hash: str) -> None:

@@ -200,6 +200,23 @@ def suggest_assignees(conn: Connection, commune_code: str) -> list[dict[str, Any
     ]
 
 
+def open_tasks_held(conn: Connection, team_id: int, communes: list[str]) -> list[dict[str, Any]]:
+    """The team's open tasks in each of ``communes`` (code, current name, how many), for an administrator taking those
+    communes from its area: the tasks stay the team's (it still sees and works them) until command gives them to
+    another team, and the team now answering for the commune does not see them."""
+    return [
+        dict(r)
+        for r in conn.execute(
+            text(f"""
+        SELECT t.commune_code, max(u.full_name) AS commune_name, count(*) AS tasks
+        FROM tasks t LEFT JOIN admin_units u ON u.code = t.commune_code AND {current_unit("u")}
+        WHERE t.team_id = :t AND t.commune_code = ANY(:codes) AND t.state = ANY(:open)
+        GROUP BY t.commune_code ORDER BY t.commune_code"""),
+            {"t": team_id, "codes": communes, "open": list(codes(TASK_OPEN))},
+        ).mappings()
+    ]
+
+
 #: Task states whose arrival a team hears of (work given, sent back, withdrawn), and command (work done or refused).
 INBOX_TEAM_STATES = frozenset({TaskState.ASSIGNED, TaskState.RETURNED, TaskState.CANCELED})
 INBOX_COMMAND_STATES = frozenset({TaskState.COMPLETED, TaskState.DECLINED})

@@ -9,7 +9,7 @@ from sqlalchemy.exc import DBAPIError
 
 from models.vocabulary import local_today
 
-AREA_A, AREA_B = "10507", "10525"
+AREA_A, AREA_B, AREA_C = "10507", "10525", "10532"
 
 
 @pytest.fixture
@@ -173,3 +173,64 @@ def test_the_audit_is_append_only(client, admin, conn, owner_engine) -> None:
     for statement in statements:
         with pytest.raises(DBAPIError, match="permission denied"), conn.begin_nested():
             conn.execute(text(statement))
+
+
+def test_an_area_cannot_be_emptied_as_a_new_team_cannot_start_without_one(client, admin) -> None:
+    """The rule of a new team holds for a change too: the page refused an empty area, the API left the team with none."""
+    team = client.post("/api/teams", json={"name": "Tổ không rỗng", "communes": [AREA_A]}, headers=admin).json()
+    emptied = client.put(
+        f"/api/teams/{team['id']}/area", json={"communes": [], "valid_from": str(local_today())}, headers=admin
+    )
+    assert emptied.status_code == 422 and "ít nhất một xã, phường" in emptied.json()["detail"]
+    listed = next(t for t in client.get("/api/teams", headers=admin).json() if t["id"] == team["id"])
+    assert listed["communes"] == [AREA_A]
+
+
+def test_a_team_name_differing_only_in_letter_case_is_the_same_team(client, admin) -> None:
+    """«tổ đặc nhiệm» beside «Tổ Đặc nhiệm» was a second team the lists showed as two (Đ folds in Python, not in SQL)."""
+    first = client.post("/api/teams", json={"name": "Tổ Đặc nhiệm", "communes": [AREA_A]}, headers=admin)
+    again = client.post("/api/teams", json={"name": " tổ đặc NHIỆM ", "communes": [AREA_B]}, headers=admin)
+    assert first.status_code == 201
+    assert again.status_code == 409 and again.json()["detail"] == "tổ công tác 'Tổ Đặc nhiệm' đã tồn tại"
+
+
+def test_the_admin_is_told_of_the_open_tasks_a_team_keeps_in_a_commune_taken_from_it(
+    client, admin, make_user, bearer, conn
+) -> None:
+    """Moving a commune to another team leaves its open tasks with the old team (command reassigns them): the answer
+    names them, per commune, so the administrator can say so; communes without open tasks are not named."""
+    from conftest import conversion_task
+
+    from gis.store.accounts import principal_by_username
+
+    old = client.post("/api/teams", json={"name": "Tổ cũ", "communes": [AREA_A, AREA_B]}, headers=admin).json()
+    command = principal_by_username(conn, "test-command")
+    task = conversion_task(conn, command, AREA_A, local_today().year, old["id"])
+    conversion_task(conn, command, AREA_B, local_today().year, None)  # not the team's: not named
+    moved = client.put(
+        f"/api/teams/{old['id']}/area", json={"communes": [AREA_C], "valid_from": str(local_today())}, headers=admin
+    )
+    assert moved.status_code == 200, moved.text
+    moved = moved.json()
+    assert [(c["commune_code"], c["tasks"]) for c in moved["open_tasks_kept"]] == [(AREA_A, 1)]
+    assert moved["open_tasks_kept"][0]["commune_name"]
+    member = bearer(make_user("to-cu", "team", old["id"]))
+    assert [t["id"] for t in client.get("/api/tasks", headers=member).json()["tasks"]] == [task]  # still its own
+
+
+def test_ending_a_users_sessions_is_in_the_audit(client, admin, make_user, bearer) -> None:
+    """`DELETE /api/users/{id}/sessions` (and `diaban users revoke`, the same service) was the one administrator action
+    the audit left out: who logged a user out, and when, could not be told."""
+    user_id = make_user("dien-thoai-mat", "planner")
+    headers = bearer(user_id)
+    ended = client.delete(f"/api/users/{user_id}/sessions", headers=admin)
+    assert ended.status_code == 200 and ended.json() == {"revoked": 1}
+    assert client.get("/api/auth/me", headers=headers).status_code == 401
+    latest = client.get("/api/audit", headers=admin).json()[0]
+    assert (latest["action"], latest["target_user"], latest["details"]) == (
+        "revoke_sessions",
+        "dien-thoai-mat",
+        {"revoked": 1},
+    )
+    assert latest["action_label"] == "Kết thúc mọi phiên đăng nhập của người dùng" and latest["actor"] == "quan-tri"
+    assert client.delete("/api/users/999999/sessions", headers=admin).status_code == 404

@@ -76,6 +76,15 @@ diabanPages.admin = async function startAdmin(map, cfg) {
     return `Lưu ý: ${shared.length} xã/phường cũng thuộc địa bàn tổ khác: ${named.join("; ")}${shared.length > 3 ? "; …" : ""}`;
   }
 
+  // Open tasks the team keeps in the communes taken from it: still its own, unseen by the commune's new team.
+  function keptText(kept) {
+    if (!kept.length) return "";
+    const total = kept.reduce((sum, c) => sum + c.tasks, 0);
+    const named = kept.map((c) => `${c.commune_name || c.commune_code}: ${c.tasks}`).join("; ");
+    return `. Lưu ý: tổ vẫn giữ ${total} nhiệm vụ đang mở ở xã/phường bớt đi (${named}); ` +
+      "chỉ huy giao lại cho tổ phụ trách mới nếu cần";
+  }
+
   // The same, today, from the teams already loaded.
   function sharedToday(team) {
     return team.communes.flatMap((code) => {
@@ -130,7 +139,7 @@ diabanPages.admin = async function startAdmin(map, cfg) {
         await refreshAfterSave(`Đã lưu địa bàn từ ${viDate(change.valid_from)}: thêm ${change.added.length}, bớt ` +
           `${change.removed.length} xã/phường` + (change.planned_replaced.length
           ? `; thay cho thay đổi đã định từ ${change.planned_replaced.map(viDate).join(", ")}` : "") +
-          (change.shared.length ? `. ${sharedText(change.shared)}` : ""),
+          (change.shared.length ? `. ${sharedText(change.shared)}` : "") + keptText(change.open_tasks_kept),
         () => Promise.all([loadTeams(team), loadAudit()]), TO_SEE);
       } else {
         const name = teamForm.name.value.trim();
@@ -216,6 +225,7 @@ diabanPages.admin = async function startAdmin(map, cfg) {
       return `Đã cấp lại mật khẩu cho ${u.username}`;
     });
     button(cfg.adminActionLabels[u.active ? "deactivate_user" : "activate_user"], u.active ? "deactivate" : "activate", async () => {
+      if (u.active && !window.confirm(`Ngừng kích hoạt ${u.username}? Mọi phiên đăng nhập của tài khoản kết thúc ngay.`)) return null;
       await api(`/api/users/${u.id}`, { method: "PATCH", body: JSON.stringify({ active: !u.active, version: u.version }) });
       return `${u.username}: ${u.active ? "đã ngừng kích hoạt" : "đã kích hoạt lại"}`;
     });

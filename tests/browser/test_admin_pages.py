@@ -1,0 +1,61 @@
+"""The administration page as an administrator meets it (its other checks: test_browser.py, test_first_day.py)."""
+
+from __future__ import annotations
+
+import test_browser as shared
+from sqlalchemy import Engine, text
+from test_browser import PHONE, open_as, shot, wait_message
+
+from models.vocabulary import TASK_OPEN, codes
+
+city, server, chromium = shared.city, shared.server, shared.chromium
+
+
+def test_taking_a_commune_with_open_tasks_from_a_team_says_the_team_keeps_them(
+    chromium,
+    server: str,
+    city: Engine,
+) -> None:
+    """The team keeps its open tasks in a commune taken from its area (command reassigns them): the page says so."""
+    with city.connect() as conn:
+        team_id, team, code, tasks = conn.execute(
+            text("""SELECT t.team_id, tm.name, t.commune_code, count(*) FROM tasks t JOIN teams tm ON tm.id = t.team_id
+                    JOIN team_areas ta ON ta.team_id = t.team_id AND ta.commune_code = t.commune_code
+                         AND ta.valid_to IS NULL
+                    WHERE t.state = ANY(:open) GROUP BY 1, 2, 3 ORDER BY 1, 3 LIMIT 1"""),
+            {"open": list(codes(TASK_OPEN))},
+        ).one()
+    page, errors = open_as(chromium, server, "quantri", PHONE)
+    page.click("nav.tabs button[data-tab=teams]")
+    page.select_option("#team-pick", str(team_id))
+    page.wait_for_selector("#area-history tbody tr")
+    page.uncheck(f"#commune-list label[data-code='{code}'] input")
+    page.click("#team-save")
+    wait_message(page, f"tổ vẫn giữ {tasks} nhiệm vụ đang mở ở xã/phường bớt đi")
+    shot(page, "admin-open-tasks-kept-phone")
+    assert "chỉ huy giao lại" in page.locator("#message").inner_text(), team
+    assert errors == []
+    page.close()
+
+
+def test_deactivating_a_user_asks_first_and_nothing_happens_when_declined(chromium, server: str) -> None:
+    """Deactivation ends the user's sessions at once (a team in the field is logged out): one tap on a phone did it
+    unasked, where a new password asks first."""
+    page, errors = open_as(chromium, server, "quantri", PHONE)
+    asked: list[str] = []
+
+    def decline(dialog) -> None:
+        asked.append(dialog.message)
+        dialog.dismiss()
+
+    page.on("dialog", decline)
+    page.click("#user-table tr[data-username=thammuu]")
+    page.click("#user-table .card[data-username=thammuu] button[data-action=deactivate]")
+    # Once the click is answered: the button usable again (declined), or gone with the list reloaded (done unasked).
+    page.wait_for_function(
+        "() => !document.querySelector('.card[data-username=thammuu] [data-action=deactivate]')?.disabled"
+    )
+    assert asked and "thammuu" in asked[0] and "phiên đăng nhập" in asked[0]
+    assert page.locator("#user-table tr[data-username=thammuu] td.state").inner_text() == "Hoạt động"
+    assert errors == []
+    page.close()
