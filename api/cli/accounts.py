@@ -92,7 +92,7 @@ def cmd_users_add(args: argparse.Namespace) -> None:
         )
     team = f", tổ {args.team}" if args.team else ""
     province = f", giới hạn trong tỉnh, thành phố mã {args.province}" if args.province else ""
-    print(f"Đã tạo người dùng #{user_id} '{args.name}' vai trò {args.role}{team}{province}")
+    print(f"Đã tạo người dùng #{user_id} '{args.name}' vai trò {Role.labels()[args.role]}{team}{province}")
 
 
 def cmd_users_province(args: argparse.Namespace) -> None:
@@ -133,7 +133,7 @@ def cmd_users_list(args: argparse.Namespace) -> None:
     for user in users:
         state = "khóa tạm" if user["locked"] else ("hoạt động" if user["active"] else "ngừng")
         area = user["team"] or (f"tỉnh {user['province_code']}" if user["province_code"] else "-")
-        print(f"{user['username']:<16} {user['role']:<8} {area:<40} {state}")
+        print(f"{user['username']:<16} {Role.labels()[user['role']]:<16} {area:<40} {state}")
 
 
 def _user_id(conn: Connection, name: str) -> int:
@@ -192,7 +192,7 @@ def cmd_users_demo(args: argparse.Namespace) -> None:
     print("Tài khoản DEMO (chỉ dùng với dữ liệu tổng hợp — demo only, never on real data):")
     for login in logins:
         team = f"  {login['team']} — {login['communes']} xã/phường" if "team" in login else ""
-        print(f"  {login['username']:<10} {login['role']:<8} mật khẩu: {login['password']}{team}")
+        print(f"  {login['username']:<10} {Role.labels()[login['role']]:<16} mật khẩu: {login['password']}{team}")
 
 
 def add_parsers(sub: argparse._SubParsersAction) -> None:

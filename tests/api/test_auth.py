@@ -209,6 +209,7 @@ def test_cli_adds_teams_and_users_and_lists_them(db_env, engine, monkeypatch, ca
         assert diaban("users", "list") == 0
         listed = capsys.readouterr().out
         assert "cli-to" in listed and "Tổ CLI" in listed and "ngừng" in listed and "khóa tạm" not in listed
+        assert "Tổ công tác" in listed and " team " not in listed  # the role by its label, not its code
         with engine.connect() as conn:
             stored = conn.execute(text("SELECT password_hash FROM users WHERE username = 'cli-to'")).scalar_one()
         assert stored.startswith("$argon2id$") and "mat-khau-dai-du" not in stored
