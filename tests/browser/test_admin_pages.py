@@ -34,6 +34,7 @@ def test_taking_a_commune_with_open_tasks_from_a_team_says_the_team_keeps_them(
     wait_message(page, f"tổ vẫn giữ {tasks} nhiệm vụ đang mở ở xã/phường bớt đi")
     shot(page, "admin-open-tasks-kept-phone")
     assert "chỉ huy giao lại" in page.locator("#message").inner_text(), team
+    assert "warning" in page.locator("#message").get_attribute("class")  # amber, it stays until read
     assert errors == []
     page.close()
 

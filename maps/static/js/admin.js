@@ -140,7 +140,8 @@ diabanPages.admin = async function startAdmin(map, cfg) {
           `${change.removed.length} xã/phường` + (change.planned_replaced.length
           ? `; thay cho thay đổi đã định từ ${change.planned_replaced.map(viDate).join(", ")}` : "") +
           (change.shared.length ? `. ${sharedText(change.shared)}` : "") + keptText(change.open_tasks_kept),
-        () => Promise.all([loadTeams(team), loadAudit()]), TO_SEE);
+        () => Promise.all([loadTeams(team), loadAudit()]), TO_SEE,
+        change.shared.length || change.open_tasks_kept.length ? "warning" : false);
       } else {
         const name = teamForm.name.value.trim();
         if (!name) { notify("Hãy đặt tên tổ công tác", true); return; }
@@ -149,7 +150,7 @@ diabanPages.admin = async function startAdmin(map, cfg) {
         teamForm.name.value = "";
         await refreshAfterSave(`Đã tạo tổ «${team.name}» phụ trách ${communesChosen.length} xã/phường từ ` +
           `${teamForm.valid_from.value}` + (team.shared.length ? `. ${sharedText(team.shared)}` : ""),
-        () => Promise.all([loadTeams(String(team.id)), loadAudit()]), TO_SEE);
+        () => Promise.all([loadTeams(String(team.id)), loadAudit()]), TO_SEE, team.shared.length ? "warning" : false);
       }
     } catch (error) { failed(error, () => teamForm.requestSubmit()); }
   });

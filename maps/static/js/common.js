@@ -275,19 +275,20 @@ const failure = (error) => (error instanceof StalledError ? "máy chủ chưa tr
 
 // After a change the server stored (`done` says what): what the page shows is loaded again by `refresh` (told
 // «đang cập nhật …» meanwhile); whether it was. A failure to load is a success with a warning: the change IS saved,
-// not to be sent again, and `how` says how to see it (it was told in red, as if the change had failed).
-async function refreshAfterSave(done, refresh, how) {
+// not to be sent again, and `how` says how to see it (it was told in red, as if the change had failed). `tone`
+// "warning": `done` holds a «Lưu ý» to act on (amber, it stays until read instead of going by itself).
+async function refreshAfterSave(done, refresh, how, tone = false) {
   notify(`${done} — đang cập nhật…`);
   try {
     await refresh();
   } catch (error) {
     if (error.status !== 401) {
       notify(`${done}: đã lưu, không cần gửi lại. Chưa cập nhật được nội dung trên trang (${failure(error)}): ${how}`,
-        "warning", error instanceof TypeError ? () => refreshAfterSave(done, refresh, how) : null);
+        "warning", error instanceof TypeError ? () => refreshAfterSave(done, refresh, how, tone) : null);
     }
     return false;
   }
-  notify(done);
+  notify(done, tone);
   return true;
 }
 
