@@ -274,6 +274,7 @@ class TeamReport(_Out):
     reported_at: datetime
     reported_by: str = Field(description="the member who reported it")
     note: str | None = Field(description="the reporter's description")
+    reason: str | None = Field(description="dismissed: command's reason (the dismissal's note); else null")
 
 
 class TeamReportsOut(_Out):
@@ -497,10 +498,26 @@ class InboxEvent(TaskEventOut):
     )
 
 
+class ReportNotice(_Out):
+    """A change of a spot a member of the user's team reported (a hotspot event of the spot's history)."""
+
+    id: int = Field(description="the hotspot event")
+    hotspot_id: int
+    at: datetime
+    actor: str
+    status: HotspotStatus = Field(description="the status the spot moved into: verified, dismissed, assigned, merged")
+    note: str | None = Field(description="the event's note: for a dismissal, command's reason")
+    merged_into: int | None = Field(description="merged: the hotspot the spot went into")
+    listed: bool = Field(description="the spot is in the team's list of reports (GET /api/hotspots/reported)")
+
+
 class InboxOut(_Out):
     """Events newest first."""
 
     events: list[InboxEvent]
+    reports: list[ReportNotice] = Field(
+        description="to a team, changes of the spots its members reported, newest first; to command, none"
+    )
 
 
 # ------------------------------------------------------------------------------------ classification

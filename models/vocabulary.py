@@ -292,20 +292,32 @@ HOTSPOT_OPEN = frozenset(
         HotspotStatus.RECURRED,
     }
 )
-#: What a team reads of a spot it reported that is not (yet) one of its tasks, per open status (the team page's list of
-#: its reports): where the report stands for the team. Assigned or under suppression without a task of the team means
+#: Days a spot a team reported stays in its list once command dismissed it (the list shows command's reason, and the
+#: page asks before the same place is reported again: a team otherwise reports a place command already ruled out).
+REPORT_DISMISSED_DAYS = 30
+#: Statuses of the spots in a team's list of reports: the open ones, and the dismissed ones for REPORT_DISMISSED_DAYS.
+REPORT_LISTED = HOTSPOT_OPEN | {HotspotStatus.DISMISSED}
+#: What a team reads of a spot it reported that is not (yet) one of its tasks, per listed status (the team page's list
+#: of its reports): where the report stands for the team. Assigned or under suppression without a task of the team means
 #: another team's task (the coupling gives a hotspot those statuses only with an assigned task).
 REPORT_STATUS_LABELS: Mapping[str, str] = MappingProxyType(
     {
         HotspotStatus.DETECTED: "chờ chỉ huy xem xét",
         HotspotStatus.VERIFIED: "chỉ huy đã xác minh, chờ giao nhiệm vụ",
+        HotspotStatus.DISMISSED: "chỉ huy không xác minh được",
         HotspotStatus.ASSIGNED: "đã giao cho tổ khác xử lý",
         HotspotStatus.SUPPRESSING: "tổ khác đang đấu tranh, triệt xóa",
         HotspotStatus.RECURRED: "phức tạp trở lại, chờ giao nhiệm vụ",
     }
 )
-if set(REPORT_STATUS_LABELS) != HOTSPOT_OPEN:
-    raise ValueError("REPORT_STATUS_LABELS must label exactly the open hotspot statuses")
+if set(REPORT_STATUS_LABELS) != REPORT_LISTED:
+    raise ValueError("REPORT_STATUS_LABELS must label exactly the statuses of a team's list of reports")
+#: Statuses a spot a team reported moves into that the team hears of in its inbox (GET /api/inbox): command's verdict
+#: (verified from «Phát hiện», dismissed with its reason), the spot given to another team (given to the team itself,
+#: its task's notice says so), merged into another spot by detection.
+REPORT_NOTICE_STATUSES = frozenset(
+    {HotspotStatus.VERIFIED, HotspotStatus.DISMISSED, HotspotStatus.ASSIGNED, HotspotStatus.MERGED}
+)
 #: Hotspots for which command may open a suppression task: verified ones, and those that recurred
 #: (a detected hotspot is verified first; see models.domain.coupling).
 HOTSPOT_TASKABLE = frozenset({HotspotStatus.VERIFIED, HotspotStatus.RECURRED})

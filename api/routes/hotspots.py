@@ -61,8 +61,9 @@ def list_hotspots(
 def reported_spots(
     request: Request, read: TeamRead, limit: Annotated[int, Query(ge=1, le=500)] = 200
 ) -> dict[str, Any]:
-    """A team user's team's spots reported by hand in its area today that are not (yet) one of its tasks, newest first:
-    when, by which member, the note and where the report stands (`status_label`). Team users only (403 to other
+    """A team user's team's spots reported by hand in its area today that are not (yet) one of its tasks, and those
+    command dismissed in the last 30 days (`reason`: command's), newest first: when, by which member, the note and
+    where the report stands (`status_label`). Team users only (403 to other
     roles: command reads every report in the register). The read (members' notes) is recorded in the access log."""
     reports = team_reports(read.conn, read.scope, limit)
     record_read(request, read.primary, read.user, len(reports))

@@ -7,7 +7,10 @@ from fastapi import APIRouter, Query, Request
 from api.audit import record_read
 from api.deps import ConnDep, Writer
 from api.schemas import InboxOut
+from gis.store.hotspots import report_notices
+from gis.store.scoping import AreaScope
 from gis.store.tasks import inbox
+from models.vocabulary import Role
 
 router = APIRouter(prefix="/api/inbox", tags=["tasks"])
 
@@ -17,7 +20,10 @@ def get_inbox(
     request: Request, conn: ConnDep, user: Writer, limit: Annotated[int, Query(ge=1, le=500)] = 100
 ) -> dict[str, Any]:
     """Events newest first: to a team, its tasks assigned, returned or cancelled and outside comments;
-    to command, work completed or declined and comments from teams. The read (notes) is recorded."""
+    to command, work completed or declined and comments from teams. A team also hears (``reports``) what became of the
+    spots its members reported: verified, dismissed with command's reason, given to another team, merged. The read
+    (notes) is recorded, with the rows of both."""
     events = inbox(conn, user, limit)
-    record_read(request, conn, user, len(events))
-    return {"events": events}
+    reports = report_notices(conn, AreaScope.of(user), limit) if user.role == Role.TEAM else []
+    record_read(request, conn, user, len(events) + len(reports))
+    return {"events": events, "reports": reports}

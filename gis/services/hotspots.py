@@ -291,9 +291,9 @@ def _keyed_report(conn: Connection, actor: str, key: str, note: str, reported: d
 
 
 def team_reports(conn: Connection, scope: AreaScope, limit: int) -> list[dict[str, Any]]:
-    """The spots a team reported in its area that are not (yet) one of its tasks (gis.store.hotspots.reported_by_team),
-    each with its status as the team reads it (``status_label``): the team page keeps them on its map after a reload,
-    and warns before the same place is reported twice. Only a team's scope has them (PermissionDenied otherwise)."""
+    """The spots a team reported in its area that are not (yet) one of its tasks, and those command dismissed lately with
+    its reason (gis.store.hotspots.reported_by_team), each with its status as the team reads it (``status_label``): the
+    team page keeps them on its map after a reload, and warns before the same place is reported twice. Only a team's scope has them (PermissionDenied otherwise)."""
     if scope.team_id is None:
         raise PermissionDenied(
             "chỉ người dùng thuộc một tổ công tác mới có danh sách điểm tổ đã báo", "not a team user's scope"

@@ -16,7 +16,14 @@ from gis.store.sql import current_unit, local_date
 from gis.store.tables import HotspotEvent
 from models.domain.state_machine import StateMachine
 from models.lazy import lazy_module
-from models.vocabulary import HOTSPOT_OPEN, HotspotOrigin, HotspotStatus, TaskKind
+from models.vocabulary import (
+    REPORT_DISMISSED_DAYS,
+    REPORT_LISTED,
+    REPORT_NOTICE_STATUSES,
+    HotspotOrigin,
+    HotspotStatus,
+    TaskKind,
+)
 
 if TYPE_CHECKING:
     import pyarrow as pa
@@ -249,26 +256,77 @@ def hotspot_commune(conn: Connection, hotspot_id: int, scope: AreaScope = UNREST
     ).scalar()
 
 
+def _reported_by_member(event: str, hotspot: str) -> str:
+    """Condition that hotspot event ``event`` created hotspot ``hotspot`` by hand (a report) and that its actor is now a
+    member of team ``:scope_team`` (a member is who is in the team now)."""
+    return f"""{event}.event = 'created' AND {hotspot}.origin = '{HotspotOrigin.MANUAL}'
+        AND EXISTS (SELECT 1 FROM users m WHERE m.username = {event}.actor AND m.team_id = :scope_team)"""
+
+
+def _listed(hotspot: str) -> str:
+    """Condition that a spot the team ``:scope_team`` reported is in its list of reports: open, or dismissed less than
+    ``:dismissed_days`` ago; inside the team's area today (a spot now outside it is no longer the team's to watch); not
+    one of the team's tasks (any state: once it is, the task list shows the place)."""
+    return f"""{hotspot}.status = ANY(:listed)
+        AND ({hotspot}.status <> '{HotspotStatus.DISMISSED}'
+             OR {hotspot}.status_changed_at >= now() - make_interval(days => :dismissed_days))
+        AND {in_team_area(f"{hotspot}.commune_code")}
+        AND NOT EXISTS (SELECT 1 FROM tasks t WHERE t.hotspot_id = {hotspot}.id AND t.team_id = :scope_team)"""
+
+
+#: The bound parameters of ``_listed``.
+_LISTED = {"listed": sorted(REPORT_LISTED), "dismissed_days": REPORT_DISMISSED_DAYS}
+
+
 def reported_by_team(conn: Connection, team_id: int, limit: int) -> list[dict[str, Any]]:
-    """Open hotspots that members of team ``team_id`` reported by hand inside the team's area today and of which the
-    team holds no task (any state: once it has one, its task list shows the place), newest report first: the place,
-    when and by whom it was reported, the reporter's note and the hotspot's status. A member is who is in the team now;
-    a spot now outside the area (the area changed) is no longer the team's to watch."""
+    """The team's list of reports (``_listed``: open hotspots that members of team ``team_id`` reported by hand inside
+    the team's area and that are not its tasks, and those command dismissed in the last REPORT_DISMISSED_DAYS days),
+    newest report first: the place, when and by whom it was reported, the reporter's note, the hotspot's status and,
+    dismissed, command's reason (``reason``: the dismissal's note)."""
     return [
         dict(row)
         for row in conn.execute(
             text(f"""
                 SELECT h.id, round(ST_X(h.centroid)::numeric, 6) AS lon, round(ST_Y(h.centroid)::numeric, 6) AS lat,
                        round(h.radius_m::numeric, 1) AS radius_m, h.kind, h.status, h.commune_code,
-                       u.name AS commune_name, e.at AS reported_at, e.actor AS reported_by, e.note
+                       u.name AS commune_name, e.at AS reported_at, e.actor AS reported_by, e.note,
+                       CASE WHEN h.status = '{HotspotStatus.DISMISSED}' THEN (SELECT d.note FROM hotspot_events d
+                           WHERE d.hotspot_id = h.id AND d.to_status = h.status ORDER BY d.id DESC LIMIT 1) END AS reason
                 FROM hotspot_events e
-                JOIN users m ON m.username = e.actor AND m.team_id = :scope_team
                 JOIN hotspots h ON h.id = e.hotspot_id
                 LEFT JOIN admin_units u ON u.code = h.commune_code AND {current_unit("u")}
-                WHERE e.event = 'created' AND h.origin = '{HotspotOrigin.MANUAL}' AND h.status = ANY(:open)
-                  AND {in_team_area("h.commune_code")}
-                  AND NOT EXISTS (SELECT 1 FROM tasks t WHERE t.hotspot_id = h.id AND t.team_id = :scope_team)
+                WHERE {_reported_by_member("e", "h")} AND {_listed("h")}
                 ORDER BY e.at DESC, e.id DESC LIMIT :limit"""),
-            {"scope_team": team_id, "open": sorted(HOTSPOT_OPEN), "limit": limit},
+            {"scope_team": team_id, **_LISTED, "limit": limit},
         ).mappings()
     ]
+
+
+def report_notices(conn: Connection, scope: AreaScope, limit: int) -> list[dict[str, Any]]:
+    """What a team (``scope``: a team's) hears of the spots its members reported (the inbox beside its task events), newest first: the
+    hotspot events that move such a spot into a status of REPORT_NOTICE_STATUSES — verified from «Phát hiện» (not a
+    withdrawn task's return to «Đã xác minh»), dismissed, given to another team (an assignment of a task the team ever
+    held is the task's notice), merged — made by no member of the team, of spots the scope may see now.
+
+    Read from the hotspots' own history, nothing stored for it: ``id`` is the event's, ``status`` the status it moved
+    into, ``note`` its note as the scope may read it (not that of another team's task), ``actor`` as the scope may name
+    them, ``merged_into`` the spot a merge went into, ``listed`` whether the spot is in the team's list of reports."""
+    rows = conn.execute(
+        text(f"""
+        SELECT e.id, e.hotspot_id, e.at, {scope.actor("e.actor")} AS actor, e.to_status AS status,
+               CASE WHEN ev.task THEN e.note END AS note, CAST(e.details ->> 'into' AS integer) AS merged_into,
+               ({_listed("h")}) AS listed
+        FROM hotspot_events r
+        JOIN hotspots h ON h.id = r.hotspot_id
+        JOIN hotspot_events e ON e.hotspot_id = h.id
+        CROSS JOIN LATERAL ({_event_shown(scope)}) ev
+        WHERE {_reported_by_member("r", "h")} AND {scope.hotspots("h")}
+          AND e.to_status = ANY(:heard)
+          AND (e.to_status <> '{HotspotStatus.VERIFIED}' OR e.from_status = '{HotspotStatus.DETECTED}')
+          AND NOT EXISTS (SELECT 1 FROM users a WHERE a.username = e.actor AND a.team_id = :scope_team)
+          AND NOT EXISTS (SELECT 1 FROM task_events te
+                          WHERE te.task_id = CAST(e.details ->> 'task_id' AS integer) AND te.team_id = :scope_team)
+        ORDER BY e.id DESC LIMIT :limit"""),
+        {**scope.params, **_LISTED, "heard": sorted(REPORT_NOTICE_STATUSES), "limit": limit},
+    )
+    return [dict(row) for row in rows.mappings()]

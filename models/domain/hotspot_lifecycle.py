@@ -147,13 +147,15 @@ def hotspot_lifecycle(monitoring_days: int = DEFAULT_MONITORING_DAYS) -> StateMa
     by_detection = (requires_role(SYSTEM_ROLE, "hệ thống phát hiện"),)
     by_assignment = (_with_task("giao nhiệm vụ cho tổ công tác", "assign the task to a team"),)
     by_withdrawal = (_with_task("khi nhiệm vụ bị từ chối hoặc hủy", "when the task is declined or cancelled"),)
+    # A dismissal says why: the team that reported the spot reads it in its inbox and its list of reports.
+    with_reason = (requires_text("note", "lý do loại bỏ", "a reason for dismissing"),)
     return StateMachine(
         name="hotspot",
         labels_vi=S.labels(),
         initial=S.DETECTED,
         transitions={
             (S.DETECTED, S.VERIFIED): (),
-            (S.DETECTED, S.DISMISSED): (),
+            (S.DETECTED, S.DISMISSED): with_reason,
             (S.VERIFIED, S.ASSIGNED): by_assignment,
             (S.ASSIGNED, S.SUPPRESSING): (
                 _with_task("tổ công tác bắt đầu thực hiện nhiệm vụ", "the team starts the task"),
@@ -172,7 +174,7 @@ def hotspot_lifecycle(monitoring_days: int = DEFAULT_MONITORING_DAYS) -> StateMa
                 _no_incident,
             ),
             (S.RECURRED, S.ASSIGNED): by_assignment,
-            (S.DORMANT, S.DISMISSED): (),
+            (S.DORMANT, S.DISMISSED): with_reason,
             **{
                 pair: by_detection + ((_no_task_under_way,) if pair[1] in (S.DORMANT, S.MERGED) else ())
                 for pair in BY_DETECTION

@@ -1,6 +1,8 @@
 """A hotspot reported from a tip (POST /api/hotspots): stored once under its Idempotency-Key, refused outside a
 team's area with a Vietnamese 403 (nothing stored), and refused with a note that holds a person's name; the team's
-reports read back (GET /api/hotspots/reported) by its own members only, until one becomes a task of the team."""
+reports read back (GET /api/hotspots/reported) by its own members only, until one becomes a task of the team (a
+dismissed one for REPORT_DISMISSED_DAYS, with command's reason); what command did with them heard in the team's inbox
+(GET /api/inbox), by that team only."""
 
 from __future__ import annotations
 
@@ -8,6 +10,7 @@ import pytest
 from sqlalchemy import text
 
 from gis.services.hotspots import create_manual_hotspot
+from models.vocabulary import REPORT_DISMISSED_DAYS
 from tests.api.test_team_scope import AREA_A, AREA_B, _point
 from tests.conftest import requests_in_savepoints
 
@@ -109,3 +112,123 @@ def test_a_team_reads_back_its_own_reports_in_its_area_until_one_is_its_task(
     task = client.post("/api/tasks", json={"kind": "suppression", "hotspot_id": spot["id"], "team_id": team["id"]})
     assert task.status_code == 201, task.text
     assert _reported(client, mate) == []
+
+
+def _report(client, team: dict, note: str) -> int:
+    """A spot reported by the team's first member inside its area; its hotspot id."""
+    lon, lat = team["inside"]
+    answer = client.post("/api/hotspots", json={"lon": lon, "lat": lat, "note": note}, headers=team["headers"])
+    assert answer.status_code == 201, answer.text
+    return answer.json()["id"]
+
+
+def _move(client, hotspot_id: int, to: str, note: str = "", headers: dict | None = None):
+    """One hotspot transition at the hotspot's current version (by command unless ``headers`` say who)."""
+    version = client.get(f"/api/hotspots/{hotspot_id}").json()["properties"]["version"]
+    return client.post(
+        f"/api/hotspots/{hotspot_id}/transitions", json={"to": to, "note": note, "version": version}, headers=headers
+    )
+
+
+def _inbox(client, headers: dict | None = None) -> dict:
+    answer = client.get("/api/inbox", headers=headers)
+    assert answer.status_code == 200, answer.text
+    return answer.json()
+
+
+def _inbox_rows(conn, username: str) -> int:
+    """The rows of the user's newest inbox read, as the access log recorded them."""
+    return conn.execute(
+        text("SELECT rows FROM access_log WHERE route = 'GET /api/inbox' AND username = :u ORDER BY id DESC LIMIT 1"),
+        {"u": username},
+    ).scalar_one()
+
+
+def test_a_team_hears_command_dismissed_its_report_with_the_reason_and_no_one_else_does(
+    client, conn, team, make_team, make_user, bearer
+) -> None:
+    spot = _report(client, team, "tin báo: người lạ ra vào nhà hoang cuối ngõ")
+    lon, lat = team["inside"]
+    by_command = client.post("/api/hotspots", json={"lon": lon, "lat": lat, "note": "tin báo qua đường dây nóng"})
+    assert by_command.status_code == 201, by_command.text
+    mate_id = make_user("to92", "team", team["id"])
+    mate = bearer(mate_id)
+    command_before = _inbox(client)
+    assert _inbox(client, mate) == {"events": [], "reports": []}
+    # A dismissal says why: without a reason it is refused (the team would read nothing) and nothing changes.
+    refused = _move(client, spot, "dismissed")
+    assert refused.status_code == 422 and "lý do loại bỏ" in refused.json()["message"]
+    reason = "Đã kiểm tra hiện trường: quán nước bình thường, không có dấu hiệu"
+    assert _move(client, spot, "dismissed", reason).status_code == 200
+    assert _move(client, by_command.json()["id"], "dismissed", "trùng tin báo cũ").status_code == 200
+
+    # The reporter's team hears it, from the dismissal's own event (nothing stored for the notice), with the reason.
+    dismissal = conn.execute(
+        text("SELECT id FROM hotspot_events WHERE hotspot_id = :h AND to_status = 'dismissed'"), {"h": spot}
+    ).scalar_one()
+    stored = conn.execute(text("SELECT count(*) FROM hotspot_events")).scalar_one()
+    heard = _inbox(client, mate)
+    assert heard["events"] == []
+    [notice] = heard["reports"]
+    assert (notice["id"], notice["hotspot_id"], notice["status"], notice["note"]) == (
+        dismissal,
+        spot,
+        "dismissed",
+        reason,
+    )
+    assert notice["actor"] == "test-command" and notice["listed"] is True and notice["at"]
+    assert _inbox(client, mate) == heard and _inbox(client, team["headers"]) == heard  # once, for every member
+    assert conn.execute(text("SELECT count(*) FROM hotspot_events")).scalar_one() == stored
+    assert _inbox_rows(conn, "to92") == 1  # the read of the notice (command's reason) is in the access log
+
+    # Another team, even one sharing the commune, hears of neither report; command's own inbox is as it was.
+    for code in (AREA_A, AREA_B):
+        other = bearer(make_user(f"to-{code}", "team", make_team(f"Tổ khác {code}", [code])))
+        assert _inbox(client, other) == {"events": [], "reports": []}
+    assert _inbox(client) == command_before and command_before["reports"] == []
+
+    # The dismissed report stays in the team's list with command's reason (the page asks before it is reported
+    # again) for REPORT_DISMISSED_DAYS, then leaves it; its notice stays, no longer opening it.
+    [listed] = _reported(client, mate)
+    assert (listed["id"], listed["status"], listed["status_label"]) == (
+        spot,
+        "dismissed",
+        "chỉ huy không xác minh được",
+    )
+    assert listed["reason"] == reason
+    conn.execute(
+        text("UPDATE hotspots SET status_changed_at = now() - make_interval(days => :d) WHERE id = :h"),
+        {"d": REPORT_DISMISSED_DAYS + 1, "h": spot},
+    )
+    assert _reported(client, mate) == []
+    assert [(n["hotspot_id"], n["listed"]) for n in _inbox(client, mate)["reports"]] == [(spot, False)]
+
+
+def test_a_team_hears_its_report_verified_and_given_to_another_team_but_not_what_it_did_itself(
+    client, conn, team, make_team, make_user, bearer
+) -> None:
+    given = _report(client, team, "tin báo: mua bán lẻ ở quán nước cuối ngõ")
+    own = _report(client, team, "tin báo: tụ tập ban đêm dưới gầm cầu")
+    mate = bearer(make_user("to92", "team", team["id"]))
+    other_team = make_team("Tổ bạn", [AREA_A])
+    assert _move(client, given, "verified", "đúng là điểm bán lẻ").status_code == 200
+    task = client.post(
+        "/api/tasks",
+        json={"kind": "suppression", "hotspot_id": given, "team_id": other_team, "note": "Tổ bạn nắm địa bàn này"},
+    )
+    assert task.status_code == 201, task.text
+    # A member verifies the other report itself, and command gives it to the team: the team did or is told that
+    # already (its task's notice), not twice.
+    assert _move(client, own, "verified", headers=mate).status_code == 200
+    mine = client.post("/api/tasks", json={"kind": "suppression", "hotspot_id": own, "team_id": team["id"]})
+    assert mine.status_code == 201, mine.text
+
+    heard = _inbox(client, mate)
+    assert [(n["hotspot_id"], n["status"], n["note"]) for n in heard["reports"]] == [
+        (given, "assigned", None),  # another team's task: neither its note nor the team named
+        (given, "verified", "đúng là điểm bán lẻ"),
+    ]
+    assert [n["listed"] for n in heard["reports"]] == [True, True]  # still in the list: «đã giao cho tổ khác xử lý»
+    assert "Tổ bạn" not in str(heard["reports"])
+    assert [(e["task_id"], e["to_state"]) for e in heard["events"]] == [(mine.json()["id"], "assigned")]
+    assert _inbox_rows(conn, "to92") == 3

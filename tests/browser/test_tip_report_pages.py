@@ -1,7 +1,8 @@
 """A hotspot reported from a tip, in a real browser: command clicks the map in its register's form, a team on its
 phone uses the phone's position (or, refused it, a tap on the map) and sends once however the network behaves, and
 a point outside the team's area is refused in Vietnamese; the team's reports stay on its map and in its list after a
-reload, and a place it already reported is asked about before it is sent again.
+reload, and a place it already reported is asked about before it is sent again; a spot command dismissed is told in
+the team's notices with command's reason.
 
 The city, the server and Chromium are those of test_browser.py (same fixtures, a database of their own here).
 Screenshots go to artifacts/ (command on a desktop, the team on a phone).
@@ -27,7 +28,11 @@ from test_browser import (
     wait_message,
 )
 
+from gis.services.hotspots import create_manual_hotspot, transition_hotspot
+from gis.store.accounts import principal_by_username
+from gis.store.scoping import UNRESTRICTED
 from maps.styles import STATUS_COLOURS
+from models.domain.hotspot_lifecycle import HOTSPOT_LIFECYCLE
 from models.vocabulary import HotspotStatus
 
 __all__ = ["chromium", "city", "server"]  # the shared fixtures, used by name
@@ -274,5 +279,55 @@ def test_a_team_sees_its_reported_spots_after_a_reload_and_is_asked_before_repor
     )
     assert apart
     shot(page, "tip-team-phone-message")
+    assert unexpected(errors) == []
+    page.close()
+
+
+def test_a_team_reads_on_its_phone_why_command_dismissed_a_spot_it_reported(
+    chromium, server: str, city: Engine
+) -> None:
+    """A member reports a spot, command dismisses it with a reason: the team's notices say so with the reason, marked new
+    (the report used to drop out of its list unexplained); the notice opens it on the map, where it stays with the
+    reason in the list of reports, and the page asks before the same place is reported again."""
+    note = "Tổ tuần tra: người lạ ra vào kho bỏ hoang sau trạm điện"
+    reason = "Đã kiểm tra: kho của hợp tác xã, không có dấu hiệu ma túy"
+    with city.begin() as conn:
+        username, _, commune = first_team_user(conn)
+        lat, lon = conn.execute(
+            text("""SELECT ST_Y(p), ST_X(p) FROM (SELECT (ST_Dump(ST_GeneratePoints(geom, 50, 11))).geom AS p
+                    FROM admin_units WHERE code = :c AND valid_to IS NULL) g
+                    WHERE NOT EXISTS (SELECT 1 FROM hotspots h WHERE ST_DWithin(h.centroid::geography, g.p::geography,
+                                      300)) LIMIT 1"""),
+            {"c": commune},
+        ).one()
+        spot = create_manual_hotspot(conn, lon=lon, lat=lat, note=note, actor=username)
+        command = principal_by_username(conn, "chihuy")
+        transition_hotspot(conn, HOTSPOT_LIFECYCLE, spot, "dismissed", reason, 1, command, UNRESTRICTED)
+    page, errors = open_as(chromium, server, username, PHONE)
+    notices = page.locator("#notices")
+    assert notices.is_visible() and "mới" in notices.locator("#inbox-count").inner_text()
+    notice = notices.locator("li", has_text=f"Điểm #{spot} tổ báo không xác minh được")
+    assert f"lý do: «{reason}»" in notice.inner_text() and "chihuy" in notice.inner_text()
+    assert notice.is_visible() and "handled" not in (notice.get_attribute("class") or "")
+    shot(page, "tip-team-phone-dismissed-notice")
+    reports_loaded(page)
+    notice.click()
+    page.wait_for_selector(f".leaflet-popup >> text=Điểm #{spot} tổ đã báo: chỉ huy không xác minh được")
+    assert reason in page.locator(".leaflet-popup").inner_text()
+    page.click("#reports summary")
+    item = page.locator(f"#report-list li[data-hotspot-id='{spot}']")
+    assert "chỉ huy không xác minh được" in item.inner_text() and reason in item.inner_text()
+    # The same place again: the page names the dismissed report and command's reason, and asks.
+    page.click("#tip-box summary")
+    form = page.locator("#tip-form")
+    form.locator("input[name=where]").fill(f"{lat + 20 / 111_320:.6f}, {lon:.6f}")
+    form.locator("textarea[name=note]").fill("Tin báo: lại thấy người lạ ở kho bỏ hoang")
+    asked = confirming(page, False)
+    form.locator("button[type=submit]").click()
+    assert len(asked) == 1 and f"Tổ đã báo điểm #{spot}" in asked[0] and f"lý do: «{reason}»" in asked[0], asked
+    # Seen once, the notice is no longer new.
+    page.reload()
+    page.wait_for_selector("body[data-ready=true]", timeout=30_000)
+    assert "handled" in (notices.locator("li", has_text=f"Điểm #{spot} tổ báo").get_attribute("class") or "")
     assert unexpected(errors) == []
     page.close()

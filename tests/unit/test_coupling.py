@@ -90,7 +90,7 @@ def test_actions_offered_to_each_role() -> None:
     detected = HotspotFacts()
     assert hotspot_actions(machine, "detected", "command", detected) == [
         Action("verified", False),
-        Action("dismissed", False),
+        Action("dismissed", True),  # with a reason: the team that reported it reads it
     ]
     assert hotspot_actions(machine, "detected", "team", detected) == [Action("verified", False)]
     assert hotspot_actions(machine, "verified", "command", detected) == []  # assigning goes through a task

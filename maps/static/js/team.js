@@ -24,33 +24,41 @@ diabanPages.team = async function startTeam(map, cfg) {
   const markers = L.layerGroup().addTo(map);
   // Spots the team reported (common.js tipForm) that are not yet its tasks, in their status's colour: loaded with the
   // page and after each report (GET /api/hotspots/reported), so that they stay on the map after a reload and the team
-  // sees what it already reported, by whom and where it stands.
+  // sees what it already reported, by whom and where it stands; those command dismissed stay a while with its reason.
   const reported = L.layerGroup().addTo(map);
   const reportList = document.getElementById("report-list");
   const reportCount = document.getElementById("report-count");
   let reports = [];
+  const reportMarkers = new Map();
+  const reasonText = (r) => (r.reason ? ` — lý do: «${escapeHtml(r.reason)}»` : "");
   function reportMarker(r) {
     return L.circleMarker([r.lat, r.lon], { ...inPane("hotspots"), radius: 9, weight: 2, color: "#111827",
       fillColor: cfg.statusColours[r.status], fillOpacity: 0.9 })
-      .bindPopup(`Điểm #${r.id} tổ đã báo: ${escapeHtml(cfg.reportStatusLabels[r.status])} — «${escapeHtml(r.note)}»`)
+      .bindPopup(`Điểm #${r.id} tổ đã báo: ${escapeHtml(cfg.reportStatusLabels[r.status])}${reasonText(r)}`
+        + ` — «${escapeHtml(r.note)}»`)
       .addTo(reported);
+  }
+  // A report of the list brought into view on the map, its popup open (its line in the list, its notice in the inbox).
+  function showReport(hotspotId) {
+    const r = reports.find((report) => report.id === hotspotId);
+    if (!r) return;
+    map.getContainer().scrollIntoView({ behavior: "smooth" });
+    map.setView([r.lat, r.lon], Math.max(map.getZoom(), 15));
+    reportMarkers.get(r.id).openPopup();
   }
   function drawReports() {
     reported.clearLayers();
+    reportMarkers.clear();
     reportCount.textContent = `(${VI_NUMBER.format(reports.length)})`;
     if (!reports.length) { reportList.innerHTML = "<li class=\"none\">Tổ chưa báo điểm nào đang chờ xử lý.</li>"; return; }
     reportList.replaceChildren(...reports.map((r) => {
-      const marker = reportMarker(r);
+      reportMarkers.set(r.id, reportMarker(r));
       const item = document.createElement("li");
       item.dataset.hotspotId = r.id;
-      item.innerHTML = `<b>Điểm #${r.id}</b>: ${escapeHtml(r.status_label)} — «${escapeHtml(r.note)}»<br><small>` +
-        `<time>${viDateTime(r.reported_at)}</time> · ${escapeHtml(r.reported_by)}` +
+      item.innerHTML = `<b>Điểm #${r.id}</b>: ${escapeHtml(r.status_label)}${reasonText(r)} — «${escapeHtml(r.note)}»` +
+        `<br><small><time>${viDateTime(r.reported_at)}</time> · ${escapeHtml(r.reported_by)}` +
         `${r.commune_name ? ` · ${escapeHtml(r.commune_name)}` : ""}</small>`;
-      return clickable(item, () => {
-        map.getContainer().scrollIntoView({ behavior: "smooth" });
-        map.setView([r.lat, r.lon], Math.max(map.getZoom(), 15));
-        marker.openPopup();
-      });
+      return clickable(item, () => showReport(r.id));
     }));
   }
   // Rejects when the list could not be loaded (after a report, refreshAfterSave says so); the list says it too.
@@ -79,7 +87,8 @@ diabanPages.team = async function startTeam(map, cfg) {
     const { r, metres } = near[0];
     const more = near.length > 1 ? ` (và ${VI_NUMBER.format(near.length - 1)} điểm khác gần đó)` : "";
     return window.confirm(`Tổ đã báo điểm #${r.id} cách vị trí này khoảng ${VI_NUMBER.format(Math.round(metres))} m${more}: `
-      + `${viDateTime(r.reported_at)}, ${r.reported_by} — «${r.note}» (${r.status_label}).\n\n`
+      + `${viDateTime(r.reported_at)}, ${r.reported_by} — «${r.note}» (${r.status_label}`
+      + `${r.reason ? `, lý do: «${r.reason}»` : ""}).\n\n`
       + "Có thể là cùng một điểm. Vẫn gửi báo điểm mới?");
   }
   tipForm(map, async (hotspot) => {
@@ -366,9 +375,19 @@ diabanPages.team = async function startTeam(map, cfg) {
   }
 
   // The team's notices, newest first: work given or sent back, command's comments, and work taken away (given to
-  // another team: nothing more of it is the team's to read) or cancelled, with command's reason. Those since the
-  // last visit are marked new; a notice of a task still the team's opens it in the list.
+  // another team: nothing more of it is the team's to read) or cancelled, with command's reason; and what became of
+  // the spots its members reported (verified, dismissed with command's reason, given to another team, merged). Those
+  // since the last visit are marked new (tasks' and spots' events are numbered apart: one mark for each); a notice of a
+  // task still the team's opens it in the list, one of a report still in the team's list opens it on the map.
   const seenKey = `diaban-inbox-seen-${cfg.username}`;
+  const reportSeenKey = `diaban-report-notices-seen-${cfg.username}`;
+  function reportNoticeText(n) {
+    const spot = `Điểm #${n.hotspot_id} tổ báo`;
+    if (n.status === "dismissed") return `<b>${spot} không xác minh được</b>${reasonText({ reason: n.note })}`;
+    if (n.status === "assigned") return `<b>${spot} đã được giao cho tổ khác xử lý</b>`;
+    if (n.status === "merged") return `<b>${spot} đã được gộp vào điểm #${n.merged_into}</b>`;
+    return `<b>${spot} đã được xác minh</b>${n.note ? ` — «${escapeHtml(n.note)}»` : ""}`;
+  }
   function noticeText(e) {
     const task = `Nhiệm vụ #${e.task_id}`;
     const why = e.note ? ` — lý do: «${escapeHtml(e.note)}»` : "";
@@ -378,25 +397,44 @@ diabanPages.team = async function startTeam(map, cfg) {
     if (e.event === "comment") return `<b>${task}</b>: ghi chú mới — «${escapeHtml(e.note)}»`;
     return `<b>${task} được giao cho tổ</b>${e.note ? ` — «${escapeHtml(e.note)}»` : ""}`;
   }
+  const seenOf = (key) => { try { return Number(localStorage.getItem(key)) || 0; } catch { return 0; } };
+  const markSeen = (key, seen, notices) => {
+    try { localStorage.setItem(key, String(Math.max(seen, ...notices.map((n) => n.id)))); } catch { /* none */ }
+  };
+  function noticeItem(n, seen, text, kind) {
+    const item = document.createElement("li");
+    if (n.id <= seen) item.className = "handled";
+    item.innerHTML = `${text}<br><small><time>${viDateTime(n.at)}</time> · ${escapeHtml(n.actor)} · ${kind}</small>`;
+    return item;
+  }
   async function loadInbox() {
     const inbox = await api("/api/inbox?limit=20");
     const list = document.getElementById("inbox");
-    let seen = 0;
-    try { seen = Number(localStorage.getItem(seenKey)) || 0; } catch { /* storage refused: everything is new */ }
-    const fresh = inbox.events.filter((e) => e.id > seen).length;
+    const seen = seenOf(seenKey);  // storage refused: everything is new
+    const reportSeen = seenOf(reportSeenKey);
+    const fresh = inbox.events.filter((e) => e.id > seen).length + inbox.reports.filter((n) => n.id > reportSeen).length;
     document.getElementById("inbox-count").textContent = fresh ? `${VI_NUMBER.format(fresh)} mới` : "";
-    if (!inbox.events.length) { list.innerHTML = "<li class=\"none\">Không có thông báo mới.</li>"; return; }
-    list.replaceChildren(...inbox.events.map((e) => {
-      const item = document.createElement("li");
+    if (!inbox.events.length && !inbox.reports.length) {
+      list.innerHTML = "<li class=\"none\">Không có thông báo mới.</li>";
+      return;
+    }
+    const tasks = inbox.events.map((e) => {
+      const item = noticeItem(e, seen, noticeText(e), escapeHtml(cfg.taskKindLabels[e.kind]));
       item.dataset.taskId = e.task_id;
-      if (e.id <= seen) item.className = "handled";
-      item.innerHTML = `${noticeText(e)}<br><small><time>${viDateTime(e.at)}</time> · ${escapeHtml(e.actor)}` +
-        ` · ${escapeHtml(cfg.taskKindLabels[e.kind])}</small>`;
       if (e.taken_away) item.classList.add("gone");
       else clickable(item, () => showTask(e.task_id));
-      return item;
-    }));
-    try { localStorage.setItem(seenKey, String(Math.max(seen, ...inbox.events.map((e) => e.id)))); } catch { /* none */ }
+      return { at: e.at, item };
+    });
+    const spots = inbox.reports.map((n) => {
+      const item = noticeItem(n, reportSeen, reportNoticeText(n), "điểm tổ đã báo");
+      item.dataset.hotspotId = n.hotspot_id;
+      if (n.listed) clickable(item, () => showReport(n.hotspot_id));
+      else item.classList.add("gone");
+      return { at: n.at, item };
+    });
+    list.replaceChildren(...[...tasks, ...spots].sort((a, b) => Date.parse(b.at) - Date.parse(a.at)).map((n) => n.item));
+    markSeen(seenKey, seen, inbox.events);
+    markSeen(reportSeenKey, reportSeen, inbox.reports);
   }
 
   // A task of the list brought into view (finished tasks shown if it is one of them), its history opened.
