@@ -134,6 +134,7 @@ def test_command_adds_a_spot_from_a_tip_by_clicking_the_map(chromium, server: st
     card = page.locator(f"#hotspot-table .card[data-hotspot-id='{hotspot_id}']")
     card.wait_for()
     assert note in card.inner_text() and HotspotStatus.DETECTED.label in card.inner_text()
+    assert "chưa có vụ việc nào gắn với điểm" in card.inner_text()  # not «0 vụ việc; lần đầu —, gần nhất —»
     page.wait_for_selector(f".leaflet-popup .card[data-hotspot-id='{hotspot_id}']")
     shot(page, "tip-command-desktop")
     assert unexpected(errors) == []

@@ -306,11 +306,13 @@ diabanPages.command = async function startCommand(map, cfg) {
     const monitoring = p.monitoring_since ? `<p>Giữ sạch, theo dõi từ ${viDate(p.monitoring_since)}` +
       (p.incident_since_monitoring ? ` — <span class="late">đã có vụ việc trong phạm vi</span>` : " — chưa có vụ việc") +
       "</p>" : "";
+    // A spot reported by hand has no incident yet: said so, not «0 vụ việc; lần đầu —, gần nhất —».
+    const incidents = p.n_incidents ? `${VI_NUMBER.format(p.n_incidents)} vụ việc; lần đầu ${viDate(p.first_seen)}, ` +
+      `gần nhất ${viDate(p.last_seen)}` : "chưa có vụ việc nào gắn với điểm (điểm nhập tay từ tin báo)";
     card.innerHTML = `<h3>Điểm nóng #${p.id} — ${escapeHtml(cfg.hotspotKindLabels[p.kind] || p.kind)}</h3>
       <p><i class="swatch dot ${cfg.swatchClasses.status[p.status]}"></i>
         <b class="status">${escapeHtml(cfg.statusLabels[p.status] || p.status)}</b></p>
-      <p>${escapeHtml(communeName(p.commune_code))}; ${VI_NUMBER.format(p.n_incidents)} vụ việc;
-        lần đầu ${viDate(p.first_seen)}, gần nhất ${viDate(p.last_seen)}</p>
+      <p>${escapeHtml(communeName(p.commune_code))}; ${incidents}</p>
       ${p.note ? `<p class="note">Ghi chú: «${escapeHtml(p.note)}»</p>` : ""}${task}${monitoring}`;
     card.appendChild(actionBox("hotspot-note", p.actions, cfg.hotspotActionLabels, (to, note) => moveHotspot(p, to, note)));
     card.appendChild(actionBox("task-note", p.task_actions, cfg.taskActionLabels,
