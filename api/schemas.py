@@ -852,6 +852,39 @@ class UserProvinceIn(_In):
     version: StrictInt = Field(ge=1)
 
 
+class UserTeamIn(_In):
+    """Move a team user read at `version` to another team."""
+
+    team_id: StrictInt
+    version: StrictInt = Field(ge=1)
+
+
+class UserRoleIn(_In):
+    """Give a user read at `version` another role with its whole scope: `team_id` for the team role (and only it),
+    `province_code` for a command or planner user limited to a province (null: the whole country)."""
+
+    role: Role
+    team_id: StrictInt | None = None
+    province_code: ProvinceCode | None = None
+    version: StrictInt = Field(ge=1)
+
+
+class TeamNameIn(_In):
+    """A team's new name, the team read at `version`."""
+
+    name: Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=TEAM_NAME_CHARS)]
+    version: StrictInt = Field(ge=1)
+
+
+class TeamRenamed(_Out):
+    """A team just renamed: its name before and after, and its new version."""
+
+    id: int
+    before: str
+    name: str
+    version: int
+
+
 class ProvinceOut(_Out):
     """A province or centrally-run city with its number of current commune-level units."""
 
@@ -894,6 +927,21 @@ class UserOut(_Out):
     version: int
     locked: bool
     locked_until: datetime | None
+
+
+class FormerTeam(_Out):
+    """The team a user just left: its open tasks stay its own (tasks belong to teams, not people)."""
+
+    id: int
+    name: str
+    open_tasks: int = Field(description="the team's open tasks: they stay the team's")
+    active_members: int = Field(description="active members left to work them (0: command should reassign them)")
+
+
+class UserChanged(UserOut):
+    """A user moved to another team or given another role, with the team they left (null when they were in none)."""
+
+    former_team: FormerTeam | None
 
 
 class SessionsRevoked(_Out):

@@ -293,13 +293,19 @@ def admin_panel() -> str:
         <div id="secret" class="secret" role="alert" hidden></div>
         <h2>Người dùng</h2>
         <input id="user-search" class="search" type="search" placeholder="Tìm theo tên, vai trò, tổ" aria-label="Tìm người dùng">
-        <p class="hint">Bấm vào một người dùng để cấp lại mật khẩu, mở khóa, ngừng hoặc kích hoạt lại.</p>
+        <p class="hint">Bấm vào một người dùng để cấp lại mật khẩu, mở khóa, chuyển tổ, đổi vai trò, ngừng hoặc kích
+          hoạt lại.</p>
         <table class="register" id="user-table"><thead><tr>{user_columns}</tr></thead><tbody></tbody></table>
       </section>
       <section id="tab-teams" class="tab" hidden>
         <h2>Tổ công tác và địa bàn phụ trách</h2>
         <label>Tổ <select id="team-pick"><option value="">— Tạo tổ mới —</option></select></label>
         <p id="team-summary" class="hint"></p>
+        <form id="team-rename" class="stack" hidden>
+          <label>Tên tổ <input name="name" maxlength="200" required autocomplete="off"></label>
+          <button type="submit">Đổi tên tổ</button>
+          <small>Thành viên, địa bàn, nhiệm vụ và lịch sử vẫn là của tổ; nhật ký ghi cả tên cũ.</small>
+        </form>
         <form id="team-form" class="stack">
           <label id="team-name">Tên tổ mới <input name="name" maxlength="200"></label>
           <label>Có hiệu lực từ ngày <input name="valid_from" placeholder="dd/mm/yyyy" inputmode="numeric" required

@@ -450,6 +450,9 @@ class Role(Vocabulary):
         "change_team_area": "Thay đổi địa bàn phụ trách",
         "set_user_province": "Thay đổi phạm vi tỉnh, thành phố của người dùng",
         "revoke_sessions": "Kết thúc mọi phiên đăng nhập của người dùng",
+        "rename_team": "Đổi tên tổ công tác",
+        "move_user": "Chuyển người dùng sang tổ khác",
+        "change_user_role": "Đổi vai trò người dùng",
     }
 )
 class AdminAction(Vocabulary):
@@ -464,6 +467,9 @@ class AdminAction(Vocabulary):
     CHANGE_TEAM_AREA = "change_team_area"
     SET_USER_PROVINCE = "set_user_province"
     REVOKE_SESSIONS = "revoke_sessions"
+    RENAME_TEAM = "rename_team"
+    MOVE_USER = "move_user"
+    CHANGE_USER_ROLE = "change_user_role"
 
 
 @_labelled(
@@ -472,6 +478,7 @@ class AdminAction(Vocabulary):
         "password": "Đổi mật khẩu",
         "deactivated": "Tài khoản ngừng hoạt động",
         "revoked": "Quản trị thu hồi",
+        "role": "Vai trò thay đổi",
     }
 )
 class SessionEnd(Vocabulary):
@@ -481,6 +488,7 @@ class SessionEnd(Vocabulary):
     PASSWORD = "password"
     DEACTIVATED = "deactivated"
     REVOKED = "revoked"
+    ROLE = "role"
 
 
 #: What each role does (the administrator's «Hướng dẫn»: which role to give a new user).

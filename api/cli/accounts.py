@@ -65,6 +65,17 @@ def cmd_teams_add(args: argparse.Namespace) -> None:
         )
 
 
+def cmd_teams_rename(args: argparse.Namespace) -> None:
+    from gis.services.admin import rename_team
+    from gis.store.accounts import team_id_by_name, team_version
+    from gis.store.db import get_engine
+
+    with get_engine().begin() as conn:
+        team_id = team_id_by_name(conn, args.name)
+        renamed = rename_team(conn, getpass.getuser(), team_id, args.new_name, team_version(conn, team_id))
+    print(f"Đã đổi tên tổ công tác #{team_id} '{renamed['before']}' thành '{renamed['name']}'")
+
+
 def cmd_teams_list(args: argparse.Namespace) -> None:
     from gis.store.accounts import list_teams
     from gis.store.db import get_engine
@@ -142,6 +153,51 @@ def _user_id(conn: Connection, name: str) -> int:
     return user_id_by_name(conn, name)
 
 
+def _former_team_line(former: dict | None) -> str:
+    """What becomes of the open tasks of the team a user left: tasks belong to teams, not people."""
+    if former is None or not former["open_tasks"]:
+        return ""
+    line = f"\nNhiệm vụ thuộc về tổ, không thuộc người: {former['open_tasks']} nhiệm vụ đang mở ở lại tổ '{former['name']}'"
+    if not former["active_members"]:
+        line += " — tổ không còn thành viên nào hoạt động: chỉ huy cần giao lại các nhiệm vụ này"
+    return line
+
+
+def cmd_users_move(args: argparse.Namespace) -> None:
+    from gis.services.admin import move_user
+    from gis.store.accounts import get_user, team_id_by_name
+    from gis.store.db import get_engine
+
+    with get_engine().begin() as conn:
+        user_id = _user_id(conn, args.name)
+        moved = move_user(
+            conn, getpass.getuser(), user_id, team_id_by_name(conn, args.team), get_user(conn, user_id)["version"]
+        )
+    print(
+        f"Đã chuyển '{args.name}' từ tổ '{moved['former_team']['name']}' sang tổ '{moved['team']}' (áp dụng từ yêu cầu"
+        f" tiếp theo){_former_team_line(moved['former_team'])}"
+    )
+
+
+def cmd_users_role(args: argparse.Namespace) -> None:
+    from gis.services.admin import change_user_role
+    from gis.store.accounts import get_user, team_id_by_name
+    from gis.store.db import get_engine
+
+    with get_engine().begin() as conn:
+        user_id = _user_id(conn, args.name)
+        team_id = team_id_by_name(conn, args.team) if args.team else None
+        changed = change_user_role(
+            conn, getpass.getuser(), user_id, args.role, team_id, args.province, get_user(conn, user_id)["version"]
+        )
+    team = f", tổ '{changed['team']}'" if changed["team"] else ""
+    province = f", giới hạn trong tỉnh, thành phố mã {args.province}" if args.province else ""
+    print(
+        f"Vai trò của '{args.name}' từ nay: {Role.labels()[args.role]}{team}{province}; mọi phiên đăng nhập của tài"
+        f" khoản đã kết thúc{_former_team_line(changed['former_team'])}"
+    )
+
+
 def cmd_users_unlock(args: argparse.Namespace) -> None:
     from gis.services.admin import unlock_user
     from gis.store.db import get_engine
@@ -211,11 +267,21 @@ def add_parsers(sub: argparse._SubParsersAction) -> None:
         help="tổ công tác và địa bàn phụ trách",
         **parser_options("Tạo và liệt kê tổ công tác; địa bàn phụ trách là danh sách mã xã, phường."),
     )
-    t_sub = teams.add_subparsers(dest="action", required=True, metavar="add|list")
+    t_sub = teams.add_subparsers(dest="action", required=True, metavar="add|rename|list")
     t_add = t_sub.add_parser("add", help="tạo tổ phụ trách một số xã, phường", **parser_options("Tạo tổ công tác."))
     t_add.add_argument("name", help="tên tổ")
     t_add.add_argument("--communes", required=True, metavar="MÃ,MÃ", help="mã xã, phường, cách nhau bằng dấu phẩy")
     t_add.set_defaults(func=cmd_teams_add)
+    t_rename = t_sub.add_parser(
+        "rename",
+        help="đổi tên tổ (thành viên, địa bàn, nhiệm vụ và lịch sử vẫn là của tổ)",
+        **parser_options(
+            "Đổi tên tổ công tác; tên mới không được trùng tên tổ khác (không phân biệt chữ hoa, thường)."
+        ),
+    )
+    t_rename.add_argument("name", help="tên hiện tại của tổ")
+    t_rename.add_argument("new_name", metavar="TÊN_MỚI", help="tên mới")
+    t_rename.set_defaults(func=cmd_teams_rename)
     t_list = t_sub.add_parser("list", help="các tổ và địa bàn hiện tại", **parser_options("Liệt kê tổ công tác."))
     t_list.add_argument("--json", action="store_true", help="in dạng JSON")
     t_list.set_defaults(func=cmd_teams_list)
@@ -226,7 +292,7 @@ def add_parsers(sub: argparse._SubParsersAction) -> None:
         **parser_options("Tạo và liệt kê tài khoản; mật khẩu lưu dạng băm argon2."),
     )
     u_sub = users.add_subparsers(
-        dest="action", required=True, metavar="add|list|province|unlock|deactivate|revoke|password|demo"
+        dest="action", required=True, metavar="add|list|move|role|province|unlock|deactivate|revoke|password|demo"
     )
     u_add = u_sub.add_parser("add", help="tạo người dùng", **parser_options("Tạo người dùng."))
     u_add.add_argument("name", help="tên đăng nhập")
@@ -263,6 +329,39 @@ def add_parsers(sub: argparse._SubParsersAction) -> None:
                 "--password-stdin", action="store_true", help="đọc mật khẩu từ dòng đầu của đầu vào chuẩn"
             )
         command.set_defaults(func=func)
+    u_move = u_sub.add_parser(
+        "move",
+        help="chuyển người dùng tổ công tác sang tổ khác (nhiệm vụ đang mở ở lại tổ cũ)",
+        **parser_options(
+            "Chuyển người dùng tổ công tác sang tổ khác: vẫn tài khoản đó, lịch sử giữ nguyên; nhiệm vụ thuộc về tổ,"
+            " không thuộc người, nên nhiệm vụ đang mở ở lại tổ cũ."
+        ),
+    )
+    u_move.add_argument("name", help="tên đăng nhập")
+    u_move.add_argument("--team", required=True, help="tên tổ mới")
+    u_move.set_defaults(func=cmd_users_move)
+    u_role = u_sub.add_parser(
+        "role",
+        help="đổi vai trò người dùng (mọi phiên đăng nhập kết thúc)",
+        **parser_options(
+            "Đổi vai trò người dùng cùng phạm vi của vai trò mới; mọi phiên đăng nhập của tài khoản kết thúc. Không đổi"
+            " được vai trò của quản trị viên cuối cùng còn hoạt động."
+        ),
+    )
+    u_role.add_argument("name", help="tên đăng nhập")
+    u_role.add_argument(
+        "--role",
+        required=True,
+        choices=Role.values(),
+        help="vai trò mới: " + ", ".join(f"{code} = {label}" for code, label in Role.labels().items()),
+    )
+    u_role.add_argument("--team", help="tên tổ (bắt buộc với --role team)")
+    u_role.add_argument(
+        "--province",
+        metavar="MÃ",
+        help="giới hạn người dùng chỉ huy hoặc tham mưu trong một tỉnh, thành phố; không ghi: toàn quốc",
+    )
+    u_role.set_defaults(func=cmd_users_role)
     u_province = u_sub.add_parser(
         "province",
         help="giới hạn người dùng chỉ huy, tham mưu trong một tỉnh, thành phố (hoặc cho xem toàn quốc)",

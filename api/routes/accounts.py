@@ -16,12 +16,17 @@ from api.schemas import (
     TeamAreaPeriod,
     TeamCreated,
     TeamIn,
+    TeamNameIn,
     TeamOut,
+    TeamRenamed,
     UserActiveIn,
+    UserChanged,
     UserCreated,
     UserIn,
     UserOut,
     UserProvinceIn,
+    UserRoleIn,
+    UserTeamIn,
 )
 from api.security import generate_password, hash_password
 from gis.services import admin
@@ -64,6 +69,13 @@ def put_team_area(team_id: int, body: TeamAreaIn, conn: ConnDep, user: Admin) ->
     permissions follow the area valid on each day. `shared`: the area's communes another team also holds then."""
     change = admin.change_team_area(conn, user.username, team_id, body.communes, body.valid_from)
     return {"team_id": team_id, **change, "shared": shared_communes(conn, team_id, body.valid_from)}
+
+
+@router.put("/teams/{team_id}/name", response_model=TeamRenamed)
+def put_team_name(team_id: int, body: TeamNameIn, conn: ConnDep, user: Admin) -> dict:
+    """Rename a team (412 on a stale version; 409 when another team has the name up to letter case): members, area,
+    tasks and history stay the team's."""
+    return admin.rename_team(conn, user.username, team_id, body.name, body.version)
 
 
 @router.get("/teams/{team_id}/areas", response_model=list[TeamAreaPeriod])
@@ -109,6 +121,26 @@ def put_user_province(user_id: int, body: UserProvinceIn, conn: ConnDep, user: A
 def patch_user(user_id: int, body: UserActiveIn, conn: ConnDep, user: Admin, sessions: SessionsDep) -> dict:
     """Deactivate or reactivate a user (412 on a stale version); deactivation ends every session of the user at once."""
     changed = admin.set_user_active(conn, user.username, user_id, body.active, body.version, actor_id=user.id)
+    sessions.forget_user(user_id)
+    return changed
+
+
+@router.put("/users/{user_id:int}/team", response_model=UserChanged)
+def put_user_team(user_id: int, body: UserTeamIn, conn: ConnDep, user: Admin, sessions: SessionsDep) -> dict:
+    """Move a team user to another team (412 on a stale version); their sessions go on, the next request reads the new
+    team's area. The former team keeps its open tasks (`former_team` says how many, and who is left to work them)."""
+    changed = admin.move_user(conn, user.username, user_id, body.team_id, body.version)
+    sessions.forget_user(user_id)
+    return changed
+
+
+@router.put("/users/{user_id:int}/role", response_model=UserChanged)
+def put_user_role(user_id: int, body: UserRoleIn, conn: ConnDep, user: Admin, sessions: SessionsDep) -> dict:
+    """Give a user another role with its team or province (412 on a stale version); every session of the user ends
+    (their rights change). Not one's own role, nor the last active administrator's."""
+    changed = admin.change_user_role(
+        conn, user.username, user_id, body.role, body.team_id, body.province_code, body.version, actor_id=user.id
+    )
     sessions.forget_user(user_id)
     return changed
 

@@ -13,9 +13,9 @@ from sqlalchemy import Connection
 from gis.store import accounts
 from gis.store.audit import record_admin_action
 from gis.store.sessions import revoke_user_sessions
-from gis.store.tasks import open_tasks_held
+from gis.store.tasks import open_tasks_held, team_left
 from models.errors import InvalidRequest
-from models.vocabulary import AdminAction, SessionEnd
+from models.vocabulary import AdminAction, Role, SessionEnd
 
 
 def create_user(
@@ -68,6 +68,51 @@ def set_user_active(
     return accounts.get_user(conn, user_id)
 
 
+def move_user(conn: Connection, actor: str, user_id: int, team_id: int, version: int) -> dict[str, Any]:
+    """Move a team user read at ``version`` to another team (an officer transferred): the same account, so their
+    history stays theirs; audited with the team before and after. Their sessions go on (same role, the next request
+    reads the new team's area; the caller forgets the remembered sessions). Tasks belong to teams, not to people: the
+    former team keeps its open tasks, and ``former_team`` says how many and how many active members it has left."""
+    left = team_left(conn, accounts.set_user_team(conn, user_id, team_id, version))
+    after = accounts.get_user(conn, user_id)
+    details = {"before": left["name"], "after": after["team"]}
+    record_admin_action(conn, actor, AdminAction.MOVE_USER, user_id=user_id, team_id=team_id, details=details)
+    return {**after, "former_team": left}
+
+
+def change_user_role(
+    conn: Connection,
+    actor: str,
+    user_id: int,
+    role: str,
+    team_id: int | None,
+    province_code: str | None,
+    version: int,
+    *,
+    actor_id: int | None = None,
+) -> dict[str, Any]:
+    """Give a user read at ``version`` another role with its scope (a team leader promoted to command), audited with
+    the role, team and province before and after. Their rights change, so their sessions end (a trigger on users;
+    the caller forgets the remembered ones). An administrator (``actor_id``) cannot change their own role (nobody
+    would have checked the rights they give themselves), nor anyone (the command line included) take the role from the
+    last active administrator. ``former_team`` as for :func:`move_user` when the user leaves a team."""
+    if user_id == actor_id:
+        raise InvalidRequest("không thể tự đổi vai trò của chính mình", "an administrator cannot change their own role")
+    before = accounts.get_user(conn, user_id)
+    if before["role"] == Role.ADMIN and role != Role.ADMIN and accounts.is_last_active_admin(conn, user_id):
+        raise InvalidRequest(
+            "không thể đổi vai trò của quản trị viên cuối cùng còn hoạt động: hãy tạo hoặc kích hoạt lại một quản trị"
+            " viên khác trước",
+            "the last active administrator keeps the role",
+        )
+    accounts.set_user_role(conn, user_id, role, team_id, province_code, version)
+    after = accounts.get_user(conn, user_id)
+    details = {key: {"before": before[key], "after": after[key]} for key in ("role", "team", "province_code")}
+    record_admin_action(conn, actor, AdminAction.CHANGE_USER_ROLE, user_id=user_id, team_id=team_id, details=details)
+    left = team_left(conn, before["team_id"]) if before["team_id"] is not None else None
+    return {**after, "former_team": left}
+
+
 def reset_password(conn: Connection, actor: str, user_id: int, password_hash: str) -> dict[str, Any]:
     """Give a user a new password (shown once to the administrator by the caller), lifting any lock-out; audited."""
     accounts.set_password(conn, user_id, password_hash)
@@ -115,3 +160,13 @@ def change_team_area(
     }
     record_admin_action(conn, actor, AdminAction.CHANGE_TEAM_AREA, team_id=team_id, details=details)
     return change
+
+
+def rename_team(conn: Connection, actor: str, team_id: int, name: str, version: int) -> dict[str, Any]:
+    """Rename a team read at ``version`` (police units are renamed after a reorganisation): the same team, so its
+    members, area, tasks and history stay its own; audited with the name before and after. The new name is unique up
+    to letter case, as a new team's."""
+    renamed = accounts.rename_team(conn, team_id, name, version)
+    details = {"before": renamed["before"], "after": renamed["name"]}
+    record_admin_action(conn, actor, AdminAction.RENAME_TEAM, team_id=team_id, details=details)
+    return renamed

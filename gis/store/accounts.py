@@ -51,19 +51,43 @@ def _check_area(conn: Connection, communes: list[str]) -> None:
         raise NotFound(f"không có xã/phường/đặc khu hiện hành mã: {', '.join(missing)}")
 
 
-def _refuse_name_of_another_team(conn: Connection, name: str) -> None:
-    """AlreadyExists when a team has ``name`` up to letter case («tổ 1» beside «Tổ 1» is one team typed twice, and the
-    lists would show both). Compared in Python: the database's lower() folds only ASCII under the C locale (not «Đ»)."""
+def _refuse_name_of_another_team(conn: Connection, name: str, team_id: int | None = None) -> None:
+    """AlreadyExists when a team other than ``team_id`` (the one renamed) has ``name`` up to letter case («tổ 1» beside
+    «Tổ 1» is one team typed twice, and the lists would show both); a team may change the case of its own name.
+    Compared in Python: the database's lower() folds only ASCII under the C locale (not «Đ»)."""
     folded = name.casefold()
-    for existing in conn.execute(text("SELECT name FROM teams")).scalars():
+    others = conn.execute(text("SELECT name FROM teams WHERE id IS DISTINCT FROM :t"), {"t": team_id})
+    for existing in others.scalars():
         if existing.casefold() == folded:
             raise AlreadyExists(f"tổ công tác '{existing}' đã tồn tại")
+
+
+def rename_team(conn: Connection, team_id: int, name: str, version: int) -> dict[str, Any]:
+    """Give the team read at ``version`` a new name (stored as :func:`models.domain.access.team_name` gives it, unique
+    up to letter case as a new team's); its id, name before and after, and new version. Users, areas, tasks and the audit hold the team's id, so
+    everything stays the team's; the audit lines written before keep the name it had then."""
+    name = team_name(name)
+    before = load_at_version(conn, "teams", team_id, version, "r.name")["name"]
+    if name == before:
+        raise InvalidRequest(f"tổ công tác đã có tên '{name}'", "the team already has this name")
+    _refuse_name_of_another_team(conn, name, team_id)
+    try:
+        with conn.begin_nested():
+            new_version = update_at_version(conn, "teams", team_id, version, "name = :n", {"n": name})
+    except IntegrityError:  # another team took the name meanwhile
+        raise AlreadyExists(f"tổ công tác '{name}' đã tồn tại") from None
+    return {"id": team_id, "before": before, "name": name, "version": new_version}
 
 
 def team_exists(conn: Connection, team_id: int) -> None:
     """Raise NotFound for an unknown team."""
     if conn.execute(text("SELECT 1 FROM teams WHERE id = :t"), {"t": team_id}).scalar() is None:
         raise NotFound(f"không có tổ công tác #{team_id}", "no such team")
+
+
+def team_version(conn: Connection, team_id: int) -> int:
+    """The team's version (the command line changes a team at the version it reads)."""
+    return int(conn.execute(text("SELECT version FROM teams WHERE id = :t"), {"t": team_id}).scalar_one())
 
 
 def team_id_by_name(conn: Connection, name: str) -> int:
@@ -212,6 +236,41 @@ def set_user_province(conn: Connection, user_id: int, province_code: str | None,
     if province_code is not None:
         require_province(conn, province_code)
     return update_at_version(conn, "users", user_id, version, "province_code = :p", {"p": province_code})
+
+
+def set_user_team(conn: Connection, user_id: int, team_id: int, version: int) -> int:
+    """Move the team user read at ``version`` to another team (only team users belong to one); the team they left."""
+    row = load_at_version(conn, "users", user_id, version, "r.role, r.team_id, r.province_code")
+    check_user_scope(row["role"], team_id, row["province_code"])
+    if team_id == row["team_id"]:
+        raise InvalidRequest("người dùng đã thuộc tổ công tác này", "the user is already in this team")
+    team_exists(conn, team_id)
+    update_at_version(conn, "users", user_id, version, "team_id = :t", {"t": team_id})
+    return int(row["team_id"])
+
+
+def set_user_role(
+    conn: Connection, user_id: int, role: str, team_id: int | None, province_code: str | None, version: int
+) -> None:
+    """Give the user read at ``version`` another role with the whole scope it takes (a team for a team user, none
+    otherwise; a province or none for command and planner users: stated, never carried over unseen). The user's
+    sessions end (a trigger on users, migration 0020)."""
+    current = load_at_version(conn, "users", user_id, version, "r.role")["role"]
+    if role == current:
+        raise InvalidRequest(f"người dùng đã có vai trò «{Role(role).label}»", "the user already has this role")
+    check_user_scope(role, team_id, province_code)
+    if team_id is not None:
+        team_exists(conn, team_id)
+    if province_code is not None:
+        require_province(conn, province_code)
+    update_at_version(
+        conn,
+        "users",
+        user_id,
+        version,
+        "role = :r, team_id = :t, province_code = :p",
+        {"r": role, "t": team_id, "p": province_code},
+    )
 
 
 _USER = """

@@ -1,8 +1,8 @@
 """Server-side login sessions: a token names one, every request checks it is still open.
 
 A session ends when it expires, at logout, when an administrator revokes the user's sessions, and —
-by a trigger on ``users`` (migration 0005), whatever made the change — when the user is deactivated
-or their password changes.
+by a trigger on ``users`` (migrations 0010 and 0020), whatever made the change — when the user is
+deactivated, their password changes or they get another role.
 """
 
 from __future__ import annotations

@@ -402,8 +402,8 @@ class LoginSource(Base):
 
 
 class LoginSession(Base):
-    """A login: the id its token carries, checked on every request; revoked at logout, password change, deactivation
-    (by a trigger on users) or by an administrator."""
+    """A login: the id its token carries, checked on every request; revoked at logout, password change, deactivation,
+    a new role (by a trigger on users) or by an administrator."""
 
     __tablename__ = "sessions"
     __table_args__ = (

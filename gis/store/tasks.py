@@ -217,6 +217,23 @@ def open_tasks_held(conn: Connection, team_id: int, communes: list[str]) -> list
     ]
 
 
+def team_left(conn: Connection, team_id: int) -> dict[str, Any]:
+    """A team a member just left (moved, or given another role): its name, its open tasks and its active members now.
+    Tasks belong to the team, not to its members: they stay the team's, and a team left without an active member
+    has nobody to work them until command gives them to another team (the administrator is told)."""
+    return dict(
+        conn.execute(
+            text("""SELECT t.id, t.name,
+                           (SELECT count(*) FROM tasks k WHERE k.team_id = t.id AND k.state = ANY(:open)) AS open_tasks,
+                           (SELECT count(*) FROM users u WHERE u.team_id = t.id AND u.active) AS active_members
+                    FROM teams t WHERE t.id = :t"""),
+            {"t": team_id, "open": list(codes(TASK_OPEN))},
+        )
+        .mappings()
+        .one()
+    )
+
+
 #: Task states whose arrival a team hears of (work given, sent back, withdrawn), and command (work done or refused).
 INBOX_TEAM_STATES = frozenset({TaskState.ASSIGNED, TaskState.RETURNED, TaskState.CANCELED})
 INBOX_COMMAND_STATES = frozenset({TaskState.COMPLETED, TaskState.DECLINED})

@@ -234,3 +234,136 @@ def test_ending_a_users_sessions_is_in_the_audit(client, admin, make_user, beare
     )
     assert latest["action_label"] == "Kết thúc mọi phiên đăng nhập của người dùng" and latest["actor"] == "quan-tri"
     assert client.delete("/api/users/999999/sessions", headers=admin).status_code == 404
+
+
+def _version(client, admin, user_id: int) -> int:
+    return next(u["version"] for u in client.get("/api/users", headers=admin).json() if u["id"] == user_id)
+
+
+def test_a_renamed_team_keeps_its_members_and_area_and_its_name_stays_unique_up_to_letter_case(
+    client, admin, make_user
+) -> None:
+    """Police units are renamed after a reorganisation: the team is the same (members, area), the audit names both
+    names; another team's name, in any letter case, is refused as at creation; the team's own name in another case
+    is not another team's."""
+    team = client.post("/api/teams", json={"name": "Tổ Lê Chân", "communes": [AREA_A]}, headers=admin).json()
+    client.post("/api/teams", json={"name": "Tổ Đồ Sơn", "communes": [AREA_B]}, headers=admin)
+    make_user("to-le-chan", "team", team["id"])
+
+    def rename(name: str, version: int):
+        return client.put(f"/api/teams/{team['id']}/name", json={"name": name, "version": version}, headers=admin)
+
+    taken = rename(" tổ đồ sơn ", 1)
+    assert taken.status_code == 409 and taken.json()["detail"] == "tổ công tác 'Tổ Đồ Sơn' đã tồn tại"
+    assert rename("Tổ Lê Chân", 1).status_code == 422  # nothing to change: no audit line
+    renamed = rename("tổ lê chân", 1)
+    assert renamed.status_code == 200, renamed.text
+    assert renamed.json() == {"id": team["id"], "before": "Tổ Lê Chân", "name": "tổ lê chân", "version": 2}
+    assert rename("Đội Lê Chân", 1).status_code == 412
+    assert rename("Đội Lê Chân", 2).status_code == 200
+    listed = next(t for t in client.get("/api/teams", headers=admin).json() if t["id"] == team["id"])
+    assert (listed["name"], listed["communes"], listed["members"]) == ("Đội Lê Chân", [AREA_A], 1)
+    audit = client.get("/api/audit", headers=admin).json()
+    assert [(a["action"], a["target_team"], a["details"]) for a in audit[:2]] == [
+        ("rename_team", "Đội Lê Chân", {"before": "tổ lê chân", "after": "Đội Lê Chân"}),
+        ("rename_team", "tổ lê chân", {"before": "Tổ Lê Chân", "after": "tổ lê chân"}),
+    ]
+    assert audit[0]["action_label"] == "Đổi tên tổ công tác"
+
+
+def test_a_moved_member_keeps_working_in_the_new_team_and_the_open_tasks_stay_with_the_old(
+    client, admin, make_user, bearer, conn
+) -> None:
+    """An officer transferred: same account and session, the next request sees the new team's tasks; the open tasks
+    stay the old team's (tasks belong to teams), and the answer says the old team has nobody left to work them."""
+    from conftest import conversion_task
+
+    from gis.store.accounts import principal_by_username
+
+    old = client.post("/api/teams", json={"name": "Tổ cũ", "communes": [AREA_A]}, headers=admin).json()
+    new = client.post("/api/teams", json={"name": "Tổ mới", "communes": [AREA_B]}, headers=admin).json()
+    command = principal_by_username(conn, "test-command")
+    old_task = conversion_task(conn, command, AREA_A, local_today().year, old["id"])
+    new_task = conversion_task(conn, command, AREA_B, local_today().year, new["id"])
+    member = make_user("can-bo", "team", old["id"])
+    headers = bearer(member)
+    assert [t["id"] for t in client.get("/api/tasks", headers=headers).json()["tasks"]] == [old_task]
+
+    def move(team_id: int, version: int, user_id: int = member):
+        return client.put(f"/api/users/{user_id}/team", json={"team_id": team_id, "version": version}, headers=admin)
+
+    assert move(old["id"], 1).status_code == 422  # already there
+    assert move(999999, 1).status_code == 404
+    moved = move(new["id"], 1)
+    assert moved.status_code == 200, moved.text
+    assert (moved.json()["team"], moved.json()["version"]) == ("Tổ mới", 2)
+    assert moved.json()["former_team"] == {"id": old["id"], "name": "Tổ cũ", "open_tasks": 1, "active_members": 0}
+    assert move(old["id"], 1).status_code == 412
+    assert [t["id"] for t in client.get("/api/tasks", headers=headers).json()["tasks"]] == [new_task]
+    planner = make_user("tham-muu", "planner")
+    refused = move(new["id"], 1, planner)  # only a team user belongs to a team
+    assert refused.status_code == 422 and "phải thuộc một tổ" in refused.json()["detail"]
+    latest = client.get("/api/audit", headers=admin).json()[0]
+    assert (latest["action"], latest["target_user"], latest["target_team"], latest["details"]) == (
+        "move_user",
+        "can-bo",
+        "Tổ mới",
+        {"before": "Tổ cũ", "after": "Tổ mới"},
+    )
+    assert latest["action_label"] == "Chuyển người dùng sang tổ khác"
+
+
+def test_a_role_change_takes_the_scope_of_the_new_role_and_ends_the_users_sessions(
+    client, admin, make_user, bearer, conn
+) -> None:
+    """A team leader promoted to command: the team goes with the team role (a team user has a team, others none),
+    every session ends at once (the rights change: a trigger on users, whoever changes the role), and the audit says
+    role, team and province before and after."""
+    team = client.post("/api/teams", json={"name": "Tổ trưởng", "communes": [AREA_A]}, headers=admin).json()
+    leader = make_user("to-truong", "team", team["id"])
+    headers = bearer(leader)
+    assert client.get("/api/auth/me", headers=headers).status_code == 200
+
+    def role(body: dict, version: int = 1):
+        return client.put(f"/api/users/{leader}/role", json={**body, "version": version}, headers=admin)
+
+    assert role({"role": "team", "team_id": team["id"]}).status_code == 422  # the same role: nothing to change
+    with_team = role({"role": "command", "team_id": team["id"]})
+    assert with_team.status_code == 422 and "phải thuộc một tổ" in with_team.json()["detail"]
+    assert client.get("/api/auth/me", headers=headers).status_code == 200  # refusals end nothing
+    promoted = role({"role": "command", "province_code": "31"})
+    assert promoted.status_code == 200, promoted.text
+    assert {k: promoted.json()[k] for k in ("role", "team", "province_code", "version")} == {
+        "role": "command",
+        "team": None,
+        "province_code": "31",
+        "version": 2,
+    }
+    assert promoted.json()["former_team"]["name"] == "Tổ trưởng"
+    assert client.get("/api/auth/me", headers=headers).status_code == 401
+    reason = conn.execute(text("SELECT revoked_reason FROM sessions WHERE user_id = :u"), {"u": leader}).scalar_one()
+    assert reason == "role"
+    assert client.get("/api/auth/me", headers=bearer(leader)).json()["role"] == "command"  # a new login: new rights
+    assert role({"role": "planner"}).status_code == 412
+    latest = client.get("/api/audit", headers=admin).json()[0]
+    assert (latest["action"], latest["target_user"], latest["action_label"]) == (
+        "change_user_role",
+        "to-truong",
+        "Đổi vai trò người dùng",
+    )
+    assert latest["details"] == {
+        "role": {"before": "team", "after": "command"},
+        "team": {"before": "Tổ trưởng", "after": None},
+        "province_code": {"before": None, "after": "31"},
+    }
+    back = role({"role": "team"}, 2)
+    assert back.status_code == 422 and "phải thuộc một tổ" in back.json()["detail"]
+
+
+def test_an_administrator_cannot_change_their_own_role(client, admin) -> None:
+    """Nobody would have checked the rights an administrator gives themselves (the last one would lock everyone out)."""
+    me = client.get("/api/auth/me", headers=admin).json()
+    body = {"role": "command", "version": _version(client, admin, me["id"])}
+    own = client.put(f"/api/users/{me['id']}/role", json=body, headers=admin)
+    assert own.status_code == 422 and own.json()["detail"].startswith("không thể tự đổi vai trò của chính mình")
+    assert client.get("/api/auth/me", headers=admin).json()["role"] == "admin"

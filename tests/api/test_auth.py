@@ -219,6 +219,54 @@ def test_cli_adds_teams_and_users_and_lists_them(db_env, engine, monkeypatch, ca
             conn.execute(text("DELETE FROM teams WHERE name LIKE 'Tổ CLI%'"))
 
 
+def test_cli_renames_a_team_moves_a_user_and_changes_a_role(db_env, engine, monkeypatch, capsys) -> None:
+    """`diaban teams rename`, `diaban users move` and `diaban users role` are the page's services: the same rules,
+    the same audit lines; the role change ends the user's sessions."""
+    monkeypatch.setenv("DIABAN_DATABASE_URL", db_env["DIABAN_DATABASE_URL"])
+
+    def diaban(*args: str) -> tuple[int, str, str]:
+        monkeypatch.setattr(sys, "stdin", io.StringIO("mat-khau-dai-du\n"))
+        code = main(list(args))
+        out = capsys.readouterr()
+        return code, out.out, out.err
+
+    try:
+        assert diaban("teams", "add", "Tổ CLI A", "--communes", "10507")[0] == 0
+        assert diaban("teams", "add", "Tổ CLI B", "--communes", "10525")[0] == 0
+        assert diaban("users", "add", "cli-can-bo", "--role", "team", "--team", "Tổ CLI A", "--password-stdin")[0] == 0
+        code, out, _ = diaban("teams", "rename", "Tổ CLI A", "Tổ CLI Một")
+        assert code == 0 and "'Tổ CLI A' thành 'Tổ CLI Một'" in out, out
+        code, _, err = diaban("teams", "rename", "Tổ CLI Một", "tổ cli b")
+        assert code == 3 and "tổ công tác 'Tổ CLI B' đã tồn tại" in err, err
+        code, out, _ = diaban("users", "move", "cli-can-bo", "--team", "Tổ CLI B")
+        assert code == 0 and "từ tổ 'Tổ CLI Một' sang tổ 'Tổ CLI B'" in out, out
+        with engine.begin() as conn:
+            user_id = conn.execute(text("SELECT id FROM users WHERE username = 'cli-can-bo'")).scalar_one()
+            open_session(conn, user_id, 30)
+        code, _, err = diaban("users", "role", "cli-can-bo", "--role", "command", "--team", "Tổ CLI B")
+        assert code == 2 and "phải thuộc một tổ" in err, err
+        code, out, _ = diaban("users", "role", "cli-can-bo", "--role", "command")
+        assert code == 0 and "Ban chỉ huy" in out and "phiên đăng nhập" in out, out
+        with engine.connect() as conn:
+            ended = conn.execute(text("SELECT revoked_reason FROM sessions WHERE user_id = :u"), {"u": user_id})
+            assert ended.scalars().all() == ["role"]
+            actions = conn.execute(
+                text("""SELECT action, details FROM admin_audit WHERE target_user_id = :u OR target_team = 'Tổ CLI Một'
+                        ORDER BY id"""),
+                {"u": user_id},
+            ).all()
+        assert [a for a, _ in actions] == ["create_user", "rename_team", "move_user", "change_user_role"]
+        assert actions[2][1] == {"before": "Tổ CLI Một", "after": "Tổ CLI B"}
+        assert actions[3][1]["role"] == {"before": "team", "after": "command"}
+    finally:
+        with engine.begin() as conn:
+            conn.execute(text("DELETE FROM users WHERE username = 'cli-can-bo'"))
+            conn.execute(
+                text("DELETE FROM team_areas WHERE team_id IN (SELECT id FROM teams WHERE name LIKE 'Tổ CLI%')")
+            )
+            conn.execute(text("DELETE FROM teams WHERE name LIKE 'Tổ CLI%'"))
+
+
 def test_demo_accounts_cover_every_commune_with_contiguous_areas_and_share_one(conn) -> None:
     logins = seed_demo_accounts(conn, lambda password: "demo-hash", n_areas=12)
     assert [(x["username"], x["role"]) for x in logins[:3]] == list(DEMO_STAFF)

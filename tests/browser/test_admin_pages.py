@@ -60,3 +60,54 @@ def test_deactivating_a_user_asks_first_and_nothing_happens_when_declined(chromi
     assert page.locator("#user-table tr[data-username=thammuu] td.state").inner_text() == "Hoạt động"
     assert errors == []
     page.close()
+
+
+def test_a_member_is_moved_then_promoted_and_a_team_renamed_on_a_phone(chromium, server: str, city: Engine) -> None:
+    """An officer transferred to another team, then promoted to command (asked first: it logs them out), and a team
+    renamed after a reorganisation — on a phone, each told in Vietnamese and written to the audit."""
+    from gis.store.accounts import create_user
+
+    with city.begin() as conn:
+        first, second = conn.execute(text("SELECT id, name FROM teams ORDER BY id LIMIT 2")).all()
+        create_user(conn, "chuyen-to", "not-a-hash", "team", first.id)
+    page, errors = open_as(chromium, server, "quantri", PHONE)
+    asked: list[str] = []
+
+    def accept(dialog) -> None:
+        asked.append(dialog.message)
+        dialog.accept()
+
+    page.on("dialog", accept)
+    card = "#user-table .card[data-username=chuyen-to]"
+    page.click("#user-table tr[data-username=chuyen-to]")
+    page.click(f"{card} details.place summary")
+    page.select_option(f"{card} select[name=team]", str(second.id))
+    page.locator(f"{card} button[data-action=place]").scroll_into_view_if_needed()
+    shot(page, "admin-move-user-phone")
+    page.click(f"{card} button[data-action=place]")
+    wait_message(page, f"Đã chuyển chuyen-to từ tổ «{first.name}» sang tổ «{second.name}»")
+    assert asked == []  # a move keeps the session: nothing to confirm
+    assert page.locator("#user-table tr[data-username=chuyen-to] td").nth(2).inner_text() == second.name
+    page.select_option(f"{card} select[name=role]", "command")
+    assert page.locator(f"{card} select[name=team]").is_disabled()
+    page.click(f"{card} button[data-action=place]")
+    wait_message(page, "chuyen-to: vai trò «Ban chỉ huy», đã đăng xuất khỏi mọi thiết bị")
+    assert len(asked) == 1 and "đăng xuất" in asked[0] and "«Tổ công tác» sang «Ban chỉ huy»" in asked[0], asked
+
+    page.click("nav.tabs button[data-tab=teams]")
+    page.select_option("#team-pick", str(second.id))
+    page.fill("#team-rename input[name=name]", "Đội Cảnh sát điều tra tội phạm về ma túy")
+    page.click("#team-rename button[type=submit]")
+    wait_message(page, f"Đã đổi tên tổ «{second.name}» thành «Đội Cảnh sát điều tra tội phạm về ma túy»")
+    page.click("nav.tabs button[data-tab=audit]")
+    audit = page.locator("#audit li").all_inner_texts()[:3]
+    assert audit[0].endswith(
+        f"Đổi tên tổ công tác — Đội Cảnh sát điều tra tội phạm về ma túy ({second.name} → Đội"
+        " Cảnh sát điều tra tội phạm về ma túy)"
+    ), audit
+    assert "Đổi vai trò người dùng — chuyen-to (Tổ công tác → Ban chỉ huy)" in audit[1], audit
+    assert f"Chuyển người dùng sang tổ khác — chuyen-to, {second.name} ({first.name} → {second.name})" in audit[2], (
+        audit
+    )
+    assert errors == []
+    page.close()

@@ -1,5 +1,6 @@
-// Administration page: users (create with a password shown once, deactivate, reset the password, unlock), teams
-// and their areas picked on the map or in a searchable list, effective from a date with the history kept, the audit.
+// Administration page: users (create with a password shown once, move to another team or role, deactivate, reset the
+// password, unlock), teams (renamed) and their areas picked on the map or in a searchable list, effective from a date
+// with the history kept, the audit.
 "use strict";
 
 diabanPages.admin = async function startAdmin(map, cfg) {
@@ -57,6 +58,7 @@ diabanPages.admin = async function startAdmin(map, cfg) {
   const teamPick = document.getElementById("team-pick");
   const teamForm = document.getElementById("team-form");
   const summary = document.getElementById("team-summary");
+  const renameForm = document.getElementById("team-rename");
   let teams = [];
 
   async function loadTeams(keep = teamPick.value) {
@@ -102,6 +104,8 @@ diabanPages.admin = async function startAdmin(map, cfg) {
     selected.clear();
     teamForm.valid_from.value = viDate(new Date());
     document.getElementById("team-name").hidden = Boolean(team);
+    renameForm.hidden = !team;
+    if (team) renameForm.name.value = team.name;
     document.getElementById("team-save").textContent = team ? "Lưu địa bàn mới" : CREATE_TEAM;
     const history = document.querySelector("#area-history tbody");
     history.replaceChildren();
@@ -154,6 +158,17 @@ diabanPages.admin = async function startAdmin(map, cfg) {
       }
     } catch (error) { failed(error, () => teamForm.requestSubmit()); }
   });
+  // A new name for the team picked: the same team (members, area, tasks, history), the audit names both.
+  renameForm.addEventListener("submit", async (event) => {
+    event.preventDefault();
+    const team = teams.find((t) => String(t.id) === teamPick.value);
+    try {
+      const renamed = await api(`/api/teams/${team.id}/name`, { method: "PUT",
+        body: JSON.stringify({ name: renameForm.name.value.trim(), version: team.version }) });
+      await refreshAfterSave(`Đã đổi tên tổ «${renamed.before}» thành «${renamed.name}»`,
+        () => Promise.all([loadTeams(String(team.id)), loadUsers(), loadAudit()]), TO_SEE);
+    } catch (error) { failed(error, () => renameForm.requestSubmit()); }
+  });
   // How to see what was saved when the lists could not be loaded again after it (refreshAfterSave).
   const TO_SEE = "tải lại trang để xem danh sách mới";
 
@@ -187,10 +202,79 @@ diabanPages.admin = async function startAdmin(map, cfg) {
     } catch (error) { failed(error, () => newUser.requestSubmit()); }
   });
 
+  // Tasks belong to teams, not people: the team a user left keeps its open tasks, with nobody to work them once it
+  // has no active member left (command gives them to another team).
+  function leftText(former) {
+    if (!former || !former.open_tasks) return "";
+    return `. Nhiệm vụ thuộc về tổ, không thuộc người: ${former.open_tasks} nhiệm vụ đang mở ở lại tổ «${former.name}»` +
+      (former.active_members ? "" : "; tổ không còn ai hoạt động, chỉ huy cần giao lại các nhiệm vụ này");
+  }
+
+  // A user's new place: the same role with another team moves a team user (their session goes on, the next request
+  // reads the new team); another role asks first, as it logs the person out everywhere. What it did, or null.
+  async function savePlace(u, role, teamId) {
+    if (role === "team" && !teamId) { notify("Hãy chọn tổ công tác", true); return null; }
+    if (role === u.role) {
+      if (teamId === u.team_id || !teamId) { notify("Hãy chọn tổ khác hoặc vai trò khác", true); return null; }
+      const moved = await api(`/api/users/${u.id}/team`, { method: "PUT",
+        body: JSON.stringify({ team_id: teamId, version: u.version }) });
+      return `Đã chuyển ${u.username} từ tổ «${moved.former_team.name}» sang tổ «${moved.team}»` + leftText(moved.former_team);
+    }
+    const to = cfg.roleLabels[role];
+    if (!window.confirm(`Đổi vai trò của ${u.username} từ «${cfg.roleLabels[u.role]}» sang «${to}»? Người dùng bị ` +
+      "đăng xuất ngay trên mọi thiết bị và phải đăng nhập lại.")) return null;
+    const changed = await api(`/api/users/${u.id}/role`, { method: "PUT", body: JSON.stringify({ role, team_id: teamId,
+      province_code: cfg.provincialRoles.includes(role) ? u.province_code : null, version: u.version }) });
+    return `${u.username}: vai trò «${to}»${changed.team ? `, tổ «${changed.team}»` : ""}, đã đăng xuất khỏi mọi thiết bị` +
+      leftText(changed.former_team);
+  }
+
+  // Runs a user's action from its control `b` (a button, a form's button): what it did is told and the lists follow;
+  // nothing (cancelled): usable again. Once done it stays disabled even when the lists cannot be loaded (a second
+  // «Cấp lại mật khẩu» would make another password).
+  async function act(b, run, retry) {
+    b.disabled = true;
+    let done;
+    try { done = await run(); } catch (error) {
+      b.disabled = false;
+      failed(error, retry);
+      return;
+    }
+    if (done) await refreshAfterSave(done, () => Promise.all([loadUsers(), loadTeams(), loadAudit()]), TO_SEE);
+    else b.disabled = false;
+  }
+
+  // «Chuyển tổ / đổi vai trò» under a user's row: a role, and a team for the team role.
+  function placeForm(u) {
+    const box = document.createElement("details");
+    box.className = "place";
+    box.dataset.keep = "place";
+    const roles = Object.entries(cfg.roleLabels).map(([code, label]) => `<option value="${code}">${escapeHtml(label)}</option>`);
+    const teamOptions = teams.map((t) => `<option value="${t.id}">${escapeHtml(t.name)}</option>`);
+    box.innerHTML = `<summary>Chuyển tổ / đổi vai trò</summary><form class="stack">
+      <label>Vai trò <select name="role">${roles.join("")}</select></label>
+      <label>Tổ công tác (chỉ với vai trò tổ công tác) <select name="team"><option value="">—</option>${teamOptions.join("")}
+      </select></label><p class="hint">Đổi vai trò: người dùng bị đăng xuất. Chuyển tổ: nhiệm vụ đang mở ở lại tổ cũ
+      (nhiệm vụ thuộc về tổ, không thuộc người).</p><button type="submit" data-action="place">Lưu</button></form>`;
+    const form = box.querySelector("form");
+    const fit = () => {
+      form.team.disabled = form.role.value !== "team";
+      if (form.team.disabled) form.team.value = "";
+    };
+    form.role.value = u.role;
+    form.team.value = u.team_id ?? "";
+    form.role.addEventListener("change", fit);
+    fit();
+    form.addEventListener("submit", (event) => {
+      event.preventDefault();
+      act(form.querySelector("button"), () => savePlace(u, form.role.value, form.team.value ? Number(form.team.value) : null),
+        () => form.requestSubmit());
+    });
+    return box;
+  }
+
   const userState = (u) => (!u.active ? "Ngừng hoạt động" : u.locked ? `Bị khóa đến ${viDateTime(u.locked_until)}` : "Hoạt động");
-  // A user's actions, under its row once opened: each says what it did (nothing: cancelled), then the lists follow.
-  // Once done, its button stays disabled even when the lists cannot be loaded (a second «Cấp lại mật khẩu» would
-  // make another password).
+  // A user's actions, under its row once opened (act).
   function userActions(u) {
     const box = document.createElement("div");
     box.className = "card actions";
@@ -200,17 +284,7 @@ diabanPages.admin = async function startAdmin(map, cfg) {
       b.type = "button";
       b.textContent = label;
       b.dataset.action = action;
-      b.onclick = async () => {
-        b.disabled = true;
-        let done;
-        try { done = await run(); } catch (error) {
-          b.disabled = false;
-          failed(error, () => b.click());
-          return;
-        }
-        if (done) await refreshAfterSave(done, () => Promise.all([loadUsers(), loadAudit()]), TO_SEE);
-        else b.disabled = false;
-      };
+      b.onclick = () => act(b, run, () => b.click());
       box.appendChild(b);
     };
     if (u.locked) {
@@ -230,6 +304,7 @@ diabanPages.admin = async function startAdmin(map, cfg) {
       await api(`/api/users/${u.id}`, { method: "PATCH", body: JSON.stringify({ active: !u.active, version: u.version }) });
       return `${u.username}: ${u.active ? "đã ngừng kích hoạt" : "đã kích hoạt lại"}`;
     });
+    box.appendChild(placeForm(u));
     return box;
   }
 
@@ -258,7 +333,10 @@ diabanPages.admin = async function startAdmin(map, cfg) {
       const target = [a.target_user, a.target_team].filter(Boolean).map(escapeHtml).join(", ");
       const from = a.details.valid_from ? ` từ ${viDate(a.details.valid_from)}` : "";
       const changes = a.details.added ? ` (${from.trim()}: thêm ${a.details.added.length}, bớt ` +
-        `${a.details.removed.length} xã/phường)` : a.details.communes ? ` (${a.details.communes.length} xã/phường${from})` : "";
+        `${a.details.removed.length} xã/phường)` : a.details.communes ? ` (${a.details.communes.length} xã/phường${from})`
+        : "after" in a.details ? ` (${escapeHtml(a.details.before ?? "—")} → ${escapeHtml(a.details.after ?? "—")})`
+        : a.details.role ? ` (${escapeHtml(cfg.roleLabels[a.details.role.before])} → ` +
+          `${escapeHtml(cfg.roleLabels[a.details.role.after])})` : "";
       return `<li><time>${viDateTime(a.at)}</time> ${escapeHtml(a.actor)}: ${escapeHtml(a.action_label)}` +
         `${target ? " — " + target : ""}${changes}</li>`;
     }).join("") || "<li class=\"none\">Chưa có thao tác nào.</li>";
