@@ -271,8 +271,8 @@ def test_command_and_team_take_a_hotspot_from_detection_to_closure(chromium, ser
     assert marker_colour(page, hotspot) == colours["verified"]
 
     open_hotspot_row(page, hotspot)
-    card.locator("button.assign-open").click()
-    card.locator("select[name=team]").wait_for()
+    card.locator("summary.assign-open").click()
+    card.locator("select[name=team]:enabled").wait_for()  # the teams came
     assert team in card.locator("select[name=team]").inner_text()
     shot(page, "command-assign")
     due = card.locator("form.assign input[name=due]").input_value()
@@ -589,9 +589,9 @@ def test_command_gives_a_hotspots_task_to_another_team_with_a_reason(chromium, s
     page, errors = open_as(chromium, server, "chihuy", DESKTOP)
     open_hotspot_row(page, hotspot)
     card = page.locator(f"#hotspot-table .card[data-hotspot-id='{hotspot}']")
-    card.locator("button.assign-open", has_text="Giao lại cho tổ khác").click()
+    card.locator("summary.assign-open", has_text="Giao lại cho tổ khác").click()
     team = card.locator("form.assign select[name=team]")
-    team.wait_for()
+    card.locator("form.assign select[name=team]:enabled").wait_for()  # the teams came
     choices = [int(v) for v in team.locator("option").evaluate_all("os => os.map(o => o.value)")]
     assert choices and holder not in choices  # another team, the one holding it is not offered
     card.locator("form.assign input[name=note]").fill("Tổ đang giữ bận chuyên án khác")

@@ -95,14 +95,13 @@ diabanPages.command = async function startCommand(map, cfg) {
     return { params, cell, bandwidth, sigma, kernel };
   }
 
-  let heatRequest = 0;
+  const newestHeat = newestOnly();  // the map may move on before the surface comes
   async function loadHeat() {
     const legend = document.getElementById("heat-legend");
     const { params, cell, bandwidth, sigma, kernel } = heatQuery();
-    const mine = ++heatRequest;
     try {
-      const overlay = await api(`/api/heat?format=overlay&${params}`);
-      if (mine !== heatRequest) return;  // the map moved on meanwhile
+      const overlay = await newestHeat(() => api(`/api/heat?format=overlay&${params}`));
+      if (overlay === STALE) return;
       layers.heat.clearLayers();
       if (!overlay.image) { legend.textContent = "Không có vụ việc nào trong vùng và bộ lọc đã chọn"; return; }
       // Lighter at street zoom, where the surface covers the whole view and the names and incidents must show.
@@ -118,7 +117,7 @@ diabanPages.command = async function startCommand(map, cfg) {
         (overlay.without_point ? `; ${VI_NUMBER.format(overlay.without_point)} vụ việc không có tọa độ ` +
           "(xếp theo mã xã hoặc địa chỉ) không có trên bản đồ" : "");
     } catch (error) {
-      if (mine === heatRequest) legend.textContent = error.message;
+      legend.textContent = error.message;
     }
   }
 
@@ -219,10 +218,29 @@ diabanPages.command = async function startCommand(map, cfg) {
       loadTaskRegister(true), loadTaskKpis(), loadInbox()]), "tải lại trang để xem bản đồ và danh sách mới");
   }
 
+  // Changes on their way, by what they change (`hotspot-3`, `task-7`): every card of that hotspot or task on the page
+  // — drawn again meanwhile (the register sorted, loaded again after another change), in a popup — has its buttons
+  // disabled until the change is stored and the page loaded again after it, or refused. Drawn afresh, a card had them
+  // enabled: a second click sent the change twice, the second refused as «đã thay đổi».
+  const sending = onTheirWay(() => document.querySelectorAll(".card[data-changes]").forEach(showSending));
+  const changeKey = (kind, id) => `${kind}-${id}`;
+  function showSending(card) {
+    const busy = card.dataset.changes.split(" ").some((key) => sending.has(key));
+    card.querySelectorAll("button").forEach((button) => { button.disabled = busy; });
+  }
+  // A card of a hotspot and its task, or of a task and its hotspot (a change of one may change what the other allows).
+  function guarded(card, hotspotId, taskId) {
+    card.dataset.changes = [hotspotId && changeKey("hotspot", hotspotId), taskId && changeKey("task", taskId)]
+      .filter(Boolean).join(" ");
+    showSending(card);
+    return card;
+  }
+
   // A note field (`keep`: its name in the card, kept when the card is drawn again) and one button per action; an
   // action that needs a note refuses to go without one. With `comment`, the note may also go to the team alone (no
-  // change of state): it reads it in its notices. `run` and `comment` send, and answer what was stored.
-  function actionBox(keep, actions, labels, run, comment = null) {
+  // change of state): it reads it in its notices. `run` and `comment` send (a change of `changes`: a changeKey), and
+  // answer what was stored.
+  function actionBox(keep, changes, actions, labels, run, comment = null) {
     const box = document.createElement("div");
     box.className = "actions";
     if (!actions.length && !comment) return box;
@@ -232,31 +250,26 @@ diabanPages.command = async function startCommand(map, cfg) {
     note.setAttribute("aria-label", "Ghi chú");
     note.dataset.keep = keep;
     box.appendChild(note);
-    // Once stored, the note is emptied (not a draft for the card drawn again to keep) and the page follows; whether it
-    // was stored.
-    async function send(request, retry) {
+    // Once stored, the note is emptied (not a draft for the card drawn again to keep) and the page follows.
+    const send = (request, retry) => sending.during(changes, async () => {
       let done;
-      try { done = await request(); } catch (error) { failed(error, retry); return false; }
+      try { done = await request(); } catch (error) { failed(error, retry); return; }
       note.value = "";
       await changed(done);
-      return true;
-    }
+    });
     for (const action of actions) {
       const button = document.createElement("button");
       button.type = "button";
       button.textContent = labels[action.to] || action.to;
       button.dataset.action = action.to;
       if (action.note_required) button.classList.add("needs-note");
-      button.onclick = async () => {
+      button.onclick = function act() {
         if (action.note_required && !note.value.trim()) {
           notify(`«${button.textContent}» cần ghi chú: hãy nhập vào ô ghi chú`, true);
           note.focus();
           return;
         }
-        box.querySelectorAll("button").forEach((b) => { b.disabled = true; });
-        if (!await send(() => run(action.to, note.value), () => button.click())) {
-          box.querySelectorAll("button").forEach((b) => { b.disabled = false; });
-        }
+        send(() => run(action.to, note.value), act);
       };
       box.appendChild(button);
     }
@@ -265,11 +278,9 @@ diabanPages.command = async function startCommand(map, cfg) {
       button.type = "button";
       button.textContent = "Gửi ghi chú cho tổ";
       button.className = "comment";
-      button.onclick = async () => {
+      button.onclick = function act() {
         if (!note.value.trim()) { notify("Hãy viết ghi chú gửi tổ vào ô ghi chú", true); note.focus(); return; }
-        box.querySelectorAll("button").forEach((b) => { b.disabled = true; });
-        await send(() => comment(note.value.trim()), () => button.click());
-        box.querySelectorAll("button").forEach((b) => { b.disabled = false; });
+        send(() => comment(note.value.trim()), act);
       };
       box.appendChild(button);
     }
@@ -314,14 +325,15 @@ diabanPages.command = async function startCommand(map, cfg) {
         <b class="status">${escapeHtml(cfg.statusLabels[p.status] || p.status)}</b></p>
       <p>${escapeHtml(communeName(p.commune_code))}; ${incidents}</p>
       ${p.note ? `<p class="note">Ghi chú: «${escapeHtml(p.note)}»</p>` : ""}${task}${monitoring}`;
-    card.appendChild(actionBox("hotspot-note", p.actions, cfg.hotspotActionLabels, (to, note) => moveHotspot(p, to, note)));
-    card.appendChild(actionBox("task-note", p.task_actions, cfg.taskActionLabels,
+    card.appendChild(actionBox("hotspot-note", changeKey("hotspot", p.id), p.actions, cfg.hotspotActionLabels,
+      (to, note) => moveHotspot(p, to, note)));
+    card.appendChild(actionBox("task-note", changeKey("task", p.task_id), p.task_actions, cfg.taskActionLabels,
       (to, note) => moveTask(p.task_id, p.task_version, to, note), commentTo(p.task_id, p.task_team, p.task_state)));
-    if (p.may_open_task) card.appendChild(assignButton("Giao nhiệm vụ đấu tranh, triệt xóa…", p, null));
-    if (p.task_state === "unassigned") card.appendChild(assignButton("Giao cho tổ công tác…", p, p.task_id));
-    if (p.task_state === "assigned") card.appendChild(assignButton("Giao lại cho tổ khác…", p, p.task_id));
+    if (p.may_open_task) card.appendChild(assignFold("Giao nhiệm vụ đấu tranh, triệt xóa…", p, null));
+    if (p.task_state === "unassigned") card.appendChild(assignFold("Giao cho tổ công tác…", p, p.task_id));
+    if (p.task_state === "assigned") card.appendChild(assignFold("Giao lại cho tổ khác…", p, p.task_id));
     card.appendChild(historyToggle(() => hotspotHistory(p)));
-    return card;
+    return guarded(card, p.id, p.task_id);
   }
 
   // A history, loaded when opened: lines of {at, text}, oldest first.
@@ -361,61 +373,79 @@ diabanPages.command = async function startCommand(map, cfg) {
     ];
   }
 
-  // Teams covering the hotspot (or, for a task without one, its commune), least loaded (the suggestion) first;
-  // command confirms or picks another. `p`: a hotspot, or {id: its hotspot, commune_code, task_version, task_team}.
-  function assignButton(label, p, taskId) {
-    const button = document.createElement("button");
-    button.type = "button";
-    button.textContent = label;
-    button.className = "assign-open";
-    button.onclick = () => assignForm(p, taskId, button);
-    return button;
+  // Giving a hotspot a task (`taskId` null), or a task to a team, or to another: a fold whose form offers the teams
+  // covering the hotspot (or, for a task without one, its commune), least loaded (the suggestion) first, asked each
+  // time it opens; command confirms or picks another. Opened, with its team chosen and its reason typed, it stays so
+  // when the card is drawn again (data-keep: it used to go back to a plain button). `p`: a hotspot, or {id: its
+  // hotspot, commune_code, task_version, task_team}.
+  function assignFold(label, p, taskId) {
+    const fold = document.createElement("details");
+    fold.className = "assign";
+    fold.dataset.keep = "assign";
+    const due = new Date(Date.now() + 30 * 86400000);
+    fold.innerHTML = `<summary class="assign-open">${escapeHtml(label)}</summary><form class="assign">
+      <label>Tổ công tác (gợi ý: ít việc đang mở nhất) <select name="team" data-keep="assign-team" disabled></select></label>
+      ${taskId ? "" : `<label>Hạn <input name="due" value="${viDate(due)}" placeholder="dd/mm/yyyy" data-keep="assign-due"></label>`}
+      ${p.task_team ? `<label>Lý do giao lại (tổ đang giữ sẽ được báo) <input name="note" maxlength="4000" data-keep="assign-note"></label>` : ""}
+      <button type="submit">${p.task_team ? "Giao lại" : "Giao nhiệm vụ"}</button></form>`;
+    const form = fold.querySelector("form");
+    fold.addEventListener("toggle", () => { if (fold.open) offerTeams(p, form.team); });
+    form.onsubmit = (event) => { event.preventDefault(); assign(p, taskId, fold); };
+    return fold;
   }
 
-  async function assignForm(p, taskId, button) {
-    button.disabled = true;
+  // The teams a task may go to, in the form's choice: the one chosen before (or kept for it when the card was drawn
+  // again: common.js putBack, data-kept) chosen again if it is still offered.
+  async function offerTeams(p, select) {
+    const chosen = select.value || select.dataset.kept;
+    const say = (words) => { select.innerHTML = `<option value="">${words}</option>`; };
+    if (chosen) select.dataset.kept = chosen;  // kept while the teams are asked for
+    select.disabled = true;
+    say("Đang tìm tổ phụ trách…");
     try {
       const place = p.id ? `hotspot_id=${p.id}` : `commune=${encodeURIComponent(p.commune_code)}`;
       const suggestion = await api(`/api/tasks/suggest-assignee?${place}`);
       // A reassignment goes to another team: those of the area first, then any other (the area's may be the one).
       const candidates = p.task_team ? suggestion.candidates.filter((c) => c.name !== p.task_team) : suggestion.candidates;
       const others = p.task_team ? allTeams.filter((t) => t.name !== p.task_team && !candidates.some((c) => c.team_id === t.id)) : [];
-      if (!candidates.length && !others.length) { notify("Không có tổ công tác nào phụ trách địa bàn này", true); return; }
-      const due = new Date(Date.now() + 30 * 86400000);
-      const box = document.createElement("form");
-      box.className = "assign";
-      box.innerHTML = `<label>Tổ công tác (gợi ý: ít việc đang mở nhất) <select name="team">${candidates.map((c) =>
-        `<option value="${c.team_id}">${escapeHtml(c.name)} — ${VI_NUMBER.format(c.open_tasks)} việc</option>`).join("")}
-        ${others.length ? `<optgroup label="Tổ ngoài địa bàn">${others.map((t) =>
-          `<option value="${t.id}">${escapeHtml(t.name)}</option>`).join("")}</optgroup>` : ""}
-        </select></label>
-        ${taskId ? "" : `<label>Hạn <input name="due" value="${viDate(due)}" placeholder="dd/mm/yyyy"></label>`}
-        ${p.task_team ? `<label>Lý do giao lại (tổ đang giữ sẽ được báo) <input name="note" maxlength="4000"></label>` : ""}
-        <button type="submit">${p.task_team ? "Giao lại" : "Giao nhiệm vụ"}</button>`;
-      box.onsubmit = (event) => { event.preventDefault(); assign(p, taskId, box); };
-      button.replaceWith(box);
+      if (!candidates.length && !others.length) { say("Không có tổ công tác nào phụ trách địa bàn này"); return; }
+      select.innerHTML = candidates.map((c) =>
+        `<option value="${c.team_id}">${escapeHtml(c.name)} — ${VI_NUMBER.format(c.open_tasks)} việc</option>`).join("") +
+        (others.length ? `<optgroup label="Tổ ngoài địa bàn">${others.map((t) =>
+          `<option value="${t.id}">${escapeHtml(t.name)}</option>`).join("")}</optgroup>` : "");
+      select.disabled = false;
+      if ([...select.options].some((o) => o.value === chosen)) select.value = chosen;
+      delete select.dataset.kept;
     } catch (error) {
-      button.disabled = false;
-      failed(error, () => button.click());
+      say("Chưa tải được danh sách tổ");
+      failed(error, () => offerTeams(p, select));
     }
   }
 
-  async function assign(p, taskId, box) {
-    box.querySelector("button").disabled = true;
-    try {
-      const team = Number(box.team.value);
-      const task = taskId
-        ? await api(`/api/tasks/${taskId}/assignment`, { method: "POST", body: JSON.stringify({
-          team_id: team, version: p.task_version, note: box.note?.value.trim() ?? "" }) })
-        : await api("/api/tasks", { method: "POST", body: JSON.stringify({
-          kind: "suppression", hotspot_id: p.id, team_id: team, due_date: dayField(box.due, "Hạn") || null, priority: "high",
-        }) });
+  // Once stored, the fold is emptied and shut (nothing for the card drawn again to keep) and the page follows.
+  async function assign(p, taskId, fold) {
+    const form = fold.querySelector("form");
+    if (!form.team.value) { notify("Hãy chọn tổ công tác nhận nhiệm vụ", true); return; }
+    await sending.during(changeKey(taskId ? "task" : "hotspot", taskId || p.id), async () => {
+      let task;
+      try {
+        const team = Number(form.team.value);
+        task = taskId
+          ? await api(`/api/tasks/${taskId}/assignment`, { method: "POST", body: JSON.stringify({
+            team_id: team, version: p.task_version, note: form.note?.value.trim() ?? "" }) })
+          : await api("/api/tasks", { method: "POST", body: JSON.stringify({
+            kind: "suppression", hotspot_id: p.id, team_id: team, due_date: dayField(form.due, "Hạn") || null, priority: "high",
+          }) });
+      } catch (error) {
+        failed(error, () => assign(p, taskId, fold));
+        return;
+      }
+      form.reset();
+      form.team.innerHTML = "";
+      fold.open = false;
       await changed(`Đã giao nhiệm vụ #${task.id} cho ${task.team}, hạn ${viDate(task.due_date)}` +
         (p.id ? `; điểm nóng #${p.id}: ${cfg.statusLabels[task.hotspot_status]}` : ""));
-    } catch (error) {
-      box.querySelector("button").disabled = false;
-      failed(error, () => box.requestSubmit());
-    }
+    });
   }
 
   // A task as command sees it in its register: place, team, due date, hotspot, history; accept, return, cancel.
@@ -428,14 +458,14 @@ diabanPages.command = async function startCommand(map, cfg) {
         hạn ${dueText(t.due_date, t.overdue_days)}; ưu tiên ${escapeHtml(cfg.priorityLabels[t.priority])}</p>
       <p>${escapeHtml(t.commune_name || t.commune_code)}${t.year ? `; năm ${t.year}` : ""}${t.hotspot_id ? `; điểm nóng #${t.hotspot_id}: ` +
         escapeHtml(cfg.statusLabels[t.hotspot_status]) : ""}</p>`;
-    card.appendChild(actionBox("task-note", t.actions, cfg.taskActionLabels, (to, note) => moveTask(t.id, t.version, to, note),
-      commentTo(t.id, t.team, t.state)));
+    card.appendChild(actionBox("task-note", changeKey("task", t.id), t.actions, cfg.taskActionLabels,
+      (to, note) => moveTask(t.id, t.version, to, note), commentTo(t.id, t.team, t.state)));
     if (t.state === "unassigned" || t.state === "assigned") {
       const place = { id: t.hotspot_id, commune_code: t.commune_code, task_version: t.version, task_team: t.team };
-      card.appendChild(assignButton(t.team ? "Giao lại cho tổ khác…" : "Giao cho tổ công tác…", place, t.id));
+      card.appendChild(assignFold(t.team ? "Giao lại cho tổ khác…" : "Giao cho tổ công tác…", place, t.id));
     }
     card.appendChild(historyToggle(async () => taskLines(await api(`/api/tasks/${t.id}`))));
-    return card;
+    return guarded(card, t.hotspot_id, t.id);
   }
 
   // A hotspot added from a tip (common.js tipForm): the register's filters cleared so that it is listed, then the map,
@@ -511,14 +541,13 @@ diabanPages.command = async function startCommand(map, cfg) {
   }
 
   // Only the answer to the latest request of a register is shown (filters may change faster than answers come).
-  const latest = { hotspots: 0, tasks: 0 };
+  const newest = { hotspots: newestOnly(), tasks: newestOnly() };
   // A failure is told here, with «Thử lại»; after a change (`rethrow`) it goes to the caller, which tells the change
   // as saved with a warning.
   async function loadHotspotRegister(rethrow = false) {
-    const mine = ++latest.hotspots;
     try {
-      const found = await api(`/api/hotspots?${registerQuery("hotspot-filters", "status", "task_state")}`);
-      if (mine !== latest.hotspots) return;
+      const found = await newest.hotspots(() => api(`/api/hotspots?${registerQuery("hotspot-filters", "status", "task_state")}`));
+      if (found === STALE) return;
       hotspotRows.set(found.features.map((f) => ({ ...f.properties, lon: f.geometry.coordinates[0], lat: f.geometry.coordinates[1] })));
     } catch (error) {
       if (rethrow === true) throw error;
@@ -527,12 +556,13 @@ diabanPages.command = async function startCommand(map, cfg) {
   }
 
   async function loadTaskRegister(rethrow = false) {
-    const mine = ++latest.tasks;
     try {
-      const query = registerQuery("task-filters", "state", "state");
-      query.set("limit", "1000");
-      const found = await api(`/api/tasks?${query}`);
-      if (mine !== latest.tasks) return;
+      const found = await newest.tasks(() => {
+        const query = registerQuery("task-filters", "state", "state");
+        query.set("limit", "1000");
+        return api(`/api/tasks?${query}`);
+      });
+      if (found === STALE) return;
       taskRows.set(found.tasks);
     } catch (error) {
       if (rethrow === true) throw error;

@@ -292,6 +292,43 @@ async function refreshAfterSave(done, refresh, how, tone = false) {
   return true;
 }
 
+// Only the answer to the newest of a series of requests counts (filters, a year, the map's view change faster than
+// answers come: an older answer arriving last was drawn under the newer choice). `newestOnly()` gives a function
+// that runs `request()` and answers what it answered, or STALE when a later request of the series was made meanwhile
+// (a failure of such an older one too: it is nobody's to tell).
+const STALE = Symbol("stale");
+function newestOnly() {
+  let last = 0;
+  return async (request) => {
+    const mine = ++last;
+    try {
+      const answer = await request();
+      return mine === last ? answer : STALE;
+    } catch (error) {
+      if (mine !== last) return STALE;
+      throw error;
+    }
+  };
+}
+
+// Changes on their way, by what they change (a key; several at once are counted): `during(key, send)` answers what
+// `send()` answered, the key held meanwhile; `has(key)` says whether it is held; `onChange` is called whenever a key is
+// taken or let go (a page shows its buttons disabled meanwhile: a second click sent the change twice).
+function onTheirWay(onChange) {
+  const held = new Map();
+  return {
+    has: (key) => held.has(key),
+    async during(key, send) {
+      held.set(key, (held.get(key) || 0) + 1);
+      onChange();
+      try { return await send(); } finally {
+        if (held.get(key) > 1) held.set(key, held.get(key) - 1); else held.delete(key);
+        onChange();
+      }
+    },
+  };
+}
+
 // A local calendar day as YYYY-MM-DD (what the API's date filters take).
 function isoDay(date) {
   return `${date.getFullYear()}-${String(date.getMonth() + 1).padStart(2, "0")}-${String(date.getDate()).padStart(2, "0")}`;
@@ -929,17 +966,22 @@ function sortableTable(table, { keys, row, detail = null, onOpen = () => {}, sor
     if (counted) counted(shown.length, state.items.length);
   }
   // The open row's card drawn again (the list sorted, filtered, or loaded again after a change anywhere on the page)
-  // keeps what the user opened and typed in it and has not sent: its parts marked data-keep (a history, a note). It
-  // was drawn afresh: a history folded shut and a note half written lost, under the user's finger.
+  // keeps what the user opened and typed in it and has not sent: its parts marked data-keep (a history, a note, a form
+  // folded in a <details>). It was drawn afresh: a history folded shut and a note half written lost, under the user's
+  // finger. A choice whose options are asked for when its fold opens has none yet when put back: the chosen value
+  // waits in its data-kept (still kept if drawn again meanwhile) for whoever fills the options (command.js teamChoice).
   function keptInCard() {
     const parts = [...table.querySelectorAll("tbody tr.detail [data-keep]")];
-    return new Map(parts.map((part) => [part.dataset.keep, part.tagName === "DETAILS" ? part.open : part.value]));
+    return new Map(parts.map((part) => [part.dataset.keep,
+      part.tagName === "DETAILS" ? part.open : part.value || part.dataset.kept]));
   }
   function putBack(kept) {
     for (const part of table.querySelectorAll("tbody tr.detail [data-keep]")) {
       const was = kept.get(part.dataset.keep);
       if (!was) continue;  // closed, blank, or not in the card before
-      if (part.tagName === "DETAILS") part.open = true; else part.value = was;
+      if (part.tagName === "DETAILS") { part.open = true; continue; }
+      part.value = was;
+      if (part.value !== was) part.dataset.kept = was;  // a choice without that option yet
     }
   }
   return {

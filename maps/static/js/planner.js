@@ -176,6 +176,9 @@ diabanPages.planner = async function startPlanner(map, cfg) {
       `${VI_NUMBER.format(items.filter((i) => i.changed).length)} xã thay đổi so với năm trước${last}`;
   }
 
+  // Only the year chosen last is drawn: picked quickly one after another, an earlier year's answer coming last was
+  // drawn under the later one's title.
+  const newestYear = newestOnly();
   async function load(keepOpen = null) {
     year = select.value;
     layer.clearLayers();
@@ -188,9 +191,11 @@ diabanPages.planner = async function startPlanner(map, cfg) {
       document.getElementById(`download-${format}`).href = `/api/classifications/${year}/export?format=${format}`;
     }
     document.getElementById("download-kpi").href = `/api/reports/kpi.xlsx?year=${year}`;
-    const [result, review] = await Promise.all([
+    const answers = await newestYear(() => Promise.all([
       api(`/api/classifications/${year}?simplify_m=20`), api(`/api/classifications/${year}/review`),
-    ]);
+    ]));
+    if (answers === STALE) return;
+    const [result, review] = answers;
     features = Object.fromEntries(result.features.map((f) => [f.properties.code, f]));
     L.geoJSON(result, {
       ...inPane("classes"),
