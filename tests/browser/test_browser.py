@@ -705,11 +705,11 @@ def test_a_card_command_works_in_stays_as_it_was_when_the_list_is_drawn_again(
     card = page.locator(f"#task-table .card[data-task-id='{task_id}']")
     note = "Đề nghị tổ bổ sung biên bản, ảnh hiện trường"
     card.locator(".actions textarea").fill(note)
-    card.locator("details summary").click()
+    card.locator("details[data-keep=history] summary").click()
     card.locator("ol.history li", has_text=f"Nhiệm vụ #{task_id}").first.wait_for()
     page.click("#task-table th[data-sort=team]")  # the list drawn again
     assert card.locator(".actions textarea").input_value() == note
-    assert card.locator("details").evaluate("d => d.open")
+    assert card.locator("details[data-keep=history]").evaluate("d => d.open")
     card.locator("button.comment").click()
     wait_message(page, f"(nhiệm vụ #{task_id})")
     card.locator("ol.history li", has_text=note).wait_for()
