@@ -969,7 +969,7 @@ function sortableTable(table, { keys, row, detail = null, onOpen = () => {}, sor
   // keeps what the user opened and typed in it and has not sent: its parts marked data-keep (a history, a note, a form
   // folded in a <details>). It was drawn afresh: a history folded shut and a note half written lost, under the user's
   // finger. A choice whose options are asked for when its fold opens has none yet when put back: the chosen value
-  // waits in its data-kept (still kept if drawn again meanwhile) for whoever fills the options (command.js teamChoice).
+  // waits in its data-kept (still kept if drawn again meanwhile) for whoever fills the options (command.js offerTeams).
   function keptInCard() {
     const parts = [...table.querySelectorAll("tbody tr.detail [data-keep]")];
     return new Map(parts.map((part) => [part.dataset.keep,
