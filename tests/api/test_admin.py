@@ -33,7 +33,9 @@ def test_a_new_user_gets_a_generated_password_once_and_can_log_in(client, admin,
     assert password not in str(client.get("/api/users", headers=admin).json())
     assert password not in str(client.get("/api/audit", headers=admin).json())
     chosen = client.post(
-        "/api/users", json={"username": "tm2", "role": "planner", "password": "mat-khau-dai", "national": True}, headers=admin
+        "/api/users",
+        json={"username": "tm2", "role": "planner", "password": "mat-khau-dai", "national": True},
+        headers=admin,
     )
     assert chosen.json()["password"] is None
     stored = conn.execute(text("SELECT password_hash FROM users WHERE username = 'to-moi'")).scalar_one()
@@ -394,7 +396,8 @@ def test_a_command_or_planner_role_is_given_the_whole_country_only_when_asked_fo
     assert both.status_code == 422 and "không chọn cả hai" in both.json()["message"]
     admin_national = create("quan-tri-2", {"role": "admin", "national": True})
     assert admin_national.status_code == 422 and "mới chọn phạm vi toàn quốc" in admin_national.json()["message"]
-    assert client.get("/api/auth/me", headers=headers).json()["role"] == "team"  # refusals change nothing, create nobody
+    # Refusals change nothing and create nobody.
+    assert client.get("/api/auth/me", headers=headers).json()["role"] == "team"
     names = {u["username"] for u in client.get("/api/users", headers=admin).json()}
     assert not names & {"chi-huy-moi", "quan-tri-2"}, names
 
