@@ -820,6 +820,13 @@ class TeamAreaPeriod(_Out):
     valid_to: date | None
 
 
+#: What `national` means where a user is given a command or planner role.
+NATIONAL = (
+    "give a command or planner user the whole country; stated explicitly, never assumed: such a role without"
+    " `province_code` and without `national: true` is refused (422)"
+)
+
+
 class UserIn(_In):
     """A new user; `team_id` is required for the team role and refused for the others. Without a password one is
     generated and answered once."""
@@ -829,8 +836,9 @@ class UserIn(_In):
     role: Role
     team_id: StrictInt | None = None
     province_code: ProvinceCode | None = Field(
-        default=None, description="limit a command or planner user to one province (none: the whole country)"
+        default=None, description="limit a command or planner user to one province (required unless `national`)"
     )
+    national: StrictBool = Field(default=False, description=NATIONAL)
 
     @model_validator(mode="after")
     def _team_matches_role(self) -> UserIn:
@@ -860,12 +868,13 @@ class UserTeamIn(_In):
 
 
 class UserRoleIn(_In):
-    """Give a user read at `version` another role with its whole scope: `team_id` for the team role (and only it),
-    `province_code` for a command or planner user limited to a province (null: the whole country)."""
+    """Give a user read at `version` another role with its whole scope: `team_id` for the team role (and only it);
+    for a command or planner user either `province_code` or `national: true`."""
 
     role: Role
     team_id: StrictInt | None = None
     province_code: ProvinceCode | None = None
+    national: StrictBool = Field(default=False, description=NATIONAL)
     version: StrictInt = Field(ge=1)
 
 

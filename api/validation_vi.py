@@ -35,6 +35,7 @@ FIELD_LABELS: Mapping[str, str] = {
     "commune": "xã, phường",
     "province": "tỉnh, thành phố",
     "province_code": "mã tỉnh, thành phố",
+    "national": "phạm vi toàn quốc",
     "category": "phân loại",
     "level": "loại",
     "year": "năm",

@@ -276,7 +276,9 @@ def planner_panel(years: list[int]) -> str:
 def admin_panel() -> str:
     """Users (create with a password shown once, deactivate, reset, unlock), teams and their areas over time, audit."""
     roles = "".join(f'<option value="{code}">{escape(label)}</option>' for code, label in Role.labels().items())
-    user_columns = _columns(("username", "Tên đăng nhập"), ("role", "Vai trò"), ("team", "Tổ"), ("state", "Trạng thái"))
+    user_columns = _columns(
+        ("username", "Tên đăng nhập"), ("role", "Vai trò"), ("team", "Tổ / phạm vi"), ("state", "Trạng thái")
+    )
     return rf"""<main class="panel"><div id="message" class="message" role="status" aria-live="polite"></div>
       {help_panel(Role.ADMIN)}
       {_tabs(("users", "Người dùng"), ("teams", "Tổ, địa bàn"), ("audit", "Nhật ký quản trị"))}
@@ -288,11 +290,13 @@ def admin_panel() -> str:
           <label>Vai trò <select name="role">{roles}</select></label>
           <label>Tổ công tác (chỉ với vai trò tổ công tác) <select name="team" disabled>
             <option value="">—</option></select></label>
+          <label>Phạm vi (chỉ với vai trò ban chỉ huy, tham mưu) <select name="province" disabled>
+            <option value="">—</option></select></label>
           <button type="submit">Tạo người dùng và cấp mật khẩu</button>
         </form>
         <div id="secret" class="secret" role="alert" hidden></div>
         <h2>Người dùng</h2>
-        <input id="user-search" class="search" type="search" placeholder="Tìm theo tên, vai trò, tổ" aria-label="Tìm người dùng">
+        <input id="user-search" class="search" type="search" placeholder="Tìm theo tên, vai trò, tổ, phạm vi" aria-label="Tìm người dùng">
         <p class="hint">Bấm vào một người dùng để cấp lại mật khẩu, mở khóa, chuyển tổ, đổi vai trò, ngừng hoặc kích
           hoạt lại.</p>
         <table class="register" id="user-table"><thead><tr>{user_columns}</tr></thead><tbody></tbody></table>

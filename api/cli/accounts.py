@@ -12,7 +12,7 @@ from typing import TYPE_CHECKING
 from api.cli.vi import cli_int, parser_options
 from models.domain.access import PASSWORD_MAX_CHARS, PASSWORD_MIN_CHARS
 from models.errors import InvalidRequest
-from models.vocabulary import Role
+from models.vocabulary import PROVINCIAL_ROLES, Role
 
 if TYPE_CHECKING:
     from sqlalchemy import Connection
@@ -102,8 +102,15 @@ def cmd_users_add(args: argparse.Namespace) -> None:
             conn, getpass.getuser(), args.name, hash_password(password), args.role, team_id, args.province
         )
     team = f", tổ {args.team}" if args.team else ""
-    province = f", giới hạn trong tỉnh, thành phố mã {args.province}" if args.province else ""
-    print(f"Đã tạo người dùng #{user_id} '{args.name}' vai trò {Role.labels()[args.role]}{team}{province}")
+    print(f"Đã tạo người dùng #{user_id} '{args.name}' vai trò {Role.labels()[args.role]}{team}{_scope(args)}")
+
+
+def _scope(args: argparse.Namespace) -> str:
+    """How far a command or planner user given a role reaches, said back to the operator: without `--province`
+    the whole country (the command line's documented default, which the page and the API never assume)."""
+    if args.province:
+        return f", giới hạn trong tỉnh, thành phố mã {args.province}"
+    return ", phạm vi toàn quốc (không ghi --province)" if args.role in PROVINCIAL_ROLES else ""
 
 
 def cmd_users_province(args: argparse.Namespace) -> None:
@@ -191,9 +198,8 @@ def cmd_users_role(args: argparse.Namespace) -> None:
             conn, getpass.getuser(), user_id, args.role, team_id, args.province, get_user(conn, user_id)["version"]
         )
     team = f", tổ '{changed['team']}'" if changed["team"] else ""
-    province = f", giới hạn trong tỉnh, thành phố mã {args.province}" if args.province else ""
     print(
-        f"Vai trò của '{args.name}' từ nay: {Role.labels()[args.role]}{team}{province}; mọi phiên đăng nhập của tài"
+        f"Vai trò của '{args.name}' từ nay: {Role.labels()[args.role]}{team}{_scope(args)}; mọi phiên đăng nhập của tài"
         f" khoản đã kết thúc{_former_team_line(changed['former_team'])}"
     )
 

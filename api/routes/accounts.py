@@ -34,7 +34,7 @@ from gis.store.accounts import get_user, list_teams, list_users, shared_communes
 from gis.store.audit import admin_audit
 from gis.store.provinces import list_provinces
 from gis.store.scoping import AreaScope
-from models.domain.access import Principal
+from models.domain.access import Principal, check_scope_stated
 from models.vocabulary import AdminAction, Role
 
 router = APIRouter(prefix="/api", tags=["accounts"])
@@ -93,7 +93,9 @@ def get_users(conn: ConnDep, user: Admin) -> list[dict]:
 
 @router.post("/users", status_code=201, response_model=UserCreated)
 def post_user(body: UserIn, conn: ConnDep, user: Admin) -> dict:
-    """Create a user with an argon2-hashed password; without one, a generated password is answered this once."""
+    """Create a user with an argon2-hashed password; without one, a generated password is answered this once. A
+    command or planner user needs `province_code` or `national: true` (:func:`check_scope_stated`)."""
+    check_scope_stated(body.role, body.province_code, body.national)
     password = body.password or generate_password()
     user_id = admin.create_user(
         conn, user.username, body.username, hash_password(password), body.role, body.team_id, body.province_code
@@ -137,7 +139,11 @@ def put_user_team(user_id: int, body: UserTeamIn, conn: ConnDep, user: Admin, se
 @router.put("/users/{user_id:int}/role", response_model=UserChanged)
 def put_user_role(user_id: int, body: UserRoleIn, conn: ConnDep, user: Admin, sessions: SessionsDep) -> dict:
     """Give a user another role with its team or province (412 on a stale version); every session of the user ends
-    (their rights change). Not one's own role, nor the last active administrator's."""
+    (their rights change). Not one's own role, nor the last active administrator's. A command or planner role needs
+    `province_code` or `national: true`: the whole country is never given by an omitted field. The API asks for it
+    (the page and scripts, where a field is easily left out); the command line keeps its documented default (no
+    `--province`: the whole country), which the server's operator types and reads back."""
+    check_scope_stated(body.role, body.province_code, body.national)
     changed = admin.change_user_role(
         conn, user.username, user_id, body.role, body.team_id, body.province_code, body.version, actor_id=user.id
     )

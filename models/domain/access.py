@@ -87,11 +87,36 @@ def check_user_scope(role: str, team_id: int | None, province_code: str | None) 
             "a team user needs a team, other roles none",
         )
     if province_code is not None and role not in PROVINCIAL_ROLES:
-        allowed = ", ".join(f"«{Role(r).label}»" for r in PROVINCIAL_ROLES)
         raise InvalidRequest(
-            f"chỉ vai trò {allowed} được giới hạn trong một tỉnh, thành phố (vai trò «{Role(role).label}» thì không)",
+            f"chỉ vai trò {_provincial_labels()} được giới hạn trong một tỉnh, thành phố (vai trò «{Role(role).label}» thì không)",
             f"only {', '.join(PROVINCIAL_ROLES)} users may be limited to a province",
         )
+
+
+def check_scope_stated(role: str, province_code: str | None, national: bool) -> None:
+    """Refuse a command or planner role given over the API without its reach stated: one province
+    (``province_code``) or, chosen explicitly, the whole country (``national``). An omitted field used to mean the
+    whole country, so a team member promoted on the administration page (which had no province choice) saw every
+    province: least privilege wants the widest scope asked for, never assumed. ``national`` beside a province, or
+    for a role that has no province, is refused too (the request would not say one thing)."""
+    if role not in PROVINCIAL_ROLES:
+        if national:
+            raise InvalidRequest(
+                f"chỉ vai trò {_provincial_labels()} mới chọn phạm vi toàn quốc (vai trò «{Role(role).label}» thì không)",
+                f"only {', '.join(PROVINCIAL_ROLES)} users have a national scope",
+            )
+        return
+    if national == (province_code is not None):
+        raise InvalidRequest(
+            f"vai trò «{Role(role).label}» cần nói rõ phạm vi: chọn một tỉnh, thành phố hoặc chọn «Toàn quốc»"
+            + (" — không chọn cả hai" if national else ""),
+            "a command or planner role needs province_code or national: true (not both)",
+        )
+
+
+def _provincial_labels() -> str:
+    """The roles that have a province, as the page names them («Ban chỉ huy», «Cán bộ tham mưu»)."""
+    return ", ".join(f"«{Role(r).label}»" for r in PROVINCIAL_ROLES)
 
 
 def report_province(principal: Principal, requested: str | None) -> str | None:

@@ -33,7 +33,9 @@ def test_a_new_user_gets_a_generated_password_once_and_can_log_in(client, admin,
     assert password not in str(client.get("/api/users", headers=admin).json())
     assert password not in str(client.get("/api/audit", headers=admin).json())
     chosen = client.post(
-        "/api/users", json={"username": "tm2", "role": "planner", "password": "mat-khau-dai"}, headers=admin
+        "/api/users",
+        json={"username": "tm2", "role": "planner", "password": "mat-khau-dai", "national": True},
+        headers=admin,
     )
     assert chosen.json()["password"] is None
     stored = conn.execute(text("SELECT password_hash FROM users WHERE username = 'to-moi'")).scalar_one()
@@ -328,7 +330,7 @@ def test_a_role_change_takes_the_scope_of_the_new_role_and_ends_the_users_sessio
         return client.put(f"/api/users/{leader}/role", json={**body, "version": version}, headers=admin)
 
     assert role({"role": "team", "team_id": team["id"]}).status_code == 422  # the same role: nothing to change
-    with_team = role({"role": "command", "team_id": team["id"]})
+    with_team = role({"role": "command", "team_id": team["id"], "province_code": "31"})
     assert with_team.status_code == 422 and "phải thuộc một tổ" in with_team.json()["detail"]
     assert client.get("/api/auth/me", headers=headers).status_code == 200  # refusals end nothing
     promoted = role({"role": "command", "province_code": "31"})
@@ -344,7 +346,7 @@ def test_a_role_change_takes_the_scope_of_the_new_role_and_ends_the_users_sessio
     reason = conn.execute(text("SELECT revoked_reason FROM sessions WHERE user_id = :u"), {"u": leader}).scalar_one()
     assert reason == "role"
     assert client.get("/api/auth/me", headers=bearer(leader)).json()["role"] == "command"  # a new login: new rights
-    assert role({"role": "planner"}).status_code == 412
+    assert role({"role": "planner", "province_code": "31"}).status_code == 412
     latest = client.get("/api/audit", headers=admin).json()[0]
     assert (latest["action"], latest["target_user"], latest["action_label"]) == (
         "change_user_role",
@@ -363,7 +365,46 @@ def test_a_role_change_takes_the_scope_of_the_new_role_and_ends_the_users_sessio
 def test_an_administrator_cannot_change_their_own_role(client, admin) -> None:
     """Nobody would have checked the rights an administrator gives themselves (the last one would lock everyone out)."""
     me = client.get("/api/auth/me", headers=admin).json()
-    body = {"role": "command", "version": _version(client, admin, me["id"])}
+    body = {"role": "command", "national": True, "version": _version(client, admin, me["id"])}
     own = client.put(f"/api/users/{me['id']}/role", json=body, headers=admin)
     assert own.status_code == 422 and own.json()["detail"].startswith("không thể tự đổi vai trò của chính mình")
     assert client.get("/api/auth/me", headers=admin).json()["role"] == "admin"
+
+
+def test_a_command_or_planner_role_is_given_the_whole_country_only_when_asked_for(
+    client, admin, make_user, bearer
+) -> None:
+    """An omitted province gave the whole country: a team member promoted to command (or a command user created) on
+    the page, which had no province choice, saw every province. Such a role now needs a province or `national: true`
+    — on creation and on a role change — and a contradiction is refused rather than read one way."""
+    team = client.post("/api/teams", json={"name": "Tổ thăng chức", "communes": [AREA_A]}, headers=admin).json()
+    member = make_user("can-bo-to", "team", team["id"])
+    headers = bearer(member)
+
+    def role(body: dict, version: int = 1):
+        return client.put(f"/api/users/{member}/role", json={**body, "version": version}, headers=admin)
+
+    def create(name: str, body: dict):
+        return client.post("/api/users", json={"username": name, **body}, headers=admin)
+
+    for body in ({"role": "command"}, {"role": "planner", "province_code": None}):
+        unstated = role(body)
+        assert unstated.status_code == 422, unstated.text
+        assert unstated.json()["message"].startswith("vai trò «") and "chọn «Toàn quốc»" in unstated.json()["message"]
+        assert create("chi-huy-moi", body).status_code == 422
+    both = role({"role": "command", "province_code": "31", "national": True})
+    assert both.status_code == 422 and "không chọn cả hai" in both.json()["message"]
+    admin_national = create("quan-tri-2", {"role": "admin", "national": True})
+    assert admin_national.status_code == 422 and "mới chọn phạm vi toàn quốc" in admin_national.json()["message"]
+    # Refusals change nothing and create nobody.
+    assert client.get("/api/auth/me", headers=headers).json()["role"] == "team"
+    names = {u["username"] for u in client.get("/api/users", headers=admin).json()}
+    assert not names & {"chi-huy-moi", "quan-tri-2"}, names
+
+    national = role({"role": "command", "national": True})
+    assert national.status_code == 200 and national.json()["province_code"] is None
+    created = create("tham-muu-tinh", {"role": "planner", "province_code": "31"})
+    assert created.status_code == 201 and created.json()["province_code"] == "31"
+    whole = create("tham-muu-bo", {"role": "planner", "national": True})
+    assert whole.status_code == 201 and whole.json()["province_code"] is None
+    assert create("to-moi", {"role": "team", "team_id": team["id"]}).status_code == 201  # other roles: as before

@@ -247,6 +247,7 @@ def test_cli_renames_a_team_moves_a_user_and_changes_a_role(db_env, engine, monk
         assert code == 2 and "phải thuộc một tổ" in err, err
         code, out, _ = diaban("users", "role", "cli-can-bo", "--role", "command")
         assert code == 0 and "Ban chỉ huy" in out and "phiên đăng nhập" in out, out
+        assert "phạm vi toàn quốc (không ghi --province)" in out, out  # the default said back, never unseen
         with engine.connect() as conn:
             ended = conn.execute(text("SELECT revoked_reason FROM sessions WHERE user_id = :u"), {"u": user_id})
             assert ended.scalars().all() == ["role"]

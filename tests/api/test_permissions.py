@@ -108,13 +108,13 @@ def matrix(world: dict) -> list[tuple[str, str, dict | None, dict[str, int]]]:
         (
             "POST",
             "/api/users",
-            {"username": "moi", "password": "mat-khau-moi", "role": "planner"},
+            {"username": "moi", "password": "mat-khau-moi", "role": "planner", "national": True},
             {**ADMIN, "admin": 201},
         ),
         ("PATCH", f"/api/users/{world['target']}", {"active": True, "version": 1}, ADMIN),
         ("POST", f"/api/users/{world['target']}/unlock", None, ADMIN),
         ("DELETE", f"/api/users/{world['target']}/sessions", None, ADMIN),
-        ("PUT", f"/api/users/{world['target']}/role", {"role": "command", "version": 1}, ADMIN),
+        ("PUT", f"/api/users/{world['target']}/role", {"role": "command", "national": True, "version": 1}, ADMIN),
         ("PUT", f"/api/users/{world['users']['team']}/team", {"team_id": world["teams"]["B"], "version": 1}, ADMIN),
         ("PUT", f"/api/teams/{team}/name", {"name": "Tổ đổi tên", "version": 1}, ADMIN),
     ]

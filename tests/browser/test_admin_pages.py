@@ -63,13 +63,21 @@ def test_deactivating_a_user_asks_first_and_nothing_happens_when_declined(chromi
 
 
 def test_a_member_is_moved_then_promoted_and_a_team_renamed_on_a_phone(chromium, server: str, city: Engine) -> None:
-    """An officer transferred to another team, then promoted to command (asked first: it logs them out), and a team
-    renamed after a reorganisation — on a phone, each told in Vietnamese and written to the audit."""
+    """An officer transferred to another team, then promoted to command (asked first: it logs them out) within the
+    province of the team they leave — «Toàn quốc» is offered, never preselected: the page had no province choice and
+    the promoted member saw the whole country —, and a team renamed after a reorganisation — on a phone, each told in
+    Vietnamese and written to the audit."""
     from gis.store.accounts import create_user
 
     with city.begin() as conn:
         first, second = conn.execute(text("SELECT id, name FROM teams ORDER BY id LIMIT 2")).all()
         create_user(conn, "chuyen-to", "not-a-hash", "team", first.id)
+        province = conn.execute(
+            text("""SELECT DISTINCT p.code, p.full_name FROM team_areas ta
+                    JOIN admin_units a ON a.code = ta.commune_code JOIN provinces p ON p.code = a.province_code
+                    WHERE ta.team_id = :t AND ta.valid_to IS NULL"""),
+            {"t": second.id},
+        ).one()
     page, errors = open_as(chromium, server, "quantri", PHONE)
     asked: list[str] = []
 
@@ -88,11 +96,23 @@ def test_a_member_is_moved_then_promoted_and_a_team_renamed_on_a_phone(chromium,
     wait_message(page, f"Đã chuyển chuyen-to từ tổ «{first.name}» sang tổ «{second.name}»")
     assert asked == []  # a move keeps the session: nothing to confirm
     assert page.locator("#user-table tr[data-username=chuyen-to] td").nth(2).inner_text() == second.name
+    scope = page.locator(f"{card} select[name=province]")
+    assert scope.is_disabled()  # a team user has no province
     page.select_option(f"{card} select[name=role]", "command")
     assert page.locator(f"{card} select[name=team]").is_disabled()
+    assert scope.is_enabled() and scope.input_value() == province.code, scope.input_value()
+    assert "Toàn quốc" in scope.locator("option[value=nation]").inner_text()
+    shot(page, "admin-promote-province-phone")
     page.click(f"{card} button[data-action=place]")
-    wait_message(page, "chuyen-to: vai trò «Ban chỉ huy», đã đăng xuất khỏi mọi thiết bị")
+    wait_message(
+        page, f"chuyen-to: vai trò «Ban chỉ huy», phạm vi {province.full_name}, đã đăng xuất khỏi mọi thiết bị"
+    )
     assert len(asked) == 1 and "đăng xuất" in asked[0] and "«Tổ công tác» sang «Ban chỉ huy»" in asked[0], asked
+    assert f"(phạm vi: {province.full_name})" in asked[0], asked
+    with city.connect() as conn:
+        stored = conn.execute(text("SELECT province_code FROM users WHERE username = 'chuyen-to'")).scalar_one()
+    assert stored == province.code
+    assert page.locator("#user-table tr[data-username=chuyen-to] td").nth(2).inner_text() == province.full_name
 
     page.click("nav.tabs button[data-tab=teams]")
     page.select_option("#team-pick", str(second.id))
@@ -109,5 +129,43 @@ def test_a_member_is_moved_then_promoted_and_a_team_renamed_on_a_phone(chromium,
     assert f"Chuyển người dùng sang tổ khác — chuyen-to, {second.name} ({first.name} → {second.name})" in audit[2], (
         audit
     )
+    assert errors == []
+    page.close()
+
+
+def test_a_command_user_created_on_the_page_gets_the_only_province_unless_the_whole_country_is_chosen(
+    chromium, server: str, city: Engine
+) -> None:
+    """A command user created on the page saw the whole country (no province choice): the choice starts at the
+    database's only province, and «Toàn quốc» is given only when picked; a command user's card shows their scope
+    and narrows it (`PUT /api/users/{id}/province`, no logout)."""
+    with city.connect() as conn:
+        only, only_name = conn.execute(
+            text("""SELECT DISTINCT p.code, p.full_name FROM admin_units a JOIN provinces p ON p.code = a.province_code
+                    WHERE a.valid_to IS NULL""")
+        ).one()
+    page, errors = open_as(chromium, server, "quantri", PHONE)
+    form = "#new-user"
+    page.select_option(f"{form} select[name=role]", "team")
+    assert page.locator(f"{form} select[name=province]").is_disabled()
+    for name, chosen, stored in (("chi-huy-tinh", None, only), ("chi-huy-bo", "nation", None)):
+        page.select_option(f"{form} select[name=role]", "command")
+        assert page.locator(f"{form} select[name=province]").input_value() == only
+        if chosen:
+            page.select_option(f"{form} select[name=province]", chosen)
+        page.fill(f"{form} input[name=username]", name)
+        page.click(f"{form} button[type=submit]")
+        wait_message(page, f"Đã tạo người dùng {name} (Ban chỉ huy, {'Toàn quốc' if chosen else ''}")
+        with city.connect() as conn:
+            scope = conn.execute(text("SELECT province_code FROM users WHERE username = :u"), {"u": name}).scalar_one()
+        assert scope == stored, name
+    card = "#user-table .card[data-username=chi-huy-bo]"
+    page.click("#user-table tr[data-username=chi-huy-bo]")
+    page.click(f"{card} details.place summary")
+    assert page.locator(f"{card} select[name=province]").input_value() == "nation"  # their scope as it is
+    page.select_option(f"{card} select[name=province]", only)
+    page.click(f"{card} button[data-action=place]")
+    wait_message(page, f"Phạm vi của chi-huy-bo từ nay: {only_name} (áp dụng từ yêu cầu tiếp theo)")
+    assert page.locator("#user-table tr[data-username=chi-huy-bo] td").nth(2).inner_text() == only_name
     assert errors == []
     page.close()

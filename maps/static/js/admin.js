@@ -5,7 +5,7 @@
 
 diabanPages.admin = async function startAdmin(map, cfg) {
   const selected = new Set();  // commune codes of the area being edited
-  const { layer: communes, names } = await communesLayer(map, { style: () => ({ color: "#475569", weight: 1, fillOpacity: 0 }) });
+  const { layer: communes, names, features } = await communesLayer(map, { style: () => ({ color: "#475569", weight: 1, fillOpacity: 0 }) });
   mapButtons(map, cfg);
   const byCode = {};
   communes.eachLayer((l) => { byCode[l.feature.properties.code] = l; });
@@ -182,23 +182,67 @@ diabanPages.admin = async function startAdmin(map, cfg) {
     secret.querySelector("button").onclick = () => { secret.hidden = true; secret.replaceChildren(); };
   }
 
+  // A command or planner user sees one province, or the whole country («Toàn quốc») only when the administrator
+  // chooses it: never by default (least privilege; the API refuses such a role without one or the other).
+  const provinces = await api("/api/provinces");
+  const provinceName = Object.fromEntries(provinces.map((p) => [p.code, p.full_name]));
+  const provinceOf = Object.fromEntries(features.map((f) => [f.properties.code, f.properties.province_code]));
+  const loaded = provinces.filter((p) => p.units > 0);
+  const NATION = "nation";  // the level's code (models.vocabulary.AreaLevel)
+  const WHOLE_COUNTRY = cfg.areaLevelLabels[NATION];
+  const provinceOptions = "<option value=\"\">— Chọn tỉnh, thành phố —</option>" +
+    provinces.map((p) => `<option value="${p.code}">${escapeHtml(p.full_name)}</option>`).join("") +
+    `<option value="${NATION}">${WHOLE_COUNTRY} (mọi tỉnh, thành phố)</option>`;
+  // The narrowest scope for user `u` (null: a new user): their own province, else that of the team they leave (its
+  // communes' province), else the only province the database holds; else none, for the administrator to choose.
+  // (An administrator has no province of their own: only command and planner users are limited to one.)
+  function leastProvince(u) {
+    if (u?.province_code) return u.province_code;
+    const team = u && teams.find((t) => t.id === u.team_id);
+    const ofTeam = new Set((team?.communes ?? []).map((code) => provinceOf[code]).filter(Boolean));
+    if (ofTeam.size === 1) return [...ofTeam][0];
+    return loaded.length === 1 ? loaded[0].code : "";
+  }
+  // A form's role (for user `u`, null: a new user) with its team and scope: the team for the team role only, the scope
+  // for command and planner only — the user's own while the role stays theirs, else leastProvince(u).
+  function fitRole(form, u) {
+    const role = form.role.value;
+    const provincial = cfg.provincialRoles.includes(role);
+    form.team.disabled = role !== "team";
+    if (form.team.disabled) form.team.value = "";
+    form.province.disabled = !provincial;
+    form.province.value = !provincial ? "" : u && role === u.role ? u.province_code ?? NATION : leastProvince(u);
+  }
+  // The scope sent with `role` ({province_code, national}); null, the administrator told, when none is chosen.
+  function scopeOf(role, select) {
+    if (!cfg.provincialRoles.includes(role)) return { province_code: null, national: false };
+    if (!select.value) { notify(`Hãy chọn phạm vi: một tỉnh, thành phố hoặc «${WHOLE_COUNTRY}»`, true); return null; }
+    return select.value === NATION ? { province_code: null, national: true } : { province_code: select.value, national: false };
+  }
+  // A user's scope as the page says it: their team, or for command and planner their province or «Toàn quốc».
+  const scopeText = (u) => u.team || (cfg.provincialRoles.includes(u.role)
+    ? (u.province_code ? provinceName[u.province_code] ?? u.province_code : WHOLE_COUNTRY) : "");
+
   const newUser = document.getElementById("new-user");
-  newUser.role.addEventListener("change", () => {
-    newUser.team.disabled = newUser.role.value !== "team";
-    if (newUser.team.disabled) newUser.team.value = "";
-  });
+  newUser.province.innerHTML = provinceOptions;
+  const fitNewUser = () => fitRole(newUser, null);
+  newUser.role.addEventListener("change", fitNewUser);
+  fitNewUser();
   newUser.addEventListener("submit", async (event) => {
     event.preventDefault();
+    const scope = scopeOf(newUser.role.value, newUser.province);
+    if (!scope) return;
     try {
       const created = await api("/api/users", { method: "POST", body: JSON.stringify({
         username: newUser.username.value.trim(), role: newUser.role.value,
-        team_id: newUser.team.value ? Number(newUser.team.value) : null,
+        team_id: newUser.team.value ? Number(newUser.team.value) : null, ...scope,
       }) });
       showPassword(created.username, created.password);
       newUser.reset();
-      newUser.team.disabled = true;
-      await refreshAfterSave(`Đã tạo người dùng ${created.username} (${cfg.roleLabels[created.role]})`,
-        () => Promise.all([loadUsers(), loadAudit()]), TO_SEE);
+      fitNewUser();
+      const where = scopeText({ ...created, team: null });
+      await refreshAfterSave(`Đã tạo người dùng ${created.username} (${cfg.roleLabels[created.role]}` +
+        `${where ? `, ${where}` : ""})`, () => Promise.all([loadUsers(), loadAudit()]), TO_SEE);
     } catch (error) { failed(error, () => newUser.requestSubmit()); }
   });
 
@@ -210,10 +254,17 @@ diabanPages.admin = async function startAdmin(map, cfg) {
       (former.active_members ? "" : "; tổ không còn ai hoạt động, chỉ huy cần giao lại các nhiệm vụ này");
   }
 
-  // A user's new place: the same role with another team moves a team user (their session goes on, the next request
-  // reads the new team); another role asks first, as it logs the person out everywhere. What it did, or null.
-  async function savePlace(u, role, teamId) {
+  // A user's new place: the same role with another team moves a team user, the same command or planner role with
+  // another scope changes their province (PUT …/province; for both their session goes on, the next request reads the
+  // new area); another role asks first, as it logs the person out everywhere. What it did, or null.
+  async function savePlace(u, role, teamId, scope) {
     if (role === "team" && !teamId) { notify("Hãy chọn tổ công tác", true); return null; }
+    if (role === u.role && cfg.provincialRoles.includes(role)) {
+      if (scope.province_code === u.province_code) { notify("Hãy chọn phạm vi khác hoặc vai trò khác", true); return null; }
+      const changed = await api(`/api/users/${u.id}/province`, { method: "PUT",
+        body: JSON.stringify({ province_code: scope.province_code, version: u.version }) });
+      return `Phạm vi của ${u.username} từ nay: ${scopeText(changed)} (áp dụng từ yêu cầu tiếp theo)`;
+    }
     if (role === u.role) {
       if (teamId === u.team_id || !teamId) { notify("Hãy chọn tổ khác hoặc vai trò khác", true); return null; }
       const moved = await api(`/api/users/${u.id}/team`, { method: "PUT",
@@ -221,12 +272,13 @@ diabanPages.admin = async function startAdmin(map, cfg) {
       return `Đã chuyển ${u.username} từ tổ «${moved.former_team.name}» sang tổ «${moved.team}»` + leftText(moved.former_team);
     }
     const to = cfg.roleLabels[role];
-    if (!window.confirm(`Đổi vai trò của ${u.username} từ «${cfg.roleLabels[u.role]}» sang «${to}»? Người dùng bị ` +
-      "đăng xuất ngay trên mọi thiết bị và phải đăng nhập lại.")) return null;
+    const where = scopeText({ role, team: null, ...scope });
+    if (!window.confirm(`Đổi vai trò của ${u.username} từ «${cfg.roleLabels[u.role]}» sang «${to}»` +
+      `${where ? ` (phạm vi: ${where})` : ""}? Người dùng bị đăng xuất ngay trên mọi thiết bị và phải đăng nhập lại.`)) return null;
     const changed = await api(`/api/users/${u.id}/role`, { method: "PUT", body: JSON.stringify({ role, team_id: teamId,
-      province_code: cfg.provincialRoles.includes(role) ? u.province_code : null, version: u.version }) });
-    return `${u.username}: vai trò «${to}»${changed.team ? `, tổ «${changed.team}»` : ""}, đã đăng xuất khỏi mọi thiết bị` +
-      leftText(changed.former_team);
+      ...scope, version: u.version }) });
+    const place = changed.team ? `, tổ «${changed.team}»` : where ? `, phạm vi ${scopeText(changed)}` : "";
+    return `${u.username}: vai trò «${to}»${place}, đã đăng xuất khỏi mọi thiết bị` + leftText(changed.former_team);
   }
 
   // Runs a user's action from its control `b` (a button, a form's button): what it did is told and the lists follow;
@@ -244,7 +296,7 @@ diabanPages.admin = async function startAdmin(map, cfg) {
     else b.disabled = false;
   }
 
-  // «Chuyển tổ / đổi vai trò» under a user's row: a role, and a team for the team role.
+  // «Chuyển tổ / đổi vai trò» under a user's row: a role, a team for the team role, a scope for command and planner.
   function placeForm(u) {
     const box = document.createElement("details");
     box.className = "place";
@@ -254,20 +306,20 @@ diabanPages.admin = async function startAdmin(map, cfg) {
     box.innerHTML = `<summary>Chuyển tổ / đổi vai trò</summary><form class="stack">
       <label>Vai trò <select name="role">${roles.join("")}</select></label>
       <label>Tổ công tác (chỉ với vai trò tổ công tác) <select name="team"><option value="">—</option>${teamOptions.join("")}
+      </select></label><label>Phạm vi (chỉ với vai trò ban chỉ huy, tham mưu) <select name="province">${provinceOptions}
       </select></label><p class="hint">Đổi vai trò: người dùng bị đăng xuất. Chuyển tổ: nhiệm vụ đang mở ở lại tổ cũ
       (nhiệm vụ thuộc về tổ, không thuộc người).</p><button type="submit" data-action="place">Lưu</button></form>`;
     const form = box.querySelector("form");
-    const fit = () => {
-      form.team.disabled = form.role.value !== "team";
-      if (form.team.disabled) form.team.value = "";
-    };
     form.role.value = u.role;
     form.team.value = u.team_id ?? "";
-    form.role.addEventListener("change", fit);
-    fit();
+    form.role.addEventListener("change", () => fitRole(form, u));
+    fitRole(form, u);
     form.addEventListener("submit", (event) => {
       event.preventDefault();
-      act(form.querySelector("button"), () => savePlace(u, form.role.value, form.team.value ? Number(form.team.value) : null),
+      const role = form.role.value;
+      const scope = scopeOf(role, form.province);
+      if (!scope) return;
+      act(form.querySelector("button"), () => savePlace(u, role, form.team.value ? Number(form.team.value) : null, scope),
         () => form.requestSubmit());
     });
     return box;
@@ -309,19 +361,19 @@ diabanPages.admin = async function startAdmin(map, cfg) {
   }
 
   const users = sortableTable(document.getElementById("user-table"), { sort: "username", keys: {
-    username: (u) => u.username, role: (u) => cfg.roleLabels[u.role], team: (u) => u.team || "", state: userState,
+    username: (u) => u.username, role: (u) => cfg.roleLabels[u.role], team: scopeText, state: userState,
   }, row: (u) => {
     const tr = document.createElement("tr");
     tr.dataset.username = u.username;
     if (!u.active || u.locked) tr.className = "overdue";
     tr.innerHTML = `<td>${escapeHtml(u.username)}</td><td>${escapeHtml(cfg.roleLabels[u.role])}</td>` +
-      `<td>${escapeHtml(u.team || "—")}</td><td class="state">${escapeHtml(userState(u))}</td>`;
+      `<td>${escapeHtml(scopeText(u) || "—")}</td><td class="state">${escapeHtml(userState(u))}</td>`;
     return tr;
   }, detail: userActions, idOf: (u) => u.username });
   const userSearch = document.getElementById("user-search");
   userSearch.addEventListener("input", () => {
     const words = userSearch.value.trim().toLocaleLowerCase("vi");
-    users.filter((u) => !words || `${u.username} ${cfg.roleLabels[u.role]} ${u.team || ""}`.toLocaleLowerCase("vi").includes(words));
+    users.filter((u) => !words || `${u.username} ${cfg.roleLabels[u.role]} ${scopeText(u)}`.toLocaleLowerCase("vi").includes(words));
   });
 
   async function loadUsers() { users.set(await api("/api/users")); }
