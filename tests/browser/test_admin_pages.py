@@ -167,5 +167,7 @@ def test_a_command_user_created_on_the_page_gets_the_only_province_unless_the_wh
     page.click(f"{card} button[data-action=place]")
     wait_message(page, f"Phạm vi của chi-huy-bo từ nay: {only_name} (áp dụng từ yêu cầu tiếp theo)")
     assert page.locator("#user-table tr[data-username=chi-huy-bo] td").nth(2).inner_text() == only_name
+    page.click("nav.tabs button[data-tab=audit]")  # the change by the provinces' names, not their codes
+    page.wait_for_selector(f"#audit li:has-text('chi-huy-bo (Toàn quốc → {only_name})')")
     assert errors == []
     page.close()

@@ -379,6 +379,10 @@ diabanPages.admin = async function startAdmin(map, cfg) {
   async function loadUsers() { users.set(await api("/api/users")); }
 
   // ------------------------------------------------------------------------------------------------ the audit
+  // A value before or after a change as the administrator reads it: a province by its name (none: the whole country),
+  // not its code; a team's name as it was.
+  const shown = (entry, value) => (entry.action === "set_user_province"
+    ? (value ? provinceName[value] ?? value : WHOLE_COUNTRY) : value ?? "—");
   async function loadAudit() {
     const entries = await api("/api/audit?limit=200");
     document.getElementById("audit").innerHTML = entries.map((a) => {
@@ -386,7 +390,7 @@ diabanPages.admin = async function startAdmin(map, cfg) {
       const from = a.details.valid_from ? ` từ ${viDate(a.details.valid_from)}` : "";
       const changes = a.details.added ? ` (${from.trim()}: thêm ${a.details.added.length}, bớt ` +
         `${a.details.removed.length} xã/phường)` : a.details.communes ? ` (${a.details.communes.length} xã/phường${from})`
-        : "after" in a.details ? ` (${escapeHtml(a.details.before ?? "—")} → ${escapeHtml(a.details.after ?? "—")})`
+        : "after" in a.details ? ` (${escapeHtml(shown(a, a.details.before))} → ${escapeHtml(shown(a, a.details.after))})`
         : a.details.role ? ` (${escapeHtml(cfg.roleLabels[a.details.role.before])} → ` +
           `${escapeHtml(cfg.roleLabels[a.details.role.after])})` : "";
       return `<li><time>${viDateTime(a.at)}</time> ${escapeHtml(a.actor)}: ${escapeHtml(a.action_label)}` +
