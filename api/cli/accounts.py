@@ -257,6 +257,23 @@ def cmd_users_demo(args: argparse.Namespace) -> None:
         print(f"  {login['username']:<10} {Role.labels()[login['role']]:<16} mật khẩu: {login['password']}{team}")
 
 
+def _role_arguments(parser: argparse.ArgumentParser, role_help: str) -> None:
+    """A user's role and its scope (``users add`` and ``users role``): --role, --team, --province."""
+    parser.add_argument(
+        "--role",
+        required=True,
+        choices=Role.values(),
+        help=f"{role_help}: " + ", ".join(f"{code} = {label}" for code, label in Role.labels().items()),
+    )
+    parser.add_argument("--team", help="tên tổ (bắt buộc với --role team)")
+    parser.add_argument(
+        "--province",
+        metavar="MÃ",
+        help="giới hạn người dùng chỉ huy hoặc tham mưu trong một tỉnh, thành phố (ví dụ 31 = Hải Phòng);"
+        " không ghi: toàn quốc",
+    )
+
+
 def add_parsers(sub: argparse._SubParsersAction) -> None:
     """Register the `teams`, `users` and `provinces` command groups."""
     provinces = sub.add_parser(
@@ -302,19 +319,7 @@ def add_parsers(sub: argparse._SubParsersAction) -> None:
     )
     u_add = u_sub.add_parser("add", help="tạo người dùng", **parser_options("Tạo người dùng."))
     u_add.add_argument("name", help="tên đăng nhập")
-    u_add.add_argument(
-        "--role",
-        required=True,
-        choices=Role.values(),
-        help="vai trò: " + ", ".join(f"{code} = {label}" for code, label in Role.labels().items()),
-    )
-    u_add.add_argument("--team", help="tên tổ (bắt buộc với --role team)")
-    u_add.add_argument(
-        "--province",
-        metavar="MÃ",
-        help="giới hạn người dùng chỉ huy hoặc tham mưu trong một tỉnh, thành phố (ví dụ 31 = Hải Phòng);"
-        " không ghi: toàn quốc",
-    )
+    _role_arguments(u_add, "vai trò")
     u_add.add_argument("--password-stdin", action="store_true", help="đọc mật khẩu từ dòng đầu của đầu vào chuẩn")
     u_add.set_defaults(func=cmd_users_add)
     u_list = u_sub.add_parser(
@@ -355,18 +360,7 @@ def add_parsers(sub: argparse._SubParsersAction) -> None:
         ),
     )
     u_role.add_argument("name", help="tên đăng nhập")
-    u_role.add_argument(
-        "--role",
-        required=True,
-        choices=Role.values(),
-        help="vai trò mới: " + ", ".join(f"{code} = {label}" for code, label in Role.labels().items()),
-    )
-    u_role.add_argument("--team", help="tên tổ (bắt buộc với --role team)")
-    u_role.add_argument(
-        "--province",
-        metavar="MÃ",
-        help="giới hạn người dùng chỉ huy hoặc tham mưu trong một tỉnh, thành phố; không ghi: toàn quốc",
-    )
+    _role_arguments(u_role, "vai trò mới")
     u_role.set_defaults(func=cmd_users_role)
     u_province = u_sub.add_parser(
         "province",
