@@ -84,3 +84,25 @@ def test_task_register_filters_and_places(client, register) -> None:
 
 def test_command_reads_the_teams_to_filter_by(client, register) -> None:
     assert {t["name"] for t in client.get("/api/teams").json()} == {"Tổ A", "Tổ B"}
+
+
+def test_a_monitored_hotspot_says_until_when_before_it_may_be_closed(client, register) -> None:
+    """Accepted, eradicated, kept clean: the card has no close button for DIABAN_MONITORING_DAYS (180 by default), and
+    says why and until when; the other statuses have nothing waiting to be closed."""
+    hotspot, task = register["hotspots"]["done"], register["tasks"]["done"]
+    version = client.get(f"/api/tasks/{task}").json()["version"]
+    assert client.post(f"/api/tasks/{task}/transitions", json={"to": "accepted", "version": version}).is_success
+    card = client.get(f"/api/hotspots/{hotspot}").json()["properties"]
+    assert card["closing_waits"] == []  # suppressing: closing is no step yet
+    for to, note in (("eradicated", "bắt giữ, niêm phong"), ("monitoring", "")):
+        moved = client.post(
+            f"/api/hotspots/{hotspot}/transitions", json={"to": to, "note": note, "version": card["version"]}
+        )
+        assert moved.is_success, moved.text
+        card = client.get(f"/api/hotspots/{hotspot}").json()["properties"]
+    ends = local_today() + timedelta(days=180)
+    assert card["status"] == "monitoring" and card["actions"] == []
+    assert card["closing_waits"] == [f"thời gian theo dõi 180 ngày kéo dài đến {ends:%d/%m/%Y}"]
+    listed = {f["id"]: f["properties"] for f in client.get("/api/hotspots").json()["features"]}
+    assert listed[hotspot]["closing_waits"] == card["closing_waits"]  # the register's card says the same
+    assert listed[register["hotspots"]["detected"]]["closing_waits"] == []

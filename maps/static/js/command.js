@@ -306,6 +306,9 @@ diabanPages.command = async function startCommand(map, cfg) {
     const monitoring = p.monitoring_since ? `<p>Giữ sạch, theo dõi từ ${viDate(p.monitoring_since)}` +
       (p.incident_since_monitoring ? ` — <span class="late">đã có vụ việc trong phạm vi</span>` : " — chưa có vụ việc") +
       "</p>" : "";
+    // What still keeps it from being closed, as the API says it: the monitoring period running until a date, an incident.
+    const waits = p.closing_waits.length
+      ? `<p class="next">Chưa loại khỏi danh sách được: ${p.closing_waits.map(escapeHtml).join("; ")}</p>` : "";
     // A spot reported by hand has no incident yet: said so, not «0 vụ việc; lần đầu —, gần nhất —».
     const incidents = p.n_incidents ? `${VI_NUMBER.format(p.n_incidents)} vụ việc; lần đầu ${viDate(p.first_seen)}, ` +
       `gần nhất ${viDate(p.last_seen)}` : "chưa có vụ việc nào gắn với điểm (điểm nhập tay từ tin báo)";
@@ -313,7 +316,7 @@ diabanPages.command = async function startCommand(map, cfg) {
       <p><i class="swatch dot ${cfg.swatchClasses.status[p.status]}"></i>
         <b class="status">${escapeHtml(cfg.statusLabels[p.status] || p.status)}</b></p>
       <p>${escapeHtml(communeName(p.commune_code))}; ${incidents}</p>
-      ${p.note ? `<p class="note">Ghi chú: «${escapeHtml(p.note)}»</p>` : ""}${task}${monitoring}`;
+      ${p.note ? `<p class="note">Ghi chú: «${escapeHtml(p.note)}»</p>` : ""}${task}${monitoring}${waits}`;
     card.appendChild(actionBox("hotspot-note", p.actions, cfg.hotspotActionLabels, (to, note) => moveHotspot(p, to, note)));
     card.appendChild(actionBox("task-note", p.task_actions, cfg.taskActionLabels,
       (to, note) => moveTask(p.task_id, p.task_version, to, note), commentTo(p.task_id, p.task_team, p.task_state)));
@@ -350,11 +353,16 @@ diabanPages.command = async function startCommand(map, cfg) {
       evidencePhotos(task.id, task.photos.filter((p) => p.event_id === e.id)),
   }));
 
+  // A detection run's entry as users read it: by «Hệ thống» and that run, its note without the English it keeps for
+  // the logs («phát hiện qua phân cụm (found by clustering)»): the stored «detection run 3» and English showed as such.
+  const byRun = (e) => (!e.run_id ? e : { ...e, actor: `${cfg.detectionActor}, lần chạy #${e.run_id}`,
+    note: e.note && e.note.replace(/ \([^()]*\)$/, "") });
+
   // A hotspot's own history and its task's, interleaved.
   async function hotspotHistory(p) {
     const [own, task] = await Promise.all([api(`/api/hotspots/${p.id}`), p.task_id ? api(`/api/tasks/${p.task_id}`) : null]);
     return [
-      ...own.properties.events.map((e) => ({
+      ...own.properties.events.map(byRun).map((e) => ({
         at: e.at, text: eventText(e, cfg.eventLabels, cfg.statusLabels, e.from_status, e.to_status),
       })),
       ...(task ? taskLines(task) : []),
