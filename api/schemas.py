@@ -501,6 +501,11 @@ class InboxEvent(TaskEventOut):
         description="a reassignment that took the task from the user's team: the event tells when, by whom and why,"
         " nothing of the task since"
     )
+    awaiting_command: bool | None = Field(
+        description="command's inbox: the event still waits for command (work completed not yet accepted or returned,"
+        " a declined task whose hotspot, or commune and year, has no newer task, a team's note command has not answered"
+        " or acted on since); null in a team's inbox"
+    )
 
 
 class ReportNotice(_Out):

@@ -106,3 +106,39 @@ def test_a_monitored_hotspot_says_until_when_before_it_may_be_closed(client, reg
     listed = {f["id"]: f["properties"] for f in client.get("/api/hotspots").json()["features"]}
     assert listed[hotspot]["closing_waits"] == card["closing_waits"]  # the register's card says the same
     assert listed[register["hotspots"]["detected"]]["closing_waits"] == []
+
+
+def test_the_inbox_says_what_still_waits_for_command(client, register, make_user, bearer) -> None:
+    """Work completed waits until command accepts or returns it, a team's note until command answers or acts on the
+    task, a declined task until the hotspot has a new task: the page counted every decline and every note for ever."""
+    team_a, team_b = bearer(make_user("to-a", "team", register["teams"]["A"])), register["team_b"]
+    done, late = register["tasks"]["done"], register["tasks"]["late"]
+
+    def waiting() -> list[tuple[int, str, str | None]]:
+        events = client.get("/api/inbox").json()["events"]
+        return [(e["task_id"], e["event"], e["to_state"]) for e in events if e["awaiting_command"]]
+
+    assert waiting() == [(done, "transition", "completed")]
+    assert client.post(f"/api/tasks/{done}/comments", json={"note": "Đã niêm phong"}, headers=team_b).is_success
+    assert waiting() == [(done, "comment", None), (done, "transition", "completed")]
+    version = client.get(f"/api/tasks/{done}").json()["version"]
+    returned = client.post(
+        f"/api/tasks/{done}/transitions", json={"to": "returned", "note": "Thiếu ảnh", "version": version}
+    )
+    assert returned.is_success and waiting() == []  # answered: the note and the work
+    version = returned.json()["version"]
+    for to in ("in_progress", "completed"):
+        moved = client.post(f"/api/tasks/{done}/transitions", json={"to": to, "version": version}, headers=team_b)
+        version = moved.json()["version"]
+    assert waiting() == [(done, "transition", "completed")]  # the work sent again, once
+
+    declined = client.post(
+        f"/api/tasks/{late}/transitions", json={"to": "declined", "note": "Thiếu người", "version": 2}, headers=team_a
+    )
+    assert declined.is_success and waiting()[0] == (late, "transition", "declined")
+    again = client.post(
+        "/api/tasks",
+        json={"kind": "suppression", "hotspot_id": register["hotspots"]["late"], "team_id": register["teams"]["B"]},
+    )
+    assert again.status_code == 201 and waiting() == [(done, "transition", "completed")]
+    assert all(e["awaiting_command"] is None for e in client.get("/api/inbox", headers=team_a).json()["events"])

@@ -1,5 +1,6 @@
 """A commander's week on the command page: a hotspot's history reads in Vietnamese, in Hải Phòng's time, detection's
-entries included; a hotspot kept clean says until when it must stay clean before it may be closed.
+entries included; a hotspot kept clean says until when it must stay clean before it may be closed; the inbox counts
+only what still waits for command.
 
 The city and Chromium are those of test_browser.py (a database of this module's own); the server keeps the default
 monitoring period (180 days, not test_browser.py's 0), as a commander meets it.
@@ -19,7 +20,7 @@ from vietnamese_text import foreign_words, login_names
 
 from api.app import create_app
 from gis.services.hotspots import transition_hotspot
-from gis.services.tasks import transition_task
+from gis.services.tasks import create_task, transition_task
 from gis.store.accounts import principal_by_username
 from gis.store.scoping import UNRESTRICTED
 from models.domain.hotspot_lifecycle import DEFAULT_MONITORING_DAYS, hotspot_lifecycle
@@ -89,5 +90,52 @@ def test_a_hotspot_kept_clean_says_until_when_before_it_may_be_closed(chromium, 
     )
     assert card.locator("button[data-action=closed]").count() == 0
     shot(page, "command-week-monitoring")
+    assert errors == []
+    page.close()
+
+
+def test_the_inbox_stops_counting_a_decline_once_the_hotspot_has_a_new_task(
+    chromium, server: str, city: Engine
+) -> None:
+    """A team declines its task, command gives the hotspot to another team: the decline is handled, yet the inbox kept
+    it bold and in its count for ever (the page took any declined task for one waiting)."""
+    with city.begin() as conn:
+        hotspot, task, version, team = conn.execute(
+            text("""SELECT t.hotspot_id, t.id, t.version, u.username FROM tasks t JOIN users u ON u.team_id = t.team_id
+                    WHERE t.kind = 'suppression' AND t.state = 'assigned' ORDER BY t.id DESC LIMIT 1""")
+        ).one()
+        transition_task(
+            conn, task, "declined", "Thiếu lực lượng", version, principal_by_username(conn, team), UNRESTRICTED
+        )
+    page, errors = open_as(chromium, server, "chihuy", PHONE)
+    count = page.locator("#inbox-count")
+    before = int(count.inner_text() or 0)
+    page.click("[role=tab][data-tab=inbox]")
+    declined = page.locator("#inbox li", has_text=f"Nhiệm vụ #{task} ").first
+    assert "handled" not in (declined.get_attribute("class") or "")  # waits for command: the hotspot has no task
+    with city.begin() as conn:
+        command = principal_by_username(conn, "chihuy")
+        other = conn.execute(
+            text("SELECT id FROM teams WHERE id <> (SELECT team_id FROM tasks WHERE id = :t) ORDER BY id LIMIT 1"),
+            {"t": task},
+        ).scalar_one()
+        create_task(
+            conn,
+            command,
+            kind="suppression",
+            hotspot_id=hotspot,
+            commune_code=None,
+            year=None,
+            team_id=other,
+            due_date=None,
+            priority="high",
+            checklist=[],
+        )
+    page.reload()
+    page.wait_for_selector("body[data-ready=true]")
+    page.click("[role=tab][data-tab=inbox]")
+    assert "handled" in (page.locator("#inbox li", has_text=f"Nhiệm vụ #{task} ").first.get_attribute("class") or "")
+    assert int(page.locator("#inbox-count").inner_text() or 0) == before - 1
+    shot(page, "command-week-inbox-phone")
     assert errors == []
     page.close()

@@ -648,8 +648,8 @@ diabanPages.command = async function startCommand(map, cfg) {
   async function loadInbox() {
     const inbox = await api("/api/inbox?limit=50");
     const list = document.getElementById("inbox");
-    // Still waiting for command: a comment, or work whose task is still where the event left it (completed, declined).
-    const waiting = (e) => e.event === "comment" || e.to_state === e.task_state;
+    // Still waiting for command, as the API says (a note not answered, work not accepted, a decline not given again).
+    const waiting = (e) => e.awaiting_command;
     const count = inbox.events.filter(waiting).length;
     document.getElementById("inbox-count").textContent = count ? VI_NUMBER.format(count) : "";
     if (!inbox.events.length) { list.innerHTML = "<li class=\"none\">Không có việc mới.</li>"; return; }
