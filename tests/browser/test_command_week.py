@@ -67,6 +67,22 @@ def test_detections_entries_in_a_history_read_in_vietnamese(chromium, server: st
     page.close()
 
 
+def test_a_hotspot_given_again_keeps_its_first_tasks_work_in_its_history(chromium, server: str, city: Engine) -> None:
+    """The demo's hotspot that recurred after closure has a second task: its history showed only that one, the first
+    task's work and its acceptance (nghiệm thu) gone from the story."""
+    with city.connect() as conn:
+        hotspot, first, second = conn.execute(
+            text("""SELECT hotspot_id, min(id), max(id) FROM tasks WHERE kind = 'suppression'
+                    GROUP BY hotspot_id HAVING count(*) > 1 ORDER BY hotspot_id LIMIT 1""")
+        ).one()
+    page, errors = open_as(chromium, server, "chihuy")
+    lines = open_card(page, hotspot).locator("ol.history li").all_inner_texts()
+    assert any(line.startswith(f"Nhiệm vụ #{first}: ") and "→ Đã nghiệm thu" in line for line in lines), lines
+    assert any(line.startswith(f"Nhiệm vụ #{second}: ") for line in lines), lines
+    assert errors == []
+    page.close()
+
+
 def test_a_hotspot_kept_clean_says_until_when_before_it_may_be_closed(chromium, server: str, city: Engine) -> None:
     """After the team's work is accepted and the eradication recorded, monitoring starts: the card offered no button to
     close it and said nothing of the 180 days, nor of when they end."""

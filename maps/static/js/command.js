@@ -358,14 +358,17 @@ diabanPages.command = async function startCommand(map, cfg) {
   const byRun = (e) => (!e.run_id ? e : { ...e, actor: `${cfg.detectionActor}, lần chạy #${e.run_id}`,
     note: e.note && e.note.replace(/ \([^()]*\)$/, "") });
 
-  // A hotspot's own history and its task's, interleaved.
+  // A hotspot's own history and that of every task it had, interleaved: a hotspot given again after a recurrence (or a
+  // decline) lost the first task's work and its acceptance when only the newest task was read.
   async function hotspotHistory(p) {
-    const [own, task] = await Promise.all([api(`/api/hotspots/${p.id}`), p.task_id ? api(`/api/tasks/${p.task_id}`) : null]);
+    const [own, listed] = await Promise.all([api(`/api/hotspots/${p.id}`),
+      p.task_id ? api(`/api/tasks?hotspot=${p.id}&kind=suppression&limit=1000`) : { tasks: [] }]);
+    const tasks = await Promise.all(listed.tasks.map((t) => api(`/api/tasks/${t.id}`)));
     return [
       ...own.properties.events.map(byRun).map((e) => ({
         at: e.at, text: eventText(e, cfg.eventLabels, cfg.statusLabels, e.from_status, e.to_status),
       })),
-      ...(task ? taskLines(task) : []),
+      ...tasks.flatMap(taskLines),
     ];
   }
 
