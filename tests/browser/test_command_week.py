@@ -1,6 +1,6 @@
 """A commander's week on the command page: a hotspot's history reads in Vietnamese, in Hải Phòng's time, detection's
 entries included; a hotspot kept clean says until when it must stay clean before it may be closed; the inbox counts
-only what still waits for command.
+only what still waits for command; the KPI of overdue tasks opens them.
 
 The city and Chromium are those of test_browser.py (a database of this module's own); the server keeps the default
 monitoring period (180 days, not test_browser.py's 0), as a commander meets it.
@@ -90,7 +90,7 @@ def test_a_hotspot_kept_clean_says_until_when_before_it_may_be_closed(chromium, 
     with city.begin() as conn:
         hotspot, task, version, team = conn.execute(
             text("""SELECT t.hotspot_id, t.id, t.version, u.username FROM tasks t JOIN users u ON u.team_id = t.team_id
-                    WHERE t.kind = 'suppression' AND t.state = 'assigned' ORDER BY t.id LIMIT 1""")
+                    WHERE t.kind = 'suppression' AND t.state = 'assigned' ORDER BY t.due_date DESC, t.id LIMIT 1""")
         ).one()
         command, worker = principal_by_username(conn, "chihuy"), principal_by_username(conn, team)
         for to, who in (("in_progress", worker), ("completed", worker), ("accepted", command)):
@@ -153,5 +153,23 @@ def test_the_inbox_stops_counting_a_decline_once_the_hotspot_has_a_new_task(
     assert "handled" in (page.locator("#inbox li", has_text=f"Nhiệm vụ #{task} ").first.get_attribute("class") or "")
     assert int(page.locator("#inbox-count").inner_text() or 0) == before - 1
     shot(page, "command-week-inbox-phone")
+    assert errors == []
+    page.close()
+
+
+@pytest.mark.parametrize("viewport", [DESKTOP, PHONE], ids=["desktop", "phone"])
+def test_the_count_of_overdue_tasks_opens_them(chromium, server: str, viewport) -> None:
+    """«Nhiệm vụ quá hạn» was a bare number beside the link of «Chờ nghiệm thu»: a click now lists those tasks."""
+    page, errors = open_as(chromium, server, "chihuy", viewport)
+    overdue = page.locator("#kpi-overdue")
+    told = int(overdue.inner_text())
+    assert told >= 1  # the demo's first task is five days late
+    overdue.click()
+    rows = page.locator("#task-table tbody tr[data-task-id]")
+    page.wait_for_function(
+        "n => document.querySelectorAll('#task-table tbody tr[data-task-id]').length === n", arg=told
+    )
+    assert page.locator("#task-filters input[name=overdue]").is_checked()
+    assert all("overdue" in (rows.nth(i).get_attribute("class") or "") for i in range(told))
     assert errors == []
     page.close()

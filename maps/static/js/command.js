@@ -639,14 +639,17 @@ diabanPages.command = async function startCommand(map, cfg) {
 
   // ------------------------------------------------------------------------------------------------ tabs, inbox
   const showTab = panelTabs();
-  document.getElementById("kpi-awaiting").onclick = (event) => {
-    event.preventDefault();
-    const f = document.getElementById("task-filters");
-    f.reset();
-    f.awaiting.checked = true;
-    showTab("tasks");
-    loadTaskRegister();
-  };
+  // A task count of the KPIs opens those tasks in the register: overdue ones, those waiting for acceptance.
+  for (const [id, box] of [["kpi-overdue", "overdue"], ["kpi-awaiting", "awaiting"]]) {
+    document.getElementById(id).onclick = (event) => {
+      event.preventDefault();
+      const f = document.getElementById("task-filters");
+      f.reset();
+      f[box].checked = true;
+      showTab("tasks");
+      loadTaskRegister();
+    };
+  }
 
   async function loadInbox() {
     const inbox = await api("/api/inbox?limit=50");
