@@ -503,8 +503,8 @@ class InboxEvent(TaskEventOut):
     )
     awaiting_command: bool | None = Field(
         description="command's inbox: the event still waits for command (work completed not yet accepted or returned,"
-        " a declined task whose hotspot, or commune and year, has no newer task, a team's note command has not answered"
-        " or acted on since); null in a team's inbox"
+        " a declined task whose hotspot, or commune and year, has no newer task, a team's note on unfinished work"
+        " command has not answered or acted on since); null in a team's inbox"
     )
 
 

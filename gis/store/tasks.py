@@ -18,7 +18,7 @@ from gis.store.tables import TaskEvent, TaskPhoto
 from models.domain.access import Principal
 from models.domain.coupling import task_actions
 from models.domain.task_lifecycle import TASK_LIFECYCLE, overdue_days
-from models.vocabulary import TASK_OPEN, Role, TaskKind, TaskState, codes, local_today
+from models.vocabulary import TASK_CLOSED, TASK_OPEN, Role, TaskKind, TaskState, codes, local_today
 
 #: A task with its team, its commune and its place: the hotspot's centroid, else a point inside the commune.
 _SELECT = f"""
@@ -241,10 +241,12 @@ INBOX_COMMAND_STATES = frozenset({TaskState.COMPLETED, TaskState.DECLINED})
 
 #: Whether an event of command's inbox (alias ``e``, its task ``t``) still waits for command: work completed that is
 #: still the task's latest completion and not yet accepted, returned or cancelled; a task declined whose hotspot (a
-#: conversion: commune and year) has no newer task; a team's note that command has neither answered nor acted on
-#: (no later event on the task by someone of no team). The page counted every decline and every note for ever.
+#: conversion: commune and year) has no newer task; a team's note on a task not yet finished that command has neither
+#: answered nor acted on (no later event on the task by someone of no team); a note on a finished task (accepted,
+#: declined, cancelled), which the page offers no answer to, is read and waits for nothing. The page counted every
+#: decline and every note for ever.
 _AWAITING_COMMAND = f"""CASE
-    WHEN e.event = 'comment' THEN NOT EXISTS (
+    WHEN e.event = 'comment' THEN t.state <> ALL(:finished) AND NOT EXISTS (
         SELECT 1 FROM task_events c WHERE c.task_id = e.task_id AND c.id > e.id AND c.actor_team_id IS NULL)
     WHEN e.to_state = '{TaskState.DECLINED}' THEN NOT EXISTS (
         SELECT 1 FROM tasks n WHERE n.id > t.id AND n.kind = t.kind
@@ -272,6 +274,7 @@ def inbox(conn: Connection, user: Principal, limit: int) -> list[dict[str, Any]]
         "limit": limit,
         "reaches_team": list(codes(INBOX_TEAM_STATES)),
         "reaches_command": list(codes(INBOX_COMMAND_STATES)),
+        "finished": list(codes(TASK_CLOSED)),
     }
     if user.role == Role.TEAM:
         concern = """e.team_id = :team AND e.actor_team_id IS DISTINCT FROM :team

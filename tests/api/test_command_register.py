@@ -131,6 +131,11 @@ def test_the_inbox_says_what_still_waits_for_command(client, register, make_user
         moved = client.post(f"/api/tasks/{done}/transitions", json={"to": to, "version": version}, headers=team_b)
         version = moved.json()["version"]
     assert waiting() == [(done, "transition", "completed")]  # the work sent again, once
+    version = client.post(f"/api/tasks/{done}/transitions", json={"to": "accepted", "version": version}).json()[
+        "version"
+    ]
+    assert client.post(f"/api/tasks/{done}/comments", json={"note": "Cảm ơn"}, headers=team_b).is_success
+    assert waiting() == []  # a note on finished work: read, nothing to answer
 
     declined = client.post(
         f"/api/tasks/{late}/transitions", json={"to": "declined", "note": "Thiếu người", "version": 2}, headers=team_a
@@ -140,5 +145,5 @@ def test_the_inbox_says_what_still_waits_for_command(client, register, make_user
         "/api/tasks",
         json={"kind": "suppression", "hotspot_id": register["hotspots"]["late"], "team_id": register["teams"]["B"]},
     )
-    assert again.status_code == 201 and waiting() == [(done, "transition", "completed")]
+    assert again.status_code == 201 and waiting() == []
     assert all(e["awaiting_command"] is None for e in client.get("/api/inbox", headers=team_a).json()["events"])
