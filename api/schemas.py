@@ -210,6 +210,11 @@ class HotspotProperties(_Out):
     actions: list[HotspotAction] = Field(description="hotspot transitions the user may request now")
     task_actions: list[TaskAction] = Field(description="transitions of the newest task the user may make now")
     may_open_task: bool = Field(description="the user may open a suppression task for the hotspot now")
+    closing_waits: list[str] = Field(
+        description="what still keeps command from closing the hotspot, in Vietnamese (the monitoring period running "
+        "until a date, an incident in the footprint since monitoring began); empty when it may be closed now or when "
+        "closing is not its next step"
+    )
 
 
 class HotspotIncident(_Out):
@@ -495,6 +500,11 @@ class InboxEvent(TaskEventOut):
     taken_away: bool = Field(
         description="a reassignment that took the task from the user's team: the event tells when, by whom and why,"
         " nothing of the task since"
+    )
+    awaiting_command: bool | None = Field(
+        description="command's inbox: the event still waits for command (work completed not yet accepted or returned,"
+        " a declined task whose hotspot, or commune and year, has no newer task, a team's note on unfinished work"
+        " command has not answered or acted on since); null in a team's inbox"
     )
 
 

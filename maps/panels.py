@@ -173,7 +173,7 @@ def command_panel() -> str:
       <div class="kpi"><span id="kpi-recurred-label">Điểm phức tạp trở lại trong năm</span><b id="kpi-recurred">—</b>
         </div>
       <div class="kpi"><span>Nhiệm vụ đang mở</span><b id="kpi-open">—</b></div>
-      <div class="kpi"><span>Nhiệm vụ quá hạn</span><b id="kpi-overdue">—</b></div>
+      <div class="kpi"><span>Nhiệm vụ quá hạn</span><b><a href="#" id="kpi-overdue">—</a></b></div>
       <div class="kpi"><span>Chờ nghiệm thu</span><b><a href="#" id="kpi-awaiting">—</a></b></div>
       <div class="kpi"><span>Phân loại xã trên bản đồ</span><b id="classes-year">—</b></div>
       <h2>Lọc vụ việc</h2>

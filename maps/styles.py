@@ -8,6 +8,7 @@ from types import MappingProxyType
 from typing import Any
 
 from models.analytics.emerging import PATTERN_LABELS_VI, PATTERNS
+from models.domain.guide import DETECTION_ACTOR
 from models.vocabulary import (
     CATEGORY_SHORT_LABELS,
     CLASS_CHOICES,
@@ -81,6 +82,10 @@ EVENT_LABELS = MappingProxyType(
         "comment": "Ghi chú",
         "updated": "Cập nhật",
         "recurred": "Phức tạp trở lại",
+        # What detection runs record besides (gis.services.detection): the page showed these names as they are.
+        "reactivated": "Có cụm vụ việc trở lại",
+        "dormant": "Không còn cụm vụ việc",
+        "merged": "Gộp vào điểm khác",
     }
 )
 
@@ -236,6 +241,7 @@ def script_vocabulary() -> dict[str, Any]:
         "hotspotActionLabels": dict(HOTSPOT_ACTION_LABELS),
         "taskActionLabels": dict(TASK_ACTION_LABELS),
         "eventLabels": dict(EVENT_LABELS),
+        "detectionActor": DETECTION_ACTOR,
         "taskKindLabels": dict(TaskKind.labels()),
         "priorityLabels": dict(TaskPriority.labels()),
         "roleLabels": dict(Role.labels()),

@@ -30,7 +30,7 @@ from gis.store.selection import HotspotFilter
 from gis.store.sql import local_date, to_metric, to_wgs84
 from gis.store.versioned import load_at_version, update_at_version
 from models.domain.access import Principal
-from models.domain.coupling import hotspot_actions, may_open_task, task_actions
+from models.domain.coupling import closing_waits, hotspot_actions, may_open_task, task_actions
 from models.domain.dates import vn_time
 from models.domain.hotspot_lifecycle import MANUAL_MAX_RADIUS_M, MANUAL_NOTE_CHARS, HotspotFacts, user_targets
 from models.domain.state_machine import StateMachine, TransitionNotAllowed
@@ -65,7 +65,7 @@ def _day(value: str | date | None) -> date | None:
     return date.fromisoformat(value) if isinstance(value, str) else value
 
 
-_Actions = tuple[list[dict[str, Any]], list[dict[str, Any]], bool]
+_Actions = tuple[list[dict[str, Any]], list[dict[str, Any]], bool, list[str]]
 
 
 def _actions(
@@ -77,9 +77,9 @@ def _actions(
     machine: StateMachine,
     today: date,
 ) -> _Actions:
-    """Hotspot actions, task actions and whether a task may be opened, for one combination of the facts: the state of
-    the newest task (``newest``, whoever holds it) rules the hotspot; the user acts only on a task they may see
-    (``task_state``)."""
+    """Hotspot actions, task actions, whether a task may be opened and what still keeps the hotspot from being closed,
+    for one combination of the facts: the state of the newest task (``newest``, whoever holds it) rules the hotspot;
+    the user acts only on a task they may see (``task_state``)."""
     facts = HotspotFacts(
         task_state=newest, monitoring_since=monitoring[0], as_of=today, incident_in_footprint=monitoring[1]
     )
@@ -87,6 +87,7 @@ def _actions(
         [{"to": a.to, "note_required": a.note_required} for a in hotspot_actions(machine, status, role, facts)],
         [{"to": a.to, "note_required": a.note_required} for a in task_actions(task_state, role)] if task_state else [],
         may_open_task(role, status, newest),
+        closing_waits(machine, status, facts),
     )
 
 
@@ -98,7 +99,7 @@ def add_actions(
     known: dict[tuple, _Actions] | None = None,
 ) -> dict[str, Any]:
     """What the role may do now with a hotspot of the register and its newest suppression task (the buttons the
-    pages show), and that task's overdue days. ``known`` remembers the answer for facts already seen: most
+    pages show), what still keeps it from being closed, and that task's overdue days. ``known`` remembers the answer for facts already seen: most
     hotspots of a register share their status and task state (5,000 hotspots: bench/bench_register.py)."""
     task_state = properties["task_state"]  # None when there is none or the user may not see it (another team's)
     newest = properties.pop("newest_task_state", task_state)  # not part of the answer
@@ -107,10 +108,11 @@ def add_actions(
     known = {} if known is None else known
     if key not in known:
         known[key] = _actions(properties["status"], newest, task_state, monitoring, role, machine, today)
-    actions, task_moves, may_open = known[key]
+    actions, task_moves, may_open, waits = known[key]
     properties["actions"] = list(actions)
     properties["task_actions"] = list(task_moves)
     properties["may_open_task"] = may_open
+    properties["closing_waits"] = list(waits)
     properties["task_overdue_days"] = (
         overdue_days(task_state, _day(properties["task_due_date"]), today) if task_state else 0
     )

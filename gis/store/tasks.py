@@ -18,7 +18,7 @@ from gis.store.tables import TaskEvent, TaskPhoto
 from models.domain.access import Principal
 from models.domain.coupling import task_actions
 from models.domain.task_lifecycle import TASK_LIFECYCLE, overdue_days
-from models.vocabulary import TASK_OPEN, Role, TaskKind, TaskState, codes, local_today
+from models.vocabulary import TASK_CLOSED, TASK_OPEN, Role, TaskKind, TaskState, codes, local_today
 
 #: A task with its team, its commune and its place: the hotspot's centroid, else a point inside the commune.
 _SELECT = f"""
@@ -239,6 +239,24 @@ INBOX_TEAM_STATES = frozenset({TaskState.ASSIGNED, TaskState.RETURNED, TaskState
 INBOX_COMMAND_STATES = frozenset({TaskState.COMPLETED, TaskState.DECLINED})
 
 
+#: Whether an event of command's inbox (alias ``e``, its task ``t``) still waits for command: work completed that is
+#: still the task's latest completion and not yet accepted, returned or cancelled; a task declined whose hotspot (a
+#: conversion: commune and year) has no newer task; a team's note on a task not yet finished that command has neither
+#: answered nor acted on (no later event on the task by someone of no team); a note on a finished task (accepted,
+#: declined, cancelled), which the page offers no answer to, is read and waits for nothing. The page counted every
+#: decline and every note for ever.
+_AWAITING_COMMAND = f"""CASE
+    WHEN e.event = 'comment' THEN t.state <> ALL(:finished) AND NOT EXISTS (
+        SELECT 1 FROM task_events c WHERE c.task_id = e.task_id AND c.id > e.id AND c.actor_team_id IS NULL)
+    WHEN e.to_state = '{TaskState.DECLINED}' THEN NOT EXISTS (
+        SELECT 1 FROM tasks n WHERE n.id > t.id AND n.kind = t.kind
+          AND (n.hotspot_id = t.hotspot_id
+               OR (t.hotspot_id IS NULL AND n.commune_code = t.commune_code AND n.year IS NOT DISTINCT FROM t.year)))
+    ELSE t.state = e.to_state AND NOT EXISTS (
+        SELECT 1 FROM task_events c WHERE c.task_id = e.task_id AND c.id > e.id AND c.to_state = e.to_state)
+END"""
+
+
 def inbox(conn: Connection, user: Principal, limit: int) -> list[dict[str, Any]]:
     """Events that need the user's attention, newest first.
 
@@ -246,7 +264,8 @@ def inbox(conn: Connection, user: Principal, limit: int) -> list[dict[str, Any]]
     command hears of work completed or declined and of comments from teams (a provincial command: its province's).
     Only of tasks the user may see now: a task since given to another team is no longer the team's news, except the
     reassignment that took it away (``taken_away``: when, by whom of command, its note; not the new team, nor the
-    task's state or anything done since).
+    task's state or anything done since). Command's events say whether they still wait for it (``awaiting_command``,
+    _AWAITING_COMMAND); a team's, null.
     """
     scope = AreaScope.of(user)
     params = {
@@ -255,20 +274,24 @@ def inbox(conn: Connection, user: Principal, limit: int) -> list[dict[str, Any]]
         "limit": limit,
         "reaches_team": list(codes(INBOX_TEAM_STATES)),
         "reaches_command": list(codes(INBOX_COMMAND_STATES)),
+        "finished": list(codes(TASK_CLOSED)),
     }
     if user.role == Role.TEAM:
         concern = """e.team_id = :team AND e.actor_team_id IS DISTINCT FROM :team
                      AND (e.event IN ('comment', 'reassigned') OR e.to_state = ANY(:reaches_team))"""
+        awaiting = "NULL"
     else:
         concern = "e.actor_team_id IS NOT NULL AND (e.event = 'comment' OR e.to_state = ANY(:reaches_command))"
-    news = f"""SELECT {_event_columns(scope)}, t.kind, t.commune_code, t.state AS task_state, false AS taken_away
+        awaiting = _AWAITING_COMMAND
+    news = f"""SELECT {_event_columns(scope)}, t.kind, t.commune_code, t.state AS task_state, false AS taken_away,
+               {awaiting} AS awaiting_command
         FROM task_events e JOIN tasks t ON t.id = e.task_id
         WHERE {concern} AND {scope.tasks("t")}
         ORDER BY e.id DESC LIMIT :limit"""
     if user.role == Role.TEAM:
         taken = f"""SELECT e.id, e.task_id, e.at, {scope.actor("e.actor")} AS actor, e.event, NULL AS from_state,
                    NULL AS to_state, e.note, '{{}}'::jsonb AS details, t.kind, t.commune_code, NULL AS task_state,
-                   true AS taken_away
+                   true AS taken_away, NULL AS awaiting_command
             FROM task_events e JOIN tasks t ON t.id = e.task_id
             WHERE e.event = 'reassigned' AND {reassigned_from("e")} = :team
             ORDER BY e.id DESC LIMIT :limit"""

@@ -184,6 +184,17 @@ def hotspot_actions(machine: StateMachine, status: str, role: str, facts: Hotspo
     )
 
 
+def closing_waits(machine: StateMachine, status: str, facts: HotspotFacts) -> list[str]:
+    """What still keeps a hotspot from being closed by command, in Vietnamese, as the machine's own requirements say
+    it (the monitoring period running until a date, an incident in the footprint since monitoring began); empty when
+    it may be closed now or when closing is no step from ``status``. The pages tell a monitored hotspot's next step
+    with it: without it a card showed no close button and no reason for weeks."""
+    if (status, H.CLOSED) not in machine.transitions:
+        return []
+    as_command = replace(facts, actor_role=Role.COMMAND)
+    return [missing.vi for check in machine.transitions[(status, H.CLOSED)] if (missing := check(as_command))]
+
+
 def _labels(states: Iterable[str], vocabulary: type[H] | type[T]) -> str:
     """Vietnamese labels of some states, quoted, in declaration order."""
     wanted = set(states)

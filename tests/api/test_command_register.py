@@ -84,3 +84,66 @@ def test_task_register_filters_and_places(client, register) -> None:
 
 def test_command_reads_the_teams_to_filter_by(client, register) -> None:
     assert {t["name"] for t in client.get("/api/teams").json()} == {"Tổ A", "Tổ B"}
+
+
+def test_a_monitored_hotspot_says_until_when_before_it_may_be_closed(client, register) -> None:
+    """Accepted, eradicated, kept clean: the card has no close button for DIABAN_MONITORING_DAYS (180 by default), and
+    says why and until when; the other statuses have nothing waiting to be closed."""
+    hotspot, task = register["hotspots"]["done"], register["tasks"]["done"]
+    version = client.get(f"/api/tasks/{task}").json()["version"]
+    assert client.post(f"/api/tasks/{task}/transitions", json={"to": "accepted", "version": version}).is_success
+    card = client.get(f"/api/hotspots/{hotspot}").json()["properties"]
+    assert card["closing_waits"] == []  # suppressing: closing is no step yet
+    for to, note in (("eradicated", "bắt giữ, niêm phong"), ("monitoring", "")):
+        moved = client.post(
+            f"/api/hotspots/{hotspot}/transitions", json={"to": to, "note": note, "version": card["version"]}
+        )
+        assert moved.is_success, moved.text
+        card = client.get(f"/api/hotspots/{hotspot}").json()["properties"]
+    ends = local_today() + timedelta(days=180)
+    assert card["status"] == "monitoring" and card["actions"] == []
+    assert card["closing_waits"] == [f"thời gian theo dõi 180 ngày kéo dài đến {ends:%d/%m/%Y}"]
+    listed = {f["id"]: f["properties"] for f in client.get("/api/hotspots").json()["features"]}
+    assert listed[hotspot]["closing_waits"] == card["closing_waits"]  # the register's card says the same
+    assert listed[register["hotspots"]["detected"]]["closing_waits"] == []
+
+
+def test_the_inbox_says_what_still_waits_for_command(client, register, make_user, bearer) -> None:
+    """Work completed waits until command accepts or returns it, a team's note until command answers or acts on the
+    task, a declined task until the hotspot has a new task: the page counted every decline and every note for ever."""
+    team_a, team_b = bearer(make_user("to-a", "team", register["teams"]["A"])), register["team_b"]
+    done, late = register["tasks"]["done"], register["tasks"]["late"]
+
+    def waiting() -> list[tuple[int, str, str | None]]:
+        events = client.get("/api/inbox").json()["events"]
+        return [(e["task_id"], e["event"], e["to_state"]) for e in events if e["awaiting_command"]]
+
+    assert waiting() == [(done, "transition", "completed")]
+    assert client.post(f"/api/tasks/{done}/comments", json={"note": "Đã niêm phong"}, headers=team_b).is_success
+    assert waiting() == [(done, "comment", None), (done, "transition", "completed")]
+    version = client.get(f"/api/tasks/{done}").json()["version"]
+    returned = client.post(
+        f"/api/tasks/{done}/transitions", json={"to": "returned", "note": "Thiếu ảnh", "version": version}
+    )
+    assert returned.is_success and waiting() == []  # answered: the note and the work
+    version = returned.json()["version"]
+    for to in ("in_progress", "completed"):
+        moved = client.post(f"/api/tasks/{done}/transitions", json={"to": to, "version": version}, headers=team_b)
+        version = moved.json()["version"]
+    assert waiting() == [(done, "transition", "completed")]  # the work sent again, once
+    version = client.post(f"/api/tasks/{done}/transitions", json={"to": "accepted", "version": version}).json()[
+        "version"
+    ]
+    assert client.post(f"/api/tasks/{done}/comments", json={"note": "Cảm ơn"}, headers=team_b).is_success
+    assert waiting() == []  # a note on finished work: read, nothing to answer
+
+    declined = client.post(
+        f"/api/tasks/{late}/transitions", json={"to": "declined", "note": "Thiếu người", "version": 2}, headers=team_a
+    )
+    assert declined.is_success and waiting()[0] == (late, "transition", "declined")
+    again = client.post(
+        "/api/tasks",
+        json={"kind": "suppression", "hotspot_id": register["hotspots"]["late"], "team_id": register["teams"]["B"]},
+    )
+    assert again.status_code == 201 and waiting() == []
+    assert all(e["awaiting_command"] is None for e in client.get("/api/inbox", headers=team_a).json()["events"])

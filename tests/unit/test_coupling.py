@@ -14,6 +14,7 @@ from models.domain.coupling import (
     Action,
     CouplingBroken,
     check_taskable,
+    closing_waits,
     companion,
     consistent,
     hotspot_actions,
@@ -75,6 +76,20 @@ def test_older_tasks_must_be_finished() -> None:
     assert not consistent(["in_progress", "assigned"], "assigned")
     assert not consistent([], "suppressing") and not consistent(["completed"], "eradicated")
     assert consistent(["accepted"], "recurred") and consistent(["accepted"], "suppressing")
+
+
+def test_a_monitored_hotspot_says_what_keeps_it_from_being_closed() -> None:
+    machine = hotspot_lifecycle(180)
+    watched = HotspotFacts(task_state="accepted", monitoring_since=date(2026, 1, 1), incident_in_footprint=False)
+    assert closing_waits(machine, "monitoring", replace(watched, as_of=date(2026, 6, 29))) == [
+        "thời gian theo dõi 180 ngày kéo dài đến 30/06/2026"
+    ]
+    assert closing_waits(machine, "monitoring", replace(watched, as_of=date(2026, 6, 30))) == []
+    dirty = replace(watched, as_of=date(2026, 7, 1), incident_in_footprint=True)
+    assert closing_waits(machine, "monitoring", dirty) == [
+        "đã có vụ việc trong phạm vi điểm nóng trong thời gian theo dõi"
+    ]
+    assert closing_waits(machine, "eradicated", dirty) == []  # closing is no step from there
 
 
 def test_actions_offered_to_each_role() -> None:

@@ -317,6 +317,9 @@ diabanPages.command = async function startCommand(map, cfg) {
     const monitoring = p.monitoring_since ? `<p>Giữ sạch, theo dõi từ ${viDate(p.monitoring_since)}` +
       (p.incident_since_monitoring ? ` — <span class="late">đã có vụ việc trong phạm vi</span>` : " — chưa có vụ việc") +
       "</p>" : "";
+    // What still keeps it from being closed, as the API says it: the monitoring period running until a date, an incident.
+    const waits = p.closing_waits.length
+      ? `<p class="next">Chưa loại khỏi danh sách được: ${p.closing_waits.map(escapeHtml).join("; ")}</p>` : "";
     // A spot reported by hand has no incident yet: said so, not «0 vụ việc; lần đầu —, gần nhất —».
     const incidents = p.n_incidents ? `${VI_NUMBER.format(p.n_incidents)} vụ việc; lần đầu ${viDate(p.first_seen)}, ` +
       `gần nhất ${viDate(p.last_seen)}` : "chưa có vụ việc nào gắn với điểm (điểm nhập tay từ tin báo)";
@@ -324,7 +327,7 @@ diabanPages.command = async function startCommand(map, cfg) {
       <p><i class="swatch dot ${cfg.swatchClasses.status[p.status]}"></i>
         <b class="status">${escapeHtml(cfg.statusLabels[p.status] || p.status)}</b></p>
       <p>${escapeHtml(communeName(p.commune_code))}; ${incidents}</p>
-      ${p.note ? `<p class="note">Ghi chú: «${escapeHtml(p.note)}»</p>` : ""}${task}${monitoring}`;
+      ${p.note ? `<p class="note">Ghi chú: «${escapeHtml(p.note)}»</p>` : ""}${task}${monitoring}${waits}`;
     card.appendChild(actionBox("hotspot-note", changeKey("hotspot", p.id), p.actions, cfg.hotspotActionLabels,
       (to, note) => moveHotspot(p, to, note)));
     card.appendChild(actionBox("task-note", changeKey("task", p.task_id), p.task_actions, cfg.taskActionLabels,
@@ -362,14 +365,22 @@ diabanPages.command = async function startCommand(map, cfg) {
       evidencePhotos(task.id, task.photos.filter((p) => p.event_id === e.id)),
   }));
 
-  // A hotspot's own history and its task's, interleaved.
+  // A detection run's entry as users read it: by «Hệ thống» and that run, its note without the English it keeps for
+  // the logs («phát hiện qua phân cụm (found by clustering)»): the stored «detection run 3» and English showed as such.
+  const byRun = (e) => (!e.run_id ? e : { ...e, actor: `${cfg.detectionActor}, lần chạy #${e.run_id}`,
+    note: e.note && e.note.replace(/ \([^()]*\)$/, "") });
+
+  // A hotspot's own history and that of every task it had, interleaved: a hotspot given again after a recurrence (or a
+  // decline) lost the first task's work and its acceptance when only the newest task was read.
   async function hotspotHistory(p) {
-    const [own, task] = await Promise.all([api(`/api/hotspots/${p.id}`), p.task_id ? api(`/api/tasks/${p.task_id}`) : null]);
+    const [own, listed] = await Promise.all([api(`/api/hotspots/${p.id}`),
+      p.task_id ? api(`/api/tasks?hotspot=${p.id}&kind=suppression&limit=1000`) : { tasks: [] }]);
+    const tasks = await Promise.all(listed.tasks.map((t) => api(`/api/tasks/${t.id}`)));
     return [
-      ...own.properties.events.map((e) => ({
+      ...own.properties.events.map(byRun).map((e) => ({
         at: e.at, text: eventText(e, cfg.eventLabels, cfg.statusLabels, e.from_status, e.to_status),
       })),
-      ...(task ? taskLines(task) : []),
+      ...tasks.flatMap(taskLines),
     ];
   }
 
@@ -658,20 +669,23 @@ diabanPages.command = async function startCommand(map, cfg) {
 
   // ------------------------------------------------------------------------------------------------ tabs, inbox
   const showTab = panelTabs();
-  document.getElementById("kpi-awaiting").onclick = (event) => {
-    event.preventDefault();
-    const f = document.getElementById("task-filters");
-    f.reset();
-    f.awaiting.checked = true;
-    showTab("tasks");
-    loadTaskRegister();
-  };
+  // A task count of the KPIs opens those tasks in the register: overdue ones, those waiting for acceptance.
+  for (const [id, box] of [["kpi-overdue", "overdue"], ["kpi-awaiting", "awaiting"]]) {
+    document.getElementById(id).onclick = (event) => {
+      event.preventDefault();
+      const f = document.getElementById("task-filters");
+      f.reset();
+      f[box].checked = true;
+      showTab("tasks");
+      loadTaskRegister();
+    };
+  }
 
   async function loadInbox() {
     const inbox = await api("/api/inbox?limit=50");
     const list = document.getElementById("inbox");
-    // Still waiting for command: a comment, or work whose task is still where the event left it (completed, declined).
-    const waiting = (e) => e.event === "comment" || e.to_state === e.task_state;
+    // Still waiting for command, as the API says (a note not answered, work not accepted, a decline not given again).
+    const waiting = (e) => e.awaiting_command;
     const count = inbox.events.filter(waiting).length;
     document.getElementById("inbox-count").textContent = count ? VI_NUMBER.format(count) : "";
     if (!inbox.events.length) { list.innerHTML = "<li class=\"none\">Không có việc mới.</li>"; return; }
