@@ -43,7 +43,7 @@ def open_card(page, hotspot_id: int):
     page.click("[role=tab][data-tab=hotspots]")
     page.click(f"#hotspot-table tr[data-hotspot-id='{hotspot_id}']")
     card = page.locator(f"#hotspot-table .card[data-hotspot-id='{hotspot_id}']")
-    card.locator("details summary").click()
+    card.locator("details[data-keep=history] summary").click()
     card.locator("ol.history li time").first.wait_for()
     return card
 
