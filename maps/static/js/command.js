@@ -205,10 +205,13 @@ diabanPages.command = async function startCommand(map, cfg) {
 
   // ------------------------------------------------------------------------------------ acting on hotspots, tasks
   const communeName = (code) => names[code] || code || "—";
-  // A due date matters while the task is open (finished work keeps its date in the history).
-  const openTask = (state) => state === "unassigned" || cfg.openTaskStates.includes(state);
+  // A due date matters until the team's work is done (TASK_WORK_DONE: reported, accepted, declined, cancelled; that
+  // work keeps its date in the history): registers and cards alike, a card said «hạn …» of an accepted task.
+  const dueApplies = (state) => !cfg.workDoneTaskStates.includes(state);
   const dueText = (due, late) => (due ? `<span class="day">${viDate(due)}</span>` : "—") +
     (late > 0 ? ` <span class="late">quá hạn ${VI_NUMBER.format(late)} ngày</span>` : "");
+  const dueCell = (state, due, late) => (dueApplies(state) ? dueText(due, late) : "—");
+  const dueClause = (state, due, late) => (dueApplies(state) ? `; hạn ${dueText(due, late)}` : "");
 
   // After any change (stored): the map's colours, both registers, the KPIs and the inbox follow; if they cannot be
   // loaded, the change is told as saved, with a warning (refreshAfterSave). Whether they were loaded.
@@ -301,7 +304,7 @@ diabanPages.command = async function startCommand(map, cfg) {
 
   // While a team holds a task (not yet accepted, cancelled or declined), command may write to it: the sender of
   // a note for the team (answering what was stored), or null.
-  const commentTo = (taskId, team, state) => (team && (openTask(state) || state === "completed") ? async (note) => {
+  const commentTo = (taskId, team, state) => (team && !cfg.closedTaskStates.includes(state) ? async (note) => {
     await api(`/api/tasks/${taskId}/comments`, { method: "POST", body: JSON.stringify({ note }) });
     return `Đã gửi ghi chú cho ${team} (nhiệm vụ #${taskId})`;
   } : null);
@@ -312,7 +315,7 @@ diabanPages.command = async function startCommand(map, cfg) {
     card.className = "card";
     card.dataset.hotspotId = p.id;
     const task = p.task_id ? `<p>Nhiệm vụ #${p.task_id}: <b>${escapeHtml(cfg.taskLabels[p.task_state])}</b>` +
-      `${p.task_team ? " — " + escapeHtml(p.task_team) : ""}; hạn ${dueText(p.task_due_date, p.task_overdue_days)}</p>`
+      `${p.task_team ? " — " + escapeHtml(p.task_team) : ""}${dueClause(p.task_state, p.task_due_date, p.task_overdue_days)}</p>`
       : "<p>Chưa có nhiệm vụ</p>";
     const monitoring = p.monitoring_since ? `<p>Giữ sạch, theo dõi từ ${viDate(p.monitoring_since)}` +
       (p.incident_since_monitoring ? ` — <span class="late">đã có vụ việc trong phạm vi</span>` : " — chưa có vụ việc") +
@@ -465,8 +468,8 @@ diabanPages.command = async function startCommand(map, cfg) {
     card.className = "card";
     card.dataset.taskId = t.id;
     card.innerHTML = `<h3>Nhiệm vụ #${t.id} — ${escapeHtml(t.kind_label)}</h3>
-      <p><b class="state">${escapeHtml(t.state_label)}</b>${t.team ? " — " + escapeHtml(t.team) : ""};
-        hạn ${dueText(t.due_date, t.overdue_days)}; ưu tiên ${escapeHtml(cfg.priorityLabels[t.priority])}</p>
+      <p><b class="state">${escapeHtml(t.state_label)}</b>${t.team ? " — " + escapeHtml(t.team) : ""}${dueClause(t.state,
+        t.due_date, t.overdue_days)}; ưu tiên ${escapeHtml(cfg.priorityLabels[t.priority])}</p>
       <p>${escapeHtml(t.commune_name || t.commune_code)}${t.year ? `; năm ${t.year}` : ""}${t.hotspot_id ? `; điểm nóng #${t.hotspot_id}: ` +
         escapeHtml(cfg.statusLabels[t.hotspot_status]) : ""}</p>`;
     card.appendChild(actionBox("task-note", changeKey("task", t.id), t.actions, cfg.taskActionLabels,
@@ -497,7 +500,7 @@ diabanPages.command = async function startCommand(map, cfg) {
   };
   const hotspotRows = sortableTable(document.getElementById("hotspot-table"), { sort: "due", keys: {
     id: (p) => p.id, status: (p) => cfg.statusLabels[p.status], commune: (p) => communeName(p.commune_code),
-    team: (p) => p.task_team || "", due: (p) => (openTask(p.task_state) ? p.task_due_date : null),
+    team: (p) => p.task_team || "", due: (p) => (dueApplies(p.task_state) ? p.task_due_date : null),
   }, row: (p) => {
     const tr = document.createElement("tr");
     tr.dataset.hotspotId = p.id;
@@ -505,21 +508,21 @@ diabanPages.command = async function startCommand(map, cfg) {
     tr.innerHTML = `<td>${p.id}</td><td><i class="swatch dot ${cfg.swatchClasses.status[p.status]}"></i> ` +
       `${escapeHtml(cfg.statusLabels[p.status])}${p.task_state === "completed" ? " <em>(chờ nghiệm thu)</em>" : ""}</td>` +
       `<td>${escapeHtml(communeName(p.commune_code))}</td><td>${escapeHtml(p.task_team || "—")}</td>` +
-      `<td>${openTask(p.task_state) ? dueText(p.task_due_date, p.task_overdue_days) : "—"}</td>`;
+      `<td>${dueCell(p.task_state, p.task_due_date, p.task_overdue_days)}</td>`;
     return tr;
   }, detail: hotspotCard, onOpen: (p, open) => { if (open) flyTo(p.id, L.latLng(p.lat, p.lon)); },
   counted: counter("hotspot-count", "điểm nóng") });
 
   const taskRows = sortableTable(document.getElementById("task-table"), { sort: "due", keys: {
     id: (t) => t.id, state: (t) => t.state_label, commune: (t) => t.commune_name || t.commune_code,
-    team: (t) => t.team || "", due: (t) => (openTask(t.state) ? t.due_date : null),
+    team: (t) => t.team || "", due: (t) => (dueApplies(t.state) ? t.due_date : null),
   }, row: (t) => {
     const tr = document.createElement("tr");
     tr.dataset.taskId = t.id;
     if (t.overdue_days > 0) tr.className = "overdue";
     tr.innerHTML = `<td>${t.id}</td><td>${escapeHtml(t.state_label)}</td>` +
       `<td>${escapeHtml(t.commune_name || t.commune_code)}</td><td>${escapeHtml(t.team || "—")}</td>` +
-      `<td>${openTask(t.state) ? dueText(t.due_date, t.overdue_days) : "—"}</td>`;
+      `<td>${dueCell(t.state, t.due_date, t.overdue_days)}</td>`;
     return tr;
   }, detail: taskCard, onOpen: (t, open) => {
     if (open) flyTo(t.hotspot_id, t.lat !== null ? L.latLng(t.lat, t.lon) : null);

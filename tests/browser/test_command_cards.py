@@ -1,0 +1,106 @@
+"""What a commander noticed on the command page's cards: a finished task's card still said «hạn …» where the register
+says «—».
+
+The city and Chromium are those of test_browser.py (a database of this module's own); the server's monitoring period
+is neither the default 180 days nor test_browser.py's 0, so that a page retyping the setting would be seen.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from datetime import timedelta
+
+import pytest
+import test_browser as shared
+from conftest import serve
+from sqlalchemy import Connection, Engine, text
+from test_browser import open_as
+
+from api.app import create_app
+from gis.services.tasks import create_task, transition_task
+from gis.store.accounts import principal_by_username
+from gis.store.scoping import UNRESTRICTED
+from models.domain.hotspot_lifecycle import hotspot_lifecycle
+from models.vocabulary import local_today
+
+city, chromium = shared.city, shared.chromium
+#: The server's monitoring period (days).
+MONITORING_DAYS = 45
+
+
+@pytest.fixture(scope="module")
+def server(city: Engine) -> Iterator[str]:
+    """The app served with a monitoring period of its own."""
+    app = create_app(city)
+    app.state.hotspot_machine = hotspot_lifecycle(MONITORING_DAYS)
+    with serve(app) as base:
+        yield base
+
+
+def _version(conn: Connection, task: int) -> int:
+    """A task's current version."""
+    return conn.execute(text("SELECT version FROM tasks WHERE id = :id"), {"id": task}).scalar_one()
+
+
+def _walk(conn: Connection, task: int, steps: tuple[tuple[str, str], ...]) -> None:
+    """Move a task through ``steps`` (state, who: «team» — one of the task's team's users — or «command»), each with
+    a note."""
+    team = conn.execute(
+        text("SELECT min(u.username) FROM tasks t JOIN users u ON u.team_id = t.team_id WHERE t.id = :id"), {"id": task}
+    ).scalar_one()
+    for to, who in steps:
+        actor = principal_by_username(conn, "chihuy" if who == "command" else team)
+        transition_task(conn, task, to, "ghi chú", _version(conn, task), actor, UNRESTRICTED)
+
+
+@pytest.fixture(scope="module")
+def finished(city: Engine) -> dict[str, int]:
+    """Conversion tasks of one team's commune, due in ten days, one per state: accepted, declined, cancelled, and one
+    in progress (its due date still matters); and one no team holds yet."""
+    due = local_today() + timedelta(days=10)
+    walks = {
+        "accepted": (("in_progress", "team"), ("completed", "team"), ("accepted", "command")),
+        "declined": (("declined", "team"),),
+        "canceled": (("canceled", "command"),),
+        "in_progress": (("in_progress", "team"),),
+    }
+    with city.begin() as conn:
+        team, commune = conn.execute(
+            text("SELECT team_id, commune_code FROM tasks WHERE team_id IS NOT NULL ORDER BY id LIMIT 1")
+        ).one()
+        command = principal_by_username(conn, "chihuy")
+        tasks = {}
+        for year, (state, steps) in enumerate([*walks.items(), ("unassigned", ())], start=2010):
+            tasks[state] = create_task(
+                conn,
+                command,
+                kind="conversion",
+                hotspot_id=None,
+                commune_code=commune,
+                year=year,
+                team_id=None if state == "unassigned" else team,
+                due_date=due,
+                priority="normal",
+                checklist=[],
+            )
+            _walk(conn, tasks[state], steps)
+    return tasks
+
+
+def test_a_finished_tasks_card_shows_no_due_date_as_its_row(chromium, server: str, finished: dict[str, int]) -> None:
+    """Accepted, declined and cancelled tasks: the register's due column says «—», and their cards said «hạn …» with
+    the date; a task in progress keeps its due date in both."""
+    page, errors = open_as(chromium, server, "chihuy")
+    page.click("[role=tab][data-tab=tasks]")
+    due = f"{local_today() + timedelta(days=10):%d/%m/%Y}"
+    for state, task in finished.items():
+        row = page.locator(f"#task-table tr[data-task-id='{task}']")
+        row.click()
+        line = page.locator(f"#task-table .card[data-task-id='{task}'] p").first.inner_text()
+        cell = row.locator("td").nth(4).inner_text()
+        if state in ("in_progress", "unassigned"):  # the team owes the work, or a team will
+            assert (cell, f"hạn {due}" in line) == (due, True), (state, line)
+        else:
+            assert (cell, "hạn" in line) == ("—", False), (state, line)
+    assert errors == []
+    page.close()
