@@ -17,6 +17,7 @@ from maps.assets import HAI_PHONG_VIEW, MAX_ZOOM, Basemap, MapView, static_url
 from maps.panels import admin_panel, command_panel, planner_panel, team_panel
 from maps.styles import palette_css, script_vocabulary
 from models.domain.dates import FIRST_YEAR, LAST_YEAR
+from models.domain.hotspot_lifecycle import DEFAULT_MONITORING_DAYS
 
 #: The pages' title, before the name of the province the user's view lies in.
 TITLE = "Giám sát địa bàn, điểm nóng ma túy"
@@ -78,8 +79,10 @@ def _head_bar(viewer: Viewer, csrf: str, subtitle: str, synthetic: bool) -> str:
 class PageData:
     """What the pages offer: years with a classification (newest first), the newest approved, the last incident day,
     the command page's KPI panel (gis.services.overview.kpi_panel), whether the data is synthetic (demo band),
-    whether an approval needs a second planner (DIABAN_FOUR_EYES) and the largest photo accepted (DIABAN_PHOTO_MAX_MB,
-    in bytes; None: the page leaves the check to the server), refused by the team's page before minutes of upload."""
+    whether an approval needs a second planner (DIABAN_FOUR_EYES), the largest photo accepted (DIABAN_PHOTO_MAX_MB,
+    in bytes; None: the page leaves the check to the server), refused by the team's page before minutes of upload, and
+    the monitoring period of an eradicated hotspot (days: the hotspot lifecycle's, models.domain.hotspot_lifecycle
+    .monitoring_days), which the command page tells where it offers to record an eradication."""
 
     years: tuple[int, ...] = ()
     approved_year: int | None = None
@@ -88,6 +91,7 @@ class PageData:
     synthetic: bool = False
     four_eyes: bool = True
     photo_max_bytes: int | None = None
+    monitoring_days: int = DEFAULT_MONITORING_DAYS
 
 
 def _page_config(page: str, viewer: Viewer, data: PageData, basemap: Basemap) -> dict[str, Any]:
@@ -104,6 +108,7 @@ def _page_config(page: str, viewer: Viewer, data: PageData, basemap: Basemap) ->
         "synthetic": data.synthetic,
         "fourEyes": data.four_eyes,
         "photoMaxBytes": data.photo_max_bytes,
+        "monitoringDays": data.monitoring_days,
         "yearRange": [FIRST_YEAR, LAST_YEAR],
         "username": viewer.username,
         "basemap": bool(basemap.tile_url),

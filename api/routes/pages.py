@@ -20,6 +20,7 @@ from gis.store.scoping import UNRESTRICTED
 from gis.store.sessions import revoke_session
 from maps.assets import map_view
 from maps.pages import PageData, Viewer, login_page, role_page
+from models.domain.hotspot_lifecycle import monitoring_days
 from models.vocabulary import Role, SessionEnd
 
 router = APIRouter(include_in_schema=False)
@@ -151,6 +152,7 @@ def home(request: Request, conn: ConnDep) -> Response:
         synthetic=facts.synthetic,
         four_eyes=request.app.state.four_eyes,
         photo_max_bytes=request.app.state.photo_max_bytes,
+        monitoring_days=monitoring_days(request.app.state.hotspot_machine),
     )
     body = role_page(viewer, csrf, data, request.app.state.basemap)
     return HTMLResponse(with_nonce(body, request.state.csp_nonce), headers={"Cache-Control": "no-store"})

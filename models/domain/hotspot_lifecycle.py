@@ -68,25 +68,27 @@ def monitoring_ends(monitoring_since: date, monitoring_days: int = DEFAULT_MONIT
     return monitoring_since + timedelta(days=monitoring_days)
 
 
-def _period_elapsed(monitoring_days: int) -> Requirement:
-    """Requirement that the monitoring period has ended by ``as_of``."""
+@dataclass(frozen=True)
+class _PeriodElapsed:
+    """Requirement that the monitoring period of ``days`` has ended by ``as_of``; it keeps its period, which the pages
+    tell before monitoring starts (monitoring_days)."""
 
-    def check(facts: HotspotFacts) -> Missing | None:
+    days: int
+
+    def __call__(self, facts: HotspotFacts) -> Missing | None:
         """Report a missing date or a period still running."""
         if facts.monitoring_since is None or facts.as_of is None:
             return Missing(
                 "cần ngày bắt đầu theo dõi và ngày kết thúc",
                 "monitoring start and closing date are required (monitoring_since, as_of)",
             )
-        end = monitoring_ends(facts.monitoring_since, monitoring_days)
+        end = monitoring_ends(facts.monitoring_since, self.days)
         if facts.as_of < end:
             return Missing(
-                f"thời gian theo dõi {monitoring_days} ngày kéo dài đến {end:%d/%m/%Y}",
-                f"the {monitoring_days}-day monitoring period runs until {end.isoformat()}",
+                f"thời gian theo dõi {self.days} ngày kéo dài đến {end:%d/%m/%Y}",
+                f"the {self.days}-day monitoring period runs until {end.isoformat()}",
             )
         return None
-
-    return check
 
 
 def _no_incident(facts: HotspotFacts) -> Missing | None:
@@ -170,7 +172,7 @@ def hotspot_lifecycle(monitoring_days: int = DEFAULT_MONITORING_DAYS) -> StateMa
             (S.ERADICATED, S.MONITORING): (),
             (S.MONITORING, S.CLOSED): (
                 requires_role(Role.COMMAND, Role.COMMAND.label),
-                _period_elapsed(monitoring_days),
+                _PeriodElapsed(monitoring_days),
                 _no_incident,
             ),
             (S.RECURRED, S.ASSIGNED): by_assignment,
@@ -184,6 +186,12 @@ def hotspot_lifecycle(monitoring_days: int = DEFAULT_MONITORING_DAYS) -> StateMa
 
 
 HOTSPOT_LIFECYCLE = hotspot_lifecycle()
+
+
+def monitoring_days(machine: StateMachine) -> int:
+    """The monitoring period (days) a hotspot lifecycle ``machine`` requires before closing: the number its own
+    closing requirement checks (DIABAN_MONITORING_DAYS in the app, another in a test), not a copy of the setting."""
+    return next(r.days for r in machine.transitions[(S.MONITORING, S.CLOSED)] if isinstance(r, _PeriodElapsed))
 
 
 def user_targets(machine: StateMachine, source: str) -> tuple[str, ...]:

@@ -1,5 +1,5 @@
-"""What a commander noticed on the command page's cards: a finished task's card still said «hạn …» where the register
-says «—».
+"""What a commander noticed on the command page's cards: recording an eradication said nothing of what follows
+(monitoring, then closing); a finished task's card still said «hạn …» where the register says «—».
 
 The city and Chromium are those of test_browser.py (a database of this module's own); the server's monitoring period
 is neither the default 180 days nor test_browser.py's 0, so that a page retyping the setting would be seen.
@@ -14,14 +14,15 @@ import pytest
 import test_browser as shared
 from conftest import serve
 from sqlalchemy import Connection, Engine, text
-from test_browser import open_as
+from test_browser import PHONE, open_as, shot, wait_message
 
 from api.app import create_app
 from gis.services.tasks import create_task, transition_task
 from gis.store.accounts import principal_by_username
 from gis.store.scoping import UNRESTRICTED
+from maps.styles import HOTSPOT_ACTION_LABELS
 from models.domain.hotspot_lifecycle import hotspot_lifecycle
-from models.vocabulary import local_today
+from models.vocabulary import HotspotStatus, local_today
 
 city, chromium = shared.city, shared.chromium
 #: The server's monitoring period (days).
@@ -85,6 +86,42 @@ def finished(city: Engine) -> dict[str, int]:
             )
             _walk(conn, tasks[state], steps)
     return tasks
+
+
+def test_recording_an_eradication_says_what_follows(chromium, server: str, city: Engine) -> None:
+    """Command has accepted the team's work: the card offered «Ghi nhận đã triệt xóa» and said nothing of the
+    monitoring that follows nor of when the hotspot may leave the list; its task line still said «hạn …» of the
+    accepted task. The period told is the server's (its lifecycle's), through both steps before monitoring."""
+    with city.begin() as conn:
+        hotspot, task = conn.execute(
+            text("""SELECT hotspot_id, id FROM tasks WHERE kind = 'suppression' AND state = 'assigned'
+                    AND due_date IS NOT NULL ORDER BY id LIMIT 1""")
+        ).one()
+        _walk(conn, task, (("in_progress", "team"), ("completed", "team"), ("accepted", "command")))
+    page, errors = open_as(chromium, server, "chihuy", PHONE)
+    page.click("[role=tab][data-tab=hotspots]")
+    page.click(f"#hotspot-table tr[data-hotspot-id='{hotspot}']")
+    card = page.locator(f"#hotspot-table .card[data-hotspot-id='{hotspot}']")
+    told = (
+        f"Tiếp theo: giữ sạch, theo dõi {MONITORING_DAYS} ngày từ khi bấm «{HOTSPOT_ACTION_LABELS['monitoring']}»; "
+        "không có vụ việc mới trong phạm vi thì được loại khỏi danh sách"
+    )
+    card.locator("button[data-action=eradicated]").wait_for()
+    assert card.locator("p.keep-clean").inner_text() == told
+    task_line = card.locator("p", has_text=f"Nhiệm vụ #{task}:").inner_text()
+    assert "hạn" not in task_line, task_line
+    shot(page, "command-cards-eradication")
+    card.locator("textarea[data-keep=hotspot-note]").fill("bắt giữ đối tượng, niêm phong địa điểm")
+    card.locator("button[data-action=eradicated]").click()
+    wait_message(page, f"Điểm nóng #{hotspot}: {HotspotStatus.ERADICATED.label}")
+    card.locator("button[data-action=monitoring]").wait_for()
+    assert card.locator("p.keep-clean").inner_text() == told
+    card.locator("button[data-action=monitoring]").click()
+    wait_message(page, f"Điểm nóng #{hotspot}: {HotspotStatus.MONITORING.label}")
+    card.locator("p.next", has_text="Chưa loại khỏi danh sách được").wait_for()
+    assert card.locator("p.keep-clean").count() == 0  # under way: the card says until when instead
+    assert errors == []
+    page.close()
 
 
 def test_a_finished_tasks_card_shows_no_due_date_as_its_row(chromium, server: str, finished: dict[str, int]) -> None:

@@ -323,6 +323,12 @@ diabanPages.command = async function startCommand(map, cfg) {
     // What still keeps it from being closed, as the API says it: the monitoring period running until a date, an incident.
     const waits = p.closing_waits.length
       ? `<p class="next">Chưa loại khỏi danh sách được: ${p.closing_waits.map(escapeHtml).join("; ")}</p>` : "";
+    // Where the eradication (or the start of monitoring) is offered, what follows: nothing said it before the
+    // period was under way. The period is the lifecycle's own (cfg.monitoringDays, DIABAN_MONITORING_DAYS).
+    const keepClean = p.actions.some((a) => a.to === "eradicated" || a.to === "monitoring")
+      ? `<p class="next keep-clean">Tiếp theo: giữ sạch, theo dõi ${VI_NUMBER.format(cfg.monitoringDays)} ngày từ khi bấm ` +
+        `«${escapeHtml(cfg.hotspotActionLabels.monitoring)}»; không có vụ việc mới trong phạm vi thì được loại khỏi danh sách</p>`
+      : "";
     // A spot reported by hand has no incident yet: said so, not «0 vụ việc; lần đầu —, gần nhất —».
     const incidents = p.n_incidents ? `${VI_NUMBER.format(p.n_incidents)} vụ việc; lần đầu ${viDate(p.first_seen)}, ` +
       `gần nhất ${viDate(p.last_seen)}` : "chưa có vụ việc nào gắn với điểm (điểm nhập tay từ tin báo)";
@@ -330,7 +336,7 @@ diabanPages.command = async function startCommand(map, cfg) {
       <p><i class="swatch dot ${cfg.swatchClasses.status[p.status]}"></i>
         <b class="status">${escapeHtml(cfg.statusLabels[p.status] || p.status)}</b></p>
       <p>${escapeHtml(communeName(p.commune_code))}; ${incidents}</p>
-      ${p.note ? `<p class="note">Ghi chú: «${escapeHtml(p.note)}»</p>` : ""}${task}${monitoring}${waits}`;
+      ${p.note ? `<p class="note">Ghi chú: «${escapeHtml(p.note)}»</p>` : ""}${task}${monitoring}${waits}${keepClean}`;
     card.appendChild(actionBox("hotspot-note", changeKey("hotspot", p.id), p.actions, cfg.hotspotActionLabels,
       (to, note) => moveHotspot(p, to, note)));
     card.appendChild(actionBox("task-note", changeKey("task", p.task_id), p.task_actions, cfg.taskActionLabels,
