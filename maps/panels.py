@@ -172,7 +172,7 @@ def command_panel() -> str:
       <div class="kpi-note" id="kpi-note"></div>
       <div class="kpi"><span id="kpi-recurred-label">Điểm phức tạp trở lại trong năm</span><b id="kpi-recurred">—</b>
         </div>
-      <div class="kpi"><span>Nhiệm vụ đang mở</span><b id="kpi-open">—</b></div>
+      <div class="kpi"><span>Nhiệm vụ các tổ đang giữ</span><b id="kpi-open">—</b></div>
       <div class="kpi"><span>Nhiệm vụ quá hạn</span><b><a href="#" id="kpi-overdue">—</a></b></div>
       <div class="kpi"><span>Chờ nghiệm thu</span><b><a href="#" id="kpi-awaiting">—</a></b></div>
       <div class="kpi"><span>Phân loại xã trên bản đồ</span><b id="classes-year">—</b></div>

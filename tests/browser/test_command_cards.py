@@ -1,5 +1,6 @@
-"""What a commander noticed on the command page's cards: recording an eradication said nothing of what follows
-(monitoring, then closing); a finished task's card still said «hạn …» where the register says «—».
+"""What a commander noticed on the command page's cards and overview: recording an eradication said nothing of what
+follows (monitoring, then closing); a finished task's card still said «hạn …» where the register says «—»; the
+overview's «Nhiệm vụ đang mở» left out the tasks no team holds yet (it counts TASK_OPEN, the tasks teams hold).
 
 The city and Chromium are those of test_browser.py (a database of this module's own); the server's monitoring period
 is neither the default 180 days nor test_browser.py's 0, so that a page retyping the setting would be seen.
@@ -139,5 +140,23 @@ def test_a_finished_tasks_card_shows_no_due_date_as_its_row(chromium, server: st
             assert (cell, f"hạn {due}" in line) == (due, True), (state, line)
         else:
             assert (cell, "hạn" in line) == ("—", False), (state, line)
+    assert errors == []
+    page.close()
+
+
+def test_the_overview_says_its_open_tasks_are_those_teams_hold(
+    chromium, server: str, city: Engine, finished: dict[str, int]
+) -> None:
+    """«Nhiệm vụ đang mở» counted TASK_OPEN (assigned, in progress, paused, returned: the tasks weighing on a team),
+    which a commander read as every unfinished task, the unassigned ones too: the figure is named for what it counts.
+    Counted here by hand from the tasks' states, with one task no team holds yet (not counted)."""
+    with city.connect() as conn:
+        states = list(conn.execute(text("SELECT state FROM tasks")).scalars())
+    held = sum(1 for state in states if state in {"assigned", "in_progress", "paused", "returned"})
+    assert "unassigned" in states and finished["unassigned"]
+    page, errors = open_as(chromium, server, "chihuy")
+    figure = page.locator("#kpi-open")
+    assert figure.locator("xpath=..").locator("span").inner_text() == "Nhiệm vụ các tổ đang giữ"
+    assert figure.inner_text() == f"{held:,}".replace(",", ".")  # Vietnamese thousands: 1.234
     assert errors == []
     page.close()

@@ -749,6 +749,8 @@ diabanPages.command = async function startCommand(map, cfg) {
 
   async function loadTaskKpis() {
     const counts = await api("/api/tasks/counts");  // one request, not six lists of one task (see the route)
+    // «Nhiệm vụ các tổ đang giữ»: TASK_OPEN, the tasks weighing on a team (its label said «đang mở», which a commander
+    // read as every unfinished task, the unassigned ones too).
     document.getElementById("kpi-open").textContent = VI_NUMBER.format(counts.open);
     document.getElementById("kpi-overdue").textContent = VI_NUMBER.format(counts.overdue);
     document.getElementById("kpi-awaiting").textContent = VI_NUMBER.format(counts.by_state.completed);
