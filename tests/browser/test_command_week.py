@@ -16,7 +16,7 @@ import test_browser as shared
 from conftest import serve
 from sqlalchemy import Engine, text
 from test_browser import DESKTOP, PHONE, open_as, shot
-from vietnamese_text import foreign_words, login_names
+from vietnamese_text import foreign_words, names_shown
 
 from api.app import create_app
 from gis.services.hotspots import transition_hotspot
@@ -62,7 +62,7 @@ def test_detections_entries_in_a_history_read_in_vietnamese(chromium, server: st
     shot(page, f"command-week-history-{viewport['width']}")
     assert "Không còn cụm vụ việc" in told and "Hệ thống (tự động, khi chạy phát hiện), lần chạy #" in told
     assert "«không còn cụm vụ việc từ " in told and "phát hiện qua phân cụm»" in told  # the notes, without the English
-    assert foreign_words(told, login_names(city)) == set(), told
+    assert foreign_words(told, names_shown(city)) == set(), told
     assert errors == []
     page.close()
 

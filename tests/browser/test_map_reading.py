@@ -25,7 +25,7 @@ from basemap_files import make_mbtiles, png
 from PIL import Image
 from sqlalchemy import Engine, text
 from test_browser import DESKTOP, PHONE, open_as, shot
-from vietnamese_text import foreign_words, login_names, shown_text
+from vietnamese_text import foreign_words, names_shown, shown_text
 
 from api.app import configured_basemap, create_app
 from gis.io.mbtiles import MBTiles
@@ -499,7 +499,7 @@ def test_every_page_speaks_vietnamese(chromium, server: str, city: Engine, role:
     text and no internal code (tests/browser/vietnamese_text.py); a field the browser refuses explains itself in
     Vietnamese."""
     page, errors = open_as(chromium, server, USERS[role], DESKTOP)
-    usernames = login_names(city)
+    usernames = names_shown(city)
     found: dict[str, list[str]] = {}
     for details in page.locator("details").all():
         if details.is_visible():

@@ -2,7 +2,7 @@
 no English word and no internal code in what a user reads.
 
 A word is foreign when it is no Vietnamese syllable once its accents are taken off (English left in a page, whatever
-the word), unless it is a listed proper name, unit or format, or a login name; or when it is an English word spelled
+the word), unless it is a listed proper name, unit or format, a login name or a word of a place's name; or when it is an English word spelled
 like a syllable («the», «team»), which the first rule lets through; or an internal code of the vocabulary. The two
 tests had one rule each: a list of 60 English words (blind to any other) and the syllables (blind to these few).
 """
@@ -60,13 +60,16 @@ def shown_text(page) -> str:
     return page.evaluate(_SHOWN_TEXT)
 
 
-def login_names(engine: Engine) -> set[str]:
-    """The users' login names, which pages show as they are."""
+def names_shown(engine: Engine) -> set[str]:
+    """What pages show as it is stored: the users' login names, and each word of the provinces' and units' names
+    («Đắk Lắk», a province in the admin page's choice of scope, is no Vietnamese syllable)."""
     with engine.connect() as conn:
-        return set(conn.execute(text("SELECT username FROM users")).scalars())
+        logins = set(conn.execute(text("SELECT username FROM users")).scalars())
+        places = conn.execute(text("SELECT full_name FROM provinces UNION SELECT full_name FROM admin_units")).scalars()
+        return logins | {word for place in places for word in re.findall(r"[^\W\d_]{2,}", place)}
 
 
-def foreign_words(shown: str, usernames: Collection[str] = ()) -> set[str]:
+def foreign_words(shown: str, names: Collection[str] = ()) -> set[str]:
     """The internal codes and the words of ``shown`` that are not Vietnamese (see the module's docstring)."""
     found = {code for code in re.findall(r"[A-Za-z_]+", shown) if code in CODES}
     shown = COMMAND.sub(" ", shown)
@@ -79,6 +82,6 @@ def foreign_words(shown: str, usernames: Collection[str] = ()) -> set[str]:
         bare = "".join(c for c in unicodedata.normalize("NFD", word) if not unicodedata.combining(c))
         bare = bare.replace("đ", "d").replace("Đ", "D").lower()
         lookalike = word.isascii() and bare in LOOKALIKES
-        if lookalike or (not SYLLABLE.fullmatch(bare) and bare not in NAMES and word not in usernames):
+        if lookalike or (not SYLLABLE.fullmatch(bare) and bare not in NAMES and word not in names):
             found.add(word)
     return found
