@@ -10,6 +10,7 @@ from __future__ import annotations
 import io
 import shutil
 from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from datetime import timedelta
 from pathlib import Path
 from typing import Any
@@ -73,12 +74,19 @@ def city(cluster: ManagedCluster, boundaries_path: Path, tmp_path_factory: pytes
     cluster.drop_database("browser_city")
 
 
+@contextmanager
+def served(city: Engine, monitoring_days: int) -> Iterator[str]:
+    """The app served by uvicorn on a free loopback port, an eradicated hotspot monitored ``monitoring_days``."""
+    app = create_app(city)
+    app.state.hotspot_machine = hotspot_lifecycle(monitoring_days)
+    with serve(app) as base:
+        yield base
+
+
 @pytest.fixture(scope="module")
 def server(city: Engine) -> Iterator[str]:
-    """The app served by uvicorn on a free loopback port."""
-    app = create_app(city)
-    app.state.hotspot_machine = hotspot_lifecycle(0)  # a monitoring period of 0 days: the story closes today
-    with serve(app) as base:
+    """The app served with a monitoring period of 0 days: the story closes today."""
+    with served(city, 0) as base:
         yield base
 
 

@@ -13,16 +13,13 @@ from datetime import timedelta
 
 import pytest
 import test_browser as shared
-from conftest import serve
 from sqlalchemy import Connection, Engine, text
 from test_browser import PHONE, open_as, shot, wait_message
 
-from api.app import create_app
 from gis.services.tasks import create_task, transition_task
 from gis.store.accounts import principal_by_username
 from gis.store.scoping import UNRESTRICTED
 from maps.styles import HOTSPOT_ACTION_LABELS
-from models.domain.hotspot_lifecycle import hotspot_lifecycle
 from models.vocabulary import HotspotStatus, local_today
 
 city, chromium = shared.city, shared.chromium
@@ -33,9 +30,7 @@ MONITORING_DAYS = 45
 @pytest.fixture(scope="module")
 def server(city: Engine) -> Iterator[str]:
     """The app served with a monitoring period of its own."""
-    app = create_app(city)
-    app.state.hotspot_machine = hotspot_lifecycle(MONITORING_DAYS)
-    with serve(app) as base:
+    with shared.served(city, MONITORING_DAYS) as base:
         yield base
 
 

@@ -13,12 +13,10 @@ from datetime import timedelta
 
 import pytest
 import test_browser as shared
-from conftest import serve
 from sqlalchemy import Engine, text
 from test_browser import DESKTOP, PHONE, open_as, shot
 from vietnamese_text import foreign_words, names_shown
 
-from api.app import create_app
 from gis.services.hotspots import transition_hotspot
 from gis.services.tasks import create_task, transition_task
 from gis.store.accounts import principal_by_username
@@ -32,9 +30,7 @@ city, chromium = shared.city, shared.chromium
 @pytest.fixture(scope="module")
 def server(city: Engine) -> Iterator[str]:
     """The app served with the default monitoring period."""
-    app = create_app(city)
-    app.state.hotspot_machine = hotspot_lifecycle(DEFAULT_MONITORING_DAYS)
-    with serve(app) as base:
+    with shared.served(city, DEFAULT_MONITORING_DAYS) as base:
         yield base
 
 
