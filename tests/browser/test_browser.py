@@ -511,15 +511,20 @@ def test_team_works_a_task_on_a_phone_and_its_photo_stays_with_it(
 
     # Command, deciding whether to accept the work, sees the photo with the team's note in the task's history.
     command, errors = open_as(chromium, server, "chihuy", DESKTOP)
-    command.click("nav.tabs button[data-tab=tasks]")
-    command.click(f"#task-table tr[data-task-id='{task_id}']")
-    card = command.locator(f"#task-table .card[data-task-id='{task_id}']")
+    card = task_card(command, task_id)
     card.locator("details summary").click()
     note = card.locator("ol.history li", has_text="Đã khám xét, niêm phong lán trại")
     note.locator("img.evidence").wait_for()
     assert server + note.locator("img.evidence").get_attribute("src") == photo_url
     assert errors == []
     command.close()
+
+
+def task_card(page, task_id: int):
+    """Command's task register opened at task ``task_id``: its card."""
+    page.click("nav.tabs button[data-tab=tasks]")
+    page.click(f"#task-table tr[data-task-id='{task_id}']")
+    return page.locator(f"#task-table .card[data-task-id='{task_id}']")
 
 
 IPHONE = "Mozilla/5.0 (iPhone; CPU iPhone OS 17_5 like Mac OS X) AppleWebKit/605.1.15 (KHTML, like Gecko) Mobile/15E148"
@@ -668,9 +673,7 @@ def test_command_writes_to_the_team_holding_a_task_and_the_team_reads_it(chromiu
                     WHERE t.state IN ('assigned', 'in_progress') GROUP BY t.id, tm.name ORDER BY t.id LIMIT 1""")
         ).one()
     page, errors = open_as(chromium, server, "chihuy", DESKTOP)
-    page.click("nav.tabs button[data-tab=tasks]")
-    page.click(f"#task-table tr[data-task-id='{task_id}']")
-    card = page.locator(f"#task-table .card[data-task-id='{task_id}']")
+    card = task_card(page, task_id)
     card.locator("button.comment").click()
     page.wait_for_selector("#message.error >> text=Hãy viết ghi chú gửi tổ")
     note = "Báo cáo kết quả trước 17 giờ hôm nay"
@@ -708,9 +711,7 @@ def test_a_card_command_works_in_stays_as_it_was_when_the_list_is_drawn_again(
             text("SELECT max(id) FROM tasks WHERE state IN ('assigned', 'in_progress') AND team_id IS NOT NULL")
         ).scalar_one()
     page, errors = open_as(chromium, server, "chihuy", DESKTOP)
-    page.click("nav.tabs button[data-tab=tasks]")
-    page.click(f"#task-table tr[data-task-id='{task_id}']")
-    card = page.locator(f"#task-table .card[data-task-id='{task_id}']")
+    card = task_card(page, task_id)
     note = "Đề nghị tổ bổ sung biên bản, ảnh hiện trường"
     card.locator(".actions textarea").fill(note)
     card.locator("details[data-keep=history] summary").click()

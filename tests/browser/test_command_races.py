@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import test_browser as shared
 from sqlalchemy import Engine, text
-from test_browser import DESKTOP, open_as, wait_message
+from test_browser import DESKTOP, open_as, task_card, wait_message
 
 city, server, chromium = shared.city, shared.server, shared.chromium
 
@@ -35,9 +35,7 @@ def test_an_open_assignment_form_outlives_the_list_drawn_again(chromium, server:
             text("SELECT id, team_id FROM tasks WHERE state = 'assigned' ORDER BY id DESC LIMIT 1")
         ).one()
     page, errors = open_as(chromium, server, "chihuy", DESKTOP)
-    page.click("nav.tabs button[data-tab=tasks]")
-    page.click(f"#task-table tr[data-task-id='{task_id}']")
-    card = page.locator(f"#task-table .card[data-task-id='{task_id}']")
+    card = task_card(page, task_id)
     card.locator("summary.assign-open").click()
     team = card.locator("form.assign select[name=team]:enabled")  # the teams came
     team.wait_for()
@@ -80,9 +78,7 @@ def test_a_card_drawn_again_while_its_change_is_on_its_way_cannot_send_it_again(
         before = conn.execute(text(returned), {"t": task_id}).scalar_one()
     page, errors = open_as(chromium, server, "chihuy", DESKTOP)
     held = held_back(page, f"**/api/tasks/{task_id}/transitions")
-    page.click("nav.tabs button[data-tab=tasks]")
-    page.click(f"#task-table tr[data-task-id='{task_id}']")
-    card = page.locator(f"#task-table .card[data-task-id='{task_id}']")
+    card = task_card(page, task_id)
     card.locator(".actions textarea").fill("Thiếu biên bản làm việc với xã")
     card.locator("button[data-action=returned]").click()
     until_held(page, held)

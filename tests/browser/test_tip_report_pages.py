@@ -48,6 +48,18 @@ def inside(conn: Connection, code: str) -> tuple[float, float]:
     return float(lat), float(lon)
 
 
+def clear_of_spots(conn: Connection, code: str, seed: int) -> tuple[float, float]:
+    """A point of commune ``code`` (lat, lon) 300 m or more from every hotspot (the tests before reported some)."""
+    lat, lon = conn.execute(
+        text("""SELECT ST_Y(p), ST_X(p) FROM (SELECT (ST_Dump(ST_GeneratePoints(geom, 50, :seed))).geom AS p
+                FROM admin_units WHERE code = :c AND valid_to IS NULL) g
+                WHERE NOT EXISTS (SELECT 1 FROM hotspots h WHERE ST_DWithin(h.centroid::geography, g.p::geography,
+                                  300)) LIMIT 1"""),
+        {"c": code, "seed": seed},
+    ).one()
+    return float(lat), float(lon)
+
+
 def reported(city: Engine, note: str) -> list[tuple[int, str, str]]:
     """The hotspots stored with ``note``: id, origin, status."""
     with city.connect() as conn:
@@ -216,13 +228,7 @@ def test_a_team_sees_its_reported_spots_after_a_reload_and_is_asked_before_repor
     with city.connect() as conn:
         username, _, commune = first_team_user(conn)
         # A place of the team's area clear of every spot reported so far (the test above reported some).
-        lat, lon = conn.execute(
-            text("""SELECT ST_Y(p), ST_X(p) FROM (SELECT (ST_Dump(ST_GeneratePoints(geom, 50, 7))).geom AS p
-                    FROM admin_units WHERE code = :c AND valid_to IS NULL) g
-                    WHERE NOT EXISTS (SELECT 1 FROM hotspots h WHERE ST_DWithin(h.centroid::geography, g.p::geography,
-                                      300)) LIMIT 1"""),
-            {"c": commune},
-        ).one()
+        lat, lon = clear_of_spots(conn, commune, 7)
     page, errors = open_as(chromium, server, username, PHONE)
     reports_loaded(page)
     page.click("#tip-box summary")
@@ -294,13 +300,7 @@ def test_a_team_reads_on_its_phone_why_command_dismissed_a_spot_it_reported(
     reason = "Đã kiểm tra: kho của hợp tác xã, không có dấu hiệu ma túy"
     with city.begin() as conn:
         username, _, commune = first_team_user(conn)
-        lat, lon = conn.execute(
-            text("""SELECT ST_Y(p), ST_X(p) FROM (SELECT (ST_Dump(ST_GeneratePoints(geom, 50, 11))).geom AS p
-                    FROM admin_units WHERE code = :c AND valid_to IS NULL) g
-                    WHERE NOT EXISTS (SELECT 1 FROM hotspots h WHERE ST_DWithin(h.centroid::geography, g.p::geography,
-                                      300)) LIMIT 1"""),
-            {"c": commune},
-        ).one()
+        lat, lon = clear_of_spots(conn, commune, 11)
         spot = create_manual_hotspot(conn, lon=lon, lat=lat, note=note, actor=username)
         command = principal_by_username(conn, "chihuy")
         transition_hotspot(conn, HOTSPOT_LIFECYCLE, spot, "dismissed", reason, 1, command, UNRESTRICTED)
