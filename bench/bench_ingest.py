@@ -8,6 +8,8 @@ For each size, on the same generated file (synthetic, 3 years, Hải Phòng comm
 
 - plain COPY of the CSV into an unindexed logged table;
 - COPY + geometry (a generated ST_MakePoint column) + GiST built afterwards — the floor of any geographic load;
+- the same, plus the two indexes any import of incidents must also build: the refs' unique key and the time index
+  (still no validation, duplicates or communes);
 - ogr2ogr (GDAL's CSV driver, PG_USE_COPY, point geometry, GiST) — what a GIS analyst would use;
 - ``diaban incidents import`` into an empty table (validation, duplicates, commune assignment, yearly
   partitions, four indexes, refs);
@@ -79,11 +81,16 @@ def child(method: str, url: str, path: Path) -> dict[str, float | int | None]:
     with psycopg.connect(libpq_url(url)) as conn:
         pid = conn.info.backend_pid
         start = time.perf_counter()
-        if method in ("copy", "copy_gist"):
-            conn.execute(_PLAIN.format(geom=_GEOM if method == "copy_gist" else ""))
+        if method in ("copy", "copy_gist", "copy_keys"):
+            conn.execute(_PLAIN.format(geom="" if method == "copy" else _GEOM))
             _copy_file(conn, path)
-            if method == "copy_gist":
+            if method != "copy":
                 conn.execute("CREATE INDEX ON bench_load USING gist (geom)")
+            if method == "copy_keys":
+                # What an import must build beyond the GiST, whatever its method: the refs' unique key (duplicates
+                # stay exact across imports) and the time index (windows read their pages, issue 18).
+                conn.execute("CREATE UNIQUE INDEX ON bench_load (ref)")
+                conn.execute("CREATE INDEX ON bench_load (occurred_at)")
             conn.commit()
         elif method == "insert_increment":
             # The floor of any load into a table that keeps its indexes: the rows and their point, without
@@ -283,7 +290,7 @@ def main() -> None:
         print(_HEAD)
         for rows in args.rows:
             path = generated(rows)
-            results = {m: measure(m, db, url, path, args.repeat) for m in ("copy", "copy_gist")}
+            results = {m: measure(m, db, url, path, args.repeat) for m in ("copy", "copy_gist", "copy_keys")}
             if not args.no_ogr2ogr:
                 results["ogr2ogr"] = measure("ogr2ogr", db, url, path, args.repeat)
             results["diaban"] = measure("diaban", db, url, path, args.repeat)
@@ -291,6 +298,7 @@ def main() -> None:
             names = {
                 "copy": "plain COPY (unindexed)",
                 "copy_gist": "COPY + geometry + GiST",
+                "copy_keys": " + ref key + time index",
                 "ogr2ogr": "ogr2ogr (PG_USE_COPY, GiST)",
                 "diaban": "diaban import, empty table",
                 "ogr2ogr_geojson": "ogr2ogr, the rows as GeoJSON",

@@ -133,9 +133,29 @@ def unexpected(errors: list[str], *statuses: int) -> list[str]:
     return [e for e in errors if not (e.startswith("Failed to load resource") and any(x in e for x in expected))]
 
 
+#: Resolves once the page's map (if any) has kept its centre and zoom for ten frames with its images loaded, or after
+#: 5 s: a screenshot taken during a flight (`flyTo`, 0.6-0.8 s) shows the layers CSS-scaled, blurred and cut by seams.
+_MAP_SETTLED = """() => new Promise(done => {
+  const map = window.diaban && window.diaban.map;
+  if (!map) { done(true); return; }
+  const until = Date.now() + 5000;
+  let last = null, still = 0;
+  const tick = () => {
+    const now = `${map.getCenter()} ${map.getZoom()}`;
+    still = now === last ? still + 1 : 0;
+    last = now;
+    const loaded = [...document.querySelectorAll("img.leaflet-image-layer, img.leaflet-tile")].every(i => i.complete);
+    if ((still >= 10 && loaded && !map._animatingZoom) || Date.now() > until) done(true);
+    else requestAnimationFrame(tick);
+  };
+  requestAnimationFrame(tick);
+})"""
+
+
 def shot(page, name: str) -> None:
-    """Keep a screenshot under artifacts/."""
+    """Keep a screenshot under artifacts/, once the map has come to rest."""
     ARTIFACTS.mkdir(exist_ok=True)
+    page.evaluate(_MAP_SETTLED)
     page.screenshot(path=str(ARTIFACTS / f"{name}.png"))
 
 
