@@ -344,7 +344,10 @@ def run_lifecycle_demo(conn: Connection, machine: StateMachine, actor: Principal
             *seed_demo_conversions(conn, actor, latest),
         ]
     early_end = latest - timedelta(days=monitoring_days + 60)
-    early = run_detection(conn, actor=actor.username, start=early_end - timedelta(days=90), end=early_end)
+    # Recorded at its window's end, as if run then: the field work that follows is dated from there on.
+    early = run_detection(
+        conn, actor=actor.username, start=early_end - timedelta(days=90), end=early_end, recorded_at=early_end
+    )
     quiet = _quiet_hotspots(conn, early.hotspot_ids, early_end)
     if len(quiet) < 2:
         # A user's data too short for the story (a small generated scenario), not a bug: InvalidRequest, exit 2.

@@ -158,8 +158,13 @@ def run_detection(
     end: datetime | None = None,
     params: DetectionParams = DetectionParams(),
     kind_rules: HotspotKindRules = HotspotKindRules(),
+    recorded_at: datetime | None = None,
 ) -> DetectionReport:
-    """Detect hotspots over a window in the caller's transaction and record the run and its events."""
+    """Detect hotspots over a window in the caller's transaction and record the run and its events.
+
+    `recorded_at`: the instant the run, its events and the status changes it makes are dated by (None: the
+    transaction's). The demo replays a run of the past at its window's end, so that a hotspot's history, whose field
+    work it records at its own dates, reads in order from the detection on."""
     started = time.perf_counter()
     start, end = _window(conn, start, end, params.window_days)
     incidents = incident_frame(conn, IncidentSelection(start=start, end=end, kinds=params.kinds))
@@ -184,8 +189,8 @@ def run_detection(
     clustered = time.perf_counter()
     run_id = conn.execute(
         text(
-            "INSERT INTO detection_runs (actor, window_from, window_to, params, n_clusters, n_new, n_updated, n_recurred)"
-            " VALUES (:a, :f, :t, CAST(:p AS jsonb), :n, 0, 0, 0) RETURNING id"
+            "INSERT INTO detection_runs (started_at, actor, window_from, window_to, params, n_clusters, n_new,"
+            f" n_updated, n_recurred) VALUES ({_AT}, :a, :f, :t, CAST(:p AS jsonb), :n, 0, 0, 0) RETURNING id"
         ),
         {
             "a": actor,
@@ -193,6 +198,7 @@ def run_detection(
             "t": end,
             "p": json.dumps({**asdict(params), "min_samples": min_samples}),
             "n": len(clusters),
+            "recorded_at": recorded_at,
         },
     ).scalar_one()
     report = DetectionReport(
@@ -208,10 +214,11 @@ def run_detection(
     )
     if register is not None and matches is not None:
         recurred_at = _recurrence_time(incidents, labels, clusters, register)
-        ids = _persist(conn, clusters, matches, run_id, report, recurred_at)
+        ids = _persist(conn, clusters, matches, run_id, report, recurred_at, recorded_at)
         _store_membership(conn, incidents["id"].to_numpy(), labels, clusters["cluster"].to_numpy(), ids)
         report.hotspot_ids = [int(i) for i in ids]
-    report.dormant = _put_to_sleep(conn, report, end - timedelta(days=params.dormant_windows * params.window_days))
+    cutoff = end - timedelta(days=params.dormant_windows * params.window_days)
+    report.dormant = _put_to_sleep(conn, report, cutoff, recorded_at)
     conn.execute(
         text("UPDATE detection_runs SET n_new = :n, n_updated = :u, n_recurred = :r WHERE id = :id"),
         {"n": report.new, "u": report.updated, "r": report.recurred, "id": run_id},
@@ -289,6 +296,8 @@ def _cluster_rows(clusters: pd.DataFrame) -> list[dict]:
 _ROW = (
     "kind text, n int, kinds jsonb, first timestamptz, last timestamptz, radius float8, centroid text, footprint text"
 )
+#: When a run's writes are dated: the run's `recorded_at`, else the transaction's time.
+_AT = "coalesce(CAST(:recorded_at AS timestamptz), now())"
 #: New hotspots in one statement; ids drawn first, so that each comes back beside its row's position.
 _INSERT_HOTSPOTS = text(f"""
 WITH r AS MATERIALIZED (
@@ -296,9 +305,9 @@ WITH r AS MATERIALIZED (
     FROM jsonb_to_recordset(CAST(:rows AS jsonb)) AS r(at int, {_ROW})),
 ins AS (
     INSERT INTO hotspots (id, status, kind, origin, n_incidents, kinds, first_seen, last_seen, radius_m, version,
-                          last_run_id, centroid, footprint)
+                          last_run_id, centroid, footprint, created_at, status_changed_at)
     SELECT id, '{HotspotStatus.DETECTED}', kind, '{HotspotOrigin.DETECTION}', n, kinds, first, last, radius, 1, :run,
-           ST_GeomFromText(centroid, 4326), ST_GeomFromText(footprint, 4326) FROM r)
+           ST_GeomFromText(centroid, 4326), ST_GeomFromText(footprint, 4326), {_AT}, {_AT} FROM r)
 SELECT at, id FROM r
 """)
 #: Continued hotspots in one statement, each written only if the run changes it; the ids written. A status the run
@@ -313,7 +322,7 @@ WITH n AS (
 UPDATE hotspots h SET kind = n.kind, n_incidents = n.n, kinds = n.kinds, first_seen = n.first_seen,
     last_seen = n.last_seen, radius_m = n.radius, last_run_id = :run, centroid = n.centroid, footprint = n.footprint,
     status = n.status,
-    status_changed_at = CASE WHEN n.changed THEN coalesce(n.changed_at, now()) ELSE h.status_changed_at END,
+    status_changed_at = CASE WHEN n.changed THEN coalesce(n.changed_at, {_AT}) ELSE h.status_changed_at END,
     version = h.version + CASE WHEN n.changed THEN 1 ELSE 0 END
 FROM n
 WHERE h.id = n.id AND (h.kind, h.n_incidents, h.kinds, h.first_seen, h.last_seen, h.radius_m, h.status,
@@ -323,17 +332,17 @@ WHERE h.id = n.id AND (h.kind, h.n_incidents, h.kinds, h.first_seen, h.last_seen
 RETURNING h.id
 """)
 #: Events of a run in one statement.
-_EVENTS = text("""
+_EVENTS = text(f"""
 INSERT INTO hotspot_events (hotspot_id, actor, event, from_status, to_status, note, run_id, details, at)
-SELECT e.id, :actor, e.event, e.from_status, e.to_status, e.note, :run, e.details, coalesce(e.at, now())
+SELECT e.id, :actor, e.event, e.from_status, e.to_status, e.note, :run, e.details, coalesce(e.at, {_AT})
 FROM jsonb_to_recordset(CAST(:rows AS jsonb))
     AS e(id int, event text, from_status text, to_status text, note text, details jsonb, at timestamptz)
 """)
-_SET_STATUS = text("""
-UPDATE hotspots SET status = :to, status_changed_at = now(), version = version + 1 WHERE id = :id
+_SET_STATUS = text(f"""
+UPDATE hotspots SET status = :to, status_changed_at = {_AT}, version = version + 1 WHERE id = :id
 """)
-_LINEAGE = text("""
-INSERT INTO hotspot_lineage (kind, parent_id, child_id, run_id) VALUES (:kind, :parent, :child, :run)
+_LINEAGE = text(f"""
+INSERT INTO hotspot_lineage (kind, parent_id, child_id, run_id, at) VALUES (:kind, :parent, :child, :run, {_AT})
 """)
 
 
@@ -358,11 +367,12 @@ def _event(
     }
 
 
-def _write_events(conn: Connection, run_id: int, events: list[dict]) -> None:
-    """The run's events, in one statement (none: no statement)."""
+def _write_events(conn: Connection, run_id: int, events: list[dict], recorded_at: datetime | None) -> None:
+    """The run's events, in one statement (none: no statement); those without their own time at `recorded_at`."""
     if events:
+        rows = json.dumps(events, default=str)
         conn.execute(
-            _EVENTS, {"rows": json.dumps(events, default=str), "actor": f"detection run {run_id}", "run": run_id}
+            _EVENTS, {"rows": rows, "actor": f"detection run {run_id}", "run": run_id, "recorded_at": recorded_at}
         )
 
 
@@ -390,6 +400,7 @@ def _persist(
     run_id: int,
     report: DetectionReport,
     recurred_at: Callable[[int, int], str],
+    recorded_at: datetime | None,
 ) -> np.ndarray:
     """Apply a run's matching to the register: new and split hotspots, continuations (reactivating dormant ones,
     reopening cleared ones), recorded recurrences and merges, with one event per change and the lineage.
@@ -398,7 +409,8 @@ def _persist(
     written and has no event, and a recurrence already recorded as a hotspot's newest event is not recorded again,
     so that a rerun over unchanged incidents writes nothing. A recurrence is dated by ``recurred_at`` (cluster row,
     hotspot): its event, and for a hotspot the cluster continues the change of its status (``status_changed_at``), so
-    that the register and the history give the same day."""
+    that the register and the history give the same day; every other write of the run is dated `recorded_at`
+    (None: now)."""
     rows = _cluster_rows(clusters)
     plan = matches.clusters
     involved = [*plan["hotspot_id"].dropna(), *matches.merges["hotspot_id"], *matches.recurrences["hotspot_id"]]
@@ -425,11 +437,13 @@ def _persist(
             recurred[hotspot] = recurred_at(i, hotspot)
         continued.append({**row, "id": hotspot, "status": target, "changed_at": recurred.get(hotspot)})
     if created:
-        for at, hotspot in conn.execute(_INSERT_HOTSPOTS, {"rows": json.dumps(created), "run": run_id}).all():
+        stated = {"rows": json.dumps(created), "run": run_id, "recorded_at": recorded_at}
+        for at, hotspot in conn.execute(_INSERT_HOTSPOTS, stated).all():
             ids[at] = hotspot
     written = set()
     if continued:
-        written = set(conn.execute(_UPDATE_HOTSPOTS, {"rows": json.dumps(continued), "run": run_id}).scalars())
+        stated = {"rows": json.dumps(continued), "run": run_id, "recorded_at": recorded_at}
+        written = set(conn.execute(_UPDATE_HOTSPOTS, stated).scalars())
 
     events: list[dict] = []
     lineage: list[dict] = []
@@ -483,19 +497,19 @@ def _persist(
             HOTSPOT_LIFECYCLE.check(old, HotspotStatus.MERGED, replace(system, task_state=tasks[-1] if tasks else None))
         except TransitionError:
             continue  # a hotspot with a task under way keeps its identity until the task ends
-        conn.execute(_SET_STATUS, {"id": hotspot, "to": HotspotStatus.MERGED})
+        conn.execute(_SET_STATUS, {"id": hotspot, "to": HotspotStatus.MERGED, "recorded_at": recorded_at})
         note = f"gộp vào điểm #{into} (merged into hotspot {into})"
         events.append(_event(hotspot, "merged", old, HotspotStatus.MERGED, note, {"into": into}))
         lineage.append({"kind": LineageKind.MERGE, "parent": hotspot, "child": into})
         report.merged += 1
-    _write_events(conn, run_id, events)
+    _write_events(conn, run_id, events, recorded_at)
     if lineage:
-        conn.execute(_LINEAGE, [{**item, "run": run_id} for item in lineage])
+        conn.execute(_LINEAGE, [{**item, "run": run_id, "recorded_at": recorded_at} for item in lineage])
     assign_communes(conn, [int(i) for i in ids])
     return ids
 
 
-def _put_to_sleep(conn: Connection, report: DetectionReport, cutoff: datetime) -> int:
+def _put_to_sleep(conn: Connection, report: DetectionReport, cutoff: datetime, recorded_at: datetime | None) -> int:
     """Detected hotspots without a cluster since ``cutoff`` (and not touched by this run) go dormant."""
     rows = conn.execute(
         text(f"""
@@ -506,7 +520,7 @@ def _put_to_sleep(conn: Connection, report: DetectionReport, cutoff: datetime) -
               AND NOT EXISTS (SELECT 1 FROM tasks t WHERE t.hotspot_id = hotspots.id AND t.state <> ALL(:closed))
             FOR UPDATE
         ), moved AS (
-            UPDATE hotspots h SET status = '{HotspotStatus.DORMANT}', status_changed_at = now(), version = h.version + 1
+            UPDATE hotspots h SET status = '{HotspotStatus.DORMANT}', status_changed_at = {_AT}, version = h.version + 1
             FROM sleeping s WHERE h.id = s.id RETURNING h.id
         )
         SELECT s.id, s.status FROM sleeping s JOIN moved m USING (id)"""),
@@ -515,14 +529,14 @@ def _put_to_sleep(conn: Connection, report: DetectionReport, cutoff: datetime) -
             "cutoff": cutoff,
             "touched": report.hotspot_ids,
             "closed": list(codes(TASK_CLOSED)),
+            "recorded_at": recorded_at,
         },
     ).all()
     for _, old in rows:
         HOTSPOT_LIFECYCLE.check(old, HotspotStatus.DORMANT, HotspotFacts(actor_role=SYSTEM_ROLE))
     note = f"không còn cụm vụ việc từ {vn_day(cutoff)} (no cluster since {local_day(cutoff).isoformat()})"
-    _write_events(
-        conn, report.run_id, [_event(int(h), "dormant", old, HotspotStatus.DORMANT, note, {}) for h, old in rows]
-    )
+    events = [_event(int(h), "dormant", old, HotspotStatus.DORMANT, note, {}) for h, old in rows]
+    _write_events(conn, report.run_id, events, recorded_at)
     return len(rows)
 
 

@@ -65,6 +65,13 @@ def test_story_closes_two_hotspots_and_reopens_one(conn: Connection, incidents_c
     ).scalars():
         stored = conn.execute(text("SELECT status FROM hotspots WHERE id = :id"), {"id": hotspot_id}).scalar_one()
         assert replay_hotspot(conn, MACHINE, hotspot_id) == stored
+    # Each history reads in order: the early run is dated at its window's end, before the field work it led to (it
+    # was dated by the transaction, so that «Tạo mới» came first in each history with today's date, then the story).
+    backwards = conn.execute(
+        text("""SELECT count(*) FROM hotspot_events e
+                JOIN hotspot_events f ON f.hotspot_id = e.hotspot_id AND f.id > e.id AND f.at < e.at""")
+    ).scalar_one()
+    assert backwards == 0
     gap = conn.execute(
         text("""SELECT max(c.at) - max(m.at) FROM hotspot_events c JOIN hotspot_events m USING (hotspot_id)
                                WHERE c.to_status = 'closed' AND m.to_status = 'monitoring'""")

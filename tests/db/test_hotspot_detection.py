@@ -69,6 +69,21 @@ def test_detection_recovers_planted_active_hotspots(conn: Connection, loaded) ->
         assert (d_quiet.min(axis=1) > 150).all()
 
 
+def test_a_run_recorded_in_the_past_dates_what_it_writes_then(conn: Connection, loaded) -> None:
+    """`recorded_at` (the demo's replay of a past run) dates the run, its hotspots and their events, not only some."""
+    then = datetime(2025, 3, 1, 8, tzinfo=UTC)
+    report = run_detection(conn, actor="test", recorded_at=then)
+    assert report.new > 0
+    assert (
+        conn.execute(text("SELECT started_at FROM detection_runs WHERE id = :r"), {"r": report.run_id}).scalar() == then
+    )
+    dates = conn.execute(
+        text("""SELECT DISTINCT x FROM (SELECT created_at FROM hotspots UNION ALL SELECT status_changed_at FROM hotspots
+                UNION ALL SELECT at FROM hotspot_events) d(x)""")
+    ).scalars()
+    assert list(dates) == [then]
+
+
 #: Tables a detection run writes besides its own row in detection_runs.
 WRITTEN = ("hotspots", "hotspot_incidents", "hotspot_events", "hotspot_lineage")
 
