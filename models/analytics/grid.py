@@ -38,7 +38,27 @@ class GridSpec:
 
     @classmethod
     def from_bounds(cls, xmin: float, ymin: float, xmax: float, ymax: float, cell: float, pad: float = 0.0) -> GridSpec:
-        """Grid of ``cell``-metre squares covering the bounds widened by ``pad`` metres."""
+        """Grid of ``cell``-metre squares covering the bounds widened by ``pad`` metres.
+
+        Parameters
+        ----------
+        xmin, ymin, xmax, ymax : float
+            Bounds to cover, in metres (EPSG:32648); a point on the upper edge still falls in the last cell.
+        cell : float
+            Side of a cell in metres.
+        pad : float, default 0.0
+            Margin added on every side, in metres.
+
+        Returns
+        -------
+        GridSpec
+            Its lower-left corner at ``(xmin - pad, ymin - pad)``, at least one cell each way.
+
+        Raises
+        ------
+        ValueError
+            If ``cell`` is not positive.
+        """
         if cell <= 0:
             raise ValueError("cell size must be positive")
         x0, y0 = xmin - pad, ymin - pad
@@ -51,7 +71,27 @@ class GridSpec:
 
     @classmethod
     def from_points(cls, x: np.ndarray, y: np.ndarray, cell: float, pad: float = 0.0) -> GridSpec:
-        """Grid covering all points with ``pad`` metres of margin."""
+        """Grid covering all points with ``pad`` metres of margin.
+
+        Parameters
+        ----------
+        x, y : array_like of float
+            Point coordinates in metres (EPSG:32648).
+        cell : float
+            Side of a cell in metres.
+        pad : float, default 0.0
+            Margin added around the points' bounds, in metres.
+
+        Returns
+        -------
+        GridSpec
+            As :meth:`from_bounds` over the points' bounding box.
+
+        Raises
+        ------
+        ValueError
+            If there is no point or ``cell`` is not positive.
+        """
         x, y = np.asarray(x, float), np.asarray(y, float)
         if x.size == 0:
             raise ValueError("cannot build a grid from no points")
@@ -80,7 +120,20 @@ class GridSpec:
         return np.where(inside, iy * self.nx + ix, -1)
 
     def counts(self, x: np.ndarray, y: np.ndarray, weights: np.ndarray | None = None) -> np.ndarray:
-        """Number (or summed weight) of points per cell, shape ``(ny, nx)``; outside points dropped."""
+        """Number (or summed weight) of points per cell; points outside the grid are dropped.
+
+        Parameters
+        ----------
+        x, y : array_like of float
+            Point coordinates in metres (EPSG:32648).
+        weights : array_like of float, optional
+            Weight per point. Default: 1 each (counts).
+
+        Returns
+        -------
+        ndarray, shape (ny, nx)
+            Points (or summed weights) per cell, row ``iy`` south → north.
+        """
         flat = self.flat_index(x, y)
         keep = flat >= 0
         w = None if weights is None else np.asarray(weights, float)[keep]

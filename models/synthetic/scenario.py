@@ -61,35 +61,79 @@ CENTRE_INSET_M = 150.0  # hotspot centres lie this far inside their commune wher
 
 @dataclass(frozen=True)
 class ScenarioConfig:
-    """Parameters of one synthetic scenario; the same config and communes give identical outputs."""
+    """Parameters of one synthetic scenario; the same config and communes give identical outputs.
+
+    Impossible values are refused with a ``ValueError`` naming each one.
+
+    Attributes
+    ----------
+    seed : int
+        Seed of the random generator (>= 0).
+    years : int
+        Calendar years of incidents, ending on ``end``.
+    n_incidents : int
+        Incidents to generate, 1,000 to 10,000,000.
+    end : date
+        Last day of the scenario (local date).
+    share_in_hotspots : float
+        Share of the incidents (before self-excitation) that belong to planted hotspots, in (0, 1).
+    n_hotspots : int, optional
+        Planted hotspots; by default one per 1,000 incidents, clipped to 10..2,000.
+    den_share : float
+        Share of the planted hotspots that are dens (the others are spots).
+    eradicated_share, quiet_share : float
+        Shares of the planted hotspots eradicated before the final window, and stopping without eradication at
+        least 90 days before it (their sum at most 1).
+    recurring_share : float
+        Share of the eradicated hotspots that recur.
+    active_window_days : int
+        Length of the final window (7..120 days) that defines ``active_at_end``.
+    min_window_incidents : int
+        Incidents every hotspot active at the end has at least in the final window.
+    radius_m : (float, float)
+        Range of a hotspot's radius in metres (drawn uniformly; its incidents scatter with σ = radius / 2).
+    min_spacing_m : float
+        Least distance between two planted hotspot centres.
+    drug_free_share : float
+        Expected share of commune-years with no drug activity.
+    route_share : float
+        Share of the communes (among those with drug activity) on a drug route.
+    cultivation_share : float
+        Share of the rural communes with drug activity that cultivate.
+    self_excitation, excitation_days, excitation_m : float
+        Self-excitation (a Hawkes process): each incident has Poisson(``self_excitation``) direct offspring, a mean
+        ``excitation_days`` later and a Gaussian ``excitation_m`` away (repeat and near-repeat victimisation,
+        retaliation, a market drawing buyers for a while); offspring are then ``self_excitation`` of all incidents.
+    displacement_share, displacement_m : float, (float, float)
+        Displacement: this share of the eradicated, non-recurring hotspots opens again 2–8 weeks after its
+        eradication, in the same commune, ``displacement_m`` metres away (drawn uniformly).
+    geocode_noise_m, centroid_share : float
+        Geocoding noise: Gaussian jitter (σ in metres) of the recorded point, and the share of incidents recorded
+        at their commune's centre.
+    """
 
     seed: int = 0
     years: int = 3
     n_incidents: int = 30_000
     end: date = date(2026, 10, 31)
     share_in_hotspots: float = 0.4
-    n_hotspots: int | None = None  # None: one per 1,000 incidents, clipped to 10..2,000
+    n_hotspots: int | None = None
     den_share: float = 0.35
     eradicated_share: float = 0.3
-    recurring_share: float = 1 / 3  # of the eradicated ones
+    recurring_share: float = 1 / 3
     quiet_share: float = 0.15
     active_window_days: int = 90
     min_window_incidents: int = 12
     radius_m: tuple[float, float] = (40.0, 120.0)
     min_spacing_m: float = 400.0
-    drug_free_share: float = 0.32  # expected share of commune-years with no drug activity
+    drug_free_share: float = 0.32
     route_share: float = 0.10
-    cultivation_share: float = 0.08  # of the rural communes that can host drug activity
-    # Self-excitation (a Hawkes process): each incident has Poisson(self_excitation) direct offspring, a mean
-    # excitation_days later and a Gaussian excitation_m away (repeat and near-repeat victimisation, retaliation,
-    # a market drawing buyers for a while). The share of offspring is self_excitation of all incidents.
+    cultivation_share: float = 0.08
     self_excitation: float = 0.0
     excitation_days: float = 10.0
     excitation_m: float = 75.0
-    # Displacement: this share of eradicated, non-recurring hotspots moves displacement_m away a few weeks later.
     displacement_share: float = 0.0
     displacement_m: tuple[float, float] = (300.0, 800.0)
-    # Geocoding noise: Gaussian jitter of the recorded point, and a share recorded at the commune's centre.
     geocode_noise_m: float = 0.0
     centroid_share: float = 0.0
 
@@ -144,7 +188,22 @@ class ScenarioConfig:
 
 @dataclass
 class Scenario:
-    """A generated scenario: incidents (import contract), planted-hotspot truth and yearly indicators."""
+    """A generated scenario: incidents (import contract), planted-hotspot truth and yearly indicators.
+
+    Attributes
+    ----------
+    config : ScenarioConfig
+        What it was generated from.
+    incidents : pandas.DataFrame
+        The incidents in the import contract (``ref``, ``occurred_at`` in local time, ``lon``, ``lat``, ``kind``,
+        …, ``source`` = "synthetic").
+    truth : pandas.DataFrame
+        One row per planted hotspot: ``hotspot_id``, ``kind`` (spot | den), ``commune_code``, ``lon``, ``lat``, its
+        metric centre ``x``, ``y`` and ``radius_m``, its timeline ``start``, ``eradicated_at``, ``recurred_at``
+        (NaT when none), ``intensity_per_week``, ``n_incidents``, ``active_at_end`` and ``source``.
+    indicators : pandas.DataFrame
+        Yearly indicators per commune (the indicator import's columns), synthetic.
+    """
 
     config: ScenarioConfig
     incidents: pd.DataFrame
