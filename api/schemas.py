@@ -38,6 +38,7 @@ from models.vocabulary import (
     HotspotStatus,
     IncidentKind,
     Level,
+    LineageKind,
     Role,
     RunStatus,
     TaskKind,
@@ -242,12 +243,23 @@ class HotspotEvent(_Out):
     details: dict[str, Any]
 
 
+class HotspotLineageLink(_Out):
+    """One link of a hotspot's descent: `parent_id` merged into `child_id`, or `child_id` split off `parent_id`."""
+
+    kind: LineageKind
+    parent_id: int
+    child_id: int
+    run_id: int | None = Field(description="the detection run that found it")
+    at: datetime
+
+
 class HotspotDetailProperties(HotspotProperties):
-    """A hotspot with its footprint, incidents and history."""
+    """A hotspot with its footprint, incidents, history and descent (merges and splits it took part in)."""
 
     footprint: Geometry | None
     incidents: list[HotspotIncident]
     events: list[HotspotEvent]
+    lineage: list[HotspotLineageLink]
 
 
 HotspotCollection = FeatureCollection[HotspotProperties]

@@ -257,10 +257,10 @@ def cmd_serve(args: argparse.Namespace) -> int:
     from gis.settings import ApiSettings
 
     settings = ApiSettings()
-    serve(
-        args.host or settings.host,
-        args.port or settings.port,
-        args.workers or settings.workers,
+    serve(  # an option given wins over its setting, --port 0 too (the system chooses)
+        settings.host if args.host is None else args.host,
+        settings.port if args.port is None else args.port,
+        settings.workers if args.workers is None else args.workers,
         settings.forwarded_allow_ips,
     )
     return 0

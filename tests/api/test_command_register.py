@@ -4,6 +4,7 @@ acceptance, each with exactly the actions the logged-in user may take now."""
 from datetime import timedelta
 
 import pytest
+from sqlalchemy import text
 
 from models.vocabulary import local_today
 
@@ -147,3 +148,17 @@ def test_the_inbox_says_what_still_waits_for_command(client, register, make_user
     )
     assert again.status_code == 201 and waiting() == []
     assert all(e["awaiting_command"] is None for e in client.get("/api/inbox", headers=team_a).json()["events"])
+
+
+def test_a_hotspots_card_carries_its_lineage(client, conn, register) -> None:
+    """The card's `lineage` (merges and splits the hotspot took part in): the service built it, and the response model,
+    which did not declare it, dropped it from every answer."""
+    h = register["hotspots"]
+    conn.execute(
+        text("INSERT INTO hotspot_lineage (kind, parent_id, child_id) VALUES ('merge', :parent, :child)"),
+        {"parent": h["detected"], "child": h["late"]},
+    )
+    for hotspot in (h["detected"], h["late"]):
+        lineage = client.get(f"/api/hotspots/{hotspot}").json()["properties"]["lineage"]
+        assert [(x["kind"], x["parent_id"], x["child_id"]) for x in lineage] == [("merge", h["detected"], h["late"])]
+    assert client.get(f"/api/hotspots/{h['done']}").json()["properties"]["lineage"] == []

@@ -88,6 +88,36 @@ def test_serve_on_a_busy_port_says_so_and_never_announces(db_env: dict) -> None:
     assert "đang phục vụ" not in proc.stdout
 
 
+def test_serve_on_port_0_lets_the_system_choose_even_with_a_port_configured(db_env: dict) -> None:
+    """`--port 0` is a port the system chooses: it was taken for «not given», and DIABAN_PORT (here a busy one)
+    served instead."""
+    with socket.socket() as taken:
+        taken.bind(("127.0.0.1", 0))
+        taken.listen(1)
+        busy = taken.getsockname()[1]
+        server = subprocess.Popen(
+            [sys.executable, "-m", "api.cli", "serve", "--port", "0"],
+            env={**db_env, "DIABAN_WARM_CONNECTIONS": "0", "DIABAN_PORT": str(busy)},
+            stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE,
+            text=True,
+            start_new_session=True,
+        )
+        try:
+            assert server.stdout is not None and server.stderr is not None
+            announced = server.stdout.readline()
+            assert announced.startswith("diaban đang phục vụ tại http://127.0.0.1:"), server.stderr.read()
+            port = int(announced.split("127.0.0.1:")[1].split()[0])
+            assert port not in (0, busy)
+            connection = http.client.HTTPConnection("127.0.0.1", port, timeout=30)
+            connection.request("GET", "/health")
+            assert connection.getresponse().status == 200
+            connection.close()
+        finally:
+            os.killpg(server.pid, signal.SIGTERM)
+            server.wait(60)
+
+
 def test_serve_with_workers_and_a_broken_setting_stops_before_any_worker(db_env: dict, tmp_path) -> None:
     broken = tmp_path / "criteria.toml"
     broken.write_text("this is [not toml", encoding="utf-8")
