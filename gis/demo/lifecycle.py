@@ -163,9 +163,9 @@ def _close(
         ("accepted", _ACCEPTED, "nghiệm thu kết quả", actor),
     ):
         version = transition_task(conn, task_id, target, note, version, who, UNRESTRICTED, at=day(when))["version"]
-    for target, when, note in (
-        ("eradicated", _ACCEPTED, "triệt xóa: bắt giữ đối tượng, niêm phong địa điểm"),
-        ("monitoring", _MONITORED, "bắt đầu giữ sạch, theo dõi"),
+    for target, at, note in (  # eradication recorded after the acceptance it follows, not at the same instant
+        ("eradicated", day(_ACCEPTED) + timedelta(hours=1), "triệt xóa: bắt giữ đối tượng, niêm phong địa điểm"),
+        ("monitoring", day(_MONITORED), "bắt đầu giữ sạch, theo dõi"),
     ):
         transition_hotspot(
             conn,
@@ -176,7 +176,7 @@ def _close(
             _hotspot_version(conn, hotspot_id),
             actor,
             UNRESTRICTED,
-            at=day(when),
+            at=at,
         )
     closed_at = day(_MONITORED + monitoring_days + 1)
     transition_hotspot(
