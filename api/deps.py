@@ -1,6 +1,7 @@
 """Typed FastAPI dependencies shared by the routers."""
 
 import asyncio
+import time
 from collections import Counter
 from collections.abc import AsyncIterator, Callable, Coroutine
 from contextlib import asynccontextmanager
@@ -16,7 +17,7 @@ from starlette.datastructures import UploadFile
 
 from api.cache import Memo
 from api.errors import DATABASE_FAILURES
-from api.replicas import OWN_WRITE, PRIMARY_ONLY, WRITE_LSN, ReplicaLost, written_lsn
+from api.replicas import OWN_WRITE, PRIMARY_ONLY, WRITE_LSN, ReplicaLost, written_lsn, wrote_within
 from api.security import InvalidToken, TokenClaims, decode_access_token
 from api.sessions import SessionCache
 from gis.store.data_versions import DataVersions, data_versions
@@ -277,6 +278,9 @@ async def get_replica_connection(
     DIABAN_REPLICA_URLS this is the request's primary connection, as before."""
     replicas: Replicas | None = request.app.state.replicas
     if replicas is None or getattr(request.state, PRIMARY_ONLY, False):
+        if replicas is None:  # the user's own recent write, maybe through another worker: versions read afresh
+            ttl = request.app.state.data_versions.ttl_s
+            setattr(request.state, OWN_WRITE, wrote_within(request.cookies, ttl, time.time_ns() // 1_000_000))
         yield primary
         return
     needed = max(replicas.last_write(user.id), written_lsn(request.cookies))
