@@ -527,7 +527,10 @@ class ReportNotice(_Out):
     hotspot_id: int
     at: datetime
     actor: str
-    status: HotspotStatus = Field(description="the status the spot moved into: verified, dismissed, assigned, merged")
+    run_id: int | None = Field(description="the detection run that made the change (a merge, a recurrence), else null")
+    status: HotspotStatus = Field(
+        description="the status the spot moved into: verified, dismissed, assigned, merged, eradicated, closed, recurred"
+    )
     note: str | None = Field(description="the event's note: for a dismissal, command's reason")
     merged_into: int | None = Field(description="merged: the hotspot the spot went into")
     listed: bool = Field(description="the spot is in the team's list of reports (GET /api/hotspots/reported)")

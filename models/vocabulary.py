@@ -314,9 +314,18 @@ if set(REPORT_STATUS_LABELS) != REPORT_LISTED:
     raise ValueError("REPORT_STATUS_LABELS must label exactly the statuses of a team's list of reports")
 #: Statuses a spot a team reported moves into that the team hears of in its inbox (GET /api/inbox): command's verdict
 #: (verified from «Phát hiện», dismissed with its reason), the spot given to another team (given to the team itself,
-#: its task's notice says so), merged into another spot by detection.
+#: its task's notice says so), merged into another spot by detection; and how the work on it ended: eradicated, closed
+#: after its monitoring period, recurred (the reporters wait for that, whichever team worked it).
 REPORT_NOTICE_STATUSES = frozenset(
-    {HotspotStatus.VERIFIED, HotspotStatus.DISMISSED, HotspotStatus.ASSIGNED, HotspotStatus.MERGED}
+    {
+        HotspotStatus.VERIFIED,
+        HotspotStatus.DISMISSED,
+        HotspotStatus.ASSIGNED,
+        HotspotStatus.MERGED,
+        HotspotStatus.ERADICATED,
+        HotspotStatus.CLOSED,
+        HotspotStatus.RECURRED,
+    }
 )
 #: Hotspots for which command may open a suppression task: verified ones, and those that recurred
 #: (a detected hotspot is verified first; see models.domain.coupling).

@@ -310,10 +310,10 @@ def report_notices(conn: Connection, scope: AreaScope, limit: int) -> list[dict[
 
     Read from the hotspots' own history, nothing stored for it: ``id`` is the event's, ``status`` the status it moved
     into, ``note`` its note as the scope may read it (not that of another team's task), ``actor`` as the scope may name
-    them, ``merged_into`` the spot a merge went into, ``listed`` whether the spot is in the team's list of reports."""
+    them (``run_id``: the detection run that made it, if one did), ``merged_into`` the spot a merge went into, ``listed`` whether the spot is in the team's list of reports."""
     rows = conn.execute(
         text(f"""
-        SELECT e.id, e.hotspot_id, e.at, {scope.actor("e.actor")} AS actor, e.to_status AS status,
+        SELECT e.id, e.hotspot_id, e.at, {scope.actor("e.actor")} AS actor, e.run_id, e.to_status AS status,
                CASE WHEN ev.task THEN e.note END AS note, CAST(e.details ->> 'into' AS integer) AS merged_into,
                ({_listed("h")}) AS listed
         FROM hotspot_events r

@@ -232,3 +232,46 @@ def test_a_team_hears_its_report_verified_and_given_to_another_team_but_not_what
     assert "Tổ bạn" not in str(heard["reports"])
     assert [(e["task_id"], e["to_state"]) for e in heard["events"]] == [(mine.json()["id"], "assigned")]
     assert _inbox_rows(conn, "to92") == 3
+
+
+def _task_moves(client, task_id: int, moves: list[tuple[str, dict | None]]) -> None:
+    """A task's transitions in order, each by whom ``headers`` say (None: command)."""
+    for to, headers in moves:
+        version = client.get(f"/api/tasks/{task_id}", headers=headers).json()["version"]
+        moved = client.post(f"/api/tasks/{task_id}/transitions", json={"to": to, "version": version}, headers=headers)
+        assert moved.status_code == 200, moved.text
+
+
+def test_a_team_hears_how_its_report_ended_when_another_team_worked_it(
+    client, conn, team, make_team, make_user, bearer
+) -> None:
+    """Eradicated by another team's work, then recurred: the reporters heard neither (the spot had left their list
+    with its task), though whether what they reported was dealt with is what they wait for."""
+    spot = _report(client, team, "tin báo: mua bán lẻ ở quán nước cuối ngõ")
+    other = bearer(make_user("to-ban", "team", make_team("Tổ bạn", [AREA_A])))
+    other_id = conn.execute(text("SELECT team_id FROM users WHERE username = 'to-ban'")).scalar_one()
+    assert _move(client, spot, "verified").status_code == 200
+    task = client.post("/api/tasks", json={"kind": "suppression", "hotspot_id": spot, "team_id": other_id}).json()
+    _task_moves(client, task["id"], [("in_progress", other), ("completed", other), ("accepted", None)])
+    assert _move(client, spot, "eradicated", "đã triệt xóa điểm bán lẻ").status_code == 200
+    # Kept clean and closed by command after the monitoring period, then found again by detection (the events as
+    # those steps record them: the period is months long).
+    for actor, source, target, note in (
+        ("test-command", "eradicated", "monitoring", "bắt đầu giữ sạch"),
+        ("test-command", "monitoring", "closed", "hết thời gian theo dõi, sạch"),
+        ("detection run 9", "closed", "recurred", "phức tạp trở lại"),
+    ):
+        conn.execute(
+            text("""INSERT INTO hotspot_events (hotspot_id, actor, event, from_status, to_status, note, details)
+                    VALUES (:h, :actor, CASE WHEN :to = 'recurred' THEN 'recurred' ELSE 'transition' END, :from, :to,
+                            :note, '{}')"""),
+            {"h": spot, "actor": actor, "from": source, "to": target, "note": note},
+        )
+    heard = [(n["hotspot_id"], n["status"], n["note"]) for n in _inbox(client, team["headers"])["reports"]]
+    assert heard == [  # not the start of monitoring: the spot is kept clean since its eradication
+        (spot, "recurred", "phức tạp trở lại"),
+        (spot, "closed", "hết thời gian theo dõi, sạch"),
+        (spot, "eradicated", "đã triệt xóa điểm bán lẻ"),  # command's note on the spot, as its history shows it
+        (spot, "assigned", None),
+        (spot, "verified", None),
+    ]

@@ -332,3 +332,33 @@ def test_a_team_reads_on_its_phone_why_command_dismissed_a_spot_it_reported(
     assert "handled" in (notices.locator("li", has_text=f"Điểm #{spot} tổ báo").get_attribute("class") or "")
     assert unexpected(errors) == []
     page.close()
+
+
+def test_a_team_reads_how_a_spot_it_reported_ended(chromium, server: str, city: Engine) -> None:
+    """Eradicated, then recurred: the team's notices say so in words (the inbox did not hear of them, and a status it
+    did not know would have read «đã được xác minh»)."""
+    with city.begin() as conn:
+        username, _, commune = first_team_user(conn)
+        lat, lon = clear_of_spots(conn, commune, 12)
+        spot = create_manual_hotspot(conn, lon=lon, lat=lat, note="Tin báo: bán lẻ ở quán nước", actor=username)
+        run = conn.execute(text("SELECT max(id) FROM detection_runs")).scalar_one()
+        for actor, event, target, note, run_id in (  # the steps' events, as those steps record them
+            ("chihuy", "transition", "eradicated", "đã triệt xóa điểm bán lẻ", None),
+            (f"detection run {run}", "recurred", "recurred", "phức tạp trở lại (recurred at a cleared hotspot)", run),
+        ):
+            conn.execute(
+                text("""INSERT INTO hotspot_events (hotspot_id, actor, event, to_status, note, run_id, details)
+                        VALUES (:h, :actor, :event, :to, :note, :run, '{}')"""),
+                {"h": spot, "actor": actor, "event": event, "to": target, "note": note, "run": run_id},
+            )
+    page, errors = open_as(chromium, server, username, PHONE)
+    notices = page.locator("#notices")
+    ended = notices.locator("li", has_text=f"Điểm #{spot} tổ báo đã được triệt xóa")
+    assert "«đã triệt xóa điểm bán lẻ»" in ended.inner_text()
+    recurred = notices.locator("li", has_text=f"Điểm #{spot} tổ báo phức tạp trở lại").inner_text()
+    # by the system and its run, in Vietnamese (it read «detection run 9»), without the note's English
+    assert f"Hệ thống (tự động, khi chạy phát hiện), lần chạy #{run}" in recurred and "recurred" not in recurred
+    assert notices.locator("li", has_text=f"Điểm #{spot} tổ báo đã được xác minh").count() == 0
+    shot(page, "tip-team-phone-ended-notices")
+    assert unexpected(errors) == []
+    page.close()

@@ -374,10 +374,7 @@ diabanPages.command = async function startCommand(map, cfg) {
       evidencePhotos(task.id, task.photos.filter((p) => p.event_id === e.id)),
   }));
 
-  // A detection run's entry as users read it: by «Hệ thống» and that run, its note without the English it keeps for
-  // the logs («phát hiện qua phân cụm (found by clustering)»): the stored «detection run 3» and English showed as such.
-  const byRun = (e) => (!e.run_id ? e : { ...e, actor: `${cfg.detectionActor}, lần chạy #${e.run_id}`,
-    note: e.note && e.note.replace(/ \([^()]*\)$/, "") });
+  const byRun = (e) => byDetectionRun(e, cfg.detectionActor);
 
   // A hotspot's own history and that of every task it had, interleaved: a hotspot given again after a recurrence (or a
   // decline) lost the first task's work and its acceptance when only the newest task was read.

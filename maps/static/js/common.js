@@ -224,6 +224,14 @@ function eventText(e, eventLabels, stateLabels, from, to) {
   return `<time>${viDateTime(e.at)}</time> ${escapeHtml(e.actor)}: ${what}${note}`;
 }
 
+// A detection run's entry as users read it: by «Hệ thống» (`detectionActor`) and that run, its note without the English
+// it keeps for the logs («phát hiện qua phân cụm (found by clustering)»): the stored «detection run 3» and English
+// showed as such.
+function byDetectionRun(e, detectionActor) {
+  return !e.run_id ? e : { ...e, actor: `${detectionActor}, lần chạy #${e.run_id}`,
+    note: e.note && e.note.replace(/ \([^()]*\)$/, "") };
+}
+
 // The photos sent with one note of a task, as thumbnails that open the full photo (the team's evidence, seen by the
 // team and by command when it accepts or returns the work).
 function evidencePhotos(taskId, photos) {

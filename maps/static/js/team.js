@@ -376,7 +376,8 @@ diabanPages.team = async function startTeam(map, cfg) {
 
   // The team's notices, newest first: work given or sent back, command's comments, and work taken away (given to
   // another team: nothing more of it is the team's to read) or cancelled, with command's reason; and what became of
-  // the spots its members reported (verified, dismissed with command's reason, given to another team, merged). Those
+  // the spots its members reported (verified, dismissed with command's reason, given to another team, merged; then
+  // eradicated, closed after monitoring, recurred). Those
   // since the last visit are marked new (tasks' and spots' events are numbered apart: one mark for each); a notice of a
   // task still the team's opens it in the list, one of a report still in the team's list opens it on the map.
   const seenKey = `diaban-inbox-seen-${cfg.username}`;
@@ -386,6 +387,9 @@ diabanPages.team = async function startTeam(map, cfg) {
     if (n.status === "dismissed") return `<b>${spot} không xác minh được</b>${reasonText({ reason: n.note })}`;
     if (n.status === "assigned") return `<b>${spot} đã được giao cho tổ khác xử lý</b>`;
     if (n.status === "merged") return `<b>${spot} đã được gộp vào điểm #${n.merged_into}</b>`;
+    if (n.status === "recurred") return `<b>${spot} phức tạp trở lại</b>`;  // detection's note says only that
+    const ended = { eradicated: "đã được triệt xóa", closed: "đã được loại khỏi danh sách sau thời gian theo dõi" }[n.status];
+    if (ended) return `<b>${spot} ${ended}</b>${n.note ? ` — «${escapeHtml(n.note)}»` : ""}`;
     return `<b>${spot} đã được xác minh</b>${n.note ? ` — «${escapeHtml(n.note)}»` : ""}`;
   }
   function noticeText(e) {
@@ -425,7 +429,8 @@ diabanPages.team = async function startTeam(map, cfg) {
       else clickable(item, () => showTask(e.task_id));
       return { at: e.at, item };
     });
-    const spots = inbox.reports.map((n) => {
+    const spots = inbox.reports.map((notice) => {
+      const n = byDetectionRun(notice, cfg.detectionActor);  // a merge or a recurrence: by detection
       const item = noticeItem(n, reportSeen, reportNoticeText(n), "điểm tổ đã báo");
       item.dataset.hotspotId = n.hotspot_id;
       if (n.listed) clickable(item, () => showReport(n.hotspot_id));
