@@ -22,15 +22,21 @@ _FORMAT = "%(asctime)s %(levelname)s %(name)s: %(message)s"
 _UNPRINTABLE = re.compile(r"[\x00-\x1f\x7f-\x9f\u2028\u2029\u200e\u200f\u202a-\u202e\u2066-\u2069]")
 
 
+def one_line(text: str) -> str:
+    """``text`` with the characters of ``_UNPRINTABLE`` written as escapes (``\\n`` as ``\\u000a``): what a client
+    sent, shown to an operator (a log line, the access log on a terminal), neither breaks the line nor acts on the
+    screen."""
+    return _UNPRINTABLE.sub(lambda m: f"\\u{ord(m.group()):04x}", text)
+
+
 class OneLineFormatter(logging.Formatter):
-    """A formatter whose messages stay one line: the characters of ``_UNPRINTABLE`` are written as escapes (``\\n``
-    as ``\\u000a``). A request's path is decoded from what the client sent, so ``/api/x%0A… user=admin`` wrote a
-    second line of the client's making, a forged request, under the server's own (a traceback still follows its
-    message on lines of its own)."""
+    """A formatter whose messages stay one line (:func:`one_line`). A request's path is decoded from what the client
+    sent, so ``/api/x%0A… user=admin`` wrote a second line of the client's making, a forged request, under the
+    server's own (a traceback still follows its message on lines of its own)."""
 
     def formatMessage(self, record: logging.LogRecord) -> str:
         """The line of ``record`` with its message escaped."""
-        record.message = _UNPRINTABLE.sub(lambda m: f"\\u{ord(m.group()):04x}", record.message)
+        record.message = one_line(record.message)
         return super().formatMessage(record)
 
 
