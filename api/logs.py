@@ -8,6 +8,7 @@ path (never the query string, which may carry search terms), the status, the dur
 from __future__ import annotations
 
 import logging
+import re
 import time
 from typing import Any
 
@@ -15,6 +16,28 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 REQUESTS = logging.getLogger("diaban.requests")
 _FORMAT = "%(asctime)s %(levelname)s %(name)s: %(message)s"
+#: Characters a message must not carry into the log as they are: control characters (a line break starts a line of
+#: the client's making, a terminal's escape sequence acts on the reader's screen), line and paragraph separators and
+#: the bidirectional marks that show a line's end backwards.
+_UNPRINTABLE = re.compile(r"[\x00-\x1f\x7f-\x9f\u2028\u2029\u200e\u200f\u202a-\u202e\u2066-\u2069]")
+
+
+def one_line(text: str) -> str:
+    """``text`` with the characters of ``_UNPRINTABLE`` written as escapes (``\\n`` as ``\\u000a``): what a client
+    sent, shown to an operator (a log line, the access log on a terminal), neither breaks the line nor acts on the
+    screen."""
+    return _UNPRINTABLE.sub(lambda m: f"\\u{ord(m.group()):04x}", text)
+
+
+class OneLineFormatter(logging.Formatter):
+    """A formatter whose messages stay one line (:func:`one_line`). A request's path is decoded from what the client
+    sent, so ``/api/x%0A… user=admin`` wrote a second line of the client's making, a forged request, under the
+    server's own (a traceback still follows its message on lines of its own)."""
+
+    def formatMessage(self, record: logging.LogRecord) -> str:
+        """The line of ``record`` with its message escaped."""
+        record.message = one_line(record.message)
+        return super().formatMessage(record)
 
 
 def configure_logging(level: str = "INFO") -> None:
@@ -23,7 +46,7 @@ def configure_logging(level: str = "INFO") -> None:
     logger.setLevel(level.upper())
     if not any(getattr(h, "_diaban", False) for h in logger.handlers):
         handler = logging.StreamHandler()
-        handler.setFormatter(logging.Formatter(_FORMAT))
+        handler.setFormatter(OneLineFormatter(_FORMAT))
         handler._diaban = True  # type: ignore[attr-defined]
         logger.addHandler(handler)
     logger.propagate = False

@@ -9,6 +9,7 @@ from datetime import datetime, timedelta
 from typing import TYPE_CHECKING, Any
 
 from api.cli.vi import cli_day, cli_int, parser_options
+from api.logs import one_line
 from models.domain.dates import DayWindow, day_start, vn_time
 
 if TYPE_CHECKING:
@@ -49,7 +50,7 @@ def cmd_audit(args: argparse.Namespace) -> None:
         print(json.dumps(lines, ensure_ascii=False, default=_iso))
         return
     for line in lines:
-        params = json.dumps(line["params"], ensure_ascii=False)
+        params = one_line(json.dumps(line["params"], ensure_ascii=False))  # the client's own query, as it sent it
         print(
             f"{vn_time(line['at'], seconds=True)}  {line['username']:<16} {line['role'] or '-':<8}"
             f" {line['route']}  {params}  {line['rows'] if line['rows'] is not None else '-'} dòng"

@@ -4,7 +4,7 @@ from typing import Annotated, Any
 
 from fastapi import APIRouter, Query, Request
 
-from api.audit import record_read
+from api.audit import access_line, record_read
 from api.deps import AreaScopeDep, ConnDep, HotspotMachine, Reader, ReaderRead, TeamRead, Writer
 from api.params import (
     BBox,
@@ -19,6 +19,7 @@ from api.params import (
 )
 from api.schemas import HotspotCollection, HotspotDetail, ManualHotspotIn, TeamReportsOut
 from gis.services.hotspots import create_manual_hotspot, hotspot_card, hotspot_register, team_reports
+from gis.store.access_log import record_line
 from gis.store.selection import HotspotFilter
 from models.errors import NotFound, PermissionDenied
 from models.vocabulary import TaskState, local_today
@@ -28,6 +29,7 @@ router = APIRouter(prefix="/api/hotspots", tags=["hotspots"])
 
 @router.get("", response_model=HotspotCollection)
 def list_hotspots(
+    request: Request,
     read: ReaderRead,
     machine: HotspotMachine,
     status: Statuses = None,
@@ -41,7 +43,9 @@ def list_hotspots(
     footprints: bool = False,
 ) -> dict:
     """Hotspots in the user's scope as GeoJSON (centroids, or footprints), each with its newest suppression task and
-    the transitions the user may make now."""
+    the transitions the user may make now. Each carries its note, a spot reported by hand the note of the member who
+    reported it: the read is recorded in the access log, as the team's own list of its reports is (by the list's own
+    statement; read from a replica, on the primary: a replica is read-only)."""
     flt = HotspotFilter(
         statuses=parse_statuses(status),
         communes=(commune,) if commune else None,
@@ -54,7 +58,12 @@ def list_hotspots(
         overdue=overdue,
         as_of=local_today(),
     )
-    return hotspot_register(read.conn, flt, read.user.role, machine, footprints)
+    line = access_line(request, read.user)
+    on_primary = read.conn is read.primary  # the line goes with the list's own statement; a replica cannot write it
+    register = hotspot_register(read.conn, flt, read.user.role, machine, footprints, line if on_primary else None)
+    if not on_primary:
+        record_line(read.primary, line, len(register["features"]))
+    return register
 
 
 @router.get("/reported", response_model=TeamReportsOut)

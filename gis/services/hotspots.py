@@ -12,6 +12,7 @@ from sqlalchemy.exc import IntegrityError
 
 from gis.io.exports import ExportFile, hotspot_register_file
 from gis.settings import DataSettings
+from gis.store.access_log import AccessLine
 from gis.store.communes import check_in_city, refuse_personal_names
 from gis.store.hotspots import (
     assign_communes,
@@ -120,10 +121,16 @@ def add_actions(
 
 
 def hotspot_register(
-    conn: Connection, flt: HotspotFilter, role: str, machine: StateMachine, footprints: bool = False
+    conn: Connection,
+    flt: HotspotFilter,
+    role: str,
+    machine: StateMachine,
+    footprints: bool = False,
+    access: AccessLine | None = None,
 ) -> dict[str, Any]:
-    """The hotspots a filter selects, as GeoJSON, each with its task and what the role may do now."""
-    collection = hotspots_geojson(conn, flt, footprints)
+    """The hotspots a filter selects, as GeoJSON, each with its task and what the role may do now; ``access``: the
+    read's access line, written by the same statement (gis.store.hotspots.hotspots_geojson)."""
+    collection = hotspots_geojson(conn, flt, footprints, access)
     today = local_today()
     known: dict[tuple, _Actions] = {}
     for feature in collection["features"]:

@@ -45,11 +45,21 @@ def _refuse_names_in_checklist(conn: Connection, checklist: list[dict[str, Any]]
         refuse_personal_names(conn, str(line.get("item", "")), "Danh mục công việc")
 
 
-def _task_commune(conn: Connection, kind: str, hotspot_id: int | None, commune_code: str | None) -> str:
-    """The commune of a new task: the hotspot's for suppression, the given current commune for conversion."""
+def _task_commune(
+    conn: Connection, kind: str, hotspot_id: int | None, commune_code: str | None, scope: AreaScope
+) -> str:
+    """The commune of a new task: the hotspot's for suppression, the given current commune for conversion.
+
+    The hotspot is looked up in ``scope``: one the user may not see is not found, as one that does not exist. Looked up
+    unscoped, another province's hotspot was refused with its commune's code (its existence and place told), and one
+    outside every commune, which only a nation-wide user sees, took the commune the user gave: a provincial command
+    made a task of it, read its place and could assign it."""
     if kind == TaskKind.SUPPRESSION:
         hotspot = (
-            conn.execute(text("SELECT commune_code FROM hotspots WHERE id = :id"), {"id": hotspot_id})
+            conn.execute(
+                text(f"SELECT h.commune_code FROM hotspots h WHERE h.id = :id AND {scope.hotspots('h')}"),
+                {**scope.params, "id": hotspot_id},
+            )
             .mappings()
             .first()
         )
@@ -90,7 +100,7 @@ def create_task(
     """
     refuse_personal_names(conn, note, "Ghi chú nhiệm vụ")
     _refuse_names_in_checklist(conn, checklist)
-    commune = _task_commune(conn, kind, hotspot_id, commune_code)
+    commune = _task_commune(conn, kind, hotspot_id, commune_code, scope)
     require_commune_in_scope(conn, scope, commune)
     if kind == TaskKind.SUPPRESSION:
         status = conn.execute(text("SELECT status FROM hotspots WHERE id = :id"), {"id": hotspot_id}).scalar_one()

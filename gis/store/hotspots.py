@@ -9,6 +9,7 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 from sqlalchemy import Connection, insert, text
 
+from gis.store.access_log import AccessLine, append_line
 from gis.store.bulk import copy_arrow
 from gis.store.scoping import UNRESTRICTED, AreaScope, in_team_area
 from gis.store.selection import HotspotFilter
@@ -75,18 +76,23 @@ def _event_shown(scope: AreaScope) -> str:
         WHERE et.id = CAST(e.details ->> 'task_id' AS integer) AND NOT ({scope.tasks("et")})) AS task"""
 
 
-def hotspots_geojson(conn: Connection, flt: HotspotFilter, footprints: bool = False) -> dict[str, Any]:
-    """Hotspots as GeoJSON: centroid points, or footprint polygons when asked."""
+def hotspots_geojson(
+    conn: Connection, flt: HotspotFilter, footprints: bool = False, access: AccessLine | None = None
+) -> dict[str, Any]:
+    """Hotspots as GeoJSON: centroid points, or footprint polygons when asked. ``access``: the access line of the read,
+    written with the number of hotspots by the list's own statement (one round trip, as a street-zoom tile's)."""
     where = flt.where("h")
     geometry = "coalesce(h.footprint, h.centroid)" if footprints else "h.centroid"
-    features = conn.execute(
-        text(f"""
-        SELECT coalesce(json_agg(json_build_object('type', 'Feature', 'id', h.id,
-               'geometry', ST_AsGeoJSON({geometry}, 6)::json, 'properties', {_PROPERTIES}) ORDER BY h.id), '[]')
-        FROM {_from(flt.scope)} WHERE {where.sql}"""),
-        where.params,
-    ).scalar_one()
-    return {"type": "FeatureCollection", "features": features}
+    listed = f"""SELECT coalesce(json_agg(json_build_object('type', 'Feature', 'id', h.id,
+               'geometry', ST_AsGeoJSON({geometry}, 6)::json, 'properties', {_PROPERTIES}) ORDER BY h.id), '[]') AS f,
+               count(*) AS n
+        FROM {_from(flt.scope)} WHERE {where.sql}"""
+    if access is None:
+        statement, params = f"SELECT l.f FROM ({listed}) l", where.params
+    else:
+        statement = f"WITH l AS ({listed}), log AS ({append_line('l.n', 'l')}) SELECT l.f FROM l"
+        params = {**where.params, **access.bound()}
+    return {"type": "FeatureCollection", "features": conn.execute(text(statement), params).scalar_one()}
 
 
 def hotspot_detail(conn: Connection, hotspot_id: int, scope: AreaScope = UNRESTRICTED) -> dict[str, Any] | None:

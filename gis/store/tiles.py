@@ -17,7 +17,7 @@ from sqlalchemy import Connection, TextClause, text
 from gis.store.access_log import AccessLine, append_line
 from gis.store.scoping import AreaScope
 from gis.store.selection import IncidentSelection
-from gis.store.sql import current_unit
+from gis.store.sql import LOCAL_TODAY, current_unit
 
 LAYERS = ("incidents", "hotspots", "communes")
 #: From this zoom on (tiles ~1.2 km wide), incidents are individual points; below it, counts on a grid.
@@ -132,8 +132,16 @@ def tile(conn: Connection, layer: str, z: int, x: int, y: int, scope: AreaScope)
     return bytes(data or b"")
 
 
+#: What the communes layer depends on, in one statement: the boundaries, today (units begin and end on dates, and so
+#: do a team's communes) and the version of the teams' areas.
+_COMMUNES_STATE = text(f"""SELECT max(id), count(*), max(coalesce(valid_to, valid_from)), {LOCAL_TODAY},
+    (SELECT version FROM data_versions WHERE name = 'team_areas') FROM admin_units""")
+
+
 def communes_etag(conn: Connection, z: int, x: int, y: int, scope: AreaScope) -> str:
-    """A validator of the communes layer: it changes only when boundaries (or the team's area) change."""
-    state = conn.execute(text("SELECT max(id), count(*), max(coalesce(valid_to, valid_from)) FROM admin_units")).one()
-    key = f"{state}|{scope.key}|{z}/{x}/{y}"
+    """A validator of the communes layer: it changes when the boundaries change, on a new day and, for a team, when
+    the teams' areas change (a team's tile holds only its area's communes: without the areas' version a team whose
+    area changed was told its old tile was still good)."""
+    *boundaries, today, team_areas = conn.execute(_COMMUNES_STATE).one()
+    key = f"{boundaries}|{today}|{team_areas if scope.team_id is not None else ''}|{scope.key}|{z}/{x}/{y}"
     return '"' + hashlib.sha256(key.encode()).hexdigest()[:32] + '"'

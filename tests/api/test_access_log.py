@@ -184,3 +184,30 @@ def test_a_retention_of_no_days_is_refused_rather_than_erasing_the_log(
     finally:
         with owner_engine.begin() as conn:
             conn.execute(text("DELETE FROM access_log WHERE username = 'giu-lai'"))
+
+
+def test_diaban_audit_prints_what_a_client_sent_on_one_line_that_does_nothing_to_the_terminal(
+    db_env, owner_engine: Engine, monkeypatch, capsys
+) -> None:
+    """A recorded read keeps its query as the client sent it, any parameter of it: a team member's right-to-left
+    override turned the rest of the operator's line around (rows, address), a C1 CSI (U+009B) starts a terminal's
+    escape sequence; they are printed as escapes."""
+    for key in ("DIABAN_DATABASE_URL", "DIABAN_OWNER_DATABASE_URL"):
+        monkeypatch.setenv(key, db_env[key])
+    unprintable = "\u202e\u009b\u2028"
+    hostile = {"x": "\u202e\u009b2J\u2028"}
+    with owner_engine.begin() as conn:
+        conn.execute(
+            text("""INSERT INTO access_log (username, role, route, params, rows)
+                    VALUES ('to-chen-ky-tu', 'team', 'GET /api/inbox', CAST(:p AS jsonb), 3)"""),
+            {"p": json.dumps(hostile)},
+        )
+    try:
+        capsys.readouterr()
+        assert main(["audit", "--user", "to-chen-ky-tu"]) == 0
+        (line, _) = capsys.readouterr().out.splitlines()
+        assert not set(unprintable) & set(line)
+        assert '{"x": "\\u202e\\u009b2J\\u2028"}  3 dòng' in line
+    finally:
+        with owner_engine.begin() as conn:
+            conn.execute(text("DELETE FROM access_log WHERE username = 'to-chen-ky-tu' OR route = 'diaban audit'"))

@@ -2,8 +2,8 @@
 and the route, or is listed here with why its answer is not detailed data: a new route fails until it is placed.
 
 Detailed data: incident-level data (points, refs, times, quantities, arrests), a hotspot's member incidents, task
-notes and photos, a team's reports with their notes, exports, incident tiles from street zoom, and the audit trails
-themselves.
+notes and photos, a team's reports with their notes (in its list and in the register, which carries every hotspot's
+note), exports, incident tiles from street zoom, and the audit trails themselves.
 """
 
 from __future__ import annotations
@@ -25,6 +25,7 @@ YEAR = 2025
 #: Routes answering detailed data: who the sweep asks as, and the query it sends.
 RECORDED: dict[str, tuple[str, str]] = {
     "GET /api/incidents": ("command", f"?commune={COMMUNE}"),
+    "GET /api/hotspots": ("command", ""),
     "GET /api/hotspots/{hotspot_id}": ("command", ""),
     "GET /tiles/incidents/{z}/{x}/{y}.mvt": ("command", ""),
     "GET /api/classifications/{year}/export": ("planner", "?format=xlsx"),
@@ -52,7 +53,6 @@ UNRECORDED: dict[str, str] = {
     "GET /tiles/{layer}/{z}/{x}/{y}.mvt": "hotspot centroids and commune boundaries, no incidents",
     "GET /tiles/base/{z}/{x}/{y}.png": "the offline basemap",
     "GET /api/communes": "boundaries",
-    "GET /api/hotspots": "the register: centroids, counts and statuses, not the member incidents",
     "POST /api/hotspots": "a new hotspot has no member incidents; its answer is what the user sent",
     "POST /api/hotspots/{hotspot_id}/transitions": "status and version only",
     "GET /api/heat": "a density surface of at least 20 m cells smoothed over at least 20 m",

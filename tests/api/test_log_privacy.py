@@ -35,3 +35,19 @@ def test_a_value_the_database_refuses_is_neither_logged_nor_answered(client, con
     assert response.status_code == 422 and response.json()["code"] == "invalid_value"
     assert "invalid_value" in caplog.text or "DataError" in caplog.text
     assert MARK not in caplog.text and MARK not in response.text
+
+
+def test_a_client_writes_no_line_of_its_own_into_the_log(client, caplog) -> None:
+    """A path is decoded from what the client sent: a line break in it (``%0A``) started a forged line under the
+    server's own, here a deletion by an administrator that never happened; escapes of terminals are kept out too."""
+    from api.logs import OneLineFormatter
+
+    forged = "2026-12-05 10:00:00,000 INFO diaban.requests: DELETE /api/users/1 204 1.0 ms user=admin"
+    caplog.set_level(logging.INFO, logger="diaban")
+    assert client.get(f"/api/tasks/1%0A{forged}%1B[2J", headers={"Authorization": ""}).status_code == 404
+    (handler,) = [h for h in logging.getLogger("diaban").handlers if getattr(h, "_diaban", False)]
+    assert isinstance(handler.formatter, OneLineFormatter)
+    lines = [handler.format(record) for record in caplog.records if record.name.startswith("diaban")]
+    assert any(forged in line for line in lines)
+    assert not any(line.splitlines() != [line] or "\x1b" in line for line in lines)
+    assert any("/api/tasks/1\\u000a" in line and "\\u001b[2J" in line for line in lines)

@@ -422,6 +422,27 @@ def test_a_provincial_user_changes_nothing_in_another_province(client, conn, pro
     assert call(client, conn, "POST", f"/api/classifications/{YEAR}/overrides", override, planner_a).status_code == 200
 
 
+def test_a_provincial_command_makes_no_task_of_a_hotspot_it_may_not_see(client, conn, provinces) -> None:
+    """Another province's hotspot, and one outside every commune (only a nation-wide user sees it), are refused as a
+    hotspot that does not exist: the refusal neither confirms them nor names their commune."""
+    command_a = provinces["headers"]["command_a"]
+    hotspot_b = provinces["hotspots"]["B"]
+    conn.execute(text("UPDATE hotspots SET status = 'verified' WHERE id = :h"), {"h": hotspot_b})
+    missing = 2**31 - 1
+    nowhere = call(client, conn, "POST", "/api/tasks", {"kind": "suppression", "hotspot_id": missing}, command_a)
+    assert nowhere.status_code == 404
+    other = call(client, conn, "POST", "/api/tasks", {"kind": "suppression", "hotspot_id": hotspot_b}, command_a)
+    assert other.status_code == 404
+    assert other.json()["message"] == nowhere.json()["message"].replace(str(missing), str(hotspot_b))
+    assert _mentions(other.text, provinces) == []
+    conn.execute(text("UPDATE hotspots SET commune_code = NULL WHERE id = :h"), {"h": hotspot_b})
+    outside = {"kind": "suppression", "hotspot_id": hotspot_b, "commune_code": AREA_A}
+    assert call(client, conn, "POST", "/api/tasks", outside, command_a).status_code == 404
+    # A nation-wide command sees it, and gives the commune of a hotspot outside every commune itself.
+    nation = provinces["headers"]["command_nation"]
+    assert call(client, conn, "POST", "/api/tasks", outside, nation).status_code == 201
+
+
 def test_a_users_province_is_set_by_the_administrator_and_applies_at_once(client, conn, provinces, make_user, bearer):
     admin = bearer(make_user("qt-tinh", "admin"))
     user_id = make_user("chihuy-doi", "command")

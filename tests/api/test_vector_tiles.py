@@ -135,6 +135,24 @@ def test_team_sees_only_its_area(client, incidents, make_team, make_user, bearer
     assert [f["properties"]["code"] for f in communes] == ["10525"]
 
 
+def test_a_teams_communes_tile_is_not_revalidated_across_a_change_of_its_area(
+    client, conn, make_team, make_user, bearer
+) -> None:
+    from gis.store.accounts import set_team_area
+    from models.vocabulary import local_today
+
+    team = make_team("Tổ Hải Dương", ["10525"])
+    headers = bearer(make_user("tile-team", "team", team))
+    x, y = tile_of(106.5, 20.9, 8)
+    url = f"/tiles/communes/8/{x}/{y}.mvt"
+    first = client.get(url, headers=headers)
+    assert [f["properties"]["code"] for f in decode(first)["communes"]["features"]] == ["10525"]
+    set_team_area(conn, team, ["10507"], local_today())
+    after = client.get(url, headers={**headers, "If-None-Match": first.headers["etag"]})
+    assert after.status_code == 200 and after.headers["etag"] != first.headers["etag"]
+    assert [f["properties"]["code"] for f in decode(after)["communes"]["features"]] == ["10507"]
+
+
 @pytest.mark.parametrize(
     "path",
     [
