@@ -321,7 +321,7 @@ diabanPages.team = async function startTeam(map, cfg) {
     const opened = new Set([...list.querySelectorAll("details[open]")].map(place));
     const drawn = (id) => list.querySelector(`article.task[data-task-id="${id}"]`);
     list.replaceChildren(...visible.map((task) => {
-      const item = (sending.has(task.id) && drawn(task.id)) || taskItem(task);
+      const item = (sending.has(task.id) && drawn(task.id)) || keepProgress(taskItem(task), drawn(task.id));
       placeOnMap(task, item);
       return item;
     }));
@@ -335,6 +335,15 @@ diabanPages.team = async function startTeam(map, cfg) {
     if (!visible.length) list.textContent = "Tổ chưa có nhiệm vụ nào cần làm.";
     if (openHistory) list.querySelector(`article.task[data-task-id="${openHistory}"] details.history`)?.setAttribute("open", "");
     fillScreen();
+  }
+
+  // A task drawn anew keeps the progress form the team was filling in its element before: the photo chosen and the
+  // «keep GPS» tick go with its note (a script cannot choose a file again). A photo chosen before «Thực hiện» was
+  // dropped when the start drew the list again, and the note kept beside it was sent without its evidence.
+  function keepProgress(item, before) {
+    const form = before?.querySelector("form.progress");
+    if (form) item.querySelector("form.progress")?.replaceWith(form);
+    return item;
   }
 
   // On a phone the map follows the list: when the list is short it reaches down to the bottom of the screen (no blank

@@ -1,0 +1,54 @@
+"""An area team's working day on a small phone (360 × 740): what it had chosen and typed survives the list drawn
+again, a notice opens its task where the team can read it, and a notice list that cannot load hides nothing else.
+
+The city, the server and Chromium are those of test_browser.py (a database of this module's own).
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import test_browser as shared
+from sqlalchemy import Engine, text
+from test_browser import SMALL_PHONE, gps_photo, open_as, shot, wait_message
+
+city, server, chromium = shared.city, shared.server, shared.chromium
+
+
+def test_a_photo_chosen_before_the_task_is_started_goes_with_its_note(
+    chromium, server: str, city: Engine, tmp_path: Path
+) -> None:
+    """The team writes its note, chooses the photo and ticks «keep GPS», then remembers to tap «Thực hiện»: the start
+    draws the list again, and the photo and the tick were dropped while the note stayed — sent, the note went without
+    its evidence. They stay chosen, and the note goes with its photo and its place."""
+    with city.connect() as conn:
+        team_user, task_id = conn.execute(
+            text("""SELECT u.username, t.id FROM users u JOIN tasks t ON t.team_id = u.team_id
+                    WHERE t.state = 'assigned' AND u.username ~ '^to[0-9]+$' ORDER BY t.id LIMIT 1""")
+        ).one()
+    page, errors = open_as(chromium, server, team_user, SMALL_PHONE)
+    task = page.locator(f"article.task[data-task-id='{task_id}']")
+    form = task.locator("form.progress")
+    form.locator("summary").click()
+    form.locator("textarea[name=note]").fill("Ảnh cổng vào trước khi khám xét")
+    form.locator("input[name=photo]").set_input_files(str(gps_photo(tmp_path / "cong-vao.jpg")))
+    form.locator("input[name=keep_location]").check()
+    task.locator("button[data-to=in_progress]").click()
+    wait_message(page, f"Nhiệm vụ #{task_id}: Đang thực hiện")
+    task.locator("button[data-to=paused]").wait_for()  # the task drawn again, as it is now
+    assert form.locator("input[name=photo]").evaluate("i => i.files.length") == 1
+    assert form.locator(".file-chosen").inner_text() == "cong-vao.jpg"
+    assert form.locator("input[name=keep_location]").is_checked()
+    shot(page, "team-phone-photo-kept-through-start")
+    form.locator("button[type=submit]").click()
+    wait_message(page, f"Đã gửi ghi chú kèm ảnh cho nhiệm vụ #{task_id} (giữ vị trí GPS)")
+    with city.connect() as conn:
+        photos = conn.execute(
+            text("""SELECT count(p.id), bool_and(p.location_kept) FROM task_events e LEFT JOIN task_photos p ON p.event_id = e.id
+                    WHERE e.task_id = :t AND e.note = 'Ảnh cổng vào trước khi khám xét'"""),
+            {"t": task_id},
+        ).one()
+    assert tuple(photos) == (1, True)
+    assert errors == []
+    page.close()
+
