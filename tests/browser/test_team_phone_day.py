@@ -52,3 +52,29 @@ def test_a_photo_chosen_before_the_task_is_started_goes_with_its_note(
     assert errors == []
     page.close()
 
+
+def test_a_notice_opens_its_task_under_the_header_not_behind_it(chromium, server: str, city: Engine) -> None:
+    """A tap on a notice scrolls to its task: the task's title, state and due date stopped behind the phone's fixed
+    header (and the demo band), and the team read a history without knowing whose."""
+    team_user, task_id = shared.team_with_open_task(city)
+    page, errors = open_as(chromium, server, team_user, SMALL_PHONE)
+    page.locator(f"#inbox li[data-task-id='{task_id}']").first.click()
+    task = page.locator(f"article.task[data-task-id='{task_id}']")
+    task.locator("details.history[open] ol.history time").first.wait_for()
+    page.wait_for_function(  # the smooth scroll has ended
+        """id => new Promise((done) => { let last = null; const step = () => { const top = document.querySelector(
+        `article.task[data-task-id="${id}"]`).getBoundingClientRect().top; if (top === last) done(true);
+        else { last = top; setTimeout(step, 100); } }; step(); })""",
+        arg=task_id,
+    )
+    covered = page.evaluate(
+        "() => Math.max(...[...document.querySelectorAll('header.bar, .demo-band')].map(e => e.getBoundingClientRect().bottom))"
+    )
+    heading = task.locator("h3").bounding_box()
+    assert covered > 0 and heading["y"] >= covered, (heading, covered)
+    assert page.evaluate("([x, y]) => document.elementFromPoint(x, y).closest('h3') !== null",
+                         [heading["x"] + 5, heading["y"] + heading["height"] / 2])  # fmt: skip
+    shot(page, "team-phone-notice-opens-task")
+    assert errors == []
+    page.close()
+
