@@ -78,3 +78,22 @@ def test_a_notice_opens_its_task_under_the_header_not_behind_it(chromium, server
     assert errors == []
     page.close()
 
+
+def test_notices_that_cannot_load_leave_the_task_list_shown(chromium, server: str, city: Engine) -> None:
+    """The notices' request lost on a weak network, the tasks that came were not drawn («Chưa tải được danh sách nhiệm
+    vụ») and the notices said «Đang tải…» for ever: the tasks are shown, the notices say they could not load, and
+    «Tải lại danh sách» loads them."""
+    team_user, task_id = shared.team_with_open_task(city)
+    page, errors = open_as(chromium, server, team_user, SMALL_PHONE)
+    page.route("**/api/inbox*", lambda route: route.abort("internetdisconnected"))
+    page.reload()
+    page.wait_for_selector("body[data-ready=true]")
+    assert page.locator(f"article.task[data-task-id='{task_id}']").is_visible()
+    told = page.locator("#inbox").inner_text()
+    assert "Chưa tải được thông báo (mạng yếu hoặc mất sóng)" in told and "Đang tải" not in told, told
+    shot(page, "team-phone-notices-not-loaded")
+    page.unroute("**/api/inbox*")
+    page.click("#reload-tasks")
+    page.locator(f"#inbox li[data-task-id='{task_id}']").first.wait_for()
+    assert [e for e in errors if "ERR_INTERNET_DISCONNECTED" not in e] == []
+    page.close()

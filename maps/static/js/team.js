@@ -416,9 +416,19 @@ diabanPages.team = async function startTeam(map, cfg) {
     item.innerHTML = `${text}<br><small><time>${viDateTime(n.at)}</time> · ${escapeHtml(n.actor)} · ${kind}</small>`;
     return item;
   }
+  // Beside the task list, not before it: a failure is told in the notices' own list (a notices request lost on a weak
+  // network left the tasks that had come undrawn, and «Đang tải…» in the notices for ever).
   async function loadInbox() {
-    const inbox = await api("/api/inbox?limit=20");
     const list = document.getElementById("inbox");
+    let inbox;
+    try {
+      inbox = await api("/api/inbox?limit=20");
+    } catch (error) {
+      document.getElementById("inbox-count").textContent = "";
+      list.innerHTML = `<li class="none">Chưa tải được thông báo (${escapeHtml(failure(error))}): bấm «Tải lại danh sách»
+        để thử lại.</li>`;
+      return;
+    }
     const seen = seenOf(seenKey);  // storage refused: everything is new
     const reportSeen = seenOf(reportSeenKey);
     const fresh = inbox.events.filter((e) => e.id > seen).length + inbox.reports.filter((n) => n.id > reportSeen).length;
