@@ -97,3 +97,52 @@ def test_notices_that_cannot_load_leave_the_task_list_shown(chromium, server: st
     page.locator(f"#inbox li[data-task-id='{task_id}']").first.wait_for()
     assert [e for e in errors if "ERR_INTERNET_DISCONNECTED" not in e] == []
     page.close()
+
+
+def hidden(page) -> None:
+    """The page hidden as when the phone's camera (or a call) takes the screen, then shown again."""
+    page.evaluate("""() => {
+      Object.defineProperty(document, "visibilityState", { value: "hidden", configurable: true });
+      document.dispatchEvent(new Event("visibilitychange"));
+      Object.defineProperty(document, "visibilityState", { value: "visible", configurable: true }); }""")
+
+
+def closed_and_reopened(page) -> None:
+    """The hidden tab closed by a phone short of memory (nothing of the page runs any more) and loaded again when the
+    team comes back to it."""
+    page.evaluate("() => document.addEventListener('visibilitychange', (e) => e.stopImmediatePropagation(), true)")
+    page.reload()
+    page.wait_for_selector("body[data-ready=true]", timeout=30_000)
+
+
+def test_notes_typed_survive_the_tab_the_phone_closed_while_hidden(chromium, server: str, city: Engine) -> None:
+    """The team types its note, then opens the camera for the photo; a cheap phone closes the hidden tab to free memory
+    and loads it again when the team comes back: the note, and a spot's description half written, were gone. They are
+    put back (said so); a note sent meanwhile is not."""
+    team_user, task_id = shared.team_with_open_task(city)
+    page, errors = open_as(chromium, server, team_user, SMALL_PHONE)
+    form = page.locator(f"article.task[data-task-id='{task_id}'] form.progress")
+    form.locator("summary").click()
+    note = "Đã nắm tình hình quán nước đầu ngõ 12, chụp ảnh cổng"
+    form.locator("textarea[name=note]").fill(note)
+    page.locator("#tip-box summary").click()
+    spot = "Tụ tập ban đêm sau chợ cá"
+    page.locator("#tip-form textarea[name=note]").fill(spot)
+    hidden(page)
+    closed_and_reopened(page)
+    assert form.locator("textarea[name=note]").is_visible() and form.locator("textarea[name=note]").input_value() == note
+    assert page.locator("#tip-form textarea[name=note]").input_value() == spot
+    assert "ghi chú chưa gửi đã được giữ lại" in page.locator("#message").inner_text()
+    shot(page, "team-phone-drafts-after-tab-closed")
+
+    hidden(page)  # the camera again: both kept …
+    form.locator("button[type=submit]").click()  # … then the note sent and the description given up
+    wait_message(page, f"Đã gửi ghi chú cho nhiệm vụ #{task_id}")
+    page.locator("#tip-form textarea[name=note]").fill("")
+    hidden(page)
+    closed_and_reopened(page)
+    assert form.locator("textarea[name=note]").input_value() == ""
+    assert page.locator("#tip-form textarea[name=note]").input_value() == ""
+    assert "giữ lại" not in page.locator("#message").inner_text()
+    assert errors == []
+    page.close()

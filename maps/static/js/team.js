@@ -468,9 +468,10 @@ diabanPages.team = async function startTeam(map, cfg) {
     item.scrollIntoView({ behavior: "smooth", block: "start" });
   }
 
-  // The first list: the page is ready once it is drawn (a draft kept through a new login put back in it). Offline or on
-  // a network too weak to load it, the list says so and «Tải lại danh sách» asks again (it used to say «Đang tải…» for
-  // ever, and a reload of the page offline shows only the browser's own error page).
+  // The first list: the page is ready once it is drawn (a draft kept through a new login or a tab the phone closed put
+  // back in it; from then on the drafts are kept whenever the page is hidden). Offline or on a network too weak to load
+  // it, the list says so and «Tải lại danh sách» asks again (it used to say «Đang tải…» for ever, and a reload of the
+  // page offline shows only the browser's own error page).
   const again = document.getElementById("reload-tasks");
   async function loadList() {
     loadReports().catch(() => {});  // beside the task list, not before it; a failure is told in its own list
@@ -482,6 +483,7 @@ diabanPages.team = async function startTeam(map, cfg) {
     if (!loaded && !shown.length) list.textContent = "Chưa tải được danh sách nhiệm vụ.";
     if (!loaded || document.body.dataset.ready) return;
     restoreDrafts();
+    keepDraftsWhenHidden();
     document.body.dataset.ready = "true";
   }
   again.onclick = loadList;
