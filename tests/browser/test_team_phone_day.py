@@ -6,9 +6,11 @@ The city, the server and Chromium are those of test_browser.py (a database of th
 
 from __future__ import annotations
 
+import random
 from pathlib import Path
 
 import test_browser as shared
+from PIL import Image
 from sqlalchemy import Engine, text
 from test_browser import SMALL_PHONE, gps_photo, open_as, shot, wait_message
 
@@ -130,7 +132,8 @@ def test_notes_typed_survive_the_tab_the_phone_closed_while_hidden(chromium, ser
     page.locator("#tip-form textarea[name=note]").fill(spot)
     hidden(page)
     closed_and_reopened(page)
-    assert form.locator("textarea[name=note]").is_visible() and form.locator("textarea[name=note]").input_value() == note
+    typed = form.locator("textarea[name=note]")
+    assert typed.is_visible() and typed.input_value() == note
     assert page.locator("#tip-form textarea[name=note]").input_value() == spot
     assert "ghi chú chưa gửi đã được giữ lại" in page.locator("#message").inner_text()
     shot(page, "team-phone-drafts-after-tab-closed")
@@ -141,8 +144,40 @@ def test_notes_typed_survive_the_tab_the_phone_closed_while_hidden(chromium, ser
     page.locator("#tip-form textarea[name=note]").fill("")
     hidden(page)
     closed_and_reopened(page)
-    assert form.locator("textarea[name=note]").input_value() == ""
+    assert typed.input_value() == ""
     assert page.locator("#tip-form textarea[name=note]").input_value() == ""
     assert "giữ lại" not in page.locator("#message").inner_text()
+    assert errors == []
+    page.close()
+
+
+def test_a_photo_sent_on_a_weak_network_is_not_fetched_back_whole_for_its_thumbnail(
+    chromium, server: str, city: Engine, tmp_path: Path
+) -> None:
+    """Sent, a note's photo shows at once as a thumbnail in the task's history: the phone fetched the whole photo back
+    (MB on a weak network, crowding out its next requests) to draw it 160 px wide. It fetches a small preview; a tap
+    on the thumbnail still opens the photo itself."""
+    team_user, task_id = shared.team_with_open_task(city)
+    camera = tmp_path / "camera.jpg"
+    Image.frombytes("RGB", (2000, 1500), random.Random(5).randbytes(2000 * 1500 * 3)).save(camera, "JPEG", quality=90)
+    assert camera.stat().st_size > 2**21
+    page, errors = open_as(chromium, server, team_user, SMALL_PHONE)
+    fetched: list = []
+    page.on("requestfinished", lambda r: fetched.append(r) if "/photos/" in r.url and r.method == "GET" else None)
+    form = page.locator(f"article.task[data-task-id='{task_id}'] form.progress")
+    form.locator("summary").click()
+    form.locator("textarea[name=note]").fill("Ảnh toàn cảnh khu lán trại")
+    form.locator("input[name=photo]").set_input_files(str(camera))
+    form.locator("button[type=submit]").click()
+    wait_message(page, f"Đã gửi ghi chú kèm ảnh cho nhiệm vụ #{task_id}")
+    history = page.locator(f"article.task[data-task-id='{task_id}'] details.history[open]")
+    note = history.locator("li", has_text="Ảnh toàn cảnh khu lán trại")
+    thumbnail = note.locator("img.evidence")
+    page.wait_for_function("img => img.complete && img.naturalWidth > 0", arg=thumbnail.element_handle())
+    shot(page, "team-phone-photo-preview")
+    sizes = {r.url: r.sizes()["responseBodySize"] for r in fetched}
+    assert sizes and all(size < 100_000 for size in sizes.values()), sizes
+    opened = page.request.get(server + note.locator("a.evidence").get_attribute("href"))
+    assert opened.ok and len(opened.body()) > 2**21  # the photo as sent (its place removed)
     assert errors == []
     page.close()

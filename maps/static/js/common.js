@@ -236,11 +236,12 @@ function eventText(e, eventLabels, stateLabels, from, to) {
   return `<time>${viDateTime(e.at)}</time> ${escapeHtml(e.actor)}: ${what}${note}`;
 }
 
-// The photos sent with one note of a task, as thumbnails that open the full photo (the team's evidence, seen by the
-// team and by command when it accepts or returns the work).
+// The photos sent with one note of a task, as thumbnails (a small preview of each: a few kB, not the photo's MB on a
+// phone's weak network) that open the full photo (the team's evidence, seen by the team and by command when it
+// accepts or returns the work).
 function evidencePhotos(taskId, photos) {
   return (photos || []).map((p) => `<a class="evidence" href="/api/tasks/${taskId}/photos/${p.id}" target="_blank" rel="noopener">` +
-    `<img class="evidence" loading="lazy" src="/api/tasks/${taskId}/photos/${p.id}" alt="Ảnh hiện trường #${p.id}" ` +
+    `<img class="evidence" loading="lazy" src="/api/tasks/${taskId}/photos/${p.id}/preview" alt="Ảnh hiện trường #${p.id}" ` +
     `width="${Math.min(p.width, 160)}"></a>`).join("");
 }
 
