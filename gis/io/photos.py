@@ -65,7 +65,7 @@ def accept_photo(data: bytes, *, max_bytes: int, keep_location: bool, size: int 
     if len(data) > max_bytes:
         whole = max(size or 0, len(data))
         raise InvalidInput(
-            f"ảnh quá lớn: {vn_megabytes(whole)}, tối đa {vn_megabytes(max_bytes)}",
+            f"ảnh quá lớn: {vn_megabytes(whole, over=max_bytes)}, tối đa {vn_megabytes(max_bytes)}",
             f"photo larger than {max_bytes} bytes",
         )
     kind = sniff(data)

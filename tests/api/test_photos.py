@@ -185,3 +185,9 @@ def test_a_history_thumbnail_is_a_small_upright_preview_without_the_place(client
         assert dict(picture.getexif()) == {} and "exif" not in picture.info
     assert client.get(path, headers=b).status_code == 404
     assert client.get(f"/api/tasks/{task}/photos/999999/preview", headers=a).status_code == 404
+
+
+def test_a_photo_just_over_the_limit_is_not_told_it_is_the_limit() -> None:
+    """8.02 MB over 8 MB read «ảnh quá lớn: 8 MB, tối đa 8 MB»: the size over a limit is rounded up."""
+    with pytest.raises(InvalidInput, match="ảnh quá lớn: 8,1 MB, tối đa 8 MB "):
+        accept_photo(b"\xff\xd8\xff" + bytes(8 * 2**20 + 20_000), max_bytes=8 * 2**20, keep_location=False)

@@ -181,3 +181,19 @@ def test_a_photo_sent_on_a_weak_network_is_not_fetched_back_whole_for_its_thumbn
     assert opened.ok and len(opened.body()) > 2**21  # the photo as sent (its place removed)
     assert errors == []
     page.close()
+
+
+def test_a_photo_just_over_the_limit_is_told_by_how_much(chromium, server: str, city: Engine, tmp_path: Path) -> None:
+    """A camera photo a little over DIABAN_PHOTO_MAX_MB (8) read «Ảnh quá lớn: 8 MB, tối đa 8 MB»: its size is rounded
+    up, and nothing is sent."""
+    team_user, task_id = shared.team_with_open_task(city)
+    page, errors = open_as(chromium, server, team_user, SMALL_PHONE)
+    form = page.locator(f"article.task[data-task-id='{task_id}'] form.progress")
+    form.locator("summary").click()
+    camera = tmp_path / "camera.jpg"
+    camera.write_bytes(b"\xff\xd8\xff" + bytes(8 * 2**20 + 20_000))
+    form.locator("input[name=photo]").set_input_files(str(camera))
+    form.locator("button[type=submit]").click()
+    page.wait_for_selector("#message.error >> text=Ảnh quá lớn: 8,1 MB, tối đa 8 MB")
+    assert errors == []
+    page.close()

@@ -244,7 +244,7 @@ diabanPages.team = async function startTeam(map, cfg) {
       if (!file && !note) { notify("Hãy viết ghi chú hoặc chọn ảnh", true); return; }
       // A photo the server would refuse is not sent for minutes first (the same limit, DIABAN_PHOTO_MAX_MB).
       if (file && cfg.photoMaxBytes && file.size > cfg.photoMaxBytes) {
-        notify(`Ảnh quá lớn: ${megabytes(file.size)}, tối đa ${megabytes(cfg.photoMaxBytes)} — hãy chọn ảnh khác `
+        notify(`Ảnh quá lớn: ${megabytes(file.size, cfg.photoMaxBytes)}, tối đa ${megabytes(cfg.photoMaxBytes)} — hãy chọn ảnh khác `
           + "hoặc chụp lại với độ phân giải thấp hơn", true);
         return;
       }
@@ -491,5 +491,10 @@ diabanPages.team = async function startTeam(map, cfg) {
   await Promise.all([loadList(), outlined]);
 };
 
-// A size in bytes as MB written the Vietnamese way (gis.io.exports.vn_megabytes): "14,5 MB".
-const megabytes = (bytes) => `${VI_NUMBER.format(bytes / 2 ** 20)} MB`;
+// A size in bytes as MB written the Vietnamese way (gis.io.exports.vn_megabytes): "14,5 MB". `over`: a limit in bytes the
+// size exceeds — rounded up where it would read as the limit («Ảnh quá lớn: 8 MB, tối đa 8 MB» for 8.02 MB).
+function megabytes(bytes, over = null) {
+  const tenths = (size) => Math.round((size / 2 ** 20) * 10);
+  const shown = over !== null && tenths(bytes) <= tenths(over) ? Math.ceil((bytes / 2 ** 20) * 10) : tenths(bytes);
+  return `${VI_NUMBER.format(shown / 10)} MB`;
+}
