@@ -12,7 +12,10 @@ from pathlib import Path
 import test_browser as shared
 from PIL import Image
 from sqlalchemy import Engine, text
-from test_browser import SMALL_PHONE, gps_photo, open_as, shot, wait_message
+from test_browser import SMALL_PHONE, gps_photo, open_as, shot, unexpected, wait_message
+
+from gis.services.tasks import assign_task
+from gis.store.accounts import principal_by_username
 
 city, server, chromium = shared.city, shared.server, shared.chromium
 
@@ -196,4 +199,30 @@ def test_a_photo_just_over_the_limit_is_told_by_how_much(chromium, server: str, 
     form.locator("button[type=submit]").click()
     page.wait_for_selector("#message.error >> text=Ảnh quá lớn: 8,1 MB, tối đa 8 MB")
     assert errors == []
+    page.close()
+
+
+def test_a_note_on_a_task_taken_away_meanwhile_shows_the_list_as_it_is_now(chromium, server: str, city: Engine) -> None:
+    """Command gives a task to another team while a member writes its note: sent, the note was refused «không tìm thấy
+    nhiệm vụ» and the task stayed in the list with its form, refused again at every try. The list is loaded again: the
+    task is gone and its notice says why (as a start or a pause on it already did)."""
+    with city.connect() as conn:
+        team_user, task_id, team_id = conn.execute(
+            text("""SELECT u.username, t.id, t.team_id FROM users u JOIN tasks t ON t.team_id = u.team_id
+                    WHERE t.state = 'assigned' AND u.username ~ '^to[0-9]+$' ORDER BY t.id DESC LIMIT 1""")
+        ).one()
+    page, errors = open_as(chromium, server, team_user, SMALL_PHONE)
+    form = page.locator(f"article.task[data-task-id='{task_id}'] form.progress")
+    form.locator("summary").click()
+    form.locator("textarea[name=note]").fill("Đã đến hiện trường, chưa gặp ai")
+    with city.begin() as conn:
+        other = conn.execute(text("SELECT min(id) FROM teams WHERE id <> :t"), {"t": team_id}).scalar_one()
+        version = conn.execute(text("SELECT version FROM tasks WHERE id = :t"), {"t": task_id}).scalar_one()
+        assign_task(conn, task_id, other, version, principal_by_username(conn, "chihuy"), note="Tổ khác gần hơn")
+    form.locator("button[type=submit]").click()
+    page.wait_for_selector(f"#message.error >> text=không tìm thấy nhiệm vụ #{task_id} — danh sách đã được tải lại")
+    assert page.locator(f"article.task[data-task-id='{task_id}']").count() == 0
+    assert page.locator("#notices li", has_text=f"Nhiệm vụ #{task_id} đã được giao cho tổ khác").is_visible()
+    shot(page, "team-phone-note-on-a-task-taken-away")
+    assert unexpected(errors, 404) == []
     page.close()

@@ -195,10 +195,7 @@ diabanPages.team = async function startTeam(map, cfg) {
     } catch (error) {
       buttons.forEach((b) => { b.disabled = false; });
       // Tried again unchanged, the move carries the same key (the hidden field keeps it): done once.
-      if (!CHANGED_MEANWHILE.includes(error.status)) { failed(error, () => move(task, action, item, box)); return; }
-      // The task changed since the list was drawn (command's own change, another member's) or is no longer the team's:
-      // show it as it is now rather than buttons that can only be refused again.
-      if (await reload()) notify(`${error.message} — danh sách đã được tải lại, hãy xem trạng thái hiện tại`, true);
+      if (!(await outOfDate(error, CHANGED_MEANWHILE))) failed(error, () => move(task, action, item, box));
       return;
     }
     field.value = key.value = "";
@@ -221,6 +218,15 @@ diabanPages.team = async function startTeam(map, cfg) {
 
   // Refusals that mean the list is out of date: not found (taken away), refused from the state it is in, stale version.
   const CHANGED_MEANWHILE = [404, 409, 412];
+  // A refusal of one of `statuses`: the task changed since the list was drawn (command's own change, another member's)
+  // or is no longer the team's; the list is loaded again and the refusal told beside it, so that the team sees the task
+  // as it is now (or the notice of its going) rather than buttons or a form that can only be refused again. Whether
+  // the refusal was one of them.
+  async function outOfDate(error, statuses) {
+    if (!statuses.includes(error.status)) return false;
+    if (await reload()) notify(`${error.message} — danh sách đã được tải lại, hãy xem trạng thái hiện tại`, true);
+    return true;
+  }
 
   // A progress note, with a photo taken on the spot if wanted (its GPS position is removed unless the team keeps it).
   function progressForm(task) {
@@ -272,7 +278,8 @@ diabanPages.team = async function startTeam(map, cfg) {
           done = `Đã gửi ghi chú cho nhiệm vụ #${task.id}`;
         }
       } catch (error) {
-        failed(error, () => form.requestSubmit());  // the same note, photo and key: stored once
+        // A task taken away meanwhile (404; a note changes no state, so no other refusal means the list is out of date)
+        if (!(await outOfDate(error, [404]))) failed(error, () => form.requestSubmit());  // same note, photo, key: once
         return;
       } finally {
         send.disabled = false;
