@@ -423,17 +423,18 @@ diabanPages.team = async function startTeam(map, cfg) {
     item.innerHTML = `${text}<br><small><time>${viDateTime(n.at)}</time> · ${escapeHtml(n.actor)} · ${kind}</small>`;
     return item;
   }
-  // Beside the task list, not before it: a failure is told in the notices' own list (a notices request lost on a weak
-  // network left the tasks that had come undrawn, and «Đang tải…» in the notices for ever).
+  // Beside the task list, not before it: a failure is told at the top of the notices' own list, above those loaded
+  // before (a notices request lost on a weak network left the tasks that had come undrawn, and «Đang tải…» in the
+  // notices for ever).
   async function loadInbox() {
     const list = document.getElementById("inbox");
     let inbox;
     try {
       inbox = await api("/api/inbox?limit=20");
     } catch (error) {
-      document.getElementById("inbox-count").textContent = "";
-      list.innerHTML = `<li class="none">Chưa tải được thông báo (${escapeHtml(failure(error))}): bấm «Tải lại danh sách»
-        để thử lại.</li>`;
+      list.querySelector("li.none")?.remove();  // «Đang tải…», «Không có thông báo mới» or the failure before
+      list.insertAdjacentHTML("afterbegin", `<li class="none">Chưa tải được thông báo (${escapeHtml(failure(error))}):
+        bấm «Tải lại danh sách» để thử lại.</li>`);
       return;
     }
     const seen = seenOf(seenKey);  // storage refused: everything is new
