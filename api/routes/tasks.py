@@ -32,7 +32,7 @@ from api.schemas import (
     TaskTransitionOut,
     TransitionIn,
 )
-from gis.io.photos import MEDIA_TYPES, accept_photo
+from gis.io.photos import MEDIA_TYPES, accept_photo, preview
 from gis.services.tasks import (
     assign_task,
     comment_task,
@@ -53,6 +53,12 @@ PHOTO_RESPONSE: dict[int | str, dict] = {
     200: {
         "description": "the photo as stored",
         "content": {media: {"schema": {"type": "string", "format": "binary"}} for media in MEDIA_TYPES.values()},
+    }
+}
+PREVIEW_RESPONSE: dict[int | str, dict] = {
+    200: {
+        "description": "a small JPEG of the photo",
+        "content": {"image/jpeg": {"schema": {"type": "string", "format": "binary"}}},
     }
 }
 Limit = Annotated[int, Query(ge=1, le=1000)]
@@ -229,22 +235,44 @@ def post_photo(
     }
 
 
-@router.get("/{task_id}/photos/{photo_id}", response_class=Response, responses=PHOTO_RESPONSE)
-def get_photo(
-    request: Request, task_id: int, photo_id: int, conn: ConnDep, user: Reader, scope: AreaScopeDep
-) -> Response:
-    """The photo, only to users who may see its task (404 otherwise); the read is recorded."""
+def _read_photo(
+    request: Request, conn: ConnDep, task_id: int, photo_id: int, scope: AreaScope, user: Principal
+) -> tuple[bytes, str]:
+    """The photo's bytes and media type if the user may see its task (404 otherwise), the read recorded."""
     found = photo_content(conn, task_id, photo_id, scope)
     if found is None:
         raise NotFound(f"không tìm thấy ảnh #{photo_id} của nhiệm vụ #{task_id}", "photo not found")
     record_read(request, conn, user, 1)
-    content, media_type = found
+    return found
+
+
+def _photo_response(content: bytes, media_type: str, filename: str) -> Response:
+    """A photo as the browser keeps it a day (private: it is the user's to see), never sniffed as another type."""
     return Response(
         content,
         media_type=media_type,
         headers={
             "Cache-Control": "private, max-age=86400",
             "X-Content-Type-Options": "nosniff",
-            "Content-Disposition": f'inline; filename="nhiem-vu-{task_id}-anh-{photo_id}.{media_type.split("/")[1]}"',
+            "Content-Disposition": f'inline; filename="{filename}"',
         },
     )
+
+
+@router.get("/{task_id}/photos/{photo_id}", response_class=Response, responses=PHOTO_RESPONSE)
+def get_photo(
+    request: Request, task_id: int, photo_id: int, conn: ConnDep, user: Reader, scope: AreaScopeDep
+) -> Response:
+    """The photo, only to users who may see its task (404 otherwise); the read is recorded."""
+    content, media_type = _read_photo(request, conn, task_id, photo_id, scope, user)
+    return _photo_response(content, media_type, f"nhiem-vu-{task_id}-anh-{photo_id}.{media_type.split('/')[1]}")
+
+
+@router.get("/{task_id}/photos/{photo_id}/preview", response_class=Response, responses=PREVIEW_RESPONSE)
+def get_photo_preview(
+    request: Request, task_id: int, photo_id: int, conn: ConnDep, user: Reader, scope: AreaScopeDep
+) -> Response:
+    """A small JPEG of the photo (gis.io.photos.preview), what a history's thumbnail shows: a phone on a weak network
+    fetches a few kB, not the whole photo. On the photo's terms: only to users who may see its task, the read recorded."""
+    content, _ = _read_photo(request, conn, task_id, photo_id, scope, user)
+    return _photo_response(preview(content), "image/jpeg", f"nhiem-vu-{task_id}-anh-{photo_id}-nho.jpeg")

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import csv
 import io
+import math
 import re
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
@@ -79,9 +80,13 @@ def safe_cell(value: Any) -> Any:
     return value
 
 
-def vn_megabytes(size: int) -> str:
-    """A size in bytes as MB to one decimal, written the Vietnamese way: '9,4 MB', '8 MB'."""
-    return f"{vn_number(round(size / 2**20, 1), 1)} MB"
+def vn_megabytes(size: int, over: int | None = None) -> str:
+    """A size in bytes as MB to one decimal, written the Vietnamese way: '9,4 MB', '8 MB'. ``over``: a limit in bytes the
+    size exceeds — rounded up where it would read as the limit («ảnh quá lớn: 8 MB, tối đa 8 MB» for 8.02 MB)."""
+    megabytes = round(size / 2**20, 1)
+    if over is not None and megabytes <= round(over / 2**20, 1):
+        megabytes = math.ceil(size * 10 / 2**20) / 10
+    return f"{vn_number(megabytes, 1)} MB"
 
 
 def _when(value: Any) -> str:

@@ -34,6 +34,7 @@ RECORDED: dict[str, tuple[str, str]] = {
     "PATCH /api/tasks/{task_id}": ("command", ""),
     "POST /api/tasks/{task_id}/assignment": ("command", ""),
     "GET /api/tasks/{task_id}/photos/{photo_id}": ("command", ""),
+    "GET /api/tasks/{task_id}/photos/{photo_id}/preview": ("command", ""),
     "GET /api/inbox": ("team", ""),
     "GET /api/hotspots/reported": ("team", ""),
     "GET /api/audit": ("admin", ""),

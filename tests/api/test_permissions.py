@@ -89,6 +89,7 @@ def matrix(world: dict) -> list[tuple[str, str, dict | None, dict[str, int]]]:
         # without a file: writers get past the role check to the validation (422); photo 1 does not exist (404)
         ("POST", f"/api/tasks/{task}/photos", None, only({"command": 422, "team": 422})),
         ("GET", f"/api/tasks/{task}/photos/999999", None, only({"command": 404, "planner": 404, "team": 404})),
+        ("GET", f"/api/tasks/{task}/photos/999999/preview", None, only({"command": 404, "planner": 404, "team": 404})),
         ("GET", "/api/teams", None, only({"admin": 200, "command": 200})),
         ("POST", "/api/teams", {"name": "Tổ mới", "communes": [AREA_B]}, {**ADMIN, "admin": 201}),
         (

@@ -161,3 +161,33 @@ def test_refused_uploads_leave_nothing(client, teams, conn) -> None:
     assert fake.status_code == 400 and "JPEG, PNG hoặc WebP" in fake.json()["detail"]
     assert conn.execute(text("SELECT count(*) FROM task_photos")).scalar_one() == 0
     assert conn.execute(text("SELECT count(*) FROM task_events WHERE event = 'comment'")).scalar_one() == 0
+
+
+def test_a_history_thumbnail_is_a_small_upright_preview_without_the_place(client, teams) -> None:
+    """A history's thumbnail fetched the whole photo (several MB on a phone's weak network, for 160 px): its preview is
+    a small JPEG, turned as the photo's EXIF says (a phone held upright writes a landscape image and «rotate 90°»), with
+    no metadata even when the team kept the place in the photo; on the photo's terms (another team: 404)."""
+    a, b, task = teams["headers"]["A"], teams["headers"]["B"], teams["task"]
+    exif = Image.Exif()
+    exif[0x0112] = 6  # rotate 90° clockwise to show
+    exif[GPS_IFD] = GPS
+    buffer = io.BytesIO()
+    noise = Image.frombytes("RGB", (2000, 1500), random.Random(3).randbytes(2000 * 1500 * 3))
+    noise.save(buffer, "JPEG", quality=90, exif=exif.tobytes())
+    sent = upload(client, task, buffer.getvalue(), a, keep=True).json()
+    path = f"/api/tasks/{task}/photos/{sent['id']}/preview"
+    small = client.get(path, headers=a)
+    assert small.status_code == 200 and small.headers["content-type"] == "image/jpeg", small.text[:200]
+    assert small.headers["x-content-type-options"] == "nosniff" and "private" in small.headers["cache-control"]
+    assert len(small.content) < 100_000 < 2**21 < len(buffer.getvalue())
+    with Image.open(io.BytesIO(small.content)) as picture:
+        assert picture.size == (240, 320)  # upright: 1500 × 2000 shown, fitted in 320 px
+        assert dict(picture.getexif()) == {} and "exif" not in picture.info
+    assert client.get(path, headers=b).status_code == 404
+    assert client.get(f"/api/tasks/{task}/photos/999999/preview", headers=a).status_code == 404
+
+
+def test_a_photo_just_over_the_limit_is_not_told_it_is_the_limit() -> None:
+    """8.02 MB over 8 MB read «ảnh quá lớn: 8 MB, tối đa 8 MB»: the size over a limit is rounded up."""
+    with pytest.raises(InvalidInput, match="ảnh quá lớn: 8,1 MB, tối đa 8 MB "):
+        accept_photo(b"\xff\xd8\xff" + bytes(8 * 2**20 + 20_000), max_bytes=8 * 2**20, keep_location=False)

@@ -145,7 +145,8 @@ function sendWithProgress(path, options, headers) {
 }
 
 // What was typed and not yet sent (fields marked data-draft, e.g. a team's note in the field) outlives a session that
-// ended on the way: kept in this tab when the login form takes over, put back for the same user after the login.
+// ended on the way, and the tab a phone closed (keepDraftsWhenHidden): kept in this tab when the login form takes over
+// or the page is hidden, put back for the same user when the page is opened again.
 const DRAFTS = "diaban-drafts";
 const viewerName = () => document.querySelector("#who .user")?.textContent || "";
 
@@ -157,6 +158,17 @@ function keepDrafts() {
   try {
     if (Object.keys(drafts).length) sessionStorage.setItem(DRAFTS, JSON.stringify({ user: viewerName(), drafts }));
   } catch { /* storage refused (private mode): nothing kept */ }
+}
+
+// Drafts kept whenever the page is hidden (to be called once the page's own were put back, restoreDrafts): a phone
+// short of memory closes a hidden tab — while its camera takes the photo for a note, during a call — and loads it again
+// when the team comes back, and the note typed was gone. Those sent meanwhile are not kept (empty fields: nothing kept).
+function keepDraftsWhenHidden() {
+  document.addEventListener("visibilitychange", () => {
+    if (document.visibilityState !== "hidden") return;
+    try { sessionStorage.removeItem(DRAFTS); } catch { return; }
+    keepDrafts();
+  });
 }
 
 // Put kept drafts back into the page's fields (opening the section they are in); how many were put back.
@@ -175,7 +187,7 @@ function restoreDrafts() {
     field.closest("details")?.setAttribute("open", "");
     restored += 1;
   }
-  if (restored) notify("Phiên đăng nhập trước đã hết hạn: ghi chú chưa gửi đã được giữ lại — hãy xem lại và bấm gửi " +
+  if (restored) notify("Trang được mở lại: ghi chú chưa gửi đã được giữ lại — hãy xem lại và bấm gửi " +
     "(ảnh, nếu có, cần chọn lại)");
   return restored;
 }
@@ -232,11 +244,12 @@ function byDetectionRun(e, detectionActor) {
     note: e.note && e.note.replace(/ \([^()]*\)$/, "") };
 }
 
-// The photos sent with one note of a task, as thumbnails that open the full photo (the team's evidence, seen by the
-// team and by command when it accepts or returns the work).
+// The photos sent with one note of a task, as thumbnails (a small preview of each: a few kB, not the photo's MB on a
+// phone's weak network) that open the full photo (the team's evidence, seen by the team and by command when it
+// accepts or returns the work).
 function evidencePhotos(taskId, photos) {
   return (photos || []).map((p) => `<a class="evidence" href="/api/tasks/${taskId}/photos/${p.id}" target="_blank" rel="noopener">` +
-    `<img class="evidence" loading="lazy" src="/api/tasks/${taskId}/photos/${p.id}" alt="Ảnh hiện trường #${p.id}" ` +
+    `<img class="evidence" loading="lazy" src="/api/tasks/${taskId}/photos/${p.id}/preview" alt="Ảnh hiện trường #${p.id}" ` +
     `width="${Math.min(p.width, 160)}"></a>`).join("");
 }
 

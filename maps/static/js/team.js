@@ -195,10 +195,7 @@ diabanPages.team = async function startTeam(map, cfg) {
     } catch (error) {
       buttons.forEach((b) => { b.disabled = false; });
       // Tried again unchanged, the move carries the same key (the hidden field keeps it): done once.
-      if (!CHANGED_MEANWHILE.includes(error.status)) { failed(error, () => move(task, action, item, box)); return; }
-      // The task changed since the list was drawn (command's own change, another member's) or is no longer the team's:
-      // show it as it is now rather than buttons that can only be refused again.
-      if (await reload()) notify(`${error.message} — danh sách đã được tải lại, hãy xem trạng thái hiện tại`, true);
+      if (!(await outOfDate(error, CHANGED_MEANWHILE))) failed(error, () => move(task, action, item, box));
       return;
     }
     field.value = key.value = "";
@@ -221,6 +218,15 @@ diabanPages.team = async function startTeam(map, cfg) {
 
   // Refusals that mean the list is out of date: not found (taken away), refused from the state it is in, stale version.
   const CHANGED_MEANWHILE = [404, 409, 412];
+  // A refusal of one of `statuses`: the task changed since the list was drawn (command's own change, another member's)
+  // or is no longer the team's; the list is loaded again and the refusal told beside it, so that the team sees the task
+  // as it is now (or the notice of its going) rather than buttons or a form that can only be refused again. Whether
+  // the refusal was one of them.
+  async function outOfDate(error, statuses) {
+    if (!statuses.includes(error.status)) return false;
+    if (await reload()) notify(`${error.message} — danh sách đã được tải lại, hãy xem trạng thái hiện tại`, true);
+    return true;
+  }
 
   // A progress note, with a photo taken on the spot if wanted (its GPS position is removed unless the team keeps it).
   function progressForm(task) {
@@ -244,7 +250,7 @@ diabanPages.team = async function startTeam(map, cfg) {
       if (!file && !note) { notify("Hãy viết ghi chú hoặc chọn ảnh", true); return; }
       // A photo the server would refuse is not sent for minutes first (the same limit, DIABAN_PHOTO_MAX_MB).
       if (file && cfg.photoMaxBytes && file.size > cfg.photoMaxBytes) {
-        notify(`Ảnh quá lớn: ${megabytes(file.size)}, tối đa ${megabytes(cfg.photoMaxBytes)} — hãy chọn ảnh khác `
+        notify(`Ảnh quá lớn: ${megabytes(file.size, cfg.photoMaxBytes)}, tối đa ${megabytes(cfg.photoMaxBytes)} — hãy chọn ảnh khác `
           + "hoặc chụp lại với độ phân giải thấp hơn", true);
         return;
       }
@@ -272,7 +278,8 @@ diabanPages.team = async function startTeam(map, cfg) {
           done = `Đã gửi ghi chú cho nhiệm vụ #${task.id}`;
         }
       } catch (error) {
-        failed(error, () => form.requestSubmit());  // the same note, photo and key: stored once
+        // A task taken away meanwhile (404; a note changes no state, so no other refusal means the list is out of date)
+        if (!(await outOfDate(error, [404]))) failed(error, () => form.requestSubmit());  // same note, photo, key: once
         return;
       } finally {
         send.disabled = false;
@@ -321,7 +328,7 @@ diabanPages.team = async function startTeam(map, cfg) {
     const opened = new Set([...list.querySelectorAll("details[open]")].map(place));
     const drawn = (id) => list.querySelector(`article.task[data-task-id="${id}"]`);
     list.replaceChildren(...visible.map((task) => {
-      const item = (sending.has(task.id) && drawn(task.id)) || taskItem(task);
+      const item = (sending.has(task.id) && drawn(task.id)) || keepProgress(taskItem(task), drawn(task.id));
       placeOnMap(task, item);
       return item;
     }));
@@ -335,6 +342,15 @@ diabanPages.team = async function startTeam(map, cfg) {
     if (!visible.length) list.textContent = "Tổ chưa có nhiệm vụ nào cần làm.";
     if (openHistory) list.querySelector(`article.task[data-task-id="${openHistory}"] details.history`)?.setAttribute("open", "");
     fillScreen();
+  }
+
+  // A task drawn anew keeps the progress form the team was filling in its element before: the photo chosen and the
+  // «keep GPS» tick go with its note (a script cannot choose a file again). A photo chosen before «Thực hiện» was
+  // dropped when the start drew the list again, and the note kept beside it was sent without its evidence.
+  function keepProgress(item, before) {
+    const form = before?.querySelector("form.progress");
+    if (form) item.querySelector("form.progress")?.replaceWith(form);
+    return item;
   }
 
   // On a phone the map follows the list: when the list is short it reaches down to the bottom of the screen (no blank
@@ -411,9 +427,20 @@ diabanPages.team = async function startTeam(map, cfg) {
     item.innerHTML = `${text}<br><small><time>${viDateTime(n.at)}</time> · ${escapeHtml(n.actor)} · ${kind}</small>`;
     return item;
   }
+  // Beside the task list, not before it: a failure is told at the top of the notices' own list, above those loaded
+  // before (a notices request lost on a weak network left the tasks that had come undrawn, and «Đang tải…» in the
+  // notices for ever).
   async function loadInbox() {
-    const inbox = await api("/api/inbox?limit=20");
     const list = document.getElementById("inbox");
+    let inbox;
+    try {
+      inbox = await api("/api/inbox?limit=20");
+    } catch (error) {
+      list.querySelector("li.none")?.remove();  // «Đang tải…», «Không có thông báo mới» or the failure before
+      list.insertAdjacentHTML("afterbegin", `<li class="none">Chưa tải được thông báo (${escapeHtml(failure(error))}):
+        bấm «Tải lại danh sách» để thử lại.</li>`);
+      return;
+    }
     const seen = seenOf(seenKey);  // storage refused: everything is new
     const reportSeen = seenOf(reportSeenKey);
     const fresh = inbox.events.filter((e) => e.id > seen).length + inbox.reports.filter((n) => n.id > reportSeen).length;
@@ -454,9 +481,10 @@ diabanPages.team = async function startTeam(map, cfg) {
     item.scrollIntoView({ behavior: "smooth", block: "start" });
   }
 
-  // The first list: the page is ready once it is drawn (a draft kept through a new login put back in it). Offline or on
-  // a network too weak to load it, the list says so and «Tải lại danh sách» asks again (it used to say «Đang tải…» for
-  // ever, and a reload of the page offline shows only the browser's own error page).
+  // The first list: the page is ready once it is drawn (a draft kept through a new login or a tab the phone closed put
+  // back in it; from then on the drafts are kept whenever the page is hidden). Offline or on a network too weak to load
+  // it, the list says so and «Tải lại danh sách» asks again (it used to say «Đang tải…» for ever, and a reload of the
+  // page offline shows only the browser's own error page).
   const again = document.getElementById("reload-tasks");
   async function loadList() {
     loadReports().catch(() => {});  // beside the task list, not before it; a failure is told in its own list
@@ -468,6 +496,7 @@ diabanPages.team = async function startTeam(map, cfg) {
     if (!loaded && !shown.length) list.textContent = "Chưa tải được danh sách nhiệm vụ.";
     if (!loaded || document.body.dataset.ready) return;
     restoreDrafts();
+    keepDraftsWhenHidden();
     document.body.dataset.ready = "true";
   }
   again.onclick = loadList;
@@ -475,5 +504,10 @@ diabanPages.team = async function startTeam(map, cfg) {
   await Promise.all([loadList(), outlined]);
 };
 
-// A size in bytes as MB written the Vietnamese way (gis.io.exports.vn_megabytes): "14,5 MB".
-const megabytes = (bytes) => `${VI_NUMBER.format(bytes / 2 ** 20)} MB`;
+// A size in bytes as MB written the Vietnamese way (gis.io.exports.vn_megabytes): "14,5 MB". `over`: a limit in bytes the
+// size exceeds — rounded up where it would read as the limit («Ảnh quá lớn: 8 MB, tối đa 8 MB» for 8.02 MB).
+function megabytes(bytes, over = null) {
+  const tenths = (size) => Math.round((size / 2 ** 20) * 10);
+  const shown = over !== null && tenths(bytes) <= tenths(over) ? Math.ceil((bytes / 2 ** 20) * 10) : tenths(bytes);
+  return `${VI_NUMBER.format(shown / 10)} MB`;
+}
