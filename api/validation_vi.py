@@ -65,6 +65,7 @@ FIELD_LABELS: Mapping[str, str] = {
     "end": "ngày cuối",
     "simplify_m": "độ đơn giản hóa",
     "replace": "thay bản nháp",
+    "draft": "bản nháp trước",
     "state": "trạng thái",
     "team": "tổ",
     "overdue": "quá hạn",

@@ -47,6 +47,14 @@ Province = Annotated[
         description="only this province's communes; default: the user's province, else every commune",
     ),
 ]
+DraftFirst = Annotated[
+    bool,
+    Query(
+        alias="draft",
+        description="without a version: the year's draft (a correction awaiting approval too) before the approved"
+        " run — what the planner reviews, overrides and approves",
+    ),
+]
 Planner = Annotated[Principal, Depends(require_roles(Role.PLANNER))]
 PlanningReader = Annotated[Principal, Depends(require_roles(Role.PLANNER, Role.COMMAND))]
 MEDIA_TYPES = {
@@ -86,6 +94,7 @@ class Asked:
     version: int | None
     simplify_m: float
     scope: AreaScope
+    draft_first: bool
 
 
 async def _asked(
@@ -95,10 +104,11 @@ async def _asked(
     version: Version = None,
     simplify_m: Annotated[float, Query(ge=0, le=1000)] = 0,
     province: Province = None,
+    draft_first: DraftFirst = False,
 ) -> Asked:
     """The parameters of a classification answer (teams: own area; a provincial user: own province); async: nothing
     here waits, so no worker thread."""
-    return Asked(year, version, simplify_m, _reported(user, scope, province))
+    return Asked(year, version, simplify_m, _reported(user, scope, province), draft_first)
 
 
 AskedDep = Annotated[Asked, Depends(_asked)]
@@ -128,7 +138,7 @@ def _classes_response(
 
     def build() -> CachedResponse:
         collection = classification_collection(
-            conn, asked.year, asked.version, asked.simplify_m, asked.scope, detail=detail
+            conn, asked.year, asked.version, asked.simplify_m, asked.scope, detail, asked.draft_first
         )
         # Written by its model, as FastAPI wrote it before (dates in ISO 8601, the model's fields only).
         return CachedResponse(model.model_validate(collection).model_dump_json().encode(), "application/json")
@@ -188,10 +198,11 @@ def get_review(
     year: Year,
     version: Version = None,
     province: Province = None,
+    draft_first: DraftFirst = False,
 ) -> dict:
     """Communes in review order: legal/learned disagreements and changes vs the previous approved year first (a
     province's, on request or for a provincial user)."""
-    return review_report(conn, year, version, _reported(user, scope, province))
+    return review_report(conn, year, version, _reported(user, scope, province), draft_first)
 
 
 @router.post("/{year:int}/overrides", response_model=OverrideOut)

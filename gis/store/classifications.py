@@ -64,16 +64,24 @@ _JSON_TYPES = {
 
 
 def find_run(
-    conn: Connection, year: int, version: int | None = None, *, approved_only: bool = False, lock: bool = False
+    conn: Connection,
+    year: int,
+    version: int | None = None,
+    *,
+    approved_only: bool = False,
+    draft_first: bool = False,
+    lock: bool = False,
 ) -> dict[str, Any] | None:
-    """The run of a year: that version, else the newest approved one, else the draft."""
+    """The run of a year: that version, else the newest approved one, else the draft; ``draft_first``: the draft (a
+    correction awaiting approval too) before the approved one, what a planner works on."""
     where = "year = :year" + (" AND version = :version" if version is not None else "")
     where += " AND status = 'approved'" if approved_only else ""
+    first = "status = 'draft'" if draft_first else "status = 'approved'"
     row = (
         conn.execute(
             text(
                 f"SELECT {_RUN_COLUMNS} FROM classification_runs WHERE {where}"
-                f" ORDER BY status = 'approved' DESC, version DESC LIMIT 1{' FOR UPDATE' if lock else ''}"
+                f" ORDER BY {first} DESC, version DESC LIMIT 1{' FOR UPDATE' if lock else ''}"
             ),
             {"year": year, "version": version},
         )
@@ -83,9 +91,11 @@ def find_run(
     return dict(row) if row else None
 
 
-def require_run(conn: Connection, year: int, version: int | None = None) -> dict[str, Any]:
+def require_run(
+    conn: Connection, year: int, version: int | None = None, *, draft_first: bool = False
+) -> dict[str, Any]:
     """The run of a year (see find_run), RunNotFound when there is none."""
-    run = find_run(conn, year, version)
+    run = find_run(conn, year, version, draft_first=draft_first)
     if run is None:
         which = f" phiên bản {version}" if version is not None else ""
         raise RunNotFound(

@@ -143,7 +143,11 @@ def test_correction_is_a_new_version_referencing_the_old(client, as_user, indica
     # Until the correction is approved, readers keep seeing the approved version 1.
     assert client.get("/api/classifications/2025").json()["run"]["version"] == 1
     assert client.get("/api/classifications/2025", params={"version": 2}).json()["run"]["status"] == "draft"
+    # The planner works on the correction: asked for the draft first, the classes and the review are version 2's.
+    for path in ("/api/classifications/2025", "/api/classifications/2025/review"):
+        assert client.get(path, params={"draft": True}).json()["run"]["version"] == 2, path
     client.post("/api/classifications/2025/approve")
+    assert client.get("/api/classifications/2025/review", params={"draft": True}).json()["run"]["version"] == 2
     assert client.get("/api/classifications/2025").json()["run"]["version"] == 2
     assert client.get("/api/classifications/2025", params={"version": 1}).json()["run"]["status"] == "approved"
     assert client.get("/api/classifications/2031").status_code == 404

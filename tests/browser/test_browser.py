@@ -1072,6 +1072,35 @@ def test_planner_overrides_and_a_second_planner_approves(chromium, server: str, 
     second.close()
 
 
+def test_planner_works_on_a_correction_of_an_approved_year(chromium, server: str, city: Engine) -> None:
+    """On a phone, the planner runs an approved year again: the page shows the correction draft (version 2) that the
+    run made, with its override forms and the approval offered, and its downloads hold that version — it showed the
+    approved version 1 with no way to review, override or approve the correction."""
+    page, errors = open_as(chromium, server, "thammuu", PHONE)
+    page.on("dialog", lambda dialog: dialog.accept())
+    page.select_option("#year", "2025")
+    page.wait_for_selector("#run-status >> text=Đã phê duyệt phiên bản 1")
+    page.fill("#run-year", "2025")
+    page.click("#run-form button[type=submit]")
+    try:
+        wait_message(page, "Năm 2025: bản hiệu chỉnh phiên bản 2 đã tạo")
+        status = page.locator("#run-status").inner_text()
+        assert status.startswith("Bản nháp phiên bản 2") and "hiệu chỉnh kết quả đã phê duyệt" in status, status
+        assert page.locator("#approve").is_enabled()
+        page.locator("#communes tr[data-code]").first.click()
+        assert page.locator("#communes .card form.override").count() == 1
+        csv_href = page.get_attribute("#download-csv", "href")
+        assert csv_href == "/api/classifications/2025/export?format=csv&version=2"
+        assert "phan-loai-2025-v2-ban-nhap" in page.request.get(f"{server}{csv_href}").headers["content-disposition"]
+        page.locator("#run-status").scroll_into_view_if_needed()
+        shot(page, "planner-phone-correction")
+        assert errors == []
+    finally:  # the other tests read 2025 as approved version 1 alone
+        with city.begin() as conn:
+            conn.execute(text("DELETE FROM classification_runs WHERE year = 2025 AND status = 'draft'"))
+    page.close()
+
+
 def test_planner_sorts_the_model_column_from_the_most_serious_class(chromium, server: str) -> None:
     """The model names a class without a level ("trọng điểm"): sorted by the model's column, it comes before "có tệ
     nạn ma túy" and "không ma túy", the communes the model left out last."""
@@ -1084,7 +1113,7 @@ def test_planner_sorts_the_model_column_from_the_most_serious_class(chromium, se
             item["learned_category"] = learned[i] if i < len(learned) else None
         route.fulfill(json=review)
 
-    page.route("**/api/classifications/*/review", three_learned)
+    page.route("**/api/classifications/*/review?*", three_learned)
     page.select_option("#year", "2025")
     page.wait_for_selector("#run-status >> text=Đã phê duyệt")
     page.click("#review-table th[data-sort=model]")

@@ -171,7 +171,8 @@ diabanPages.planner = async function startPlanner(map, cfg) {
     const newest = lastOverride(items);
     const last = newest ? `; điều chỉnh lần cuối: ${newest.override_by}, ${viDateTime(newest.override_at)}` +
       (cfg.fourEyes ? " (người này không được tự phê duyệt)" : "") : "";
-    return `${cfg.runStatusLabels.draft} phiên bản ${run.version} (chạy bởi ${run.created_by}, ${viDateTime(run.created_at)}): ` +
+    const correction = run.supersedes_id ? ", hiệu chỉnh kết quả đã phê duyệt" : "";
+    return `${cfg.runStatusLabels.draft} phiên bản ${run.version} (chạy bởi ${run.created_by}, ${viDateTime(run.created_at)}${correction}): ` +
       `${VI_NUMBER.format(items.filter((i) => i.disagreement).length)} xã theo tiêu chí khác mô hình, ` +
       `${VI_NUMBER.format(items.filter((i) => i.changed).length)} xã thay đổi so với năm trước${last}`;
   }
@@ -187,15 +188,19 @@ diabanPages.planner = async function startPlanner(map, cfg) {
     if (!year) { status.textContent = "Chưa có kết quả phân loại năm nào: hãy chạy phân loại."; rows.set([]); return; }
     runForm.year.value = year;
     status.textContent = `Đang tải kết quả năm ${year}…`;
-    for (const format of ["csv", "geojson", "xlsx"]) {
-      document.getElementById(`download-${format}`).href = `/api/classifications/${year}/export?format=${format}`;
-    }
     document.getElementById("download-kpi").href = `/api/reports/kpi.xlsx?year=${year}`;
+    // The year's draft before its approved run: a correction run after the approval is what the planner reviews,
+    // overrides and approves (without draft=true the page showed the approved run, the correction out of reach).
     const answers = await newestYear(() => Promise.all([
-      api(`/api/classifications/${year}?simplify_m=20`), api(`/api/classifications/${year}/review`),
+      api(`/api/classifications/${year}?simplify_m=20&draft=true`), api(`/api/classifications/${year}/review?draft=true`),
     ]));
     if (answers === STALE) return;
     const [result, review] = answers;
+    // The files hold the run the page shows (its version), not the approved one while a correction is shown.
+    for (const format of ["csv", "geojson", "xlsx"]) {
+      document.getElementById(`download-${format}`).href =
+        `/api/classifications/${year}/export?format=${format}&version=${review.run.version}`;
+    }
     features = Object.fromEntries(result.features.map((f) => [f.properties.code, f]));
     L.geoJSON(result, {
       ...inPane("classes"),
