@@ -66,6 +66,8 @@ FIELD_LABELS: Mapping[str, str] = {
     "simplify_m": "độ đơn giản hóa",
     "replace": "thay bản nháp",
     "draft": "bản nháp trước",
+    "run_id": "lần tính",
+    "last_override_at": "lần điều chỉnh cuối",
     "state": "trạng thái",
     "team": "tổ",
     "overdue": "quá hạn",

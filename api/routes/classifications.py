@@ -12,6 +12,7 @@ from api.cache import CachedResponse, cached_response
 from api.deps import AreaScopeDep, ConnDep, ReadConnDep, Reader, ReplicaConnDep, current_versions, require_roles
 from api.routes.reports import XLSX
 from api.schemas import (
+    ApproveIn,
     ClassificationMapOut,
     ClassificationOut,
     OverrideIn,
@@ -214,12 +215,15 @@ def post_override(conn: ConnDep, user: Planner, scope: AreaScopeDep, year: Year,
 
 
 @router.post("/{year:int}/approve", response_model=RunOut)
-def post_approve(request: Request, conn: ConnDep, user: Planner, scope: AreaScopeDep, year: Year) -> dict:
+def post_approve(
+    request: Request, conn: ConnDep, user: Planner, scope: AreaScopeDep, year: Year, body: ApproveIn | None = None
+) -> dict:
     """Approve the year's draft, making it an immutable snapshot (409 when already approved; 403 when the approver
     made the last override and DIABAN_FOUR_EYES is on, or when the run holds units outside a provincial planner's
-    province)."""
+    province; 412 when ``body`` names a draft other than the year's draft as it is now)."""
     require_whole_country(conn, scope, year)
-    return approve(conn, year, actor=user.username, four_eyes=request.app.state.four_eyes)
+    seen = (body.run_id, body.last_override_at) if body else None
+    return approve(conn, year, actor=user.username, four_eyes=request.app.state.four_eyes, seen=seen)
 
 
 @router.post("/{year:int}/runs", status_code=201, response_model=RunCreated)

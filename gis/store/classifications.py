@@ -7,6 +7,7 @@ The code refuses to change an approved run (RunApproved) before the database tri
 from __future__ import annotations
 
 import json
+from datetime import datetime
 from typing import TYPE_CHECKING, Any
 
 from sqlalchemy import Connection, text
@@ -20,6 +21,7 @@ from models.domain.classification import (
     RunNotFound,
     check_four_eyes,
     check_override,
+    check_seen,
 )
 from models.lazy import lazy_module
 from models.vocabulary import MISSING_DATA_LABEL, Category
@@ -107,18 +109,20 @@ def require_run(
 
 def _draft(conn: Connection, year: int) -> dict[str, Any]:
     """The year's draft, locked; RunApproved if only approved versions exist, RunNotFound if none."""
-    row = (
-        conn.execute(
-            text(f"SELECT {_RUN_COLUMNS} FROM classification_runs WHERE year = :year AND status = 'draft' FOR UPDATE"),
-            {"year": year},
-        )
-        .mappings()
-        .first()
-    )
-    if row:
-        return dict(row)
-    run = require_run(conn, year)
-    raise RunApproved(year, run["version"])
+
+    def locked() -> dict[str, Any] | None:
+        statement = f"SELECT {_RUN_COLUMNS} FROM classification_runs WHERE year = :year AND status = 'draft' FOR UPDATE"
+        row = conn.execute(text(statement), {"year": year}).mappings().first()
+        return dict(row) if row else None
+
+    draft = locked()
+    if draft is None:
+        run = require_run(conn, year, draft_first=True)
+        # A draft replaced while this statement waited for the old one's row: the new one (was "approved", 409).
+        draft = locked() if run["status"] == "draft" else None
+        if draft is None:
+            raise RunApproved(year, run["version"])
+    return draft
 
 
 def create_run(
@@ -135,8 +139,11 @@ def create_run(
 ) -> dict[str, Any]:
     """Store a new draft version of a year (a correction when an approved version exists)."""
     conn.execute(text("SELECT pg_advisory_xact_lock(7312026, :year)"), {"year": year})
+    # Locked: a draft being approved meanwhile is waited for, then no longer a draft (a correction follows it); it
+    # was deleted once approved, refused by the freeze trigger (a 500).
     existing = conn.execute(
-        text("SELECT id, version FROM classification_runs WHERE year = :year AND status = 'draft'"), {"year": year}
+        text("SELECT id, version FROM classification_runs WHERE year = :year AND status = 'draft' FOR UPDATE"),
+        {"year": year},
     ).first()
     if existing is not None:
         if not replace:
@@ -228,9 +235,17 @@ def override(
     return dict(row)
 
 
-def approve(conn: Connection, year: int, *, actor: str, four_eyes: bool = True) -> dict[str, Any]:
+def approve(
+    conn: Connection,
+    year: int,
+    *,
+    actor: str,
+    four_eyes: bool = True,
+    seen: tuple[int, datetime | None] | None = None,
+) -> dict[str, Any]:
     """Approve the year's draft: from now on it is an immutable snapshot naming both who last overrode a class
-    (and when) and who approved (and when). With ``four_eyes`` the last overrider may not approve."""
+    (and when) and who approved (and when). With ``four_eyes`` the last overrider may not approve; ``seen``, the draft
+    as the approver read it (run id, newest override instant), must still be the draft (check_seen)."""
     draft = _draft(conn, year)
     last = conn.execute(
         text(
@@ -240,6 +255,8 @@ def approve(conn: Connection, year: int, *, actor: str, four_eyes: bool = True) 
         {"id": draft["id"]},
     ).first()
     last_by, last_at = (last.override_by, last.override_at) if last else (None, None)
+    if seen is not None:
+        check_seen(year, (draft["id"], last_at), seen)
     if four_eyes:
         check_four_eyes(actor, last_by, last_at)
     run = (

@@ -22,7 +22,15 @@ from models.domain.legal_rules import (
     evaluate_criteria,
 )
 from models.domain.personal_names import refuse_names
-from models.errors import AlreadyExists, Conflict, DiabanError, InvalidRequest, NotFound, PermissionDenied
+from models.errors import (
+    AlreadyExists,
+    Conflict,
+    DiabanError,
+    InvalidRequest,
+    NotFound,
+    PermissionDenied,
+    StaleVersion,
+)
 from models.forecast.learned import classify_learned, forecast_risk
 from models.lazy import lazy_module
 from models.vocabulary import CLASS_CHOICES, MISSING_DATA_LABEL, Category, Level
@@ -103,6 +111,34 @@ def check_four_eyes(approver: str, last_override_by: str | None, last_override_a
         f"Nguyên tắc bốn mắt: {approver} là người điều chỉnh kết quả lần cuối{when} nên không được tự phê duyệt;"
         " cần một cán bộ tham mưu khác xem xét và phê duyệt",
         f"four-eyes principle: {approver} made the last override and cannot approve it",
+    )
+
+
+class DraftChanged(ClassificationError, StaleVersion):
+    """The draft changed after the approver read it (run again, or a class overridden): approving it would approve what
+    the second pair of eyes never saw."""
+
+    code = "draft_changed"
+
+
+def check_seen(
+    year: int,
+    draft: tuple[int, datetime | None],
+    seen: tuple[int, datetime | None],
+) -> None:
+    """Refuse an approval of a draft other than the one the approver read: ``draft`` and ``seen`` are (run id, newest
+    override instant) of the draft now and of the draft as read (a replaced draft keeps its version number, not its
+    id)."""
+    if draft == seen:
+        return
+    (draft_id, last_at), (seen_id, _) = draft, seen
+    if draft_id != seen_id:
+        what = "đã được chạy lại"
+    else:
+        what = "đã có điều chỉnh khác" + (f" (lần cuối ngày {vn_time(last_at)})" if last_at else "")
+    raise DraftChanged(
+        f"Bản nháp phân loại năm {year} {what} sau khi bạn xem: hãy xem lại kết quả trước khi phê duyệt",
+        f"the {year} draft changed after it was read (run {seen_id} → {draft_id}): review it again before approving",
     )
 
 

@@ -116,6 +116,42 @@ def test_draft_override_approve_then_immutable(client, as_user, conn: Connection
     assert props["criteria"][0]["criterion_id"] == "I.a"
 
 
+def test_an_approval_is_of_the_draft_the_approver_read(client, as_user, indicators: list[str]) -> None:
+    """The second planner reads the draft; the first then overrides a commune, or runs the year again: the approval of
+    what the second planner read is refused (412, Vietnamese), never given to a draft nobody else saw. Read again, it
+    is given."""
+
+    def read() -> dict[str, Any]:
+        body = client.get("/api/classifications/2025/review", params={"draft": True}).json()
+        overrides = sorted(i["override_at"] for i in body["items"] if i["override_at"])
+        return {"run_id": body["run"]["id"], "last_override_at": overrides[-1] if overrides else None}
+
+    client.post("/api/classifications/2025/runs")
+    as_user("planner-2")
+    seen = read()
+    as_user("planner")
+    reason = "Tin báo mới của công an xã chưa có trong số liệu"
+    client.post(
+        "/api/classifications/2025/overrides",
+        json={"commune_code": indicators[0], "category": "at_risk", "reason": reason},
+    )
+    as_user("planner-2")
+    refused = client.post("/api/classifications/2025/approve", json=seen)
+    assert refused.status_code == 412 and refused.json()["code"] == "draft_changed"
+    assert refused.json()["message"].startswith("Bản nháp phân loại năm 2025 đã có điều chỉnh khác (lần cuối ngày")
+    seen = read()
+    as_user("planner")
+    client.post("/api/classifications/2025/runs", json={"replace": True})  # the override is gone with the old draft
+    as_user("planner-2")
+    refused = client.post("/api/classifications/2025/approve", json=seen)
+    assert refused.status_code == 412
+    assert refused.json()["message"] == (
+        "Bản nháp phân loại năm 2025 đã được chạy lại sau khi bạn xem: hãy xem lại kết quả trước khi phê duyệt"
+    )
+    approved = client.post("/api/classifications/2025/approve", json=read())
+    assert approved.status_code == 200 and approved.json()["approved_by"] == "tham.muu.2"
+
+
 def test_database_refuses_changes_to_an_approved_run(client, as_user, conn: Connection, indicators: list[str]) -> None:
     run_id = client.post("/api/classifications/2025/runs").json()["id"]
     client.post("/api/classifications/2025/approve")

@@ -33,6 +33,7 @@ from gis.services.detection import run_detection
 from gis.services.incident_import import import_incidents
 from gis.services.tasks import assign_task, comment_task, transition_task
 from gis.store.accounts import create_team, create_user, principal_by_username
+from gis.store.classifications import override
 from gis.store.scoping import UNRESTRICTED
 from maps.styles import STATUS_COLOURS
 from models.domain.hotspot_lifecycle import hotspot_lifecycle
@@ -1075,7 +1076,8 @@ def test_planner_overrides_and_a_second_planner_approves(chromium, server: str, 
 def test_planner_works_on_a_correction_of_an_approved_year(chromium, server: str, city: Engine) -> None:
     """On a phone, the planner runs an approved year again: the page shows the correction draft (version 2) that the
     run made, with its override forms and the approval offered, and its downloads hold that version — it showed the
-    approved version 1 with no way to review, override or approve the correction."""
+    approved version 1 with no way to review, override or approve the correction. Another planner overrides a commune
+    meanwhile: the approval of the draft as shown is refused, and the page shows the draft as it is now."""
     page, errors = open_as(chromium, server, "thammuu", PHONE)
     page.on("dialog", lambda dialog: dialog.accept())
     page.select_option("#year", "2025")
@@ -1094,7 +1096,18 @@ def test_planner_works_on_a_correction_of_an_approved_year(chromium, server: str
         assert "phan-loai-2025-v2-ban-nhap" in page.request.get(f"{server}{csv_href}").headers["content-disposition"]
         page.locator("#run-status").scroll_into_view_if_needed()
         shot(page, "planner-phone-correction")
-        assert errors == []
+
+        with city.begin() as conn:
+            code = conn.execute(text("SELECT min(code) FROM admin_units WHERE valid_to IS NULL")).scalar_one()
+            override(conn, 2025, code, "at_risk", None, "Tin báo mới của công an xã", actor="thammuu2")
+        page.click("#approve")
+        page.wait_for_selector("#message.error >> text=đã có điều chỉnh khác")
+        page.wait_for_selector("#run-status >> text=điều chỉnh lần cuối: thammuu2")
+        assert page.locator("#message").inner_text().startswith("Bản nháp phân loại năm 2025 đã có điều chỉnh khác")
+        shot(page, "planner-phone-approval-of-a-changed-draft")
+        with city.connect() as conn:
+            assert conn.execute(text("SELECT count(*) FROM classification_runs WHERE year = 2025")).scalar_one() == 2
+        assert unexpected(errors, 412) == []
     finally:  # the other tests read 2025 as approved version 1 alone
         with city.begin() as conn:
             conn.execute(text("DELETE FROM classification_runs WHERE year = 2025 AND status = 'draft'"))

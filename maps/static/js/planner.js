@@ -66,6 +66,7 @@ diabanPages.planner = async function startPlanner(map, cfg) {
 
   let approved = false;
   let features = {};
+  let seen = null;  // the draft as the page shows it: what an approval approves (the server refuses another)
   // Unknown indicators are never zero: say so beside the class, with what is missing and the level it could reach.
   function missingData(item) {
     if (!item.incomplete) return "";
@@ -219,6 +220,7 @@ diabanPages.planner = async function startPlanner(map, cfg) {
     approved = review.run.status === "approved";
     // Four eyes: whoever made the draft's last override may not approve it (the server refuses too); say so on the button.
     const items = review.items.map((item, order) => ({ ...item, order }));
+    seen = { run_id: review.run.id, last_override_at: lastOverride(items)?.override_at || null };
     const selfApproval = !approved && cfg.fourEyes && lastOverride(items)?.override_by === cfg.username;
     approve.disabled = approved || selfApproval;
     approve.title = selfApproval ? "Bạn là người điều chỉnh lần cuối: cần một cán bộ tham mưu khác phê duyệt" : "";
@@ -238,7 +240,9 @@ diabanPages.planner = async function startPlanner(map, cfg) {
 
   approve.onclick = async () => {
     if (!window.confirm(`Phê duyệt kết quả phân loại năm ${year}? Sau khi phê duyệt, kết quả không thể sửa.`)) return;
-    try { await api(`/api/classifications/${year}/approve`, { method: "POST" }); } catch (error) {
+    try { await api(`/api/classifications/${year}/approve`, { method: "POST", body: JSON.stringify(seen) }); } catch (error) {
+      // Run again or overridden by another planner since it was shown: show the draft as it is now, then say why.
+      if (error.code === "draft_changed") await load().catch(() => {});
       failed(error, () => approve.click());
       return;
     }
