@@ -1082,6 +1082,9 @@ def test_planner_works_on_a_correction_of_an_approved_year(chromium, server: str
     page.on("dialog", lambda dialog: dialog.accept())
     page.select_option("#year", "2025")
     page.wait_for_selector("#run-status >> text=Đã phê duyệt phiên bản 1")
+    # No approved 2024 to compare with: no change is drawn red as a worsening (the "—" of key and problem rows were).
+    assert page.locator("#diff-summary").inner_text() == "Năm 2024 chưa có kết quả phân loại đã phê duyệt để so sánh."
+    assert page.locator("#diff-table td.late").count() == 0
     page.fill("#run-year", "2025")
     page.click("#run-form button[type=submit]")
     try:

@@ -145,14 +145,17 @@ diabanPages.planner = async function startPlanner(map, cfg) {
       const change = rank(item.category, item.level) - rank(item.previous_category, item.previous_level);
       if (change > 0) worse += 1; else if (change < 0) better += 1;
     }
+    const nothingBefore = unknown === items.length;
     document.getElementById("diff-table").innerHTML = [...cfg.classChoices].reverse().map(([c, l]) => {
       const was = before[classKey(c, l)] || 0, now = after[classKey(c, l)] || 0;
       const delta = now - was;
+      // Red only for a rise against a previous year: with none, "—" is no worsening.
+      const worse = !nothingBefore && delta > 0 && c !== "drug_free";
       return `<tr><td><i class="swatch ${cfg.swatchClasses.class[classKey(c, l)]}"></i> ${escapeHtml(classLabel(c, l))}</td>` +
-        `<td>${unknown === items.length ? "—" : VI_NUMBER.format(was)}</td><td>${VI_NUMBER.format(now)}</td>` +
-        `<td class="${delta > 0 && c !== "drug_free" ? "late" : ""}">${unknown === items.length ? "—" : (delta > 0 ? "+" : "") + VI_NUMBER.format(delta)}</td></tr>`;
+        `<td>${nothingBefore ? "—" : VI_NUMBER.format(was)}</td><td>${VI_NUMBER.format(now)}</td>` +
+        `<td class="${worse ? "late" : ""}">${nothingBefore ? "—" : (delta > 0 ? "+" : "") + VI_NUMBER.format(delta)}</td></tr>`;
     }).join("");
-    document.getElementById("diff-summary").textContent = unknown === items.length
+    document.getElementById("diff-summary").textContent = nothingBefore
       ? `Năm ${Number(year) - 1} chưa có kết quả phân loại đã phê duyệt để so sánh.`
       : `So với năm ${Number(year) - 1}: ${VI_NUMBER.format(worse)} xã nặng hơn, ${VI_NUMBER.format(better)} xã nhẹ hơn` +
         (unknown ? `, ${VI_NUMBER.format(unknown)} xã chưa có kết quả năm trước` : "") + ".";
