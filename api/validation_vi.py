@@ -133,6 +133,7 @@ _TEMPLATES: Mapping[str, str] = {
     "date_from_datetime_parsing": "phải là ngày dạng yyyy-mm-dd",
     "date_type": "phải là ngày dạng yyyy-mm-dd",
     "datetime_parsing": "phải là thời điểm ISO 8601",
+    "timezone_aware": "phải là thời điểm ISO 8601 có múi giờ (như 2025-12-31T17:00:00Z)",
     "enum": "phải là một trong: {expected}",
     "literal_error": "phải là một trong: {expected}",
     "dict_type": "phải là đối tượng JSON",

@@ -148,6 +148,12 @@ def test_an_approval_is_of_the_draft_the_approver_read(client, as_user, indicato
     assert refused.json()["message"] == (
         "Bản nháp phân loại năm 2025 đã được chạy lại sau khi bạn xem: hãy xem lại kết quả trước khi phê duyệt"
     )
+    naive = client.post("/api/classifications/2025/approve", json={**read(), "last_override_at": "2025-12-31T17:00"})
+    assert naive.status_code == 422
+    assert naive.json()["message"] == (
+        "dữ liệu gửi lên không hợp lệ — lần điều chỉnh cuối: phải là thời điểm ISO 8601 có múi giờ"
+        " (như 2025-12-31T17:00:00Z)"
+    )
     approved = client.post("/api/classifications/2025/approve", json=read())
     assert approved.status_code == 200 and approved.json()["approved_by"] == "tham.muu.2"
 
