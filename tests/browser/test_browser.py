@@ -1117,6 +1117,35 @@ def test_planner_works_on_a_correction_of_an_approved_year(chromium, server: str
     page.close()
 
 
+def test_planner_compares_with_the_previous_year_like_with_like(chromium, server: str) -> None:
+    """Three communes have no result the year before (new units): the table of classes counts, both years, only the
+    communes classified in both, so that each change is the difference of its row — this year counted all 114 against
+    111 the year before, a rise that was none."""
+    page, errors = open_as(chromium, server, "thammuu", DESKTOP)
+
+    def three_new(route) -> None:
+        review = route.fetch().json()
+        for item in review["items"][:3]:
+            item["previous_category"] = item["previous_level"] = None
+        route.fulfill(json=review)
+
+    page.route("**/api/classifications/2026/review?*", three_new)
+    page.select_option("#year", "2025")  # 2026, shown first, is read again
+    page.wait_for_selector("#diff-summary >> text=Năm 2024 chưa có")
+    page.select_option("#year", "2026")
+    page.wait_for_selector("#diff-summary >> text=So với năm 2025")
+    rows = page.locator("#diff-table tr").evaluate_all(
+        "trs => trs.map(tr => [...tr.cells].slice(1).map(td => Number(td.textContent.replace(/[.+]/g, ''))))"
+    )
+    assert sum(was for was, _, _ in rows) == sum(now for _, now, _ in rows) == 111, rows
+    assert all(delta == now - was for was, now, delta in rows), rows
+    assert page.locator("#diff-summary").inner_text().endswith("3 xã chưa có kết quả năm trước, không tính trong bảng.")
+    page.locator("#diff").scroll_into_view_if_needed()
+    shot(page, "planner-compare-like-with-like")
+    assert errors == []
+    page.close()
+
+
 def test_planner_sorts_the_model_column_from_the_most_serious_class(chromium, server: str) -> None:
     """The model names a class without a level ("trọng điểm"): sorted by the model's column, it comes before "có tệ
     nạn ma túy" and "không ma túy", the communes the model left out last."""

@@ -135,19 +135,22 @@ diabanPages.planner = async function startPlanner(map, cfg) {
   for (const input of [search, onlyFlagged, onlyChanged]) input.addEventListener("input", applyFilter);
 
   // The year against the previous approved one: communes per class, and how many got more or less serious.
+  // Like with like: with a previous year, the table counts only the communes classified in both years (a commune new
+  // since, or a year on other units, was counted this year and not the year before: a rise that was none).
   function compare(items) {
-    const before = {}, after = {};
+    const before = {}, after = {}, all = {};
     let worse = 0, better = 0, unknown = 0;
     for (const item of items) {
-      after[classKey(item.category, item.level)] = (after[classKey(item.category, item.level)] || 0) + 1;
+      all[classKey(item.category, item.level)] = (all[classKey(item.category, item.level)] || 0) + 1;
       if (!item.previous_category) { unknown += 1; continue; }
+      after[classKey(item.category, item.level)] = (after[classKey(item.category, item.level)] || 0) + 1;
       before[classKey(item.previous_category, item.previous_level)] = (before[classKey(item.previous_category, item.previous_level)] || 0) + 1;
       const change = rank(item.category, item.level) - rank(item.previous_category, item.previous_level);
       if (change > 0) worse += 1; else if (change < 0) better += 1;
     }
     const nothingBefore = unknown === items.length;
     document.getElementById("diff-table").innerHTML = [...cfg.classChoices].reverse().map(([c, l]) => {
-      const was = before[classKey(c, l)] || 0, now = after[classKey(c, l)] || 0;
+      const was = before[classKey(c, l)] || 0, now = (nothingBefore ? all : after)[classKey(c, l)] || 0;
       const delta = now - was;
       // Red only for a rise against a previous year: with none, "—" is no worsening.
       const worse = !nothingBefore && delta > 0 && c !== "drug_free";
@@ -158,7 +161,7 @@ diabanPages.planner = async function startPlanner(map, cfg) {
     document.getElementById("diff-summary").textContent = nothingBefore
       ? `Năm ${Number(year) - 1} chưa có kết quả phân loại đã phê duyệt để so sánh.`
       : `So với năm ${Number(year) - 1}: ${VI_NUMBER.format(worse)} xã nặng hơn, ${VI_NUMBER.format(better)} xã nhẹ hơn` +
-        (unknown ? `, ${VI_NUMBER.format(unknown)} xã chưa có kết quả năm trước` : "") + ".";
+        (unknown ? `; ${VI_NUMBER.format(unknown)} xã chưa có kết quả năm trước, không tính trong bảng` : "") + ".";
   }
 
   // A draft's newest override (the server's four-eyes check looks at the same one: gis/store/classifications.py).
