@@ -101,8 +101,8 @@ def require_run(
     if run is None:
         which = f" phiên bản {version}" if version is not None else ""
         raise RunNotFound(
-            f"chưa có kết quả phân loại năm {year}{which} (no classification run for {year}"
-            f"{f' v{version}' if version is not None else ''})"
+            f"chưa có kết quả phân loại năm {year}{which}",
+            f"no classification run for {year}{f' v{version}' if version is not None else ''}",
         )
     return run
 
@@ -148,8 +148,8 @@ def create_run(
     if existing is not None:
         if not replace:
             raise DraftExists(
-                f"năm {year} đã có bản nháp phiên bản {existing.version}; duyệt hoặc thay thế nó "
-                f"(a draft v{existing.version} exists for {year}: approve it or replace it)"
+                f"năm {year} đã có bản nháp phiên bản {existing.version}; duyệt hoặc thay thế nó",
+                f"a draft v{existing.version} exists for {year}: approve it or replace it",
             )
         conn.execute(text("DELETE FROM classification_runs WHERE id = :id"), {"id": existing.id})
     approved = find_run(conn, year, approved_only=True)
@@ -229,8 +229,8 @@ def override(
     )
     if row is None:
         raise RunNotFound(
-            f"không có xã mã {commune_code} trong bản nháp năm {year} "
-            f"(commune {commune_code} is not in the {year} draft)"
+            f"không có xã mã {commune_code} trong bản nháp năm {year}",
+            f"commune {commune_code} is not in the {year} draft",
         )
     return dict(row)
 

@@ -79,8 +79,9 @@ class RunApproved(ClassificationError, Conflict):
     def __init__(self, year: int, version: int) -> None:
         super().__init__(
             f"Kết quả phân loại năm {year} (phiên bản {version}) đã được phê duyệt, không thể thay đổi; "
-            f"hãy tạo bản hiệu chỉnh mới (year {year} v{version} is approved and immutable: "
-            f"create a correction run with POST /api/classifications/{year}/runs)"
+            "hãy tạo bản hiệu chỉnh mới",
+            f"year {year} v{version} is approved and immutable: "
+            f"create a correction run with POST /api/classifications/{year}/runs",
         )
 
 
@@ -155,19 +156,19 @@ def check_override(
     instead)."""
     if category not in Category.values():
         raise InvalidOverride(
-            f"loại địa bàn không hợp lệ (unknown category {category!r}; one of {', '.join(Category.values())})"
+            "loại địa bàn không hợp lệ", f"unknown category {category!r}; one of {', '.join(Category.values())}"
         )
     if category == Category.TRONG_DIEM and level not in Level.values():
-        raise InvalidOverride("địa bàn trọng điểm cần cấp độ I, II hoặc III (trong_diem needs level I, II or III)")
+        raise InvalidOverride("địa bàn trọng điểm cần cấp độ I, II hoặc III", "trong_diem needs level I, II or III")
     if category != Category.TRONG_DIEM and level is not None:
-        raise InvalidOverride("chỉ địa bàn trọng điểm mới có cấp độ (only trong_diem has a level)")
+        raise InvalidOverride("chỉ địa bàn trọng điểm mới có cấp độ", "only trong_diem has a level")
     if not reason or not reason.strip():
-        raise InvalidOverride("phải nêu lý do điều chỉnh (an override needs a reason)")
+        raise InvalidOverride("phải nêu lý do điều chỉnh", "an override needs a reason")
     refuse_names(reason, "Lý do điều chỉnh", places)
     if incomplete and category == Category.DRUG_FREE:
         raise InvalidOverride(
-            f"không thể xếp loại không ma túy khi còn {MISSING_DATA_LABEL}: hãy bổ sung số liệu rồi phân loại lại "
-            "(a commune with unknown indicators cannot be drug-free: complete the data and draft again)"
+            f"không thể xếp loại không ma túy khi còn {MISSING_DATA_LABEL}: hãy bổ sung số liệu rồi phân loại lại",
+            "a commune with unknown indicators cannot be drug-free: complete the data and draft again",
         )
     return category, level, reason.strip()
 

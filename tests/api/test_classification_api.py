@@ -158,6 +158,28 @@ def test_an_approval_is_of_the_draft_the_approver_read(client, as_user, indicato
     assert approved.status_code == 200 and approved.json()["approved_by"] == "tham.muu.2"
 
 
+def test_the_planners_refusals_are_shown_in_vietnamese_alone(client, as_user, indicators: list[str]) -> None:
+    """What the planner page shows of a refusal (`message`: the confirm of a run again, the line under an override) is
+    Vietnamese alone; `detail` keeps the English reason for other clients and the logs (the page showed «… (a draft
+    v1 exists for 2025: approve it or replace it)», «(a commune with unknown indicators cannot be drug-free: …)»)."""
+    client.post("/api/classifications/2025/runs")
+    client.post("/api/classifications/2026/runs")  # no figures for 2026: every commune's data is incomplete
+    free = {"commune_code": indicators[0], "category": "drug_free", "reason": "Địa bàn đã ổn định"}
+    refusals = {
+        "draft_exists": client.post("/api/classifications/2025/runs"),
+        "invalid_override": client.post("/api/classifications/2026/overrides", json=free),
+        "run_not_found": client.post("/api/classifications/2025/overrides", json={**free, "commune_code": "X1"}),
+        "no run": client.get("/api/reports/kpi", params={"year": 2031}),
+    }
+    as_user("planner-2")
+    client.post("/api/classifications/2025/approve")
+    refusals["run_approved"] = client.post("/api/classifications/2025/overrides", json=free)
+    for what, response in refusals.items():
+        body = response.json()
+        assert 400 <= response.status_code < 500 and body["detail"].startswith(f"{body['message']} ("), (what, body)
+        assert not re.search(r"\([\x00-\x7f]*\)", body["message"]), (what, body["message"])
+
+
 def test_database_refuses_changes_to_an_approved_run(client, as_user, conn: Connection, indicators: list[str]) -> None:
     run_id = client.post("/api/classifications/2025/runs").json()["id"]
     client.post("/api/classifications/2025/approve")
