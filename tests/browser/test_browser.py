@@ -33,7 +33,7 @@ from gis.services.detection import run_detection
 from gis.services.incident_import import import_incidents
 from gis.services.tasks import assign_task, comment_task, transition_task
 from gis.store.accounts import create_team, create_user, principal_by_username
-from gis.store.classifications import override
+from gis.store.classifications import approve, override
 from gis.store.scoping import UNRESTRICTED
 from maps.styles import STATUS_COLOURS
 from models.domain.hotspot_lifecycle import hotspot_lifecycle
@@ -1073,11 +1073,15 @@ def test_planner_overrides_and_a_second_planner_approves(chromium, server: str, 
     second.close()
 
 
-def test_planner_works_on_a_correction_of_an_approved_year(chromium, server: str, city: Engine) -> None:
+def test_planner_works_on_a_correction_of_an_approved_year(
+    chromium, server: str, city: Engine, cluster: ManagedCluster
+) -> None:
     """On a phone, the planner runs an approved year again: the page shows the correction draft (version 2) that the
     run made, with its override forms and the approval offered, and its downloads hold that version — it showed the
     approved version 1 with no way to review, override or approve the correction. Another planner overrides a commune
-    meanwhile: the approval of the draft as shown is refused, and the page shows the draft as it is now."""
+    meanwhile: the approval of the draft as shown is refused, and the page shows the draft as it is now. A third
+    planner approves it: an override from the card still open is refused, and the page shows the approved year (it kept
+    the draft, its forms and its approval button)."""
     page, errors = open_as(chromium, server, "thammuu", PHONE)
     page.on("dialog", lambda dialog: dialog.accept())
     page.select_option("#year", "2025")
@@ -1110,10 +1114,28 @@ def test_planner_works_on_a_correction_of_an_approved_year(chromium, server: str
         shot(page, "planner-phone-approval-of-a-changed-draft")
         with city.connect() as conn:
             assert conn.execute(text("SELECT count(*) FROM classification_runs WHERE year = 2025")).scalar_one() == 2
-        assert unexpected(errors, 412) == []
-    finally:  # the other tests read 2025 as approved version 1 alone
+
+        page.locator("#communes tr[data-code]").nth(1).click()
+        card = page.locator("#communes .card")
+        card.locator("select[name=choice]").select_option(index=2)
+        card.locator("input[name=reason]").fill("Tin báo mới của công an xã chưa có trong số liệu")
         with city.begin() as conn:
-            conn.execute(text("DELETE FROM classification_runs WHERE year = 2025 AND status = 'draft'"))
+            approve(conn, 2025, actor="thammuu3")  # a third planner: thammuu2 made the last override
+        card.locator("button[type=submit]").click()
+        page.wait_for_selector("#message.error >> text=đã được phê duyệt, không thể thay đổi")
+        page.wait_for_selector("#run-status >> text=Đã phê duyệt phiên bản 2")
+        assert page.locator("#communes form.override").count() == 0 and page.locator("#approve").is_disabled()
+        shot(page, "planner-phone-override-of-an-approved-year")
+        assert unexpected(errors, 409, 412) == []
+    finally:  # the other tests read 2025 as approved version 1 alone: the owner lifts the freeze to remove the rest
+        owner = create_engine(cluster.owner_url("browser_city"))
+        with owner.begin() as conn:
+            conn.execute(text("ALTER TABLE classification_runs DISABLE TRIGGER classification_runs_frozen"))
+            conn.execute(text("ALTER TABLE classification_results DISABLE TRIGGER classification_results_frozen"))
+            conn.execute(text("DELETE FROM classification_runs WHERE year = 2025 AND version > 1"))
+            conn.execute(text("ALTER TABLE classification_runs ENABLE TRIGGER classification_runs_frozen"))
+            conn.execute(text("ALTER TABLE classification_results ENABLE TRIGGER classification_results_frozen"))
+        owner.dispose()
     page.close()
 
 

@@ -56,7 +56,7 @@ diabanPages.planner = async function startPlanner(map, cfg) {
         await api(`/api/classifications/${year}/overrides`, { method: "POST", body: JSON.stringify({
           commune_code: item.commune_code, category, level: level || null, reason: form.reason.value.trim(),
         }) });
-      } catch (error) { failed(error, () => form.requestSubmit()); return; }
+      } catch (error) { await refused(error, () => form.requestSubmit()); return; }
       form.reset();  // stored: nothing for the card drawn again to keep
       await refreshAfterSave(`Đã điều chỉnh ${item.full_name || item.commune_code}: ${classLabel(category, level)}`,
         () => load(item.commune_code), TO_SEE);
@@ -237,6 +237,13 @@ diabanPages.planner = async function startPlanner(map, cfg) {
     if (keepOpen) { rows.open(keepOpen); highlight(keepOpen, false); }
   }
 
+  // A change refused because another planner approved the year, ran it again or overrode a commune since the page
+  // showed it: the year as it is now (its forms and approval as they now apply), then why the change was refused.
+  async function refused(error, retry) {
+    if (["draft_changed", "run_approved"].includes(error.code)) await load().catch(() => {});
+    failed(error, retry);
+  }
+
   async function reload() {
     try { await load(); } catch (error) { failed(error, reload); }
     document.body.dataset.ready = "true";
@@ -247,9 +254,7 @@ diabanPages.planner = async function startPlanner(map, cfg) {
   approve.onclick = async () => {
     if (!window.confirm(`Phê duyệt kết quả phân loại năm ${year}? Sau khi phê duyệt, kết quả không thể sửa.`)) return;
     try { await api(`/api/classifications/${year}/approve`, { method: "POST", body: JSON.stringify(seen) }); } catch (error) {
-      // Run again or overridden by another planner since it was shown: show the draft as it is now, then say why.
-      if (error.code === "draft_changed") await load().catch(() => {});
-      failed(error, () => approve.click());
+      await refused(error, () => approve.click());
       return;
     }
     await refreshAfterSave(`Đã phê duyệt kết quả phân loại năm ${year}`, () => load(), TO_SEE);
