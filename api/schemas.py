@@ -11,6 +11,7 @@ from datetime import date, datetime
 from typing import Annotated, Any, Generic, Literal, TypeVar
 
 from pydantic import (
+    AwareDatetime,
     BaseModel,
     ConfigDict,
     Field,
@@ -560,6 +561,16 @@ class RunIn(_In):
 
     replace: StrictBool = False
     note: Annotated[str | None, Field(max_length=2000)] = None
+
+
+class ApproveIn(_In):
+    """The draft as the approver read it (the planner page sends it): an approval is refused (412 draft_changed) when
+    the draft was run again or a class overridden since. Without it the year's draft is approved as it is now."""
+
+    run_id: StrictInt
+    last_override_at: AwareDatetime | None = Field(
+        default=None, description="the newest override_at of the draft as read; null: none was overridden"
+    )
 
 
 class RunOut(_Out):

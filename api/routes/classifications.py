@@ -12,6 +12,7 @@ from api.cache import CachedResponse, cached_response
 from api.deps import AreaScopeDep, ConnDep, ReadConnDep, Reader, ReplicaConnDep, current_versions, require_roles
 from api.routes.reports import XLSX
 from api.schemas import (
+    ApproveIn,
     ClassificationMapOut,
     ClassificationOut,
     OverrideIn,
@@ -45,6 +46,14 @@ Province = Annotated[
     Query(
         pattern=r"^[A-Za-z0-9_.-]{1,8}$",
         description="only this province's communes; default: the user's province, else every commune",
+    ),
+]
+DraftFirst = Annotated[
+    bool,
+    Query(
+        alias="draft",
+        description="without a version: the year's draft (a correction awaiting approval too) before the approved"
+        " run — what the planner reviews, overrides and approves",
     ),
 ]
 Planner = Annotated[Principal, Depends(require_roles(Role.PLANNER))]
@@ -86,6 +95,7 @@ class Asked:
     version: int | None
     simplify_m: float
     scope: AreaScope
+    draft_first: bool
 
 
 async def _asked(
@@ -95,10 +105,11 @@ async def _asked(
     version: Version = None,
     simplify_m: Annotated[float, Query(ge=0, le=1000)] = 0,
     province: Province = None,
+    draft_first: DraftFirst = False,
 ) -> Asked:
     """The parameters of a classification answer (teams: own area; a provincial user: own province); async: nothing
     here waits, so no worker thread."""
-    return Asked(year, version, simplify_m, _reported(user, scope, province))
+    return Asked(year, version, simplify_m, _reported(user, scope, province), draft_first)
 
 
 AskedDep = Annotated[Asked, Depends(_asked)]
@@ -128,7 +139,7 @@ def _classes_response(
 
     def build() -> CachedResponse:
         collection = classification_collection(
-            conn, asked.year, asked.version, asked.simplify_m, asked.scope, detail=detail
+            conn, asked.year, asked.version, asked.simplify_m, asked.scope, detail, asked.draft_first
         )
         # Written by its model, as FastAPI wrote it before (dates in ISO 8601, the model's fields only).
         return CachedResponse(model.model_validate(collection).model_dump_json().encode(), "application/json")
@@ -188,10 +199,11 @@ def get_review(
     year: Year,
     version: Version = None,
     province: Province = None,
+    draft_first: DraftFirst = False,
 ) -> dict:
     """Communes in review order: legal/learned disagreements and changes vs the previous approved year first (a
     province's, on request or for a provincial user)."""
-    return review_report(conn, year, version, _reported(user, scope, province))
+    return review_report(conn, year, version, _reported(user, scope, province), draft_first)
 
 
 @router.post("/{year:int}/overrides", response_model=OverrideOut)
@@ -203,12 +215,15 @@ def post_override(conn: ConnDep, user: Planner, scope: AreaScopeDep, year: Year,
 
 
 @router.post("/{year:int}/approve", response_model=RunOut)
-def post_approve(request: Request, conn: ConnDep, user: Planner, scope: AreaScopeDep, year: Year) -> dict:
+def post_approve(
+    request: Request, conn: ConnDep, user: Planner, scope: AreaScopeDep, year: Year, body: ApproveIn | None = None
+) -> dict:
     """Approve the year's draft, making it an immutable snapshot (409 when already approved; 403 when the approver
     made the last override and DIABAN_FOUR_EYES is on, or when the run holds units outside a provincial planner's
-    province)."""
+    province; 412 when ``body`` names a draft other than the year's draft as it is now)."""
     require_whole_country(conn, scope, year)
-    return approve(conn, year, actor=user.username, four_eyes=request.app.state.four_eyes)
+    seen = (body.run_id, body.last_override_at) if body else None
+    return approve(conn, year, actor=user.username, four_eyes=request.app.state.four_eyes, seen=seen)
 
 
 @router.post("/{year:int}/runs", status_code=201, response_model=RunCreated)

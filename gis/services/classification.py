@@ -99,11 +99,17 @@ def count_classes(results: pd.DataFrame) -> dict[str, int]:
 
 
 def classification_collection(
-    conn: Connection, year: int, version: int | None, simplify_m: float, scope: AreaScope, detail: bool = True
+    conn: Connection,
+    year: int,
+    version: int | None,
+    simplify_m: float,
+    scope: AreaScope,
+    detail: bool = True,
+    draft_first: bool = False,
 ) -> dict[str, Any]:
-    """A run of a year as a GeoJSON collection of the communes in scope, with the run (``detail``: see
-    :func:`gis.store.classifications.classification_geojson`)."""
-    run = require_run(conn, year, version)
+    """A run of a year (``draft_first``: see :func:`gis.store.classifications.find_run`) as a GeoJSON collection of
+    the communes in scope, with the run (``detail``: see :func:`gis.store.classifications.classification_geojson`)."""
+    run = require_run(conn, year, version, draft_first=draft_first)
     return {
         "type": "FeatureCollection",
         "run": run,
@@ -112,11 +118,15 @@ def classification_collection(
 
 
 def review_report(
-    conn: Connection, year: int, version: int | None = None, scope: AreaScope = UNRESTRICTED
+    conn: Connection,
+    year: int,
+    version: int | None = None,
+    scope: AreaScope = UNRESTRICTED,
+    draft_first: bool = False,
 ) -> dict[str, Any]:
     """A run with its communes in the scope in review order and the counts of disagreements and changes (no
     per-criterion detail)."""
-    run, items = review(conn, year, version, scope)
+    run, items = review(conn, year, version, scope, draft_first)
     shown = items.drop(columns=["indicators", "sources", "criteria"]).astype(object)
     return {
         "run": run,
@@ -127,11 +137,15 @@ def review_report(
 
 
 def review(
-    conn: Connection, year: int, version: int | None = None, scope: AreaScope = UNRESTRICTED
+    conn: Connection,
+    year: int,
+    version: int | None = None,
+    scope: AreaScope = UNRESTRICTED,
+    draft_first: bool = False,
 ) -> tuple[dict[str, Any], pd.DataFrame]:
-    """A run and its communes in the scope in review order (disagreements and changes vs the previous approved year
-    first)."""
-    run = require_run(conn, year, version)
+    """A run (``draft_first``: see :func:`gis.store.classifications.find_run`) and its communes in the scope in review
+    order (disagreements and changes vs the previous approved year first)."""
+    run = require_run(conn, year, version, draft_first=draft_first)
     previous = final_classes(conn, year - 1, scope=scope)
     return run, review_order(run_results(conn, run["id"], scope), previous)
 

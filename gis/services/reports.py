@@ -28,7 +28,7 @@ def kpi_report(conn: Connection, year: int, province_code: str | None = None) ->
     """
     run = find_run(conn, year)
     if run is None:
-        raise RunNotFound(f"chưa có kết quả phân loại năm {year} (no classification for {year})")
+        raise RunNotFound(f"chưa có kết quả phân loại năm {year}", f"no classification for {year}")
     if province_code is not None:
         require_province(conn, province_code)
     area = province_code or sole_province(conn)

@@ -7,6 +7,7 @@ The code refuses to change an approved run (RunApproved) before the database tri
 from __future__ import annotations
 
 import json
+from datetime import datetime
 from typing import TYPE_CHECKING, Any
 
 from sqlalchemy import Connection, text
@@ -20,6 +21,7 @@ from models.domain.classification import (
     RunNotFound,
     check_four_eyes,
     check_override,
+    check_seen,
 )
 from models.lazy import lazy_module
 from models.vocabulary import MISSING_DATA_LABEL, Category
@@ -64,16 +66,24 @@ _JSON_TYPES = {
 
 
 def find_run(
-    conn: Connection, year: int, version: int | None = None, *, approved_only: bool = False, lock: bool = False
+    conn: Connection,
+    year: int,
+    version: int | None = None,
+    *,
+    approved_only: bool = False,
+    draft_first: bool = False,
+    lock: bool = False,
 ) -> dict[str, Any] | None:
-    """The run of a year: that version, else the newest approved one, else the draft."""
+    """The run of a year: that version, else the newest approved one, else the draft; ``draft_first``: the draft (a
+    correction awaiting approval too) before the approved one, what a planner works on."""
     where = "year = :year" + (" AND version = :version" if version is not None else "")
     where += " AND status = 'approved'" if approved_only else ""
+    first = "status = 'draft'" if draft_first else "status = 'approved'"
     row = (
         conn.execute(
             text(
                 f"SELECT {_RUN_COLUMNS} FROM classification_runs WHERE {where}"
-                f" ORDER BY status = 'approved' DESC, version DESC LIMIT 1{' FOR UPDATE' if lock else ''}"
+                f" ORDER BY {first} DESC, version DESC LIMIT 1{' FOR UPDATE' if lock else ''}"
             ),
             {"year": year, "version": version},
         )
@@ -83,32 +93,36 @@ def find_run(
     return dict(row) if row else None
 
 
-def require_run(conn: Connection, year: int, version: int | None = None) -> dict[str, Any]:
+def require_run(
+    conn: Connection, year: int, version: int | None = None, *, draft_first: bool = False
+) -> dict[str, Any]:
     """The run of a year (see find_run), RunNotFound when there is none."""
-    run = find_run(conn, year, version)
+    run = find_run(conn, year, version, draft_first=draft_first)
     if run is None:
         which = f" phiên bản {version}" if version is not None else ""
         raise RunNotFound(
-            f"chưa có kết quả phân loại năm {year}{which} (no classification run for {year}"
-            f"{f' v{version}' if version is not None else ''})"
+            f"chưa có kết quả phân loại năm {year}{which}",
+            f"no classification run for {year}{f' v{version}' if version is not None else ''}",
         )
     return run
 
 
 def _draft(conn: Connection, year: int) -> dict[str, Any]:
     """The year's draft, locked; RunApproved if only approved versions exist, RunNotFound if none."""
-    row = (
-        conn.execute(
-            text(f"SELECT {_RUN_COLUMNS} FROM classification_runs WHERE year = :year AND status = 'draft' FOR UPDATE"),
-            {"year": year},
-        )
-        .mappings()
-        .first()
-    )
-    if row:
-        return dict(row)
-    run = require_run(conn, year)
-    raise RunApproved(year, run["version"])
+
+    def locked() -> dict[str, Any] | None:
+        statement = f"SELECT {_RUN_COLUMNS} FROM classification_runs WHERE year = :year AND status = 'draft' FOR UPDATE"
+        row = conn.execute(text(statement), {"year": year}).mappings().first()
+        return dict(row) if row else None
+
+    draft = locked()
+    if draft is None:
+        run = require_run(conn, year, draft_first=True)
+        # A draft replaced while this statement waited for the old one's row: the new one (was "approved", 409).
+        draft = locked() if run["status"] == "draft" else None
+        if draft is None:
+            raise RunApproved(year, run["version"])
+    return draft
 
 
 def create_run(
@@ -125,14 +139,17 @@ def create_run(
 ) -> dict[str, Any]:
     """Store a new draft version of a year (a correction when an approved version exists)."""
     conn.execute(text("SELECT pg_advisory_xact_lock(7312026, :year)"), {"year": year})
+    # Locked: a draft being approved meanwhile is waited for, then no longer a draft (a correction follows it); it
+    # was deleted once approved, refused by the freeze trigger (a 500).
     existing = conn.execute(
-        text("SELECT id, version FROM classification_runs WHERE year = :year AND status = 'draft'"), {"year": year}
+        text("SELECT id, version FROM classification_runs WHERE year = :year AND status = 'draft' FOR UPDATE"),
+        {"year": year},
     ).first()
     if existing is not None:
         if not replace:
             raise DraftExists(
-                f"năm {year} đã có bản nháp phiên bản {existing.version}; duyệt hoặc thay thế nó "
-                f"(a draft v{existing.version} exists for {year}: approve it or replace it)"
+                f"năm {year} đã có bản nháp phiên bản {existing.version}; duyệt hoặc thay thế nó",
+                f"a draft v{existing.version} exists for {year}: approve it or replace it",
             )
         conn.execute(text("DELETE FROM classification_runs WHERE id = :id"), {"id": existing.id})
     approved = find_run(conn, year, approved_only=True)
@@ -212,15 +229,23 @@ def override(
     )
     if row is None:
         raise RunNotFound(
-            f"không có xã mã {commune_code} trong bản nháp năm {year} "
-            f"(commune {commune_code} is not in the {year} draft)"
+            f"không có xã mã {commune_code} trong bản nháp năm {year}",
+            f"commune {commune_code} is not in the {year} draft",
         )
     return dict(row)
 
 
-def approve(conn: Connection, year: int, *, actor: str, four_eyes: bool = True) -> dict[str, Any]:
+def approve(
+    conn: Connection,
+    year: int,
+    *,
+    actor: str,
+    four_eyes: bool = True,
+    seen: tuple[int, datetime | None] | None = None,
+) -> dict[str, Any]:
     """Approve the year's draft: from now on it is an immutable snapshot naming both who last overrode a class
-    (and when) and who approved (and when). With ``four_eyes`` the last overrider may not approve."""
+    (and when) and who approved (and when). With ``four_eyes`` the last overrider may not approve; ``seen``, the draft
+    as the approver read it (run id, newest override instant), must still be the draft (check_seen)."""
     draft = _draft(conn, year)
     last = conn.execute(
         text(
@@ -230,6 +255,8 @@ def approve(conn: Connection, year: int, *, actor: str, four_eyes: bool = True) 
         {"id": draft["id"]},
     ).first()
     last_by, last_at = (last.override_by, last.override_at) if last else (None, None)
+    if seen is not None:
+        check_seen(year, (draft["id"], last_at), seen)
     if four_eyes:
         check_four_eyes(actor, last_by, last_at)
     run = (

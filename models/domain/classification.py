@@ -22,7 +22,15 @@ from models.domain.legal_rules import (
     evaluate_criteria,
 )
 from models.domain.personal_names import refuse_names
-from models.errors import AlreadyExists, Conflict, DiabanError, InvalidRequest, NotFound, PermissionDenied
+from models.errors import (
+    AlreadyExists,
+    Conflict,
+    DiabanError,
+    InvalidRequest,
+    NotFound,
+    PermissionDenied,
+    StaleVersion,
+)
 from models.forecast.learned import classify_learned, forecast_risk
 from models.lazy import lazy_module
 from models.vocabulary import CLASS_CHOICES, MISSING_DATA_LABEL, Category, Level
@@ -71,8 +79,9 @@ class RunApproved(ClassificationError, Conflict):
     def __init__(self, year: int, version: int) -> None:
         super().__init__(
             f"Kết quả phân loại năm {year} (phiên bản {version}) đã được phê duyệt, không thể thay đổi; "
-            f"hãy tạo bản hiệu chỉnh mới (year {year} v{version} is approved and immutable: "
-            f"create a correction run with POST /api/classifications/{year}/runs)"
+            "hãy tạo bản hiệu chỉnh mới",
+            f"year {year} v{version} is approved and immutable: "
+            f"create a correction run with POST /api/classifications/{year}/runs",
         )
 
 
@@ -106,6 +115,34 @@ def check_four_eyes(approver: str, last_override_by: str | None, last_override_a
     )
 
 
+class DraftChanged(ClassificationError, StaleVersion):
+    """The draft changed after the approver read it (run again, or a class overridden): approving it would approve what
+    the second pair of eyes never saw."""
+
+    code = "draft_changed"
+
+
+def check_seen(
+    year: int,
+    draft: tuple[int, datetime | None],
+    seen: tuple[int, datetime | None],
+) -> None:
+    """Refuse an approval of a draft other than the one the approver read: ``draft`` and ``seen`` are (run id, newest
+    override instant) of the draft now and of the draft as read (a replaced draft keeps its version number, not its
+    id)."""
+    if draft == seen:
+        return
+    (draft_id, last_at), (seen_id, _) = draft, seen
+    if draft_id != seen_id:
+        what = "đã được chạy lại"
+    else:
+        what = "đã có điều chỉnh khác" + (f" (lần cuối ngày {vn_time(last_at)})" if last_at else "")
+    raise DraftChanged(
+        f"Bản nháp phân loại năm {year} {what} sau khi bạn xem: hãy xem lại kết quả trước khi phê duyệt",
+        f"the {year} draft changed after it was read (run {seen_id} → {draft_id}): review it again before approving",
+    )
+
+
 def check_override(
     category: str,
     level: str | None,
@@ -119,19 +156,19 @@ def check_override(
     instead)."""
     if category not in Category.values():
         raise InvalidOverride(
-            f"loại địa bàn không hợp lệ (unknown category {category!r}; one of {', '.join(Category.values())})"
+            "loại địa bàn không hợp lệ", f"unknown category {category!r}; one of {', '.join(Category.values())}"
         )
     if category == Category.TRONG_DIEM and level not in Level.values():
-        raise InvalidOverride("địa bàn trọng điểm cần cấp độ I, II hoặc III (trong_diem needs level I, II or III)")
+        raise InvalidOverride("địa bàn trọng điểm cần cấp độ I, II hoặc III", "trong_diem needs level I, II or III")
     if category != Category.TRONG_DIEM and level is not None:
-        raise InvalidOverride("chỉ địa bàn trọng điểm mới có cấp độ (only trong_diem has a level)")
+        raise InvalidOverride("chỉ địa bàn trọng điểm mới có cấp độ", "only trong_diem has a level")
     if not reason or not reason.strip():
-        raise InvalidOverride("phải nêu lý do điều chỉnh (an override needs a reason)")
+        raise InvalidOverride("phải nêu lý do điều chỉnh", "an override needs a reason")
     refuse_names(reason, "Lý do điều chỉnh", places)
     if incomplete and category == Category.DRUG_FREE:
         raise InvalidOverride(
-            f"không thể xếp loại không ma túy khi còn {MISSING_DATA_LABEL}: hãy bổ sung số liệu rồi phân loại lại "
-            "(a commune with unknown indicators cannot be drug-free: complete the data and draft again)"
+            f"không thể xếp loại không ma túy khi còn {MISSING_DATA_LABEL}: hãy bổ sung số liệu rồi phân loại lại",
+            "a commune with unknown indicators cannot be drug-free: complete the data and draft again",
         )
     return category, level, reason.strip()
 

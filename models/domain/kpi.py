@@ -99,6 +99,12 @@ def _growth(now: float, before: float | None) -> float | None:
     return None if before is None or before == 0 else (now - before) / before
 
 
+def _from_nothing(before: float | None, what: str) -> str:
+    """Why a growth has no value although the year before is known: it had none of ``what`` (the blank cell's own
+    meaning, «chưa đủ số liệu», would be wrong)."""
+    return f"năm trước không có {what}: không tính được tỷ lệ tăng" if before == 0 else ""
+
+
 def _row(key: str, label: str, value: Any, target: Any, met: bool | None, unit: str, note: str = "") -> dict[str, Any]:
     """One KPI line."""
     return {"key": key, "label_vi": label, "value": value, "target": target, "met": met, "unit": unit, "note": note}
@@ -187,7 +193,7 @@ def compute_kpis(
             " không so sánh được số địa bàn"
         )
     else:
-        growth_note = ""
+        growth_note = _from_nothing(problems_before, "địa bàn nào có tệ nạn ma túy")
     eradicated_growth = _growth(hotspots["eradicated"], hotspots["eradicated_previous"])
     labels = targets.labels_vi
     key_levels = classes.loc[classes["category"].eq("trong_diem"), "level"].value_counts()
@@ -256,6 +262,7 @@ def compute_kpis(
             targets.min_eradicated_growth,
             _within(eradicated_growth, targets.min_eradicated_growth, below=False),
             "tỷ lệ",
+            _from_nothing(hotspots["eradicated_previous"], "điểm, tụ điểm nào bị triệt xóa"),
         ),
         recurrences_row(hotspots["recurred"], targets),
         _row(

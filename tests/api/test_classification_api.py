@@ -116,6 +116,70 @@ def test_draft_override_approve_then_immutable(client, as_user, conn: Connection
     assert props["criteria"][0]["criterion_id"] == "I.a"
 
 
+def test_an_approval_is_of_the_draft_the_approver_read(client, as_user, indicators: list[str]) -> None:
+    """The second planner reads the draft; the first then overrides a commune, or runs the year again: the approval of
+    what the second planner read is refused (412, Vietnamese), never given to a draft nobody else saw. Read again, it
+    is given."""
+
+    def read() -> dict[str, Any]:
+        body = client.get("/api/classifications/2025/review", params={"draft": True}).json()
+        overrides = sorted(i["override_at"] for i in body["items"] if i["override_at"])
+        return {"run_id": body["run"]["id"], "last_override_at": overrides[-1] if overrides else None}
+
+    client.post("/api/classifications/2025/runs")
+    as_user("planner-2")
+    seen = read()
+    as_user("planner")
+    reason = "Tin báo mới của công an xã chưa có trong số liệu"
+    client.post(
+        "/api/classifications/2025/overrides",
+        json={"commune_code": indicators[0], "category": "at_risk", "reason": reason},
+    )
+    as_user("planner-2")
+    refused = client.post("/api/classifications/2025/approve", json=seen)
+    assert refused.status_code == 412 and refused.json()["code"] == "draft_changed"
+    assert refused.json()["message"].startswith("Bản nháp phân loại năm 2025 đã có điều chỉnh khác (lần cuối ngày")
+    seen = read()
+    as_user("planner")
+    client.post("/api/classifications/2025/runs", json={"replace": True})  # the override is gone with the old draft
+    as_user("planner-2")
+    refused = client.post("/api/classifications/2025/approve", json=seen)
+    assert refused.status_code == 412
+    assert refused.json()["message"] == (
+        "Bản nháp phân loại năm 2025 đã được chạy lại sau khi bạn xem: hãy xem lại kết quả trước khi phê duyệt"
+    )
+    naive = client.post("/api/classifications/2025/approve", json={**read(), "last_override_at": "2025-12-31T17:00"})
+    assert naive.status_code == 422
+    assert naive.json()["message"] == (
+        "dữ liệu gửi lên không hợp lệ — lần điều chỉnh cuối: phải là thời điểm ISO 8601 có múi giờ"
+        " (như 2025-12-31T17:00:00Z)"
+    )
+    approved = client.post("/api/classifications/2025/approve", json=read())
+    assert approved.status_code == 200 and approved.json()["approved_by"] == "tham.muu.2"
+
+
+def test_the_planners_refusals_are_shown_in_vietnamese_alone(client, as_user, indicators: list[str]) -> None:
+    """What the planner page shows of a refusal (`message`: the confirm of a run again, the line under an override) is
+    Vietnamese alone; `detail` keeps the English reason for other clients and the logs (the page showed «… (a draft
+    v1 exists for 2025: approve it or replace it)», «(a commune with unknown indicators cannot be drug-free: …)»)."""
+    client.post("/api/classifications/2025/runs")
+    client.post("/api/classifications/2026/runs")  # no figures for 2026: every commune's data is incomplete
+    free = {"commune_code": indicators[0], "category": "drug_free", "reason": "Địa bàn đã ổn định"}
+    refusals = {
+        "draft_exists": client.post("/api/classifications/2025/runs"),
+        "invalid_override": client.post("/api/classifications/2026/overrides", json=free),
+        "run_not_found": client.post("/api/classifications/2025/overrides", json={**free, "commune_code": "X1"}),
+        "no run": client.get("/api/reports/kpi", params={"year": 2031}),
+    }
+    as_user("planner-2")
+    client.post("/api/classifications/2025/approve")
+    refusals["run_approved"] = client.post("/api/classifications/2025/overrides", json=free)
+    for what, response in refusals.items():
+        body = response.json()
+        assert 400 <= response.status_code < 500 and body["detail"].startswith(f"{body['message']} ("), (what, body)
+        assert not re.search(r"\([\x00-\x7f]*\)", body["message"]), (what, body["message"])
+
+
 def test_database_refuses_changes_to_an_approved_run(client, as_user, conn: Connection, indicators: list[str]) -> None:
     run_id = client.post("/api/classifications/2025/runs").json()["id"]
     client.post("/api/classifications/2025/approve")
@@ -143,7 +207,11 @@ def test_correction_is_a_new_version_referencing_the_old(client, as_user, indica
     # Until the correction is approved, readers keep seeing the approved version 1.
     assert client.get("/api/classifications/2025").json()["run"]["version"] == 1
     assert client.get("/api/classifications/2025", params={"version": 2}).json()["run"]["status"] == "draft"
+    # The planner works on the correction: asked for the draft first, the classes and the review are version 2's.
+    for path in ("/api/classifications/2025", "/api/classifications/2025/review"):
+        assert client.get(path, params={"draft": True}).json()["run"]["version"] == 2, path
     client.post("/api/classifications/2025/approve")
+    assert client.get("/api/classifications/2025/review", params={"draft": True}).json()["run"]["version"] == 2
     assert client.get("/api/classifications/2025").json()["run"]["version"] == 2
     assert client.get("/api/classifications/2025", params={"version": 1}).json()["run"]["status"] == "approved"
     assert client.get("/api/classifications/2031").status_code == 404

@@ -33,6 +33,7 @@ from gis.services.detection import run_detection
 from gis.services.incident_import import import_incidents
 from gis.services.tasks import assign_task, comment_task, transition_task
 from gis.store.accounts import create_team, create_user, principal_by_username
+from gis.store.classifications import approve, override
 from gis.store.scoping import UNRESTRICTED
 from maps.styles import STATUS_COLOURS
 from models.domain.hotspot_lifecycle import hotspot_lifecycle
@@ -1093,6 +1094,101 @@ def test_planner_overrides_and_a_second_planner_approves(chromium, server: str, 
     second.close()
 
 
+def test_planner_works_on_a_correction_of_an_approved_year(
+    chromium, server: str, city: Engine, cluster: ManagedCluster
+) -> None:
+    """On a phone, the planner runs an approved year again: the page shows the correction draft (version 2) that the
+    run made, with its override forms and the approval offered, and its downloads hold that version — it showed the
+    approved version 1 with no way to review, override or approve the correction. Another planner overrides a commune
+    meanwhile: the approval of the draft as shown is refused, and the page shows the draft as it is now. A third
+    planner approves it: an override from the card still open is refused, and the page shows the approved year (it kept
+    the draft, its forms and its approval button)."""
+    page, errors = open_as(chromium, server, "thammuu", PHONE)
+    page.on("dialog", lambda dialog: dialog.accept())
+    page.select_option("#year", "2025")
+    page.wait_for_selector("#run-status >> text=Đã phê duyệt phiên bản 1")
+    # No approved 2024 to compare with: no change is drawn red as a worsening (the "—" of key and problem rows were).
+    assert page.locator("#diff-summary").inner_text() == "Năm 2024 chưa có kết quả phân loại đã phê duyệt để so sánh."
+    assert page.locator("#diff-table td.late").count() == 0
+    page.fill("#run-year", "2025")
+    page.click("#run-form button[type=submit]")
+    try:
+        wait_message(page, "Năm 2025: bản hiệu chỉnh phiên bản 2 đã tạo")
+        status = page.locator("#run-status").inner_text()
+        assert status.startswith("Bản nháp phiên bản 2") and "hiệu chỉnh kết quả đã phê duyệt" in status, status
+        assert page.locator("#approve").is_enabled()
+        page.locator("#communes tr[data-code]").first.click()
+        assert page.locator("#communes .card form.override").count() == 1
+        csv_href = page.get_attribute("#download-csv", "href")
+        assert csv_href == "/api/classifications/2025/export?format=csv&version=2"
+        assert "phan-loai-2025-v2-ban-nhap" in page.request.get(f"{server}{csv_href}").headers["content-disposition"]
+        page.locator("#run-status").scroll_into_view_if_needed()
+        shot(page, "planner-phone-correction")
+
+        with city.begin() as conn:
+            code = conn.execute(text("SELECT min(code) FROM admin_units WHERE valid_to IS NULL")).scalar_one()
+            override(conn, 2025, code, "at_risk", None, "Tin báo mới của công an xã", actor="thammuu2")
+        page.click("#approve")
+        page.wait_for_selector("#message.error >> text=đã có điều chỉnh khác")
+        page.wait_for_selector("#run-status >> text=điều chỉnh lần cuối: thammuu2")
+        assert page.locator("#message").inner_text().startswith("Bản nháp phân loại năm 2025 đã có điều chỉnh khác")
+        shot(page, "planner-phone-approval-of-a-changed-draft")
+        with city.connect() as conn:
+            assert conn.execute(text("SELECT count(*) FROM classification_runs WHERE year = 2025")).scalar_one() == 2
+
+        page.locator("#communes tr[data-code]").nth(1).click()
+        card = page.locator("#communes .card")
+        card.locator("select[name=choice]").select_option(index=2)
+        card.locator("input[name=reason]").fill("Tin báo mới của công an xã chưa có trong số liệu")
+        with city.begin() as conn:
+            approve(conn, 2025, actor="thammuu3")  # a third planner: thammuu2 made the last override
+        card.locator("button[type=submit]").click()
+        page.wait_for_selector("#message.error >> text=đã được phê duyệt, không thể thay đổi")
+        page.wait_for_selector("#run-status >> text=Đã phê duyệt phiên bản 2")
+        assert page.locator("#communes form.override").count() == 0 and page.locator("#approve").is_disabled()
+        shot(page, "planner-phone-override-of-an-approved-year")
+        assert unexpected(errors, 409, 412) == []
+    finally:  # the other tests read 2025 as approved version 1 alone: the owner lifts the freeze to remove the rest
+        owner = create_engine(cluster.owner_url("browser_city"))
+        with owner.begin() as conn:
+            conn.execute(text("ALTER TABLE classification_runs DISABLE TRIGGER classification_runs_frozen"))
+            conn.execute(text("ALTER TABLE classification_results DISABLE TRIGGER classification_results_frozen"))
+            conn.execute(text("DELETE FROM classification_runs WHERE year = 2025 AND version > 1"))
+            conn.execute(text("ALTER TABLE classification_runs ENABLE TRIGGER classification_runs_frozen"))
+            conn.execute(text("ALTER TABLE classification_results ENABLE TRIGGER classification_results_frozen"))
+        owner.dispose()
+    page.close()
+
+
+def test_planner_compares_with_the_previous_year_like_with_like(chromium, server: str) -> None:
+    """Three communes have no result the year before (new units): the table of classes counts, both years, only the
+    communes classified in both, so that each change is the difference of its row — this year counted all 114 against
+    111 the year before, a rise that was none."""
+    page, errors = open_as(chromium, server, "thammuu", DESKTOP)
+
+    def three_new(route) -> None:
+        review = route.fetch().json()
+        for item in review["items"][:3]:
+            item["previous_category"] = item["previous_level"] = None
+        route.fulfill(json=review)
+
+    page.route("**/api/classifications/2026/review?*", three_new)
+    page.select_option("#year", "2025")  # 2026, shown first, is read again
+    page.wait_for_selector("#diff-summary >> text=Năm 2024 chưa có")
+    page.select_option("#year", "2026")
+    page.wait_for_selector("#diff-summary >> text=So với năm 2025")
+    rows = page.locator("#diff-table tr").evaluate_all(
+        "trs => trs.map(tr => [...tr.cells].slice(1).map(td => Number(td.textContent.replace(/[.+]/g, ''))))"
+    )
+    assert sum(was for was, _, _ in rows) == sum(now for _, now, _ in rows) == 111, rows
+    assert all(delta == now - was for was, now, delta in rows), rows
+    assert page.locator("#diff-summary").inner_text().endswith("3 xã chưa có kết quả năm trước, không tính trong bảng.")
+    page.locator("#diff").scroll_into_view_if_needed()
+    shot(page, "planner-compare-like-with-like")
+    assert errors == []
+    page.close()
+
+
 def test_planner_sorts_the_model_column_from_the_most_serious_class(chromium, server: str) -> None:
     """The model names a class without a level ("trọng điểm"): sorted by the model's column, it comes before "có tệ
     nạn ma túy" and "không ma túy", the communes the model left out last."""
@@ -1105,7 +1201,7 @@ def test_planner_sorts_the_model_column_from_the_most_serious_class(chromium, se
             item["learned_category"] = learned[i] if i < len(learned) else None
         route.fulfill(json=review)
 
-    page.route("**/api/classifications/*/review", three_learned)
+    page.route("**/api/classifications/*/review?*", three_learned)
     page.select_option("#year", "2025")
     page.wait_for_selector("#run-status >> text=Đã phê duyệt")
     page.click("#review-table th[data-sort=model]")

@@ -168,6 +168,20 @@ def test_problem_growth_compares_only_the_same_units() -> None:
     assert same["problem_growth"]["value"] == round(1 / 79, 4) and same["problem_growth"]["met"] is False
 
 
+def test_a_growth_from_nothing_says_why_it_has_no_value() -> None:
+    """No problem commune and no spot eradicated the year before: the growths have no value, and their notes say it is
+    for that, not for want of data (the report's blank reads «chưa đủ số liệu»)."""
+    codes = [f"C{i}" for i in range(10)]
+    hotspots = {**HOTSPOTS, "eradicated": 4, "eradicated_previous": 0}
+    kpis = {
+        k["key"]: k
+        for k in compute_kpis(2025, _classes(codes, 3), _classes(codes, 0), hotspots, load_targets(), NO_CONVERSION)
+    }
+    for key, what in (("problem_growth", "địa bàn nào có tệ nạn ma túy"), ("eradicated_growth", "điểm, tụ điểm nào")):
+        assert kpis[key]["value"] is None and kpis[key]["met"] is None
+        assert kpis[key]["note"].startswith(f"năm trước không có {what}"), kpis[key]["note"]
+
+
 def test_conversion_kpis_against_the_targets_file() -> None:
     targets = load_targets()
     assert (targets.min_converted_share, targets.min_stable_share, targets.watch_months) == (0.60, 0.85, 6)

@@ -56,7 +56,7 @@ diabanPages.planner = async function startPlanner(map, cfg) {
         await api(`/api/classifications/${year}/overrides`, { method: "POST", body: JSON.stringify({
           commune_code: item.commune_code, category, level: level || null, reason: form.reason.value.trim(),
         }) });
-      } catch (error) { failed(error, () => form.requestSubmit()); return; }
+      } catch (error) { await refused(error, () => form.requestSubmit()); return; }
       form.reset();  // stored: nothing for the card drawn again to keep
       await refreshAfterSave(`Đã điều chỉnh ${item.full_name || item.commune_code}: ${classLabel(category, level)}`,
         () => load(item.commune_code), TO_SEE);
@@ -66,6 +66,7 @@ diabanPages.planner = async function startPlanner(map, cfg) {
 
   let approved = false;
   let features = {};
+  let seen = null;  // the draft as the page shows it: what an approval approves (the server refuses another)
   // Unknown indicators are never zero: say so beside the class, with what is missing and the level it could reach.
   function missingData(item) {
     if (!item.incomplete) return "";
@@ -134,27 +135,33 @@ diabanPages.planner = async function startPlanner(map, cfg) {
   for (const input of [search, onlyFlagged, onlyChanged]) input.addEventListener("input", applyFilter);
 
   // The year against the previous approved one: communes per class, and how many got more or less serious.
+  // Like with like: with a previous year, the table counts only the communes classified in both years (a commune new
+  // since, or a year on other units, was counted this year and not the year before: a rise that was none).
   function compare(items) {
-    const before = {}, after = {};
+    const before = {}, after = {}, all = {};
     let worse = 0, better = 0, unknown = 0;
     for (const item of items) {
-      after[classKey(item.category, item.level)] = (after[classKey(item.category, item.level)] || 0) + 1;
+      all[classKey(item.category, item.level)] = (all[classKey(item.category, item.level)] || 0) + 1;
       if (!item.previous_category) { unknown += 1; continue; }
+      after[classKey(item.category, item.level)] = (after[classKey(item.category, item.level)] || 0) + 1;
       before[classKey(item.previous_category, item.previous_level)] = (before[classKey(item.previous_category, item.previous_level)] || 0) + 1;
       const change = rank(item.category, item.level) - rank(item.previous_category, item.previous_level);
       if (change > 0) worse += 1; else if (change < 0) better += 1;
     }
+    const nothingBefore = unknown === items.length;
     document.getElementById("diff-table").innerHTML = [...cfg.classChoices].reverse().map(([c, l]) => {
-      const was = before[classKey(c, l)] || 0, now = after[classKey(c, l)] || 0;
+      const was = before[classKey(c, l)] || 0, now = (nothingBefore ? all : after)[classKey(c, l)] || 0;
       const delta = now - was;
+      // Red only for a rise against a previous year: with none, "—" is no worsening.
+      const worse = !nothingBefore && delta > 0 && c !== "drug_free";
       return `<tr><td><i class="swatch ${cfg.swatchClasses.class[classKey(c, l)]}"></i> ${escapeHtml(classLabel(c, l))}</td>` +
-        `<td>${unknown === items.length ? "—" : VI_NUMBER.format(was)}</td><td>${VI_NUMBER.format(now)}</td>` +
-        `<td class="${delta > 0 && c !== "drug_free" ? "late" : ""}">${unknown === items.length ? "—" : (delta > 0 ? "+" : "") + VI_NUMBER.format(delta)}</td></tr>`;
+        `<td>${nothingBefore ? "—" : VI_NUMBER.format(was)}</td><td>${VI_NUMBER.format(now)}</td>` +
+        `<td class="${worse ? "late" : ""}">${nothingBefore ? "—" : (delta > 0 ? "+" : "") + VI_NUMBER.format(delta)}</td></tr>`;
     }).join("");
-    document.getElementById("diff-summary").textContent = unknown === items.length
+    document.getElementById("diff-summary").textContent = nothingBefore
       ? `Năm ${Number(year) - 1} chưa có kết quả phân loại đã phê duyệt để so sánh.`
       : `So với năm ${Number(year) - 1}: ${VI_NUMBER.format(worse)} xã nặng hơn, ${VI_NUMBER.format(better)} xã nhẹ hơn` +
-        (unknown ? `, ${VI_NUMBER.format(unknown)} xã chưa có kết quả năm trước` : "") + ".";
+        (unknown ? `; ${VI_NUMBER.format(unknown)} xã chưa có kết quả năm trước, không tính trong bảng` : "") + ".";
   }
 
   // A draft's newest override (the server's four-eyes check looks at the same one: gis/store/classifications.py).
@@ -171,7 +178,8 @@ diabanPages.planner = async function startPlanner(map, cfg) {
     const newest = lastOverride(items);
     const last = newest ? `; điều chỉnh lần cuối: ${newest.override_by}, ${viDateTime(newest.override_at)}` +
       (cfg.fourEyes ? " (người này không được tự phê duyệt)" : "") : "";
-    return `${cfg.runStatusLabels.draft} phiên bản ${run.version} (chạy bởi ${run.created_by}, ${viDateTime(run.created_at)}): ` +
+    const correction = run.supersedes_id ? ", hiệu chỉnh kết quả đã phê duyệt" : "";
+    return `${cfg.runStatusLabels.draft} phiên bản ${run.version} (chạy bởi ${run.created_by}, ${viDateTime(run.created_at)}${correction}): ` +
       `${VI_NUMBER.format(items.filter((i) => i.disagreement).length)} xã theo tiêu chí khác mô hình, ` +
       `${VI_NUMBER.format(items.filter((i) => i.changed).length)} xã thay đổi so với năm trước${last}`;
   }
@@ -187,15 +195,19 @@ diabanPages.planner = async function startPlanner(map, cfg) {
     if (!year) { status.textContent = "Chưa có kết quả phân loại năm nào: hãy chạy phân loại."; rows.set([]); return; }
     runForm.year.value = year;
     status.textContent = `Đang tải kết quả năm ${year}…`;
-    for (const format of ["csv", "geojson", "xlsx"]) {
-      document.getElementById(`download-${format}`).href = `/api/classifications/${year}/export?format=${format}`;
-    }
     document.getElementById("download-kpi").href = `/api/reports/kpi.xlsx?year=${year}`;
+    // The year's draft before its approved run: a correction run after the approval is what the planner reviews,
+    // overrides and approves (without draft=true the page showed the approved run, the correction out of reach).
     const answers = await newestYear(() => Promise.all([
-      api(`/api/classifications/${year}?simplify_m=20`), api(`/api/classifications/${year}/review`),
+      api(`/api/classifications/${year}?simplify_m=20&draft=true`), api(`/api/classifications/${year}/review?draft=true`),
     ]));
     if (answers === STALE) return;
     const [result, review] = answers;
+    // The files hold the run the page shows (its version), not the approved one while a correction is shown.
+    for (const format of ["csv", "geojson", "xlsx"]) {
+      document.getElementById(`download-${format}`).href =
+        `/api/classifications/${year}/export?format=${format}&version=${review.run.version}`;
+    }
     features = Object.fromEntries(result.features.map((f) => [f.properties.code, f]));
     L.geoJSON(result, {
       ...inPane("classes"),
@@ -214,6 +226,7 @@ diabanPages.planner = async function startPlanner(map, cfg) {
     approved = review.run.status === "approved";
     // Four eyes: whoever made the draft's last override may not approve it (the server refuses too); say so on the button.
     const items = review.items.map((item, order) => ({ ...item, order }));
+    seen = { run_id: review.run.id, last_override_at: lastOverride(items)?.override_at || null };
     const selfApproval = !approved && cfg.fourEyes && lastOverride(items)?.override_by === cfg.username;
     approve.disabled = approved || selfApproval;
     approve.title = selfApproval ? "Bạn là người điều chỉnh lần cuối: cần một cán bộ tham mưu khác phê duyệt" : "";
@@ -222,6 +235,13 @@ diabanPages.planner = async function startPlanner(map, cfg) {
     rows.set(items);
     applyFilter();
     if (keepOpen) { rows.open(keepOpen); highlight(keepOpen, false); }
+  }
+
+  // A change refused because another planner approved the year, ran it again or overrode a commune since the page
+  // showed it: the year as it is now (its forms and approval as they now apply), then why the change was refused.
+  async function refused(error, retry) {
+    if (["draft_changed", "run_approved"].includes(error.code)) await load().catch(() => {});
+    failed(error, retry);
   }
 
   async function reload() {
@@ -233,8 +253,8 @@ diabanPages.planner = async function startPlanner(map, cfg) {
 
   approve.onclick = async () => {
     if (!window.confirm(`Phê duyệt kết quả phân loại năm ${year}? Sau khi phê duyệt, kết quả không thể sửa.`)) return;
-    try { await api(`/api/classifications/${year}/approve`, { method: "POST" }); } catch (error) {
-      failed(error, () => approve.click());
+    try { await api(`/api/classifications/${year}/approve`, { method: "POST", body: JSON.stringify(seen) }); } catch (error) {
+      await refused(error, () => approve.click());
       return;
     }
     await refreshAfterSave(`Đã phê duyệt kết quả phân loại năm ${year}`, () => load(), TO_SEE);

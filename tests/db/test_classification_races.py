@@ -1,0 +1,103 @@
+"""Two planners at once on a year's draft, each on their own connection: one runs the year again (replacing the
+draft) while the other approves it. Each race is made by holding one transaction open until the other waits on a
+lock (pg_stat_activity), never by waiting a while."""
+
+from __future__ import annotations
+
+import threading
+from collections.abc import Iterator
+from contextlib import contextmanager
+from typing import Any
+
+import pytest
+from sqlalchemy import Engine, text
+from test_tasks import wait_for_a_lock_wait
+
+from gis.services.classification import draft_year
+from gis.store.classifications import approve
+from models.domain.classification import DraftChanged
+
+YEAR = 2096
+
+
+@contextmanager
+def committed_draft(engine: Engine, owner_engine: Engine) -> Iterator[dict[str, Any]]:
+    """A committed draft of YEAR made by 'tham.muu' (for planners racing on their own connections); every run of YEAR
+    removed afterwards, approved ones too, which only the owner may (the freeze lifted meanwhile)."""
+    with engine.begin() as conn:
+        draft = draft_year(conn, YEAR, actor="tham.muu")
+    try:
+        yield draft
+    finally:
+        with owner_engine.begin() as conn:
+            conn.execute(text("ALTER TABLE classification_runs DISABLE TRIGGER classification_runs_frozen"))
+            conn.execute(text("ALTER TABLE classification_results DISABLE TRIGGER classification_results_frozen"))
+            conn.execute(text("DELETE FROM classification_runs WHERE year = :year"), {"year": YEAR})
+            conn.execute(text("ALTER TABLE classification_runs ENABLE TRIGGER classification_runs_frozen"))
+            conn.execute(text("ALTER TABLE classification_results ENABLE TRIGGER classification_results_frozen"))
+
+
+def test_a_run_again_while_the_draft_is_being_approved_makes_a_correction(engine: Engine, owner_engine: Engine) -> None:
+    """The second planner's approval is being written when the first runs the year again with «thay bản nháp»: the run
+    waits for the approval, then makes a correction of the approved version — it deleted the draft just approved, which
+    the database refused (a 500)."""
+    with committed_draft(engine, owner_engine) as draft:
+        made: list[dict[str, Any]] = []
+        failures: list[Exception] = []
+
+        def run_again() -> None:
+            try:
+                with engine.begin() as conn:
+                    made.append(draft_year(conn, YEAR, actor="tham.muu", replace=True))
+            except Exception as error:  # told below, where the test can fail
+                failures.append(error)
+
+        with engine.connect() as second, engine.connect() as watch:
+            with second.begin():
+                approve(second, YEAR, actor="tham.muu.2", seen=(draft["id"], None))
+                racing = threading.Thread(target=run_again)
+                racing.start()
+                wait_for_a_lock_wait(watch)
+            racing.join()
+        assert failures == []
+        assert (made[0]["version"], made[0]["supersedes_id"]) == (2, draft["id"])
+        with engine.connect() as conn:
+            runs = conn.execute(
+                text("SELECT version, status, approved_by FROM classification_runs WHERE year = :y ORDER BY version"),
+                {"y": YEAR},
+            ).all()
+        assert [tuple(r) for r in runs] == [(1, "approved", "tham.muu.2"), (2, "draft", None)]
+
+
+def test_an_approval_waiting_for_a_run_again_is_refused_as_changed(engine: Engine, owner_engine: Engine) -> None:
+    """The first planner's run again is being written when the second approves the draft they read: the approval waits,
+    then is refused because the draft changed — it was refused as «đã được phê duyệt», of a draft."""
+    with committed_draft(engine, owner_engine) as draft:
+        outcome: list[Exception | dict[str, Any]] = []
+
+        def approve_read() -> None:
+            try:
+                with engine.begin() as conn:
+                    outcome.append(approve(conn, YEAR, actor="tham.muu.2", seen=(draft["id"], None)))
+            except Exception as error:  # told below, where the test can fail
+                outcome.append(error)
+
+        with engine.connect() as first, engine.connect() as watch:
+            with first.begin():
+                again = draft_year(first, YEAR, actor="tham.muu", replace=True)
+                racing = threading.Thread(target=approve_read)
+                racing.start()
+                wait_for_a_lock_wait(watch)
+            racing.join()
+        assert len(outcome) == 1 and isinstance(outcome[0], DraftChanged), outcome
+        assert "đã được chạy lại sau khi bạn xem" in outcome[0].message
+        with engine.connect() as conn:
+            status = conn.execute(text("SELECT status FROM classification_runs WHERE id = :id"), {"id": again["id"]})
+            assert status.scalar_one() == "draft"
+
+
+@pytest.fixture(autouse=True)
+def _no_run_of_the_year(engine: Engine) -> None:
+    """The year is free: a run of it left by another test would change what these races make."""
+    with engine.connect() as conn:
+        assert not conn.execute(text("SELECT count(*) FROM classification_runs WHERE year = :y"), {"y": YEAR}).scalar()
