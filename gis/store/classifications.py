@@ -244,8 +244,9 @@ def approve(
     seen: tuple[int, datetime | None] | None = None,
 ) -> dict[str, Any]:
     """Approve the year's draft: from now on it is an immutable snapshot naming both who last overrode a class
-    (and when) and who approved (and when). With ``four_eyes`` the last overrider may not approve; ``seen``, the draft
-    as the approver read it (run id, newest override instant), must still be the draft (check_seen)."""
+    (and when) and who approved (and when). With ``four_eyes`` no planner whose override stands in the draft may
+    approve it (check_four_eyes); ``seen``, the draft as the approver read it (run id, newest override instant), must
+    still be the draft (check_seen)."""
     draft = _draft(conn, year)
     last = conn.execute(
         text(
@@ -258,7 +259,14 @@ def approve(
     if seen is not None:
         check_seen(year, (draft["id"], last_at), seen)
     if four_eyes:
-        check_four_eyes(actor, last_by, last_at)
+        own, own_at = conn.execute(
+            text(
+                "SELECT count(*), max(override_at) FROM classification_results"
+                " WHERE run_id = :id AND method = 'override' AND override_by = :actor"
+            ),
+            {"id": draft["id"], "actor": actor},
+        ).one()
+        check_four_eyes(actor, own, own_at)
     run = (
         conn.execute(
             text(

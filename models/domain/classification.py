@@ -98,20 +98,23 @@ class InvalidOverride(ClassificationError, InvalidRequest):
 
 
 class FourEyesRefused(ClassificationError, PermissionDenied):
-    """The approver is the person who last overrode a commune's class in the draft (four-eyes principle)."""
+    """The approver overrode a commune's class in the draft (four-eyes principle)."""
 
     code = "four_eyes_required"
 
 
-def check_four_eyes(approver: str, last_override_by: str | None, last_override_at: datetime | None) -> None:
-    """Refuse an approval by whoever made the draft's last override: a second planner must approve it."""
-    if last_override_by is None or last_override_by != approver:
+def check_four_eyes(approver: str, own_overrides: int, own_last_at: datetime | None) -> None:
+    """Refuse an approval by a planner whose overrides (`own_overrides` communes, the newest at `own_last_at`) stand in
+    the draft: a second planner must approve them. (Only the draft's last overrider was refused: one who overrode
+    earlier approved their own change once anyone else made a later one.) The rules' own result, overridden by
+    nobody, may be approved by the planner who ran it."""
+    if not own_overrides:
         return
-    when = f" ngày {vn_time(last_override_at)}" if last_override_at else ""
+    when = f", lần cuối ngày {vn_time(own_last_at)}" if own_last_at else ""
     raise FourEyesRefused(
-        f"Nguyên tắc bốn mắt: {approver} là người điều chỉnh kết quả lần cuối{when} nên không được tự phê duyệt;"
-        " cần một cán bộ tham mưu khác xem xét và phê duyệt",
-        f"four-eyes principle: {approver} made the last override and cannot approve it",
+        f"Nguyên tắc bốn mắt: {approver} đã điều chỉnh kết quả của {own_overrides} xã trong bản nháp{when}, nên không"
+        " được tự phê duyệt; cần một cán bộ tham mưu khác xem xét và phê duyệt",
+        f"four-eyes principle: {approver} overrode {own_overrides} communes in the draft and cannot approve it",
     )
 
 

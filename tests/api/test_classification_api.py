@@ -33,14 +33,14 @@ def codes(conn: Connection) -> list[str]:
 @pytest.fixture
 def as_user(client, make_user, bearer):
     """Log the client in as a user of a role (created once per test); starts as the planner 'tham.muu'.
-    The role "planner-2" is a second planner, 'tham.muu.2' (four eyes)."""
+    The roles "planner-2" and "planner-3" are a second and a third planner, 'tham.muu.2' and 'tham.muu.3' (four eyes)."""
     made: dict[str, dict[str, str]] = {}
-    names = {"planner": "tham.muu", "planner-2": "tham.muu.2"}
+    names = {"planner": "tham.muu", "planner-2": "tham.muu.2", "planner-3": "tham.muu.3"}
 
     def act(role: str, team_id: int | None = None) -> None:
         if role not in made:
             name = names.get(role, f"test-{role}-2")
-            made[role] = bearer(make_user(name, role.removesuffix("-2"), team_id))
+            made[role] = bearer(make_user(name, role.split("-")[0], team_id))
         client.headers.update(made[role])
 
     act("planner")
@@ -87,9 +87,9 @@ def test_draft_override_approve_then_immutable(client, as_user, conn: Connection
     as_user("command")
     assert client.post("/api/classifications/2025/approve").status_code == 403
     as_user("planner")
-    own = client.post("/api/classifications/2025/approve")  # four eyes: the last overrider may not approve
+    own = client.post("/api/classifications/2025/approve")  # four eyes: an overrider may not approve
     assert own.status_code == 403 and own.json()["code"] == "four_eyes_required"
-    assert own.json()["detail"].startswith("Nguyên tắc bốn mắt: tham.muu là người điều chỉnh kết quả lần cuối ngày")
+    assert own.json()["detail"].startswith("Nguyên tắc bốn mắt: tham.muu đã điều chỉnh kết quả của 1 xã trong bản nháp")
     assert "cần một cán bộ tham mưu khác" in own.json()["detail"]
     as_user("planner-2")
     approved = client.post("/api/classifications/2025/approve")
@@ -368,6 +368,34 @@ def test_a_blank_row_stays_unknown_from_file_to_page(
     kpis = {k["key"]: k for k in client.get("/api/reports/kpi", params={"year": 2025}).json()["kpis"]}
     assert kpis["drug_free_share"]["value"] == round(113 / 114, 4)
     assert "1 đơn vị thiếu dữ liệu" in kpis["drug_free_share"]["note"]
+
+
+def test_an_overrider_may_not_approve_though_another_planner_overrode_after_them(
+    client, as_user, conn: Connection, indicators: list[str]
+) -> None:
+    """Four eyes on every override that stands in the draft: only the last overrider was refused, so a planner whose
+    own override came first approved it once a colleague made a later one."""
+    client.post("/api/classifications/2025/runs")
+    for who, code in (("planner", indicators[0]), ("planner-2", indicators[1])):
+        as_user(who)
+        moved = client.post(
+            "/api/classifications/2025/overrides",
+            json={"commune_code": code, "category": "at_risk", "reason": "tin báo mới chưa cập nhật"},
+        )
+        assert moved.status_code == 200, moved.text
+    # an hour apart (the test's one transaction gives every request the same now())
+    conn.execute(
+        text(
+            "UPDATE classification_results SET override_at = override_at - interval '1 hour' WHERE override_by = 'tham.muu'"
+        )
+    )
+    as_user("planner")
+    refused = client.post("/api/classifications/2025/approve")
+    assert refused.status_code == 403 and refused.json()["code"] == "four_eyes_required"
+    assert "tham.muu đã điều chỉnh kết quả của 1 xã" in refused.json()["detail"]
+    as_user("planner-3")
+    approved = client.post("/api/classifications/2025/approve")
+    assert approved.status_code == 200 and approved.json()["last_override_by"] == "tham.muu.2"
 
 
 def test_four_eyes_can_be_switched_off_and_do_not_apply_without_overrides(
