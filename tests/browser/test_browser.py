@@ -1045,6 +1045,20 @@ def test_planner_overrides_and_a_second_planner_approves(chromium, server: str, 
     wait_message(page, "Đã điều chỉnh")
     assert "(điều chỉnh)" in page.locator("#communes tr.open").inner_text()
     assert "điều chỉnh lần cuối: thammuu" in page.locator("#run-status").inner_text()
+    # A third planner overrides another commune after thammuu: thammuu's own override still stands in the draft, and
+    # thammuu is still not offered the approval (the last overrider alone was barred: thammuu could then approve).
+    with city.begin() as conn:
+        other = conn.execute(
+            text("""SELECT commune_code FROM classification_results r JOIN classification_runs c ON c.id = r.run_id
+                    WHERE c.year = 2026 AND c.status = 'draft' AND r.method <> 'override'
+                    ORDER BY commune_code LIMIT 1""")
+        ).scalar_one()
+        override(conn, 2026, other, "at_risk", None, "Báo cáo của công an xã", actor="thammuu3")
+    page.reload()
+    page.wait_for_selector("body[data-ready=true]", timeout=30_000)
+    page.select_option("#year", "2026")
+    page.wait_for_selector("#run-status >> text=điều chỉnh lần cuối: thammuu3")
+    assert "những người đã điều chỉnh — thammuu, thammuu3 — không được tự phê duyệt" in page.inner_text("#run-status")
 
     page.fill("#commune-filter", "")
     page.dispatch_event("#commune-filter", "input")
@@ -1054,7 +1068,7 @@ def test_planner_overrides_and_a_second_planner_approves(chromium, server: str, 
     page.wait_for_selector(f"#communes tr.open[data-code='{code}']")
     shot(page, "planner-table-map")
 
-    # Four eyes: the planner who made the last override is not offered the approval (the server refuses it too).
+    # Four eyes: a planner whose override stands in the draft is not offered the approval (the server refuses it too).
     assert page.locator("#approve").is_disabled()
     assert "cần một cán bộ tham mưu khác phê duyệt" in page.get_attribute("#approve", "title")
     status, message = page.evaluate("""async () => {
@@ -1079,7 +1093,7 @@ def test_planner_overrides_and_a_second_planner_approves(chromium, server: str, 
     second.click("#approve")
     second.wait_for_selector("#run-status >> text=Đã phê duyệt phiên bản 1", timeout=15_000)
     text_shown = second.locator("#run-status").inner_text()
-    assert "người duyệt thammuu2" in text_shown and "điều chỉnh lần cuối: thammuu," in text_shown
+    assert "người duyệt thammuu2" in text_shown and "điều chỉnh lần cuối: thammuu3," in text_shown
     assert second.locator("#communes form.override").count() == 0
     shot(second, "planner-approved")
     with city.connect() as conn:
@@ -1089,7 +1103,7 @@ def test_planner_overrides_and_a_second_planner_approves(chromium, server: str, 
                 " WHERE year = 2026 AND version = 1"
             )
         ).one()
-    assert tuple(run) == ("approved", "thammuu2", "thammuu", True)
+    assert tuple(run) == ("approved", "thammuu2", "thammuu3", True)
     assert errors == []
     second.close()
 

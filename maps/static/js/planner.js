@@ -164,7 +164,7 @@ diabanPages.planner = async function startPlanner(map, cfg) {
         (unknown ? `; ${VI_NUMBER.format(unknown)} xã chưa có kết quả năm trước, không tính trong bảng` : "") + ".";
   }
 
-  // A draft's newest override (the server's four-eyes check looks at the same one: gis/store/classifications.py).
+  // A draft's newest override (what the approval names, and the draft the approver read: gis/store/classifications.py).
   function lastOverride(items) {
     return items.filter((i) => i.override_at).sort((a, b) => new Date(b.override_at) - new Date(a.override_at))[0] || null;
   }
@@ -176,8 +176,11 @@ diabanPages.planner = async function startPlanner(map, cfg) {
       return `${cfg.runStatusLabels.approved} phiên bản ${run.version}: người duyệt ${run.approved_by}, ${viDateTime(run.approved_at)}${override}`;
     }
     const newest = lastOverride(items);
+    const overriders = [...new Set(items.filter((i) => i.override_at).map((i) => i.override_by))]
+      .sort((a, b) => a.localeCompare(b, "vi"));
     const last = newest ? `; điều chỉnh lần cuối: ${newest.override_by}, ${viDateTime(newest.override_at)}` +
-      (cfg.fourEyes ? " (người này không được tự phê duyệt)" : "") : "";
+      (cfg.fourEyes ? ` (${overriders.length > 1 ? `những người đã điều chỉnh — ${overriders.join(", ")} — ` : "người này "}` +
+        "không được tự phê duyệt)" : "") : "";
     const correction = run.supersedes_id ? ", hiệu chỉnh kết quả đã phê duyệt" : "";
     return `${cfg.runStatusLabels.draft} phiên bản ${run.version} (chạy bởi ${run.created_by}, ${viDateTime(run.created_at)}${correction}): ` +
       `${VI_NUMBER.format(items.filter((i) => i.disagreement).length)} xã theo tiêu chí khác mô hình, ` +
@@ -224,12 +227,13 @@ diabanPages.planner = async function startPlanner(map, cfg) {
       },
     }).addTo(layer);
     approved = review.run.status === "approved";
-    // Four eyes: whoever made the draft's last override may not approve it (the server refuses too); say so on the button.
+    // Four eyes: a planner whose override stands in the draft may not approve it (the server refuses too); say so on the
+    // button.
     const items = review.items.map((item, order) => ({ ...item, order }));
     seen = { run_id: review.run.id, last_override_at: lastOverride(items)?.override_at || null };
-    const selfApproval = !approved && cfg.fourEyes && lastOverride(items)?.override_by === cfg.username;
+    const selfApproval = !approved && cfg.fourEyes && items.some((i) => i.override_at && i.override_by === cfg.username);
     approve.disabled = approved || selfApproval;
-    approve.title = selfApproval ? "Bạn là người điều chỉnh lần cuối: cần một cán bộ tham mưu khác phê duyệt" : "";
+    approve.title = selfApproval ? "Bạn đã điều chỉnh kết quả trong bản nháp: cần một cán bộ tham mưu khác phê duyệt" : "";
     status.textContent = describe(review.run, items);
     compare(items);
     rows.set(items);
