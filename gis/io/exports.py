@@ -20,6 +20,7 @@ from typing import TYPE_CHECKING, Any
 from gis.io.figures import day_cell, number_cell
 from gis.io.heading import Heading
 from models.domain.dates import vn_day
+from models.domain.kpi import drug_free_count
 from models.domain.legal_rules import faithful_decimals, requirement
 from models.lazy import lazy_module
 from models.numbers import vn_number
@@ -167,13 +168,18 @@ def labelled_class(properties: dict[str, Any]) -> dict[str, str]:
     }
 
 
-def classification_columns(criteria: Sequence[dict[str, Any]], *, raw: bool = False) -> list[Column]:
-    """Commune, final class, legal class, method, override, missing data and the level it could reach, then each
-    criterion's figures (as the legal rules word them, units included, in a CSV; a number cell in an Excel file, what
-    the criterion asks of it in the header; the bare value when ``raw``) and verdict."""
+def classification_columns(
+    criteria: Sequence[dict[str, Any]], *, raw: bool = False, provinces: bool = False
+) -> list[Column]:
+    """Commune (and its province, when ``provinces``: the units of several, whose names repeat — 572 of the country's
+    3,321 share theirs with a unit of another province), final class, legal class, method, override, missing data and
+    the level it could reach, then each criterion's figures (as the legal rules word them, units included, in a CSV; a
+    number cell in an Excel file, what the criterion asks of it in the header; the bare value when ``raw``) and
+    verdict."""
     columns = [
         Column("commune_code", "Mã đơn vị"),
         Column("name", "Tên đơn vị"),
+        *([Column("province", "Tỉnh, thành phố")] if provinces else []),
         Column("final_class", "Phân loại"),
         Column("legal_class", "Theo tiêu chí"),
         Column("method", "Cách xác định", lambda v: METHOD_LABELS.get(v, v or "")),
@@ -228,6 +234,7 @@ def classification_rows(results: pd.DataFrame, *, raw: bool = False) -> tuple[li
             for k in (
                 "commune_code",
                 "name",
+                "province",
                 "method",
                 "override_reason",
                 "override_by",
@@ -246,7 +253,8 @@ def classification_rows(results: pd.DataFrame, *, raw: bool = False) -> tuple[li
             row[f"{c['criterion_id']}.value"] = c.get("value")
             row[f"{c['criterion_id']}.met"] = None if c.get("missing") else c.get("met")
         rows.append(row)
-    return classification_columns(list(criteria_order.values()), raw=raw), rows
+    provinces = len({row["province"] for row in rows}) > 1
+    return classification_columns(list(criteria_order.values()), raw=raw, provinces=provinces), rows
 
 
 def run_meta(run: dict[str, Any]) -> dict[str, Any]:
@@ -287,6 +295,7 @@ def classification_file(
     columns, rows = classification_rows(results, raw=raw)
     if fmt == "csv":
         return write_csv(columns, rows, raw=raw)
+    named = [6, 10, 22, *([16] if any(c.name == "province" for c in columns) else [])]  # STT, code, name, province
     return workbook(
         f"KẾT QUẢ PHÂN LOẠI ĐỊA BÀN XÃ, PHƯỜNG, ĐẶC KHU VỀ MA TÚY NĂM {run['year']}",
         run_subtitle(run),
@@ -295,8 +304,8 @@ def classification_file(
         day=day,
         heading=heading,
         sheet=f"Phân loại {run['year']}",
-        widths=[6, 10, 22, 30, 30, 14, 30, 14, 12] + [14] * (len(columns) - 8),
-        frozen=3,  # STT, code and name: the commune stays in view beside its criteria
+        widths=[*named, 30, 30, 14, 30, 14, 12] + [14] * (len(columns) + 1 - len(named) - 6),
+        frozen=len(named),  # STT, code and name (and province): the commune stays in view beside its criteria
     )
 
 
@@ -368,9 +377,25 @@ KPI_COLUMNS = (
 KPI_LEGEND = "; ".join(f"«{words}»: {meaning}" for words, meaning in KPI_BLANK_MEANINGS.items())
 
 
+def _province_kpi(line: dict[str, Any], label: str) -> dict[str, Any]:
+    """A province's line of a national report (gis.services.reports) as a KPI line: its drug-free share against the
+    target that applies to it, counted as the country's is."""
+    return {
+        "label_vi": f"{label} — {line['province'] or line['province_code'] or MISSING}",
+        "value": line["drug_free_share"],
+        "target": line["target"],
+        "met": line["met"],
+        "unit": "tỷ lệ",
+        "note": drug_free_count(line["drug_free"], line["units"], line["incomplete"]),
+    }
+
+
 def kpi_workbook(report: dict[str, Any], day: date, heading: Heading) -> bytes:
-    """The KPI report as an administrative Excel file issued under ``heading``."""
-    rows = [_kpi_row(k) for k in report["kpis"]]
+    """The KPI report as an administrative Excel file issued under ``heading``; a national report's KPIs followed by
+    each province's drug-free share (the lines of ``report["provinces"]``)."""
+    share = next((k["label_vi"] for k in report["kpis"] if k["key"] == "drug_free_share"), "")
+    lines = [*report["kpis"], *(_province_kpi(line, share) for line in report.get("provinces", []))]
+    rows = [_kpi_row(k) for k in lines]
     run = report["classification"]
     area = report.get("province") or AreaLevel.NATION.label
     subtitle = (
