@@ -152,6 +152,21 @@ def workbook(
     )
 
 
+def with_province(columns: Sequence[Column], rows: Sequence[dict[str, Any]], after: str) -> list[Column]:
+    """``columns`` with the rows' province («Tỉnh, thành phố») after the column named ``after`` when the rows lie in
+    several provinces: nation-wide, 572 of the 3,321 units share their name with a unit of another province."""
+    if len({row.get("province") for row in rows}) < 2:
+        return list(columns)
+    at = next(i for i, c in enumerate(columns) if c.name == after) + 1
+    return [*columns[:at], Column("province", "Tỉnh, thành phố"), *columns[at:]]
+
+
+def _widths(columns: Sequence[Column], widths: Sequence[int], province: int = 16) -> list[int]:
+    """Column widths of a workbook (STT first) for ``columns``, ``widths`` given for them without the province."""
+    at = next((i for i, c in enumerate(columns) if c.name == "province"), None)
+    return list(widths) if at is None else [*widths[: at + 1], province, *widths[at + 1 :]]
+
+
 # ----------------------------------------------------------------------------------------- classification
 def _class(row: dict[str, Any], prefix: str = "") -> str:
     category = row.get(f"{prefix}category")
@@ -168,18 +183,13 @@ def labelled_class(properties: dict[str, Any]) -> dict[str, str]:
     }
 
 
-def classification_columns(
-    criteria: Sequence[dict[str, Any]], *, raw: bool = False, provinces: bool = False
-) -> list[Column]:
-    """Commune (and its province, when ``provinces``: the units of several, whose names repeat — 572 of the country's
-    3,321 share theirs with a unit of another province), final class, legal class, method, override, missing data and
-    the level it could reach, then each criterion's figures (as the legal rules word them, units included, in a CSV; a
-    number cell in an Excel file, what the criterion asks of it in the header; the bare value when ``raw``) and
-    verdict."""
+def classification_columns(criteria: Sequence[dict[str, Any]], *, raw: bool = False) -> list[Column]:
+    """Commune, final class, legal class, method, override, missing data and the level it could reach, then each
+    criterion's figures (as the legal rules word them, units included, in a CSV; a number cell in an Excel file, what
+    the criterion asks of it in the header; the bare value when ``raw``) and verdict."""
     columns = [
         Column("commune_code", "Mã đơn vị"),
         Column("name", "Tên đơn vị"),
-        *([Column("province", "Tỉnh, thành phố")] if provinces else []),
         Column("final_class", "Phân loại"),
         Column("legal_class", "Theo tiêu chí"),
         Column("method", "Cách xác định", lambda v: METHOD_LABELS.get(v, v or "")),
@@ -253,8 +263,7 @@ def classification_rows(results: pd.DataFrame, *, raw: bool = False) -> tuple[li
             row[f"{c['criterion_id']}.value"] = c.get("value")
             row[f"{c['criterion_id']}.met"] = None if c.get("missing") else c.get("met")
         rows.append(row)
-    provinces = len({row["province"] for row in rows}) > 1
-    return classification_columns(list(criteria_order.values()), raw=raw, provinces=provinces), rows
+    return with_province(classification_columns(list(criteria_order.values()), raw=raw), rows, "name"), rows
 
 
 def run_meta(run: dict[str, Any]) -> dict[str, Any]:
@@ -295,7 +304,6 @@ def classification_file(
     columns, rows = classification_rows(results, raw=raw)
     if fmt == "csv":
         return write_csv(columns, rows, raw=raw)
-    named = [6, 10, 22, *([16] if any(c.name == "province" for c in columns) else [])]  # STT, code, name, province
     return workbook(
         f"KẾT QUẢ PHÂN LOẠI ĐỊA BÀN XÃ, PHƯỜNG, ĐẶC KHU VỀ MA TÚY NĂM {run['year']}",
         run_subtitle(run),
@@ -304,8 +312,8 @@ def classification_file(
         day=day,
         heading=heading,
         sheet=f"Phân loại {run['year']}",
-        widths=[*named, 30, 30, 14, 30, 14, 12] + [14] * (len(columns) + 1 - len(named) - 6),
-        frozen=len(named),  # STT, code and name (and province): the commune stays in view beside its criteria
+        widths=_widths(columns, [6, 10, 22, 30, 30, 14, 30, 14, 12] + [14] * len(columns))[: len(columns) + 1],
+        frozen=3,  # STT, code and name: the commune stays in view beside its criteria
     )
 
 
@@ -330,18 +338,20 @@ HOTSPOT_COLUMNS = (
 def hotspot_register_file(
     rows: Sequence[dict[str, Any]], fmt: str, day: date, *, heading: Heading, raw: bool = False
 ) -> bytes:
-    """The hotspot register as CSV or Excel issued under ``heading``."""
+    """The hotspot register as CSV or Excel issued under ``heading`` (each commune's province beside it when the
+    hotspots lie in several)."""
+    columns = with_province(HOTSPOT_COLUMNS, rows, "commune_name")
     if fmt == "csv":
-        return write_csv(HOTSPOT_COLUMNS, rows, raw=raw)
+        return write_csv(columns, rows, raw=raw)
     return workbook(
         "SỔ THEO DÕI ĐIỂM, TỤ ĐIỂM PHỨC TẠP VỀ MA TÚY",
         f"Tổng số: {len(rows)} điểm; số liệu đến ngày {vn_day(day)}",
-        HOTSPOT_COLUMNS,
+        columns,
         rows,
         day=day,
         heading=heading,
         sheet="Sổ theo dõi",
-        widths=(6, 9, 22, 24, 10, 14, 14, 10, 24, 10, 12, 12),
+        widths=_widths(columns, (6, 9, 22, 24, 10, 14, 14, 10, 24, 10, 12, 12)),
     )
 
 
