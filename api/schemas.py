@@ -139,6 +139,9 @@ class CommuneProperties(_Out):
     kind: UnitKind
     area_km2: float
     province_code: str | None
+    province: str | None = Field(
+        description="the province's short name («Hồ Chí Minh»): units of the same name lie in several"
+    )
     valid_from: date
     label: list[float] = Field(description="[lon, lat] where the map writes the name: a point inside the unit")
 

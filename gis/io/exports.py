@@ -21,6 +21,7 @@ from typing import TYPE_CHECKING, Any
 from gis.io.figures import day_cell, number_cell
 from gis.io.heading import Heading
 from models.domain.dates import vn_day
+from models.domain.kpi import drug_free_count
 from models.domain.legal_rules import faithful_decimals, requirement
 from models.lazy import lazy_module
 from models.numbers import vn_number
@@ -156,6 +157,21 @@ def workbook(
     )
 
 
+def with_province(columns: Sequence[Column], rows: Sequence[dict[str, Any]], after: str) -> list[Column]:
+    """``columns`` with the rows' province («Tỉnh, thành phố») after the column named ``after`` when the rows lie in
+    several provinces: nation-wide, 572 of the 3,321 units share their name with a unit of another province."""
+    if len({row.get("province") for row in rows}) < 2:
+        return list(columns)
+    at = next(i for i, c in enumerate(columns) if c.name == after) + 1
+    return [*columns[:at], Column("province", "Tỉnh, thành phố"), *columns[at:]]
+
+
+def _widths(columns: Sequence[Column], widths: Sequence[int], province: int = 16) -> list[int]:
+    """Column widths of a workbook (STT first) for ``columns``, ``widths`` given for them without the province."""
+    at = next((i for i, c in enumerate(columns) if c.name == "province"), None)
+    return list(widths) if at is None else [*widths[: at + 1], province, *widths[at + 1 :]]
+
+
 # ----------------------------------------------------------------------------------------- classification
 def _class(row: dict[str, Any], prefix: str = "") -> str:
     category = row.get(f"{prefix}category")
@@ -233,6 +249,7 @@ def classification_rows(results: pd.DataFrame, *, raw: bool = False) -> tuple[li
             for k in (
                 "commune_code",
                 "name",
+                "province",
                 "method",
                 "override_reason",
                 "override_by",
@@ -251,7 +268,7 @@ def classification_rows(results: pd.DataFrame, *, raw: bool = False) -> tuple[li
             row[f"{c['criterion_id']}.value"] = c.get("value")
             row[f"{c['criterion_id']}.met"] = None if c.get("missing") else c.get("met")
         rows.append(row)
-    return classification_columns(list(criteria_order.values()), raw=raw), rows
+    return with_province(classification_columns(list(criteria_order.values()), raw=raw), rows, "name"), rows
 
 
 def run_meta(run: dict[str, Any]) -> dict[str, Any]:
@@ -300,7 +317,7 @@ def classification_file(
         day=day,
         heading=heading,
         sheet=f"Phân loại {run['year']}",
-        widths=[6, 10, 22, 30, 30, 14, 30, 14, 12] + [14] * (len(columns) - 8),
+        widths=_widths(columns, [6, 10, 22, 30, 30, 14, 30, 14, 12] + [14] * len(columns))[: len(columns) + 1],
         frozen=3,  # STT, code and name: the commune stays in view beside its criteria
     )
 
@@ -326,18 +343,20 @@ HOTSPOT_COLUMNS = (
 def hotspot_register_file(
     rows: Sequence[dict[str, Any]], fmt: str, day: date, *, heading: Heading, raw: bool = False
 ) -> bytes:
-    """The hotspot register as CSV or Excel issued under ``heading``."""
+    """The hotspot register as CSV or Excel issued under ``heading`` (each commune's province beside it when the
+    hotspots lie in several)."""
+    columns = with_province(HOTSPOT_COLUMNS, rows, "commune_name")
     if fmt == "csv":
-        return write_csv(HOTSPOT_COLUMNS, rows, raw=raw)
+        return write_csv(columns, rows, raw=raw)
     return workbook(
         "SỔ THEO DÕI ĐIỂM, TỤ ĐIỂM PHỨC TẠP VỀ MA TÚY",
         f"Tổng số: {len(rows)} điểm; số liệu đến ngày {vn_day(day)}",
-        HOTSPOT_COLUMNS,
+        columns,
         rows,
         day=day,
         heading=heading,
         sheet="Sổ theo dõi",
-        widths=(6, 9, 22, 24, 10, 14, 14, 10, 24, 10, 12, 12),
+        widths=_widths(columns, (6, 9, 22, 24, 10, 14, 14, 10, 24, 10, 12, 12)),
     )
 
 
@@ -373,9 +392,25 @@ KPI_COLUMNS = (
 KPI_LEGEND = "; ".join(f"«{words}»: {meaning}" for words, meaning in KPI_BLANK_MEANINGS.items())
 
 
+def _province_kpi(line: dict[str, Any], label: str) -> dict[str, Any]:
+    """A province's line of a national report (gis.services.reports) as a KPI line: its drug-free share against the
+    target that applies to it, counted as the country's is."""
+    return {
+        "label_vi": f"{label} — {line['province'] or line['province_code'] or MISSING}",
+        "value": line["drug_free_share"],
+        "target": line["target"],
+        "met": line["met"],
+        "unit": "tỷ lệ",
+        "note": drug_free_count(line["drug_free"], line["units"], line["incomplete"]),
+    }
+
+
 def kpi_workbook(report: dict[str, Any], day: date, heading: Heading) -> bytes:
-    """The KPI report as an administrative Excel file issued under ``heading``."""
-    rows = [_kpi_row(k) for k in report["kpis"]]
+    """The KPI report as an administrative Excel file issued under ``heading``; a national report's KPIs followed by
+    each province's drug-free share (the lines of ``report["provinces"]``)."""
+    share = next((k["label_vi"] for k in report["kpis"] if k["key"] == "drug_free_share"), "")
+    lines = [*report["kpis"], *(_province_kpi(line, share) for line in report.get("provinces", []))]
+    rows = [_kpi_row(k) for k in lines]
     run = report["classification"]
     area = report.get("province") or AreaLevel.NATION.label
     subtitle = (

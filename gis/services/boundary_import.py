@@ -291,6 +291,10 @@ _HISTORICAL = [
 ]
 
 
+#: The advisory lock that keeps boundary imports one at a time (beside gis.store.db's migration lock, 7_312_025).
+_IMPORT_LOCK = 7_312_028
+
+
 def import_boundaries(
     conn: Connection,
     path: Path,
@@ -302,6 +306,9 @@ def import_boundaries(
     """Import boundaries in the caller's transaction; idempotent for the same file and dates.
 
     Without `valid_to` the file holds the current units; with it, an earlier set valid over [valid_from, valid_to).
+    Imports run one at a time once their file is read (an advisory lock until the transaction ends): two at once of
+    the national file each found its units missing, and the second failed on the unique key (an internal error,
+    exit 70) when the first committed; it now waits and finds them unchanged.
     """
     if valid_to is not None and valid_to <= valid_from:
         raise InvalidRequest("ngày hết hiệu lực phải sau ngày bắt đầu", "valid_to must be after valid_from")
@@ -312,6 +319,7 @@ def import_boundaries(
         provinces_from_directory=fixes.provinces_from_directory,
         kinds_from_name=fixes.kinds_from_name,
     )
+    conn.execute(text("SELECT pg_advisory_xact_lock(:k)"), {"k": _IMPORT_LOCK})
     _add_provinces(conn, units)
     conn.execute(_STAGE)
     columns = ["code", "name", "full_name", "name_en", "kind", "province_code", "area_km2", "geom_hash", "wkb"]

@@ -292,16 +292,16 @@ _RUN_UNIT = (
 
 
 def run_results(conn: Connection, run_id: int, scope: AreaScope = UNRESTRICTED) -> pd.DataFrame:
-    """Every commune's result of a run in the scope with its name, ordered by commune code."""
+    """Every commune's result of a run in the scope with its name and its province's, ordered by commune code."""
     rows = conn.execute(
         text(
-            f"SELECT r.{', r.'.join(RESULT_COLUMNS)}, u.name, u.full_name FROM classification_results r"
-            f" {_RUN_UNIT.format(join='LEFT JOIN')}"
+            f"SELECT r.{', r.'.join(RESULT_COLUMNS)}, u.name, u.full_name, p.name FROM classification_results r"
+            f" {_RUN_UNIT.format(join='LEFT JOIN')} LEFT JOIN provinces p ON p.code = u.province_code"
             f" WHERE r.run_id = :run_id AND {scope.communes('r.commune_code')} ORDER BY r.commune_code"
         ),
         {"run_id": run_id, **scope.params},
     ).all()
-    return pd.DataFrame(rows, columns=[*RESULT_COLUMNS, "name", "full_name"])
+    return pd.DataFrame(rows, columns=[*RESULT_COLUMNS, "name", "full_name", "province"])
 
 
 def final_classes(

@@ -135,15 +135,17 @@ def register_geojson(conn: Connection, footprints: bool = False) -> dict[str, An
 
 
 def register_rows(conn: Connection) -> list[dict[str, Any]]:
-    """The whole register as rows: the export properties, the commune's name and the centroid's lon/lat."""
+    """The whole register as rows: the export properties, the commune's name and its province's, the centroid's
+    lon/lat."""
     return [
         dict(row)
         for row in conn.execute(
             text(f"""
                 SELECT h.id, h.status, h.kind, h.n_incidents, h.first_seen, h.last_seen, h.commune_code,
-                       u.name AS commune_name, round(h.radius_m::numeric, 1) AS radius_m,
+                       u.name AS commune_name, p.name AS province, round(h.radius_m::numeric, 1) AS radius_m,
                        round(ST_X(h.centroid)::numeric, 6) AS lon, round(ST_Y(h.centroid)::numeric, 6) AS lat
                 FROM hotspots h LEFT JOIN admin_units u ON u.code = h.commune_code AND {current_unit("u")}
+                LEFT JOIN provinces p ON p.code = u.province_code
                 ORDER BY h.id""")
         ).mappings()
     ]

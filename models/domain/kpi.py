@@ -110,6 +110,13 @@ def _row(key: str, label: str, value: Any, target: Any, met: bool | None, unit: 
     return {"key": key, "label_vi": label, "value": value, "target": target, "met": met, "unit": unit, "note": note}
 
 
+def drug_free_count(free: int, total: int, unknown: int) -> str:
+    """How a drug-free share was counted: «1/3321 đơn vị; 3207 đơn vị thiếu dữ liệu, không tính là không ma túy»
+    (a unit with missing data counts, never as drug-free)."""
+    missing = f"; {unknown} đơn vị {MISSING_DATA_LABEL}, không tính là không ma túy" if unknown else ""
+    return f"{free}/{total} đơn vị{missing}"
+
+
 def recurrences_row(recurred: int, targets: KpiTargets) -> dict[str, Any]:
     """The KPI line of hotspots that became complex again in a year (the report's and the command page's)."""
     limit = targets.max_recurrences
@@ -205,9 +212,7 @@ def compute_kpis(
             target,
             None if share is None or target is None else share >= target,
             "tỷ lệ",
-            f"{free}/{total} đơn vị"
-            + (f"; {unknown} đơn vị {MISSING_DATA_LABEL}, không tính là không ma túy" if unknown else "")
-            + f". {targets.drug_free_note}",
+            f"{drug_free_count(free, total, unknown)}. {targets.drug_free_note}",
         ),
         _row(
             "problem_communes",

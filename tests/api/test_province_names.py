@@ -17,8 +17,9 @@ from sqlalchemy import Connection, text
 
 from gis.services.boundary_import import import_boundaries
 from gis.services.classification import draft_year, export_classification
-from gis.services.hotspots import export_register
+from gis.services.hotspots import create_manual_hotspot, export_register
 from gis.services.reports import kpi_report_xlsx
+from gis.store.scoping import AreaScope
 from models.vocabulary import local_today
 from tests.conftest import SECOND_PROVINCE, TEST_PASSWORD
 
@@ -125,3 +126,39 @@ def test_the_page_title_names_the_users_province_when_several_are_loaded(
     assert (long, config["area"]) == ("Giám sát địa bàn, điểm nóng ma túy — Hải Phòng", "Hải Phòng")
     client.cookies.clear()
     assert "<h1>Giám sát địa bàn, điểm nóng ma túy — toàn quốc</h1>" in client.get("/login").text
+
+
+def table(content: bytes) -> list[dict[str, object]]:
+    """The rows of an administrative workbook's table, by header (the row that starts with STT)."""
+    rows = list(load_workbook(io.BytesIO(content)).active.iter_rows(values_only=True))
+    start = next(i for i, row in enumerate(rows) if row[0] == "STT")
+    return [dict(zip(rows[start], row, strict=True)) for row in rows[start + 1 :] if isinstance(row[0], int)]
+
+
+def test_the_ministrys_files_say_each_units_province(conn: Connection, second_province_path: Path) -> None:
+    """Nation-wide, the KPI report in Excel held the country's lines only (each province's drug-free share was in the
+    JSON alone), and the classification and the hotspot register named their units without their province, 572 of
+    the 3,321 sharing their name with a unit of another province. A one-province file stays as it was."""
+    import_boundaries(conn, second_province_path)
+    year = draft(conn)
+    lines = {row["Chỉ tiêu"]: row for row in table(kpi_report_xlsx(conn, year, issuer=None).content)}
+    quang_ninh = lines["Tỷ lệ xã, phường, đặc khu không ma túy — Quảng Ninh"]
+    assert quang_ninh["Ghi chú"] == "0/3 đơn vị; 3 đơn vị thiếu dữ liệu, không tính là không ma túy"
+    assert "Tỷ lệ xã, phường, đặc khu không ma túy — Hải Phòng" in lines
+    one_province = table(kpi_report_xlsx(conn, year, SECOND_PROVINCE, issuer=None).content)
+    assert not any(" — " in row["Chỉ tiêu"] for row in one_province)
+
+    rows = table(export_classification(conn, year, "xlsx", issuer=None).content)
+    assert {row["Tỉnh, thành phố"] for row in rows} == {"Hải Phòng", "Quảng Ninh"} and len(rows) == 117
+    csv_header = export_classification(conn, year, "csv", issuer=None).content.decode("utf-8-sig").splitlines()[0]
+    assert csv_header.split(";")[:4] == ["STT", "Mã đơn vị", "Tên đơn vị", "Tỉnh, thành phố"]
+    one = table(export_classification(conn, year, "xlsx", scope=AreaScope(province_code="22"), issuer=None).content)
+    assert len(one) == 3 and "Tỉnh, thành phố" not in one[0]
+
+    create_manual_hotspot(conn, lon=106.68, lat=20.86, note="tin báo", actor="bo-chi-huy")  # Hải Phòng
+    assert "Tỉnh, thành phố" not in table(export_register(conn, "xlsx").content)[0]  # one province: as before
+    create_manual_hotspot(conn, lon=107.15443, lat=20.9622, note="tin báo", actor="bo-chi-huy")  # Hà Tu, Quảng Ninh
+    register = table(export_register(conn, "xlsx").content)
+    assert [(row["Xã, phường"], row["Tỉnh, thành phố"]) for row in register][-1] == ("Hà Tu", "Quảng Ninh")
+    csv_header = export_register(conn, "csv").content.decode("utf-8-sig").splitlines()[0].split(";")
+    assert csv_header[csv_header.index("Xã, phường") + 1] == "Tỉnh, thành phố"

@@ -3,16 +3,23 @@
 from __future__ import annotations
 
 import json
+import threading
+import time
 from datetime import date
 from pathlib import Path
 
 import geopandas as gpd
 import pytest
 import shapely
-from sqlalchemy import Connection, text
+from conftest import migrate_as_owner
+from sqlalchemy import Connection, create_engine, text
 
 from gis.io.readers import FileFormatError
-from gis.services.boundary_import import import_boundaries
+from gis.ops.postgres import ManagedCluster
+from gis.services.boundary_import import BoundaryReport, import_boundaries
+
+#: One unit of Hồ Chí Minh, cut unchanged from the national file.
+ONE_UNIT = Path(__file__).resolve().parents[1] / "data" / "ho-chi-minh-1-unit.geojson"
 
 
 def current(conn: Connection, where: str = "true") -> int:
@@ -193,3 +200,42 @@ def test_an_earlier_version_overlapping_another_is_rejected(
     assert "overlaps the version from 2025-07-01" in report.rejects[0]["reason"]
     with pytest.raises(Exception, match="valid_to must be after"):
         import_boundaries(conn, path, valid_from=date(2025, 1, 1), valid_to=date(2025, 1, 1))
+
+
+def test_two_imports_of_the_same_file_at_once_store_it_once(cluster: ManagedCluster) -> None:
+    """The second of two imports running at once waits for the first and finds its units unchanged: it found them
+    missing too, and failed on the unique key once the first committed (an internal error, exit 70)."""
+    cluster.drop_database("boundary_race")
+    cluster.create_database("boundary_race")
+    migrate_as_owner(cluster, "boundary_race")
+    engine = create_engine(cluster.url("boundary_race"))
+    outcome: dict[str, object] = {}
+
+    def second() -> None:
+        try:
+            with engine.begin() as conn:
+                outcome["report"] = import_boundaries(conn, ONE_UNIT)
+        except Exception as error:  # noqa: BLE001 - handed to the test's thread
+            outcome["error"] = error
+
+    try:
+        with engine.connect() as first, engine.connect() as watch:
+            with first.begin():
+                assert import_boundaries(first, ONE_UNIT).inserted == 1
+                thread = threading.Thread(target=second)
+                thread.start()
+                waiting = (
+                    "SELECT count(*) FROM pg_stat_activity WHERE wait_event_type = 'Lock' AND datname = 'boundary_race'"
+                )
+                for _ in range(600):  # until the second import waits for the first (at most a minute)
+                    if watch.execute(text(waiting)).scalar_one():
+                        break
+                    watch.rollback()  # pg_stat_activity is read once per transaction
+                    time.sleep(0.1)
+            thread.join(120)
+        assert "error" not in outcome, outcome.get("error")
+        report = outcome["report"]
+        assert isinstance(report, BoundaryReport) and (report.inserted, report.unchanged) == (0, 1)
+    finally:
+        engine.dispose()
+        cluster.drop_database("boundary_race")

@@ -711,9 +711,15 @@ diabanPages.command = async function startCommand(map, cfg) {
   }
 
   // ------------------------------------------------------------------------------------- classes, cells, KPIs
+  // The classes of the newest approved year, asked for once their layer is first shown: nation-wide their map is
+  // 5.6 MB compressed (3,321 units), which every opening of the page downloaded, layer hidden.
+  let classesAsked = false;
   async function loadClasses() {
     const label = document.getElementById("classes-year");
     if (!cfg.approvedYear) { label.textContent = "Chưa có năm nào được phê duyệt"; return; }
+    label.textContent = `Năm ${cfg.approvedYear}`;
+    if (!map.hasLayer(layers.classes) || classesAsked) return;
+    classesAsked = true;
     const result = await api(`/api/classifications/${cfg.approvedYear}/map?simplify_m=20`);
     const key = (p) => `${p.category}|${p.level || ""}`;
     L.geoJSON(result, {
@@ -725,10 +731,17 @@ diabanPages.command = async function startCommand(map, cfg) {
     label.textContent = `Năm ${cfg.approvedYear} (phiên bản ${result.run.version})`;
   }
 
-  async function loadCells(layer, path, colour, tooltip) {
-    layer.clearLayers();
+  // Gi* and emerging cells: each a heavy analysis, asked for only while its layer is shown. Nation-wide over several
+  // provinces the server computes them for the province nearest the view's centre (gis.services.analyses
+  // study_province: without the view it refuses), so they carry the view and follow the map; a provincial user's
+  // cover the province.
+  async function loadCells(layer, latest, route, params, colour, tooltip) {
+    if (!map.hasLayer(layer)) return;
+    if (!cfg.area) params.set("bbox", heatQuery().params.get("bbox"));
     try {
-      const cells = await api(path);
+      const cells = await latest(() => api(`${route}?${params}`));
+      if (cells === STALE) return;
+      layer.clearLayers();
       L.geoJSON(cells, {
         ...inPane("cells"),
         style: (f) => ({ weight: 0, fillColor: colour(f.properties), fillOpacity: colour(f.properties) === "transparent" ? 0 : 0.6 }),
@@ -739,10 +752,16 @@ diabanPages.command = async function startCommand(map, cfg) {
     }
   }
 
-  const loadGistar = () => loadCells(layers.gistar, `/api/gistar?${filters()}`, (p) => cfg.binColours[p.bin],
+  const newestGistar = newestOnly(), newestEmerging = newestOnly();
+  const loadGistar = () => loadCells(layers.gistar, newestGistar, "/api/gistar", filters(), (p) => cfg.binColours[p.bin],
     (p) => `Ô nóng Gi*: ${escapeHtml(cfg.binLabels[p.bin] || "không có ý nghĩa thống kê")}; z = ${VI_NUMBER.format(p.z)}`);
-  const loadEmerging = () => loadCells(layers.emerging, "/api/emerging",
+  const loadEmerging = () => loadCells(layers.emerging, newestEmerging, "/api/emerging", new URLSearchParams(),
     (p) => cfg.emergingColours[p.pattern], (p) => escapeHtml(p.label_vi));
+  map.on("overlayadd", (e) => {
+    if (e.layer === layers.classes) loadClasses().catch((error) => { classesAsked = false; notify(error.message, true); });
+    if (e.layer === layers.gistar) loadGistar();
+    if (e.layer === layers.emerging) loadEmerging();
+  });
 
   async function loadTaskKpis() {
     const counts = await api("/api/tasks/counts");  // one request, not six lists of one task (see the route)
@@ -804,9 +823,12 @@ diabanPages.command = async function startCommand(map, cfg) {
   slider.addEventListener("input", () => filters());
   slider.addEventListener("change", refresh);
   let moved;
-  map.on("moveend", () => { clearTimeout(moved); moved = setTimeout(loadHeat, 250); });
+  map.on("moveend", () => {
+    clearTimeout(moved);
+    moved = setTimeout(() => Promise.all([loadHeat(), ...(cfg.area ? [] : [loadGistar(), loadEmerging()])]), 250);
+  });
   await Promise.all([
-    refresh(), loadEmerging(), loadClasses(), loadTaskKpis(), showKpis(), loadTeams(), loadInbox(),
+    refresh(), loadClasses(), loadTaskKpis(), showKpis(), loadTeams(), loadInbox(),
     loadHotspotRegister(), loadTaskRegister(),
   ]);
   document.body.dataset.ready = "true";

@@ -471,9 +471,18 @@ function communeLabels(map, features) {
 
 // Commune boundaries and a code → name lookup. Without a basemap they are the base too: communes as land over
 // water-coloured ground, the city's outline drawn as a casing under the land (only the outer edge stays visible).
+// The name a unit goes by on a page: its full name, with its province's where the page's communes lie in several
+// (nation-wide, 572 of the 3,321 units share their name with one of another province: «Phường An Phú» is in Gia Lai
+// and in Hồ Chí Minh).
+function communeTitle(properties) {
+  return window.diaban.severalProvinces && properties.province
+    ? `${properties.full_name} (${properties.province})` : properties.full_name;
+}
+
 async function communesLayer(map, options = {}) {
   const communes = await api("/api/communes?simplify_m=20");
-  const names = Object.fromEntries(communes.features.map((f) => [f.properties.code, f.properties.full_name]));
+  window.diaban.severalProvinces = new Set(communes.features.map((f) => f.properties.province_code)).size > 1;
+  const names = Object.fromEntries(communes.features.map((f) => [f.properties.code, communeTitle(f.properties)]));
   makePanes(map);
   if (!window.diaban.basemap) {
     map.getContainer().classList.add("own-base");
@@ -573,7 +582,7 @@ function searchControl(map, { open = {} } = {}) {
     mark = L.geoJSON(feature, { ...inPane("labels"), interactive: false, style: { color: "#0f172a", weight: 4, fill: false,
       dashArray: "6 4" } }).addTo(map);
     map.flyToBounds(bounds, { duration: 0.8, maxZoom: 15 });
-    notify(`${feature.properties.full_name} (mã ${feature.properties.code})`);
+    notify(`${communeTitle(feature.properties)} (mã ${feature.properties.code})`);
   }
   async function go(box) {
     const choices = box.querySelector(".search-choices");
@@ -589,7 +598,7 @@ function searchControl(map, { open = {} } = {}) {
         }
         const commune = features.find((f) => insideGeometry([what.lon, what.lat], f.geometry));
         show(where, 17, `Tọa độ ${what.lat.toFixed(5)}, ${what.lon.toFixed(5)}` +
-          (commune ? ` — ${commune.properties.full_name}` : " — ngoài địa giới các xã, phường"));
+          (commune ? ` — ${communeTitle(commune.properties)}` : " — ngoài địa giới các xã, phường"));
       } else if (what.kind === "hotspot") {
         const hotspot = await api(`/api/hotspots/${what.id}`);
         const [lon, lat] = hotspot.geometry.coordinates;
@@ -618,7 +627,7 @@ function searchControl(map, { open = {} } = {}) {
         choices.replaceChildren(...found.slice(0, 8).map((f) => {
           const button = document.createElement("button");
           button.type = "button";
-          button.textContent = f.properties.full_name;
+          button.textContent = communeTitle(f.properties);
           button.addEventListener("click", () => { choices.hidden = true; showCommune(f); });
           return button;
         }));
@@ -651,7 +660,7 @@ function tipForm(map, onCreated, mayReport = null) {
       interactive: false }).addTo(map);
     const commune = (window.diaban.communes || []).find((f) => insideGeometry([lon, lat], f.geometry));
     place.textContent = `Vị trí: ${lat.toFixed(5)}, ${lon.toFixed(5)} — ` +
-      `${commune ? commune.properties.full_name : "ngoài địa giới các xã, phường"}${how}`;
+      `${commune ? communeTitle(commune.properties) : "ngoài địa giới các xã, phường"}${how}`;
   }
   function put(lat, lon, how) {
     if (away(lat, lon)) { notify(`Tọa độ ${lat.toFixed(5)}, ${lon.toFixed(5)} nằm ngoài ${window.diaban.area || "vùng bản đồ"}`, true); return; }

@@ -4,7 +4,9 @@
 "use strict";
 
 diabanPages.planner = async function startPlanner(map, cfg) {
-  await communesLayer(map);
+  const { names } = await communesLayer(map);
+  // A row's commune, with its province where several are loaded (common.js communeTitle).
+  const nameOf = (item) => names[item.commune_code] || item.full_name || item.commune_code;
   searchControl(map);
   mapButtons(map, cfg);
   cfg.printSubtitle = () => `Phân loại xã, phường, đặc khu năm ${select.value}`;
@@ -92,7 +94,7 @@ diabanPages.planner = async function startPlanner(map, cfg) {
   const rows = sortableTable(document.getElementById("review-table"), {
     sort: "review", idOf: (item) => item.commune_code,
     keys: {
-      review: (item) => item.order, name: (item) => item.full_name || item.commune_code,
+      review: (item) => item.order, name: nameOf,
       final: (item) => -rank(item.category, item.level), model: (item) => item.learned_category ? -rank(item.learned_category, null) : null,
       previous: (item) => item.previous_category ? -rank(item.previous_category, item.previous_level) : null,
     },
@@ -101,7 +103,7 @@ diabanPages.planner = async function startPlanner(map, cfg) {
       tr.dataset.code = item.commune_code;
       if (item.disagreement || item.changed) tr.classList.add("flag");
       const learned = item.learned_category ? escapeHtml(classLabel(item.learned_category)) : "—";
-      tr.innerHTML = `<td>${escapeHtml(item.full_name || item.name || item.commune_code)}</td>
+      tr.innerHTML = `<td>${escapeHtml(nameOf(item))}</td>
         <td><b>${escapeHtml(classLabel(item.category, item.level))}</b>${item.method === "override" ? " <em>(điều chỉnh)</em>" : ""}${missingData(item)}</td>
         <td>${learned}</td><td>${escapeHtml(classLabel(item.previous_category, item.previous_level))}</td>
         <td>${item.disagreement ? "khác mô hình" : ""}${item.disagreement && item.changed ? "; " : ""}${item.changed ? "thay đổi" : ""}</td>`;
@@ -129,7 +131,7 @@ diabanPages.planner = async function startPlanner(map, cfg) {
   const onlyChanged = document.getElementById("only-changed");
   function applyFilter() {
     const words = search.value.trim().toLocaleLowerCase("vi");
-    rows.filter((item) => (!words || `${item.full_name} ${item.commune_code}`.toLocaleLowerCase("vi").includes(words))
+    rows.filter((item) => (!words || `${nameOf(item)} ${item.commune_code}`.toLocaleLowerCase("vi").includes(words))
       && (!onlyFlagged.checked || item.disagreement || item.changed) && (!onlyChanged.checked || item.changed));
   }
   for (const input of [search, onlyFlagged, onlyChanged]) input.addEventListener("input", applyFilter);

@@ -1,0 +1,110 @@
+"""The Ministry's pages over several provinces in a real browser: a nation-wide command user's map opens without
+refusals (Gi* and emerging hot spots, computed per province, are asked for with the view once their layer is shown),
+and units of the same name in two provinces are told apart by their province — in the search box's choices and the
+registers' commune filter on the command page, in the planner's table. A scratch database of its own: Hải Phòng's 114
+units and Hồ Chí Minh's Phường Tân Hưng (Hải Phòng has one too), no incidents. Screenshots: artifacts/national-*."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+from conftest import migrate_as_owner, serve
+from sqlalchemy import Engine, create_engine
+from test_browser import DESKTOP, PHONE, chromium, open_as, shot
+
+from api.app import create_app
+from api.security import hash_password
+from gis.demo.accounts import DEMO_PASSWORD
+from gis.ops.postgres import ManagedCluster
+from gis.services.boundary_import import import_boundaries
+from gis.services.classification import draft_year
+from gis.store.accounts import create_user
+from gis.store.classifications import approve
+from models.vocabulary import local_today
+
+__all__ = ["chromium"]  # the shared browser fixture
+
+#: Hồ Chí Minh's Phường Tân Hưng (27475), cut unchanged from the national file: Hải Phòng has a Phường Tân Hưng too.
+TAN_HUNG_FILE = Path(__file__).resolve().parents[1] / "data" / "ho-chi-minh-tan-hung.geojson"
+TAN_HUNG = {"Phường Tân Hưng (Hải Phòng)", "Phường Tân Hưng (Hồ Chí Minh)"}
+
+
+@pytest.fixture(scope="module")
+def nation(cluster: ManagedCluster, boundaries_path: Path) -> Iterator[Engine]:
+    """Hải Phòng and a unit of Hồ Chí Minh, the Ministry's command and planner, last year approved, this year's draft."""
+    cluster.drop_database("browser_nation")
+    cluster.create_database("browser_nation")
+    migrate_as_owner(cluster, "browser_nation")
+    engine = create_engine(cluster.url("browser_nation"))
+    with engine.begin() as conn:
+        import_boundaries(conn, boundaries_path)
+        import_boundaries(conn, TAN_HUNG_FILE)
+        create_user(conn, "bo-chihuy", hash_password(DEMO_PASSWORD), "command", None)
+        create_user(conn, "bo-thammuu", hash_password(DEMO_PASSWORD), "planner", None)
+        draft_year(conn, local_today().year - 1, actor="bo-thammuu")
+        approve(conn, local_today().year - 1, actor="bo-thammuu")
+        draft_year(conn, local_today().year, actor="bo-thammuu")
+    yield engine
+    engine.dispose()
+    cluster.drop_database("browser_nation")
+
+
+@pytest.fixture(scope="module")
+def nation_server(nation: Engine) -> Iterator[str]:
+    with serve(create_app(nation)) as base:
+        yield base
+
+
+def test_the_ministrys_command_map_opens_without_refusals_and_asks_for_hidden_layers_when_shown(
+    chromium, nation_server: str
+) -> None:
+    """The page asked for Gi* and emerging hot spots at every opening, layers hidden, without the view: refused
+    (422 «hãy gửi vùng đang xem») over several provinces, in red on the Ministry's every page. It downloaded the map
+    of the classes too, layer hidden: 5.6 MB compressed over the country's 3,321 units."""
+    for name, viewport in (("desktop", DESKTOP), ("phone", PHONE)):
+        page, errors = open_as(chromium, nation_server, "bo-chihuy", viewport)
+        page.wait_for_load_state("networkidle")
+        asked = page.evaluate("performance.getEntriesByType('resource').map(e => e.name)")
+        assert errors == [] and not [url for url in asked if "/api/gistar" in url or "/api/emerging" in url]
+        assert not [url for url in asked if "/api/classifications/" in url]
+        assert page.locator("#message.error").count() == 0
+        assert page.locator("#classes-year").inner_text() == f"Năm {local_today().year - 1}"
+        if name == "desktop":
+            with page.expect_response(lambda r: "/api/classifications/" in r.url) as answer:
+                page.locator(".leaflet-control-layers >> text=Phân loại xã").click()
+            assert answer.value.status == 200
+            page.wait_for_function("() => document.getElementById('classes-year').textContent.includes('phiên bản 1')")
+            page.evaluate("() => { window.diaban.map.setView([20.86, 106.68], 11); }")
+            with page.expect_response(lambda r: "/api/gistar" in r.url) as answer:
+                page.locator(".leaflet-control-layers >> text=Ô nóng Gi*").click()
+            assert answer.value.status == 200 and "bbox=" in answer.value.url
+        shot(page, f"national-command-{name}")
+        assert errors == []
+        page.close()
+
+
+def test_units_of_the_same_name_are_told_apart_by_their_province(chromium, nation_server: str) -> None:
+    page, errors = open_as(chromium, nation_server, "bo-chihuy", DESKTOP)
+    page.fill(".map-search input[name=q]", "Tân Hưng")
+    page.click(".map-search button[type=submit]")
+    choices = page.locator(".search-choices button")
+    choices.first.wait_for()
+    assert set(choices.all_inner_texts()) == TAN_HUNG
+    shot(page, "national-search-same-name")
+    options = page.eval_on_selector_all("#commune-names option", "options => options.map(o => o.value)")
+    assert TAN_HUNG <= set(options) and len(options) == len(set(options)) == 115  # each a commune of its own
+    assert errors == []
+    page.close()
+
+    page, errors = open_as(chromium, nation_server, "bo-thammuu", DESKTOP)
+    page.fill("#commune-filter", "Tân Hưng")
+    rows = page.locator("#communes tr:visible td:first-child")
+    page.wait_for_function("() => document.getElementById('table-count').textContent.startsWith('2 /')")
+    assert set(rows.all_inner_texts()) == TAN_HUNG
+    page.fill("#commune-filter", "Hồ Chí Minh")  # the province's name finds its units
+    page.wait_for_function("() => document.getElementById('table-count').textContent.startsWith('1 /')")
+    shot(page, "national-planner-same-name")
+    assert errors == []
+    page.close()
