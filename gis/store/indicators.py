@@ -164,6 +164,8 @@ def yearly_indicators(
       hotspots by their centroid, indicator rows as given per old commune (`legacy_given`).
     """
     derived = (rules or load_rules()).derived()  # what the criteria say each derived indicator counts
+    # Each unit's province: a province-year without any incident has no police data loaded (models.domain.indicators).
+    provinces = dict(conn.execute(text("SELECT code, max(province_code) FROM admin_units GROUP BY code")).all())
     if basis == UnitBasis.TODAY:
         return derive_indicators(
             current_communes(conn)["commune_code"],
@@ -172,6 +174,7 @@ def yearly_indicators(
             incident_aggregates(conn, y0, y1),
             hotspot_aggregates(conn, y0, y1),
             derived,
+            provinces,
         )
     day = year_units_day(y1)
     units = units_valid_on(conn, day)
@@ -193,6 +196,7 @@ def yearly_indicators(
         incident_aggregates(conn, y0, y1, on=day),
         hotspot_aggregates(conn, y0, y1, on=day),
         derived,
+        provinces,
     )
 
 

@@ -66,6 +66,22 @@ def _on_grid(frame: pd.DataFrame, grid: pd.MultiIndex, columns: Sequence[str]) -
     return keyed.loc[:, list(columns)].reindex(grid)
 
 
+def _recorded(grid: pd.MultiIndex, incidents: pd.DataFrame, provinces: Mapping[str, str | None] | None) -> pd.Series:
+    """Per commune-year of ``grid``, whether police data of that year is loaded for the commune: any incident of the
+    year in its province (``provinces``: commune → province; None, or a commune of the grid without one, such as an
+    earlier unit imported without its province: every commune in one). A province without a single incident in a
+    year has no register of that year loaded; zero would be read as «no drug offence»."""
+    codes = grid.get_level_values("commune_code")
+    known = provinces is not None and all(provinces.get(c) is not None for c in codes.unique())
+    province_of = (lambda code: provinces.get(code)) if known and provinces is not None else (lambda code: None)
+    if incidents.empty:
+        return pd.Series(False, index=grid)
+    keyed = incidents.astype({"year": int, "commune_code": str})
+    loaded = set(zip(keyed["commune_code"].map(province_of), keyed["year"]))
+    years = grid.get_level_values("year")
+    return pd.Series([(province_of(c), y) in loaded for c, y in zip(codes, years)], index=grid)
+
+
 def _trend(counts: pd.Series) -> tuple[pd.Series, pd.Series, pd.Series]:
     """Mean of the previous TREND_YEARS years, relative change in % and its label, per commune-year."""
     previous = counts.groupby(level="commune_code").transform(
@@ -74,7 +90,7 @@ def _trend(counts: pd.Series) -> tuple[pd.Series, pd.Series, pd.Series]:
     change = (counts - previous) / previous.where(previous > 0)
     label = np.select(
         [
-            previous.isna(),
+            previous.isna() | counts.isna(),
             (previous == 0) & (counts == 0),
             previous.eq(0),
             change > TREND_TOLERANCE,
@@ -93,8 +109,15 @@ def derive_indicators(
     incidents: pd.DataFrame,
     hotspots: pd.DataFrame,
     derived: Mapping[str, IncidentCount],
+    provinces: Mapping[str, str | None] | None = None,
 ) -> pd.DataFrame:
-    """One row per commune and year: imported figures, derived counts and rates, trend and sources."""
+    """One row per commune and year: imported figures, derived counts and rates, trend and sources.
+
+    Counts of a year without police data for the commune (no incident of the year in its province, ``provinces``:
+    commune → province, None: every commune in one) are unknown, not zero: what incidents and hotspots would count
+    stays NaN (a hotspot that is there is still counted), and a criterion on it is never met (with an indicator table
+    alone a commune read drug-free).
+    """
     # imported: IMPORT_COLUMNS (commune_indicators rows); incidents: INCIDENT_COLUMNS aggregated per
     # commune, year and kind; hotspots: HOTSPOT_COLUMNS per commune-year; derived: the indicators the
     # criteria count from incidents (LegalRules.derived(): which kinds, incidents or people arrested).
@@ -102,23 +125,26 @@ def derive_indicators(
     # derived counts. An indicator neither derived nor imported stays unknown (NaN), never zero.
     grid = pd.MultiIndex.from_product([list(map(str, communes)), list(map(int, years))], names=["commune_code", "year"])
     imp = _on_grid(imported, grid, IMPORT_COLUMNS[2:])
+    unrecorded = ~_recorded(grid, incidents, provinces).to_numpy()
     hot = _on_grid(hotspots, grid, HOTSPOT_COLUMNS[2:]).fillna(0)
+    hot = hot.mask(unrecorded[:, None] & (hot == 0).to_numpy())
     sums = {"incidents": "n", "arrested": "arrested"}
     if incidents.empty:
-        per_kind = {key: pd.DataFrame(0.0, index=grid, columns=list(KINDS)) for key in sums}
+        per_kind = {key: pd.DataFrame(np.nan, index=grid, columns=list(KINDS)) for key in sums}
     else:
         keyed = incidents.astype({"year": int, "commune_code": str})
         per_kind = {
             key: keyed.pivot_table(index=["commune_code", "year"], columns="kind", values=column, aggfunc="sum")
             .reindex(index=grid, columns=list(KINDS))
             .fillna(0.0)
+            .mask(np.broadcast_to(unrecorded[:, None], (len(grid), len(KINDS))))
             for key, column in sums.items()
         }
     by_kind = per_kind["incidents"]
-    n_incidents = by_kind.sum(axis=1)
+    n_incidents = by_kind.sum(axis=1, min_count=1)
     population = imp["population"].astype(float)
     residents = population.where(population > 0)
-    counted = {name: per_kind[count.sum][list(count.kinds)].sum(axis=1) for name, count in derived.items()}
+    counted = {name: per_kind[count.sum][list(count.kinds)].sum(axis=1, min_count=1) for name, count in derived.items()}
 
     out = pd.DataFrame(index=grid)
     for column in IMPORTED:
@@ -154,27 +180,33 @@ def _sources(
     imported_from = ("commune_indicators import #" + imp["import_id"].astype("Int64").astype(str)).where(
         imp["import_id"].notna(), "chưa nhập số liệu (not imported)"
     )
-    incident_text = "incidents: " + by_kind.sum(axis=1).astype(int).astype(str) + " rows"
+    incident_text = "incidents: " + _count_text(by_kind.sum(axis=1, min_count=1)) + " rows"
     year = out.index.get_level_values("year")
     first = pd.Series(year - TREND_YEARS, index=out.index).astype(str)
     last = pd.Series(year - 1, index=out.index).astype(str)
     columns = {c: imported_from for c in IMPORTED}
     columns["organizing_places"] = ("override: " + imported_from).where(
         override_places,
-        "hotspots: " + out["organizing_places"].astype(int).astype(str) + " organizing_place active in the year",
+        "hotspots: " + _count_text(out["organizing_places"]) + " organizing_place active in the year",
     )
     for name, count in derived.items():
-        rows = by_kind[list(count.kinds)].sum(axis=1).astype(int).astype(str)
+        rows = _count_text(by_kind[list(count.kinds)].sum(axis=1, min_count=1))
         summed = ", arrested summed" if count.sum == "arrested" else ""
         columns[name] = f"incidents of kinds {', '.join(count.kinds)}: " + rows + " rows" + summed
     derived_arrests = columns.get("arrested_offenders", "chưa có số liệu (no source)")
     columns["arrested_offenders"] = ("override: " + imported_from).where(override_arrests, derived_arrests)
     columns["n_incidents"] = incident_text
     columns.update({c: incident_text + " of the kind, per 10,000 residents" for c in RATE_COLUMNS})
-    columns["active_hotspots"] = "hotspots: " + out["active_hotspots"].astype(int).astype(str) + " active in the year"
-    columns["recurrences"] = "hotspot_events: " + out["recurrences"].astype(int).astype(str) + " 'recurred'"
+    columns["active_hotspots"] = "hotspots: " + _count_text(out["active_hotspots"]) + " active in the year"
+    columns["recurrences"] = "hotspot_events: " + _count_text(out["recurrences"]) + " 'recurred'"
     columns["trend"] = "incidents of " + first + "–" + last + " vs the year"
     return pd.DataFrame(columns, index=out.index).to_dict("records")
+
+
+def _count_text(counts: pd.Series) -> pd.Series:
+    """Counts as text for the sources; an unknown one (no police data of the year: see `_recorded`) said so."""
+    known = counts.fillna(0).astype(int).astype(str)
+    return known.where(counts.notna(), "? (no incident of the year loaded in the province)")
 
 
 def indicator_records(frame: pd.DataFrame) -> list[dict]:

@@ -19,6 +19,7 @@ import data
 from api.cache import Memo
 from gis.reference import load_rules
 from gis.services.classification import draft_year, export_classification
+from gis.services.incident_import import import_incidents
 from gis.services.indicator_import import import_indicators
 from gis.store.classifications import override
 
@@ -58,6 +59,14 @@ def indicators(conn: Connection, codes: list[str], tmp_path: Path) -> list[str]:
     path = tmp_path / "ind.csv"
     path.write_text(HEADER + "\n".join(lines) + "\n", encoding="utf-8")
     import_indicators(conn, path, imported_by="test")
+    # The police's register of both years is loaded (without it every count is unknown, not zero): one tip in the
+    # last commune, loại III in both years.
+    register = tmp_path / "inc.csv"
+    register.write_text(
+        "ref,occurred_at,kind,commune_code\n"
+        + "".join(f"T{y},{y}-06-01T09:00:00,tip,{codes[-1]}\n" for y in (2024, 2025))
+    )
+    import_incidents(conn, register, imported_by="test")
     return codes
 
 
@@ -581,3 +590,16 @@ def test_a_changed_criteria_file_changes_the_classes_and_the_snapshot_names_its_
         {"id": run["id"], "c": indicators[60]},
     ).scalar_one()
     assert {c["criterion_id"]: c["threshold"] for c in criteria}["III.users"] == 0.5  # the threshold used, kept
+
+
+def test_an_indicator_table_alone_makes_no_commune_drug_free(client, as_user, conn, indicators, tmp_path) -> None:
+    """2023 has an indicator table (no user with records, nothing grown, off the routes) and no incident loaded: the
+    police's counts of the year are unknown, not zero, and no commune reads drug-free on the table alone."""
+    path = tmp_path / "ind-2023.csv"
+    path.write_text(HEADER + "".join(f"2023,{code},10000,0,0,0,0\n" for code in indicators), encoding="utf-8")
+    import_indicators(conn, path, imported_by="test")
+    created = client.post("/api/classifications/2023/runs")
+    assert created.status_code == 201, created.text
+    assert "drug_free" not in created.json()["counts"]
+    review = client.get("/api/classifications/2023/review").json()["items"]
+    assert len(review) == 114 and all(item["data_status"] == "thiếu dữ liệu" for item in review)

@@ -9,7 +9,7 @@ import pytest
 
 import data
 from gis.reference import load_rules
-from models.domain.indicators import derive_indicators
+from models.domain.indicators import TREND_LABELS_VI, derive_indicators
 from models.domain.legal_rules import (
     RulesConfigError,
     classify_legal,
@@ -238,6 +238,40 @@ def test_ten_drug_use_cases_do_not_meet_criterion_c_and_a_tip_does_not_block_dru
     long = evaluate_criteria(frame, RULES).set_index(["commune_code", "criterion_id"])
     assert not long.loc[("U", "I.c"), "met"] and long.loc[("D", "I.c"), "met"]
     assert classify_legal(frame, RULES)["category"].tolist() == ["at_risk", "trong_diem", "drug_free"]
+
+
+def test_a_year_without_police_data_is_unknown_not_zero():
+    """Two provinces, incidents loaded for 2025 in P1 only: P2's communes and P1's 2024 have their counts unknown (were
+    0, so that an indicator table alone read a commune drug-free), P1's 2025 commune without incident a true 0."""
+    imported = pd.DataFrame(
+        {
+            "year": [2024, 2024, 2025, 2025, 2025],
+            "commune_code": ["A", "B", "A", "B", "C"],
+            "population": 10_000,
+            "users_with_records": 0,
+            "plants_destroyed": 0,
+            "cultivation_m2": 0.0,
+            "on_drug_route": False,
+            "organizing_places": np.nan,
+            "arrested_offenders": np.nan,
+            "import_id": 1,
+        }
+    )
+    incidents = pd.DataFrame({"year": [2025], "commune_code": ["A"], "kind": ["tip"], "n": [1], "arrested": [0]})
+    hotspots = pd.DataFrame(columns=["year", "commune_code", "organizing_places", "active_hotspots", "recurrences"])
+    provinces = {"A": "P1", "B": "P1", "C": "P2"}
+    frame = derive_indicators(["A", "B", "C"], [2024, 2025], imported, incidents, hotspots, RULES.derived(), provinces)
+    rows = frame.set_index(["commune_code", "year"])
+    assert rows.loc[("B", 2025), "drug_incidents"] == 0 and rows.loc[("B", 2025), "n_incidents"] == 0
+    for unknown in (("A", 2024), ("B", 2024), ("C", 2025)):
+        assert np.isnan(rows.loc[unknown, "drug_incidents"]) and np.isnan(rows.loc[unknown, "n_incidents"])
+        assert (
+            np.isnan(rows.loc[unknown, "organizing_places"])
+            and rows.loc[unknown, "trend"] == TREND_LABELS_VI["unknown"]
+        )
+        assert "no incident of the year loaded" in rows.loc[unknown, "sources"]["n_incidents"]
+    classes = classify_legal(frame[frame["year"] == 2025], RULES).set_index("commune_code")["category"]
+    assert classes["B"] == "drug_free" and classes["C"] != "drug_free"
 
 
 def test_derived_indicators_name_known_kinds():
