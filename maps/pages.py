@@ -82,7 +82,9 @@ class PageData:
     whether an approval needs a second planner (DIABAN_FOUR_EYES), the largest photo accepted (DIABAN_PHOTO_MAX_MB,
     in bytes; None: the page leaves the check to the server), refused by the team's page before minutes of upload, and
     the monitoring period of an eradicated hotspot (days: the hotspot lifecycle's, models.domain.hotspot_lifecycle
-    .monitoring_days), which the command page tells where it offers to record an eradication."""
+    .monitoring_days), which the command page tells where it offers to record an eradication, and whether the planner
+    may run and approve a year (every unit in their scope: gis.services.classification.units_outside), else the page
+    offers neither (both were refused with a 403 to a provincial planner of a database of several provinces)."""
 
     years: tuple[int, ...] = ()
     approved_year: int | None = None
@@ -92,6 +94,7 @@ class PageData:
     four_eyes: bool = True
     photo_max_bytes: int | None = None
     monitoring_days: int = DEFAULT_MONITORING_DAYS
+    classifies: bool = True
 
 
 def _page_config(page: str, viewer: Viewer, data: PageData, basemap: Basemap) -> dict[str, Any]:
@@ -109,6 +112,7 @@ def _page_config(page: str, viewer: Viewer, data: PageData, basemap: Basemap) ->
         "fourEyes": data.four_eyes,
         "photoMaxBytes": data.photo_max_bytes,
         "monitoringDays": data.monitoring_days,
+        "classifies": data.classifies,
         "yearRange": [FIRST_YEAR, LAST_YEAR],
         "username": viewer.username,
         "basemap": bool(basemap.tile_url),

@@ -75,15 +75,20 @@ def draft_year(
     return {**run, "counts": count_classes(draft), "ambiguous_incidents": ambiguous_incidents(conn, year)}
 
 
-def require_whole_country(conn: Connection, scope: AreaScope, year: int) -> None:
-    """A year's run classifies every unit in the database: a planner limited to a province may create or approve one
-    only when every current unit lies in their province (a one-province deployment), else PermissionDenied."""
+def units_outside(conn: Connection, scope: AreaScope) -> int:
+    """The current units outside ``scope``: a year's run classifies every unit in the database, so that a planner
+    limited to a province may create or approve one only when none lies outside it (a one-province deployment)."""
     if scope.level == AreaLevel.NATION:
-        return
-    outside = conn.execute(
+        return 0
+    return conn.execute(
         text(f"SELECT count(*) FROM admin_units u WHERE {current_unit('u')} AND NOT {scope.communes('u.code')}"),
         scope.params,
     ).scalar_one()
+
+
+def require_whole_country(conn: Connection, scope: AreaScope, year: int) -> None:
+    """PermissionDenied unless the planner of ``scope`` may create or approve a year's run (`units_outside`)."""
+    outside = units_outside(conn, scope)
     if outside:
         raise PermissionDenied(
             f"kết quả phân loại năm {year} gồm cả {outside} đơn vị ngoài tỉnh, thành phố của bạn: chỉ cán bộ tham mưu"

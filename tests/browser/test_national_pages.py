@@ -43,6 +43,7 @@ def nation(cluster: ManagedCluster, boundaries_path: Path) -> Iterator[Engine]:
         import_boundaries(conn, TAN_HUNG_FILE)
         create_user(conn, "bo-chihuy", hash_password(DEMO_PASSWORD), "command", None)
         create_user(conn, "bo-thammuu", hash_password(DEMO_PASSWORD), "planner", None)
+        create_user(conn, "hp-thammuu", hash_password(DEMO_PASSWORD), "planner", None, "31")
         draft_year(conn, local_today().year - 1, actor="bo-thammuu")
         approve(conn, local_today().year - 1, actor="bo-thammuu")
         draft_year(conn, local_today().year, actor="bo-thammuu")
@@ -108,3 +109,23 @@ def test_units_of_the_same_name_are_told_apart_by_their_province(chromium, natio
     shot(page, "national-planner-same-name")
     assert errors == []
     page.close()
+
+
+def test_a_provincial_planner_of_a_database_of_several_provinces_is_offered_no_run_nor_approval(
+    chromium, nation_server: str
+) -> None:
+    """A year's run classifies every unit: Hải Phòng's planner, here beside a unit of Hồ Chí Minh, may neither run one
+    nor approve it (the server refuses both with a 403). The page offered both, each click refused in red; it says who
+    does it instead, and the Ministry's planner still has both."""
+    page, errors = open_as(chromium, nation_server, "hp-thammuu", PHONE)
+    page.wait_for_selector("#run-status >> text=Bản nháp phiên bản 1")
+    assert page.locator("#run-form").is_hidden() and page.locator("#approve").is_hidden()
+    assert page.locator("#no-run").inner_text().startswith("Chỉ cán bộ tham mưu cấp toàn quốc được chạy hoặc phê duyệt")
+    shot(page, "national-provincial-planner-phone")
+    assert errors == []
+    page.close()
+    ministry, errors = open_as(chromium, nation_server, "bo-thammuu", DESKTOP)
+    ministry.wait_for_selector("#run-status >> text=Bản nháp phiên bản 1")
+    assert ministry.locator("#run-form").is_visible() and ministry.locator("#approve").is_visible()
+    assert ministry.locator("#no-run").count() == 0 and errors == []
+    ministry.close()

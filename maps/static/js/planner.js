@@ -15,6 +15,19 @@ diabanPages.planner = async function startPlanner(map, cfg) {
   const status = document.getElementById("run-status");
   const approve = document.getElementById("approve");
   const runForm = document.getElementById("run-form");
+  // A planner of one province in a database of several runs and approves no year (a run classifies every unit; the
+  // server refuses both): neither is offered, and the page says who does it.
+  const noRun = "Chỉ cán bộ tham mưu cấp toàn quốc được chạy hoặc phê duyệt phân loại: kết quả gồm cả các đơn vị ngoài " +
+    "tỉnh, thành phố của bạn. Bạn xem xét và điều chỉnh được các xã, phường của tỉnh mình.";
+  if (!cfg.classifies) {
+    runForm.hidden = true;
+    approve.hidden = true;
+    const note = document.createElement("p");
+    note.className = "note";
+    note.id = "no-run";
+    note.textContent = noRun;
+    runForm.after(note);
+  }
   // The same words as the map's legend and tooltips (maps/styles.py CLASS_LABELS).
   const classLabel = (category, level) => (category
     ? cfg.classLabels[`${category}|${level || ""}`] || cfg.categoryLabels[category] || category : "—");
@@ -234,7 +247,7 @@ diabanPages.planner = async function startPlanner(map, cfg) {
     const items = review.items.map((item, order) => ({ ...item, order }));
     seen = { run_id: review.run.id, last_override_at: lastOverride(items)?.override_at || null };
     const selfApproval = !approved && cfg.fourEyes && items.some((i) => i.override_at && i.override_by === cfg.username);
-    approve.disabled = approved || selfApproval;
+    approve.disabled = approved || selfApproval || !cfg.classifies;
     approve.title = selfApproval ? "Bạn đã điều chỉnh kết quả trong bản nháp: cần một cán bộ tham mưu khác phê duyệt" : "";
     status.textContent = describe(review.run, items);
     compare(items);
