@@ -139,6 +139,21 @@ def migrate_as_owner(cluster: ManagedCluster, dbname: str = DB_NAME) -> None:
         owner.dispose()
 
 
+@contextmanager
+def scratch_database(cluster: ManagedCluster, name: str) -> Iterator[Engine]:
+    """A database of its own for a module (created afresh, migrated as `diaban db start` does), the app role's engine
+    on it; dropped afterwards."""
+    cluster.drop_database(name)
+    cluster.create_database(name)
+    migrate_as_owner(cluster, name)
+    engine = create_engine(cluster.url(name))
+    try:
+        yield engine
+    finally:
+        engine.dispose()
+        cluster.drop_database(name)
+
+
 @pytest.fixture(scope="session")
 def engine(cluster: ManagedCluster, boundaries_path: Path) -> Iterator[Engine]:
     """The app role's engine on the migrated database, with the 114 real communes committed once for the session."""

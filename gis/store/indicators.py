@@ -165,7 +165,9 @@ def yearly_indicators(
     """
     derived = (rules or load_rules()).derived()  # what the criteria say each derived indicator counts
     # Each unit's province: a province-year without any incident has no police data loaded (models.domain.indicators).
-    provinces = dict(conn.execute(text("SELECT code, max(province_code) FROM admin_units GROUP BY code")).all())
+    provinces: dict[str, str | None] = dict(
+        conn.execute(text("SELECT code, max(province_code) FROM admin_units GROUP BY code")).all()
+    )
     if basis == UnitBasis.TODAY:
         return derive_indicators(
             current_communes(conn)["commune_code"],

@@ -17,7 +17,7 @@ from typing import Any
 
 import geopandas as gpd
 import pytest
-from conftest import conversion_task, migrate_as_owner, serve
+from conftest import conversion_task, scratch_database, serve
 from PIL import Image
 from sqlalchemy import Connection, Engine, create_engine, text
 
@@ -56,23 +56,18 @@ CHROMIUM_ARGS = [
 @pytest.fixture(scope="module")
 def city(cluster: ManagedCluster, boundaries_path: Path, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Engine]:
     """A scratch database with a small synthetic city and the demo accounts, dropped afterwards."""
-    cluster.drop_database("browser_city")
-    cluster.create_database("browser_city")
-    migrate_as_owner(cluster, "browser_city")
-    engine = create_engine(cluster.url("browser_city"))
     scenario = generate_scenario(gpd.read_file(boundaries_path), ScenarioConfig(seed=1, years=3, n_incidents=30_000))
     paths = write_scenario(scenario, tmp_path_factory.mktemp("city"))
-    with engine.begin() as conn:
-        import_boundaries(conn, boundaries_path)
-        import_incidents(conn, paths["incidents"], imported_by="test")
-        run_detection(conn, actor="test")
-        seed_demo_accounts(conn, hash_password)
-        create_user(conn, "thammuu2", hash_password(DEMO_PASSWORD), "planner", None)  # the second pair of eyes
-        run_lifecycle_demo(conn, hotspot_lifecycle(180), principal_by_username(conn, "chihuy"), 180)
-        seed_demo_classification(conn, 2025, 2026, "thammuu")
-    yield engine
-    engine.dispose()
-    cluster.drop_database("browser_city")
+    with scratch_database(cluster, "browser_city") as engine:
+        with engine.begin() as conn:
+            import_boundaries(conn, boundaries_path)
+            import_incidents(conn, paths["incidents"], imported_by="test")
+            run_detection(conn, actor="test")
+            seed_demo_accounts(conn, hash_password)
+            create_user(conn, "thammuu2", hash_password(DEMO_PASSWORD), "planner", None)  # the second pair of eyes
+            run_lifecycle_demo(conn, hotspot_lifecycle(180), principal_by_username(conn, "chihuy"), 180)
+            seed_demo_classification(conn, 2025, 2026, "thammuu")
+        yield engine
 
 
 @contextmanager

@@ -11,8 +11,8 @@ from pathlib import Path
 
 import pytest
 import shapely
-from conftest import migrate_as_owner, serve
-from sqlalchemy import Engine, create_engine
+from conftest import scratch_database, serve
+from sqlalchemy import Engine
 from test_browser import DESKTOP, PHONE, chromium, open_as, shot
 
 from api.app import create_app
@@ -29,18 +29,13 @@ __all__ = ["chromium"]  # the shared browser fixture
 @pytest.fixture(scope="module")
 def two_provinces(cluster: ManagedCluster, boundaries_path: Path, second_province_path: Path) -> Iterator[Engine]:
     """Hải Phòng and three units of Quảng Ninh, a command user of each."""
-    cluster.drop_database("browser_extent")
-    cluster.create_database("browser_extent")
-    migrate_as_owner(cluster, "browser_extent")
-    engine = create_engine(cluster.url("browser_extent"))
-    with engine.begin() as conn:
-        import_boundaries(conn, boundaries_path)
-        import_boundaries(conn, second_province_path)
-        create_user(conn, "qn-chihuy", hash_password(DEMO_PASSWORD), "command", None, province_code=SECOND_PROVINCE)
-        create_user(conn, "hp-chihuy", hash_password(DEMO_PASSWORD), "command", None, province_code="31")
-    yield engine
-    engine.dispose()
-    cluster.drop_database("browser_extent")
+    with scratch_database(cluster, "browser_extent") as engine:
+        with engine.begin() as conn:
+            import_boundaries(conn, boundaries_path)
+            import_boundaries(conn, second_province_path)
+            create_user(conn, "qn-chihuy", hash_password(DEMO_PASSWORD), "command", None, province_code=SECOND_PROVINCE)
+            create_user(conn, "hp-chihuy", hash_password(DEMO_PASSWORD), "command", None, province_code="31")
+        yield engine
 
 
 @pytest.fixture(scope="module")

@@ -10,8 +10,8 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-from conftest import migrate_as_owner, serve
-from sqlalchemy import Engine, create_engine
+from conftest import scratch_database, serve
+from sqlalchemy import Engine
 from test_browser import DESKTOP, PHONE, chromium, open_as, shot
 
 from api.app import create_app
@@ -34,22 +34,17 @@ TAN_HUNG = {"Phường Tân Hưng (Hải Phòng)", "Phường Tân Hưng (Hồ C
 @pytest.fixture(scope="module")
 def nation(cluster: ManagedCluster, boundaries_path: Path) -> Iterator[Engine]:
     """Hải Phòng and a unit of Hồ Chí Minh, the Ministry's command and planner, last year approved, this year's draft."""
-    cluster.drop_database("browser_nation")
-    cluster.create_database("browser_nation")
-    migrate_as_owner(cluster, "browser_nation")
-    engine = create_engine(cluster.url("browser_nation"))
-    with engine.begin() as conn:
-        import_boundaries(conn, boundaries_path)
-        import_boundaries(conn, TAN_HUNG_FILE)
-        create_user(conn, "bo-chihuy", hash_password(DEMO_PASSWORD), "command", None)
-        create_user(conn, "bo-thammuu", hash_password(DEMO_PASSWORD), "planner", None)
-        create_user(conn, "hp-thammuu", hash_password(DEMO_PASSWORD), "planner", None, "31")
-        draft_year(conn, local_today().year - 1, actor="bo-thammuu")
-        approve(conn, local_today().year - 1, actor="bo-thammuu")
-        draft_year(conn, local_today().year, actor="bo-thammuu")
-    yield engine
-    engine.dispose()
-    cluster.drop_database("browser_nation")
+    with scratch_database(cluster, "browser_nation") as engine:
+        with engine.begin() as conn:
+            import_boundaries(conn, boundaries_path)
+            import_boundaries(conn, TAN_HUNG_FILE)
+            create_user(conn, "bo-chihuy", hash_password(DEMO_PASSWORD), "command", None)
+            create_user(conn, "bo-thammuu", hash_password(DEMO_PASSWORD), "planner", None)
+            create_user(conn, "hp-thammuu", hash_password(DEMO_PASSWORD), "planner", None, "31")
+            draft_year(conn, local_today().year - 1, actor="bo-thammuu")
+            approve(conn, local_today().year - 1, actor="bo-thammuu")
+            draft_year(conn, local_today().year, actor="bo-thammuu")
+        yield engine
 
 
 @pytest.fixture(scope="module")
