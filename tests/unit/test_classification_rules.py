@@ -9,7 +9,7 @@ import pytest
 
 import data
 from gis.reference import load_rules
-from models.domain.indicators import TREND_LABELS_VI, derive_indicators
+from models.domain.indicators import HOTSPOT_COLUMNS, TREND_LABELS_VI, derive_indicators
 from models.domain.legal_rules import (
     RulesConfigError,
     classify_legal,
@@ -208,11 +208,12 @@ def test_unknown_inputs_are_never_drug_free():
         assert "Thiếu dữ liệu" in explanation and "chưa thể xác định không ma túy" in explanation
 
 
-def test_ten_drug_use_cases_do_not_meet_criterion_c_and_a_tip_does_not_block_drug_free():
-    imported = pd.DataFrame(
+def clean_table(years: int | list[int], codes: list[str]) -> pd.DataFrame:
+    """An indicator table as imported: 10,000 residents, nobody with records, nothing grown, off the routes."""
+    return pd.DataFrame(
         {
-            "year": 2025,
-            "commune_code": ["U", "D", "T"],
+            "year": years,
+            "commune_code": codes,
             "population": 10_000,
             "users_with_records": 0,
             "plants_destroyed": 0,
@@ -223,6 +224,10 @@ def test_ten_drug_use_cases_do_not_meet_criterion_c_and_a_tip_does_not_block_dru
             "import_id": 1,
         }
     )
+
+
+def test_ten_drug_use_cases_do_not_meet_criterion_c_and_a_tip_does_not_block_drug_free():
+    imported = clean_table(2025, ["U", "D", "T"])
     incidents = pd.DataFrame(
         {
             "year": 2025,
@@ -232,7 +237,7 @@ def test_ten_drug_use_cases_do_not_meet_criterion_c_and_a_tip_does_not_block_dru
             "arrested": [10, 10, 0],
         }
     )
-    hotspots = pd.DataFrame(columns=["year", "commune_code", "organizing_places", "active_hotspots", "recurrences"])
+    hotspots = pd.DataFrame(columns=list(HOTSPOT_COLUMNS))
     frame = derive_indicators(["U", "D", "T"], [2025], imported, incidents, hotspots, RULES.derived())
     assert frame["arrested_offenders"].tolist() == [0, 10, 0] and frame["drug_incidents"].tolist() == [10, 10, 0]
     long = evaluate_criteria(frame, RULES).set_index(["commune_code", "criterion_id"])
@@ -243,22 +248,9 @@ def test_ten_drug_use_cases_do_not_meet_criterion_c_and_a_tip_does_not_block_dru
 def test_a_year_without_police_data_is_unknown_not_zero():
     """Two provinces, incidents loaded for 2025 in P1 only: P2's communes and P1's 2024 have their counts unknown (were
     0, so that an indicator table alone read a commune drug-free), P1's 2025 commune without incident a true 0."""
-    imported = pd.DataFrame(
-        {
-            "year": [2024, 2024, 2025, 2025, 2025],
-            "commune_code": ["A", "B", "A", "B", "C"],
-            "population": 10_000,
-            "users_with_records": 0,
-            "plants_destroyed": 0,
-            "cultivation_m2": 0.0,
-            "on_drug_route": False,
-            "organizing_places": np.nan,
-            "arrested_offenders": np.nan,
-            "import_id": 1,
-        }
-    )
+    imported = clean_table([2024, 2024, 2025, 2025, 2025], ["A", "B", "A", "B", "C"])
     incidents = pd.DataFrame({"year": [2025], "commune_code": ["A"], "kind": ["tip"], "n": [1], "arrested": [0]})
-    hotspots = pd.DataFrame(columns=["year", "commune_code", "organizing_places", "active_hotspots", "recurrences"])
+    hotspots = pd.DataFrame(columns=list(HOTSPOT_COLUMNS))
     provinces = {"A": "P1", "B": "P1", "C": "P2"}
     frame = derive_indicators(["A", "B", "C"], [2024, 2025], imported, incidents, hotspots, RULES.derived(), provinces)
     rows = frame.set_index(["commune_code", "year"])
