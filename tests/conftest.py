@@ -9,7 +9,7 @@ import time
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 import pytest
 from sqlalchemy import Connection, Engine, create_engine
@@ -290,20 +290,22 @@ def requests_in_savepoints(app: FastAPI, conn: Connection) -> None:
 
 def conversion_task(conn: Connection, actor: Principal, commune: str, year: int, team_id: int | None) -> int:
     """A commune's conversion task of ``year`` made by ``actor`` (command), given to ``team_id``, no due date."""
+    return _task(conn, actor, team_id, kind="conversion", hotspot_id=None, commune_code=commune, year=year)
+
+
+def suppression_task(
+    conn: Connection, actor: Principal, hotspot_id: int, team_id: int | None, priority: str = "normal"
+) -> int:
+    """A hotspot's suppression task made by ``actor`` (command), given to ``team_id`` (None: unassigned), no due date."""
+    return _task(conn, actor, team_id, kind="suppression", hotspot_id=hotspot_id, priority=priority)
+
+
+def _task(conn: Connection, actor: Principal, team_id: int | None, priority: str = "normal", **what: Any) -> int:
+    """A task through the service, without due date, checklist or note (``what``: its kind and what it is about)."""
     from gis.services.tasks import create_task
 
-    return create_task(
-        conn,
-        actor,
-        kind="conversion",
-        hotspot_id=None,
-        commune_code=commune,
-        year=year,
-        team_id=team_id,
-        due_date=None,
-        priority="normal",
-        checklist=[],
-    )
+    what = {"commune_code": None, "year": None, **what}
+    return create_task(conn, actor, team_id=team_id, due_date=None, priority=priority, checklist=[], **what)
 
 
 def bearer_headers(app: FastAPI, conn: Connection, user_id: int, minutes: int = 30) -> dict[str, str]:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import test_browser as shared
 from sqlalchemy import Engine, text
-from test_browser import PHONE, open_as, shot, wait_message
+from test_browser import PHONE, confirming, open_as, shot, wait_message
 
 from models.vocabulary import TASK_OPEN, codes
 
@@ -43,13 +43,7 @@ def test_deactivating_a_user_asks_first_and_nothing_happens_when_declined(chromi
     """Deactivation ends the user's sessions at once (a team in the field is logged out): one tap on a phone did it
     unasked, where a new password asks first."""
     page, errors = open_as(chromium, server, "quantri", PHONE)
-    asked: list[str] = []
-
-    def decline(dialog) -> None:
-        asked.append(dialog.message)
-        dialog.dismiss()
-
-    page.on("dialog", decline)
+    asked = confirming(page, False, every=True)
     page.click("#user-table tr[data-username=thammuu]")
     page.click("#user-table .card[data-username=thammuu] button[data-action=deactivate]")
     # Once the click is answered: the button usable again (declined), or gone with the list reloaded (done unasked).
@@ -79,13 +73,7 @@ def test_a_member_is_moved_then_promoted_and_a_team_renamed_on_a_phone(chromium,
             {"t": second.id},
         ).one()
     page, errors = open_as(chromium, server, "quantri", PHONE)
-    asked: list[str] = []
-
-    def accept(dialog) -> None:
-        asked.append(dialog.message)
-        dialog.accept()
-
-    page.on("dialog", accept)
+    asked = confirming(page, True, every=True)
     card = "#user-table .card[data-username=chuyen-to]"
     page.click("#user-table tr[data-username=chuyen-to]")
     page.click(f"{card} details.place summary")

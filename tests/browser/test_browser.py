@@ -148,6 +148,29 @@ _MAP_SETTLED = """() => new Promise(done => {
 })"""
 
 
+def reassigned(city: Engine, task_id: int) -> tuple[int, str | None]:
+    """The team a task is with now, and the note of its newest reassignment."""
+    with city.connect() as conn:
+        return conn.execute(
+            text("""SELECT t.team_id, e.note FROM tasks t JOIN task_events e ON e.task_id = t.id
+                    AND e.event = 'reassigned' WHERE t.id = :t ORDER BY e.id DESC LIMIT 1"""),
+            {"t": task_id},
+        ).one()
+
+
+def confirming(page, answer: bool, every: bool = False) -> list[str]:
+    """Answer the page's next question (window.confirm) with ``answer``, or with ``every`` each one from now on; the
+    list gets what it asked. Only where a question is due: the answer waits for the next one."""
+    asked: list[str] = []
+
+    def reply(dialog) -> None:  # noqa: ANN001 - Playwright's Dialog
+        asked.append(dialog.message)
+        dialog.accept() if answer else dialog.dismiss()
+
+    (page.on if every else page.once)("dialog", reply)
+    return asked
+
+
 def shot(page, name: str) -> None:
     """Keep a screenshot under artifacts/, once the map has come to rest."""
     ARTIFACTS.mkdir(exist_ok=True)
@@ -628,12 +651,7 @@ def test_command_gives_a_hotspots_task_to_another_team_with_a_reason(chromium, s
     shot(page, "command-reassign")
     card.locator("form.assign button[type=submit]").click()
     wait_message(page, f"Đã giao nhiệm vụ #{task_id}")
-    with city.connect() as conn:
-        now_with, note = conn.execute(
-            text("""SELECT t.team_id, e.note FROM tasks t JOIN task_events e ON e.task_id = t.id
-                    AND e.event = 'reassigned' WHERE t.id = :t ORDER BY e.id DESC LIMIT 1"""),
-            {"t": task_id},
-        ).one()
+    now_with, note = reassigned(city, task_id)
     assert now_with == choices[0] and now_with != holder and note == "Tổ đang giữ bận chuyên án khác"
     assert errors == []
 

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import test_browser as shared
 from sqlalchemy import Engine, text
-from test_browser import DESKTOP, open_as, task_card, wait_message
+from test_browser import DESKTOP, open_as, reassigned, task_card, wait_message
 
 city, server, chromium = shared.city, shared.server, shared.chromium
 
@@ -55,12 +55,7 @@ def test_an_open_assignment_form_outlives_the_list_drawn_again(chromium, server:
     wait_message(page, f"Đã giao nhiệm vụ #{task_id}")
     assert not card.locator("details.assign").evaluate("d => d.open")
     assert card.locator("form.assign input[name=note]").input_value() == ""
-    with city.connect() as conn:
-        now_with, note = conn.execute(
-            text("""SELECT t.team_id, e.note FROM tasks t JOIN task_events e ON e.task_id = t.id
-                    AND e.event = 'reassigned' WHERE t.id = :t ORDER BY e.id DESC LIMIT 1"""),
-            {"t": task_id},
-        ).one()
+    now_with, note = reassigned(city, task_id)
     assert (str(now_with), note) == (choices[-1], reason)
     assert errors == []
     page.close()

@@ -13,12 +13,13 @@ from datetime import timedelta
 
 import pytest
 import test_browser as shared
+from conftest import suppression_task
 from sqlalchemy import Engine, text
 from test_browser import DESKTOP, PHONE, open_as, shot
 from vietnamese_text import foreign_words, names_shown
 
 from gis.services.hotspots import transition_hotspot
-from gis.services.tasks import create_task, transition_task
+from gis.services.tasks import transition_task
 from gis.store.accounts import principal_by_username
 from gis.store.scoping import UNRESTRICTED
 from models.domain.hotspot_lifecycle import DEFAULT_MONITORING_DAYS, hotspot_lifecycle
@@ -131,18 +132,7 @@ def test_the_inbox_stops_counting_a_decline_once_the_hotspot_has_a_new_task(
             text("SELECT id FROM teams WHERE id <> (SELECT team_id FROM tasks WHERE id = :t) ORDER BY id LIMIT 1"),
             {"t": task},
         ).scalar_one()
-        create_task(
-            conn,
-            command,
-            kind="suppression",
-            hotspot_id=hotspot,
-            commune_code=None,
-            year=None,
-            team_id=other,
-            due_date=None,
-            priority="high",
-            checklist=[],
-        )
+        suppression_task(conn, command, hotspot, other, "high")
     page.reload()
     page.wait_for_selector("body[data-ready=true]")
     page.click("[role=tab][data-tab=inbox]")

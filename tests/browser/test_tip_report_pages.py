@@ -20,6 +20,7 @@ from test_browser import (
     answers_lost,
     chromium,
     city,
+    confirming,
     first_team_user,
     open_as,
     server,
@@ -104,19 +105,6 @@ def is_land(pixel: tuple[int, int, int]) -> bool:
 def reports_loaded(page) -> None:
     """Wait until the team page has loaded the spots its team reported (common.js loads them beside the task list)."""
     page.wait_for_function("() => /^\\(\\d/.test(document.getElementById('report-count').textContent)")
-
-
-def confirming(page, answer: bool) -> list[str]:
-    """Answer the page's next question (window.confirm) with ``answer``; the list gets what it asked. Only where a
-    question is due: the answer waits for the next one."""
-    asked: list[str] = []
-
-    def reply(dialog) -> None:  # noqa: ANN001 - Playwright's Dialog
-        asked.append(dialog.message)
-        dialog.accept() if answer else dialog.dismiss()
-
-    page.once("dialog", reply)
-    return asked
 
 
 def test_command_adds_a_spot_from_a_tip_by_clicking_the_map(chromium, server: str, city: Engine) -> None:

@@ -17,7 +17,7 @@ from gis.io.scenario_files import write_scenario
 from gis.reference import targets_for
 from gis.services.hotspots import transition_hotspot
 from gis.services.incident_import import import_incidents
-from gis.services.tasks import create_task, transition_task
+from gis.services.tasks import transition_task
 from gis.store.hotspots import replay_hotspot, suppression_task_states
 from gis.store.indicators import conversion_kpis
 from gis.store.scoping import UNRESTRICTED
@@ -27,6 +27,7 @@ from models.domain.hotspot_lifecycle import hotspot_lifecycle
 from models.domain.kpi import conversion_rows
 from models.errors import InvalidRequest
 from models.synthetic.scenario import ScenarioConfig, generate_scenario
+from tests.conftest import suppression_task
 
 MACHINE = hotspot_lifecycle(180)
 
@@ -175,17 +176,6 @@ def test_recorded_time_cannot_be_in_the_future_or_before_the_last_change(
     with pytest.raises(InvalidRequest, match="thời điểm ghi nhận"):  # before the hotspot was created
         transition_hotspot(conn, MACHINE, hotspot_id, "verified", "", 1, commander, UNRESTRICTED, at=past)
     transition_hotspot(conn, MACHINE, hotspot_id, "verified", "", 1, commander, UNRESTRICTED)
-    task_id = create_task(
-        conn,
-        commander,
-        kind="suppression",
-        hotspot_id=hotspot_id,
-        commune_code=None,
-        year=None,
-        team_id=None,
-        due_date=None,
-        priority="normal",
-        checklist=[],
-    )
+    task_id = suppression_task(conn, commander, hotspot_id, None)
     with pytest.raises(InvalidRequest, match="thời điểm ghi nhận"):  # before the task's latest event
         transition_task(conn, task_id, "canceled", "", 1, commander, UNRESTRICTED, at=past)
