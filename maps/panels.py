@@ -223,7 +223,7 @@ def team_panel() -> str:
 
 
 def planner_panel(years: list[int]) -> str:
-    """Year choice, running the classification, approval (four eyes), the upload of a yearly indicator table,
+    """Year choice, running the classification, approval (four eyes) or discarding the draft, the upload of a yearly indicator table,
     downloads, the year-over-year comparison and the searchable, sortable review table linked to the map."""
     options = "".join(f'<option value="{y}">{y}</option>' for y in years)
     columns = _columns(
@@ -246,6 +246,7 @@ def planner_panel(years: list[int]) -> str:
       <div class="toolbar">
         <label>Năm <select id="year">{options}</select></label>
         <button type="button" id="approve">Phê duyệt kết quả năm</button>
+        <button type="button" id="discard" hidden>Bỏ bản nháp</button>
         <form id="run-form" class="inline">
           <label>Chạy phân loại năm <input id="run-year" name="year" type="number" min="2000" max="2100" required></label>
           <button type="submit">Chạy</button>

@@ -101,6 +101,22 @@ def cmd_approve(args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_discard(args: argparse.Namespace) -> int:
+    """Discard the year's draft (a correction started by mistake: the approved version stays the year's result)."""
+    from gis.store.classifications import discard_draft, find_run
+    from gis.store.db import get_engine
+
+    with get_engine().begin() as conn:
+        run = discard_draft(conn, args.year)
+        approved = find_run(conn, args.year, approved_only=True)
+    lost = f", cùng {run['overrides']} điều chỉnh" if run["overrides"] else ""
+    stays = (
+        f"kết quả năm là phiên bản {approved['version']} đã phê duyệt" if approved else "năm chưa có kết quả phân loại"
+    )
+    print(f"Đã bỏ bản nháp năm {run['year']} phiên bản {run['version']}{lost}; {stays}")
+    return 0
+
+
 def approved_line(run: dict[str, Any]) -> str:
     """What `classify approve` prints: the year, version, approver and Hải Phòng day of the approval (the instant as
     the database session gave it printed its UTC day before 07:00 there, the day before the exports' date)."""
@@ -192,7 +208,7 @@ def add_parsers(sub: argparse._SubParsersAction) -> None:
         **parser_options("Phân loại địa bàn hằng năm: tính, rà soát, điều chỉnh, phê duyệt, xuất."),
     )
     actions = group.add_subparsers(
-        dest="action", required=True, metavar="run|review|override|approve|export|kpi|evaluate"
+        dest="action", required=True, metavar="run|review|override|approve|discard|export|kpi|evaluate"
     )
 
     def action(
@@ -239,6 +255,7 @@ def add_parsers(sub: argparse._SubParsersAction) -> None:
     over.add_argument("--level", choices=Level.values(), help="loại (chỉ với trong_diem)")
     over.add_argument("--reason", required=True, help="lý do điều chỉnh")
     action("approve", cmd_approve, "phê duyệt bản nháp của năm (sau đó không sửa được)")
+    action("discard", cmd_discard, "bỏ bản nháp của năm cùng các điều chỉnh trong đó (bản đã phê duyệt giữ nguyên)")
     export = action("export", cmd_export, "xuất kết quả phân loại của năm", version=True)
     export.add_argument("--format", choices=["csv", "geojson", "xlsx"], default="csv", help="định dạng")
     export.add_argument("--out", type=cli_output_file, metavar="TỆP", help="tệp ghi (mặc định: đầu ra chuẩn)")

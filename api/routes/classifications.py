@@ -1,4 +1,5 @@
-"""Yearly commune classification: GeoJSON per year, review list, overrides, approval, new runs, export."""
+"""Yearly commune classification: GeoJSON per year, review list, overrides, approval or discarding the draft, new runs,
+export."""
 
 from dataclasses import dataclass
 from typing import Annotated, Literal
@@ -15,6 +16,7 @@ from api.schemas import (
     ApproveIn,
     ClassificationMapOut,
     ClassificationOut,
+    DiscardIn,
     OverrideIn,
     OverrideOut,
     ReviewOut,
@@ -30,7 +32,7 @@ from gis.services.classification import (
     require_whole_country,
     review_report,
 )
-from gis.store.classifications import approve, override
+from gis.store.classifications import approve, discard_draft, override
 from gis.store.data_versions import DataVersions, data_versions
 from gis.store.scoping import AreaScope, require_commune_in_scope
 from models.domain.access import Principal, report_province
@@ -224,6 +226,15 @@ def post_approve(
     require_whole_country(conn, scope, year)
     seen = (body.run_id, body.last_override_at) if body else None
     return approve(conn, year, actor=user.username, four_eyes=request.app.state.four_eyes, seen=seen)
+
+
+@router.post("/{year:int}/discard", response_model=RunOut)
+def post_discard(conn: ConnDep, user: Planner, scope: AreaScopeDep, year: Year, body: DiscardIn) -> dict:
+    """Discard the year's draft as read (a correction started by mistake: the approved version stays the year's
+    result); 409 when the year has only approved versions, 412 when ``body`` names another draft than the year's as
+    it is now, 403 for a provincial planner when the run holds units outside their province."""
+    require_whole_country(conn, scope, year)
+    return discard_draft(conn, year, (body.run_id, body.last_override_at))
 
 
 @router.post("/{year:int}/runs", status_code=201, response_model=RunCreated)

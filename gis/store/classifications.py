@@ -235,6 +235,34 @@ def override(
     return dict(row)
 
 
+def _last_override(conn: Connection, run_id: int) -> tuple[str | None, datetime | None]:
+    """Who overrode a commune's class in a run last, and when ((None, None) when nobody did)."""
+    last = conn.execute(
+        text(
+            "SELECT override_by, override_at FROM classification_results WHERE run_id = :id AND method = 'override'"
+            " ORDER BY override_at DESC, commune_code LIMIT 1"
+        ),
+        {"id": run_id},
+    ).first()
+    return (last.override_by, last.override_at) if last else (None, None)
+
+
+def discard_draft(conn: Connection, year: int, seen: tuple[int, datetime | None] | None = None) -> dict[str, Any]:
+    """Delete the year's draft, as a re-run that replaces it does, and return it with its number of ``overrides``: a
+    correction started by mistake leaves the approved version the year's result, unapproved itself. ``seen``, the
+    draft as the planner read it (run id, newest override instant), must still be the draft (check_seen). An
+    approved version is never touched (RunApproved when only those exist)."""
+    draft = _draft(conn, year)
+    if seen is not None:
+        check_seen(year, (draft["id"], _last_override(conn, draft["id"])[1]), seen, "bỏ bản nháp")
+    draft["overrides"] = conn.execute(
+        text("SELECT count(*) FROM classification_results WHERE run_id = :id AND method = 'override'"),
+        {"id": draft["id"]},
+    ).scalar_one()
+    conn.execute(text("DELETE FROM classification_runs WHERE id = :id"), {"id": draft["id"]})
+    return draft
+
+
 def approve(
     conn: Connection,
     year: int,
@@ -248,14 +276,7 @@ def approve(
     approve it (check_four_eyes); ``seen``, the draft as the approver read it (run id, newest override instant), must
     still be the draft (check_seen)."""
     draft = _draft(conn, year)
-    last = conn.execute(
-        text(
-            "SELECT override_by, override_at FROM classification_results WHERE run_id = :id AND method = 'override'"
-            " ORDER BY override_at DESC, commune_code LIMIT 1"
-        ),
-        {"id": draft["id"]},
-    ).first()
-    last_by, last_at = (last.override_by, last.override_at) if last else (None, None)
+    last_by, last_at = _last_override(conn, draft["id"])
     if seen is not None:
         check_seen(year, (draft["id"], last_at), seen)
     if four_eyes:

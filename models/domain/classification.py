@@ -129,10 +129,11 @@ def check_seen(
     year: int,
     draft: tuple[int, datetime | None],
     seen: tuple[int, datetime | None],
+    action: str = "phê duyệt",
 ) -> None:
-    """Refuse an approval of a draft other than the one the approver read: ``draft`` and ``seen`` are (run id, newest
-    override instant) of the draft now and of the draft as read (a replaced draft keeps its version number, not its
-    id)."""
+    """Refuse an approval (or another ``action`` on the draft: "bỏ") of a draft other than the one the planner read:
+    ``draft`` and ``seen`` are (run id, newest override instant) of the draft now and of the draft as read (a replaced
+    draft keeps its version number, not its id)."""
     if draft == seen:
         return
     (draft_id, last_at), (seen_id, _) = draft, seen
@@ -141,8 +142,8 @@ def check_seen(
     else:
         what = "đã có điều chỉnh khác" + (f" (lần cuối ngày {vn_time(last_at)})" if last_at else "")
     raise DraftChanged(
-        f"Bản nháp phân loại năm {year} {what} sau khi bạn xem: hãy xem lại kết quả trước khi phê duyệt",
-        f"the {year} draft changed after it was read (run {seen_id} → {draft_id}): review it again before approving",
+        f"Bản nháp phân loại năm {year} {what} sau khi bạn xem: hãy xem lại kết quả trước khi {action}",
+        f"the {year} draft changed after it was read (run {seen_id} → {draft_id}): review it again",
     )
 
 

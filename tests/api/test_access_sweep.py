@@ -64,6 +64,7 @@ UNRECORDED: dict[str, str] = {
     "GET /api/classifications/{year}/review": "counts per commune",
     "POST /api/classifications/{year}/overrides": "one commune's class and the planner's reason",
     "POST /api/classifications/{year}/approve": "the run's identity",
+    "POST /api/classifications/{year}/discard": "the run's identity",
     "POST /api/classifications/{year}/runs": "the run's identity",
     "GET /api/reports/kpi": "province-wide indicators",
     "GET /api/tasks": "task summaries: no notes, no photos",

@@ -167,6 +167,45 @@ def test_an_approval_is_of_the_draft_the_approver_read(client, as_user, indicato
     assert approved.status_code == 200 and approved.json()["approved_by"] == "tham.muu.2"
 
 
+def test_a_correction_started_by_mistake_is_discarded_as_read(client, as_user, indicators: list[str]) -> None:
+    """A correction run after the approval, with a colleague's override, is discarded only as the planner read it (412
+    once overridden since); then the year's result is its approved version again, the approved run untouched, and a
+    year with only approved versions has nothing to discard (409). A draft of a year never approved leaves the year
+    without a result (404). Commanders may not discard (403)."""
+
+    def read() -> dict[str, Any]:
+        run = client.get("/api/classifications/2025/review", params={"draft": True}).json()
+        overrides = sorted(i["override_at"] for i in run["items"] if i["override_at"])
+        return {"run_id": run["run"]["id"], "last_override_at": overrides[-1] if overrides else None}
+
+    client.post("/api/classifications/2025/runs")
+    as_user("planner-2")
+    approved = client.post("/api/classifications/2025/approve").json()
+    client.post("/api/classifications/2025/runs")  # a correction, version 2
+    seen = read()
+    as_user("planner")
+    override = {"commune_code": indicators[0], "category": "at_risk", "reason": "Tin báo mới của công an xã"}
+    assert client.post("/api/classifications/2025/overrides", json=override).status_code == 200
+    as_user("command")
+    assert client.post("/api/classifications/2025/discard", json=read()).status_code == 403
+    as_user("planner-2")
+    refused = client.post("/api/classifications/2025/discard", json=seen)
+    assert refused.status_code == 412 and refused.json()["message"].endswith(
+        "hãy xem lại kết quả trước khi bỏ bản nháp"
+    )
+    discarded = client.post("/api/classifications/2025/discard", json=read())
+    assert discarded.status_code == 200
+    assert (discarded.json()["version"], discarded.json()["status"]) == (2, "draft")
+    year = client.get("/api/classifications/2025/review", params={"draft": True}).json()["run"]
+    assert (year["id"], year["status"], year["approved_at"]) == (approved["id"], "approved", approved["approved_at"])
+    again = client.post("/api/classifications/2025/discard", json={"run_id": approved["id"]})
+    assert again.status_code == 409
+    client.post("/api/classifications/2026/runs")
+    first = client.get("/api/classifications/2026/review", params={"draft": True}).json()["run"]
+    assert client.post("/api/classifications/2026/discard", json={"run_id": first["id"]}).status_code == 200
+    assert client.get("/api/classifications/2026/review", params={"draft": True}).status_code == 404
+
+
 def test_the_planners_refusals_are_shown_in_vietnamese_alone(client, as_user, indicators: list[str]) -> None:
     """What the planner page shows of a refusal (`message`: the confirm of a run again, the line under an override) is
     Vietnamese alone; `detail` keeps the English reason for other clients and the logs (the page showed «… (a draft

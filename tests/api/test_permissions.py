@@ -409,6 +409,7 @@ def test_a_provincial_user_changes_nothing_in_another_province(client, conn, pro
             {"commune_code": provinces["areas"]["B"], "category": "at_risk", "reason": "x"},
         ),
         (planner_a, "POST", f"/api/classifications/{YEAR}/approve", None),
+        (planner_a, "POST", f"/api/classifications/{YEAR}/discard", {"run_id": 1}),
         (planner_a, "POST", f"/api/classifications/{YEAR + 1}/runs", None),
     ]
     for headers, method, path, body in refused:

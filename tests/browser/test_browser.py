@@ -1121,6 +1121,36 @@ def test_planner_overrides_and_a_second_planner_approves(chromium, server: str, 
     second.close()
 
 
+def test_planner_discards_a_correction_started_by_mistake(chromium, server: str, city: Engine) -> None:
+    """The planner runs an approved year again by mistake: «Bỏ bản nháp» (offered on a draft alone) asks first, naming
+    the version and what follows, then removes the correction, and the page shows the approved version 1 again,
+    nothing left to discard — before, the correction could only be replaced or approved."""
+    page, errors = open_as(chromium, server, "thammuu")
+    questions: list[str] = []
+    page.on("dialog", lambda dialog: (questions.append(dialog.message), dialog.accept()))
+    page.select_option("#year", "2025")
+    page.wait_for_selector("#run-status >> text=Đã phê duyệt phiên bản 1")
+    assert page.locator("#discard").is_hidden()
+    page.fill("#run-year", "2025")
+    page.click("#run-form button[type=submit]")
+    try:
+        wait_message(page, "Năm 2025: bản hiệu chỉnh phiên bản 2 đã tạo")
+        shot(page, "planner-correction-to-discard")
+        page.click("#discard")
+        wait_message(page, "Đã bỏ bản nháp phiên bản 2 năm 2025")
+        assert questions[-1] == "Bỏ bản nháp phiên bản 2 năm 2025? Kết quả của năm trở lại bản đã phê duyệt."
+        page.wait_for_selector("#run-status >> text=Đã phê duyệt phiên bản 1")
+        assert page.locator("#discard").is_hidden() and page.locator("#approve").is_disabled()
+        shot(page, "planner-discarded-correction")
+        with city.connect() as conn:
+            runs = conn.execute(text("SELECT version, status FROM classification_runs WHERE year = 2025")).all()
+        assert [tuple(r) for r in runs] == [(1, "approved")]
+        assert unexpected(errors) == []
+    finally:  # the other tests read 2025 as approved version 1 alone (a draft is not frozen)
+        with city.begin() as conn:
+            conn.execute(text("DELETE FROM classification_runs WHERE year = 2025 AND status = 'draft'"))
+
+
 def test_planner_works_on_a_correction_of_an_approved_year(
     chromium, server: str, city: Engine, cluster: ManagedCluster
 ) -> None:

@@ -586,7 +586,8 @@ def test_an_approved_year_cannot_be_changed_from_the_command_line(
     cli, capsys, engine: Engine, owner_engine: Engine
 ) -> None:
     """After `classify approve`, `classify override` and a second approval are refused (exit 3, Vietnamese) and the
-    snapshot keeps its classes, method, approver and date; a new `classify run` is a correction, a new version."""
+    snapshot keeps its classes, method, approver and date; a new `classify run` is a correction, a new version, which
+    `classify discard` removes (the approved version it cannot)."""
     snapshot = (
         "SELECT r.version, r.status, r.rules_version, r.method, r.approved_by, r.approved_at,"
         " array_agg(c.category || coalesce(c.level, '') || c.method || coalesce(c.indicators::text, '')"
@@ -611,6 +612,17 @@ def test_an_approved_year_cannot_be_changed_from_the_command_line(
         assert code == 0 and "bản hiệu chỉnh phiên bản 2" in out, err
         with engine.connect() as conn:
             assert conn.execute(text(snapshot)).one() == before
+        # The correction is discarded; the approved version is the year's result again, and cannot be discarded.
+        code, out, err = cli(capsys, "classify", "discard", "--year", "2098")
+        assert (code, out.strip()) == (
+            0,
+            "Đã bỏ bản nháp năm 2098 phiên bản 2; kết quả năm là phiên bản 1 đã phê duyệt",
+        ), err
+        code, _, err = cli(capsys, "classify", "discard", "--year", "2098")
+        assert code == 3 and "đã được phê duyệt" in err, err
+        with engine.connect() as conn:
+            assert conn.execute(text(snapshot)).one() == before
+            assert conn.execute(text("SELECT count(*) FROM classification_runs WHERE year = 2098")).scalar_one() == 1
     finally:
         with owner_engine.begin() as conn:  # committed by the commands: the owner lifts the freeze to leave no trace
             conn.execute(text("ALTER TABLE classification_runs DISABLE TRIGGER classification_runs_frozen"))

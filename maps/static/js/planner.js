@@ -1,6 +1,6 @@
 // Planner page: a year's classification map and review table (search, sort, table ↔ map selection), running the
-// classification, overrides (a chosen class and a reason), approval by a second planner (four eyes), downloads
-// (the classification, the KPI report in Excel) and the comparison with the previous approved year.
+// classification, overrides (a chosen class and a reason), approval by a second planner (four eyes) or discarding the
+// draft, downloads (the classification, the KPI report in Excel) and the comparison with the previous approved year.
 "use strict";
 
 diabanPages.planner = async function startPlanner(map, cfg) {
@@ -14,6 +14,7 @@ diabanPages.planner = async function startPlanner(map, cfg) {
   const select = document.getElementById("year");
   const status = document.getElementById("run-status");
   const approve = document.getElementById("approve");
+  const discard = document.getElementById("discard");
   const runForm = document.getElementById("run-form");
   // A planner of one province in a database of several runs and approves no year (a run classifies every unit; the
   // server refuses both): neither is offered, and the page says who does it.
@@ -82,6 +83,7 @@ diabanPages.planner = async function startPlanner(map, cfg) {
   let approved = false;
   let features = {};
   let seen = null;  // the draft as the page shows it: what an approval approves (the server refuses another)
+  let shown = null;  // the run the page shows, with its number of overrides
   // Unknown indicators are never zero: say so beside the class, with what is missing and the level it could reach.
   function missingData(item) {
     if (!item.incomplete) return "";
@@ -210,6 +212,7 @@ diabanPages.planner = async function startPlanner(map, cfg) {
     layer.clearLayers();
     areas = {};
     approve.disabled = true;
+    discard.hidden = true;
     if (!year) { status.textContent = "Chưa có kết quả phân loại năm nào: hãy chạy phân loại."; rows.set([]); return; }
     runForm.year.value = year;
     status.textContent = `Đang tải kết quả năm ${year}…`;
@@ -248,6 +251,8 @@ diabanPages.planner = async function startPlanner(map, cfg) {
     seen = { run_id: review.run.id, last_override_at: lastOverride(items)?.override_at || null };
     const selfApproval = !approved && cfg.fourEyes && items.some((i) => i.override_at && i.override_by === cfg.username);
     approve.disabled = approved || selfApproval || !cfg.classifies;
+    shown = { ...review.run, overrides: items.filter((i) => i.override_at).length };
+    discard.hidden = approved || !cfg.classifies;
     approve.title = selfApproval ? "Bạn đã điều chỉnh kết quả trong bản nháp: cần một cán bộ tham mưu khác phê duyệt" : "";
     status.textContent = describe(review.run, items);
     compare(items);
@@ -277,6 +282,24 @@ diabanPages.planner = async function startPlanner(map, cfg) {
       return;
     }
     await refreshAfterSave(`Đã phê duyệt kết quả phân loại năm ${year}`, () => load(), TO_SEE);
+  };
+
+  // A draft run by mistake (a correction the approved result does not need) is discarded with its overrides; the year
+  // shows its approved version again, or leaves the list when it had none.
+  discard.onclick = async () => {
+    const run = shown;
+    const lost = run.overrides ? `, cùng ${VI_NUMBER.format(run.overrides)} điều chỉnh trong đó` : "";
+    const after = run.supersedes_id ? "Kết quả của năm trở lại bản đã phê duyệt." : "Năm sẽ chưa có kết quả phân loại nào.";
+    if (!window.confirm(`Bỏ bản nháp phiên bản ${run.version} năm ${year}${lost}? ${after}`)) return;
+    try { await api(`/api/classifications/${year}/discard`, { method: "POST", body: JSON.stringify(seen) }); } catch (error) {
+      await refused(error, () => discard.click());
+      return;
+    }
+    if (!run.supersedes_id) {
+      select.querySelector(`option[value="${run.year}"]`)?.remove();
+      select.value = select.options[0]?.value || "";
+    }
+    await refreshAfterSave(`Đã bỏ bản nháp phiên bản ${run.version} năm ${run.year}`, () => load(), TO_SEE);
   };
 
   // Run (or re-run) a year: a new draft; an existing draft is replaced only when the planner confirms; after approval
