@@ -576,14 +576,9 @@ class ApproveIn(_In):
     )
 
 
-class DiscardIn(_In):
-    """The draft as the planner read it: discarding it is refused (412 draft_changed) when it was run again or a class
-    overridden since, so that nobody throws away a colleague's overrides unseen."""
-
-    run_id: StrictInt
-    last_override_at: AwareDatetime | None = Field(
-        default=None, description="the newest override_at of the draft as read; null: none was overridden"
-    )
+class DiscardIn(ApproveIn):
+    """The draft as the planner read it, required: discarding it is refused (412 draft_changed) when it was run again
+    or a class overridden since, so that nobody throws away a colleague's overrides unseen."""
 
 
 class RunOut(_Out):
