@@ -125,15 +125,20 @@ def test_draft_override_approve_then_immutable(client, as_user, conn: Connection
     assert props["criteria"][0]["criterion_id"] == "I.a"
 
 
+def draft_as_read(client, year: int) -> dict[str, Any]:
+    """The body the planner page sends to approve or discard a year's draft: its run id and newest override instant."""
+    body = client.get(f"/api/classifications/{year}/review", params={"draft": True}).json()
+    overrides = sorted(i["override_at"] for i in body["items"] if i["override_at"])
+    return {"run_id": body["run"]["id"], "last_override_at": overrides[-1] if overrides else None}
+
+
 def test_an_approval_is_of_the_draft_the_approver_read(client, as_user, indicators: list[str]) -> None:
     """The second planner reads the draft; the first then overrides a commune, or runs the year again: the approval of
     what the second planner read is refused (412, Vietnamese), never given to a draft nobody else saw. Read again, it
     is given."""
 
     def read() -> dict[str, Any]:
-        body = client.get("/api/classifications/2025/review", params={"draft": True}).json()
-        overrides = sorted(i["override_at"] for i in body["items"] if i["override_at"])
-        return {"run_id": body["run"]["id"], "last_override_at": overrides[-1] if overrides else None}
+        return draft_as_read(client, 2025)
 
     client.post("/api/classifications/2025/runs")
     as_user("planner-2")
@@ -174,9 +179,7 @@ def test_a_correction_started_by_mistake_is_discarded_as_read(client, as_user, i
     without a result (404). Commanders may not discard (403)."""
 
     def read() -> dict[str, Any]:
-        run = client.get("/api/classifications/2025/review", params={"draft": True}).json()
-        overrides = sorted(i["override_at"] for i in run["items"] if i["override_at"])
-        return {"run_id": run["run"]["id"], "last_override_at": overrides[-1] if overrides else None}
+        return draft_as_read(client, 2025)
 
     client.post("/api/classifications/2025/runs")
     as_user("planner-2")
