@@ -196,6 +196,24 @@ def test_a_team_name_differing_only_in_letter_case_is_the_same_team(client, admi
     assert again.status_code == 409 and again.json()["detail"] == "tổ công tác 'Tổ Đặc nhiệm' đã tồn tại"
 
 
+def test_a_login_name_differing_only_in_letter_case_is_the_same_user_and_logs_in_as_typed_on_a_phone(
+    client, admin, conn
+) -> None:
+    """«Nguyen.A» beside «nguyen.a» was a second account (the audit told the two apart by one letter), and a phone that
+    capitalises the first letter and adds a space after a word typed «To-phone » for «to-phone»: a refused login that
+    counted towards the lock-out. The database refuses a second spelling too (migration 0022)."""
+    created = client.post(
+        "/api/users", json={"username": "to-phone", "role": "planner", "national": True}, headers=admin
+    ).json()
+    again = client.post("/api/users", json={"username": "TO-Phone", "role": "planner", "national": True}, headers=admin)
+    assert again.status_code == 409 and "người dùng 'to-phone' đã tồn tại" in again.json()["detail"]
+    assert token(client, "To-phone ", created["password"]).status_code == 200
+    failures = conn.execute(text("SELECT failed_logins FROM users WHERE id = :id"), {"id": created["id"]}).scalar()
+    assert failures == 0
+    with pytest.raises(DBAPIError), conn.begin_nested():
+        conn.execute(text("INSERT INTO users (username, password_hash, role) VALUES ('TO-PHONE', '-', 'planner')"))
+
+
 def test_the_admin_is_told_of_the_open_tasks_a_team_keeps_in_a_commune_taken_from_it(
     client, admin, make_user, bearer, conn
 ) -> None:
