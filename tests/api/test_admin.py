@@ -196,6 +196,18 @@ def test_a_team_name_differing_only_in_letter_case_is_the_same_team(client, admi
     assert again.status_code == 409 and again.json()["detail"] == "tổ công tác 'Tổ Đặc nhiệm' đã tồn tại"
 
 
+def test_a_team_name_differing_only_in_spaces_or_invisible_characters_is_the_same_team(client, admin) -> None:
+    """A page shows «Tổ  hai» as «Tổ hai», and a zero-width space pasted from a document shows as nothing: each made a
+    second team that looked like the first, and a name of a zero-width space alone a team nobody could see."""
+    first = client.post("/api/teams", json={"name": "Tổ hai", "communes": [AREA_A]}, headers=admin)
+    assert first.status_code == 201
+    for name in ("Tổ  hai", "Tổ\u200b hai", "\ufeffTổ\thai"):
+        again = client.post("/api/teams", json={"name": name, "communes": [AREA_B]}, headers=admin)
+        assert again.status_code == 409 and again.json()["detail"] == "tổ công tác 'Tổ hai' đã tồn tại", name
+    invisible = client.post("/api/teams", json={"name": "\u200b", "communes": [AREA_B]}, headers=admin)
+    assert invisible.status_code == 422 and "tên tổ công tác cần từ 1 đến" in invisible.json()["detail"]
+
+
 def test_a_login_name_differing_only_in_letter_case_is_the_same_user_and_logs_in_as_typed_on_a_phone(
     client, admin, conn
 ) -> None:
