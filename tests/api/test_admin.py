@@ -196,6 +196,30 @@ def test_a_team_name_differing_only_in_letter_case_is_the_same_team(client, admi
     assert again.status_code == 409 and again.json()["detail"] == "tổ công tác 'Tổ Đặc nhiệm' đã tồn tại"
 
 
+def test_the_administrator_reviews_who_read_detailed_data_filtered_by_user_day_and_route(
+    client, admin, make_user, bearer
+) -> None:
+    """The access log (who read incidents, photos, exports) was only reachable by `diaban audit` on the server: the
+    administrator on the page could see their own colleagues' changes but not who read detailed data."""
+    reader = bearer(make_user("doc-chi-tiet", "command"))
+    assert client.get("/api/incidents?commune=10507", headers=reader).status_code == 200
+    today = local_today().isoformat()
+    lines = client.get(
+        f"/api/access-log?username=doc-chi-tiet&from={today}&to={today}&route=incidents", headers=admin
+    ).json()
+    assert [(line["username"], line["route"], line["params"]) for line in lines] == [
+        ("doc-chi-tiet", "GET /api/incidents", {"commune": "10507"})
+    ]
+    yesterday = (local_today() - timedelta(days=1)).isoformat()
+    assert client.get(f"/api/access-log?username=doc-chi-tiet&to={yesterday}", headers=admin).json() == []
+    reversed_days = client.get(f"/api/access-log?from={today}&to={yesterday}", headers=admin)
+    assert reversed_days.status_code == 422 and "khoảng ngày đảo ngược" in reversed_days.json()["detail"]
+    assert client.get("/api/access-log?route=%00", headers=admin).status_code == 422
+    review = client.get("/api/access-log?route=access-log", headers=admin).json()
+    assert review[0]["username"] == "quan-tri"  # reviewing the log is a line of it too
+    assert client.get("/api/access-log", headers=reader).status_code == 403
+
+
 def test_a_team_name_differing_only_in_spaces_or_invisible_characters_is_the_same_team(client, admin) -> None:
     """A page shows «Tổ  hai» as «Tổ hai», and a zero-width space pasted from a document shows as nothing: each made a
     second team that looked like the first, and a name of a zero-width space alone a team nobody could see."""
