@@ -19,7 +19,7 @@ from api.cache import Memo
 from api.errors import DATABASE_FAILURES
 from api.replicas import OWN_WRITE, PRIMARY_ONLY, WRITE_LSN, ReplicaLost, written_lsn, wrote_within
 from api.security import InvalidToken, TokenClaims, decode_access_token
-from api.sessions import SessionCache
+from api.sessions import SessionCache, SessionEnds
 from gis.store.data_versions import DataVersions, data_versions
 from gis.store.replicas import Replicas, wal_position
 from gis.store.scoping import AreaScope
@@ -112,8 +112,10 @@ async def get_connection(request: Request, conn: ReadConnDep) -> AsyncIterator[C
 
 
 def _commit(request: Request, conn: Connection, transaction: RootTransaction) -> None:
-    """Commit the request's transaction; after a write, forget the data versions and note the write's position."""
+    """Commit the request's transaction, then forget the sessions it ended; after a write, forget the data versions
+    and note the write's position."""
     transaction.commit()
+    forget_ended_sessions(request)
     if request.method not in _SAFE_METHODS:
         request.app.state.data_versions.forget()
         replicas: Replicas | None = request.app.state.replicas
@@ -172,10 +174,13 @@ def _remembered(request: Request, claims: TokenClaims) -> Principal | None:
 
 
 def _looked_up(request: Request, conn: Connection, claims: TokenClaims) -> Principal | None:
-    """The active user of the open session, from the database (remembered for the next requests), else None."""
+    """The active user of the open session, from the database (remembered for the next requests unless a session
+    was forgotten meanwhile: the answer may predate its revocation), else None."""
+    cache: SessionCache = request.app.state.sessions
+    generation = cache.generation()
     principal = session_principal(conn, claims.session_id, claims.user_id)
     if principal is not None:
-        request.app.state.sessions.put(claims.session_id, principal)
+        cache.put(claims.session_id, principal, generation)
     return principal
 
 
@@ -259,12 +264,23 @@ async def get_hotspot_machine(request: Request) -> StateMachine:
 HotspotMachine = Annotated[StateMachine, Depends(get_hotspot_machine)]
 
 
-async def get_sessions(request: Request) -> SessionCache:
-    """The process's memory of open sessions (forget a session here when revoking it)."""
-    return request.app.state.sessions
+async def get_session_ends(request: Request) -> SessionEnds:
+    """The sessions this request ends (record a revocation here): the process forgets them once the request's
+    transaction commits (:func:`forget_ended_sessions`), not before, when another request could still read them open
+    in the database and remember them."""
+    ends = SessionEnds()
+    request.state.session_ends = ends
+    return ends
 
 
-SessionsDep = Annotated[SessionCache, Depends(get_sessions)]
+def forget_ended_sessions(request: Request) -> None:
+    """After the request's commit: forget the sessions it ended in the process's memory."""
+    ends: SessionEnds | None = getattr(request.state, "session_ends", None)
+    if ends is not None:
+        ends.apply(request.app.state.sessions)
+
+
+SessionsDep = Annotated[SessionEnds, Depends(get_session_ends)]
 
 
 async def get_replica_connection(

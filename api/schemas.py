@@ -1029,6 +1029,19 @@ class PasswordReset(_Out):
     password: str
 
 
+class AccessLogLine(_Out):
+    """One read of detailed data (or of an audit trail): who, when, which route with which query, how many rows."""
+
+    id: int
+    at: datetime
+    username: str
+    role: str | None
+    route: str
+    params: dict[str, Any]
+    rows: int | None
+    address: str | None
+
+
 class AuditEntry(_Out):
     """One administrator action of the append-only audit."""
 

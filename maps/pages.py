@@ -172,7 +172,8 @@ def login_page(message: str = "", username: str = "", synthetic: bool = False, a
       <script src="{static_url("js/common.js")}"></script></head>
       <body class="login-page">{demo_band(synthetic)}<main class="login"><h1>{escape(page_title(area))}</h1>{note}
       <form method="post" action="/login">
-        <label>Tên đăng nhập <input name="username" autocomplete="username" required value="{escape(username)}"></label>
+        <label>Tên đăng nhập <input name="username" autocomplete="username" autocapitalize="none" autocorrect="off"
+          spellcheck="false" required value="{escape(username)}"></label>
         <label>Mật khẩu <input name="password" type="password" autocomplete="current-password" required></label>
         <button type="submit">Đăng nhập</button>
       </form></main></body></html>"""

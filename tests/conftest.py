@@ -14,6 +14,7 @@ from typing import TYPE_CHECKING, Any
 import pytest
 from sqlalchemy import Connection, Engine, create_engine
 from sqlalchemy.pool import NullPool
+from starlette.requests import Request  # at module level: the test apps' connection overrides are typed with it
 
 from gis.ops.postgres import APP_ROLE, DB_NAME, ManagedCluster, temporary_cluster
 from gis.services.boundary_import import import_boundaries
@@ -257,10 +258,15 @@ def client(engine: Engine, conn: Connection, make_user: Callable[..., int]) -> I
 
     from api.app import create_app
     from api.cache import Memo
-    from api.deps import get_connection, get_read_connection
+    from api.deps import forget_ended_sessions, get_connection, get_read_connection
 
     app = create_app(engine)
-    app.dependency_overrides[get_connection] = lambda: conn
+
+    def in_test_transaction(request: Request) -> Iterator[Connection]:
+        yield conn
+        forget_ended_sessions(request)  # as the app's commit does
+
+    app.dependency_overrides[get_connection] = in_test_transaction
     app.dependency_overrides[get_read_connection] = lambda: conn
     # The tests write through `conn` too (imports, fixtures), as this process: versions are read for every request.
     app.state.data_versions = Memo(0)
@@ -272,7 +278,7 @@ def client(engine: Engine, conn: Connection, make_user: Callable[..., int]) -> I
 def requests_in_savepoints(app: FastAPI, conn: Connection) -> None:
     """Serve every request of ``app`` on ``conn`` (the test's rolled-back transaction), each in a savepoint, so that
     a refused write (an integrity error, say) cannot poison the next request."""
-    from api.deps import get_connection, get_read_connection
+    from api.deps import forget_ended_sessions, get_connection, get_read_connection
 
     def savepoint() -> Iterator[Connection]:
         nested = conn.begin_nested()
@@ -284,7 +290,11 @@ def requests_in_savepoints(app: FastAPI, conn: Connection) -> None:
         else:
             nested.commit()
 
-    app.dependency_overrides[get_connection] = savepoint
+    def committed_savepoint(request: Request) -> Iterator[Connection]:
+        yield from savepoint()
+        forget_ended_sessions(request)  # as the app's commit does
+
+    app.dependency_overrides[get_connection] = committed_savepoint
     app.dependency_overrides[get_read_connection] = savepoint
 
 

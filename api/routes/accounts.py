@@ -6,7 +6,9 @@ from fastapi import APIRouter, Depends, Query, Request
 
 from api.audit import record_read
 from api.deps import Admin, ConnDep, SessionsDep, require_roles
+from api.params import DateFrom, DateTo, local_day_start
 from api.schemas import (
+    AccessLogLine,
     AuditEntry,
     PasswordReset,
     ProvinceOut,
@@ -30,11 +32,13 @@ from api.schemas import (
 )
 from api.security import generate_password, hash_password
 from gis.services import admin
+from gis.store.access_log import access_lines
 from gis.store.accounts import get_user, list_teams, list_users, shared_communes, team_area_history, team_exists
 from gis.store.audit import admin_audit
 from gis.store.provinces import list_provinces
 from gis.store.scoping import AreaScope
 from models.domain.access import Principal, check_scope_stated
+from models.domain.dates import DayWindow
 from models.vocabulary import AdminAction, Role
 
 router = APIRouter(prefix="/api", tags=["accounts"])
@@ -184,3 +188,30 @@ def get_audit(
     entries = admin_audit(conn, limit)
     record_read(request, conn, user, len(entries))
     return [{**entry, "action_label": AdminAction(entry["action"]).label} for entry in entries]
+
+
+@router.get("/access-log", response_model=list[AccessLogLine])
+def get_access_log(
+    request: Request,
+    conn: ConnDep,
+    user: Admin,
+    date_from: DateFrom = None,
+    date_to: DateTo = None,
+    username: Annotated[str | None, Query(max_length=64, description="only this user's reads")] = None,
+    route: Annotated[str | None, Query(max_length=200, description="only routes containing this text")] = None,
+    limit: Annotated[int, Query(ge=1, le=1000)] = 200,
+) -> list[dict[str, Any]]:
+    """Who read detailed data, newest first, filtered by user, local days [from, to] and route (as `diaban audit`
+    does on the command line); the read is itself a line of the log."""
+    if date_from and date_to:
+        DayWindow(date_from, date_to)  # a reversed window is refused, not answered with no lines
+    lines = access_lines(
+        conn,
+        username=username,
+        since=local_day_start(date_from),
+        until=local_day_start(date_to, 1),
+        route=route,
+        limit=limit,
+    )
+    record_read(request, conn, user, len(lines))
+    return lines

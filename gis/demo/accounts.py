@@ -11,7 +11,7 @@ from collections.abc import Callable
 import numpy as np
 from sqlalchemy import Connection, text
 
-from gis.store.accounts import create_team, create_user
+from gis.store.accounts import NAMED_USER, create_team, create_user
 from gis.store.sql import current_unit, to_metric
 from models.analytics.areas import contiguous_areas, shared_border_unit
 from models.errors import InvalidRequest
@@ -79,7 +79,7 @@ def seed_demo_accounts(conn: Connection, hash_password: Callable[[str], str], n_
 
 def _ensure_user(conn: Connection, username: str, role: str, team_id: int | None, password_hash: str) -> dict:
     """The demo user, created if missing (an existing one keeps its password)."""
-    exists = conn.execute(text("SELECT 1 FROM users WHERE username = :u"), {"u": username}).scalar()
+    exists = conn.execute(text(f"SELECT 1 FROM users WHERE {NAMED_USER}"), {"u": username}).scalar()
     if exists is None:
         create_user(conn, username, password_hash, role, team_id)
     return {"username": username, "role": role, "password": DEMO_PASSWORD if exists is None else "(giữ nguyên)"}

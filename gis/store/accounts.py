@@ -19,6 +19,10 @@ from models.vocabulary import Role
 
 FOREIGN_KEY_VIOLATION = "23503"
 
+#: The user a typed login name ``:u`` names: unique up to letter case (migration 0022), found whatever the case typed
+#: and without the space a phone's keyboard adds after a word («To01 » is «to01»).
+NAMED_USER = "lower(username) = lower(btrim(:u))"
+
 
 def create_team(conn: Connection, name: str, communes: list[str], valid_from: date | None = None) -> int:
     """New team responsible for ``communes`` (at least one) from ``valid_from`` (default today); its name is stored
@@ -215,6 +219,12 @@ def create_user(
     check_user_scope(role, team_id, province_code)
     if province_code is not None:
         require_province(conn, province_code)
+    existing = conn.execute(text(f"SELECT username FROM users WHERE {NAMED_USER}"), {"u": username}).scalar()
+    if existing is not None:
+        raise AlreadyExists(
+            f"người dùng '{existing}' đã tồn tại (tên đăng nhập không phân biệt chữ hoa, chữ thường)",
+            f"user {existing!r} exists (usernames are compared up to letter case)",
+        )
     try:
         with conn.begin_nested():
             return conn.execute(
@@ -331,18 +341,18 @@ def unlock_user(conn: Connection, user_id: int) -> bool:
 
 
 def user_id_by_name(conn: Connection, username: str) -> int:
-    """Id of the user called ``username`` (active or not); NotFound otherwise."""
-    user_id = conn.execute(text("SELECT id FROM users WHERE username = :u"), {"u": username}).scalar()
+    """Id of the user called ``username`` (up to letter case, active or not); NotFound otherwise."""
+    user_id = conn.execute(text(f"SELECT id FROM users WHERE {NAMED_USER}"), {"u": username}).scalar()
     if user_id is None:
         raise NotFound(f"không có người dùng '{username}'", f"no user {username!r}")
     return user_id
 
 
 def principal_by_username(conn: Connection, username: str) -> Principal:
-    """The active user with this name as a Principal; NotFound otherwise."""
+    """The active user with this name (up to letter case) as a Principal; NotFound otherwise."""
     row = (
         conn.execute(
-            text("SELECT id, username, role, team_id, province_code FROM users WHERE username = :u AND active"),
+            text(f"SELECT id, username, role, team_id, province_code FROM users WHERE {NAMED_USER} AND active"),
             {"u": username},
         )
         .mappings()

@@ -13,6 +13,8 @@ from dataclasses import dataclass
 
 from sqlalchemy import Connection, text
 
+from gis.store.accounts import NAMED_USER
+
 #: The exponent of the progressive delay stops growing here (2**20 s is beyond any sensible cap).
 _MAX_DOUBLINGS = 20
 
@@ -67,10 +69,11 @@ def record_source(conn: Connection, address: str, ok: bool, free_failures: int, 
 
 
 def claim_account(conn: Connection, username: str) -> LoginAccount | None:
-    """The account called ``username`` with its row locked until the caller's transaction ends, or None."""
+    """The account ``username`` names (up to letter case and surrounding spaces: :data:`NAMED_USER`) with its row
+    locked until the caller's transaction ends, or None."""
     row = conn.execute(
-        text("""SELECT id, password_hash, active, coalesce(locked_until > clock_timestamp(), false) AS locked
-                FROM users WHERE username = :u FOR UPDATE"""),
+        text(f"""SELECT id, password_hash, active, coalesce(locked_until > clock_timestamp(), false) AS locked
+                 FROM users WHERE {NAMED_USER} FOR UPDATE"""),
         {"u": username},
     ).first()
     return LoginAccount(*row) if row else None

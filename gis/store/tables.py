@@ -373,6 +373,8 @@ class User(Base):
         CheckConstraint("(role = 'team') = (team_id IS NOT NULL)", name="ck_users_team_role"),
         CheckConstraint(f"province_code IS NULL OR {_in('role', PROVINCIAL_ROLES)}", name="ck_users_province_role"),
         CheckConstraint("failed_logins >= 0", name="ck_users_failed_logins"),
+        # A login name is unique up to letter case (migration 0022): logins find it whatever the case typed.
+        Index("uq_users_username_folded", text("lower(username)"), unique=True),
     )
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)

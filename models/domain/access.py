@@ -41,10 +41,13 @@ TEAM_NAME_CHARS = 200
 
 
 def normal_team_name(name: str) -> str:
-    """A team's name as it is stored and looked up: in NFC, without surrounding spaces. A name typed decomposed (NFD,
-    as some terminals and input methods send Vietnamese) looked exactly like an existing team's and made a second
-    team of the same name."""
-    return unicodedata.normalize("NFC", name).strip()
+    """A team's name as it is stored and looked up: in NFC, without invisible format characters (zero-width space,
+    byte order mark), its spaces as single ones between words. A name typed decomposed (NFD, as some terminals and
+    input methods send Vietnamese), with a double space (which a page shows as one) or a zero-width space pasted from
+    a document looked exactly like an existing team's and made a second team of the same name; a name of nothing but
+    a zero-width space made a team nobody could see."""
+    visible = "".join(c for c in unicodedata.normalize("NFC", name) if unicodedata.category(c) != "Cf")
+    return " ".join(visible.split())
 
 
 def team_name(name: str) -> str:

@@ -38,6 +38,7 @@ RECORDED: dict[str, tuple[str, str]] = {
     "GET /api/inbox": ("team", ""),
     "GET /api/hotspots/reported": ("team", ""),
     "GET /api/audit": ("admin", ""),
+    "GET /api/access-log": ("admin", ""),
 }
 #: Bodies of the recorded routes that change something on the way.
 BODIES = {

@@ -196,6 +196,60 @@ def test_a_team_name_differing_only_in_letter_case_is_the_same_team(client, admi
     assert again.status_code == 409 and again.json()["detail"] == "tổ công tác 'Tổ Đặc nhiệm' đã tồn tại"
 
 
+def test_the_administrator_reviews_who_read_detailed_data_filtered_by_user_day_and_route(
+    client, admin, make_user, bearer
+) -> None:
+    """The access log (who read incidents, photos, exports) was only reachable by `diaban audit` on the server: the
+    administrator on the page could see their own colleagues' changes but not who read detailed data."""
+    reader = bearer(make_user("doc-chi-tiet", "command"))
+    assert client.get("/api/incidents?commune=10507", headers=reader).status_code == 200
+    today = local_today().isoformat()
+    lines = client.get(
+        f"/api/access-log?username=doc-chi-tiet&from={today}&to={today}&route=incidents", headers=admin
+    ).json()
+    assert [(line["username"], line["route"], line["params"]) for line in lines] == [
+        ("doc-chi-tiet", "GET /api/incidents", {"commune": "10507"})
+    ]
+    yesterday = (local_today() - timedelta(days=1)).isoformat()
+    assert client.get(f"/api/access-log?username=doc-chi-tiet&to={yesterday}", headers=admin).json() == []
+    reversed_days = client.get(f"/api/access-log?from={today}&to={yesterday}", headers=admin)
+    assert reversed_days.status_code == 422 and "khoảng ngày đảo ngược" in reversed_days.json()["detail"]
+    assert client.get("/api/access-log?route=%00", headers=admin).status_code == 422
+    review = client.get("/api/access-log?route=access-log", headers=admin).json()
+    assert review[0]["username"] == "quan-tri"  # reviewing the log is a line of it too
+    assert client.get("/api/access-log", headers=reader).status_code == 403
+
+
+def test_a_team_name_differing_only_in_spaces_or_invisible_characters_is_the_same_team(client, admin) -> None:
+    """A page shows «Tổ  hai» as «Tổ hai», and a zero-width space pasted from a document shows as nothing: each made a
+    second team that looked like the first, and a name of a zero-width space alone a team nobody could see."""
+    first = client.post("/api/teams", json={"name": "Tổ hai", "communes": [AREA_A]}, headers=admin)
+    assert first.status_code == 201
+    for name in ("Tổ  hai", "Tổ\u200b hai", "\ufeffTổ\thai"):
+        again = client.post("/api/teams", json={"name": name, "communes": [AREA_B]}, headers=admin)
+        assert again.status_code == 409 and again.json()["detail"] == "tổ công tác 'Tổ hai' đã tồn tại", name
+    invisible = client.post("/api/teams", json={"name": "\u200b", "communes": [AREA_B]}, headers=admin)
+    assert invisible.status_code == 422 and "tên tổ công tác cần từ 1 đến" in invisible.json()["detail"]
+
+
+def test_a_login_name_differing_only_in_letter_case_is_the_same_user_and_logs_in_as_typed_on_a_phone(
+    client, admin, conn
+) -> None:
+    """«Nguyen.A» beside «nguyen.a» was a second account (the audit told the two apart by one letter), and a phone that
+    capitalises the first letter and adds a space after a word typed «To-phone » for «to-phone»: a refused login that
+    counted towards the lock-out. The database refuses a second spelling too (migration 0022)."""
+    created = client.post(
+        "/api/users", json={"username": "to-phone", "role": "planner", "national": True}, headers=admin
+    ).json()
+    again = client.post("/api/users", json={"username": "TO-Phone", "role": "planner", "national": True}, headers=admin)
+    assert again.status_code == 409 and "người dùng 'to-phone' đã tồn tại" in again.json()["detail"]
+    assert token(client, "To-phone ", created["password"]).status_code == 200
+    failures = conn.execute(text("SELECT failed_logins FROM users WHERE id = :id"), {"id": created["id"]}).scalar()
+    assert failures == 0
+    with pytest.raises(DBAPIError), conn.begin_nested():
+        conn.execute(text("INSERT INTO users (username, password_hash, role) VALUES ('TO-PHONE', '-', 'planner')"))
+
+
 def test_the_admin_is_told_of_the_open_tasks_a_team_keeps_in_a_commune_taken_from_it(
     client, admin, make_user, bearer, conn
 ) -> None:

@@ -104,6 +104,7 @@ def matrix(world: dict) -> list[tuple[str, str, dict | None, dict[str, int]]]:
         ("POST", f"/api/users/{world['users']['planner']}/password", None, ADMIN),
         ("POST", f"/api/users/{world['users']['planner']}/unlock", None, ADMIN),
         ("GET", "/api/audit", None, ADMIN),
+        ("GET", "/api/access-log", None, ADMIN),
         ("GET", "/api/provinces", None, only({"admin": 200, "command": 200, "planner": 200})),
         ("PUT", f"/api/users/{world['target']}/province", {"province_code": "31", "version": 1}, ADMIN),
         (
@@ -137,7 +138,16 @@ def test_matrix_of_routes_and_roles(client, conn, world) -> None:
         for path, ops in client.app.openapi()["paths"].items()
         for m in ops
         if path.startswith(
-            ("/api/tasks", "/api/inbox", "/api/auth/me", "/api/teams", "/api/users", "/api/audit", "/api/provinces")
+            (
+                "/api/tasks",
+                "/api/inbox",
+                "/api/auth/me",
+                "/api/teams",
+                "/api/users",
+                "/api/audit",
+                "/api/access-log",
+                "/api/provinces",
+            )
         )
         or path.endswith("/transitions")
     ]

@@ -5,10 +5,14 @@ A token names a session; logout, a password change, deactivation and an administ
 
 from __future__ import annotations
 
-from conftest import TEST_PASSWORD
+from collections.abc import Callable
+
+from conftest import TEST_PASSWORD, bearer_headers, scratch_database
 from sqlalchemy import text
 
 from api.sessions import SessionCache
+from gis.ops.postgres import ManagedCluster
+from gis.store.accounts import create_user
 from models.domain.access import Principal
 
 HOTSPOT = {"lon": 106.683, "lat": 20.86, "note": "tin báo"}
@@ -108,17 +112,72 @@ def test_the_process_remembers_open_sessions_briefly() -> None:
     now = [0.0]
     cache = SessionCache(5, clock=lambda: now[0])
     alice, bob = Principal(1, "alice", "command"), Principal(2, "bob", "planner")
-    cache.put("a", alice)
-    cache.put("b", bob)
+    cache.put("a", alice, cache.generation())
+    cache.put("b", bob, cache.generation())
     now[0] = 4.9
     assert cache.get("a") == alice
     now[0] = 5.0  # older than the delay: ask the database again
     assert cache.get("a") is None
-    cache.put("a", alice)
+    cache.put("a", alice, cache.generation())
     cache.forget_user(1)
     assert cache.get("a") is None
     cache.forget("b")
     assert cache.get("b") is None
     off = SessionCache(0)
-    off.put("a", alice)
+    off.put("a", alice, off.generation())
     assert off.get("a") is None
+
+
+def test_an_answer_read_before_a_revocation_is_not_remembered_after_it() -> None:
+    """A lookup that read the session open before a revocation committed, and would remember it after the process
+    forgot the user's sessions, remembers nothing: the session would have worked for the whole delay."""
+    cache = SessionCache(5, clock=lambda: 0.0)
+    alice = Principal(1, "alice", "command")
+    before_lookup = cache.generation()
+    cache.forget_user(1)  # the revocation commits while the lookup runs
+    cache.put("a", alice, before_lookup)
+    assert cache.get("a") is None
+    cache.put("a", alice, cache.generation())
+    assert cache.get("a") == alice
+
+
+class _RequestsWhileForgetting(SessionCache):
+    """A session cache that, when told to forget a user, first lets ``during`` run (another request of the process)."""
+
+    def __init__(self, during: Callable[[], None]) -> None:
+        super().__init__(3600)  # long: nothing expires during the test, however slow the machine
+        self.during = during
+
+    def forget_user(self, user_id: int) -> None:
+        self.during()
+        super().forget_user(user_id)
+
+
+def test_a_deactivated_officer_is_refused_by_the_next_request_even_one_racing_the_commit(
+    cluster: ManagedCluster, password_hash: str
+) -> None:
+    """The process forgot the user's sessions before the deactivation committed: a request in between read the session
+    still open in the database and the process remembered it, so the retired officer's token went on working for
+    DIABAN_SESSION_CHECK_SECONDS. Real commits here (a scratch database), not the tests' rolled-back transaction."""
+    from fastapi.testclient import TestClient
+
+    from api.app import create_app
+
+    with scratch_database(cluster, "sessions_race") as engine:
+        with engine.begin() as conn:
+            officer = create_user(conn, "retiring", password_hash, "command", None)
+            admin = create_user(conn, "race-admin", password_hash, "admin", None)
+        app = create_app(engine)
+        with engine.begin() as conn:
+            officer_token, admin_token = bearer_headers(app, conn, officer), bearer_headers(app, conn, admin)
+        seen: list[int] = []
+        with TestClient(app) as client:
+            app.state.sessions = _RequestsWhileForgetting(
+                lambda: seen.append(client.get("/api/auth/me", headers=officer_token).status_code)
+            )
+            deactivated = client.patch(
+                f"/api/users/{officer}", json={"active": False, "version": 1}, headers=admin_token
+            )
+            assert deactivated.status_code == 200, deactivated.text
+            assert seen == [401]  # the racing request, which asked the database, found the session ended
+            assert client.get("/api/auth/me", headers=officer_token).status_code == 401
