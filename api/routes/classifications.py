@@ -10,6 +10,7 @@ from sqlalchemy import Connection
 from api.audit import record_read
 from api.cache import CachedResponse, cached_response
 from api.deps import AreaScopeDep, ConnDep, ReadConnDep, Reader, ReplicaConnDep, current_versions, require_roles
+from api.downloads import disposition
 from api.routes.reports import XLSX
 from api.schemas import (
     ApproveIn,
@@ -260,5 +261,5 @@ def get_export(
     return Response(
         export.content,
         media_type=MEDIA_TYPES[fmt],
-        headers={"Content-Disposition": f'attachment; filename="{export.name}"'},
+        headers=disposition(export.name or ""),
     )

@@ -6,6 +6,7 @@ from fastapi import APIRouter, Depends, Query, Request, Response
 
 from api.audit import record_read
 from api.deps import ReadConnDep, ReplicaConnDep, require_roles
+from api.downloads import disposition
 from api.schemas import KpiReport
 from api.slots import heavy
 from gis.services.reports import kpi_report, kpi_report_xlsx
@@ -54,5 +55,5 @@ def get_kpi_xlsx(
     return Response(
         export.content,
         media_type=XLSX,
-        headers={"Content-Disposition": f'attachment; filename="{export.name}"'},
+        headers=disposition(export.name or ""),
     )

@@ -35,6 +35,7 @@ from models.vocabulary import (
     HotspotStatus,
     RunStatus,
     class_label,
+    without_accents,
 )
 
 if TYPE_CHECKING:
@@ -59,19 +60,25 @@ class ExportFile:
     name: str | None = None
 
 
-#: What a province's code may not bring into a file name (a header's quoted string): anything but ASCII letters,
-#: digits, '_' and '.'.
-_NOT_IN_NAME = re.compile(r"[^A-Za-z0-9_.]+")
+#: What a province's code may not bring into a file name: anything but letters, digits, '_' and '.'.
+_NOT_IN_NAME = re.compile(r"[^\w.]+")
 
 
 def download_name(stem: str, year: int, run: dict[str, Any], province_code: str | None, fmt: str) -> str:
-    """The ASCII name a file built on a classification run is downloaded as: what it is, the year, the run's version
-    and whether it is approved (a draft sent upward must not pass for the approved list), and the province it covers
-    (none: every unit), e.g. ``phan-loai-2025-v2-ban-nhap-tinh-31.xlsx``, ``bao-cao-chi-tieu-2025-v1-da-phe-duyet.xlsx``.
-    """
-    status = "da-phe-duyet" if run["status"] == RunStatus.APPROVED else "ban-nhap"
-    area = "" if province_code is None else f"-tinh-{_NOT_IN_NAME.sub('-', province_code)}"
+    """The Vietnamese name a file built on a classification run is downloaded as: what it is, the year, the run's
+    version and whether it is approved (a draft sent upward must not pass for the approved list), and the province it
+    covers (none: every unit), e.g. ``phân-loại-2025-v2-bản-nháp-tỉnh-31.xlsx``,
+    ``báo-cáo-chỉ-tiêu-2025-v1-đã-phê-duyệt.xlsx`` (:func:`ascii_name` gives its plain-letter fallback)."""
+    status = "đã-phê-duyệt" if run["status"] == RunStatus.APPROVED else "bản-nháp"
+    area = "" if province_code is None else f"-tỉnh-{_NOT_IN_NAME.sub('-', province_code)}"
     return f"{stem}-{year}-v{run['version']}-{status}{area}.{fmt}"
+
+
+def ascii_name(name: str) -> str:
+    """A file name in plain ASCII letters (``phân-loại-2025-v1-bản-nháp.csv`` → ``phan-loai-2025-v1-ban-nhap.csv``):
+    what a client that cannot read a UTF-8 name (RFC 6266's ``filename``) saves the file as; any other character
+    becomes '-'."""
+    return re.sub(r"[^A-Za-z0-9_.-]+", "-", without_accents(name))
 
 
 def safe_cell(value: Any) -> Any:

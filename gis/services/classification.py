@@ -170,7 +170,7 @@ def export_classification(
     write or send, with its number of communes; an Excel file is issued by the police of province ``issuer`` (the
     reader's; None: the Ministry), named for download by its year, version, approval and province."""
     run = require_run(conn, year, version)
-    name = download_name("phan-loai", year, run, scope.province_code, fmt)
+    name = download_name("phân-loại", year, run, scope.province_code, fmt)
     if fmt == "geojson":
         features = classification_geojson(conn, run["id"], scope=scope)
         if not raw:

@@ -71,5 +71,5 @@ def kpi_report_xlsx(conn: Connection, year: int, province_code: str | None = Non
     police of province ``issuer`` (the reader's; None: the Ministry)."""
     report = kpi_report(conn, year, province_code)
     content = kpi_workbook(report, local_today(), document_heading(conn, issuer))
-    name = download_name("bao-cao-chi-tieu", year, report["classification"], province_code, "xlsx")
+    name = download_name("báo-cáo-chỉ-tiêu", year, report["classification"], province_code, "xlsx")
     return ExportFile(content, len(report["kpis"]), name)

@@ -7,6 +7,7 @@ import json
 import re
 from pathlib import Path
 from typing import Any
+from urllib.parse import unquote
 
 import jsonschema_rs
 import pytest
@@ -68,6 +69,15 @@ def indicators(conn: Connection, codes: list[str], tmp_path: Path) -> list[str]:
     )
     import_incidents(conn, register, imported_by="test")
     return codes
+
+
+def saved_as(response: Any) -> tuple[str, str]:
+    """The names a download is saved under: its Vietnamese ``filename*`` (RFC 5987, what browsers use) and the ASCII
+    ``filename`` of older clients; an attachment, never shown in the browser."""
+    header = response.headers["content-disposition"]
+    match = re.fullmatch(r"attachment; filename=\"([ -~]+)\"; filename\*=UTF-8''([A-Za-z0-9%._~-]+)", header)
+    assert match, header
+    return unquote(match[2]), match[1]
 
 
 def test_draft_override_approve_then_immutable(client, as_user, conn: Connection, indicators: list[str]) -> None:
@@ -275,10 +285,11 @@ def test_exports(client, as_user, conn: Connection, indicators: list[str]) -> No
     assert sheet.page_setup.orientation == "landscape" and sheet.print_title_rows and sheet.print_area
     response = client.get("/api/classifications/2025/export", params={"format": "csv"})
     assert response.status_code == 200 and response.headers["content-type"].startswith("text/csv")
-    # The file's name tells a draft from the approved list, and a province's from the whole (was phan-loai-2025.csv).
-    assert response.headers["content-disposition"] == 'attachment; filename="phan-loai-2025-v1-ban-nhap.csv"'
+    # The file's name tells a draft from the approved list, and a province's from the whole (was phan-loai-2025.csv);
+    # a browser saves it under its Vietnamese name (RFC 5987), another client under the plain-letter one.
+    assert saved_as(response) == ("phân-loại-2025-v1-bản-nháp.csv", "phan-loai-2025-v1-ban-nhap.csv")
     response = client.get("/api/classifications/2025/export", params={"format": "xlsx", "province": "31"})
-    assert 'filename="phan-loai-2025-v1-ban-nhap-tinh-31.xlsx"' in response.headers["content-disposition"]
+    assert saved_as(response) == ("phân-loại-2025-v1-bản-nháp-tỉnh-31.xlsx", "phan-loai-2025-v1-ban-nhap-tinh-31.xlsx")
     # The GeoJSON answer matches what the OpenAPI description promises for its media type (schemathesis ST108
     # found it documented as a binary string, which a JSON body never is).
     response = client.get("/api/classifications/2025/export", params={"format": "geojson"})
@@ -326,7 +337,10 @@ def test_kpi_report_on_crafted_year(client, as_user, conn: Connection, indicator
     assert kpis["recurrences"]["value"] == 1 and kpis["recurrences"]["met"] is False
     assert kpis["new_hotspots"]["value"] == 1
     xlsx = client.get("/api/reports/kpi.xlsx", params={"year": 2025})
-    assert xlsx.headers["content-disposition"] == 'attachment; filename="bao-cao-chi-tieu-2025-v1-da-phe-duyet.xlsx"'
+    assert saved_as(xlsx) == (
+        "báo-cáo-chỉ-tiêu-2025-v1-đã-phê-duyệt.xlsx",
+        "bao-cao-chi-tieu-2025-v1-da-phe-duyet.xlsx",
+    )
     sheet = load_workbook(io.BytesIO(xlsx.content)).active
     texts = [c for row in sheet.iter_rows(values_only=True) for c in row if isinstance(c, str)]
     assert "CỘNG HÒA XÃ HỘI CHỦ NGHĨA VIỆT NAM" in texts and "NGƯỜI LẬP BIỂU" in texts
