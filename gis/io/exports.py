@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import csv
 import io
+import json
 import math
 import re
 from collections.abc import Callable, Sequence
@@ -18,7 +19,7 @@ from dataclasses import dataclass
 from datetime import date
 from typing import TYPE_CHECKING, Any
 
-from gis.io.figures import day_cell, number_cell
+from gis.io.figures import Figure, day_cell, number_cell
 from gis.io.heading import Heading
 from models.domain.dates import vn_day
 from models.domain.kpi import drug_free_count
@@ -116,6 +117,31 @@ class Column:
         return safe_cell(self.cell(value) if self.cell else self.show(value))
 
 
+def feature_properties(columns: Sequence[Column], row: dict[str, Any]) -> dict[str, Any]:
+    """A row as the properties of a GeoJSON feature a GIS user opens (QGIS): each column under its Vietnamese header,
+    as the CSV shows it, except that a figure is a JSON number (:attr:`~gis.io.figures.Figure.plain`) so that the field
+    is numeric, and a value missing is null (an empty attribute) — «thiếu dữ liệu» in a number field would have made the
+    whole field text. A verdict's «thiếu dữ liệu» stays: that field is text."""
+    properties: dict[str, Any] = {}
+    for column in columns:
+        value = row.get(column.name)
+        shown = column.cell(value) if column.cell else column.show(value)
+        if isinstance(shown, Figure):
+            properties[column.header] = shown.plain
+        elif shown in ("", None) or (column.cell and shown == MISSING):
+            properties[column.header] = None
+        else:
+            properties[column.header] = shown
+    return properties
+
+
+def feature_collection(name: str, description: str, features: list[dict[str, Any]]) -> bytes:
+    """A GeoJSON FeatureCollection named ``name`` (the layer's name in QGIS: GDAL reads the ``name`` member) and
+    described by ``description`` (what it holds, when, by whom, on which basis), UTF-8 without escapes."""
+    collection = {"type": "FeatureCollection", "name": name, "description": description, "features": features}
+    return json.dumps(collection, ensure_ascii=False, default=str).encode("utf-8")
+
+
 def write_csv(columns: Sequence[Column], rows: Sequence[dict[str, Any]], *, raw: bool = False) -> bytes:
     """CSV (UTF-8 with BOM, for Excel): Vietnamese headers and shown values separated by ';', or machine names and
     codes separated by ',' if ``raw`` (for scripts).
@@ -184,15 +210,6 @@ def _class(row: dict[str, Any], prefix: str = "") -> str:
     category = row.get(f"{prefix}category")
     level = row.get(f"{prefix}level")
     return class_label(category, level if isinstance(level, str) else None) if category else MISSING
-
-
-def labelled_class(properties: dict[str, Any]) -> dict[str, str]:
-    """Vietnamese labels beside the codes of a classified commune (for GeoJSON properties)."""
-    return {
-        "category_label": _class(properties),
-        "legal_label": _class(properties, "legal_"),
-        "method_label": METHOD_LABELS.get(properties.get("method") or "", properties.get("method") or ""),
-    }
 
 
 def classification_columns(criteria: Sequence[dict[str, Any]], *, raw: bool = False) -> list[Column]:
@@ -329,6 +346,16 @@ def classification_file(
     )
 
 
+def classification_features(results: pd.DataFrame, run: dict[str, Any], shapes: list[dict[str, Any]]) -> bytes:
+    """A run's classification as GeoJSON for a GIS user: each commune's shape (``shapes``: features with the commune's
+    code as ``id``) with the columns of the CSV as its properties (:func:`feature_properties`), in a collection named
+    after the year and described by the run's version and approval."""
+    columns, rows = classification_rows(results)
+    by_code = {row["commune_code"]: row for row in rows}
+    features = [{**shape, "properties": feature_properties(columns, by_code[shape["id"]])} for shape in shapes]
+    return feature_collection(f"Phân loại địa bàn năm {run['year']}", run_subtitle(run), features)
+
+
 # ------------------------------------------------------------------------------------------ hotspot register
 HOTSPOT_COLUMNS = (
     Column("id", "Số hiệu"),
@@ -345,6 +372,19 @@ HOTSPOT_COLUMNS = (
     Column("lon", "Kinh độ", lambda v: vn_number(v, 6), lambda v: number_cell(v, 6)),
     Column("lat", "Vĩ độ", lambda v: vn_number(v, 6), lambda v: number_cell(v, 6)),
 )
+
+
+def hotspot_features(rows: Sequence[dict[str, Any]], shapes: list[dict[str, Any]], day: date) -> bytes:
+    """The hotspot register as GeoJSON for a GIS user: each hotspot's point or footprint (``shapes``, features with
+    the hotspot's id) with the register's columns as its properties (:func:`feature_properties`)."""
+    columns = with_province(HOTSPOT_COLUMNS, rows, "commune_name")
+    by_id = {row["id"]: row for row in rows}
+    features = [{**shape, "properties": feature_properties(columns, by_id[shape["id"]])} for shape in shapes]
+    return feature_collection(
+        "Sổ theo dõi điểm, tụ điểm phức tạp về ma túy",
+        f"Tổng số: {len(rows)} điểm; số liệu đến ngày {vn_day(day)}",
+        features,
+    )
 
 
 def hotspot_register_file(

@@ -8,7 +8,14 @@ from typing import TYPE_CHECKING, Any
 
 from sqlalchemy import Connection, text
 
-from gis.io.exports import FORMATS, ExportFile, classification_file, download_name, labelled_class, run_meta
+from gis.io.exports import (
+    FORMATS,
+    ExportFile,
+    classification_features,
+    classification_file,
+    download_name,
+    run_meta,
+)
 from gis.reference import load_rules
 from gis.store.classifications import (
     classification_geojson,
@@ -171,15 +178,16 @@ def export_classification(
     reader's; None: the Ministry), named for download by its year, version, approval and province."""
     run = require_run(conn, year, version)
     name = download_name("phân-loại", year, run, scope.province_code, fmt)
-    if fmt == "geojson":
+    if fmt == "geojson" and raw:
         features = classification_geojson(conn, run["id"], scope=scope)
-        if not raw:
-            for feature in features:
-                feature["properties"].update(labelled_class(feature["properties"]))
         content = json.dumps(
             {"type": "FeatureCollection", "run": run_meta(run), "features": features}, ensure_ascii=False, default=str
         )
         return ExportFile(content.encode("utf-8"), len(features), name)
+    if fmt == "geojson":
+        shapes = classification_geojson(conn, run["id"], scope=scope, detail=False)
+        content = classification_features(run_results(conn, run["id"], scope), run, shapes)
+        return ExportFile(content, len(shapes), name)
     if fmt in ("csv", "xlsx"):
         results = run_results(conn, run["id"], scope)
         heading = document_heading(conn, issuer)

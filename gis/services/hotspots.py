@@ -10,7 +10,7 @@ from typing import Any
 from sqlalchemy import Connection, text
 from sqlalchemy.exc import IntegrityError
 
-from gis.io.exports import ExportFile, hotspot_register_file
+from gis.io.exports import ExportFile, hotspot_features, hotspot_register_file
 from gis.settings import DataSettings
 from gis.store.access_log import AccessLine
 from gis.store.communes import check_in_city, refuse_personal_names
@@ -40,7 +40,6 @@ from models.errors import InvalidRequest, KeyReused, PermissionDenied
 from models.vocabulary import (
     REPORT_STATUS_LABELS,
     WGS84_SRID,
-    HotspotKind,
     HotspotOrigin,
     HotspotStatus,
     local_today,
@@ -319,14 +318,10 @@ def export_register(conn: Connection, fmt: str, *, footprints: bool = False, raw
     database that province's police's."""
     if fmt == "geojson":
         collection = register_geojson(conn, footprints)
-        if not raw:
-            for feature in collection["features"]:
-                props = feature["properties"]
-                props["status_label"], props["kind_label"] = (
-                    HotspotStatus(props["status"]).label,
-                    HotspotKind(props["kind"]).label,
-                )
-        content = json.dumps(collection, ensure_ascii=False, default=str).encode("utf-8")
+        if raw:
+            content = json.dumps(collection, ensure_ascii=False, default=str).encode("utf-8")
+        else:
+            content = hotspot_features(register_rows(conn), collection["features"], local_today())
         return ExportFile(content, len(collection["features"]))
     if fmt in ("csv", "xlsx"):
         rows = register_rows(conn)

@@ -274,8 +274,22 @@ def test_exports(client, as_user, conn: Connection, indicators: list[str]) -> No
     body = "\n".join(",".join(row) for row in shown[1:])
     assert "True" not in body and "trong_diem" not in body and "legal" not in body, "labels, not codes"
     assert not any(re.search(r"\d[.,]\d{4,}", cell) for row in shown[1:] for cell in row[2:]), "no long floats"
+    # GeoJSON for a GIS user: the CSV's columns under their Vietnamese headers, labels for codes, figures as numbers
+    # (a share as its percentage), missing as null (was English names, codes and nested criteria, indicators and
+    # sources in English); raw=True keeps the machine's.
     geo = json.loads(export_classification(conn, 2025, "geojson", issuer=None).content)
-    assert geo["run"]["version"] == 1 and len(geo["features"]) == 114
+    assert geo["name"] == "Phân loại địa bàn năm 2025" and "Phiên bản 1 (BẢN NHÁP" in geo["description"]
+    assert len(geo["features"]) == 114 and "run" not in geo
+    props = geo["features"][-1]["properties"]
+    assert list(props)[:4] == ["Mã đơn vị", "Tên đơn vị", "Phân loại", "Theo tiêu chí"] == shown[0][1:5]
+    assert list(props) == shown[0][1:], "the same columns as the CSV"
+    assert props["Phân loại"] == "Trọng điểm phức tạp về ma túy loại III" and props["Thiếu dữ liệu"] in ("Có", "Không")
+    assert props["Tiêu chí loại I (a): số liệu (cần ≥ 0,5 %)"] == 0.3 and props["Lý do điều chỉnh"] is None
+    assert not [k for k in props if re.fullmatch(r"[a-z_.]+", k)] and "sources" not in json.dumps(geo)
+    machine = json.loads(export_classification(conn, 2025, "geojson", raw=True, issuer=None).content)
+    assert machine["run"]["version"] == 1 and {"category", "criteria", "sources"} <= set(
+        machine["features"][0]["properties"]
+    )
     sheet = load_workbook(io.BytesIO(export_classification(conn, 2025, "xlsx", issuer=None).content)).active
     texts = [c for row in sheet.iter_rows(values_only=True) for c in row if isinstance(c, str)]
     assert "CÔNG AN THÀNH PHỐ HẢI PHÒNG" in texts and "Độc lập - Tự do - Hạnh phúc" in texts

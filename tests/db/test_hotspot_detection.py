@@ -195,8 +195,19 @@ def test_manual_hotspot_and_export(conn: Connection) -> None:
         "radius_m",
     }
     assert feature["properties"]["status"] == "detected" and feature["properties"]["commune_code"]
+    # For a GIS user the register's columns under their Vietnamese headers, labels for codes (was English names,
+    # codes, and a status_label beside them).
     labelled = json.loads(export_register(conn, "geojson").content)
-    assert next(f for f in labelled["features"] if f["id"] == hotspot_id)["properties"]["status_label"] == "Phát hiện"
+    shown = next(f for f in labelled["features"] if f["id"] == hotspot_id)["properties"]
+    assert labelled["name"] == "Sổ theo dõi điểm, tụ điểm phức tạp về ma túy"
+    assert list(shown)[:4] == ["Số hiệu", "Trạng thái", "Loại điểm", "Số vụ việc"]
+    assert (shown["Số hiệu"], shown["Trạng thái"], shown["Số vụ việc"], shown["Vụ gần nhất"]) == (
+        hotspot_id,
+        "Phát hiện",
+        0,
+        None,
+    )
+    assert shown["Phát hiện lần đầu"] is None and isinstance(shown["Kinh độ"], float)  # no incident yet: empty
     polygons = json.loads(export_register(conn, "geojson", footprints=True).content)
     assert {f["geometry"]["type"] for f in polygons["features"]} == {"Polygon"}
     raw = export_register(conn, "csv", raw=True).content.decode("utf-8-sig").splitlines()

@@ -2,13 +2,24 @@
 
 import csv
 import io
+import json
 from datetime import UTC, date, datetime
 
 import pandas as pd
 from openpyxl import load_workbook
 from openpyxl.worksheet.worksheet import Worksheet
 
-from gis.io.exports import HOTSPOT_COLUMNS, classification_file, hotspot_register_file, kpi_workbook, write_csv
+from gis.io.exports import (
+    HOTSPOT_COLUMNS,
+    Column,
+    classification_file,
+    feature_properties,
+    hotspot_features,
+    hotspot_register_file,
+    kpi_workbook,
+    write_csv,
+)
+from gis.io.figures import number_cell
 from gis.io.heading import Heading
 from gis.reference import load_rules
 from models.domain.classification import _criteria_by_commune
@@ -200,3 +211,24 @@ def test_the_classification_holds_each_criterions_figure_as_a_number_the_reader_
     )
     plants = sheet.cell(9, col["Tiêu chí loại I (d): số liệu"])
     assert plants.data_type == "s" and "cây" in plants.value and "m²" in plants.value, "any of: its explanation"
+
+
+def test_a_gis_user_reads_the_registers_columns_in_vietnamese_with_typed_values() -> None:
+    """A GeoJSON feature's properties are the CSV's columns under their headers (was English names and codes): a figure
+    a number, a day its Hải Phòng day in ISO (QGIS types the field as a date), a missing figure null, never 0."""
+    evening = datetime(2025, 12, 31, 18, 0, tzinfo=UTC)
+    row = {**HOTSPOT, "first_seen": evening, "last_seen": None, "n_incidents": None}
+    shape = {"type": "Feature", "id": 7, "geometry": {"type": "Point", "coordinates": [106.7, 20.8]}, "properties": {}}
+    collection = json.loads(hotspot_features([row], [shape], date(2026, 1, 5)))
+    assert collection["name"] == "Sổ theo dõi điểm, tụ điểm phức tạp về ma túy"
+    props = collection["features"][0]["properties"]
+    assert list(props) == [c.header for c in HOTSPOT_COLUMNS]
+    assert (props["Trạng thái"], props["Loại điểm"], props["Phát hiện lần đầu"], props["Vụ gần nhất"]) == (
+        "Đã xác minh",
+        "Điểm",
+        "2026-01-01",
+        None,
+    )
+    assert props["Số vụ việc"] is None and props["Bán kính (m)"] == 87.5 and props["Kinh độ"] == 106.701235
+    share = Column("share", "Tỷ lệ (%)", cell=lambda v: number_cell(v, 2, "%"))
+    assert feature_properties([share], {"share": 0.0057}) == {"Tỷ lệ (%)": 0.57}
