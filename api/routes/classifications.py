@@ -255,7 +255,9 @@ def get_export(
     reported = _reported(user, scope, province)
     export = heavy(
         request,
-        lambda: export_classification(conn, year, fmt, version, raw=raw, scope=reported, issuer=user.province_code),
+        lambda: export_classification(
+            conn, year, fmt, version, raw=raw, scope=reported, issuer=user.province_code, by=user.username
+        ),
     )
     record_read(request, primary, user, export.rows)
     return Response(

@@ -50,7 +50,7 @@ def get_kpi_xlsx(
     police, or the Ministry's), named by year, classification version, draft or approved and province
     (``bao-cao-chi-tieu-2025-v1-da-phe-duyet.xlsx``); the export is recorded in the access log."""
     reported = report_province(user, province)
-    export = heavy(request, lambda: kpi_report_xlsx(conn, year, reported, issuer=user.province_code))
+    export = heavy(request, lambda: kpi_report_xlsx(conn, year, reported, issuer=user.province_code, by=user.username))
     record_read(request, primary, user, export.rows)
     return Response(
         export.content,

@@ -166,15 +166,16 @@ def workbook(
     columns: Sequence[Column],
     rows: Sequence[dict[str, Any]],
     *,
-    day: date,
     heading: Heading,
+    issued: str,
     sheet: str,
     widths: Sequence[int] | None = None,
     frozen: int = 2,
 ) -> bytes:
     """An administrative Excel table of these rows, issued under ``heading`` on a sheet named ``sheet``, the header and
     the first ``frozen`` columns (STT counted) kept in view: Vietnamese headers only, a report to print and send on (a
-    script reads ``raw=True`` or the JSON API; a grey row of machine names had puzzled readers)."""
+    script reads ``raw=True`` or the JSON API; a grey row of machine names had puzzled readers). ``issued``: who
+    exported it when, what it covers and its basis (:meth:`~gis.io.heading.Heading.issued_line`)."""
     from gis.io.excel import administrative_workbook  # here: openpyxl is ~20 MB in every server process otherwise
 
     return administrative_workbook(
@@ -182,8 +183,8 @@ def workbook(
         subtitle,
         ["STT", *(c.header for c in columns)],
         [[i, *(c.excel(row.get(c.name)) for c in columns)] for i, row in enumerate(rows, 1)],
-        day=day,
         heading=heading,
+        issued=issued,
         sheet=sheet,
         widths=widths,
         frozen=frozen,
@@ -326,10 +327,17 @@ def run_subtitle(run: dict[str, Any]) -> str:
 
 
 def classification_file(
-    results: pd.DataFrame, run: dict[str, Any], fmt: str, day: date, *, heading: Heading, raw: bool = False
+    results: pd.DataFrame,
+    run: dict[str, Any],
+    fmt: str,
+    *,
+    heading: Heading,
+    scope: str,
+    basis: str,
+    raw: bool = False,
 ) -> bytes:
-    """A run's classification as CSV or Excel issued under ``heading`` (GeoJSON is assembled in PostGIS by the
-    caller)."""
+    """A run's classification as CSV or Excel issued under ``heading``, covering ``scope`` (the units' province, or the
+    whole country) on the ``basis`` of the criteria's decision (GeoJSON: :func:`classification_features`)."""
     columns, rows = classification_rows(results, raw=raw)
     if fmt == "csv":
         return write_csv(columns, rows, raw=raw)
@@ -338,8 +346,8 @@ def classification_file(
         run_subtitle(run),
         columns,
         rows,
-        day=day,
         heading=heading,
+        issued=heading.issued_line(scope, basis),
         sheet=f"Phân loại {run['year']}",
         widths=_widths(columns, [6, 10, 22, 30, 30, 14, 30, 14, 12] + [14] * len(columns))[: len(columns) + 1],
         frozen=3,  # STT, code and name: the commune stays in view beside its criteria
@@ -374,6 +382,11 @@ HOTSPOT_COLUMNS = (
 )
 
 
+def register_subtitle(rows: Sequence[dict[str, Any]], day: date) -> str:
+    """How many hotspots the register holds and the day its figures reach."""
+    return f"Tổng số: {len(rows)} điểm; số liệu đến ngày {vn_day(day)}"
+
+
 def hotspot_features(rows: Sequence[dict[str, Any]], shapes: list[dict[str, Any]], day: date) -> bytes:
     """The hotspot register as GeoJSON for a GIS user: each hotspot's point or footprint (``shapes``, features with
     the hotspot's id) with the register's columns as its properties (:func:`feature_properties`)."""
@@ -382,26 +395,26 @@ def hotspot_features(rows: Sequence[dict[str, Any]], shapes: list[dict[str, Any]
     features = [{**shape, "properties": feature_properties(columns, by_id[shape["id"]])} for shape in shapes]
     return feature_collection(
         "Sổ theo dõi điểm, tụ điểm phức tạp về ma túy",
-        f"Tổng số: {len(rows)} điểm; số liệu đến ngày {vn_day(day)}",
+        register_subtitle(rows, day),
         features,
     )
 
 
 def hotspot_register_file(
-    rows: Sequence[dict[str, Any]], fmt: str, day: date, *, heading: Heading, raw: bool = False
+    rows: Sequence[dict[str, Any]], fmt: str, *, heading: Heading, scope: str, raw: bool = False
 ) -> bytes:
-    """The hotspot register as CSV or Excel issued under ``heading`` (each commune's province beside it when the
-    hotspots lie in several)."""
+    """The hotspot register as CSV or Excel issued under ``heading``, covering ``scope`` (each commune's province
+    beside it when the hotspots lie in several)."""
     columns = with_province(HOTSPOT_COLUMNS, rows, "commune_name")
     if fmt == "csv":
         return write_csv(columns, rows, raw=raw)
     return workbook(
         "SỔ THEO DÕI ĐIỂM, TỤ ĐIỂM PHỨC TẠP VỀ MA TÚY",
-        f"Tổng số: {len(rows)} điểm; số liệu đến ngày {vn_day(day)}",
+        register_subtitle(rows, heading.day),
         columns,
         rows,
-        day=day,
         heading=heading,
+        issued=heading.issued_line(scope),
         sheet="Sổ theo dõi",
         widths=_widths(columns, (6, 9, 22, 24, 10, 14, 14, 10, 24, 10, 12, 12)),
     )
@@ -452,9 +465,10 @@ def _province_kpi(line: dict[str, Any], label: str) -> dict[str, Any]:
     }
 
 
-def kpi_workbook(report: dict[str, Any], day: date, heading: Heading) -> bytes:
-    """The KPI report as an administrative Excel file issued under ``heading``; a national report's KPIs followed by
-    each province's drug-free share (the lines of ``report["provinces"]``)."""
+def kpi_workbook(report: dict[str, Any], heading: Heading) -> bytes:
+    """The KPI report as an administrative Excel file issued under ``heading``, on the basis of the targets' and the
+    criteria's texts (``report["basis"]``); a national report's KPIs followed by each province's drug-free share (the
+    lines of ``report["provinces"]``)."""
     share = next((k["label_vi"] for k in report["kpis"] if k["key"] == "drug_free_share"), "")
     lines = [*report["kpis"], *(_province_kpi(line, share) for line in report.get("provinces", []))]
     rows = [_kpi_row(k) for k in lines]
@@ -469,8 +483,8 @@ def kpi_workbook(report: dict[str, Any], day: date, heading: Heading) -> bytes:
         subtitle,
         KPI_COLUMNS,
         rows,
-        day=day,
         heading=heading,
+        issued=heading.issued_line(area, report["basis"]),
         sheet=f"Chỉ tiêu {report['year']}",
         widths=(6, 48, 18, 18, 12, 48),
     )

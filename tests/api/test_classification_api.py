@@ -252,13 +252,17 @@ def test_review_lists_disagreements_and_changes_first(client, as_user, indicator
 
 def test_exports(client, as_user, conn: Connection, indicators: list[str]) -> None:
     client.post("/api/classifications/2025/runs")
-    raw = export_classification(conn, 2025, "csv", raw=True, issuer=None).content.decode("utf-8-sig").splitlines()
+    raw = (
+        export_classification(conn, 2025, "csv", raw=True, issuer=None, by="test")
+        .content.decode("utf-8-sig")
+        .splitlines()
+    )
     header = raw[0].split(",")
     assert header[:3] == ["commune_code", "name", "final_class"] and "override_reason" in header
     assert "I.a.value" in header and "I.a.met" in header and len(raw) == 115
     shown = list(
         csv.reader(
-            io.StringIO(export_classification(conn, 2025, "csv", issuer=None).content.decode("utf-8-sig")),
+            io.StringIO(export_classification(conn, 2025, "csv", issuer=None, by="test").content.decode("utf-8-sig")),
             delimiter=";",
         )
     )
@@ -277,7 +281,7 @@ def test_exports(client, as_user, conn: Connection, indicators: list[str]) -> No
     # GeoJSON for a GIS user: the CSV's columns under their Vietnamese headers, labels for codes, figures as numbers
     # (a share as its percentage), missing as null (was English names, codes and nested criteria, indicators and
     # sources in English); raw=True keeps the machine's.
-    geo = json.loads(export_classification(conn, 2025, "geojson", issuer=None).content)
+    geo = json.loads(export_classification(conn, 2025, "geojson", issuer=None, by="test").content)
     assert geo["name"] == "Phân loại địa bàn năm 2025" and "Phiên bản 1 (BẢN NHÁP" in geo["description"]
     assert len(geo["features"]) == 114 and "run" not in geo
     props = geo["features"][-1]["properties"]
@@ -286,11 +290,11 @@ def test_exports(client, as_user, conn: Connection, indicators: list[str]) -> No
     assert props["Phân loại"] == "Trọng điểm phức tạp về ma túy loại III" and props["Thiếu dữ liệu"] in ("Có", "Không")
     assert props["Tiêu chí loại I (a): số liệu (cần ≥ 0,5 %)"] == 0.3 and props["Lý do điều chỉnh"] is None
     assert not [k for k in props if re.fullmatch(r"[a-z_.]+", k)] and "sources" not in json.dumps(geo)
-    machine = json.loads(export_classification(conn, 2025, "geojson", raw=True, issuer=None).content)
+    machine = json.loads(export_classification(conn, 2025, "geojson", raw=True, issuer=None, by="test").content)
     assert machine["run"]["version"] == 1 and {"category", "criteria", "sources"} <= set(
         machine["features"][0]["properties"]
     )
-    sheet = load_workbook(io.BytesIO(export_classification(conn, 2025, "xlsx", issuer=None).content)).active
+    sheet = load_workbook(io.BytesIO(export_classification(conn, 2025, "xlsx", issuer=None, by="test").content)).active
     texts = [c for row in sheet.iter_rows(values_only=True) for c in row if isinstance(c, str)]
     assert "CÔNG AN THÀNH PHỐ HẢI PHÒNG" in texts and "Độc lập - Tự do - Hạnh phúc" in texts
     assert any(t.startswith("Hải Phòng, ngày ") for t in texts) and "Mã đơn vị" in texts
@@ -358,6 +362,13 @@ def test_kpi_report_on_crafted_year(client, as_user, conn: Connection, indicator
     sheet = load_workbook(io.BytesIO(xlsx.content)).active
     texts = [c for row in sheet.iter_rows(values_only=True) for c in row if isinstance(c, str)]
     assert "CỘNG HÒA XÃ HỘI CHỦ NGHĨA VIỆT NAM" in texts and "NGƯỜI LẬP BIỂU" in texts
+    # Who exported it (the reader, not the server's account), what it covers and the texts it rests on.
+    issued = next(t for t in texts if t.startswith("Người xuất: "))
+    assert re.fullmatch(
+        r"Người xuất: tham\.muu, lúc \d\d/\d\d/\d{4} \d\d:\d\d \(giờ Việt Nam\); phạm vi: Thành phố Hải Phòng; căn cứ: "
+        r"Kế hoạch 246/KH-UBND .*; phân loại: Quyết định 28/2025/QĐ-TTg .* \(bộ tiêu chí qd28-2025\.\d+\)",
+        issued,
+    ), issued
     assert _kpi_cells(sheet, "Tỷ lệ xã, phường, đặc khu không ma túy")[0] == (0.3509, "#,##0.00%")  # 35,09 %
     # A report to print and send on: no row of machine column names under the Vietnamese headers.
     assert not {"stt", "label_vi", "value_shown"} & set(texts), texts
