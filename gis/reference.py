@@ -39,6 +39,16 @@ def load_rules(path: Path | None = None) -> LegalRules:
     return parse_rules(_read(path or ReferenceSettings().criteria_file, data.CRITERIA))
 
 
+def criteria_basis(rules_version: str) -> str:
+    """The text a classification of criteria ``rules_version`` rests on, as a report names it: the criteria file's
+    source («Quyết định 28/2025/QĐ-TTg …») when the run was computed with the file in force; a run of an earlier
+    version by that version alone (its file's source is not kept with the run)."""
+    rules = load_rules()
+    if rules.version == rules_version:
+        return f"{rules.source} (bộ tiêu chí {rules_version})"
+    return f"bộ tiêu chí {rules_version}"
+
+
 @cache
 def load_targets(path: Path | None = None) -> KpiTargets:
     """A province's KPI targets: ``path``, else DIABAN_TARGETS_FILE, else the packaged Hải Phòng file (cached)."""

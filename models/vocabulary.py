@@ -132,10 +132,15 @@ KIND_ALIASES: Mapping[str, IncidentKind] = MappingProxyType(
 ORGANIZING_KINDS = frozenset({IncidentKind.ORGANIZING_USE, IncidentKind.HARBORING})
 
 
+def without_accents(text: str) -> str:
+    """Vietnamese text in plain Latin letters: "Tàng trữ" → "Tang tru", "Đ" → "D"."""
+    bare = "".join(c for c in unicodedata.normalize("NFD", text) if not unicodedata.combining(c))
+    return bare.replace("đ", "d").replace("Đ", "D")
+
+
 def plain_key(text: str) -> str:
     """Text without accents, case or punctuation, words joined by '_': "Tàng trữ" → "tang_tru", "Đ" → "d"."""
-    bare = "".join(c for c in unicodedata.normalize("NFD", text) if not unicodedata.combining(c))
-    return re.sub(r"[^a-z0-9]+", "_", bare.replace("đ", "d").replace("Đ", "D").lower()).strip("_")
+    return re.sub(r"[^a-z0-9]+", "_", without_accents(text).lower()).strip("_")
 
 
 _KIND_BY_LABEL = MappingProxyType({plain_key(label): IncidentKind(k) for k, label in IncidentKind.labels().items()})

@@ -132,7 +132,14 @@ def cmd_export(args: argparse.Namespace) -> int:
     with get_engine().begin() as conn:
         scope = AreaScope(province_code=args.province)
         export = export_classification(
-            conn, args.year, args.format, args.version, raw=args.raw, scope=scope, issuer=args.province
+            conn,
+            args.year,
+            args.format,
+            args.version,
+            raw=args.raw,
+            scope=scope,
+            issuer=args.province,
+            by=getpass.getuser(),
         )
         record_command_read(conn, "diaban classify export", vars(args), export.rows)
     if args.out:
@@ -152,7 +159,7 @@ def cmd_kpi(args: argparse.Namespace) -> int:
     with get_engine().begin() as conn:
         report = kpi_report(conn, args.year, args.province)
         if args.xlsx:
-            export = kpi_report_xlsx(conn, args.year, args.province, issuer=args.province)
+            export = kpi_report_xlsx(conn, args.year, args.province, issuer=args.province, by=getpass.getuser())
             record_command_read(conn, "diaban classify kpi --xlsx", vars(args), export.rows)
             with naming_file(args.xlsx):
                 args.xlsx.write_bytes(export.content)

@@ -64,7 +64,7 @@ def cmd_export(args: argparse.Namespace) -> None:
     if args.format == "xlsx" and not args.out:
         raise InvalidRequest("tệp Excel cần --out TỆP", "xlsx needs --out")
     with get_engine().begin() as conn:
-        export = export_register(conn, args.format, footprints=args.footprints, raw=args.raw)
+        export = export_register(conn, args.format, footprints=args.footprints, raw=args.raw, by=getpass.getuser())
         record_command_read(conn, "diaban hotspots export", vars(args), export.rows)
     body = export.content
     if args.out:

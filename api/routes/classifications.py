@@ -11,6 +11,7 @@ from sqlalchemy import Connection
 from api.audit import record_read
 from api.cache import CachedResponse, cached_response
 from api.deps import AreaScopeDep, ConnDep, ReadConnDep, Reader, ReplicaConnDep, current_versions, require_roles
+from api.downloads import disposition
 from api.routes.reports import XLSX
 from api.schemas import (
     ApproveIn,
@@ -265,11 +266,13 @@ def get_export(
     reported = _reported(user, scope, province)
     export = heavy(
         request,
-        lambda: export_classification(conn, year, fmt, version, raw=raw, scope=reported, issuer=user.province_code),
+        lambda: export_classification(
+            conn, year, fmt, version, raw=raw, scope=reported, issuer=user.province_code, by=user.username
+        ),
     )
     record_read(request, primary, user, export.rows)
     return Response(
         export.content,
         media_type=MEDIA_TYPES[fmt],
-        headers={"Content-Disposition": f'attachment; filename="{export.name}"'},
+        headers=disposition(export.name or ""),
     )

@@ -6,6 +6,7 @@ from fastapi import APIRouter, Depends, Query, Request, Response
 
 from api.audit import record_read
 from api.deps import ReadConnDep, ReplicaConnDep, require_roles
+from api.downloads import disposition
 from api.schemas import KpiReport
 from api.slots import heavy
 from gis.services.reports import kpi_report, kpi_report_xlsx
@@ -49,10 +50,10 @@ def get_kpi_xlsx(
     police, or the Ministry's), named by year, classification version, draft or approved and province
     (``bao-cao-chi-tieu-2025-v1-da-phe-duyet.xlsx``); the export is recorded in the access log."""
     reported = report_province(user, province)
-    export = heavy(request, lambda: kpi_report_xlsx(conn, year, reported, issuer=user.province_code))
+    export = heavy(request, lambda: kpi_report_xlsx(conn, year, reported, issuer=user.province_code, by=user.username))
     record_read(request, primary, user, export.rows)
     return Response(
         export.content,
         media_type=XLSX,
-        headers={"Content-Disposition": f'attachment; filename="{export.name}"'},
+        headers=disposition(export.name or ""),
     )

@@ -16,6 +16,7 @@ from api.deps import (
     WriterRead,
     WriterWrite,
 )
+from api.downloads import disposition
 from api.limits import upload_body_size
 from api.params import Commune, IdempotencyKey
 from api.schemas import (
@@ -254,7 +255,7 @@ def _photo_response(content: bytes, media_type: str, filename: str) -> Response:
         headers={
             "Cache-Control": "private, max-age=86400",
             "X-Content-Type-Options": "nosniff",
-            "Content-Disposition": f'inline; filename="{filename}"',
+            **disposition(filename, "inline"),
         },
     )
 
@@ -265,7 +266,7 @@ def get_photo(
 ) -> Response:
     """The photo, only to users who may see its task (404 otherwise); the read is recorded."""
     content, media_type = _read_photo(request, conn, task_id, photo_id, scope, user)
-    return _photo_response(content, media_type, f"nhiem-vu-{task_id}-anh-{photo_id}.{media_type.split('/')[1]}")
+    return _photo_response(content, media_type, f"nhiệm-vụ-{task_id}-ảnh-{photo_id}.{media_type.split('/')[1]}")
 
 
 @router.get("/{task_id}/photos/{photo_id}/preview", response_class=Response, responses=PREVIEW_RESPONSE)
@@ -275,4 +276,4 @@ def get_photo_preview(
     """A small JPEG of the photo (gis.io.photos.preview), what a history's thumbnail shows: a phone on a weak network
     fetches a few kB, not the whole photo. On the photo's terms: only to users who may see its task, the read recorded."""
     content, _ = _read_photo(request, conn, task_id, photo_id, scope, user)
-    return _photo_response(preview(content), "image/jpeg", f"nhiem-vu-{task_id}-anh-{photo_id}-nho.jpeg")
+    return _photo_response(preview(content), "image/jpeg", f"nhiệm-vụ-{task_id}-ảnh-{photo_id}-nhỏ.jpeg")

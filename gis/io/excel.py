@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
-from datetime import date
 from io import BytesIO
 from typing import Any
 
@@ -59,8 +58,8 @@ def administrative_workbook(
     headers: Sequence[str],
     rows: Sequence[Sequence[Any]],
     *,
-    day: date,
     heading: Heading,
+    issued: str,
     sheet: str,
     widths: Sequence[int] | None = None,
     frozen: int = 2,
@@ -69,7 +68,8 @@ def administrative_workbook(
 
     The agency block (top left) and the national heading with the motto (beside it, not at the far end of a
     wide table) each span about a page third; ``heading`` says which agency issues it and where it is dated (the
-    reader's province police, or the Ministry). Then the title, subtitle, the bordered table whose header rows
+    reader's province police, or the Ministry). Then the title, subtitle, ``issued`` (who exported it when, what it
+    covers, on which basis), the bordered table whose header rows
     repeat on every printed page, and the signature block. The sheet is named ``sheet`` (what it holds: sheets copied
     into one workbook stay apart; at most 31 characters, Excel's limit); the header row and the first ``frozen``
     columns (those that name a row) stay in view while the reader scrolls. A :class:`~gis.io.figures.Figure` in
@@ -86,9 +86,11 @@ def administrative_workbook(
     _merged(ws, 1, 1, left_end, heading.agency, bold=True)
     _merged(ws, 1, right_start, right_end, NATION, bold=True)
     _merged(ws, 2, right_start, right_end, MOTTO, bold=True, underline=True)
-    _merged(ws, 3, right_start, right_end, heading.date_line(day), italic=True)
+    _merged(ws, 3, right_start, right_end, heading.date_line(), italic=True)
     _merged(ws, 5, 1, min(n, max(right_end, 6)), title, bold=True, size=14)
     _merged(ws, 6, 1, min(n, max(right_end, 6)), subtitle, italic=True)
+    _merged(ws, 7, 1, min(n, max(right_end, 6)), issued, italic=True)
+    ws.row_dimensions[7].height = 32  # a long basis wraps onto a second line
     header_row = 8
     for col, name in enumerate(headers, start=1):
         cell = ws.cell(row=header_row, column=col, value=name)

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import csv
 import io
+import json
 import math
 import re
 from collections.abc import Callable, Sequence
@@ -18,7 +19,7 @@ from dataclasses import dataclass
 from datetime import date
 from typing import TYPE_CHECKING, Any
 
-from gis.io.figures import day_cell, number_cell
+from gis.io.figures import Figure, day_cell, number_cell
 from gis.io.heading import Heading
 from models.domain.dates import vn_day
 from models.domain.kpi import drug_free_count
@@ -35,6 +36,7 @@ from models.vocabulary import (
     HotspotStatus,
     RunStatus,
     class_label,
+    without_accents,
 )
 
 if TYPE_CHECKING:
@@ -59,19 +61,25 @@ class ExportFile:
     name: str | None = None
 
 
-#: What a province's code may not bring into a file name (a header's quoted string): anything but ASCII letters,
-#: digits, '_' and '.'.
-_NOT_IN_NAME = re.compile(r"[^A-Za-z0-9_.]+")
+#: What a province's code may not bring into a file name: anything but letters, digits, '_' and '.'.
+_NOT_IN_NAME = re.compile(r"[^\w.]+")
 
 
 def download_name(stem: str, year: int, run: dict[str, Any], province_code: str | None, fmt: str) -> str:
-    """The ASCII name a file built on a classification run is downloaded as: what it is, the year, the run's version
-    and whether it is approved (a draft sent upward must not pass for the approved list), and the province it covers
-    (none: every unit), e.g. ``phan-loai-2025-v2-ban-nhap-tinh-31.xlsx``, ``bao-cao-chi-tieu-2025-v1-da-phe-duyet.xlsx``.
-    """
-    status = "da-phe-duyet" if run["status"] == RunStatus.APPROVED else "ban-nhap"
-    area = "" if province_code is None else f"-tinh-{_NOT_IN_NAME.sub('-', province_code)}"
+    """The Vietnamese name a file built on a classification run is downloaded as: what it is, the year, the run's
+    version and whether it is approved (a draft sent upward must not pass for the approved list), and the province it
+    covers (none: every unit), e.g. ``phân-loại-2025-v2-bản-nháp-tỉnh-31.xlsx``,
+    ``báo-cáo-chỉ-tiêu-2025-v1-đã-phê-duyệt.xlsx`` (:func:`ascii_name` gives its plain-letter fallback)."""
+    status = "đã-phê-duyệt" if run["status"] == RunStatus.APPROVED else "bản-nháp"
+    area = "" if province_code is None else f"-tỉnh-{_NOT_IN_NAME.sub('-', province_code)}"
     return f"{stem}-{year}-v{run['version']}-{status}{area}.{fmt}"
+
+
+def ascii_name(name: str) -> str:
+    """A file name in plain ASCII letters (``phân-loại-2025-v1-bản-nháp.csv`` → ``phan-loai-2025-v1-ban-nhap.csv``):
+    what a client that cannot read a UTF-8 name (RFC 6266's ``filename``) saves the file as; any other character
+    becomes '-'."""
+    return re.sub(r"[^A-Za-z0-9_.-]+", "-", without_accents(name))
 
 
 def safe_cell(value: Any) -> Any:
@@ -109,6 +117,31 @@ class Column:
         return safe_cell(self.cell(value) if self.cell else self.show(value))
 
 
+def feature_properties(columns: Sequence[Column], row: dict[str, Any]) -> dict[str, Any]:
+    """A row as the properties of a GeoJSON feature a GIS user opens (QGIS): each column under its Vietnamese header,
+    as the CSV shows it, except that a figure is a JSON number (:attr:`~gis.io.figures.Figure.plain`) so that the field
+    is numeric, and a value missing is null (an empty attribute) — «thiếu dữ liệu» in a number field would have made the
+    whole field text. A verdict's «thiếu dữ liệu» stays: that field is text."""
+    properties: dict[str, Any] = {}
+    for column in columns:
+        value = row.get(column.name)
+        shown = column.cell(value) if column.cell else column.show(value)
+        if isinstance(shown, Figure):
+            properties[column.header] = shown.plain
+        elif shown in ("", None) or (column.cell and shown == MISSING):
+            properties[column.header] = None
+        else:
+            properties[column.header] = shown
+    return properties
+
+
+def feature_collection(name: str, description: str, features: list[dict[str, Any]]) -> bytes:
+    """A GeoJSON FeatureCollection named ``name`` (the layer's name in QGIS: GDAL reads the ``name`` member) and
+    described by ``description`` (what it holds, when, by whom, on which basis), UTF-8 without escapes."""
+    collection = {"type": "FeatureCollection", "name": name, "description": description, "features": features}
+    return json.dumps(collection, ensure_ascii=False, default=str).encode("utf-8")
+
+
 def write_csv(columns: Sequence[Column], rows: Sequence[dict[str, Any]], *, raw: bool = False) -> bytes:
     """CSV (UTF-8 with BOM, for Excel): Vietnamese headers and shown values separated by ';', or machine names and
     codes separated by ',' if ``raw`` (for scripts).
@@ -133,15 +166,16 @@ def workbook(
     columns: Sequence[Column],
     rows: Sequence[dict[str, Any]],
     *,
-    day: date,
     heading: Heading,
+    issued: str,
     sheet: str,
     widths: Sequence[int] | None = None,
     frozen: int = 2,
 ) -> bytes:
     """An administrative Excel table of these rows, issued under ``heading`` on a sheet named ``sheet``, the header and
     the first ``frozen`` columns (STT counted) kept in view: Vietnamese headers only, a report to print and send on (a
-    script reads ``raw=True`` or the JSON API; a grey row of machine names had puzzled readers)."""
+    script reads ``raw=True`` or the JSON API; a grey row of machine names had puzzled readers). ``issued``: who
+    exported it when, what it covers and its basis (:meth:`~gis.io.heading.Heading.issued_line`)."""
     from gis.io.excel import administrative_workbook  # here: openpyxl is ~20 MB in every server process otherwise
 
     return administrative_workbook(
@@ -149,8 +183,8 @@ def workbook(
         subtitle,
         ["STT", *(c.header for c in columns)],
         [[i, *(c.excel(row.get(c.name)) for c in columns)] for i, row in enumerate(rows, 1)],
-        day=day,
         heading=heading,
+        issued=issued,
         sheet=sheet,
         widths=widths,
         frozen=frozen,
@@ -177,15 +211,6 @@ def _class(row: dict[str, Any], prefix: str = "") -> str:
     category = row.get(f"{prefix}category")
     level = row.get(f"{prefix}level")
     return class_label(category, level if isinstance(level, str) else None) if category else MISSING
-
-
-def labelled_class(properties: dict[str, Any]) -> dict[str, str]:
-    """Vietnamese labels beside the codes of a classified commune (for GeoJSON properties)."""
-    return {
-        "category_label": _class(properties),
-        "legal_label": _class(properties, "legal_"),
-        "method_label": METHOD_LABELS.get(properties.get("method") or "", properties.get("method") or ""),
-    }
 
 
 def classification_columns(criteria: Sequence[dict[str, Any]], *, raw: bool = False) -> list[Column]:
@@ -302,10 +327,17 @@ def run_subtitle(run: dict[str, Any]) -> str:
 
 
 def classification_file(
-    results: pd.DataFrame, run: dict[str, Any], fmt: str, day: date, *, heading: Heading, raw: bool = False
+    results: pd.DataFrame,
+    run: dict[str, Any],
+    fmt: str,
+    *,
+    heading: Heading,
+    scope: str,
+    basis: str,
+    raw: bool = False,
 ) -> bytes:
-    """A run's classification as CSV or Excel issued under ``heading`` (GeoJSON is assembled in PostGIS by the
-    caller)."""
+    """A run's classification as CSV or Excel issued under ``heading``, covering ``scope`` (the units' province, or the
+    whole country) on the ``basis`` of the criteria's decision (GeoJSON: :func:`classification_features`)."""
     columns, rows = classification_rows(results, raw=raw)
     if fmt == "csv":
         return write_csv(columns, rows, raw=raw)
@@ -314,12 +346,22 @@ def classification_file(
         run_subtitle(run),
         columns,
         rows,
-        day=day,
         heading=heading,
+        issued=heading.issued_line(scope, basis),
         sheet=f"Phân loại {run['year']}",
         widths=_widths(columns, [6, 10, 22, 30, 30, 14, 30, 14, 12] + [14] * len(columns))[: len(columns) + 1],
         frozen=3,  # STT, code and name: the commune stays in view beside its criteria
     )
+
+
+def classification_features(results: pd.DataFrame, run: dict[str, Any], shapes: list[dict[str, Any]]) -> bytes:
+    """A run's classification as GeoJSON for a GIS user: each commune's shape (``shapes``: features with the commune's
+    code as ``id``) with the columns of the CSV as its properties (:func:`feature_properties`), in a collection named
+    after the year and described by the run's version and approval."""
+    columns, rows = classification_rows(results)
+    by_code = {row["commune_code"]: row for row in rows}
+    features = [{**shape, "properties": feature_properties(columns, by_code[shape["id"]])} for shape in shapes]
+    return feature_collection(f"Phân loại địa bàn năm {run['year']}", run_subtitle(run), features)
 
 
 # ------------------------------------------------------------------------------------------ hotspot register
@@ -340,21 +382,39 @@ HOTSPOT_COLUMNS = (
 )
 
 
+def register_subtitle(rows: Sequence[dict[str, Any]], day: date) -> str:
+    """How many hotspots the register holds and the day its figures reach."""
+    return f"Tổng số: {len(rows)} điểm; số liệu đến ngày {vn_day(day)}"
+
+
+def hotspot_features(rows: Sequence[dict[str, Any]], shapes: list[dict[str, Any]], day: date) -> bytes:
+    """The hotspot register as GeoJSON for a GIS user: each hotspot's point or footprint (``shapes``, features with
+    the hotspot's id) with the register's columns as its properties (:func:`feature_properties`)."""
+    columns = with_province(HOTSPOT_COLUMNS, rows, "commune_name")
+    by_id = {row["id"]: row for row in rows}
+    features = [{**shape, "properties": feature_properties(columns, by_id[shape["id"]])} for shape in shapes]
+    return feature_collection(
+        "Sổ theo dõi điểm, tụ điểm phức tạp về ma túy",
+        register_subtitle(rows, day),
+        features,
+    )
+
+
 def hotspot_register_file(
-    rows: Sequence[dict[str, Any]], fmt: str, day: date, *, heading: Heading, raw: bool = False
+    rows: Sequence[dict[str, Any]], fmt: str, *, heading: Heading, scope: str, raw: bool = False
 ) -> bytes:
-    """The hotspot register as CSV or Excel issued under ``heading`` (each commune's province beside it when the
-    hotspots lie in several)."""
+    """The hotspot register as CSV or Excel issued under ``heading``, covering ``scope`` (each commune's province
+    beside it when the hotspots lie in several)."""
     columns = with_province(HOTSPOT_COLUMNS, rows, "commune_name")
     if fmt == "csv":
         return write_csv(columns, rows, raw=raw)
     return workbook(
         "SỔ THEO DÕI ĐIỂM, TỤ ĐIỂM PHỨC TẠP VỀ MA TÚY",
-        f"Tổng số: {len(rows)} điểm; số liệu đến ngày {vn_day(day)}",
+        register_subtitle(rows, heading.day),
         columns,
         rows,
-        day=day,
         heading=heading,
+        issued=heading.issued_line(scope),
         sheet="Sổ theo dõi",
         widths=_widths(columns, (6, 9, 22, 24, 10, 14, 14, 10, 24, 10, 12, 12)),
     )
@@ -405,9 +465,10 @@ def _province_kpi(line: dict[str, Any], label: str) -> dict[str, Any]:
     }
 
 
-def kpi_workbook(report: dict[str, Any], day: date, heading: Heading) -> bytes:
-    """The KPI report as an administrative Excel file issued under ``heading``; a national report's KPIs followed by
-    each province's drug-free share (the lines of ``report["provinces"]``)."""
+def kpi_workbook(report: dict[str, Any], heading: Heading) -> bytes:
+    """The KPI report as an administrative Excel file issued under ``heading``, on the basis of the targets' and the
+    criteria's texts (``report["basis"]``); a national report's KPIs followed by each province's drug-free share (the
+    lines of ``report["provinces"]``)."""
     share = next((k["label_vi"] for k in report["kpis"] if k["key"] == "drug_free_share"), "")
     lines = [*report["kpis"], *(_province_kpi(line, share) for line in report.get("provinces", []))]
     rows = [_kpi_row(k) for k in lines]
@@ -422,8 +483,8 @@ def kpi_workbook(report: dict[str, Any], day: date, heading: Heading) -> bytes:
         subtitle,
         KPI_COLUMNS,
         rows,
-        day=day,
         heading=heading,
+        issued=heading.issued_line(area, report["basis"]),
         sheet=f"Chỉ tiêu {report['year']}",
         widths=(6, 48, 18, 18, 12, 48),
     )

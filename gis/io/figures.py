@@ -27,6 +27,17 @@ class Figure:
     value: float | int | date
     number_format: str
 
+    @property
+    def plain(self) -> float | int | str:
+        """The figure as a GIS attribute holds it (a GeoJSON property, typed by QGIS from its values): a day as ISO
+        ``yyyy-mm-dd`` (read as a date), a share as its percentage (0.307 → 30.7, as the header's «%» says), another
+        number itself."""
+        if isinstance(self.value, date):
+            return self.value.isoformat()
+        if self.number_format.endswith("%"):
+            return round(self.value * 100, 9)  # 0.57 * 100 is 56.99999999999999
+        return self.value
+
 
 def number_format(decimals: int, unit: str = "") -> str:
     """Excel's format of a number with ``decimals`` decimals and thousands grouped (``#,##0.0``), followed by its

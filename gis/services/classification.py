@@ -3,13 +3,19 @@
 from __future__ import annotations
 
 import json
-from datetime import date
 from typing import TYPE_CHECKING, Any
 
 from sqlalchemy import Connection, text
 
-from gis.io.exports import FORMATS, ExportFile, classification_file, download_name, labelled_class, run_meta
-from gis.reference import load_rules
+from gis.io.exports import (
+    FORMATS,
+    ExportFile,
+    classification_features,
+    classification_file,
+    download_name,
+    run_meta,
+)
+from gis.reference import criteria_basis, load_rules
 from gis.store.classifications import (
     classification_geojson,
     create_run,
@@ -20,7 +26,7 @@ from gis.store.classifications import (
 from gis.store.communes import refuse_personal_names
 from gis.store.incidents import ambiguous_incidents
 from gis.store.indicators import year_units_day, yearly_indicators
-from gis.store.provinces import document_heading
+from gis.store.provinces import document_heading, scope_label
 from gis.store.scoping import UNRESTRICTED, AreaScope
 from gis.store.sql import current_unit
 from models.domain.classification import METHOD, build_draft, review_order
@@ -28,7 +34,7 @@ from models.domain.dates import check_year
 from models.domain.legal_rules import LegalRules
 from models.errors import InvalidRequest, PermissionDenied
 from models.lazy import lazy_module
-from models.vocabulary import AreaLevel, UnitBasis, local_today
+from models.vocabulary import AreaLevel, UnitBasis
 
 if TYPE_CHECKING:
     import pandas as pd
@@ -160,29 +166,31 @@ def export_classification(
     year: int,
     fmt: str,
     version: int | None = None,
-    day: date | None = None,
     *,
     raw: bool = False,
     scope: AreaScope = UNRESTRICTED,
     issuer: str | None,
+    by: str,
 ) -> ExportFile:
     """The run's classification of the communes in the scope (a province, or all) in the requested format, ready to
     write or send, with its number of communes; an Excel file is issued by the police of province ``issuer`` (the
-    reader's; None: the Ministry), named for download by its year, version, approval and province."""
+    reader's; None: the Ministry), exported now by ``by`` on the basis of the criteria's decision, named for download
+    by its year, version, approval and province."""
     run = require_run(conn, year, version)
-    name = download_name("phan-loai", year, run, scope.province_code, fmt)
-    if fmt == "geojson":
+    name = download_name("phân-loại", year, run, scope.province_code, fmt)
+    if fmt == "geojson" and raw:
         features = classification_geojson(conn, run["id"], scope=scope)
-        if not raw:
-            for feature in features:
-                feature["properties"].update(labelled_class(feature["properties"]))
-        content = json.dumps(
-            {"type": "FeatureCollection", "run": run_meta(run), "features": features}, ensure_ascii=False, default=str
-        )
-        return ExportFile(content.encode("utf-8"), len(features), name)
+        machine = {"type": "FeatureCollection", "run": run_meta(run), "features": features}
+        return ExportFile(json.dumps(machine, ensure_ascii=False, default=str).encode("utf-8"), len(features), name)
+    if fmt == "geojson":
+        shapes = classification_geojson(conn, run["id"], scope=scope, detail=False)
+        content = classification_features(run_results(conn, run["id"], scope), run, shapes)
+        return ExportFile(content, len(shapes), name)
     if fmt in ("csv", "xlsx"):
         results = run_results(conn, run["id"], scope)
-        heading = document_heading(conn, issuer)
-        table = classification_file(results, run, fmt, day or local_today(), heading=heading, raw=raw)
+        heading = document_heading(conn, issuer, by)
+        scope_name = scope_label(conn, scope.province_code)
+        basis = criteria_basis(run["rules_version"])
+        table = classification_file(results, run, fmt, heading=heading, scope=scope_name, basis=basis, raw=raw)
         return ExportFile(table, len(results), name)
     raise InvalidRequest(f"định dạng không hỗ trợ: {fmt!r} (chọn {', '.join(FORMATS)})", "unsupported format")

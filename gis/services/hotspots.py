@@ -10,7 +10,7 @@ from typing import Any
 from sqlalchemy import Connection, text
 from sqlalchemy.exc import IntegrityError
 
-from gis.io.exports import ExportFile, hotspot_register_file
+from gis.io.exports import ExportFile, hotspot_features, hotspot_register_file
 from gis.settings import DataSettings
 from gis.store.access_log import AccessLine
 from gis.store.communes import check_in_city, refuse_personal_names
@@ -25,7 +25,7 @@ from gis.store.hotspots import (
     reported_by_team,
     suppression_task_states,
 )
-from gis.store.provinces import document_heading
+from gis.store.provinces import document_heading, scope_label
 from gis.store.scoping import AreaScope
 from gis.store.selection import HotspotFilter
 from gis.store.sql import local_date, to_metric, to_wgs84
@@ -40,7 +40,6 @@ from models.errors import InvalidRequest, KeyReused, PermissionDenied
 from models.vocabulary import (
     REPORT_STATUS_LABELS,
     WGS84_SRID,
-    HotspotKind,
     HotspotOrigin,
     HotspotStatus,
     local_today,
@@ -313,23 +312,20 @@ def team_reports(conn: Connection, scope: AreaScope, limit: int) -> list[dict[st
     return reports
 
 
-def export_register(conn: Connection, fmt: str, *, footprints: bool = False, raw: bool = False) -> ExportFile:
+def export_register(conn: Connection, fmt: str, *, footprints: bool = False, raw: bool = False, by: str) -> ExportFile:
     """The hotspot register as GeoJSON, CSV or Excel (Vietnamese headers and labels; ``raw``: machine names), with its
-    number of hotspots. It holds every hotspot of the database: an Excel file is the Ministry's, or in a one-province
-    database that province's police's."""
+    number of hotspots, exported now by ``by``. It holds every hotspot of the database: an Excel file is the
+    Ministry's, or in a one-province database that province's police's."""
     if fmt == "geojson":
         collection = register_geojson(conn, footprints)
-        if not raw:
-            for feature in collection["features"]:
-                props = feature["properties"]
-                props["status_label"], props["kind_label"] = (
-                    HotspotStatus(props["status"]).label,
-                    HotspotKind(props["kind"]).label,
-                )
-        content = json.dumps(collection, ensure_ascii=False, default=str).encode("utf-8")
+        if raw:
+            content = json.dumps(collection, ensure_ascii=False, default=str).encode("utf-8")
+        else:
+            content = hotspot_features(register_rows(conn), collection["features"], local_today())
         return ExportFile(content, len(collection["features"]))
     if fmt in ("csv", "xlsx"):
         rows = register_rows(conn)
-        heading = document_heading(conn, None)
-        return ExportFile(hotspot_register_file(rows, fmt, local_today(), heading=heading, raw=raw), len(rows))
+        heading = document_heading(conn, None, by)
+        content = hotspot_register_file(rows, fmt, heading=heading, scope=scope_label(conn, None), raw=raw)
+        return ExportFile(content, len(rows))
     raise InvalidRequest(f"định dạng không hỗ trợ: {fmt!r} (chọn geojson, csv, xlsx)", "unsupported format")

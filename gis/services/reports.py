@@ -8,14 +8,14 @@ from typing import Any
 from sqlalchemy import Connection
 
 from gis.io.exports import ExportFile, download_name, kpi_workbook
-from gis.reference import targets_for
+from gis.reference import criteria_basis, targets_for
 from gis.store.classifications import drug_free_by_province, final_classes, find_run
 from gis.store.indicators import conversion_kpis, hotspot_kpis
 from gis.store.provinces import document_heading, province_names, require_province, sole_province
 from gis.store.scoping import AreaScope
 from models.domain.classification import RunNotFound
 from models.domain.kpi import compute_kpis
-from models.vocabulary import AreaLevel, local_today
+from models.vocabulary import AreaLevel
 
 
 def kpi_report(conn: Connection, year: int, province_code: str | None = None) -> dict[str, Any]:
@@ -48,6 +48,7 @@ def kpi_report(conn: Connection, year: int, province_code: str | None = None) ->
         "province_code": area,
         "province": names.get(area) if area else None,
         "targets_version": targets.version,
+        "basis": f"{targets.source}; phân loại: {criteria_basis(run['rules_version'])}",
         "targets_level": AreaLevel.NATION if targets.province_code is None else AreaLevel.PROVINCE,
         "kpis": kpis,
         "provinces": [],
@@ -65,11 +66,13 @@ def _province_line(line: dict[str, Any], year: int) -> dict[str, Any]:
     return {**line, "drug_free_share": None if share is None else round(share, 4), "target": target, "met": met}
 
 
-def kpi_report_xlsx(conn: Connection, year: int, province_code: str | None = None, *, issuer: str | None) -> ExportFile:
-    """The year's KPI report (a province, or every unit) as an administrative Excel file dated today, with its number
-    of KPIs, named for download by the year, the classification run it is built on and the province; issued by the
-    police of province ``issuer`` (the reader's; None: the Ministry)."""
+def kpi_report_xlsx(
+    conn: Connection, year: int, province_code: str | None = None, *, issuer: str | None, by: str
+) -> ExportFile:
+    """The year's KPI report (a province, or every unit) as an administrative Excel file exported now by ``by``, with
+    its number of KPIs, named for download by the year, the classification run it is built on and the province;
+    issued by the police of province ``issuer`` (the reader's; None: the Ministry)."""
     report = kpi_report(conn, year, province_code)
-    content = kpi_workbook(report, local_today(), document_heading(conn, issuer))
-    name = download_name("bao-cao-chi-tieu", year, report["classification"], province_code, "xlsx")
+    content = kpi_workbook(report, document_heading(conn, issuer, by))
+    name = download_name("báo-cáo-chỉ-tiêu", year, report["classification"], province_code, "xlsx")
     return ExportFile(content, len(report["kpis"]), name)

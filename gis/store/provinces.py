@@ -2,14 +2,16 @@
 
 from __future__ import annotations
 
+from datetime import datetime
 from typing import Any
 
 from sqlalchemy import Connection, text
 
-from gis.io.heading import MINISTRY, Heading, province_heading
+from gis.io.heading import MINISTRY, Heading, province_agency
 from gis.store.scoping import PROVINCE_COMMUNES, TEAM_COMMUNES, AreaScope
 from gis.store.sql import current_unit
 from models.errors import NotFound
+from models.vocabulary import LOCAL_TZ, AreaLevel
 
 
 def require_province(conn: Connection, province_code: str) -> dict[str, Any]:
@@ -59,18 +61,27 @@ def province_names(conn: Connection) -> dict[str, str]:
     return {code: name for code, name in conn.execute(text("SELECT code, full_name FROM provinces"))}
 
 
-def document_heading(conn: Connection, issuer: str | None) -> Heading:
-    """Who issues a report made for a reader of province ``issuer`` (None: a nation-wide reader, the Ministry) and
-    where it is dated.
+def document_heading(conn: Connection, issuer: str | None, by: str) -> Heading:
+    """Who issues a report made for a reader of province ``issuer`` (None: a nation-wide reader, the Ministry), where
+    it is dated, and that ``by`` exports it now.
 
     A one-province database (Hải Phòng's deployment) issues every report as that province's police, the Ministry's
     readers included: its documents stay what they were before provinces existed.
     """
     province = issuer or sole_province(conn)
     if province is None:
-        return MINISTRY
-    row = require_province(conn, province)
-    return province_heading(row["name"], row["full_name"])
+        agency = MINISTRY
+    else:
+        row = require_province(conn, province)
+        agency = province_agency(row["name"], row["full_name"])
+    return Heading(*agency, by=by, at=datetime.now(LOCAL_TZ))
+
+
+def scope_label(conn: Connection, province_code: str | None) -> str:
+    """The units a file covers, as its heading says: a province's full name, or «Toàn quốc» (every unit; in a
+    one-province database, that province)."""
+    province = province_code or sole_province(conn)
+    return AreaLevel.NATION.label if province is None else require_province(conn, province)["full_name"]
 
 
 def view_province(conn: Connection, scope: AreaScope) -> dict[str, Any] | None:

@@ -39,6 +39,7 @@ TREND_LABELS_VI = {
     "new": "mới phát sinh",
     "none": "không có vụ việc",
     "unknown": "chưa đủ số liệu các năm trước",
+    "no_data": "chưa có số liệu vụ việc của năm",
 }
 RATE_COLUMNS = tuple(f"per_10k_{kind}" for kind in KINDS)
 INDICATOR_COLUMNS = (
@@ -83,20 +84,23 @@ def _recorded(grid: pd.MultiIndex, incidents: pd.DataFrame, provinces: Mapping[s
 
 
 def _trend(counts: pd.Series) -> tuple[pd.Series, pd.Series, pd.Series]:
-    """Mean of the previous TREND_YEARS years, relative change in % and its label, per commune-year."""
+    """Mean of the previous TREND_YEARS years, relative change in % and its label, per commune-year: a year without
+    police data of its own has no trend for want of that year's figures («chưa có số liệu vụ việc của năm»), not of
+    the years before; a year with data but none before it lacks the earlier years («chưa đủ số liệu các năm trước»)."""
     previous = counts.groupby(level="commune_code").transform(
         lambda s: s.shift(1).rolling(TREND_YEARS, min_periods=1).mean()
     )
     change = (counts - previous) / previous.where(previous > 0)
     label = np.select(
         [
-            previous.isna() | counts.isna(),
+            counts.isna(),
+            previous.isna(),
             (previous == 0) & (counts == 0),
             previous.eq(0),
             change > TREND_TOLERANCE,
             change < -TREND_TOLERANCE,
         ],
-        ["unknown", "none", "new", "up", "down"],
+        ["no_data", "unknown", "none", "new", "up", "down"],
         default="stable",
     )
     return previous, (change * 100).round(1), pd.Series(label, index=counts.index).map(TREND_LABELS_VI)

@@ -7,6 +7,7 @@ import json
 import re
 from pathlib import Path
 from typing import Any
+from urllib.parse import unquote
 
 import jsonschema_rs
 import pytest
@@ -68,6 +69,15 @@ def indicators(conn: Connection, codes: list[str], tmp_path: Path) -> list[str]:
     )
     import_incidents(conn, register, imported_by="test")
     return codes
+
+
+def saved_as(response: Any) -> tuple[str, str]:
+    """The names a download is saved under: its Vietnamese ``filename*`` (RFC 5987, what browsers use) and the ASCII
+    ``filename`` of older clients; an attachment, never shown in the browser."""
+    header = response.headers["content-disposition"]
+    match = re.fullmatch(r"attachment; filename=\"([ -~]+)\"; filename\*=UTF-8''([A-Za-z0-9%._~-]+)", header)
+    assert match, header
+    return unquote(match[2]), match[1]
 
 
 def test_draft_override_approve_then_immutable(client, as_user, conn: Connection, indicators: list[str]) -> None:
@@ -284,13 +294,17 @@ def test_review_lists_disagreements_and_changes_first(client, as_user, indicator
 
 def test_exports(client, as_user, conn: Connection, indicators: list[str]) -> None:
     client.post("/api/classifications/2025/runs")
-    raw = export_classification(conn, 2025, "csv", raw=True, issuer=None).content.decode("utf-8-sig").splitlines()
+    raw = (
+        export_classification(conn, 2025, "csv", raw=True, issuer=None, by="test")
+        .content.decode("utf-8-sig")
+        .splitlines()
+    )
     header = raw[0].split(",")
     assert header[:3] == ["commune_code", "name", "final_class"] and "override_reason" in header
     assert "I.a.value" in header and "I.a.met" in header and len(raw) == 115
     shown = list(
         csv.reader(
-            io.StringIO(export_classification(conn, 2025, "csv", issuer=None).content.decode("utf-8-sig")),
+            io.StringIO(export_classification(conn, 2025, "csv", issuer=None, by="test").content.decode("utf-8-sig")),
             delimiter=";",
         )
     )
@@ -306,9 +320,23 @@ def test_exports(client, as_user, conn: Connection, indicators: list[str]) -> No
     body = "\n".join(",".join(row) for row in shown[1:])
     assert "True" not in body and "trong_diem" not in body and "legal" not in body, "labels, not codes"
     assert not any(re.search(r"\d[.,]\d{4,}", cell) for row in shown[1:] for cell in row[2:]), "no long floats"
-    geo = json.loads(export_classification(conn, 2025, "geojson", issuer=None).content)
-    assert geo["run"]["version"] == 1 and len(geo["features"]) == 114
-    sheet = load_workbook(io.BytesIO(export_classification(conn, 2025, "xlsx", issuer=None).content)).active
+    # GeoJSON for a GIS user: the CSV's columns under their Vietnamese headers, labels for codes, figures as numbers
+    # (a share as its percentage), missing as null (was English names, codes and nested criteria, indicators and
+    # sources in English); raw=True keeps the machine's.
+    geo = json.loads(export_classification(conn, 2025, "geojson", issuer=None, by="test").content)
+    assert geo["name"] == "Phân loại địa bàn năm 2025" and "Phiên bản 1 (BẢN NHÁP" in geo["description"]
+    assert len(geo["features"]) == 114 and "run" not in geo
+    props = geo["features"][-1]["properties"]
+    assert list(props)[:4] == ["Mã đơn vị", "Tên đơn vị", "Phân loại", "Theo tiêu chí"] == shown[0][1:5]
+    assert list(props) == shown[0][1:], "the same columns as the CSV"
+    assert props["Phân loại"] == "Trọng điểm phức tạp về ma túy loại III" and props["Thiếu dữ liệu"] in ("Có", "Không")
+    assert props["Tiêu chí loại I (a): số liệu (cần ≥ 0,5 %)"] == 0.3 and props["Lý do điều chỉnh"] is None
+    assert not [k for k in props if re.fullmatch(r"[a-z_.]+", k)] and "sources" not in json.dumps(geo)
+    machine = json.loads(export_classification(conn, 2025, "geojson", raw=True, issuer=None, by="test").content)
+    assert machine["run"]["version"] == 1 and {"category", "criteria", "sources"} <= set(
+        machine["features"][0]["properties"]
+    )
+    sheet = load_workbook(io.BytesIO(export_classification(conn, 2025, "xlsx", issuer=None, by="test").content)).active
     texts = [c for row in sheet.iter_rows(values_only=True) for c in row if isinstance(c, str)]
     assert "CÔNG AN THÀNH PHỐ HẢI PHÒNG" in texts and "Độc lập - Tự do - Hạnh phúc" in texts
     assert any(t.startswith("Hải Phòng, ngày ") for t in texts) and "Mã đơn vị" in texts
@@ -317,10 +345,11 @@ def test_exports(client, as_user, conn: Connection, indicators: list[str]) -> No
     assert sheet.page_setup.orientation == "landscape" and sheet.print_title_rows and sheet.print_area
     response = client.get("/api/classifications/2025/export", params={"format": "csv"})
     assert response.status_code == 200 and response.headers["content-type"].startswith("text/csv")
-    # The file's name tells a draft from the approved list, and a province's from the whole (was phan-loai-2025.csv).
-    assert response.headers["content-disposition"] == 'attachment; filename="phan-loai-2025-v1-ban-nhap.csv"'
+    # The file's name tells a draft from the approved list, and a province's from the whole (was phan-loai-2025.csv);
+    # a browser saves it under its Vietnamese name (RFC 5987), another client under the plain-letter one.
+    assert saved_as(response) == ("phân-loại-2025-v1-bản-nháp.csv", "phan-loai-2025-v1-ban-nhap.csv")
     response = client.get("/api/classifications/2025/export", params={"format": "xlsx", "province": "31"})
-    assert 'filename="phan-loai-2025-v1-ban-nhap-tinh-31.xlsx"' in response.headers["content-disposition"]
+    assert saved_as(response) == ("phân-loại-2025-v1-bản-nháp-tỉnh-31.xlsx", "phan-loai-2025-v1-ban-nhap-tinh-31.xlsx")
     # The GeoJSON answer matches what the OpenAPI description promises for its media type (schemathesis ST108
     # found it documented as a binary string, which a JSON body never is).
     response = client.get("/api/classifications/2025/export", params={"format": "geojson"})
@@ -368,10 +397,20 @@ def test_kpi_report_on_crafted_year(client, as_user, conn: Connection, indicator
     assert kpis["recurrences"]["value"] == 1 and kpis["recurrences"]["met"] is False
     assert kpis["new_hotspots"]["value"] == 1
     xlsx = client.get("/api/reports/kpi.xlsx", params={"year": 2025})
-    assert xlsx.headers["content-disposition"] == 'attachment; filename="bao-cao-chi-tieu-2025-v1-da-phe-duyet.xlsx"'
+    assert saved_as(xlsx) == (
+        "báo-cáo-chỉ-tiêu-2025-v1-đã-phê-duyệt.xlsx",
+        "bao-cao-chi-tieu-2025-v1-da-phe-duyet.xlsx",
+    )
     sheet = load_workbook(io.BytesIO(xlsx.content)).active
     texts = [c for row in sheet.iter_rows(values_only=True) for c in row if isinstance(c, str)]
     assert "CỘNG HÒA XÃ HỘI CHỦ NGHĨA VIỆT NAM" in texts and "NGƯỜI LẬP BIỂU" in texts
+    # Who exported it (the reader, not the server's account), what it covers and the texts it rests on.
+    issued = next(t for t in texts if t.startswith("Người xuất: "))
+    assert re.fullmatch(
+        r"Người xuất: tham\.muu, lúc \d\d/\d\d/\d{4} \d\d:\d\d \(giờ Việt Nam\); phạm vi: Thành phố Hải Phòng; căn cứ: "
+        r"Kế hoạch 246/KH-UBND .*; phân loại: Quyết định 28/2025/QĐ-TTg .* \(bộ tiêu chí qd28-2025\.\d+\)",
+        issued,
+    ), issued
     assert _kpi_cells(sheet, "Tỷ lệ xã, phường, đặc khu không ma túy")[0] == (0.3509, "#,##0.00%")  # 35,09 %
     # A report to print and send on: no row of machine column names under the Vietnamese headers.
     assert not {"stt", "label_vi", "value_shown"} & set(texts), texts

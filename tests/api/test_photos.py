@@ -3,6 +3,7 @@ users who may see the task."""
 
 import io
 import random
+from urllib.parse import quote
 
 import pytest
 from PIL import Image
@@ -110,6 +111,11 @@ def test_a_team_attaches_a_photo_that_another_team_cannot_fetch(client, teams, c
     mine = client.get(path, headers=a)
     assert mine.status_code == 200 and mine.headers["content-type"] == "image/jpeg" and location(mine.content) == {}
     assert mine.headers["x-content-type-options"] == "nosniff" and "private" in mine.headers["cache-control"]
+    # Saved under its Vietnamese name by a browser (RFC 5987), its plain-letter one by an older client.
+    n = body["id"]
+    assert mine.headers["content-disposition"] == (
+        f"inline; filename=\"nhiem-vu-{task}-anh-{n}.jpeg\"; filename*=UTF-8''" + quote(f"nhiệm-vụ-{task}-ảnh-{n}.jpeg")
+    )
     assert client.get(path, headers=b).status_code == 404  # another team: as if it did not exist
     assert upload(client, task, photo(), b).status_code == 404
     assert client.get(path).status_code == 200 and client.get(path, headers=teams["planner"]).status_code == 200

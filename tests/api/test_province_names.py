@@ -49,10 +49,10 @@ def test_a_one_province_database_issues_every_report_as_hai_phong_police(conn: C
     year = draft(conn)
     hai_phong = ("CÔNG AN THÀNH PHỐ HẢI PHÒNG", f"Hải Phòng, {DATED}")
     # The Ministry's reader too: every unit is Hải Phòng's, its reports are what they were.
-    assert heading(kpi_report_xlsx(conn, year, issuer=None).content) == hai_phong
-    assert heading(kpi_report_xlsx(conn, year, HAI_PHONG, issuer=HAI_PHONG).content) == hai_phong
-    assert heading(export_classification(conn, year, "xlsx", issuer=None).content) == hai_phong
-    assert heading(export_register(conn, "xlsx").content) == hai_phong
+    assert heading(kpi_report_xlsx(conn, year, issuer=None, by="test").content) == hai_phong
+    assert heading(kpi_report_xlsx(conn, year, HAI_PHONG, issuer=HAI_PHONG, by="test").content) == hai_phong
+    assert heading(export_classification(conn, year, "xlsx", issuer=None, by="test").content) == hai_phong
+    assert heading(export_register(conn, "xlsx", by="test").content) == hai_phong
 
 
 def test_reports_carry_the_readers_heading_when_several_provinces_are_loaded(
@@ -83,7 +83,7 @@ def test_reports_carry_the_readers_heading_when_several_provinces_are_loaded(
         assert report(second, path, **params) == ("CÔNG AN TỈNH QUẢNG NINH", f"Quảng Ninh, {DATED}")
         assert report(hai_phong, path, **params) == ("CÔNG AN THÀNH PHỐ HẢI PHÒNG", f"Hải Phòng, {DATED}")
     # The register holds every province's hotspots: the Ministry's.
-    assert heading(export_register(conn, "xlsx").content) == ("BỘ CÔNG AN", f"Hà Nội, {DATED}")
+    assert heading(export_register(conn, "xlsx", by="test").content) == ("BỘ CÔNG AN", f"Hà Nội, {DATED}")
 
 
 def page_of(client: TestClient, username: str) -> tuple[str, str, dict]:
@@ -141,24 +141,30 @@ def test_the_ministrys_files_say_each_units_province(conn: Connection, second_pr
     the 3,321 sharing their name with a unit of another province. A one-province file stays as it was."""
     import_boundaries(conn, second_province_path)
     year = draft(conn)
-    lines = {row["Chỉ tiêu"]: row for row in table(kpi_report_xlsx(conn, year, issuer=None).content)}
+    lines = {row["Chỉ tiêu"]: row for row in table(kpi_report_xlsx(conn, year, issuer=None, by="test").content)}
     quang_ninh = lines["Tỷ lệ xã, phường, đặc khu không ma túy — Quảng Ninh"]
     assert quang_ninh["Ghi chú"] == "0/3 đơn vị; 3 đơn vị thiếu dữ liệu, không tính là không ma túy"
     assert "Tỷ lệ xã, phường, đặc khu không ma túy — Hải Phòng" in lines
-    one_province = table(kpi_report_xlsx(conn, year, SECOND_PROVINCE, issuer=None).content)
+    one_province = table(kpi_report_xlsx(conn, year, SECOND_PROVINCE, issuer=None, by="test").content)
     assert not any(" — " in row["Chỉ tiêu"] for row in one_province)
 
-    rows = table(export_classification(conn, year, "xlsx", issuer=None).content)
+    rows = table(export_classification(conn, year, "xlsx", issuer=None, by="test").content)
     assert {row["Tỉnh, thành phố"] for row in rows} == {"Hải Phòng", "Quảng Ninh"} and len(rows) == 117
-    csv_header = export_classification(conn, year, "csv", issuer=None).content.decode("utf-8-sig").splitlines()[0]
+    csv_header = (
+        export_classification(conn, year, "csv", issuer=None, by="test").content.decode("utf-8-sig").splitlines()[0]
+    )
     assert csv_header.split(";")[:4] == ["STT", "Mã đơn vị", "Tên đơn vị", "Tỉnh, thành phố"]
-    one = table(export_classification(conn, year, "xlsx", scope=AreaScope(province_code="22"), issuer=None).content)
+    one = table(
+        export_classification(conn, year, "xlsx", scope=AreaScope(province_code="22"), issuer=None, by="test").content
+    )
     assert len(one) == 3 and "Tỉnh, thành phố" not in one[0]
 
     create_manual_hotspot(conn, lon=106.68, lat=20.86, note="tin báo", actor="bo-chi-huy")  # Hải Phòng
-    assert "Tỉnh, thành phố" not in table(export_register(conn, "xlsx").content)[0]  # one province: as before
+    assert (
+        "Tỉnh, thành phố" not in table(export_register(conn, "xlsx", by="test").content)[0]
+    )  # one province: as before
     create_manual_hotspot(conn, lon=107.15443, lat=20.9622, note="tin báo", actor="bo-chi-huy")  # Hà Tu, Quảng Ninh
-    register = table(export_register(conn, "xlsx").content)
+    register = table(export_register(conn, "xlsx", by="test").content)
     assert [(row["Xã, phường"], row["Tỉnh, thành phố"]) for row in register][-1] == ("Hà Tu", "Quảng Ninh")
-    csv_header = export_register(conn, "csv").content.decode("utf-8-sig").splitlines()[0].split(";")
+    csv_header = export_register(conn, "csv", by="test").content.decode("utf-8-sig").splitlines()[0].split(";")
     assert csv_header[csv_header.index("Xã, phường") + 1] == "Tỉnh, thành phố"

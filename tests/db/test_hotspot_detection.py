@@ -181,7 +181,7 @@ def test_new_cluster_near_an_eradicated_hotspot_is_a_recurrence(conn: Connection
 
 def test_manual_hotspot_and_export(conn: Connection) -> None:
     hotspot_id = create_manual_hotspot(conn, lon=106.683, lat=20.86, note="tin báo của quần chúng", actor="test")
-    collection = json.loads(export_register(conn, "geojson", raw=True).content)
+    collection = json.loads(export_register(conn, "geojson", raw=True, by="test").content)
     feature = next(f for f in collection["features"] if f["id"] == hotspot_id)
     assert feature["geometry"]["type"] == "Point"
     assert set(feature["properties"]) == {
@@ -195,15 +195,26 @@ def test_manual_hotspot_and_export(conn: Connection) -> None:
         "radius_m",
     }
     assert feature["properties"]["status"] == "detected" and feature["properties"]["commune_code"]
-    labelled = json.loads(export_register(conn, "geojson").content)
-    assert next(f for f in labelled["features"] if f["id"] == hotspot_id)["properties"]["status_label"] == "Phát hiện"
-    polygons = json.loads(export_register(conn, "geojson", footprints=True).content)
+    # For a GIS user the register's columns under their Vietnamese headers, labels for codes (was English names,
+    # codes, and a status_label beside them).
+    labelled = json.loads(export_register(conn, "geojson", by="test").content)
+    shown = next(f for f in labelled["features"] if f["id"] == hotspot_id)["properties"]
+    assert labelled["name"] == "Sổ theo dõi điểm, tụ điểm phức tạp về ma túy"
+    assert list(shown)[:4] == ["Số hiệu", "Trạng thái", "Loại điểm", "Số vụ việc"]
+    assert (shown["Số hiệu"], shown["Trạng thái"], shown["Số vụ việc"], shown["Vụ gần nhất"]) == (
+        hotspot_id,
+        "Phát hiện",
+        0,
+        None,
+    )
+    assert shown["Phát hiện lần đầu"] is None and isinstance(shown["Kinh độ"], float)  # no incident yet: empty
+    polygons = json.loads(export_register(conn, "geojson", footprints=True, by="test").content)
     assert {f["geometry"]["type"] for f in polygons["features"]} == {"Polygon"}
-    raw = export_register(conn, "csv", raw=True).content.decode("utf-8-sig").splitlines()
+    raw = export_register(conn, "csv", raw=True, by="test").content.decode("utf-8-sig").splitlines()
     assert raw[0] == "id,status,kind,n_incidents,first_seen,last_seen,commune_code,commune_name,radius_m,lon,lat"
-    shown = export_register(conn, "csv").content.decode("utf-8-sig").splitlines()
+    shown = export_register(conn, "csv", by="test").content.decode("utf-8-sig").splitlines()
     assert shown[0].startswith("STT;Số hiệu;Trạng thái;Loại điểm;Số vụ việc;Phát hiện lần đầu")
     mine = next(line for line in shown[1:] if f";{hotspot_id};Phát hiện;" in line)
     assert mine.startswith(str(shown.index(mine)) + ";")  # STT counts the rows
-    sheet = load_workbook(io.BytesIO(export_register(conn, "xlsx").content)).active
+    sheet = load_workbook(io.BytesIO(export_register(conn, "xlsx", by="test").content)).active
     assert "SỔ THEO DÕI ĐIỂM, TỤ ĐIỂM PHỨC TẠP VỀ MA TÚY" in [c for r in sheet.iter_rows(values_only=True) for c in r]

@@ -257,11 +257,13 @@ def test_a_year_without_police_data_is_unknown_not_zero():
     assert rows.loc[("B", 2025), "drug_incidents"] == 0 and rows.loc[("B", 2025), "n_incidents"] == 0
     for unknown in (("A", 2024), ("B", 2024), ("C", 2025)):
         assert np.isnan(rows.loc[unknown, "drug_incidents"]) and np.isnan(rows.loc[unknown, "n_incidents"])
-        assert (
-            np.isnan(rows.loc[unknown, "organizing_places"])
-            and rows.loc[unknown, "trend"] == TREND_LABELS_VI["unknown"]
-        )
+        assert np.isnan(rows.loc[unknown, "organizing_places"])
+        # The year's own figures are missing, not the years before it (read «chưa đủ số liệu các năm trước» for 2024
+        # with 2024 itself unloaded).
+        assert rows.loc[unknown, "trend"] == TREND_LABELS_VI["no_data"] == "chưa có số liệu vụ việc của năm"
         assert "no incident of the year loaded" in rows.loc[unknown, "sources"]["n_incidents"]
+    for known in (("A", 2025), ("B", 2025)):  # a year with figures whose year before has none
+        assert rows.loc[known, "trend"] == TREND_LABELS_VI["unknown"] == "chưa đủ số liệu các năm trước"
     classes = classify_legal(frame[frame["year"] == 2025], RULES).set_index("commune_code")["category"]
     assert classes["B"] == "drug_free" and classes["C"] != "drug_free"
 

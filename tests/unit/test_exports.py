@@ -2,20 +2,31 @@
 
 import csv
 import io
+import json
 from datetime import UTC, date, datetime
 
 import pandas as pd
 from openpyxl import load_workbook
 from openpyxl.worksheet.worksheet import Worksheet
 
-from gis.io.exports import HOTSPOT_COLUMNS, classification_file, hotspot_register_file, kpi_workbook, write_csv
+from gis.io.exports import (
+    HOTSPOT_COLUMNS,
+    Column,
+    classification_file,
+    feature_properties,
+    hotspot_features,
+    hotspot_register_file,
+    kpi_workbook,
+    write_csv,
+)
+from gis.io.figures import number_cell
 from gis.io.heading import Heading
 from gis.reference import load_rules
 from models.domain.classification import _criteria_by_commune
 from models.domain.legal_rules import evaluate_criteria
 from models.vocabulary import KPI_BLANK_MEANINGS, KPI_NO_DATA, KPI_NOT_APPLICABLE
 
-HEADING = Heading("CÔNG AN THÀNH PHỐ HẢI PHÒNG", "Hải Phòng")
+HEADING = Heading("CÔNG AN THÀNH PHỐ HẢI PHÒNG", "Hải Phòng", "tham.muu", datetime(2026, 1, 5, 2, 30, tzinfo=UTC))
 
 HOTSPOT = {
     "id": 7,
@@ -61,6 +72,7 @@ def _kpi_report(status: str, approved_at: datetime | None) -> dict:
         "approved": status == "approved",
         "province": "Thành phố Hải Phòng",
         "targets_version": "hp-kpi-2025.2",
+        "basis": "Kế hoạch 246/KH-UBND; phân loại: Quyết định 28/2025/QĐ-TTg",
         "kpis": [{**kpi, "met": False, "unit": "điểm", "note": ""}],
     }
 
@@ -68,11 +80,11 @@ def _kpi_report(status: str, approved_at: datetime | None) -> dict:
 def test_a_draft_and_an_approved_run_read_the_same_in_every_report() -> None:
     """The KPI report says a draft is a draft as the classification does (it read "(CHƯA PHÊ DUYỆT (bản nháp))"),
     and an approval by its Hải Phòng day (18:00 UTC on 31/12 is 01/01 there)."""
-    heading = Heading("CÔNG AN THÀNH PHỐ HẢI PHÒNG", "Hải Phòng")
-    draft = _texts(kpi_workbook(_kpi_report("draft", None), date(2026, 1, 5), heading))
+    heading = HEADING
+    draft = _texts(kpi_workbook(_kpi_report("draft", None), heading))
     assert any("năm 2025, phiên bản 2 (BẢN NHÁP, CHƯA PHÊ DUYỆT); chỉ tiêu" in t for t in draft), draft
     evening = datetime(2025, 12, 31, 18, 0, tzinfo=UTC)
-    approved = _texts(kpi_workbook(_kpi_report("approved", evening), date(2026, 1, 5), heading))
+    approved = _texts(kpi_workbook(_kpi_report("approved", evening), heading))
     assert any("phiên bản 2 (đã phê duyệt: lanh.dao, 01/01/2026); chỉ tiêu" in t for t in approved), approved
     assert "Không đạt" in approved
 
@@ -80,17 +92,23 @@ def test_a_draft_and_an_approved_run_read_the_same_in_every_report() -> None:
 def test_each_workbook_names_its_sheet_and_keeps_the_rows_names_in_view() -> None:
     """Sheets copied into one workbook stay apart (each was "Báo cáo"); scrolling right through the criteria keeps the
     commune's name in view (only STT and code were frozen) and the header row above."""
-    heading = Heading("CÔNG AN THÀNH PHỐ HẢI PHÒNG", "Hải Phòng")
+    heading = HEADING
     result = {"commune_code": "11411", "name": "Đông Hải", "category": "at_risk", "level": None, "method": "legal"}
     criterion = {"criterion_id": "I.a", "title": "loại I (a)", "value": None, "detail": "không rõ", "missing": True}
     results = pd.DataFrame([{**result, "legal_category": "at_risk", "incomplete": True, "criteria": [criterion]}])
     run = {"year": 2025, "version": 1, "status": "draft", "created_by": "tham.muu", "rules_version": "qd28-2025.2"}
-    classes = load_workbook(io.BytesIO(classification_file(results, run, "xlsx", date(2026, 1, 5), heading=heading)))
+    classes = load_workbook(
+        io.BytesIO(
+            classification_file(results, run, "xlsx", heading=heading, scope="Thành phố Hải Phòng", basis="QĐ 28")
+        )
+    )
     assert classes.sheetnames == ["Phân loại 2025"] and classes.active.freeze_panes == "D9"
     assert classes.active["C8"].value == "Tên đơn vị" and classes.active["C9"].value == "Đông Hải"
-    kpis = load_workbook(io.BytesIO(kpi_workbook(_kpi_report("draft", None), date(2026, 1, 5), heading)))
+    kpis = load_workbook(io.BytesIO(kpi_workbook(_kpi_report("draft", None), heading)))
     assert kpis.sheetnames == ["Chỉ tiêu 2025"] and kpis.active.freeze_panes == "C9"
-    register = load_workbook(io.BytesIO(hotspot_register_file([HOTSPOT], "xlsx", date(2026, 1, 5), heading=heading)))
+    register = load_workbook(
+        io.BytesIO(hotspot_register_file([HOTSPOT], "xlsx", heading=heading, scope="Thành phố Hải Phòng"))
+    )
     assert register.sheetnames == ["Sổ theo dõi"] and register.active.freeze_panes == "C9"
 
 
@@ -106,7 +124,7 @@ def test_the_hotspot_register_holds_numbers_and_days_excel_sums_and_filters() ->
     date cell of its Hải Phòng day; what is missing stays the text "thiếu dữ liệu", which SUM skips."""
     evening = datetime(2025, 12, 31, 18, 0, tzinfo=UTC)
     unknown = {**HOTSPOT, "id": 8, "n_incidents": None, "first_seen": evening, "commune_name": "=HYPERLINK(1)"}
-    sheet, col = _table(hotspot_register_file([HOTSPOT, unknown], "xlsx", date(2026, 1, 5), heading=HEADING))
+    sheet, col = _table(hotspot_register_file([HOTSPOT, unknown], "xlsx", heading=HEADING, scope="Thành phố Hải Phòng"))
     incidents = sheet.cell(9, col["Số vụ việc"])
     assert (incidents.value, incidents.data_type, incidents.number_format) == (1234, "n", "#,##0")
     assert sheet.cell(10, col["Số vụ việc"]).value == "thiếu dữ liệu"
@@ -130,7 +148,7 @@ def test_the_kpi_report_holds_its_results_and_targets_as_numbers() -> None:
     report["kpis"].append({**share, "met": True, "note": ""})
     report["kpis"].append({**share, "value": 12, "target": None, "unit": "địa bàn", "met": None})
     report["kpis"].append({**share, "value": None, "met": None})  # a growth with no previous year
-    content = kpi_workbook(report, date(2026, 1, 5), HEADING)
+    content = kpi_workbook(report, HEADING)
     sheet, col = _table(content)
     result, target = col["Kết quả"], col["Chỉ tiêu đề ra"]
     count = sheet.cell(9, result)
@@ -185,7 +203,9 @@ def test_the_classification_holds_each_criterions_figure_as_a_number_the_reader_
         ]
     )
     run = {"year": 2025, "version": 1, "status": "draft", "created_by": "tham.muu", "rules_version": "qd28-2025.2"}
-    sheet, col = _table(classification_file(results, run, "xlsx", date(2026, 1, 5), heading=HEADING))
+    sheet, col = _table(
+        classification_file(results, run, "xlsx", heading=HEADING, scope="Thành phố Hải Phòng", basis="QĐ 28")
+    )
     places = [sheet.cell(r, col["Tiêu chí loại I (b): số liệu (cần ≥ 2 điểm)"]) for r in (9, 10, 11)]
     assert [(c.value, c.data_type, c.number_format) for c in places[:2]] == [
         (3, "n", '#,##0" điểm"'),
@@ -200,3 +220,38 @@ def test_the_classification_holds_each_criterions_figure_as_a_number_the_reader_
     )
     plants = sheet.cell(9, col["Tiêu chí loại I (d): số liệu"])
     assert plants.data_type == "s" and "cây" in plants.value and "m²" in plants.value, "any of: its explanation"
+
+
+def test_a_gis_user_reads_the_registers_columns_in_vietnamese_with_typed_values() -> None:
+    """A GeoJSON feature's properties are the CSV's columns under their headers (was English names and codes): a figure
+    a number, a day its Hải Phòng day in ISO (QGIS types the field as a date), a missing figure null, never 0."""
+    evening = datetime(2025, 12, 31, 18, 0, tzinfo=UTC)
+    row = {**HOTSPOT, "first_seen": evening, "last_seen": None, "n_incidents": None}
+    shape = {"type": "Feature", "id": 7, "geometry": {"type": "Point", "coordinates": [106.7, 20.8]}, "properties": {}}
+    collection = json.loads(hotspot_features([row], [shape], date(2026, 1, 5)))
+    assert collection["name"] == "Sổ theo dõi điểm, tụ điểm phức tạp về ma túy"
+    props = collection["features"][0]["properties"]
+    assert list(props) == [c.header for c in HOTSPOT_COLUMNS]
+    assert (props["Trạng thái"], props["Loại điểm"], props["Phát hiện lần đầu"], props["Vụ gần nhất"]) == (
+        "Đã xác minh",
+        "Điểm",
+        "2026-01-01",
+        None,
+    )
+    assert props["Số vụ việc"] is None and props["Bán kính (m)"] == 87.5 and props["Kinh độ"] == 106.701235
+    share = Column("share", "Tỷ lệ (%)", cell=lambda v: number_cell(v, 2, "%"))
+    assert feature_properties([share], {"share": 0.0057}) == {"Tỷ lệ (%)": 0.57}
+
+
+def test_every_workbook_says_who_exported_it_when_what_it_covers_and_on_which_basis() -> None:
+    """A file attached to a report upward said neither who exported it, nor when, nor the texts it rests on: a line
+    under the title does, the time in Hải Phòng's zone (02:30 UTC is 09:30 there)."""
+    said = "Người xuất: tham.muu, lúc 05/01/2026 09:30 (giờ Việt Nam); phạm vi: Thành phố Hải Phòng"
+    kpi = _texts(kpi_workbook(_kpi_report("draft", None), HEADING))
+    assert f"{said}; căn cứ: Kế hoạch 246/KH-UBND; phân loại: Quyết định 28/2025/QĐ-TTg" in kpi, kpi
+    register = _texts(hotspot_register_file([HOTSPOT], "xlsx", heading=HEADING, scope="Thành phố Hải Phòng"))
+    assert said in register and "Hải Phòng, ngày 05 tháng 01 năm 2026" in register
+    results = pd.DataFrame([{"commune_code": "1", "name": "A", "category": "drug_free", "criteria": []}])
+    run = {"year": 2025, "version": 1, "status": "draft", "created_by": "tham.muu", "rules_version": "qd28-2025.2"}
+    classes = classification_file(results, run, "xlsx", heading=HEADING, scope="Thành phố Hải Phòng", basis="QĐ 28")
+    assert f"{said}; căn cứ: QĐ 28" in _texts(classes)
