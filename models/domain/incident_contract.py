@@ -279,7 +279,7 @@ def validate_incidents(
     rej.add((qty < 0).to_numpy(), "quantity_g", "khối lượng âm: {} (negative quantity_g)", values=qty_t)
 
     arr_t = text_column(raw, "arrested")
-    arrested, bad_arr = parse_numbers(arr_t)
+    arrested, bad_arr = parse_numbers(arr_t, whole=True)
     not_int = ~bad_arr & ~arrested.isna().to_numpy() & (arrested.fillna(0) % 1 != 0).to_numpy()
     rej.add(
         bad_arr | not_int,

@@ -67,6 +67,24 @@ def test_blank_cells_stay_unknown(conn: Connection, tmp_path: Path) -> None:
     assert [tuple(r) for r in rows] == [("10507", 30000, None, None, None, None), ("10525", None, 0, 0, 0.0, False)]
 
 
+def test_counts_typed_with_grouped_thousands_are_stored_whole(conn: Connection, tmp_path: Path) -> None:
+    """A Vietnamese workbook saved with semicolons writes «30.000» residents: 30000, not 30 (a decimal point would make
+    the commune's rates a thousand times too high), and «1.234» people with records is 1234, not a refusal."""
+    path = tmp_path / "grouped.csv"
+    path.write_text(
+        HEADER.replace(",", ";") + "2025;10507;30.000;1.234;0;0;1;\n2025;10525;1.234.567;5;2.000;0;0;\n", encoding="utf-8"
+    )
+    report = import_indicators(conn, path, imported_by="test")
+    assert report.imported == 2 and report.rejected == 0
+    rows = conn.execute(
+        text(
+            "SELECT commune_code, population, users_with_records, plants_destroyed FROM commune_indicators"
+            " WHERE year = 2025 ORDER BY 1"
+        )
+    ).all()
+    assert [tuple(r) for r in rows] == [("10507", 30000, 1234, 0), ("10525", 1234567, 5, 2000)]
+
+
 def test_population_must_be_positive(conn: Connection, tmp_path: Path) -> None:
     path = tmp_path / "zero.csv"
     path.write_text(HEADER + "2025,10507,0,0,0,0,0,\n2025,10525,20000,0,0,0,0,\n", encoding="utf-8")
