@@ -25,6 +25,9 @@ from models.domain.row_checks import REJECT_COLUMNS, empty_rejects
 from models.domain.unit_mapping import REFORM_DATE, UnitMatch, aggregate_legacy_indicators
 from models.vocabulary import IndicatorMethod
 
+#: The advisory lock that keeps indicator imports one at a time once their rows are checked (beside gis.store.db's
+#: migration lock, 7_312_025, and the boundary imports', 7_312_028).
+_IMPORT_LOCK = 7_312_027
 _COLUMNS = (
     "year",
     "commune_code",
@@ -159,6 +162,9 @@ def import_indicators(
         flagged=ReportRows.of(flagged),
     )
     report.rejected = report.rejects.lines
+    # Two planners loading the same year at once each deleted the year, and the second failed on the table's key when
+    # the first committed (an internal error, HTTP 500): the second now waits, then replaces the first's rows.
+    conn.execute(text("SELECT pg_advisory_xact_lock(:k)"), {"k": _IMPORT_LOCK})
     report.import_id = start_import_run(conn, "indicators", path, imported_by)
     if rows is not None:
         years = sorted(int(y) for y in rows["year"].unique())
