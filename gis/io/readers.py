@@ -28,7 +28,7 @@ from collections.abc import Callable, Generator, Iterable, Iterator
 from dataclasses import dataclass
 from datetime import date, datetime, time
 from pathlib import Path
-from typing import BinaryIO
+from typing import TYPE_CHECKING, BinaryIO
 
 import charset_normalizer
 import numpy as np
@@ -39,6 +39,10 @@ import pyarrow.csv as pa_csv
 
 from gis.io import json_stream
 from models.errors import InvalidInput
+
+if TYPE_CHECKING:
+    from openpyxl.workbook.workbook import Workbook
+    from openpyxl.worksheet.worksheet import Worksheet
 
 _NOT_UTF8 = "\ufffd"
 #: The error of a record holding text that is not UTF-8 (broken bytes; in JSON, an escaped lone surrogate «\\ud800»).
@@ -535,13 +539,13 @@ def excel_cell_text(value: object) -> str:
 
 
 def read_excel_rows(path: Path, sheet: str | None = None) -> pd.DataFrame:
-    """The first worksheet (or `sheet`) of a workbook; `line` is the worksheet row number (all chunks)."""
+    """The first visible worksheet (or `sheet`) of a workbook; `line` is the worksheet row number (all chunks)."""
     return concat_chunks(read_excel_chunks(path, sheet))
 
 
 def read_excel_chunks(path: Path, sheet: str | None = None, chunk_rows: int = CHUNK_ROWS) -> Iterator[pd.DataFrame]:
-    """The first worksheet (or `sheet`) of a workbook in chunks (streamed: openpyxl's read-only mode); `line` is
-    the worksheet row number.
+    """The first visible worksheet (or `sheet`) of a workbook in chunks (streamed: openpyxl's read-only mode); `line`
+    is the worksheet row number.
 
     The header is found by `header_position`, so that a title block above the table (a heading in one merged cell,
     blank rows, an official document's two-cell heading) is passed over as people lay sheets out.
@@ -558,7 +562,7 @@ def read_excel_chunks(path: Path, sheet: str | None = None, chunk_rows: int = CH
                 f"không có trang tính «{sheet}»; các trang: {', '.join(f'«{name}»' for name in book.sheetnames)}",
                 "no such sheet",
             )
-        worksheet = book[sheet] if sheet is not None else book.worksheets[0]
+        worksheet = book[sheet] if sheet is not None else _first_visible_sheet(book)
         # The size the sheet declares is not trusted: «A1:XFD1048576» made every empty row a tuple of 16,384 cells,
         # minutes of work for a file of a few kilobytes. Each row is read as long as its own cells go.
         worksheet.reset_dimensions()
@@ -584,6 +588,12 @@ def read_excel_chunks(path: Path, sheet: str | None = None, chunk_rows: int = CH
                 return
     finally:
         book.close()
+
+
+def _first_visible_sheet(book: Workbook) -> Worksheet:
+    """The first worksheet a user sees in the workbook's tabs: a hidden one (a list the data validation reads, an
+    office's notes) comes before it in the file as often as after, and was read instead of the table."""
+    return next((ws for ws in book.worksheets if ws.sheet_state == "visible"), book.worksheets[0])
 
 
 def _worksheet_rows(rows: Iterator[tuple]) -> Iterator[tuple]:

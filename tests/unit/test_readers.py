@@ -188,6 +188,24 @@ def test_excel_first_sheet_or_named_sheet_with_row_numbers(tmp_path: Path) -> No
         read_table(path, sheet="Không có")  # named as the pages quote, not as Python does ('Không có')
 
 
+def test_a_workbook_opening_on_a_hidden_sheet_is_read_from_its_first_visible_one(tmp_path: Path) -> None:
+    """An office keeps a hidden sheet of lists first (its data validation reads it): the table the user sees, in the
+    first visible tab, is read, not the hidden lists (the import was refused for columns the user never sees)."""
+    book = Workbook()
+    lists = book.active
+    lists.title, lists.sheet_state = "Danh mục", "hidden"
+    lists.append(["Loại", "Mã"])
+    lists.append(["tàng trữ", "possession"])
+    table = book.create_sheet("Vụ việc")
+    table.append(["Số hiệu", "Loại"])
+    table.append(["V-1", "tip"])
+    book.active = 1
+    path = tmp_path / "an.xlsx"
+    book.save(path)
+    assert read_table(path)[["số hiệu", "loại", "line"]].values.tolist() == [["V-1", "tip", 2]]
+    assert read_table(path, sheet="Danh mục").iloc[0]["mã"] == "possession"  # still read when named
+
+
 def test_a_header_naming_a_column_twice_is_refused_naming_that_column_alone(tmp_path: Path) -> None:
     """The message named the whole header as a Python list (['year', 'mã xã', 'mã xã', …]): now the doubled names."""
     doubled = tmp_path / "trung.csv"
