@@ -442,12 +442,30 @@ def _holds_line_break(column: pa.Array) -> bool:
 
 
 def _arrow_frame(table: pa.Table, names: list[str], before: int) -> pd.DataFrame:
-    """Arrow's strings as a table numbered from line `before` + 2 (after the header)."""
+    """Arrow's strings as a table numbered from line `before` + 2 (after the header), without the records of
+    separators or spaces alone, as the line-tracking reader passes them over (`_numbered_records`)."""
+    lines = np.arange(before + 2, before + 2 + table.num_rows, dtype=np.int64)
+    blank = _blank_records(table)
+    if blank is not None:
+        table, lines = table.filter(pc.invert(blank)), lines[~blank.to_numpy(zero_copy_only=False)]
     frame = table.to_pandas()
     frame.columns = names
-    frame["line"] = np.arange(before + 2, before + 2 + table.num_rows, dtype=np.int64)
+    frame["line"] = lines
     frame["_error"] = ""
     return frame
+
+
+def _blank_records(table: pa.Table) -> pa.Array | None:
+    """Which records hold nothing but separators and spaces (the «;;;;;» rows Excel writes below a table, reported as
+    rows of empty values when read by Arrow), or None when none does: the usual chunk, whose first column has a value in
+    every record, pays for that column alone."""
+    blank = None
+    for column in table.columns:
+        empty = pc.equal(pc.utf8_length(pc.utf8_trim_whitespace(column)), 0)
+        blank = empty if blank is None else pc.and_(blank, empty)
+        if not pc.any(blank).as_py():
+            return None
+    return blank
 
 
 def _tracking_chunks(source: BinaryIO, delimiter: str, chunk_rows: int, skip: int = 0) -> Iterator[pd.DataFrame]:

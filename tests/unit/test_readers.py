@@ -65,6 +65,16 @@ def test_fast_path_matches_the_tracking_reader() -> None:
     assert list(fast["line"]) == [2, 3]
 
 
+def test_rows_of_separators_alone_are_passed_over_on_the_fast_path_too() -> None:
+    """Excel writes «;;;» rows below a table it once formatted: the tracking reader passed them over, Arrow's path
+    delivered them as rows of empty values, each reported as a refused row (no ref, no time, no kind)."""
+    data = ("\ufeff" + VIETNAMESE + ";;;;\n ; ;;;\nA4;08/03/2024;tip;;Hải Phòng\n;;;;\n").encode()
+    fast, finished = _fast(data)
+    assert fast is not None and finished
+    assert list(fast["line"]) == list(_slow(data)["line"]) == [2, 3, 4, 7]
+    assert fast.iloc[-1]["ref"] == "A4"
+
+
 @pytest.mark.parametrize(
     "body",
     [
