@@ -67,7 +67,14 @@ FUTURE_TOLERANCE = timedelta(minutes=10)
 #: A UTC offset after a time of day ("…T10:00:00+07:00", "…10:00Z"); a bare date's "-05" is its day, not an offset.
 #: (No `\s`: pandas then leaves Arrow's regex engine for Python's, a row at a time — 6x slower, measured.)
 _OFFSET = r"\d{2}:\d{2}(?::\d{2}(?:[.,]\d+)?)? ?(?:[zZ]|[+-]\d{2}(?::?\d{2})?)$"
-_DAY_FIRST = r"^(\d{1,2})[/.-](\d{1,2})[/.-](\d{4})(?:[ T]+(\d{1,2}):(\d{2})(?::(\d{2}))?)?$"
+#: A time of day as offices write it: 14:30, 14:30:15, or 14h30 and 14h (the Vietnamese way).
+_CLOCK = r"(\d{1,2})(?::(\d{2})(?::(\d{2}))?|[hH](\d{2})?)"
+#: A day-first date, with its time of day after it («05/12/2025 14h30») or before it («14h30 ngày 05/12/2025»).
+_DAY_FIRST = (
+    rf"^(?:{_CLOCK}[ ,]+(?:[nN]gày )?)?(\d{{1,2}})[/.-](\d{{1,2}})[/.-](\d{{4}})(?:[ T,]+{_CLOCK})?$"
+)
+#: What a value read as a day-first date starts with: its day, or the time of day before it.
+_DAY_FIRST_START = r"^\d{1,2}[/.:hH-]"
 #: An ISO 8601 date down to the day (extended or basic form).
 _WHOLE_DAY = r"^\d{4}-?\d{2}-?\d{2}"
 #: What a coordinate in degrees must look like (a reason goes on with an example): DMS is not read.
@@ -97,24 +104,28 @@ def check_header(columns: list[str]) -> list[str]:
 
 
 def day_first_to_iso(text: pd.Series) -> pd.Series:
-    """Vietnamese dates "dd/mm/yyyy[ hh:mm[:ss]]" (also with '-' or '.') as ISO 8601; other values unchanged.
+    """Vietnamese dates "dd/mm/yyyy[ hh:mm[:ss]]" (also with '-' or '.', and "14h30" for the time, before or after the
+    date) as ISO 8601; other values unchanged (a value with a time both before and after its date too).
 
     The day always comes first, as in every Vietnamese form: 03/04/2024 is 3 April.
     """
     parts = text.str.extract(_DAY_FIRST)
-    found = parts[0].notna()
+    before, day, month, year, after = parts.iloc[:, 0:4], parts[4], parts[5], parts[6], parts.iloc[:, 7:11]
+    before.columns = after.columns = ["hour", "minute", "second", "minute_h"]
+    clock = after.where(after["hour"].notna(), before)
+    found = day.notna() & ~(before["hour"].notna() & after["hour"].notna())
     iso = (
-        parts[2]
+        year
         + "-"
-        + parts[1].str.zfill(2)
+        + month.str.zfill(2)
         + "-"
-        + parts[0].str.zfill(2)
+        + day.str.zfill(2)
         + "T"
-        + parts[3].fillna("0").str.zfill(2)
+        + clock["hour"].fillna("0").str.zfill(2)
         + ":"
-        + parts[4].fillna("00")
+        + clock["minute"].fillna(clock["minute_h"]).fillna("00")
         + ":"
-        + parts[5].fillna("00")
+        + clock["second"].fillna("00")
     )
     return text.where(~found, iso)
 
@@ -155,7 +166,7 @@ def _parse_times(text: pd.Series, now: datetime) -> tuple[pd.Series, np.ndarray,
     if naive.any():
         local = pd.to_datetime(text[naive].where(whole_day[naive]), format="ISO8601", errors="coerce").dt.as_unit("us")
         # Only values ISO 8601 could not read are tried as day-first dates: an ISO file pays nothing for them.
-        retry = local.isna() & text[naive].str.contains(r"^\d{1,2}[/.-]", regex=True)
+        retry = local.isna() & text[naive].str.contains(_DAY_FIRST_START, regex=True)
         if retry.any():
             local[retry] = pd.to_datetime(day_first_to_iso(text[naive][retry]), format="ISO8601", errors="coerce")
         out[naive] = local.dt.tz_localize(LOCAL_TZ_NAME, ambiguous="NaT", nonexistent="NaT").dt.tz_convert("UTC")
