@@ -192,7 +192,19 @@ def _project(
             )
             continue
         transformer = Transformer.from_crs(crs, 4326, always_xy=True)
-        lon[these], lat[these] = transformer.transform(x[these].to_numpy(), y[these].to_numpy())
+        lons, lats = transformer.transform(x[these].to_numpy(), y[these].to_numpy())
+        # A CRS in degrees given metres (the VN-2000 datum named instead of its projected zone) gives no point: said
+        # here, where the CRS is at fault, not as a longitude of «inf».
+        lost = ~(np.isfinite(lons) & np.isfinite(lats))
+        unprojected = np.zeros(len(these), dtype=bool)
+        unprojected[np.flatnonzero(these)[lost]] = True
+        rejects.add(
+            unprojected,
+            "crs",
+            f"x/y không đổi được sang kinh độ, vĩ độ theo hệ tọa độ «{code}»: cần mã EPSG của hệ tọa độ phẳng (mét),"
+            " ví dụ 3405 là VN-2000 / UTM vùng 48N, 32648 là WGS84 / UTM vùng 48N (x/y do not project to a point)",
+        )
+        lon[these], lat[these] = np.where(lost, np.nan, lons), np.where(lost, np.nan, lats)
 
 
 def validate_incidents(
@@ -276,8 +288,25 @@ def validate_incidents(
     )
     out_lon = ~lon.isna().to_numpy() & ((lon < -180) | (lon > 180) | ~np.isfinite(lon)).to_numpy()
     out_lat = ~lat.isna().to_numpy() & ((lat < -90) | (lat > 90) | ~np.isfinite(lat)).to_numpy()
-    rej.add(out_lon, "lon", "kinh độ ngoài [-180, 180]: {} (lon out of range)", values=lon)
-    rej.add(out_lat, "lat", "vĩ độ ngoài [-90, 90]: {} (lat out of range)", values=lat)
+    # Two mistakes of hand-typed sheets are named, so that the reason says what to fix: metres (VN-2000, UTM) typed
+    # as degrees, and the two columns swapped (a latitude of 106.68 beside a longitude of 20.86).
+    metres = out_lon & out_lat & (lon.abs() > 1000).to_numpy() & (lat.abs() > 1000).to_numpy()
+    swapped = out_lat & ~out_lon & (lat.abs() <= 180).to_numpy() & (lon.abs() <= 90).to_numpy()
+    rej.add(
+        metres,
+        "lon/lat",
+        "kinh độ, vĩ độ «{}» giống tọa độ phẳng (mét): ghi vào cột x, y và crs (mã EPSG, ví dụ 3405 là VN-2000 / UTM"
+        " vùng 48N) (lon/lat look like metres)",
+        values=lon_t + ", " + lat_t,
+    )
+    rej.add(out_lon & ~metres, "lon", "kinh độ ngoài [-180, 180]: {} (lon out of range)", values=lon)
+    rej.add(
+        swapped,
+        "lat",
+        "vĩ độ ngoài [-90, 90]: {}, có lẽ kinh độ và vĩ độ bị đổi chỗ (lat out of range: lon and lat swapped?)",
+        values=lat,
+    )
+    rej.add(out_lat & ~metres & ~swapped, "lat", "vĩ độ ngoài [-90, 90]: {} (lat out of range)", values=lat)
 
     qty_t = text_column(raw, "quantity_g")
     qty, bad_qty = parse_numbers(qty_t)
