@@ -17,7 +17,7 @@ from sqlalchemy import Connection, text
 from gis.io.readers import read_table
 from gis.io.report_rows import ReportRows
 from gis.store.communes import current_commune_codes, place_names
-from gis.store.import_runs import ImportReport, finish_import_run, start_import_run
+from gis.store.import_runs import NO_ROWS, ImportReport, finish_import_run, start_import_run
 from gis.store.provinces import outside_province_reason, province_unit_codes
 from gis.unit_directory import legacy_note, unit_directory
 from models.domain.indicator_contract import REPEATED_UNIT, validate_indicators
@@ -139,7 +139,8 @@ def import_indicators(
     `province` (a provincial user's): only rows of that province's communes are kept, the others refused with
     their line, and a year is replaced only for that province's communes (other provinces' values stay).
     """
-    checked = validate_indicators(read_table(path, sheet=sheet, encoding=encoding), places=place_names(conn))
+    table = read_table(path, sheet=sheet, encoding=encoding)
+    checked = validate_indicators(table, places=place_names(conn))
     direct, old, unit_rejects, notes = resolve_units(checked.valid, current_commune_codes(conn))
     direct, repeated_direct = repeated_units(direct, "commune_code")
     old, repeated_old = repeated_units(old, "legacy_code")
@@ -158,7 +159,7 @@ def import_indicators(
     rows = pd.concat(parts, ignore_index=True) if parts else None
     report = ImportReport(
         rejects=ReportRows.of(checked.rejects, unit_rejects, repeated_direct, repeated_old, foreign),
-        warnings=checked.warnings + notes,
+        warnings=checked.warnings + notes + ([] if len(table) else [NO_ROWS]),
         flagged=ReportRows.of(flagged),
     )
     report.rejected = report.rejects.lines

@@ -70,9 +70,7 @@ _OFFSET = r"\d{2}:\d{2}(?::\d{2}(?:[.,]\d+)?)? ?(?:[zZ]|[+-]\d{2}(?::?\d{2})?)$"
 #: A time of day as offices write it: 14:30, 14:30:15, or 14h30 and 14h (the Vietnamese way).
 _CLOCK = r"(\d{1,2})(?::(\d{2})(?::(\d{2}))?|[hH](\d{2})?)"
 #: A day-first date, with its time of day after it («05/12/2025 14h30») or before it («14h30 ngày 05/12/2025»).
-_DAY_FIRST = (
-    rf"^(?:{_CLOCK}[ ,]+(?:[nN]gày )?)?(\d{{1,2}})[/.-](\d{{1,2}})[/.-](\d{{4}})(?:[ T,]+{_CLOCK})?$"
-)
+_DAY_FIRST = rf"^(?:{_CLOCK}[ ,]+(?:[nN]gày )?)?(\d{{1,2}})[/.-](\d{{1,2}})[/.-](\d{{4}})(?:[ T,]+{_CLOCK})?$"
 #: What a value read as a day-first date starts with: its day, or the time of day before it.
 _DAY_FIRST_START = r"^\d{1,2}[/.:hH-]"
 #: An ISO 8601 date down to the day (extended or basic form).
@@ -216,7 +214,9 @@ def validate_incidents(
     (models.domain.personal_names)."""
     now = now or datetime.now(UTC)
     raw = canonical_columns(raw, ALIASES, COLUMNS)
-    warnings = check_header(list(raw.columns))
+    # A GeoJSON without a feature has no columns: an empty file, said by the import, not a file lacking columns.
+    empty_collection = raw.empty and not set(raw.columns) - {"line", "_error"}
+    warnings = [] if empty_collection else check_header(list(raw.columns))
     raw = raw.reset_index(drop=True)
     raw["ref"] = text_column(raw, "ref")
     rej = Rejects(raw)

@@ -74,7 +74,8 @@ def test_counts_typed_with_grouped_thousands_are_stored_whole(conn: Connection, 
     the commune's rates a thousand times too high), and «1.234» people with records is 1234, not a refusal."""
     path = tmp_path / "grouped.csv"
     path.write_text(
-        HEADER.replace(",", ";") + "2025;10507;30.000;1.234;0;0;1;\n2025;10525;1.234.567;5;2.000;0;0;\n", encoding="utf-8"
+        HEADER.replace(",", ";") + "2025;10507;30.000;1.234;0;0;1;\n2025;10525;1.234.567;5;2.000;0;0;\n",
+        encoding="utf-8",
     )
     report = import_indicators(conn, path, imported_by="test")
     assert report.imported == 2 and report.rejected == 0
