@@ -69,7 +69,7 @@ def _import_form(form_id: str, title: str, accept: str, hint: str, extra: str = 
     return f"""<details class="import" id="{form_id}-box"><summary>{escape(title)}</summary>
         <form id="{form_id}" class="stack import-form" novalidate>
           <label>Tệp <input name="file" type="file" accept="{accept}"></label>
-          <label>Trang tính (chỉ với tệp Excel; để trống: trang đầu tiên) <input name="sheet" maxlength="200"></label>
+          <label>Trang tính (chỉ với tệp Excel; để trống: trang đầu tiên không ẩn) <input name="sheet" maxlength="200"></label>
           {extra}
           <button type="submit">Tải lên và nhập</button>
         </form>

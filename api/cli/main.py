@@ -353,7 +353,9 @@ def build_parser() -> argparse.ArgumentParser:
                 " (kept = 1): dòng, mã, trường, lý do"
             ),
         )
-        g_imp.add_argument("--sheet", metavar="TRANG", help="trang tính của tệp .xlsx (mặc định: trang đầu)")
+        g_imp.add_argument(
+            "--sheet", metavar="TRANG", help="trang tính của tệp .xlsx (mặc định: trang đầu tiên không ẩn)"
+        )
         g_imp.add_argument(
             "--encoding", metavar="BẢNG_MÃ", help="bảng mã khi không tự nhận ra được (ví dụ cp1258, cp1252, utf-16)"
         )

@@ -51,7 +51,9 @@ IncidentLoader = Annotated[Principal, Depends(require_roles(Role.COMMAND, Role.A
 Upload = Annotated[
     UploadFile, File(description="the file: CSV/text (.csv, .txt), Excel (.xlsx) or, for incidents, GeoJSON")
 ]
-Sheet = Annotated[str | None, Form(max_length=200, description="the worksheet of an Excel file (default: the first)")]
+Sheet = Annotated[
+    str | None, Form(max_length=200, description="the worksheet of an Excel file (default: the first visible one)")
+]
 
 #: Refused, duplicate and flagged rows an answer lists (the first ones in line order; `total` counts them all).
 IMPORT_ROWS_SHOWN = 1_000

@@ -28,7 +28,7 @@ from collections.abc import Callable, Generator, Iterable, Iterator
 from dataclasses import dataclass
 from datetime import date, datetime, time
 from pathlib import Path
-from typing import BinaryIO
+from typing import TYPE_CHECKING, BinaryIO
 
 import charset_normalizer
 import numpy as np
@@ -39,6 +39,10 @@ import pyarrow.csv as pa_csv
 
 from gis.io import json_stream
 from models.errors import InvalidInput
+
+if TYPE_CHECKING:
+    from openpyxl.workbook.workbook import Workbook
+    from openpyxl.worksheet.worksheet import Worksheet
 
 _NOT_UTF8 = "\ufffd"
 #: The error of a record holding text that is not UTF-8 (broken bytes; in JSON, an escaped lone surrogate «\\ud800»).
@@ -438,12 +442,30 @@ def _holds_line_break(column: pa.Array) -> bool:
 
 
 def _arrow_frame(table: pa.Table, names: list[str], before: int) -> pd.DataFrame:
-    """Arrow's strings as a table numbered from line `before` + 2 (after the header)."""
+    """Arrow's strings as a table numbered from line `before` + 2 (after the header), without the records of
+    separators or spaces alone, as the line-tracking reader passes them over (`_numbered_records`)."""
+    lines = np.arange(before + 2, before + 2 + table.num_rows, dtype=np.int64)
+    blank = _blank_records(table)
+    if blank is not None:
+        table, lines = table.filter(pc.invert(blank)), lines[~blank.to_numpy(zero_copy_only=False)]
     frame = table.to_pandas()
     frame.columns = names
-    frame["line"] = np.arange(before + 2, before + 2 + table.num_rows, dtype=np.int64)
+    frame["line"] = lines
     frame["_error"] = ""
     return frame
+
+
+def _blank_records(table: pa.Table) -> pa.Array | None:
+    """Which records hold nothing but separators and spaces (the «;;;;;» rows Excel writes below a table, reported as
+    rows of empty values when read by Arrow), or None when none does: the usual chunk, whose first column has a value in
+    every record, pays for that column alone."""
+    blank = None
+    for column in table.columns:
+        empty = pc.equal(pc.utf8_length(pc.utf8_trim_whitespace(column)), 0)
+        blank = empty if blank is None else pc.and_(blank, empty)
+        if not pc.any(blank).as_py():
+            return None
+    return blank
 
 
 def _tracking_chunks(source: BinaryIO, delimiter: str, chunk_rows: int, skip: int = 0) -> Iterator[pd.DataFrame]:
@@ -535,13 +557,13 @@ def excel_cell_text(value: object) -> str:
 
 
 def read_excel_rows(path: Path, sheet: str | None = None) -> pd.DataFrame:
-    """The first worksheet (or `sheet`) of a workbook; `line` is the worksheet row number (all chunks)."""
+    """The first visible worksheet (or `sheet`) of a workbook; `line` is the worksheet row number (all chunks)."""
     return concat_chunks(read_excel_chunks(path, sheet))
 
 
 def read_excel_chunks(path: Path, sheet: str | None = None, chunk_rows: int = CHUNK_ROWS) -> Iterator[pd.DataFrame]:
-    """The first worksheet (or `sheet`) of a workbook in chunks (streamed: openpyxl's read-only mode); `line` is
-    the worksheet row number.
+    """The first visible worksheet (or `sheet`) of a workbook in chunks (streamed: openpyxl's read-only mode); `line`
+    is the worksheet row number.
 
     The header is found by `header_position`, so that a title block above the table (a heading in one merged cell,
     blank rows, an official document's two-cell heading) is passed over as people lay sheets out.
@@ -558,7 +580,7 @@ def read_excel_chunks(path: Path, sheet: str | None = None, chunk_rows: int = CH
                 f"không có trang tính «{sheet}»; các trang: {', '.join(f'«{name}»' for name in book.sheetnames)}",
                 "no such sheet",
             )
-        worksheet = book[sheet] if sheet is not None else book.worksheets[0]
+        worksheet = book[sheet] if sheet is not None else _first_visible_sheet(book)
         # The size the sheet declares is not trusted: «A1:XFD1048576» made every empty row a tuple of 16,384 cells,
         # minutes of work for a file of a few kilobytes. Each row is read as long as its own cells go.
         worksheet.reset_dimensions()
@@ -584,6 +606,12 @@ def read_excel_chunks(path: Path, sheet: str | None = None, chunk_rows: int = CH
                 return
     finally:
         book.close()
+
+
+def _first_visible_sheet(book: Workbook) -> Worksheet:
+    """The first worksheet a user sees in the workbook's tabs: a hidden one (a list the data validation reads, an
+    office's notes) comes before it in the file as often as after, and was read instead of the table."""
+    return next((ws for ws in book.worksheets if ws.sheet_state == "visible"), book.worksheets[0])
 
 
 def _worksheet_rows(rows: Iterator[tuple]) -> Iterator[tuple]:

@@ -25,7 +25,7 @@ from tqdm import tqdm
 from gis.io.readers import read_table_chunks
 from gis.store import incident_load as load
 from gis.store.communes import current_commune_codes, place_names
-from gis.store.import_runs import ImportReport, finish_import_run, start_import_run
+from gis.store.import_runs import NO_ROWS, ImportReport, finish_import_run, start_import_run
 from gis.store.provinces import outside_province_reason
 from gis.unit_directory import legacy_note, unit_directory
 from models.domain.incident_contract import validate_incidents
@@ -134,13 +134,17 @@ def _stage_and_store(
 ) -> ImportReport:
     import_id = start_import_run(conn, "incidents", path, imported_by)
     report = ImportReport(import_id=import_id, warnings=checked.warnings)  # the first chunk's: said once
+    read = 0
     with load.StagingCopy(conn) as staging:
         for rows, valid in _validated(first, checked, chunks, check):
             report.rejects.add(valid.rejects)
             if len(valid.valid):
                 staging.write(load.staging_batch(valid.valid))
             bar.advance(rows)
+            read += rows
             pa.default_memory_pool().release_unused()  # Arrow's allocator keeps freed chunks otherwise (+20 MB)
+    if not read:
+        report.warnings.append(NO_ROWS)
     if staging.without_point:  # rows placed by their code or address: none in a file where every row has a point
         with bar.phase("Xác định xã theo mã, địa chỉ"):
             report.warnings += _place_without_point(conn)

@@ -17,7 +17,7 @@ from sqlalchemy import Connection, text
 from gis.io.readers import read_table
 from gis.io.report_rows import ReportRows
 from gis.store.communes import current_commune_codes, place_names
-from gis.store.import_runs import ImportReport, finish_import_run, start_import_run
+from gis.store.import_runs import NO_ROWS, ImportReport, finish_import_run, start_import_run
 from gis.store.provinces import outside_province_reason, province_unit_codes
 from gis.unit_directory import legacy_note, unit_directory
 from models.domain.indicator_contract import REPEATED_UNIT, validate_indicators
@@ -25,6 +25,9 @@ from models.domain.row_checks import REJECT_COLUMNS, empty_rejects
 from models.domain.unit_mapping import REFORM_DATE, UnitMatch, aggregate_legacy_indicators
 from models.vocabulary import IndicatorMethod
 
+#: The advisory lock that keeps indicator imports one at a time once their rows are checked (beside gis.store.db's
+#: migration lock, 7_312_025, and the boundary imports', 7_312_028).
+_IMPORT_LOCK = 7_312_027
 _COLUMNS = (
     "year",
     "commune_code",
@@ -136,7 +139,8 @@ def import_indicators(
     `province` (a provincial user's): only rows of that province's communes are kept, the others refused with
     their line, and a year is replaced only for that province's communes (other provinces' values stay).
     """
-    checked = validate_indicators(read_table(path, sheet=sheet, encoding=encoding), places=place_names(conn))
+    table = read_table(path, sheet=sheet, encoding=encoding)
+    checked = validate_indicators(table, places=place_names(conn))
     direct, old, unit_rejects, notes = resolve_units(checked.valid, current_commune_codes(conn))
     direct, repeated_direct = repeated_units(direct, "commune_code")
     old, repeated_old = repeated_units(old, "legacy_code")
@@ -155,10 +159,13 @@ def import_indicators(
     rows = pd.concat(parts, ignore_index=True) if parts else None
     report = ImportReport(
         rejects=ReportRows.of(checked.rejects, unit_rejects, repeated_direct, repeated_old, foreign),
-        warnings=checked.warnings + notes,
+        warnings=checked.warnings + notes + ([] if len(table) else [NO_ROWS]),
         flagged=ReportRows.of(flagged),
     )
     report.rejected = report.rejects.lines
+    # Two planners loading the same year at once each deleted the year, and the second failed on the table's key when
+    # the first committed (an internal error, HTTP 500): the second now waits, then replaces the first's rows.
+    conn.execute(text("SELECT pg_advisory_xact_lock(:k)"), {"k": _IMPORT_LOCK})
     report.import_id = start_import_run(conn, "indicators", path, imported_by)
     if rows is not None:
         years = sorted(int(y) for y in rows["year"].unique())

@@ -67,7 +67,12 @@ FUTURE_TOLERANCE = timedelta(minutes=10)
 #: A UTC offset after a time of day ("…T10:00:00+07:00", "…10:00Z"); a bare date's "-05" is its day, not an offset.
 #: (No `\s`: pandas then leaves Arrow's regex engine for Python's, a row at a time — 6x slower, measured.)
 _OFFSET = r"\d{2}:\d{2}(?::\d{2}(?:[.,]\d+)?)? ?(?:[zZ]|[+-]\d{2}(?::?\d{2})?)$"
-_DAY_FIRST = r"^(\d{1,2})[/.-](\d{1,2})[/.-](\d{4})(?:[ T]+(\d{1,2}):(\d{2})(?::(\d{2}))?)?$"
+#: A time of day as offices write it: 14:30, 14:30:15, or 14h30 and 14h (the Vietnamese way).
+_CLOCK = r"(\d{1,2})(?::(\d{2})(?::(\d{2}))?|[hH](\d{2})?)"
+#: A day-first date, with its time of day after it («05/12/2025 14h30») or before it («14h30 ngày 05/12/2025»).
+_DAY_FIRST = rf"^(?:{_CLOCK}[ ,]+(?:[nN]gày )?)?(\d{{1,2}})[/.-](\d{{1,2}})[/.-](\d{{4}})(?:[ T,]+{_CLOCK})?$"
+#: What a value read as a day-first date starts with: its day, or the time of day before it.
+_DAY_FIRST_START = r"^\d{1,2}[/.:hH-]"
 #: An ISO 8601 date down to the day (extended or basic form).
 _WHOLE_DAY = r"^\d{4}-?\d{2}-?\d{2}"
 #: What a coordinate in degrees must look like (a reason goes on with an example): DMS is not read.
@@ -97,24 +102,28 @@ def check_header(columns: list[str]) -> list[str]:
 
 
 def day_first_to_iso(text: pd.Series) -> pd.Series:
-    """Vietnamese dates "dd/mm/yyyy[ hh:mm[:ss]]" (also with '-' or '.') as ISO 8601; other values unchanged.
+    """Vietnamese dates "dd/mm/yyyy[ hh:mm[:ss]]" (also with '-' or '.', and "14h30" for the time, before or after the
+    date) as ISO 8601; other values unchanged (a value with a time both before and after its date too).
 
     The day always comes first, as in every Vietnamese form: 03/04/2024 is 3 April.
     """
     parts = text.str.extract(_DAY_FIRST)
-    found = parts[0].notna()
+    before, day, month, year, after = parts.iloc[:, 0:4], parts[4], parts[5], parts[6], parts.iloc[:, 7:11]
+    before.columns = after.columns = ["hour", "minute", "second", "minute_h"]
+    clock = after.where(after["hour"].notna(), before)
+    found = day.notna() & ~(before["hour"].notna() & after["hour"].notna())
     iso = (
-        parts[2]
+        year
         + "-"
-        + parts[1].str.zfill(2)
+        + month.str.zfill(2)
         + "-"
-        + parts[0].str.zfill(2)
+        + day.str.zfill(2)
         + "T"
-        + parts[3].fillna("0").str.zfill(2)
+        + clock["hour"].fillna("0").str.zfill(2)
         + ":"
-        + parts[4].fillna("00")
+        + clock["minute"].fillna(clock["minute_h"]).fillna("00")
         + ":"
-        + parts[5].fillna("00")
+        + clock["second"].fillna("00")
     )
     return text.where(~found, iso)
 
@@ -155,7 +164,7 @@ def _parse_times(text: pd.Series, now: datetime) -> tuple[pd.Series, np.ndarray,
     if naive.any():
         local = pd.to_datetime(text[naive].where(whole_day[naive]), format="ISO8601", errors="coerce").dt.as_unit("us")
         # Only values ISO 8601 could not read are tried as day-first dates: an ISO file pays nothing for them.
-        retry = local.isna() & text[naive].str.contains(r"^\d{1,2}[/.-]", regex=True)
+        retry = local.isna() & text[naive].str.contains(_DAY_FIRST_START, regex=True)
         if retry.any():
             local[retry] = pd.to_datetime(day_first_to_iso(text[naive][retry]), format="ISO8601", errors="coerce")
         out[naive] = local.dt.tz_localize(LOCAL_TZ_NAME, ambiguous="NaT", nonexistent="NaT").dt.tz_convert("UTC")
@@ -181,7 +190,19 @@ def _project(
             )
             continue
         transformer = Transformer.from_crs(crs, 4326, always_xy=True)
-        lon[these], lat[these] = transformer.transform(x[these].to_numpy(), y[these].to_numpy())
+        lons, lats = transformer.transform(x[these].to_numpy(), y[these].to_numpy())
+        # A CRS in degrees given metres (the VN-2000 datum named instead of its projected zone) gives no point: said
+        # here, where the CRS is at fault, not as a longitude of «inf».
+        lost = ~(np.isfinite(lons) & np.isfinite(lats))
+        unprojected = np.zeros(len(these), dtype=bool)
+        unprojected[np.flatnonzero(these)[lost]] = True
+        rejects.add(
+            unprojected,
+            "crs",
+            f"x/y không đổi được sang kinh độ, vĩ độ theo hệ tọa độ «{code}»: cần mã EPSG của hệ tọa độ phẳng (mét),"
+            " ví dụ 3405 là VN-2000 / UTM vùng 48N, 32648 là WGS84 / UTM vùng 48N (x/y do not project to a point)",
+        )
+        lon[these], lat[these] = np.where(lost, np.nan, lons), np.where(lost, np.nan, lats)
 
 
 def validate_incidents(
@@ -193,7 +214,9 @@ def validate_incidents(
     (models.domain.personal_names)."""
     now = now or datetime.now(UTC)
     raw = canonical_columns(raw, ALIASES, COLUMNS)
-    warnings = check_header(list(raw.columns))
+    # A GeoJSON without a feature has no columns: an empty file, said by the import, not a file lacking columns.
+    empty_collection = raw.empty and not set(raw.columns) - {"line", "_error"}
+    warnings = [] if empty_collection else check_header(list(raw.columns))
     raw = raw.reset_index(drop=True)
     raw["ref"] = text_column(raw, "ref")
     rej = Rejects(raw)
@@ -265,8 +288,25 @@ def validate_incidents(
     )
     out_lon = ~lon.isna().to_numpy() & ((lon < -180) | (lon > 180) | ~np.isfinite(lon)).to_numpy()
     out_lat = ~lat.isna().to_numpy() & ((lat < -90) | (lat > 90) | ~np.isfinite(lat)).to_numpy()
-    rej.add(out_lon, "lon", "kinh độ ngoài [-180, 180]: {} (lon out of range)", values=lon)
-    rej.add(out_lat, "lat", "vĩ độ ngoài [-90, 90]: {} (lat out of range)", values=lat)
+    # Two mistakes of hand-typed sheets are named, so that the reason says what to fix: metres (VN-2000, UTM) typed
+    # as degrees, and the two columns swapped (a latitude of 106.68 beside a longitude of 20.86).
+    metres = out_lon & out_lat & (lon.abs() > 1000).to_numpy() & (lat.abs() > 1000).to_numpy()
+    swapped = out_lat & ~out_lon & (lat.abs() <= 180).to_numpy() & (lon.abs() <= 90).to_numpy()
+    rej.add(
+        metres,
+        "lon/lat",
+        "kinh độ, vĩ độ «{}» giống tọa độ phẳng (mét): ghi vào cột x, y và crs (mã EPSG, ví dụ 3405 là VN-2000 / UTM"
+        " vùng 48N) (lon/lat look like metres)",
+        values=lon_t + ", " + lat_t,
+    )
+    rej.add(out_lon & ~metres, "lon", "kinh độ ngoài [-180, 180]: {} (lon out of range)", values=lon)
+    rej.add(
+        swapped,
+        "lat",
+        "vĩ độ ngoài [-90, 90]: {}, có lẽ kinh độ và vĩ độ bị đổi chỗ (lat out of range: lon and lat swapped?)",
+        values=lat,
+    )
+    rej.add(out_lat & ~metres & ~swapped, "lat", "vĩ độ ngoài [-90, 90]: {} (lat out of range)", values=lat)
 
     qty_t = text_column(raw, "quantity_g")
     qty, bad_qty = parse_numbers(qty_t)
@@ -279,7 +319,7 @@ def validate_incidents(
     rej.add((qty < 0).to_numpy(), "quantity_g", "khối lượng âm: {} (negative quantity_g)", values=qty_t)
 
     arr_t = text_column(raw, "arrested")
-    arrested, bad_arr = parse_numbers(arr_t)
+    arrested, bad_arr = parse_numbers(arr_t, whole=True)
     not_int = ~bad_arr & ~arrested.isna().to_numpy() & (arrested.fillna(0) % 1 != 0).to_numpy()
     rej.add(
         bad_arr | not_int,

@@ -127,8 +127,8 @@ def validate_indicators(
     values: dict[str, pd.Series] = {}
     for name in _COUNTS + ("cultivation_m2",):
         t = text_column(raw, name)
-        v, bad = parse_numbers(t)
         must_be_int = name in _COUNTS
+        v, bad = parse_numbers(t, whole=must_be_int)
         not_int = must_be_int & ~v.isna().to_numpy() & (v.fillna(0) % 1 != 0).to_numpy()
         rej.add(
             bad | not_int,

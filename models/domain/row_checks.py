@@ -135,14 +135,26 @@ def decimal_mark(text: pd.Series) -> str | None:
     return marks[0] if len(marks) == 1 else None
 
 
-def parse_numbers(text: pd.Series) -> tuple[pd.Series, np.ndarray]:
+#: A whole number written with its thousands grouped by one mark throughout: "30.000", "1.234.567", "30,000".
+_GROUPED_WHOLE = r"^[+-]?\d{1,3}(?:(?:\.\d{3})+|(?:,\d{3})+)$"
+
+
+def parse_numbers(text: pd.Series, whole: bool = False) -> tuple[pd.Series, np.ndarray]:
     """Decimals with a point or a Vietnamese decimal comma, and a mask of non-empty values that are not numbers.
 
     The decimal mark is decided per column (`decimal_mark`); the other mark may group thousands in
     threes. In a column that shows no convention, a value with one separator is read as a decimal
     ("106,6885" or "2.5"); a value that is ambiguous in its column ("1.500" beside "2,5" and "3.25")
     is not a number. `text` is a column as `text_column` gives it (stripped, "" when empty).
+
+    ``whole``: the column counts (people, plants), so a mark followed by groups of three digits can only group
+    thousands: "30.000" residents are 30000, whatever the column's other values (read as a decimal, a population
+    typed as text in a Vietnamese workbook was stored as 30, silently, and a count of "1.234.567" was refused).
     """
+    if whole:
+        grouped = text.str.match(_GROUPED_WHOLE).to_numpy(dtype=bool)
+        if grouped.any():
+            text = text.where(~grouped, text.str.replace(r"[.,]", "", regex=True))
     has_comma = bool(text.str.contains(",", regex=False).any())
     mark = decimal_mark(text) if has_comma else "."
     if not has_comma:  # plain decimals: the usual file pays one scan here, not five

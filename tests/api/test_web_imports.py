@@ -434,3 +434,23 @@ def test_an_upload_cut_off_mid_file_stores_nothing(client, conn, users) -> None:
     )
     assert response.status_code == 422 and response.json()["code"] == "validation_error"
     assert runs(conn) == before and not conn.execute(text("SELECT 1 FROM incidents WHERE ref LIKE 'Z%'")).first()
+
+
+@pytest.mark.parametrize(
+    ("path", "role", "name", "content"),
+    [
+        (INCIDENTS, "command", "vu-viec.csv", INCIDENT_HEADER.encode()),
+        (INCIDENTS, "command", "vu-viec.geojson", b'{"type": "FeatureCollection", "features": []}'),
+        (INDICATORS, "planner", "chi-so.csv", INDICATOR_HEADER.encode()),
+    ],
+)
+def test_a_file_without_data_rows_imports_nothing_and_says_so(client, conn, users, path, role, name, content) -> None:
+    """A header alone, or a collection without a feature (a daily file of a day without incidents), is no error but
+    is said: «đã nhập 0» alone let a wrong or truncated file pass for an imported one, and the empty GeoJSON was refused
+    for lacking every column."""
+    response = upload(client, path, users[role], name, content)
+    assert response.status_code == 200, response.text
+    assert response.json()["counts"]["imported"] == 0
+    assert response.json()["warnings"] == [
+        "tệp không có dòng dữ liệu nào dưới dòng tiêu đề: không có gì để nhập (no data rows)"
+    ]

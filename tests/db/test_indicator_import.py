@@ -1,8 +1,10 @@
 """Yearly indicators import: rejects with lines, unknown communes, a re-import replaces the year."""
 
+import threading
 from pathlib import Path
 
-from sqlalchemy import Connection, text
+from sqlalchemy import Connection, Engine, text
+from test_tasks import wait_for_a_lock_wait
 
 from gis.services.indicator_import import import_indicators
 
@@ -65,6 +67,25 @@ def test_blank_cells_stay_unknown(conn: Connection, tmp_path: Path) -> None:
         )
     ).all()
     assert [tuple(r) for r in rows] == [("10507", 30000, None, None, None, None), ("10525", None, 0, 0, 0.0, False)]
+
+
+def test_counts_typed_with_grouped_thousands_are_stored_whole(conn: Connection, tmp_path: Path) -> None:
+    """A Vietnamese workbook saved with semicolons writes «30.000» residents: 30000, not 30 (a decimal point would make
+    the commune's rates a thousand times too high), and «1.234» people with records is 1234, not a refusal."""
+    path = tmp_path / "grouped.csv"
+    path.write_text(
+        HEADER.replace(",", ";") + "2025;10507;30.000;1.234;0;0;1;\n2025;10525;1.234.567;5;2.000;0;0;\n",
+        encoding="utf-8",
+    )
+    report = import_indicators(conn, path, imported_by="test")
+    assert report.imported == 2 and report.rejected == 0
+    rows = conn.execute(
+        text(
+            "SELECT commune_code, population, users_with_records, plants_destroyed FROM commune_indicators"
+            " WHERE year = 2025 ORDER BY 1"
+        )
+    ).all()
+    assert [tuple(r) for r in rows] == [("10507", 30000, 1234, 0), ("10525", 1234567, 5, 2000)]
 
 
 def test_population_must_be_positive(conn: Connection, tmp_path: Path) -> None:
@@ -138,3 +159,41 @@ def test_a_commune_given_by_its_code_and_again_by_its_names_is_one_repeat_not_a_
     assert list(report.rejects.rows()) == [
         (3, "10507", "commune_code", "trùng năm và xã với dòng 2 (same year and commune as line 2)")
     ]
+
+
+def test_two_imports_of_one_year_at_once_both_succeed_and_the_later_one_wins(
+    engine: Engine, owner_engine: Engine, tmp_path: Path
+) -> None:
+    """Two planners load the same year at once, each on their own connection: the second waits for the first's commit,
+    then replaces its rows — it had deleted the year before the first committed and failed on the table's key (500).
+    The race is made by holding the first transaction open until the second waits on a lock."""
+    first, second = tmp_path / "a.csv", tmp_path / "b.csv"
+    first.write_text(HEADER + "2097,10507,30000,120,0,0,1,\n2097,10525,20000,5,0,0,0,\n")
+    second.write_text(HEADER + "2097,10507,31000,90,0,0,1,\n2097,10525,21000,4,0,0,0,\n")
+    failures: list[Exception] = []
+
+    def load_second() -> None:
+        try:
+            with engine.begin() as conn:
+                import_indicators(conn, second, imported_by="cung-luc-2")
+        except Exception as error:  # told below, where the test can fail
+            failures.append(error)
+
+    try:
+        with engine.connect() as held, engine.connect() as watch:
+            with held.begin():
+                import_indicators(held, first, imported_by="cung-luc-1")
+                racing = threading.Thread(target=load_second)
+                racing.start()
+                wait_for_a_lock_wait(watch)
+            racing.join()
+        assert not failures, failures
+        with engine.connect() as conn:
+            rows = conn.execute(
+                text("SELECT commune_code, population FROM commune_indicators WHERE year = 2097 ORDER BY 1")
+            ).all()
+        assert [tuple(r) for r in rows] == [("10507", 31000), ("10525", 21000)]
+    finally:
+        with owner_engine.begin() as conn:
+            conn.execute(text("DELETE FROM commune_indicators WHERE year = 2097"))
+            conn.execute(text("DELETE FROM import_runs WHERE imported_by IN ('cung-luc-1', 'cung-luc-2')"))

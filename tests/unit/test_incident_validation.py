@@ -172,6 +172,12 @@ def test_two_columns_for_one_field_are_a_file_error() -> None:
         ("05-03-2024 14:30:15", "2024-03-05T07:30:15Z"),
         ("05.03.2024", "2024-03-04T17:00:00Z"),
         ("2024-03-05", "2024-03-04T17:00:00Z"),
+        # The Vietnamese way of writing the time of day, after the date or before it (a report's «14h30 ngày …»).
+        ("05/03/2024 14h30", "2024-03-05T07:30:00Z"),
+        ("5/3/2024 7h", "2024-03-05T00:00:00Z"),
+        ("05/03/2024, 7H05", "2024-03-05T00:05:00Z"),
+        ("14h30 ngày 05/03/2024", "2024-03-05T07:30:00Z"),
+        ("14:30 05/03/2024", "2024-03-05T07:30:00Z"),
     ],
 )
 def test_day_first_dates(given: str, expected: str) -> None:
@@ -192,8 +198,9 @@ def test_a_year_beyond_nanoseconds_is_a_reject_not_a_crash() -> None:
     assert unparseable["line"] == 3 and "unparseable" in unparseable["reason"]
 
 
-def test_impossible_day_first_date_is_rejected() -> None:
-    assert single_reject({"occurred_at": "31/02/2024"})["field"] == "occurred_at"
+@pytest.mark.parametrize("given", ["31/02/2024", "05/03/2024 25h", "05/03/2024 14h75", "14h 05/03/2024 15h", "5/3/24"])
+def test_impossible_day_first_date_is_rejected(given: str) -> None:
+    assert single_reject({"occurred_at": given})["field"] == "occurred_at"
 
 
 @pytest.mark.parametrize(
@@ -218,6 +225,19 @@ def test_impossible_day_first_date_is_rejected() -> None:
             "crs",
             "«UTM48»",
             "cần mã EPSG, ví dụ 32648",
+        ),
+        (  # the datum named instead of its projected zone: no point, which was refused as a longitude of «inf»
+            {"lon": "", "lat": "", "x": "591000", "y": "2306000", "crs": "VN-2000"},
+            "crs",
+            "«VN-2000»",
+            "cần mã EPSG của hệ tọa độ phẳng (mét), ví dụ 3405 là VN-2000 / UTM vùng 48N",
+        ),
+        ({"lon": "20.86", "lat": "106.683"}, "lat", "106.683", "có lẽ kinh độ và vĩ độ bị đổi chỗ"),
+        (
+            {"lon": "591000", "lat": "2306000"},
+            "lon/lat",
+            "«591000, 2306000»",
+            "giống tọa độ phẳng (mét): ghi vào cột x, y và crs",
         ),
         ({"quantity_g": "2 gam"}, "quantity_g", "«2 gam»", "cần số gam, ví dụ 2,5 hoặc 2.5"),
         ({"arrested": "hai"}, "arrested", "«hai»", "ví dụ 2"),

@@ -65,6 +65,16 @@ def test_fast_path_matches_the_tracking_reader() -> None:
     assert list(fast["line"]) == [2, 3]
 
 
+def test_rows_of_separators_alone_are_passed_over_on_the_fast_path_too() -> None:
+    """Excel writes «;;;» rows below a table it once formatted: the tracking reader passed them over, Arrow's path
+    delivered them as rows of empty values, each reported as a refused row (no ref, no time, no kind)."""
+    data = ("\ufeff" + VIETNAMESE + ";;;;\n ; ;;;\nA4;08/03/2024;tip;;Hải Phòng\n;;;;\n").encode()
+    fast, finished = _fast(data)
+    assert fast is not None and finished
+    assert list(fast["line"]) == list(_slow(data)["line"]) == [2, 3, 4, 7]
+    assert fast.iloc[-1]["ref"] == "A4"
+
+
 @pytest.mark.parametrize(
     "body",
     [
@@ -186,6 +196,24 @@ def test_excel_first_sheet_or_named_sheet_with_row_numbers(tmp_path: Path) -> No
     assert read_table(path, sheet="Khác").iloc[0]["ref"] == "K-1"
     with pytest.raises(FileFormatError, match="không có trang tính «Không có»; các trang: «Vụ việc», «Khác»"):
         read_table(path, sheet="Không có")  # named as the pages quote, not as Python does ('Không có')
+
+
+def test_a_workbook_opening_on_a_hidden_sheet_is_read_from_its_first_visible_one(tmp_path: Path) -> None:
+    """An office keeps a hidden sheet of lists first (its data validation reads it): the table the user sees, in the
+    first visible tab, is read, not the hidden lists (the import was refused for columns the user never sees)."""
+    book = Workbook()
+    lists = book.active
+    lists.title, lists.sheet_state = "Danh mục", "hidden"
+    lists.append(["Loại", "Mã"])
+    lists.append(["tàng trữ", "possession"])
+    table = book.create_sheet("Vụ việc")
+    table.append(["Số hiệu", "Loại"])
+    table.append(["V-1", "tip"])
+    book.active = 1
+    path = tmp_path / "an.xlsx"
+    book.save(path)
+    assert read_table(path)[["số hiệu", "loại", "line"]].values.tolist() == [["V-1", "tip", 2]]
+    assert read_table(path, sheet="Danh mục").iloc[0]["mã"] == "possession"  # still read when named
 
 
 def test_a_header_naming_a_column_twice_is_refused_naming_that_column_alone(tmp_path: Path) -> None:

@@ -31,6 +31,19 @@ def test_ambiguous_value_in_a_mixed_column_is_not_a_number() -> None:
 
 
 @pytest.mark.parametrize(
+    ("column", "expected"),
+    [
+        (["30.000", "20.000"], [30000.0, 20000.0]),  # a Vietnamese workbook's counts typed as text
+        (["1.234.567", "5"], [1234567.0, 5.0]),
+        (["30,000", "-1.000", "1.5"], [30000.0, -1000.0, 1.5]),  # 1.5 stays a decimal: refused as a count later
+    ],
+)
+def test_a_count_with_grouped_thousands_is_the_whole_number(column: list[str], expected: list[float]) -> None:
+    values, bad = parse_numbers(pd.Series(column), whole=True)
+    assert not bad.any() and list(values) == expected
+
+
+@pytest.mark.parametrize(
     ("name", "key"), [("Số hiệu", "so_hieu"), ("Kinh độ (°)", "kinh_do"), (" ĐỊA CHỈ ", "dia_chi"), ("lon", "lon")]
 )
 def test_header_keys(name: str, key: str) -> None:
