@@ -26,7 +26,7 @@ from gis.store.scoping import AreaScope
 from gis.store.sessions import session_principal
 from models.domain.access import Principal, require_role
 from models.domain.state_machine import StateMachine
-from models.errors import InvalidRequest
+from models.errors import InvalidRequest, PasswordChangeRequired
 from models.vocabulary import READERS, WRITERS, Role
 
 
@@ -198,10 +198,11 @@ def token_principal(request: Request, conn: Connection, token: str | None) -> Pr
     return principal
 
 
-async def get_current_user(
+async def get_session_user(
     request: Request, conn: ReadConnDep, token: Annotated[str | None, Depends(oauth2_scheme)]
 ) -> Principal:
-    """The active user named by a valid bearer token or session cookie, else 401.
+    """The active user named by a valid bearer token or session cookie, else 401, even one who must change the
+    password an administrator gave (:func:`get_current_user` refuses them).
 
     A cookie is sent by the browser on its own, so a state-changing request authenticated by the
     cookie must also echo the CSRF cookie in a header (double submit), else 403.
@@ -226,6 +227,21 @@ async def get_current_user(
     request.state.username = principal.username  # for the request log line
     request.state.user_id = principal.id  # whose write it is (read-your-writes)
     return principal
+
+
+SessionUser = Annotated[Principal, Depends(get_session_user)]
+
+
+async def get_current_user(user: SessionUser) -> Principal:
+    """The logged-in user, refused (403 password_change_required) while the password an administrator gave them
+    (a new account, a reset) is unchanged: until then only who am I, logout and the password change are open to
+    them, so that the administrator who knows it cannot work as them."""
+    if user.must_change_password:
+        raise PasswordChangeRequired(
+            "bạn cần đổi mật khẩu được giao trước khi làm việc: mở trang chủ để đổi",
+            "the password an administrator gave must be changed first (POST /api/auth/password)",
+        )
+    return user
 
 
 CurrentUser = Annotated[Principal, Depends(get_current_user)]

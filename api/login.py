@@ -16,10 +16,13 @@ from dataclasses import dataclass
 from fastapi import Request
 from sqlalchemy import Connection
 
-from api.security import create_access_token, dummy_hash, verify_password
+from api.security import create_access_token, dummy_hash, hash_password, verify_password
 from gis.settings import AuthSettings
+from gis.store.accounts import set_password
 from gis.store.logins import claim_account, claim_source, record_account, record_source
 from gis.store.sessions import open_session
+from models.domain.access import Principal
+from models.errors import InvalidRequest
 
 #: The one refusal of a login, whatever the reason (no enumeration of usernames or locks).
 REFUSED = (
@@ -39,6 +42,12 @@ class LoginOutcome:
     message: str = ""
     code: str = ""
     retry_after: int | None = None
+
+    @property
+    def shown(self) -> str:
+        """What a page shows: the message without the English reason in its closing brackets (for API clients and
+        the logs)."""
+        return self.message.rsplit(" (", 1)[0]
 
 
 def refusal_headers(outcome: LoginOutcome) -> dict[str, str]:
@@ -83,3 +92,25 @@ def issue_token(conn: Connection, auth: AuthSettings, user_id: int, address: str
     assert auth.secret_key is not None, "the app resolves the signing key at start-up"
     session_id = open_session(conn, user_id, auth.token_minutes, address)
     return create_access_token(user_id, session_id, auth.secret_key, auth.token_minutes)
+
+
+#: The refusal of a password change whose current password is wrong (a login's brakes count it).
+WRONG_CURRENT = "mật khẩu hiện tại không đúng (wrong current password)"
+
+
+def change_own_password(
+    conn: Connection, auth: AuthSettings, user: Principal, current: str, new: str, address: str
+) -> LoginOutcome:
+    """A user's change of their own password, shared by the API and the page: the current one is checked like a login
+    (the same brakes); on success the new one is stored, no longer one to change (a trigger ends every session of
+    the user), and the caller issues a new token. A new password equal to the current one is refused: it would keep
+    the one an administrator gave."""
+    if new == current:
+        raise InvalidRequest(
+            "mật khẩu mới phải khác mật khẩu hiện tại", "the new password must differ from the current one"
+        )
+    outcome = authenticate(conn, auth, user.username, current, address)
+    if outcome.user_id is None:
+        return outcome if outcome.status == 429 else LoginOutcome(None, 403, WRONG_CURRENT, "wrong_password")
+    set_password(conn, user.id, hash_password(new), must_change=False)
+    return outcome

@@ -127,6 +127,10 @@ class MeOut(_Out):
     province_code: str | None = Field(description="the province a provincial user is limited to")
     level: AreaLevel = Field(description="how far the user's view reaches: nation, province or team")
     level_label: str
+    must_change_password: bool = Field(
+        description="the password was given by an administrator: every route but this one, logout and"
+        " POST /api/auth/password answers 403 password_change_required until it is changed"
+    )
 
 
 # ------------------------------------------------------------------------------------------ communes
@@ -980,6 +984,7 @@ class UserOut(_Out):
     version: int
     locked: bool
     locked_until: datetime | None
+    must_change_password: bool = Field(description="the user has not yet changed the password an administrator gave")
 
 
 class FormerTeam(_Out):

@@ -16,6 +16,7 @@ from typing import Any
 from maps.assets import HAI_PHONG_VIEW, MAX_ZOOM, Basemap, MapView, static_url
 from maps.panels import admin_panel, command_panel, planner_panel, team_panel
 from maps.styles import palette_css, script_vocabulary
+from models.domain.access import PASSWORD_MAX_CHARS, PASSWORD_MIN_CHARS
 from models.domain.dates import FIRST_YEAR, LAST_YEAR
 from models.domain.hotspot_lifecycle import DEFAULT_MONITORING_DAYS
 
@@ -64,13 +65,13 @@ class Viewer:
 
 
 def _head_bar(viewer: Viewer, csrf: str, subtitle: str, synthetic: bool) -> str:
-    """Title (shortened on a phone), who is logged in and in which role, the logout form (which carries the CSRF
-    token), and the demo band while the data is synthetic."""
+    """Title (shortened on a phone), who is logged in (a link to change one's password) and in which role, the logout
+    form (which carries the CSRF token), and the demo band while the data is synthetic."""
     title, short = escape(page_title(viewer.area)), escape(short_title(viewer.area))
     return f"""<header class="bar"><h1><span class="title-long">{title}</span><span class="title-short">
       {short}</span><span class="subtitle"> — {escape(subtitle)}</span></h1>
-      <span id="who"><span class="user">{escape(viewer.username)}</span> <span class="role">{escape(viewer.role_label)}
-      </span></span>
+      <span id="who"><a class="user" href="/password" title="Đổi mật khẩu">{escape(viewer.username)}</a>
+      <span class="role">{escape(viewer.role_label)}</span></span>
       <form method="post" action="/logout"><input type="hidden" name="csrf" value="{escape(csrf)}">
       <button type="submit">Đăng xuất</button></form></header>{demo_band(synthetic)}"""
 
@@ -177,3 +178,35 @@ def login_page(message: str = "", username: str = "", synthetic: bool = False, a
         <label>Mật khẩu <input name="password" type="password" autocomplete="current-password" required></label>
         <button type="submit">Đăng nhập</button>
       </form></main></body></html>"""
+
+
+def password_page(
+    username: str, csrf: str, *, forced: bool, message: str = "", synthetic: bool = False, area: str | None = None
+) -> str:
+    """The change of one's own password (no map): ``forced`` when an administrator gave it (a new account, a reset),
+    the only page such a user gets until it is changed; otherwise reached from the user's name in the bar."""
+    note = f'<p class="message error" role="alert">{escape(message)}</p>' if message else ""
+    why = (
+        "<p>Mật khẩu này do quản trị viên cấp: hãy đặt mật khẩu của riêng bạn trước khi làm việc. Quản trị viên"
+        " không biết mật khẩu mới.</p>"
+        if forced
+        else '<p><a href="/">Quay lại trang làm việc</a></p>'
+    )
+    return f"""<!DOCTYPE html><html lang="vi"><head><meta charset="utf-8">
+      <meta name="viewport" content="width=device-width, initial-scale=1">
+      <title>Đổi mật khẩu — diaban</title><link rel="icon" href="data:,"><link rel="stylesheet" href="{static_url("app.css")}">
+      <script src="{static_url("js/common.js")}"></script></head>
+      <body class="login-page">{demo_band(synthetic)}<main class="login"><h1>{escape(page_title(area))}</h1>
+      <h2>Đổi mật khẩu của {escape(username)}</h2>{why}{note}
+      <form method="post" action="/password"><input type="hidden" name="csrf" value="{escape(csrf)}">
+        <input name="username" autocomplete="username" value="{escape(username)}" hidden>
+        <label>Mật khẩu hiện tại <input name="current_password" type="password" autocomplete="current-password"
+          required></label>
+        <label>Mật khẩu mới ({PASSWORD_MIN_CHARS} ký tự trở lên) <input name="new_password" type="password"
+          autocomplete="new-password" minlength="{PASSWORD_MIN_CHARS}" maxlength="{PASSWORD_MAX_CHARS}" required></label>
+        <label>Nhập lại mật khẩu mới <input name="repeated" type="password" autocomplete="new-password"
+          minlength="{PASSWORD_MIN_CHARS}" maxlength="{PASSWORD_MAX_CHARS}" required></label>
+        <button type="submit">Đổi mật khẩu</button>
+      </form>
+      <form method="post" action="/logout"><input type="hidden" name="csrf" value="{escape(csrf)}">
+        <button type="submit" class="secondary">Đăng xuất</button></form></main></body></html>"""

@@ -73,6 +73,12 @@ class PermissionDenied(DiabanError):
     code = "permission_denied"
 
 
+class PasswordChangeRequired(PermissionDenied):
+    """The user's password was given by an administrator (a new account, a reset): they must change it first."""
+
+    code = "password_change_required"
+
+
 class Conflict(DiabanError):
     """The action contradicts the current state (an approved year, an existing name, a refused transition)."""
 

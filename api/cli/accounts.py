@@ -89,6 +89,16 @@ def cmd_teams_list(args: argparse.Namespace) -> None:
         print(f"#{team['id']} {team['name']}: {team['members']} người, địa bàn {', '.join(team['communes'])}")
 
 
+def _change_required_argument(parser: argparse.ArgumentParser) -> None:
+    """`--no-change-required`: the password set is the operator's own (their account), not one to hand over."""
+    parser.add_argument(
+        "--no-change-required",
+        action="store_true",
+        help="không bắt đổi mật khẩu khi đăng nhập lần đầu (tài khoản của chính người chạy lệnh); mặc định người"
+        " dùng phải đổi mật khẩu được giao",
+    )
+
+
 def cmd_users_add(args: argparse.Namespace) -> None:
     from api.security import hash_password
     from gis.services.admin import create_user
@@ -99,10 +109,29 @@ def cmd_users_add(args: argparse.Namespace) -> None:
     with get_engine().begin() as conn:
         team_id = team_id_by_name(conn, args.team) if args.team else None
         user_id = create_user(
-            conn, getpass.getuser(), args.name, hash_password(password), args.role, team_id, args.province
+            conn,
+            getpass.getuser(),
+            args.name,
+            hash_password(password),
+            args.role,
+            team_id,
+            args.province,
+            must_change_password=not args.no_change_required,
         )
     team = f", tổ {args.team}" if args.team else ""
-    print(f"Đã tạo người dùng #{user_id} '{args.name}' vai trò {Role.labels()[args.role]}{team}{_scope(args)}")
+    print(
+        f"Đã tạo người dùng #{user_id} '{args.name}' vai trò {Role.labels()[args.role]}{team}{_scope(args)}"
+        f"{_first_login(args)}"
+    )
+
+
+#: What the operator is told when the user must change the password they were given (as the pages ask them to).
+MUST_CHANGE = "; người dùng phải đổi mật khẩu này khi đăng nhập lần đầu"
+
+
+def _first_login(args: argparse.Namespace) -> str:
+    """Whether the user must change the password at the next login, said back to the operator."""
+    return "" if args.no_change_required else MUST_CHANGE
 
 
 def _scope(args: argparse.Namespace) -> str:
@@ -240,8 +269,11 @@ def cmd_users_password(args: argparse.Namespace) -> None:
 
     password = _read_password(args.password_stdin)
     with get_engine().begin() as conn:
-        reset_password(conn, getpass.getuser(), _user_id(conn, args.name), hash_password(password))
-    print(f"Đã đổi mật khẩu của '{args.name}' và kết thúc mọi phiên đăng nhập của tài khoản")
+        user_id = _user_id(conn, args.name)
+        reset_password(
+            conn, getpass.getuser(), user_id, hash_password(password), must_change_password=not args.no_change_required
+        )
+    print(f"Đã đổi mật khẩu của '{args.name}' và kết thúc mọi phiên đăng nhập của tài khoản{_first_login(args)}")
 
 
 def cmd_users_demo(args: argparse.Namespace) -> None:
@@ -321,6 +353,7 @@ def add_parsers(sub: argparse._SubParsersAction) -> None:
     u_add.add_argument("name", help="tên đăng nhập")
     _role_arguments(u_add, "vai trò")
     u_add.add_argument("--password-stdin", action="store_true", help="đọc mật khẩu từ dòng đầu của đầu vào chuẩn")
+    _change_required_argument(u_add)
     u_add.set_defaults(func=cmd_users_add)
     u_list = u_sub.add_parser(
         "list", help="người dùng với vai trò, tổ, trạng thái khóa", **parser_options("Liệt kê người dùng.")
@@ -339,6 +372,7 @@ def add_parsers(sub: argparse._SubParsersAction) -> None:
             command.add_argument(
                 "--password-stdin", action="store_true", help="đọc mật khẩu từ dòng đầu của đầu vào chuẩn"
             )
+            _change_required_argument(command)
         command.set_defaults(func=func)
     u_move = u_sub.add_parser(
         "move",

@@ -6,12 +6,10 @@ from fastapi import APIRouter, Depends, Request, Response
 from fastapi.responses import JSONResponse
 from fastapi.security import OAuth2PasswordRequestForm
 
-from api.deps import ConnDep, CurrentUser, SessionsDep
+from api.deps import ConnDep, SessionsDep, SessionUser
 from api.errors import ErrorOut
-from api.login import authenticate, client_address, issue_token, refusal_headers
+from api.login import authenticate, change_own_password, client_address, issue_token, refusal_headers
 from api.schemas import MeOut, PasswordChangeIn, TokenOut
-from api.security import hash_password
-from gis.store.accounts import set_password
 from gis.store.sessions import revoke_session
 from models.vocabulary import Role, SessionEnd
 
@@ -43,9 +41,9 @@ def login(
 
 
 @router.get("/me", response_model=MeOut)
-def me(user: CurrentUser) -> dict[str, Any]:
-    """The logged-in user: id, username, role (with its Vietnamese label), team, province and how far their view
-    reaches (nation, province or team)."""
+def me(user: SessionUser) -> dict[str, Any]:
+    """The logged-in user: id, username, role (with its Vietnamese label), team, province, how far their view
+    reaches (nation, province or team) and whether they must first change the password an administrator gave."""
     return {
         "id": user.id,
         "username": user.username,
@@ -55,11 +53,12 @@ def me(user: CurrentUser) -> dict[str, Any]:
         "province_code": user.province_code,
         "level": user.level,
         "level_label": user.level.label,
+        "must_change_password": user.must_change_password,
     }
 
 
 @router.post("/logout", status_code=204, response_class=Response)
-def logout(request: Request, conn: ConnDep, user: CurrentUser, sessions: SessionsDep) -> Response:
+def logout(request: Request, conn: ConnDep, user: SessionUser, sessions: SessionsDep) -> Response:
     """End the session of this token at once: the token (or cookie) no longer reads or writes anything."""
     revoke_session(conn, request.state.session_id, SessionEnd.LOGOUT)
     sessions.forget(request.state.session_id)
@@ -68,24 +67,19 @@ def logout(request: Request, conn: ConnDep, user: CurrentUser, sessions: Session
 
 @router.post("/password", response_model=TokenOut, responses={403: {"model": ErrorOut}, **THROTTLED})
 def change_password(
-    request: Request, conn: ConnDep, user: CurrentUser, sessions: SessionsDep, body: PasswordChangeIn
+    request: Request, conn: ConnDep, user: SessionUser, sessions: SessionsDep, body: PasswordChangeIn
 ) -> dict[str, str] | JSONResponse:
-    """Change one's own password (the current one is checked like a login): every session of the user ends, this one
-    included, and the answer carries a token for a new session."""
+    """Change one's own password (the current one is checked like a login; the new one must differ): every session
+    of the user ends, this one included, and the answer carries a token for a new session. The one route open to a
+    user who must change the password an administrator gave, with who am I and logout."""
     auth = request.app.state.auth
     address = client_address(request)
-    outcome = authenticate(conn, auth, user.username, body.current_password, address)
+    outcome = change_own_password(conn, auth, user, body.current_password, body.new_password, address)
     if outcome.user_id is None:
-        status = 429 if outcome.status == 429 else 403
-        headers = refusal_headers(outcome) if status == 429 else None
         return JSONResponse(
-            status_code=status,
-            headers=headers,
-            content={
-                "detail": outcome.message if status == 429 else "mật khẩu hiện tại không đúng (wrong current password)",
-                "code": outcome.code if status == 429 else "wrong_password",
-            },
+            status_code=outcome.status,
+            headers=refusal_headers(outcome) if outcome.status == 429 else None,
+            content={"detail": outcome.message, "code": outcome.code},
         )
-    set_password(conn, user.id, hash_password(body.new_password))  # a trigger ends the user's sessions
     sessions.forget_user(user.id)
     return {"access_token": issue_token(conn, auth, user.id, address), "token_type": "bearer"}

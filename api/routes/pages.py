@@ -1,4 +1,5 @@
-"""Web pages for people: login and logout with a session cookie, and each role's working page."""
+"""Web pages for people: login and logout with a session cookie, the change of one's own password, and each role's
+working page."""
 
 from __future__ import annotations
 
@@ -12,7 +13,7 @@ from sqlalchemy import Connection
 
 from api.deps import CSRF_COOKIE, SESSION_COOKIE, ConnDep, SessionsDep, token_principal
 from api.headers import with_nonce
-from api.login import authenticate, client_address, issue_token, refusal_headers
+from api.login import authenticate, change_own_password, client_address, issue_token, refusal_headers
 from gis.services.classification import units_outside
 from gis.services.overview import overview
 from gis.store.incidents import has_synthetic_incidents
@@ -20,8 +21,10 @@ from gis.store.provinces import view_province
 from gis.store.scoping import UNRESTRICTED, AreaScope
 from gis.store.sessions import revoke_session
 from maps.assets import map_view
-from maps.pages import PageData, Viewer, login_page, role_page
+from maps.pages import PageData, Viewer, login_page, password_page, role_page
+from models.domain.access import PASSWORD_MAX_CHARS, PASSWORD_MIN_CHARS, Principal
 from models.domain.hotspot_lifecycle import monitoring_days
+from models.errors import InvalidRequest
 from models.vocabulary import Role, SessionEnd
 
 router = APIRouter(include_in_schema=False)
@@ -81,17 +84,23 @@ def post_login(
     address = client_address(request)
     outcome = authenticate(conn, auth, username, password, address)
     if outcome.user_id is None:
-        page = _login_page(conn, outcome.message, username)
+        page = _login_page(conn, outcome.shown, username)
         return HTMLResponse(
             with_nonce(page, request.state.csp_nonce),
             status_code=outcome.status,
             headers=refusal_headers(outcome),
         )
+    return _signed_in(request, conn, outcome.user_id)
+
+
+def _signed_in(request: Request, conn: Connection, user_id: int) -> RedirectResponse:
+    """To the working page, with the cookies of a new session of the user (after a login or a password change)."""
+    auth = request.app.state.auth
     response = RedirectResponse("/", status_code=303)
     max_age = auth.token_minutes * 60
     response.set_cookie(
         SESSION_COOKIE,
-        issue_token(conn, auth, outcome.user_id, address),
+        issue_token(conn, auth, user_id, client_address(request)),
         max_age=max_age,
         httponly=True,
         samesite="lax",
@@ -132,6 +141,8 @@ def home(request: Request, conn: ConnDep) -> Response:
     user = token_principal(request, conn, request.cookies.get(SESSION_COOKIE))
     if user is None:
         return RedirectResponse("/login", status_code=303)
+    if user.must_change_password:
+        return _password_form(request, conn, user, status_code=200)
     facts = overview(conn, user, memo=request.app.state.analysis_memo.get_or_build)
     extent = facts.extent
     mainland, whole = (extent.mainland, extent.whole) if extent else (None, None)
@@ -158,3 +169,63 @@ def home(request: Request, conn: ConnDep) -> Response:
     )
     body = role_page(viewer, csrf, data, request.app.state.basemap)
     return HTMLResponse(with_nonce(body, request.state.csp_nonce), headers={"Cache-Control": "no-store"})
+
+
+def _password_form(
+    request: Request, conn: Connection, user: Principal, message: str = "", status_code: int = 200
+) -> HTMLResponse:
+    """The password change page of ``user`` (the only page while an administrator's password is unchanged)."""
+    province = view_province(conn, AreaScope.of(user))
+    page = password_page(
+        user.username,
+        request.cookies.get(CSRF_COOKIE, ""),
+        forced=user.must_change_password,
+        message=message,
+        synthetic=has_synthetic_incidents(conn),
+        area=province["name"] if province else None,
+    )
+    return HTMLResponse(
+        with_nonce(page, request.state.csp_nonce), status_code=status_code, headers={"Cache-Control": "no-store"}
+    )
+
+
+@router.get("/password", response_model=None)
+def get_password(request: Request, conn: ConnDep) -> Response:
+    """The form to change one's own password (the login form without a session)."""
+    user = token_principal(request, conn, request.cookies.get(SESSION_COOKIE))
+    if user is None:
+        return RedirectResponse("/login", status_code=303)
+    return _password_form(request, conn, user)
+
+
+@router.post("/password", response_model=None)
+def post_password(
+    request: Request,
+    conn: ConnDep,
+    sessions: SessionsDep,
+    current_password: Annotated[str, Form(max_length=PASSWORD_MAX_CHARS)],
+    new_password: Annotated[str, Form(max_length=PASSWORD_MAX_CHARS)],
+    repeated: Annotated[str, Form(max_length=PASSWORD_MAX_CHARS)],
+    csrf: Annotated[str, Form(max_length=100)] = "",
+) -> Response:
+    """Change one's own password from the page (as POST /api/auth/password: the current one checked like a login,
+    every session of the user ended), then continue in a new session; a refusal shows the form again with why."""
+    user = token_principal(request, conn, request.cookies.get(SESSION_COOKIE))
+    if user is None:
+        return RedirectResponse("/login", status_code=303)
+    if not (csrf and csrf == request.cookies.get(CSRF_COOKIE) and _same_origin(request)):
+        return _password_form(request, conn, user, "yêu cầu gửi từ trang khác, không được chấp nhận", 403)
+    if new_password != repeated:
+        return _password_form(request, conn, user, "hai lần nhập mật khẩu mới không khớp", 422)
+    if len(new_password) < PASSWORD_MIN_CHARS:
+        return _password_form(request, conn, user, f"mật khẩu mới cần ít nhất {PASSWORD_MIN_CHARS} ký tự", 422)
+    try:
+        outcome = change_own_password(
+            conn, request.app.state.auth, user, current_password, new_password, client_address(request)
+        )
+    except InvalidRequest as refusal:
+        return _password_form(request, conn, user, refusal.message, 422)
+    if outcome.user_id is None:  # the brakes' counts are committed with the refusal
+        return _password_form(request, conn, user, outcome.shown, outcome.status)
+    sessions.forget_user(user.id)
+    return _signed_in(request, conn, user.id)

@@ -26,9 +26,15 @@ def create_user(
     role: str,
     team_id: int | None,
     province_code: str | None = None,
+    *,
+    must_change_password: bool = True,
 ) -> int:
-    """A new active user (a command or planner user possibly limited to a province), audited."""
-    user_id = accounts.create_user(conn, username, password_hash, role, team_id, province_code)
+    """A new active user (a command or planner user possibly limited to a province), audited. Its password, given by
+    the administrator, must be changed at the first login unless ``must_change_password`` is False (an operator's
+    own account made on the server)."""
+    user_id = accounts.create_user(
+        conn, username, password_hash, role, team_id, province_code, must_change_password=must_change_password
+    )
     details = {"role": role, **({"province_code": province_code} if province_code else {})}
     record_admin_action(conn, actor, AdminAction.CREATE_USER, user_id=user_id, team_id=team_id, details=details)
     return user_id
@@ -113,9 +119,12 @@ def change_user_role(
     return {**after, "former_team": left}
 
 
-def reset_password(conn: Connection, actor: str, user_id: int, password_hash: str) -> dict[str, Any]:
-    """Give a user a new password (shown once to the administrator by the caller), lifting any lock-out; audited."""
-    accounts.set_password(conn, user_id, password_hash)
+def reset_password(
+    conn: Connection, actor: str, user_id: int, password_hash: str, *, must_change_password: bool = True
+) -> dict[str, Any]:
+    """Give a user a new password (shown once to the administrator by the caller), lifting any lock-out; audited. The
+    user must change it at the next login (the administrator knows it) unless ``must_change_password`` is False."""
+    accounts.set_password(conn, user_id, password_hash, must_change=must_change_password)
     record_admin_action(conn, actor, AdminAction.RESET_PASSWORD, user_id=user_id)
     return accounts.get_user(conn, user_id)
 

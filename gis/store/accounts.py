@@ -212,9 +212,12 @@ def create_user(
     role: str,
     team_id: int | None,
     province_code: str | None = None,
+    *,
+    must_change_password: bool = False,
 ) -> int:
     """New active user with a login name (no spaces or diacritics); a team user must belong to a team, other roles to
-    none; a command or planner user may be limited to a province (``province_code``)."""
+    none; a command or planner user may be limited to a province (``province_code``); ``must_change_password``: the
+    password was given by an administrator (set_password)."""
     check_username(username)
     check_user_scope(role, team_id, province_code)
     if province_code is not None:
@@ -229,9 +232,16 @@ def create_user(
         with conn.begin_nested():
             return conn.execute(
                 text("""INSERT INTO users (username, password_hash, role, team_id, province_code, active,
-                                           failed_logins, version)
-                        VALUES (:u, :h, :r, :t, :p, true, 0, 1) RETURNING id"""),
-                {"u": username, "h": password_hash, "r": role, "t": team_id, "p": province_code},
+                                           failed_logins, version, must_change_password)
+                        VALUES (:u, :h, :r, :t, :p, true, 0, 1, :must) RETURNING id"""),
+                {
+                    "u": username,
+                    "h": password_hash,
+                    "r": role,
+                    "t": team_id,
+                    "p": province_code,
+                    "must": must_change_password,
+                },
             ).scalar_one()
     except IntegrityError as exc:
         if getattr(exc.orig, "sqlstate", None) == FOREIGN_KEY_VIOLATION:
@@ -285,7 +295,7 @@ def set_user_role(
 
 _USER = """
     SELECT u.id, u.username, u.role, u.team_id, t.name AS team, u.province_code, p.name AS province, u.active,
-           u.version,
+           u.version, u.must_change_password,
            u.locked_until IS NOT NULL AND u.locked_until > now() AS locked,
            CASE WHEN u.locked_until > now() THEN u.locked_until END AS locked_until
     FROM users u LEFT JOIN teams t ON t.id = u.team_id LEFT JOIN provinces p ON p.code = u.province_code"""
@@ -320,13 +330,14 @@ def is_last_active_admin(conn: Connection, user_id: int) -> bool:
     return list(active) == [user_id]
 
 
-def set_password(conn: Connection, user_id: int, password_hash: str) -> None:
-    """Replace a user's password hash and lift a lock-out (a reset is how a locked-out user gets back in)."""
+def set_password(conn: Connection, user_id: int, password_hash: str, *, must_change: bool) -> None:
+    """Replace a user's password hash and lift a lock-out (a reset is how a locked-out user gets back in);
+    ``must_change``: an administrator gave it, and its user must change it before anything else."""
     get_user(conn, user_id)
     conn.execute(
-        text("""UPDATE users SET password_hash = :h, failed_logins = 0, locked_until = NULL, version = version + 1
-                WHERE id = :id"""),
-        {"h": password_hash, "id": user_id},
+        text("""UPDATE users SET password_hash = :h, failed_logins = 0, locked_until = NULL, version = version + 1,
+                must_change_password = :must WHERE id = :id"""),
+        {"h": password_hash, "id": user_id, "must": must_change},
     )
 
 

@@ -33,7 +33,7 @@ def session_principal(conn: Connection, session_id: str, user_id: int) -> Princi
     """The active user of an open, unexpired session (which must be ``user_id``'s), else None."""
     row = (
         conn.execute(
-            text("""SELECT u.id, u.username, u.role, u.team_id, u.province_code FROM sessions s
+            text("""SELECT u.id, u.username, u.role, u.team_id, u.province_code, u.must_change_password FROM sessions s
                     JOIN users u ON u.id = s.user_id
                     WHERE s.id = :s AND s.user_id = :u AND s.revoked_at IS NULL AND s.expires_at > now()
                       AND u.active"""),

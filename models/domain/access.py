@@ -72,6 +72,8 @@ class Principal:
     team_id: int | None = None
     #: The province a provincial command or planner user is limited to (None: the whole country).
     province_code: str | None = None
+    #: The password was given by an administrator: only the password change (and logout) is open until it is changed.
+    must_change_password: bool = False
 
     @property
     def level(self) -> AreaLevel:

@@ -42,6 +42,37 @@ def test_a_new_user_gets_a_generated_password_once_and_can_log_in(client, admin,
     assert stored.startswith("$argon2") and password not in stored
 
 
+def test_a_password_the_administrator_gave_must_be_changed_before_anything_else(client, admin, make_user) -> None:
+    """A reset (or a new account's) password is known to the administrator: until its user changes it, the user's
+    token reaches only who am I, logout and the password change (403 password_change_required elsewhere), the new
+    password must differ, and afterwards the administrator's password opens nothing. Before, the administrator could
+    work as the planner (around four eyes) with only the reset in the audit."""
+    planner_id = make_user("tham-muu-doi", "planner")
+    given = client.post(f"/api/users/{planner_id}/password", headers=admin).json()["password"]
+    listed = {u["username"]: u for u in client.get("/api/users", headers=admin).json()}
+    assert listed["tham-muu-doi"]["must_change_password"] is True
+    headers = {"Authorization": f"Bearer {token(client, 'tham-muu-doi', given).json()['access_token']}"}
+    refused = client.get("/api/classifications/2025/review", headers=headers)
+    assert refused.status_code == 403 and refused.json()["code"] == "password_change_required"
+    assert refused.json()["message"] == "bạn cần đổi mật khẩu được giao trước khi làm việc: mở trang chủ để đổi"
+    assert client.get("/api/auth/me", headers=headers).json()["must_change_password"] is True
+    same = client.post("/api/auth/password", json={"current_password": given, "new_password": given}, headers=headers)
+    assert same.status_code == 422 and same.json()["message"] == "mật khẩu mới phải khác mật khẩu hiện tại"
+    changed = client.post(
+        "/api/auth/password", json={"current_password": given, "new_password": "cua-rieng-toi-1"}, headers=headers
+    )
+    assert changed.status_code == 200
+    fresh = {"Authorization": f"Bearer {changed.json()['access_token']}"}
+    assert client.get("/api/auth/me", headers=fresh).json()["must_change_password"] is False
+    assert client.get("/api/classifications/2025/review", headers=fresh).status_code != 403
+    assert token(client, "tham-muu-doi", given).status_code == 401
+    created = client.post(
+        "/api/users", json={"username": "moi-tao", "role": "command", "national": True}, headers=admin
+    ).json()
+    fresh_account = {"Authorization": f"Bearer {token(client, 'moi-tao', created['password']).json()['access_token']}"}
+    assert client.get("/api/tasks", headers=fresh_account).json()["code"] == "password_change_required"
+
+
 @pytest.mark.parametrize(
     ("body", "said"),
     [

@@ -198,7 +198,16 @@ def test_cli_adds_teams_and_users_and_lists_them(db_env, engine, monkeypatch, ca
             for _ in range(2):
                 open_session(conn, cli_id, 30)
         assert diaban("users", "revoke", "cli-to") == 0
+        capsys.readouterr()
         assert diaban("users", "password", "cli-to", "--password-stdin", stdin="mat-khau-moi-nua\n") == 0
+        assert capsys.readouterr().out.strip().endswith("người dùng phải đổi mật khẩu này khi đăng nhập lần đầu")
+        own = ("users", "add", "cli-chinh-minh", "--role", "admin", "--password-stdin", "--no-change-required")
+        assert diaban(*own, stdin="mat-khau-cua-toi\n") == 0
+        with engine.connect() as conn:
+            must = conn.execute(
+                text("SELECT username, must_change_password FROM users WHERE username IN ('cli-to', 'cli-chinh-minh')")
+            )
+            assert dict(must.all()) == {"cli-to": True, "cli-chinh-minh": False}
         assert diaban("users", "deactivate", "cli-to") == 0
         with engine.connect() as conn:
             ended = conn.execute(
@@ -215,7 +224,7 @@ def test_cli_adds_teams_and_users_and_lists_them(db_env, engine, monkeypatch, ca
         assert stored.startswith("$argon2id$") and "mat-khau-dai-du" not in stored
     finally:
         with engine.begin() as conn:
-            conn.execute(text("DELETE FROM users WHERE username = 'cli-to'"))
+            conn.execute(text("DELETE FROM users WHERE username IN ('cli-to', 'cli-chinh-minh')"))
             conn.execute(text("DELETE FROM teams WHERE name LIKE 'Tổ CLI%'"))
 
 

@@ -125,6 +125,35 @@ def test_cookie_requests_need_the_csrf_header_to_change_anything(browser, make_u
     assert browser.post("/api/hotspots", json=body, headers={"X-CSRF-Token": token}).status_code == 201
 
 
+def test_a_user_given_a_password_changes_it_on_the_only_page_they_get(browser, make_user, conn) -> None:
+    """A user whose password an administrator gave gets the password form instead of their working page; a new
+    password typed differently twice, or equal to the given one, is refused with why; once changed they continue in
+    a new session on their page, and the form stays one click away (the name in the bar)."""
+    from sqlalchemy import text
+
+    user_id = make_user("page-given", "planner")
+    conn.execute(text("UPDATE users SET must_change_password = true WHERE id = :id"), {"id": user_id})
+    login(browser, "page-given")
+    forced = browser.get("/")
+    assert forced.status_code == 200 and "Mật khẩu này do quản trị viên cấp" in forced.text
+    assert 'class="panel"' not in forced.text
+    csrf = browser.cookies.get("diaban_csrf")
+    form = {"csrf": csrf, "current_password": TEST_PASSWORD, "new_password": "mat-khau-rieng", "repeated": "khac-han"}
+    differ = browser.post("/password", data=form)
+    assert differ.status_code == 422 and "hai lần nhập mật khẩu mới không khớp" in differ.text
+    same = browser.post("/password", data={**form, "new_password": TEST_PASSWORD, "repeated": TEST_PASSWORD})
+    assert same.status_code == 422 and "mật khẩu mới phải khác mật khẩu hiện tại" in same.text
+    wrong = browser.post("/password", data={**form, "current_password": "sai", "repeated": "mat-khau-rieng"})
+    assert wrong.status_code == 403 and "mật khẩu hiện tại không đúng" in wrong.text
+    assert "wrong current password" not in wrong.text  # the English reason is for API clients and the logs
+    done = browser.post("/password", data={**form, "repeated": "mat-khau-rieng"}, follow_redirects=False)
+    assert done.status_code == 303 and done.headers["location"] == "/"
+    page = browser.get("/")
+    assert 'class="panel"' in page.text and 'href="/password"' in page.text
+    again = browser.get("/password")
+    assert "Quay lại trang làm việc" in again.text and "do quản trị viên cấp" not in again.text
+
+
 def test_logout_clears_the_session(browser, make_user) -> None:
     make_user("page-out", "planner")
     login(browser, "page-out")

@@ -193,7 +193,7 @@ def server(venv: Path, installed_env: dict[str, str], cwd: Path, database: str) 
     """The installed `diaban serve` on a free port, after the installed CLI migrated and made a command user."""
     added = _run(
         venv / "bin" / "diaban",
-        *("users", "add", USERNAME, "--role", "command", "--password-stdin"),
+        *("users", "add", USERNAME, "--role", "command", "--password-stdin", "--no-change-required"),
         input=PASSWORD + "\n",
         env=installed_env,
         cwd=cwd,

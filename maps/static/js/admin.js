@@ -177,7 +177,8 @@ diabanPages.admin = async function startAdmin(map, cfg) {
   function showPassword(username, password) {
     secret.hidden = false;
     secret.innerHTML = `Mật khẩu của <b>${escapeHtml(username)}</b>: <code class="password">${escapeHtml(password)}</code>
-      <br><small>Chỉ hiển thị một lần: hãy trao tận tay người dùng. Hệ thống chỉ lưu bản băm.</small>
+      <br><small>Chỉ hiển thị một lần: hãy trao tận tay người dùng. Hệ thống chỉ lưu bản băm. Khi đăng nhập, người dùng
+      phải đổi mật khẩu này trước khi làm việc.</small>
       <button type="button">Đã ghi nhận, ẩn đi</button>`;
     secret.querySelector("button").onclick = () => { secret.hidden = true; secret.replaceChildren(); };
   }
@@ -325,7 +326,8 @@ diabanPages.admin = async function startAdmin(map, cfg) {
     return box;
   }
 
-  const userState = (u) => (!u.active ? "Ngừng hoạt động" : u.locked ? `Bị khóa đến ${viDateTime(u.locked_until)}` : "Hoạt động");
+  const userState = (u) => (!u.active ? "Ngừng hoạt động" : u.locked ? `Bị khóa đến ${viDateTime(u.locked_until)}`
+    : u.must_change_password ? "Chưa đổi mật khẩu được cấp" : "Hoạt động");
   // A user's actions, under its row once opened (act).
   function userActions(u) {
     const box = document.createElement("div");
