@@ -187,8 +187,10 @@ _SECTIONS = {
 
 
 def help_panel(role: str) -> str:
-    """The page's «Hướng dẫn», folded: what its statuses, classes or roles mean and who does what next."""
+    """The page's «Hướng dẫn», folded: what its statuses, classes or roles mean and who does what next, and where
+    one's password is changed."""
     return (
         '<details class="help" id="help"><summary>Hướng dẫn</summary><div class="help-body">'
-        f"{_SECTIONS[Role(role)]()}</div></details>"
+        f"{_SECTIONS[Role(role)]()}<p>Đổi mật khẩu: bấm vào tên đăng nhập của bạn trên thanh đầu trang.</p>"
+        "</div></details>"
     )

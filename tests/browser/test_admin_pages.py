@@ -159,3 +159,57 @@ def test_a_command_user_created_on_the_page_gets_the_only_province_unless_the_wh
     page.wait_for_selector(f"#audit li:has-text('chi-huy-bo (Toàn quốc → {only_name})')")
     assert errors == []
     page.close()
+
+
+def test_a_password_the_administrator_gives_is_changed_by_its_user_at_the_next_login(
+    chromium, server: str, city: Engine
+) -> None:
+    """The administrator gives a planner a new password on the page, which says the user must change it; the planner,
+    logging in with it on a phone, gets «Đổi mật khẩu» instead of the map, sets their own and goes on to their page;
+    the given password no longer opens anything. Before, the given password was the planner's for good: the
+    administrator who read it could work as that planner, and no page let anyone change a password."""
+    from api.security import hash_password
+    from gis.demo.accounts import DEMO_PASSWORD
+    from gis.store.accounts import create_user
+
+    with city.begin() as conn:
+        user_id = create_user(conn, "thammuu-moi", hash_password(DEMO_PASSWORD), "planner", None)
+    try:
+        admin, errors = open_as(chromium, server, "quantri")
+        confirming(admin, True)
+        admin.click("#user-table tr[data-username=thammuu-moi]")
+        admin.click("#user-table .card[data-username=thammuu-moi] button[data-action=password]")
+        given = admin.locator("#secret code.password").inner_text()
+        assert "phải đổi mật khẩu này trước khi làm việc" in admin.locator("#secret").inner_text()
+        wait_message(admin, "Đã cấp lại mật khẩu cho thammuu-moi")
+        admin.wait_for_selector("#user-table tr[data-username=thammuu-moi] td.state >> text=Chưa đổi mật khẩu được cấp")
+        assert errors == []
+        admin.close()
+
+        phone = chromium.new_page(viewport=PHONE)
+        phone.goto(f"{server}/login")
+        phone.fill("input[name=username]", "thammuu-moi")
+        phone.fill("input[name=password]", given)
+        phone.click("button[type=submit]")
+        phone.wait_for_selector("h2 >> text=Đổi mật khẩu của thammuu-moi")
+        assert "Mật khẩu này do quản trị viên cấp" in phone.inner_text("main")
+        phone.fill("input[name=current_password]", given)
+        phone.fill("input[name=new_password]", "cua-rieng-toi-2026")
+        phone.fill("input[name=repeated]", "cua-rieng-toi-2O26")
+        phone.click("form[action='/password'] button[type=submit]")
+        phone.wait_for_selector("p.message.error >> text=hai lần nhập mật khẩu mới không khớp")
+        shot(phone, "password-given-phone")
+        phone.fill("input[name=current_password]", given)
+        phone.fill("input[name=new_password]", "cua-rieng-toi-2026")
+        phone.fill("input[name=repeated]", "cua-rieng-toi-2026")
+        phone.click("form[action='/password'] button[type=submit]")
+        phone.wait_for_selector("body[data-ready=true]", timeout=30_000)
+        assert phone.locator("#who a.user").inner_text() == "thammuu-moi"
+        shot(phone, "password-changed-planner-phone")
+        phone.close()
+        with city.connect() as conn:
+            must = conn.execute(text("SELECT must_change_password FROM users WHERE id = :id"), {"id": user_id})
+            assert must.scalar_one() is False
+    finally:
+        with city.begin() as conn:
+            conn.execute(text("DELETE FROM users WHERE id = :id"), {"id": user_id})
