@@ -1422,6 +1422,11 @@ def test_admin_creates_a_team_with_an_area_and_its_user_sees_only_that_area(
     member.fill("input[name=username]", "to-thu-nghiem")
     member.fill("input[name=password]", password)
     member.click("button[type=submit]")
+    member.wait_for_selector("h2 >> text=Đổi mật khẩu của to-thu-nghiem")  # the given password is changed first
+    member.fill("input[name=current_password]", password)
+    member.fill("input[name=new_password]", "mat-khau-cua-to")
+    member.fill("input[name=repeated]", "mat-khau-cua-to")
+    member.click("form[action='/password'] button[type=submit]")
     member.wait_for_selector("body[data-ready=true]", timeout=30_000)
     assert sorted(member.evaluate("window.diaban.teamCommunes")) == sorted(communes)
     seen = member.evaluate("api('/api/hotspots').then(c => c.features.map(f => f.properties.commune_code))")
