@@ -238,7 +238,8 @@ def planner_panel(years: list[int]) -> str:
         "Nhập chỉ số năm",
         ".csv,.txt,.xlsx",
         "Bảng chỉ số theo xã (CSV, văn bản Unicode hoặc Excel .xlsx), như lệnh «diaban indicators import»: số liệu"
-        " mới thay số liệu đã có của các năm trong tệp; chạy lại phân loại năm để dùng số liệu mới.",
+        " của mỗi dòng hợp lệ thay số liệu đã có của xã đó trong năm đó (xã không có trong tệp, hoặc có dòng bị từ chối,"
+        " giữ số liệu cũ); chạy lại phân loại năm để dùng số liệu mới.",
     )
     return f"""<main class="panel"><div id="message" class="message" role="status" aria-live="polite"></div>
       {help_panel(Role.PLANNER)}

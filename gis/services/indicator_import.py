@@ -1,4 +1,4 @@
-"""Import the yearly commune indicators table; a re-import of a year replaces that year's values.
+"""Import the yearly commune indicators table; a re-import replaces the values of the communes and years it gives.
 
 A row names its commune by a current code, a legacy (pre-1 July 2025) code or its names. A year before
 2025 is read in the legacy units first, so a 2024 table keyed by the old communes is summed onto today's
@@ -134,10 +134,16 @@ def import_indicators(
     encoding: str | None = None,
     province: str | None = None,
 ) -> ImportReport:
-    """Import indicators in the caller's transaction: valid rows replace their years, bad rows are reported.
+    """Import indicators in the caller's transaction: each valid row replaces its commune's values of its year, bad
+    rows are reported.
+
+    A commune the file does not give, or whose row is rejected, keeps the values it had: a corrected file of three
+    communes, or a typo in one row, had deleted the whole year's other figures (the communes then read «thiếu dữ
+    liệu»). An old commune's row also drops the stored sum of the current communes it lies in (its parts are new;
+    the sum is stored again when the file gives every part).
 
     `province` (a provincial user's): only rows of that province's communes are kept, the others refused with
-    their line, and a year is replaced only for that province's communes (other provinces' values stay).
+    their line.
     """
     table = read_table(path, sheet=sheet, encoding=encoding)
     checked = validate_indicators(table, places=place_names(conn))
@@ -168,16 +174,16 @@ def import_indicators(
     conn.execute(text("SELECT pg_advisory_xact_lock(:k)"), {"k": _IMPORT_LOCK})
     report.import_id = start_import_run(conn, "indicators", path, imported_by)
     if rows is not None:
-        years = sorted(int(y) for y in rows["year"].unique())
-        if ours is None:
-            conn.execute(text("DELETE FROM commune_indicators WHERE year = ANY(:years)"), {"years": years})
-        else:  # the province's communes, and the old communes lying in them (rows kept per old commune)
-            legacy_parts = unit_directory().legacy_parts
-            codes = sorted(ours | {old_code for code in ours for old_code in legacy_parts.get(code, ())})
-            conn.execute(
-                text("DELETE FROM commune_indicators WHERE year = ANY(:years) AND commune_code = ANY(:codes)"),
-                {"years": years, "codes": codes},
-            )
+        replaced = set(zip(rows["year"].astype(int), rows["commune_code"]))
+        replaced |= {(int(y), c) for y, cs in zip(old["year"], old["candidates"]) for c in cs}
+        years, codes = zip(*sorted(replaced))
+        conn.execute(
+            text(
+                "DELETE FROM commune_indicators i USING unnest(CAST(:years AS int[]), CAST(:codes AS text[])) AS r(y, c)"
+                " WHERE i.year = r.y AND i.commune_code = r.c"
+            ),
+            {"years": list(years), "codes": list(codes)},
+        )
         table = rows.loc[:, list(_COLUMNS)].astype(object)
         table = table.where(table.notna(), None)
         records = [dict(r, import_id=report.import_id) for r in table.to_dict("records")]

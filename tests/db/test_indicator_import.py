@@ -1,4 +1,4 @@
-"""Yearly indicators import: rejects with lines, unknown communes, a re-import replaces the year."""
+"""Yearly indicators import: rejects with lines, unknown communes, a re-import replaces the communes it gives."""
 
 import threading
 from pathlib import Path
@@ -39,20 +39,32 @@ def test_valid_rows_kept_bad_rows_reported(conn: Connection, tmp_path: Path) -> 
     assert [tuple(r) for r in rows] == [("10507", 30000, True, 2), ("10525", 20000, False, None)]
 
 
-def test_reimport_of_a_year_replaces_it(conn: Connection, tmp_path: Path) -> None:
+def test_a_reimport_replaces_the_communes_it_gives_and_keeps_the_rest(conn: Connection, tmp_path: Path) -> None:
+    """A corrected file of one commune replaces that commune's year; a commune it leaves out, or whose row it gets
+    wrong, keeps its figures (the typo is reported with its line). Before, the whole year was deleted first: 10525
+    and 10532 read «thiếu dữ liệu» after a correction of 10507."""
     first = tmp_path / "a.csv"
-    first.write_text(HEADER + "2024,10507,30000,120,0,0,1,\n2024,10525,20000,5,0,0,0,\n2023,10507,29000,100,0,0,1,\n")
+    first.write_text(
+        HEADER + "2024,10507,30000,120,0,0,1,\n2024,10525,20000,5,0,0,0,\n2024,10532,15000,7,0,0,0,\n"
+        "2023,10507,29000,100,0,0,1,\n"
+    )
     import_indicators(conn, first, imported_by="test")
     second = tmp_path / "b.csv"
-    second.write_text(HEADER + "2024,10507,31000,90,0,0,1,\n")
-    import_indicators(conn, second, imported_by="test")
+    second.write_text(HEADER + "2024,10507,31000,90,0,0,1,\n2024,10532,15000,7O,0,0,0,\n")
+    report = import_indicators(conn, second, imported_by="test")
+    assert (report.imported, list(report.rejects.frame()["line"])) == (1, [3])
     rows = conn.execute(
         text(
             "SELECT year, commune_code, users_with_records FROM commune_indicators"
             " WHERE year IN (2023, 2024) ORDER BY 1, 2"
         )
     ).all()
-    assert [tuple(r) for r in rows] == [(2023, "10507", 100), (2024, "10507", 90)]
+    assert [tuple(r) for r in rows] == [
+        (2023, "10507", 100),
+        (2024, "10507", 90),
+        (2024, "10525", 5),
+        (2024, "10532", 7),
+    ]
 
 
 def test_blank_cells_stay_unknown(conn: Connection, tmp_path: Path) -> None:
