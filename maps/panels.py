@@ -152,6 +152,7 @@ def command_panel() -> str:
             <label>Tổ công tác (gợi ý: ít việc đang mở nhất) <select name="team" disabled>
               <option value="">— chọn xã/phường trước —</option></select></label>
             <label>Hạn <input name="due" placeholder="dd/mm/yyyy" inputmode="numeric"></label>
+            <input type="hidden" name="key">
             <button type="submit">Giao nhiệm vụ</button>
           </form>
         </details>
