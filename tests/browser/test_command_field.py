@@ -128,3 +128,38 @@ def test_command_changes_on_a_dropping_network_are_stored_once(chromium, server:
     assert len({sent[0] for sent in keys.values()}) == len(keys)  # a key of its own for each change
     assert [e for e in errors if "ERR_CONNECTION_RESET" not in e] == []
     page.close()
+
+
+#: The phone of ANDROID's size on its side.
+LANDSCAPE = {"width": 844, "height": 390}
+
+
+def test_a_phone_on_its_side_shows_the_whole_title_and_the_map_under_a_folded_layer_list(chromium, server: str) -> None:
+    """Turned on its side, the phone got the desktop layout: the long title wrapped to two lines crammed in the bar,
+    «Ban chỉ huy» broken after «chỉ»; the layer list stood unfolded over the zoom buttons, the search box and most of
+    the 390 px map."""
+    page, errors = open_as(chromium, server, "chihuy", LANDSCAPE, has_touch=True, is_mobile=True)
+    title = page.locator("header.bar h1")
+    bar = page.locator("header.bar").bounding_box()
+    box = title.bounding_box()
+    assert bar and box and box["y"] >= bar["y"] and box["y"] + box["height"] <= bar["y"] + bar["height"], (bar, box)
+    assert title.evaluate("h => h.scrollWidth <= h.clientWidth"), title.inner_text()  # nothing cut off
+    lines = "h => { const r = document.createRange(); r.selectNodeContents(h); return [...r.getClientRects()]; }"
+    assert len({round(rect["bottom"]) for rect in title.evaluate(lines) if rect["width"]}) == 1  # one line
+    assert title.inner_text().strip().endswith("— Ban chỉ huy"), title.inner_text()
+    assert page.locator(".leaflet-control-layers-expanded").count() == 0
+    assert page.locator(".leaflet-control-zoom-in").is_visible() and page.locator(".map-search input").is_visible()
+    shot(page, "command-field-landscape")
+    assert errors == []
+    page.close()
+
+
+def test_the_overviews_task_counts_are_named_for_a_screen_reader(chromium, server: str) -> None:
+    """«Nhiệm vụ quá hạn» and «Chờ nghiệm thu» are links that open those tasks; a screen reader going by the
+    keyboard read them as «1, liên kết»: the count alone. Named now by their line and their count."""
+    page, errors = open_as(chromium, server, "chihuy", shared.DESKTOP)
+    for name, link in (("Nhiệm vụ quá hạn", "#kpi-overdue"), ("Chờ nghiệm thu", "#kpi-awaiting")):
+        count = page.locator(link).inner_text()
+        assert page.get_by_role("link", name=f"{name} {count}", exact=True).count() == 1, (name, count)
+    assert errors == []
+    page.close()

@@ -16,8 +16,10 @@ diabanPages.command = async function startCommand(map, cfg) {
     classes: "Phân loại xã (năm đã duyệt gần nhất)", heat: "Mật độ vụ việc", gistar: "Ô nóng Gi*",
     emerging: "Xu hướng điểm nóng", incidents: "Vụ việc (số vụ theo ô; từng vụ khi phóng to)", hotspots: "Điểm nóng",
   };
+  // Folded to its button on a phone, upright or on its side: unfolded over a landscape phone's 390 px it hid the zoom
+  // buttons, the search box and most of the map.
   L.control.layers(null, Object.fromEntries(Object.entries(titles).map(([key, title]) => [title, layers[key]])),
-    { collapsed: window.innerWidth < 760 }).addTo(map);
+    { collapsed: window.innerWidth < 760 || window.innerHeight < 500 }).addTo(map);
   const { names } = await communesLayer(map);
   searchControl(map, { open: {
     hotspot: (id) => { if (!map.hasLayer(layers.hotspots)) map.addLayer(layers.hotspots); markers[id]?.openPopup(); },
