@@ -152,6 +152,7 @@ def command_panel() -> str:
             <label>Tổ công tác (gợi ý: ít việc đang mở nhất) <select name="team" disabled>
               <option value="">— chọn xã/phường trước —</option></select></label>
             <label>Hạn <input name="due" placeholder="dd/mm/yyyy" inputmode="numeric"></label>
+            <input type="hidden" name="key">
             <button type="submit">Giao nhiệm vụ</button>
           </form>
         </details>
@@ -173,8 +174,10 @@ def command_panel() -> str:
       <div class="kpi"><span id="kpi-recurred-label">Điểm phức tạp trở lại trong năm</span><b id="kpi-recurred">—</b>
         </div>
       <div class="kpi"><span>Nhiệm vụ các tổ đang giữ</span><b id="kpi-open">—</b></div>
-      <div class="kpi"><span>Nhiệm vụ quá hạn</span><b><a href="#" id="kpi-overdue">—</a></b></div>
-      <div class="kpi"><span>Chờ nghiệm thu</span><b><a href="#" id="kpi-awaiting">—</a></b></div>
+      <div class="kpi"><span id="kpi-overdue-label">Nhiệm vụ quá hạn</span><b><a href="#" id="kpi-overdue"
+        aria-labelledby="kpi-overdue-label kpi-overdue">—</a></b></div>
+      <div class="kpi"><span id="kpi-awaiting-label">Chờ nghiệm thu</span><b><a href="#" id="kpi-awaiting"
+        aria-labelledby="kpi-awaiting-label kpi-awaiting">—</a></b></div>
       <div class="kpi"><span>Phân loại xã trên bản đồ</span><b id="classes-year">—</b></div>
       <h2>Lọc vụ việc</h2>
       <form id="filters">

@@ -156,10 +156,13 @@ def get_one(request: Request, task_id: int, conn: ConnDep, user: Reader, scope: 
 
 
 @router.post("", status_code=201, response_model=TaskDetail)
-def post_task(body: TaskIn, conn: ConnDep, user: Commander, scope: AreaScopeDep) -> dict[str, Any]:
+def post_task(
+    body: TaskIn, conn: ConnDep, user: Commander, scope: AreaScopeDep, key: IdempotencyKey = None
+) -> dict[str, Any]:
     """Create a task, assigned to `team_id` when given (see suggest-assignee); a provincial command only in its
-    province."""
-    task_id = create_task(conn, user, **body.model_dump(), scope=scope)
+    province. Sent again with the same `Idempotency-Key` (the answer was lost), the first task is answered and nothing
+    is stored (409: the key was used for another request)."""
+    task_id = create_task(conn, user, **body.model_dump(), scope=scope, key=key)
     return _visible_task(conn, task_id, scope, user.role)
 
 
@@ -175,11 +178,19 @@ def patch_task(
 
 @router.post("/{task_id:int}/assignment", response_model=TaskDetail)
 def post_assignment(
-    request: Request, task_id: int, body: AssignmentIn, conn: ConnDep, user: Commander, scope: AreaScopeDep
+    request: Request,
+    task_id: int,
+    body: AssignmentIn,
+    conn: ConnDep,
+    user: Commander,
+    scope: AreaScopeDep,
+    key: IdempotencyKey = None,
 ) -> dict[str, Any]:
     """Assign an unassigned task, or reassign one not yet started (412 on a stale version; the team it is taken from
-    is told, with `note`); a provincial command only its province's tasks, to its province's teams."""
-    assign_task(conn, task_id, body.team_id, body.version, user, scope=scope, note=body.note)
+    is told, with `note`); a provincial command only its province's tasks, to its province's teams. Sent again with the
+    same `Idempotency-Key` (the answer was lost), the task is answered as it is and nothing changes (409: the key was
+    used for another request)."""
+    assign_task(conn, task_id, body.team_id, body.version, user, scope=scope, note=body.note, key=key)
     return _read_task(request, conn, task_id, scope, user)
 
 

@@ -7,7 +7,7 @@ from dataclasses import replace
 from datetime import UTC, date, datetime
 from typing import Any
 
-from sqlalchemy import Connection, text
+from sqlalchemy import Connection, Row, text
 from sqlalchemy.exc import IntegrityError
 
 from gis.io.exports import ExportFile, hotspot_features, hotspot_register_file
@@ -194,6 +194,7 @@ def transition_hotspot(
     scope: AreaScope,
     at: datetime | None = None,
     task_id: int | None = None,
+    key: str | None = None,
 ) -> dict[str, Any]:
     """Move a visible hotspot at ``version`` to ``target`` if the lifecycle allows it; return id, status, version.
 
@@ -201,8 +202,17 @@ def transition_hotspot(
     checked as of that time. ``task_id`` names the suppression task whose change this transition accompanies
     (gis.services.tasks); without it, statuses that belong to the task are refused. A note that looks like it holds a
     person's name is refused before anything is read (gis.store.communes.refuse_personal_names).
+
+    ``key`` (the client's ``Idempotency-Key``) makes a retry safe, as for a task's moves: the same user sending the
+    same move with the same key again (its answer lost, the hotspot since at a newer version) gets the first answer
+    back and nothing changes; the key with another request is refused.
     """
     refuse_personal_names(conn, note, "Ghi chú")
+    if key is not None and (first := _event_under_key(conn, actor.username, key)) is not None:
+        same = (hotspot_id, "transition", target, note)
+        if (first.hotspot_id, first.event, first.to_status, first.note or "") != same:
+            raise KeyReused("Idempotency-Key already used for another request")
+        return {"id": hotspot_id, "status": target, "version": first.details["version"]}
     row = load_at_version(conn, "hotspots", hotspot_id, version, "r.status", scope.hotspots("r"), scope.params)
     if at is not None:
         _check_recorded_time(conn, hotspot_id, at)
@@ -221,7 +231,7 @@ def transition_hotspot(
         {"to": target, "at": at},
     )
     details = {"role": actor.role, "version": new_version, **({"task_id": task_id} if task_id is not None else {})}
-    record_hotspot_event(conn, hotspot_id, actor.username, row["status"], target, note, details, at)
+    record_hotspot_event(conn, hotspot_id, actor.username, row["status"], target, note, details, at, client_key=key)
     return {"id": hotspot_id, "status": target, "version": new_version}
 
 
@@ -287,15 +297,21 @@ def create_manual_hotspot(
 def _keyed_report(conn: Connection, actor: str, key: str, note: str, reported: dict[str, Any]) -> int | None:
     """The hotspot the user already reported under ``key`` (None: none yet); KeyReused if the key was used for another
     report (another place, note, kind or radius)."""
-    first = conn.execute(
-        text("SELECT hotspot_id, note, details FROM hotspot_events WHERE actor = :actor AND client_key = :key"),
-        {"actor": actor, "key": key},
-    ).first()
+    first = _event_under_key(conn, actor, key)
     if first is None:
         return None
-    if (first.note, first.details) != (note, reported):
+    if (first.event, first.note, first.details) != ("created", note, reported):
         raise KeyReused("Idempotency-Key already used for another hotspot report")
     return int(first.hotspot_id)
+
+
+def _event_under_key(conn: Connection, actor: str, key: str) -> Row | None:
+    """The hotspot event the user stored under ``key`` (None: none yet)."""
+    return conn.execute(
+        text("""SELECT hotspot_id, event, to_status, note, details FROM hotspot_events
+                WHERE actor = :actor AND client_key = :key"""),
+        {"actor": actor, "key": key},
+    ).first()
 
 
 def team_reports(conn: Connection, scope: AreaScope, limit: int) -> list[dict[str, Any]]:

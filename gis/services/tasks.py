@@ -91,17 +91,30 @@ def create_task(
     note: str = "",
     at: datetime | None = None,
     scope: AreaScope = UNRESTRICTED,
+    key: str | None = None,
 ) -> int:
     """New task, assigned when a team is given (and its hotspot with it: models.domain.coupling).
 
     At most one open suppression task per hotspot and one open conversion task per commune and year; a
     suppression task only for a verified or recurred hotspot. ``at`` records work entered afterwards. A provincial
     command (``scope``) creates tasks only in its province's communes, for its province's teams.
+
+    ``key`` (the client's ``Idempotency-Key``) makes a retry safe as for comments: the same user sending the same
+    task again under it (its answer lost) gets the first task back and nothing is stored — it was refused, the hotspot
+    being given already, and command read its assignment as failed; the key with another task is refused.
     """
     refuse_personal_names(conn, note, "Ghi chú nhiệm vụ")
     _refuse_names_in_checklist(conn, checklist)
     commune = _task_commune(conn, kind, hotspot_id, commune_code, scope)
     require_commune_in_scope(conn, scope, commune)
+    if key is not None and (first := _event_under_key(conn, actor, key)) is not None:
+        made = conn.execute(
+            text("SELECT kind, hotspot_id, commune_code, year FROM tasks WHERE id = :id"), {"id": first.task_id}
+        ).one()
+        hotspot = hotspot_id if kind == TaskKind.SUPPRESSION else None
+        if (first.event, *made) != ("created", kind, hotspot, commune, year):
+            raise KeyReused("Idempotency-Key already used for another request")
+        return int(first.task_id)
     if kind == TaskKind.SUPPRESSION:
         status = conn.execute(text("SELECT status FROM hotspots WHERE id = :id"), {"id": hotspot_id}).scalar_one()
         check_taskable(status)
@@ -129,7 +142,7 @@ def create_task(
             ).scalar_one()
     except IntegrityError:
         raise AlreadyExists("đã có nhiệm vụ đang mở cho điểm nóng / xã-năm này") from None
-    record_task_event(conn, task_id, actor, None, "created", None, TaskState.UNASSIGNED, note, at=at)
+    record_task_event(conn, task_id, actor, None, "created", None, TaskState.UNASSIGNED, note, at=at, client_key=key)
     if team_id is not None:
         assign_task(conn, task_id, team_id, 1, actor, at=at, scope=scope)
     return task_id
@@ -206,12 +219,23 @@ def assign_task(
     at: datetime | None = None,
     scope: AreaScope = UNRESTRICTED,
     note: str = "",
+    key: str | None = None,
 ) -> int:
     """Assign (unassigned → assigned, the hotspot with it) or reassign a task not yet started to another team, both in
-    ``scope`` (a provincial command: its province's tasks and teams), with command's ``note``; return the version."""
+    ``scope`` (a provincial command: its province's tasks and teams), with command's ``note``; return the version.
+
+    ``key`` (the client's ``Idempotency-Key``): the same user giving the same task to the same team with the same note
+    again under it (its answer lost) gets the version it reached back and nothing changes — it was refused as stale, and
+    command read its assignment as failed; the key with another request is refused."""
     refuse_personal_names(conn, note, "Ghi chú giao nhiệm vụ")
     team_exists(conn, team_id)
     require_team_in_scope(conn, scope, team_id)
+    if key is not None and (first := _event_under_key(conn, actor, key)) is not None:
+        _task_team(conn, task_id, scope)
+        given = first.event == "reassigned" or (first.event == "transition" and first.to_state == TaskState.ASSIGNED)
+        if not given or (first.task_id, first.team_id, first.note or "") != (task_id, team_id, note):
+            raise KeyReused("Idempotency-Key already used for another request")
+        return int(first.details["version"])
     row = load_at_version(
         conn, "tasks", task_id, version, "r.state, r.team_id, r.hotspot_id, r.kind", scope.tasks("r"), scope.params
     )
@@ -246,11 +270,13 @@ def assign_task(
         details = {"version": new_version, **_apply_hotspot(conn, move, task_id, actor, at)}
         if first:
             record_task_event(
-                conn, task_id, actor, team_id, "transition", TaskState.UNASSIGNED, target, note, details, at
+                conn, task_id, actor, team_id, "transition", TaskState.UNASSIGNED, target, note, details, at, key
             )
         else:
             details["from_team"] = row["team_id"]
-            record_task_event(conn, task_id, actor, team_id, "reassigned", note=note, details=details, at=at)
+            record_task_event(
+                conn, task_id, actor, team_id, "reassigned", note=note, details=details, at=at, client_key=key
+            )
     return new_version
 
 
@@ -404,15 +430,20 @@ def _keyed_comment(
     return None if first is None else {"id": first.id, "task_id": task_id, "photo_id": first.photo_id}
 
 
-def _keyed_event(conn: Connection, actor: Principal, key: str, same: tuple[Any, ...]) -> Row | None:
-    """The event the user already stored under ``key`` (None: none yet), if it is the one ``same`` describes (task,
-    event, state reached, note, photo's SHA-256); Conflict if the key was used for anything else."""
-    first = conn.execute(
-        text("""SELECT e.id, e.task_id, e.event, e.to_state, e.note, e.details, p.id AS photo_id, p.sha256
+def _event_under_key(conn: Connection, actor: Principal, key: str) -> Row | None:
+    """The task event the user stored under ``key`` (None: none yet), with its photo if any."""
+    return conn.execute(
+        text("""SELECT e.id, e.task_id, e.team_id, e.event, e.to_state, e.note, e.details, p.id AS photo_id, p.sha256
                 FROM task_events e LEFT JOIN task_photos p ON p.event_id = e.id
                 WHERE e.actor = :actor AND e.client_key = :key"""),
         {"actor": actor.username, "key": key},
     ).first()
+
+
+def _keyed_event(conn: Connection, actor: Principal, key: str, same: tuple[Any, ...]) -> Row | None:
+    """The event the user already stored under ``key`` (None: none yet), if it is the one ``same`` describes (task,
+    event, state reached, note, photo's SHA-256); Conflict if the key was used for anything else."""
+    first = _event_under_key(conn, actor, key)
     if first is None:
         return None
     if (first.task_id, first.event, first.to_state, first.note or "", first.sha256) != same:

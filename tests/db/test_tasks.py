@@ -297,6 +297,50 @@ def test_a_transition_sent_again_with_its_key_answers_the_first(client, conn, te
     assert conn.execute(text("SELECT version FROM tasks WHERE id = :id"), {"id": task["id"]}).scalar() == 3
 
 
+def test_a_task_given_and_given_again_with_its_key_answers_the_first(
+    client, conn, make_hotspot, team, make_team
+) -> None:
+    """Command's phone gives a hotspot a task, and later to another team, and loses each answer; each sent again with
+    the same Idempotency-Key is answered with the task as given (it was refused: «điểm nóng này «Đã giao xử lý»», then
+    412), nothing stored twice; the key with another request is refused, and without a key the refusals stand. So is
+    the hotspot's own move (verified) sent again."""
+    hotspot = make_hotspot(COMMUNE)
+    verify = {"to": "verified", "note": "", "version": 1}
+    seen = [
+        client.post(f"/api/hotspots/{hotspot}/transitions", json=verify, headers={"Idempotency-Key": "xac-minh-0001"})
+        for _ in range(2)
+    ]
+    assert [r.status_code for r in seen] == [200, 200] and seen[1].json() == seen[0].json()
+    assert client.post(f"/api/hotspots/{hotspot}/transitions", json=verify).status_code == 412
+    give = {"kind": "suppression", "hotspot_id": hotspot, "team_id": team["id"], "priority": "high"}
+    created = [client.post("/api/tasks", json=give, headers={"Idempotency-Key": "giao-viec-0001"}) for _ in range(2)]
+    assert [r.status_code for r in created] == [201, 201] and created[1].json()["id"] == created[0].json()["id"]
+    assert client.post("/api/tasks", json=give).status_code == 409
+    conversion = {"kind": "conversion", "commune_code": COMMUNE, "year": 2025, "team_id": team["id"]}
+    assert client.post("/api/tasks", json=conversion, headers={"Idempotency-Key": "giao-viec-0001"}).status_code == 409
+    task, other = created[0].json(), make_team("Tổ khác", [COMMUNE])
+    again = {"team_id": other, "version": task["version"], "note": "tổ đang giữ bận chuyên án"}
+    given = [
+        client.post(f"/api/tasks/{task['id']}/assignment", json=again, headers={"Idempotency-Key": "giao-lai-0001"})
+        for _ in range(2)
+    ]
+    assert [r.status_code for r in given] == [200, 200] and given[1].json()["team_id"] == other
+    assert client.post(f"/api/tasks/{task['id']}/assignment", json=again).status_code == 412
+    elsewhere = {**again, "team_id": team["id"]}
+    keyed = {"Idempotency-Key": "giao-lai-0001"}
+    assert client.post(f"/api/tasks/{task['id']}/assignment", json=elsewhere, headers=keyed).status_code == 409
+    events = conn.execute(
+        text("""SELECT event, count(*) FROM task_events WHERE task_id = :t GROUP BY event ORDER BY event"""),
+        {"t": task["id"]},
+    ).all()
+    assert [tuple(e) for e in events] == [("created", 1), ("reassigned", 1), ("transition", 1)]
+    statuses = conn.execute(
+        text("SELECT to_status FROM hotspot_events WHERE hotspot_id = :h AND event = 'transition' ORDER BY id"),
+        {"h": hotspot},
+    ).scalars()
+    assert list(statuses) == ["verified", "assigned"]
+
+
 def test_suggestion_prefers_the_covering_team_with_least_open_work(client, make_team) -> None:
     busy, idle = make_team("Tổ bận", [COMMUNE, "10525"]), make_team("Tổ rảnh", [COMMUNE])
     make_team("Tổ khác", ["10532"])

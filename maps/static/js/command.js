@@ -16,8 +16,10 @@ diabanPages.command = async function startCommand(map, cfg) {
     classes: "Phân loại xã (năm đã duyệt gần nhất)", heat: "Mật độ vụ việc", gistar: "Ô nóng Gi*",
     emerging: "Xu hướng điểm nóng", incidents: "Vụ việc (số vụ theo ô; từng vụ khi phóng to)", hotspots: "Điểm nóng",
   };
+  // Folded to its button on a phone, upright or on its side: unfolded over a landscape phone's 390 px it hid the zoom
+  // buttons, the search box and most of the map.
   L.control.layers(null, Object.fromEntries(Object.entries(titles).map(([key, title]) => [title, layers[key]])),
-    { collapsed: window.innerWidth < 760 }).addTo(map);
+    { collapsed: window.innerWidth < 760 || window.innerHeight < 500 }).addTo(map);
   const { names } = await communesLayer(map);
   searchControl(map, { open: {
     hotspot: (id) => { if (!map.hasLayer(layers.hotspots)) map.addLayer(layers.hotspots); markers[id]?.openPopup(); },
@@ -241,8 +243,10 @@ diabanPages.command = async function startCommand(map, cfg) {
 
   // A note field (`keep`: its name in the card, kept when the card is drawn again) and one button per action; an
   // action that needs a note refuses to go without one. With `comment`, the note may also go to the team alone (no
-  // change of state): it reads it in its notices. `run` and `comment` send (a change of `changes`: a changeKey), and
-  // answer what was stored.
+  // change of state): it reads it in its notices. `run(to, note, key)` and `comment(note, key)` send (a change of
+  // `changes`: a changeKey) with an Idempotency-Key, and answer what was stored. The key stays the same while the same
+  // change is sent again (common.js sendingKey, kept with the card's note): a commander's network dropping after the
+  // server stored an acceptance or a note, «Thử lại» was refused as «đã thay đổi» (the move) or stored the note twice.
   function actionBox(keep, changes, actions, labels, run, comment = null) {
     const box = document.createElement("div");
     box.className = "actions";
@@ -252,12 +256,14 @@ diabanPages.command = async function startCommand(map, cfg) {
     note.placeholder = needing.length ? `Ghi chú — bắt buộc khi: ${needing.join(", ")}` : "Ghi chú (không bắt buộc)";
     note.setAttribute("aria-label", "Ghi chú");
     note.dataset.keep = keep;
-    box.appendChild(note);
-    // Once stored, the note is emptied (not a draft for the card drawn again to keep) and the page follows.
-    const send = (request, retry) => sending.during(changes, async () => {
+    const key = keyField(`${keep}-key`);
+    box.append(note, key);
+    // Once stored, the note and its key are emptied (not a draft for the card drawn again to keep) and the page follows.
+    const send = (what, request, retry) => sending.during(changes, async () => {
       let done;
-      try { done = await request(); } catch (error) { failed(error, retry); return; }
+      try { done = await request(sendingKey(key, [changes, what, note.value])); } catch (error) { failed(error, retry); return; }
       note.value = "";
+      key.value = "";
       await changed(done);
     });
     for (const action of actions) {
@@ -272,7 +278,7 @@ diabanPages.command = async function startCommand(map, cfg) {
           note.focus();
           return;
         }
-        send(() => run(action.to, note.value), act);
+        send(action.to, (sent) => run(action.to, note.value, sent), act);
       };
       box.appendChild(button);
     }
@@ -283,29 +289,40 @@ diabanPages.command = async function startCommand(map, cfg) {
       button.className = "comment";
       button.onclick = function act() {
         if (!note.value.trim()) { notify("Hãy viết ghi chú gửi tổ vào ô ghi chú", true); note.focus(); return; }
-        send(() => comment(note.value.trim()), act);
+        send("comment", (sent) => comment(note.value.trim(), sent), act);
       };
       box.appendChild(button);
     }
     return box;
   }
 
+  // The hidden field keeping the Idempotency-Key of a card's change (common.js sendingKey), under `keep` in the card.
+  function keyField(keep) {
+    const field = document.createElement("input");
+    field.type = "hidden";
+    field.name = "key";
+    field.dataset.keep = keep;
+    return field;
+  }
+  // A change sent with its Idempotency-Key (the server answers a repeat with what it stored the first time).
+  const keyed = (key, body) => ({ method: "POST", headers: { "Idempotency-Key": key }, body: JSON.stringify(body) });
+
   // A change of a hotspot or a task sent; what was stored, in words.
-  async function moveHotspot(p, to, note) {
-    await api(`/api/hotspots/${p.id}/transitions`, { method: "POST", body: JSON.stringify({ to, note, version: p.version }) });
+  async function moveHotspot(p, to, note, key) {
+    await api(`/api/hotspots/${p.id}/transitions`, keyed(key, { to, note, version: p.version }));
     return `Điểm nóng #${p.id}: ${cfg.statusLabels[to]}`;
   }
 
-  async function moveTask(taskId, version, to, note) {
-    const moved = await api(`/api/tasks/${taskId}/transitions`, { method: "POST", body: JSON.stringify({ to, note, version }) });
+  async function moveTask(taskId, version, to, note, key) {
+    const moved = await api(`/api/tasks/${taskId}/transitions`, keyed(key, { to, note, version }));
     const hotspot = moved.hotspot_status ? `; điểm nóng: ${cfg.statusLabels[moved.hotspot_status]}` : "";
     return `Nhiệm vụ #${taskId}: ${cfg.taskLabels[to]}${hotspot}`;
   }
 
   // While a team holds a task (not yet accepted, cancelled or declined), command may write to it: the sender of
   // a note for the team (answering what was stored), or null.
-  const commentTo = (taskId, team, state) => (team && !cfg.closedTaskStates.includes(state) ? async (note) => {
-    await api(`/api/tasks/${taskId}/comments`, { method: "POST", body: JSON.stringify({ note }) });
+  const commentTo = (taskId, team, state) => (team && !cfg.closedTaskStates.includes(state) ? async (note, key) => {
+    await api(`/api/tasks/${taskId}/comments`, keyed(key, { note }));
     return `Đã gửi ghi chú cho ${team} (nhiệm vụ #${taskId})`;
   } : null);
 
@@ -338,9 +355,9 @@ diabanPages.command = async function startCommand(map, cfg) {
       <p>${escapeHtml(communeName(p.commune_code))}; ${incidents}</p>
       ${p.note ? `<p class="note">Ghi chú: «${escapeHtml(p.note)}»</p>` : ""}${task}${monitoring}${waits}${keepClean}`;
     card.appendChild(actionBox("hotspot-note", changeKey("hotspot", p.id), p.actions, cfg.hotspotActionLabels,
-      (to, note) => moveHotspot(p, to, note)));
+      (to, note, key) => moveHotspot(p, to, note, key)));
     card.appendChild(actionBox("task-note", changeKey("task", p.task_id), p.task_actions, cfg.taskActionLabels,
-      (to, note) => moveTask(p.task_id, p.task_version, to, note), commentTo(p.task_id, p.task_team, p.task_state)));
+      (to, note, key) => moveTask(p.task_id, p.task_version, to, note, key), commentTo(p.task_id, p.task_team, p.task_state)));
     if (p.may_open_task) card.appendChild(assignFold("Giao nhiệm vụ đấu tranh, triệt xóa…", p, null));
     if (p.task_state === "unassigned") card.appendChild(assignFold("Giao cho tổ công tác…", p, p.task_id));
     if (p.task_state === "assigned") card.appendChild(assignFold("Giao lại cho tổ khác…", p, p.task_id));
@@ -406,6 +423,7 @@ diabanPages.command = async function startCommand(map, cfg) {
       ${p.task_team ? `<label>Lý do giao lại (tổ đang giữ sẽ được báo) <input name="note" maxlength="4000" data-keep="assign-note"></label>` : ""}
       <button type="submit">${p.task_team ? "Giao lại" : "Giao nhiệm vụ"}</button></form>`;
     const form = fold.querySelector("form");
+    form.append(keyField("assign-key"));
     fold.addEventListener("toggle", () => { if (fold.open) offerTeams(p, form.team); });
     form.onsubmit = (event) => { event.preventDefault(); assign(p, taskId, fold); };
     return fold;
@@ -439,25 +457,27 @@ diabanPages.command = async function startCommand(map, cfg) {
     }
   }
 
-  // Once stored, the fold is emptied and shut (nothing for the card drawn again to keep) and the page follows.
+  // Once stored, the fold is emptied and shut (nothing for the card drawn again to keep) and the page follows. Sent
+  // with an Idempotency-Key, the same while the same assignment is sent again: the network dropping after the server
+  // stored it, «Thử lại» was refused («điểm nóng này «Đã giao xử lý»», «đã được thay đổi») and read as not given.
   async function assign(p, taskId, fold) {
     const form = fold.querySelector("form");
     if (!form.team.value) { notify("Hãy chọn tổ công tác nhận nhiệm vụ", true); return; }
     await sending.during(changeKey(taskId ? "task" : "hotspot", taskId || p.id), async () => {
       let task;
       try {
-        const team = Number(form.team.value);
-        task = taskId
-          ? await api(`/api/tasks/${taskId}/assignment`, { method: "POST", body: JSON.stringify({
-            team_id: team, version: p.task_version, note: form.note?.value.trim() ?? "" }) })
-          : await api("/api/tasks", { method: "POST", body: JSON.stringify({
-            kind: "suppression", hotspot_id: p.id, team_id: team, due_date: dayField(form.due, "Hạn") || null, priority: "high",
-          }) });
+        const body = taskId
+          ? { team_id: Number(form.team.value), version: p.task_version, note: form.note?.value.trim() ?? "" }
+          : { kind: "suppression", hotspot_id: p.id, team_id: Number(form.team.value),
+            due_date: dayField(form.due, "Hạn") || null, priority: "high" };
+        const key = sendingKey(form.key, [taskId, p.id, body]);
+        task = await api(taskId ? `/api/tasks/${taskId}/assignment` : "/api/tasks", keyed(key, body));
       } catch (error) {
         failed(error, () => assign(p, taskId, fold));
         return;
       }
       form.reset();
+      form.key.value = "";
       form.team.innerHTML = "";
       fold.open = false;
       await changed(`Đã giao nhiệm vụ #${task.id} cho ${task.team}, hạn ${viDate(task.due_date)}` +
@@ -476,7 +496,7 @@ diabanPages.command = async function startCommand(map, cfg) {
       <p>${escapeHtml(t.commune_name || t.commune_code)}${t.year ? `; năm ${t.year}` : ""}${t.hotspot_id ? `; điểm nóng #${t.hotspot_id}: ` +
         escapeHtml(cfg.statusLabels[t.hotspot_status]) : ""}</p>`;
     card.appendChild(actionBox("task-note", changeKey("task", t.id), t.actions, cfg.taskActionLabels,
-      (to, note) => moveTask(t.id, t.version, to, note), commentTo(t.id, t.team, t.state)));
+      (to, note, key) => moveTask(t.id, t.version, to, note, key), commentTo(t.id, t.team, t.state)));
     if (t.state === "unassigned" || t.state === "assigned") {
       const place = { id: t.hotspot_id, commune_code: t.commune_code, task_version: t.version, task_team: t.team };
       card.appendChild(assignFold(t.team ? "Giao lại cho tổ khác…" : "Giao cho tổ công tác…", place, t.id));
@@ -639,10 +659,10 @@ diabanPages.command = async function startCommand(map, cfg) {
       if (!conversion.team.value) throw new Error("Hãy chọn tổ công tác phụ trách xã/phường này");
       const due = dayField(conversion.due, "Hạn") || null;
       button.disabled = true;
-      const task = await api("/api/tasks", { method: "POST", body: JSON.stringify({
-        kind: "conversion", commune_code: code, year, team_id: Number(conversion.team.value), due_date: due,
-      }) });
+      const body = { kind: "conversion", commune_code: code, year, team_id: Number(conversion.team.value), due_date: due };
+      const task = await api("/api/tasks", keyed(sendingKey(conversion.key, body), body));  // a retry: stored once
       conversion.commune.value = "";
+      conversion.key.value = "";
       conversionTeams();
       await changed(`Đã giao nhiệm vụ #${task.id} chuyển hóa ${communeName(code)} năm ${year} cho ${task.team}, ` +
         `hạn ${viDate(task.due_date)}`);
