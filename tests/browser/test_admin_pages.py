@@ -4,7 +4,15 @@ from __future__ import annotations
 
 import test_browser as shared
 from sqlalchemy import Engine, text
-from test_browser import PHONE, confirming, open_as, shot, wait_message
+from test_browser import (
+    PHONE,
+    change_password,
+    confirming,
+    log_in_with_a_given_password,
+    open_as,
+    shot,
+    wait_message,
+)
 
 from models.vocabulary import TASK_OPEN, codes
 
@@ -187,22 +195,12 @@ def test_a_password_the_administrator_gives_is_changed_by_its_user_at_the_next_l
         admin.close()
 
         phone = chromium.new_page(viewport=PHONE)
-        phone.goto(f"{server}/login")
-        phone.fill("input[name=username]", "thammuu-moi")
-        phone.fill("input[name=password]", given)
-        phone.click("button[type=submit]")
-        phone.wait_for_selector("h2 >> text=Đổi mật khẩu của thammuu-moi")
+        log_in_with_a_given_password(phone, server, "thammuu-moi", given)
         assert "Mật khẩu này do quản trị viên cấp" in phone.inner_text("main")
-        phone.fill("input[name=current_password]", given)
-        phone.fill("input[name=new_password]", "cua-rieng-toi-2026")
-        phone.fill("input[name=repeated]", "cua-rieng-toi-2O26")
-        phone.click("form[action='/password'] button[type=submit]")
+        change_password(phone, given, "cua-rieng-toi-2026", repeated="cua-rieng-toi-2O26")
         phone.wait_for_selector("p.message.error >> text=hai lần nhập mật khẩu mới không khớp")
         shot(phone, "password-given-phone")
-        phone.fill("input[name=current_password]", given)
-        phone.fill("input[name=new_password]", "cua-rieng-toi-2026")
-        phone.fill("input[name=repeated]", "cua-rieng-toi-2026")
-        phone.click("form[action='/password'] button[type=submit]")
+        change_password(phone, given, "cua-rieng-toi-2026")
         phone.wait_for_selector("body[data-ready=true]", timeout=30_000)
         assert phone.locator("#who a.user").inner_text() == "thammuu-moi"
         shot(phone, "password-changed-planner-phone")

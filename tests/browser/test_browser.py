@@ -123,6 +123,24 @@ def open_as(chromium, server: str, username: str, viewport: dict | None = None, 
     return page, errors
 
 
+def log_in_with_a_given_password(page, server: str, username: str, given: str) -> None:
+    """Log in with the password an administrator gave: the page asks for the user's own first
+    (maps.pages.password_page)."""
+    page.goto(f"{server}/login")
+    page.fill("input[name=username]", username)
+    page.fill("input[name=password]", given)
+    page.click("button[type=submit]")
+    page.wait_for_selector(f"h2 >> text=Đổi mật khẩu của {username}")
+
+
+def change_password(page, given: str, new: str, repeated: str | None = None) -> None:
+    """Fill and send the password form (``repeated``: what is typed the second time, by default ``new``)."""
+    page.fill("input[name=current_password]", given)
+    page.fill("input[name=new_password]", new)
+    page.fill("input[name=repeated]", new if repeated is None else repeated)
+    page.click("form[action='/password'] button[type=submit]")
+
+
 def unexpected(errors: list[str], *statuses: int) -> list[str]:
     """Console errors other than the browser's note of an expected refusal (e.g. 409 for a draft that exists)."""
     expected = tuple(f"status of {status} " for status in statuses)
@@ -243,17 +261,19 @@ def hotspot_radii(page) -> list[float]:
     )
 
 
-def answers_lost(keys: list[str | None], lost: int = 1) -> Callable[[Any], None]:
+def answers_lost(keys: list[str | None] | dict[str, list[str | None]], lost: int = 1) -> Callable[[Any], None]:
     """A route handler for a phone whose connection drops after the server stored a change: the first `lost` POSTs
     reach the server, their answers never reach the page; later ones go through, as do other methods. The
-    Idempotency-Key of each POST is appended to `keys`."""
+    Idempotency-Key of each POST is appended to `keys` — with a dict, under its address (after /api/), and the first
+    `lost` POSTs to each address are lost."""
 
     def handle(route) -> None:  # noqa: ANN001 - Playwright's Route
         if route.request.method != "POST":
             route.continue_()
             return
-        keys.append(route.request.headers.get("idempotency-key"))
-        if len(keys) <= lost:
+        sent = keys.setdefault(route.request.url.split("/api/", 1)[1], []) if isinstance(keys, dict) else keys
+        sent.append(route.request.headers.get("idempotency-key"))
+        if len(sent) <= lost:
             route.fetch()  # the server stores it …
             route.abort("connectionreset")  # … and the answer never reaches the phone
         else:
@@ -1418,15 +1438,8 @@ def test_admin_creates_a_team_with_an_area_and_its_user_sees_only_that_area(
     page.close()
 
     member = chromium.new_page(viewport=PHONE)
-    member.goto(f"{server}/login")
-    member.fill("input[name=username]", "to-thu-nghiem")
-    member.fill("input[name=password]", password)
-    member.click("button[type=submit]")
-    member.wait_for_selector("h2 >> text=Đổi mật khẩu của to-thu-nghiem")  # the given password is changed first
-    member.fill("input[name=current_password]", password)
-    member.fill("input[name=new_password]", "mat-khau-cua-to")
-    member.fill("input[name=repeated]", "mat-khau-cua-to")
-    member.click("form[action='/password'] button[type=submit]")
+    log_in_with_a_given_password(member, server, "to-thu-nghiem", password)  # the given password is changed first
+    change_password(member, password, "mat-khau-cua-to")
     member.wait_for_selector("body[data-ready=true]", timeout=30_000)
     assert sorted(member.evaluate("window.diaban.teamCommunes")) == sorted(communes)
     seen = member.evaluate("api('/api/hotspots').then(c => c.features.map(f => f.properties.commune_code))")

@@ -11,12 +11,10 @@ The city and Chromium are those of test_browser.py (a database of this module's 
 from __future__ import annotations
 
 from collections import Counter
-from collections.abc import Callable
-from typing import Any
 
 import test_browser as shared
 from sqlalchemy import Engine, text
-from test_browser import open_as, open_hotspot_row, shot, wait_message
+from test_browser import answers_lost, open_as, open_hotspot_row, shot, wait_message
 
 from gis.services.tasks import transition_task
 from gis.store.accounts import principal_by_username
@@ -26,26 +24,6 @@ from models.vocabulary import HotspotStatus, TaskState
 city, server, chromium = shared.city, shared.server, shared.chromium
 #: The small Android phone of a commander in the field.
 ANDROID = {"width": 360, "height": 640}
-
-
-def answers_lost_twice(keys: dict[str, list[str | None]]) -> Callable[[Any], None]:
-    """A route handler for a network that drops after the server stored a change: the first two POSTs to each address
-    reach the server and their answers never reach the page (the page's own retry included); later ones go through.
-    The Idempotency-Key of each POST is appended to ``keys`` under its address."""
-
-    def handle(route) -> None:  # noqa: ANN001 - Playwright's Route
-        if route.request.method != "POST":
-            route.continue_()
-            return
-        sent = keys.setdefault(route.request.url.split("/api/", 1)[1], [])
-        sent.append(route.request.headers.get("idempotency-key"))
-        if len(sent) <= 2:
-            route.fetch()  # the server stores it …
-            route.abort("connectionreset")  # … and the answer never reaches the phone
-        else:
-            route.continue_()
-
-    return handle
 
 
 def lost_then_retried(page, done: str) -> None:
@@ -62,7 +40,7 @@ def test_command_changes_on_a_dropping_network_are_stored_once(chromium, server:
         ).scalar_one()
     page, errors = open_as(chromium, server, "chihuy", ANDROID, has_touch=True, is_mobile=True)
     keys: dict[str, list[str | None]] = {}
-    page.route("**/api/**", answers_lost_twice(keys))
+    page.route("**/api/**", answers_lost(keys, lost=2))
     open_hotspot_row(page, hotspot)
     card = page.locator(f"#hotspot-table .card[data-hotspot-id='{hotspot}']")
 
