@@ -190,6 +190,9 @@ def _choices(expected: str) -> str:
 
 
 def _shown(value: Any) -> str:
+    """A bound or an input as a reader writes it: a whole float without its ".0" (a limit of a float setting is 0.0)."""
+    if isinstance(value, float) and value.is_integer():
+        value = int(value)
     return str(value).replace("'", "")
 
 

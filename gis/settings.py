@@ -10,9 +10,10 @@ from __future__ import annotations
 import os
 from pathlib import Path
 from typing import Any, Literal
+from urllib.parse import urlsplit
 
 from pydantic import Field, ValidationError, field_validator
-from pydantic_settings import BaseSettings, SettingsConfigDict
+from pydantic_settings import BaseSettings, SettingsConfigDict, SettingsError
 
 from models.errors import InvalidInput, SettingError
 
@@ -32,16 +33,32 @@ def _default_home() -> Path:
     return Path(os.environ.get("XDG_DATA_HOME") or Path.home() / ".local" / "share") / "diaban"
 
 
+#: Settings whose value may hold a password or a key: an error names them without repeating what was given.
+_HIDDEN = frozenset({"database_url", "owner_database_url", "replica_urls", "cache_url", "secret_key"})
+#: The shortest signing key accepted (DIABAN_SECRET_KEY): RFC 7518 §3.2, an HS256 key at least as long as the hash;
+#: tokens signed with a shorter one could be forged by brute force.
+MIN_SECRET_BYTES = 32
+
+
+def _problem(field: str, error: dict[str, Any]) -> tuple[str, dict[str, Any]]:
+    """A setting's variable and its pydantic error, its value hidden when it may hold a secret."""
+    return f"DIABAN_{field.upper()}", {**error, "input": "***"} if field in _HIDDEN else error
+
+
 class _Settings(BaseSettings):
     model_config = SettingsConfigDict(env_prefix="DIABAN_", extra="ignore")
 
     def __init__(self, **values: Any) -> None:
+        """Read the settings; SettingError naming each unusable one (a value out of range, a list that is no JSON)."""
         try:
             super().__init__(**values)
         except ValidationError as exc:
-            raise SettingError.of(
-                {f"DIABAN_{str(error['loc'][0]).upper()}": dict(error) for error in exc.errors()}
-            ) from None
+            raise SettingError.of(dict(_problem(str(error["loc"][0]), dict(error)) for error in exc.errors())) from None
+        except SettingsError as exc:  # a list or mapping setting whose value is no JSON, before any validation
+            field = str(exc).split('"')[1]
+            given = os.environ.get(f"DIABAN_{field.upper()}", "")
+            error = {"type": "value_error", "input": given, "msg": 'phải là JSON, ví dụ ["https://cong.local"]'}
+            raise SettingError.of(dict([_problem(field, error)])) from None
 
 
 class DatabaseSettings(_Settings):
@@ -61,9 +78,9 @@ class DatabaseSettings(_Settings):
     #: (DIABAN_REPLICA_URLS); the server sends its read-only map and list routes there (gis.store.replicas).
     replica_urls: str = ""
     #: A replica whose replay is further behind than this is skipped until it catches up (DIABAN_REPLICA_MAX_LAG_SECONDS).
-    replica_max_lag_seconds: float = 5.0
+    replica_max_lag_seconds: float = Field(default=5.0, gt=0)
     #: How often a server process asks each replica whether it is up and how far behind (DIABAN_REPLICA_CHECK_SECONDS).
-    replica_check_seconds: float = 1.0
+    replica_check_seconds: float = Field(default=1.0, gt=0)
     #: The URLs lead to PgBouncer in transaction mode (DIABAN_PGBOUNCER): no prepared statements, no startup options.
     pgbouncer: bool = False
 
@@ -111,10 +128,11 @@ class ApiSettings(_Settings):
     """Where to serve, and how many database connections each server process opens before it serves."""
 
     host: str = "127.0.0.1"
-    port: int = 8000
+    #: 0: the system chooses a free port (as `--port 0`).
+    port: int = Field(default=8000, ge=0, le=65_535)
     #: Server processes of one `diaban serve` (DIABAN_WORKERS; `--workers` wins): each has its own pool and cache.
-    workers: int = 1
-    warm_connections: int = 24
+    workers: int = Field(default=1, ge=1)
+    warm_connections: int = Field(default=24, ge=0)
     #: Addresses of the front (nginx) whose X-Forwarded-For header names the client (comma-separated, or * for any):
     #: the login brakes count failures per client address, which must not be the front's for everyone.
     forwarded_allow_ips: str = "127.0.0.1"
@@ -128,15 +146,15 @@ class ApiSettings(_Settings):
 
     #: Work one analysis may cost (grid cells × time steps × neighbourhood cells); unset = the built-in limit
     #: (gis.services.analyses.MAX_COST). A costlier request is refused with 422 and how to narrow it.
-    max_analysis_cost: int | None = None
+    max_analysis_cost: int | None = Field(default=None, ge=1)
     #: Largest request body (JSON, forms), and for routes that take files (photos), refused with 413 before parsing.
-    max_body_kb: int = 1024
-    max_upload_mb: int = 20
+    max_body_kb: int = Field(default=1024, ge=1)
+    max_upload_mb: int = Field(default=20, ge=1)
     #: Other origins (scheme://host[:port]) whose pages may post the login form, e.g. a portal in front of diaban;
     #: by default only the site itself may (login CSRF).
     allowed_origins: tuple[str, ...] = ()
     #: Server-side time limit of each SQL statement the server runs (a stuck query is cancelled: 504).
-    statement_timeout_s: float = 30.0
+    statement_timeout_s: float = Field(default=30.0, ge=0)
     #: Parallel workers PostgreSQL may give one statement of the server (DIABAN_PARALLEL_WORKERS, its
     #: max_parallel_workers_per_gather), none by default: a server answers many small statements at once, and the
     #: planner sent a street-zoom tile read alone (on a replica, which writes its access line apart) through
@@ -161,19 +179,27 @@ class AuthSettings(_Settings):
     DIABAN_HOME."""
 
     secret_key: str | None = None
-    token_minutes: int = 30
+    token_minutes: int = Field(default=30, ge=1)
     #: Failures that lock an account, and for how long: short, so that a stranger cannot keep an officer out for
     #: long (an administrator can unlock at once).
-    max_failed_logins: int = 5
-    lockout_minutes: int = 5
+    max_failed_logins: int = Field(default=5, ge=1)
+    lockout_minutes: int = Field(default=5, ge=0)
     #: Failures a client address may make before it must wait 1, 2, 4 … s before each further try, up to the cap;
     #: failures older than the window are forgotten, a success clears the address.
-    login_free_failures: int = 10
-    login_max_delay_s: int = 900
-    login_window_minutes: int = 60
+    login_free_failures: int = Field(default=10, ge=0)
+    login_max_delay_s: int = Field(default=900, ge=0)
+    login_window_minutes: int = Field(default=60, ge=1)
     #: How long a server process trusts that a session it found open is still open (a revocation made in this process
     #: applies at once; one made by another worker or the command line within this delay).
-    session_check_seconds: float = 5.0
+    session_check_seconds: float = Field(default=5.0, ge=0)
+
+    @field_validator("secret_key")
+    @classmethod
+    def _long_enough(cls, value: str | None) -> str | None:
+        """A key shorter than MIN_SECRET_BYTES is refused at start, like any other unusable setting."""
+        if value and len(value.encode()) < MIN_SECRET_BYTES:
+            raise ValueError(f"quá ngắn: cần ít nhất {MIN_SECRET_BYTES} byte")
+        return value
 
 
 class AuditSettings(_Settings):
@@ -183,7 +209,7 @@ class AuditSettings(_Settings):
     #: 0 or less would have `diaban audit --prune` erase the whole log, today's lines included.
     access_log_days: int = Field(default=365, ge=1)
     #: Days an ended (expired or revoked) session is kept before it is deleted.
-    session_days: int = 30
+    session_days: int = Field(default=30, ge=0)
 
 
 class LifecycleSettings(_Settings):
@@ -202,7 +228,7 @@ class ClassificationSettings(_Settings):
 class EvidenceSettings(_Settings):
     """Photo evidence of progress notes: the largest photo accepted (DIABAN_PHOTO_MAX_MB)."""
 
-    photo_max_mb: float = 8.0
+    photo_max_mb: float = Field(default=8.0, gt=0)
 
 
 class CacheSettings(_Settings):
@@ -210,18 +236,26 @@ class CacheSettings(_Settings):
     and the Redis that several app servers share (DIABAN_CACHE_URL, e.g. ``redis://cache-host:6379/0``; unset: each
     process caches for itself)."""
 
-    cache_mb: float = 256.0
+    cache_mb: float = Field(default=256.0, ge=0)
     cache_url: str = ""
     #: How long the shared cache keeps an answer; an answer is unreachable anyway once the data behind it changes.
-    cache_ttl_seconds: float = 86_400.0
+    cache_ttl_seconds: float = Field(default=86_400.0, gt=0)
     #: Longest wait for an answer another server is computing, then this server computes it too.
-    cache_lock_seconds: float = 10.0
+    cache_lock_seconds: float = Field(default=10.0, gt=0)
     #: Longest wait for one Redis command: slower counts as an outage (computed without Redis, tried again in 5 s).
-    cache_timeout_seconds: float = 0.5
+    cache_timeout_seconds: float = Field(default=0.5, gt=0)
     #: How long a server process trusts the data versions it read (DIABAN_DATA_VERSION_SECONDS): a change committed
     #: by this process applies at once, one made elsewhere (an import from the command line, another worker) within
     #: this delay. 0: read them for every request.
-    data_version_seconds: float = 2.0
+    data_version_seconds: float = Field(default=2.0, ge=0)
+
+    @field_validator("cache_url")
+    @classmethod
+    def _redis_url(cls, value: str) -> str:
+        """Empty, or an address redis-py can open (a typo was its ValueError at start: a traceback)."""
+        if value and urlsplit(value).scheme not in ("redis", "rediss", "unix"):
+            raise ValueError("phải là địa chỉ Redis dạng redis://máy:6379/0 (hoặc rediss://, unix://)")
+        return value
 
 
 class MapSettings(_Settings):

@@ -23,6 +23,7 @@ import json
 import os
 import re
 import subprocess
+import tempfile
 from collections.abc import Callable
 from dataclasses import asdict, dataclass, field
 from datetime import UTC, datetime
@@ -39,6 +40,7 @@ from gis.store.db import (
     get_owner_engine,
     known_revisions,
     migrate,
+    refuse_newer_schema,
     resolve_urls,
     schema_revision,
 )
@@ -198,6 +200,13 @@ def _run(tool: Path, *args: str, env: dict[str, str]) -> subprocess.CompletedPro
     return proc
 
 
+def _private_file(path: Path) -> None:
+    """Create ``path`` empty, readable by its owner alone (0600), for a tool to write into: the archive holds password
+    hashes, photos and every record, and pg_dump created it under the umask (0644: every local user could read it)."""
+    path.unlink(missing_ok=True)
+    os.close(os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600))
+
+
 Progress = Callable[[str], None]
 
 
@@ -219,7 +228,7 @@ def backup(
     taken in, so they are exactly what the archive holds, whatever writes meanwhile. The archive is written under a
     temporary name and renamed when complete: a failed or interrupted dump leaves no file that looks like a backup.
     A backup reads every detailed record: the access log gets a line of it by ``username``, after the snapshot (the
-    archive does not hold its own line).
+    archive does not hold its own line). The archive is readable by its owner alone (0600).
     """
     settings = settings or DatabaseSettings()
     target = manifest_path(archive)
@@ -245,6 +254,7 @@ def backup(
                 database = conn.execute(text("SELECT current_database()")).scalar_one()
                 progress(f"Đang ghi bản sao lưu CSDL {database} bằng pg_dump (định dạng custom)…")
                 conninfo, env = _libpq(engine.url.render_as_string(hide_password=False))
+                _private_file(partial)
                 _run(pg_dump, "--format=custom", f"--snapshot={snapshot}", f"--file={partial}", conninfo, env=env)
         with engine.begin() as conn:
             record_access(
@@ -298,14 +308,11 @@ def check_archive(archive: Path) -> Manifest:
             f" sao lưu {manifest.sha256[:16]}… ({manifest.size_bytes} byte); không khôi phục gì",
             "checksum mismatch",
         )
-    known = known_revisions()
-    if manifest.schema_revision not in known:
-        raise Conflict(
-            f"bản sao lưu có lược đồ {manifest.schema_revision}, mới hơn lược đồ phiên bản diaban này biết"
-            f" ({known[-1]}; diaban {manifest.diaban_version} đã tạo nó): cài phiên bản diaban đó hoặc mới hơn rồi"
-            " khôi phục",
-            "the archive's schema is newer than this version's",
-        )
+    refuse_newer_schema(
+        manifest.schema_revision,
+        "bản sao lưu",
+        f"diaban {manifest.diaban_version} đã tạo nó; cài phiên bản diaban đó hoặc mới hơn rồi khôi phục",
+    )
     return manifest
 
 
@@ -376,19 +383,16 @@ def restore(archive: Path, *, settings: DatabaseSettings | None = None, progress
             extension_tables = _extension_tables(conn)
         conninfo, env = _libpq(engine.url.render_as_string(hide_password=False))
         progress("Đang nạp bản sao lưu bằng pg_restore (một giao dịch)…")
-        listing = archive.with_name(archive.name + ".restore-list")
-        listing.write_text(
-            _restore_list(pg_restore, archive, env, extension_tables, manifest.schema_revision), encoding="utf-8"
-        )
-        try:
+        # Beside the archive it failed on read-only media (a backup disk or DVD mounted read-only): a temporary file.
+        with tempfile.NamedTemporaryFile("w", encoding="utf-8", prefix="diaban-restore-", suffix=".list") as listing:
+            listing.write(_restore_list(pg_restore, archive, env, extension_tables, manifest.schema_revision))
+            listing.flush()
             _run(
                 pg_restore,
                 *("--no-owner", "--no-privileges", "--single-transaction", "--exit-on-error"),
-                *(f"--use-list={listing}", f"--dbname={conninfo}", str(archive)),
+                *(f"--use-list={listing.name}", f"--dbname={conninfo}", str(archive)),
                 env=env,
             )
-        finally:
-            listing.unlink(missing_ok=True)
         with engine.begin() as conn:
             restored = inventory(conn)
             revision_restored = schema_revision(conn) or ""

@@ -55,8 +55,17 @@ class ClusterError(Unavailable):
 
 
 def find_pg_bin(explicit: Path | None = None) -> Path:
-    """Directory of initdb/pg_ctl: explicit setting, else the newest /usr/lib/postgresql/*/bin."""
+    """Directory of initdb/pg_ctl: explicit setting, else the newest /usr/lib/postgresql/*/bin.
+
+    An explicit folder without pg_ctl is refused before any command runs: `pg_ctl status` failing to start was read as
+    "not running", and the start chose a new port for a cluster that was running, which no command reached after."""
     if explicit is not None:
+        if not (explicit / "pg_ctl").is_file():
+            raise ClusterError(
+                f"không có pg_ctl trong DIABAN_PG_BIN={explicit}: đặt thư mục bin của PostgreSQL (ví dụ"
+                " /usr/lib/postgresql/15/bin) hoặc bỏ biến này",
+                "DIABAN_PG_BIN holds no pg_ctl",
+            )
         return explicit
     candidates = sorted(Path("/usr/lib/postgresql").glob("*/bin"), key=lambda p: int(p.parent.name))
     if candidates:
@@ -306,15 +315,24 @@ class ManagedCluster:
             return self.url()
 
     def _admin(self, dbname: str = "postgres") -> psycopg.Connection:
-        """An autocommit connection as the bootstrap superuser."""
-        return psycopg.connect(
-            host="127.0.0.1",
-            port=self._port(),
-            user=ADMIN_ROLE,
-            password=self._password(),
-            dbname=dbname,
-            autocommit=True,
-        )
+        """An autocommit connection as the bootstrap superuser; ClusterError in one line when the server does not
+        answer on the port kept under home (psycopg's error was a traceback on every command)."""
+        try:
+            return psycopg.connect(
+                host="127.0.0.1",
+                port=self._port(),
+                user=ADMIN_ROLE,
+                password=self._password(),
+                dbname=dbname,
+                autocommit=True,
+            )
+        except psycopg.OperationalError as exc:
+            reason = str(exc).strip().splitlines()[0]
+            raise ClusterError(
+                f"không kết nối được cụm CSDL do diaban quản lý tại {self.home} (cổng {self._port()}): {reason};"
+                " thử `diaban db stop` rồi `diaban db start`",
+                "the managed cluster does not answer",
+            ) from None
 
     def _ensure_roles(self, conn: psycopg.Connection) -> None:
         """Create the owner and app roles if missing (passwords kept 0600 under home); strip any extra power."""

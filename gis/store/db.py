@@ -21,7 +21,7 @@ from sqlalchemy.pool import NullPool
 from gis.ops.postgres import ClusterError, managed_cluster
 from gis.settings import DatabaseSettings
 from gis.store.privileges import grant_app_role
-from models.errors import Unavailable
+from models.errors import Conflict, Unavailable
 
 if TYPE_CHECKING:
     from alembic.config import Config
@@ -73,9 +73,9 @@ def driver_url(url: str) -> str:
     return url
 
 
-def _postgres_url(url: str, role: str = "") -> str:
-    """``url`` made explicit for psycopg, or DatabaseUnavailable naming the setting when it is no PostgreSQL URL (the
-    URL itself is not repeated: it holds a password). A typo there was SQLAlchemy's ArgumentError, another scheme
+def postgres_url(url: str, setting: str = "DIABAN_DATABASE_URL") -> str:
+    """``url`` made explicit for psycopg, or DatabaseUnavailable naming its ``setting`` when it is no PostgreSQL URL
+    (the URL itself is not repeated: it holds a password). A typo there was SQLAlchemy's ArgumentError, another scheme
     a missing driver module: a traceback and an internal error."""
     try:
         backend = make_url(driver_url(url)).get_backend_name()
@@ -83,8 +83,7 @@ def _postgres_url(url: str, role: str = "") -> str:
         backend = None
     if backend != "postgresql":
         raise DatabaseUnavailable(
-            f"DIABAN_{role}DATABASE_URL không phải địa chỉ PostgreSQL hợp lệ"
-            " (dạng postgresql://người_dùng:mật_khẩu@máy:cổng/tên_csdl)",
+            f"{setting} không phải địa chỉ PostgreSQL hợp lệ (dạng postgresql://người_dùng:mật_khẩu@máy:cổng/tên_csdl)",
             "not a PostgreSQL URL",
         )
     return driver_url(url)
@@ -94,8 +93,12 @@ def resolve_urls(settings: DatabaseSettings | None = None) -> DatabaseUrls:
     """DIABAN_DATABASE_URL (and DIABAN_OWNER_DATABASE_URL) if set, else start the managed cluster: its two roles."""
     settings = settings or DatabaseSettings()
     if settings.database_url:
-        owner = _postgres_url(settings.owner_database_url, "OWNER_") if settings.owner_database_url else None
-        return DatabaseUrls(_postgres_url(settings.database_url), owner)
+        owner = (
+            postgres_url(settings.owner_database_url, "DIABAN_OWNER_DATABASE_URL")
+            if settings.owner_database_url
+            else None
+        )
+        return DatabaseUrls(postgres_url(settings.database_url), owner)
     try:
         cluster = managed_cluster(settings)
         return DatabaseUrls(cluster.start(), cluster.owner_url())
@@ -154,13 +157,30 @@ def known_revisions() -> list[str]:
     return [script.revision for script in reversed(list(ScriptDirectory(str(MIGRATIONS)).walk_revisions()))]
 
 
+def refuse_newer_schema(revision: str | None, holder: str, advice: str) -> None:
+    """Conflict when ``holder`` (a database, a backup) is at a schema ``revision`` this version does not know: a newer
+    diaban migrated or wrote it, and this one can neither read it nor upgrade it. ``advice``: what to install."""
+    known = known_revisions()
+    if revision is not None and revision not in known:
+        raise Conflict(
+            f"{holder} có lược đồ {revision}, mới hơn lược đồ phiên bản diaban này biết ({known[-1]}): {advice}",
+            f"schema {revision} is newer than this version's {known[-1]}",
+        )
+
+
 def migrate(engine: Engine, revision: str = "head", app_role: str | None = None) -> None:
     """Create PostGIS if missing and upgrade the schema, one process at a time; then, when the application connects
-    as another role than ``engine``'s, grant it its privileges (see :mod:`gis.store.privileges`)."""
+    as another role than ``engine``'s, grant it its privileges (see :mod:`gis.store.privileges`). A database a newer
+    diaban migrated is refused in one line (Alembic's 'Can't locate revision' was a traceback on every command)."""
     from alembic import command
 
     with engine.begin() as conn:
         conn.execute(text("SELECT pg_advisory_xact_lock(:k)"), {"k": _MIGRATION_LOCK})
+        refuse_newer_schema(
+            schema_revision(conn),
+            "CSDL",
+            "một phiên bản diaban mới hơn đã nâng cấp nó; cài phiên bản đó (hoặc mới hơn) rồi chạy lại",
+        )
         ensure_postgis(conn)
         command.upgrade(alembic_config(conn), revision)
         if app_role and app_role != conn.execute(text("SELECT current_user")).scalar_one():

@@ -25,7 +25,7 @@ from dataclasses import dataclass
 
 from sqlalchemy import Connection, Engine, text
 
-from gis.store.db import app_engine, driver_url
+from gis.store.db import app_engine, postgres_url
 
 log = logging.getLogger("diaban.replicas")
 
@@ -103,9 +103,17 @@ class Replicas:
         pool_size: int = 50,
         parallel_workers: int | None = None,
     ) -> Replicas:
-        """Engines for ``urls`` (the application's role on each replica) beside ``primary``, checked once now."""
+        """Engines for ``urls`` (the application's role on each replica) beside ``primary``, checked once now; one that
+        is no PostgreSQL URL stops the server in one line naming DIABAN_REPLICA_URLS."""
         engines = [
-            app_engine(driver_url(url), statement_timeout_ms, pool_size, pgbouncer, CONNECT_TIMEOUT_S, parallel_workers)
+            app_engine(
+                postgres_url(url, "DIABAN_REPLICA_URLS"),
+                statement_timeout_ms,
+                pool_size,
+                pgbouncer,
+                CONNECT_TIMEOUT_S,
+                parallel_workers,
+            )
             for url in urls
         ]
         replicas = cls(primary, engines, max_lag_s, check_s)

@@ -135,6 +135,46 @@ def test_serve_with_workers_and_a_broken_setting_stops_before_any_worker(db_env:
     assert f"không đọc được tệp tham chiếu {broken}" in proc.stderr
 
 
+@pytest.mark.parametrize(
+    ("setting", "value", "said"),
+    [
+        ("DIABAN_SECRET_KEY", "ngan-qua", "DIABAN_SECRET_KEY='***' quá ngắn: cần ít nhất 32 byte"),
+        ("DIABAN_CACHE_URL", "cache-host:6379", "DIABAN_CACHE_URL='***' phải là địa chỉ Redis dạng redis://máy:6379/0"),
+        ("DIABAN_TOKEN_MINUTES", "0", "DIABAN_TOKEN_MINUTES='0' phải lớn hơn hoặc bằng 1"),
+        ("DIABAN_PHOTO_MAX_MB", "0", "DIABAN_PHOTO_MAX_MB='0' phải lớn hơn 0\n"),
+    ],
+)
+def test_serve_with_a_setting_it_cannot_use_stops_in_one_line(
+    db_env: dict, setting: str, value: str, said: str
+) -> None:
+    """Read only by the server: the key and the Redis URL were a traceback (exit 70), a token or photo limit of 0 a
+    server nobody could log in to or attach a photo on; the key and the URL, which may hold secrets, are not echoed."""
+    proc = subprocess.run(
+        [sys.executable, "-m", "api.cli", "serve", "--port", "0"],
+        env={**db_env, "DIABAN_WARM_CONNECTIONS": "0", setting: value},
+        capture_output=True,
+        text=True,
+        timeout=120,
+        cwd=os.getcwd(),
+    )
+    assert (proc.returncode, proc.stdout) == (2, ""), proc.stderr
+    assert proc.stderr.startswith(f"Lỗi cấu hình: {said}") and proc.stderr.count("\n") == 1, proc.stderr
+
+
+def test_a_replica_url_that_is_no_postgresql_url_stops_the_server_in_one_line(db_env: dict) -> None:
+    proc = subprocess.run(
+        [sys.executable, "-m", "api.cli", "serve", "--port", "0"],
+        env={**db_env, "DIABAN_WARM_CONNECTIONS": "0", "DIABAN_REPLICA_URLS": "standby1:5432/diaban"},
+        capture_output=True,
+        text=True,
+        timeout=120,
+        cwd=os.getcwd(),
+    )
+    assert proc.returncode == 1 and proc.stdout == "", proc.stderr
+    assert proc.stderr.startswith("Lỗi: DIABAN_REPLICA_URLS không phải địa chỉ PostgreSQL hợp lệ"), proc.stderr
+    assert len(proc.stderr.splitlines()) == 1 and "standby1" not in proc.stderr, proc.stderr
+
+
 def _tcp_sockets(port: int) -> dict[str, str]:
     """Inode → state ("0A" listening, "01" established) of this machine's IPv4 TCP sockets on local ``port``."""
     sockets = {}
@@ -285,6 +325,10 @@ def test_a_full_disk_while_writing_the_output_is_bad_input_naming_the_file(
         ("DIABAN_ACCESS_LOG_DAYS", "0", "phải lớn hơn hoặc bằng 1"),
         ("DIABAN_LOG_LEVEL", "LOUD", "phải là một trong: DEBUG, INFO, WARNING, ERROR, CRITICAL"),
         ("DIABAN_PORT", "tám nghìn", "phải là số nguyên"),
+        ("DIABAN_PORT", "99999", "phải nhỏ hơn hoặc bằng 65535"),  # bind()'s OverflowError
+        ("DIABAN_WORKERS", "0", "phải lớn hơn hoặc bằng 1"),
+        ("DIABAN_STATEMENT_TIMEOUT_S", "-5", "phải lớn hơn hoặc bằng 0"),  # "database unreachable", exit 1
+        ("DIABAN_ALLOWED_ORIGINS", "https://cong.local", 'phải là JSON, ví dụ ["https://cong.local"]'),  # a traceback
     ],
 )
 def test_a_setting_that_cannot_be_used_is_named_in_one_vietnamese_line(

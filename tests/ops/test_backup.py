@@ -6,7 +6,10 @@ database that is not empty, a file that exists, a schema newer than this version
 from __future__ import annotations
 
 import json
+import os
 import shutil
+import stat
+import subprocess
 from collections.abc import Callable, Iterator
 from pathlib import Path
 
@@ -185,6 +188,65 @@ def test_a_restore_reproduces_the_database(
         tasks = client.get("/api/tasks", headers=headers)
         assert tasks.status_code == 200 and tasks.json()["numberMatched"] == 1
     served.dispose()
+
+
+def test_the_archive_is_readable_by_its_owner_alone(archive: Path) -> None:
+    """It holds password hashes, photos and every record: pg_dump wrote it under the umask, 0644."""
+    assert stat.S_IMODE(archive.stat().st_mode) == 0o600
+
+
+@pytest.fixture
+def read_only(archive: Path, tmp_path: Path) -> Iterator[Path]:
+    """The archive and its manifest in a folder nobody may write to, as on a backup disk or DVD mounted read-only:
+    a folder without write permission, or for root (whom permissions do not stop) a read-only bind mount."""
+    folder, view = tmp_path / "ban-sao", tmp_path / "o-dia"
+    folder.mkdir()
+    for path in (archive, manifest_path(archive)):
+        shutil.copy2(path, folder / path.name)
+    if os.geteuid() != 0:
+        folder.chmod(0o555)
+        yield folder / archive.name
+        folder.chmod(0o755)
+        return
+    view.mkdir()
+    if subprocess.run(["mount", "--bind", str(folder), str(view)], capture_output=True).returncode != 0:
+        pytest.skip("root without the right to mount: no read-only folder to restore from")
+    try:
+        subprocess.run(["mount", "-o", "remount,bind,ro", str(view)], check=True, capture_output=True)
+        yield view / archive.name
+    finally:
+        subprocess.run(["umount", str(view)], check=True)
+
+
+def test_a_restore_reads_the_archive_from_read_only_media(
+    cluster: ManagedCluster, read_only: Path, target: str, cli: Cli
+) -> None:
+    """It wrote its table of contents beside the archive: «không ghi được …restore-list», exit 2, nothing restored."""
+    code, out, err = cli(target, "db", "restore", str(read_only))
+    assert code == 0, err
+    assert "số dòng khớp tệp mô tả" in out and "users" in _tables(cluster, target)
+
+
+def test_a_database_a_newer_diaban_migrated_is_refused_in_one_line(cluster: ManagedCluster, cli: Cli) -> None:
+    """Older code than the database: Alembic's 'Can't locate revision' was a traceback (exit 70) on every command and
+    at every start of the server."""
+    newer = "backup_newer_schema"
+    cluster.create_database(newer)
+    try:
+        migrate_as_owner(cluster, newer)
+        owner = _engine(cluster, newer, owner=True)
+        with owner.begin() as conn:
+            conn.execute(text("UPDATE alembic_version SET version_num = '9999'"))
+        owner.dispose()
+        code, out, err = cli(newer, "users", "list")
+        assert (code, out) == (3, ""), err
+        assert err.strip() == (
+            f"Bị từ chối: CSDL có lược đồ 9999, mới hơn lược đồ phiên bản diaban này biết ({SCHEMA_HEAD}): một phiên"
+            " bản diaban mới hơn đã nâng cấp nó; cài phiên bản đó (hoặc mới hơn) rồi chạy lại"
+            f" (schema 9999 is newer than this version's {SCHEMA_HEAD})"
+        )
+    finally:
+        cluster.drop_database(newer)
 
 
 def test_a_damaged_archive_is_refused_and_the_target_stays_empty(

@@ -14,6 +14,7 @@ import psycopg
 import pytest
 
 from gis.ops.postgres import ManagedCluster
+from gis.ops.redis import free_port
 
 
 @pytest.fixture
@@ -104,3 +105,36 @@ def test_the_cluster_makes_an_owner_and_an_app_role(fresh: ManagedCluster) -> No
 
 def _plain(url: str) -> str:
     return url.replace("postgresql+psycopg://", "postgresql://")
+
+
+def _diaban(home: Path, *args: str, **settings: str) -> subprocess.CompletedProcess[str]:
+    """`diaban ARGS` with the managed cluster under ``home`` and these DIABAN_* settings only."""
+    env = {k: v for k, v in os.environ.items() if not k.startswith("DIABAN_")} | {"DIABAN_HOME": str(home), **settings}
+    return subprocess.run(
+        [sys.executable, "-m", "api.cli", *args], capture_output=True, text=True, timeout=120, env=env
+    )
+
+
+def test_a_pg_bin_without_pg_ctl_is_refused_and_leaves_the_running_cluster_reachable(
+    fresh: ManagedCluster, tmp_path: Path
+) -> None:
+    """`pg_ctl status` that could not start was read as "not running": the start wrote a new port for the running
+    cluster, and every command after, whatever the setting, ended in a traceback."""
+    url = fresh.start()
+    proc = _diaban(fresh.home, "users", "list", DIABAN_PG_BIN=str(tmp_path / "khong-co"))
+    assert proc.returncode == 1 and proc.stderr.count("\n") == 1, proc.stderr
+    assert proc.stderr.startswith(f"Lỗi: không có pg_ctl trong DIABAN_PG_BIN={tmp_path / 'khong-co'}"), proc.stderr
+    assert fresh.start() == url and _ping(url) == 1
+    assert _diaban(fresh.home, "users", "list").returncode == 0
+
+
+def test_a_managed_cluster_that_does_not_answer_is_one_line(fresh: ManagedCluster) -> None:
+    fresh.start()
+    port = fresh.status().port
+    (fresh.home / "port").write_text(str(free_port()))  # as a lost or edited port file leaves it
+    try:
+        proc = _diaban(fresh.home, "users", "list")
+    finally:
+        (fresh.home / "port").write_text(str(port))
+    assert proc.returncode == 1 and proc.stderr.count("\n") == 1, proc.stderr
+    assert proc.stderr.startswith(f"Lỗi: không kết nối được cụm CSDL do diaban quản lý tại {fresh.home}"), proc.stderr
