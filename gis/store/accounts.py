@@ -19,7 +19,7 @@ from models.vocabulary import Role
 
 FOREIGN_KEY_VIOLATION = "23503"
 
-#: The user a typed login name ``:u`` names: unique up to letter case (migration 0022), found whatever the case typed
+#: The user a typed login name ``:u`` names: unique up to letter case (migration 0021), found whatever the case typed
 #: and without the space a phone's keyboard adds after a word («To01 » is «to01»).
 NAMED_USER = "lower(username) = lower(btrim(:u))"
 

@@ -373,7 +373,7 @@ class User(Base):
         CheckConstraint("(role = 'team') = (team_id IS NOT NULL)", name="ck_users_team_role"),
         CheckConstraint(f"province_code IS NULL OR {_in('role', PROVINCIAL_ROLES)}", name="ck_users_province_role"),
         CheckConstraint("failed_logins >= 0", name="ck_users_failed_logins"),
-        # A login name is unique up to letter case (migration 0022): logins find it whatever the case typed.
+        # A login name is unique up to letter case (migration 0021): logins find it whatever the case typed.
         Index("uq_users_username_folded", text("lower(username)"), unique=True),
     )
 
@@ -388,7 +388,7 @@ class User(Base):
     failed_logins: Mapped[int] = mapped_column(Integer, default=0)
     locked_until: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
     #: The password was given by an administrator (a new account, a reset): its user must change it before anything
-    #: else (migration 0026).
+    #: else (migration 0022).
     must_change_password: Mapped[bool] = mapped_column(Boolean, default=False, server_default=text("false"))
     version: Mapped[int] = mapped_column(Integer, default=1)
     created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), server_default=func.now())

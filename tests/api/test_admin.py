@@ -268,7 +268,7 @@ def test_a_login_name_differing_only_in_letter_case_is_the_same_user_and_logs_in
 ) -> None:
     """«Nguyen.A» beside «nguyen.a» was a second account (the audit told the two apart by one letter), and a phone that
     capitalises the first letter and adds a space after a word typed «To-phone » for «to-phone»: a refused login that
-    counted towards the lock-out. The database refuses a second spelling too (migration 0022)."""
+    counted towards the lock-out. The database refuses a second spelling too (migration 0021)."""
     created = client.post(
         "/api/users", json={"username": "to-phone", "role": "planner", "national": True}, headers=admin
     ).json()

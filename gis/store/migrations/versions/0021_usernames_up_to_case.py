@@ -2,14 +2,14 @@
 accounts (one person's typo made a second login the audit told apart by one letter), and a phone that capitalises the
 first letter typed «To01» for «to01», a refused login that counted towards the lock-out.
 
-Revision ID: 0022
+Revision ID: 0021
 Revises: 0020
 """
 
 from alembic import op
 from sqlalchemy import text
 
-revision = "0022"
+revision = "0021"
 down_revision = "0020"
 branch_labels = None
 depends_on = None

@@ -2,15 +2,15 @@
 administrator who reset a planner's password knew it, and could sign in as that planner (around four eyes) with only
 the reset in the audit; and the pages offered no way to change one's own password at all.
 
-Revision ID: 0026
-Revises: 0022
+Revision ID: 0022
+Revises: 0021
 """
 
 import sqlalchemy as sa
 from alembic import op
 
-revision = "0026"
-down_revision = "0022"
+revision = "0022"
+down_revision = "0021"
 branch_labels = None
 depends_on = None
 
