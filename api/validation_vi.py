@@ -54,6 +54,7 @@ FIELD_LABELS: Mapping[str, str] = {
     "from": "từ ngày",
     "to_date": "đến ngày",
     "limit": "số dòng",
+    "route": "chức năng (đường dẫn)",
     "offset": "vị trí bắt đầu",
     "cell_m": "kích thước ô",
     "bandwidth_m": "độ rộng nhân",

@@ -204,7 +204,9 @@ def test_a_change_committed_by_this_process_drops_the_data_versions_and_a_read_k
     memo.get(lambda: "old")
     for method, seen in (("GET", "old"), ("POST", "new")):
         request = SimpleNamespace(
-            method=method, app=SimpleNamespace(state=SimpleNamespace(data_versions=memo, replicas=None))
+            method=method,
+            state=SimpleNamespace(),
+            app=SimpleNamespace(state=SimpleNamespace(data_versions=memo, replicas=None)),
         )
 
         async def request_succeeds(request: SimpleNamespace) -> None:

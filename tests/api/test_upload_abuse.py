@@ -47,9 +47,11 @@ def upload_folders() -> set[str]:
 
 
 @pytest.fixture
-def refused(client, conn, users):  # noqa: F811 - the fixture imported above
+def refused(client, conn, users, tmp_path, monkeypatch):  # noqa: F811 - the fixture imported above
     """Upload as the national planner (indicators) or command (incidents): the 422 answer's body, after checking that
-    no upload folder was left behind."""
+    no upload folder was left behind — in a temporary folder of this test's own, so that another test process's
+    upload in progress is not counted (the shared /tmp made the check fail now and then)."""
+    monkeypatch.setattr(tempfile, "tempdir", str(tmp_path))
     requests_in_savepoints(client.app, conn)
     before = upload_folders()
 

@@ -63,9 +63,11 @@ def source(cluster: ManagedCluster, boundaries_path: Path, password_hash: str, t
         import_boundaries(conn, boundaries_path)
         team_id = admin.create_team(conn, "quantri", "Tổ sao lưu", [COMMUNE])
         command = Principal(
-            admin.create_user(conn, "quantri", COMMAND, password_hash, "command", None), COMMAND, "command"
+            admin.create_user(conn, "quantri", COMMAND, password_hash, "command", None, must_change_password=False),
+            COMMAND,
+            "command",
         )
-        member = admin.create_user(conn, "quantri", TEAM, password_hash, "team", team_id)
+        member = admin.create_user(conn, "quantri", TEAM, password_hash, "team", team_id, must_change_password=False)
         task_id = conversion_task(conn, command, COMMUNE, 2025, team_id)
         team = Principal(member, TEAM, "team", team_id)
         comment_task(conn, task_id, "Đã xác minh tại chỗ", team, UNRESTRICTED, photo=evidence_photo())
