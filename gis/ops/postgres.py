@@ -54,11 +54,18 @@ class ClusterError(Unavailable):
     code = "cluster_error"
 
 
-def find_pg_bin(explicit: Path | None = None) -> Path:
-    """Directory of initdb/pg_ctl: explicit setting, else the newest /usr/lib/postgresql/*/bin.
+#: Where Debian installs each PostgreSQL major version (``15/bin``, ``16/bin``…).
+PG_LIB = Path("/usr/lib/postgresql")
+
+
+def find_pg_bin(explicit: Path | None = None, major: str | None = None) -> Path:
+    """Directory of initdb/pg_ctl: explicit setting, else ``major``'s (the version of an existing cluster's data
+    folder), else the newest /usr/lib/postgresql/*/bin.
 
     An explicit folder without pg_ctl is refused before any command runs: `pg_ctl status` failing to start was read as
-    "not running", and the start chose a new port for a cluster that was running, which no command reached after."""
+    "not running", and the start chose a new port for a cluster that was running, which no command reached after.
+    A cluster's own version is kept: a newer PostgreSQL installed beside it (a Debian upgrade installs 16 beside 15)
+    was chosen, and its pg_ctl refuses a data folder of another major version — the database no longer started."""
     if explicit is not None:
         if not (explicit / "pg_ctl").is_file():
             raise ClusterError(
@@ -67,7 +74,17 @@ def find_pg_bin(explicit: Path | None = None) -> Path:
                 "DIABAN_PG_BIN holds no pg_ctl",
             )
         return explicit
-    candidates = sorted(Path("/usr/lib/postgresql").glob("*/bin"), key=lambda p: int(p.parent.name))
+    if major is not None:
+        own = PG_LIB / major / "bin"
+        if (own / "pg_ctl").is_file():
+            return own
+        raise ClusterError(
+            f"cụm CSDL được tạo bằng PostgreSQL {major} nhưng máy không có {own / 'pg_ctl'}: cài lại"
+            f" postgresql-{major} và postgresql-{major}-postgis-3, hoặc sao lưu (diaban db backup) bằng bản cũ rồi khôi"
+            " phục vào một cụm mới của bản đang cài",
+            f"the cluster's PostgreSQL {major} is not installed",
+        )
+    candidates = sorted(PG_LIB.glob("*/bin"), key=lambda p: int(p.parent.name))
     if candidates:
         return candidates[-1]
     found = shutil.which("pg_ctl")
@@ -156,7 +173,10 @@ class ManagedCluster:
     # -- paths and credentials -------------------------------------------------------------
     @property
     def pg_bin(self) -> Path:
-        return find_pg_bin(self._pg_bin)
+        """The PostgreSQL programs of this cluster: DIABAN_PG_BIN, else those of the version its data folder was made
+        with, else (no cluster yet) the newest installed."""
+        version = self.datadir / "PG_VERSION"
+        return find_pg_bin(self._pg_bin, version.read_text().strip() if version.is_file() else None)
 
     @property
     def _password_file(self) -> Path:

@@ -138,3 +138,34 @@ def test_a_managed_cluster_that_does_not_answer_is_one_line(fresh: ManagedCluste
         (fresh.home / "port").write_text(str(port))
     assert proc.returncode == 1 and proc.stderr.count("\n") == 1, proc.stderr
     assert proc.stderr.startswith(f"Lỗi: không kết nối được cụm CSDL do diaban quản lý tại {fresh.home}"), proc.stderr
+
+
+def test_a_cluster_keeps_its_postgresql_version_when_a_newer_one_is_installed_beside_it(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A Debian upgrade installs PostgreSQL 16 beside 15: the cluster made with 15 kept being run with the newest
+    pg_ctl, which refuses a data folder of another major version, and the database no longer started. It keeps its own
+    version; without that version installed it says what to do, in one Vietnamese line. A new cluster takes the
+    newest."""
+    import gis.ops.postgres as postgres
+
+    lib = tmp_path / "lib"
+    for major in ("15", "16"):
+        (lib / major / "bin").mkdir(parents=True)
+        (lib / major / "bin" / "pg_ctl").touch()
+    monkeypatch.setattr(postgres, "PG_LIB", lib)
+    made = ManagedCluster(tmp_path / "home")
+    assert made.pg_bin == lib / "16" / "bin"  # nothing made yet: the newest
+    made.datadir.mkdir(parents=True)
+    (made.datadir / "PG_VERSION").write_text("15\n")
+    assert made.pg_bin == lib / "15" / "bin"
+    (lib / "15" / "bin" / "pg_ctl").unlink()
+    with pytest.raises(postgres.ClusterError) as missing:
+        made.pg_bin  # noqa: B018 - the property is what is checked
+    assert str(missing.value).startswith("cụm CSDL được tạo bằng PostgreSQL 15 nhưng máy không có"), missing.value
+
+
+def test_the_running_cluster_uses_the_programs_of_its_own_version(fresh: ManagedCluster) -> None:
+    fresh.start()
+    version = (fresh.datadir / "PG_VERSION").read_text().strip()
+    assert fresh.pg_bin == Path("/usr/lib/postgresql") / version / "bin"
