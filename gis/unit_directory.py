@@ -15,9 +15,10 @@ aliases): a 2024 row naming an abolished commune is rejected, with the district 
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterable
 from dataclasses import dataclass
-from functools import cache
+from functools import cache, cached_property
 
 from models.domain.unit_mapping import UnitMatch
 from models.vocabulary import UnitKind, plain_key
@@ -71,10 +72,59 @@ class UnitDirectory:
         if code:
             match, field_name = self.by_code(code, legacy_first=legacy_first).within(known), "commune_code"
         if not match.found and address:
-            found = self.by_address(address).within(known)
-            if found.found or not code:
-                match, field_name = found, "address"
+            found = self.by_address(address)
+            inside = found.within(known)
+            if not inside.found:
+                inside = UnitMatch.unknown(self._unresolved(address, found, known) or inside.reason)
+            if inside.found or not code:
+                match, field_name = inside, "address"
         return match, field_name
+
+    def _unresolved(self, address: str, found: UnitMatch, known: set[str]) -> str | None:
+        """Why an address names no loaded unit, in the loaded province's terms: what it writes out that was
+        recognised (never the parser's nearest guess: «Quán Toan» had read «chỉ nhận ra: Tỉnh Gia Lai»), the loaded
+        units of that name (an old ward given without its district) and how to write it. None: the address names
+        a unit elsewhere, its province written out (the reason of `UnitMatch.within` says so)."""
+        old, new = _parsed(address)
+        recognised = _written_units(address, old, new)
+        if found.found and any(p in recognised for p in (old.province, new.province) if p):
+            return None
+        provinces = sorted({self.provinces[self.province_of[c]][0] for c in known if c in self.province_of})
+        region = ", ".join(provinces) or "các xã/phường đã nạp"
+        elsewhere = found.legacy_name or (self.current_names.get(found.candidates[0], "") if found.found else "")
+        seen = f"; tên này chỉ có ở {elsewhere}, ngoài {region}" if elsewhere else ""
+        if recognised and not found.found:
+            seen = f"; chỉ nhận ra: {recognised[0]}"
+        likely = self._same_name(address, known)
+        maybe = "; có thể là: " + "; ".join(f"{name} (mã {code})" for code, name in likely) if likely else ""
+        example = (
+            likely[0][1]
+            if likely
+            else f"Phường Quán Toan, Quận Hồng Bàng, {provinces[0] if provinces else 'Hải Phòng'}"
+        )
+        return (
+            f"không nhận ra xã/phường «{address}» trong các xã/phường của {region}{seen}{maybe}: hãy ghi đủ xã/phường,"
+            f" quận/huyện (với đơn vị trước 1/7/2025) và tỉnh/thành phố, ví dụ «{example}», hoặc ghi mã xã"
+            " (address not resolved to a loaded commune: give its district and province, or its code)"
+        )
+
+    def _same_name(self, address: str, known: set[str], shown: int = 3) -> list[tuple[str, str]]:
+        """(code, full name) of the old and current units lying in the loaded ones whose name (its type aside) is a
+        part of the address: «Quán Toan» → the old Phường Quán Toan, Quận Hồng Bàng (11296)."""
+        plain = address.isascii()
+        parts = {_bare_name(part, plain) for part in address.split(",")} - {""}
+        found = [
+            (code, name)
+            for code, name, inside in self._named_units
+            if _bare_name(name.split(",")[0], plain) in parts and set(inside) <= known
+        ]
+        return found[:shown]
+
+    @cached_property
+    def _named_units(self) -> list[tuple[str, str, tuple[str, ...]]]:
+        """(code, full name, the current codes it lies in) of every old and current unit."""
+        old = [(code, name, self.legacy.get(code, ())) for code, name in self.legacy_names.items()]
+        return old + [(code, name, (code,)) for code, name in self.current_names.items()]
 
     def legacy_only(self, codes: Iterable[str]) -> str | None:
         """A code among `codes` that exists only in the legacy units (a unit abolished in 2025), if any.
@@ -109,8 +159,8 @@ class UnitDirectory:
         # of the same name was found.
         if new.ward_code and new.ward_code in self.current_names and _written_out(new, text, old.district_key):
             return UnitMatch.current(new.ward_code, via_address=True)
-        found = old.district or old.province or new.province
-        where = f"; chỉ nhận ra: {found}" if found else ""
+        recognised = _written_units(address, old, new)
+        where = f"; chỉ nhận ra: {recognised[0]}" if recognised else ""
         return UnitMatch.unknown(f"không xác định được xã/phường từ địa chỉ{where} (address not resolved to a commune)")
 
 
@@ -120,6 +170,47 @@ def legacy_note(example: str, period: str) -> str:
         f"mã xã/phường {period} được đọc theo danh mục cũ (trước sắp xếp 2025) vì tệp có mã {example}"
         f" chỉ có trong danh mục cũ (codes read as legacy units: {example} exists only there)"
     )
+
+
+#: Unit types written before a name, as the package writes them, longest first.
+_UNIT_TYPES = ("thành phố", "thị trấn", "thị xã", "đặc khu", "phường", "huyện", "quận", "tỉnh", "xã", "tp", "p", "x")
+
+
+def _bare_name(name: str, plain: bool = False) -> str:
+    """A unit's name without its type, as lower-case words, accents kept (dropped when `plain`, for an address typed
+    without them): "Phường Quán Toan" → "quán toan", "P. Quán Toan" → "quán toan"."""
+    words = " ".join(re.findall(r"\w+", name.lower()))
+    for kind in _UNIT_TYPES:
+        if words.startswith(kind + " "):
+            words = words[len(kind) + 1 :]
+            break
+    return plain_key(words).replace("_", " ") if plain else words
+
+
+def named_in(unit: str, address: str) -> bool:
+    """Whether the address writes out the unit's name (its type aside), accents and all: «Lãm Hà» does not name
+    Huyện Lâm Hà. An address typed without accents is compared without them."""
+    plain = address.isascii()
+    name, text = _bare_name(unit, plain), " ".join(re.findall(r"\w+", address.lower()))
+    text = plain_key(text).replace("_", " ") if plain else text
+    return bool(name) and f" {name} " in f" {text} "
+
+
+def _parsed(address: str):  # noqa: ANN202 - the package's two AdminUnit readings
+    """The address read in the old form (ward, district, province) and in the new one (ward, province), as
+    `UnitDirectory.by_address` reads it."""
+    from vietnamadminunits import parse_address
+
+    return (
+        parse_address(address, mode="LEGACY", level=3, keep_street=False),
+        parse_address(address, mode="FROM_2025", level=2, keep_street=False),
+    )
+
+
+def _written_units(address: str, old, new) -> list[str]:  # noqa: ANN001 - the package's AdminUnit readings
+    """The district and provinces the parser read in an address (`_parsed`) that the address writes out: its nearest
+    guess at a name it does not know («Quán Toan» → Tỉnh Gia Lai, «Lãm Hà» → Huyện Lâm Hà) is not one of them."""
+    return [u for u in (old.district, old.province, new.province) if u and named_in(u, address)]
 
 
 #: Short forms of the unit types written before a name ("P. Quán Toan", "X. An Lư").

@@ -25,6 +25,7 @@ import re
 import tempfile
 import unicodedata
 from collections.abc import Callable, Generator, Iterable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import date, datetime, time
 from pathlib import Path
@@ -38,6 +39,7 @@ import pyarrow.compute as pc
 import pyarrow.csv as pa_csv
 
 from gis.io import json_stream
+from models.domain.row_checks import ContractError
 from models.errors import InvalidInput
 
 if TYPE_CHECKING:
@@ -362,6 +364,96 @@ def header_position(rows: list[list[str]]) -> int | None:
     return next((i for i, count in enumerate(filled) if count >= 2 and 2 * count > widest), None)
 
 
+@dataclass(frozen=True)
+class HeaderLayout:
+    """Where a table's header lies among its first rows and the column names it gives."""
+
+    #: Column names as compared (`_header_names`): a group cell's name joined to each of its sub-headers, a unit
+    #: written under a column in parentheses after its name («số người nghiện có hồ sơ (người)»).
+    names: list[str]
+    #: Index, among the rows scanned, of the first row below the header (its sub-header, units and numbering rows).
+    body: int
+
+
+#: What to do with a header the reader cannot read.
+ONE_ROW_HEADER = "hãy gộp tiêu đề thành một dòng, mỗi cột một tên (ví dụ «Số người nghiện có hồ sơ»)"
+#: A cell of a numbering row under a form's header: «1», «(2)», «A», «(4)=(2)+(3)».
+_COLUMN_NUMBER = re.compile(r"^\(?(\d{1,3}|[A-Za-z])\)?(?:\s*=.*)?$")
+#: A cell of a units row: «(người)», «(m²)», «ĐVT: cây».
+_UNIT_CELL = re.compile(r"^(?:\((?P<paren>[^()]{1,20})\)|(?:đvt|ĐVT|Đvt)\s*:\s*(?P<named>.{1,20}))$")
+
+
+def header_layout(rows: list[list[str]]) -> HeaderLayout | None:
+    """The header of a table from its first rows (``HEADER_SCAN_ROWS``), as statistical forms (biểu mẫu) lay it out:
+    its row (`header_position`), then, when present, a sub-header row under group cells merged across columns («Số
+    người nghiện» over «Có hồ sơ» | «Không hồ sơ»), a units row («(người)», «(m²)») and a numbering row («1 2 3 …»,
+    «A B 1 2 …»). A group's name is joined to each of its sub-headers; the numbering row is passed over. None: no
+    header among these rows."""
+    at = header_position(rows)
+    if at is None:
+        return None
+    names, body = list(rows[at]), at + 1
+    if body < len(rows) and (joined := _joined_subheaders(names, rows[body])) is not None:
+        if body + 1 < len(rows) and _joined_subheaders(names, rows[body + 1]) is not None:
+            raise FileFormatError(
+                f"tiêu đề có nhiều hơn hai dòng (dòng {at + 1} đến {body + 2}); {ONE_ROW_HEADER}",
+                "header of more than two rows",
+            )
+        names, body = joined, body + 1
+    units = numbering = False
+    while body < len(rows) and not (units and numbering):
+        row = [cell.strip() for cell in rows[body]]
+        if not numbering and _is_numbering(row):  # first: «(1)» would read as a unit
+            numbering = True
+        elif not units and any(row) and all(not c or _UNIT_CELL.match(c) for c in row):
+            names = [_with_unit(name, unit) for name, unit in itertools.zip_longest(names, row, fillvalue="")]
+            units = True
+        else:
+            break
+        body += 1
+    return HeaderLayout(_header_names(names), body)
+
+
+def _joined_subheaders(header: list[str], below: list[str]) -> list[str] | None:
+    """The header's names with its groups' sub-headers joined, when ``below`` is a sub-header row: text cells only,
+    each under a group (a named cell followed by blank ones, as a merged cell reads) and none under a column of its own
+    (merged down over both rows, it leaves the cell below blank); else None (``below`` is the first record)."""
+    width = max(len(header), len(below))
+    top = [c.strip() for c in header] + [""] * (width - len(header))
+    sub = [c.strip() for c in below] + [""] * (width - len(below))
+    group_of: list[int | None] = []
+    start: int | None = None
+    for i, name in enumerate(top):
+        if name:
+            start = i
+        group_of.append(start)
+    grouped = {i for i in range(width) if group_of[i] is not None and group_of.count(group_of[i]) > 1}
+    filled = [i for i in range(width) if sub[i]]
+    if not filled or not set(filled) <= grouped or any(_COLUMN_NUMBER.match(sub[i]) for i in filled):
+        return None
+    return [
+        f"{top[group]} {sub[i]}".strip() if (group := group_of[i]) is not None and i in grouped else top[i]
+        for i in range(width)
+    ]
+
+
+def _with_unit(name: str, cell: str) -> str:
+    """A column's name with the unit written under it: «Dân số» + «(người)» → «Dân số (người)»."""
+    found = _UNIT_CELL.match(cell)
+    if not found or not name.strip():
+        return name
+    return f"{name} ({(found['paren'] or found['named']).strip()})"
+
+
+def _is_numbering(row: list[str]) -> bool:
+    """A form's numbering row: two or more cells, each a column number or letter, the numbers counting up by one."""
+    filled = [c for c in row if c]
+    if len(filled) < 2 or not all(_COLUMN_NUMBER.match(c) for c in filled):
+        return False
+    numbers = [int(m[1]) for c in filled if (m := _COLUMN_NUMBER.match(c)) and m[1].isdigit()]
+    return all(b == a + 1 for a, b in itertools.pairwise(numbers))
+
+
 def _values_beyond(cells: list[str], width: int) -> str:
     """The error of a record holding values after the header's last column ('' when those cells are empty)."""
     extra = [c for c in cells[width:] if c.strip()]
@@ -399,7 +491,10 @@ def _arrow_chunks(
         )
         if r
     ]
-    if len(names) != len(header) or len(set(names)) != len(names) or "line" in names or header_position(top) != 0:
+    layout = header_layout(top)
+    if len(names) != len(header) or len(set(names)) != len(names) or "line" in names or layout is None:
+        return 0, False
+    if layout.body != 1:  # a title above the header, or a header of several rows
         return 0, False
     delivered, pending, finished = 0, [], False
     with source:
@@ -477,9 +572,9 @@ def _tracking_chunks(source: BinaryIO, delimiter: str, chunk_rows: int, skip: in
         first = list(itertools.islice(numbered, HEADER_SCAN_ROWS))
         if not first:
             raise FileFormatError("tệp rỗng", "empty file")
-        at = header_position([record for _, record in first]) or 0
-        header = _header_names(first[at][1])
-        records = _checked_records(itertools.chain(first[at + 1 :], numbered), len(header))
+        layout = header_layout([record for _, record in first])
+        header, body = (layout.names, layout.body) if layout else (_header_names(first[0][1]), 1)
+        records = _checked_records(itertools.chain(first[body:], numbered), len(header))
         for _ in itertools.islice(records, skip):
             pass
         while True:
@@ -526,7 +621,10 @@ def _frame_from_records(header: list[str], records) -> pd.DataFrame:  # noqa: AN
     doubled = sorted({name for name in header if header.count(name) > 1})
     if doubled:  # named as compared (lower case), a blank header cell too
         named = "; ".join(f"«{name}»" if name else "ô tiêu đề để trống" for name in doubled)
-        raise FileFormatError(f"tiêu đề có cột trùng tên: {named}", "duplicate header columns")
+        # Blank header cells left after reading the header's rows: a layout the reader does not understand (three rows
+        # of headers, a group with no name, a sub-header under a column of its own), said with what to do.
+        fix = f"; {ONE_ROW_HEADER}" if "" in doubled else ""
+        raise FileFormatError(f"tiêu đề có cột trùng tên: {named}{fix}", "duplicate header columns")
     lines: list[int] = []
     rows: list[list[str]] = []
     errors: list[str] = []
@@ -586,15 +684,15 @@ def read_excel_chunks(path: Path, sheet: str | None = None, chunk_rows: int = CH
         worksheet.reset_dimensions()
         rows = _worksheet_rows(worksheet.iter_rows(values_only=True))
         first = [[excel_cell_text(v) for v in values] for values in itertools.islice(rows, HEADER_SCAN_ROWS)]
-        at = header_position(first)
-        header = _header_names(first[at]) if at is not None else []
+        layout = header_layout(first)
+        header, body = (layout.names, layout.body) if layout is not None else ([], 0)
         if not header:
             raise FileFormatError("trang tính rỗng", "empty worksheet")
         width = len(header)
 
         def records():  # noqa: ANN202
             later = ([excel_cell_text(v) for v in values] for values in rows)
-            for line, cells in enumerate(itertools.chain(first[at + 1 :], later), start=at + 2):
+            for line, cells in enumerate(itertools.chain(first[body:], later), start=body + 1):
                 if any(cells):
                     yield line, (cells + [""] * width)[:width], _values_beyond(cells, width)
 
@@ -606,6 +704,43 @@ def read_excel_chunks(path: Path, sheet: str | None = None, chunk_rows: int = CH
                 return
     finally:
         book.close()
+
+
+def sheet_note(path: Path, sheet: str | None) -> str:
+    """Which worksheet of a workbook was read and which others the user sees, for a message about its columns ('' for
+    any other file): with several sheets, the table may well be on another one."""
+    if path.suffix.lower() not in EXCEL_SUFFIXES:
+        return ""
+    from openpyxl import load_workbook
+
+    book = load_workbook(path, read_only=True)
+    try:
+        read = sheet if sheet is not None else _first_visible_sheet(book).title
+        visible = [ws.title for ws in book.worksheets if ws.sheet_state == "visible"]
+    finally:
+        book.close()
+    note = f"trang tính đã đọc: «{read}»"
+    others = [name for name in visible if name != read]
+    if others:
+        listed = ", ".join(f"«{name}»" for name in visible)
+        note += (
+            f"; tệp có các trang tính {listed}: nếu bảng ở trang khác, hãy ghi tên trang vào ô «Trang tính» (dòng lệnh:"
+            " --sheet TÊN)"
+        )
+    return note
+
+
+@contextmanager
+def naming_the_sheet(path: Path, sheet: str | None) -> Iterator[None]:
+    """A contract's refusal of a workbook's columns (`ContractError`) says which worksheet was read and lists the
+    others: a table on the second sheet was refused for columns the user never saw on the first."""
+    try:
+        yield
+    except ContractError as exc:
+        note = sheet_note(path, sheet)
+        if not note:
+            raise
+        raise ContractError(f"{exc.message}; {note}", exc.reason) from exc
 
 
 def _first_visible_sheet(book: Workbook) -> Worksheet:

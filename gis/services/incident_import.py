@@ -22,7 +22,7 @@ import pyarrow as pa
 from sqlalchemy import Connection
 from tqdm import tqdm
 
-from gis.io.readers import read_table_chunks
+from gis.io.readers import naming_the_sheet, read_table_chunks
 from gis.store import incident_load as load
 from gis.store.communes import current_commune_codes, place_names
 from gis.store.import_runs import NO_ROWS, ImportReport, finish_import_run, start_import_run
@@ -111,7 +111,8 @@ def _import(
     chunks = read_table_chunks(path, sheet=sheet, encoding=encoding)
     first = next(chunks)
     check = partial(validate_incidents, now=now, places=place_names(conn))
-    checked = check(first)
+    with naming_the_sheet(path, sheet):
+        checked = check(first)
     # A savepoint: an import that fails midway leaves nothing, even inside a caller's longer transaction.
     with conn.begin_nested(), load.import_settings(conn):
         return _stage_and_store(
@@ -133,10 +134,13 @@ def _stage_and_store(
     chunks: Iterator[pd.DataFrame],
 ) -> ImportReport:
     import_id = start_import_run(conn, "incidents", path, imported_by)
-    report = ImportReport(import_id=import_id, warnings=checked.warnings)  # the first chunk's: said once
+    report = ImportReport(import_id=import_id)
     read = 0
     with load.StagingCopy(conn) as staging:
         for rows, valid in _validated(first, checked, chunks, check):
+            # A warning every chunk gives (unknown columns) is said once; one of later rows (a totals row at the
+            # bottom, names in a column) too: it was lost, and the totals row left out without a word.
+            report.warnings += [w for w in valid.warnings if w not in report.warnings]
             report.rejects.add(valid.rejects)
             if len(valid.valid):
                 staging.write(load.staging_batch(valid.valid))

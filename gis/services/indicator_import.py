@@ -14,7 +14,7 @@ import numpy as np
 import pandas as pd
 from sqlalchemy import Connection, text
 
-from gis.io.readers import read_table
+from gis.io.readers import naming_the_sheet, read_table
 from gis.io.report_rows import ReportRows
 from gis.store.communes import current_commune_codes, place_names
 from gis.store.import_runs import NO_ROWS, ImportReport, finish_import_run, start_import_run
@@ -146,7 +146,8 @@ def import_indicators(
     their line.
     """
     table = read_table(path, sheet=sheet, encoding=encoding)
-    checked = validate_indicators(table, places=place_names(conn))
+    with naming_the_sheet(path, sheet):
+        checked = validate_indicators(table, places=place_names(conn))
     direct, old, unit_rejects, notes = resolve_units(checked.valid, current_commune_codes(conn))
     direct, repeated_direct = repeated_units(direct, "commune_code")
     old, repeated_old = repeated_units(old, "legacy_code")

@@ -28,9 +28,12 @@ from models.domain.row_checks import (
     compose_address,
     nulls_for_empty,
     parse_numbers,
+    pass_over_rows,
     reject_structural,
     reject_unstorable,
     text_column,
+    unknown_marks,
+    unknown_marks_warning,
 )
 from models.vocabulary import KIND_ALIASES, LOCAL_TZ_NAME, IncidentKind, normalise_kind
 
@@ -213,10 +216,11 @@ def validate_incidents(
     ``--outside reject``). ``places``: the known places' names, which the warning about names lets pass
     (models.domain.personal_names)."""
     now = now or datetime.now(UTC)
+    raw, passed_over = pass_over_rows(raw)
     raw = canonical_columns(raw, ALIASES, COLUMNS)
     # A GeoJSON without a feature has no columns: an empty file, said by the import, not a file lacking columns.
     empty_collection = raw.empty and not set(raw.columns) - {"line", "_error"}
-    warnings = [] if empty_collection else check_header(list(raw.columns))
+    warnings = passed_over + ([] if empty_collection else check_header(list(raw.columns)))
     raw = raw.reset_index(drop=True)
     raw["ref"] = text_column(raw, "ref")
     rej = Rejects(raw)
@@ -308,7 +312,7 @@ def validate_incidents(
     )
     rej.add(out_lat & ~metres & ~swapped, "lat", "vĩ độ ngoài [-90, 90]: {} (lat out of range)", values=lat)
 
-    qty_t = text_column(raw, "quantity_g")
+    qty_t, unknown_qty = unknown_marks(text_column(raw, "quantity_g"))
     qty, bad_qty = parse_numbers(qty_t)
     rej.add(
         bad_qty,
@@ -318,7 +322,9 @@ def validate_incidents(
     )
     rej.add((qty < 0).to_numpy(), "quantity_g", "khối lượng âm: {} (negative quantity_g)", values=qty_t)
 
-    arr_t = text_column(raw, "arrested")
+    arr_t, unknown_arr = unknown_marks(text_column(raw, "arrested"))
+    if (unknown_rows := unknown_qty | unknown_arr).any():
+        warnings.append(unknown_marks_warning(raw["line"].to_numpy()[unknown_rows]))
     arrested, bad_arr = parse_numbers(arr_t, whole=True)
     not_int = ~bad_arr & ~arrested.isna().to_numpy() & (arrested.fillna(0) % 1 != 0).to_numpy()
     rej.add(

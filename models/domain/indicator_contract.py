@@ -21,9 +21,12 @@ from models.domain.row_checks import (
     canonical_columns,
     compose_address,
     parse_numbers,
+    pass_over_rows,
     reject_structural,
     reject_unstorable,
     text_column,
+    unknown_marks,
+    unknown_marks_warning,
 )
 from models.vocabulary import INDICATOR_FIELD_LABELS
 
@@ -53,6 +56,14 @@ ALIASES: dict[str, str] = {
             "nguoi_co_ho_so",
             "nguoi_co_ho_so_quan_ly",
             "nguoi_nghien",
+            # A form's group «Số người nghiện» (or «… nghiện, sử dụng»), its sub-header «Có hồ sơ» joined to it.
+            "so_nguoi_nghien_co_ho_so",
+            "nguoi_nghien_co_ho_so",
+            "so_nguoi_nghien_co_ho_so_quan_ly",
+            "so_nguoi_nghien_su_dung_co_ho_so",
+            "so_nguoi_nghien_va_su_dung_co_ho_so",
+            "so_nguoi_nghien_su_dung_co_ho_so_quan_ly",
+            "so_nguoi_nghien_va_su_dung_co_ho_so_quan_ly",
         ),
         "users_with_records",
     ),
@@ -79,6 +90,7 @@ def validate_indicators(
     """Check indicator rows; bad numbers and repeated (year, commune) are rejected, as are codes not in
     `known_codes` when it is given (the importer resolves legacy codes and names itself). ``places``: the known
     places' names, which the warning about names lets pass (models.domain.personal_names)."""
+    raw, warnings = pass_over_rows(raw)
     raw = canonical_columns(raw, ALIASES, REQUIRED + OVERRIDES + UNIT + (SOURCE,))
     missing = [c for c in REQUIRED if c not in raw.columns]
     if not set(UNIT) & set(raw.columns):
@@ -89,7 +101,8 @@ def validate_indicators(
             f"thiếu cột bắt buộc: {', '.join(missing)}; các cột đọc được: {present}", "missing required columns"
         )
     unknown = sorted(set(raw.columns) - set(REQUIRED) - set(OVERRIDES) - set(UNIT) - {SOURCE, "line", "_error"})
-    warnings = [f"bỏ qua các cột không xác định (ignored unknown columns): {', '.join(unknown)}"] if unknown else []
+    if unknown:
+        warnings.append(f"bỏ qua các cột không xác định (ignored unknown columns): {', '.join(unknown)}")
     raw = raw.reset_index(drop=True)
     raw["commune_code"] = text_column(raw, "commune_code")
     address = compose_address(raw)
@@ -125,8 +138,10 @@ def validate_indicators(
         )
 
     values: dict[str, pd.Series] = {}
+    unknown_rows = np.zeros(len(raw), dtype=bool)
     for name in _COUNTS + ("cultivation_m2",):
-        t = text_column(raw, name)
+        t, marked = unknown_marks(text_column(raw, name))
+        unknown_rows |= marked
         must_be_int = name in _COUNTS
         v, bad = parse_numbers(t, whole=must_be_int)
         not_int = must_be_int & ~v.isna().to_numpy() & (v.fillna(0) % 1 != 0).to_numpy()
@@ -146,6 +161,8 @@ def validate_indicators(
                 values=t,
             )
         values[name] = v
+    if unknown_rows.any():
+        warnings.append(unknown_marks_warning(raw["line"].to_numpy()[unknown_rows]))
     # Rates are per resident: a population of 0 cannot be a denominator (blank = unknown is allowed).
     rej.add(
         (values["population"] == 0).to_numpy(),

@@ -110,9 +110,14 @@ def name_like_rows(values: pd.Series, places: Collection[str] = ()) -> np.ndarra
     return named[codes]
 
 
+def listed_lines(lines: np.ndarray, shown: int = 10) -> str:
+    """Lines as an import's warning lists them: the first `shown`, then «…»."""
+    return ", ".join(str(int(n)) for n in lines[:shown]) + (" …" if len(lines) > shown else "")
+
+
 def name_warning(column: str, lines: np.ndarray, shown: int = 10) -> str:
     """The import's warning for the lines of ``column`` that look like they hold names."""
-    listed = ", ".join(str(int(n)) for n in lines[:shown]) + (" …" if len(lines) > shown else "")
+    listed = listed_lines(lines, shown)
     return (
         f"{len(lines)} dòng có cột {column} giống tên người (dòng {listed}): hệ thống không lưu tên người,"
         f" hãy xóa tên khỏi tệp (column {column} may hold a person's name; remove names)"

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+import unicodedata
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 
@@ -11,8 +12,9 @@ import pandas as pd
 import pyarrow as pa
 import pyarrow.compute as pc
 
+from models.domain.personal_names import listed_lines
 from models.errors import InvalidInput
-from models.vocabulary import WHOLE_ROW, plain_key
+from models.vocabulary import WHOLE_ROW, plain_key, without_accents
 
 REJECT_COLUMNS = ("line", "ref", "field", "reason")
 #: Longest value a text field may hold; longer ones (a 100 MB field) reject their row.
@@ -210,24 +212,45 @@ UNIT_ALIASES: dict[str, str] = {
 
 
 def header_key(name: str) -> str:
-    """A header name without accents, case or punctuation: "Số hiệu" → "so_hieu", "Kinh độ (°)" → "kinh_do"."""
-    return plain_key(name)
+    """A header name without accents, case or punctuation: "Số hiệu" → "so_hieu", "Kinh độ (°)" → "kinh_do",
+    "Diện tích (m²)" → "dien_tich_m2" (compatibility forms such as ² read as the plain character)."""
+    return plain_key(unicodedata.normalize("NFKC", name))
+
+
+#: Header keys of a form's row-number column («STT», «Số TT»): numbers of the form's rows, no field of the contract.
+ROW_NUMBER_KEYS = frozenset({"stt", "so_tt", "tt", "so_thu_tu"})
+#: Units (header keys) a form writes after a count's name, «Dân số (người)», «Số cây (cây)»: they add nothing to the
+#: field's name and are dropped to match it. An area's unit stays: «Diện tích (m²)» matches, «Diện tích (ha)» does not.
+COUNT_UNITS = frozenset({"nguoi", "cay", "diem", "vu", "vu_viec", "doi_tuong", "so_nguoi"})
+_TRAILING_UNIT = re.compile(r"^(?P<name>.*\S)\s*\((?P<unit>[^()]*)\)\s*$")
+
+
+def _field_of(column: str, aliases: dict[str, str], known: set[str]) -> str | None:
+    """The contract field a header names (through `aliases`, or by its own name), its count unit aside."""
+    key = header_key(column)
+    target = aliases.get(key) or (key if key in known else None)
+    unit = _TRAILING_UNIT.match(column)
+    if target is None and unit and header_key(unit["unit"]) in COUNT_UNITS:
+        return _field_of(unit["name"], aliases, known)
+    return target
 
 
 def canonical_columns(raw: pd.DataFrame, aliases: dict[str, str], names: Iterable[str]) -> pd.DataFrame:
     """Rename columns given under an alias (Vietnamese or English, accents and case ignored) to contract names.
 
     `aliases` maps header keys (see `header_key`) to contract names; the contract names themselves are
-    accepted as given. Two columns meaning the same field are a file error.
+    accepted as given, and a count's unit after its name («Dân số (người)») is passed over (`COUNT_UNITS`). Two
+    columns meaning the same field are a file error. A form's row-number column («STT») is dropped.
     """
     known = set(names)
     renames: dict[str, str] = {}
+    numbering = [c for c in raw.columns if header_key(str(c)) in ROW_NUMBER_KEYS and c not in known]
+    if numbering:
+        raw = raw.drop(columns=numbering)
     for column in raw.columns:
         if column in ("line", "_error") or column in known:
             continue
-        target = aliases.get(header_key(str(column)))
-        if target is None and header_key(str(column)) in known:
-            target = header_key(str(column))
+        target = _field_of(str(column), aliases, known)
         if target is not None:
             renames[column] = target
     targets = [renames.get(c, c) for c in raw.columns]
@@ -239,6 +262,70 @@ def canonical_columns(raw: pd.DataFrame, aliases: dict[str, str], names: Iterabl
             "several columns mean the same field",
         )
     return raw.rename(columns=renames) if renames else raw
+
+
+#: What a totals row of a form says in its first cells («Tổng cộng», «Cộng:», «Toàn thành phố»), lower case, with and
+#: without accents.
+_TOTAL_LABELS = frozenset(
+    text
+    for label in ("tổng cộng", "cộng", "tổng", "tổng số", "toàn thành phố", "toàn tỉnh", "tổng cộng toàn thành phố")
+    for text in (label, without_accents(label))
+)
+#: How many of a table's first columns may hold a totals row's label (merged over «STT» and the name, or in the name).
+_LABEL_COLUMNS = 3
+
+
+def pass_over_rows(raw: pd.DataFrame) -> tuple[pd.DataFrame, list[str]]:
+    """A form's rows that are no records, left out with a warning naming their lines: a totals row at the bottom
+    («Tổng cộng», «Cộng» in one of its first cells) and a row holding nothing but its number in an «STT» column (a form
+    numbered ahead for rows not filled in). Each had been refused with two or three reasons (no year, no commune …)."""
+    columns = [c for c in raw.columns if c not in ("line", "_error")]
+    labels = [text_column(raw, c).str.lower().str.rstrip(":. ") for c in columns[:_LABEL_COLUMNS]]
+    totals = np.zeros(len(raw), dtype=bool)
+    for label in labels:
+        totals |= label.isin(_TOTAL_LABELS).to_numpy(dtype=bool)
+    numbered = [c for c in columns if header_key(str(c)) in ROW_NUMBER_KEYS]
+    blank = np.zeros(len(raw), dtype=bool)
+    if numbered:
+        blank = np.ones(len(raw), dtype=bool)
+        for column in columns:
+            if column not in numbered:
+                blank &= (text_column(raw, column) == "").to_numpy(dtype=bool)
+    lines = raw["line"].to_numpy()
+    warnings = [
+        f"bỏ qua {int(mask.sum())} {what}: dòng {listed_lines(lines[mask])} ({english})"
+        for mask, what, english in (
+            (totals, "dòng tổng cộng", "totals rows passed over"),
+            (blank & ~totals, "dòng chỉ có số thứ tự, không có số liệu", "rows holding only their number passed over"),
+        )
+        if mask.any()
+    ]
+    dropped = totals | blank
+    return (raw[~dropped] if dropped.any() else raw), warnings
+
+
+#: What a form writes in a figure's cell for a figure it does not have: read as unknown (blank), never as 0.
+UNKNOWN_MARKS = frozenset(
+    {"-", "–", "—", "n/a", "na", "#n/a", "...", "…", "không rõ", "chưa rõ", "khong ro", "chua ro"}
+)
+
+
+def unknown_marks(text: pd.Series) -> tuple[pd.Series, np.ndarray]:
+    """A figure column (as `text_column` gives it) with «-», «N/A» and the like (`UNKNOWN_MARKS`) blanked, and where.
+
+    In Vietnamese statistical forms «-» often means "nothing happened" (the statistics office's convention), but also
+    "not collected": read as 0 it could make a commune drug-free on a figure nobody gave. Unknown is the safe reading —
+    the commune is then reported with missing data — and the import's warning says how to write a zero."""
+    marked = text.str.lower().isin(UNKNOWN_MARKS).to_numpy(dtype=bool)
+    return (text.mask(marked, "") if marked.any() else text), marked
+
+
+def unknown_marks_warning(lines: np.ndarray) -> str:
+    """The warning for the rows where a figure was written «-» or «N/A»."""
+    return (
+        f"{len(lines)} dòng có ô số liệu ghi «-» hoặc «N/A» (dòng {listed_lines(lines)}): đọc là chưa biết, không phải 0;"
+        " nếu là 0 hãy ghi số 0 (read as unknown, not 0)"
+    )
 
 
 def compose_address(raw: pd.DataFrame) -> pd.Series:

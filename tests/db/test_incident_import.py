@@ -8,6 +8,7 @@ import signal
 import subprocess
 import sys
 import time
+from functools import partial
 from pathlib import Path
 
 import geopandas as gpd
@@ -16,7 +17,8 @@ import pandas as pd
 import pytest
 from sqlalchemy import Connection, Engine, event, text
 
-from gis.io.readers import FileFormatError
+from gis.io.readers import FileFormatError, read_table_chunks
+from gis.services import incident_import
 from gis.services.incident_import import import_incidents
 from gis.store.incident_partitions import CELL_LEVEL
 
@@ -507,3 +509,15 @@ def test_a_ref_typed_with_spaces_around_it_in_excel_is_the_same_ref(conn: Connec
     again = import_incidents(conn, write(tmp_path, "HP-001,2025-03-01,106.683,20.86,tip,,,,\n"), imported_by="test")
     assert again.imported == 0 and again.duplicates == 1
     assert conn.execute(text("SELECT ref FROM incidents WHERE ref LIKE '%HP-001%'")).scalars().all() == ["HP-001"]
+
+
+def test_a_totals_row_in_a_later_chunk_is_said_not_dropped_silently(
+    conn: Connection, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Only the first chunk's warnings were reported: a register's totals row at the bottom of a large file was passed
+    over without a word."""
+    monkeypatch.setattr(incident_import, "read_table_chunks", partial(read_table_chunks, chunk_rows=2))
+    path = write(tmp_path, "T1,2025-01-01,106.68,20.86,tip,,,,\nT2,2025-01-02,106.68,20.86,tip,,,,\nCộng,,,,,,,,\n")
+    report = import_incidents(conn, path, imported_by="test")
+    assert (report.imported, report.rejected) == (2, 0)
+    assert "bỏ qua 1 dòng tổng cộng: dòng 4 (totals rows passed over)" in report.warnings

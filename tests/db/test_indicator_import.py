@@ -3,10 +3,14 @@
 import threading
 from pathlib import Path
 
+import pytest
+from openpyxl import Workbook
 from sqlalchemy import Connection, Engine, text
 from test_tasks import wait_for_a_lock_wait
 
 from gis.services.indicator_import import import_indicators
+from models.domain.row_checks import ContractError
+from tests.form_workbooks import TOTALS_ROW, indicator_form
 
 HEADER = (
     "year,commune_code,population,users_with_records,plants_destroyed,cultivation_m2,on_drug_route,organizing_places\n"
@@ -209,3 +213,38 @@ def test_two_imports_of_one_year_at_once_both_succeed_and_the_later_one_wins(
         with owner_engine.begin() as conn:
             conn.execute(text("DELETE FROM commune_indicators WHERE year = 2097"))
             conn.execute(text("DELETE FROM import_runs WHERE imported_by IN ('cung-luc-1', 'cung-luc-2')"))
+
+
+def test_a_statistical_form_imports_as_excel_shows_it(conn: Connection, tmp_path: Path) -> None:
+    """The steering committee's form (two-row header with a merged group, units and numbering rows, «STT», a totals row,
+    rows numbered but blank) imports its three wards; «-» is stored unknown (NULL), never 0."""
+    report = import_indicators(conn, indicator_form(tmp_path / "bieu.xlsx"), imported_by="test")
+    assert (report.imported, report.rejected) == (3, 0)
+    assert any(f"dòng tổng cộng: dòng {TOTALS_ROW}" in w for w in report.warnings)
+    rows = conn.execute(
+        text(
+            "SELECT commune_code, population, users_with_records, plants_destroyed FROM commune_indicators"
+            " WHERE year = 2025 AND commune_code IN ('10507', '10525', '10532') ORDER BY 1"
+        )
+    ).all()
+    assert [tuple(r) for r in rows] == [("10507", 30000, 120, 0), ("10525", 20000, None, 0), ("10532", 15000, 40, None)]
+
+
+def test_missing_columns_name_the_sheet_read_and_the_others(conn: Connection, tmp_path: Path) -> None:
+    """A workbook opening on its instructions: the refusal listed the columns read but not where they were read."""
+    book = Workbook()
+    notes = book.active
+    notes.title = "Hướng dẫn"
+    notes.append(["Ghi chú", "Cách điền"])
+    notes.append(["Cột năm", "ghi 4 chữ số"])
+    book.create_sheet("Biểu 01").append(["year", "commune_code"])
+    book.create_sheet("Danh mục").sheet_state = "hidden"
+    path = tmp_path / "nhieu-trang.xlsx"
+    book.save(path)
+    with pytest.raises(ContractError) as refused:
+        import_indicators(conn, path, imported_by="test")
+    assert refused.value.message.endswith(
+        "; trang tính đã đọc: «Hướng dẫn»; tệp có các trang tính «Hướng dẫn», «Biểu 01»: nếu bảng ở trang khác, hãy"
+        " ghi tên trang vào ô «Trang tính» (dòng lệnh: --sheet TÊN)"
+    )
+    assert "thiếu cột bắt buộc" in refused.value.message

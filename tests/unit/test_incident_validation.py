@@ -2,10 +2,12 @@
 names of both import contracts."""
 
 from datetime import UTC, datetime
+from pathlib import Path
 
 import pandas as pd
 import pytest
 
+from gis.io.readers import read_table
 from models.domain import indicator_contract as indicators
 from models.domain.incident_contract import (
     ALIASES,
@@ -16,6 +18,7 @@ from models.domain.incident_contract import (
 )
 from models.domain.row_checks import header_key
 from models.vocabulary import INCIDENT_FIELD_LABELS, INDICATOR_FIELD_LABELS
+from tests.form_workbooks import BLANK_ROWS, RECORD_ROWS, TOTALS_ROW, indicator_form
 
 NOW = datetime(2026, 11, 1, tzinfo=UTC)
 GOOD = {
@@ -310,3 +313,35 @@ def test_every_contract_column_has_a_vietnamese_name_that_the_aliases_accept(lab
     assert set(labels) == set(columns)
     for column, label in labels.items():
         assert aliases.get(header_key(label)) == column, (column, label, header_key(label))
+
+
+def test_a_forms_indicator_table_reads_with_its_totals_and_unnumbered_rows_passed_over(tmp_path: Path) -> None:
+    """The form's flattened header matches the aliases (its «STT» dropped, its units passed over); the totals row
+    and the rows numbered but left blank are passed over with a warning naming their lines, where each was refused
+    with two or three reasons; «-» and «N/A» in a count are unknown (not 0), said in a warning."""
+    result = indicators.validate_indicators(read_table(indicator_form(tmp_path / "bieu.xlsx")))
+    assert result.rejects.empty, result.rejects
+    valid = result.valid
+    assert valid["line"].tolist() == RECORD_ROWS
+    assert valid["users_with_records"].tolist() == [120, pd.NA, 40]
+    assert valid["plants_destroyed"].tolist() == [0, 0, pd.NA]
+    assert valid["cultivation_m2"].tolist() == [0.0, 0.0, 0.0] and valid["population"].tolist() == [30000, 20000, 15000]
+    assert result.warnings == [
+        f"bỏ qua 1 dòng tổng cộng: dòng {TOTALS_ROW} (totals rows passed over)",
+        f"bỏ qua 2 dòng chỉ có số thứ tự, không có số liệu: dòng {BLANK_ROWS[0]}, {BLANK_ROWS[1]}"
+        " (rows holding only their number passed over)",
+        "bỏ qua các cột không xác định (ignored unknown columns): số người nghiện không hồ sơ (người)",
+        "2 dòng có ô số liệu ghi «-» hoặc «N/A» (dòng 9, 10): đọc là chưa biết, không phải 0; nếu là 0 hãy ghi số 0"
+        " (read as unknown, not 0)",
+    ]
+
+
+def test_an_incident_registers_totals_row_and_unknown_counts() -> None:
+    """A register's «Cộng:» row is no incident; «-» arrested is unknown, not a bad number."""
+    table = rows({"arrested": "-"}, {"ref": "Cộng:", "arrested": "5", "quantity_g": "3"}, {"quantity_g": "N/A"})
+    result = validate_incidents(table, now=NOW)
+    assert result.rejects.empty, result.rejects
+    assert result.valid["line"].tolist() == [2, 4]
+    assert result.valid["arrested"].tolist() == [pd.NA, 2] and pd.isna(result.valid["quantity_g"][1])
+    assert result.warnings[0] == "bỏ qua 1 dòng tổng cộng: dòng 3 (totals rows passed over)"
+    assert "(dòng 2, 4): đọc là chưa biết, không phải 0" in result.warnings[1]

@@ -29,6 +29,7 @@ from gis.io.readers import (
     transcode,
 )
 from gis.io.text_encodings import encode_cp1258
+from tests.form_workbooks import BLANK_ROWS, RECORD_ROWS, TOTALS_ROW, indicator_form
 
 WELL_FORMED = 'ref,occurred_at,kind,substance\r\nA,2025-01-01,tip,"heroin, 2 gói"\r\nB,2025-01-02,tip,\r\n'
 VIETNAMESE = (
@@ -222,7 +223,60 @@ def test_a_header_naming_a_column_twice_is_refused_naming_that_column_alone(tmp_
     doubled.write_text("year,Mã xã,population,mã xã,,,x\n2025,10507,100,10507,,,1\n", encoding="utf-8")
     with pytest.raises(FileFormatError) as refused:
         read_table(doubled)
-    assert refused.value.message == "tiêu đề có cột trùng tên: ô tiêu đề để trống; «mã xã»"
+    assert refused.value.message == (
+        "tiêu đề có cột trùng tên: ô tiêu đề để trống; «mã xã»; hãy gộp tiêu đề thành một dòng, mỗi cột một tên"
+        " (ví dụ «Số người nghiện có hồ sơ»)"
+    )
+
+
+def test_a_forms_two_row_header_units_and_numbering_rows_read_as_one_header_with_excel_lines(tmp_path: Path) -> None:
+    """A group cell merged over its sub-headers (the other cells merged down), a units row and a numbering row under
+    the header: the group's name joins each sub-header's, the unit follows the name, the numbering row is no record,
+    and each record keeps the row Excel shows. The form was refused: «tiêu đề có cột trùng tên: ô tiêu đề để trống»."""
+    table = read_table(indicator_form(tmp_path / "bieu.xlsx"))
+    assert list(table.columns) == [
+        "stt",
+        "năm",
+        "mã xã",
+        "tên xã",
+        "dân số (người)",
+        "số người nghiện có hồ sơ (người)",
+        "số người nghiện không hồ sơ (người)",
+        "số cây bị phá hủy (cây)",
+        "diện tích trồng (m²)",
+        "trên tuyến trọng điểm",
+        "line",
+        "_error",
+    ]
+    assert table["line"].tolist() == [*RECORD_ROWS, TOTALS_ROW, *BLANK_ROWS]
+    assert table.iloc[0][["mã xã", "số người nghiện có hồ sơ (người)"]].tolist() == ["10507", "120"]
+
+
+def test_a_csv_saved_from_a_form_reads_its_two_row_header_on_either_path(tmp_path: Path) -> None:
+    """Saved as CSV the merged cells are a name and blank cells: the sub-header row was read as the first record by
+    the fast path (one group of two columns leaves the header's names unique)."""
+    path = tmp_path / "bieu.csv"
+    path.write_text(
+        "Năm,Mã xã,Số người nghiện,\n,,Có hồ sơ,Không hồ sơ\n1,2,3,4\n2025,10507,120,15\n2025,10525,7,3\n",
+        encoding="utf-8",
+    )
+    table = read_table(path)
+    assert list(table.columns[:4]) == ["năm", "mã xã", "số người nghiện có hồ sơ", "số người nghiện không hồ sơ"]
+    assert table["line"].tolist() == [4, 5] and table["số người nghiện có hồ sơ"].tolist() == ["120", "7"]
+
+
+def test_a_header_of_three_rows_is_refused_saying_to_make_it_one_row(tmp_path: Path) -> None:
+    """Groups within groups are not read: the message says what to do rather than only «ô tiêu đề để trống»."""
+    book = Workbook()
+    sheet = book.active
+    sheet.append(["Năm", "Mã xã", "Số người", None, None])
+    sheet.append([None, None, "Nghiện", None, "Sử dụng"])
+    sheet.append([None, None, "Có hồ sơ", "Không hồ sơ", None])
+    sheet.append([2025, "10507", 1, 2, 3])
+    path = tmp_path / "ba-dong.xlsx"
+    book.save(path)
+    with pytest.raises(FileFormatError, match="hãy gộp tiêu đề thành một dòng"):
+        read_table(path)
 
 
 def test_unreadable_workbook_and_old_excel_are_clear_errors(tmp_path: Path) -> None:

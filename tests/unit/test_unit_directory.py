@@ -92,3 +92,25 @@ def test_old_communes_are_summed_only_when_whole_and_complete() -> None:
     # Without "b", A is incomplete: flagged, not summed.
     partial, flagged = aggregate_legacy_indicators(rows.iloc[[0]], {"A": frozenset({"a", "b"})})
     assert partial.empty and "b" in flagged.iloc[0]["reason"]
+
+
+def test_an_old_ward_named_alone_is_not_said_to_lie_in_another_province() -> None:
+    """«Quán Toan» (an old ward of Hải Phòng, given without district or province) read «chỉ nhận ra: Tỉnh Gia Lai», the
+    parser's nearest guess: now the message says it is not one of Hải Phòng's units, names the old ward of that name
+    and how to write it; «Lãm Hà» is not said to be Lâm Đồng's Huyện Lâm Hà."""
+    directory = unit_directory()
+    city = {code for code, province in directory.province_of.items() if province == directory.province_of["10507"]}
+    quan_toan, field = directory.locate("", "Quán Toan", True, city)
+    assert (quan_toan.found, field) == (False, "address")
+    assert "Gia Lai" not in quan_toan.reason
+    assert quan_toan.reason.startswith("không nhận ra xã/phường «Quán Toan» trong các xã/phường của Hải Phòng")
+    assert "có thể là: Phường Quán Toan, Quận Hồng Bàng, Thành phố Hải Phòng (mã 11296)" in quan_toan.reason
+    assert "hoặc ghi mã xã" in quan_toan.reason
+    assert "Lâm Hà" not in directory.locate("", "Lãm Hà", True, city)[0].reason
+    # A name Hải Phòng shares with a commune elsewhere: that one is said to be elsewhere, Hải Phòng's are offered.
+    minh_duc = directory.locate("", "Minh Đức", True, city)[0].reason
+    assert "chỉ có ở Xã Minh Đức, Tỉnh Đồng Nai, ngoài Hải Phòng" in minh_duc
+    assert "Phường Minh Đức, Quận Đồ Sơn, Thành phố Hải Phòng (mã 11465)" in minh_duc
+    # An address naming another province keeps saying so.
+    elsewhere = directory.locate("", "Phường Bến Nghé, Quận 1, Thành phố Hồ Chí Minh", True, city)[0].reason
+    assert "outside the loaded communes" in elsewhere
