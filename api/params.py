@@ -9,7 +9,7 @@ from fastapi import Header, Query
 from pydantic import AfterValidator, BeforeValidator, WithJsonSchema
 
 from models.errors import InvalidRequest
-from models.vocabulary import KIND_ALIASES, LOCAL_TZ, HotspotStatus, IncidentKind, normalise_kind
+from models.vocabulary import KIND_ALIASES, LOCAL_TZ, HotspotStatus, IncidentKind, local_today, normalise_kind
 
 #: Dates a request may name: wide enough for any record, narrow enough that a day's arithmetic (the next day, twelve
 #: months back) never leaves Python's and PostgreSQL's calendars (9999-12-31 and 0001-01-01 used to answer 500).
@@ -89,6 +89,40 @@ Statuses = Annotated[
 DateFrom = Annotated[SaneDate | None, Query(alias="from", description=_RANGE_NOTE)]
 DateTo = Annotated[SaneDate | None, Query(alias="to", description=f"inclusive; {_RANGE_NOTE}")]
 Commune = Annotated[str | None, Query(max_length=16, pattern=r"^[0-9A-Za-z_-]+$")]
+
+
+#: How far back «mới» (new in the register) reaches: N local days, today the first.
+NewDays = Annotated[
+    int | None,
+    Query(ge=1, le=366, description="entered the register within the last N local (Hải Phòng) days, 1 = today"),
+]
+#: A place to be near (WGS84) and how near: a hotspot list ordered by distance.
+NearLon = Annotated[float | None, Query(ge=-180, le=180, description="longitude of the place to be near (with lat)")]
+NearLat = Annotated[float | None, Query(ge=-90, le=90, description="latitude of the place to be near (with lon)")]
+WithinM = Annotated[
+    int | None, Query(ge=10, le=20_000, description="metres from the place of lon/lat (default 1000 with them)")
+]
+#: The distance of a «gần đây» list when the request names only the place.
+DEFAULT_WITHIN_M = 1000
+
+
+def parse_near(lon: float | None, lat: float | None, within_m: int | None) -> tuple[float, float, float] | None:
+    """The place to be near and the metres, (lon, lat, metres), or None; 422 for a longitude without a latitude (or
+    the other way), or a distance without a place."""
+    if lon is None and lat is None:
+        if within_m is not None:
+            raise InvalidRequest(
+                "bán kính tìm quanh cần kèm vị trí: kinh độ (lon) và vĩ độ (lat)", "within_m needs lon and lat"
+            )
+        return None
+    if lon is None or lat is None:
+        raise InvalidRequest("vị trí cần cả kinh độ (lon) và vĩ độ (lat)", "lon and lat go together")
+    return lon, lat, float(within_m or DEFAULT_WITHIN_M)
+
+
+def new_since(days: int | None) -> datetime | None:
+    """Start of the first of the last ``days`` local days (today the last: 1 = since local midnight), or None."""
+    return None if days is None else local_day_start(local_today(), 1 - days)
 
 
 def parse_bbox(bbox: str | None) -> tuple[float, float, float, float] | None:

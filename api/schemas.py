@@ -204,6 +204,12 @@ class HotspotProperties(_Out):
     radius_m: float
     version: int
     status_changed_at: datetime
+    created_at: datetime = Field(
+        description="when it entered the register (found by a detection run, reported by hand)"
+    )
+    distance_m: float | None = Field(
+        None, description="metres from the place a list was asked near (`lon`, `lat`); null otherwise"
+    )
     note: str | None
     task_id: int | None = Field(description="the hotspot's newest suppression task (null: none)")
     task_state: TaskState | None

@@ -50,6 +50,8 @@ FIELD_LABELS: Mapping[str, str] = {
     "lon": "kinh độ",
     "lat": "vĩ độ",
     "radius_m": "bán kính",
+    "within_m": "bán kính tìm quanh",
+    "new_days": "mới trong số ngày",
     "bbox": "vùng xem",
     "from": "từ ngày",
     "to_date": "đến ngày",

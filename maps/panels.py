@@ -36,21 +36,48 @@ def _options(labels: dict[str, str], empty: str) -> str:
     )
 
 
-def _register_filters(form_id: str, state_name: str, states: str) -> str:
-    """Filters of a register list: state, commune (typed, with suggestions), team, overdue, waiting for acceptance."""
+def _register_filters(form_id: str, state_name: str, states: str, extra: str = "") -> str:
+    """Filters of a register list: state, commune (typed, with suggestions), team, overdue, waiting for acceptance, and
+    the list's own (``extra``)."""
     return f"""<form id="{form_id}" class="register-filters">
         <label>Trạng thái <select name="{state_name}">{states}</select></label>
         <label>Xã/phường <input name="commune" list="commune-names" placeholder="Gõ tên để tìm"></label>
         <label>Tổ công tác <select name="team"><option value="">Tất cả các tổ</option></select></label>
         <label class="check"><input type="checkbox" name="overdue"> Quá hạn</label>
         <label class="check"><input type="checkbox" name="awaiting"> Chờ nghiệm thu</label>
+        {extra}
       </form>"""
 
 
+#: The hotspot register's «Mới» choices: the last N local days (today the first; the API's ``new_days``).
+NEW_DAYS = {1: "Hôm nay", 7: "7 ngày qua", 30: "30 ngày qua"}
+#: Its «Gần đây» choices: metres around the chosen place (the API's ``within_m``).
+NEAR_METRES = {500: "500 m", 1000: "1 km", 2000: "2 km"}
+
+
+def _new_and_near() -> str:
+    """The hotspot register's «Mới» (entered the register today, in the last 7 or 30 days) and «Gần đây» (within some
+    metres of the place searched on the map, the phone's position or the map's centre; command.js fills the place)."""
+    new = "".join(f'<option value="{days}">{escape(label)}</option>' for days, label in NEW_DAYS.items())
+    near = "".join(f'<option value="{metres}">{escape(label)}</option>' for metres, label in NEAR_METRES.items())
+    return f"""<div class="new-near">
+          <label>Mới (phát hiện, báo) <select name="new_days"><option value="">Mọi lúc</option>{new}</select></label>
+          <label>Gần đây <select name="within_m"><option value="">Mọi nơi</option>{near}</select></label>
+        </div>
+        <div class="near-place">
+          <button type="button" name="locate">Vị trí của tôi</button>
+          <button type="button" name="centre">Giữa bản đồ</button>
+          <p class="hint" id="near-place" aria-live="polite">Quanh nơi vừa tìm trên bản đồ (ô Tìm: tên xã, tọa độ),
+            vị trí của bạn hoặc giữa bản đồ</p>
+        </div>"""
+
+
 def _tabs(*tabs: tuple[str, str]) -> str:
-    """The tab bar of a panel: (name, Vietnamese title); the first tab is shown first (common.js switches them)."""
+    """The tab bar of a panel: (name, Vietnamese title), each tab controlling its section ``tab-<name>``; the first tab is
+    shown first and alone in the Tab order (common.js panelTabs switches them, by click or arrow keys)."""
     buttons = "".join(
-        f'<button type="button" role="tab" data-tab="{name}" aria-selected="{str(i == 0).lower()}">{title}</button>'
+        f'<button type="button" role="tab" id="tabbtn-{name}" data-tab="{name}" aria-controls="tab-{name}"'
+        f' aria-selected="{str(i == 0).lower()}" tabindex="{0 if i == 0 else -1}">{title}</button>'
         for i, (name, title) in enumerate(tabs)
     )
     return f'<nav class="tabs" role="tablist">{buttons}</nav>'
@@ -139,7 +166,7 @@ def command_panel() -> str:
       <section id="tab-hotspots" class="tab" hidden>
         <h2 class="visually-hidden">Sổ điểm nóng</h2>
         {_tip_form(f"{COMMAND_TIP}…", "Xác nhận, thêm vào sổ điểm nóng", gps=False)}
-        {_register_filters("hotspot-filters", "status", hotspot_states)}
+        {_register_filters("hotspot-filters", "status", hotspot_states, _new_and_near())}
         <p class="register-count" id="hotspot-count">Đang tải…</p>
         <table class="register" id="hotspot-table"><thead><tr>{hotspot_columns}</tr></thead><tbody></tbody></table>
       </section>

@@ -12,9 +12,15 @@ from api.params import (
     DateFrom,
     DateTo,
     IdempotencyKey,
+    NearLat,
+    NearLon,
+    NewDays,
     Statuses,
+    WithinM,
     local_day_start,
+    new_since,
     parse_bbox,
+    parse_near,
     parse_statuses,
 )
 from api.schemas import HotspotCollection, HotspotDetail, ManualHotspotIn, TeamReportsOut
@@ -40,10 +46,17 @@ def list_hotspots(
     team: Annotated[int | None, Query(ge=1, le=2**31 - 1, description="team of the newest suppression task")] = None,
     task_state: Annotated[TaskState | None, Query(description="state of the newest suppression task")] = None,
     overdue: Annotated[bool | None, Query(description="the newest suppression task is overdue")] = None,
+    new_days: NewDays = None,
+    lon: NearLon = None,
+    lat: NearLat = None,
+    within_m: WithinM = None,
     footprints: bool = False,
 ) -> dict:
     """Hotspots in the user's scope as GeoJSON (centroids, or footprints), each with its newest suppression task and
-    the transitions the user may make now. Each carries its note, a spot reported by hand the note of the member who
+    the transitions the user may make now. ``new_days``: only those that entered the register (a detection run found
+    them, a user reported them) in the last N local days, today the first. ``lon``/``lat`` (``within_m``, 1000 by
+    default): only those whose centroid lies within that many metres of the place, nearest first, each with its
+    ``distance_m``. Each carries its note, a spot reported by hand the note of the member who
     reported it: the read is recorded in the access log, as the team's own list of its reports is (by the list's own
     statement; read from a replica, on the primary: a replica is read-only)."""
     flt = HotspotFilter(
@@ -57,6 +70,8 @@ def list_hotspots(
         task_states=(task_state,) if task_state else (),
         overdue=overdue,
         as_of=local_today(),
+        created_since=new_since(new_days),
+        near=parse_near(lon, lat, within_m),
     )
     line = access_line(request, read.user)
     on_primary = read.conn is read.primary  # the line goes with the list's own statement; a replica cannot write it

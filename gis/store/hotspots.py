@@ -58,7 +58,7 @@ _MONITORED = f"h.status = '{HotspotStatus.MONITORING}'"
 _PROPERTIES = f"""json_build_object('id', h.id, 'status', h.status, 'kind', h.kind, 'origin', h.origin,
     'n_incidents', h.n_incidents, 'kinds', h.kinds, 'first_seen', h.first_seen, 'last_seen', h.last_seen,
     'commune_code', h.commune_code, 'radius_m', round(h.radius_m::numeric, 1), 'version', h.version,
-    'status_changed_at', h.status_changed_at, 'note', h.note,
+    'status_changed_at', h.status_changed_at, 'created_at', h.created_at, 'note', h.note,
     'task_id', CASE WHEN st.seen THEN st.id END, 'task_state', CASE WHEN st.seen THEN st.state END,
     'task_version', CASE WHEN st.seen THEN st.version END, 'task_team_id', CASE WHEN st.seen THEN st.team_id END,
     'task_team', CASE WHEN st.seen THEN st.team END, 'task_due_date', CASE WHEN st.seen THEN st.due_date END,
@@ -83,8 +83,14 @@ def hotspots_geojson(
     written with the number of hotspots by the list's own statement (one round trip, as a street-zoom tile's)."""
     where = flt.where("h")
     geometry = "coalesce(h.footprint, h.centroid)" if footprints else "h.centroid"
+    # Near a place: each with its distance in whole metres, nearest first.
+    distance = flt.distance("h")
+    properties, order = _PROPERTIES, "h.id"
+    if distance is not None:
+        properties = f"({_PROPERTIES}::jsonb || jsonb_build_object('distance_m', round({distance})))"
+        order = f"{distance}, h.id"
     listed = f"""SELECT coalesce(json_agg(json_build_object('type', 'Feature', 'id', h.id,
-               'geometry', ST_AsGeoJSON({geometry}, 6)::json, 'properties', {_PROPERTIES}) ORDER BY h.id), '[]') AS f,
+               'geometry', ST_AsGeoJSON({geometry}, 6)::json, 'properties', {properties}) ORDER BY {order}), '[]') AS f,
                count(*) AS n
         FROM {_from(flt.scope)} WHERE {where.sql}"""
     if access is None:

@@ -99,10 +99,16 @@ class IncidentSelection:
         return IncidentSelection(self.start, self.end, self.kinds, self.bbox, tuple(communes), self.scope)
 
 
+#: A hotspot list's place to be near (``:near_lon``, ``:near_lat``), as a geography: distances on the spheroid, in
+#: metres, answered through the index on ``hotspots.centroid::geography`` (ix_hotspots_centroid_geography).
+NEAR_POINT = f"ST_SetSRID(ST_MakePoint(:near_lon, :near_lat), {WGS84_SRID})::geography"
+
+
 @dataclass(frozen=True)
 class HotspotFilter:
-    """Filters of the hotspot list: statuses, commune(s), lon/lat box, activity within dates, the user's area, and
-    the team and state of the newest suppression task."""
+    """Filters of the hotspot list: statuses, commune(s), lon/lat box, activity within dates, the user's area, the
+    team and state of the newest suppression task, new in the register since an instant, and within a distance of a
+    place."""
 
     statuses: tuple[str, ...] = ()
     communes: tuple[str, ...] | None = None
@@ -115,6 +121,10 @@ class HotspotFilter:
     #: The newest task is overdue (True) or not (False) as of a local day (``as_of``).
     overdue: bool | None = None
     as_of: date | None = None
+    #: Entered the register (found by a detection run, reported by hand) at or after this instant.
+    created_since: datetime | None = None
+    #: Within some metres of a place: (lon, lat, metres).
+    near: tuple[float, float, float] | None = None
 
     def where(self, alias: str = "h", task_alias: str = "st") -> Where:
         """The conditions on hotspots (alias ``alias``; their newest suppression task ``task_alias``), the user's
@@ -139,7 +149,18 @@ class HotspotFilter:
             w.add(f"coalesce({alias}.last_seen, {alias}.created_at) >= {w.bind(self.start)}")
         if self.end:
             w.add(f"coalesce({alias}.first_seen, {alias}.created_at) < {w.bind(self.end)}")
+        if self.created_since:
+            w.add(f"{alias}.created_at >= {w.bind(self.created_since)}")
+        if self.near is not None:
+            lon, lat, metres = self.near
+            near = {"near_lon": float(lon), "near_lat": float(lat), "near_m": float(metres)}
+            w.add(f"ST_DWithin({alias}.centroid::geography, {NEAR_POINT}, :near_m)", near)
         return w
+
+    def distance(self, alias: str = "h") -> str | None:
+        """The metres from the place of ``near`` to a hotspot's centroid (alias ``alias``), with the parameters
+        :meth:`where` binds; None without a place."""
+        return None if self.near is None else f"ST_Distance({alias}.centroid::geography, {NEAR_POINT})"
 
 
 @dataclass(frozen=True)

@@ -258,6 +258,8 @@ class Hotspot(Base):
         CheckConstraint(_in("kind", HotspotKind), name="ck_hotspots_kind"),
         Index("ix_hotspots_status", "status"),
         Index("ix_hotspots_commune", "commune_code"),
+        # «Gần đây»: ST_DWithin on the spheroid, in metres (gis.store.selection.NEAR_POINT).
+        Index("ix_hotspots_centroid_geography", text("(centroid::geography)"), postgresql_using="gist"),
     )
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)

@@ -170,3 +170,43 @@ def test_a_row_and_a_sort_heading_act_on_space_as_a_button_does(chromium, server
     assert page.evaluate(scrolled) == before
     page.close()
     assert errors == []
+
+
+#: The tab the keyboard is on, the tab shown, the panel shown and where the focus is.
+TAB_STATE = """() => ({ focused: document.activeElement.dataset.tab ?? null,
+  selected: document.querySelector("nav.tabs [aria-selected=true]").dataset.tab,
+  shown: [...document.querySelectorAll("[role=tabpanel]")].filter((p) => !p.hidden).map((p) => p.id),
+  inOrder: [...document.querySelectorAll("nav.tabs [role=tab]")].filter((t) => t.tabIndex === 0).map((t) => t.dataset.tab),
+  panel: document.activeElement.closest("[role=tabpanel]")?.id ?? null })"""
+
+
+@pytest.mark.parametrize("role", ["command", "admin"])
+def test_the_panel_tabs_follow_the_aria_tabs_pattern(chromium, server: str, role: str) -> None:
+    """The arrow keys (and Home, End) move between the tabs and show each; only the shown tab is in the Tab order, and
+    Tab goes from it into its panel (every tab had to be tabbed through, the arrows did nothing)."""
+    page, errors = open_as(chromium, server, USERS[role], DESKTOP)
+    tabs = page.locator("nav.tabs [role=tab]").evaluate_all("ts => ts.map((t) => t.dataset.tab)")
+    page.locator("nav.tabs [role=tab]").first.focus()
+
+    def state_after(key: str) -> dict:
+        page.keyboard.press(key)
+        return page.evaluate(TAB_STATE)
+
+    second = state_after("ArrowRight")
+    assert second == {
+        "focused": tabs[1],
+        "selected": tabs[1],
+        "shown": [f"tab-{tabs[1]}"],
+        "inOrder": [tabs[1]],
+        "panel": None,
+    }
+    assert state_after("End")["selected"] == tabs[-1]
+    assert state_after("ArrowRight")["selected"] == tabs[0]  # round from the last to the first
+    assert state_after("ArrowLeft")["focused"] == tabs[-1]
+    assert state_after("Home")["focused"] == tabs[0]
+    into = state_after("Tab")
+    assert into["panel"] == f"tab-{tabs[0]}" and into["selected"] == tabs[0], into
+    labelled = page.get_attribute(f"#tab-{tabs[0]}", "aria-labelledby")
+    assert page.get_attribute(f"#{labelled}", "data-tab") == tabs[0]
+    page.close()
+    assert errors == []

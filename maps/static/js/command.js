@@ -24,7 +24,7 @@ diabanPages.command = async function startCommand(map, cfg) {
   searchControl(map, { open: {
     hotspot: (id) => { if (!map.hasLayer(layers.hotspots)) map.addLayer(layers.hotspots); markers[id]?.openPopup(); },
     task: async (id) => { document.getElementById("task-filters").reset(); showTab("tasks"); await loadTaskRegister(); taskRows.open(id); },
-  } });
+  }, found: (place) => nearTo({ ...place, label: `${place.label} (nơi vừa tìm)` }, false) });
   mapButtons(map, cfg);
   const tips = tipForm(map, showReported);
   // The legend follows the layers: a layer switched on opens its legend; the print sheet shows those on the map.
@@ -203,6 +203,7 @@ diabanPages.command = async function startCommand(map, cfg) {
         layer.bindPopup(() => hotspotCard(feature.properties), popup);
       },
     }).addTo(layers.hotspots);
+    markSelection();
   }
 
   // ------------------------------------------------------------------------------------ acting on hotspots, tasks
@@ -352,7 +353,9 @@ diabanPages.command = async function startCommand(map, cfg) {
     card.innerHTML = `<h3>Điểm nóng #${p.id} — ${escapeHtml(cfg.hotspotKindLabels[p.kind] || p.kind)}</h3>
       <p><i class="swatch dot ${cfg.swatchClasses.status[p.status]}"></i>
         <b class="status">${escapeHtml(cfg.statusLabels[p.status] || p.status)}</b></p>
-      <p>${escapeHtml(communeName(p.commune_code))}; ${incidents}</p>
+      <p>${escapeHtml(communeName(p.commune_code))}${p.distance_m === null || p.distance_m === undefined ? ""
+        : ` (${away(p.distance_m)})`}; ${incidents}</p>
+      <p class="hint">Vào sổ ${viDateTime(p.created_at)}</p>
       ${p.note ? `<p class="note">Ghi chú: «${escapeHtml(p.note)}»</p>` : ""}${task}${monitoring}${waits}${keepClean}`;
     card.appendChild(actionBox("hotspot-note", changeKey("hotspot", p.id), p.actions, cfg.hotspotActionLabels,
       (to, note, key) => moveHotspot(p, to, note, key)));
@@ -530,11 +533,12 @@ diabanPages.command = async function startCommand(map, cfg) {
     if (p.task_overdue_days > 0) tr.className = "overdue";
     tr.innerHTML = `<td>${p.id}</td><td><i class="swatch dot ${cfg.swatchClasses.status[p.status]}"></i> ` +
       `${escapeHtml(cfg.statusLabels[p.status])}${p.task_state === "completed" ? " <em>(chờ nghiệm thu)</em>" : ""}</td>` +
-      `<td>${escapeHtml(communeName(p.commune_code))}</td><td>${escapeHtml(p.task_team || "—")}</td>` +
+      `<td>${escapeHtml(communeName(p.commune_code))}${p.distance_m === null || p.distance_m === undefined ? ""
+        : `<br><small class="distance">${away(p.distance_m)}</small>`}</td><td>${escapeHtml(p.task_team || "—")}</td>` +
       `<td>${dueCell(p.task_state, p.task_due_date, p.task_overdue_days)}</td>`;
     return tr;
   }, detail: hotspotCard, onOpen: (p, open) => { if (open) flyTo(p.id, L.latLng(p.lat, p.lon)); },
-  counted: counter("hotspot-count", "điểm nóng") });
+  counted: (n) => { document.getElementById("hotspot-count").textContent = `${VI_NUMBER.format(n)} điểm nóng${listedAs}`; } });
 
   const taskRows = sortableTable(document.getElementById("task-table"), { sort: "due", keys: {
     id: (t) => t.id, state: (t) => t.state_label, commune: (t) => t.commune_name || t.commune_code,
@@ -583,9 +587,18 @@ diabanPages.command = async function startCommand(map, cfg) {
   // as saved with a warning.
   async function loadHotspotRegister(rethrow = false) {
     try {
-      const found = await newest.hotspots(() => api(`/api/hotspots?${registerQuery("hotspot-filters", "status", "task_state")}`));
+      let asked;
+      const found = await newest.hotspots(() => {
+        asked = newAndNear(registerQuery("hotspot-filters", "status", "task_state"));
+        return api(`/api/hotspots?${asked.params}`);
+      });
       if (found === STALE) return;
+      listedAs = asked.words;
+      if (asked.near !== nearShown) hotspotRows.sortBy(asked.near ? null : "due");  // near: nearest first, as answered
+      nearShown = asked.near;
+      selection = asked.words ? new Set(found.features.map((f) => f.id)) : null;
       hotspotRows.set(found.features.map((f) => ({ ...f.properties, lon: f.geometry.coordinates[0], lat: f.geometry.coordinates[1] })));
+      markSelection();
     } catch (error) {
       if (rethrow === true) throw error;
       failed(error, loadHotspotRegister);
@@ -690,6 +703,102 @@ diabanPages.command = async function startCommand(map, cfg) {
         option.textContent = t.name;
         return option;
       }));
+    }
+  }
+
+  // -------------------------------------------------------------------------------------------- new and near
+  // «Mới» (entered the register today, in the last 7 or 30 days, as the server counts Hải Phòng's days) and «Gần đây»
+  // (within 500 m, 1 km or 2 km of a place, nearest first, each with its distance): the place is the last one the
+  // search box went to, the phone's position, or the map's centre. The map draws the circle searched and dims the
+  // hotspots these filters leave out.
+  const hotspotFilters = document.getElementById("hotspot-filters");
+  const nearLine = document.getElementById("near-place");
+  const nearCircle = L.layerGroup().addTo(map);
+  let nearPlace = null;  // { latlng, label }
+  let listedAs = "";  // what the register's list is, in words after its count («mới hôm nay, trong vòng 1 km, …»)
+  let nearShown = false;  // the list is ordered by distance
+  let selection = null;  // ids the «mới» and «gần đây» filters keep (null: none of them chosen)
+  const away = (metres) => `cách ${metres < 1000 ? `${VI_NUMBER.format(Math.round(metres / 10) * 10)} m`
+    : `${VI_NUMBER.format(Math.round(metres / 100) / 10)} km`}`;
+  const chosenText = (select) => select.selectedOptions[0].textContent.toLowerCase();
+
+  // The register's query with these filters, the words saying them, and whether it is near a place.
+  function newAndNear(params) {
+    const f = hotspotFilters;
+    const words = [];
+    if (f.new_days.value) {
+      params.set("new_days", f.new_days.value);
+      words.push(`mới ${f.new_days.value === "1" ? "" : "trong "}${chosenText(f.new_days)}`);
+    }
+    const near = Boolean(f.within_m.value);
+    if (near) {
+      if (!nearPlace) placeNear(mapCentre());
+      params.set("lat", nearPlace.latlng.lat.toFixed(6));
+      params.set("lon", nearPlace.latlng.lng.toFixed(6));
+      params.set("within_m", f.within_m.value);
+      words.push(`trong vòng ${chosenText(f.within_m)}, gần nhất trước`);  // around the place the line above says
+    }
+    drawNear();
+    return { params, near, words: words.length ? ` ${words.join(", ")}` : "" };
+  }
+
+  // The circle searched, on the map while «Gần đây» is chosen.
+  function drawNear() {
+    nearCircle.clearLayers();
+    const metres = Number(hotspotFilters.within_m.value);
+    if (!metres || !nearPlace) return null;
+    return L.circle(nearPlace.latlng, { ...inPane("labels"), radius: metres, color: "#1d4ed8", weight: 2,
+      dashArray: "6 4", fillOpacity: 0.04, interactive: false }).addTo(nearCircle);
+  }
+
+  const mapCentre = () => ({ latlng: map.getCenter(), label: "giữa bản đồ" });
+  function placeNear(place) {
+    nearPlace = place;
+    nearLine.textContent = `Quanh ${place.label}`;
+  }
+  // A new place to be near: said under the filter; with «Gần đây» chosen, the list follows (and `fit`: the map too).
+  function nearTo(place, fit = true) {
+    placeNear(place);
+    if (!hotspotFilters.within_m.value) return;
+    loadHotspotRegister();
+    const circle = drawNear();
+    if (fit && circle) map.fitBounds(circle.getBounds(), { padding: [16, 16] });
+  }
+
+  // Without a distance chosen, a place asked for by a button searches within 1 km.
+  function nearHere(place) {
+    if (!hotspotFilters.within_m.value) hotspotFilters.within_m.value = "1000";
+    nearTo(place);
+  }
+  // A distance chosen: the map shows its circle (around the map's centre if no place was given yet); the form's own
+  // listener loads the list.
+  hotspotFilters.within_m.addEventListener("change", () => {
+    if (!nearPlace) placeNear(mapCentre());
+    const circle = drawNear();
+    if (circle) map.fitBounds(circle.getBounds(), { padding: [16, 16] });
+  });
+  hotspotFilters.elements.centre.onclick = () => nearHere(mapCentre());
+  // The phone's position where the browser gives it (https or the machine itself); refused or unavailable, the line
+  // says so and what to do instead.
+  hotspotFilters.elements.locate.onclick = async () => {
+    const button = hotspotFilters.elements.locate;
+    button.disabled = true;
+    nearLine.textContent = "Đang lấy vị trí của máy…";
+    try {
+      const { lat, lon, accuracy } = await devicePosition();
+      nearHere({ latlng: L.latLng(lat, lon), label: `vị trí của bạn (sai số khoảng ${VI_NUMBER.format(Math.round(accuracy))} m)` });
+    } catch (error) {
+      nearLine.textContent = `${error.message}: hãy gõ nơi cần xem vào ô Tìm trên bản đồ (tên xã, tọa độ) hoặc bấm «Giữa bản đồ».`;
+    } finally {
+      button.disabled = false;
+    }
+  };
+
+  // The hotspots on the map these filters leave out are dimmed (each kept as it was when none is chosen).
+  function markSelection() {
+    for (const [id, marker] of Object.entries(markers)) {
+      const kept = !selection || selection.has(Number(id));
+      marker.setStyle({ opacity: kept ? 1 : 0.35, fillOpacity: kept ? 0.9 : 0.2 });
     }
   }
 

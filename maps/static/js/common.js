@@ -551,8 +551,9 @@ function fitHint(input) {
 }
 
 // The search box over the map: flies to what was typed; several communes match → a short list to pick from.
-// `open` (optional) shows a hotspot or a task the page has (its popup or its row) once the map is there.
-function searchControl(map, { open = {} } = {}) {
+// `open` (optional) shows a hotspot or a task the page has (its popup or its row) once the map is there; `found`
+// (optional) hears each place the search went to, `{ latlng, label }` (a commune: the centre of its extent).
+function searchControl(map, { open = {}, found = () => {} } = {}) {
   const control = L.control({ position: "topleft" });
   control.onAdd = () => {
     const box = L.DomUtil.create("form", "map-search");
@@ -575,6 +576,7 @@ function searchControl(map, { open = {} } = {}) {
       interactive: false }).addTo(map);
     map.flyTo(latlng, zoom, { duration: 0.8 });
     notify(label);
+    found({ latlng, label });
   }
   function showCommune(feature) {
     const bounds = L.geoJSON(feature).getBounds();
@@ -583,6 +585,7 @@ function searchControl(map, { open = {} } = {}) {
       dashArray: "6 4" } }).addTo(map);
     map.flyToBounds(bounds, { duration: 0.8, maxZoom: 15 });
     notify(`${communeTitle(feature.properties)} (mã ${feature.properties.code})`);
+    found({ latlng: bounds.getCenter(), label: `giữa ${communeTitle(feature.properties)}` });
   }
   async function go(box) {
     const choices = box.querySelector(".search-choices");
@@ -638,6 +641,24 @@ function searchControl(map, { open = {} } = {}) {
     }
   }
   return control;
+}
+
+// ---------------------------------------------------------------------------------------------- the device
+// The device's position, `{ lat, lon, accuracy }` (metres). Browsers give it only in a secure context (https, or the
+// machine itself): over the closed network's plain http, or refused by the user, or lost (no signal, too long), the
+// promise fails with an Error saying so in Vietnamese — what the page says instead, never a fault.
+function devicePosition() {
+  return new Promise((resolve, reject) => {
+    if (!window.isSecureContext || !navigator.geolocation) {
+      reject(new Error("Trình duyệt chỉ cho lấy vị trí GPS qua kết nối bảo mật (https), trang này mở qua http"));
+      return;
+    }
+    navigator.geolocation.getCurrentPosition(
+      ({ coords }) => resolve({ lat: coords.latitude, lon: coords.longitude, accuracy: coords.accuracy }),
+      (error) => reject(new Error(error.code === 1 ? "Máy chưa cho phép trang lấy vị trí"
+        : "Chưa lấy được vị trí GPS (mất tín hiệu hoặc quá lâu)")),
+      { enableHighAccuracy: true, timeout: 20_000, maximumAge: 60_000 });
+  });
 }
 
 // ----------------------------------------------------------------------------------------------- tip reports
@@ -699,25 +720,20 @@ function tipForm(map, onCreated, mayReport = null) {
     });
   }
   form.elements.pick.onclick = () => pick();
-  // The phone's position: only in a secure context (https, or the machine itself); over the closed network's plain
-  // http the browser refuses it, and a tap on the map gives the place instead.
+  // The phone's position (devicePosition); where the browser does not give it, a tap on the map gives the place.
   const locate = form.elements.locate;
   if (locate) {
-    locate.onclick = () => {
-      if (!window.isSecureContext || !navigator.geolocation) {
-        pick("Trình duyệt chỉ cho lấy vị trí GPS qua kết nối bảo mật (https), trang này mở qua http");
-        return;
-      }
+    locate.onclick = async () => {
       locate.disabled = true;
       place.textContent = "Đang lấy vị trí của máy…";
-      navigator.geolocation.getCurrentPosition((position) => {
+      try {
+        const { lat, lon, accuracy } = await devicePosition();
+        put(lat, lon, ` (GPS, sai số khoảng ${VI_NUMBER.format(Math.round(accuracy))} m)`);
+      } catch (error) {
+        pick(error.message);
+      } finally {
         locate.disabled = false;
-        const { latitude, longitude, accuracy } = position.coords;
-        put(latitude, longitude, ` (GPS, sai số khoảng ${VI_NUMBER.format(Math.round(accuracy))} m)`);
-      }, (error) => {
-        locate.disabled = false;
-        pick(error.code === 1 ? "Máy chưa cho phép trang lấy vị trí" : "Chưa lấy được vị trí GPS (mất tín hiệu hoặc quá lâu)");
-      }, { enableHighAccuracy: true, timeout: 20_000, maximumAge: 60_000 });
+      }
     };
   }
   const send = form.querySelector("button[type=submit]");
@@ -917,16 +933,39 @@ function importForm(formId, path, onImported) {
   });
 }
 
-// The panel's tabs (nav.tabs buttons, section.tab-<name>): returns a function showing one of them.
+// The panel's tabs (nav.tabs buttons, section.tab-<name>), as the ARIA tabs pattern has them: the chosen tab alone in
+// the Tab order (Tab goes from it into its panel), the arrow keys (and Home, End) move to the other tabs and show them.
+// Returns a function showing one of them.
 function panelTabs(onShow = () => {}) {
-  const tabs = document.querySelectorAll("nav.tabs button");
+  const tabs = [...document.querySelectorAll("nav.tabs button")];
+  for (const tab of tabs) {
+    const panel = document.getElementById(tab.getAttribute("aria-controls"));
+    panel.setAttribute("role", "tabpanel");
+    panel.setAttribute("aria-labelledby", tab.id);
+    panel.tabIndex = 0;
+  }
   function show(name) {
-    for (const tab of tabs) tab.setAttribute("aria-selected", String(tab.dataset.tab === name));
+    for (const tab of tabs) {
+      const chosen = tab.dataset.tab === name;
+      tab.setAttribute("aria-selected", String(chosen));
+      tab.tabIndex = chosen ? 0 : -1;
+    }
     for (const section of document.querySelectorAll("section.tab")) section.hidden = section.id !== `tab-${name}`;
     document.body.dataset.tab = name;
     onShow(name);
   }
-  tabs.forEach((tab) => { tab.onclick = () => show(tab.dataset.tab); });
+  const keys = { ArrowRight: 1, ArrowDown: 1, ArrowLeft: -1, ArrowUp: -1 };
+  tabs.forEach((tab, i) => {
+    tab.onclick = () => show(tab.dataset.tab);
+    tab.onkeydown = (event) => {
+      const to = event.key === "Home" ? 0 : event.key === "End" ? tabs.length - 1
+        : keys[event.key] ? (i + keys[event.key] + tabs.length) % tabs.length : null;
+      if (to === null) return;
+      event.preventDefault();
+      tabs[to].focus();
+      show(tabs[to].dataset.tab);
+    };
+  });
   return show;
 }
 
@@ -1022,6 +1061,7 @@ function sortableTable(table, { keys, row, detail = null, onOpen = () => {}, sor
       table.querySelector("tbody tr.open")?.scrollIntoView({ block: "center" });
     },
     filter(keep) { state.keep = keep; draw(); },
+    sortBy(key) { state.sort = key; state.ascending = true; draw(); },  // null: in the order the items came
     row(id) { return state.items.find((item) => idOf(item) === id); },
   };
 }
