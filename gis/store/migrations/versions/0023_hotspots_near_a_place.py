@@ -2,14 +2,14 @@
 phone) are found through an index on the centroid as a geography, so that the distance is metres on the spheroid and
 the search does not measure every hotspot of the country.
 
-Revision ID: 0025
+Revision ID: 0023
 Revises: 0022
 """
 
 from alembic import op
 from sqlalchemy import text
 
-revision = "0025"
+revision = "0023"
 down_revision = "0022"
 branch_labels = None
 depends_on = None
