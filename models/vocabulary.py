@@ -495,7 +495,7 @@ class AdminAction(Vocabulary):
         "hotspot_register": "Sổ điểm nóng",
         "hotspot": "Chi tiết điểm nóng",
         "hotspot_export": "Xuất sổ điểm nóng",
-        "team_reports": "Điểm tổ đã báo",
+        "team_reports": "Danh sách điểm tổ đã báo",
         "inbox": "Hộp thư",
         "task": "Chi tiết nhiệm vụ",
         "task_change": "Sửa, giao lại nhiệm vụ",

@@ -130,6 +130,14 @@ def test_the_admin_audit_says_what_changed_and_is_exported_to_excel(client, conn
     assert newest_line(conn)[:3] == ("quan-tri-nhat-ky", "GET /api/audit.xlsx", 2)
 
 
+def test_a_new_users_role_and_province_are_said_in_words(client, admin) -> None:
+    """The page read a new user's role as a change and showed «( → )» on every «Tạo người dùng» line."""
+    body = {"username": "chihuy-tinh", "role": "command", "province_code": "31"}
+    assert client.post("/api/users", json=body, headers=admin).status_code == 201
+    entry = client.get("/api/audit", headers=admin).json()[0]
+    assert (entry["action_label"], entry["details_text"]) == ("Tạo người dùng", "Ban chỉ huy, Thành phố Hải Phòng")
+
+
 def test_a_reversed_window_is_refused_not_answered_empty(client, admin) -> None:
     for route in ("/api/audit.xlsx", "/api/access-log.xlsx", "/api/audit"):
         refused = client.get(f"{route}?from=2026-02-01&to=2026-01-01", headers=admin)

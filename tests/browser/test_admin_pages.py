@@ -247,6 +247,7 @@ def test_the_administrator_reads_who_looked_at_task_photos_and_exports_it_on_a_p
     line = page.locator("#access-log li").inner_text()
     assert "to03 (Tổ công tác): Ảnh nhiệm vụ · 1 dòng · 10.1.2.3" in line and "task_id=7; photo_id=3" in line
     assert page.locator("#access-count").inner_text() == "1 dòng"
+    page.locator("#access-log li").scroll_into_view_if_needed()
     shot(page, "admin-access-log-phone")
     assert page.evaluate("document.documentElement.scrollWidth") <= PHONE["width"]  # nothing wider than the phone
     with page.expect_download() as download:
@@ -287,9 +288,10 @@ def test_a_team_is_dissolved_only_once_emptied_and_is_then_offered_nowhere(chrom
     page.wait_for_function("() => document.getElementById('message').textContent.includes('chưa thể giải thể')")
     shot(page, "admin-dissolve-refused-phone")
     assert asked and asked[0].startswith(f"Giải thể tổ «{busy_name}»?")
-    assert "thành viên" in page.locator("#message").inner_text() and "hãy chuyển họ sang tổ khác" in page.locator(
-        "#message"
-    ).inner_text()
+    assert (
+        "thành viên" in page.locator("#message").inner_text()
+        and "hãy chuyển họ sang tổ khác" in page.locator("#message").inner_text()
+    )
     page.close()
 
     page, errors = open_as(chromium, server, "quantri", DESKTOP)
@@ -306,9 +308,10 @@ def test_a_team_is_dissolved_only_once_emptied_and_is_then_offered_nowhere(chrom
     assert page.locator(f"#team-pick option[value='{spare}']").count() == 0
     assert page.locator(f"#new-user select[name=team] option[value='{spare}']").count() == 0
     page.click("nav.tabs button[data-tab=audit]")
-    assert "Giải thể tổ công tác — Tổ sáp nhập thử (địa bàn 1 xã/phường kết thúc ngày" in page.locator(
-        "#audit li"
-    ).first.inner_text()
+    assert (
+        "Giải thể tổ công tác — Tổ sáp nhập thử (địa bàn 1 xã/phường kết thúc ngày"
+        in page.locator("#audit li").first.inner_text()
+    )
     shot(page, "admin-dissolved-audit-desktop")
     assert unexpected(errors, 409) == []
     page.close()
