@@ -30,6 +30,7 @@ from models.domain.dates import FIRST_YEAR, LAST_YEAR
 from models.domain.hotspot_lifecycle import MANUAL_MAX_RADIUS_M, MANUAL_NOTE_CHARS
 from models.vocabulary import (
     PROVINCIAL_ROLES,
+    AccessedData,
     AdminAction,
     AreaLevel,
     Assignment,
@@ -958,14 +959,35 @@ class ProvinceOut(_Out):
 
 
 class TeamOut(_Out):
-    """A team with its current communes, member count and the next day its area changes (if one is planned)."""
+    """A working team (a dissolved one is not listed) with its current communes, member count, the tasks it holds not
+    yet finished (open or awaiting acceptance: none, and no member, before it may be dissolved) and the next day its
+    area changes (if one is planned)."""
 
     id: int
     name: str
     version: int
     communes: list[str]
     members: int
+    unfinished_tasks: int
     next_change: date | None
+
+
+class TeamDissolveIn(_In):
+    """The team to dissolve, read at `version`."""
+
+    version: StrictInt = Field(ge=1)
+
+
+class TeamDissolved(_Out):
+    """A team just dissolved: the day its area ended, the communes it held until then, the days of planned area
+    changes dropped, its new version."""
+
+    id: int
+    name: str
+    dissolved_on: date
+    communes: list[str]
+    planned_dropped: list[date]
+    version: int
 
 
 class TeamCreated(_Out):
@@ -1047,8 +1069,12 @@ class AccessLogLine(_Out):
     at: datetime
     username: str
     role: str | None
+    role_label: str
     route: str
+    what: AccessedData | None
+    what_label: str
     params: dict[str, Any]
+    params_text: str
     rows: int | None
     address: str | None
 
@@ -1066,6 +1092,7 @@ class AuditEntry(_Out):
     target_team_id: int | None
     target_team: str | None
     details: dict[str, Any]
+    details_text: str
 
 
 class ImportRowOut(_Out):

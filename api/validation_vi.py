@@ -57,6 +57,7 @@ FIELD_LABELS: Mapping[str, str] = {
     "to_date": "đến ngày",
     "limit": "số dòng",
     "route": "chức năng (đường dẫn)",
+    "what": "dữ liệu đã xem",
     "offset": "vị trí bắt đầu",
     "cell_m": "kích thước ô",
     "bandwidth_m": "độ rộng nhân",

@@ -16,7 +16,7 @@ from maps.styles import (
     team_legend,
 )
 from models.domain.hotspot_lifecycle import MANUAL_NOTE_CHARS
-from models.vocabulary import HotspotKind, HotspotStatus, IncidentKind, OutsidePolicy, Role, TaskState
+from models.vocabulary import AccessedData, HotspotKind, HotspotStatus, IncidentKind, OutsidePolicy, Role, TaskState
 
 DATE_PATTERN = r"\d{1,2}/\d{1,2}/\d{4}"
 
@@ -306,14 +306,15 @@ def planner_panel(years: list[int]) -> str:
 
 
 def admin_panel() -> str:
-    """Users (create with a password shown once, deactivate, reset, unlock), teams and their areas over time, audit."""
+    """Users (create with a password shown once, deactivate, reset, unlock), teams and their areas over time (renamed,
+    dissolved), the admin audit and the access log (who read which detailed data), each filtered and exported."""
     roles = "".join(f'<option value="{code}">{escape(label)}</option>' for code, label in Role.labels().items())
     user_columns = _columns(
         ("username", "Tên đăng nhập"), ("role", "Vai trò"), ("team", "Tổ / phạm vi"), ("state", "Trạng thái")
     )
     return rf"""<main class="panel"><div id="message" class="message" role="status" aria-live="polite"></div>
       {help_panel(Role.ADMIN)}
-      {_tabs(("users", "Người dùng"), ("teams", "Tổ, địa bàn"), ("audit", "Nhật ký quản trị"))}
+      {_tabs(("users", "Người dùng"), ("teams", "Tổ, địa bàn"), ("audit", "Nhật ký quản trị"), ("access", "Nhật ký truy cập"))}
       <section id="tab-users" class="tab">
         <h2>Tạo người dùng</h2>
         <form id="new-user" class="stack">
@@ -342,6 +343,11 @@ def admin_panel() -> str:
           <button type="submit">Đổi tên tổ</button>
           <small>Thành viên, địa bàn, nhiệm vụ và lịch sử vẫn là của tổ; nhật ký ghi cả tên cũ.</small>
         </form>
+        <div id="team-dissolve" class="stack" hidden>
+          <button type="button" id="dissolve-team" class="danger">Giải thể tổ…</button>
+          <small>Chỉ khi tổ không còn thành viên và không còn nhiệm vụ chưa kết thúc. Địa bàn kết thúc hôm nay; tổ không
+            còn được chọn để giao việc hay thêm người, nhưng nhiệm vụ cũ và nhật ký vẫn ghi tên tổ.</small>
+        </div>
         <form id="team-form" class="stack">
           <label id="team-name">Tên tổ mới <input name="name" maxlength="200"></label>
           <label>Có hiệu lực từ ngày <input name="valid_from" placeholder="dd/mm/yyyy" inputmode="numeric" required
@@ -359,6 +365,27 @@ def admin_panel() -> str:
       </section>
       <section id="tab-audit" class="tab" hidden>
         <p class="hint">Mọi thao tác quản trị, mới nhất trước (không sửa, không xóa được).</p>
+        <form id="audit-filters" class="register-filters" novalidate>
+          {_date_input("from", "Từ ngày")}{_date_input("to", "Đến ngày")}
+          <button type="submit">Xem</button>
+        </form>
+        <p class="downloads"><a id="audit-xlsx" href="/api/audit.xlsx">Tải về Excel (theo khoảng ngày đã chọn)</a></p>
+        <p class="register-count" id="audit-count"></p>
         <ol id="audit" class="history"></ol>
+      </section>
+      <section id="tab-access" class="tab" hidden>
+        <p class="hint">Ai đã xem hoặc xuất dữ liệu chi tiết (vụ việc, ảnh và ghi chú nhiệm vụ, tệp xuất, nhật ký), mới
+          nhất trước. Mỗi lần xem hay tải nhật ký này cũng được ghi lại.</p>
+        <form id="access-filters" class="register-filters" novalidate>
+          <label>Người dùng <input name="username" list="usernames" maxlength="64" autocomplete="off"
+            placeholder="Mọi người dùng"></label>
+          <label>Dữ liệu đã xem <select name="what">{_options(dict(AccessedData.labels()), "Mọi dữ liệu")}</select></label>
+          {_date_input("from", "Từ ngày")}{_date_input("to", "Đến ngày")}
+          <button type="submit">Xem</button>
+        </form>
+        <datalist id="usernames"></datalist>
+        <p class="downloads"><a id="access-xlsx" href="/api/access-log.xlsx">Tải về Excel (các dòng đã lọc)</a></p>
+        <p class="register-count" id="access-count"></p>
+        <ol id="access-log" class="history access"></ol>
       </section>
     </main>"""

@@ -467,6 +467,7 @@ class Role(Vocabulary):
         "rename_team": "Đổi tên tổ công tác",
         "move_user": "Chuyển người dùng sang tổ khác",
         "change_user_role": "Đổi vai trò người dùng",
+        "dissolve_team": "Giải thể tổ công tác",
     }
 )
 class AdminAction(Vocabulary):
@@ -484,6 +485,51 @@ class AdminAction(Vocabulary):
     RENAME_TEAM = "rename_team"
     MOVE_USER = "move_user"
     CHANGE_USER_ROLE = "change_user_role"
+    DISSOLVE_TEAM = "dissolve_team"
+
+
+@_labelled(
+    {
+        "incidents": "Danh sách vụ việc",
+        "incident_tiles": "Vụ việc trên bản đồ (mức phố)",
+        "hotspot_register": "Sổ điểm nóng",
+        "hotspot": "Chi tiết điểm nóng",
+        "hotspot_export": "Xuất sổ điểm nóng",
+        "team_reports": "Danh sách điểm tổ đã báo",
+        "inbox": "Hộp thư",
+        "task": "Chi tiết nhiệm vụ",
+        "task_change": "Sửa, giao lại nhiệm vụ",
+        "task_photo": "Ảnh nhiệm vụ",
+        "classification_export": "Xuất phân loại",
+        "kpi_export": "Xuất báo cáo chỉ tiêu",
+        "admin_audit": "Nhật ký quản trị",
+        "admin_audit_export": "Xuất nhật ký quản trị",
+        "access_log": "Nhật ký truy cập",
+        "access_log_export": "Xuất nhật ký truy cập",
+        "backup": "Sao lưu cơ sở dữ liệu",
+    }
+)
+class AccessedData(Vocabulary):
+    """What a line of the access log says was read or exported, as the administrator asks for it (the routes and
+    commands behind each: gis.store.access_log.ACCESSED_BY_ROUTE)."""
+
+    INCIDENTS = "incidents"
+    INCIDENT_TILES = "incident_tiles"
+    HOTSPOT_REGISTER = "hotspot_register"
+    HOTSPOT = "hotspot"
+    HOTSPOT_EXPORT = "hotspot_export"
+    TEAM_REPORTS = "team_reports"
+    INBOX = "inbox"
+    TASK = "task"
+    TASK_CHANGE = "task_change"
+    TASK_PHOTO = "task_photo"
+    CLASSIFICATION_EXPORT = "classification_export"
+    KPI_EXPORT = "kpi_export"
+    ADMIN_AUDIT = "admin_audit"
+    ADMIN_AUDIT_EXPORT = "admin_audit_export"
+    ACCESS_LOG = "access_log"
+    ACCESS_LOG_EXPORT = "access_log_export"
+    BACKUP = "backup"
 
 
 @_labelled(

@@ -1,12 +1,15 @@
 """Administration of users, teams and their areas (admin only; command may read the teams), every change audited."""
 
+from datetime import date, datetime
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Depends, Query, Request
+from fastapi import APIRouter, Depends, Query, Request, Response
 
 from api.audit import record_read
 from api.deps import Admin, ConnDep, SessionsDep, require_roles
+from api.downloads import disposition
 from api.params import DateFrom, DateTo, local_day_start
+from api.routes.reports import XLSX, XLSX_RESPONSE
 from api.schemas import (
     AccessLogLine,
     AuditEntry,
@@ -17,6 +20,8 @@ from api.schemas import (
     TeamAreaIn,
     TeamAreaPeriod,
     TeamCreated,
+    TeamDissolved,
+    TeamDissolveIn,
     TeamIn,
     TeamNameIn,
     TeamOut,
@@ -32,18 +37,21 @@ from api.schemas import (
 )
 from api.security import generate_password, hash_password
 from gis.services import admin
-from gis.store.access_log import access_lines
+from gis.store.access_log import access_lines, with_what
 from gis.store.accounts import get_user, list_teams, list_users, shared_communes, team_area_history, team_exists
-from gis.store.audit import admin_audit
-from gis.store.provinces import list_provinces
+from gis.store.provinces import list_provinces, province_names
 from gis.store.scoping import AreaScope
 from models.domain.access import Principal, check_scope_stated
 from models.domain.dates import DayWindow
-from models.vocabulary import AdminAction, Role
+from models.vocabulary import AccessedData, Role
 
 router = APIRouter(prefix="/api", tags=["accounts"])
 TeamReader = Annotated[Principal, Depends(require_roles(Role.ADMIN, Role.COMMAND))]
 ProvinceReader = Annotated[Principal, Depends(require_roles(Role.ADMIN, Role.COMMAND, Role.PLANNER))]
+Limit = Annotated[int, Query(ge=1, le=1000)]
+Username = Annotated[str | None, Query(max_length=64, description="only this user's reads")]
+RouteText = Annotated[str | None, Query(max_length=200, description="only routes containing this text")]
+What = Annotated[AccessedData | None, Query(description="only reads of this data (its routes and commands)")]
 
 
 @router.get("/teams", response_model=list[TeamOut])
@@ -80,6 +88,14 @@ def put_team_name(team_id: int, body: TeamNameIn, conn: ConnDep, user: Admin) ->
     """Rename a team (412 on a stale version; 409 when another team has the name up to letter case): members, area,
     tasks and history stay the team's."""
     return admin.rename_team(conn, user.username, team_id, body.name, body.version)
+
+
+@router.post("/teams/{team_id}/dissolution", response_model=TeamDissolved)
+def post_team_dissolution(team_id: int, body: TeamDissolveIn, conn: ConnDep, user: Admin) -> dict:
+    """Dissolve a team (giải thể tổ), audited: 409 while it holds unfinished tasks (how many; command reassigns,
+    accepts or cancels them first) or has members (move them first), 412 on a stale version. Its area ends today; it
+    is kept for its old tasks and the audit, but leaves every list and picker and can be given nothing."""
+    return admin.dissolve_team(conn, user.username, team_id, body.version)
 
 
 @router.get("/teams/{team_id}/areas", response_model=list[TeamAreaPeriod])
@@ -179,15 +195,40 @@ def delete_sessions(user_id: int, conn: ConnDep, user: Admin, sessions: Sessions
     return {"revoked": revoked}
 
 
+def _window(date_from: date | None, date_to: date | None) -> tuple[datetime | None, datetime | None]:
+    """The instants of local days [from, to]; a reversed window is refused, not answered with no lines."""
+    if date_from and date_to:
+        DayWindow(date_from, date_to)
+    return local_day_start(date_from), local_day_start(date_to, 1)
+
+
 @router.get("/audit", response_model=list[AuditEntry])
 def get_audit(
-    request: Request, conn: ConnDep, user: Admin, limit: Annotated[int, Query(ge=1, le=1000)] = 200
+    request: Request,
+    conn: ConnDep,
+    user: Admin,
+    date_from: DateFrom = None,
+    date_to: DateTo = None,
+    limit: Limit = 200,
 ) -> list[dict[str, Any]]:
-    """Administrator actions, newest first (who, when, what, on which user or team); the read is itself recorded in
-    the access log."""
-    entries = admin_audit(conn, limit)
+    """Administrator actions, newest first, made on local days [from, to] (who, when, what, on which user or team, and
+    what changed in words); the read is itself recorded in the access log."""
+    entries = admin.audit_entries(conn, province_names(conn), limit, *_window(date_from, date_to))
     record_read(request, conn, user, len(entries))
-    return [{**entry, "action_label": AdminAction(entry["action"]).label} for entry in entries]
+    return entries
+
+
+@router.get("/audit.xlsx", response_class=Response, responses=XLSX_RESPONSE)
+def get_audit_xlsx(
+    request: Request, conn: ConnDep, user: Admin, date_from: DateFrom = None, date_to: DateTo = None
+) -> Response:
+    """The admin audit of local days [from, to] as an administrative Excel file (Vietnamese headers, who exported it
+    when and what it covers; at most the newest 50 000 entries), ``nhật-ký-quản-trị-<ngày xuất>.xlsx``; the export
+    is recorded in the access log."""
+    days = (date_from, date_to)
+    export = admin.admin_audit_xlsx(conn, user.username, days=days, bounds=_window(*days))
+    record_read(request, conn, user, export.rows)
+    return Response(export.content, media_type=XLSX, headers=disposition(export.name or ""))
 
 
 @router.get("/access-log", response_model=list[AccessLogLine])
@@ -197,21 +238,36 @@ def get_access_log(
     user: Admin,
     date_from: DateFrom = None,
     date_to: DateTo = None,
-    username: Annotated[str | None, Query(max_length=64, description="only this user's reads")] = None,
-    route: Annotated[str | None, Query(max_length=200, description="only routes containing this text")] = None,
-    limit: Annotated[int, Query(ge=1, le=1000)] = 200,
+    username: Username = None,
+    route: RouteText = None,
+    what: What = None,
+    limit: Limit = 200,
 ) -> list[dict[str, Any]]:
-    """Who read detailed data, newest first, filtered by user, local days [from, to] and route (as `diaban audit`
-    does on the command line); the read is itself a line of the log."""
-    if date_from and date_to:
-        DayWindow(date_from, date_to)  # a reversed window is refused, not answered with no lines
-    lines = access_lines(
-        conn,
-        username=username,
-        since=local_day_start(date_from),
-        until=local_day_start(date_to, 1),
-        route=route,
-        limit=limit,
-    )
+    """Who read detailed data, newest first, filtered by user, local days [from, to], route text and what was read
+    (`what`; each line says it, `what_label`), as `diaban audit` does on the command line; the read is itself a line of
+    the log."""
+    since, until = _window(date_from, date_to)
+    lines = access_lines(conn, username=username, since=since, until=until, route=route, what=what, limit=limit)
     record_read(request, conn, user, len(lines))
-    return lines
+    return [with_what(line) for line in lines]
+
+
+@router.get("/access-log.xlsx", response_class=Response, responses=XLSX_RESPONSE)
+def get_access_log_xlsx(
+    request: Request,
+    conn: ConnDep,
+    user: Admin,
+    date_from: DateFrom = None,
+    date_to: DateTo = None,
+    username: Username = None,
+    route: RouteText = None,
+    what: What = None,
+) -> Response:
+    """The access log filtered as `GET /api/access-log` (at most the newest 50 000 lines) as an administrative Excel
+    file, ``nhật-ký-truy-cập-<ngày xuất>.xlsx``; the export is itself a line of the log."""
+    days = (date_from, date_to)
+    export = admin.access_log_xlsx(
+        conn, user.username, days=days, bounds=_window(*days), username=username, route=route, what=what
+    )
+    record_read(request, conn, user, export.rows)
+    return Response(export.content, media_type=XLSX, headers=disposition(export.name or ""))

@@ -17,11 +17,11 @@ import re
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import date
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, Literal
 
-from gis.io.figures import Figure, day_cell, number_cell
+from gis.io.figures import Figure, day_cell, number_cell, time_cell
 from gis.io.heading import Heading
-from models.domain.dates import vn_day
+from models.domain.dates import vn_day, vn_time
 from models.domain.kpi import drug_free_count
 from models.domain.legal_rules import faithful_decimals, requirement
 from models.lazy import lazy_module
@@ -487,4 +487,56 @@ def kpi_workbook(report: dict[str, Any], heading: Heading) -> bytes:
         issued=heading.issued_line(area, report["basis"]),
         sheet=f"Chỉ tiêu {report['year']}",
         widths=(6, 48, 18, 18, 12, 48),
+    )
+
+
+# -------------------------------------------------------------------------------------------------- audit trails
+ACCESS_LOG_COLUMNS = (
+    Column("at", "Thời gian", lambda v: vn_time(v, seconds=True), time_cell),
+    Column("username", "Người dùng"),
+    Column("role_label", "Vai trò"),
+    Column("what_label", "Dữ liệu đã xem"),
+    Column("params_text", "Tham số"),
+    Column("rows", "Số dòng trả về", vn_number, number_cell),
+    Column("address", "Địa chỉ máy"),
+)
+ADMIN_AUDIT_COLUMNS = (
+    Column("at", "Thời gian", lambda v: vn_time(v, seconds=True), time_cell),
+    Column("actor", "Người thực hiện"),
+    Column("action_label", "Thao tác"),
+    Column("target_user", "Người dùng liên quan"),
+    Column("target_team", "Tổ công tác liên quan"),
+    Column("details_text", "Nội dung thay đổi"),
+)
+
+
+def audit_trail_workbook(
+    trail: Literal["access", "admin"],
+    rows: Sequence[dict[str, Any]],
+    *,
+    heading: Heading,
+    filters: str,
+    capped: bool,
+) -> bytes:
+    """The access log's lines (``trail="access"``: who read which detailed data when, from where) or the admin audit's
+    entries (``"admin"``), newest first, as an administrative Excel file issued under ``heading``; ``filters``: what
+    the reader chose (its provenance line says it, after who exported it when); ``capped``: the file holds only the
+    newest lines the export allows (its subtitle says so, for the reader to narrow the dates)."""
+    columns, title, sheet, widths = (
+        (ACCESS_LOG_COLUMNS, "NHẬT KÝ TRUY CẬP DỮ LIỆU CHI TIẾT", "Nhật ký truy cập", (6, 20, 16, 18, 28, 40, 10, 16))
+        if trail == "access"
+        else (ADMIN_AUDIT_COLUMNS, "NHẬT KÝ THAO TÁC QUẢN TRỊ", "Nhật ký quản trị", (6, 20, 16, 34, 18, 24, 40))
+    )
+    subtitle = f"Tổng số: {len(rows)} dòng, mới nhất trước" + (
+        " (chỉ các dòng mới nhất: hãy thu hẹp khoảng ngày để xuất đủ)" if capped else ""
+    )
+    return workbook(
+        title,
+        subtitle,
+        columns,
+        rows,
+        heading=heading,
+        issued=heading.issued_line(filters),
+        sheet=sheet,
+        widths=widths,
     )

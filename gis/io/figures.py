@@ -15,9 +15,12 @@ from typing import Any
 
 from models.domain.dates import local_day
 from models.numbers import vn_number
+from models.vocabulary import LOCAL_TZ
 
 #: How a day cell is shown: the dd/mm/yyyy every page and printout uses.
 DAY_FORMAT = "dd/mm/yyyy"
+#: How an instant is shown: its Hải Phòng day and time to the second (an audit trail's lines).
+TIME_FORMAT = "dd/mm/yyyy hh:mm:ss"
 
 
 @dataclass(frozen=True)
@@ -67,3 +70,9 @@ def number_cell(value: Any, decimals: int = 2, unit: str = "", *, trim: bool = F
 def day_cell(value: date | datetime | None) -> Figure | str:
     """A day cell (a datetime's Hải Phòng day) shown dd/mm/yyyy; nothing (no such day) is an empty text."""
     return "" if value is None else Figure(local_day(value), DAY_FORMAT)
+
+
+def time_cell(value: datetime | None) -> Figure | str:
+    """An instant as a date-and-time cell in Hải Phòng time, shown dd/mm/yyyy hh:mm:ss (a spreadsheet holds no time
+    zone: the cell is the local time the pages show); nothing is an empty text."""
+    return "" if value is None else Figure(value.astimezone(LOCAL_TZ).replace(tzinfo=None), TIME_FORMAT)

@@ -5,17 +5,22 @@ Passwords arrive hashed (api.security hashes them); the audit records what was d
 
 from __future__ import annotations
 
-from datetime import date
+from collections.abc import Mapping
+from datetime import date, datetime
 from typing import Any
 
 from sqlalchemy import Connection
 
+from gis.io.exports import ExportFile, audit_trail_workbook
 from gis.store import accounts
-from gis.store.audit import record_admin_action
+from gis.store.access_log import access_lines, with_what
+from gis.store.audit import admin_audit, record_admin_action
+from gis.store.provinces import document_heading, province_names
 from gis.store.sessions import revoke_user_sessions
 from gis.store.tasks import open_tasks_held, team_left
+from models.domain.dates import vn_day
 from models.errors import InvalidRequest
-from models.vocabulary import AdminAction, Role, SessionEnd
+from models.vocabulary import AccessedData, AdminAction, AreaLevel, Role, SessionEnd
 
 
 def create_user(
@@ -158,7 +163,7 @@ def change_team_area(
     """Make ``communes`` the team's area from ``valid_from``, keeping the history; audited with what changed.
     ``open_tasks_kept``: the team's open tasks in the communes it no longer holds, which stay its own (the administrator
     is told, so that command gives them to the commune's new team if it should)."""
-    accounts.team_exists(conn, team_id)
+    accounts.working_team(conn, team_id)
     change = accounts.set_team_area(conn, team_id, communes, valid_from)
     change["open_tasks_kept"] = open_tasks_held(conn, team_id, change["removed"])
     details = {
@@ -179,3 +184,133 @@ def rename_team(conn: Connection, actor: str, team_id: int, name: str, version: 
     details = {"before": renamed["before"], "after": renamed["name"]}
     record_admin_action(conn, actor, AdminAction.RENAME_TEAM, team_id=team_id, details=details)
     return renamed
+
+
+def dissolve_team(conn: Connection, actor: str, team_id: int, version: int) -> dict[str, Any]:
+    """Dissolve a team read at ``version`` (:func:`gis.store.accounts.dissolve_team`: refused while it holds unfinished
+    tasks or members; its area ends today, it stays for history), audited with the communes it held and the planned
+    changes dropped."""
+    dissolved = accounts.dissolve_team(conn, team_id, version)
+    details = {
+        "dissolved_on": dissolved["dissolved_on"].isoformat(),
+        "communes": dissolved["communes"],
+        "planned_dropped": [day.isoformat() for day in dissolved["planned_dropped"]],
+    }
+    record_admin_action(conn, actor, AdminAction.DISSOLVE_TEAM, team_id=team_id, details=details)
+    return dissolved
+
+
+def _value(action: str, value: Any, provinces: Mapping[str, str]) -> str:
+    """A value before or after a change as the administrator reads it: a province by its name (none: the whole
+    country), a role by its label, a team's name as it was."""
+    if action == AdminAction.SET_USER_PROVINCE:
+        return provinces.get(value, value) if value else AreaLevel.NATION.label
+    if action == AdminAction.CHANGE_USER_ROLE and value in Role.labels():
+        return Role(value).label
+    return "—" if value is None else str(value)
+
+
+def audit_details(entry: Mapping[str, Any], provinces: Mapping[str, str]) -> str:
+    """What an audit entry changed, in words (the page's list and the Excel export): the area's change, a new team's
+    area, a value before and after, a role change, a dissolution; "" for an action that says it all."""
+    action, details = entry["action"], entry["details"]
+    since = f" từ {vn_day(date.fromisoformat(details['valid_from']))}" if details.get("valid_from") else ""
+    if action == AdminAction.DISSOLVE_TEAM:
+        return (
+            f"địa bàn {len(details['communes'])} xã/phường kết thúc ngày "
+            f"{vn_day(date.fromisoformat(details['dissolved_on']))}"
+        )
+    if "added" in details:
+        return f"{since.strip()}: thêm {len(details['added'])}, bớt {len(details['removed'])} xã/phường"
+    if "communes" in details:
+        return f"{len(details['communes'])} xã/phường{since}"
+    if "after" in details:
+        return f"{_value(action, details['before'], provinces)} → {_value(action, details['after'], provinces)}"
+    role = details.get("role")
+    if isinstance(role, dict):  # a role changed
+        return f"{_value(action, role['before'], provinces)} → {_value(action, role['after'], provinces)}"
+    if role:  # a new user's role, and province if limited to one
+        province = details.get("province_code")
+        return Role(role).label + (f", {provinces.get(province, province)}" if province else "")
+    if "revoked" in details:
+        return f"{details['revoked']} phiên"
+    return ""
+
+
+def audit_entries(
+    conn: Connection,
+    provinces: Mapping[str, str],
+    limit: int,
+    since: datetime | None = None,
+    until: datetime | None = None,
+) -> list[dict[str, Any]]:
+    """The admin audit's entries, newest first, in [since, until) when given, each with its action's label and what it
+    changed in words (:func:`audit_details`; ``provinces``: code → full name)."""
+    return [
+        {
+            **entry,
+            "action_label": AdminAction(entry["action"]).label,
+            "details_text": audit_details(entry, provinces),
+        }
+        for entry in admin_audit(conn, limit, since, until)
+    ]
+
+
+#: At most this many lines in an exported audit trail (the newest; the file says when lines were left out).
+EXPORT_LINES = 50_000
+
+
+def _filters(since: date | None, until: date | None, more: list[str]) -> str:
+    """What an exported trail covers, for its provenance line: the whole system, the days and other filters chosen."""
+    chosen = [f"từ ngày {vn_day(since)}" if since else "", f"đến ngày {vn_day(until)}" if until else "", *more]
+    shown = ", ".join(part for part in chosen if part)
+    return "toàn hệ thống" + (f"; lọc: {shown}" if shown else "; không lọc")
+
+
+def access_log_xlsx(
+    conn: Connection,
+    by: str,
+    *,
+    days: tuple[date | None, date | None],
+    bounds: tuple[datetime | None, datetime | None],
+    username: str | None = None,
+    route: str | None = None,
+    what: AccessedData | None = None,
+) -> ExportFile:
+    """The access log's lines filtered as on the page (local ``days`` [from, to], whose instants are ``bounds``; user,
+    route text, what was read), newest first and at most :data:`EXPORT_LINES`, as an Excel file exported now by
+    ``by`` (the caller records the export itself in the log, with its number of lines)."""
+    lines = access_lines(
+        conn, username=username, since=bounds[0], until=bounds[1], route=route, what=what, limit=EXPORT_LINES
+    )
+    more = [
+        f"người dùng {username}" if username else "",
+        f"dữ liệu «{what.label}»" if what else "",
+        f"đường dẫn chứa «{route}»" if route else "",
+    ]
+    heading = document_heading(conn, None, by)
+    content = audit_trail_workbook(
+        "access",
+        [with_what(line) for line in lines],
+        heading=heading,
+        filters=_filters(*days, more),
+        capped=len(lines) == EXPORT_LINES,
+    )
+    return ExportFile(content, len(lines), f"nhật-ký-truy-cập-{heading.day.isoformat()}.xlsx")
+
+
+def admin_audit_xlsx(
+    conn: Connection,
+    by: str,
+    *,
+    days: tuple[date | None, date | None],
+    bounds: tuple[datetime | None, datetime | None],
+) -> ExportFile:
+    """The admin audit's entries in the local ``days`` [from, to] (instants ``bounds``), newest first and at most
+    :data:`EXPORT_LINES`, as an Excel file exported now by ``by``."""
+    entries = audit_entries(conn, province_names(conn), EXPORT_LINES, *bounds)
+    heading = document_heading(conn, None, by)
+    content = audit_trail_workbook(
+        "admin", entries, heading=heading, filters=_filters(*days, []), capped=len(entries) == EXPORT_LINES
+    )
+    return ExportFile(content, len(entries), f"nhật-ký-quản-trị-{heading.day.isoformat()}.xlsx")

@@ -21,7 +21,7 @@ from sqlalchemy.exc import IntegrityError
 
 from gis.io.photos import Photo
 from gis.services.hotspots import transition_hotspot
-from gis.store.accounts import team_exists
+from gis.store.accounts import working_team
 from gis.store.communes import refuse_personal_names
 from gis.store.scoping import UNRESTRICTED, AreaScope, require_commune_in_scope, require_team_in_scope
 from gis.store.sql import current_unit
@@ -228,7 +228,7 @@ def assign_task(
     again under it (its answer lost) gets the version it reached back and nothing changes — it was refused as stale, and
     command read its assignment as failed; the key with another request is refused."""
     refuse_personal_names(conn, note, "Ghi chú giao nhiệm vụ")
-    team_exists(conn, team_id)
+    working_team(conn, team_id)
     require_team_in_scope(conn, scope, team_id)
     if key is not None and (first := _event_under_key(conn, actor, key)) is not None:
         _task_team(conn, task_id, scope)

@@ -14,8 +14,9 @@ from gis.store.scoping import UNRESTRICTED, AreaScope
 from gis.store.sql import LOCAL_TODAY, current_unit, valid_on
 from gis.store.versioned import load_at_version, update_at_version
 from models.domain.access import Principal, check_user_scope, check_username, normal_team_name, team_name
-from models.errors import AlreadyExists, InvalidRequest, NotFound
-from models.vocabulary import Role
+from models.domain.dates import vn_day
+from models.errors import AlreadyExists, Conflict, InvalidRequest, NotFound
+from models.vocabulary import TASK_CLOSED, Role, codes
 
 FOREIGN_KEY_VIOLATION = "23503"
 
@@ -71,6 +72,7 @@ def rename_team(conn: Connection, team_id: int, name: str, version: int) -> dict
     up to letter case as a new team's); its id, name before and after, and new version. Users, areas, tasks and the audit hold the team's id, so
     everything stays the team's; the audit lines written before keep the name it had then."""
     name = team_name(name)
+    working_team(conn, team_id)
     before = load_at_version(conn, "teams", team_id, version, "r.name")["name"]
     if name == before:
         raise InvalidRequest(f"tổ công tác đã có tên '{name}'", "the team already has this name")
@@ -89,6 +91,90 @@ def team_exists(conn: Connection, team_id: int) -> None:
         raise NotFound(f"không có tổ công tác #{team_id}", "no such team")
 
 
+def working_team(conn: Connection, team_id: int) -> str:
+    """The name of a team that is not dissolved, which may be given users, an area or tasks: NotFound for an unknown
+    team, Conflict for a dissolved one. Its row is share-locked until the transaction ends, so that a dissolution
+    (:func:`dissolve_team`, which locks it for update) and a new member or task cannot cross unseen."""
+    row = conn.execute(text("SELECT name, dissolved_on FROM teams WHERE id = :t FOR SHARE"), {"t": team_id}).first()
+    if row is None:
+        raise NotFound(f"không có tổ công tác #{team_id}", "no such team")
+    if row.dissolved_on is not None:
+        raise Conflict(
+            f"tổ công tác «{row.name}» đã giải thể ngày {vn_day(row.dissolved_on)}: hãy chọn tổ khác",
+            "the team is dissolved",
+        )
+    return str(row.name)
+
+
+def dissolve_team(conn: Connection, team_id: int, version: int) -> dict[str, Any]:
+    """Dissolve the team read at ``version`` (a unit disbanded after a reorganisation): refused (Conflict) while it
+    holds a task not yet finished (open, or awaiting acceptance: command reassigns, accepts or cancels it first) or has
+    members (the administrator moves them first: a team user always belongs to a team). Its area ends today (the
+    communes it held until yesterday, returned; changes planned for later are dropped) and it is marked dissolved: kept,
+    so that its old tasks and the audit still name it, but no longer listed, suggested or given anything
+    (:func:`working_team`)."""
+    team = conn.execute(
+        text("SELECT name, version, dissolved_on FROM teams WHERE id = :t FOR UPDATE"), {"t": team_id}
+    ).first()
+    if team is None:
+        raise NotFound(f"không có tổ công tác #{team_id}", "no such team")
+    if team.dissolved_on is not None:
+        raise Conflict(f"tổ công tác «{team.name}» đã giải thể ngày {vn_day(team.dissolved_on)}", "already dissolved")
+    load_at_version(conn, "teams", team_id, version, "r.name")
+    held = conn.execute(
+        text("""SELECT (SELECT count(*) FROM tasks k WHERE k.team_id = :t AND k.state <> ALL(:closed)),
+                       (SELECT count(*) FROM users u WHERE u.team_id = :t)"""),
+        {"t": team_id, "closed": list(codes(TASK_CLOSED))},
+    ).one()
+    refusals = []
+    if held[0]:
+        refusals.append(
+            f"còn giữ {held[0]} nhiệm vụ chưa kết thúc (đang làm hoặc chờ nghiệm thu): ban chỉ huy cần giao lại cho tổ"
+            " khác, nghiệm thu hoặc hủy các nhiệm vụ này trước"
+        )
+    if held[1]:
+        refusals.append(
+            f"còn {held[1]} thành viên (kể cả tài khoản ngừng hoạt động): hãy chuyển họ sang tổ khác hoặc đổi vai trò"
+            " trước"
+        )
+    if refusals:
+        raise Conflict(
+            f"chưa thể giải thể tổ «{team.name}»: tổ {'; '.join(refusals)}",
+            f"the team holds {held[0]} unfinished tasks and {held[1]} members",
+        )
+    params = {"t": team_id}
+    communes = sorted(
+        conn.execute(
+            text(f"SELECT commune_code FROM team_areas ta WHERE team_id = :t AND {valid_on('ta')}"), params
+        ).scalars()
+    )
+    # Days of area changes planned after today (a commune added or removed then), which no longer take place.
+    planned_dropped = list(
+        conn.execute(
+            text(f"""SELECT DISTINCT d FROM team_areas ta, LATERAL (VALUES (ta.valid_from), (ta.valid_to)) v(d)
+                     WHERE ta.team_id = :t AND d > {LOCAL_TODAY} ORDER BY d"""),
+            params,
+        ).scalars()
+    )
+    # A period that begins today or later never held a day; an earlier one ends today ([valid_from, valid_to)).
+    conn.execute(text(f"DELETE FROM team_areas WHERE team_id = :t AND valid_from >= {LOCAL_TODAY}"), params)
+    conn.execute(
+        text(f"""UPDATE team_areas SET valid_to = {LOCAL_TODAY}
+                 WHERE team_id = :t AND (valid_to IS NULL OR valid_to > {LOCAL_TODAY})"""),
+        params,
+    )
+    new_version = update_at_version(conn, "teams", team_id, version, f"dissolved_on = {LOCAL_TODAY}", {})
+    day = conn.execute(text(f"SELECT {LOCAL_TODAY}")).scalar_one()
+    return {
+        "id": team_id,
+        "name": team.name,
+        "dissolved_on": day,
+        "communes": communes,
+        "planned_dropped": planned_dropped,
+        "version": new_version,
+    }
+
+
 def team_version(conn: Connection, team_id: int) -> int:
     """The team's version (the command line changes a team at the version it reads)."""
     return int(conn.execute(text("SELECT version FROM teams WHERE id = :t"), {"t": team_id}).scalar_one())
@@ -103,20 +189,22 @@ def team_id_by_name(conn: Connection, name: str) -> int:
 
 
 def list_teams(conn: Connection, scope: AreaScope = UNRESTRICTED) -> list[dict[str, Any]]:
-    """Teams in the scope with their current communes, member count and the day their area next changes (if one is
+    """The working teams in the scope (a dissolved team is in no list, picker or suggestion) with their current
+    communes, member count, the tasks they hold not yet finished and the day their area next changes (if one is
     planned)."""
     return [
         dict(r)
         for r in conn.execute(
             text(f"""
         SELECT t.id, t.name, t.version,
+               (SELECT count(*) FROM tasks k WHERE k.team_id = t.id AND k.state <> ALL(:closed)) AS unfinished_tasks,
                coalesce((SELECT array_agg(ta.commune_code ORDER BY ta.commune_code) FROM team_areas ta
                          WHERE ta.team_id = t.id AND {valid_on("ta")}), '{{}}') AS communes,
                (SELECT count(*) FROM users u WHERE u.team_id = t.id) AS members,
                (SELECT min(d) FROM team_areas ta, LATERAL (VALUES (ta.valid_from), (ta.valid_to)) v(d)
                 WHERE ta.team_id = t.id AND d > {LOCAL_TODAY}) AS next_change
-        FROM teams t WHERE {scope.teams("t")} ORDER BY t.name"""),
-            scope.params,
+        FROM teams t WHERE t.dissolved_on IS NULL AND {scope.teams("t")} ORDER BY t.name"""),
+            {**scope.params, "closed": list(codes(TASK_CLOSED))},
         ).mappings()
     ]
 
@@ -220,6 +308,8 @@ def create_user(
     password was given by an administrator (set_password)."""
     check_username(username)
     check_user_scope(role, team_id, province_code)
+    if team_id is not None:
+        working_team(conn, team_id)
     if province_code is not None:
         require_province(conn, province_code)
     existing = conn.execute(text(f"SELECT username FROM users WHERE {NAMED_USER}"), {"u": username}).scalar()
@@ -264,7 +354,7 @@ def set_user_team(conn: Connection, user_id: int, team_id: int, version: int) ->
     check_user_scope(row["role"], team_id, row["province_code"])
     if team_id == row["team_id"]:
         raise InvalidRequest("người dùng đã thuộc tổ công tác này", "the user is already in this team")
-    team_exists(conn, team_id)
+    working_team(conn, team_id)
     update_at_version(conn, "users", user_id, version, "team_id = :t", {"t": team_id})
     return int(row["team_id"])
 
@@ -280,7 +370,7 @@ def set_user_role(
         raise InvalidRequest(f"người dùng đã có vai trò «{Role(role).label}»", "the user already has this role")
     check_user_scope(role, team_id, province_code)
     if team_id is not None:
-        team_exists(conn, team_id)
+        working_team(conn, team_id)
     if province_code is not None:
         require_province(conn, province_code)
     update_at_version(

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from datetime import datetime
 from typing import Any
 
 from sqlalchemy import Connection, insert, text
@@ -39,12 +40,18 @@ def record_admin_action(
     ).scalar_one()
 
 
-def admin_audit(conn: Connection, limit: int) -> list[dict[str, Any]]:
-    """The newest entries first, with the names the user and team concerned had then."""
+def admin_audit(
+    conn: Connection, limit: int, since: datetime | None = None, until: datetime | None = None
+) -> list[dict[str, Any]]:
+    """The newest entries first, made in [since, until) when given, with the names the user and team concerned had
+    then."""
     rows = conn.execute(
         text("""
         SELECT id, at, actor, action, target_user_id, target_user, target_team_id, target_team, details
-        FROM admin_audit ORDER BY id DESC LIMIT :limit"""),
-        {"limit": limit},
+        FROM admin_audit
+        WHERE (CAST(:since AS timestamptz) IS NULL OR at >= :since)
+          AND (CAST(:until AS timestamptz) IS NULL OR at < :until)
+        ORDER BY id DESC LIMIT :limit"""),
+        {"limit": limit, "since": since, "until": until},
     ).mappings()
     return [dict(r) for r in rows]

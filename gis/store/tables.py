@@ -347,6 +347,8 @@ class Team(Base):
     name: Mapped[str] = mapped_column(Text, unique=True)
     version: Mapped[int] = mapped_column(Integer, default=1)
     created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), server_default=func.now())
+    #: The Hải Phòng day the team was dissolved, its area ending (migration 0024); kept for its tasks' history.
+    dissolved_on: Mapped[date | None] = mapped_column(Date)
 
 
 class TeamArea(Base):

@@ -34,6 +34,7 @@ ADMIN = only({"admin": 200})
 def world(conn, client, make_team, make_user, make_hotspot, bearer) -> dict:
     """Teams A and B with a hotspot, a task and an incident each, and one user per role (team = team A)."""
     teams = {"A": make_team("Tổ A", [AREA_A]), "B": make_team("Tổ B", [AREA_B])}
+    teams["spare"] = make_team("Tổ không còn việc", [AREA_B])  # no member, no task: the one a dissolution may take
     command = Principal(0, "chihuy", "command")
     hotspots = {k: make_hotspot(code) for k, code in (("A", AREA_A), ("B", AREA_B))}
     tasks = {
@@ -105,6 +106,8 @@ def matrix(world: dict) -> list[tuple[str, str, dict | None, dict[str, int]]]:
         ("POST", f"/api/users/{world['users']['planner']}/unlock", None, ADMIN),
         ("GET", "/api/audit", None, ADMIN),
         ("GET", "/api/access-log", None, ADMIN),
+        ("GET", "/api/audit.xlsx", None, ADMIN),
+        ("GET", "/api/access-log.xlsx", None, ADMIN),
         ("GET", "/api/provinces", None, only({"admin": 200, "command": 200, "planner": 200})),
         ("PUT", f"/api/users/{world['target']}/province", {"province_code": "31", "version": 1}, ADMIN),
         (
@@ -119,6 +122,7 @@ def matrix(world: dict) -> list[tuple[str, str, dict | None, dict[str, int]]]:
         ("PUT", f"/api/users/{world['target']}/role", {"role": "command", "national": True, "version": 1}, ADMIN),
         ("PUT", f"/api/users/{world['users']['team']}/team", {"team_id": world["teams"]["B"], "version": 1}, ADMIN),
         ("PUT", f"/api/teams/{team}/name", {"name": "Tổ đổi tên", "version": 1}, ADMIN),
+        ("POST", f"/api/teams/{world['teams']['spare']}/dissolution", {"version": 1}, ADMIN),
     ]
 
 

@@ -2,19 +2,26 @@
 
 from __future__ import annotations
 
+from datetime import datetime, timedelta
+from pathlib import Path
+
 import test_browser as shared
+from openpyxl import load_workbook
 from sqlalchemy import Engine, text
 from test_browser import (
+    DESKTOP,
     PHONE,
     change_password,
     confirming,
     log_in_with_a_given_password,
     open_as,
     shot,
+    unexpected,
     wait_message,
 )
 
-from models.vocabulary import TASK_OPEN, codes
+from gis.store.accounts import create_team
+from models.vocabulary import TASK_OPEN, codes, local_today
 
 city, server, chromium = shared.city, shared.server, shared.chromium
 
@@ -211,3 +218,106 @@ def test_a_password_the_administrator_gives_is_changed_by_its_user_at_the_next_l
     finally:
         with city.begin() as conn:
             conn.execute(text("DELETE FROM users WHERE id = :id"), {"id": user_id})
+
+
+def test_the_administrator_reads_who_looked_at_task_photos_and_exports_it_on_a_phone(
+    chromium, server: str, city: Engine, tmp_path: Path
+) -> None:
+    """«Who looked at this task's photos?»: the access log filtered by user, days and what was read (named as the
+    page names it, not by route), newest first with time, rows and address, and the same lines downloaded as Excel."""
+    yesterday = local_today() - timedelta(days=1)
+    with city.begin() as conn:
+        for minute, route in ((10, "GET /api/tasks/{task_id}/photos/{photo_id}"), (12, "GET /api/incidents")):
+            conn.execute(
+                text("""INSERT INTO access_log (at, username, role, route, params, rows, address)
+                        VALUES (:at, 'to03', 'team', :r, CAST('{"task_id": "7", "photo_id": "3"}' AS jsonb), 1,
+                                '10.1.2.3')"""),
+                {"at": datetime.combine(yesterday, datetime.min.time()).replace(hour=21, minute=minute), "r": route},
+            )
+    page, errors = open_as(chromium, server, "quantri", PHONE)
+    page.click("nav.tabs button[data-tab=access]")
+    page.wait_for_selector("#access-log li")
+    form = "#access-filters"
+    page.fill(f"{form} input[name=username]", "to03")
+    page.select_option(f"{form} select[name=what]", label="Ảnh nhiệm vụ")
+    page.fill(f"{form} input[name=from]", f"{yesterday:%d/%m/%Y}")
+    page.fill(f"{form} input[name=to]", f"{local_today():%d/%m/%Y}")
+    page.click(f"{form} button[type=submit]")
+    page.wait_for_function("() => document.querySelectorAll('#access-log li').length === 1")
+    line = page.locator("#access-log li").inner_text()
+    assert "to03 (Tổ công tác): Ảnh nhiệm vụ · 1 dòng · 10.1.2.3" in line and "task_id=7; photo_id=3" in line
+    assert page.locator("#access-count").inner_text() == "1 dòng"
+    page.locator("#access-log li").scroll_into_view_if_needed()
+    shot(page, "admin-access-log-phone")
+    assert page.evaluate("document.documentElement.scrollWidth") <= PHONE["width"]  # nothing wider than the phone
+    with page.expect_download() as download:
+        page.click("#access-xlsx")
+    assert download.value.suggested_filename == f"nhật-ký-truy-cập-{local_today().isoformat()}.xlsx"
+    saved = tmp_path / "nhat-ky.xlsx"
+    download.value.save_as(saved)
+    sheet = load_workbook(saved).active
+    assert [c.value for c in sheet[9]][2:5] == ["to03", "Tổ công tác", "Ảnh nhiệm vụ"]
+    assert "người dùng to03, dữ liệu «Ảnh nhiệm vụ»" in sheet["A7"].value
+    page.fill(f"{form} input[name=to]", "31/02/2026")  # told, never dropped (every day's lines instead)
+    page.click(f"{form} button[type=submit]")
+    assert "Đến ngày: «31/02/2026» không phải ngày hợp lệ" in page.locator("#message").inner_text()
+    assert errors == []
+    page.close()
+    page, errors = open_as(chromium, server, "quantri", DESKTOP)
+    page.click("nav.tabs button[data-tab=access]")
+    page.wait_for_selector("#access-log li")
+    shot(page, "admin-access-log-desktop")
+    assert errors == []
+    page.close()
+
+
+def test_a_team_is_dissolved_only_once_emptied_and_is_then_offered_nowhere(chromium, server: str, city: Engine) -> None:
+    """A team with members is refused with what to do first; an emptied one is dissolved after a question, leaves the
+    administrator's and command's pickers, and the audit names it."""
+    with city.begin() as conn:
+        commune = conn.execute(text("SELECT commune_code FROM team_areas WHERE valid_to IS NULL LIMIT 1")).scalar()
+        spare = create_team(conn, "Tổ sáp nhập thử", [commune])
+        busy, busy_name = conn.execute(
+            text("SELECT t.id, t.name FROM teams t WHERE EXISTS (SELECT 1 FROM users u WHERE u.team_id = t.id) LIMIT 1")
+        ).one()
+    page, errors = open_as(chromium, server, "quantri", PHONE)
+    page.click("nav.tabs button[data-tab=teams]")
+    page.select_option("#team-pick", str(busy))
+    asked = confirming(page, True)
+    page.click("#dissolve-team")
+    page.wait_for_function("() => document.getElementById('message').textContent.includes('chưa thể giải thể')")
+    shot(page, "admin-dissolve-refused-phone")
+    assert asked and asked[0].startswith(f"Giải thể tổ «{busy_name}»?")
+    assert (
+        "thành viên" in page.locator("#message").inner_text()
+        and "hãy chuyển họ sang tổ khác" in page.locator("#message").inner_text()
+    )
+    page.close()
+
+    page, errors = open_as(chromium, server, "quantri", DESKTOP)
+    page.click("nav.tabs button[data-tab=teams]")
+    page.select_option("#team-pick", str(spare))
+    assert "0 người dùng; 0 nhiệm vụ chưa kết thúc" in page.locator("#team-summary").inner_text()
+    declined = confirming(page, False)
+    page.click("#dissolve-team")
+    page.wait_for_function("() => !document.getElementById('dissolve-team').disabled")
+    assert declined and page.locator(f"#team-pick option[value='{spare}']").count() == 1  # nothing done
+    confirming(page, True)
+    page.click("#dissolve-team")
+    wait_message(page, f"Đã giải thể tổ «Tổ sáp nhập thử»: địa bàn 1 xã/phường kết thúc ngày {local_today():%d/%m/%Y}")
+    assert page.locator(f"#team-pick option[value='{spare}']").count() == 0
+    assert page.locator(f"#new-user select[name=team] option[value='{spare}']").count() == 0
+    page.click("nav.tabs button[data-tab=audit]")
+    assert (
+        "Giải thể tổ công tác — Tổ sáp nhập thử (địa bàn 1 xã/phường kết thúc ngày"
+        in page.locator("#audit li").first.inner_text()
+    )
+    shot(page, "admin-dissolved-audit-desktop")
+    assert unexpected(errors, 409) == []
+    page.close()
+
+    page, errors = open_as(chromium, server, "chihuy", DESKTOP)
+    page.click("nav.tabs button[data-tab=tasks]")
+    page.wait_for_selector(f"#task-filters select[name=team] option[value='{busy}']", state="attached")
+    assert page.locator(f"#task-filters select[name=team] option[value='{spare}']").count() == 0
+    page.close()

@@ -1,6 +1,7 @@
 // Administration page: users (create with a password shown once, move to another team or role, deactivate, reset the
-// password, unlock), teams (renamed) and their areas picked on the map or in a searchable list, effective from a date
-// with the history kept, the audit.
+// password, unlock), teams (renamed, dissolved) and their areas picked on the map or in a searchable list, effective
+// from a date with the history kept, the admin audit and the access log (who read which detailed data), each filtered
+// by days and exported to Excel.
 "use strict";
 
 diabanPages.admin = async function startAdmin(map, cfg) {
@@ -9,7 +10,12 @@ diabanPages.admin = async function startAdmin(map, cfg) {
   mapButtons(map, cfg);
   const byCode = {};
   communes.eachLayer((l) => { byCode[l.feature.properties.code] = l; });
-  const showTab = panelTabs(() => drawArea());
+  // The access log is read when its tab is first opened (each read of it is itself a line of the log).
+  let accessShown = false;
+  const showTab = panelTabs((name) => {
+    drawArea();
+    if (name === "access" && !accessShown) { accessShown = true; loadAccess().catch((error) => failed(error)); }
+  });
 
   // -------------------------------------------------------------------------------------------------- the area
   const list = document.getElementById("commune-list");
@@ -59,6 +65,7 @@ diabanPages.admin = async function startAdmin(map, cfg) {
   const teamForm = document.getElementById("team-form");
   const summary = document.getElementById("team-summary");
   const renameForm = document.getElementById("team-rename");
+  const dissolveBox = document.getElementById("team-dissolve");
   let teams = [];
 
   async function loadTeams(keep = teamPick.value) {
@@ -105,6 +112,7 @@ diabanPages.admin = async function startAdmin(map, cfg) {
     teamForm.valid_from.value = viDate(new Date());
     document.getElementById("team-name").hidden = Boolean(team);
     renameForm.hidden = !team;
+    dissolveBox.hidden = !team;
     if (team) renameForm.name.value = team.name;
     document.getElementById("team-save").textContent = team ? "Lưu địa bàn mới" : CREATE_TEAM;
     const history = document.querySelector("#area-history tbody");
@@ -113,7 +121,8 @@ diabanPages.admin = async function startAdmin(map, cfg) {
     if (!team) { summary.textContent = `Đặt tên, chọn địa bàn trên bản đồ hoặc trong danh sách, rồi bấm «${CREATE_TEAM}».`; drawArea(); return; }
     team.communes.forEach((code) => selected.add(code));
     const shared = sharedText(sharedToday(team));
-    summary.textContent = `${team.members} người dùng; đang phụ trách ${team.communes.length} xã/phường` +
+    summary.textContent = `${team.members} người dùng; ${team.unfinished_tasks} nhiệm vụ chưa kết thúc; ` +
+      `đang phụ trách ${team.communes.length} xã/phường` +
       (team.next_change ? `; địa bàn thay đổi từ ${viDate(team.next_change)}` : "") + (shared ? `. ${shared}` : "");
     drawArea();
     const bounds = L.latLngBounds(team.communes.map((code) => byCode[code]?.getBounds()).filter(Boolean));
@@ -168,6 +177,23 @@ diabanPages.admin = async function startAdmin(map, cfg) {
       await refreshAfterSave(`Đã đổi tên tổ «${renamed.before}» thành «${renamed.name}»`,
         () => Promise.all([loadTeams(String(team.id)), loadUsers(), loadAudit()]), TO_SEE);
     } catch (error) { failed(error, () => renameForm.requestSubmit()); }
+  });
+  // Dissolving the team picked, asked first: refused by the server (its message says what to do first) while the team
+  // holds unfinished tasks or members; its area ends today, it leaves every list and picker, its history stays.
+  const dissolveButton = document.getElementById("dissolve-team");
+  dissolveButton.addEventListener("click", async () => {
+    const team = teams.find((t) => String(t.id) === teamPick.value);
+    if (!window.confirm(`Giải thể tổ «${team.name}»? Địa bàn của tổ (${team.communes.length} xã/phường) kết thúc hôm nay;` +
+      " tổ không còn được chọn để giao nhiệm vụ hay thêm người dùng. Nhiệm vụ cũ và nhật ký vẫn ghi tên tổ." +
+      " Không hoàn tác được.")) return;
+    dissolveButton.disabled = true;
+    try {
+      const done = await api(`/api/teams/${team.id}/dissolution`, { method: "POST",
+        body: JSON.stringify({ version: team.version }) });
+      await refreshAfterSave(`Đã giải thể tổ «${done.name}»: địa bàn ${done.communes.length} xã/phường kết thúc ngày ` +
+        `${viDate(done.dissolved_on)}`, () => Promise.all([loadTeams(""), loadAudit()]), TO_SEE);
+    } catch (error) { failed(error, () => dissolveButton.click()); }
+    dissolveButton.disabled = false;
   });
   // How to see what was saved when the lists could not be loaded again after it (refreshAfterSave).
   const TO_SEE = "tải lại trang để xem danh sách mới";
@@ -378,27 +404,65 @@ diabanPages.admin = async function startAdmin(map, cfg) {
     users.filter((u) => !words || `${u.username} ${cfg.roleLabels[u.role]} ${scopeText(u)}`.toLocaleLowerCase("vi").includes(words));
   });
 
-  async function loadUsers() { users.set(await api("/api/users")); }
+  async function loadUsers() {
+    const listed = await api("/api/users");
+    users.set(listed);
+    document.getElementById("usernames").replaceChildren(...listed.map((u) => Object.assign(
+      document.createElement("option"), { value: u.username })));
+  }
 
-  // ------------------------------------------------------------------------------------------------ the audit
-  // A value before or after a change as the administrator reads it: a province by its name (none: the whole country),
-  // not its code; a team's name as it was.
-  const shown = (entry, value) => (entry.action === "set_user_province"
-    ? (value ? provinceName[value] ?? value : WHOLE_COUNTRY) : value ?? "—");
+  // ------------------------------------------------------------------------------------------- the two trails
+  // A filter form's query (days typed dd/mm/yyyy sent as ISO days; a malformed day is told, never dropped), which the
+  // list is read with and the Excel link exports; null when a day is malformed.
+  function trailQuery(form) {
+    const query = new URLSearchParams();
+    try {
+      for (const [name, label] of [["from", "Từ ngày"], ["to", "Đến ngày"]]) {
+        const day = dayField(form[name], label);
+        if (day) query.set(name, day);
+      }
+    } catch (error) { notify(error.message, true); return null; }
+    for (const name of ["username", "what"]) if (form[name]?.value.trim()) query.set(name, form[name].value.trim());
+    return query;
+  }
+  // How many lines are shown: all of them, or the newest `limit` (the Excel file holds up to 50 000).
+  const LIMIT = 200;
+  const countText = (n) => (n === LIMIT ? `${LIMIT} dòng mới nhất — thu hẹp bộ lọc, hoặc tải về Excel để có đủ`
+    : `${VI_NUMBER.format(n)} dòng`);
+
+  // The admin audit: who did what to which user or team, what changed in words (the server's, as the Excel says it).
+  const auditForm = document.getElementById("audit-filters");
   async function loadAudit() {
-    const entries = await api("/api/audit?limit=200");
+    const query = trailQuery(auditForm);
+    if (!query) return;
+    document.getElementById("audit-xlsx").href = `/api/audit.xlsx?${query}`;
+    const entries = await api(`/api/audit?${query}&limit=${LIMIT}`);
+    document.getElementById("audit-count").textContent = countText(entries.length);
     document.getElementById("audit").innerHTML = entries.map((a) => {
       const target = [a.target_user, a.target_team].filter(Boolean).map(escapeHtml).join(", ");
-      const from = a.details.valid_from ? ` từ ${viDate(a.details.valid_from)}` : "";
-      const changes = a.details.added ? ` (${from.trim()}: thêm ${a.details.added.length}, bớt ` +
-        `${a.details.removed.length} xã/phường)` : a.details.communes ? ` (${a.details.communes.length} xã/phường${from})`
-        : "after" in a.details ? ` (${escapeHtml(shown(a, a.details.before))} → ${escapeHtml(shown(a, a.details.after))})`
-        : a.details.role ? ` (${escapeHtml(cfg.roleLabels[a.details.role.before])} → ` +
-          `${escapeHtml(cfg.roleLabels[a.details.role.after])})` : "";
       return `<li><time>${viDateTime(a.at)}</time> ${escapeHtml(a.actor)}: ${escapeHtml(a.action_label)}` +
-        `${target ? " — " + target : ""}${changes}</li>`;
+        `${target ? " — " + target : ""}${a.details_text ? ` (${escapeHtml(a.details_text)})` : ""}</li>`;
     }).join("") || "<li class=\"none\">Chưa có thao tác nào.</li>";
   }
+  auditForm.addEventListener("submit", (event) => { event.preventDefault(); loadAudit().catch((error) => failed(error)); });
+
+  // The access log: who read what (named as the page names it, not by route), when, how many rows, from where.
+  const accessForm = document.getElementById("access-filters");
+  async function loadAccess() {
+    const query = trailQuery(accessForm);
+    if (!query) return;
+    document.getElementById("access-xlsx").href = `/api/access-log.xlsx?${query}`;
+    const lines = await api(`/api/access-log?${query}&limit=${LIMIT}`);
+    document.getElementById("access-count").textContent = countText(lines.length);
+    document.getElementById("access-log").innerHTML = lines.map((line) => {
+      const rows = line.rows === null ? "" : ` · ${VI_NUMBER.format(line.rows)} dòng`;
+      return `<li data-what="${escapeHtml(line.what ?? "")}"><time>${viDateTime(line.at)}</time> ` +
+        `<b>${escapeHtml(line.username)}</b> (${escapeHtml(line.role_label)}): ${escapeHtml(line.what_label)}${rows}` +
+        `${line.address ? ` · ${escapeHtml(line.address)}` : ""}` +
+        `${line.params_text ? `<br><small>${escapeHtml(line.params_text)}</small>` : ""}</li>`;
+    }).join("") || "<li class=\"none\">Không có lượt xem nào theo bộ lọc này.</li>";
+  }
+  accessForm.addEventListener("submit", (event) => { event.preventDefault(); loadAccess().catch((error) => failed(error)); });
 
   await Promise.all([loadTeams(), loadUsers(), loadAudit()]);
   showTab("users");

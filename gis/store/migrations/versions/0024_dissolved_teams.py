@@ -1,0 +1,33 @@
+"""A team is dissolved (giải thể) rather than deleted: ``teams.dissolved_on`` is the Hải Phòng day its area ended; it
+stays for its old tasks and the audit, which name it, but is no longer listed, suggested or given anything. The admin
+audit gains the action `dissolve_team`.
+
+Revision ID: 0024
+Revises: 0023
+"""
+
+import sqlalchemy as sa
+from alembic import op
+
+from gis.store.sql import in_values
+from models.vocabulary import AdminAction
+
+revision = "0024"
+down_revision = "0023"
+branch_labels = None
+depends_on = None
+
+
+def upgrade() -> None:
+    op.add_column("teams", sa.Column("dissolved_on", sa.Date(), nullable=True))
+    op.drop_constraint("ck_admin_audit_action", "admin_audit", type_="check")
+    op.create_check_constraint("ck_admin_audit_action", "admin_audit", in_values("action", AdminAction))
+
+
+def downgrade() -> None:
+    # The audit is append-only: lines of dissolutions stay, the older check holds for new lines only. A dissolved team
+    # becomes a team without an area again (its area ended; its name and history are kept).
+    op.drop_constraint("ck_admin_audit_action", "admin_audit", type_="check")
+    before = in_values("action", [a for a in AdminAction if a != AdminAction.DISSOLVE_TEAM])
+    op.execute(f"ALTER TABLE admin_audit ADD CONSTRAINT ck_admin_audit_action CHECK ({before}) NOT VALID")
+    op.drop_column("teams", "dissolved_on")

@@ -1,0 +1,144 @@
+"""The administrator's two trails as the page shows and exports them: the access log filtered by what was read (named in
+Vietnamese, not by route), the admin audit with what changed in words, each as an administrative Excel file whose
+export is itself a line of the access log."""
+
+from datetime import datetime, timedelta
+from io import BytesIO
+from urllib.parse import quote
+
+import pytest
+from openpyxl import load_workbook
+from sqlalchemy import text
+
+from models.vocabulary import LOCAL_TZ, local_today
+
+PHOTO = "GET /api/tasks/{task_id}/photos/{photo_id}"
+
+
+@pytest.fixture
+def admin(make_user, bearer) -> dict:
+    """Headers of a logged-in administrator."""
+    return bearer(make_user("quan-tri-nhat-ky", "admin"))
+
+
+@pytest.fixture
+def lines(conn) -> None:
+    """Reads of a photo, its preview, an incident list, and a route of an older version, yesterday at 23:30 Hải Phòng
+    time (16:30 UTC: a day earlier than the server's UTC day would say at 00:30)."""
+    yesterday = datetime.combine(local_today() - timedelta(days=1), datetime.min.time(), LOCAL_TZ)
+    at = yesterday + timedelta(hours=23, minutes=30)
+    for username, route, rows in (
+        ("to-anh", PHOTO, 1),
+        ("to-anh", f"{PHOTO}/preview", 1),
+        ("chihuy-xem", "GET /api/incidents", 42),
+        ("cu", "GET /api/old-route", 3),
+    ):
+        conn.execute(
+            text("""INSERT INTO access_log (at, username, role, route, params, rows, address)
+                    VALUES (:at, :u, 'team', :r, CAST('{"commune": "10507"}' AS jsonb), :n, '10.0.0.7')"""),
+            {"at": at, "u": username, "r": route, "n": rows},
+        )
+
+
+def newest_line(conn) -> tuple:
+    return conn.execute(text("SELECT username, route, rows, params FROM access_log ORDER BY id DESC LIMIT 1")).one()
+
+
+def test_the_access_log_is_filtered_by_what_was_read_and_names_it_in_vietnamese(client, conn, admin, lines) -> None:
+    photos = client.get("/api/access-log?what=task_photo", headers=admin)
+    assert photos.status_code == 200
+    assert [(line["route"], line["what"], line["what_label"]) for line in photos.json()] == [
+        (f"{PHOTO}/preview", "task_photo", "Ảnh nhiệm vụ"),
+        (PHOTO, "task_photo", "Ảnh nhiệm vụ"),
+    ]
+    every = {line["route"]: line["what_label"] for line in client.get("/api/access-log", headers=admin).json()}
+    assert every["GET /api/incidents"] == "Danh sách vụ việc"
+    assert every["GET /api/old-route"] == "GET /api/old-route"  # a route no longer named: shown as it is
+    assert every["GET /api/access-log"] == "Nhật ký truy cập"  # the previous read, itself a line
+    assert newest_line(conn)[:3] == ("quan-tri-nhat-ky", "GET /api/access-log", len(every))
+    refused = client.get("/api/access-log?what=photos", headers=admin)
+    assert (
+        refused.status_code == 422
+        and "dữ liệu đã xem: phải là một trong: Danh sách vụ việc;" in refused.json()["message"]
+    )
+
+
+def test_the_filtered_access_log_is_exported_to_excel_and_the_export_is_logged(client, conn, admin, lines) -> None:
+    day = f"{local_today() - timedelta(days=1):%Y-%m-%d}"
+    answer = client.get(f"/api/access-log.xlsx?what=task_photo&from={day}&to={day}&username=to-anh", headers=admin)
+    assert answer.status_code == 200, answer.text
+    name = f"nhật-ký-truy-cập-{local_today().isoformat()}.xlsx"
+    assert answer.headers["content-disposition"].endswith(f"filename*=UTF-8''{quote(name, safe='')}")
+    sheet = load_workbook(BytesIO(answer.content)).active
+    assert sheet.title == "Nhật ký truy cập"
+    assert sheet["A5"].value == "NHẬT KÝ TRUY CẬP DỮ LIỆU CHI TIẾT"
+    assert sheet["A6"].value == "Tổng số: 2 dòng, mới nhất trước"
+    shown = f"{local_today() - timedelta(days=1):%d/%m/%Y}"
+    assert sheet["A7"].value.startswith("Người xuất: quan-tri-nhat-ky, lúc ")
+    assert sheet["A7"].value.endswith(
+        f"phạm vi: toàn hệ thống; lọc: từ ngày {shown}, đến ngày {shown}, người dùng to-anh, dữ liệu «Ảnh nhiệm vụ»"
+    )
+    header = [c.value for c in sheet[8]]
+    assert header == [
+        "STT",
+        "Thời gian",
+        "Người dùng",
+        "Vai trò",
+        "Dữ liệu đã xem",
+        "Tham số",
+        "Số dòng trả về",
+        "Địa chỉ máy",
+    ]
+    first = [c.value for c in sheet[9]]
+    assert first[0] == 1 and first[2:] == ["to-anh", "Tổ công tác", "Ảnh nhiệm vụ", "commune=10507", 1, "10.0.0.7"]
+    assert f"{first[1]:%d/%m/%Y %H:%M}" == f"{shown} 23:30"  # Hải Phòng time, not UTC
+    assert sheet["B9"].number_format == "dd/mm/yyyy hh:mm:ss"
+    logged = newest_line(conn)
+    assert logged[:3] == ("quan-tri-nhat-ky", "GET /api/access-log.xlsx", 2)
+    assert logged[3] == {"what": "task_photo", "from": day, "to": day, "username": "to-anh"}
+
+
+def test_the_admin_audit_says_what_changed_and_is_exported_to_excel(client, conn, admin, make_user) -> None:
+    planner = make_user("tham-muu-tinh", "planner")
+    assert client.put(f"/api/users/{planner}/province", json={"province_code": "31", "version": 1}, headers=admin)
+    created = client.post("/api/teams", json={"name": "Tổ ghi nhật ký", "communes": ["10507"]}, headers=admin).json()
+    entries = client.get("/api/audit", headers=admin).json()
+    assert [(e["action_label"], e["details_text"]) for e in entries[:2]] == [
+        ("Tạo tổ công tác", "1 xã/phường"),
+        ("Thay đổi phạm vi tỉnh, thành phố của người dùng", "Toàn quốc → Thành phố Hải Phòng"),
+    ]
+    answer = client.get(f"/api/audit.xlsx?from={local_today():%Y-%m-%d}", headers=admin)
+    assert answer.status_code == 200
+    sheet = load_workbook(BytesIO(answer.content)).active
+    assert [c.value for c in sheet[8]] == [
+        "STT",
+        "Thời gian",
+        "Người thực hiện",
+        "Thao tác",
+        "Người dùng liên quan",
+        "Tổ công tác liên quan",
+        "Nội dung thay đổi",
+    ]
+    assert [c.value for c in sheet[9]][2:] == [
+        "quan-tri-nhat-ky",
+        "Tạo tổ công tác",
+        None,
+        created["name"],
+        "1 xã/phường",
+    ]
+    assert sheet["A7"].value.endswith(f"phạm vi: toàn hệ thống; lọc: từ ngày {local_today():%d/%m/%Y}")
+    assert newest_line(conn)[:3] == ("quan-tri-nhat-ky", "GET /api/audit.xlsx", 2)
+
+
+def test_a_new_users_role_and_province_are_said_in_words(client, admin) -> None:
+    """The page read a new user's role as a change and showed «( → )» on every «Tạo người dùng» line."""
+    body = {"username": "chihuy-tinh", "role": "command", "province_code": "31"}
+    assert client.post("/api/users", json=body, headers=admin).status_code == 201
+    entry = client.get("/api/audit", headers=admin).json()[0]
+    assert (entry["action_label"], entry["details_text"]) == ("Tạo người dùng", "Ban chỉ huy, Thành phố Hải Phòng")
+
+
+def test_a_reversed_window_is_refused_not_answered_empty(client, admin) -> None:
+    for route in ("/api/audit.xlsx", "/api/access-log.xlsx", "/api/audit"):
+        refused = client.get(f"{route}?from=2026-02-01&to=2026-01-01", headers=admin)
+        assert refused.status_code == 422, route

@@ -1,0 +1,115 @@
+"""Dissolving a team (giải thể tổ): refused while it holds unfinished tasks or members, then its area ends today, it is
+kept for history (its old tasks and the audit still name it) and nothing offers it again: the team list and pickers,
+command's suggestions, a new member, a new area, a task."""
+
+from datetime import timedelta
+
+import pytest
+from sqlalchemy import text
+
+from models.domain.access import Principal
+from models.vocabulary import local_today
+from tests.conftest import conversion_task
+
+AREA_A, AREA_B = "10507", "10525"
+COMMAND = Principal(0, "chihuy", "command")
+
+
+@pytest.fixture
+def admin(make_user, bearer) -> dict:
+    """Headers of a logged-in administrator."""
+    return bearer(make_user("quan-tri-giai-the", "admin"))
+
+
+def team_row(client, admin, team_id: int) -> dict | None:
+    return next((t for t in client.get("/api/teams", headers=admin).json() if t["id"] == team_id), None)
+
+
+def dissolve(client, admin, team_id: int, version: int):
+    return client.post(f"/api/teams/{team_id}/dissolution", json={"version": version}, headers=admin)
+
+
+def test_a_team_holding_tasks_or_members_is_not_dissolved_and_is_told_what_to_do_first(
+    client, conn, admin, make_team, make_user
+) -> None:
+    team = make_team("Tổ còn việc", [AREA_A])
+    member = make_user("to-con-viec", "team", team)
+    tasks = [conversion_task(conn, COMMAND, AREA_A, year, team) for year in (2024, 2025)]
+    listed = team_row(client, admin, team)
+    assert (listed["members"], listed["unfinished_tasks"]) == (1, 2)
+    refused = dissolve(client, admin, team, 1)
+    assert refused.status_code == 409
+    assert refused.json()["message"] == (
+        "chưa thể giải thể tổ «Tổ còn việc»: tổ còn giữ 2 nhiệm vụ chưa kết thúc (đang làm hoặc chờ nghiệm thu): ban"
+        " chỉ huy cần giao lại cho tổ khác, nghiệm thu hoặc hủy các nhiệm vụ này trước; còn 1 thành viên (kể cả tài"
+        " khoản ngừng hoạt động): hãy chuyển họ sang tổ khác hoặc đổi vai trò trước"
+    )
+    # A task completed and awaiting acceptance is not finished: command may still return it to the team.
+    conn.execute(text("UPDATE tasks SET state = 'canceled' WHERE id = :t"), {"t": tasks[0]})
+    conn.execute(text("UPDATE tasks SET state = 'completed' WHERE id = :t"), {"t": tasks[1]})
+    conn.execute(text("UPDATE users SET active = false WHERE id = :u"), {"u": member})
+    again = dissolve(client, admin, team, 1).json()["message"]
+    assert "còn giữ 1 nhiệm vụ chưa kết thúc" in again and "còn 1 thành viên" in again
+    assert conn.execute(text("SELECT dissolved_on FROM teams WHERE id = :t"), {"t": team}).scalar() is None
+
+
+def test_a_dissolved_team_keeps_its_history_and_is_offered_nowhere(client, conn, admin, make_team, make_user) -> None:
+    team = make_team("Tổ sáp nhập", [AREA_A, AREA_B])
+    other = make_team("Tổ tiếp nhận", [AREA_A])
+    old = conversion_task(conn, COMMAND, AREA_A, 2024, team)
+    conn.execute(text("UPDATE tasks SET state = 'accepted' WHERE id = :t"), {"t": old})
+    conn.execute(  # a team area that began before today (created today, the period could not end today)
+        text("UPDATE team_areas SET valid_from = valid_from - 30 WHERE team_id = :t"), {"t": team}
+    )
+    planned = local_today() + timedelta(days=10)
+    change = {"communes": [AREA_A], "valid_from": str(planned)}
+    assert client.put(f"/api/teams/{team}/area", json=change, headers=admin).status_code == 200
+    assert dissolve(client, admin, team, 2).status_code == 412  # read before another change
+    done = dissolve(client, admin, team, 1)
+    assert done.status_code == 200, done.text
+    assert done.json() | {"version": 0} == {
+        "id": team,
+        "name": "Tổ sáp nhập",
+        "dissolved_on": str(local_today()),
+        "communes": [AREA_A, AREA_B],
+        "planned_dropped": [str(planned)],
+        "version": 0,
+    }
+    # Its area ended today, the planned change dropped; its history stays readable.
+    periods = client.get(f"/api/teams/{team}/areas", headers=admin).json()
+    assert {(p["commune_code"], p["valid_to"]) for p in periods} == {(c, str(local_today())) for c in (AREA_A, AREA_B)}
+    # Offered nowhere: lists, command's suggestions, a new member, a move, an area, a task.
+    assert team_row(client, admin, team) is None and team_row(client, admin, other) is not None
+    suggested = client.get(f"/api/tasks/suggest-assignee?commune={AREA_A}").json()["candidates"]
+    assert [c["team_id"] for c in suggested] == [other]
+    gone = "tổ công tác «Tổ sáp nhập» đã giải thể ngày"
+    member = make_user("to-tiep-nhan", "team", other)
+    refusals = [
+        client.post("/api/users", json={"username": "to-moi", "role": "team", "team_id": team}, headers=admin),
+        client.put(f"/api/users/{member}/team", json={"team_id": team, "version": 1}, headers=admin),
+        client.put(
+            f"/api/teams/{team}/area", json={"communes": [AREA_B], "valid_from": str(local_today())}, headers=admin
+        ),
+        client.put(
+            f"/api/teams/{team}/name", json={"name": "Tổ hồi sinh", "version": done.json()["version"]}, headers=admin
+        ),
+        client.post("/api/tasks", json={"kind": "conversion", "commune_code": AREA_B, "year": 2026, "team_id": team}),
+        dissolve(client, admin, team, done.json()["version"]),
+    ]
+    assert [(r.status_code, gone in r.json()["message"]) for r in refusals] == [(409, True)] * len(refusals)
+    # History: its old task and the audit still name it.
+    assert client.get(f"/api/tasks/{old}").json()["team"] == "Tổ sáp nhập"
+    entry = client.get("/api/audit", headers=admin).json()[0]
+    assert (entry["action"], entry["action_label"], entry["target_team"]) == (
+        "dissolve_team",
+        "Giải thể tổ công tác",
+        "Tổ sáp nhập",
+    )
+    assert entry["details_text"] == f"địa bàn 2 xã/phường kết thúc ngày {local_today():%d/%m/%Y}"
+
+
+def test_a_team_made_today_is_dissolved_without_a_period_of_no_day(client, conn, admin, make_team) -> None:
+    """An area that began today never held a whole day: it is dropped (a period may not end on the day it begins)."""
+    team = make_team("Tổ lập nhầm", [AREA_B])
+    assert dissolve(client, admin, team, 1).status_code == 200
+    assert client.get(f"/api/teams/{team}/areas", headers=admin).json() == []
