@@ -11,6 +11,7 @@ from typing import TYPE_CHECKING
 
 from api.cli.vi import cli_int, parser_options
 from models.domain.access import PASSWORD_MAX_CHARS, PASSWORD_MIN_CHARS
+from models.domain.dates import vn_day
 from models.errors import InvalidRequest
 from models.vocabulary import PROVINCIAL_ROLES, Role
 
@@ -74,6 +75,21 @@ def cmd_teams_rename(args: argparse.Namespace) -> None:
         team_id = team_id_by_name(conn, args.name)
         renamed = rename_team(conn, getpass.getuser(), team_id, args.new_name, team_version(conn, team_id))
     print(f"Đã đổi tên tổ công tác #{team_id} '{renamed['before']}' thành '{renamed['name']}'")
+
+
+def cmd_teams_dissolve(args: argparse.Namespace) -> None:
+    """Dissolve a team as the administration page does (refused while it holds unfinished tasks or members)."""
+    from gis.services.admin import dissolve_team
+    from gis.store.accounts import team_id_by_name, team_version
+    from gis.store.db import get_engine
+
+    with get_engine().begin() as conn:
+        team_id = team_id_by_name(conn, args.name)
+        dissolved = dissolve_team(conn, getpass.getuser(), team_id, team_version(conn, team_id))
+    print(
+        f"Đã giải thể tổ công tác #{team_id} '{args.name}' từ ngày {vn_day(dissolved['dissolved_on'])}"
+        f" (địa bàn kết thúc: {len(dissolved['communes'])} xã, phường); tổ vẫn còn trong lịch sử nhiệm vụ và nhật ký"
+    )
 
 
 def cmd_teams_list(args: argparse.Namespace) -> None:
@@ -322,7 +338,7 @@ def add_parsers(sub: argparse._SubParsersAction) -> None:
         help="tổ công tác và địa bàn phụ trách",
         **parser_options("Tạo và liệt kê tổ công tác; địa bàn phụ trách là danh sách mã xã, phường."),
     )
-    t_sub = teams.add_subparsers(dest="action", required=True, metavar="add|rename|list")
+    t_sub = teams.add_subparsers(dest="action", required=True, metavar="add|rename|dissolve|list")
     t_add = t_sub.add_parser("add", help="tạo tổ phụ trách một số xã, phường", **parser_options("Tạo tổ công tác."))
     t_add.add_argument("name", help="tên tổ")
     t_add.add_argument("--communes", required=True, metavar="MÃ,MÃ", help="mã xã, phường, cách nhau bằng dấu phẩy")
@@ -337,6 +353,16 @@ def add_parsers(sub: argparse._SubParsersAction) -> None:
     t_rename.add_argument("name", help="tên hiện tại của tổ")
     t_rename.add_argument("new_name", metavar="TÊN_MỚI", help="tên mới")
     t_rename.set_defaults(func=cmd_teams_rename)
+    t_dissolve = t_sub.add_parser(
+        "dissolve",
+        help="giải thể tổ (khi tổ không còn thành viên và nhiệm vụ chưa xong)",
+        **parser_options(
+            "Giải thể tổ công tác: địa bàn kết thúc hôm nay, tổ giữ lại trong lịch sử; bị từ chối khi tổ còn thành"
+            " viên hoặc nhiệm vụ chưa xong."
+        ),
+    )
+    t_dissolve.add_argument("name", help="tên tổ")
+    t_dissolve.set_defaults(func=cmd_teams_dissolve)
     t_list = t_sub.add_parser("list", help="các tổ và địa bàn hiện tại", **parser_options("Liệt kê tổ công tác."))
     t_list.add_argument("--json", action="store_true", help="in dạng JSON")
     t_list.set_defaults(func=cmd_teams_list)

@@ -226,8 +226,8 @@ def test_cli_adds_teams_and_users_and_lists_them(db_env, engine, monkeypatch, ca
 
 
 def test_cli_renames_a_team_moves_a_user_and_changes_a_role(db_env, engine, monkeypatch, capsys) -> None:
-    """`diaban teams rename`, `diaban users move` and `diaban users role` are the page's services: the same rules,
-    the same audit lines; the role change ends the user's sessions."""
+    """`diaban teams rename`, `diaban users move`, `diaban users role` and `diaban teams dissolve` are the page's
+    services: the same rules, the same audit lines; the role change ends the user's sessions."""
     monkeypatch.setenv("DIABAN_DATABASE_URL", db_env["DIABAN_DATABASE_URL"])
 
     def diaban(*args: str) -> tuple[int, str, str]:
@@ -254,6 +254,12 @@ def test_cli_renames_a_team_moves_a_user_and_changes_a_role(db_env, engine, monk
         code, out, _ = diaban("users", "role", "cli-can-bo", "--role", "command")
         assert code == 0 and "Ban chỉ huy" in out and "phiên đăng nhập" in out, out
         assert "phạm vi toàn quốc (không ghi --province)" in out, out  # the default said back, never unseen
+        code, _, err = diaban("teams", "dissolve", "Tổ CLI B")  # its member moved there and is command now: none
+        assert code == 0, err
+        code, out, _ = diaban("teams", "dissolve", "Tổ CLI Một")
+        assert code == 0 and out.startswith("Đã giải thể tổ công tác #") and "(địa bàn kết thúc: 1 xã, phường)" in out
+        code, _, err = diaban("teams", "dissolve", "Tổ CLI Một")
+        assert code == 3 and "đã giải thể ngày" in err, err
         with engine.connect() as conn:
             ended = conn.execute(text("SELECT revoked_reason FROM sessions WHERE user_id = :u"), {"u": user_id})
             assert ended.scalars().all() == ["role"]
@@ -262,7 +268,13 @@ def test_cli_renames_a_team_moves_a_user_and_changes_a_role(db_env, engine, monk
                         ORDER BY id"""),
                 {"u": user_id},
             ).all()
-        assert [a for a, _ in actions] == ["create_user", "rename_team", "move_user", "change_user_role"]
+        assert [a for a, _ in actions] == [
+            "create_user",
+            "rename_team",
+            "move_user",
+            "change_user_role",
+            "dissolve_team",
+        ]
         assert actions[2][1] == {"before": "Tổ CLI Một", "after": "Tổ CLI B"}
         assert actions[3][1]["role"] == {"before": "team", "after": "command"}
     finally:
