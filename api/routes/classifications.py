@@ -59,6 +59,14 @@ DraftFirst = Annotated[
         " run — what the planner reviews, overrides and approves",
     ),
 ]
+CurrentGeometry = Annotated[
+    bool,
+    Query(
+        alias="current_geometry",
+        description="false: the current units' features without geometry (a page that has them from /api/communes"
+        " paints them by code); a unit no longer current, of a year classified on its period's units, keeps its own",
+    ),
+]
 Planner = Annotated[Principal, Depends(require_roles(Role.PLANNER))]
 PlanningReader = Annotated[Principal, Depends(require_roles(Role.PLANNER, Role.COMMAND))]
 MEDIA_TYPES = {
@@ -99,6 +107,7 @@ class Asked:
     simplify_m: float
     scope: AreaScope
     draft_first: bool
+    current_geometry: bool
 
 
 async def _asked(
@@ -109,10 +118,11 @@ async def _asked(
     simplify_m: Annotated[float, Query(ge=0, le=1000)] = 0,
     province: Province = None,
     draft_first: DraftFirst = False,
+    current_geometry: CurrentGeometry = True,
 ) -> Asked:
     """The parameters of a classification answer (teams: own area; a provincial user: own province); async: nothing
     here waits, so no worker thread."""
-    return Asked(year, version, simplify_m, _reported(user, scope, province), draft_first)
+    return Asked(year, version, simplify_m, _reported(user, scope, province), draft_first, current_geometry)
 
 
 AskedDep = Annotated[Asked, Depends(_asked)]
@@ -142,7 +152,14 @@ def _classes_response(
 
     def build() -> CachedResponse:
         collection = classification_collection(
-            conn, asked.year, asked.version, asked.simplify_m, asked.scope, detail, asked.draft_first
+            conn,
+            asked.year,
+            asked.version,
+            asked.simplify_m,
+            asked.scope,
+            detail,
+            asked.draft_first,
+            asked.current_geometry,
         )
         # Written by its model, as FastAPI wrote it before (dates in ISO 8601, the model's fields only).
         return CachedResponse(model.model_validate(collection).model_dump_json().encode(), "application/json")

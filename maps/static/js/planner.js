@@ -4,7 +4,11 @@
 "use strict";
 
 diabanPages.planner = async function startPlanner(map, cfg) {
-  const { names } = await communesLayer(map);
+  const { names, features: units } = await communesLayer(map);
+  // The classes are painted on the shapes the communes layer has downloaded (the classification comes without them,
+  // current_geometry=false: nation-wide the page downloaded the 3,321 units' shapes twice); a unit no longer current,
+  // of a year classified on its period's units, comes with its own.
+  const shapes = Object.fromEntries(units.map((f) => [f.properties.code, f.geometry]));
   // A row's commune, with its province where several are loaded (common.js communeTitle).
   const nameOf = (item) => names[item.commune_code] || item.full_name || item.commune_code;
   searchControl(map);
@@ -220,7 +224,8 @@ diabanPages.planner = async function startPlanner(map, cfg) {
     // The year's draft before its approved run: a correction run after the approval is what the planner reviews,
     // overrides and approves (without draft=true the page showed the approved run, the correction out of reach).
     const answers = await newestYear(() => Promise.all([
-      api(`/api/classifications/${year}?simplify_m=20&draft=true`), api(`/api/classifications/${year}/review?draft=true`),
+      api(`/api/classifications/${year}?simplify_m=20&draft=true&current_geometry=false`),
+      api(`/api/classifications/${year}/review?draft=true`),
     ]));
     if (answers === STALE) return;
     const [result, review] = answers;
@@ -230,7 +235,8 @@ diabanPages.planner = async function startPlanner(map, cfg) {
         `/api/classifications/${year}/export?format=${format}&version=${review.run.version}`;
     }
     features = Object.fromEntries(result.features.map((f) => [f.properties.code, f]));
-    L.geoJSON(result, {
+    const drawn = result.features.map((f) => ({ ...f, geometry: f.geometry || shapes[f.properties.code] }));
+    L.geoJSON({ type: "FeatureCollection", features: drawn.filter((f) => f.geometry) }, {
       ...inPane("classes"),
       style: (f) => ({ color: "#1f2937", weight: 0.6, fillColor: cfg.classColours[classKey(f.properties.category, f.properties.level)],
         fillOpacity: 0.7 }),
