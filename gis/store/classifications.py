@@ -14,7 +14,7 @@ from sqlalchemy import Connection, text
 
 from gis.store.communes import place_names
 from gis.store.scoping import UNRESTRICTED, AreaScope
-from gis.store.sql import current_unit, display_simplified, valid_on
+from gis.store.sql import current_unit, display_geojson, display_params, valid_on
 from models.domain.classification import (
     DraftExists,
     RunApproved,
@@ -395,8 +395,7 @@ def classification_geojson(
         SELECT coalesce(json_agg(json_build_object(
             'type', 'Feature', 'id', r.commune_code,
             'geometry', CASE WHEN :current_geometry OR NOT {current_unit("u")} THEN
-                ST_AsGeoJSON(CASE WHEN :tol > 0 THEN {display_simplified("u.geom", ":tol / 111000.0")}
-                                  ELSE u.geom END, 6)::json END,
+                {display_geojson("u.geom")} END,
             'properties', json_build_object({properties})
         ) ORDER BY r.commune_code), '[]')
         FROM classification_results r
@@ -404,8 +403,8 @@ def classification_geojson(
         WHERE r.run_id = :run_id AND {where}"""),
         {
             "run_id": run_id,
-            "tol": simplify_m,
             "current_geometry": current_geometry,
+            **display_params(simplify_m),
             "missing_label": MISSING_DATA_LABEL,
             **scope.params,
         },
