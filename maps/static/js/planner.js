@@ -6,15 +6,18 @@
 diabanPages.planner = async function startPlanner(map, cfg) {
   const { names, features: units } = await communesLayer(map);
   // The classes are painted on the shapes the communes layer has downloaded (the classification comes without them,
-  // current_geometry=false: nation-wide the page downloaded the 3,321 units' shapes twice); a unit no longer current,
-  // of a year classified on its period's units, comes with its own.
-  const shapes = Object.fromEntries(units.map((f) => [f.properties.code, f.geometry]));
+  // current_geometry=false: nation-wide the page downloaded the 3,321 units' shapes twice), the finer ones too once
+  // zoomed in (common.js SHAPES); a unit no longer current, of a year classified on its period's units, comes with its
+  // own.
+  const unitByCode = Object.fromEntries(units.map((f) => [f.properties.code, f]));
   // A row's commune, with its province where several are loaded (common.js communeTitle).
   const nameOf = (item) => names[item.commune_code] || item.full_name || item.commune_code;
   searchControl(map);
   mapButtons(map, cfg);
   cfg.printSubtitle = () => `Phân loại xã, phường, đặc khu năm ${select.value}`;
   const layer = L.layerGroup().addTo(map);
+  let onUnitShapes = new Set();  // the codes painted on the communes layer's shapes (not those with their own)
+  map.on("communesrefined", (e) => reshape(layer, Object.fromEntries([...onUnitShapes].map((c) => [c, e.shapes[c]]))));
   const select = document.getElementById("year");
   const status = document.getElementById("run-status");
   const approve = document.getElementById("approve");
@@ -235,7 +238,8 @@ diabanPages.planner = async function startPlanner(map, cfg) {
         `/api/classifications/${year}/export?format=${format}&version=${review.run.version}`;
     }
     features = Object.fromEntries(result.features.map((f) => [f.properties.code, f]));
-    const drawn = result.features.map((f) => ({ ...f, geometry: f.geometry || shapes[f.properties.code] }));
+    onUnitShapes = new Set(result.features.filter((f) => !f.geometry).map((f) => f.properties.code));
+    const drawn = result.features.map((f) => ({ ...f, geometry: f.geometry || unitByCode[f.properties.code]?.geometry }));
     L.geoJSON({ type: "FeatureCollection", features: drawn.filter((f) => f.geometry) }, {
       ...inPane("classes"),
       style: (f) => ({ color: "#1f2937", weight: 0.6, fillColor: cfg.classColours[classKey(f.properties.category, f.properties.level)],
