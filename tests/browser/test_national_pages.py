@@ -135,7 +135,7 @@ def test_the_ministrys_map_opens_on_coarse_shapes_and_gets_the_fine_ones_once_zo
     chromium, nation_server: str
 ) -> None:
     """Nation-wide a page downloaded every unit simplified by 20 m before it drew anything (the country's 3,321 units:
-    4.5 MB compressed, on a view where a pixel is kilometres): it opens on units simplified by 500 m and asks for the
+    4.7 MB compressed, on a view where a pixel is kilometres): it opens on units simplified by 500 m and asks for the
     20 m ones once, when zoomed in, put in place in every layer drawn from them — the planner's classes too."""
     for user, pane in (("bo-chihuy", "lines"), ("bo-thammuu", "classes")):
         page, errors = open_as(chromium, nation_server, user, DESKTOP)
