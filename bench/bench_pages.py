@@ -1,9 +1,14 @@
-"""Benchmark (not a test): the team page on a cheap phone over a weak mobile link, and the command page on a desktop
-and on that phone, as Debian's Chromium loads them from ``diaban serve``, this code beside a baseline checkout.
+"""Benchmark (not a test): every role's page — the team page on a cheap phone over a weak mobile link, the command
+page on a desktop and on that phone, the planner's and the administrator's pages on that phone — and, with
+``--national``, the Ministry's command and planner pages over the whole country on a desktop, as Debian's Chromium
+loads them from ``diaban serve``, this code beside a baseline checkout.
 
 Set-up: a throwaway PostGIS with a small synthetic city (``--incidents``, detection, the demo accounts, the lifecycle
 story, an approved and a draft year and a suppression task for each of the 200 largest hotspots, as bench_api seeds
-them); the team page is opened as the demo team with most open tasks, the command page as ``chihuy``.
+them); the team page is opened as the demo team with most open tasks, the command page as ``chihuy``, the planner's
+as ``thammuu``, the administrator's as ``quantri``. ``--national``: a second database of the same cluster with the
+national boundary file's 3,321 units, no incidents, last year approved and this year's draft, opened as the
+Ministry's command (``bo-chihuy``) and planner (``bo-thammuu``).
 
 Profiles: *phone*: 360×740, CPU slowed 4× (``Emulation.setCPUThrottlingRate``) and the link 1.6 Mbit/s down,
 750 kbit/s up, 150 ms round trip (``Network.emulateNetworkConditions``); *desktop*: 1400×900, no throttling.
@@ -20,7 +25,7 @@ stylesheet and one polygon, no data and no page script: what any Leaflet map cos
 page adds over the map library a user would get anyway. Before/after: ``--baseline REF`` (default ``main``) is
 served from a ``git archive`` of that commit (with this checkout's vendored Leaflet) on the same database.
 
-Run: ``.venv/bin/python bench/bench_pages.py [--incidents 30000] [--repeat 3] [--baseline main]``.
+Run: ``.venv/bin/python bench/bench_pages.py [--incidents 30000] [--repeat 3] [--baseline main] [--national]``.
 """
 
 from __future__ import annotations
@@ -38,15 +43,23 @@ from typing import Any
 
 from bench_api import ROOT, free_port, load_average, ours, seed_tasks, team_tasks
 from common import import_as_owner, incident_csv, prepared_engine
+from sqlalchemy import create_engine
+from sqlalchemy.pool import NullPool
 
 from api.security import hash_password
 from gis.demo.accounts import DEMO_PASSWORD, seed_demo_accounts
 from gis.demo.classification import seed_demo_classification
 from gis.demo.lifecycle import run_lifecycle_demo
-from gis.ops.postgres import ManagedCluster, temporary_cluster
+from gis.ops.postgres import APP_ROLE, ManagedCluster, temporary_cluster
+from gis.services.boundary_import import import_boundaries
+from gis.services.classification import draft_year
 from gis.services.detection import run_detection
-from gis.store.accounts import principal_by_username
+from gis.settings import DataSettings
+from gis.store.accounts import create_user, principal_by_username
+from gis.store.classifications import approve
+from gis.store.db import migrate
 from models.domain.hotspot_lifecycle import hotspot_lifecycle
+from models.vocabulary import Role, local_today
 
 #: Debian's Chromium as the browser tests launch it (tests/browser/test_browser.py).
 CHROMIUM = "/usr/bin/chromium"
@@ -291,39 +304,86 @@ def seed_city(cluster: ManagedCluster, incidents: int, tmp: Path) -> str:
     return team[0]
 
 
+def measure_pages(
+    browser: Any, code: str, root: Path, url: str, cases: list[tuple[str, str, Profile]], args: argparse.Namespace
+) -> None:
+    """Serve the tree ``root`` on the database ``url`` and print each case's first visit and revisit (with the bare
+    Leaflet page's beside them)."""
+    port = free_port()
+    with ours(port, url, 1, root=root):
+        base = f"http://127.0.0.1:{port}"
+        measure(browser, base, cases[0][1], DESKTOP)  # the server's first pages (imports, caches) unmeasured
+        bare = {}
+        for profile in {profile.name: profile for *_, profile in cases}.values():
+            bare[profile.name] = median_load([measure(browser, base, None, profile)[0] for _ in range(args.repeat)])
+            print(f"{code}: bare Leaflet page, {profile.name} ({load_average()})")
+            print(f"  cold {describe(bare[profile.name])}", flush=True)
+        for name, user, profile in cases:
+            loads = [measure(browser, base, user, profile) for _ in range(args.repeat)]
+            cold, warm = (median_load([pair[i] for pair in loads]) for i in (0, 1))
+            print(f"{code}: {name} page, {profile.name}, median of {args.repeat} ({load_average()})")
+            print(f"  cold {describe(cold)}\n  warm {describe(warm)}")
+            print(f"  cold over the bare Leaflet page: {ratio(cold, bare[profile.name])}", flush=True)
+            if args.waterfall:
+                print(f"  cold:\n{waterfall(cold)}\n  warm:\n{waterfall(warm)}")
+            if profile is PHONE and code == "now":
+                print("  hottest JS (self time, cold, profiled apart):")
+                for line in hottest_functions(browser, base, user, profile):
+                    print(f"    {line}")
+
+
+#: The database of ``--national``, beside the city's in the same cluster.
+NATION_DB = "bench_nation"
+
+
+def seed_nation(cluster: ManagedCluster) -> None:
+    """The national boundary file's units, the Ministry's command and planner, last year approved, this year's draft
+    (no incidents: every unit drug-free, the classification's size is the units')."""
+    national = DataSettings().national_boundaries
+    if national is None or not national.exists():
+        raise SystemExit("the national boundary file is missing (../shared/data/vietnam/communes.geojson.gz)")
+    cluster.create_database(NATION_DB)
+    owner = create_engine(cluster.owner_url(NATION_DB), poolclass=NullPool)
+    migrate(owner, app_role=APP_ROLE)
+    owner.dispose()
+    engine = create_engine(cluster.url(NATION_DB), poolclass=NullPool)
+    this_year = local_today().year
+    with engine.begin() as conn:
+        import_boundaries(conn, national)
+        create_user(conn, "bo-chihuy", hash_password(DEMO_PASSWORD), Role.COMMAND, None)
+        create_user(conn, "bo-thammuu", hash_password(DEMO_PASSWORD), Role.PLANNER, None)
+        draft_year(conn, this_year - 1, actor="bo-thammuu")
+        approve(conn, this_year - 1, actor="bo-thammuu")
+        draft_year(conn, this_year, actor="bo-thammuu")
+    engine.dispose()
+    print(f"national database: 3,321 units, {this_year - 1} approved, {this_year} draft; {load_average()}", flush=True)
+
+
 def run(args: argparse.Namespace) -> None:
     from playwright.sync_api import sync_playwright
 
     with tempfile.TemporaryDirectory() as tmp, temporary_cluster("diaban-bench-pages-") as cluster:
         team_user = seed_city(cluster, args.incidents, Path(tmp))
+        if args.national:
+            seed_nation(cluster)
         trees = {"before": baseline_tree(args.baseline, Path(tmp)), "now": ROOT} if args.baseline else {"now": ROOT}
-        cases = [("team", team_user, PHONE), ("command", "chihuy", PHONE), ("command", "chihuy", DESKTOP)]
+        cases = [
+            (cluster.url(), "team", team_user, PHONE),
+            (cluster.url(), "command", "chihuy", PHONE),
+            (cluster.url(), "command", "chihuy", DESKTOP),
+            (cluster.url(), "planner", "thammuu", PHONE),
+            (cluster.url(), "admin", "quantri", PHONE),
+        ]
+        if args.national:
+            cases += [
+                (cluster.url(NATION_DB), "national command", "bo-chihuy", DESKTOP),
+                (cluster.url(NATION_DB), "national planner", "bo-thammuu", DESKTOP),
+            ]
         with sync_playwright() as playwright:
             browser = playwright.chromium.launch(executable_path=CHROMIUM, headless=True, args=CHROMIUM_ARGS)
             for code, root in trees.items():
-                port = free_port()
-                with ours(port, cluster.url(), 1, root=root):
-                    base = f"http://127.0.0.1:{port}"
-                    measure(browser, base, "chihuy", DESKTOP)  # the server's first pages (imports, caches) unmeasured
-                    bare = {}
-                    for profile in (PHONE, DESKTOP):
-                        bare[profile.name] = median_load(
-                            [measure(browser, base, None, profile)[0] for _ in range(args.repeat)]
-                        )
-                        print(f"{code}: bare Leaflet page, {profile.name} ({load_average()})")
-                        print(f"  cold {describe(bare[profile.name])}", flush=True)
-                    for name, user, profile in cases:
-                        loads = [measure(browser, base, user, profile) for _ in range(args.repeat)]
-                        cold, warm = (median_load([pair[i] for pair in loads]) for i in (0, 1))
-                        print(f"{code}: {name} page, {profile.name}, median of {args.repeat} ({load_average()})")
-                        print(f"  cold {describe(cold)}\n  warm {describe(warm)}")
-                        print(f"  cold over the bare Leaflet page: {ratio(cold, bare[profile.name])}", flush=True)
-                        if args.waterfall:
-                            print(waterfall(cold))
-                        if profile is PHONE and code == "now":
-                            print("  hottest JS (self time, cold, profiled apart):")
-                            for line in hottest_functions(browser, base, user, profile):
-                                print(f"    {line}")
+                for url in dict.fromkeys(url for url, *_ in cases):
+                    measure_pages(browser, code, root, url, [case[1:] for case in cases if case[0] == url], args)
             browser.close()
 
 
@@ -333,6 +393,7 @@ def main() -> None:
     parser.add_argument("--repeat", type=int, default=3, help="loads of each page and profile (times: the median)")
     parser.add_argument("--waterfall", action="store_true", help="print each request of a first visit")
     parser.add_argument("--baseline", default="main", help="git ref served beside this code ('' for none)")
+    parser.add_argument("--national", action="store_true", help="the Ministry's pages over the national units too")
     run(parser.parse_args())
 
 

@@ -117,14 +117,16 @@ def classification_collection(
     scope: AreaScope,
     detail: bool = True,
     draft_first: bool = False,
+    current_geometry: bool = True,
 ) -> dict[str, Any]:
     """A run of a year (``draft_first``: see :func:`gis.store.classifications.find_run`) as a GeoJSON collection of
-    the communes in scope, with the run (``detail``: see :func:`gis.store.classifications.classification_geojson`)."""
+    the communes in scope, with the run (``detail``, ``current_geometry``: see
+    :func:`gis.store.classifications.classification_geojson`)."""
     run = require_run(conn, year, version, draft_first=draft_first)
     return {
         "type": "FeatureCollection",
         "run": run,
-        "features": classification_geojson(conn, run["id"], simplify_m, scope, detail),
+        "features": classification_geojson(conn, run["id"], simplify_m, scope, detail, current_geometry),
     }
 
 

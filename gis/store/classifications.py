@@ -14,7 +14,7 @@ from sqlalchemy import Connection, text
 
 from gis.store.communes import place_names
 from gis.store.scoping import UNRESTRICTED, AreaScope
-from gis.store.sql import current_unit, display_simplified, valid_on
+from gis.store.sql import current_unit, display_geojson, display_params, valid_on
 from models.domain.classification import (
     DraftExists,
     RunApproved,
@@ -375,23 +375,37 @@ _DETAIL_PROPERTIES = """, 'method', r.method, 'possible_level', r.possible_level
 
 
 def classification_geojson(
-    conn: Connection, run_id: int, simplify_m: float = 0.0, scope: AreaScope = UNRESTRICTED, detail: bool = True
+    conn: Connection,
+    run_id: int,
+    simplify_m: float = 0.0,
+    scope: AreaScope = UNRESTRICTED,
+    detail: bool = True,
+    current_geometry: bool = True,
 ) -> list[dict[str, Any]]:
     """GeoJSON features of a run's communes in the scope, assembled in PostGIS (simplified on request); without
     ``detail``, only what a map of the classes shows (Hải Phòng at 20 m: 1.17 MB with every criterion, 0.41 MB
-    without; compressed 205 and 127 KB)."""
+    without; compressed 205 and 127 KB). Without ``current_geometry`` the current units' features have a null
+    geometry (a page that has drawn the current units from /api/communes paints them by code: nation-wide the
+    planner page downloaded the 3,321 units' shapes twice); only a year classified on its period's units, no longer
+    current, keeps theirs."""
     where = scope.communes("r.commune_code")
     properties = _MAP_PROPERTIES + (_DETAIL_PROPERTIES if detail else "")
     return conn.execute(
         text(f"""
         SELECT coalesce(json_agg(json_build_object(
             'type', 'Feature', 'id', r.commune_code,
-            'geometry', ST_AsGeoJSON(CASE WHEN :tol > 0 THEN {display_simplified("u.geom", ":tol / 111000.0")}
-                                          ELSE u.geom END, 6)::json,
+            'geometry', CASE WHEN :current_geometry OR NOT {current_unit("u")} THEN
+                {display_geojson("u.geom")} END,
             'properties', json_build_object({properties})
         ) ORDER BY r.commune_code), '[]')
         FROM classification_results r
         {_RUN_UNIT.format(join="JOIN")}
         WHERE r.run_id = :run_id AND {where}"""),
-        {"run_id": run_id, "tol": simplify_m, "missing_label": MISSING_DATA_LABEL, **scope.params},
+        {
+            "run_id": run_id,
+            "current_geometry": current_geometry,
+            **display_params(simplify_m),
+            "missing_label": MISSING_DATA_LABEL,
+            **scope.params,
+        },
     ).scalar_one()

@@ -8,7 +8,7 @@ from typing import TYPE_CHECKING, Any
 
 from sqlalchemy import Connection, text
 
-from gis.store.sql import current_unit, display_simplified, valid_on
+from gis.store.sql import current_unit, display_geojson, display_params, valid_on
 from models.domain.personal_names import refuse_names
 from models.errors import InvalidRequest
 from models.lazy import lazy_module
@@ -40,8 +40,7 @@ def communes_geojson(
         SELECT json_build_object('type', 'FeatureCollection', 'features', coalesce(json_agg(f ORDER BY f.code), '[]'))
         FROM (
             SELECT u.code, 'Feature' AS type, u.code AS id,
-                   ST_AsGeoJSON(CASE WHEN :tol > 0 THEN {display_simplified("u.geom", ":tol")}
-                                     ELSE u.geom END, 6)::json AS geometry,
+                   {display_geojson("u.geom")} AS geometry,
                    json_build_object('code', u.code, 'name', u.name, 'full_name', u.full_name,
                                      'kind', u.kind, 'area_km2', u.area_km2, 'province_code', u.province_code,
                                      'province', p.name, 'valid_from', u.valid_from,
@@ -59,11 +58,7 @@ def communes_geojson(
                     WHERE ta.team_id = :team AND {valid_on("ta")} AND {current_unit("a")}))
         ) f
     """),
-        {
-            "tol": simplify_m / 111_000.0,
-            "province": province_code,
-            "team": team_id,
-        },  # metres to degrees here: a subnormal tolerance underflowed in SQL
+        {"province": province_code, "team": team_id, **display_params(simplify_m)},
     ).scalar_one()
     for feature in row["features"]:
         feature.pop("code", None)

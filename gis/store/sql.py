@@ -15,8 +15,13 @@ from models.vocabulary import LOCAL_TZ_NAME, METRIC_SRID, WGS84_SRID
 LOCAL_TODAY = f"((now() AT TIME ZONE '{LOCAL_TZ_NAME}')::date)"
 
 
-def display_simplified(geom: str, tolerance: str) -> str:
-    """A boundary simplified for drawing on a map (``tolerance`` in the geometry's degrees), never collapsed away.
+#: Metres in a degree of latitude (and of longitude at the equator): a display tolerance in the geometry's degrees.
+METRES_PER_DEGREE = 111_000.0
+
+
+def display_geojson(geom: str) -> str:
+    """The GeoJSON of a boundary for drawing on a map: simplified by ``:tol`` degrees when above 0, never collapsed
+    away, with ``:digits`` decimals (both bound by :func:`display_params`).
 
     Douglas-Peucker (``ST_Simplify``), not ``ST_SimplifyPreserveTopology``: at 20 m, Hải Phòng's 114 units took
     0.02 s against 1.08 s in one run (16,989 vertices kept against 16,993), and the national file's 3,321 units
@@ -24,7 +29,15 @@ def display_simplified(geom: str, tolerance: str) -> str:
     Neither keeps shared borders shared; the faster one leaves 22 of the 3,321 units invalid (a ring crossing
     itself), which a map draws the same and which no computation reads (analyses use the full geometry).
     """
-    return f"ST_Simplify({geom}, {tolerance}, true)"
+    return f"ST_AsGeoJSON(CASE WHEN :tol > 0 THEN ST_Simplify({geom}, :tol, true) ELSE {geom} END, :digits)::json"
+
+
+def display_params(simplify_m: float) -> dict[str, float | int]:
+    """The parameters of :func:`display_geojson` for a tolerance in metres: in degrees (converted here: a subnormal
+    tolerance underflowed in SQL), and the decimals — 6 (0.1 m) unsimplified, 5 (1.1 m) once simplified by 5 m or
+    more: the rounding stays a fraction of the simplification's error, and every coordinate is a digit shorter (Hải
+    Phòng's 114 communes at 20 m: 110 → 94 KB compressed; the national file has 5 decimals already)."""
+    return {"tol": simplify_m / METRES_PER_DEGREE, "digits": 5 if simplify_m >= 5 else 6}
 
 
 def local_date(expression: str) -> str:

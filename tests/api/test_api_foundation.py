@@ -1,10 +1,13 @@
 """Foundation API: health, communes, incidents with filters and pagination."""
 
+import json
+import re
 from pathlib import Path
 
 import pytest
 from sqlalchemy import Connection, text
 
+from gis.services.classification import draft_year
 from gis.services.incident_import import import_incidents
 from gis.store.data_versions import bump_data_version
 
@@ -62,6 +65,20 @@ def test_simplified_communes_keep_every_unit_with_fewer_vertices(client) -> None
     assert simplified.keys() == full.keys()
     assert all(4 <= simplified[code] <= full[code] for code in full)  # never collapsed to nothing
     assert sum(simplified.values()) < 0.5 * sum(full.values())
+
+
+def test_simplified_communes_round_to_a_metre_and_full_ones_keep_a_decimetre(client, conn: Connection) -> None:
+    """Simplified by 20 m, a coordinate's sixth decimal (0.1 m) was a digit in every number of the largest answer
+    of every page: five (1.1 m) stay well inside the simplification's error. The full boundaries keep six."""
+
+    def decimals(url: str) -> int:
+        numbers = re.findall(r"-?\d+\.(\d+)", json.dumps([f["geometry"] for f in client.get(url).json()["features"]]))
+        return max(len(digits) for digits in numbers)
+
+    assert decimals("/api/communes?simplify_m=20") == 5
+    assert decimals("/api/communes") == 6
+    draft_year(conn, 2025, actor="test")
+    assert decimals("/api/classifications/2025/map?simplify_m=20") == 5
 
 
 def test_incident_filters_and_pages(client, incidents) -> None:

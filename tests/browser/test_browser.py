@@ -35,7 +35,7 @@ from gis.services.tasks import assign_task, comment_task, transition_task
 from gis.store.accounts import create_team, create_user, principal_by_username
 from gis.store.classifications import approve, override
 from gis.store.scoping import UNRESTRICTED
-from maps.styles import STATUS_COLOURS
+from maps.styles import CLASS_COLOURS, STATUS_COLOURS, class_key
 from models.domain.hotspot_lifecycle import hotspot_lifecycle
 from models.synthetic.scenario import ScenarioConfig, generate_scenario
 from models.vocabulary import local_today
@@ -1262,6 +1262,26 @@ def test_planner_compares_with_the_previous_year_like_with_like(chromium, server
     assert page.locator("#diff-summary").inner_text().endswith("3 xã chưa có kết quả năm trước, không tính trong bảng.")
     page.locator("#diff").scroll_into_view_if_needed()
     shot(page, "planner-compare-like-with-like")
+    assert errors == []
+    page.close()
+
+
+def test_planner_downloads_the_communes_shapes_once_and_paints_their_classes(chromium, server: str) -> None:
+    """The planner page drew the communes' lines from /api/communes and the classes from the whole classification with
+    the same shapes again (nation-wide: the 3,321 units' shapes twice, megabytes on the Ministry's link): the
+    classification comes without them, and each of the 114 communes is painted in its class's colour on the shapes
+    the communes layer has."""
+    page, errors = open_as(chromium, server, "thammuu", DESKTOP)
+    with page.expect_response(lambda r: "/api/classifications/2025?" in r.url) as answer:
+        page.select_option("#year", "2025")
+    page.wait_for_selector("#run-status >> text=Đã phê duyệt")
+    features = answer.value.json()["features"]
+    assert len(features) == 114 and not [f for f in features if f["geometry"]]
+    painted = page.locator(".leaflet-classes-pane path").evaluate_all("ps => ps.map(p => p.getAttribute('fill'))")
+    classes = {class_key(f["properties"]["category"], f["properties"]["level"]) for f in features}
+    assert len(painted) == 114 and set(painted) == {CLASS_COLOURS[key] for key in classes}, painted
+    page.locator(".leaflet-classes-pane path").first.hover()  # the commune's name and class, as before
+    assert page.locator(".leaflet-tooltip").inner_text().count(":") == 1
     assert errors == []
     page.close()
 

@@ -124,3 +124,33 @@ def test_a_provincial_planner_of_a_database_of_several_provinces_is_offered_no_r
     assert ministry.locator("#run-form").is_visible() and ministry.locator("#approve").is_visible()
     assert ministry.locator("#no-run").count() == 0 and errors == []
     ministry.close()
+
+
+#: The vertices of the units drawn in a pane (the lines of every page, the planner's classes).
+VERTICES = """pane => Object.values(window.diaban.map._layers).filter(l => l.feature && l.options.pane === pane)
+  .reduce((n, l) => n + l.getLatLngs().flat(Infinity).length, 0)"""
+
+
+def test_the_ministrys_map_opens_on_coarse_shapes_and_gets_the_fine_ones_once_zoomed_in(
+    chromium, nation_server: str
+) -> None:
+    """Nation-wide a page downloaded every unit simplified by 20 m before it drew anything (the country's 3,321 units:
+    4.7 MB compressed, on a view where a pixel is kilometres): it opens on units simplified by 500 m and asks for the
+    20 m ones once, when zoomed in, put in place in every layer drawn from them — the planner's classes too."""
+    for user, pane in (("bo-chihuy", "lines"), ("bo-thammuu", "classes")):
+        page, errors = open_as(chromium, nation_server, user, DESKTOP)
+        page.wait_for_selector(".leaflet-classes-pane path" if pane == "classes" else ".leaflet-lines-pane path")
+        asked = page.evaluate("performance.getEntriesByType('resource').map(e => e.name)")
+        assert [url.split("/api/")[1] for url in asked if "/api/communes" in url] == ["communes?simplify_m=500"]
+        coarse = page.evaluate(VERTICES, pane)
+        with page.expect_response(lambda r: "/api/communes?simplify_m=20" in r.url) as answer:
+            page.evaluate("() => { window.diaban.map.setView([20.86, 106.68], 11); }")
+        assert answer.value.status == 200
+        page.wait_for_function(f"([pane, coarse]) => ({VERTICES})(pane) > 1.5 * coarse", arg=[pane, coarse])
+        page.evaluate("() => { window.diaban.map.setView([20.9, 106.6], 12); }")  # once: the fine shapes are kept
+        page.wait_for_load_state("networkidle")
+        asked = page.evaluate("performance.getEntriesByType('resource').map(e => e.name)")
+        assert len([url for url in asked if "/api/communes" in url]) == 2
+        shot(page, f"national-fine-shapes-{pane}")
+        assert errors == []
+        page.close()

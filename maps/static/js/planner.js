@@ -4,13 +4,20 @@
 "use strict";
 
 diabanPages.planner = async function startPlanner(map, cfg) {
-  const { names } = await communesLayer(map);
+  const { names, features: units } = await communesLayer(map);
+  // The classes are painted on the shapes the communes layer has downloaded (the classification comes without them,
+  // current_geometry=false: nation-wide the page downloaded the 3,321 units' shapes twice), the finer ones too once
+  // zoomed in (common.js SHAPES); a unit no longer current, of a year classified on its period's units, comes with its
+  // own.
+  const unitByCode = Object.fromEntries(units.map((f) => [f.properties.code, f]));
   // A row's commune, with its province where several are loaded (common.js communeTitle).
   const nameOf = (item) => names[item.commune_code] || item.full_name || item.commune_code;
   searchControl(map);
   mapButtons(map, cfg);
   cfg.printSubtitle = () => `Phân loại xã, phường, đặc khu năm ${select.value}`;
   const layer = L.layerGroup().addTo(map);
+  let onUnitShapes = new Set();  // the codes painted on the communes layer's shapes (not those with their own)
+  map.on("communesrefined", (e) => reshape(layer, Object.fromEntries([...onUnitShapes].map((c) => [c, e.shapes[c]]))));
   const select = document.getElementById("year");
   const status = document.getElementById("run-status");
   const approve = document.getElementById("approve");
@@ -220,7 +227,8 @@ diabanPages.planner = async function startPlanner(map, cfg) {
     // The year's draft before its approved run: a correction run after the approval is what the planner reviews,
     // overrides and approves (without draft=true the page showed the approved run, the correction out of reach).
     const answers = await newestYear(() => Promise.all([
-      api(`/api/classifications/${year}?simplify_m=20&draft=true`), api(`/api/classifications/${year}/review?draft=true`),
+      api(`/api/classifications/${year}?simplify_m=20&draft=true&current_geometry=false`),
+      api(`/api/classifications/${year}/review?draft=true`),
     ]));
     if (answers === STALE) return;
     const [result, review] = answers;
@@ -230,7 +238,9 @@ diabanPages.planner = async function startPlanner(map, cfg) {
         `/api/classifications/${year}/export?format=${format}&version=${review.run.version}`;
     }
     features = Object.fromEntries(result.features.map((f) => [f.properties.code, f]));
-    L.geoJSON(result, {
+    onUnitShapes = new Set(result.features.filter((f) => !f.geometry).map((f) => f.properties.code));
+    const drawn = result.features.map((f) => ({ ...f, geometry: f.geometry || unitByCode[f.properties.code]?.geometry }));
+    L.geoJSON({ type: "FeatureCollection", features: drawn.filter((f) => f.geometry) }, {
       ...inPane("classes"),
       style: (f) => ({ color: "#1f2937", weight: 0.6, fillColor: cfg.classColours[classKey(f.properties.category, f.properties.level)],
         fillOpacity: 0.7 }),
