@@ -20,7 +20,8 @@ diabanPages.command = async function startCommand(map, cfg) {
   // buttons, the search box and most of the map.
   L.control.layers(null, Object.fromEntries(Object.entries(titles).map(([key, title]) => [title, layers[key]])),
     { collapsed: window.innerWidth < 760 || window.innerHeight < 500 }).addTo(map);
-  const { names } = await communesLayer(map);
+  const { names, features: units } = await communesLayer(map);
+  const unitByCode = Object.fromEntries(units.map((f) => [f.properties.code, f]));
   searchControl(map, { open: {
     hotspot: (id) => { if (!map.hasLayer(layers.hotspots)) map.addLayer(layers.hotspots); markers[id]?.openPopup(); },
     task: async (id) => { document.getElementById("task-filters").reset(); showTab("tasks"); await loadTaskRegister(); taskRows.open(id); },
@@ -841,17 +842,23 @@ diabanPages.command = async function startCommand(map, cfg) {
 
   // ------------------------------------------------------------------------------------- classes, cells, KPIs
   // The classes of the newest approved year, asked for once their layer is first shown: nation-wide their map is
-  // 5.6 MB compressed (3,321 units), which every opening of the page downloaded, layer hidden.
+  // 4.5 MB compressed (3,321 units), which every opening of the page downloaded, layer hidden. They come without the
+  // shapes the communes layer already has (current_geometry=false, as on the planner page) and are painted on those,
+  // the finer ones too once zoomed in (common.js SHAPES); a unit no longer current comes with its own.
   let classesAsked = false;
+  let onUnitShapes = new Set();
+  map.on("communesrefined", (e) => reshape(layers.classes, Object.fromEntries([...onUnitShapes].map((c) => [c, e.shapes[c]]))));
   async function loadClasses() {
     const label = document.getElementById("classes-year");
     if (!cfg.approvedYear) { label.textContent = "Chưa có năm nào được phê duyệt"; return; }
     label.textContent = `Năm ${cfg.approvedYear}`;
     if (!map.hasLayer(layers.classes) || classesAsked) return;
     classesAsked = true;
-    const result = await api(`/api/classifications/${cfg.approvedYear}/map?simplify_m=20`);
+    const result = await api(`/api/classifications/${cfg.approvedYear}/map?simplify_m=20&current_geometry=false`);
     const key = (p) => `${p.category}|${p.level || ""}`;
-    L.geoJSON(result, {
+    onUnitShapes = new Set(result.features.filter((f) => !f.geometry).map((f) => f.properties.code));
+    const drawn = result.features.map((f) => ({ ...f, geometry: f.geometry || unitByCode[f.properties.code]?.geometry }));
+    L.geoJSON({ type: "FeatureCollection", features: drawn.filter((f) => f.geometry) }, {
       ...inPane("classes"),
       style: (f) => ({ stroke: false, fillColor: cfg.classColours[key(f.properties)], fillOpacity: 0.55 }),
       onEachFeature: (f, layer) => layer.bindTooltip(`${escapeHtml(f.properties.full_name)}: ` +
