@@ -1,5 +1,6 @@
 """Administration of users, teams and their areas (admin only; command may read the teams), every change audited."""
 
+from dataclasses import dataclass
 from datetime import date, datetime
 from typing import Annotated, Any
 
@@ -231,43 +232,59 @@ def get_audit_xlsx(
     return Response(export.content, media_type=XLSX, headers=disposition(export.name or ""))
 
 
-@router.get("/access-log", response_model=list[AccessLogLine])
-def get_access_log(
-    request: Request,
-    conn: ConnDep,
-    user: Admin,
+@dataclass(frozen=True)
+class AccessLogAsked:
+    """The access log's filters as asked, the same for its list and its Excel export: local days [from, to] and their
+    instants, a user, a route's text, what was read."""
+
+    days: tuple[date | None, date | None]
+    bounds: tuple[datetime | None, datetime | None]
+    username: str | None
+    route: str | None
+    what: AccessedData | None
+
+
+async def _access_log_asked(
     date_from: DateFrom = None,
     date_to: DateTo = None,
     username: Username = None,
     route: RouteText = None,
     what: What = None,
-    limit: Limit = 200,
+) -> AccessLogAsked:
+    """The access log's filters from the query (a reversed window refused); async: nothing here waits."""
+    return AccessLogAsked((date_from, date_to), _window(date_from, date_to), username, route, what)
+
+
+AccessLogAskedDep = Annotated[AccessLogAsked, Depends(_access_log_asked)]
+
+
+@router.get("/access-log", response_model=list[AccessLogLine])
+def get_access_log(
+    request: Request, conn: ConnDep, user: Admin, asked: AccessLogAskedDep, limit: Limit = 200
 ) -> list[dict[str, Any]]:
     """Who read detailed data, newest first, filtered by user, local days [from, to], route text and what was read
     (`what`; each line says it, `what_label`), as `diaban audit` does on the command line; the read is itself a line of
     the log."""
-    since, until = _window(date_from, date_to)
-    lines = access_lines(conn, username=username, since=since, until=until, route=route, what=what, limit=limit)
+    since, until = asked.bounds
+    lines = access_lines(
+        conn, username=asked.username, since=since, until=until, route=asked.route, what=asked.what, limit=limit
+    )
     record_read(request, conn, user, len(lines))
     return [with_what(line) for line in lines]
 
 
 @router.get("/access-log.xlsx", response_class=Response, responses=XLSX_RESPONSE)
-def get_access_log_xlsx(
-    request: Request,
-    conn: ConnDep,
-    user: Admin,
-    date_from: DateFrom = None,
-    date_to: DateTo = None,
-    username: Username = None,
-    route: RouteText = None,
-    what: What = None,
-) -> Response:
+def get_access_log_xlsx(request: Request, conn: ConnDep, user: Admin, asked: AccessLogAskedDep) -> Response:
     """The access log filtered as `GET /api/access-log` (at most the newest 50 000 lines) as an administrative Excel
     file, ``nhật-ký-truy-cập-<ngày xuất>.xlsx``; the export is itself a line of the log."""
-    days = (date_from, date_to)
     export = admin.access_log_xlsx(
-        conn, user.username, days=days, bounds=_window(*days), username=username, route=route, what=what
+        conn,
+        user.username,
+        days=asked.days,
+        bounds=asked.bounds,
+        username=asked.username,
+        route=asked.route,
+        what=asked.what,
     )
     record_read(request, conn, user, export.rows)
     return Response(export.content, media_type=XLSX, headers=disposition(export.name or ""))

@@ -132,7 +132,7 @@ def test_validation_errors_are_translated_with_field_labels(client) -> None:
 def test_every_parameter_and_body_field_has_a_vietnamese_label(client) -> None:
     """A refusal names its field by a Vietnamese label: every parameter and every field of a request body in the
     OpenAPI description has one (`valid_from`, `active` and 15 others were shown by their code)."""
-    from api.validation_vi import FIELD_LABELS
+    from models.vocabulary import FIELD_LABELS
 
     spec = client.app.openapi()
     names = {p["name"] for ops in spec["paths"].values() for op in ops.values() for p in op.get("parameters", [])}
