@@ -1480,6 +1480,12 @@ def test_each_page_on_a_phone_and_a_desktop(chromium, server: str, username: str
         shot(page, f"{username}-{name}")
         width = page.evaluate("document.documentElement.scrollWidth")
         assert width <= viewport["width"], f"{username} on a {name}: the page is {width} px wide"
+        # The title whole inside the bar: a 44 px line for the user's name (a link) had pushed it out at the top.
+        title, bar = page.evaluate(
+            "() => [document.querySelector('header.bar h1'), document.querySelector('header.bar')]"
+            ".map((e) => { const r = e.getBoundingClientRect(); return [r.top, r.bottom]; })"
+        )
+        assert bar[0] <= title[0] and title[1] <= bar[1], f"{username} on a {name}: the title at {title}, the bar {bar}"
         assert errors == [], errors
         page.close()
 
