@@ -245,7 +245,8 @@ def test_the_administrator_reads_who_looked_at_task_photos_and_exports_it_on_a_p
     page.click(f"{form} button[type=submit]")
     page.wait_for_function("() => document.querySelectorAll('#access-log li').length === 1")
     line = page.locator("#access-log li").inner_text()
-    assert "to03 (Tổ công tác): Ảnh nhiệm vụ · 1 dòng · 10.1.2.3" in line and "task_id=7; photo_id=3" in line
+    assert "to03 (Tổ công tác): Ảnh nhiệm vụ · 1 dòng · 10.1.2.3" in line
+    assert "nhiệm vụ=7; ảnh=3" in line  # the parameters by their Vietnamese names (was «task_id=7; photo_id=3»)
     assert page.locator("#access-count").inner_text() == "1 dòng"
     page.locator("#access-log li").scroll_into_view_if_needed()
     shot(page, "admin-access-log-phone")
