@@ -336,6 +336,43 @@ def test_a_forms_indicator_table_reads_with_its_totals_and_unnumbered_rows_passe
     ]
 
 
+def test_a_forms_section_headings_and_subtotals_are_passed_over_not_refused() -> None:
+    """A form grouped by former district: «I | Quận Hồng Bàng» (numbered in «STT») or «II. Huyện An Dương» (in one
+    cell) over its communes, «Cộng quận Hồng Bàng» under them. Each such row had been refused with two or three
+    reasons, once per district; now they are left out with one warning each, and the wards numbered 1, 2 are kept."""
+    figures = ["0", "0", "0", "không"]  # users with records, plants destroyed, cultivation m², on a drug route
+    header = ["STT", "Năm", "Mã xã", "Tên xã", "Dân số", "users_with_records", "plants_destroyed", "cultivation_m2"]
+    table = pd.DataFrame(
+        [
+            ["I", "", "", "Quận Hồng Bàng", "50000", "5", "", ""],
+            ["1", "2025", "10507", "Phường Hồng Bàng", "30000", *figures[:3]],
+            ["2", "2025", "10525", "Phường Lê Chân", "20000", *figures[:3]],
+            ["", "", "", "Cộng quận Hồng Bàng", "50000", "5", "", ""],
+            ["II.", "", "", "Huyện An Dương", "", "", "", ""],
+            ["", "B) Khu vực ngoại thành", "", "", "", "", "", ""],
+            ["3", "2025", "10532", "Phường Hải An", "15000", *figures[:3]],
+        ],
+        columns=header,
+    ).assign(on_drug_route=figures[3], line=range(8, 15))
+    result = indicators.validate_indicators(table)
+    assert result.rejects.empty, result.rejects
+    assert result.valid["line"].tolist() == [9, 10, 14]
+    assert result.warnings[:2] == [
+        "bỏ qua 1 dòng tổng cộng: dòng 11 (totals rows passed over)",
+        "bỏ qua 3 dòng tiêu đề mục («I.», «A.» …): dòng 8, 12, 13 (section headings passed over)",
+    ]
+
+
+def test_a_name_beginning_like_a_section_or_a_subtotal_is_still_a_record() -> None:
+    """Only a numeral or a capital letter followed by «.» or «)» and a space opens a section, and only «cộng» followed
+    by a unit or a section's number a subtotal: «Công an phường …» written without accents, «Cộng tác viên …», a ref
+    «A1» or «IV-2025» stay records."""
+    table = rows({"ref": "IV-2025"}, {"ref": "A1"}, {"ref": "Cong an phuong Le Chan"}, {"ref": "Cộng tác viên 2"})
+    result = validate_incidents(table, now=NOW)
+    assert result.rejects.empty and result.valid["line"].tolist() == [2, 3, 4, 5]
+    assert not any("bỏ qua" in w for w in result.warnings)
+
+
 def test_an_incident_registers_totals_row_and_unknown_counts() -> None:
     """A register's «Cộng:» row is no incident; «-» arrested is unknown, not a bad number."""
     table = rows({"arrested": "-"}, {"ref": "Cộng:", "arrested": "5", "quantity_g": "3"}, {"quantity_g": "N/A"})
