@@ -799,6 +799,7 @@ INDICATOR_FIELD_LABELS: dict[str, str] = {
     "year": "Năm",
     "population": "Dân số",
     "users_with_records": "Người nghiện và sử dụng có hồ sơ",
+    "other_users_with_records": "Người sử dụng không nghiện có hồ sơ",
     "plants_destroyed": "Số cây bị phá hủy",
     "cultivation_m2": "Diện tích trồng (m2)",
     "on_drug_route": "Trên tuyến trọng điểm",

@@ -11,7 +11,7 @@ from collections.abc import Collection
 import numpy as np
 import pandas as pd
 
-from models.domain.personal_names import name_like_rows, name_warning
+from models.domain.personal_names import listed_lines, name_like_rows, name_warning
 from models.domain.row_checks import (
     COUNT_MAX,
     UNIT_ALIASES,
@@ -20,6 +20,8 @@ from models.domain.row_checks import (
     ValidationResult,
     canonical_columns,
     compose_address,
+    field_of,
+    header_key,
     parse_numbers,
     pass_over_rows,
     reject_structural,
@@ -43,6 +45,12 @@ OVERRIDES = ("organizing_places", "arrested_offenders")
 UNIT = ("commune_code", "address", "commune", "district", "province")
 #: Optional provenance label of each row (e.g. "synthetic", or the issuing office).
 SOURCE = "source"
+#: A form may count the people with a management record in two columns, addicts («Người nghiện có hồ sơ») and those
+#: using drugs without being addicted («Người sử dụng trái phép có hồ sơ»). Criterion (a) of QĐ 28/2025 counts both:
+#: this second column is added to the first, never stored alone — read alone, a commune's figure was the addicts only.
+USERS_PART = "other_users_with_records"
+#: Every column the contract reads.
+COLUMNS = REQUIRED + OVERRIDES + UNIT + (SOURCE, USERS_PART)
 _COUNTS = ("population", "users_with_records", "plants_destroyed") + OVERRIDES
 #: Header names accepted for each column (keys as `row_checks.header_key` writes them); see the README.
 ALIASES: dict[str, str] = {
@@ -64,8 +72,34 @@ ALIASES: dict[str, str] = {
             "so_nguoi_nghien_va_su_dung_co_ho_so",
             "so_nguoi_nghien_su_dung_co_ho_so_quan_ly",
             "so_nguoi_nghien_va_su_dung_co_ho_so_quan_ly",
+            # A group «Số người có hồ sơ (quản lý)» over «Nghiện» and «Sử dụng»: the addicts' column.
+            "so_nguoi_co_ho_so_nghien",
+            "so_nguoi_co_ho_so_quan_ly_nghien",
         ),
         "users_with_records",
+    ),
+    **dict.fromkeys(
+        (
+            f"{number}{stem}{record}"
+            for number in ("", "so_")
+            for stem in (
+                "nguoi_su_dung",
+                "nguoi_su_dung_trai_phep",
+                "nguoi_su_dung_ma_tuy",
+                "nguoi_su_dung_trai_phep_chat_ma_tuy",
+                "nguoi_su_dung_khong_nghien",
+            )
+            for record in ("", "_co_ho_so", "_co_ho_so_quan_ly")
+        ),
+        USERS_PART,
+    ),
+    **dict.fromkeys(
+        (
+            "so_nguoi_co_ho_so_su_dung",
+            "so_nguoi_co_ho_so_quan_ly_su_dung",
+            "so_nguoi_co_ho_so_quan_ly_su_dung_trai_phep",
+        ),
+        USERS_PART,
     ),
     **dict.fromkeys(("so_cay_bi_pha_huy", "so_cay_pha_huy", "cay_bi_pha_huy", "so_cay"), "plants_destroyed"),
     **dict.fromkeys(("dien_tich_trong_m2", "dien_tich_m2", "dien_tich_trong"), "cultivation_m2"),
@@ -91,7 +125,10 @@ def validate_indicators(
     `known_codes` when it is given (the importer resolves legacy codes and names itself). ``places``: the known
     places' names, which the warning about names lets pass (models.domain.personal_names)."""
     raw, warnings = pass_over_rows(raw)
-    raw = canonical_columns(raw, ALIASES, REQUIRED + OVERRIDES + UNIT + (SOURCE,))
+    headers = {field_of(str(c), ALIASES, set(COLUMNS)): str(c) for c in raw.columns}
+    raw = canonical_columns(raw, ALIASES, COLUMNS)
+    if USERS_PART in raw and "users_with_records" in raw:
+        _check_addicts_column(headers["users_with_records"], headers[USERS_PART])
     missing = [c for c in REQUIRED if c not in raw.columns]
     if not set(UNIT) & set(raw.columns):
         missing.append("commune_code (hoặc tên xã, huyện, tỉnh)")
@@ -100,7 +137,7 @@ def validate_indicators(
         raise ContractError(
             f"thiếu cột bắt buộc: {', '.join(missing)}; các cột đọc được: {present}", "missing required columns"
         )
-    unknown = sorted(set(raw.columns) - set(REQUIRED) - set(OVERRIDES) - set(UNIT) - {SOURCE, "line", "_error"})
+    unknown = sorted(set(raw.columns) - set(COLUMNS) - {"line", "_error"})
     if unknown:
         warnings.append(f"bỏ qua các cột không xác định (ignored unknown columns): {', '.join(unknown)}")
     raw = raw.reset_index(drop=True)
@@ -139,7 +176,7 @@ def validate_indicators(
 
     values: dict[str, pd.Series] = {}
     unknown_rows = np.zeros(len(raw), dtype=bool)
-    for name in _COUNTS + ("cultivation_m2",):
+    for name in _COUNTS + ("cultivation_m2",) + ((USERS_PART,) if USERS_PART in raw else ()):
         t, marked = unknown_marks(text_column(raw, name))
         unknown_rows |= marked
         must_be_int = name in _COUNTS
@@ -163,6 +200,8 @@ def validate_indicators(
         values[name] = v
     if unknown_rows.any():
         warnings.append(unknown_marks_warning(raw["line"].to_numpy()[unknown_rows]))
+    if USERS_PART in values:
+        warnings.append(_added_users(values, headers, raw["line"].to_numpy()))
     # Rates are per resident: a population of 0 cannot be a denominator (blank = unknown is allowed).
     rej.add(
         (values["population"] == 0).to_numpy(),
@@ -213,3 +252,28 @@ def validate_indicators(
     if named.any():
         warnings.append(name_warning(SOURCE, valid["line"].to_numpy()[named]))
     return ValidationResult(valid=valid, rejects=rej.frame(), warnings=warnings)
+
+
+def _check_addicts_column(addicts: str, users: str) -> None:
+    """Refuse adding the users' column to a column that already counts them («Người nghiện và sử dụng có hồ sơ»,
+    «Số người có hồ sơ»): they would be counted twice."""
+    key = header_key(addicts)
+    if "nghien" not in key or "su_dung" in key:
+        raise ContractError(
+            f"cột «{addicts}» đã đếm mọi người có hồ sơ, cột «{users}» sẽ bị đếm hai lần: hãy bỏ một trong hai cột"
+            " (the users' column would be counted twice)",
+            "users counted twice",
+        )
+
+
+def _added_users(values: dict[str, pd.Series], headers: dict[str | None, str], lines: np.ndarray) -> str:
+    """Add the users' column to the addicts' one (criterion (a) counts both) and say so; a row where either is unknown
+    has an unknown sum (never the other part alone), and the warning names its lines."""
+    addicts, users = values["users_with_records"], values.pop(USERS_PART)
+    values["users_with_records"] = addicts + users
+    partial = (addicts.isna() ^ users.isna()).to_numpy()
+    unknown = f"; dòng {listed_lines(lines[partial])}: một cột trống nên tổng chưa biết" if partial.any() else ""
+    return (
+        f"số người nghiện và sử dụng có hồ sơ = cột «{headers['users_with_records']}» + cột «{headers[USERS_PART]}»"
+        f" (tiêu chí (a) tính cả hai){unknown} (the two columns added)"
+    )

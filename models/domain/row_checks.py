@@ -225,13 +225,13 @@ COUNT_UNITS = frozenset({"nguoi", "cay", "diem", "vu", "vu_viec", "doi_tuong", "
 _TRAILING_UNIT = re.compile(r"^(?P<name>.*\S)\s*\((?P<unit>[^()]*)\)\s*$")
 
 
-def _field_of(column: str, aliases: dict[str, str], known: set[str]) -> str | None:
+def field_of(column: str, aliases: dict[str, str], known: set[str]) -> str | None:
     """The contract field a header names (through `aliases`, or by its own name), its count unit aside."""
     key = header_key(column)
     target = aliases.get(key) or (key if key in known else None)
     unit = _TRAILING_UNIT.match(column)
     if target is None and unit and header_key(unit["unit"]) in COUNT_UNITS:
-        return _field_of(unit["name"], aliases, known)
+        return field_of(unit["name"], aliases, known)
     return target
 
 
@@ -250,7 +250,7 @@ def canonical_columns(raw: pd.DataFrame, aliases: dict[str, str], names: Iterabl
     for column in raw.columns:
         if column in ("line", "_error") or column in known:
             continue
-        target = _field_of(str(column), aliases, known)
+        target = field_of(str(column), aliases, known)
         if target is not None:
             renames[column] = target
     targets = [renames.get(c, c) for c in raw.columns]

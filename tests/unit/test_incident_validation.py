@@ -302,7 +302,7 @@ def test_arrow_reads_numbers_as_pandas_does() -> None:
         (INCIDENT_FIELD_LABELS, COLUMNS, ALIASES),
         (
             INDICATOR_FIELD_LABELS,
-            indicators.REQUIRED + indicators.OVERRIDES + indicators.UNIT + (indicators.SOURCE,),
+            indicators.COLUMNS,
             indicators.ALIASES,
         ),
     ],
@@ -361,6 +361,40 @@ def test_a_forms_section_headings_and_subtotals_are_passed_over_not_refused() ->
         "bỏ qua 1 dòng tổng cộng: dòng 11 (totals rows passed over)",
         "bỏ qua 3 dòng tiêu đề mục («I.», «A.» …): dòng 8, 12, 13 (section headings passed over)",
     ]
+
+
+def indicator_table(*rows: list[str], people: tuple[str, ...]) -> pd.DataFrame:
+    """An indicator table counting the people with records in the columns `people`, a row's figures in that order."""
+    header = ["Năm", "Mã xã", "Dân số", *people, "Số cây bị phá hủy", "Diện tích trồng", "Trên tuyến trọng điểm"]
+    return pd.DataFrame([["2025", code, "20000", *counts, "0", "0", "không"] for code, *counts in rows], columns=header)
+
+
+def test_addicts_and_users_counted_in_two_columns_are_added() -> None:
+    """Criterion (a) counts addicts and users with records: a form keeping them apart had its users' column ignored
+    («bỏ qua các cột không xác định»), so a ward of 0 addicts and 12 users read 0 — a figure that can make it drug-free.
+    The two are added; a row with one of them blank has an unknown sum, never the other part."""
+    table = indicator_table(
+        ["10507", "0", "12"],
+        ["10525", "30", "5"],
+        ["10532", "", "4"],
+        people=("Người nghiện có hồ sơ", "Người sử dụng"),
+    ).assign(line=[2, 3, 4])
+    result = indicators.validate_indicators(table)
+    assert result.rejects.empty, result.rejects
+    assert result.valid["users_with_records"].tolist() == [12, 35, pd.NA]
+    assert result.warnings == [
+        "số người nghiện và sử dụng có hồ sơ = cột «Người nghiện có hồ sơ» + cột «Người sử dụng» (tiêu chí (a) tính cả"
+        " hai); dòng 4: một cột trống nên tổng chưa biết (the two columns added)"
+    ]
+
+
+def test_a_users_column_beside_one_counting_everyone_is_refused() -> None:
+    """«Người nghiện và sử dụng có hồ sơ» already counts the users: adding a users' column would count them twice."""
+    table = indicator_table(
+        ["10507", "12", "12"], people=("Người nghiện và sử dụng có hồ sơ", "Người sử dụng trái phép")
+    )
+    with pytest.raises(ContractError, match="cột «Người sử dụng trái phép» sẽ bị đếm hai lần"):
+        indicators.validate_indicators(table.assign(line=[2]))
 
 
 def test_a_name_beginning_like_a_section_or_a_subtotal_is_still_a_record() -> None:
