@@ -712,6 +712,7 @@ FIELD_LABELS: Mapping[str, str] = {
     "radius_m": "bán kính",
     "within_m": "bán kính tìm quanh",
     "new_days": "mới trong số ngày",
+    "include_dissolved": "kể cả tổ đã giải thể",
     "bbox": "vùng xem",
     "from": "từ ngày",
     "to_date": "đến ngày",
