@@ -208,6 +208,9 @@ class HotspotProperties(_Out):
     created_at: datetime = Field(
         description="when it entered the register (found by a detection run, reported by hand)"
     )
+    recurred_at: datetime | None = Field(
+        description="when it last recurred (phức tạp trở lại: its first incident after the clearing); null: never"
+    )
     distance_m: float | None = Field(
         None, description="metres from the place a list was asked near (`lon`, `lat`); null otherwise"
     )

@@ -711,7 +711,7 @@ FIELD_LABELS: Mapping[str, str] = {
     "lat": "vĩ độ",
     "radius_m": "bán kính",
     "within_m": "bán kính tìm quanh",
-    "new_days": "mới trong số ngày",
+    "new_days": "mới hoặc tái phát trong số ngày",
     "include_dissolved": "kể cả tổ đã giải thể",
     "bbox": "vùng xem",
     "from": "từ ngày",

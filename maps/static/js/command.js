@@ -356,7 +356,7 @@ diabanPages.command = async function startCommand(map, cfg) {
         <b class="status">${escapeHtml(cfg.statusLabels[p.status] || p.status)}</b></p>
       <p>${escapeHtml(communeName(p.commune_code))}${p.distance_m === null || p.distance_m === undefined ? ""
         : ` (${away(p.distance_m)})`}; ${incidents}</p>
-      <p class="hint">Vào sổ ${viDateTime(p.created_at)}</p>
+      <p class="hint">Vào sổ ${viDateTime(p.created_at)}${p.recurred_at ? `; phức tạp trở lại ${viDate(p.recurred_at)}` : ""}</p>
       ${p.note ? `<p class="note">Ghi chú: «${escapeHtml(p.note)}»</p>` : ""}${task}${monitoring}${waits}${keepClean}`;
     card.appendChild(actionBox("hotspot-note", changeKey("hotspot", p.id), p.actions, cfg.hotspotActionLabels,
       (to, note, key) => moveHotspot(p, to, note, key)));
@@ -536,7 +536,9 @@ diabanPages.command = async function startCommand(map, cfg) {
     tr.dataset.hotspotId = p.id;
     if (p.task_overdue_days > 0) tr.className = "overdue";
     tr.innerHTML = `<td>${p.id}</td><td><i class="swatch dot ${cfg.swatchClasses.status[p.status]}"></i> ` +
-      `${escapeHtml(cfg.statusLabels[p.status])}${p.task_state === "completed" ? " <em>(chờ nghiệm thu)</em>" : ""}</td>` +
+      `${escapeHtml(cfg.statusLabels[p.status])}${p.task_state === "completed" ? " <em>(chờ nghiệm thu)</em>" : ""}` +
+      // Listed by «Mới / tái phát»: a hotspot that recurred says so, and when (one that only entered the register, not).
+      `${hotspotFilters.new_days.value && p.recurred_at ? `<br><small class="recurred">tái phát ${viDate(p.recurred_at)}</small>` : ""}</td>` +
       `<td>${escapeHtml(communeName(p.commune_code))}${p.distance_m === null || p.distance_m === undefined ? ""
         : `<br><small class="distance">${away(p.distance_m)}</small>`}</td><td>${escapeHtml(p.task_team || "—")}</td>` +
       `<td>${dueCell(p.task_state, p.task_due_date, p.task_overdue_days)}</td>`;
@@ -722,9 +724,9 @@ diabanPages.command = async function startCommand(map, cfg) {
   }
 
   // -------------------------------------------------------------------------------------------- new and near
-  // «Mới» (entered the register today, in the last 7 or 30 days, as the server counts Hải Phòng's days) and «Gần đây»
-  // (within 500 m, 1 km or 2 km of a place, nearest first, each with its distance): the place is the last one the
-  // search box went to, the phone's position, or the map's centre. The map draws the circle searched and dims the
+  // «Mới / tái phát» (entered the register, or recurred, today, in the last 7 or 30 days, as the server counts Hải
+  // Phòng's days) and «Gần đây» (within 500 m, 1 km or 2 km of a place, nearest first, each with its distance): the
+  // place is the last one the search box went to, the phone's position, or the map's centre. The map draws the circle searched and dims the
   // hotspots these filters leave out.
   const hotspotFilters = document.getElementById("hotspot-filters");
   const nearLine = document.getElementById("near-place");
@@ -743,7 +745,7 @@ diabanPages.command = async function startCommand(map, cfg) {
     const words = [];
     if (f.new_days.value) {
       params.set("new_days", f.new_days.value);
-      words.push(`mới ${f.new_days.value === "1" ? "" : "trong "}${chosenText(f.new_days)}`);
+      words.push(`mới / tái phát ${f.new_days.value === "1" ? "" : "trong "}${chosenText(f.new_days)}`);
     }
     const near = Boolean(f.within_m.value);
     if (near) {
