@@ -91,10 +91,14 @@ DateTo = Annotated[SaneDate | None, Query(alias="to", description=f"inclusive; {
 Commune = Annotated[str | None, Query(max_length=16, pattern=r"^[0-9A-Za-z_-]+$")]
 
 
-#: How far back «mới» (new in the register) reaches: N local days, today the first.
+#: How far back «mới / tái phát» (new in the register, or recurred) reaches: N local days, today the first.
 NewDays = Annotated[
     int | None,
-    Query(ge=1, le=366, description="entered the register within the last N local (Hải Phòng) days, 1 = today"),
+    Query(
+        ge=1,
+        le=366,
+        description="entered the register, or recurred, within the last N local (Hải Phòng) days, 1 = today",
+    ),
 ]
 #: A place to be near (WGS84) and how near: a hotspot list ordered by distance.
 NearLon = Annotated[float | None, Query(ge=-180, le=180, description="longitude of the place to be near (with lat)")]

@@ -208,6 +208,9 @@ class HotspotProperties(_Out):
     created_at: datetime = Field(
         description="when it entered the register (found by a detection run, reported by hand)"
     )
+    recurred_at: datetime | None = Field(
+        description="when it last recurred (phức tạp trở lại: its first incident after the clearing); null: never"
+    )
     distance_m: float | None = Field(
         None, description="metres from the place a list was asked near (`lon`, `lat`); null otherwise"
     )
@@ -959,9 +962,9 @@ class ProvinceOut(_Out):
 
 
 class TeamOut(_Out):
-    """A working team (a dissolved one is not listed) with its current communes, member count, the tasks it holds not
-    yet finished (open or awaiting acceptance: none, and no member, before it may be dissolved) and the next day its
-    area changes (if one is planned)."""
+    """A working team with its current communes, member count, the tasks it holds not yet finished (open or awaiting
+    acceptance: none, and no member, before it may be dissolved) and the next day its area changes (if one is
+    planned); a dissolved one (listed only when asked, for a filter) with the day it was dissolved."""
 
     id: int
     name: str
@@ -970,6 +973,7 @@ class TeamOut(_Out):
     members: int
     unfinished_tasks: int
     next_change: date | None
+    dissolved_on: date | None
 
 
 class TeamDissolveIn(_In):

@@ -49,19 +49,20 @@ def _register_filters(form_id: str, state_name: str, states: str, extra: str = "
       </form>"""
 
 
-#: The hotspot register's «Mới» choices: the last N local days (today the first; the API's ``new_days``).
+#: The hotspot register's «Mới / tái phát» choices: the last N local days (today the first; the API's ``new_days``).
 NEW_DAYS = {1: "Hôm nay", 7: "7 ngày qua", 30: "30 ngày qua"}
 #: Its «Gần đây» choices: metres around the chosen place (the API's ``within_m``).
 NEAR_METRES = {500: "500 m", 1000: "1 km", 2000: "2 km"}
 
 
 def _new_and_near() -> str:
-    """The hotspot register's «Mới» (entered the register today, in the last 7 or 30 days) and «Gần đây» (within some
-    metres of the place searched on the map, the phone's position or the map's centre; command.js fills the place)."""
+    """The hotspot register's «Mới / tái phát» (entered the register, or recurred, today, in the last 7 or 30 days) and
+    «Gần đây» (within some metres of the place searched on the map, the phone's position or the map's centre;
+    command.js fills the place)."""
     new = "".join(f'<option value="{days}">{escape(label)}</option>' for days, label in NEW_DAYS.items())
     near = "".join(f'<option value="{metres}">{escape(label)}</option>' for metres, label in NEAR_METRES.items())
     return f"""<div class="new-near">
-          <label>Mới (phát hiện, báo) <select name="new_days"><option value="">Mọi lúc</option>{new}</select></label>
+          <label>Mới / tái phát <select name="new_days"><option value="">Mọi lúc</option>{new}</select></label>
           <label>Gần đây <select name="within_m"><option value="">Mọi nơi</option>{near}</select></label>
         </div>
         <div class="near-place">

@@ -56,10 +56,18 @@ What = Annotated[AccessedData | None, Query(description="only reads of this data
 
 
 @router.get("/teams", response_model=list[TeamOut])
-def get_teams(conn: ConnDep, user: TeamReader) -> list[dict]:
+def get_teams(
+    conn: ConnDep,
+    user: TeamReader,
+    include_dissolved: Annotated[
+        bool, Query(description="also the dissolved teams holding tasks in scope, after the others (filters only)")
+    ] = False,
+) -> list[dict]:
     """Teams with their current communes and member counts (administrators; command, to filter and assign — a
-    provincial command only the teams working in its province)."""
-    return list_teams(conn, AreaScope.of(user))
+    provincial command only the teams working in its province). ``include_dissolved``: for the registers' filters, the
+    dissolved teams whose old tasks the user may see follow, with ``dissolved_on``; never for a picker (such a team
+    is given nothing)."""
+    return list_teams(conn, AreaScope.of(user), include_dissolved)
 
 
 @router.get("/provinces", response_model=list[ProvinceOut])

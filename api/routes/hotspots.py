@@ -54,7 +54,7 @@ def list_hotspots(
 ) -> dict:
     """Hotspots in the user's scope as GeoJSON (centroids, or footprints), each with its newest suppression task and
     the transitions the user may make now. ``new_days``: only those that entered the register (a detection run found
-    them, a user reported them) in the last N local days, today the first. ``lon``/``lat`` (``within_m``, 1000 by
+    them, a user reported them) or recurred (known since: ``recurred_at``) in the last N local days, today the first. ``lon``/``lat`` (``within_m``, 1000 by
     default): only those whose centroid lies within that many metres of the place, nearest first, each with its
     ``distance_m``. Each carries its note, a spot reported by hand the note of the member who
     reported it: the read is recorded in the access log, as the team's own list of its reports is (by the list's own
@@ -70,7 +70,7 @@ def list_hotspots(
         task_states=(task_state,) if task_state else (),
         overdue=overdue,
         as_of=local_today(),
-        created_since=new_since(new_days),
+        new_since=new_since(new_days),
         near=parse_near(lon, lat, within_m),
     )
     line = access_line(request, read.user)

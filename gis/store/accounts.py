@@ -59,12 +59,21 @@ def _check_area(conn: Connection, communes: list[str]) -> None:
 def _refuse_name_of_another_team(conn: Connection, name: str, team_id: int | None = None) -> None:
     """AlreadyExists when a team other than ``team_id`` (the one renamed) has ``name`` up to letter case («tổ 1» beside
     «Tổ 1» is one team typed twice, and the lists would show both); a team may change the case of its own name.
-    Compared in Python: the database's lower() folds only ASCII under the C locale (not «Đ»)."""
+    A dissolved team keeps its name: its old tasks, the registers' filters and the audit name it, and a new team of
+    the same name would be told apart there by nothing (the refusal says so; the administrator's list no longer shows
+    it). Compared in Python: the database's lower() folds only ASCII under the C locale (not «Đ»)."""
     folded = name.casefold()
-    others = conn.execute(text("SELECT name FROM teams WHERE id IS DISTINCT FROM :t"), {"t": team_id})
-    for existing in others.scalars():
-        if existing.casefold() == folded:
-            raise AlreadyExists(f"tổ công tác '{existing}' đã tồn tại")
+    others = conn.execute(text("SELECT name, dissolved_on FROM teams WHERE id IS DISTINCT FROM :t"), {"t": team_id})
+    for existing, dissolved_on in others.all():
+        if existing.casefold() != folded:
+            continue
+        if dissolved_on is not None:
+            raise AlreadyExists(
+                f"tên '{existing}' là của tổ công tác đã giải thể ngày {vn_day(dissolved_on)}: nhiệm vụ cũ và nhật ký"
+                " vẫn mang tên này — hãy đặt tên khác (ví dụ thêm năm thành lập)",
+                "the name belongs to a dissolved team",
+            )
+        raise AlreadyExists(f"tổ công tác '{existing}' đã tồn tại")
 
 
 def rename_team(conn: Connection, team_id: int, name: str, version: int) -> dict[str, Any]:
@@ -188,22 +197,29 @@ def team_id_by_name(conn: Connection, name: str) -> int:
     return team_id
 
 
-def list_teams(conn: Connection, scope: AreaScope = UNRESTRICTED) -> list[dict[str, Any]]:
-    """The working teams in the scope (a dissolved team is in no list, picker or suggestion) with their current
-    communes, member count, the tasks they hold not yet finished and the day their area next changes (if one is
-    planned)."""
+def list_teams(conn: Connection, scope: AreaScope = UNRESTRICTED, dissolved: bool = False) -> list[dict[str, Any]]:
+    """The working teams in the scope (a dissolved team is in no picker or suggestion) with their current communes,
+    member count, the tasks they hold not yet finished and the day their area next changes (if one is planned).
+
+    ``dissolved``: then, for the registers' filters only, the dissolved teams that hold a task the scope may see (their
+    old tasks stay theirs: completed, accepted, cancelled), each with its ``dissolved_on``: a dissolved team has no area
+    today, which is how :meth:`AreaScope.teams` places a team in a province."""
+    working = f"t.dissolved_on IS NULL AND {scope.teams('t')}"
+    if dissolved:
+        held = f"EXISTS (SELECT 1 FROM tasks k WHERE k.team_id = t.id AND {scope.tasks('k')})"
+        working = f"(({working}) OR (t.dissolved_on IS NOT NULL AND {held}))"
     return [
         dict(r)
         for r in conn.execute(
             text(f"""
-        SELECT t.id, t.name, t.version,
+        SELECT t.id, t.name, t.version, t.dissolved_on,
                (SELECT count(*) FROM tasks k WHERE k.team_id = t.id AND k.state <> ALL(:closed)) AS unfinished_tasks,
                coalesce((SELECT array_agg(ta.commune_code ORDER BY ta.commune_code) FROM team_areas ta
                          WHERE ta.team_id = t.id AND {valid_on("ta")}), '{{}}') AS communes,
                (SELECT count(*) FROM users u WHERE u.team_id = t.id) AS members,
                (SELECT min(d) FROM team_areas ta, LATERAL (VALUES (ta.valid_from), (ta.valid_to)) v(d)
                 WHERE ta.team_id = t.id AND d > {LOCAL_TODAY}) AS next_change
-        FROM teams t WHERE t.dissolved_on IS NULL AND {scope.teams("t")} ORDER BY t.name"""),
+        FROM teams t WHERE {working} ORDER BY t.dissolved_on IS NOT NULL, t.name"""),
             {**scope.params, "closed": list(codes(TASK_CLOSED))},
         ).mappings()
     ]

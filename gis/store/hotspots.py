@@ -12,7 +12,7 @@ from sqlalchemy import Connection, insert, text
 from gis.store.access_log import AccessLine, append_line
 from gis.store.bulk import copy_arrow
 from gis.store.scoping import UNRESTRICTED, AreaScope, in_team_area
-from gis.store.selection import HotspotFilter
+from gis.store.selection import HotspotFilter, recurrences
 from gis.store.sql import current_unit, local_date
 from gis.store.tables import HotspotEvent
 from models.domain.state_machine import StateMachine
@@ -59,6 +59,7 @@ _PROPERTIES = f"""json_build_object('id', h.id, 'status', h.status, 'kind', h.ki
     'n_incidents', h.n_incidents, 'kinds', h.kinds, 'first_seen', h.first_seen, 'last_seen', h.last_seen,
     'commune_code', h.commune_code, 'radius_m', round(h.radius_m::numeric, 1), 'version', h.version,
     'status_changed_at', h.status_changed_at, 'created_at', h.created_at, 'note', h.note,
+    'recurred_at', (SELECT max(re.at) FROM {recurrences("h")}),
     'task_id', CASE WHEN st.seen THEN st.id END, 'task_state', CASE WHEN st.seen THEN st.state END,
     'task_version', CASE WHEN st.seen THEN st.version END, 'task_team_id', CASE WHEN st.seen THEN st.team_id END,
     'task_team', CASE WHEN st.seen THEN st.team END, 'task_due_date', CASE WHEN st.seen THEN st.due_date END,

@@ -104,11 +104,24 @@ class IncidentSelection:
 NEAR_POINT = f"ST_SetSRID(ST_MakePoint(:near_lon, :near_lat), {WGS84_SRID})::geography"
 
 
+def recurrences(alias: str = "h") -> str:
+    """The recurrences of a hotspot (alias ``alias``), as ``FROM … WHERE …`` over its 'recurred' events (``re``, written
+    by detection: at the hotspot itself, or recorded beside the hotspot continuing the cluster) and their detection run
+    (``rr``); :data:`RECURRENCE_KNOWN` is when each became known."""
+    return f"""hotspot_events re LEFT JOIN detection_runs rr ON rr.id = re.run_id
+        WHERE re.hotspot_id = {alias}.id AND re.event = 'recurred'"""
+
+
+#: When a recurrence (see :func:`recurrences`) became known: the day it happened (its first incident after the
+#: clearing, as its history and the KPIs date it) or, when a detection run found it only later, the run's.
+RECURRENCE_KNOWN = "greatest(re.at, rr.started_at)"
+
+
 @dataclass(frozen=True)
 class HotspotFilter:
     """Filters of the hotspot list: statuses, commune(s), lon/lat box, activity within dates, the user's area, the
-    team and state of the newest suppression task, new in the register since an instant, and within a distance of a
-    place."""
+    team and state of the newest suppression task, new in the register or recurred since an instant, and within a
+    distance of a place."""
 
     statuses: tuple[str, ...] = ()
     communes: tuple[str, ...] | None = None
@@ -121,8 +134,9 @@ class HotspotFilter:
     #: The newest task is overdue (True) or not (False) as of a local day (``as_of``).
     overdue: bool | None = None
     as_of: date | None = None
-    #: Entered the register (found by a detection run, reported by hand) at or after this instant.
-    created_since: datetime | None = None
+    #: Entered the register (found by a detection run, reported by hand) at or after this instant, or recurred (phức
+    #: tạp trở lại) known since then: «what is new» to command is both.
+    new_since: datetime | None = None
     #: Within some metres of a place: (lon, lat, metres).
     near: tuple[float, float, float] | None = None
 
@@ -149,8 +163,12 @@ class HotspotFilter:
             w.add(f"coalesce({alias}.last_seen, {alias}.created_at) >= {w.bind(self.start)}")
         if self.end:
             w.add(f"coalesce({alias}.first_seen, {alias}.created_at) < {w.bind(self.end)}")
-        if self.created_since:
-            w.add(f"{alias}.created_at >= {w.bind(self.created_since)}")
+        if self.new_since:
+            since = w.bind(self.new_since)
+            w.add(
+                f"({alias}.created_at >= {since}"
+                f" OR EXISTS (SELECT 1 FROM {recurrences(alias)} AND {RECURRENCE_KNOWN} >= {since}))"
+            )
         if self.near is not None:
             lon, lat, metres = self.near
             near = {"near_lon": float(lon), "near_lat": float(lat), "near_m": float(metres)}

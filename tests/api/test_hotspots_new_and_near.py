@@ -6,7 +6,7 @@ combined with the other filters, inside the user's area like every hotspot read,
 from __future__ import annotations
 
 from collections.abc import Callable
-from datetime import timedelta
+from datetime import datetime, timedelta
 from pathlib import Path
 
 import pytest
@@ -16,7 +16,7 @@ from sqlalchemy import Connection, text
 from api.params import local_day_start
 from gis.services.boundary_import import import_boundaries
 from gis.store.selection import HotspotFilter
-from models.vocabulary import local_today
+from models.vocabulary import LOCAL_TZ, local_today
 from tests.conftest import SECOND_PROVINCE
 
 AREA, OTHER = "10507", "10525"
@@ -62,6 +62,56 @@ def test_new_combines_with_the_other_filters(client, conn, make_hotspot, make_te
     assert ids(client.get("/api/hotspots", params={"new_days": 1, "team": team}).json()) == [there]
     listed = client.get("/api/hotspots", params={"new_days": 1}).json()["features"]
     assert all(f["properties"]["created_at"] and f["properties"]["distance_m"] is None for f in listed)
+
+
+def recurred(conn: Connection, hotspot: int, days_back: int, found_days_back: int | None = None) -> None:
+    """Record, as detection does, that a closed hotspot recurred at noon of the local day ``days_back`` days ago,
+    found by a detection run at noon ``found_days_back`` days ago (default: the same day)."""
+    noon = lambda days: local_day_start(local_today(), -days) + timedelta(hours=12)  # noqa: E731
+    found = noon(days_back if found_days_back is None else found_days_back)
+    run = conn.execute(
+        text("""INSERT INTO detection_runs (started_at, actor, window_from, window_to, params, n_clusters, n_new,
+                                            n_updated, n_recurred)
+                VALUES (:found, 'phat-hien', :found - interval '90 days', :found, '{}', 1, 0, 0, 1) RETURNING id"""),
+        {"found": found},
+    ).scalar_one()
+    conn.execute(
+        text("""INSERT INTO hotspot_events (hotspot_id, actor, event, from_status, to_status, note, run_id, details, at)
+                VALUES (:h, 'detection run ' || :run, 'recurred', 'closed', 'recurred', 'phức tạp trở lại', :run,
+                        '{}', :at)"""),
+        {"h": hotspot, "run": run, "at": noon(days_back)},
+    )
+    conn.execute(text("UPDATE hotspots SET status = 'recurred' WHERE id = :h"), {"h": hotspot})
+
+
+def test_new_includes_the_hotspots_that_recurred_or_whose_recurrence_was_found_in_the_window(
+    client, conn, make_hotspot
+) -> None:
+    """«Mới / tái phát»: what is new to command this week is also a cleared hotspot that recurred (phức tạp trở lại)
+    this week — or whose recurrence a detection run found this week, though the incident was older: command learnt of it
+    now. Each says when it last recurred (``recurred_at``, as its history dates it); a hotspot that entered the register
+    earlier and did not recur is not new, nor is one whose recurrence was known before the window."""
+    this_week, found_today, last_month, quiet = (make_hotspot(AREA) for _ in range(4))
+    for hotspot in (this_week, found_today, last_month, quiet):
+        created(conn, hotspot, 200, 0)
+    recurred(conn, this_week, 3)
+    recurred(conn, found_today, 20, found_days_back=0)
+    recurred(conn, last_month, 35)
+    listed = lambda **params: sorted(ids(client.get("/api/hotspots", params=params).json()))  # noqa: E731
+    assert listed(new_days=1) == [found_today]
+    assert listed(new_days=7) == [this_week, found_today]
+    assert listed(new_days=30) == [this_week, found_today]
+    assert listed(new_days=60) == [this_week, found_today, last_month]
+    shown = {f["id"]: f["properties"]["recurred_at"] for f in client.get("/api/hotspots").json()["features"]}
+    day = lambda at: at and datetime.fromisoformat(at).astimezone(LOCAL_TZ).date()  # noqa: E731
+    today = local_today()
+    assert {h: day(shown[h]) for h in (this_week, found_today, last_month, quiet)} == {
+        this_week: today - timedelta(days=3),
+        found_today: today - timedelta(days=20),
+        last_month: today - timedelta(days=35),
+        quiet: None,
+    }
+    assert client.get(f"/api/hotspots/{found_today}").json()["properties"]["recurred_at"] == shown[found_today]
 
 
 def place_at(conn: Connection, hotspot: int, origin: tuple[float, float], metres: float, bearing: float) -> None:
@@ -151,9 +201,9 @@ def test_near_a_border_point_a_provincial_commander_sees_only_their_province(
 @pytest.mark.parametrize(
     ("params", "said"),
     [
-        ({"new_days": 0}, "mới trong số ngày: phải lớn hơn hoặc bằng 1"),
-        ({"new_days": 367}, "mới trong số ngày: phải nhỏ hơn hoặc bằng 366"),
-        ({"new_days": "tuần"}, "mới trong số ngày: phải là số nguyên"),
+        ({"new_days": 0}, "mới hoặc tái phát trong số ngày: phải lớn hơn hoặc bằng 1"),
+        ({"new_days": 367}, "mới hoặc tái phát trong số ngày: phải nhỏ hơn hoặc bằng 366"),
+        ({"new_days": "tuần"}, "mới hoặc tái phát trong số ngày: phải là số nguyên"),
         ({"lon": 200, "lat": 20.8}, "kinh độ: phải nhỏ hơn hoặc bằng 180"),
         ({"lon": "nan", "lat": 20.8}, "kinh độ"),
         ({"lon": 106.7, "lat": "inf"}, "vĩ độ"),

@@ -7,9 +7,10 @@ from datetime import timedelta
 import pytest
 from sqlalchemy import text
 
+from gis.services.boundary_import import import_boundaries
 from models.domain.access import Principal
 from models.vocabulary import local_today
-from tests.conftest import conversion_task
+from tests.conftest import SECOND_PROVINCE, conversion_task
 
 AREA_A, AREA_B = "10507", "10525"
 COMMAND = Principal(0, "chihuy", "command")
@@ -113,3 +114,57 @@ def test_a_team_made_today_is_dissolved_without_a_period_of_no_day(client, conn,
     team = make_team("Tổ lập nhầm", [AREA_B])
     assert dissolve(client, admin, team, 1).status_code == 200
     assert client.get(f"/api/teams/{team}/areas", headers=admin).json() == []
+
+
+def test_the_registers_filters_may_name_a_dissolved_team_to_find_its_old_tasks(
+    client, conn, admin, make_team, make_user, make_hotspot, bearer, second_province_path
+) -> None:
+    """A dissolved team stays out of every picker (the team list as read by default), but the registers' filters ask
+    for it too (``include_dissolved``), after the working teams and with the day it was dissolved, so that command can
+    look up its completed, accepted or cancelled tasks; a dissolved team without a task the user may see is not listed
+    (a filter by it would list nothing), and a provincial command of another province does not learn of it."""
+    import_boundaries(conn, second_province_path)
+    gone, empty = make_team("Tổ đã nhập", [AREA_A]), make_team("Tổ chưa làm gì", [AREA_B])
+    working = make_team("Tổ đang làm", [AREA_A])
+    old = conversion_task(conn, COMMAND, AREA_A, 2024, gone)
+    hotspot = make_hotspot(AREA_A)
+    assert client.post(f"/api/hotspots/{hotspot}/transitions", json={"to": "verified", "version": 1}).is_success
+    task = {"kind": "suppression", "hotspot_id": hotspot, "team_id": gone}
+    suppression = client.post("/api/tasks", json=task).json()["id"]
+    conn.execute(text("UPDATE tasks SET state = 'accepted' WHERE id = ANY(:t)"), {"t": [old, suppression]})
+    for team in (gone, empty):
+        assert dissolve(client, admin, team, 1).status_code == 200
+
+    def listed(headers: dict | None = None, **params) -> list[tuple[str, str | None]]:
+        answer = client.get("/api/teams", params=params, headers=headers or {}).json()
+        return [(t["name"], t["dissolved_on"]) for t in answer if t["id"] in (gone, empty, working)]
+
+    assert listed() == [("Tổ đang làm", None)]  # a picker's list: working teams only
+    assert listed(include_dissolved="true") == [("Tổ đang làm", None), ("Tổ đã nhập", str(local_today()))]
+    assert listed(admin, include_dissolved="true")[-1] == ("Tổ đã nhập", str(local_today()))
+    provincial = {p: bearer(make_user(f"chihuy-{p}", "command", None, p)) for p in ("31", SECOND_PROVINCE)}
+    assert listed(provincial["31"], include_dissolved="true")[-1] == ("Tổ đã nhập", str(local_today()))
+    assert listed(provincial[SECOND_PROVINCE], include_dissolved="true") == []
+    # The filters it feeds find its old tasks, in both registers.
+    found = client.get("/api/tasks", params={"team": gone}).json()["tasks"]
+    assert sorted(t["id"] for t in found) == sorted([old, suppression])
+    assert [f["id"] for f in client.get("/api/hotspots", params={"team": gone}).json()["features"]] == [hotspot]
+    refused = client.get("/api/teams", params={"include_dissolved": "có"})
+    assert refused.status_code == 422
+    assert "kể cả tổ đã giải thể" in refused.json()["message"]
+
+
+def test_a_new_team_may_not_take_a_dissolved_teams_name_and_is_told_why(client, conn, admin, make_team) -> None:
+    """The name stays the dissolved team's (its old tasks, the filters and the audit name it): a new team or a renamed
+    one is refused with the day it was dissolved — the administrator's list no longer shows it, and «đã tồn tại» sent
+    them looking for a team that is not there."""
+    gone, other = make_team("Tổ Ngô Quyền", [AREA_A]), make_team("Tổ Lê Chân", [AREA_B])
+    assert dissolve(client, admin, gone, 1).status_code == 200
+    expected = (
+        f"tên 'Tổ Ngô Quyền' là của tổ công tác đã giải thể ngày {local_today():%d/%m/%Y}: nhiệm vụ cũ và nhật ký vẫn"
+        " mang tên này — hãy đặt tên khác (ví dụ thêm năm thành lập)"
+    )
+    created = client.post("/api/teams", json={"name": "tổ ngô quyền", "communes": [AREA_A]}, headers=admin)
+    renamed = client.put(f"/api/teams/{other}/name", json={"name": "Tổ Ngô Quyền", "version": 1}, headers=admin)
+    assert [(r.status_code, r.json()["message"]) for r in (created, renamed)] == [(409, expected)] * 2
+    assert client.post("/api/teams", json={"name": "Tổ Ngô Quyền 2026", "communes": [AREA_A]}, headers=admin).is_success

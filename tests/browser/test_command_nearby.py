@@ -1,5 +1,5 @@
-"""A commander asks the command page what is new since yesterday and what is near a place: the hotspot register's «Mới»
-(entered the register today, in 7 or 30 days) and «Gần đây» (within 500 m, 1 km, 2 km of the place searched on the map,
+"""A commander asks the command page what is new since yesterday and what is near a place: the hotspot register's «Mới /
+tái phát» (entered the register, or recurred, today, in 7 or 30 days) and «Gần đây» (within 500 m, 1 km, 2 km of the place searched on the map,
 of the phone, or of the map's centre), counted, nearest first with their distance, the rest dimmed on the map — on a
 desktop and on a phone. The phone's position is asked of the browser, which gives it only over https or on the machine
 itself: refused or unavailable, the page says so and what to do instead, never as a fault.
@@ -13,6 +13,8 @@ import pytest
 import test_browser as shared
 from sqlalchemy import Engine, text
 from test_browser import DESKTOP, PHONE, open_as, shot
+
+from gis.store.sql import LOCAL_TODAY
 
 city, server, chromium = shared.city, shared.server, shared.chromium
 SIZES = {"desktop": DESKTOP, "phone": PHONE}
@@ -48,7 +50,22 @@ def place(city: Engine) -> dict:
         today = [centre, by_distance[1], by_distance[-1]]
         conn.execute(text("UPDATE hotspots SET created_at = now() - interval '40 days'"))
         conn.execute(text("UPDATE hotspots SET created_at = now() WHERE id = ANY(:ids)"), {"ids": today})
-    return {"id": centre, "lon": lon, "lat": lat, "today": today}
+        # What detection found before (the demo's recurrence too) was found 40 days ago; a hotspot far from the place
+        # recurs today, recorded as detection records it (a run of today, its 'recurred' event).
+        conn.execute(text("UPDATE detection_runs SET started_at = now() - interval '40 days'"))
+        recurring = by_distance[-2]
+        run = conn.execute(
+            text("""INSERT INTO detection_runs (started_at, actor, window_from, window_to, params, n_clusters, n_new,
+                                                n_updated, n_recurred)
+                    VALUES (now(), 'test', now() - interval '90 days', now(), '{}', 1, 0, 0, 1) RETURNING id""")
+        ).scalar_one()
+        conn.execute(
+            text("""INSERT INTO hotspot_events (hotspot_id, actor, event, note, run_id, details, at)
+                    VALUES (:h, 'detection run ' || :run, 'recurred', 'phức tạp trở lại', :run, '{}', now())"""),
+            {"h": recurring, "run": run},
+        )
+        day = conn.execute(text(f"SELECT to_char({LOCAL_TODAY}, 'DD/MM/YYYY')")).scalar_one()
+    return {"id": centre, "lon": lon, "lat": lat, "today": today, "recurring": recurring, "day": day}
 
 
 def within(city: Engine, lon: float, lat: float, metres: int, today_only: bool = False) -> list[int]:
@@ -94,11 +111,14 @@ def test_command_lists_what_is_new_today_and_what_is_near_a_searched_place(
     page, errors = open_as(chromium, server, "chihuy", SIZES[size])
     page.click("nav.tabs button[data-tab=hotspots]")
     page.select_option("#hotspot-filters select[name=new_days]", "1")
-    assert counted(page, "mới hôm nay") == f"{len(place['today'])} điểm nóng mới hôm nay"
-    assert sorted(rows(page)) == sorted(place["today"])
+    new = sorted([*place["today"], place["recurring"]])  # entered the register today, or recurred today
+    assert counted(page, "mới / tái phát hôm nay") == f"{len(new)} điểm nóng mới / tái phát hôm nay"
+    assert sorted(rows(page)) == new
+    recurred = f"#hotspot-table tr[data-hotspot-id='{place['recurring']}'] small.recurred"
+    assert page.inner_text(recurred) == f"tái phát {place['day']}"
     page.locator("#hotspot-count").scroll_into_view_if_needed()
     on_map = page.evaluate(DIMMED)
-    assert on_map["kept"] == sorted(place["today"]) and on_map["dimmed"]  # the others dimmed on the map
+    assert on_map["kept"] == new and on_map["dimmed"]  # the others dimmed on the map
     shot(page, f"nearby-{size}-new-today")
 
     # The place typed in the map's search box (as copied from a map application), then «Gần đây: 1 km».
@@ -108,7 +128,7 @@ def test_command_lists_what_is_new_today_and_what_is_near_a_searched_place(
     page.select_option("#hotspot-filters select[name=within_m]", "1000")
     words = counted(page, "trong vòng 1 km")
     expected = within(city, place["lon"], place["lat"], 1000, today_only=True)
-    assert words == f"{len(expected)} điểm nóng mới hôm nay, trong vòng 1 km, gần nhất trước"
+    assert words == f"{len(expected)} điểm nóng mới / tái phát hôm nay, trong vòng 1 km, gần nhất trước"
     assert page.inner_text("#near-place").startswith(f"Quanh Tọa độ {place['lat']:.5f}, {place['lon']:.5f}")
     assert rows(page) == expected == place["today"][:2]  # nearest first
     assert page.inner_text(f"#hotspot-table tr[data-hotspot-id='{place['id']}'] small.distance") == "cách 0 m"

@@ -356,7 +356,7 @@ diabanPages.command = async function startCommand(map, cfg) {
         <b class="status">${escapeHtml(cfg.statusLabels[p.status] || p.status)}</b></p>
       <p>${escapeHtml(communeName(p.commune_code))}${p.distance_m === null || p.distance_m === undefined ? ""
         : ` (${away(p.distance_m)})`}; ${incidents}</p>
-      <p class="hint">Vào sổ ${viDateTime(p.created_at)}</p>
+      <p class="hint">Vào sổ ${viDateTime(p.created_at)}${p.recurred_at ? `; phức tạp trở lại ${viDate(p.recurred_at)}` : ""}</p>
       ${p.note ? `<p class="note">Ghi chú: «${escapeHtml(p.note)}»</p>` : ""}${task}${monitoring}${waits}${keepClean}`;
     card.appendChild(actionBox("hotspot-note", changeKey("hotspot", p.id), p.actions, cfg.hotspotActionLabels,
       (to, note, key) => moveHotspot(p, to, note, key)));
@@ -415,7 +415,7 @@ diabanPages.command = async function startCommand(map, cfg) {
   // covering the hotspot (or, for a task without one, its commune), least loaded (the suggestion) first, asked each
   // time it opens; command confirms or picks another. Opened, with its team chosen and its reason typed, it stays so
   // when the card is drawn again (data-keep: it used to go back to a plain button). `p`: a hotspot, or {id: its
-  // hotspot, commune_code, task_version, task_team}.
+  // hotspot, commune_code, task_version, task_team, task_team_id}.
   function assignFold(label, p, taskId) {
     const fold = document.createElement("details");
     fold.className = "assign";
@@ -445,8 +445,10 @@ diabanPages.command = async function startCommand(map, cfg) {
       const place = p.id ? `hotspot_id=${p.id}` : `commune=${encodeURIComponent(p.commune_code)}`;
       const suggestion = await api(`/api/tasks/suggest-assignee?${place}`);
       // A reassignment goes to another team: those of the area first, then any other (the area's may be the one).
-      const candidates = p.task_team ? suggestion.candidates.filter((c) => c.name !== p.task_team) : suggestion.candidates;
-      const others = p.task_team ? allTeams.filter((t) => t.name !== p.task_team && !candidates.some((c) => c.team_id === t.id)) : [];
+      // Told apart by id: a name read when the page opened may be a renamed team's old one.
+      const holder = p.task_team_id;
+      const candidates = p.task_team ? suggestion.candidates.filter((c) => c.team_id !== holder) : suggestion.candidates;
+      const others = p.task_team ? allTeams.filter((t) => t.id !== holder && !candidates.some((c) => c.team_id === t.id)) : [];
       if (!candidates.length && !others.length) { say("Không có tổ công tác nào phụ trách địa bàn này"); return; }
       select.innerHTML = candidates.map((c) =>
         `<option value="${c.team_id}">${escapeHtml(c.name)} — ${VI_NUMBER.format(c.open_tasks)} việc</option>`).join("") +
@@ -502,7 +504,8 @@ diabanPages.command = async function startCommand(map, cfg) {
     card.appendChild(actionBox("task-note", changeKey("task", t.id), t.actions, cfg.taskActionLabels,
       (to, note, key) => moveTask(t.id, t.version, to, note, key), commentTo(t.id, t.team, t.state)));
     if (t.state === "unassigned" || t.state === "assigned") {
-      const place = { id: t.hotspot_id, commune_code: t.commune_code, task_version: t.version, task_team: t.team };
+      const place = { id: t.hotspot_id, commune_code: t.commune_code, task_version: t.version, task_team: t.team,
+        task_team_id: t.team_id };
       card.appendChild(assignFold(t.team ? "Giao lại cho tổ khác…" : "Giao cho tổ công tác…", place, t.id));
     }
     card.appendChild(historyToggle(async () => taskLines(await api(`/api/tasks/${t.id}`))));
@@ -533,7 +536,9 @@ diabanPages.command = async function startCommand(map, cfg) {
     tr.dataset.hotspotId = p.id;
     if (p.task_overdue_days > 0) tr.className = "overdue";
     tr.innerHTML = `<td>${p.id}</td><td><i class="swatch dot ${cfg.swatchClasses.status[p.status]}"></i> ` +
-      `${escapeHtml(cfg.statusLabels[p.status])}${p.task_state === "completed" ? " <em>(chờ nghiệm thu)</em>" : ""}</td>` +
+      `${escapeHtml(cfg.statusLabels[p.status])}${p.task_state === "completed" ? " <em>(chờ nghiệm thu)</em>" : ""}` +
+      // Listed by «Mới / tái phát»: a hotspot that recurred says so, and when (one that only entered the register, not).
+      `${hotspotFilters.new_days.value && p.recurred_at ? `<br><small class="recurred">tái phát ${viDate(p.recurred_at)}</small>` : ""}</td>` +
       `<td>${escapeHtml(communeName(p.commune_code))}${p.distance_m === null || p.distance_m === undefined ? ""
         : `<br><small class="distance">${away(p.distance_m)}</small>`}</td><td>${escapeHtml(p.task_team || "—")}</td>` +
       `<td>${dueCell(p.task_state, p.task_due_date, p.task_overdue_days)}</td>`;
@@ -695,22 +700,33 @@ diabanPages.command = async function startCommand(map, cfg) {
   }
 
   let allTeams = [];  // the teams command may assign to (its province's), for a reassignment beyond the suggestions
+  // The registers' team filters: the working teams, then the dissolved ones whose old tasks command may see (to look
+  // them up: completed, accepted, cancelled), each with the day it was dissolved. Never offered to assign to: allTeams
+  // keeps the working ones (the server refuses a dissolved team anyway).
   async function loadTeams() {
-    const teams = allTeams = await api("/api/teams");
+    const teams = await api("/api/teams?include_dissolved=true");
+    allTeams = teams.filter((t) => !t.dissolved_on);
+    const gone = teams.filter((t) => t.dissolved_on);
+    const option = (t) => {
+      const choice = document.createElement("option");
+      choice.value = t.id;
+      choice.textContent = t.dissolved_on ? `${t.name} (giải thể ${viDate(t.dissolved_on)})` : t.name;
+      return choice;
+    };
     for (const select of document.querySelectorAll(".register-filters select[name=team]")) {
-      select.append(...teams.map((t) => {
-        const option = document.createElement("option");
-        option.value = t.id;
-        option.textContent = t.name;
-        return option;
-      }));
+      select.append(...allTeams.map(option));
+      if (!gone.length) continue;
+      const group = document.createElement("optgroup");
+      group.label = "Tổ đã giải thể";
+      group.append(...gone.map(option));
+      select.append(group);
     }
   }
 
   // -------------------------------------------------------------------------------------------- new and near
-  // «Mới» (entered the register today, in the last 7 or 30 days, as the server counts Hải Phòng's days) and «Gần đây»
-  // (within 500 m, 1 km or 2 km of a place, nearest first, each with its distance): the place is the last one the
-  // search box went to, the phone's position, or the map's centre. The map draws the circle searched and dims the
+  // «Mới / tái phát» (entered the register, or recurred, today, in the last 7 or 30 days, as the server counts Hải
+  // Phòng's days) and «Gần đây» (within 500 m, 1 km or 2 km of a place, nearest first, each with its distance): the
+  // place is the last one the search box went to, the phone's position, or the map's centre. The map draws the circle searched and dims the
   // hotspots these filters leave out.
   const hotspotFilters = document.getElementById("hotspot-filters");
   const nearLine = document.getElementById("near-place");
@@ -729,7 +745,7 @@ diabanPages.command = async function startCommand(map, cfg) {
     const words = [];
     if (f.new_days.value) {
       params.set("new_days", f.new_days.value);
-      words.push(`mới ${f.new_days.value === "1" ? "" : "trong "}${chosenText(f.new_days)}`);
+      words.push(`mới / tái phát ${f.new_days.value === "1" ? "" : "trong "}${chosenText(f.new_days)}`);
     }
     const near = Boolean(f.within_m.value);
     if (near) {
