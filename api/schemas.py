@@ -818,6 +818,62 @@ class KpiReport(_Out):
     provinces: list[KpiProvince] = Field(description="the national report: each province's drug-free share")
 
 
+class PeriodDays(_Out):
+    """A report's days, both ends included."""
+
+    model_config = ConfigDict(populate_by_name=True)
+
+    first: date = Field(alias="from")
+    last: date = Field(alias="to")
+    days: int
+
+
+class PeriodLine(_Out):
+    """One figure of a periodic report: the period's count, the same period last year's, the change and the relative
+    change (None: unknown — the records do not reach into that period —, or, for the relative change, from 0)."""
+
+    key: str = Field(description="the incident kind, hotspot count, «team:figure» of a task count, or commune code")
+    label: str
+    current: int | None
+    previous: int | None
+    change: int | None
+    change_pct: float | None = Field(description="(current − previous) / previous; None when previous is 0 or unknown")
+    team_id: int | None = None
+    team: str | None = None
+    figure: str | None = Field(None, description="a task line's count: completed, accepted or overdue")
+    commune_code: str | None = None
+
+
+class PeriodSection(_Out):
+    """A section of the report: incidents by kind, hotspots, tasks per team, the communes with the most incidents."""
+
+    key: str
+    title: str
+    lines: list[PeriodLine]
+
+
+class PeriodSince(_Out):
+    """The day each kind of record begins in the report's scope (None: none held)."""
+
+    incidents: date | None
+    hotspots: date | None
+    tasks: date | None
+
+
+class PeriodReport(_Out):
+    """A period's figures beside the same period of the previous year (29/02 compared with 28/02), for a province or
+    the whole country."""
+
+    period: PeriodDays
+    previous: PeriodDays
+    level: AreaLevel
+    province_code: str | None
+    province: str | None
+    since: PeriodSince
+    notes: list[str] = Field(description="what limits the figures' reach (records beginning late, or none held)")
+    sections: list[PeriodSection]
+
+
 # ------------------------------------------------------------------------------------------ accounts
 CommuneCode = Annotated[str, StringConstraints(max_length=16, pattern=r"^[0-9A-Za-z_-]+$")]
 

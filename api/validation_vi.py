@@ -12,7 +12,7 @@ from collections.abc import Mapping
 from typing import Any
 
 from models import vocabulary
-from models.vocabulary import FIELD_LABELS
+from models.vocabulary import FIELD_LABELS, QUERY_FIELD_LABELS
 
 #: Vocabulary code → Vietnamese label (a code shared by two vocabularies keeps the first label).
 _LABEL_OF: dict[str, str] = {}
@@ -62,11 +62,13 @@ _TEMPLATES: Mapping[str, str] = {
 
 
 def field_label(loc: tuple[str | int, ...]) -> str:
-    """Where an error is, in Vietnamese: the field's label (``body.note`` → ``ghi chú``), items by position."""
+    """Where an error is, in Vietnamese: the field's label (``body.note`` → ``ghi chú``; a query's parameter by
+    QUERY_FIELD_LABELS: ``query.to`` → ``đến ngày``), items by position."""
+    labels = QUERY_FIELD_LABELS if loc and loc[0] in ("query", "path") else FIELD_LABELS
     parts = [p for p in loc if p not in ("body", "query", "path", "header", "cookie")] or list(loc)
     shown = []
     for part in parts:
-        shown.append(f"mục {part + 1}" if isinstance(part, int) else FIELD_LABELS.get(str(part), str(part)))
+        shown.append(f"mục {part + 1}" if isinstance(part, int) else labels.get(str(part), str(part)))
     return " › ".join(shown)
 
 

@@ -38,6 +38,9 @@ def short_title(area: str | None) -> str:
     return f"{SHORT_TITLE} {''.join(word[0] for word in area.split()).upper()}" if area else SHORT_TITLE
 
 
+#: The scripts a page loads after its own: self-contained sections shared by pages (period.js: «Báo cáo định kỳ»).
+PAGE_MODULES = {"command": ("period",), "planner": ("period",)}
+
 #: The band on every page while the data is synthetic (a screenshot must never pass for real data).
 DEMO_BAND = "Dữ liệu giả lập — không phải số liệu thật"
 
@@ -145,7 +148,7 @@ def role_page(viewer: Viewer, csrf: str, data: PageData, basemap: Basemap = Base
     )
     root.header.add_child(folium.Element(f'<link rel="stylesheet" href="{static_url("app.css")}">'))
     root.header.add_child(folium.Element(f"<style>{palette_css()}</style>"))  # the swatches' colours (api.headers)
-    for script in ("common", viewer.role):
+    for script in ("common", viewer.role, *PAGE_MODULES.get(viewer.role, ())):
         root.header.add_child(folium.Element(f'<script src="{static_url(f"js/{script}.js")}"></script>'))
     root.html.add_child(folium.Element(_head_bar(viewer, csrf, subtitle, data.synthetic) + panel()))
     config = json.dumps(_page_config(viewer.role, viewer, data, basemap), ensure_ascii=False).replace("</", "<\\/")

@@ -128,6 +128,32 @@ def _tip_form(title: str, send: str, gps: bool) -> str:
         </form></details>"""
 
 
+#: The periodic report's quick picks, each ending today (Hải Phòng's day; period.js computes the first day).
+PERIOD_PICKS = {"week": "Tuần này", "month": "Tháng này", "quarter": "Quý này", "half": "6 tháng", "year": "Năm nay"}
+
+
+def period_report_form() -> str:
+    """«Báo cáo định kỳ» (command and planner pages; period.js fills it): a quick pick of the period or its first and
+    last days typed dd/mm/yyyy, the table of its figures beside the same period of the previous year, and the Excel
+    file of the same report."""
+    picks = "".join(
+        f'<button type="button" class="secondary" data-period="{key}">{escape(label)}</button>'
+        for key, label in PERIOD_PICKS.items()
+    )
+    return f"""<details class="period-report" id="period-report"><summary>Báo cáo định kỳ</summary>
+        <p class="hint">Số liệu trong kỳ so với cùng kỳ năm trước (ngày 29/02 so với ngày 28/02).</p>
+        <div class="toolbar" role="group" aria-label="Chọn nhanh kỳ báo cáo (đến hôm nay)">{picks}</div>
+        <form id="period-form" class="register-filters" novalidate>
+          {_date_input("from", "Từ ngày")}{_date_input("to", "Đến ngày")}
+          <button type="submit">Xem báo cáo</button>
+        </form>
+        <p class="register-count" id="period-summary"></p>
+        <p class="downloads"><a id="period-xlsx" hidden>Tải về báo cáo định kỳ (Excel)</a></p>
+        <table class="register period" id="period-table" hidden><thead><tr><th scope="col">Nội dung</th>
+          <th scope="col">Kỳ này</th><th scope="col">Cùng kỳ</th><th scope="col">Tăng, giảm</th></tr></thead>
+          <tbody></tbody></table></details>"""
+
+
 def command_panel() -> str:
     """Tabs: overview (KPIs, filters, an incident file's upload, month slider, legends), the hotspot and task
     registers, the inbox."""
@@ -207,6 +233,7 @@ def command_panel() -> str:
       <div class="kpi"><span id="kpi-awaiting-label">Chờ nghiệm thu</span><b><a href="#" id="kpi-awaiting"
         aria-labelledby="kpi-awaiting-label kpi-awaiting">—</a></b></div>
       <div class="kpi"><span>Phân loại xã trên bản đồ</span><b id="classes-year">—</b></div>
+      {period_report_form()}
       <h2>Lọc vụ việc</h2>
       <form id="filters">
         {_date_input("from", "Từ ngày")}{_date_input("to", "Đến ngày")}
@@ -288,6 +315,7 @@ def planner_panel(years: list[int]) -> str:
       {indicator_import}
       <p class="downloads">Tải về: phân loại <a id="download-csv">CSV</a> · <a id="download-geojson">GeoJSON</a> ·
         <a id="download-xlsx">Excel</a> — <a id="download-kpi"><b>Báo cáo chỉ tiêu (Excel)</b></a></p>
+      {period_report_form()}
       <details id="diff" open><summary>So sánh với năm trước đã phê duyệt</summary>
         <p id="diff-summary"></p>
         <table class="register diff"><thead><tr><th>Loại</th><th>Năm trước</th><th>Năm này</th><th>Chênh lệch</th>

@@ -9,6 +9,7 @@ from typing import Any
 
 from models.analytics.emerging import PATTERN_LABELS_VI, PATTERNS
 from models.domain.guide import DETECTION_ACTOR
+from models.domain.period_report import FROM_ZERO
 from models.vocabulary import (
     CATEGORY_SHORT_LABELS,
     CLASS_CHOICES,
@@ -254,6 +255,7 @@ def script_vocabulary() -> dict[str, Any]:
         "adminActionLabels": dict(AdminAction.labels()),
         "timeZone": LOCAL_TZ_NAME,
         "kpiBlank": {"noData": KPI_NO_DATA, "notApplicable": KPI_NOT_APPLICABLE, "meanings": dict(KPI_BLANK_MEANINGS)},
+        "periodFromZero": FROM_ZERO,
         "classChoices": [[category, level] for category, level in CLASS_CHOICES],
         "swatchClasses": {
             name: {str(key): swatch_class(name, key) for key in colours} for name, colours in PALETTES.items()

@@ -502,6 +502,7 @@ class AdminAction(Vocabulary):
         "task_photo": "Ảnh nhiệm vụ",
         "classification_export": "Xuất phân loại",
         "kpi_export": "Xuất báo cáo chỉ tiêu",
+        "period_export": "Xuất báo cáo định kỳ",
         "admin_audit": "Nhật ký quản trị",
         "admin_audit_export": "Xuất nhật ký quản trị",
         "access_log": "Nhật ký truy cập",
@@ -525,6 +526,7 @@ class AccessedData(Vocabulary):
     TASK_PHOTO = "task_photo"
     CLASSIFICATION_EXPORT = "classification_export"
     KPI_EXPORT = "kpi_export"
+    PERIOD_EXPORT = "period_export"
     ADMIN_AUDIT = "admin_audit"
     ADMIN_AUDIT_EXPORT = "admin_audit_export"
     ACCESS_LOG = "access_log"
@@ -767,6 +769,10 @@ FIELD_LABELS: Mapping[str, str] = {
     "mode": "cách tính",
     "permutations": "số hoán vị",
 }
+#: A query's or a path's parameter as users know it: FIELD_LABELS, but ``to`` of a query is always the last day of a
+#: window of dates (``to`` of a body is the state a transition goes to). A refusal of a query's ``to`` and the access
+#: log's parameters had named the last day «trạng thái đích».
+QUERY_FIELD_LABELS: Mapping[str, str] = MappingProxyType({**FIELD_LABELS, "to": "đến ngày"})
 
 
 #: The columns that name a commune in both import contracts, by their Vietnamese names.

@@ -21,9 +21,10 @@ from typing import TYPE_CHECKING, Any, Literal
 
 from gis.io.figures import Figure, day_cell, number_cell, time_cell
 from gis.io.heading import Heading
-from models.domain.dates import vn_day, vn_time
+from models.domain.dates import DayWindow, vn_day, vn_time
 from models.domain.kpi import drug_free_count
 from models.domain.legal_rules import faithful_decimals, requirement
+from models.domain.period_report import FROM_ZERO, NO_DATA
 from models.lazy import lazy_module
 from models.numbers import vn_number
 from models.vocabulary import (
@@ -71,8 +72,18 @@ def download_name(stem: str, year: int, run: dict[str, Any], province_code: str 
     covers (none: every unit), e.g. ``phân-loại-2025-v2-bản-nháp-tỉnh-31.xlsx``,
     ``báo-cáo-chỉ-tiêu-2025-v1-đã-phê-duyệt.xlsx`` (:func:`ascii_name` gives its plain-letter fallback)."""
     status = "đã-phê-duyệt" if run["status"] == RunStatus.APPROVED else "bản-nháp"
-    area = "" if province_code is None else f"-tỉnh-{_NOT_IN_NAME.sub('-', province_code)}"
-    return f"{stem}-{year}-v{run['version']}-{status}{area}.{fmt}"
+    return f"{stem}-{year}-v{run['version']}-{status}{_area_in_name(province_code)}.{fmt}"
+
+
+def _area_in_name(province_code: str | None) -> str:
+    """The province a file covers, as its name ends: ``-tỉnh-31``; nothing for every unit."""
+    return "" if province_code is None else f"-tỉnh-{_NOT_IN_NAME.sub('-', province_code)}"
+
+
+def period_file_name(period: DayWindow, province_code: str | None) -> str:
+    """The name a periodic report is downloaded as: its first and last days and its province (none: every unit),
+    ``báo-cáo-định-kỳ-01-01-2026-đến-31-03-2026-tỉnh-31.xlsx``."""
+    return f"báo-cáo-định-kỳ-{period.first:%d-%m-%Y}-đến-{period.last:%d-%m-%Y}{_area_in_name(province_code)}.xlsx"
 
 
 def ascii_name(name: str) -> str:
@@ -487,6 +498,54 @@ def kpi_workbook(report: dict[str, Any], heading: Heading) -> bytes:
         issued=heading.issued_line(area, report["basis"]),
         sheet=f"Chỉ tiêu {report['year']}",
         widths=(6, 48, 18, 18, 12, 48),
+    )
+
+
+# ------------------------------------------------------------------------------------------- periodic report
+PERIOD_HEADERS = ("STT", "Nội dung", "Kỳ báo cáo", "Cùng kỳ năm trước", "Tăng (+), giảm (−)", "Tỷ lệ tăng, giảm")
+#: A change shown with its sign, as a report writes it: +12, −3, 0 (and +8,5 %).
+CHANGE_FORMAT = '+#,##0;"−"#,##0;0'
+CHANGE_PCT_FORMAT = '+0.0%;"−"0.0%;0.0%'
+_ROMAN = ("I", "II", "III", "IV", "V", "VI")
+
+
+def _period_cells(line: dict[str, Any]) -> list[Any]:
+    """A report line's four figures as cells: counts and change as numbers (the change signed), the relative change
+    as a percentage; an unknown figure says so in words (never 0), and so does a relative change from 0."""
+    counts = [NO_DATA if line[k] is None else number_cell(line[k], 0) for k in ("current", "previous")]
+    change = NO_DATA if line["change"] is None else Figure(line["change"], CHANGE_FORMAT)
+    if line["change_pct"] is not None:
+        relative: Any = Figure(line["change_pct"], CHANGE_PCT_FORMAT)
+    else:
+        relative = FROM_ZERO if line["previous"] == 0 and line["current"] is not None else NO_DATA
+    return [*counts, change, relative]
+
+
+def period_workbook(report: dict[str, Any], heading: Heading) -> bytes:
+    """The periodic report (gis.services.reports.period_report) as an administrative Excel file issued under
+    ``heading``: one table whose sections are numbered I, II, … and their lines 1, 2, …, each figure of the period
+    beside the same period of the previous year, the change and the relative change."""
+    from gis.io.excel import administrative_workbook  # here: openpyxl is ~20 MB in every server process otherwise
+
+    period, previous = report["period"], report["previous"]
+    area = report.get("province") or AreaLevel.NATION.label
+    rows: list[list[Any]] = []
+    for number, section in zip(_ROMAN, report["sections"], strict=False):
+        rows.append([number, section["title"].upper(), "", "", "", ""])
+        rows += [[i, line["label"], *_period_cells(line)] for i, line in enumerate(section["lines"], 1)]
+    subtitle = (
+        f"{area}. Kỳ báo cáo: từ ngày {vn_day(period['from'])} đến ngày {vn_day(period['to'])} ({period['days']} ngày);"
+        f" so với cùng kỳ năm trước: từ ngày {vn_day(previous['from'])} đến ngày {vn_day(previous['to'])}."
+    )
+    return administrative_workbook(
+        f"BÁO CÁO ĐỊNH KỲ TỪ NGÀY {vn_day(period['from'])} ĐẾN NGÀY {vn_day(period['to'])}",
+        " ".join([subtitle, *report["notes"]]),
+        PERIOD_HEADERS,
+        [[safe_cell(value) for value in row] for row in rows],
+        heading=heading,
+        issued=heading.issued_line(area),
+        sheet="Báo cáo định kỳ",
+        widths=(6, 56, 14, 16, 16, 18),
     )
 
 

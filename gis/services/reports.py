@@ -1,5 +1,6 @@
-"""The yearly KPI report of a province or of the whole country: approved classes and hotspot counts from PostGIS
-against the targets of that level (gis.reference.targets_for)."""
+"""Reports of a province or of the whole country: the yearly KPI report (approved classes and hotspot counts from
+PostGIS against the targets of that level, gis.reference.targets_for) and the periodic report (a period's counts
+beside the same period of the previous year, models.domain.period_report)."""
 
 from __future__ import annotations
 
@@ -7,14 +8,17 @@ from typing import Any
 
 from sqlalchemy import Connection
 
-from gis.io.exports import ExportFile, download_name, kpi_workbook
+from gis.io.exports import ExportFile, download_name, kpi_workbook, period_file_name, period_workbook
 from gis.reference import criteria_basis, targets_for
+from gis.store import period_counts
 from gis.store.classifications import drug_free_by_province, final_classes, find_run
 from gis.store.indicators import conversion_kpis, hotspot_kpis
 from gis.store.provinces import document_heading, province_names, require_province, sole_province
 from gis.store.scoping import AreaScope
 from models.domain.classification import RunNotFound
+from models.domain.dates import DayWindow
 from models.domain.kpi import compute_kpis
+from models.domain.period_report import TOP_COMMUNES, coverage_notes, known, period_sections
 from models.vocabulary import AreaLevel
 
 
@@ -76,3 +80,47 @@ def kpi_report_xlsx(
     content = kpi_workbook(report, document_heading(conn, issuer, by))
     name = download_name("báo-cáo-chỉ-tiêu", year, report["classification"], province_code, "xlsx")
     return ExportFile(content, len(report["kpis"]), name)
+
+
+def period_report(conn: Connection, period: DayWindow, province_code: str | None = None) -> dict[str, Any]:
+    """The periodic report of ``period`` for one province or (None) every unit in the database: incidents by kind,
+    hotspots entering the register, eradicated and recurring, tasks per team, the communes with the most incidents —
+    each beside the same period of the previous year (29/02 compared with 28/02) and the change. ``since``: the day
+    each kind of record begins in the scope; a period ending before it has no figures (None), not zeros."""
+    if province_code is not None:
+        require_province(conn, province_code)
+    area = province_code or sole_province(conn)
+    scope = AreaScope(province_code=province_code)
+    previous = period.year_before()
+    params = period_counts.window_params(period, previous)
+    since = period_counts.records_since(conn, scope)
+    sections = period_sections(
+        kinds=period_counts.incidents_by_kind(conn, params, scope),
+        hotspots=period_counts.hotspot_counts(conn, params, scope),
+        teams=period_counts.task_counts(conn, params, scope),
+        communes=period_counts.top_communes(conn, params, scope, TOP_COMMUNES),
+        known_now={kind: known(day, period) for kind, day in since.items()},
+        known_before={kind: known(day, previous) for kind, day in since.items()},
+    )
+    return {
+        "period": {"from": period.first, "to": period.last, "days": period.days},
+        "previous": {"from": previous.first, "to": previous.last, "days": previous.days},
+        "level": AreaLevel.NATION if area is None else AreaLevel.PROVINCE,
+        "province_code": area,
+        "province": province_names(conn).get(area) if area else None,
+        "since": since,
+        "notes": coverage_notes(since, previous),
+        "sections": sections,
+    }
+
+
+def period_report_xlsx(
+    conn: Connection, period: DayWindow, province_code: str | None = None, *, issuer: str | None, by: str
+) -> ExportFile:
+    """The periodic report as an administrative Excel file exported now by ``by``, issued by the police of province
+    ``issuer`` (the reader's; None: the Ministry), with its number of lines, named for download by its days and
+    province (``báo-cáo-định-kỳ-01-01-2026-đến-31-03-2026.xlsx``)."""
+    report = period_report(conn, period, province_code)
+    content = period_workbook(report, document_heading(conn, issuer, by))
+    rows = sum(len(section["lines"]) for section in report["sections"])
+    return ExportFile(content, rows, period_file_name(period, province_code))

@@ -14,7 +14,7 @@ from typing import Any
 
 from sqlalchemy import Connection, text
 
-from models.vocabulary import FIELD_LABELS, AccessedData, Role
+from models.vocabulary import QUERY_FIELD_LABELS, AccessedData, Role
 
 #: Role recorded for reads made from the command line (the username is the operating-system user's), and its name.
 COMMAND_LINE = "cli"
@@ -39,6 +39,7 @@ ACCESSED_BY_ROUTE: dict[str, AccessedData] = {
     "diaban classify export": AccessedData.CLASSIFICATION_EXPORT,
     "GET /api/reports/kpi.xlsx": AccessedData.KPI_EXPORT,
     "diaban classify kpi --xlsx": AccessedData.KPI_EXPORT,
+    "GET /api/reports/period.xlsx": AccessedData.PERIOD_EXPORT,
     "GET /api/audit": AccessedData.ADMIN_AUDIT,
     "GET /api/audit.xlsx": AccessedData.ADMIN_AUDIT_EXPORT,
     "GET /api/access-log": AccessedData.ACCESS_LOG,
@@ -60,7 +61,7 @@ def with_what(line: dict[str, Any]) -> dict[str, Any]:
     phường=10507; nhiệm vụ=7»; the page showed «task_id=7»)."""
     what = ACCESSED_BY_ROUTE.get(line["route"])
     shown = "; ".join(
-        f"{FIELD_LABELS.get(key, key)}={', '.join(map(str, value)) if isinstance(value, list) else value}"
+        f"{QUERY_FIELD_LABELS.get(key, key)}={', '.join(map(str, value)) if isinstance(value, list) else value}"
         for key, value in (line["params"] or {}).items()
     )
     role = Role.labels().get(line["role"], COMMAND_LINE_LABEL if line["role"] == COMMAND_LINE else line["role"] or "")

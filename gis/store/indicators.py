@@ -202,28 +202,34 @@ def yearly_indicators(
     )
 
 
+def hotspot_flows(seen: str, start: str, end: str) -> dict[str, str]:
+    """SQL scalar subqueries counting, from instant ``start`` (included) to ``end`` (excluded), the hotspots of a scope
+    (condition ``seen`` on the alias ``h``) that entered the register (first seen then; a dismissed one never was a
+    hotspot), those eradicated (each once, however often) and the recurrences (each one): the yearly KPIs' counts and
+    the periodic report's, defined once."""
+    entered = "coalesce(h.first_seen, h.created_at)"
+    events = "FROM hotspot_events e JOIN hotspots h ON h.id = e.hotspot_id WHERE"
+    return {
+        "new": f"""(SELECT count(*) FROM hotspots h WHERE h.status <> '{HotspotStatus.DISMISSED}'
+                    AND {entered} >= {start} AND {entered} < {end} AND {seen})""",
+        "eradicated": f"""(SELECT count(DISTINCT e.hotspot_id) {events} e.to_status = '{HotspotStatus.ERADICATED}'
+                           AND e.at >= {start} AND e.at < {end} AND {seen})""",
+        "recurred": f"(SELECT count(*) {events} e.event = 'recurred' AND e.at >= {start} AND e.at < {end} AND {seen})",
+    }
+
+
 def hotspot_kpis(conn: Connection, year: int, scope: AreaScope = UNRESTRICTED) -> dict[str, int]:
     """Hotspot counts of a year in the scope (a province, or the country): new, eradicated, recurred, active at year
     end, and last year's eradicated."""
     seen = scope.hotspots("h")
+    this_year = hotspot_flows(seen, local_year_start("CAST(:y AS int)"), local_year_start("CAST(:y AS int) + 1"))
+    last_year = hotspot_flows(seen, local_year_start("CAST(:y AS int) - 1"), local_year_start("CAST(:y AS int)"))
     row = conn.execute(
         text(f"""
-        WITH {_YEARS}
-        SELECT
-          (SELECT count(*) FROM hotspots h, years y WHERE y.year = :y1 AND h.status <> '{HotspotStatus.DISMISSED}'
-             AND coalesce(h.first_seen, h.created_at) >= y.y_from AND coalesce(h.first_seen, h.created_at) < y.y_to
-             AND {seen}),
-          (SELECT count(DISTINCT e.hotspot_id) FROM hotspot_events e JOIN hotspots h ON h.id = e.hotspot_id, years y
-             WHERE y.year = :y1 AND e.to_status = '{HotspotStatus.ERADICATED}' AND e.at >= y.y_from AND e.at < y.y_to
-             AND {seen}),
-          (SELECT count(DISTINCT e.hotspot_id) FROM hotspot_events e JOIN hotspots h ON h.id = e.hotspot_id, years y
-             WHERE y.year = :y0 AND e.to_status = '{HotspotStatus.ERADICATED}' AND e.at >= y.y_from AND e.at < y.y_to
-             AND {seen}),
-          (SELECT count(*) FROM hotspot_events e JOIN hotspots h ON h.id = e.hotspot_id, years y WHERE y.year = :y1
-             AND e.event = 'recurred' AND e.at >= y.y_from AND e.at < y.y_to AND {seen}),
+        SELECT {this_year["new"]}, {this_year["eradicated"]}, {last_year["eradicated"]}, {this_year["recurred"]},
           (SELECT count(*) FROM hotspots h WHERE h.status = ANY(:open) AND {seen})
     """),
-        {"y0": year - 1, "y1": year, "open": list(codes(HOTSPOT_OPEN)), **scope.params},
+        {"y": year, "open": list(codes(HOTSPOT_OPEN)), **scope.params},
     ).one()
     return dict(zip(("new", "eradicated", "eradicated_previous", "recurred", "open_now"), map(int, row)))
 

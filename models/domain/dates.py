@@ -20,6 +20,9 @@ _ISO = re.compile(r"^\s*(\d{4})-(\d{1,2})-(\d{1,2})\s*$")
 EARLIEST, LATEST = date(1990, 1, 1), date(2100, 12, 31)
 #: Years a classification, a report or a task may be about (the API's paths and bodies accept no others).
 FIRST_YEAR, LAST_YEAR = 2000, 2100
+#: The longest period report: a whole (leap) year. A longer period would overlap the same period of the year before
+#: it is compared with, and count the same incidents on both sides.
+PERIOD_MAX_DAYS = 366
 
 
 def parse_day(text: str) -> date:
@@ -96,8 +99,37 @@ class DayWindow:
         """The first instant after the window."""
         return day_start(self.last + timedelta(days=1))
 
+    @property
+    def days(self) -> int:
+        """How many days the window holds (both ends counted)."""
+        return (self.last - self.first).days + 1
+
+    def year_before(self) -> DayWindow:
+        """The same period of the previous year («cùng kỳ năm trước»): each end a year back (:func:`year_back`)."""
+        return DayWindow(year_back(self.first), year_back(self.last))
+
     def __str__(self) -> str:
         return f"{vn_day(self.first)}–{vn_day(self.last)}"
+
+
+def year_back(day: date) -> date:
+    """The same day a year earlier; 29/02 becomes 28/02 (the previous year has no 29th: the last day of February, so
+    that a period ending on 29/02/2028 is compared with one ending on 28/02/2027, the whole month against the whole
+    month)."""
+    return day.replace(year=day.year - 1, day=28) if (day.month, day.day) == (2, 29) else day.replace(year=day.year - 1)
+
+
+def report_period(first: date, last: date) -> DayWindow:
+    """The days of a periodic report (week, month, quarter, half year, year: any span of whole days up to
+    PERIOD_MAX_DAYS), refused in Vietnamese when reversed or longer."""
+    window = DayWindow(first, last)
+    if window.days > PERIOD_MAX_DAYS:
+        raise InvalidRequest(
+            f"kỳ báo cáo dài {window.days} ngày, quá {PERIOD_MAX_DAYS} ngày (một năm): kỳ dài hơn sẽ chồng lên cùng kỳ"
+            " năm trước",
+            f"a report period spans at most {PERIOD_MAX_DAYS} days",
+        )
+    return window
 
 
 def instants_window(start: datetime, end: datetime) -> str:

@@ -94,9 +94,24 @@ def _within(value: float | None, limit: float | None, below: bool, strict: bool 
     return value >= limit
 
 
-def _growth(now: float, before: float | None) -> float | None:
-    """Relative change, None when there is nothing to compare with."""
+def growth(now: float, before: float | None) -> float | None:
+    """Relative change, None when there is nothing to compare with (nothing known before, or none: never ÷ 0)."""
     return None if before is None or before == 0 else (now - before) / before
+
+
+def compared(current: int | None, previous: int | None) -> dict[str, int | float | None]:
+    """A count of a period beside the same period of the previous year, as a report says it («tăng 12 vụ (+8,5 %)
+    so với cùng kỳ»): both counts, the change and the relative change (rounded as the report shows shares). A count
+    not known (no records reach back to its period) stays None, never 0, and so does everything computed from it;
+    the relative change is None also when last year's count is 0 (nothing to divide by)."""
+    change = None if current is None or previous is None else current - previous
+    relative = None if current is None else growth(current, previous)
+    return {
+        "current": current,
+        "previous": previous,
+        "change": change,
+        "change_pct": None if relative is None else round(relative, 4),
+    }
 
 
 def _from_nothing(before: float | None, what: str) -> str:
@@ -191,7 +206,7 @@ def compute_kpis(
     problems_before = int(previous["category"].isin(PROBLEM_CATEGORIES).sum()) if previous is not None else None
     # Counts of communes compare only on the same units: 2024 on its 217 old units against 2025 on 114 read -47 %.
     same_units = previous is None or set(previous["commune_code"]) == set(classes["commune_code"])
-    growth = _growth(problems, problems_before) if same_units else None
+    problem_growth = growth(problems, problems_before) if same_units else None
     if previous is None:
         growth_note = "chưa có kết quả năm trước để so sánh"
     elif not same_units:
@@ -201,7 +216,7 @@ def compute_kpis(
         )
     else:
         growth_note = _from_nothing(problems_before, "địa bàn nào có tệ nạn ma túy")
-    eradicated_growth = _growth(hotspots["eradicated"], hotspots["eradicated_previous"])
+    eradicated_growth = growth(hotspots["eradicated"], hotspots["eradicated_previous"])
     labels = targets.labels_vi
     key_levels = classes.loc[classes["category"].eq("trong_diem"), "level"].value_counts()
     return [
@@ -232,9 +247,9 @@ def compute_kpis(
         _row(
             "problem_growth",
             labels["problem_growth"],
-            None if growth is None else round(growth, 4),
+            None if problem_growth is None else round(problem_growth, 4),
             targets.max_problem_growth,
-            _within(growth, targets.max_problem_growth, below=True, strict=True),
+            _within(problem_growth, targets.max_problem_growth, below=True, strict=True),
             "tỷ lệ",
             growth_note,
         ),

@@ -1,6 +1,7 @@
 """Permission matrix: every route × every role, and a team never reads or writes another team's task or hotspot."""
 
 import re
+from datetime import timedelta
 
 import pytest
 from sqlalchemy import text
@@ -218,6 +219,8 @@ def test_a_hotspot_outside_the_area_becomes_visible_once_assigned_to_the_team(cl
 # ----------------------------------------------------------------------------------------------- provinces
 PROVINCE_A = "31"  # Hải Phòng
 YEAR = 2031  # a year no other test classifies
+#: A period holding the last 30 days (the world's incidents) and today (its tasks).
+PERIOD_QUERY = f"from={local_today() - timedelta(days=40)}&to={local_today()}"
 
 
 @pytest.fixture
@@ -320,6 +323,8 @@ def _get_routes(client, world: dict) -> list[str]:
             url = fill_path(path, filled)
             params = {p["name"] for p in operations["get"].get("parameters", []) if p["in"] == "query"}
             query = [f"year={YEAR}"] if "year" in params else []
+            if "from" in params and "to" in params and any(p.get("required") for p in operations["get"]["parameters"]):
+                query.append(PERIOD_QUERY)  # a periodic report: the last 30 days, where the world's incidents lie
             if "commune" in params:  # filtered on B's commune (the assignee suggestion needs one)
                 query.insert(0, f"commune={world['areas']['B']}")
             if "province" in params:
@@ -367,6 +372,8 @@ def test_a_provincial_user_sees_nothing_of_another_province_through_any_get_rout
         f"/api/classifications/{YEAR}/review",
         f"/api/classifications/{YEAR}/export",
         f"/api/reports/kpi?year={YEAR}",
+        f"/api/reports/period?{PERIOD_QUERY}",
+        f"/api/reports/period.xlsx?{PERIOD_QUERY}",
     ):
         assert _mentions(answer_text(call(client, conn, "GET", url, None, planner)), provinces), url
 

@@ -1,0 +1,151 @@
+"""The counts of a periodic report («báo cáo định kỳ»): incidents by kind and by commune, hotspots entering the
+register, eradicated and recurring, tasks completed, accepted and overdue per team — each for a period and for the
+same period of the previous year, in one statement per table family, inside a scope (a province, or the country).
+
+Every count takes the two windows as bound instants ``:a_start``/``:a_end`` (the period) and ``:b_start``/``:b_end``
+(last year's), half-open, from :func:`window_params`. Where the records of a kind begin (``*_since``) is read too:
+a period that ends before them has no figures (None), not zeros.
+"""
+
+from __future__ import annotations
+
+from datetime import date
+from typing import Any
+
+from sqlalchemy import Connection, text
+
+from gis.store.indicators import hotspot_flows
+from gis.store.scoping import AreaScope
+from gis.store.sql import current_unit, local_date
+from models.domain.dates import DayWindow
+from models.vocabulary import TASK_WORK_DONE, TaskState, codes
+
+#: The two windows' bounds, as the statements below name them: the period (a) and the same period last year (b).
+WINDOWS = (("a_start", "a_end"), ("b_start", "b_end"))
+
+
+def window_params(period: DayWindow, previous: DayWindow) -> dict[str, Any]:
+    """The bound instants of the two windows, and the last day of each (a task's due date is a day)."""
+    return {
+        "a_start": period.start,
+        "a_end": period.end,
+        "a_last": period.last,
+        "b_start": previous.start,
+        "b_end": previous.end,
+        "b_last": previous.last,
+    }
+
+
+def _in(column: str, window: tuple[str, str]) -> str:
+    """Condition that a ``timestamptz`` column lies in a window."""
+    start, end = window
+    return f"{column} >= :{start} AND {column} < :{end}"
+
+
+def records_since(conn: Connection, scope: AreaScope) -> dict[str, date | None]:
+    """The Hải Phòng day the scope's records of each kind begin (None: there are none): the first incident, the first
+    hotspot entering the register or changing status, the first task created."""
+    row = conn.execute(
+        text(f"""
+        SELECT (SELECT {local_date("min(i.occurred_at)")} FROM incidents i WHERE {scope.incidents("i")}),
+               (SELECT {local_date("min(least(coalesce(h.first_seen, h.created_at), e.at))")}
+                  FROM hotspots h LEFT JOIN hotspot_events e ON e.hotspot_id = h.id WHERE {scope.hotspots("h")}),
+               (SELECT {local_date("min(t.created_at)")} FROM tasks t WHERE {scope.tasks("t")})"""),
+        scope.params,
+    ).one()
+    return dict(zip(("incidents", "hotspots", "tasks"), row))
+
+
+def incidents_by_kind(conn: Connection, params: dict[str, Any], scope: AreaScope) -> dict[str, tuple[int, int]]:
+    """Incidents of each kind recorded in the period and in the same period last year (kinds with none are absent)."""
+    a, b = WINDOWS
+    rows = conn.execute(
+        text(f"""
+        SELECT i.kind, count(*) FILTER (WHERE {_in("i.occurred_at", a)}), count(*) FILTER (WHERE {_in("i.occurred_at", b)})
+        FROM incidents i
+        WHERE (({_in("i.occurred_at", a)}) OR ({_in("i.occurred_at", b)})) AND {scope.incidents("i")}
+        GROUP BY i.kind"""),
+        {**params, **scope.params},
+    ).all()
+    return {row[0]: (int(row[1]), int(row[2])) for row in rows}
+
+
+def top_communes(conn: Connection, params: dict[str, Any], scope: AreaScope, limit: int) -> list[dict[str, Any]]:
+    """The ``limit`` communes with the most incidents in the period (ties by name), with their count in the same period
+    last year; a commune with none in the period is not listed."""
+    a, b = WINDOWS
+    rows = conn.execute(
+        text(f"""
+        WITH counted AS (
+            SELECT i.commune_code, count(*) FILTER (WHERE {_in("i.occurred_at", a)}) AS current,
+                   count(*) FILTER (WHERE {_in("i.occurred_at", b)}) AS previous
+            FROM incidents i
+            WHERE i.commune_code IS NOT NULL AND (({_in("i.occurred_at", a)}) OR ({_in("i.occurred_at", b)}))
+              AND {scope.incidents("i")}
+            GROUP BY i.commune_code
+        )
+        SELECT c.commune_code, u.name, p.name AS province, c.current, c.previous
+        FROM counted c
+        LEFT JOIN admin_units u ON u.code = c.commune_code AND {current_unit("u")}
+        LEFT JOIN provinces p ON p.code = u.province_code
+        WHERE c.current > 0
+        ORDER BY c.current DESC, u.name, c.commune_code
+        LIMIT :limit"""),
+        {**params, **scope.params, "limit": limit},
+    ).mappings()
+    return [dict(row) for row in rows]
+
+
+def hotspot_counts(conn: Connection, params: dict[str, Any], scope: AreaScope) -> dict[str, tuple[int, int]]:
+    """Hotspots that entered the register, were eradicated, and recurrences, in the period and in the same period last
+    year (the yearly KPIs' definitions: :func:`gis.store.indicators.hotspot_flows`)."""
+    seen = scope.hotspots("h")
+    (a_start, a_end), (b_start, b_end) = WINDOWS
+    period = hotspot_flows(seen, f":{a_start}", f":{a_end}")
+    previous = hotspot_flows(seen, f":{b_start}", f":{b_end}")
+    keys = tuple(period)
+    row = conn.execute(
+        text("SELECT " + ", ".join(f"{period[k]}, {previous[k]}" for k in keys)), {**params, **scope.params}
+    ).one()
+    return {key: (int(row[2 * i]), int(row[2 * i + 1])) for i, key in enumerate(keys)}
+
+
+def task_counts(conn: Connection, params: dict[str, Any], scope: AreaScope) -> list[dict[str, Any]]:
+    """Per team (by name; None: no team), in the period and in the same period last year: the tasks the team reported
+    completed, the tasks accepted (nghiệm thu) of the team, and its tasks overdue at the window's end — due before the
+    window's last day and, at its end, still owed (its state then not one of TASK_WORK_DONE), the team then holding
+    it. A task's state and team at an instant are those of its last event before it (the history is append-only).
+    Teams with nothing to count in either window are absent."""
+    flows = []
+    for side, (start, end) in zip("ab", WINDOWS, strict=True):
+        for target, name in ((TaskState.COMPLETED, "completed"), (TaskState.ACCEPTED, "accepted")):
+            flows.append(
+                f"""SELECT e.team_id, '{name}_{side}' AS figure, count(DISTINCT e.task_id) AS n
+                    FROM task_events e JOIN tasks t ON t.id = e.task_id
+                    WHERE e.to_state = '{target}' AND {_in("e.at", (start, end))} AND {scope.tasks("t")}
+                    GROUP BY e.team_id"""
+            )
+        flows.append(
+            f"""SELECT held.team_id, 'overdue_{side}' AS figure, count(*) AS n
+                FROM tasks t
+                CROSS JOIN LATERAL (SELECT e.to_state AS state FROM task_events e
+                    WHERE e.task_id = t.id AND e.to_state IS NOT NULL AND e.at < :{end}
+                    ORDER BY e.at DESC, e.id DESC LIMIT 1) st
+                CROSS JOIN LATERAL (SELECT e.team_id FROM task_events e WHERE e.task_id = t.id AND e.at < :{end}
+                    ORDER BY e.at DESC, e.id DESC LIMIT 1) held
+                WHERE t.due_date < :{side}_last AND st.state <> ALL(:done) AND {scope.tasks("t")}
+                GROUP BY held.team_id"""
+        )
+    rows = conn.execute(
+        text(f"""
+        WITH figures AS ({" UNION ALL ".join(flows)})
+        SELECT f.team_id, tm.name AS team, f.figure, f.n
+        FROM figures f LEFT JOIN teams tm ON tm.id = f.team_id
+        ORDER BY tm.name NULLS LAST"""),
+        {**params, **scope.params, "done": list(codes(TASK_WORK_DONE))},
+    ).mappings()
+    teams: dict[int | None, dict[str, Any]] = {}
+    for row in rows:
+        team = teams.setdefault(row["team_id"], {"team_id": row["team_id"], "team": row["team"]})
+        team[row["figure"]] = int(row["n"])
+    return list(teams.values())

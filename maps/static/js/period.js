@@ -1,0 +1,82 @@
+// diaban pages, «Báo cáo định kỳ» of the command and planner pages (maps.panels.period_report_form): a period picked
+// (this week, month, quarter, half year or year, each ending today — Hải Phòng's day) or typed dd/mm/yyyy, its figures
+// beside the same period of the previous year (GET /api/reports/period) and its Excel file (/api/reports/period.xlsx).
+// Self-contained: it needs only common.js (api, localParts, dayField, failed, escapeHtml, the VI_ formats).
+"use strict";
+
+// Today in Hải Phòng as a local calendar Date (the browser's own clock may be in another zone).
+function periodToday() {
+  const p = localParts(Date.now());
+  return new Date(Number(p.year), Number(p.month) - 1, Number(p.day));
+}
+
+// The first day of a quick pick ending `today`: Monday of this week, the 1st of this month, of this quarter, of this
+// half year (01/01 or 01/07), of this year.
+function periodStart(pick, today) {
+  const [y, m] = [today.getFullYear(), today.getMonth()];
+  return {
+    week: new Date(y, m, today.getDate() - ((today.getDay() + 6) % 7)),
+    month: new Date(y, m, 1),
+    quarter: new Date(y, m - (m % 3), 1),
+    half: new Date(y, m < 6 ? 0 : 6, 1),
+    year: new Date(y, 0, 1),
+  }[pick];
+}
+
+const viDay = (date) => `${String(date.getDate()).padStart(2, "0")}/${String(date.getMonth() + 1).padStart(2, "0")}/${date.getFullYear()}`;
+const viIso = (iso) => iso.split("-").reverse().join("/");
+
+// A figure of the report: the count, or why there is none (never a 0 for a figure not known).
+function periodFigure(value) {
+  return value === null ? `<span class="kpi-blank">${escapeHtml(window.diaban.kpiBlank.noData)}</span>` : VI_NUMBER.format(value);
+}
+
+// The change as a report writes it: «+12 (+8,5 %)», «−3 (−20 %)», «0»; from 0 the relative change is not computed.
+function periodChange(line) {
+  if (line.change === null) return periodFigure(null);
+  const signed = (text, value) => (value > 0 ? `+${text}` : value < 0 ? `−${text.replace("-", "")}` : text);
+  const count = signed(VI_NUMBER.format(line.change), line.change);
+  if (line.change_pct !== null) return `${count} (${signed(VI_PERCENT.format(line.change_pct), line.change_pct)})`;
+  return line.previous === 0 && line.change !== 0
+    ? `${count} <span class="kpi-blank" title="${escapeHtml(window.diaban.periodFromZero)}">(—)</span>` : count;
+}
+
+function showPeriodReport(report) {
+  const table = document.getElementById("period-table");
+  table.tBodies[0].innerHTML = report.sections.map((section) =>
+    `<tr class="section"><th colspan="4" scope="rowgroup">${escapeHtml(section.title)}</th></tr>` +
+    (section.lines.length ? section.lines.map((line) => `<tr data-key="${escapeHtml(line.key)}">` +
+      `<td>${escapeHtml(line.label)}</td><td>${periodFigure(line.current)}</td><td>${periodFigure(line.previous)}</td>` +
+      `<td>${periodChange(line)}</td></tr>`).join("")
+      : `<tr><td colspan="4" class="none">Không có trong kỳ.</td></tr>`)).join("");
+  table.hidden = false;
+  const { period, previous } = report;
+  document.getElementById("period-summary").textContent =
+    `${report.province || window.diaban.areaLevelLabels.nation}: từ ${viIso(period.from)} đến ${viIso(period.to)} ` +
+    `(${VI_NUMBER.format(period.days)} ngày), so với cùng kỳ từ ${viIso(previous.from)} đến ${viIso(previous.to)}.` +
+    (report.notes.length ? ` ${report.notes.join(" ")}` : "");
+}
+
+document.addEventListener("DOMContentLoaded", () => {
+  const form = document.getElementById("period-form");
+  if (!form) return;
+  const link = document.getElementById("period-xlsx");
+  async function load() {
+    const first = dayField(form.elements.from, "Từ ngày");
+    const last = dayField(form.elements.to, "Đến ngày");
+    if (!first || !last) throw new Error("Hãy chọn kỳ báo cáo, hoặc ghi cả ngày đầu và ngày cuối (dd/mm/yyyy)");
+    const query = new URLSearchParams({ from: first, to: last });
+    const report = await api(`/api/reports/period?${query}`);
+    showPeriodReport(report);
+    link.href = `/api/reports/period.xlsx?${query}`;
+    link.hidden = false;
+  }
+  const run = () => load().catch((error) => failed(error, run));
+  form.addEventListener("submit", (event) => { event.preventDefault(); run(); });
+  document.querySelectorAll("#period-report [data-period]").forEach((button) => button.addEventListener("click", () => {
+    const today = periodToday();
+    form.elements.from.value = viDay(periodStart(button.dataset.period, today));
+    form.elements.to.value = viDay(today);
+    run();
+  }));
+});

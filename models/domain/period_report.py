@@ -1,0 +1,132 @@
+"""The periodic report («báo cáo định kỳ»: week, month, quarter, half year, year) as command writes it: each figure of
+the period beside the same period of the previous year and the change («tăng 12 vụ (+8,5 %) so với cùng kỳ»).
+
+Pure: counts in, labelled lines out, in four sections — incidents by kind, hotspots, tasks per team, the communes
+with the most incidents. A figure whose period ends before the records of its kind begin is unknown (None), never 0
+(:func:`known`); the relative change of a count from 0 is None (:func:`models.domain.kpi.compared`).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from datetime import date
+from typing import Any
+
+from models.domain.dates import DayWindow, vn_day
+from models.domain.kpi import compared
+from models.vocabulary import KPI_NO_DATA, IncidentKind
+
+#: How many communes the report lists: those with the most incidents in the period.
+TOP_COMMUNES = 10
+#: The sections, in the report's order, and their titles (the Excel file numbers them I, II, …).
+SECTION_TITLES = {
+    "incidents": "Vụ việc về ma túy theo loại",
+    "hotspots": "Điểm, tụ điểm phức tạp về ma túy",
+    "tasks": "Nhiệm vụ của các tổ công tác",
+    "communes": f"{TOP_COMMUNES} xã, phường, đặc khu có nhiều vụ việc nhất trong kỳ",
+}
+INCIDENTS_TOTAL = "Tổng số vụ việc"
+#: The hotspot counts (gis.store.indicators.hotspot_flows) as the report names them.
+HOTSPOT_LABELS = {
+    "new": "Điểm, tụ điểm mới phát hiện, đưa vào danh sách",
+    "eradicated": "Điểm, tụ điểm đã triệt xóa",
+    "recurred": "Lượt điểm, tụ điểm phức tạp trở lại",
+}
+#: The task counts (gis.store.period_counts.task_counts) as the report names them.
+TASK_LABELS = {
+    "completed": "Nhiệm vụ tổ báo hoàn thành",
+    "accepted": "Nhiệm vụ đã nghiệm thu",
+    "overdue": "Nhiệm vụ quá hạn vào cuối kỳ",
+}
+#: Whose tasks a line counts: every team's, or those held by no team (not given, or taken back).
+ALL_TEAMS = "Tất cả các tổ"
+NO_TEAM = "Chưa giao tổ"
+#: What a blank figure says: unknown (the records do not reach into its period), or a relative change from 0.
+NO_DATA = KPI_NO_DATA
+FROM_ZERO = "cùng kỳ bằng 0, không tính tỷ lệ"
+#: The kinds of records whose beginning decides whether a figure is known, as a note names them.
+RECORDS = {"incidents": "vụ việc", "hotspots": "điểm, tụ điểm", "tasks": "nhiệm vụ"}
+
+
+def known(since: date | None, window: DayWindow) -> bool:
+    """Whether the records of a kind (beginning on ``since``; None: there are none) reach into ``window``: a period
+    that ends before them has no figure, which is not the same as none happening."""
+    return since is not None and since <= window.last
+
+
+def coverage_notes(since: Mapping[str, date | None], previous: DayWindow) -> list[str]:
+    """What the reader must know of the figures' reach: the kinds of records the system holds none of, and those that
+    begin after the start of last year's period (its counts, and perhaps the period's, cover only part of it)."""
+    notes = []
+    for kind, words in RECORDS.items():
+        day = since[kind]
+        if day is None:
+            notes.append(f"Chưa có số liệu {words} trong phạm vi báo cáo.")
+        elif day > previous.first:
+            notes.append(f"Số liệu {words} trong hệ thống bắt đầu từ ngày {vn_day(day)}.")
+    return notes
+
+
+def _line(key: str, label: str, counts: tuple[int, int], known_now: bool, known_before: bool) -> dict[str, Any]:
+    """One line: its counts in the period and last year's, each None when unknown, and the change."""
+    current, previous = counts
+    return {"key": key, "label": label, **compared(current if known_now else None, previous if known_before else None)}
+
+
+def period_sections(
+    *,
+    kinds: Mapping[str, tuple[int, int]],
+    hotspots: Mapping[str, tuple[int, int]],
+    teams: Sequence[Mapping[str, Any]],
+    communes: Sequence[Mapping[str, Any]],
+    known_now: Mapping[str, bool],
+    known_before: Mapping[str, bool],
+) -> list[dict[str, Any]]:
+    """The report's sections (key, title, lines) from the counts of the period and of last year's: ``kinds``
+    (incident kind → counts; a kind absent had none), ``hotspots`` (HOTSPOT_LABELS' keys → counts), ``teams`` (per
+    team: ``team_id``, ``team``, and ``<figure>_a`` / ``<figure>_b`` for TASK_LABELS' figures; absent: 0),
+    ``communes`` (the most incidents first: ``commune_code``, ``name``, ``province``, ``current``, ``previous``), and
+    whether the records of incidents, hotspots and tasks reach into each window."""
+    flag = {kind: (known_now[kind], known_before[kind]) for kind in ("incidents", "hotspots", "tasks")}
+    by_kind = [_line(k, label, kinds.get(k, (0, 0)), *flag["incidents"]) for k, label in IncidentKind.labels().items()]
+    total = (sum(c for c, _ in kinds.values()), sum(p for _, p in kinds.values()))
+    incidents = [_line("total", INCIDENTS_TOTAL, total, *flag["incidents"]), *by_kind]
+    hotspot_lines = [_line(k, label, hotspots[k], *flag["hotspots"]) for k, label in HOTSPOT_LABELS.items()]
+    task_lines = [
+        {
+            **_line(figure, label, _summed(teams, figure), *flag["tasks"]),
+            "team_id": None,
+            "team": ALL_TEAMS,
+            "figure": figure,
+        }
+        for figure, label in TASK_LABELS.items()
+    ]
+    for team in teams:
+        name = team["team"] or NO_TEAM
+        for figure, label in TASK_LABELS.items():
+            counts = (team.get(f"{figure}_a", 0), team.get(f"{figure}_b", 0))
+            line = _line(
+                f"{team['team_id']}:{figure}", f"{name} — {label[0].lower()}{label[1:]}", counts, *flag["tasks"]
+            )
+            task_lines.append({**line, "team_id": team["team_id"], "team": name, "figure": figure})
+    several = len({c["province"] for c in communes}) > 1  # nation-wide: many units share a name across provinces
+    commune_lines = [
+        {
+            **_line(c["commune_code"], _commune(c, several), (c["current"], c["previous"]), *flag["incidents"]),
+            "commune_code": c["commune_code"],
+        }
+        for c in communes
+    ]
+    lines = {"incidents": incidents, "hotspots": hotspot_lines, "tasks": task_lines, "communes": commune_lines}
+    return [{"key": key, "title": title, "lines": lines[key]} for key, title in SECTION_TITLES.items()]
+
+
+def _commune(commune: Mapping[str, Any], with_province: bool) -> str:
+    """A commune's line label: its name (its code if it has no current unit), its province beside it when asked."""
+    name = commune["name"] or commune["commune_code"]
+    return f"{name} ({commune['province']})" if with_province and commune["province"] else name
+
+
+def _summed(teams: Sequence[Mapping[str, Any]], figure: str) -> tuple[int, int]:
+    """A task figure over every team, in the period and last year."""
+    return sum(t.get(f"{figure}_a", 0) for t in teams), sum(t.get(f"{figure}_b", 0) for t in teams)

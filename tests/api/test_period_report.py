@@ -1,0 +1,273 @@
+"""The periodic report («báo cáo định kỳ»): a period's figures beside the same period of the previous year, counted by
+hand on fixtures in February 2012 (a leap year: 01–29/02/2012 against 01–28/02/2011), as JSON and as Excel."""
+
+from __future__ import annotations
+
+import io
+from collections.abc import Callable
+from datetime import date
+from pathlib import Path
+from typing import Any
+
+import pytest
+from fastapi.testclient import TestClient
+from openpyxl import load_workbook
+from sqlalchemy import Connection, text
+
+from gis.services.boundary_import import import_boundaries
+from models.domain.dates import DayWindow, report_period, year_back
+from models.errors import InvalidRequest
+from tests.conftest import SECOND_PROVINCE
+
+PERIOD = {"from": "2012-02-01", "to": "2012-02-29"}
+#: Hải Phòng's clock: every fixture time is written in it.
+ICT = "+07"
+
+
+def communes(conn: Connection, n: int, province: str = "31") -> list[str]:
+    """``n`` current communes of a province, by code."""
+    return list(
+        conn.execute(
+            text("SELECT code FROM admin_units WHERE valid_to IS NULL AND province_code = :p ORDER BY code LIMIT :n"),
+            {"p": province, "n": n},
+        ).scalars()
+    )
+
+
+def incident(conn: Connection, ref: str, at: str, kind: str, commune: str) -> None:
+    """An incident at a commune's point-on-surface, at a Hải Phòng time."""
+    conn.execute(
+        text("""INSERT INTO incidents (ref, occurred_at, kind, assignment, commune_code, geom)
+                SELECT :ref, CAST(:at AS timestamptz), :kind, 'inside', code, ST_PointOnSurface(geom)
+                FROM admin_units WHERE code = :c AND valid_to IS NULL"""),
+        {"ref": ref, "at": f"{at}{ICT}", "kind": kind, "c": commune},
+    )
+
+
+def hotspot(conn: Connection, commune: str, first_seen: str, status: str = "detected") -> int:
+    return conn.execute(
+        text("""INSERT INTO hotspots (status, kind, origin, n_incidents, kinds, radius_m, commune_code, version,
+                                      centroid, first_seen)
+                SELECT :s, 'spot', 'manual', 0, '{}', 150, code, 1, ST_PointOnSurface(geom), CAST(:f AS timestamptz)
+                FROM admin_units WHERE code = :c AND valid_to IS NULL RETURNING id"""),
+        {"s": status, "c": commune, "f": f"{first_seen}{ICT}"},
+    ).scalar_one()
+
+
+def hotspot_event(conn: Connection, hotspot_id: int, at: str, event: str, to_status: str | None) -> None:
+    conn.execute(
+        text("""INSERT INTO hotspot_events (hotspot_id, at, actor, event, to_status, details)
+                VALUES (:h, CAST(:at AS timestamptz), 'test', :e, :s, '{}')"""),
+        {"h": hotspot_id, "at": f"{at}{ICT}", "e": event, "s": to_status},
+    )
+
+
+def task(
+    conn: Connection, commune: str, year: int, due: date | None, history: list[tuple[str, str, int | None]]
+) -> int:
+    """A conversion task whose history is ``history`` (time, state entered, the team holding it then)."""
+    task_id = conn.execute(
+        text("""INSERT INTO tasks (kind, commune_code, year, state, team_id, due_date, priority, checklist, version,
+                                   created_by, created_at)
+                VALUES ('conversion', :c, :y, :s, :t, :d, 'normal', '[]', 1, 'test', CAST(:at AS timestamptz))
+                RETURNING id"""),
+        {"c": commune, "y": year, "s": history[-1][1], "t": history[-1][2], "d": due, "at": f"{history[0][0]}{ICT}"},
+    ).scalar_one()
+    for i, (at, state, team) in enumerate(history):
+        conn.execute(
+            text("""INSERT INTO task_events (task_id, at, actor, team_id, event, to_state, details)
+                    VALUES (:id, CAST(:at AS timestamptz), 'test', :t, :e, :s, '{}')"""),
+            {"id": task_id, "at": f"{at}{ICT}", "t": team, "e": "created" if i == 0 else "transition", "s": state},
+        )
+    return task_id
+
+
+@pytest.fixture
+def february(conn: Connection, make_team: Callable[[str, list[str]], int]) -> dict[str, Any]:
+    """Hand-countable records around February 2012 and February 2011 in two Hải Phòng communes."""
+    a, b = communes(conn, 2)
+    incident(conn, "ky-0", "2010-06-01 10:00", "tip", a)  # the records begin long before both periods
+    for ref, at, kind, commune in (
+        ("ky-1", "2012-02-01 00:00", "trafficking", a),
+        ("ky-2", "2012-02-15 12:00", "trafficking", a),
+        ("ky-3", "2012-02-29 23:30", "trafficking", a),  # the leap day is in the period
+        ("ky-4", "2012-02-10 08:00", "possession", a),
+        ("ky-5", "2012-02-11 08:00", "trafficking", b),
+        ("ky-6", "2012-03-01 00:10", "trafficking", a),  # after the period
+        ("ky-7", "2012-01-31 23:59", "trafficking", b),  # before it
+        ("ky-8", "2011-02-28 23:59", "trafficking", a),  # last year's period ends on 28/02
+        ("ky-9", "2011-02-01 00:00", "trafficking", a),
+        ("ky-10", "2011-03-01 00:00", "trafficking", a),  # after last year's
+    ):
+        incident(conn, ref, at, kind, commune)
+    new_now, new_before = hotspot(conn, a, "2012-02-10 09:00"), hotspot(conn, b, "2011-02-05 09:00")
+    hotspot(conn, a, "2012-02-11 09:00", status="dismissed")  # never a hotspot
+    hotspot_event(conn, new_now, "2012-02-20 10:00", "transition", "eradicated")
+    hotspot_event(conn, new_before, "2011-02-15 10:00", "recurred", "recurred")
+    team = make_team("Tổ Kiểm thử Định kỳ", [a])
+    task(
+        conn,
+        a,
+        2012,
+        None,
+        [("2012-01-05 08:00", "unassigned", None), ("2012-01-06 08:00", "assigned", team),
+         ("2012-02-10 08:00", "completed", team), ("2012-02-15 08:00", "accepted", team)],
+    )  # fmt: skip
+    task(
+        conn,
+        b,
+        2011,
+        date(2011, 2, 10),
+        [("2011-01-01 08:00", "unassigned", None), ("2011-01-02 08:00", "assigned", team),
+         ("2011-01-03 08:00", "in_progress", team), ("2011-03-05 08:00", "completed", team)],
+    )  # fmt: skip
+    task(conn, a, 2013, date(2012, 2, 1), [("2012-01-20 08:00", "unassigned", None)])
+    return {"a": a, "b": b, "team": team}
+
+
+def lines(report: dict[str, Any], section: str) -> dict[str, dict[str, Any]]:
+    """A section's lines by key."""
+    found = next(s for s in report["sections"] if s["key"] == section)
+    return {line["key"]: line for line in found["lines"]}
+
+
+def figures(line: dict[str, Any]) -> tuple[Any, ...]:
+    return line["current"], line["previous"], line["change"], line["change_pct"]
+
+
+def test_the_figures_are_the_hand_counted_ones(client: TestClient, february: dict[str, Any]) -> None:
+    answer = client.get("/api/reports/period", params=PERIOD)
+    assert answer.status_code == 200, answer.text
+    report = answer.json()
+    assert report["period"] == {"from": "2012-02-01", "to": "2012-02-29", "days": 29}
+    assert report["previous"] == {"from": "2011-02-01", "to": "2011-02-28", "days": 28}
+    kinds = lines(report, "incidents")
+    assert figures(kinds["total"]) == (5, 2, 3, 1.5)
+    assert figures(kinds["trafficking"]) == (4, 2, 2, 1.0)
+    # From nothing last year: the change is told, its rate is not (never a division by zero, never a 0 %).
+    assert figures(kinds["possession"]) == (1, 0, 1, None)
+    assert figures(kinds["tip"]) == (0, 0, 0, None)
+    assert kinds["trafficking"]["label"] == "Mua bán trái phép chất ma túy"
+    hotspots = lines(report, "hotspots")
+    assert [figures(hotspots[k])[:2] for k in ("new", "eradicated", "recurred")] == [(1, 1), (1, 0), (0, 1)]
+    tasks = lines(report, "tasks")
+    team = february["team"]
+    assert figures(tasks[f"{team}:completed"])[:2] == (1, 0)
+    assert figures(tasks[f"{team}:accepted"])[:2] == (1, 0)
+    # Overdue when the window ended: last year the team still worked a task due 10/02; now the overdue one is nobody's.
+    assert figures(tasks[f"{team}:overdue"])[:2] == (0, 1)
+    assert tasks[f"{team}:overdue"]["team"] == "Tổ Kiểm thử Định kỳ"
+    assert figures(tasks["None:overdue"])[:2] == (1, 0) and tasks["None:overdue"]["team"] == "Chưa giao tổ"
+    assert figures(tasks["overdue"])[:2] == (1, 1) and tasks["overdue"]["team"] == "Tất cả các tổ"
+    top = lines(report, "communes")
+    assert list(top) == [february["a"], february["b"]]
+    assert figures(top[february["a"]]) == (4, 2, 2, 1.0)
+    assert figures(top[february["b"]]) == (1, 0, 1, None)
+    # The register begins on 05/02/2011, inside last year's period: its figures there may be partial, and the report says so.
+    assert report["notes"] == ["Số liệu điểm, tụ điểm trong hệ thống bắt đầu từ ngày 05/02/2011."]
+
+
+def test_a_period_before_the_records_has_no_figures_not_zeros(client: TestClient, conn: Connection) -> None:
+    (a,) = communes(conn, 1)
+    incident(conn, "ky-dau", "2012-02-10 08:00", "trafficking", a)
+    report = client.get("/api/reports/period", params=PERIOD).json()
+    # No incident reaches back to February 2011 in this database: last year's figures are unknown, not 0.
+    assert figures(lines(report, "incidents")["trafficking"]) == (1, None, None, None)
+    assert any("vụ việc trong hệ thống bắt đầu từ ngày 10/02/2012" in note for note in report["notes"])
+
+
+def test_the_same_period_of_last_year_moves_the_leap_day_to_28_february() -> None:
+    assert year_back(date(2028, 2, 29)) == date(2027, 2, 28)
+    assert year_back(date(2027, 3, 1)) == date(2026, 3, 1)
+    window = DayWindow(date(2028, 2, 29), date(2028, 2, 29)).year_before()
+    assert (window.first, window.last) == (date(2027, 2, 28), date(2027, 2, 28))
+    assert report_period(date(2025, 1, 1), date(2025, 12, 31)).days == 365
+    with pytest.raises(InvalidRequest, match="quá 366 ngày"):
+        report_period(date(2024, 1, 1), date(2025, 1, 1))
+
+
+@pytest.mark.parametrize(
+    ("params", "words"),
+    [
+        ({"from": "2012-03-01", "to": "2012-02-01"}, "khoảng ngày đảo ngược"),
+        ({"from": "2010-01-01", "to": "2012-02-01"}, "quá 366 ngày"),
+        ({"from": "1800-01-01", "to": "1800-02-01"}, "từ ngày"),
+        ({"from": "2012-01-01", "to": "2101-01-01"}, "đến ngày"),
+        ({"from": "2012-01-01", "to": "31/01/2012"}, "đến ngày"),
+        ({"from": "2012-01-01"}, "đến ngày"),
+    ],
+)
+def test_a_wrong_period_is_refused_in_vietnamese(client: TestClient, params: dict[str, str], words: str) -> None:
+    for path in ("/api/reports/period", "/api/reports/period.xlsx"):
+        answer = client.get(path, params=params)
+        assert answer.status_code == 422, answer.text
+        assert words in answer.json()["message"]
+        assert "trạng thái đích" not in answer.json()["message"]  # a query's «to» is the last day, not a state
+
+
+def test_the_excel_file_has_the_administrative_heading_and_the_figures(
+    client: TestClient, conn: Connection, february: dict[str, Any]
+) -> None:
+    answer = client.get("/api/reports/period.xlsx", params=PERIOD)
+    assert answer.status_code == 200, answer.text
+    assert (
+        "filename*=UTF-8''b%C3%A1o-c%C3%A1o-%C4%91%E1%BB%8Bnh-k%E1%BB%B3-01-02-2012-%C4%91%E1%BA%BFn-29-02-2012.xlsx"
+        in (answer.headers["content-disposition"])
+    )
+    sheet = load_workbook(io.BytesIO(answer.content)).active
+    cells = [[c.value for c in row] for row in sheet.iter_rows()]
+    assert cells[0][0] == "CÔNG AN THÀNH PHỐ HẢI PHÒNG"
+    assert "BÁO CÁO ĐỊNH KỲ TỪ NGÀY 01/02/2012 ĐẾN NGÀY 29/02/2012" in cells[4]
+    assert "so với cùng kỳ năm trước: từ ngày 01/02/2011 đến ngày 28/02/2011" in cells[5][0]
+    by_label = {row[1]: row for row in cells if row[1]}
+    assert by_label["Mua bán trái phép chất ma túy"][2:] == [4, 2, 2, 1.0]
+    assert by_label["Tàng trữ trái phép chất ma túy"][2:] == [1, 0, 1, "cùng kỳ bằng 0, không tính tỷ lệ"]
+    assert by_label["VỤ VIỆC VỀ MA TÚY THEO LOẠI"][0] == "I"
+    # The export is a read of aggregated data recorded in the access log, as the KPI report's.
+    line = conn.execute(text("SELECT route, params, rows FROM access_log ORDER BY id DESC LIMIT 1")).one()
+    assert line.route == "GET /api/reports/period.xlsx" and line.params == PERIOD and line.rows > 0
+
+
+def test_a_team_may_not_read_it(
+    client: TestClient,
+    conn: Connection,
+    make_team: Callable[[str, list[str]], int],
+    make_user: Callable[..., int],
+    bearer: Callable[..., dict[str, str]],
+) -> None:
+    team = bearer(make_user("to-dinh-ky", "team", make_team("Tổ Không Báo Cáo", communes(conn, 1))))
+    for path in ("/api/reports/period", "/api/reports/period.xlsx"):
+        assert client.get(path, params=PERIOD, headers=team).status_code == 403
+
+
+def test_a_provincial_reader_sees_their_province_only(
+    client: TestClient,
+    conn: Connection,
+    second_province_path: Path,
+    make_user: Callable[..., int],
+    bearer: Callable[..., dict[str, str]],
+) -> None:
+    import_boundaries(conn, second_province_path)
+    (hp,), (qn,) = communes(conn, 1), communes(conn, 1, SECOND_PROVINCE)
+    incident(conn, "tinh-0", "2010-01-01 08:00", "tip", hp)
+    incident(conn, "tinh-00", "2010-01-01 08:00", "tip", qn)
+    incident(conn, "tinh-1", "2012-02-10 08:00", "trafficking", hp)
+    incident(conn, "tinh-2", "2012-02-10 08:00", "trafficking", qn)
+    incident(conn, "tinh-3", "2012-02-11 08:00", "trafficking", qn)
+    second = bearer(make_user("qn-dinh-ky", "planner", province_code=SECOND_PROVINCE))
+    report = client.get("/api/reports/period", params=PERIOD, headers=second).json()
+    assert report["province_code"] == SECOND_PROVINCE
+    assert figures(lines(report, "incidents")["trafficking"])[:2] == (2, 0)
+    assert list(lines(report, "communes")) == [qn]
+    refused = client.get("/api/reports/period", params={**PERIOD, "province": "31"}, headers=second)
+    assert refused.status_code == 403
+    nation = client.get("/api/reports/period", params=PERIOD).json()  # the Ministry's command: every unit
+    assert figures(lines(nation, "incidents")["trafficking"])[:2] == (3, 0)
+
+
+def test_the_access_log_reads_a_querys_to_as_the_last_day() -> None:
+    from gis.store.access_log import with_what
+
+    line = with_what({"route": "GET /api/reports/period.xlsx", "role": "command", "params": PERIOD})
+    assert line["params_text"] == "từ ngày=2012-02-01; đến ngày=2012-02-29"
+    assert line["what_label"] == "Xuất báo cáo định kỳ"

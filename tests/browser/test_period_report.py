@@ -1,0 +1,54 @@
+"""«Báo cáo định kỳ» on the command page: a quick pick («Tháng này») shows the month's figures beside the same period
+of last year, as the API counts them, and offers the same report in Excel.
+
+The city and Chromium are those of test_browser.py (a database of this module's own)."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+
+import pytest
+import test_browser as shared
+from sqlalchemy import Engine
+from test_browser import open_as, shot
+
+from models.vocabulary import local_today
+
+city, chromium = shared.city, shared.chromium
+
+
+@pytest.fixture(scope="module")
+def server(city: Engine) -> Iterator[str]:
+    with shared.served(city, 0) as base:
+        yield base
+
+
+def test_this_months_report_is_shown_and_offered_in_excel(chromium, server: str) -> None:
+    page, errors = open_as(chromium, server, "chihuy")
+    page.click("#period-report summary")
+    page.click("#period-report button[data-period=month]")
+    table = page.locator("#period-table")
+    table.locator("tr[data-key=total]").wait_for()
+    today = local_today()
+    first = today.replace(day=1)
+    assert page.input_value("#period-form input[name=from]") == f"{first:%d/%m/%Y}"
+    assert page.input_value("#period-form input[name=to]") == f"{today:%d/%m/%Y}"
+    summary = page.locator("#period-summary").inner_text()
+    assert f"từ {first:%d/%m/%Y} đến {today:%d/%m/%Y}" in summary and "so với cùng kỳ" in summary
+    # The figures are the API's, written the Vietnamese way.
+    report = page.evaluate(f"api('/api/reports/period?from={first}&to={today}')")
+    total = next(s for s in report["sections"] if s["key"] == "incidents")["lines"][0]
+    cells = table.locator("tr[data-key=total] td").all_inner_texts()
+    assert cells[0] == "Tổng số vụ việc"
+    assert cells[1] == f"{total['current']:,}".replace(",", ".")
+    for title in ("Vụ việc về ma túy theo loại", "Điểm, tụ điểm phức tạp về ma túy", "Nhiệm vụ của các tổ công tác"):
+        assert table.locator("th", has_text=title).count() == 1
+    assert table.locator("td", has_text="Mua bán trái phép chất ma túy").count() == 1
+    link = page.locator("#period-xlsx")
+    assert link.is_visible() and link.get_attribute("href") == f"/api/reports/period.xlsx?from={first}&to={today}"
+    with page.expect_download() as download:
+        link.click()
+    assert download.value.suggested_filename == (f"báo-cáo-định-kỳ-{first:%d-%m-%Y}-đến-{today:%d-%m-%Y}.xlsx")
+    page.locator("#period-report").scroll_into_view_if_needed()
+    shot(page, "command-period-report")
+    assert errors == []
