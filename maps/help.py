@@ -60,6 +60,9 @@ _TEAM_TERMS = {
     "Điểm tổ đã báo": "các điểm thành viên của tổ đã báo trong địa bàn mà chưa thành nhiệm vụ của tổ, kèm thời điểm,"
     " người báo, mô tả và tình trạng (ví dụ «chờ chỉ huy xem xét»); báo một điểm trong vòng 50 m quanh điểm đã báo,"
     " trang hỏi lại trước khi gửi",
+    "Chờ gửi": "ghi chú, ảnh, bấm «Thực hiện» hay báo hoàn thành khi điện thoại mất sóng được lưu trên máy và tự gửi"
+    " theo thứ tự khi có sóng lại (hoặc bấm «Gửi ngay»), mỗi việc chỉ lưu một lần; việc máy chủ không nhận được báo"
+    " kèm lý do; đăng xuất sẽ xóa các việc chưa gửi",
 }
 _PLANNER_TERMS = {
     "Kết quả": "loại của xã theo tiêu chí (sau điều chỉnh, nếu có); đây là kết quả được phê duyệt",

@@ -856,8 +856,9 @@ def test_command_imports_incidents_on_a_phone_and_reads_the_refused_rows(chromiu
 
 def test_a_note_whose_answer_is_lost_is_sent_again_and_stored_once(chromium, server: str, city: Engine) -> None:
     """The phone's connection drops after the server stored a note, before its answer arrived, twice (the page's own
-    retry too): the page says so in Vietnamese (it said «Failed to fetch»); the team sends again, with the same key,
-    the server answers with the first note, and the history holds it once."""
+    retry too): the page says so in Vietnamese (it said «Failed to fetch») and keeps the note on the phone to send
+    (test_team_offline.py); sent again («Gửi ngay»), with the same key, the server answers with the first note, and
+    the history holds it once."""
     team_user, task_id = team_with_open_task(city)
     page, errors = open_as(chromium, server, team_user, PHONE)
     sent: list[str | None] = []
@@ -867,10 +868,10 @@ def test_a_note_whose_answer_is_lost_is_sent_again_and_stored_once(chromium, ser
     note = "Đã tuần tra khu vực bến xe, lần mất sóng"
     task.locator("form.progress textarea[name=note]").fill(note)
     task.locator("form.progress button[type=submit]").click()
-    page.wait_for_selector("#message.error >> text=Không kết nối được máy chủ (mạng yếu hoặc mất sóng)")
+    page.wait_for_selector("#message.warning >> text=Không kết nối được máy chủ: ghi chú tiến độ cho nhiệm vụ")
     assert len(sent) == 2  # the page's own retry
-    task.locator("form.progress button[type=submit]").click()
-    wait_message(page, f"Đã gửi ghi chú cho nhiệm vụ #{task_id}")
+    page.click("#queue-bar button")
+    wait_message(page, "Đã gửi 1 thay đổi chờ gửi")
     assert len(sent) == 3 and sent[0] and sent.count(sent[0]) == 3
     with city.connect() as conn:
         stored = conn.execute(

@@ -187,11 +187,12 @@ diabanPages.team = async function startTeam(map, cfg) {
     // Sent again unchanged (the answer was lost: the page's own retry, or a second tap), the task moves once. The key is
     // no draft: after a new login the list holds the task's new version, a new move.
     const key = box.querySelector("input[name=key]");
-    const headers = { "Idempotency-Key": sendingKey(key, [task.id, action.to, note, task.version]) };
-    let moved;
+    const change = { taskId: task.id, path: `/api/tasks/${task.id}/transitions`, to: action.to, note,
+      version: task.version, key: sendingKey(key, [task.id, action.to, note, task.version]),
+      label: cfg.taskActionLabels[action.to] };
+    let sent;
     try {
-      moved = await whileSending(task, () => api(`/api/tasks/${task.id}/transitions`, { method: "POST", headers,
-        body: JSON.stringify({ to: action.to, note, version: task.version }) }));
+      sent = await sendOrKeep(task, change);
     } catch (error) {
       buttons.forEach((b) => { b.disabled = false; });
       // Tried again unchanged, the move carries the same key (the hidden field keeps it): done once.
@@ -199,6 +200,8 @@ diabanPages.team = async function startTeam(map, cfg) {
       return;
     }
     field.value = key.value = "";
+    if (sent.queued) return;  // its card says it waits, its buttons stay disabled
+    const moved = sent.answer;
     const label = cfg.taskLabels[moved.state] || moved.state;
     item.querySelector("b.state").textContent = label;  // as it is now, even if the list cannot be loaded again
     await refreshAfterSave(`Nhiệm vụ #${task.id}: ${label}`, () => loadTasks(), RELOAD_TO_SEE);
@@ -208,12 +211,135 @@ diabanPages.team = async function startTeam(map, cfg) {
   // a task keeps its element — its buttons disabled, its note, its chosen photo and the upload's progress — instead
   // of fresh buttons that would send it again.
   const sending = new Map();
+  const queue = await changeQueue(cfg.username);
+  let waiting = [];  // this user's changes kept on the phone, oldest first (queue.mine())
   async function whileSending(task, send) {
     sending.set(task.id, (sending.get(task.id) || 0) + 1);
     try { return await send(); } finally {
       if (sending.get(task.id) > 1) sending.set(task.id, sending.get(task.id) - 1);
       else sending.delete(task.id);
     }
+  }
+
+  // A change of a task as it is sent: its address, its Idempotency-Key, the note, a photo (a Blob and its name, the
+  // «keep GPS» tick) or a move (`to`, at the task's `version`), and what the card says of it while it waits.
+  function sendChange(change, onProgress = null) {
+    const headers = { "Idempotency-Key": change.key };
+    if (change.photo) {
+      const body = new FormData();
+      body.append("photo", change.photo, change.photoName);
+      body.append("note", change.note);
+      body.append("keep_location", change.keepLocation ? "true" : "false");
+      return api(change.path, { method: "POST", body, headers, onProgress });
+    }
+    const fields = change.to ? { to: change.to, note: change.note, version: change.version } : { note: change.note };
+    return api(change.path, { method: "POST", headers, body: JSON.stringify(fields) });
+  }
+
+  // No signal (the phone says it is offline, or the request failed on the way): the change is kept on the phone
+  // (changeQueue) and sent by itself when the signal is back — Workforce's «Lưu để gửi khi có sóng» —, instead of the
+  // member staying on the page to tap «Thử lại». While changes wait, a new one waits behind them: they reach the
+  // server in the order they were made. A request given up after its time (StalledError) is not kept: it may be on
+  // its way still, and the page offers «Thử lại» with the same key. `{ answer }` when sent, `{ queued: true }` when kept.
+  async function sendOrKeep(task, change, onProgress = null) {
+    if (queue && (!navigator.onLine || waiting.length)) return keep(change);
+    try {
+      return { answer: await whileSending(task, () => sendChange(change, onProgress)) };
+    } catch (error) {
+      if (!queue || !(error instanceof TypeError) || error instanceof StalledError) throw error;
+      return keep(change, error);
+    }
+  }
+  async function keep(change, error = null) {
+    try {
+      await queue.add(change);
+    } catch {  // the phone's storage full or refused: told as the failure it is, with «Thử lại»
+      throw error ?? new TypeError("Không kết nối được máy chủ (mạng yếu hoặc mất sóng): hãy thử lại");
+    }
+    waiting = await queue.mine();
+    notify(`${error ? "Không kết nối được máy chủ" : "Chưa có sóng"}: ${change.label.toLowerCase()} cho nhiệm vụ `
+      + `#${change.taskId} đã được lưu trên máy, sẽ tự gửi khi có sóng`, "warning");
+    if (error) stalledFor(error);  // tried again later
+    else flush();  // at once when only the changes before it were in the way
+    return { queued: true };
+  }
+
+  // Each card shows its changes waiting («Chờ gửi»), the bar how many in all; a task with a move waiting offers no
+  // other move (it would be refused: the task will have moved).
+  const queueBar = document.getElementById("queue-bar");
+  function drawWaiting(state = "") {
+    queueBar.hidden = !waiting.length;
+    queueBar.querySelector(".queue-count").textContent = `${VI_NUMBER.format(waiting.length)} thay đổi chờ gửi`;
+    queueBar.querySelector(".queue-state").textContent = state
+      || (navigator.onLine ? "" : "chưa có sóng, sẽ tự gửi khi có sóng");
+    for (const item of list.querySelectorAll("article.task")) {
+      item.querySelector("ul.waiting")?.remove();
+      const mine = waiting.filter((change) => change.taskId === Number(item.dataset.taskId));
+      if (!mine.length) continue;
+      const shown = document.createElement("ul");
+      shown.className = "waiting";
+      shown.innerHTML = mine.map((change) => `<li><b>Chờ gửi</b>: ${escapeHtml(change.label)}`
+        + `${change.note ? ` — «${escapeHtml(change.note)}»` : ""}</li>`).join("");
+      item.querySelector("h3").after(shown);
+      if (mine.some((change) => change.to)) item.querySelectorAll(".actions button").forEach((b) => { b.disabled = true; });
+    }
+  }
+
+  // The changes waiting, sent one at a time, oldest first. One the server refuses (the task taken away, cancelled or
+  // moved meanwhile, out of the team's area, a note naming a person: any 4xx but an ended session or «too many») is
+  // told with the server's reason and leaves the queue — sent again, it would be refused again, for ever. No signal,
+  // or a server in trouble: they stay, tried again when the signal is back (`online`), when the page is shown again,
+  // after QUEUE_RETRY_MS, or at once by «Gửi ngay» (`byHand`: a failure is then told). A session ended on the way: the
+  // login form takes over, and the same user's page sends them once logged in again.
+  const QUEUE_RETRY_MS = 30_000;
+  const refusal = (error) => error.status >= 400 && error.status < 500 && ![401, 408, 429].includes(error.status);
+  let flushing = null;
+  let flushAgain = false;
+  let retryTimer = null;
+  function flush(byHand = false) {
+    if (!queue) return Promise.resolve();
+    if (flushing) { flushAgain = true; return flushing; }  // a change kept meanwhile is sent by the next round
+    flushing = sendWaiting(byHand).finally(() => {
+      flushing = null;
+      if (flushAgain) { flushAgain = false; flush(); }
+    });
+    return flushing;
+  }
+  // The changes waiting could not go (`error`): said on the bar; with the phone online, tried again after a while.
+  function stalledFor(error) {
+    drawWaiting(navigator.onLine ? `chưa gửi được (${failure(error)}), sẽ tự thử lại` : "");
+    clearTimeout(retryTimer);
+    if (navigator.onLine) retryTimer = setTimeout(flush, QUEUE_RETRY_MS);
+  }
+  async function sendWaiting(byHand) {
+    clearTimeout(retryTimer);
+    let sent = 0;
+    const refused = [];
+    let stopped = null;
+    for (;;) {
+      const [next] = await queue.mine();
+      if (!next) break;
+      if (!navigator.onLine) { stopped = new TypeError("Chưa có sóng: các thay đổi sẽ tự gửi khi có sóng"); break; }
+      drawWaiting("đang gửi…");
+      try {
+        await sendChange(next);
+        sent += 1;
+      } catch (error) {
+        if (error.status === 401) return;
+        if (!refusal(error)) { stopped = error; break; }
+        refused.push(`nhiệm vụ #${next.taskId}, ${next.label.toLowerCase()}${next.note ? ` «${next.note}»` : ""}: ${error.message}`);
+      }
+      await queue.remove(next.id);
+    }
+    waiting = await queue.mine();
+    if (stopped) stalledFor(stopped); else drawWaiting();
+    if (stopped && byHand) notify(stopped.message, true);
+    if (!sent && !refused.length) return;
+    const done = sent ? `Đã gửi ${VI_NUMBER.format(sent)} thay đổi chờ gửi` : "";
+    if (!refused.length) { await refreshAfterSave(done, () => loadTasks(), RELOAD_TO_SEE); return; }
+    await reload();
+    notify(`${done ? `${done}. ` : ""}Máy chủ không nhận ${VI_NUMBER.format(refused.length)} thay đổi (đã bỏ khỏi hàng `
+      + `chờ): ${refused.join("; ")}`, true);
   }
 
   // Refusals that mean the list is out of date: not found (taken away), refused from the state it is in, stale version.
@@ -257,26 +383,16 @@ diabanPages.team = async function startTeam(map, cfg) {
       send.disabled = true;
       send.textContent = "Đang gửi…";
       // Sent again unchanged (the answer was lost, or the session ended on the way), the note is stored once.
-      const headers = { "Idempotency-Key": sendingKey(form.key, [note, file && [file.name, file.size,
-        file.lastModified], form.keep_location.checked]) };
-      let done;
+      const key = sendingKey(form.key, [note, file && [file.name, file.size, file.lastModified], form.keep_location.checked]);
+      const change = file
+        ? { taskId: task.id, path: `/api/tasks/${task.id}/photos`, note, key, photo: file, photoName: file.name,
+          keepLocation: form.keep_location.checked, label: "Ghi chú kèm ảnh" }
+        : { taskId: task.id, path: `/api/tasks/${task.id}/comments`, note, key, label: "Ghi chú tiến độ" };
+      const onProgress = (share) => { send.textContent = `Đang gửi ảnh… ${VI_PERCENT.format(Math.floor(share * 100) / 100)}`; };
+      if (file && file.size >= 2 ** 20 && navigator.onLine) notify(`Đang gửi ảnh (${megabytes(file.size)}): mạng yếu có thể mất vài phút`);
+      let sent;
       try {
-        if (file) {
-          if (file.size >= 2 ** 20) notify(`Đang gửi ảnh (${megabytes(file.size)}): mạng yếu có thể mất vài phút`);
-          const body = new FormData();
-          body.append("photo", file);
-          body.append("note", note);
-          body.append("keep_location", form.keep_location.checked ? "true" : "false");
-          const onProgress = (share) => { send.textContent = `Đang gửi ảnh… ${VI_PERCENT.format(Math.floor(share * 100) / 100)}`; };
-          const sent = await whileSending(task, () => api(`/api/tasks/${task.id}/photos`, {
-            method: "POST", body, headers, onProgress }));
-          done = `Đã gửi ghi chú kèm ảnh cho nhiệm vụ #${task.id}` + (sent.had_location
-            ? (sent.location_kept ? " (giữ vị trí GPS)" : " (đã xóa vị trí GPS trong ảnh)") : "");
-        } else {
-          await whileSending(task, () => api(`/api/tasks/${task.id}/comments`, { method: "POST", headers,
-            body: JSON.stringify({ note }) }));
-          done = `Đã gửi ghi chú cho nhiệm vụ #${task.id}`;
-        }
+        sent = await sendOrKeep(task, change, onProgress);
       } catch (error) {
         // A task taken away meanwhile (404; a note changes no state, so no other refusal means the list is out of date)
         if (!(await outOfDate(error, [404]))) failed(error, () => form.requestSubmit());  // same note, photo, key: once
@@ -287,6 +403,9 @@ diabanPages.team = async function startTeam(map, cfg) {
       }
       form.reset();  // the photo too: tapped again, «Gửi ghi chú» would send it as a new note
       form.key.value = "";
+      if (sent.queued) return;  // kept on the phone, its card says it waits
+      const done = !file ? `Đã gửi ghi chú cho nhiệm vụ #${task.id}` : `Đã gửi ghi chú kèm ảnh cho nhiệm vụ #${task.id}`
+        + (sent.answer.had_location ? (sent.answer.location_kept ? " (giữ vị trí GPS)" : " (đã xóa vị trí GPS trong ảnh)") : "");
       await refreshAfterSave(done, () => loadTasks(task.id), RELOAD_TO_SEE);
     };
     return form;
@@ -341,6 +460,7 @@ diabanPages.team = async function startTeam(map, cfg) {
     document.getElementById("task-count").textContent = `(${VI_NUMBER.format(visible.length)})`;
     if (!visible.length) list.textContent = "Tổ chưa có nhiệm vụ nào cần làm.";
     if (openHistory) list.querySelector(`article.task[data-task-id="${openHistory}"] details.history`)?.setAttribute("open", "");
+    drawWaiting();
     fillScreen();
   }
 
@@ -501,7 +621,35 @@ diabanPages.team = async function startTeam(map, cfg) {
   }
   again.onclick = loadList;
   const outlined = outlineArea().catch((error) => notify(`Chưa tải được ranh giới xã, phường: ${error.message}`, true));
-  await Promise.all([loadList(), outlined]);
+  // Changes another user left on this phone are not theirs to send: dropped, and said so.
+  const dropped = queue ? await queue.dropOthers() : 0;
+  waiting = queue ? await queue.mine() : [];
+  await Promise.all([loadList().then(() => startSending(dropped)), outlined]);
+
+  // The changes kept on the phone go when the signal is back, when the page is shown again, and now (kept in a tab
+  // closed meanwhile, or before a new login); «Gửi ngay» sends them at once. Logging out asks first while some wait:
+  // logged out, they are deleted from the phone.
+  function startSending(dropped) {
+    if (!queue) return;
+    if (dropped) {
+      notify(`Đã xóa ${VI_NUMBER.format(dropped)} thay đổi chưa gửi của người dùng khác trên máy này: chỉ người đã `
+        + "làm thay đổi mới gửi được", "warning");
+    }
+    window.addEventListener("online", () => flush());
+    window.addEventListener("offline", () => drawWaiting());
+    document.addEventListener("visibilitychange", () => { if (document.visibilityState === "visible") flush(); });
+    queueBar.querySelector("button").onclick = () => flush(true);
+    const logout = document.querySelector("header.bar form[action='/logout']");
+    logout.addEventListener("submit", async (event) => {
+      event.preventDefault();
+      if (waiting.length && !window.confirm(`Còn ${VI_NUMBER.format(waiting.length)} thay đổi chưa gửi — đăng xuất sẽ xóa `
+        + "chúng khỏi máy này. Vẫn đăng xuất?")) return;
+      await queue.clear().catch(() => {});
+      logout.submit();
+    });
+    drawWaiting();
+    flush();
+  }
 };
 
 // A size in bytes as MB written the Vietnamese way (gis.io.exports.vn_megabytes): "14,5 MB". `over`: a limit in bytes the
@@ -510,4 +658,46 @@ function megabytes(bytes, over = null) {
   const tenths = (size) => Math.round((size / 2 ** 20) * 10);
   const shown = over !== null && tenths(bytes) <= tenths(over) ? Math.ceil((bytes / 2 ** 20) * 10) : tenths(bytes);
   return `${VI_NUMBER.format(shown / 10)} MB`;
+}
+
+// The changes a team member made while the phone had no signal, kept on the phone until they are sent: progress notes
+// (a photo as a Blob), start and finish taps, each with the Idempotency-Key it was first sent with (a change whose
+// first try reached the server is stored once). In IndexedDB, which holds a photo and outlives the tab (a phone closes
+// it, the member closes it). The changes of `username` only: another user's are never sent, and they are dropped when
+// someone else logs in on the phone (dropOthers), as on logout (clear) — what they typed about their tasks is theirs.
+// Resolves to null where the browser keeps nothing (IndexedDB refused: private mode): the page then offers «Thử lại».
+async function changeQueue(username) {
+  let db;
+  try {
+    db = await new Promise((resolve, reject) => {
+      const opening = indexedDB.open("diaban-changes", 1);
+      opening.onupgradeneeded = () => opening.result.createObjectStore("changes", { keyPath: "id", autoIncrement: true });
+      opening.onsuccess = () => resolve(opening.result);
+      opening.onerror = () => reject(opening.error);
+    });
+  } catch {
+    return null;
+  }
+  // One transaction over the store: `work(store)` gives the request whose result the transaction resolves to.
+  const within = (mode, work) => new Promise((resolve, reject) => {
+    const transaction = db.transaction("changes", mode);
+    const request = work(transaction.objectStore("changes"));
+    transaction.oncomplete = () => resolve(request?.result);
+    transaction.onerror = transaction.onabort = () => reject(transaction.error);
+  });
+  const everyone = () => within("readonly", (store) => store.getAll());
+  // Those of the users `whose` picks deleted, in one transaction; how many.
+  async function drop(whose) {
+    const gone = (await everyone()).filter((change) => whose(change.user));
+    if (gone.length) await within("readwrite", (store) => { for (const change of gone) store.delete(change.id); });
+    return gone.length;
+  }
+  return {
+    // This user's changes, oldest first (the order they were made in: ids grow).
+    mine: async () => (await everyone()).filter((change) => change.user === username),
+    add: (change) => within("readwrite", (store) => store.add({ ...change, user: username })),
+    remove: (id) => within("readwrite", (store) => store.delete(id)),
+    clear: () => drop((user) => user === username),
+    dropOthers: () => drop((user) => user !== username),
+  };
 }

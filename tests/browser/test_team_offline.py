@@ -1,0 +1,259 @@
+"""An area team's phone without signal (a rural commune): what the member does is kept on the phone («Chờ gửi»,
+counted in a bar) and sent by itself, once, when the signal is back; a change the server refuses meanwhile is told
+and leaves the queue; the queue outlives the tab and belongs to one user. And the phone on its side keeps 44 px
+targets on the team page.
+
+The city, the server and Chromium are those of test_browser.py (a database of this module's own).
+"""
+
+from __future__ import annotations
+
+import hashlib
+from pathlib import Path
+
+import test_browser as shared
+from PIL import Image
+from sqlalchemy import Engine, text
+from test_accessibility import EXCLUDE, OPEN_DETAILS, SMALL_TARGETS
+from test_browser import SMALL_PHONE, confirming, open_as, shot, unexpected, wait_message
+from test_command_field import LANDSCAPE
+
+from gis.services.tasks import transition_task
+from gis.store.accounts import principal_by_username
+from gis.store.scoping import UNRESTRICTED
+
+city, server, chromium = shared.city, shared.server, shared.chromium
+
+WAITING = "#queue-bar:not([hidden])"
+
+
+def assigned_task(city: Engine, skip: int = 0) -> tuple[str, int]:
+    """A demo team user whose team holds at least two tasks not yet started, and the one after `skip` of them."""
+    with city.connect() as conn:
+        return conn.execute(
+            text("""SELECT u.username, t.id FROM users u JOIN tasks t ON t.team_id = u.team_id
+                    WHERE t.state = 'assigned' AND u.username ~ '^to[0-9]+$' ORDER BY u.username, t.id
+                    OFFSET :skip LIMIT 1"""),
+            {"skip": skip},
+        ).one()
+
+
+def events(city: Engine, task_id: int, note: str) -> tuple[int, int]:
+    """How many times the task was started, and how many of its events carry `note`."""
+    with city.connect() as conn:
+        return tuple(
+            conn.execute(
+                text("""SELECT count(*) FILTER (WHERE to_state = 'in_progress'), count(*) FILTER (WHERE note = :n)
+                        FROM task_events WHERE task_id = :t"""),
+                {"t": task_id, "n": note},
+            ).one()
+        )
+
+
+def test_a_note_and_a_start_made_without_signal_are_sent_once_when_it_returns(
+    chromium, server: str, city: Engine
+) -> None:
+    """No signal at all: the member tapped «Thực hiện» and sent a note, was told «Không kết nối được» and had to stay
+    on the page to tap «Thử lại» later. Both are kept on the phone, shown «Chờ gửi» on the card and counted in the
+    bar; when the signal is back they are sent by themselves, in order, and stored once."""
+    team_user, task_id = assigned_task(city)
+    page, errors = open_as(chromium, server, team_user, SMALL_PHONE)
+    task = page.locator(f"article.task[data-task-id='{task_id}']")
+    page.context.set_offline(True)
+    task.locator("button[data-to=in_progress]").click()
+    page.wait_for_selector(WAITING)
+    assert task.locator("button[data-to=in_progress]").is_disabled()  # the move waits: not made twice
+    form = task.locator("form.progress")
+    form.locator("summary").click()
+    note = "Đã đến thôn Đông, không có sóng điện thoại"
+    form.locator("textarea[name=note]").fill(note)
+    form.locator("button[type=submit]").click()
+    page.wait_for_selector("#queue-bar .queue-count >> text=2 thay đổi chờ gửi")
+    assert form.locator("textarea[name=note]").input_value() == ""  # kept in the queue, not in the field
+    waiting = task.locator("ul.waiting li").all_inner_texts()
+    assert waiting == ["Chờ gửi: Thực hiện", f"Chờ gửi: Ghi chú tiến độ — «{note}»"], waiting
+    assert "sẽ tự gửi khi có sóng" in page.locator("#queue-bar").inner_text()
+    assert "đã được lưu trên máy" in page.locator("#message.warning").inner_text()
+    task.locator("ul.waiting").scroll_into_view_if_needed()
+    shot(page, "team-phone-offline-waiting")
+    assert events(city, task_id, note) == (0, 0)
+
+    keys: list[str | None] = []
+    page.on("request", lambda r: keys.append(r.headers.get("idempotency-key")) if r.method == "POST" else None)
+    page.context.set_offline(False)  # the `online` event
+    wait_message(page, "Đã gửi 2 thay đổi chờ gửi")
+    page.wait_for_selector("#queue-bar", state="hidden")
+    assert task.locator("b.state").inner_text() == "Đang thực hiện" and task.locator("ul.waiting").count() == 0
+    assert events(city, task_id, note) == (1, 1)
+    assert len(keys) == 2 and all(keys) and len(set(keys)) == 2
+    shot(page, "team-phone-offline-sent")
+    assert [e for e in errors if "ERR_INTERNET_DISCONNECTED" not in e] == []
+    page.close()
+
+
+def test_a_photo_kept_without_signal_outlives_the_tab_and_arrives_intact(
+    chromium, server: str, city: Engine, tmp_path: Path
+) -> None:
+    """The photo is kept on the phone (a Blob in IndexedDB) with its note; the page reloaded, the tab closed and
+    opened again, it still waits; when it goes, the server stores it once and byte for byte."""
+    team_user, task_id = assigned_task(city)
+    photo = tmp_path / "hien-truong.png"
+    Image.new("RGB", (320, 240), (30, 120, 60)).save(photo, "PNG")
+    page, errors = open_as(chromium, server, team_user, SMALL_PHONE)
+    address = page.url
+    form = page.locator(f"article.task[data-task-id='{task_id}'] form.progress")
+    form.locator("summary").click()
+    note = "Ảnh lán trại bỏ hoang ven đê"
+    form.locator("textarea[name=note]").fill(note)
+    form.locator("input[name=photo]").set_input_files(str(photo))
+    page.context.set_offline(True)
+    form.locator("button[type=submit]").click()
+    page.wait_for_selector("#queue-bar .queue-count >> text=1 thay đổi chờ gửi")
+    try:
+        page.reload()  # offline: the browser's own error page
+    except Exception:  # noqa: BLE001 - Playwright's net::ERR_INTERNET_DISCONNECTED
+        pass
+    # The signal back for the page, not yet for what it sends: the queue is tried and stays
+    sent: list[str | None] = []
+    page.route(f"**/api/tasks/{task_id}/photos", lambda route: sent.append(None) or route.abort("internetdisconnected"))
+    page.context.set_offline(False)
+    page.goto(address)
+    page.wait_for_selector("body[data-ready=true]", timeout=30_000)
+    task = page.locator(f"article.task[data-task-id='{task_id}']")
+    task.locator("ul.waiting li", has_text=f"Chờ gửi: Ghi chú kèm ảnh — «{note}»").wait_for()
+    page.wait_for_selector("#queue-bar .queue-state >> text=chưa gửi được")
+    assert sent  # tried at once, on opening
+    shot(page, "team-phone-offline-photo-after-reload")
+    page.unroute(f"**/api/tasks/{task_id}/photos")
+    page.click("#queue-bar button")  # «Gửi ngay»
+    wait_message(page, "Đã gửi 1 thay đổi chờ gửi")
+    with city.connect() as conn:
+        stored = conn.execute(
+            text("""SELECT p.sha256 FROM task_photos p JOIN task_events e ON e.id = p.event_id
+                    WHERE p.task_id = :t AND e.note = :n"""),
+            {"t": task_id, "n": note},
+        ).scalars()
+        assert list(stored) == [hashlib.sha256(photo.read_bytes()).hexdigest()]
+    assert [e for e in errors if "ERR_INTERNET_DISCONNECTED" not in e] == []
+    page.close()
+
+
+def test_a_kept_change_the_server_refuses_is_told_and_leaves_the_queue(chromium, server: str, city: Engine) -> None:
+    """Command cancels the task while the member's start waits on the phone: sent when the signal is back, it is
+    refused — told with the server's reason and removed from the queue, not tried again for ever; the other change
+    waiting (a note on another task) still goes."""
+    team_user, task_id = assigned_task(city)
+    with city.connect() as conn:
+        other = conn.execute(
+            text("""SELECT t.id FROM tasks t JOIN users u ON u.team_id = t.team_id WHERE u.username = :u
+                    AND t.state IN ('assigned', 'in_progress') AND t.id <> :t ORDER BY t.id LIMIT 1"""),
+            {"u": team_user, "t": task_id},
+        ).scalar_one()
+    page, errors = open_as(chromium, server, team_user, SMALL_PHONE)
+    page.context.set_offline(True)
+    page.locator(f"article.task[data-task-id='{task_id}'] button[data-to=in_progress]").click()
+    form = page.locator(f"article.task[data-task-id='{other}'] form.progress")
+    form.locator("summary").click()
+    note = "Đã nắm tình hình bến đò"
+    form.locator("textarea[name=note]").fill(note)
+    form.locator("button[type=submit]").click()
+    page.wait_for_selector("#queue-bar .queue-count >> text=2 thay đổi chờ gửi")
+    with city.begin() as conn:
+        version = conn.execute(text("SELECT version FROM tasks WHERE id = :t"), {"t": task_id}).scalar_one()
+        chief = principal_by_username(conn, "chihuy")
+        transition_task(conn, task_id, "canceled", "Điểm đã được xử lý", version, chief, UNRESTRICTED)
+    page.context.set_offline(False)
+    page.wait_for_selector("#message.error >> text=Máy chủ không nhận 1 thay đổi (đã bỏ khỏi hàng chờ)")
+    told = page.locator("#message").inner_text()
+    assert told.startswith("Đã gửi 1 thay đổi chờ gửi.") and f"nhiệm vụ #{task_id}, thực hiện" in told, told
+    page.wait_for_selector("#queue-bar", state="hidden")
+    assert events(city, task_id, "")[0] == 0 and events(city, other, note)[1] == 1
+    assert page.locator("#notices li", has_text=f"Nhiệm vụ #{task_id} đã bị hủy").is_visible()
+    shot(page, "team-phone-offline-refused")
+    page.reload()  # not tried again
+    page.wait_for_selector("body[data-ready=true]")
+    assert page.locator("#queue-bar").is_hidden()
+    assert unexpected([e for e in errors if "ERR_INTERNET_DISCONNECTED" not in e], 409, 412) == []
+    page.close()
+
+
+def log_in_again(page, username: str) -> None:
+    """On the login form the page went back to when the session had ended: log in as `username`."""
+    page.wait_for_url("**/login?het-han=1")
+    assert "Phiên đăng nhập đã hết hạn" in page.locator("main.login").inner_text()
+    page.fill("input[name=username]", username)
+    page.fill("input[name=password]", shared.DEMO_PASSWORD)
+    page.click("button[type=submit]")
+    page.wait_for_selector("body[data-ready=true]", timeout=30_000)
+
+
+def test_changes_kept_on_the_phone_belong_to_one_user(chromium, server: str, city: Engine) -> None:
+    """The session ends while changes wait: when the signal is back the login form asks for the member, and once
+    logged in their changes go. Another user logging in on the phone never sends them: dropped, with a warning.
+    Logging out with changes waiting asks first and deletes them (what a member wrote stays on no phone)."""
+    team_user, task_id = assigned_task(city)
+    page, errors = open_as(chromium, server, team_user, SMALL_PHONE)
+    page.context.set_offline(True)
+    page.locator(f"article.task[data-task-id='{task_id}'] button[data-to=in_progress]").click()
+    page.wait_for_selector(WAITING)
+    asked = confirming(page, False)
+    page.click("header.bar button[type=submit]")  # «Đăng xuất», answered «no»
+    page.wait_for_timeout(200)
+    assert asked == ["Còn 1 thay đổi chưa gửi — đăng xuất sẽ xóa chúng khỏi máy này. Vẫn đăng xuất?"]
+    assert page.locator(WAITING).is_visible()
+    page.context.clear_cookies()  # the session ended while the member was out of reach
+    page.context.set_offline(False)
+    log_in_again(page, team_user)
+    wait_message(page, "Đã gửi 1 thay đổi chờ gửi")
+    assert events(city, task_id, "")[0] == 1
+
+    note = "Ghi chú của tổ viên trước"
+    form = page.locator(f"article.task[data-task-id='{task_id}'] form.progress")
+    page.context.set_offline(True)
+    form.locator("summary").click()
+    form.locator("textarea[name=note]").fill(note)
+    form.locator("button[type=submit]").click()
+    page.wait_for_selector(WAITING)
+    page.context.clear_cookies()
+    with city.connect() as conn:
+        stranger, own = conn.execute(
+            text("""SELECT u.username, t.id FROM users u JOIN tasks t ON t.team_id = u.team_id
+                    WHERE t.state = 'assigned' AND u.username ~ '^to[0-9]+$' AND u.username <> :u
+                    ORDER BY u.username, t.id LIMIT 1"""),
+            {"u": team_user},
+        ).one()
+    page.context.set_offline(False)
+    log_in_again(page, stranger)  # another user on the phone: the first one's note is not theirs to send
+    page.wait_for_selector("#message.warning >> text=Đã xóa 1 thay đổi chưa gửi của người dùng khác trên máy này")
+    assert page.locator("#queue-bar").is_hidden()
+    assert events(city, task_id, note)[1] == 0
+
+    page.context.set_offline(True)
+    page.locator(f"article.task[data-task-id='{own}'] button[data-to=in_progress]").click()
+    page.wait_for_selector(WAITING)
+    asked = confirming(page, True)
+    page.route(f"**/api/tasks/{own}/transitions", lambda route: route.abort("internetdisconnected"))
+    page.context.set_offline(False)  # the page back, the start still not through
+    page.wait_for_selector("#queue-bar .queue-state >> text=chưa gửi được")
+    with page.expect_navigation():
+        page.click("header.bar button[type=submit]")  # «Đăng xuất», answered «yes»
+    assert asked and asked[0].startswith("Còn 1 thay đổi chưa gửi")
+    left = page.evaluate("""() => new Promise((done) => { const o = indexedDB.open('diaban-changes');
+      o.onsuccess = () => { const r = o.result.transaction('changes').objectStore('changes').count();
+      r.onsuccess = () => done(r.result); }; })""")
+    assert left == 0 and events(city, own, "")[0] == 0
+    assert unexpected([e for e in errors if "ERR_INTERNET_DISCONNECTED" not in e], 401) == []
+    page.close()
+
+
+def test_a_phone_on_its_side_keeps_thumb_sized_targets_on_the_team_page(chromium, server: str, city: Engine) -> None:
+    """Turned on its side (844 × 390), the phone gets the desktop layout, and with it the desktop's small buttons,
+    links and fields (28 px): on the team page, worked with a thumb in the field, they stay 44 px."""
+    team_user, _ = assigned_task(city)
+    page, errors = open_as(chromium, server, team_user, LANDSCAPE, has_touch=True, is_mobile=True)
+    page.evaluate(OPEN_DETAILS)
+    small = page.evaluate(SMALL_TARGETS, EXCLUDE)
+    assert small == [], small
+    shot(page, "team-phone-landscape")
+    assert errors == []
+    page.close()
