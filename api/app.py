@@ -1,15 +1,17 @@
 """The FastAPI application: routers, error table, request log, settings and reference data read once."""
 
+import asyncio
 import ctypes
 import gc
+import logging
 import os
 from collections.abc import AsyncIterator
-from contextlib import asynccontextmanager
+from contextlib import asynccontextmanager, suppress
 
 from fastapi import Depends, FastAPI
 from fastapi.concurrency import run_in_threadpool
 from fastapi.staticfiles import StaticFiles
-from sqlalchemy import Engine
+from sqlalchemy import Engine, make_url
 from starlette.datastructures import QueryParams
 from starlette.middleware.gzip import DEFAULT_EXCLUDED_CONTENT_TYPES, GZipMiddleware
 from starlette.responses import Response
@@ -58,10 +60,13 @@ from gis.settings import (
     LifecycleSettings,
     MapSettings,
 )
-from gis.store.db import warm_pool
+from gis.store.db import postgres_url, warm_pool
 from gis.store.replicas import Replicas
+from gis.store.session_notices import SessionListener
 from maps.assets import OFFLINE_TILE_URL, STATIC_DIR, STATIC_URL, VERSION_PARAM, Basemap, file_version
 from models.domain.hotspot_lifecycle import hotspot_lifecycle
+
+log = logging.getLogger("diaban.sessions")
 
 #: Error answers every route may give, documented once in the OpenAPI description.
 ERROR_SCHEMA_REF = "#/components/schemas/ErrorOut"
@@ -237,6 +242,48 @@ def _current_version(path: str) -> str | None:
 COMPRESS_FROM_BYTES = 16 * 1024
 
 
+#: Seconds a starting process waits for the first heartbeat of its session notices before it serves (until then, and
+#: if it does not come, every request checks its session in the database).
+HEARING_WAIT_S = 5.0
+
+
+def listen_conninfo(engine: Engine) -> str | None:
+    """Where to hear the session notices: DIABAN_LISTEN_URL, else the primary's URL of ``engine``; None through
+    PgBouncer in transaction mode without DIABAN_LISTEN_URL (a notice reaches whichever client holds the server
+    connection that listened: heartbeats could come back while the notices go elsewhere), logged once."""
+    database = DatabaseSettings()
+    if database.listen_url:
+        url = make_url(postgres_url(database.listen_url, "DIABAN_LISTEN_URL"))
+    elif database.pgbouncer:
+        log.warning("DIABAN_PGBOUNCER without DIABAN_LISTEN_URL: every request checks its session in the database")
+        return None
+    else:
+        url = engine.url
+    return url.set(drivername="postgresql").render_as_string(hide_password=False)
+
+
+@asynccontextmanager
+async def listening(engine: Engine, sessions: SessionCache) -> AsyncIterator[None]:
+    """Hear the database's notices of ended sessions on the primary (``engine``: a replica hears none of them) while
+    the app runs, so that ``sessions`` may trust what it remembers (api.sessions); nothing when it remembers nothing."""
+    conninfo = listen_conninfo(engine)
+    if sessions.ttl_s <= 0 or conninfo is None:
+        yield
+        return
+    listener = SessionListener(conninfo, sessions)
+    task = asyncio.create_task(listener.run())
+    try:
+        await asyncio.wait_for(listener.hearing.wait(), HEARING_WAIT_S)
+    except TimeoutError:
+        log.warning("session notices not heard yet: every request checks its session in the database until they are")
+    try:
+        yield
+    finally:
+        task.cancel()
+        with suppress(asyncio.CancelledError):
+            await task
+
+
 def create_app(
     engine: Engine, warm_connections: int = 0, replicas: Replicas | None = None, server_process: bool = False
 ) -> FastAPI:
@@ -247,11 +294,12 @@ def create_app(
     replicas = replicas or configured_replicas(engine)
 
     @asynccontextmanager
-    async def lifespan(_: FastAPI) -> AsyncIterator[None]:
+    async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         await run_in_threadpool(warm_pool, engine, warm_connections)
-        if server_process:
-            freeze_startup_objects()
-        yield
+        async with listening(engine, app.state.sessions):
+            if server_process:
+                freeze_startup_objects()
+            yield
         if replicas is not None:
             replicas.dispose()
 

@@ -2,18 +2,26 @@
 tiles) does not ask the database for every one.
 
 A session this process revokes (logout, password change, deactivation, an administrator's revocation) is
-forgotten as soon as the revocation commits (:class:`SessionEnds`); one revoked elsewhere (another worker, the
-command line) is honoured once its entry is older than ``ttl_s`` (DIABAN_SESSION_CHECK_SECONDS).
+forgotten as soon as the revocation commits (:class:`SessionEnds`); one revoked elsewhere (another worker, another
+server, the command line, SQL by hand) as soon as the database's notice of it arrives
+(gis.store.session_notices: triggers announce every end of a session and every change of a user on commit). The
+cache trusts what it remembers only while it hears those notices: until the first heartbeat of its listener, and
+from the moment the listener's connection is lost until a heartbeat comes back through a new one, every request
+asks the database (fail closed). ``ttl_s`` (DIABAN_SESSION_CHECK_SECONDS) still bounds an entry's life: a session
+that merely reaches its expiry time sends no notice.
 
-Two races are closed. Forgetting before the commit let a request in between read the session still open in the
+Three races are closed. Forgetting before the commit let a request in between read the session still open in the
 database and remember it for ``ttl_s`` after the revocation; so a request's ends are forgotten after its commit. A
-lookup that read the database before that commit and remembers its answer after the forgetting would do the same; so
-an answer is remembered only if nothing was forgotten since its lookup began (:meth:`SessionCache.generation`). Measured (2 cores at load 4): the session query costs
-0.49 ms inside a request's transaction, a remembered answer 0.5 µs.
+lookup that read the database before that commit (or before a notice arrived) and remembers its answer after the
+forgetting would do the same; so an answer is remembered only if nothing was forgotten since its lookup began
+(:meth:`SessionCache.generation`). A lookup begun while the listener was deaf may predate a revocation nobody
+heard; so trust resumes with a new generation. Measured (2 cores at load 4): the session query costs 0.49 ms
+inside a request's transaction, a remembered answer 0.5 µs.
 """
 
 from __future__ import annotations
 
+import math
 import time
 from collections.abc import Callable
 from threading import Lock
@@ -25,7 +33,8 @@ _SWEEP_AT = 10_000
 
 
 class SessionCache:
-    """Session id → the principal found for it, for ``ttl_s`` seconds (0: always ask the database)."""
+    """Session id → the principal found for it, for ``ttl_s`` seconds (0: always ask the database), trusted while the
+    listener of the database's notices vouches for it (:meth:`heard_until`; gis.store.session_notices.SessionNotices)."""
 
     def __init__(self, ttl_s: float, clock: Callable[[], float] = time.monotonic) -> None:
         self.ttl_s = ttl_s
@@ -33,6 +42,7 @@ class SessionCache:
         self._entries: dict[str, tuple[Principal, float]] = {}
         self._lock = Lock()
         self._generation = 0
+        self._heard_until = -math.inf  # deaf until the listener's first heartbeat
 
     def generation(self) -> int:
         """How many times something was forgotten: read it before a lookup in the database, hand it to :meth:`put`."""
@@ -44,20 +54,22 @@ class SessionCache:
             entry = self._entries.get(session_id)
             if entry is None:
                 return None
-            if entry[1] <= self._clock():
+            now = self._clock()
+            if entry[1] <= now:
                 del self._entries[session_id]
                 return None
-            return entry[0]
+            return entry[0] if now < self._heard_until else None
 
     def put(self, session_id: str, principal: Principal, generation: int) -> None:
         """Remember that the session is open, for ``ttl_s`` seconds, unless something was forgotten since
-        ``generation`` (:meth:`generation` before the lookup): the answer may predate a revocation."""
+        ``generation`` (:meth:`generation` before the lookup): the answer may predate a revocation; nor while the
+        notices are not heard."""
         if self.ttl_s <= 0:
             return
         with self._lock:
-            if generation != self._generation:
-                return
             now = self._clock()
+            if generation != self._generation or now >= self._heard_until:
+                return
             if len(self._entries) >= _SWEEP_AT:
                 self._entries = {k: v for k, v in self._entries.items() if v[1] > now}
             self._entries[session_id] = (principal, now + self.ttl_s)
@@ -73,6 +85,35 @@ class SessionCache:
         with self._lock:
             self._generation += 1
             self._entries = {k: v for k, v in self._entries.items() if v[0].id != user_id}
+
+    def user_changed(self, user_id: int | None) -> None:
+        """The database announced that a session of ``user_id`` ended or the user changed: drop the user's sessions
+        (None, a notice naming no user: drop them all)."""
+        if user_id is not None:
+            self.forget_user(user_id)
+            return
+        with self._lock:
+            self._forget_all()
+
+    def heard_until(self, until: float) -> None:
+        """Every change committed before the listener's last heartbeat has been heard: trust what is remembered until
+        ``until`` (on this cache's clock). When trust resumes, lookups begun before count as stale (:meth:`put`)."""
+        with self._lock:
+            if self._heard_until <= self._clock():
+                self._generation += 1
+            self._heard_until = until
+
+    def deaf(self) -> None:
+        """The listener lost its connection: changes go unheard, so forget everything and trust nothing until
+        :meth:`heard_until`."""
+        with self._lock:
+            self._forget_all()
+            self._heard_until = -math.inf
+
+    def _forget_all(self) -> None:
+        """Drop every session (the lock held)."""
+        self._generation += 1
+        self._entries.clear()
 
 
 class SessionEnds:

@@ -83,6 +83,10 @@ class DatabaseSettings(_Settings):
     replica_check_seconds: float = Field(default=1.0, gt=0)
     #: The URLs lead to PgBouncer in transaction mode (DIABAN_PGBOUNCER): no prepared statements, no startup options.
     pgbouncer: bool = False
+    #: The application's role on the primary directly, not through PgBouncer, for the connection each server process
+    #: keeps to hear ended sessions (DIABAN_LISTEN_URL; default: DIABAN_DATABASE_URL, unless DIABAN_PGBOUNCER, which
+    #: passes no notice: then without it every request checks its session in the database).
+    listen_url: str | None = None
 
     def replicas(self) -> tuple[str, ...]:
         """The replica URLs, without blanks."""
@@ -189,8 +193,9 @@ class AuthSettings(_Settings):
     login_free_failures: int = Field(default=10, ge=0)
     login_max_delay_s: int = Field(default=900, ge=0)
     login_window_minutes: int = Field(default=60, ge=1)
-    #: How long a server process trusts that a session it found open is still open (a revocation made in this process
-    #: applies at once; one made by another worker or the command line within this delay).
+    #: How long a server process trusts that a session it found open is still open, while it hears the database's
+    #: notices of ended sessions (api.sessions: a revocation made anywhere applies at once; this bounds only a session
+    #: that reaches its expiry time).
     session_check_seconds: float = Field(default=5.0, ge=0)
 
     @field_validator("secret_key")

@@ -2,7 +2,9 @@
 
 A session ends when it expires, at logout, when an administrator revokes the user's sessions, and —
 by a trigger on ``users`` (migrations 0010 and 0020), whatever made the change — when the user is
-deactivated, their password changes or they get another role.
+deactivated, their password changes or they get another role. Every end, and every change of what a server
+remembers of a user, is announced on :data:`SESSIONS_CHANNEL` when it commits (migration 0026,
+gis.store.session_notices).
 """
 
 from __future__ import annotations
@@ -14,6 +16,8 @@ from sqlalchemy import Connection, text
 from models.domain.access import Principal
 from models.vocabulary import SessionEnd
 
+#: The channel on which the triggers of migration 0026 send the id of a user whose session ended or who changed.
+SESSIONS_CHANNEL = "diaban_sessions"
 #: Random bytes of a session id (its text form is 32 characters).
 _ID_BYTES = 24
 

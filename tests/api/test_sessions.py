@@ -5,6 +5,7 @@ A token names a session; logout, a password change, deactivation and an administ
 
 from __future__ import annotations
 
+import math
 from collections.abc import Callable
 
 from conftest import TEST_PASSWORD, bearer_headers, scratch_database
@@ -111,6 +112,7 @@ def test_any_deactivation_or_new_password_ends_sessions_in_the_database(conn, ma
 def test_the_process_remembers_open_sessions_briefly() -> None:
     now = [0.0]
     cache = SessionCache(5, clock=lambda: now[0])
+    cache.heard_until(math.inf)  # its listener hears the database's notices
     alice, bob = Principal(1, "alice", "command"), Principal(2, "bob", "planner")
     cache.put("a", alice, cache.generation())
     cache.put("b", bob, cache.generation())
@@ -132,6 +134,7 @@ def test_an_answer_read_before_a_revocation_is_not_remembered_after_it() -> None
     """A lookup that read the session open before a revocation committed, and would remember it after the process
     forgot the user's sessions, remembers nothing: the session would have worked for the whole delay."""
     cache = SessionCache(5, clock=lambda: 0.0)
+    cache.heard_until(math.inf)
     alice = Principal(1, "alice", "command")
     before_lookup = cache.generation()
     cache.forget_user(1)  # the revocation commits while the lookup runs
@@ -139,6 +142,37 @@ def test_an_answer_read_before_a_revocation_is_not_remembered_after_it() -> None
     assert cache.get("a") is None
     cache.put("a", alice, cache.generation())
     assert cache.get("a") == alice
+
+
+def test_the_process_trusts_nothing_it_remembers_while_it_does_not_hear_the_notices() -> None:
+    """Before the listener's first heartbeat, after its lease ran out and after its connection was lost, every request
+    asks the database; a lookup begun while deaf is not remembered once the notices are heard again (a revocation
+    may have gone unheard meanwhile). A notice naming a user forgets that user's sessions, one naming none all."""
+    now = [0.0]
+    cache = SessionCache(600, clock=lambda: now[0])
+    alice, bob = Principal(1, "alice", "command"), Principal(2, "bob", "planner")
+    cache.put("a", alice, cache.generation())
+    assert cache.get("a") is None  # not heard yet
+    while_deaf = cache.generation()
+    cache.heard_until(3.0)
+    cache.put("a", alice, while_deaf)
+    assert cache.get("a") is None
+    cache.put("a", alice, cache.generation())
+    cache.put("b", bob, cache.generation())
+    assert cache.get("a") == alice
+    now[0] = 3.0  # no heartbeat came back within the lease
+    assert cache.get("a") is None
+    cache.heard_until(6.0)
+    assert cache.get("a") == alice  # the connection lived: nothing went unheard
+    cache.user_changed(1)
+    assert (cache.get("a"), cache.get("b")) == (None, bob)
+    cache.user_changed(None)
+    assert cache.get("b") is None
+    cache.put("b", bob, cache.generation())
+    cache.deaf()
+    assert cache.get("b") is None
+    cache.put("b", bob, cache.generation())
+    assert cache.get("b") is None
 
 
 class _RequestsWhileForgetting(SessionCache):
