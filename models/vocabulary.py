@@ -634,6 +634,21 @@ class RunStatus(Vocabulary):
     APPROVED = "approved"
 
 
+@_labelled({"discarded": "Đã bỏ", "replaced": "Đã thay thế"})
+class DraftEnd(Vocabulary):
+    """How a draft that was never approved ended: discarded («Bỏ bản nháp») or replaced by a new run of its year. It is
+    kept in the append-only trail of the year's versions (classification_trail), never read as the year's result."""
+
+    DISCARDED = "discarded"
+    REPLACED = "replaced"
+
+
+def version_status_label(status: str) -> str:
+    """Vietnamese label of a version of a year's classification in its history: a live run's RunStatus («Bản nháp»,
+    «Đã phê duyệt») or how an unapproved draft ended (DraftEnd: «Đã bỏ», «Đã thay thế»)."""
+    return (RunStatus.labels() | DraftEnd.labels())[status]
+
+
 #: What each yearly class means (the planner's «Hướng dẫn»; the thresholds are in the criteria configuration).
 CATEGORY_MEANINGS = _meanings(
     Category,
