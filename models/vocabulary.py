@@ -643,6 +643,12 @@ class DraftEnd(Vocabulary):
     REPLACED = "replaced"
 
 
+#: How a year's history names who ended an unapproved draft (the planner page and `diaban classify history`).
+DRAFT_ENDED_BY: Mapping[str, str] = MappingProxyType(
+    {DraftEnd.DISCARDED: "bỏ bởi", DraftEnd.REPLACED: "thay bằng lần chạy mới bởi"}
+)
+
+
 def version_status_label(status: str) -> str:
     """Vietnamese label of a version of a year's classification in its history: a live run's RunStatus («Bản nháp»,
     «Đã phê duyệt») or how an unapproved draft ended (DraftEnd: «Đã bỏ», «Đã thay thế»)."""

@@ -14,7 +14,15 @@ from typing import Any
 from api.cli.audit import record_command_read
 from api.cli.vi import SCENARIO_INCIDENTS, SCENARIO_YEARS, cli_int, cli_output_file, naming_file, parser_options
 from models.domain.dates import vn_day, vn_time
-from models.vocabulary import Category, DraftEnd, Level, RunStatus, UnitBasis, class_label, version_status_label
+from models.vocabulary import (
+    DRAFT_ENDED_BY,
+    Category,
+    Level,
+    RunStatus,
+    UnitBasis,
+    class_label,
+    version_status_label,
+)
 
 #: Review lines printed on the terminal.
 SHOWN_REVIEW = 30
@@ -118,10 +126,6 @@ def cmd_discard(args: argparse.Namespace) -> int:
     return 0
 
 
-#: What the history says of who ended an unapproved draft.
-_ENDED_BY = {DraftEnd.DISCARDED: "bỏ bởi", DraftEnd.REPLACED: "thay bằng lần chạy mới bởi"}
-
-
 def history_lines(year: int, versions: list[dict[str, Any]]) -> list[str]:
     """The history of a year's versions as `classify history` prints it (gis.store.classifications.run_history): each
     version with its state, who ran, approved, discarded or replaced it and when, then each of its overrides."""
@@ -133,7 +137,7 @@ def history_lines(year: int, versions: list[dict[str, Any]]) -> list[str]:
         if v["approved_by"]:
             done.append(f"phê duyệt bởi {v['approved_by']}, {vn_time(v['approved_at'])}")
         if v["ended_by"]:
-            done.append(f"{_ENDED_BY[DraftEnd(v['status'])]} {v['ended_by']}, {vn_time(v['ended_at'])}")
+            done.append(f"{DRAFT_ENDED_BY[v['status']]} {v['ended_by']}, {vn_time(v['ended_at'])}")
         correction = " (hiệu chỉnh kết quả đã phê duyệt)" if v["supersedes_id"] else ""
         lines.append(
             f"Phiên bản {v['version']}{correction} — {version_status_label(v['status'])}: {'; '.join(done)};"
