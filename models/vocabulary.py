@@ -789,6 +789,24 @@ FIELD_LABELS: Mapping[str, str] = {
 }
 
 
+#: The recorded parameters whose values are codes of a vocabulary (the access log's routes and commands:
+#: gis.store.access_log.ACCESSED_BY_ROUTE), so that the administrator reads «loại=Tin báo, tố giác», not «kind=tip».
+PARAM_VOCABULARIES: Mapping[str, type[Vocabulary]] = MappingProxyType(
+    {"kind": IncidentKind, "status": HotspotStatus, "task_state": TaskState, "what": AccessedData}
+)
+
+
+def param_value_label(key: str, value: object) -> str:
+    """A recorded parameter's value as users read it: each comma-separated code of the parameter's vocabulary
+    (PARAM_VOCABULARIES) by its label, several joined by «hoặc» (a filter keeps any of them: «tip,trafficking» →
+    «Tin báo, tố giác hoặc Mua bán trái phép chất ma túy»); any other value, or a part that is no code, as it is."""
+    labels = PARAM_VOCABULARIES[key].labels() if key in PARAM_VOCABULARIES else {}
+    text = str(value)
+    if not labels:
+        return text
+    return " hoặc ".join(labels.get(part.strip(), part) for part in text.split(","))
+
+
 #: The columns that name a commune in both import contracts, by their Vietnamese names.
 _UNIT_FIELD_LABELS: dict[str, str] = {
     "commune_code": "Mã xã",
