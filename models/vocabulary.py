@@ -652,7 +652,7 @@ DRAFT_ENDED_BY: Mapping[str, str] = MappingProxyType(
 def version_status_label(status: str) -> str:
     """Vietnamese label of a version of a year's classification in its history: a live run's RunStatus («Bản nháp»,
     «Đã phê duyệt») or how an unapproved draft ended (DraftEnd: «Đã bỏ», «Đã thay thế»)."""
-    return (RunStatus.labels() | DraftEnd.labels())[status]
+    return {**RunStatus.labels(), **DraftEnd.labels()}[status]
 
 
 #: What each yearly class means (the planner's «Hướng dẫn»; the thresholds are in the criteria configuration).
