@@ -35,6 +35,7 @@ from models.vocabulary import (
     AreaLevel,
     Assignment,
     Category,
+    DraftEnd,
     HotspotKind,
     HotspotOrigin,
     HotspotStatus,
@@ -613,6 +614,42 @@ class RunOut(_Out):
     note: str | None
     last_override_by: str | None = Field(description="who last overrode a class before approval (four eyes)")
     last_override_at: datetime | None
+
+
+class HistoryOverride(_Out):
+    """One override a version held: the commune, its class before (the criteria's) and after, the reason, who, when."""
+
+    commune_code: str
+    name: str | None
+    from_category: Category
+    from_level: Level | None
+    to_category: Category
+    to_level: Level | None
+    reason: str
+    by: str
+    at: datetime
+
+
+class HistoryVersion(_Out):
+    """One version of a year as the trail keeps it: live (draft, approved) or ended unapproved (discarded, replaced),
+    who ran, approved or ended it and when, and its overrides of the reader's communes."""
+
+    run_id: int
+    version: int
+    status: RunStatus | DraftEnd
+    rules_version: str
+    note: str | None
+    supersedes_id: int | None
+    created_by: str
+    created_at: datetime
+    approved_by: str | None
+    approved_at: datetime | None
+    last_override_by: str | None
+    last_override_at: datetime | None
+    ended_by: str | None = Field(description="who discarded or replaced the draft")
+    ended_at: datetime | None
+    n_overrides: int
+    overrides: list[HistoryOverride]
 
 
 class RunCreated(RunOut):

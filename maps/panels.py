@@ -284,7 +284,8 @@ def team_panel() -> str:
 
 def planner_panel(years: list[int]) -> str:
     """Year choice, running the classification, approval (four eyes) or discarding the draft, the upload of a yearly indicator table,
-    downloads, the year-over-year comparison and the searchable, sortable review table linked to the map."""
+    downloads, the year-over-year comparison, the history of the year's versions and the searchable, sortable review
+    table linked to the map."""
     options = "".join(f'<option value="{y}">{y}</option>' for y in years)
     columns = _columns(
         ("name", "Xã/phường"),
@@ -322,6 +323,10 @@ def planner_panel(years: list[int]) -> str:
         <p id="diff-summary"></p>
         <table class="register diff"><thead><tr><th>Loại</th><th>Năm trước</th><th>Năm này</th><th>Chênh lệch</th>
           </tr></thead><tbody id="diff-table"></tbody></table></details>
+      <details id="history"><summary>Lịch sử phiên bản</summary>
+        <p class="hint">Mọi phiên bản của năm, mới nhất trước: đã phê duyệt, bản nháp, bản đã bỏ hoặc đã thay thế (giữ
+          lại, không sửa, không xóa được), ai chạy, phê duyệt, bỏ và khi nào, cùng từng điều chỉnh trong đó.</p>
+        <ul id="history-list" class="versions"></ul></details>
       <details class="legend" data-layer="classes"><summary>Chú giải bản đồ</summary>{class_legend()}</details>
       <div class="toolbar">
         <input id="commune-filter" class="search" type="search" placeholder="Tìm xã/phường theo tên"

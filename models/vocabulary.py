@@ -636,6 +636,27 @@ class RunStatus(Vocabulary):
     APPROVED = "approved"
 
 
+@_labelled({"discarded": "Đã bỏ", "replaced": "Đã thay thế"})
+class DraftEnd(Vocabulary):
+    """How a draft that was never approved ended: discarded («Bỏ bản nháp») or replaced by a new run of its year. It is
+    kept in the append-only trail of the year's versions (classification_trail), never read as the year's result."""
+
+    DISCARDED = "discarded"
+    REPLACED = "replaced"
+
+
+#: How a year's history names who ended an unapproved draft (the planner page and `diaban classify history`).
+DRAFT_ENDED_BY: Mapping[str, str] = MappingProxyType(
+    {DraftEnd.DISCARDED: "bỏ bởi", DraftEnd.REPLACED: "thay bằng lần chạy mới bởi"}
+)
+
+
+def version_status_label(status: str) -> str:
+    """Vietnamese label of a version of a year's classification in its history: a live run's RunStatus («Bản nháp»,
+    «Đã phê duyệt») or how an unapproved draft ended (DraftEnd: «Đã bỏ», «Đã thay thế»)."""
+    return {**RunStatus.labels(), **DraftEnd.labels()}[status]
+
+
 #: What each yearly class means (the planner's «Hướng dẫn»; the thresholds are in the criteria configuration).
 CATEGORY_MEANINGS = _meanings(
     Category,
@@ -773,6 +794,24 @@ FIELD_LABELS: Mapping[str, str] = {
 #: window of dates (``to`` of a body is the state a transition goes to). A refusal of a query's ``to`` and the access
 #: log's parameters had named the last day «trạng thái đích».
 QUERY_FIELD_LABELS: Mapping[str, str] = MappingProxyType({**FIELD_LABELS, "to": "đến ngày"})
+
+
+#: The recorded parameters whose values are codes of a vocabulary (the access log's routes and commands:
+#: gis.store.access_log.ACCESSED_BY_ROUTE), so that the administrator reads «loại=Tin báo, tố giác», not «kind=tip».
+PARAM_VOCABULARIES: Mapping[str, type[Vocabulary]] = MappingProxyType(
+    {"kind": IncidentKind, "status": HotspotStatus, "task_state": TaskState, "what": AccessedData}
+)
+
+
+def param_value_label(key: str, value: object) -> str:
+    """A recorded parameter's value as users read it: each comma-separated code of the parameter's vocabulary
+    (PARAM_VOCABULARIES) by its label, several joined by «hoặc» (a filter keeps any of them: «tip,trafficking» →
+    «Tin báo, tố giác hoặc Mua bán trái phép chất ma túy»); any other value, or a part that is no code, as it is."""
+    labels = PARAM_VOCABULARIES[key].labels() if key in PARAM_VOCABULARIES else {}
+    text = str(value)
+    if not labels:
+        return text
+    return " hoặc ".join(labels.get(part.strip(), part) for part in text.split(","))
 
 
 #: The columns that name a commune in both import contracts, by their Vietnamese names.

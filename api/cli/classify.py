@@ -1,4 +1,5 @@
-"""`diaban classify …`: yearly commune classification (run, review, override, approve, export, kpi, evaluate)."""
+"""`diaban classify …`: yearly commune classification (run, review, override, approve, discard, history, export, kpi,
+evaluate)."""
 
 from __future__ import annotations
 
@@ -12,8 +13,16 @@ from typing import Any
 
 from api.cli.audit import record_command_read
 from api.cli.vi import SCENARIO_INCIDENTS, SCENARIO_YEARS, cli_int, cli_output_file, naming_file, parser_options
-from models.domain.dates import vn_day
-from models.vocabulary import Category, Level, RunStatus, UnitBasis, class_label
+from models.domain.dates import vn_day, vn_time
+from models.vocabulary import (
+    DRAFT_ENDED_BY,
+    Category,
+    Level,
+    RunStatus,
+    UnitBasis,
+    class_label,
+    version_status_label,
+)
 
 #: Review lines printed on the terminal.
 SHOWN_REVIEW = 30
@@ -107,13 +116,49 @@ def cmd_discard(args: argparse.Namespace) -> int:
     from gis.store.db import get_engine
 
     with get_engine().begin() as conn:
-        run = discard_draft(conn, args.year)
+        run = discard_draft(conn, args.year, actor=getpass.getuser())
         approved = find_run(conn, args.year, approved_only=True)
     lost = f", cùng {run['overrides']} điều chỉnh" if run["overrides"] else ""
     stays = (
         f"kết quả năm là phiên bản {approved['version']} đã phê duyệt" if approved else "năm chưa có kết quả phân loại"
     )
     print(f"Đã bỏ bản nháp năm {run['year']} phiên bản {run['version']}{lost}; {stays}")
+    return 0
+
+
+def history_lines(year: int, versions: list[dict[str, Any]]) -> list[str]:
+    """The history of a year's versions as `classify history` prints it (gis.store.classifications.run_history): each
+    version with its state, who ran, approved, discarded or replaced it and when, then each of its overrides."""
+    if not versions:
+        return [f"Năm {year} chưa có phiên bản phân loại nào"]
+    lines = [f"Lịch sử phiên bản phân loại năm {year} ({len(versions)} phiên bản, mới nhất trước):"]
+    for v in versions:
+        done = [f"chạy bởi {v['created_by']}, {vn_time(v['created_at'])}"]
+        if v["approved_by"]:
+            done.append(f"phê duyệt bởi {v['approved_by']}, {vn_time(v['approved_at'])}")
+        if v["ended_by"]:
+            done.append(f"{DRAFT_ENDED_BY[v['status']]} {v['ended_by']}, {vn_time(v['ended_at'])}")
+        correction = " (hiệu chỉnh kết quả đã phê duyệt)" if v["supersedes_id"] else ""
+        lines.append(
+            f"Phiên bản {v['version']}{correction} — {version_status_label(v['status'])}: {'; '.join(done)};"
+            f" {v['n_overrides']} điều chỉnh"
+        )
+        for o in v["overrides"]:
+            lines.append(
+                f"  {o['commune_code']} {o['name'] or ''}: {class_label(o['from_category'], o['from_level'])}"
+                f" → {class_label(o['to_category'], o['to_level'])} (lý do: {o['reason']}; {o['by']}, {vn_time(o['at'])})"
+            )
+    return lines
+
+
+def cmd_history(args: argparse.Namespace) -> int:
+    """Print every version of the year — approved, the draft, discarded or replaced drafts — with their overrides."""
+    from gis.store.classifications import run_history
+    from gis.store.db import get_engine
+
+    with get_engine().connect() as conn:
+        versions = run_history(conn, args.year)
+    print("\n".join(history_lines(args.year, versions)))
     return 0
 
 
@@ -215,7 +260,7 @@ def add_parsers(sub: argparse._SubParsersAction) -> None:
         **parser_options("Phân loại địa bàn hằng năm: tính, rà soát, điều chỉnh, phê duyệt, xuất."),
     )
     actions = group.add_subparsers(
-        dest="action", required=True, metavar="run|review|override|approve|discard|export|kpi|evaluate"
+        dest="action", required=True, metavar="run|review|override|approve|discard|history|export|kpi|evaluate"
     )
 
     def action(
@@ -262,7 +307,16 @@ def add_parsers(sub: argparse._SubParsersAction) -> None:
     over.add_argument("--level", choices=Level.values(), help="loại (chỉ với trong_diem)")
     over.add_argument("--reason", required=True, help="lý do điều chỉnh")
     action("approve", cmd_approve, "phê duyệt bản nháp của năm (sau đó không sửa được)")
-    action("discard", cmd_discard, "bỏ bản nháp của năm cùng các điều chỉnh trong đó (bản đã phê duyệt giữ nguyên)")
+    action(
+        "discard",
+        cmd_discard,
+        "bỏ bản nháp của năm cùng các điều chỉnh trong đó (bản đã phê duyệt giữ nguyên; bản bỏ còn trong lịch sử)",
+    )
+    action(
+        "history",
+        cmd_history,
+        "lịch sử phiên bản của năm: bản đã phê duyệt, bản nháp, bản đã bỏ, đã thay thế, cùng các điều chỉnh",
+    )
     export = action("export", cmd_export, "xuất kết quả phân loại của năm", version=True)
     export.add_argument("--format", choices=["csv", "geojson", "xlsx"], default="csv", help="định dạng")
     export.add_argument("--out", type=cli_output_file, metavar="TỆP", help="tệp ghi (mặc định: đầu ra chuẩn)")

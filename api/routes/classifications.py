@@ -1,5 +1,5 @@
 """Yearly commune classification: GeoJSON per year, review list, overrides, approval or discarding the draft, new runs,
-export."""
+export, and the history of a year's versions."""
 
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -19,6 +19,7 @@ from api.schemas import (
     ClassificationMapOut,
     ClassificationOut,
     DiscardIn,
+    HistoryVersion,
     OverrideIn,
     OverrideOut,
     ReviewOut,
@@ -34,7 +35,7 @@ from gis.services.classification import (
     require_whole_country,
     review_report,
 )
-from gis.store.classifications import approve, discard_draft, override
+from gis.store.classifications import approve, discard_draft, override, run_history
 from gis.store.data_versions import DataVersions, data_versions
 from gis.store.scoping import AreaScope, require_commune_in_scope
 from models.domain.access import Principal, report_province
@@ -282,7 +283,18 @@ def post_discard(conn: ConnDep, user: Planner, scope: AreaScopeDep, year: Year, 
     result); 409 when the year has only approved versions, 412 when ``body`` names another draft than the year's as
     it is now, 403 for a provincial planner when the run holds units outside their province."""
     require_whole_country(conn, scope, year)
-    return discard_draft(conn, year, (body.run_id, body.last_override_at))
+    return discard_draft(conn, year, (body.run_id, body.last_override_at), actor=user.username)
+
+
+@router.get("/{year:int}/history", response_model=list[HistoryVersion])
+def get_history(
+    conn: ConnDep, user: PlanningReader, scope: AreaScopeDep, year: Year, province: Province = None
+) -> list[dict]:
+    """Every version of the year, newest first — approved, the draft, and the drafts discarded or replaced (kept in an
+    append-only trail) — with who ran, approved, discarded or replaced it and when, and each override of the communes
+    the reader covers (a province's, on request or for a provincial user, as the review): what an inspector reads of how
+    the year's classification was reached. An empty list for a year never run."""
+    return run_history(conn, year, _reported(user, scope, province))
 
 
 @router.post("/{year:int}/runs", status_code=201, response_model=RunCreated)

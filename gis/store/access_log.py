@@ -14,7 +14,7 @@ from typing import Any
 
 from sqlalchemy import Connection, text
 
-from models.vocabulary import QUERY_FIELD_LABELS, AccessedData, Role
+from models.vocabulary import QUERY_FIELD_LABELS, AccessedData, Role, param_value_label
 
 #: Role recorded for reads made from the command line (the username is the operating-system user's), and its name.
 COMMAND_LINE = "cli"
@@ -57,11 +57,13 @@ def routes_of(what: AccessedData) -> list[str]:
 def with_what(line: dict[str, Any]) -> dict[str, Any]:
     """A line as the administrator reads it: what it read (``what``, None for a route not named here) and its
     Vietnamese name (``what_label``: the route itself when unnamed, e.g. a line of an older version), the reader's
-    role by name (``role_label``) and the parameters on one line by their Vietnamese names (``params_text``: «xã,
-    phường=10507; nhiệm vụ=7»; the page showed «task_id=7»)."""
+    role by name (``role_label``) and the parameters on one line by their Vietnamese names, the codes among their
+    values by their labels (``params_text``: «xã, phường=10507; loại=Tin báo, tố giác»; the page showed «task_id=7»,
+    then «loại=tip»). The page and the Excel export both read it."""
     what = ACCESSED_BY_ROUTE.get(line["route"])
     shown = "; ".join(
-        f"{QUERY_FIELD_LABELS.get(key, key)}={', '.join(map(str, value)) if isinstance(value, list) else value}"
+        f"{QUERY_FIELD_LABELS.get(key, key)}="
+        + ", ".join(param_value_label(key, v) for v in (value if isinstance(value, list) else [value]))
         for key, value in (line["params"] or {}).items()
     )
     role = Role.labels().get(line["role"], COMMAND_LINE_LABEL if line["role"] == COMMAND_LINE else line["role"] or "")

@@ -1,7 +1,10 @@
-"""Classification runs and results in PostGIS: create versions, override, approve, read back.
+"""Classification runs and results in PostGIS: create versions, override, approve, read back, and the trail of each
+year's versions.
 
 The code refuses to change an approved run (RunApproved) before the database trigger of migration
-0003 would; a correction is a new version whose ``supersedes_id`` names the approved one.
+0003 would; a correction is a new version whose ``supersedes_id`` names the approved one. A draft that ends unapproved
+(discarded, or replaced by a new run) leaves classification_runs, so that nothing reads it as the year's result, and is
+archived with its overrides in the append-only classification_trail (migration 0025): `run_history` reads both.
 """
 
 from __future__ import annotations
@@ -24,7 +27,7 @@ from models.domain.classification import (
     check_seen,
 )
 from models.lazy import lazy_module
-from models.vocabulary import MISSING_DATA_LABEL, Category
+from models.vocabulary import MISSING_DATA_LABEL, Category, DraftEnd
 
 if TYPE_CHECKING:
     import pandas as pd
@@ -151,7 +154,7 @@ def create_run(
                 f"năm {year} đã có bản nháp phiên bản {existing.version}; duyệt hoặc thay thế nó",
                 f"a draft v{existing.version} exists for {year}: approve it or replace it",
             )
-        conn.execute(text("DELETE FROM classification_runs WHERE id = :id"), {"id": existing.id})
+        _end_draft(conn, existing.id, DraftEnd.REPLACED, actor)
     approved = find_run(conn, year, approved_only=True)
     run = (
         conn.execute(
@@ -247,20 +250,94 @@ def _last_override(conn: Connection, run_id: int) -> tuple[str | None, datetime 
     return (last.override_by, last.override_at) if last else (None, None)
 
 
-def discard_draft(conn: Connection, year: int, seen: tuple[int, datetime | None] | None = None) -> dict[str, Any]:
-    """Delete the year's draft, as a re-run that replaces it does, and return it with its number of ``overrides``: a
-    correction started by mistake leaves the approved version the year's result, unapproved itself. ``seen``, the
-    draft as the planner read it (run id, newest override instant), must still be the draft (check_seen). An
-    approved version is never touched (RunApproved when only those exist)."""
+#: Each override a run holds, as the trail keeps it: the commune, its class before (the draft's own: the criteria's) and
+#: after, the reason, who and when.
+_OVERRIDES_JSON = """(SELECT coalesce(jsonb_agg(jsonb_build_object(
+        'commune_code', r.commune_code, 'from_category', r.legal_category, 'from_level', r.legal_level,
+        'to_category', r.category, 'to_level', r.level, 'reason', r.override_reason, 'by', r.override_by,
+        'at', r.override_at) ORDER BY r.override_at, r.commune_code), '[]')
+    FROM classification_results r WHERE r.run_id = run.id AND r.method = 'override')"""
+
+
+def _end_draft(conn: Connection, run_id: int, ended: DraftEnd, actor: str) -> int:
+    """Archive the draft ``run_id`` in the append-only classification_trail (``ended`` by ``actor`` now, with each
+    override it holds), then delete it and its results, so that no read of the year finds it; the number of its
+    overrides. A discarded or replaced draft was deleted alone: a planner could try overrides, discard and run again
+    until an approver let one pass, leaving no trace."""
+    overrides = conn.execute(
+        text(
+            "INSERT INTO classification_trail (run_id, year, version, rules_version, method, params, created_by,"
+            " created_at, supersedes_id, note, ended, ended_by, overrides)"
+            " SELECT id, year, version, rules_version, method, params, created_by, created_at, supersedes_id, note,"
+            f" :ended, :actor, {_OVERRIDES_JSON} FROM classification_runs run WHERE run.id = :id"
+            " RETURNING jsonb_array_length(overrides)"
+        ),
+        {"id": run_id, "ended": ended.value, "actor": actor},
+    ).scalar_one()
+    conn.execute(text("DELETE FROM classification_runs WHERE id = :id"), {"id": run_id})
+    return int(overrides)
+
+
+def discard_draft(
+    conn: Connection, year: int, seen: tuple[int, datetime | None] | None = None, *, actor: str
+) -> dict[str, Any]:
+    """Discard the year's draft, as a re-run that replaces it does (into the trail, `_end_draft`), and return it with
+    its number of ``overrides``: a correction started by mistake leaves the approved version the year's result,
+    unapproved itself. ``seen``, the draft as the planner read it (run id, newest override instant), must still be the
+    draft (check_seen). An approved version is never touched (RunApproved when only those exist)."""
     draft = _draft(conn, year)
     if seen is not None:
         check_seen(year, (draft["id"], _last_override(conn, draft["id"])[1]), seen, "bỏ bản nháp")
-    draft["overrides"] = conn.execute(
-        text("SELECT count(*) FROM classification_results WHERE run_id = :id AND method = 'override'"),
-        {"id": draft["id"]},
-    ).scalar_one()
-    conn.execute(text("DELETE FROM classification_runs WHERE id = :id"), {"id": draft["id"]})
+    draft["overrides"] = _end_draft(conn, draft["id"], DraftEnd.DISCARDED, actor)
     return draft
+
+
+#: Every version of a year, live (classification_runs: the draft, the approved ones) or ended (classification_trail),
+#: in the shape of one history entry; ordered by run id, the order they were run in.
+_VERSIONS = """
+SELECT id AS run_id, version, status, rules_version, note, supersedes_id, created_by, created_at, approved_by,
+       approved_at, last_override_by, last_override_at, CAST(NULL AS text) AS ended_by,
+       CAST(NULL AS timestamptz) AS ended_at
+FROM classification_runs WHERE year = :year
+UNION ALL
+SELECT run_id, version, ended, rules_version, note, supersedes_id, created_by, created_at, NULL, NULL, NULL, NULL,
+       ended_by, ended_at
+FROM classification_trail WHERE year = :year
+ORDER BY run_id DESC"""
+#: Every override of every version of a year (see _VERSIONS), with the commune's newest name.
+_VERSION_OVERRIDES = """
+SELECT o.run_id, o.commune_code, u.name, o.from_category, o.from_level, o.to_category, o.to_level, o.reason, o."by",
+       o."at"
+FROM (
+    SELECT r.run_id, r.commune_code, r.legal_category AS from_category, r.legal_level AS from_level,
+           r.category AS to_category, r.level AS to_level, r.override_reason AS reason, r.override_by AS "by",
+           r.override_at AS "at"
+    FROM classification_results r JOIN classification_runs run ON run.id = r.run_id
+    WHERE run.year = :year AND r.method = 'override'
+    UNION ALL
+    SELECT t.run_id, o.* FROM classification_trail t CROSS JOIN jsonb_to_recordset(t.overrides) AS o(
+        commune_code text, from_category text, from_level text, to_category text, to_level text, reason text,
+        "by" text, "at" timestamptz)
+    WHERE t.year = :year
+) o
+LEFT JOIN LATERAL (
+    SELECT name FROM admin_units WHERE code = o.commune_code ORDER BY valid_to IS NULL DESC, valid_from DESC LIMIT 1
+) u ON true
+WHERE {scope}
+ORDER BY o."at", o.commune_code"""
+
+
+def run_history(conn: Connection, year: int, scope: AreaScope = UNRESTRICTED) -> list[dict[str, Any]]:
+    """Every version of a year, newest first: approved ones, the draft, and the drafts discarded or replaced (status
+    a RunStatus or a DraftEnd), each with who ran, approved or ended it and when, and its overrides of the communes in
+    ``scope`` (commune, class before and after, reason, who, when; ``n_overrides`` of them). What an inspector reads
+    of how the year's classification was reached; nothing else reads the ended drafts."""
+    versions = [dict(v) for v in conn.execute(text(_VERSIONS), {"year": year}).mappings()]
+    by_run: dict[int, list[dict[str, Any]]] = {v["run_id"]: [] for v in versions}
+    statement = _VERSION_OVERRIDES.format(scope=scope.communes("o.commune_code"))
+    for row in conn.execute(text(statement), {"year": year, **scope.params}).mappings():
+        by_run[row["run_id"]].append({k: v for k, v in row.items() if k != "run_id"})
+    return [{**v, "n_overrides": len(by_run[v["run_id"]]), "overrides": by_run[v["run_id"]]} for v in versions]
 
 
 def approve(

@@ -35,6 +35,7 @@ from models.vocabulary import (
     AdminAction,
     Assignment,
     Category,
+    DraftEnd,
     HotspotKind,
     HotspotStatus,
     IncidentKind,
@@ -611,6 +612,37 @@ class ClassificationResult(Base):
     incomplete: Mapped[bool] = mapped_column(Boolean, server_default=text("false"))
     #: A more severe level the commune would reach if the missing data met their criteria.
     possible_level: Mapped[str | None] = mapped_column(String(4))
+
+
+class ClassificationTrail(Base):
+    """Append-only record of every draft that ended unapproved: discarded («Bỏ bản nháp») or replaced by a new run of
+    its year, with who ended it and when, and each override it held (commune, class before and after, reason, who,
+    when). The draft itself is deleted from classification_runs, so that nothing reads it as the year's result; kept by
+    its run id without a foreign key: the record outlives its run."""
+
+    __tablename__ = "classification_trail"
+    __table_args__ = (
+        CheckConstraint(_in("ended", DraftEnd), name="ck_classification_trail_ended"),
+        Index("ix_classification_trail_year", "year"),
+    )
+
+    id: Mapped[int] = mapped_column(BigInteger, primary_key=True)
+    run_id: Mapped[int] = mapped_column(Integer)
+    year: Mapped[int] = mapped_column(Integer)
+    version: Mapped[int] = mapped_column(Integer)
+    rules_version: Mapped[str] = mapped_column(Text)
+    method: Mapped[str] = mapped_column(Text)
+    params: Mapped[dict] = mapped_column(JSONB)
+    created_by: Mapped[str] = mapped_column(Text)
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    supersedes_id: Mapped[int | None] = mapped_column(Integer)
+    note: Mapped[str | None] = mapped_column(Text)
+    ended: Mapped[str] = mapped_column(String(16))
+    ended_by: Mapped[str] = mapped_column(Text)
+    ended_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), server_default=func.now())
+    #: Each override the draft held when it ended: commune_code, from_category, from_level (the draft's own class),
+    #: to_category, to_level, reason, by, at.
+    overrides: Mapped[list] = mapped_column(JSONB)
 
 
 class AdminAudit(Base):

@@ -67,6 +67,8 @@ UNRECORDED: dict[str, str] = {
     "GET /api/classifications/{year}": "counts per commune",
     "GET /api/classifications/{year}/map": "classes per commune",
     "GET /api/classifications/{year}/review": "counts per commune",
+    "GET /api/classifications/{year}/history": "the year's versions and their overrides: classes and planners' reasons,"
+    " as the review shows them",
     "POST /api/classifications/{year}/overrides": "one commune's class and the planner's reason",
     "POST /api/classifications/{year}/approve": "the run's identity",
     "POST /api/classifications/{year}/discard": "the run's identity",

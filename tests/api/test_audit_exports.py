@@ -98,6 +98,23 @@ def test_the_filtered_access_log_is_exported_to_excel_and_the_export_is_logged(c
     assert logged[3] == {"what": "task_photo", "from": day, "to": day, "username": "to-anh"}
 
 
+def test_the_access_logs_code_values_read_by_their_vietnamese_labels(client, conn, admin) -> None:
+    """A recorded read of tips and of hotspots by status: the page's line and the Excel file name the kinds and the
+    states by their labels (they showed «loại=tip», «trạng thái=verified,assigned»); the line keeps the codes asked."""
+    assert client.get("/api/incidents?commune=10507&kind=tip").status_code == 200
+    assert client.get("/api/hotspots?status=verified,assigned&task_state=in_progress").status_code == 200
+    shown = [line["params_text"] for line in client.get("/api/access-log?what=incidents", headers=admin).json()]
+    assert shown[0] == "loại=Tin báo, tố giác; xã, phường=10507", shown
+    (hotspots,) = client.get("/api/access-log?what=hotspot_register", headers=admin).json()[:1]
+    assert hotspots["params_text"] == (
+        "trạng thái=Đã xác minh hoặc Đã giao xử lý; trạng thái nhiệm vụ=Đang thực hiện"
+    ), hotspots["params_text"]
+    assert hotspots["params"]["status"] == "verified,assigned"
+    answer = client.get("/api/access-log.xlsx?what=incidents", headers=admin)
+    sheet = load_workbook(BytesIO(answer.content)).active
+    assert sheet["F9"].value == "loại=Tin báo, tố giác; xã, phường=10507"
+
+
 def test_the_admin_audit_says_what_changed_and_is_exported_to_excel(client, conn, admin, make_user) -> None:
     planner = make_user("tham-muu-tinh", "planner")
     assert client.put(f"/api/users/{planner}/province", json={"province_code": "31", "version": 1}, headers=admin)

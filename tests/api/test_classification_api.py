@@ -219,6 +219,71 @@ def test_a_correction_started_by_mistake_is_discarded_as_read(client, as_user, i
     assert client.get("/api/classifications/2026/review", params={"draft": True}).status_code == 404
 
 
+def test_a_discarded_or_replaced_draft_stays_in_the_years_history_with_its_overrides(
+    client, as_user, conn: Connection, indicators: list[str]
+) -> None:
+    """A draft discarded, and one replaced by a new run, were deleted with their overrides: nothing told who had
+    overridden which commune to what before it was thrown away. Both stay in the year's history (newest first), with
+    who ended them and when and each override; the year's result, its review, export and KPI are the approved version
+    alone, and four eyes still holds on the draft the planner overrides now."""
+    first, second = indicators[0], indicators[1]
+    client.post("/api/classifications/2025/runs")
+    tried = {"commune_code": first, "category": "at_risk", "reason": "Thử xếp lại theo tin báo"}
+    assert client.post("/api/classifications/2025/overrides", json=tried).status_code == 200
+    as_user("planner-2")
+    assert client.post("/api/classifications/2025/discard", json=draft_as_read(client, 2025)).status_code == 200
+    client.post("/api/classifications/2025/runs")
+    as_user("planner")
+    again = {"commune_code": second, "category": "at_risk", "reason": "Lần thử thứ hai"}
+    assert client.post("/api/classifications/2025/overrides", json=again).status_code == 200
+    assert client.post("/api/classifications/2025/runs", json={"replace": True}).status_code == 201
+    assert client.post("/api/classifications/2025/overrides", json=tried).status_code == 200
+    refused = client.post("/api/classifications/2025/approve")  # the discarded and replaced drafts took no override
+    assert refused.status_code == 403 and refused.json()["code"] == "four_eyes_required"
+    as_user("planner-2")
+    approved = client.post("/api/classifications/2025/approve", json=draft_as_read(client, 2025)).json()
+
+    as_user("planner")
+    history = client.get("/api/classifications/2025/history")
+    assert history.status_code == 200, history.text
+    versions = history.json()
+    assert [(v["status"], v["created_by"], v["ended_by"], v["n_overrides"]) for v in versions] == [
+        ("approved", "tham.muu", None, 1),
+        ("replaced", "tham.muu.2", "tham.muu", 1),
+        ("discarded", "tham.muu", "tham.muu.2", 1),
+    ]
+    assert versions[0]["run_id"] == approved["id"] and versions[0]["approved_by"] == "tham.muu.2"
+    discarded, replaced = versions[2], versions[1]
+    assert discarded["ended_at"] <= replaced["created_at"] <= replaced["ended_at"] <= versions[0]["created_at"]
+    (kept,) = discarded["overrides"]
+    assert {k: kept[k] for k in ("commune_code", "from_category", "to_category", "reason", "by")} == {
+        "commune_code": first,
+        "from_category": "drug_free",
+        "to_category": "at_risk",
+        "reason": "Thử xếp lại theo tin báo",
+        "by": "tham.muu",
+    }
+    assert kept["name"] and kept["at"] <= discarded["ended_at"]
+    assert (
+        replaced["overrides"][0]["commune_code"] == second and replaced["overrides"][0]["reason"] == "Lần thử thứ hai"
+    )
+    # Nothing reads an ended draft as the year's: the classes, the review, the export and the KPI are the approved run's.
+    runs = {
+        client.get("/api/classifications/2025").json()["run"]["id"],
+        client.get("/api/classifications/2025/review", params={"draft": True}).json()["run"]["id"],
+        client.get("/api/reports/kpi", params={"year": 2025}).json()["classification"]["id"],
+    }
+    assert runs == {approved["id"]}
+    assert client.get("/api/classifications/2025", params={"version": 1}).json()["run"]["id"] == approved["id"]
+    assert client.get("/api/classifications/2031/history").json() == []
+    # The trail is append-only: the application's role may not change or delete it (nor may the owner: its trigger,
+    # tests/db/test_migrations.py).
+    for statement in ("UPDATE classification_trail SET ended_by = 'x'", "DELETE FROM classification_trail"):
+        with pytest.raises(DBAPIError, match="permission denied for table classification_trail"), conn.begin_nested():
+            conn.execute(text(statement))
+    assert conn.execute(text("SELECT count(*) FROM classification_trail WHERE year = 2025")).scalar_one() == 2
+
+
 def test_the_planners_refusals_are_shown_in_vietnamese_alone(client, as_user, indicators: list[str]) -> None:
     """What the planner page shows of a refusal (`message`: the confirm of a run again, the line under an override) is
     Vietnamese alone; `detail` keeps the English reason for other clients and the logs (the page showed «… (a draft

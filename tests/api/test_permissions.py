@@ -9,6 +9,7 @@ from sqlalchemy import text
 from gis.services.boundary_import import import_boundaries
 from gis.services.classification import draft_year
 from gis.services.tasks import comment_task, create_task
+from gis.store.classifications import discard_draft, override
 from gis.store.scoping import AreaScope
 from models.domain.access import Principal
 from models.vocabulary import local_today
@@ -443,6 +444,34 @@ def test_a_provincial_user_changes_nothing_in_another_province(client, conn, pro
     assert created.status_code == 201
     override = {"commune_code": AREA_A, "category": "at_risk", "reason": "kiểm tra thực địa"}
     assert call(client, conn, "POST", f"/api/classifications/{YEAR}/overrides", override, planner_a).status_code == 200
+
+
+def test_the_history_of_a_year_is_read_by_planners_and_command_within_their_province(
+    client, conn, provinces, make_user, bearer
+) -> None:
+    """The history of a year's versions, discarded drafts too, holds the overrides of the reader's province alone (a
+    nation-wide planner's of both provinces); command reads it as it reads the review, an administrator or a team
+    not at all."""
+    codes = {"A": AREA_A, "B": provinces["areas"]["B"]}
+    for key, code in codes.items():
+        override(conn, YEAR, code, "at_risk", None, f"Điều chỉnh thử {key}", actor="tham-muu-bo")
+    discard_draft(conn, YEAR, actor="tham-muu-bo")
+    draft_year(conn, YEAR, actor="tham-muu-bo")
+    override(conn, YEAR, codes["B"], "at_risk", None, "Điều chỉnh lại B", actor="tham-muu-bo")
+    url = f"/api/classifications/{YEAR}/history"
+
+    def overridden(who: str) -> list[tuple[str, list[str]]]:
+        response = call(client, conn, "GET", url, None, provinces["headers"][who])
+        assert response.status_code == 200, (who, response.text)
+        return [(v["status"], [o["commune_code"] for o in v["overrides"]]) for v in response.json()]
+
+    assert overridden("planner_nation") == [("draft", [codes["B"]]), ("discarded", sorted(codes.values()))]
+    for who in ("planner_a", "command_a"):
+        assert overridden(who) == [("draft", []), ("discarded", [codes["A"]])], who
+    assert overridden("command_nation") == overridden("planner_nation")
+    for role, team in (("admin", None), ("team", provinces["teams"]["A"])):
+        headers = bearer(make_user(f"lich-su-{role}", role, team))
+        assert call(client, conn, "GET", url, None, headers).status_code == 403, role
 
 
 def test_a_provincial_command_makes_no_task_of_a_hotspot_it_may_not_see(client, conn, provinces) -> None:

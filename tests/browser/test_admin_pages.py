@@ -230,8 +230,8 @@ def test_the_administrator_reads_who_looked_at_task_photos_and_exports_it_on_a_p
         for minute, route in ((10, "GET /api/tasks/{task_id}/photos/{photo_id}"), (12, "GET /api/incidents")):
             conn.execute(
                 text("""INSERT INTO access_log (at, username, role, route, params, rows, address)
-                        VALUES (:at, 'to03', 'team', :r, CAST('{"task_id": "7", "photo_id": "3"}' AS jsonb), 1,
-                                '10.1.2.3')"""),
+                        VALUES (:at, 'to03', 'team', :r,
+                                CAST('{"task_id": "7", "photo_id": "3", "kind": "tip"}' AS jsonb), 1, '10.1.2.3')"""),
                 {"at": datetime.combine(yesterday, datetime.min.time()).replace(hour=21, minute=minute), "r": route},
             )
     page, errors = open_as(chromium, server, "quantri", PHONE)
@@ -247,6 +247,7 @@ def test_the_administrator_reads_who_looked_at_task_photos_and_exports_it_on_a_p
     line = page.locator("#access-log li").inner_text()
     assert "to03 (Tổ công tác): Ảnh nhiệm vụ · 1 dòng · 10.1.2.3" in line
     assert "nhiệm vụ=7; ảnh=3" in line  # the parameters by their Vietnamese names (was «task_id=7; photo_id=3»)
+    assert "loại=Tin báo, tố giác" in line and "tip" not in line  # a code value by its label (was «loại=tip»)
     assert page.locator("#access-count").inner_text() == "1 dòng"
     page.locator("#access-log li").scroll_into_view_if_needed()
     shot(page, "admin-access-log-phone")

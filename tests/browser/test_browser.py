@@ -1145,7 +1145,8 @@ def test_planner_overrides_and_a_second_planner_approves(chromium, server: str, 
 def test_planner_discards_a_correction_started_by_mistake(chromium, server: str, city: Engine) -> None:
     """The planner runs an approved year again by mistake: «Bỏ bản nháp» (offered on a draft alone) asks first, naming
     the version and what follows, then removes the correction, and the page shows the approved version 1 again,
-    nothing left to discard — before, the correction could only be replaced or approved."""
+    nothing left to discard — before, the correction could only be replaced or approved. The year's «Lịch sử phiên
+    bản» still shows the discarded correction (it was deleted without a trace)."""
     page, errors = open_as(chromium, server, "thammuu")
     questions: list[str] = []
     page.on("dialog", lambda dialog: (questions.append(dialog.message), dialog.accept()))
@@ -1166,6 +1167,16 @@ def test_planner_discards_a_correction_started_by_mistake(chromium, server: str,
         with city.connect() as conn:
             runs = conn.execute(text("SELECT version, status FROM classification_runs WHERE year = 2025")).all()
         assert [tuple(r) for r in runs] == [(1, "approved")]
+        # The discarded correction is not gone: «Lịch sử phiên bản» names it, who ran and discarded it, in Vietnamese.
+        page.click("#history summary")
+        discarded = page.locator("#history-list > li[data-status=discarded]").first
+        discarded.wait_for()
+        line = discarded.inner_text()
+        assert line.startswith("Phiên bản 2 — Đã bỏ (hiệu chỉnh kết quả đã phê duyệt): chạy bởi thammuu,"), line
+        assert "bỏ bởi thammuu," in line and "discarded" not in line, line
+        approved = page.locator("#history-list > li[data-status=approved]").inner_text()
+        assert approved.startswith("Phiên bản 1 — Đã phê duyệt: chạy bởi"), approved
+        shot(page, "planner-history-of-versions")
         assert unexpected(errors) == []
     finally:  # the other tests read 2025 as approved version 1 alone (a draft is not frozen)
         with city.begin() as conn:

@@ -4,9 +4,11 @@ from __future__ import annotations
 
 import argparse
 import collections
+import getpass
 import http.client
 import io
 import os
+import re
 import signal
 import socket
 import subprocess
@@ -667,8 +669,22 @@ def test_an_approved_year_cannot_be_changed_from_the_command_line(
         with engine.connect() as conn:
             assert conn.execute(text(snapshot)).one() == before
             assert conn.execute(text("SELECT count(*) FROM classification_runs WHERE year = 2098")).scalar_one() == 1
+        # The discarded correction stays in the year's history, in Vietnamese, by whom it was run and discarded.
+        code, out, err = cli(capsys, "classify", "history", "--year", "2098")
+        lines = out.splitlines()
+        assert code == 0 and lines[0] == "Lịch sử phiên bản phân loại năm 2098 (2 phiên bản, mới nhất trước):", err
+        user = re.escape(getpass.getuser())
+        assert re.fullmatch(
+            rf"Phiên bản 2 \(hiệu chỉnh kết quả đã phê duyệt\) — Đã bỏ: chạy bởi {user}, [0-9/: ]+;"
+            rf" bỏ bởi {user}, [0-9/: ]+; 0 điều chỉnh",
+            lines[1],
+        ), lines
+        assert lines[2].startswith("Phiên bản 1 — Đã phê duyệt: chạy bởi") and "phê duyệt bởi" in lines[2], lines
     finally:
         with owner_engine.begin() as conn:  # committed by the commands: the owner lifts the freeze to leave no trace
+            conn.execute(text("ALTER TABLE classification_trail DISABLE TRIGGER classification_trail_append_only"))
+            conn.execute(text("DELETE FROM classification_trail WHERE year = 2098"))
+            conn.execute(text("ALTER TABLE classification_trail ENABLE TRIGGER classification_trail_append_only"))
             conn.execute(text("ALTER TABLE classification_runs DISABLE TRIGGER classification_runs_frozen"))
             conn.execute(text("ALTER TABLE classification_results DISABLE TRIGGER classification_results_frozen"))
             conn.execute(text("DELETE FROM classification_runs WHERE year = 2098"))

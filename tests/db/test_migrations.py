@@ -8,6 +8,7 @@ from sqlalchemy import create_engine, inspect, text
 from sqlalchemy.exc import DBAPIError
 
 from gis.ops.postgres import ManagedCluster
+from gis.store.classifications import discard_draft
 from gis.store.db import alembic_config, migrate
 
 
@@ -92,6 +93,51 @@ def test_incidents_move_into_yearly_partitions_and_back(scratch_url: str) -> Non
     engine.dispose()
 
 
+def test_the_trail_of_classification_drafts_up_down_up(scratch_url: str) -> None:
+    """0025 on a database holding a year's draft with an override: the upgrade and a downgrade while the trail is
+    empty keep the draft as it was; upgraded again, the discarded draft is kept with its override in the trail, which
+    not even the owner may change or delete (the downgrade refusing while it holds rows: AUDIT_ROWS)."""
+    engine = create_engine(scratch_url)
+    migrate(engine, "0024")
+    with engine.begin() as conn:
+        conn.execute(
+            text("""INSERT INTO classification_runs (id, year, version, status, rules_version, method, params, created_by)
+            VALUES (7, 2025, 1, 'draft', 'r1', 'm', '{}', 'tham.muu')""")
+        )
+        conn.execute(
+            text("""INSERT INTO classification_results (run_id, commune_code, legal_category, leaving_drug_free,
+            category, method, override_reason, override_by, override_at, indicators, sources, criteria, explanation)
+            VALUES (7, '10507', 'drug_free', false, 'at_risk', 'override', 'Tin báo mới', 'tham.muu',
+                    '2025-12-01T09:00:00+07:00', '{}', '{}', '[]', '')""")
+        )
+    draft = "SELECT r.id, r.version, r.status, c.category, c.override_reason FROM classification_runs r JOIN classification_results c ON c.run_id = r.id"
+    with engine.connect() as conn:
+        before = conn.execute(text(draft)).all()
+    for revision in ("0025", "0024"):
+        if revision == "0025":
+            migrate(engine)
+        else:
+            with engine.begin() as conn:
+                command.downgrade(alembic_config(conn), revision)
+        with engine.connect() as conn:
+            assert conn.execute(text(draft)).all() == before, revision
+    assert "classification_trail" not in inspect(engine).get_table_names()
+    migrate(engine)
+    with engine.begin() as conn:
+        assert discard_draft(conn, 2025, actor="tham.muu.2")["overrides"] == 1
+    with engine.connect() as conn:
+        assert conn.execute(text(draft)).all() == []
+        kept = conn.execute(text("SELECT run_id, version, ended, ended_by, overrides FROM classification_trail")).one()
+        assert kept[:4] == (7, 1, "discarded", "tham.muu.2")
+        assert [(o["commune_code"], o["from_category"], o["to_category"], o["reason"]) for o in kept[4]] == [
+            ("10507", "drug_free", "at_risk", "Tin báo mới")
+        ]
+    for statement in ("UPDATE classification_trail SET ended_by = 'x'", "DELETE FROM classification_trail"):
+        with pytest.raises(DBAPIError, match="append-only"), engine.begin() as conn:
+            conn.execute(text(statement))
+    engine.dispose()
+
+
 #: One row of each audit trail (after the rows it refers to), and the revision below the one that made it.
 AUDIT_ROWS = {
     "access_log": (
@@ -99,6 +145,14 @@ AUDIT_ROWS = {
         "0009",
     ),
     "admin_audit": (["INSERT INTO admin_audit (actor, action, details) VALUES ('x', 'create_user', '{}')"], "0008"),
+    "classification_trail": (
+        [
+            """INSERT INTO classification_trail (run_id, year, version, rules_version, method, params, created_by,
+               created_at, ended, ended_by, overrides) VALUES (1, 2025, 1, 'r', 'm', '{}', 'x', now(), 'discarded',
+               'y', '[]')"""
+        ],
+        "0024",
+    ),
     "hotspot_events": (
         [
             """INSERT INTO hotspots (status, kind, origin, n_incidents, kinds, radius_m, version, centroid)

@@ -1,6 +1,7 @@
 // Planner page: a year's classification map and review table (search, sort, table ↔ map selection), running the
 // classification, overrides (a chosen class and a reason), approval by a second planner (four eyes) or discarding the
-// draft, downloads (the classification, the KPI report in Excel) and the comparison with the previous approved year.
+// draft, downloads (the classification, the KPI report in Excel), the comparison with the previous approved year and the
+// history of the year's versions (discarded and replaced drafts too, with their overrides).
 "use strict";
 
 diabanPages.planner = async function startPlanner(map, cfg) {
@@ -211,11 +212,41 @@ diabanPages.planner = async function startPlanner(map, cfg) {
       `${VI_NUMBER.format(items.filter((i) => i.changed).length)} xã thay đổi so với năm trước${last}`;
   }
 
+  // The history of the year's versions, read when its section is open (and again with the year it shows): each version
+  // with its state, who ran, approved, discarded or replaced it and when, and each of its overrides.
+  const history = document.getElementById("history");
+  const historyList = document.getElementById("history-list");
+  const versionLabels = { ...cfg.runStatusLabels, ...cfg.draftEndLabels };
+  const at = (who, when) => `${escapeHtml(who)}, ${viDateTime(when)}`;
+  function versionItem(v) {
+    const done = [`chạy bởi ${at(v.created_by, v.created_at)}`];
+    if (v.approved_by) done.push(`phê duyệt bởi ${at(v.approved_by, v.approved_at)}`);
+    if (v.ended_by) done.push(`${cfg.draftEndedBy[v.status]} ${at(v.ended_by, v.ended_at)}`);
+    const overrides = v.overrides.map((o) => `<li>${escapeHtml(o.name || o.commune_code)}: ` +
+      `${escapeHtml(classLabel(o.from_category, o.from_level))} → ${escapeHtml(classLabel(o.to_category, o.to_level))}` +
+      ` — lý do: ${escapeHtml(o.reason)} (${at(o.by, o.at)})</li>`).join("");
+    return `<li data-status="${escapeHtml(v.status)}"><b>Phiên bản ${v.version} — ${escapeHtml(versionLabels[v.status])}</b>` +
+      `${v.supersedes_id ? " (hiệu chỉnh kết quả đã phê duyệt)" : ""}: ${done.join("; ")}; ` +
+      `${VI_NUMBER.format(v.n_overrides)} điều chỉnh${overrides ? `<ul>${overrides}</ul>` : ""}</li>`;
+  }
+  async function showHistory() {
+    if (!history.open || !year) return;
+    const asked = year;
+    historyList.innerHTML = '<li class="none">Đang tải…</li>';
+    const versions = await api(`/api/classifications/${asked}/history`);
+    if (asked !== year) return;  // another year chosen meanwhile: its own answer is drawn
+    historyList.innerHTML = versions.length ? versions.map(versionItem).join("")
+      : '<li class="none">Năm chưa có phiên bản phân loại nào.</li>';
+  }
+  const refreshHistory = () => showHistory().catch((error) => failed(error, refreshHistory));
+  history.addEventListener("toggle", refreshHistory);
+
   // Only the year chosen last is drawn: picked quickly one after another, an earlier year's answer coming last was
   // drawn under the later one's title.
   const newestYear = newestOnly();
   async function load(keepOpen = null) {
     year = select.value;
+    historyList.replaceChildren();
     layer.clearLayers();
     areas = {};
     approve.disabled = true;
@@ -269,6 +300,7 @@ diabanPages.planner = async function startPlanner(map, cfg) {
     rows.set(items);
     applyFilter();
     if (keepOpen) { rows.open(keepOpen); highlight(keepOpen, false); }
+    refreshHistory();
   }
 
   // A change refused because another planner approved the year, ran it again or overrode a commune since the page

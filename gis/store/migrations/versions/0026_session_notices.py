@@ -5,7 +5,7 @@ when the transaction commits, once per user and transaction), and each process f
 for that user (api.sessions).
 
 Revision ID: 0026
-Revises: 0024 (0025 at merge)
+Revises: 0025
 """
 
 from alembic import op
@@ -13,7 +13,7 @@ from alembic import op
 from gis.store.sessions import SESSIONS_CHANNEL
 
 revision = "0026"
-down_revision = "0024"
+down_revision = "0025"
 branch_labels = None
 depends_on = None
 
