@@ -630,6 +630,14 @@ class HistoryOverride(_Out):
     at: datetime
 
 
+class ReplacedOverride(HistoryOverride):
+    """An override a later one of the same commune in the same version replaced: the class before is the one it
+    replaced (the criteria's or an earlier override's); who replaced it and when."""
+
+    replaced_by: str | None
+    replaced_at: datetime
+
+
 class HistoryVersion(_Out):
     """One version of a year as the trail keeps it: live (draft, approved) or ended unapproved (discarded, replaced),
     who ran, approved or ended it and when, and its overrides of the reader's communes."""
@@ -650,6 +658,9 @@ class HistoryVersion(_Out):
     ended_at: datetime | None
     n_overrides: int
     overrides: list[HistoryOverride]
+    replaced_overrides: list[ReplacedOverride] = Field(
+        description="overrides a later override of the same commune replaced (kept since migration 0027)"
+    )
 
 
 class RunCreated(RunOut):

@@ -144,11 +144,18 @@ def history_lines(year: int, versions: list[dict[str, Any]]) -> list[str]:
             f" {v['n_overrides']} điều chỉnh"
         )
         for o in v["overrides"]:
-            lines.append(
-                f"  {o['commune_code']} {o['name'] or ''}: {class_label(o['from_category'], o['from_level'])}"
-                f" → {class_label(o['to_category'], o['to_level'])} (lý do: {o['reason']}; {o['by']}, {vn_time(o['at'])})"
-            )
+            lines.append(f"  {_override_line(o)}")
+        for o in v["replaced_overrides"]:
+            lines.append(f"  (đã bị thay bởi {o['replaced_by']}, {vn_time(o['replaced_at'])}) {_override_line(o)}")
     return lines
+
+
+def _override_line(o: dict[str, Any]) -> str:
+    """One override of a history: the commune, its class before and after, the reason, who and when."""
+    return (
+        f"{o['commune_code']} {o['name'] or ''}: {class_label(o['from_category'], o['from_level'])}"
+        f" → {class_label(o['to_category'], o['to_level'])} (lý do: {o['reason']}; {o['by']}, {vn_time(o['at'])})"
+    )
 
 
 def cmd_history(args: argparse.Namespace) -> int:

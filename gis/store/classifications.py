@@ -327,17 +327,48 @@ WHERE {scope}
 ORDER BY o."at", o.commune_code"""
 
 
+#: The overrides of a year's versions that a later override of the same commune in the same version replaced
+#: (classification_override_log, migration 0027), each with who replaced it and when; the class before is the one it
+#: replaced (the criteria's, or an earlier override's).
+_REPLACED_OVERRIDES = """
+SELECT o.run_id, o.commune_code, u.name, o.from_category, o.from_level, o.to_category, o.to_level, o.reason, o."by",
+       o."at", o.replaced_by, o.replaced_at
+FROM (
+    SELECT l.*, lead(l."by") OVER w AS replaced_by, lead(l."at") OVER w AS replaced_at
+    FROM classification_override_log l
+    WHERE l.run_id IN (SELECT id FROM classification_runs WHERE year = :year
+                       UNION ALL SELECT run_id FROM classification_trail WHERE year = :year)
+    WINDOW w AS (PARTITION BY l.run_id, l.commune_code ORDER BY l."at", l.id)
+) o
+LEFT JOIN LATERAL (
+    SELECT name FROM admin_units WHERE code = o.commune_code ORDER BY valid_to IS NULL DESC, valid_from DESC LIMIT 1
+) u ON true
+WHERE o.replaced_at IS NOT NULL AND {scope}
+ORDER BY o."at", o.commune_code"""
+
+
 def run_history(conn: Connection, year: int, scope: AreaScope = UNRESTRICTED) -> list[dict[str, Any]]:
     """Every version of a year, newest first: approved ones, the draft, and the drafts discarded or replaced (status
-    a RunStatus or a DraftEnd), each with who ran, approved or ended it and when, and its overrides of the communes in
-    ``scope`` (commune, class before and after, reason, who, when; ``n_overrides`` of them). What an inspector reads
-    of how the year's classification was reached; nothing else reads the ended drafts."""
+    a RunStatus or a DraftEnd), each with who ran, approved or ended it and when, its overrides of the communes in
+    ``scope`` (commune, class before and after, reason, who, when; ``n_overrides`` of them) and the overrides a later
+    one of the same commune replaced (``replaced_overrides``, each with who replaced it and when). What an inspector
+    reads of how the year's classification was reached; nothing else reads the ended drafts or replaced overrides."""
     versions = [dict(v) for v in conn.execute(text(_VERSIONS), {"year": year}).mappings()]
-    by_run: dict[int, list[dict[str, Any]]] = {v["run_id"]: [] for v in versions}
-    statement = _VERSION_OVERRIDES.format(scope=scope.communes("o.commune_code"))
-    for row in conn.execute(text(statement), {"year": year, **scope.params}).mappings():
-        by_run[row["run_id"]].append({k: v for k, v in row.items() if k != "run_id"})
-    return [{**v, "n_overrides": len(by_run[v["run_id"]]), "overrides": by_run[v["run_id"]]} for v in versions]
+    standing: dict[int, list[dict[str, Any]]] = {v["run_id"]: [] for v in versions}
+    replaced: dict[int, list[dict[str, Any]]] = {v["run_id"]: [] for v in versions}
+    params = {"year": year, **scope.params}
+    for statement, by_run in ((_VERSION_OVERRIDES, standing), (_REPLACED_OVERRIDES, replaced)):
+        for row in conn.execute(text(statement.format(scope=scope.communes("o.commune_code"))), params).mappings():
+            by_run[row["run_id"]].append({k: v for k, v in row.items() if k != "run_id"})
+    return [
+        {
+            **v,
+            "n_overrides": len(standing[v["run_id"]]),
+            "overrides": standing[v["run_id"]],
+            "replaced_overrides": replaced[v["run_id"]],
+        }
+        for v in versions
+    ]
 
 
 def approve(

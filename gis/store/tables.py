@@ -645,6 +645,27 @@ class ClassificationTrail(Base):
     overrides: Mapped[list] = mapped_column(JSONB)
 
 
+class ClassificationOverrideLog(Base):
+    """Append-only copy of every override of a commune's class (migration 0027, written by a trigger on
+    classification_results): the class it replaced, the class given, the reason, who and when. A draft holds only the
+    newest override of a commune; the ones a later override replaced are read from here. Kept by run id without a
+    foreign key, like the trail: it outlives a discarded draft."""
+
+    __tablename__ = "classification_override_log"
+    __table_args__ = (Index("ix_classification_override_log_run_id", "run_id"),)
+
+    id: Mapped[int] = mapped_column(BigInteger, primary_key=True)
+    run_id: Mapped[int] = mapped_column(Integer)
+    commune_code: Mapped[str] = mapped_column(String(16))
+    from_category: Mapped[str | None] = mapped_column(String(16))
+    from_level: Mapped[str | None] = mapped_column(String(4))
+    to_category: Mapped[str] = mapped_column(String(16))
+    to_level: Mapped[str | None] = mapped_column(String(4))
+    reason: Mapped[str | None] = mapped_column(Text)
+    by: Mapped[str | None] = mapped_column(Text)
+    at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+
+
 class AdminAudit(Base):
     """Append-only record of every administrator action (who, when, what, on which user or team, details).
 

@@ -284,6 +284,46 @@ def test_a_discarded_or_replaced_draft_stays_in_the_years_history_with_its_overr
     assert conn.execute(text("SELECT count(*) FROM classification_trail WHERE year = 2025")).scalar_one() == 2
 
 
+def test_an_override_overridden_again_stays_in_the_history_with_who_replaced_it(
+    client, as_user, conn: Connection, indicators: list[str]
+) -> None:
+    """A draft holds one override per commune: overriding it again wrote over the first (class, reason, planner, time),
+    so a planner's try overridden back by another left nothing. Each override is kept (classification_override_log,
+    append-only): the history shows the one standing and, greyed, those a later one replaced, with who replaced them
+    and when — in the draft, and after it is discarded."""
+    commune = indicators[0]
+    client.post("/api/classifications/2025/runs")
+    first = {"commune_code": commune, "category": "at_risk", "reason": "Theo tin báo của công an xã"}
+    assert client.post("/api/classifications/2025/overrides", json=first).status_code == 200
+    as_user("planner-2")
+    again = {"commune_code": commune, "category": "drug_free", "reason": "Tin báo chưa được xác minh"}
+    assert client.post("/api/classifications/2025/overrides", json=again).status_code == 200
+
+    def history() -> dict:
+        (draft,) = client.get("/api/classifications/2025/history").json()
+        return draft
+
+    draft = history()
+    assert [(o["to_category"], o["by"]) for o in draft["overrides"]] == [("drug_free", "tham.muu.2")]
+    (gone,) = draft["replaced_overrides"]
+    assert (gone["from_category"], gone["to_category"], gone["reason"], gone["by"]) == (
+        "drug_free",
+        "at_risk",
+        "Theo tin báo của công an xã",
+        "tham.muu",
+    )
+    assert gone["replaced_by"] == "tham.muu.2" and gone["at"] <= gone["replaced_at"] == draft["overrides"][0]["at"]
+    assert draft["overrides"][0]["from_category"] == "drug_free"  # the criteria's class, as the trail shows it
+
+    assert client.post("/api/classifications/2025/discard", json=draft_as_read(client, 2025)).status_code == 200
+    discarded = history()
+    assert discarded["status"] == "discarded" and discarded["replaced_overrides"] == [gone]
+    for statement in ("UPDATE classification_override_log SET reason = 'x'", "DELETE FROM classification_override_log"):
+        with pytest.raises(DBAPIError, match="permission denied for table classification_override_log"):
+            with conn.begin_nested():
+                conn.execute(text(statement))
+
+
 def test_the_planners_refusals_are_shown_in_vietnamese_alone(client, as_user, indicators: list[str]) -> None:
     """What the planner page shows of a refusal (`message`: the confirm of a run again, the line under an override) is
     Vietnamese alone; `detail` keeps the English reason for other clients and the logs (the page showed «… (a draft

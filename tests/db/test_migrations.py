@@ -8,7 +8,7 @@ from sqlalchemy import create_engine, inspect, text
 from sqlalchemy.exc import DBAPIError
 
 from gis.ops.postgres import ManagedCluster
-from gis.store.classifications import discard_draft
+from gis.store.classifications import discard_draft, run_history
 from gis.store.db import alembic_config, migrate
 
 
@@ -115,7 +115,7 @@ def test_the_trail_of_classification_drafts_up_down_up(scratch_url: str) -> None
         before = conn.execute(text(draft)).all()
     for revision in ("0025", "0024"):
         if revision == "0025":
-            migrate(engine)
+            migrate(engine, "0025")  # 0027 copies the standing overrides into its log, which no downgrade drops
         else:
             with engine.begin() as conn:
                 command.downgrade(alembic_config(conn), revision)
@@ -138,6 +138,36 @@ def test_the_trail_of_classification_drafts_up_down_up(scratch_url: str) -> None
     engine.dispose()
 
 
+def test_the_overrides_standing_when_0027_migrates_open_its_log(scratch_url: str) -> None:
+    """0027 copies each override standing in a draft into the append-only log (as replacing the criteria's class), so
+    that an override made after it, of the same commune, shows the earlier one as replaced: the history's rule."""
+    engine = create_engine(scratch_url)
+    migrate(engine, "0026")
+    with engine.begin() as conn:
+        conn.execute(
+            text("""INSERT INTO classification_runs (id, year, version, status, rules_version, method, params, created_by)
+            VALUES (8, 2025, 1, 'draft', 'r1', 'm', '{}', 'tham.muu')""")
+        )
+        conn.execute(
+            text("""INSERT INTO classification_results (run_id, commune_code, legal_category, leaving_drug_free,
+            category, method, override_reason, override_by, override_at, indicators, sources, criteria, explanation)
+            VALUES (8, '10507', 'drug_free', false, 'at_risk', 'override', 'Tin báo mới', 'tham.muu',
+                    '2025-12-01T09:00:00+07:00', '{}', '{}', '[]', '')""")
+        )
+    migrate(engine)
+    with engine.begin() as conn:
+        conn.execute(
+            text("""UPDATE classification_results SET category = 'drug_free', override_reason = 'Chưa xác minh',
+            override_by = 'tham.muu.2', override_at = '2025-12-02T09:00:00+07:00' WHERE run_id = 8""")
+        )
+        (draft,) = run_history(conn, 2025)
+        assert [(o["reason"], o["by"]) for o in draft["overrides"]] == [("Chưa xác minh", "tham.muu.2")]
+        assert [
+            (o["from_category"], o["to_category"], o["reason"], o["replaced_by"]) for o in draft["replaced_overrides"]
+        ] == [("drug_free", "at_risk", "Tin báo mới", "tham.muu.2")]
+    engine.dispose()
+
+
 #: One row of each audit trail (after the rows it refers to), and the revision below the one that made it.
 AUDIT_ROWS = {
     "access_log": (
@@ -152,6 +182,13 @@ AUDIT_ROWS = {
                'y', '[]')"""
         ],
         "0024",
+    ),
+    "classification_override_log": (
+        [
+            """INSERT INTO classification_override_log (run_id, commune_code, to_category, reason, "by", "at")
+               VALUES (1, '10507', 'at_risk', 'r', 'x', now())"""
+        ],
+        "0026",
     ),
     "hotspot_events": (
         [

@@ -222,9 +222,13 @@ diabanPages.planner = async function startPlanner(map, cfg) {
     const done = [`chạy bởi ${at(v.created_by, v.created_at)}`];
     if (v.approved_by) done.push(`phê duyệt bởi ${at(v.approved_by, v.approved_at)}`);
     if (v.ended_by) done.push(`${cfg.draftEndedBy[v.status]} ${at(v.ended_by, v.ended_at)}`);
-    const overrides = v.overrides.map((o) => `<li>${escapeHtml(o.name || o.commune_code)}: ` +
+    const change = (o) => `${escapeHtml(o.name || o.commune_code)}: ` +
       `${escapeHtml(classLabel(o.from_category, o.from_level))} → ${escapeHtml(classLabel(o.to_category, o.to_level))}` +
-      ` — lý do: ${escapeHtml(o.reason)} (${at(o.by, o.at)})</li>`).join("");
+      ` — lý do: ${escapeHtml(o.reason)} (${at(o.by, o.at)})`;
+    // An override a later one of the same commune replaced stays readable, greyed, with who replaced it.
+    const overrides = v.overrides.map((o) => `<li>${change(o)}</li>`).join("") +
+      v.replaced_overrides.map((o) => `<li class="replaced">${change(o)} — <i>đã bị thay bởi ` +
+        `${at(o.replaced_by, o.replaced_at)}</i></li>`).join("");
     return `<li data-status="${escapeHtml(v.status)}"><b>Phiên bản ${v.version} — ${escapeHtml(versionLabels[v.status])}</b>` +
       `${v.supersedes_id ? " (hiệu chỉnh kết quả đã phê duyệt)" : ""}: ${done.join("; ")}; ` +
       `${VI_NUMBER.format(v.n_overrides)} điều chỉnh${overrides ? `<ul>${overrides}</ul>` : ""}</li>`;
