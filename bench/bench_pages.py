@@ -8,7 +8,8 @@ story, an approved and a draft year and a suppression task for each of the 200 l
 them); the team page is opened as the demo team with most open tasks, the command page as ``chihuy``, the planner's
 as ``thammuu``, the administrator's as ``quantri``. ``--national``: a second database of the same cluster with the
 national boundary file's 3,321 units, no incidents, last year approved and this year's draft, opened as the
-Ministry's command (``bo-chihuy``) and planner (``bo-thammuu``).
+Ministry's command (``bo-chihuy``), planner (``bo-thammuu``) and an administrator (``bo-quantri``: the area editor
+draws every unit).
 
 Profiles: *phone*: 360×740, CPU slowed 4× (``Emulation.setCPUThrottlingRate``) and the link 1.6 Mbit/s down,
 750 kbit/s up, 150 ms round trip (``Network.emulateNetworkConditions``); *desktop*: 1400×900, no throttling.
@@ -16,16 +17,19 @@ Profiles: *phone*: 360×740, CPU slowed 4× (``Emulation.setCPUThrottlingRate``)
 Each page is opened after login with an empty browser cache (*cold*: a first visit), then again in the same browser
 (*warm*: every later visit). Printed per page, profile and code: bytes on the wire (compressed, headers included) per
 resource type, requests (and how many the cache answered), times from navigation to the first task card (team) or
-the first hotspot / commune drawn on the map, to the page's ``data-ready`` and to the load event, and long tasks
-(PerformanceObserver ``longtask``); for the phone, the JS functions with most self time (the CDP sampling profiler,
-in a separate load: the profiler slows what it measures). The load average is printed beside each figure.
+the first hotspot / commune drawn on the map, to the last API answer received before the page was ready (*data*), to
+the page's ``data-ready``, to the end of the first frame painted after it (*drawn*: what the page drew by then, the
+maps' polygons and the tables, on screen) and to the load event, and long tasks (PerformanceObserver ``longtask``); for the phone and the Ministry's pages, the JS
+functions with most self time (the CDP sampling profiler, in a separate load: the profiler slows what it measures).
+The load average is printed beside each figure.
 
 Baseline for the ratio: the same browser and link loading a bare page of the same origin with Leaflet's script and
 stylesheet and one polygon, no data and no page script: what any Leaflet map costs, so the ratio says what the
 page adds over the map library a user would get anyway. Before/after: ``--baseline REF`` (default ``main``) is
 served from a ``git archive`` of that commit (with this checkout's vendored Leaflet) on the same database.
 
-Run: ``.venv/bin/python bench/bench_pages.py [--incidents 30000] [--repeat 3] [--baseline main] [--national]``.
+Run: ``.venv/bin/python bench/bench_pages.py [--incidents 30000] [--repeat 3] [--baseline main] [--national]``
+(``--national-only``: the Ministry's pages alone, without seeding the city).
 """
 
 from __future__ import annotations
@@ -92,9 +96,19 @@ const benchLandmarks = { card: "article.task", map: ".leaflet-map-pane path, .le
   ready: "body[data-ready=true]" };
 new MutationObserver(() => {
   for (const [name, selector] of Object.entries(benchLandmarks)) {
-    if (!(name in window.benchMarks) && document.querySelector(selector)) window.benchMarks[name] = performance.now();
+    if (!(name in window.benchMarks) && document.querySelector(selector)) {
+      window.benchMarks[name] = performance.now();
+      // What the page drew until it said ready, painted: the end of the first frame after (a callback of the next
+      // frame runs before its paint, a task queued from it after)
+      if (name === "ready") requestAnimationFrame(() => setTimeout(() => { window.benchMarks.drawn = performance.now(); }));
+    }
   }
 }).observe(document, { subtree: true, childList: true, attributes: true });"""
+
+#: When the data the page waited for had come: the last API answer received before the page said it was ready.
+DATA_ARRIVED = """Math.max(0, ...performance.getEntriesByType("resource")
+  .filter((e) => new URL(e.name).pathname.startsWith("/api/") && e.responseEnd <= window.benchMarks.ready)
+  .map((e) => e.responseEnd))"""
 
 #: The alternative: Leaflet alone on a page of the same origin (served by the browser from this text).
 BARE = """<!doctype html><html><head><meta name="viewport" content="width=device-width, initial-scale=1">
@@ -169,8 +183,11 @@ def visit(page: Any, recorder: Recorder, url: str) -> Load:
     page.goto(url, wait_until="load", timeout=300_000)
     page.wait_for_selector("body[data-ready=true]", timeout=300_000)
     page.wait_for_load_state("networkidle", timeout=300_000)
+    page.wait_for_function("'drawn' in window.benchMarks", timeout=300_000)
     load = recorder.reset()
     load.marks = page.evaluate("window.benchMarks")
+    if arrived := page.evaluate(DATA_ARRIVED):  # none on the bare page
+        load.marks["data"] = arrived
     load.marks["load"] = page.evaluate("performance.getEntriesByType('navigation')[0].loadEventEnd")
     load.long_tasks = page.evaluate("window.benchLong")
     return load
@@ -249,7 +266,9 @@ def describe(load: Load) -> str:
         for kind, size in load.bytes_by_type.most_common()
     )
     marks = " ".join(
-        f"{name} {load.marks[name] / 1000:.2f} s" for name in ("card", "map", "ready", "load") if name in load.marks
+        f"{name} {load.marks[name] / 1000:.2f} s"
+        for name in ("card", "map", "data", "ready", "drawn", "load")
+        if name in load.marks
     )
     long = (
         f"long tasks {len(load.long_tasks)} = {sum(load.long_tasks):.0f} ms (max {max(load.long_tasks, default=0):.0f})"
@@ -326,7 +345,7 @@ def measure_pages(
             print(f"  cold over the bare Leaflet page: {ratio(cold, bare[profile.name])}", flush=True)
             if args.waterfall:
                 print(f"  cold:\n{waterfall(cold)}\n  warm:\n{waterfall(warm)}")
-            if profile is PHONE and code == "now":
+            if (profile is PHONE or name.startswith("national")) and code == "now":
                 print("  hottest JS (self time, cold, profiled apart):")
                 for line in hottest_functions(browser, base, user, profile):
                     print(f"    {line}")
@@ -352,6 +371,7 @@ def seed_nation(cluster: ManagedCluster) -> None:
         import_boundaries(conn, national)
         create_user(conn, "bo-chihuy", hash_password(DEMO_PASSWORD), Role.COMMAND, None)
         create_user(conn, "bo-thammuu", hash_password(DEMO_PASSWORD), Role.PLANNER, None)
+        create_user(conn, "bo-quantri", hash_password(DEMO_PASSWORD), Role.ADMIN, None)
         draft_year(conn, this_year - 1, actor="bo-thammuu")
         approve(conn, this_year - 1, actor="bo-thammuu")
         draft_year(conn, this_year, actor="bo-thammuu")
@@ -363,22 +383,24 @@ def run(args: argparse.Namespace) -> None:
     from playwright.sync_api import sync_playwright
 
     with tempfile.TemporaryDirectory() as tmp, temporary_cluster("diaban-bench-pages-") as cluster:
-        team_user = seed_city(cluster, args.incidents, Path(tmp))
-        if args.national:
+        cases: list[tuple[str, str, str, Profile]] = []
+        if not args.national_only:
+            team_user = seed_city(cluster, args.incidents, Path(tmp))
+            cases += [
+                (cluster.url(), "team", team_user, PHONE),
+                (cluster.url(), "command", "chihuy", PHONE),
+                (cluster.url(), "command", "chihuy", DESKTOP),
+                (cluster.url(), "planner", "thammuu", PHONE),
+                (cluster.url(), "admin", "quantri", PHONE),
+            ]
+        if args.national or args.national_only:
             seed_nation(cluster)
-        trees = {"before": baseline_tree(args.baseline, Path(tmp)), "now": ROOT} if args.baseline else {"now": ROOT}
-        cases = [
-            (cluster.url(), "team", team_user, PHONE),
-            (cluster.url(), "command", "chihuy", PHONE),
-            (cluster.url(), "command", "chihuy", DESKTOP),
-            (cluster.url(), "planner", "thammuu", PHONE),
-            (cluster.url(), "admin", "quantri", PHONE),
-        ]
-        if args.national:
             cases += [
                 (cluster.url(NATION_DB), "national command", "bo-chihuy", DESKTOP),
                 (cluster.url(NATION_DB), "national planner", "bo-thammuu", DESKTOP),
+                (cluster.url(NATION_DB), "national admin", "bo-quantri", DESKTOP),
             ]
+        trees = {"before": baseline_tree(args.baseline, Path(tmp)), "now": ROOT} if args.baseline else {"now": ROOT}
         with sync_playwright() as playwright:
             browser = playwright.chromium.launch(executable_path=CHROMIUM, headless=True, args=CHROMIUM_ARGS)
             for code, root in trees.items():
@@ -394,6 +416,7 @@ def main() -> None:
     parser.add_argument("--waterfall", action="store_true", help="print each request of a first visit")
     parser.add_argument("--baseline", default="main", help="git ref served beside this code ('' for none)")
     parser.add_argument("--national", action="store_true", help="the Ministry's pages over the national units too")
+    parser.add_argument("--national-only", action="store_true", help="the Ministry's pages alone (no city seeded)")
     run(parser.parse_args())
 
 

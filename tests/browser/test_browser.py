@@ -1289,10 +1289,10 @@ def test_planner_downloads_the_communes_shapes_once_and_paints_their_classes(chr
     page.wait_for_selector("#run-status >> text=Đã phê duyệt")
     features = answer.value.json()["features"]
     assert len(features) == 114 and not [f for f in features if f["geometry"]]
-    painted = page.locator(".leaflet-classes-pane path").evaluate_all("ps => ps.map(p => p.getAttribute('fill'))")
+    painted = page.evaluate(PAINTED, "classes")
     classes = {class_key(f["properties"]["category"], f["properties"]["level"]) for f in features}
     assert len(painted) == 114 and set(painted) == {CLASS_COLOURS[key] for key in classes}, painted
-    page.locator(".leaflet-classes-pane path").first.hover()  # the commune's name and class, as before
+    page.mouse.move(*commune_point(page, features[0]["properties"]["code"]))  # the commune's name and class, as before
     assert page.locator(".leaflet-tooltip").inner_text().count(":") == 1
     assert errors == []
     page.close()
@@ -1392,19 +1392,28 @@ def test_admin_reads_the_area_history_of_the_team_picked_last(chromium, server: 
     page.close()
 
 
-def click_commune(page, code: str) -> None:
-    """Click a commune on the map (drawn on a canvas: at the pixel of a point inside it)."""
-    x, y = page.evaluate(
-        """code => { const map = window.diaban.map; let inside = null;
-        map.eachLayer(l => { if (l.feature && l.feature.properties.code === code && l.getBounds) { inside = l; } });
-        map.fitBounds(inside.getBounds(), { animate: false, maxZoom: 13 });
-        const centre = inside.getBounds().getCenter();
-        const p = map.latLngToContainerPoint(centre);
+def commune_point(page, code: str) -> tuple[float, float]:
+    """The map fitted to a commune; the pixel of the page at a point inside it (its label point, ST_PointOnSurface):
+    where the pointer finds it on a canvas, which has no element per commune."""
+    return page.evaluate(
+        """code => { const map = window.diaban.map;
+        const unit = window.diaban.communes.find(f => f.properties.code === code);
+        map.fitBounds(L.geoJSON(unit).getBounds(), { animate: false, maxZoom: 13 });
+        const p = map.latLngToContainerPoint([unit.properties.label[1], unit.properties.label[0]]);
         const box = map.getContainer().getBoundingClientRect();
         return [box.left + p.x, box.top + p.y]; }""",
         code,
     )
-    page.mouse.click(x, y)
+
+
+def click_commune(page, code: str) -> None:
+    """Click a commune on the map (at the pixel of a point inside it)."""
+    page.mouse.click(*commune_point(page, code))
+
+
+#: The fill colour of each unit drawn in a pane (a canvas holds no element per unit to read it from).
+PAINTED = """pane => Object.values(window.diaban.map._layers).filter(l => l.feature && l.options.pane === pane)
+  .map(l => l.options.fillColor)"""
 
 
 def test_admin_creates_a_team_with_an_area_and_its_user_sees_only_that_area(

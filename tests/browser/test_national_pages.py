@@ -12,7 +12,7 @@ from pathlib import Path
 import pytest
 from conftest import scratch_database, serve
 from sqlalchemy import Engine
-from test_browser import DESKTOP, PHONE, chromium, open_as, shot
+from test_browser import DESKTOP, PAINTED, PHONE, chromium, commune_point, open_as, shot
 
 from api.app import create_app
 from api.security import hash_password
@@ -75,7 +75,7 @@ def test_the_ministrys_command_map_opens_without_refusals_and_asks_for_hidden_la
             assert "current_geometry=false" in answer.value.url
             assert all(f["geometry"] is None for f in answer.value.json()["features"])
             page.wait_for_function("() => document.getElementById('classes-year').textContent.includes('phiên bản 1')")
-            assert page.locator(".leaflet-classes-pane path").count() > 0
+            assert page.evaluate(PAINTED, "classes")
             page.evaluate("() => { window.diaban.map.setView([20.86, 106.68], 11); }")
             with page.expect_response(lambda r: "/api/gistar" in r.url) as answer:
                 page.locator(".leaflet-control-layers >> text=Ô nóng Gi*").click()
@@ -143,7 +143,7 @@ def test_the_ministrys_map_opens_on_coarse_shapes_and_gets_the_fine_ones_once_zo
     20 m ones once, when zoomed in, put in place in every layer drawn from them — the planner's classes too."""
     for user, pane in (("bo-chihuy", "lines"), ("bo-thammuu", "classes")):
         page, errors = open_as(chromium, nation_server, user, DESKTOP)
-        page.wait_for_selector(".leaflet-classes-pane path" if pane == "classes" else ".leaflet-lines-pane path")
+        page.wait_for_function(f"pane => ({VERTICES})(pane) > 0", arg=pane)
         asked = page.evaluate("performance.getEntriesByType('resource').map(e => e.name)")
         assert [url.split("/api/")[1] for url in asked if "/api/communes" in url] == ["communes?simplify_m=500"]
         coarse = page.evaluate(VERTICES, pane)
@@ -158,3 +158,24 @@ def test_the_ministrys_map_opens_on_coarse_shapes_and_gets_the_fine_ones_once_zo
         shot(page, f"national-fine-shapes-{pane}")
         assert errors == []
         page.close()
+
+
+def test_the_ministrys_planner_draws_the_units_on_canvases_and_the_pointer_still_finds_them(
+    chromium, nation_server: str
+) -> None:
+    """The units' classes and lines were SVG, a DOM path each: nation-wide the planner's page took seconds to draw
+    them (README, Provinces). They are drawn on a canvas per pane, and a commune is still found under the pointer —
+    through the lines' canvas over the classes: its tooltip on hover, its row opened by a click."""
+    page, errors = open_as(chromium, nation_server, "bo-thammuu", DESKTOP)
+    page.wait_for_selector("#run-status >> text=Bản nháp phiên bản 1")
+    for pane in ("land", "classes", "lines"):
+        assert page.locator(f".leaflet-{pane}-pane canvas").count() == 1
+        assert page.locator(f".leaflet-{pane}-pane path").count() == 0
+    code = "27475"  # Hồ Chí Minh's Phường Tân Hưng
+    page.mouse.move(*commune_point(page, code))
+    assert page.locator(".leaflet-tooltip").inner_text().startswith("Phường Tân Hưng: ")
+    page.mouse.click(*commune_point(page, code))
+    page.wait_for_selector(f"#communes tr.open[data-code='{code}']")
+    shot(page, "national-planner-canvas")
+    assert errors == []
+    page.close()

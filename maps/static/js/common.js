@@ -380,9 +380,19 @@ function dayField(input, label) {
 
 // Map panes (inside the overlay pane: above any basemap, under markers and popups), bottom to top, so that all
 // layers together stay readable: the land, the commune classes, the heat surface, Gi* and emerging cells, the commune
-// lines, incidents, hotspots, the names. Only the land is one canvas (it takes no clicks); the layers people point
-// at are SVG: a canvas covering the map would take every click from the panes under it.
+// lines, incidents, hotspots, the names.
+// The units' polygons (the land, the classes, the lines; nation-wide 3,321 in each) are drawn on a canvas, one per
+// pane: as SVG, a DOM path each, the Ministry's pages took seconds to draw them. bench_pages.py --national-only
+// --baseline f6f8c9c (desktop, median of 3, first / later visit, load 8-10 on 2 cores): the planner's page painted
+// 7.65 / 6.83 s after navigation, 4.39 / 3.40 s on canvases with its table drawn once (planner.js; long tasks
+// 7.0 / 6.0 → 3.6 / 3.0 s), the admin's area editor 1.85 / 3.32 → 1.28 / 1.30 s; the command page (lines alone,
+// classes hidden) the same, within the noise. A canvas covers the map and takes every pointer event over it, finding
+// the polygon under the pointer itself (tooltips, clicks): a canvas pane whose polygons take none lets them through
+// to the panes below (pointer-events none: the land, and the lines on a page that does not act on communes,
+// communesLayer), so that the classes under the lines still get theirs. The few shapes people point at over them
+// (hotspots, cells, the search's mark) stay SVG, whose empty parts let clicks through (app.css).
 const PANES = { land: 1, classes: 2, heat: 3, cells: 4, lines: 5, incidents: 6, hotspots: 7, labels: 8 };
+const CANVAS_PANES = ["land", "classes", "lines"];
 const paneRenderers = {};
 function makePanes(map) {
   for (const [name, z] of Object.entries(PANES)) {
@@ -391,9 +401,9 @@ function makePanes(map) {
   map.getPane("labels").style.pointerEvents = "none";
   map.getPane("land").style.pointerEvents = "none";
 }
-// Options drawing a vector layer in a pane: its own SVG renderer there (the land: a canvas).
+// Options drawing a vector layer in a pane: the pane's own renderer (CANVAS_PANES: a canvas, else SVG).
 function inPane(pane) {
-  paneRenderers[pane] ??= pane === "land" ? L.canvas({ pane }) : L.svg({ pane });
+  paneRenderers[pane] ??= CANVAS_PANES.includes(pane) ? L.canvas({ pane }) : L.svg({ pane });
   return { pane, renderer: paneRenderers[pane] };
 }
 
@@ -509,8 +519,11 @@ async function communesLayer(map, options = {}) {
     drawn.addLayer(L.geoJSON(communes, { ...inPane("land"), interactive: false, style: { stroke: false, fillColor: "#f4f1e8", fillOpacity: 1 } })
       .addTo(map));
   }
-  // The lines take clicks only on the pages that act on communes (they pass their own options).
-  const layer = L.geoJSON(communes, { ...inPane("lines"), interactive: Object.keys(options).length > 0,
+  // The lines take clicks only on the pages that act on communes (they pass their own options); elsewhere their
+  // canvas lets the pointer through to the classes and cells under it.
+  const interactive = Object.keys(options).length > 0;
+  map.getPane("lines").style.pointerEvents = interactive ? "" : "none";
+  const layer = L.geoJSON(communes, { ...inPane("lines"), interactive,
     style: { color: "#64748b", weight: 1, fill: false }, ...options }).addTo(map);
   drawn.addLayer(layer);
   communeLabels(map, communes.features);

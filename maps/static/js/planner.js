@@ -301,8 +301,8 @@ diabanPages.planner = async function startPlanner(map, cfg) {
     approve.title = selfApproval ? "Bạn đã điều chỉnh kết quả trong bản nháp: cần một cán bộ tham mưu khác phê duyệt" : "";
     status.textContent = describe(review.run, items);
     compare(items);
+    applyFilter();  // before the items: the table is drawn once with them (nation-wide 3,321 rows, drawn twice before)
     rows.set(items);
-    applyFilter();
     if (keepOpen) { rows.open(keepOpen); highlight(keepOpen, false); }
     refreshHistory();
   }
