@@ -13,7 +13,7 @@ from api.schemas import KpiReport, PeriodReport
 from api.slots import heavy
 from gis.services.reports import kpi_report, kpi_report_xlsx, period_report, period_report_xlsx
 from models.domain.access import Principal, report_province
-from models.domain.dates import FIRST_YEAR, LAST_YEAR, PERIOD_MAX_DAYS, report_period
+from models.domain.dates import FIRST_YEAR, LAST_YEAR, report_period
 
 router = APIRouter(prefix="/api/reports", tags=["reports"])
 
@@ -28,7 +28,7 @@ Province = Annotated[
 ]
 PeriodFrom = Annotated[SaneDate, Query(alias="from", description="the period's first day (YYYY-MM-DD)")]
 PeriodTo = Annotated[
-    SaneDate, Query(alias="to", description=f"the period's last day, included; at most {PERIOD_MAX_DAYS} days in all")
+    SaneDate, Query(alias="to", description="the period's last day, included; at most a year after `from`")
 ]
 XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 XLSX_RESPONSE: dict[int | str, dict] = {

@@ -20,9 +20,6 @@ _ISO = re.compile(r"^\s*(\d{4})-(\d{1,2})-(\d{1,2})\s*$")
 EARLIEST, LATEST = date(1990, 1, 1), date(2100, 12, 31)
 #: Years a classification, a report or a task may be about (the API's paths and bodies accept no others).
 FIRST_YEAR, LAST_YEAR = 2000, 2100
-#: The longest period report: a whole (leap) year. A longer period would overlap the same period of the year before
-#: it is compared with, and count the same incidents on both sides.
-PERIOD_MAX_DAYS = 366
 
 
 def parse_day(text: str) -> date:
@@ -120,14 +117,15 @@ def year_back(day: date) -> date:
 
 
 def report_period(first: date, last: date) -> DayWindow:
-    """The days of a periodic report (week, month, quarter, half year, year: any span of whole days up to
-    PERIOD_MAX_DAYS), refused in Vietnamese when reversed or longer."""
+    """The days of a periodic report (week, month, quarter, half year, year: any span of whole days no longer than a
+    year), refused in Vietnamese when reversed or longer. A year is the longest span that does not reach into the same
+    period of the year before, with which it is compared: 01/01–31/12, or 01/03/2027–29/02/2028; 01/01/2025–01/01/2026
+    (366 days) would count 01/01/2025 on both sides."""
     window = DayWindow(first, last)
-    if window.days > PERIOD_MAX_DAYS:
+    if window.year_before().last >= window.first:
         raise InvalidRequest(
-            f"kỳ báo cáo dài {window.days} ngày, quá {PERIOD_MAX_DAYS} ngày (một năm): kỳ dài hơn sẽ chồng lên cùng kỳ"
-            " năm trước",
-            f"a report period spans at most {PERIOD_MAX_DAYS} days",
+            f"kỳ báo cáo dài {window.days} ngày, hơn một năm: kỳ dài hơn sẽ chồng lên cùng kỳ năm trước",
+            "a report period spans at most a year",
         )
     return window
 
