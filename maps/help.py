@@ -12,11 +12,14 @@ from collections.abc import Iterable, Mapping
 from html import escape
 
 from maps.styles import CLASS_LABELS, class_key, swatch_class
+from models.domain.dates import PERIOD_MAX_DAYS
 from models.domain.guide import Step, hotspot_steps, task_steps
 from models.domain.hotspot_lifecycle import HOTSPOT_LIFECYCLE
 from models.vocabulary import (
     CATEGORY_MEANINGS,
     CLASS_CHOICES,
+    DRAFT_END_MEANINGS,
+    FIELD_LABELS,
     HOTSPOT_STATUS_MEANINGS,
     KPI_BLANK_MEANINGS,
     LEVEL_MEANINGS,
@@ -24,7 +27,9 @@ from models.vocabulary import (
     ROLE_MEANINGS,
     RUN_STATUS_MEANINGS,
     TASK_STATE_MEANINGS,
+    DraftEnd,
     HotspotStatus,
+    IncidentKind,
     Role,
     RunStatus,
     TaskState,
@@ -43,9 +48,22 @@ _TASK_TERMS = {
     "Quá hạn": "nhiệm vụ chưa làm xong mà đã qua ngày hạn (số ngày quá hạn ghi bên cạnh)",
     "Nghiệm thu": "ban chỉ huy kiểm tra và công nhận kết quả tổ công tác báo hoàn thành",
 }
+#: «Báo cáo định kỳ» (maps.panels.period_report_form), on the command and the planner pages.
+PERIOD_REPORT = "Báo cáo định kỳ"
+_PERIOD_REPORT_MEANING = (
+    "bấm chọn nhanh kỳ (tuần, tháng, quý, 6 tháng, năm — đều tính đến hôm nay) hoặc gõ từ ngày, đến ngày dd/mm/yyyy"
+    f" (tối đa {PERIOD_MAX_DAYS} ngày): vụ việc theo loại, điểm mới, đã triệt xóa, phức tạp trở lại, nhiệm vụ của"
+    " từng tổ và các xã nhiều vụ việc nhất, mỗi số đặt cạnh cùng kỳ năm trước kèm mức tăng, giảm; «chưa có số liệu»:"
+    " hệ thống chưa có dữ liệu của kỳ đó (không phải 0); tải về bản Excel để gửi báo cáo"
+)
 _COMMAND_TERMS = {
     **_SEARCH_TERMS,
     **_TASK_TERMS,
+    f"{PERIOD_REPORT} (thẻ «Tổng quan»)": _PERIOD_REPORT_MEANING,
+    "Mới / tái phát": "lọc danh sách điểm nóng: điểm mới vào danh sách hoặc điểm phức tạp trở lại (tái phát) hôm nay,"
+    " trong 7 hay 30 ngày qua; dòng của điểm tái phát ghi «tái phát» kèm ngày",
+    "Tổ đã giải thể": "trong ô lọc «Tổ công tác» của danh sách điểm nóng và nhiệm vụ, sau các tổ đang hoạt động: tổ"
+    " đã giải thể còn nhiệm vụ cũ, ghi kèm ngày giải thể, để tra cứu; không giao việc được cho tổ này",
     COMMAND_TIP: f"ghi một tin báo, tố giác thành điểm nóng «{HotspotStatus.DETECTED.label}»: bấm vào bản đồ hoặc gõ"
     f" tọa độ, {_TIP_MEANING}",
     "vụ/km²": "mật độ: số vụ việc trên một ki-lô-mét vuông, đã làm mịn theo độ rộng σ (mét) ghi dưới thang màu",
@@ -60,9 +78,10 @@ _TEAM_TERMS = {
     "Điểm tổ đã báo": "các điểm thành viên của tổ đã báo trong địa bàn mà chưa thành nhiệm vụ của tổ, kèm thời điểm,"
     " người báo, mô tả và tình trạng (ví dụ «chờ chỉ huy xem xét»); báo một điểm trong vòng 50 m quanh điểm đã báo,"
     " trang hỏi lại trước khi gửi",
-    "Chờ gửi": "ghi chú, ảnh, bấm «Thực hiện» hay báo hoàn thành khi điện thoại mất sóng được lưu trên máy và tự gửi"
-    " theo thứ tự khi có sóng lại (hoặc bấm «Gửi ngay»), mỗi việc chỉ lưu một lần; việc máy chủ không nhận được báo"
-    " kèm lý do; đăng xuất sẽ xóa các việc chưa gửi",
+    "Chờ gửi": "khi điện thoại mất sóng, ghi chú, ảnh và các nút như «Thực hiện», «Báo cáo hoàn thành» được lưu trên"
+    " máy, hiện «Chờ gửi» trên thẻ nhiệm vụ và tự gửi theo đúng thứ tự khi có sóng lại (hoặc bấm «Gửi ngay»); gửi lại"
+    " không bị ghi trùng; thay đổi bị máy chủ từ chối được báo kèm lý do và bỏ khỏi hàng chờ; đăng xuất sẽ xóa các"
+    " thay đổi chưa gửi trên máy",
 }
 _PLANNER_TERMS = {
     "Kết quả": "loại của xã theo tiêu chí (sau điều chỉnh, nếu có); đây là kết quả được phê duyệt",
@@ -71,8 +90,15 @@ _PLANNER_TERMS = {
     "Cần xem": "«khác mô hình»: kết quả theo tiêu chí khác loại mô hình gợi ý; «thay đổi»: khác năm trước đã phê duyệt",
     MISSING_DATA_LABEL: "chỉ số trống là chưa biết (không phải số 0); liệt kê các tiêu chí chưa xét được, ví dụ"
     " «loại I (a)» là tiêu chí (a) của loại I",
+    PERIOD_REPORT: _PERIOD_REPORT_MEANING,
+    "Lịch sử phiên bản": "mọi phiên bản phân loại của năm, mới nhất ở trên, kể cả bản nháp «Đã bỏ», «Đã thay thế»"
+    " (không sửa, không xóa được): ai chạy, phê duyệt, bỏ và khi nào, từng điều chỉnh (xã, loại trước và sau, lý do);"
+    " điều chỉnh in mờ là điều chỉnh đã bị một điều chỉnh sau của cùng xã thay, ghi ai thay và khi nào",
 }
 _ADMIN_TERMS = {
+    "Nhật ký truy cập": "ai đã xem hoặc xuất dữ liệu chi tiết, khi nào, bao nhiêu dòng; dòng nhỏ bên dưới là điều"
+    f" kiện đã dùng, ghi bằng tiếng Việt (ví dụ «{FIELD_LABELS['kind']}={IncidentKind.TIP.label}»,"
+    f" «{FIELD_LABELS['from']}=01/03/2026»); nhiều giá trị nối bằng «hoặc»",
     "Có hiệu lực từ ngày": "địa bàn mới của tổ áp dụng từ ngày này; địa bàn cũ được giữ trong «Lịch sử địa bàn»",
     "Bị khóa đến …": "nhập sai mật khẩu nhiều lần nên tạm khóa đăng nhập đến giờ ghi bên cạnh; quản trị có thể mở khóa",
 }
@@ -168,7 +194,10 @@ def class_help() -> str:
     runs = _described(
         "Kết quả phân loại của một năm",
         ("Trạng thái", "Nghĩa là"),
-        ((RunStatus(s).label, m) for s, m in RUN_STATUS_MEANINGS.items()),
+        [
+            *((RunStatus(s).label, m) for s, m in RUN_STATUS_MEANINGS.items()),
+            *((DraftEnd(s).label, m) for s, m in DRAFT_END_MEANINGS.items()),
+        ],
     )
     return classes + runs
 

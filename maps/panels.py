@@ -141,7 +141,7 @@ def period_report_form() -> str:
         for key, label in PERIOD_PICKS.items()
     )
     return f"""<details class="period-report" id="period-report"><summary>Báo cáo định kỳ</summary>
-        <p class="hint">Số liệu trong kỳ so với cùng kỳ năm trước (ngày 29/02 so với ngày 28/02).</p>
+        <p class="hint">Số liệu của kỳ báo cáo so với cùng kỳ năm trước (ngày 29/02 được so với ngày 28/02 năm trước).</p>
         <div class="toolbar" role="group" aria-label="Chọn nhanh kỳ báo cáo (đến hôm nay)">{picks}</div>
         <form id="period-form" class="register-filters" novalidate>
           {_date_input("from", "Từ ngày")}{_date_input("to", "Đến ngày")}
@@ -150,7 +150,7 @@ def period_report_form() -> str:
         <p class="register-count" id="period-summary"></p>
         <p class="downloads"><a id="period-xlsx" hidden>Tải về báo cáo định kỳ (Excel)</a></p>
         <table class="register period" id="period-table" hidden><thead><tr><th scope="col">Nội dung</th>
-          <th scope="col">Kỳ này</th><th scope="col">Cùng kỳ</th><th scope="col">Tăng, giảm</th></tr></thead>
+          <th scope="col">Kỳ báo cáo</th><th scope="col">Cùng kỳ năm trước</th><th scope="col">Tăng, giảm</th></tr></thead>
           <tbody></tbody></table></details>"""
 
 
@@ -324,8 +324,9 @@ def planner_panel(years: list[int]) -> str:
         <table class="register diff"><thead><tr><th>Loại</th><th>Năm trước</th><th>Năm này</th><th>Chênh lệch</th>
           </tr></thead><tbody id="diff-table"></tbody></table></details>
       <details id="history"><summary>Lịch sử phiên bản</summary>
-        <p class="hint">Mọi phiên bản của năm, mới nhất trước: đã phê duyệt, bản nháp, bản đã bỏ hoặc đã thay thế (giữ
-          lại, không sửa, không xóa được), ai chạy, phê duyệt, bỏ và khi nào, cùng từng điều chỉnh trong đó.</p>
+        <p class="hint">Mọi phiên bản phân loại của năm, mới nhất ở trên: bản đã phê duyệt, bản nháp, bản nháp đã bỏ
+          hoặc đã bị thay thế (lưu lại, không sửa, không xóa được); ai chạy, phê duyệt, bỏ, khi nào, và từng điều chỉnh
+          của mỗi bản.</p>
         <ul id="history-list" class="versions"></ul></details>
       <details class="legend" data-layer="classes"><summary>Chú giải bản đồ</summary>{class_legend()}</details>
       <div class="toolbar">

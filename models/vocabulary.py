@@ -647,7 +647,7 @@ class DraftEnd(Vocabulary):
 
 #: How a year's history names who ended an unapproved draft (the planner page and `diaban classify history`).
 DRAFT_ENDED_BY: Mapping[str, str] = MappingProxyType(
-    {DraftEnd.DISCARDED: "bỏ bởi", DraftEnd.REPLACED: "thay bằng lần chạy mới bởi"}
+    {DraftEnd.DISCARDED: "bỏ bởi", DraftEnd.REPLACED: "thay bằng lần chạy mới của"}
 )
 
 
@@ -675,6 +675,16 @@ RUN_STATUS_MEANINGS = _meanings(
     {
         "draft": "Kết quả vừa chạy: cán bộ tham mưu xem xét, điều chỉnh từng xã (bắt buộc nêu lý do) rồi phê duyệt.",
         "approved": "Đã phê duyệt: không sửa được nữa; muốn thay đổi thì chạy bản hiệu chỉnh.",
+    },
+)
+#: What each end of an unapproved draft means (the planner's «Hướng dẫn», beside the states of a year's result).
+DRAFT_END_MEANINGS = _meanings(
+    DraftEnd,
+    {
+        "discarded": "Bản nháp đã bị bỏ (nút «Bỏ bản nháp»): không còn là kết quả của năm, nhưng vẫn giữ trong «Lịch sử"
+        " phiên bản» cùng các điều chỉnh của nó.",
+        "replaced": "Bản nháp bị thay bằng một lần chạy phân loại mới của năm: vẫn giữ trong «Lịch sử phiên bản» cùng các"
+        " điều chỉnh của nó.",
     },
 )
 
@@ -803,14 +813,20 @@ PARAM_VOCABULARIES: Mapping[str, type[Vocabulary]] = MappingProxyType(
 )
 
 
+#: A recorded day as a query carries it (``from=2026-03-01``): the access log shows it dd/mm/yyyy.
+_ISO_DAY = re.compile(r"^(\d{4})-(\d{2})-(\d{2})$")
+
+
 def param_value_label(key: str, value: object) -> str:
     """A recorded parameter's value as users read it: each comma-separated code of the parameter's vocabulary
     (PARAM_VOCABULARIES) by its label, several joined by «hoặc» (a filter keeps any of them: «tip,trafficking» →
-    «Tin báo, tố giác hoặc Mua bán trái phép chất ma túy»); any other value, or a part that is no code, as it is."""
+    «Tin báo, tố giác hoặc Mua bán trái phép chất ma túy»); a day yyyy-mm-dd as dd/mm/yyyy (the log showed
+    «từ ngày=2026-03-01»); any other value, or a part that is no code, as it is."""
     labels = PARAM_VOCABULARIES[key].labels() if key in PARAM_VOCABULARIES else {}
     text = str(value)
     if not labels:
-        return text
+        day = _ISO_DAY.match(text)
+        return f"{day[3]}/{day[2]}/{day[1]}" if day else text
     return " hoặc ".join(labels.get(part.strip(), part) for part in text.split(","))
 
 

@@ -146,7 +146,10 @@ def history_lines(year: int, versions: list[dict[str, Any]]) -> list[str]:
         for o in v["overrides"]:
             lines.append(f"  {_override_line(o)}")
         for o in v["replaced_overrides"]:
-            lines.append(f"  (đã bị thay bởi {o['replaced_by']}, {vn_time(o['replaced_at'])}) {_override_line(o)}")
+            lines.append(
+                f"  (đã bị thay bằng điều chỉnh sau của {o['replaced_by']}, {vn_time(o['replaced_at'])})"
+                f" {_override_line(o)}"
+            )
     return lines
 
 

@@ -260,8 +260,8 @@ def _check_addicts_column(addicts: str, users: str) -> None:
     key = header_key(addicts)
     if "nghien" not in key or "su_dung" in key:
         raise ContractError(
-            f"cột «{addicts}» đã đếm mọi người có hồ sơ, cột «{users}» sẽ bị đếm hai lần: hãy bỏ một trong hai cột"
-            " (the users' column would be counted twice)",
+            f"cột «{addicts}» đã gồm mọi người có hồ sơ, cộng thêm cột «{users}» sẽ đếm trùng: hãy bỏ một trong hai"
+            " cột",
             "users counted twice",
         )
 

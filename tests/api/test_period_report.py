@@ -271,5 +271,5 @@ def test_the_access_log_reads_a_querys_to_as_the_last_day() -> None:
     from gis.store.access_log import with_what
 
     line = with_what({"route": "GET /api/reports/period.xlsx", "role": "command", "params": PERIOD})
-    assert line["params_text"] == "từ ngày=2012-02-01; đến ngày=2012-02-29"
+    assert line["params_text"] == "từ ngày=01/02/2012; đến ngày=29/02/2012"  # as users write days (it showed ISO)
     assert line["what_label"] == "Xuất báo cáo định kỳ"

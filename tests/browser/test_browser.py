@@ -1172,7 +1172,7 @@ def test_planner_discards_a_correction_started_by_mistake(chromium, server: str,
         discarded = page.locator("#history-list > li[data-status=discarded]").first
         discarded.wait_for()
         line = discarded.inner_text()
-        assert line.startswith("Phiên bản 2 — Đã bỏ (hiệu chỉnh kết quả đã phê duyệt): chạy bởi thammuu,"), line
+        assert line.startswith("Phiên bản 2 (hiệu chỉnh kết quả đã phê duyệt) — Đã bỏ: chạy bởi thammuu,"), line
         assert "bỏ bởi thammuu," in line and "discarded" not in line, line
         approved = page.locator("#history-list > li[data-status=approved]").inner_text()
         assert approved.startswith("Phiên bản 1 — Đã phê duyệt: chạy bởi"), approved

@@ -196,3 +196,47 @@ def test_conversion_kpis_against_the_targets_file() -> None:
         k["key"]: k for k in compute_kpis(2030, _classes(["A"], 0), None, HOTSPOTS, load_national_targets(), counts)
     }
     assert national["conversion"]["target"] is None and national["conversion"]["met"] is None  # never invented
+
+
+def test_the_command_lines_history_names_a_replaced_draft_and_a_replaced_override_in_vietnamese() -> None:
+    """`diaban classify history` of a draft a new run replaced, holding an override a later one replaced: who replaced
+    each and when, in the words of the planner's «Lịch sử phiên bản» (the draft read «thay bằng lần chạy mới bởi», the
+    override «đã bị thay bởi», which did not say by what)."""
+    from datetime import UTC, datetime
+
+    from api.cli.classify import history_lines
+
+    at = datetime(2026, 3, 12, 3, 0, tzinfo=UTC)  # 10:00 in Hải Phòng
+    override = {
+        "commune_code": "10507",
+        "name": "Phường Hồng Bàng",
+        "from_category": "at_risk",
+        "from_level": None,
+        "to_category": "trong_diem",
+        "to_level": "III",
+        "reason": "Có tụ điểm mới",
+        "by": "tham.muu",
+        "at": at,
+    }
+    version = {
+        "version": 2,
+        "status": "replaced",
+        "supersedes_id": None,
+        "created_by": "tham.muu",
+        "created_at": at,
+        "approved_by": None,
+        "approved_at": None,
+        "ended_by": "tham.muu.2",
+        "ended_at": at,
+        "n_overrides": 0,
+        "overrides": [],
+        "replaced_overrides": [{**override, "replaced_by": "tham.muu.2", "replaced_at": at}],
+    }
+    lines = history_lines(2025, [version])
+    assert lines[1] == (
+        "Phiên bản 2 — Đã thay thế: chạy bởi tham.muu, 12/03/2026 10:00;"
+        " thay bằng lần chạy mới của tham.muu.2, 12/03/2026 10:00; 0 điều chỉnh"
+    ), lines
+    assert lines[2].startswith(
+        "  (đã bị thay bằng điều chỉnh sau của tham.muu.2, 12/03/2026 10:00) 10507 Phường Hồng Bàng:"
+    )

@@ -8,16 +8,18 @@ from html import unescape
 
 import pytest
 
-from maps.help import COMMAND_TIP, TEAM_TIP, help_panel
-from maps.panels import command_panel, team_panel
+from maps.help import COMMAND_TIP, PERIOD_REPORT, TEAM_TIP, help_panel
+from maps.panels import command_panel, planner_panel, team_panel
 from models.domain.guide import DETECTION_ACTOR, Step, hotspot_steps, task_steps
 from models.domain.hotspot_lifecycle import HOTSPOT_LIFECYCLE
 from models.vocabulary import (
     CATEGORY_MEANINGS,
+    DRAFT_END_MEANINGS,
     HOTSPOT_STATUS_MEANINGS,
     ROLE_MEANINGS,
     RUN_STATUS_MEANINGS,
     TASK_STATE_MEANINGS,
+    DraftEnd,
     HotspotStatus,
     Level,
     Role,
@@ -108,3 +110,21 @@ def test_the_command_and_team_help_explain_the_form_that_reports_a_spot() -> Non
     assert COMMAND_TIP in command and f"«{HotspotStatus.DETECTED.label}»" in command
     assert TEAM_TIP in team and "GPS" in team and "không ghi tên người" in team
     assert f"<summary>{COMMAND_TIP}…</summary>" in command_panel() and f"<summary>{TEAM_TIP}</summary>" in team_panel()
+
+
+def test_each_pages_help_explains_its_newer_features_by_the_words_the_page_shows() -> None:
+    """The periodic report, «Mới / tái phát» and the dissolved teams of the filters (command), the periodic report and
+    «Lịch sử phiên bản» with its ended drafts and replaced overrides (planner), the changes kept without signal (team)
+    and the access log's values (administrator) are each explained where their users look, under the names their
+    pages give them (none was in the help)."""
+    command, planner = _text(help_panel(Role.COMMAND)), _text(help_panel(Role.PLANNER))
+    team, admin = _text(help_panel(Role.TEAM)), _text(help_panel(Role.ADMIN))
+    for term in (PERIOD_REPORT, "Mới / tái phát", "Tổ đã giải thể"):
+        assert term in command and term in command_panel(), term
+    assert "«Tổng quan»" in command and "cùng kỳ năm trước" in command and "giải thể" in command
+    assert PERIOD_REPORT in planner and PERIOD_REPORT in planner_panel([2025])
+    assert "Lịch sử phiên bản" in planner and "<summary>Lịch sử phiên bản</summary>" in planner_panel([2025])
+    assert all(DraftEnd(s).label in planner and m in planner for s, m in DRAFT_END_MEANINGS.items())
+    assert "điều chỉnh in mờ" in planner  # an override a later one replaced
+    assert all(words in team and words in team_panel() for words in ("Chờ gửi", "Gửi ngay"))
+    assert "Nhật ký truy cập" in admin and "«loại=Tin báo, tố giác»" in admin and "«từ ngày=01/03/2026»" in admin

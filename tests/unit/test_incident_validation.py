@@ -393,7 +393,7 @@ def test_a_users_column_beside_one_counting_everyone_is_refused() -> None:
     table = indicator_table(
         ["10507", "12", "12"], people=("Người nghiện và sử dụng có hồ sơ", "Người sử dụng trái phép")
     )
-    with pytest.raises(ContractError, match="cột «Người sử dụng trái phép» sẽ bị đếm hai lần"):
+    with pytest.raises(ContractError, match="cộng thêm cột «Người sử dụng trái phép» sẽ đếm trùng"):
         indicators.validate_indicators(table.assign(line=[2]))
 
 

@@ -48,12 +48,12 @@ function showPeriodReport(report) {
     (section.lines.length ? section.lines.map((line) => `<tr data-key="${escapeHtml(line.key)}">` +
       `<td>${escapeHtml(line.label)}</td><td>${periodFigure(line.current)}</td><td>${periodFigure(line.previous)}</td>` +
       `<td>${periodChange(line)}</td></tr>`).join("")
-      : `<tr><td colspan="4" class="none">Không có trong kỳ.</td></tr>`)).join("");
+      : `<tr><td colspan="4" class="none">Không có mục nào trong kỳ.</td></tr>`)).join("");
   table.hidden = false;
   const { period, previous } = report;
   document.getElementById("period-summary").textContent =
     `${report.province || window.diaban.areaLevelLabels.nation}: từ ${viIso(period.from)} đến ${viIso(period.to)} ` +
-    `(${VI_NUMBER.format(period.days)} ngày), so với cùng kỳ từ ${viIso(previous.from)} đến ${viIso(previous.to)}.` +
+    `(${VI_NUMBER.format(period.days)} ngày), so với cùng kỳ năm trước từ ${viIso(previous.from)} đến ${viIso(previous.to)}.` +
     (report.notes.length ? ` ${report.notes.join(" ")}` : "");
 }
 

@@ -227,10 +227,12 @@ diabanPages.planner = async function startPlanner(map, cfg) {
       ` — lý do: ${escapeHtml(o.reason)} (${at(o.by, o.at)})`;
     // An override a later one of the same commune replaced stays readable, greyed, with who replaced it.
     const overrides = v.overrides.map((o) => `<li>${change(o)}</li>`).join("") +
-      v.replaced_overrides.map((o) => `<li class="replaced">${change(o)} — <i>đã bị thay bởi ` +
+      v.replaced_overrides.map((o) => `<li class="replaced">${change(o)} — <i>đã bị thay bằng điều chỉnh sau của ` +
         `${at(o.replaced_by, o.replaced_at)}</i></li>`).join("");
-    return `<li data-status="${escapeHtml(v.status)}"><b>Phiên bản ${v.version} — ${escapeHtml(versionLabels[v.status])}</b>` +
-      `${v.supersedes_id ? " (hiệu chỉnh kết quả đã phê duyệt)" : ""}: ${done.join("; ")}; ` +
+    // Worded as `diaban classify history` prints it: the version, whether it corrects an approved one, its state.
+    return `<li data-status="${escapeHtml(v.status)}"><b>Phiên bản ${v.version}</b>` +
+      `${v.supersedes_id ? " (hiệu chỉnh kết quả đã phê duyệt)" : ""} — <b>${escapeHtml(versionLabels[v.status])}</b>: ` +
+      `${done.join("; ")}; ` +
       `${VI_NUMBER.format(v.n_overrides)} điều chỉnh${overrides ? `<ul>${overrides}</ul>` : ""}</li>`;
   }
   async function showHistory() {
