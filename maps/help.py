@@ -12,7 +12,6 @@ from collections.abc import Iterable, Mapping
 from html import escape
 
 from maps.styles import CLASS_LABELS, class_key, swatch_class
-from models.domain.dates import PERIOD_MAX_DAYS
 from models.domain.guide import Step, hotspot_steps, task_steps
 from models.domain.hotspot_lifecycle import HOTSPOT_LIFECYCLE
 from models.vocabulary import (
@@ -51,8 +50,8 @@ _TASK_TERMS = {
 #: «Báo cáo định kỳ» (maps.panels.period_report_form), on the command and the planner pages.
 PERIOD_REPORT = "Báo cáo định kỳ"
 _PERIOD_REPORT_MEANING = (
-    "bấm chọn nhanh kỳ (tuần, tháng, quý, 6 tháng, năm — đều tính đến hôm nay) hoặc gõ từ ngày, đến ngày dd/mm/yyyy"
-    f" (tối đa {PERIOD_MAX_DAYS} ngày): vụ việc theo loại, điểm mới, đã triệt xóa, phức tạp trở lại, nhiệm vụ của"
+    "bấm chọn nhanh kỳ (tuần, tháng, quý, 6 tháng đầu hoặc cuối năm, năm — đều tính đến hôm nay) hoặc gõ từ ngày,"
+    " đến ngày dd/mm/yyyy (dài nhất một năm): vụ việc theo loại, điểm mới, đã triệt xóa, phức tạp trở lại, nhiệm vụ của"
     " từng tổ và các xã nhiều vụ việc nhất, mỗi số đặt cạnh cùng kỳ năm trước kèm mức tăng, giảm; «chưa có số liệu»:"
     " hệ thống chưa có dữ liệu của kỳ đó (không phải 0); tải về bản Excel để gửi báo cáo"
 )

@@ -128,8 +128,15 @@ def _tip_form(title: str, send: str, gps: bool) -> str:
         </form></details>"""
 
 
-#: The periodic report's quick picks, each ending today (Hải Phòng's day; period.js computes the first day).
-PERIOD_PICKS = {"week": "Tuần này", "month": "Tháng này", "quarter": "Quý này", "half": "6 tháng", "year": "Năm nay"}
+#: The periodic report's quick picks, each ending today (Hải Phòng's day; period.js computes the first day, and names
+#: the half year: «6 tháng cuối năm» from July).
+PERIOD_PICKS = {
+    "week": "Tuần này",
+    "month": "Tháng này",
+    "quarter": "Quý này",
+    "half": "6 tháng đầu năm",
+    "year": "Năm nay",
+}
 
 
 def period_report_form() -> str:

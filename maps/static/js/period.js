@@ -73,6 +73,9 @@ document.addEventListener("DOMContentLoaded", () => {
   }
   const run = () => load().catch((error) => failed(error, run));
   form.addEventListener("submit", (event) => { event.preventDefault(); run(); });
+  // «6 tháng» read as the last six months; reports say which half of the year it is («sơ kết 6 tháng đầu năm»).
+  const half = document.querySelector('#period-report [data-period="half"]');
+  if (half) half.textContent = periodToday().getMonth() < 6 ? "6 tháng đầu năm" : "6 tháng cuối năm";
   document.querySelectorAll("#period-report [data-period]").forEach((button) => button.addEventListener("click", () => {
     const today = periodToday();
     form.elements.from.value = viDay(periodStart(button.dataset.period, today));

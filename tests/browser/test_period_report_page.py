@@ -26,6 +26,9 @@ def server(city: Engine) -> Iterator[str]:
 def test_this_months_report_is_shown_and_offered_in_excel(chromium, server: str) -> None:
     page, errors = open_as(chromium, server, "chihuy")
     page.click("#period-report summary")
+    # The half year is named as reports name it: «6 tháng» read as the last six months.
+    half = "6 tháng đầu năm" if local_today().month <= 6 else "6 tháng cuối năm"
+    assert page.inner_text("#period-report button[data-period=half]") == half
     page.click("#period-report button[data-period=month]")
     table = page.locator("#period-table")
     table.locator("tr[data-key=total]").wait_for()
