@@ -223,6 +223,9 @@ class HotspotProperties(_Out):
     task_team: str | None
     task_due_date: date | None
     task_overdue_days: int
+    task_outside_team_area: bool = Field(
+        description="the newest task's team still holds it in a commune outside the team's area today"
+    )
     monitoring_since: date | None = Field(description="local day monitoring started (monitored hotspots only)")
     incident_since_monitoring: bool | None = Field(
         description="an incident occurred in the footprint since monitoring started (monitored hotspots only)"
@@ -422,6 +425,10 @@ class TaskOut(_Out):
     allowed: list[TaskState]
     actions: list[TaskAction] = Field(description="transitions the user may make now")
     overdue_days: int
+    outside_team_area: bool = Field(
+        description="its team still holds it (assigned, in progress, paused, returned) in a commune outside the "
+        "team's area today: an administrator moved the commune to another team's area, and command reassigns it"
+    )
 
 
 class TaskEventOut(_Out):
@@ -472,6 +479,7 @@ class TaskCounts(_Out):
 
     total: int
     overdue: int = Field(description="past their due date with work still owed")
+    outside_area: int = Field(description="still held by their team in a commune outside the team's area today")
     open: int = Field(description="still weighing on their team: assigned, in progress, paused or returned")
     by_state: dict[TaskState, int] = Field(description="every state, 0 when none")
 

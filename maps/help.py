@@ -68,6 +68,9 @@ _COMMAND_TERMS = {
     "vụ/km²": "mật độ: số vụ việc trên một ki-lô-mét vuông, đã làm mịn theo độ rộng σ (mét) ghi dưới thang màu",
     "Gi*": "thống kê Getis-Ord Gi*: ô nóng có nhiều vụ việc hơn hẳn xung quanh, ô lạnh ít hơn hẳn, với độ tin cậy"
     " 90, 95 hoặc 99 %",
+    "Ngoài địa bàn hiện tại của tổ": "nhiệm vụ tổ còn giữ ở một xã/phường quản trị đã chuyển sang địa bàn tổ khác"
+    " (theo địa bàn có hiệu lực hôm nay); tổ mới phụ trách không thấy nhiệm vụ này: khi tổ cũ chưa bắt đầu làm, hãy"
+    " giao lại cho tổ đang phụ trách; ô «Ngoài địa bàn của tổ» trong sổ nhiệm vụ lọc ra các nhiệm vụ này",
     **{f"«{words}»": meaning for words, meaning in KPI_BLANK_MEANINGS.items()},
 }
 _TEAM_TERMS = {

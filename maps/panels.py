@@ -49,6 +49,11 @@ def _register_filters(form_id: str, state_name: str, states: str, extra: str = "
       </form>"""
 
 
+#: The task register's own filter: tasks a team still holds in a commune an administrator moved to another team's area
+#: (the API's ``outside_area``).
+_OUTSIDE_AREA_FILTER = '<label class="check"><input type="checkbox" name="outside_area"> Ngoài địa bàn của tổ</label>'
+
+
 #: The hotspot register's «Mới / tái phát» choices: the last N local days (today the first; the API's ``new_days``).
 NEW_DAYS = {1: "Hôm nay", 7: "7 ngày qua", 30: "30 ngày qua"}
 #: Its «Gần đây» choices: metres around the chosen place (the API's ``within_m``).
@@ -217,7 +222,7 @@ def command_panel() -> str:
             <button type="submit">Giao nhiệm vụ</button>
           </form>
         </details>
-        {_register_filters("task-filters", "state", task_states)}
+        {_register_filters("task-filters", "state", task_states, _OUTSIDE_AREA_FILTER)}
         <p class="register-count" id="task-count">Đang tải…</p>
         <table class="register" id="task-table"><thead><tr>{task_columns}</tr></thead><tbody></tbody></table>
       </section>
@@ -239,6 +244,8 @@ def command_panel() -> str:
         aria-labelledby="kpi-overdue-label kpi-overdue">—</a></b></div>
       <div class="kpi"><span id="kpi-awaiting-label">Chờ nghiệm thu</span><b><a href="#" id="kpi-awaiting"
         aria-labelledby="kpi-awaiting-label kpi-awaiting">—</a></b></div>
+      <div class="kpi"><span id="kpi-outside-label">Nhiệm vụ nằm ngoài địa bàn hiện tại của tổ</span><b><a href="#"
+        id="kpi-outside" aria-labelledby="kpi-outside-label kpi-outside">—</a></b></div>
       <div class="kpi"><span>Phân loại xã trên bản đồ</span><b id="classes-year">—</b></div>
       {period_report_form()}
       <h2>Lọc vụ việc</h2>

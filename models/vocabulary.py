@@ -770,6 +770,7 @@ FIELD_LABELS: Mapping[str, str] = {
     "state": "trạng thái",
     "team": "tổ",
     "overdue": "quá hạn",
+    "outside_area": "ngoài địa bàn hiện tại của tổ",
     "z": "mức phóng",
     "x": "cột ô bản đồ",
     "y": "hàng ô bản đồ",

@@ -88,9 +88,12 @@ async def _task_filter(
     overdue: bool | None = None,
     commune: Commune = None,
     hotspot: Annotated[int | None, Query(ge=1, le=2**31 - 1)] = None,
+    outside_area: Annotated[
+        bool | None, Query(description="held by its team in a commune outside the team's area today (or not)")
+    ] = None,
 ) -> TaskFilter:
     """The filters of the task list and of its counts, the same parameters for both (async: nothing waits here)."""
-    return TaskFilter(state, kind, team, overdue, commune, hotspot)
+    return TaskFilter(state, kind, team, overdue, commune, hotspot, outside_area)
 
 
 TaskFilterDep = Annotated[TaskFilter, Depends(_task_filter)]
@@ -98,8 +101,9 @@ TaskFilterDep = Annotated[TaskFilter, Depends(_task_filter)]
 
 @router.get("", response_model=TaskList)
 def get_tasks(read: ReaderRead, flt: TaskFilterDep, limit: Limit = 200, offset: Offset = 0) -> dict[str, Any]:
-    """Visible tasks filtered by state (`completed`: waiting for acceptance), kind, assignee team, commune, hotspot
-    and overdue, soonest due first; each with the transitions the user may make now."""
+    """Visible tasks filtered by state (`completed`: waiting for acceptance), kind, assignee team, commune, hotspot,
+    overdue and held outside the team's area today (`outside_area`: a commune an administrator moved to another
+    team's area), soonest due first; each with the transitions the user may make now."""
     return list_tasks(read.conn, read.scope, flt, limit, offset, read.user.role)
 
 

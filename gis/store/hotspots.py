@@ -12,7 +12,7 @@ from sqlalchemy import Connection, insert, text
 from gis.store.access_log import AccessLine, append_line
 from gis.store.bulk import copy_arrow
 from gis.store.scoping import UNRESTRICTED, AreaScope, in_team_area
-from gis.store.selection import HotspotFilter, recurrences
+from gis.store.selection import HotspotFilter, held_outside_area, recurrences
 from gis.store.sql import current_unit, local_date
 from gis.store.tables import HotspotEvent
 from models.domain.state_machine import StateMachine
@@ -43,11 +43,12 @@ def incident_within(hotspot: str, since: str, until: str) -> str:
 
 
 def _from(scope: AreaScope) -> str:
-    """Hotspots with their newest suppression task (alias ``st``): the one the coupling rules look at, with ``seen``,
-    whether the scope may see that task (a team never sees another team's task, even on a hotspot of its area)."""
+    """Hotspots with their newest suppression task (alias ``st``): the one the coupling rules look at, with
+    ``outside``, whether its team holds it outside its area today (``held_outside_area``), and ``seen``, whether the
+    scope may see that task (a team never sees another team's task, even on a hotspot of its area)."""
     return f"""hotspots h LEFT JOIN LATERAL (
         SELECT t.id, t.state, t.version, t.team_id, t.commune_code, tm.name AS team, t.due_date,
-               ({scope.tasks("t")}) AS seen FROM tasks t
+               {held_outside_area("t")} AS outside, ({scope.tasks("t")}) AS seen FROM tasks t
         LEFT JOIN teams tm ON tm.id = t.team_id
         WHERE t.hotspot_id = h.id AND t.kind = '{TaskKind.SUPPRESSION}' ORDER BY t.id DESC LIMIT 1) st ON true"""
 
@@ -63,7 +64,7 @@ _PROPERTIES = f"""json_build_object('id', h.id, 'status', h.status, 'kind', h.ki
     'task_id', CASE WHEN st.seen THEN st.id END, 'task_state', CASE WHEN st.seen THEN st.state END,
     'task_version', CASE WHEN st.seen THEN st.version END, 'task_team_id', CASE WHEN st.seen THEN st.team_id END,
     'task_team', CASE WHEN st.seen THEN st.team END, 'task_due_date', CASE WHEN st.seen THEN st.due_date END,
-    'newest_task_state', st.state,
+    'task_outside_team_area', coalesce(st.seen AND st.outside, false), 'newest_task_state', st.state,
     'monitoring_since', CASE WHEN {_MONITORED} THEN {local_date("h.status_changed_at")} END,
     'incident_since_monitoring', CASE WHEN {_MONITORED} THEN {incident_within("h", "h.status_changed_at", "now()")} END)"""
 

@@ -12,7 +12,7 @@ from sqlalchemy import Connection, insert, text
 
 from gis.io.photos import Photo
 from gis.store.scoping import AreaScope
-from gis.store.selection import TaskFilter, overdue_condition
+from gis.store.selection import TaskFilter, held_outside_area, overdue_condition
 from gis.store.sql import current_unit, reassigned_from, valid_on
 from gis.store.tables import TaskEvent, TaskPhoto
 from models.domain.access import Principal
@@ -20,11 +20,12 @@ from models.domain.coupling import task_actions
 from models.domain.task_lifecycle import TASK_LIFECYCLE, overdue_days
 from models.vocabulary import TASK_CLOSED, TASK_OPEN, Role, TaskKind, TaskState, codes, local_today
 
-#: A task with its team, its commune and its place: the hotspot's centroid, else a point inside the commune.
+#: A task with its team, its commune and its place: the hotspot's centroid, else a point inside the commune; whether
+#: its team holds it outside its area today (``held_outside_area``).
 _SELECT = f"""
     SELECT t.id, t.kind, t.hotspot_id, h.status AS hotspot_status, t.commune_code, u.full_name AS commune_name,
            t.year, t.state, t.team_id, tm.name AS team, t.due_date, t.priority, t.checklist, t.version, t.created_by,
-           t.created_at, t.state_changed_at, p.lon, p.lat
+           t.created_at, t.state_changed_at, p.lon, p.lat, {held_outside_area("t")} AS outside_team_area
     FROM tasks t
     LEFT JOIN teams tm ON tm.id = t.team_id
     LEFT JOIN hotspots h ON h.id = t.hotspot_id
@@ -100,15 +101,17 @@ def list_tasks(
 
 
 def count_tasks(conn: Connection, scope: AreaScope, flt: TaskFilter) -> dict[str, Any]:
-    """How many visible tasks the filter selects: in all, overdue, open (``TASK_OPEN``) and in each state, in one
-    statement with the list's own conditions, so each count is the ``numberMatched`` of the list with that filter
-    (and that state, or ``overdue``) added: the command page read its figures from six lists of one task each."""
+    """How many visible tasks the filter selects: in all, overdue, open (``TASK_OPEN``), held outside their team's
+    area today (``held_outside_area``) and in each state, in one statement with the list's own conditions, so each
+    count is the ``numberMatched`` of the list with that filter (and that state, ``overdue`` or ``outside_area``)
+    added: the command page read its figures from six lists of one task each."""
     as_of = local_today()
     where = flt.where(as_of, scope)
     late = overdue_condition(where, "t", as_of, True)
     rows = conn.execute(
         text(
-            f"SELECT t.state, count(*) AS n, count(*) FILTER (WHERE {late}) AS overdue FROM tasks t"
+            f"SELECT t.state, count(*) AS n, count(*) FILTER (WHERE {late}) AS overdue,"
+            f" count(*) FILTER (WHERE {held_outside_area('t')}) AS outside_area FROM tasks t"
             f" WHERE {where.sql} GROUP BY t.state"
         ),
         where.params,
@@ -117,6 +120,7 @@ def count_tasks(conn: Connection, scope: AreaScope, flt: TaskFilter) -> dict[str
     return {
         "total": sum(by_state.values()),
         "overdue": sum(row.overdue for row in rows),
+        "outside_area": sum(row.outside_area for row in rows),
         "open": sum(by_state[state] for state in codes(TASK_OPEN)),
         "by_state": by_state,
     }

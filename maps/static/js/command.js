@@ -328,6 +328,17 @@ diabanPages.command = async function startCommand(map, cfg) {
     return `Đã gửi ghi chú cho ${team} (nhiệm vụ #${taskId})`;
   } : null);
 
+  // A task its team still holds in a commune an administrator moved to another team's area (the API's
+  // outside_team_area, as of today): the commune's new team does not see it, and the administrator's warning never
+  // reached command. Marked in both registers and both cards; before work starts the card's reassignment offers the
+  // commune's team now first (the suggestion is the teams covering the commune today, the holder left out).
+  const OUTSIDE_AREA = "ngoài địa bàn hiện tại của tổ";
+  const outsideMark = (outside) => (outside ? `<br><small class="outside-area">${OUTSIDE_AREA}</small>` : "");
+  const outsideNote = (outside, state) => (!outside ? "" : `<p class="next outside-area">Xã/phường này nằm ${OUTSIDE_AREA}` +
+    ` (đã chuyển cho tổ khác phụ trách, tổ đó không thấy nhiệm vụ này): ${state === "assigned"
+      ? "hãy giao lại cho tổ đang phụ trách địa bàn" : "tổ đã bắt đầu làm, không giao lại được; tổ làm tiếp hoặc hủy nhiệm vụ"}</p>`);
+  const reassignLabel = (outside) => (outside ? "Giao lại cho tổ đang phụ trách địa bàn…" : "Giao lại cho tổ khác…");
+
   // What command sees and may do with a hotspot: the same card in the popup and in the register.
   function hotspotCard(p) {
     const card = document.createElement("div");
@@ -357,14 +368,15 @@ diabanPages.command = async function startCommand(map, cfg) {
       <p>${escapeHtml(communeName(p.commune_code))}${p.distance_m === null || p.distance_m === undefined ? ""
         : ` (${away(p.distance_m)})`}; ${incidents}</p>
       <p class="hint">Vào sổ ${viDateTime(p.created_at)}${p.recurred_at ? `; phức tạp trở lại ${viDate(p.recurred_at)}` : ""}</p>
-      ${p.note ? `<p class="note">Ghi chú: «${escapeHtml(p.note)}»</p>` : ""}${task}${monitoring}${waits}${keepClean}`;
+      ${p.note ? `<p class="note">Ghi chú: «${escapeHtml(p.note)}»</p>` : ""}${task}` +
+      `${outsideNote(p.task_outside_team_area, p.task_state)}${monitoring}${waits}${keepClean}`;
     card.appendChild(actionBox("hotspot-note", changeKey("hotspot", p.id), p.actions, cfg.hotspotActionLabels,
       (to, note, key) => moveHotspot(p, to, note, key)));
     card.appendChild(actionBox("task-note", changeKey("task", p.task_id), p.task_actions, cfg.taskActionLabels,
       (to, note, key) => moveTask(p.task_id, p.task_version, to, note, key), commentTo(p.task_id, p.task_team, p.task_state)));
     if (p.may_open_task) card.appendChild(assignFold("Giao nhiệm vụ đấu tranh, triệt xóa…", p, null));
     if (p.task_state === "unassigned") card.appendChild(assignFold("Giao cho tổ công tác…", p, p.task_id));
-    if (p.task_state === "assigned") card.appendChild(assignFold("Giao lại cho tổ khác…", p, p.task_id));
+    if (p.task_state === "assigned") card.appendChild(assignFold(reassignLabel(p.task_outside_team_area), p, p.task_id));
     card.appendChild(historyToggle(() => hotspotHistory(p)));
     return guarded(card, p.id, p.task_id);
   }
@@ -500,13 +512,13 @@ diabanPages.command = async function startCommand(map, cfg) {
       <p><b class="state">${escapeHtml(t.state_label)}</b>${t.team ? " — " + escapeHtml(t.team) : ""}${dueClause(t.state,
         t.due_date, t.overdue_days)}; ưu tiên ${escapeHtml(cfg.priorityLabels[t.priority])}</p>
       <p>${escapeHtml(t.commune_name || t.commune_code)}${t.year ? `; năm ${t.year}` : ""}${t.hotspot_id ? `; điểm nóng #${t.hotspot_id}: ` +
-        escapeHtml(cfg.statusLabels[t.hotspot_status]) : ""}</p>`;
+        escapeHtml(cfg.statusLabels[t.hotspot_status]) : ""}</p>${outsideNote(t.outside_team_area, t.state)}`;
     card.appendChild(actionBox("task-note", changeKey("task", t.id), t.actions, cfg.taskActionLabels,
       (to, note, key) => moveTask(t.id, t.version, to, note, key), commentTo(t.id, t.team, t.state)));
     if (t.state === "unassigned" || t.state === "assigned") {
       const place = { id: t.hotspot_id, commune_code: t.commune_code, task_version: t.version, task_team: t.team,
         task_team_id: t.team_id };
-      card.appendChild(assignFold(t.team ? "Giao lại cho tổ khác…" : "Giao cho tổ công tác…", place, t.id));
+      card.appendChild(assignFold(t.team ? reassignLabel(t.outside_team_area) : "Giao cho tổ công tác…", place, t.id));
     }
     card.appendChild(historyToggle(async () => taskLines(await api(`/api/tasks/${t.id}`))));
     return guarded(card, t.hotspot_id, t.id);
@@ -540,7 +552,8 @@ diabanPages.command = async function startCommand(map, cfg) {
       // Listed by «Mới / tái phát»: a hotspot that recurred says so, and when (one that only entered the register, not).
       `${hotspotFilters.new_days.value && p.recurred_at ? `<br><small class="recurred">tái phát ${viDate(p.recurred_at)}</small>` : ""}</td>` +
       `<td>${escapeHtml(communeName(p.commune_code))}${p.distance_m === null || p.distance_m === undefined ? ""
-        : `<br><small class="distance">${away(p.distance_m)}</small>`}</td><td>${escapeHtml(p.task_team || "—")}</td>` +
+        : `<br><small class="distance">${away(p.distance_m)}</small>`}</td>` +
+      `<td>${escapeHtml(p.task_team || "—")}${outsideMark(p.task_outside_team_area)}</td>` +
       `<td>${dueCell(p.task_state, p.task_due_date, p.task_overdue_days)}</td>`;
     return tr;
   }, detail: hotspotCard, onOpen: (p, open) => { if (open) flyTo(p.id, L.latLng(p.lat, p.lon)); },
@@ -554,7 +567,8 @@ diabanPages.command = async function startCommand(map, cfg) {
     tr.dataset.taskId = t.id;
     if (t.overdue_days > 0) tr.className = "overdue";
     tr.innerHTML = `<td>${t.id}</td><td>${escapeHtml(t.state_label)}</td>` +
-      `<td>${escapeHtml(t.commune_name || t.commune_code)}</td><td>${escapeHtml(t.team || "—")}</td>` +
+      `<td>${escapeHtml(t.commune_name || t.commune_code)}</td>` +
+      `<td>${escapeHtml(t.team || "—")}${outsideMark(t.outside_team_area)}</td>` +
       `<td>${dueCell(t.state, t.due_date, t.overdue_days)}</td>`;
     return tr;
   }, detail: taskCard, onOpen: (t, open) => {
@@ -584,6 +598,7 @@ diabanPages.command = async function startCommand(map, cfg) {
     if (f.team.value) params.set("team", f.team.value);
     if (f.overdue.checked) params.set("overdue", "true");
     if (f.awaiting.checked) params.set(awaitingName, "completed");
+    if (f.outside_area?.checked) params.set("outside_area", "true");  // the task register's own
     return params;
   }
 
@@ -821,8 +836,9 @@ diabanPages.command = async function startCommand(map, cfg) {
 
   // ------------------------------------------------------------------------------------------------ tabs, inbox
   const showTab = panelTabs();
-  // A task count of the KPIs opens those tasks in the register: overdue ones, those waiting for acceptance.
-  for (const [id, box] of [["kpi-overdue", "overdue"], ["kpi-awaiting", "awaiting"]]) {
+  // A task count of the KPIs opens those tasks in the register: overdue ones, those waiting for acceptance, those held
+  // outside their team's area today.
+  for (const [id, box] of [["kpi-overdue", "overdue"], ["kpi-awaiting", "awaiting"], ["kpi-outside", "outside_area"]]) {
     document.getElementById(id).onclick = (event) => {
       event.preventDefault();
       const f = document.getElementById("task-filters");
@@ -922,6 +938,7 @@ diabanPages.command = async function startCommand(map, cfg) {
     document.getElementById("kpi-open").textContent = VI_NUMBER.format(counts.open);
     document.getElementById("kpi-overdue").textContent = VI_NUMBER.format(counts.overdue);
     document.getElementById("kpi-awaiting").textContent = VI_NUMBER.format(counts.by_state.completed);
+    document.getElementById("kpi-outside").textContent = VI_NUMBER.format(counts.outside_area);
   }
 
   // This year's drug-free share against this year's target (đạt / không đạt), the path's final target, and the
