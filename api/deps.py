@@ -178,10 +178,11 @@ def _looked_up(request: Request, conn: Connection, claims: TokenClaims) -> Princ
     was forgotten meanwhile: the answer may predate its revocation), else None."""
     cache: SessionCache = request.app.state.sessions
     generation = cache.generation()
-    principal = session_principal(conn, claims.session_id, claims.user_id)
-    if principal is not None:
-        cache.put(claims.session_id, principal, generation)
-    return principal
+    session = session_principal(conn, claims.session_id, claims.user_id)
+    if session is None:
+        return None
+    cache.put(claims.session_id, session.principal, generation, session.seconds_left)
+    return session.principal
 
 
 def token_principal(request: Request, conn: Connection, token: str | None) -> Principal | None:

@@ -8,25 +8,15 @@ path (never the query string, which may carry search terms), the status, the dur
 from __future__ import annotations
 
 import logging
-import re
 import time
 from typing import Any
 
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
+from models.text import one_line
+
 REQUESTS = logging.getLogger("diaban.requests")
 _FORMAT = "%(asctime)s %(levelname)s %(name)s: %(message)s"
-#: Characters a message must not carry into the log as they are: control characters (a line break starts a line of
-#: the client's making, a terminal's escape sequence acts on the reader's screen), line and paragraph separators and
-#: the bidirectional marks that show a line's end backwards.
-_UNPRINTABLE = re.compile(r"[\x00-\x1f\x7f-\x9f\u2028\u2029\u200e\u200f\u202a-\u202e\u2066-\u2069]")
-
-
-def one_line(text: str) -> str:
-    """``text`` with the characters of ``_UNPRINTABLE`` written as escapes (``\\n`` as ``\\u000a``): what a client
-    sent, shown to an operator (a log line, the access log on a terminal), neither breaks the line nor acts on the
-    screen."""
-    return _UNPRINTABLE.sub(lambda m: f"\\u{ord(m.group()):04x}", text)
 
 
 class OneLineFormatter(logging.Formatter):

@@ -7,8 +7,8 @@ server, the command line, SQL by hand) as soon as the database's notice of it ar
 (gis.store.session_notices: triggers announce every end of a session and every change of a user on commit). The
 cache trusts what it remembers only while it hears those notices: until the first heartbeat of its listener, and
 from the moment the listener's connection is lost until a heartbeat comes back through a new one, every request
-asks the database (fail closed). ``ttl_s`` (DIABAN_SESSION_CHECK_SECONDS) still bounds an entry's life: a session
-that merely reaches its expiry time sends no notice.
+asks the database (fail closed). ``ttl_s`` (DIABAN_SESSION_CHECK_SECONDS) still bounds an entry's life, and so does
+the session's own expiry time, which sends no notice.
 
 Three races are closed. Forgetting before the commit let a request in between read the session still open in the
 database and remember it for ``ttl_s`` after the revocation; so a request's ends are forgotten after its commit. A
@@ -60,10 +60,11 @@ class SessionCache:
                 return None
             return entry[0] if now < self._heard_until else None
 
-    def put(self, session_id: str, principal: Principal, generation: int) -> None:
-        """Remember that the session is open, for ``ttl_s`` seconds, unless something was forgotten since
-        ``generation`` (:meth:`generation` before the lookup): the answer may predate a revocation; nor while the
-        notices are not heard."""
+    def put(self, session_id: str, principal: Principal, generation: int, seconds_left: float = math.inf) -> None:
+        """Remember that the session is open, for ``ttl_s`` seconds or until it expires (``seconds_left``: a session
+        that reaches its expiry time sends no notice, and was trusted up to ``ttl_s`` past it), unless something was
+        forgotten since ``generation`` (:meth:`generation` before the lookup): the answer may predate a revocation;
+        nor while the notices are not heard."""
         if self.ttl_s <= 0:
             return
         with self._lock:
@@ -72,7 +73,7 @@ class SessionCache:
                 return
             if len(self._entries) >= _SWEEP_AT:
                 self._entries = {k: v for k, v in self._entries.items() if v[1] > now}
-            self._entries[session_id] = (principal, now + self.ttl_s)
+            self._entries[session_id] = (principal, now + min(self.ttl_s, seconds_left))
 
     def forget(self, session_id: str) -> None:
         """Drop one session (it was just revoked here)."""

@@ -9,8 +9,8 @@ from datetime import datetime, timedelta
 from typing import TYPE_CHECKING, Any
 
 from api.cli.vi import cli_day, cli_int, parser_options
-from api.logs import one_line
 from models.domain.dates import DayWindow, day_start, vn_time
+from models.text import one_line
 
 if TYPE_CHECKING:
     from sqlalchemy import Connection

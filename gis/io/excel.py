@@ -12,6 +12,7 @@ from openpyxl.utils import get_column_letter
 
 from gis.io.figures import Figure
 from gis.io.heading import Heading
+from models.text import NOT_IN_A_CELL, escaped
 
 NATION = "CỘNG HÒA XÃ HỘI CHỦ NGHĨA VIỆT NAM"
 MOTTO = "Độc lập - Tự do - Hạnh phúc"
@@ -36,9 +37,15 @@ def _merged(
 ) -> None:
     """Write a centred text over columns first..last of a row."""
     ws.merge_cells(start_row=row, start_column=first, end_row=row, end_column=last)
-    cell = ws.cell(row=row, column=first, value=value)
+    cell = ws.cell(row=row, column=first, value=_cell_text(value))
     cell.font = Font(name=FONT, bold=bold, italic=italic, size=size, underline="single" if underline else None)
     cell.alignment = Alignment(horizontal="center", vertical="center", wrap_text=True)
+
+
+def _cell_text(value: Any) -> Any:
+    """A value as a cell may hold it: a text's control characters XML cannot carry written as escapes (a stored note or
+    override reason with one made openpyxl refuse the whole export: a 500)."""
+    return escaped(value, NOT_IN_A_CELL) if isinstance(value, str) else value
 
 
 def _span(widths: Sequence[float], first: int, want: float) -> int:
@@ -103,7 +110,7 @@ def administrative_workbook(
                 cell = ws.cell(row=r, column=col, value=value.value)
                 cell.number_format = value.number_format
             else:
-                cell = ws.cell(row=r, column=col, value=value)
+                cell = ws.cell(row=r, column=col, value=_cell_text(value))
             if isinstance(value, str):  # text stays text: "=HYPERLINK(…)" in a name is not a formula to run
                 cell.data_type = "s"
             cell.font = Font(name=FONT)

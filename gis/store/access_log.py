@@ -14,6 +14,7 @@ from typing import Any
 
 from sqlalchemy import Connection, text
 
+from models.text import one_line
 from models.vocabulary import QUERY_FIELD_LABELS, AccessedData, Role, param_value_label
 
 #: Role recorded for reads made from the command line (the username is the operating-system user's), and its name.
@@ -59,7 +60,9 @@ def with_what(line: dict[str, Any]) -> dict[str, Any]:
     Vietnamese name (``what_label``: the route itself when unnamed, e.g. a line of an older version), the reader's
     role by name (``role_label``) and the parameters on one line by their Vietnamese names, the codes among their
     values by their labels (``params_text``: «xã, phường=10507; loại=Tin báo, tố giác»; the page showed «task_id=7»,
-    then «loại=tip»). The page and the Excel export both read it."""
+    then «loại=tip»). The page and the Excel export both read it; what a client sent in its query is shown as it sent
+    it, its control characters and bidirectional marks as escapes (:func:`~models.text.one_line`): a team member's
+    ``?x=%01`` made the administrator's Excel export fail, a right-to-left mark turned the page's line around."""
     what = ACCESSED_BY_ROUTE.get(line["route"])
     shown = "; ".join(
         f"{QUERY_FIELD_LABELS.get(key, key)}="
@@ -72,7 +75,7 @@ def with_what(line: dict[str, Any]) -> dict[str, Any]:
         "what": what,
         "what_label": what.label if what else line["route"],
         "role_label": role,
-        "params_text": shown,
+        "params_text": one_line(shown),
     }
 
 

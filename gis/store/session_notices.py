@@ -100,6 +100,12 @@ class SessionListener:
                         self.notices.user_changed(_user_id(notice.payload))
 
 
+#: Digits of the largest user id (a bigint): a longer payload names no user.
+_ID_DIGITS = 19
+
+
 def _user_id(payload: str) -> int | None:
-    """The user id a notice names (None: a notice sent by hand that names none)."""
-    return int(payload) if payload.isascii() and payload.isdigit() else None
+    """The user id a notice names (None: a notice sent by hand that names none). Any role that may connect may notify
+    the channel: a payload of 5,000 digits, past Python's limit for reading an int, broke the listener's connection
+    again and again (every request then checked its session in the database)."""
+    return int(payload) if payload.isascii() and payload.isdigit() and len(payload) <= _ID_DIGITS else None

@@ -10,6 +10,7 @@ gis.store.session_notices).
 from __future__ import annotations
 
 import secrets
+from typing import NamedTuple
 
 from sqlalchemy import Connection, text
 
@@ -33,20 +34,27 @@ def open_session(conn: Connection, user_id: int, minutes: int, address: str | No
     return session_id
 
 
-def session_principal(conn: Connection, session_id: str, user_id: int) -> Principal | None:
-    """The active user of an open, unexpired session (which must be ``user_id``'s), else None."""
-    row = (
-        conn.execute(
-            text("""SELECT u.id, u.username, u.role, u.team_id, u.province_code, u.must_change_password FROM sessions s
-                    JOIN users u ON u.id = s.user_id
-                    WHERE s.id = :s AND s.user_id = :u AND s.revoked_at IS NULL AND s.expires_at > now()
-                      AND u.active"""),
-            {"s": session_id, "u": user_id},
-        )
-        .mappings()
-        .first()
-    )
-    return Principal(**row) if row else None
+class OpenSession(NamedTuple):
+    """An open session's user and how long the session has left (seconds, by the database's clock)."""
+
+    principal: Principal
+    seconds_left: float
+
+
+def session_principal(conn: Connection, session_id: str, user_id: int) -> OpenSession | None:
+    """The active user of an open, unexpired session (which must be ``user_id``'s) and the seconds until it expires,
+    else None: a process that remembers the session trusts it no longer than that."""
+    row = conn.execute(
+        text("""SELECT u.id, u.username, u.role, u.team_id, u.province_code, u.must_change_password,
+                       extract(epoch FROM s.expires_at - clock_timestamp())
+                FROM sessions s JOIN users u ON u.id = s.user_id
+                WHERE s.id = :s AND s.user_id = :u AND s.revoked_at IS NULL AND s.expires_at > now() AND u.active"""),
+        {"s": session_id, "u": user_id},
+    ).first()
+    if row is None:
+        return None
+    *user, seconds_left = row
+    return OpenSession(Principal(*user), float(seconds_left))
 
 
 def revoke_session(conn: Connection, session_id: str, reason: SessionEnd) -> None:

@@ -163,3 +163,17 @@ def test_a_reversed_window_is_refused_not_answered_empty(client, admin) -> None:
     for route in ("/api/audit.xlsx", "/api/access-log.xlsx", "/api/audit"):
         refused = client.get(f"{route}?from=2026-02-01&to=2026-01-01", headers=admin)
         assert refused.status_code == 422, route
+
+
+def test_what_a_client_put_in_its_query_is_shown_as_escapes_on_the_page_and_in_the_file(client, admin) -> None:
+    """Any user's query is recorded as it was sent: a control character (``%01``) in it made the administrator's Excel
+    export of the access log fail (openpyxl refuses the whole workbook: a 500 for as long as the line is in the
+    window), a right-to-left override or a line break turned the page's line around. They read as escapes, the rest
+    (markup, which the page escapes) as sent, on the page and in the file alike; the line keeps what was sent."""
+    assert client.get("/api/hotspots?a1=x%01y&a2=%E2%80%AEz%0Aw&a3=%3Cb%3E").status_code == 200
+    (line,) = client.get("/api/access-log?what=hotspot_register", headers=admin).json()[:1]
+    assert line["params_text"] == "a1=x\\u0001y; a2=\\u202ez\\u000aw; a3=<b>", line["params_text"]
+    assert line["params"] == {"a1": "x\x01y", "a2": "\u202ez\nw", "a3": "<b>"}
+    answer = client.get("/api/access-log.xlsx?what=hotspot_register", headers=admin)
+    assert answer.status_code == 200, answer.text[:300]
+    assert load_workbook(BytesIO(answer.content)).active["F9"].value == line["params_text"]

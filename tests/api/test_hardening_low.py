@@ -15,6 +15,7 @@ from openpyxl import load_workbook
 from sqlalchemy import Connection, text
 
 from api.cli.main import main
+from gis.services.classification import draft_year
 from gis.services.hotspots import export_register
 from gis.services.incident_import import import_incidents
 from gis.store.accounts import create_user
@@ -52,6 +53,20 @@ def test_exports_write_formulas_as_text(conn: Connection, make_hotspot) -> None:
     cells = [c for row in sheet.iter_rows() for c in row if isinstance(c.value, str) and "=1+2" in c.value]
     assert cells and all(c.data_type == "s" for c in cells)  # a string cell, never a formula
     assert not any(c.data_type == "f" for row in sheet.iter_rows() for c in row)
+
+
+def test_a_control_character_in_a_stored_text_does_not_break_an_excel_export(client, make_user, bearer, conn) -> None:
+    """A JSON text may hold a control character (``\\u0001``): a planner's override reason with one made every Excel
+    export of the year's classification fail (openpyxl refuses the whole workbook: a 500). It is written as its escape;
+    a line break, which a cell holds, stays."""
+    planner = bearer(make_user("tham-muu-ky-tu", "planner"))
+    draft_year(conn, 2031, actor="tham-muu-ky-tu")
+    body = {"commune_code": "10507", "category": "at_risk", "reason": "Tin báo\u0001 mới\ncần xác minh"}
+    assert client.post("/api/classifications/2031/overrides", json=body, headers=planner).status_code == 200
+    answer = client.get("/api/classifications/2031/export?format=xlsx", headers=planner)
+    assert answer.status_code == 200, answer.text[:300]
+    sheet = load_workbook(io.BytesIO(answer.content)).active
+    assert "Tin báo\\u0001 mới\ncần xác minh" in [c.value for row in sheet.iter_rows() for c in row]
 
 
 def test_every_answer_carries_the_security_headers(browser, make_user) -> None:

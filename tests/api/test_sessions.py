@@ -130,6 +130,27 @@ def test_the_process_remembers_open_sessions_briefly() -> None:
     assert off.get("a") is None
 
 
+def test_a_remembered_session_is_trusted_until_its_expiry_not_past_it(client, conn, make_user) -> None:
+    """A session that reaches its expiry time sends no notice: the process remembered it for the whole delay
+    (DIABAN_SESSION_CHECK_SECONDS) whatever time it had left, so it worked up to that long past its end. It is
+    remembered until its end by the database's clock (the token, signed by the server's clock, may say later)."""
+    now = [0.0]
+    cache = SessionCache(3600, clock=lambda: now[0])
+    cache.heard_until(math.inf)
+    client.app.state.sessions = cache
+    user_id = make_user("het-gio", "command")
+    headers = bearer_headers(client.app, conn, user_id, minutes=30)
+    assert client.get("/api/auth/me", headers=headers).status_code == 200
+    # Its 30 minutes pass (the process's clock, and the database's: the session expired there).
+    conn.execute(
+        text("UPDATE sessions SET expires_at = now() - interval '1 second' WHERE user_id = :u"), {"u": user_id}
+    )
+    now[0] = 29 * 60
+    assert client.get("/api/auth/me", headers=headers).status_code == 200  # remembered: the database is not asked
+    now[0] = 30 * 60
+    assert client.get("/api/auth/me", headers=headers).status_code == 401
+
+
 def test_an_answer_read_before_a_revocation_is_not_remembered_after_it() -> None:
     """A lookup that read the session open before a revocation committed, and would remember it after the process
     forgot the user's sessions, remembers nothing: the session would have worked for the whole delay."""

@@ -38,6 +38,15 @@ FORBIDDEN = {
     "change the access log": "UPDATE access_log SET username = 'ai-do'",
     "erase the access log": "DELETE FROM access_log",
     "erase the admin audit": "DELETE FROM admin_audit",
+    "change a discarded draft": "UPDATE classification_trail SET overrides = '[]'",
+    "erase the classification trail": "DELETE FROM classification_trail",
+    "change a replaced override": "UPDATE classification_override_log SET reason = 'khác'",
+    "erase the override log": "DELETE FROM classification_override_log",
+    "stop logging overrides": "ALTER TABLE classification_results DISABLE TRIGGER classification_results_log_override",
+    "log overrides otherwise": "CREATE OR REPLACE FUNCTION log_classification_override() RETURNS trigger"
+    " LANGUAGE plpgsql AS $$ BEGIN RETURN NULL; END $$",
+    "silence ended sessions": "ALTER TABLE sessions DISABLE TRIGGER sessions_notify_end",
+    "silence changed users": "DROP TRIGGER users_notify_change ON users",
 }
 
 

@@ -22,9 +22,10 @@ from sqlalchemy import create_engine, make_url, text
 
 from api.security import hash_password
 from api.sessions import SessionCache
-from gis.ops.postgres import ManagedCluster
+from gis.ops.postgres import APP_ROLE, ManagedCluster
 from gis.store.accounts import create_user
 from gis.store.session_notices import SessionListener
+from gis.store.sessions import SESSIONS_CHANNEL
 from models.domain.access import Principal
 from tests.conftest import TEST_PASSWORD, migrate_as_owner
 from tests.ops.test_several_servers import ROOT, AppServer, start_server, wait_for
@@ -224,6 +225,46 @@ def test_a_lost_listener_trusts_nothing_until_it_hears_again(cluster: ManagedClu
             await asyncio.wait_for(listener.hearing.wait(), 60)
             cache.put("s", alice, cache.generation())
             assert cache.get("s") == alice
+        finally:
+            task.cancel()
+            with pytest.raises(asyncio.CancelledError):
+                await task
+
+    asyncio.run(scenario())
+
+
+def test_a_notice_the_app_role_forges_makes_the_process_forget_and_nothing_else(
+    cluster: ManagedCluster, database: dict[str, int]
+) -> None:
+    """Any role that may connect may notify the channel, the app's own too: a notice naming a user, or none, makes a
+    process forget sessions — nothing a notice says makes it trust one (trust comes back only with the listener's
+    heartbeat, on a channel of its own). A payload of 5,000 digits, past Python's limit for reading an int, broke the
+    listener's connection, every such notice again (every request then checked its session in the database); it is a
+    notice naming no user, and the connection lives on."""
+    alice = Principal(database["lost-1"], "lost-1", "command")
+    listening = f"SELECT pid FROM pg_stat_activity WHERE usename = '{LISTENER_ROLE}'"
+    forger_url = make_url(cluster.url(DB)).set(drivername="postgresql").render_as_string(hide_password=False)
+
+    async def scenario() -> None:
+        cache = SessionCache(600)
+        conninfo = make_url(_listener_url(cluster)).set(drivername="postgresql").render_as_string(hide_password=False)
+        listener = SessionListener(conninfo, cache)
+        task = asyncio.create_task(listener.run())
+        try:
+            await asyncio.wait_for(listener.hearing.wait(), 60)
+            before = set(_admin(cluster, listening))
+            cache.put("s", alice, cache.generation())
+            assert cache.get("s") == alice
+            with psycopg.connect(forger_url, autocommit=True) as forger:
+                assert forger.execute("SELECT current_user").fetchone() == (APP_ROLE,)
+                forger.execute("SELECT pg_notify(%s, repeat('9', 5000))", (SESSIONS_CHANNEL,))
+            deadline = time.monotonic() + 60
+            while cache.get("s") is not None:  # forgotten: the notice was heard (or broke the connection)
+                assert time.monotonic() < deadline, "the forged notice was not heard"
+                await asyncio.sleep(0.02)
+            assert set(_admin(cluster, listening)) == before  # the same connections: none was lost
+            cache.put("s", alice, cache.generation())
+            assert cache.get("s") == alice and listener.hearing.is_set()
         finally:
             task.cancel()
             with pytest.raises(asyncio.CancelledError):
