@@ -266,12 +266,15 @@ diabanPages.team = async function startTeam(map, cfg) {
 
   // Each card shows its changes waiting («Chờ gửi»), the bar how many in all; a task with a move waiting offers no
   // other move (it would be refused: the task will have moved).
+  // `state`: what the page is doing with them now («đang gửi…»); else why they could not go (stalledFor), kept while the
+  // list is drawn again — after a round that sent some, it used to blank «chưa gửi được» over the ones left.
   const queueBar = document.getElementById("queue-bar");
+  let stalled = "";
   function drawWaiting(state = "") {
     queueBar.hidden = !waiting.length;
     queueBar.querySelector(".queue-count").textContent = `${VI_NUMBER.format(waiting.length)} thay đổi chờ gửi`;
     queueBar.querySelector(".queue-state").textContent = state
-      || (navigator.onLine ? "" : "chưa có sóng, sẽ tự gửi khi có sóng");
+      || (navigator.onLine ? stalled : "chưa có sóng, sẽ tự gửi khi có sóng");
     for (const item of list.querySelectorAll("article.task")) {
       item.querySelector("ul.waiting")?.remove();
       const mine = waiting.filter((change) => change.taskId === Number(item.dataset.taskId));
@@ -307,7 +310,8 @@ diabanPages.team = async function startTeam(map, cfg) {
   }
   // The changes waiting could not go (`error`): said on the bar; with the phone online, tried again after a while.
   function stalledFor(error) {
-    drawWaiting(navigator.onLine ? `chưa gửi được (${failure(error)}), sẽ tự thử lại` : "");
+    stalled = navigator.onLine ? `chưa gửi được (${failure(error)}), sẽ tự thử lại` : "";
+    drawWaiting();
     clearTimeout(retryTimer);
     if (navigator.onLine) retryTimer = setTimeout(flush, QUEUE_RETRY_MS);
   }
@@ -332,7 +336,8 @@ diabanPages.team = async function startTeam(map, cfg) {
       await queue.remove(next.id);
     }
     waiting = await queue.mine();
-    if (stopped) stalledFor(stopped); else drawWaiting();
+    if (stopped) stalledFor(stopped);
+    else { stalled = ""; drawWaiting(); }
     if (stopped && byHand) notify(stopped.message, true);
     if (!sent && !refused.length) return;
     const done = sent ? `Đã gửi ${VI_NUMBER.format(sent)} thay đổi chờ gửi` : "";
