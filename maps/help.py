@@ -58,9 +58,10 @@ _TEAM_TERMS = {
     " thoại (chỉ được khi trang mở qua kết nối bảo mật) hoặc chạm vào bản đồ; " + _TIP_MEANING + "; ban chỉ huy"
     " xác minh",
     "Điểm tổ đã báo": "các điểm thành viên của tổ đã báo trong địa bàn mà chưa thành nhiệm vụ của tổ, kèm thời điểm,"
-    " người báo, mô tả và tình trạng (ví dụ «chờ chỉ huy xem xét»); báo một điểm trong vòng 50 m quanh điểm đã báo,"
-    " trang hỏi lại trước khi gửi",
-    "Chờ gửi": "ghi chú, ảnh, bấm «Thực hiện» hay báo hoàn thành khi điện thoại mất sóng được lưu trên máy và tự gửi"
+    " người báo, mô tả và tình trạng (ví dụ «chờ chỉ huy xem xét»); báo một điểm trong vòng 50 m quanh điểm đã báo"
+    " (cả điểm đang chờ gửi trên máy), trang hỏi lại trước khi gửi",
+    "Chờ gửi": "ghi chú, ảnh, bấm «Thực hiện» hay báo hoàn thành, báo điểm mới khi điện thoại mất sóng được lưu trên"
+    " máy và tự gửi"
     " theo thứ tự khi có sóng lại (hoặc bấm «Gửi ngay»), mỗi việc chỉ lưu một lần; việc máy chủ không nhận được báo"
     " kèm lý do; đăng xuất sẽ xóa các việc chưa gửi",
 }
