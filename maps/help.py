@@ -78,12 +78,12 @@ _TEAM_TERMS = {
     " thoại (chỉ được khi trang mở qua kết nối bảo mật) hoặc chạm vào bản đồ; " + _TIP_MEANING + "; ban chỉ huy"
     " xác minh",
     "Điểm tổ đã báo": "các điểm thành viên của tổ đã báo trong địa bàn mà chưa thành nhiệm vụ của tổ, kèm thời điểm,"
-    " người báo, mô tả và tình trạng (ví dụ «chờ chỉ huy xem xét»); báo một điểm trong vòng 50 m quanh điểm đã báo,"
-    " trang hỏi lại trước khi gửi",
-    "Chờ gửi": "khi điện thoại mất sóng, ghi chú, ảnh và các nút như «Thực hiện», «Báo cáo hoàn thành» được lưu trên"
-    " máy, hiện «Chờ gửi» trên thẻ nhiệm vụ và tự gửi theo đúng thứ tự khi có sóng lại (hoặc bấm «Gửi ngay»); gửi lại"
-    " không bị ghi trùng; thay đổi bị máy chủ từ chối được báo kèm lý do và bỏ khỏi hàng chờ; đăng xuất sẽ xóa các"
-    " thay đổi chưa gửi trên máy",
+    " người báo, mô tả và tình trạng (ví dụ «chờ chỉ huy xem xét»); báo một điểm trong vòng 50 m quanh điểm đã báo"
+    " (cả điểm đang chờ gửi trên máy), trang hỏi lại trước khi gửi",
+    "Chờ gửi": "khi điện thoại mất sóng, ghi chú, ảnh, các nút như «Thực hiện», «Báo cáo hoàn thành» và báo điểm mới"
+    " được lưu trên máy, hiện «Chờ gửi» (trên thẻ nhiệm vụ, trong «Điểm tổ đã báo») và tự gửi theo đúng thứ tự khi có"
+    " sóng lại (hoặc bấm «Gửi ngay»); gửi lại không bị ghi trùng; thay đổi bị máy chủ từ chối được báo kèm lý do và bỏ"
+    " khỏi hàng chờ; đăng xuất sẽ xóa các thay đổi chưa gửi trên máy",
 }
 _PLANNER_TERMS = {
     "Kết quả": "loại của xã theo tiêu chí (sau điều chỉnh, nếu có); đây là kết quả được phê duyệt",

@@ -286,7 +286,8 @@ def team_panel() -> str:
       <details id="notices" open><summary>Thông báo <b id="inbox-count" class="badge"></b></summary>
         <ul id="inbox" class="inbox"><li class="none">Đang tải…</li></ul></details>
       {_tip_form(TEAM_TIP, "Gửi báo điểm mới", gps=True)}
-      <details id="reports"><summary>Điểm tổ đã báo, chưa thành nhiệm vụ <small id="report-count"></small></summary>
+      <details id="reports"><summary>Điểm tổ đã báo, chưa thành nhiệm vụ <small id="report-count"></small>
+        <b id="report-waiting" class="badge"></b></summary>
         <ul id="report-list" class="inbox"><li class="none">Đang tải…</li></ul></details>
       <h2>Nhiệm vụ của tổ <small id="task-count"></small>
         <button type="button" id="reload-tasks" class="link">Tải lại danh sách</button></h2>

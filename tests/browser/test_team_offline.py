@@ -17,6 +17,7 @@ from sqlalchemy import Engine, text
 from test_accessibility import EXCLUDE, OPEN_DETAILS, SMALL_TARGETS
 from test_browser import SMALL_PHONE, confirming, open_as, shot, unexpected, wait_message
 from test_command_field import LANDSCAPE
+from test_tip_report_pages import clear_of_spots, inside, reported, reports_loaded
 
 from gis.services.tasks import transition_task
 from gis.store.accounts import principal_by_username
@@ -243,6 +244,150 @@ def test_changes_kept_on_the_phone_belong_to_one_user(chromium, server: str, cit
       r.onsuccess = () => done(r.result); }; })""")
     assert left == 0 and events(city, own, "")[0] == 0
     assert unexpected([e for e in errors if "ERR_INTERNET_DISCONNECTED" not in e], 401) == []
+    page.close()
+
+
+def team_places(city: Engine, username: str, seed: int) -> tuple[tuple[float, float], tuple[float, float]]:
+    """A point of the user's team's area 300 m or more from every hotspot, and one in a commune outside the area."""
+    with city.connect() as conn:
+        team_id, commune = conn.execute(
+            text("""SELECT u.team_id, min(ta.commune_code) FROM users u JOIN team_areas ta ON ta.team_id = u.team_id
+                    AND ta.valid_to IS NULL WHERE u.username = :u GROUP BY u.team_id"""),
+            {"u": username},
+        ).one()
+        elsewhere = conn.execute(
+            text("""SELECT min(code) FROM admin_units WHERE valid_to IS NULL AND code NOT IN
+                    (SELECT commune_code FROM team_areas WHERE team_id = :t AND valid_to IS NULL)"""),
+            {"t": team_id},
+        ).scalar_one()
+        return clear_of_spots(conn, commune, seed), inside(conn, elsewhere)
+
+
+def report_spot(page, lat: float, lon: float, note: str) -> None:
+    """Fill «Báo điểm mới» with typed coordinates and a description, and send it."""
+    box = page.locator("#tip-box")
+    if not box.evaluate("(details) => details.open"):
+        box.locator("summary").click()
+    form = page.locator("#tip-form")
+    form.locator("input[name=where]").fill(f"{lat:.6f}, {lon:.6f}")
+    form.locator("textarea[name=note]").fill(note)
+    form.locator("button[type=submit]").click()
+
+
+#: How many markers of spots waiting on the phone (dashed rings) the team's map shows within 1 m of [lat, lon].
+PENDING_AT = """([lat, lon]) => { let found = 0; window.diaban.map.eachLayer((l) => {
+  if (l instanceof L.CircleMarker && l.options.dashArray && l.getLatLng().distanceTo([lat, lon]) < 1) found += 1; });
+  return found; }"""
+
+
+#: Resolves once the page's smooth scroll has ended (its position the same ten frames running).
+SCROLLED = """() => new Promise((done) => { let last = -1, still = 0;
+  const tick = () => { still = window.scrollY === last ? still + 1 : 0; last = window.scrollY;
+    if (still >= 10) done(true); else requestAnimationFrame(tick); };
+  tick(); })"""
+
+
+def test_a_spot_reported_without_signal_waits_on_the_phone_and_is_stored_once(
+    chromium, server: str, city: Engine
+) -> None:
+    """A spot found on patrol where the phone has no signal: «Báo điểm mới» used to say only «Thử lại». The report
+    joins the changes kept on the phone behind a start made before it — «Chờ gửi» in «Điểm tổ đã báo» and a dashed
+    ring on the map —, is asked about when a second one is made at the same place, outlives a reload, and goes in
+    order with its first key when the signal is back: stored once."""
+    team_user, task_id = assigned_task(city)
+    (lat, lon), _ = team_places(city, team_user, 11)
+    page, errors = open_as(chromium, server, team_user, SMALL_PHONE)
+    address = page.url
+    reports_loaded(page)
+    page.context.set_offline(True)
+    page.locator(f"article.task[data-task-id='{task_id}'] button[data-to=in_progress]").click()
+    page.wait_for_selector(WAITING)
+    note = "Tổ tuần tra phát hiện: lán tạm ven bãi sông, có bơm kim tiêm vứt quanh"
+    report_spot(page, lat, lon, note)
+    page.wait_for_selector("#queue-bar .queue-count >> text=2 thay đổi chờ gửi")
+    pending = page.locator("#report-list li.waiting")
+    assert pending.count() == 1 and pending.inner_text().startswith(f"Chờ gửi: báo điểm mới — «{note}»")
+    assert page.locator("#report-waiting").inner_text() == "1 chờ gửi" and pending.is_visible()  # its list opened
+    assert page.evaluate(PENDING_AT, [lat, lon]) == 1
+    assert page.locator("#tip-form textarea[name=note]").input_value() == ""  # kept in the queue, not in the form
+    assert "báo điểm mới «" in page.locator("#message.warning").inner_text()
+    shot(page, "tip-team-phone-offline-waiting")
+    pending.click()  # on the map: a dashed ring, its popup says it waits
+    page.wait_for_selector(".leaflet-popup >> text=Chờ gửi")
+    page.evaluate(SCROLLED)
+    shot(page, "tip-team-phone-offline-on-map")
+    # The same place again, still without signal: the report waiting on the phone is named and asked about; declined.
+    asked = confirming(page, False)
+    again = "Lại thấy người lạ ra vào lán tạm"
+    report_spot(page, lat + 20 / 111_320, lon, again)
+    assert len(asked) == 1 and "Tổ đã báo một điểm đang chờ gửi trên máy này cách vị trí này khoảng 20 m" in asked[0]
+    assert note in asked[0] and page.locator("#report-list li.waiting").count() == 1
+    page.locator("#tip-form textarea[name=note]").fill("")
+    assert reported(city, note) == []
+
+    try:
+        page.reload()  # offline: the browser's own error page
+    except Exception:  # noqa: BLE001 - Playwright's net::ERR_INTERNET_DISCONNECTED
+        pass
+    # The page back with the signal, the report not yet through: the start goes first, the report stays.
+    keys: list[str | None] = []
+    page.on(
+        "request", lambda r: keys.append(r.headers.get("idempotency-key")) if r.url.endswith("/api/hotspots") else None
+    )
+    page.route("**/api/hotspots", lambda route: route.abort("internetdisconnected"))
+    page.context.set_offline(False)
+    page.goto(address)
+    page.wait_for_selector("body[data-ready=true]", timeout=30_000)
+    wait_message(page, "Đã gửi 1 thay đổi chờ gửi")
+    # The bar still says the report could not go (the list drawn again after the start went used to blank it).
+    assert "chưa gửi được" in page.locator("#queue-bar .queue-state").inner_text()
+    assert page.locator("#queue-bar .queue-count").inner_text() == "1 thay đổi chờ gửi"
+    assert events(city, task_id, "")[0] == 1
+    page.click("#reports summary")
+    page.locator("#report-list li.waiting", has_text=note).wait_for()
+    assert page.evaluate(PENDING_AT, [lat, lon]) == 1
+    shot(page, "tip-team-phone-offline-after-reload")
+    page.unroute("**/api/hotspots")
+    page.click("#queue-bar button")  # «Gửi ngay»
+    page.wait_for_selector("#queue-bar", state="hidden")
+    wait_message(page, "Đã gửi 1 thay đổi chờ gửi")
+    [(hotspot_id, origin, status)] = reported(city, note)
+    assert (origin, status) == ("manual", "detected")
+    assert len(keys) >= 2 and len(set(keys)) == 1 and keys[0], keys  # every try of the report with its one key
+    page.locator(f"#report-list li[data-hotspot-id='{hotspot_id}']").wait_for()
+    assert page.locator("#report-list li.waiting").count() == 0 and page.evaluate(PENDING_AT, [lat, lon]) == 0
+    assert page.locator("#report-waiting").inner_text() == ""
+    shot(page, "tip-team-phone-offline-sent")
+    assert [e for e in errors if "ERR_INTERNET_DISCONNECTED" not in e] == []
+    page.close()
+
+
+def test_a_spot_reported_without_signal_outside_the_area_is_refused_when_sent(
+    chromium, server: str, city: Engine
+) -> None:
+    """Without signal the page cannot tell the team's area from the city (the server does): a report outside it is kept,
+    and when the signal is back it is refused with the server's reason and leaves the queue — not tried for ever."""
+    team_user, _ = assigned_task(city)
+    _, (out_lat, out_lon) = team_places(city, team_user, 13)
+    page, errors = open_as(chromium, server, team_user, SMALL_PHONE)
+    reports_loaded(page)
+    page.context.set_offline(True)
+    note = "Điểm ở xã bên cạnh, ngoài địa bàn của tổ"
+    report_spot(page, out_lat, out_lon, note)
+    page.wait_for_selector("#queue-bar .queue-count >> text=1 thay đổi chờ gửi")
+    page.locator("#report-list li.waiting", has_text=note).wait_for()
+    page.context.set_offline(False)
+    page.wait_for_selector("#message.error >> text=Máy chủ không nhận 1 thay đổi (đã bỏ khỏi hàng chờ)")
+    told = page.locator("#message").inner_text()
+    assert f"báo điểm mới «{note}»: điểm này nằm ngoài địa bàn của tổ" in told, told
+    page.wait_for_selector("#queue-bar", state="hidden")
+    assert page.locator("#report-list li.waiting").count() == 0 and page.evaluate(PENDING_AT, [out_lat, out_lon]) == 0
+    assert reported(city, note) == []
+    shot(page, "tip-team-phone-offline-refused")
+    page.reload()  # not tried again
+    page.wait_for_selector("body[data-ready=true]")
+    assert page.locator("#queue-bar").is_hidden()
+    assert unexpected([e for e in errors if "ERR_INTERNET_DISCONNECTED" not in e], 403) == []
     page.close()
 
 

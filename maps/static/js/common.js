@@ -715,9 +715,12 @@ function devicePosition() {
 // short description (required: the API refuses a blank one, and one that names a person), sent with an
 // Idempotency-Key kept with the draft, so that a second tap or a retry after a lost answer stores it once.
 // `onCreated(hotspot)` shows the new hotspot (its card as the API answers it); `mayReport(where)`, if given, is asked
-// before a report is sent (false: not sent, e.g. the team declined to report a place again). Returns `{ picking }`:
-// while the map waits for the place, a page's own clicks on the map (the incidents under the pointer) wait too.
-function tipForm(map, onCreated, mayReport = null) {
+// before a report is sent (false: not sent, e.g. the team declined to report a place again); `send(report, key)`, if
+// given, sends the report (`{ lon, lat, note, kind }`) with its key in place of POST /api/hotspots and answers the new
+// hotspot, or null when it kept the report to send later (the team's phone without signal: the form is emptied, its
+// page shows the report waiting). Returns `{ picking }`: while the map waits for the place, a page's own clicks on the
+// map (the incidents under the pointer) wait too.
+function tipForm(map, onCreated, { mayReport = null, send = null } = {}) {
   const form = document.getElementById("tip-form");
   const place = form.querySelector(".tip-place");
   const state = { picking: false };
@@ -784,7 +787,9 @@ function tipForm(map, onCreated, mayReport = null) {
       }
     };
   }
-  const send = form.querySelector("button[type=submit]");
+  const post = (report, key) => api("/api/hotspots", { method: "POST", headers: { "Idempotency-Key": key },
+    body: JSON.stringify(report) });
+  const button = form.querySelector("button[type=submit]");
   form.addEventListener("submit", async (event) => {
     event.preventDefault();
     const note = form.note.value.trim();
@@ -794,22 +799,21 @@ function tipForm(map, onCreated, mayReport = null) {
       if (!note) { form.note.focus(); throw new Error("Hãy viết mô tả ngắn: nơi, dấu hiệu, thời gian (không ghi tên người)"); }
     } catch (error) { notify(error.message, true); return; }
     if (mayReport && !mayReport(where)) return;
-    send.disabled = true;
+    button.disabled = true;
     const kind = form.kind.value;
-    const headers = { "Idempotency-Key": sendingKey(form.key, [where.lat, where.lon, note, kind]) };
+    const key = sendingKey(form.key, [where.lat, where.lon, note, kind]);
     let created;
     try {
-      created = await api("/api/hotspots", { method: "POST", headers,
-        body: JSON.stringify({ lon: where.lon, lat: where.lat, note, kind }) });
+      created = await (send ?? post)({ lon: where.lon, lat: where.lat, note, kind }, key);
     } catch (error) {
       failed(error, () => form.requestSubmit());  // the same place, note and key: stored once
       return;
-    } finally { send.disabled = false; }
+    } finally { button.disabled = false; }
     form.reset();
     form.key.value = "";
     mark?.remove();
     place.textContent = "Chưa chọn vị trí";
-    await onCreated(created);
+    if (created) await onCreated(created);
   });
   return state;
 }

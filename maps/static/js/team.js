@@ -20,6 +20,8 @@ diabanPages.team = async function startTeam(map, cfg) {
     if (outline.isValid()) map.fitBounds(outline, { animate: false, padding: [10, 10] });
   }
   makePanes(map);  // the tasks' markers may come before the boundaries
+  const queue = await changeQueue(cfg.username);
+  let waiting = [];  // this user's changes kept on the phone, oldest first (queue.mine())
   mapButtons(map, cfg);
   const markers = L.layerGroup().addTo(map);
   // Spots the team reported (common.js tipForm) that are not yet its tasks, in their status's colour: loaded with the
@@ -50,7 +52,11 @@ diabanPages.team = async function startTeam(map, cfg) {
     reported.clearLayers();
     reportMarkers.clear();
     reportCount.textContent = `(${VI_NUMBER.format(reports.length)})`;
-    if (!reports.length) { reportList.innerHTML = "<li class=\"none\">Tổ chưa báo điểm nào đang chờ xử lý.</li>"; return; }
+    if (!reports.length) {
+      reportList.innerHTML = "<li class=\"none empty\">Tổ chưa báo điểm nào đang chờ xử lý.</li>";
+      drawPendingReports();
+      return;
+    }
     reportList.replaceChildren(...reports.map((r) => {
       reportMarkers.set(r.id, reportMarker(r));
       const item = document.createElement("li");
@@ -59,6 +65,36 @@ diabanPages.team = async function startTeam(map, cfg) {
         `<br><small><time>${viDateTime(r.reported_at)}</time> · ${escapeHtml(r.reported_by)}` +
         `${r.commune_name ? ` · ${escapeHtml(r.commune_name)}` : ""}</small>`;
       return clickable(item, () => showReport(r.id));
+    }));
+    drawPendingReports();
+  }
+  // Spots reported without signal, waiting on the phone (changes of the queue with a `report`): first in the list,
+  // «Chờ gửi», and on the map with a dashed ring in no status's colour (no status yet), until they are sent; the
+  // summary counts them even folded.
+  const pendingReports = L.layerGroup().addTo(map);
+  const waitingReports = () => waiting.filter((change) => change.report);
+  function drawPendingReports() {
+    pendingReports.clearLayers();
+    reportList.querySelectorAll("li.waiting").forEach((item) => item.remove());
+    const pending = waitingReports();
+    document.getElementById("report-waiting").textContent = pending.length
+      ? `${VI_NUMBER.format(pending.length)} chờ gửi` : "";
+    reportList.querySelector("li.empty")?.toggleAttribute("hidden", pending.length > 0);
+    reportList.prepend(...pending.map((change) => {
+      const { lat, lon, kind } = change.report;
+      const marker = L.circleMarker([lat, lon], { ...inPane("hotspots"), radius: 9, weight: 2, dashArray: "4 3",
+        color: "#78350f", fillColor: "#fffbeb", fillOpacity: 0.9 })
+        .bindPopup(`<b>Chờ gửi</b>: báo điểm mới — «${escapeHtml(change.note)}» (sẽ tự gửi khi có sóng)`)
+        .addTo(pendingReports);
+      const item = document.createElement("li");
+      item.className = "waiting";
+      item.innerHTML = `<b>Chờ gửi</b>: báo điểm mới — «${escapeHtml(change.note)}»<br><small><time>${viDateTime(change.at)}`
+        + `</time> · ${escapeHtml(cfg.hotspotKindLabels[kind] || kind)} · ${lat.toFixed(5)}, ${lon.toFixed(5)}</small>`;
+      return clickable(item, () => {
+        map.getContainer().scrollIntoView({ behavior: "smooth" });
+        map.setView([lat, lon], Math.max(map.getZoom(), 15));
+        marker.openPopup();
+      });
     }));
   }
   // Rejects when the list could not be loaded (after a report, refreshAfterSave says so); the list says it too.
@@ -69,6 +105,7 @@ diabanPages.team = async function startTeam(map, cfg) {
       reportCount.textContent = "(chưa tải được)";
       reportList.innerHTML = `<li class="none">Chưa tải được các điểm tổ đã báo (${escapeHtml(failure(error))}): bấm
         «Tải lại danh sách» để thử lại.</li>`;
+      drawPendingReports();
       throw error;
     }
     drawReports();
@@ -79,17 +116,35 @@ diabanPages.team = async function startTeam(map, cfg) {
   // radius); a phone's GPS in town is off by 5–20 m (the form shows its accuracy), a tap at street zoom (15–16, 2–5 m a
   // pixel at Hải Phòng's latitude) by a fingertip's 10–20 m — each of two reports off by up to ~20–25 m. A den across
   // the street (15–30 m) is asked about too, and one tap sends it.
+  // The question is the page's, on what the phone knows: the list loaded last and the reports waiting on it. The server
+  // does not check (a near report is no error); a report kept without signal is asked about when it is made, not when
+  // it goes (nobody may be looking then); one another member made meanwhile, or any when the list could not be loaded,
+  // reaches command as a second report, which it sees «Gần đây» in its register and dismisses with a reason the
+  // team's notices tell.
   const NEAR_REPORT_M = 50;
   function mayReport(where) {
-    const near = reports.map((r) => ({ r, metres: map.distance([where.lat, where.lon], [r.lat, r.lon]) }))
+    const known = [
+      ...reports.map((r) => ({ lat: r.lat, lon: r.lon, what: `điểm #${r.id}`, about: `${viDateTime(r.reported_at)}, `
+        + `${r.reported_by} — «${r.note}» (${r.status_label}${r.reason ? `, lý do: «${r.reason}»` : ""})` })),
+      ...waitingReports().map((change) => ({ ...change.report, what: "một điểm đang chờ gửi trên máy này",
+        about: `${viDateTime(change.at)} — «${change.note}»` })),
+    ];
+    const near = known.map((k) => ({ k, metres: map.distance([where.lat, where.lon], [k.lat, k.lon]) }))
       .filter((n) => n.metres <= NEAR_REPORT_M).sort((a, b) => a.metres - b.metres);
     if (!near.length) return true;
-    const { r, metres } = near[0];
+    const { k, metres } = near[0];
     const more = near.length > 1 ? ` (và ${VI_NUMBER.format(near.length - 1)} điểm khác gần đó)` : "";
-    return window.confirm(`Tổ đã báo điểm #${r.id} cách vị trí này khoảng ${VI_NUMBER.format(Math.round(metres))} m${more}: `
-      + `${viDateTime(r.reported_at)}, ${r.reported_by} — «${r.note}» (${r.status_label}`
-      + `${r.reason ? `, lý do: «${r.reason}»` : ""}).\n\n`
-      + "Có thể là cùng một điểm. Vẫn gửi báo điểm mới?");
+    return window.confirm(`Tổ đã báo ${k.what} cách vị trí này khoảng ${VI_NUMBER.format(Math.round(metres))} m${more}: `
+      + `${k.about}.\n\nCó thể là cùng một điểm. Vẫn gửi báo điểm mới?`);
+  }
+  // Without signal the report joins the changes kept on the phone (sendOrKeep), with its key: shown waiting, on the map.
+  async function sendReport(report, key) {
+    const sent = await sendOrKeep(null, { path: "/api/hotspots", key, report, note: report.note, label: "Báo điểm mới",
+      at: new Date().toISOString() });
+    if (sent.answer) return sent.answer;
+    document.getElementById("reports").open = true;
+    map.setView([report.lat, report.lon], Math.max(map.getZoom(), 15));
+    return null;
   }
   tipForm(map, async (hotspot) => {
     const p = hotspot.properties;
@@ -99,7 +154,7 @@ diabanPages.team = async function startTeam(map, cfg) {
     map.setView([lat, lon], Math.max(map.getZoom(), 15));
     await refreshAfterSave(`Đã báo điểm mới #${p.id}: ${cfg.reportStatusLabels[p.status]}`, loadReports,
       "bấm «Tải lại danh sách» để xem các điểm tổ đã báo");
-  }, mayReport);
+  }, { mayReport, send: sendReport });
   const list = document.getElementById("tasks");
   const showFinished = document.getElementById("show-finished");
   const finished = (task) => !task.actions.length && task.state !== "completed" && !cfg.openTaskStates.includes(task.state);
@@ -211,9 +266,8 @@ diabanPages.team = async function startTeam(map, cfg) {
   // a task keeps its element — its buttons disabled, its note, its chosen photo and the upload's progress — instead
   // of fresh buttons that would send it again.
   const sending = new Map();
-  const queue = await changeQueue(cfg.username);
-  let waiting = [];  // this user's changes kept on the phone, oldest first (queue.mine())
   async function whileSending(task, send) {
+    if (!task) return send();  // a new spot: no card to keep
     sending.set(task.id, (sending.get(task.id) || 0) + 1);
     try { return await send(); } finally {
       if (sending.get(task.id) > 1) sending.set(task.id, sending.get(task.id) - 1);
@@ -221,8 +275,8 @@ diabanPages.team = async function startTeam(map, cfg) {
     }
   }
 
-  // A change of a task as it is sent: its address, its Idempotency-Key, the note, a photo (a Blob and its name, the
-  // «keep GPS» tick) or a move (`to`, at the task's `version`), and what the card says of it while it waits.
+  // A change as it is sent: its address, its Idempotency-Key, the note, a photo (a Blob and its name, the «keep GPS»
+  // tick), a move (`to`, at the task's `version`) or a new spot (`report`, tipForm's), and what is shown while it waits.
   function sendChange(change, onProgress = null) {
     const headers = { "Idempotency-Key": change.key };
     if (change.photo) {
@@ -232,7 +286,8 @@ diabanPages.team = async function startTeam(map, cfg) {
       body.append("keep_location", change.keepLocation ? "true" : "false");
       return api(change.path, { method: "POST", body, headers, onProgress });
     }
-    const fields = change.to ? { to: change.to, note: change.note, version: change.version } : { note: change.note };
+    const fields = change.report
+      ?? (change.to ? { to: change.to, note: change.note, version: change.version } : { note: change.note });
     return api(change.path, { method: "POST", headers, body: JSON.stringify(fields) });
   }
 
@@ -257,21 +312,28 @@ diabanPages.team = async function startTeam(map, cfg) {
       throw error ?? new TypeError("Không kết nối được máy chủ (mạng yếu hoặc mất sóng): hãy thử lại");
     }
     waiting = await queue.mine();
-    notify(`${error ? "Không kết nối được máy chủ" : "Chưa có sóng"}: ${change.label.toLowerCase()} cho nhiệm vụ `
-      + `#${change.taskId} đã được lưu trên máy, sẽ tự gửi khi có sóng`, "warning");
+    notify(`${error ? "Không kết nối được máy chủ" : "Chưa có sóng"}: ${described(change)} — đã được lưu trên máy, sẽ tự `
+      + "gửi khi có sóng", "warning");
     if (error) stalledFor(error);  // tried again later
     else flush();  // at once when only the changes before it were in the way
     return { queued: true };
   }
 
+  // A change kept on the phone in a few words: «báo điểm mới «…»», «nhiệm vụ #12, thực hiện «…»».
+  const described = (change) => (change.report ? `báo điểm mới «${change.note}»`
+    : `nhiệm vụ #${change.taskId}, ${change.label.toLowerCase()}${change.note ? ` «${change.note}»` : ""}`);
+
   // Each card shows its changes waiting («Chờ gửi»), the bar how many in all; a task with a move waiting offers no
-  // other move (it would be refused: the task will have moved).
+  // other move (it would be refused: the task will have moved). The spots reported wait in their own list.
+  // `state`: what the page is doing with them now («đang gửi…»); else why they could not go (stalledFor), kept while the
+  // list is drawn again — after a round that sent some, it used to blank «chưa gửi được» over the ones left.
   const queueBar = document.getElementById("queue-bar");
+  let stalled = "";
   function drawWaiting(state = "") {
     queueBar.hidden = !waiting.length;
     queueBar.querySelector(".queue-count").textContent = `${VI_NUMBER.format(waiting.length)} thay đổi chờ gửi`;
     queueBar.querySelector(".queue-state").textContent = state
-      || (navigator.onLine ? "" : "chưa có sóng, sẽ tự gửi khi có sóng");
+      || (navigator.onLine ? stalled : "chưa có sóng, sẽ tự gửi khi có sóng");
     for (const item of list.querySelectorAll("article.task")) {
       item.querySelector("ul.waiting")?.remove();
       const mine = waiting.filter((change) => change.taskId === Number(item.dataset.taskId));
@@ -283,6 +345,7 @@ diabanPages.team = async function startTeam(map, cfg) {
       item.querySelector("h3").after(shown);
       if (mine.some((change) => change.to)) item.querySelectorAll(".actions button").forEach((b) => { b.disabled = true; });
     }
+    drawPendingReports();
   }
 
   // The changes waiting, sent one at a time, oldest first. One the server refuses (the task taken away, cancelled or
@@ -307,7 +370,8 @@ diabanPages.team = async function startTeam(map, cfg) {
   }
   // The changes waiting could not go (`error`): said on the bar; with the phone online, tried again after a while.
   function stalledFor(error) {
-    drawWaiting(navigator.onLine ? `chưa gửi được (${failure(error)}), sẽ tự thử lại` : "");
+    stalled = navigator.onLine ? `chưa gửi được (${failure(error)}), sẽ tự thử lại` : "";
+    drawWaiting();
     clearTimeout(retryTimer);
     if (navigator.onLine) retryTimer = setTimeout(flush, QUEUE_RETRY_MS);
   }
@@ -316,6 +380,7 @@ diabanPages.team = async function startTeam(map, cfg) {
     let sent = 0;
     const refused = [];
     let stopped = null;
+    let reportsWent = false;  // a spot reported went (stored or refused): the team's list of them is loaded again
     for (;;) {
       const [next] = await queue.mine();
       if (!next) break;
@@ -327,12 +392,15 @@ diabanPages.team = async function startTeam(map, cfg) {
       } catch (error) {
         if (error.status === 401) return;
         if (!refusal(error)) { stopped = error; break; }
-        refused.push(`nhiệm vụ #${next.taskId}, ${next.label.toLowerCase()}${next.note ? ` «${next.note}»` : ""}: ${error.message}`);
+        refused.push(`${described(next)}: ${error.message}`);
       }
       await queue.remove(next.id);
+      reportsWent ||= Boolean(next.report);
     }
     waiting = await queue.mine();
-    if (stopped) stalledFor(stopped); else drawWaiting();
+    if (reportsWent) loadReports().catch(() => {});  // a failure is told in its own list
+    if (stopped) stalledFor(stopped);
+    else { stalled = ""; drawWaiting(); }
     if (stopped && byHand) notify(stopped.message, true);
     if (!sent && !refused.length) return;
     const done = sent ? `Đã gửi ${VI_NUMBER.format(sent)} thay đổi chờ gửi` : "";
@@ -661,9 +729,9 @@ function megabytes(bytes, over = null) {
 }
 
 // The changes a team member made while the phone had no signal, kept on the phone until they are sent: progress notes
-// (a photo as a Blob), start and finish taps, each with the Idempotency-Key it was first sent with (a change whose
-// first try reached the server is stored once). In IndexedDB, which holds a photo and outlives the tab (a phone closes
-// it, the member closes it). The changes of `username` only: another user's are never sent, and they are dropped when
+// (a photo as a Blob), start and finish taps, new spots reported, each with the Idempotency-Key it was first sent with
+// (a change whose first try reached the server is stored once). In IndexedDB, which holds a photo and outlives the tab
+// (a phone closes it, the member closes it). The changes of `username` only: another user's are never sent, and they are dropped when
 // someone else logs in on the phone (dropOthers), as on logout (clear) — what they typed about their tasks is theirs.
 // Resolves to null where the browser keeps nothing (IndexedDB refused: private mode): the page then offers «Thử lại».
 async function changeQueue(username) {
