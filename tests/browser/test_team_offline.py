@@ -247,6 +247,38 @@ def test_changes_kept_on_the_phone_belong_to_one_user(chromium, server: str, cit
     page.close()
 
 
+def test_changes_kept_on_the_phone_are_deleted_when_another_role_logs_in(chromium, server: str, city: Engine) -> None:
+    """A member's note waits on the phone; the session ends and a commander logs in on it: the command page never
+    opens the team's queue, so the note (and a photo) stayed on the phone for whoever used it next. Now any page
+    but the team's deletes them."""
+    team_user, task_id = assigned_task(city, skip=1)
+    page, errors = open_as(chromium, server, team_user, SMALL_PHONE)
+    page.context.set_offline(True)
+    form = page.locator(f"article.task[data-task-id='{task_id}'] form.progress")
+    form.locator("summary").click()
+    form.locator("textarea[name=note]").fill("Ghi chú chờ gửi của tổ viên")
+    form.locator("button[type=submit]").click()
+    page.wait_for_selector(WAITING)
+    assert page.evaluate(KEPT) == 1
+    page.context.clear_cookies()  # the member's session ended
+    page.context.set_offline(False)
+    log_in_again(page, "chihuy")  # the page, back online, went to the login form; a commander logs in
+    assert page.evaluate(GONE)
+    assert events(city, task_id, "Ghi chú chờ gửi của tổ viên")[1] == 0
+    assert unexpected([e for e in errors if "ERR_INTERNET_DISCONNECTED" not in e], 401) == []
+    page.close()
+
+
+#: Whether the team page's IndexedDB is gone (asked again for up to 5 s: its deletion is asynchronous).
+GONE = """async () => { for (let i = 0; i < 50; i += 1) {
+  if (!(await indexedDB.databases()).some((d) => d.name === 'diaban-changes')) return true;
+  await new Promise((wait) => setTimeout(wait, 100)); } return false; }"""
+#: How many changes wait on the phone (any user's), read from the team page's IndexedDB.
+KEPT = """() => new Promise((done) => { const o = indexedDB.open('diaban-changes');
+  o.onsuccess = () => { const r = o.result.transaction('changes').objectStore('changes').count();
+  r.onsuccess = () => { o.result.close(); done(r.result); }; }; })"""
+
+
 def team_places(city: Engine, username: str, seed: int) -> tuple[tuple[float, float], tuple[float, float]]:
     """A point of the user's team's area 300 m or more from every hotspot, and one in a commune outside the area."""
     with city.connect() as conn:

@@ -1136,10 +1136,16 @@ function vietnameseControls(map) {
   });
 }
 
+// Where the team page keeps a member's changes made without signal (team.js changeQueue).
+const CHANGES_DB = "diaban-changes";
+
 // Called by the folium page once the map exists; the page's own script registered itself in diabanPages.
 function diabanStart(cfg) {
   window.diaban = cfg;
   document.body.classList.add(cfg.page);
+  // A member's changes waiting on this browser are theirs alone: the team page drops another member's, and any other
+  // role's page — someone else logged in after the member's session ended — deletes them, notes and photos alike.
+  if (cfg.page !== "team" && window.indexedDB) indexedDB.deleteDatabase(CHANGES_DB);
   // The map is a landmark of its own beside the panel (<main>), named so that a screen reader can jump to it.
   cfg.map.getContainer().setAttribute("role", "region");
   cfg.map.getContainer().setAttribute("aria-label", "Bản đồ");

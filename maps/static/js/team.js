@@ -731,14 +731,15 @@ function megabytes(bytes, over = null) {
 // The changes a team member made while the phone had no signal, kept on the phone until they are sent: progress notes
 // (a photo as a Blob), start and finish taps, new spots reported, each with the Idempotency-Key it was first sent with
 // (a change whose first try reached the server is stored once). In IndexedDB, which holds a photo and outlives the tab
-// (a phone closes it, the member closes it). The changes of `username` only: another user's are never sent, and they are dropped when
-// someone else logs in on the phone (dropOthers), as on logout (clear) — what they typed about their tasks is theirs.
+// (a phone closes it, the member closes it). The changes of `username` only: another user's are never sent, and they
+// are dropped when someone else logs in on the phone (dropOthers; any other role's page deletes them all:
+// diabanStart), as on logout (clear) — what they typed about their tasks is theirs.
 // Resolves to null where the browser keeps nothing (IndexedDB refused: private mode): the page then offers «Thử lại».
 async function changeQueue(username) {
   let db;
   try {
     db = await new Promise((resolve, reject) => {
-      const opening = indexedDB.open("diaban-changes", 1);
+      const opening = indexedDB.open(CHANGES_DB, 1);
       opening.onupgradeneeded = () => opening.result.createObjectStore("changes", { keyPath: "id", autoIncrement: true });
       opening.onsuccess = () => resolve(opening.result);
       opening.onerror = () => reject(opening.error);
