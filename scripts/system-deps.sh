@@ -41,6 +41,7 @@ if [ "$mode" = test ]; then
   want redis-server command -v redis-server
   want nginx-light nginx_present
   want pgbouncer test -x /usr/sbin/pgbouncer # tests/ops/test_read_routing.py runs the app through it
+  want poppler-utils command -v pdftoppm # tests/browser/test_map_reading.py looks at a printed map
 fi
 if [ "$mode" = bench ]; then
   want gdal-bin command -v ogr2ogr

@@ -13,6 +13,7 @@ import io
 import math
 import re
 import socket
+import subprocess
 import threading
 import time
 from collections.abc import Iterator
@@ -24,7 +25,7 @@ import uvicorn
 from basemap_files import make_mbtiles, png
 from PIL import Image
 from sqlalchemy import Engine, text
-from test_browser import DESKTOP, PHONE, open_as, shot
+from test_browser import _MAP_SETTLED, DESKTOP, PHONE, open_as, shot
 from vietnamese_text import foreign_words, names_shown, shown_text
 
 from api.app import configured_basemap, create_app
@@ -298,6 +299,58 @@ def test_legends_kpis_and_the_printable_sheet(chromium, server: str) -> None:
     assert pdf.startswith(b"%PDF") and len(re.findall(rb"/Type\s*/Page\b", pdf)) == 1
     page.click(".print-close")
     assert page.locator(".print-sheet").count() == 0
+    assert errors == []
+    page.close()
+
+
+# Each canvas of the map (keyed by its pane: land, classes, lines): its width in pixels and in CSS pixels.
+_CANVASES = """() => Object.fromEntries([...document.querySelectorAll('.print-map canvas')].map((c) =>
+    [c.parentElement.className.match(/leaflet-(\\w+)-pane/)[1], [c.width, c.clientWidth]]))"""
+
+
+def test_a_printed_map_draws_its_canvases_sharp(chromium, server: str, tmp_path: Path) -> None:
+    """The units' land, classes and lines are drawn on canvases, which the browser printed as pictures of the screen's
+    pixels, ~96 dpi, soft on paper where SVG had printed as vectors. While the sheet prints (a PDF) each canvas holds 3
+    pixels per CSS pixel and the PDF carries no picture of a canvas at the screen's pixels (Chromium prints them as
+    vectors); the printed map still shows the water and the land under the lines; after it the screen's ratio."""
+    page, errors = open_as(chromium, server, "chihuy", DESKTOP)
+    with page.expect_response(lambda r: "/api/classifications/" in r.url):
+        page.locator(".leaflet-control-layers >> text=Phân loại xã (năm đã duyệt gần nhất)").click()
+    page.wait_for_selector(".leaflet-classes-pane canvas")
+    page.click(".print-open")
+    page.locator(".print-sheet").wait_for()
+    page.evaluate(_MAP_SETTLED)
+    screen = page.evaluate(_CANVASES)
+    # Run after the page's own beforeprint listener (added first): what the printer receives.
+    page.evaluate(f"() => addEventListener('beforeprint', () => {{ window.printed = ({_CANVASES})(); }})")
+    # The map's box on the printed page (the sheet's page printed from its top left corner).
+    box = page.evaluate("""() => {
+        const map = document.querySelector('.print-map').getBoundingClientRect();
+        const sheet = document.querySelector('.print-page').getBoundingClientRect();
+        return [map.left - sheet.left, map.top - sheet.top, map.right - sheet.left, map.bottom - sheet.top]; }""")
+    pdf = page.pdf(prefer_css_page_size=True, print_background=True)
+    printed = page.evaluate("window.printed")
+    assert set(screen) == {"land", "classes", "lines"}
+    assert {pane: width / css for pane, (width, css) in screen.items()} == {pane: 1 for pane in screen}
+    assert {pane: width / css for pane, (width, css) in printed.items()} == {pane: 3 for pane in screen}
+    assert page.evaluate(_CANVASES) == screen
+    pictures = {int(w) for w in re.findall(rb"/Subtype\s*/Image\b[^>]*?/Width\s+(\d+)", pdf)}
+    assert not pictures & {width for width, _ in screen.values()}, pictures
+    # The printed page at 96 dpi, one pixel a CSS pixel: the map's water (the ground around the city) and its land.
+    (shared.ARTIFACTS / "map-print-a4.pdf").write_bytes(pdf)
+    subprocess.run(
+        ["pdftoppm", "-r", "96", "-png", "-singlefile", shared.ARTIFACTS / "map-print-a4.pdf", tmp_path / "map"],
+        check=True,
+    )
+    printed_map = Image.open(tmp_path / "map.png").convert("RGB")
+    printed_map = printed_map.crop(tuple(round(v) for v in box))
+    colours = printed_map.getcolors(maxcolors=printed_map.width * printed_map.height)
+    share = {
+        name: sum(n for n, rgb in colours if max(abs(a - b) for a, b in zip(rgb, want)) <= 6)
+        / (printed_map.width * printed_map.height)
+        for name, want in (("water", (0xCA, 0xDF, 0xEC)), ("white", (255, 255, 255)))
+    }
+    assert share["water"] > 0.2 and share["white"] < 0.01, share
     assert errors == []
     page.close()
 

@@ -394,6 +394,57 @@ function dayField(input, label) {
 const PANES = { land: 1, classes: 2, heat: 3, cells: 4, lines: 5, incidents: 6, hotspots: 7, labels: 8 };
 const CANVAS_PANES = ["land", "classes", "lines"];
 const paneRenderers = {};
+// A canvas drawn at `pixelRatio` canvas pixels per CSS pixel: Leaflet's own draws at 2 on a high-density screen and 1
+// elsewhere (L.Browser.retina), which the printer took as a ~96 dpi picture — the commune lines and classes came out
+// soft on paper, where SVG had printed as vectors. Null: Leaflet's ratio; printing raises it (printPixels).
+let RatioCanvas;  // a class made on first use: the login page loads this file without Leaflet
+function ratioCanvas(pane) {
+  RatioCanvas ??= L.Canvas.extend({
+    pixelRatio: null,
+    // Draws again at `ratio` (null: the screen's).
+    setPixelRatio(ratio) {
+      this.pixelRatio = ratio;
+      if (this._map) this._update();
+    },
+    // Leaflet 1.9.4's Canvas._update, its ratio read from pixelRatio.
+    _update() {
+      if (this._map._animatingZoom && this._bounds) return;
+      L.Renderer.prototype._update.call(this);
+      const bounds = this._bounds, size = bounds.getSize(), canvas = this._container;
+      const ratio = this.pixelRatio ?? (L.Browser.retina ? 2 : 1);
+      L.DomUtil.setPosition(canvas, bounds.min);
+      canvas.width = ratio * size.x;  // which clears it and its transform
+      canvas.height = ratio * size.y;
+      canvas.style.width = `${size.x}px`;
+      canvas.style.height = `${size.y}px`;
+      this._ctx.scale(ratio, ratio);
+      this._ctx.translate(-bounds.min.x, -bounds.min.y);
+      this._blank = true;
+      this.fire("update");  // the paths draw themselves again
+    },
+    // Leaflet clears a canvas before it draws, a blank one too. Chromium prints what a canvas drew during
+    // beforeprint as vectors, sharp, and replays a clear there as erasing the page under the canvas: the water, the
+    // land, the classes and the heat came out white under the lines. Drawing goes through _redraw, clear then draw,
+    // so a canvas is blank from its sizing to its next clear, which can be left out.
+    _clear() {
+      if (!this._blank) L.Canvas.prototype._clear.call(this);
+      this._blank = false;
+    },
+  });
+  return new RatioCanvas({ pane });
+}
+// Printing (the sheet's button, the browser's menu, a PDF) draws the canvases again at 3 pixels per CSS pixel, ~290
+// dpi on paper, and at the screen's ratio after: the browser fires beforeprint before it lays the page out for paper,
+// and the redraw is synchronous. Chromium prints what was drawn then as vectors; other browsers print the pictures,
+// sharp at 3. Only while printing: at 3 an A3 sheet's canvas holds some 15 million pixels.
+const PRINT_PIXEL_RATIO = 3;
+function printPixels(ratio) {
+  for (const renderer of Object.values(paneRenderers)) {
+    renderer.setPixelRatio?.(ratio);  // the canvases
+  }
+}
+window.addEventListener("beforeprint", () => printPixels(PRINT_PIXEL_RATIO));
+window.addEventListener("afterprint", () => printPixels(null));
 function makePanes(map) {
   for (const [name, z] of Object.entries(PANES)) {
     if (!map.getPane(name)) map.createPane(name, map.getPane("overlayPane")).style.zIndex = String(z);
@@ -403,7 +454,7 @@ function makePanes(map) {
 }
 // Options drawing a vector layer in a pane: the pane's own renderer (CANVAS_PANES: a canvas, else SVG).
 function inPane(pane) {
-  paneRenderers[pane] ??= CANVAS_PANES.includes(pane) ? L.canvas({ pane }) : L.svg({ pane });
+  paneRenderers[pane] ??= CANVAS_PANES.includes(pane) ? ratioCanvas(pane) : L.svg({ pane });
   return { pane, renderer: paneRenderers[pane] };
 }
 
