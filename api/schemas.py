@@ -634,15 +634,15 @@ class HistoryOverride(_Out):
     to_category: Category
     to_level: Level | None
     reason: str
-    by: str
+    by: str | None = Field(description="null: set by hand in the database, without a user's name")
     at: datetime
 
 
 class ReplacedOverride(HistoryOverride):
-    """An override a later one of the same commune in the same version replaced: the class before is the one it
+    """An override a later change of the same commune in the same version replaced: the class before is the one it
     replaced (the criteria's or an earlier override's); who replaced it and when."""
 
-    replaced_by: str | None
+    replaced_by: str | None = Field(description="who overrode the commune again; null: undone by hand in the database")
     replaced_at: datetime
 
 

@@ -651,6 +651,12 @@ DRAFT_ENDED_BY: Mapping[str, str] = MappingProxyType(
 )
 
 
+#: How a year's history names an override replaced by something other than a planner's later override: undone by hand
+#: in the database (classification_override_log), and the person when the database does not know it.
+OVERRIDE_UNDONE = "đã bị bỏ ngoài ứng dụng"
+UNKNOWN_PERSON = "không rõ người"
+
+
 def version_status_label(status: str) -> str:
     """Vietnamese label of a version of a year's classification in its history: a live run's RunStatus («Bản nháp»,
     «Đã phê duyệt») or how an unapproved draft ended (DraftEnd: «Đã bỏ», «Đã thay thế»)."""

@@ -16,6 +16,8 @@ from api.cli.vi import SCENARIO_INCIDENTS, SCENARIO_YEARS, cli_int, cli_output_f
 from models.domain.dates import vn_day, vn_time
 from models.vocabulary import (
     DRAFT_ENDED_BY,
+    OVERRIDE_UNDONE,
+    UNKNOWN_PERSON,
     Category,
     Level,
     RunStatus,
@@ -146,18 +148,23 @@ def history_lines(year: int, versions: list[dict[str, Any]]) -> list[str]:
         for o in v["overrides"]:
             lines.append(f"  {_override_line(o)}")
         for o in v["replaced_overrides"]:
-            lines.append(
-                f"  (đã bị thay bằng điều chỉnh sau của {o['replaced_by']}, {vn_time(o['replaced_at'])})"
-                f" {_override_line(o)}"
-            )
+            lines.append(f"  ({_replaced(o)}, {vn_time(o['replaced_at'])}) {_override_line(o)}")
     return lines
+
+
+def _replaced(o: dict[str, Any]) -> str:
+    """What replaced an override: a later one by a planner, or a change made by hand in the database."""
+    if o["replaced_by"] is None:
+        return f"{OVERRIDE_UNDONE} ({UNKNOWN_PERSON})"
+    return f"đã bị thay bằng điều chỉnh sau của {o['replaced_by']}"
 
 
 def _override_line(o: dict[str, Any]) -> str:
     """One override of a history: the commune, its class before and after, the reason, who and when."""
     return (
         f"{o['commune_code']} {o['name'] or ''}: {class_label(o['from_category'], o['from_level'])}"
-        f" → {class_label(o['to_category'], o['to_level'])} (lý do: {o['reason']}; {o['by']}, {vn_time(o['at'])})"
+        f" → {class_label(o['to_category'], o['to_level'])} (lý do: {o['reason']}; {o['by'] or UNKNOWN_PERSON},"
+        f" {vn_time(o['at'])})"
     )
 
 

@@ -327,14 +327,15 @@ WHERE {scope}
 ORDER BY o."at", o.commune_code"""
 
 
-#: The overrides of a year's versions that a later override of the same commune in the same version replaced
-#: (classification_override_log, migration 0027), each with who replaced it and when; the class before is the one it
-#: replaced (the criteria's, or an earlier override's).
+#: The overrides of a year's versions that a later change of the same commune in the same version replaced
+#: (classification_override_log, migration 0027), each with who replaced it and when (None: undone by hand, not by an
+#: override); the class before is the one it replaced (the criteria's, or an earlier override's).
 _REPLACED_OVERRIDES = """
 SELECT o.run_id, o.commune_code, u.name, o.from_category, o.from_level, o.to_category, o.to_level, o.reason, o."by",
        o."at", o.replaced_by, o.replaced_at
 FROM (
-    SELECT l.*, lead(l."by") OVER w AS replaced_by, lead(l."at") OVER w AS replaced_at
+    SELECT l.*, lead(CASE WHEN l.method = 'override' THEN l."by" END) OVER w AS replaced_by,
+           lead(l."at") OVER w AS replaced_at
     FROM classification_override_log l
     WHERE l.run_id IN (SELECT id FROM classification_runs WHERE year = :year
                        UNION ALL SELECT run_id FROM classification_trail WHERE year = :year)
@@ -343,7 +344,7 @@ FROM (
 LEFT JOIN LATERAL (
     SELECT name FROM admin_units WHERE code = o.commune_code ORDER BY valid_to IS NULL DESC, valid_from DESC LIMIT 1
 ) u ON true
-WHERE o.replaced_at IS NOT NULL AND {scope}
+WHERE o.method = 'override' AND o.replaced_at IS NOT NULL AND {scope}
 ORDER BY o."at", o.commune_code"""
 
 

@@ -585,6 +585,10 @@ class ClassificationResult(Base):
             "method <> 'override' OR length(btrim(override_reason)) > 0",
             name="ck_classification_results_override_reason",
         ),
+        CheckConstraint(  # migration 0027 (NOT VALID: rows stored before are not checked)
+            "method = 'override' OR (category = legal_category AND level IS NOT DISTINCT FROM legal_level)",
+            name="ck_classification_results_final_class",
+        ),
         CheckConstraint(
             f"NOT (incomplete AND category = '{Category.DRUG_FREE}')", name="ck_classification_results_incomplete"
         ),
@@ -657,6 +661,8 @@ class ClassificationOverrideLog(Base):
     id: Mapped[int] = mapped_column(BigInteger, primary_key=True)
     run_id: Mapped[int] = mapped_column(Integer)
     commune_code: Mapped[str] = mapped_column(String(16))
+    #: 'override', or the method a change by hand left (an override undone: 'legal').
+    method: Mapped[str] = mapped_column(Text)
     from_category: Mapped[str | None] = mapped_column(String(16))
     from_level: Mapped[str | None] = mapped_column(String(4))
     to_category: Mapped[str] = mapped_column(String(16))

@@ -165,6 +165,25 @@ def test_the_overrides_standing_when_0027_migrates_open_its_log(scratch_url: str
         assert [
             (o["from_category"], o["to_category"], o["reason"], o["replaced_by"]) for o in draft["replaced_overrides"]
         ] == [("drug_free", "at_risk", "Tin báo mới", "tham.muu.2")]
+    # By hand, a class other than the criteria's can no longer be set without an override, and an override undone
+    # shows in the history as undone by nobody known.
+    with pytest.raises(DBAPIError, match="ck_classification_results_final_class"), engine.begin() as conn:
+        conn.execute(
+            text(
+                "UPDATE classification_results SET method = 'legal', category = 'at_risk', override_reason = NULL WHERE run_id = 8"
+            )
+        )
+    with engine.begin() as conn:
+        conn.execute(
+            text("""UPDATE classification_results SET method = 'legal', category = legal_category, override_reason = NULL,
+            override_by = NULL, override_at = NULL WHERE run_id = 8""")
+        )
+        (draft,) = run_history(conn, 2025)
+        assert draft["overrides"] == []
+        assert [(o["reason"], o["replaced_by"]) for o in draft["replaced_overrides"]] == [
+            ("Tin báo mới", "tham.muu.2"),
+            ("Chưa xác minh", None),
+        ]
     engine.dispose()
 
 
@@ -185,8 +204,8 @@ AUDIT_ROWS = {
     ),
     "classification_override_log": (
         [
-            """INSERT INTO classification_override_log (run_id, commune_code, to_category, reason, "by", "at")
-               VALUES (1, '10507', 'at_risk', 'r', 'x', now())"""
+            """INSERT INTO classification_override_log (run_id, commune_code, method, to_category, reason, "by", "at")
+               VALUES (1, '10507', 'override', 'at_risk', 'r', 'x', now())"""
         ],
         "0026",
     ),

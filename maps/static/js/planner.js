@@ -217,7 +217,7 @@ diabanPages.planner = async function startPlanner(map, cfg) {
   const history = document.getElementById("history");
   const historyList = document.getElementById("history-list");
   const versionLabels = { ...cfg.runStatusLabels, ...cfg.draftEndLabels };
-  const at = (who, when) => `${escapeHtml(who)}, ${viDateTime(when)}`;
+  const at = (who, when) => `${escapeHtml(who ?? cfg.unknownPerson)}, ${viDateTime(when)}`;
   function versionItem(v) {
     const done = [`chạy bởi ${at(v.created_by, v.created_at)}`];
     if (v.approved_by) done.push(`phê duyệt bởi ${at(v.approved_by, v.approved_at)}`);
@@ -226,9 +226,10 @@ diabanPages.planner = async function startPlanner(map, cfg) {
       `${escapeHtml(classLabel(o.from_category, o.from_level))} → ${escapeHtml(classLabel(o.to_category, o.to_level))}` +
       ` — lý do: ${escapeHtml(o.reason)} (${at(o.by, o.at)})`;
     // An override a later one of the same commune replaced stays readable, greyed, with who replaced it.
+    const replaced = (o) => (o.replaced_by === null ? `${cfg.overrideUndone} (${cfg.unknownPerson}), ${viDateTime(o.replaced_at)}`
+      : `đã bị thay bằng điều chỉnh sau của ${at(o.replaced_by, o.replaced_at)}`);
     const overrides = v.overrides.map((o) => `<li>${change(o)}</li>`).join("") +
-      v.replaced_overrides.map((o) => `<li class="replaced">${change(o)} — <i>đã bị thay bằng điều chỉnh sau của ` +
-        `${at(o.replaced_by, o.replaced_at)}</i></li>`).join("");
+      v.replaced_overrides.map((o) => `<li class="replaced">${change(o)} — <i>${replaced(o)}</i></li>`).join("");
     // Worded as `diaban classify history` prints it: the version, whether it corrects an approved one, its state.
     return `<li data-status="${escapeHtml(v.status)}"><b>Phiên bản ${v.version}</b>` +
       `${v.supersedes_id ? " (hiệu chỉnh kết quả đã phê duyệt)" : ""} — <b>${escapeHtml(versionLabels[v.status])}</b>: ` +
