@@ -868,7 +868,7 @@ def test_a_note_whose_answer_is_lost_is_sent_again_and_stored_once(chromium, ser
     note = "Đã tuần tra khu vực bến xe, lần mất sóng"
     task.locator("form.progress textarea[name=note]").fill(note)
     task.locator("form.progress button[type=submit]").click()
-    page.wait_for_selector("#message.warning >> text=Không kết nối được máy chủ: ghi chú tiến độ cho nhiệm vụ")
+    page.wait_for_selector(f"#message.warning >> text=Không kết nối được máy chủ: nhiệm vụ #{task_id}, ghi chú tiến độ")
     assert len(sent) == 2  # the page's own retry
     page.click("#queue-bar button")
     wait_message(page, "Đã gửi 1 thay đổi chờ gửi")
