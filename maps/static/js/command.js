@@ -726,7 +726,7 @@ diabanPages.command = async function startCommand(map, cfg) {
     const option = (t) => {
       const choice = document.createElement("option");
       choice.value = t.id;
-      choice.textContent = t.dissolved_on ? `${t.name} (giải thể ${viDate(t.dissolved_on)})` : t.name;
+      choice.textContent = t.dissolved_on ? `${t.name} (đã giải thể ngày ${viDate(t.dissolved_on)})` : t.name;
       return choice;
     };
     for (const select of document.querySelectorAll(".register-filters select[name=team]")) {
