@@ -70,7 +70,8 @@ _COMMAND_TERMS = {
     " 90, 95 hoặc 99 %",
     "Ngoài địa bàn hiện tại của tổ": "nhiệm vụ tổ còn giữ ở một xã/phường quản trị đã chuyển sang địa bàn tổ khác"
     " (theo địa bàn có hiệu lực hôm nay); tổ mới phụ trách không thấy nhiệm vụ này: khi tổ cũ chưa bắt đầu làm, hãy"
-    " giao lại cho tổ đang phụ trách; ô «Ngoài địa bàn của tổ» trong sổ nhiệm vụ lọc ra các nhiệm vụ này",
+    " giao lại cho tổ đang phụ trách; ô «Ngoài địa bàn của tổ» trong sổ nhiệm vụ lọc ra các nhiệm vụ này, trong sổ điểm nóng"
+    " các điểm có nhiệm vụ mới nhất như vậy",
     **{f"«{words}»": meaning for words, meaning in KPI_BLANK_MEANINGS.items()},
 }
 _TEAM_TERMS = {

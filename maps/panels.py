@@ -37,21 +37,18 @@ def _options(labels: dict[str, str], empty: str) -> str:
 
 
 def _register_filters(form_id: str, state_name: str, states: str, extra: str = "") -> str:
-    """Filters of a register list: state, commune (typed, with suggestions), team, overdue, waiting for acceptance, and
-    the list's own (``extra``)."""
+    """Filters of a register list: state, commune (typed, with suggestions), team, overdue, waiting for acceptance, held
+    by its team outside the team's area today (the API's ``outside_area``: a commune an administrator moved to another
+    team's area), and the list's own (``extra``)."""
     return f"""<form id="{form_id}" class="register-filters">
         <label>Trạng thái <select name="{state_name}">{states}</select></label>
         <label>Xã/phường <input name="commune" list="commune-names" placeholder="Gõ tên để tìm"></label>
         <label>Tổ công tác <select name="team"><option value="">Tất cả các tổ</option></select></label>
         <label class="check"><input type="checkbox" name="overdue"> Quá hạn</label>
         <label class="check"><input type="checkbox" name="awaiting"> Chờ nghiệm thu</label>
+        <label class="check"><input type="checkbox" name="outside_area"> Ngoài địa bàn của tổ</label>
         {extra}
       </form>"""
-
-
-#: The task register's own filter: tasks a team still holds in a commune an administrator moved to another team's area
-#: (the API's ``outside_area``).
-_OUTSIDE_AREA_FILTER = '<label class="check"><input type="checkbox" name="outside_area"> Ngoài địa bàn của tổ</label>'
 
 
 #: The hotspot register's «Mới / tái phát» choices: the last N local days (today the first; the API's ``new_days``).
@@ -222,7 +219,7 @@ def command_panel() -> str:
             <button type="submit">Giao nhiệm vụ</button>
           </form>
         </details>
-        {_register_filters("task-filters", "state", task_states, _OUTSIDE_AREA_FILTER)}
+        {_register_filters("task-filters", "state", task_states)}
         <p class="register-count" id="task-count">Đang tải…</p>
         <table class="register" id="task-table"><thead><tr>{task_columns}</tr></thead><tbody></tbody></table>
       </section>

@@ -179,6 +179,11 @@ TEAM_LEGEND = MappingProxyType(
         "overdue": "Nhiệm vụ quá hạn",
     }
 )
+#: A spot report waiting on the team's phone («Chờ gửi», no signal yet): a dashed ring in no status's colour (it has no
+#: status yet), as Leaflet circle-marker options; the team's map (team.js) and its legend draw it from here.
+PENDING_REPORT_STYLE: Mapping[str, Any] = MappingProxyType(
+    {"radius": 9, "weight": 2, "dashArray": "4 3", "color": "#78350f", "fillColor": "#fffbeb", "fillOpacity": 0.9}
+)
 #: The heat ramp (ColorBrewer YlOrRd, 7 stops), low → high density: the PNG overlay and the legend's bar share it.
 HEAT_RAMP: tuple[str, ...] = ("#ffffb2", "#fed976", "#feb24c", "#fd8d3c", "#fc4e2a", "#e31a1c", "#b10026")
 #: The ArcGIS-style search radius r (quartic kernel (1 − d²/r²)², mean squared distance r²/4) spreading incidents as
@@ -236,6 +241,7 @@ def script_vocabulary() -> dict[str, Any]:
         "emergingColours": dict(EMERGING_COLOURS),
         "incidentColours": dict(INCIDENT_COLOURS),
         "teamColours": dict(TEAM_COLOURS),
+        "pendingReportStyle": dict(PENDING_REPORT_STYLE),
         "runStatusLabels": dict(RunStatus.labels()),
         "draftEndLabels": dict(DraftEnd.labels()),
         "draftEndedBy": dict(DRAFT_ENDED_BY),
@@ -341,10 +347,21 @@ def emerging_legend() -> str:
 
 
 def team_legend() -> str:
-    """The team map's colours: the team's area and the communes outside it, its tasks' places, an overdue task."""
+    """The team map's colours: the team's area and the communes outside it, its tasks' places, an overdue task, and a
+    spot report waiting on the phone (its dashed ring drawn as the map draws it, PENDING_REPORT_STYLE)."""
     places = [(key, TEAM_LEGEND[key]) for key in TEAM_COLOURS if key not in ("area", "outside")]
+    ring = PENDING_REPORT_STYLE
+    size = 2 * (ring["radius"] + ring["weight"])
+    pending = (
+        f'<div class="legend-row"><svg class="size" width="{size}" height="{size}" aria-hidden="true"><circle'
+        f' cx="{size / 2:g}" cy="{size / 2:g}" r="{ring["radius"]}" fill="{ring["fillColor"]}"'
+        f' fill-opacity="{ring["fillOpacity"]}" stroke="{ring["color"]}" stroke-width="{ring["weight"]}"'
+        f' stroke-dasharray="{ring["dashArray"]}"/></svg>Báo điểm mới chờ gửi trên máy (vòng nét đứt; tự gửi khi có'
+        " sóng)</div>"
+    )
     return (
         _swatches("team", [("area", TEAM_LEGEND["area"])])
         + _swatches("team", [("outside", TEAM_LEGEND["outside"])], "box veil")
         + _swatches("team", places, "dot")
+        + pending
     )

@@ -59,7 +59,7 @@ def cmd_teams_add(args: argparse.Namespace) -> None:
     with get_engine().begin() as conn:
         team_id = create_team(conn, getpass.getuser(), args.name, communes)
         shared = shared_communes(conn, team_id)
-    print(f"Đã tạo tổ công tác #{team_id} '{args.name}' phụ trách {len(communes)} xã/phường")
+    print(f"Đã tạo tổ công tác #{team_id} «{args.name}» phụ trách {len(communes)} xã/phường")
     for commune in shared:
         print(
             f"Lưu ý: {commune['commune_name'] or commune['commune_code']} cũng thuộc địa bàn của {', '.join(commune['teams'])}"
@@ -74,7 +74,7 @@ def cmd_teams_rename(args: argparse.Namespace) -> None:
     with get_engine().begin() as conn:
         team_id = team_id_by_name(conn, args.name)
         renamed = rename_team(conn, getpass.getuser(), team_id, args.new_name, team_version(conn, team_id))
-    print(f"Đã đổi tên tổ công tác #{team_id} '{renamed['before']}' thành '{renamed['name']}'")
+    print(f"Đã đổi tên tổ công tác #{team_id} «{renamed['before']}» thành «{renamed['name']}»")
 
 
 def cmd_teams_dissolve(args: argparse.Namespace) -> None:
@@ -87,7 +87,7 @@ def cmd_teams_dissolve(args: argparse.Namespace) -> None:
         team_id = team_id_by_name(conn, args.name)
         dissolved = dissolve_team(conn, getpass.getuser(), team_id, team_version(conn, team_id))
     print(
-        f"Đã giải thể tổ công tác #{team_id} '{args.name}' từ ngày {vn_day(dissolved['dissolved_on'])}"
+        f"Đã giải thể tổ công tác #{team_id} «{args.name}» từ ngày {vn_day(dissolved['dissolved_on'])}"
         f" (địa bàn kết thúc: {len(dissolved['communes'])} xã, phường); tổ vẫn còn trong lịch sử nhiệm vụ và nhật ký"
     )
 
@@ -136,7 +136,7 @@ def cmd_users_add(args: argparse.Namespace) -> None:
         )
     team = f", tổ {args.team}" if args.team else ""
     print(
-        f"Đã tạo người dùng #{user_id} '{args.name}' vai trò {Role.labels()[args.role]}{team}{_scope(args)}"
+        f"Đã tạo người dùng #{user_id} «{args.name}» vai trò {Role.labels()[args.role]}{team}{_scope(args)}"
         f"{_first_login(args)}"
     )
 
@@ -168,7 +168,7 @@ def cmd_users_province(args: argparse.Namespace) -> None:
         user_id = _user_id(conn, args.name)
         changed = set_user_province(conn, getpass.getuser(), user_id, province, get_user(conn, user_id)["version"])
     where = f"tỉnh, thành phố {changed['province']} (mã {province})" if province else "toàn quốc"
-    print(f"Phạm vi của '{args.name}' từ nay: {where} (áp dụng từ yêu cầu tiếp theo)")
+    print(f"Phạm vi của «{args.name}» từ nay: {where} (áp dụng từ yêu cầu tiếp theo)")
 
 
 def cmd_provinces_list(args: argparse.Namespace) -> None:
@@ -209,7 +209,7 @@ def _former_team_line(former: dict | None) -> str:
     """What becomes of the open tasks of the team a user left: tasks belong to teams, not people."""
     if former is None or not former["open_tasks"]:
         return ""
-    line = f"\nNhiệm vụ thuộc về tổ, không thuộc người: {former['open_tasks']} nhiệm vụ đang mở ở lại tổ '{former['name']}'"
+    line = f"\nNhiệm vụ thuộc về tổ, không thuộc người: {former['open_tasks']} nhiệm vụ đang mở ở lại tổ «{former['name']}»"
     if not former["active_members"]:
         line += " — tổ không còn thành viên nào hoạt động: chỉ huy cần giao lại các nhiệm vụ này"
     return line
@@ -226,7 +226,7 @@ def cmd_users_move(args: argparse.Namespace) -> None:
             conn, getpass.getuser(), user_id, team_id_by_name(conn, args.team), get_user(conn, user_id)["version"]
         )
     print(
-        f"Đã chuyển '{args.name}' từ tổ '{moved['former_team']['name']}' sang tổ '{moved['team']}' (áp dụng từ yêu cầu"
+        f"Đã chuyển «{args.name}» từ tổ «{moved['former_team']['name']}» sang tổ «{moved['team']}» (áp dụng từ yêu cầu"
         f" tiếp theo){_former_team_line(moved['former_team'])}"
     )
 
@@ -242,9 +242,9 @@ def cmd_users_role(args: argparse.Namespace) -> None:
         changed = change_user_role(
             conn, getpass.getuser(), user_id, args.role, team_id, args.province, get_user(conn, user_id)["version"]
         )
-    team = f", tổ '{changed['team']}'" if changed["team"] else ""
+    team = f", tổ «{changed['team']}»" if changed["team"] else ""
     print(
-        f"Vai trò của '{args.name}' từ nay: {Role.labels()[args.role]}{team}{_scope(args)}; mọi phiên đăng nhập của tài"
+        f"Vai trò của «{args.name}» từ nay: {Role.labels()[args.role]}{team}{_scope(args)}; mọi phiên đăng nhập của tài"
         f" khoản đã kết thúc{_former_team_line(changed['former_team'])}"
     )
 
@@ -255,7 +255,7 @@ def cmd_users_unlock(args: argparse.Namespace) -> None:
 
     with get_engine().begin() as conn:
         unlock_user(conn, getpass.getuser(), _user_id(conn, args.name))
-    print(f"Đã mở khóa tài khoản '{args.name}'")
+    print(f"Đã mở khóa tài khoản «{args.name}»")
 
 
 def cmd_users_deactivate(args: argparse.Namespace) -> None:
@@ -266,7 +266,7 @@ def cmd_users_deactivate(args: argparse.Namespace) -> None:
     with get_engine().begin() as conn:
         user_id = _user_id(conn, args.name)
         set_user_active(conn, getpass.getuser(), user_id, False, get_user(conn, user_id)["version"])
-    print(f"Đã ngừng tài khoản '{args.name}' và kết thúc mọi phiên đăng nhập của tài khoản")
+    print(f"Đã ngừng tài khoản «{args.name}» và kết thúc mọi phiên đăng nhập của tài khoản")
 
 
 def cmd_users_revoke(args: argparse.Namespace) -> None:
@@ -275,7 +275,7 @@ def cmd_users_revoke(args: argparse.Namespace) -> None:
 
     with get_engine().begin() as conn:
         ended = revoke_sessions(conn, getpass.getuser(), _user_id(conn, args.name))
-    print(f"Đã kết thúc {ended} phiên đăng nhập của '{args.name}'")
+    print(f"Đã kết thúc {ended} phiên đăng nhập của «{args.name}»")
 
 
 def cmd_users_password(args: argparse.Namespace) -> None:
@@ -289,7 +289,7 @@ def cmd_users_password(args: argparse.Namespace) -> None:
         reset_password(
             conn, getpass.getuser(), user_id, hash_password(password), must_change_password=not args.no_change_required
         )
-    print(f"Đã đổi mật khẩu của '{args.name}' và kết thúc mọi phiên đăng nhập của tài khoản{_first_login(args)}")
+    print(f"Đã đổi mật khẩu của «{args.name}» và kết thúc mọi phiên đăng nhập của tài khoản{_first_login(args)}")
 
 
 def cmd_users_demo(args: argparse.Namespace) -> None:

@@ -46,6 +46,10 @@ def list_hotspots(
     team: Annotated[int | None, Query(ge=1, le=2**31 - 1, description="team of the newest suppression task")] = None,
     task_state: Annotated[TaskState | None, Query(description="state of the newest suppression task")] = None,
     overdue: Annotated[bool | None, Query(description="the newest suppression task is overdue")] = None,
+    outside_area: Annotated[
+        bool | None,
+        Query(description="the newest suppression task is held by its team outside the team's area today (or not)"),
+    ] = None,
     new_days: NewDays = None,
     lon: NearLon = None,
     lat: NearLat = None,
@@ -70,6 +74,7 @@ def list_hotspots(
         task_states=(task_state,) if task_state else (),
         overdue=overdue,
         as_of=local_today(),
+        outside_area=outside_area,
         new_since=new_since(new_days),
         near=parse_near(lon, lat, within_m),
     )

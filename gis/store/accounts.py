@@ -37,7 +37,7 @@ def create_team(conn: Connection, name: str, communes: list[str], valid_from: da
                 text("INSERT INTO teams (name, version) VALUES (:n, 1) RETURNING id"), {"n": name}
             ).scalar_one()
     except IntegrityError:
-        raise AlreadyExists(f"tổ công tác '{name}' đã tồn tại") from None
+        raise AlreadyExists(f"tổ công tác «{name}» đã tồn tại") from None
     conn.execute(
         text(f"""INSERT INTO team_areas (team_id, commune_code, valid_from)
                           SELECT :t, c, coalesce(:f, {LOCAL_TODAY}) FROM unnest(CAST(:codes AS text[])) c"""),
@@ -69,11 +69,11 @@ def _refuse_name_of_another_team(conn: Connection, name: str, team_id: int | Non
             continue
         if dissolved_on is not None:
             raise AlreadyExists(
-                f"tên '{existing}' là của tổ công tác đã giải thể ngày {vn_day(dissolved_on)}: nhiệm vụ cũ và nhật ký"
+                f"tên «{existing}» là của tổ công tác đã giải thể ngày {vn_day(dissolved_on)}: nhiệm vụ cũ và nhật ký"
                 " vẫn mang tên này — hãy đặt tên khác (ví dụ thêm năm thành lập)",
                 "the name belongs to a dissolved team",
             )
-        raise AlreadyExists(f"tổ công tác '{existing}' đã tồn tại")
+        raise AlreadyExists(f"tổ công tác «{existing}» đã tồn tại")
 
 
 def rename_team(conn: Connection, team_id: int, name: str, version: int) -> dict[str, Any]:
@@ -84,13 +84,13 @@ def rename_team(conn: Connection, team_id: int, name: str, version: int) -> dict
     working_team(conn, team_id)
     before = load_at_version(conn, "teams", team_id, version, "r.name")["name"]
     if name == before:
-        raise InvalidRequest(f"tổ công tác đã có tên '{name}'", "the team already has this name")
+        raise InvalidRequest(f"tổ công tác đã có tên «{name}»", "the team already has this name")
     _refuse_name_of_another_team(conn, name, team_id)
     try:
         with conn.begin_nested():
             new_version = update_at_version(conn, "teams", team_id, version, "name = :n", {"n": name})
     except IntegrityError:  # another team took the name meanwhile
-        raise AlreadyExists(f"tổ công tác '{name}' đã tồn tại") from None
+        raise AlreadyExists(f"tổ công tác «{name}» đã tồn tại") from None
     return {"id": team_id, "before": before, "name": name, "version": new_version}
 
 
@@ -193,7 +193,7 @@ def team_id_by_name(conn: Connection, name: str) -> int:
     """Id of the team called ``name`` (typed in NFC or NFD, with or without surrounding spaces)."""
     team_id = conn.execute(text("SELECT id FROM teams WHERE name = :n"), {"n": normal_team_name(name)}).scalar()
     if team_id is None:
-        raise NotFound(f"không có tổ công tác '{name}'")
+        raise NotFound(f"không có tổ công tác «{name}»")
     return team_id
 
 
@@ -331,7 +331,7 @@ def create_user(
     existing = conn.execute(text(f"SELECT username FROM users WHERE {NAMED_USER}"), {"u": username}).scalar()
     if existing is not None:
         raise AlreadyExists(
-            f"người dùng '{existing}' đã tồn tại (tên đăng nhập không phân biệt chữ hoa, chữ thường)",
+            f"người dùng «{existing}» đã tồn tại (tên đăng nhập không phân biệt chữ hoa, chữ thường)",
             f"user {existing!r} exists (usernames are compared up to letter case)",
         )
     try:
@@ -352,7 +352,7 @@ def create_user(
     except IntegrityError as exc:
         if getattr(exc.orig, "sqlstate", None) == FOREIGN_KEY_VIOLATION:
             raise NotFound(f"không có tổ công tác #{team_id}") from None
-        raise AlreadyExists(f"người dùng '{username}' đã tồn tại") from None
+        raise AlreadyExists(f"người dùng «{username}» đã tồn tại") from None
 
 
 def set_user_province(conn: Connection, user_id: int, province_code: str | None, version: int) -> int:
@@ -461,7 +461,7 @@ def user_id_by_name(conn: Connection, username: str) -> int:
     """Id of the user called ``username`` (up to letter case, active or not); NotFound otherwise."""
     user_id = conn.execute(text(f"SELECT id FROM users WHERE {NAMED_USER}"), {"u": username}).scalar()
     if user_id is None:
-        raise NotFound(f"không có người dùng '{username}'", f"no user {username!r}")
+        raise NotFound(f"không có người dùng «{username}»", f"no user {username!r}")
     return user_id
 
 
@@ -477,5 +477,5 @@ def principal_by_username(conn: Connection, username: str) -> Principal:
     )
     principal = Principal(**row) if row else None
     if principal is None:
-        raise NotFound(f"không có người dùng đang hoạt động tên '{username}' (no active user {username!r})")
+        raise NotFound(f"không có người dùng đang hoạt động tên «{username}» (no active user {username!r})")
     return principal

@@ -121,8 +121,8 @@ RECURRENCE_KNOWN = "greatest(re.at, rr.started_at)"
 @dataclass(frozen=True)
 class HotspotFilter:
     """Filters of the hotspot list: statuses, commune(s), lon/lat box, activity within dates, the user's area, the
-    team and state of the newest suppression task, new in the register or recurred since an instant, and within a
-    distance of a place."""
+    team and state of the newest suppression task, whether that task is held outside its team's area today, new in the
+    register or recurred since an instant, and within a distance of a place."""
 
     statuses: tuple[str, ...] = ()
     communes: tuple[str, ...] | None = None
@@ -135,6 +135,8 @@ class HotspotFilter:
     #: The newest task is overdue (True) or not (False) as of a local day (``as_of``).
     overdue: bool | None = None
     as_of: date | None = None
+    #: The newest task is held by its team outside the team's area today (True, :func:`held_outside_area`) or not.
+    outside_area: bool | None = None
     #: Entered the register (found by a detection run, reported by hand) at or after this instant, or recurred (phức
     #: tạp trở lại) known since then: «what is new» to command is both.
     new_since: datetime | None = None
@@ -153,6 +155,9 @@ class HotspotFilter:
             w.add(f"{task_alias}.state = ANY({w.bind(list(codes(self.task_states)))}) AND {seen}")
         if self.overdue is not None and self.as_of is not None:
             w.add(overdue_condition(w, task_alias, self.as_of, self.overdue, seen))
+        if self.outside_area is not None:
+            outside = f"coalesce({held_outside_area(task_alias)} AND {seen}, false)"
+            w.add(outside if self.outside_area else f"NOT {outside}")
         if self.statuses:
             w.add(f"{alias}.status = ANY({w.bind(list(codes(self.statuses)))})")
         if self.communes is not None:

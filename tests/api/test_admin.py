@@ -224,7 +224,7 @@ def test_a_team_name_differing_only_in_letter_case_is_the_same_team(client, admi
     first = client.post("/api/teams", json={"name": "Tổ Đặc nhiệm", "communes": [AREA_A]}, headers=admin)
     again = client.post("/api/teams", json={"name": " tổ đặc NHIỆM ", "communes": [AREA_B]}, headers=admin)
     assert first.status_code == 201
-    assert again.status_code == 409 and again.json()["detail"] == "tổ công tác 'Tổ Đặc nhiệm' đã tồn tại"
+    assert again.status_code == 409 and again.json()["detail"] == "tổ công tác «Tổ Đặc nhiệm» đã tồn tại"
 
 
 def test_the_administrator_reviews_who_read_detailed_data_filtered_by_user_day_and_route(
@@ -258,7 +258,7 @@ def test_a_team_name_differing_only_in_spaces_or_invisible_characters_is_the_sam
     assert first.status_code == 201
     for name in ("Tổ  hai", "Tổ\u200b hai", "\ufeffTổ\thai"):
         again = client.post("/api/teams", json={"name": name, "communes": [AREA_B]}, headers=admin)
-        assert again.status_code == 409 and again.json()["detail"] == "tổ công tác 'Tổ hai' đã tồn tại", name
+        assert again.status_code == 409 and again.json()["detail"] == "tổ công tác «Tổ hai» đã tồn tại", name
     invisible = client.post("/api/teams", json={"name": "\u200b", "communes": [AREA_B]}, headers=admin)
     assert invisible.status_code == 422 and "tên tổ công tác cần từ 1 đến" in invisible.json()["detail"]
 
@@ -273,7 +273,7 @@ def test_a_login_name_differing_only_in_letter_case_is_the_same_user_and_logs_in
         "/api/users", json={"username": "to-phone", "role": "planner", "national": True}, headers=admin
     ).json()
     again = client.post("/api/users", json={"username": "TO-Phone", "role": "planner", "national": True}, headers=admin)
-    assert again.status_code == 409 and "người dùng 'to-phone' đã tồn tại" in again.json()["detail"]
+    assert again.status_code == 409 and "người dùng «to-phone» đã tồn tại" in again.json()["detail"]
     assert token(client, "To-phone ", created["password"]).status_code == 200
     failures = conn.execute(text("SELECT failed_logins FROM users WHERE id = :id"), {"id": created["id"]}).scalar()
     assert failures == 0
@@ -341,7 +341,7 @@ def test_a_renamed_team_keeps_its_members_and_area_and_its_name_stays_unique_up_
         return client.put(f"/api/teams/{team['id']}/name", json={"name": name, "version": version}, headers=admin)
 
     taken = rename(" tổ đồ sơn ", 1)
-    assert taken.status_code == 409 and taken.json()["detail"] == "tổ công tác 'Tổ Đồ Sơn' đã tồn tại"
+    assert taken.status_code == 409 and taken.json()["detail"] == "tổ công tác «Tổ Đồ Sơn» đã tồn tại"
     assert rename("Tổ Lê Chân", 1).status_code == 422  # nothing to change: no audit line
     renamed = rename("tổ lê chân", 1)
     assert renamed.status_code == 200, renamed.text

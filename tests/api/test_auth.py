@@ -241,11 +241,11 @@ def test_cli_renames_a_team_moves_a_user_and_changes_a_role(db_env, engine, monk
         assert diaban("teams", "add", "Tổ CLI B", "--communes", "10525")[0] == 0
         assert diaban("users", "add", "cli-can-bo", "--role", "team", "--team", "Tổ CLI A", "--password-stdin")[0] == 0
         code, out, _ = diaban("teams", "rename", "Tổ CLI A", "Tổ CLI Một")
-        assert code == 0 and "'Tổ CLI A' thành 'Tổ CLI Một'" in out, out
+        assert code == 0 and "«Tổ CLI A» thành «Tổ CLI Một»" in out, out
         code, _, err = diaban("teams", "rename", "Tổ CLI Một", "tổ cli b")
-        assert code == 3 and "tổ công tác 'Tổ CLI B' đã tồn tại" in err, err
+        assert code == 3 and "tổ công tác «Tổ CLI B» đã tồn tại" in err, err
         code, out, _ = diaban("users", "move", "cli-can-bo", "--team", "Tổ CLI B")
-        assert code == 0 and "từ tổ 'Tổ CLI Một' sang tổ 'Tổ CLI B'" in out, out
+        assert code == 0 and "từ tổ «Tổ CLI Một» sang tổ «Tổ CLI B»" in out, out
         with engine.begin() as conn:
             user_id = conn.execute(text("SELECT id FROM users WHERE username = 'cli-can-bo'")).scalar_one()
             open_session(conn, user_id, 30)

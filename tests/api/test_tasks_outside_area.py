@@ -1,6 +1,6 @@
 """Tasks a team still holds in a commune an administrator moved to another team's area: the task list, its counts and
-the hotspot register mark them (the area valid today, not a change planned for a later day), the list filters them,
-and a team user still sees only its own tasks."""
+the hotspot register mark them (the area valid today, not a change planned for a later day), both lists filter them
+(the hotspot register by its newest task), and a team user still sees only its own tasks."""
 
 from datetime import timedelta
 
@@ -54,10 +54,18 @@ def marked(client, **params) -> dict[int, bool]:
     return {t["id"]: t["outside_team_area"] for t in client.get("/api/tasks", params=params).json()["tasks"]}
 
 
+def hotspots(client, headers: dict | None = None, **params) -> list[int]:
+    """The ids of the hotspots listed."""
+    answer = client.get("/api/hotspots", params=params, headers=headers or {})
+    assert answer.status_code == 200, answer.text
+    return [f["id"] for f in answer.json()["features"]]
+
+
 def test_a_planned_area_change_marks_nothing_yet(client, held) -> None:
     move_commune(client, held, local_today() + timedelta(days=1))
     assert marked(client) == {held["moved"]: False, held["kept"]: False, held["canceled"]: False}
     assert marked(client, outside_area=True) == {}
+    assert hotspots(client, outside_area=True) == []
     assert client.get("/api/tasks/counts").json()["outside_area"] == 0
 
 
@@ -81,6 +89,25 @@ def test_a_task_held_in_a_commune_moved_today_is_marked_and_filtered(client, hel
     assert [c["team_id"] for c in suggested["candidates"]] == [held["teams"]["B"]]
 
 
+def test_the_hotspot_register_lists_those_whose_newest_task_is_held_outside_its_teams_area(
+    client, held, make_hotspot
+) -> None:
+    """The hotspot register filters as the task register does, by the hotspot's newest suppression task, alongside
+    its other filters; a team never filters by another team's task."""
+    untasked = make_hotspot(KEPT)
+    move_commune(client, held, local_today())
+    assert hotspots(client, outside_area=True) == [held["hotspot"]]
+    others = hotspots(client, outside_area=False)
+    assert untasked in others and held["hotspot"] not in others
+    assert hotspots(client, outside_area=True, status="detected") == []  # the hotspot is verified
+    assert hotspots(client, outside_area=True, team=held["teams"]["B"]) == []
+    # The commune's new team sees the hotspot, not the old team's task on it.
+    assert hotspots(client, held["team_b"], outside_area=True) == []
+    assert held["hotspot"] in hotspots(client, held["team_b"], outside_area=False)
+    refused = client.get("/api/hotspots", params={"outside_area": "có"})
+    assert refused.status_code == 422 and "ngoài địa bàn hiện tại của tổ" in refused.json()["message"]
+
+
 def test_each_team_still_sees_only_its_own_tasks(client, held) -> None:
     move_commune(client, held, local_today())
     own = client.get("/api/tasks", params={"outside_area": True}, headers=held["team_a"]).json()["tasks"]
@@ -102,3 +129,4 @@ def test_the_mark_goes_once_command_gives_the_task_to_the_communes_team(client, 
     assert given.status_code == 200, given.text
     assert given.json()["outside_team_area"] is False
     assert marked(client, outside_area=True) == {}
+    assert hotspots(client, outside_area=True) == []

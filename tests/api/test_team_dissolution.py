@@ -161,7 +161,7 @@ def test_a_new_team_may_not_take_a_dissolved_teams_name_and_is_told_why(client, 
     gone, other = make_team("Tổ Ngô Quyền", [AREA_A]), make_team("Tổ Lê Chân", [AREA_B])
     assert dissolve(client, admin, gone, 1).status_code == 200
     expected = (
-        f"tên 'Tổ Ngô Quyền' là của tổ công tác đã giải thể ngày {local_today():%d/%m/%Y}: nhiệm vụ cũ và nhật ký vẫn"
+        f"tên «Tổ Ngô Quyền» là của tổ công tác đã giải thể ngày {local_today():%d/%m/%Y}: nhiệm vụ cũ và nhật ký vẫn"
         " mang tên này — hãy đặt tên khác (ví dụ thêm năm thành lập)"
     )
     created = client.post("/api/teams", json={"name": "tổ ngô quyền", "communes": [AREA_A]}, headers=admin)

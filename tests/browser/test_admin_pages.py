@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+import re
 from datetime import datetime, timedelta
 from pathlib import Path
 
 import test_browser as shared
+from conftest import conversion_task
 from openpyxl import load_workbook
 from sqlalchemy import Engine, text
 from test_browser import (
@@ -20,7 +22,8 @@ from test_browser import (
     wait_message,
 )
 
-from gis.store.accounts import create_team
+from gis.services.admin import dissolve_team
+from gis.store.accounts import create_team, principal_by_username, team_version
 from models.vocabulary import TASK_OPEN, codes, local_today
 
 city, server, chromium = shared.city, shared.server, shared.chromium
@@ -322,4 +325,31 @@ def test_a_team_is_dissolved_only_once_emptied_and_is_then_offered_nowhere(chrom
     page.click("nav.tabs button[data-tab=tasks]")
     page.wait_for_selector(f"#task-filters select[name=team] option[value='{busy}']", state="attached")
     assert page.locator(f"#task-filters select[name=team] option[value='{spare}']").count() == 0
+    page.close()
+
+
+def test_a_dissolved_teams_old_tasks_are_found_in_commands_filters_under_the_day_it_was_dissolved(
+    chromium, server: str, city: Engine
+) -> None:
+    """A dissolved team holding an accepted task is offered in the registers' team filters, after the working teams,
+    as «Tổ X (đã giải thể ngày dd/mm/yyyy)», and lists that task."""
+    name = "Tổ đã nhập vào tổ khác"
+    with city.begin() as conn:
+        commune = conn.execute(text("SELECT commune_code FROM team_areas WHERE valid_to IS NULL LIMIT 1")).scalar()
+        team = create_team(conn, name, [commune])
+        task = conversion_task(conn, principal_by_username(conn, "chihuy"), commune, 2038, team)
+        conn.execute(text("UPDATE tasks SET state = 'accepted' WHERE id = :t"), {"t": task})
+        dissolve_team(conn, "quantri", team, team_version(conn, team))
+    page, errors = open_as(chromium, server, "chihuy", DESKTOP)
+    page.click("nav.tabs button[data-tab=tasks]")
+    label = f"{name} (đã giải thể ngày {local_today():%d/%m/%Y})"
+    for form in ("task-filters", "hotspot-filters"):
+        choice = page.locator(f"#{form} select[name=team] optgroup[label='Tổ đã giải thể'] option[value='{team}']")
+        choice.wait_for(state="attached")
+        assert choice.inner_text() == label
+    page.select_option("#task-filters select[name=team]", str(team))
+    page.locator("#task-count").filter(has_text=re.compile("^1 nhiệm vụ")).wait_for()
+    rows = page.locator("#task-table tbody tr:not(.detail)")
+    assert rows.count() == 1 and rows.first.get_attribute("data-task-id") == str(task)
+    assert errors == []
     page.close()

@@ -1,6 +1,6 @@
 """An administrator moved a commune from one team's area to another's: the old team keeps its open tasks there (command
 gives them over), but the command page never said so, and the commune's new team does not see them. The task and
-hotspot registers mark them «ngoài địa bàn hiện tại của tổ», the task register filters them, the overview counts them
+hotspot registers mark them «ngoài địa bàn hiện tại của tổ» and filter them, the overview counts them
 and opens them, and the task's card offers the commune's team now first.
 
 The city and Chromium are those of test_browser.py (a database of this module's own).
@@ -93,6 +93,13 @@ def test_command_sees_the_tasks_left_outside_their_teams_area_and_gives_one_over
     page.click("[role=tab][data-tab=hotspots]")
     hotspot_row = page.locator(f"#hotspot-table tr[data-hotspot-id='{moved['hotspot']}']")
     assert MARK in hotspot_row.locator("td").nth(3).inner_text()
+    hotspot_rows = page.locator("#hotspot-table tbody tr:not(.detail)")
+    outside = page.locator("#hotspot-table small.outside-area").count()
+    assert 1 <= outside < hotspot_rows.count()
+    page.check("#hotspot-filters input[name=outside_area]")  # of each hotspot, its newest task
+    page.locator("#hotspot-count").filter(has_text=re.compile(f"^{outside} điểm nóng$")).wait_for()
+    assert hotspot_row.is_visible() and all(MARK in r for r in hotspot_rows.all_inner_texts())
+    shot(page, "command-outside-area-hotspots")
     assert errors == []
     page.close()
 

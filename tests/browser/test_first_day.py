@@ -101,6 +101,7 @@ def test_the_team_map_has_a_legend(chromium, server: str) -> None:
         "Ngoài địa bàn của tổ",
         "Nơi làm nhiệm vụ của tổ",
         "Nhiệm vụ quá hạn",
+        "Báo điểm mới chờ gửi trên máy",
     ]
     assert errors == []
     page.close()

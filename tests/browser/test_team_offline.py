@@ -317,6 +317,22 @@ PENDING_AT = """([lat, lon]) => { let found = 0; window.diaban.map.eachLayer((l)
   return found; }"""
 
 
+#: The options of the dashed rings (spots waiting on the phone) on the team's map, as [[colour, fill, dashes, weight,
+#: radius], …].
+PENDING_STYLES = """() => { const found = []; window.diaban.map.eachLayer((l) => {
+  if (l instanceof L.CircleMarker && l.options.dashArray) { const o = l.options;
+    found.push([o.color, o.fillColor, o.dashArray, String(o.weight), String(o.radius)]); } });
+  return found; }"""
+
+
+def legend_ring(page) -> list[str]:
+    """The ring of the team map legend's row for a spot waiting on the phone: colour, fill, dashes, weight, radius."""
+    row = page.locator("details.legend[data-layer=tasks] .legend-row", has_text="Báo điểm mới chờ gửi")
+    assert row.text_content() == "Báo điểm mới chờ gửi trên máy (vòng nét đứt; tự gửi khi có sóng)"
+    circle = row.locator("svg circle")
+    return [circle.get_attribute(a) or "" for a in ("stroke", "fill", "stroke-dasharray", "stroke-width", "r")]
+
+
 #: Resolves once the page's smooth scroll has ended (its position the same ten frames running).
 SCROLLED = """() => new Promise((done) => { let last = -1, still = 0;
   const tick = () => { still = window.scrollY === last ? still + 1 : 0; last = window.scrollY;
@@ -330,7 +346,7 @@ def test_a_spot_reported_without_signal_waits_on_the_phone_and_is_stored_once(
     """A spot found on patrol where the phone has no signal: «Báo điểm mới» used to say only «Thử lại». The report
     joins the changes kept on the phone behind a start made before it — «Chờ gửi» in «Điểm tổ đã báo» and a dashed
     ring on the map —, is asked about when a second one is made at the same place, outlives a reload, and goes in
-    order with its first key when the signal is back: stored once."""
+    order with its first key when the signal is back: stored once. The map's legend shows the ring."""
     team_user, task_id = assigned_task(city)
     (lat, lon), _ = team_places(city, team_user, 11)
     page, errors = open_as(chromium, server, team_user, SMALL_PHONE)
@@ -346,6 +362,7 @@ def test_a_spot_reported_without_signal_waits_on_the_phone_and_is_stored_once(
     assert pending.count() == 1 and pending.inner_text().startswith(f"Chờ gửi: báo điểm mới — «{note}»")
     assert page.locator("#report-waiting").inner_text() == "1 chờ gửi" and pending.is_visible()  # its list opened
     assert page.evaluate(PENDING_AT, [lat, lon]) == 1
+    assert page.evaluate(PENDING_STYLES) == [legend_ring(page)]  # the map's legend says what the dashed ring is
     assert page.locator("#tip-form textarea[name=note]").input_value() == ""  # kept in the queue, not in the form
     assert "báo điểm mới «" in page.locator("#message.warning").inner_text()
     shot(page, "tip-team-phone-offline-waiting")

@@ -527,7 +527,7 @@ def test_a_team_name_typed_decomposed_is_the_same_team(cli, capsys, engine: Engi
     try:
         assert cli(capsys, "teams", "add", composed, "--communes", code_)[0] == 0
         code, _, err = cli(capsys, "teams", "add", unicodedata.normalize("NFD", composed), "--communes", code_)
-        assert code == 3 and f"tổ công tác '{composed}' đã tồn tại" in err, err
+        assert code == 3 and f"tổ công tác «{composed}» đã tồn tại" in err, err
         password = io.StringIO("mật-khẩu-đủ-dài\n")
         with pytest.MonkeyPatch.context() as patch:
             patch.setattr(sys, "stdin", password)

@@ -584,7 +584,8 @@ diabanPages.command = async function startCommand(map, cfg) {
     if (marker && map.getSize().y >= 500) map.once("moveend", () => marker.openPopup());
   }
 
-  // The query of a register's filter form (the state's own name, commune by name, team, overdue, waiting).
+  // The query of a register's filter form (the state's own name, commune by name, team, overdue, waiting, held outside
+  // the team's area).
   function registerQuery(formId, stateName, awaitingName) {
     const f = document.getElementById(formId);
     const params = new URLSearchParams();
@@ -598,7 +599,7 @@ diabanPages.command = async function startCommand(map, cfg) {
     if (f.team.value) params.set("team", f.team.value);
     if (f.overdue.checked) params.set("overdue", "true");
     if (f.awaiting.checked) params.set(awaitingName, "completed");
-    if (f.outside_area?.checked) params.set("outside_area", "true");  // the task register's own
+    if (f.outside_area.checked) params.set("outside_area", "true");
     return params;
   }
 
@@ -725,7 +726,7 @@ diabanPages.command = async function startCommand(map, cfg) {
     const option = (t) => {
       const choice = document.createElement("option");
       choice.value = t.id;
-      choice.textContent = t.dissolved_on ? `${t.name} (giải thể ${viDate(t.dissolved_on)})` : t.name;
+      choice.textContent = t.dissolved_on ? `${t.name} (đã giải thể ngày ${viDate(t.dissolved_on)})` : t.name;
       return choice;
     };
     for (const select of document.querySelectorAll(".register-filters select[name=team]")) {

@@ -69,8 +69,8 @@ diabanPages.team = async function startTeam(map, cfg) {
     drawPendingReports();
   }
   // Spots reported without signal, waiting on the phone (changes of the queue with a `report`): first in the list,
-  // «Chờ gửi», and on the map with a dashed ring in no status's colour (no status yet), until they are sent; the
-  // summary counts them even folded.
+  // «Chờ gửi», and on the map with a dashed ring in no status's colour (no status yet; the legend shows it too), until
+  // they are sent; the summary counts them even folded.
   const pendingReports = L.layerGroup().addTo(map);
   const waitingReports = () => waiting.filter((change) => change.report);
   function drawPendingReports() {
@@ -82,8 +82,7 @@ diabanPages.team = async function startTeam(map, cfg) {
     reportList.querySelector("li.empty")?.toggleAttribute("hidden", pending.length > 0);
     reportList.prepend(...pending.map((change) => {
       const { lat, lon, kind } = change.report;
-      const marker = L.circleMarker([lat, lon], { ...inPane("hotspots"), radius: 9, weight: 2, dashArray: "4 3",
-        color: "#78350f", fillColor: "#fffbeb", fillOpacity: 0.9 })
+      const marker = L.circleMarker([lat, lon], { ...inPane("hotspots"), ...cfg.pendingReportStyle })
         .bindPopup(`<b>Chờ gửi</b>: báo điểm mới — «${escapeHtml(change.note)}» (sẽ tự gửi khi có sóng)`)
         .addTo(pendingReports);
       const item = document.createElement("li");
