@@ -1,5 +1,5 @@
 """«Báo cáo định kỳ» on the command page: a quick pick («Tháng này») shows the month's figures beside the same period
-of last year, as the API counts them, and offers the same report in Excel.
+of last year, as the API counts them, and offers the same report in Excel; on a phone the table fits the screen.
 
 The city and Chromium are those of test_browser.py (a database of this module's own)."""
 
@@ -10,7 +10,7 @@ from collections.abc import Iterator
 import pytest
 import test_browser as shared
 from sqlalchemy import Engine
-from test_browser import open_as, shot
+from test_browser import PHONE, open_as, shot
 
 from models.vocabulary import local_today
 
@@ -54,4 +54,24 @@ def test_this_months_report_is_shown_and_offered_in_excel(chromium, server: str)
     assert download.value.suggested_filename == (f"báo-cáo-định-kỳ-{first:%d-%m-%Y}-đến-{today:%d-%m-%Y}.xlsx")
     page.locator("#period-report").scroll_into_view_if_needed()
     shot(page, "command-period-report")
+    assert errors == []
+
+
+def test_the_years_report_fits_a_phone(chromium, server: str) -> None:
+    """The planner's year on a phone: the table within the panel, what is counted a few words a line. Its headings kept
+    on one line had squeezed «Tổng số vụ việc» to a word a line and pushed «Tăng, giảm» past the screen's edge."""
+    page, errors = open_as(chromium, server, "thammuu", PHONE)
+    page.click("#period-report summary")
+    page.click("#period-report button[data-period=year]")
+    page.locator("#period-table tr[data-key=total]").wait_for()
+    report = page.locator("#period-report").bounding_box()
+    table = page.locator("#period-table").bounding_box()
+    assert report and table and table["x"] + table["width"] <= report["x"] + report["width"]
+    # The lines a cell's text takes: one rectangle per line of its text.
+    lines = page.evaluate("""() => { const range = document.createRange();
+        range.selectNodeContents(document.querySelector('#period-table tr[data-key=total] td'));
+        return new Set([...range.getClientRects()].map((r) => Math.round(r.top))).size; }""")
+    assert lines == 1
+    page.locator("#period-table").scroll_into_view_if_needed()
+    shot(page, "planner-period-report-phone")
     assert errors == []

@@ -460,3 +460,18 @@ def test_a_phone_on_its_side_keeps_thumb_sized_targets_on_the_team_page(chromium
     shot(page, "team-phone-landscape")
     assert errors == []
     page.close()
+
+
+def test_a_folds_count_stands_apart_from_its_title_on_a_phone(chromium, server: str, city: Engine) -> None:
+    """On a phone a fold's title is laid out as a row (its marker drawn again): the space between «Thông báo» and its
+    count of unread notices was dropped, «Thông báo3 mới»."""
+    team_user, _ = assigned_task(city)
+    page, errors = open_as(chromium, server, team_user, SMALL_PHONE)
+    badge = page.locator("#notices summary #inbox-count")
+    badge.wait_for()
+    gap = page.evaluate("""() => { const summary = document.querySelector('#notices summary');
+        const range = document.createRange(); range.selectNodeContents(summary.firstChild);
+        return summary.querySelector('#inbox-count').getBoundingClientRect().left - range.getBoundingClientRect().right; }""")
+    assert gap >= 3, gap
+    assert errors == []
+    page.close()
