@@ -81,7 +81,7 @@ class ImportRefused(InvalidRequest):
         self,
         report: dict,
         message: str = "không có dòng nào hợp lệ trong tệp: không nhập gì",
-        reason: str = "every row of the file was rejected; nothing stored",
+        reason: str | None = "every row of the file was rejected; nothing stored",
     ) -> None:
         super().__init__(message, reason)
         self.report = report

@@ -412,7 +412,9 @@ def add_parsers(sub: argparse._SubParsersAction) -> None:
         **parser_options("Tạo và liệt kê tài khoản; mật khẩu lưu dạng băm argon2."),
     )
     u_sub = users.add_subparsers(
-        dest="action", required=True, metavar="add|import|list|move|role|province|unlock|deactivate|revoke|password|demo"
+        dest="action",
+        required=True,
+        metavar="add|import|list|move|role|province|unlock|deactivate|revoke|password|demo",
     )
     u_add = u_sub.add_parser("add", help="tạo người dùng", **parser_options("Tạo người dùng."))
     u_add.add_argument("name", help="tên đăng nhập")
@@ -428,7 +430,9 @@ def add_parsers(sub: argparse._SubParsersAction) -> None:
             " tạo gì. Mật khẩu dùng một lần ghi vào tệp Excel --out."
         ),
     )
-    u_import.add_argument("file", help="tệp tài khoản (.csv, .txt, .xlsx), xem mẫu data/samples/mau-nhap-tai-khoan.xlsx")
+    u_import.add_argument(
+        "file", help="tệp tài khoản (.csv, .txt, .xlsx), xem mẫu data/samples/mau-nhap-tai-khoan.xlsx"
+    )
     u_import.add_argument("--sheet", help="trang tính của tệp Excel (mặc định trang đầu)")
     u_import.add_argument(
         "--out", default="mat-khau-lan-dau.xlsx", help="tệp Excel ghi mật khẩu dùng một lần (không ghi đè tệp đã có)"

@@ -165,9 +165,7 @@ def plan_accounts(conn: Connection, path: Path, sheet: str | None = None) -> Acc
     return plan
 
 
-def _check_username(
-    plan: AccountPlan, seen: _Lookups, first_line: dict[str, int], line: int, username: str
-) -> None:
+def _check_username(plan: AccountPlan, seen: _Lookups, first_line: dict[str, int], line: int, username: str) -> None:
     """A login name: well formed, given once in the file, not taken (each up to letter case)."""
     try:
         check_username(username)
@@ -211,7 +209,9 @@ def _team(plan: AccountPlan, seen: _Lookups, line: int, role: Role | None, text:
     if role != Role.TEAM:
         for column, value in (("team", text), ("communes", communes)):
             if value and role is not None:
-                plan.refuse(line, value, column, f"chỉ người dùng vai trò «{Role.TEAM.label}» thuộc một tổ; để trống cột này")
+                plan.refuse(
+                    line, value, column, f"chỉ người dùng vai trò «{Role.TEAM.label}» thuộc một tổ; để trống cột này"
+                )
         return None
     if not text:
         plan.refuse(line, "", "team", f"người dùng vai trò «{Role.TEAM.label}» cần tên tổ công tác")

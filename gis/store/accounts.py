@@ -64,7 +64,8 @@ def _refuse_name_of_another_team(conn: Connection, name: str, team_id: int | Non
     it). Compared in Python: the database's lower() folds only ASCII under the C locale (not «Đ»)."""
     existing = teams_by_name(conn).get(name.casefold())
     if existing is not None and existing.id != team_id:
-        raise AlreadyExists(team_name_taken(existing.name, existing.dissolved_on), "a team has this name")
+        dissolved = "the name belongs to a dissolved team" if existing.dissolved_on is not None else None
+        raise AlreadyExists(team_name_taken(existing.name, existing.dissolved_on), dissolved)
 
 
 def teams_by_name(conn: Connection) -> dict[str, Any]:
