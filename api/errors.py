@@ -71,16 +71,27 @@ RETRY_AFTER_S = 5
 
 
 class ImportRefused(InvalidRequest):
-    """An uploaded file none of whose rows could be kept (422, rolled back): the body carries the import's report
-    (``report``), so that every refused row is shown with its line and reason."""
+    """An uploaded file none of whose rows could be kept, or (an all-or-nothing import, ``message``) one of whose rows
+    was refused (422, rolled back): the body carries the import's report (``report``), so that every refused row is
+    shown with its line and reason."""
 
     code = "nothing_imported"
 
-    def __init__(self, report: dict) -> None:
-        super().__init__(
-            "không có dòng nào hợp lệ trong tệp: không nhập gì", "every row of the file was rejected; nothing stored"
-        )
+    def __init__(
+        self,
+        report: dict,
+        message: str = "không có dòng nào hợp lệ trong tệp: không nhập gì",
+        reason: str | None = "every row of the file was rejected; nothing stored",
+    ) -> None:
+        super().__init__(message, reason)
         self.report = report
+
+
+class RowsRefused(ImportRefused):
+    """An all-or-nothing import (the accounts file) one of whose rows was refused: nothing was created, the body's
+    ``report`` lists every refused row."""
+
+    code = "rows_refused"
 
 
 class FieldError(BaseModel):

@@ -361,6 +361,16 @@ def admin_panel() -> str:
     user_columns = _columns(
         ("username", "Tên đăng nhập"), ("role", "Vai trò"), ("team", "Tổ / phạm vi"), ("state", "Trạng thái")
     )
+    user_import = _import_form(
+        "user-import",
+        "Nhập danh sách tổ công tác và người dùng từ tệp (thiết lập cả thành phố)",
+        ".csv,.txt,.xlsx",
+        "Mỗi dòng một cán bộ: Tên đăng nhập, Vai trò, Tổ công tác, Xã/phường (địa bàn của tổ mới, cách nhau bằng «;»),"
+        " Tỉnh (với Ban chỉ huy, Cán bộ tham mưu: mã, tên hoặc «Toàn quốc»). Có dòng sai thì không tạo gì: sửa các"
+        " dòng được báo rồi nhập lại cả tệp. Mỗi người dùng nhận mật khẩu dùng một lần, phải đổi khi đăng nhập lần"
+        " đầu; bảng mật khẩu chỉ tải về một lần.",
+        '<a href="/api/users/import-template" download>Tải tệp mẫu (Excel)</a>',
+    )
     return rf"""<main class="panel"><div id="message" class="message" role="status" aria-live="polite"></div>
       {help_panel(Role.ADMIN)}
       {_tabs(("users", "Người dùng"), ("teams", "Tổ, địa bàn"), ("audit", "Nhật ký quản trị"), ("access", "Nhật ký truy cập"))}
@@ -377,6 +387,8 @@ def admin_panel() -> str:
           <button type="submit">Tạo người dùng và cấp mật khẩu</button>
         </form>
         <div id="secret" class="secret" role="alert" hidden></div>
+        {user_import}
+        <div id="user-import-sheet" class="secret" role="alert" hidden></div>
         <h2>Người dùng</h2>
         <input id="user-search" class="search" type="search" placeholder="Tìm theo tên, vai trò, tổ, phạm vi" aria-label="Tìm người dùng">
         <p class="hint">Bấm vào một người dùng để cấp lại mật khẩu, mở khóa, chuyển tổ, đổi vai trò, ngừng hoặc kích

@@ -877,6 +877,15 @@ INDICATOR_FIELD_LABELS: dict[str, str] = {
     **_UNIT_FIELD_LABELS,
     "source": "Nguồn",
 }
+#: Each column of the accounts file (models.domain.account_contract) by its Vietnamese name, as the template, the
+#: refusals and the command line show it (every one is also a header that contract's alias table accepts).
+ACCOUNT_FIELD_LABELS: dict[str, str] = {
+    "username": "Tên đăng nhập",
+    "role": "Vai trò",
+    "team": "Tổ công tác",
+    "communes": "Xã/phường",
+    "province": "Tỉnh",
+}
 #: The Vietnamese names of the counts an import prints (its `--json` keeps the English keys, a stable interface).
 SUMMARY_LABELS = {
     "imported": "đã nhập",

@@ -5,8 +5,10 @@ from __future__ import annotations
 import argparse
 import getpass
 import json
+import os
 import sys
 import warnings
+from pathlib import Path
 from typing import TYPE_CHECKING
 
 from api.cli.vi import cli_int, parser_options
@@ -138,6 +140,43 @@ def cmd_users_add(args: argparse.Namespace) -> None:
     print(
         f"Đã tạo người dùng #{user_id} «{args.name}» vai trò {Role.labels()[args.role]}{team}{_scope(args)}"
         f"{_first_login(args)}"
+    )
+
+
+def cmd_users_import(args: argparse.Namespace) -> None:
+    """Create the teams and users of an accounts file, all or nothing, and write their one-time passwords to
+    ``--out`` (an Excel sheet, never printed: a terminal's scrollback and logs keep what it shows)."""
+    from api.security import generate_password, hash_password
+    from gis.services.account_import import AccountsRefused, import_accounts, password_sheet, refusal_rows
+    from gis.store.db import get_engine
+    from gis.store.provinces import document_heading
+
+    out = Path(args.out)
+    if out.exists():
+        raise InvalidRequest(
+            f"tệp {out} đã có: chọn tên khác (bảng mật khẩu không ghi đè tệp nào)", "the output file exists"
+        )
+    try:
+        with get_engine().begin() as conn:
+            imported = import_accounts(
+                conn,
+                getpass.getuser(),
+                Path(args.file),
+                new_password=generate_password,
+                hash_password=hash_password,
+                sheet=args.sheet,
+            )
+            content = password_sheet(imported, document_heading(conn, None, getpass.getuser()))
+            with open(out, "xb") as sheet_file:  # before the commit: no account whose password nobody has
+                sheet_file.write(content)
+    except AccountsRefused as refused:
+        for row in refusal_rows(refused):
+            print(f"dòng {row['line']}: {row['field_label']} «{row['ref']}»: {row['reason']}", file=sys.stderr)
+        raise
+    os.chmod(out, 0o600)
+    print(
+        f"Đã tạo {len(imported.teams)} tổ công tác và {len(imported.users)} người dùng; mật khẩu dùng một lần ghi ở"
+        f" {out} (chỉ người chạy lệnh đọc được): giao riêng từng dòng cho đúng cán bộ rồi hủy tệp"
     )
 
 
@@ -373,7 +412,9 @@ def add_parsers(sub: argparse._SubParsersAction) -> None:
         **parser_options("Tạo và liệt kê tài khoản; mật khẩu lưu dạng băm argon2."),
     )
     u_sub = users.add_subparsers(
-        dest="action", required=True, metavar="add|list|move|role|province|unlock|deactivate|revoke|password|demo"
+        dest="action",
+        required=True,
+        metavar="add|import|list|move|role|province|unlock|deactivate|revoke|password|demo",
     )
     u_add = u_sub.add_parser("add", help="tạo người dùng", **parser_options("Tạo người dùng."))
     u_add.add_argument("name", help="tên đăng nhập")
@@ -381,6 +422,22 @@ def add_parsers(sub: argparse._SubParsersAction) -> None:
     u_add.add_argument("--password-stdin", action="store_true", help="đọc mật khẩu từ dòng đầu của đầu vào chuẩn")
     _change_required_argument(u_add)
     u_add.set_defaults(func=cmd_users_add)
+    u_import = u_sub.add_parser(
+        "import",
+        help="tạo tổ công tác và người dùng từ một tệp (tất cả hoặc không gì)",
+        **parser_options(
+            "Tạo tổ công tác (kèm địa bàn) và người dùng từ tệp CSV/Excel, mỗi dòng một cán bộ; có dòng sai thì không"
+            " tạo gì. Mật khẩu dùng một lần ghi vào tệp Excel --out."
+        ),
+    )
+    u_import.add_argument(
+        "file", help="tệp tài khoản (.csv, .txt, .xlsx), xem mẫu data/samples/mau-nhap-tai-khoan.xlsx"
+    )
+    u_import.add_argument("--sheet", help="trang tính của tệp Excel (mặc định trang đầu)")
+    u_import.add_argument(
+        "--out", default="mat-khau-lan-dau.xlsx", help="tệp Excel ghi mật khẩu dùng một lần (không ghi đè tệp đã có)"
+    )
+    u_import.set_defaults(func=cmd_users_import)
     u_list = u_sub.add_parser(
         "list", help="người dùng với vai trò, tổ, trạng thái khóa", **parser_options("Liệt kê người dùng.")
     )

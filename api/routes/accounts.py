@@ -2,14 +2,17 @@
 
 from dataclasses import dataclass
 from datetime import date, datetime
-from typing import Annotated, Any
+from typing import TYPE_CHECKING, Annotated, Any
 
 from fastapi import APIRouter, Depends, Query, Request, Response
 
 from api.audit import record_read
-from api.deps import Admin, ConnDep, SessionsDep, require_roles
+from api.deps import Admin, ConnDep, OneOfEachPart, SessionsDep, require_roles
 from api.downloads import disposition
+from api.errors import RowsRefused
+from api.limits import upload_body_size
 from api.params import DateFrom, DateTo, local_day_start
+from api.routes.imports import REFUSED_RESPONSE, Sheet, Upload, report_rows, uploaded
 from api.routes.reports import XLSX, XLSX_RESPONSE
 from api.schemas import (
     AccessLogLine,
@@ -37,14 +40,18 @@ from api.schemas import (
     UserTeamIn,
 )
 from api.security import generate_password, hash_password
+from api.slots import heavy
 from gis.services import admin
 from gis.store.access_log import access_lines, with_what
 from gis.store.accounts import get_user, list_teams, list_users, shared_communes, team_area_history, team_exists
-from gis.store.provinces import list_provinces, province_names
+from gis.store.provinces import document_heading, list_provinces, province_names
 from gis.store.scoping import AreaScope
 from models.domain.access import Principal, check_scope_stated
 from models.domain.dates import DayWindow
-from models.vocabulary import AccessedData, Role
+from models.vocabulary import ACCOUNT_FIELD_LABELS, AccessedData, Role, summary_line
+
+if TYPE_CHECKING:
+    from gis.services.account_import import AccountsRefused
 
 router = APIRouter(prefix="/api", tags=["accounts"])
 TeamReader = Annotated[Principal, Depends(require_roles(Role.ADMIN, Role.COMMAND))]
@@ -137,6 +144,80 @@ def post_user(body: UserIn, conn: ConnDep, user: Admin) -> dict:
         "province_code": body.province_code,
     }
     return {**created, "password": None if body.password else password}
+
+
+#: Headers of the password sheet: kept by no cache, the browser's included (it is answered once).
+NO_STORE = {"Cache-Control": "no-store"}
+
+
+@router.post(
+    "/users/import",
+    response_class=Response,
+    max_body_size=upload_body_size(),
+    responses={**XLSX_RESPONSE, **REFUSED_RESPONSE},
+)
+def post_users_import(
+    request: Request, conn: ConnDep, user: Admin, parts: OneOfEachPart, file: Upload, sheet: Sheet = None
+) -> Response:
+    """Create the teams (with their areas) and users of an accounts file (as `diaban users import`; layout in
+    README «Setting up a city»), all or nothing: one refused row refuses the file (422 with every refused row, its
+    line and reason; nothing created). Each creation is audited as a single one, the file named. The answer is the
+    one-time password sheet (Excel, answered once, never stored: `Cache-Control: no-store`); `X-Created-Teams` and
+    `X-Created-Users` count what was created."""
+    from gis.io.readers import EXCEL_SUFFIXES, TEXT_SUFFIXES
+    from gis.services.account_import import AccountsRefused, import_accounts, password_sheet
+
+    with uploaded(file, TEXT_SUFFIXES | EXCEL_SUFFIXES) as path:
+        try:
+            imported = heavy(
+                request,
+                lambda: import_accounts(
+                    conn,
+                    user.username,
+                    path,
+                    new_password=generate_password,
+                    hash_password=hash_password,
+                    sheet=sheet or None,
+                ),
+            )
+        except AccountsRefused as refused:
+            raise RowsRefused(_refusal_report(refused, path.name), refused.message, refused.reason) from None
+    sheet_bytes = password_sheet(imported, document_heading(conn, None, user.username))
+    counts = imported.counts()
+    headers = {
+        **disposition(f"mật-khẩu-lần-đầu-{len(imported.users)}-người.xlsx"),
+        **NO_STORE,
+        "X-Created-Teams": str(counts["teams"]),
+        "X-Created-Users": str(counts["users"]),
+    }
+    return Response(sheet_bytes, media_type=XLSX, headers=headers)
+
+
+def _refusal_report(refused: "AccountsRefused", file_name: str) -> dict[str, Any]:
+    """An all-or-nothing import's refusal as an import report (the pages show every refused row)."""
+    from gis.io.report_rows import ReportRows
+
+    rejected = report_rows(ReportRows.of(refused.rejects), ACCOUNT_FIELD_LABELS)
+    counts = {"imported": 0, "rejected": int(refused.rejects["line"].nunique())}
+    none = {"total": 0, "rows": []}
+    return {
+        "import_id": None,
+        "file_name": file_name,
+        "counts": counts,
+        "summary": summary_line("Tài khoản", counts),
+        "warnings": [],
+        "rejected": rejected,
+        "duplicates": none,
+        "flagged": none,
+    }
+
+
+@router.get("/users/import-template", response_class=Response, responses=XLSX_RESPONSE)
+def get_users_import_template(user: Admin) -> Response:
+    """The accounts file's template (an Excel workbook with examples and a sheet of instructions)."""
+    from gis.services.account_import import TEMPLATE, template_bytes
+
+    return Response(template_bytes(), media_type=XLSX, headers=disposition(TEMPLATE))
 
 
 @router.put("/users/{user_id:int}/province", response_model=UserOut)

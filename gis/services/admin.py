@@ -33,14 +33,15 @@ def create_user(
     province_code: str | None = None,
     *,
     must_change_password: bool = True,
+    source: str | None = None,
 ) -> int:
-    """A new active user (a command or planner user possibly limited to a province), audited. Its password, given by
-    the administrator, must be changed at the first login unless ``must_change_password`` is False (an operator's
-    own account made on the server)."""
+    """A new active user (a command or planner user possibly limited to a province), audited (with the imported file
+    it came from, ``source``). Its password, given by the administrator, must be changed at the first login unless
+    ``must_change_password`` is False (an operator's own account made on the server)."""
     user_id = accounts.create_user(
         conn, username, password_hash, role, team_id, province_code, must_change_password=must_change_password
     )
-    details = {"role": role, **({"province_code": province_code} if province_code else {})}
+    details = {"role": role, **({"province_code": province_code} if province_code else {}), **_source(source)}
     record_admin_action(conn, actor, AdminAction.CREATE_USER, user_id=user_id, team_id=team_id, details=details)
     return user_id
 
@@ -149,10 +150,28 @@ def revoke_sessions(conn: Connection, actor: str, user_id: int) -> int:
     return revoked
 
 
-def create_team(conn: Connection, actor: str, name: str, communes: list[str], valid_from: date | None = None) -> int:
-    """A new team responsible for ``communes`` from ``valid_from`` (default today), audited."""
+def _source(source: str | None) -> dict[str, str]:
+    """An audit entry's note of the imported file an account came from (none for one created by hand)."""
+    return {"file": source} if source else {}
+
+
+def create_team(
+    conn: Connection,
+    actor: str,
+    name: str,
+    communes: list[str],
+    valid_from: date | None = None,
+    *,
+    source: str | None = None,
+) -> int:
+    """A new team responsible for ``communes`` from ``valid_from`` (default today), audited (with the imported file it
+    came from, ``source``)."""
     team_id = accounts.create_team(conn, name, communes, valid_from)
-    details = {"communes": sorted(set(communes)), "valid_from": valid_from.isoformat() if valid_from else None}
+    details = {
+        "communes": sorted(set(communes)),
+        "valid_from": valid_from.isoformat() if valid_from else None,
+        **_source(source),
+    }
     record_admin_action(conn, actor, AdminAction.CREATE_TEAM, team_id=team_id, details=details)
     return team_id
 
@@ -212,8 +231,17 @@ def _value(action: str, value: Any, provinces: Mapping[str, str]) -> str:
 
 def audit_details(entry: Mapping[str, Any], provinces: Mapping[str, str]) -> str:
     """What an audit entry changed, in words (the page's list and the Excel export): the area's change, a new team's
-    area, a value before and after, a role change, a dissolution; "" for an action that says it all."""
-    action, details = entry["action"], entry["details"]
+    area, a value before and after, a role change, a dissolution (and the file an imported account came from); "" for
+    an action that says it all."""
+    details = entry["details"]
+    said = _details_text(entry["action"], details, provinces)
+    if details.get("file"):
+        return f"{said}; nhập từ tệp «{details['file']}»"
+    return said
+
+
+def _details_text(action: str, details: Mapping[str, Any], provinces: Mapping[str, str]) -> str:
+    """What an audit entry changed, in words (:func:`audit_details` without the imported file)."""
     since = f" từ {vn_day(date.fromisoformat(details['valid_from']))}" if details.get("valid_from") else ""
     if action == AdminAction.DISSOLVE_TEAM:
         return (

@@ -62,18 +62,33 @@ def _refuse_name_of_another_team(conn: Connection, name: str, team_id: int | Non
     A dissolved team keeps its name: its old tasks, the registers' filters and the audit name it, and a new team of
     the same name would be told apart there by nothing (the refusal says so; the administrator's list no longer shows
     it). Compared in Python: the database's lower() folds only ASCII under the C locale (not «Đ»)."""
-    folded = name.casefold()
-    others = conn.execute(text("SELECT name, dissolved_on FROM teams WHERE id IS DISTINCT FROM :t"), {"t": team_id})
-    for existing, dissolved_on in others.all():
-        if existing.casefold() != folded:
-            continue
-        if dissolved_on is not None:
-            raise AlreadyExists(
-                f"tên «{existing}» là của tổ công tác đã giải thể ngày {vn_day(dissolved_on)}: nhiệm vụ cũ và nhật ký"
-                " vẫn mang tên này — hãy đặt tên khác (ví dụ thêm năm thành lập)",
-                "the name belongs to a dissolved team",
-            )
-        raise AlreadyExists(f"tổ công tác «{existing}» đã tồn tại")
+    existing = teams_by_name(conn).get(name.casefold())
+    if existing is not None and existing.id != team_id:
+        dissolved = "the name belongs to a dissolved team" if existing.dissolved_on is not None else None
+        raise AlreadyExists(team_name_taken(existing.name, existing.dissolved_on), dissolved)
+
+
+def teams_by_name(conn: Connection) -> dict[str, Any]:
+    """Every team (dissolved ones too) by its name folded to lower case: rows of id, name, dissolved_on. Folded in
+    Python: the database's lower() folds only ASCII under the C locale (not «Đ»)."""
+    rows = conn.execute(text("SELECT id, name, dissolved_on FROM teams")).all()
+    return {row.name.casefold(): row for row in rows}
+
+
+def team_name_taken(existing: str, dissolved_on: date | None) -> str:
+    """Why a new name is refused: a team has it, or had it before it was dissolved (its old tasks and the audit name
+    it, and a new team of the same name would be told apart there by nothing)."""
+    if dissolved_on is not None:
+        return (
+            f"tên «{existing}» là của tổ công tác đã giải thể ngày {vn_day(dissolved_on)}: nhiệm vụ cũ và nhật ký"
+            " vẫn mang tên này — hãy đặt tên khác (ví dụ thêm năm thành lập)"
+        )
+    return f"tổ công tác «{existing}» đã tồn tại"
+
+
+def folded_usernames(conn: Connection) -> dict[str, str]:
+    """Every login name (deactivated users' too) by its lower-case form: names are unique up to letter case."""
+    return {name.lower(): name for name in conn.execute(text("SELECT username FROM users")).scalars()}
 
 
 def rename_team(conn: Connection, team_id: int, name: str, version: int) -> dict[str, Any]:

@@ -92,6 +92,8 @@ UNRECORDED: dict[str, str] = {
     "GET /api/teams/{team_id}/areas": "accounts",
     "GET /api/users": "accounts",
     "POST /api/users": "accounts",
+    "POST /api/users/import": "accounts (and the one-time passwords of the accounts it creates)",
+    "GET /api/users/import-template": "a blank template with examples",
     "PUT /api/users/{user_id}/province": "accounts",
     "PUT /api/users/{user_id}/team": "accounts",
     "PUT /api/users/{user_id}/role": "accounts",

@@ -103,6 +103,8 @@ def matrix(world: dict) -> list[tuple[str, str, dict | None, dict[str, int]]]:
         ),
         ("GET", f"/api/teams/{team}/areas", None, ADMIN),
         ("GET", "/api/users", None, ADMIN),
+        ("POST", "/api/users/import", None, {**ADMIN, "admin": 422}),  # an administrator's request without its file
+        ("GET", "/api/users/import-template", None, ADMIN),
         ("PATCH", f"/api/users/{world['users']['planner']}", {"active": False, "version": 1}, ADMIN),
         ("POST", f"/api/users/{world['users']['planner']}/password", None, ADMIN),
         ("POST", f"/api/users/{world['users']['planner']}/unlock", None, ADMIN),

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import re
 from datetime import datetime, timedelta
+from io import BytesIO
 from pathlib import Path
 
 import test_browser as shared
@@ -353,3 +354,54 @@ def test_a_dissolved_teams_old_tasks_are_found_in_commands_filters_under_the_day
     assert rows.count() == 1 and rows.first.get_attribute("data-task-id") == str(task)
     assert errors == []
     page.close()
+
+
+def test_a_city_is_set_up_from_a_file_on_the_page_and_its_officers_log_in_with_their_line(
+    chromium, server: str, city: Engine, tmp_path: Path
+) -> None:
+    """The administrator downloads nothing but the sheet: a file with a bad row shows every refused row and creates
+    nothing; the corrected file creates the teams and users and offers the one-time password sheet once, whose lines
+    open the officers' accounts at the password change."""
+    from gis.store.accounts import dissolve_team, team_version
+
+    header = "Tên đăng nhập;Vai trò;Tổ công tác;Xã/phường;Tỉnh\n"
+    good = header + "nhap-to-1;Tổ công tác;Tổ nhập trang;Phường Lê Chân;\nnhap-chihuy;Ban chỉ huy;;;31\n"
+    bad = good + "nhap-to-1;Tổ công tác;Tổ nhập trang;;\nnhap-x;Quản trị;;;\n"
+    (tmp_path / "sai.csv").write_text(bad, encoding="utf-8")
+    (tmp_path / "dung.csv").write_text(good, encoding="utf-8")
+    page, errors = open_as(chromium, server, "quantri", DESKTOP)
+    page.click("#user-import-box summary")
+    page.set_input_files("#user-import input[name=file]", str(tmp_path / "sai.csv"))
+    page.click("#user-import button[type=submit]")
+    page.wait_for_selector("#user-import-report .import-failure")
+    report = page.locator("#user-import-report").inner_text()
+    assert "2 dòng của tệp bị loại: chưa tạo tổ, người dùng nào" in report
+    assert "trùng với dòng 2" in report and "từng quản trị viên" in report
+    shot(page, "admin-accounts-import-refused")
+    page.set_input_files("#user-import input[name=file]", str(tmp_path / "dung.csv"))
+    page.click("#user-import button[type=submit]")
+    wait_message(page, "Đã nhập tệp dung.csv")
+    page.wait_for_selector("#user-table tr[data-username=nhap-to-1]")
+    assert page.locator("#user-import-report").is_hidden()
+    shot(page, "admin-accounts-import-sheet")
+    with page.expect_download() as download:
+        page.click("#user-import-sheet a")
+    assert download.value.suggested_filename == "mat-khau-lan-dau.xlsx"
+    rows = list(load_workbook(BytesIO(Path(download.value.path()).read_bytes())).active.iter_rows(values_only=True))
+    given = {row[1]: row[4] for row in rows if isinstance(row[0], int)}
+    assert sorted(given) == ["nhap-chihuy", "nhap-to-1"]
+    assert any("hủy bảng này" in str(cell) for row in rows for cell in row)
+    page.click("#user-import-sheet button")
+    assert page.locator("#user-import-sheet").is_hidden()
+    assert unexpected(errors, 422) == []
+    page.close()
+    try:
+        phone = chromium.new_page(viewport=PHONE)
+        log_in_with_a_given_password(phone, server, "nhap-to-1", given["nhap-to-1"])
+        shot(phone, "admin-accounts-import-first-login-phone")
+        phone.close()
+    finally:
+        with city.begin() as conn:
+            conn.execute(text("DELETE FROM users WHERE username LIKE 'nhap-%'"))
+            team = conn.execute(text("SELECT id FROM teams WHERE name = 'Tổ nhập trang'")).scalar_one()
+            dissolve_team(conn, team, team_version(conn, team))

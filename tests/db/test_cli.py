@@ -717,3 +717,37 @@ def test_an_import_lists_each_duplicate_with_the_line_kept_on_screen_and_in_the_
     finally:  # committed by the command: the next tests of this worker's database count every incident
         with engine.begin() as conn:
             conn.execute(text("DELETE FROM incidents WHERE ref = :ref"), {"ref": ref})
+
+
+def test_users_import_refuses_a_bad_file_whole_and_writes_the_passwords_of_a_good_one_for_its_owner_only(
+    cli, capsys, tmp_path, engine: Engine
+) -> None:
+    from openpyxl import load_workbook
+
+    from gis.store.accounts import dissolve_team, team_id_by_name, team_version
+
+    header = "Tên đăng nhập,Vai trò,Tổ công tác,Xã/phường,Tỉnh\n"
+    good = header + "cli-to-1,Tổ công tác,Tổ dòng lệnh,10507,\ncli-chihuy,command,,,Hải Phòng\n"
+    (tmp_path / "sai.csv").write_text(good + "cli-x,Thủ trưởng,,,\n")
+    (tmp_path / "dung.csv").write_text(good)
+    out = tmp_path / "mat-khau.xlsx"
+    code, _, err = cli(capsys, "users", "import", str(tmp_path / "sai.csv"), "--out", str(out))
+    assert code == 2 and "dòng 4: Vai trò «Thủ trưởng»: vai trò «Thủ trưởng» không có" in err, err
+    assert not out.exists()
+    with engine.connect() as conn:
+        assert conn.execute(text("SELECT count(*) FROM users WHERE username LIKE 'cli-%'")).scalar_one() == 0
+    try:
+        code, printed, err = cli(capsys, "users", "import", str(tmp_path / "dung.csv"), "--out", str(out))
+        assert code == 0, err
+        assert "Đã tạo 1 tổ công tác và 2 người dùng" in printed
+        assert out.stat().st_mode & 0o777 == 0o600
+        rows = list(load_workbook(out).active.iter_rows(values_only=True))
+        given = {row[1]: row[4] for row in rows if isinstance(row[0], int)}
+        assert sorted(given) == ["cli-chihuy", "cli-to-1"] and not any(p in printed for p in given.values())
+        again, _, err = cli(capsys, "users", "import", str(tmp_path / "dung.csv"), "--out", str(out))
+        assert again == 2 and "đã có" in err
+    finally:
+        with engine.begin() as conn:
+            conn.execute(text("DELETE FROM users WHERE username LIKE 'cli-%'"))
+            team = team_id_by_name(conn, "Tổ dòng lệnh")
+            dissolve_team(conn, team, team_version(conn, team))

@@ -273,6 +273,45 @@ diabanPages.admin = async function startAdmin(map, cfg) {
     } catch (error) { failed(error, () => newUser.requestSubmit()); }
   });
 
+  // A city's teams and users from one file, all or nothing: a refused file shows every refused row (nothing was
+  // created); a file imported answers the one-time password sheet, offered once as a download and forgotten when the
+  // administrator says it is handed out (the page keeps no copy: reloading it loses the sheet, the server has none).
+  const userImport = document.getElementById("user-import");
+  const importBox = document.getElementById("user-import-report");
+  const importSheet = document.getElementById("user-import-sheet");
+  vietnameseFilePicker(userImport.elements.file);
+  userImport.addEventListener("submit", async (event) => {
+    event.preventDefault();
+    const file = userImport.elements.file.files[0];
+    if (!file) { notify("Hãy chọn tệp cần nhập", true); return; }
+    const button = userImport.querySelector("button[type=submit]");
+    button.disabled = true;
+    notify(`Đang nhập ${file.name}…`);
+    let sheet;
+    try {
+      sheet = await api("/api/users/import", { method: "POST", body: new FormData(userImport), file: true });
+    } catch (error) {
+      importReport(importBox, error.body?.report, error.message);
+      failed(error, () => userImport.requestSubmit());
+      return;
+    } finally { button.disabled = false; }
+    importBox.hidden = true;
+    userImport.reset();
+    const link = URL.createObjectURL(sheet);
+    importSheet.hidden = false;
+    importSheet.innerHTML = `Đã tạo các tổ công tác và người dùng của tệp <b>${escapeHtml(file.name)}</b>.
+      <a href="${link}" download="mat-khau-lan-dau.xlsx">Tải bảng mật khẩu dùng một lần (Excel)</a>
+      <br><small>Chỉ tải được lúc này: hệ thống không lưu mật khẩu. Giao riêng từng dòng cho đúng cán bộ, rồi hủy bảng
+      (xóa tệp, hủy bản in). Mỗi người phải đổi mật khẩu khi đăng nhập lần đầu.</small>
+      <button type="button">Đã giao xong, ẩn đi</button>`;
+    importSheet.querySelector("button").onclick = () => {
+      URL.revokeObjectURL(link);
+      importSheet.hidden = true;
+      importSheet.replaceChildren();
+    };
+    await refreshAfterSave(`Đã nhập tệp ${file.name}`, () => Promise.all([loadUsers(), loadTeams(), loadAudit()]), TO_SEE);
+  });
+
   // Tasks belong to teams, not people: the team a user left keeps its open tasks, with nobody to work them once it
   // has no active member left (command gives them to another team).
   function leftText(former) {

@@ -44,7 +44,8 @@ class StalledError extends TypeError {}
 // it carries an Idempotency-Key (the server answers a repeat with what it did the first time), as it may have been done.
 // A request that stalled is not asked again by itself (that would double the wait): the message offers «Thử lại».
 // A form with files (a photo, an import) goes by XMLHttpRequest, which sees its bytes go out: `onProgress(share)`, if
-// given, is told how much of the body is sent (a photo takes minutes on a weak network).
+// given, is told how much of the body is sent (a photo takes minutes on a weak network). `options.file`: a file
+// answered (not JSON) is returned as a Blob.
 async function api(path, options = {}) {
   const again = (options.method || "GET").toUpperCase() === "GET" || Boolean(options.headers?.["Idempotency-Key"]);
   try {
@@ -79,7 +80,8 @@ async function apiOnce(path, options) {
     }
     let body = null;
     try {
-      body = response.headers.get("content-type")?.includes("json") ? await response.json() : null;
+      body = response.headers.get("content-type")?.includes("json") ? await response.json()
+        : options.file && response.ok ? await response.blob() : null;  // a file answered (options.file): its bytes
     } catch (error) {  // the answer stopped on the way (its body never came whole)
       if (stop.signal.aborted) throw stalled(read, Boolean(headers["Idempotency-Key"]), error);
       throw error;
