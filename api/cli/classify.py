@@ -140,9 +140,11 @@ def history_lines(year: int, versions: list[dict[str, Any]]) -> list[str]:
             done.append(f"phê duyệt bởi {v['approved_by']}, {vn_time(v['approved_at'])}")
         if v["ended_by"]:
             done.append(f"{DRAFT_ENDED_BY[v['status']]} {v['ended_by']}, {vn_time(v['ended_at'])}")
-        correction = " (hiệu chỉnh kết quả đã phê duyệt)" if v["supersedes_id"] else ""
+        # The run's number tells apart a replaced draft from the one replacing it, which takes its version number.
+        correction = ", hiệu chỉnh kết quả đã phê duyệt" if v["supersedes_id"] else ""
         lines.append(
-            f"Phiên bản {v['version']}{correction} — {version_status_label(v['status'])}: {'; '.join(done)};"
+            f"Phiên bản {v['version']} (lần chạy #{v['run_id']}{correction}) — {version_status_label(v['status'])}:"
+            f" {'; '.join(done)};"
             f" {v['n_overrides']} điều chỉnh"
         )
         for o in v["overrides"]:

@@ -219,6 +219,7 @@ def test_the_command_lines_history_names_a_replaced_draft_and_a_replaced_overrid
         "at": at,
     }
     version = {
+        "run_id": 12,
         "version": 2,
         "status": "replaced",
         "supersedes_id": None,
@@ -234,7 +235,7 @@ def test_the_command_lines_history_names_a_replaced_draft_and_a_replaced_overrid
     }
     lines = history_lines(2025, [version])
     assert lines[1] == (
-        "Phiên bản 2 — Đã thay thế: chạy bởi tham.muu, 12/03/2026 10:00;"
+        "Phiên bản 2 (lần chạy #12) — Đã thay thế: chạy bởi tham.muu, 12/03/2026 10:00;"
         " thay bằng lần chạy mới của tham.muu.2, 12/03/2026 10:00; 0 điều chỉnh"
     ), lines
     assert lines[2].startswith(

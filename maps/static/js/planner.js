@@ -230,9 +230,10 @@ diabanPages.planner = async function startPlanner(map, cfg) {
       : `đã bị thay bằng điều chỉnh sau của ${at(o.replaced_by, o.replaced_at)}`);
     const overrides = v.overrides.map((o) => `<li>${change(o)}</li>`).join("") +
       v.replaced_overrides.map((o) => `<li class="replaced">${change(o)} — <i>${replaced(o)}</i></li>`).join("");
-    // Worded as `diaban classify history` prints it: the version, whether it corrects an approved one, its state.
-    return `<li data-status="${escapeHtml(v.status)}"><b>Phiên bản ${v.version}</b>` +
-      `${v.supersedes_id ? " (hiệu chỉnh kết quả đã phê duyệt)" : ""} — <b>${escapeHtml(versionLabels[v.status])}</b>: ` +
+    // Worded as `diaban classify history` prints it: the version, its run (a replaced draft and the one replacing it
+    // share a version number), whether it corrects an approved one, its state.
+    return `<li data-status="${escapeHtml(v.status)}"><b>Phiên bản ${v.version}</b> (lần chạy #${v.run_id}` +
+      `${v.supersedes_id ? ", hiệu chỉnh kết quả đã phê duyệt" : ""}) — <b>${escapeHtml(versionLabels[v.status])}</b>: ` +
       `${done.join("; ")}; ` +
       `${VI_NUMBER.format(v.n_overrides)} điều chỉnh${overrides ? `<ul>${overrides}</ul>` : ""}</li>`;
   }
