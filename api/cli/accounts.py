@@ -431,11 +431,14 @@ def add_parsers(sub: argparse._SubParsersAction) -> None:
         ),
     )
     u_import.add_argument(
-        "file", help="tệp tài khoản (.csv, .txt, .xlsx), xem mẫu data/samples/mau-nhap-tai-khoan.xlsx"
+        "file", metavar="TỆP", help="tệp tài khoản (.csv, .txt, .xlsx), xem mẫu data/samples/mau-nhap-tai-khoan.xlsx"
     )
-    u_import.add_argument("--sheet", help="trang tính của tệp Excel (mặc định trang đầu)")
+    u_import.add_argument("--sheet", metavar="TRANG", help="trang tính của tệp Excel (mặc định trang đầu)")
     u_import.add_argument(
-        "--out", default="mat-khau-lan-dau.xlsx", help="tệp Excel ghi mật khẩu dùng một lần (không ghi đè tệp đã có)"
+        "--out",
+        metavar="TỆP",
+        default="mat-khau-lan-dau.xlsx",
+        help="tệp Excel ghi mật khẩu dùng một lần (không ghi đè tệp đã có)",
     )
     u_import.set_defaults(func=cmd_users_import)
     u_list = u_sub.add_parser(

@@ -160,7 +160,7 @@ def plan_accounts(conn: Connection, path: Path, sheet: str | None = None) -> Acc
                 team_entry.first,
                 team_entry.name,
                 "communes",
-                f"tổ mới '{team_entry.name}' chưa có địa bàn: ghi xã/phường phụ trách ở ít nhất một dòng của tổ",
+                f"tổ mới «{team_entry.name}» chưa có địa bàn: ghi xã/phường phụ trách ở ít nhất một dòng của tổ",
             )
     return plan
 
@@ -181,7 +181,7 @@ def _check_username(plan: AccountPlan, seen: _Lookups, first_line: dict[str, int
             f"tên đăng nhập trùng với dòng {first_line[folded]} (không phân biệt chữ hoa, chữ thường)",
         )
     elif folded in seen.usernames:
-        plan.refuse(line, username, "username", f"người dùng '{seen.usernames[folded]}' đã tồn tại")
+        plan.refuse(line, username, "username", f"người dùng «{seen.usernames[folded]}» đã tồn tại")
     first_line.setdefault(folded, line)
 
 
@@ -237,7 +237,7 @@ def _team(plan: AccountPlan, seen: _Lookups, line: int, role: Role | None, text:
             new.communes, new.line = codes, line
         elif codes is not None and sorted(codes) != sorted(new.communes):
             plan.refuse(
-                line, communes[:80], "communes", f"địa bàn của tổ '{new.name}' khác với dòng {new.line}: ghi một lần"
+                line, communes[:80], "communes", f"địa bàn của tổ «{new.name}» khác với dòng {new.line}: ghi một lần"
             )
     return new.name
 

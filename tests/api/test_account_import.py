@@ -111,7 +111,7 @@ def test_one_refused_row_creates_nothing_and_every_reason_has_its_line(client, a
     assert by_line[6] == ("Tổ công tác", "người dùng vai trò «Tổ công tác» cần tên tổ công tác")
     assert by_line[7][0] == "Xã/phường" and "Phường Không Có" in by_line[7][1]
     assert "đã giải thể" in by_line[8][1]
-    assert "người dùng 'quan-tri-nhap' đã tồn tại" in by_line[9][1]
+    assert "người dùng «quan-tri-nhap» đã tồn tại" in by_line[9][1]
     assert by_line[10][0] == "Tỉnh"
     assert "đã tồn tại" in by_line[11][1] and "để trống cột Xã/phường" in by_line[11][1]
     assert "chưa có địa bàn" in by_line[12][1]

@@ -28,7 +28,7 @@ def test_this_months_report_is_shown_and_offered_in_excel(chromium, server: str)
     page.click("#period-report summary")
     # The half year is named as reports name it: «6 tháng» read as the last six months.
     half = "6 tháng đầu năm" if local_today().month <= 6 else "6 tháng cuối năm"
-    assert page.inner_text("#period-report button[data-period=half]") == half
+    page.locator("#period-report button[data-period=half]", has_text=half).wait_for()
     page.click("#period-report button[data-period=month]")
     table = page.locator("#period-table")
     table.locator("tr[data-key=total]").wait_for()
@@ -75,3 +75,16 @@ def test_the_years_report_fits_a_phone(chromium, server: str) -> None:
     page.locator("#period-table").scroll_into_view_if_needed()
     shot(page, "planner-period-report-phone")
     assert errors == []
+
+
+def test_dates_are_hai_phongs_on_a_browser_set_to_another_zone(chromium, server: str) -> None:
+    """A browser set to Los Angeles: the command page shows an instant by Hải Phòng's calendar. A script asking for a
+    date before the page had started (the half-year pick's name, at DOMContentLoaded) made the shared formatter in
+    the browser's zone, and every date after it — «tái phát 05/12» on the 6th past midnight in Hải Phòng."""
+    page, errors = open_as(chromium, server, "chihuy", timezone_id="America/Los_Angeles")
+    # 20:00 UTC on 1 January: 2 January 03:00 in Hải Phòng, still 1 January in Los Angeles.
+    assert page.evaluate("viDate('2026-01-01T20:00:00Z')") == "02/01/2026"
+    page.click("#period-report summary")
+    assert page.evaluate("viDate('2026-01-01T20:00:00Z')") == "02/01/2026"
+    assert errors == []
+    page.close()

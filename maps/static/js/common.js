@@ -207,13 +207,19 @@ function sendingKey(field, content) {
   return key;
 }
 
-// Dates and times as Hải Phòng sees them (dd/mm/yyyy, 24 h; the page's time zone), whatever the browser's own.
+// Dates and times as Hải Phòng sees them (dd/mm/yyyy, 24 h; the page's time zone), whatever the browser's own. The
+// formatter is made again once the page's zone is known: one made by a call before diabanStart (a script's
+// DOMContentLoaded) had the browser's zone, and kept it for every date the page showed after.
 let localFormat = null;
 function localParts(value) {
-  localFormat ??= new Intl.DateTimeFormat("en-GB", {
-    timeZone: window.diaban?.timeZone, year: "numeric", month: "2-digit", day: "2-digit", hour: "2-digit",
-    minute: "2-digit", hourCycle: "h23",
-  });
+  const zone = window.diaban?.timeZone;
+  if (!localFormat || localFormat.zone !== zone) {
+    localFormat = new Intl.DateTimeFormat("en-GB", {
+      timeZone: zone, year: "numeric", month: "2-digit", day: "2-digit", hour: "2-digit", minute: "2-digit",
+      hourCycle: "h23",
+    });
+    localFormat.zone = zone;
+  }
   return Object.fromEntries(localFormat.formatToParts(new Date(value)).map((p) => [p.type, p.value]));
 }
 

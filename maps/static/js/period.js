@@ -74,8 +74,11 @@ document.addEventListener("DOMContentLoaded", () => {
   const run = () => load().catch((error) => failed(error, run));
   form.addEventListener("submit", (event) => { event.preventDefault(); run(); });
   // «6 tháng» read as the last six months; reports say which half of the year it is («sơ kết 6 tháng đầu năm»).
+  // Named when the report is opened: Hải Phòng's day is known once the page has started (diabanStart).
   const half = document.querySelector('#period-report [data-period="half"]');
-  if (half) half.textContent = periodToday().getMonth() < 6 ? "6 tháng đầu năm" : "6 tháng cuối năm";
+  document.getElementById("period-report").addEventListener("toggle", () => {
+    half.textContent = periodToday().getMonth() < 6 ? "6 tháng đầu năm" : "6 tháng cuối năm";
+  });
   document.querySelectorAll("#period-report [data-period]").forEach((button) => button.addEventListener("click", () => {
     const today = periodToday();
     form.elements.from.value = viDay(periodStart(button.dataset.period, today));
