@@ -4,7 +4,7 @@ from collections.abc import Iterator
 
 import pytest
 from alembic import command
-from sqlalchemy import create_engine, inspect, text
+from sqlalchemy import Engine, create_engine, inspect, text
 from sqlalchemy.exc import DBAPIError
 
 from gis.ops.postgres import ManagedCluster
@@ -93,23 +93,30 @@ def test_incidents_move_into_yearly_partitions_and_back(scratch_url: str) -> Non
     engine.dispose()
 
 
+def draft_with_an_override(engine: Engine, run_id: int) -> None:
+    """A 2025 draft (run ``run_id``) holding one override: 10507 from the criteria's drug-free to at risk."""
+    with engine.begin() as conn:
+        conn.execute(
+            text("""INSERT INTO classification_runs (id, year, version, status, rules_version, method, params, created_by)
+            VALUES (:r, 2025, 1, 'draft', 'r1', 'm', '{}', 'tham.muu')"""),
+            {"r": run_id},
+        )
+        conn.execute(
+            text("""INSERT INTO classification_results (run_id, commune_code, legal_category, leaving_drug_free,
+            category, method, override_reason, override_by, override_at, indicators, sources, criteria, explanation)
+            VALUES (:r, '10507', 'drug_free', false, 'at_risk', 'override', 'Tin báo mới', 'tham.muu',
+                    '2025-12-01T09:00:00+07:00', '{}', '{}', '[]', '')"""),
+            {"r": run_id},
+        )
+
+
 def test_the_trail_of_classification_drafts_up_down_up(scratch_url: str) -> None:
     """0025 on a database holding a year's draft with an override: the upgrade and a downgrade while the trail is
     empty keep the draft as it was; upgraded again, the discarded draft is kept with its override in the trail, which
     not even the owner may change or delete (the downgrade refusing while it holds rows: AUDIT_ROWS)."""
     engine = create_engine(scratch_url)
     migrate(engine, "0024")
-    with engine.begin() as conn:
-        conn.execute(
-            text("""INSERT INTO classification_runs (id, year, version, status, rules_version, method, params, created_by)
-            VALUES (7, 2025, 1, 'draft', 'r1', 'm', '{}', 'tham.muu')""")
-        )
-        conn.execute(
-            text("""INSERT INTO classification_results (run_id, commune_code, legal_category, leaving_drug_free,
-            category, method, override_reason, override_by, override_at, indicators, sources, criteria, explanation)
-            VALUES (7, '10507', 'drug_free', false, 'at_risk', 'override', 'Tin báo mới', 'tham.muu',
-                    '2025-12-01T09:00:00+07:00', '{}', '{}', '[]', '')""")
-        )
+    draft_with_an_override(engine, 7)
     draft = "SELECT r.id, r.version, r.status, c.category, c.override_reason FROM classification_runs r JOIN classification_results c ON c.run_id = r.id"
     with engine.connect() as conn:
         before = conn.execute(text(draft)).all()
@@ -143,17 +150,7 @@ def test_the_overrides_standing_when_0027_migrates_open_its_log(scratch_url: str
     that an override made after it, of the same commune, shows the earlier one as replaced: the history's rule."""
     engine = create_engine(scratch_url)
     migrate(engine, "0026")
-    with engine.begin() as conn:
-        conn.execute(
-            text("""INSERT INTO classification_runs (id, year, version, status, rules_version, method, params, created_by)
-            VALUES (8, 2025, 1, 'draft', 'r1', 'm', '{}', 'tham.muu')""")
-        )
-        conn.execute(
-            text("""INSERT INTO classification_results (run_id, commune_code, legal_category, leaving_drug_free,
-            category, method, override_reason, override_by, override_at, indicators, sources, criteria, explanation)
-            VALUES (8, '10507', 'drug_free', false, 'at_risk', 'override', 'Tin báo mới', 'tham.muu',
-                    '2025-12-01T09:00:00+07:00', '{}', '{}', '[]', '')""")
-        )
+    draft_with_an_override(engine, 8)
     migrate(engine)
     with engine.begin() as conn:
         conn.execute(
