@@ -9,11 +9,12 @@ B hears the notices as a role of its own (DIABAN_LISTEN_URL), which a test forbi
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import os
 import subprocess
 import sys
 import time
-from collections.abc import Iterator
+from collections.abc import AsyncIterator, Iterator
 
 import httpx
 import psycopg
@@ -195,6 +196,20 @@ def test_b_checks_every_request_while_its_listener_is_lost(
     )
 
 
+@contextlib.asynccontextmanager
+async def listening(cluster: ManagedCluster, cache: SessionCache) -> AsyncIterator[SessionListener]:
+    """A listener of the test role's own telling ``cache``, running until the block ends."""
+    conninfo = make_url(_listener_url(cluster)).set(drivername="postgresql").render_as_string(hide_password=False)
+    listener = SessionListener(conninfo, cache)
+    task = asyncio.create_task(listener.run())
+    try:
+        yield listener
+    finally:
+        task.cancel()
+        with pytest.raises(asyncio.CancelledError):
+            await task
+
+
 def test_a_lost_listener_trusts_nothing_until_it_hears_again(cluster: ManagedCluster, database: dict[str, int]) -> None:
     """The listener and the cache in this process: the listener's backend terminated (and its role kept out), what
     the cache remembered is dropped and nothing is remembered; back, it remembers again."""
@@ -202,10 +217,7 @@ def test_a_lost_listener_trusts_nothing_until_it_hears_again(cluster: ManagedClu
 
     async def scenario() -> None:
         cache = SessionCache(600)
-        conninfo = make_url(_listener_url(cluster)).set(drivername="postgresql").render_as_string(hide_password=False)
-        listener = SessionListener(conninfo, cache)
-        task = asyncio.create_task(listener.run())
-        try:
+        async with listening(cluster, cache) as listener:
             await asyncio.wait_for(listener.hearing.wait(), 60)
             cache.put("s", alice, cache.generation())
             assert cache.get("s") == alice
@@ -225,10 +237,6 @@ def test_a_lost_listener_trusts_nothing_until_it_hears_again(cluster: ManagedClu
             await asyncio.wait_for(listener.hearing.wait(), 60)
             cache.put("s", alice, cache.generation())
             assert cache.get("s") == alice
-        finally:
-            task.cancel()
-            with pytest.raises(asyncio.CancelledError):
-                await task
 
     asyncio.run(scenario())
 
@@ -242,17 +250,14 @@ def test_a_notice_the_app_role_forges_makes_the_process_forget_and_nothing_else(
     listener's connection, every such notice again (every request then checked its session in the database); it is a
     notice naming no user, and the connection lives on."""
     alice = Principal(database["lost-1"], "lost-1", "command")
-    listening = f"SELECT pid FROM pg_stat_activity WHERE usename = '{LISTENER_ROLE}'"
+    listeners = f"SELECT pid FROM pg_stat_activity WHERE usename = '{LISTENER_ROLE}'"
     forger_url = make_url(cluster.url(DB)).set(drivername="postgresql").render_as_string(hide_password=False)
 
     async def scenario() -> None:
         cache = SessionCache(600)
-        conninfo = make_url(_listener_url(cluster)).set(drivername="postgresql").render_as_string(hide_password=False)
-        listener = SessionListener(conninfo, cache)
-        task = asyncio.create_task(listener.run())
-        try:
+        async with listening(cluster, cache) as listener:
             await asyncio.wait_for(listener.hearing.wait(), 60)
-            before = set(_admin(cluster, listening))
+            before = set(_admin(cluster, listeners))
             cache.put("s", alice, cache.generation())
             assert cache.get("s") == alice
             with psycopg.connect(forger_url, autocommit=True) as forger:
@@ -262,12 +267,8 @@ def test_a_notice_the_app_role_forges_makes_the_process_forget_and_nothing_else(
             while cache.get("s") is not None:  # forgotten: the notice was heard (or broke the connection)
                 assert time.monotonic() < deadline, "the forged notice was not heard"
                 await asyncio.sleep(0.02)
-            assert set(_admin(cluster, listening)) == before  # the same connections: none was lost
+            assert set(_admin(cluster, listeners)) == before  # the same connections: none was lost
             cache.put("s", alice, cache.generation())
             assert cache.get("s") == alice and listener.hearing.is_set()
-        finally:
-            task.cancel()
-            with pytest.raises(asyncio.CancelledError):
-                await task
 
     asyncio.run(scenario())
