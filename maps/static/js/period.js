@@ -1,7 +1,7 @@
 // diaban pages, «Báo cáo định kỳ» of the command and planner pages (maps.panels.period_report_form): a period picked
 // (this week, month, quarter, half year or year, each ending today — Hải Phòng's day) or typed dd/mm/yyyy, its figures
 // beside the same period of the previous year (GET /api/reports/period) and its Excel file (/api/reports/period.xlsx).
-// Self-contained: it needs only common.js (api, localParts, dayField, failed, escapeHtml, the VI_ formats).
+// Self-contained: it needs only common.js (api, localParts, isoDay, dayField, failed, escapeHtml, the VI_ formats).
 "use strict";
 
 // Today in Hải Phòng as a local calendar Date (the browser's own clock may be in another zone).
@@ -23,8 +23,8 @@ function periodStart(pick, today) {
   }[pick];
 }
 
-const viDay = (date) => `${String(date.getDate()).padStart(2, "0")}/${String(date.getMonth() + 1).padStart(2, "0")}/${date.getFullYear()}`;
 const viIso = (iso) => iso.split("-").reverse().join("/");
+const viDay = (date) => viIso(isoDay(date));  // a local calendar day as dd/mm/yyyy
 
 // A figure of the report: the count, or why there is none (never a 0 for a figure not known).
 function periodFigure(value) {
