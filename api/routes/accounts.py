@@ -12,7 +12,7 @@ from api.downloads import disposition
 from api.errors import RowsRefused
 from api.limits import upload_body_size
 from api.params import DateFrom, DateTo, local_day_start
-from api.routes.imports import REFUSED_RESPONSE, Sheet, Upload, report_rows, uploaded
+from api.routes.imports import REFUSED_RESPONSE, Sheet, Upload, report_body, uploaded
 from api.routes.reports import XLSX, XLSX_RESPONSE
 from api.schemas import (
     AccessLogLine,
@@ -48,7 +48,7 @@ from gis.store.provinces import document_heading, list_provinces, province_names
 from gis.store.scoping import AreaScope
 from models.domain.access import Principal, check_scope_stated
 from models.domain.dates import DayWindow
-from models.vocabulary import ACCOUNT_FIELD_LABELS, AccessedData, Role, summary_line
+from models.vocabulary import ACCOUNT_FIELD_LABELS, AccessedData, Role
 
 if TYPE_CHECKING:
     from gis.services.account_import import AccountsRefused
@@ -197,19 +197,8 @@ def _refusal_report(refused: "AccountsRefused", file_name: str) -> dict[str, Any
     """An all-or-nothing import's refusal as an import report (the pages show every refused row)."""
     from gis.io.report_rows import ReportRows
 
-    rejected = report_rows(ReportRows.of(refused.rejects), ACCOUNT_FIELD_LABELS)
     counts = {"imported": 0, "rejected": int(refused.rejects["line"].nunique())}
-    none = {"total": 0, "rows": []}
-    return {
-        "import_id": None,
-        "file_name": file_name,
-        "counts": counts,
-        "summary": summary_line("Tài khoản", counts),
-        "warnings": [],
-        "rejected": rejected,
-        "duplicates": none,
-        "flagged": none,
-    }
+    return report_body("Tài khoản", file_name, counts, ACCOUNT_FIELD_LABELS, ReportRows.of(refused.rejects))
 
 
 @router.get("/users/import-template", response_class=Response, responses=XLSX_RESPONSE)

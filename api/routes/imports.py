@@ -158,20 +158,48 @@ def report_rows(rows: ReportRows, labels: dict[str, str]) -> dict[str, Any]:
     return {"total": len(rows), "rows": shown}
 
 
+def report_body(
+    title: str,
+    file_name: str,
+    counts: dict[str, int],
+    labels: dict[str, str],
+    rejects: ReportRows,
+    *,
+    warnings: list[str] | None = None,
+    duplicated: ReportRows | None = None,
+    flagged: ReportRows | None = None,
+    import_id: int | None = None,
+) -> dict[str, Any]:
+    """An import's report as the pages show it (ImportOut): the summary line, warnings and the rows refused,
+    duplicated or flagged (none: an empty list)."""
+    none = {"total": 0, "rows": []}
+    return {
+        "import_id": import_id,
+        "file_name": file_name,
+        "counts": counts,
+        "summary": summary_line(title, counts),
+        "warnings": warnings or [],
+        "rejected": report_rows(rejects, labels),
+        "duplicates": report_rows(duplicated, labels) if duplicated is not None else none,
+        "flagged": report_rows(flagged, labels) if flagged is not None else none,
+    }
+
+
 def answer(
     title: str, report: ImportReport, counts: dict[str, int], labels: dict[str, str], file_name: str
 ) -> dict[str, Any]:
     """An import's answer; :class:`ImportRefused` (422, the import rolled back) when every row was rejected."""
-    body = {
-        "import_id": report.import_id,
-        "file_name": file_name,
-        "counts": counts,
-        "summary": summary_line(title, counts),
-        "warnings": report.warnings,
-        "rejected": report_rows(report.rejects, labels),
-        "duplicates": report_rows(report.duplicated, labels),
-        "flagged": report_rows(report.flagged, labels),
-    }
+    body = report_body(
+        title,
+        file_name,
+        counts,
+        labels,
+        report.rejects,
+        warnings=report.warnings,
+        duplicated=report.duplicated,
+        flagged=report.flagged,
+        import_id=report.import_id,
+    )
     if report.nothing_usable:
         raise ImportRefused({**body, "import_id": None})
     return body
