@@ -141,18 +141,59 @@ def migrate_as_owner(cluster: ManagedCluster, dbname: str = DB_NAME) -> None:
 
 
 @contextmanager
-def scratch_database(cluster: ManagedCluster, name: str) -> Iterator[Engine]:
-    """A database of its own for a module (created afresh, migrated as `diaban db start` does), the app role's engine
-    on it; dropped afterwards."""
+def scratch_database(cluster: ManagedCluster, name: str, template: str | None = None) -> Iterator[Engine]:
+    """A database of its own for a module (created afresh, migrated as `diaban db start` does, or a copy of
+    ``template``), the app role's engine on it; dropped afterwards."""
     cluster.drop_database(name)
-    cluster.create_database(name)
-    migrate_as_owner(cluster, name)
+    cluster.create_database(name, template=template)
+    if template is None:
+        migrate_as_owner(cluster, name)
     engine = create_engine(cluster.url(name))
     try:
         yield engine
     finally:
         engine.dispose()
         cluster.drop_database(name)
+
+
+@pytest.fixture(scope="session")
+def city_template(cluster: ManagedCluster, boundaries_path: Path, tmp_path_factory: pytest.TempPathFactory) -> str:
+    """The browser tests' small synthetic city (30,000 incidents over three years, their hotspots, the demo accounts
+    and story, an approved and a draft year), built once per test process into a database that each browser module
+    copies as its own (test_browser.city). Building it took 10-40 s per module, 17 modules, at load 7; a copy is a
+    file copy. Dropped with the session's cluster."""
+    import geopandas as gpd
+
+    from api.security import hash_password
+    from gis.demo.accounts import DEMO_PASSWORD, seed_demo_accounts
+    from gis.demo.classification import seed_demo_classification
+    from gis.demo.lifecycle import run_lifecycle_demo
+    from gis.io.scenario_files import write_scenario
+    from gis.services.detection import run_detection
+    from gis.services.incident_import import import_incidents
+    from gis.store.accounts import create_user, principal_by_username
+    from models.domain.hotspot_lifecycle import hotspot_lifecycle
+    from models.synthetic.scenario import ScenarioConfig, generate_scenario
+
+    name = "browser_city_template"
+    scenario = generate_scenario(gpd.read_file(boundaries_path), ScenarioConfig(seed=1, years=3, n_incidents=30_000))
+    paths = write_scenario(scenario, tmp_path_factory.mktemp("city"))
+    cluster.drop_database(name)
+    cluster.create_database(name)
+    migrate_as_owner(cluster, name)
+    engine = create_engine(cluster.url(name), poolclass=NullPool)  # no connection left open: a template must have none
+    try:
+        with engine.begin() as conn:
+            import_boundaries(conn, boundaries_path)
+            import_incidents(conn, paths["incidents"], imported_by="test")
+            run_detection(conn, actor="test")
+            seed_demo_accounts(conn, hash_password)
+            create_user(conn, "thammuu2", hash_password(DEMO_PASSWORD), "planner", None)  # the second pair of eyes
+            run_lifecycle_demo(conn, hotspot_lifecycle(180), principal_by_username(conn, "chihuy"), 180)
+            seed_demo_classification(conn, 2025, 2026, "thammuu")
+    finally:
+        engine.dispose()
+    return name
 
 
 @pytest.fixture(scope="session")

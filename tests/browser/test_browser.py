@@ -16,29 +16,20 @@ from datetime import timedelta
 from pathlib import Path
 from typing import Any
 
-import geopandas as gpd
 import pytest
 from conftest import conversion_task, scratch_database, serve
 from PIL import Image
 from sqlalchemy import Connection, Engine, create_engine, text
 
 from api.app import create_app
-from api.security import hash_password
-from gis.demo.accounts import DEMO_PASSWORD, seed_demo_accounts
-from gis.demo.classification import seed_demo_classification
-from gis.demo.lifecycle import run_lifecycle_demo
-from gis.io.scenario_files import write_scenario
+from gis.demo.accounts import DEMO_PASSWORD
 from gis.ops.postgres import ManagedCluster
-from gis.services.boundary_import import import_boundaries
-from gis.services.detection import run_detection
-from gis.services.incident_import import import_incidents
 from gis.services.tasks import assign_task, comment_task, transition_task
-from gis.store.accounts import create_team, create_user, principal_by_username
+from gis.store.accounts import create_team, principal_by_username
 from gis.store.classifications import approve, override
 from gis.store.scoping import UNRESTRICTED
 from maps.styles import CLASS_COLOURS, STATUS_COLOURS, class_key
 from models.domain.hotspot_lifecycle import hotspot_lifecycle
-from models.synthetic.scenario import ScenarioConfig, generate_scenario
 from models.vocabulary import local_today
 
 CHROMIUM = "/usr/bin/chromium"
@@ -55,19 +46,10 @@ CHROMIUM_ARGS = [
 
 
 @pytest.fixture(scope="module")
-def city(cluster: ManagedCluster, boundaries_path: Path, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Engine]:
-    """A scratch database with a small synthetic city and the demo accounts, dropped afterwards."""
-    scenario = generate_scenario(gpd.read_file(boundaries_path), ScenarioConfig(seed=1, years=3, n_incidents=30_000))
-    paths = write_scenario(scenario, tmp_path_factory.mktemp("city"))
-    with scratch_database(cluster, "browser_city") as engine:
-        with engine.begin() as conn:
-            import_boundaries(conn, boundaries_path)
-            import_incidents(conn, paths["incidents"], imported_by="test")
-            run_detection(conn, actor="test")
-            seed_demo_accounts(conn, hash_password)
-            create_user(conn, "thammuu2", hash_password(DEMO_PASSWORD), "planner", None)  # the second pair of eyes
-            run_lifecycle_demo(conn, hotspot_lifecycle(180), principal_by_username(conn, "chihuy"), 180)
-            seed_demo_classification(conn, 2025, 2026, "thammuu")
+def city(cluster: ManagedCluster, city_template: str) -> Iterator[Engine]:
+    """A scratch database of this module's own holding the small synthetic city and the demo accounts (a copy of the
+    session's conftest.city_template), dropped afterwards."""
+    with scratch_database(cluster, "browser_city", template=city_template) as engine:
         yield engine
 
 
