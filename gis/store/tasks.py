@@ -246,12 +246,14 @@ INBOX_COMMAND_STATES = frozenset({TaskState.COMPLETED, TaskState.DECLINED})
 #: Whether an event of command's inbox (alias ``e``, its task ``t``) still waits for command: work completed that is
 #: still the task's latest completion and not yet accepted, returned or cancelled; a task declined whose hotspot (a
 #: conversion: commune and year) has no newer task; a team's note on a task not yet finished that command has neither
-#: answered nor acted on (no later event on the task by someone of no team); a note on a finished task (accepted,
+#: answered nor acted on (no later event on the task by someone of no team, a boundary import's move of the task
+#: — `COMMUNE_CHANGED` — not counted: it answers nothing); a note on a finished task (accepted,
 #: declined, cancelled), which the page offers no answer to, is read and waits for nothing. The page counted every
 #: decline and every note for ever.
 _AWAITING_COMMAND = f"""CASE
     WHEN e.event = 'comment' THEN t.state <> ALL(:finished) AND NOT EXISTS (
-        SELECT 1 FROM task_events c WHERE c.task_id = e.task_id AND c.id > e.id AND c.actor_team_id IS NULL)
+        SELECT 1 FROM task_events c WHERE c.task_id = e.task_id AND c.id > e.id AND c.actor_team_id IS NULL
+          AND c.event <> '{COMMUNE_CHANGED}')
     WHEN e.to_state = '{TaskState.DECLINED}' THEN NOT EXISTS (
         SELECT 1 FROM tasks n WHERE n.id > t.id AND n.kind = t.kind
           AND (n.hotspot_id = t.hotspot_id

@@ -374,6 +374,28 @@ def test_a_moved_border_moves_incidents_hotspots_and_open_tasks_and_again_change
     assert data_versions(conn) == versions
 
 
+def test_a_team_note_still_waits_for_command_after_its_task_was_moved(
+    conn: Connection, boundaries_path: Path, tmp_path: Path, make_team
+) -> None:
+    """The history entry of the move is no answer of command's to the team's note on the task (an event by someone
+    of no team had cleared it from what waits for command)."""
+    from gis.store.tasks import inbox, record_task_event
+    from models.domain.access import Principal
+
+    path, point = _moved_border(boundaries_path, tmp_path)
+    ids = _stored_in_the_strip(conn, tmp_path, make_team, point)
+    team = conn.execute(text("SELECT team_id FROM tasks WHERE id = :t"), {"t": ids["held"]}).scalar_one()
+    note = record_task_event(conn, ids["held"], Principal(0, "to-hd", "team", team), team, "comment", note="Đang làm")
+    command = Principal(1, "chihuy", "command")
+
+    def waits() -> bool:
+        return next(e["awaiting_command"] for e in inbox(conn, command, 500) if e["id"] == note)
+
+    assert waits()
+    assert import_boundaries(conn, path, valid_from=MOVED_FROM).tasks_moved == 1
+    assert waits()
+
+
 def test_an_import_interrupted_after_moving_what_is_stored_leaves_nothing(
     conn: Connection, boundaries_path: Path, tmp_path: Path, make_team, monkeypatch: pytest.MonkeyPatch
 ) -> None:
