@@ -13,6 +13,7 @@ from models.domain.period_report import FROM_ZERO
 from models.vocabulary import (
     CATEGORY_SHORT_LABELS,
     CLASS_CHOICES,
+    COMMUNE_CHANGED,
     DRAFT_ENDED_BY,
     KPI_BLANK_MEANINGS,
     KPI_NO_DATA,
@@ -93,6 +94,8 @@ EVENT_LABELS = MappingProxyType(
         "reactivated": "Có cụm vụ việc trở lại",
         "dormant": "Không còn cụm vụ việc",
         "merged": "Gộp vào điểm khác",
+        # A boundary import (gis.services.boundary_import) moved the hotspot, and its unfinished task, to another commune.
+        COMMUNE_CHANGED: "Đổi xã/phường theo ranh giới mới",
     }
 )
 

@@ -413,6 +413,10 @@ TASK_STATE_MEANINGS = _meanings(
 )
 
 
+#: The history entry (hotspot or task) of a commune changed by a boundary import (maps.styles.EVENT_LABELS).
+COMMUNE_CHANGED = "commune_changed"
+
+
 #: States in which a task still weighs on its team's workload.
 TASK_OPEN = frozenset({TaskState.ASSIGNED, TaskState.IN_PROGRESS, TaskState.PAUSED, TaskState.RETURNED})
 #: States in which the assignee no longer owes work, so the due date no longer applies.
@@ -904,6 +908,9 @@ SUMMARY_LABELS = {
     "provinces_from_directory": "tỉnh lấy từ danh mục",
     "kinds_from_name": "loại đơn vị suy từ tên",
     "reassigned": "vụ việc gán lại đơn vị theo ngày",
+    "incidents_moved": "vụ việc gán lại xã/phường theo ranh giới mới",
+    "hotspots_moved": "điểm nóng chuyển sang xã/phường khác",
+    "tasks_moved": "nhiệm vụ chưa kết thúc theo điểm nóng sang xã/phường khác",
 }
 
 

@@ -7,10 +7,19 @@ With an end date (`valid_to`) a file is an earlier set of units (e.g. the commun
 reorganisation, when a user has their geometry): its versions are stored closed, beside the current ones,
 never touching them; a version overlapping another of the same code in time is rejected. Incidents of the
 period are then given the unit valid at their date (`incidents.period_code`, see `assign_periods`).
+
+What is stored per commune follows the current boundaries in the same transaction (`replace_stored`): the incidents
+with a point get the commune that now contains them (or the nearest one), the hotspots the commune of their
+centroid (a history entry each), the suppression tasks not yet ended their hotspot's commune (a history entry each).
+Nothing else is rewritten: an incident without a point keeps the unit its record names, an incident dated before
+the new version keeps the unit of its date (`period_code`), classifications keep the communes they were made on
+(an approved one is a record), team areas name codes (a unit's code outlives its boundary). Each import is recorded
+in `import_runs` (dataset ``boundaries``: who, which file, units stored and rejected).
 """
 
 from __future__ import annotations
 
+import getpass
 import hashlib
 import unicodedata
 import warnings
@@ -26,8 +35,13 @@ from pyogrio.errors import DataSourceError
 from sqlalchemy import Connection, text
 
 from gis.io.readers import FileFormatError
+from gis.settings import DataSettings
+from gis.store.hotspots import replace_hotspots
+from gis.store.import_runs import ImportReport, finish_import_run, start_import_run
+from gis.store.incident_load import replace_incidents
 from gis.store.periods import assign_periods
 from gis.store.sql import current_unit
+from gis.store.tasks import follow_hotspots
 from gis.unit_directory import unit_directory
 from models.domain.unit_mapping import REFORM_DATE
 from models.errors import InvalidRequest
@@ -57,6 +71,15 @@ class BoundaryReport:
     kinds_from_name: int = 0
     #: Incidents whose unit at their date was (re)computed after an earlier set of units was imported.
     reassigned: int = 0
+    #: Incidents with a point whose commune (or its assignment, or their unit at their date) the new current
+    #: boundaries changed.
+    incidents_moved: int = 0
+    #: Hotspots whose centroid now lies in another commune (or in none, or in one at last).
+    hotspots_moved: int = 0
+    #: Suppression tasks not yet ended that followed their hotspot into another commune.
+    tasks_moved: int = 0
+    #: The import's row in `import_runs`.
+    import_id: int | None = None
     rejects: list[dict] = field(default_factory=list)
 
     def summary(self) -> dict[str, int]:
@@ -69,6 +92,9 @@ class BoundaryReport:
             "provinces_from_directory": self.provinces_from_directory,
             "kinds_from_name": self.kinds_from_name,
             "reassigned": self.reassigned,
+            "incidents_moved": self.incidents_moved,
+            "hotspots_moved": self.hotspots_moved,
+            "tasks_moved": self.tasks_moved,
             "rejected": len(self.rejects),
         }
 
@@ -216,7 +242,7 @@ _APPLY = [
     WHERE u.code = s.code AND u.valid_from = :valid_from
       AND (u.geom_hash, u.name, u.full_name, u.kind, coalesce(u.name_en, ''), coalesce(u.province_code, ''))
           IS DISTINCT FROM (s.geom_hash, s.name, s.full_name, s.kind, s.name_en, s.province_code)
-    RETURNING u.id""",
+    RETURNING u.id, u.code""",
     ),
     # A current version from an earlier date whose boundary differs: close it at the new date.
     (
@@ -225,7 +251,7 @@ _APPLY = [
     UPDATE admin_units u SET valid_to = :valid_from
     FROM unit_staging s
     WHERE u.code = s.code AND {current_unit("u")} AND u.valid_from < :valid_from AND u.geom_hash <> s.geom_hash
-    RETURNING u.id""",
+    RETURNING u.id, u.code""",
     ),
     # Codes with no version valid at the new date get one.
     (
@@ -238,7 +264,7 @@ _APPLY = [
     FROM unit_staging s
     WHERE NOT EXISTS (SELECT 1 FROM admin_units u WHERE u.code = s.code AND {current_unit("u")})
       AND NOT EXISTS (SELECT 1 FROM admin_units u WHERE u.code = s.code AND u.valid_from = :valid_from)
-    RETURNING id""",
+    RETURNING id, code""",
     ),
 ]
 
@@ -302,10 +328,16 @@ def import_boundaries(
     valid_from: date = DEFAULT_VALID_FROM,
     valid_to: date | None = None,
     source: str | None = None,
+    imported_by: str | None = None,
+    nearest_m: float | None = None,
 ) -> BoundaryReport:
     """Import boundaries in the caller's transaction; idempotent for the same file and dates.
 
     Without `valid_to` the file holds the current units; with it, an earlier set valid over [valid_from, valid_to).
+    When current units change, what is stored per commune follows them (`replace_stored`, incidents placed as an
+    import places them: the nearest commune within `nearest_m`, by default the settings' `nearest_commune_m`).
+    The import is recorded in `import_runs` as ``imported_by``'s (by default the operating-system user running it),
+    who is also the author of the history entries of what it moved.
     Imports run one at a time once their file is read (an advisory lock until the transaction ends): two at once of
     the national file each found its units missing, and the second failed on the unique key (an internal error,
     exit 70) when the first committed; it now waits and finds them unchanged.
@@ -320,6 +352,8 @@ def import_boundaries(
         kinds_from_name=fixes.kinds_from_name,
     )
     conn.execute(text("SELECT pg_advisory_xact_lock(:k)"), {"k": _IMPORT_LOCK})
+    actor = imported_by or getpass.getuser()
+    report.import_id = start_import_run(conn, "boundaries", path, actor)
     _add_provinces(conn, units)
     conn.execute(_STAGE)
     columns = ["code", "name", "full_name", "name_en", "kind", "province_code", "area_km2", "geom_hash", "wkb"]
@@ -332,23 +366,49 @@ def import_boundaries(
             ),
             rows,
         )
-    params = {"valid_from": valid_from, "valid_to": valid_to, "source": source or path.name}
+    source = source or path.name
+    params = {"valid_from": valid_from, "valid_to": valid_to, "source": source}
     if valid_to is not None:
         _import_historical(conn, units, params, report)
-        conn.execute(text("DROP TABLE unit_staging"))
-        return report
-    changed: list[int] = []
-    for name, sql in _APPLY:
-        ids = conn.execute(text(sql), params).scalars().all()
-        setattr(report, name, len(ids))
-        if name != "closed":
-            changed.extend(ids)
-    report.unchanged = len(units) - report.updated - report.inserted
-    if changed or report.closed:
-        for statement in _REFRESH_PARTS:
-            conn.execute(statement, {"ids": changed, "vertices": SUBDIVIDE_VERTICES})
+    else:
+        changed: list[int] = []
+        codes: set[str] = set()
+        for name, sql in _APPLY:
+            applied = conn.execute(text(sql), params).all()
+            setattr(report, name, len(applied))
+            codes.update(code for _, code in applied)
+            if name != "closed":
+                changed.extend(unit_id for unit_id, _ in applied)
+        report.unchanged = len(units) - report.updated - report.inserted
+        if changed or report.closed:
+            for statement in _REFRESH_PARTS:
+                conn.execute(statement, {"ids": changed, "vertices": SUBDIVIDE_VERTICES})
+            replace_stored(conn, sorted(codes), report, actor, source, nearest_m)
     conn.execute(text("DROP TABLE unit_staging"))
+    finish_import_run(
+        conn,
+        ImportReport(
+            imported=report.inserted + report.updated, rejected=len(report.rejects), import_id=report.import_id
+        ),
+    )
     return report
+
+
+def replace_stored(
+    conn: Connection, codes: list[str], report: BoundaryReport, actor: str, source: str, nearest_m: float | None
+) -> None:
+    """After the current units ``codes`` were inserted or changed (their parts refreshed), move what is stored per
+    commune to the commune the new boundaries give it: incidents with a point, hotspots, then the unfinished
+    suppression tasks of the hotspots (one set-based statement per table, counted in ``report``).
+
+    A commander expects the register to follow the map from the import on: a hotspot whose centroid now lies in
+    the neighbouring commune is that commune's, in its lists, counts, scope and tasks, and the incidents around it
+    too. What recorded a past state stays as it was: an incident's unit at its date (`period_code`) before the
+    new version, ended tasks, classification results (an approved one is a legal record), the audit trails."""
+    metres = DataSettings().nearest_commune_m if nearest_m is None else nearest_m
+    report.incidents_moved = replace_incidents(conn, codes, metres)
+    report.hotspots_moved = replace_hotspots(conn, codes, actor, source)
+    report.tasks_moved = follow_hotspots(conn, actor, source)
 
 
 def _add_provinces(conn: Connection, units: pd.DataFrame) -> None:

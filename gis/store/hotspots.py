@@ -13,11 +13,12 @@ from gis.store.access_log import AccessLine, append_line
 from gis.store.bulk import copy_arrow
 from gis.store.scoping import UNRESTRICTED, AreaScope, in_team_area
 from gis.store.selection import HotspotFilter, held_outside_area, recurrences
-from gis.store.sql import current_unit, local_date
+from gis.store.sql import containing_unit, current_unit, local_date, move_note
 from gis.store.tables import HotspotEvent
 from models.domain.state_machine import StateMachine
 from models.lazy import lazy_module
 from models.vocabulary import (
+    COMMUNE_CHANGED,
     REPORT_DISMISSED_DAYS,
     REPORT_LISTED,
     REPORT_NOTICE_STATUSES,
@@ -201,14 +202,40 @@ def assign_communes(conn: Connection, hotspot_ids: list[int]) -> None:
     """Set each hotspot's commune: the current unit containing its centroid (a hotspot already there is not
     rewritten)."""
     conn.execute(
-        text("""
+        text(f"""
         UPDATE hotspots h SET commune_code = p.code
-        FROM (SELECT h2.id, (SELECT p.code FROM admin_unit_parts p WHERE ST_Intersects(p.geom, h2.centroid)
-                             ORDER BY p.code LIMIT 1) AS code
-              FROM hotspots h2 WHERE h2.id = ANY(:ids)) p
+        FROM (SELECT h2.id, {containing_unit("h2.centroid")} AS code FROM hotspots h2 WHERE h2.id = ANY(:ids)) p
         WHERE h.id = p.id AND h.commune_code IS DISTINCT FROM p.code"""),
         {"ids": [int(i) for i in hotspot_ids]},
     )
+
+
+def replace_hotspots(conn: Connection, codes: list[str], actor: str, source: str) -> int:
+    """Give the hotspots the commune the current boundaries give their centroid, after the units ``codes`` were
+    inserted or changed (a boundary import), each move recorded in the hotspot's history (`COMMUNE_CHANGED`, by
+    ``actor``, naming the file ``source``); the number of hotspots moved.
+
+    A hotspot belongs from then on to the commune it lies in, whatever its status: the register, the command's
+    scope and its tasks (`gis.store.tasks.follow_hotspots`) follow it. Only hotspots in one of ``codes`` or inside
+    their new parts are looked at; a centroid outside every unit has none. One statement, in the caller's
+    transaction."""
+    return conn.execute(
+        text(f"""
+        WITH placed AS (
+            SELECT h.id, h.commune_code AS before, {containing_unit("h.centroid")} AS code FROM hotspots h
+            WHERE h.commune_code = ANY(:codes)
+               OR EXISTS (SELECT 1 FROM admin_unit_parts p WHERE p.code = ANY(:codes) AND ST_Intersects(p.geom, h.centroid))
+        ), moved AS (
+            UPDATE hotspots h SET commune_code = p.code FROM placed p
+            WHERE h.id = p.id AND h.commune_code IS DISTINCT FROM p.code
+            RETURNING h.id, p.before, p.code
+        )
+        INSERT INTO hotspot_events (hotspot_id, actor, event, note, details)
+        SELECT m.id, :actor, '{COMMUNE_CHANGED}', {move_note("m.before", "m.code")},
+               jsonb_build_object('from', m.before, 'to', m.code, 'source', CAST(:source AS text))
+        FROM moved m"""),
+        {"codes": list(codes), "actor": actor, "source": source},
+    ).rowcount
 
 
 def replace_members(

@@ -42,7 +42,7 @@ from gis.store.incident_partitions import (
 )
 from gis.store.periods import unit_at
 from gis.store.scoping import PROVINCE_COMMUNES
-from gis.store.sql import current_unit, local_date
+from gis.store.sql import containing_unit, current_unit, local_date, nearest_params, nearest_unit
 from models.vocabulary import LOCAL_TZ_NAME, METRIC_SRID, WGS84_SRID, Assignment
 
 #: The staging table's columns and their Arrow types (encoded by pgpq into PostgreSQL's binary COPY format).
@@ -353,26 +353,62 @@ def place(conn: Connection, cells: np.ndarray, nearest_m: float, reform: date, w
     stored_refs = conn.execute(text("SELECT EXISTS (SELECT 1 FROM incident_refs)")).scalar_one()
     conn.execute(text(_placed(with_history, stored_refs)), {"reform_at": reform_at})
     conn.execute(text("CREATE UNIQUE INDEX ON incident_placed (seq)"))
-    # A point in no commune: the nearest one within :metres (a degree is >= 50 km anywhere in Vietnam: a safe
-    # bounding-box prefilter for the metric test), if any; else it stays outside.
+    # A point in no commune: the nearest one within :metres, if any; else it stays outside.
     earlier = unit_at("p.geom", "p.occurred_at") if with_history else "NULL"
     conn.execute(
         text(f"""
         UPDATE incident_placed p SET code = n.code, assignment = '{Assignment.NEAREST}',
                period_code = CASE WHEN p.occurred_at >= cur.since THEN cur.code ELSE {earlier} END
-        FROM (SELECT o.seq, near.code FROM incident_placed o CROSS JOIN LATERAL (
-                  SELECT a.code FROM admin_unit_parts a
-                  WHERE a.geom && ST_Expand(o.geom, :deg) AND ST_DWithin(a.geom::geography, o.geom::geography, :metres)
-                  ORDER BY ST_Distance(a.geom::geography, o.geom::geography), a.code
-                  LIMIT 1
-              ) near WHERE o.assignment = '{Assignment.OUTSIDE}') n
+        FROM (SELECT o.seq, {nearest_unit("o.geom")} AS code FROM incident_placed o
+              WHERE o.assignment = '{Assignment.OUTSIDE}') n
         JOIN {_CURRENT} cur ON cur.code = n.code
         WHERE p.seq = n.seq"""),
-        {"metres": nearest_m, "deg": nearest_m / 50_000},
+        nearest_params(nearest_m),
     )
     # Temporary tables get no statistics from autovacuum: without them the planner expects a few hundred rows
     # and joins a million by sorts and nested loops (4x slower, measured).
     conn.execute(text("ANALYZE incident_placed"))
+
+
+def replace_incidents(conn: Connection, codes: list[str], nearest_m: float) -> int:
+    """Give the stored incidents with a point the commune the current boundaries give them, after the units
+    ``codes`` were inserted or changed (a boundary import); the number of incidents whose commune, assignment or
+    unit at their date changed.
+
+    Placed as an import places them (`place`): the unit containing the point, else the nearest within
+    `nearest_m`, else outside; their unit at their date is the current one from its start, else the earlier
+    version containing them (gis.store.periods) — an incident dated before a boundary's new version keeps the unit
+    it lay in then. Only incidents that may have moved are looked at, through the indexes: those in one of
+    ``codes`` and those the new parts of ``codes`` contain or (assigned nearest or outside) come near. Incidents
+    without a point keep the unit their record names. One statement, in the caller's transaction.
+    """
+    return conn.execute(
+        text(f"""
+        UPDATE incidents i SET commune_code = n.code, assignment = n.assignment, period_code = n.period_code
+        FROM (
+            SELECT c.id, c.occurred_at, found.code,
+                   CASE WHEN inside.code IS NOT NULL THEN '{Assignment.INSIDE}'
+                        WHEN found.code IS NOT NULL THEN '{Assignment.NEAREST}' ELSE '{Assignment.OUTSIDE}' END
+                       AS assignment,
+                   CASE WHEN c.occurred_at >= cur.since THEN found.code ELSE {unit_at("c.geom", "c.occurred_at")} END
+                       AS period_code
+            FROM (SELECT x.id, x.occurred_at, x.geom FROM incidents x JOIN (
+                      SELECT id, occurred_at FROM incidents WHERE geom IS NOT NULL AND commune_code = ANY(:codes)
+                      UNION
+                      SELECT y.id, y.occurred_at FROM admin_unit_parts p
+                      JOIN incidents y ON y.geom && ST_Expand(p.geom, :deg)
+                      WHERE p.code = ANY(:codes) AND (ST_Intersects(p.geom, y.geom)
+                            OR (y.assignment <> '{Assignment.INSIDE}'
+                                AND ST_DWithin(p.geom::geography, y.geom::geography, :metres)))
+                  ) k USING (id, occurred_at)) c
+            CROSS JOIN LATERAL (SELECT {containing_unit("c.geom")} AS code) inside
+            CROSS JOIN LATERAL (SELECT coalesce(inside.code, {nearest_unit("c.geom")}) AS code) found
+            LEFT JOIN {_CURRENT} cur ON cur.code = found.code
+        ) n
+        WHERE i.id = n.id AND i.occurred_at = n.occurred_at
+          AND (i.commune_code, i.assignment, i.period_code) IS DISTINCT FROM (n.code, n.assignment, n.period_code)"""),
+        {"codes": list(codes), **nearest_params(nearest_m)},
+    ).rowcount
 
 
 #: Report rows read per batch from PostgreSQL: a file whose every point lies outside is reported in bounded memory.

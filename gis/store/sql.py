@@ -68,6 +68,42 @@ def current_unit(alias: str | None = "u") -> str:
     return f"{alias + '.' if alias else ''}valid_to IS NULL"
 
 
+def containing_unit(geom: str) -> str:
+    """SQL subquery: the code of the current unit whose part contains ``geom`` (the smallest code on a border), or
+    NULL outside every unit — how an incident's point and a hotspot's centroid are given their commune."""
+    return f"(SELECT p.code FROM admin_unit_parts p WHERE ST_Intersects(p.geom, {geom}) ORDER BY p.code LIMIT 1)"
+
+
+def nearest_unit(geom: str) -> str:
+    """SQL subquery: the code of the current unit nearest to ``geom`` within ``:metres`` (the smallest code at equal
+    distance), or NULL. ``:deg`` is the bounding-box prefilter in degrees (``:metres / 50_000``: a degree is at least
+    50 km anywhere in Vietnam)."""
+    return (
+        f"(SELECT a.code FROM admin_unit_parts a WHERE a.geom && ST_Expand({geom}, :deg)"
+        f" AND ST_DWithin(a.geom::geography, ({geom})::geography, :metres)"
+        f" ORDER BY ST_Distance(a.geom::geography, ({geom})::geography), a.code LIMIT 1)"
+    )
+
+
+def nearest_params(metres: float) -> dict[str, float]:
+    """The parameters :func:`nearest_unit` binds, for a distance of ``metres``."""
+    return {"metres": metres, "deg": metres / 50_000}
+
+
+def move_note(before: str, after: str) -> str:
+    """SQL: the Vietnamese history note of a hotspot or task a boundary import moved from the commune code
+    ``before`` to ``after`` (expressions; the file's name bound as ``:source``), the communes by their current full
+    names («ngoài các xã/phường» for none)."""
+    named = (
+        "coalesce((SELECT u.full_name FROM admin_units u WHERE u.code = {c} AND u.valid_to IS NULL), {c},"
+        " 'ngoài các xã/phường')"
+    )
+    return (
+        f"format('Ranh giới mới (tệp %s): từ %s sang %s', CAST(:source AS text), {named.format(c=before)},"
+        f" {named.format(c=after)})"
+    )
+
+
 def reassigned_from(alias: str | None = "e") -> str:
     """The team a ``reassigned`` task event took its task from (``alias`` None: unqualified, as its index has it)."""
     return f"CAST({alias + '.' if alias else ''}details ->> 'from_team' AS integer)"

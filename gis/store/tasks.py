@@ -13,12 +13,12 @@ from sqlalchemy import Connection, insert, text
 from gis.io.photos import Photo
 from gis.store.scoping import AreaScope
 from gis.store.selection import TaskFilter, held_outside_area, overdue_condition
-from gis.store.sql import current_unit, reassigned_from, valid_on
+from gis.store.sql import current_unit, move_note, reassigned_from, valid_on
 from gis.store.tables import TaskEvent, TaskPhoto
 from models.domain.access import Principal
 from models.domain.coupling import task_actions
 from models.domain.task_lifecycle import TASK_LIFECYCLE, overdue_days
-from models.vocabulary import TASK_CLOSED, TASK_OPEN, Role, TaskKind, TaskState, codes, local_today
+from models.vocabulary import COMMUNE_CHANGED, TASK_CLOSED, TASK_OPEN, Role, TaskKind, TaskState, codes, local_today
 
 #: A task with its team, its commune and its place: the hotspot's centroid, else a point inside the commune; whether
 #: its team holds it outside its area today (``held_outside_area``).
@@ -246,12 +246,14 @@ INBOX_COMMAND_STATES = frozenset({TaskState.COMPLETED, TaskState.DECLINED})
 #: Whether an event of command's inbox (alias ``e``, its task ``t``) still waits for command: work completed that is
 #: still the task's latest completion and not yet accepted, returned or cancelled; a task declined whose hotspot (a
 #: conversion: commune and year) has no newer task; a team's note on a task not yet finished that command has neither
-#: answered nor acted on (no later event on the task by someone of no team); a note on a finished task (accepted,
+#: answered nor acted on (no later event on the task by someone of no team, a boundary import's move of the task
+#: — `COMMUNE_CHANGED` — not counted: it answers nothing); a note on a finished task (accepted,
 #: declined, cancelled), which the page offers no answer to, is read and waits for nothing. The page counted every
 #: decline and every note for ever.
 _AWAITING_COMMAND = f"""CASE
     WHEN e.event = 'comment' THEN t.state <> ALL(:finished) AND NOT EXISTS (
-        SELECT 1 FROM task_events c WHERE c.task_id = e.task_id AND c.id > e.id AND c.actor_team_id IS NULL)
+        SELECT 1 FROM task_events c WHERE c.task_id = e.task_id AND c.id > e.id AND c.actor_team_id IS NULL
+          AND c.event <> '{COMMUNE_CHANGED}')
     WHEN e.to_state = '{TaskState.DECLINED}' THEN NOT EXISTS (
         SELECT 1 FROM tasks n WHERE n.id > t.id AND n.kind = t.kind
           AND (n.hotspot_id = t.hotspot_id
@@ -301,6 +303,32 @@ def inbox(conn: Connection, user: Principal, limit: int) -> list[dict[str, Any]]
             ORDER BY e.id DESC LIMIT :limit"""
         news = f"SELECT * FROM (({news}) UNION ALL ({taken})) n ORDER BY n.id DESC LIMIT :limit"
     return [dict(r) for r in conn.execute(text(news), params).mappings()]
+
+
+def follow_hotspots(conn: Connection, actor: str, source: str) -> int:
+    """Move each suppression task not yet ended (not in `TASK_CLOSED`) to its hotspot's commune, after a boundary
+    import moved hotspots (gis.store.hotspots.replace_hotspots); each move recorded in the task's history
+    (`COMMUNE_CHANGED`, by ``actor``, naming the file ``source``); the number of tasks moved.
+
+    The work goes where the hotspot now lies: a team holding such a task outside its area is then marked so
+    (`held_outside_area`) and command hands it to the commune's team. A task accepted, declined or canceled is the
+    record of work done where the hotspot lay then and keeps its commune; so does a task whose hotspot now lies
+    outside every commune (a task has a commune). One statement, in the caller's transaction."""
+    return conn.execute(
+        text(f"""
+        WITH moved AS (
+            UPDATE tasks t SET commune_code = h.commune_code
+            FROM hotspots h, tasks before
+            WHERE h.id = t.hotspot_id AND before.id = t.id AND t.kind = '{TaskKind.SUPPRESSION}'
+              AND NOT t.state = ANY(:closed) AND h.commune_code IS NOT NULL AND t.commune_code <> h.commune_code
+            RETURNING t.id, t.team_id, before.commune_code AS before, t.commune_code AS after
+        )
+        INSERT INTO task_events (task_id, actor, team_id, event, note, details)
+        SELECT m.id, :actor, m.team_id, '{COMMUNE_CHANGED}', {move_note("m.before", "m.after")},
+               jsonb_build_object('from', m.before, 'to', m.after, 'source', CAST(:source AS text))
+        FROM moved m"""),
+        {"closed": list(codes(TASK_CLOSED)), "actor": actor, "source": source},
+    ).rowcount
 
 
 def record_task_event(

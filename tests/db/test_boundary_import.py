@@ -17,6 +17,7 @@ from sqlalchemy import Connection, create_engine, text
 from gis.io.readers import FileFormatError
 from gis.ops.postgres import ManagedCluster
 from gis.services.boundary_import import BoundaryReport, import_boundaries
+from models.vocabulary import summary_line
 
 #: One unit of Hồ Chí Minh, cut unchanged from the national file.
 ONE_UNIT = Path(__file__).resolve().parents[1] / "data" / "ho-chi-minh-1-unit.geojson"
@@ -239,3 +240,183 @@ def test_two_imports_of_the_same_file_at_once_store_it_once(cluster: ManagedClus
     finally:
         engine.dispose()
         cluster.drop_database("boundary_race")
+
+
+# ------------------------------------------------------------------------------ what is stored per commune follows
+#: The two neighbours whose common border the tests move: a strip of 10525 (Hải Dương) within 300 m of 10507
+#: (Thành Đông) passes to 10507 from 1 July 2026.
+GAINS, LOSES, MOVED_FROM = "10507", "10525", date(2026, 7, 1)
+
+
+def _moved_border(boundaries_path: Path, tmp_path: Path) -> tuple[Path, tuple[float, float]]:
+    """A file of the two units with the strip moved, and a point inside the strip."""
+    frame = gpd.read_file(boundaries_path)
+    frame = frame[frame["code"].isin([GAINS, LOSES])].copy()
+    gains = frame["code"] == GAINS
+    metric = frame.geometry.to_crs(32648)
+    near = metric[gains].iloc[0].buffer(300)
+    strip = metric[~gains].iloc[0].intersection(near)
+    frame["geometry"] = gpd.GeoSeries(
+        [metric[gains].iloc[0].union(strip), metric[~gains].iloc[0].difference(near)], index=frame.index, crs=32648
+    ).to_crs(4326)
+    path = tmp_path / "moved.geojson"
+    frame.to_file(path, driver="GeoJSON")
+    point = gpd.GeoSeries([strip.representative_point()], crs=32648).to_crs(4326).iloc[0]
+    return path, (point.x, point.y)
+
+
+def _stored_in_the_strip(conn: Connection, tmp_path: Path, make_team, point: tuple[float, float]) -> dict[str, int]:
+    """Incidents in the strip dated before (S1) and after (S2) the new boundary, a hotspot there with a suppression
+    task held by 10525's team and an accepted one; their ids."""
+    from gis.services.incident_import import import_incidents
+
+    x, y = point
+    incidents = tmp_path / "strip.csv"
+    incidents.write_text(
+        f"ref,occurred_at,kind,lon,lat\nS1,2025-08-01T10:00:00,tip,{x:.7f},{y:.7f}\n"
+        f"S2,2026-08-01T10:00:00,tip,{x:.7f},{y:.7f}\n",
+        encoding="utf-8",
+    )
+    import_incidents(conn, incidents, imported_by="test")
+    team = make_team("Tổ Hải Dương", [LOSES])
+    hotspot = conn.execute(
+        text("""
+        INSERT INTO hotspots (status, kind, origin, n_incidents, kinds, radius_m, commune_code, version, centroid)
+        VALUES ('verified', 'spot', 'manual', 0, '{}', 100, :c, 1, ST_SetSRID(ST_MakePoint(:x, :y), 4326))
+        RETURNING id"""),
+        {"c": LOSES, "x": x, "y": y},
+    ).scalar_one()
+    task = """INSERT INTO tasks (kind, hotspot_id, commune_code, state, team_id, priority, checklist, version,
+                                 created_by) VALUES ('suppression', :h, :c, :s, :t, 'normal', '[]', 1, 'test') RETURNING id"""
+    held = conn.execute(text(task), {"h": hotspot, "c": LOSES, "s": "in_progress", "t": team}).scalar_one()
+    done = conn.execute(text(task), {"h": hotspot, "c": LOSES, "s": "accepted", "t": team}).scalar_one()
+    return {"hotspot": hotspot, "held": held, "done": done}
+
+
+def _per_commune(conn: Connection, ids: dict[str, int]) -> dict[str, object]:
+    """What is stored per commune about the strip, and the history entries of boundary imports."""
+    return {
+        "incidents": [
+            tuple(r)
+            for r in conn.execute(
+                text(
+                    "SELECT ref, commune_code, assignment, period_code FROM incidents WHERE ref LIKE 'S_' ORDER BY ref"
+                )
+            )
+        ],
+        "hotspot": conn.execute(
+            text("SELECT commune_code FROM hotspots WHERE id = :h"), {"h": ids["hotspot"]}
+        ).scalar_one(),
+        "tasks": conn.execute(
+            text("SELECT commune_code FROM tasks WHERE id = ANY(:t) ORDER BY id"), {"t": [ids["held"], ids["done"]]}
+        )
+        .scalars()
+        .all(),
+        "events": tuple(
+            conn.execute(
+                text("""SELECT (SELECT count(*) FROM hotspot_events WHERE event = 'commune_changed'),
+                           (SELECT count(*) FROM task_events WHERE event = 'commune_changed')""")
+            ).one()
+        ),
+        "units": tuple(
+            conn.execute(
+                text("SELECT count(*), max(id) FROM admin_units WHERE code IN (:a, :b)"), {"a": GAINS, "b": LOSES}
+            ).one()
+        ),
+    }
+
+
+def test_a_moved_border_moves_incidents_hotspots_and_open_tasks_and_again_changes_nothing(
+    conn: Connection, boundaries_path: Path, tmp_path: Path, make_team
+) -> None:
+    """From the import on, what lies in the strip is 10507's: incidents, the hotspot (a history entry) and its task
+    still held (a history entry; the team of 10525 now holds it outside its area). An incident dated before the new
+    boundary keeps 10525 as the unit of its date; the accepted task stays where the work was done. The same file
+    again changes nothing."""
+    from gis.store.data_versions import data_versions
+    from gis.store.selection import held_outside_area
+
+    path, point = _moved_border(boundaries_path, tmp_path)
+    ids = _stored_in_the_strip(conn, tmp_path, make_team, point)
+    before = _per_commune(conn, ids)
+    assert before["incidents"] == [("S1", LOSES, "inside", LOSES), ("S2", LOSES, "inside", LOSES)]
+
+    report = import_boundaries(conn, path, valid_from=MOVED_FROM, imported_by="quan-tri")
+    assert (report.closed, report.inserted) == (2, 2)
+    assert (report.incidents_moved, report.hotspots_moved, report.tasks_moved) == (2, 1, 1)
+    assert summary_line("Ranh giới", report.summary()) == (
+        "Ranh giới: thêm mới 2, khép lại (hết hiệu lực) 2, tỉnh lấy từ danh mục 2,"
+        " vụ việc gán lại xã/phường theo ranh giới mới 2,"
+        " điểm nóng chuyển sang xã/phường khác 1, nhiệm vụ chưa kết thúc theo điểm nóng sang xã/phường khác 1"
+    )
+    after = _per_commune(conn, ids)
+    assert after["incidents"] == [("S1", GAINS, "inside", LOSES), ("S2", GAINS, "inside", GAINS)]
+    assert (after["hotspot"], after["tasks"]) == (GAINS, [GAINS, LOSES])
+    assert after["events"] == (before["events"][0] + 1, before["events"][1] + 1)
+    note, actor, details = conn.execute(
+        text("SELECT note, actor, details FROM hotspot_events WHERE hotspot_id = :h AND event = 'commune_changed'"),
+        {"h": ids["hotspot"]},
+    ).one()
+    assert actor == "quan-tri" and details == {"from": LOSES, "to": GAINS, "source": "moved.geojson"}
+    assert note == "Ranh giới mới (tệp moved.geojson): từ Phường Hải Dương sang Phường Thành Đông"
+    outside = conn.execute(text(f"SELECT {held_outside_area('t')} FROM tasks t WHERE id = :t"), {"t": ids["held"]})
+    assert outside.scalar_one() is True
+    run = conn.execute(
+        text("SELECT dataset, file_name, imported_by, imported FROM import_runs WHERE id = :i"), {"i": report.import_id}
+    ).one()
+    assert tuple(run) == ("boundaries", "moved.geojson", "quan-tri", 2)
+
+    versions = data_versions(conn)
+    again = import_boundaries(conn, path, valid_from=MOVED_FROM, imported_by="quan-tri")
+    assert again.unchanged == 2 and again.inserted == again.updated == again.closed == 0
+    assert (again.incidents_moved, again.hotspots_moved, again.tasks_moved) == (0, 0, 0)
+    assert _per_commune(conn, ids) == after
+    assert data_versions(conn) == versions
+
+
+def test_a_team_note_still_waits_for_command_after_its_task_was_moved(
+    conn: Connection, boundaries_path: Path, tmp_path: Path, make_team
+) -> None:
+    """The history entry of the move is no answer of command's to the team's note on the task (an event by someone
+    of no team had cleared it from what waits for command)."""
+    from gis.store.tasks import inbox, record_task_event
+    from models.domain.access import Principal
+
+    path, point = _moved_border(boundaries_path, tmp_path)
+    ids = _stored_in_the_strip(conn, tmp_path, make_team, point)
+    team = conn.execute(text("SELECT team_id FROM tasks WHERE id = :t"), {"t": ids["held"]}).scalar_one()
+    note = record_task_event(conn, ids["held"], Principal(0, "to-hd", "team", team), team, "comment", note="Đang làm")
+    command = Principal(1, "chihuy", "command")
+
+    def waits() -> bool:
+        return next(e["awaiting_command"] for e in inbox(conn, command, 500) if e["id"] == note)
+
+    assert waits()
+    assert import_boundaries(conn, path, valid_from=MOVED_FROM).tasks_moved == 1
+    assert waits()
+
+
+def test_an_import_interrupted_after_moving_what_is_stored_leaves_nothing(
+    conn: Connection, boundaries_path: Path, tmp_path: Path, make_team, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """An error after the incidents and hotspots were moved, before the tasks: nothing of the import is left — no
+    unit version, no move, no history entry, no import run."""
+    from gis.services import boundary_import
+
+    path, point = _moved_border(boundaries_path, tmp_path)
+    ids = _stored_in_the_strip(conn, tmp_path, make_team, point)
+    before = _per_commune(conn, ids)
+    runs = "SELECT count(*) FROM import_runs"
+    count = conn.execute(text(runs)).scalar_one()
+    moved: dict[str, object] = {}
+
+    def fail_midway(c: Connection, actor: str, source: str) -> int:
+        moved.update(_per_commune(c, ids))
+        raise RuntimeError("interrupted")
+
+    monkeypatch.setattr(boundary_import, "follow_hotspots", fail_midway)
+    with pytest.raises(RuntimeError, match="interrupted"), conn.begin_nested():
+        import_boundaries(conn, path, valid_from=MOVED_FROM)
+    assert moved["hotspot"] == GAINS  # the error came after the moves
+    assert _per_commune(conn, ids) == before
+    assert conn.execute(text(runs)).scalar_one() == count
