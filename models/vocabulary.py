@@ -468,6 +468,7 @@ class Role(Vocabulary):
         "move_user": "Chuyển người dùng sang tổ khác",
         "change_user_role": "Đổi vai trò người dùng",
         "dissolve_team": "Giải thể tổ công tác",
+        "import_accounts": "Nhập tài khoản từ tệp",
     }
 )
 class AdminAction(Vocabulary):
@@ -486,6 +487,7 @@ class AdminAction(Vocabulary):
     MOVE_USER = "move_user"
     CHANGE_USER_ROLE = "change_user_role"
     DISSOLVE_TEAM = "dissolve_team"
+    IMPORT_ACCOUNTS = "import_accounts"
 
 
 @_labelled(
