@@ -493,7 +493,8 @@ class AdminAction(Vocabulary):
 @_labelled(
     {
         "incidents": "Danh sách vụ việc",
-        "incident_tiles": "Vụ việc trên bản đồ (mức phố)",
+        "incident_tiles": "Vụ việc trên bản đồ (ô dưới 100 m, mức phố)",
+        "fine_cells": "Mật độ, Gi* vụ việc trên ô dưới 100 m",
         "hotspot_register": "Sổ điểm nóng",
         "hotspot": "Chi tiết điểm nóng",
         "hotspot_export": "Xuất sổ điểm nóng",
@@ -518,6 +519,7 @@ class AccessedData(Vocabulary):
 
     INCIDENTS = "incidents"
     INCIDENT_TILES = "incident_tiles"
+    FINE_CELLS = "fine_cells"
     HOTSPOT_REGISTER = "hotspot_register"
     HOTSPOT = "hotspot"
     HOTSPOT_EXPORT = "hotspot_export"
