@@ -59,7 +59,8 @@ UNRECORDED: dict[str, str] = {
     "GET /api/auth/me": "the user's own account",
     "POST /api/auth/logout": "a logout",
     "POST /api/auth/password": "the user's own password",
-    "GET /tiles/{layer}/{z}/{x}/{y}.mvt": "hotspot centroids and commune boundaries, no incidents",
+    "GET /tiles/{layer}/{z}/{x}/{y}.mvt": "hotspot centroids and commune boundaries, no incidents (hotspots' places:"
+    " README «Security»)",
     "GET /tiles/base/{z}/{x}/{y}.png": "the offline basemap",
     "GET /api/communes": "boundaries",
     "POST /api/hotspots": "a new hotspot has no member incidents; its answer is what the user sent",
