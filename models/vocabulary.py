@@ -472,6 +472,7 @@ class Role(Vocabulary):
         "move_user": "Chuyển người dùng sang tổ khác",
         "change_user_role": "Đổi vai trò người dùng",
         "dissolve_team": "Giải thể tổ công tác",
+        "import_accounts": "Nhập tài khoản từ tệp",
     }
 )
 class AdminAction(Vocabulary):
@@ -490,12 +491,14 @@ class AdminAction(Vocabulary):
     MOVE_USER = "move_user"
     CHANGE_USER_ROLE = "change_user_role"
     DISSOLVE_TEAM = "dissolve_team"
+    IMPORT_ACCOUNTS = "import_accounts"
 
 
 @_labelled(
     {
         "incidents": "Danh sách vụ việc",
-        "incident_tiles": "Vụ việc trên bản đồ (mức phố)",
+        "incident_tiles": "Vụ việc trên bản đồ (ô dưới 100 m, mức phố)",
+        "fine_cells": "Mật độ, Gi* vụ việc trên ô dưới 100 m",
         "hotspot_register": "Sổ điểm nóng",
         "hotspot": "Chi tiết điểm nóng",
         "hotspot_export": "Xuất sổ điểm nóng",
@@ -520,6 +523,7 @@ class AccessedData(Vocabulary):
 
     INCIDENTS = "incidents"
     INCIDENT_TILES = "incident_tiles"
+    FINE_CELLS = "fine_cells"
     HOTSPOT_REGISTER = "hotspot_register"
     HOTSPOT = "hotspot"
     HOTSPOT_EXPORT = "hotspot_export"

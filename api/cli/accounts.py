@@ -332,12 +332,13 @@ def cmd_users_password(args: argparse.Namespace) -> None:
 
 
 def cmd_users_demo(args: argparse.Namespace) -> None:
+    """Create the demo accounts (printed with their password), audited as the operating-system user's."""
     from api.security import hash_password
     from gis.demo.accounts import seed_demo_accounts
     from gis.store.db import get_engine
 
     with get_engine().begin() as conn:
-        logins = seed_demo_accounts(conn, hash_password, args.areas)
+        logins = seed_demo_accounts(conn, hash_password, args.areas, actor=getpass.getuser())
     print("Tài khoản DEMO (chỉ dùng với dữ liệu tổng hợp — demo only, never on real data):")
     for login in logins:
         team = f"  {login['team']} — {login['communes']} xã/phường" if "team" in login else ""

@@ -161,7 +161,8 @@ def post_users_import(
 ) -> Response:
     """Create the teams (with their areas) and users of an accounts file (as `diaban users import`; layout in
     README «Setting up a city»), all or nothing: one refused row refuses the file (422 with every refused row, its
-    line and reason; nothing created). Each creation is audited as a single one, the file named. The answer is the
+    line and reason; nothing created, nothing audited). Each creation is audited as a single one, the file named, and
+    the import as a whole after them (`import_accounts`: the file, how many teams and users). The answer is the
     one-time password sheet (Excel, answered once, never stored: `Cache-Control: no-store`); `X-Created-Teams` and
     `X-Created-Users` count what was created."""
     from gis.io.readers import EXCEL_SUFFIXES, TEXT_SUFFIXES

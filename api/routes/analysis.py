@@ -1,7 +1,8 @@
 """Spatial analyses of incidents: heat surface (PNG overlay or GeoJSON cells), Gi*, emerging hot spots.
 
 Answers are cached until the incidents (or a team's area) change, keyed by every parameter; a filter
-that matches no incident gets an empty answer, not an error.
+that matches no incident gets an empty answer, not an error. A heat surface or Gi* on cells under DETAILED_CELL_M is
+detailed data: each one sent, computed or cached, is recorded in the access log (:func:`_record_fine_cells`).
 """
 
 import base64
@@ -15,8 +16,9 @@ from fastapi import APIRouter, Query, Request, Response
 from fastapi.responses import JSONResponse
 from sqlalchemy import Connection
 
+from api.audit import access_line
 from api.cache import CachedResponse, cached_response
-from api.deps import MapReadDep
+from api.deps import MapRead, MapReadDep
 from api.params import (
     BBox,
     DateFrom,
@@ -39,16 +41,20 @@ from gis.services.analyses import (
     heat_surface,
     study_province,
 )
+from gis.store.access_log import record_line
 from gis.store.incidents import latest_incident_time
 from gis.store.scoping import AreaScope, scope_communes
 from gis.store.selection import IncidentSelection
 from maps.png import heat_png, robust_top
 from models.analytics.emerging import NO_PATTERN, PATTERN_LABELS_VI, EmergingOptions
 from models.analytics.gistar import CONFIDENCE_LEVELS
+from models.domain.access import DETAILED_CELL_M
 
 router = APIRouter(prefix="/api", tags=["analysis"])
 GEOJSON = "application/geo+json"
 EMPTY_COLLECTION = CachedResponse(b'{"type": "FeatureCollection", "features": []}', GEOJSON)
+#: What an analysis answered, as the access log's rows: the incidents a heat surface spreads, the cells of a Gi* answer.
+ROWS_HEADER = "X-Rows"
 
 
 class GeoJSONResponse(JSONResponse):
@@ -85,8 +91,17 @@ def _memo(request: Request) -> Memo:
     return request.app.state.analysis_memo.get_or_build
 
 
-def _geojson(frame) -> CachedResponse:  # noqa: ANN001 - a GeoDataFrame
-    return CachedResponse(frame.to_json(drop_id=True).encode(), GEOJSON)
+def _geojson(frame, headers: dict[str, str] | None = None) -> CachedResponse:  # noqa: ANN001 - a GeoDataFrame
+    return CachedResponse(frame.to_json(drop_id=True).encode(), GEOJSON, headers or {})
+
+
+def _record_fine_cells(request: Request, read: MapRead, cell_m: float, response: Response) -> Response:
+    """``response``, recorded in the access log (on the primary, with its :data:`ROWS_HEADER`) when its cells are
+    narrower than DETAILED_CELL_M: a lone incident's cell, or a heat surface's lone peak, places it within a block.
+    Every answer sent is recorded, computed or cached, empty ones too (0 rows); a 304 sends nothing."""
+    if cell_m < DETAILED_CELL_M and response.status_code in (200, 204):
+        record_line(read.primary, access_line(request, read.user), int(response.headers.get(ROWS_HEADER, 0)))
+    return response
 
 
 def _or_empty(
@@ -148,16 +163,16 @@ def heat(
             _memo(request),
         )
         bounds = grid_bounds_lonlat(surface.grid)
+        rows = {ROWS_HEADER: str(surface.n_incidents)}
         if format == "geojson":
             keep = np.flatnonzero(surface.values.ravel() >= surface.values.max() * 0.01)
-            return _geojson(
-                cells_frame(
-                    surface.grid,
-                    keep,
-                    {"density_per_km2": surface.values.ravel()[keep]},
-                    request.app.state.max_analysis_cost,
-                )
+            cells = cells_frame(
+                surface.grid,
+                keep,
+                {"density_per_km2": surface.values.ravel()[keep]},
+                request.app.state.max_analysis_cost,
             )
+            return _geojson(cells, rows)
         top = robust_top(surface.values)
         png = heat_png(surface.values, vmax=top)
         if format == "overlay":
@@ -174,6 +189,7 @@ def heat(
                     }
                 ).encode(),
                 "application/json",
+                rows,
             )
         return CachedResponse(
             png,
@@ -181,6 +197,7 @@ def heat(
             {
                 "X-Bounds": ",".join(f"{v:.6f}" for pair in bounds for v in pair),
                 "X-Max-Per-Km2": f"{surface.values.max():.3f}",
+                **rows,
             },
         )
 
@@ -192,12 +209,13 @@ def heat(
             "application/json",
         ),
     }[format]
-    return cached_response(
+    response = cached_response(
         request,
         request.app.state.cache,
         ("heat", selection, cell_m, bandwidth_m, kernel, format, data_key),
         _or_empty(request, build, empty),
     )
+    return _record_fine_cells(request, read, cell_m, response)
 
 
 @router.get("/gistar", response_class=GeoJSONResponse, responses=_cells(GiStarCell))
@@ -247,14 +265,15 @@ def gistar_cells(
             request.app.state.max_analysis_cost,
         )
         frame["confidence"] = frame["bin"].abs().map({level: 1 - alpha for level, alpha in CONFIDENCE_LEVELS})
-        return _geojson(frame)
+        return _geojson(frame, {ROWS_HEADER: str(len(frame))})
 
-    return cached_response(
+    response = cached_response(
         request,
         request.app.state.cache,
         ("gistar", selection, cell_m, distance_cells, fdr, all_cells, permutations, data_key),
         _or_empty(request, build, EMPTY_COLLECTION),
     )
+    return _record_fine_cells(request, read, cell_m, response)
 
 
 @router.get("/emerging", response_class=GeoJSONResponse, responses=_cells(EmergingCell))

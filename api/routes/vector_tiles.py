@@ -10,7 +10,7 @@ from api.deps import AreaScopeDep, MapReadDep, ReplicaConnDep
 from api.params import DateFrom, DateTo, Kinds, local_day_start, parse_kinds
 from gis.store.access_log import record_line
 from gis.store.selection import IncidentSelection
-from gis.store.tiles import LAYERS, POINT_ZOOM, communes_etag, tile
+from gis.store.tiles import DETAIL_ZOOM, LAYERS, communes_etag, tile
 from gis.store.tiles import incident_tile as incidents_tile
 from models.errors import NotFound
 
@@ -22,7 +22,7 @@ TILE_RESPONSE: dict[int | str, dict] = {
 }
 
 
-#: The number of single incidents a tile holds (what the access log records).
+#: The number of incidents a tile shows, single or counted (what the access log records).
 POINTS_HEADER = "X-Incidents"
 Z = Annotated[int, Path(ge=0, le=22)]
 XY = Annotated[int, Path(ge=0)]
@@ -43,8 +43,9 @@ def incident_tile(
     date_from: DateFrom = None,
     date_to: DateTo = None,
 ) -> Response:
-    """Incidents (filtered by `kind`, `from`, `to`), cached until the next import and revalidated by ETag. From street
-    zoom (single incidents), every tile sent is recorded in the access log.
+    """Incidents (filtered by `kind`, `from`, `to`), cached until the next import and revalidated by ETag. From zoom 13
+    (counts on cells under 100 m, then from street zoom single incidents: gis.store.tiles.DETAIL_ZOOM), every tile sent
+    is recorded in the access log.
 
     One statement on a warm process (no transaction: the connection is in autocommit): the session and the data
     versions are remembered by the process, the tile written with its access line, or from the cache only the line.
@@ -55,7 +56,7 @@ def incident_tile(
     selection = IncidentSelection(
         start=local_day_start(date_from), end=local_day_start(date_to, 1), kinds=parse_kinds(kind)
     )
-    line = access_line(request, read.user) if z >= POINT_ZOOM else None
+    line = access_line(request, read.user) if z >= DETAIL_ZOOM else None
     logged = False
 
     def build() -> CachedResponse:

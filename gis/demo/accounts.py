@@ -1,7 +1,9 @@
 """Demo accounts: a command user, a planner, an administrator and one team per contiguous area of communes; one
 border commune is held by two neighbouring teams, as the administrator's page then points out (shared communes).
 
-The passwords are for the synthetic demo only and are printed on purpose; never use them on real data.
+The passwords are for the synthetic demo only and are printed on purpose; never use them on real data. Each team and
+user created is audited as an administrator's creation is (who ran the seeding: ``actor``): accounts that log in with
+a printed password had appeared with no line in the admin audit.
 """
 
 from __future__ import annotations
@@ -11,13 +13,16 @@ from collections.abc import Callable
 import numpy as np
 from sqlalchemy import Connection, text
 
-from gis.store.accounts import NAMED_USER, create_team, create_user
+from gis.services.admin import create_team, create_user
+from gis.store.accounts import NAMED_USER
 from gis.store.sql import current_unit, to_metric
 from models.analytics.areas import contiguous_areas, shared_border_unit
 from models.errors import InvalidRequest
 from models.vocabulary import Role
 
 DEMO_PASSWORD = "demo-diaban-2025"
+#: Who the admin audit says created the demo accounts when no one is named (tests, a demo scenario).
+DEMO_ACTOR = "demo"
 DEMO_STAFF = (("chihuy", Role.COMMAND), ("thammuu", Role.PLANNER), ("quantri", Role.ADMIN))
 #: Units closer than this (degrees, ≈ 50 m) count as neighbours: official boundaries have slivers and gaps.
 _NEIGHBOUR_DEG = 0.0005
@@ -45,9 +50,12 @@ def commune_layout(conn: Connection) -> tuple[list[str], list[str], np.ndarray, 
     return [r.code for r in rows], [r.name for r in rows], xy, [(index[a], index[b]) for a, b in pairs]
 
 
-def seed_demo_accounts(conn: Connection, hash_password: Callable[[str], str], n_areas: int = 12) -> list[dict]:
+def seed_demo_accounts(
+    conn: Connection, hash_password: Callable[[str], str], n_areas: int = 12, *, actor: str = DEMO_ACTOR
+) -> list[dict]:
     """Create (or keep) the demo staff and one team per area, the neighbouring team of one border commune holding it
-    too (models.analytics.areas.shared_border_unit); return every login with its role and team."""
+    too (models.analytics.areas.shared_border_unit), each creation audited as ``actor``'s; return every login with its
+    role and team."""
     codes, names, xy, edges = commune_layout(conn)
     if len(codes) < n_areas:
         # A user's mistake (too many areas, no boundaries imported yet), not a bug: InvalidRequest, exit 2.
@@ -58,7 +66,7 @@ def seed_demo_accounts(conn: Connection, hash_password: Callable[[str], str], n_
     labels = contiguous_areas(xy, edges, n_areas)
     shared = shared_border_unit(labels, edges)
     password_hash = hash_password(DEMO_PASSWORD)
-    logins = [_ensure_user(conn, username, role, None, password_hash) for username, role in DEMO_STAFF]
+    logins = [_ensure_user(conn, actor, username, role, None, password_hash) for username, role in DEMO_STAFF]
     for area in range(n_areas):
         members = [int(i) for i in np.flatnonzero(labels == area)]
         name = f"Tổ công tác khu vực {area + 1:02d} ({names[members[0]]})"  # named by its own first commune
@@ -66,10 +74,10 @@ def seed_demo_accounts(conn: Connection, hash_password: Callable[[str], str], n_
             members.append(shared[0])
         team_id = conn.execute(text("SELECT id FROM teams WHERE name = :n"), {"n": name}).scalar()
         if team_id is None:
-            team_id = create_team(conn, name, [codes[i] for i in members])
+            team_id = create_team(conn, actor, name, [codes[i] for i in members])
         logins.append(
             {
-                **_ensure_user(conn, f"to{area + 1:02d}", "team", team_id, password_hash),
+                **_ensure_user(conn, actor, f"to{area + 1:02d}", "team", team_id, password_hash),
                 "team": name,
                 "communes": len(members),
             }
@@ -77,9 +85,12 @@ def seed_demo_accounts(conn: Connection, hash_password: Callable[[str], str], n_
     return logins
 
 
-def _ensure_user(conn: Connection, username: str, role: str, team_id: int | None, password_hash: str) -> dict:
-    """The demo user, created if missing (an existing one keeps its password)."""
+def _ensure_user(
+    conn: Connection, actor: str, username: str, role: str, team_id: int | None, password_hash: str
+) -> dict:
+    """The demo user, created (audited, its printed password not to be changed first) if missing (an existing one
+    keeps its password)."""
     exists = conn.execute(text(f"SELECT 1 FROM users WHERE {NAMED_USER}"), {"u": username}).scalar()
     if exists is None:
-        create_user(conn, username, password_hash, role, team_id)
+        create_user(conn, actor, username, password_hash, role, team_id, must_change_password=False)
     return {"username": username, "role": role, "password": DEMO_PASSWORD if exists is None else "(giữ nguyên)"}

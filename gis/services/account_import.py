@@ -4,7 +4,9 @@ All or nothing: every row is checked first, against the file's other rows and wh
 taken up to letter case, a dissolved team's name, an unknown commune or province…), and one refused row refuses the
 whole file (:class:`AccountsRefused`, every reason with its line): an administrator would rather fix the file than
 find half a city created. A valid file is created in the caller's transaction through the single-creation use cases
-(:mod:`gis.services.admin`), so each team and each user is audited as one created by hand, the file named. Each user
+(:mod:`gis.services.admin`), so each team and each user is audited as one created by hand, the file named, and the
+import as a whole is audited too (``import_accounts``: the file, how many teams and users), after them in the same
+transaction; a refused file is rolled back whole and leaves no line, as any refused administrator action. Each user
 gets a generated password they must change at the first login, answered once (:func:`password_sheet`) and never
 stored or logged.
 """
@@ -25,6 +27,7 @@ from gis.io.heading import Heading
 from gis.io.readers import naming_the_sheet, read_table
 from gis.services.admin import create_team, create_user
 from gis.store.accounts import folded_usernames, team_name_taken, teams_by_name
+from gis.store.audit import record_admin_action
 from gis.store.communes import current_commune_codes
 from gis.store.provinces import list_provinces
 from gis.unit_directory import unit_directory
@@ -32,7 +35,7 @@ from models.domain.access import check_username, team_name
 from models.domain.account_contract import IMPORTABLE_ROLES, account_table, commune_items, is_nation, role_of
 from models.domain.row_checks import REJECT_COLUMNS, ContractError, empty_rejects, header_key
 from models.errors import InvalidRequest
-from models.vocabulary import ACCOUNT_FIELD_LABELS, PROVINCIAL_ROLES, Role
+from models.vocabulary import ACCOUNT_FIELD_LABELS, PROVINCIAL_ROLES, AdminAction, Role
 
 #: Most rows a file may hold: a city's officers are hundreds, and each new user's password is hashed (argon2, about
 #: 0.1 s each), all in one request.
@@ -302,7 +305,8 @@ def import_accounts(
 ) -> AccountsImported:
     """Create the file's teams and users in the caller's transaction, or nothing (:class:`AccountsRefused`) when any
     row is refused. ``new_password`` and ``hash_password`` are the single creation's (api.security): each user's
-    password is generated, hashed and must be changed at the first login."""
+    password is generated, hashed and must be changed at the first login. The import itself is audited last, with
+    the file's name and what it created."""
     plan = plan_accounts(conn, path, sheet)
     if plan.rejects:
         raise AccountsRefused(rejects_frame(plan))
@@ -319,7 +323,9 @@ def import_accounts(
         )
         where = user.team or (user.province_code and f"tỉnh, thành phố mã {user.province_code}") or "toàn quốc"
         created.append(CreatedAccount(user.username, user.role.label, where, password))
-    return AccountsImported([team.name for team in plan.teams.values()], created)
+    imported = AccountsImported([team.name for team in plan.teams.values()], created)
+    record_admin_action(conn, actor, AdminAction.IMPORT_ACCOUNTS, details={"file": source, **imported.counts()})
+    return imported
 
 
 def password_sheet(imported: AccountsImported, heading: Heading) -> bytes:

@@ -26,6 +26,8 @@ COMMAND_LINE_LABEL = "Dòng lệnh trên máy chủ"
 ACCESSED_BY_ROUTE: dict[str, AccessedData] = {
     "GET /api/incidents": AccessedData.INCIDENTS,
     "GET /tiles/incidents/{z}/{x}/{y}.mvt": AccessedData.INCIDENT_TILES,
+    "GET /api/heat": AccessedData.FINE_CELLS,
+    "GET /api/gistar": AccessedData.FINE_CELLS,
     "GET /api/hotspots": AccessedData.HOTSPOT_REGISTER,
     "GET /api/hotspots/{hotspot_id}": AccessedData.HOTSPOT,
     "diaban hotspots export": AccessedData.HOTSPOT_EXPORT,

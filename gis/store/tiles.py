@@ -18,12 +18,23 @@ from gis.store.access_log import AccessLine, append_line
 from gis.store.scoping import AreaScope
 from gis.store.selection import IncidentSelection
 from gis.store.sql import LOCAL_TODAY, current_unit
+from models.domain.access import DETAILED_CELL_M
 
 LAYERS = ("incidents", "hotspots", "communes")
 #: From this zoom on (tiles ~1.2 km wide), incidents are individual points; below it, counts on a grid.
 POINT_ZOOM = 15
 _EXTENT = 4096
 _WORLD_M = 40_075_016.685578488
+
+
+def _cell(z: int) -> float:
+    """Four screen pixels at zoom ``z``, in metres."""
+    return _WORLD_M / 2**z / 256 * 4
+
+
+#: From this zoom on, an incidents tile is detailed data and each one sent is access-logged: single incidents from
+#: POINT_ZOOM, and below it counts on cells narrower than DETAILED_CELL_M (zoom 13: 76 m; zoom 12's are 153 m).
+DETAIL_ZOOM = next(z for z in range(POINT_ZOOM + 1) if _cell(z) < DETAILED_CELL_M)
 #: EPSG:3857 from degrees: x = lon · R·π/180, y = R · ln tan(π/4 + lat/2), R = 6378137 m.
 _MERCATOR_X = "ST_X(i.geom) * 111319.49079327357"
 _MERCATOR_Y = "ln(tan(radians(45 + ST_Y(i.geom) / 2))) * 6378137"
@@ -36,9 +47,9 @@ _ENVELOPE = (
 def _incidents_sql(z: int, scope: AreaScope, selection: IncidentSelection, logged: bool) -> tuple[str, dict]:
     condition = replace(selection, scope=scope).where("i")
     where, params = f"i.geom && b.ll AND {condition.sql}", condition.params
+    log = f", log AS ({append_line('t.n', 't')})" if logged else ""
     if z >= POINT_ZOOM:
         # Only the points: the map draws every single incident alike and reads no attribute (maps/static/js).
-        log = f", log AS ({append_line('t.n', 't')})" if logged else ""
         return (
             f"""{_ENVELOPE}, f AS (
             SELECT ST_AsMVTGeom(ST_Transform(i.geom, 3857), b.env, {_EXTENT}, 64, true) AS geom
@@ -52,8 +63,9 @@ def _incidents_sql(z: int, scope: AreaScope, selection: IncidentSelection, logge
             SELECT floor({_MERCATOR_X} / :cell) AS cx, floor({_MERCATOR_Y} / :cell) AS cy, count(*) AS count
             FROM incidents i, b WHERE {where} GROUP BY 1, 2),
         f AS (SELECT ST_AsMVTGeom(ST_SetSRID(ST_MakePoint((g.cx + 0.5) * :cell, (g.cy + 0.5) * :cell), 3857),
-                                  b.env, {_EXTENT}, 64, true) AS geom, g.count FROM g, b)
-        SELECT ST_AsMVT(f, 'incidents', {_EXTENT}, 'geom'), 0 FROM f""",
+                                  b.env, {_EXTENT}, 64, true) AS geom, g.count FROM g, b),
+        t AS (SELECT ST_AsMVT(f, 'incidents', {_EXTENT}, 'geom') AS tile, coalesce(sum(f.count), 0) AS n FROM f){log}
+        SELECT tile, n FROM t""",
         params,
     )
 
@@ -80,11 +92,6 @@ def _communes_sql(scope: AreaScope) -> tuple[str, dict]:
     )
 
 
-def _cell(z: int) -> float:
-    """Four screen pixels at zoom ``z``, in metres."""
-    return _WORLD_M / 2**z / 256 * 4
-
-
 def incident_tile_statement(
     z: int,
     x: int,
@@ -95,7 +102,7 @@ def incident_tile_statement(
 ) -> tuple[str, dict]:
     """The statement of an incidents tile and its bound values: what :func:`incident_tile` runs (bench_tiles sends
     the same through psycopg for the floor)."""
-    logged = access is not None and z >= POINT_ZOOM
+    logged = access is not None and z >= DETAIL_ZOOM
     sql, params = _incidents_sql(z, scope, selection, logged)
     bound = access.bound() if access is not None and logged else {}
     return sql, {"z": z, "x": x, "y": y, "cell": _cell(z), **params, **bound}
@@ -117,9 +124,9 @@ def incident_tile(
     selection: IncidentSelection = IncidentSelection(),
     access: AccessLine | None = None,
 ) -> tuple[bytes, int]:
-    """An incidents tile (empty bytes when none), filtered by time and kind, and the number of single incidents it
-    holds (0 below POINT_ZOOM, where it holds counts on a grid). From POINT_ZOOM, ``access`` is written to the
-    access log with that number by the tile's own statement (one round trip for the tile and its line)."""
+    """An incidents tile (empty bytes when none), filtered by time and kind, and the number of incidents it shows
+    (single ones from POINT_ZOOM, counted on a grid below it). From DETAIL_ZOOM, ``access`` is written to the access
+    log with that number by the tile's own statement (one round trip for the tile and its line)."""
     sql, params = incident_tile_statement(z, x, y, scope, selection, access)
     data, points = conn.execute(_statement(sql), params).one()
     return bytes(data or b""), int(points)

@@ -18,6 +18,12 @@ TEAM_TASK_TARGETS = frozenset({TaskState.IN_PROGRESS, TaskState.PAUSED, TaskStat
 COMMAND_TASK_TARGETS = frozenset({TaskState.ACCEPTED, TaskState.RETURNED, TaskState.CANCELED})
 
 
+#: Incidents counted on cells narrower than this (metres) are detailed data, read as the incidents themselves are
+#: (the access log): one incident alone in such a cell is placed within a city block or a hamlet's few houses, its
+#: address all but named — a heat surface's lone peak sits on its cell however wide the smoothing. Cells of this size
+#: and more (the heat surface's default, the emerging hot spots' smallest) are read as commune-level counts.
+DETAILED_CELL_M = 100.0
+
 #: A login name: 2-64 ASCII letters, digits, dots, hyphens, underscores — no spaces, no diacritics (a person's name
 #: typed as a username would stay in the append-only history for good).
 USERNAME_PATTERN = r"^[A-Za-z0-9_.-]{2,64}$"

@@ -3,7 +3,8 @@ and the route, or is listed here with why its answer is not detailed data: a new
 
 Detailed data: incident-level data (points, refs, times, quantities, arrests), a hotspot's member incidents, task
 notes and photos, a team's reports with their notes (in its list and in the register, which carries every hotspot's
-note), exports, incident tiles from street zoom, and the audit trails themselves.
+note), exports, incidents counted on cells under 100 m (incident tiles from zoom 13, heat and Gi* cells: where one
+incident alone in a cell is placed within a block) and single from street zoom, and the audit trails themselves.
 """
 
 from __future__ import annotations
@@ -29,6 +30,8 @@ RECORDED: dict[str, tuple[str, str]] = {
     "GET /api/hotspots": ("command", ""),
     "GET /api/hotspots/{hotspot_id}": ("command", ""),
     "GET /tiles/incidents/{z}/{x}/{y}.mvt": ("command", ""),
+    "GET /api/heat": ("command", "?cell_m=50&format=overlay"),
+    "GET /api/gistar": ("planner", "?cell_m=90"),
     "GET /api/classifications/{year}/export": ("planner", "?format=xlsx"),
     "GET /api/reports/kpi.xlsx": ("planner", f"?year={YEAR}"),
     "GET /api/reports/period.xlsx": ("command", "?from=2025-01-01&to=2025-03-31"),
@@ -56,19 +59,18 @@ UNRECORDED: dict[str, str] = {
     "GET /api/auth/me": "the user's own account",
     "POST /api/auth/logout": "a logout",
     "POST /api/auth/password": "the user's own password",
-    "GET /tiles/{layer}/{z}/{x}/{y}.mvt": "hotspot centroids and commune boundaries, no incidents",
+    "GET /tiles/{layer}/{z}/{x}/{y}.mvt": "hotspot centroids and commune boundaries, no incidents (hotspots' places:"
+    " README «Security»)",
     "GET /tiles/base/{z}/{x}/{y}.png": "the offline basemap",
     "GET /api/communes": "boundaries",
     "POST /api/hotspots": "a new hotspot has no member incidents; its answer is what the user sent",
     "POST /api/hotspots/{hotspot_id}/transitions": "status and version only",
-    "GET /api/heat": "a density surface of at least 20 m cells smoothed over at least 20 m",
-    "GET /api/gistar": "statistics of cells of at least 50 m",
-    "GET /api/emerging": "trend classes of cells",
+    "GET /api/emerging": "trend classes (no counts) of cells of at least 100 m",
     "GET /api/classifications/{year}": "counts per commune",
     "GET /api/classifications/{year}/map": "classes per commune",
     "GET /api/classifications/{year}/review": "counts per commune",
-    "GET /api/classifications/{year}/history": "the year's versions and their overrides: classes and planners' reasons,"
-    " as the review shows them",
+    "GET /api/classifications/{year}/history": "the year's versions and their overrides: communes' classes, the"
+    " planners' reasons and login names, as the classification and its review show them (README «Security»)",
     "POST /api/classifications/{year}/overrides": "one commune's class and the planner's reason",
     "POST /api/classifications/{year}/approve": "the run's identity",
     "POST /api/classifications/{year}/discard": "the run's identity",

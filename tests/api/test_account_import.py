@@ -76,7 +76,16 @@ def test_a_city_file_creates_teams_with_areas_and_users_who_must_change_their_pa
     # Each creation audited as a single one, the file named; no password anywhere in the audit or the access log.
     audit = client.get("/api/audit", headers=admin).json()
     imported = [e for e in audit if "thanh-pho.csv" in e["details_text"]]
-    assert sorted(e["action"] for e in imported) == ["create_team"] * 2 + ["create_user"] * 5
+    assert sorted(e["action"] for e in imported) == ["create_team"] * 2 + ["create_user"] * 5 + ["import_accounts"]
+    # The import as a whole, last (the newest), with its file and counts, by the administrator who sent it.
+    whole = audit[0]
+    assert (whole["action"], whole["actor"], whole["details"]) == (
+        "import_accounts",
+        "quan-tri-nhap",
+        {"file": "thanh-pho.csv", "teams": 2, "users": 5},
+    )
+    assert whole["action_label"] == "Nhập tài khoản từ tệp"
+    assert whole["details_text"] == "2 tổ công tác mới, 5 người dùng mới; nhập từ tệp «thanh-pho.csv»"
     logged = str(conn.execute(text("SELECT array_agg(params::text) FROM access_log")).scalar())
     assert not any(p in str(audit) or p in logged for p in given.values())
 

@@ -310,3 +310,18 @@ def test_demo_accounts_cover_every_commune_with_contiguous_areas_and_share_one(c
         assert seen == inside
     again = seed_demo_accounts(conn, lambda password: "demo-hash", n_areas=12)
     assert len(again) == len(logins) and all(x["password"] == "(giữ nguyên)" for x in again)
+
+
+def test_demo_accounts_are_audited_once_as_made_by_who_seeded_them(conn) -> None:
+    """Accounts that log in with a printed password were created without a line of the admin audit."""
+    logins = seed_demo_accounts(conn, lambda password: "demo-hash", n_areas=4, actor="van-hanh")
+    seed_demo_accounts(conn, lambda password: "demo-hash", n_areas=4, actor="van-hanh")  # kept: nothing again
+    audited = conn.execute(
+        text("SELECT action, target_user, target_team FROM admin_audit WHERE actor = 'van-hanh' ORDER BY id")
+    ).all()
+    users = sorted(r.target_user for r in audited if r.action == "create_user")
+    teams = [r.target_team for r in audited if r.action == "create_team"]
+    assert users == sorted(x["username"] for x in logins)
+    assert sorted(teams) == sorted(x["team"] for x in logins if "team" in x) and len(teams) == 4
+    # The demo passwords are printed to be used as they are: not to be changed first.
+    assert not conn.execute(text("SELECT bool_or(must_change_password) FROM users WHERE username = 'chihuy'")).scalar()

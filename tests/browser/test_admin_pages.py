@@ -393,6 +393,14 @@ def test_a_city_is_set_up_from_a_file_on_the_page_and_its_officers_log_in_with_t
     assert any("hủy bảng này" in str(cell) for row in rows for cell in row)
     page.click("#user-import-sheet button")
     assert page.locator("#user-import-sheet").is_hidden()
+    # The audit list names the import as a whole, newest, with its counts and file (the refused one left nothing).
+    page.click("nav.tabs button[data-tab=audit]")
+    newest = page.locator("#audit li").first
+    newest.filter(has_text="Nhập tài khoản từ tệp").wait_for()
+    assert newest.inner_text().endswith(
+        "quantri: Nhập tài khoản từ tệp (1 tổ công tác mới, 2 người dùng mới; nhập từ tệp «dung.csv»)"
+    ), newest.inner_text()
+    assert "sai.csv" not in page.locator("#audit").inner_text()
     assert unexpected(errors, 422) == []
     page.close()
     try:

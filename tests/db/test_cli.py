@@ -747,6 +747,18 @@ def test_users_import_refuses_a_bad_file_whole_and_writes_the_passwords_of_a_goo
         rows = list(load_workbook(out).active.iter_rows(values_only=True))
         given = {row[1]: row[4] for row in rows if isinstance(row[0], int)}
         assert sorted(given) == ["cli-chihuy", "cli-to-1"] and not any(p in printed for p in given.values())
+        with engine.connect() as conn:  # the import as a whole audited, by the operating-system user; the refused none
+            audited = conn.execute(
+                text(
+                    "SELECT actor, details FROM admin_audit WHERE action = 'import_accounts' AND details->>'file' = :f"
+                ),
+                {"f": "dung.csv"},
+            ).all()
+            assert [tuple(row) for row in audited] == [
+                (getpass.getuser(), {"file": "dung.csv", "teams": 1, "users": 2})
+            ]
+            refused = "SELECT count(*) FROM admin_audit WHERE details->>'file' = 'sai.csv'"
+            assert conn.execute(text(refused)).scalar_one() == 0
         again, _, err = cli(capsys, "users", "import", str(tmp_path / "dung.csv"), "--out", str(out))
         assert again == 2 and "đã có" in err
     finally:
