@@ -48,7 +48,7 @@ if TYPE_CHECKING:
 
 _NOT_UTF8 = "\ufffd"
 #: The error of a record holding text that is not UTF-8 (broken bytes; in JSON, an escaped lone surrogate «\\ud800»).
-_NOT_UTF8_ROW = "dòng có ký tự không phải UTF-8 (row is not valid UTF-8)"
+_NOT_UTF8_ROW = "dòng có ký tự hỏng, không đọc được (không phải bảng mã UTF-8)"
 #: A lone surrogate: JSON may escape one, no UTF-8 text (nor Arrow, nor PostgreSQL) holds one.
 _SURROGATE = re.compile("[\ud800-\udfff]")
 #: Single-byte code pages tried, in order of preference, when a file is not UTF-8 or UTF-16.
@@ -457,7 +457,7 @@ def _is_numbering(row: list[str]) -> bool:
 def _values_beyond(cells: list[str], width: int) -> str:
     """The error of a record holding values after the header's last column ('' when those cells are empty)."""
     extra = [c for c in cells[width:] if c.strip()]
-    return f"có giá trị ngoài các cột tiêu đề: «{'», «'.join(extra)}» (values beyond the header)" if extra else ""
+    return f"có giá trị ngoài các cột tiêu đề: «{'», «'.join(extra)}»" if extra else ""
 
 
 def _csv_chunks(source: _Source, scan: TextScan, chunk_rows: int) -> Iterator[pd.DataFrame]:
@@ -608,7 +608,7 @@ def _checked_records(numbered, width: int):  # noqa: ANN001, ANN202 - (line, rec
     for start, record in numbered:
         error = _values_beyond(record, width)
         if len(record) < width:
-            error = f"sai số cột: cần {width}, có {len(record)} (expected {width} fields, got {len(record)})"
+            error = f"sai số cột: cần {width}, có {len(record)}"
         if any(_NOT_UTF8 in value for value in record):
             error = _NOT_UTF8_ROW
         yield start, (record + [""] * width)[:width], error
@@ -813,31 +813,34 @@ def _geojson_features(stream: BinaryIO) -> Iterator[object]:
         yield from json_stream.features(stream)
     except json_stream.NotUtf8 as exc:
         raise FileFormatError(
-            f"GeoJSON không phải UTF-8 ở dòng {exc.line}, byte {exc.byte} (not UTF-8 at byte {exc.byte}: expected UTF-8 text)"
+            f"tệp GeoJSON có ký tự hỏng ở dòng {exc.line} (không phải bảng mã UTF-8): hãy xuất lại tệp từ phần mềm GIS",
+            f"not UTF-8 at line {exc.line}, byte {exc.byte}",
         ) from None
     except json_stream.NotJson as exc:
         raise FileFormatError(
-            f"GeoJSON không đọc được ở dòng {exc.line}, cột {exc.column} (byte {exc.byte}): {exc.msg}"
-            f" (invalid JSON at line {exc.line}, column {exc.column}, byte {exc.byte})"
+            f"tệp GeoJSON hỏng ở dòng {exc.line}, cột {exc.column}: thiếu hoặc thừa dấu phẩy, ngoặc hay dấu nháy (tệp bị"
+            " cắt dở hoặc bị sửa tay?); hãy xuất lại tệp từ phần mềm GIS",
+            f"invalid JSON at line {exc.line}, column {exc.column}, byte {exc.byte}: {exc.msg}",
         ) from None
     except json_stream.NotACollection:
         raise FileFormatError(
-            "GeoJSON phải là FeatureCollection có danh sách features (expected a FeatureCollection with a features list)"
+            "tệp GeoJSON không có danh sách các điểm vụ việc: hãy xuất lại lớp điểm từ phần mềm GIS dưới dạng GeoJSON",
+            "expected a FeatureCollection with a features list",
         ) from None
 
 
 def _point_record(number: int, feature: object) -> dict[str, object]:
     """One feature as strings plus `line`, `lon`, `lat`, with `_error` when it is not a usable Point feature."""
     if not isinstance(feature, dict):
-        return {"line": number, "_error": "đối tượng không phải Feature (feature is not a JSON object)"}
+        return {"line": number, "_error": "đối tượng không đúng dạng GeoJSON: không phải một điểm vụ việc"}
     props = feature.get("properties")
     if props is not None and not isinstance(props, dict):
-        return {"line": number, "_error": "properties phải là một đối tượng (properties must be an object)"}
+        return {"line": number, "_error": "phần thuộc tính của đối tượng không đúng dạng: phải là các cặp tên và giá trị"}
     nested = [key for key, value in (props or {}).items() if isinstance(value, dict | list)]
     if nested:
         return {
             "line": number,
-            "_error": f"thuộc tính {nested[0]!r} phải là chữ hoặc số (property {nested[0]!r} must be text or a number)",
+            "_error": f"thuộc tính «{nested[0]}» phải là chữ hoặc số, không phải một danh sách hay nhóm giá trị",
         }
     if any(_SURROGATE.search(f"{k}{v}") for k, v in (props or {}).items()):
         return {"line": number, "_error": _NOT_UTF8_ROW}
@@ -857,5 +860,5 @@ def _point_record(number: int, feature: object) -> dict[str, object]:
         record["lon"], record["lat"] = str(coords[0]), str(coords[1])
     elif geometry and not ({"x", "y"} <= record.keys()):
         # No geometry at all is allowed: the row is placed by its commune code or address.
-        record["_error"] = "hình học phải là Point với hai số (geometry must be a Point of two numbers)"
+        record["_error"] = "vị trí phải là một điểm có kinh độ và vĩ độ bằng số"
     return record
