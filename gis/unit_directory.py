@@ -168,7 +168,7 @@ def legacy_note(example: str, period: str) -> str:
     """The report line saying that a file's codes of a period were read as pre-reorganisation codes, and why."""
     return (
         f"mã xã/phường {period} được đọc theo danh mục cũ (trước sắp xếp 2025) vì tệp có mã {example}"
-        f" chỉ có trong danh mục cũ (codes read as legacy units: {example} exists only there)"
+        " chỉ có trong danh mục cũ"
     )
 
 

@@ -835,7 +835,10 @@ def _point_record(number: int, feature: object) -> dict[str, object]:
         return {"line": number, "_error": "đối tượng không đúng dạng GeoJSON: không phải một điểm vụ việc"}
     props = feature.get("properties")
     if props is not None and not isinstance(props, dict):
-        return {"line": number, "_error": "phần thuộc tính của đối tượng không đúng dạng: phải là các cặp tên và giá trị"}
+        return {
+            "line": number,
+            "_error": "phần thuộc tính của đối tượng không đúng dạng: phải là các cặp tên và giá trị",
+        }
     nested = [key for key, value in (props or {}).items() if isinstance(value, dict | list)]
     if nested:
         return {

@@ -35,7 +35,7 @@ from models.domain.row_checks import (
     unknown_marks,
     unknown_marks_warning,
 )
-from models.vocabulary import KIND_ALIASES, LOCAL_TZ_NAME, IncidentKind, normalise_kind
+from models.vocabulary import INCIDENT_FIELD_LABELS, KIND_ALIASES, LOCAL_TZ_NAME, IncidentKind, normalise_kind
 
 REF_MAX = 64
 REQUIRED = ("ref", "occurred_at", "kind")
@@ -100,7 +100,7 @@ def check_header(columns: list[str]) -> list[str]:
         )
     unknown = sorted(present - set(COLUMNS) - {"line", "_error"})
     if unknown:
-        return [f"bỏ qua các cột không xác định (ignored unknown columns): {', '.join(unknown)}"]
+        return [f"bỏ qua các cột không xác định: {', '.join(unknown)}"]
     return []
 
 
@@ -361,5 +361,5 @@ def validate_incidents(
     for name in ("substance", "source"):
         named = name_like_rows(valid[name], places)
         if named.any():
-            warnings.append(name_warning(name, valid["line"].to_numpy()[named]))
+            warnings.append(name_warning(INCIDENT_FIELD_LABELS[name], valid["line"].to_numpy()[named]))
     return ValidationResult(valid=valid, rejects=rej.frame(), warnings=warnings)

@@ -139,7 +139,7 @@ def validate_indicators(
         )
     unknown = sorted(set(raw.columns) - set(COLUMNS) - {"line", "_error"})
     if unknown:
-        warnings.append(f"bỏ qua các cột không xác định (ignored unknown columns): {', '.join(unknown)}")
+        warnings.append(f"bỏ qua các cột không xác định: {', '.join(unknown)}")
     raw = raw.reset_index(drop=True)
     raw["commune_code"] = text_column(raw, "commune_code")
     address = compose_address(raw)
@@ -250,7 +250,7 @@ def validate_indicators(
     valid[SOURCE] = text_column(raw, SOURCE).replace("", None).to_numpy()[ok]
     named = name_like_rows(valid[SOURCE], places)
     if named.any():
-        warnings.append(name_warning(SOURCE, valid["line"].to_numpy()[named]))
+        warnings.append(name_warning(INDICATOR_FIELD_LABELS[SOURCE], valid["line"].to_numpy()[named]))
     return ValidationResult(valid=valid, rejects=rej.frame(), warnings=warnings)
 
 
@@ -275,5 +275,5 @@ def _added_users(values: dict[str, pd.Series], headers: dict[str | None, str], l
     unknown = f"; dòng {listed_lines(lines[partial])}: một cột trống nên tổng chưa biết" if partial.any() else ""
     return (
         f"số người nghiện và sử dụng có hồ sơ = cột «{headers['users_with_records']}» + cột «{headers[USERS_PART]}»"
-        f" (tiêu chí (a) tính cả hai){unknown} (the two columns added)"
+        f" (tiêu chí (a) tính cả hai){unknown}"
     )
