@@ -933,7 +933,8 @@ def summary_line(title: str, counts: dict[str, int]) -> str:
 def vietnamese_reason(reason: str) -> str:
     """A report row's reason without the English gloss that ends it: the closing parenthesis when it holds no
     Vietnamese (non-ASCII) letter, as "kinh độ không phải số: «x» (lon is not a number)". The value a reason quotes
-    stands in its Vietnamese part, so the pages lose nothing; the command line prints the whole reason."""
+    stands in its Vietnamese part, so the pages and the command line lose nothing (the --rejects file keeps the whole
+    reason)."""
     if not reason.endswith(")"):
         return reason
     depth = 0
