@@ -22,6 +22,7 @@ from models.domain.row_checks import (
     compose_address,
     field_of,
     header_key,
+    missing_columns,
     parse_numbers,
     pass_over_rows,
     reject_structural,
@@ -129,14 +130,11 @@ def validate_indicators(
     raw = canonical_columns(raw, ALIASES, COLUMNS)
     if USERS_PART in raw and "users_with_records" in raw:
         _check_addicts_column(headers["users_with_records"], headers[USERS_PART])
-    missing = [c for c in REQUIRED if c not in raw.columns]
+    missing = [f"«{INDICATOR_FIELD_LABELS[c]}»" for c in REQUIRED if c not in raw.columns]
     if not set(UNIT) & set(raw.columns):
-        missing.append("commune_code (hoặc tên xã, huyện, tỉnh)")
+        missing.append(f"«{INDICATOR_FIELD_LABELS['commune_code']}» (hoặc tên xã, huyện, tỉnh)")
     if missing:
-        present = ", ".join(sorted(set(raw.columns) - {"line", "_error"}))
-        raise ContractError(
-            f"thiếu cột bắt buộc: {', '.join(missing)}; các cột đọc được: {present}", "missing required columns"
-        )
+        raise missing_columns(missing, raw.columns, INDICATOR_FIELD_LABELS)
     unknown = sorted(set(raw.columns) - set(COLUMNS) - {"line", "_error"})
     if unknown:
         warnings.append(f"bỏ qua các cột không xác định: {', '.join(unknown)}")

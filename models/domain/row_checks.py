@@ -235,6 +235,17 @@ def field_of(column: str, aliases: dict[str, str], known: set[str]) -> str | Non
     return target
 
 
+def missing_columns(missing: Iterable[str], present: Iterable[str], labels: dict[str, str]) -> ContractError:
+    """The refusal of a table that lacks required columns: each column by its Vietnamese name (a header the contract
+    reads, as the user may write it), the ones read named likewise (a column the contract does not know, by the
+    header the file gave it)."""
+    named = ", ".join(missing)
+    read = ", ".join(f"«{labels.get(c, c)}»" for c in sorted(set(present) - {"line", "_error"}))
+    return ContractError(
+        f"thiếu cột bắt buộc: {named}; các cột đọc được: {read or 'không có'}", "missing required columns"
+    )
+
+
 def canonical_columns(raw: pd.DataFrame, aliases: dict[str, str], names: Iterable[str]) -> pd.DataFrame:
     """Rename columns given under an alias (Vietnamese or English, accents and case ignored) to contract names.
 

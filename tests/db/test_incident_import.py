@@ -376,7 +376,8 @@ def test_a_file_whose_every_row_is_rejected_exits_2_and_a_missing_column_names_t
         text=True,
     )
     assert run.returncode == 2
-    assert "thiếu cột bắt buộc: lon/lat" in run.stderr and "các cột đọc được: kind, occurred_at, ref" in run.stderr
+    assert "thiếu cột bắt buộc: «Kinh độ» và «Vĩ độ»" in run.stderr
+    assert "các cột đọc được: «Loại vụ việc», «Thời gian», «Số hiệu»" in run.stderr
 
 
 def test_columns_of_names_are_dropped_and_said_never_stored(conn: Connection, tmp_path: Path) -> None:
