@@ -128,8 +128,7 @@ def read_boundary_file(path: Path) -> gpd.GeoDataFrame:
             frame = gpd.read_file(_source(path), on_invalid="fix")
     except (DataSourceError, OSError, UnicodeDecodeError) as exc:
         raise FileFormatError(
-            "không đọc được tệp ranh giới: tệp hỏng hoặc không phải dữ liệu bản đồ (cần GeoJSON, Shapefile hoặc"
-            " GeoPackage)",
+            "không đọc được tệp ranh giới: tệp hỏng hoặc không phải tệp bản đồ (ví dụ GeoJSON)",
             f"cannot read boundary file: {exc}",
         ) from exc
     frame = frame.rename(columns=lambda column: str(column).lower())  # GDAL names the geometry "geometry"

@@ -430,7 +430,7 @@ def test_demo_data_reads_a_boundary_file_with_upper_case_attributes(
         (
             b'{"type": "FeatureCollection", "features": [{"type": "Feature", "properties": {"a": 1},'
             b' "geometry": {"type": "Point", "coordinates": [106.6, 20.8]}}]}',
-            "cần các thuộc tính code và name",
+            "thiếu thuộc tính mã đơn vị (code)",
         ),
     ],
 )
