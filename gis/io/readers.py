@@ -813,18 +813,18 @@ def _geojson_features(stream: BinaryIO) -> Iterator[object]:
         yield from json_stream.features(stream)
     except json_stream.NotUtf8 as exc:
         raise FileFormatError(
-            f"tệp GeoJSON có ký tự hỏng ở dòng {exc.line} (không phải bảng mã UTF-8): hãy xuất lại tệp từ phần mềm GIS",
+            f"tệp GeoJSON có ký tự hỏng ở dòng {exc.line} (không phải bảng mã UTF-8): hãy xuất lại tệp từ phần mềm bản đồ",
             f"not UTF-8 at line {exc.line}, byte {exc.byte}",
         ) from None
     except json_stream.NotJson as exc:
         raise FileFormatError(
             f"tệp GeoJSON hỏng ở dòng {exc.line}, cột {exc.column}: thiếu hoặc thừa dấu phẩy, ngoặc hay dấu nháy (tệp bị"
-            " cắt dở hoặc bị sửa tay?); hãy xuất lại tệp từ phần mềm GIS",
+            " cắt dở hoặc bị sửa tay?); hãy xuất lại tệp từ phần mềm bản đồ",
             f"invalid JSON at line {exc.line}, column {exc.column}, byte {exc.byte}: {exc.msg}",
         ) from None
     except json_stream.NotACollection:
         raise FileFormatError(
-            "tệp GeoJSON không có danh sách các điểm vụ việc: hãy xuất lại lớp điểm từ phần mềm GIS dưới dạng GeoJSON",
+            "tệp GeoJSON không có danh sách các điểm vụ việc: hãy xuất lại lớp điểm từ phần mềm bản đồ dưới dạng GeoJSON",
             "expected a FeatureCollection with a features list",
         ) from None
 
