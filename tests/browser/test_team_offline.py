@@ -141,8 +141,9 @@ def test_a_photo_kept_without_signal_outlives_the_tab_and_arrives_intact(
 
 def test_a_kept_change_the_server_refuses_is_told_and_leaves_the_queue(chromium, server: str, city: Engine) -> None:
     """Command cancels the task while the member's start waits on the phone: sent when the signal is back, it is
-    refused — told with the server's reason and removed from the queue, not tried again for ever; the other change
-    waiting (a note on another task) still goes."""
+    refused as out of date (412) — told that the task was changed first and the list shows it as it is now (not with
+    the server's «hãy tải lại rồi thử lại», which ordinary pages keep), and removed from the queue, not tried again for
+    ever; the other change waiting (a note on another task) still goes."""
     team_user, task_id = assigned_task(city)
     with city.connect() as conn:
         other = conn.execute(
@@ -167,6 +168,10 @@ def test_a_kept_change_the_server_refuses_is_told_and_leaves_the_queue(chromium,
     page.wait_for_selector("#message.error >> text=Máy chủ không nhận 1 thay đổi (đã bỏ khỏi hàng chờ)")
     told = page.locator("#message").inner_text()
     assert told.startswith("Đã gửi 1 thay đổi chờ gửi.") and f"nhiệm vụ #{task_id}, thực hiện" in told, told
+    # Refused as out of date (412): said so, not with the server's «hãy tải lại rồi thử lại» — the page has dropped the
+    # change and loaded the list again, there is nothing to reload nor to retry.
+    assert "đã được người khác thay đổi trước" in told and "thử lại" not in told and "phiên bản" not in told, told
+    assert told.endswith("Danh sách đã được tải lại theo trạng thái hiện tại"), told
     page.wait_for_selector("#queue-bar", state="hidden")
     assert events(city, task_id, "")[0] == 0 and events(city, other, note)[1] == 1
     assert page.locator("#notices li", has_text=f"Nhiệm vụ #{task_id} đã bị hủy").is_visible()
