@@ -25,6 +25,7 @@ from sqlalchemy import Engine, text
 from api.cli.classify import approved_line
 from api.cli.main import build_parser
 from gis.ops.redis import free_port
+from tests.browser.vietnamese_text import foreign_words
 from tests.conftest import run_cli
 
 
@@ -711,7 +712,7 @@ def test_an_import_lists_each_duplicate_with_the_line_kept_on_screen_and_in_the_
         code, out, err = cli(capsys, "incidents", "import", str(rows), "--rejects", str(listing))
         assert code == 0, err
         assert "Trùng, bỏ qua:" in out, out
-        assert f"  dòng 3 [{ref}] Số hiệu: trùng mã với dòng 2 (repeats the ref of line 2)" in out, out
+        assert f"  dòng 3 [{ref}] Số hiệu: trùng mã với dòng 2\n" in out, out  # the English gloss in the listing only
         listed = listing.read_text(encoding="utf-8").splitlines()
         assert listed[1:3] == [
             f"3,{ref},ref,trùng mã với dòng 2 (repeats the ref of line 2),0",
@@ -754,3 +755,14 @@ def test_users_import_refuses_a_bad_file_whole_and_writes_the_passwords_of_a_goo
             conn.execute(text("DELETE FROM users WHERE username LIKE 'cli-%'"))
             team = team_id_by_name(conn, "Tổ dòng lệnh")
             dissolve_team(conn, team, team_version(conn, team))
+
+
+def test_a_database_that_does_not_answer_is_said_in_vietnamese_with_what_to_check(
+    capsys, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The line ended with psycopg's English («connection failed: … Connection refused») after a Vietnamese start."""
+    monkeypatch.setenv("DIABAN_DATABASE_URL", f"postgresql://diaban@127.0.0.1:{free_port()}/diaban")
+    code, out, err = run_cli(capsys, "provinces", "list")
+    assert (code, out) == (1, ""), err
+    assert err.startswith("Lỗi: không kết nối được CSDL (127.0.0.1, cổng") and "DIABAN_DATABASE_URL" in err, err
+    assert not foreign_words(err.replace("DIABAN_DATABASE_URL", "")), err
