@@ -103,7 +103,8 @@ def read_table_chunks(
         return read_geojson_chunks(path, chunk_rows=chunk_rows)
     hint = " (hãy lưu lại dưới dạng .xlsx)" if suffix == ".xls" else ""
     raise FileFormatError(
-        f"định dạng tệp không hỗ trợ{hint}",
+        f"định dạng tệp {suffix or 'không có đuôi'} không hỗ trợ{hint}: chỉ nhận tệp CSV hoặc văn bản (.csv, .txt),"
+        " Excel (.xlsx) hoặc GeoJSON (.geojson)",
         f"unsupported file type {suffix!r}: use .csv, .txt, .xlsx or .geojson",
     )
 

@@ -109,6 +109,7 @@ def cli(db_env: dict, monkeypatch: pytest.MonkeyPatch):
         (("incidents", "import"), "cảnh-báo.csv", WARNED_INCIDENTS.replace("tip,-,x", "lạ,-,x").encode()),
         (("indicators", "import"), "chỉ-số.csv", WARNED_INDICATORS.replace("10507", "99999").encode()),
         (("boundaries", "import"), "ranh-giới.geojson", b"ma\xfe\xc3,t\xean\n1,2\n"),  # GDAL's reason was shown
+        (("incidents", "import"), "vụ-việc.pdf", b"%PDF-1.4"),  # the formats it takes were said in English only
     ],
 )
 def test_the_command_line_says_what_is_wrong_with_a_file_in_vietnamese_only(
@@ -118,5 +119,7 @@ def test_the_command_line_says_what_is_wrong_with_a_file_in_vietnamese_only(
     path.write_bytes(content)
     code, out, err = cli(capsys, *command, str(path))
     assert code == 2, err
-    said = (out + err).replace(str(path), "")
+    said = (out + err).replace(str(path), "").replace(path.suffix, "")  # the name and the kind of file given
     assert "Lỗi" in err and not foreign_words(said), said
+    if name.endswith(".pdf"):
+        assert ".csv" in err and ".xlsx" in err, err
