@@ -12,11 +12,10 @@ from models.domain import indicator_contract as indicators
 from models.domain.incident_contract import (
     ALIASES,
     COLUMNS,
-    ContractError,
     check_header,
     validate_incidents,
 )
-from models.domain.row_checks import header_key
+from models.domain.row_checks import ContractError, header_key
 from models.vocabulary import INCIDENT_FIELD_LABELS, INDICATOR_FIELD_LABELS
 from tests.form_workbooks import BLANK_ROWS, RECORD_ROWS, TOTALS_ROW, indicator_form
 
@@ -128,9 +127,10 @@ def test_structural_error_is_the_only_reason_reported() -> None:
 
 
 def test_missing_required_column_is_a_file_error() -> None:
-    with pytest.raises(ContractError, match="kind"):
+    """Named by the headers the reader takes, in Vietnamese (they were the contract's codes: «kind», «lon/lat»)."""
+    with pytest.raises(ContractError, match="thiếu cột bắt buộc: «Loại vụ việc»; các cột đọc được: «Vĩ độ»"):
         check_header(["ref", "occurred_at", "lon", "lat"])
-    with pytest.raises(ContractError, match="lon/lat"):
+    with pytest.raises(ContractError, match="thiếu cột bắt buộc: «Kinh độ» và «Vĩ độ»"):
         check_header(["ref", "occurred_at", "kind"])
 
 
