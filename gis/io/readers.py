@@ -819,8 +819,7 @@ def _geojson_features(stream: BinaryIO) -> Iterator[object]:
         ) from None
     except json_stream.NotJson as exc:
         raise FileFormatError(
-            f"tệp GeoJSON hỏng ở dòng {exc.line}, cột {exc.column}: thiếu hoặc thừa dấu phẩy, ngoặc hay dấu nháy (tệp bị"
-            " cắt dở hoặc bị sửa tay?); hãy xuất lại tệp từ phần mềm bản đồ",
+            f"tệp GeoJSON hỏng ở dòng {exc.line}, cột {exc.column}: {exc.why}; hãy xuất lại tệp từ phần mềm bản đồ",
             f"invalid JSON at line {exc.line}, column {exc.column}, byte {exc.byte}: {exc.msg}",
         ) from None
     except json_stream.NotACollection:
