@@ -22,10 +22,12 @@ WARNED_INCIDENTS = (
     INCIDENT_HEADER
     + "V1,2025-03-01 10:00,106.68,20.86,tip,-,x\nV2,2025-03-01 11:00,106.68,20.86,lạ,1,\nTổng cộng,,,,,1,\n"
 )
-#: Indicators whose import warns (a column it does not know, a figure written «-»), beside one good row.
+#: Indicators whose import warns (a column it does not know, a figure written «-») and refuses a row (its year), beside
+#: one good row.
 WARNED_INDICATORS = (
     "year,commune_code,population,users_with_records,plants_destroyed,cultivation_m2,on_drug_route,cột thêm\n"
     "2025,10507,30000,-,0,0,1,x\n"
+    "20x5,10525,20000,0,0,0,1,\n"  # its reason's English gloss held a dash, which kept it on the page
 )
 
 
