@@ -63,7 +63,7 @@ class UnitDirectory:
         current = UnitMatch.current(code) if code in self.current_names else None
         found = (legacy, current) if legacy_first else (current, legacy)
         match = next((m for m in found if m is not None), None)
-        return match or UnitMatch.unknown(f"mã đơn vị {code!r} không có trong danh mục (unknown unit code)")
+        return match or UnitMatch.unknown(f"mã đơn vị «{code}» không có trong danh mục (unknown unit code)")
 
     def locate(self, code: str, address: str, legacy_first: bool, known: set[str]) -> tuple[UnitMatch, str]:
         """The loaded unit a row names — its code, else (or when the code is not found) its address — and the

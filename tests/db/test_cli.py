@@ -766,3 +766,10 @@ def test_a_database_that_does_not_answer_is_said_in_vietnamese_with_what_to_chec
     assert (code, out) == (1, ""), err
     assert err.startswith("Lỗi: không kết nối được CSDL (127.0.0.1, cổng") and "DIABAN_DATABASE_URL" in err, err
     assert not foreign_words(err.replace("DIABAN_DATABASE_URL", "")), err
+
+
+def test_a_user_who_does_not_exist_is_named_in_vietnamese_only(cli, capsys) -> None:
+    """The line went on with «(no active user 'khong-co-ai')» after the Vietnamese one."""
+    code, out, err = cli(capsys, "demo-data", "lifecycle", "--as-user", "khong-co-ai")
+    assert (code, out) == (2, ""), err
+    assert err == "Lỗi: không có người dùng đang hoạt động tên «khong-co-ai»\n", err
