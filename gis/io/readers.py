@@ -53,6 +53,9 @@ _NOT_UTF8_ROW = "dòng có ký tự hỏng, không đọc được (không phả
 _SURROGATE = re.compile("[\ud800-\udfff]")
 #: Single-byte code pages tried, in order of preference, when a file is not UTF-8 or UTF-16.
 LEGACY_ENCODINGS = ("cp1258", "cp1252")
+#: How a refusal of a file's encoding ends: a page has no way to name one, the command line has (as «Trang tính»'s
+#: refusal says «--sheet»).
+_NAME_ENCODING = "(dòng lệnh: hoặc ghi bảng mã bằng --encoding)"
 #: Every encoding the reader recognises, as named in messages.
 ENCODINGS_TRIED = ("UTF-8", "UTF-16", "Windows-1258", "Windows-1252")
 #: Field separators recognised in text files: Excel writes ';' in a Vietnamese locale and tabs in "Unicode text".
@@ -217,8 +220,7 @@ def _legacy_codec(data: bytes) -> str:
     tried = ", ".join(ENCODINGS_TRIED)
     if not matches:
         raise FileFormatError(
-            f"không xác định được bảng mã của tệp (đã thử {tried}); hãy lưu tệp dưới dạng CSV UTF-8"
-            " hoặc chỉ rõ --encoding",
+            f"không xác định được bảng mã của tệp (đã thử {tried}); hãy lưu tệp dưới dạng CSV UTF-8 {_NAME_ENCODING}",
             f"unknown encoding; tried {tried}",
         )
     best = matches[0]
@@ -232,7 +234,7 @@ def _legacy_codec(data: bytes) -> str:
         names = ", ".join(_display(e) for e in [best.encoding, *rivals])
         raise FileFormatError(
             f"bảng mã của tệp không rõ ràng: đọc được bằng {names} nhưng cho chữ khác nhau (đã thử {tried});"
-            " hãy chỉ rõ --encoding hoặc lưu tệp dưới dạng CSV UTF-8",
+            f" hãy lưu tệp dưới dạng CSV UTF-8 {_NAME_ENCODING}",
             f"ambiguous encoding between {names}",
         )
     return best.encoding
