@@ -354,9 +354,9 @@ diabanPages.team = async function startTeam(map, cfg) {
   // after QUEUE_RETRY_MS, or at once by «Gửi ngay» (`byHand`: a failure is then told). A session ended on the way: the
   // login form takes over, and the same user's page sends them once logged in again.
   const QUEUE_RETRY_MS = 30_000;
-  // A kept change refused with 412 (the task changed since the change was made: command's change, another member's)
-  // is told in these words: the server's own words («hãy tải lại rồi thử lại») ask for what the page has already done
-  // — the change is dropped and the list loaded again.
+  // A change refused with 412 (the task changed since the list was drawn: command's change, another member's) is told
+  // in these words, kept or sent at once: the server's own words («hãy tải lại rồi thử lại», for pages that do not
+  // reload by themselves) ask for what this page has already done — the list is loaded again.
   const CHANGED_FIRST = "không gửi được vì nhiệm vụ đã được người khác thay đổi trước";
   const refusal = (error) => error.status >= 400 && error.status < 500 && ![401, 408, 429].includes(error.status);
   let flushing = null;
@@ -423,7 +423,8 @@ diabanPages.team = async function startTeam(map, cfg) {
   // the refusal was one of them.
   async function outOfDate(error, statuses) {
     if (!statuses.includes(error.status)) return false;
-    if (await reload()) notify(`${error.message} — danh sách đã được tải lại, hãy xem trạng thái hiện tại`, true);
+    const told = error.status === 412 ? CHANGED_FIRST[0].toUpperCase() + CHANGED_FIRST.slice(1) : error.message;
+    if (await reload()) notify(`${told} — danh sách đã được tải lại, hãy xem trạng thái hiện tại`, true);
     return true;
   }
 
