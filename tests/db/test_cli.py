@@ -585,8 +585,10 @@ def test_classify_run_and_review_name_classes_and_status_in_vietnamese(cli, caps
         code, out, err = cli(capsys, "classify", "run", "--year", "2099")
         assert code == 0, err
         assert "  Có tệ nạn ma túy: " in out and "at_risk" not in out, out  # was "  at_risk: 114"
-        code, out, err = cli(capsys, "classify", "review", "--year", "2099", "--limit", "1")
+        code, out, err = cli(capsys, "classify", "review", "--year", "2099", "--limit", "3")
         assert code == 0 and "Năm 2099 phiên bản 1 (bản nháp):" in out, out  # was "(draft)"
+        # Why each commune is listed first, without its English gloss («Thiếu dữ liệu: … (incomplete data)»).
+        assert "Thiếu dữ liệu" in out and not foreign_words(out.replace("2099", "")), out
     finally:
         with owner_engine.begin() as conn:  # committed by the command: leave no trace for other tests
             conn.execute(text("DELETE FROM classification_runs WHERE year = 2099"))
