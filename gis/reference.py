@@ -29,7 +29,8 @@ def _read(path: Path | None, packaged: str) -> dict:
             return tomllib.load(handle)
     except (OSError, tomllib.TOMLDecodeError) as exc:
         raise InvalidInput(
-            f"không đọc được tệp tham chiếu {path}: {exc}", f"cannot read the reference file {path}: {exc}"
+            f"không đọc được tệp tham chiếu {path}: tệp không có hoặc không đúng dạng TOML",
+            f"cannot read the reference file {path}: {exc}",
         ) from exc
 
 

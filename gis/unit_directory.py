@@ -63,7 +63,7 @@ class UnitDirectory:
         current = UnitMatch.current(code) if code in self.current_names else None
         found = (legacy, current) if legacy_first else (current, legacy)
         match = next((m for m in found if m is not None), None)
-        return match or UnitMatch.unknown(f"mã đơn vị {code!r} không có trong danh mục (unknown unit code)")
+        return match or UnitMatch.unknown(f"mã đơn vị «{code}» không có trong danh mục (unknown unit code)")
 
     def locate(self, code: str, address: str, legacy_first: bool, known: set[str]) -> tuple[UnitMatch, str]:
         """The loaded unit a row names — its code, else (or when the code is not found) its address — and the
@@ -168,7 +168,7 @@ def legacy_note(example: str, period: str) -> str:
     """The report line saying that a file's codes of a period were read as pre-reorganisation codes, and why."""
     return (
         f"mã xã/phường {period} được đọc theo danh mục cũ (trước sắp xếp 2025) vì tệp có mã {example}"
-        f" chỉ có trong danh mục cũ (codes read as legacy units: {example} exists only there)"
+        " chỉ có trong danh mục cũ"
     )
 
 

@@ -943,8 +943,10 @@ def summary_line(title: str, counts: dict[str, int]) -> str:
 
 def vietnamese_reason(reason: str) -> str:
     """A report row's reason without the English gloss that ends it: the closing parenthesis when it holds no
-    Vietnamese (non-ASCII) letter, as "kinh độ không phải số: «x» (lon is not a number)". The value a reason quotes
-    stands in its Vietnamese part, so the pages lose nothing; the command line prints the whole reason."""
+    Vietnamese (non-ASCII) letter, as "kinh độ không phải số: «x» (lon is not a number)" — other signs do not make it
+    Vietnamese ("(year must be an integer in 2000–2100)", its dash). The value a reason quotes
+    stands in its Vietnamese part, so the pages and the command line lose nothing (the --rejects file keeps the whole
+    reason)."""
     if not reason.endswith(")"):
         return reason
     depth = 0
@@ -952,5 +954,6 @@ def vietnamese_reason(reason: str) -> str:
         depth += {")": 1, "(": -1}.get(reason[i], 0)
         if depth == 0:
             gloss = reason[i + 1 : -1]
-            return reason[:i].rstrip() if gloss.isascii() and i > 0 else reason
+            english = not any(char.isalpha() and not char.isascii() for char in gloss)
+            return reason[:i].rstrip() if english and i > 0 else reason
     return reason

@@ -15,7 +15,7 @@ from api.cli.vi import cli_int, parser_options
 from models.domain.access import PASSWORD_MAX_CHARS, PASSWORD_MIN_CHARS
 from models.domain.dates import vn_day
 from models.errors import InvalidRequest
-from models.vocabulary import PROVINCIAL_ROLES, Role
+from models.vocabulary import PROVINCIAL_ROLES, Role, vietnamese_reason
 
 if TYPE_CHECKING:
     from sqlalchemy import Connection
@@ -171,7 +171,10 @@ def cmd_users_import(args: argparse.Namespace) -> None:
                 sheet_file.write(content)
     except AccountsRefused as refused:
         for row in refusal_rows(refused):
-            print(f"dòng {row['line']}: {row['field_label']} «{row['ref']}»: {row['reason']}", file=sys.stderr)
+            print(
+                f"dòng {row['line']}: {row['field_label']} «{row['ref']}»: {vietnamese_reason(row['reason'])}",
+                file=sys.stderr,
+            )
         raise
     os.chmod(out, 0o600)
     print(

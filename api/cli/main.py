@@ -46,7 +46,14 @@ from models.errors import (
     StaleVersion,
     Unavailable,
 )
-from models.vocabulary import INCIDENT_FIELD_LABELS, INDICATOR_FIELD_LABELS, OutsidePolicy, column_label, summary_line
+from models.vocabulary import (
+    INCIDENT_FIELD_LABELS,
+    INDICATOR_FIELD_LABELS,
+    OutsidePolicy,
+    column_label,
+    summary_line,
+    vietnamese_reason,
+)
 
 log = logging.getLogger("diaban.cli")
 
@@ -78,11 +85,11 @@ def _print_report(kind: str, summary: dict, report, args: argparse.Namespace, co
         if len(rows):
             print(f"{title}:")
         for row in rows.head(SHOWN_REJECTS).itertuples():
-            print(f"  dòng {row.line} [{row.ref}] {column_label(row.field, columns)}: {row.reason}")
+            print(f"  dòng {row.line} [{row.ref}] {column_label(row.field, columns)}: {vietnamese_reason(row.reason)}")
         if len(rows) > SHOWN_REJECTS:
             print(f"  … và {len(rows) - SHOWN_REJECTS} dòng khác (ghi đủ bằng --rejects TỆP)")
     if nothing_usable:
-        print("Lỗi dữ liệu: không có dòng nào hợp lệ trong tệp (every row was rejected)", file=sys.stderr)
+        print("Lỗi dữ liệu: không có dòng nào hợp lệ trong tệp", file=sys.stderr)
     return 2 if nothing_usable else 0
 
 
@@ -122,9 +129,9 @@ def cmd_db(args: argparse.Namespace) -> int:
         from gis.store.db import get_engine
 
         get_engine(settings)
-        print(f"CSDL đang chạy (running): cổng {cluster.status().port}, dữ liệu {cluster.datadir}")
+        print(f"CSDL đang chạy: cổng {cluster.status().port}, dữ liệu {cluster.datadir}")
     elif args.action == "stop":
-        print("Đã dừng CSDL (stopped)" if cluster.stop() else "CSDL không chạy (not running)")
+        print("Đã dừng CSDL" if cluster.stop() else "CSDL không chạy")
     elif args.action == "status":
         st = cluster.status()
         print(
@@ -158,7 +165,7 @@ def cmd_boundaries(args: argparse.Namespace) -> int:
     else:
         print(summary_line("Ranh giới", report.summary()))
         for r in report.rejects:
-            print(f"  đối tượng {r['feature']} [{r['code']}]: {r['reason']}")
+            print(f"  đối tượng {r['feature']} [{r['code']}]: {vietnamese_reason(r['reason'])}")
     return 0
 
 
@@ -464,19 +471,21 @@ def exit_code(exc: BaseException) -> tuple[int, str]:
 
 
 def _message(exc: BaseException) -> str:
-    """What to print of an error: the domain message, a Vietnamese line for a file that cannot be opened, or each
-    unusable setting with what it needs."""
+    """What to print of an error: the domain message (Vietnamese only: its English reason goes to the debug log), a
+    Vietnamese line for a file that cannot be opened, or each unusable setting with what it needs."""
     if isinstance(exc, SettingError) and exc.problems:
         from api.validation_vi import message_vi
 
         return "; ".join(f"{name}={error.get('input')!r} {message_vi(error)}" for name, error in exc.problems.items())
+    if isinstance(exc, DiabanError):
+        return exc.message
     return file_error(exc) if isinstance(exc, OSError) else str(exc)
 
 
 def _internal_error() -> int:
     """Log the traceback of a bug and say so in one line; the internal-error exit code."""
     log.exception("lỗi nội bộ (internal error)")
-    print("Lỗi nội bộ: xem nhật ký ở trên (internal error: see the log above)", file=sys.stderr)
+    print("Lỗi nội bộ: xem nhật ký ở trên", file=sys.stderr)
     return INTERNAL_ERROR
 
 

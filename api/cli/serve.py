@@ -132,7 +132,7 @@ def bind_listener(host: str, port: int, reuse_port: bool = False) -> socket.sock
     except OSError as exc:
         listener.close()
         raise Unavailable(
-            f"không mở được cổng {port} trên {host}: {exc.strerror or exc} (cổng đang bận? chọn --port khác)",
-            f"cannot bind {host}:{port}",
+            f"không mở được cổng {port} trên {host} (cổng đang bận? chọn --port khác)",
+            f"cannot bind {host}:{port}: {exc.strerror or exc}",
         ) from None
     return listener

@@ -168,11 +168,12 @@ _FILE_ERRORS = {
 
 
 def file_error(exc: OSError) -> str:
-    """A file that cannot be opened, in Vietnamese: what is wrong with the path the user gave."""
+    """A file that cannot be opened, in Vietnamese: what is wrong with the path the user gave (an error without a
+    line of its own by its number: the system's English text is in the debug log)."""
     known = _FILE_ERRORS.get(exc.errno or 0)
     if known:
         return known.format(exc.filename)
-    return f"không đọc hoặc ghi được tệp {exc.filename} ({exc.strerror or exc})"
+    return f"không đọc hoặc ghi được tệp {exc.filename} (lỗi hệ thống số {exc.errno})"
 
 
 def readable_file(path: Path) -> Path:

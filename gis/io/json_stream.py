@@ -38,12 +38,17 @@ class NotUtf8(ValueError):
         self.line, self.byte = line, byte
 
 
-class NotJson(ValueError):
-    """The text stops being JSON at `line`, `column` (1-based) and `byte`, for the reason `msg`."""
+#: What is wrong where a text stops being JSON, for a user (the parser's own reason is English and technical).
+BROKEN_SYNTAX = "thiếu hoặc thừa dấu phẩy, ngoặc hay dấu nháy (tệp bị cắt dở hoặc bị sửa tay?)"
 
-    def __init__(self, msg: str, line: int, column: int, byte: int) -> None:
+
+class NotJson(ValueError):
+    """The text stops being JSON at `line`, `column` (1-based) and `byte`, for the reason `msg` (English, for the log)
+    and `why` (in Vietnamese, for the user)."""
+
+    def __init__(self, msg: str, line: int, column: int, byte: int, why: str = BROKEN_SYNTAX) -> None:
         super().__init__(f"{msg}: line {line} column {column} (byte {byte})")
-        self.msg, self.line, self.column, self.byte = msg, line, column, byte
+        self.msg, self.line, self.column, self.byte, self.why = msg, line, column, byte, why
 
 
 class NotACollection(ValueError):
@@ -115,12 +120,12 @@ class _Text:
         self._byte += len(done.encode("utf-8"))
         self.buf, self.pos = self.buf[self.pos :], 0
 
-    def error(self, msg: str, at: int) -> NotJson:
-        """The error `msg` at `buf[at]`."""
+    def error(self, msg: str, at: int, why: str = BROKEN_SYNTAX) -> NotJson:
+        """The error `msg` (`why`, in Vietnamese) at `buf[at]`."""
         before = self.buf[:at]
         newline = before.rfind("\n")
         column = at - newline if newline >= 0 else self._column + at + 1
-        return NotJson(msg, self._line + before.count("\n"), column, self._byte + len(before.encode("utf-8")))
+        return NotJson(msg, self._line + before.count("\n"), column, self._byte + len(before.encode("utf-8")), why)
 
     def next_char(self) -> str:
         """The next character that is not white space ("" at the end), left unread."""
@@ -154,12 +159,18 @@ class _Text:
                 continue
             except RecursionError:
                 # Arrays or objects nested thousands deep (no GeoJSON is): the scanner recurses once per level.
-                raise self.error("nested too deeply", self.pos) from None
+                raise self.error("nested too deeply", self.pos, "dữ liệu lồng nhau quá nhiều tầng") from None
             except _Constant as constant:
                 token = next(m for m in _TOKEN.finditer(self.buf, self.pos) if m.group() == constant.name)
-                raise self.error(f"{constant.name} is not a JSON number: expected a number", token.start()) from None
+                raise self.error(
+                    f"{constant.name} is not a JSON number: expected a number",
+                    token.start(),
+                    f"«{constant.name}» không phải một số: hãy ghi số hoặc để trống",
+                ) from None
             except _LongInteger as long:
-                raise self.error("integer too long", self.buf.index(long.digits, self.pos)) from None
+                raise self.error(
+                    "integer too long", self.buf.index(long.digits, self.pos), "có một số dài quá nhiều chữ số"
+                ) from None
             if end == len(self.buf) and self.more():  # a number may go on in the next block
                 continue
             self.pos = end

@@ -48,11 +48,14 @@ if TYPE_CHECKING:
 
 _NOT_UTF8 = "\ufffd"
 #: The error of a record holding text that is not UTF-8 (broken bytes; in JSON, an escaped lone surrogate «\\ud800»).
-_NOT_UTF8_ROW = "dòng có ký tự không phải UTF-8 (row is not valid UTF-8)"
+_NOT_UTF8_ROW = "dòng có ký tự hỏng, không đọc được (không phải bảng mã UTF-8)"
 #: A lone surrogate: JSON may escape one, no UTF-8 text (nor Arrow, nor PostgreSQL) holds one.
 _SURROGATE = re.compile("[\ud800-\udfff]")
 #: Single-byte code pages tried, in order of preference, when a file is not UTF-8 or UTF-16.
 LEGACY_ENCODINGS = ("cp1258", "cp1252")
+#: How a refusal of a file's encoding ends: a page has no way to name one, the command line has (as «Trang tính»'s
+#: refusal says «--sheet»).
+_NAME_ENCODING = "(dòng lệnh: hoặc ghi bảng mã bằng --encoding)"
 #: Every encoding the reader recognises, as named in messages.
 ENCODINGS_TRIED = ("UTF-8", "UTF-16", "Windows-1258", "Windows-1252")
 #: Field separators recognised in text files: Excel writes ';' in a Vietnamese locale and tabs in "Unicode text".
@@ -103,7 +106,8 @@ def read_table_chunks(
         return read_geojson_chunks(path, chunk_rows=chunk_rows)
     hint = " (hãy lưu lại dưới dạng .xlsx)" if suffix == ".xls" else ""
     raise FileFormatError(
-        f"định dạng tệp không hỗ trợ{hint}",
+        f"định dạng tệp {suffix or 'không có đuôi'} không hỗ trợ{hint}: chỉ nhận tệp CSV hoặc văn bản (.csv, .txt),"
+        " Excel (.xlsx) hoặc GeoJSON (.geojson)",
         f"unsupported file type {suffix!r}: use .csv, .txt, .xlsx or .geojson",
     )
 
@@ -216,8 +220,7 @@ def _legacy_codec(data: bytes) -> str:
     tried = ", ".join(ENCODINGS_TRIED)
     if not matches:
         raise FileFormatError(
-            f"không xác định được bảng mã của tệp (đã thử {tried}); hãy lưu tệp dưới dạng CSV UTF-8"
-            " hoặc chỉ rõ --encoding",
+            f"không xác định được bảng mã của tệp (đã thử {tried}); hãy lưu tệp dưới dạng CSV UTF-8 {_NAME_ENCODING}",
             f"unknown encoding; tried {tried}",
         )
     best = matches[0]
@@ -231,7 +234,7 @@ def _legacy_codec(data: bytes) -> str:
         names = ", ".join(_display(e) for e in [best.encoding, *rivals])
         raise FileFormatError(
             f"bảng mã của tệp không rõ ràng: đọc được bằng {names} nhưng cho chữ khác nhau (đã thử {tried});"
-            " hãy chỉ rõ --encoding hoặc lưu tệp dưới dạng CSV UTF-8",
+            f" hãy lưu tệp dưới dạng CSV UTF-8 {_NAME_ENCODING}",
             f"ambiguous encoding between {names}",
         )
     return best.encoding
@@ -457,7 +460,7 @@ def _is_numbering(row: list[str]) -> bool:
 def _values_beyond(cells: list[str], width: int) -> str:
     """The error of a record holding values after the header's last column ('' when those cells are empty)."""
     extra = [c for c in cells[width:] if c.strip()]
-    return f"có giá trị ngoài các cột tiêu đề: «{'», «'.join(extra)}» (values beyond the header)" if extra else ""
+    return f"có giá trị ngoài các cột tiêu đề: «{'», «'.join(extra)}»" if extra else ""
 
 
 def _csv_chunks(source: _Source, scan: TextScan, chunk_rows: int) -> Iterator[pd.DataFrame]:
@@ -608,7 +611,7 @@ def _checked_records(numbered, width: int):  # noqa: ANN001, ANN202 - (line, rec
     for start, record in numbered:
         error = _values_beyond(record, width)
         if len(record) < width:
-            error = f"sai số cột: cần {width}, có {len(record)} (expected {width} fields, got {len(record)})"
+            error = f"sai số cột: cần {width}, có {len(record)}"
         if any(_NOT_UTF8 in value for value in record):
             error = _NOT_UTF8_ROW
         yield start, (record + [""] * width)[:width], error
@@ -813,31 +816,36 @@ def _geojson_features(stream: BinaryIO) -> Iterator[object]:
         yield from json_stream.features(stream)
     except json_stream.NotUtf8 as exc:
         raise FileFormatError(
-            f"GeoJSON không phải UTF-8 ở dòng {exc.line}, byte {exc.byte} (not UTF-8 at byte {exc.byte}: expected UTF-8 text)"
+            f"tệp GeoJSON có ký tự hỏng ở dòng {exc.line} (không phải bảng mã UTF-8): hãy xuất lại tệp từ phần mềm bản đồ",
+            f"not UTF-8 at line {exc.line}, byte {exc.byte}",
         ) from None
     except json_stream.NotJson as exc:
         raise FileFormatError(
-            f"GeoJSON không đọc được ở dòng {exc.line}, cột {exc.column} (byte {exc.byte}): {exc.msg}"
-            f" (invalid JSON at line {exc.line}, column {exc.column}, byte {exc.byte})"
+            f"tệp GeoJSON hỏng ở dòng {exc.line}, cột {exc.column}: {exc.why}; hãy xuất lại tệp từ phần mềm bản đồ",
+            f"invalid JSON at line {exc.line}, column {exc.column}, byte {exc.byte}: {exc.msg}",
         ) from None
     except json_stream.NotACollection:
         raise FileFormatError(
-            "GeoJSON phải là FeatureCollection có danh sách features (expected a FeatureCollection with a features list)"
+            "tệp GeoJSON không có danh sách các điểm vụ việc: hãy xuất lại lớp điểm từ phần mềm bản đồ dưới dạng GeoJSON",
+            "expected a FeatureCollection with a features list",
         ) from None
 
 
 def _point_record(number: int, feature: object) -> dict[str, object]:
     """One feature as strings plus `line`, `lon`, `lat`, with `_error` when it is not a usable Point feature."""
     if not isinstance(feature, dict):
-        return {"line": number, "_error": "đối tượng không phải Feature (feature is not a JSON object)"}
+        return {"line": number, "_error": "đối tượng không đúng dạng GeoJSON: không phải một điểm vụ việc"}
     props = feature.get("properties")
     if props is not None and not isinstance(props, dict):
-        return {"line": number, "_error": "properties phải là một đối tượng (properties must be an object)"}
+        return {
+            "line": number,
+            "_error": "phần thuộc tính của đối tượng không đúng dạng: phải là các cặp tên và giá trị",
+        }
     nested = [key for key, value in (props or {}).items() if isinstance(value, dict | list)]
     if nested:
         return {
             "line": number,
-            "_error": f"thuộc tính {nested[0]!r} phải là chữ hoặc số (property {nested[0]!r} must be text or a number)",
+            "_error": f"thuộc tính «{nested[0]}» phải là chữ hoặc số, không phải một danh sách hay nhóm giá trị",
         }
     if any(_SURROGATE.search(f"{k}{v}") for k, v in (props or {}).items()):
         return {"line": number, "_error": _NOT_UTF8_ROW}
@@ -857,5 +865,5 @@ def _point_record(number: int, feature: object) -> dict[str, object]:
         record["lon"], record["lat"] = str(coords[0]), str(coords[1])
     elif geometry and not ({"x", "y"} <= record.keys()):
         # No geometry at all is allowed: the row is placed by its commune code or address.
-        record["_error"] = "hình học phải là Point với hai số (geometry must be a Point of two numbers)"
+        record["_error"] = "vị trí phải là một điểm có kinh độ và vĩ độ bằng số"
     return record

@@ -90,7 +90,7 @@ def find_pg_bin(explicit: Path | None = None, major: str | None = None) -> Path:
     found = shutil.which("pg_ctl")
     if found:
         return Path(found).resolve().parent
-    raise ClusterError("PostgreSQL không được cài đặt: không tìm thấy pg_ctl (install postgresql-15-postgis-3)")
+    raise ClusterError("PostgreSQL không được cài đặt: không tìm thấy pg_ctl (hãy cài gói postgresql-15-postgis-3)")
 
 
 def _free_port() -> int:
@@ -317,7 +317,10 @@ class ManagedCluster:
         with self._locked():
             if not self.initialised():
                 if self.standby:
-                    raise ClusterError(f"bản sao chưa được tạo tại {self.home} (no base backup: make_standby first)")
+                    raise ClusterError(
+                        f"bản sao chưa được tạo tại {self.home}: chưa có bản sao lưu gốc",
+                        "no base backup: make_standby first",
+                    )
                 self._initdb()
             if not self._running():
                 self._clear_stale_pidfile()

@@ -153,10 +153,15 @@ def read_boundary_file(path: Path) -> gpd.GeoDataFrame:
             warnings.simplefilter("ignore", RuntimeWarning)
             frame = gpd.read_file(_source(path), on_invalid="fix")
     except (DataSourceError, OSError, UnicodeDecodeError) as exc:
-        raise FileFormatError(f"không đọc được tệp ranh giới (cannot read boundary file): {exc}") from exc
+        raise FileFormatError(
+            "không đọc được tệp ranh giới: tệp hỏng hoặc không phải tệp bản đồ (ví dụ GeoJSON)",
+            f"cannot read boundary file: {exc}",
+        ) from exc
     frame = frame.rename(columns=lambda column: str(column).lower())  # GDAL names the geometry "geometry"
     if not {"code", "name"} <= set(frame.columns):
-        raise FileFormatError("tệp ranh giới cần các thuộc tính code và name (boundary file needs code, name)")
+        raise FileFormatError(
+            "tệp ranh giới thiếu thuộc tính mã đơn vị (code) hoặc tên đơn vị (name)", "boundary file needs code, name"
+        )
     return frame
 
 
@@ -168,7 +173,10 @@ def read_boundaries(path: Path) -> tuple[gpd.GeoDataFrame, list[dict], BoundaryF
     """
     frame = read_boundary_file(path)
     if frame.crs is None:
-        raise FileFormatError("tệp ranh giới không có hệ tọa độ (boundary file has no CRS)")
+        raise FileFormatError(
+            "tệp ranh giới không ghi hệ tọa độ: hãy xuất lại tệp kèm hệ tọa độ (ví dụ VN-2000 hoặc WGS 84)",
+            "boundary file has no CRS",
+        )
     frame = frame.to_crs(4326)
     out = pd.DataFrame({"feature": np.arange(1, len(frame) + 1)})
     for name in ("code", "name", "full_name", "name_en", "kind", "province_code", "province"):

@@ -492,5 +492,5 @@ def principal_by_username(conn: Connection, username: str) -> Principal:
     )
     principal = Principal(**row) if row else None
     if principal is None:
-        raise NotFound(f"không có người dùng đang hoạt động tên «{username}» (no active user {username!r})")
+        raise NotFound(f"không có người dùng đang hoạt động tên «{username}»", f"no active user {username!r}")
     return principal

@@ -291,13 +291,19 @@ def get_owner_engine(settings: DatabaseSettings | None = None, urls: DatabaseUrl
 
 
 def _check_reachable(engine: Engine) -> None:
-    """Raise DatabaseUnavailable in one line if the server does not answer or refuses the login."""
+    """Raise DatabaseUnavailable in one line if the server does not answer or refuses the login: where, and what to
+    check, in Vietnamese; the driver's own (English) text as its reason, for the log."""
     try:
         with engine.connect() as conn:
             conn.execute(text("SELECT 1"))
     except OperationalError as exc:
         reason = str(exc.orig).strip().splitlines()[0] if exc.orig else str(exc)
-        raise DatabaseUnavailable(f"không kết nối được CSDL (database unreachable): {reason}") from exc
+        where = f"{engine.url.host or 'localhost'}, cổng {engine.url.port or 5432}"
+        raise DatabaseUnavailable(
+            f"không kết nối được CSDL ({where}): máy chủ CSDL chưa chạy, sai địa chỉ hoặc bị từ chối đăng nhập; hãy"
+            " kiểm tra DIABAN_DATABASE_URL (CSDL do diaban quản lý: chạy «diaban db start»)",
+            f"database unreachable: {reason}",
+        ) from exc
 
 
 def warm_pool(engine: Engine, connections: int) -> None:

@@ -12,7 +12,7 @@ from gis.io.report_rows import ReportRows
 
 #: The warning of a file holding no row below its header (a daily file of a day without incidents is one): nothing to
 #: import, which is not an error, but is said, so that a wrong or truncated file is not taken for an imported one.
-NO_ROWS = "tệp không có dòng dữ liệu nào dưới dòng tiêu đề: không có gì để nhập (no data rows)"
+NO_ROWS = "tệp không có dòng dữ liệu nào dưới dòng tiêu đề: không có gì để nhập"
 
 
 @dataclass

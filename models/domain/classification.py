@@ -255,19 +255,13 @@ def missing_criteria(criteria: list[dict] | None) -> list[str]:
 
 
 def _flags(frame: pd.DataFrame) -> list[list[str]]:
-    """Vietnamese review notes per commune (why it is listed first)."""
+    """Vietnamese review notes per commune (why it is listed first), as the page and the command line show them."""
     notes: Mapping[str, np.ndarray] = {
-        "Phân loại theo tiêu chí và theo mô hình khác nhau (legal and learned differ)": frame[
-            "disagreement"
-        ].to_numpy(),
-        "Thay đổi so với năm trước đã phê duyệt (changed since the previous approved year)": frame[
-            "changed"
-        ].to_numpy(),
-        "Có nguy cơ mất trạng thái không ma túy năm sau (may leave drug-free next year)": frame[
-            "leaving_drug_free"
-        ].to_numpy(dtype=bool),
-        "Đã điều chỉnh thủ công (overridden)": frame["overridden"].to_numpy(),
-        "Thiếu dữ liệu: có tiêu chí chưa xác định được (incomplete data)": frame["incomplete"].to_numpy(),
+        "Phân loại theo tiêu chí và theo mô hình khác nhau": frame["disagreement"].to_numpy(),
+        "Thay đổi so với năm trước đã phê duyệt": frame["changed"].to_numpy(),
+        "Có nguy cơ mất trạng thái không ma túy năm sau": frame["leaving_drug_free"].to_numpy(dtype=bool),
+        "Đã điều chỉnh thủ công": frame["overridden"].to_numpy(),
+        "Thiếu dữ liệu: có tiêu chí chưa xác định được": frame["incomplete"].to_numpy(),
     }
     flags = np.array(list(notes.values())).T
     texts = np.array(list(notes))

@@ -21,11 +21,11 @@ from models.domain.personal_names import name_like_rows, name_warning
 from models.domain.row_checks import (
     COUNT_MAX,
     UNIT_ALIASES,
-    ContractError,
     Rejects,
     ValidationResult,
     canonical_columns,
     compose_address,
+    missing_columns,
     nulls_for_empty,
     parse_numbers,
     pass_over_rows,
@@ -35,7 +35,7 @@ from models.domain.row_checks import (
     unknown_marks,
     unknown_marks_warning,
 )
-from models.vocabulary import KIND_ALIASES, LOCAL_TZ_NAME, IncidentKind, normalise_kind
+from models.vocabulary import INCIDENT_FIELD_LABELS, KIND_ALIASES, LOCAL_TZ_NAME, IncidentKind, normalise_kind
 
 REF_MAX = 64
 REQUIRED = ("ref", "occurred_at", "kind")
@@ -87,20 +87,21 @@ EARLIEST_TIME = pd.Timestamp(datetime.combine(EARLIEST, time()), tz=LOCAL_TZ_NAM
 def check_header(columns: list[str]) -> list[str]:
     """Raise ContractError for missing required columns; return warnings for unknown ones."""
     present = set(columns)
-    missing = [c for c in REQUIRED if c not in present]
+    named = {c: f"«{INCIDENT_FIELD_LABELS[c]}»" for c in COLUMNS}
+    missing = [named[c] for c in REQUIRED if c not in present]
     has_lonlat = {"lon", "lat"} <= present
     has_xy = {"x", "y", "crs"} <= present
     has_unit = bool({"commune_code", "address", "commune"} & present)
     if not (has_lonlat or has_xy or has_unit):
-        missing.append("lon/lat (hoặc x/y/crs, commune_code, address)")
-    if missing:
-        raise ContractError(
-            f"thiếu cột bắt buộc: {', '.join(missing)}; các cột đọc được: {', '.join(sorted(present - {'line', '_error'}))}",
-            "missing required columns",
+        missing.append(
+            f"{named['lon']} và {named['lat']} (hoặc {named['x']}, {named['y']} và {named['crs']}; hoặc"
+            f" {named['commune_code']}, {named['address']})"
         )
+    if missing:
+        raise missing_columns(missing, present, INCIDENT_FIELD_LABELS)
     unknown = sorted(present - set(COLUMNS) - {"line", "_error"})
     if unknown:
-        return [f"bỏ qua các cột không xác định (ignored unknown columns): {', '.join(unknown)}"]
+        return [f"bỏ qua các cột không xác định: {', '.join(unknown)}"]
     return []
 
 
@@ -361,5 +362,5 @@ def validate_incidents(
     for name in ("substance", "source"):
         named = name_like_rows(valid[name], places)
         if named.any():
-            warnings.append(name_warning(name, valid["line"].to_numpy()[named]))
+            warnings.append(name_warning(INCIDENT_FIELD_LABELS[name], valid["line"].to_numpy()[named]))
     return ValidationResult(valid=valid, rejects=rej.frame(), warnings=warnings)

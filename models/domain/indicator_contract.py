@@ -22,6 +22,7 @@ from models.domain.row_checks import (
     compose_address,
     field_of,
     header_key,
+    missing_columns,
     parse_numbers,
     pass_over_rows,
     reject_structural,
@@ -129,17 +130,14 @@ def validate_indicators(
     raw = canonical_columns(raw, ALIASES, COLUMNS)
     if USERS_PART in raw and "users_with_records" in raw:
         _check_addicts_column(headers["users_with_records"], headers[USERS_PART])
-    missing = [c for c in REQUIRED if c not in raw.columns]
+    missing = [f"«{INDICATOR_FIELD_LABELS[c]}»" for c in REQUIRED if c not in raw.columns]
     if not set(UNIT) & set(raw.columns):
-        missing.append("commune_code (hoặc tên xã, huyện, tỉnh)")
+        missing.append(f"«{INDICATOR_FIELD_LABELS['commune_code']}» (hoặc tên xã, huyện, tỉnh)")
     if missing:
-        present = ", ".join(sorted(set(raw.columns) - {"line", "_error"}))
-        raise ContractError(
-            f"thiếu cột bắt buộc: {', '.join(missing)}; các cột đọc được: {present}", "missing required columns"
-        )
+        raise missing_columns(missing, raw.columns, INDICATOR_FIELD_LABELS)
     unknown = sorted(set(raw.columns) - set(COLUMNS) - {"line", "_error"})
     if unknown:
-        warnings.append(f"bỏ qua các cột không xác định (ignored unknown columns): {', '.join(unknown)}")
+        warnings.append(f"bỏ qua các cột không xác định: {', '.join(unknown)}")
     raw = raw.reset_index(drop=True)
     raw["commune_code"] = text_column(raw, "commune_code")
     address = compose_address(raw)
@@ -250,7 +248,7 @@ def validate_indicators(
     valid[SOURCE] = text_column(raw, SOURCE).replace("", None).to_numpy()[ok]
     named = name_like_rows(valid[SOURCE], places)
     if named.any():
-        warnings.append(name_warning(SOURCE, valid["line"].to_numpy()[named]))
+        warnings.append(name_warning(INDICATOR_FIELD_LABELS[SOURCE], valid["line"].to_numpy()[named]))
     return ValidationResult(valid=valid, rejects=rej.frame(), warnings=warnings)
 
 
@@ -275,5 +273,5 @@ def _added_users(values: dict[str, pd.Series], headers: dict[str | None, str], l
     unknown = f"; dòng {listed_lines(lines[partial])}: một cột trống nên tổng chưa biết" if partial.any() else ""
     return (
         f"số người nghiện và sử dụng có hồ sơ = cột «{headers['users_with_records']}» + cột «{headers[USERS_PART]}»"
-        f" (tiêu chí (a) tính cả hai){unknown} (the two columns added)"
+        f" (tiêu chí (a) tính cả hai){unknown}"
     )

@@ -116,9 +116,10 @@ def listed_lines(lines: np.ndarray, shown: int = 10) -> str:
 
 
 def name_warning(column: str, lines: np.ndarray, shown: int = 10) -> str:
-    """The import's warning for the lines of ``column`` that look like they hold names."""
+    """The import's warning for the lines of ``column`` (named by its Vietnamese label) that look like they hold
+    names."""
     listed = listed_lines(lines, shown)
     return (
-        f"{len(lines)} dòng có cột {column} giống tên người (dòng {listed}): hệ thống không lưu tên người,"
-        f" hãy xóa tên khỏi tệp (column {column} may hold a person's name; remove names)"
+        f"{len(lines)} dòng có cột «{column}» giống tên người (dòng {listed}): hệ thống không lưu tên người,"
+        " hãy xóa tên khỏi tệp"
     )

@@ -235,6 +235,17 @@ def field_of(column: str, aliases: dict[str, str], known: set[str]) -> str | Non
     return target
 
 
+def missing_columns(missing: Iterable[str], present: Iterable[str], labels: dict[str, str]) -> ContractError:
+    """The refusal of a table that lacks required columns: each column by its Vietnamese name (a header the contract
+    reads, as the user may write it), the ones read named likewise (a column the contract does not know, by the
+    header the file gave it)."""
+    named = ", ".join(missing)
+    read = ", ".join(f"«{labels.get(c, c)}»" for c in sorted(set(present) - {"line", "_error"}))
+    return ContractError(
+        f"thiếu cột bắt buộc: {named}; các cột đọc được: {read or 'không có'}", "missing required columns"
+    )
+
+
 def canonical_columns(raw: pd.DataFrame, aliases: dict[str, str], names: Iterable[str]) -> pd.DataFrame:
     """Rename columns given under an alias (Vietnamese or English, accents and case ignored) to contract names.
 
@@ -337,15 +348,11 @@ def pass_over_rows(raw: pd.DataFrame) -> tuple[pd.DataFrame, list[str]]:
                 blank &= (text_column(raw, column) == "").to_numpy(dtype=bool)
     lines = raw["line"].to_numpy()
     warnings = [
-        f"bỏ qua {int(mask.sum())} {what}: dòng {listed_lines(lines[mask])} ({english})"
-        for mask, what, english in (
-            (totals, "dòng tổng cộng", "totals rows passed over"),
-            (sections, "dòng tiêu đề mục («I.», «A.» …)", "section headings passed over"),
-            (
-                blank & ~totals & ~sections,
-                "dòng chỉ có số thứ tự, không có số liệu",
-                "rows holding only their number passed over",
-            ),
+        f"bỏ qua {int(mask.sum())} {what}: dòng {listed_lines(lines[mask])}"
+        for mask, what in (
+            (totals, "dòng tổng cộng"),
+            (sections, "dòng tiêu đề mục («I.», «A.» …)"),
+            (blank & ~totals & ~sections, "dòng chỉ có số thứ tự, không có số liệu"),
         )
         if mask.any()
     ]
@@ -373,7 +380,7 @@ def unknown_marks_warning(lines: np.ndarray) -> str:
     """The warning for the rows where a figure was written «-» or «N/A»."""
     return (
         f"{len(lines)} dòng có ô số liệu ghi «-» hoặc «N/A» (dòng {listed_lines(lines)}): đọc là chưa biết, không phải 0;"
-        " nếu là 0 hãy ghi số 0 (read as unknown, not 0)"
+        " nếu là 0 hãy ghi số 0"
     )
 
 

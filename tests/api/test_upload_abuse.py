@@ -138,7 +138,8 @@ def test_a_geojson_nested_thousands_deep_is_422_not_a_crash(refused) -> None:
         b'{"type": "FeatureCollection", "features": [{"type": "Feature", "geometry": {"type": "Point", "coordinates": '
     )
     body = refused("sau.geojson", deep + b"[" * depth + b"]" * depth + b"}}]}", INCIDENTS)
-    assert body["code"] == "unreadable_file" and "GeoJSON không đọc được ở dòng 1" in body["message"]
+    assert body["code"] == "unreadable_file" and "GeoJSON hỏng ở dòng 1, cột " in body["message"]
+    assert "dữ liệu lồng nhau quá nhiều tầng" in body["message"], body["message"]
 
 
 #: A feature collection of one feature with these properties and a point.
@@ -154,7 +155,8 @@ def test_a_geojson_integer_of_thousands_of_digits_is_422_where_it_stands(refused
         ('"ref": "A"', f'{{"type": "Point", "coordinates": [{digits}, 2]}}'),
     ):
         body = refused("so-dai.geojson", (ONE_FEATURE % (properties, geometry)).encode(), INCIDENTS)
-        assert body["code"] == "unreadable_file" and "GeoJSON không đọc được ở dòng 1" in body["message"]
+        assert body["code"] == "unreadable_file" and "GeoJSON hỏng ở dòng 1" in body["message"]
+        assert "có một số dài quá nhiều chữ số" in body["message"], body["message"]
 
 
 def test_a_geojson_lone_surrogate_rejects_its_feature_with_its_number(client, users) -> None:  # noqa: F811
@@ -171,7 +173,7 @@ def test_a_geojson_lone_surrogate_rejects_its_feature_with_its_number(client, us
         assert response.status_code == 200 and response.json()["counts"]["imported"] == 1, response.text
         rows = response.json()["rejected"]["rows"]
         assert [(r["line"], r["field_label"], r["message"]) for r in rows] == [
-            (1, "Cả dòng", "dòng có ký tự không phải UTF-8")
+            (1, "Cả dòng", "dòng có ký tự hỏng, không đọc được (không phải bảng mã UTF-8)")
         ]
 
 

@@ -1,7 +1,7 @@
 """An area team's phone without signal (a rural commune): what the member does is kept on the phone («Chờ gửi»,
 counted in a bar) and sent by itself, once, when the signal is back; a change the server refuses meanwhile is told
-and leaves the queue; the queue outlives the tab and belongs to one user. And the phone on its side keeps 44 px
-targets on the team page.
+and leaves the queue (one refused as out of date, kept or sent at once, in words that fit a page that has reloaded);
+the queue outlives the tab and belongs to one user. And the phone on its side keeps 44 px targets on the team page.
 
 The city, the server and Chromium are those of test_browser.py (a database of this module's own).
 """
@@ -19,7 +19,7 @@ from test_browser import SMALL_PHONE, confirming, open_as, shot, unexpected, wai
 from test_command_field import LANDSCAPE
 from test_tip_report_pages import clear_of_spots, inside, reported, reports_loaded
 
-from gis.services.tasks import transition_task
+from gis.services.tasks import transition_task, update_task
 from gis.store.accounts import principal_by_username
 from gis.store.scoping import UNRESTRICTED
 
@@ -141,8 +141,9 @@ def test_a_photo_kept_without_signal_outlives_the_tab_and_arrives_intact(
 
 def test_a_kept_change_the_server_refuses_is_told_and_leaves_the_queue(chromium, server: str, city: Engine) -> None:
     """Command cancels the task while the member's start waits on the phone: sent when the signal is back, it is
-    refused — told with the server's reason and removed from the queue, not tried again for ever; the other change
-    waiting (a note on another task) still goes."""
+    refused as out of date (412) — told that the task was changed first and the list shows it as it is now (not with
+    the server's «hãy tải lại rồi thử lại», which ordinary pages keep), and removed from the queue, not tried again for
+    ever; the other change waiting (a note on another task) still goes."""
     team_user, task_id = assigned_task(city)
     with city.connect() as conn:
         other = conn.execute(
@@ -167,6 +168,10 @@ def test_a_kept_change_the_server_refuses_is_told_and_leaves_the_queue(chromium,
     page.wait_for_selector("#message.error >> text=Máy chủ không nhận 1 thay đổi (đã bỏ khỏi hàng chờ)")
     told = page.locator("#message").inner_text()
     assert told.startswith("Đã gửi 1 thay đổi chờ gửi.") and f"nhiệm vụ #{task_id}, thực hiện" in told, told
+    # Refused as out of date (412): said so, not with the server's «hãy tải lại rồi thử lại» — the page has dropped the
+    # change and loaded the list again, there is nothing to reload nor to retry.
+    assert "đã được người khác thay đổi trước" in told and "thử lại" not in told and "phiên bản" not in told, told
+    assert told.endswith("Danh sách đã được tải lại theo trạng thái hiện tại"), told
     page.wait_for_selector("#queue-bar", state="hidden")
     assert events(city, task_id, "")[0] == 0 and events(city, other, note)[1] == 1
     assert page.locator("#notices li", has_text=f"Nhiệm vụ #{task_id} đã bị hủy").is_visible()
@@ -175,6 +180,32 @@ def test_a_kept_change_the_server_refuses_is_told_and_leaves_the_queue(chromium,
     page.wait_for_selector("body[data-ready=true]")
     assert page.locator("#queue-bar").is_hidden()
     assert unexpected([e for e in errors if "ERR_INTERNET_DISCONNECTED" not in e], 409, 412) == []
+    page.close()
+
+
+def test_a_move_sent_at_once_on_an_out_of_date_list_says_the_task_changed_first(
+    chromium, server: str, city: Engine
+) -> None:
+    """With signal, the same words as a kept change: command changed the task's priority after the list was drawn, so
+    «Thực hiện» is refused as out of date (412) and the list loaded again. The page said the server's «hãy tải lại rồi
+    thử lại» (with version numbers a member cannot use) followed by «danh sách đã được tải lại»."""
+    team_user, task_id = assigned_task(city, skip=1)
+    page, errors = open_as(chromium, server, team_user, SMALL_PHONE)
+    with city.begin() as conn:
+        version, priority = conn.execute(
+            text("SELECT version, priority FROM tasks WHERE id = :t"), {"t": task_id}
+        ).one()
+        chief = principal_by_username(conn, "chihuy")
+        update_task(conn, task_id, version, {"priority": "urgent" if priority != "urgent" else "low"}, chief)
+    page.locator(f"article.task[data-task-id='{task_id}'] button[data-to=in_progress]").click()
+    page.wait_for_selector("#message.error >> text=danh sách đã được tải lại")
+    told = page.locator("#message").inner_text()
+    assert told == (
+        "Không gửi được vì nhiệm vụ đã được người khác thay đổi trước — danh sách đã được tải lại, hãy xem trạng thái"
+        " hiện tại"
+    ), told
+    assert events(city, task_id, "")[0] == 0
+    assert unexpected(errors, 412) == []
     page.close()
 
 

@@ -25,6 +25,7 @@ from sqlalchemy import Engine, text
 from api.cli.classify import approved_line
 from api.cli.main import build_parser
 from gis.ops.redis import free_port
+from tests.browser.vietnamese_text import foreign_words
 from tests.conftest import run_cli
 
 
@@ -430,7 +431,7 @@ def test_demo_data_reads_a_boundary_file_with_upper_case_attributes(
         (
             b'{"type": "FeatureCollection", "features": [{"type": "Feature", "properties": {"a": 1},'
             b' "geometry": {"type": "Point", "coordinates": [106.6, 20.8]}}]}',
-            "cần các thuộc tính code và name",
+            "thiếu thuộc tính mã đơn vị (code)",
         ),
     ],
 )
@@ -584,8 +585,10 @@ def test_classify_run_and_review_name_classes_and_status_in_vietnamese(cli, caps
         code, out, err = cli(capsys, "classify", "run", "--year", "2099")
         assert code == 0, err
         assert "  Có tệ nạn ma túy: " in out and "at_risk" not in out, out  # was "  at_risk: 114"
-        code, out, err = cli(capsys, "classify", "review", "--year", "2099", "--limit", "1")
+        code, out, err = cli(capsys, "classify", "review", "--year", "2099", "--limit", "3")
         assert code == 0 and "Năm 2099 phiên bản 1 (bản nháp):" in out, out  # was "(draft)"
+        # Why each commune is listed first, without its English gloss («Thiếu dữ liệu: … (incomplete data)»).
+        assert "Thiếu dữ liệu" in out and not foreign_words(out.replace("2099", "")), out
     finally:
         with owner_engine.begin() as conn:  # committed by the command: leave no trace for other tests
             conn.execute(text("DELETE FROM classification_runs WHERE year = 2099"))
@@ -711,7 +714,7 @@ def test_an_import_lists_each_duplicate_with_the_line_kept_on_screen_and_in_the_
         code, out, err = cli(capsys, "incidents", "import", str(rows), "--rejects", str(listing))
         assert code == 0, err
         assert "Trùng, bỏ qua:" in out, out
-        assert f"  dòng 3 [{ref}] Số hiệu: trùng mã với dòng 2 (repeats the ref of line 2)" in out, out
+        assert f"  dòng 3 [{ref}] Số hiệu: trùng mã với dòng 2\n" in out, out  # the English gloss in the listing only
         listed = listing.read_text(encoding="utf-8").splitlines()
         assert listed[1:3] == [
             f"3,{ref},ref,trùng mã với dòng 2 (repeats the ref of line 2),0",
@@ -766,3 +769,21 @@ def test_users_import_refuses_a_bad_file_whole_and_writes_the_passwords_of_a_goo
             conn.execute(text("DELETE FROM users WHERE username LIKE 'cli-%'"))
             team = team_id_by_name(conn, "Tổ dòng lệnh")
             dissolve_team(conn, team, team_version(conn, team))
+
+
+def test_a_database_that_does_not_answer_is_said_in_vietnamese_with_what_to_check(
+    capsys, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The line ended with psycopg's English («connection failed: … Connection refused») after a Vietnamese start."""
+    monkeypatch.setenv("DIABAN_DATABASE_URL", f"postgresql://diaban@127.0.0.1:{free_port()}/diaban")
+    code, out, err = run_cli(capsys, "provinces", "list")
+    assert (code, out) == (1, ""), err
+    assert err.startswith("Lỗi: không kết nối được CSDL (127.0.0.1, cổng") and "DIABAN_DATABASE_URL" in err, err
+    assert not foreign_words(err.replace("DIABAN_DATABASE_URL", "")), err
+
+
+def test_a_user_who_does_not_exist_is_named_in_vietnamese_only(cli, capsys) -> None:
+    """The line went on with «(no active user 'khong-co-ai')» after the Vietnamese one."""
+    code, out, err = cli(capsys, "demo-data", "lifecycle", "--as-user", "khong-co-ai")
+    assert (code, out) == (2, ""), err
+    assert err == "Lỗi: không có người dùng đang hoạt động tên «khong-co-ai»\n", err

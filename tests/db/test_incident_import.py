@@ -114,7 +114,7 @@ def test_geojson_and_projected_coordinates(conn: Connection, tmp_path: Path) -> 
     path.write_text(json.dumps({"type": "FeatureCollection", "features": features}), encoding="utf-8")
     report = import_incidents(conn, path, imported_by="test")
     assert report.imported == 2 and report.rejected == 1
-    assert report.rejects.frame().iloc[0]["line"] == 2 and "Point" in report.rejects.frame().iloc[0]["reason"]
+    assert report.rejects.frame().iloc[0]["line"] == 2 and "một điểm" in report.rejects.frame().iloc[0]["reason"]
 
 
 def test_commune_assignment_agrees_with_geopandas_sjoin(
@@ -376,7 +376,8 @@ def test_a_file_whose_every_row_is_rejected_exits_2_and_a_missing_column_names_t
         text=True,
     )
     assert run.returncode == 2
-    assert "thiếu cột bắt buộc: lon/lat" in run.stderr and "các cột đọc được: kind, occurred_at, ref" in run.stderr
+    assert "thiếu cột bắt buộc: «Kinh độ» và «Vĩ độ»" in run.stderr
+    assert "các cột đọc được: «Loại vụ việc», «Thời gian», «Số hiệu»" in run.stderr
 
 
 def test_columns_of_names_are_dropped_and_said_never_stored(conn: Connection, tmp_path: Path) -> None:
@@ -520,4 +521,4 @@ def test_a_totals_row_in_a_later_chunk_is_said_not_dropped_silently(
     path = write(tmp_path, "T1,2025-01-01,106.68,20.86,tip,,,,\nT2,2025-01-02,106.68,20.86,tip,,,,\nCộng,,,,,,,,\n")
     report = import_incidents(conn, path, imported_by="test")
     assert (report.imported, report.rejected) == (2, 0)
-    assert "bỏ qua 1 dòng tổng cộng: dòng 4 (totals rows passed over)" in report.warnings
+    assert "bỏ qua 1 dòng tổng cộng: dòng 4" in report.warnings

@@ -193,7 +193,7 @@ def test_excel_first_sheet_or_named_sheet_with_row_numbers(tmp_path: Path) -> No
         "line": 4,
         "_error": "",
     }
-    assert "beyond the header" in frame.iloc[1]["_error"]
+    assert "ngoài các cột tiêu đề" in frame.iloc[1]["_error"]
     assert read_table(path, sheet="Khác").iloc[0]["ref"] == "K-1"
     with pytest.raises(FileFormatError, match="không có trang tính «Không có»; các trang: «Vụ việc», «Khác»"):
         read_table(path, sheet="Không có")  # named as the pages quote, not as Python does ('Không có')
@@ -442,4 +442,4 @@ def test_a_value_after_the_headers_last_column_rejects_its_row_only(tmp_path: Pa
     table = read_csv_lines(path)
     assert list(table.columns) == ["ref", "occurred_at", "kind", "line", "_error"]
     assert table["line"].tolist() == [2, 3] and table["_error"].tolist()[0] == ""
-    assert table["_error"].tolist()[1] == "có giá trị ngoài các cột tiêu đề: «thừa» (values beyond the header)"
+    assert table["_error"].tolist()[1] == "có giá trị ngoài các cột tiêu đề: «thừa»"

@@ -104,7 +104,7 @@ diabanPages.planner = async function startPlanner(map, cfg) {
     const box = document.createElement("div");
     box.className = "card";
     box.dataset.code = item.commune_code;
-    const flags = (item.flags || []).map((f) => `<li>${escapeHtml(f.replace(/ \(.*\)$/, ""))}</li>`).join("");
+    const flags = (item.flags || []).map((f) => `<li>${escapeHtml(f)}</li>`).join("");
     const override = item.override_reason ? `<p><b>Đã điều chỉnh:</b> ${escapeHtml(item.override_reason)} ` +
       `(${escapeHtml(item.override_by)}, ${viDateTime(item.override_at)}); theo tiêu chí: ` +
       `${escapeHtml(classLabel(item.legal_category, item.legal_level))}</p>` : "";

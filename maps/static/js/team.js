@@ -354,6 +354,10 @@ diabanPages.team = async function startTeam(map, cfg) {
   // after QUEUE_RETRY_MS, or at once by «Gửi ngay» (`byHand`: a failure is then told). A session ended on the way: the
   // login form takes over, and the same user's page sends them once logged in again.
   const QUEUE_RETRY_MS = 30_000;
+  // A change refused with 412 (the task changed since the list was drawn: command's change, another member's) is told
+  // in these words, kept or sent at once: the server's own words («hãy tải lại rồi thử lại», for pages that do not
+  // reload by themselves) ask for what this page has already done — the list is loaded again.
+  const CHANGED_FIRST = "không gửi được vì nhiệm vụ đã được người khác thay đổi trước";
   const refusal = (error) => error.status >= 400 && error.status < 500 && ![401, 408, 429].includes(error.status);
   let flushing = null;
   let flushAgain = false;
@@ -379,6 +383,7 @@ diabanPages.team = async function startTeam(map, cfg) {
     let sent = 0;
     const refused = [];
     let stopped = null;
+    let changedFirst = false;  // a change refused because the task changed first: the list reloaded shows it as it is
     let reportsWent = false;  // a spot reported went (stored or refused): the team's list of them is loaded again
     for (;;) {
       const [next] = await queue.mine();
@@ -391,7 +396,8 @@ diabanPages.team = async function startTeam(map, cfg) {
       } catch (error) {
         if (error.status === 401) return;
         if (!refusal(error)) { stopped = error; break; }
-        refused.push(`${described(next)}: ${error.message}`);
+        refused.push(`${described(next)}: ${error.status === 412 ? CHANGED_FIRST : error.message}`);
+        changedFirst ||= error.status === 412;
       }
       await queue.remove(next.id);
       reportsWent ||= Boolean(next.report);
@@ -406,7 +412,7 @@ diabanPages.team = async function startTeam(map, cfg) {
     if (!refused.length) { await refreshAfterSave(done, () => loadTasks(), RELOAD_TO_SEE); return; }
     await reload();
     notify(`${done ? `${done}. ` : ""}Máy chủ không nhận ${VI_NUMBER.format(refused.length)} thay đổi (đã bỏ khỏi hàng `
-      + `chờ): ${refused.join("; ")}`, true);
+      + `chờ): ${refused.join("; ")}${changedFirst ? ". Danh sách đã được tải lại theo trạng thái hiện tại" : ""}`, true);
   }
 
   // Refusals that mean the list is out of date: not found (taken away), refused from the state it is in, stale version.
@@ -417,7 +423,8 @@ diabanPages.team = async function startTeam(map, cfg) {
   // the refusal was one of them.
   async function outOfDate(error, statuses) {
     if (!statuses.includes(error.status)) return false;
-    if (await reload()) notify(`${error.message} — danh sách đã được tải lại, hãy xem trạng thái hiện tại`, true);
+    const told = error.status === 412 ? CHANGED_FIRST[0].toUpperCase() + CHANGED_FIRST.slice(1) : error.message;
+    if (await reload()) notify(`${told} — danh sách đã được tải lại, hãy xem trạng thái hiện tại`, true);
     return true;
   }
 
