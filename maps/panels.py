@@ -257,7 +257,7 @@ def command_panel() -> str:
       {incident_import}
       <h2>Theo tháng</h2>
       <input id="month" type="range" min="0" max="24" value="0" aria-label="Chọn tháng">
-      <div id="month-label">Theo khoảng ngày đã chọn</div>
+      <div id="month-label">Mọi ngày (chưa chọn khoảng ngày)</div>
       <h2>Chú giải</h2>
       <p class="hint">Thứ tự lớp từ dưới lên: phân loại xã, mật độ, ô Gi* và xu hướng, vụ việc, điểm nóng, tên xã.</p>
       <details open class="legend" data-layer="hotspots"><summary>Điểm nóng theo trạng thái</summary>{status_legend()}

@@ -377,6 +377,29 @@ def test_a_map_printed_from_a_phone_fills_its_frame_without_the_screen_buttons(c
     page.close()
 
 
+def test_a_printed_map_names_the_days_of_its_incidents(chromium, server: str) -> None:
+    """The printed sheet said «Theo khoảng ngày đã chọn» under its title, whether days were typed or not: the paper
+    did not say which incidents the density shows. It names the days typed, or says that no day was chosen; the line
+    under the month slider says the same."""
+    page, errors = open_as(chromium, server, "chihuy", DESKTOP)
+    assert page.locator("#month-label").inner_text() == "Mọi ngày (chưa chọn khoảng ngày)"
+    page.click(".print-open")
+    subtitle = page.locator(".print-head p")
+    assert subtitle.inner_text() == "Ban chỉ huy — vụ việc mọi ngày (chưa chọn khoảng ngày); loại vụ việc: tất cả"
+    page.click(".print-close")
+    page.fill("#filters input[name=from]", "01/03/2026")
+    page.fill("#filters input[name=to]", "31/05/2026")
+    page.click("#filters button[type=submit]")
+    page.wait_for_function("() => document.getElementById('month-label').textContent.startsWith('Từ')")
+    assert page.locator("#month-label").inner_text() == "Từ 01/03/2026 đến 31/05/2026"
+    page.click(".print-open")
+    assert subtitle.inner_text() == "Ban chỉ huy — vụ việc từ 01/03/2026 đến 31/05/2026; loại vụ việc: tất cả"
+    shot(page, "map-print-days-named")
+    page.click(".print-close")
+    assert errors == []
+    page.close()
+
+
 def test_a_kpi_without_data_and_one_without_a_target_say_which(chromium, server: str) -> None:
     """A dash meant both «no data yet» and «no target here»: the KPI panel says «chưa có số liệu» or «không áp dụng»
     (the words of the KPI report in Excel, models.vocabulary), each explained by its tooltip. The page is served with
