@@ -1281,6 +1281,37 @@ def test_planner_compares_with_the_previous_year_like_with_like(chromium, server
     page.close()
 
 
+def test_planner_reads_fewer_drug_free_communes_as_a_worsening(chromium, server: str) -> None:
+    """Red marks a worsening in the table of classes against the previous year: a rise of a class with drug problems
+    was red, while a fall of the drug-free communes (37 → 35) stayed plain beside it. Two communes drug-free the year
+    before and not now: their class's fall is red, as their new class's rise is."""
+    page, errors = open_as(chromium, server, "thammuu", DESKTOP)
+
+    def two_fall(route) -> None:  # every commune as the year before, but two that were drug-free
+        review = route.fetch().json()
+        for item in review["items"]:
+            item["previous_category"], item["previous_level"] = item["category"], item["level"]
+        for item in [i for i in review["items"] if i["category"] != "drug_free"][:2]:
+            item["previous_category"], item["previous_level"] = "drug_free", None
+        route.fulfill(json=review)
+
+    page.route("**/api/classifications/2026/review?*", two_fall)
+    page.select_option("#year", "2025")  # 2026, shown first, is read again
+    page.wait_for_selector("#diff-summary >> text=Năm 2024 chưa có")
+    page.select_option("#year", "2026")
+    page.wait_for_selector("#diff-summary >> text=So với năm 2025")
+    rows = page.locator("#diff-table tr").evaluate_all(
+        "trs => trs.map(tr => [tr.cells[0].textContent.trim(), tr.cells[3].textContent, tr.cells[3].className])"
+    )
+    drug_free = [row for row in rows if row[0] == "Không ma túy"]
+    assert drug_free == [["Không ma túy", "-2", "late"]], rows
+    assert all(cls == "late" for _, delta, cls in rows if delta.startswith("+")), rows
+    page.locator("#diff").scroll_into_view_if_needed()
+    shot(page, "planner-compare-drug-free-fall")
+    assert errors == []
+    page.close()
+
+
 def test_planner_downloads_the_communes_shapes_once_and_paints_their_classes(chromium, server: str) -> None:
     """The planner page drew the communes' lines from /api/communes and the classes from the whole classification with
     the same shapes again (nation-wide: the 3,321 units' shapes twice, megabytes on the Ministry's link): the
