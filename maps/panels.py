@@ -212,7 +212,7 @@ def command_panel() -> str:
           <form id="conversion-form" class="register-filters" novalidate>
             <label>Xã/phường <input name="commune" list="commune-names" placeholder="Gõ tên để tìm"></label>
             <label>Năm <input name="year" inputmode="numeric" maxlength="4"></label>
-            <label>Tổ công tác (gợi ý: ít việc đang mở nhất) <select name="team" disabled>
+            <label class="wide">Tổ công tác (gợi ý: ít việc đang mở nhất) <select name="team" disabled>
               <option value="">— chọn xã/phường trước —</option></select></label>
             <label>Hạn <input name="due" placeholder="dd/mm/yyyy" inputmode="numeric"></label>
             <input type="hidden" name="key">

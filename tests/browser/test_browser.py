@@ -503,6 +503,42 @@ def test_command_gives_a_commune_conversion_task_to_its_team_on_a_phone(chromium
     field.close()
 
 
+# The chosen option of a <select> as wide as its text is, and the width the select gives it (its padding and arrow
+# left out): what the screen shows of the choice.
+_CHOICE_FITS = """(select) => { const style = getComputedStyle(select); const text = document.createElement('span');
+    text.style.font = style.font; text.style.whiteSpace = 'pre'; text.textContent = select.selectedOptions[0].textContent;
+    document.body.appendChild(text); const needed = text.getBoundingClientRect().width; text.remove();
+    return [select.selectedOptions[0].textContent, needed, select.clientWidth - parseFloat(style.paddingLeft)
+      - parseFloat(style.paddingRight) - 16]; }"""
+
+
+@pytest.mark.parametrize("viewport", [DESKTOP, PHONE], ids=["desktop", "phone"])
+def test_the_conversion_form_shows_the_whole_team_it_suggests(chromium, server: str, city: Engine, viewport) -> None:
+    """The conversion form's team choice sat in half the panel's width: the suggestion read «Tổ công tác khu vực 05
+    (Th», its open tasks — why it is suggested — cut off, on a desktop as on a phone. The whole choice shows."""
+    with city.connect() as conn:
+        name = conn.execute(
+            text("""SELECT a.full_name FROM team_areas ta JOIN admin_units a ON a.code = ta.commune_code
+                    AND a.valid_to IS NULL WHERE ta.valid_to IS NULL ORDER BY ta.commune_code LIMIT 1""")
+        ).scalar_one()
+    page, errors = open_as(chromium, server, "chihuy", viewport)
+    page.click("nav.tabs button[data-tab=tasks]")
+    page.click("details.new-task summary")
+    form = page.locator("#conversion-form")
+    team = form.locator("select[name=team]")
+    shown, needed, room = team.evaluate(_CHOICE_FITS)
+    assert shown == "— chọn xã/phường trước —" and needed <= room, (shown, needed, room)
+    form.locator("input[name=commune]").fill(name)
+    form.locator("input[name=commune]").dispatch_event("change")  # as when the field is left
+    page.wait_for_function("() => !document.querySelector('#conversion-form select[name=team]').disabled")
+    shown, needed, room = team.evaluate(_CHOICE_FITS)
+    assert shown.startswith("Tổ công tác") and shown.endswith(" việc") and needed <= room, (shown, needed, room)
+    form.scroll_into_view_if_needed()
+    shot(page, f"command-conversion-team-{'phone' if viewport == PHONE else 'desktop'}")
+    assert errors == []
+    page.close()
+
+
 def gps_photo(path: Path) -> Path:
     """A JPEG like a phone's: a camera model and the GPS position where it was taken."""
     exif = Image.Exif()
