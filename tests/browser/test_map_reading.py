@@ -400,6 +400,25 @@ def test_a_printed_map_names_the_days_of_its_incidents(chromium, server: str) ->
     page.close()
 
 
+def test_a_printed_classification_says_whether_it_is_approved(chromium, server: str) -> None:
+    """The planner's printed sheet said «Phân loại xã, phường, đặc khu năm 2026» of the year's draft as of an approved
+    year: a draft's map could be handed round as the result. It names the version and whether it is approved."""
+    page, errors = open_as(chromium, server, "thammuu", DESKTOP)
+    page.wait_for_selector("#run-status >> text=Bản nháp phiên bản 1")
+    page.click(".print-open")
+    subtitle = page.locator(".print-head p")
+    assert subtitle.inner_text() == "Phân loại xã, phường, đặc khu năm 2026 — bản nháp phiên bản 1, chưa phê duyệt"
+    shot(page, "map-print-classification-draft")
+    page.click(".print-close")
+    page.select_option("#year", "2025")
+    page.wait_for_selector("#run-status >> text=Đã phê duyệt phiên bản 1")
+    page.click(".print-open")
+    assert subtitle.inner_text() == "Phân loại xã, phường, đặc khu năm 2025 — đã phê duyệt, phiên bản 1"
+    page.click(".print-close")
+    assert errors == []
+    page.close()
+
+
 def test_a_kpi_without_data_and_one_without_a_target_say_which(chromium, server: str) -> None:
     """A dash meant both «no data yet» and «no target here»: the KPI panel says «chưa có số liệu» or «không áp dụng»
     (the words of the KPI report in Excel, models.vocabulary), each explained by its tooltip. The page is served with

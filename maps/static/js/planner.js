@@ -15,7 +15,13 @@ diabanPages.planner = async function startPlanner(map, cfg) {
   const nameOf = (item) => names[item.commune_code] || item.full_name || item.commune_code;
   searchControl(map);
   mapButtons(map, cfg);
-  cfg.printSubtitle = () => `Phân loại xã, phường, đặc khu năm ${select.value}`;
+  // The printed sheet names the version shown once its year is loaded: a draft's map passed for the approved result.
+  cfg.printSubtitle = () => {
+    const what = `Phân loại xã, phường, đặc khu năm ${select.value}`;
+    if (!shown || String(shown.year) !== select.value) return what;
+    return shown.status === "approved" ? `${what} — đã phê duyệt, phiên bản ${shown.version}`
+      : `${what} — bản nháp phiên bản ${shown.version}, chưa phê duyệt`;
+  };
   const layer = L.layerGroup().addTo(map);
   let onUnitShapes = new Set();  // the codes painted on the communes layer's shapes (not those with their own)
   map.on("communesrefined", (e) => reshape(layer, Object.fromEntries([...onUnitShapes].map((c) => [c, e.shapes[c]]))));
