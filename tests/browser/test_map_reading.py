@@ -400,6 +400,20 @@ def test_a_printed_map_names_the_days_of_its_incidents(chromium, server: str) ->
     page.close()
 
 
+def test_a_printed_map_names_the_year_of_the_communes_classes(chromium, server: str) -> None:
+    """Command prints its map with the communes' classes: the sheet's legend said «Phân loại xã» and nothing on the
+    paper said of which year. The line under the title names the approved year the classes are of."""
+    page, errors = open_as(chromium, server, "chihuy", DESKTOP)
+    with page.expect_response(lambda r: "/api/classifications/" in r.url):
+        page.locator(".leaflet-control-layers >> text=Phân loại xã (năm đã duyệt gần nhất)").click()
+    page.click(".print-open")
+    assert page.locator(".print-head p").inner_text().endswith("; phân loại xã năm 2025 (đã phê duyệt)")
+    shot(page, "map-print-classes-year")
+    page.click(".print-close")
+    assert errors == []
+    page.close()
+
+
 def test_a_printed_classification_says_whether_it_is_approved(chromium, server: str) -> None:
     """The planner's printed sheet said «Phân loại xã, phường, đặc khu năm 2026» of the year's draft as of an approved
     year: a draft's map could be handed round as the result. It names the version and whether it is approved."""

@@ -37,7 +37,10 @@ diabanPages.command = async function startCommand(map, cfg) {
   cfg.shownLayers = () => Object.keys(layers).filter((key) => map.hasLayer(layers[key]));
   cfg.printSubtitle = () => {
     const kinds = [...form.querySelectorAll("input[name=kind]:checked")].map((i) => cfg.incidentKindLabels[i.value]);
-    return `Ban chỉ huy — vụ việc ${period}; loại vụ việc: ${kinds.length ? kinds.join(", ") : "tất cả"}`;
+    // The communes' classes shown: of which year (the legend on paper said «Phân loại xã», no year).
+    const classes = map.hasLayer(layers.classes) && cfg.approvedYear
+      ? `; phân loại xã năm ${cfg.approvedYear} (đã phê duyệt)` : "";
+    return `Ban chỉ huy — vụ việc ${period}; loại vụ việc: ${kinds.length ? kinds.join(", ") : "tất cả"}${classes}`;
   };
   const communeByName = Object.fromEntries(Object.entries(names).map(([code, name]) => [name, code]));
   document.getElementById("commune-names").replaceChildren(...Object.values(names).sort().map((name) => {
