@@ -355,7 +355,9 @@ def test_a_printed_map_draws_its_canvases_sharp(chromium, server: str, tmp_path:
     page.close()
 
 
-def test_a_map_printed_from_a_phone_fills_its_frame_without_the_screen_buttons(chromium, server: str, city: Engine) -> None:
+def test_a_map_printed_from_a_phone_fills_its_frame_without_the_screen_buttons(
+    chromium, server: str, city: Engine
+) -> None:
     """The team prints its area from the phone: the sheet's map stopped at the height the phone's page had given it
     (a blank band under it on paper), and the buttons a phone keeps at the map's bottom left («Bạch Long Vĩ», «Đất
     liền», «In bản đồ») were printed on the map. The map fills the sheet's frame; no screen button is on the sheet."""
@@ -367,8 +369,8 @@ def test_a_map_printed_from_a_phone_fills_its_frame_without_the_screen_buttons(c
     frame, drawn = page.evaluate("""() => [document.querySelector('.print-map'),
         document.querySelector('.print-map .folium-map')].map((e) => e.getBoundingClientRect().height)""")
     assert drawn >= frame - 2, (drawn, frame)
-    assert page.locator(".print-sheet .map-buttons button").evaluate_all(
-        "buttons => buttons.filter((b) => b.getClientRects().length).map((b) => b.textContent)") == []
+    buttons = page.locator(".print-sheet .map-buttons button")
+    assert buttons.evaluate_all("all => all.filter((b) => b.getClientRects().length).map((b) => b.textContent)") == []
     shot(page, "map-print-from-phone")
     page.click(".print-close")
     page.evaluate(_MAP_SETTLED)
