@@ -212,7 +212,7 @@ def command_panel() -> str:
           <form id="conversion-form" class="register-filters" novalidate>
             <label>Xã/phường <input name="commune" list="commune-names" placeholder="Gõ tên để tìm"></label>
             <label>Năm <input name="year" inputmode="numeric" maxlength="4"></label>
-            <label>Tổ công tác (gợi ý: ít việc đang mở nhất) <select name="team" disabled>
+            <label class="wide">Tổ công tác (gợi ý: ít việc đang mở nhất) <select name="team" disabled>
               <option value="">— chọn xã/phường trước —</option></select></label>
             <label>Hạn <input name="due" placeholder="dd/mm/yyyy" inputmode="numeric"></label>
             <input type="hidden" name="key">
@@ -257,7 +257,7 @@ def command_panel() -> str:
       {incident_import}
       <h2>Theo tháng</h2>
       <input id="month" type="range" min="0" max="24" value="0" aria-label="Chọn tháng">
-      <div id="month-label">Theo khoảng ngày đã chọn</div>
+      <div id="month-label">Mọi ngày (chưa chọn khoảng ngày)</div>
       <h2>Chú giải</h2>
       <p class="hint">Thứ tự lớp từ dưới lên: phân loại xã, mật độ, ô Gi* và xu hướng, vụ việc, điểm nóng, tên xã.</p>
       <details open class="legend" data-layer="hotspots"><summary>Điểm nóng theo trạng thái</summary>{status_legend()}

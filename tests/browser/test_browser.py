@@ -485,6 +485,42 @@ def test_command_gives_a_commune_conversion_task_to_its_team_on_a_phone(chromium
     field.close()
 
 
+# The chosen option of a <select> as wide as its text is, and the width the select gives it (its padding and arrow
+# left out): what the screen shows of the choice.
+_CHOICE_FITS = """(select) => { const style = getComputedStyle(select); const text = document.createElement('span');
+    text.style.font = style.font; text.style.whiteSpace = 'pre'; text.textContent = select.selectedOptions[0].textContent;
+    document.body.appendChild(text); const needed = text.getBoundingClientRect().width; text.remove();
+    return [select.selectedOptions[0].textContent, needed, select.clientWidth - parseFloat(style.paddingLeft)
+      - parseFloat(style.paddingRight) - 16]; }"""
+
+
+@pytest.mark.parametrize("viewport", [DESKTOP, PHONE], ids=["desktop", "phone"])
+def test_the_conversion_form_shows_the_whole_team_it_suggests(chromium, server: str, city: Engine, viewport) -> None:
+    """The conversion form's team choice sat in half the panel's width: the suggestion read «Tổ công tác khu vực 05
+    (Th», its open tasks — why it is suggested — cut off, on a desktop as on a phone. The whole choice shows."""
+    with city.connect() as conn:
+        name = conn.execute(
+            text("""SELECT a.full_name FROM team_areas ta JOIN admin_units a ON a.code = ta.commune_code
+                    AND a.valid_to IS NULL WHERE ta.valid_to IS NULL ORDER BY ta.commune_code LIMIT 1""")
+        ).scalar_one()
+    page, errors = open_as(chromium, server, "chihuy", viewport)
+    page.click("nav.tabs button[data-tab=tasks]")
+    page.click("details.new-task summary")
+    form = page.locator("#conversion-form")
+    team = form.locator("select[name=team]")
+    shown, needed, room = team.evaluate(_CHOICE_FITS)
+    assert shown == "— chọn xã/phường trước —" and needed <= room, (shown, needed, room)
+    form.locator("input[name=commune]").fill(name)
+    form.locator("input[name=commune]").dispatch_event("change")  # as when the field is left
+    page.wait_for_function("() => !document.querySelector('#conversion-form select[name=team]').disabled")
+    shown, needed, room = team.evaluate(_CHOICE_FITS)
+    assert shown.startswith("Tổ công tác") and shown.endswith(" việc") and needed <= room, (shown, needed, room)
+    form.scroll_into_view_if_needed()
+    shot(page, f"command-conversion-team-{'phone' if viewport == PHONE else 'desktop'}")
+    assert errors == []
+    page.close()
+
+
 def gps_photo(path: Path) -> Path:
     """A JPEG like a phone's: a camera model and the GPS position where it was taken."""
     exif = Image.Exif()
@@ -1259,6 +1295,37 @@ def test_planner_compares_with_the_previous_year_like_with_like(chromium, server
     assert page.locator("#diff-summary").inner_text().endswith("3 xã chưa có kết quả năm trước, không tính trong bảng.")
     page.locator("#diff").scroll_into_view_if_needed()
     shot(page, "planner-compare-like-with-like")
+    assert errors == []
+    page.close()
+
+
+def test_planner_reads_fewer_drug_free_communes_as_a_worsening(chromium, server: str) -> None:
+    """Red marks a worsening in the table of classes against the previous year: a rise of a class with drug problems
+    was red, while a fall of the drug-free communes (37 → 35) stayed plain beside it. Two communes drug-free the year
+    before and not now: their class's fall is red, as their new class's rise is."""
+    page, errors = open_as(chromium, server, "thammuu", DESKTOP)
+
+    def two_fall(route) -> None:  # every commune as the year before, but two that were drug-free
+        review = route.fetch().json()
+        for item in review["items"]:
+            item["previous_category"], item["previous_level"] = item["category"], item["level"]
+        for item in [i for i in review["items"] if i["category"] != "drug_free"][:2]:
+            item["previous_category"], item["previous_level"] = "drug_free", None
+        route.fulfill(json=review)
+
+    page.route("**/api/classifications/2026/review?*", two_fall)
+    page.select_option("#year", "2025")  # 2026, shown first, is read again
+    page.wait_for_selector("#diff-summary >> text=Năm 2024 chưa có")
+    page.select_option("#year", "2026")
+    page.wait_for_selector("#diff-summary >> text=So với năm 2025")
+    rows = page.locator("#diff-table tr").evaluate_all(
+        "trs => trs.map(tr => [tr.cells[0].textContent.trim(), tr.cells[3].textContent, tr.cells[3].className])"
+    )
+    drug_free = [row for row in rows if row[0] == "Không ma túy"]
+    assert drug_free == [["Không ma túy", "-2", "late"]], rows
+    assert all(cls == "late" for _, delta, cls in rows if delta.startswith("+")), rows
+    page.locator("#diff").scroll_into_view_if_needed()
+    shot(page, "planner-compare-drug-free-fall")
     assert errors == []
     page.close()
 

@@ -355,6 +355,86 @@ def test_a_printed_map_draws_its_canvases_sharp(chromium, server: str, tmp_path:
     page.close()
 
 
+def test_a_map_printed_from_a_phone_fills_its_frame_without_the_screen_buttons(
+    chromium, server: str, city: Engine
+) -> None:
+    """The team prints its area from the phone: the sheet's map stopped at the height the phone's page had given it
+    (a blank band under it on paper), and the buttons a phone keeps at the map's bottom left («Bạch Long Vĩ», «Đất
+    liền», «In bản đồ») were printed on the map. The map fills the sheet's frame; no screen button is on the sheet."""
+    team_user, _ = shared.team_with_open_task(city)
+    page, errors = open_as(chromium, server, team_user, PHONE)
+    page.click(".print-open")
+    page.locator(".print-sheet").wait_for()
+    page.evaluate(_MAP_SETTLED)
+    frame, drawn = page.evaluate("""() => [document.querySelector('.print-map'),
+        document.querySelector('.print-map .folium-map')].map((e) => e.getBoundingClientRect().height)""")
+    assert drawn >= frame - 2, (drawn, frame)
+    buttons = page.locator(".print-sheet .map-buttons button")
+    assert buttons.evaluate_all("all => all.filter((b) => b.getClientRects().length).map((b) => b.textContent)") == []
+    shot(page, "map-print-from-phone")
+    page.click(".print-close")
+    page.evaluate(_MAP_SETTLED)
+    assert page.locator(".map-buttons .print-open").is_visible()  # back on the page, as it was
+    assert errors == []
+    page.close()
+
+
+def test_a_printed_map_names_the_days_of_its_incidents(chromium, server: str) -> None:
+    """The printed sheet said «Theo khoảng ngày đã chọn» under its title, whether days were typed or not: the paper
+    did not say which incidents the density shows. It names the days typed, or says that no day was chosen; the line
+    under the month slider says the same."""
+    page, errors = open_as(chromium, server, "chihuy", DESKTOP)
+    assert page.locator("#month-label").inner_text() == "Mọi ngày (chưa chọn khoảng ngày)"
+    page.click(".print-open")
+    subtitle = page.locator(".print-head p")
+    assert subtitle.inner_text() == "Ban chỉ huy — vụ việc mọi ngày (chưa chọn khoảng ngày); loại vụ việc: tất cả"
+    page.click(".print-close")
+    page.fill("#filters input[name=from]", "01/03/2026")
+    page.fill("#filters input[name=to]", "31/05/2026")
+    page.click("#filters button[type=submit]")
+    page.wait_for_function("() => document.getElementById('month-label').textContent.startsWith('Từ')")
+    assert page.locator("#month-label").inner_text() == "Từ 01/03/2026 đến 31/05/2026"
+    page.click(".print-open")
+    assert subtitle.inner_text() == "Ban chỉ huy — vụ việc từ 01/03/2026 đến 31/05/2026; loại vụ việc: tất cả"
+    shot(page, "map-print-days-named")
+    page.click(".print-close")
+    assert errors == []
+    page.close()
+
+
+def test_a_printed_map_names_the_year_of_the_communes_classes(chromium, server: str) -> None:
+    """Command prints its map with the communes' classes: the sheet's legend said «Phân loại xã» and nothing on the
+    paper said of which year. The line under the title names the approved year the classes are of."""
+    page, errors = open_as(chromium, server, "chihuy", DESKTOP)
+    with page.expect_response(lambda r: "/api/classifications/" in r.url):
+        page.locator(".leaflet-control-layers >> text=Phân loại xã (năm đã duyệt gần nhất)").click()
+    page.click(".print-open")
+    assert page.locator(".print-head p").inner_text().endswith("; phân loại xã năm 2025 (đã phê duyệt)")
+    shot(page, "map-print-classes-year")
+    page.click(".print-close")
+    assert errors == []
+    page.close()
+
+
+def test_a_printed_classification_says_whether_it_is_approved(chromium, server: str) -> None:
+    """The planner's printed sheet said «Phân loại xã, phường, đặc khu năm 2026» of the year's draft as of an approved
+    year: a draft's map could be handed round as the result. It names the version and whether it is approved."""
+    page, errors = open_as(chromium, server, "thammuu", DESKTOP)
+    page.wait_for_selector("#run-status >> text=Bản nháp phiên bản 1")
+    page.click(".print-open")
+    subtitle = page.locator(".print-head p")
+    assert subtitle.inner_text() == "Phân loại xã, phường, đặc khu năm 2026 — bản nháp phiên bản 1, chưa phê duyệt"
+    shot(page, "map-print-classification-draft")
+    page.click(".print-close")
+    page.select_option("#year", "2025")
+    page.wait_for_selector("#run-status >> text=Đã phê duyệt phiên bản 1")
+    page.click(".print-open")
+    assert subtitle.inner_text() == "Phân loại xã, phường, đặc khu năm 2025 — đã phê duyệt, phiên bản 1"
+    page.click(".print-close")
+    assert errors == []
+    page.close()
+
+
 def test_a_kpi_without_data_and_one_without_a_target_say_which(chromium, server: str) -> None:
     """A dash meant both «no data yet» and «no target here»: the KPI panel says «chưa có số liệu» or «không áp dụng»
     (the words of the KPI report in Excel, models.vocabulary), each explained by its tooltip. The page is served with

@@ -37,7 +37,10 @@ diabanPages.command = async function startCommand(map, cfg) {
   cfg.shownLayers = () => Object.keys(layers).filter((key) => map.hasLayer(layers[key]));
   cfg.printSubtitle = () => {
     const kinds = [...form.querySelectorAll("input[name=kind]:checked")].map((i) => cfg.incidentKindLabels[i.value]);
-    return `Ban chỉ huy — ${sliderLabel.textContent}; loại vụ việc: ${kinds.length ? kinds.join(", ") : "tất cả"}`;
+    // The communes' classes shown: of which year (the legend on paper said «Phân loại xã», no year).
+    const classes = map.hasLayer(layers.classes) && cfg.approvedYear
+      ? `; phân loại xã năm ${cfg.approvedYear} (đã phê duyệt)` : "";
+    return `Ban chỉ huy — vụ việc ${period}; loại vụ việc: ${kinds.length ? kinds.join(", ") : "tất cả"}${classes}`;
   };
   const communeByName = Object.fromEntries(Object.entries(names).map(([code, name]) => [name, code]));
   document.getElementById("commune-names").replaceChildren(...Object.values(names).sort().map((name) => {
@@ -54,7 +57,10 @@ diabanPages.command = async function startCommand(map, cfg) {
   const months = Array.from({ length: 24 }, (_, i) => new Date(last.getFullYear(), last.getMonth() - 23 + i, 1));
   slider.max = String(months.length);
 
-  // Query string of the chosen kinds and period: one month of the slider, else the typed date range.
+  // Query string of the chosen kinds and period: one month of the slider, else the typed date range. The days shown
+  // are named under the slider and on the printed sheet («từ 01/03/2026 đến 31/05/2026», «tháng 03/2026»): both said
+  // «Theo khoảng ngày đã chọn», typed or not, and the paper did not say which incidents its density shows.
+  let period = "";
   function filters() {
     const params = new URLSearchParams();
     const kinds = [...form.querySelectorAll("input[name=kind]:checked")].map((i) => i.value);
@@ -64,13 +70,16 @@ diabanPages.command = async function startCommand(map, cfg) {
       const start = months[month - 1];
       params.set("from", isoDay(start));
       params.set("to", isoDay(new Date(start.getFullYear(), start.getMonth() + 1, 0)));
-      sliderLabel.textContent = `Tháng ${String(start.getMonth() + 1).padStart(2, "0")}/${start.getFullYear()}`;
+      period = `tháng ${String(start.getMonth() + 1).padStart(2, "0")}/${start.getFullYear()}`;
     } else {
       for (const name of ["from", "to"]) {
         if (isoFromVi(form[name].value)) params.set(name, isoFromVi(form[name].value));
       }
-      sliderLabel.textContent = "Theo khoảng ngày đã chọn";
+      const [first, last] = ["from", "to"].map((name) => params.get(name));
+      period = [first && `từ ${viDate(first)}`, last && `đến ${viDate(last)}`].filter(Boolean).join(" ")
+        || "mọi ngày (chưa chọn khoảng ngày)";
     }
+    sliderLabel.textContent = period[0].toUpperCase() + period.slice(1);
     return params;
   }
 

@@ -15,7 +15,13 @@ diabanPages.planner = async function startPlanner(map, cfg) {
   const nameOf = (item) => names[item.commune_code] || item.full_name || item.commune_code;
   searchControl(map);
   mapButtons(map, cfg);
-  cfg.printSubtitle = () => `Phân loại xã, phường, đặc khu năm ${select.value}`;
+  // The printed sheet names the version shown once its year is loaded: a draft's map passed for the approved result.
+  cfg.printSubtitle = () => {
+    const what = `Phân loại xã, phường, đặc khu năm ${select.value}`;
+    if (!shown || String(shown.year) !== select.value) return what;
+    return shown.status === "approved" ? `${what} — đã phê duyệt, phiên bản ${shown.version}`
+      : `${what} — bản nháp phiên bản ${shown.version}, chưa phê duyệt`;
+  };
   const layer = L.layerGroup().addTo(map);
   let onUnitShapes = new Set();  // the codes painted on the communes layer's shapes (not those with their own)
   map.on("communesrefined", (e) => reshape(layer, Object.fromEntries([...onUnitShapes].map((c) => [c, e.shapes[c]]))));
@@ -177,8 +183,9 @@ diabanPages.planner = async function startPlanner(map, cfg) {
     document.getElementById("diff-table").innerHTML = [...cfg.classChoices].reverse().map(([c, l]) => {
       const was = before[classKey(c, l)] || 0, now = (nothingBefore ? all : after)[classKey(c, l)] || 0;
       const delta = now - was;
-      // Red only for a rise against a previous year: with none, "—" is no worsening.
-      const worse = !nothingBefore && delta > 0 && c !== "drug_free";
+      // Red for a worsening against a previous year: more communes in a class with drug problems, fewer drug-free ones
+      // (that fall was left plain beside a red rise of the other classes); with no previous year, "—" is none.
+      const worse = !nothingBefore && (c === "drug_free" ? delta < 0 : delta > 0);
       return `<tr><td><i class="swatch ${cfg.swatchClasses.class[classKey(c, l)]}"></i> ${escapeHtml(classLabel(c, l))}</td>` +
         `<td>${nothingBefore ? "—" : VI_NUMBER.format(was)}</td><td>${VI_NUMBER.format(now)}</td>` +
         `<td class="${worse ? "late" : ""}">${nothingBefore ? "—" : (delta > 0 ? "+" : "") + VI_NUMBER.format(delta)}</td></tr>`;

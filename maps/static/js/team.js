@@ -548,12 +548,13 @@ diabanPages.team = async function startTeam(map, cfg) {
   }
 
   // On a phone the map follows the list: when the list is short it reaches down to the bottom of the screen (no blank
-  // band), when it is long it keeps 60 % of the screen.
+  // band), when it is long it keeps 60 % of the screen. A height the stylesheet uses (--fill-height), not one of the
+  // element's own: the printable sheet's map fills its frame (a height set on the element outweighed the sheet's).
   function fillScreen() {
     const container = map.getContainer();
     if (getComputedStyle(container).position !== "relative") return;
     const top = container.getBoundingClientRect().top + window.scrollY;
-    container.style.setProperty("height", `${Math.max(0.6 * window.innerHeight, window.innerHeight - top)}px`, "important");
+    container.style.setProperty("--fill-height", `${Math.max(0.6 * window.innerHeight, window.innerHeight - top)}px`);
     map.invalidateSize();
   }
   showFinished.addEventListener("change", () => draw());
