@@ -19,10 +19,12 @@ from sqlalchemy import Connection
 from api.security import create_access_token, dummy_hash, hash_password, verify_password
 from gis.settings import AuthSettings
 from gis.store.accounts import set_password
+from gis.store.audit import record_admin_action
 from gis.store.logins import claim_account, claim_source, record_account, record_source
 from gis.store.sessions import open_session
 from models.domain.access import Principal
 from models.errors import InvalidRequest
+from models.vocabulary import AdminAction
 
 #: The one refusal of a login, whatever the reason (no enumeration of usernames or locks).
 REFUSED = (
@@ -103,8 +105,9 @@ def change_own_password(
 ) -> LoginOutcome:
     """A user's change of their own password, shared by the API and the page: the current one is checked like a login
     (the same brakes); on success the new one is stored, no longer one to change (a trigger ends every session of
-    the user), and the caller issues a new token. A new password equal to the current one is refused: it would keep
-    the one an administrator gave."""
+    the user), the change is written to the admin audit (who, from ``address``, whether it replaced a password an
+    administrator gave; never a password or hash), and the caller issues a new token. A new password equal to the
+    current one is refused: it would keep the one an administrator gave."""
     if new == current:
         raise InvalidRequest(
             "mật khẩu mới phải khác mật khẩu hiện tại", "the new password must differ from the current one"
@@ -113,4 +116,6 @@ def change_own_password(
     if outcome.user_id is None:
         return outcome if outcome.status == 429 else LoginOutcome(None, 403, WRONG_CURRENT, "wrong_password")
     set_password(conn, user.id, hash_password(new), must_change=False)
+    details = {"address": address, "given": user.must_change_password}
+    record_admin_action(conn, user.username, AdminAction.CHANGE_OWN_PASSWORD, user_id=user.id, details=details)
     return outcome

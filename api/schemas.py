@@ -1196,7 +1196,8 @@ class AccessLogLine(_Out):
 
 
 class AuditEntry(_Out):
-    """One administrator action of the append-only audit."""
+    """One line of the append-only admin audit: an administrator's action, a user's change of their own password, a
+    restored backup."""
 
     id: int
     at: datetime

@@ -473,10 +473,14 @@ class Role(Vocabulary):
         "change_user_role": "Đổi vai trò người dùng",
         "dissolve_team": "Giải thể tổ công tác",
         "import_accounts": "Nhập tài khoản từ tệp",
+        "change_own_password": "Tự đổi mật khẩu",
+        "restore_backup": "Khôi phục CSDL từ bản sao lưu",
     }
 )
 class AdminAction(Vocabulary):
-    """What an administrator did (the append-only admin audit)."""
+    """What the append-only admin audit records: what an administrator did, and two changes of who may do what that
+    no administrator makes — a user changing their own password (the actor is the user) and a database restored from
+    a backup (the actor is the operator's system account)."""
 
     CREATE_USER = "create_user"
     DEACTIVATE_USER = "deactivate_user"
@@ -492,6 +496,8 @@ class AdminAction(Vocabulary):
     CHANGE_USER_ROLE = "change_user_role"
     DISSOLVE_TEAM = "dissolve_team"
     IMPORT_ACCOUNTS = "import_accounts"
+    CHANGE_OWN_PASSWORD = "change_own_password"
+    RESTORE_BACKUP = "restore_backup"
 
 
 @_labelled(

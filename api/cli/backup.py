@@ -53,7 +53,7 @@ def cmd_backup(args: argparse.Namespace) -> int:
 def cmd_restore(args: argparse.Namespace) -> int:
     from gis.ops.backup import restore
 
-    report = restore(args.file, progress=_say)
+    report = restore(args.file, username=getpass.getuser(), progress=_say)
     manifest = report.manifest
     for line in _counts_table(manifest.counts, report.restored):
         print(line)
@@ -65,7 +65,7 @@ def cmd_restore(args: argparse.Namespace) -> int:
     print(
         f"Đã khôi phục bản sao lưu ngày {manifest.created_at[:10]} của CSDL {manifest.database}"
         f" (diaban {manifest.diaban_version}): số dòng khớp tệp mô tả, {len(report.restored.partitions)} phân vùng"
-        f" năm đã gắn{upgraded}, quyền của vai trò ứng dụng đã cấp lại"
+        f" năm đã gắn{upgraded}, quyền của vai trò ứng dụng đã cấp lại; lần khôi phục này đã ghi vào nhật ký quản trị"
     )
     return 0
 

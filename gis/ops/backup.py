@@ -13,7 +13,9 @@ version knows and a database that already holds tables, and loads the archive as
 owners and grants (``--no-owner --no-privileges``): the source's role names need not exist here. PostGIS is the
 target's own (a superuser installs it; the archive's ``CREATE EXTENSION`` and its comment are left out). The restored
 rows and partitions are then compared with the manifest, an older schema is upgraded, and the application's role is
-granted exactly its privileges (:func:`gis.store.db.migrate`, :mod:`gis.store.privileges`).
+granted exactly its privileges (:func:`gis.store.db.migrate`, :mod:`gis.store.privileges`). Last, the restored
+database's admin audit gets a line of the restore itself (who ran it, the archive, its date, checksum and source):
+written once the restore is checked and upgraded, it is not in the manifest's counts and needs the upgraded schema.
 """
 
 from __future__ import annotations
@@ -35,6 +37,7 @@ from sqlalchemy import Connection, make_url, text
 from gis.ops.postgres import find_pg_bin
 from gis.settings import DatabaseSettings
 from gis.store.access_log import COMMAND_LINE, record_access
+from gis.store.audit import record_admin_action
 from gis.store.db import (
     ensure_postgis,
     get_owner_engine,
@@ -45,6 +48,7 @@ from gis.store.db import (
     schema_revision,
 )
 from models.errors import AlreadyExists, Conflict, InvalidInput, InvalidRequest, Unavailable
+from models.vocabulary import AdminAction
 
 #: What the manifest says it is (a later layout changes the number).
 MANIFEST_FORMAT = "diaban-backup/1"
@@ -364,11 +368,18 @@ def _restore_list(
     )
 
 
-def restore(archive: Path, *, settings: DatabaseSettings | None = None, progress: Progress = _silent) -> RestoreReport:
+def restore(
+    archive: Path,
+    *,
+    username: str,
+    settings: DatabaseSettings | None = None,
+    progress: Progress = _silent,
+) -> RestoreReport:
     """Restore ``archive`` into the configured (or managed) database, which must be empty; see the module's text.
 
     Everything that can refuse does so before the database is touched. Restored rows or partitions that differ from
-    the manifest are an error (the database then holds the restore: drop it rather than use it).
+    the manifest are an error (the database then holds the restore: drop it rather than use it). A restore that
+    succeeds is written to the restored database's admin audit as done by ``username`` (the operator's account).
     """
     settings = settings or DatabaseSettings()
     progress(f"Đang kiểm tra {archive} với tệp mô tả của nó (SHA-256)…")
@@ -407,8 +418,17 @@ def restore(archive: Path, *, settings: DatabaseSettings | None = None, progress
             )
         progress("Đang nâng cấp lược đồ (nếu cần) và cấp lại quyền cho vai trò ứng dụng…")
         migrate(engine, app_role=app_role)
-        with engine.connect() as conn:
+        with engine.begin() as conn:
             revision_now = schema_revision(conn) or ""
+            details = {
+                "archive": str(archive.resolve()),
+                "created_at": manifest.created_at,
+                "sha256": manifest.sha256,
+                "database": manifest.database,
+                "schema_revision": manifest.schema_revision,
+                "diaban_version": manifest.diaban_version,
+            }
+            record_admin_action(conn, username, AdminAction.RESTORE_BACKUP, details=details)
     finally:
         engine.dispose()
     return RestoreReport(manifest, restored, revision_restored, revision_now)

@@ -232,7 +232,8 @@ def _value(action: str, value: Any, provinces: Mapping[str, str]) -> str:
 def audit_details(entry: Mapping[str, Any], provinces: Mapping[str, str]) -> str:
     """What an audit entry changed, in words (the page's list and the Excel export): the area's change, a new team's
     area, a value before and after, a role change, a dissolution, an accounts file's counts (and the file an imported
-    account or import came from); "" for an action that says it all."""
+    account or import came from), the address of a user's own password change, a restored backup's file; "" for an
+    action that says it all."""
     details = entry["details"]
     said = _details_text(entry["action"], details, provinces)
     if details.get("file"):
@@ -243,6 +244,13 @@ def audit_details(entry: Mapping[str, Any], provinces: Mapping[str, str]) -> str
 def _details_text(action: str, details: Mapping[str, Any], provinces: Mapping[str, str]) -> str:
     """What an audit entry changed, in words (:func:`audit_details` without the imported file)."""
     since = f" từ {vn_day(date.fromisoformat(details['valid_from']))}" if details.get("valid_from") else ""
+    if action == AdminAction.CHANGE_OWN_PASSWORD:
+        return ("thay mật khẩu được cấp, " if details["given"] else "") + f"từ địa chỉ {details['address']}"
+    if action == AdminAction.RESTORE_BACKUP:
+        return (
+            f"tệp «{details['archive']}», sao lưu ngày {vn_day(date.fromisoformat(details['created_at'][:10]))} từ CSDL"
+            f" {details['database']}, lược đồ {details['schema_revision']}"
+        )
     if action == AdminAction.IMPORT_ACCOUNTS:
         return f"{details['teams']} tổ công tác mới, {details['users']} người dùng mới"
     if action == AdminAction.DISSOLVE_TEAM:

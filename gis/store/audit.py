@@ -1,4 +1,5 @@
-"""The admin audit in PostGIS: one append-only row per administrator action (a trigger refuses edits)."""
+"""The admin audit in PostGIS: one append-only row per administrator action, user's change of their own password and
+restore of a backup (a trigger refuses edits)."""
 
 from __future__ import annotations
 
@@ -19,8 +20,8 @@ def record_admin_action(
     team_id: int | None = None,
     details: dict[str, Any] | None = None,
 ) -> int:
-    """Append what an administrator did, to which user or team (with their names now), with its details (never a
-    password)."""
+    """Append what ``actor`` did (an administrator; a user to their own password; the operator restoring a backup), to
+    which user or team (with their names now), with its details (never a password or its hash)."""
     names = conn.execute(
         text("SELECT (SELECT username FROM users WHERE id = :u), (SELECT name FROM teams WHERE id = :t)"),
         {"u": user_id, "t": team_id},

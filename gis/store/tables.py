@@ -673,7 +673,8 @@ class ClassificationOverrideLog(Base):
 
 
 class AdminAudit(Base):
-    """Append-only record of every administrator action (who, when, what, on which user or team, details).
+    """Append-only record of every administrator action, user's change of their own password and restore of a backup
+    (who, when, what, on which user or team, details).
 
     The user or team is kept by id and by the name it had, without a foreign key: the record outlives its subject."""
 

@@ -8,6 +8,7 @@ from sqlalchemy import text
 from sqlalchemy.exc import DBAPIError
 
 from models.vocabulary import local_today
+from tests.conftest import TEST_PASSWORD
 
 AREA_A, AREA_B, AREA_C = "10507", "10525", "10532"
 
@@ -71,6 +72,36 @@ def test_a_password_the_administrator_gave_must_be_changed_before_anything_else(
     ).json()
     fresh_account = {"Authorization": f"Bearer {token(client, 'moi-tao', created['password']).json()['access_token']}"}
     assert client.get("/api/tasks", headers=fresh_account).json()["code"] == "password_change_required"
+
+
+def test_a_users_own_password_change_is_a_line_of_the_admin_audit(client, admin, make_user, bearer, conn) -> None:
+    """A user changing their own password, freely or the one an administrator gave (the forced change at the next
+    login), is its own line of the admin audit: the user, the address it came from, whether it replaced a given
+    password; never the password or its hash. A refused change leaves none. Before, only the session's end reason
+    (pruned with the sessions) said it happened."""
+    user_id = make_user("tu-doi-mat-khau", "planner")
+    body = {"current_password": TEST_PASSWORD, "new_password": "cua-rieng-toi-1"}
+    wrong = client.post("/api/auth/password", json={**body, "current_password": "sai"}, headers=bearer(user_id))
+    assert wrong.status_code == 403
+    assert client.post("/api/auth/password", json=body, headers=bearer(user_id)).status_code == 200
+    given = client.post(f"/api/users/{user_id}/password", headers=admin).json()["password"]
+    forced = {"Authorization": f"Bearer {token(client, 'tu-doi-mat-khau', given).json()['access_token']}"}
+    second = {"current_password": given, "new_password": "cua-rieng-toi-2"}
+    assert client.post("/api/auth/password", json=second, headers=forced).status_code == 200
+
+    entries = client.get("/api/audit?limit=3", headers=admin).json()
+    assert [(e["actor"], e["action"], e["target_user"]) for e in entries] == [
+        ("tu-doi-mat-khau", "change_own_password", "tu-doi-mat-khau"),
+        ("quan-tri", "reset_password", "tu-doi-mat-khau"),
+        ("tu-doi-mat-khau", "change_own_password", "tu-doi-mat-khau"),
+    ]
+    assert entries[0]["action_label"] == "Tự đổi mật khẩu" and entries[0]["target_user_id"] == user_id
+    assert entries[0]["details"] == {"address": "testclient", "given": True}
+    assert entries[0]["details_text"] == "thay mật khẩu được cấp, từ địa chỉ testclient"
+    assert entries[2]["details_text"] == "từ địa chỉ testclient"
+    stored = conn.execute(text("SELECT password_hash FROM users WHERE id = :id"), {"id": user_id}).scalar_one()
+    said = str(entries)
+    assert not [secret for secret in ("cua-rieng-toi", given, TEST_PASSWORD, stored, "$argon2") if secret in said]
 
 
 @pytest.mark.parametrize(

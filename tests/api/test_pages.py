@@ -128,7 +128,8 @@ def test_cookie_requests_need_the_csrf_header_to_change_anything(browser, make_u
 def test_a_user_given_a_password_changes_it_on_the_only_page_they_get(browser, make_user, conn) -> None:
     """A user whose password an administrator gave gets the password form instead of their working page; a new
     password typed differently twice, or equal to the given one, is refused with why; once changed they continue in
-    a new session on their page, and the form stays one click away (the name in the bar)."""
+    a new session on their page, and the form stays one click away (the name in the bar). The change, not the
+    refusals, is a line of the admin audit."""
     from sqlalchemy import text
 
     user_id = make_user("page-given", "planner")
@@ -146,8 +147,12 @@ def test_a_user_given_a_password_changes_it_on_the_only_page_they_get(browser, m
     wrong = browser.post("/password", data={**form, "current_password": "sai", "repeated": "mat-khau-rieng"})
     assert wrong.status_code == 403 and "mật khẩu hiện tại không đúng" in wrong.text
     assert "wrong current password" not in wrong.text  # the English reason is for API clients and the logs
+    audited = "SELECT actor, details FROM admin_audit WHERE action = 'change_own_password' AND target_user_id = :id"
+    assert conn.execute(text(audited), {"id": user_id}).all() == []  # the refused changes left no line
     done = browser.post("/password", data={**form, "repeated": "mat-khau-rieng"}, follow_redirects=False)
     assert done.status_code == 303 and done.headers["location"] == "/"
+    line = conn.execute(text(audited), {"id": user_id}).one()
+    assert line == ("page-given", {"address": "testclient", "given": True})
     page = browser.get("/")
     assert 'class="panel"' in page.text and 'href="/password"' in page.text
     again = browser.get("/password")

@@ -185,8 +185,9 @@ def test_a_password_the_administrator_gives_is_changed_by_its_user_at_the_next_l
 ) -> None:
     """The administrator gives a planner a new password on the page, which says the user must change it; the planner,
     logging in with it on a phone, gets «Đổi mật khẩu» instead of the map, sets their own and goes on to their page;
-    the given password no longer opens anything. Before, the given password was the planner's for good: the
-    administrator who read it could work as that planner, and no page let anyone change a password."""
+    the given password no longer opens anything, and the administrator's audit list shows the planner's own change
+    after the reset. Before, the given password was the planner's for good: the administrator who read it could work
+    as that planner, and no page let anyone change a password."""
     from api.security import hash_password
     from gis.demo.accounts import DEMO_PASSWORD
     from gis.store.accounts import create_user
@@ -219,6 +220,17 @@ def test_a_password_the_administrator_gives_is_changed_by_its_user_at_the_next_l
         with city.connect() as conn:
             must = conn.execute(text("SELECT must_change_password FROM users WHERE id = :id"), {"id": user_id})
             assert must.scalar_one() is False
+        # The administrator's audit list reads the change as the planner's own, after the reset, and from where.
+        admin, errors = open_as(chromium, server, "quantri")
+        admin.click("nav.tabs button[data-tab=audit]")
+        newest = admin.locator("#audit li").first
+        newest.filter(has_text="Tự đổi mật khẩu").wait_for()
+        assert newest.inner_text().endswith(
+            "thammuu-moi: Tự đổi mật khẩu — thammuu-moi (thay mật khẩu được cấp, từ địa chỉ 127.0.0.1)"
+        ), newest.inner_text()
+        assert "quantri: Cấp lại mật khẩu — thammuu-moi" in admin.locator("#audit li").nth(1).inner_text()
+        assert given not in admin.locator("#audit").inner_text() and errors == []
+        admin.close()
     finally:
         with city.begin() as conn:
             conn.execute(text("DELETE FROM users WHERE id = :id"), {"id": user_id})

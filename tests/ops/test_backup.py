@@ -1,10 +1,12 @@
 """`diaban db backup` and `diaban db restore` on the session's cluster: a seeded database (incidents of two years,
 hence two partitions; a task with a photo; audit and access lines) backed up, restored into a fresh database, and
-compared — rows, partitions, the application role's privileges, a login; and the refusals: a damaged archive, a
-database that is not empty, a file that exists, a schema newer than this version's. An older schema is upgraded."""
+compared — rows, partitions, the application role's privileges, a login, the restore's own line in the admin audit;
+and the refusals: a damaged archive, a database that is not empty, a file that exists, a schema newer than this
+version's. An older schema is upgraded."""
 
 from __future__ import annotations
 
+import getpass
 import json
 import os
 import shutil
@@ -158,17 +160,24 @@ def test_a_restore_reproduces_the_database(
 
     code, out, err = cli(target, "db", "restore", str(archive))
     assert code == 0, err
-    assert "số dòng khớp tệp mô tả" in out and "task_photos" in out
+    assert "số dòng khớp tệp mô tả" in out and "task_photos" in out and "đã ghi vào nhật ký quản trị" in out
 
     before, after = (_engine(cluster, db, owner=True) for db in (source, target))
     with before.connect() as old, after.connect() as new:
         recorded, restored = inventory(old), inventory(new)
         photo = "SELECT content FROM task_photos"
         assert new.execute(text(photo)).scalar_one() == old.execute(text(photo)).scalar_one()
+        newest = admin.audit_entries(new, {}, 1)[0]
     before.dispose()
     after.dispose()
-    # The source's access log has one more line since: the backup's own, recorded after its snapshot.
-    assert restored.counts == {**recorded.counts, "access_log": recorded.counts["access_log"] - 1}
+    # The source's access log has one more line since: the backup's own, recorded after its snapshot; the restored
+    # admin audit one more: the restore's own, recorded once it was checked.
+    counts = {"access_log": recorded.counts["access_log"] - 1, "admin_audit": recorded.counts["admin_audit"] + 1}
+    assert restored.counts == {**recorded.counts, **counts}
+    assert (newest["actor"], newest["action"]) == (getpass.getuser(), "restore_backup")
+    assert newest["details"]["archive"] == str(archive.resolve()) and newest["details"]["sha256"] == manifest["sha256"]
+    assert newest["details_text"].startswith(f"tệp «{archive.resolve()}», sao lưu ngày "), newest["details_text"]
+    assert newest["details_text"].endswith(f" từ CSDL {SOURCE}, lược đồ {SCHEMA_HEAD}"), newest["details_text"]
     assert restored.counts["incidents_y2024"] == 2 and restored.counts["incidents_y2025"] == 3
     assert restored.counts["admin_audit"] >= 3 and restored.counts["task_events"] >= 2
     assert restored.partitions == recorded.partitions  # attached to incidents, with the same bounds
