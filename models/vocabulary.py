@@ -827,10 +827,37 @@ FIELD_LABELS: Mapping[str, str] = {
 QUERY_FIELD_LABELS: Mapping[str, str] = MappingProxyType({**FIELD_LABELS, "to": "đến ngày"})
 
 
+@_labelled({"gaussian": "nhân Gauss", "epanechnikov": "nhân Epanechnikov", "quartic": "nhân bậc bốn"})
+class HeatKernel(Vocabulary):
+    """The kernels a heat surface is spread with (models.analytics.kde), as the access log names them."""
+
+    GAUSSIAN = "gaussian"
+    EPANECHNIKOV = "epanechnikov"
+    QUARTIC = "quartic"
+
+
+@_labelled({"png": "ảnh PNG", "overlay": "ảnh phủ bản đồ", "geojson": "GeoJSON"})
+class HeatFormat(Vocabulary):
+    """The forms a heat surface is answered in (api.routes.analysis.heat), as the access log names them (a heat
+    surface on fine cells is recorded: the administrator's page had read «overlay»). A classification's export shares
+    the parameter's name and its value ``geojson``, named alike."""
+
+    PNG = "png"
+    OVERLAY = "overlay"
+    GEOJSON = "geojson"
+
+
 #: The recorded parameters whose values are codes of a vocabulary (the access log's routes and commands:
 #: gis.store.access_log.ACCESSED_BY_ROUTE), so that the administrator reads «loại=Tin báo, tố giác», not «kind=tip».
 PARAM_VOCABULARIES: Mapping[str, type[Vocabulary]] = MappingProxyType(
-    {"kind": IncidentKind, "status": HotspotStatus, "task_state": TaskState, "what": AccessedData}
+    {
+        "kind": IncidentKind,
+        "status": HotspotStatus,
+        "task_state": TaskState,
+        "what": AccessedData,
+        "kernel": HeatKernel,
+        "format": HeatFormat,
+    }
 )
 
 

@@ -22,7 +22,7 @@ from models.vocabulary import Role
 
 DEMO_PASSWORD = "demo-diaban-2025"
 #: Who the admin audit says created the demo accounts when no one is named (tests, a demo scenario).
-DEMO_ACTOR = "demo"
+DEMO_ACTOR = "dữ liệu mẫu"
 DEMO_STAFF = (("chihuy", Role.COMMAND), ("thammuu", Role.PLANNER), ("quantri", Role.ADMIN))
 #: Units closer than this (degrees, ≈ 50 m) count as neighbours: official boundaries have slivers and gaps.
 _NEIGHBOUR_DEG = 0.0005
