@@ -827,26 +827,6 @@ FIELD_LABELS: Mapping[str, str] = {
 QUERY_FIELD_LABELS: Mapping[str, str] = MappingProxyType({**FIELD_LABELS, "to": "đến ngày"})
 
 
-@_labelled({"gaussian": "nhân Gauss", "epanechnikov": "nhân Epanechnikov", "quartic": "nhân bậc bốn"})
-class HeatKernel(Vocabulary):
-    """The kernels a heat surface is spread with (models.analytics.kde), as the access log names them."""
-
-    GAUSSIAN = "gaussian"
-    EPANECHNIKOV = "epanechnikov"
-    QUARTIC = "quartic"
-
-
-@_labelled({"png": "ảnh PNG", "overlay": "ảnh phủ bản đồ", "geojson": "GeoJSON"})
-class HeatFormat(Vocabulary):
-    """The forms a heat surface is answered in (api.routes.analysis.heat), as the access log names them (a heat
-    surface on fine cells is recorded: the administrator's page had read «overlay»). A classification's export shares
-    the parameter's name and its value ``geojson``, named alike."""
-
-    PNG = "png"
-    OVERLAY = "overlay"
-    GEOJSON = "geojson"
-
-
 #: The recorded parameters whose values are codes of a vocabulary (the access log's routes and commands:
 #: gis.store.access_log.ACCESSED_BY_ROUTE), so that the administrator reads «loại=Tin báo, tố giác», not «kind=tip».
 PARAM_VOCABULARIES: Mapping[str, type[Vocabulary]] = MappingProxyType(
@@ -855,8 +835,17 @@ PARAM_VOCABULARIES: Mapping[str, type[Vocabulary]] = MappingProxyType(
         "status": HotspotStatus,
         "task_state": TaskState,
         "what": AccessedData,
-        "kernel": HeatKernel,
-        "format": HeatFormat,
+    }
+)
+
+
+#: The values of a heat surface's parameters (models.analytics.kde's kernels, api.routes.analysis.heat's forms), which
+#: are no codes of the domain, as the access log names them: a heat surface on fine cells is recorded, and the
+#: administrator's page had read «gaussian» and «overlay». A classification's export shares ``format=geojson``.
+ANALYSIS_VALUE_LABELS: Mapping[str, Mapping[str, str]] = MappingProxyType(
+    {
+        "kernel": {"gaussian": "nhân Gauss", "epanechnikov": "nhân Epanechnikov", "quartic": "nhân bậc bốn"},
+        "format": {"png": "ảnh PNG", "overlay": "ảnh phủ bản đồ", "geojson": "GeoJSON"},
     }
 )
 
@@ -870,7 +859,7 @@ def param_value_label(key: str, value: object) -> str:
     (PARAM_VOCABULARIES) by its label, several joined by «hoặc» (a filter keeps any of them: «tip,trafficking» →
     «Tin báo, tố giác hoặc Mua bán trái phép chất ma túy»); a day yyyy-mm-dd as dd/mm/yyyy (the log showed
     «từ ngày=2026-03-01»); any other value, or a part that is no code, as it is."""
-    labels = PARAM_VOCABULARIES[key].labels() if key in PARAM_VOCABULARIES else {}
+    labels = PARAM_VOCABULARIES[key].labels() if key in PARAM_VOCABULARIES else ANALYSIS_VALUE_LABELS.get(key, {})
     text = str(value)
     if not labels:
         day = _ISO_DAY.match(text)

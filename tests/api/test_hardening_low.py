@@ -114,4 +114,4 @@ def test_an_import_warns_when_free_text_looks_like_a_name(conn: Connection, tmp_
     report = import_incidents(conn, path, imported_by="test")
     assert report.imported == 3  # a warning, not a reject: the user removes the name
     (warning,) = [w for w in report.warnings if "tên người" in w]
-    assert "dòng 2)" in warning and "source" in warning
+    assert "dòng 2)" in warning and "«Nguồn»" in warning  # the column by its Vietnamese name

@@ -8,12 +8,12 @@ from typing import get_args
 
 from api.routes.analysis import heat
 from models.analytics.kde import Kernel
-from models.vocabulary import HeatFormat, HeatKernel, param_value_label
+from models.vocabulary import ANALYSIS_VALUE_LABELS, param_value_label
 
 
 def test_the_kernels_and_forms_named_are_those_the_heat_route_takes() -> None:
-    assert HeatKernel.values() == get_args(Kernel)
-    assert HeatFormat.values() == get_args(inspect.signature(heat).parameters["format"].annotation)
+    assert tuple(ANALYSIS_VALUE_LABELS["kernel"]) == get_args(Kernel)
+    assert tuple(ANALYSIS_VALUE_LABELS["format"]) == get_args(inspect.signature(heat).parameters["format"].annotation)
 
 
 def test_a_heat_requests_kernel_and_form_read_in_vietnamese() -> None:
