@@ -867,7 +867,9 @@ diabanPages.command = async function startCommand(map, cfg) {
     const count = inbox.events.filter(waiting).length;
     document.getElementById("inbox-count").textContent = count ? VI_NUMBER.format(count) : "";
     if (!inbox.events.length) { list.innerHTML = "<li class=\"none\">Không có việc mới.</li>"; return; }
-    list.replaceChildren(...inbox.events.map((e) => {
+    // The user named with their team («to01 (Tổ công tác Lê Chân)»): the username alone did not say which team wrote.
+    list.replaceChildren(...inbox.events.map((event) => {
+      const e = event.actor_team ? { ...event, actor: `${event.actor} (${event.actor_team})` } : event;
       const item = document.createElement("li");
       if (!waiting(e)) item.className = "handled";
       item.innerHTML = `<b>Nhiệm vụ #${e.task_id}</b> (${escapeHtml(communeName(e.commune_code))}) — ` +

@@ -585,10 +585,10 @@ diabanPages.team = async function startTeam(map, cfg) {
     draw(openHistory);
   }
 
-  // The team's notices, newest first: work given or sent back, command's comments, and work taken away (given to
-  // another team: nothing more of it is the team's to read) or cancelled, with command's reason; and what became of
-  // the spots its members reported (verified, dismissed with command's reason, given to another team, merged; then
-  // eradicated, closed after monitoring, recurred). Those
+  // The team's notices, newest first: work given, its finished work accepted (it was never told) or sent back,
+  // command's comments, and work taken away (given to another team: nothing more of it is the team's to read) or
+  // cancelled, with command's reason; and what became of the spots its members reported (verified, dismissed with
+  // command's reason, given to another team, merged; then eradicated, closed after monitoring, recurred). Those
   // since the last visit are marked new (tasks' and spots' events are numbered apart: one mark for each); a notice of a
   // task still the team's opens it in the list, one of a report still in the team's list opens it on the map.
   const seenKey = `diaban-inbox-seen-${cfg.username}`;
@@ -609,6 +609,7 @@ diabanPages.team = async function startTeam(map, cfg) {
     if (e.taken_away) return `<b>${task} đã được giao cho tổ khác</b>${why}`;
     if (e.to_state === "canceled") return `<b>${task} đã bị hủy</b>${why}`;
     if (e.to_state === "returned") return `<b>${task} bị trả lại, cần làm tiếp</b>${why}`;
+    if (e.to_state === "accepted") return `<b>${task} đã được nghiệm thu</b>${e.note ? ` — «${escapeHtml(e.note)}»` : ""}`;
     if (e.event === "comment") return `<b>${task}</b>: ghi chú mới — «${escapeHtml(e.note)}»`;
     return `<b>${task} được giao cho tổ</b>${e.note ? ` — «${escapeHtml(e.note)}»` : ""}`;
   }
