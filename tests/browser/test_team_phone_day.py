@@ -1,6 +1,6 @@
 """An area team's working day on a small phone (360 × 740): what it had chosen and typed survives the list drawn
-again, a notice opens its task where the team can read it, a notice tells that command accepted the team's work, and
-a notice list that cannot load hides nothing else.
+again, a notice opens its task where the team can read it, a notice tells that command accepted the team's work, a
+task created and given in one step is one line of its history, and a notice list that cannot load hides nothing else.
 
 The city, the server and Chromium are those of test_browser.py (a database of this module's own).
 """
@@ -15,7 +15,7 @@ from PIL import Image
 from sqlalchemy import Engine, text
 from test_browser import SMALL_PHONE, gps_photo, open_as, shot, unexpected, wait_message
 
-from gis.services.tasks import assign_task, transition_task
+from gis.services.tasks import assign_task, create_task, transition_task
 from gis.store.accounts import principal_by_username
 from gis.store.scoping import UNRESTRICTED
 
@@ -261,3 +261,37 @@ def test_the_team_is_told_that_command_accepted_its_work(chromium, server: str, 
     assert errors == []
     page.close()
 
+
+def test_a_task_created_and_given_at_once_reads_as_one_line_of_its_history(chromium, server: str, city: Engine) -> None:
+    """Command creates a task for the team in one step: its history read «Tạo mới: Chưa giao» then «Chưa giao → Đã
+    giao», two lines of one action. It reads as one line, «Tạo mới: Đã giao», with command's note; the stored events
+    stay two."""
+    with city.begin() as conn:
+        team_user, team_id, commune = conn.execute(
+            text("""SELECT u.username, u.team_id, a.commune_code FROM users u JOIN team_areas a ON a.team_id = u.team_id
+                    WHERE u.username ~ '^to[0-9]+$' AND a.valid_to IS NULL ORDER BY u.username LIMIT 1""")
+        ).one()
+        task_id = create_task(
+            conn,
+            principal_by_username(conn, "chihuy"),
+            kind="conversion",
+            hotspot_id=None,
+            commune_code=commune,
+            year=2009,
+            team_id=team_id,
+            due_date=None,
+            priority="normal",
+            checklist=[],
+            note="Rà soát lại xã",
+        )
+        stored = conn.execute(text("SELECT count(*) FROM task_events WHERE task_id = :t"), {"t": task_id}).scalar()
+    assert stored == 2
+    page, errors = open_as(chromium, server, team_user, SMALL_PHONE)
+    history = page.locator(f"article.task[data-task-id='{task_id}'] details.history")
+    history.locator("summary").click()
+    history.locator("ol.history time").first.wait_for()
+    lines = history.locator("ol.history li").all_inner_texts()
+    assert len(lines) == 1 and lines[0].endswith("chihuy: Tạo mới: Đã giao — «Rà soát lại xã»"), lines
+    shot(page, "team-phone-created-and-given")
+    assert errors == []
+    page.close()

@@ -411,7 +411,7 @@ diabanPages.command = async function startCommand(map, cfg) {
   }
 
   // A task's events with the photos the team sent with its notes (the evidence command accepts or returns).
-  const taskLines = (task) => task.events.map((e) => ({
+  const taskLines = (task) => taskHistory(task.events).map((e) => ({
     at: e.at, text: `Nhiệm vụ #${task.id}: ${eventText(e, cfg.eventLabels, cfg.taskLabels, e.from_state, e.to_state)}` +
       evidencePhotos(task.id, task.photos.filter((p) => p.event_id === e.id)),
   }));

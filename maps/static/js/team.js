@@ -497,7 +497,7 @@ diabanPages.team = async function startTeam(map, cfg) {
         const detail = await api(`/api/tasks/${task.id}`);
         const photos = {};
         for (const p of detail.photos) (photos[p.event_id] ||= []).push(p);
-        lines.innerHTML = detail.events.map((e) => `<li>${eventText(e, cfg.eventLabels,
+        lines.innerHTML = taskHistory(detail.events).map((e) => `<li>${eventText(e, cfg.eventLabels,
           cfg.taskLabels, e.from_state, e.to_state)}${evidencePhotos(task.id, photos[e.id])}</li>`).join("");
       } catch (error) {
         lines.innerHTML = "<li>Chưa tải được lịch sử.</li>";
