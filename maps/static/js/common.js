@@ -945,7 +945,7 @@ function printSheet(map, cfg) {
       <button type="button" class="print-go">In / Lưu PDF</button><button type="button" class="print-close">Đóng</button></div>
     <div class="print-page">
       <div class="print-head"><div><h1>${escapeHtml(cfg.title)}</h1>
-        <p>${escapeHtml(subtitle)}</p></div>
+        ${subtitle ? `<p>${escapeHtml(subtitle)}</p>` : ""}</div>
         <div class="print-marks"><b class="secret-mark">MẬT</b>${cfg.synthetic ? "<b class=\"demo-mark\">Dữ liệu giả lập</b>" : ""}
         <span>Ngày in: ${viDateTime(now)}</span></div></div>
       <div class="print-body"><div class="print-map"><svg class="north-arrow" viewBox="0 0 40 56" aria-label="Hướng bắc">

@@ -22,6 +22,8 @@ diabanPages.team = async function startTeam(map, cfg) {
   makePanes(map);  // the tasks' markers may come before the boundaries
   const queue = await changeQueue(cfg.username);
   let waiting = [];  // this user's changes kept on the phone, oldest first (queue.mine())
+  // The printed map names the team whose area and tasks it shows (the line under its title was left empty).
+  cfg.printSubtitle = () => `${cfg.teamName || "Tổ công tác"} — địa bàn và nhiệm vụ của tổ`;
   mapButtons(map, cfg);
   const markers = L.layerGroup().addTo(map);
   // Spots the team reported (common.js tipForm) that are not yet its tasks, in their status's colour: loaded with the
