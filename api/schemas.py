@@ -545,6 +545,10 @@ class InboxEvent(TaskEventOut):
         " a declined task whose hotspot, or commune and year, has no newer task, a team's note on unfinished work"
         " command has not answered or acted on since); null in a team's inbox"
     )
+    actor_team: str | None = Field(
+        description="the name of the actor's team; null for an actor of no team (command) or of a team the user may"
+        " not see"
+    )
 
 
 class ReportNotice(_Out):

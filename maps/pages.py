@@ -54,7 +54,7 @@ def demo_band(synthetic: bool) -> str:
 
 @dataclass(frozen=True)
 class Viewer:
-    """Who a page is for: name, role (and its Vietnamese label), team and its communes, the short name of the
+    """Who a page is for: name, role (and its Vietnamese label), team, its name and its communes, the short name of the
     province their view lies in (None: nation-wide) and that view's map extent (maps.assets.map_view; the demo
     city's unless told)."""
 
@@ -63,6 +63,7 @@ class Viewer:
     role_label: str
     team_id: int | None = None
     team_communes: tuple[str, ...] = ()
+    team_name: str | None = None
     area: str | None = None
     view: MapView = HAI_PHONG_VIEW
 
@@ -109,6 +110,7 @@ def _page_config(page: str, viewer: Viewer, data: PageData, basemap: Basemap) ->
         **viewer.view.config(),
         "maxZoom": MAX_ZOOM,
         "teamCommunes": list(viewer.team_communes),
+        "teamName": viewer.team_name,
         "approvedYear": data.approved_year,
         "lastIncident": data.last_incident.isoformat() if data.last_incident else None,
         "kpi": data.kpi,

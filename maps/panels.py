@@ -273,9 +273,9 @@ def command_panel() -> str:
 
 
 def team_panel() -> str:
-    """The team's notices (work given, returned, taken away or cancelled, command's comments), a new spot to report, the
-    spots it reported that are not yet its tasks, and its tasks: where, what to do now, progress notes with photos,
-    history; above them, while changes made without signal wait on the phone, how many and «Gửi ngay» (team.js)."""
+    """The team's notices (work given, accepted, returned, taken away or cancelled, command's comments), a new spot to
+    report, the spots it reported that are not yet its tasks, and its tasks: where, what to do now, progress notes with
+    photos, history; above them, while changes made without signal wait on the phone, how many and «Gửi ngay» (team.js)."""
     return f"""<main class="panel"><div id="message" class="message" role="status" aria-live="polite"></div>
       <div id="queue-bar" class="queue-bar" hidden><span class="queue-count"></span> <small class="queue-state"></small>
         <button type="button">Gửi ngay</button></div>

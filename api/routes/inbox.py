@@ -19,8 +19,8 @@ router = APIRouter(prefix="/api/inbox", tags=["tasks"])
 def get_inbox(
     request: Request, conn: ConnDep, user: Writer, limit: Annotated[int, Query(ge=1, le=500)] = 100
 ) -> dict[str, Any]:
-    """Events newest first: to a team, its tasks assigned, returned or cancelled and outside comments;
-    to command, work completed or declined and comments from teams. A team also hears (``reports``) what became of the
+    """Events newest first: to a team, its tasks assigned, its work accepted or returned, tasks cancelled and outside
+    comments; to command, work completed or declined and comments from teams, naming the team of each. A team also hears (``reports``) what became of the
     spots its members reported: verified, dismissed with command's reason, given to another team, merged. The read
     (notes) is recorded, with the rows of both."""
     events = inbox(conn, user, limit)

@@ -152,6 +152,7 @@ def home(request: Request, conn: ConnDep) -> Response:
         role_label=Role(user.role).label,
         team_id=user.team_id,
         team_communes=facts.team_communes,
+        team_name=facts.team_name,
         area=facts.area,
         view=map_view(facts.province_code, mainland, whole),
     )

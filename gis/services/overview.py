@@ -13,6 +13,7 @@ from sqlalchemy import Connection
 from gis.reference import targets_for
 from gis.services.analyses import Memo, no_memo
 from gis.services.reports import kpi_report
+from gis.store.accounts import team_name_of
 from gis.store.classifications import find_run
 from gis.store.communes import ViewExtent, view_extent
 from gis.store.data_versions import data_versions
@@ -36,6 +37,8 @@ class Overview:
     approved_year: int | None
     last_incident: date | None
     team_communes: tuple[str, ...]
+    #: The team's name (None: a user of no team), which its printed map names.
+    team_name: str | None = None
     kpi: dict[str, Any] | None = None
     synthetic: bool = False
     #: The short name of the province the user's view lies in ("Hải Phòng"; None: a nation-wide user).
@@ -89,7 +92,7 @@ def kpi_panel(
 
 def overview(conn: Connection, user: Principal, today: date | None = None, memo: Memo | None = None) -> Overview:
     """Recent years with a classification run (next year's draft included), the newest approved, the last
-    incident's local date in the user's scope, the team's communes today, the KPI panel (command only, for the
+    incident's local date in the user's scope, the team's name and communes today, the KPI panel (command only, for the
     user's province or the whole country), the demo marking, and the province the user's view lies in with its
     extent (kept in ``memo`` per version of the boundaries)."""
     today = today or local_today()
@@ -106,6 +109,7 @@ def overview(conn: Connection, user: Principal, today: date | None = None, memo:
         approved_year=approved,
         last_incident=last.astimezone(LOCAL_TZ).date() if last else None,
         team_communes=tuple(communes or ()),
+        team_name=team_name_of(conn, user.team_id) if user.team_id is not None else None,
         kpi=kpi_panel(conn, today, approved, run_years, user.province_code) if user.role == Role.COMMAND else None,
         synthetic=has_synthetic_incidents(conn),
         area=province["name"] if province else None,

@@ -115,6 +115,11 @@ def team_exists(conn: Connection, team_id: int) -> None:
         raise NotFound(f"không có tổ công tác #{team_id}", "no such team")
 
 
+def team_name_of(conn: Connection, team_id: int) -> str | None:
+    """The name of a team (None: no such team), as its pages show it."""
+    return conn.execute(text("SELECT name FROM teams WHERE id = :t"), {"t": team_id}).scalar()
+
+
 def working_team(conn: Connection, team_id: int) -> str:
     """The name of a team that is not dissolved, which may be given users, an area or tasks: NotFound for an unknown
     team, Conflict for a dissolved one. Its row is share-locked until the transaction ends, so that a dissolution

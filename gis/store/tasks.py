@@ -238,8 +238,9 @@ def team_left(conn: Connection, team_id: int) -> dict[str, Any]:
     )
 
 
-#: Task states whose arrival a team hears of (work given, sent back, withdrawn), and command (work done or refused).
-INBOX_TEAM_STATES = frozenset({TaskState.ASSIGNED, TaskState.RETURNED, TaskState.CANCELED})
+#: Task states whose arrival a team hears of (work given, its finished work accepted or sent back, work withdrawn), and
+#: command (work done or refused). The team was never told that command accepted its work.
+INBOX_TEAM_STATES = frozenset({TaskState.ASSIGNED, TaskState.ACCEPTED, TaskState.RETURNED, TaskState.CANCELED})
 INBOX_COMMAND_STATES = frozenset({TaskState.COMPLETED, TaskState.DECLINED})
 
 
@@ -266,8 +267,10 @@ END"""
 def inbox(conn: Connection, user: Principal, limit: int) -> list[dict[str, Any]]:
     """Events that need the user's attention, newest first.
 
-    A team hears of tasks assigned or returned to it, cancelled, and comments from outside the team;
-    command hears of work completed or declined and of comments from teams (a provincial command: its province's).
+    A team hears of tasks assigned to it, its work accepted or returned, tasks cancelled, and comments from outside the
+    team; command hears of work completed or declined and of comments from teams (a provincial command: its
+    province's), each event with the name of the actor's team (``actor_team``: the inbox named only the user; null for
+    an actor of no team or of a team the scope may not see).
     Only of tasks the user may see now: a task since given to another team is no longer the team's news, except the
     reassignment that took it away (``taken_away``: when, by whom of command, its note; not the new team, nor the
     task's state or anything done since). Command's events say whether they still wait for it (``awaiting_command``,
@@ -290,14 +293,15 @@ def inbox(conn: Connection, user: Principal, limit: int) -> list[dict[str, Any]]
         concern = "e.actor_team_id IS NOT NULL AND (e.event = 'comment' OR e.to_state = ANY(:reaches_command))"
         awaiting = _AWAITING_COMMAND
     news = f"""SELECT {_event_columns(scope)}, t.kind, t.commune_code, t.state AS task_state, false AS taken_away,
-               {awaiting} AS awaiting_command
+               {awaiting} AS awaiting_command,
+               (SELECT atm.name FROM teams atm WHERE atm.id = e.actor_team_id AND {scope.teams("atm")}) AS actor_team
         FROM task_events e JOIN tasks t ON t.id = e.task_id
         WHERE {concern} AND {scope.tasks("t")}
         ORDER BY e.id DESC LIMIT :limit"""
     if user.role == Role.TEAM:
         taken = f"""SELECT e.id, e.task_id, e.at, {scope.actor("e.actor")} AS actor, e.event, NULL AS from_state,
                    NULL AS to_state, e.note, '{{}}'::jsonb AS details, t.kind, t.commune_code, NULL AS task_state,
-                   true AS taken_away, NULL AS awaiting_command
+                   true AS taken_away, NULL AS awaiting_command, NULL AS actor_team
             FROM task_events e JOIN tasks t ON t.id = e.task_id
             WHERE e.event = 'reassigned' AND {reassigned_from("e")} = :team
             ORDER BY e.id DESC LIMIT :limit"""

@@ -150,6 +150,35 @@ def test_the_inbox_says_what_still_waits_for_command(client, register, make_user
     assert all(e["awaiting_command"] is None for e in client.get("/api/inbox", headers=team_a).json()["events"])
 
 
+def test_the_team_hears_that_its_work_was_accepted(client, register) -> None:
+    """Command accepts the team's finished work: the team's inbox said nothing of it (work given, returned, cancelled
+    only). The acceptance reaches the team, with command's note; a return for rework already did."""
+    team_b, done = register["team_b"], register["tasks"]["done"]
+    version = client.get(f"/api/tasks/{done}").json()["version"]
+    accepted = client.post(f"/api/tasks/{done}/transitions", json={"to": "accepted", "note": "Đạt", "version": version})
+    assert accepted.is_success, accepted.text
+    heard = [
+        (e["task_id"], e["to_state"], e["note"]) for e in client.get("/api/inbox", headers=team_b).json()["events"]
+    ]
+    assert heard[0] == (done, "accepted", "Đạt")
+
+
+def test_the_inbox_names_the_team_of_each_event(client, register, make_user, bearer) -> None:
+    """Command's inbox named the user who wrote («to-b») and not the team: each event carries the actor's team; a
+    team's inbox names no team it may not see, nor command's (of no team)."""
+    team_a, team_b, done = (
+        bearer(make_user("to-a", "team", register["teams"]["A"])),
+        register["team_b"],
+        register["tasks"]["done"],
+    )
+    assert client.post(f"/api/tasks/{done}/comments", json={"note": "Đã niêm phong"}, headers=team_b).is_success
+    events = client.get("/api/inbox").json()["events"]
+    assert {(e["actor"], e["actor_team"]) for e in events if e["task_id"] == done} == {("to-b", "Tổ B")}
+    assert client.post(f"/api/tasks/{done}/comments", json={"note": "Đã xem"}).is_success
+    assert [e["actor_team"] for e in client.get("/api/inbox", headers=team_b).json()["events"]] == [None, None]
+    assert all(e["actor_team"] is None for e in client.get("/api/inbox", headers=team_a).json()["events"])
+
+
 def test_a_hotspots_card_carries_its_lineage(client, conn, register) -> None:
     """The card's `lineage` (merges and splits the hotspot took part in): the service built it, and the response model,
     which did not declare it, dropped it from every answer."""

@@ -1,6 +1,6 @@
 """A commander's week on the command page: a hotspot's history reads in Vietnamese, in Hải Phòng's time, detection's
 entries included; a hotspot kept clean says until when it must stay clean before it may be closed; the inbox counts
-only what still waits for command; the KPI of overdue tasks opens them.
+only what still waits for command and names the team that wrote; the KPI of overdue tasks opens them.
 
 The city and Chromium are those of test_browser.py (a database of this module's own); the server keeps the default
 monitoring period (180 days, not test_browser.py's 0), as a commander meets it.
@@ -19,7 +19,7 @@ from test_browser import DESKTOP, PHONE, open_as, shot
 from vietnamese_text import foreign_words, names_shown
 
 from gis.services.hotspots import transition_hotspot
-from gis.services.tasks import transition_task
+from gis.services.tasks import comment_task, transition_task
 from gis.store.accounts import principal_by_username
 from gis.store.scoping import UNRESTRICTED
 from models.domain.hotspot_lifecycle import DEFAULT_MONITORING_DAYS, hotspot_lifecycle
@@ -157,5 +157,25 @@ def test_the_count_of_overdue_tasks_opens_them(chromium, server: str, viewport) 
     )
     assert page.locator("#task-filters input[name=overdue]").is_checked()
     assert all("overdue" in (rows.nth(i).get_attribute("class") or "") for i in range(told))
+    assert errors == []
+    page.close()
+
+
+def test_the_inbox_names_the_team_of_the_user_who_wrote(chromium, server: str, city: Engine) -> None:
+    """A team's member writes a note on its task: command's inbox named the user («to01») and not the team, which
+    command had to work out. The line names both, «to01 (Tổ …)»."""
+    with city.begin() as conn:
+        task, username, team = conn.execute(
+            text("""SELECT t.id, u.username, tm.name FROM tasks t JOIN users u ON u.team_id = t.team_id
+                    JOIN teams tm ON tm.id = t.team_id
+                    WHERE t.state IN ('assigned', 'in_progress') AND u.username ~ '^to[0-9]+$'
+                    ORDER BY t.id DESC LIMIT 1""")
+        ).one()
+        comment_task(conn, task, "Cần thêm người hỗ trợ", principal_by_username(conn, username), UNRESTRICTED)
+    page, errors = open_as(chromium, server, "chihuy", DESKTOP)
+    page.click("[role=tab][data-tab=inbox]")
+    line = page.locator("#inbox li", has_text="Cần thêm người hỗ trợ").first
+    assert f"{username} ({team}): Ghi chú — «Cần thêm người hỗ trợ»" in line.inner_text()
+    shot(page, "command-inbox-names-the-team")
     assert errors == []
     page.close()

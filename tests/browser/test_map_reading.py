@@ -379,6 +379,23 @@ def test_a_map_printed_from_a_phone_fills_its_frame_without_the_screen_buttons(
     page.close()
 
 
+def test_a_teams_printed_map_names_the_team(chromium, server: str, city: Engine) -> None:
+    """The team prints its map: the line under the sheet's title was empty, and nothing on the paper said whose area
+    and tasks it shows. It names the team."""
+    team_user, _ = shared.team_with_open_task(city)
+    with city.connect() as conn:
+        team = conn.execute(
+            text("SELECT t.name FROM teams t JOIN users u ON u.team_id = t.id WHERE u.username = :u"), {"u": team_user}
+        ).scalar_one()
+    page, errors = open_as(chromium, server, team_user, PHONE)
+    page.click(".print-open")
+    assert page.locator(".print-head p").inner_text() == f"{team} — địa bàn và nhiệm vụ của tổ"
+    shot(page, "map-print-team-named")
+    page.click(".print-close")
+    assert errors == []
+    page.close()
+
+
 def test_a_printed_map_names_the_days_of_its_incidents(chromium, server: str) -> None:
     """The printed sheet said «Theo khoảng ngày đã chọn» under its title, whether days were typed or not: the paper
     did not say which incidents the density shows. It names the days typed, or says that no day was chosen; the line

@@ -1,5 +1,6 @@
 """An area team's working day on a small phone (360 × 740): what it had chosen and typed survives the list drawn
-again, a notice opens its task where the team can read it, and a notice list that cannot load hides nothing else.
+again, a notice opens its task where the team can read it, a notice tells that command accepted the team's work, a
+task created and given in one step is one line of its history, and a notice list that cannot load hides nothing else.
 
 The city, the server and Chromium are those of test_browser.py (a database of this module's own).
 """
@@ -14,8 +15,9 @@ from PIL import Image
 from sqlalchemy import Engine, text
 from test_browser import SMALL_PHONE, gps_photo, open_as, shot, unexpected, wait_message
 
-from gis.services.tasks import assign_task
+from gis.services.tasks import assign_task, create_task, transition_task
 from gis.store.accounts import principal_by_username
+from gis.store.scoping import UNRESTRICTED
 
 city, server, chromium = shared.city, shared.server, shared.chromium
 
@@ -230,4 +232,66 @@ def test_a_note_on_a_task_taken_away_meanwhile_shows_the_list_as_it_is_now(chrom
     assert page.locator("#notices li", has_text=f"Nhiệm vụ #{task_id} đã được giao cho tổ khác").is_visible()
     shot(page, "team-phone-note-on-a-task-taken-away")
     assert unexpected(errors, 404) == []
+    page.close()
+
+
+def test_the_team_is_told_that_command_accepted_its_work(chromium, server: str, city: Engine) -> None:
+    """The team reports its work done and command accepts it: the team's notices said nothing of it (work given, sent
+    back or cancelled only), and the team never learnt its work was accepted. A notice says so, with command's note,
+    and opens the finished task."""
+    with city.begin() as conn:
+        team_user, task_id = conn.execute(
+            text("""SELECT u.username, t.id FROM users u JOIN tasks t ON t.team_id = u.team_id
+                    WHERE t.state = 'assigned' AND u.username ~ '^to[0-9]+$' ORDER BY t.id LIMIT 1""")
+        ).one()
+        team, command = principal_by_username(conn, team_user), principal_by_username(conn, "chihuy")
+        for to, note, actor in (
+            ("in_progress", "", team),
+            ("completed", "Đã xong", team),
+            ("accepted", "Đạt", command),
+        ):
+            version = conn.execute(text("SELECT version FROM tasks WHERE id = :t"), {"t": task_id}).scalar_one()
+            transition_task(conn, task_id, to, note, version, actor, UNRESTRICTED)
+    page, errors = open_as(chromium, server, team_user, SMALL_PHONE)
+    notice = page.locator("#inbox li", has_text=f"Nhiệm vụ #{task_id} đã được nghiệm thu")
+    assert notice.inner_text().startswith(f"Nhiệm vụ #{task_id} đã được nghiệm thu — «Đạt»")
+    notice.click()
+    page.locator(f"article.task[data-task-id='{task_id}'] details.history[open]").wait_for()
+    shot(page, "team-phone-work-accepted")
+    assert errors == []
+    page.close()
+
+
+def test_a_task_created_and_given_at_once_reads_as_one_line_of_its_history(chromium, server: str, city: Engine) -> None:
+    """Command creates a task for the team in one step: its history read «Tạo mới: Chưa giao» then «Chưa giao → Đã
+    giao», two lines of one action. It reads as one line, «Tạo mới: Đã giao», with command's note; the stored events
+    stay two."""
+    with city.begin() as conn:
+        team_user, team_id, commune = conn.execute(
+            text("""SELECT u.username, u.team_id, a.commune_code FROM users u JOIN team_areas a ON a.team_id = u.team_id
+                    WHERE u.username ~ '^to[0-9]+$' AND a.valid_to IS NULL ORDER BY u.username LIMIT 1""")
+        ).one()
+        task_id = create_task(
+            conn,
+            principal_by_username(conn, "chihuy"),
+            kind="conversion",
+            hotspot_id=None,
+            commune_code=commune,
+            year=2009,
+            team_id=team_id,
+            due_date=None,
+            priority="normal",
+            checklist=[],
+            note="Rà soát lại xã",
+        )
+        stored = conn.execute(text("SELECT count(*) FROM task_events WHERE task_id = :t"), {"t": task_id}).scalar()
+    assert stored == 2
+    page, errors = open_as(chromium, server, team_user, SMALL_PHONE)
+    history = page.locator(f"article.task[data-task-id='{task_id}'] details.history")
+    history.locator("summary").click()
+    history.locator("ol.history time").first.wait_for()
+    lines = history.locator("ol.history li").all_inner_texts()
+    assert len(lines) == 1 and lines[0].endswith("chihuy: Tạo mới: Đã giao — «Rà soát lại xã»"), lines
+    shot(page, "team-phone-created-and-given")
+    assert errors == []
     page.close()

@@ -411,7 +411,7 @@ diabanPages.command = async function startCommand(map, cfg) {
   }
 
   // A task's events with the photos the team sent with its notes (the evidence command accepts or returns).
-  const taskLines = (task) => task.events.map((e) => ({
+  const taskLines = (task) => taskHistory(task.events).map((e) => ({
     at: e.at, text: `Nhiệm vụ #${task.id}: ${eventText(e, cfg.eventLabels, cfg.taskLabels, e.from_state, e.to_state)}` +
       evidencePhotos(task.id, task.photos.filter((p) => p.event_id === e.id)),
   }));
@@ -867,7 +867,9 @@ diabanPages.command = async function startCommand(map, cfg) {
     const count = inbox.events.filter(waiting).length;
     document.getElementById("inbox-count").textContent = count ? VI_NUMBER.format(count) : "";
     if (!inbox.events.length) { list.innerHTML = "<li class=\"none\">Không có việc mới.</li>"; return; }
-    list.replaceChildren(...inbox.events.map((e) => {
+    // The user named with their team («to01 (Tổ công tác Lê Chân)»): the username alone did not say which team wrote.
+    list.replaceChildren(...inbox.events.map((event) => {
+      const e = event.actor_team ? { ...event, actor: `${event.actor} (${event.actor_team})` } : event;
       const item = document.createElement("li");
       if (!waiting(e)) item.className = "handled";
       item.innerHTML = `<b>Nhiệm vụ #${e.task_id}</b> (${escapeHtml(communeName(e.commune_code))}) — ` +

@@ -244,6 +244,24 @@ function eventText(e, eventLabels, stateLabels, from, to) {
   return `<time>${viDateTime(e.at)}</time> ${escapeHtml(e.actor)}: ${what}${note}`;
 }
 
+// A task's events as its history shows them: a task created and given to a team in one action (its «created» event
+// and the assignment that follows it, by the same user at the same moment) is one line, «Tạo mới: Đã giao» with the
+// notes of both; it read as two, «Tạo mới: Chưa giao» then «Chưa giao → Đã giao». The stored events stay as they are.
+function taskHistory(events) {
+  const lines = [];
+  for (const e of events) {
+    const made = lines[lines.length - 1];
+    if (made && made.event === "created" && made.to_state === "unassigned" && e.event === "transition" &&
+        e.from_state === "unassigned" && e.actor === made.actor && e.at === made.at) {
+      lines[lines.length - 1] = { ...e, event: "created", from_state: null,
+        note: [made.note, e.note].filter(Boolean).join(" — ") || null };
+    } else {
+      lines.push(e);
+    }
+  }
+  return lines;
+}
+
 // A detection run's entry as users read it: by «Hệ thống» (`detectionActor`) and that run, its note without the English
 // it keeps for the logs («phát hiện qua phân cụm (found by clustering)»): the stored «detection run 3» and English
 // showed as such.
@@ -927,7 +945,7 @@ function printSheet(map, cfg) {
       <button type="button" class="print-go">In / Lưu PDF</button><button type="button" class="print-close">Đóng</button></div>
     <div class="print-page">
       <div class="print-head"><div><h1>${escapeHtml(cfg.title)}</h1>
-        <p>${escapeHtml(subtitle)}</p></div>
+        ${subtitle ? `<p>${escapeHtml(subtitle)}</p>` : ""}</div>
         <div class="print-marks"><b class="secret-mark">MẬT</b>${cfg.synthetic ? "<b class=\"demo-mark\">Dữ liệu giả lập</b>" : ""}
         <span>Ngày in: ${viDateTime(now)}</span></div></div>
       <div class="print-body"><div class="print-map"><svg class="north-arrow" viewBox="0 0 40 56" aria-label="Hướng bắc">

@@ -22,6 +22,8 @@ diabanPages.team = async function startTeam(map, cfg) {
   makePanes(map);  // the tasks' markers may come before the boundaries
   const queue = await changeQueue(cfg.username);
   let waiting = [];  // this user's changes kept on the phone, oldest first (queue.mine())
+  // The printed map names the team whose area and tasks it shows (the line under its title was left empty).
+  cfg.printSubtitle = () => `${cfg.teamName || "Tổ công tác"} — địa bàn và nhiệm vụ của tổ`;
   mapButtons(map, cfg);
   const markers = L.layerGroup().addTo(map);
   // Spots the team reported (common.js tipForm) that are not yet its tasks, in their status's colour: loaded with the
@@ -497,7 +499,7 @@ diabanPages.team = async function startTeam(map, cfg) {
         const detail = await api(`/api/tasks/${task.id}`);
         const photos = {};
         for (const p of detail.photos) (photos[p.event_id] ||= []).push(p);
-        lines.innerHTML = detail.events.map((e) => `<li>${eventText(e, cfg.eventLabels,
+        lines.innerHTML = taskHistory(detail.events).map((e) => `<li>${eventText(e, cfg.eventLabels,
           cfg.taskLabels, e.from_state, e.to_state)}${evidencePhotos(task.id, photos[e.id])}</li>`).join("");
       } catch (error) {
         lines.innerHTML = "<li>Chưa tải được lịch sử.</li>";
@@ -585,10 +587,10 @@ diabanPages.team = async function startTeam(map, cfg) {
     draw(openHistory);
   }
 
-  // The team's notices, newest first: work given or sent back, command's comments, and work taken away (given to
-  // another team: nothing more of it is the team's to read) or cancelled, with command's reason; and what became of
-  // the spots its members reported (verified, dismissed with command's reason, given to another team, merged; then
-  // eradicated, closed after monitoring, recurred). Those
+  // The team's notices, newest first: work given, its finished work accepted (it was never told) or sent back,
+  // command's comments, and work taken away (given to another team: nothing more of it is the team's to read) or
+  // cancelled, with command's reason; and what became of the spots its members reported (verified, dismissed with
+  // command's reason, given to another team, merged; then eradicated, closed after monitoring, recurred). Those
   // since the last visit are marked new (tasks' and spots' events are numbered apart: one mark for each); a notice of a
   // task still the team's opens it in the list, one of a report still in the team's list opens it on the map.
   const seenKey = `diaban-inbox-seen-${cfg.username}`;
@@ -609,6 +611,7 @@ diabanPages.team = async function startTeam(map, cfg) {
     if (e.taken_away) return `<b>${task} đã được giao cho tổ khác</b>${why}`;
     if (e.to_state === "canceled") return `<b>${task} đã bị hủy</b>${why}`;
     if (e.to_state === "returned") return `<b>${task} bị trả lại, cần làm tiếp</b>${why}`;
+    if (e.to_state === "accepted") return `<b>${task} đã được nghiệm thu</b>${e.note ? ` — «${escapeHtml(e.note)}»` : ""}`;
     if (e.event === "comment") return `<b>${task}</b>: ghi chú mới — «${escapeHtml(e.note)}»`;
     return `<b>${task} được giao cho tổ</b>${e.note ? ` — «${escapeHtml(e.note)}»` : ""}`;
   }
