@@ -523,7 +523,7 @@ diabanPages.command = async function startCommand(map, cfg) {
     card.dataset.taskId = t.id;
     card.innerHTML = `<h3>Nhiệm vụ #${t.id} — ${escapeHtml(t.kind_label)}</h3>
       <p><b class="state">${escapeHtml(t.state_label)}</b>${t.team ? " — " + escapeHtml(t.team) : ""}${dueClause(t.state,
-        t.due_date, t.overdue_days)}; ưu tiên ${escapeHtml(cfg.priorityLabels[t.priority])}</p>
+        t.due_date, t.overdue_days)}; ${priorityWords(t.priority, cfg.priorityLabels)}</p>
       <p>${escapeHtml(t.commune_name || t.commune_code)}${t.year ? `; năm ${t.year}` : ""}${t.hotspot_id ? `; điểm nóng #${t.hotspot_id}: ` +
         escapeHtml(cfg.statusLabels[t.hotspot_status]) : ""}</p>${outsideNote(t.outside_team_area, t.state)}`;
     card.appendChild(actionBox("task-note", changeKey("task", t.id), t.actions, cfg.taskActionLabels,
