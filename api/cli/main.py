@@ -110,7 +110,8 @@ def _write_listing(report, path: Path, columns: dict[str, str]) -> None:  # noqa
     with naming_file(path), open(path, "w", newline="", encoding="utf-8-sig") as out:
         writer = csv.writer(out, delimiter=";", lineterminator="\n")
         writer.writerow(REPORT_ROW_HEADERS.values())
-        writer.writerows(heapq.merge(*(listed(name) for name in REPORT_LISTS), key=itemgetter(0)))
+        listing: Iterator[tuple] = heapq.merge(*(listed(name) for name in REPORT_LISTS), key=itemgetter(0))
+        writer.writerows(listing)
 
 
 def cmd_db(args: argparse.Namespace) -> int:
