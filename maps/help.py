@@ -47,6 +47,11 @@ _TASK_TERMS = {
     "Quá hạn": "nhiệm vụ chưa làm xong mà đã qua ngày hạn (số ngày quá hạn ghi bên cạnh)",
     "Nghiệm thu": "ban chỉ huy kiểm tra và công nhận kết quả tổ công tác báo hoàn thành",
 }
+#: The command map's layers and density choice as the legend names them (maps.panels.command_panel) and the help
+#: explains them: plain words on the page, the method's names and figures here and in the tooltips.
+GISTAR_TITLE = "Ô nóng, ô lạnh (so với xung quanh)"
+EMERGING_TITLE = "Xu hướng điểm nóng theo thời gian"
+DENSITY_SPREAD = "Cách tính mật độ"
 #: «Báo cáo định kỳ» (maps.panels.period_report_form), on the command and the planner pages.
 PERIOD_REPORT = "Báo cáo định kỳ"
 _PERIOD_REPORT_MEANING = (
@@ -65,9 +70,15 @@ _COMMAND_TERMS = {
     " đã giải thể còn nhiệm vụ cũ, ghi kèm ngày giải thể, để tra cứu; không giao việc được cho tổ này",
     COMMAND_TIP: f"ghi một tin báo, tố giác thành điểm nóng «{HotspotStatus.DETECTED.label}»: bấm vào bản đồ hoặc gõ"
     f" tọa độ, {_TIP_MEANING}",
-    "vụ/km²": "mật độ: số vụ việc trên một ki-lô-mét vuông, đã làm mịn theo độ rộng σ (mét) ghi dưới thang màu",
-    "Gi*": "thống kê Getis-Ord Gi*: ô nóng có nhiều vụ việc hơn hẳn xung quanh, ô lạnh ít hơn hẳn, với độ tin cậy"
-    " 90, 95 hoặc 99 %",
+    "vụ/km²": "mật độ: số vụ việc trên một ki-lô-mét vuông; mỗi vụ được tính lan ra quanh nơi xảy ra, khoảng cách"
+    " lan ghi dưới thang màu (để chuột lên dòng đó để xem cách tính: cỡ ô, độ rộng σ)",
+    DENSITY_SPREAD: "«Lan mềm, xa dần»: nhân Gauss, độ rộng σ bằng cỡ ô và ít nhất 200 m, tương đương bán kính tìm kiếm"
+    " bậc bốn kiểu ArcGIS ≈ 2,83σ; «Trong bán kính cố định»: nhân bậc bốn kiểu ArcGIS, mỗi vụ chỉ tính trong bán kính"
+    " tìm kiếm r ≈ 2,83σ",
+    GISTAR_TITLE: "thống kê Getis-Ord Gi*: ô nóng có nhiều vụ việc hơn hẳn xung quanh, ô lạnh ít hơn hẳn, với độ tin"
+    " cậy 90, 95 hoặc 99 % (z ghi khi để chuột lên ô); ô không tô: không có ý nghĩa thống kê",
+    EMERGING_TITLE: "phân tích điểm nóng theo thời gian kiểu ArcGIS: thống kê Gi* của từng ô qua từng kỳ, xếp mỗi ô vào"
+    " một trong 17 dạng (điểm nóng mới, liên tiếp, gia tăng, dai dẳng, suy giảm, dao động, rải rác, trong quá khứ; các dạng điểm lạnh tương ứng; không có xu hướng)",
     "Ngoài địa bàn hiện tại của tổ": "nhiệm vụ tổ còn giữ ở một xã/phường quản trị đã chuyển sang địa bàn tổ khác"
     " (theo địa bàn có hiệu lực hôm nay); tổ mới phụ trách không thấy nhiệm vụ này: khi tổ cũ chưa bắt đầu làm, hãy"
     " giao lại cho tổ đang phụ trách; ô «Ngoài địa bàn của tổ» trong sổ nhiệm vụ lọc ra các nhiệm vụ này, trong sổ điểm nóng"

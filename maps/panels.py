@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from html import escape
 
-from maps.help import COMMAND_TIP, TEAM_TIP, help_panel
+from maps.help import COMMAND_TIP, DENSITY_SPREAD, EMERGING_TITLE, GISTAR_TITLE, TEAM_TIP, help_panel
 from maps.styles import (
     class_legend,
     emerging_legend,
@@ -249,9 +249,10 @@ def command_panel() -> str:
       <form id="filters">
         {_date_input("from", "Từ ngày")}{_date_input("to", "Đến ngày")}
         <div class="kinds">{kinds}</div>
-        <label>Nhân mật độ <select name="kernel">
-          <option value="gaussian">Gauss — độ rộng σ (mặc định)</option>
-          <option value="quartic">Bậc bốn kiểu ArcGIS — bán kính tìm kiếm ≈ 2,83σ</option></select></label>
+        <label title="Nhân mật độ: Gauss, độ rộng σ (mặc định), hoặc bậc bốn kiểu ArcGIS, bán kính tìm kiếm ≈ 2,83σ"
+          >{DENSITY_SPREAD} <select name="kernel">
+          <option value="gaussian">Lan mềm, xa dần (mặc định)</option>
+          <option value="quartic">Trong bán kính cố định</option></select></label>
         <button type="submit">Áp dụng</button>
       </form>
       {incident_import}
@@ -259,14 +260,14 @@ def command_panel() -> str:
       <input id="month" type="range" min="0" max="24" value="0" aria-label="Chọn tháng">
       <div id="month-label">Mọi ngày (chưa chọn khoảng ngày)</div>
       <h2>Chú giải</h2>
-      <p class="hint">Thứ tự lớp từ dưới lên: phân loại xã, mật độ, ô Gi* và xu hướng, vụ việc, điểm nóng, tên xã.</p>
+      <p class="hint">Thứ tự lớp từ dưới lên: phân loại xã, mật độ, ô nóng, ô lạnh và xu hướng, vụ việc, điểm nóng, tên xã.</p>
       <details open class="legend" data-layer="hotspots"><summary>Điểm nóng theo trạng thái</summary>{status_legend()}
         {size_legend()}</details>
       <details open class="legend" data-layer="heat"><summary>Mật độ vụ việc (vụ/km²)</summary>{heat_legend()}</details>
       <details class="legend" data-layer="incidents"><summary>Vụ việc</summary>{incident_legend()}</details>
       <details class="legend" data-layer="classes"><summary>Phân loại xã</summary>{class_legend()}</details>
-      <details class="legend" data-layer="gistar"><summary>Ô nóng Gi*</summary>{gistar_legend()}</details>
-      <details class="legend" data-layer="emerging"><summary>Xu hướng điểm nóng (17 dạng)</summary>
+      <details class="legend" data-layer="gistar"><summary>{GISTAR_TITLE}</summary>{gistar_legend()}</details>
+      <details class="legend" data-layer="emerging"><summary>{EMERGING_TITLE}</summary>
         {emerging_legend()}</details>
       </section>
     </main>"""

@@ -318,7 +318,7 @@ def class_legend() -> str:
 def gistar_legend() -> str:
     """Gi* cell colours by confidence bin."""
     return _swatches("bin", [(b, BIN_LABELS_VI[b]) for b in BIN_COLOURS]) + (
-        '<p class="hint">Ô không tô: không có ý nghĩa thống kê.</p>'
+        '<p class="hint">Ô không tô: số vụ không khác hẳn xung quanh.</p>'
     )
 
 

@@ -940,6 +940,24 @@ SUMMARY_LABELS = {
 }
 
 
+#: Each list of an import's report rows by its Vietnamese title (the command line's, the `--rejects` file's «Xử lý»
+#: column): the rows refused, those left out as duplicates (the reason names the line kept), those kept but flagged.
+REPORT_LISTS: Mapping[str, str] = {
+    "rejects": "Bị loại",
+    "duplicated": "Trùng, bỏ qua",
+    "flagged": "Vẫn lưu, cần xem lại",
+}
+#: The columns of the `--rejects` file by their Vietnamese headers, as the import page's table names them, and the
+#: list a row belongs to (`REPORT_LISTS`).
+REPORT_ROW_HEADERS: Mapping[str, str] = {
+    "line": "Dòng",
+    "ref": "Số hiệu, mã",
+    "field": "Cột",
+    "reason": "Lý do",
+    "list": "Xử lý",
+}
+
+
 #: The field of a refused row that the file reader found malformed as a whole (fields missing or beyond the header,
 #: bytes that are not UTF-8, a feature that is no object), and how a report names it.
 WHOLE_ROW, WHOLE_ROW_LABEL = "row", "Cả dòng"
@@ -967,8 +985,8 @@ def vietnamese_reason(reason: str) -> str:
     """A report row's reason without the English gloss that ends it: the closing parenthesis when it holds no
     Vietnamese (non-ASCII) letter, as "kinh độ không phải số: «x» (lon is not a number)" — other signs do not make it
     Vietnamese ("(year must be an integer in 2000–2100)", its dash). The value a reason quotes
-    stands in its Vietnamese part, so the pages and the command line lose nothing (the --rejects file keeps the whole
-    reason)."""
+    stands in its Vietnamese part, so the pages, the command line and its --rejects file lose nothing (the
+    JSON API's ``reason`` keeps the whole reason)."""
     if not reason.endswith(")"):
         return reason
     depth = 0

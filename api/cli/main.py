@@ -49,6 +49,8 @@ from models.errors import (
 from models.vocabulary import (
     INCIDENT_FIELD_LABELS,
     INDICATOR_FIELD_LABELS,
+    REPORT_LISTS,
+    REPORT_ROW_HEADERS,
     OutsidePolicy,
     column_label,
     summary_line,
@@ -64,12 +66,12 @@ SHOWN_REJECTS = 20
 def _print_report(kind: str, summary: dict, report, args: argparse.Namespace, columns: dict[str, str]) -> int:
     """Print an import's outcome (JSON, or Vietnamese lines with the first rejects and flagged rows); its exit code.
 
-    `--rejects FILE` lists every rejected row and every row left out as a duplicate (kept = 0), and every row kept
-    but flagged (kept = 1: an ambiguous legacy commune with its candidates, a point outside every commune). A file whose every row was rejected
+    `--rejects FILE` lists every rejected row, every row left out as a duplicate and every row kept but flagged (an
+    ambiguous legacy commune with its candidates, a point outside every commune). A file whose every row was rejected
     exits 2, like any unreadable input. `columns`: the contract's columns by their Vietnamese names.
     """
     if getattr(args, "rejects", None) is not None:
-        _write_listing(report, args.rejects)
+        _write_listing(report, args.rejects, columns)
     nothing_usable = report.nothing_usable
     if args.json:
         print(json.dumps(summary, ensure_ascii=False))
@@ -77,11 +79,8 @@ def _print_report(kind: str, summary: dict, report, args: argparse.Namespace, co
     for warning in report.warnings:
         print(f"Cảnh báo: {warning}", file=sys.stderr)
     print(summary_line(kind, summary))
-    for title, rows in (
-        ("Bị loại", report.rejects),
-        ("Trùng, bỏ qua", report.duplicated),
-        ("Vẫn lưu, cần xem lại", report.flagged),
-    ):
+    for name, title in REPORT_LISTS.items():
+        rows = getattr(report, name)
         if len(rows):
             print(f"{title}:")
         for row in rows.head(SHOWN_REJECTS).itertuples():
@@ -93,20 +92,25 @@ def _print_report(kind: str, summary: dict, report, args: argparse.Namespace, co
     return 2 if nothing_usable else 0
 
 
-def _write_listing(report, path: Path) -> None:  # noqa: ANN001 - an ImportReport (imported lazily)
-    """Every rejected or duplicate row (kept = 0) then every flagged one (kept = 1) of each line, in line order,
-    streamed."""
+def _write_listing(report, path: Path, columns: dict[str, str]) -> None:  # noqa: ANN001 - an ImportReport (lazy)
+    """Every rejected, duplicate or flagged row of each line, in line order, streamed: a CSV for Excel as the other
+    exports are (UTF-8 with BOM, ';'), in Vietnamese as the terminal shows it — headers `REPORT_ROW_HEADERS`, the
+    column by its name, the reason without its English gloss and the list the row is in (`REPORT_LISTS`)."""
     import csv
     import heapq
     from operator import itemgetter
 
-    rejected: Iterator[tuple] = ((*row, 0) for row in report.rejects.rows())
-    duplicated: Iterator[tuple] = ((*row, 0) for row in report.duplicated.rows())
-    flagged: Iterator[tuple] = ((*row, 1) for row in report.flagged.rows())
-    with naming_file(path), open(path, "w", newline="", encoding="utf-8") as out:
-        writer = csv.writer(out, lineterminator="\n")
-        writer.writerow(["line", "ref", "field", "reason", "kept"])
-        listing: Iterator[tuple] = heapq.merge(rejected, duplicated, flagged, key=itemgetter(0))
+    from gis.io.exports import safe_cell
+
+    def listed(name: str) -> Iterator[tuple]:
+        for line, ref, field, reason in getattr(report, name).rows():
+            shown = (ref, column_label(field, columns), vietnamese_reason(reason), REPORT_LISTS[name])
+            yield line, *(safe_cell(value) for value in shown)
+
+    with naming_file(path), open(path, "w", newline="", encoding="utf-8-sig") as out:
+        writer = csv.writer(out, delimiter=";", lineterminator="\n")
+        writer.writerow(REPORT_ROW_HEADERS.values())
+        listing: Iterator[tuple] = heapq.merge(*(listed(name) for name in REPORT_LISTS), key=itemgetter(0))
         writer.writerows(listing)
 
 
@@ -356,8 +360,8 @@ def build_parser() -> argparse.ArgumentParser:
             type=cli_output_file,
             metavar="TỆP",
             help=(
-                "ghi vào tệp CSV này mọi dòng bị loại (kept = 0) và mọi dòng vẫn lưu nhưng cần xem lại"
-                " (kept = 1): dòng, mã, trường, lý do"
+                "ghi vào tệp CSV này (mở được bằng Excel) mọi dòng bị loại, trùng hoặc vẫn lưu nhưng cần xem lại:"
+                " dòng, số hiệu, cột, lý do, xử lý"
             ),
         )
         g_imp.add_argument(

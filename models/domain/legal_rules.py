@@ -52,7 +52,16 @@ _DERIVED_KEYS = {"sum", "kinds", "to_confirm", "note"}
 
 
 class RulesConfigError(InvalidInput):
-    """Raised when a criteria file is malformed; the message names the criterion and the fault."""
+    """A malformed criteria file: a Vietnamese message naming the criterion and the fault, what the server's start-up
+    and the command line print; the English detail (``reason``) for the log."""
+
+    def __init__(self, fault_vi: str, reason: str) -> None:
+        super().__init__(f"tệp tiêu chí pháp lý không dùng được: {fault_vi}", reason)
+
+
+def _quoted(names: Any) -> str:
+    """Names as a criteria error shows them: «a», «b»."""
+    return ", ".join(f"«{name}»" for name in names)
 
 
 @dataclass(frozen=True)
@@ -185,9 +194,12 @@ def parse_rules(doc: Mapping[str, Any]) -> LegalRules:
     """
     for key in ("version", "source", "effective_date", "indicators", "levels", "drug_free"):
         if key not in doc:
-            raise RulesConfigError(f"criteria file lacks '{key}'")
+            raise RulesConfigError(f"thiếu mục «{key}»", f"criteria file lacks '{key}'")
     if not isinstance(doc["effective_date"], date):
-        raise RulesConfigError(f"effective_date must be a TOML date, got {doc['effective_date']!r}")
+        raise RulesConfigError(
+            f"ngày hiệu lực «effective_date» phải là một ngày (ví dụ 2025-08-24), đang là «{doc['effective_date']}»",
+            f"effective_date must be a TOML date, got {doc['effective_date']!r}",
+        )
     indicators = {
         name: Indicator(
             name, str(spec.get("label_vi", name)), str(spec.get("unit", "")), _parse_derived(spec.get("derived"), name)
@@ -212,9 +224,11 @@ def _parse_derived(raw: Any, name: str) -> IncidentCount | None:
     if raw is None:
         return None
     if not isinstance(raw, Mapping) or set(raw) - _DERIVED_KEYS or raw.get("sum") not in INCIDENT_SUMS:
+        sums = " hoặc ".join(f"«{total}»" for total in INCIDENT_SUMS)
         raise RulesConfigError(
+            f"chỉ số «{name}»: «derived» phải là một bảng có «sum» ({sums}), «kinds» và nếu cần «to_confirm», «note»",
             f"indicator '{name}': derived must be a table with sum = {' | '.join(INCIDENT_SUMS)}, kinds and"
-            f" optional to_confirm, note; got {raw!r}"
+            f" optional to_confirm, note; got {raw!r}",
         )
     known = set(IncidentKind.values())
     lists: dict[str, tuple[str, ...]] = {}
@@ -222,10 +236,14 @@ def _parse_derived(raw: Any, name: str) -> IncidentCount | None:
         listed = raw.get(key, [])
         if not isinstance(listed, list) or (key == "kinds" and not listed) or set(listed) - known:
             raise RulesConfigError(
-                f"indicator '{name}': derived.{key} must list incident kinds ({', '.join(sorted(known))}); got {listed!r}"
+                f"chỉ số «{name}»: «derived.{key}» phải là danh sách loại vụ việc trong {_quoted(sorted(known))}",
+                f"indicator '{name}': derived.{key} must list incident kinds ({', '.join(sorted(known))}); got {listed!r}",
             )
         if len(set(listed)) != len(listed):
-            raise RulesConfigError(f"indicator '{name}': derived.{key} lists a kind twice: {listed!r}")
+            raise RulesConfigError(
+                f"chỉ số «{name}»: «derived.{key}» ghi một loại vụ việc hai lần",
+                f"indicator '{name}': derived.{key} lists a kind twice: {listed!r}",
+            )
         lists[key] = tuple(map(str, listed))
     return IncidentCount(str(raw["sum"]), lists["kinds"], lists["to_confirm"], str(raw.get("note", "")))
 
@@ -236,9 +254,12 @@ def _parse_level(raw: Mapping[str, Any], indicators: Mapping[str, Indicator]) ->
     criteria = tuple(_parse_criterion(c, indicators) for c in raw.get("criteria", ()))
     min_met = raw.get("min_met")
     if not criteria:
-        raise RulesConfigError(f"level '{name}' has no criteria")
+        raise RulesConfigError(f"mức «{name}» không có tiêu chí nào", f"level '{name}' has no criteria")
     if not isinstance(min_met, int) or not 1 <= min_met <= len(criteria):
-        raise RulesConfigError(f"level '{name}': min_met must be an integer in 1..{len(criteria)}, got {min_met!r}")
+        raise RulesConfigError(
+            f"mức «{name}»: số tiêu chí cần đạt «min_met» phải là số nguyên từ 1 đến {len(criteria)}, đang là «{min_met}»",
+            f"level '{name}': min_met must be an integer in 1..{len(criteria)}, got {min_met!r}",
+        )
     return Level(name, str(raw.get("label_vi", name)), min_met, criteria)
 
 
@@ -246,9 +267,9 @@ def _parse_criterion(raw: Mapping[str, Any], indicators: Mapping[str, Indicator]
     """Build one criterion from its TOML table."""
     cid = raw.get("id")
     if not cid:
-        raise RulesConfigError(f"criterion without id: {dict(raw)!r}")
+        raise RulesConfigError("có tiêu chí thiếu mã «id»", f"criterion without id: {dict(raw)!r}")
     if "indicator" not in raw:
-        raise RulesConfigError(f"criterion '{cid}' has no indicator")
+        raise RulesConfigError(f"tiêu chí «{cid}» thiếu mục «indicator»", f"criterion '{cid}' has no indicator")
     return Criterion(
         id=str(cid),
         ref=str(raw.get("ref", cid)),
@@ -262,44 +283,65 @@ def _parse_criterion(raw: Mapping[str, Any], indicators: Mapping[str, Indicator]
 def _parse_expression(raw: Any, where: str, indicators: Mapping[str, Indicator]) -> Expression:
     """Parse the small safe expression language documented in the criteria file."""
     if not isinstance(raw, Mapping):
-        raise RulesConfigError(f"criterion '{where}': indicator must be a table, got {raw!r}")
+        raise RulesConfigError(
+            f"tiêu chí «{where}»: «indicator» phải là một bảng",
+            f"criterion '{where}': indicator must be a table, got {raw!r}",
+        )
     for mode, cls in (("any_of", AnyOf), ("all_of", AllOf)):
         if mode in raw:
             terms = raw[mode]
             if set(raw) != {mode} or not isinstance(terms, list) or not terms:
-                raise RulesConfigError(f"criterion '{where}': '{mode}' must be the only key and a non-empty list")
+                raise RulesConfigError(
+                    f"tiêu chí «{where}»: «{mode}» phải là khóa duy nhất và là một danh sách không rỗng",
+                    f"criterion '{where}': '{mode}' must be the only key and a non-empty list",
+                )
             return cls(tuple(_parse_expression(t, where, indicators) for t in terms))
     if "count_met" in raw:
         if set(raw) - _COUNT_KEYS or not isinstance(raw.get("at_least"), int) or raw["at_least"] < 1:
             raise RulesConfigError(
-                f"criterion '{where}': count_met needs an integer at_least ≥ 1 and only {sorted(_COUNT_KEYS)}"
+                f"tiêu chí «{where}»: «count_met» cần «at_least» là số nguyên ≥ 1 và chỉ các khóa {_quoted(sorted(_COUNT_KEYS))}",
+                f"criterion '{where}': count_met needs an integer at_least ≥ 1 and only {sorted(_COUNT_KEYS)}",
             )
         return CountMet(str(raw["count_met"]), raw["at_least"], tuple(map(str, raw.get("exclude", ()))))
     kind = next((k for k in _LEAF_KEYS if k in raw), None)
     if kind is None:
         raise RulesConfigError(
+            f"tiêu chí «{where}»: «indicator» cần một trong các khóa «column», «numerator», «any_of», «all_of»,"
+            f" «count_met», đang có {_quoted(sorted(raw))}",
             f"criterion '{where}': indicator needs one of column, numerator, any_of, all_of, count_met; "
-            f"got keys {sorted(raw)}"
+            f"got keys {sorted(raw)}",
         )
     unexpected = set(raw) - _LEAF_KEYS[kind]
     if unexpected:
         raise RulesConfigError(
-            f"criterion '{where}': unexpected keys {sorted(unexpected)} (allowed: {sorted(_LEAF_KEYS[kind])})"
+            f"tiêu chí «{where}»: khóa không dùng được {_quoted(sorted(unexpected))}"
+            f" (dùng được: {_quoted(sorted(_LEAF_KEYS[kind]))})",
+            f"criterion '{where}': unexpected keys {sorted(unexpected)} (allowed: {sorted(_LEAF_KEYS[kind])})",
         )
     op, threshold = raw.get("op"), raw.get("threshold")
     if op not in OPS:
-        raise RulesConfigError(f"criterion '{where}': unsupported op {op!r} (allowed: {', '.join(OPS)})")
+        raise RulesConfigError(
+            f"tiêu chí «{where}»: phép so sánh «{op}» không dùng được (dùng được: {' '.join(OPS)})",
+            f"criterion '{where}': unsupported op {op!r} (allowed: {', '.join(OPS)})",
+        )
     if not isinstance(threshold, (int, float, bool)):
-        raise RulesConfigError(f"criterion '{where}': threshold must be a number or boolean, got {threshold!r}")
+        raise RulesConfigError(
+            f"tiêu chí «{where}»: ngưỡng «threshold» phải là một số hoặc «true», «false», đang là «{threshold}»",
+            f"criterion '{where}': threshold must be a number or boolean, got {threshold!r}",
+        )
     columns = [raw[kind]] + ([raw["denominator"]] if kind == "numerator" else [])
     for column in columns:
         if column not in indicators:
             raise RulesConfigError(
-                f"criterion '{where}': unknown column {column!r} (declared indicators: {', '.join(indicators)})"
+                f"tiêu chí «{where}»: chỉ số «{column}» chưa khai báo trong mục «indicators»",
+                f"criterion '{where}': unknown column {column!r} (declared indicators: {', '.join(indicators)})",
             )
     scale = raw.get("scale", 1.0)
     if not isinstance(scale, (int, float)) or isinstance(scale, bool) or scale <= 0:
-        raise RulesConfigError(f"criterion '{where}': scale must be a positive number, got {scale!r}")
+        raise RulesConfigError(
+            f"tiêu chí «{where}»: hệ số «scale» phải là một số dương, đang là «{scale}»",
+            f"criterion '{where}': scale must be a positive number, got {scale!r}",
+        )
     return Comparison(raw[kind], str(op), threshold, raw.get("denominator"), float(scale))
 
 
@@ -318,18 +360,24 @@ def _check_references(rules: LegalRules) -> None:
     ids = [c.id for lvl in all_levels for c in lvl.criteria]
     duplicates = sorted({i for i in ids if ids.count(i) > 1})
     if duplicates:
-        raise RulesConfigError(f"duplicate criterion ids: {', '.join(duplicates)}")
+        raise RulesConfigError(
+            f"mã tiêu chí trùng nhau: {_quoted(duplicates)}", f"duplicate criterion ids: {', '.join(duplicates)}"
+        )
     names = {lvl.name for lvl in all_levels}
     for lvl in all_levels:
         for crit in lvl.criteria:
             for count in _count_terms(crit.indicator):
                 if count.level not in names:
-                    raise RulesConfigError(f"criterion '{crit.id}': count_met names unknown level {count.level!r}")
+                    raise RulesConfigError(
+                        f"tiêu chí «{crit.id}»: «count_met» nêu mức «{count.level}» không có trong tệp",
+                        f"criterion '{crit.id}': count_met names unknown level {count.level!r}",
+                    )
                 own = {c.id for c in rules.level(count.level).criteria}
                 stray = sorted(set(count.exclude) - own)
                 if stray:
                     raise RulesConfigError(
-                        f"criterion '{crit.id}': exclude lists {stray}, not criteria of level {count.level}"
+                        f"tiêu chí «{crit.id}»: «exclude» nêu {_quoted(stray)}, không phải tiêu chí của mức «{count.level}»",
+                        f"criterion '{crit.id}': exclude lists {stray}, not criteria of level {count.level}",
                     )
     _evaluation_order(rules)
 
@@ -344,7 +392,11 @@ def _evaluation_order(rules: LegalRules) -> list[Level]:
     while len(order) < len(deps):
         ready = [n for n, d in deps.items() if n not in order and d <= set(order)]
         if not ready:
-            raise RulesConfigError(f"circular count_met references among levels {sorted(set(deps) - set(order))}")
+            circle = sorted(set(deps) - set(order))
+            raise RulesConfigError(
+                f"các mức {_quoted(circle)} đếm tiêu chí của nhau thành vòng (qua «count_met»)",
+                f"circular count_met references among levels {circle}",
+            )
         order.extend(ready)
     return [rules.level(n) for n in order]
 

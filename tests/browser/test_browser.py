@@ -200,9 +200,9 @@ def test_command_sees_the_map_with_its_layers(chromium, server: str) -> None:
     page.wait_for_timeout(800)
     shot(page, "command-incidents-street")
     page.evaluate("() => { window.diaban.map.fitBounds(window.diaban.mainland); }")
-    page.locator(".leaflet-control-layers >> text=Ô nóng Gi*").click()
+    page.locator(".leaflet-control-layers >> text=Ô nóng, ô lạnh (so với xung quanh)").click()
     page.locator(".leaflet-control-layers >> text=Phân loại xã (năm đã duyệt gần nhất)").click()
-    page.locator(".leaflet-control-layers >> text=Xu hướng điểm nóng").click()
+    page.locator(".leaflet-control-layers >> text=Xu hướng điểm nóng theo thời gian").click()
     page.fill("#month", "24")
     page.dispatch_event("#month", "change")
     page.wait_for_function("() => document.getElementById('month-label').textContent.startsWith('Tháng')")
@@ -341,6 +341,7 @@ def test_command_and_team_take_a_hotspot_from_detection_to_closure(chromium, ser
 
     field, field_errors = open_as(chromium, server, team_user, PHONE)
     team_task = field.locator(f"article.task[data-task-id='{task_id}']")
+    assert "· ưu tiên cao" in team_task.locator("p").first.inner_text()  # a word mid-sentence, not «ưu tiên Cao»
     team_task.locator("button[data-to=in_progress]").click()
     field.wait_for_selector(f"article.task[data-task-id='{task_id}'] b.state:has-text('Đang thực hiện')")
     team_task.locator(".actions textarea").fill("Đã bắt 2 đối tượng, thu giữ tang vật")
@@ -362,6 +363,7 @@ def test_command_and_team_take_a_hotspot_from_detection_to_closure(chromium, ser
     assert page.locator("#task-table tbody tr").count() == int(awaiting)
     page.click(f"#task-table tr[data-task-id='{task_id}']")
     task_card = page.locator(f"#task-table .card[data-task-id='{task_id}']")
+    assert "; ưu tiên cao" in task_card.locator("p").first.inner_text()
     task_card.locator("button[data-action=returned]").click()
     page.wait_for_selector("#message.error >> text=cần ghi chú")  # returning needs a comment
     task_card.locator("textarea").fill("Thiếu biên bản hiện trường")

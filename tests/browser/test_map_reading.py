@@ -273,9 +273,20 @@ def test_legends_kpis_and_the_printable_sheet(chromium, server: str) -> None:
 
     assert page.locator("details.legend[data-layer=emerging] .legend-row").count() == len(PATTERNS) == 17
     page.wait_for_function("() => document.getElementById('heat-high').textContent.includes('vụ/km²')")
-    assert "σ =" in page.locator("#heat-legend").inner_text() and "2,83σ" in page.locator("#heat-legend").inner_text()
+    # In plain words under the ramp (how far each incident spreads); the kernel, σ and the cell in its tooltip and the help.
+    spread = page.locator("#heat-legend")
+    assert "mỗi vụ tính lan ra khoảng" in spread.inner_text() and "σ" not in spread.inner_text(), spread.inner_text()
+    assert "σ =" in spread.get_attribute("title") and "2,83σ" in spread.get_attribute("title")
+    shown = page.locator("main.panel").inner_text()
+    assert not any(word in shown for word in ("Gi*", "Gauss", "17 dạng")), shown  # the help folded: plain words only
+    help_text = page.locator("main.panel details.help").text_content()
+    assert all(word in help_text for word in ("Getis-Ord Gi*", "nhân Gauss", "2,83σ", "17 dạng")), help_text
     assert page.locator("details.legend[data-layer=hotspots] svg.size").count() == 3
-    for layer in ("Phân loại xã (năm đã duyệt gần nhất)", "Ô nóng Gi*", "Xu hướng điểm nóng"):
+    for layer in (
+        "Phân loại xã (năm đã duyệt gần nhất)",
+        "Ô nóng, ô lạnh (so với xung quanh)",
+        "Xu hướng điểm nóng theo thời gian",
+    ):
         page.locator(f".leaflet-control-layers >> text={layer}").click()
     page.wait_for_timeout(1500)
     shot(page, "map-all-layers")

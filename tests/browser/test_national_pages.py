@@ -78,7 +78,7 @@ def test_the_ministrys_command_map_opens_without_refusals_and_asks_for_hidden_la
             assert page.evaluate(PAINTED, "classes")
             page.evaluate("() => { window.diaban.map.setView([20.86, 106.68], 11); }")
             with page.expect_response(lambda r: "/api/gistar" in r.url) as answer:
-                page.locator(".leaflet-control-layers >> text=Ô nóng Gi*").click()
+                page.locator(".leaflet-control-layers >> text=Ô nóng, ô lạnh (so với xung quanh)").click()
             assert answer.value.status == 200 and "bbox=" in answer.value.url
         shot(page, f"national-command-{name}")
         assert errors == []

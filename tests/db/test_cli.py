@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import argparse
+import codecs
 import collections
+import csv
 import getpass
 import http.client
 import io
@@ -707,19 +709,21 @@ def test_an_import_lists_each_duplicate_with_the_line_kept_on_screen_and_in_the_
         "ref,occurred_at,lon,lat,kind\n"
         f"{ref},2025-03-01,106.683,20.86,tip\n"
         f"{ref},2025-03-02,106.683,20.86,tip\n"
-        "X,sai,106.683,20.86,tip\n"
+        "=X,sai,106.683,20.86,tip\n"
     )
     listing = tmp_path / "ds.csv"
     try:
         code, out, err = cli(capsys, "incidents", "import", str(rows), "--rejects", str(listing))
         assert code == 0, err
         assert "Trùng, bỏ qua:" in out, out
-        assert f"  dòng 3 [{ref}] Số hiệu: trùng mã với dòng 2\n" in out, out  # the English gloss in the listing only
-        listed = listing.read_text(encoding="utf-8").splitlines()
-        assert listed[1:3] == [
-            f"3,{ref},ref,trùng mã với dòng 2 (repeats the ref of line 2),0",
-            "4,X,occurred_at," + listed[2].split(",", 3)[3],
-        ]
+        assert f"  dòng 3 [{ref}] Số hiệu: trùng mã với dòng 2\n" in out, out  # no English gloss
+        raw = listing.read_bytes()  # for Excel, as the other CSV exports: UTF-8 with BOM, ';', Vietnamese only
+        assert raw.startswith(codecs.BOM_UTF8), raw[:20]
+        listed = list(csv.reader(io.StringIO(raw.decode("utf-8-sig")), delimiter=";"))
+        assert listed[0] == ["Dòng", "Số hiệu, mã", "Cột", "Lý do", "Xử lý"]
+        assert listed[1] == ["3", ref, "Số hiệu", "trùng mã với dòng 2", "Trùng, bỏ qua"]
+        assert listed[2][:3] == ["4", "'=X", "Thời gian"] and listed[2][4] == "Bị loại", listed
+        assert not any(re.search(r"\([ -~]*[a-z]{3}[ -~]*\)$", row[3]) for row in listed[1:]), listed  # no gloss
     finally:  # committed by the command: the next tests of this worker's database count every incident
         with engine.begin() as conn:
             conn.execute(text("DELETE FROM incidents WHERE ref = :ref"), {"ref": ref})

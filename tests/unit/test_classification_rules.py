@@ -1,6 +1,7 @@
 """Tests of the QĐ 28/2025 legal classification driven by data/criteria/qd28-2025.toml."""
 
 import copy
+import re
 import tomllib
 
 import numpy as np
@@ -16,6 +17,7 @@ from models.domain.legal_rules import (
     evaluate_criteria,
     parse_rules,
 )
+from tests.browser.vietnamese_text import foreign_words
 
 RULES = load_rules()
 BASE = {
@@ -336,13 +338,21 @@ def _criterion(doc: dict, level: int, index: int) -> dict:
         (lambda d: _criterion(d, 1, 0).update(id="I.a"), r"duplicate criterion ids: I.a"),
         (lambda d: d["levels"][0].update(min_met=6), r"level 'I': min_met must be an integer in 1..5"),
         (lambda d: d.pop("version"), r"criteria file lacks 'version'"),
+        (lambda d: d.update(effective_date="24/8/2025"), r"effective_date must be a TOML date"),
+        (lambda d: d["indicators"]["drug_incidents"]["derived"].update(sum="quantity"), r"sum = incidents \| arrested"),
+        (lambda d: d["levels"][0].update(criteria=[]), r"level 'I' has no criteria"),
     ],
 )
 def test_config_validation_errors(mutate, message):
+    """Each fault is named in Vietnamese (what start-up and the command line print: ``message``), the keys and values
+    of the file quoted «…»; the English detail is the ``reason``, for the log."""
     doc = raw_doc()
     mutate(doc)
-    with pytest.raises(RulesConfigError, match=message):
+    with pytest.raises(RulesConfigError, match=message) as raised:
         parse_rules(doc)
+    shown = raised.value.message
+    assert shown.startswith("tệp tiêu chí pháp lý không dùng được: ") and raised.value.reason, shown
+    assert not foreign_words(re.sub(r"«[^»]*»", " ", shown)), shown
 
 
 @pytest.mark.parametrize(

@@ -13,8 +13,8 @@ diabanPages.command = async function startCommand(map, cfg) {
   };
   // The layer list in drawing order, bottom to top (the panes of common.js keep that order whatever is switched on).
   const titles = {
-    classes: "Phân loại xã (năm đã duyệt gần nhất)", heat: "Mật độ vụ việc", gistar: "Ô nóng Gi*",
-    emerging: "Xu hướng điểm nóng", incidents: "Vụ việc (số vụ theo ô; từng vụ khi phóng to)", hotspots: "Điểm nóng",
+    classes: "Phân loại xã (năm đã duyệt gần nhất)", heat: "Mật độ vụ việc",
+    gistar: "Ô nóng, ô lạnh (so với xung quanh)", emerging: "Xu hướng điểm nóng theo thời gian", incidents: "Vụ việc (số vụ theo ô; từng vụ khi phóng to)", hotspots: "Điểm nóng",
   };
   // Folded to its button on a phone, upright or on its side: unfolded over a landscape phone's 390 px it hid the zoom
   // buttons, the search box and most of the map.
@@ -119,15 +119,19 @@ diabanPages.command = async function startCommand(map, cfg) {
       // Lighter at street zoom, where the surface covers the whole view and the names and incidents must show.
       L.imageOverlay(overlay.image, overlay.bounds, { opacity: map.getZoom() >= INCIDENT_ZOOM ? 0.5 : 0.85, pane: "heat" }).addTo(layers.heat);
       document.getElementById("heat-high").textContent = `≥ ${VI_NUMBER.format(overlay.scale_top_per_km2)} vụ/km²`;
+      // In words a commander reads: how far each incident is spread (the quartic search radius, or the Gaussian's
+      // equivalent one); the kernel, σ and the cell in the line's tooltip and the help.
+      const radius = kernel === "quartic" ? bandwidth : Math.round(sigma * cfg.quarticPerSigma);
       const spread = kernel === "quartic"
         ? `nhân bậc bốn kiểu ArcGIS, bán kính tìm kiếm r = ${VI_NUMBER.format(bandwidth)} m ` +
           `(≈ ${VI_RATIO.format(cfg.quarticPerSigma)}σ, σ = ${VI_NUMBER.format(sigma)} m)`
         : `nhân Gauss, σ = ${VI_NUMBER.format(sigma)} m (tương đương bán kính tìm kiếm bậc bốn kiểu ArcGIS ` +
           `≈ ${VI_RATIO.format(cfg.quarticPerSigma)}σ = ${VI_NUMBER.format(sigma * cfg.quarticPerSigma)} m)`;
-      legend.textContent = `${VI_NUMBER.format(overlay.n_incidents)} vụ việc trong vùng; cao nhất ` +
-        `${VI_NUMBER.format(overlay.max_per_km2)} vụ/km²; ô ${VI_NUMBER.format(cell)} m; ${spread}` +
+      legend.textContent = `${VI_NUMBER.format(overlay.n_incidents)} vụ việc trong vùng; nơi dày nhất ` +
+        `${VI_NUMBER.format(overlay.max_per_km2)} vụ/km²; mỗi vụ tính lan ra khoảng ${VI_NUMBER.format(radius)} m` +
         (overlay.without_point ? `; ${VI_NUMBER.format(overlay.without_point)} vụ việc không có tọa độ ` +
           "(xếp theo mã xã hoặc địa chỉ) không có trên bản đồ" : "");
+      legend.title = `Cách tính: ô ${VI_NUMBER.format(cell)} m; ${spread}`;
     } catch (error) {
       legend.textContent = error.message;
     }
@@ -519,7 +523,7 @@ diabanPages.command = async function startCommand(map, cfg) {
     card.dataset.taskId = t.id;
     card.innerHTML = `<h3>Nhiệm vụ #${t.id} — ${escapeHtml(t.kind_label)}</h3>
       <p><b class="state">${escapeHtml(t.state_label)}</b>${t.team ? " — " + escapeHtml(t.team) : ""}${dueClause(t.state,
-        t.due_date, t.overdue_days)}; ưu tiên ${escapeHtml(cfg.priorityLabels[t.priority])}</p>
+        t.due_date, t.overdue_days)}; ${priorityWords(t.priority, cfg.priorityLabels)}</p>
       <p>${escapeHtml(t.commune_name || t.commune_code)}${t.year ? `; năm ${t.year}` : ""}${t.hotspot_id ? `; điểm nóng #${t.hotspot_id}: ` +
         escapeHtml(cfg.statusLabels[t.hotspot_status]) : ""}</p>${outsideNote(t.outside_team_area, t.state)}`;
     card.appendChild(actionBox("task-note", changeKey("task", t.id), t.actions, cfg.taskActionLabels,
@@ -934,7 +938,7 @@ diabanPages.command = async function startCommand(map, cfg) {
 
   const newestGistar = newestOnly(), newestEmerging = newestOnly();
   const loadGistar = () => loadCells(layers.gistar, newestGistar, "/api/gistar", filters(), (p) => cfg.binColours[p.bin],
-    (p) => `Ô nóng Gi*: ${escapeHtml(cfg.binLabels[p.bin] || "không có ý nghĩa thống kê")}; z = ${VI_NUMBER.format(p.z)}`);
+    (p) => `${escapeHtml(cfg.binLabels[p.bin] || "Không khác hẳn xung quanh")} (thống kê Gi*, z = ${VI_NUMBER.format(p.z)})`);
   const loadEmerging = () => loadCells(layers.emerging, newestEmerging, "/api/emerging", new URLSearchParams(),
     (p) => cfg.emergingColours[p.pattern], (p) => escapeHtml(p.label_vi));
   map.on("overlayadd", (e) => {

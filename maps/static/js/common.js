@@ -279,6 +279,10 @@ function evidencePhotos(taskId, photos) {
     `width="${Math.min(p.width, 160)}"></a>`).join("");
 }
 
+// A task's priority inside a line of the task («…; ưu tiên cao»), the label lower-cased as a word mid-sentence
+// («ưu tiên Cao» read as a name); the labels stay capitalised where they stand alone (a list's choices).
+const priorityWords = (priority, labels) => `ưu tiên ${escapeHtml(labels[priority].toLocaleLowerCase("vi"))}`;
+
 function escapeHtml(text) {
   return String(text ?? "").replace(/[&<>"']/g, (c) => ({ "&": "&amp;", "<": "&lt;", ">": "&gt;", '"': "&quot;", "'": "&#39;" }[c]));
 }
