@@ -223,10 +223,11 @@ def test_cli_json_counts_and_flagged_rows(engine: Engine, db_env: dict, tmp_path
             text=True,
             check=True,
         )
-        problems = pd.read_csv(listing)
-        stored = problems["reason"].str.startswith("mã đã có trong cơ sở dữ liệu")
-        assert list(problems[stored]["ref"]) == [f"CLI-U{i}" for i in range(1, 8)]  # each row stored the first time
-        assert list(problems[~stored]["ref"]) == ["CLI-U8", "CLI-U9", "CLI-U10"]  # the re-import adds no flagged rows
+        problems = pd.read_csv(listing, sep=";", encoding="utf-8-sig")  # the Vietnamese export, as Excel reads it
+        stored = problems["Lý do"].str.startswith("mã đã có trong cơ sở dữ liệu")
+        refs = problems["Số hiệu, mã"]
+        assert list(refs[stored]) == [f"CLI-U{i}" for i in range(1, 8)]  # each row stored the first time
+        assert list(refs[~stored]) == ["CLI-U8", "CLI-U9", "CLI-U10"]  # the re-import adds no flagged rows
     finally:
         with engine.begin() as conn:
             conn.execute(text("DELETE FROM incidents WHERE ref LIKE 'CLI-U%'"))
