@@ -231,6 +231,16 @@ def cmd_kpi(args: argparse.Namespace) -> int:
     return 0
 
 
+#: The evaluation's measures as the command line names them (PAI and PEI keep the literature's names).
+_METRIC_NAMES = {"pai": "PAI", "pei": "PEI", "hit_rate": "tỷ lệ trúng"}
+
+
+def _metric_column(column: str) -> str:
+    """A summary table's column (``pai@5%``) as printed (``PAI@5%``)."""
+    metric, _, coverage = column.partition("@")
+    return f"{_METRIC_NAMES.get(metric, metric)}@{coverage}"
+
+
 def cmd_evaluate(args: argparse.Namespace) -> int:
     """Evaluate forecasts on synthetic scenarios against baselines and print the leaderboards with intervals: next
     year per commune, then the next 4 weeks per patrollable cell (the SEPP model)."""
@@ -239,9 +249,10 @@ def cmd_evaluate(args: argparse.Namespace) -> int:
     from gis.reference import load_rules
     from gis.services.boundary_import import read_boundary_file
     from gis.settings import DataSettings
-    from models.forecast.evaluation import BASELINES, MODEL, evaluate_forecasts, summary_table, verdict
+    from models.forecast.evaluation import BASELINES, METHOD_LABELS, MODEL, evaluate_forecasts, summary_table, verdict
     from models.forecast.grid_evaluation import BASELINES as GRID_BASELINES
     from models.forecast.grid_evaluation import CELL_M, HELD_OUT_WEEKS, HORIZON_WEEKS, evaluate_grid
+    from models.forecast.grid_evaluation import METHOD_LABELS as GRID_LABELS
     from models.forecast.grid_evaluation import MODEL as GRID_MODEL
     from models.forecast.intervals import format_leaderboard, leaderboard, verdict_line
 
@@ -249,25 +260,28 @@ def cmd_evaluate(args: argparse.Namespace) -> int:
     long = evaluate_forecasts(communes, args.seeds, load_rules(), years=args.years, n_incidents=args.incidents)
     table = summary_table(long)
     held_out = sorted(long["year"].unique())
+    seeds = ", ".join(str(seed) for seed in args.seeds)
+    incidents = f"{args.incidents:,}".replace(",", ".")
     print(
-        f"SYNTHETIC scenarios, seeds {args.seeds}, {args.years} years, {args.incidents:,} incidents each; "
-        f"held-out years {held_out[0]}–{held_out[-1]}; means over seeds × years"
+        f"Kịch bản GIẢ LẬP, hạt giống {seeds}, {args.years} năm, {incidents} vụ mỗi kịch bản; "
+        f"kiểm tra trên các năm {held_out[0]}–{held_out[-1]}; trung bình theo hạt giống × năm"
     )
+    shown = table.rename(index=METHOD_LABELS, columns=_metric_column).rename_axis("Phương pháp")
     with pd.option_context("display.width", 200, "display.max_columns", None):
-        print(table.round(3).to_string())
+        print(shown.round(3).to_string())
     print(verdict(table))
     yearly = leaderboard(long, MODEL, BASELINES, unit="year")
-    print(format_leaderboard(yearly, MODEL))
-    print(verdict_line(yearly, MODEL))
+    print(format_leaderboard(yearly, MODEL, METHOD_LABELS))
+    print(verdict_line(yearly, MODEL, METHOD_LABELS))
     grid = evaluate_grid(communes, args.seeds, years=args.grid_years, n_incidents=args.incidents)
     board = leaderboard(grid, GRID_MODEL, GRID_BASELINES)
     print(
-        f"\nLưới tuần tra {CELL_M:.0f} m, dự báo {HORIZON_WEEKS} tuần, SYNTHETIC scenarios with self-excitation,"
-        f" displacement and geocoding noise, seeds {args.seeds}, {args.grid_years} years; last {HELD_OUT_WEEKS} weeks"
-        " held out; paired differences with 95 % bootstrap intervals over seeds × periods"
+        f"\nLưới tuần tra {CELL_M:.0f} m, dự báo {HORIZON_WEEKS} tuần, kịch bản GIẢ LẬP có tự kích thích, dịch chuyển"
+        f" và sai số định vị, hạt giống {seeds}, {args.grid_years} năm; {HELD_OUT_WEEKS} tuần cuối để kiểm tra;"
+        " chênh lệch ghép cặp với khoảng tin cậy bootstrap 95 % theo hạt giống × kỳ"
     )
-    print(format_leaderboard(board, GRID_MODEL))
-    print(verdict_line(board, GRID_MODEL))
+    print(format_leaderboard(board, GRID_MODEL, GRID_LABELS))
+    print(verdict_line(board, GRID_MODEL, GRID_LABELS))
     return 0
 
 

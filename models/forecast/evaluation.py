@@ -36,6 +36,16 @@ from models.vocabulary import LOCAL_TZ, HotspotKind
 MODEL = "learned: density (Poisson)"
 BASELINES = ("last year's class", "last year's counts", "long-term counts", "time-decayed counts", "KDE (last year)")
 METHODS = (MODEL, "learned: risk probability", *BASELINES)
+#: Each method by its Vietnamese name, as the command line prints the tables and verdicts.
+METHOD_LABELS = {
+    MODEL: "Mô hình học: mật độ (Poisson)",
+    "learned: risk probability": "Mô hình học: xác suất rủi ro",
+    BASELINES[0]: "Phân loại năm trước",
+    BASELINES[1]: "Số vụ năm trước",
+    BASELINES[2]: "Số vụ dài hạn",
+    BASELINES[3]: "Số vụ giảm dần theo thời gian",
+    BASELINES[4]: "Mật độ KDE (năm trước)",
+}
 KDE_CELL_M, KDE_BANDWIDTH_M = 250.0, 750.0
 #: Clustering radius of the hotspots a deployment would detect (as `diaban hotspots detect`).
 EPS_M = 100.0
@@ -198,21 +208,23 @@ def summary_table(long: pd.DataFrame) -> pd.DataFrame:
 
 
 def verdict(table: pd.DataFrame, coverage: float = 0.05) -> str:
-    """Whether the learned model beats every baseline on PAI at ``coverage``, with its margin over each."""
+    """Whether the learned model beats every baseline on PAI at ``coverage``, with its margin over each, in Vietnamese
+    (the command line's words)."""
     column = f"pai@{coverage:.0%}"
     model = table.loc[MODEL, column]
     baselines = table.loc[list(BASELINES), column]
     margins = "; ".join(
-        f"{name} {value:.2f} ({model - value:+.2f}, {model / value - 1:+.1%})" for name, value in baselines.items()
+        f"{METHOD_LABELS[name]} {value:.2f} ({model - value:+.2f}, {model / value - 1:+.1%})"
+        for name, value in baselines.items()
     )
     beaten = bool((model > baselines).all())
-    head = "beats every baseline" if beaten else "does NOT beat every baseline"
+    head = "vượt mọi mô hình chuẩn" if beaten else "KHÔNG vượt mọi mô hình chuẩn"
     shortfall = (
         ""
         if beaten
         else (
-            f" It falls short of {baselines.idxmax()} by {baselines.max() - model:.2f} "
+            f" Thua {METHOD_LABELS[baselines.idxmax()]} {baselines.max() - model:.2f} "
             f"({model / baselines.max() - 1:+.1%})."
         )
     )
-    return f"The learned density model {head} on PAI at {coverage:.0%}: {model:.2f} vs {margins}.{shortfall}"
+    return f"Mô hình mật độ học được {head} theo PAI ở mức {coverage:.0%}: {model:.2f} so với {margins}.{shortfall}"

@@ -43,6 +43,15 @@ BASELINES = (
     "prospective hotspotting",
 )
 METHODS = (MODEL, *BASELINES)
+#: Each method by its Vietnamese name, as the command line prints the leaderboard.
+METHOD_LABELS = {
+    MODEL: "SEPP: ETAS theo lưới (gần đây + lặp lại gần)",
+    BASELINES[0]: "Số vụ kỳ trước",
+    BASELINES[1]: "Số vụ dài hạn",
+    BASELINES[2]: "Số vụ giảm dần theo thời gian",
+    BASELINES[3]: "Mật độ KDE (13 tuần gần nhất)",
+    BASELINES[4]: "Điểm nóng tiên liệu theo vụ gần",
+}
 #: Mean age (weeks) of the exponential weights of the time-decayed counts.
 DECAY_WEEKS = 8.0
 KDE_WEEKS, KDE_SIGMA_M = 13, 200.0

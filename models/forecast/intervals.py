@@ -8,7 +8,7 @@ difference.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 
 import numpy as np
 import pandas as pd
@@ -56,28 +56,39 @@ def leaderboard(
     return pd.DataFrame(rows)
 
 
-def verdict_line(board: pd.DataFrame, model: str) -> str:
-    """One sentence: whether the model is ahead of every baseline at every coverage with intervals above 0."""
+def verdict_line(board: pd.DataFrame, model: str, labels: Mapping[str, str] | None = None) -> str:
+    """One sentence, in Vietnamese (the command line's words): whether the model is ahead of every baseline at every
+    coverage with intervals above 0; methods named by ``labels`` (their names where missing)."""
+    name = _namer(labels)
     behind = board[~board["ahead"]]
     if behind.empty:
-        return f"{model} is ahead of every baseline at every coverage (95 % intervals of the paired differences > 0)."
+        return (
+            f"{name(model)} đứng trên mọi mô hình chuẩn ở mọi mức phủ"
+            " (khoảng tin cậy 95 % của chênh lệch ghép cặp đều trên 0)."
+        )
     worst = "; ".join(
-        f"{row.baseline} at {row.coverage:.0%}: {row.difference:+.2f} [{row.low:+.2f}, {row.high:+.2f}]"
+        f"{name(row.baseline)} ở mức {row.coverage:.0%}: {row.difference:+.2f} [{row.low:+.2f}, {row.high:+.2f}]"
         for row in behind.itertuples()
     )
-    return f"{model} is NOT ahead of every baseline with an interval above 0: {worst}."
+    return f"{name(model)} KHÔNG đứng trên mọi mô hình chuẩn với khoảng tin cậy trên 0: {worst}."
 
 
-def format_leaderboard(board: pd.DataFrame, model: str) -> str:
-    """The leaderboard as text: per coverage the model's mean, then each baseline's mean and the paired
-    difference with its interval."""
+def format_leaderboard(board: pd.DataFrame, model: str, labels: Mapping[str, str] | None = None) -> str:
+    """The leaderboard as Vietnamese text: per coverage the model's mean, then each baseline's mean and the paired
+    difference with its interval; methods named by ``labels``."""
+    name = _namer(labels)
     lines = []
     for coverage, rows in board.groupby("coverage"):
-        lines.append(f"PAI@{coverage:.0%}: {model} {rows['model'].iloc[0]:.2f}")
+        lines.append(f"PAI@{coverage:.0%}: {name(model)} {rows['model'].iloc[0]:.2f}")
         for row in rows.sort_values("baseline_value", ascending=False).itertuples():
-            mark = "ahead" if row.ahead else "NOT ahead"
+            mark = "hơn" if row.ahead else "KHÔNG hơn"
             lines.append(
-                f"  {row.baseline:<28} {row.baseline_value:6.2f}   model − baseline {row.difference:+.2f}"
+                f"  {name(row.baseline):<34} {row.baseline_value:6.2f}   mô hình − chuẩn {row.difference:+.2f}"
                 f" [{row.low:+.2f}, {row.high:+.2f}] {mark}"
             )
     return "\n".join(lines)
+
+
+def _namer(labels: Mapping[str, str] | None):  # noqa: ANN202 - a str -> str function
+    """A method's name as shown: its label, else the name itself."""
+    return lambda method: (labels or {}).get(method, method)
