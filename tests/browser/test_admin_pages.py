@@ -30,6 +30,14 @@ from models.vocabulary import TASK_OPEN, codes, local_today
 city, server, chromium = shared.city, shared.server, shared.chromium
 
 
+def newest_audit_line(page, action: str):  # noqa: ANN001, ANN201 - a Playwright page and locator
+    """The administrator's audit tab opened, once its newest line names ``action``: that line."""
+    page.click("nav.tabs button[data-tab=audit]")
+    newest = page.locator("#audit li").first
+    newest.filter(has_text=action).wait_for()
+    return newest
+
+
 def test_taking_a_commune_with_open_tasks_from_a_team_says_the_team_keeps_them(
     chromium,
     server: str,
@@ -222,9 +230,7 @@ def test_a_password_the_administrator_gives_is_changed_by_its_user_at_the_next_l
             assert must.scalar_one() is False
         # The administrator's audit list reads the change as the planner's own, after the reset, and from where.
         admin, errors = open_as(chromium, server, "quantri")
-        admin.click("nav.tabs button[data-tab=audit]")
-        newest = admin.locator("#audit li").first
-        newest.filter(has_text="Tự đổi mật khẩu").wait_for()
+        newest = newest_audit_line(admin, "Tự đổi mật khẩu")
         assert newest.inner_text().endswith(
             "thammuu-moi: Tự đổi mật khẩu — thammuu-moi (thay mật khẩu được cấp, từ địa chỉ 127.0.0.1)"
         ), newest.inner_text()
@@ -406,9 +412,7 @@ def test_a_city_is_set_up_from_a_file_on_the_page_and_its_officers_log_in_with_t
     page.click("#user-import-sheet button")
     assert page.locator("#user-import-sheet").is_hidden()
     # The audit list names the import as a whole, newest, with its counts and file (the refused one left nothing).
-    page.click("nav.tabs button[data-tab=audit]")
-    newest = page.locator("#audit li").first
-    newest.filter(has_text="Nhập tài khoản từ tệp").wait_for()
+    newest = newest_audit_line(page, "Nhập tài khoản từ tệp")
     assert newest.inner_text().endswith(
         "quantri: Nhập tài khoản từ tệp (1 tổ công tác mới, 2 người dùng mới; nhập từ tệp «dung.csv»)"
     ), newest.inner_text()
