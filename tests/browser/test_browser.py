@@ -88,21 +88,35 @@ document.addEventListener("securitypolicyviolation", (e) => window.cspViolations
   `${e.effectiveDirective} refused ${e.blockedURI || "inline"} on ${e.target.nodeName}.${e.target.className}`));"""
 
 
+#: The session cookies of each (server, user) once logged in through the form. A page opened again for the same
+#: user starts with them, as a second tab of one browser does, instead of logging in again: the form, its redirect
+#: and an argon2 check cost about 1 s of a page's 2.6 s (the suite opens some 250 pages). Only cookies: what a page
+#: keeps in localStorage (lists kept for offline use) is not carried to the next page.
+_SIGNED_IN: dict[tuple[str, str], list] = {}
+
+
 def open_as(chromium, server: str, username: str, viewport: dict | None = None, **options):
     """A logged-in page of `username` once its panel has loaded, and the errors the console reported (a refusal by
     the Content-Security-Policy among them); its CSP violations are kept in window.cspViolations. `options` go to
-    the browser's new page (e.g. another device's user_agent)."""
-    page = chromium.new_page(viewport=viewport or {"width": 1400, "height": 900}, **options)
+    the browser's new page (e.g. another device's user_agent). The user's session of an earlier page is used when
+    the server still takes it (_SIGNED_IN), else the login form is filled."""
+    cookies = _SIGNED_IN.get((server, username))
+    page = chromium.new_page(
+        viewport=viewport or {"width": 1400, "height": 900},
+        storage_state={"cookies": cookies, "origins": []} if cookies else None,
+        **options,
+    )
     page.add_init_script(CSP_WATCH)
     errors: list[str] = []
     page.on("console", lambda message: errors.append(message.text) if message.type == "error" else None)
     page.on("pageerror", lambda error: errors.append(str(error)))
-    page.goto(f"{server}/login")
-    page.fill("input[name=username]", username)
-    page.fill("input[name=password]", DEMO_PASSWORD)
-    shot(page, "login")
-    page.click("button[type=submit]")
+    page.goto(f"{server}/" if cookies else f"{server}/login")
+    if page.url.endswith("/login"):  # no session yet, or it ended (a logout, a deactivation): log in
+        page.fill("input[name=username]", username)
+        page.fill("input[name=password]", DEMO_PASSWORD)
+        page.click("button[type=submit]")
     page.wait_for_selector("body[data-ready=true]", timeout=30_000)
+    _SIGNED_IN[(server, username)] = page.context.cookies()
     return page, errors
 
 

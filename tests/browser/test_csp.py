@@ -6,7 +6,7 @@ every tab and legend, the first card of every list (with its history), every map
 every kind, the incident popup at street zoom, the search suggestions and the printable sheet; the browser must
 report no violation (``securitypolicyviolation`` events, recorded by test_browser.open_as, and the console's
 "Refused to …" lines). The city, the server and Chromium are those of test_browser.py (a database of this module's
-own). Screenshots go to artifacts/csp-<role>-<size>-<step>.png.
+own). A step where something was refused leaves its screenshot in artifacts/csp-<role>-<size>-<step>.png.
 """
 
 from __future__ import annotations
@@ -88,10 +88,11 @@ def test_no_inline_style_is_refused_on_any_page(chromium, server: str, role: str
     found: dict[str, list[str]] = {}
 
     def check(step: str) -> None:
-        """Keep what was refused during a step, and a screenshot of it."""
+        """Keep what was refused during a step, with a screenshot of the page then (a screenshot of every step took
+        a fifth of the walk)."""
         settle(page, pending)
-        shot(page, f"csp-{role}-{size}-{step}")
         if refused := refusals(page, errors):
+            shot(page, f"csp-{role}-{size}-{step}")
             found[step] = refused
             page.evaluate("window.cspViolations = []")
             errors.clear()
