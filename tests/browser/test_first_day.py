@@ -12,21 +12,13 @@ from __future__ import annotations
 
 import pytest
 import test_browser as shared
-from sqlalchemy import Engine
-from test_browser import DESKTOP, PHONE, open_as, shot
-from vietnamese_text import foreign_words, names_shown, shown_text
+from test_browser import DESKTOP, PHONE, open_as
+from vietnamese_text import foreign_words
 
-from models.vocabulary import ROLE_MEANINGS, HotspotStatus, Role, RunStatus, TaskState
+from models.vocabulary import Role, RunStatus
 
 city, server, chromium = shared.city, shared.server, shared.chromium
 USERS = {Role.COMMAND: "chihuy", Role.TEAM: "to05", Role.PLANNER: "thammuu", Role.ADMIN: "quantri"}
-#: What each page's help must name (labels from the vocabulary): its own statuses, classes or roles.
-HELP_NAMES = {
-    Role.COMMAND: [*HotspotStatus.labels().values(), *TaskState.labels().values()],
-    Role.TEAM: [*TaskState.labels().values(), *HotspotStatus.labels().values()],
-    Role.PLANNER: ["Trọng điểm loại I", "Không ma túy", *RunStatus.labels().values()],
-    Role.ADMIN: [*Role.labels().values(), *ROLE_MEANINGS.values()],
-}
 
 
 def test_the_check_tells_english_from_vietnamese() -> None:
@@ -40,34 +32,6 @@ def test_the_check_tells_english_from_vietnamese() -> None:
     assert foreign_words("Loại trong_diem, in_progress", set()) == {"trong_diem", "in_progress", "progress"}
     assert foreign_words("Người giao: chihuy", {"chihuy"}) == set() and foreign_words("chihuy") == {"chihuy"}
     assert foreign_words("Tỉnh Đắk Lắk", {"Đắk", "Lắk"}) == set() and foreign_words("Tỉnh Đắk Lắk") == {"Đắk", "Lắk"}
-
-
-@pytest.mark.parametrize("viewport", [DESKTOP, PHONE], ids=["desktop", "phone"])
-@pytest.mark.parametrize("role", list(USERS), ids=str)
-def test_each_page_has_its_help_and_speaks_vietnamese(
-    chromium, server: str, city: Engine, role: Role, viewport: dict
-) -> None:
-    page, errors = open_as(chromium, server, USERS[role], viewport)
-    help_box = page.locator("main.panel details#help")
-    assert help_box.count() == 1 and help_box.get_attribute("open") is None  # folded: the work comes first
-    help_box.locator("summary").focus()
-    page.keyboard.press("Enter")  # opens from the keyboard
-    assert help_box.get_attribute("open") is not None and help_box.locator(".help-body").is_visible()
-    told = help_box.inner_text()
-    missing = [name for name in HELP_NAMES[role] if name not in told]
-    assert not missing, f"the help of {role} does not name {missing}"
-    shot(page, f"help-{role}-{viewport['width']}")
-
-    page.evaluate("() => document.querySelectorAll('main.panel details').forEach(d => { d.open = true; })")
-    shown = shown_text(page)
-    for tab in page.locator("nav.tabs button[data-tab]").all():
-        tab.click()
-        page.wait_for_timeout(300)
-        shown += "\n" + shown_text(page)
-    foreign = foreign_words(shown, names_shown(city))
-    assert not foreign, sorted(foreign)
-    assert errors == []
-    page.close()
 
 
 def test_a_draft_year_has_one_name_on_the_planner_and_the_command_page(chromium, server: str) -> None:

@@ -26,7 +26,7 @@ from basemap_files import make_mbtiles, png
 from PIL import Image
 from sqlalchemy import Engine, text
 from test_browser import _MAP_SETTLED, DESKTOP, PHONE, open_as, shot
-from vietnamese_text import foreign_words, names_shown, shown_text
+from vietnamese_text import foreign_words, shown_text
 
 from api.app import configured_basemap, create_app
 from gis.io.mbtiles import MBTiles
@@ -580,113 +580,6 @@ def test_phone_header_map_and_touch_targets(chromium, server: str, role: str) ->
 
 
 NARROW_PHONE = {"width": 360, "height": 740}
-#: The words of the visible table headings that the browser drew on more than one line.
-BROKEN_HEADINGS = """() => [...document.querySelectorAll('table th')].filter((th) => th.offsetParent).flatMap((th) => {
-    const node = th.firstChild;
-    if (!node || node.nodeType !== Node.TEXT_NODE) return [];
-    return [...node.textContent.matchAll(/\\S+/g)].filter((word) => {
-        const range = document.createRange();
-        range.setStart(node, word.index);
-        range.setEnd(node, word.index + word[0].length);
-        return new Set([...range.getClientRects()].map((r) => Math.round(r.top))).size > 1;
-    }).map((word) => word[0]);
-})"""
-
-#: The figures (words holding a digit: a day, a number) of the visible table cells that the browser drew on more than
-#: one line.
-BROKEN_FIGURES = """() => [...document.querySelectorAll('table td')].filter((td) => td.offsetParent).flatMap((td) => {
-    const walker = document.createTreeWalker(td, NodeFilter.SHOW_TEXT);
-    const broken = [];
-    for (let node = walker.nextNode(); node; node = walker.nextNode()) {
-        for (const word of node.textContent.matchAll(/\\S*\\d\\S*/g)) {
-            const range = document.createRange();
-            range.setStart(node, word.index);
-            range.setEnd(node, word.index + word[0].length);
-            if (new Set([...range.getClientRects()].map((r) => Math.round(r.top))).size > 1) broken.push(word[0]);
-        }
-    }
-    return broken;
-})"""
-#: The visible inputs whose hint (placeholder) is wider than the room inside them.
-CUT_HINTS = """() => [...document.querySelectorAll('input[placeholder]')].filter((input) => input.offsetParent
-    && input.placeholder).filter((input) => {
-    const style = getComputedStyle(input);
-    const ruler = document.createElement('canvas').getContext('2d');
-    ruler.font = style.font;
-    const room = input.clientWidth - parseFloat(style.paddingLeft) - parseFloat(style.paddingRight);
-    return ruler.measureText(input.placeholder).width > room;
-}).map((input) => input.placeholder)"""
-
-
-@pytest.mark.parametrize("role", list(USERS))
-def test_nothing_slides_sideways_on_a_360_px_phone(chromium, server: str, role: str) -> None:
-    """On a 360 px phone (many Android phones) no tab of the panel is wider than the screen: a long choice (the
-    density kernel) or a table's headers had let the whole panel slide sideways under the thumb. No heading breaks
-    inside a word, and no visible hint is cut."""
-    page, errors = open_as(chromium, server, USERS[role], NARROW_PHONE)
-    if role == "planner":
-        page.select_option("#year", "2026")
-        page.wait_for_selector("#communes > tr")
-    tabs = page.locator("nav.tabs button")
-    wide: dict[str, list] = {}
-    broken: set[str] = set()
-    cut: set[str] = set()
-    split: set[str] = set()
-    for i in range(max(1, tabs.count())):
-        if tabs.count():
-            tabs.nth(i).click()
-        name = tabs.nth(i).inner_text() if tabs.count() else role
-        sizes = page.evaluate(
-            """() => [document.documentElement.scrollWidth,
-                ...[...document.querySelectorAll('main.panel')].map((p) => p.scrollWidth - p.clientWidth + 360)]"""
-        )
-        if max(sizes) > 360:
-            wide[name] = sizes
-        broken.update(page.evaluate(BROKEN_HEADINGS))
-        split.update(page.evaluate(BROKEN_FIGURES))
-        cut.update(page.evaluate(CUT_HINTS))
-    assert wide == {}
-    assert broken == set()  # «Xã/phườn g»: a heading broke inside a word
-    assert split == set()  # «30/11/20 26»: a day broke across two lines of its cell
-    assert cut == set()  # «Tìm xã/phường, mã xã,»: the map search's hint was cut
-    assert errors == []
-    page.close()
-
-
-# ------------------------------------------------------------------------------------------- the message sweep
-@pytest.mark.parametrize("role", list(USERS))
-def test_every_page_speaks_vietnamese(chromium, server: str, city: Engine, role: str) -> None:
-    """Acceptance: each tab of each role's page, its legends and a card opened in its lists show no English-only
-    text and no internal code (tests/browser/vietnamese_text.py); a field the browser refuses explains itself in
-    Vietnamese."""
-    page, errors = open_as(chromium, server, USERS[role], DESKTOP)
-    usernames = names_shown(city)
-    found: dict[str, list[str]] = {}
-    for details in page.locator("details").all():
-        if details.is_visible():
-            details.evaluate("(d) => { d.open = true; }")
-    tabs = page.locator("nav.tabs button").all() or [None]
-    for tab in tabs:
-        name = "page"
-        if tab is not None:
-            tab.click()
-            name = tab.get_attribute("data-tab") or "tab"
-            page.wait_for_timeout(300)
-            rows = page.locator("section.tab:not([hidden]) table.register tbody tr")
-            if rows.count():
-                rows.first.click()  # a card: states, actions and their buttons
-                page.wait_for_timeout(500)
-        if bad := foreign_words(shown_text(page), usernames):
-            found[name] = sorted(bad)
-        shot(page, f"sweep-{role}-{name}")
-    required = page.locator("input[required]:visible").first
-    if required.count():
-        required.fill("")
-        message = required.evaluate("(f) => { f.reportValidity(); return f.validationMessage; }")
-        assert message and not foreign_words(message), message
-    assert found == {}, found
-    assert errors == []
-    page.close()
 
 
 def test_login_page_speaks_vietnamese(chromium, server: str) -> None:

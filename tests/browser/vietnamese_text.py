@@ -34,7 +34,7 @@ NAMES = {
     *("arcgis", "gauss", "getis", "ord", "gi", "leaflet", "unicode", "diaban"),  # names of methods and software
     *("csv", "txt", "excel", "xlsx", "geojson", "jpeg", "png", "webp", "gps"),  # file formats, the photos' location
     *("utf",),  # a text file's encoding, as Excel's «CSV UTF-8» names it
-    *("km", "km²", "dd", "mm", "yyyy"),  # units, the date format
+    *("km", "km²", "m²", "dd", "mm", "yyyy"),  # units, the date format
     *("hp", "nv"),  # the province's initials in the short title, «NV 7» (nhiệm vụ 7): both in the help
     *("qd", "ttg"),  # a legal document's number: «QĐ 28/2025/QĐ-TTg»
     *("csdl",),  # «cơ sở dữ liệu», as the command line abbreviates it

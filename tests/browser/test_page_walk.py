@@ -1,0 +1,320 @@
+"""Each role's page walked once per screen, and everything such a walk must find.
+
+A walk opens the page of a role and shows what it offers: the help, every tab with its folded sections open and the
+card of its list's first row (the team's finished tasks shown too, the administrator's first team picked), the lists
+outside tabs; then, on the desktop and the 390 px phone, every map layer with a tooltip and a popup of every kind, the
+incident popup at street zoom, the search suggestions and the printable sheet. At each step it keeps what the checks
+below look at, so the page is walked once for all of them (they walked it one check at a time: 32 walks, now 12):
+
+- **Content-Security-Policy** (desktop, phone): the pages allow no inline style (api/headers.py); a style attribute
+  left in a legend, a row or a popup would be refused and its colour lost. No ``securitypolicyviolation`` event
+  (recorded by test_browser.open_as) and no console «Refused to …» line at any step.
+- **Accessibility** (desktop, 360 px phone): axe-core's WCAG 2.x A/AA rules and best practices at each tab
+  (test_accessibility.py's audit), on the phone every thumb target 44 px, and a thick focus ring for the keyboard.
+- **A new user's first day** (desktop, phone): the help is folded at the top, opens from the keyboard and names the
+  page's statuses, classes or roles; no English word and no internal code shows on any tab (its text, placeholders,
+  tooltips and accessible names), proper names and units aside; a field the browser refuses explains itself in
+  Vietnamese; the console reports no error.
+- **Nothing slides sideways on a 360 px phone** (many Android phones): no tab wider than the screen, no heading broken
+  inside a word, no figure broken across lines, no hint cut.
+
+The city, the server and Chromium are those of test_browser.py (a database of this module's own). Each step of a walk
+leaves a screenshot in artifacts/walk-<role>-<screen>-<step>.png, and axe's findings artifacts/axe-<role>-<screen>.json.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+import pytest
+import test_accessibility as a11y
+import test_browser as shared
+from sqlalchemy import Engine
+from test_accessibility import FOCUS_RING, OPEN_DETAILS, audit, report
+from test_browser import DESKTOP, PHONE, SMALL_PHONE, open_as, shot
+from vietnamese_text import foreign_words, names_shown, shown_text
+
+from models.vocabulary import ROLE_MEANINGS, HotspotStatus, Role, RunStatus, TaskState
+
+city, server, chromium = shared.city, shared.server, shared.chromium
+axe_source = a11y.axe_source
+USERS = {Role.COMMAND: "chihuy", Role.TEAM: "to05", Role.PLANNER: "thammuu", Role.ADMIN: "quantri"}
+SCREENS = {"desktop": DESKTOP, "phone": PHONE, "small-phone": SMALL_PHONE}
+#: What each page's help must name (labels from the vocabulary): its own statuses, classes or roles.
+HELP_NAMES = {
+    Role.COMMAND: [*HotspotStatus.labels().values(), *TaskState.labels().values()],
+    Role.TEAM: [*TaskState.labels().values(), *HotspotStatus.labels().values()],
+    Role.PLANNER: ["Trọng điểm loại I", "Không ma túy", *RunStatus.labels().values()],
+    Role.ADMIN: [*Role.labels().values(), *ROLE_MEANINGS.values()],
+}
+
+#: Show every overlay of the layer control (clicked through the DOM: on a phone the control is folded).
+ALL_LAYERS = """() => { const boxes = [...document.querySelectorAll('.leaflet-control-layers-overlays input')];
+    boxes.filter((b) => !b.checked).forEach((b) => b.click()); }"""
+#: Open the tooltip of one layer of each group, and return how many groups have popups.
+TOOLTIPS = """() => { const seen = new Set(); const popups = new Set();
+    window.diaban.map.eachLayer((l) => {
+      const group = Object.keys(l._eventParents || {}).join() || String(L.stamp(l));
+      if (l.getPopup?.()) popups.add(group);
+      if (l.getTooltip?.() && !seen.has(group)) { seen.add(group); l.openTooltip(); }
+    });
+    return popups.size; }"""
+#: Open the popup of the first layer of the n-th group with popups, alone on the map (moving the map first: a list
+#: row opened before waits for the map's next move to open its hotspot's popup).
+POPUP = """(n) => { const map = window.diaban.map; const groups = new Map();
+    map.eachLayer((l) => {
+      const group = Object.keys(l._eventParents || {}).join() || String(L.stamp(l));
+      if (l.getPopup?.() && !groups.has(group)) groups.set(group, l);
+    });
+    const layer = [...groups.values()][n];
+    map.setView(layer.getLatLng ? layer.getLatLng() : layer.getBounds().getCenter(), 15, { animate: false });
+    map.eachLayer((l) => l.closePopup?.());
+    layer.openPopup();
+    return layer.isPopupOpen(); }"""
+#: A click on the map at an incident at street zoom (the command page's incident popup).
+INCIDENT_CLICK = """async () => { const map = window.diaban.map;
+    const found = (await api('/api/incidents?limit=20')).features.filter((f) => f.geometry);
+    const [lon, lat] = found[0].geometry.coordinates;
+    map.setView([lat, lon], 17, { animate: false });
+    const latlng = L.latLng(lat, lon);
+    map.fire('click', { latlng, containerPoint: map.latLngToContainerPoint(latlng) }); }"""
+
+#: How much wider than the screen the document and the panel are.
+WIDTHS = """() => [document.documentElement.scrollWidth,
+    ...[...document.querySelectorAll('main.panel')].map((p) => p.scrollWidth - p.clientWidth + window.innerWidth)]"""
+#: The words of the visible table headings that the browser drew on more than one line.
+BROKEN_HEADINGS = """() => [...document.querySelectorAll('table th')].filter((th) => th.offsetParent).flatMap((th) => {
+    const node = th.firstChild;
+    if (!node || node.nodeType !== Node.TEXT_NODE) return [];
+    return [...node.textContent.matchAll(/\\S+/g)].filter((word) => {
+        const range = document.createRange();
+        range.setStart(node, word.index);
+        range.setEnd(node, word.index + word[0].length);
+        return new Set([...range.getClientRects()].map((r) => Math.round(r.top))).size > 1;
+    }).map((word) => word[0]);
+})"""
+#: The figures (words holding a digit: a day, a number) of the visible table cells that the browser drew on more than
+#: one line.
+BROKEN_FIGURES = """() => [...document.querySelectorAll('table td')].filter((td) => td.offsetParent).flatMap((td) => {
+    const walker = document.createTreeWalker(td, NodeFilter.SHOW_TEXT);
+    const broken = [];
+    for (let node = walker.nextNode(); node; node = walker.nextNode()) {
+        for (const word of node.textContent.matchAll(/\\S*\\d\\S*/g)) {
+            const range = document.createRange();
+            range.setStart(node, word.index);
+            range.setEnd(node, word.index + word[0].length);
+            if (new Set([...range.getClientRects()].map((r) => Math.round(r.top))).size > 1) broken.push(word[0]);
+        }
+    }
+    return broken;
+})"""
+#: The visible inputs whose hint (placeholder) is wider than the room inside them.
+CUT_HINTS = """() => [...document.querySelectorAll('input[placeholder]')].filter((input) => input.offsetParent
+    && input.placeholder).filter((input) => {
+    const style = getComputedStyle(input);
+    const ruler = document.createElement('canvas').getContext('2d');
+    ruler.font = style.font;
+    const room = input.clientWidth - parseFloat(style.paddingLeft) - parseFloat(style.paddingRight);
+    return ruler.measureText(input.placeholder).width > room;
+}).map((input) => input.placeholder)"""
+
+
+@dataclass
+class Walk:
+    """What one walk of a role's page on one screen found."""
+
+    help_folded: bool = False
+    help_opens: bool = False
+    help_text: str = ""
+    refused: dict[str, list[str]] = field(default_factory=dict)
+    axe: dict = field(default_factory=dict)
+    foreign: dict[str, list[str]] = field(default_factory=dict)
+    refusal_message: str | None = None
+    wide: dict[str, list[int]] = field(default_factory=dict)
+    broken: set[str] = field(default_factory=set)
+    split: set[str] = field(default_factory=set)
+    cut: set[str] = field(default_factory=set)
+    ring: dict = field(default_factory=dict)
+    errors: list[str] = field(default_factory=list)
+
+
+def refusals(page, errors: list[str]) -> list[str]:
+    """What the browser refused so far: the page's CSP violation events and the console's refusals."""
+    return page.evaluate("window.cspViolations") + [e for e in errors if "Content Security Policy" in e]
+
+
+def watch_requests(page) -> set:
+    """The page's requests not yet answered, kept up to date."""
+    pending: set = set()
+    page.on("request", lambda request: pending.add(request))
+    page.on("requestfinished", lambda request: pending.discard(request))
+    page.on("requestfailed", lambda request: pending.discard(request))
+    return pending
+
+
+def settle(page, pending: set) -> None:
+    """Let the page's requests answer (10 s at most) and their lists, cards and layers be drawn."""
+    page.wait_for_timeout(300)
+    for _ in range(100):
+        if not pending:
+            break
+        page.wait_for_timeout(100)
+    page.wait_for_timeout(200)
+
+
+def walk(chromium, server: str, axe: str, names: set[str], role: Role, screen: str) -> Walk:
+    """Walk the page of ``role`` on ``screen`` (see the module's docstring), keeping what each check looks at."""
+    page, errors = open_as(chromium, server, USERS[role], SCREENS[screen])
+    pending = watch_requests(page)
+    found = Walk()
+    axe_checked = screen in ("desktop", "small-phone")
+    words_checked = screen in ("desktop", "phone")
+    if axe_checked:
+        page.evaluate(axe)
+
+    help_box = page.locator("main.panel details#help")
+    found.help_folded = help_box.count() == 1 and help_box.get_attribute("open") is None  # the work comes first
+    help_box.locator("summary").focus()
+    page.keyboard.press("Enter")  # opens from the keyboard
+    found.help_opens = help_box.get_attribute("open") is not None and help_box.locator(".help-body").is_visible()
+    found.help_text = help_box.inner_text()
+
+    def observe(step: str, panel: bool = True) -> None:
+        """What the page shows now, for each check of this screen (of the panel's steps: a tab, its card and lists;
+        the map's layers, popups and print are for the policy alone), and its screenshot."""
+        settle(page, pending)
+        if refused := refusals(page, errors):
+            found.refused[step] = refused
+            page.evaluate("window.cspViolations = []")
+            errors[:] = [e for e in errors if "Content Security Policy" not in e]
+        if not panel:
+            shot(page, f"walk-{role}-{screen}-{step}")
+            return
+        if axe_checked:
+            audit(page, step, found.axe, screen != "desktop")
+        if words_checked and (bad := foreign_words(shown_text(page), names)):
+            found.foreign[step] = sorted(bad)
+        if screen == "small-phone":
+            if max(sizes := page.evaluate(WIDTHS)) > SMALL_PHONE["width"]:
+                found.wide[step] = sizes
+            found.broken.update(page.evaluate(BROKEN_HEADINGS))
+            found.split.update(page.evaluate(BROKEN_FIGURES))
+            found.cut.update(page.evaluate(CUT_HINTS))
+        shot(page, f"walk-{role}-{screen}-{step}")
+
+    if role == Role.PLANNER:
+        page.select_option("#year", "2026")
+        page.wait_for_selector("#communes > tr")
+    if page.locator("#show-finished").count():
+        page.check("#show-finished")  # the team's finished tasks too
+    page.evaluate(OPEN_DETAILS)
+    observe("page")
+    for tab in page.locator("nav.tabs button[data-tab]").all()[1:]:  # the first tab is shown at first
+        tab.click()
+        settle(page, pending)
+        rows = page.locator("section.tab:not([hidden]) table.register tbody tr")
+        if rows.count():
+            rows.first.click()  # its card: state, actions, history
+        if page.locator("#team-pick option").count() > 1 and tab.get_attribute("data-tab") == "teams":
+            page.select_option("#team-pick", index=1)  # a team's area and its history
+        settle(page, pending)
+        page.evaluate(OPEN_DETAILS)
+        observe(tab.get_attribute("data-tab") or "tab")
+    for table in page.locator("table.register:visible tbody").all():  # the lists outside tabs (planner)
+        if table.locator("tr").count():
+            table.locator("tr").first.click()
+    page.evaluate(OPEN_DETAILS)
+    observe("lists")
+
+    page.keyboard.press("Tab")  # from where the last click left the focus to the next control, by the keyboard
+    found.ring = page.evaluate(FOCUS_RING)
+    required = page.locator("input[required]:visible").first
+    if words_checked and required.count():
+        required.fill("")
+        found.refusal_message = required.evaluate("(f) => { f.reportValidity(); return f.validationMessage; }")
+    found.errors = [e for e in errors if "Content Security Policy" not in e]
+
+    if screen == "small-phone":  # the map's layers, popups and print: on the two screens above
+        page.close()
+        return found
+    page.evaluate(ALL_LAYERS)
+    page.wait_for_timeout(1500)  # the layers' requests start after the map moved
+    groups = page.evaluate(TOOLTIPS)
+    observe("layers", panel=False)
+    for n in range(groups):
+        assert page.evaluate(POPUP, n)
+        observe(f"popup-{n}", panel=False)
+    if role == Role.COMMAND:
+        assert groups, "the command page has hotspot popups"
+        page.evaluate("() => { window.diaban.map.closePopup(); }")
+        page.evaluate(INCIDENT_CLICK)
+        page.locator(".leaflet-popup .incident-popup").wait_for()
+        observe("incident", panel=False)
+    if page.locator(".map-search").count():  # command and planner
+        page.fill(".map-search input[name=q]", "1")
+        observe("search", panel=False)
+    page.evaluate("document.querySelector('.print-open').click()")
+    page.locator(".print-sheet .print-legend").wait_for()
+    observe("print", panel=False)
+    page.click(".print-close")
+    page.close()
+    return found
+
+
+@pytest.fixture(scope="module")
+def walked(chromium, server: str, city: Engine, axe_source: str):
+    """The walk of a role's page on a screen, made once for all the checks that read it."""
+    walks: dict[tuple[Role, str], Walk] = {}
+    names = names_shown(city)
+
+    def of(role: Role, screen: str) -> Walk:
+        if (role, screen) not in walks:
+            walks[role, screen] = walk(chromium, server, axe_source, names, role, screen)
+        return walks[role, screen]
+
+    return of
+
+
+def test_the_pages_allow_no_inline_style(chromium, server: str) -> None:
+    page, _ = open_as(chromium, server, USERS[Role.ADMIN], DESKTOP)
+    policy = page.evaluate("fetch('/').then((r) => r.headers.get('content-security-policy'))")
+    page.close()
+    styles = policy.split("style-src")[1].split(";")[0]
+    assert "'nonce-" in styles and "unsafe-inline" not in styles, policy
+
+
+@pytest.mark.parametrize("screen", ["desktop", "phone"])
+@pytest.mark.parametrize("role", list(USERS), ids=str)
+def test_no_inline_style_is_refused_on_any_page(walked, role: Role, screen: str) -> None:
+    assert walked(role, screen).refused == {}
+
+
+@pytest.mark.parametrize("screen", ["desktop", "small-phone"])
+@pytest.mark.parametrize("role", list(USERS), ids=str)
+def test_role_page_is_accessible_with_every_tab(walked, role: Role, screen: str) -> None:
+    found = walked(role, screen)
+    assert report(f"{role}-{screen}", found.axe) == []
+    assert found.ring["width"] >= 3 and found.ring["style"] == "solid", found.ring  # not the browser's 1 px
+
+
+@pytest.mark.parametrize("screen", ["desktop", "phone"])
+@pytest.mark.parametrize("role", list(USERS), ids=str)
+def test_each_page_has_its_help_and_speaks_vietnamese(walked, role: Role, screen: str) -> None:
+    found = walked(role, screen)
+    assert found.help_folded and found.help_opens
+    missing = [name for name in HELP_NAMES[role] if name not in found.help_text]
+    assert not missing, f"the help of {role} does not name {missing}"
+    assert found.foreign == {}
+    assert found.refusal_message is None or (found.refusal_message and not foreign_words(found.refusal_message))
+    assert found.errors == []
+
+
+@pytest.mark.parametrize("role", list(USERS), ids=str)
+def test_nothing_slides_sideways_on_a_360_px_phone(walked, role: Role) -> None:
+    """A long choice (the density kernel) or a table's headers had let the whole panel slide sideways under the
+    thumb."""
+    found = walked(role, "small-phone")
+    assert found.wide == {}
+    assert found.broken == set()  # «Xã/phườn g»: a heading broke inside a word
+    assert found.split == set()  # «30/11/20 26»: a day broke across two lines of its cell
+    assert found.cut == set()  # «Tìm xã/phường, mã xã,»: the map search's hint was cut
