@@ -930,6 +930,7 @@ SUMMARY_LABELS = {
     "updated": "cập nhật",
     "unchanged": "không đổi",
     "closed": "khép lại (hết hiệu lực)",
+    "closed_missing": "khép lại vì không có trong tệp toàn bộ",
     "repaired": "sửa hình học",
     "provinces_from_directory": "tỉnh lấy từ danh mục",
     "kinds_from_name": "loại đơn vị suy từ tên",
@@ -937,6 +938,7 @@ SUMMARY_LABELS = {
     "incidents_moved": "vụ việc gán lại xã/phường theo ranh giới mới",
     "hotspots_moved": "điểm nóng chuyển sang xã/phường khác",
     "tasks_moved": "nhiệm vụ chưa kết thúc theo điểm nóng sang xã/phường khác",
+    "team_areas_to_redraw": "tổ công tác có địa bàn gồm đơn vị đã khép lại, cần vẽ lại địa bàn",
 }
 
 

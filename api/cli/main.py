@@ -163,7 +163,14 @@ def cmd_boundaries(args: argparse.Namespace) -> int:
     path = readable_file(args.path or DataSettings().boundary_file())
     engine = get_engine()
     with engine.begin() as conn:
-        report = import_boundaries(conn, path, valid_from=args.valid_from, valid_to=args.valid_to)
+        report = import_boundaries(
+            conn,
+            path,
+            valid_from=args.valid_from,
+            valid_to=args.valid_to,
+            whole=args.whole,
+            allow_many_closed=args.allow_many_closed,
+        )
     if args.json:
         print(json.dumps({**report.summary(), "rejects": report.rejects}, ensure_ascii=False))
     else:
@@ -335,6 +342,18 @@ def build_parser() -> argparse.ArgumentParser:
         type=cli_day,
         metavar="NGÀY",
         help="ngày hết hiệu lực (không tính ngày này) của một bộ đơn vị cũ, ví dụ 01/07/2025 cho các xã trước sắp xếp",
+    )
+    b_imp.add_argument(
+        "--whole",
+        action="store_true",
+        help="tệp là toàn bộ đơn vị hiện hành của các tỉnh có trong tệp: đơn vị hiện hành của các tỉnh đó không có"
+        " trong tệp (ví dụ xã đã sáp nhập) được khép lại từ ngày hiệu lực; tỉnh không có trong tệp giữ nguyên",
+    )
+    b_imp.add_argument(
+        "--allow-many-closed",
+        action="store_true",
+        help="cùng --whole: cho phép khép lại quá nửa số đơn vị hiện hành của một tỉnh (mặc định bị từ chối vì"
+        " thường là tệp chỉ có một phần của tỉnh)",
     )
     b_imp.add_argument("--json", action="store_true", help="in kết quả dạng JSON")
     b_imp.set_defaults(func=cmd_boundaries)

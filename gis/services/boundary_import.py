@@ -15,6 +15,11 @@ Nothing else is rewritten: an incident without a point keeps the unit its record
 the new version keeps the unit of its date (`period_code`), classifications keep the communes they were made on
 (an approved one is a record), team areas name codes (a unit's code outlives its boundary). Each import is recorded
 in `import_runs` (dataset ``boundaries``: who, which file, units stored and rejected).
+
+A file of current units may be declared the whole current set of the provinces it covers (``whole``, the command's
+`--whole`): a current unit of those provinces missing from the file is then closed too (a commune merged into its
+neighbour), and what is stored there follows the new boundaries like the rest. Team areas naming a closed unit are
+counted, not changed: the administrator re-draws them (no unit names its successor).
 """
 
 from __future__ import annotations
@@ -43,8 +48,9 @@ from gis.store.periods import assign_periods
 from gis.store.sql import current_unit
 from gis.store.tasks import follow_hotspots
 from gis.unit_directory import unit_directory
+from models.domain.dates import vn_day
 from models.domain.unit_mapping import REFORM_DATE
-from models.errors import InvalidRequest
+from models.errors import Conflict, InvalidRequest
 from models.vocabulary import METRIC_DOMAIN, METRIC_SRID, UnitKind
 
 #: Default start of validity: the 1 July 2025 two-tier reorganisation.
@@ -64,6 +70,8 @@ class BoundaryReport:
     updated: int = 0
     unchanged: int = 0
     closed: int = 0
+    #: Current units of the file's provinces missing from a file declared whole (`whole`), closed at its date.
+    closed_missing: int = 0
     repaired: int = 0
     #: Units whose file named no province, given the one the unit directory knows for their code.
     provinces_from_directory: int = 0
@@ -78,6 +86,8 @@ class BoundaryReport:
     hotspots_moved: int = 0
     #: Suppression tasks not yet ended that followed their hotspot into another commune.
     tasks_moved: int = 0
+    #: Teams whose area, on the import's date or later, names a unit it closed as missing: to be re-drawn.
+    team_areas_to_redraw: int = 0
     #: The import's row in `import_runs`.
     import_id: int | None = None
     rejects: list[dict] = field(default_factory=list)
@@ -88,6 +98,7 @@ class BoundaryReport:
             "updated": self.updated,
             "unchanged": self.unchanged,
             "closed": self.closed,
+            "closed_missing": self.closed_missing,
             "repaired": self.repaired,
             "provinces_from_directory": self.provinces_from_directory,
             "kinds_from_name": self.kinds_from_name,
@@ -95,6 +106,7 @@ class BoundaryReport:
             "incidents_moved": self.incidents_moved,
             "hotspots_moved": self.hotspots_moved,
             "tasks_moved": self.tasks_moved,
+            "team_areas_to_redraw": self.team_areas_to_redraw,
             "rejected": len(self.rejects),
         }
 
@@ -289,6 +301,26 @@ _REFRESH_PARTS = (
 )
 
 
+#: A file declared whole: per province it covers, its current units, those missing from the file (`:present`, the
+#: codes it names, rejected features included) and the missing ones current only from the file's date or later.
+_MISSING = f"""
+    SELECT coalesce(p.name, u.province_code), count(*), count(*) FILTER (WHERE u.code <> ALL(:present)),
+           array_agg(u.code || ' (' || to_char(u.valid_from, 'DD/MM/YYYY') || ')' ORDER BY u.code)
+               FILTER (WHERE u.code <> ALL(:present) AND u.valid_from >= :valid_from)
+    FROM admin_units u LEFT JOIN provinces p ON p.code = u.province_code
+    WHERE {current_unit("u")} AND u.province_code = ANY(:provinces)
+    GROUP BY u.province_code, p.name ORDER BY u.province_code"""
+#: ... closed at the file's date.
+_CLOSE_MISSING = f"""
+    UPDATE admin_units u SET valid_to = :valid_from
+    WHERE {current_unit("u")} AND u.province_code = ANY(:provinces) AND u.code <> ALL(:present)
+      AND u.valid_from < :valid_from
+    RETURNING u.id, u.code"""
+#: Teams whose area on the file's date or later names one of the units closed as missing (`:closed`).
+_TEAMS_OF_CLOSED = """
+    SELECT count(DISTINCT ta.team_id) FROM team_areas ta
+    WHERE ta.commune_code = ANY(:closed) AND (ta.valid_to IS NULL OR ta.valid_to > :valid_from)"""
+
 #: An earlier set of units: versions overlapping another of the same code are refused, the rest inserted or updated.
 _HISTORICAL = [
     (
@@ -338,6 +370,8 @@ def import_boundaries(
     source: str | None = None,
     imported_by: str | None = None,
     nearest_m: float | None = None,
+    whole: bool = False,
+    allow_many_closed: bool = False,
 ) -> BoundaryReport:
     """Import boundaries in the caller's transaction; idempotent for the same file and dates.
 
@@ -349,9 +383,17 @@ def import_boundaries(
     Imports run one at a time once their file is read (an advisory lock until the transaction ends): two at once of
     the national file each found its units missing, and the second failed on the unique key (an internal error,
     exit 70) when the first committed; it now waits and finds them unchanged.
+
+    ``whole``: the file is the whole current set of the provinces it covers (those its units name); see
+    `_check_whole` for what is closed and when the import is refused (``allow_many_closed``).
     """
     if valid_to is not None and valid_to <= valid_from:
         raise InvalidRequest("ngày hết hiệu lực phải sau ngày bắt đầu", "valid_to must be after valid_from")
+    if whole and valid_to is not None:
+        raise InvalidRequest(
+            "chỉ tệp ranh giới hiện hành mới là toàn bộ đơn vị: không dùng cùng ngày hết hiệu lực",
+            "whole applies to a file of current units, not with valid_to",
+        )
     units, rejects, fixes = read_boundaries(path)
     report = BoundaryReport(
         rejects=rejects,
@@ -360,6 +402,7 @@ def import_boundaries(
         kinds_from_name=fixes.kinds_from_name,
     )
     conn.execute(text("SELECT pg_advisory_xact_lock(:k)"), {"k": _IMPORT_LOCK})
+    missing = _check_whole(conn, units, rejects, valid_from, allow_many_closed) if whole else None
     actor = imported_by or getpass.getuser()
     report.import_id = start_import_run(conn, "boundaries", path, actor)
     _add_provinces(conn, units)
@@ -387,8 +430,15 @@ def import_boundaries(
             codes.update(code for _, code in applied)
             if name != "closed":
                 changed.extend(unit_id for unit_id, _ in applied)
+        if missing is not None:
+            closed = conn.execute(text(_CLOSE_MISSING), {**params, **missing}).all()
+            report.closed_missing = len(closed)
+            codes.update(code for _, code in closed)
+            report.team_areas_to_redraw = conn.execute(
+                text(_TEAMS_OF_CLOSED), {"closed": [code for _, code in closed], "valid_from": valid_from}
+            ).scalar_one()
         report.unchanged = len(units) - report.updated - report.inserted
-        if changed or report.closed:
+        if changed or report.closed or report.closed_missing:
             for statement in _REFRESH_PARTS:
                 conn.execute(statement, {"ids": changed, "vertices": SUBDIVIDE_VERTICES})
             replace_stored(conn, sorted(codes), report, actor, source, nearest_m)
@@ -400,6 +450,49 @@ def import_boundaries(
         ),
     )
     return report
+
+
+#: A file declared whole may close at most this share of a province's current units without ``allow_many_closed``.
+MAX_CLOSED_SHARE = 0.5
+
+
+def _check_whole(
+    conn: Connection, units: pd.DataFrame, rejects: list[dict], valid_from: date, allow_many_closed: bool
+) -> dict[str, list[str]]:
+    """The parameters of `_CLOSE_MISSING` for a file declared the whole current set, once checked; refuses it
+    before anything is written.
+
+    Covered are the provinces the file's units name (a Hải Phòng file never closes a Quảng Ninh unit); a unit the
+    file names, even in a feature it rejects, is not missing (a broken geometry must not close its commune).
+    Refused:
+    - a file that would close more than half (`MAX_CLOSED_SHARE`) of a province's current units, unless
+      ``allow_many_closed``: a merger closes a few communes, such a file is much more likely a part of the province
+      taken for the whole (one district's communes, a filtered export), and closing the rest would move every
+      incident and hotspot there to the nearest remaining commune or to none;
+    - a missing unit current only from the file's date or later: closing it then would leave it an empty (or
+      inverted) period. It is refused rather than skipped, since a file said to be the whole set but leaving such a
+      unit current is not what the user declared; a later date of validity closes it.
+    """
+    present = sorted(set(units["code"]) | {r["code"] for r in rejects if r["code"]})
+    params = {"present": present, "provinces": sorted(set(units["province_code"]) - {""})}
+    rows = conn.execute(text(_MISSING), {**params, "valid_from": valid_from}).all()
+    if not allow_many_closed:
+        for province, current, closing, _ in rows:
+            if closing > current * MAX_CLOSED_SHARE:
+                raise InvalidRequest(
+                    f"tệp sẽ khép lại {closing} trong {current} đơn vị hiện hành của {province} (quá nửa): có lẽ tệp"
+                    " chỉ là một phần của tỉnh, không phải toàn bộ; không nhập gì. Nếu đúng là vậy, hãy cho phép"
+                    " khép lại nhiều đơn vị (--allow-many-closed)",
+                    f"whole file would close {closing} of {current} current units of province {province}",
+                )
+    later = [code for *_, codes in rows for code in codes or ()]
+    if later:
+        raise Conflict(
+            f"đơn vị không có trong tệp nhưng có hiệu lực từ ngày {vn_day(valid_from)} trở về sau: {', '.join(later)};"
+            " không khép lại được ở ngày đó, không nhập gì: hãy nhập với ngày hiệu lực sau ngày bắt đầu của chúng",
+            "missing units valid from the file's date or later",
+        )
+    return params
 
 
 def replace_stored(

@@ -11,7 +11,7 @@ from pathlib import Path
 import geopandas as gpd
 import pytest
 import shapely
-from conftest import migrate_as_owner
+from conftest import migrate_as_owner, run_cli
 from sqlalchemy import Connection, create_engine, text
 
 from gis.io.readers import FileFormatError
@@ -420,3 +420,162 @@ def test_an_import_interrupted_after_moving_what_is_stored_leaves_nothing(
     assert moved["hotspot"] == GAINS  # the error came after the moves
     assert _per_commune(conn, ids) == before
     assert conn.execute(text(runs)).scalar_one() == count
+
+
+# ------------------------------------------------------------------------- a file declared the whole current set
+def _merged(boundaries_path: Path, tmp_path: Path) -> tuple[Path, tuple[float, float]]:
+    """The whole Hải Phòng file after a merger: 10525 gone, its ground 10507's; a point that lay in 10525."""
+    frame = gpd.read_file(boundaries_path)
+    gone = frame["code"] == LOSES
+    gains = frame.index[frame["code"] == GAINS][0]
+    frame.loc[gains, "geometry"] = frame.loc[gains, "geometry"].union(frame.loc[gone, "geometry"].iloc[0])
+    point = frame.loc[gone, "geometry"].iloc[0].representative_point()
+    path = tmp_path / "merged.geojson"
+    frame[~gone].to_file(path, driver="GeoJSON")
+    return path, (point.x, point.y)
+
+
+def _quang_ninh(conn: Connection, second_province_path: Path) -> list[tuple]:
+    """Load the second province's units; its versions as they stand, to see them untouched."""
+    import_boundaries(conn, second_province_path)
+    return _versions(conn, "province_code = '22'")
+
+
+def _versions(conn: Connection, where: str) -> list[tuple]:
+    sql = f"SELECT id, code, valid_from, valid_to FROM admin_units WHERE {where} ORDER BY id"
+    return [tuple(r) for r in conn.execute(text(sql))]
+
+
+def test_a_whole_file_closes_the_missing_commune_and_what_lay_there_follows(
+    conn: Connection, boundaries_path: Path, second_province_path: Path, tmp_path: Path, make_team
+) -> None:
+    """Hải Phòng's file after 10525 merged into 10507, declared whole: 10525 is closed (10507 changed), the
+    incidents, the hotspot and its task held there are 10507's; Quảng Ninh, absent from the file, keeps its units;
+    the team of 10525 keeps its area, counted for the administrator to re-draw. The same file again changes nothing."""
+    quang_ninh = _quang_ninh(conn, second_province_path)
+    path, point = _merged(boundaries_path, tmp_path)
+    ids = _stored_in_the_strip(conn, tmp_path, make_team, point)
+    team = conn.execute(text("SELECT team_id FROM tasks WHERE id = :t"), {"t": ids["held"]}).scalar_one()
+
+    report = import_boundaries(conn, path, valid_from=MOVED_FROM, whole=True)
+    assert (report.closed_missing, report.closed, report.inserted, report.unchanged) == (1, 1, 1, 112)
+    assert (report.incidents_moved, report.hotspots_moved, report.tasks_moved) == (2, 1, 1)
+    assert report.team_areas_to_redraw == 1
+    closed = [(code, start) for _, code, start, _ in _versions(conn, f"valid_to = '{MOVED_FROM}'")]
+    assert sorted(closed) == [(GAINS, date(2025, 7, 1)), (LOSES, date(2025, 7, 1))]
+    assert current(conn, f"code = '{LOSES}'") == 0 and current(conn, "province_code = '31'") == 113
+    assert conn.execute(text(f"SELECT count(*) FROM admin_unit_parts WHERE code = '{LOSES}'")).scalar_one() == 0
+    after = _per_commune(conn, ids)
+    assert after["incidents"] == [("S1", GAINS, "inside", LOSES), ("S2", GAINS, "inside", GAINS)]
+    assert (after["hotspot"], after["tasks"]) == (GAINS, [GAINS, LOSES])
+    assert _versions(conn, "province_code = '22'") == quang_ninh
+    area = "SELECT commune_code, valid_to FROM team_areas WHERE team_id = :t"
+    assert [tuple(r) for r in conn.execute(text(area), {"t": team})] == [(LOSES, None)]
+    line = summary_line("Ranh giới", report.summary())
+    assert "khép lại vì không có trong tệp toàn bộ 1" in line
+    assert "tổ công tác có địa bàn gồm đơn vị đã khép lại, cần vẽ lại địa bàn 1" in line
+
+    again = import_boundaries(conn, path, valid_from=MOVED_FROM, whole=True)
+    assert (again.closed_missing, again.closed, again.inserted, again.unchanged) == (0, 0, 0, 113)
+    assert _per_commune(conn, ids) == after
+
+
+def test_without_whole_a_missing_commune_stays_current(conn: Connection, boundaries_path: Path, tmp_path: Path) -> None:
+    """The same file not declared whole closes only the changed version of 10507: 10525 stays current."""
+    path, _ = _merged(boundaries_path, tmp_path)
+    report = import_boundaries(conn, path, valid_from=MOVED_FROM, whole=False)
+    assert (report.closed_missing, report.closed, report.team_areas_to_redraw) == (0, 1, 0)
+    assert current(conn, f"code = '{LOSES}'") == 1 and current(conn) == 114
+
+
+def test_a_whole_file_closing_more_than_half_a_province_is_refused_and_writes_nothing(
+    conn: Connection, boundaries_path: Path, second_province_path: Path, tmp_path: Path
+) -> None:
+    """Two of Hải Phòng's 114 communes declared whole: refused, naming the province and the counts, nothing written.
+    Quảng Ninh's file of one unit of three is refused too, and allowed to close two with `allow_many_closed`."""
+    from models.errors import InvalidRequest
+
+    _quang_ninh(conn, second_province_path)
+    state = "SELECT (SELECT count(*) FROM admin_units), (SELECT max(id) FROM admin_units), (SELECT count(*) FROM import_runs)"
+    before = conn.execute(text(state)).one()
+    path = _subset(boundaries_path, tmp_path, [GAINS, LOSES])
+    with pytest.raises(InvalidRequest, match="khép lại 112 trong 114 đơn vị hiện hành của Hải Phòng"):
+        import_boundaries(conn, path, valid_from=MOVED_FROM, whole=True)
+    assert conn.execute(text(state)).one() == before
+
+    one = tmp_path / "one.geojson"
+    gpd.read_file(second_province_path).head(1).to_file(one, driver="GeoJSON")
+    with pytest.raises(InvalidRequest, match="khép lại 2 trong 3 đơn vị hiện hành của Quảng Ninh"):
+        import_boundaries(conn, one, valid_from=MOVED_FROM, whole=True)
+    assert conn.execute(text(state)).one() == before
+    report = import_boundaries(conn, one, valid_from=MOVED_FROM, whole=True, allow_many_closed=True)
+    assert (report.closed_missing, report.unchanged) == (2, 1)
+    assert current(conn, "province_code = '22'") == 1 and current(conn, "province_code = '31'") == 114
+
+
+def test_a_whole_file_missing_a_unit_current_from_its_date_is_refused(
+    conn: Connection, boundaries_path: Path, tmp_path: Path
+) -> None:
+    """10507 current from 1 July 2026, missing from a file declared whole from that day: closing it would leave it an
+    empty period; refused (nothing written), and a later date closes it."""
+    from models.errors import Conflict
+
+    import_boundaries(conn, _subset(boundaries_path, tmp_path, [GAINS], buffer_m=50), valid_from=MOVED_FROM)
+    frame = gpd.read_file(boundaries_path)
+    path = tmp_path / "without.geojson"
+    frame[frame["code"] != GAINS].to_file(path, driver="GeoJSON")
+    units = "SELECT count(*), max(id), max(valid_to) FROM admin_units"
+    before = conn.execute(text(units)).one()
+    with pytest.raises(Conflict, match=r"từ ngày 01/07/2026 trở về sau: 10507 \(01/07/2026\)"):
+        import_boundaries(conn, path, valid_from=MOVED_FROM, whole=True)
+    assert conn.execute(text(units)).one() == before
+    report = import_boundaries(conn, path, valid_from=date(2026, 8, 1), whole=True)
+    assert report.closed_missing == 1 and current(conn, f"code = '{GAINS}'") == 0
+
+
+def test_whole_is_refused_with_an_end_date(conn: Connection, boundaries_path: Path) -> None:
+    from models.errors import InvalidRequest
+
+    with pytest.raises(InvalidRequest, match="không dùng cùng ngày hết hiệu lực"):
+        import_boundaries(conn, boundaries_path, valid_from=date(2020, 1, 1), valid_to=date(2025, 7, 1), whole=True)
+
+
+def test_diaban_boundaries_import_whole_prints_what_it_closed(
+    cluster: ManagedCluster,
+    second_province_path: Path,
+    tmp_path: Path,
+    capsys: pytest.CaptureFixture[str],
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """The command, into a scratch database (it commits): Quảng Ninh's three units, then files of fewer declared
+    whole: one unit of three refused (Vietnamese, nothing written), two of three close the third under its
+    Vietnamese label, and `--json` counts `closed_missing`."""
+    from gis.store.db import get_engine
+
+    name = "boundary_whole"
+    cluster.drop_database(name)
+    cluster.create_database(name)
+    migrate_as_owner(cluster, name)
+    monkeypatch.setenv("DIABAN_DATABASE_URL", cluster.url(name))
+    monkeypatch.setenv("DIABAN_OWNER_DATABASE_URL", cluster.owner_url(name))
+    frame = gpd.read_file(second_province_path)
+    files = {}
+    for n in (1, 2):
+        files[n] = tmp_path / f"qn-{n}.geojson"
+        frame.head(n).to_file(files[n], driver="GeoJSON")
+    try:
+        assert run_cli(capsys, "boundaries", "import", str(second_province_path))[0] == 0
+        code, out, err = run_cli(capsys, "boundaries", "import", str(files[1]), "--whole", "--valid-from", "01/07/2026")
+        assert code == 2 and "khép lại 2 trong 3 đơn vị hiện hành của Quảng Ninh" in err, err
+        code, out, err = run_cli(capsys, "boundaries", "import", str(files[2]), "--whole", "--valid-from", "01/07/2026")
+        assert code == 0, err
+        assert out == "Ranh giới: thêm mới 0, không đổi 2, khép lại vì không có trong tệp toàn bộ 1\n", out
+        code, out, err = run_cli(
+            capsys, "boundaries", "import", str(files[1]), "--whole", "--valid-from", "01/08/2026", "--json"
+        )
+        assert code == 0 and json.loads(out)["closed_missing"] == 1, err
+        with get_engine().connect() as conn:
+            assert current(conn) == 1
+        get_engine().dispose()
+    finally:
+        cluster.drop_database(name)
