@@ -930,6 +930,15 @@ class PeriodReport(_Out):
     province_code: str | None
     province: str | None
     since: PeriodSince
+    data_until: date | None = Field(
+        description="the Hải Phòng day of the newest incident in the report's scope (None: none held): the incident"
+        " register is imported, so the days after it may only be not yet loaded"
+    )
+    data_until_line: str | None = Field(description="that day as the report says it, in Vietnamese")
+    data_gap: str | None = Field(
+        description="the warning, in Vietnamese, that the period's days after `data_until` have no data yet (None:"
+        " the period ends by then); a period beginning after it has no incident figures (None), not zeros"
+    )
     notes: list[str] = Field(description="what limits the figures' reach (records beginning late, or none held)")
     sections: list[PeriodSection]
 

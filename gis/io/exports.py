@@ -539,7 +539,7 @@ def period_workbook(report: dict[str, Any], heading: Heading) -> bytes:
     )
     return administrative_workbook(
         f"BÁO CÁO ĐỊNH KỲ TỪ NGÀY {vn_day(period['from'])} ĐẾN NGÀY {vn_day(period['to'])}",
-        " ".join([subtitle, *report["notes"]]),
+        " ".join([subtitle, *filter(None, (report["data_until_line"], report["data_gap"])), *report["notes"]]),
         PERIOD_HEADERS,
         [[safe_cell(value) for value in row] for row in rows],
         heading=heading,

@@ -18,7 +18,7 @@ from gis.store.scoping import AreaScope
 from models.domain.classification import RunNotFound
 from models.domain.dates import DayWindow
 from models.domain.kpi import compute_kpis
-from models.domain.period_report import TOP_COMMUNES, coverage_notes, known, period_sections
+from models.domain.period_report import TOP_COMMUNES, coverage_notes, data_until_lines, known, period_sections
 from models.vocabulary import AreaLevel
 
 
@@ -86,7 +86,9 @@ def period_report(conn: Connection, period: DayWindow, province_code: str | None
     """The periodic report of ``period`` for one province or (None) every unit in the database: incidents by kind,
     hotspots entering the register, eradicated and recurring, tasks per team, the communes with the most incidents —
     each beside the same period of the previous year (29/02 compared with 28/02) and the change. ``since``: the day
-    each kind of record begins in the scope; a period ending before it has no figures (None), not zeros."""
+    each kind of record begins in the scope; a period ending before it has no figures (None), not zeros.
+    ``data_until``: the scope's newest incident day, said beside the figures with a warning when the period goes on
+    past it (``data_until_line``, ``data_gap``); a period beginning after it has no incident figures either."""
     if province_code is not None:
         require_province(conn, province_code)
     area = province_code or sole_province(conn)
@@ -94,13 +96,16 @@ def period_report(conn: Connection, period: DayWindow, province_code: str | None
     previous = period.year_before()
     params = period_counts.window_params(period, previous)
     since = period_counts.records_since(conn, scope)
+    data_until = period_counts.incidents_until(conn, scope)
+    loaded_to = {"incidents": data_until}  # imported from the police's register; the other records are written here
+    reach, gap = data_until_lines(data_until, period)
     sections = period_sections(
         kinds=period_counts.incidents_by_kind(conn, params, scope),
         hotspots=period_counts.hotspot_counts(conn, params, scope),
         teams=period_counts.task_counts(conn, params, scope),
         communes=period_counts.top_communes(conn, params, scope, TOP_COMMUNES),
-        known_now={kind: known(day, period) for kind, day in since.items()},
-        known_before={kind: known(day, previous) for kind, day in since.items()},
+        known_now={kind: known(day, period, loaded_to.get(kind)) for kind, day in since.items()},
+        known_before={kind: known(day, previous, loaded_to.get(kind)) for kind, day in since.items()},
     )
     return {
         "period": {"from": period.first, "to": period.last, "days": period.days},
@@ -109,6 +114,9 @@ def period_report(conn: Connection, period: DayWindow, province_code: str | None
         "province_code": area,
         "province": province_names(conn).get(area) if area else None,
         "since": since,
+        "data_until": data_until,
+        "data_until_line": reach,
+        "data_gap": gap,
         "notes": coverage_notes(since, previous),
         "sections": sections,
     }

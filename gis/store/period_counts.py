@@ -56,6 +56,14 @@ def records_since(conn: Connection, scope: AreaScope) -> dict[str, date | None]:
     return dict(zip(("incidents", "hotspots", "tasks"), row))
 
 
+def incidents_until(conn: Connection, scope: AreaScope) -> date | None:
+    """The Hải Phòng day of the scope's newest incident (None: there are none): the incident register is imported
+    from the police's, so the days after it may only be not yet loaded — a period reaching past it is incomplete."""
+    return conn.execute(
+        text(f"SELECT {local_date('max(i.occurred_at)')} FROM incidents i WHERE {scope.incidents('i')}"), scope.params
+    ).scalar_one()
+
+
 def incidents_by_kind(conn: Connection, params: dict[str, Any], scope: AreaScope) -> dict[str, tuple[int, int]]:
     """Incidents of each kind recorded in the period and in the same period last year (kinds with none are absent)."""
     a, b = WINDOWS

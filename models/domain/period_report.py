@@ -3,13 +3,15 @@ the period beside the same period of the previous year and the change («tăng 1
 
 Pure: counts in, labelled lines out, in four sections — incidents by kind, hotspots, tasks per team, the communes
 with the most incidents. A figure whose period ends before the records of its kind begin is unknown (None), never 0
-(:func:`known`); the relative change of a count from 0 is None (:func:`models.domain.kpi.compared`).
+(:func:`known`), as is an incident figure of a period beginning after the newest incident loaded (the register is
+imported: :func:`data_until_lines` says the day it reaches); the relative change of a count from 0 is None
+(:func:`models.domain.kpi.compared`).
 """
 
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
-from datetime import date
+from datetime import date, timedelta
 from typing import Any
 
 from models.domain.dates import DayWindow, vn_day
@@ -48,10 +50,25 @@ FROM_ZERO = "cùng kỳ bằng 0, không tính tỷ lệ"
 RECORDS = {"incidents": "vụ việc", "hotspots": "điểm, tụ điểm", "tasks": "nhiệm vụ"}
 
 
-def known(since: date | None, window: DayWindow) -> bool:
+def known(since: date | None, window: DayWindow, until: date | None = None) -> bool:
     """Whether the records of a kind (beginning on ``since``; None: there are none) reach into ``window``: a period
-    that ends before them has no figure, which is not the same as none happening."""
-    return since is not None and since <= window.last
+    that ends before them has no figure, which is not the same as none happening; nor has one that begins after
+    ``until``, the last day the records are loaded to (imported incidents: the days after it are not yet loaded)."""
+    return since is not None and since <= window.last and (until is None or window.first <= until)
+
+
+def data_until_lines(until: date | None, period: DayWindow) -> tuple[str | None, str | None]:
+    """What the reader must see beside the period's incident figures: the day the incident data reaches («Dữ liệu vụ
+    việc đến hết ngày 28/11/2026»; None: no incident held, which a coverage note says), and, when the period goes on
+    past it, that the days after it have no data yet — its counts are partial or unknown, not a drop (else None)."""
+    if until is None:
+        return None, None
+    reach = f"Dữ liệu vụ việc đến hết ngày {vn_day(until)}."
+    if period.last <= until:
+        return reach, None
+    after = vn_day(until + timedelta(days=1))
+    counts = "số vụ của kỳ này chưa đủ" if period.first <= until else "kỳ này chưa có số vụ"
+    return reach, f"Từ ngày {after} chưa có dữ liệu: {counts}."
 
 
 def coverage_notes(since: Mapping[str, date | None], previous: DayWindow) -> list[str]:

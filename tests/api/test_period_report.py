@@ -165,6 +165,8 @@ def test_the_figures_are_the_hand_counted_ones(client: TestClient, february: dic
     assert figures(top[february["b"]]) == (1, 0, 1, None)
     # The register begins on 05/02/2011, inside last year's period: its figures there may be partial, and the report says so.
     assert report["notes"] == ["Số liệu điểm, tụ điểm trong hệ thống bắt đầu từ ngày 05/02/2011."]
+    # The incidents reach past the period (01/03): the day is said, no warning.
+    assert (report["data_until"], report["data_gap"]) == ("2012-03-01", None)
 
 
 def test_a_period_before_the_records_has_no_figures_not_zeros(client: TestClient, conn: Connection) -> None:
@@ -265,6 +267,47 @@ def test_a_provincial_reader_sees_their_province_only(
     assert refused.status_code == 403
     nation = client.get("/api/reports/period", params=PERIOD).json()  # the Ministry's command: every unit
     assert figures(lines(nation, "incidents")["trafficking"])[:2] == (3, 0)
+
+
+def test_the_report_says_up_to_when_the_readers_incidents_reach(
+    client: TestClient,
+    conn: Connection,
+    second_province_path: Path,
+    make_user: Callable[..., int],
+    bearer: Callable[..., dict[str, str]],
+) -> None:
+    """The incident register is imported: the days of a period after its newest incident may be only not yet loaded.
+    The report says the day its data reaches in the reader's area — never a later one of another province — and warns
+    that the rest of the period has no data yet; a period wholly after it has no incident figures, not zeros."""
+    import_boundaries(conn, second_province_path)
+    (hp,), (qn,) = communes(conn, 1), communes(conn, 1, SECOND_PROVINCE)
+    incident(conn, "den-1", "2012-02-10 08:00", "trafficking", qn)
+    incident(conn, "den-2", "2012-02-21 00:30", "trafficking", hp)  # 20/02 by UTC's clock, 21/02 in Hải Phòng's
+    second = bearer(make_user("qn-den-ngay", "command", province_code=SECOND_PROVINCE))
+    report = client.get("/api/reports/period", params=PERIOD, headers=second).json()
+    assert report["data_until"] == "2012-02-10"
+    assert report["data_until_line"] == "Dữ liệu vụ việc đến hết ngày 10/02/2012."
+    assert report["data_gap"] == "Từ ngày 11/02/2012 chưa có dữ liệu: số vụ của kỳ này chưa đủ."
+    assert figures(lines(report, "incidents")["trafficking"])[:2] == (1, None)
+    sheet = load_workbook(io.BytesIO(client.get("/api/reports/period.xlsx", params=PERIOD, headers=second).content))
+    subtitle = next(row[0].value for row in sheet.active.iter_rows() if "Kỳ báo cáo" in str(row[0].value))
+    assert f"{report['data_until_line']} {report['data_gap']}" in subtitle
+    # A period beginning after the data: its incident figures are unknown, not zeros.
+    march = client.get("/api/reports/period", params={"from": "2012-03-01", "to": "2012-03-31"}, headers=second).json()
+    assert march["data_gap"] == "Từ ngày 11/02/2012 chưa có dữ liệu: kỳ này chưa có số vụ."
+    assert {line["current"] for line in lines(march, "incidents").values()} == {None}
+    # A period the data covers: the day is said, without a warning.
+    covered = client.get("/api/reports/period", params={"from": "2012-02-01", "to": "2012-02-10"}, headers=second)
+    assert (covered.json()["data_until"], covered.json()["data_gap"]) == ("2012-02-10", None)
+    nation = client.get("/api/reports/period", params=PERIOD).json()  # the Ministry's command: every unit
+    assert nation["data_until"] == "2012-02-21"
+    assert nation["data_gap"] == "Từ ngày 22/02/2012 chưa có dữ liệu: số vụ của kỳ này chưa đủ."
+
+
+def test_without_incidents_the_report_names_no_day(client: TestClient) -> None:
+    report = client.get("/api/reports/period", params=PERIOD).json()
+    assert (report["data_until"], report["data_until_line"], report["data_gap"]) == (None, None, None)
+    assert "Chưa có số liệu vụ việc trong phạm vi báo cáo." in report["notes"]
 
 
 def test_the_access_log_reads_a_querys_to_as_the_last_day() -> None:

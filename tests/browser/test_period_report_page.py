@@ -1,18 +1,20 @@
 """«Báo cáo định kỳ» on the command page: a quick pick («Tháng này») shows the month's figures beside the same period
-of last year, as the API counts them, and offers the same report in Excel; on a phone the table fits the screen.
+of last year, as the API counts them, and offers the same report in Excel; the day the incident data reaches is said
+beside the figures, with a warning when the period goes on past it; on a phone the table fits the screen.
 
 The city and Chromium are those of test_browser.py (a database of this module's own)."""
 
 from __future__ import annotations
 
 from collections.abc import Iterator
+from datetime import timedelta
 
 import pytest
 import test_browser as shared
-from sqlalchemy import Engine
+from sqlalchemy import Engine, text
 from test_browser import PHONE, open_as, shot
 
-from models.vocabulary import local_today
+from models.vocabulary import KPI_NO_DATA, local_today
 
 city, chromium = shared.city, shared.chromium
 
@@ -43,7 +45,8 @@ def test_this_months_report_is_shown_and_offered_in_excel(chromium, server: str)
     total = next(s for s in report["sections"] if s["key"] == "incidents")["lines"][0]
     cells = table.locator("tr[data-key=total] td").all_inner_texts()
     assert cells[0] == "Tổng số vụ việc"
-    assert cells[1] == f"{total['current']:,}".replace(",", ".")
+    # (a month after the city's incidents — they end on 31/10/2026 — has no figure: «chưa có số liệu», not 0)
+    assert cells[1] == (KPI_NO_DATA if total["current"] is None else f"{total['current']:,}".replace(",", "."))
     for title in ("Vụ việc về ma túy theo loại", "Điểm, tụ điểm phức tạp về ma túy", "Nhiệm vụ của các tổ công tác"):
         assert table.locator("th", has_text=title).count() == 1
     assert table.locator("td", has_text="Mua bán trái phép chất ma túy").count() == 1
@@ -54,6 +57,38 @@ def test_this_months_report_is_shown_and_offered_in_excel(chromium, server: str)
     assert download.value.suggested_filename == (f"báo-cáo-định-kỳ-{first:%d-%m-%Y}-đến-{today:%d-%m-%Y}.xlsx")
     page.locator("#period-report").scroll_into_view_if_needed()
     shot(page, "command-period-report")
+    assert errors == []
+
+
+def test_a_period_past_the_incident_data_is_said_to_be_incomplete(chromium, server: str, city: Engine) -> None:
+    """The incident register is imported now and then: a period going on past its newest incident (the city's ends
+    on 31/10/2026) is told as incomplete beside its figures, not read as a drop; a period wholly after it has no
+    incident figures, not zeros."""
+    with city.connect() as conn:
+        until = conn.execute(
+            text("SELECT max((occurred_at AT TIME ZONE 'Asia/Ho_Chi_Minh')::date) FROM incidents")
+        ).scalar_one()
+    page, errors = open_as(chromium, server, "chihuy")
+    page.click("#period-report summary")
+    total = page.locator("#period-table tr[data-key=total] td").nth(1)
+    gap = page.locator("#period-data-gap")
+    for first, counts in ((until - timedelta(days=9), "số vụ của kỳ này chưa đủ"), (until + timedelta(days=1), None)):
+        page.fill("#period-form input[name=from]", f"{first:%d/%m/%Y}")
+        page.fill("#period-form input[name=to]", f"{until + timedelta(days=10):%d/%m/%Y}")
+        page.click("#period-form button[type=submit]")
+        gap.filter(has_text=counts or "kỳ này chưa có số vụ").wait_for()
+        assert page.locator("#period-data-until").inner_text() == f"Dữ liệu vụ việc đến hết ngày {until:%d/%m/%Y}."
+        assert gap.inner_text().startswith(f"Từ ngày {until + timedelta(days=1):%d/%m/%Y} chưa có dữ liệu:")
+        # The days not loaded are never counted as none: before them the figure is the API's, after them it is blank.
+        assert (total.inner_text() != KPI_NO_DATA) == bool(counts)
+        if counts:
+            shot(page, "command-period-report-data-until")
+    # A period the data covers: its day is said, without a warning.
+    page.fill("#period-form input[name=from]", f"{until - timedelta(days=9):%d/%m/%Y}")
+    page.fill("#period-form input[name=to]", f"{until:%d/%m/%Y}")
+    page.click("#period-form button[type=submit]")
+    gap.wait_for(state="hidden")
+    assert page.locator("#period-data-until").is_visible()
     assert errors == []
 
 

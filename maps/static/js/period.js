@@ -1,6 +1,7 @@
 // diaban pages, «Báo cáo định kỳ» of the command and planner pages (maps.panels.period_report_form): a period picked
 // (this week, month, quarter, half year or year, each ending today — Hải Phòng's day) or typed dd/mm/yyyy, its figures
-// beside the same period of the previous year (GET /api/reports/period) and its Excel file (/api/reports/period.xlsx).
+// beside the same period of the previous year (GET /api/reports/period), the day its incident data reaches with a warning
+// when the period goes on past it, and its Excel file (/api/reports/period.xlsx).
 // Self-contained: it needs only common.js (api, localParts, isoDay, dayField, failed, escapeHtml, the VI_ formats).
 "use strict";
 
@@ -55,6 +56,12 @@ function showPeriodReport(report) {
     `${report.province || window.diaban.areaLevelLabels.nation}: từ ${viIso(period.from)} đến ${viIso(period.to)} ` +
     `(${VI_NUMBER.format(period.days)} ngày), so với cùng kỳ năm trước từ ${viIso(previous.from)} đến ${viIso(previous.to)}.` +
     (report.notes.length ? ` ${report.notes.join(" ")}` : "");
+  // The day the incident data reaches, and the days of the period after it not yet loaded (never shown as none).
+  for (const [id, text] of [["period-data-until", report.data_until_line], ["period-data-gap", report.data_gap]]) {
+    const line = document.getElementById(id);
+    line.textContent = text || "";
+    line.hidden = !text;
+  }
 }
 
 document.addEventListener("DOMContentLoaded", () => {
