@@ -19,7 +19,8 @@ below look at, so the page is walked once for all of them (they walked it one ch
   inside a word, no figure broken across lines, no hint cut.
 
 The city, the server and Chromium are those of test_browser.py (a database of this module's own). Each step of a walk
-leaves a screenshot in artifacts/walk-<role>-<screen>-<step>.png, and axe's findings artifacts/axe-<role>-<screen>.json.
+in the panel leaves a screenshot in artifacts/walk-<role>-<screen>-<step>.png (a step on the map only when something
+was refused), and axe's findings artifacts/axe-<role>-<screen>.json.
 """
 
 from __future__ import annotations
@@ -187,8 +188,9 @@ def walk(chromium, server: str, axe: str, names: set[str], role: Role, screen: s
             found.refused[step] = refused
             page.evaluate("window.cspViolations = []")
             errors[:] = [e for e in errors if "Content Security Policy" not in e]
-        if not panel:
-            shot(page, f"walk-{role}-{screen}-{step}")
+        if not panel:  # its screenshot only when something was refused (one of each step took a fifth of the walk)
+            if step in found.refused:
+                shot(page, f"walk-{role}-{screen}-{step}")
             return
         if axe_checked:
             audit(page, step, found.axe, screen != "desktop")
@@ -220,11 +222,13 @@ def walk(chromium, server: str, axe: str, names: set[str], role: Role, screen: s
         settle(page, pending)
         page.evaluate(OPEN_DETAILS)
         observe(tab.get_attribute("data-tab") or "tab")
-    for table in page.locator("table.register:visible tbody").all():  # the lists outside tabs (planner)
-        if table.locator("tr").count():
-            table.locator("tr").first.click()
-    page.evaluate(OPEN_DETAILS)
-    observe("lists")
+    outside = page.locator("table.register:not(section.tab table):visible tbody")
+    if outside.count():  # the lists outside tabs (planner)
+        for table in outside.all():
+            if table.locator("tr").count():
+                table.locator("tr").first.click()
+        page.evaluate(OPEN_DETAILS)
+        observe("lists")
 
     page.keyboard.press("Tab")  # from where the last click left the focus to the next control, by the keyboard
     found.ring = page.evaluate(FOCUS_RING)
