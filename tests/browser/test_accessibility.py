@@ -1,4 +1,5 @@
-"""Accessibility of every page for every role, on a desktop and a phone, checked by axe-core in a real browser.
+"""Accessibility checked by axe-core in a real browser: the login page here, each role's page with every tab in
+test_page_walk.py (which uses this module's audit); the keyboard's way through a register and the panel's tabs.
 
 Officers of every age read these pages, many on a phone outdoors, some with weak sight, some with the keyboard only:
 the login page and each role's page (every tab of its panel opened, with its legends and folded forms and the card
@@ -8,8 +9,7 @@ keyboard's focus must show as a thick ring. axe-core is a test-only npm package 
 installed by `make test` into tests/browser/node_modules: never served nor packed). The pages are audited as served,
 their Content-Security-Policy on: it refuses axe as a script tag (an inline script: Playwright's ``add_script_tag``),
 so axe's source is evaluated through the browser's DevTools protocol, which the page's policy does not govern.
-Every violation found, minor ones too, is written to artifacts/axe-<page>-<size>.json for people to read, beside a
-screenshot of each tab (artifacts/a11y-<role>-<size>-<tab>.png).
+Every violation found, minor ones too, is written to artifacts/axe-<page>-<size>.json for people to read.
 
 The city, the server and Chromium are those of test_browser.py (a database of this module's own).
 """

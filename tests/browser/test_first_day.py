@@ -1,9 +1,9 @@
 """A new user's first day: every page says what it shows in Vietnamese and opens a «Hướng dẫn» of its own.
 
-For each role, on a desktop and a phone: the help is folded at the top of the panel and opens from the keyboard,
-listing the page's statuses, classes or roles with their meanings; no English word shows anywhere on the page (every
-tab, the help and legends open; the text, placeholders, tooltips and accessible names), proper names and units
-aside; a draft year is named as the vocabulary names it on both pages that show one.
+Here: the check that tells English from Vietnamese, a draft year named as the vocabulary names it on both pages that
+show one, the admin page naming the button it asks for, the team map's legend, folded sections marked on a phone.
+Each role's help (folded, opened from the keyboard, naming the page's statuses, classes or roles) and the sweep of
+every tab for English words are checked on the page walk (test_page_walk.py).
 
 The city, the server and Chromium are those of test_browser.py (a database of this module's own).
 """

@@ -1,6 +1,6 @@
 """Reading the maps in a real browser: names and incidents at street zoom, the search box, zoom bounds, the legends
-and the printable sheet, the KPI panel, the demo band, the phone layout, and a sweep of every page for text that is
-not Vietnamese (English words, internal codes).
+and the printable sheet, the KPI panel, the demo band, the phone layout, and the login page's words (every role's page is
+swept for text that is not Vietnamese in test_page_walk.py).
 
 The city, the server and Chromium are those of test_browser.py (same fixtures, a database of their own here); a
 second server over the same city serves an offline basemap file made in the test.
