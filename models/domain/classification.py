@@ -191,7 +191,8 @@ def build_draft(history: pd.DataFrame, year: int, rules: LegalRules) -> pd.DataF
     # history: derived indicators (models.domain.indicators) for ``year`` and any earlier years, which train
     # the next-year forecast. The final class starts as the legal one.
     current = history[history["year"] == year].reset_index(drop=True)
-    legal = classify_legal(current, rules)
+    criteria = evaluate_criteria(current, rules)
+    legal = classify_legal(current, rules, criteria)
     learned = classify_learned(current).set_index("commune_code")
     forecast = forecast_risk(history[history["year"] <= year]).set_index("commune_code")
     codes = current["commune_code"]
@@ -210,7 +211,7 @@ def build_draft(history: pd.DataFrame, year: int, rules: LegalRules) -> pd.DataF
             "method": "legal",
             "indicators": indicator_records(current),
             "sources": current["sources"],
-            "criteria": codes.map(_criteria_by_commune(evaluate_criteria(current, rules))),
+            "criteria": codes.map(_criteria_by_commune(criteria)),
             "explanation": legal["explanation"],
         }
     )

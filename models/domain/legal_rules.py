@@ -457,7 +457,10 @@ def _compare(values: pd.Series, op: str, threshold: float) -> pd.Series:
 
 def _phrase(met: pd.Series, stated: pd.Series, required: str) -> pd.Series:
     """'value op threshold' when met, else 'value (cần op threshold)'."""
-    return (stated + " " + required).where(met.fillna(False).astype(bool), stated + " (cần " + required + ")")
+    # Joined row by row: pandas' string arithmetic took a seventh of a yearly draft of 114 communes.
+    done = met.fillna(False).astype(bool).to_numpy()
+    texts = [f"{s} {required}" if ok else f"{s} (cần {required})" for s, ok in zip(stated.to_numpy(), done)]
+    return pd.Series(texts, index=stated.index, dtype=stated.dtype)
 
 
 def _evaluate(expr: Expression, frame: pd.DataFrame, rules: LegalRules, done: Mapping[str, _Result]) -> _Result:
@@ -574,7 +577,7 @@ def _level_title(name: str, rules: LegalRules) -> str:
     return "không ma túy" if name == rules.drug_free.name else f"loại {name}"
 
 
-def classify_legal(indicators: pd.DataFrame, rules: LegalRules) -> pd.DataFrame:
+def classify_legal(indicators: pd.DataFrame, rules: LegalRules, criteria: pd.DataFrame | None = None) -> pd.DataFrame:
     """Classify every commune under QĐ 28/2025-style criteria, with a Vietnamese explanation.
 
     The most severe key-area level reached wins (loại I > II > III: at least ``min_met`` of its criteria
@@ -588,6 +591,9 @@ def classify_legal(indicators: pd.DataFrame, rules: LegalRules) -> pd.DataFrame:
         (missing values as NaN / None).
     rules : LegalRules
         From :func:`parse_rules`.
+    criteria : pandas.DataFrame, optional
+        :func:`evaluate_criteria` of the same ``indicators`` and ``rules``, when the caller keeps it as evidence too
+        (the yearly draft does): not evaluated a second time (a third of a draft's time for Hải Phòng's 114 communes).
 
     Returns
     -------
@@ -601,7 +607,7 @@ def classify_legal(indicators: pd.DataFrame, rules: LegalRules) -> pd.DataFrame:
     ValueError
         If a declared indicator column is absent or a commune has several rows.
     """
-    long = evaluate_criteria(indicators, rules)
+    long = evaluate_criteria(indicators, rules) if criteria is None else criteria
     by_level = long.groupby(["commune_code", "level"], sort=False)
     n_met = by_level["met"].sum().unstack("level")
     n_open = by_level["missing"].sum().unstack("level")

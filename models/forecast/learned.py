@@ -12,6 +12,7 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 
+from models.domain.indicators import rolling_mean
 from models.lazy import lazy_module
 from models.vocabulary import Category
 
@@ -96,7 +97,7 @@ def _lagged_features(panel: pd.DataFrame) -> pd.DataFrame:
             "active": active,
             "level": level,
             "incidents": np.log1p(panel["n_incidents"]),
-            "mean_3y": by_commune.transform(lambda s: s.rolling(3, min_periods=1).mean()),
+            "mean_3y": rolling_mean(level, 3),
             "trend": (level - by_commune.shift(2)).fillna(0.0) / 2,
             "ever_active": active.groupby(level="commune_code").cummax(),
             "clean_years": clean_streak.clip(upper=5),

@@ -10,7 +10,7 @@ import pytest
 
 import data
 from gis.reference import load_rules
-from models.domain.indicators import HOTSPOT_COLUMNS, TREND_LABELS_VI, derive_indicators
+from models.domain.indicators import HOTSPOT_COLUMNS, TREND_LABELS_VI, derive_indicators, rolling_mean
 from models.domain.legal_rules import (
     RulesConfigError,
     classify_legal,
@@ -370,3 +370,32 @@ def test_config_validation_errors(mutate, message):
 def test_a_figure_is_never_shown_rounded_onto_the_other_side_of_its_threshold(row, criterion, shown):
     long = evaluate_criteria(table(row), RULES)
     assert shown in long.loc[long["criterion_id"] == criterion, "detail"].item()
+
+
+def test_a_criteria_table_given_classifies_as_the_one_evaluated() -> None:
+    """The yearly draft evaluates the criteria once and gives them to classify_legal: the same classes, levels and
+    explanations as classify_legal evaluating them itself, for communes of every category and with missing data."""
+    rows = table(
+        {"users_with_records": 60, "organizing_places": 2, "plants_destroyed": 1},
+        {"users_with_records": 30},
+        {},
+        {"users_with_records": np.nan, "population": np.nan},
+    )
+    given = classify_legal(rows, RULES, evaluate_criteria(rows, RULES))
+    pd.testing.assert_frame_equal(given, classify_legal(rows, RULES))
+    assert set(given["category"]) == {"trong_diem", "at_risk", "drug_free"}
+    # A table of other figures is what is read: the classes follow the criteria given, not the indicators.
+    other = evaluate_criteria(table({}, {}, {}, {}), RULES)
+    assert (classify_legal(rows, RULES, other)["category"] == "drug_free").all()
+
+
+def test_the_trend_is_the_mean_of_the_known_earlier_years_per_commune() -> None:
+    """rolling_mean (pandas' grouped rolling) against the per-commune function it replaced, communes not in order,
+    years without data (NaN) among them."""
+    index = pd.MultiIndex.from_product([["C9", "C1", "C5"], range(2020, 2026)], names=["commune_code", "year"])
+    counts = pd.Series([3, np.nan, 4, 0, 2, 7, np.nan, np.nan, 1, 1, 0, 5, 0, 0, 0, 2, np.nan, 9.0], index=index)
+    shifted = counts.groupby(level="commune_code").shift(1)
+    expected = counts.groupby(level="commune_code").transform(lambda s: s.shift(1).rolling(3, min_periods=1).mean())
+    pd.testing.assert_series_equal(rolling_mean(shifted, 3), expected, check_names=False)
+    assert rolling_mean(shifted, 3).loc[("C9", 2025)] == (0 + 2 + 4) / 3  # 2022-2024
+    assert np.isnan(rolling_mean(shifted, 3).loc[("C1", 2021)])  # 2020 unknown: no mean
