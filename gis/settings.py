@@ -271,3 +271,11 @@ class MapSettings(_Settings):
     tile_url: str = ""
     tile_attribution: str = ""
     basemap_path: Path | None = None
+
+
+def check_settings() -> None:
+    """Read every group of settings once: SettingError for the first unusable one. `diaban serve` calls it before it
+    connects to the database or loads the application: a token lifetime of 0 took 2.5 s (the database reached, the
+    schema checked, the web application's modules loaded) to be refused, and now fails at once."""
+    for group in _Settings.__subclasses__():
+        group()

@@ -272,8 +272,9 @@ def cmd_demo_classification(args: argparse.Namespace) -> int:
 
 def cmd_serve(args: argparse.Namespace) -> int:
     from api.cli.serve import serve
-    from gis.settings import ApiSettings
+    from gis.settings import ApiSettings, check_settings
 
+    check_settings()  # a broken setting stops the server at once, before the database and the app
     settings = ApiSettings()
     serve(  # an option given wins over its setting, --port 0 too (the system chooses)
         settings.host if args.host is None else args.host,

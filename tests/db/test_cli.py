@@ -153,10 +153,13 @@ def test_serve_with_a_setting_it_cannot_use_stops_in_one_line(
     db_env: dict, setting: str, value: str, said: str
 ) -> None:
     """Read only by the server: the key and the Redis URL were a traceback (exit 70), a token or photo limit of 0 a
-    server nobody could log in to or attach a photo on; the key and the URL, which may hold secrets, are not echoed."""
+    server nobody could log in to or attach a photo on; the key and the URL, which may hold secrets, are not echoed.
+    Each is refused before the database is reached (here it cannot be) and the web application loaded: it took
+    2.5 s to be said, now 0.4 s."""
+    nowhere = "postgresql+psycopg://diaban@127.0.0.1:1/diaban"  # port 1: nothing listens there
     proc = subprocess.run(
         [sys.executable, "-m", "api.cli", "serve", "--port", "0"],
-        env={**db_env, "DIABAN_WARM_CONNECTIONS": "0", setting: value},
+        env={**db_env, "DIABAN_DATABASE_URL": nowhere, "DIABAN_WARM_CONNECTIONS": "0", setting: value},
         capture_output=True,
         text=True,
         timeout=120,
