@@ -169,6 +169,27 @@ def test_the_figures_are_the_hand_counted_ones(client: TestClient, february: dic
     assert (report["data_until"], report["data_gap"]) == ("2012-03-01", None)
 
 
+def test_a_past_window_counts_overdue_by_the_due_date_the_task_had_then(
+    client: TestClient, conn: Connection, make_team: Callable[[str, list[str]], int]
+) -> None:
+    """Command may move a task's due date (PATCH /api/tasks/{id}): February 2012's overdue tasks stay those that were
+    overdue at its end, whatever their due dates became afterwards."""
+    a, b = communes(conn, 2)
+    moved_later, moved_earlier = make_team("Tổ Hạn Dời Sau", [a]), make_team("Tổ Hạn Dời Trước", [b])
+    late = task(conn, a, 2012, date(2012, 2, 10), [("2012-01-05 08:00", "in_progress", moved_later)])  # overdue then
+    due = task(conn, b, 2012, date(2012, 6, 30), [("2012-01-05 08:00", "in_progress", moved_earlier)])  # not yet due
+    for task_id, day in ((late, "2030-01-01"), (due, "2012-02-05")):  # moved since
+        moved = client.patch(f"/api/tasks/{task_id}", json={"version": 1, "due_date": day})
+        assert moved.status_code == 200, moved.text
+    tasks = lines(client.get("/api/reports/period", params=PERIOD).json(), "tasks").values()
+    overdue = {line["team"]: line["current"] for line in tasks if line["figure"] == "overdue"}
+    assert overdue == {"Tất cả các tổ": 1, "Tổ Hạn Dời Sau": 1}  # the other team, nothing to count, is absent
+    events = conn.execute(
+        text("SELECT details -> 'due_date' FROM task_events WHERE task_id = :id AND event = 'updated'"), {"id": late}
+    ).scalar_one()
+    assert events == {"from": "2012-02-10", "to": "2030-01-01"}  # the history keeps the due date it replaced
+
+
 def test_a_period_before_the_records_has_no_figures_not_zeros(client: TestClient, conn: Connection) -> None:
     (a,) = communes(conn, 1)
     incident(conn, "ky-dau", "2012-02-10 08:00", "trafficking", a)
