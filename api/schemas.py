@@ -910,6 +910,10 @@ class PeriodSection(_Out):
     key: str
     title: str
     lines: list[PeriodLine]
+    empty: str = Field(
+        description="what the section says when it has no lines, in Vietnamese: nothing in the period, or no data yet"
+        " for it (its records do not reach into it)"
+    )
 
 
 class PeriodSince(_Out):
@@ -938,6 +942,13 @@ class PeriodReport(_Out):
     data_gap: str | None = Field(
         description="the warning, in Vietnamese, that the period's days after `data_until` have no data yet (None:"
         " the period ends by then); a period beginning after it has no incident figures (None), not zeros"
+    )
+    incidents_previous: PeriodDays = Field(
+        description="last year's days the incident figures are compared with: `previous`, or, for a period going on"
+        " past `data_until`, its days up to the same day a year before `data_until` (a part against the same part)"
+    )
+    compared_line: str | None = Field(
+        description="that cut, as the report says it in Vietnamese (None: the incidents are compared over `previous`)"
     )
     notes: list[str] = Field(description="what limits the figures' reach (records beginning late, or none held)")
     sections: list[PeriodSection]

@@ -58,7 +58,8 @@ _PERIOD_REPORT_MEANING = (
     "bấm chọn nhanh kỳ (tuần, tháng, quý, 6 tháng đầu hoặc cuối năm, năm — đều tính đến hôm nay) hoặc gõ từ ngày,"
     " đến ngày dd/mm/yyyy (dài nhất một năm): vụ việc theo loại, điểm mới, đã triệt xóa, phức tạp trở lại, nhiệm vụ của"
     " từng tổ và các xã nhiều vụ việc nhất, mỗi số đặt cạnh cùng kỳ năm trước kèm mức tăng, giảm; «chưa có số liệu»:"
-    " hệ thống chưa có dữ liệu của kỳ đó (không phải 0); tải về bản Excel để gửi báo cáo"
+    " hệ thống chưa có dữ liệu của kỳ đó (không phải 0); khi dữ liệu vụ việc chưa đến hết kỳ, số vụ được so với cùng"
+    " kỳ năm trước đến cùng ngày đó, không với cả kỳ; tải về bản Excel để gửi báo cáo"
 )
 _COMMAND_TERMS = {
     **_SEARCH_TERMS,

@@ -144,7 +144,8 @@ PERIOD_PICKS = {
 def period_report_form() -> str:
     """«Báo cáo định kỳ» (command and planner pages; period.js fills it): a quick pick of the period or its first and
     last days typed dd/mm/yyyy, the table of its figures beside the same period of the previous year, the day the
-    incident data reaches and the warning when the period goes on past it, and the Excel file of the same report."""
+    incident data reaches and the warning when the period goes on past it (with last year's days its incidents are
+    then compared with), and the Excel file of the same report."""
     picks = "".join(
         f'<button type="button" class="secondary" data-period="{key}">{escape(label)}</button>'
         for key, label in PERIOD_PICKS.items()
@@ -159,6 +160,7 @@ def period_report_form() -> str:
         <p class="register-count" id="period-summary"></p>
         <p class="register-count" id="period-data-until" hidden></p>
         <p class="period-gap" id="period-data-gap" role="note" hidden></p>
+        <p class="period-gap" id="period-compared" role="note" hidden></p>
         <p class="downloads"><a id="period-xlsx" hidden>Tải về báo cáo định kỳ (Excel)</a></p>
         <table class="register period" id="period-table" hidden><thead><tr><th scope="col">Nội dung</th>
           <th scope="col">Kỳ báo cáo</th><th scope="col">Cùng kỳ năm trước</th><th scope="col">Tăng, giảm</th></tr></thead>

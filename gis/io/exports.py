@@ -533,13 +533,18 @@ def period_workbook(report: dict[str, Any], heading: Heading) -> bytes:
     for number, section in zip(_ROMAN, report["sections"], strict=False):
         rows.append([number, section["title"].upper(), "", "", "", ""])
         rows += [[i, line["label"], *_period_cells(line)] for i, line in enumerate(section["lines"], 1)]
+        if not section["lines"]:
+            rows.append(["", section["empty"], "", "", "", ""])
     subtitle = (
         f"{area}. Kỳ báo cáo: từ ngày {vn_day(period['from'])} đến ngày {vn_day(period['to'])} ({period['days']} ngày);"
         f" so với cùng kỳ năm trước: từ ngày {vn_day(previous['from'])} đến ngày {vn_day(previous['to'])}."
     )
     return administrative_workbook(
         f"BÁO CÁO ĐỊNH KỲ TỪ NGÀY {vn_day(period['from'])} ĐẾN NGÀY {vn_day(period['to'])}",
-        " ".join([subtitle, *filter(None, (report["data_until_line"], report["data_gap"])), *report["notes"]]),
+        " ".join(
+            [subtitle, *filter(None, (report["data_until_line"], report["data_gap"], report["compared_line"]))]
+            + report["notes"]
+        ),
         PERIOD_HEADERS,
         [[safe_cell(value) for value in row] for row in rows],
         heading=heading,

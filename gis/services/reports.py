@@ -18,7 +18,14 @@ from gis.store.scoping import AreaScope
 from models.domain.classification import RunNotFound
 from models.domain.dates import DayWindow
 from models.domain.kpi import compute_kpis
-from models.domain.period_report import TOP_COMMUNES, coverage_notes, data_until_lines, known, period_sections
+from models.domain.period_report import (
+    TOP_COMMUNES,
+    compared_window,
+    coverage_notes,
+    data_until_lines,
+    known,
+    period_sections,
+)
 from models.vocabulary import AreaLevel
 
 
@@ -88,7 +95,10 @@ def period_report(conn: Connection, period: DayWindow, province_code: str | None
     each beside the same period of the previous year (29/02 compared with 28/02) and the change. ``since``: the day
     each kind of record begins in the scope; a period ending before it has no figures (None), not zeros.
     ``data_until``: the scope's newest incident day, said beside the figures with a warning when the period goes on
-    past it (``data_until_line``, ``data_gap``); a period beginning after it has no incident figures either."""
+    past it (``data_until_line``, ``data_gap``); a period beginning after it has no incident figures either, and one
+    going on past it compares its incident figures with last year's same days up to the same day a year before
+    (``incidents_previous``, said in ``compared_line``: :func:`models.domain.period_report.compared_window`) — the
+    hotspot and task figures, written here, keep the whole windows."""
     if province_code is not None:
         require_province(conn, province_code)
     area = province_code or sole_province(conn)
@@ -99,17 +109,21 @@ def period_report(conn: Connection, period: DayWindow, province_code: str | None
     data_until = period_counts.incidents_until(conn, scope)
     loaded_to = {"incidents": data_until}  # imported from the police's register; the other records are written here
     reach, gap = data_until_lines(data_until, period)
+    compared, compared_line = compared_window(data_until, period)
+    incident_params = period_counts.window_params(period, compared)
+    before = {"incidents": compared}
     sections = period_sections(
-        kinds=period_counts.incidents_by_kind(conn, params, scope),
+        kinds=period_counts.incidents_by_kind(conn, incident_params, scope),
         hotspots=period_counts.hotspot_counts(conn, params, scope),
         teams=period_counts.task_counts(conn, params, scope),
-        communes=period_counts.top_communes(conn, params, scope, TOP_COMMUNES),
+        communes=period_counts.top_communes(conn, incident_params, scope, TOP_COMMUNES),
         known_now={kind: known(day, period, loaded_to.get(kind)) for kind, day in since.items()},
-        known_before={kind: known(day, previous, loaded_to.get(kind)) for kind, day in since.items()},
+        known_before={kind: known(day, before.get(kind, previous), loaded_to.get(kind)) for kind, day in since.items()},
     )
     return {
         "period": {"from": period.first, "to": period.last, "days": period.days},
         "previous": {"from": previous.first, "to": previous.last, "days": previous.days},
+        "incidents_previous": {"from": compared.first, "to": compared.last, "days": compared.days},
         "level": AreaLevel.NATION if area is None else AreaLevel.PROVINCE,
         "province_code": area,
         "province": province_names(conn).get(area) if area else None,
@@ -117,6 +131,7 @@ def period_report(conn: Connection, period: DayWindow, province_code: str | None
         "data_until": data_until,
         "data_until_line": reach,
         "data_gap": gap,
+        "compared_line": compared_line,
         "notes": coverage_notes(since, previous),
         "sections": sections,
     }

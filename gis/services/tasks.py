@@ -356,21 +356,29 @@ def update_task(
     scope: AreaScope = UNRESTRICTED,
 ) -> int:
     """Change due date, priority or checklist of a task in ``scope`` at ``version``; return the new version (the same
-    one when there is nothing to change)."""
+    one when there is nothing to change). A due date changed is kept in the history, the one before and the new one
+    (``details.due_date``: ``from``/``to``, ISO days or null): the period report counts a task overdue at a past
+    instant by the due date it had then (gis.store.period_counts.task_counts)."""
     _refuse_names_in_checklist(conn, changes.get("checklist") or [])
     unknown = set(changes) - set(EDITABLE)
     if unknown:
         raise InvalidRequest(f"không sửa trực tiếp được: {', '.join(sorted(unknown))}")
-    row = load_at_version(conn, "tasks", task_id, version, "r.team_id", scope.tasks("r"), scope.params)
+    row = load_at_version(conn, "tasks", task_id, version, "r.team_id, r.due_date", scope.tasks("r"), scope.params)
     if not changes:
         return version
     params = {**changes, "checklist": _json(changes["checklist"])} if "checklist" in changes else dict(changes)
     sets = ", ".join(f"{k} = CAST(:{k} AS jsonb)" if k == "checklist" else f"{k} = :{k}" for k in changes)
     new_version = update_at_version(conn, "tasks", task_id, version, sets, params)
-    record_task_event(
-        conn, task_id, actor, row["team_id"], "updated", details={"changed": sorted(changes), "version": new_version}
-    )
+    details: dict[str, Any] = {"changed": sorted(changes), "version": new_version}
+    if "due_date" in changes:
+        details["due_date"] = {"from": _iso(row["due_date"]), "to": _iso(changes["due_date"])}
+    record_task_event(conn, task_id, actor, row["team_id"], "updated", details=details)
     return new_version
+
+
+def _iso(day: date | None) -> str | None:
+    """A day as the history's JSON keeps it (None: no day)."""
+    return None if day is None else day.isoformat()
 
 
 def comment_task(

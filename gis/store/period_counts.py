@@ -122,8 +122,11 @@ def task_counts(conn: Connection, params: dict[str, Any], scope: AreaScope) -> l
     """Per team (by name; None: no team), in the period and in the same period last year: the tasks the team reported
     completed, the tasks accepted (nghiệm thu) of the team, and its tasks overdue at the window's end — due before the
     window's last day and, at its end, still owed (its state then not one of TASK_WORK_DONE), the team then holding
-    it. A task's state and team at an instant are those of its last event before it (the history is append-only).
-    Teams with nothing to count in either window are absent."""
+    it. A task's state and team at an instant are those of its last event before it (the history is append-only); its
+    due date then is the one its first due-date change after that instant replaced (``details.due_date.from``, kept
+    by gis.services.tasks.update_task), today's when it has not changed since — a due date moved later must not
+    unmake a past window's overdue task, nor one moved earlier make one. Teams with nothing to count in either window
+    are absent."""
     flows = []
     for side, (start, end) in zip("ab", WINDOWS, strict=True):
         for target, name in ((TaskState.COMPLETED, "completed"), (TaskState.ACCEPTED, "accepted")):
@@ -141,7 +144,12 @@ def task_counts(conn: Connection, params: dict[str, Any], scope: AreaScope) -> l
                     ORDER BY e.at DESC, e.id DESC LIMIT 1) st
                 CROSS JOIN LATERAL (SELECT e.team_id FROM task_events e WHERE e.task_id = t.id AND e.at < :{end}
                     ORDER BY e.at DESC, e.id DESC LIMIT 1) held
-                WHERE t.due_date < :{side}_last AND st.state <> ALL(:done) AND {scope.tasks("t")}
+                LEFT JOIN LATERAL (SELECT e.details #> '{{due_date,from}}' AS due FROM task_events e
+                    WHERE e.task_id = t.id AND e.at >= :{end} AND e.details ? 'due_date'
+                    ORDER BY e.at, e.id LIMIT 1) moved ON true
+                WHERE CASE WHEN moved.due IS NULL THEN t.due_date ELSE CAST(moved.due #>> '{{}}' AS date) END
+                      < :{side}_last
+                  AND st.state <> ALL(:done) AND {scope.tasks("t")}
                 GROUP BY held.team_id"""
         )
     rows = conn.execute(

@@ -4,8 +4,9 @@ the period beside the same period of the previous year and the change («tăng 1
 Pure: counts in, labelled lines out, in four sections — incidents by kind, hotspots, tasks per team, the communes
 with the most incidents. A figure whose period ends before the records of its kind begin is unknown (None), never 0
 (:func:`known`), as is an incident figure of a period beginning after the newest incident loaded (the register is
-imported: :func:`data_until_lines` says the day it reaches); the relative change of a count from 0 is None
-(:func:`models.domain.kpi.compared`).
+imported: :func:`data_until_lines` says the day it reaches), and one going on past that day compares its incidents
+with the same days of last year, not the whole period (:func:`compared_window`); the relative change of a count from 0
+is None (:func:`models.domain.kpi.compared`).
 """
 
 from __future__ import annotations
@@ -14,7 +15,7 @@ from collections.abc import Mapping, Sequence
 from datetime import date, timedelta
 from typing import Any
 
-from models.domain.dates import DayWindow, vn_day
+from models.domain.dates import DayWindow, vn_day, year_back
 from models.domain.kpi import compared
 from models.vocabulary import KPI_NO_DATA, IncidentKind
 
@@ -46,6 +47,9 @@ NO_TEAM = "Chưa giao tổ"
 #: What a blank figure says: unknown (the records do not reach into its period), or a relative change from 0.
 NO_DATA = KPI_NO_DATA
 FROM_ZERO = "cùng kỳ bằng 0, không tính tỷ lệ"
+#: What a section without lines says: nothing happened in the period, or its records do not reach into it.
+NONE_IN_PERIOD = "Không có mục nào trong kỳ."
+NO_DATA_IN_PERIOD = f"{NO_DATA[0].upper()}{NO_DATA[1:]} trong kỳ."
 #: The kinds of records whose beginning decides whether a figure is known, as a note names them.
 RECORDS = {"incidents": "vụ việc", "hotspots": "điểm, tụ điểm", "tasks": "nhiệm vụ"}
 
@@ -69,6 +73,18 @@ def data_until_lines(until: date | None, period: DayWindow) -> tuple[str | None,
     after = vn_day(until + timedelta(days=1))
     counts = "số vụ của kỳ này chưa đủ" if period.first <= until else "kỳ này chưa có số vụ"
     return reach, f"Từ ngày {after} chưa có dữ liệu: {counts}."
+
+
+def compared_window(until: date | None, period: DayWindow) -> tuple[DayWindow, str | None]:
+    """The days of last year the period's incident figures are compared with, and what the reader must be told of
+    them (None: nothing). A period going on past ``until`` (the last day of incident data) having begun by then counts
+    only its days up to it: it is compared with the same calendar days last year — the same period cut on the day a
+    year before ``until`` —, a part with the same part, never with the whole (a drop that is only days not loaded)."""
+    previous = period.year_before()
+    if until is None or not period.first <= until < period.last:
+        return previous, None
+    cut = DayWindow(previous.first, year_back(until))
+    return cut, f"Số vụ việc so với cùng kỳ năm trước đến ngày {vn_day(cut.last)} (từ ngày {vn_day(cut.first)})."
 
 
 def coverage_notes(since: Mapping[str, date | None], previous: DayWindow) -> list[str]:
@@ -103,7 +119,8 @@ def period_sections(
     (incident kind → counts; a kind absent had none), ``hotspots`` (HOTSPOT_LABELS' keys → counts), ``teams`` (per
     team: ``team_id``, ``team``, and ``<figure>_a`` / ``<figure>_b`` for TASK_LABELS' figures; absent: 0),
     ``communes`` (the most incidents first: ``commune_code``, ``name``, ``province``, ``current``, ``previous``), and
-    whether the records of incidents, hotspots and tasks reach into each window."""
+    whether the records of incidents, hotspots and tasks reach into each window. ``empty``: what a section without
+    lines says — that nothing happened in the period, or, its records not reaching into it, that it has no data yet."""
     flag = {kind: (known_now[kind], known_before[kind]) for kind in ("incidents", "hotspots", "tasks")}
     by_kind = [_line(k, label, kinds.get(k, (0, 0)), *flag["incidents"]) for k, label in IncidentKind.labels().items()]
     total = (sum(c for c, _ in kinds.values()), sum(p for _, p in kinds.values()))
@@ -135,7 +152,16 @@ def period_sections(
         for c in communes
     ]
     lines = {"incidents": incidents, "hotspots": hotspot_lines, "tasks": task_lines, "communes": commune_lines}
-    return [{"key": key, "title": title, "lines": lines[key]} for key, title in SECTION_TITLES.items()]
+    counted = {"incidents": "incidents", "hotspots": "hotspots", "tasks": "tasks", "communes": "incidents"}
+    return [
+        {
+            "key": key,
+            "title": title,
+            "lines": lines[key],
+            "empty": NONE_IN_PERIOD if known_now[counted[key]] else NO_DATA_IN_PERIOD,
+        }
+        for key, title in SECTION_TITLES.items()
+    ]
 
 
 def _commune(commune: Mapping[str, Any], with_province: bool) -> str:

@@ -169,6 +169,27 @@ def test_the_figures_are_the_hand_counted_ones(client: TestClient, february: dic
     assert (report["data_until"], report["data_gap"]) == ("2012-03-01", None)
 
 
+def test_a_past_window_counts_overdue_by_the_due_date_the_task_had_then(
+    client: TestClient, conn: Connection, make_team: Callable[[str, list[str]], int]
+) -> None:
+    """Command may move a task's due date (PATCH /api/tasks/{id}): February 2012's overdue tasks stay those that were
+    overdue at its end, whatever their due dates became afterwards."""
+    a, b = communes(conn, 2)
+    moved_later, moved_earlier = make_team("Tổ Hạn Dời Sau", [a]), make_team("Tổ Hạn Dời Trước", [b])
+    late = task(conn, a, 2012, date(2012, 2, 10), [("2012-01-05 08:00", "in_progress", moved_later)])  # overdue then
+    due = task(conn, b, 2012, date(2012, 6, 30), [("2012-01-05 08:00", "in_progress", moved_earlier)])  # not yet due
+    for task_id, day in ((late, "2030-01-01"), (due, "2012-02-05")):  # moved since
+        moved = client.patch(f"/api/tasks/{task_id}", json={"version": 1, "due_date": day})
+        assert moved.status_code == 200, moved.text
+    tasks = lines(client.get("/api/reports/period", params=PERIOD).json(), "tasks").values()
+    overdue = {line["team"]: line["current"] for line in tasks if line["figure"] == "overdue"}
+    assert overdue == {"Tất cả các tổ": 1, "Tổ Hạn Dời Sau": 1}  # the other team, nothing to count, is absent
+    events = conn.execute(
+        text("SELECT details -> 'due_date' FROM task_events WHERE task_id = :id AND event = 'updated'"), {"id": late}
+    ).scalar_one()
+    assert events == {"from": "2012-02-10", "to": "2030-01-01"}  # the history keeps the due date it replaced
+
+
 def test_a_period_before_the_records_has_no_figures_not_zeros(client: TestClient, conn: Connection) -> None:
     (a,) = communes(conn, 1)
     incident(conn, "ky-dau", "2012-02-10 08:00", "trafficking", a)
@@ -302,6 +323,57 @@ def test_the_report_says_up_to_when_the_readers_incidents_reach(
     nation = client.get("/api/reports/period", params=PERIOD).json()  # the Ministry's command: every unit
     assert nation["data_until"] == "2012-02-21"
     assert nation["data_gap"] == "Từ ngày 22/02/2012 chưa có dữ liệu: số vụ của kỳ này chưa đủ."
+
+
+def test_a_period_past_the_data_is_compared_with_the_same_days_last_year(client: TestClient, conn: Connection) -> None:
+    """The incidents reach 10/02/2012: February 2012's are compared with 01–10/02/2011's, not the whole February 2011
+    (a part against the whole reads as a drop); the hotspots, written here, keep the whole windows."""
+    a, b = communes(conn, 2)
+    for ref, at, commune in (
+        ("cat-0", "2010-06-01 08:00", a),  # the records begin long before
+        ("cat-1", "2011-02-10 23:30", a),  # last year's same days end on 10/02/2011
+        ("cat-2", "2011-02-11 00:10", a),  # after them: not compared
+        ("cat-3", "2011-02-25 08:00", b),
+        ("cat-4", "2012-02-03 08:00", a),
+        ("cat-5", "2012-02-10 08:00", a),  # the last day of data
+    ):
+        incident(conn, ref, at, "trafficking", commune)
+    hotspot(conn, a, "2011-02-20 09:00")  # last year's hotspot, after 10/02: still counted
+    hotspot(conn, a, "2010-01-01 09:00")
+    report = client.get("/api/reports/period", params=PERIOD).json()
+    assert figures(lines(report, "incidents")["total"]) == (2, 1, 1, 1.0)
+    assert figures(lines(report, "communes")[a]) == (2, 1, 1, 1.0)
+    assert list(lines(report, "communes")) == [a]
+    assert figures(lines(report, "hotspots")["new"])[:2] == (0, 1)
+    assert report["previous"] == {"from": "2011-02-01", "to": "2011-02-28", "days": 28}
+    assert report["incidents_previous"] == {"from": "2011-02-01", "to": "2011-02-10", "days": 10}
+    assert report["compared_line"] == "Số vụ việc so với cùng kỳ năm trước đến ngày 10/02/2011 (từ ngày 01/02/2011)."
+    sheet = load_workbook(io.BytesIO(client.get("/api/reports/period.xlsx", params=PERIOD).content)).active
+    cells = [[c.value for c in row] for row in sheet.iter_rows()]
+    assert report["compared_line"] in next(row[0] for row in cells if "Kỳ báo cáo" in str(row[0]))
+    assert next(row for row in cells if row[1] == "Tổng số vụ việc")[2:4] == [2, 1]
+    # A period the data covers is compared with the whole same period.
+    covered = client.get("/api/reports/period", params={"from": "2012-02-01", "to": "2012-02-10"}).json()
+    assert (covered["incidents_previous"], covered["compared_line"]) == (covered["previous"], None)
+
+
+def test_a_period_after_the_data_has_no_communes_yet_not_none(client: TestClient, conn: Connection) -> None:
+    """A period wholly after the newest incident has no data yet: its section of communes says so, not that there were
+    none; a period with data and no incident says there were none."""
+    (a,) = communes(conn, 1)
+    incident(conn, "sau-0", "2010-06-01 08:00", "trafficking", a)
+    incident(conn, "sau-1", "2012-02-10 08:00", "trafficking", a)
+    for params, words in (
+        ({"from": "2012-03-01", "to": "2012-03-31"}, "Chưa có số liệu trong kỳ."),
+        ({"from": "2011-03-01", "to": "2011-03-31"}, "Không có mục nào trong kỳ."),
+    ):
+        sheet = load_workbook(io.BytesIO(client.get("/api/reports/period.xlsx", params=params).content)).active
+        cells = [[c.value for c in row] for row in sheet.iter_rows()]
+        title = next(i for i, row in enumerate(cells) if str(row[1]).startswith("10 XÃ"))
+        assert cells[title + 1][1] == words
+        report = client.get("/api/reports/period", params=params).json()
+        section = next(s for s in report["sections"] if s["key"] == "communes")
+        assert (section["lines"], section["empty"]) == ([], words)
 
 
 def test_without_incidents_the_report_names_no_day(client: TestClient) -> None:

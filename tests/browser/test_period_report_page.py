@@ -1,6 +1,7 @@
 """«Báo cáo định kỳ» on the command page: a quick pick («Tháng này») shows the month's figures beside the same period
 of last year, as the API counts them, and offers the same report in Excel; the day the incident data reaches is said
-beside the figures, with a warning when the period goes on past it; on a phone the table fits the screen.
+beside the figures, with a warning when the period goes on past it and the days of last year its incidents are then
+compared with; on a phone the table fits the screen.
 
 The city and Chromium are those of test_browser.py (a database of this module's own)."""
 
@@ -14,6 +15,7 @@ import test_browser as shared
 from sqlalchemy import Engine, text
 from test_browser import PHONE, open_as, shot
 
+from models.domain.dates import year_back
 from models.vocabulary import KPI_NO_DATA, local_today
 
 city, chromium = shared.city, shared.chromium
@@ -81,6 +83,16 @@ def test_a_period_past_the_incident_data_is_said_to_be_incomplete(chromium, serv
         assert gap.inner_text().startswith(f"Từ ngày {until + timedelta(days=1):%d/%m/%Y} chưa có dữ liệu:")
         # The days not loaded are never counted as none: before them the figure is the API's, after them it is blank.
         assert (total.inner_text() != KPI_NO_DATA) == bool(counts)
+        # A part of the period is compared with the same days last year; wholly after the data, the communes with the
+        # most incidents are not known yet — not none.
+        compared = page.locator("#period-compared")
+        if counts:
+            assert compared.inner_text().startswith(
+                f"Số vụ việc so với cùng kỳ năm trước đến ngày {year_back(until):%d/%m/%Y}"
+            )
+        else:
+            assert compared.is_hidden()
+            assert page.locator("#period-table td.none").inner_text() == "Chưa có số liệu trong kỳ."
         if counts:
             shot(page, "command-period-report-data-until")
     # A period the data covers: its day is said, without a warning.
@@ -88,7 +100,7 @@ def test_a_period_past_the_incident_data_is_said_to_be_incomplete(chromium, serv
     page.fill("#period-form input[name=to]", f"{until:%d/%m/%Y}")
     page.click("#period-form button[type=submit]")
     gap.wait_for(state="hidden")
-    assert page.locator("#period-data-until").is_visible()
+    assert page.locator("#period-data-until").is_visible() and page.locator("#period-compared").is_hidden()
     assert errors == []
 
 

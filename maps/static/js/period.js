@@ -49,15 +49,18 @@ function showPeriodReport(report) {
     (section.lines.length ? section.lines.map((line) => `<tr data-key="${escapeHtml(line.key)}">` +
       `<td>${escapeHtml(line.label)}</td><td>${periodFigure(line.current)}</td><td>${periodFigure(line.previous)}</td>` +
       `<td>${periodChange(line)}</td></tr>`).join("")
-      : `<tr><td colspan="4" class="none">Không có mục nào trong kỳ.</td></tr>`)).join("");
+      : `<tr><td colspan="4" class="none">${escapeHtml(section.empty)}</td></tr>`)).join("");
   table.hidden = false;
   const { period, previous } = report;
   document.getElementById("period-summary").textContent =
     `${report.province || window.diaban.areaLevelLabels.nation}: từ ${viIso(period.from)} đến ${viIso(period.to)} ` +
     `(${VI_NUMBER.format(period.days)} ngày), so với cùng kỳ năm trước từ ${viIso(previous.from)} đến ${viIso(previous.to)}.` +
     (report.notes.length ? ` ${report.notes.join(" ")}` : "");
-  // The day the incident data reaches, and the days of the period after it not yet loaded (never shown as none).
-  for (const [id, text] of [["period-data-until", report.data_until_line], ["period-data-gap", report.data_gap]]) {
+  // The day the incident data reaches, the days of the period after it not yet loaded (never shown as none), and the
+  // days of last year its incident figures are then compared with (the same days, not the whole period).
+  const told = [["period-data-until", report.data_until_line], ["period-data-gap", report.data_gap],
+    ["period-compared", report.compared_line]];
+  for (const [id, text] of told) {
     const line = document.getElementById(id);
     line.textContent = text || "";
     line.hidden = !text;
