@@ -850,6 +850,31 @@ def test_command_page_asks_once_for_its_task_figures(chromium, server: str) -> N
     page.close()
 
 
+def test_command_page_asks_once_for_its_hotspots(chromium, server: str) -> None:
+    """At its load the map and the hotspot register, both with no filter chosen, asked GET /api/hotspots? each: the
+    same list twice. One request answers both (the map's circles and the register's rows are its hotspots)."""
+    page, errors = open_as(chromium, server, "chihuy", DESKTOP)
+    asked: list[str] = []
+    page.on("request", lambda request: asked.append(request.url) if "/api/hotspots" in request.url else None)
+    with page.expect_response(lambda r: "/api/hotspots" in r.url) as answer:
+        page.reload()
+    page.wait_for_selector("body[data-ready=true]")
+    ids = sorted(f["id"] for f in answer.value.json()["features"])
+    assert asked == [f"{server}/api/hotspots?"]
+    on_map = page.evaluate(
+        "() => Object.values(window.diaban.map._layers).filter(l => l.feature && l.options.pane === 'hotspots')"
+        ".map(l => l.feature.properties.id).sort((a, b) => a - b)"
+    )
+    page.click("nav.tabs button[data-tab=hotspots]")
+    rows = page.locator("#hotspot-table tbody tr[data-hotspot-id]").evaluate_all(
+        "rows => rows.map(r => Number(r.dataset.hotspotId)).sort((a, b) => a - b)"
+    )
+    assert ids and on_map == ids and rows == ids
+    shot(page, "command-hotspots-asked-once")
+    assert errors == []
+    page.close()
+
+
 def test_command_imports_incidents_on_a_phone_and_reads_the_refused_rows(chromium, server: str, tmp_path: Path) -> None:
     """«Nhập vụ việc từ tệp…»: a file with bad rows is stored without them; the report names each refused row's line,
     reference, column and reason, and the repeated ref with the line kept, the column's name whole on a narrow phone (it broke inside its words); the map's

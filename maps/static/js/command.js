@@ -203,8 +203,21 @@ diabanPages.command = async function startCommand(map, cfg) {
       autoPanPaddingTopLeft: L.point(10, top), autoPanPaddingBottomRight: L.point(10, bottom),
       maxHeight: Math.max(120, box.height - top - bottom - 50) };
   }
+  // GET /api/hotspots for the map and for the register: the two asking the same question in the same turn (the page's
+  // load and every change ask for both, with the same empty filters until some are chosen) share one request — the
+  // page asked the server twice for the same list. Only within the turn: a request made earlier may be older than a
+  // change just stored.
+  const hotspotsAsked = new Map();  // query → its answer on the way, this turn
+  function askHotspots(params) {
+    const query = String(params);
+    if (!hotspotsAsked.has(query)) {
+      hotspotsAsked.set(query, api(`/api/hotspots?${query}`));
+      queueMicrotask(() => hotspotsAsked.delete(query));
+    }
+    return hotspotsAsked.get(query);
+  }
   async function loadHotspots() {
-    const hotspots = await api(`/api/hotspots?${filters()}`);
+    const hotspots = await askHotspots(filters());
     const popup = popupOptions();
     layers.hotspots.clearLayers();
     for (const key of Object.keys(markers)) delete markers[key];
@@ -628,7 +641,7 @@ diabanPages.command = async function startCommand(map, cfg) {
       let asked;
       const found = await newest.hotspots(() => {
         asked = newAndNear(registerQuery("hotspot-filters", "status", "task_state"));
-        return api(`/api/hotspots?${asked.params}`);
+        return askHotspots(asked.params);
       });
       if (found === STALE) return;
       listedAs = asked.words;
