@@ -30,7 +30,7 @@ from gis.store.classifications import approve, override
 from gis.store.scoping import UNRESTRICTED
 from maps.styles import CLASS_COLOURS, STATUS_COLOURS, class_key
 from models.domain.hotspot_lifecycle import hotspot_lifecycle
-from models.vocabulary import local_today
+from models.vocabulary import IncidentKind, local_today
 
 CHROMIUM = "/usr/bin/chromium"
 ARTIFACTS = Path(__file__).resolve().parents[2] / "artifacts"
@@ -871,6 +871,23 @@ def test_command_page_asks_once_for_its_hotspots(chromium, server: str) -> None:
     )
     assert ids and on_map == ids and rows == ids
     shot(page, "command-hotspots-asked-once")
+    assert errors == []
+    page.close()
+
+
+def test_the_incident_kind_boxes_are_a_thumb_wide_on_a_phone(chromium, server: str) -> None:
+    """On a 390 px phone each incident kind's label was a 44 px target but its box 13–16 px, squeezed by the label's
+    words beside it: a box missed, or the kind next to it taken. Every box is at least 24 px each way."""
+    page, errors = open_as(chromium, server, "chihuy", PHONE)
+    kinds = page.locator("#filters .kinds")
+    kinds.scroll_into_view_if_needed()
+    sizes = kinds.locator("input[type=checkbox]").evaluate_all(
+        "boxes => boxes.map(b => { const r = b.getBoundingClientRect(); return [b.value, r.width, r.height]; })"
+    )
+    assert len(sizes) == len(IncidentKind) and all(w >= 24 and h >= 24 for _, w, h in sizes), sizes
+    heights = kinds.locator("label").evaluate_all("labels => labels.map(l => l.getBoundingClientRect().height)")
+    assert min(heights) >= 44, heights
+    shot(page, "command-incident-kinds-phone")
     assert errors == []
     page.close()
 
