@@ -892,6 +892,25 @@ def test_the_incident_kind_boxes_are_a_thumb_wide_on_a_phone(chromium, server: s
     page.close()
 
 
+@pytest.mark.parametrize("viewport", [DESKTOP, PHONE], ids=["desktop", "phone"])
+def test_the_task_registers_team_filter_shows_the_longest_team_name(chromium, server: str, viewport) -> None:
+    """The task register's «Tổ công tác» filter sat in half the panel's width and cut a long team's name (the commune
+    that names the team lost); on a desktop and a 390 px phone the longest choice shows whole."""
+    page, errors = open_as(chromium, server, "chihuy", viewport)
+    page.click("nav.tabs button[data-tab=tasks]")
+    team = page.locator("#task-filters select[name=team]")
+    team.evaluate(
+        """select => { const texts = [...select.options].map(o => o.textContent);
+        select.selectedIndex = texts.indexOf(texts.reduce((a, b) => (b.length > a.length ? b : a))); }"""
+    )
+    shown, needed, room = team.evaluate(_CHOICE_FITS)
+    assert shown.startswith("Tổ công tác") and needed <= room, (shown, needed, room)
+    team.scroll_into_view_if_needed()
+    shot(page, f"command-task-team-filter-{'phone' if viewport == PHONE else 'desktop'}")
+    assert errors == []
+    page.close()
+
+
 def test_command_imports_incidents_on_a_phone_and_reads_the_refused_rows(chromium, server: str, tmp_path: Path) -> None:
     """«Nhập vụ việc từ tệp…»: a file with bad rows is stored without them; the report names each refused row's line,
     reference, column and reason, and the repeated ref with the line kept, the column's name whole on a narrow phone (it broke inside its words); the map's
