@@ -91,7 +91,7 @@ DateTo = Annotated[SaneDate | None, Query(alias="to", description=f"inclusive; {
 Commune = Annotated[str | None, Query(max_length=16, pattern=r"^[0-9A-Za-z_-]+$")]
 
 
-#: How far back «mới / tái phát» (new in the register, or recurred) reaches: N local days, today the first.
+#: How far back NEW_OR_RECURRED_LABEL (models.vocabulary: new in the register, or recurred) reaches: N local days.
 NewDays = Annotated[
     int | None,
     Query(

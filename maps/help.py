@@ -23,6 +23,8 @@ from models.vocabulary import (
     KPI_BLANK_MEANINGS,
     LEVEL_MEANINGS,
     MISSING_DATA_LABEL,
+    NEW_OR_RECURRED_LABEL,
+    RECURRED_WORDS,
     ROLE_MEANINGS,
     RUN_STATUS_MEANINGS,
     TASK_STATE_MEANINGS,
@@ -56,7 +58,7 @@ DENSITY_SPREAD = "Cách tính mật độ"
 PERIOD_REPORT = "Báo cáo định kỳ"
 _PERIOD_REPORT_MEANING = (
     "bấm chọn nhanh kỳ (tuần, tháng, quý, 6 tháng đầu hoặc cuối năm, năm — đều tính đến hôm nay) hoặc gõ từ ngày,"
-    " đến ngày dd/mm/yyyy (dài nhất một năm): vụ việc theo loại, điểm mới, đã triệt xóa, phức tạp trở lại, nhiệm vụ của"
+    f" đến ngày dd/mm/yyyy (dài nhất một năm): vụ việc theo loại, điểm mới, đã triệt xóa, {RECURRED_WORDS}, nhiệm vụ của"
     " từng tổ và các xã nhiều vụ việc nhất, mỗi số đặt cạnh cùng kỳ năm trước kèm mức tăng, giảm; «chưa có số liệu»:"
     " hệ thống chưa có dữ liệu của kỳ đó (không phải 0); khi dữ liệu vụ việc chưa đến hết kỳ, số vụ được so với cùng"
     " kỳ năm trước đến cùng ngày đó, không với cả kỳ; tải về bản Excel để gửi báo cáo"
@@ -65,8 +67,8 @@ _COMMAND_TERMS = {
     **_SEARCH_TERMS,
     **_TASK_TERMS,
     f"{PERIOD_REPORT} (thẻ «Tổng quan»)": _PERIOD_REPORT_MEANING,
-    "Mới / tái phát": "lọc danh sách điểm nóng: điểm mới vào danh sách hoặc điểm phức tạp trở lại (tái phát) hôm nay,"
-    " trong 7 hay 30 ngày qua; dòng của điểm tái phát ghi «tái phát» kèm ngày",
+    NEW_OR_RECURRED_LABEL: f"lọc danh sách điểm nóng: điểm mới vào danh sách hoặc điểm {RECURRED_WORDS} hôm nay, trong"
+    f" 7 hay 30 ngày qua; dòng của điểm {RECURRED_WORDS} ghi «{RECURRED_WORDS}» kèm ngày",
     "Tổ đã giải thể": "trong ô lọc «Tổ công tác» của danh sách điểm nóng và nhiệm vụ, sau các tổ đang hoạt động: tổ"
     " đã giải thể còn nhiệm vụ cũ, ghi kèm ngày giải thể, để tra cứu; không giao việc được cho tổ này",
     COMMAND_TIP: f"ghi một tin báo, tố giác thành điểm nóng «{HotspotStatus.DETECTED.label}»: bấm vào bản đồ hoặc gõ"

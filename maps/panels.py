@@ -16,7 +16,17 @@ from maps.styles import (
     team_legend,
 )
 from models.domain.hotspot_lifecycle import MANUAL_NOTE_CHARS
-from models.vocabulary import AccessedData, HotspotKind, HotspotStatus, IncidentKind, OutsidePolicy, Role, TaskState
+from models.vocabulary import (
+    NEW_OR_RECURRED_LABEL,
+    RECURRED_WORDS,
+    AccessedData,
+    HotspotKind,
+    HotspotStatus,
+    IncidentKind,
+    OutsidePolicy,
+    Role,
+    TaskState,
+)
 
 DATE_PATTERN = r"\d{1,2}/\d{1,2}/\d{4}"
 
@@ -43,7 +53,7 @@ def _register_filters(form_id: str, state_name: str, states: str, extra: str = "
     return f"""<form id="{form_id}" class="register-filters">
         <label>Trạng thái <select name="{state_name}">{states}</select></label>
         <label>Xã/phường <input name="commune" list="commune-names" placeholder="Gõ tên để tìm"></label>
-        <label>Tổ công tác <select name="team"><option value="">Tất cả các tổ</option></select></label>
+        <label class="wide">Tổ công tác <select name="team"><option value="">Tất cả các tổ</option></select></label>
         <label class="check"><input type="checkbox" name="overdue"> Quá hạn</label>
         <label class="check"><input type="checkbox" name="awaiting"> Chờ nghiệm thu</label>
         <label class="check"><input type="checkbox" name="outside_area"> Ngoài địa bàn của tổ</label>
@@ -51,20 +61,20 @@ def _register_filters(form_id: str, state_name: str, states: str, extra: str = "
       </form>"""
 
 
-#: The hotspot register's «Mới / tái phát» choices: the last N local days (today the first; the API's ``new_days``).
+#: The hotspot register's NEW_OR_RECURRED_LABEL choices: the last N local days (today the first; the API's ``new_days``).
 NEW_DAYS = {1: "Hôm nay", 7: "7 ngày qua", 30: "30 ngày qua"}
 #: Its «Gần đây» choices: metres around the chosen place (the API's ``within_m``).
 NEAR_METRES = {500: "500 m", 1000: "1 km", 2000: "2 km"}
 
 
 def _new_and_near() -> str:
-    """The hotspot register's «Mới / tái phát» (entered the register, or recurred, today, in the last 7 or 30 days) and
+    """The hotspot register's NEW_OR_RECURRED_LABEL filter (entered the register, or recurred, today, in the last 7 or 30 days) and
     «Gần đây» (within some metres of the place searched on the map, the phone's position or the map's centre;
     command.js fills the place)."""
     new = "".join(f'<option value="{days}">{escape(label)}</option>' for days, label in NEW_DAYS.items())
     near = "".join(f'<option value="{metres}">{escape(label)}</option>' for metres, label in NEAR_METRES.items())
     return f"""<div class="new-near">
-          <label>Mới / tái phát <select name="new_days"><option value="">Mọi lúc</option>{new}</select></label>
+          <label>{NEW_OR_RECURRED_LABEL} <select name="new_days"><option value="">Mọi lúc</option>{new}</select></label>
           <label>Gần đây <select name="within_m"><option value="">Mọi nơi</option>{near}</select></label>
         </div>
         <div class="near-place">
@@ -238,7 +248,7 @@ def command_panel() -> str:
       <div class="kpi"><span id="kpi-target-label">Mục tiêu năm nay</span><b id="kpi-target">—</b></div>
       <div class="kpi"><span id="kpi-final-label">Mục tiêu cuối lộ trình</span><b id="kpi-final">—</b></div>
       <div class="kpi-note" id="kpi-note"></div>
-      <div class="kpi"><span id="kpi-recurred-label">Điểm phức tạp trở lại trong năm</span><b id="kpi-recurred">—</b>
+      <div class="kpi"><span id="kpi-recurred-label">Điểm {RECURRED_WORDS} trong năm</span><b id="kpi-recurred">—</b>
         </div>
       <div class="kpi"><span>Nhiệm vụ các tổ đang giữ</span><b id="kpi-open">—</b></div>
       <div class="kpi"><span id="kpi-overdue-label">Nhiệm vụ quá hạn</span><b><a href="#" id="kpi-overdue"

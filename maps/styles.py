@@ -89,7 +89,7 @@ EVENT_LABELS = MappingProxyType(
         "reassigned": "Giao lại tổ khác",
         "comment": "Ghi chú",
         "updated": "Cập nhật",
-        "recurred": "Phức tạp trở lại",
+        "recurred": HotspotStatus.RECURRED.label,
         # What detection runs record besides (gis.services.detection): the page showed these names as they are.
         "reactivated": "Có cụm vụ việc trở lại",
         "dormant": "Không còn cụm vụ việc",

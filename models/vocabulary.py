@@ -258,6 +258,13 @@ class HotspotStatus(Vocabulary):
     MERGED = "merged"
 
 
+#: The recurred state's name inside a sentence or a filter's label: the state's own label (the law's and the plans'
+#: «phức tạp trở lại»), the one name of a hotspot that came back after its eradication (pages, help, exports, CLI).
+RECURRED_WORDS = HotspotStatus.RECURRED.label.lower()
+#: The hotspot register's filter of what is new to command (the API's ``new_days``): entered the register, or recurred.
+NEW_OR_RECURRED_LABEL = f"Mới / {RECURRED_WORDS}"
+
+
 def _meanings(vocabulary: type[Vocabulary], meanings: Mapping[str, str]) -> Mapping[str, str]:
     """One sentence per member saying what it means to a new user (the pages' «Hướng dẫn»); every member must have
     one and no sentence may be spare."""
@@ -278,7 +285,7 @@ HOTSPOT_STATUS_MEANINGS = _meanings(
         "assigned": "Đã giao nhiệm vụ đấu tranh, triệt xóa cho một tổ công tác; tổ chưa bắt đầu.",
         "suppressing": "Tổ công tác đang thực hiện nhiệm vụ đấu tranh, triệt xóa.",
         "eradicated": "Ban chỉ huy đã nghiệm thu kết quả đấu tranh; điểm đã bị triệt xóa.",
-        "monitoring": "Đang giữ sạch: theo dõi xem điểm có phức tạp trở lại trong thời gian quy định không.",
+        "monitoring": f"Đang giữ sạch: theo dõi xem điểm có {RECURRED_WORDS} trong thời gian quy định không.",
         "closed": "Hết thời gian theo dõi, không có vụ việc mới: đã loại khỏi danh sách điểm nóng.",
         "recurred": "Điểm đã triệt xóa lại có cụm vụ việc mới: cần giao nhiệm vụ đấu tranh lại.",
         "dormant": "Nhiều lần phát hiện liền không còn cụm vụ việc; tự trở lại «Phát hiện» nếu có cụm mới.",
@@ -312,7 +319,7 @@ REPORT_STATUS_LABELS: Mapping[str, str] = MappingProxyType(
         HotspotStatus.DISMISSED: "chỉ huy không xác minh được",
         HotspotStatus.ASSIGNED: "đã giao cho tổ khác xử lý",
         HotspotStatus.SUPPRESSING: "tổ khác đang đấu tranh, triệt xóa",
-        HotspotStatus.RECURRED: "phức tạp trở lại, chờ giao nhiệm vụ",
+        HotspotStatus.RECURRED: f"{RECURRED_WORDS}, chờ giao nhiệm vụ",
     }
 )
 if set(REPORT_STATUS_LABELS) != REPORT_LISTED:
@@ -764,7 +771,7 @@ FIELD_LABELS: Mapping[str, str] = {
     "lat": "vĩ độ",
     "radius_m": "bán kính",
     "within_m": "bán kính tìm quanh",
-    "new_days": "mới hoặc tái phát trong số ngày",
+    "new_days": f"mới hoặc {RECURRED_WORDS} trong số ngày",
     "include_dissolved": "kể cả tổ đã giải thể",
     "bbox": "vùng xem",
     "from": "từ ngày",

@@ -14,7 +14,7 @@ from api.cli.vi import cli_day, cli_int, cli_output_file, cli_positive, naming_f
 from models.analytics.detection import DetectionParams
 from models.domain.dates import EARLIEST, LATEST, DayWindow, day_start, instants_window
 from models.errors import InvalidRequest
-from models.vocabulary import HotspotKind
+from models.vocabulary import RECURRED_WORDS, HotspotKind
 
 #: The largest neighbourhood distance: 100 km spans the city; beyond, DBSCAN's grid of cells overflows (--eps 1e308).
 MAX_EPS_M = 100_000.0
@@ -44,7 +44,7 @@ def cmd_detect(args: argparse.Namespace) -> None:
         print(
             f"Phát hiện điểm nóng (lần chạy #{report.run_id}, {instants_window(report.window_from, report.window_to)}):"
             f" {report.incidents} vụ việc, ngưỡng {report.min_samples} vụ/cụm, {report.clusters} cụm; mới {report.new}, cập nhật {report.updated}, không đổi {report.unchanged},"
-            f" phức tạp trở lại {report.recurred}; tách {report.split}, gộp {report.merged}, tạm lắng {report.dormant}"
+            f" {RECURRED_WORDS} {report.recurred}; tách {report.split}, gộp {report.merged}, tạm lắng {report.dormant}"
         )
         simulated = (
             f"; mô phỏng: {report.simulated_spurious:.2f}".replace(".", ",")

@@ -33,6 +33,7 @@ from models.errors import InvalidRequest
 from models.vocabulary import (
     LOCAL_TZ,
     METRIC_SRID,
+    RECURRED_WORDS,
     TASK_WORK_DONE,
     WGS84_SRID,
     HotspotStatus,
@@ -373,7 +374,7 @@ def run_lifecycle_demo(conn: Connection, machine: StateMachine, actor: Principal
     )
     status = conn.execute(text("SELECT status FROM hotspots WHERE id = :id"), {"id": reopened}).scalar_one()
     lines.append(
-        f"Phát hiện lần chạy #{recent.run_id}: {recent.recurred} điểm phức tạp trở lại;"
+        f"Phát hiện lần chạy #{recent.run_id}: {recent.recurred} điểm {RECURRED_WORDS};"
         f" điểm nóng #{reopened} nay ở trạng thái «{HotspotStatus(status).label}»"
     )
     largest = list(

@@ -44,6 +44,7 @@ from models.vocabulary import (
     HOTSPOT_RECURRABLE,
     HOTSPOT_TRACKED,
     METRIC_SRID,
+    RECURRED_WORDS,
     TASK_CLOSED,
     WGS84_SRID,
     HotspotOrigin,
@@ -467,7 +468,7 @@ def _persist(
         target = _continued_status(action, old)
         name = "recurred" if recur else "reactivated" if target != old else "updated"
         said = {
-            "recurred": "phức tạp trở lại (recurred at a cleared hotspot)",
+            "recurred": f"{RECURRED_WORDS} (recurred at a cleared hotspot)",
             "reactivated": "có cụm vụ việc trở lại (a cluster again at a dormant hotspot)",
         }.get(name)
         events.append(_event(hotspot, name, old, target, said, details, recurred.get(hotspot)))
@@ -480,7 +481,7 @@ def _persist(
         # Recorded though another hotspot continues the cluster: the place is not kept clean.
         into = int(ids[int(rec["cluster"])])
         hotspot = int(rec["hotspot_id"])
-        note = f"phức tạp trở lại, gộp vào điểm #{into} (recurred; the cluster continues hotspot {into})"
+        note = f"{RECURRED_WORDS}, gộp vào điểm #{into} (recurred; the cluster continues hotspot {into})"
         details = {"distance_m": round(rec["distance_m"], 1)}
         if newest.get(hotspot) == ("recurred", None, note, details):
             continue  # this recurrence is the hotspot's newest event already (a rerun over the same incidents)

@@ -10,7 +10,7 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 
 from models.lazy import lazy_module
-from models.vocabulary import MISSING_DATA_LABEL, PROBLEM_CATEGORIES, Category
+from models.vocabulary import MISSING_DATA_LABEL, PROBLEM_CATEGORIES, RECURRED_WORDS, Category
 
 if TYPE_CHECKING:
     import pandas as pd
@@ -22,7 +22,7 @@ SECTIONS = {
     "drug_free_share": "Tỷ lệ xã, phường, đặc khu không ma túy",
     "problem_growth": "Tăng số địa bàn có tệ nạn ma túy so với năm trước",
     "eradicated_growth": "Tăng số điểm, tụ điểm bị triệt xóa so với năm trước",
-    "recurrences": "Điểm, tụ điểm phức tạp trở lại",
+    "recurrences": f"Điểm, tụ điểm {RECURRED_WORDS}",
     "new_hotspots": "Điểm, tụ điểm mới phát sinh",
     "conversion": "Tỷ lệ địa bàn được chọn chuyển hóa đã chuyển hóa trong năm",
     "conversion_stable": "Tỷ lệ địa bàn đã chuyển hóa giữ vững ổn định",
@@ -175,8 +175,9 @@ def conversion_rows(conversion: Mapping[str, int], targets: KpiTargets) -> list[
             "tỷ lệ",
             "tệp chỉ tiêu không quy định thời gian theo dõi sau chuyển hóa"
             if watch is None
-            else f"{stable}/{stable + relapsed} địa bàn đã hết {watch} tháng theo dõi hoặc phức tạp trở lại"
-            f" ({relapsed} phát sinh hoặc tái phát điểm, tụ điểm); {watching} địa bàn còn trong thời gian theo dõi",
+            else f"{stable}/{stable + relapsed} địa bàn đã hết {watch} tháng theo dõi hoặc {RECURRED_WORDS}"
+            f" ({relapsed} có điểm, tụ điểm phát sinh hoặc {RECURRED_WORDS}); {watching} địa bàn còn trong thời gian"
+            " theo dõi",
         ),
     ]
 

@@ -17,7 +17,7 @@ from typing import Any
 
 from models.domain.dates import DayWindow, vn_day, year_back
 from models.domain.kpi import compared
-from models.vocabulary import KPI_NO_DATA, IncidentKind
+from models.vocabulary import KPI_NO_DATA, RECURRED_WORDS, IncidentKind
 
 #: How many communes the report lists: those with the most incidents in the period.
 TOP_COMMUNES = 10
@@ -33,7 +33,7 @@ INCIDENTS_TOTAL = "Tổng số vụ việc"
 HOTSPOT_LABELS = {
     "new": "Điểm, tụ điểm mới phát hiện, đưa vào danh sách",
     "eradicated": "Điểm, tụ điểm đã triệt xóa",
-    "recurred": "Lượt điểm, tụ điểm phức tạp trở lại",
+    "recurred": f"Lượt điểm, tụ điểm {RECURRED_WORDS}",
 }
 #: The task counts (gis.store.period_counts.task_counts) as the report names them.
 TASK_LABELS = {

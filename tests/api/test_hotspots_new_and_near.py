@@ -87,7 +87,7 @@ def recurred(conn: Connection, hotspot: int, days_back: int, found_days_back: in
 def test_new_includes_the_hotspots_that_recurred_or_whose_recurrence_was_found_in_the_window(
     client, conn, make_hotspot
 ) -> None:
-    """«Mới / tái phát»: what is new to command this week is also a cleared hotspot that recurred (phức tạp trở lại)
+    """«Mới / phức tạp trở lại»: what is new to command this week is also a cleared hotspot that recurred (phức tạp trở lại)
     this week — or whose recurrence a detection run found this week, though the incident was older: command learnt of it
     now. Each says when it last recurred (``recurred_at``, as its history dates it); a hotspot that entered the register
     earlier and did not recur is not new, nor is one whose recurrence was known before the window."""
@@ -201,9 +201,9 @@ def test_near_a_border_point_a_provincial_commander_sees_only_their_province(
 @pytest.mark.parametrize(
     ("params", "said"),
     [
-        ({"new_days": 0}, "mới hoặc tái phát trong số ngày: phải lớn hơn hoặc bằng 1"),
-        ({"new_days": 367}, "mới hoặc tái phát trong số ngày: phải nhỏ hơn hoặc bằng 366"),
-        ({"new_days": "tuần"}, "mới hoặc tái phát trong số ngày: phải là số nguyên"),
+        ({"new_days": 0}, "mới hoặc phức tạp trở lại trong số ngày: phải lớn hơn hoặc bằng 1"),
+        ({"new_days": 367}, "mới hoặc phức tạp trở lại trong số ngày: phải nhỏ hơn hoặc bằng 366"),
+        ({"new_days": "tuần"}, "mới hoặc phức tạp trở lại trong số ngày: phải là số nguyên"),
         ({"lon": 200, "lat": 20.8}, "kinh độ: phải nhỏ hơn hoặc bằng 180"),
         ({"lon": "nan", "lat": 20.8}, "kinh độ"),
         ({"lon": 106.7, "lat": "inf"}, "vĩ độ"),

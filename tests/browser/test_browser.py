@@ -30,7 +30,7 @@ from gis.store.classifications import approve, override
 from gis.store.scoping import UNRESTRICTED
 from maps.styles import CLASS_COLOURS, STATUS_COLOURS, class_key
 from models.domain.hotspot_lifecycle import hotspot_lifecycle
-from models.vocabulary import local_today
+from models.vocabulary import IncidentKind, local_today
 
 CHROMIUM = "/usr/bin/chromium"
 ARTIFACTS = Path(__file__).resolve().parents[2] / "artifacts"
@@ -846,6 +846,67 @@ def test_command_page_asks_once_for_its_task_figures(chromium, server: str) -> N
     wanted = (counts["open"], counts["overdue"], counts["by_state"]["completed"])
     assert figures == [f"{n:,}".replace(",", ".") for n in wanted]  # Vietnamese thousands: 1.234
     assert [url for url in asked if "/counts" in url or "limit=1&" in url + "&"] == [f"{server}/api/tasks/counts"]
+    assert errors == []
+    page.close()
+
+
+def test_command_page_asks_once_for_its_hotspots(chromium, server: str) -> None:
+    """At its load the map and the hotspot register, both with no filter chosen, asked GET /api/hotspots? each: the
+    same list twice. One request answers both (the map's circles and the register's rows are its hotspots)."""
+    page, errors = open_as(chromium, server, "chihuy", DESKTOP)
+    asked: list[str] = []
+    page.on("request", lambda request: asked.append(request.url) if "/api/hotspots" in request.url else None)
+    with page.expect_response(lambda r: "/api/hotspots" in r.url) as answer:
+        page.reload()
+    page.wait_for_selector("body[data-ready=true]")
+    ids = sorted(f["id"] for f in answer.value.json()["features"])
+    assert asked == [f"{server}/api/hotspots?"]
+    on_map = page.evaluate(
+        "() => Object.values(window.diaban.map._layers).filter(l => l.feature && l.options.pane === 'hotspots')"
+        ".map(l => l.feature.properties.id).sort((a, b) => a - b)"
+    )
+    page.click("nav.tabs button[data-tab=hotspots]")
+    rows = page.locator("#hotspot-table tbody tr[data-hotspot-id]").evaluate_all(
+        "rows => rows.map(r => Number(r.dataset.hotspotId)).sort((a, b) => a - b)"
+    )
+    assert ids and on_map == ids and rows == ids
+    shot(page, "command-hotspots-asked-once")
+    assert errors == []
+    page.close()
+
+
+def test_the_incident_kind_boxes_are_a_thumb_wide_on_a_phone(chromium, server: str) -> None:
+    """On a 390 px phone each incident kind's label was a 44 px target but its box 13–16 px, squeezed by the label's
+    words beside it: a box missed, or the kind next to it taken. Every box is at least 24 px each way."""
+    page, errors = open_as(chromium, server, "chihuy", PHONE)
+    kinds = page.locator("#filters .kinds")
+    kinds.scroll_into_view_if_needed()
+    sizes = kinds.locator("input[type=checkbox]").evaluate_all(
+        "boxes => boxes.map(b => { const r = b.getBoundingClientRect(); return [b.value, r.width, r.height]; })"
+    )
+    assert len(sizes) == len(IncidentKind) and all(w >= 24 and h >= 24 for _, w, h in sizes), sizes
+    heights = kinds.locator("label").evaluate_all("labels => labels.map(l => l.getBoundingClientRect().height)")
+    assert min(heights) >= 44, heights
+    shot(page, "command-incident-kinds-phone")
+    assert errors == []
+    page.close()
+
+
+@pytest.mark.parametrize("viewport", [DESKTOP, PHONE], ids=["desktop", "phone"])
+def test_the_task_registers_team_filter_shows_the_longest_team_name(chromium, server: str, viewport) -> None:
+    """The task register's «Tổ công tác» filter sat in half the panel's width and cut a long team's name (the commune
+    that names the team lost); on a desktop and a 390 px phone the longest choice shows whole."""
+    page, errors = open_as(chromium, server, "chihuy", viewport)
+    page.click("nav.tabs button[data-tab=tasks]")
+    team = page.locator("#task-filters select[name=team]")
+    team.evaluate(
+        """select => { const texts = [...select.options].map(o => o.textContent);
+        select.selectedIndex = texts.indexOf(texts.reduce((a, b) => (b.length > a.length ? b : a))); }"""
+    )
+    shown, needed, room = team.evaluate(_CHOICE_FITS)
+    assert shown.startswith("Tổ công tác") and needed <= room, (shown, needed, room)
+    team.scroll_into_view_if_needed()
+    shot(page, f"command-task-team-filter-{'phone' if viewport == PHONE else 'desktop'}")
     assert errors == []
     page.close()
 

@@ -1,5 +1,5 @@
 """A commander asks the command page what is new since yesterday and what is near a place: the hotspot register's «Mới /
-tái phát» (entered the register, or recurred, today, in 7 or 30 days) and «Gần đây» (within 500 m, 1 km, 2 km of the place searched on the map,
+phức tạp trở lại» (entered the register, or recurred, today, in 7 or 30 days) and «Gần đây» (within 500 m, 1 km, 2 km of the place searched on the map,
 of the phone, or of the map's centre), counted, nearest first with their distance, the rest dimmed on the map — on a
 desktop and on a phone. The phone's position is asked of the browser, which gives it only over https or on the machine
 itself: refused or unavailable, the page says so and what to do instead, never as a fault.
@@ -15,6 +15,7 @@ from sqlalchemy import Engine, text
 from test_browser import DESKTOP, PHONE, open_as, shot
 
 from gis.store.sql import LOCAL_TODAY
+from models.vocabulary import RECURRED_WORDS
 
 city, server, chromium = shared.city, shared.server, shared.chromium
 SIZES = {"desktop": DESKTOP, "phone": PHONE}
@@ -112,10 +113,10 @@ def test_command_lists_what_is_new_today_and_what_is_near_a_searched_place(
     page.click("nav.tabs button[data-tab=hotspots]")
     page.select_option("#hotspot-filters select[name=new_days]", "1")
     new = sorted([*place["today"], place["recurring"]])  # entered the register today, or recurred today
-    assert counted(page, "mới / tái phát hôm nay") == f"{len(new)} điểm nóng mới / tái phát hôm nay"
+    assert counted(page, f"mới / {RECURRED_WORDS} hôm nay") == f"{len(new)} điểm nóng mới / {RECURRED_WORDS} hôm nay"
     assert sorted(rows(page)) == new
     recurred = f"#hotspot-table tr[data-hotspot-id='{place['recurring']}'] small.recurred"
-    assert page.inner_text(recurred) == f"tái phát {place['day']}"
+    assert page.inner_text(recurred) == f"{RECURRED_WORDS} {place['day']}"
     page.locator("#hotspot-count").scroll_into_view_if_needed()
     on_map = page.evaluate(DIMMED)
     assert on_map["kept"] == new and on_map["dimmed"]  # the others dimmed on the map
@@ -128,7 +129,7 @@ def test_command_lists_what_is_new_today_and_what_is_near_a_searched_place(
     page.select_option("#hotspot-filters select[name=within_m]", "1000")
     words = counted(page, "trong vòng 1 km")
     expected = within(city, place["lon"], place["lat"], 1000, today_only=True)
-    assert words == f"{len(expected)} điểm nóng mới / tái phát hôm nay, trong vòng 1 km, gần nhất trước"
+    assert words == f"{len(expected)} điểm nóng mới / {RECURRED_WORDS} hôm nay, trong vòng 1 km, gần nhất trước"
     assert page.inner_text("#near-place").startswith(f"Quanh Tọa độ {place['lat']:.5f}, {place['lon']:.5f}")
     assert rows(page) == expected == place["today"][:2]  # nearest first
     assert page.inner_text(f"#hotspot-table tr[data-hotspot-id='{place['id']}'] small.distance") == "cách 0 m"

@@ -127,7 +127,7 @@ def test_the_years_report_fits_a_phone(chromium, server: str) -> None:
 def test_dates_are_hai_phongs_on_a_browser_set_to_another_zone(chromium, server: str) -> None:
     """A browser set to Los Angeles: the command page shows an instant by Hải Phòng's calendar. A script asking for a
     date before the page had started (the half-year pick's name, at DOMContentLoaded) made the shared formatter in
-    the browser's zone, and every date after it — «tái phát 05/12» on the 6th past midnight in Hải Phòng."""
+    the browser's zone, and every date after it — «phức tạp trở lại 05/12» on the 6th past midnight in Hải Phòng."""
     page, errors = open_as(chromium, server, "chihuy", timezone_id="America/Los_Angeles")
     # 20:00 UTC on 1 January: 2 January 03:00 in Hải Phòng, still 1 January in Los Angeles.
     assert page.evaluate("viDate('2026-01-01T20:00:00Z')") == "02/01/2026"

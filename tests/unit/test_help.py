@@ -5,17 +5,21 @@ from __future__ import annotations
 
 import re
 from html import unescape
+from pathlib import Path
 
 import pytest
 
 from maps.help import COMMAND_TIP, PERIOD_REPORT, TEAM_TIP, help_panel
-from maps.panels import command_panel, planner_panel, team_panel
+from maps.panels import admin_panel, command_panel, planner_panel, team_panel
 from models.domain.guide import DETECTION_ACTOR, Step, hotspot_steps, task_steps
 from models.domain.hotspot_lifecycle import HOTSPOT_LIFECYCLE
 from models.vocabulary import (
     CATEGORY_MEANINGS,
     DRAFT_END_MEANINGS,
+    FIELD_LABELS,
     HOTSPOT_STATUS_MEANINGS,
+    NEW_OR_RECURRED_LABEL,
+    RECURRED_WORDS,
     ROLE_MEANINGS,
     RUN_STATUS_MEANINGS,
     TASK_STATE_MEANINGS,
@@ -113,13 +117,13 @@ def test_the_command_and_team_help_explain_the_form_that_reports_a_spot() -> Non
 
 
 def test_each_pages_help_explains_its_newer_features_by_the_words_the_page_shows() -> None:
-    """The periodic report, «Mới / tái phát» and the dissolved teams of the filters (command), the periodic report and
-    «Lịch sử phiên bản» with its ended drafts and replaced overrides (planner), the changes kept without signal (team)
+    """The periodic report, «Mới / phức tạp trở lại» and the dissolved teams of the filters (command), the periodic
+    report and «Lịch sử phiên bản» with its ended drafts and replaced overrides (planner), the changes kept without signal (team)
     and the access log's values (administrator) are each explained where their users look, under the names their
     pages give them (none was in the help)."""
     command, planner = _text(help_panel(Role.COMMAND)), _text(help_panel(Role.PLANNER))
     team, admin = _text(help_panel(Role.TEAM)), _text(help_panel(Role.ADMIN))
-    for term in (PERIOD_REPORT, "Mới / tái phát", "Tổ đã giải thể"):
+    for term in (PERIOD_REPORT, NEW_OR_RECURRED_LABEL, "Tổ đã giải thể"):
         assert term in command and term in command_panel(), term
     assert "«Tổng quan»" in command and "cùng kỳ năm trước" in command and "giải thể" in command
     assert PERIOD_REPORT in planner and PERIOD_REPORT in planner_panel([2025])
@@ -128,3 +132,36 @@ def test_each_pages_help_explains_its_newer_features_by_the_words_the_page_shows
     assert "điều chỉnh in mờ" in planner  # an override a later one replaced
     assert all(words in team and words in team_panel() for words in ("Chờ gửi", "Gửi ngay"))
     assert "Nhật ký truy cập" in admin and "«loại=Tin báo, tố giác»" in admin and "«từ ngày=01/03/2026»" in admin
+
+
+#: The other name a recurred hotspot went by (the register's filter, its rows, the help, the API's messages).
+OTHER_NAME = "tái phát"
+#: Where the text users read is written: the page scripts and styles, the panels and help, the labels and messages.
+USER_TEXT = ("maps", "api", "models", "gis", "data")
+
+
+def test_a_hotspot_that_came_back_has_one_name_wherever_users_read() -> None:
+    """A hotspot that came back after its eradication was «tái phát» in the hotspot register's filter and rows, the
+    help and the API's refusals, «Phức tạp trở lại» in its status, history and the KPIs: one thing under two names.
+    The state's own label (the plans' word, models.vocabulary) is the only one, in every page's help and panel, the
+    field labels, and the source of the page scripts, templates, messages and exports."""
+    assert RECURRED_WORDS == HotspotStatus.RECURRED.label.lower() and OTHER_NAME not in RECURRED_WORDS
+    pages = [help_panel(role) for role in Role] + [command_panel(), team_panel(), planner_panel([2025]), admin_panel()]
+    read = [_text(html).lower() for html in pages] + [label.lower() for label in FIELD_LABELS.values()]
+    assert not [text for text in read if OTHER_NAME in text]
+    assert RECURRED_WORDS in _text(help_panel(Role.COMMAND)).lower() and NEW_OR_RECURRED_LABEL in command_panel()
+    root = Path(__file__).resolve().parents[2]
+    sources = [
+        path
+        for folder in USER_TEXT
+        for path in sorted((root / folder).rglob("*"))
+        if path.suffix in {".py", ".js", ".css", ".html", ".toml"} and "vendor" not in path.parts
+    ]
+    assert len(sources) > 100  # the folders were found
+    found = [
+        f"{path.relative_to(root)}:{number}"
+        for path in sources
+        for number, line in enumerate(path.read_text(encoding="utf-8").splitlines(), 1)
+        if OTHER_NAME in line.lower()
+    ]
+    assert found == []

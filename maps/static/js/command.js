@@ -7,6 +7,8 @@
 const INCIDENT_ZOOM = 15;
 
 diabanPages.command = async function startCommand(map, cfg) {
+  // The recurred state inside a sentence: its own label (models.vocabulary), never another name for it.
+  const recurredWords = cfg.statusLabels.recurred.toLocaleLowerCase("vi");
   const layers = {
     heat: L.layerGroup().addTo(map), incidents: L.layerGroup(), hotspots: L.layerGroup().addTo(map),
     classes: L.layerGroup(), gistar: L.layerGroup(), emerging: L.layerGroup(),
@@ -201,8 +203,21 @@ diabanPages.command = async function startCommand(map, cfg) {
       autoPanPaddingTopLeft: L.point(10, top), autoPanPaddingBottomRight: L.point(10, bottom),
       maxHeight: Math.max(120, box.height - top - bottom - 50) };
   }
+  // GET /api/hotspots for the map and for the register: the two asking the same question in the same turn (the page's
+  // load and every change ask for both, with the same empty filters until some are chosen) share one request — the
+  // page asked the server twice for the same list. Only within the turn: a request made earlier may be older than a
+  // change just stored.
+  const hotspotsAsked = new Map();  // query → its answer on the way, this turn
+  function askHotspots(params) {
+    const query = String(params);
+    if (!hotspotsAsked.has(query)) {
+      hotspotsAsked.set(query, api(`/api/hotspots?${query}`));
+      queueMicrotask(() => hotspotsAsked.delete(query));
+    }
+    return hotspotsAsked.get(query);
+  }
   async function loadHotspots() {
-    const hotspots = await api(`/api/hotspots?${filters()}`);
+    const hotspots = await askHotspots(filters());
     const popup = popupOptions();
     layers.hotspots.clearLayers();
     for (const key of Object.keys(markers)) delete markers[key];
@@ -380,7 +395,7 @@ diabanPages.command = async function startCommand(map, cfg) {
         <b class="status">${escapeHtml(cfg.statusLabels[p.status] || p.status)}</b></p>
       <p>${escapeHtml(communeName(p.commune_code))}${p.distance_m === null || p.distance_m === undefined ? ""
         : ` (${away(p.distance_m)})`}; ${incidents}</p>
-      <p class="hint">Vào sổ ${viDateTime(p.created_at)}${p.recurred_at ? `; phức tạp trở lại ${viDate(p.recurred_at)}` : ""}</p>
+      <p class="hint">Vào sổ ${viDateTime(p.created_at)}${p.recurred_at ? `; ${recurredWords} ${viDate(p.recurred_at)}` : ""}</p>
       ${p.note ? `<p class="note">Ghi chú: «${escapeHtml(p.note)}»</p>` : ""}${task}` +
       `${outsideNote(p.task_outside_team_area, p.task_state)}${monitoring}${waits}${keepClean}`;
     card.appendChild(actionBox("hotspot-note", changeKey("hotspot", p.id), p.actions, cfg.hotspotActionLabels,
@@ -562,8 +577,9 @@ diabanPages.command = async function startCommand(map, cfg) {
     if (p.task_overdue_days > 0) tr.className = "overdue";
     tr.innerHTML = `<td>${p.id}</td><td><i class="swatch dot ${cfg.swatchClasses.status[p.status]}"></i> ` +
       `${escapeHtml(cfg.statusLabels[p.status])}${p.task_state === "completed" ? " <em>(chờ nghiệm thu)</em>" : ""}` +
-      // Listed by «Mới / tái phát»: a hotspot that recurred says so, and when (one that only entered the register, not).
-      `${hotspotFilters.new_days.value && p.recurred_at ? `<br><small class="recurred">tái phát ${viDate(p.recurred_at)}</small>` : ""}</td>` +
+      // Listed by «Mới / phức tạp trở lại»: a hotspot that recurred says so, and when (one that only entered the
+      // register, not).
+      `${hotspotFilters.new_days.value && p.recurred_at ? `<br><small class="recurred">${recurredWords} ${viDate(p.recurred_at)}</small>` : ""}</td>` +
       `<td>${escapeHtml(communeName(p.commune_code))}${p.distance_m === null || p.distance_m === undefined ? ""
         : `<br><small class="distance">${away(p.distance_m)}</small>`}</td>` +
       `<td>${escapeHtml(p.task_team || "—")}${outsideMark(p.task_outside_team_area)}</td>` +
@@ -625,7 +641,7 @@ diabanPages.command = async function startCommand(map, cfg) {
       let asked;
       const found = await newest.hotspots(() => {
         asked = newAndNear(registerQuery("hotspot-filters", "status", "task_state"));
-        return api(`/api/hotspots?${asked.params}`);
+        return askHotspots(asked.params);
       });
       if (found === STALE) return;
       listedAs = asked.words;
@@ -753,7 +769,7 @@ diabanPages.command = async function startCommand(map, cfg) {
   }
 
   // -------------------------------------------------------------------------------------------- new and near
-  // «Mới / tái phát» (entered the register, or recurred, today, in the last 7 or 30 days, as the server counts Hải
+  // «Mới / phức tạp trở lại» (entered the register, or recurred, today, in the last 7 or 30 days, as the server counts Hải
   // Phòng's days) and «Gần đây» (within 500 m, 1 km or 2 km of a place, nearest first, each with its distance): the
   // place is the last one the search box went to, the phone's position, or the map's centre. The map draws the circle searched and dims the
   // hotspots these filters leave out.
@@ -774,7 +790,7 @@ diabanPages.command = async function startCommand(map, cfg) {
     const words = [];
     if (f.new_days.value) {
       params.set("new_days", f.new_days.value);
-      words.push(`mới / tái phát ${f.new_days.value === "1" ? "" : "trong "}${chosenText(f.new_days)}`);
+      words.push(`mới / ${recurredWords} ${f.new_days.value === "1" ? "" : "trong "}${chosenText(f.new_days)}`);
     }
     const near = Boolean(f.within_m.value);
     if (near) {
@@ -985,7 +1001,7 @@ diabanPages.command = async function startCommand(map, cfg) {
     }
     document.getElementById("kpi-final-label").textContent = `Mục tiêu năm ${k.finalTarget.year}`;
     document.getElementById("kpi-final").textContent = VI_PERCENT.format(k.finalTarget.share);
-    document.getElementById("kpi-recurred-label").textContent = `Điểm phức tạp trở lại năm ${k.recurrences.year}`;
+    document.getElementById("kpi-recurred-label").textContent = `Điểm ${recurredWords} năm ${k.recurrences.year}`;
     const limit = k.recurrences.target;
     document.getElementById("kpi-recurred").innerHTML = `${figure(k.recurrences.value, (v) => VI_NUMBER.format(v))} ` +
       `<small>(tối đa: ${limit === null ? blank(cfg.kpiBlank.notApplicable) : VI_NUMBER.format(limit)})</small>` +
