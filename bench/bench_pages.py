@@ -51,7 +51,7 @@ from sqlalchemy import create_engine
 from sqlalchemy.pool import NullPool
 
 from api.security import hash_password
-from gis.demo.accounts import DEMO_PASSWORD, seed_demo_accounts
+from gis.demo.accounts import DEMO_PASSWORD, DEMO_PLANNERS, seed_demo_accounts
 from gis.demo.classification import seed_demo_classification
 from gis.demo.lifecycle import run_lifecycle_demo
 from gis.ops.postgres import APP_ROLE, ManagedCluster, temporary_cluster
@@ -315,7 +315,7 @@ def seed_city(cluster: ManagedCluster, incidents: int, tmp: Path) -> str:
         run_detection(conn, actor="bench")
         seed_demo_accounts(conn, hash_password)
         run_lifecycle_demo(conn, hotspot_lifecycle(180), principal_by_username(conn, "chihuy"), 180)
-        seed_demo_classification(conn, 2025, 2026, "thammuu")
+        seed_demo_classification(conn, 2025, 2026, *DEMO_PLANNERS)
     seed_tasks(engine)  # after the story: it needs hotspots nobody has worked on yet
     team = max(team_tasks(engine).items(), key=lambda kv: len(kv[1]))
     engine.dispose()

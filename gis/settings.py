@@ -226,7 +226,7 @@ class LifecycleSettings(_Settings):
 class ClassificationSettings(_Settings):
     """The planners' yearly cycle: whether an approval needs a second person (DIABAN_FOUR_EYES, on by default)."""
 
-    #: The approver of a year must differ from whoever last overrode a commune's class in its draft.
+    #: The approver of a year must differ from whoever ran its draft and whoever overrode a commune's class in it.
     four_eyes: bool = True
 
 

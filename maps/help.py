@@ -108,6 +108,10 @@ _PLANNER_TERMS = {
     MISSING_DATA_LABEL: "chỉ số trống là chưa biết (không phải số 0); liệt kê các tiêu chí chưa xét được, ví dụ"
     " «loại I (a)» là tiêu chí (a) của loại I",
     PERIOD_REPORT: _PERIOD_REPORT_MEANING,
+    "Phê duyệt kết quả năm": "nguyên tắc bốn mắt (bật mặc định): người đã chạy bản nháp (cả bản hiệu chỉnh) và người đã"
+    " điều chỉnh xã nào trong đó không được tự phê duyệt — nút này bị tắt với họ, dòng trạng thái ghi tên họ; một cán"
+    " bộ tham mưu khác xem xét rồi phê duyệt. Đơn vị chỉ có một cán bộ tham mưu thì quản trị hệ thống có thể tắt"
+    " nguyên tắc này",
     "Lịch sử phiên bản": "mọi phiên bản phân loại của năm, mới nhất ở trên, kể cả bản nháp «Đã bỏ», «Đã thay thế»"
     " (không sửa, không xóa được): ai chạy, phê duyệt, bỏ và khi nào, từng điều chỉnh (xã, loại trước và sau, lý do);"
     " điều chỉnh in mờ là điều chỉnh đã bị một điều chỉnh sau của cùng xã thay, ghi ai thay và khi nào",

@@ -168,13 +168,13 @@ def city_template(cluster: ManagedCluster, boundaries_path: Path, tmp_path_facto
     import geopandas as gpd
 
     from api.security import hash_password
-    from gis.demo.accounts import DEMO_PASSWORD, seed_demo_accounts
+    from gis.demo.accounts import DEMO_PLANNERS, seed_demo_accounts
     from gis.demo.classification import seed_demo_classification
     from gis.demo.lifecycle import run_lifecycle_demo
     from gis.io.scenario_files import write_scenario
     from gis.services.detection import run_detection
     from gis.services.incident_import import import_incidents
-    from gis.store.accounts import create_user, principal_by_username
+    from gis.store.accounts import principal_by_username
     from models.domain.hotspot_lifecycle import hotspot_lifecycle
     from models.synthetic.scenario import ScenarioConfig, generate_scenario
 
@@ -191,9 +191,8 @@ def city_template(cluster: ManagedCluster, boundaries_path: Path, tmp_path_facto
             import_incidents(conn, paths["incidents"], imported_by="test")
             run_detection(conn, actor="test")
             seed_demo_accounts(conn, hash_password)
-            create_user(conn, "thammuu2", hash_password(DEMO_PASSWORD), "planner", None)  # the second pair of eyes
             run_lifecycle_demo(conn, hotspot_lifecycle(180), principal_by_username(conn, "chihuy"), 180)
-            seed_demo_classification(conn, 2025, 2026, "thammuu")
+            seed_demo_classification(conn, 2025, 2026, *DEMO_PLANNERS)  # thammuu runs, thammuu2 approves
     finally:
         engine.dispose()
     return name

@@ -261,11 +261,12 @@ def cmd_demo_lifecycle(args: argparse.Namespace) -> int:
 
 
 def cmd_demo_classification(args: argparse.Namespace) -> int:
+    from gis.demo.accounts import DEMO_PLANNERS
     from gis.demo.classification import seed_demo_classification
     from gis.store.db import get_engine
 
     with get_engine().begin() as conn:
-        for line in seed_demo_classification(conn, args.approved, args.draft, "thammuu"):
+        for line in seed_demo_classification(conn, args.approved, args.draft, *DEMO_PLANNERS):
             print(line)
     return 0
 

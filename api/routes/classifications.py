@@ -270,8 +270,8 @@ def post_approve(
     request: Request, conn: ConnDep, user: Planner, scope: AreaScopeDep, year: Year, body: ApproveIn | None = None
 ) -> dict:
     """Approve the year's draft, making it an immutable snapshot (409 when already approved; 403 when the approver
-    made the last override and DIABAN_FOUR_EYES is on, or when the run holds units outside a provincial planner's
-    province; 412 when ``body`` names a draft other than the year's draft as it is now)."""
+    ran the draft or overrode a commune in it and DIABAN_FOUR_EYES is on, or when the run holds units outside a
+    provincial planner's province; 412 when ``body`` names a draft other than the year's draft as it is now)."""
     require_whole_country(conn, scope, year)
     seen = (body.run_id, body.last_override_at) if body else None
     return approve(conn, year, actor=user.username, four_eyes=request.app.state.four_eyes, seen=seen)

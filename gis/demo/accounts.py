@@ -1,5 +1,6 @@
-"""Demo accounts: a command user, a planner, an administrator and one team per contiguous area of communes; one
-border commune is held by two neighbouring teams, as the administrator's page then points out (shared communes).
+"""Demo accounts: a command user, two planners (one runs a year, the other approves it: four eyes), an administrator
+and one team per contiguous area of communes; one border commune is held by two neighbouring teams, as the
+administrator's page then points out (shared communes).
 
 The passwords are for the synthetic demo only and are printed on purpose; never use them on real data. Each team and
 user created is audited as an administrator's creation is (who ran the seeding: ``actor``): accounts that log in with
@@ -23,7 +24,13 @@ from models.vocabulary import Role
 DEMO_PASSWORD = "demo-diaban-2025"
 #: Who the admin audit says created the demo accounts when no one is named (tests, a demo scenario).
 DEMO_ACTOR = "dữ liệu mẫu"
-DEMO_STAFF = (("chihuy", Role.COMMAND), ("thammuu", Role.PLANNER), ("quantri", Role.ADMIN))
+#: The demo planners: the first runs the demo years, the second approves one (four eyes: not who ran it).
+DEMO_PLANNERS = ("thammuu", "thammuu2")
+DEMO_STAFF = (
+    ("chihuy", Role.COMMAND),
+    *((planner, Role.PLANNER) for planner in DEMO_PLANNERS),
+    ("quantri", Role.ADMIN),
+)
 #: Units closer than this (degrees, ≈ 50 m) count as neighbours: official boundaries have slivers and gaps.
 _NEIGHBOUR_DEG = 0.0005
 

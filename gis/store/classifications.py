@@ -381,9 +381,9 @@ def approve(
     seen: tuple[int, datetime | None] | None = None,
 ) -> dict[str, Any]:
     """Approve the year's draft: from now on it is an immutable snapshot naming both who last overrode a class
-    (and when) and who approved (and when). With ``four_eyes`` no planner whose override stands in the draft may
-    approve it (check_four_eyes); ``seen``, the draft as the approver read it (run id, newest override instant), must
-    still be the draft (check_seen)."""
+    (and when) and who approved (and when). With ``four_eyes`` neither the planner who ran the draft (a correction
+    too) nor one whose override stands in it may approve it (check_four_eyes); ``seen``, the draft as the approver
+    read it (run id, newest override instant), must still be the draft (check_seen)."""
     draft = _draft(conn, year)
     last_by, last_at = _last_override(conn, draft["id"])
     if seen is not None:
@@ -396,7 +396,7 @@ def approve(
             ),
             {"id": draft["id"], "actor": actor},
         ).one()
-        check_four_eyes(actor, own, own_at)
+        check_four_eyes(actor, draft["created_by"], own, own_at)
     run = (
         conn.execute(
             text(

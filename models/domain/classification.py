@@ -98,23 +98,34 @@ class InvalidOverride(ClassificationError, InvalidRequest):
 
 
 class FourEyesRefused(ClassificationError, PermissionDenied):
-    """The approver overrode a commune's class in the draft (four-eyes principle)."""
+    """The approver ran the draft or overrode a commune's class in it (four-eyes principle)."""
 
     code = "four_eyes_required"
 
 
-def check_four_eyes(approver: str, own_overrides: int, own_last_at: datetime | None) -> None:
-    """Refuse an approval by a planner whose overrides (`own_overrides` communes, the newest at `own_last_at`) stand in
-    the draft: a second planner must approve them. (Only the draft's last overrider was refused: one who overrode
-    earlier approved their own change once anyone else made a later one.) The rules' own result, overridden by
-    nobody, may be approved by the planner who ran it."""
-    if not own_overrides:
+def check_four_eyes(approver: str, ran_by: str, own_overrides: int, own_last_at: datetime | None) -> None:
+    """Refuse an approval by the planner who ran the draft (``ran_by``: who chose its indicator data and unit basis)
+    or whose overrides (`own_overrides` communes, the newest at `own_last_at`) stand in it: what is approved is never
+    approved by who produced it, a second planner must. (The runner approved the rules' own result, overridden by
+    nobody, so that one planner alone decided a year's trọng điểm communes; and only the draft's last overrider was
+    refused: one who overrode earlier approved their own change once anyone else made a later one.)"""
+    done = []  # (Vietnamese, English) of each part the approver had in the draft
+    if approver == ran_by:
+        done.append(("đã chạy phân loại tạo bản nháp này", "ran the draft"))
+    if own_overrides:
+        when = f", lần cuối ngày {vn_time(own_last_at)}" if own_last_at else ""
+        done.append(
+            (
+                f"đã điều chỉnh kết quả của {own_overrides} xã trong bản nháp{when}",
+                f"overrode {own_overrides} communes in the draft",
+            )
+        )
+    if not done:
         return
-    when = f", lần cuối ngày {vn_time(own_last_at)}" if own_last_at else ""
     raise FourEyesRefused(
-        f"Nguyên tắc bốn mắt: {approver} đã điều chỉnh kết quả của {own_overrides} xã trong bản nháp{when}, nên không"
-        " được tự phê duyệt; cần một cán bộ tham mưu khác xem xét và phê duyệt",
-        f"four-eyes principle: {approver} overrode {own_overrides} communes in the draft and cannot approve it",
+        f"Nguyên tắc bốn mắt: {approver} {' và '.join(vi for vi, _ in done)}, nên không được tự phê duyệt; cần một"
+        " cán bộ tham mưu khác xem xét và phê duyệt",
+        f"four-eyes principle: {approver} {' and '.join(en for _, en in done)} and cannot approve it",
     )
 
 

@@ -108,7 +108,9 @@ def test_draft_override_approve_then_immutable(client, as_user, conn: Connection
     as_user("planner")
     own = client.post("/api/classifications/2025/approve")  # four eyes: an overrider may not approve
     assert own.status_code == 403 and own.json()["code"] == "four_eyes_required"
-    assert own.json()["detail"].startswith("Nguyên tắc bốn mắt: tham.muu đã điều chỉnh kết quả của 1 xã trong bản nháp")
+    assert own.json()["detail"].startswith(
+        "Nguyên tắc bốn mắt: tham.muu đã chạy phân loại tạo bản nháp này và đã điều chỉnh kết quả của 1 xã trong bản nháp"
+    )
     assert "cần một cán bộ tham mưu khác" in own.json()["detail"]
     as_user("planner-2")
     approved = client.post("/api/classifications/2025/approve")
@@ -348,7 +350,8 @@ def test_the_planners_refusals_are_shown_in_vietnamese_alone(client, as_user, in
 
 def test_database_refuses_changes_to_an_approved_run(client, as_user, conn: Connection, indicators: list[str]) -> None:
     run_id = client.post("/api/classifications/2025/runs").json()["id"]
-    client.post("/api/classifications/2025/approve")
+    as_user("planner-2")
+    assert client.post("/api/classifications/2025/approve").status_code == 200
     for statement in (
         "UPDATE classification_results SET category = 'drug_free', level = NULL WHERE run_id = :r",
         "DELETE FROM classification_results WHERE run_id = :r",
@@ -366,7 +369,9 @@ def test_database_refuses_changes_to_an_approved_run(client, as_user, conn: Conn
 def test_correction_is_a_new_version_referencing_the_old(client, as_user, indicators: list[str]) -> None:
     first = client.post("/api/classifications/2025/runs").json()
     assert client.post("/api/classifications/2025/runs").status_code == 409  # a draft already exists
-    client.post("/api/classifications/2025/approve")
+    as_user("planner-2")
+    assert client.post("/api/classifications/2025/approve").status_code == 200
+    as_user("planner")
     correction = client.post("/api/classifications/2025/runs", json={"note": "bổ sung số liệu"})
     assert correction.status_code == 201
     assert correction.json()["version"] == 2 and correction.json()["supersedes_id"] == first["id"]
@@ -376,7 +381,8 @@ def test_correction_is_a_new_version_referencing_the_old(client, as_user, indica
     # The planner works on the correction: asked for the draft first, the classes and the review are version 2's.
     for path in ("/api/classifications/2025", "/api/classifications/2025/review"):
         assert client.get(path, params={"draft": True}).json()["run"]["version"] == 2, path
-    client.post("/api/classifications/2025/approve")
+    as_user("planner-2")
+    assert client.post("/api/classifications/2025/approve").status_code == 200
     assert client.get("/api/classifications/2025/review", params={"draft": True}).json()["run"]["version"] == 2
     assert client.get("/api/classifications/2025").json()["run"]["version"] == 2
     assert client.get("/api/classifications/2025", params={"version": 1}).json()["run"]["status"] == "approved"
@@ -385,7 +391,8 @@ def test_correction_is_a_new_version_referencing_the_old(client, as_user, indica
 
 def test_review_lists_disagreements_and_changes_first(client, as_user, indicators: list[str]) -> None:
     client.post("/api/classifications/2024/runs")
-    client.post("/api/classifications/2024/approve")
+    as_user("planner-2")
+    assert client.post("/api/classifications/2024/approve").status_code == 200
     client.post("/api/classifications/2025/runs")
     body = client.get("/api/classifications/2025/review").json()
     items = body["items"]
@@ -466,8 +473,11 @@ def test_exports(client, as_user, conn: Connection, indicators: list[str]) -> No
 
 def test_kpi_report_on_crafted_year(client, as_user, conn: Connection, indicators: list[str]) -> None:
     for year in (2024, 2025):
+        as_user("planner")
         client.post(f"/api/classifications/{year}/runs")
-        client.post(f"/api/classifications/{year}/approve")
+        as_user("planner-2")
+        assert client.post(f"/api/classifications/{year}/approve").status_code == 200
+    as_user("planner")
     code = indicators[60]
     ids = (
         conn.execute(
@@ -559,7 +569,8 @@ def test_a_blank_row_stays_unknown_from_file_to_page(
         json={"commune_code": blank, "category": "drug_free", "reason": "theo báo cáo miệng"},
     )
     assert refused.status_code == 422 and "thiếu dữ liệu" in refused.json()["detail"]
-    client.post("/api/classifications/2025/approve")
+    as_user("planner-2")
+    assert client.post("/api/classifications/2025/approve").status_code == 200
     kpis = {k["key"]: k for k in client.get("/api/reports/kpi", params={"year": 2025}).json()["kpis"]}
     assert kpis["drug_free_share"]["value"] == round(113 / 114, 4)
     assert "1 đơn vị thiếu dữ liệu" in kpis["drug_free_share"]["note"]
@@ -569,7 +580,9 @@ def test_an_overrider_may_not_approve_though_another_planner_overrode_after_them
     client, as_user, conn: Connection, indicators: list[str]
 ) -> None:
     """Four eyes on every override that stands in the draft: only the last overrider was refused, so a planner whose
-    own override came first approved it once a colleague made a later one."""
+    own override came first approved it once a colleague made a later one. (Run by the second planner: the first is
+    refused for their override alone.)"""
+    as_user("planner-2")
     client.post("/api/classifications/2025/runs")
     for who, code in (("planner", indicators[0]), ("planner-2", indicators[1])):
         as_user(who)
@@ -588,16 +601,39 @@ def test_an_overrider_may_not_approve_though_another_planner_overrode_after_them
     refused = client.post("/api/classifications/2025/approve")
     assert refused.status_code == 403 and refused.json()["code"] == "four_eyes_required"
     assert "tham.muu đã điều chỉnh kết quả của 1 xã" in refused.json()["detail"]
+    assert "đã chạy" not in refused.json()["detail"]
     as_user("planner-3")
     approved = client.post("/api/classifications/2025/approve")
     assert approved.status_code == 200 and approved.json()["last_override_by"] == "tham.muu.2"
 
 
-def test_four_eyes_can_be_switched_off_and_do_not_apply_without_overrides(
-    client, as_user, indicators: list[str]
-) -> None:
+def test_the_planner_who_ran_a_draft_or_a_correction_may_not_approve_it(client, as_user, indicators: list[str]) -> None:
+    """Four eyes on the run too: the planner who ran the year (choosing its indicator data and unit basis) approved
+    the rules' own result, overridden by nobody, alone. Refused (403, Vietnamese, saying another planner approves),
+    a correction too; another planner, who neither ran nor overrode it, approves."""
     client.post("/api/classifications/2025/runs")
-    assert client.post("/api/classifications/2025/approve").status_code == 200  # nothing overridden: one planner
+    refused = client.post("/api/classifications/2025/approve")
+    assert refused.status_code == 403 and refused.json()["code"] == "four_eyes_required"
+    assert refused.json()["message"] == (
+        "Nguyên tắc bốn mắt: tham.muu đã chạy phân loại tạo bản nháp này, nên không được tự phê duyệt;"
+        " cần một cán bộ tham mưu khác xem xét và phê duyệt"
+    )
+    as_user("planner-2")
+    approved = client.post("/api/classifications/2025/approve")
+    assert approved.status_code == 200, approved.text
+    assert (approved.json()["created_by"], approved.json()["approved_by"]) == ("tham.muu", "tham.muu.2")
+    assert client.post("/api/classifications/2025/runs").json()["supersedes_id"] == approved.json()["id"]
+    refused = client.post("/api/classifications/2025/approve")  # tham.muu.2 ran the correction
+    assert refused.status_code == 403 and refused.json()["message"].startswith(
+        "Nguyên tắc bốn mắt: tham.muu.2 đã chạy phân loại tạo bản nháp này"
+    )
+    as_user("planner")
+    corrected = client.post("/api/classifications/2025/approve")
+    assert corrected.status_code == 200 and corrected.json()["version"] == 2
+
+
+def test_four_eyes_can_be_switched_off(client, as_user, indicators: list[str]) -> None:
+    """A unit with a single planner (DIABAN_FOUR_EYES=false): who ran and overrode the draft approves it."""
     client.post("/api/classifications/2024/runs")
     client.post(
         "/api/classifications/2024/overrides",
@@ -605,7 +641,7 @@ def test_four_eyes_can_be_switched_off_and_do_not_apply_without_overrides(
     )
     client.app.state.four_eyes = False  # DIABAN_FOUR_EYES=false
     approved = client.post("/api/classifications/2024/approve").json()
-    assert approved["approved_by"] == approved["last_override_by"] == "tham.muu"
+    assert approved["created_by"] == approved["approved_by"] == approved["last_override_by"] == "tham.muu"
 
 
 def test_the_map_of_the_classes_holds_each_communes_names_and_class_only(client, as_user, indicators) -> None:

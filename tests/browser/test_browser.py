@@ -1188,7 +1188,10 @@ def test_planner_overrides_and_a_second_planner_approves(chromium, server: str, 
     page.wait_for_selector("body[data-ready=true]", timeout=30_000)
     page.select_option("#year", "2026")
     page.wait_for_selector("#run-status >> text=điều chỉnh lần cuối: thammuu3")
-    assert "những người đã điều chỉnh — thammuu, thammuu3 — không được tự phê duyệt" in page.inner_text("#run-status")
+    assert (
+        "nguyên tắc bốn mắt: người chạy và người đã điều chỉnh — thammuu, thammuu3 — không được tự phê duyệt"
+        in page.inner_text("#run-status")
+    )
 
     page.fill("#commune-filter", "")
     page.dispatch_event("#commune-filter", "input")
@@ -1198,9 +1201,12 @@ def test_planner_overrides_and_a_second_planner_approves(chromium, server: str, 
     page.wait_for_selector(f"#communes tr.open[data-code='{code}']")
     shot(page, "planner-table-map")
 
-    # Four eyes: a planner whose override stands in the draft is not offered the approval (the server refuses it too).
+    # Four eyes: the planner who ran the draft and overrode in it is not offered the approval (the server refuses it too).
     assert page.locator("#approve").is_disabled()
-    assert "cần một cán bộ tham mưu khác phê duyệt" in page.get_attribute("#approve", "title")
+    assert page.get_attribute("#approve", "title") == (
+        "Bạn đã chạy phân loại tạo bản nháp này và đã điều chỉnh kết quả trong bản nháp: cần một cán bộ tham mưu khác"
+        " phê duyệt"
+    )
     status, message = page.evaluate("""async () => {
         const csrf = document.cookie.match(/(?:^|; )diaban_csrf=([^;]+)/)[1];
         const r = await fetch('/api/classifications/2026/approve', { method: 'POST', headers: { 'X-CSRF-Token': csrf } });
@@ -1285,11 +1291,12 @@ def test_planner_works_on_a_correction_of_an_approved_year(
     chromium, server: str, city: Engine, cluster: ManagedCluster
 ) -> None:
     """On a phone, the planner runs an approved year again: the page shows the correction draft (version 2) that the
-    run made, with its override forms and the approval offered, and its downloads hold that version — it showed the
-    approved version 1 with no way to review, override or approve the correction. Another planner overrides a commune
-    meanwhile: the approval of the draft as shown is refused, and the page shows the draft as it is now. A third
-    planner approves it: an override from the card still open is refused, and the page shows the approved year (it kept
-    the draft, its forms and its approval button)."""
+    run made, with its override forms, and its downloads hold that version — it showed the approved version 1 with no
+    way to review, override or approve the correction. Four eyes: the approval is not offered to who ran it, and the
+    page says who approves; a second planner's page offers it. A third planner overrides a commune meanwhile: the
+    second planner's approval of the draft as shown is refused, and the page shows the draft as it is now. A fourth
+    approves it: an override from the card still open is refused, and the page shows the approved year (it kept the
+    draft, its forms and its approval button)."""
     page, errors = open_as(chromium, server, "thammuu", PHONE)
     page.on("dialog", lambda dialog: dialog.accept())
     page.select_option("#year", "2025")
@@ -1303,7 +1310,11 @@ def test_planner_works_on_a_correction_of_an_approved_year(
         wait_message(page, "Năm 2025: bản hiệu chỉnh phiên bản 2 đã tạo")
         status = page.locator("#run-status").inner_text()
         assert status.startswith("Bản nháp phiên bản 2") and "hiệu chỉnh kết quả đã phê duyệt" in status, status
-        assert page.locator("#approve").is_enabled()
+        assert "nguyên tắc bốn mắt: người chạy — thammuu — không được tự phê duyệt" in status, status
+        assert page.locator("#approve").is_disabled()
+        assert page.get_attribute("#approve", "title") == (
+            "Bạn đã chạy phân loại tạo bản nháp này: cần một cán bộ tham mưu khác phê duyệt"
+        )
         page.locator("#communes tr[data-code]").first.click()
         assert page.locator("#communes .card form.override").count() == 1
         csv_href = page.get_attribute("#download-csv", "href")
@@ -1311,13 +1322,20 @@ def test_planner_works_on_a_correction_of_an_approved_year(
         assert "phan-loai-2025-v2-ban-nhap" in page.request.get(f"{server}{csv_href}").headers["content-disposition"]
         page.locator("#run-status").scroll_into_view_if_needed()
         shot(page, "planner-phone-correction")
+        assert unexpected(errors) == []
+        page.close()
 
+        page, errors = open_as(chromium, server, "thammuu2", PHONE)
+        page.on("dialog", lambda dialog: dialog.accept())
+        page.select_option("#year", "2025")
+        page.wait_for_selector("#run-status >> text=Bản nháp phiên bản 2")
+        assert page.locator("#approve").is_enabled() and not page.get_attribute("#approve", "title")
         with city.begin() as conn:
             code = conn.execute(text("SELECT min(code) FROM admin_units WHERE valid_to IS NULL")).scalar_one()
-            override(conn, 2025, code, "at_risk", None, "Tin báo mới của công an xã", actor="thammuu2")
+            override(conn, 2025, code, "at_risk", None, "Tin báo mới của công an xã", actor="thammuu3")
         page.click("#approve")
         page.wait_for_selector("#message.error >> text=đã có điều chỉnh khác")
-        page.wait_for_selector("#run-status >> text=điều chỉnh lần cuối: thammuu2")
+        page.wait_for_selector("#run-status >> text=điều chỉnh lần cuối: thammuu3")
         assert page.locator("#message").inner_text().startswith("Bản nháp phân loại năm 2025 đã có điều chỉnh khác")
         shot(page, "planner-phone-approval-of-a-changed-draft")
         with city.connect() as conn:
@@ -1328,7 +1346,7 @@ def test_planner_works_on_a_correction_of_an_approved_year(
         card.locator("select[name=choice]").select_option(index=2)
         card.locator("input[name=reason]").fill("Tin báo mới của công an xã chưa có trong số liệu")
         with city.begin() as conn:
-            approve(conn, 2025, actor="thammuu3")  # a third planner: thammuu2 made the last override
+            approve(conn, 2025, actor="thammuu4")  # thammuu ran it, thammuu3 overrode, thammuu2's page still shows it
         card.locator("button[type=submit]").click()
         page.wait_for_selector("#message.error >> text=đã được phê duyệt, không thể thay đổi")
         page.wait_for_selector("#run-status >> text=Đã phê duyệt phiên bản 2")

@@ -637,11 +637,12 @@ def test_an_approval_is_printed_on_its_hai_phong_day() -> None:
 
 
 def test_an_approved_year_cannot_be_changed_from_the_command_line(
-    cli, capsys, engine: Engine, owner_engine: Engine
+    cli, capsys, engine: Engine, owner_engine: Engine, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    """After `classify approve`, `classify override` and a second approval are refused (exit 3, Vietnamese) and the
-    snapshot keeps its classes, method, approver and date; a new `classify run` is a correction, a new version, which
-    `classify discard` removes (the approved version it cannot)."""
+    """Four eyes: `classify approve` by who ran the year (the OS user) is refused (exit 3, Vietnamese, saying who is
+    to approve); another user approves it. After that, `classify override` and a second approval are refused (exit 3,
+    Vietnamese) and the snapshot keeps its classes, method, approver and date; a new `classify run` is a correction, a
+    new version, which `classify discard` removes (the approved version it cannot)."""
     snapshot = (
         "SELECT r.version, r.status, r.rules_version, r.method, r.approved_by, r.approved_at,"
         " array_agg(c.category || coalesce(c.level, '') || c.method || coalesce(c.indicators::text, '')"
@@ -651,7 +652,12 @@ def test_an_approved_year_cannot_be_changed_from_the_command_line(
     try:
         assert cli(capsys, "classify", "run", "--year", "2098")[0] == 0
         code, out, err = cli(capsys, "classify", "approve", "--year", "2098")
-        assert code == 0 and "Đã phê duyệt năm 2098 phiên bản 1" in out, err
+        assert code == 3 and f"Nguyên tắc bốn mắt: {getpass.getuser()} đã chạy phân loại tạo bản nháp này" in err, err
+        assert "cần một cán bộ tham mưu khác xem xét và phê duyệt" in err and not out
+        with monkeypatch.context() as another:  # the same command run by another user of the server
+            another.setattr(getpass, "getuser", lambda: "tham.muu.2")
+            code, out, err = cli(capsys, "classify", "approve", "--year", "2098")
+        assert code == 0 and "Đã phê duyệt năm 2098 phiên bản 1 (tham.muu.2," in out, err
         with engine.connect() as conn:
             before = conn.execute(text(snapshot)).one()
             commune = conn.execute(text("SELECT min(code) FROM admin_units WHERE valid_to IS NULL")).scalar_one()

@@ -7,7 +7,7 @@ import pandas as pd
 import pytest
 
 from gis.reference import load_national_targets, load_rules, load_targets
-from models.domain.classification import InvalidOverride, check_override, review_order
+from models.domain.classification import FourEyesRefused, InvalidOverride, check_four_eyes, check_override, review_order
 from models.domain.indicators import derive_indicators
 from models.domain.kpi import compute_kpis
 
@@ -62,6 +62,28 @@ def test_overrides_win_and_trend_compares_previous_years() -> None:
 def test_invalid_overrides_are_refused(category: str, level: str | None, reason: str) -> None:
     with pytest.raises(InvalidOverride):
         check_override(category, level, reason)
+
+
+def test_four_eyes_refuse_the_planner_who_ran_the_draft_or_overrode_in_it() -> None:
+    """The runner chose the draft's indicator data and unit basis: approving their own draft, overridden by nobody,
+    let one planner alone decide a year's trọng điểm communes. Refused, as an overrider is, in Vietnamese; another
+    planner, who neither ran nor overrode it, may approve."""
+    with pytest.raises(FourEyesRefused) as ran:
+        check_four_eyes("tham.muu", "tham.muu", 0, None)
+    assert ran.value.code == "four_eyes_required"
+    assert ran.value.message == (
+        "Nguyên tắc bốn mắt: tham.muu đã chạy phân loại tạo bản nháp này, nên không được tự phê duyệt;"
+        " cần một cán bộ tham mưu khác xem xét và phê duyệt"
+    )
+    with pytest.raises(FourEyesRefused) as both:
+        check_four_eyes("tham.muu", "tham.muu", 2, None)
+    assert both.value.message.startswith(
+        "Nguyên tắc bốn mắt: tham.muu đã chạy phân loại tạo bản nháp này và đã điều chỉnh kết quả của 2 xã"
+    )
+    with pytest.raises(FourEyesRefused) as overrode:
+        check_four_eyes("tham.muu.2", "tham.muu", 1, None)
+    assert "đã chạy" not in overrode.value.message
+    assert check_four_eyes("tham.muu.2", "tham.muu", 0, None) is None
 
 
 def test_review_puts_disagreements_and_changes_first() -> None:

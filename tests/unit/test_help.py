@@ -130,6 +130,9 @@ def test_each_pages_help_explains_its_newer_features_by_the_words_the_page_shows
     assert "Lịch sử phiên bản" in planner and "<summary>Lịch sử phiên bản</summary>" in planner_panel([2025])
     assert all(DraftEnd(s).label in planner and m in planner for s, m in DRAFT_END_MEANINGS.items())
     assert "điều chỉnh in mờ" in planner  # an override a later one replaced
+    # Four eyes: the button's name, and that neither who ran the draft nor who overrode in it approves it.
+    assert "Phê duyệt kết quả năm" in planner and ">Phê duyệt kết quả năm</button>" in planner_panel([2025])
+    assert "người đã chạy bản nháp (cả bản hiệu chỉnh) và người đã điều chỉnh" in planner
     assert all(words in team and words in team_panel() for words in ("Chờ gửi", "Gửi ngay"))
     assert "Nhật ký truy cập" in admin and "«loại=Tin báo, tố giác»" in admin and "«từ ngày=01/03/2026»" in admin
 

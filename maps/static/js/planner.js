@@ -201,6 +201,13 @@ diabanPages.planner = async function startPlanner(map, cfg) {
     return items.filter((i) => i.override_at).sort((a, b) => new Date(b.override_at) - new Date(a.override_at))[0] || null;
   }
 
+  // Four eyes: who may not approve the draft (the server refuses them too) — who ran it, whose override stands in it;
+  // a second planner approves.
+  function barredFromApproval(run, items) {
+    return [...new Set([run.created_by, ...items.filter((i) => i.override_at).map((i) => i.override_by)])]
+      .sort((a, b) => a.localeCompare(b, "vi"));
+  }
+
   function describe(run, items) {
     if (run.status === "approved") {
       const override = run.last_override_by ? `; điều chỉnh lần cuối: ${run.last_override_by}, ${viDateTime(run.last_override_at)}`
@@ -208,15 +215,13 @@ diabanPages.planner = async function startPlanner(map, cfg) {
       return `${cfg.runStatusLabels.approved} phiên bản ${run.version}: người duyệt ${run.approved_by}, ${viDateTime(run.approved_at)}${override}`;
     }
     const newest = lastOverride(items);
-    const overriders = [...new Set(items.filter((i) => i.override_at).map((i) => i.override_by))]
-      .sort((a, b) => a.localeCompare(b, "vi"));
-    const last = newest ? `; điều chỉnh lần cuối: ${newest.override_by}, ${viDateTime(newest.override_at)}` +
-      (cfg.fourEyes ? ` (${overriders.length > 1 ? `những người đã điều chỉnh — ${overriders.join(", ")} — ` : "người này "}` +
-        "không được tự phê duyệt)" : "") : "";
+    const last = newest ? `; điều chỉnh lần cuối: ${newest.override_by}, ${viDateTime(newest.override_at)}` : "";
+    const barred = cfg.fourEyes ? `; nguyên tắc bốn mắt: người chạy${newest ? " và người đã điều chỉnh" : ""} — ` +
+      `${barredFromApproval(run, items).join(", ")} — không được tự phê duyệt, cần một cán bộ tham mưu khác` : "";
     const correction = run.supersedes_id ? ", hiệu chỉnh kết quả đã phê duyệt" : "";
     return `${cfg.runStatusLabels.draft} phiên bản ${run.version} (chạy bởi ${run.created_by}, ${viDateTime(run.created_at)}${correction}): ` +
       `${VI_NUMBER.format(items.filter((i) => i.disagreement).length)} xã theo tiêu chí khác mô hình, ` +
-      `${VI_NUMBER.format(items.filter((i) => i.changed).length)} xã thay đổi so với năm trước${last}`;
+      `${VI_NUMBER.format(items.filter((i) => i.changed).length)} xã thay đổi so với năm trước${last}${barred}`;
   }
 
   // The history of the year's versions, read when its section is open (and again with the year it shows): each version
@@ -301,15 +306,18 @@ diabanPages.planner = async function startPlanner(map, cfg) {
       },
     }).addTo(layer);
     approved = review.run.status === "approved";
-    // Four eyes: a planner whose override stands in the draft may not approve it (the server refuses too); say so on the
-    // button.
+    // Four eyes: the planner who ran the draft, or whose override stands in it, may not approve it (the server refuses
+    // too); say why on the button.
     const items = review.items.map((item, order) => ({ ...item, order }));
     seen = { run_id: review.run.id, last_override_at: lastOverride(items)?.override_at || null };
-    const selfApproval = !approved && cfg.fourEyes && items.some((i) => i.override_at && i.override_by === cfg.username);
+    const ran = review.run.created_by === cfg.username;
+    const overrode = items.some((i) => i.override_at && i.override_by === cfg.username);
+    const selfApproval = !approved && cfg.fourEyes && (ran || overrode);
     approve.disabled = approved || selfApproval || !cfg.classifies;
     shown = { ...review.run, overrides: items.filter((i) => i.override_at).length };
     discard.hidden = approved || !cfg.classifies;
-    approve.title = selfApproval ? "Bạn đã điều chỉnh kết quả trong bản nháp: cần một cán bộ tham mưu khác phê duyệt" : "";
+    const yours = [ran && "đã chạy phân loại tạo bản nháp này", overrode && "đã điều chỉnh kết quả trong bản nháp"];
+    approve.title = selfApproval ? `Bạn ${yours.filter(Boolean).join(" và ")}: cần một cán bộ tham mưu khác phê duyệt` : "";
     status.textContent = describe(review.run, items);
     compare(items);
     applyFilter();  // before the items: the table is drawn once with them (nation-wide 3,321 rows, drawn twice before)
