@@ -82,11 +82,13 @@ def start_import_run(conn: Connection, dataset: str, path: Path, imported_by: st
 
 
 def finish_import_run(conn: Connection, report: ImportReport) -> None:
-    """Store the final counts of an import run."""
+    """Store the final counts of an import run and mark it finished: the one change the database lets a run have
+    (migration 0030; the app role may update these columns only, `gis.store.privileges.FINISHED_ONCE`)."""
     conn.execute(
         text(
             "UPDATE import_runs SET imported = :imported, duplicates = :duplicates, rejected = :rejected,"
-            " outside = :outside, by_code = :by_code, by_address = :by_address, ambiguous = :ambiguous WHERE id = :id"
+            " outside = :outside, by_code = :by_code, by_address = :by_address, ambiguous = :ambiguous,"
+            " finished = true WHERE id = :id"
         ),
         {**report.summary(), "id": report.import_id},
     )

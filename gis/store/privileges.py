@@ -3,7 +3,8 @@
 The app role gets data privileges only — never ownership (so no ALTER, no DISABLE TRIGGER, no DROP),
 never TRIGGER, REFERENCES or TRUNCATE. Append-only history tables (those guarded by the
 ``forbid_history_change`` trigger, found in the catalogue so a new event table is covered by its
-trigger alone) get SELECT and INSERT only; the migration bookkeeping is read-only.
+trigger alone) get SELECT and INSERT only — and UPDATE of the columns that finish a row, for a history whose rows
+are finished once (``FINISHED_ONCE``); the migration bookkeeping is read-only.
 """
 
 from __future__ import annotations
@@ -14,6 +15,11 @@ from sqlalchemy import Connection, text
 APPEND_ONLY_FUNCTION = "forbid_history_change"
 #: Tables the application only reads.
 READ_ONLY = ("alembic_version",)
+#: Append-only tables whose rows are finished once, and the columns that finish writes (the app may update these
+#: only; a trigger refuses any other change and a second finish: `import_runs`, migration 0030).
+FINISHED_ONCE = {
+    "import_runs": ("imported", "duplicates", "rejected", "outside", "by_code", "by_address", "ambiguous", "finished")
+}
 
 _OWNED_TABLES = text("""
 SELECT c.relname FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace
@@ -56,6 +62,9 @@ def grant_app_role(conn: Connection, role: str) -> None:
         conn.execute(text(f"REVOKE ALL ON {', '.join(quote(t) for t in tables)} FROM {who}"))
     for privileges, names in by_privileges.items():
         conn.execute(text(f"GRANT {privileges} ON {', '.join(names)} TO {who}"))
+    for table, columns in FINISHED_ONCE.items():
+        if table in append_only:
+            conn.execute(text(f"GRANT UPDATE ({', '.join(map(quote, columns))}) ON {quote(table)} TO {who}"))
     sequences = list(conn.execute(_OWNED_SEQUENCES).scalars())
     if sequences:
         conn.execute(text(f"GRANT USAGE, SELECT ON SEQUENCE {', '.join(quote(s) for s in sequences)} TO {who}"))

@@ -111,7 +111,8 @@ class AdminUnitPart(Base):
 
 
 class ImportRun(Base):
-    """One import of a file: who, what, when and its counts (the import's own audit record)."""
+    """One import of a file: who, what, when and its counts (the import's own audit record, append-only: started
+    unfinished, finished once with its counts, never deleted)."""
 
     __tablename__ = "import_runs"
 
@@ -128,6 +129,8 @@ class ImportRun(Base):
     by_code: Mapped[int] = mapped_column(Integer, server_default="0")
     by_address: Mapped[int] = mapped_column(Integer, server_default="0")
     ambiguous: Mapped[int] = mapped_column(Integer, server_default="0")
+    #: Written once, with the counts, at the end of the import (migration 0030: nothing else of a run ever changes).
+    finished: Mapped[bool] = mapped_column(Boolean, server_default=text("false"))
 
 
 class Incident(Base):

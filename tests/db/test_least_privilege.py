@@ -11,7 +11,7 @@ from sqlalchemy import Connection, Engine, text
 from sqlalchemy.exc import DBAPIError
 
 from gis.ops.postgres import APP_ROLE, OWNER_ROLE
-from gis.store.privileges import append_only_tables
+from gis.store.privileges import FINISHED_ONCE, append_only_tables
 
 #: Each is something a compromised app must not be able to do, and was possible as a superuser.
 FORBIDDEN = {
@@ -42,6 +42,10 @@ FORBIDDEN = {
     "erase the classification trail": "DELETE FROM classification_trail",
     "change a replaced override": "UPDATE classification_override_log SET reason = 'khác'",
     "erase the override log": "DELETE FROM classification_override_log",
+    "rewrite an import's counts": "UPDATE import_runs SET imported = 0",
+    "reopen an import": "UPDATE import_runs SET finished = false",
+    "rewrite who imported which file": "UPDATE import_runs SET imported_by = 'ai-do', file_sha256 = ''",
+    "erase the import runs": "DELETE FROM import_runs",
     "stop logging overrides": "ALTER TABLE classification_results DISABLE TRIGGER classification_results_log_override",
     "log overrides otherwise": "CREATE OR REPLACE FUNCTION log_classification_override() RETURNS trigger"
     " LANGUAGE plpgsql AS $$ BEGIN RETURN NULL; END $$",
@@ -89,7 +93,7 @@ def test_the_app_role_has_no_power_beyond_its_tables(app_conn: Connection) -> No
 
 def test_event_tables_take_inserts_and_reads_only(app_conn: Connection) -> None:
     events = append_only_tables(app_conn)
-    assert {"hotspot_events", "task_events"} <= set(events)
+    assert {"hotspot_events", "task_events", "import_runs"} <= set(events)
     tables = app_conn.execute(
         text("SELECT tablename FROM pg_tables WHERE schemaname = 'public' AND tablename <> 'spatial_ref_sys'")
     ).scalars()
@@ -103,6 +107,12 @@ def test_event_tables_take_inserts_and_reads_only(app_conn: Connection) -> None:
         }
         if table in events:
             assert granted == {"SELECT", "INSERT"}, table
+            updatable = app_conn.execute(
+                text("""SELECT column_name FROM information_schema.column_privileges
+                        WHERE grantee = :r AND table_name = :t AND privilege_type = 'UPDATE'"""),
+                {"r": APP_ROLE, "t": table},
+            ).scalars()
+            assert set(updatable) == set(FINISHED_ONCE.get(table, ())), table
         elif table == "alembic_version":
             assert granted == {"SELECT"}
         else:

@@ -230,3 +230,32 @@ def test_a_downgrade_never_drops_an_audit_trail_that_holds_rows(scratch_url: str
     with engine.connect() as conn:
         assert conn.execute(text(f"SELECT count(*) FROM {table}")).scalar() == 1
     engine.dispose()
+
+
+def test_import_runs_become_append_only_and_back(scratch_url: str) -> None:
+    """0030 on a database holding a run: the run is finished (every stored run committed its counts) and neither
+    changed nor deleted any more, even by the owner; the downgrade gives the table back as it was, run kept."""
+    engine = create_engine(scratch_url)
+    migrate(engine, "0029")
+    with engine.begin() as conn:
+        conn.execute(
+            text(
+                "INSERT INTO import_runs (id, dataset, file_name, file_sha256, imported_by, imported, duplicates,"
+                " rejected, outside) VALUES (5, 'indicators', 'f.csv', 'x', 't', 3, 0, 0, 0)"
+            )
+        )
+    migrate(engine)
+    with engine.begin() as conn:
+        assert conn.execute(text("SELECT imported, finished FROM import_runs")).one() == (3, True)
+    for statement in ("UPDATE import_runs SET imported = 4", "DELETE FROM import_runs"):
+        with pytest.raises(DBAPIError, match="append-only"), engine.begin() as conn:
+            conn.execute(text(statement))
+    with engine.begin() as conn:
+        command.downgrade(alembic_config(conn), "0029")
+    with engine.begin() as conn:
+        assert "finished" not in {c["name"] for c in inspect(conn).get_columns("import_runs")}
+        assert conn.execute(text("UPDATE import_runs SET imported = 4")).rowcount == 1
+        assert conn.execute(text("DELETE FROM import_runs")).rowcount == 1
+        assert conn.execute(text("SELECT count(*) FROM pg_proc WHERE proname = 'finish_import_run_once'")).scalar() == 0
+    migrate(engine)
+    engine.dispose()
