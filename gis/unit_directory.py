@@ -36,6 +36,59 @@ def normalise_code(code: str) -> str:
 
 
 @dataclass(frozen=True)
+class FormerName:
+    """An old unit a typed name names, and one current unit it became (part of)."""
+
+    #: The name as found: the old unit's own («Quán Toan»), or as typed for a commune merged into it («Hạ Lý»).
+    name: str
+    #: The old unit as it stood on 30 June 2025: «Phường Thượng Lý, Quận Hồng Bàng, Thành phố Hải Phòng».
+    former: str
+    #: Its district then: «Quận Hồng Bàng».
+    district: str
+    #: The name is of a commune merged into `former` before the reorganisation, not `former`'s own.
+    absorbed: bool
+    #: The current unit's code.
+    code: str
+    #: The old unit was split across several current units: `code` holds only a part of it.
+    split: bool
+
+
+@dataclass(frozen=True)
+class _FormerEntry:
+    """An old unit as the former-name search finds it (`UnitDirectory._former_keywords`)."""
+
+    key: str  # "province_district_ward", the package's keys
+    code: str
+    short: str  # its name without its type: «Thượng Lý»
+    district: str
+    own: frozenset[str]  # its own name's keys, spelling folded (`_spelling`), with and without its type
+    tails: frozenset[str]  # what may follow its name: nothing, its district's and province's keywords
+
+
+def _squeezed(text: str) -> str:
+    """Text as the package's parser keys it: no accents, case, spaces or punctuation («Phường Hạ Lý» → phuonghaly)."""
+    return plain_key(text).replace("_", "")
+
+
+def _spelling(key: str) -> str:
+    """A key with the spellings the parser's keywords vary folded (i/y, s/x: «vyethai», «doansa»), so that a variant
+    of an old unit's own name is not taken for another commune's."""
+    return key.replace("y", "i").replace("x", "s")
+
+
+def _typed_name(text: str, key: str) -> str:
+    """The words of `text` that spell `key`, without a leading unit type, as typed: («phường Hạ Lý, Hồng Bàng»,
+    "phuonghaly") → «Hạ Lý»."""
+    words = re.findall(r"\w+", text)
+    for end in range(1, len(words) + 1):
+        if _squeezed(" ".join(words[:end])) == key:
+            name = " ".join(words[:end])
+            bare = _bare_name(name)
+            return name[len(name) - len(bare) :] if bare and name.lower().endswith(bare) else name
+    return text.strip()
+
+
+@dataclass(frozen=True)
 class UnitDirectory:
     """Legacy and current unit codes and names, and the legacy → current mapping."""
 
@@ -125,6 +178,58 @@ class UnitDirectory:
         """(code, full name, the current codes it lies in) of every old and current unit."""
         old = [(code, name, self.legacy.get(code, ())) for code, name in self.legacy_names.items()]
         return old + [(code, name, (code,)) for code, name in self.current_names.items()]
+
+    def former(self, text: str, within: set[str], limit: int = 20) -> list[FormerName]:
+        """The old units (as they stood on 30 June 2025) a typed name names, each with a current unit of `within` it
+        became part of: one per (old unit, current unit), the old unit's own names first, at most `limit`.
+
+        The name is compared without accents, case, spaces or punctuation, with or without its type («phường Hạ
+        Lý», «ha ly»), optionally followed by its district and province («Hạ Lý, Hồng Bàng, Hải Phòng»). It is the
+        old unit's own or one of the package's aliases, among them the communes merged away on 1 January 2025
+        inside Hải Phòng (the parser reads «Hạ Lý» as Phường Thượng Lý of Quận Hồng Bàng, which took it in)."""
+        key = _squeezed(text)
+        found: list[FormerName] = []
+        for cut in range(len(key), 0, -1):
+            for entry in self._former_keywords.get(key[:cut], ()):
+                if key[cut:] not in entry.tails:
+                    continue
+                own = _spelling(key[:cut]) in entry.own
+                name = entry.short if own else _typed_name(text, key[:cut])
+                targets = self.legacy_by_key[entry.key]
+                found += [
+                    FormerName(name, self.legacy_names[entry.code], entry.district, not own, code, len(targets) > 1)
+                    for code in targets
+                    if code in within
+                ]
+        unique = {(f.former, f.code): f for f in reversed(found)}  # one per (old unit, current unit): the first found
+        return sorted(unique.values(), key=lambda f: (f.absorbed, f.former, f.code))[:limit]
+
+    @cached_property
+    def _former_keywords(self) -> dict[str, list[_FormerEntry]]:
+        """Every accent-free name the package's parser knows an old unit by (its own, spelling variants, the
+        communes merged into it before the reorganisation), with and without its type → the old units so named."""
+        from vietnamadminunits.parser.parser_legacy import (
+            DICT_PROVINCE,
+            DICT_PROVINCE_DISTRICT,
+            DICT_PROVINCE_DISTRICT_WARD_NO_ACCENTED,
+        )
+
+        index: dict[str, list[_FormerEntry]] = {}
+        for province, districts in DICT_PROVINCE_DISTRICT_WARD_NO_ACCENTED.items():
+            provinces = DICT_PROVINCE[province]["provinceKeywords"]
+            for district, wards in districts.items():
+                about = DICT_PROVINCE_DISTRICT[province][district]
+                places = about["districtKeywords"]
+                tails = frozenset(["", *provinces, *places, *(d + p for d in places for p in provinces)])
+                for ward, unit in wards.items():
+                    key = f"{province}_{district}_{ward}"
+                    if key not in self.legacy_by_key or not isinstance(unit["wardCode"], str):
+                        continue  # an island district without wards: its current unit bears its name
+                    own = frozenset(_spelling(_squeezed(unit[n])) for n in ("ward", "wardShort"))
+                    entry = _FormerEntry(key, unit["wardCode"], unit["wardShort"], about["district"], own, tails)
+                    for keyword in unit["wardKeywords"]:
+                        index.setdefault(keyword, []).append(entry)
+        return index
 
     def legacy_only(self, codes: Iterable[str]) -> str | None:
         """A code among `codes` that exists only in the legacy units (a unit abolished in 2025), if any.

@@ -51,11 +51,7 @@ def communes_geojson(
             -- where the name is written: a point surely inside the unit (4 ms for the 114 units, of the 300 ms the
             -- simplified answer takes; ST_MaximumInscribedCircle, the visual centre, is missing from Debian 12's PostGIS)
             CROSS JOIN LATERAL (SELECT ST_PointOnSurface(u.geom) AS p) l
-            WHERE {current_unit("u")}
-              AND (CAST(:province AS text) IS NULL OR u.province_code = :province)
-              AND (CAST(:team AS integer) IS NULL OR u.province_code IN (
-                    SELECT a.province_code FROM team_areas ta JOIN admin_units a ON a.code = ta.commune_code
-                    WHERE ta.team_id = :team AND {valid_on("ta")} AND {current_unit("a")}))
+            WHERE {_shown_units("u")}
         ) f
     """),
         {"province": province_code, "team": team_id, **display_params(simplify_m)},
@@ -63,6 +59,26 @@ def communes_geojson(
     for feature in row["features"]:
         feature.pop("code", None)
     return row
+
+
+def _shown_units(alias: str) -> str:
+    """SQL: the current units a user's maps show (`communes_geojson`): of `:province` when given; for `:team`, of the
+    provinces its area lies in today."""
+    return f"""{current_unit(alias)}
+              AND (CAST(:province AS text) IS NULL OR {alias}.province_code = :province)
+              AND (CAST(:team AS integer) IS NULL OR {alias}.province_code IN (
+                    SELECT a.province_code FROM team_areas ta JOIN admin_units a ON a.code = ta.commune_code
+                    WHERE ta.team_id = :team AND {valid_on("ta")} AND {current_unit("a")}))"""
+
+
+def shown_commune_codes(conn: Connection, province_code: str | None, team_id: int | None) -> set[str]:
+    """Codes of the current units a user's maps show and search (`communes_geojson`'s)."""
+    return set(
+        conn.execute(
+            text(f"SELECT u.code FROM admin_units u WHERE {_shown_units('u')}"),
+            {"province": province_code, "team": team_id},
+        ).scalars()
+    )
 
 
 def current_commune_codes(conn: Connection) -> set[str]:
