@@ -152,6 +152,23 @@ class CommuneProperties(_Out):
     label: list[float] = Field(description="[lon, lat] where the map writes the name: a point inside the unit")
 
 
+class FormerCommune(_Out):
+    """A unit as it stood before the 1 July 2025 reorganisation, found by a name, and a current unit it became (part
+    of): what the map's search box offers for a former name."""
+
+    name: str = Field(
+        description="the name found: the old unit's own («Quán Toan»), or as typed for a commune merged"
+        " into it before 1 July 2025 («Hạ Lý»)"
+    )
+    former: str = Field(
+        description="the old unit on 30 June 2025: «Phường Thượng Lý, Quận Hồng Bàng, Thành phố Hải Phòng»"
+    )
+    district: str = Field(description="its district then: «Quận Hồng Bàng»")
+    absorbed: bool = Field(description="the name is of a commune merged into `former` before 1 July 2025")
+    code: str = Field(description="the current unit's code, one of GET /api/communes'")
+    split: bool = Field(description="the old unit was split across several current units: `code` holds a part of it")
+
+
 # ----------------------------------------------------------------------------------------- incidents
 class IncidentProperties(_Out):
     """One recorded incident (no names of people are ever stored)."""

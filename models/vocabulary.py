@@ -789,6 +789,7 @@ FIELD_LABELS: Mapping[str, str] = {
     "step": "bước thời gian",
     "end": "ngày cuối",
     "simplify_m": "độ đơn giản hóa",
+    "q": "tên xã/phường cũ",
     "current_geometry": "kèm hình các xã hiện hành",
     "replace": "thay bản nháp",
     "draft": "bản nháp trước",

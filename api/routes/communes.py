@@ -7,8 +7,9 @@ from fastapi import APIRouter, Depends, Query, Request, Response
 
 from api.cache import CachedResponse, cached_response
 from api.deps import CurrentUser, ReplicaConnDep, current_versions
-from api.schemas import CommuneProperties, FeatureCollection
-from gis.store.communes import communes_geojson
+from api.schemas import CommuneProperties, FeatureCollection, FormerCommune
+from gis.store.communes import communes_geojson, shown_commune_codes
+from gis.unit_directory import unit_directory
 
 router = APIRouter(prefix="/api/communes", tags=["communes"])
 
@@ -45,3 +46,23 @@ def list_communes(
 
     cache = request.app.state.cache
     return cached_response(request, cache, ("communes", simplify_m, user.province_code, user.team_id, key), build)
+
+
+#: At most this many former units a search answers (a name shared by many old communes nation-wide: «Bạch Đằng», 10).
+FORMER_LIMIT = 20
+
+
+@router.get("/former", response_model=list[FormerCommune])
+def former_communes(
+    conn: ReplicaConnDep,
+    user: CurrentUser,
+    q: Annotated[str, Query(min_length=2, max_length=100, description="a former commune's name, its district")],
+) -> list[FormerCommune]:
+    """The units before the 1 July 2025 reorganisation that `q` names (with or without accents and «phường»/«xã»,
+    optionally its district: «Hạ Lý», «ha ly, Hồng Bàng»), each with a current unit it became part of among those
+    the user's maps show (GET /api/communes'): the search box's suggestions for a name officers still use.
+
+    Answered from the package's directory (`gis.unit_directory`), not sent with every page: Hải Phòng's 374 old units
+    would be 21.6 KB (3.4 KB compressed) on each page, the country's 10,035 a nation-wide user's 554 KB (77 KB)."""
+    shown = shown_commune_codes(conn, user.province_code, user.team_id)
+    return [FormerCommune.model_validate(f) for f in unit_directory().former(q, shown, FORMER_LIMIT)]

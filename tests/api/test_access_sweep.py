@@ -63,6 +63,7 @@ UNRECORDED: dict[str, str] = {
     " README «Security»)",
     "GET /tiles/base/{z}/{x}/{y}.png": "the offline basemap",
     "GET /api/communes": "boundaries",
+    "GET /api/communes/former": "names of the units before 2025 and the current ones they became",
     "POST /api/hotspots": "a new hotspot has no member incidents; its answer is what the user sent",
     "POST /api/hotspots/{hotspot_id}/transitions": "status and version only",
     "GET /api/emerging": "trend classes (no counts) of cells of at least 100 m",

@@ -74,6 +74,7 @@ def matrix(world: dict) -> list[tuple[str, str, dict | None, dict[str, int]]]:
     return [
         ("GET", "/api/auth/me", None, EVERYONE),
         ("GET", "/api/communes", None, EVERYONE),
+        ("GET", "/api/communes/former?q=Hạ Lý", None, EVERYONE),
         ("GET", "/api/incidents", None, READ),
         ("GET", "/api/tasks", None, READ),
         ("GET", "/api/tasks/counts", None, READ),
@@ -332,6 +333,8 @@ def _get_routes(client, world: dict) -> list[str]:
                 query.insert(0, f"commune={world['areas']['B']}")
             if "province" in params:
                 query.append(f"province={SECOND_PROVINCE}")
+            if "q" in params:  # a former name (until 1 July 2025) of a part of B's Phường Cao Xanh
+                query.append("q=Hà Khánh")
             urls.append(url + ("?" + "&".join(query) if query else ""))
             if "province" in params:  # also without asking for B: the user's own province is the default
                 urls.append(url + ("?" + "&".join(query[:-1]) if query[:-1] else ""))
@@ -360,6 +363,7 @@ def test_a_provincial_user_sees_nothing_of_another_province_through_any_get_rout
     }
     expected = {
         "/api/communes",
+        "/api/communes/former",
         "/api/incidents",
         "/api/hotspots",
         f"/api/hotspots/{provinces['hotspots']['B']}",
