@@ -239,6 +239,38 @@ def test_search_box_flies_to_names_codes_coordinates_hotspots_and_tasks(chromium
     page.close()
 
 
+def test_search_box_suggests_the_unit_a_former_name_became_part_of(chromium, server: str) -> None:
+    """«Hạ Lý», a ward of the former Hồng Bàng district (merged into Thượng Lý on 1/1/2025), is offered as the current
+    Phường Hồng Bàng it became part of, said so; picking it flies there as a current name does. On a 390 px phone."""
+    page, errors = open_as(chromium, server, "chihuy", PHONE)
+    page.evaluate(
+        """() => { window.flown = false; window.diaban.map.once('moveend', () => { window.flown = true; }); }"""
+    )
+    page.fill(".map-search input", "Hạ Lý")
+    page.press(".map-search input", "Enter")
+    choice = page.locator(".search-choices button")
+    choice.first.wait_for(timeout=5000)
+    assert choice.all_inner_texts() == ["Hạ Lý (cũ, Quận Hồng Bàng) → Phường Hồng Bàng"]
+    assert choice.first.get_attribute("title") == (
+        "Hạ Lý đã nhập vào Phường Thượng Lý, Quận Hồng Bàng, Thành phố Hải Phòng; nay thuộc Phường Hồng Bàng"
+    )
+    box = choice.first.bounding_box()
+    assert box is not None and box["x"] >= 0 and box["x"] + box["width"] <= PHONE["width"] and box["height"] >= 44
+    shot(page, "map-search-former-phone")
+    choice.first.click()
+    page.wait_for_function("() => window.flown")
+    assert "Phường Hồng Bàng (mã 11311)" in page.locator("#message").inner_text()
+    assert page.locator(".search-choices").is_hidden()
+    centre = page.evaluate("window.diaban.map.getCenter()")
+    assert page.evaluate(
+        """([lat, lng]) => insideGeometry([lng, lat],
+            window.diaban.communes.find((f) => f.properties.code === '11311').geometry)""",
+        [centre["lat"], centre["lng"]],
+    )
+    assert errors == []
+    page.close()
+
+
 def test_zoom_is_bounded_around_the_city_and_bach_long_vi(chromium, server: str) -> None:
     page, errors = open_as(chromium, server, "chihuy", DESKTOP)
     state = page.evaluate(

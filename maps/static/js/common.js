@@ -679,6 +679,24 @@ function fitHint(input) {
   input.placeholder = SEARCH_HINTS.find((hint) => hintRuler.measureText(hint).width <= room) ?? SEARCH_HINTS.at(-1);
 }
 
+// The units before the 1 July 2025 reorganisation a typed name names (GET /api/communes/former: officers still say
+// «Hạ Lý»), each as a choice of the current unit it became part of among the page's `features`: «Hạ Lý (cũ, Quận Hồng
+// Bàng) → Phường Hồng Bàng», with the story as its tooltip. None when the server cannot be asked (no signal): the
+// current names are searched all the same.
+async function formerNames(text, features) {
+  if (text.length < 2) return [];
+  let rows;
+  try { rows = await api(`/api/communes/former?q=${encodeURIComponent(text.slice(0, 100))}`); } catch { return []; }
+  const byCode = new Map(features.map((f) => [f.properties.code, f]));
+  return rows.filter((row) => byCode.has(row.code)).map((row) => {
+    const feature = byCode.get(row.code);
+    const now = communeTitle(feature.properties);
+    const part = row.split ? "một phần " : "";
+    return { feature, label: `${row.name} (cũ, ${row.district}) → ${part}${now}`,
+      title: `${row.absorbed ? `${row.name} đã nhập vào ${row.former}; ` : `${row.former}: `}nay ${part}thuộc ${now}` };
+  });
+}
+
 // The search box over the map: flies to what was typed; several communes match → a short list to pick from.
 // `open` (optional) shows a hotspot or a task the page has (its popup or its row) once the map is there; `found`
 // (optional) hears each place the search went to, `{ latlng, label }` (a commune: the centre of its extent).
@@ -754,15 +772,21 @@ function searchControl(map, { open = {}, found = () => {} } = {}) {
         const exact = features.filter((f) => withoutKind(f.properties.name) === what.text
           || withoutKind(f.properties.full_name) === what.text);
         const found = exact.length ? exact : features.filter((f) => withoutKind(f.properties.full_name).includes(what.text));
-        if (!found.length) throw new Error(`Không tìm thấy «${box.q.value.trim()}»: thử tên xã/phường, mã xã, tọa độ, #số điểm nóng`);
-        if (found.length === 1) { showCommune(found[0]); return; }
-        choices.replaceChildren(...found.slice(0, 8).map((f) => {
+        const former = exact.length ? [] : await formerNames(box.q.value.trim(), features);
+        if (!found.length && !former.length) {
+          throw new Error(`Không tìm thấy «${box.q.value.trim()}»: thử tên xã/phường (cả tên trước 1/7/2025), mã xã, tọa độ, #số điểm nóng`);
+        }
+        if (found.length === 1 && !former.length) { showCommune(found[0]); return; }
+        const choice = ({ feature, label, title = "" }) => {
           const button = document.createElement("button");
           button.type = "button";
-          button.textContent = communeTitle(f.properties);
-          button.addEventListener("click", () => { choices.hidden = true; showCommune(f); });
+          button.textContent = label;
+          if (title) button.title = title;
+          button.addEventListener("click", () => { choices.hidden = true; showCommune(feature); });
           return button;
-        }));
+        };
+        choices.replaceChildren(...[...found.slice(0, 8).map((f) => ({ feature: f, label: communeTitle(f.properties) })),
+          ...former.slice(0, 8)].map(choice));
         choices.hidden = false;
       }
     } catch (error) {
