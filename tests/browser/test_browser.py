@@ -832,16 +832,22 @@ def test_command_reads_each_figure_on_the_line_of_its_name_on_a_phone(chromium, 
     page.close()
 
 
+def reload_asking(page, fragment: str, answered: str) -> tuple[list[str], Any]:
+    """Load ``page`` again, keeping the URL of each request it makes that holds ``fragment``, and the JSON of the first
+    answer whose URL holds ``answered``; once the panel is ready."""
+    asked: list[str] = []
+    page.on("request", lambda request: asked.append(request.url) if fragment in request.url else None)
+    with page.expect_response(lambda r: answered in r.url) as answer:
+        page.reload()
+    page.wait_for_selector("body[data-ready=true]")
+    return asked, answer.value.json()
+
+
 def test_command_page_asks_once_for_its_task_figures(chromium, server: str) -> None:
     """The overview's task figures come from one request for the counts: it read them from six lists of one task
     each, queued on the browser's six connections per host behind the page's other requests."""
     page, errors = open_as(chromium, server, "chihuy", DESKTOP)
-    asked: list[str] = []
-    page.on("request", lambda request: asked.append(request.url) if "/api/tasks" in request.url else None)
-    with page.expect_response(lambda r: "/api/tasks/counts" in r.url) as answer:
-        page.reload()
-    page.wait_for_selector("body[data-ready=true]")
-    counts = answer.value.json()
+    asked, counts = reload_asking(page, "/api/tasks", "/api/tasks/counts")
     figures = [page.locator(f"#kpi-{name}").inner_text() for name in ("open", "overdue", "awaiting")]
     wanted = (counts["open"], counts["overdue"], counts["by_state"]["completed"])
     assert figures == [f"{n:,}".replace(",", ".") for n in wanted]  # Vietnamese thousands: 1.234
@@ -854,12 +860,8 @@ def test_command_page_asks_once_for_its_hotspots(chromium, server: str) -> None:
     """At its load the map and the hotspot register, both with no filter chosen, asked GET /api/hotspots? each: the
     same list twice. One request answers both (the map's circles and the register's rows are its hotspots)."""
     page, errors = open_as(chromium, server, "chihuy", DESKTOP)
-    asked: list[str] = []
-    page.on("request", lambda request: asked.append(request.url) if "/api/hotspots" in request.url else None)
-    with page.expect_response(lambda r: "/api/hotspots" in r.url) as answer:
-        page.reload()
-    page.wait_for_selector("body[data-ready=true]")
-    ids = sorted(f["id"] for f in answer.value.json()["features"])
+    asked, hotspots = reload_asking(page, "/api/hotspots", "/api/hotspots")
+    ids = sorted(f["id"] for f in hotspots["features"])
     assert asked == [f"{server}/api/hotspots?"]
     on_map = page.evaluate(
         "() => Object.values(window.diaban.map._layers).filter(l => l.feature && l.options.pane === 'hotspots')"
