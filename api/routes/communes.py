@@ -9,7 +9,6 @@ from api.cache import CachedResponse, cached_response
 from api.deps import CurrentUser, ReplicaConnDep, current_versions
 from api.schemas import CommuneProperties, FeatureCollection, FormerCommune
 from gis.store.communes import communes_geojson, shown_commune_codes
-from gis.unit_directory import unit_directory
 
 router = APIRouter(prefix="/api/communes", tags=["communes"])
 
@@ -64,5 +63,7 @@ def former_communes(
 
     Answered from the package's directory (`gis.unit_directory`), not sent with every page: Hải Phòng's 374 old units
     would be 21.6 KB (3.4 KB compressed) on each page, the country's 10,035 a nation-wide user's 554 KB (77 KB)."""
+    from gis.unit_directory import unit_directory  # here: it loads pandas, which the server starts without
+
     shown = shown_commune_codes(conn, user.province_code, user.team_id)
     return [FormerCommune.model_validate(f) for f in unit_directory().former(q, shown, FORMER_LIMIT)]
