@@ -1232,6 +1232,7 @@ def test_planner_overrides_and_a_second_planner_approves(chromium, server: str, 
     second.wait_for_selector("#run-status >> text=Đã phê duyệt phiên bản 1", timeout=15_000)
     text_shown = second.locator("#run-status").inner_text()
     assert "người duyệt thammuu2" in text_shown and "điều chỉnh lần cuối: thammuu3," in text_shown
+    assert "người chạy thammuu," in text_shown  # the two pairs of eyes, both named on the year's line
     assert second.locator("#communes form.override").count() == 0
     shot(second, "planner-approved")
     with city.connect() as conn:

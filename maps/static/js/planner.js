@@ -212,7 +212,9 @@ diabanPages.planner = async function startPlanner(map, cfg) {
     if (run.status === "approved") {
       const override = run.last_override_by ? `; điều chỉnh lần cuối: ${run.last_override_by}, ${viDateTime(run.last_override_at)}`
         : "; không có điều chỉnh";
-      return `${cfg.runStatusLabels.approved} phiên bản ${run.version}: người duyệt ${run.approved_by}, ${viDateTime(run.approved_at)}${override}`;
+      // Who ran it beside who approved it: the two pairs of eyes (four eyes) are read from the year's line.
+      return `${cfg.runStatusLabels.approved} phiên bản ${run.version}: người chạy ${run.created_by}, ` +
+        `${viDateTime(run.created_at)}; người duyệt ${run.approved_by}, ${viDateTime(run.approved_at)}${override}`;
     }
     const newest = lastOverride(items);
     const last = newest ? `; điều chỉnh lần cuối: ${newest.override_by}, ${viDateTime(newest.override_at)}` : "";
