@@ -7,8 +7,8 @@
 const INCIDENT_ZOOM = 15;
 
 diabanPages.command = async function startCommand(map, cfg) {
-  // The recurred state inside a sentence: its own label (models.vocabulary), never another name for it.
-  const recurredWords = cfg.statusLabels.recurred.toLocaleLowerCase("vi");
+  // The recurred state inside a sentence: its own label (models.vocabulary.RECURRED_WORDS), never another name for it.
+  const { recurredWords } = cfg;
   const layers = {
     heat: L.layerGroup().addTo(map), incidents: L.layerGroup(), hotspots: L.layerGroup().addTo(map),
     classes: L.layerGroup(), gistar: L.layerGroup(), emerging: L.layerGroup(),

@@ -600,7 +600,7 @@ diabanPages.team = async function startTeam(map, cfg) {
     if (n.status === "dismissed") return `<b>${spot} không xác minh được</b>${reasonText({ reason: n.note })}`;
     if (n.status === "assigned") return `<b>${spot} đã được giao cho tổ khác xử lý</b>`;
     if (n.status === "merged") return `<b>${spot} đã được gộp vào điểm #${n.merged_into}</b>`;
-    if (n.status === "recurred") return `<b>${spot} ${cfg.statusLabels.recurred.toLocaleLowerCase("vi")}</b>`;  // detection's note says only that
+    if (n.status === "recurred") return `<b>${spot} ${cfg.recurredWords}</b>`;  // detection's note says only that
     const ended = { eradicated: "đã được triệt xóa", closed: "đã được loại khỏi danh sách sau thời gian theo dõi" }[n.status];
     if (ended) return `<b>${spot} ${ended}</b>${n.note ? ` — «${escapeHtml(n.note)}»` : ""}`;
     return `<b>${spot} đã được xác minh</b>${n.note ? ` — «${escapeHtml(n.note)}»` : ""}`;
