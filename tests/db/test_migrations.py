@@ -1,15 +1,20 @@
 """Migrations run up and down on a scratch database of the test cluster."""
 
+import re
 from collections.abc import Iterator
 
 import pytest
 from alembic import command
-from sqlalchemy import Engine, create_engine, inspect, text
+from alembic.config import Config
+from alembic.script import ScriptDirectory
+from sqlalchemy import CheckConstraint, Connection, Engine, create_engine, inspect, text
 from sqlalchemy.exc import DBAPIError
 
 from gis.ops.postgres import ManagedCluster
 from gis.store.classifications import discard_draft, run_history
-from gis.store.db import alembic_config, migrate
+from gis.store.db import MIGRATIONS, alembic_config, migrate
+from gis.store.sessions import SESSIONS_CHANNEL
+from gis.store.tables import Base
 
 
 @pytest.fixture
@@ -21,15 +26,83 @@ def scratch_url(cluster: ManagedCluster) -> Iterator[str]:
     cluster.drop_database("migrations_scratch")
 
 
-def test_upgrade_downgrade_upgrade(scratch_url: str) -> None:
+#: What a revision builds, each a query of (object, definition) rows: PostGIS's own objects left out, a function's
+#: body with its white space collapsed (0020's downgrade writes 0010's function back over more lines).
+CATALOG = {
+    "columns": """SELECT c.relname || '.' || a.attname, concat_ws(' ', format_type(a.atttypid, a.atttypmod),
+                      CASE WHEN a.attnotnull THEN 'NOT NULL' END, a.attgenerated, pg_get_expr(d.adbin, d.adrelid))
+                  FROM pg_attribute a JOIN pg_class c ON c.oid = a.attrelid
+                  LEFT JOIN pg_attrdef d ON d.adrelid = a.attrelid AND d.adnum = a.attnum
+                  WHERE c.relnamespace = 'public'::regnamespace AND c.relkind IN ('r', 'p', 'v', 'm', 'S')
+                  AND a.attnum > 0 AND NOT a.attisdropped AND c.relname NOT IN ('spatial_ref_sys', 'geometry_columns',
+                  'geography_columns')""",
+    "constraints": """SELECT conrelid::regclass::text || '.' || conname, pg_get_constraintdef(oid) FROM pg_constraint
+                      WHERE connamespace = 'public'::regnamespace AND conrelid <> 'spatial_ref_sys'::regclass""",
+    "indexes": """SELECT indexname, indexdef FROM pg_indexes
+                  WHERE schemaname = 'public' AND tablename <> 'spatial_ref_sys'""",
+    "functions": """SELECT p.proname || '(' || pg_get_function_identity_arguments(p.oid) || ')',
+                    btrim(regexp_replace(p.prosrc, '\\s+', ' ', 'g'))
+                    FROM pg_proc p WHERE p.pronamespace = 'public'::regnamespace AND NOT EXISTS
+                    (SELECT 1 FROM pg_depend e WHERE e.objid = p.oid AND e.deptype = 'e')""",
+    "triggers": "SELECT tgrelid::regclass::text || '.' || tgname, pg_get_triggerdef(oid) FROM pg_trigger WHERE NOT tgisinternal",
+}
+
+
+#: Two spellings PostgreSQL gives one IN list: as a migration wrote it, and as 0011's downgrade writes back the check
+#: of the partitioned table (each item cast, not the array).
+_ITEM_CAST = re.compile(r"\('((?:[^']|'')*)'::character varying\)::text")
+_ARRAY_CAST = re.compile(r"\(ARRAY\[([^\]]*)\]\)::text\[\]")
+
+
+def schema_of(engine: Engine, exact: bool = True) -> dict[str, set[tuple[str, str]]]:
+    """The database's columns, constraints, indexes, functions and triggers, as sets (a column a downgrade added back
+    comes last, which changes nothing). Not ``exact``: a constraint's NOT VALID left out (the downgrades of the audit's
+    action list give the older check NOT VALID, as lines written with a newer action stay) and its IN lists spelled
+    one way."""
+    with engine.connect() as conn:
+        found = {name: {tuple(row) for row in conn.execute(text(query))} for name, query in CATALOG.items()}
+    if not exact:
+        found["constraints"] = {(name, one_spelling(d).removesuffix(" NOT VALID")) for name, d in found["constraints"]}
+    return found
+
+
+def one_spelling(definition: str) -> str:
+    """A check's IN lists spelled one way."""
+    return _ARRAY_CAST.sub(r"ARRAY[\1]", _ITEM_CAST.sub(r"'\1'::character varying", definition))
+
+
+def revisions() -> list[str]:
+    """Every revision, oldest first."""
+    config = Config()
+    config.set_main_option("script_location", str(MIGRATIONS))
+    script = ScriptDirectory.from_config(config)
+    return [s.revision for s in reversed(list(script.walk_revisions()))]
+
+
+def test_every_revision_up_and_down_one_step_at_a_time(scratch_url: str) -> None:
+    """Up one revision at a time, then down one at a time: each downgrade gives back the schema its revision's
+    upgrade found (what a revision writes is frozen, not read from today's vocabulary); up again, the same head, which
+    the models agree with."""
     engine = create_engine(scratch_url)
-    migrate(engine)
-    tables = set(inspect(engine).get_table_names())
-    assert {"admin_units", "admin_unit_parts", "incidents", "commune_indicators", "import_runs"} <= tables
-    with engine.begin() as conn:
-        command.downgrade(alembic_config(conn), "base")
+    built: dict[str, dict[str, set[tuple[str, str]]]] = {}
+    steps = revisions()
+    for revision in steps:
+        migrate(engine, revision)
+        built[revision] = schema_of(engine, exact=False)
+    head = schema_of(engine)
+    assert {"admin_units", "admin_unit_parts", "incidents", "commune_indicators", "import_runs"} <= set(
+        inspect(engine).get_table_names()
+    )
+    for revision, below in zip(reversed(steps), [*reversed(steps[:-1]), "base"], strict=True):
+        with engine.begin() as conn:
+            command.downgrade(alembic_config(conn), below)
+        if below != "base":
+            after = schema_of(engine, exact=False)
+            for part, objects in built[below].items():
+                assert after[part] == objects, (revision, below, part, after[part] ^ objects)
     assert set(inspect(engine).get_table_names()) <= {"spatial_ref_sys", "alembic_version"}
     migrate(engine)
+    assert schema_of(engine) == head
     with engine.begin() as conn:
         command.check(alembic_config(conn))  # the models and the migrations agree
     engine.dispose()
@@ -258,4 +331,102 @@ def test_import_runs_become_append_only_and_back(scratch_url: str) -> None:
         assert conn.execute(text("DELETE FROM import_runs")).rowcount == 1
         assert conn.execute(text("SELECT count(*) FROM pg_proc WHERE proname = 'finish_import_run_once'")).scalar() == 0
     migrate(engine)
+    engine.dispose()
+
+
+def _as_stored(conn: Connection, table: str, kind: str, definition: str, column: str = "") -> str:
+    """How PostgreSQL writes ``definition`` (a model's check, partial-index condition or column default) on ``table``:
+    made there for a moment under a scratch name (an index on ``column``; a column of type ``column``), read back,
+    dropped (the caller's transaction rolls back anyway)."""
+    if kind == "check":
+        conn.execute(text(f"ALTER TABLE {table} ADD CONSTRAINT zz_model CHECK ({definition})"))
+        read = f"SELECT pg_get_constraintdef(oid) FROM pg_constraint WHERE conname = 'zz_model' AND conrelid = '{table}'::regclass"
+        drop = f"ALTER TABLE {table} DROP CONSTRAINT zz_model"
+    elif kind == "where":
+        conn.execute(text(f"CREATE INDEX zz_model ON {table} ({column}) WHERE {definition}"))
+        read = "SELECT pg_get_expr(indpred, indrelid) FROM pg_index WHERE indexrelid = 'zz_model'::regclass"
+        drop = "DROP INDEX zz_model"
+    else:
+        conn.execute(text(f"ALTER TABLE {table} ADD COLUMN zz_model {column} DEFAULT {definition}"))
+        read = f"SELECT pg_get_expr(adbin, adrelid) FROM pg_attrdef WHERE adrelid = '{table}'::regclass AND adnum = \
+            (SELECT attnum FROM pg_attribute WHERE attrelid = '{table}'::regclass AND attname = 'zz_model')"
+        drop = f"ALTER TABLE {table} DROP COLUMN zz_model"
+    stored = conn.execute(text(read)).scalar_one()
+    conn.execute(text(drop))
+    return stored
+
+
+def test_the_database_at_head_holds_todays_vocabulary(scratch_url: str) -> None:
+    """Every check (IN lists spelled one way, NOT VALID aside), partial-index condition and column default of the
+    models, which read today's vocabulary, is the one the migrations made: a value added to a vocabulary (or a list such as TASK_CLOSED changed) without a migration of
+    its own is caught here, as the migrations are frozen. The sessions' channel likewise."""
+    engine = create_engine(scratch_url)
+    migrate(engine)
+    differ = []
+    with engine.connect() as conn:
+        for table in Base.metadata.sorted_tables:
+            for check in (c for c in table.constraints if isinstance(c, CheckConstraint)):
+                stored = conn.execute(
+                    text(
+                        "SELECT pg_get_constraintdef(oid) FROM pg_constraint WHERE conname = :n AND conrelid = :t ::regclass"
+                    ),
+                    {"n": check.name, "t": table.name},
+                ).scalar_one()
+                model = one_spelling(_as_stored(conn, table.name, "check", str(check.sqltext)))
+                if one_spelling(stored).removesuffix(" NOT VALID") != model:
+                    differ.append(f"{check.name}: {stored} ≠ {model}")
+            for index in table.indexes:
+                if (where := index.dialect_options["postgresql"]["where"]) is None:
+                    continue
+                stored = conn.execute(
+                    text("SELECT pg_get_expr(indpred, indrelid) FROM pg_index WHERE indexrelid = :i ::regclass"),
+                    {"i": index.name},
+                ).scalar_one()
+                model = _as_stored(conn, table.name, "where", str(where), table.c[0].name)
+                if stored != model:
+                    differ.append(f"{index.name}: {stored} ≠ {model}")
+            for column in table.columns:
+                if column.server_default is None or not hasattr(column.server_default, "arg"):
+                    continue
+                arg = column.server_default.arg
+                definition = f"'{arg}'" if isinstance(arg, str) else str(arg)
+                stored, kind = conn.execute(
+                    text("""SELECT pg_get_expr(d.adbin, d.adrelid), format_type(a.atttypid, a.atttypmod)
+                            FROM pg_attribute a JOIN pg_attrdef d ON d.adrelid = a.attrelid AND d.adnum = a.attnum
+                            WHERE a.attrelid = :t ::regclass AND a.attname = :c"""),
+                    {"t": table.name, "c": column.name},
+                ).one()
+                model = _as_stored(conn, table.name, "default", definition, kind)
+                if stored != model:
+                    differ.append(f"{table.name}.{column.name} DEFAULT {stored} ≠ {model}")
+        notify = conn.execute(text("SELECT prosrc FROM pg_proc WHERE proname = 'notify_session_change'")).scalar_one()
+        if notify.count(f"pg_notify('{SESSIONS_CHANNEL}'") != 2:
+            differ.append(f"notify_session_change does not notify on {SESSIONS_CHANNEL}")
+        conn.rollback()
+    engine.dispose()
+    assert not differ, "the vocabulary changed without a migration:\n" + "\n".join(differ)
+
+
+def test_0012_gives_units_stored_before_it_their_province(scratch_url: str) -> None:
+    """0012 on a database holding units without a province: a commune the directory knows gets its province (Hải
+    Phòng's 10507: 31), one it does not know keeps none; the 34 provinces are there either way."""
+    engine = create_engine(scratch_url)
+    migrate(engine, "0011")
+    with engine.begin() as conn:
+        conn.execute(
+            text("""INSERT INTO admin_units (code, name, full_name, kind, area_km2, valid_from, geom_hash, geom)
+            SELECT c, 'X', 'Xã X', 'xa', 1, '2025-07-01', c,
+                   ST_Multi(ST_MakeEnvelope(106.6, 20.8, 106.7, 20.9, 4326)) FROM unnest(ARRAY['10507', '99999']) c""")
+        )
+    migrate(engine, "0012")
+    with engine.connect() as conn:
+        assert dict(conn.execute(text("SELECT code, province_code FROM admin_units")).all()) == {
+            "10507": "31",
+            "99999": None,
+        }
+        assert conn.execute(text("SELECT count(*) FROM provinces")).scalar_one() == 34
+        assert (
+            conn.execute(text("SELECT full_name FROM provinces WHERE code = '31'")).scalar_one()
+            == "Thành phố Hải Phòng"
+        )
     engine.dispose()

@@ -8,13 +8,29 @@ import geoalchemy2
 import sqlalchemy as sa
 from alembic import op
 
-from gis.store.sql import current_unit, in_values
-from models.vocabulary import Assignment, IncidentKind, UnitKind
+from gis.store.sql import in_values
 
 revision = "0001"
 down_revision = None
 branch_labels = None
 depends_on = None
+
+# The vocabulary as this revision wrote it (frozen: a later value needs a migration of its own).
+UNIT_KINDS = ("phuong", "xa", "dac_khu")
+INCIDENT_KINDS = (
+    "trafficking",
+    "possession",
+    "transport",
+    "organizing_use",
+    "harboring",
+    "production",
+    "cultivation",
+    "drug_use",
+    "tip",
+)
+ASSIGNMENTS = ("inside", "nearest", "outside")
+#: The current version of a unit.
+CURRENT_UNIT = "valid_to IS NULL"
 
 
 def upgrade() -> None:
@@ -37,14 +53,14 @@ def upgrade() -> None:
             geoalchemy2.types.Geometry(geometry_type="MULTIPOLYGON", srid=4326, dimension=2, spatial_index=False),
             nullable=False,
         ),
-        sa.CheckConstraint(in_values("kind", UnitKind), name="ck_admin_units_kind"),
+        sa.CheckConstraint(in_values("kind", UNIT_KINDS), name="ck_admin_units_kind"),
         sa.CheckConstraint("valid_to IS NULL OR valid_to > valid_from", name="ck_admin_units_period"),
         sa.PrimaryKeyConstraint("id"),
         sa.UniqueConstraint("code", "valid_from", name="uq_admin_units_code_valid_from"),
     )
     op.create_index("idx_admin_units_geom", "admin_units", ["geom"], unique=False, postgresql_using="gist")
     op.create_index(op.f("ix_admin_units_code"), "admin_units", ["code"], unique=False)
-    op.create_index("ix_admin_units_current", "admin_units", ["code"], unique=True, postgresql_where=current_unit(None))
+    op.create_index("ix_admin_units_current", "admin_units", ["code"], unique=True, postgresql_where=CURRENT_UNIT)
     op.create_table(
         "import_runs",
         sa.Column("id", sa.Integer(), nullable=False),
@@ -112,8 +128,8 @@ def upgrade() -> None:
             geoalchemy2.types.Geometry(geometry_type="POINT", srid=4326, dimension=2, spatial_index=False),
             nullable=False,
         ),
-        sa.CheckConstraint(in_values("assignment", Assignment), name="ck_incidents_assignment"),
-        sa.CheckConstraint(in_values("kind", IncidentKind), name="ck_incidents_kind"),
+        sa.CheckConstraint(in_values("assignment", ASSIGNMENTS), name="ck_incidents_assignment"),
+        sa.CheckConstraint(in_values("kind", INCIDENT_KINDS), name="ck_incidents_kind"),
         sa.CheckConstraint("arrested IS NULL OR arrested >= 0", name="ck_incidents_arrested"),
         sa.CheckConstraint("quantity_g IS NULL OR quantity_g >= 0", name="ck_incidents_quantity"),
         sa.ForeignKeyConstraint(
@@ -138,7 +154,7 @@ def downgrade() -> None:
     op.drop_index("idx_admin_unit_parts_geom", table_name="admin_unit_parts", postgresql_using="gist")
     op.drop_table("admin_unit_parts")
     op.drop_table("import_runs")
-    op.drop_index("ix_admin_units_current", table_name="admin_units", postgresql_where=current_unit(None))
+    op.drop_index("ix_admin_units_current", table_name="admin_units", postgresql_where=CURRENT_UNIT)
     op.drop_index(op.f("ix_admin_units_code"), table_name="admin_units")
     op.drop_index("idx_admin_units_geom", table_name="admin_units", postgresql_using="gist")
     op.drop_table("admin_units")

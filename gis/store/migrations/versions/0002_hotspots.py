@@ -10,12 +10,25 @@ from alembic import op
 from sqlalchemy.dialects import postgresql
 
 from gis.store.sql import in_values, keep_audit_trail
-from models.vocabulary import HotspotKind, HotspotStatus
 
 revision = "0002"
 down_revision = "0001"
 branch_labels = None
 depends_on = None
+
+# The vocabulary as this revision wrote it (frozen: a later value needs a migration of its own).
+HOTSPOT_KINDS = ("spot", "den", "organizing_place")
+HOTSPOT_STATUSES = (
+    "detected",
+    "verified",
+    "dismissed",
+    "assigned",
+    "suppressing",
+    "eradicated",
+    "monitoring",
+    "closed",
+    "recurred",
+)
 
 #: Shared by every append-only history table: nobody can edit or delete an event.
 FORBID_CHANGE = """
@@ -73,8 +86,8 @@ def upgrade() -> None:
             geoalchemy2.types.Geometry(geometry_type="POLYGON", srid=4326, dimension=2, spatial_index=False),
             nullable=True,
         ),
-        sa.CheckConstraint(in_values("kind", HotspotKind), name="ck_hotspots_kind"),
-        sa.CheckConstraint(in_values("status", HotspotStatus), name="ck_hotspots_status"),
+        sa.CheckConstraint(in_values("kind", HOTSPOT_KINDS), name="ck_hotspots_kind"),
+        sa.CheckConstraint(in_values("status", HOTSPOT_STATUSES), name="ck_hotspots_status"),
         sa.ForeignKeyConstraint(
             ["last_run_id"],
             ["detection_runs.id"],

@@ -9,22 +9,35 @@ import sqlalchemy as sa
 from alembic import op
 from sqlalchemy.dialects import postgresql
 
-from gis.store.sql import LOCAL_TODAY, in_values, keep_audit_trail
-from models.vocabulary import (
-    TASK_CLOSED,
-    Category,
-    Level,
-    Role,
-    RunStatus,
-    TaskKind,
-    TaskPriority,
-    TaskState,
-)
+from gis.store.sql import in_values, keep_audit_trail
 
 revision = "0003"
 down_revision = "0002"
 branch_labels = None
 depends_on = None
+
+# The vocabulary as this revision wrote it (frozen: a later value needs a migration of its own).
+ROLES = ("command", "team", "planner", "admin")
+TASK_KINDS = ("suppression", "conversion")
+TASK_PRIORITIES = ("low", "normal", "high", "urgent")
+TASK_STATES = (
+    "unassigned",
+    "assigned",
+    "in_progress",
+    "paused",
+    "completed",
+    "accepted",
+    "returned",
+    "declined",
+    "canceled",
+)
+#: The states that closed a task then (0009 adds "accepted").
+TASK_CLOSED = ("canceled", "declined")
+RUN_STATUSES = ("draft", "approved")
+CATEGORIES = ("trong_diem", "at_risk", "drug_free")
+LEVELS = ("I", "II", "III")
+#: Hải Phòng's date now (never ``current_date``, which follows the server's time zone).
+LOCAL_TODAY = "((now() AT TIME ZONE 'Asia/Ho_Chi_Minh')::date)"
 
 #: Reuses forbid_history_change() from 0002: nobody can edit or delete a task event.
 APPEND_ONLY = """
@@ -68,7 +81,7 @@ FOR EACH STATEMENT EXECUTE FUNCTION forbid_approved_classification_change();
 
 def _open(kind: str) -> str:
     """Partial-index condition: tasks of ``kind`` that are not closed (one open task per hotspot / commune-year)."""
-    return f"kind = '{kind}' AND NOT ({in_values('state', sorted(TASK_CLOSED))})"
+    return f"kind = '{kind}' AND NOT ({in_values('state', TASK_CLOSED)})"
 
 
 def upgrade() -> None:
@@ -108,7 +121,7 @@ def upgrade() -> None:
         sa.Column("version", sa.Integer(), nullable=False),
         sa.Column("created_at", sa.DateTime(timezone=True), server_default=sa.text("now()"), nullable=False),
         sa.CheckConstraint("(role = 'team') = (team_id IS NOT NULL)", name="ck_users_team_role"),
-        sa.CheckConstraint(in_values("role", Role), name="ck_users_role"),
+        sa.CheckConstraint(in_values("role", ROLES), name="ck_users_role"),
         sa.CheckConstraint("failed_logins >= 0", name="ck_users_failed_logins"),
         sa.ForeignKeyConstraint(
             ["team_id"],
@@ -136,9 +149,9 @@ def upgrade() -> None:
         sa.Column("state_changed_at", sa.DateTime(timezone=True), server_default=sa.text("now()"), nullable=False),
         sa.CheckConstraint("kind <> 'conversion' OR year IS NOT NULL", name="ck_tasks_conversion_year"),
         sa.CheckConstraint("kind <> 'suppression' OR hotspot_id IS NOT NULL", name="ck_tasks_suppression_hotspot"),
-        sa.CheckConstraint(in_values("kind", TaskKind), name="ck_tasks_kind"),
-        sa.CheckConstraint(in_values("priority", TaskPriority), name="ck_tasks_priority"),
-        sa.CheckConstraint(in_values("state", TaskState), name="ck_tasks_state"),
+        sa.CheckConstraint(in_values("kind", TASK_KINDS), name="ck_tasks_kind"),
+        sa.CheckConstraint(in_values("priority", TASK_PRIORITIES), name="ck_tasks_priority"),
+        sa.CheckConstraint(in_values("state", TASK_STATES), name="ck_tasks_state"),
         sa.ForeignKeyConstraint(
             ["hotspot_id"],
             ["hotspots.id"],
@@ -198,7 +211,7 @@ def upgrade() -> None:
             "(status = 'approved') = (approved_at IS NOT NULL AND approved_by IS NOT NULL)",
             name="ck_classification_runs_approval",
         ),
-        sa.CheckConstraint(in_values("status", RunStatus), name="ck_classification_runs_status"),
+        sa.CheckConstraint(in_values("status", RUN_STATUSES), name="ck_classification_runs_status"),
         sa.ForeignKeyConstraint(
             ["supersedes_id"],
             ["classification_runs.id"],
@@ -234,11 +247,11 @@ def upgrade() -> None:
         sa.Column("criteria", postgresql.JSONB(astext_type=sa.Text()), nullable=False),
         sa.Column("explanation", sa.Text(), nullable=False),
         sa.CheckConstraint(
-            "(category = 'trong_diem') = (level IS NOT NULL) AND (level IS NULL OR " + in_values("level", Level) + ")",
+            "(category = 'trong_diem') = (level IS NOT NULL) AND (level IS NULL OR " + in_values("level", LEVELS) + ")",
             name="ck_classification_results_level",
         ),
-        sa.CheckConstraint(in_values("category", Category), name="ck_classification_results_category"),
-        sa.CheckConstraint(in_values("legal_category", Category), name="ck_classification_results_legal_category"),
+        sa.CheckConstraint(in_values("category", CATEGORIES), name="ck_classification_results_category"),
+        sa.CheckConstraint(in_values("legal_category", CATEGORIES), name="ck_classification_results_legal_category"),
         sa.CheckConstraint(
             "method <> 'override' OR length(btrim(override_reason)) > 0",
             name="ck_classification_results_override_reason",

@@ -7,12 +7,13 @@ Revises: 0003
 import sqlalchemy as sa
 from alembic import op
 
-from models.vocabulary import METRIC_SRID
-
 revision = "0004"
 down_revision = "0003"
 branch_labels = None
 depends_on = None
+
+#: The metric CRS (UTM zone 48N): a fact, written here as it was.
+METRIC_SRID = 32648
 
 #: Tables whose changes invalidate cached map results (tiles, heat, Gi*, emerging patterns).
 VERSIONED = ("incidents", "team_areas")

@@ -11,15 +11,26 @@ from alembic import op
 from sqlalchemy.dialects import postgresql
 
 from gis.store.sql import in_values, keep_audit_trail
-from models.vocabulary import TASK_CLOSED, AdminAction
 
 revision = "0009"
 down_revision = "0008"
 branch_labels = None
 depends_on = None
 
-#: States that closed a task before this revision (accepted work still blocked a new task for the hotspot).
+# The vocabulary as this revision wrote it (frozen: a later value needs a migration of its own).
+#: States that closed a task before this revision (accepted work still blocked a new task for the hotspot), and after.
 _CLOSED_BEFORE = ("canceled", "declined")
+_CLOSED = ("accepted", *_CLOSED_BEFORE)
+#: The admin actions the audit knows.
+ADMIN_ACTIONS = (
+    "create_user",
+    "deactivate_user",
+    "activate_user",
+    "reset_password",
+    "unlock_user",
+    "create_team",
+    "change_team_area",
+)
 _OPEN_INDEXES = {"ix_tasks_open_suppression": ("hotspot_id",), "ix_tasks_open_conversion": ("commune_code", "year")}
 
 
@@ -45,7 +56,7 @@ FOR EACH STATEMENT EXECUTE FUNCTION forbid_history_change()
 
 
 def upgrade() -> None:
-    _open_indexes(tuple(sorted(TASK_CLOSED)))
+    _open_indexes(_CLOSED)
     op.create_index("ix_tasks_hotspot", "tasks", ["hotspot_id", "id"], unique=False)
     op.create_table(
         "admin_audit",
@@ -58,7 +69,7 @@ def upgrade() -> None:
         sa.Column("target_team_id", sa.Integer(), nullable=True),
         sa.Column("target_team", sa.Text(), nullable=True),
         sa.Column("details", postgresql.JSONB(astext_type=sa.Text()), nullable=False),
-        sa.CheckConstraint(in_values("action", AdminAction), name="ck_admin_audit_action"),
+        sa.CheckConstraint(in_values("action", ADMIN_ACTIONS), name="ck_admin_audit_action"),
         sa.PrimaryKeyConstraint("id"),
     )
     op.create_index("ix_admin_audit_at", "admin_audit", ["at"], unique=False)

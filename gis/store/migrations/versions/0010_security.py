@@ -11,7 +11,10 @@ from alembic import op
 from sqlalchemy.dialects import postgresql
 
 from gis.store.sql import in_values, keep_audit_trail
-from models.vocabulary import SessionEnd
+
+# The vocabulary as this revision wrote it (frozen: a later value needs a migration of its own).
+#: Why a session ended.
+SESSION_ENDS = ("logout", "password", "deactivated", "revoked")
 
 #: Reuses forbid_history_change() from 0002: nobody changes an access line (retention deletes, as the owner).
 ACCESS_LOG_APPEND_ONLY = """
@@ -25,11 +28,11 @@ branch_labels = None
 depends_on = None
 
 #: Whatever changes a user (the API, the CLI, SQL by hand), deactivation or a new password ends their sessions.
-REVOKE_SESSIONS = f"""
+REVOKE_SESSIONS = """
 CREATE OR REPLACE FUNCTION revoke_user_sessions() RETURNS trigger LANGUAGE plpgsql AS $$
 BEGIN
     UPDATE sessions SET revoked_at = now(),
-        revoked_reason = CASE WHEN NOT NEW.active THEN '{SessionEnd.DEACTIVATED}' ELSE '{SessionEnd.PASSWORD}' END
+        revoked_reason = CASE WHEN NOT NEW.active THEN 'deactivated' ELSE 'password' END
     WHERE user_id = NEW.id AND revoked_at IS NULL;
     RETURN NULL;
 END $$;
@@ -60,7 +63,7 @@ def upgrade() -> None:
         sa.Column("revoked_reason", sa.String(length=16), nullable=True),
         sa.CheckConstraint(
             "(revoked_at IS NULL) = (revoked_reason IS NULL) AND (revoked_reason IS NULL OR "
-            + in_values("revoked_reason", SessionEnd)
+            + in_values("revoked_reason", SESSION_ENDS)
             + ")",
             name="ck_sessions_revoked",
         ),

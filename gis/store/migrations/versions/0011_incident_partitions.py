@@ -24,12 +24,14 @@ from zoneinfo import ZoneInfo
 
 from alembic import op
 
-from models.vocabulary import LOCAL_TZ_NAME, METRIC_SRID
-
 revision = "0011"
 down_revision = "0010"
 branch_labels = None
 depends_on = None
+
+#: Facts, written here as they were: Hải Phòng's time zone and the metric CRS (UTM zone 48N).
+LOCAL_TZ_NAME = "Asia/Ho_Chi_Minh"
+METRIC_SRID = 32648
 
 #: Columns of incidents in table order (old and new tables alike).
 COLUMNS = (

@@ -13,12 +13,15 @@ from alembic import op
 from sqlalchemy.dialects import postgresql
 
 from gis.store.sql import in_values, keep_audit_trail
-from models.vocabulary import DraftEnd
 
 revision = "0025"
 down_revision = "0024"
 branch_labels = None
 depends_on = None
+
+# The vocabulary as this revision wrote it (frozen: a later value needs a migration of its own).
+#: How a draft ended.
+DRAFT_ENDS = ("discarded", "replaced")
 
 #: Same guard as the other histories (function forbid_history_change of revision 0002).
 APPEND_ONLY = """
@@ -45,7 +48,7 @@ def upgrade() -> None:
         sa.Column("ended_by", sa.Text(), nullable=False),
         sa.Column("ended_at", sa.DateTime(timezone=True), server_default=sa.text("now()"), nullable=False),
         sa.Column("overrides", postgresql.JSONB(astext_type=sa.Text()), nullable=False),
-        sa.CheckConstraint(in_values("ended", DraftEnd), name="ck_classification_trail_ended"),
+        sa.CheckConstraint(in_values("ended", DRAFT_ENDS), name="ck_classification_trail_ended"),
         sa.PrimaryKeyConstraint("id"),
     )
     op.create_index("ix_classification_trail_year", "classification_trail", ["year"], unique=False)

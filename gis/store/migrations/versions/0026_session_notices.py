@@ -10,12 +10,14 @@ Revises: 0025
 
 from alembic import op
 
-from gis.store.sessions import SESSIONS_CHANNEL
-
 revision = "0026"
 down_revision = "0025"
 branch_labels = None
 depends_on = None
+
+#: The channel the servers listen on (gis.store.sessions.SESSIONS_CHANNEL when this revision was written; a test
+#: checks that the two still agree, as renaming it needs a migration).
+SESSIONS_CHANNEL = "diaban_sessions"
 
 #: The user columns a server process remembers with an open session (models.domain.access.Principal) and ``active``.
 PRINCIPAL_COLUMNS = ("username", "role", "team_id", "province_code", "must_change_password", "active")
