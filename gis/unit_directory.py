@@ -185,9 +185,9 @@ class UnitDirectory:
 
         The name is compared without accents, case, spaces or punctuation, with or without its type, in full or short
         («phường Hạ Lý», «P.Hạ Lý», «ha ly»), optionally followed by its district and province («Hạ Lý, Q. Hồng Bàng,
-        Hải Phòng»). It is the
-        old unit's own or one of the package's aliases, among them the communes merged away on 1 January 2025
-        inside Hải Phòng (the parser reads «Hạ Lý» as Phường Thượng Lý of Quận Hồng Bàng, which took it in)."""
+        Hải Phòng»). It is the old unit's own or one of the package's aliases, among them the communes merged away on
+        1 January 2025 inside Hải Phòng (the parser reads «Hạ Lý» as Phường Thượng Lý of Quận Hồng Bàng, which took
+        it in)."""
         text = written_out_kinds(text)  # «P. Hạ Lý» → «phường Hạ Lý», which the package's keywords know
         key = _squeezed(text)
         found: list[FormerName] = []

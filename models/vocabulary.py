@@ -251,7 +251,8 @@ def unit_kind_pattern(kinds: Mapping[str, tuple[str, ...]], plain: bool) -> str:
     one of these letters alone (checked over the package data), while «Phù Liễn» must keep its «P»."""
     spell = without_accents if plain else str
     full = sorted({spell(word) for word in kinds}, key=len, reverse=True)
-    short = sorted({f(s) for forms in kinds.values() for s in forms for f in (spell, without_accents)}, key=len)[::-1]
+    shorts = {f(s) for forms in kinds.values() for s in forms for f in (spell, without_accents)}
+    short = sorted(shorts, key=len, reverse=True)
     return rf"^(?:({'|'.join(full)})\s+|({'|'.join(short)})(?:\s*\.\s*|\s+))"
 
 
