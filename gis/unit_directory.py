@@ -21,7 +21,7 @@ from dataclasses import dataclass
 from functools import cache, cached_property
 
 from models.domain.unit_mapping import UnitMatch
-from models.vocabulary import UnitKind, plain_key
+from models.vocabulary import COMMUNE_KIND_WORDS, plain_key, without_unit_kind, written_out_kinds
 
 #: Ward codes are five digits; a spreadsheet may have dropped the leading zeros ("4" for "00004").
 CODE_DIGITS = 5
@@ -183,10 +183,12 @@ class UnitDirectory:
         """The old units (as they stood on 30 June 2025) a typed name names, each with a current unit of `within` it
         became part of: one per (old unit, current unit), the old unit's own names first, at most `limit`.
 
-        The name is compared without accents, case, spaces or punctuation, with or without its type («phường Hạ
-        Lý», «ha ly»), optionally followed by its district and province («Hạ Lý, Hồng Bàng, Hải Phòng»). It is the
-        old unit's own or one of the package's aliases, among them the communes merged away on 1 January 2025
-        inside Hải Phòng (the parser reads «Hạ Lý» as Phường Thượng Lý of Quận Hồng Bàng, which took it in)."""
+        The name is compared without accents, case, spaces or punctuation, with or without its type, in full or short
+        («phường Hạ Lý», «P.Hạ Lý», «ha ly»), optionally followed by its district and province («Hạ Lý, Q. Hồng Bàng,
+        Hải Phòng»). It is the old unit's own or one of the package's aliases, among them the communes merged away on
+        1 January 2025 inside Hải Phòng (the parser reads «Hạ Lý» as Phường Thượng Lý of Quận Hồng Bàng, which took
+        it in)."""
+        text = written_out_kinds(text)  # «P. Hạ Lý» → «phường Hạ Lý», which the package's keywords know
         key = _squeezed(text)
         found: list[FormerName] = []
         for cut in range(len(key), 0, -1):
@@ -277,18 +279,10 @@ def legacy_note(example: str, period: str) -> str:
     )
 
 
-#: Unit types written before a name, as the package writes them, longest first.
-_UNIT_TYPES = ("thành phố", "thị trấn", "thị xã", "đặc khu", "phường", "huyện", "quận", "tỉnh", "xã", "tp", "p", "x")
-
-
 def _bare_name(name: str, plain: bool = False) -> str:
     """A unit's name without its type, as lower-case words, accents kept (dropped when `plain`, for an address typed
     without them): "Phường Quán Toan" → "quán toan", "P. Quán Toan" → "quán toan"."""
-    words = " ".join(re.findall(r"\w+", name.lower()))
-    for kind in _UNIT_TYPES:
-        if words.startswith(kind + " "):
-            words = words[len(kind) + 1 :]
-            break
+    words = without_unit_kind(" ".join(re.findall(r"\w+", name)))
     return plain_key(words).replace("_", " ") if plain else words
 
 
@@ -318,8 +312,8 @@ def _written_units(address: str, old, new) -> list[str]:  # noqa: ANN001 - the p
     return [u for u in (old.district, old.province, new.province) if u and named_in(u, address)]
 
 
-#: Short forms of the unit types written before a name ("P. Quán Toan", "X. An Lư").
-_TYPE_ABBREVIATIONS = {UnitKind.PHUONG: "p", UnitKind.XA: "x", UnitKind.DAC_KHU: "dk"}
+#: A commune's type as `plain_key` writes it → its short forms so written ("phuong" → "p": "P. Quán Toan").
+_PLAIN_KINDS = {plain_key(word): tuple(plain_key(s) for s in forms) for word, forms in COMMUNE_KIND_WORDS.items()}
 
 
 def _written_out(unit, text: str, old_district: str | None) -> bool:  # noqa: ANN001 - the package's AdminUnit
@@ -327,7 +321,7 @@ def _written_out(unit, text: str, old_district: str | None) -> bool:  # noqa: AN
     padded = f"_{text}_"
     short = plain_key(unit.short_ward or "")
     kind = plain_key(unit.ward_type or "")
-    kinds = (kind, _TYPE_ABBREVIATIONS[UnitKind(kind)]) if kind in UnitKind.values() else ()
+    kinds = (kind, *_PLAIN_KINDS[kind]) if kind in _PLAIN_KINDS else ()
     if any(f"_{kind}_{short}_" in padded for kind in kinds):
         return True
     # The bare name, without a type, only when the old-form parser found no district of that name.

@@ -14,6 +14,7 @@ from models.vocabulary import (
     CATEGORY_SHORT_LABELS,
     CLASS_CHOICES,
     COMMUNE_CHANGED,
+    COMMUNE_KIND_WORDS,
     DRAFT_ENDED_BY,
     KPI_BLANK_MEANINGS,
     KPI_NO_DATA,
@@ -41,6 +42,7 @@ from models.vocabulary import (
     TaskPriority,
     TaskState,
     codes,
+    unit_kind_pattern,
 )
 
 _S = HotspotStatus
@@ -237,6 +239,7 @@ def script_vocabulary() -> dict[str, Any]:
         "statusColours": dict(STATUS_COLOURS),
         "statusLabels": dict(HotspotStatus.labels()),
         "recurredWords": RECURRED_WORDS,
+        "communeKindPattern": unit_kind_pattern(COMMUNE_KIND_WORDS, plain=True),  # the search box's «P.», «phường»…
         "reportStatusLabels": dict(REPORT_STATUS_LABELS),
         "classColours": dict(CLASS_COLOURS),
         "classLabels": dict(CLASS_LABELS),

@@ -226,6 +226,67 @@ class UnitKind(Vocabulary):
     DAC_KHU = "dac_khu"
 
 
+#: The kinds of commune-level unit written before a name, in full → their short forms (lower case, without the dot):
+#: today's (UnitKind) and the town (thị trấn) of before 1 July 2025. Officers write «P. Hạ Lý», «X.An Lư», «TT Núi Đèo».
+COMMUNE_KIND_WORDS: Mapping[str, tuple[str, ...]] = MappingProxyType(
+    {
+        UnitKind.PHUONG.label.lower(): ("p",),
+        UnitKind.XA.label.lower(): ("x",),
+        UnitKind.DAC_KHU.label.lower(): ("đk",),
+        "thị trấn": ("tt",),
+    }
+)
+#: The same for the districts and provinces of before 1 July 2025 («Q. Hồng Bàng», «H. Thủy Nguyên», «TP. Hải Phòng»).
+DISTRICT_KIND_WORDS: Mapping[str, tuple[str, ...]] = MappingProxyType(
+    {"quận": ("q",), "huyện": ("h",), "thị xã": ("tx",), "thành phố": ("tp",), "tỉnh": ()}
+)
+
+
+def unit_kind_pattern(kinds: Mapping[str, tuple[str, ...]], plain: bool) -> str:
+    """A regular expression, read alike by Python and the page scripts, of a unit's kind written at the start of
+    lower-case text, with the space after it: group 1 the kind in full («phường »), group 2 a short form, followed by
+    a dot (and maybe spaces) or by a space («p. », «p.», «p »). `plain`: for text without accents («phuong», «dk»).
+
+    A short form without its dot is taken only before a space: no commune or former unit's name starts with a word of
+    one of these letters alone (checked over the package data), while «Phù Liễn» must keep its «P»."""
+    spell = without_accents if plain else str
+    full = sorted({spell(word) for word in kinds}, key=len, reverse=True)
+    shorts = {f(s) for forms in kinds.values() for s in forms for f in (spell, without_accents)}
+    short = sorted(shorts, key=len, reverse=True)
+    return rf"^(?:({'|'.join(full)})\s+|({'|'.join(short)})(?:\s*\.\s*|\s+))"
+
+
+_ANY_KIND = {**COMMUNE_KIND_WORDS, **DISTRICT_KIND_WORDS}
+_KIND_WRITTEN = re.compile(unit_kind_pattern(_ANY_KIND, plain=False))
+_KIND_PLAIN = re.compile(unit_kind_pattern(_ANY_KIND, plain=True))
+_FULL_KIND = {
+    spelling: word for word, forms in _ANY_KIND.items() for s in forms for spelling in (s, without_accents(s))
+}
+
+
+def without_unit_kind(name: str) -> str:
+    """A unit's name, in lower case, without the kind written before it (in full or short, of a commune, a district
+    or a province): «phường quán toan», «p. quán toan», «p quan toan» → «quán toan», «quan toan». A kind in full is
+    taken only with its accents: «Quán Toan» and «Phương Sơn» are names, and so are «quan toan», «phuong son»."""
+    text = unicodedata.normalize("NFC", name).lower().strip()
+    found = _KIND_WRITTEN.match(text)
+    return text[found.end() :] if found else text
+
+
+def written_out_kinds(text: str) -> str:
+    """Text with a unit's kind written short at its start or after a comma written in full, the rest as typed: «P. Hạ
+    Lý, Q.Hồng Bàng» → «phường Hạ Lý, quận Hồng Bàng». A name searched by its words («phường» included) then reads
+    the same, however its kind was written."""
+    parts = []
+    for part in unicodedata.normalize("NFC", text).split(","):
+        bare = part.lstrip()
+        found = _KIND_PLAIN.match(without_accents(bare).lower())  # one letter per letter: «Đk.» → «dk.»
+        if found and found.group(2):
+            bare = f"{_FULL_KIND[found.group(2)]} {bare[found.end() :]}"
+        parts.append(part[: len(part) - len(part.lstrip())] + bare)
+    return ",".join(parts)
+
+
 # -------------------------------------------------------------------------------------------- hotspots
 @_labelled(
     {

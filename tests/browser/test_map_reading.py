@@ -208,6 +208,11 @@ def test_search_box_flies_to_names_codes_coordinates_hotspots_and_tasks(chromium
         return page.locator("#message").inner_text()
 
     assert commune["full_name"] in search(plain)
+    # Its kind written short, as officers write it: with or without the dot, the space or the accents.
+    kind = commune["full_name"][: -len(commune["name"])].strip()
+    short = {"Phường": "P", "Xã": "X", "Đặc khu": "ĐK"}[kind]
+    for typed in (f"{short}. {commune['name']}", f"{short}.{plain}", f"{short.lower()} {plain}"):
+        assert commune["full_name"] in search(typed), typed
     centre = page.evaluate("window.diaban.map.getCenter()")
     assert page.evaluate(
         "([c, lat, lng]) => window.diaban.communes.find((f) => f.properties.code === c).geometry && true",

@@ -5,6 +5,7 @@ import pytest
 
 from gis.unit_directory import normalise_code, unit_directory
 from models.domain.unit_mapping import UnitMatch, aggregate_legacy_indicators
+from models.vocabulary import plain_key
 
 HAI_PHONG = {"11602", "11311", "11581", "11593", "11617", "10532", "10537", "10678", "11948", "10507"}
 
@@ -114,3 +115,34 @@ def test_an_old_ward_named_alone_is_not_said_to_lie_in_another_province() -> Non
     # An address naming another province keeps saying so.
     elsewhere = directory.locate("", "Phường Bến Nghé, Quận 1, Thành phố Hồ Chí Minh", True, city)[0].reason
     assert "outside the loaded communes" in elsewhere
+
+
+def test_a_former_name_with_its_kind_or_its_district_kind_written_short_finds_what_the_full_name_finds() -> None:
+    """Officers write a unit's kind short («P. Hạ Lý», «Q. Hồng Bàng»): the former-name search read «P. Hạ Lý» as
+    «phaly» and found nothing, whereas «phường Hạ Lý» finds the old Phường Thượng Lý that took Hạ Lý in."""
+    directory = unit_directory()
+    full = directory.former("phường Hạ Lý", HAI_PHONG)
+    assert [(f.name, f.code) for f in full] == [("Hạ Lý", "11311")]
+    for typed in ("P. Hạ Lý", "P.Hạ Lý", "p ha ly", "Hạ Lý, Q. Hồng Bàng", "P Hạ Lý, Q.Hồng Bàng, TP. Hải Phòng"):
+        found = directory.former(typed, HAI_PHONG)
+        assert [(plain_key(f.name), f.former, f.code) for f in found] == [("ha_ly", full[0].former, "11311")], typed
+    assert directory.former("P. Hạ Lý", HAI_PHONG)[0].name == "Hạ Lý"  # the name as typed, without its kind
+    # A town's short kind, with or without its dot: the name, not «TT Núi Đèo».
+    towns = {
+        f.name
+        for typed in ("TT. Núi Đèo", "tt Núi Đèo", "Thị trấn Núi Đèo")
+        for f in directory.former(typed, {"11560"})
+    }
+    assert towns == {"Núi Đèo"}
+    # A name that merely begins with a short form's letter keeps it: «Phù Liễn» is not «P.» and «hù Liễn».
+    assert [(f.name, f.code) for f in directory.former("Phù Liễn", {"11446"})] == [("Phù Liễn", "11446")]
+
+
+def test_an_unresolved_address_with_a_short_kind_is_offered_the_unit_of_that_name() -> None:
+    """«TT Cát Bà» (a town abolished in 2025, without district or province) was offered nothing: «tt» was not read
+    as «thị trấn» the way «P.» was read as «phường»."""
+    directory = unit_directory()
+    city = {code for code, province in directory.province_of.items() if province == directory.province_of["10507"]}
+    for typed in ("TT Cát Bà", "TT. Cát Bà", "tt cat ba"):
+        reason = directory.locate("", typed, True, city)[0].reason
+        assert "có thể là: Thị trấn Cát Bà, Huyện Cát Hải, Thành phố Hải Phòng (mã 11914)" in reason, typed

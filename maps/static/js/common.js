@@ -488,12 +488,14 @@ function inPane(pane) {
   return { pane, renderer: paneRenderers[pane] };
 }
 
-// A name without accents, lower case, without the unit's kind in front: what a search compares.
+// A name without accents, lower case, without the unit's kind in front, in full or short («phường», «P.», «X »,
+// «ĐK», «TT.»: the vocabulary's pattern, in the page config): what a search compares.
 function plain(text) {
   return String(text || "").normalize("NFD").replace(/[\u0300-\u036f]/g, "").replace(/đ/g, "d").replace(/Đ/g, "D")
     .toLowerCase().replace(/\s+/g, " ").trim();
 }
-const withoutKind = (text) => plain(text).replace(/^(xa|phuong|dac khu|thi tran)\s+/, "");
+let communeKind = null;
+const withoutKind = (text) => plain(text).replace(communeKind ??= new RegExp(window.diaban.communeKindPattern), "");
 
 // Whether [lon, lat] lies inside a GeoJSON Polygon or MultiPolygon (even-odd rule, holes included).
 function insideGeometry(point, geometry) {
