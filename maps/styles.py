@@ -16,6 +16,7 @@ from models.vocabulary import (
     COMMUNE_CHANGED,
     COMMUNE_KIND_WORDS,
     DRAFT_ENDED_BY,
+    HOTSPOT_OPEN,
     KPI_BLANK_MEANINGS,
     KPI_NO_DATA,
     KPI_NOT_APPLICABLE,
@@ -238,6 +239,7 @@ def script_vocabulary() -> dict[str, Any]:
         "levelLabels": {**Level.labels(), Category.DRUG_FREE: CATEGORY_SHORT_LABELS[Category.DRUG_FREE]},
         "statusColours": dict(STATUS_COLOURS),
         "statusLabels": dict(HotspotStatus.labels()),
+        "openHotspotStatuses": list(codes(HOTSPOT_OPEN)),
         "recurredWords": RECURRED_WORDS,
         "communeKindPattern": unit_kind_pattern(COMMUNE_KIND_WORDS, plain=True),  # the search box's «P.», «phường»…
         "reportStatusLabels": dict(REPORT_STATUS_LABELS),

@@ -22,6 +22,7 @@ from test_tip_report_pages import clear_of_spots, inside, reported, reports_load
 from gis.services.tasks import transition_task, update_task
 from gis.store.accounts import principal_by_username
 from gis.store.scoping import UNRESTRICTED
+from models.vocabulary import HOTSPOT_OPEN, HotspotStatus, codes
 
 city, server, chromium = shared.city, shared.server, shared.chromium
 
@@ -331,6 +332,18 @@ def team_places(city: Engine, username: str, seed: int) -> tuple[tuple[float, fl
         return clear_of_spots(conn, commune, seed), inside(conn, elsewhere)
 
 
+def task_hotspot(city: Engine, username: str) -> tuple[int, int, str, float, float]:
+    """A task of the user's team at a hotspot still open: the task, its hotspot, the hotspot's status and place."""
+    with city.connect() as conn:
+        task, hotspot, status, lat, lon = conn.execute(
+            text("""SELECT t.id, h.id, h.status, ST_Y(h.centroid), ST_X(h.centroid) FROM users u
+                    JOIN tasks t ON t.team_id = u.team_id JOIN hotspots h ON h.id = t.hotspot_id
+                    WHERE u.username = :u AND h.status = ANY(:open) ORDER BY t.id LIMIT 1"""),
+            {"u": username, "open": list(codes(HOTSPOT_OPEN))},
+        ).one()
+        return task, hotspot, status, float(lat), float(lon)
+
+
 def report_spot(page, lat: float, lon: float, note: str) -> None:
     """Fill «Báo điểm mới» with typed coordinates and a description, and send it."""
     box = page.locator("#tip-box")
@@ -407,6 +420,16 @@ def test_a_spot_reported_without_signal_waits_on_the_phone_and_is_stored_once(
     report_spot(page, lat + 20 / 111_320, lon, again)
     assert len(asked) == 1 and "Tổ đã báo một điểm đang chờ gửi trên máy này cách vị trí này khoảng 20 m" in asked[0]
     assert note in asked[0] and page.locator("#report-list li.waiting").count() == 1
+    # At the hotspot of one of the team's own tasks, still without signal (the task list the page holds): the task is
+    # named and asked about (a member at the task's place reported it again as a new spot); declined.
+    task, hotspot, status, task_lat, task_lon = task_hotspot(city, team_user)
+    asked = confirming(page, False)
+    report_spot(page, task_lat + 10 / 111_320, task_lon, "Người lạ ra vào điểm nóng của nhiệm vụ")
+    assert len(asked) == 1 and (
+        f"Nhiệm vụ #{task} của tổ (điểm nóng #{hotspot}, trạng thái {HotspotStatus(status).label.lower()}) ở cách vị "
+        "trí này khoảng 10 m" in asked[0]
+    ), asked
+    assert "Có thể là cùng một điểm" in asked[0] and page.locator("#report-list li.waiting").count() == 1
     page.locator("#tip-form textarea[name=note]").fill("")
     assert reported(city, note) == []
 

@@ -122,12 +122,23 @@ diabanPages.team = async function startTeam(map, cfg) {
   // it goes (nobody may be looking then); one another member made meanwhile, or any when the list could not be loaded,
   // reaches command as a second report, which it sees «Gần đây» in its register and dismisses with a reason the
   // team's notices tell.
+  // The hotspots of the team's own tasks are asked about too (a member at the task's place reported it as a new spot),
+  // from the task list the page holds (so also without signal): those still open (cfg.openHotspotStatuses), whatever
+  // the task's state — a task accepted, cancelled or declined while its hotspot is still open means the place is
+  // known to command all the same. A hotspot no longer open (eradicated, monitoring, closed) is not: a new report
+  // there is news, the place may have come back.
   const NEAR_REPORT_M = 50;
+  const taskHotspots = () => shown.filter((task) => task.hotspot_id && task.lat !== null
+    && cfg.openHotspotStatuses.includes(task.hotspot_status)).map((task) => ({ lat: task.lat, lon: task.lon,
+    what: `Nhiệm vụ #${task.id} của tổ (điểm nóng #${task.hotspot_id}, trạng thái `
+      + `${cfg.statusLabels[task.hotspot_status].toLowerCase()}) ở`,
+    about: `${task.kind_label} — ${task.state_label.toLowerCase()}` }));
   function mayReport(where) {
     const known = [
-      ...reports.map((r) => ({ lat: r.lat, lon: r.lon, what: `điểm #${r.id}`, about: `${viDateTime(r.reported_at)}, `
+      ...taskHotspots(),
+      ...reports.map((r) => ({ lat: r.lat, lon: r.lon, what: `Tổ đã báo điểm #${r.id}`, about: `${viDateTime(r.reported_at)}, `
         + `${r.reported_by} — «${r.note}» (${r.status_label}${r.reason ? `, lý do: «${r.reason}»` : ""})` })),
-      ...waitingReports().map((change) => ({ ...change.report, what: "một điểm đang chờ gửi trên máy này",
+      ...waitingReports().map((change) => ({ ...change.report, what: "Tổ đã báo một điểm đang chờ gửi trên máy này",
         about: `${viDateTime(change.at)} — «${change.note}»` })),
     ];
     const near = known.map((k) => ({ k, metres: map.distance([where.lat, where.lon], [k.lat, k.lon]) }))
@@ -135,7 +146,7 @@ diabanPages.team = async function startTeam(map, cfg) {
     if (!near.length) return true;
     const { k, metres } = near[0];
     const more = near.length > 1 ? ` (và ${VI_NUMBER.format(near.length - 1)} điểm khác gần đó)` : "";
-    return window.confirm(`Tổ đã báo ${k.what} cách vị trí này khoảng ${VI_NUMBER.format(Math.round(metres))} m${more}: `
+    return window.confirm(`${k.what} cách vị trí này khoảng ${VI_NUMBER.format(Math.round(metres))} m${more}: `
       + `${k.about}.\n\nCó thể là cùng một điểm. Vẫn gửi báo điểm mới?`);
   }
   // Without signal the report joins the changes kept on the phone (sendOrKeep), with its key: shown waiting, on the map.
