@@ -70,7 +70,7 @@ _COMMAND_TERMS = {
     NEW_OR_RECURRED_LABEL: f"lọc danh sách điểm nóng: điểm mới vào danh sách hoặc điểm {RECURRED_WORDS} hôm nay, trong"
     f" 7 hay 30 ngày qua; dòng của điểm {RECURRED_WORDS} ghi «{RECURRED_WORDS}» kèm ngày",
     "Tổ đã giải thể": "trong ô lọc «Tổ công tác» của danh sách điểm nóng và nhiệm vụ, sau các tổ đang hoạt động: tổ"
-    " đã giải thể còn nhiệm vụ cũ, ghi kèm ngày giải thể, để tra cứu; không giao việc được cho tổ này",
+    " đã giải thể còn nhiệm vụ cũ, để tra cứu (chọn tổ, nhãn của ô ghi ngày giải thể); không giao việc được cho tổ này",
     COMMAND_TIP: f"ghi một tin báo, tố giác thành điểm nóng «{HotspotStatus.DETECTED.label}»: bấm vào bản đồ hoặc gõ"
     f" tọa độ, {_TIP_MEANING}",
     "vụ/km²": "mật độ: số vụ việc trên một ki-lô-mét vuông; mỗi vụ được tính lan ra quanh nơi xảy ra, khoảng cách"

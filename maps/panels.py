@@ -53,7 +53,7 @@ def _register_filters(form_id: str, state_name: str, states: str, extra: str = "
     return f"""<form id="{form_id}" class="register-filters">
         <label>Trạng thái <select name="{state_name}">{states}</select></label>
         <label>Xã/phường <input name="commune" list="commune-names" placeholder="Gõ tên để tìm"></label>
-        <label class="wide">Tổ công tác <select name="team"><option value="">Tất cả các tổ</option></select></label>
+        <label class="wide">Tổ công tác <span class="team-gone"></span> <select name="team"><option value="">Tất cả các tổ</option></select></label>
         <label class="check"><input type="checkbox" name="overdue"> Quá hạn</label>
         <label class="check"><input type="checkbox" name="awaiting"> Chờ nghiệm thu</label>
         <label class="check"><input type="checkbox" name="outside_area"> Ngoài địa bàn của tổ</label>

@@ -14,6 +14,7 @@ from sqlalchemy import Engine, text
 from test_browser import (
     DESKTOP,
     PHONE,
+    SMALL_PHONE,
     change_password,
     confirming,
     log_in_with_a_given_password,
@@ -347,13 +348,27 @@ def test_a_team_is_dissolved_only_once_emptied_and_is_then_offered_nowhere(chrom
     page.close()
 
 
+#: The choice a closed select shows, if it is cut: [its text, its width, the room] measured with the select's font
+#: (as test_page_walk.CUT_HINTS measures placeholders), the room without the select's padding and its arrow's 20 px.
+CUT_CHOICE = """(selector) => { const select = document.querySelector(selector);
+  const style = getComputedStyle(select);
+  const ruler = document.createElement('canvas').getContext('2d');
+  ruler.font = style.font;
+  const text = select.selectedOptions[0].text, width = ruler.measureText(text).width;
+  const room = select.clientWidth - parseFloat(style.paddingLeft) - parseFloat(style.paddingRight) - 20;
+  return width > room ? [text, Math.round(width), Math.round(room)] : []; }"""
+
+
 def test_a_dissolved_teams_old_tasks_are_found_in_commands_filters_under_the_day_it_was_dissolved(
     chromium, server: str, city: Engine
 ) -> None:
     """A dissolved team holding an accepted task is offered in the registers' team filters, after the working teams,
-    as «Tổ X (đã giải thể ngày dd/mm/yyyy)», and lists that task."""
-    name = "Tổ đã nhập vào tổ khác"
+    under «Tổ đã giải thể» by its name, the filter's label saying «— tổ đã giải thể ngày dd/mm/yyyy» once it is chosen,
+    and lists that task. Named as long as the longest demo team, its choice shown in the closed filter is not cut on a
+    360 px phone (a select's option cannot wrap: «… (đã giải thể ngày dd/mm/yyyy)» was)."""
     with city.begin() as conn:
+        longest = conn.execute(text("SELECT name FROM teams ORDER BY length(name) DESC, name LIMIT 1")).scalar_one()
+        name = re.sub(r"\d+", "99", longest, count=1) if re.search(r"\d", longest) else f"{longest[:-1]}9"
         commune = conn.execute(text("SELECT commune_code FROM team_areas WHERE valid_to IS NULL LIMIT 1")).scalar()
         team = create_team(conn, name, [commune])
         task = conversion_task(conn, principal_by_username(conn, "chihuy"), commune, 2038, team)
@@ -361,15 +376,22 @@ def test_a_dissolved_teams_old_tasks_are_found_in_commands_filters_under_the_day
         dissolve_team(conn, "quantri", team, team_version(conn, team))
     page, errors = open_as(chromium, server, "chihuy", DESKTOP)
     page.click("nav.tabs button[data-tab=tasks]")
-    label = f"{name} (đã giải thể ngày {local_today():%d/%m/%Y})"
     for form in ("task-filters", "hotspot-filters"):
         choice = page.locator(f"#{form} select[name=team] optgroup[label='Tổ đã giải thể'] option[value='{team}']")
         choice.wait_for(state="attached")
-        assert choice.inner_text() == label
+        assert choice.inner_text() == name
+    said = page.locator("#task-filters .team-gone")
+    assert said.inner_text() == ""
     page.select_option("#task-filters select[name=team]", str(team))
+    said.filter(has_text=f"— tổ đã giải thể ngày {local_today():%d/%m/%Y}").wait_for()
     page.locator("#task-count").filter(has_text=re.compile("^1 nhiệm vụ")).wait_for()
     rows = page.locator("#task-table tbody tr:not(.detail)")
     assert rows.count() == 1 and rows.first.get_attribute("data-task-id") == str(task)
+    page.set_viewport_size(SMALL_PHONE)
+    assert page.evaluate(CUT_CHOICE, "#task-filters select[name=team]") == [], longest
+    assert said.is_visible()
+    page.select_option("#task-filters select[name=team]", "")
+    page.wait_for_function("() => document.querySelector('#task-filters .team-gone').textContent === ''")
     assert errors == []
     page.close()
 

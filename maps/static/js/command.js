@@ -613,6 +613,13 @@ diabanPages.command = async function startCommand(map, cfg) {
     if (marker && map.getSize().y >= 500) map.once("moveend", () => marker.openPopup());
   }
 
+  // A register's team filter set to a dissolved team: its label says so, with the day (the option holds the name alone,
+  // loadTeams); said again each time the register's query is made from its filters (a change, a reset).
+  function saidDissolved(select) {
+    const on = select.selectedOptions[0]?.dataset.dissolvedOn;
+    select.closest("label").querySelector(".team-gone").textContent = on ? `— tổ đã giải thể ngày ${viDate(on)}` : "";
+  }
+
   // The query of a register's filter form (the state's own name, commune by name, team, overdue, waiting, held outside
   // the team's area).
   function registerQuery(formId, stateName, awaitingName) {
@@ -626,6 +633,7 @@ diabanPages.command = async function startCommand(map, cfg) {
       params.set("commune", code);
     }
     if (f.team.value) params.set("team", f.team.value);
+    saidDissolved(f.team);
     if (f.overdue.checked) params.set("overdue", "true");
     if (f.awaiting.checked) params.set(awaitingName, "completed");
     if (f.outside_area.checked) params.set("outside_area", "true");
@@ -746,8 +754,11 @@ diabanPages.command = async function startCommand(map, cfg) {
 
   let allTeams = [];  // the teams command may assign to (its province's), for a reassignment beyond the suggestions
   // The registers' team filters: the working teams, then the dissolved ones whose old tasks command may see (to look
-  // them up: completed, accepted, cancelled), each with the day it was dissolved. Never offered to assign to: allTeams
-  // keeps the working ones (the server refuses a dissolved team anyway).
+  // them up: completed, accepted, cancelled), under «Tổ đã giải thể». Never offered to assign to: allTeams keeps the
+  // working ones (the server refuses a dissolved team anyway). A dissolved team's option is its name alone: with its
+  // day («… (đã giải thể ngày dd/mm/yyyy)», even «… — giải thể dd/mm/yyyy») the longest demo name's choice was cut
+  // in the closed filter on a 360–390 px phone (an option cannot wrap); the filter's label says it and the day once
+  // the team is chosen (saidDissolved).
   async function loadTeams() {
     const teams = await api("/api/teams?include_dissolved=true");
     allTeams = teams.filter((t) => !t.dissolved_on);
@@ -755,7 +766,8 @@ diabanPages.command = async function startCommand(map, cfg) {
     const option = (t) => {
       const choice = document.createElement("option");
       choice.value = t.id;
-      choice.textContent = t.dissolved_on ? `${t.name} (đã giải thể ngày ${viDate(t.dissolved_on)})` : t.name;
+      choice.textContent = t.name;
+      if (t.dissolved_on) choice.dataset.dissolvedOn = t.dissolved_on;
       return choice;
     };
     for (const select of document.querySelectorAll(".register-filters select[name=team]")) {
