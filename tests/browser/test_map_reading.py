@@ -342,6 +342,18 @@ def test_legends_kpis_and_the_printable_sheet(chromium, server: str) -> None:
     assert sheet.locator(".print-map .leaflet-control-scale").count() == 1
     assert sheet.locator(".north-arrow").is_visible()
     assert sheet.locator(".print-legend .legend-row").count() > 20  # the legends of the five layers shown
+    # The density's method on paper, under its legend (on screen it is in a tooltip, which paper has not): the select's
+    # label and choice, the spread and the cell, the period and the kinds — inside the legend's box, not cut off.
+    method = sheet.locator(".print-legend details[data-layer=heat] .print-note")
+    period = page.locator("#month-label").inner_text().lower()
+    words = method.inner_text()
+    assert words.startswith("Cách tính mật độ: lan mềm, xa dần (mặc định) — nhân Gauss, σ = "), words
+    assert re.search(rf"; ô \d[\d.]* m; vụ việc {re.escape(period)}; loại vụ việc: tất cả$", words), words
+    assert page.evaluate(
+        """() => { const legend = document.querySelector('.print-legend').getBoundingClientRect();
+        const line = document.querySelector('.print-legend .print-note').getBoundingClientRect();
+        return line.height > 0 && line.bottom <= legend.bottom + 0.5 && line.right <= legend.right + 0.5; }"""
+    )
     shot(page, "map-print-a4")
     pdf = page.pdf(prefer_css_page_size=True, print_background=True)
     assert pdf.startswith(b"%PDF") and len(re.findall(rb"/Type\s*/Page\b", pdf)) == 1

@@ -38,12 +38,13 @@ diabanPages.command = async function startCommand(map, cfg) {
   });
   cfg.shownLayers = () => Object.keys(layers).filter((key) => map.hasLayer(layers[key]));
   cfg.printSubtitle = () => {
-    const kinds = [...form.querySelectorAll("input[name=kind]:checked")].map((i) => cfg.incidentKindLabels[i.value]);
     // The communes' classes shown: of which year (the legend on paper said «Phân loại xã», no year).
     const classes = map.hasLayer(layers.classes) && cfg.approvedYear
       ? `; phân loại xã năm ${cfg.approvedYear} (đã phê duyệt)` : "";
-    return `Ban chỉ huy — vụ việc ${period}; loại vụ việc: ${kinds.length ? kinds.join(", ") : "tất cả"}${classes}`;
+    return `Ban chỉ huy — vụ việc ${period}; ${kindWords()}${classes}`;
   };
+  // The density layer's legend on paper states how the surface drawn was computed (heatMethod, set by loadHeat).
+  cfg.printLegendNote = (layer) => (layer === "heat" ? heatMethod : "");
   const communeByName = Object.fromEntries(Object.entries(names).map(([code, name]) => [name, code]));
   document.getElementById("commune-names").replaceChildren(...Object.values(names).sort().map((name) => {
     const option = document.createElement("option");
@@ -63,6 +64,11 @@ diabanPages.command = async function startCommand(map, cfg) {
   // are named under the slider and on the printed sheet («từ 01/03/2026 đến 31/05/2026», «tháng 03/2026»): both said
   // «Theo khoảng ngày đã chọn», typed or not, and the paper did not say which incidents its density shows.
   let period = "";
+  // The incident kinds chosen, in words: «loại vụ việc: tất cả», «loại vụ việc: Mua bán, Tàng trữ».
+  function kindWords() {
+    const kinds = [...form.querySelectorAll("input[name=kind]:checked")].map((i) => cfg.incidentKindLabels[i.value]);
+    return `loại vụ việc: ${kinds.length ? kinds.join(", ") : "tất cả"}`;
+  }
   function filters() {
     const params = new URLSearchParams();
     const kinds = [...form.querySelectorAll("input[name=kind]:checked")].map((i) => i.value);
@@ -110,6 +116,9 @@ diabanPages.command = async function startCommand(map, cfg) {
   }
 
   const newestHeat = newestOnly();  // the map may move on before the surface comes
+  // How the surface on the map was computed, for the printed sheet (a printed map is explained on paper, where no
+  // tooltip is): «Cách tính mật độ», the choice of its select, the cell and the spread, the period and the kinds.
+  let heatMethod = "";
   async function loadHeat() {
     const legend = document.getElementById("heat-legend");
     const { params, cell, bandwidth, sigma, kernel } = heatQuery();
@@ -117,6 +126,7 @@ diabanPages.command = async function startCommand(map, cfg) {
       const overlay = await newestHeat(() => api(`/api/heat?format=overlay&${params}`));
       if (overlay === STALE) return;
       layers.heat.clearLayers();
+      heatMethod = "";
       if (!overlay.image) { legend.textContent = "Không có vụ việc nào trong vùng và bộ lọc đã chọn"; return; }
       // Lighter at street zoom, where the surface covers the whole view and the names and incidents must show.
       L.imageOverlay(overlay.image, overlay.bounds, { opacity: map.getZoom() >= INCIDENT_ZOOM ? 0.5 : 0.85, pane: "heat" }).addTo(layers.heat);
@@ -134,6 +144,9 @@ diabanPages.command = async function startCommand(map, cfg) {
         (overlay.without_point ? `; ${VI_NUMBER.format(overlay.without_point)} vụ việc không có tọa độ ` +
           "(xếp theo mã xã hoặc địa chỉ) không có trên bản đồ" : "");
       legend.title = `Cách tính: ô ${VI_NUMBER.format(cell)} m; ${spread}`;
+      const named = form.kernel.closest("label").firstChild.textContent.trim();  // the select's label, «Cách tính mật độ»
+      heatMethod = `${named}: ${form.kernel.selectedOptions[0].textContent.toLowerCase()} — ${spread}; ô `
+        + `${VI_NUMBER.format(cell)} m; vụ việc ${period}; ${kindWords()}`;
     } catch (error) {
       legend.textContent = error.message;
     }

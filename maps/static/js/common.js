@@ -991,6 +991,14 @@ function printSheet(map, cfg) {
     copy.open = true;
     copy.removeAttribute("id");
     copy.querySelectorAll("[id]").forEach((e) => e.removeAttribute("id"));
+    // What the page adds on paper under a layer's legend (the command page: how the density was computed).
+    const note = cfg.printLegendNote ? cfg.printLegendNote(details.dataset.layer) : "";
+    if (note) {
+      const line = document.createElement("p");
+      line.className = "print-note";
+      line.textContent = note;
+      copy.appendChild(line);
+    }
     sheet.querySelector(".print-legend").appendChild(copy);
   }
   document.body.appendChild(sheet);
