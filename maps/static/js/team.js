@@ -136,8 +136,9 @@ diabanPages.team = async function startTeam(map, cfg) {
   function mayReport(where) {
     const known = [
       ...taskHotspots(),
-      ...reports.map((r) => ({ lat: r.lat, lon: r.lon, what: `Tổ đã báo điểm #${r.id}`, about: `${viDateTime(r.reported_at)}, `
-        + `${r.reported_by} — «${r.note}» (${r.status_label}${r.reason ? `, lý do: «${r.reason}»` : ""})` })),
+      ...reports.map((r) => ({ lat: r.lat, lon: r.lon, what: `Tổ đã báo điểm #${r.id}`,
+        about: `${viDateTime(r.reported_at)}, ${r.reported_by} — «${r.note}» (${r.status_label}`
+          + `${r.reason ? `, lý do: «${r.reason}»` : ""})` })),
       ...waitingReports().map((change) => ({ ...change.report, what: "Tổ đã báo một điểm đang chờ gửi trên máy này",
         about: `${viDateTime(change.at)} — «${change.note}»` })),
     ];
