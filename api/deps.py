@@ -17,7 +17,7 @@ from starlette.datastructures import UploadFile
 
 from api.cache import Memo
 from api.errors import DATABASE_FAILURES
-from api.replicas import OWN_WRITE, PRIMARY_ONLY, WRITE_LSN, ReplicaLost, written_lsn, wrote_within
+from api.replicas import NOTHING_WRITTEN, OWN_WRITE, PRIMARY_ONLY, WRITE_LSN, ReplicaLost, written_lsn, wrote_within
 from api.security import InvalidToken, TokenClaims, decode_access_token
 from api.sessions import SessionCache, SessionEnds
 from gis.store.data_versions import DataVersions, data_versions
@@ -112,11 +112,11 @@ async def get_connection(request: Request, conn: ReadConnDep) -> AsyncIterator[C
 
 
 def _commit(request: Request, conn: Connection, transaction: RootTransaction) -> None:
-    """Commit the request's transaction, then forget the sessions it ended; after a write, forget the data versions
-    and note the write's position."""
+    """Commit the request's transaction, then forget the sessions it ended; after a write (not a dry run's: it wrote
+    nothing, `NOTHING_WRITTEN`), forget the data versions and note the write's position."""
     transaction.commit()
     forget_ended_sessions(request)
-    if request.method not in _SAFE_METHODS:
+    if request.method not in _SAFE_METHODS and not getattr(request.state, NOTHING_WRITTEN, False):
         request.app.state.data_versions.forget()
         replicas: Replicas | None = request.app.state.replicas
         if replicas is not None:

@@ -18,6 +18,9 @@ WRITE_COOKIE_AGE = 600
 WRITE_LSN = "write_lsn"
 PRIMARY_ONLY = "primary_only"
 OWN_WRITE = "own_write"
+#: ``request.state`` key: a request of a writing method that wrote nothing (an import's dry run, rolled back): its
+#: commit forgets no data version and notes no write, its answer carries no write cookie (:func:`wrote_nothing`).
+NOTHING_WRITTEN = "nothing_written"
 #: Cookie with the time (ms since the epoch) of the client's last write when no replica serves. Another worker or
 #: server trusts the data versions it remembered for DIABAN_DATA_VERSION_SECONDS: within that delay after their write,
 #: the writer's reads read them afresh, so that an import or an area change shows at once to whoever made it. A
@@ -25,6 +28,11 @@ OWN_WRITE = "own_write"
 WROTE_COOKIE = "diaban_wrote"
 _SAFE = {"GET", "HEAD", "OPTIONS"}
 _RETRIED = {"GET", "HEAD"}
+
+
+def wrote_nothing(state: object) -> None:
+    """Say that the request of this ``request.state`` writes nothing, whatever its method (see `NOTHING_WRITTEN`)."""
+    setattr(state, NOTHING_WRITTEN, True)
 
 
 class ReplicaLost(Exception):
@@ -69,6 +77,7 @@ class ReplicaFallback:
                 started = True
                 wrote = (
                     scope["method"] not in _SAFE
+                    and not state.get(NOTHING_WRITTEN)
                     and message["status"] < 400
                     and state.get("user_id") is not None
                     and scope["app"].state.replicas is None

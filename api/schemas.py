@@ -1275,7 +1275,14 @@ class ImportOut(_Out):
     """The outcome of an upload: the counts (and the Vietnamese line the command prints), warnings, refused rows,
     rows left out as duplicates and rows kept but flagged."""
 
-    import_id: int | None = Field(description="the import run recorded (who, which file, when, counts)")
+    import_id: int | None = Field(
+        description="the import run recorded (who, which file, when, counts); null in a dry run"
+    )
+    dry_run: bool = Field(
+        default=False,
+        description="a check (`dry_run=true`): the import ran and was rolled back, nothing was written; the counts and"
+        " rows are what it would do now (`imported`: rows it would store)",
+    )
     file_name: str
     counts: dict[str, int] = Field(description="imported, rejected, … (the keys of the command's --json)")
     summary: str = Field(description="the counts in one Vietnamese line, as `diaban … import` prints them")

@@ -105,13 +105,15 @@ def _columns(*columns: tuple[str, str]) -> str:
 
 def _import_form(form_id: str, title: str, accept: str, hint: str, extra: str = "") -> str:
     """A folded form uploading an import file (common.js importForm sends it), and the place its report is shown:
-    the summary line, warnings, and the rows refused, left out as duplicates or kept but flagged."""
+    the summary line, warnings, and the rows refused, left out as duplicates or kept but flagged. «Kiểm tra tệp»
+    sends the file for a dry run first (common.js fileCheck): what the import would do, nothing written."""
     return f"""<details class="import" id="{form_id}-box"><summary>{escape(title)}</summary>
         <form id="{form_id}" class="stack import-form" novalidate>
           <label>Tệp <input name="file" type="file" accept="{accept}"></label>
           <label>Trang tính (chỉ với tệp Excel; để trống: trang đầu tiên không ẩn) <input name="sheet" maxlength="200"></label>
           {extra}
-          <button type="submit">Tải lên và nhập</button>
+          <div class="import-buttons"><button type="button" name="check">Kiểm tra tệp</button>
+            <button type="submit">Tải lên và nhập</button></div>
         </form>
         <p class="hint">{escape(hint)}</p>
         <div id="{form_id}-report" class="import-report" hidden></div>

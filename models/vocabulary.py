@@ -887,6 +887,7 @@ FIELD_LABELS: Mapping[str, str] = {
     "file": "tệp",
     "sheet": "trang tính",
     "outside": "điểm ngoài địa bàn",
+    "dry_run": "chỉ kiểm tra, chưa ghi",
     "mode": "cách tính",
     "permutations": "số hoán vị",
 }
@@ -995,6 +996,7 @@ SUMMARY_LABELS = {
     "by_address": "xác định xã theo địa chỉ",
     "ambiguous": "chưa rõ xã",
     "flagged": "vẫn lưu, cần xem lại",
+    "teams": "tổ công tác mới",
     "inserted": "thêm mới",
     "updated": "cập nhật",
     "unchanged": "không đổi",
@@ -1042,14 +1044,23 @@ def column_label(field: str, labels: dict[str, str]) -> str:
     return "/".join(labels.get(part, part) for part in field.split("/"))
 
 
-def summary_line(title: str, counts: dict[str, int]) -> str:
-    """``title: label count, …`` in Vietnamese, in the order of ``counts`` (a key without a label shows as itself).
+#: What a dry run of an import («Kiểm tra tệp» on the pages, ``dry_run=true``, ``--dry-run``) says first: the import
+#: ran and was rolled back, so its counts are what it would do now.
+DRY_RUN_NOTICE = "Kiểm tra — chưa ghi gì vào cơ sở dữ liệu"
+#: A dry run's imported count, said as what would be: "đã nhập" would read as stored.
+WOULD_IMPORT = "sẽ nhập"
+
+
+def summary_line(title: str, counts: dict[str, int], *, dry_run: bool = False) -> str:
+    """``title: label count, …`` in Vietnamese, in the order of ``counts`` (a key without a label shows as itself);
+    a dry run's imported count is said as `WOULD_IMPORT`.
 
     The first count is the import's outcome and always shows ("đã nhập 0" says nothing was stored); any other count
     shows only when it is not zero: "bị loại 0, vẫn lưu, cần xem lại 0" had read as if there were something to see.
     """
+    labels = {**SUMMARY_LABELS, "imported": WOULD_IMPORT} if dry_run else SUMMARY_LABELS
     shown = [(key, value) for i, (key, value) in enumerate(counts.items()) if i == 0 or value]
-    return f"{title}: " + ", ".join(f"{SUMMARY_LABELS.get(key, key)} {value}" for key, value in shown)
+    return f"{title}: " + ", ".join(f"{labels.get(key, key)} {value}" for key, value in shown)
 
 
 def vietnamese_reason(reason: str) -> str:

@@ -365,6 +365,27 @@ def requests_in_savepoints(app: FastAPI, conn: Connection) -> None:
     app.dependency_overrides[get_read_connection] = savepoint
 
 
+#: What an import can leave behind, counted: a dry run must leave each as it was (tests of `dry_run`).
+_FOOTPRINT = {
+    "incidents": "SELECT count(*) FROM incidents",
+    "indicators": "SELECT count(*) FROM commune_indicators",
+    "import_runs": "SELECT count(*) FROM import_runs",
+    "admin_audit": "SELECT count(*) FROM admin_audit",
+    "users": "SELECT count(*) FROM users",
+    "teams": "SELECT count(*) FROM teams",
+    "team_areas": "SELECT count(*) FROM team_areas",
+    "data_versions": "SELECT coalesce(sum(version), 0) FROM data_versions",
+    "partitions": "SELECT count(*) FROM pg_inherits",
+}
+
+
+def footprint(conn: Connection) -> dict[str, int]:
+    """Rows of every table an import writes, the data versions' sum and the partitions (`pg_inherits`)."""
+    from sqlalchemy import text
+
+    return {name: conn.execute(text(sql)).scalar_one() for name, sql in _FOOTPRINT.items()}
+
+
 def conversion_task(conn: Connection, actor: Principal, commune: str, year: int, team_id: int | None) -> int:
     """A commune's conversion task of ``year`` made by ``actor`` (command), given to ``team_id``, no due date."""
     return _task(conn, actor, team_id, kind="conversion", hotspot_id=None, commune_code=commune, year=year)

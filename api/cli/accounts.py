@@ -11,11 +11,11 @@ import warnings
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from api.cli.vi import cli_int, parser_options
+from api.cli.vi import DRY_RUN_HELP, cli_int, parser_options
 from models.domain.access import PASSWORD_MAX_CHARS, PASSWORD_MIN_CHARS
 from models.domain.dates import vn_day
 from models.errors import InvalidRequest
-from models.vocabulary import PROVINCIAL_ROLES, Role, vietnamese_reason
+from models.vocabulary import DRY_RUN_NOTICE, PROVINCIAL_ROLES, Role, vietnamese_reason
 
 if TYPE_CHECKING:
     from sqlalchemy import Connection
@@ -145,9 +145,16 @@ def cmd_users_add(args: argparse.Namespace) -> None:
 
 def cmd_users_import(args: argparse.Namespace) -> None:
     """Create the teams and users of an accounts file, all or nothing, and write their one-time passwords to
-    ``--out`` (an Excel sheet, never printed: a terminal's scrollback and logs keep what it shows)."""
+    ``--out`` (an Excel sheet, never printed: a terminal's scrollback and logs keep what it shows). ``--dry-run``: the
+    same creations rolled back, what they would be said; no password made, no file written."""
     from api.security import generate_password, hash_password
-    from gis.services.account_import import AccountsRefused, import_accounts, password_sheet, refusal_rows
+    from gis.services.account_import import (
+        PASSWORDS_AT_IMPORT,
+        AccountsRefused,
+        import_accounts,
+        password_sheet,
+        refusal_rows,
+    )
     from gis.store.db import get_engine
     from gis.store.provinces import document_heading
 
@@ -156,6 +163,8 @@ def cmd_users_import(args: argparse.Namespace) -> None:
         raise InvalidRequest(
             f"tệp {out} đã có: chọn tên khác (bảng mật khẩu không ghi đè tệp nào)", "the output file exists"
         )
+    if args.dry_run:
+        print(DRY_RUN_NOTICE)
     try:
         with get_engine().begin() as conn:
             imported = import_accounts(
@@ -165,10 +174,12 @@ def cmd_users_import(args: argparse.Namespace) -> None:
                 new_password=generate_password,
                 hash_password=hash_password,
                 sheet=args.sheet,
+                dry_run=args.dry_run,
             )
-            content = password_sheet(imported, document_heading(conn, None, getpass.getuser()))
-            with open(out, "xb") as sheet_file:  # before the commit: no account whose password nobody has
-                sheet_file.write(content)
+            if not imported.dry_run:
+                content = password_sheet(imported, document_heading(conn, None, getpass.getuser()))
+                with open(out, "xb") as sheet_file:  # before the commit: no account whose password nobody has
+                    sheet_file.write(content)
     except AccountsRefused as refused:
         for row in refusal_rows(refused):
             print(
@@ -176,6 +187,9 @@ def cmd_users_import(args: argparse.Namespace) -> None:
                 file=sys.stderr,
             )
         raise
+    if imported.dry_run:
+        print(f"Sẽ tạo {len(imported.teams)} tổ công tác và {len(imported.users)} người dùng; {PASSWORDS_AT_IMPORT}")
+        return
     os.chmod(out, 0o600)
     print(
         f"Đã tạo {len(imported.teams)} tổ công tác và {len(imported.users)} người dùng; mật khẩu dùng một lần ghi ở"
@@ -444,6 +458,7 @@ def add_parsers(sub: argparse._SubParsersAction) -> None:
         default="mat-khau-lan-dau.xlsx",
         help="tệp Excel ghi mật khẩu dùng một lần (không ghi đè tệp đã có)",
     )
+    u_import.add_argument("--dry-run", action="store_true", help=DRY_RUN_HELP)
     u_import.set_defaults(func=cmd_users_import)
     u_list = u_sub.add_parser(
         "list", help="người dùng với vai trò, tổ, trạng thái khóa", **parser_options("Liệt kê người dùng.")

@@ -21,6 +21,7 @@ from api.cli.backup import add_parsers as add_backup_parsers
 from api.cli.classify import add_parsers as add_classify_parsers
 from api.cli.hotspots import add_parsers as add_hotspot_parsers
 from api.cli.vi import (
+    DRY_RUN_HELP,
     SCENARIO_INCIDENTS,
     SCENARIO_YEARS,
     cli_day,
@@ -47,6 +48,7 @@ from models.errors import (
     Unavailable,
 )
 from models.vocabulary import (
+    DRY_RUN_NOTICE,
     INCIDENT_FIELD_LABELS,
     INDICATOR_FIELD_LABELS,
     REPORT_LISTS,
@@ -68,17 +70,21 @@ def _print_report(kind: str, summary: dict, report, args: argparse.Namespace, co
 
     `--rejects FILE` lists every rejected row, every row left out as a duplicate and every row kept but flagged (an
     ambiguous legacy commune with its candidates, a point outside every commune). A file whose every row was rejected
-    exits 2, like any unreadable input. `columns`: the contract's columns by their Vietnamese names.
+    exits 2, like any unreadable input. `columns`: the contract's columns by their Vietnamese names. A dry run
+    (`--dry-run`) says first that nothing was written (`DRY_RUN_NOTICE`; `"dry_run": true` in its JSON), then the
+    same summary, rows and exit code as the import.
     """
     if getattr(args, "rejects", None) is not None:
         _write_listing(report, args.rejects, columns)
     nothing_usable = report.nothing_usable
     if args.json:
-        print(json.dumps(summary, ensure_ascii=False))
+        print(json.dumps({**summary, "dry_run": True} if report.dry_run else summary, ensure_ascii=False))
         return 2 if nothing_usable else 0
+    if report.dry_run:
+        print(DRY_RUN_NOTICE)
     for warning in report.warnings:
         print(f"Cảnh báo: {warning}", file=sys.stderr)
-    print(summary_line(kind, summary))
+    print(summary_line(kind, summary, dry_run=report.dry_run))
     for name, title in REPORT_LISTS.items():
         rows = getattr(report, name)
         if len(rows):
@@ -200,6 +206,7 @@ def cmd_incidents(args: argparse.Namespace) -> int:
                 sheet=args.sheet,
                 encoding=args.encoding,
                 outside=args.outside,
+                dry_run=args.dry_run,
             )
     finally:
         engine.dispose()
@@ -214,7 +221,12 @@ def cmd_indicators(args: argparse.Namespace) -> int:
     engine = get_engine()
     with engine.begin() as conn:
         report = import_indicators(
-            conn, args.path, imported_by=getpass.getuser(), sheet=args.sheet, encoding=args.encoding
+            conn,
+            args.path,
+            imported_by=getpass.getuser(),
+            sheet=args.sheet,
+            encoding=args.encoding,
+            dry_run=args.dry_run,
         )
     return _print_report("Chỉ số", report.indicator_summary(), report, args, INDICATOR_FIELD_LABELS)
 
@@ -391,6 +403,7 @@ def build_parser() -> argparse.ArgumentParser:
         g_imp.add_argument(
             "--encoding", metavar="BẢNG_MÃ", help="bảng mã khi không tự nhận ra được (ví dụ cp1258, cp1252, utf-16)"
         )
+        g_imp.add_argument("--dry-run", action="store_true", help=DRY_RUN_HELP)
         if name == "incidents":
             g_imp.add_argument(
                 "--outside",

@@ -114,6 +114,13 @@ def cli_day(text: str) -> date:
         raise argparse.ArgumentTypeError(exc.message) from None
 
 
+#: The help of an import's `--dry-run` (the incidents, indicators and accounts imports).
+DRY_RUN_HELP = (
+    "chỉ kiểm tra tệp: chạy đúng lần nhập rồi hủy bỏ toàn bộ, không ghi gì vào cơ sở dữ liệu; in cùng báo cáo như khi"
+    " nhập thật"
+)
+
+
 #: What a synthetic scenario may span (models.synthetic.scenario.ScenarioConfig refuses fewer incidents or years with
 #: a ValueError; more years than this overflow pandas' timestamps before the scenario's end day).
 SCENARIO_YEARS, SCENARIO_INCIDENTS = (1, 50), (1_000, 10_000_000)

@@ -5,6 +5,7 @@ from datetime import date, datetime
 from typing import TYPE_CHECKING, Annotated, Any
 
 from fastapi import APIRouter, Depends, Query, Request, Response
+from fastapi.responses import JSONResponse
 
 from api.audit import record_read
 from api.deps import Admin, ConnDep, OneOfEachPart, SessionsDep, require_roles
@@ -12,11 +13,12 @@ from api.downloads import disposition
 from api.errors import RowsRefused
 from api.limits import upload_body_size
 from api.params import DateFrom, DateTo, local_day_start
-from api.routes.imports import REFUSED_RESPONSE, Sheet, Upload, report_body, uploaded
+from api.routes.imports import REFUSED_RESPONSE, DryRun, Sheet, Upload, note_dry_run, report_body, uploaded
 from api.routes.reports import XLSX, XLSX_RESPONSE
 from api.schemas import (
     AccessLogLine,
     AuditEntry,
+    ImportOut,
     PasswordReset,
     ProvinceOut,
     SessionsRevoked,
@@ -51,7 +53,7 @@ from models.domain.dates import DayWindow
 from models.vocabulary import ACCOUNT_FIELD_LABELS, AccessedData, Role
 
 if TYPE_CHECKING:
-    from gis.services.account_import import AccountsRefused
+    from gis.services.account_import import AccountsImported, AccountsRefused
 
 router = APIRouter(prefix="/api", tags=["accounts"])
 TeamReader = Annotated[Principal, Depends(require_roles(Role.ADMIN, Role.COMMAND))]
@@ -150,24 +152,48 @@ def post_user(body: UserIn, conn: ConnDep, user: Admin) -> dict:
 NO_STORE = {"Cache-Control": "no-store"}
 
 
+#: The accounts import's answers: the password sheet, or a dry run's report (JSON).
+USERS_IMPORT_RESPONSES: dict[int | str, dict[str, Any]] = {
+    200: {
+        "content": {
+            **XLSX_RESPONSE[200]["content"],
+            "application/json": {"schema": {"$ref": "#/components/schemas/ImportOut"}},
+        },
+        "description": "the one-time password sheet (Excel); with `dry_run=true` the check's report (JSON, ImportOut)",
+    },
+    **REFUSED_RESPONSE,
+}
+
+
 @router.post(
     "/users/import",
     response_class=Response,
     max_body_size=upload_body_size(),
-    responses={**XLSX_RESPONSE, **REFUSED_RESPONSE},
+    responses=USERS_IMPORT_RESPONSES,
 )
 def post_users_import(
-    request: Request, conn: ConnDep, user: Admin, parts: OneOfEachPart, file: Upload, sheet: Sheet = None
+    request: Request,
+    conn: ConnDep,
+    user: Admin,
+    parts: OneOfEachPart,
+    file: Upload,
+    sheet: Sheet = None,
+    dry_run: DryRun = False,
 ) -> Response:
     """Create the teams (with their areas) and users of an accounts file (as `diaban users import`; layout in
     README «Setting up a city»), all or nothing: one refused row refuses the file (422 with every refused row, its
     line and reason; nothing created, nothing audited). Each creation is audited as a single one, the file named, and
     the import as a whole after them (`import_accounts`: the file, how many teams and users). The answer is the
     one-time password sheet (Excel, answered once, never stored: `Cache-Control: no-store`); `X-Created-Teams` and
-    `X-Created-Users` count what was created."""
+    `X-Created-Users` count what was created.
+
+    `dry_run`: only check the file, the same creations rolled back: the same 422, or a report (ImportOut, JSON) of the
+    users (`imported`) and new teams (`teams`) it would create, without passwords (none is generated: the import
+    generates them)."""
     from gis.io.readers import EXCEL_SUFFIXES, TEXT_SUFFIXES
     from gis.services.account_import import AccountsRefused, import_accounts, password_sheet
 
+    note_dry_run(request, dry_run)
     with uploaded(file, TEXT_SUFFIXES | EXCEL_SUFFIXES) as path:
         try:
             imported = heavy(
@@ -179,10 +205,14 @@ def post_users_import(
                     new_password=generate_password,
                     hash_password=hash_password,
                     sheet=sheet or None,
+                    dry_run=dry_run,
                 ),
             )
         except AccountsRefused as refused:
-            raise RowsRefused(_refusal_report(refused, path.name), refused.message, refused.reason) from None
+            report = _refusal_report(refused, path.name, dry_run)
+            raise RowsRefused(report, refused.message, refused.reason) from None
+    if imported.dry_run:
+        return JSONResponse(_dry_run_report(imported, path.name), headers=NO_STORE)
     sheet_bytes = password_sheet(imported, document_heading(conn, None, user.username))
     counts = imported.counts()
     headers = {
@@ -194,12 +224,26 @@ def post_users_import(
     return Response(sheet_bytes, media_type=XLSX, headers=headers)
 
 
-def _refusal_report(refused: "AccountsRefused", file_name: str) -> dict[str, Any]:
+def _refusal_report(refused: "AccountsRefused", file_name: str, dry_run: bool) -> dict[str, Any]:
     """An all-or-nothing import's refusal as an import report (the pages show every refused row)."""
     from gis.io.report_rows import ReportRows
 
     counts = {"imported": 0, "rejected": int(refused.rejects["line"].nunique())}
-    return report_body("Tài khoản", file_name, counts, ACCOUNT_FIELD_LABELS, ReportRows.of(refused.rejects))
+    rows = ReportRows.of(refused.rejects)
+    return report_body("Tài khoản", file_name, counts, ACCOUNT_FIELD_LABELS, rows, dry_run=dry_run)
+
+
+def _dry_run_report(imported: "AccountsImported", file_name: str) -> dict[str, Any]:
+    """What a checked accounts file would create, as an import report: its users (``imported``) and new teams, and
+    that their passwords are made by the import."""
+    from gis.io.report_rows import ReportRows
+    from gis.services.account_import import PASSWORDS_AT_IMPORT
+
+    counts = {"imported": len(imported.users), "rejected": 0, "teams": len(imported.teams)}
+    body = report_body(
+        "Tài khoản", file_name, counts, ACCOUNT_FIELD_LABELS, ReportRows(), warnings=[PASSWORDS_AT_IMPORT], dry_run=True
+    )
+    return ImportOut.model_validate(body).model_dump(mode="json")
 
 
 @router.get("/users/import-template", response_class=Response, responses=XLSX_RESPONSE)

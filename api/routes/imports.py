@@ -5,6 +5,10 @@ none of whose rows can be kept, or one that cannot be read, is refused (422) and
 run. The upload is written to a temporary file under its own name (the readers choose the format by its suffix; the
 import run records the name) and removed afterwards. A provincial user loads only the rows of their province's
 communes; the others are refused with their line, like any bad row.
+
+`dry_run=true` («Kiểm tra tệp»): the same import with the same rights, rolled back at its end
+(gis.store.import_runs.dry_run_savepoint); the same answer, refusals included, says what the import would do now
+(``dry_run: true``, no import run). It writes nothing, so it forgets no data version and sets no write cookie.
 """
 
 from __future__ import annotations
@@ -19,11 +23,12 @@ from contextlib import contextmanager
 from pathlib import Path
 from typing import TYPE_CHECKING, Annotated, Any
 
-from fastapi import APIRouter, Depends, File, Form, Request, UploadFile
+from fastapi import APIRouter, Depends, File, Form, Query, Request, UploadFile
 
 from api.deps import ConnDep, OneOfEachPart, require_roles
 from api.errors import ImportRefused
 from api.limits import upload_body_size
+from api.replicas import wrote_nothing
 from api.schemas import ImportOut, ImportRefusedOut
 from api.slots import heavy
 from gis.io.exports import vn_megabytes
@@ -54,6 +59,20 @@ Upload = Annotated[
 Sheet = Annotated[
     str | None, Form(max_length=200, description="the worksheet of an Excel file (default: the first visible one)")
 ]
+DryRun = Annotated[
+    bool,
+    Query(
+        description="only check the file: the import runs and is rolled back, nothing is written; the answer (or the"
+        " refusal) is the one the import would give now, with `dry_run: true`"
+    ),
+]
+
+
+def note_dry_run(request: Request, dry_run: bool) -> None:
+    """A dry run's request noted as writing nothing (api.replicas.wrote_nothing), whatever its answer."""
+    if dry_run:
+        wrote_nothing(request.state)
+
 
 #: Refused, duplicate and flagged rows an answer lists (the first ones in line order; `total` counts them all).
 IMPORT_ROWS_SHOWN = 1_000
@@ -169,15 +188,17 @@ def report_body(
     duplicated: ReportRows | None = None,
     flagged: ReportRows | None = None,
     import_id: int | None = None,
+    dry_run: bool = False,
 ) -> dict[str, Any]:
     """An import's report as the pages show it (ImportOut): the summary line, warnings and the rows refused,
-    duplicated or flagged (none: an empty list)."""
+    duplicated or flagged (none: an empty list); a dry run's says what would be imported."""
     none = {"total": 0, "rows": []}
     return {
         "import_id": import_id,
+        "dry_run": dry_run,
         "file_name": file_name,
         "counts": counts,
-        "summary": summary_line(title, counts),
+        "summary": summary_line(title, counts, dry_run=dry_run),
         "warnings": warnings or [],
         "rejected": report_rows(rejects, labels),
         "duplicates": report_rows(duplicated, labels) if duplicated is not None else none,
@@ -199,6 +220,7 @@ def answer(
         duplicated=report.duplicated,
         flagged=report.flagged,
         import_id=report.import_id,
+        dry_run=report.dry_run,
     )
     if report.nothing_usable:
         raise ImportRefused({**body, "import_id": None})
@@ -207,20 +229,33 @@ def answer(
 
 @router.post("/indicators", response_model=ImportOut, max_body_size=upload_body_size(), responses=REFUSED_RESPONSE)
 def post_indicators(
-    request: Request, conn: ConnDep, user: IndicatorLoader, parts: OneOfEachPart, file: Upload, sheet: Sheet = None
+    request: Request,
+    conn: ConnDep,
+    user: IndicatorLoader,
+    parts: OneOfEachPart,
+    file: Upload,
+    sheet: Sheet = None,
+    dry_run: DryRun = False,
 ) -> dict[str, Any]:
     """Load a yearly indicators table (as `diaban indicators import`): valid rows replace their years' values, each
-    bad row is reported with its line. A provincial planner loads, and replaces, only their province's communes."""
+    bad row is reported with its line. A provincial planner loads, and replaces, only their province's communes.
+    `dry_run`: only check the file (the same import, rolled back)."""
     # Imported here, as the command does: the readers and the import services load pandas and pyarrow, which a
     # server process starts without (tests/unit/test_lean_imports.py).
     from gis.io.readers import EXCEL_SUFFIXES, TEXT_SUFFIXES
     from gis.services.indicator_import import import_indicators
 
+    note_dry_run(request, dry_run)
     with uploaded(file, TEXT_SUFFIXES | EXCEL_SUFFIXES) as path:
         report = heavy(
             request,
             lambda: import_indicators(
-                conn, path, imported_by=user.username, sheet=sheet or None, province=user.province_code
+                conn,
+                path,
+                imported_by=user.username,
+                sheet=sheet or None,
+                province=user.province_code,
+                dry_run=dry_run,
             ),
         )
         return answer("Chỉ số", report, report.indicator_summary(), INDICATOR_FIELD_LABELS, path.name)
@@ -237,13 +272,16 @@ def post_incidents(
     outside: Annotated[
         OutsidePolicy, Form(description="a point beyond every commune: kept as outside, or refused")
     ] = OutsidePolicy.KEEP,
+    dry_run: DryRun = False,
 ) -> dict[str, Any]:
     """Load an incident file (as `diaban incidents import`): new refs stored, repeated ones counted as duplicates,
     each bad row reported with its line. A provincial user loads only rows placed in their province's communes (a
-    point outside every commune is refused for them)."""
+    point outside every commune is refused for them). `dry_run`: only check the file (the same import, rolled
+    back)."""
     from gis.io.readers import EXCEL_SUFFIXES, GEOJSON_SUFFIXES, TEXT_SUFFIXES
     from gis.services.incident_import import import_incidents
 
+    note_dry_run(request, dry_run)
     with uploaded(file, TEXT_SUFFIXES | EXCEL_SUFFIXES | GEOJSON_SUFFIXES) as path:
         report = heavy(
             request,
@@ -255,6 +293,7 @@ def post_incidents(
                 sheet=sheet or None,
                 outside=outside,
                 province=user.province_code,
+                dry_run=dry_run,
             ),
         )
         return answer("Vụ việc", report, report.summary(), INCIDENT_FIELD_LABELS, path.name)

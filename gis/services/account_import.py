@@ -29,6 +29,7 @@ from gis.services.admin import create_team, create_user
 from gis.store.accounts import folded_usernames, team_name_taken, teams_by_name
 from gis.store.audit import record_admin_action
 from gis.store.communes import current_commune_codes
+from gis.store.import_runs import dry_run_savepoint
 from gis.store.provinces import list_provinces
 from gis.unit_directory import unit_directory
 from models.domain.access import check_username, team_name
@@ -42,6 +43,14 @@ from models.vocabulary import ACCOUNT_FIELD_LABELS, PROVINCIAL_ROLES, AdminActio
 MAX_ROWS = 1_000
 #: The template offered on the administration page (package data).
 TEMPLATE = "mau-nhap-tai-khoan.xlsx"
+#: What a dry run of the file says of the passwords it did not make (the real import makes and answers them once).
+PASSWORDS_AT_IMPORT = (
+    "mỗi người dùng mới sẽ được cấp một mật khẩu dùng một lần khi nhập thật (bảng mật khẩu chỉ tải về lúc đó);"
+    " kiểm tra không tạo mật khẩu nào"
+)
+#: The password hash of a dry run's users, rolled back with them: hashing passwords nobody gets costs about 0.1 s
+#: each (argon2) and checks nothing.
+_NO_HASH = "!dry-run"
 
 
 class AccountsRefused(InvalidRequest):
@@ -97,20 +106,23 @@ class AccountPlan:
 
 @dataclass(frozen=True)
 class CreatedAccount:
-    """A user created, with the one-time password to hand them (never stored)."""
+    """A user created, with the one-time password to hand them (never stored); None in a dry run: the real import
+    generates it."""
 
     username: str
     role: str
     where: str
-    password: str
+    password: str | None
 
 
 @dataclass(frozen=True)
 class AccountsImported:
-    """The import's outcome: the teams and the users created (with their passwords)."""
+    """The import's outcome: the teams and the users created (with their passwords), or, ``dry_run``, those it would
+    create (rolled back, without passwords)."""
 
     teams: list[str]
     users: list[CreatedAccount]
+    dry_run: bool = False
 
     def counts(self) -> dict[str, int]:
         """How many teams and users were created."""
@@ -302,11 +314,29 @@ def import_accounts(
     new_password: Callable[[], str],
     hash_password: Callable[[str], str],
     sheet: str | None = None,
+    dry_run: bool = False,
 ) -> AccountsImported:
     """Create the file's teams and users in the caller's transaction, or nothing (:class:`AccountsRefused`) when any
     row is refused. ``new_password`` and ``hash_password`` are the single creation's (api.security): each user's
     password is generated, hashed and must be changed at the first login. The import itself is audited last, with
-    the file's name and what it created."""
+    the file's name and what it created.
+
+    ``dry_run``: the same creations, rolled back at their end (:func:`dry_run_savepoint`: no team, user or audit line
+    stays), answering what the import would create; no password is generated (``password`` None)."""
+    with dry_run_savepoint(conn, dry_run):
+        return _import(conn, actor, path, new_password, hash_password, sheet, dry_run)
+
+
+def _import(
+    conn: Connection,
+    actor: str,
+    path: Path,
+    new_password: Callable[[], str],
+    hash_password: Callable[[str], str],
+    sheet: str | None,
+    dry_run: bool,
+) -> AccountsImported:
+    """The import itself (:func:`import_accounts`)."""
     plan = plan_accounts(conn, path, sheet)
     if plan.rejects:
         raise AccountsRefused(rejects_frame(plan))
@@ -316,14 +346,13 @@ def import_accounts(
     team_ids = {key: row.id for key, row in teams_by_name(conn).items()}
     created = []
     for user in plan.users:
-        password = new_password()
+        password = None if dry_run else new_password()
+        hashed = _NO_HASH if password is None else hash_password(password)
         team_id = team_ids[user.team.casefold()] if user.team else None
-        create_user(
-            conn, actor, user.username, hash_password(password), user.role, team_id, user.province_code, source=source
-        )
+        create_user(conn, actor, user.username, hashed, user.role, team_id, user.province_code, source=source)
         where = user.team or (user.province_code and f"tỉnh, thành phố mã {user.province_code}") or "toàn quốc"
         created.append(CreatedAccount(user.username, user.role.label, where, password))
-    imported = AccountsImported([team.name for team in plan.teams.values()], created)
+    imported = AccountsImported([team.name for team in plan.teams.values()], created, dry_run)
     record_admin_action(conn, actor, AdminAction.IMPORT_ACCOUNTS, details={"file": source, **imported.counts()})
     return imported
 

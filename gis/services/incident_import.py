@@ -25,7 +25,7 @@ from tqdm import tqdm
 from gis.io.readers import naming_the_sheet, read_table_chunks
 from gis.store import incident_load as load
 from gis.store.communes import current_commune_codes, place_names
-from gis.store.import_runs import NO_ROWS, ImportReport, finish_import_run, start_import_run
+from gis.store.import_runs import NO_ROWS, ImportReport, dry_run_savepoint, finish_import_run, start_import_run
 from gis.store.provinces import outside_province_reason
 from gis.unit_directory import legacy_note, unit_directory
 from models.domain.incident_contract import validate_incidents
@@ -72,6 +72,7 @@ def import_incidents(
     encoding: str | None = None,
     outside: str = OutsidePolicy.KEEP,
     province: str | None = None,
+    dry_run: bool = False,
 ) -> ImportReport:
     """Import an incident table (CSV/text, Excel, GeoJSON) inside the caller's transaction; valid rows in, every
     bad row reported. `sheet` picks a worksheet, `encoding` overrides the detected text encoding.
@@ -81,6 +82,8 @@ def import_incidents(
 
     `province` (a provincial user's): only rows placed in that province's communes are kept; a row placed in
     another province's, an old commune split beyond it, or a point outside every commune is refused.
+
+    `dry_run`: the same import, rolled back at its end (:func:`dry_run_savepoint`); its report says what it would do.
     """
     if outside not in OutsidePolicy.values():
         raise InvalidRequest(
@@ -89,7 +92,9 @@ def import_incidents(
     bar = Progress(progress)
     try:
         refuse_outside = outside == OutsidePolicy.REJECT or province is not None
-        return _import(conn, path, imported_by, nearest_m, now, bar, sheet, encoding, refuse_outside, province)
+        with dry_run_savepoint(conn, dry_run):
+            report = _import(conn, path, imported_by, nearest_m, now, bar, sheet, encoding, refuse_outside, province)
+        return report.rolled_back() if dry_run else report
     finally:
         bar.close()
 

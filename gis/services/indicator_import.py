@@ -17,7 +17,7 @@ from sqlalchemy import Connection, text
 from gis.io.readers import naming_the_sheet, read_table
 from gis.io.report_rows import ReportRows
 from gis.store.communes import current_commune_codes, place_names
-from gis.store.import_runs import NO_ROWS, ImportReport, finish_import_run, start_import_run
+from gis.store.import_runs import NO_ROWS, ImportReport, dry_run_savepoint, finish_import_run, start_import_run
 from gis.store.provinces import outside_province_reason, province_unit_codes
 from gis.unit_directory import legacy_note, unit_directory
 from models.domain.indicator_contract import REPEATED_UNIT, validate_indicators
@@ -133,6 +133,7 @@ def import_indicators(
     sheet: str | None = None,
     encoding: str | None = None,
     province: str | None = None,
+    dry_run: bool = False,
 ) -> ImportReport:
     """Import indicators in the caller's transaction: each valid row replaces its commune's values of its year, bad
     rows are reported.
@@ -143,8 +144,18 @@ def import_indicators(
     the sum is stored again when the file gives every part).
 
     `province` (a provincial user's): only rows of that province's communes are kept, the others refused with
-    their line.
+    their line. `dry_run`: the same import, rolled back at its end (:func:`dry_run_savepoint`); its report says what
+    it would do.
     """
+    with dry_run_savepoint(conn, dry_run):
+        report = _import(conn, path, imported_by, sheet, encoding, province)
+    return report.rolled_back() if dry_run else report
+
+
+def _import(
+    conn: Connection, path: Path, imported_by: str, sheet: str | None, encoding: str | None, province: str | None
+) -> ImportReport:
+    """The import itself (:func:`import_indicators`)."""
     table = read_table(path, sheet=sheet, encoding=encoding)
     with naming_the_sheet(path, sheet):
         checked = validate_indicators(table, places=place_names(conn))

@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import hashlib
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -37,6 +39,13 @@ class ImportReport:
     duplicated: ReportRows = field(default_factory=ReportRows)
     flagged: ReportRows = field(default_factory=ReportRows)
     warnings: list[str] = field(default_factory=list)
+    #: A dry run's report (:func:`dry_run_savepoint`): nothing was kept, not even the import run (``import_id`` None).
+    dry_run: bool = False
+
+    def rolled_back(self) -> ImportReport:
+        """This report as a dry run's: the counts and rows of the import that ran, its rolled-back run unnamed."""
+        self.dry_run, self.import_id = True, None
+        return self
 
     def summary(self) -> dict[str, int]:
         """The stable JSON summary printed by `--json`."""
@@ -59,6 +68,26 @@ class ImportReport:
     def indicator_summary(self) -> dict[str, int]:
         """The counts an indicator import reports (it has no duplicates and places no points)."""
         return {"imported": self.imported, "rejected": self.rejected, "flagged": len(self.flagged)}
+
+
+@contextmanager
+def dry_run_savepoint(conn: Connection, dry_run: bool) -> Iterator[None]:
+    """The block as it is, or, for a dry run («Kiểm tra tệp», ``dry_run=true``, ``--dry-run``), in a savepoint rolled
+    back at its end, whatever happens in it.
+
+    The import runs its very statements, so its report says exactly what it would do at that moment (no second
+    validation to drift from the first), and leaves nothing: rows, its import run, audit lines, data-version bumps,
+    partitions made or rebuilt (PostgreSQL's DDL is transactional), locks taken since, NOTIFYs (sent at a commit only).
+    Sequences are never rolled back: the ids a dry run drew are skipped (gaps, as after any rolled-back import)."""
+    if not dry_run:
+        yield
+        return
+    savepoint = conn.begin_nested()
+    try:
+        yield
+    finally:
+        if savepoint.is_active:
+            savepoint.rollback()
 
 
 def file_sha256(path: Path) -> str:

@@ -7,7 +7,8 @@ import pytest
 from openpyxl import load_workbook
 from sqlalchemy import text
 
-from gis.services.account_import import template_bytes
+from gis.services.account_import import PASSWORDS_AT_IMPORT, template_bytes
+from tests.conftest import footprint
 
 HEADER = "Tên đăng nhập,Vai trò,Tổ công tác,Xã/phường,Tỉnh\n"
 CITY = HEADER + (
@@ -25,9 +26,10 @@ def admin(client, make_user, bearer) -> dict:
     return bearer(make_user("quan-tri-nhap", "admin"))
 
 
-def upload(client, headers: dict, content: str | bytes, name: str = "thanh-pho.csv"):
+def upload(client, headers: dict, content: str | bytes, name: str = "thanh-pho.csv", dry_run: bool = False):
     body = content.encode() if isinstance(content, str) else content
-    return client.post("/api/users/import", headers=headers, files={"file": (name, body)})
+    params = {"dry_run": "true"} if dry_run else {}
+    return client.post("/api/users/import", headers=headers, files={"file": (name, body)}, params=params)
 
 
 def passwords(response) -> dict[str, str]:
@@ -138,6 +140,31 @@ def test_the_same_file_imported_again_is_refused_as_existing_and_nothing_is_doub
     assert len({r["line"] for r in again.json()["report"]["rejected"]["rows"]}) == 5
     assert all("đã tồn tại" in reason for reason in reasons)
     assert conn.execute(text(counted)).one() == before
+
+
+def test_a_dry_run_says_what_the_file_would_create_without_passwords_and_leaves_nothing(client, admin, conn) -> None:
+    """«Kiểm tra tệp»: the same creations rolled back — no team, user, area or audit line stays — answered as a report
+    of what the import then creates; no password is made (the import makes them), and a file the import would refuse
+    is refused alike."""
+    before = footprint(conn)
+    checked = upload(client, admin, CITY, dry_run=True)
+    assert checked.status_code == 200, checked.text
+    report = checked.json()
+    assert checked.headers["cache-control"] == "no-store"
+    assert (report["dry_run"], report["import_id"], report["counts"]) == (
+        True,
+        None,
+        {"imported": 5, "rejected": 0, "teams": 2},
+    )
+    assert report["summary"] == "Tài khoản: sẽ nhập 5, tổ công tác mới 2"
+    assert report["warnings"] == [PASSWORDS_AT_IMPORT] and "password" not in checked.text
+    assert footprint(conn) == before
+    imported = upload(client, admin, CITY)
+    assert (imported.headers["x-created-teams"], imported.headers["x-created-users"]) == ("2", "5")
+    refused_check, refused = upload(client, admin, CITY, dry_run=True), upload(client, admin, CITY)
+    assert (refused_check.status_code, refused.status_code) == (422, 422)
+    assert refused_check.json()["report"]["dry_run"] is True
+    assert refused_check.json()["report"]["rejected"] == refused.json()["report"]["rejected"]
 
 
 def test_the_template_imports_as_it_is_shipped_and_only_administrators_import(client, admin, make_user, bearer) -> None:

@@ -14,11 +14,12 @@ import pytest
 from openpyxl import Workbook
 from sqlalchemy import Connection, text
 
+from api.replicas import WROTE_COOKIE
 from api.routes.imports import IMPORT_ROWS_SHOWN
 from gis.io.text_encodings import encode_cp1258
 from gis.services.boundary_import import import_boundaries
 from gis.services.incident_import import import_incidents
-from tests.conftest import SECOND_PROVINCE, requests_in_savepoints
+from tests.conftest import SECOND_PROVINCE, footprint, requests_in_savepoints
 
 SAMPLES = Path(__file__).resolve().parents[2] / "data" / "samples"
 INDICATORS = "/api/imports/indicators"
@@ -150,6 +151,60 @@ def test_incident_rows_are_reported_with_line_ref_and_column_and_far_points_foll
     )
     assert refused.json()["counts"]["imported"] == 1
     assert [(r["line"], r["field"]) for r in refused.json()["rejected"]["rows"]] == [(3, "occurred_at"), (4, "lon/lat")]
+
+
+#: What a dry run answers as the import that follows does (its summary says «sẽ nhập», its run is none).
+SAME_REPORT = ("file_name", "counts", "warnings", "rejected", "duplicates", "flagged")
+
+
+@pytest.mark.parametrize(
+    ("path", "role", "content", "summary"),
+    [
+        (
+            INCIDENTS,
+            "command",
+            INCIDENT_HEADER + "D1,2025-03-01T10:00:00,106.683,20.86,tip,,,,\nD2,x,106.68,20.86,tip,,,,\n"
+            "D3,2025-03-02,112.0,15.0,tip,,,,\nD1,2025-03-03,106.68,20.86,tip,,,,\n",
+            "Vụ việc: sẽ nhập 2, trùng (bỏ qua) 1",
+        ),
+        (INDICATORS, "planner", MIXED_INDICATORS, "Chỉ số: sẽ nhập 2, bị loại 5"),
+    ],
+)
+def test_a_dry_run_answers_the_report_of_the_import_that_follows_and_leaves_nothing(
+    client, conn, users, path: str, role: str, content: str, summary: str
+) -> None:
+    """«Kiểm tra tệp»: the same import in a savepoint rolled back — no row, run, data version or partition stays, no
+    write cookie makes other workers read afresh — and the report is the one the import then gives."""
+    before = footprint(conn)
+    checked = client.post(
+        path, params={"dry_run": "true"}, headers=users[role], files={"file": ("kiem-tra.csv", content.encode())}
+    )
+    assert checked.status_code == 200, checked.text
+    check = checked.json()
+    assert check["dry_run"] is True and check["import_id"] is None
+    assert check["summary"].startswith(summary), check["summary"]
+    assert footprint(conn) == before
+    assert WROTE_COOKIE not in checked.cookies
+    imported = upload(client, path, users[role], "kiem-tra.csv", content.encode())
+    assert imported.status_code == 200, imported.text
+    done = imported.json()
+    assert done["dry_run"] is False and done["import_id"] is not None
+    assert {key: check[key] for key in SAME_REPORT} == {key: done[key] for key in SAME_REPORT}
+    assert footprint(conn) != before and imported.cookies.get(WROTE_COOKIE)
+
+
+def test_a_dry_run_of_a_file_without_a_usable_row_is_refused_as_the_import_is(client, conn, users) -> None:
+    requests_in_savepoints(client.app, conn)
+    bad = (INDICATOR_HEADER + "2025,00000,1,0,0,0,0,\n").encode()
+    before = footprint(conn)
+    checked = client.post(
+        INDICATORS, params={"dry_run": "true"}, headers=users["planner"], files={"file": ("s.csv", bad)}
+    )
+    imported = upload(client, INDICATORS, users["planner"], "s.csv", bad)
+    assert (checked.status_code, imported.status_code) == (422, 422)
+    assert checked.json()["report"]["dry_run"] is True and imported.json()["report"]["dry_run"] is False
+    assert checked.json()["report"]["rejected"] == imported.json()["report"]["rejected"]
+    assert footprint(conn) == before
 
 
 def test_a_file_whose_every_row_is_rejected_is_422_with_its_report_and_leaves_nothing(client, conn, users) -> None:

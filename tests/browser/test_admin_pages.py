@@ -419,6 +419,12 @@ def test_a_city_is_set_up_from_a_file_on_the_page_and_its_officers_log_in_with_t
     assert "trùng với dòng 2" in report and "từng quản trị viên" in report
     shot(page, "admin-accounts-import-refused")
     page.set_input_files("#user-import input[name=file]", str(tmp_path / "dung.csv"))
+    page.click("#user-import button[name=check]")  # checked first: nothing created, the import button focused
+    checked = "Kiểm tra tệp — chưa ghi gì: 2 dòng sẽ được nhập, 0 dòng bị từ chối"
+    page.locator("#user-import-report h3.import-check").filter(has_text=checked).wait_for()
+    assert "mật khẩu dùng một lần khi nhập thật" in page.locator("#user-import-report").inner_text()
+    assert page.evaluate("document.activeElement.matches('#user-import button[type=submit]')")
+    assert page.locator("#user-table tr[data-username=nhap-to-1]").count() == 0
     page.click("#user-import button[type=submit]")
     wait_message(page, "Đã nhập tệp dung.csv")
     page.wait_for_selector("#user-table tr[data-username=nhap-to-1]")

@@ -929,6 +929,14 @@ def test_command_imports_incidents_on_a_phone_and_reads_the_refused_rows(chromiu
     page, errors = open_as(chromium, server, "chihuy", SMALL_PHONE)
     page.click("#incident-import-box summary")
     page.set_input_files("#incident-import input[name=file]", str(upload))
+    # «Kiểm tra tệp» first: what the import would do, nothing written; the file stays chosen for the import.
+    page.click("#incident-import button[name=check]")
+    checked = "Kiểm tra tệp — chưa ghi gì: 1 dòng sẽ được nhập, 2 dòng bị từ chối"
+    page.locator("#incident-import-report h3.import-check").filter(has_text=checked).wait_for()
+    assert (
+        page.locator("#incident-import-report .import-summary").inner_text()
+        == "Vụ việc: sẽ nhập 1, trùng (bỏ qua) 1, bị loại 2"
+    )
     with page.expect_response(lambda r: "/api/heat" in r.url):  # the map follows the import
         page.click("#incident-import button[type=submit]")
     wait_message(page, "Vụ việc: đã nhập 1")

@@ -9,6 +9,7 @@ import csv
 import getpass
 import http.client
 import io
+import json
 import os
 import re
 import signal
@@ -28,7 +29,7 @@ from api.cli.classify import approved_line
 from api.cli.main import build_parser
 from gis.ops.redis import free_port
 from tests.browser.vietnamese_text import foreign_words
-from tests.conftest import run_cli
+from tests.conftest import footprint, run_cli
 
 
 @pytest.fixture
@@ -290,6 +291,28 @@ def test_an_import_prints_its_counts_and_rejected_columns_in_vietnamese(
     assert code == 2, err
     assert "=" not in out.splitlines()[0], out  # no English key=value summary
     assert all(line in out for line in expected), out
+
+
+def test_an_import_dry_run_prints_the_imports_report_after_saying_nothing_is_written(
+    cli, capsys, tmp_path, engine: Engine
+) -> None:
+    """`--dry-run`: the same import rolled back, its summary and rejects as the import prints them (Vietnamese first
+    line saying nothing was written; `"dry_run": true` in the JSON), its exit code too, and nothing stored."""
+    path = tmp_path / "chi-so.csv"
+    path.write_text(
+        "year,commune_code,population,users_with_records,plants_destroyed,cultivation_m2,on_drug_route\n"
+        "2025,10507,30000,1,0,0,0\n2025,10525,nhiều,1,0,0,0\n"
+    )
+    with engine.connect() as conn:
+        before = footprint(conn)
+    code, out, err = cli(capsys, "indicators", "import", str(path), "--dry-run")
+    assert code == 0, err
+    assert out.splitlines()[:2] == ["Kiểm tra — chưa ghi gì vào cơ sở dữ liệu", "Chỉ số: sẽ nhập 1, bị loại 1"], out
+    assert "dòng 3 [10525] Dân số: Dân số phải là số nguyên" in out
+    code, out, err = cli(capsys, "indicators", "import", str(path), "--dry-run", "--json")
+    assert code == 0 and json.loads(out) == {"imported": 1, "rejected": 1, "flagged": 0, "dry_run": True}, out
+    with engine.connect() as conn:
+        assert footprint(conn) == before
 
 
 @pytest.mark.parametrize(
@@ -753,6 +776,12 @@ def test_users_import_refuses_a_bad_file_whole_and_writes_the_passwords_of_a_goo
     code, _, err = cli(capsys, "users", "import", str(tmp_path / "sai.csv"), "--out", str(out))
     assert code == 2 and "dòng 4: Vai trò «Thủ trưởng»: vai trò «Thủ trưởng» không có" in err, err
     assert not out.exists()
+    code, printed, err = cli(capsys, "users", "import", str(tmp_path / "dung.csv"), "--out", str(out), "--dry-run")
+    assert code == 0, err
+    assert printed.startswith("Kiểm tra — chưa ghi gì vào cơ sở dữ liệu\nSẽ tạo 1 tổ công tác và 2 người dùng;"), (
+        printed
+    )
+    assert not out.exists()  # no password made, no sheet written
     with engine.connect() as conn:
         assert conn.execute(text("SELECT count(*) FROM users WHERE username LIKE 'cli-%'")).scalar_one() == 0
     try:

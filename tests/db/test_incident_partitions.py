@@ -17,6 +17,7 @@ from gis.io import report_rows
 from gis.io.readers import read_table_chunks
 from gis.services.incident_import import import_incidents
 from gis.store.incident_load import REBUILD_SHARE
+from tests.conftest import footprint
 
 HEADER = "ref,occurred_at,lon,lat,kind\n"
 
@@ -102,6 +103,23 @@ def test_a_small_file_goes_into_its_year_and_a_large_one_rebuilds_it(conn: Conne
     assert stored == 40 + small + 30
     refs = conn.execute(text("SELECT count(*) FROM incident_refs WHERE ref ~ '^[BDL]-'")).scalar_one()
     assert refs == stored
+
+
+def test_a_dry_run_builds_and_rebuilds_years_as_the_import_does_and_leaves_every_partition(
+    conn: Connection, tmp_path: Path
+) -> None:
+    """A new year built apart and a year rebuilt, then rolled back: the same report as the import that follows, and
+    the partitions, their files, the rows and the data versions as they were."""
+    import_incidents(conn, write(tmp_path, rows("K-", 10, "2016-03-01")), imported_by="test")
+    before, built = footprint(conn), filenode(conn, "incidents_y2016")
+    path = write(tmp_path, rows("KN-", 20, "2016-04-01") + rows("KM-", 5, "2017-01-05"), "kiem-tra.csv")
+    checked = import_incidents(conn, path, imported_by="test", dry_run=True)
+    assert (checked.dry_run, checked.import_id, checked.imported) == (True, None, 25)
+    assert footprint(conn) == before and filenode(conn, "incidents_y2016") == built
+    assert "incidents_y2017" not in partitions(conn)
+    imported = import_incidents(conn, path, imported_by="test")
+    assert imported.summary() == checked.summary() and not imported.dry_run
+    assert "incidents_y2017" in partitions(conn) and filenode(conn, "incidents_y2016") != built
 
 
 def test_a_ref_is_a_duplicate_whatever_year_it_was_stored_in(conn: Connection, tmp_path: Path) -> None:

@@ -280,6 +280,7 @@ diabanPages.admin = async function startAdmin(map, cfg) {
   const importBox = document.getElementById("user-import-report");
   const importSheet = document.getElementById("user-import-sheet");
   vietnameseFilePicker(userImport.elements.file);
+  fileCheck(userImport, "/api/users/import", importBox);
   userImport.addEventListener("submit", async (event) => {
     event.preventDefault();
     const file = userImport.elements.file.files[0];

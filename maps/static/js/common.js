@@ -1036,8 +1036,10 @@ function printSheet(map, cfg) {
 // An import's report under its form: the summary line, the warnings, then the rows refused, those left out as
 // duplicates (the reason names the line kept) and those kept but flagged
 // (line, ref or code, column by its Vietnamese name, reason) — the first ones of a long list, with how many in all.
+// A dry run's report (fileCheck) is headed by what the import would do.
 function importReport(box, report, failure = "") {
-  const parts = failure ? [`<p class="import-failure">${escapeHtml(failure)}</p>`] : [];
+  const parts = report?.dry_run ? [`<h3 class="import-check">${escapeHtml(checkHeading(report))}</h3>`] : [];
+  if (failure) parts.push(`<p class="import-failure">${escapeHtml(failure)}</p>`);
   if (report) {
     parts.push(`<p class="import-summary">${escapeHtml(report.summary)}</p>`);
     parts.push(...report.warnings.map((w) => `<p class="import-warning">Cảnh báo: ${escapeHtml(w)}</p>`));
@@ -1055,6 +1057,35 @@ function importReport(box, report, failure = "") {
   }
   box.innerHTML = parts.join("");
   box.hidden = false;
+}
+
+// What a dry run found: the rows the import would store and those it would refuse (nothing was written).
+function checkHeading(report) {
+  const { imported = 0, rejected = 0 } = report.counts;
+  return `Kiểm tra tệp — chưa ghi gì: ${VI_NUMBER.format(imported)} dòng sẽ được nhập, ` +
+    `${VI_NUMBER.format(rejected)} dòng bị từ chối`;
+}
+
+// «Kiểm tra tệp» of an import form: the chosen file sent to `path` with dry_run=true — the same import, rolled back —
+// and its report (a refusal's too) shown in `box` under its heading. The form keeps the file: after a check without a
+// refused row the import button, focused, imports it in one click.
+function fileCheck(form, path, box) {
+  const button = form.elements.check;
+  button.addEventListener("click", async () => {
+    const file = form.elements.file.files[0];
+    if (!file) { notify("Hãy chọn tệp cần kiểm tra", true); return; }
+    button.disabled = true;
+    notify(`Đang kiểm tra ${file.name}…`);
+    let report;
+    try { report = await api(`${path}?dry_run=true`, { method: "POST", body: new FormData(form) }); } catch (error) {
+      importReport(box, error.body?.report, error.message);
+      failed(error, () => button.click());
+      return;
+    } finally { button.disabled = false; }
+    importReport(box, report);
+    notify(checkHeading(report));
+    if (!report.counts.rejected) form.querySelector("button[type=submit]").focus();
+  });
 }
 
 // An import form (maps/panels.py _import_form): the chosen file goes up as a form with files; its report is shown
@@ -1082,6 +1113,7 @@ function importForm(formId, path, onImported) {
   const form = document.getElementById(formId);
   vietnameseFilePicker(form.elements.file);
   const box = document.getElementById(`${formId}-report`);
+  fileCheck(form, path, box);
   form.addEventListener("submit", async (event) => {
     event.preventDefault();
     const file = form.elements.file.files[0];
