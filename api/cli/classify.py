@@ -14,8 +14,10 @@ from typing import Any
 from api.cli.audit import record_command_read
 from api.cli.vi import SCENARIO_INCIDENTS, SCENARIO_YEARS, cli_int, cli_output_file, naming_file, parser_options
 from models.domain.dates import vn_day, vn_time
+from models.numbers import vn_number
 from models.vocabulary import (
     DRAFT_ENDED_BY,
+    MISSING_DATA_LABEL,
     OVERRIDE_UNDONE,
     UNKNOWN_PERSON,
     Category,
@@ -261,14 +263,14 @@ def cmd_evaluate(args: argparse.Namespace) -> int:
     table = summary_table(long)
     held_out = sorted(long["year"].unique())
     seeds = ", ".join(str(seed) for seed in args.seeds)
-    incidents = f"{args.incidents:,}".replace(",", ".")
     print(
-        f"Kịch bản GIẢ LẬP, hạt giống {seeds}, {args.years} năm, {incidents} vụ mỗi kịch bản; "
+        f"Kịch bản GIẢ LẬP, hạt giống {seeds}, {args.years} năm, {vn_number(args.incidents)} vụ mỗi kịch bản; "
         f"kiểm tra trên các năm {held_out[0]}–{held_out[-1]}; trung bình theo hạt giống × năm"
     )
     shown = table.rename(index=METHOD_LABELS, columns=_metric_column).rename_axis("Phương pháp")
     with pd.option_context("display.width", 200, "display.max_columns", None):
-        print(shown.round(3).to_string())
+        # pandas writes decimal points («10.900» reads ten thousand nine hundred): each figure as vn_number writes it.
+        print(shown.to_string(float_format=lambda value: vn_number(value, 3, fixed=True), na_rep=MISSING_DATA_LABEL))
     print(verdict(table))
     yearly = leaderboard(long, MODEL, BASELINES, unit="year")
     print(format_leaderboard(yearly, MODEL, METHOD_LABELS))
@@ -276,7 +278,7 @@ def cmd_evaluate(args: argparse.Namespace) -> int:
     grid = evaluate_grid(communes, args.seeds, years=args.grid_years, n_incidents=args.incidents)
     board = leaderboard(grid, GRID_MODEL, GRID_BASELINES)
     print(
-        f"\nLưới tuần tra {CELL_M:.0f} m, dự báo {HORIZON_WEEKS} tuần, kịch bản GIẢ LẬP có tự kích thích, dịch chuyển"
+        f"\nLưới tuần tra {vn_number(CELL_M)} m, dự báo {HORIZON_WEEKS} tuần, kịch bản GIẢ LẬP có tự kích thích, dịch chuyển"
         f" và sai số định vị, hạt giống {seeds}, {args.grid_years} năm; {HELD_OUT_WEEKS} tuần cuối để kiểm tra;"
         " chênh lệch ghép cặp với khoảng tin cậy bootstrap 95 % theo hạt giống × kỳ"
     )
