@@ -1043,13 +1043,16 @@ def column_label(field: str, labels: dict[str, str]) -> str:
 
 
 def summary_line(title: str, counts: dict[str, int]) -> str:
-    """``title: label count, …`` in Vietnamese, in the order of ``counts`` (a key without a label shows as itself).
+    """``title: label count, …`` in Vietnamese, in the order of ``counts`` (a key without a label shows as itself),
+    the counts with the thousands dot ("đã nhập 30.000").
 
     The first count is the import's outcome and always shows ("đã nhập 0" says nothing was stored); any other count
     shows only when it is not zero: "bị loại 0, vẫn lưu, cần xem lại 0" had read as if there were something to see.
     """
+    from models.numbers import vn_number  # models.numbers imports this module's MISSING_DATA_LABEL
+
     shown = [(key, value) for i, (key, value) in enumerate(counts.items()) if i == 0 or value]
-    return f"{title}: " + ", ".join(f"{SUMMARY_LABELS.get(key, key)} {value}" for key, value in shown)
+    return f"{title}: " + ", ".join(f"{SUMMARY_LABELS.get(key, key)} {vn_number(value)}" for key, value in shown)
 
 
 def vietnamese_reason(reason: str) -> str:
