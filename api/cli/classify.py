@@ -53,15 +53,15 @@ def cmd_run(args: argparse.Namespace) -> int:
     kind = "bản hiệu chỉnh" if run["supersedes_id"] else "bản nháp"
     print(f"Năm {run['year']}: {kind} phiên bản {run['version']} (run #{run['id']}, tiêu chí {run['rules_version']})")
     for name, count in run["counts"].items():
-        print(f"  {_class_name(name)}: {count}")
+        print(f"  {_class_name(name)}: {vn_number(count)}")
     unplaced = run["ambiguous_incidents"]
     if unplaced:
-        print(f"{len(unplaced)} vụ việc không tính vào xã nào (xã cũ đã bị chia, cần xác định lại):")
+        print(f"{vn_number(len(unplaced))} vụ việc không tính vào xã nào (xã cũ đã bị chia, cần xác định lại):")
         for item in unplaced[:SHOWN_REVIEW]:
             print(f"  {item['ref']} — xã cũ {item['legacy_code']}, có thể thuộc: {', '.join(item['candidate_codes'])}")
         if len(unplaced) > SHOWN_REVIEW:
             print(
-                f"  … và {len(unplaced) - SHOWN_REVIEW} vụ việc khác (đủ danh sách: tệp --rejects của lần nhập vụ việc)"
+                f"  … và {vn_number(len(unplaced) - SHOWN_REVIEW)} vụ việc khác (đủ danh sách: tệp --rejects của lần nhập vụ việc)"
             )
     return 0
 
@@ -75,8 +75,8 @@ def cmd_review(args: argparse.Namespace) -> int:
         run, items = review(conn, args.year, args.version)
     print(
         f"Năm {args.year} phiên bản {run['version']} ({RunStatus(run['status']).label.lower()}):"
-        f" {int(items['disagreement'].sum())} khác biệt"
-        f" tiêu chí/mô hình, {int(items['changed'].sum())} thay đổi so với năm trước"
+        f" {vn_number(int(items['disagreement'].sum()))} khác biệt"
+        f" tiêu chí/mô hình, {vn_number(int(items['changed'].sum()))} thay đổi so với năm trước"
     )
     for row in items.head(args.limit).itertuples():
         flags = "; ".join(row.flags) or "—"
