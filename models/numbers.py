@@ -1,8 +1,9 @@
 """Numbers as Vietnamese readers write them: '.' groups thousands, ',' marks decimals ("3.000", "0,12").
 
 The one implementation behind every figure a user reads: the exports, the command line's refusals (through
-``gis.io.exports``) and the legal criteria's explanations (``models.domain.legal_rules``). Pure: no locale is
-consulted, so a server's settings cannot change what a report says.
+``gis.io.exports``), its counts and the forecast evaluation's tables and verdicts (``models.forecast``), the import
+summaries and progress bar, and the legal criteria's explanations (``models.domain.legal_rules``). Pure: no locale
+is consulted, so a server's settings cannot change what a report says.
 """
 
 from __future__ import annotations
