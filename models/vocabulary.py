@@ -1052,15 +1052,17 @@ WOULD_IMPORT = "sẽ nhập"
 
 
 def summary_line(title: str, counts: dict[str, int], *, dry_run: bool = False) -> str:
-    """``title: label count, …`` in Vietnamese, in the order of ``counts`` (a key without a label shows as itself);
-    a dry run's imported count is said as `WOULD_IMPORT`.
+    """``title: label count, …`` in Vietnamese, in the order of ``counts`` (a key without a label shows as itself),
+    the counts with the thousands dot ("đã nhập 30.000"); a dry run's imported count is said as `WOULD_IMPORT`.
 
     The first count is the import's outcome and always shows ("đã nhập 0" says nothing was stored); any other count
     shows only when it is not zero: "bị loại 0, vẫn lưu, cần xem lại 0" had read as if there were something to see.
     """
+    from models.numbers import vn_number  # models.numbers imports this module's MISSING_DATA_LABEL
+
     labels = {**SUMMARY_LABELS, "imported": WOULD_IMPORT} if dry_run else SUMMARY_LABELS
     shown = [(key, value) for i, (key, value) in enumerate(counts.items()) if i == 0 or value]
-    return f"{title}: " + ", ".join(f"{labels.get(key, key)} {value}" for key, value in shown)
+    return f"{title}: " + ", ".join(f"{labels.get(key, key)} {vn_number(value)}" for key, value in shown)
 
 
 def vietnamese_reason(reason: str) -> str:

@@ -15,6 +15,7 @@ from api.cli.vi import DRY_RUN_HELP, cli_int, parser_options
 from models.domain.access import PASSWORD_MAX_CHARS, PASSWORD_MIN_CHARS
 from models.domain.dates import vn_day
 from models.errors import InvalidRequest
+from models.numbers import vn_number
 from models.vocabulary import DRY_RUN_NOTICE, PROVINCIAL_ROLES, Role, vietnamese_reason
 
 if TYPE_CHECKING:
@@ -61,7 +62,7 @@ def cmd_teams_add(args: argparse.Namespace) -> None:
     with get_engine().begin() as conn:
         team_id = create_team(conn, getpass.getuser(), args.name, communes)
         shared = shared_communes(conn, team_id)
-    print(f"Đã tạo tổ công tác #{team_id} «{args.name}» phụ trách {len(communes)} xã/phường")
+    print(f"Đã tạo tổ công tác #{team_id} «{args.name}» phụ trách {vn_number(len(communes))} xã/phường")
     for commune in shared:
         print(
             f"Lưu ý: {commune['commune_name'] or commune['commune_code']} cũng thuộc địa bàn của {', '.join(commune['teams'])}"
@@ -188,11 +189,14 @@ def cmd_users_import(args: argparse.Namespace) -> None:
             )
         raise
     if imported.dry_run:
-        print(f"Sẽ tạo {len(imported.teams)} tổ công tác và {len(imported.users)} người dùng; {PASSWORDS_AT_IMPORT}")
+        print(
+            f"Sẽ tạo {vn_number(len(imported.teams))} tổ công tác và {vn_number(len(imported.users))} người dùng;"
+            f" {PASSWORDS_AT_IMPORT}"
+        )
         return
     os.chmod(out, 0o600)
     print(
-        f"Đã tạo {len(imported.teams)} tổ công tác và {len(imported.users)} người dùng; mật khẩu dùng một lần ghi ở"
+        f"Đã tạo {vn_number(len(imported.teams))} tổ công tác và {vn_number(len(imported.users))} người dùng; mật khẩu dùng một lần ghi ở"
         f" {out} (chỉ người chạy lệnh đọc được): giao riêng từng dòng cho đúng cán bộ rồi hủy tệp"
     )
 
@@ -237,7 +241,7 @@ def cmd_provinces_list(args: argparse.Namespace) -> None:
         print(json.dumps(provinces, ensure_ascii=False))
         return
     for province in provinces:
-        print(f"{province['code']:<4} {province['full_name']:<32} {province['units']:>5} đơn vị cấp xã")
+        print(f"{province['code']:<4} {province['full_name']:<32} {vn_number(province['units']):>5} đơn vị cấp xã")
 
 
 def cmd_users_list(args: argparse.Namespace) -> None:

@@ -10,6 +10,7 @@ from typing import TYPE_CHECKING, Any
 
 from api.cli.vi import cli_day, cli_int, parser_options
 from models.domain.dates import DayWindow, day_start, vn_time
+from models.numbers import vn_number
 from models.text import one_line
 
 if TYPE_CHECKING:
@@ -53,10 +54,10 @@ def cmd_audit(args: argparse.Namespace) -> None:
         params = one_line(json.dumps(line["params"], ensure_ascii=False))  # the client's own query, as it sent it
         print(
             f"{vn_time(line['at'], seconds=True)}  {line['username']:<16} {line['role'] or '-':<8}"
-            f" {line['route']}  {params}  {line['rows'] if line['rows'] is not None else '-'} dòng"
+            f" {line['route']}  {params}  {vn_number(line['rows']) if line['rows'] is not None else '-'} dòng"
             f"  {line['address'] or ''}"
         )
-    print(f"{len(lines)} dòng truy cập")
+    print(f"{vn_number(len(lines))} dòng truy cập")
 
 
 def _prune() -> None:
@@ -77,8 +78,8 @@ def _prune() -> None:
     finally:
         owner.dispose()
     print(
-        f"Đã xóa {lines} dòng truy cập cũ hơn {audit.access_log_days} ngày, {sessions} phiên đăng nhập đã kết thúc,"
-        f" {addresses} địa chỉ đăng nhập"
+        f"Đã xóa {vn_number(lines)} dòng truy cập cũ hơn {vn_number(audit.access_log_days)} ngày,"
+        f" {vn_number(sessions)} phiên đăng nhập đã kết thúc, {vn_number(addresses)} địa chỉ đăng nhập"
     )
 
 

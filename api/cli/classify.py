@@ -14,8 +14,10 @@ from typing import Any
 from api.cli.audit import record_command_read
 from api.cli.vi import SCENARIO_INCIDENTS, SCENARIO_YEARS, cli_int, cli_output_file, naming_file, parser_options
 from models.domain.dates import vn_day, vn_time
+from models.numbers import vn_number
 from models.vocabulary import (
     DRAFT_ENDED_BY,
+    MISSING_DATA_LABEL,
     OVERRIDE_UNDONE,
     UNKNOWN_PERSON,
     Category,
@@ -51,15 +53,15 @@ def cmd_run(args: argparse.Namespace) -> int:
     kind = "bản hiệu chỉnh" if run["supersedes_id"] else "bản nháp"
     print(f"Năm {run['year']}: {kind} phiên bản {run['version']} (run #{run['id']}, tiêu chí {run['rules_version']})")
     for name, count in run["counts"].items():
-        print(f"  {_class_name(name)}: {count}")
+        print(f"  {_class_name(name)}: {vn_number(count)}")
     unplaced = run["ambiguous_incidents"]
     if unplaced:
-        print(f"{len(unplaced)} vụ việc không tính vào xã nào (xã cũ đã bị chia, cần xác định lại):")
+        print(f"{vn_number(len(unplaced))} vụ việc không tính vào xã nào (xã cũ đã bị chia, cần xác định lại):")
         for item in unplaced[:SHOWN_REVIEW]:
             print(f"  {item['ref']} — xã cũ {item['legacy_code']}, có thể thuộc: {', '.join(item['candidate_codes'])}")
         if len(unplaced) > SHOWN_REVIEW:
             print(
-                f"  … và {len(unplaced) - SHOWN_REVIEW} vụ việc khác (đủ danh sách: tệp --rejects của lần nhập vụ việc)"
+                f"  … và {vn_number(len(unplaced) - SHOWN_REVIEW)} vụ việc khác (đủ danh sách: tệp --rejects của lần nhập vụ việc)"
             )
     return 0
 
@@ -73,8 +75,8 @@ def cmd_review(args: argparse.Namespace) -> int:
         run, items = review(conn, args.year, args.version)
     print(
         f"Năm {args.year} phiên bản {run['version']} ({RunStatus(run['status']).label.lower()}):"
-        f" {int(items['disagreement'].sum())} khác biệt"
-        f" tiêu chí/mô hình, {int(items['changed'].sum())} thay đổi so với năm trước"
+        f" {vn_number(int(items['disagreement'].sum()))} khác biệt"
+        f" tiêu chí/mô hình, {vn_number(int(items['changed'].sum()))} thay đổi so với năm trước"
     )
     for row in items.head(args.limit).itertuples():
         flags = "; ".join(row.flags) or "—"
@@ -261,14 +263,14 @@ def cmd_evaluate(args: argparse.Namespace) -> int:
     table = summary_table(long)
     held_out = sorted(long["year"].unique())
     seeds = ", ".join(str(seed) for seed in args.seeds)
-    incidents = f"{args.incidents:,}".replace(",", ".")
     print(
-        f"Kịch bản GIẢ LẬP, hạt giống {seeds}, {args.years} năm, {incidents} vụ mỗi kịch bản; "
+        f"Kịch bản GIẢ LẬP, hạt giống {seeds}, {args.years} năm, {vn_number(args.incidents)} vụ mỗi kịch bản; "
         f"kiểm tra trên các năm {held_out[0]}–{held_out[-1]}; trung bình theo hạt giống × năm"
     )
     shown = table.rename(index=METHOD_LABELS, columns=_metric_column).rename_axis("Phương pháp")
     with pd.option_context("display.width", 200, "display.max_columns", None):
-        print(shown.round(3).to_string())
+        # pandas writes decimal points («10.900» reads ten thousand nine hundred): each figure as vn_number writes it.
+        print(shown.to_string(float_format=lambda value: vn_number(value, 3, fixed=True), na_rep=MISSING_DATA_LABEL))
     print(verdict(table))
     yearly = leaderboard(long, MODEL, BASELINES, unit="year")
     print(format_leaderboard(yearly, MODEL, METHOD_LABELS))
@@ -276,7 +278,7 @@ def cmd_evaluate(args: argparse.Namespace) -> int:
     grid = evaluate_grid(communes, args.seeds, years=args.grid_years, n_incidents=args.incidents)
     board = leaderboard(grid, GRID_MODEL, GRID_BASELINES)
     print(
-        f"\nLưới tuần tra {CELL_M:.0f} m, dự báo {HORIZON_WEEKS} tuần, kịch bản GIẢ LẬP có tự kích thích, dịch chuyển"
+        f"\nLưới tuần tra {vn_number(CELL_M)} m, dự báo {HORIZON_WEEKS} tuần, kịch bản GIẢ LẬP có tự kích thích, dịch chuyển"
         f" và sai số định vị, hạt giống {seeds}, {args.grid_years} năm; {HELD_OUT_WEEKS} tuần cuối để kiểm tra;"
         " chênh lệch ghép cặp với khoảng tin cậy bootstrap 95 % theo hạt giống × kỳ"
     )

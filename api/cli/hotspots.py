@@ -14,6 +14,7 @@ from api.cli.vi import cli_day, cli_int, cli_output_file, cli_positive, naming_f
 from models.analytics.detection import DetectionParams
 from models.domain.dates import EARLIEST, LATEST, DayWindow, day_start, instants_window
 from models.errors import InvalidRequest
+from models.numbers import vn_number
 from models.vocabulary import RECURRED_WORDS, HotspotKind
 
 #: The largest neighbourhood distance: 100 km spans the city; beyond, DBSCAN's grid of cells overflows (--eps 1e308).
@@ -43,17 +44,19 @@ def cmd_detect(args: argparse.Namespace) -> None:
     else:
         print(
             f"Phát hiện điểm nóng (lần chạy #{report.run_id}, {instants_window(report.window_from, report.window_to)}):"
-            f" {report.incidents} vụ việc, ngưỡng {report.min_samples} vụ/cụm, {report.clusters} cụm; mới {report.new}, cập nhật {report.updated}, không đổi {report.unchanged},"
-            f" {RECURRED_WORDS} {report.recurred}; tách {report.split}, gộp {report.merged}, tạm lắng {report.dormant}"
+            f" {vn_number(report.incidents)} vụ việc, ngưỡng {vn_number(report.min_samples)} vụ/cụm,"
+            f" {vn_number(report.clusters)} cụm; mới {vn_number(report.new)}, cập nhật {vn_number(report.updated)},"
+            f" không đổi {vn_number(report.unchanged)}, {RECURRED_WORDS} {vn_number(report.recurred)};"
+            f" tách {vn_number(report.split)}, gộp {vn_number(report.merged)}, tạm lắng {vn_number(report.dormant)}"
         )
         simulated = (
-            f"; mô phỏng: {report.simulated_spurious:.2f}".replace(".", ",")
+            f"; mô phỏng: {vn_number(report.simulated_spurious, fixed=True)}"
             if report.simulated_spurious is not None
             else ""
         )
         print(
-            f"Số cụm giả (do ngẫu nhiên) dự kiến trên bản đồ này: ≤ {report.expected_spurious:.3f}".replace(".", ",")
-            + f"{simulated}; {report.rejected} cụm không vượt nền ngẫu nhiên đã bị loại"
+            f"Số cụm giả (do ngẫu nhiên) dự kiến trên bản đồ này: ≤ {vn_number(report.expected_spurious, 3, fixed=True)}"
+            f"{simulated}; {vn_number(report.rejected)} cụm không vượt nền ngẫu nhiên đã bị loại"
         )
 
 

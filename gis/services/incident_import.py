@@ -32,14 +32,32 @@ from models.domain.incident_contract import validate_incidents
 from models.domain.row_checks import ValidationResult
 from models.domain.unit_mapping import REFORM_DATE
 from models.errors import InvalidRequest
+from models.numbers import vn_number
 from models.vocabulary import Assignment, OutsidePolicy
+
+
+class _VietnameseBar(tqdm):
+    """tqdm with its counts in Vietnamese numbers: «30.000 dòng, 25.312 dòng/s» (its own scaled «30.0k» put a decimal
+    point where a Vietnamese reader sees a thousands dot)."""
+
+    @property
+    def format_dict(self) -> dict:
+        """tqdm's fields, plus the rows read and the rows per second as ``vn_number`` writes them."""
+        fields = super().format_dict
+        rate = fields["rate"] or (fields["n"] / fields["elapsed"] if fields["elapsed"] else None)
+        shown_rate = "?" if rate is None else vn_number(round(rate))
+        return {**fields, "vn_rows": vn_number(fields["n"]), "vn_rate": shown_rate}
+
+
+#: The bar's line: «Đọc và kiểm tra: 30.000 dòng [00:01, 25.312 dòng/s, Nạp: 0,4 s]».
+BAR_FORMAT = "{desc}: {vn_rows} dòng [{elapsed}, {vn_rate} dòng/s{postfix}]"
 
 
 class Progress:
     """The import's progress on stderr: the phase, rows read and rows per second (a no-op when disabled)."""
 
     def __init__(self, enabled: bool) -> None:
-        self._bar = tqdm(desc="Đọc và kiểm tra", unit=" dòng", disable=not enabled, unit_scale=True)
+        self._bar = _VietnameseBar(desc="Đọc và kiểm tra", disable=not enabled, bar_format=BAR_FORMAT)
         self._rows = 0
 
     def advance(self, rows: int) -> None:
@@ -49,14 +67,14 @@ class Progress:
     @contextmanager
     def phase(self, name: str) -> Iterator[None]:
         """A set-based phase in PostgreSQL: its name while it runs, then rows per second over the whole import."""
-        self._bar.set_description(name)
+        self._bar.set_description_str(name)
         self._bar.refresh()
         start = time.perf_counter()
         yield
-        self._bar.set_postfix_str(f"{name}: {time.perf_counter() - start:.1f} s", refresh=True)
+        self._bar.set_postfix_str(f"{name}: {vn_number(time.perf_counter() - start, 1, fixed=True)} s", refresh=True)
 
     def close(self) -> None:
-        self._bar.set_description("Xong")
+        self._bar.set_description_str("Xong")
         self._bar.close()
 
 

@@ -30,6 +30,7 @@ from models.domain.legal_rules import LegalRules, classify_legal
 from models.forecast.density import forecast_density
 from models.forecast.learned import forecast_risk
 from models.forecast.metrics import DEFAULT_COVERAGES, forecast_scores
+from models.numbers import vn_number, vn_percent
 from models.synthetic.scenario import WORK_CRS, ScenarioConfig, generate_scenario
 from models.vocabulary import LOCAL_TZ, HotspotKind
 
@@ -209,12 +210,13 @@ def summary_table(long: pd.DataFrame) -> pd.DataFrame:
 
 def verdict(table: pd.DataFrame, coverage: float = 0.05) -> str:
     """Whether the learned model beats every baseline on PAI at ``coverage``, with its margin over each, in Vietnamese
-    (the command line's words)."""
+    (the command line's words and numbers: «1,60 (+9,30; +581,2 %)», a semicolon where the decimal comma is)."""
     column = f"pai@{coverage:.0%}"
     model = table.loc[MODEL, column]
     baselines = table.loc[list(BASELINES), column]
     margins = "; ".join(
-        f"{METHOD_LABELS[name]} {value:.2f} ({model - value:+.2f}, {model / value - 1:+.1%})"
+        f"{METHOD_LABELS[name]} {vn_number(value, fixed=True)} ({vn_number(model - value, fixed=True, sign=True)};"
+        f" {vn_percent(model / value - 1, sign=True)})"
         for name, value in baselines.items()
     )
     beaten = bool((model > baselines).all())
@@ -223,8 +225,11 @@ def verdict(table: pd.DataFrame, coverage: float = 0.05) -> str:
         ""
         if beaten
         else (
-            f" Thua {METHOD_LABELS[baselines.idxmax()]} {baselines.max() - model:.2f} "
-            f"({model / baselines.max() - 1:+.1%})."
+            f" Thua {METHOD_LABELS[baselines.idxmax()]} {vn_number(baselines.max() - model, fixed=True)} "
+            f"({vn_percent(model / baselines.max() - 1, sign=True)})."
         )
     )
-    return f"Mô hình mật độ học được {head} theo PAI ở mức {coverage:.0%}: {model:.2f} so với {margins}.{shortfall}"
+    return (
+        f"Mô hình mật độ học được {head} theo PAI ở mức {vn_percent(coverage, 0)}: {vn_number(model, fixed=True)}"
+        f" so với {margins}.{shortfall}"
+    )

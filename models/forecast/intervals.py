@@ -9,9 +9,12 @@ difference.
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
+from typing import Any
 
 import numpy as np
 import pandas as pd
+
+from models.numbers import vn_number, vn_percent
 
 DRAWS = 2_000
 LEVEL = 0.95
@@ -67,8 +70,7 @@ def verdict_line(board: pd.DataFrame, model: str, labels: Mapping[str, str] | No
             " (khoảng tin cậy 95 % của chênh lệch ghép cặp đều trên 0)."
         )
     worst = "; ".join(
-        f"{name(row.baseline)} ở mức {row.coverage:.0%}: {row.difference:+.2f} [{row.low:+.2f}, {row.high:+.2f}]"
-        for row in behind.itertuples()
+        f"{name(row.baseline)} ở mức {vn_percent(row.coverage, 0)}: {_difference(row)}" for row in behind.itertuples()
     )
     return f"{name(model)} KHÔNG đứng trên mọi mô hình chuẩn với khoảng tin cậy trên 0: {worst}."
 
@@ -79,14 +81,21 @@ def format_leaderboard(board: pd.DataFrame, model: str, labels: Mapping[str, str
     name = _namer(labels)
     lines = []
     for coverage, rows in board.groupby("coverage"):
-        lines.append(f"PAI@{coverage:.0%}: {name(model)} {rows['model'].iloc[0]:.2f}")
+        lines.append(f"PAI@{coverage:.0%}: {name(model)} {vn_number(rows['model'].iloc[0], fixed=True)}")
         for row in rows.sort_values("baseline_value", ascending=False).itertuples():
             mark = "hơn" if row.ahead else "KHÔNG hơn"
             lines.append(
-                f"  {name(row.baseline):<34} {row.baseline_value:6.2f}   mô hình − chuẩn {row.difference:+.2f}"
-                f" [{row.low:+.2f}, {row.high:+.2f}] {mark}"
+                f"  {name(row.baseline):<34} {vn_number(row.baseline_value, fixed=True):>6}   mô hình − chuẩn"
+                f" {_difference(row)} {mark}"
             )
     return "\n".join(lines)
+
+
+def _difference(row: Any) -> str:
+    """A leaderboard row's mean paired difference and its interval, in Vietnamese numbers: «+0,91 [+0,48; +2,50]» (the
+    decimal comma takes the comma's place between the bounds, so a semicolon separates them)."""
+    low, high = (vn_number(bound, fixed=True, sign=True) for bound in (row.low, row.high))
+    return f"{vn_number(row.difference, fixed=True, sign=True)} [{low}; {high}]"
 
 
 def _namer(labels: Mapping[str, str] | None):  # noqa: ANN202 - a str -> str function

@@ -19,6 +19,7 @@ from api.routes.imports import IMPORT_ROWS_SHOWN
 from gis.io.text_encodings import encode_cp1258
 from gis.services.boundary_import import import_boundaries
 from gis.services.incident_import import import_incidents
+from models.numbers import vn_number
 from tests.conftest import SECOND_PROVINCE, footprint, requests_in_savepoints
 
 SAMPLES = Path(__file__).resolve().parents[2] / "data" / "samples"
@@ -103,7 +104,9 @@ def test_command_uploads_the_sample_incidents_and_a_second_upload_stores_nothing
     stored = conn.execute(text("SELECT count(*) FROM incidents")).scalar_one()
     assert counts["imported"] > 900 and counts["imported"] + counts["rejected"] + counts["duplicates"] == 1000
     summary = first.json()["summary"]
-    assert summary.startswith(f"Vụ việc: đã nhập {counts['imported']}") and not re.search(r" 0(,|$)", summary), summary
+    assert summary.startswith(f"Vụ việc: đã nhập {vn_number(counts['imported'])}") and not re.search(
+        r" 0(,|$)", summary
+    ), summary
     second = upload(client, INCIDENTS, users["command"], "vu-viec.csv", sample)
     assert second.status_code == 200 and second.json()["counts"]["imported"] == 0
     assert second.json()["counts"]["duplicates"] == counts["imported"] + counts["duplicates"]

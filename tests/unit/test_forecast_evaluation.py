@@ -1,6 +1,9 @@
 """Forecast evaluation on a tiny synthetic scenario, through the CLI: table of methods and honest verdict."""
 
+import re
+
 import geopandas as gpd
+import pandas as pd
 import pytest
 
 from api.cli.main import main
@@ -10,6 +13,7 @@ from models.forecast.evaluation import BASELINES, METHOD_LABELS, MODEL, evaluate
 from models.forecast.grid_evaluation import BASELINES as GRID_BASELINES
 from models.forecast.grid_evaluation import METHOD_LABELS as GRID_LABELS
 from models.forecast.grid_evaluation import MODEL as GRID_MODEL
+from models.forecast.intervals import format_leaderboard, verdict_line
 from tests.browser.vietnamese_text import foreign_words
 
 ARGS = {"seeds": [3], "years": 3, "n_incidents": 3000}
@@ -39,3 +43,55 @@ def test_classify_evaluate_prints_the_table_and_the_verdict_it_computes(capsys: 
     # No English left (the method names, headings and verdicts were English), the literature's PAI, PEI, KDE, SEPP,
     # ETAS, Poisson and bootstrap aside.
     assert foreign_words(out, {"PAI", "PEI", "KDE", "SEPP", "ETAS", "Poisson", "bootstrap"}) == set()
+    # Numbers the Vietnamese way («10.900» reads ten thousand nine hundred): no decimal point — neither one or two
+    # decimals after a point nor a number below 1 written «0.184» — but decimal commas, the thousands dot kept.
+    assert re.findall(r"\d\.\d{1,2}(?!\d)", out) == [] and re.findall(r"(?<![\d.,])0\.\d", out) == []
+    assert re.search(r"\d,\d{3}", out) and "3.000 vụ mỗi kịch bản" in out
+    assert re.search(r"\[[+-]\d+,\d\d; [+-]\d+,\d\d\]", out) and re.search(r"; [+-][\d.]+,\d %\)", out)
+    # The table's figures, each to 3 decimals, end in the same column under their heading.
+    lines = out.splitlines()
+    heading = next(i for i, line in enumerate(lines) if "PAI@5%" in line)
+    rows = lines[heading + 2 : heading + 2 + len(table)]
+    assert [row.startswith(METHOD_LABELS[method]) for row, method in zip(rows, table.index)] == [True] * len(table)
+    ends = {tuple(m.end() for m in re.finditer(r"\d[\d.]*,\d{3}(?=\s|$)", row)) for row in rows}
+    assert len(ends) == 1  # every row's figures end at the same places
+    (columns,) = ends
+    assert len(columns) == len(table.columns) and columns[-1] == len(lines[heading].rstrip())
+
+
+def _board(low: float, high: float) -> pd.DataFrame:
+    """A one-line leaderboard as models.forecast.intervals.leaderboard builds it."""
+    return pd.DataFrame(
+        [
+            {
+                "coverage": 0.05,
+                "baseline": "b",
+                "model": 10.9,
+                "baseline_value": 1234.5,
+                "difference": 0.91,
+                "low": low,
+                "high": high,
+                "ahead": low > 0,
+            }
+        ]
+    )
+
+
+def test_leaderboard_and_its_verdict_write_vietnamese_numbers() -> None:
+    """Decimal commas, thousands dots, and a semicolon between an interval's bounds (the comma is the decimal one)."""
+    board = _board(-0.48, 2.5)
+    assert format_leaderboard(board, "m", {"m": "Mô hình", "b": "Chuẩn"}).splitlines() == [
+        "PAI@5%: Mô hình 10,90",
+        f"  {'Chuẩn':<34} 1.234,50   mô hình − chuẩn +0,91 [-0,48; +2,50] KHÔNG hơn",
+    ]
+    assert verdict_line(board, "m", {"m": "Mô hình", "b": "Chuẩn"}) == (
+        "Mô hình KHÔNG đứng trên mọi mô hình chuẩn với khoảng tin cậy trên 0: Chuẩn ở mức 5 %: +0,91 [-0,48; +2,50]."
+    )
+
+
+def test_verdict_writes_vietnamese_numbers() -> None:
+    """The summary's verdict: PAI to 2 decimals with a decimal comma, the margin signed, its share «+585,3 %»."""
+    table = pd.DataFrame({"pai@5%": [10.9] + [1.25] * len(BASELINES)}, index=[MODEL, *BASELINES])
+    assert f"ở mức 5 %: 10,90 so với {METHOD_LABELS[BASELINES[0]]} 1,25 (+9,65; +772,0 %);" in verdict(table)
+    table.loc[BASELINES[-1], "pai@5%"] = 1234.5
+    assert verdict(table).endswith(f"Thua {METHOD_LABELS[BASELINES[-1]]} 1.223,60 (-99,1 %).")
