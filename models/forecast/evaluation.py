@@ -221,14 +221,16 @@ def verdict(table: pd.DataFrame, coverage: float = 0.05) -> str:
     )
     beaten = bool((model > baselines).all())
     head = "vượt mọi mô hình chuẩn" if beaten else "KHÔNG vượt mọi mô hình chuẩn"
-    shortfall = (
-        ""
-        if beaten
-        else (
-            f" Thua {METHOD_LABELS[baselines.idxmax()]} {vn_number(baselines.max() - model, fixed=True)} "
+    best = baselines.idxmax()
+    if beaten:
+        shortfall = ""
+    elif baselines.max() == model:  # a tie is no loss: «Thua … 0,00 (+0,0 %)» read as one
+        shortfall = f" Ngang {METHOD_LABELS[best]} ({vn_number(model, fixed=True)})."
+    else:
+        shortfall = (
+            f" Thua {METHOD_LABELS[best]} {vn_number(baselines.max() - model, fixed=True)} "
             f"({vn_percent(model / baselines.max() - 1, sign=True)})."
         )
-    )
     return (
         f"Mô hình mật độ học được {head} theo PAI ở mức {vn_percent(coverage, 0)}: {vn_number(model, fixed=True)}"
         f" so với {margins}.{shortfall}"

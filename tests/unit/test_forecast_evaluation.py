@@ -95,3 +95,6 @@ def test_verdict_writes_vietnamese_numbers() -> None:
     assert f"ở mức 5 %: 10,90 so với {METHOD_LABELS[BASELINES[0]]} 1,25 (+9,65; +772,0 %);" in verdict(table)
     table.loc[BASELINES[-1], "pai@5%"] = 1234.5
     assert verdict(table).endswith(f"Thua {METHOD_LABELS[BASELINES[-1]]} 1.223,60 (-99,1 %).")
+    table.loc[BASELINES[-1], "pai@5%"] = 10.9  # a tie is said as one, not as a loss of 0,00
+    assert verdict(table).endswith(f". Ngang {METHOD_LABELS[BASELINES[-1]]} (10,90).")
+    assert "Thua" not in verdict(table)
