@@ -2,11 +2,12 @@
 
 import numpy as np
 import pandas as pd
+from scipy.ndimage import gaussian_filter
 
 from models.analytics.grid import GridSpec
 from models.analytics.lattice import Lattice
 from models.forecast.intervals import bootstrap_mean, leaderboard
-from models.forecast.sepp import decayed, fit_sepp, forecast_sepp
+from models.forecast.sepp import decayed, fit_sepp, forecast_sepp, smooth
 
 
 def simulate(mu: np.ndarray, theta: float, omega: float, weeks: int, seed: int) -> np.ndarray:
@@ -34,6 +35,21 @@ def test_em_recovers_the_self_excitation_of_a_simulated_process() -> None:
     expected = forecast_sepp(model, counts, lattice, 4)
     assert expected.argmax() in lattice.position(np.array([410, 411, 450, 451]))
     np.testing.assert_allclose(decayed(np.array([[1.0], [0.0], [0.0]]), np.log(2))[:, 0], [0, 1, 0.5])
+
+
+def test_smoothing_over_the_cells_box_is_the_whole_grids_to_the_bit() -> None:
+    """The background's smoothing filters only the box around the lattice's cells: the same values, bit for bit, as
+    the Gaussian over the whole grid, cells on the box's edges and a lone cell far from the others included."""
+    rng = np.random.default_rng(2)
+    grid = GridSpec(0, 0, 200, 120, 90)
+    mask = np.zeros(grid.shape, bool)
+    mask[30:70, 20:55] = rng.random((40, 35)) < 0.6
+    mask[85, 5] = True
+    lattice = Lattice.from_mask(grid, mask)
+    values = rng.random(lattice.n) * (rng.random(lattice.n) < 0.3)
+    for sigma in (0.5, 1.0, 2.0, 3.5):
+        whole = gaussian_filter(lattice.to_grid(values, 0.0), sigma, mode="constant").ravel()[lattice.cells]
+        assert smooth(lattice, values, sigma).tobytes() == whole.tobytes()
 
 
 def test_bootstrap_interval_of_paired_differences() -> None:
