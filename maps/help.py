@@ -53,6 +53,16 @@ _TASK_TERMS = {
 #: explains them: plain words on the page, the method's names and figures here and in the tooltips.
 GISTAR_TITLE = "Ô nóng, ô lạnh (so với xung quanh)"
 EMERGING_TITLE = "Xu hướng điểm nóng theo thời gian"
+#: The command map's layers, in drawing order (bottom to top), by the names its layer control gives them (command.js,
+#: through the page config's ``layerTitles``).
+COMMAND_LAYERS: Mapping[str, str] = {
+    "classes": "Phân loại xã (năm đã duyệt gần nhất)",
+    "heat": "Mật độ vụ việc",
+    "gistar": GISTAR_TITLE,
+    "emerging": EMERGING_TITLE,
+    "incidents": "Vụ việc (số vụ theo ô; từng vụ khi phóng to)",
+    "hotspots": "Điểm nóng",
+}
 DENSITY_SPREAD = "Cách tính mật độ"
 #: «Báo cáo định kỳ» (maps.panels.period_report_form), on the command and the planner pages.
 PERIOD_REPORT = "Báo cáo định kỳ"

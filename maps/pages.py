@@ -14,6 +14,7 @@ from html import escape
 from typing import Any
 
 from maps.assets import HAI_PHONG_VIEW, MAX_ZOOM, Basemap, MapView, static_url
+from maps.help import COMMAND_LAYERS
 from maps.panels import admin_panel, command_panel, planner_panel, team_panel
 from maps.styles import palette_css, script_vocabulary
 from models.domain.access import PASSWORD_MAX_CHARS, PASSWORD_MIN_CHARS
@@ -124,6 +125,7 @@ def _page_config(page: str, viewer: Viewer, data: PageData, basemap: Basemap) ->
         "basemap": bool(basemap.tile_url),
         "title": page_title(viewer.area),
         "area": viewer.area,
+        "layerTitles": dict(COMMAND_LAYERS),
         **script_vocabulary(),
     }
 

@@ -24,6 +24,8 @@ from models.vocabulary import (
     OVERRIDE_UNDONE,
     PROVINCIAL_ROLES,
     RECURRED_WORDS,
+    REPORT_LISTS,
+    REPORT_ROW_HEADERS,
     REPORT_STATUS_LABELS,
     TASK_CLOSED,
     TASK_OPEN,
@@ -243,6 +245,8 @@ def script_vocabulary() -> dict[str, Any]:
         "recurredWords": RECURRED_WORDS,
         "communeKindPattern": unit_kind_pattern(COMMUNE_KIND_WORDS, plain=True),  # the search box's «P.», «phường»…
         "reportStatusLabels": dict(REPORT_STATUS_LABELS),
+        "reportLists": dict(REPORT_LISTS),  # an import report's lists and columns, as the --rejects file names them
+        "reportRowHeaders": dict(REPORT_ROW_HEADERS),
         "classColours": dict(CLASS_COLOURS),
         "classLabels": dict(CLASS_LABELS),
         "categoryLabels": dict(CATEGORY_SHORT_LABELS),

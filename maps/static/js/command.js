@@ -14,10 +14,7 @@ diabanPages.command = async function startCommand(map, cfg) {
     classes: L.layerGroup(), gistar: L.layerGroup(), emerging: L.layerGroup(),
   };
   // The layer list in drawing order, bottom to top (the panes of common.js keep that order whatever is switched on).
-  const titles = {
-    classes: "Phân loại xã (năm đã duyệt gần nhất)", heat: "Mật độ vụ việc",
-    gistar: "Ô nóng, ô lạnh (so với xung quanh)", emerging: "Xu hướng điểm nóng theo thời gian", incidents: "Vụ việc (số vụ theo ô; từng vụ khi phóng to)", hotspots: "Điểm nóng",
-  };
+  const titles = cfg.layerTitles;  // maps.help.COMMAND_LAYERS
   // Folded to its button on a phone, upright or on its side: unfolded over a landscape phone's 390 px it hid the zoom
   // buttons, the search box and most of the map.
   L.control.layers(null, Object.fromEntries(Object.entries(titles).map(([key, title]) => [title, layers[key]])),

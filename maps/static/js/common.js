@@ -1043,15 +1043,17 @@ function importReport(box, report, failure = "") {
   if (report) {
     parts.push(`<p class="import-summary">${escapeHtml(report.summary)}</p>`);
     parts.push(...report.warnings.map((w) => `<p class="import-warning">Cảnh báo: ${escapeHtml(w)}</p>`));
-    const lists = [["Bị loại", report.rejected], ["Trùng, bỏ qua", report.duplicates],
-      ["Vẫn lưu, cần xem lại", report.flagged]];
+    const { reportLists: titles, reportRowHeaders: headers } = window.diaban;  // models.vocabulary's
+    const lists = [[titles.rejects, report.rejected], [titles.duplicated, report.duplicates],
+      [titles.flagged, report.flagged]];
+    const head = ["line", "ref", "field", "reason"].map((column) => `<th>${headers[column]}</th>`).join("");
     for (const [title, list] of lists) {
       if (!list.total) continue;
       const shown = list.total > list.rows.length ? ` (${VI_NUMBER.format(list.rows.length)} dòng đầu)` : "";
       const rows = list.rows.map((r) => `<tr><td>${r.line}</td><td>${escapeHtml(r.ref ?? "")}</td>` +
         `<td>${escapeHtml(r.field_label ?? "—")}</td><td>${escapeHtml(r.message ?? "")}</td></tr>`).join("");
       parts.push(`<h3>${title}: ${VI_NUMBER.format(list.total)} dòng${shown}</h3><div class="import-rows">` +
-        `<table class="register"><thead><tr><th>Dòng</th><th>Số hiệu, mã</th><th>Cột</th><th>Lý do</th></tr></thead>` +
+        `<table class="register"><thead><tr>${head}</tr></thead>` +
         `<tbody>${rows}</tbody></table></div>`);
     }
   }
