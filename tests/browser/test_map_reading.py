@@ -207,6 +207,14 @@ def test_search_box_flies_to_names_codes_coordinates_hotspots_and_tasks(chromium
             page.wait_for_function("() => window.flown")
         return page.locator("#message").inner_text()
 
+    def click_choice(button) -> str:
+        """What the page says once a choice of the search's list is picked and the map has flown there."""
+        page.evaluate("""() => { document.getElementById('message').textContent = ''; window.flown = false;
+            window.diaban.map.once('moveend', () => { window.flown = true; }); }""")
+        button.click()
+        page.wait_for_function("() => window.flown")
+        return page.locator("#message").inner_text()
+
     assert commune["full_name"] in search(plain)
     # Its kind written short, as officers write it: with or without the dot, the space or the accents.
     kind = commune["full_name"][: -len(commune["name"])].strip()
@@ -219,6 +227,31 @@ def test_search_box_flies_to_names_codes_coordinates_hotspots_and_tasks(chromium
         [commune["code"], centre["lat"], centre["lng"]],
     )
     assert commune["full_name"] in search(commune["code"])
+    # A current name that was also an old unit's, the old unit now lying in another current unit: Phường Ngô Quyền,
+    # and the old Xã Ngô Quyền of Huyện Thanh Miện (Hải Dương), now in Xã Hải Hưng, offered after it.
+    page.fill(".map-search input", "Ngô Quyền")
+    page.press(".map-search input", "Enter")
+    choice = page.locator(".search-choices button")
+    choice.first.wait_for(timeout=5000)
+    assert choice.all_inner_texts() == ["Phường Ngô Quyền", "Ngô Quyền (cũ, Huyện Thanh Miện) → Xã Hải Hưng"]
+    assert (
+        choice.nth(1).get_attribute("title") == "Xã Ngô Quyền, Huyện Thanh Miện, Tỉnh Hải Dương: nay thuộc Xã Hải Hưng"
+    )
+    assert "Phường Ngô Quyền (mã 11329)" in click_choice(choice.first)
+    # A server slow to name the former units does not hold the flight to the exact match: it flies while the request
+    # is still unanswered (not given up after a read's time, which would fail it).
+    held: list = []
+    given_up: list[str] = []
+    former = re.compile(r"/api/communes/former\?")
+    page.route(former, lambda route: held.append(route))
+    page.on("requestfailed", lambda r: given_up.append(r.url) if former.search(r.url) else None)
+    assert "Phường Ngô Quyền (mã 11329)" in search("Ngô Quyền")
+    assert len(held) == 1 and given_up == []
+    held[0].continue_()
+    page.unroute(former)
+    # The old unit of a current name lying in that unit only (Phường Lê Thanh Nghị): it flies there at once.
+    assert "Phường Lê Thanh Nghị (mã 10532)" in search("Lê Thanh Nghị")
+    assert page.locator(".search-choices").is_hidden()
     assert "20.86" in search("20°51'36\"N 106°40'48\"E")
     centre = page.evaluate("window.diaban.map.getCenter()")
     assert abs(centre["lat"] - 20.86) < 1e-3 and abs(centre["lng"] - 106.68) < 1e-3

@@ -681,15 +681,24 @@ function fitHint(input) {
   input.placeholder = SEARCH_HINTS.find((hint) => hintRuler.measureText(hint).width <= room) ?? SEARCH_HINTS.at(-1);
 }
 
+// How long a search that matched a current name exactly waits for the former names before it flies there all the
+// same: without the wait it flew at once, and a weak network must not hold it for a read's 20 s (TIMEOUTS.read).
+const FORMER_WAIT_MS = 3000;
+
 // The units before the 1 July 2025 reorganisation a typed name names (GET /api/communes/former: officers still say
 // «Hạ Lý»), each as a choice of the current unit it became part of among the page's `features`: «Hạ Lý (cũ, Quận Hồng
-// Bàng) → Phường Hồng Bàng», with the story as its tooltip. None when the server cannot be asked (no signal): the
-// current names are searched all the same.
-async function formerNames(text, features) {
+// Bàng) → Phường Hồng Bàng», with the story as its tooltip. `exact`: the current units the name matched exactly,
+// which the list already offers: an old unit is offered only for the other current units it lies in (an old commune
+// «Ngô Quyền» of Huyện Thanh Miện, now in Xã Hải Hưng, beside today's Phường Ngô Quyền), and the server is waited
+// for at most FORMER_WAIT_MS. None when the server cannot be asked (no signal) or is late: the current names are
+// searched all the same.
+async function formerNames(text, features, exact = []) {
   if (text.length < 2) return [];
-  let rows;
-  try { rows = await api(`/api/communes/former?q=${encodeURIComponent(text.slice(0, 100))}`); } catch { return []; }
+  const asked = api(`/api/communes/former?q=${encodeURIComponent(text.slice(0, 100))}`).catch(() => []);
+  const late = new Promise((resolve) => { if (exact.length) setTimeout(() => resolve([]), FORMER_WAIT_MS); });
+  const rows = await Promise.race([asked, late]);
   const byCode = new Map(features.map((f) => [f.properties.code, f]));
+  for (const f of exact) byCode.delete(f.properties.code);
   return rows.filter((row) => byCode.has(row.code)).map((row) => {
     const feature = byCode.get(row.code);
     const now = communeTitle(feature.properties);
@@ -774,7 +783,7 @@ function searchControl(map, { open = {}, found = () => {} } = {}) {
         const exact = features.filter((f) => withoutKind(f.properties.name) === what.text
           || withoutKind(f.properties.full_name) === what.text);
         const found = exact.length ? exact : features.filter((f) => withoutKind(f.properties.full_name).includes(what.text));
-        const former = exact.length ? [] : await formerNames(box.q.value.trim(), features);
+        const former = await formerNames(box.q.value.trim(), features, exact);
         if (!found.length && !former.length) {
           throw new Error(`Không tìm thấy «${box.q.value.trim()}»: thử tên xã/phường (cả tên trước 1/7/2025), mã xã, tọa độ, #số điểm nóng`);
         }
