@@ -1,6 +1,8 @@
-"""Imports from the pages: a planner uploads the yearly commune indicators, command an incident file.
+"""Imports from the pages: a planner uploads the yearly commune indicators, command an incident file, an
+administrator a boundary file.
 
-The same services as `diaban indicators import` and `diaban incidents import`, in the request's transaction: a file
+The same services as `diaban indicators import`, `diaban incidents import` and `diaban boundaries import`, in the
+request's transaction: a file
 none of whose rows can be kept, or one that cannot be read, is refused (422) and leaves nothing, not even its import
 run. The upload is written to a temporary file under its own name (the readers choose the format by its suffix; the
 import run records the name) and removed afterwards. A provincial user loads only the rows of their province's
@@ -25,9 +27,10 @@ from typing import TYPE_CHECKING, Annotated, Any
 
 from fastapi import APIRouter, Depends, File, Form, Query, Request, UploadFile
 
-from api.deps import ConnDep, OneOfEachPart, require_roles
+from api.deps import Admin, ConnDep, OneOfEachPart, require_roles
 from api.errors import ImportRefused
 from api.limits import upload_body_size
+from api.params import SaneDate
 from api.replicas import wrote_nothing
 from api.schemas import ImportOut, ImportRefusedOut
 from api.slots import heavy
@@ -47,6 +50,7 @@ from models.vocabulary import (
 
 if TYPE_CHECKING:
     from gis.io.report_rows import ReportRows
+    from gis.services.boundary_import import BoundaryReport
     from gis.store.import_runs import ImportReport
 
 router = APIRouter(prefix="/api/imports", tags=["imports"])
@@ -297,3 +301,86 @@ def post_incidents(
             ),
         )
         return answer("Vụ việc", report, report.summary(), INCIDENT_FIELD_LABELS, path.name)
+
+
+@router.post("/boundaries", response_model=ImportOut, max_body_size=upload_body_size(), responses=REFUSED_RESPONSE)
+def post_boundaries(
+    request: Request,
+    conn: ConnDep,
+    user: Admin,
+    parts: OneOfEachPart,
+    file: Annotated[UploadFile, File(description="the boundary file: GeoJSON (.geojson, .json), any CRS")],
+    valid_from: Annotated[
+        SaneDate | None,
+        Form(description="the day the file's units take effect (default: the 1 July 2025 reorganisation)"),
+    ] = None,
+    valid_to: Annotated[
+        SaneDate | None,
+        Form(description="an earlier set of units: the day (excluded) they ended; stored closed, beside the current"),
+    ] = None,
+    whole: Annotated[
+        bool,
+        Form(
+            description="the file is the whole current set of the provinces it covers: their current units missing"
+            " from it are closed at `valid_from`"
+        ),
+    ] = False,
+    allow_many_closed: Annotated[
+        bool, Form(description="with `whole`: allow closing more than half of a province's current units")
+    ] = False,
+    dry_run: DryRun = False,
+) -> dict[str, Any]:
+    """Load a boundary file (as `diaban boundaries import`): new or changed units open a version from `valid_from`,
+    the same file again changes nothing; incidents, hotspots and unfinished tasks follow the new boundaries. Each
+    feature refused is reported with its number in the file and its code; a file none of whose features can be kept
+    is refused (422). Administrators only, and an administrator's reach is the whole country (no administrator is
+    limited to a province: `check_user_scope`, and the users table's check), as a boundary file's is. The import
+    run records who loaded which file. `dry_run`: only check the file (the same import, rolled back)."""
+    from gis.io.readers import GEOJSON_SUFFIXES
+    from gis.services.boundary_import import DEFAULT_VALID_FROM, import_boundaries
+
+    note_dry_run(request, dry_run)
+    with uploaded(file, GEOJSON_SUFFIXES) as path:
+        report = heavy(
+            request,
+            lambda: import_boundaries(
+                conn,
+                path,
+                valid_from=valid_from or DEFAULT_VALID_FROM,
+                valid_to=valid_to,
+                imported_by=user.username,
+                whole=whole,
+                allow_many_closed=allow_many_closed,
+                dry_run=dry_run,
+            ),
+        )
+        return boundary_answer(report, path.name)
+
+
+def boundary_answer(report: BoundaryReport, file_name: str) -> dict[str, Any]:
+    """A boundary import's answer: its counts as the command prints them, each refused feature a report row (its
+    number in the file as the line, its code as the ref); :class:`ImportRefused` when every feature was refused."""
+    import pandas as pd
+
+    from gis.io.report_rows import ReportRows
+
+    refused = pd.DataFrame(
+        {
+            "line": [reject["feature"] for reject in report.rejects],
+            "ref": [reject["code"] or None for reject in report.rejects],
+            "field": [None] * len(report.rejects),
+            "reason": [reject["reason"] for reject in report.rejects],
+        }
+    )
+    body = report_body(
+        "Ranh giới",
+        file_name,
+        report.summary(),
+        {},
+        ReportRows.of(refused),
+        import_id=report.import_id,
+        dry_run=report.dry_run,
+    )
+    if report.nothing_usable:
+        raise ImportRefused({**body, "import_id": None}, "không có đối tượng nào hợp lệ trong tệp: không nhập gì")
+    return body

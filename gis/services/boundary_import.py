@@ -42,7 +42,7 @@ from sqlalchemy import Connection, text
 from gis.io.readers import FileFormatError
 from gis.settings import DataSettings
 from gis.store.hotspots import replace_hotspots
-from gis.store.import_runs import ImportReport, finish_import_run, start_import_run
+from gis.store.import_runs import ImportReport, dry_run_savepoint, finish_import_run, start_import_run
 from gis.store.incident_load import replace_incidents
 from gis.store.periods import assign_periods
 from gis.store.sql import current_unit
@@ -88,9 +88,16 @@ class BoundaryReport:
     tasks_moved: int = 0
     #: Teams whose area, on the import's date or later, names a unit it closed as missing: to be re-drawn.
     team_areas_to_redraw: int = 0
-    #: The import's row in `import_runs`.
+    #: The import's row in `import_runs` (None in a dry run: it was rolled back with the rest).
     import_id: int | None = None
     rejects: list[dict] = field(default_factory=list)
+    #: A dry run's report (`dry_run_savepoint`): what the import would do now; nothing was kept.
+    dry_run: bool = False
+
+    @property
+    def nothing_usable(self) -> bool:
+        """Every feature of the file was rejected: no unit stored, none found unchanged (the API answers 422)."""
+        return bool(self.rejects) and not (self.inserted or self.updated or self.unchanged)
 
     def summary(self) -> dict[str, int]:
         return {
@@ -372,6 +379,7 @@ def import_boundaries(
     nearest_m: float | None = None,
     whole: bool = False,
     allow_many_closed: bool = False,
+    dry_run: bool = False,
 ) -> BoundaryReport:
     """Import boundaries in the caller's transaction; idempotent for the same file and dates.
 
@@ -386,7 +394,29 @@ def import_boundaries(
 
     ``whole``: the file is the whole current set of the provinces it covers (those its units name); see
     `_check_whole` for what is closed and when the import is refused (``allow_many_closed``).
+
+    ``dry_run`` («Kiểm tra tệp» on the administration page): the same import, rolled back at its end
+    (:func:`dry_run_savepoint`); its report says what it would do now, its import run unnamed.
     """
+    with dry_run_savepoint(conn, dry_run):
+        report = _import(conn, path, valid_from, valid_to, source, imported_by, nearest_m, whole, allow_many_closed)
+    if dry_run:
+        report.dry_run, report.import_id = True, None
+    return report
+
+
+def _import(
+    conn: Connection,
+    path: Path,
+    valid_from: date,
+    valid_to: date | None,
+    source: str | None,
+    imported_by: str | None,
+    nearest_m: float | None,
+    whole: bool,
+    allow_many_closed: bool,
+) -> BoundaryReport:
+    """`import_boundaries` in the caller's transaction (or a dry run's savepoint)."""
     if valid_to is not None and valid_to <= valid_from:
         raise InvalidRequest("ngày hết hiệu lực phải sau ngày bắt đầu", "valid_to must be after valid_from")
     if whole and valid_to is not None:
@@ -482,7 +512,7 @@ def _check_whole(
                 raise InvalidRequest(
                     f"tệp sẽ khép lại {closing} trong {current} đơn vị hiện hành của {province} (quá nửa): có lẽ tệp"
                     " chỉ là một phần của tỉnh, không phải toàn bộ; không nhập gì. Nếu đúng là vậy, hãy cho phép"
-                    " khép lại nhiều đơn vị (--allow-many-closed)",
+                    " khép lại nhiều đơn vị (lệnh: --allow-many-closed; trang quản trị: «Cho phép khép lại quá nửa số đơn vị»)",
                     f"whole file would close {closing} of {current} current units of province {province}",
                 )
     later = [code for *_, codes in rows for code in codes or ()]

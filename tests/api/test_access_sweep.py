@@ -88,6 +88,7 @@ UNRECORDED: dict[str, str] = {
     "POST /api/tasks/{task_id}/photos": "what was stored of the user's own photo",
     "POST /api/imports/indicators": "the report of the user's own file; the run is recorded in import_runs",
     "POST /api/imports/incidents": "the report of the user's own file; the run is recorded in import_runs",
+    "POST /api/imports/boundaries": "the report of the administrator's own file; the run is recorded in import_runs",
     "GET /api/teams": "accounts",
     "POST /api/teams": "accounts",
     "GET /api/provinces": "reference data",

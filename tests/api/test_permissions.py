@@ -106,6 +106,7 @@ def matrix(world: dict) -> list[tuple[str, str, dict | None, dict[str, int]]]:
         ("GET", "/api/users", None, ADMIN),
         ("POST", "/api/users/import", None, {**ADMIN, "admin": 422}),  # an administrator's request without its file
         ("GET", "/api/users/import-template", None, ADMIN),
+        ("POST", "/api/imports/boundaries", None, {**ADMIN, "admin": 422}),  # without its file
         ("PATCH", f"/api/users/{world['users']['planner']}", {"active": False, "version": 1}, ADMIN),
         ("POST", f"/api/users/{world['users']['planner']}/password", None, ADMIN),
         ("POST", f"/api/users/{world['users']['planner']}/unlock", None, ADMIN),
