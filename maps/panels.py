@@ -31,11 +31,13 @@ from models.vocabulary import (
 DATE_PATTERN = r"\d{1,2}/\d{1,2}/\d{4}"
 
 
-def _date_input(name: str, label: str) -> str:
-    """A dd/mm/yyyy text field (the browser's own date widget would follow the browser's locale)."""
+def _date_input(name: str, label: str, day: str | None = None) -> str:
+    """A dd/mm/yyyy text field (the browser's own date widget would follow the browser's locale); ``day``: the field's
+    name in an error, for an import form that sends it as an ISO day (common.js importBody)."""
+    marked = f' data-day="{escape(day)}"' if day else ""
     return (
         f'<label>{escape(label)} <input name="{name}" placeholder="dd/mm/yyyy" pattern="{DATE_PATTERN}" '
-        f'inputmode="numeric" title="Ngày theo dạng dd/mm/yyyy"></label>'
+        f'inputmode="numeric" title="Ngày theo dạng dd/mm/yyyy"{marked}></label>'
     )
 
 
@@ -103,14 +105,21 @@ def _columns(*columns: tuple[str, str]) -> str:
     )
 
 
-def _import_form(form_id: str, title: str, accept: str, hint: str, extra: str = "") -> str:
+def _import_form(form_id: str, title: str, accept: str, hint: str, extra: str = "", sheet: bool = True) -> str:
     """A folded form uploading an import file (common.js importForm sends it), and the place its report is shown:
     the summary line, warnings, and the rows refused, left out as duplicates or kept but flagged. «Kiểm tra tệp»
-    sends the file for a dry run first (common.js fileCheck): what the import would do, nothing written."""
+    sends the file for a dry run first (common.js fileCheck): what the import would do, nothing written. ``sheet``:
+    the worksheet field, for imports that read Excel files."""
+    sheet_field = (
+        '<label>Trang tính (chỉ với tệp Excel; để trống: trang đầu tiên không ẩn) <input name="sheet" maxlength="200">'
+        "</label>"
+        if sheet
+        else ""
+    )
     return f"""<details class="import" id="{form_id}-box"><summary>{escape(title)}</summary>
         <form id="{form_id}" class="stack import-form" novalidate>
           <label>Tệp <input name="file" type="file" accept="{accept}"></label>
-          <label>Trang tính (chỉ với tệp Excel; để trống: trang đầu tiên không ẩn) <input name="sheet" maxlength="200"></label>
+          {sheet_field}
           {extra}
           <div class="import-buttons"><button type="button" name="check">Kiểm tra tệp</button>
             <button type="submit">Tải lên và nhập</button></div>
@@ -373,7 +382,8 @@ def planner_panel(years: list[int]) -> str:
 
 def admin_panel() -> str:
     """Users (create with a password shown once, deactivate, reset, unlock), teams and their areas over time (renamed,
-    dissolved), the admin audit and the access log (who read which detailed data), each filtered and exported."""
+    dissolved), the boundaries loaded from a file (beside the areas drawn on them), the admin audit and the access log
+    (who read which detailed data), each filtered and exported."""
     roles = "".join(f'<option value="{code}">{escape(label)}</option>' for code, label in Role.labels().items())
     user_columns = _columns(
         ("username", "Tên đăng nhập"), ("role", "Vai trò"), ("team", "Tổ / phạm vi"), ("state", "Trạng thái")
@@ -387,6 +397,23 @@ def admin_panel() -> str:
         " dòng được báo rồi nhập lại cả tệp. Mỗi người dùng nhận mật khẩu dùng một lần, phải đổi khi đăng nhập lần"
         " đầu; bảng mật khẩu chỉ tải về một lần.",
         '<a href="/api/users/import-template" download>Tải tệp mẫu (Excel)</a>',
+    )
+    boundary_import = _import_form(
+        "boundary-import",
+        "Nạp ranh giới hành chính từ tệp",
+        ".geojson,.json",
+        "Tệp GeoJSON (.geojson, .json; hệ tọa độ bất kỳ, kể cả VN-2000), mỗi đối tượng một xã, phường, đặc khu với mã"
+        " (code) và tên (name), như lệnh «diaban boundaries import» (lệnh đó đọc cả .geojson.gz, GeoPackage,"
+        " Shapefile). Nạp lại cùng tệp không thay đổi gì; ranh giới thay đổi mở phiên bản mới từ ngày hiệu lực, vụ"
+        " việc, điểm nóng và nhiệm vụ chưa kết thúc theo ranh giới mới. Hãy «Kiểm tra tệp» trước: biết sẽ thêm, khép"
+        " lại, chuyển những gì mà chưa ghi gì.",
+        f"""{_date_input("valid_from", "Có hiệu lực từ ngày (để trống: 01/07/2025)", "Ngày hiệu lực")}
+          {_date_input("valid_to", "Hết hiệu lực từ ngày (chỉ với bộ đơn vị cũ, ví dụ trước sắp xếp)", "Ngày hết hiệu lực")}
+          <label class="check"><input type="checkbox" name="whole" value="true"> Tệp là toàn bộ đơn vị hiện hành của
+            các tỉnh trong tệp (đơn vị của các tỉnh đó không có trong tệp được khép lại từ ngày hiệu lực)</label>
+          <label class="check"><input type="checkbox" name="allow_many_closed" value="true"> Cho phép khép lại quá nửa
+            số đơn vị của một tỉnh (mặc định bị từ chối: thường là tệp chỉ có một phần của tỉnh)</label>""",
+        sheet=False,
     )
     return rf"""<main class="panel"><div id="message" class="message" role="status" aria-live="polite"></div>
       {help_panel(Role.ADMIN)}
@@ -440,6 +467,7 @@ def admin_panel() -> str:
         <div id="area-history-block" hidden><h3>Lịch sử địa bàn</h3>
         <table class="register" id="area-history"><thead><tr><th>Xã/phường</th><th>Từ ngày</th><th>Đến ngày</th>
           </tr></thead><tbody></tbody></table></div>
+        {boundary_import}
       </section>
       <section id="tab-audit" class="tab" hidden>
         <p class="hint">Mọi thao tác quản trị, mới nhất trước (không sửa, không xóa được).</p>

@@ -8,7 +8,7 @@ from io import BytesIO
 from pathlib import Path
 
 import test_browser as shared
-from conftest import conversion_task
+from conftest import SECOND_PROVINCE, SECOND_PROVINCE_FILE, SECOND_PROVINCE_UNITS, conversion_task
 from openpyxl import load_workbook
 from sqlalchemy import Engine, text
 from test_browser import (
@@ -63,6 +63,23 @@ def test_taking_a_commune_with_open_tasks_from_a_team_says_the_team_keeps_them(
     shot(page, "admin-open-tasks-kept-phone")
     assert "chỉ huy giao lại" in page.locator("#message").inner_text(), team
     assert "warning" in page.locator("#message").get_attribute("class")  # amber, it stays until read
+    # Boundaries from a file, under the areas, checked first: a day not written dd/mm/yyyy is said and nothing sent;
+    # the check says what the import would add and writes nothing (its import: tests/api/test_boundary_upload.py).
+    page.click("#message")  # read: cleared
+    page.click("#boundary-import-box summary")
+    page.set_input_files("#boundary-import input[name=file]", str(SECOND_PROVINCE_FILE))
+    page.fill("#boundary-import input[name=valid_from]", "31/02/2026")
+    page.click("#boundary-import button[name=check]")
+    page.locator("#message.error").filter(has_text="Ngày hiệu lực: «31/02/2026» không phải ngày hợp lệ").wait_for()
+    page.click("#message")
+    page.fill("#boundary-import input[name=valid_from]", "01/01/2026")
+    page.click("#boundary-import button[name=check]")
+    heading = f"Kiểm tra tệp — chưa ghi gì; nếu nhập: thêm mới {SECOND_PROVINCE_UNITS}"
+    page.locator("#boundary-import-report h3.import-check").filter(has_text=heading).wait_for()
+    with city.connect() as conn:
+        assert not conn.execute(
+            text("SELECT count(*) FROM admin_units WHERE province_code = :p"), {"p": SECOND_PROVINCE}
+        ).scalar()
     assert errors == []
     page.close()
 

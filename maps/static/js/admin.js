@@ -1,15 +1,15 @@
 // Administration page: users (create with a password shown once, move to another team or role, deactivate, reset the
 // password, unlock), teams (renamed, dissolved) and their areas picked on the map or in a searchable list, effective
-// from a date with the history kept, the admin audit and the access log (who read which detailed data), each filtered
-// by days and exported to Excel.
+// from a date with the history kept, the boundaries loaded from a file, the admin audit and the access log (who read
+// which detailed data), each filtered by days and exported to Excel.
 "use strict";
 
 diabanPages.admin = async function startAdmin(map, cfg) {
   const selected = new Set();  // commune codes of the area being edited
-  const { layer: communes, names, features } = await communesLayer(map, { style: () => ({ color: "#475569", weight: 1, fillOpacity: 0 }) });
+  // The current units by code: their polygon on the map, their name, their province (drawUnits fills them).
+  const byCode = {}, names = {}, provinceOf = {};
+  let units = null;  // what communesLayer drew
   mapButtons(map, cfg);
-  const byCode = {};
-  communes.eachLayer((l) => { byCode[l.feature.properties.code] = l; });
   // The access log is read when its tab is first opened (each read of it is itself a line of the log).
   let accessShown = false;
   const showTab = panelTabs((name) => {
@@ -21,15 +21,34 @@ diabanPages.admin = async function startAdmin(map, cfg) {
   const list = document.getElementById("commune-list");
   const search = document.getElementById("commune-search");
   const count = document.getElementById("area-count");
-  const ordered = Object.entries(names).sort((a, b) => a[1].localeCompare(b[1], "vi"));
-  list.replaceChildren(...ordered.map(([code, name]) => {
-    const label = document.createElement("label");
-    label.dataset.code = code;
-    label.dataset.search = `${name} ${code}`.toLocaleLowerCase("vi");
-    label.innerHTML = `<input type="checkbox" value="${code}"> ${escapeHtml(name)} <small>(${code})</small>`;
-    label.querySelector("input").onchange = (event) => toggle(code, event.target.checked);
-    return label;
-  }));
+  // The current units drawn, listed for the area editor and looked up by code; drawn again after a boundary import
+  // (the former drawing taken off once the new one is there).
+  async function drawUnits() {
+    const drawn = await communesLayer(map, { style: () => ({ color: "#475569", weight: 1, fillOpacity: 0 }) });
+    units?.remove();
+    units = drawn;
+    for (const lookup of [byCode, names, provinceOf]) for (const code of Object.keys(lookup)) delete lookup[code];
+    Object.assign(names, drawn.names);
+    for (const f of drawn.features) provinceOf[f.properties.code] = f.properties.province_code;
+    drawn.layer.eachLayer((l) => {
+      const code = l.feature.properties.code;
+      byCode[code] = l;
+      l.bindTooltip(escapeHtml(l.feature.properties.full_name), { sticky: true });
+      l.on("click", () => {
+        if (document.body.dataset.tab === "teams") toggle(code, !selected.has(code));
+      });
+    });
+    const ordered = Object.entries(names).sort((a, b) => a[1].localeCompare(b[1], "vi"));
+    list.replaceChildren(...ordered.map(([code, name]) => {
+      const label = document.createElement("label");
+      label.dataset.code = code;
+      label.dataset.search = `${name} ${code}`.toLocaleLowerCase("vi");
+      label.innerHTML = `<input type="checkbox" value="${code}"> ${escapeHtml(name)} <small>(${code})</small>`;
+      label.querySelector("input").onchange = (event) => toggle(code, event.target.checked);
+      return label;
+    }));
+    drawArea();
+  }
   search.addEventListener("input", () => {
     const words = search.value.trim().toLocaleLowerCase("vi");
     for (const label of list.children) label.hidden = Boolean(words) && !label.dataset.search.includes(words);
@@ -44,7 +63,7 @@ diabanPages.admin = async function startAdmin(map, cfg) {
     }
     for (const box of list.querySelectorAll("input")) box.checked = selected.has(box.value);
     count.textContent = VI_NUMBER.format(selected.size);
-    document.getElementById("area-names").textContent = [...selected].map((code) => names[code])
+    document.getElementById("area-names").textContent = [...selected].map((code) => names[code] || code)
       .sort((a, b) => a.localeCompare(b, "vi")).join(", ");
   }
 
@@ -52,13 +71,7 @@ diabanPages.admin = async function startAdmin(map, cfg) {
     if (on) selected.add(code); else selected.delete(code);
     drawArea();
   }
-  communes.eachLayer((l) => {
-    l.bindTooltip(escapeHtml(l.feature.properties.full_name), { sticky: true });
-    l.on("click", () => {
-      if (document.body.dataset.tab !== "teams") return;
-      toggle(l.feature.properties.code, !selected.has(l.feature.properties.code));
-    });
-  });
+  await drawUnits();
 
   // ------------------------------------------------------------------------------------------------ the teams
   const teamPick = document.getElementById("team-pick");
@@ -213,7 +226,6 @@ diabanPages.admin = async function startAdmin(map, cfg) {
   // chooses it: never by default (least privilege; the API refuses such a role without one or the other).
   const provinces = await api("/api/provinces");
   const provinceName = Object.fromEntries(provinces.map((p) => [p.code, p.full_name]));
-  const provinceOf = Object.fromEntries(features.map((f) => [f.properties.code, f.properties.province_code]));
   const loaded = provinces.filter((p) => p.units > 0);
   const NATION = "nation";  // the level's code (models.vocabulary.AreaLevel)
   const WHOLE_COUNTRY = cfg.areaLevelLabels[NATION];
@@ -503,6 +515,10 @@ diabanPages.admin = async function startAdmin(map, cfg) {
     }).join("") || "<li class=\"none\">Không có lượt xem nào theo bộ lọc này.</li>";
   }
   accessForm.addEventListener("submit", (event) => { event.preventDefault(); loadAccess().catch((error) => failed(error)); });
+
+  // Boundaries from a file (as `diaban boundaries import`), checked first or not: after an import the units are drawn
+  // and listed again (a merged commune gone, a new one there to pick).
+  importForm("boundary-import", "/api/imports/boundaries", drawUnits);
 
   await Promise.all([loadTeams(), loadUsers(), loadAudit()]);
   showTab("users");

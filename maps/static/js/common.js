@@ -559,6 +559,7 @@ function communeLabels(map, features) {
   }
   map.on("zoomend moveend", place);
   place();
+  layer.on("remove", () => map.off("zoomend moveend", place));  // removed: its units are drawn again
   return layer;
 }
 
@@ -609,10 +610,11 @@ async function communesLayer(map, options = {}) {
   const layer = L.geoJSON(communes, { ...inPane("lines"), interactive,
     style: { color: "#64748b", weight: 1, fill: false }, ...options }).addTo(map);
   drawn.addLayer(layer);
-  communeLabels(map, communes.features);
+  drawn.addLayer(communeLabels(map, communes.features));
   window.diaban.communes = communes.features;
+  let refine = null;
   if (wide) {
-    const refine = async () => {
+    refine = async () => {
       if (map.getZoom() < SHAPES.FINE_ZOOM) return;
       map.off("zoomend", refine);
       let fine;
@@ -627,7 +629,13 @@ async function communesLayer(map, options = {}) {
     };
     map.on("zoomend", refine);
   }
-  return { layer, names, features: communes.features };
+  // Everything drawn from these units taken off the map, the names and the finer shapes' wait with them: a page
+  // drawing its units again (after a boundary import) calls it before drawing the new ones.
+  const remove = () => {
+    drawn.eachLayer((l) => l.remove());
+    if (refine) map.off("zoomend", refine);
+  };
+  return { layer, names, features: communes.features, remove };
 }
 
 // ----------------------------------------------------------------------------------------------------- search
@@ -1070,11 +1078,26 @@ function importReport(box, report, failure = "") {
   box.hidden = false;
 }
 
-// What a dry run found: the rows the import would store and those it would refuse (nothing was written).
+// What a dry run found: the rows the import would store and those it would refuse (nothing was written); for a
+// boundary file, whose counts are units added, changed, closed (no `imported`), its summary's counts.
 function checkHeading(report) {
-  const { imported = 0, rejected = 0 } = report.counts;
+  const { imported = null, rejected = 0 } = report.counts;
+  if (imported === null) return `Kiểm tra tệp — chưa ghi gì; nếu nhập: ${report.summary.replace(/^[^:]*: /, "")}`;
   return `Kiểm tra tệp — chưa ghi gì: ${VI_NUMBER.format(imported)} dòng sẽ được nhập, ` +
     `${VI_NUMBER.format(rejected)} dòng bị từ chối`;
+}
+
+// An import form's fields as sent: its days (fields marked data-day, typed dd/mm/yyyy) as ISO days, a blank one left
+// out (the server's default); null, the error told, when a day is malformed (never sent as something else).
+function importBody(form) {
+  const body = new FormData(form);
+  try {
+    for (const input of form.querySelectorAll("input[data-day]")) {
+      const day = dayField(input, input.dataset.day);
+      if (day) body.set(input.name, day); else body.delete(input.name);
+    }
+  } catch (error) { notify(error.message, true); return null; }
+  return body;
 }
 
 // «Kiểm tra tệp» of an import form: the chosen file sent to `path` with dry_run=true — the same import, rolled back —
@@ -1085,10 +1108,12 @@ function fileCheck(form, path, box) {
   button.addEventListener("click", async () => {
     const file = form.elements.file.files[0];
     if (!file) { notify("Hãy chọn tệp cần kiểm tra", true); return; }
+    const body = importBody(form);
+    if (!body) return;
     button.disabled = true;
     notify(`Đang kiểm tra ${file.name}…`);
     let report;
-    try { report = await api(`${path}?dry_run=true`, { method: "POST", body: new FormData(form) }); } catch (error) {
+    try { report = await api(`${path}?dry_run=true`, { method: "POST", body }); } catch (error) {
       importReport(box, error.body?.report, error.message);
       failed(error, () => button.click());
       return;
@@ -1129,11 +1154,13 @@ function importForm(formId, path, onImported) {
     event.preventDefault();
     const file = form.elements.file.files[0];
     if (!file) { notify("Hãy chọn tệp cần nhập", true); return; }
+    const body = importBody(form);
+    if (!body) return;
     const button = form.querySelector("button[type=submit]");
     button.disabled = true;
     notify(`Đang nhập ${file.name}…`);
     let report;
-    try { report = await api(path, { method: "POST", body: new FormData(form) }); } catch (error) {
+    try { report = await api(path, { method: "POST", body }); } catch (error) {
       importReport(box, error.body?.report, error.message);
       failed(error, () => form.requestSubmit());
       return;
