@@ -402,9 +402,9 @@ def admin_panel() -> str:
         "boundary-import",
         "Nạp ranh giới hành chính từ tệp",
         ".geojson,.json",
-        "Tệp GeoJSON (.geojson, .json; hệ tọa độ bất kỳ, kể cả VN-2000), mỗi đối tượng một xã, phường, đặc khu với mã"
-        " (code) và tên (name), như lệnh «diaban boundaries import» (lệnh đó đọc cả .geojson.gz, GeoPackage,"
-        " Shapefile). Nạp lại cùng tệp không thay đổi gì; ranh giới thay đổi mở phiên bản mới từ ngày hiệu lực, vụ"
+        "Tệp GeoJSON (hệ tọa độ bất kỳ, kể cả hệ tọa độ quốc gia), mỗi đối tượng một xã, phường, đặc khu có mã và"
+        " tên đơn vị, như lệnh «diaban boundaries import» (lệnh đó đọc thêm tệp nén và các dạng tệp bản đồ khác)."
+        " Nạp lại cùng tệp không thay đổi gì; ranh giới thay đổi mở phiên bản mới từ ngày hiệu lực, vụ"
         " việc, điểm nóng và nhiệm vụ chưa kết thúc theo ranh giới mới. Hãy «Kiểm tra tệp» trước: biết sẽ thêm, khép"
         " lại, chuyển những gì mà chưa ghi gì.",
         f"""{_date_input("valid_from", "Có hiệu lực từ ngày (để trống: 01/07/2025)", "Ngày hiệu lực")}
