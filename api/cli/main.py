@@ -65,6 +65,12 @@ log = logging.getLogger("diaban.cli")
 SHOWN_REJECTS = 20
 
 
+def _json_counts(summary: dict, dry_run: bool, **more: object) -> str:
+    """An import's counts (and ``more`` of its report) as one JSON object; a dry run's with `"dry_run": true`, so
+    that a script never takes a check's counts for what was stored."""
+    return json.dumps({**summary, **more, **({"dry_run": True} if dry_run else {})}, ensure_ascii=False)
+
+
 def _print_report(kind: str, summary: dict, report, args: argparse.Namespace, columns: dict[str, str]) -> int:
     """Print an import's outcome (JSON, or Vietnamese lines with the first rejects and flagged rows); its exit code.
 
@@ -78,7 +84,7 @@ def _print_report(kind: str, summary: dict, report, args: argparse.Namespace, co
         _write_listing(report, args.rejects, columns)
     nothing_usable = report.nothing_usable
     if args.json:
-        print(json.dumps({**summary, "dry_run": True} if report.dry_run else summary, ensure_ascii=False))
+        print(_json_counts(summary, report.dry_run))
         return 2 if nothing_usable else 0
     if report.dry_run:
         print(DRY_RUN_NOTICE)
@@ -176,11 +182,14 @@ def cmd_boundaries(args: argparse.Namespace) -> int:
             valid_to=args.valid_to,
             whole=args.whole,
             allow_many_closed=args.allow_many_closed,
+            dry_run=args.dry_run,
         )
     if args.json:
-        print(json.dumps({**report.summary(), "rejects": report.rejects}, ensure_ascii=False))
+        print(_json_counts(report.summary(), report.dry_run, rejects=report.rejects))
     else:
-        print(summary_line("Ranh giới", report.summary()))
+        if report.dry_run:
+            print(DRY_RUN_NOTICE)
+        print(summary_line("Ranh giới", report.summary(), dry_run=report.dry_run))
         for r in report.rejects:
             print(f"  đối tượng {r['feature']} [{r['code']}]: {vietnamese_reason(r['reason'])}")
     return 0
@@ -369,6 +378,7 @@ def build_parser() -> argparse.ArgumentParser:
         help="cùng --whole: cho phép khép lại quá nửa số đơn vị hiện hành của một tỉnh (mặc định bị từ chối vì"
         " thường là tệp chỉ có một phần của tỉnh)",
     )
+    b_imp.add_argument("--dry-run", action="store_true", help=DRY_RUN_HELP)
     b_imp.add_argument("--json", action="store_true", help="in kết quả dạng JSON")
     b_imp.set_defaults(func=cmd_boundaries)
 

@@ -114,7 +114,7 @@ def cli_day(text: str) -> date:
         raise argparse.ArgumentTypeError(exc.message) from None
 
 
-#: The help of an import's `--dry-run` (the incidents, indicators and accounts imports).
+#: The help of an import's `--dry-run` (the boundaries, incidents, indicators and accounts imports).
 DRY_RUN_HELP = (
     "chỉ kiểm tra tệp: chạy đúng lần nhập rồi hủy bỏ toàn bộ, không ghi gì vào cơ sở dữ liệu; in cùng báo cáo như khi"
     " nhập thật"

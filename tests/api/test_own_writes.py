@@ -1,6 +1,7 @@
 """Read-your-writes without replicas: a user's write through one worker shows at once in their own reads through
 another, which still trusts the data versions it remembered (DIABAN_DATA_VERSION_SECONDS); others' reads there keep
-the remembered versions until they expire (what the setting trades)."""
+the remembered versions until they expire (what the setting trades). An import's dry run, which writes nothing,
+makes the process forget nothing."""
 
 from __future__ import annotations
 
@@ -12,7 +13,9 @@ from fastapi.testclient import TestClient
 from sqlalchemy import Connection, Engine
 
 from api.replicas import WROTE_COOKIE
-from tests.conftest import bearer_headers, requests_in_savepoints
+from gis.ops.postgres import ManagedCluster
+from gis.store.accounts import create_user
+from tests.conftest import bearer_headers, requests_in_savepoints, scratch_database
 
 #: The zoom-12 tile over Hải Phòng's centre (106.68 E, 20.86 N), and a new incident inside it.
 TILE = "/tiles/incidents/12/3261/1805.mvt"
@@ -51,3 +54,35 @@ def test_an_import_through_one_worker_shows_at_once_to_its_maker_on_the_other(wo
     assert after.content != before.content
     b.cookies.clear()
     assert b.get(TILE, headers=other).headers["ETag"] == before.headers["ETag"]  # others: within the setting's delay
+
+
+def test_an_import_dry_run_committed_by_the_app_keeps_the_remembered_data_versions(
+    cluster: ManagedCluster, password_hash: str
+) -> None:
+    """The app's own commit (api.deps._commit, which the rolled-back test transaction never runs): a dry run wrote
+    nothing (`NOTHING_WRITTEN`), so the process keeps the data versions it remembered and answers no write cookie; the
+    import itself makes it forget them. Real commits here (a scratch database)."""
+    from fastapi.testclient import TestClient
+
+    from api.app import create_app
+    from api.cache import Memo
+
+    with scratch_database(cluster, "own_writes_commit") as engine:
+        with engine.begin() as conn:
+            maker = create_user(conn, "nguoi-nhap-that", password_hash, "command", None)
+        app = create_app(engine)
+        with engine.begin() as conn:
+            headers = bearer_headers(app, conn, maker)
+        with TestClient(app) as client:
+            memo = app.state.data_versions = Memo(600)
+            assert client.get(TILE, headers=headers).status_code == 200
+            assert memo.fresh() is not None  # the versions the tile read, remembered
+            for dry_run in (True, False):
+                params = {"dry_run": "true"} if dry_run else {}
+                files = {"file": ("moi.csv", NEW.encode())}
+                imported = client.post("/api/imports/incidents", headers=headers, params=params, files=files)
+                assert imported.status_code == 200 and imported.json()["counts"]["imported"] == 1, imported.text
+                assert imported.json()["dry_run"] is dry_run
+                assert (memo.fresh() is not None) is dry_run
+                assert (WROTE_COOKIE in imported.cookies) is not dry_run
+                client.cookies.clear()

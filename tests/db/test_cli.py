@@ -29,7 +29,7 @@ from api.cli.classify import approved_line
 from api.cli.main import build_parser
 from gis.ops.redis import free_port
 from tests.browser.vietnamese_text import foreign_words
-from tests.conftest import footprint, run_cli
+from tests.conftest import SECOND_PROVINCE_FILE, SECOND_PROVINCE_UNITS, footprint, run_cli
 
 
 @pytest.fixture
@@ -313,6 +313,25 @@ def test_an_import_dry_run_prints_the_imports_report_after_saying_nothing_is_wri
     assert code == 0 and json.loads(out) == {"imported": 1, "rejected": 1, "flagged": 0, "dry_run": True}, out
     with engine.connect() as conn:
         assert footprint(conn) == before
+
+
+def test_a_boundary_import_dry_run_says_nothing_is_written_and_writes_nothing(cli, capsys, engine: Engine) -> None:
+    """`boundaries import --dry-run` as the other imports': the notice first, the import's counts, `"dry_run": true` in
+    its JSON, and the second province's units neither stored nor recorded as an import run."""
+    units = "SELECT count(*), coalesce(max(id), 0) FROM admin_units"
+    with engine.connect() as conn:
+        before = footprint(conn), tuple(conn.execute(text(units)).one())
+    code, out, err = cli(capsys, "boundaries", "import", str(SECOND_PROVINCE_FILE), "--dry-run")
+    assert code == 0, err
+    assert out.splitlines() == [
+        "Kiểm tra — chưa ghi gì vào cơ sở dữ liệu",
+        f"Ranh giới: thêm mới {SECOND_PROVINCE_UNITS}",
+    ]
+    code, out, err = cli(capsys, "boundaries", "import", str(SECOND_PROVINCE_FILE), "--dry-run", "--json")
+    printed = json.loads(out)
+    assert code == 0 and printed["dry_run"] is True and printed["inserted"] == SECOND_PROVINCE_UNITS, out
+    with engine.connect() as conn:
+        assert (footprint(conn), tuple(conn.execute(text(units)).one())) == before
 
 
 @pytest.mark.parametrize(

@@ -224,14 +224,10 @@ diabanPages.admin = async function startAdmin(map, cfg) {
 
   // A command or planner user sees one province, or the whole country («Toàn quốc») only when the administrator
   // chooses it: never by default (least privilege; the API refuses such a role without one or the other).
-  const provinces = await api("/api/provinces");
-  const provinceName = Object.fromEntries(provinces.map((p) => [p.code, p.full_name]));
-  const loaded = provinces.filter((p) => p.units > 0);
   const NATION = "nation";  // the level's code (models.vocabulary.AreaLevel)
   const WHOLE_COUNTRY = cfg.areaLevelLabels[NATION];
-  const provinceOptions = "<option value=\"\">— Chọn tỉnh, thành phố —</option>" +
-    provinces.map((p) => `<option value="${p.code}">${escapeHtml(p.full_name)}</option>`).join("") +
-    `<option value="${NATION}">${WHOLE_COUNTRY} (mọi tỉnh, thành phố)</option>`;
+  // The provinces (GET /api/provinces) by code, those with units, and the scope lists' options (loadProvinces).
+  let provinceName = {}, loaded = [], provinceOptions = "";
   // The narrowest scope for user `u` (null: a new user): their own province, else that of the team they leave (its
   // communes' province), else the only province the database holds; else none, for the administrator to choose.
   // (An administrator has no province of their own: only command and planner users are limited to one.)
@@ -263,10 +259,23 @@ diabanPages.admin = async function startAdmin(map, cfg) {
     ? (u.province_code ? provinceName[u.province_code] ?? u.province_code : WHOLE_COUNTRY) : "");
 
   const newUser = document.getElementById("new-user");
-  newUser.province.innerHTML = provinceOptions;
   const fitNewUser = () => fitRole(newUser, null);
   newUser.role.addEventListener("change", fitNewUser);
-  fitNewUser();
+  // The provinces, loaded at the start and again after a boundary import (a province whose units it loaded is then
+  // offered, and becomes the default scope when it is the only one loaded); the new-user form keeps a scope chosen.
+  async function loadProvinces() {
+    const provinces = await api("/api/provinces");
+    provinceName = Object.fromEntries(provinces.map((p) => [p.code, p.full_name]));
+    loaded = provinces.filter((p) => p.units > 0);
+    provinceOptions = "<option value=\"\">— Chọn tỉnh, thành phố —</option>" +
+      provinces.map((p) => `<option value="${p.code}">${escapeHtml(p.full_name)}</option>`).join("") +
+      `<option value="${NATION}">${WHOLE_COUNTRY} (mọi tỉnh, thành phố)</option>`;
+    const chosen = newUser.province.value;
+    newUser.province.innerHTML = provinceOptions;
+    newUser.province.value = chosen;
+    if (!newUser.province.value) fitNewUser();
+  }
+  await loadProvinces();
   newUser.addEventListener("submit", async (event) => {
     event.preventDefault();
     const scope = scopeOf(newUser.role.value, newUser.province);
@@ -517,8 +526,8 @@ diabanPages.admin = async function startAdmin(map, cfg) {
   accessForm.addEventListener("submit", (event) => { event.preventDefault(); loadAccess().catch((error) => failed(error)); });
 
   // Boundaries from a file (as `diaban boundaries import`), checked first or not: after an import the units are drawn
-  // and listed again (a merged commune gone, a new one there to pick).
-  importForm("boundary-import", "/api/imports/boundaries", drawUnits);
+  // and listed again (a merged commune gone, a new one there to pick) and the new-user form's provinces loaded again.
+  importForm("boundary-import", "/api/imports/boundaries", () => Promise.all([drawUnits(), loadProvinces()]));
 
   await Promise.all([loadTeams(), loadUsers(), loadAudit()]);
   showTab("users");
