@@ -49,19 +49,34 @@ from models.vocabulary import (
 )
 
 _S = HotspotStatus
+#: Hotspot fill by status (the command and team maps' circles, the legends' and lists' dots). The meaning stays: warm =
+#: needs action (yellow detected, orange verified), red = assigned / under suppression (darker once work began),
+#: green = eradicated, blue = monitoring, violet = recurred, grey = ended (closed mid-grey; dismissed light cool,
+#: dormant light warm, merged dark). The command map draws every status unless filtered, so each pair is measured in
+#: CIEDE2000 ΔE, in normal sight and under deuteranopia and protanopia (Machado et al. 2009; tests/unit/test_palette.py):
+#: - normal sight: ≥ 15 between any two (least: assigned / suppressing 19.1, verified / assigned 19.5), the four greys
+#:   ≥ 10 by shade (least: dismissed / dormant 11.8);
+#: - colour-blind sight: ≥ 8 between any two (least: suppressing / merged 10.3 prot., detected / verified 11.2 deut.,
+#:   verified / assigned 11.6 deut.), the greys ≥ 10 (dismissed / dormant 11.7 prot.);
+#: - ≥ 15 from the land (#f3f1ea, #f4f1e8 offline) and the heat ramp's light end (#ffffb2) in all three (least:
+#:   detected on #ffffb2 17.2 deut., dormant on the land 17.4 deut.).
+#: The former table failed these: detected #f59e0b / verified #f97316 5.5 deut., detected / eradicated #22c55e 7.0
+#: prot., assigned #ef4444 / eradicated 7.7 deut., dismissed #9ca3af / merged #a8a29e 9.0 normal, dormant #d6d3d1 7.1
+#: from the land.
+#: No text is written on these colours: the dots have a dark rim (app.css .swatch), the circles #111827.
 STATUS_COLOURS = MappingProxyType(
     {
-        _S.DETECTED: "#f59e0b",
-        _S.VERIFIED: "#f97316",
+        _S.DETECTED: "#eabd07",
+        _S.VERIFIED: "#f26b10",
         _S.DISMISSED: "#9ca3af",
-        _S.ASSIGNED: "#ef4444",
-        _S.SUPPRESSING: "#b91c1c",
-        _S.ERADICATED: "#22c55e",
-        _S.MONITORING: "#0ea5e9",
+        _S.ASSIGNED: "#dc2626",
+        _S.SUPPRESSING: "#7f1d1d",
+        _S.ERADICATED: "#059669",
+        _S.MONITORING: "#3b82f6",
         _S.CLOSED: "#6b7280",
-        _S.RECURRED: "#7c3aed",
-        _S.DORMANT: "#d6d3d1",
-        _S.MERGED: "#a8a29e",
+        _S.RECURRED: "#842da2",
+        _S.DORMANT: "#b0a89e",
+        _S.MERGED: "#44403c",
     }
 )
 #: The button of each hotspot transition a user may request (the verb, in Vietnamese).
