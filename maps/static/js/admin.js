@@ -305,18 +305,9 @@ diabanPages.admin = async function startAdmin(map, cfg) {
   userImport.addEventListener("submit", async (event) => {
     event.preventDefault();
     const file = userImport.elements.file.files[0];
-    if (!file) { notify("Hãy chọn tệp cần nhập", true); return; }
-    const button = userImport.querySelector("button[type=submit]");
-    button.disabled = true;
-    notify(`Đang nhập ${file.name}…`);
-    let sheet;
-    try {
-      sheet = await api("/api/users/import", { method: "POST", body: new FormData(userImport), file: true });
-    } catch (error) {
-      importReport(importBox, error.body?.report, error.message);
-      failed(error, () => userImport.requestSubmit());
-      return;
-    } finally { button.disabled = false; }
+    const sheet = await sendImportFile(userImport, "/api/users/import", importBox,
+      userImport.querySelector("button[type=submit]"), "nhập", () => userImport.requestSubmit(), { file: true });
+    if (!sheet) return;
     importBox.hidden = true;
     userImport.reset();
     const link = URL.createObjectURL(sheet);

@@ -1100,24 +1100,32 @@ function importBody(form) {
   return body;
 }
 
+// The chosen file of an import form sent to `path` (`verb`: «nhập», or «kiểm tra» for a dry run) while `button` waits:
+// the answer (a report; with `{ file: true }` in `options` the file answered, as the accounts' password sheet), or null
+// when there is no file, a malformed day (told) or a refusal, whose report (if any) is shown in `box` and `retry`
+// offered.
+async function sendImportFile(form, path, box, button, verb, retry, options = {}) {
+  const file = form.elements.file.files[0];
+  if (!file) { notify(`Hãy chọn tệp cần ${verb}`, true); return null; }
+  const body = importBody(form);
+  if (!body) return null;
+  button.disabled = true;
+  notify(`Đang ${verb} ${file.name}…`);
+  try { return await api(path, { method: "POST", body, ...options }); } catch (error) {
+    importReport(box, error.body?.report, error.message);
+    failed(error, retry);
+    return null;
+  } finally { button.disabled = false; }
+}
+
 // «Kiểm tra tệp» of an import form: the chosen file sent to `path` with dry_run=true — the same import, rolled back —
 // and its report (a refusal's too) shown in `box` under its heading. The form keeps the file: after a check without a
 // refused row the import button, focused, imports it in one click.
 function fileCheck(form, path, box) {
   const button = form.elements.check;
   button.addEventListener("click", async () => {
-    const file = form.elements.file.files[0];
-    if (!file) { notify("Hãy chọn tệp cần kiểm tra", true); return; }
-    const body = importBody(form);
-    if (!body) return;
-    button.disabled = true;
-    notify(`Đang kiểm tra ${file.name}…`);
-    let report;
-    try { report = await api(`${path}?dry_run=true`, { method: "POST", body }); } catch (error) {
-      importReport(box, error.body?.report, error.message);
-      failed(error, () => button.click());
-      return;
-    } finally { button.disabled = false; }
+    const report = await sendImportFile(form, `${path}?dry_run=true`, box, button, "kiểm tra", () => button.click());
+    if (!report) return;
     importReport(box, report);
     notify(checkHeading(report));
     if (!report.counts.rejected) form.querySelector("button[type=submit]").focus();
@@ -1152,19 +1160,9 @@ function importForm(formId, path, onImported) {
   fileCheck(form, path, box);
   form.addEventListener("submit", async (event) => {
     event.preventDefault();
-    const file = form.elements.file.files[0];
-    if (!file) { notify("Hãy chọn tệp cần nhập", true); return; }
-    const body = importBody(form);
-    if (!body) return;
     const button = form.querySelector("button[type=submit]");
-    button.disabled = true;
-    notify(`Đang nhập ${file.name}…`);
-    let report;
-    try { report = await api(path, { method: "POST", body }); } catch (error) {
-      importReport(box, error.body?.report, error.message);
-      failed(error, () => form.requestSubmit());
-      return;
-    } finally { button.disabled = false; }
+    const report = await sendImportFile(form, path, box, button, "nhập", () => form.requestSubmit());
+    if (!report) return;
     importReport(box, report);
     await refreshAfterSave(report.summary, () => onImported(report), "tải lại trang để xem bản đồ và danh sách mới");
   });
