@@ -1,10 +1,10 @@
 #!/usr/bin/env bash
 # Install the Debian packages diaban needs, only those missing: PostgreSQL 15 + PostGIS, Python venv,
 # Node.js + npm (the web pages' libraries are npm packages served by the app itself) and, with the
-# argument `test`, Chromium for the browser tests, Redis + nginx for the tests of several app servers
+# argument `test`, Chromium's headless shell for the browser tests, Redis + nginx for the tests of several app servers
 # (tests/ops/test_several_servers.py starts its own, the packages' services are not used) and PgBouncer for the
 # read-routing tests; with `bench`, gdal-bin (ogr2ogr, the GIS analyst's loader that bench/bench_ingest.py measures
-# against) and redis-server (bench/bench_cache.py). As root apt-get runs directly; otherwise through sudo.
+# against), redis-server (bench/bench_cache.py) and Chromium (bench/bench_pages.py). As root apt-get runs directly; otherwise through sudo.
 # With `list`, it installs nothing and prints, one a line, the packages a machine needs to run an installed diaban
 # (not to build it: no Node.js, the wheel carries the pages' libraries) — the offline bundle's debian-packages.txt.
 set -euo pipefail
@@ -37,7 +37,7 @@ fi
 # To build: the pages' npm packages (make's vendor step).
 want "nodejs npm" command -v npm
 if [ "$mode" = test ]; then
-  want chromium command -v chromium
+  want chromium-headless-shell command -v chromium-headless-shell
   want redis-server command -v redis-server
   want nginx-light nginx_present
   want pgbouncer test -x /usr/sbin/pgbouncer # tests/ops/test_read_routing.py runs the app through it
@@ -45,6 +45,7 @@ if [ "$mode" = test ]; then
 fi
 if [ "$mode" = bench ]; then
   want gdal-bin command -v ogr2ogr
+  want chromium command -v chromium # bench/bench_pages.py: the desktop browser a user opens
   want redis-server command -v redis-server
 fi
 python3 -c 'import sys; sys.exit(sys.version_info < (3, 11))' || { echo "diaban needs Python >= 3.11 (python3 is $(python3 -V))" >&2; exit 1; }
