@@ -77,7 +77,6 @@ FOCUS_RING = """() => { const style = getComputedStyle(document.activeElement);
 def audit(page, step: str, found: dict, phone: bool) -> None:
     """Run axe on the page as it is now (and on a phone, look for small targets), keeping each violation once (by
     rule and element) with the step it was first seen at."""
-    page.wait_for_timeout(300)  # the tab's lists and cards drawn
     for violation in page.evaluate(RUN_AXE, EXCLUDE):
         for node in violation["nodes"]:
             found.setdefault((violation["id"], node["target"]), {**violation, "nodes": None, "step": step, **node})

@@ -25,6 +25,7 @@ was refused), and axe's findings artifacts/axe-<role>-<screen>.json.
 
 from __future__ import annotations
 
+import time
 from dataclasses import dataclass, field
 
 import pytest
@@ -144,29 +145,66 @@ def refusals(page, errors: list[str]) -> list[str]:
     return page.evaluate("window.cspViolations") + [e for e in errors if "Content Security Policy" in e]
 
 
-def watch_requests(page) -> set:
-    """The page's requests not yet answered, kept up to date."""
-    pending: set = set()
-    page.on("request", lambda request: pending.add(request))
-    page.on("requestfinished", lambda request: pending.discard(request))
-    page.on("requestfailed", lambda request: pending.discard(request))
-    return pending
+@dataclass
+class Requests:
+    """The page's requests not yet answered and when one last began or ended, kept up to date (Playwright's events,
+    delivered while a call waits on the page)."""
+
+    pending: set = field(default_factory=set)
+    last: float = field(default_factory=time.monotonic)
+
+    def began(self, request) -> None:
+        self.pending.add(request)
+        self.last = time.monotonic()
+
+    def ended(self, request) -> None:
+        self.pending.discard(request)
+        self.last = time.monotonic()
 
 
-def settle(page, pending: set) -> None:
-    """Let the page's requests answer (10 s at most) and their lists, cards and layers be drawn."""
-    page.wait_for_timeout(300)
-    for _ in range(100):
-        if not pending:
-            break
-        page.wait_for_timeout(100)
-    page.wait_for_timeout(200)
+def watch_requests(page) -> Requests:
+    """The page's requests, watched."""
+    requests = Requests()
+    page.on("request", requests.began)
+    page.on("requestfinished", requests.ended)
+    page.on("requestfailed", requests.ended)
+    return requests
+
+
+#: How long the page must have had no request under way, none begun nor ended, to be taken as drawn: longer than a
+#: click takes to send its requests and an answer to be drawn.
+QUIET_S = 0.15
+#: Keep in window.mapRest whether the map moves and since when it rests: the command map asks for its layers 250 ms
+#: after a move ends (command.js), a list row's click flies the map to its hotspot.
+WATCH_MAP = """() => { window.mapRest = { moving: false, since: performance.now() };
+    const map = window.diaban && window.diaban.map;
+    if (!map) return;
+    map.on('movestart zoomstart', () => { window.mapRest.moving = true; });
+    map.on('moveend zoomend', () => { window.mapRest.moving = false; window.mapRest.since = performance.now(); }); }"""
+#: Whether the map has rested for longer than its wait after a move.
+MAP_AT_REST = "() => !window.mapRest.moving && performance.now() - window.mapRest.since > 300"
+#: Resolves after the next two frames: what the page changed last is laid out and painted.
+TWO_FRAMES = "() => new Promise((done) => requestAnimationFrame(() => requestAnimationFrame(done)))"
+
+
+def settle(page, requests: Requests) -> None:
+    """Let the page's requests answer (10 s at most) and their lists, cards and layers be drawn: once the map rests
+    and no request has been under way for QUIET_S. (It waited 0.3 s, then for the requests, then 0.2 s: half of a
+    walk's time went in these waits, 10.6 of 22 s for two walks.)"""
+    deadline = time.monotonic() + 10
+    page.wait_for_timeout(50)
+    while time.monotonic() < deadline and (
+        requests.pending or time.monotonic() - requests.last < QUIET_S or not page.evaluate(MAP_AT_REST)
+    ):
+        page.wait_for_timeout(50)
+    page.evaluate(TWO_FRAMES)
 
 
 def walk(chromium, server: str, axe: str, names: set[str], role: Role, screen: str) -> Walk:
     """Walk the page of ``role`` on ``screen`` (see the module's docstring), keeping what each check looks at."""
     page, errors = open_as(chromium, server, USERS[role], SCREENS[screen])
-    pending = watch_requests(page)
+    requests = watch_requests(page)
+    page.evaluate(WATCH_MAP)
     found = Walk()
     axe_checked = screen in ("desktop", "small-phone")
     words_checked = screen in ("desktop", "phone")
@@ -183,7 +221,7 @@ def walk(chromium, server: str, axe: str, names: set[str], role: Role, screen: s
     def observe(step: str, panel: bool = True) -> None:
         """What the page shows now, for each check of this screen (of the panel's steps: a tab, its card and lists;
         the map's layers, popups and print are for the policy alone), and its screenshot."""
-        settle(page, pending)
+        settle(page, requests)
         if refused := refusals(page, errors):
             found.refused[step] = refused
             page.evaluate("window.cspViolations = []")
@@ -213,13 +251,13 @@ def walk(chromium, server: str, axe: str, names: set[str], role: Role, screen: s
     observe("page")
     for tab in page.locator("nav.tabs button[data-tab]").all()[1:]:  # the first tab is shown at first
         tab.click()
-        settle(page, pending)
+        settle(page, requests)
         rows = page.locator("section.tab:not([hidden]) table.register tbody tr")
         if rows.count():
             rows.first.click()  # its card: state, actions, history
         if page.locator("#team-pick option").count() > 1 and tab.get_attribute("data-tab") == "teams":
             page.select_option("#team-pick", index=1)  # a team's area and its history
-        settle(page, pending)
+        settle(page, requests)
         page.evaluate(OPEN_DETAILS)
         observe(tab.get_attribute("data-tab") or "tab")
     outside = page.locator("table.register:not(section.tab table):visible tbody")
@@ -242,7 +280,8 @@ def walk(chromium, server: str, axe: str, names: set[str], role: Role, screen: s
         page.close()
         return found
     page.evaluate(ALL_LAYERS)
-    page.wait_for_timeout(1500)  # the layers' requests start after the map moved
+    page.wait_for_timeout(300)  # the layers' requests start once the map's wait after a move (250 ms) is over
+    settle(page, requests)
     groups = page.evaluate(TOOLTIPS)
     observe("layers", panel=False)
     for n in range(groups):
