@@ -36,13 +36,13 @@ MANUAL_MAX_RADIUS_M, MANUAL_NOTE_CHARS = 2_000.0, 2_000
 _MERGEABLE = (S.DETECTED, S.VERIFIED, S.DORMANT, S.ERADICATED, S.MONITORING, S.CLOSED)
 #: Transitions only a detection run makes: a recurrence at a cleared hotspot; no cluster for some windows (the
 #: hotspot sleeps) and a cluster again (it wakes up); one cluster covering several hotspots (the others merge).
-BY_DETECTION = frozenset(
-    {
-        *((source, S.RECURRED) for source in (S.ERADICATED, S.MONITORING, S.CLOSED)),
-        *((source, S.DORMANT) for source in HOTSPOT_MAY_SLEEP),
-        (S.DORMANT, S.DETECTED),
-        *((source, S.MERGED) for source in _MERGEABLE),
-    }
+#: In this order, which the machine's transitions and so the help and the pages keep (a frozenset's changed with each
+#: process's string hashing: the help listed «Đã gộp vào điểm khác» before or after «Tạm lắng»).
+BY_DETECTION = (
+    *((source, S.RECURRED) for source in (S.ERADICATED, S.MONITORING, S.CLOSED)),
+    *((source, S.DORMANT) for source in S if source in HOTSPOT_MAY_SLEEP),
+    (S.DORMANT, S.DETECTED),
+    *((source, S.MERGED) for source in _MERGEABLE),
 )
 #: The actor role of hotspot detection runs: only detection records a recurrence.
 SYSTEM_ROLE = "system"

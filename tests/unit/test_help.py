@@ -3,7 +3,10 @@ lifecycles (maps.help, models.domain.guide)."""
 
 from __future__ import annotations
 
+import os
 import re
+import subprocess
+import sys
 from html import unescape
 from pathlib import Path
 
@@ -168,3 +171,26 @@ def test_a_hotspot_that_came_back_has_one_name_wherever_users_read() -> None:
         if OTHER_NAME in line.lower()
     ]
     assert found == []
+
+
+def test_the_help_and_the_machines_read_the_same_in_every_process() -> None:
+    """Each process hashes strings its own way (PYTHONHASHSEED): a machine's transitions built from a frozenset
+    listed «Đã gộp vào điểm khác» before or after «Tạm lắng» in the help, one server start to the next."""
+    script = (
+        "from maps.help import help_panel; from models.vocabulary import Role;"
+        "from models.domain.hotspot_lifecycle import HOTSPOT_LIFECYCLE as H;"
+        "from models.domain.task_lifecycle import TASK_LIFECYCLE as T;"
+        "print([help_panel(r) for r in Role], [(m.allowed(s)) for m in (H, T) for s in m.states])"
+    )
+    shown = {
+        subprocess.run(
+            [sys.executable, "-c", script],
+            env={**os.environ, "PYTHONHASHSEED": str(seed)},
+            capture_output=True,
+            text=True,
+            check=True,
+            cwd=Path(__file__).resolve().parents[2],
+        ).stdout
+        for seed in (1, 2, 3, 4)
+    }
+    assert len(shown) == 1
