@@ -1,10 +1,11 @@
 #!/usr/bin/env bash
 # Install the Debian packages diaban needs, only those missing: PostgreSQL 15 + PostGIS, Python venv,
 # Node.js + npm (the web pages' libraries are npm packages served by the app itself) and, with the
-# argument `test`, Chromium's headless shell for the browser tests, Redis + nginx for the tests of several app servers
-# (tests/ops/test_several_servers.py starts its own, the packages' services are not used) and PgBouncer for the
-# read-routing tests; with `bench`, gdal-bin (ogr2ogr, the GIS analyst's loader that bench/bench_ingest.py measures
-# against), redis-server (bench/bench_cache.py) and Chromium (bench/bench_pages.py). As root apt-get runs directly; otherwise through sudo.
+# argument `test`, Chromium's headless shell for the browser tests, Redis + nginx for the tests of several app
+# servers (tests/ops/test_several_servers.py starts its own, the packages' services are not used) and PgBouncer for
+# the read-routing tests; with `bench`, gdal-bin (ogr2ogr, the GIS analyst's loader that bench/bench_ingest.py
+# measures against), redis-server (bench/bench_cache.py) and Chromium (bench/bench_pages.py). As root apt-get runs
+# directly; otherwise through sudo.
 # With `list`, it installs nothing and prints, one a line, the packages a machine needs to run an installed diaban
 # (not to build it: no Node.js, the wheel carries the pages' libraries) — the offline bundle's debian-packages.txt.
 set -euo pipefail

@@ -180,7 +180,7 @@ def test_the_help_and_the_machines_read_the_same_in_every_process() -> None:
         "from maps.help import help_panel; from models.vocabulary import Role;"
         "from models.domain.hotspot_lifecycle import HOTSPOT_LIFECYCLE as H;"
         "from models.domain.task_lifecycle import TASK_LIFECYCLE as T;"
-        "print([help_panel(r) for r in Role], [(m.allowed(s)) for m in (H, T) for s in m.states])"
+        "print([help_panel(r) for r in Role], [m.allowed(s) for m in (H, T) for s in m.states])"
     )
     shown = {
         subprocess.run(
