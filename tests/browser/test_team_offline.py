@@ -95,10 +95,11 @@ def test_a_note_and_a_start_made_without_signal_are_sent_once_when_it_returns(
 
 def leave_offline(page) -> None:
     """Leave the page while the phone has no signal, as a reload or a closed tab does: what it kept must wait for
-    the page opened again. Not by reloading: Chromium puts its error page of a failed navigation in another process
-    and lifts the emulated offline from the page it leaves, which then saw the network back and sent its queue behind
-    the test's back (the server's log showed the waiting changes stored at the reload, before the signal came back:
-    these tests' rare failures on a loaded machine). A page left for about:blank sends nothing."""
+    the page opened again. Not by reloading: at a reload that fails for want of network the server's log showed the
+    changes waiting on the phone stored, before the test gave the signal back and unseen by Playwright's events and
+    routes — most likely the page being left, no longer under the emulated offline once Chromium's error page (in
+    another process) took its place, sent its queue (these tests' rare failures on a loaded machine). A page left for
+    about:blank sent nothing in the same runs."""
     page.goto("about:blank")
 
 
