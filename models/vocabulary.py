@@ -1052,11 +1052,15 @@ def column_label(field: str, labels: dict[str, str]) -> str:
 DRY_RUN_NOTICE = "Kiểm tra — chưa ghi gì vào cơ sở dữ liệu"
 #: A dry run's imported count, said as what would be: "đã nhập" would read as stored.
 WOULD_IMPORT = "sẽ nhập"
+#: A dry run's summary title when its counts are changes (a boundary file's): what they would be if imported.
+WOULD_APPLY = "nếu nhập"
 
 
 def summary_line(title: str, counts: dict[str, int], *, dry_run: bool = False) -> str:
     """``title: label count, …`` in Vietnamese, in the order of ``counts`` (a key without a label shows as itself),
-    the counts with the thousands dot ("đã nhập 30.000"); a dry run's imported count is said as `WOULD_IMPORT`.
+    the counts with the thousands dot ("đã nhập 30.000"); a dry run's imported count is said as `WOULD_IMPORT`, and
+    a dry run whose counts say no "imported" (a boundary file's "thêm mới 3, cập nhật 2") is titled as what would be
+    ("Ranh giới, nếu nhập: thêm mới 3"), not as done.
 
     The first count is the import's outcome and always shows ("đã nhập 0" says nothing was stored); any other count
     shows only when it is not zero: "bị loại 0, vẫn lưu, cần xem lại 0" had read as if there were something to see.
@@ -1065,6 +1069,8 @@ def summary_line(title: str, counts: dict[str, int], *, dry_run: bool = False) -
 
     labels = {**SUMMARY_LABELS, "imported": WOULD_IMPORT} if dry_run else SUMMARY_LABELS
     shown = [(key, value) for i, (key, value) in enumerate(counts.items()) if i == 0 or value]
+    if dry_run and "imported" not in counts:
+        title = f"{title}, {WOULD_APPLY}"
     return f"{title}: " + ", ".join(f"{labels.get(key, key)} {vn_number(value)}" for key, value in shown)
 
 

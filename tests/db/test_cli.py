@@ -325,7 +325,7 @@ def test_a_boundary_import_dry_run_says_nothing_is_written_and_writes_nothing(cl
     assert code == 0, err
     assert out.splitlines() == [
         "Kiểm tra — chưa ghi gì vào cơ sở dữ liệu",
-        f"Ranh giới: thêm mới {SECOND_PROVINCE_UNITS}",
+        f"Ranh giới, nếu nhập: thêm mới {SECOND_PROVINCE_UNITS}",
     ]
     code, out, err = cli(capsys, "boundaries", "import", str(SECOND_PROVINCE_FILE), "--dry-run", "--json")
     printed = json.loads(out)

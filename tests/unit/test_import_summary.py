@@ -34,3 +34,12 @@ def test_the_import_progress_writes_vietnamese_numbers(capsys: pytest.CaptureFix
     bar.close()
     shown = capsys.readouterr().err.split("\r")[-1]
     assert re.fullmatch(r"Xong: 31\.234 dòng \[\d\d:\d\d, [\d.]+ dòng/s, Nạp: \d+,\d s\]\s*", shown), shown
+
+
+def test_a_dry_run_says_what_would_be_not_what_was() -> None:
+    """A dry run's imported count is «sẽ nhập»; one whose counts are changes (a boundary file's) is titled «nếu
+    nhập» — «Ranh giới: thêm mới 3» under the dry run's notice had read as done."""
+    assert summary_line("Chỉ số", {"imported": 2, "rejected": 1}, dry_run=True) == "Chỉ số: sẽ nhập 2, bị loại 1"
+    changes = {"inserted": 3, "updated": 0, "unchanged": 2}
+    assert summary_line("Ranh giới", changes, dry_run=True) == "Ranh giới, nếu nhập: thêm mới 3, không đổi 2"
+    assert summary_line("Ranh giới", changes) == "Ranh giới: thêm mới 3, không đổi 2"
