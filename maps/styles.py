@@ -24,6 +24,8 @@ from models.vocabulary import (
     OVERRIDE_UNDONE,
     PROVINCIAL_ROLES,
     RECURRED_WORDS,
+    REPORT_FEATURE_HEADER,
+    REPORT_FEATURE_UNIT,
     REPORT_LISTS,
     REPORT_ROW_HEADERS,
     REPORT_STATUS_LABELS,
@@ -262,6 +264,7 @@ def script_vocabulary() -> dict[str, Any]:
         "reportStatusLabels": dict(REPORT_STATUS_LABELS),
         "reportLists": dict(REPORT_LISTS),  # an import report's lists and columns, as the --rejects file names them
         "reportRowHeaders": dict(REPORT_ROW_HEADERS),
+        "reportFeature": {"header": REPORT_FEATURE_HEADER, "unit": REPORT_FEATURE_UNIT},  # a boundary file's rows
         "classColours": dict(CLASS_COLOURS),
         "classLabels": dict(CLASS_LABELS),
         "categoryLabels": dict(CATEGORY_SHORT_LABELS),

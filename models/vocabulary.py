@@ -1032,6 +1032,9 @@ REPORT_ROW_HEADERS: Mapping[str, str] = {
     "reason": "Lý do",
     "list": "Xử lý",
 }
+#: The number of a refused feature of a boundary file (GeoJSON), where the other imports' reports name a line (`line`
+#: holds it): «Dòng» had read as a line of the file. The command line says «đối tượng 5» too.
+REPORT_FEATURE_HEADER, REPORT_FEATURE_UNIT = "Đối tượng", "đối tượng"
 
 
 #: The field of a refused row that the file reader found malformed as a whole (fields missing or beyond the header,

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import re
 from datetime import datetime, timedelta
 from io import BytesIO
@@ -43,8 +44,10 @@ def test_taking_a_commune_with_open_tasks_from_a_team_says_the_team_keeps_them(
     chromium,
     server: str,
     city: Engine,
+    tmp_path: Path,
 ) -> None:
-    """The team keeps its open tasks in a commune taken from its area (command reassigns them): the page says so."""
+    """The team keeps its open tasks in a commune taken from its area (command reassigns them): the page says so.
+    Then a boundary file checked: what the import would add, and a refused feature by its number in the file."""
     with city.connect() as conn:
         team_id, team, code, tasks = conn.execute(
             text("""SELECT t.team_id, tm.name, t.commune_code, count(*) FROM tasks t JOIN teams tm ON tm.id = t.team_id
@@ -76,6 +79,18 @@ def test_taking_a_commune_with_open_tasks_from_a_team_says_the_team_keeps_them(
     page.click("#boundary-import button[name=check]")
     heading = f"Kiểm tra tệp — chưa ghi gì; nếu nhập: thêm mới {SECOND_PROVINCE_UNITS}"
     page.locator("#boundary-import-report h3.import-check").filter(has_text=heading).wait_for()
+    # A feature without a geometry is refused: counted and headed as a feature («Dòng» had read as a line).
+    collection = json.loads(SECOND_PROVINCE_FILE.read_text(encoding="utf-8"))
+    collection["features"][1]["geometry"] = None
+    broken = tmp_path / "thieu-hinh.geojson"
+    broken.write_text(json.dumps(collection), encoding="utf-8")
+    page.set_input_files("#boundary-import input[name=file]", str(broken))
+    page.click("#boundary-import button[name=check]")
+    refused = page.locator("#boundary-import-report h3:not(.import-check)")
+    refused.filter(has_text="Bị loại: 1 đối tượng").wait_for()
+    table = page.locator("#boundary-import-report table")
+    assert table.locator("th").first.inner_text() == "Đối tượng"
+    assert table.locator("tbody td").all_inner_texts()[:2] == ["2", "06658"]
     with city.connect() as conn:
         assert not conn.execute(
             text("SELECT count(*) FROM admin_units WHERE province_code = :p"), {"p": SECOND_PROVINCE}

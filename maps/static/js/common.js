@@ -1060,16 +1060,21 @@ function importReport(box, report, failure = "") {
   if (report) {
     parts.push(`<p class="import-summary">${escapeHtml(report.summary)}</p>`);
     parts.push(...report.warnings.map((w) => `<p class="import-warning">Cảnh báo: ${escapeHtml(w)}</p>`));
-    const { reportLists: titles, reportRowHeaders: headers } = window.diaban;  // models.vocabulary's
+    // models.vocabulary's lists, columns and a boundary file's feature
+    const { reportLists: titles, reportRowHeaders: headers, reportFeature: feature } = window.diaban;
     const lists = [[titles.rejects, report.rejected], [titles.duplicated, report.duplicates],
       [titles.flagged, report.flagged]];
-    const head = ["line", "ref", "field", "reason"].map((column) => `<th>${headers[column]}</th>`).join("");
+    // A boundary file's rows are features, numbered in the file (its counts are changes: no `imported`).
+    const features = !("imported" in report.counts);
+    const unit = features ? feature.unit : "dòng";
+    const head = ["line", "ref", "field", "reason"]
+      .map((column) => `<th>${column === "line" && features ? feature.header : headers[column]}</th>`).join("");
     for (const [title, list] of lists) {
       if (!list.total) continue;
-      const shown = list.total > list.rows.length ? ` (${VI_NUMBER.format(list.rows.length)} dòng đầu)` : "";
+      const shown = list.total > list.rows.length ? ` (${VI_NUMBER.format(list.rows.length)} ${unit} đầu)` : "";
       const rows = list.rows.map((r) => `<tr><td>${r.line}</td><td>${escapeHtml(r.ref ?? "")}</td>` +
         `<td>${escapeHtml(r.field_label ?? "—")}</td><td>${escapeHtml(r.message ?? "")}</td></tr>`).join("");
-      parts.push(`<h3>${title}: ${VI_NUMBER.format(list.total)} dòng${shown}</h3><div class="import-rows">` +
+      parts.push(`<h3>${title}: ${VI_NUMBER.format(list.total)} ${unit}${shown}</h3><div class="import-rows">` +
         `<table class="register"><thead><tr>${head}</tr></thead>` +
         `<tbody>${rows}</tbody></table></div>`);
     }
