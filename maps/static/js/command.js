@@ -618,9 +618,8 @@ diabanPages.command = async function startCommand(map, cfg) {
     const marker = markers[hotspotId];
     const target = marker ? marker.getLatLng() : where;
     if (!target) return;
-    map.flyTo(target, Math.max(map.getZoom(), 15), { duration: 0.6 });
     // A phone's short map only shows where: the card is open in the register under it (a popup would repeat it).
-    if (marker && map.getSize().y >= 500) map.once("moveend", () => marker.openPopup());
+    flyMap(map, target, Math.max(map.getZoom(), 15), 0.6, marker && map.getSize().y >= 500 ? () => marker.openPopup() : null);
   }
 
   // A register's team filter set to a dissolved team: its label says so, with the day (the option holds the name alone,

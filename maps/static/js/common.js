@@ -408,6 +408,19 @@ function dayField(input, label) {
   return iso;
 }
 
+// The map flown to a place (the search, a register's row) — `target` a LatLng at `zoom`, or LatLngBounds at most at
+// `zoom` — over `duration` seconds, then `arrived` called. Where the device asks for less motion (the system's «reduce
+// motion», «remove animations» on a phone: a long zooming flight can make its user dizzy, WCAG 2.3.3) the map jumps
+// there (Leaflet's flyTo without animation is setView) and `arrived` is called at once: a listener for the flight's
+// end added after it would wait for the next move.
+function flyMap(map, target, zoom, duration, arrived = null) {
+  const animate = !matchMedia("(prefers-reduced-motion: reduce)").matches;
+  if (target instanceof L.LatLngBounds) map.flyToBounds(target, { duration, animate, maxZoom: zoom });
+  else map.flyTo(target, zoom, { duration, animate });
+  if (arrived && animate) map.once("moveend", arrived);
+  else if (arrived) arrived();
+}
+
 // Map panes (inside the overlay pane: above any basemap, under markers and popups), bottom to top, so that all
 // layers together stay readable: the land, the commune classes, the heat surface, Gi* and emerging cells, the commune
 // lines, incidents, hotspots, the names.
@@ -736,20 +749,21 @@ function searchControl(map, { open = {}, found = () => {} } = {}) {
   fitHint(input);
   window.addEventListener("resize", () => fitHint(input));
   let mark = null;
-  function show(latlng, zoom, label) {
+  // A place found, marked and flown to; `arrived` (a hotspot's or task's card to open) once there.
+  function show(latlng, zoom, label, arrived = null) {
     if (mark) mark.remove();
     mark = L.circleMarker(latlng, { ...inPane("labels"), radius: 14, color: "#0f172a", weight: 3, dashArray: "4 3", fill: false,
       interactive: false }).addTo(map);
-    map.flyTo(latlng, zoom, { duration: 0.8 });
+    flyMap(map, latlng, zoom, 0.8, arrived);
     notify(label);
     found({ latlng, label });
   }
-  function showCommune(feature) {
+  function showCommune(feature, arrived = null) {
     const bounds = L.geoJSON(feature).getBounds();
     if (mark) mark.remove();
     mark = L.geoJSON(feature, { ...inPane("labels"), interactive: false, style: { color: "#0f172a", weight: 4, fill: false,
       dashArray: "6 4" } }).addTo(map);
-    map.flyToBounds(bounds, { duration: 0.8, maxZoom: 15 });
+    flyMap(map, bounds, 15, 0.8, arrived);
     notify(`${communeTitle(feature.properties)} (mã ${feature.properties.code})`);
     found({ latlng: bounds.getCenter(), label: `giữa ${communeTitle(feature.properties)}` });
   }
@@ -771,18 +785,17 @@ function searchControl(map, { open = {}, found = () => {} } = {}) {
       } else if (what.kind === "hotspot") {
         const hotspot = await api(`/api/hotspots/${what.id}`);
         const [lon, lat] = hotspot.geometry.coordinates;
-        show(L.latLng(lat, lon), 17, `Điểm nóng #${what.id}`);
-        if (open.hotspot) map.once("moveend", () => open.hotspot(what.id));
+        show(L.latLng(lat, lon), 17, `Điểm nóng #${what.id}`, open.hotspot && (() => open.hotspot(what.id)));
       } else if (what.kind === "task") {
         const task = await api(`/api/tasks/${what.id}`);
+        const opened = open.task && (() => open.task(what.id));
         if (task.lat === null || task.lat === undefined) {
           const commune = features.find((f) => f.properties.code === task.commune_code);
           if (!commune) throw new Error(`Nhiệm vụ #${what.id} không có vị trí trên bản đồ`);
-          showCommune(commune);
+          showCommune(commune, opened);
         } else {
-          show(L.latLng(task.lat, task.lon), 17, `Nhiệm vụ #${what.id}`);
+          show(L.latLng(task.lat, task.lon), 17, `Nhiệm vụ #${what.id}`, opened);
         }
-        if (open.task) map.once("moveend", () => open.task(what.id));
       } else if (what.kind === "code") {
         const commune = features.find((f) => f.properties.code === what.code);
         if (!commune) throw new Error(`Không có xã/phường mã ${what.code}`);
