@@ -15,9 +15,17 @@ import jwt
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
 
+from gis.settings import PasswordSettings
+
 ALGORITHM = "HS256"
 SECRET_FILE = "secret_key"
-_hasher = PasswordHasher()
+
+
+@lru_cache(maxsize=1)
+def _hasher() -> PasswordHasher:
+    """The argon2id hasher at the configured cost (PasswordSettings), made on first use."""
+    settings = PasswordSettings()
+    return PasswordHasher(time_cost=settings.password_hash_time_cost, memory_cost=settings.password_hash_memory_kib)
 
 
 class InvalidToken(Exception):
@@ -35,7 +43,7 @@ class TokenClaims:
 def hash_password(password: str) -> str:
     """Argon2id hash of a password, in Unicode NFC: "mậtkhẩu" typed on a phone or a Mac may arrive decomposed (NFD),
     on Windows composed; both are the same password to the person typing it."""
-    return _hasher.hash(unicodedata.normalize("NFC", password))
+    return _hasher().hash(unicodedata.normalize("NFC", password))
 
 
 #: Characters of generated passwords: letters and digits that cannot be mistaken for one another when read aloud
@@ -52,7 +60,7 @@ def generate_password() -> str:
 @lru_cache(maxsize=1)
 def dummy_hash() -> str:
     """Verified against when the user does not exist, so unknown names take as long as wrong passwords."""
-    return _hasher.hash("không-phải-mật-khẩu")
+    return _hasher().hash("không-phải-mật-khẩu")
 
 
 def verify_password(password: str, password_hash: str) -> bool:
@@ -64,7 +72,7 @@ def verify_password(password: str, password_hash: str) -> bool:
 
 def _verify(password: str, password_hash: str) -> bool:
     try:
-        return _hasher.verify(password_hash, password)
+        return _hasher().verify(password_hash, password)
     except (VerificationError, InvalidHashError):
         return False
 

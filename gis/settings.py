@@ -207,6 +207,16 @@ class AuthSettings(_Settings):
         return value
 
 
+class PasswordSettings(_Settings):
+    """The cost of an argon2id password hash (new and changed passwords; a stored hash keeps the cost it was made
+    with). The defaults are argon2-cffi's (RFC 9106's second recommendation: 3 passes over 64 MiB, about 0.1 s on
+    the development machine); the test suite lowers them (tests/conftest.py), where some 250 hashes and checks took
+    40 s of its CPU. Below OWASP's floor (2 passes over 19 MiB) is for tests only."""
+
+    password_hash_time_cost: int = Field(default=3, ge=1)
+    password_hash_memory_kib: int = Field(default=65536, ge=1024)
+
+
 class AuditSettings(_Settings):
     """How long the access log and ended sessions are kept (`diaban audit --prune` deletes older ones)."""
 

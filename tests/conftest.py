@@ -30,6 +30,13 @@ if TYPE_CHECKING:
 
 ROOT = Path(__file__).resolve().parents[1]
 
+# Passwords hashed at argon2's lowest cost the settings accept (gis.settings.PasswordSettings): the same hashing and
+# checking, where the production cost (0.1 s a hash) took some 40 s of the suite's CPU in about 250 hashes and checks.
+# Set before anything is hashed; servers and commands the tests start inherit it. tests/unit/test_password_cost.py
+# checks the production default.
+os.environ.setdefault("DIABAN_PASSWORD_HASH_TIME_COST", "1")
+os.environ.setdefault("DIABAN_PASSWORD_HASH_MEMORY_KIB", "1024")
+
 
 #: Folder → markers: `make test-fast` runs what needs neither PostgreSQL nor a browser (`-m "not db and not browser"`).
 _FOLDER_MARKERS = {

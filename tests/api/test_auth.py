@@ -53,7 +53,7 @@ def test_a_password_with_diacritics_is_the_same_composed_or_decomposed(client, c
     assert composed != decomposed
     create_user(conn, "nfc", hash_password(composed), "planner", None, None)
     create_user(conn, "nfd", hash_password(decomposed), "planner", None, None)
-    create_user(conn, "cu", _hasher.hash(decomposed), "planner", None, None)  # hashed as typed, before this fix
+    create_user(conn, "cu", _hasher().hash(decomposed), "planner", None, None)  # hashed as typed, before this fix
     for username in ("nfc", "nfd"):
         assert [login(client, username, typed).status_code for typed in (composed, decomposed)] == [200, 200], username
     assert login(client, "cu", decomposed).status_code == 200
