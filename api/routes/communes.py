@@ -1,6 +1,5 @@
 """Commune-level units (xã, phường, đặc khu) as GeoJSON."""
 
-import json
 from typing import Annotated
 
 from fastapi import APIRouter, Depends, Query, Request, Response
@@ -41,7 +40,7 @@ def list_communes(
 
     def build() -> CachedResponse:
         collection = communes_geojson(conn, simplify_m, user.province_code, user.team_id)
-        return CachedResponse(json.dumps(collection, ensure_ascii=False).encode(), "application/json")
+        return CachedResponse(collection.encode(), "application/json")
 
     cache = request.app.state.cache
     return cached_response(request, cache, ("communes", simplify_m, user.province_code, user.team_id, key), build)

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
 from sqlalchemy import Connection, text
 
@@ -30,35 +30,34 @@ class OutsideCity(InvalidRequest):
 
 def communes_geojson(
     conn: Connection, simplify_m: float = 0.0, province_code: str | None = None, team_id: int | None = None
-) -> dict[str, Any]:
+) -> str:
     """Current commune-level units as a GeoJSON FeatureCollection (optionally simplified), each with its province's
     code and short name (nation-wide, 572 of the 3,321 units share their name with one of another province): of one
     province, when given; for a team, of the provinces its area lies in today (its neighbours on the map, not every
-    province of a national database)."""
-    row = conn.execute(
+    province of a national database).
+
+    The JSON text PostgreSQL builds, as it is sent: decoded into Python objects and encoded again, Hải Phòng's 114
+    units took 0.17 s unsimplified and 0.03 s at 20 m, as text 0.03 s and 0.012 s (the same JSON, measured)."""
+    return conn.execute(
         text(f"""
-        SELECT json_build_object('type', 'FeatureCollection', 'features', coalesce(json_agg(f ORDER BY f.code), '[]'))
-        FROM (
-            SELECT u.code, 'Feature' AS type, u.code AS id,
-                   {display_geojson("u.geom")} AS geometry,
-                   json_build_object('code', u.code, 'name', u.name, 'full_name', u.full_name,
-                                     'kind', u.kind, 'area_km2', u.area_km2, 'province_code', u.province_code,
-                                     'province', p.name, 'valid_from', u.valid_from,
-                                     'label', json_build_array(round(ST_X(l.p)::numeric, 6), round(ST_Y(l.p)::numeric, 6)))
-                     AS properties
-            FROM admin_units u
-            LEFT JOIN provinces p ON p.code = u.province_code
-            -- where the name is written: a point surely inside the unit (4 ms for the 114 units, of the 300 ms the
-            -- simplified answer takes; ST_MaximumInscribedCircle, the visual centre, is missing from Debian 12's PostGIS)
-            CROSS JOIN LATERAL (SELECT ST_PointOnSurface(u.geom) AS p) l
-            WHERE {_shown_units("u")}
-        ) f
+        SELECT json_build_object('type', 'FeatureCollection', 'features', coalesce(json_agg(json_build_object(
+                   'type', 'Feature', 'id', u.code,
+                   'geometry', {display_geojson("u.geom")},
+                   'properties', json_build_object(
+                       'code', u.code, 'name', u.name, 'full_name', u.full_name, 'kind', u.kind,
+                       'area_km2', u.area_km2, 'province_code', u.province_code, 'province', p.name,
+                       'valid_from', u.valid_from,
+                       'label', json_build_array(round(ST_X(l.p)::numeric, 6), round(ST_Y(l.p)::numeric, 6)))
+               ) ORDER BY u.code), '[]'))::text
+        FROM admin_units u
+        LEFT JOIN provinces p ON p.code = u.province_code
+        -- where the name is written: a point surely inside the unit (4 ms for the 114 units, of the 300 ms the
+        -- simplified answer takes; ST_MaximumInscribedCircle, the visual centre, is missing from Debian 12's PostGIS)
+        CROSS JOIN LATERAL (SELECT ST_PointOnSurface(u.geom) AS p) l
+        WHERE {_shown_units("u")}
     """),
         {"province": province_code, "team": team_id, **display_params(simplify_m)},
     ).scalar_one()
-    for feature in row["features"]:
-        feature.pop("code", None)
-    return row
 
 
 def _shown_units(alias: str) -> str:
