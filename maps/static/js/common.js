@@ -1077,8 +1077,8 @@ function importReport(box, report, failure = "") {
     const { reportLists: titles, reportRowHeaders: headers, reportFeature: feature } = window.diaban;
     const lists = [[titles.rejects, report.rejected], [titles.duplicated, report.duplicates],
       [titles.flagged, report.flagged]];
-    // A boundary file's rows are features, numbered in the file (its counts are changes: no `imported`).
-    const features = !("imported" in report.counts);
+    // A boundary file's rows are features, numbered in the file.
+    const features = countsChanges(report);
     const unit = features ? feature.unit : "dòng";
     const head = ["line", "ref", "field", "reason"]
       .map((column) => `<th>${column === "line" && features ? feature.header : headers[column]}</th>`).join("");
@@ -1096,11 +1096,15 @@ function importReport(box, report, failure = "") {
   box.hidden = false;
 }
 
+// Whether an import's report counts changes — a boundary file's units added, changed, closed — rather than rows
+// imported (no `imported`).
+const countsChanges = (report) => !("imported" in report.counts);
+
 // What a dry run found: the rows the import would store and those it would refuse (nothing was written); for a
-// boundary file, whose counts are units added, changed, closed (no `imported`), its summary's counts.
+// boundary file (countsChanges), its summary's counts.
 function checkHeading(report) {
-  const { imported = null, rejected = 0 } = report.counts;
-  if (imported === null) return `Kiểm tra tệp — chưa ghi gì; nếu nhập: ${report.summary.replace(/^[^:]*: /, "")}`;
+  const { imported, rejected = 0 } = report.counts;
+  if (countsChanges(report)) return `Kiểm tra tệp — chưa ghi gì; nếu nhập: ${report.summary.replace(/^[^:]*: /, "")}`;
   return `Kiểm tra tệp — chưa ghi gì: ${VI_NUMBER.format(imported)} dòng sẽ được nhập, ` +
     `${VI_NUMBER.format(rejected)} dòng bị từ chối`;
 }
