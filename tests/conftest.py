@@ -48,26 +48,25 @@ _FOLDER_MARKERS = {
 }
 
 
-#: The longest files, roughly longest first (summed seconds of their tests in one run of the whole suite, 513 s in
-#: place at load 0.4-3.2, files whole on one of two workers): `make test` hands
+#: The longest files, roughly longest first (summed seconds of their tests in one run of the whole suite, 463 s in
+#: place at load 1.4-2.9, files whole on one of two workers): `make test` hands
 #: files to its two workers in collection order (--no-loadscope-reorder), so these start first and the short files
 #: fill in behind them. (xdist's own order, files with most tests first, started the national import 12 minutes into
 #: the run, the last thing its worker did.)
 HEAVY_FIRST = (
     "browser/test_browser.py",  # 108
-    "browser/test_page_walk.py",  # 74: every role's page walked on three screens
-    "browser/test_map_reading.py",  # 49
-    "db/test_provinces.py",  # 54: the national boundary file
-    "api/test_openapi_fuzz.py",  # 44
-    "browser/test_admin_pages.py",  # 20
+    "browser/test_page_walk.py",  # 75: every role's page walked on three screens
+    "db/test_provinces.py",  # 50: the national boundary file
+    "api/test_openapi_fuzz.py",  # 42
+    "browser/test_map_reading.py",  # 38
+    "browser/test_admin_pages.py",  # 18
     "api/test_classification_api.py",  # 32
-    "browser/test_team_offline.py",  # 19
-    "db/test_cli.py",  # 25
-    "browser/test_team_phone_day.py",  # 14
-    "api/test_login_brakes.py",  # 19
-    "api/test_lifecycle_stateful.py",  # 30
+    "browser/test_team_offline.py",  # 17
+    "db/test_cli.py",  # 24
+    "browser/test_team_phone_day.py",  # 12
+    "api/test_lifecycle_stateful.py",  # 21
     "unit/test_forecast_evaluation.py",  # 11
-    "browser/test_national_pages.py",  # 18
+    "browser/test_national_pages.py",  # 15
     "browser/test_command_week.py",  # 12
 )
 # Not db/test_legacy_units.py: its `diaban incidents import` commits a yearly partition the app role has no
