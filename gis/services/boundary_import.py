@@ -216,6 +216,9 @@ def read_boundaries(path: Path) -> tuple[gpd.GeoDataFrame, list[dict], BoundaryF
     raw_geoms = frame.geometry.to_numpy()
     valid_before = shapely.is_valid(raw_geoms) & ~shapely.is_missing(raw_geoms)
     geoms = _polygonal(np.where(shapely.is_missing(raw_geoms), shapely.Polygon(), raw_geoms), valid_before)
+    # Nothing polygonal left (no geometry at all, an empty one): none, refused as such below — as an empty shape it
+    # was counted repaired and refused as outside the metric region (its bounds are NaN).
+    geoms[shapely.is_empty(geoms)] = None
     fixes.repaired = int((~valid_before & ~pd.isna(geoms)).sum())
     out = gpd.GeoDataFrame(out, geometry=gpd.GeoSeries(geoms, crs=4326))
     metric_area = out.geometry.to_crs(METRIC_SRID).area / 1e6

@@ -106,12 +106,21 @@ def test_invalid_geometry_is_repaired_and_bad_features_rejected(conn: Connection
             "geometry": shapely.geometry.mapping(shapely.box(106.7, 20.7, 106.71, 20.71)),
             "properties": {"code": "99002", "name": "Sai loại", "kind": "huyen"},
         },
+        # No geometry, and a line (nothing polygonal): refused as such, not repaired nor "outside the metric region"
+        # (an empty shape's bounds are NaN), which they were.
+        {"type": "Feature", "geometry": None, "properties": {"code": "99003", "name": "Trống", "kind": "xa"}},
+        {
+            "type": "Feature",
+            "geometry": shapely.geometry.mapping(shapely.LineString([(106.7, 20.7), (106.71, 20.71)])),
+            "properties": {"code": "99004", "name": "Đường", "kind": "xa"},
+        },
     ]
     path = tmp_path / "bad.geojson"
     path.write_text(json.dumps({"type": "FeatureCollection", "features": features}), encoding="utf-8")
     report = import_boundaries(conn, path, valid_from=date(2026, 1, 1))
     assert report.inserted == 1 and report.repaired == 1
-    assert [r["feature"] for r in report.rejects] == [2, 3]
+    assert [r["feature"] for r in report.rejects] == [2, 3, 4, 5]
+    assert [r["reason"] for r in report.rejects[2:]] == ["không có hình học vùng (no polygon geometry)"] * 2
     row = conn.execute(
         text("SELECT kind, ST_IsValid(geom), ST_GeometryType(geom) FROM admin_units WHERE code = '99001'")
     ).one()
