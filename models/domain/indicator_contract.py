@@ -31,6 +31,7 @@ from models.domain.row_checks import (
     unknown_marks,
     unknown_marks_warning,
 )
+from models.numbers import vn_number
 from models.vocabulary import INDICATOR_FIELD_LABELS
 
 REQUIRED = (
@@ -206,6 +207,18 @@ def validate_indicators(
         "population",
         "dân số phải lớn hơn 0, để trống nếu chưa biết: {} (population must be > 0, leave blank if unknown)",
         values=text_column(raw, "population"),
+    )
+
+    # No commune has more people with records than residents: the two columns swapped, or another unit's figure. The
+    # criteria's rates would pass 100 % (a commune of 1.000 with 2.000 records was stored and classified on it).
+    # (Only figures not refused above: a population of 0 or below, a count past COUNT_MAX.)
+    users, population = values["users_with_records"], values["population"]
+    rej.add(
+        ((users > population) & (population > 0) & (users <= COUNT_MAX)).fillna(False).to_numpy(),
+        "users_with_records",
+        f"{INDICATOR_FIELD_LABELS['users_with_records']} nhiều hơn dân số: {{}}, có lẽ hai cột bị đổi chỗ"
+        " (users_with_records above population)",
+        values=pd.Series([f"{vn_number(u)} > {vn_number(p)}" for u, p in zip(users, population)], index=raw.index),
     )
 
     route_t = text_column(raw, "on_drug_route").str.lower()

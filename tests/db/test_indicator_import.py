@@ -132,6 +132,22 @@ def test_a_count_beyond_what_is_stored_is_a_reject(conn: Connection, tmp_path: P
     assert rejects["reason"].str.contains("quá lớn").all()
 
 
+def test_more_people_with_records_than_residents_is_a_reject(conn: Connection, tmp_path: Path) -> None:
+    """A commune of 1.000 residents with 2.000 people with records (the two columns swapped) was stored, and its
+    rate of 200 % classified; now refused with both figures. As many as the residents, or a population unknown
+    (blank), is kept."""
+    path = tmp_path / "ind.csv"
+    path.write_text(
+        HEADER + "2025,10507,1000,2000,0,0,0,\n2025,10525,1000,1000,0,0,0,\n2025,10532,,2000,0,0,0,\n",
+        encoding="utf-8",
+    )
+    report = import_indicators(conn, path, imported_by="test")
+    assert report.imported == 2
+    rejects = report.rejects.frame()
+    assert rejects[["line", "field"]].values.tolist() == [[2, "users_with_records"]]
+    assert rejects["reason"][0].startswith("Người nghiện và sử dụng có hồ sơ nhiều hơn dân số: 2.000 > 1.000")
+
+
 def test_a_repeated_year_and_commune_names_the_line_kept_and_a_refused_row_keeps_none(
     conn: Connection, tmp_path: Path
 ) -> None:
