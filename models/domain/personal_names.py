@@ -1,8 +1,9 @@
 """Spotting free text that looks like a person's name (the system keeps no names of people who use drugs).
 
 A heuristic for Vietnamese names: a common family name followed by one to three capitalised words
-("Hoàng Văn Em", "Nguyễn Thị Lan"), not preceded by a word that makes it a place ("phố Trần Phú",
-"phường Lê Chân"). An import only warns (it keeps the row and asks the user to remove the name); free text a user
+("Hoàng Văn Em", "Nguyễn Thị Lan"; in capitals "NGUYỄN VĂN HÙNG", with a common middle name), not preceded by a
+word that makes it a place ("phố Trần Phú", "phường Lê Chân") and not a common word that begins with a family name
+("Đoàn Thanh niên", "HỒ SƠ"). An import only warns (it keeps the row and asks the user to remove the name); free text a user
 types — a hotspot's note, a task's notes, comments and checklist, a classification's reason — where it can be
 rephrased at once, is refused by :func:`refuse_names`, which every service storing such text calls.
 """
@@ -37,9 +38,46 @@ PLACE_WORDS = frozenset(
     unicodedata.normalize("NFC", word)
     for word in "phố đường phường xã quận huyện tỉnh ngõ ngách hẻm khu thôn xóm tổ trường chợ cầu bến cảng".split()
 )
+#: Common middle names (tên đệm). A name written in capitals — how police documents write a suspect's: «đối tượng
+#: NGUYỄN VĂN HÙNG» — is one only with one of them after the family name: in capitals a family name begins common
+#: words too («HỒ SƠ», «DƯƠNG TÍNH», «LÝ DO», «VĂN PHÒNG», «CAO ĐIỂM»), which a note in capitals must keep.
+MIDDLE_NAMES = frozenset(
+    unicodedata.normalize("NFC", name)
+    for name in (
+        "Văn Thị Đức Minh Hữu Quang Ngọc Thanh Xuân Hoàng Quốc Công Đình Trọng Tuấn Anh Hồng Kim Thu Mạnh Huy Bảo"
+        " Gia Khắc Bá Duy Phương Thế Viết Tiến Trung Như Diệu Mỹ Bích Hoài Nhật Phúc Thành Việt Chí Thùy Thúy Khánh"
+        " Đăng Ánh Tấn Phước Trường Sỹ Sĩ"
+    ).split()
+)
+#: Words that begin with a family name and name no one, as a note writes them capitalised or in capitals: the
+#: Youth Union, a partner of every commune's prevention work («phối hợp Đoàn Thanh niên» was refused), and common
+#: words of a report.
+NOT_NAMES = frozenset(
+    tuple(unicodedata.normalize("NFC", phrase).split())
+    for phrase in (
+        "đoàn thanh niên",
+        "văn phòng",
+        "văn hóa",
+        "hồ sơ",
+        "dương tính",
+        "lý do",
+        "cao điểm",
+        "tăng cường",
+        "thái độ",
+        "lưu ý",
+        "đào tạo",
+        "vũ khí",
+    )
+)
 _WORD = re.compile(r"\w+")
-#: A quick first pass: a family name followed by a capitalised word somewhere in the text.
-_CANDIDATE = re.compile(r"(?<!\w)(?:" + "|".join(sorted(SURNAMES)) + r")\s+\w")
+#: A quick first pass: a family name (or one in capitals) followed by a word somewhere in the text.
+_CANDIDATE = re.compile(r"(?<!\w)(?:" + "|".join(sorted(SURNAMES | {name.upper() for name in SURNAMES})) + r")\s+\w")
+
+
+def _as_written(word: str) -> tuple[str, bool]:
+    """A word capitalised as a name is («NGUYỄN» → «Nguyễn»), and whether it was in capitals (one letter is not)."""
+    shouted = len(word) > 1 and word.isupper()
+    return (word.capitalize() if shouted else word), shouted
 
 
 def looks_like_name(text: str, places: Collection[str] = ()) -> bool:
@@ -51,7 +89,10 @@ def looks_like_name(text: str, places: Collection[str] = ()) -> bool:
     followed by one more capitalised word ("Lê Chân Hùng" is a person), unless that word begins a place too
     ("Lê Chân Hải Phòng").
     """
-    words = _WORD.findall(unicodedata.normalize("NFC", text))
+    words, shouted = [], []
+    for word, caps in map(_as_written, _WORD.findall(unicodedata.normalize("NFC", text))):
+        words.append(word)
+        shouted.append(caps)
     known = {unicodedata.normalize("NFC", place) for place in places}
 
     def place_at(i: int) -> int:
@@ -64,13 +105,17 @@ def looks_like_name(text: str, places: Collection[str] = ()) -> bool:
         if word not in SURNAMES or (i > 0 and words[i - 1].lower() in PLACE_WORDS):
             i += 1
             continue
+        common = next((len(p) for p in NOT_NAMES if tuple(w.lower() for w in words[i : i + len(p)]) == p), 0)
+        if common:
+            i += common
+            continue
         span = place_at(i)
         after = i + span
         if span and (after == len(words) or not words[after][:1].isupper() or place_at(after)):
             i = after
             continue
         following = words[i + 1 : i + 4]
-        if following and following[0][:1].isupper():
+        if following and following[0][:1].isupper() and (not shouted[i] or following[0] in MIDDLE_NAMES):
             return True
         i += 1
     return False
