@@ -3,9 +3,9 @@
 A heuristic for Vietnamese names: a common family name followed by one to three capitalised words
 ("Hoàng Văn Em", "Nguyễn Thị Lan"; in capitals "NGUYỄN VĂN HÙNG", with a common middle name), not preceded by a
 word that makes it a place ("phố Trần Phú", "phường Lê Chân") and not a common word that begins with a family name
-("Đoàn Thanh niên", "HỒ SƠ"). An import only warns (it keeps the row and asks the user to remove the name); free text a user
-types — a hotspot's note, a task's notes, comments and checklist, a classification's reason — where it can be
-rephrased at once, is refused by :func:`refuse_names`, which every service storing such text calls.
+("Đoàn Thanh niên", "HỒ SƠ"). An import only warns (it keeps the row and asks the user to remove the name); free
+text a user types — a hotspot's note, a task's notes, comments and checklist, a classification's reason — where it
+can be rephrased at once, is refused by :func:`refuse_names`, which every service storing such text calls.
 """
 
 from __future__ import annotations
@@ -56,6 +56,7 @@ NOT_NAMES = frozenset(
     tuple(unicodedata.normalize("NFC", phrase).split())
     for phrase in (
         "đoàn thanh niên",
+        "đoàn tncs",  # Đoàn TNCS Hồ Chí Minh (the city and the person: a place the database knows)
         "văn phòng",
         "văn hóa",
         "hồ sơ",

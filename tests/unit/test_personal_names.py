@@ -51,7 +51,7 @@ def test_roles_teams_streets_and_places_pass(note: str) -> None:
 
 
 #: Places the database knows (gis.store.communes.place_names): communes named after people, a province.
-PLACES = frozenset({"Lê Chân", "Chu Văn An", "Nguyễn Bỉnh Khiêm", "Hà Nội", "Hải Phòng"})
+PLACES = frozenset({"Lê Chân", "Chu Văn An", "Nguyễn Bỉnh Khiêm", "Hà Nội", "Hải Phòng", "Hồ Chí Minh"})
 
 
 @pytest.mark.parametrize(
@@ -63,6 +63,8 @@ PLACES = frozenset({"Lê Chân", "Chu Văn An", "Nguyễn Bỉnh Khiêm", "Hà N
         "Lê Chân, Hải Phòng",
         "Nguyễn Bỉnh Khiêm",
         "giáp ranh CHU VĂN AN",  # in capitals
+        "Đoàn TNCS Hồ Chí Minh phường ra quân",
+        "người từ TP HỒ CHÍ MINH về",
     ],
 )
 def test_a_known_place_named_bare_passes(note: str) -> None:
