@@ -34,13 +34,14 @@ SURNAMES = frozenset(
     ).split()
 )
 #: Words after which a name is a place or a street, not a person; and a venue's, where a hotspot is (the last word
-#: of «quán», «cà phê», «karaoke», «nhà nghỉ», «khách sạn», «nhà hàng», «bệnh viện», «công ty», «khu vực», «trường
-#: THCS»…: «quán karaoke Hoàng Gia» and «Trường THCS Lê Lợi» were refused). Not «nhà»: «nhà Nguyễn Văn A» is a person's.
+#: of «quán», «cà phê», «karaoke», «nhà nghỉ», «khách sạn», «nhà hàng», «bệnh viện», «công ty (TNHH, cổ phần)»,
+#: «khu vực», «trường THCS»…: «quán karaoke Hoàng Gia» and «Trường THCS Lê Lợi» were refused). Not «nhà»: «nhà
+#: Nguyễn Văn A» is a person's.
 PLACE_WORDS = frozenset(
     unicodedata.normalize("NFC", word)
     for word in (
         "phố đường phường xã quận huyện tỉnh ngõ ngách hẻm khu thôn xóm tổ trường chợ cầu bến cảng"
-        " quán phê karaoke bar nghỉ sạn hàng viện ty vực thcs thpt đình chùa đền"
+        " quán phê karaoke bar nghỉ sạn hàng viện ty tnhh phần vực thcs thpt đình chùa đền"
     ).split()
 )
 #: Common middle names (tên đệm). A name written in capitals — how police documents write a suspect's: «đối tượng

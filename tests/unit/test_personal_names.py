@@ -47,6 +47,7 @@ def test_a_name_is_refused_with_the_field_named(note: str) -> None:
         # Venues, where hotspots are, named after their word.
         "kiểm tra quán karaoke Hoàng Gia, nhà nghỉ Hà Thành",
         "tuyên truyền tại Trường THCS Lê Lợi, khu vực Cao Xanh",
+        "kho của Công ty TNHH Hoàng Long, Công ty Cổ phần Vũ Hoàng",
         "",
     ],
 )
