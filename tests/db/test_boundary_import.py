@@ -106,8 +106,8 @@ def test_invalid_geometry_is_repaired_and_bad_features_rejected(conn: Connection
             "geometry": shapely.geometry.mapping(shapely.box(106.7, 20.7, 106.71, 20.71)),
             "properties": {"code": "99002", "name": "Sai loại", "kind": "huyen"},
         },
-        # No geometry, and a line (nothing polygonal): refused as such, not repaired nor "outside the metric region"
-        # (an empty shape's bounds are NaN), which they were.
+        # No geometry, and a line (nothing polygonal): refused as such — the one without geometry was counted
+        # repaired and refused as "outside the metric region" (an empty shape's bounds are NaN).
         {"type": "Feature", "geometry": None, "properties": {"code": "99003", "name": "Trống", "kind": "xa"}},
         {
             "type": "Feature",
