@@ -33,16 +33,19 @@ SURNAMES = frozenset(
         " Lâm Tô Quách Chu Vương Đoàn Lưu Kiều Phùng Thái Triệu Khúc Đàm Nghiêm Tăng Văn Thân Trương Doãn Khổng"
     ).split()
 )
-#: Words after which a name is a place or a street, not a person; and a venue's, where a hotspot is (the last word
-#: of «quán», «cà phê», «karaoke», «nhà nghỉ», «khách sạn», «nhà hàng», «bệnh viện», «công ty (TNHH, cổ phần)»,
-#: «khu vực», «trường THCS»…: «quán karaoke Hoàng Gia» and «Trường THCS Lê Lợi» were refused). Not «nhà»: «nhà
-#: Nguyễn Văn A» is a person's.
+#: Words after which a name is a place or a street, not a person: the whole name that follows passes («phố Trần
+#: Phú», «đường Nguyễn Văn Linh», which had been refused for its «Văn Linh»).
 PLACE_WORDS = frozenset(
     unicodedata.normalize("NFC", word)
-    for word in (
-        "phố đường phường xã quận huyện tỉnh ngõ ngách hẻm khu thôn xóm tổ trường chợ cầu bến cảng"
-        " quán phê karaoke bar nghỉ sạn hàng viện ty tnhh phần vực thcs thpt đình chùa đền"
-    ).split()
+    for word in "phố đường phường xã quận huyện tỉnh ngõ ngách hẻm khu thôn xóm tổ trường chợ cầu bến cảng".split()
+)
+#: The last word of a venue's kind, where a hotspot is («quán», «cà phê», «karaoke», «nhà nghỉ», «khách sạn», «nhà
+#: hàng», «bệnh viện», «công ty (TNHH, cổ phần)», «khu vực», «trường THCS»…): a name of two words after it is the
+#: venue's («quán karaoke Hoàng Gia», «Trường THCS Lê Lợi» were refused); three or more are a person's as anywhere
+#: («quán Nguyễn Văn Hùng»). Not «nhà»: «nhà Nguyễn Văn A» is a person's house.
+VENUE_WORDS = frozenset(
+    unicodedata.normalize("NFC", word)
+    for word in "quán phê karaoke bar nghỉ sạn hàng viện ty tnhh phần vực thcs thpt đình chùa đền".split()
 )
 #: Common middle names (tên đệm). A name written in capitals — how police documents write a suspect's: «đối tượng
 #: NGUYỄN VĂN HÙNG» — is one only with one of them after the family name: in capitals a family name begins common
@@ -96,21 +99,37 @@ def looks_like_name(text: str, places: Collection[str] = ()) -> bool:
     followed by one more capitalised word ("Lê Chân Hùng" is a person), unless that word begins a place too
     ("Lê Chân Hải Phòng").
     """
-    words, shouted = [], []
-    for word, caps in map(_as_written, _WORD.findall(unicodedata.normalize("NFC", text))):
+    text = unicodedata.normalize("NFC", text)
+    words, shouted, spaced = [], [], []  # spaced: only a space from the word before (no comma, no full stop)
+    end = 0
+    for match in _WORD.finditer(text):
+        word, caps = _as_written(match.group())
         words.append(word)
         shouted.append(caps)
+        spaced.append(not text[end : match.start()].strip())
+        end = match.end()
     known = {unicodedata.normalize("NFC", place) for place in places}
 
     def place_at(i: int) -> int:
         """How many words the longest known place starting at word ``i`` spans (0: none)."""
         return max((n for n in range(1, min(5, len(words) - i + 1)) if " ".join(words[i : i + n]) in known), default=0)
 
+    def capitalised_at(i: int) -> int:
+        """How many capitalised words follow one another from word ``i`` (itself one), spaces alone between them, at
+        most 3: most streets' and people's names («Nguyễn Văn Linh»; a fourth word may begin a name of its own)."""
+        last = min(3, len(words) - i)
+        return next((n for n in range(1, last) if not (words[i + n][:1].isupper() and spaced[i + n])), last)
+
     i = 0
     while i < len(words):
         word = words[i]
-        if word not in SURNAMES or (i > 0 and words[i - 1].lower() in PLACE_WORDS):
+        if word not in SURNAMES:
             i += 1
+            continue
+        before = words[i - 1].lower() if i else ""
+        run = capitalised_at(i)
+        if before in PLACE_WORDS or (before in VENUE_WORDS and run <= 2):
+            i += run
             continue
         common = next((len(p) for p in NOT_NAMES if tuple(w.lower() for w in words[i : i + len(p)]) == p), 0)
         if common:

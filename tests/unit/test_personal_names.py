@@ -21,6 +21,9 @@ from models.errors import InvalidRequest
         "đối tượng NGUYỄN VĂN HÙNG bán lẻ ở đây",
         "LÊ THỊ LAN báo lại",
         "hay lui tới nhà Nguyễn Văn Hùng",  # a person's house names the person
+        "quán Nguyễn Văn Hùng mở khuya",  # three words after a venue's kind: a person's name as anywhere
+        "nhà nghỉ Hà Thành, Nguyễn Văn A thuê phòng",  # the venue's name ends at the comma
+        "đường Lê Lợi Nguyễn Văn A đứng chờ",  # a street's name is at most three words
     ],
 )
 def test_a_name_is_refused_with_the_field_named(note: str) -> None:
@@ -35,6 +38,7 @@ def test_a_name_is_refused_with_the_field_named(note: str) -> None:
     [
         "tổ 05 đã xác minh, trưởng công an xã báo lại",
         "quán nước đầu phố Trần Phú",
+        "đường Nguyễn Văn Linh, đường Nguyễn Thị Minh Khai",  # the whole street's name («Văn Linh» was refused)
         "tuần tra đường Lê Lợi, phường Lê Chân",
         "người từ tỉnh Thái Bình đến thuê trọ",  # a province written with its word
         # Words beginning with a family name that name no one, capitalised or in capitals (NOT_NAMES).
