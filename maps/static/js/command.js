@@ -619,7 +619,8 @@ diabanPages.command = async function startCommand(map, cfg) {
     const target = marker ? marker.getLatLng() : where;
     if (!target) return;
     // A phone's short map only shows where: the card is open in the register under it (a popup would repeat it).
-    flyMap(map, target, Math.max(map.getZoom(), 15), 0.6, marker && map.getSize().y >= 500 ? () => marker.openPopup() : null);
+    const popup = marker && map.getSize().y >= 500 ? () => marker.openPopup() : null;
+    flyMap(map, target, Math.max(map.getZoom(), 15), 0.6, popup);
   }
 
   // A register's team filter set to a dissolved team: its label says so, with the day (the option holds the name alone,

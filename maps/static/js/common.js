@@ -1071,8 +1071,8 @@ function importReport(box, report, failure = "") {
   const parts = report?.dry_run ? [`<h3 class="import-check">${escapeHtml(checkHeading(report))}</h3>`] : [];
   if (failure) parts.push(`<p class="import-failure">${escapeHtml(failure)}</p>`);
   if (report) {
-    // (a boundary file's check says its counts in its heading already: not twice)
-    if (!(report.dry_run && countsChanges(report))) parts.push(`<p class="import-summary">${escapeHtml(report.summary)}</p>`);
+    const countedInHeading = report.dry_run && countsChanges(report);  // a boundary file's check: not twice
+    if (!countedInHeading) parts.push(`<p class="import-summary">${escapeHtml(report.summary)}</p>`);
     parts.push(...report.warnings.map((w) => `<p class="import-warning">Cảnh báo: ${escapeHtml(w)}</p>`));
     // models.vocabulary's lists, columns and a boundary file's feature
     const { reportLists: titles, reportRowHeaders: headers, reportFeature: feature } = window.diaban;
