@@ -77,7 +77,7 @@ def test_taking_a_commune_with_open_tasks_from_a_team_says_the_team_keeps_them(
     page.click("#message")
     page.fill("#boundary-import input[name=valid_from]", "01/01/2026")
     page.click("#boundary-import button[name=check]")
-    heading = f"Kiểm tra tệp — chưa ghi gì; nếu nhập: thêm mới {SECOND_PROVINCE_UNITS}"
+    heading = f"Kiểm tra tệp — chưa ghi gì. Ranh giới, nếu nhập: thêm mới {SECOND_PROVINCE_UNITS}"
     page.locator("#boundary-import-report h3.import-check").filter(has_text=heading).wait_for()
     assert page.locator("#boundary-import-report .import-summary").count() == 0  # its counts said once, in the heading
     # A feature without a geometry is refused: counted and headed as a feature («Dòng» had read as a line).

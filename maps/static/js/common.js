@@ -1102,10 +1102,10 @@ function importReport(box, report, failure = "") {
 const countsChanges = (report) => !("imported" in report.counts);
 
 // What a dry run found: the rows the import would store and those it would refuse (nothing was written); for a
-// boundary file (countsChanges), its summary's counts.
+// boundary file (countsChanges), its summary («Ranh giới, nếu nhập: thêm mới 3», titled by the server).
 function checkHeading(report) {
   const { imported, rejected = 0 } = report.counts;
-  if (countsChanges(report)) return `Kiểm tra tệp — chưa ghi gì; nếu nhập: ${report.summary.replace(/^[^:]*: /, "")}`;
+  if (countsChanges(report)) return `Kiểm tra tệp — chưa ghi gì. ${report.summary}`;
   return `Kiểm tra tệp — chưa ghi gì: ${VI_NUMBER.format(imported)} dòng sẽ được nhập, ` +
     `${VI_NUMBER.format(rejected)} dòng bị từ chối`;
 }
