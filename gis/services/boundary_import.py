@@ -51,7 +51,7 @@ from gis.unit_directory import unit_directory
 from models.domain.dates import vn_day
 from models.domain.unit_mapping import REFORM_DATE
 from models.errors import Conflict, InvalidRequest
-from models.vocabulary import METRIC_DOMAIN, METRIC_SRID, UnitKind
+from models.vocabulary import METRIC_DOMAIN, METRIC_SRID, UnitKind, local_today
 
 #: Default start of validity: the 1 July 2025 two-tier reorganisation.
 DEFAULT_VALID_FROM = REFORM_DATE
@@ -420,6 +420,13 @@ def _import(
     allow_many_closed: bool,
 ) -> BoundaryReport:
     """`import_boundaries` in the caller's transaction (or a dry run's savepoint)."""
+    if valid_from > local_today():
+        # The stored set is today's: maps, team areas' communes and every incident's commune follow it from the
+        # import on (an import dated 01/01/2027 had moved 107 incidents to other communes weeks before that day).
+        raise InvalidRequest(
+            f"ngày hiệu lực {vn_day(valid_from)} chưa đến: nhập ranh giới mới từ ngày nó có hiệu lực",
+            "valid_from is in the future: import a boundary set on or after the day it takes effect",
+        )
     if valid_to is not None and valid_to <= valid_from:
         raise InvalidRequest("ngày hết hiệu lực phải sau ngày bắt đầu", "valid_to must be after valid_from")
     if whole and valid_to is not None:

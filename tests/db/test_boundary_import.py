@@ -5,7 +5,7 @@ from __future__ import annotations
 import json
 import threading
 import time
-from datetime import date
+from datetime import date, timedelta
 from pathlib import Path
 
 import geopandas as gpd
@@ -17,7 +17,8 @@ from sqlalchemy import Connection, create_engine, text
 from gis.io.readers import FileFormatError
 from gis.ops.postgres import ManagedCluster
 from gis.services.boundary_import import BoundaryReport, import_boundaries
-from models.vocabulary import summary_line
+from models.errors import InvalidRequest
+from models.vocabulary import local_today, summary_line
 
 #: One unit of Hồ Chí Minh, cut unchanged from the national file.
 ONE_UNIT = Path(__file__).resolve().parents[1] / "data" / "ho-chi-minh-1-unit.geojson"
@@ -70,6 +71,19 @@ def test_changed_boundary_closes_old_version_and_keeps_history(
     assert set(conn.execute(text("SELECT unit_id FROM admin_unit_parts WHERE code = '10507'")).scalars()) == {unit}
     # Importing it again is a no-op.
     assert import_boundaries(conn, path, valid_from=date(2026, 7, 1)).unchanged == 1
+
+
+def test_a_boundary_set_dated_after_today_is_refused(
+    conn: Connection, boundaries_path: Path, tmp_path: Path
+) -> None:
+    # Stored units are today's: a set taking effect next month would move maps, areas and incidents at once.
+    path = _subset(boundaries_path, tmp_path, ["10507"], buffer_m=50)
+    before = conn.execute(text("SELECT count(*), max(id) FROM admin_units")).one()
+    tomorrow = local_today() + timedelta(days=1)
+    with pytest.raises(InvalidRequest, match=f"ngày hiệu lực {tomorrow:%d/%m/%Y} chưa đến"):
+        import_boundaries(conn, path, valid_from=tomorrow)
+    assert conn.execute(text("SELECT count(*), max(id) FROM admin_units")).one() == before
+    assert import_boundaries(conn, path, valid_from=local_today()).inserted == 1  # from today on, it takes effect
 
 
 def test_vn2000_shapefile_is_reprojected(conn: Connection, boundaries_path: Path, tmp_path: Path) -> None:
