@@ -274,11 +274,16 @@ def set_team_area(conn: Connection, team_id: int, communes: list[str], valid_fro
             params,
         ).mappings()
     ]
-    conn.execute(
-        text(f"""UPDATE team_areas ta SET valid_to = CASE WHEN commune_code = ANY(:codes) THEN NULL ELSE :d END
-                 WHERE team_id = :t AND {valid_on("ta", ":d")}"""),
+    # A row valid that day with an end is a later planned removal (areas end only by a change or a dissolution,
+    # which ends them today): this change rewrites it.
+    planned_ends = conn.execute(
+        text(f"""UPDATE team_areas ta SET valid_to = CASE WHEN ta.commune_code = ANY(:codes) THEN NULL ELSE :d END
+                 FROM team_areas old WHERE old.id = ta.id AND ta.team_id = :t AND {valid_on("ta", ":d")}
+                 RETURNING old.valid_to"""),
         params,
-    )
+    ).scalars()
+    later_days = {r["valid_from"] for r in replaced if r["valid_from"] > valid_from}
+    later_days.update(day for day in planned_ends if day is not None)
     conn.execute(
         text(f"""INSERT INTO team_areas (team_id, commune_code, valid_from)
                  SELECT :t, c, :d FROM unnest(CAST(:codes AS text[])) c
@@ -292,7 +297,7 @@ def set_team_area(conn: Connection, team_id: int, communes: list[str], valid_fro
         "valid_from": valid_from,
         "replaced": replaced,
         # Days of changes planned after this one's day that it cancels: the administrator is told, not surprised.
-        "planned_replaced": sorted({r["valid_from"] for r in replaced if r["valid_from"] > valid_from}),
+        "planned_replaced": sorted(later_days),
     }
 
 

@@ -212,6 +212,24 @@ def test_area_changes_take_effect_from_their_day_and_keep_history(
     assert actions[:4] == ["change_team_area", "change_team_area", "change_team_area", "create_team"]
 
 
+def test_a_planned_removal_replaced_by_an_earlier_change_is_named(client, admin) -> None:
+    # A plan that only drops a commune ends its row on that day (nothing starts then): replacing it is said too.
+    team = client.post("/api/teams", json={"name": "Tổ hai xã", "communes": [AREA_A, AREA_B]}, headers=admin).json()
+    tomorrow, later = local_today() + timedelta(days=1), local_today() + timedelta(days=3)
+    drop_b = client.put(
+        f"/api/teams/{team['id']}/area", json={"communes": [AREA_A], "valid_from": str(later)}, headers=admin
+    )
+    assert drop_b.json()["removed"] == [AREA_B] and drop_b.json()["planned_replaced"] == []
+    add_c = client.put(
+        f"/api/teams/{team['id']}/area",
+        json={"communes": [AREA_A, AREA_B, AREA_C], "valid_from": str(tomorrow)},
+        headers=admin,
+    )
+    assert add_c.json()["added"] == [AREA_C] and add_c.json()["planned_replaced"] == [str(later)]
+    history = client.get(f"/api/teams/{team['id']}/areas", headers=admin).json()
+    assert {(h["commune_code"], h["valid_to"]) for h in history} == {(AREA_A, None), (AREA_B, None), (AREA_C, None)}
+
+
 def test_a_commune_held_by_another_team_is_named_when_saving_an_area(client, admin) -> None:
     """Two teams on one commune is allowed (a ward's police and a task force), but the administrator is told."""
     first = client.post("/api/teams", json={"name": "Tổ chung A", "communes": [AREA_A]}, headers=admin).json()
