@@ -32,7 +32,7 @@ from models.analytics.kde import Kernel, fine_factor, kde_grid
 from models.analytics.lattice import Lattice, cells_in_polygons, neighbourhood
 from models.errors import InvalidRequest, NotFound
 from models.lazy import lazy_module
-from models.vocabulary import LOCAL_TZ, METRIC_SRID, WGS84_SRID
+from models.vocabulary import LOCAL_TZ, METRIC_DOMAIN, METRIC_SRID, WGS84_SRID
 
 if TYPE_CHECKING:
     import geopandas as gpd
@@ -276,9 +276,15 @@ class CityCells:
         if communes is not None:
             keep &= np.isin(self.commune, list(communes))
         if bbox is not None:
-            x, y = _TO_METRIC.transform([bbox[0], bbox[2], bbox[0], bbox[2]], [bbox[1], bbox[1], bbox[3], bbox[3]])
+            # The view within the metric domain first (cells lie there): far from 105° E a corner projects to inf or
+            # wraps, and a world-wide view had kept no cell. Its projected extent from its densified edges.
+            lo_x, lo_y, hi_x, hi_y = METRIC_DOMAIN
+            west, south, east, north = max(bbox[0], lo_x), max(bbox[1], lo_y), min(bbox[2], hi_x), min(bbox[3], hi_y)
+            if west > east or south > north:
+                return np.zeros(self.lattice.n, bool)
+            x0, y0, x1, y1 = _TO_METRIC.transform_bounds(west, south, east, north, densify_pts=21)
             b = self.lattice.grid.cell_bounds()[self.lattice.cells]
-            keep &= (b[:, 2] >= min(x)) & (b[:, 0] <= max(x)) & (b[:, 3] >= min(y)) & (b[:, 1] <= max(y))
+            keep &= (b[:, 2] >= x0) & (b[:, 0] <= x1) & (b[:, 3] >= y0) & (b[:, 1] <= y1)
         return keep
 
 

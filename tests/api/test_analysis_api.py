@@ -161,6 +161,13 @@ def test_a_cell_has_the_same_gistar_bin_for_command_for_its_team_and_in_any_view
     window = _cells(answer.json()["features"])
     assert hottest in window and len(window) < len(city)
     assert all(city[cell] == props for cell, props in window.items())
+    # A view of the whole world (a phone zoomed out) keeps every cell: its corners, far from UTM 48N's zone, had
+    # projected to infinity and kept none; so did the other half of the world.
+    for world in ("-180,-90,180,90", "20,10,179,30"):
+        seen = _cells(client.get("/api/gistar", params={**params, "bbox": world}).json()["features"])
+        assert seen.keys() == city.keys(), world
+    beyond = client.get("/api/gistar", params={**params, "bbox": "-100,10,-90,30"})
+    assert beyond.status_code == 200 and beyond.json()["features"] == []
 
 
 def test_gistar_permutations_and_emerging_arcgis_mode(client, detected) -> None:
