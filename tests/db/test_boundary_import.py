@@ -73,9 +73,7 @@ def test_changed_boundary_closes_old_version_and_keeps_history(
     assert import_boundaries(conn, path, valid_from=date(2026, 7, 1)).unchanged == 1
 
 
-def test_a_boundary_set_dated_after_today_is_refused(
-    conn: Connection, boundaries_path: Path, tmp_path: Path
-) -> None:
+def test_a_boundary_set_dated_after_today_is_refused(conn: Connection, boundaries_path: Path, tmp_path: Path) -> None:
     # Stored units are today's: a set taking effect next month would move maps, areas and incidents at once.
     path = _subset(boundaries_path, tmp_path, ["10507"], buffer_m=50)
     before = conn.execute(text("SELECT count(*), max(id) FROM admin_units")).one()
