@@ -8,6 +8,7 @@ from typing import Annotated
 from fastapi import Header, Query
 from pydantic import AfterValidator, BeforeValidator, WithJsonSchema
 
+from models.domain.dates import DayWindow
 from models.errors import InvalidRequest
 from models.vocabulary import KIND_ALIASES, LOCAL_TZ, HotspotStatus, IncidentKind, local_today, normalise_kind
 
@@ -168,3 +169,11 @@ def parse_statuses(status: str | None) -> tuple[str, ...]:
 def local_day_start(day: date | None, plus_days: int = 0) -> datetime | None:
     """Start of a local (Hải Phòng) day, so date filters match what users see."""
     return None if day is None else datetime.combine(day + timedelta(days=plus_days), time(), LOCAL_TZ)
+
+
+def day_window(date_from: date | None, date_to: date | None) -> tuple[datetime | None, datetime | None]:
+    """The instants of local days [from, to] (either open); a reversed window is refused, not answered — with no
+    incidents, or with the hotspots whose time spans both days."""
+    if date_from and date_to:
+        DayWindow(date_from, date_to)
+    return local_day_start(date_from), local_day_start(date_to, 1)

@@ -12,7 +12,7 @@ from api.deps import Admin, ConnDep, OneOfEachPart, SessionsDep, require_roles
 from api.downloads import disposition
 from api.errors import RowsRefused
 from api.limits import upload_body_size
-from api.params import DateFrom, DateTo, local_day_start
+from api.params import DateFrom, DateTo, day_window
 from api.routes.imports import REFUSED_RESPONSE, DryRun, Sheet, Upload, note_dry_run, report_body, uploaded
 from api.routes.reports import XLSX, XLSX_RESPONSE
 from api.schemas import (
@@ -49,7 +49,6 @@ from gis.store.accounts import get_user, list_teams, list_users, shared_communes
 from gis.store.provinces import document_heading, list_provinces, province_names
 from gis.store.scoping import AreaScope
 from models.domain.access import Principal, check_scope_stated
-from models.domain.dates import DayWindow
 from models.vocabulary import ACCOUNT_FIELD_LABELS, AccessedData, Role
 
 if TYPE_CHECKING:
@@ -319,13 +318,6 @@ def delete_sessions(user_id: int, conn: ConnDep, user: Admin, sessions: Sessions
     return {"revoked": revoked}
 
 
-def _window(date_from: date | None, date_to: date | None) -> tuple[datetime | None, datetime | None]:
-    """The instants of local days [from, to]; a reversed window is refused, not answered with no lines."""
-    if date_from and date_to:
-        DayWindow(date_from, date_to)
-    return local_day_start(date_from), local_day_start(date_to, 1)
-
-
 @router.get("/audit", response_model=list[AuditEntry])
 def get_audit(
     request: Request,
@@ -337,7 +329,7 @@ def get_audit(
 ) -> list[dict[str, Any]]:
     """Administrator actions, newest first, made on local days [from, to] (who, when, what, on which user or team, and
     what changed in words); the read is itself recorded in the access log."""
-    entries = admin.audit_entries(conn, province_names(conn), limit, *_window(date_from, date_to))
+    entries = admin.audit_entries(conn, province_names(conn), limit, *day_window(date_from, date_to))
     record_read(request, conn, user, len(entries))
     return entries
 
@@ -350,7 +342,7 @@ def get_audit_xlsx(
     when and what it covers; at most the newest 50 000 entries), ``nhật-ký-quản-trị-<ngày xuất>.xlsx``; the export
     is recorded in the access log."""
     days = (date_from, date_to)
-    export = admin.admin_audit_xlsx(conn, user.username, days=days, bounds=_window(*days))
+    export = admin.admin_audit_xlsx(conn, user.username, days=days, bounds=day_window(*days))
     record_read(request, conn, user, export.rows)
     return Response(export.content, media_type=XLSX, headers=disposition(export.name or ""))
 
@@ -375,7 +367,7 @@ async def _access_log_asked(
     what: What = None,
 ) -> AccessLogAsked:
     """The access log's filters from the query (a reversed window refused); async: nothing here waits."""
-    return AccessLogAsked((date_from, date_to), _window(date_from, date_to), username, route, what)
+    return AccessLogAsked((date_from, date_to), day_window(date_from, date_to), username, route, what)
 
 
 AccessLogAskedDep = Annotated[AccessLogAsked, Depends(_access_log_asked)]

@@ -25,6 +25,7 @@ from api.params import (
     DateTo,
     Kinds,
     SaneDate,
+    day_window,
     local_day_start,
     parse_bbox,
     parse_kinds,
@@ -73,9 +74,10 @@ def _cells(properties: type) -> dict[int | str, dict]:
 
 def _selection(bbox: str | None, kind: str | None, date_from: date | None, date_to: date | None) -> IncidentSelection:
     """The incidents an analysis uses, before the user's area is applied."""
+    start, end = day_window(date_from, date_to)
     return IncidentSelection(
-        start=local_day_start(date_from),
-        end=local_day_start(date_to, 1),
+        start=start,
+        end=end,
         kinds=parse_kinds(kind),
         bbox=parse_bbox(bbox),
     )

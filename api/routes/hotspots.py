@@ -17,7 +17,7 @@ from api.params import (
     NewDays,
     Statuses,
     WithinM,
-    local_day_start,
+    day_window,
     new_since,
     parse_bbox,
     parse_near,
@@ -63,12 +63,13 @@ def list_hotspots(
     ``distance_m``. Each carries its note, a spot reported by hand the note of the member who
     reported it: the read is recorded in the access log, as the team's own list of its reports is (by the list's own
     statement; read from a replica, on the primary: a replica is read-only)."""
+    start, end = day_window(date_from, date_to)
     flt = HotspotFilter(
         statuses=parse_statuses(status),
         communes=(commune,) if commune else None,
         bbox=parse_bbox(bbox),
-        start=local_day_start(date_from),
-        end=local_day_start(date_to, 1),
+        start=start,
+        end=end,
         scope=read.scope,
         team_id=team,
         task_states=(task_state,) if task_state else (),

@@ -12,7 +12,7 @@ from api.params import (
     DateFrom,
     DateTo,
     Kinds,
-    local_day_start,
+    day_window,
     parse_bbox,
     parse_kinds,
 )
@@ -37,10 +37,11 @@ def list_incidents(
 ) -> dict[str, Any]:
     """Incidents as a GeoJSON page (`numberMatched` gives the total); a team sees only its area. Every page read is
     recorded in the access log (on the primary: a replica is read-only)."""
+    start, end = day_window(date_from, date_to)
     selection = IncidentSelection(
         bbox=parse_bbox(bbox),
-        start=local_day_start(date_from),
-        end=local_day_start(date_to, 1),
+        start=start,
+        end=end,
         kinds=parse_kinds(kind),
         communes=(commune,) if commune else None,
         scope=read.scope,

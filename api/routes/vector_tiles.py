@@ -7,7 +7,7 @@ from fastapi import APIRouter, Path, Request, Response
 from api.audit import access_line
 from api.cache import CachedResponse, cached_response
 from api.deps import AreaScopeDep, MapReadDep, ReplicaConnDep
-from api.params import DateFrom, DateTo, Kinds, local_day_start, parse_kinds
+from api.params import DateFrom, DateTo, Kinds, day_window, parse_kinds
 from gis.store.access_log import record_line
 from gis.store.selection import IncidentSelection
 from gis.store.tiles import DETAIL_ZOOM, LAYERS, communes_etag, tile
@@ -53,9 +53,8 @@ def incident_tile(
     """
     if x >= 2**z or y >= 2**z:
         raise _no_such_tile()
-    selection = IncidentSelection(
-        start=local_day_start(date_from), end=local_day_start(date_to, 1), kinds=parse_kinds(kind)
-    )
+    start, end = day_window(date_from, date_to)
+    selection = IncidentSelection(start=start, end=end, kinds=parse_kinds(kind))
     line = access_line(request, read.user) if z >= DETAIL_ZOOM else None
     logged = False
 

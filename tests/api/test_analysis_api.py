@@ -95,6 +95,19 @@ def test_a_filter_matching_nothing_gets_an_empty_answer(client, detected) -> Non
         assert answer.status_code == 200 and answer.json() == {"type": "FeatureCollection", "features": []}
 
 
+def test_a_reversed_window_is_refused_everywhere(client, detected) -> None:
+    # May to January: the hotspot register had answered with the hotspots whose time spans both days, the incident
+    # list with nothing; every list, map and analysis now says the window is reversed, as the reports do.
+    reversed_days = {"from": "2026-05-01", "to": "2026-01-01"}
+    for path in ("/api/hotspots", "/api/incidents", "/api/heat", "/api/gistar", "/tiles/incidents/12/3263/1793.mvt"):
+        answer = client.get(path, params=reversed_days)
+        assert (
+            answer.status_code == 422
+            and "khoảng ngày đảo ngược: từ 01/05/2026 đến 01/01/2026" in answer.json()["message"]
+        ), path
+    assert client.get("/api/hotspots", params={"from": "2026-05-01", "to": "2026-05-01"}).status_code == 200
+
+
 def test_analyses_are_cached_and_revalidated_until_incidents_change(client, conn, detected, tmp_path) -> None:
     params = {"format": "overlay", "cell_m": 500, "bandwidth_m": 1000}
     first = client.get("/api/heat", params=params)
