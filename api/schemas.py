@@ -65,9 +65,11 @@ class _Out(BaseModel):
 class _In(BaseModel):
     """Base of the request bodies: no NaN or infinity in a number, and every number and yes/no field strict (StrictInt,
     StrictFloat, StrictBool): pydantic would otherwise read ``true`` as 1 (a task assigned to team 1), ``"3"`` as 3
-    and 0 or "yes" as a boolean, none of which the OpenAPI description allows (found by schemathesis)."""
+    and 0 or "yes" as a boolean, none of which the OpenAPI description allows (found by schemathesis). A field the
+    body does not have is refused by its name, not dropped: ``"description"`` for ``note`` had been stored as no
+    note, ``"due"`` for ``due_date`` as no due date."""
 
-    model_config = ConfigDict(allow_inf_nan=False)
+    model_config = ConfigDict(allow_inf_nan=False, extra="forbid")
 
     @field_validator("*", mode="after")
     @classmethod
@@ -383,6 +385,9 @@ class TaskIn(_In):
             raise ValueError("nhiệm vụ đấu tranh, triệt xóa cần hotspot_id")
         if self.kind == TaskKind.CONVERSION and (self.commune_code is None or self.year is None):
             raise ValueError("nhiệm vụ chuyển hóa địa bàn cần commune_code và year")
+        if self.kind == TaskKind.CONVERSION and self.hotspot_id is not None:
+            # A conversion task is a commune's year-long programme: a hotspot named with it had been dropped unsaid.
+            raise ValueError("nhiệm vụ chuyển hóa địa bàn gắn với xã/phường và năm, không gắn với điểm nóng (hotspot_id)")
         return self
 
 

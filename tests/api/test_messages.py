@@ -195,6 +195,19 @@ def test_numbers_and_yes_no_fields_of_a_body_are_strict(client, make_user, beare
     assert client.patch(f"/api/users/{user_id}", json={"active": False, "version": version}).status_code == 200
 
 
+def test_a_field_a_body_does_not_have_is_refused_by_its_name(client) -> None:
+    """A misspelt or foreign field was dropped unsaid: a conversion task with a hotspot, or a note sent as
+    "description", was stored as if they had not been sent."""
+    task = {"kind": "conversion", "commune_code": "10507", "year": 2026}
+    for extra, words in (
+        ({"description": "phối hợp Đoàn Thanh niên"}, "description: trường không được phép"),
+        ({"hotspot_id": 1}, "không gắn với điểm nóng"),
+    ):
+        response = client.post("/api/tasks", json={**task, **extra})
+        assert response.status_code == 422 and words in response.json()["message"], response.text
+    assert client.post("/api/tasks", json=task).status_code == 201
+
+
 def test_a_date_of_a_body_is_written_yyyy_mm_dd(client, bearer, make_user) -> None:
     """A number is not a date: pydantic read `{"due_date": 0}` as 1970-01-01 (schemathesis found it moving a task's due
     date), and a large one as a day of 2100. Refused in Vietnamese, in a task's and a team's dates alike."""
