@@ -387,7 +387,9 @@ class TaskIn(_In):
             raise ValueError("nhiệm vụ chuyển hóa địa bàn cần commune_code và year")
         if self.kind == TaskKind.CONVERSION and self.hotspot_id is not None:
             # A conversion task is a commune's year-long programme: a hotspot named with it had been dropped unsaid.
-            raise ValueError("nhiệm vụ chuyển hóa địa bàn gắn với xã/phường và năm, không gắn với điểm nóng (hotspot_id)")
+            raise ValueError(
+                "nhiệm vụ chuyển hóa địa bàn gắn với xã/phường và năm, không gắn với điểm nóng (hotspot_id)"
+            )
         return self
 
 
