@@ -35,9 +35,10 @@ from gis.store.sql import current_unit
 from gis.store.tasks import record_task_event, store_photo
 from gis.store.versioned import load_at_version, update_at_version
 from models.domain.access import Principal
-from models.domain.coupling import check_taskable, companion
+from models.domain.coupling import check_taskable, companion, task_targets
 from models.domain.dates import vn_time
 from models.domain.hotspot_lifecycle import HOTSPOT_LIFECYCLE
+from models.domain.state_machine import TransitionNotAllowed
 from models.domain.task_lifecycle import TASK_LIFECYCLE, TaskFacts
 from models.errors import AlreadyExists, DiabanError, InvalidRequest, KeyReused, NotFound
 from models.vocabulary import TASK_REASSIGNABLE, TaskKind, TaskState
@@ -331,7 +332,10 @@ def transition_task(
             return _transition_answer(first)
     try:
         row = _locked_task(conn, task_id, version, scope)
-        TASK_LIFECYCLE.check(row["state"], target, TaskFacts(comment=note, reason=note))
+        try:
+            TASK_LIFECYCLE.check(row["state"], target, TaskFacts(comment=note, reason=note))
+        except TransitionNotAllowed:  # name only what this user's role may ask for
+            raise TASK_LIFECYCLE.refusal(row["state"], target, task_targets(row["state"], actor.role)) from None
         if at is not None:
             _check_recorded_time(conn, task_id, at)
         with conn.begin_nested():

@@ -112,6 +112,26 @@ def test_suppression_task_assigns_the_hotspot_and_runs_to_acceptance(client, con
     assert replay_task(conn, t) == "accepted"
 
 
+def test_not_allowed_names_only_the_moves_of_the_users_role(client, team) -> None:
+    """A refused task move names what this user's role may ask for from the state (a note it needs aside): the team
+    was offered «Đã hủy», which only command may do."""
+    task = new_task(client, kind="conversion", commune_code=COMMUNE, year=2031, team_id=team["id"])
+    assert move(client, task["id"], "in_progress", 2, headers=team["headers"]).status_code == 200
+    again = move(client, task["id"], "in_progress", 3, headers=team["headers"])
+    assert again.status_code == 409 and again.json()["allowed"] == ["paused", "completed"]
+    assert again.json()["message"].endswith("được phép: «Tạm dừng», «Đã hoàn thành, chờ nghiệm thu»")
+    by_command = move(client, task["id"], "accepted", 3)
+    assert by_command.status_code == 409 and by_command.json()["allowed"] == ["canceled"]
+    assert move(client, task["id"], "completed", 3, headers=team["headers"]).status_code == 200
+    waiting = move(client, task["id"], "completed", 4, headers=team["headers"])
+    assert waiting.status_code == 409 and waiting.json()["allowed"] == []
+    assert "không có (bạn không chuyển trực tiếp được từ trạng thái này)" in waiting.json()["message"]
+    assert move(client, task["id"], "returned", 4, headers=None).status_code == 422  # command's, with its comment
+    assert move(client, task["id"], "accepted", 4).status_code == 200
+    ended = move(client, task["id"], "canceled", 5)
+    assert ended.status_code == 409 and "được phép: không có (trạng thái cuối)" in ended.json()["message"]
+
+
 def test_conversion_task_needs_commune_and_year_and_decline_needs_a_reason(client, team) -> None:
     assert client.post("/api/tasks", json={"kind": "conversion", "commune_code": COMMUNE}).status_code == 422
     assert (
