@@ -15,7 +15,7 @@ from sqlalchemy import Connection, Engine, text
 from sqlalchemy.exc import DBAPIError
 
 from api.app import create_app
-from gis.services.tasks import create_task, transition_task
+from gis.services.tasks import assign_task, create_task, transition_task
 from gis.store.accounts import create_team, create_user
 from gis.store.scoping import UNRESTRICTED
 from gis.store.tasks import replay_task
@@ -437,11 +437,17 @@ def test_persisted_task_sequences_stay_declared_and_replay(conn, make_team, atte
 
 @contextmanager
 def committed_task(
-    engine: Engine, owner_engine: Engine, team: str, username: str, year: int, suppression: bool = False
+    engine: Engine,
+    owner_engine: Engine,
+    team: str,
+    username: str,
+    year: int,
+    suppression: bool = False,
+    given: bool = True,
 ) -> Iterator[tuple[int, int]]:
     """A conversion task of a new team — ``suppression``: a suppression task of a new verified hotspot instead —,
-    assigned to the team and committed (for requests racing on their own connections): (task id, id of the team's
-    user); removed afterwards with its history (and its hotspot's), which only the owner may delete."""
+    assigned to the team (``given``) and committed (for requests racing on their own connections): (task id, id of the
+    team's user); removed afterwards with its history (and its hotspot's), which only the owner may delete."""
     hotspot_id = None
     with engine.begin() as conn:
         team_id = create_team(conn, team, [COMMUNE])
@@ -455,7 +461,7 @@ def committed_task(
                 FROM admin_units WHERE code = :c AND valid_to IS NULL RETURNING id"""),
                 {"c": COMMUNE},
             ).scalar_one()
-            task_id = suppression_task(conn, command, hotspot_id, team_id)
+            task_id = suppression_task(conn, command, hotspot_id, team_id if given else None)
         else:
             task_id = conversion_task(conn, command, COMMUNE, year, team_id)
     try:
@@ -618,6 +624,35 @@ def test_the_loser_of_a_race_on_a_suppression_task_is_told_to_reload(
         with engine.connect() as conn:
             stored = conn.execute(text("SELECT state, version FROM tasks WHERE id = :id"), {"id": task_id}).one()
             assert tuple(stored) == (winner[0], version + 1) and replay_task(conn, task_id) == winner[0]
+
+
+def test_the_second_of_two_assignments_at_once_is_told_to_reload(engine: Engine, owner_engine: Engine) -> None:
+    """Two commands give one new suppression task to a team at once: the second waits for the first, then is refused as
+    stale (412), where it was told that the hotspot is «Đã giao xử lý» and must be verified or recurred (409)."""
+    with committed_task(engine, owner_engine, "Tổ giao trùng", "giao-trung", 1993, suppression=True, given=False) as (
+        task_id,
+        user_id,
+    ):
+        with engine.connect() as conn:
+            team_id = conn.execute(text("SELECT team_id FROM users WHERE id = :id"), {"id": user_id}).scalar_one()
+        command = Principal(user_id, "giao-trung", "command")
+        refused: list[Exception] = []
+
+        def second() -> None:
+            try:
+                with engine.begin() as conn:
+                    assign_task(conn, task_id, team_id, 1, command)
+            except Exception as error:  # noqa: BLE001 - the test reads what it was
+                refused.append(error)
+
+        with engine.connect() as first, engine.connect() as watch:
+            with first.begin():
+                assert assign_task(first, task_id, team_id, 1, command) == 2
+                waiting = threading.Thread(target=second)
+                waiting.start()
+                wait_for_a_lock_wait(watch)
+            waiting.join()
+        assert [type(error) for error in refused] == [StaleVersion], refused
 
 
 def test_the_same_comment_sent_at_once_with_one_key_is_stored_once(engine: Engine, owner_engine: Engine) -> None:
