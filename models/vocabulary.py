@@ -372,11 +372,12 @@ REPORT_DISMISSED_DAYS = 30
 REPORT_LISTED = HOTSPOT_OPEN | {HotspotStatus.DISMISSED}
 #: What a team reads of a spot it reported that is not (yet) one of its tasks, per listed status (the team page's list
 #: of its reports): where the report stands for the team. Assigned or under suppression without a task of the team means
-#: another team's task (the coupling gives a hotspot those statuses only with an assigned task).
+#: another team's task (the coupling gives a hotspot those statuses only with an assigned task). Verified says not who
+#: verified it: a team may verify a spot in its area, its own report too (models.domain.access.TEAM_HOTSPOT_TARGETS).
 REPORT_STATUS_LABELS: Mapping[str, str] = MappingProxyType(
     {
         HotspotStatus.DETECTED: "chờ chỉ huy xem xét",
-        HotspotStatus.VERIFIED: "chỉ huy đã xác minh, chờ giao nhiệm vụ",
+        HotspotStatus.VERIFIED: "đã xác minh, chờ giao nhiệm vụ",
         HotspotStatus.DISMISSED: "chỉ huy không xác minh được",
         HotspotStatus.ASSIGNED: "đã giao cho tổ khác xử lý",
         HotspotStatus.SUPPRESSING: "tổ khác đang đấu tranh, triệt xóa",

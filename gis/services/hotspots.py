@@ -31,9 +31,9 @@ from gis.store.selection import HotspotFilter
 from gis.store.sql import local_date, to_metric, to_wgs84
 from gis.store.versioned import load_at_version, update_at_version
 from models.domain.access import Principal
-from models.domain.coupling import closing_waits, hotspot_actions, may_open_task, task_actions
+from models.domain.coupling import closing_waits, hotspot_actions, hotspot_targets, may_open_task, task_actions
 from models.domain.dates import vn_time
-from models.domain.hotspot_lifecycle import MANUAL_MAX_RADIUS_M, MANUAL_NOTE_CHARS, HotspotFacts, user_targets
+from models.domain.hotspot_lifecycle import MANUAL_MAX_RADIUS_M, MANUAL_NOTE_CHARS, HotspotFacts
 from models.domain.state_machine import StateMachine, TransitionNotAllowed
 from models.domain.task_lifecycle import overdue_days
 from models.errors import InvalidRequest, KeyReused, PermissionDenied
@@ -219,9 +219,8 @@ def transition_hotspot(
     facts = hotspot_facts(conn, hotspot_id, row["status"], note, actor.role, at, with_task=task_id is not None)
     try:
         machine.check(row["status"], target, facts)
-    except TransitionNotAllowed as refused:  # name only what a user may do (not what detection runs do)
-        targets = user_targets(machine, refused.source)
-        raise TransitionNotAllowed(machine.name, refused.source, target, targets, machine.labels_vi) from None
+    except TransitionNotAllowed as refused:  # name only what this user may ask for (not a task's or detection's)
+        raise machine.refusal(refused.source, target, hotspot_targets(machine, refused.source, actor.role)) from None
     new_version = update_at_version(
         conn,
         "hotspots",

@@ -6,6 +6,13 @@ looks like it holds a person's name (gis.store.communes.refuse_personal_names), 
 A suppression task carries its hotspot along (models.domain.coupling): the task change and the hotspot
 transition it needs are checked before anything is written and recorded in one savepoint, each side
 naming the other in its event.
+
+Locks are taken in one order everywhere: the team (share), the hotspot, then the task — as a boundary import moves
+hotspots and then their tasks (gis.store.tasks.follow_hotspots); a change of a hotspot alone and a detection run lock
+hotspots and no task. A change of a task locks its hotspot, then the task's row as it reads it at the version the user
+sent (:func:`_locked_task`). Two changes of one task thus wait for each other before either reads the task, and the
+second is refused as stale (412) — it read the task unlocked and waited for the hotspot only, then paired the task's
+old state with the hotspot's new status: a 409 about the hotspot that the user could do nothing about.
 """
 
 from __future__ import annotations
@@ -28,9 +35,10 @@ from gis.store.sql import current_unit
 from gis.store.tasks import record_task_event, store_photo
 from gis.store.versioned import load_at_version, update_at_version
 from models.domain.access import Principal
-from models.domain.coupling import check_taskable, companion
+from models.domain.coupling import check_taskable, companion, task_targets
 from models.domain.dates import vn_time
 from models.domain.hotspot_lifecycle import HOTSPOT_LIFECYCLE
+from models.domain.state_machine import TransitionNotAllowed
 from models.domain.task_lifecycle import TASK_LIFECYCLE, TaskFacts
 from models.errors import AlreadyExists, DiabanError, InvalidRequest, KeyReused, NotFound
 from models.vocabulary import TASK_REASSIGNABLE, TaskKind, TaskState
@@ -176,12 +184,13 @@ def _plan_hotspot(
 ) -> _HotspotMove | None:
     """The hotspot transition that must accompany a suppression task's change (None: the hotspot stays).
 
-    The hotspot row is locked, so that its status cannot change between this check and the write.
+    The hotspot and task rows are locked already (:func:`_locked_task`), so that neither can change between this check
+    and the write.
     """
     if task["kind"] != TaskKind.SUPPRESSION or task["hotspot_id"] is None:
         return None
     hotspot = conn.execute(
-        text("SELECT status, version FROM hotspots WHERE id = :id FOR UPDATE"), {"id": task["hotspot_id"]}
+        text("SELECT status, version FROM hotspots WHERE id = :id"), {"id": task["hotspot_id"]}
     ).one()
     target = companion(task["state"], task_target, hotspot.status)
     if target is None:
@@ -210,6 +219,25 @@ def _apply_hotspot(
     return {"hotspot_id": move.hotspot_id, "hotspot_status": moved["status"], "hotspot_version": moved["version"]}
 
 
+def _locked_task(conn: Connection, task_id: int, version: int, scope: AreaScope) -> dict[str, Any]:
+    """The task ``scope`` sees, at ``version``, locked until the transaction ends, its hotspot locked before it (the
+    module's lock order); NotFound or StaleVersion otherwise."""
+    conn.execute(
+        text("SELECT 1 FROM hotspots h WHERE h.id = (SELECT t.hotspot_id FROM tasks t WHERE t.id = :id) FOR UPDATE"),
+        {"id": task_id},
+    )
+    return load_at_version(
+        conn,
+        "tasks",
+        task_id,
+        version,
+        "r.state, r.team_id, r.hotspot_id, r.kind",
+        scope.tasks("r"),
+        scope.params,
+        lock=True,
+    )
+
+
 def assign_task(
     conn: Connection,
     task_id: int,
@@ -236,9 +264,7 @@ def assign_task(
         if not given or (first.task_id, first.team_id, first.note or "") != (task_id, team_id, note):
             raise KeyReused("Idempotency-Key already used for another request")
         return int(first.details["version"])
-    row = load_at_version(
-        conn, "tasks", task_id, version, "r.state, r.team_id, r.hotspot_id, r.kind", scope.tasks("r"), scope.params
-    )
+    row = _locked_task(conn, task_id, version, scope)
     if row["state"] not in TASK_REASSIGNABLE:
         allowed = ", ".join(f"«{TaskState(s).label}»" for s in sorted(TASK_REASSIGNABLE))
         raise InvalidRequest(
@@ -305,10 +331,11 @@ def transition_task(
         if (first := _keyed_event(conn, actor, key, same)) is not None:
             return _transition_answer(first)
     try:
-        row = load_at_version(
-            conn, "tasks", task_id, version, "r.state, r.team_id, r.hotspot_id, r.kind", scope.tasks("r"), scope.params
-        )
-        TASK_LIFECYCLE.check(row["state"], target, TaskFacts(comment=note, reason=note))
+        row = _locked_task(conn, task_id, version, scope)
+        try:
+            TASK_LIFECYCLE.check(row["state"], target, TaskFacts(comment=note, reason=note))
+        except TransitionNotAllowed:  # name only what this user's role may ask for
+            raise TASK_LIFECYCLE.refusal(row["state"], target, task_targets(row["state"], actor.role)) from None
         if at is not None:
             _check_recorded_time(conn, task_id, at)
         with conn.begin_nested():

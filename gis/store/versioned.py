@@ -27,11 +27,19 @@ def load_at_version(
     columns: str,
     visible: str = "true",
     params: dict[str, Any] | None = None,
+    lock: bool = False,
 ) -> dict[str, Any]:
-    """Row ``row_id`` (alias ``r``) if visible; NotFound when not, StaleVersion when its version moved on."""
+    """Row ``row_id`` (alias ``r``) if visible; NotFound when not, StaleVersion when its version moved on.
+
+    ``lock``: the row is locked until the transaction ends (``FOR UPDATE``), for a change that reads other rows on the
+    strength of this one. A writer racing it waits here and then reads the version the first one left, so it is
+    refused as stale before it checks anything against rows the first one changed meanwhile."""
     row = (
         conn.execute(
-            text(f"SELECT r.version, {columns} FROM {_table(table)} r WHERE r.id = :id AND {visible}"),
+            text(
+                f"SELECT r.version, {columns} FROM {_table(table)} r WHERE r.id = :id AND {visible}"
+                + (" FOR UPDATE OF r" if lock else "")
+            ),
             {**(params or {}), "id": row_id},
         )
         .mappings()

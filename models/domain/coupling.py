@@ -16,7 +16,8 @@ The rules, in one place:
 
 :func:`companion` says which hotspot transition must accompany a task change; :func:`consistent` is the
 relation every hotspot and its suppression tasks satisfy after any action; :func:`task_actions` and
-:func:`hotspot_actions` list what a role may do next (the pages show exactly these buttons).
+:func:`hotspot_actions` list what a role may do next (the pages show exactly these buttons); :func:`task_targets`
+and :func:`hotspot_targets` what a refused move names as allowed.
 """
 
 from __future__ import annotations
@@ -181,6 +182,27 @@ def hotspot_actions(machine: StateMachine, status: str, role: str, facts: Hotspo
         status,
         lambda target: target not in TASK_OWNED and may_target(role, target, TEAM_HOTSPOT_TARGETS, None),
         lambda note: replace(facts, note=note, actor_role=role, with_task=False),
+    )
+
+
+def task_targets(task_state: str, role: str) -> tuple[str, ...]:
+    """Task states a role may ask to move a task in ``task_state`` to, whatever else the move needs (a reason, a
+    comment): what a refused move names as allowed — the team was offered «Đã hủy», command's."""
+    return tuple(
+        target
+        for target in TASK_LIFECYCLE.open_to(task_state)
+        if may_target(role, target, TEAM_TASK_TARGETS, COMMAND_TASK_TARGETS)
+    )
+
+
+def hotspot_targets(machine: StateMachine, status: str, role: str) -> tuple[str, ...]:
+    """Hotspot statuses a role may ask for directly from ``status``, whatever else the move needs (a note, the task
+    accepted, the monitoring period over): what a refused move names as allowed — not those only a change of the task
+    or a detection run makes (command was offered «Đang đấu tranh» for an assigned hotspot, then refused it)."""
+    return tuple(
+        target
+        for target in machine.open_to(status, HotspotFacts(actor_role=role, with_task=False))
+        if may_target(role, target, TEAM_HOTSPOT_TARGETS, None)
     )
 
 

@@ -19,6 +19,7 @@ from dataclasses import dataclass
 from datetime import date, timedelta
 
 from models.domain.state_machine import (
+    Gate,
     Missing,
     Requirement,
     StateMachine,
@@ -107,7 +108,7 @@ def _no_incident(facts: HotspotFacts) -> Missing | None:
 
 
 def _with_task(what_vi: str, what_en: str) -> Requirement:
-    """Requirement that the transition is made together with a change of the suppression task."""
+    """Requirement (a gate) that the transition is made together with a change of the suppression task."""
 
     def check(facts: HotspotFacts) -> Missing | None:
         """Refuse a direct request for a status that belongs to the task."""
@@ -118,7 +119,7 @@ def _with_task(what_vi: str, what_en: str) -> Requirement:
             f"this status follows the suppression task: {what_en}",
         )
 
-    return check
+    return Gate(check)
 
 
 def _task_accepted(facts: HotspotFacts) -> Missing | None:
@@ -192,8 +193,3 @@ def monitoring_days(machine: StateMachine) -> int:
     """The monitoring period (days) a hotspot lifecycle ``machine`` requires before closing: the number its own
     closing requirement checks (DIABAN_MONITORING_DAYS in the app, another in a test), not a copy of the setting."""
     return next(r.days for r in machine.transitions[(S.MONITORING, S.CLOSED)] if isinstance(r, _PeriodElapsed))
-
-
-def user_targets(machine: StateMachine, source: str) -> tuple[str, ...]:
-    """Statuses a user (not a detection run) may move a hotspot to from ``source``."""
-    return tuple(t for t in machine.allowed(source) if (source, t) not in BY_DETECTION)

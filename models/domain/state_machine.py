@@ -34,13 +34,26 @@ class TransitionNotAllowed(TransitionError, Conflict):
     code = "transition_not_allowed"
 
     def __init__(
-        self, machine: str, source: str, target: str, allowed: tuple[str, ...], labels: Mapping[str, str] | None = None
+        self,
+        machine: str,
+        source: str,
+        target: str,
+        allowed: tuple[str, ...],
+        labels: Mapping[str, str] | None = None,
+        terminal: bool = True,
     ) -> None:
+        """``allowed``: the states the refused user may ask for from ``source`` (every state the table has, unless a
+        caller knows who asks: :meth:`StateMachine.open_to`); ``terminal``: when none, whether ``source`` has no way
+        out at all, or only none for this user."""
         source, target, allowed = str(source), str(target), tuple(str(s) for s in allowed)
         self.source, self.target, self.allowed = source, target, allowed
         labels = labels or {}
-        options = ", ".join(repr(s) for s in allowed) if allowed else "none (terminal state)"
-        allowed_vi = _quoted(labels, allowed) if allowed else "không có (trạng thái cuối)"
+        if allowed:
+            options, allowed_vi = ", ".join(repr(s) for s in allowed), _quoted(labels, allowed)
+        elif terminal:
+            options, allowed_vi = "none (terminal state)", "không có (trạng thái cuối)"
+        else:
+            options, allowed_vi = "none for this user", "không có (bạn không chuyển trực tiếp được từ trạng thái này)"
         super().__init__(
             f"không thể chuyển từ {_quoted(labels, [source])} sang {_quoted(labels, [target])}; "
             f"được phép: {allowed_vi}",
@@ -92,8 +105,21 @@ def requires_text(attribute: str, what_vi: str, what_en: str) -> Requirement:
     return check
 
 
+@dataclass(frozen=True)
+class Gate:
+    """A requirement on who makes a transition or through what (a role, a change of another record), not on the facts
+    given with it: a user it shuts out is not told the transition is allowed (:meth:`StateMachine.open_to`), where one
+    missing a note, say, is."""
+
+    check: Requirement
+
+    def __call__(self, context: Any) -> Missing | None:
+        """What the gate finds missing, or None."""
+        return self.check(context)
+
+
 def requires_role(role: str, role_vi: str) -> Requirement:
-    """Requirement that ``context.actor_role`` equals ``role`` (e.g. command approval)."""
+    """Requirement (a :class:`Gate`) that ``context.actor_role`` equals ``role`` (e.g. command approval)."""
 
     def check(context: Any) -> Missing | None:
         """Report the wrong or missing role."""
@@ -102,7 +128,7 @@ def requires_role(role: str, role_vi: str) -> Requirement:
             return None
         return Missing(f"chỉ {role_vi} được thực hiện", f"role {str(role)!r} is required (got {actual!r})")
 
-    return check
+    return Gate(check)
 
 
 @dataclass(frozen=True)
@@ -139,6 +165,19 @@ class StateMachine:
         if source not in self._allowed:
             raise ValueError(f"{self.name}: unknown state {source!r}")
         return self._allowed[source]
+
+    def open_to(self, source: str, context: Any = None) -> tuple[str, ...]:
+        """States reachable in one step from ``source`` whose gates (:class:`Gate`) let ``context`` through: those a
+        user may ask for, whatever else the move needs (a note, a period elapsed)."""
+        return tuple(
+            target
+            for target in self.allowed(source)
+            if not any(isinstance(r, Gate) and r(context) for r in self.transitions[(source, target)])
+        )
+
+    def refusal(self, source: str, target: str, allowed: tuple[str, ...]) -> TransitionNotAllowed:
+        """The refusal of ``source → target`` naming ``allowed``, what the refused user may ask for from ``source``."""
+        return TransitionNotAllowed(self.name, source, target, allowed, self.labels_vi, source in self.terminal)
 
     def check(self, source: str, target: str, context: Any = None) -> None:
         """Return if ``source → target`` may happen with these facts, else raise why not."""

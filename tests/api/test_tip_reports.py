@@ -108,7 +108,7 @@ def test_a_team_reads_back_its_own_reports_in_its_area_until_one_is_its_task(
     # Verified, then made a suppression task of the team: no longer a report waiting, the task list shows it.
     verified = client.post(f"/api/hotspots/{spot['id']}/transitions", json={"to": "verified", "version": 1})
     assert verified.status_code == 200, verified.text
-    assert _reported(client, mate)[0]["status_label"] == "chỉ huy đã xác minh, chờ giao nhiệm vụ"
+    assert _reported(client, mate)[0]["status_label"] == "đã xác minh, chờ giao nhiệm vụ"
     task = client.post("/api/tasks", json={"kind": "suppression", "hotspot_id": spot["id"], "team_id": team["id"]})
     assert task.status_code == 201, task.text
     assert _reported(client, mate) == []
@@ -128,6 +128,14 @@ def _move(client, hotspot_id: int, to: str, note: str = "", headers: dict | None
     return client.post(
         f"/api/hotspots/{hotspot_id}/transitions", json={"to": to, "note": note, "version": version}, headers=headers
     )
+
+
+def test_a_report_the_team_verified_itself_is_not_said_verified_by_command(client, team) -> None:
+    """A team may verify a spot in its area (its own report too): the list said «chỉ huy đã xác minh» of it."""
+    spot = _report(client, team, "tin báo: tụ tập ban đêm sau chợ")
+    assert _move(client, spot, "verified", headers=team["headers"]).status_code == 200
+    [report] = _reported(client, team["headers"])
+    assert (report["status"], report["status_label"]) == ("verified", "đã xác minh, chờ giao nhiệm vụ")
 
 
 def _inbox(client, headers: dict | None = None) -> dict:

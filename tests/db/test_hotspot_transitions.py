@@ -93,6 +93,34 @@ def test_not_allowed_names_the_allowed_states(client, make_hotspot) -> None:
     assert response.json()["code"] == "transition_not_allowed"
 
 
+def test_not_allowed_names_only_what_this_user_may_ask_for(client, make_hotspot, field_team) -> None:
+    """A refused move names the moves this user may ask for from the status — one that needs more (a note, the task
+    accepted) among them —, not those only a task's change or detection makes, nor command's to a team: command was
+    offered «Đang đấu tranh» and «Đã xác minh» for an assigned hotspot, and asking for either was then refused (422)."""
+    hotspot_id = make_hotspot(COMMUNE)
+    assert move(client, hotspot_id, "verified", 1).status_code == 200
+    task = client.post(
+        "/api/tasks", json={"kind": "suppression", "hotspot_id": hotspot_id, "team_id": field_team["id"]}
+    )
+    assert task.status_code == 201 and status_of(client, hotspot_id) == ("assigned", 3)
+    refused = move(client, hotspot_id, "dismissed", 3)
+    assert refused.status_code == 409 and refused.json()["allowed"] == []
+    assert "được phép: không có (bạn không chuyển trực tiếp được từ trạng thái này)" in refused.json()["message"]
+    started = client.post(
+        f"/api/tasks/{task.json()['id']}/transitions",
+        json={"to": "in_progress", "version": 2},
+        headers=field_team["headers"],
+    )
+    assert started.status_code == 200 and status_of(client, hotspot_id) == ("suppressing", 4)
+    refused = move(client, hotspot_id, "monitoring", 4)
+    assert refused.status_code == 409 and refused.json()["allowed"] == ["eradicated"]  # once the task is accepted
+    assert refused.json()["message"].endswith("được phép: «Đã triệt xóa»")
+    by_team = move(client, hotspot_id, "monitoring", 4, headers=field_team["headers"])
+    assert by_team.status_code == 409 and by_team.json()["allowed"] == []
+    detected = move(client, make_hotspot(COMMUNE), "monitoring", 1, headers=field_team["headers"])
+    assert detected.status_code == 409 and detected.json()["allowed"] == ["verified"]  # dismissing is command's
+
+
 def test_stale_version_is_412_and_changes_nothing(client, conn, make_hotspot) -> None:
     hotspot_id = make_hotspot(COMMUNE)
     assert move(client, hotspot_id, "verified", 1).status_code == 200

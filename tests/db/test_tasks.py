@@ -7,7 +7,7 @@ from contextlib import contextmanager
 from datetime import date, timedelta
 
 import pytest
-from conftest import bearer_headers, conversion_task, evidence_photo
+from conftest import bearer_headers, conversion_task, evidence_photo, suppression_task
 from fastapi.testclient import TestClient
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
@@ -15,7 +15,7 @@ from sqlalchemy import Connection, Engine, text
 from sqlalchemy.exc import DBAPIError
 
 from api.app import create_app
-from gis.services.tasks import create_task, transition_task
+from gis.services.tasks import assign_task, create_task, transition_task
 from gis.store.accounts import create_team, create_user
 from gis.store.scoping import UNRESTRICTED
 from gis.store.tasks import replay_task
@@ -110,6 +110,26 @@ def test_suppression_task_assigns_the_hotspot_and_runs_to_acceptance(client, con
     ]
     assert detail["events"][0]["event"] == "created" and detail["allowed"] == []
     assert replay_task(conn, t) == "accepted"
+
+
+def test_not_allowed_names_only_the_moves_of_the_users_role(client, team) -> None:
+    """A refused task move names what this user's role may ask for from the state (a note it needs aside): the team
+    was offered «Đã hủy», which only command may do."""
+    task = new_task(client, kind="conversion", commune_code=COMMUNE, year=2031, team_id=team["id"])
+    assert move(client, task["id"], "in_progress", 2, headers=team["headers"]).status_code == 200
+    again = move(client, task["id"], "in_progress", 3, headers=team["headers"])
+    assert again.status_code == 409 and again.json()["allowed"] == ["paused", "completed"]
+    assert again.json()["message"].endswith("được phép: «Tạm dừng», «Đã hoàn thành, chờ nghiệm thu»")
+    by_command = move(client, task["id"], "accepted", 3)
+    assert by_command.status_code == 409 and by_command.json()["allowed"] == ["canceled"]
+    assert move(client, task["id"], "completed", 3, headers=team["headers"]).status_code == 200
+    waiting = move(client, task["id"], "completed", 4, headers=team["headers"])
+    assert waiting.status_code == 409 and waiting.json()["allowed"] == []
+    assert "không có (bạn không chuyển trực tiếp được từ trạng thái này)" in waiting.json()["message"]
+    assert move(client, task["id"], "returned", 4, headers=None).status_code == 422  # command's, with its comment
+    assert move(client, task["id"], "accepted", 4).status_code == 200
+    ended = move(client, task["id"], "canceled", 5)
+    assert ended.status_code == 409 and "được phép: không có (trạng thái cuối)" in ended.json()["message"]
 
 
 def test_conversion_task_needs_commune_and_year_and_decline_needs_a_reason(client, team) -> None:
@@ -417,14 +437,33 @@ def test_persisted_task_sequences_stay_declared_and_replay(conn, make_team, atte
 
 @contextmanager
 def committed_task(
-    engine: Engine, owner_engine: Engine, team: str, username: str, year: int
+    engine: Engine,
+    owner_engine: Engine,
+    team: str,
+    username: str,
+    year: int,
+    suppression: bool = False,
+    given: bool = True,
 ) -> Iterator[tuple[int, int]]:
-    """A conversion task of a new team, committed (for requests racing on their own connections): (task id, id of the
-    team's user); removed afterwards with its history, which only the owner may delete."""
+    """A conversion task of a new team — ``suppression``: a suppression task of a new verified hotspot instead —,
+    assigned to the team (``given``) and committed (for requests racing on their own connections): (task id, id of the
+    team's user); removed afterwards with its history (and its hotspot's), which only the owner may delete."""
+    hotspot_id = None
     with engine.begin() as conn:
         team_id = create_team(conn, team, [COMMUNE])
         user_id = create_user(conn, username, "không-dùng", "team", team_id)
-        task_id = conversion_task(conn, Principal(user_id, username, "command"), COMMUNE, year, team_id)
+        command = Principal(user_id, username, "command")
+        if suppression:
+            hotspot_id = conn.execute(
+                text("""
+                INSERT INTO hotspots (status, kind, origin, n_incidents, kinds, radius_m, commune_code, version, centroid)
+                SELECT 'verified', 'spot', 'manual', 0, '{}', 150, code, 1, ST_PointOnSurface(geom)
+                FROM admin_units WHERE code = :c AND valid_to IS NULL RETURNING id"""),
+                {"c": COMMUNE},
+            ).scalar_one()
+            task_id = suppression_task(conn, command, hotspot_id, team_id if given else None)
+        else:
+            task_id = conversion_task(conn, command, COMMUNE, year, team_id)
     try:
         yield task_id, user_id
     finally:
@@ -433,6 +472,11 @@ def committed_task(
             conn.execute(text("DELETE FROM task_events WHERE task_id = :id"), {"id": task_id})
             conn.execute(text("ALTER TABLE task_events ENABLE TRIGGER task_events_append_only"))
             conn.execute(text("DELETE FROM tasks WHERE id = :id"), {"id": task_id})
+            if hotspot_id is not None:
+                conn.execute(text("ALTER TABLE hotspot_events DISABLE TRIGGER hotspot_events_append_only"))
+                conn.execute(text("DELETE FROM hotspot_events WHERE hotspot_id = :id"), {"id": hotspot_id})
+                conn.execute(text("ALTER TABLE hotspot_events ENABLE TRIGGER hotspot_events_append_only"))
+                conn.execute(text("DELETE FROM hotspots WHERE id = :id"), {"id": hotspot_id})
             conn.execute(text("DELETE FROM users WHERE id = :id"), {"id": user_id})
             conn.execute(text("DELETE FROM teams WHERE id = :id"), {"id": team_id})
 
@@ -534,6 +578,81 @@ def test_one_key_sent_at_once_for_two_tasks_is_refused_for_the_second(engine: En
         assert [type(error) for error in refused] == [KeyReused], refused
         with engine.connect() as conn:
             assert conn.execute(text("SELECT version FROM tasks WHERE id = :id"), {"id": second_task}).scalar() == 2
+
+
+@pytest.mark.parametrize(
+    ("started", "winner", "loser"),
+    [
+        (False, ("in_progress", "team"), ("in_progress", "team")),  # a double tap on «Thực hiện», no key
+        (True, ("canceled", "command"), ("completed", "team")),  # command cancels while the team completes
+    ],
+)
+def test_the_loser_of_a_race_on_a_suppression_task_is_told_to_reload(
+    engine: Engine, owner_engine: Engine, started: bool, winner: tuple[str, str], loser: tuple[str, str]
+) -> None:
+    """Two moves of one suppression task at the same version: the second waits for the first, then is refused as stale
+    (412, «hãy tải lại»). It read the task unlocked and then waited for the hotspot's row, and so paired the task's old
+    state with the hotspot's new status: a 409 about the hotspot («cần «Đã giao xử lý»») or the pair's consistency
+    («không khớp với điểm nóng»), which the user could do nothing about."""
+    with committed_task(engine, owner_engine, "Tổ tranh nhau", "tranh-nhau", 1994, suppression=True) as (
+        task_id,
+        user_id,
+    ):
+        actors = {role: Principal(user_id, "tranh-nhau", role) for role in ("team", "command")}
+        version = 2
+        if started:
+            with engine.begin() as conn:
+                version = transition_task(conn, task_id, "in_progress", "", 2, actors["team"], UNRESTRICTED)["version"]
+        refused: list[Exception] = []
+
+        def second() -> None:
+            try:
+                with engine.begin() as conn:
+                    transition_task(conn, task_id, loser[0], "", version, actors[loser[1]], UNRESTRICTED)
+            except Exception as error:  # noqa: BLE001 - the test reads what it was
+                refused.append(error)
+
+        with engine.connect() as first, engine.connect() as watch:
+            with first.begin():
+                transition_task(first, task_id, winner[0], "", version, actors[winner[1]], UNRESTRICTED)
+                waiting = threading.Thread(target=second)
+                waiting.start()
+                wait_for_a_lock_wait(watch)
+            waiting.join()
+        assert [type(error) for error in refused] == [StaleVersion], refused
+        assert f"nhiệm vụ #{task_id} đã được thay đổi" in refused[0].message and "hãy tải lại" in refused[0].message
+        with engine.connect() as conn:
+            stored = conn.execute(text("SELECT state, version FROM tasks WHERE id = :id"), {"id": task_id}).one()
+            assert tuple(stored) == (winner[0], version + 1) and replay_task(conn, task_id) == winner[0]
+
+
+def test_the_second_of_two_assignments_at_once_is_told_to_reload(engine: Engine, owner_engine: Engine) -> None:
+    """Two commands give one new suppression task to a team at once: the second waits for the first, then is refused as
+    stale (412), where it was told that the hotspot is «Đã giao xử lý» and must be verified or recurred (409)."""
+    with committed_task(engine, owner_engine, "Tổ giao trùng", "giao-trung", 1993, suppression=True, given=False) as (
+        task_id,
+        user_id,
+    ):
+        with engine.connect() as conn:
+            team_id = conn.execute(text("SELECT team_id FROM users WHERE id = :id"), {"id": user_id}).scalar_one()
+        command = Principal(user_id, "giao-trung", "command")
+        refused: list[Exception] = []
+
+        def second() -> None:
+            try:
+                with engine.begin() as conn:
+                    assign_task(conn, task_id, team_id, 1, command)
+            except Exception as error:  # noqa: BLE001 - the test reads what it was
+                refused.append(error)
+
+        with engine.connect() as first, engine.connect() as watch:
+            with first.begin():
+                assert assign_task(first, task_id, team_id, 1, command) == 2
+                waiting = threading.Thread(target=second)
+                waiting.start()
+                wait_for_a_lock_wait(watch)
+            waiting.join()
+        assert [type(error) for error in refused] == [StaleVersion], refused
 
 
 def test_the_same_comment_sent_at_once_with_one_key_is_stored_once(engine: Engine, owner_engine: Engine) -> None:

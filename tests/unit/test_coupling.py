@@ -18,7 +18,9 @@ from models.domain.coupling import (
     companion,
     consistent,
     hotspot_actions,
+    hotspot_targets,
     task_actions,
+    task_targets,
 )
 from models.domain.hotspot_lifecycle import BY_DETECTION, HOTSPOT_LIFECYCLE, HotspotFacts, hotspot_lifecycle
 from models.domain.state_machine import TransitionError
@@ -90,6 +92,28 @@ def test_a_monitored_hotspot_says_what_keeps_it_from_being_closed() -> None:
         "đã có vụ việc trong phạm vi điểm nóng trong thời gian theo dõi"
     ]
     assert closing_waits(machine, "eradicated", dirty) == []  # closing is no step from there
+
+
+@pytest.mark.parametrize("role", ["team", "command"])
+def test_a_refusal_names_every_move_offered_and_none_that_a_direct_request_cannot_make(role: str) -> None:
+    """What a refused move names as allowed holds every button the pages offer (whatever the facts) and no move
+    that only a task's change or detection makes: asking for one of them is never refused for who asks."""
+    facts = HotspotFacts(note="ghi chú", actor_role=role, task_state=TaskState.ACCEPTED, incident_in_footprint=False)
+    for status in HOTSPOT_LIFECYCLE.states:
+        named = hotspot_targets(HOTSPOT_LIFECYCLE, status, role)
+        offered = {a.to for a in hotspot_actions(HOTSPOT_LIFECYCLE, status, role, facts)}
+        assert offered <= set(named)
+        for target in named:
+            assert (status, target) not in BY_DETECTION
+            try:
+                HOTSPOT_LIFECYCLE.check(
+                    status, target, replace(facts, monitoring_since=date(2020, 1, 1), as_of=date.today())
+                )
+            except TransitionError as refused:
+                raise AssertionError(f"{status} → {target} named for {role} but refused: {refused}") from None
+    for state in TASK_LIFECYCLE.states:
+        named = task_targets(state, role)
+        assert {a.to for a in task_actions(state, role)} == set(named)  # a task's moves need a note at most
 
 
 def test_actions_offered_to_each_role() -> None:
