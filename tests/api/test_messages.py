@@ -266,3 +266,11 @@ def test_common_pydantic_errors_have_a_vietnamese_template(kind: str) -> None:
     """A timestamp that is not one («not-a-date») gave «giá trị không hợp lệ (Input should be a valid datetime …)»."""
     said = message_vi({"type": kind, "msg": "Input should be something", "ctx": {"multiple_of": 5}})
     assert "Input" not in said and not said.startswith("giá trị không hợp lệ"), said
+
+
+@pytest.mark.parametrize("path", ["/api/incidents?from=2026-02-30", "/api/incidents?to=2025-13-01"])
+def test_a_day_that_does_not_exist_is_refused_as_such(client, path: str) -> None:
+    """Written YYYY-MM-DD, 30 February is refused because it does not exist, as the command line says (it was told
+    «phải là ngày dạng yyyy-mm-dd», the very form it was written in)."""
+    refused = client.get(path).json()
+    assert "ngày không tồn tại" in refused["message"] and "yyyy-mm-dd" not in refused["message"].lower(), refused
