@@ -22,7 +22,7 @@ from sqlalchemy.exc import DataError
 from starlette.exceptions import HTTPException
 
 from api.limits import BODY_TOO_LARGE, iter_routes, too_large_message
-from api.validation_vi import field_label, http_detail_vi, message_vi
+from api.validation_vi import http_detail_vi, invalid_field, message_vi
 from gis.store.db import QueryTimeout, unavailable
 from models.domain.state_machine import TransitionNotAllowed
 from models.errors import (
@@ -201,10 +201,7 @@ def add_exception_handlers(app: FastAPI) -> None:
         def where(english: bool) -> str:
             """The first five invalid fields by their labels, each with what is wrong (the English gloss of a
             validator's own message, as «(date must be written YYYY-MM-DD)», only when ``english``)."""
-            return "; ".join(
-                f"{field_label(tuple(e['loc']))}: {e['msg'] if english else vietnamese_reason(e['msg'])}"
-                for e in errors[:5]
-            )
+            return "; ".join(invalid_field(e, e["msg"] if english else vietnamese_reason(e["msg"])) for e in errors[:5])
 
         log.info("%s %s → 422 validation_error: %s", request.method, request.url.path, where(english=True))
         return JSONResponse(

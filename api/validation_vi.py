@@ -81,6 +81,16 @@ def field_label(loc: tuple[str | int, ...]) -> str:
     return " › ".join(shown)
 
 
+def invalid_field(error: Mapping[str, Any], said: str) -> str:
+    """One invalid field as a refusal names it: its label, then ``said`` (what is wrong). A body that is not JSON is
+    named by where it breaks: pydantic puts the character's offset where an item's index stands («mục 29» read as
+    the 29th item)."""
+    loc = tuple(error.get("loc", ()))
+    if error.get("type") == "json_invalid" and loc and isinstance(loc[-1], int):
+        return f"{said} ở ký tự {loc[-1] + 1}"
+    return f"{field_label(loc)}: {said}"
+
+
 def message_vi(error: Mapping[str, Any]) -> str:
     """One pydantic error as a Vietnamese sentence (the English message follows only for unknown error types)."""
     kind = str(error.get("type", ""))

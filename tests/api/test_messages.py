@@ -274,3 +274,12 @@ def test_a_day_that_does_not_exist_is_refused_as_such(client, path: str) -> None
     «phải là ngày dạng yyyy-mm-dd», the very form it was written in)."""
     refused = client.get(path).json()
     assert "ngày không tồn tại" in refused["message"] and "yyyy-mm-dd" not in refused["message"].lower(), refused
+
+
+def test_a_truncated_json_body_is_refused_by_where_it_breaks(client) -> None:
+    """Pydantic gives the character where a JSON body breaks as its ``loc``: it was shown as «mục 29», an item."""
+    body = b'{"to":"verified","version":2'
+    response = client.post("/api/tasks/1/transitions", content=body, headers={"Content-Type": "application/json"})
+    refused = response.json()
+    assert response.status_code == 422 and refused["errors"][0]["type"] == "json_invalid"
+    assert refused["message"] == "dữ liệu gửi lên không hợp lệ — JSON không hợp lệ ở ký tự 29", refused
