@@ -146,6 +146,22 @@ def test_reading_the_access_log_is_itself_recorded(db_env, engine: Engine, owner
             conn.execute(text("DELETE FROM access_log WHERE route = 'diaban audit'"))
 
 
+def test_a_command_lines_options_are_shown_by_their_vietnamese_names() -> None:
+    """The administrator's page and Excel export read a command's options by name, its yes/no ones as «có»/«không»:
+    they showed «json=True; user=nobody» and «out=/tmp/h.csv; dạng thô=False»."""
+    from gis.store.access_log import with_what
+
+    audit = with_what(
+        {"route": "diaban audit", "role": "cli", "params": {"json": True, "user": "nobody", "limit": 1000}}
+    )
+    assert audit["params_text"] == "in dạng JSON=có; người dùng=nobody; số dòng=1000"
+    export = {"out": "/tmp/h.csv", "raw": False, "format": "csv", "footprints": False, "date_from": "2026-01-02"}
+    shown = with_what({"route": "diaban hotspots export", "role": "cli", "params": export})["params_text"]
+    assert shown == "tệp ghi ra=/tmp/h.csv; dạng thô=không; định dạng=csv; phạm vi=không; từ ngày=02/01/2026"
+    # A client's query is shown by the API's names only (no «json» option there).
+    assert with_what({"route": "GET /api/inbox", "role": "team", "params": {"json": "1"}})["params_text"] == "json=1"
+
+
 #: The command line's hotspot exports logged after line ``:before`` (test_cli.py's, committed earlier in the session's
 #: database, are not this test's).
 EXPORTS = "route = 'diaban hotspots export' AND id > :before"
