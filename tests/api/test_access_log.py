@@ -230,7 +230,33 @@ def test_diaban_audit_prints_what_a_client_sent_on_one_line_that_does_nothing_to
         assert main(["audit", "--user", "to-chen-ky-tu"]) == 0
         (line, _) = capsys.readouterr().out.splitlines()
         assert not set(unprintable) & set(line)
-        assert '{"x": "\\u202e\\u009b2J\\u2028"}  3 dòng' in line
+        assert line.endswith(" · 3 dòng · cột ô bản đồ=\\u202e\\u009b2J\\u2028")
     finally:
         with owner_engine.begin() as conn:
             conn.execute(text("DELETE FROM access_log WHERE username = 'to-chen-ky-tu' OR route = 'diaban audit'"))
+
+
+def test_diaban_audit_names_roles_reads_and_parameters_in_vietnamese_as_the_page_does(
+    db_env, owner_engine: Engine, monkeypatch, capsys
+) -> None:
+    """The command's text showed role codes, routes and the parameters' JSON («command  GET /api/inbox
+    {"limit": "1"}») where the page and the Excel export read Vietnamese: it now prints the same rendering."""
+    for key in ("DIABAN_DATABASE_URL", "DIABAN_OWNER_DATABASE_URL"):
+        monkeypatch.setenv(key, db_env[key])
+    with owner_engine.begin() as conn:
+        conn.execute(
+            text("""INSERT INTO access_log (username, role, route, params, rows, address)
+                    VALUES ('chi-huy-audit', 'command', 'GET /api/incidents', '{"limit": "1", "kind": "tip"}', 1,
+                            '10.0.0.9')""")
+        )
+    try:
+        capsys.readouterr()
+        assert main(["audit", "--user", "chi-huy-audit"]) == 0
+        (line, total) = capsys.readouterr().out.splitlines()
+        assert line.endswith(
+            "  chi-huy-audit (Ban chỉ huy): Danh sách vụ việc · 1 dòng · 10.0.0.9 · loại=Tin báo, tố giác; số dòng=1"
+        ), line
+        assert total == "1 dòng truy cập"
+    finally:
+        with owner_engine.begin() as conn:
+            conn.execute(text("DELETE FROM access_log WHERE username = 'chi-huy-audit' OR route = 'diaban audit'"))
