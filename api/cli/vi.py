@@ -204,6 +204,11 @@ def naming_file(path: Path) -> Iterator[None]:
         raise OSError(exc.errno, exc.strerror, str(path)) from exc
 
 
+def no_folder(path: Path) -> str:
+    """The refusal of a file to write whose folder does not exist (not a missing input file: nothing was read)."""
+    return f"không có thư mục {path.parent} để ghi {path.name}"
+
+
 def cli_output_file(text: str) -> Path:
     """argparse type for a file the command writes: one it cannot write (a folder, a missing folder, no permission)
     is a usage error before any work, not a failure after an import has committed (a file this check creates is
@@ -214,7 +219,7 @@ def cli_output_file(text: str) -> Path:
         with open(path, "ab"):
             pass
     except FileNotFoundError:
-        raise argparse.ArgumentTypeError(f"không có thư mục {path.parent} để ghi {path.name}") from None
+        raise argparse.ArgumentTypeError(no_folder(path)) from None
     except OSError as exc:
         raise argparse.ArgumentTypeError(file_error(exc)) from None
     if not existed:

@@ -832,6 +832,20 @@ def test_users_import_refuses_a_bad_file_whole_and_writes_the_passwords_of_a_goo
             dissolve_team(conn, team, team_version(conn, team))
 
 
+def test_users_import_into_a_missing_folder_says_the_folder_is_missing(cli, capsys, tmp_path, engine: Engine) -> None:
+    """The password sheet's folder does not exist: said as the other commands' --out say it, before anything is
+    created (it read «không tìm thấy tệp …», as if the file to import were missing)."""
+    (tmp_path / "dung.csv").write_text(
+        "Tên đăng nhập,Vai trò,Tổ công tác,Xã/phường,Tỉnh\ncli-thu-muc,command,,,Hải Phòng\n"
+    )
+    out = tmp_path / "khong-co" / "x.xlsx"
+    code, _, err = cli(capsys, "users", "import", str(tmp_path / "dung.csv"), "--out", str(out))
+    assert code == 2 and err.splitlines()[-1].endswith(f"không có thư mục {out.parent} để ghi x.xlsx"), err
+    assert "không tìm thấy" not in err
+    with engine.connect() as conn:
+        assert conn.execute(text("SELECT count(*) FROM users WHERE username = 'cli-thu-muc'")).scalar_one() == 0
+
+
 def test_a_database_that_does_not_answer_is_said_in_vietnamese_with_what_to_check(
     capsys, monkeypatch: pytest.MonkeyPatch
 ) -> None:
