@@ -201,7 +201,9 @@ def add_exception_handlers(app: FastAPI) -> None:
         def where(english: bool) -> str:
             """The first five invalid fields by their labels, each with what is wrong (the English gloss of a
             validator's own message, as «(date must be written YYYY-MM-DD)», only when ``english``)."""
-            return "; ".join(invalid_field(e, e["msg"] if english else vietnamese_reason(e["msg"])) for e in errors[:5])
+            return "; ".join(
+                invalid_field(e, str(e["msg"]) if english else vietnamese_reason(str(e["msg"]))) for e in errors[:5]
+            )
 
         log.info("%s %s → 422 validation_error: %s", request.method, request.url.path, where(english=True))
         return JSONResponse(
