@@ -51,6 +51,26 @@ def install() -> None:
     argparse._ = _translate  # type: ignore[attr-defined]
 
 
+def parse_args(parser: argparse.ArgumentParser, argv: list[str] | None) -> argparse.Namespace:
+    """``parser.parse_args(argv)``, but an argument no command takes is refused with the usage of the subcommand it
+    was given to: argparse leaves a subcommand's unknown arguments to the top parser, which printed «cách dùng:
+    diaban [-h] LỆNH ...» for `diaban classify kpi --out x`."""
+    args, unknown = parser.parse_known_args(argv)
+    if unknown:
+        chosen = parser
+        while subcommand := next(
+            (
+                action.choices.get(getattr(args, action.dest, ""))
+                for action in chosen._actions
+                if isinstance(action, argparse._SubParsersAction)
+            ),
+            None,
+        ):
+            chosen = subcommand
+        chosen.error(_translate("unrecognized arguments: %s") % " ".join(unknown))
+    return args
+
+
 class HelpFormatter(argparse.HelpFormatter):
     """Shows each option's default (when it has one) after its help, in Vietnamese."""
 

@@ -68,6 +68,24 @@ def test_a_wrong_day_is_a_usage_error_in_vietnamese(cli, capsys, bad: str) -> No
     assert code == 2 and "lỗi: tham số --from: ngày" in err
 
 
+@pytest.mark.parametrize(
+    ("command", "usage"),
+    [
+        (("classify", "kpi", "--year", "2025", "--out", "x"), "cách dùng: diaban classify kpi [-h] --year NĂM"),
+        (("users", "list", "--bogus"), "cách dùng: diaban users list [-h] [--json]"),
+        (("db", "status", "thừa"), "cách dùng: diaban db status [-h]"),
+    ],
+)
+def test_an_unknown_argument_shows_the_usage_of_its_subcommand(
+    cli, capsys, command: tuple[str, ...], usage: str
+) -> None:
+    """argparse leaves a subcommand's unknown arguments to the top parser, which showed «cách dùng: diaban [-h]
+    LỆNH ...»: the refusal now shows the usage of the subcommand they were given to."""
+    code, _, err = cli(capsys, *command)
+    assert code == 2 and err.startswith(usage), err
+    assert f"lỗi: tham số không nhận ra: {' '.join(command[-2:] if command[-1] == 'x' else command[-1:])}" in err
+
+
 def test_db_url_for_psql_is_a_libpq_url(cli, capsys) -> None:
     code, out, _ = cli(capsys, "db", "url", "--psql")
     url = out.strip()
