@@ -2,7 +2,8 @@
 
 Every error a user can meet derives from ``models.errors.DiabanError``; its family decides the status
 (the first class of its MRO found in :data:`STATUS_BY_ERROR`), so a new error class needs no entry
-here. The body is always ``{"detail": <Vietnamese message (English reason)>, "code": <stable code>}``
+here. The body is always ``{"detail": <Vietnamese message (English reason)>, "message": <the Vietnamese alone>,
+"code": <stable code>}``
 (plus ``allowed`` for refused transitions), the same shape as FastAPI's own 4xx answers carry in
 ``detail``; ``ErrorOut`` documents it in the OpenAPI description.
 """
@@ -21,7 +22,7 @@ from sqlalchemy.exc import DataError
 from starlette.exceptions import HTTPException
 
 from api.limits import BODY_TOO_LARGE, iter_routes, too_large_message
-from api.validation_vi import field_label, http_detail_vi, message_vi
+from api.validation_vi import http_detail_vi, invalid_field, message_vi
 from gis.store.db import QueryTimeout, unavailable
 from models.domain.state_machine import TransitionNotAllowed
 from models.errors import (
@@ -35,6 +36,7 @@ from models.errors import (
     StaleVersion,
     Unavailable,
 )
+from models.vocabulary import vietnamese_reason
 
 log = logging.getLogger("diaban.api")
 
@@ -195,13 +197,20 @@ def add_exception_handlers(app: FastAPI) -> None:
             }
             for e in exc.errors()
         ]
-        where = "; ".join(f"{field_label(tuple(e['loc']))}: {e['msg']}" for e in errors[:5])
-        log.info("%s %s → 422 validation_error: %s", request.method, request.url.path, where)
+
+        def where(english: bool) -> str:
+            """The first five invalid fields by their labels, each with what is wrong (the English gloss of a
+            validator's own message, as «(date must be written YYYY-MM-DD)», only when ``english``)."""
+            return "; ".join(
+                invalid_field(e, str(e["msg"]) if english else vietnamese_reason(str(e["msg"]))) for e in errors[:5]
+            )
+
+        log.info("%s %s → 422 validation_error: %s", request.method, request.url.path, where(english=True))
         return JSONResponse(
             status_code=422,
             content={
-                "detail": f"dữ liệu gửi lên không hợp lệ — {where}",
-                "message": f"dữ liệu gửi lên không hợp lệ — {where}",
+                "detail": f"dữ liệu gửi lên không hợp lệ — {where(english=True)}",
+                "message": f"dữ liệu gửi lên không hợp lệ — {where(english=False)}",
                 "code": "validation_error",
                 "errors": errors,
             },

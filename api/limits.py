@@ -26,6 +26,7 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from gis.io.exports import vn_megabytes
 from gis.settings import ApiSettings
+from models.vocabulary import vietnamese_reason
 
 BODY_TOO_LARGE = "body_too_large"
 INVALID_JSON = "invalid_json"
@@ -202,8 +203,9 @@ async def _read_all(receive: Receive) -> tuple[bytes, Message]:
 async def _refuse(
     scope: Scope, receive: Receive, send: Send, status: int, detail: str, code: str, message: str | None = None
 ) -> None:
-    """Answer with the error body, without the app (``message``: the Vietnamese alone, else the detail)."""
-    body = {"detail": detail, "message": message or detail, "code": code}
+    """Answer with the error body, without the app (``message``: the Vietnamese alone, else the detail without its
+    English gloss)."""
+    body = {"detail": detail, "message": message or vietnamese_reason(detail), "code": code}
     await JSONResponse(body, status_code=status)(scope, receive, send)
 
 

@@ -24,7 +24,7 @@ from gis.store.logins import claim_account, claim_source, record_account, record
 from gis.store.sessions import open_session
 from models.domain.access import Principal
 from models.errors import InvalidRequest
-from models.vocabulary import AdminAction
+from models.vocabulary import AdminAction, vietnamese_reason
 
 #: The one refusal of a login, whatever the reason (no enumeration of usernames or locks).
 REFUSED = (
@@ -49,7 +49,12 @@ class LoginOutcome:
     def shown(self) -> str:
         """What a page shows: the message without the English reason in its closing brackets (for API clients and
         the logs)."""
-        return self.message.rsplit(" (", 1)[0]
+        return vietnamese_reason(self.message)
+
+    @property
+    def body(self) -> dict[str, str]:
+        """The API's refusal: the documented error body (``detail`` with the English reason, ``message`` without)."""
+        return {"detail": self.message, "message": self.shown, "code": self.code}
 
 
 def refusal_headers(outcome: LoginOutcome) -> dict[str, str]:

@@ -8,7 +8,7 @@ from typing import Annotated
 from fastapi import Header, Query
 from pydantic import AfterValidator, BeforeValidator, WithJsonSchema
 
-from models.domain.dates import DayWindow
+from models.domain.dates import DayWindow, existing_day
 from models.errors import InvalidRequest
 from models.vocabulary import KIND_ALIASES, LOCAL_TZ, HotspotStatus, IncidentKind, local_today, normalise_kind
 
@@ -37,8 +37,14 @@ _ISO_DAY = re.compile(r"^\d{4}-\d{2}-\d{2}$")
 def iso_day(value: object) -> object:
     """Refuse a date written other than YYYY-MM-DD: pydantic would read "0", or the number 0 of a JSON body, as
     1970-01-01 (a number as seconds since 1970: schemathesis moved a task's due date so)."""
-    if isinstance(value, date) or (isinstance(value, str) and _ISO_DAY.match(value)):
+    if isinstance(value, date):
         return value
+    if isinstance(value, str) and _ISO_DAY.match(value):
+        try:
+            year, month, day = (int(part) for part in value.split("-"))
+            return existing_day(year, month, day, value)
+        except InvalidRequest as exc:  # 2026-02-30: written the right way, a day that does not exist
+            raise ValueError(f"{exc.message} ({exc.reason})") from None
     raise ValueError("ngày phải viết dạng YYYY-MM-DD (date must be written YYYY-MM-DD)")
 
 

@@ -12,7 +12,7 @@ from collections.abc import Mapping
 from typing import Any
 
 from models import vocabulary
-from models.vocabulary import FIELD_LABELS, QUERY_FIELD_LABELS
+from models.vocabulary import FIELD_LABELS, QUERY_FIELD_LABELS, vietnamese_reason
 
 #: Vocabulary code → Vietnamese label (a code shared by two vocabularies keeps the first label).
 _LABEL_OF: dict[str, str] = {}
@@ -41,10 +41,19 @@ _TEMPLATES: Mapping[str, str] = {
     "bool_type": "phải là true hoặc false",
     "string_type": "phải là chuỗi ký tự",
     "string_pattern_mismatch": "không đúng dạng cho phép",
+    "string_unicode": "phải là văn bản Unicode hợp lệ",
+    "int_parsing_size": "số nguyên quá lớn",
+    "multiple_of": "phải là bội số của {multiple_of}",
+    "none_required": "phải để trống (null)",
     "date_parsing": "phải là ngày dạng yyyy-mm-dd",
     "date_from_datetime_parsing": "phải là ngày dạng yyyy-mm-dd",
     "date_type": "phải là ngày dạng yyyy-mm-dd",
+    "date_from_datetime_inexact": "phải là ngày, không kèm giờ",
     "datetime_parsing": "phải là thời điểm ISO 8601",
+    "datetime_from_date_parsing": "phải là thời điểm ISO 8601",
+    "datetime_type": "phải là thời điểm ISO 8601",
+    "datetime_object_invalid": "phải là thời điểm ISO 8601",
+    "timezone_naive": "phải là thời điểm không kèm múi giờ",
     "timezone_aware": "phải là thời điểm ISO 8601 có múi giờ (như 2025-12-31T17:00:00Z)",
     "enum": "phải là một trong: {expected}",
     "literal_error": "phải là một trong: {expected}",
@@ -70,6 +79,16 @@ def field_label(loc: tuple[str | int, ...]) -> str:
     for part in parts:
         shown.append(f"mục {part + 1}" if isinstance(part, int) else labels.get(str(part), str(part)))
     return " › ".join(shown)
+
+
+def invalid_field(error: Mapping[str, Any], said: str) -> str:
+    """One invalid field as a refusal names it: its label, then ``said`` (what is wrong). A body that is not JSON is
+    named by where it breaks: pydantic puts the character's offset where an item's index stands («mục 29» read as
+    the 29th item)."""
+    loc = tuple(error.get("loc", ()))
+    if error.get("type") == "json_invalid" and loc and isinstance(loc[-1], int):
+        return f"{said} ở ký tự {loc[-1] + 1}"
+    return f"{field_label(loc)}: {said}"
 
 
 def message_vi(error: Mapping[str, Any]) -> str:
@@ -141,9 +160,10 @@ _VIETNAMESE_LETTERS = set("đĐơƠưƯăĂâÂêÊôÔàáảãạằắẳẵ�
 
 def http_detail_vi(status: int, detail: str, english: bool = True) -> str:
     """A framework refusal in Vietnamese: our own messages pass unchanged, English ones are translated (followed by
-    the English detail unless ``english`` is false: what a page shows)."""
+    the English detail unless ``english`` is false: what a page shows, which also loses our own messages' English
+    gloss, as «… (invalid or expired token)»)."""
     if _VIETNAMESE_LETTERS & set(detail):
-        return detail
+        return detail if english else vietnamese_reason(detail)
     if detail in _KNOWN_VI:
         return _KNOWN_VI[detail]
     for pattern, vietnamese in _MULTIPART_VI:

@@ -901,6 +901,21 @@ FIELD_LABELS: Mapping[str, str] = {
 QUERY_FIELD_LABELS: Mapping[str, str] = MappingProxyType({**FIELD_LABELS, "to": "đến ngày"})
 
 
+#: A command's options whose reads the access log records (api.cli.audit.record_command_read), by their Vietnamese
+#: names: QUERY_FIELD_LABELS and the options no query of the API has (the log read «json=True; user=nobody»).
+COMMAND_OPTION_LABELS: Mapping[str, str] = MappingProxyType(
+    {
+        **QUERY_FIELD_LABELS,
+        "out": "tệp ghi ra",
+        "xlsx": "tệp Excel ghi ra",
+        "json": "in dạng JSON",
+        "user": "người dùng",
+        "date_from": "từ ngày",
+        "date_to": "đến ngày",
+    }
+)
+
+
 #: The recorded parameters whose values are codes of a vocabulary (the access log's routes and commands:
 #: gis.store.access_log.ACCESSED_BY_ROUTE), so that the administrator reads «loại=Tin báo, tố giác», not «kind=tip».
 PARAM_VOCABULARIES: Mapping[str, type[Vocabulary]] = MappingProxyType(
@@ -932,7 +947,10 @@ def param_value_label(key: str, value: object) -> str:
     """A recorded parameter's value as users read it: each comma-separated code of the parameter's vocabulary
     (PARAM_VOCABULARIES) by its label, several joined by «hoặc» (a filter keeps any of them: «tip,trafficking» →
     «Tin báo, tố giác hoặc Mua bán trái phép chất ma túy»); a day yyyy-mm-dd as dd/mm/yyyy (the log showed
-    «từ ngày=2026-03-01»); any other value, or a part that is no code, as it is."""
+    «từ ngày=2026-03-01»); a command's yes/no option as «có» or «không» (it showed «True»); any other value, or a
+    part that is no code, as it is."""
+    if isinstance(value, bool):
+        return "có" if value else "không"
     labels = PARAM_VOCABULARIES[key].labels() if key in PARAM_VOCABULARIES else ANALYSIS_VALUE_LABELS.get(key, {})
     text = str(value)
     if not labels:

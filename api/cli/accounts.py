@@ -11,7 +11,7 @@ import warnings
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from api.cli.vi import DRY_RUN_HELP, cli_int, parser_options
+from api.cli.vi import DRY_RUN_HELP, cli_int, no_folder, parser_options
 from models.domain.access import PASSWORD_MAX_CHARS, PASSWORD_MIN_CHARS
 from models.domain.dates import vn_day
 from models.errors import InvalidRequest
@@ -164,6 +164,8 @@ def cmd_users_import(args: argparse.Namespace) -> None:
         raise InvalidRequest(
             f"tệp {out} đã có: chọn tên khác (bảng mật khẩu không ghi đè tệp nào)", "the output file exists"
         )
+    if not out.parent.is_dir():  # said before the import, as the other commands' --out (it read «không tìm thấy tệp»)
+        raise InvalidRequest(no_folder(out), "no folder to write the password sheet in")
     if args.dry_run:
         print(DRY_RUN_NOTICE)
     try:

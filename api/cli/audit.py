@@ -11,7 +11,6 @@ from typing import TYPE_CHECKING, Any
 from api.cli.vi import cli_day, cli_int, parser_options
 from models.domain.dates import DayWindow, day_start, vn_time
 from models.numbers import vn_number
-from models.text import one_line
 
 if TYPE_CHECKING:
     from sqlalchemy import Connection
@@ -29,7 +28,7 @@ def record_command_read(conn: Connection, command: str, args: dict[str, Any], ro
 
 
 def cmd_audit(args: argparse.Namespace) -> None:
-    from gis.store.access_log import access_lines
+    from gis.store.access_log import access_lines, with_what
     from gis.store.db import get_engine
 
     if args.prune:
@@ -50,12 +49,13 @@ def cmd_audit(args: argparse.Namespace) -> None:
     if args.json:
         print(json.dumps(lines, ensure_ascii=False, default=_iso))
         return
-    for line in lines:
-        params = one_line(json.dumps(line["params"], ensure_ascii=False))  # the client's own query, as it sent it
+    for line in map(with_what, lines):  # as the administrator's page and Excel export name what was read, and how
+        rows = f" · {vn_number(line['rows'])} dòng" if line["rows"] is not None else ""
+        address = f" · {line['address']}" if line["address"] else ""
+        params = f" · {line['params_text']}" if line["params_text"] else ""
         print(
-            f"{vn_time(line['at'], seconds=True)}  {line['username']:<16} {line['role'] or '-':<8}"
-            f" {line['route']}  {params}  {vn_number(line['rows']) if line['rows'] is not None else '-'} dòng"
-            f"  {line['address'] or ''}"
+            f"{vn_time(line['at'], seconds=True)}  {line['username']} ({line['role_label']}):"
+            f" {line['what_label']}{rows}{address}{params}"
         )
     print(f"{vn_number(len(lines))} dòng truy cập")
 

@@ -29,6 +29,7 @@ from api.cli.vi import (
     cli_output_file,
     file_error,
     naming_file,
+    parse_args,
     parser_options,
     readable_file,
     vietnamese_metavars,
@@ -539,7 +540,7 @@ def _internal_error() -> int:
 
 def main(argv: list[str] | None = None) -> int:
     """Entry point: run a command; every failure becomes one clear line on stderr and the exit code of its family."""
-    args = build_parser().parse_args(argv)
+    args = parse_args(build_parser(), argv)
     try:
         from gis.settings import ApiSettings
 

@@ -51,6 +51,26 @@ def install() -> None:
     argparse._ = _translate  # type: ignore[attr-defined]
 
 
+def parse_args(parser: argparse.ArgumentParser, argv: list[str] | None) -> argparse.Namespace:
+    """``parser.parse_args(argv)``, but an argument no command takes is refused with the usage of the subcommand it
+    was given to: argparse leaves a subcommand's unknown arguments to the top parser, which printed «cách dùng:
+    diaban [-h] LỆNH ...» for `diaban classify kpi --out x`."""
+    args, unknown = parser.parse_known_args(argv)
+    if unknown:
+        chosen = parser
+        while subcommand := next(
+            (
+                action.choices.get(getattr(args, action.dest, ""))
+                for action in chosen._actions
+                if isinstance(action, argparse._SubParsersAction)
+            ),
+            None,
+        ):
+            chosen = subcommand
+        chosen.error(_translate("unrecognized arguments: %s") % " ".join(unknown))
+    return args
+
+
 class HelpFormatter(argparse.HelpFormatter):
     """Shows each option's default (when it has one) after its help, in Vietnamese."""
 
@@ -204,6 +224,11 @@ def naming_file(path: Path) -> Iterator[None]:
         raise OSError(exc.errno, exc.strerror, str(path)) from exc
 
 
+def no_folder(path: Path) -> str:
+    """The refusal of a file to write whose folder does not exist (not a missing input file: nothing was read)."""
+    return f"không có thư mục {path.parent} để ghi {path.name}"
+
+
 def cli_output_file(text: str) -> Path:
     """argparse type for a file the command writes: one it cannot write (a folder, a missing folder, no permission)
     is a usage error before any work, not a failure after an import has committed (a file this check creates is
@@ -214,7 +239,7 @@ def cli_output_file(text: str) -> Path:
         with open(path, "ab"):
             pass
     except FileNotFoundError:
-        raise argparse.ArgumentTypeError(f"không có thư mục {path.parent} để ghi {path.name}") from None
+        raise argparse.ArgumentTypeError(no_folder(path)) from None
     except OSError as exc:
         raise argparse.ArgumentTypeError(file_error(exc)) from None
     if not existed:

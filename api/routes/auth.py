@@ -35,7 +35,7 @@ def login(
         return JSONResponse(
             status_code=outcome.status,
             headers=refusal_headers(outcome),
-            content={"detail": outcome.message, "code": outcome.code},
+            content=outcome.body,
         )
     return {"access_token": issue_token(conn, auth, outcome.user_id, address), "token_type": "bearer"}
 
@@ -79,7 +79,7 @@ def change_password(
         return JSONResponse(
             status_code=outcome.status,
             headers=refusal_headers(outcome) if outcome.status == 429 else None,
-            content={"detail": outcome.message, "code": outcome.code},
+            content=outcome.body,
         )
     sessions.forget_user(user.id)
     return {"access_token": issue_token(conn, auth, user.id, address), "token_type": "bearer"}

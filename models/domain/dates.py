@@ -33,13 +33,19 @@ def parse_day(text: str) -> date:
         raise InvalidRequest(
             f"ngày không đúng dạng: {text!r} (dùng dd/mm/yyyy hoặc yyyy-mm-dd)", "expected dd/mm/yyyy or yyyy-mm-dd"
         )
-    try:
-        value = date(year, month, day)
-    except ValueError:
-        raise InvalidRequest(f"ngày không tồn tại: {text!r}", "no such day") from None
+    value = existing_day(year, month, day, text)
     if not EARLIEST <= value <= LATEST:
         raise InvalidRequest(f"ngày ngoài khoảng {EARLIEST:%d/%m/%Y}–{LATEST:%d/%m/%Y}: {text!r}", "date out of range")
     return value
+
+
+def existing_day(year: int, month: int, day: int, text: str) -> date:
+    """The day ``text`` names by its parts, else InvalidRequest saying it does not exist (30/02, month 13): written
+    the right way, it is not a question of form."""
+    try:
+        return date(year, month, day)
+    except ValueError:
+        raise InvalidRequest(f"ngày không tồn tại: {text!r}", "no such day") from None
 
 
 def check_year(year: int) -> int:

@@ -146,6 +146,22 @@ def test_reading_the_access_log_is_itself_recorded(db_env, engine: Engine, owner
             conn.execute(text("DELETE FROM access_log WHERE route = 'diaban audit'"))
 
 
+def test_a_command_lines_options_are_shown_by_their_vietnamese_names() -> None:
+    """The administrator's page and Excel export read a command's options by name, its yes/no ones as «có»/«không»:
+    they showed «json=True; user=nobody» and «out=/tmp/h.csv; dạng thô=False»."""
+    from gis.store.access_log import with_what
+
+    audit = with_what(
+        {"route": "diaban audit", "role": "cli", "params": {"json": True, "user": "nobody", "limit": 1000}}
+    )
+    assert audit["params_text"] == "in dạng JSON=có; người dùng=nobody; số dòng=1000"
+    export = {"out": "/tmp/h.csv", "raw": False, "format": "csv", "footprints": False, "date_from": "2026-01-02"}
+    shown = with_what({"route": "diaban hotspots export", "role": "cli", "params": export})["params_text"]
+    assert shown == "tệp ghi ra=/tmp/h.csv; dạng thô=không; định dạng=csv; phạm vi=không; từ ngày=02/01/2026"
+    # A client's query is shown by the API's names only (no «json» option there).
+    assert with_what({"route": "GET /api/inbox", "role": "team", "params": {"json": "1"}})["params_text"] == "json=1"
+
+
 #: The command line's hotspot exports logged after line ``:before`` (test_cli.py's, committed earlier in the session's
 #: database, are not this test's).
 EXPORTS = "route = 'diaban hotspots export' AND id > :before"
@@ -214,7 +230,33 @@ def test_diaban_audit_prints_what_a_client_sent_on_one_line_that_does_nothing_to
         assert main(["audit", "--user", "to-chen-ky-tu"]) == 0
         (line, _) = capsys.readouterr().out.splitlines()
         assert not set(unprintable) & set(line)
-        assert '{"x": "\\u202e\\u009b2J\\u2028"}  3 dòng' in line
+        assert line.endswith(" · 3 dòng · cột ô bản đồ=\\u202e\\u009b2J\\u2028")
     finally:
         with owner_engine.begin() as conn:
             conn.execute(text("DELETE FROM access_log WHERE username = 'to-chen-ky-tu' OR route = 'diaban audit'"))
+
+
+def test_diaban_audit_names_roles_reads_and_parameters_in_vietnamese_as_the_page_does(
+    db_env, owner_engine: Engine, monkeypatch, capsys
+) -> None:
+    """The command's text showed role codes, routes and the parameters' JSON («command  GET /api/inbox
+    {"limit": "1"}») where the page and the Excel export read Vietnamese: it now prints the same rendering."""
+    for key in ("DIABAN_DATABASE_URL", "DIABAN_OWNER_DATABASE_URL"):
+        monkeypatch.setenv(key, db_env[key])
+    with owner_engine.begin() as conn:
+        conn.execute(
+            text("""INSERT INTO access_log (username, role, route, params, rows, address)
+                    VALUES ('chi-huy-audit', 'command', 'GET /api/incidents', '{"limit": "1", "kind": "tip"}', 1,
+                            '10.0.0.9')""")
+        )
+    try:
+        capsys.readouterr()
+        assert main(["audit", "--user", "chi-huy-audit"]) == 0
+        (line, total) = capsys.readouterr().out.splitlines()
+        assert line.endswith(
+            "  chi-huy-audit (Ban chỉ huy): Danh sách vụ việc · 1 dòng · 10.0.0.9 · loại=Tin báo, tố giác; số dòng=1"
+        ), line
+        assert total == "1 dòng truy cập"
+    finally:
+        with owner_engine.begin() as conn:
+            conn.execute(text("DELETE FROM access_log WHERE username = 'chi-huy-audit' OR route = 'diaban audit'"))

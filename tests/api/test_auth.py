@@ -77,6 +77,29 @@ def test_wrong_password_unknown_locked_and_inactive_users_look_the_same(client, 
     assert "tạm khóa" in answers[0].json()["detail"]
 
 
+def test_a_refused_login_or_password_change_has_the_documented_error_body(client, make_user) -> None:
+    """The login's and the password change's refusals are returned, not raised (their failure counts are committed):
+    they too carry ``message``, the Vietnamese alone that a page shows (they had only ``detail`` and ``code``)."""
+    make_user("sai-mk", "planner")
+    refused = login(client, "sai-mk", "sai-mat-khau").json()
+    assert refused["code"] == "invalid_credentials"
+    assert (
+        refused["message"] == "sai tên đăng nhập hoặc mật khẩu, hoặc tài khoản đang tạm khóa do đăng nhập sai nhiều lần"
+    )
+    assert refused["detail"].startswith(refused["message"] + " (incorrect")
+    token = login(client, "sai-mk").json()["access_token"]
+    wrong = client.post(
+        "/api/auth/password",
+        json={"current_password": "sai", "new_password": "mat-khau-moi-dai"},
+        headers={"Authorization": f"Bearer {token}"},
+    ).json()
+    assert wrong == {
+        "detail": "mật khẩu hiện tại không đúng (wrong current password)",
+        "message": "mật khẩu hiện tại không đúng",
+        "code": "wrong_password",
+    }
+
+
 def test_five_failures_lock_the_account_even_for_the_right_password(client, make_user, make_team, conn) -> None:
     make_user("to01", "team", make_team("Tổ 1", ["10507"]))
     assert login(client, "to01").status_code == 200

@@ -228,3 +228,71 @@ def test_a_nul_character_in_a_text_is_refused_by_its_field(client) -> None:
     response = client.post("/api/tasks", json=body)
     assert response.status_code == 422, response.text
     assert "NUL" in response.json()["detail"] and response.json()["errors"][0]["loc"][-1] == "note"
+
+
+#: A closing group in parentheses without a Vietnamese letter: an English gloss (or an English message) in `message`.
+ENGLISH_GLOSS = re.compile(r"\([^()]*[A-Za-z]{3}[^()]*\)\s*$")
+
+
+@pytest.mark.parametrize(
+    ("method", "path", "body"),
+    [
+        ("post", "/api/tasks/1/comments", {"note": "a\x00b"}),
+        ("get", "/api/incidents?from=01/02/2026", None),
+        ("get", "/api/incidents?from=1800-01-01", None),
+        ("patch", "/api/tasks/1", {"due_date": "1800-01-01", "version": 1}),
+        ("post", "/api/tasks/1/comments", b'{"note": "x", "version": NaN}'),
+        ("post", "/api/tasks/1/comments", b'{"note": "\\ud800"}'),
+        ("post", "/api/classifications/2026/approve", {"run_id": 2, "last_override_at": "not-a-date"}),
+    ],
+)
+def test_a_refusals_message_carries_no_english_gloss(client, make_user, bearer, method, path, body) -> None:
+    """`message`, what the pages show, is the Vietnamese alone; `detail` may keep the English gloss of a validator's
+    or the JSON check's own text («(date must be written YYYY-MM-DD)», «(invalid JSON: NaN is not a JSON number)»
+    had reached `message`), and a pydantic error without its Vietnamese template gave «(Input should be …)»."""
+    client.headers.update(bearer(make_user("tham-muu-gloss", "planner")) if "classifications" in path else {})
+    sent = {"content": body, "headers": {"Content-Type": "application/json"}} if isinstance(body, bytes) else {}
+    response = client.request(method, path, json=None if isinstance(body, bytes) else body, **sent)
+    refused = response.json()
+    assert 400 <= response.status_code < 500 and refused["code"] in ("validation_error", "invalid_json"), refused
+    assert not ENGLISH_GLOSS.search(refused["message"]) and not re.search(r"\(\w+ \w+ \w+[^()]*\)", refused["message"])
+    assert refused["message"] in refused["detail"] or ";" in refused["message"], refused
+
+
+def test_a_bad_token_or_csrf_header_is_refused_in_vietnamese_alone(client) -> None:
+    """The refusals of a bad token and of a missing CSRF header say the English reason in `detail` only."""
+    expired = client.get("/api/auth/me", headers={"Authorization": "Bearer not-a-token"}).json()
+    assert expired["message"] == "phiên đăng nhập không hợp lệ hoặc đã hết hạn"
+    assert expired["detail"] == f"{expired['message']} (invalid or expired token)"
+    forged = client.post(
+        "/api/auth/logout", headers={"Authorization": "", "Cookie": "diaban_session=x; diaban_csrf=y"}
+    ).json()
+    assert forged["message"] == "thiếu mã chống giả mạo yêu cầu"
+    assert forged["detail"] == f"{forged['message']} (missing or wrong CSRF token)"
+
+
+@pytest.mark.parametrize(
+    "kind",
+    ["datetime_from_date_parsing", "datetime_type", "date_from_datetime_inexact", "string_unicode", "multiple_of"],
+)
+def test_common_pydantic_errors_have_a_vietnamese_template(kind: str) -> None:
+    """A timestamp that is not one («not-a-date») gave «giá trị không hợp lệ (Input should be a valid datetime …)»."""
+    said = message_vi({"type": kind, "msg": "Input should be something", "ctx": {"multiple_of": 5}})
+    assert "Input" not in said and not said.startswith("giá trị không hợp lệ"), said
+
+
+@pytest.mark.parametrize("path", ["/api/incidents?from=2026-02-30", "/api/incidents?to=2025-13-01"])
+def test_a_day_that_does_not_exist_is_refused_as_such(client, path: str) -> None:
+    """Written YYYY-MM-DD, 30 February is refused because it does not exist, as the command line says (it was told
+    «phải là ngày dạng yyyy-mm-dd», the very form it was written in)."""
+    refused = client.get(path).json()
+    assert "ngày không tồn tại" in refused["message"] and "yyyy-mm-dd" not in refused["message"].lower(), refused
+
+
+def test_a_truncated_json_body_is_refused_by_where_it_breaks(client) -> None:
+    """Pydantic gives the character where a JSON body breaks as its ``loc``: it was shown as «mục 29», an item."""
+    body = b'{"to":"verified","version":2'
+    response = client.post("/api/tasks/1/transitions", content=body, headers={"Content-Type": "application/json"})
+    refused = response.json()
+    assert response.status_code == 422 and refused["errors"][0]["type"] == "json_invalid"
+    assert refused["message"] == "dữ liệu gửi lên không hợp lệ — JSON không hợp lệ ở ký tự 29", refused

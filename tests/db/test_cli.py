@@ -68,6 +68,24 @@ def test_a_wrong_day_is_a_usage_error_in_vietnamese(cli, capsys, bad: str) -> No
     assert code == 2 and "lỗi: tham số --from: ngày" in err
 
 
+@pytest.mark.parametrize(
+    ("command", "usage"),
+    [
+        (("classify", "kpi", "--year", "2025", "--out", "x"), "cách dùng: diaban classify kpi [-h] --year NĂM"),
+        (("users", "list", "--bogus"), "cách dùng: diaban users list [-h] [--json]"),
+        (("db", "status", "thừa"), "cách dùng: diaban db status [-h]"),
+    ],
+)
+def test_an_unknown_argument_shows_the_usage_of_its_subcommand(
+    cli, capsys, command: tuple[str, ...], usage: str
+) -> None:
+    """argparse leaves a subcommand's unknown arguments to the top parser, which showed «cách dùng: diaban [-h]
+    LỆNH ...»: the refusal now shows the usage of the subcommand they were given to."""
+    code, _, err = cli(capsys, *command)
+    assert code == 2 and err.startswith(usage), err
+    assert f"lỗi: tham số không nhận ra: {' '.join(command[-2:] if command[-1] == 'x' else command[-1:])}" in err
+
+
 def test_db_url_for_psql_is_a_libpq_url(cli, capsys) -> None:
     code, out, _ = cli(capsys, "db", "url", "--psql")
     url = out.strip()
@@ -830,6 +848,20 @@ def test_users_import_refuses_a_bad_file_whole_and_writes_the_passwords_of_a_goo
             conn.execute(text("DELETE FROM users WHERE username LIKE 'cli-%'"))
             team = team_id_by_name(conn, "Tổ dòng lệnh")
             dissolve_team(conn, team, team_version(conn, team))
+
+
+def test_users_import_into_a_missing_folder_says_the_folder_is_missing(cli, capsys, tmp_path, engine: Engine) -> None:
+    """The password sheet's folder does not exist: said as the other commands' --out say it, before anything is
+    created (it read «không tìm thấy tệp …», as if the file to import were missing)."""
+    (tmp_path / "dung.csv").write_text(
+        "Tên đăng nhập,Vai trò,Tổ công tác,Xã/phường,Tỉnh\ncli-thu-muc,command,,,Hải Phòng\n"
+    )
+    out = tmp_path / "khong-co" / "x.xlsx"
+    code, _, err = cli(capsys, "users", "import", str(tmp_path / "dung.csv"), "--out", str(out))
+    assert code == 2 and err.splitlines()[-1].endswith(f"không có thư mục {out.parent} để ghi x.xlsx"), err
+    assert "không tìm thấy" not in err
+    with engine.connect() as conn:
+        assert conn.execute(text("SELECT count(*) FROM users WHERE username = 'cli-thu-muc'")).scalar_one() == 0
 
 
 def test_a_database_that_does_not_answer_is_said_in_vietnamese_with_what_to_check(
