@@ -20,6 +20,7 @@ from models.domain.dates import DayWindow
 from models.domain.kpi import compute_kpis
 from models.domain.period_report import (
     TOP_COMMUNES,
+    WRITTEN_HERE,
     compared_window,
     coverage_notes,
     data_until_lines,
@@ -118,7 +119,10 @@ def period_report(conn: Connection, period: DayWindow, province_code: str | None
         teams=period_counts.task_counts(conn, params, scope),
         communes=period_counts.top_communes(conn, incident_params, scope, TOP_COMMUNES),
         known_now={kind: known(day, period, loaded_to.get(kind)) for kind, day in since.items()},
-        known_before={kind: known(day, before.get(kind, previous), loaded_to.get(kind)) for kind, day in since.items()},
+        known_before={
+            kind: known(day, before.get(kind, previous), loaded_to.get(kind), whole=kind in WRITTEN_HERE)
+            for kind, day in since.items()
+        },
     )
     return {
         "period": {"from": period.first, "to": period.last, "days": period.days},

@@ -52,13 +52,21 @@ NONE_IN_PERIOD = "Không có mục nào trong kỳ."
 NO_DATA_IN_PERIOD = f"{NO_DATA[0].upper()}{NO_DATA[1:]} trong kỳ."
 #: The kinds of records whose beginning decides whether a figure is known, as a note names them.
 RECORDS = {"incidents": "vụ việc", "hotspots": "điểm, tụ điểm", "tasks": "nhiệm vụ"}
+#: The records written in the system (not imported): they begin when it was put to use, so last year's figure of one
+#: is known only when they cover its whole window (:func:`known`'s ``whole``).
+WRITTEN_HERE = frozenset({"hotspots", "tasks"})
 
 
-def known(since: date | None, window: DayWindow, until: date | None = None) -> bool:
+def known(since: date | None, window: DayWindow, until: date | None = None, *, whole: bool = False) -> bool:
     """Whether the records of a kind (beginning on ``since``; None: there are none) reach into ``window``: a period
     that ends before them has no figure, which is not the same as none happening; nor has one that begins after
-    ``until``, the last day the records are loaded to (imported incidents: the days after it are not yet loaded)."""
-    return since is not None and since <= window.last and (until is None or window.first <= until)
+    ``until``, the last day the records are loaded to (imported incidents: the days after it are not yet loaded).
+    ``whole``: they must cover the whole window, from its first day — last year's figure of the records written in
+    the system (hotspots, tasks), which begin when it was put to use: the day before the system's first hotspot was
+    not a day without one, and a year compared with the one day of it the records held read «đã triệt xóa 3 | 0 |
+    +3»."""
+    begun = since is not None and since <= (window.first if whole else window.last)
+    return begun and (until is None or window.first <= until)
 
 
 def data_until_lines(until: date | None, period: DayWindow) -> tuple[str | None, str | None]:

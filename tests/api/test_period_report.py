@@ -102,6 +102,7 @@ def february(conn: Connection, make_team: Callable[[str, list[str]], int]) -> di
         incident(conn, ref, at, kind, commune)
     new_now, new_before = hotspot(conn, a, "2012-02-10 09:00"), hotspot(conn, b, "2011-02-05 09:00")
     hotspot(conn, a, "2012-02-11 09:00", status="dismissed")  # never a hotspot
+    hotspot(conn, b, "2010-06-01 09:00", status="dismissed")  # the register begins long before both periods
     hotspot_event(conn, new_now, "2012-02-20 10:00", "transition", "eradicated")
     hotspot_event(conn, new_before, "2011-02-15 10:00", "recurred", "recurred")
     team = make_team("Tổ Kiểm thử Định kỳ", [a])
@@ -163,8 +164,7 @@ def test_the_figures_are_the_hand_counted_ones(client: TestClient, february: dic
     assert list(top) == [february["a"], february["b"]]
     assert figures(top[february["a"]]) == (4, 2, 2, 1.0)
     assert figures(top[february["b"]]) == (1, 0, 1, None)
-    # The register begins on 05/02/2011, inside last year's period: its figures there may be partial, and the report says so.
-    assert report["notes"] == ["Số liệu điểm, tụ điểm trong hệ thống bắt đầu từ ngày 05/02/2011."]
+    assert report["notes"] == []  # every kind of record begins before last year's period
     # The incidents reach past the period (01/03): the day is said, no warning.
     assert (report["data_until"], report["data_gap"]) == ("2012-03-01", None)
 
@@ -197,6 +197,18 @@ def test_a_period_before_the_records_has_no_figures_not_zeros(client: TestClient
     # No incident reaches back to February 2011 in this database: last year's figures are unknown, not 0.
     assert figures(lines(report, "incidents")["trafficking"]) == (1, None, None, None)
     assert any("vụ việc trong hệ thống bắt đầu từ ngày 10/02/2012" in note for note in report["notes"])
+
+
+def test_last_years_figure_of_records_begun_within_it_is_unknown(client: TestClient, conn: Connection) -> None:
+    # The system's first hotspot entered the register on the last day of February 2011: that month's figures cover
+    # one day of it, so they are unknown, not «3 | 0 | +3»; February 2012's are this period's own.
+    (a,) = communes(conn, 1)
+    incident(conn, "ky-cu", "2010-06-01 10:00", "trafficking", a)
+    first = hotspot(conn, a, "2011-02-28 09:00")
+    hotspot_event(conn, first, "2012-02-20 10:00", "transition", "eradicated")
+    report = client.get("/api/reports/period", params=PERIOD).json()
+    assert figures(lines(report, "hotspots")["eradicated"]) == (1, None, None, None)
+    assert any("điểm, tụ điểm trong hệ thống bắt đầu từ ngày 28/02/2011" in note for note in report["notes"])
 
 
 def test_the_same_period_of_last_year_moves_the_leap_day_to_28_february() -> None:
