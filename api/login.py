@@ -22,7 +22,7 @@ from gis.store.accounts import set_password
 from gis.store.audit import record_admin_action
 from gis.store.logins import claim_account, claim_source, record_account, record_source
 from gis.store.sessions import open_session
-from models.domain.access import Principal
+from models.domain.access import Principal, check_new_password
 from models.errors import InvalidRequest
 from models.vocabulary import AdminAction, vietnamese_reason
 
@@ -112,11 +112,13 @@ def change_own_password(
     (the same brakes); on success the new one is stored, no longer one to change (a trigger ends every session of
     the user), the change is written to the admin audit (who, from ``address``, whether it replaced a password an
     administrator gave; never a password or hash), and the caller issues a new token. A new password equal to the
-    current one is refused: it would keep the one an administrator gave."""
+    current one is refused: it would keep the one an administrator gave; so is one guessed first
+    (:func:`models.domain.access.check_new_password`)."""
     if new == current:
         raise InvalidRequest(
             "mật khẩu mới phải khác mật khẩu hiện tại", "the new password must differ from the current one"
         )
+    check_new_password(new, user.username)
     outcome = authenticate(conn, auth, user.username, current, address)
     if outcome.user_id is None:
         return outcome if outcome.status == 429 else LoginOutcome(None, 403, WRONG_CURRENT, "wrong_password")

@@ -12,7 +12,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from api.cli.vi import DRY_RUN_HELP, cli_int, no_folder, parser_options
-from models.domain.access import PASSWORD_MAX_CHARS, PASSWORD_MIN_CHARS
+from models.domain.access import check_new_password
 from models.domain.dates import vn_day
 from models.errors import InvalidRequest
 from models.numbers import vn_number
@@ -22,9 +22,9 @@ if TYPE_CHECKING:
     from sqlalchemy import Connection
 
 
-def _read_password(from_stdin: bool) -> str:
-    """The new password: the first line of stdin, or typed twice at a prompt; of PASSWORD_MIN_CHARS to
-    PASSWORD_MAX_CHARS characters (as the API allows: a longer one could never be given to the password change) and
+def _read_password(from_stdin: bool, username: str) -> str:
+    """The new password of ``username``: the first line of stdin, or typed twice at a prompt; as the API allows
+    (:func:`models.domain.access.check_new_password`: a longer one could never be given to the password change) and
     valid text (bytes that are not UTF-8 were a UnicodeError traceback from the hash). Without a terminal the prompt
     is refused (it was an EOFError traceback, or English warnings and the password echoed)."""
     try:
@@ -45,11 +45,7 @@ def _read_password(from_stdin: bool) -> str:
         ) from None
     except UnicodeError:
         raise InvalidRequest("mật khẩu không phải văn bản UTF-8 hợp lệ", "the password is not valid UTF-8") from None
-    if not PASSWORD_MIN_CHARS <= len(password) <= PASSWORD_MAX_CHARS:
-        raise InvalidRequest(
-            f"mật khẩu phải có từ {PASSWORD_MIN_CHARS} đến {PASSWORD_MAX_CHARS} ký tự",
-            f"a password has {PASSWORD_MIN_CHARS} to {PASSWORD_MAX_CHARS} characters",
-        )
+    check_new_password(password, username)
     return password
 
 
@@ -124,7 +120,7 @@ def cmd_users_add(args: argparse.Namespace) -> None:
     from gis.store.accounts import team_id_by_name
     from gis.store.db import get_engine
 
-    password = _read_password(args.password_stdin)
+    password = _read_password(args.password_stdin, args.name)
     with get_engine().begin() as conn:
         team_id = team_id_by_name(conn, args.team) if args.team else None
         user_id = create_user(
@@ -345,7 +341,7 @@ def cmd_users_password(args: argparse.Namespace) -> None:
     from gis.services.admin import reset_password
     from gis.store.db import get_engine
 
-    password = _read_password(args.password_stdin)
+    password = _read_password(args.password_stdin, args.name)
     with get_engine().begin() as conn:
         user_id = _user_id(conn, args.name)
         reset_password(

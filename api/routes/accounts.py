@@ -48,7 +48,7 @@ from gis.store.access_log import access_lines, with_what
 from gis.store.accounts import get_user, list_teams, list_users, shared_communes, team_area_history, team_exists
 from gis.store.provinces import document_heading, list_provinces, province_names
 from gis.store.scoping import AreaScope
-from models.domain.access import Principal, check_scope_stated
+from models.domain.access import Principal, check_new_password, check_scope_stated
 from models.vocabulary import ACCOUNT_FIELD_LABELS, AccessedData, Role
 
 if TYPE_CHECKING:
@@ -133,6 +133,8 @@ def post_user(body: UserIn, conn: ConnDep, user: Admin) -> dict:
     """Create a user with an argon2-hashed password; without one, a generated password is answered this once. A
     command or planner user needs `province_code` or `national: true` (:func:`check_scope_stated`)."""
     check_scope_stated(body.role, body.province_code, body.national)
+    if body.password is not None:
+        check_new_password(body.password, body.username)
     password = body.password or generate_password()
     user_id = admin.create_user(
         conn, user.username, body.username, hash_password(password), body.role, body.team_id, body.province_code

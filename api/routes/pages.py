@@ -22,7 +22,7 @@ from gis.store.scoping import UNRESTRICTED, AreaScope
 from gis.store.sessions import revoke_session
 from maps.assets import map_view
 from maps.pages import PageData, Viewer, login_page, password_page, role_page
-from models.domain.access import PASSWORD_MAX_CHARS, PASSWORD_MIN_CHARS, Principal
+from models.domain.access import PASSWORD_MAX_CHARS, Principal
 from models.domain.hotspot_lifecycle import monitoring_days
 from models.errors import InvalidRequest
 from models.vocabulary import Role, SessionEnd
@@ -218,8 +218,6 @@ def post_password(
         return _password_form(request, conn, user, "yêu cầu gửi từ trang khác, không được chấp nhận", 403)
     if new_password != repeated:
         return _password_form(request, conn, user, "hai lần nhập mật khẩu mới không khớp", 422)
-    if len(new_password) < PASSWORD_MIN_CHARS:
-        return _password_form(request, conn, user, f"mật khẩu mới cần ít nhất {PASSWORD_MIN_CHARS} ký tự", 422)
     try:
         outcome = change_own_password(
             conn, request.app.state.auth, user, current_password, new_password, client_address(request)

@@ -39,6 +39,9 @@ def test_a_new_user_gets_a_generated_password_once_and_can_log_in(client, admin,
         headers=admin,
     )
     assert chosen.json()["password"] is None
+    weak = {"username": "tm3", "role": "planner", "password": "12345678", "national": True}
+    guessed = client.post("/api/users", json=weak, headers=admin)
+    assert guessed.status_code == 422 and "mật khẩu quá dễ đoán" in guessed.json()["message"]
     stored = conn.execute(text("SELECT password_hash FROM users WHERE username = 'to-moi'")).scalar_one()
     assert stored.startswith("$argon2") and password not in stored
 

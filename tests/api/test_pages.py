@@ -144,6 +144,9 @@ def test_a_user_given_a_password_changes_it_on_the_only_page_they_get(browser, m
     assert differ.status_code == 422 and "hai lần nhập mật khẩu mới không khớp" in differ.text
     same = browser.post("/password", data={**form, "new_password": TEST_PASSWORD, "repeated": TEST_PASSWORD})
     assert same.status_code == 422 and "mật khẩu mới phải khác mật khẩu hiện tại" in same.text
+    for weak, why in (("12345678", "là một dãy liền nhau"), ("page-given-2026", "chứa tên đăng nhập")):
+        guessed = browser.post("/password", data={**form, "new_password": weak, "repeated": weak})
+        assert guessed.status_code == 422 and f"mật khẩu quá dễ đoán: {why}" in guessed.text  # accepted before
     wrong = browser.post("/password", data={**form, "current_password": "sai", "repeated": "mat-khau-rieng"})
     assert wrong.status_code == 403 and "mật khẩu hiện tại không đúng" in wrong.text
     assert "wrong current password" not in wrong.text  # the English reason is for API clients and the logs

@@ -614,6 +614,7 @@ def test_a_team_name_typed_decomposed_is_the_same_team(cli, capsys, engine: Engi
     [
         (b"\xff\xfe-not-utf-8-password\n", ("--password-stdin",), "mật khẩu không phải văn bản UTF-8 hợp lệ"),
         (b"a" * 201 + b"\n", ("--password-stdin",), "mật khẩu phải có từ 8 đến 200 ký tự"),  # the API's limit
+        (b"12345678\n", ("--password-stdin",), "mật khẩu quá dễ đoán: là một dãy liền nhau"),
         (b"", (), "không có màn hình dòng lệnh để gõ mật khẩu kín: dùng --password-stdin"),  # no terminal
     ],
 )
