@@ -139,6 +139,26 @@ def test_a_finished_tasks_card_shows_no_due_date_as_its_row(chromium, server: st
     page.close()
 
 
+def test_the_teams_list_shows_no_due_date_of_finished_work(
+    chromium, server: str, city: Engine, finished: dict[str, int]
+) -> None:
+    """The team's phone said «Hạn: …» of its accepted task, where command's register says «—»: the same rule now."""
+    with city.connect() as conn:
+        member = conn.execute(
+            text("""SELECT min(u.username) FROM users u JOIN tasks t ON t.team_id = u.team_id
+                    WHERE t.id = :id AND u.role = 'team' AND u.active"""),
+            {"id": finished["accepted"]},
+        ).scalar_one()
+    page, errors = open_as(chromium, server, member, PHONE)
+    page.check("#show-finished")
+    due = f"Hạn: {local_today() + timedelta(days=10):%d/%m/%Y}"
+    for state in ("accepted", "declined", "canceled", "in_progress"):
+        item = page.locator(f"article.task[data-task-id='{finished[state]}']")
+        assert (due in item.inner_text()) == (state == "in_progress"), (state, item.inner_text())
+    assert errors == []
+    page.close()
+
+
 def test_the_overview_says_its_open_tasks_are_those_teams_hold(
     chromium, server: str, city: Engine, finished: dict[str, int]
 ) -> None:

@@ -247,9 +247,7 @@ diabanPages.command = async function startCommand(map, cfg) {
 
   // ------------------------------------------------------------------------------------ acting on hotspots, tasks
   const communeName = (code) => names[code] || code || "—";
-  // A due date matters until the team's work is done (TASK_WORK_DONE: reported, accepted, declined, cancelled; that
-  // work keeps its date in the history): registers and cards alike, a card said «hạn …» of an accepted task.
-  const dueApplies = (state) => !cfg.workDoneTaskStates.includes(state);
+  // dueApplies (common.js): a card said «hạn …» of an accepted task.
   const dueText = (due, late) => (due ? `<span class="day">${viDate(due)}</span>` : "—") +
     (late > 0 ? ` <span class="late">quá hạn ${VI_NUMBER.format(late)} ngày</span>` : "");
   const dueCell = (state, due, late) => (dueApplies(state) ? dueText(due, late) : "—");

@@ -281,6 +281,9 @@ function evidencePhotos(taskId, photos) {
 
 // A task's priority inside a line of the task («…; ưu tiên cao»), the label lower-cased as a word mid-sentence
 // («ưu tiên Cao» read as a name); the labels stay capitalised where they stand alone (a list's choices).
+// A task's due date matters until its team's work is done (TASK_WORK_DONE: reported, accepted, declined, cancelled;
+// that work keeps its date in the history): command's registers and cards and the team's list alike.
+const dueApplies = (state) => !window.diaban.workDoneTaskStates.includes(state);
 const priorityWords = (priority, labels) => `ưu tiên ${escapeHtml(labels[priority].toLocaleLowerCase("vi"))}`;
 
 function escapeHtml(text) {

@@ -196,7 +196,7 @@ diabanPages.team = async function startTeam(map, cfg) {
     const hotspot = task.hotspot_id ? `<p>Điểm nóng #${task.hotspot_id}: ${escapeHtml(cfg.statusLabels[task.hotspot_status])}</p>` : "";
     item.innerHTML = `<h3>#${task.id} ${escapeHtml(task.kind_label)}${task.year ? ` năm ${task.year}` : ""}</h3>
       <p><b class="state">${escapeHtml(task.state_label)}</b> · ${priorityWords(task.priority, cfg.priorityLabels)}</p>
-      <p>Hạn: ${viDate(task.due_date)}${late ? ` <span class="late">quá hạn ${VI_NUMBER.format(task.overdue_days)} ngày</span>` : ""}</p>
+      ${dueApplies(task.state) ? `<p>Hạn: ${viDate(task.due_date)}${late ? ` <span class="late">quá hạn ${VI_NUMBER.format(task.overdue_days)} ngày</span>` : ""}</p>` : ""}
       ${place}${hotspot}`;
     item.appendChild(actionBox(task, item));
     if (!finished(task)) item.appendChild(progressForm(task));
