@@ -1,0 +1,74 @@
+"""What a browser walk-through of the pages found, each as it reads in Chromium: a reassignment's outside-area note
+that claimed an administrator had moved the commune, the suggestion's promise of counts not shown, and the others
+named in each test.
+
+The city and Chromium are those of test_browser.py (a database of this module's own).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+
+import pytest
+import test_browser as shared
+from sqlalchemy import Engine, text
+from test_browser import DESKTOP, PHONE, open_as, shot, wait_message
+
+city, chromium = shared.city, shared.chromium
+
+
+@pytest.fixture(scope="module")
+def server(city: Engine) -> Iterator[str]:
+    """The app served as test_browser.py serves it."""
+    with shared.served(city, 0) as base:
+        yield base
+
+
+def test_a_task_given_to_a_team_outside_its_area_is_not_said_moved_by_an_administrator(
+    chromium, server: str, city: Engine
+) -> None:
+    """Command gives a task to a team whose area does not hold its commune (the commune's only team holds it now):
+    the list offers only the teams outside the area, with no counts, so no «least open tasks» suggestion is promised;
+    once saved the card says the task is outside the team's area without claiming the commune was moved, and that the
+    team still sees it (scoping.py: a team sees the tasks given to it)."""
+    with city.connect() as conn:
+        task, holder, commune = conn.execute(
+            text("""SELECT t.id, t.team_id, t.commune_code FROM tasks t
+                    WHERE t.state = 'assigned' AND t.kind = 'suppression'
+                      AND (SELECT count(*) FROM team_areas s WHERE s.commune_code = t.commune_code
+                             AND s.valid_to IS NULL) = 1
+                    ORDER BY t.id LIMIT 1""")
+        ).one()
+    for viewport in (PHONE, DESKTOP):
+        page, errors = open_as(chromium, server, "chihuy", viewport)
+        page.click("[role=tab][data-tab=tasks]")
+        page.click(f"#task-table tr[data-task-id='{task}']")
+        card = page.locator(f"#task-table .card[data-task-id='{task}']")
+        card.locator("summary.assign-open", has_text="Giao lại cho tổ khác").click()
+        card.locator("form.assign select[name=team]:enabled").wait_for()
+        label = card.locator("form.assign label").first.inner_text()
+        groups = card.locator("form.assign optgroup").evaluate_all("gs => gs.map(g => g.label)")
+        assert groups == ["Tổ ngoài địa bàn"], groups
+        assert "gợi ý" not in label, label  # nothing is counted, nothing suggested
+        shot(page, f"walk-reassign-outside-form-{viewport['width']}")
+        if viewport is PHONE:
+            page.close()
+            continue
+        chosen = int(card.locator("form.assign select[name=team]").input_value())
+        assert chosen != holder
+        card.locator("form.assign input[name=note]").fill("Tổ 05 đang quá tải, chuyển tổ khác hỗ trợ")
+        card.locator("form.assign button[type=submit]").click()
+        wait_message(page, f"Đã giao nhiệm vụ #{task}")
+        card = page.locator(f"#task-table .card[data-task-id='{task}']")
+        note = card.locator("p.outside-area").inner_text()
+        assert "ngoài địa bàn hiện tại của tổ" in note
+        assert "tổ đó không thấy nhiệm vụ này" not in note and "tổ vẫn thấy và làm được nhiệm vụ" in note, note
+        assert "được giao cho tổ ngoài địa bàn" in note, note
+        shot(page, "walk-reassign-outside-saved")
+        assert errors == []
+        page.close()
+    with city.connect() as conn:
+        assert conn.execute(text("SELECT team_id FROM tasks WHERE id = :t"), {"t": task}).scalar_one() == chosen
+        assert commune not in conn.execute(
+            text("SELECT commune_code FROM team_areas WHERE team_id = :t AND valid_to IS NULL"), {"t": chosen}
+        ).scalars().all()
