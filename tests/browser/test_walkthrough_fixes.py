@@ -72,3 +72,32 @@ def test_a_task_given_to_a_team_outside_its_area_is_not_said_moved_by_an_adminis
         assert commune not in conn.execute(
             text("SELECT commune_code FROM team_areas WHERE team_id = :t AND valid_to IS NULL"), {"t": chosen}
         ).scalars().all()
+
+
+@pytest.mark.parametrize("viewport", [PHONE, DESKTOP], ids=["phone", "desktop"])
+def test_a_filters_error_goes_once_the_filter_is_applied_right_and_has_a_close_button(
+    chromium, server: str, viewport: dict
+) -> None:
+    """«Lọc vụ việc» with its days reversed is refused in red; applied again with the days right, the maps follow and
+    the red message goes (it stayed, over «Theo tháng», until tapped, and nothing said a tap would): the band has a
+    «×» button, «Đóng thông báo», reached by the keyboard."""
+    page, errors = open_as(chromium, server, "chihuy", viewport)
+    form = page.locator("#filters")
+    form.locator("input[name=from]").fill("01/10/2026")
+    form.locator("input[name=to]").fill("01/09/2026")
+    form.locator("button[type=submit]").click()
+    band = page.locator("#message.error")
+    band.filter(has_text="Từ ngày 01/10/2026 sau đến ngày 01/09/2026").wait_for()
+    close = band.get_by_role("button", name="Đóng thông báo")
+    assert close.is_visible() and close.inner_text() == "" and band.inner_text().startswith("Từ ngày")
+    shot(page, f"walk-filter-error-{viewport['width']}")
+    close.focus()
+    page.keyboard.press("Enter")
+    assert page.locator("#message").inner_text() == ""
+    form.locator("button[type=submit]").click()
+    band.filter(has_text="sau đến ngày").wait_for()
+    form.locator("input[name=from]").fill("01/08/2026")
+    form.locator("button[type=submit]").click()
+    assert page.locator("#message").inner_text() == ""
+    assert errors == []
+    page.close()

@@ -676,9 +676,10 @@ diabanPages.command = async function startCommand(map, cfg) {
       selection = asked.words ? new Set(found.features.map((f) => f.id)) : null;
       hotspotRows.set(found.features.map((f) => ({ ...f.properties, lon: f.geometry.coordinates[0], lat: f.geometry.coordinates[1] })));
       markSelection();
+      settled("hotspot-register");
     } catch (error) {
       if (rethrow === true) throw error;
-      failed(error, loadHotspotRegister);
+      failed(error, loadHotspotRegister, "hotspot-register");
     }
   }
 
@@ -691,9 +692,10 @@ diabanPages.command = async function startCommand(map, cfg) {
       });
       if (found === STALE) return;
       taskRows.set(found.tasks);
+      settled("task-register");
     } catch (error) {
       if (rethrow === true) throw error;
-      failed(error, loadTaskRegister);
+      failed(error, loadTaskRegister, "task-register");
     }
   }
 
@@ -1044,7 +1046,8 @@ diabanPages.command = async function startCommand(map, cfg) {
     try {
       const [from, to] = [dayField(form.from, "Từ ngày"), dayField(form.to, "Đến ngày")];
       if (from && to && from > to) throw new Error(`Từ ngày ${form.from.value.trim()} sau đến ngày ${form.to.value.trim()}`);
-    } catch (error) { notify(error.message, true); return; }
+    } catch (error) { notify(error.message, true, null, "incident-filter"); return; }
+    settled("incident-filter");
     slider.value = "0";
     refresh();
   });

@@ -288,36 +288,57 @@ function escapeHtml(text) {
 }
 
 // The status line, shown over the bottom of the panel whatever is scrolled (on a team's phone at the top: app.css); a
-// click dismisses it, a success also goes away by itself once read (SHOWN_MS). `tone`: false a success, true an
-// error, "warning" a success with a warning (a change stored, what the page shows not loaded again: amber, never the
-// red of a failure, which reads «not saved, send it again»); an error or a warning stays until the next message or a
-// tap: it must be read. `retry`, if given, is offered as a «Thử lại» button (a message holding one stays too).
+// click dismisses it, and so does its «×» (a button, reached by the keyboard: nothing said a tap would), a success also
+// goes away by itself once read (SHOWN_MS). `tone`: false a success, true an error, "warning" a success with a warning
+// (a change stored, what the page shows not loaded again: amber, never the red of a failure, which reads «not saved,
+// send it again»); an error or a warning stays until the next message or a tap: it must be read. `retry`, if given, is
+// offered as a «Thử lại» button (a message holding one stays too). `about` names the action an error is of: the same
+// action succeeding later takes it away (settled), where nothing else would say it (a filter applied again).
 let notifyTimer = null;
 // How long a success stays: the time to read it (about 70 ms a character, a slow reader's pace on a phone), at least
 // 6 s and at most 12 s (it used to be 12 s for the shortest «Đã lưu»).
 const SHOWN_MS = (message) => Math.min(12_000, Math.max(6_000, 70 * message.length));
-function notify(message, tone = false, retry = null) {
+function notify(message, tone = false, retry = null, about = null) {
   const box = document.getElementById("message");
+  const clear = () => { box.textContent = ""; delete box.dataset.about; };
   box.textContent = message;
   box.className = tone === true ? "message error" : tone === "warning" ? "message warning" : "message";
-  box.onclick = () => { box.textContent = ""; };
+  if (tone === true && about) box.dataset.about = about; else delete box.dataset.about;
+  box.onclick = clear;
   if (retry) {
     const button = document.createElement("button");
     button.type = "button";
     button.className = "retry";
     button.textContent = "Thử lại";
-    button.onclick = (event) => { event.stopPropagation(); box.textContent = ""; retry(); };
+    button.onclick = (event) => { event.stopPropagation(); clear(); retry(); };
     box.append(" ", button);
   }
+  if (message) {
+    // Its «×» drawn by app.css (::before): the message's text stays the message alone, as it is read and tested.
+    const close = document.createElement("button");
+    close.type = "button";
+    close.className = "close";
+    close.setAttribute("aria-label", "Đóng thông báo");
+    close.title = "Đóng thông báo";
+    close.onclick = (event) => { event.stopPropagation(); clear(); };
+    box.prepend(close);
+  }
   clearTimeout(notifyTimer);
-  if (!tone && !retry) notifyTimer = setTimeout(() => { if (box.textContent === message) box.textContent = ""; }, SHOWN_MS(message));
+  const shown = box.firstChild;
+  if (!tone && !retry) notifyTimer = setTimeout(() => { if (box.firstChild === shown) clear(); }, SHOWN_MS(message));
+}
+
+// The action `about` (notify) has now succeeded: its error, if the band still shows it, is taken away.
+function settled(about) {
+  const box = document.getElementById("message");
+  if (box.dataset.about === about) { box.textContent = ""; delete box.dataset.about; }
 }
 
 // A failed request told: its message, with «Thử lại» (`retry`) when it failed on the way (the network, a request
 // given up: TypeError) rather than refused by the server (trying again would be refused again) — not for a change
-// given up that may be stored already (its message says to look first).
-function failed(error, retry) {
-  notify(error.message, true, error instanceof TypeError && !error.mayBeStored ? retry : null);
+// given up that may be stored already (its message says to look first). `about`: the action's name (notify, settled).
+function failed(error, retry, about = null) {
+  notify(error.message, true, error instanceof TypeError && !error.mayBeStored ? retry : null, about);
 }
 
 // Why a request failed, in a few words: given up (StalledError), the network's state, or the server's refusal.
