@@ -12,7 +12,7 @@ from collections.abc import Iterator
 import pytest
 import test_browser as shared
 from sqlalchemy import Engine, text
-from test_browser import DESKTOP, PHONE, open_as, shot, wait_message
+from test_browser import _MAP_SETTLED, DESKTOP, PHONE, open_as, shot, wait_message
 
 city, chromium = shared.city, shared.chromium
 
@@ -99,5 +99,65 @@ def test_a_filters_error_goes_once_the_filter_is_applied_right_and_has_a_close_b
     form.locator("input[name=from]").fill("01/08/2026")
     form.locator("button[type=submit]").click()
     assert page.locator("#message").inner_text() == ""
+    assert errors == []
+    page.close()
+
+
+#: Where the hotspot `id` is drawn on the map (container pixels), and the commune names written over the map: their
+#: boxes (container pixels) and whether each is drawn under the hotspots' markers.
+_NAMES_AND_SPOT = """async (id) => {
+    const map = window.diaban.map;
+    const spot = (await api(`/api/hotspots/${id}`)).geometry.coordinates;
+    const at = map.latLngToContainerPoint([spot[1], spot[0]]);
+    const origin = map.getContainer().getBoundingClientRect();
+    const z = (el) => Number(getComputedStyle(el.closest('.leaflet-pane')).zIndex);
+    const marker = z(document.querySelector('.leaflet-hotspots-pane') || document.querySelector('.leaflet-labels-pane'));
+    return { x: at.x, y: at.y, names: [...document.querySelectorAll('.commune-label span')].map((s) => {
+        const r = s.getBoundingClientRect();
+        return { text: s.textContent, left: r.left - origin.left, right: r.right - origin.left,
+                 top: r.top - origin.top, bottom: r.bottom - origin.top, under: z(s) < marker };
+    }) };
+}"""
+
+
+@pytest.mark.parametrize(
+    ("user", "viewport", "how"),
+    [("chihuy", DESKTOP, "search"), ("chihuy", PHONE, "row"), ("thammuu", DESKTOP, "search")],
+    ids=["command-search", "command-phone-row", "planner-search"],
+)
+def test_a_communes_name_is_not_written_over_the_hotspot_brought_to_the_centre(
+    chromium, server: str, city: Engine, user: str, viewport: dict, how: str
+) -> None:
+    """A hotspot a search («#id») or a register row brings to the centre of the map: the commune's name, written at
+    the nearest point of the commune to the centre when its own label point is off screen, went right over the
+    hotspot's marker (and drawn above it). Now no name's box covers the marker (its 14 px ring), and the names are
+    drawn under the markers."""
+    with city.connect() as conn:
+        hotspot = conn.execute(
+            text("SELECT id FROM hotspots WHERE status NOT IN ('closed', 'dismissed') ORDER BY id LIMIT 1")
+        ).scalar_one()
+    page, errors = open_as(chromium, server, user, viewport)
+    if how == "search":
+        page.fill("input[name=q]", f"#{hotspot}")
+        page.keyboard.press("Enter")
+    else:
+        page.click("[role=tab][data-tab=hotspots]")
+        page.click(f"#hotspot-table tr[data-hotspot-id='{hotspot}']")
+    page.wait_for_timeout(300)  # the flight starts
+    page.evaluate(_MAP_SETTLED)
+    page.locator(".commune-label span").first.wait_for()
+    seen = page.evaluate(_NAMES_AND_SPOT, hotspot)
+    ring = 16
+    over = [
+        n["text"]
+        for n in seen["names"]
+        if n["left"] < seen["x"] + ring
+        and n["right"] > seen["x"] - ring
+        and n["top"] < seen["y"] + ring
+        and n["bottom"] > seen["y"] - ring
+    ]
+    assert over == [], seen
+    assert all(n["under"] for n in seen["names"]), seen["names"]
+    shot(page, f"walk-name-clear-{user}-{viewport['width']}-{how}")
     assert errors == []
     page.close()

@@ -444,7 +444,7 @@ function flyMap(map, target, zoom, duration, arrived = null) {
 
 // Map panes (inside the overlay pane: above any basemap, under markers and popups), bottom to top, so that all
 // layers together stay readable: the land, the commune classes, the heat surface, Gi* and emerging cells, the commune
-// lines, incidents, hotspots, the names.
+// lines, incidents, the communes' names, hotspots, the marks (the search's, a place's): a name never covers a marker.
 // The units' polygons (the land, the classes, the lines; nation-wide 3,321 in each) are drawn on a canvas, one per
 // pane: as SVG, a DOM path each, the Ministry's pages took seconds to draw them. bench_pages.py --national-only
 // --baseline f6f8c9c (desktop, median of 3, first / later visit, load 8-10 on 2 cores): the planner's page painted
@@ -455,7 +455,7 @@ function flyMap(map, target, zoom, duration, arrived = null) {
 // to the panes below (pointer-events none: the land, and the lines on a page that does not act on communes,
 // communesLayer), so that the classes under the lines still get theirs. The few shapes people point at over them
 // (hotspots, cells, the search's mark) stay SVG, whose empty parts let clicks through (app.css).
-const PANES = { land: 1, classes: 2, heat: 3, cells: 4, lines: 5, incidents: 6, hotspots: 7, labels: 8 };
+const PANES = { land: 1, classes: 2, heat: 3, cells: 4, lines: 5, incidents: 6, names: 7, hotspots: 8, labels: 9 };
 const CANVAS_PANES = ["land", "classes", "lines"];
 const paneRenderers = {};
 // A canvas drawn at `pixelRatio` canvas pixels per CSS pixel: Leaflet's own draws at 2 on a high-density screen and 1
@@ -514,6 +514,7 @@ function makePanes(map) {
     if (!map.getPane(name)) map.createPane(name, map.getPane("overlayPane")).style.zIndex = String(z);
   }
   map.getPane("labels").style.pointerEvents = "none";
+  map.getPane("names").style.pointerEvents = "none";
   map.getPane("land").style.pointerEvents = "none";
 }
 // Options drawing a vector layer in a pane: the pane's own renderer (CANVAS_PANES: a canvas, else SVG).
@@ -548,8 +549,12 @@ function insideGeometry(point, geometry) {
 
 // Commune names written on the map by zoom: none below zoom 11 (the city is a few hundred pixels wide), the short
 // name up to 12, the full name from 13. Each name sits at its unit's label point (a point inside it) when that is on
-// screen, else at a point of the unit that is on screen: at street zoom the name of the commune under the view is
-// always there. Larger units are named first; a name that would overlap one already written is left out.
+// screen, else at a point of the unit that is on screen, the nearest to the view's centre: at street zoom the name of
+// the commune under the view is always there. Never over the view's centre, where a search or a register row brings
+// the hotspot or place it shows (the name was written over its marker): a name whose box would cover a marker there
+// (CENTRE_CLEAR_PX) goes to the nearest point of the unit clear of it. Drawn under the markers (PANES.names). Larger
+// units are named first; a name that would overlap one already written is left out.
+const CENTRE_CLEAR_PX = 18;  // a hotspot's ring (14 px) and its stroke
 function communeLabels(map, features) {
   const layer = L.layerGroup().addTo(map);
   const boxes = features.map((f) => L.geoJSON(f).getBounds());
@@ -559,34 +564,37 @@ function communeLabels(map, features) {
     const zoom = map.getZoom();
     if (zoom < 11) return;
     const view = map.getBounds().pad(-0.06);
+    const centre = map.getSize().divideBy(2);
     const taken = [];
     order.forEach((n) => {
       const f = features[n];
       const box = boxes[n];
       if (!view.intersects(box)) return;
+      const name = zoom >= 13 ? f.properties.full_name : f.properties.name;
+      const half = { x: name.length * 3.6 + 4, y: 9 };  // about 7 px a character at 12 px
+      const coversCentre = (q) => Math.abs(q.x - centre.x) < half.x + CENTRE_CLEAR_PX
+        && Math.abs(q.y - centre.y) < half.y + CENTRE_CLEAR_PX;
       let where = L.latLng(f.properties.label[1], f.properties.label[0]);
-      if (!view.contains(where)) {
+      if (!view.contains(where) || coversCentre(map.latLngToContainerPoint(where))) {
         const south = Math.max(view.getSouth(), box.getSouth()), north = Math.min(view.getNorth(), box.getNorth());
         const west = Math.max(view.getWest(), box.getWest()), east = Math.min(view.getEast(), box.getEast());
-        const centre = [(west + east) / 2, (south + north) / 2];
         let best = null;
         for (let i = 0; i <= 8; i += 1) {
           for (let j = 0; j <= 8; j += 1) {
             const p = [west + ((east - west) * i) / 8, south + ((north - south) * j) / 8];
-            const d = (p[0] - centre[0]) ** 2 + (p[1] - centre[1]) ** 2;
-            if ((!best || d < best.d) && insideGeometry(p, f.geometry)) best = { p, d };
+            const q = map.latLngToContainerPoint([p[1], p[0]]);
+            const d = q.distanceTo(centre);
+            if ((!best || d < best.d) && !coversCentre(q) && insideGeometry(p, f.geometry)) best = { p, d };
           }
         }
         if (!best) return;
         where = L.latLng(best.p[1], best.p[0]);
       }
-      const name = zoom >= 13 ? f.properties.full_name : f.properties.name;
       const p = map.latLngToContainerPoint(where);
-      const half = { x: name.length * 3.6 + 4, y: 9 };  // about 7 px a character at 12 px
       if (taken.some((t) => Math.abs(t.x - p.x) < t.w + half.x && Math.abs(t.y - p.y) < half.y * 2)) return;
       taken.push({ x: p.x, y: p.y, w: half.x });
       L.marker(where, {
-        pane: "labels", interactive: false, keyboard: false,
+        pane: "names", interactive: false, keyboard: false,
         icon: L.divIcon({ className: "commune-label", html: `<span>${escapeHtml(name)}</span>`, iconSize: null }),
       }).addTo(layer);
     });
