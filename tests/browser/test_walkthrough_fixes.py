@@ -8,11 +8,14 @@ The city and Chromium are those of test_browser.py (a database of this module's 
 from __future__ import annotations
 
 from collections.abc import Iterator
+from datetime import timedelta
 
 import pytest
 import test_browser as shared
 from sqlalchemy import Engine, text
 from test_browser import _MAP_SETTLED, DESKTOP, PHONE, open_as, shot, wait_message
+
+from models.vocabulary import local_today
 
 city, chromium = shared.city, shared.chromium
 
@@ -159,5 +162,36 @@ def test_a_communes_name_is_not_written_over_the_hotspot_brought_to_the_centre(
     assert over == [], seen
     assert all(n["under"] for n in seen["names"]), seen["names"]
     shot(page, f"walk-name-clear-{user}-{viewport['width']}-{how}")
+    assert errors == []
+    page.close()
+
+
+@pytest.mark.parametrize("viewport", [DESKTOP, PHONE], ids=["desktop", "phone"])
+def test_an_area_change_planned_for_a_later_day_is_not_read_as_until_now(chromium, server: str, viewport) -> None:
+    """The administrator adds a commune to a team from a later day: «Lịch sử địa bàn» read «01/01/2027 | nay» for a
+    period that has not started. It says the period is not in force yet; those in force still run «đến nay»."""
+    later = local_today() + timedelta(days=30)
+    page, errors = open_as(chromium, server, "quantri", viewport)
+    team_id = page.evaluate(
+        """async ([later, name]) => { const team = await api('/api/teams', { method: 'POST',
+            body: JSON.stringify({ name, communes: ['10507'] }) });
+        await api(`/api/teams/${team.id}/area`, { method: 'PUT',
+            body: JSON.stringify({ communes: ['10507', '10525'], valid_from: later }) });
+        return team.id; }""",
+        [later.isoformat(), f"Tổ thêm xã từ ngày sau {viewport['width']}"],
+    )
+    page.reload()
+    page.wait_for_selector("body[data-ready=true]")
+    page.click("nav.tabs button[data-tab=teams]")
+    page.select_option("#team-pick", str(team_id))
+    rows = page.locator("#area-history tbody tr")
+    rows.nth(1).wait_for()
+    cells = {r[0]: r[1:] for r in (row.split("\t") for row in rows.all_inner_texts())}
+    planned = [c for c in cells.values() if later.strftime("%d/%m/%Y") in c[0]]
+    assert len(planned) == 1, cells
+    assert "chưa có hiệu lực" in planned[0][0] and "nay" not in planned[0][1], cells
+    assert [c[1] for c in cells.values() if c not in planned] == ["nay"], cells
+    rows.first.scroll_into_view_if_needed()
+    shot(page, f"walk-area-planned-{viewport['width']}")
     assert errors == []
     page.close()

@@ -142,10 +142,15 @@ diabanPages.admin = async function startAdmin(map, cfg) {
     if (bounds.isValid()) map.fitBounds(bounds, { padding: [20, 20] });
     const periods = await api(`/api/teams/${team.id}/areas`);
     if (mine !== picked) return;
+    // A period planned from a later day has not started: said so, not «01/01/2027 | nay» («until now»).
+    const { year, month, day } = localParts(new Date());
+    const today = `${year}-${month}-${day}`;
     history.replaceChildren(...periods.map((p) => {
+      const planned = p.valid_from > today;
       const tr = document.createElement("tr");
-      tr.innerHTML = `<td>${escapeHtml(p.commune_name || p.commune_code)}</td><td class="day">${viDate(p.valid_from)}</td>` +
-        `<td class="day">${p.valid_to ? viDate(p.valid_to) : "nay"}</td>`;
+      tr.innerHTML = `<td>${escapeHtml(p.commune_name || p.commune_code)}</td><td class="day">${viDate(p.valid_from)}` +
+        `${planned ? ' <small class="planned">(chưa có hiệu lực)</small>' : ""}</td>` +
+        `<td class="day">${p.valid_to ? viDate(p.valid_to) : planned ? "—" : "nay"}</td>`;
       return tr;
     }));
   }
