@@ -195,3 +195,52 @@ def test_an_area_change_planned_for_a_later_day_is_not_read_as_until_now(chromiu
     shot(page, f"walk-area-planned-{viewport['width']}")
     assert errors == []
     page.close()
+
+
+def test_the_registers_commune_filter_reads_a_name_as_the_map_search_does(chromium, server: str, city: Engine) -> None:
+    """The task register's «Xã/phường» refused «ha dong» and «Hà Đông» («Không có xã/phường tên …»): only «Xã Hà
+    Đông» was taken. Now accents, case and «xã/phường» are optional (the map search's matching), and a name several
+    communes hold is refused saying how many, never one picked silently."""
+    with city.connect() as conn:
+        tasks = conn.execute(
+            text("""SELECT count(*) FROM tasks t JOIN admin_units u ON u.code = t.commune_code
+                    WHERE u.full_name = 'Xã Hà Đông'""")
+        ).scalar_one()
+    assert tasks > 0
+    page, errors = open_as(chromium, server, "chihuy", DESKTOP)
+    page.click("[role=tab][data-tab=tasks]")
+    commune = page.locator("#task-filters input[name=commune]")
+    count = page.locator("#task-count")
+    for typed in ("ha dong", "Hà Đông", "xa ha dong"):
+        commune.fill(typed)
+        commune.press("Enter")
+        count.filter(has_text=f"{tasks} nhiệm vụ").wait_for()
+        assert set(page.locator("#task-table tbody tr:not(.detail) td:nth-child(3)").all_inner_texts()) == {
+            "Xã Hà Đông"
+        }
+        assert page.locator("#message").inner_text() == ""
+    shot(page, "walk-commune-filter-noaccent")
+    commune.fill("an")
+    commune.press("Enter")
+    page.locator("#message.error").filter(has_text="«an» khớp").wait_for()
+    assert "xã/phường" in page.locator("#message").inner_text()
+    shot(page, "walk-commune-filter-several")
+    assert errors == []
+    page.close()
+
+
+@pytest.mark.parametrize("typed", ["hai duong", "nam trieu", "PHƯỜNG Hải Dương"])
+def test_the_planners_table_search_reads_a_name_without_accents(chromium, server: str, typed: str) -> None:
+    """The planner's table search with «hai duong» or «nam trieu» showed «0 / 114»: it matched the name as written.
+    Now as the map search does."""
+    page, errors = open_as(chromium, server, "thammuu", PHONE)
+    page.locator("#communes > tr:not(.detail)").first.wait_for()
+    page.fill("#commune-filter", typed)
+    rows = page.locator("#communes > tr:not(.detail)")
+    names = rows.locator("td:first-child").all_inner_texts()
+    wanted = "Hải Dương" if "duong" in typed.lower() or "Dương" in typed else "Nam Triệu"
+    assert names and any(wanted in n for n in names), (names, page.locator("#table-count").inner_text())
+    assert not page.locator("#table-count").inner_text().startswith("0 /")
+    shot(page, f"walk-planner-search-{typed.replace(' ', '-')}")
+    assert errors == []
+    page.close()

@@ -638,6 +638,18 @@ diabanPages.command = async function startCommand(map, cfg) {
     select.closest("label").querySelector(".team-gone").textContent = on ? `— tổ đã giải thể ngày ${viDate(on)}` : "";
   }
 
+  // The commune a register filter's typed name names: a name chosen in the list, a code, or a name as the map's search
+  // reads it (unitsNamed: «ha dong», «Hà Đông», «xã Hà Đông»); none, or several, is said (never one picked silently).
+  function communeTyped(typed) {
+    if (communeByName[typed] || names[typed]) return communeByName[typed] || typed;
+    const found = unitsNamed(units.map((u) => u.properties), typed);
+    if (found.length === 1) return found[0].code;
+    if (!found.length) throw new Error(`Không có xã/phường tên «${typed}»: hãy chọn trong danh sách gợi ý`);
+    const some = found.slice(0, 5).map((u) => communeName(u.code)).join(", ");
+    throw new Error(`«${typed}» khớp ${VI_NUMBER.format(found.length)} xã/phường: ${some}${found.length > 5 ? ", …" : ""}` +
+      " — hãy chọn một trong danh sách gợi ý");
+  }
+
   // The query of a register's filter form (the state's own name, commune by name, team, overdue, waiting, held outside
   // the team's area).
   function registerQuery(formId, stateName, awaitingName) {
@@ -645,11 +657,7 @@ diabanPages.command = async function startCommand(map, cfg) {
     const params = new URLSearchParams();
     if (f[stateName].value) params.set(stateName === "status" ? "status" : "state", f[stateName].value);
     const typed = f.commune.value.trim();
-    if (typed) {
-      const code = communeByName[typed] || (names[typed] ? typed : null);
-      if (!code) throw new Error(`Không có xã/phường tên «${typed}»: hãy chọn trong danh sách gợi ý`);
-      params.set("commune", code);
-    }
+    if (typed) params.set("commune", communeTyped(typed));
     if (f.team.value) params.set("team", f.team.value);
     saidDissolved(f.team);
     if (f.overdue.checked) params.set("overdue", "true");

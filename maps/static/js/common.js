@@ -532,6 +532,21 @@ function plain(text) {
 let communeKind = null;
 const withoutKind = (text) => plain(text).replace(communeKind ??= new RegExp(window.diaban.communeKindPattern), "");
 
+// How a typed commune name is matched, by the map's search and by the pages' commune filters alike: accents, case
+// and the kind («xã», «phường», «P.») left aside. `unit`: {name, full_name}; `text`: what was typed, as withoutKind
+// reads it. Named exactly: its name or full name is the text; else a unit whose full name holds the text.
+const namedExactly = (unit, text) => withoutKind(unit.name) === text || withoutKind(unit.full_name) === text;
+const nameHolds = (unit, text) => withoutKind(unit.full_name).includes(text);
+
+// The units (each {code, name, full_name}) a typed name names: those it names exactly, else those whose full name
+// holds it (none for nothing typed).
+function unitsNamed(units, typed) {
+  const text = withoutKind(typed);
+  if (!text) return [];
+  const exact = units.filter((u) => namedExactly(u, text));
+  return exact.length ? exact : units.filter((u) => nameHolds(u, text));
+}
+
 // Whether [lon, lat] lies inside a GeoJSON Polygon or MultiPolygon (even-odd rule, holes included).
 function insideGeometry(point, geometry) {
   const [x, y] = point;
@@ -830,9 +845,8 @@ function searchControl(map, { open = {}, found = () => {} } = {}) {
         if (!commune) throw new Error(`Không có xã/phường mã ${what.code}`);
         showCommune(commune);
       } else {
-        const exact = features.filter((f) => withoutKind(f.properties.name) === what.text
-          || withoutKind(f.properties.full_name) === what.text);
-        const found = exact.length ? exact : features.filter((f) => withoutKind(f.properties.full_name).includes(what.text));
+        const exact = features.filter((f) => namedExactly(f.properties, what.text));
+        const found = exact.length ? exact : features.filter((f) => nameHolds(f.properties, what.text));
         const former = await formerNames(box.q.value.trim(), features, exact);
         if (!found.length && !former.length) {
           throw new Error(`Không tìm thấy «${box.q.value.trim()}»: thử tên xã/phường (cả tên trước 1/7/2025), mã xã, tọa độ, #số điểm nóng`);
