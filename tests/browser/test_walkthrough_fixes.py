@@ -244,3 +244,43 @@ def test_the_planners_table_search_reads_a_name_without_accents(chromium, server
     shot(page, f"walk-planner-search-{typed.replace(' ', '-')}")
     assert errors == []
     page.close()
+
+
+def test_a_message_said_alone_starts_with_a_capital(chromium, server: str, city: Engine) -> None:
+    """The server words its refusals to follow «…: » in a sentence; shown alone they read «sai tên đăng nhập…» on the
+    login page and «điểm này nằm ngoài địa bàn…» in a team's message band. Where they are shown, they start with a
+    capital (the rest as the server wrote it)."""
+    page = chromium.new_page(viewport=PHONE)
+    page.goto(f"{server}/login")
+    page.fill("input[name=username]", "chihuy")
+    page.fill("input[name=password]", "not-the-password")
+    page.click("button[type=submit]")
+    refusal = page.locator("main.login p.message.error").inner_text()
+    assert refusal.startswith("Sai tên đăng nhập hoặc mật khẩu"), refusal
+    shot(page, "walk-login-refused")
+    page.close()
+
+    with city.connect() as conn:
+        username, team_id, _ = shared.first_team_user(conn)
+        elsewhere = conn.execute(
+            text("""SELECT min(code) FROM admin_units WHERE valid_to IS NULL AND code NOT IN
+                    (SELECT commune_code FROM team_areas WHERE team_id = :t AND valid_to IS NULL)"""),
+            {"t": team_id},
+        ).scalar_one()
+        lat, lon = conn.execute(
+            text("""SELECT ST_Y(p), ST_X(p) FROM (SELECT ST_PointOnSurface(geom) p FROM admin_units
+                    WHERE code = :c AND valid_to IS NULL) x"""),
+            {"c": elsewhere},
+        ).one()
+    page, errors = open_as(chromium, server, username, PHONE)
+    page.click("#tip-box summary")
+    form = page.locator("#tip-form")
+    form.locator("input[name=where]").fill(f"{lat:.6f}, {lon:.6f}")
+    form.locator("textarea[name=note]").fill("Điểm ngoài địa bàn của tổ")
+    form.locator("button[type=submit]").click()
+    band = page.locator("#message.error")
+    band.filter(has_text="nằm ngoài địa bàn của tổ").wait_for()
+    assert band.inner_text().startswith("Điểm này nằm ngoài địa bàn của tổ"), band.inner_text()
+    shot(page, "walk-team-report-outside")
+    assert [e for e in errors if "403" not in e] == []
+    page.close()

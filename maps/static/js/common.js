@@ -301,7 +301,7 @@ const SHOWN_MS = (message) => Math.min(12_000, Math.max(6_000, 70 * message.leng
 function notify(message, tone = false, retry = null, about = null) {
   const box = document.getElementById("message");
   const clear = () => { box.textContent = ""; delete box.dataset.about; };
-  box.textContent = message;
+  box.textContent = asSentence(message);
   box.className = tone === true ? "message error" : tone === "warning" ? "message warning" : "message";
   if (tone === true && about) box.dataset.about = about; else delete box.dataset.about;
   box.onclick = clear;
@@ -327,6 +327,11 @@ function notify(message, tone = false, retry = null, about = null) {
   const shown = box.firstChild;
   if (!tone && !retry) notifyTimer = setTimeout(() => { if (box.firstChild === shown) clear(); }, SHOWN_MS(message));
 }
+
+// A message shown on its own starts with a capital: the server's refusals are worded to follow «…: » in a sentence
+// («sai tên đăng nhập…», «điểm này nằm ngoài địa bàn…») and are capitalised here, where they stand alone (the login
+// and password pages: maps.pages.as_sentence).
+const asSentence = (message) => (message ? message[0].toLocaleUpperCase("vi") + message.slice(1) : "");
 
 // The action `about` (notify) has now succeeded: its error, if the band still shows it, is taken away.
 function settled(about) {
