@@ -72,9 +72,8 @@ def test_a_task_given_to_a_team_outside_its_area_is_not_said_moved_by_an_adminis
         page.close()
     with city.connect() as conn:
         assert conn.execute(text("SELECT team_id FROM tasks WHERE id = :t"), {"t": task}).scalar_one() == chosen
-        assert commune not in conn.execute(
-            text("SELECT commune_code FROM team_areas WHERE team_id = :t AND valid_to IS NULL"), {"t": chosen}
-        ).scalars().all()
+        area = text("SELECT commune_code FROM team_areas WHERE team_id = :t AND valid_to IS NULL")
+        assert commune not in conn.execute(area, {"t": chosen}).scalars().all()
 
 
 @pytest.mark.parametrize("viewport", [PHONE, DESKTOP], ids=["phone", "desktop"])

@@ -362,7 +362,7 @@ diabanPages.admin = async function startAdmin(map, cfg) {
     const changed = await api(`/api/users/${u.id}/role`, { method: "PUT", body: JSON.stringify({ role, team_id: teamId,
       ...scope, version: u.version }) });
     const place = changed.team ? `, tổ «${changed.team}»` : where ? `, phạm vi ${scopeText(changed)}` : "";
-    return `${u.username}: vai trò «${to}»${place}, đã đăng xuất khỏi mọi thiết bị` + leftText(changed.former_team);
+    return `Tài khoản ${u.username}: vai trò «${to}»${place}, đã đăng xuất khỏi mọi thiết bị` + leftText(changed.former_team);
   }
 
   // Runs a user's action from its control `b` (a button, a form's button): what it did is told and the lists follow;
@@ -439,7 +439,7 @@ diabanPages.admin = async function startAdmin(map, cfg) {
     button(cfg.adminActionLabels[u.active ? "deactivate_user" : "activate_user"], u.active ? "deactivate" : "activate", async () => {
       if (u.active && !window.confirm(`Ngừng kích hoạt ${u.username}? Mọi phiên đăng nhập của tài khoản kết thúc ngay.`)) return null;
       await api(`/api/users/${u.id}`, { method: "PATCH", body: JSON.stringify({ active: !u.active, version: u.version }) });
-      return `${u.username}: ${u.active ? "đã ngừng kích hoạt" : "đã kích hoạt lại"}`;
+      return `Tài khoản ${u.username}: ${u.active ? "đã ngừng kích hoạt" : "đã kích hoạt lại"}`;
     });
     box.appendChild(placeForm(u));
     return box;

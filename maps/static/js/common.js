@@ -330,7 +330,8 @@ function notify(message, tone = false, retry = null, about = null) {
 
 // A message shown on its own starts with a capital: the server's refusals are worded to follow «…: » in a sentence
 // («sai tên đăng nhập…», «điểm này nằm ngoài địa bàn…») and are capitalised here, where they stand alone (the login
-// and password pages: maps.pages.as_sentence).
+// and password pages: maps.pages.as_sentence). A page's own message therefore starts with a word, never with a
+// username or a code («Tài khoản chuyen-to: …», not «chuyen-to: …», which would read «Chuyen-to»).
 const asSentence = (message) => (message ? message[0].toLocaleUpperCase("vi") + message.slice(1) : "");
 
 // The action `about` (notify) has now succeeded: its error, if the band still shows it, is taken away.
