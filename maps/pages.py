@@ -170,10 +170,22 @@ def role_page(viewer: Viewer, csrf: str, data: PageData, basemap: Basemap = Base
 _NO_ZOOM_LOCK = re.compile(r'<meta name="viewport"[^>]*user-scalable=no[^>]*>')
 
 
+def as_sentence(message: str) -> str:
+    """A message shown on its own (the login and password pages' refusal) with a capital first letter: the server's
+    messages are worded to follow «…: » in a sentence («sai tên đăng nhập…»); as common.js asSentence does in the
+    page's message band."""
+    return message[:1].upper() + message[1:]
+
+
+def _refusal(message: str, role: str = "") -> str:
+    """The page's refusal, said alone as a sentence (as_sentence); nothing without one."""
+    return f'<p class="message error"{role}>{escape(as_sentence(message))}</p>' if message else ""
+
+
 def login_page(message: str = "", username: str = "", synthetic: bool = False, area: str | None = None) -> str:
     """The login form (no map, nothing from outside the app), under the demo band while the data is synthetic,
     titled with the database's province (``area``; None: several, 'toàn quốc')."""
-    note = f'<p class="message error">{escape(message)}</p>' if message else ""
+    note = _refusal(message)
     return f"""<!DOCTYPE html><html lang="vi"><head><meta charset="utf-8">
       <meta name="viewport" content="width=device-width, initial-scale=1">
       <title>Đăng nhập — diaban</title><link rel="icon" href="data:,"><link rel="stylesheet" href="{static_url("app.css")}">
@@ -192,7 +204,7 @@ def password_page(
 ) -> str:
     """The change of one's own password (no map): ``forced`` when an administrator gave it (a new account, a reset),
     the only page such a user gets until it is changed; otherwise reached from the user's name in the bar."""
-    note = f'<p class="message error" role="alert">{escape(message)}</p>' if message else ""
+    note = _refusal(message, ' role="alert"')
     why = (
         "<p>Mật khẩu này do quản trị viên cấp: hãy đặt mật khẩu của riêng bạn trước khi làm việc. Quản trị viên"
         " không biết mật khẩu mới.</p>"

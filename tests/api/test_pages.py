@@ -106,7 +106,7 @@ def test_wrong_password_and_lockout_on_the_form(browser, make_user) -> None:
     make_user("page-locked", "planner")
     for _ in range(5):
         wrong = browser.post("/login", data={"username": "page-locked", "password": "sai"})
-        assert wrong.status_code == 401 and "sai tên đăng nhập" in wrong.text
+        assert wrong.status_code == 401 and "Sai tên đăng nhập" in wrong.text
     locked = browser.post("/login", data={"username": "page-locked", "password": TEST_PASSWORD})
     assert locked.status_code == 401 and "tạm khóa" in locked.text and "diaban_session" not in locked.cookies
     for _ in range(5):  # the address's free failures are spent: the form asks it to wait
@@ -141,14 +141,14 @@ def test_a_user_given_a_password_changes_it_on_the_only_page_they_get(browser, m
     csrf = browser.cookies.get("diaban_csrf")
     form = {"csrf": csrf, "current_password": TEST_PASSWORD, "new_password": "mat-khau-rieng", "repeated": "khac-han"}
     differ = browser.post("/password", data=form)
-    assert differ.status_code == 422 and "hai lần nhập mật khẩu mới không khớp" in differ.text
+    assert differ.status_code == 422 and "Hai lần nhập mật khẩu mới không khớp" in differ.text
     same = browser.post("/password", data={**form, "new_password": TEST_PASSWORD, "repeated": TEST_PASSWORD})
-    assert same.status_code == 422 and "mật khẩu mới phải khác mật khẩu hiện tại" in same.text
+    assert same.status_code == 422 and "Mật khẩu mới phải khác mật khẩu hiện tại" in same.text
     for weak, why in (("12345678", "là một dãy liền nhau"), ("page-given-2026", "chứa tên đăng nhập")):
         guessed = browser.post("/password", data={**form, "new_password": weak, "repeated": weak})
-        assert guessed.status_code == 422 and f"mật khẩu quá dễ đoán: {why}" in guessed.text  # accepted before
+        assert guessed.status_code == 422 and f"Mật khẩu quá dễ đoán: {why}" in guessed.text  # accepted before
     wrong = browser.post("/password", data={**form, "current_password": "sai", "repeated": "mat-khau-rieng"})
-    assert wrong.status_code == 403 and "mật khẩu hiện tại không đúng" in wrong.text
+    assert wrong.status_code == 403 and "Mật khẩu hiện tại không đúng" in wrong.text
     assert "wrong current password" not in wrong.text  # the English reason is for API clients and the logs
     audited = "SELECT actor, details FROM admin_audit WHERE action = 'change_own_password' AND target_user_id = :id"
     assert conn.execute(text(audited), {"id": user_id}).all() == []  # the refused changes left no line

@@ -343,7 +343,7 @@ def test_a_team_is_dissolved_only_once_emptied_and_is_then_offered_nowhere(chrom
     page.select_option("#team-pick", str(busy))
     asked = confirming(page, True)
     page.click("#dissolve-team")
-    page.wait_for_function("() => document.getElementById('message').textContent.includes('chưa thể giải thể')")
+    page.wait_for_function("() => document.getElementById('message').textContent.includes('Chưa thể giải thể')")
     shot(page, "admin-dissolve-refused-phone")
     assert asked and asked[0].startswith(f"Giải thể tổ «{busy_name}»?")
     assert (

@@ -579,7 +579,7 @@ def test_team_works_a_task_on_a_phone_and_its_photo_stays_with_it(
     task.locator("form.progress input[name=photo]").set_input_files(str(fake))
     task.locator("form.progress button[type=submit]").click()
     page.wait_for_selector("#message.error >> text=chỉ nhận ảnh JPEG, PNG hoặc WebP")
-    assert page.locator("#message").inner_text() == "chỉ nhận ảnh JPEG, PNG hoặc WebP"  # the English reason not shown
+    assert page.locator("#message").inner_text() == "Chỉ nhận ảnh JPEG, PNG hoặc WebP"  # the English reason not shown
     errors.remove("Failed to load resource: the server responded with a status of 400 (Bad Request)")
     task.locator("form.progress input[name=photo]").set_input_files(str(gps_photo(tmp_path / "hien-truong.jpg")))
     task.locator("form.progress button[type=submit]").click()

@@ -142,10 +142,15 @@ diabanPages.admin = async function startAdmin(map, cfg) {
     if (bounds.isValid()) map.fitBounds(bounds, { padding: [20, 20] });
     const periods = await api(`/api/teams/${team.id}/areas`);
     if (mine !== picked) return;
+    // A period planned from a later day has not started: said so, not «01/01/2027 | nay» («until now»).
+    const { year, month, day } = localParts(new Date());
+    const today = `${year}-${month}-${day}`;
     history.replaceChildren(...periods.map((p) => {
+      const planned = p.valid_from > today;
       const tr = document.createElement("tr");
-      tr.innerHTML = `<td>${escapeHtml(p.commune_name || p.commune_code)}</td><td class="day">${viDate(p.valid_from)}</td>` +
-        `<td class="day">${p.valid_to ? viDate(p.valid_to) : "nay"}</td>`;
+      tr.innerHTML = `<td>${escapeHtml(p.commune_name || p.commune_code)}</td><td class="day">${viDate(p.valid_from)}` +
+        `${planned ? ' <small class="planned">(chưa có hiệu lực)</small>' : ""}</td>` +
+        `<td class="day">${p.valid_to ? viDate(p.valid_to) : planned ? "—" : "nay"}</td>`;
       return tr;
     }));
   }
@@ -357,7 +362,7 @@ diabanPages.admin = async function startAdmin(map, cfg) {
     const changed = await api(`/api/users/${u.id}/role`, { method: "PUT", body: JSON.stringify({ role, team_id: teamId,
       ...scope, version: u.version }) });
     const place = changed.team ? `, tổ «${changed.team}»` : where ? `, phạm vi ${scopeText(changed)}` : "";
-    return `${u.username}: vai trò «${to}»${place}, đã đăng xuất khỏi mọi thiết bị` + leftText(changed.former_team);
+    return `Tài khoản ${u.username}: vai trò «${to}»${place}, đã đăng xuất khỏi mọi thiết bị` + leftText(changed.former_team);
   }
 
   // Runs a user's action from its control `b` (a button, a form's button): what it did is told and the lists follow;
@@ -434,7 +439,7 @@ diabanPages.admin = async function startAdmin(map, cfg) {
     button(cfg.adminActionLabels[u.active ? "deactivate_user" : "activate_user"], u.active ? "deactivate" : "activate", async () => {
       if (u.active && !window.confirm(`Ngừng kích hoạt ${u.username}? Mọi phiên đăng nhập của tài khoản kết thúc ngay.`)) return null;
       await api(`/api/users/${u.id}`, { method: "PATCH", body: JSON.stringify({ active: !u.active, version: u.version }) });
-      return `${u.username}: ${u.active ? "đã ngừng kích hoạt" : "đã kích hoạt lại"}`;
+      return `Tài khoản ${u.username}: ${u.active ? "đã ngừng kích hoạt" : "đã kích hoạt lại"}`;
     });
     box.appendChild(placeForm(u));
     return box;

@@ -364,15 +364,18 @@ diabanPages.command = async function startCommand(map, cfg) {
     return `Đã gửi ghi chú cho ${team} (nhiệm vụ #${taskId})`;
   } : null);
 
-  // A task its team still holds in a commune an administrator moved to another team's area (the API's
-  // outside_team_area, as of today): the commune's new team does not see it, and the administrator's warning never
-  // reached command. Marked in both registers and both cards; before work starts the card's reassignment offers the
+  // A task its team still holds in a commune outside the team's area today (the API's outside_team_area): an
+  // administrator moved the commune to another team's area after the task was given, or command gave the task to a
+  // team outside its area. Either way the holding team still sees and works it (scoping.py: a team sees the tasks
+  // given to it) and the commune's own team does not; which of the two happened the API does not say, so neither is
+  // claimed. Marked in both registers and both cards; before work starts the card's reassignment offers the
   // commune's team now first (the suggestion is the teams covering the commune today, the holder left out).
   const OUTSIDE_AREA = "ngoài địa bàn hiện tại của tổ";
   const outsideMark = (outside) => (outside ? `<br><small class="outside-area">${OUTSIDE_AREA}</small>` : "");
   const outsideNote = (outside, state) => (!outside ? "" : `<p class="next outside-area">Xã/phường này nằm ${OUTSIDE_AREA}` +
-    ` (đã chuyển cho tổ khác phụ trách, tổ đó không thấy nhiệm vụ này): ${state === "assigned"
-      ? "hãy giao lại cho tổ đang phụ trách địa bàn" : "tổ đã bắt đầu làm, không giao lại được; tổ làm tiếp hoặc hủy nhiệm vụ"}</p>`);
+    " (nhiệm vụ được giao cho tổ ngoài địa bàn, hoặc xã/phường đã chuyển sang địa bàn tổ khác sau khi giao): tổ vẫn" +
+    ` thấy và làm được nhiệm vụ, tổ phụ trách xã/phường thì không thấy; ${state === "assigned"
+      ? "cần thì giao lại cho tổ đang phụ trách địa bàn" : "tổ đã bắt đầu làm, không giao lại được; tổ làm tiếp hoặc hủy nhiệm vụ"}</p>`);
   const reassignLabel = (outside) => (outside ? "Giao lại cho tổ đang phụ trách địa bàn…" : "Giao lại cho tổ khác…");
 
   // What command sees and may do with a hotspot: the same card in the popup and in the register.
@@ -470,7 +473,7 @@ diabanPages.command = async function startCommand(map, cfg) {
     fold.dataset.keep = "assign";
     const due = new Date(Date.now() + 30 * 86400000);
     fold.innerHTML = `<summary class="assign-open">${escapeHtml(label)}</summary><form class="assign">
-      <label>Tổ công tác (gợi ý: ít việc đang mở nhất) <select name="team" data-keep="assign-team" disabled></select></label>
+      <label>Tổ công tác<span class="suggest-hint"></span> <select name="team" data-keep="assign-team" disabled></select></label>
       ${taskId ? "" : `<label>Hạn <input name="due" value="${viDate(due)}" placeholder="dd/mm/yyyy" data-keep="assign-due"></label>`}
       ${p.task_team ? `<label>Lý do giao lại (tổ đang giữ sẽ được báo) <input name="note" maxlength="4000" data-keep="assign-note"></label>` : ""}
       <button type="submit">${p.task_team ? "Giao lại" : "Giao nhiệm vụ"}</button></form>`;
@@ -498,9 +501,14 @@ diabanPages.command = async function startCommand(map, cfg) {
       const candidates = p.task_team ? suggestion.candidates.filter((c) => c.team_id !== holder) : suggestion.candidates;
       const others = p.task_team ? allTeams.filter((t) => t.id !== holder && !candidates.some((c) => c.team_id === t.id)) : [];
       if (!candidates.length && !others.length) { say("Không có tổ công tác nào phụ trách địa bàn này"); return; }
-      select.innerHTML = candidates.map((c) =>
-        `<option value="${c.team_id}">${escapeHtml(c.name)} — ${VI_NUMBER.format(c.open_tasks)} việc</option>`).join("") +
-        (others.length ? `<optgroup label="Tổ ngoài địa bàn">${others.map((t) =>
+      // The suggestion (least open tasks first, each team's count shown) is promised only where there is one: the
+      // teams outside the area come with no count, in their own group.
+      select.closest("label").querySelector(".suggest-hint").textContent =
+        candidates.length ? " (gợi ý: ít việc đang mở nhất)" : "";
+      const suggested = candidates.map((c) =>
+        `<option value="${c.team_id}">${escapeHtml(c.name)} — ${VI_NUMBER.format(c.open_tasks)} việc</option>`).join("");
+      select.innerHTML = (others.length && candidates.length ? `<optgroup label="Tổ phụ trách địa bàn">${suggested}</optgroup>`
+        : suggested) + (others.length ? `<optgroup label="Tổ ngoài địa bàn">${others.map((t) =>
           `<option value="${t.id}">${escapeHtml(t.name)}</option>`).join("")}</optgroup>` : "");
       select.disabled = false;
       if ([...select.options].some((o) => o.value === chosen)) select.value = chosen;
@@ -628,6 +636,18 @@ diabanPages.command = async function startCommand(map, cfg) {
     select.closest("label").querySelector(".team-gone").textContent = on ? `— tổ đã giải thể ngày ${viDate(on)}` : "";
   }
 
+  // The commune a register filter's typed name names: a name chosen in the list, a code, or a name as the map's search
+  // reads it (unitsNamed: «ha dong», «Hà Đông», «xã Hà Đông»); none, or several, is said (never one picked silently).
+  function communeTyped(typed) {
+    if (communeByName[typed] || names[typed]) return communeByName[typed] || typed;
+    const found = unitsNamed(units.map((u) => u.properties), typed);
+    if (found.length === 1) return found[0].code;
+    if (!found.length) throw new Error(`Không có xã/phường tên «${typed}»: hãy chọn trong danh sách gợi ý`);
+    const some = found.slice(0, 5).map((u) => communeName(u.code)).join(", ");
+    throw new Error(`«${typed}» khớp ${VI_NUMBER.format(found.length)} xã/phường: ${some}${found.length > 5 ? ", …" : ""}` +
+      " — hãy chọn một trong danh sách gợi ý");
+  }
+
   // The query of a register's filter form (the state's own name, commune by name, team, overdue, waiting, held outside
   // the team's area).
   function registerQuery(formId, stateName, awaitingName) {
@@ -635,11 +655,7 @@ diabanPages.command = async function startCommand(map, cfg) {
     const params = new URLSearchParams();
     if (f[stateName].value) params.set(stateName === "status" ? "status" : "state", f[stateName].value);
     const typed = f.commune.value.trim();
-    if (typed) {
-      const code = communeByName[typed] || (names[typed] ? typed : null);
-      if (!code) throw new Error(`Không có xã/phường tên «${typed}»: hãy chọn trong danh sách gợi ý`);
-      params.set("commune", code);
-    }
+    if (typed) params.set("commune", communeTyped(typed));
     if (f.team.value) params.set("team", f.team.value);
     saidDissolved(f.team);
     if (f.overdue.checked) params.set("overdue", "true");
@@ -666,9 +682,10 @@ diabanPages.command = async function startCommand(map, cfg) {
       selection = asked.words ? new Set(found.features.map((f) => f.id)) : null;
       hotspotRows.set(found.features.map((f) => ({ ...f.properties, lon: f.geometry.coordinates[0], lat: f.geometry.coordinates[1] })));
       markSelection();
+      settled("hotspot-register");
     } catch (error) {
       if (rethrow === true) throw error;
-      failed(error, loadHotspotRegister);
+      failed(error, loadHotspotRegister, "hotspot-register");
     }
   }
 
@@ -681,9 +698,10 @@ diabanPages.command = async function startCommand(map, cfg) {
       });
       if (found === STALE) return;
       taskRows.set(found.tasks);
+      settled("task-register");
     } catch (error) {
       if (rethrow === true) throw error;
-      failed(error, loadTaskRegister);
+      failed(error, loadTaskRegister, "task-register");
     }
   }
 
@@ -1034,7 +1052,8 @@ diabanPages.command = async function startCommand(map, cfg) {
     try {
       const [from, to] = [dayField(form.from, "Từ ngày"), dayField(form.to, "Đến ngày")];
       if (from && to && from > to) throw new Error(`Từ ngày ${form.from.value.trim()} sau đến ngày ${form.to.value.trim()}`);
-    } catch (error) { notify(error.message, true); return; }
+    } catch (error) { notify(error.message, true, null, "incident-filter"); return; }
+    settled("incident-filter");
     slider.value = "0";
     refresh();
   });

@@ -291,36 +291,63 @@ function escapeHtml(text) {
 }
 
 // The status line, shown over the bottom of the panel whatever is scrolled (on a team's phone at the top: app.css); a
-// click dismisses it, a success also goes away by itself once read (SHOWN_MS). `tone`: false a success, true an
-// error, "warning" a success with a warning (a change stored, what the page shows not loaded again: amber, never the
-// red of a failure, which reads «not saved, send it again»); an error or a warning stays until the next message or a
-// tap: it must be read. `retry`, if given, is offered as a «Thử lại» button (a message holding one stays too).
+// click dismisses it, and so does its «×» (a button, reached by the keyboard: nothing said a tap would), a success also
+// goes away by itself once read (SHOWN_MS). `tone`: false a success, true an error, "warning" a success with a warning
+// (a change stored, what the page shows not loaded again: amber, never the red of a failure, which reads «not saved,
+// send it again»); an error or a warning stays until the next message or a tap: it must be read. `retry`, if given, is
+// offered as a «Thử lại» button (a message holding one stays too). `about` names the action an error is of: the same
+// action succeeding later takes it away (settled), where nothing else would say it (a filter applied again).
 let notifyTimer = null;
 // How long a success stays: the time to read it (about 70 ms a character, a slow reader's pace on a phone), at least
 // 6 s and at most 12 s (it used to be 12 s for the shortest «Đã lưu»).
 const SHOWN_MS = (message) => Math.min(12_000, Math.max(6_000, 70 * message.length));
-function notify(message, tone = false, retry = null) {
+function notify(message, tone = false, retry = null, about = null) {
   const box = document.getElementById("message");
-  box.textContent = message;
+  const clear = () => { box.textContent = ""; delete box.dataset.about; };
+  box.textContent = asSentence(message);
   box.className = tone === true ? "message error" : tone === "warning" ? "message warning" : "message";
-  box.onclick = () => { box.textContent = ""; };
+  if (tone === true && about) box.dataset.about = about; else delete box.dataset.about;
+  box.onclick = clear;
   if (retry) {
     const button = document.createElement("button");
     button.type = "button";
     button.className = "retry";
     button.textContent = "Thử lại";
-    button.onclick = (event) => { event.stopPropagation(); box.textContent = ""; retry(); };
+    button.onclick = (event) => { event.stopPropagation(); clear(); retry(); };
     box.append(" ", button);
   }
+  if (message) {
+    // Its «×» drawn by app.css (::before): the message's text stays the message alone, as it is read and tested.
+    const close = document.createElement("button");
+    close.type = "button";
+    close.className = "close";
+    close.setAttribute("aria-label", "Đóng thông báo");
+    close.title = "Đóng thông báo";
+    close.onclick = (event) => { event.stopPropagation(); clear(); };
+    box.prepend(close);
+  }
   clearTimeout(notifyTimer);
-  if (!tone && !retry) notifyTimer = setTimeout(() => { if (box.textContent === message) box.textContent = ""; }, SHOWN_MS(message));
+  const shown = box.firstChild;
+  if (!tone && !retry) notifyTimer = setTimeout(() => { if (box.firstChild === shown) clear(); }, SHOWN_MS(message));
+}
+
+// A message shown on its own starts with a capital: the server's refusals are worded to follow «…: » in a sentence
+// («sai tên đăng nhập…», «điểm này nằm ngoài địa bàn…») and are capitalised here, where they stand alone (the login
+// and password pages: maps.pages.as_sentence). A page's own message therefore starts with a word, never with a
+// username or a code («Tài khoản chuyen-to: …», not «chuyen-to: …», which would read «Chuyen-to»).
+const asSentence = (message) => (message ? message[0].toLocaleUpperCase("vi") + message.slice(1) : "");
+
+// The action `about` (notify) has now succeeded: its error, if the band still shows it, is taken away.
+function settled(about) {
+  const box = document.getElementById("message");
+  if (box.dataset.about === about) { box.textContent = ""; delete box.dataset.about; }
 }
 
 // A failed request told: its message, with «Thử lại» (`retry`) when it failed on the way (the network, a request
 // given up: TypeError) rather than refused by the server (trying again would be refused again) — not for a change
-// given up that may be stored already (its message says to look first).
-function failed(error, retry) {
-  notify(error.message, true, error instanceof TypeError && !error.mayBeStored ? retry : null);
+// given up that may be stored already (its message says to look first). `about`: the action's name (notify, settled).
+function failed(error, retry, about = null) {
+  notify(error.message, true, error instanceof TypeError && !error.mayBeStored ? retry : null, about);
 }
 
 // Why a request failed, in a few words: given up (StalledError), the network's state, or the server's refusal.
@@ -426,7 +453,7 @@ function flyMap(map, target, zoom, duration, arrived = null) {
 
 // Map panes (inside the overlay pane: above any basemap, under markers and popups), bottom to top, so that all
 // layers together stay readable: the land, the commune classes, the heat surface, Gi* and emerging cells, the commune
-// lines, incidents, hotspots, the names.
+// lines, incidents, the communes' names, hotspots, the marks (the search's, a place's): a name never covers a marker.
 // The units' polygons (the land, the classes, the lines; nation-wide 3,321 in each) are drawn on a canvas, one per
 // pane: as SVG, a DOM path each, the Ministry's pages took seconds to draw them. bench_pages.py --national-only
 // --baseline f6f8c9c (desktop, median of 3, first / later visit, load 8-10 on 2 cores): the planner's page painted
@@ -437,7 +464,7 @@ function flyMap(map, target, zoom, duration, arrived = null) {
 // to the panes below (pointer-events none: the land, and the lines on a page that does not act on communes,
 // communesLayer), so that the classes under the lines still get theirs. The few shapes people point at over them
 // (hotspots, cells, the search's mark) stay SVG, whose empty parts let clicks through (app.css).
-const PANES = { land: 1, classes: 2, heat: 3, cells: 4, lines: 5, incidents: 6, hotspots: 7, labels: 8 };
+const PANES = { land: 1, classes: 2, heat: 3, cells: 4, lines: 5, incidents: 6, names: 7, hotspots: 8, labels: 9 };
 const CANVAS_PANES = ["land", "classes", "lines"];
 const paneRenderers = {};
 // A canvas drawn at `pixelRatio` canvas pixels per CSS pixel: Leaflet's own draws at 2 on a high-density screen and 1
@@ -496,6 +523,7 @@ function makePanes(map) {
     if (!map.getPane(name)) map.createPane(name, map.getPane("overlayPane")).style.zIndex = String(z);
   }
   map.getPane("labels").style.pointerEvents = "none";
+  map.getPane("names").style.pointerEvents = "none";
   map.getPane("land").style.pointerEvents = "none";
 }
 // Options drawing a vector layer in a pane: the pane's own renderer (CANVAS_PANES: a canvas, else SVG).
@@ -512,6 +540,21 @@ function plain(text) {
 }
 let communeKind = null;
 const withoutKind = (text) => plain(text).replace(communeKind ??= new RegExp(window.diaban.communeKindPattern), "");
+
+// How a typed commune name is matched, by the map's search and by the pages' commune filters alike: accents, case
+// and the kind («xã», «phường», «P.») left aside. `unit`: {name, full_name}; `text`: what was typed, as withoutKind
+// reads it. Named exactly: its name or full name is the text; else a unit whose full name holds the text.
+const namedExactly = (unit, text) => withoutKind(unit.name) === text || withoutKind(unit.full_name) === text;
+const nameHolds = (unit, text) => withoutKind(unit.full_name).includes(text);
+
+// The units (each {code, name, full_name}) a typed name names: those it names exactly, else those whose full name
+// holds it (none for nothing typed).
+function unitsNamed(units, typed) {
+  const text = withoutKind(typed);
+  if (!text) return [];
+  const exact = units.filter((u) => namedExactly(u, text));
+  return exact.length ? exact : units.filter((u) => nameHolds(u, text));
+}
 
 // Whether [lon, lat] lies inside a GeoJSON Polygon or MultiPolygon (even-odd rule, holes included).
 function insideGeometry(point, geometry) {
@@ -530,8 +573,12 @@ function insideGeometry(point, geometry) {
 
 // Commune names written on the map by zoom: none below zoom 11 (the city is a few hundred pixels wide), the short
 // name up to 12, the full name from 13. Each name sits at its unit's label point (a point inside it) when that is on
-// screen, else at a point of the unit that is on screen: at street zoom the name of the commune under the view is
-// always there. Larger units are named first; a name that would overlap one already written is left out.
+// screen, else at a point of the unit that is on screen, the nearest to the view's centre: at street zoom the name of
+// the commune under the view is always there. Never over the view's centre, where a search or a register row brings
+// the hotspot or place it shows (the name was written over its marker): a name whose box would cover a marker there
+// (CENTRE_CLEAR_PX) goes to the nearest point of the unit clear of it. Drawn under the markers (PANES.names). Larger
+// units are named first; a name that would overlap one already written is left out.
+const CENTRE_CLEAR_PX = 18;  // a hotspot's ring (14 px) and its stroke
 function communeLabels(map, features) {
   const layer = L.layerGroup().addTo(map);
   const boxes = features.map((f) => L.geoJSON(f).getBounds());
@@ -541,34 +588,37 @@ function communeLabels(map, features) {
     const zoom = map.getZoom();
     if (zoom < 11) return;
     const view = map.getBounds().pad(-0.06);
+    const centre = map.getSize().divideBy(2);
     const taken = [];
     order.forEach((n) => {
       const f = features[n];
       const box = boxes[n];
       if (!view.intersects(box)) return;
+      const name = zoom >= 13 ? f.properties.full_name : f.properties.name;
+      const half = { x: name.length * 3.6 + 4, y: 9 };  // about 7 px a character at 12 px
+      const coversCentre = (q) => Math.abs(q.x - centre.x) < half.x + CENTRE_CLEAR_PX
+        && Math.abs(q.y - centre.y) < half.y + CENTRE_CLEAR_PX;
       let where = L.latLng(f.properties.label[1], f.properties.label[0]);
-      if (!view.contains(where)) {
+      if (!view.contains(where) || coversCentre(map.latLngToContainerPoint(where))) {
         const south = Math.max(view.getSouth(), box.getSouth()), north = Math.min(view.getNorth(), box.getNorth());
         const west = Math.max(view.getWest(), box.getWest()), east = Math.min(view.getEast(), box.getEast());
-        const centre = [(west + east) / 2, (south + north) / 2];
         let best = null;
         for (let i = 0; i <= 8; i += 1) {
           for (let j = 0; j <= 8; j += 1) {
             const p = [west + ((east - west) * i) / 8, south + ((north - south) * j) / 8];
-            const d = (p[0] - centre[0]) ** 2 + (p[1] - centre[1]) ** 2;
-            if ((!best || d < best.d) && insideGeometry(p, f.geometry)) best = { p, d };
+            const q = map.latLngToContainerPoint([p[1], p[0]]);
+            const d = q.distanceTo(centre);
+            if ((!best || d < best.d) && !coversCentre(q) && insideGeometry(p, f.geometry)) best = { p, d };
           }
         }
         if (!best) return;
         where = L.latLng(best.p[1], best.p[0]);
       }
-      const name = zoom >= 13 ? f.properties.full_name : f.properties.name;
       const p = map.latLngToContainerPoint(where);
-      const half = { x: name.length * 3.6 + 4, y: 9 };  // about 7 px a character at 12 px
       if (taken.some((t) => Math.abs(t.x - p.x) < t.w + half.x && Math.abs(t.y - p.y) < half.y * 2)) return;
       taken.push({ x: p.x, y: p.y, w: half.x });
       L.marker(where, {
-        pane: "labels", interactive: false, keyboard: false,
+        pane: "names", interactive: false, keyboard: false,
         icon: L.divIcon({ className: "commune-label", html: `<span>${escapeHtml(name)}</span>`, iconSize: null }),
       }).addTo(layer);
     });
@@ -804,9 +854,8 @@ function searchControl(map, { open = {}, found = () => {} } = {}) {
         if (!commune) throw new Error(`Không có xã/phường mã ${what.code}`);
         showCommune(commune);
       } else {
-        const exact = features.filter((f) => withoutKind(f.properties.name) === what.text
-          || withoutKind(f.properties.full_name) === what.text);
-        const found = exact.length ? exact : features.filter((f) => withoutKind(f.properties.full_name).includes(what.text));
+        const exact = features.filter((f) => namedExactly(f.properties, what.text));
+        const found = exact.length ? exact : features.filter((f) => nameHolds(f.properties, what.text));
         const former = await formerNames(box.q.value.trim(), features, exact);
         if (!found.length && !former.length) {
           throw new Error(`Không tìm thấy «${box.q.value.trim()}»: thử tên xã/phường (cả tên trước 1/7/2025), mã xã, tọa độ, #số điểm nóng`);

@@ -158,9 +158,11 @@ diabanPages.planner = async function startPlanner(map, cfg) {
   const search = document.getElementById("commune-filter");
   const onlyFlagged = document.getElementById("only-flagged");
   const onlyChanged = document.getElementById("only-changed");
+  // A commune by its code, or by its name as the map's search reads it (common.js nameHolds: «hai duong», «nam trieu»).
   function applyFilter() {
-    const words = search.value.trim().toLocaleLowerCase("vi");
-    rows.filter((item) => (!words || `${nameOf(item)} ${item.commune_code}`.toLocaleLowerCase("vi").includes(words))
+    const typed = search.value.trim();
+    const text = withoutKind(typed);
+    rows.filter((item) => (!text || item.commune_code.includes(typed) || nameHolds({ full_name: nameOf(item) }, text))
       && (!onlyFlagged.checked || item.disagreement || item.changed) && (!onlyChanged.checked || item.changed));
   }
   for (const input of [search, onlyFlagged, onlyChanged]) input.addEventListener("input", applyFilter);
