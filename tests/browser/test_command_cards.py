@@ -159,6 +159,54 @@ def test_the_teams_list_shows_no_due_date_of_finished_work(
     page.close()
 
 
+def test_command_moves_a_due_date_and_is_asked_before_a_past_one(
+    chromium, server: str, city: Engine, finished: dict[str, int]
+) -> None:
+    """No page could change a due date, and a past one was taken unsaid (the task overdue at once): the card's «Đổi
+    hạn…» saves a new one; a day already past is asked about first, and nothing is sent when command says no."""
+    task = finished["in_progress"]
+    page, errors = open_as(chromium, server, "chihuy")
+    asked: list[str] = []
+    answer = {"accept": False}
+
+    def on_dialog(dialog) -> None:
+        asked.append(dialog.message)
+        dialog.accept() if answer["accept"] else dialog.dismiss()
+
+    page.on("dialog", on_dialog)
+    page.click("[role=tab][data-tab=tasks]")
+    page.locator(f"#task-table tr[data-task-id='{task}']").click()
+    card = page.locator(f"#task-table .card[data-task-id='{task}']")
+
+    def stored() -> object:
+        with city.connect() as conn:
+            return conn.execute(text("SELECT due_date FROM tasks WHERE id = :id"), {"id": task}).scalar_one()
+
+    later, past = local_today() + timedelta(days=20), local_today() - timedelta(days=2)
+    card.locator("details.due-change summary").click()
+    card.locator("details.due-change input[name=due]").fill(f"{later:%d/%m/%Y}")
+    card.locator("details.due-change button[type=submit]").click()
+    wait_message(page, f"Nhiệm vụ #{task}: hạn mới {later:%d/%m/%Y}")
+    assert stored() == later and asked == []
+    card = page.locator(f"#task-table .card[data-task-id='{task}']")
+    card.locator("details.due-change summary").click()
+    card.locator("details.due-change input[name=due]").fill(f"{past:%d/%m/%Y}")
+    card.locator("details.due-change button[type=submit]").click()
+    page.wait_for_timeout(300)
+    assert asked == [f"Hạn {past:%d/%m/%Y} đã qua: nhiệm vụ sẽ quá hạn ngay. Vẫn lưu hạn này?"] and stored() == later
+    answer["accept"] = True
+    card.locator("details.due-change button[type=submit]").click()
+    wait_message(page, f"Nhiệm vụ #{task}: hạn mới {past:%d/%m/%Y}")
+    assert stored() == past and len(asked) == 2
+    shot(page, "command-cards-due-change")
+    assert errors == []
+    page.close()
+    with city.begin() as conn:  # the module's other tests read the fixture's due date
+        conn.execute(
+            text("UPDATE tasks SET due_date = :d WHERE id = :id"), {"d": local_today() + timedelta(days=10), "id": task}
+        )
+
+
 def test_the_overview_says_its_open_tasks_are_those_teams_hold(
     chromium, server: str, city: Engine, finished: dict[str, int]
 ) -> None:

@@ -519,6 +519,41 @@ diabanPages.command = async function startCommand(map, cfg) {
     }
   }
 
+  // A due date already past makes the task overdue the moment it is stored: asked first (work recorded after the
+  // fact may need one), where it had been taken unsaid («quá hạn 5 ngày» on the team's phone at once).
+  function dueConfirmed(due) {
+    if (!due || due >= isoDay(localToday())) return true;
+    return window.confirm(`Hạn ${viDate(due)} đã qua: nhiệm vụ sẽ quá hạn ngay. Vẫn lưu hạn này?`);
+  }
+
+  // Command moves a task's due date (or clears it) while its team owes the work: a fold under the card, the date
+  // typed dd/mm/yyyy; sent at the task's version (412: changed meanwhile, the page says reload). No page could before.
+  function dueFold(t) {
+    const fold = document.createElement("details");
+    fold.className = "due-change";
+    fold.dataset.keep = "due";
+    fold.innerHTML = `<summary>Đổi hạn…</summary><form>
+      <label>Hạn mới <input name="due" value="${t.due_date ? viDate(t.due_date) : ""}" placeholder="dd/mm/yyyy (để trống: bỏ hạn)"
+        data-keep="due-value"></label> <button type="submit">Lưu hạn</button></form>`;
+    const form = fold.querySelector("form");
+    form.onsubmit = (event) => {
+      event.preventDefault();
+      sending.during(changeKey("task", t.id), async () => {
+        let due;
+        try {
+          due = dayField(form.due, "Hạn mới") || null;
+        } catch (error) { notify(error.message, true); return; }
+        if (!dueConfirmed(due)) return;
+        try {
+          await api(`/api/tasks/${t.id}`, { method: "PATCH", body: JSON.stringify({ version: t.version, due_date: due }) });
+        } catch (error) { failed(error, () => form.requestSubmit()); return; }
+        fold.open = false;
+        await changed(`Nhiệm vụ #${t.id}: ${due ? `hạn mới ${viDate(due)}` : "đã bỏ hạn"}`);
+      });
+    };
+    return fold;
+  }
+
   // Once stored, the fold is emptied and shut (nothing for the card drawn again to keep) and the page follows. Sent
   // with an Idempotency-Key, the same while the same assignment is sent again: the network dropping after the server
   // stored it, «Thử lại» was refused («điểm nóng này «Đã giao xử lý»», «đã được thay đổi») and read as not given.
@@ -532,6 +567,7 @@ diabanPages.command = async function startCommand(map, cfg) {
           ? { team_id: Number(form.team.value), version: p.task_version, note: form.note?.value.trim() ?? "" }
           : { kind: "suppression", hotspot_id: p.id, team_id: Number(form.team.value),
             due_date: dayField(form.due, "Hạn") || null, priority: "high" };
+        if (!dueConfirmed(body.due_date)) return;
         const key = sendingKey(form.key, [taskId, p.id, body]);
         task = await api(taskId ? `/api/tasks/${taskId}/assignment` : "/api/tasks", keyed(key, body));
       } catch (error) {
@@ -564,6 +600,7 @@ diabanPages.command = async function startCommand(map, cfg) {
         task_team_id: t.team_id };
       card.appendChild(assignFold(t.team ? reassignLabel(t.outside_team_area) : "Giao cho tổ công tác…", place, t.id));
     }
+    if (dueApplies(t.state)) card.appendChild(dueFold(t));
     card.appendChild(historyToggle(async () => taskLines(await api(`/api/tasks/${t.id}`))));
     return guarded(card, t.hotspot_id, t.id);
   }
@@ -756,6 +793,7 @@ diabanPages.command = async function startCommand(map, cfg) {
       }
       if (!conversion.team.value) throw new Error("Hãy chọn tổ công tác phụ trách xã/phường này");
       const due = dayField(conversion.due, "Hạn") || null;
+      if (!dueConfirmed(due)) return;
       button.disabled = true;
       const body = { kind: "conversion", commune_code: code, year, team_id: Number(conversion.team.value), due_date: due };
       const task = await api("/api/tasks", keyed(sendingKey(conversion.key, body), body));  // a retry: stored once

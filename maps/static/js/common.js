@@ -411,6 +411,12 @@ function onTheirWay(onChange) {
 }
 
 // A local calendar day as YYYY-MM-DD (what the API's date filters take).
+// Today in Hải Phòng (its calendar day at local midnight), as the server counts a day: the quick periods, a due date.
+function localToday() {
+  const p = localParts(Date.now());
+  return new Date(Number(p.year), Number(p.month) - 1, Number(p.day));
+}
+
 function isoDay(date) {
   return `${date.getFullYear()}-${String(date.getMonth() + 1).padStart(2, "0")}-${String(date.getDate()).padStart(2, "0")}`;
 }

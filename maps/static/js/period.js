@@ -6,11 +6,6 @@
 "use strict";
 
 // Today in Hải Phòng as a local calendar Date (the browser's own clock may be in another zone).
-function periodToday() {
-  const p = localParts(Date.now());
-  return new Date(Number(p.year), Number(p.month) - 1, Number(p.day));
-}
-
 // The first day of a quick pick ending `today`: Monday of this week, the 1st of this month, of this quarter, of this
 // half year (01/01 or 01/07), of this year.
 function periodStart(pick, today) {
@@ -87,10 +82,10 @@ document.addEventListener("DOMContentLoaded", () => {
   // Named when the report is opened: Hải Phòng's day is known once the page has started (diabanStart).
   const half = document.querySelector('#period-report [data-period="half"]');
   document.getElementById("period-report").addEventListener("toggle", () => {
-    half.textContent = periodToday().getMonth() < 6 ? "6 tháng đầu năm" : "6 tháng cuối năm";
+    half.textContent = localToday().getMonth() < 6 ? "6 tháng đầu năm" : "6 tháng cuối năm";
   });
   document.querySelectorAll("#period-report [data-period]").forEach((button) => button.addEventListener("click", () => {
-    const today = periodToday();
+    const today = localToday();
     form.elements.from.value = viDay(periodStart(button.dataset.period, today));
     form.elements.to.value = viDay(today);
     run();
