@@ -17,6 +17,7 @@ import subprocess
 import threading
 import time
 from collections.abc import Iterator
+from datetime import date, timedelta
 from pathlib import Path
 
 import pytest
@@ -359,6 +360,16 @@ def test_legends_kpis_and_the_printable_sheet(chromium, server: str) -> None:
     assert "σ =" in spread.get_attribute("title") and "2,83σ" in spread.get_attribute("title")
     shown = page.locator("main.panel").inner_text()
     assert not any(word in shown for word in ("Gi*", "Gauss", "17 dạng")), shown  # the help folded: plain words only
+    # A window after the newest incident: the legend says the data stop there (it said only «Không có vụ việc nào»).
+    last = date.fromisoformat(page.evaluate("window.diaban.lastIncident"))
+    page.fill("#filters input[name=from]", f"{last + timedelta(days=1):%d/%m/%Y}")
+    page.fill("#filters input[name=to]", f"{last + timedelta(days=30):%d/%m/%Y}")
+    page.click("#filters button[type=submit]")
+    page.locator("#heat-legend", has_text=f"dữ liệu vụ việc chỉ đến hết ngày {last:%d/%m/%Y}").wait_for()
+    page.fill("#filters input[name=from]", "")
+    page.fill("#filters input[name=to]", "")
+    page.click("#filters button[type=submit]")
+    page.wait_for_function("() => document.getElementById('heat-legend').textContent.includes('mỗi vụ tính lan ra')")
     help_text = page.locator("main.panel details.help").text_content()
     assert all(word in help_text for word in ("Getis-Ord Gi*", "nhân Gauss", "2,83σ", "17 dạng")), help_text
     assert page.locator("details.legend[data-layer=hotspots] svg.size").count() == 3

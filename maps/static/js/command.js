@@ -124,7 +124,13 @@ diabanPages.command = async function startCommand(map, cfg) {
       if (overlay === STALE) return;
       layers.heat.clearLayers();
       heatMethod = "";
-      if (!overlay.image) { legend.textContent = "Không có vụ việc nào trong vùng và bộ lọc đã chọn"; return; }
+      if (!overlay.image) {
+        // A window after the newest incident is empty because no data reaches it yet, not because none happened.
+        const after = cfg.lastIncident && params.get("from") > cfg.lastIncident;
+        legend.textContent = "Không có vụ việc nào trong vùng và bộ lọc đã chọn" +
+          (after ? `: dữ liệu vụ việc chỉ đến hết ngày ${viDate(cfg.lastIncident)}` : "");
+        return;
+      }
       // Lighter at street zoom, where the surface covers the whole view and the names and incidents must show.
       L.imageOverlay(overlay.image, overlay.bounds, { opacity: map.getZoom() >= INCIDENT_ZOOM ? 0.5 : 0.85, pane: "heat" }).addTo(layers.heat);
       document.getElementById("heat-high").textContent = `≥ ${VI_NUMBER.format(overlay.scale_top_per_km2)} vụ/km²`;
