@@ -384,7 +384,7 @@ diabanPages.planner = async function startPlanner(map, cfg) {
       let created;
       try { created = await run(false); } catch (error) {
         if (error.code !== "draft_exists") throw error;
-        if (!window.confirm(`${error.message}\n\nThay bản nháp hiện có bằng kết quả chạy lại?`)) { notify("Đã giữ bản nháp hiện có"); return; }
+        if (!window.confirm(`${asSentence(error.message)}\n\nThay bản nháp hiện có bằng kết quả chạy lại?`)) { notify("Đã giữ bản nháp hiện có"); return; }
         created = await run(true);
       }
       if (![...select.options].some((o) => o.value === wanted)) {
