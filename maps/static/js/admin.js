@@ -10,11 +10,16 @@ diabanPages.admin = async function startAdmin(map, cfg) {
   const byCode = {}, names = {}, provinceOf = {};
   let units = null;  // what communesLayer drew
   mapButtons(map, cfg);
-  // The access log is read when its tab is first opened (each read of it is itself a line of the log).
+  // The access log is read when its tab is first opened (each read of it is itself a line of the log). The users and
+  // the admin audit, read as the page opens, are read again each time their tab is opened: a user's own password
+  // change or a colleague's action since then showed only after a reload («Chưa đổi mật khẩu được cấp» stayed).
   let accessShown = false;
+  let opened = false;  // the page's first reads done
+  const again = { users: () => loadUsers(), audit: () => loadAudit() };
   const showTab = panelTabs((name) => {
     drawArea();
     if (name === "access" && !accessShown) { accessShown = true; loadAccess().catch((error) => failed(error)); }
+    if (opened && again[name]) again[name]().catch((error) => failed(error));
   });
 
   // -------------------------------------------------------------------------------------------------- the area
@@ -527,5 +532,6 @@ diabanPages.admin = async function startAdmin(map, cfg) {
 
   await Promise.all([loadTeams(), loadUsers(), loadAudit()]);
   showTab("users");
+  opened = true;
   document.body.dataset.ready = "true";
 };
