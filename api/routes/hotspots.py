@@ -27,7 +27,7 @@ from api.schemas import HotspotCollection, HotspotDetail, ManualHotspotIn, TeamR
 from gis.services.hotspots import create_manual_hotspot, hotspot_card, hotspot_register, team_reports
 from gis.store.access_log import record_line
 from gis.store.selection import HotspotFilter
-from models.errors import NotFound, PermissionDenied
+from models.errors import NotFound
 from models.vocabulary import TaskState, local_today
 
 router = APIRouter(prefix="/api/hotspots", tags=["hotspots"])
@@ -137,12 +137,8 @@ def create_hotspot(
         radius_m=body.radius_m,
         city_margin_m=request.app.state.city_margin_m,
         key=key,
+        scope=scope,
     )
     detail = hotspot_card(conn, hotspot_id, scope, user.role, machine)
-    if detail is None:
-        raise PermissionDenied(
-            "điểm này nằm ngoài địa bàn của tổ: tổ chỉ báo điểm mới trong địa bàn được giao — điểm ở nơi khác hãy báo"
-            " ban chỉ huy",
-            "outside the user's area",
-        )
+    assert detail is not None, "a hotspot reported in the user's scope is in it"
     return detail

@@ -28,7 +28,7 @@ from gis.store.hotspots import (
 from gis.store.provinces import document_heading, scope_label
 from gis.store.scoping import AreaScope
 from gis.store.selection import HotspotFilter
-from gis.store.sql import local_date, to_metric, to_wgs84
+from gis.store.sql import containing_unit, local_date, to_metric, to_wgs84
 from gis.store.versioned import load_at_version, update_at_version
 from models.domain.access import Principal
 from models.domain.coupling import closing_waits, hotspot_actions, hotspot_targets, may_open_task, task_actions
@@ -245,8 +245,12 @@ def create_manual_hotspot(
     radius_m: float = 50.0,
     city_margin_m: float = DataSettings.model_fields["city_margin_m"].default,
     key: str | None = None,
+    scope: AreaScope | None = None,
 ) -> int:
     """A hotspot reported by hand (e.g. from a tip): a point inside the city's extent, a note, status `detected`.
+    ``scope`` (a team's, a province's; None: anywhere): the point must lie in one of its communes, else
+    PermissionDenied — checked before anything is stored, so that a refused report takes no number (two refused
+    reports had made the register jump from #27 to #30).
 
     The radius and the note are checked here as the API's body checks them: `diaban hotspots add` stored a negative
     radius (an empty footprint) and a blank note, and an infinite radius was a database error. A note that looks
@@ -267,6 +271,8 @@ def create_manual_hotspot(
     if key is not None and (first := _keyed_report(conn, actor, key, note, reported)) is not None:
         return first
     check_in_city(conn, lon, lat, city_margin_m)
+    if scope is not None:
+        _require_reportable_here(conn, scope, lon, lat)
     try:
         with conn.begin_nested():
             hotspot_id = conn.execute(
@@ -291,6 +297,20 @@ def create_manual_hotspot(
             raise
         return first
     return hotspot_id
+
+
+def _require_reportable_here(conn: Connection, scope: AreaScope, lon: float, lat: float) -> None:
+    """PermissionDenied unless the commune containing the point lies in ``scope`` (a team reports in its area)."""
+    point = f"ST_SetSRID(ST_MakePoint(:lon, :lat), {WGS84_SRID})"
+    inside = conn.execute(
+        text(f"SELECT {scope.communes(containing_unit(point))}"), {**scope.params, "lon": lon, "lat": lat}
+    ).scalar()
+    if not inside:
+        raise PermissionDenied(
+            "điểm này nằm ngoài địa bàn của tổ: tổ chỉ báo điểm mới trong địa bàn được giao — điểm ở nơi khác hãy báo"
+            " ban chỉ huy",
+            "outside the user's area",
+        )
 
 
 def _keyed_report(conn: Connection, actor: str, key: str, note: str, reported: dict[str, Any]) -> int | None:

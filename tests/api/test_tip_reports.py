@@ -53,12 +53,15 @@ def test_a_report_sent_again_with_its_key_is_stored_once(client, conn, team) -> 
 def test_a_point_outside_the_team_area_is_refused_in_vietnamese_and_not_stored(client, conn, team) -> None:
     lon, lat = team["outside"]
     before = _hotspots(conn)
+    numbers = "SELECT last_value, is_called FROM hotspots_id_seq"
+    numbered = tuple(conn.execute(text(numbers)).one())
     refused = client.post(
         "/api/hotspots", json={"lon": lon, "lat": lat, "note": "tin báo"}, headers={**team["headers"], **KEY}
     )
     assert refused.status_code == 403
     assert refused.json()["message"].startswith("điểm này nằm ngoài địa bàn của tổ")
     assert _hotspots(conn) == before
+    assert tuple(conn.execute(text(numbers)).one()) == numbered  # no number taken: the register had jumped #27 → #30
     # Its key was not used up: the same key reports a point inside the area.
     lon, lat = team["inside"]
     inside = client.post(
