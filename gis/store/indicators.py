@@ -77,7 +77,8 @@ _HOTSPOT_UNIT = "(SELECT u.code FROM units u WHERE ST_Intersects(u.geom, h.centr
 
 
 def incident_aggregates(conn: Connection, y0: int, y1: int, on: date | None = None) -> pd.DataFrame:
-    """Incidents and people arrested per local year, commune and kind (one grouped scan).
+    """Incidents and people arrested per local year, commune and kind (one grouped scan); the people arrested NULL
+    (unknown) where any incident of the group has them unrecorded.
 
     By default per current commune; `on` a day, per unit valid that day (`yearly_indicators`, basis period).
     """
@@ -86,7 +87,8 @@ def incident_aggregates(conn: Connection, y0: int, y1: int, on: date | None = No
         conn,
         f"""
         WITH {_YEARS}{ctes}
-        SELECT year, commune_code, kind, count(*) AS n, coalesce(sum(arrested), 0) AS arrested
+        SELECT year, commune_code, kind, count(*) AS n,
+               CASE WHEN count(arrested) = count(*) THEN sum(arrested) END AS arrested  -- NULL: some not recorded
         FROM (SELECT {local_year("i.occurred_at")} AS year, {unit} AS commune_code, i.kind, i.arrested
               FROM incidents i
               WHERE i.occurred_at >= (SELECT min(y_from) FROM years)

@@ -67,6 +67,21 @@ def _on_grid(frame: pd.DataFrame, grid: pd.MultiIndex, columns: Sequence[str]) -
     return keyed.loc[:, list(columns)].reindex(grid)
 
 
+def _per_kind(incidents: pd.DataFrame, column: str, grid: pd.MultiIndex, unrecorded: np.ndarray) -> pd.DataFrame:
+    """``column`` summed per commune, year (``grid``) and kind (KINDS' columns): 0 where no incident of the kind was
+    recorded, NaN for a year without police data (``unrecorded``) and where an incident's figure is unknown — the
+    people arrested left blank in a record (NULL) make the kind's count unknown, never a smaller one: counted as 0
+    they had let a commune of 12 trafficking cases with no arrest recorded miss criterion (c) as settled."""
+    keys = ["commune_code", "year", "kind"]
+    unknown = incidents[column].isna().groupby([incidents[k] for k in keys]).any()
+    summed = incidents.groupby(keys)[column].sum().astype(float).mask(unknown)
+    return (
+        summed.unstack("kind", fill_value=0.0)
+        .reindex(index=grid, columns=list(KINDS), fill_value=0.0)
+        .mask(np.broadcast_to(unrecorded[:, None], (len(grid), len(KINDS))))
+    )
+
+
 def _recorded(grid: pd.MultiIndex, incidents: pd.DataFrame, provinces: Mapping[str, str | None] | None) -> pd.Series:
     """Per commune-year of ``grid``, whether police data of that year is loaded for the commune: any incident of the
     year in its province (``provinces``: commune → province; None, or a commune of the grid without one, such as an
@@ -143,18 +158,15 @@ def derive_indicators(
         per_kind = {key: pd.DataFrame(np.nan, index=grid, columns=list(KINDS)) for key in sums}
     else:
         keyed = incidents.astype({"year": int, "commune_code": str})
-        per_kind = {
-            key: keyed.pivot_table(index=["commune_code", "year"], columns="kind", values=column, aggfunc="sum")
-            .reindex(index=grid, columns=list(KINDS))
-            .fillna(0.0)
-            .mask(np.broadcast_to(unrecorded[:, None], (len(grid), len(KINDS))))
-            for key, column in sums.items()
-        }
+        per_kind = {key: _per_kind(keyed, column, grid, unrecorded) for key, column in sums.items()}
     by_kind = per_kind["incidents"]
     n_incidents = by_kind.sum(axis=1, min_count=1)
     population = imp["population"].astype(float)
     residents = population.where(population > 0)
-    counted = {name: per_kind[count.sum][list(count.kinds)].sum(axis=1, min_count=1) for name, count in derived.items()}
+    # A kind's unknown count makes the total unknown (skipna=False); a year without data is NaN in every kind.
+    counted = {
+        name: per_kind[count.sum][list(count.kinds)].sum(axis=1, skipna=False) for name, count in derived.items()
+    }
 
     out = pd.DataFrame(index=grid)
     for column in IMPORTED:

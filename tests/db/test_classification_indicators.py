@@ -2,6 +2,7 @@
 
 from pathlib import Path
 
+import pandas as pd
 import pytest
 from sqlalchemy import Connection, text
 
@@ -139,8 +140,8 @@ def test_criterion_c_counts_drug_crimes_only_and_a_tip_does_not_block_drug_free(
 ) -> None:
     # Ten drug-use cases (administrative, NĐ 144/2021 Điều 23) among 10,000 residents are not 0.1 % of
     # residents arrested for drug crimes; ten trafficking arrests are. One unverified tip is not a drug incident.
-    users, dealers, tipped = codes[:3]
-    points = {code: inner_point(conn, code) for code in (users, dealers, tipped)}
+    users, dealers, tipped, unrecorded = codes[:4]
+    points = {code: inner_point(conn, code) for code in (users, dealers, tipped, unrecorded)}
     rows = [
         f"U{i},2025-0{1 + i % 9}-10T10:00:00+07:00,{points[users][0]},{points[users][1]},drug_use,1" for i in range(10)
     ]
@@ -149,6 +150,8 @@ def test_criterion_c_counts_drug_crimes_only_and_a_tip_does_not_block_drug_free(
         for i in range(10)
     ]
     rows.append(f"TIP,2025-04-01T10:00:00+07:00,{points[tipped][0]},{points[tipped][1]},tip,")
+    # A trafficking case whose people arrested were not recorded: (c) unknown there, not 0 (it had read as 0).
+    rows.append(f"NA,2025-05-01T10:00:00+07:00,{points[unrecorded][0]},{points[unrecorded][1]},trafficking,")
     incidents = tmp_path / "i.csv"
     incidents.write_text("ref,occurred_at,lon,lat,kind,arrested\n" + "\n".join(rows) + "\n", encoding="utf-8")
     import_incidents(conn, incidents, imported_by="test")
@@ -158,6 +161,7 @@ def test_criterion_c_counts_drug_crimes_only_and_a_tip_does_not_block_drug_free(
 
     frame = yearly_indicators(conn, 2025, 2025).set_index("commune_code")
     assert frame.loc[users, "arrested_offenders"] == 0 and frame.loc[dealers, "arrested_offenders"] == 10
+    assert frame.loc[tipped, "arrested_offenders"] == 0 and pd.isna(frame.loc[unrecorded, "arrested_offenders"])
     assert frame.loc[users, "n_incidents"] == 10 and frame.loc[tipped, "n_incidents"] == 1
     run = draft_year(conn, 2025, actor="planner")
     results = {

@@ -247,6 +247,28 @@ def test_ten_drug_use_cases_do_not_meet_criterion_c_and_a_tip_does_not_block_dru
     assert classify_legal(frame, RULES)["category"].tolist() == ["at_risk", "trong_diem", "drug_free"]
 
 
+def test_people_arrested_left_blank_leave_criterion_c_unknown_not_unmet():
+    """12 trafficking cases whose people arrested were not recorded (NULL) counted as 0 arrested: criterion (c) read as
+    unmet and the commune, meeting (a) and (b), was a settled loại III; its count is unknown now, and so is (c) — the
+    class is said incomplete, loại I possible. A tip without the figure does not matter to (c)."""
+    imported = clean_table(2025, ["B", "K"]).assign(population=10_000.0, users_with_records=50.0, organizing_places=2.0)
+    incidents = pd.DataFrame(
+        {
+            "year": 2025,
+            "commune_code": ["B", "K", "K"],
+            "kind": ["trafficking", "trafficking", "tip"],
+            "n": [12, 12, 1],
+            "arrested": [np.nan, 12.0, np.nan],
+        }
+    )
+    hotspots = pd.DataFrame(columns=list(HOTSPOT_COLUMNS))
+    frame = derive_indicators(["B", "K"], [2025], imported, incidents, hotspots, RULES.derived())
+    assert np.isnan(frame["arrested_offenders"].iloc[0]) and frame["arrested_offenders"].iloc[1] == 12
+    classes = classify_legal(frame, RULES).set_index("commune_code")
+    assert bool(classes.loc["B", "incomplete"]) and classes.loc["B", "possible_level"] == "I"
+    assert classes.loc["K", "level"] == "I" and not bool(classes.loc["K", "incomplete"])
+
+
 def test_a_year_without_police_data_is_unknown_not_zero():
     """Two provinces, incidents loaded for 2025 in P1 only: P2's communes and P1's 2024 have their counts unknown (were
     0, so that an indicator table alone read a commune drug-free), P1's 2025 commune without incident a true 0."""
