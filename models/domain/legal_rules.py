@@ -158,6 +158,23 @@ class LegalRules:
     levels: tuple[Level, ...]
     drug_free: Level
 
+    @property
+    def denominators(self) -> tuple[str, ...]:
+        """The indicator columns rates are taken over (the population): unknown, they leave a commune undecided."""
+        found: set[str] = set()
+
+        def walk(expr: Expression) -> None:
+            if isinstance(expr, Comparison) and expr.denominator:
+                found.add(expr.denominator)
+            elif isinstance(expr, AnyOf | AllOf):
+                for term in expr.terms:
+                    walk(term)
+
+        for level in (*self.levels, self.drug_free):
+            for criterion in level.criteria:
+                walk(criterion.indicator)
+        return tuple(sorted(found))
+
     def derived(self) -> dict[str, IncidentCount]:
         """Indicators counted from incident records, by name."""
         return {name: ind.derived for name, ind in self.indicators.items() if ind.derived is not None}
@@ -619,7 +636,15 @@ def classify_legal(indicators: pd.DataFrame, rules: LegalRules, criteria: pd.Dat
     level = pd.Series(np.select(reached, names, default=None), index=codes, dtype=object)  # type: ignore[call-overload]
     possible = pd.Series(np.select(reachable, names, default=None), index=codes, dtype=object)  # type: ignore[call-overload]
     free_level = rules.drug_free
-    incomplete = n_open.sum(axis=1) > 0
+    # A rate's base (the population) unknown or not above 0: a zero count is still a zero rate, but the commune's data
+    # is not whole, and a commune with unknown data is never drug-free (it was, on zero counts and a blank population).
+    bases = (
+        indicators.set_index("commune_code")
+        .reindex(codes)[list(rules.denominators)]
+        .apply(pd.to_numeric, errors="coerce")
+    )
+    no_base = pd.Series(~(bases > 0).all(axis=1).to_numpy(), index=codes)
+    incomplete = (n_open.sum(axis=1) > 0) | no_base
     # A commune with an undecidable criterion is never drug-free: unknown data is not "no drug activity".
     drug_free = (n_met[free_level.name] >= free_level.min_met) & ~incomplete
     category = np.select(
@@ -637,7 +662,10 @@ def classify_legal(indicators: pd.DataFrame, rules: LegalRules, criteria: pd.Dat
             "rules_version": rules.version,
         }
     )
-    summary["explanation"] = _explanations(summary, long, rules)
+    unknown_bases = ", ".join(rules.indicators[column].label_vi for column in rules.denominators)
+    summary["explanation"] = _explanations(summary, long, rules) + np.where(
+        no_base.to_numpy(), f" Thiếu {unknown_bases.lower()}: chưa thể xác định không ma túy.", ""
+    )
     return summary
 
 

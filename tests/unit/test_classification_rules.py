@@ -181,7 +181,10 @@ def test_missing_population_is_not_met_and_flagged():
     assert first["level"] == "III" and first["possible_level"] == "I" and first["incomplete"]
     assert "Thiếu dữ liệu, coi như không đạt: loại I (a), loại I (c)" in first["explanation"]
     assert "Có thể đạt loại I" in first["explanation"]
-    assert result.loc[1, "category"] == "drug_free" and not result.loc[1, "incomplete"]
+    # All its counts 0 but its population blank: unknown data, never drug-free (it was), and said so.
+    assert result.loc[1, "category"] == "at_risk" and result.loc[1, "incomplete"]
+    assert result.loc[1, "explanation"].endswith("Thiếu dân số thực tế cư trú: chưa thể xác định không ma túy.")
+    assert not isinstance(result.loc[1, "possible_level"], str)  # no level within reach
     assert result.loc[2, "incomplete"] and result.loc[2, "category"] == "at_risk"
 
 
@@ -406,9 +409,10 @@ def test_a_criteria_table_given_classifies_as_the_one_evaluated() -> None:
     given = classify_legal(rows, RULES, evaluate_criteria(rows, RULES))
     pd.testing.assert_frame_equal(given, classify_legal(rows, RULES))
     assert set(given["category"]) == {"trong_diem", "at_risk", "drug_free"}
-    # A table of other figures is what is read: the classes follow the criteria given, not the indicators.
+    # A table of other figures is what is read: the classes follow the criteria given, and of the indicators only
+    # whether each commune's population is known (a commune whose population is blank is never drug-free).
     other = evaluate_criteria(table({}, {}, {}, {}), RULES)
-    assert (classify_legal(rows, RULES, other)["category"] == "drug_free").all()
+    assert classify_legal(rows, RULES, other)["category"].tolist() == ["drug_free"] * 3 + ["at_risk"]
 
 
 def test_the_trend_is_the_mean_of_the_known_earlier_years_per_commune() -> None:
