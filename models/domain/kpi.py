@@ -1,5 +1,7 @@
 """Yearly KPIs of drug-free communes and hotspots against a province's or the country's targets (the targets files
-are parsed here, read by gis.reference). A target a file does not set is reported without one, never invented."""
+are parsed here, read by gis.reference). A target a file does not set is reported without one, never invented; the
+drug-free share's path is the file's points, a year between two of them on the line joining them (stated in the
+README), the last point's share after it."""
 
 from __future__ import annotations
 
@@ -52,7 +54,8 @@ class KpiTargets:
     watch_months: int | None = None
 
     def drug_free_target(self, year: int) -> float | None:
-        """Target share for a year: the path point, linear in between, None before the path starts."""
+        """Target share for a year: the path point, linear in between, the last point's share after the path (2031
+        keeps 2030's 60 %: no plan sets a later one), None before the path starts."""
         years, shares = zip(*self.drug_free_points)
         if year < years[0]:
             return None
