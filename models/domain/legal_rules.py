@@ -31,6 +31,7 @@ from models.errors import InvalidInput
 from models.lazy import lazy_module
 from models.numbers import vn_number
 from models.vocabulary import Category, IncidentKind
+from models.vocabulary import Level as KeyLevel
 
 if TYPE_CHECKING:
     import pandas as pd
@@ -224,6 +225,15 @@ def parse_rules(doc: Mapping[str, Any]) -> LegalRules:
         for name, spec in doc["indicators"].items()
     }
     levels = tuple(_parse_level(raw, indicators) for raw in doc["levels"])
+    # The first level reached is the class (classify_legal): most severe first, or a commune meeting loại I's
+    # criteria in a file listing III first had been loại III.
+    names, severity = [level.name for level in levels], list(KeyLevel.values())
+    ranks = [severity.index(name) for name in names if name in severity]
+    if ranks != sorted(ranks):
+        raise RulesConfigError(
+            f"các loại phải theo thứ tự từ nặng nhất ({', '.join(severity)}), đang là {', '.join(names)}",
+            f"levels must run from the most severe ({', '.join(severity)}), got {', '.join(names)}",
+        )
     rules = LegalRules(
         version=str(doc["version"]),
         source=str(doc["source"]),

@@ -366,6 +366,8 @@ def _criterion(doc: dict, level: int, index: int) -> dict:
         (lambda d: d.update(effective_date="24/8/2025"), r"effective_date must be a TOML date"),
         (lambda d: d["indicators"]["drug_incidents"]["derived"].update(sum="quantity"), r"sum = incidents \| arrested"),
         (lambda d: d["levels"][0].update(criteria=[]), r"level 'I' has no criteria"),
+        # The first level reached is the class: listed III first, a commune meeting loại I's criteria was loại III.
+        (lambda d: d["levels"].reverse(), r"levels must run from the most severe \(I, II, III\), got III, II, I"),
     ],
 )
 def test_config_validation_errors(mutate, message):
