@@ -117,14 +117,14 @@ def aggregate_legacy_indicators(
     for (year, code), group in whole.groupby(["year", "commune_code"], sort=True):
         given = set(group["legacy_code"])
         missing = sorted(parts_of.get(code, frozenset()) - given)
-        problem = ""
+        problem = ""  # the English gloss ends the reason, where vietnamese_reason takes it off for the reader
         if (year, code) in touched_by_split:
-            problem = "nhận một phần của xã cũ đã bị chia (receives part of a split old commune)"
+            problem = "nhận một phần của xã cũ đã bị chia; không tính (receives part of a split old commune)"
         elif missing:
-            problem = f"thiếu số liệu các xã cũ {', '.join(missing)} (old communes missing from the file)"
+            problem = f"thiếu số liệu các xã cũ {', '.join(missing)}; không tính (old communes missing from the file)"
         if problem:
             for line, legacy in zip(group["line"], group["legacy_code"]):
-                flagged.append((line, legacy, "commune_code", f"năm {year}, xã {code}: {problem}; không tính"))
+                flagged.append((line, legacy, "commune_code", f"năm {year}, xã {code}: {problem}"))
             continue
         record: dict[str, object] = {"year": year, "commune_code": code, "line": int(group["line"].min())}
         for name in SUMMED:

@@ -5,7 +5,7 @@ import pytest
 
 from gis.unit_directory import normalise_code, unit_directory
 from models.domain.unit_mapping import UnitMatch, aggregate_legacy_indicators
-from models.vocabulary import plain_key
+from models.vocabulary import plain_key, vietnamese_reason
 
 HAI_PHONG = {"11602", "11311", "11581", "11593", "11617", "10532", "10537", "10678", "11948", "10507"}
 
@@ -93,6 +93,9 @@ def test_old_communes_are_summed_only_when_whole_and_complete() -> None:
     # Without "b", A is incomplete: flagged, not summed.
     partial, flagged = aggregate_legacy_indicators(rows.iloc[[0]], {"A": frozenset({"a", "b"})})
     assert partial.empty and "b" in flagged.iloc[0]["reason"]
+    # What the reader is shown loses the English gloss: it stood mid-sentence, before «; không tính», and stayed.
+    shown = vietnamese_reason(flagged.iloc[0]["reason"])
+    assert shown.endswith("xã A: thiếu số liệu các xã cũ b; không tính") and "(" not in shown, shown
 
 
 def test_an_old_ward_named_alone_is_not_said_to_lie_in_another_province() -> None:
