@@ -51,7 +51,9 @@ def cmd_run(args: argparse.Namespace) -> int:
             conn, args.year, actor=getpass.getuser(), replace=args.replace, note=args.note, basis=args.units
         )
     kind = "bản hiệu chỉnh" if run["supersedes_id"] else "bản nháp"
-    print(f"Năm {run['year']}: {kind} phiên bản {run['version']} (run #{run['id']}, tiêu chí {run['rules_version']})")
+    print(
+        f"Năm {run['year']}: {kind} phiên bản {run['version']} (lần chạy #{run['id']}, tiêu chí {run['rules_version']})"
+    )
     for name, count in run["counts"].items():
         print(f"  {_class_name(name)}: {vn_number(count)}")
     unplaced = run["ambiguous_incidents"]
@@ -218,7 +220,9 @@ def cmd_export(args: argparse.Namespace) -> int:
 
 
 def cmd_kpi(args: argparse.Namespace) -> int:
-    """Print the year's KPIs (JSON) and optionally write the administrative Excel report."""
+    """Print the year's KPIs (in Vietnamese, the Excel report's words; ``--json``: the API's JSON) and optionally write
+    the administrative Excel report."""
+    from gis.io.exports import kpi_lines
     from gis.services.reports import kpi_report, kpi_report_xlsx
     from gis.store.db import get_engine
 
@@ -229,7 +233,7 @@ def cmd_kpi(args: argparse.Namespace) -> int:
             record_command_read(conn, "diaban classify kpi --xlsx", vars(args), export.rows)
             with naming_file(args.xlsx):
                 args.xlsx.write_bytes(export.content)
-    print(json.dumps(report, ensure_ascii=False, default=str, indent=2))
+    print(json.dumps(report, ensure_ascii=False, default=str, indent=2) if args.json else "\n".join(kpi_lines(report)))
     return 0
 
 
@@ -360,6 +364,7 @@ def add_parsers(sub: argparse._SubParsersAction) -> None:
     )
     kpi = action("kpi", cmd_kpi, "chỉ tiêu của năm so với mục tiêu của tỉnh, thành phố hoặc toàn quốc")
     kpi.add_argument("--xlsx", type=cli_output_file, metavar="TỆP", help="ghi thêm báo cáo Excel vào tệp này")
+    kpi.add_argument("--json", action="store_true", help="in dạng JSON như API (tên trường tiếng Anh, cho máy đọc)")
     for command in (export, kpi):
         command.add_argument(
             "--province",

@@ -26,7 +26,7 @@ from models.domain.kpi import drug_free_count
 from models.domain.legal_rules import faithful_decimals, requirement
 from models.domain.period_report import FROM_ZERO, NO_DATA
 from models.lazy import lazy_module
-from models.numbers import vn_number
+from models.numbers import vn_number, vn_percent
 from models.vocabulary import (
     KPI_BLANK_MEANINGS,
     KPI_NO_DATA,
@@ -440,16 +440,46 @@ def _kpi_cell(value: Any, unit: str, blank: str) -> Any:
     return number_cell(value, 2, "%" if unit == "tỷ lệ" else unit)
 
 
-def _kpi_row(kpi: dict[str, Any]) -> dict[str, Any]:
-    """A KPI line as the report shows it: a result missing has no data yet; a target missing does not apply, nor does
-    the assessment then (with a target but no result, the assessment waits for the data)."""
+def _assessment(kpi: dict[str, Any]) -> str:
+    """Whether a KPI is met, in words: a target missing does not apply, nor does the assessment then (with a target
+    but no result, the assessment waits for the data)."""
     assessed = {True: "Đạt", False: "Không đạt"}.get(kpi["met"])
+    return assessed or (KPI_NOT_APPLICABLE if kpi["target"] is None else KPI_NO_DATA)
+
+
+def _kpi_row(kpi: dict[str, Any]) -> dict[str, Any]:
+    """A KPI line as the report shows it: a result missing has no data yet, a target missing does not apply."""
     return {
         **kpi,
         "value_shown": _kpi_cell(kpi["value"], kpi["unit"], KPI_NO_DATA),
         "target_shown": _kpi_cell(kpi["target"], kpi["unit"], KPI_NOT_APPLICABLE),
-        "met_shown": assessed or (KPI_NOT_APPLICABLE if kpi["target"] is None else KPI_NO_DATA),
+        "met_shown": _assessment(kpi),
     }
+
+
+def kpi_lines(report: dict[str, Any]) -> list[str]:
+    """The KPI report as the command line prints it, in the Excel file's words: a heading, then per KPI its result,
+    the target and the assessment, and its note (a national report's provinces after)."""
+
+    def figure(value: Any, unit: str, blank: str) -> str:
+        if value is None:
+            return blank
+        return vn_percent(value) if unit == "tỷ lệ" else f"{vn_number(value, trim=True)}{f' {unit}' if unit else ''}"
+
+    share = next((k["label_vi"] for k in report["kpis"] if k["key"] == "drug_free_share"), "")
+    run = report["classification"]
+    area = report.get("province") or AreaLevel.NATION.label
+    lines = [
+        f"Chỉ tiêu năm {report['year']} — {area}: kết quả phân loại phiên bản {run['version']} ({run_status(run)}); "
+        f"chỉ tiêu {report['targets_version']}"
+    ]
+    for kpi in [*report["kpis"], *(_province_kpi(line, share) for line in report.get("provinces", []))]:
+        lines.append(
+            f"- {kpi['label_vi']}: {figure(kpi['value'], kpi['unit'], KPI_NO_DATA)}; chỉ tiêu đề ra: "
+            f"{figure(kpi['target'], kpi['unit'], KPI_NOT_APPLICABLE)}; {_assessment(kpi).lower()}"
+            + (f" ({kpi['note']})" if kpi.get("note") else "")
+        )
+    return lines
 
 
 KPI_COLUMNS = (

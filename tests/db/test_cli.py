@@ -651,6 +651,15 @@ def test_classify_run_and_review_name_classes_and_status_in_vietnamese(cli, caps
         code, out, err = cli(capsys, "classify", "run", "--year", "2099")
         assert code == 0, err
         assert "  Có tệ nạn ma túy: " in out and "at_risk" not in out, out  # was "  at_risk: 114"
+        assert "(lần chạy #" in out and "run #" not in out, out
+        # The KPIs in the Excel report's words (they were the API's JSON, its English keys); --json keeps that.
+        code, out, err = cli(capsys, "classify", "kpi", "--year", "2099", "--json")
+        assert code == 0 and json.loads(out)["year"] == 2099, out
+        version = json.loads(out)["targets_version"]  # an identifier, as the Excel report's subtitle names it
+        code, out, err = cli(capsys, "classify", "kpi", "--year", "2099")
+        assert code == 0 and out.startswith("Chỉ tiêu năm 2099 — ") and "bản nháp" in out.lower(), out
+        assert "- Tỷ lệ xã" in out and '"kpis"' not in out, out
+        assert not foreign_words(out.replace("2099", "").replace(version, "")), out
         code, out, err = cli(capsys, "classify", "review", "--year", "2099", "--limit", "3")
         assert code == 0 and "Năm 2099 phiên bản 1 (bản nháp):" in out, out  # was "(draft)"
         # Why each commune is listed first, without its English gloss («Thiếu dữ liệu: … (incomplete data)»).
