@@ -4,10 +4,12 @@ from __future__ import annotations
 
 import argparse
 import getpass
+from datetime import datetime
 from pathlib import Path
 from typing import TYPE_CHECKING
 
 from api.cli.vi import cli_output_file, parser_options
+from models.domain.dates import vn_day
 from models.numbers import vn_number
 
 if TYPE_CHECKING:
@@ -63,7 +65,7 @@ def cmd_restore(args: argparse.Namespace) -> int:
         else f", lược đồ {report.revision_now}"
     )
     print(
-        f"Đã khôi phục bản sao lưu ngày {manifest.created_at[:10]} của CSDL {manifest.database}"
+        f"Đã khôi phục bản sao lưu ngày {vn_day(datetime.fromisoformat(manifest.created_at))} của CSDL {manifest.database}"
         f" (diaban {manifest.diaban_version}): số dòng khớp tệp mô tả, {len(report.restored.partitions)} phân vùng"
         f" năm đã gắn{upgraded}, quyền của vai trò ứng dụng đã cấp lại; lần khôi phục này đã ghi vào nhật ký quản trị"
     )

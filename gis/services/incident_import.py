@@ -279,7 +279,8 @@ def _outside_rows(far: pd.DataFrame, nearest_m: float, refused: bool) -> pd.Data
     """Points beyond every commune as report rows: where the nearest commune is, and what happened to the row."""
     outcome = "không nhập (refused)" if refused else "vẫn lưu, không thuộc xã nào (kept as outside)"
     reasons = [
-        f"điểm nằm ngoài mọi xã/phường, cách xã gần nhất {m / 1000:.1f} km (> {nearest_m:g} m): {outcome}"
+        f"điểm nằm ngoài mọi xã/phường, cách xã gần nhất {vn_number(m / 1000, 1, fixed=True)} km"
+        f" (> {vn_number(nearest_m, trim=True)} m): {outcome}"
         if pd.notna(m)
         else f"điểm nằm ngoài mọi xã/phường: {outcome}"
         for m in far["metres"]

@@ -147,7 +147,8 @@ def test_a_point_outside_is_told_its_distance_to_the_nearest_commune(conn: Conne
         {"lon": lon, "lat": lat},
     ).scalar_one()
     assert report.outside == 1 and truth > 1_000
-    assert f"cách xã gần nhất {truth / 1000:.1f} km" in report.flagged.frame().iloc[0]["reason"]
+    shown = f"{truth / 1000:.1f}".replace(".", ",")  # the decimal comma, as every other figure («117.2 km» was)
+    assert f"cách xã gần nhất {shown} km" in report.flagged.frame().iloc[0]["reason"]
 
 
 INDICATORS = (

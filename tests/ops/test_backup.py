@@ -13,6 +13,7 @@ import shutil
 import stat
 import subprocess
 from collections.abc import Callable, Iterator
+from datetime import datetime
 from pathlib import Path
 
 import psycopg.errors
@@ -34,6 +35,7 @@ from gis.store.access_log import COMMAND_LINE, record_access
 from gis.store.db import SCHEMA_HEAD, app_engine, known_revisions, migrate
 from gis.store.scoping import UNRESTRICTED
 from models.domain.access import Principal
+from models.domain.dates import vn_day
 from tests.conftest import TEST_PASSWORD, conversion_task, evidence_photo, migrate_as_owner, run_cli
 
 SOURCE = "backup_source"
@@ -161,6 +163,8 @@ def test_a_restore_reproduces_the_database(
     code, out, err = cli(target, "db", "restore", str(archive))
     assert code == 0, err
     assert "số dòng khớp tệp mô tả" in out and "task_photos" in out and "đã ghi vào nhật ký quản trị" in out
+    made = vn_day(datetime.fromisoformat(manifest["created_at"]))  # its Hải Phòng day, dd/mm/yyyy (was ISO)
+    assert f"Đã khôi phục bản sao lưu ngày {made} của CSDL" in out, out
 
     before, after = (_engine(cluster, db, owner=True) for db in (source, target))
     with before.connect() as old, after.connect() as new:
