@@ -611,7 +611,7 @@ def test_team_works_a_task_on_a_phone_and_its_photo_stays_with_it(
     # Command, deciding whether to accept the work, sees the photo with the team's note in the task's history.
     command, errors = open_as(chromium, server, "chihuy", DESKTOP)
     card = task_card(command, task_id)
-    card.locator("details summary").click()
+    card.locator("details[data-keep=history] summary").click()
     note = card.locator("ol.history li", has_text="Đã khám xét, niêm phong lán trại")
     note.locator("img.evidence").wait_for()
     assert server + note.locator("a.evidence").get_attribute("href") == photo_url

@@ -539,8 +539,8 @@ diabanPages.command = async function startCommand(map, cfg) {
     fold.className = "due-change";
     fold.dataset.keep = "due";
     fold.innerHTML = `<summary>Đổi hạn…</summary><form>
-      <label>Hạn mới <input name="due" value="${t.due_date ? viDate(t.due_date) : ""}" placeholder="dd/mm/yyyy (để trống: bỏ hạn)"
-        data-keep="due-value"></label> <button type="submit">Lưu hạn</button></form>`;
+      <label>Hạn mới (để trống: bỏ hạn) <input name="due" value="${t.due_date ? viDate(t.due_date) : ""}"
+        placeholder="dd/mm/yyyy" data-keep="due-value"></label> <button type="submit">Lưu hạn</button></form>`;
     const form = fold.querySelector("form");
     form.onsubmit = (event) => {
       event.preventDefault();
