@@ -25,9 +25,13 @@ from tests.conftest import SECOND_PROVINCE, TEST_PASSWORD
 
 HAI_PHONG = "31"
 YEAR = 2030
-#: The date line of today's reports, as the demo has always printed it.
-TODAY = local_today()
-DATED = f"ngày {TODAY.day:02d} tháng {TODAY.month:02d} năm {TODAY.year}"
+
+
+def dated() -> str:
+    """The date line of today's reports, as the demo has always printed it: Hải Phòng's today when the test runs (read
+    when the module was imported, it failed on reports made after Hải Phòng's midnight, 17:00 UTC)."""
+    today = local_today()
+    return f"ngày {today.day:02d} tháng {today.month:02d} năm {today.year}"
 
 
 def heading(content: bytes) -> tuple[str, str]:
@@ -47,7 +51,7 @@ def draft(conn: Connection) -> int:
 
 def test_a_one_province_database_issues_every_report_as_hai_phong_police(conn: Connection) -> None:
     year = draft(conn)
-    hai_phong = ("CÔNG AN THÀNH PHỐ HẢI PHÒNG", f"Hải Phòng, {DATED}")
+    hai_phong = ("CÔNG AN THÀNH PHỐ HẢI PHÒNG", f"Hải Phòng, {dated()}")
     # The Ministry's reader too: every unit is Hải Phòng's, its reports are what they were.
     assert heading(kpi_report_xlsx(conn, year, issuer=None, by="test").content) == hai_phong
     assert heading(kpi_report_xlsx(conn, year, HAI_PHONG, issuer=HAI_PHONG, by="test").content) == hai_phong
@@ -78,12 +82,12 @@ def test_reports_carry_the_readers_heading_when_several_provinces_are_loaded(
         (f"/api/classifications/{YEAR}/export", {"format": "xlsx"}),
     ):
         # The Ministry's, dated at its seat, whether it reports on the nation or on one province.
-        assert report(ministry, path, **params) == ("BỘ CÔNG AN", f"Hà Nội, {DATED}")
-        assert report(ministry, path, **params, province=SECOND_PROVINCE) == ("BỘ CÔNG AN", f"Hà Nội, {DATED}")
-        assert report(second, path, **params) == ("CÔNG AN TỈNH QUẢNG NINH", f"Quảng Ninh, {DATED}")
-        assert report(hai_phong, path, **params) == ("CÔNG AN THÀNH PHỐ HẢI PHÒNG", f"Hải Phòng, {DATED}")
+        assert report(ministry, path, **params) == ("BỘ CÔNG AN", f"Hà Nội, {dated()}")
+        assert report(ministry, path, **params, province=SECOND_PROVINCE) == ("BỘ CÔNG AN", f"Hà Nội, {dated()}")
+        assert report(second, path, **params) == ("CÔNG AN TỈNH QUẢNG NINH", f"Quảng Ninh, {dated()}")
+        assert report(hai_phong, path, **params) == ("CÔNG AN THÀNH PHỐ HẢI PHÒNG", f"Hải Phòng, {dated()}")
     # The register holds every province's hotspots: the Ministry's.
-    assert heading(export_register(conn, "xlsx", by="test").content) == ("BỘ CÔNG AN", f"Hà Nội, {DATED}")
+    assert heading(export_register(conn, "xlsx", by="test").content) == ("BỘ CÔNG AN", f"Hà Nội, {dated()}")
 
 
 def page_of(client: TestClient, username: str) -> tuple[str, str, dict]:
