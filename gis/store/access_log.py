@@ -62,9 +62,10 @@ def with_what(line: dict[str, Any]) -> dict[str, Any]:
     Vietnamese name (``what_label``: the route itself when unnamed, e.g. a line of an older version), the reader's
     role by name (``role_label``) and the parameters on one line by their Vietnamese names, the codes among their
     values by their labels (``params_text``: «xã, phường=10507; loại=Tin báo, tố giác»; the page showed «task_id=7»,
-    then «loại=tip»; a command's options by COMMAND_OPTION_LABELS: «in dạng JSON=có», not «json=True»). The page and the Excel export both read it; what a client sent in its query is shown as it sent
-    it, its control characters and bidirectional marks as escapes (:func:`~models.text.one_line`): a team member's
-    ``?x=%01`` made the administrator's Excel export fail, a right-to-left mark turned the page's line around."""
+    then «loại=tip»; a command's options by COMMAND_OPTION_LABELS: «in dạng JSON=có», not «json=True»). The page and
+    the Excel export both read it; what a client sent in its query is shown as it sent it, its control characters and
+    bidirectional marks as escapes (:func:`~models.text.one_line`): a team member's ``?x=%01`` made the administrator's
+    Excel export fail, a right-to-left mark turned the page's line around."""
     what = ACCESSED_BY_ROUTE.get(line["route"])
     labels = COMMAND_OPTION_LABELS if line["role"] == COMMAND_LINE else QUERY_FIELD_LABELS
     shown = "; ".join(
