@@ -537,6 +537,14 @@ def test_the_conversion_form_shows_the_whole_team_it_suggests(chromium, server: 
     assert shown.startswith("Tổ công tác") and shown.endswith(" việc") and needed <= room, (shown, needed, room)
     form.scroll_into_view_if_needed()
     shot(page, f"command-conversion-team-{'phone' if viewport == PHONE else 'desktop'}")
+    # Typed as the registers' filters and the map's search take it (no accents, no «xã»): the commune's teams are
+    # offered too (only a name picked from the list was).
+    form.locator("input[name=commune]").fill("")
+    form.locator("input[name=commune]").dispatch_event("change")
+    page.wait_for_function("() => document.querySelector('#conversion-form select[name=team]').disabled")
+    form.locator("input[name=commune]").fill(page.evaluate("(name) => withoutKind(name)", name))
+    form.locator("input[name=commune]").dispatch_event("change")
+    page.wait_for_function("() => !document.querySelector('#conversion-form select[name=team]').disabled")
     assert errors == []
     page.close()
 

@@ -754,9 +754,10 @@ diabanPages.command = async function startCommand(map, cfg) {
   const thisYear = Number(localParts(new Date()).year);
   conversion.year.value = String(thisYear);
   conversion.due.value = `31/12/${thisYear}`;
+  // The commune typed, read as the registers' filters read it (communeTyped: «ha dong» too); null while it names none
+  // or several (the submit says which).
   const conversionCommune = () => {
-    const typed = conversion.commune.value.trim();
-    return communeByName[typed] || (names[typed] ? typed : null);
+    try { return communeTyped(conversion.commune.value.trim()); } catch { return null; }
   };
   // The teams covering the chosen commune, asked once per commune (typing then pressing the button asks on the way).
   let teamsFor = null;
@@ -789,8 +790,9 @@ diabanPages.command = async function startCommand(map, cfg) {
     event.preventDefault();
     const button = conversion.querySelector("button[type=submit]");
     try {
-      const code = conversionCommune();
-      if (!code) throw new Error("Hãy chọn xã/phường trong danh sách gợi ý");
+      const typed = conversion.commune.value.trim();
+      if (!typed) throw new Error("Hãy chọn xã/phường trong danh sách gợi ý");
+      const code = communeTyped(typed);  // none or several: said, never one picked
       await conversionTeams();
       const year = Number(conversion.year.value.trim());
       const [first, last] = cfg.yearRange;
