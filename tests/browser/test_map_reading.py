@@ -474,7 +474,9 @@ def test_a_map_printed_from_a_phone_fills_its_frame_without_the_screen_buttons(
 ) -> None:
     """The team prints its area from the phone: the sheet's map stopped at the height the phone's page had given it
     (a blank band under it on paper), and the buttons a phone keeps at the map's bottom left («Bạch Long Vĩ», «Đất
-    liền», «In bản đồ») were printed on the map. The map fills the sheet's frame; no screen button is on the sheet."""
+    liền», «In bản đồ») were printed on the map. The map fills the sheet's frame; no screen button is on the sheet.
+    The phone showed only the sheet's top left corner («MẬT», the date and the legend off screen): it shows the whole
+    sheet, smaller, and the paper is still one landscape page."""
     team_user, _ = shared.team_with_open_task(city)
     page, errors = open_as(chromium, server, team_user, PHONE)
     page.click(".print-open")
@@ -485,7 +487,16 @@ def test_a_map_printed_from_a_phone_fills_its_frame_without_the_screen_buttons(
     assert drawn >= frame - 2, (drawn, frame)
     buttons = page.locator(".print-sheet .map-buttons button")
     assert buttons.evaluate_all("all => all.filter((b) => b.getClientRects().length).map((b) => b.textContent)") == []
+    sheet = page.evaluate("() => document.querySelector('.print-page').getBoundingClientRect().toJSON()")
+    assert 0 <= sheet["left"] and sheet["right"] <= PHONE["width"], sheet
+    mark = page.locator(".print-sheet .secret-mark").evaluate("(e) => e.getBoundingClientRect().right")
+    assert mark <= sheet["right"]
     shot(page, "map-print-from-phone")
+    page.emulate_media(media="print")  # on paper the sheet has its own size: A4 landscape at 96 dpi
+    assert page.evaluate("() => document.querySelector('.print-page').getBoundingClientRect().width") == 1122
+    page.emulate_media(media="screen")
+    pdf = page.pdf(prefer_css_page_size=True, print_background=True)
+    assert len(re.findall(rb"/Type\s*/Page\b", pdf)) == 1
     page.click(".print-close")
     page.evaluate(_MAP_SETTLED)
     assert page.locator(".map-buttons .print-open").is_visible()  # back on the page, as it was

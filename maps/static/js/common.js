@@ -1097,6 +1097,9 @@ function printSheet(map, cfg) {
     const [w, h] = PAPER[paper.value];
     page.style.width = `${w}px`;
     page.style.height = `${h}px`;
+    // A phone shows the whole sheet made smaller, as a print preview does (at its own width an A4 sheet showed
+    // only its top-left corner, the marking and the legend off screen); the paper keeps its size (app.css).
+    page.style.zoom = String(Math.min(1, (sheet.clientWidth - 24) / w));
     document.body.dataset.paper = paper.value;
     map.invalidateSize({ animate: false });
     map.fitBounds(home.bounds, { animate: false });
@@ -1109,9 +1112,11 @@ function printSheet(map, cfg) {
   }
   sheet.querySelector(".print-map").prepend(container);
   paper.addEventListener("change", size);
+  window.addEventListener("resize", size);
   size();
   sheet.querySelector(".print-go").addEventListener("click", () => window.print());
   sheet.querySelector(".print-close").addEventListener("click", () => {
+    window.removeEventListener("resize", size);
     home.parent.insertBefore(container, home.next);
     sheet.remove();
     document.body.classList.remove("print-preview");
