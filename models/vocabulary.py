@@ -867,7 +867,7 @@ FIELD_LABELS: Mapping[str, str] = {
     "layer": "lớp",
     "fdr": "hiệu chỉnh FDR",
     "all_cells": "mọi ô",
-    "footprints": "phạm vi",
+    "footprints": "kèm vùng điểm nóng",
     "raw": "dạng thô",
     "active": "đang hoạt động",
     "valid_from": "có hiệu lực từ ngày",

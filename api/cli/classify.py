@@ -360,7 +360,9 @@ def add_parsers(sub: argparse._SubParsersAction) -> None:
     export.add_argument("--format", choices=["csv", "geojson", "xlsx"], default="csv", help="định dạng")
     export.add_argument("--out", type=cli_output_file, metavar="TỆP", help="tệp ghi (mặc định: đầu ra chuẩn)")
     export.add_argument(
-        "--raw", action="store_true", help="CSV/Excel: tên cột máy và mã thay vì tiêu đề, nhãn tiếng Việt"
+        "--raw",
+        action="store_true",
+        help="CSV/GeoJSON cho chương trình (không để mở bằng Excel): tên cột máy, mã và giá trị nguyên dạng",
     )
     kpi = action("kpi", cmd_kpi, "chỉ tiêu của năm so với mục tiêu của tỉnh, thành phố hoặc toàn quốc")
     kpi.add_argument("--xlsx", type=cli_output_file, metavar="TỆP", help="ghi thêm báo cáo Excel vào tệp này")

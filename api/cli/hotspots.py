@@ -148,7 +148,9 @@ def add_parsers(sub: argparse._SubParsersAction) -> None:
     )
     export.add_argument("--format", choices=["geojson", "csv", "xlsx"], default="geojson", help="định dạng")
     export.add_argument(
-        "--raw", action="store_true", help="CSV/Excel: tên cột máy và mã thay vì tiêu đề, nhãn tiếng Việt"
+        "--raw",
+        action="store_true",
+        help="CSV/GeoJSON cho chương trình (không để mở bằng Excel): tên cột máy, mã và giá trị nguyên dạng",
     )
     export.add_argument("--footprints", action="store_true", help="GeoJSON: phạm vi thay vì tâm điểm")
     export.add_argument("--out", type=cli_output_file, metavar="TỆP", help="tệp ghi (mặc định: màn hình)")

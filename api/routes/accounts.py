@@ -250,9 +250,9 @@ def _dry_run_report(imported: "AccountsImported", file_name: str) -> dict[str, A
 @router.get("/users/import-template", response_class=Response, responses=XLSX_RESPONSE)
 def get_users_import_template(user: Admin) -> Response:
     """The accounts file's template (an Excel workbook with examples and a sheet of instructions)."""
-    from gis.services.account_import import TEMPLATE, template_bytes
+    from gis.services.account_import import TEMPLATE_DOWNLOAD, template_bytes
 
-    return Response(template_bytes(), media_type=XLSX, headers=disposition(TEMPLATE))
+    return Response(template_bytes(), media_type=XLSX, headers=disposition(TEMPLATE_DOWNLOAD))
 
 
 @router.put("/users/{user_id:int}/province", response_model=UserOut)

@@ -317,7 +317,9 @@ def get_export(
     version: Version = None,
     province: Province = None,
     fmt: Annotated[Literal["csv", "geojson", "xlsx"], Query(alias="format")] = "csv",
-    raw: Annotated[bool, Query(description="machine column names and codes instead of Vietnamese headers")] = False,
+    raw: Annotated[
+        bool, Query(description="CSV or GeoJSON for scripts: machine column names, codes and values as they are")
+    ] = False,
 ) -> Response:
     """The classification as CSV, GeoJSON or Excel (columns: code, name, class, method, missing data, criteria; the
     Excel file under the reader's heading: their province's police, or the Ministry's), named by year, version,

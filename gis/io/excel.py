@@ -7,6 +7,7 @@ from io import BytesIO
 from typing import Any
 
 from openpyxl import Workbook
+from openpyxl.cell.cell import Cell
 from openpyxl.styles import Alignment, Border, Font, Side
 from openpyxl.utils import get_column_letter
 
@@ -37,15 +38,21 @@ def _merged(
 ) -> None:
     """Write a centred text over columns first..last of a row."""
     ws.merge_cells(start_row=row, start_column=first, end_row=row, end_column=last)
-    cell = ws.cell(row=row, column=first, value=_cell_text(value))
+    cell = _put(ws, row, first, value)
     cell.font = Font(name=FONT, bold=bold, italic=italic, size=size, underline="single" if underline else None)
     cell.alignment = Alignment(horizontal="center", vertical="center", wrap_text=True)
 
 
-def _cell_text(value: Any) -> Any:
-    """A value as a cell may hold it: a text's control characters XML cannot carry written as escapes (a stored note or
+def _put(ws, row: int, column: int, value: Any) -> Cell:
+    """Write ``value`` into a cell and return the cell. A text is a string cell holding the text verbatim: openpyxl
+    makes a text starting with "=" a formula, and a string cell is never run, so no apostrophe is needed (one had shown
+    as «'-2+3 lý do» in the file); its control characters XML cannot carry are written as escapes (a stored note or
     override reason with one made openpyxl refuse the whole export: a 500)."""
-    return escaped(value, NOT_IN_A_CELL) if isinstance(value, str) else value
+    if not isinstance(value, str):
+        return ws.cell(row=row, column=column, value=value)
+    cell = ws.cell(row=row, column=column, value=escaped(value, NOT_IN_A_CELL))
+    cell.data_type = "s"
+    return cell
 
 
 def _span(widths: Sequence[float], first: int, want: float) -> int:
@@ -100,19 +107,17 @@ def administrative_workbook(
     ws.row_dimensions[7].height = 32  # a long basis wraps onto a second line
     header_row = 8
     for col, name in enumerate(headers, start=1):
-        cell = ws.cell(row=header_row, column=col, value=name)
+        cell = _put(ws, header_row, col, name)
         cell.font = Font(name=FONT, bold=True)
         cell.alignment = Alignment(horizontal="center", vertical="center", wrap_text=True)
         cell.border = _BOX
     for r, values in enumerate(rows, start=header_row + 1):
         for col, value in enumerate(values, start=1):
             if isinstance(value, Figure):  # a number the reader sums and filters, shown as the report words it
-                cell = ws.cell(row=r, column=col, value=value.value)
+                cell = _put(ws, r, col, value.value)
                 cell.number_format = value.number_format
-            else:
-                cell = ws.cell(row=r, column=col, value=_cell_text(value))
-            if isinstance(value, str):  # text stays text: "=HYPERLINK(…)" in a name is not a formula to run
-                cell.data_type = "s"
+            else:  # text stays text: "=HYPERLINK(…)" in a name is not a formula to run
+                cell = _put(ws, r, col, value)
             cell.font = Font(name=FONT)
             cell.alignment = Alignment(vertical="top", wrap_text=True)
             cell.border = _BOX

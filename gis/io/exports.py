@@ -4,7 +4,8 @@ Pure: rows in, bytes out. Every table has an STT column, Vietnamese headers and 
 them (labels, not codes; integers as integers; "thiếu dữ liệu" for what is missing). A CSV writes its figures as
 text with a decimal comma; an Excel file holds them as numbers and days as dates, each in the number format that
 shows it so (``gis.io.figures``), for the reader to sum, sort and filter. ``raw=True`` gives the same rows under the
-stable machine names and codes (for scripts). Cells that a spreadsheet would run as a formula are neutralised.
+stable machine names and codes, as they are (for scripts, not for opening in Excel). A CSV's cells that a spreadsheet
+would run as a formula are neutralised; an Excel file's texts are string cells, never run.
 """
 
 from __future__ import annotations
@@ -25,6 +26,7 @@ from models.domain.dates import DayWindow, vn_day, vn_time
 from models.domain.kpi import drug_free_count
 from models.domain.legal_rules import faithful_decimals, requirement
 from models.domain.period_report import FROM_ZERO, NO_DATA
+from models.errors import InvalidRequest
 from models.lazy import lazy_module
 from models.numbers import vn_number, vn_percent
 from models.vocabulary import (
@@ -41,14 +43,16 @@ from models.vocabulary import (
 )
 
 if TYPE_CHECKING:
+    import numpy as np
     import pandas as pd
 else:
+    np = lazy_module("numpy")
     pd = lazy_module("pandas")
 
 FORMATS = ("csv", "geojson", "xlsx")
 MISSING = MISSING_DATA_LABEL
 METHOD_LABELS = {"legal": "Theo tiêu chí", "override": "Điều chỉnh thủ công"}
-#: A cell starting with one of these is run as a formula by spreadsheets (CSV injection): it is prefixed with '.
+#: A CSV cell starting with one of these is run as a formula by spreadsheets (CSV injection): it is prefixed with '.
 _FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
 
 
@@ -80,10 +84,17 @@ def _area_in_name(province_code: str | None) -> str:
     return "" if province_code is None else f"-tỉnh-{_NOT_IN_NAME.sub('-', province_code)}"
 
 
+def day_in_name(day: date) -> str:
+    """A day as every download name writes it: ``dd-mm-yyyy`` as Vietnamese readers write a day (``31-03-2026``; an
+    audit export had been named with the ISO ``2026-12-07`` beside the periodic report's ``01-01-2026``)."""
+    return f"{day:%d-%m-%Y}"
+
+
 def period_file_name(period: DayWindow, province_code: str | None) -> str:
     """The name a periodic report is downloaded as: its first and last days and its province (none: every unit),
     ``báo-cáo-định-kỳ-01-01-2026-đến-31-03-2026-tỉnh-31.xlsx``."""
-    return f"báo-cáo-định-kỳ-{period.first:%d-%m-%Y}-đến-{period.last:%d-%m-%Y}{_area_in_name(province_code)}.xlsx"
+    days = f"{day_in_name(period.first)}-đến-{day_in_name(period.last)}"
+    return f"báo-cáo-định-kỳ-{days}{_area_in_name(province_code)}.xlsx"
 
 
 def ascii_name(name: str) -> str:
@@ -94,7 +105,8 @@ def ascii_name(name: str) -> str:
 
 
 def safe_cell(value: Any) -> Any:
-    """A value a spreadsheet shows as text, never runs: formula-like text gets a leading apostrophe."""
+    """A CSV value a spreadsheet shows as text, never runs: formula-like text gets a leading apostrophe (an Excel file
+    needs none: its texts are string cells)."""
     if isinstance(value, str) and value.startswith(_FORMULA_START):
         return "'" + value
     return value
@@ -124,8 +136,9 @@ class Column:
     cell: Callable[[Any], Any] | None = None
 
     def excel(self, value: Any) -> Any:
-        """What an Excel cell holds of ``value``: its figure, else the shown value (text neutralised)."""
-        return safe_cell(self.cell(value) if self.cell else self.show(value))
+        """What an Excel cell holds of ``value``: its figure, else the shown value (a string cell, never run:
+        :func:`gis.io.excel.administrative_workbook`)."""
+        return self.cell(value) if self.cell else self.show(value)
 
 
 def feature_properties(columns: Sequence[Column], row: dict[str, Any]) -> dict[str, Any]:
@@ -154,8 +167,9 @@ def feature_collection(name: str, description: str, features: list[dict[str, Any
 
 
 def write_csv(columns: Sequence[Column], rows: Sequence[dict[str, Any]], *, raw: bool = False) -> bytes:
-    """CSV (UTF-8 with BOM, for Excel): Vietnamese headers and shown values separated by ';', or machine names and
-    codes separated by ',' if ``raw`` (for scripts).
+    """CSV for Excel (UTF-8 with BOM): Vietnamese headers and shown values separated by ';', formula-like text
+    neutralised; or, if ``raw``, for scripts: machine names and values as they are (:func:`raw_value`) separated by
+    ',', UTF-8 without BOM (a BOM glued to the first column's name).
 
     The shown values write decimals with a comma, as Excel does under Vietnamese regional settings, whose list
     separator is then ';': a comma-separated file opened there put every row in the first column, and "87,5" in
@@ -164,11 +178,34 @@ def write_csv(columns: Sequence[Column], rows: Sequence[dict[str, Any]], *, raw:
     writer = csv.writer(buffer, delimiter="," if raw else ";", lineterminator="\n")
     if raw:
         writer.writerow([c.name for c in columns])
-        writer.writerows([[safe_cell(row.get(c.name)) for c in columns] for row in rows])
-    else:
-        writer.writerow(["STT", *(c.header for c in columns)])
-        writer.writerows([[i, *(safe_cell(c.show(row.get(c.name))) for c in columns)] for i, row in enumerate(rows, 1)])
+        writer.writerows([[raw_value(row.get(c.name)) for c in columns] for row in rows])
+        return buffer.getvalue().encode("utf-8")
+    writer.writerow(["STT", *(c.header for c in columns)])
+    writer.writerows([[i, *(safe_cell(c.show(row.get(c.name))) for c in columns)] for i, row in enumerate(rows, 1)])
     return buffer.getvalue().encode("utf-8-sig")
+
+
+def raw_value(value: Any) -> Any:
+    """A value as a raw CSV writes it for a script: a yes/no as ``true``/``false`` (as JSON writes it), a value
+    missing as an empty cell, a day or time in ISO 8601 (``2026-10-31``, ``2026-10-31T02:30:00+00:00``), a number
+    with a decimal point, a text verbatim."""
+    if isinstance(value, np.generic):  # pandas' rows hold numpy's booleans and numbers
+        value = value.item()
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    if value is None or value is pd.NaT:
+        return ""
+    return value.isoformat() if isinstance(value, date) else value
+
+
+def check_raw(fmt: str, raw: bool) -> None:
+    """Refuse ``raw`` for an Excel file: an Excel file is a report for people (Vietnamese headers and labels); a
+    script reads the raw CSV or GeoJSON."""
+    if raw and fmt == "xlsx":
+        raise InvalidRequest(
+            "dạng thô chỉ có cho CSV và GeoJSON (cho chương trình); tệp Excel là báo cáo cho người đọc",
+            "raw is for csv and geojson",
+        )
 
 
 def workbook(
@@ -227,12 +264,17 @@ def _class(row: dict[str, Any], prefix: str = "") -> str:
 def classification_columns(criteria: Sequence[dict[str, Any]], *, raw: bool = False) -> list[Column]:
     """Commune, final class, legal class, method, override, missing data and the level it could reach, then each
     criterion's figures (as the legal rules word them, units included, in a CSV; a number cell in an Excel file, what
-    the criterion asks of it in the header; the bare value when ``raw``) and verdict."""
+    the criterion asks of it in the header; the bare value when ``raw``) and verdict. ``raw``: each class as its
+    category and level codes (the JSON API's ``category``, ``level``, ``legal_category``, ``legal_level``)."""
+    classes = (
+        [Column(name, name) for name in ("category", "level", "legal_category", "legal_level")]
+        if raw
+        else [Column("final_class", "Phân loại"), Column("legal_class", "Theo tiêu chí")]
+    )
     columns = [
         Column("commune_code", "Mã đơn vị"),
         Column("name", "Tên đơn vị"),
-        Column("final_class", "Phân loại"),
-        Column("legal_class", "Theo tiêu chí"),
+        *classes,
         Column("method", "Cách xác định", lambda v: METHOD_LABELS.get(v, v or "")),
         Column("override_reason", "Lý do điều chỉnh"),
         Column("override_by", "Người điều chỉnh"),
@@ -248,7 +290,7 @@ def classification_columns(criteria: Sequence[dict[str, Any]], *, raw: bool = Fa
         else:
             if c.get("unit") is not None:  # one figure, compared with one threshold: said once, above the numbers
                 header += f" (cần {requirement(c['op'], c['threshold'], c['unit'])})"
-            columns.append(Column(cid, header, lambda v: _stated(v and v.get("detail")), _criterion_cell))
+            columns.append(Column(cid, header, _criterion_text, _criterion_cell))
         columns.append(Column(f"{cid}.met", f"Tiêu chí {title}: đánh giá", _verdict))
     return columns
 
@@ -268,6 +310,13 @@ def _criterion_cell(criterion: dict[str, Any] | None) -> Any:
         return MISSING
     decimals = faithful_decimals(value, criterion["op"], criterion["threshold"])
     return number_cell(value / 100 if unit == "%" else value, decimals, unit, trim=True)
+
+
+def _criterion_text(criterion: dict[str, Any] | None) -> Any:
+    """A criterion's figure as a CSV writes it: its explanation, or the Excel cell's «thiếu dữ liệu» when the figure
+    is missing (the explanation's «không rõ (cần ≥ 0,5 %)» had said it otherwise than the Excel file)."""
+    cell = _criterion_cell(criterion)
+    return criterion["detail"] if isinstance(cell, Figure) and criterion else cell
 
 
 def _verdict(met: Any) -> str:
@@ -393,35 +442,44 @@ HOTSPOT_COLUMNS = (
 )
 
 
-def register_subtitle(rows: Sequence[dict[str, Any]], day: date) -> str:
-    """How many hotspots the register holds and the day its figures reach."""
-    return f"Tổng số: {len(rows)} điểm; số liệu đến ngày {vn_day(day)}"
+def register_subtitle(rows: Sequence[dict[str, Any]], data_until: date | None) -> str:
+    """How many hotspots the register holds and the day its incident data reaches (``data_until``, the newest
+    incident's day as the periodic report says it; None: no incident held) — not the day of the export."""
+    until = f"số liệu vụ việc đến ngày {vn_day(data_until)}" if data_until else "chưa có số liệu vụ việc"
+    return f"Tổng số: {len(rows)} điểm; {until}"
 
 
-def hotspot_features(rows: Sequence[dict[str, Any]], shapes: list[dict[str, Any]], day: date) -> bytes:
+def hotspot_features(rows: Sequence[dict[str, Any]], shapes: list[dict[str, Any]], data_until: date | None) -> bytes:
     """The hotspot register as GeoJSON for a GIS user: each hotspot's point or footprint (``shapes``, features with
-    the hotspot's id) with the register's columns as its properties (:func:`feature_properties`)."""
+    the hotspot's id) with the register's columns as its properties (:func:`feature_properties`), described with the
+    day its incident data reaches (:func:`register_subtitle`)."""
     columns = with_province(HOTSPOT_COLUMNS, rows, "commune_name")
     by_id = {row["id"]: row for row in rows}
     features = [{**shape, "properties": feature_properties(columns, by_id[shape["id"]])} for shape in shapes]
     return feature_collection(
         "Sổ theo dõi điểm, tụ điểm phức tạp về ma túy",
-        register_subtitle(rows, day),
+        register_subtitle(rows, data_until),
         features,
     )
 
 
 def hotspot_register_file(
-    rows: Sequence[dict[str, Any]], fmt: str, *, heading: Heading, scope: str, raw: bool = False
+    rows: Sequence[dict[str, Any]],
+    fmt: str,
+    *,
+    heading: Heading,
+    scope: str,
+    data_until: date | None,
+    raw: bool = False,
 ) -> bytes:
     """The hotspot register as CSV or Excel issued under ``heading``, covering ``scope`` (each commune's province
-    beside it when the hotspots lie in several)."""
+    beside it when the hotspots lie in several), its figures reaching the day ``data_until`` (:func:`register_subtitle`)."""
     columns = with_province(HOTSPOT_COLUMNS, rows, "commune_name")
     if fmt == "csv":
         return write_csv(columns, rows, raw=raw)
     return workbook(
         "SỔ THEO DÕI ĐIỂM, TỤ ĐIỂM PHỨC TẠP VỀ MA TÚY",
-        register_subtitle(rows, heading.day),
+        register_subtitle(rows, data_until),
         columns,
         rows,
         heading=heading,
@@ -576,7 +634,7 @@ def period_workbook(report: dict[str, Any], heading: Heading) -> bytes:
             + report["notes"]
         ),
         PERIOD_HEADERS,
-        [[safe_cell(value) for value in row] for row in rows],
+        rows,
         heading=heading,
         issued=heading.issued_line(area),
         sheet="Báo cáo định kỳ",

@@ -43,6 +43,8 @@ from models.vocabulary import ACCOUNT_FIELD_LABELS, PROVINCIAL_ROLES, AdminActio
 MAX_ROWS = 1_000
 #: The template offered on the administration page (package data).
 TEMPLATE = "mau-nhap-tai-khoan.xlsx"
+#: The name it is downloaded as: in Vietnamese with its diacritics like every other download (``api.downloads``).
+TEMPLATE_DOWNLOAD = "mẫu-nhập-tài-khoản.xlsx"
 #: What a dry run of the file says of the passwords it did not make (the real import makes and answers them once).
 PASSWORDS_AT_IMPORT = (
     "mỗi người dùng mới sẽ được cấp một mật khẩu dùng một lần khi nhập thật (bảng mật khẩu chỉ tải về lúc đó);"

@@ -11,7 +11,7 @@ from typing import Any
 
 from sqlalchemy import Connection
 
-from gis.io.exports import ExportFile, audit_trail_workbook
+from gis.io.exports import ExportFile, audit_trail_workbook, day_in_name
 from gis.store import accounts
 from gis.store.access_log import access_lines, with_what
 from gis.store.audit import admin_audit, record_admin_action
@@ -334,7 +334,7 @@ def access_log_xlsx(
         filters=_filters(*days, more),
         capped=len(lines) == EXPORT_LINES,
     )
-    return ExportFile(content, len(lines), f"nhật-ký-truy-cập-{heading.day.isoformat()}.xlsx")
+    return ExportFile(content, len(lines), f"nhật-ký-truy-cập-{day_in_name(heading.day)}.xlsx")
 
 
 def admin_audit_xlsx(
@@ -351,4 +351,4 @@ def admin_audit_xlsx(
     content = audit_trail_workbook(
         "admin", entries, heading=heading, filters=_filters(*days, []), capped=len(entries) == EXPORT_LINES
     )
-    return ExportFile(content, len(entries), f"nhật-ký-quản-trị-{heading.day.isoformat()}.xlsx")
+    return ExportFile(content, len(entries), f"nhật-ký-quản-trị-{day_in_name(heading.day)}.xlsx")

@@ -10,6 +10,7 @@ from sqlalchemy import Connection, text
 from gis.io.exports import (
     FORMATS,
     ExportFile,
+    check_raw,
     classification_features,
     classification_file,
     download_name,
@@ -178,6 +179,7 @@ def export_classification(
     write or send, with its number of communes; an Excel file is issued by the police of province ``issuer`` (the
     reader's; None: the Ministry), exported now by ``by`` on the basis of the criteria's decision, named for download
     by its year, version, approval and province."""
+    check_raw(fmt, raw)
     run = require_run(conn, year, version)
     name = download_name("phân-loại", year, run, scope.province_code, fmt)
     if fmt == "geojson" and raw:

@@ -10,7 +10,7 @@ from typing import Any
 from sqlalchemy import Connection, Row, text
 from sqlalchemy.exc import IntegrityError
 
-from gis.io.exports import ExportFile, hotspot_features, hotspot_register_file
+from gis.io.exports import ExportFile, check_raw, hotspot_features, hotspot_register_file
 from gis.settings import DataSettings
 from gis.store.access_log import AccessLine
 from gis.store.communes import check_in_city, refuse_personal_names
@@ -25,8 +25,9 @@ from gis.store.hotspots import (
     reported_by_team,
     suppression_task_states,
 )
+from gis.store.period_counts import incidents_until
 from gis.store.provinces import document_heading, scope_label
-from gis.store.scoping import AreaScope
+from gis.store.scoping import UNRESTRICTED, AreaScope
 from gis.store.selection import HotspotFilter
 from gis.store.sql import containing_unit, local_date, to_metric, to_wgs84
 from gis.store.versioned import load_at_version, update_at_version
@@ -348,19 +349,25 @@ def team_reports(conn: Connection, scope: AreaScope, limit: int) -> list[dict[st
 
 
 def export_register(conn: Connection, fmt: str, *, footprints: bool = False, raw: bool = False, by: str) -> ExportFile:
-    """The hotspot register as GeoJSON, CSV or Excel (Vietnamese headers and labels; ``raw``: machine names), with its
-    number of hotspots, exported now by ``by``. It holds every hotspot of the database: an Excel file is the
-    Ministry's, or in a one-province database that province's police's."""
+    """The hotspot register as GeoJSON, CSV or Excel (Vietnamese headers and labels; ``raw``: machine names and codes,
+    CSV or GeoJSON only), with its number of hotspots, exported now by ``by``. It holds every hotspot of the database:
+    an Excel file is the Ministry's, or in a one-province database that province's police's; its figures reach the
+    day of the newest incident (as the periodic report says it), not the day of the export."""
+    check_raw(fmt, raw)
     if fmt == "geojson":
         collection = register_geojson(conn, footprints)
         if raw:
             content = json.dumps(collection, ensure_ascii=False, default=str).encode("utf-8")
         else:
-            content = hotspot_features(register_rows(conn), collection["features"], local_today())
+            until = incidents_until(conn, UNRESTRICTED)
+            content = hotspot_features(register_rows(conn), collection["features"], until)
         return ExportFile(content, len(collection["features"]))
     if fmt in ("csv", "xlsx"):
         rows = register_rows(conn)
         heading = document_heading(conn, None, by)
-        content = hotspot_register_file(rows, fmt, heading=heading, scope=scope_label(conn, None), raw=raw)
+        until = incidents_until(conn, UNRESTRICTED)
+        content = hotspot_register_file(
+            rows, fmt, heading=heading, scope=scope_label(conn, None), data_until=until, raw=raw
+        )
         return ExportFile(content, len(rows))
     raise InvalidRequest(f"định dạng không hỗ trợ: {fmt!r} (chọn geojson, csv, xlsx)", "unsupported format")

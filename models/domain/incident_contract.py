@@ -35,6 +35,7 @@ from models.domain.row_checks import (
     unknown_marks,
     unknown_marks_warning,
 )
+from models.numbers import vn_number
 from models.vocabulary import INCIDENT_FIELD_LABELS, KIND_ALIASES, LOCAL_TZ_NAME, IncidentKind, normalise_kind
 
 REF_MAX = 64
@@ -177,6 +178,12 @@ def _parse_times(text: pd.Series, now: datetime) -> tuple[pd.Series, np.ndarray,
     return out, unparsed, future
 
 
+def _degrees(values: pd.Series) -> pd.Series:
+    """Coordinates as a refusal quotes them, with a decimal comma like every figure shown: «200», «20,8563» (was
+    «200.0»)."""
+    return values.map(lambda v: vn_number(v, 6, trim=True))
+
+
 def _project(
     x: pd.Series, y: pd.Series, crs_text: pd.Series, rows: np.ndarray, rejects: Rejects, lon: pd.Series, lat: pd.Series
 ) -> None:
@@ -304,14 +311,14 @@ def validate_incidents(
         " vùng 48N) (lon/lat look like metres)",
         values=lon_t + ", " + lat_t,
     )
-    rej.add(out_lon & ~metres, "lon", "kinh độ ngoài [-180, 180]: {} (lon out of range)", values=lon)
+    rej.add(out_lon & ~metres, "lon", "kinh độ ngoài [-180, 180]: {} (lon out of range)", values=_degrees(lon))
     rej.add(
         swapped,
         "lat",
         "vĩ độ ngoài [-90, 90]: {}, có lẽ kinh độ và vĩ độ bị đổi chỗ (lat out of range: lon and lat swapped?)",
-        values=lat,
+        values=_degrees(lat),
     )
-    rej.add(out_lat & ~metres & ~swapped, "lat", "vĩ độ ngoài [-90, 90]: {} (lat out of range)", values=lat)
+    rej.add(out_lat & ~metres & ~swapped, "lat", "vĩ độ ngoài [-90, 90]: {} (lat out of range)", values=_degrees(lat))
 
     qty_t, unknown_qty = unknown_marks(text_column(raw, "quantity_g"))
     qty, bad_qty = parse_numbers(qty_t)

@@ -157,7 +157,7 @@ def test_a_command_lines_options_are_shown_by_their_vietnamese_names() -> None:
     assert audit["params_text"] == "in dạng JSON=có; người dùng=nobody; số dòng=1000"
     export = {"out": "/tmp/h.csv", "raw": False, "format": "csv", "footprints": False, "date_from": "2026-01-02"}
     shown = with_what({"route": "diaban hotspots export", "role": "cli", "params": export})["params_text"]
-    assert shown == "tệp ghi ra=/tmp/h.csv; dạng thô=không; định dạng=csv; phạm vi=không; từ ngày=02/01/2026"
+    assert shown == "tệp ghi ra=/tmp/h.csv; dạng thô=không; định dạng=csv; kèm vùng điểm nóng=không; từ ngày=02/01/2026"
     # A client's query is shown by the API's names only (no «json» option there).
     assert with_what({"route": "GET /api/inbox", "role": "team", "params": {"json": "1"}})["params_text"] == "json=1"
 

@@ -170,6 +170,10 @@ def test_a_dry_run_says_what_the_file_would_create_without_passwords_and_leaves_
 def test_the_template_imports_as_it_is_shipped_and_only_administrators_import(client, admin, make_user, bearer) -> None:
     template = client.get("/api/users/import-template", headers=admin)
     assert template.status_code == 200 and template.content == template_bytes()
+    # Named in Vietnamese with its diacritics like every other download (was «mau-nhap-tai-khoan.xlsx»).
+    assert template.headers["content-disposition"].endswith(
+        "filename*=UTF-8''m%E1%BA%ABu-nh%E1%BA%ADp-t%C3%A0i-kho%E1%BA%A3n.xlsx"
+    )
     answered = upload(client, admin, template.content, "mau-nhap-tai-khoan.xlsx")
     assert answered.status_code == 200, answered.text
     assert len(passwords(answered)) == 5

@@ -67,7 +67,7 @@ def test_the_filtered_access_log_is_exported_to_excel_and_the_export_is_logged(c
     day = f"{local_today() - timedelta(days=1):%Y-%m-%d}"
     answer = client.get(f"/api/access-log.xlsx?what=task_photo&from={day}&to={day}&username=to-anh", headers=admin)
     assert answer.status_code == 200, answer.text
-    name = f"nhật-ký-truy-cập-{local_today().isoformat()}.xlsx"
+    name = f"nhật-ký-truy-cập-{local_today():%d-%m-%Y}.xlsx"
     assert answer.headers["content-disposition"].endswith(f"filename*=UTF-8''{quote(name, safe='')}")
     sheet = load_workbook(BytesIO(answer.content)).active
     assert sheet.title == "Nhật ký truy cập"

@@ -406,14 +406,18 @@ def test_review_lists_disagreements_and_changes_first(client, as_user, indicator
 
 def test_exports(client, as_user, conn: Connection, indicators: list[str]) -> None:
     client.post("/api/classifications/2025/runs")
-    raw = (
-        export_classification(conn, 2025, "csv", raw=True, issuer=None, by="test")
-        .content.decode("utf-8-sig")
-        .splitlines()
-    )
-    header = raw[0].split(",")
-    assert header[:3] == ["commune_code", "name", "final_class"] and "override_reason" in header
+    machine = export_classification(conn, 2025, "csv", raw=True, issuer=None, by="test").content
+    assert not machine.startswith(b"\xef\xbb\xbf"), "for scripts: no BOM"
+    raw = list(csv.reader(io.StringIO(machine.decode("utf-8"))))
+    header = raw[0]
+    assert header[:4] == ["commune_code", "name", "category", "level"] and "override_reason" in header
     assert "I.a.value" in header and "I.a.met" in header and len(raw) == 115
+    # Codes and true/false, as the JSON API gives them (were «Có tệ nạn ma túy» and «False»).
+    assert {row[header.index("category")] for row in raw[1:]} <= {"drug_free", "at_risk", "trong_diem"}
+    assert {row[header.index("incomplete")] for row in raw[1:]} <= {"true", "false"}
+    assert {row[header.index("I.a.met")] for row in raw[1:]} <= {"true", "false", ""}
+    refused = client.get("/api/classifications/2025/export?format=xlsx&raw=true")
+    assert refused.status_code == 422 and "dạng thô chỉ có cho CSV và GeoJSON" in refused.json()["message"]
     shown = list(
         csv.reader(
             io.StringIO(export_classification(conn, 2025, "csv", issuer=None, by="test").content.decode("utf-8-sig")),

@@ -313,7 +313,7 @@ def test_the_administrator_reads_who_looked_at_task_photos_and_exports_it_on_a_p
     assert page.evaluate("document.documentElement.scrollWidth") <= PHONE["width"]  # nothing wider than the phone
     with page.expect_download() as download:
         page.click("#access-xlsx")
-    assert download.value.suggested_filename == f"nhật-ký-truy-cập-{local_today().isoformat()}.xlsx"
+    assert download.value.suggested_filename == f"nhật-ký-truy-cập-{local_today():%d-%m-%Y}.xlsx"
     saved = tmp_path / "nhat-ky.xlsx"
     download.value.save_as(saved)
     sheet = load_workbook(saved).active

@@ -218,3 +218,15 @@ def test_manual_hotspot_and_export(conn: Connection) -> None:
     assert mine.startswith(str(shown.index(mine)) + ";")  # STT counts the rows
     sheet = load_workbook(io.BytesIO(export_register(conn, "xlsx", by="test").content)).active
     assert "SỔ THEO DÕI ĐIỂM, TỤ ĐIỂM PHỨC TẠP VỀ MA TÚY" in [c for r in sheet.iter_rows(values_only=True) for c in r]
+
+
+def test_the_register_says_the_day_its_incident_data_reaches(conn: Connection, tmp_path: Path) -> None:
+    """`diaban hotspots export` said «số liệu đến ngày» the export's day while the incidents ended weeks before: its
+    subtitle names the newest incident's Hải Phòng day, as the periodic report does."""
+    start = datetime(2025, 3, 1, 1, 0, tzinfo=UTC)
+    import_incidents(conn, _burst(tmp_path, 106.6830, 20.8600, start, 3, "DEN"), imported_by="test")
+    create_manual_hotspot(conn, lon=106.683, lat=20.86, note="tin báo của quần chúng", actor="test")
+    sheet = load_workbook(io.BytesIO(export_register(conn, "xlsx", by="test").content)).active
+    assert sheet["A6"].value.endswith("; số liệu vụ việc đến ngày 03/03/2025"), sheet["A6"].value
+    collection = json.loads(export_register(conn, "geojson", by="test").content)
+    assert collection["description"].endswith("; số liệu vụ việc đến ngày 03/03/2025")

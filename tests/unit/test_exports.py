@@ -54,7 +54,8 @@ def test_csv_for_people_is_separated_as_excel_reads_it_under_vietnamese_settings
     assert row[:6] == ["1", "7", "Đã xác minh", "Điểm", "1.234", ""] and "87,5" in row
     assert shown.decode("utf-8-sig").splitlines()[1].count(";") == len(header) - 1, "no cell quoted for a comma"
     assert row[-2:] == ["106,701235", "20,845679"], "coordinates with a decimal comma like every figure"
-    raw_header, raw_row = _rows(write_csv(HOTSPOT_COLUMNS, [HOTSPOT], raw=True), ",")
+    raw = write_csv(HOTSPOT_COLUMNS, [HOTSPOT], raw=True)  # for scripts: no BOM
+    raw_header, raw_row = list(csv.reader(io.StringIO(raw.decode("utf-8"))))
     assert raw_header == [c.name for c in HOTSPOT_COLUMNS] and raw_row[:3] == ["7", "verified", "spot"]
 
 
@@ -107,7 +108,9 @@ def test_each_workbook_names_its_sheet_and_keeps_the_rows_names_in_view() -> Non
     kpis = load_workbook(io.BytesIO(kpi_workbook(_kpi_report("draft", None), heading)))
     assert kpis.sheetnames == ["Chỉ tiêu 2025"] and kpis.active.freeze_panes == "C9"
     register = load_workbook(
-        io.BytesIO(hotspot_register_file([HOTSPOT], "xlsx", heading=heading, scope="Thành phố Hải Phòng"))
+        io.BytesIO(
+            hotspot_register_file([HOTSPOT], "xlsx", heading=heading, scope="Thành phố Hải Phòng", data_until=None)
+        )
     )
     assert register.sheetnames == ["Sổ theo dõi"] and register.active.freeze_panes == "C9"
 
@@ -124,7 +127,9 @@ def test_the_hotspot_register_holds_numbers_and_days_excel_sums_and_filters() ->
     date cell of its Hải Phòng day; what is missing stays the text "thiếu dữ liệu", which SUM skips."""
     evening = datetime(2025, 12, 31, 18, 0, tzinfo=UTC)
     unknown = {**HOTSPOT, "id": 8, "n_incidents": None, "first_seen": evening, "commune_name": "=HYPERLINK(1)"}
-    sheet, col = _table(hotspot_register_file([HOTSPOT, unknown], "xlsx", heading=HEADING, scope="Thành phố Hải Phòng"))
+    sheet, col = _table(
+        hotspot_register_file([HOTSPOT, unknown], "xlsx", heading=HEADING, scope="Thành phố Hải Phòng", data_until=None)
+    )
     incidents = sheet.cell(9, col["Số vụ việc"])
     assert (incidents.value, incidents.data_type, incidents.number_format) == (1234, "n", "#,##0")
     assert sheet.cell(10, col["Số vụ việc"]).value == "thiếu dữ liệu"
@@ -136,7 +141,7 @@ def test_the_hotspot_register_holds_numbers_and_days_excel_sums_and_filters() ->
     assert seen.is_date and seen.value == datetime(2026, 1, 1) and seen.number_format == "dd/mm/yyyy"
     assert sheet.cell(9, col["Phát hiện lần đầu"]).value is None, "no first day: an empty cell, not a date"
     name = sheet.cell(10, col["Xã, phường"])
-    assert (name.value, name.data_type) == ("'=HYPERLINK(1)", "s"), "text that looks like a formula stays text"
+    assert (name.value, name.data_type) == ("=HYPERLINK(1)", "s"), "text that looks like a formula: a string, as it is"
 
 
 def test_the_kpi_report_holds_its_results_and_targets_as_numbers() -> None:
@@ -249,7 +254,9 @@ def test_every_workbook_says_who_exported_it_when_what_it_covers_and_on_which_ba
     said = "Người xuất: tham.muu, lúc 05/01/2026 09:30 (giờ Việt Nam); phạm vi: Thành phố Hải Phòng"
     kpi = _texts(kpi_workbook(_kpi_report("draft", None), HEADING))
     assert f"{said}; căn cứ: Kế hoạch 246/KH-UBND; phân loại: Quyết định 28/2025/QĐ-TTg" in kpi, kpi
-    register = _texts(hotspot_register_file([HOTSPOT], "xlsx", heading=HEADING, scope="Thành phố Hải Phòng"))
+    register = _texts(
+        hotspot_register_file([HOTSPOT], "xlsx", heading=HEADING, scope="Thành phố Hải Phòng", data_until=None)
+    )
     assert said in register and "Hải Phòng, ngày 05 tháng 01 năm 2026" in register
     results = pd.DataFrame([{"commune_code": "1", "name": "A", "category": "drug_free", "criteria": []}])
     run = {"year": 2025, "version": 1, "status": "draft", "created_by": "tham.muu", "rules_version": "qd28-2025.2"}

@@ -235,7 +235,7 @@ def test_impossible_day_first_date_is_rejected(given: str) -> None:
             "«VN-2000»",
             "cần mã EPSG của hệ tọa độ phẳng (mét), ví dụ 3405 là VN-2000 / UTM vùng 48N",
         ),
-        ({"lon": "20.86", "lat": "106.683"}, "lat", "106.683", "có lẽ kinh độ và vĩ độ bị đổi chỗ"),
+        ({"lon": "20.86", "lat": "106.683"}, "lat", "106,683", "có lẽ kinh độ và vĩ độ bị đổi chỗ"),
         (
             {"lon": "591000", "lat": "2306000"},
             "lon/lat",
@@ -414,3 +414,11 @@ def test_an_incident_registers_totals_row_and_unknown_counts() -> None:
     assert result.valid["arrested"].tolist() == [pd.NA, 2] and pd.isna(result.valid["quantity_g"][1])
     assert result.warnings[0] == "bỏ qua 1 dòng tổng cộng: dòng 3"
     assert "(dòng 2, 4): đọc là chưa biết, không phải 0" in result.warnings[1]
+
+
+def test_a_coordinate_out_of_range_is_quoted_with_a_decimal_comma() -> None:
+    """«kinh độ ngoài [-180, 180]: 200.0» quoted the number with a decimal point; figures shown read «200», «180,5»."""
+    assert single_reject({"lon": "200"})["reason"].startswith("kinh độ ngoài [-180, 180]: 200 ")
+    assert single_reject({"lon": "180.5"})["reason"].startswith("kinh độ ngoài [-180, 180]: 180,5 ")
+    assert single_reject({"lat": "-91.25"})["reason"].startswith("vĩ độ ngoài [-90, 90]: -91,25 ")
+    assert "95,5, có lẽ kinh độ và vĩ độ bị đổi chỗ" in single_reject({"lon": "20.86", "lat": "95.5"})["reason"]
