@@ -18,6 +18,7 @@ from models.numbers import vn_number
 from models.vocabulary import (
     DRAFT_ENDED_BY,
     MISSING_DATA_LABEL,
+    NO_PREVIOUS_YEAR,
     OVERRIDE_UNDONE,
     UNKNOWN_PERSON,
     Category,
@@ -72,13 +73,15 @@ def cmd_review(args: argparse.Namespace) -> int:
     """Print the communes to review first: disagreements, changes, likely to leave drug-free."""
     from gis.services.classification import review
     from gis.store.db import get_engine
+    from models.domain.classification import changed_count
 
     with get_engine().connect() as conn:
         run, items = review(conn, args.year, args.version)
+    changed = changed_count(items)
     print(
         f"Năm {args.year} phiên bản {run['version']} ({RunStatus(run['status']).label.lower()}):"
-        f" {vn_number(int(items['disagreement'].sum()))} khác biệt"
-        f" tiêu chí/mô hình, {vn_number(int(items['changed'].sum()))} thay đổi so với năm trước"
+        f" {vn_number(int(items['disagreement'].sum()))} khác biệt tiêu chí/mô hình, "
+        + (NO_PREVIOUS_YEAR if changed is None else f"{vn_number(changed)} thay đổi so với năm trước")
     )
     for row in items.head(args.limit).itertuples():
         flags = "; ".join(row.flags) or "—"

@@ -29,7 +29,7 @@ from gis.store.indicators import year_units_day, yearly_indicators
 from gis.store.provinces import document_heading, scope_label
 from gis.store.scoping import UNRESTRICTED, AreaScope
 from gis.store.sql import current_unit
-from models.domain.classification import METHOD, build_draft, review_order
+from models.domain.classification import METHOD, build_draft, changed_count, review_order
 from models.domain.dates import check_year
 from models.domain.legal_rules import LegalRules
 from models.errors import InvalidRequest, PermissionDenied
@@ -144,7 +144,7 @@ def review_report(
     return {
         "run": run,
         "n_disagreements": int(items["disagreement"].sum()),
-        "n_changed": int(items["changed"].sum()),
+        "n_changed": changed_count(items),
         "items": shown.where(shown.notna(), None).to_dict("records"),
     }
 
