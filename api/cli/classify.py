@@ -230,9 +230,11 @@ def cmd_kpi(args: argparse.Namespace) -> int:
     from gis.store.db import get_engine
 
     with get_engine().begin() as conn:
-        report = kpi_report(conn, args.year, args.province)
+        report = kpi_report(conn, args.year, args.province, args.version)
         if args.xlsx:
-            export = kpi_report_xlsx(conn, args.year, args.province, issuer=args.province, by=getpass.getuser())
+            export = kpi_report_xlsx(
+                conn, args.year, args.province, args.version, issuer=args.province, by=getpass.getuser()
+            )
             record_command_read(conn, "diaban classify kpi --xlsx", vars(args), export.rows)
             with naming_file(args.xlsx):
                 args.xlsx.write_bytes(export.content)
@@ -365,7 +367,7 @@ def add_parsers(sub: argparse._SubParsersAction) -> None:
     export.add_argument(
         "--raw", action="store_true", help="CSV/Excel: tên cột máy và mã thay vì tiêu đề, nhãn tiếng Việt"
     )
-    kpi = action("kpi", cmd_kpi, "chỉ tiêu của năm so với mục tiêu của tỉnh, thành phố hoặc toàn quốc")
+    kpi = action("kpi", cmd_kpi, "chỉ tiêu của năm so với mục tiêu của tỉnh, thành phố hoặc toàn quốc", version=True)
     kpi.add_argument("--xlsx", type=cli_output_file, metavar="TỆP", help="ghi thêm báo cáo Excel vào tệp này")
     kpi.add_argument("--json", action="store_true", help="in dạng JSON như API (tên trường tiếng Anh, cho máy đọc)")
     for command in (export, kpi):

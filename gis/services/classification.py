@@ -26,7 +26,7 @@ from gis.store.classifications import (
 from gis.store.communes import refuse_personal_names
 from gis.store.incidents import ambiguous_incidents
 from gis.store.indicators import year_units_day, yearly_indicators
-from gis.store.provinces import document_heading, scope_label
+from gis.store.provinces import document_heading, require_province_units, scope_label
 from gis.store.scoping import UNRESTRICTED, AreaScope
 from gis.store.sql import current_unit
 from models.domain.classification import METHOD, build_draft, changed_count, review_order
@@ -177,7 +177,10 @@ def export_classification(
     """The run's classification of the communes in the scope (a province, or all) in the requested format, ready to
     write or send, with its number of communes; an Excel file is issued by the police of province ``issuer`` (the
     reader's; None: the Ministry), exported now by ``by`` on the basis of the criteria's decision, named for download
-    by its year, version, approval and province."""
+    by its year, version, approval and province; a province the system holds no unit of is refused (NotFound), not
+    sent as a file of headers only."""
+    if scope.province_code is not None:
+        require_province_units(conn, scope.province_code)
     run = require_run(conn, year, version)
     name = download_name("phân-loại", year, run, scope.province_code, fmt)
     if fmt == "geojson" and raw:

@@ -281,7 +281,6 @@ diabanPages.planner = async function startPlanner(map, cfg) {
     if (!year) { status.textContent = "Chưa có kết quả phân loại năm nào: hãy chạy phân loại."; rows.set([]); return; }
     runForm.year.value = year;
     status.textContent = `Đang tải kết quả năm ${year}…`;
-    document.getElementById("download-kpi").href = `/api/reports/kpi.xlsx?year=${year}`;
     // The year's draft before its approved run: a correction run after the approval is what the planner reviews,
     // overrides and approves (without draft=true the page showed the approved run, the correction out of reach).
     const answers = await newestYear(() => Promise.all([
@@ -295,6 +294,7 @@ diabanPages.planner = async function startPlanner(map, cfg) {
       document.getElementById(`download-${format}`).href =
         `/api/classifications/${year}/export?format=${format}&version=${review.run.version}`;
     }
+    document.getElementById("download-kpi").href = `/api/reports/kpi.xlsx?year=${year}&version=${review.run.version}`;
     features = Object.fromEntries(result.features.map((f) => [f.properties.code, f]));
     onUnitShapes = new Set(result.features.filter((f) => !f.geometry).map((f) => f.properties.code));
     const drawn = result.features.map((f) => ({ ...f, geometry: f.geometry || unitByCode[f.properties.code]?.geometry }));
