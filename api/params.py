@@ -31,6 +31,11 @@ IdempotencyKey = Annotated[
 ]
 
 
+#: A classification run's version (a year's files and reports of the version a page shows: the classification's
+#: export, the KPI report).
+Version = Annotated[int | None, Query(ge=1, description="run version; default: newest approved, else the draft")]
+
+
 _ISO_DAY = re.compile(r"^\d{4}-\d{2}-\d{2}$")
 
 

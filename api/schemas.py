@@ -795,7 +795,8 @@ class ReviewOut(_Out):
 
     run: RunOut
     n_disagreements: int
-    n_changed: int
+    #: None: no commune of the run has a class in the previous approved year (nothing to compare with, not 0).
+    n_changed: int | None
     items: list[ReviewItem]
 
 

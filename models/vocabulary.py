@@ -738,6 +738,9 @@ DRAFT_ENDED_BY: Mapping[str, str] = MappingProxyType(
 #: in the database (classification_override_log), and the person when the database does not know it.
 OVERRIDE_UNDONE = "đã bị bỏ ngoài ứng dụng"
 UNKNOWN_PERSON = "không rõ người"
+#: What a review says instead of its number of communes changed since the previous approved year when none of its
+#: communes has a class that year: nothing to compare with, not 0 changes (`classify review`, the planner page).
+NO_PREVIOUS_YEAR = "chưa có năm trước để so sánh"
 
 
 def version_status_label(status: str) -> str:

@@ -18,6 +18,7 @@ from models.numbers import vn_number
 from models.vocabulary import (
     DRAFT_ENDED_BY,
     MISSING_DATA_LABEL,
+    NO_PREVIOUS_YEAR,
     OVERRIDE_UNDONE,
     UNKNOWN_PERSON,
     Category,
@@ -72,13 +73,15 @@ def cmd_review(args: argparse.Namespace) -> int:
     """Print the communes to review first: disagreements, changes, likely to leave drug-free."""
     from gis.services.classification import review
     from gis.store.db import get_engine
+    from models.domain.classification import changed_count
 
     with get_engine().connect() as conn:
         run, items = review(conn, args.year, args.version)
+    changed = changed_count(items)
     print(
         f"Năm {args.year} phiên bản {run['version']} ({RunStatus(run['status']).label.lower()}):"
-        f" {vn_number(int(items['disagreement'].sum()))} khác biệt"
-        f" tiêu chí/mô hình, {vn_number(int(items['changed'].sum()))} thay đổi so với năm trước"
+        f" {vn_number(int(items['disagreement'].sum()))} khác biệt tiêu chí/mô hình, "
+        + (NO_PREVIOUS_YEAR if changed is None else f"{vn_number(changed)} thay đổi so với năm trước")
     )
     for row in items.head(args.limit).itertuples():
         flags = "; ".join(row.flags) or "—"
@@ -227,9 +230,11 @@ def cmd_kpi(args: argparse.Namespace) -> int:
     from gis.store.db import get_engine
 
     with get_engine().begin() as conn:
-        report = kpi_report(conn, args.year, args.province)
+        report = kpi_report(conn, args.year, args.province, args.version)
         if args.xlsx:
-            export = kpi_report_xlsx(conn, args.year, args.province, issuer=args.province, by=getpass.getuser())
+            export = kpi_report_xlsx(
+                conn, args.year, args.province, args.version, issuer=args.province, by=getpass.getuser()
+            )
             record_command_read(conn, "diaban classify kpi --xlsx", vars(args), export.rows)
             with naming_file(args.xlsx):
                 args.xlsx.write_bytes(export.content)
@@ -364,7 +369,7 @@ def add_parsers(sub: argparse._SubParsersAction) -> None:
         action="store_true",
         help="CSV/GeoJSON cho chương trình (không để mở bằng Excel): tên cột máy, mã và giá trị nguyên dạng",
     )
-    kpi = action("kpi", cmd_kpi, "chỉ tiêu của năm so với mục tiêu của tỉnh, thành phố hoặc toàn quốc")
+    kpi = action("kpi", cmd_kpi, "chỉ tiêu của năm so với mục tiêu của tỉnh, thành phố hoặc toàn quốc", version=True)
     kpi.add_argument("--xlsx", type=cli_output_file, metavar="TỆP", help="ghi thêm báo cáo Excel vào tệp này")
     kpi.add_argument("--json", action="store_true", help="in dạng JSON như API (tên trường tiếng Anh, cho máy đọc)")
     for command in (export, kpi):

@@ -13,6 +13,7 @@ from api.audit import record_read
 from api.cache import CachedResponse, cached_response
 from api.deps import AreaScopeDep, ConnDep, ReadConnDep, Reader, ReplicaConnDep, current_versions, require_roles
 from api.downloads import disposition
+from api.params import Version
 from api.routes.reports import XLSX
 from api.schemas import (
     ApproveIn,
@@ -45,7 +46,6 @@ from models.vocabulary import Role
 router = APIRouter(prefix="/api/classifications", tags=["classifications"])
 
 Year = Annotated[int, Path(ge=FIRST_YEAR, le=LAST_YEAR, examples=[2025])]
-Version = Annotated[int | None, Query(ge=1, description="run version; default: newest approved, else the draft")]
 Province = Annotated[
     str | None,
     Query(

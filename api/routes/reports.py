@@ -8,7 +8,7 @@ from fastapi import APIRouter, Depends, Query, Request, Response
 from api.audit import record_read
 from api.deps import ReadConnDep, ReplicaConnDep, require_roles
 from api.downloads import disposition
-from api.params import SaneDate
+from api.params import SaneDate, Version
 from api.schemas import KpiReport, PeriodReport
 from api.slots import heavy
 from gis.services.reports import kpi_report, kpi_report_xlsx, period_report, period_report_xlsx
@@ -37,10 +37,13 @@ XLSX_RESPONSE: dict[int | str, dict] = {
 
 
 @router.get("/kpi", response_model=KpiReport)
-def get_kpi(conn: ReplicaConnDep, user: ReportReader, year: Year, province: Province = None) -> dict[str, Any]:
+def get_kpi(
+    conn: ReplicaConnDep, user: ReportReader, year: Year, province: Province = None, version: Version = None
+) -> dict[str, Any]:
     """Drug-free share vs the path of the province's targets (Hải Phòng: 30 % → 60 %) or the national one (≥ 50 % by
-    2030), growth of problem communes, hotspots eradicated, recurrences; a provincial user: their province only."""
-    return kpi_report(conn, year, report_province(user, province))
+    2030), growth of problem communes, hotspots eradicated, recurrences, of the classification version asked for
+    (default: the newest approved, else the draft); a provincial user: their province only."""
+    return kpi_report(conn, year, report_province(user, province), version)
 
 
 @router.get("/kpi.xlsx", response_class=Response, responses=XLSX_RESPONSE)
@@ -51,12 +54,17 @@ def get_kpi_xlsx(
     user: ReportReader,
     year: Year,
     province: Province = None,
+    version: Version = None,
 ) -> Response:
-    """The KPI report in the Vietnamese administrative layout (.xlsx), under the reader's heading (their province's
+    """The KPI report in the Vietnamese administrative layout (.xlsx) of the classification version asked for (the
+    one a page shows; default: the newest approved, else the draft), under the reader's heading (their province's
     police, or the Ministry's), named by year, classification version, draft or approved and province
     (``bao-cao-chi-tieu-2025-v1-da-phe-duyet.xlsx``); the export is recorded in the access log."""
     reported = report_province(user, province)
-    export = heavy(request, lambda: kpi_report_xlsx(conn, year, reported, issuer=user.province_code, by=user.username))
+    export = heavy(
+        request,
+        lambda: kpi_report_xlsx(conn, year, reported, version, issuer=user.province_code, by=user.username),
+    )
     record_read(request, primary, user, export.rows)
     return Response(
         export.content,

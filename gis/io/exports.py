@@ -20,7 +20,7 @@ from dataclasses import dataclass
 from datetime import date
 from typing import TYPE_CHECKING, Any, Literal
 
-from gis.io.figures import Figure, day_cell, number_cell, time_cell
+from gis.io.figures import Figure, day_cell, number_cell, number_text, time_cell
 from gis.io.heading import Heading
 from models.domain.dates import DayWindow, vn_day, vn_time
 from models.domain.kpi import drug_free_count
@@ -28,7 +28,7 @@ from models.domain.legal_rules import faithful_decimals, requirement
 from models.domain.period_report import FROM_ZERO, NO_DATA
 from models.errors import InvalidRequest
 from models.lazy import lazy_module
-from models.numbers import vn_number, vn_percent
+from models.numbers import vn_number
 from models.vocabulary import (
     KPI_BLANK_MEANINGS,
     KPI_NO_DATA,
@@ -490,12 +490,13 @@ def hotspot_register_file(
 
 
 # ------------------------------------------------------------------------------------------------ KPI report
-def _kpi_cell(value: Any, unit: str, blank: str) -> Any:
-    """A KPI's result or target as a number cell with its unit (a share as a percentage to two decimals); ``blank``
-    (KPI_NO_DATA or KPI_NOT_APPLICABLE) when there is none."""
+def _kpi_cell(value: Any, unit: str, blank: str, *, text: bool = False) -> Any:
+    """A KPI's result or target as a number cell with its unit (a share as a percentage to two decimals), or with
+    ``text`` as that cell shows (the command line's lines: «32,46%», as the Excel file); ``blank`` (KPI_NO_DATA or
+    KPI_NOT_APPLICABLE) when there is none."""
     if value is None:
         return blank
-    return number_cell(value, 2, "%" if unit == "tỷ lệ" else unit)
+    return (number_text if text else number_cell)(value, 2, "%" if unit == "tỷ lệ" else unit)
 
 
 def _assessment(kpi: dict[str, Any]) -> str:
@@ -519,11 +520,6 @@ def kpi_lines(report: dict[str, Any]) -> list[str]:
     """The KPI report as the command line prints it, in the Excel file's words: a heading, then per KPI its result,
     the target and the assessment, and its note (a national report's provinces after)."""
 
-    def figure(value: Any, unit: str, blank: str) -> str:
-        if value is None:
-            return blank
-        return vn_percent(value) if unit == "tỷ lệ" else f"{vn_number(value, trim=True)}{f' {unit}' if unit else ''}"
-
     share = next((k["label_vi"] for k in report["kpis"] if k["key"] == "drug_free_share"), "")
     run = report["classification"]
     area = report.get("province") or AreaLevel.NATION.label
@@ -533,8 +529,8 @@ def kpi_lines(report: dict[str, Any]) -> list[str]:
     ]
     for kpi in [*report["kpis"], *(_province_kpi(line, share) for line in report.get("provinces", []))]:
         lines.append(
-            f"- {kpi['label_vi']}: {figure(kpi['value'], kpi['unit'], KPI_NO_DATA)}; chỉ tiêu đề ra: "
-            f"{figure(kpi['target'], kpi['unit'], KPI_NOT_APPLICABLE)}; {_assessment(kpi).lower()}"
+            f"- {kpi['label_vi']}: {_kpi_cell(kpi['value'], kpi['unit'], KPI_NO_DATA, text=True)}; chỉ tiêu đề ra: "
+            f"{_kpi_cell(kpi['target'], kpi['unit'], KPI_NOT_APPLICABLE, text=True)}; {_assessment(kpi).lower()}"
             + (f" ({kpi['note']})" if kpi.get("note") else "")
         )
     return lines

@@ -56,15 +56,38 @@ def number_cell(value: Any, decimals: int = 2, unit: str = "", *, trim: bool = F
     decimals, another number to ``decimals`` decimals (with ``trim``, at most that many: trailing zeros dropped),
     then its unit; with the unit "%" ``value`` is a share (0.307 shows 30,70 %, the decimals counted on the
     percentage). None or NaN is the text "thiếu dữ liệu", a bool "Có" / "Không": no figure."""
-    if value is None or isinstance(value, bool) or (isinstance(value, float) and math.isnan(value)):
+    if _no_figure(value):
         return vn_number(value)
+    number, _, decimals = _figure(value, decimals, unit, trim)
+    return Figure(int(number) if number.is_integer() else number, number_format(decimals, unit))
+
+
+def number_text(value: Any, decimals: int = 2, unit: str = "", *, trim: bool = False) -> str:
+    """``value`` written as its :func:`number_cell` shows in a spreadsheet under Vietnamese settings — the same
+    decimals and unit («32,46%», «30%», «3 điểm») —, for a line printed beside the file (the command line's KPI
+    report); what is not a figure as :func:`number_cell` words it."""
+    if _no_figure(value):
+        return vn_number(value)
+    _, shown, decimals = _figure(value, decimals, unit, trim)
+    written = vn_number(shown, decimals, fixed=True)
+    return f"{written}%" if unit == "%" else f"{written} {unit}" if unit else written
+
+
+def _no_figure(value: Any) -> bool:
+    """Whether ``value`` is no number: missing (None, NaN) or a yes or no."""
+    return value is None or isinstance(value, bool) or (isinstance(value, float) and math.isnan(value))
+
+
+def _figure(value: Any, decimals: int, unit: str, trim: bool) -> tuple[float, float, int]:
+    """The number a cell holds, the number it shows (a share's percentage with the unit "%") and the decimals
+    shown: none of a whole number, else ``decimals`` (with ``trim``, at most that many)."""
     number = float(value)  # a database's Decimal, numpy's numbers: what a cell holds is a float or an int
     shown = round(number * 100, 9) if unit == "%" else number  # 0.57 * 100 is 56.99999999999999
     if shown.is_integer():
         decimals = 0
     elif trim:
         decimals = len(f"{shown:.{decimals}f}".rstrip("0").partition(".")[2])
-    return Figure(int(number) if number.is_integer() else number, number_format(decimals, unit))
+    return number, shown, decimals
 
 
 def day_cell(value: date | datetime | None) -> Figure | str:

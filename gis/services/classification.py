@@ -27,10 +27,10 @@ from gis.store.classifications import (
 from gis.store.communes import refuse_personal_names
 from gis.store.incidents import ambiguous_incidents
 from gis.store.indicators import year_units_day, yearly_indicators
-from gis.store.provinces import document_heading, scope_label
+from gis.store.provinces import document_heading, require_province_units, scope_label
 from gis.store.scoping import UNRESTRICTED, AreaScope
 from gis.store.sql import current_unit
-from models.domain.classification import METHOD, build_draft, review_order
+from models.domain.classification import METHOD, build_draft, changed_count, review_order
 from models.domain.dates import check_year
 from models.domain.legal_rules import LegalRules
 from models.errors import InvalidRequest, PermissionDenied
@@ -145,7 +145,7 @@ def review_report(
     return {
         "run": run,
         "n_disagreements": int(items["disagreement"].sum()),
-        "n_changed": int(items["changed"].sum()),
+        "n_changed": changed_count(items),
         "items": shown.where(shown.notna(), None).to_dict("records"),
     }
 
@@ -178,8 +178,11 @@ def export_classification(
     """The run's classification of the communes in the scope (a province, or all) in the requested format, ready to
     write or send, with its number of communes; an Excel file is issued by the police of province ``issuer`` (the
     reader's; None: the Ministry), exported now by ``by`` on the basis of the criteria's decision, named for download
-    by its year, version, approval and province."""
+    by its year, version, approval and province; a province the system holds no unit of is refused (NotFound), not
+    sent as a file of headers only."""
     check_raw(fmt, raw)
+    if scope.province_code is not None:
+        require_province_units(conn, scope.province_code)
     run = require_run(conn, year, version)
     name = download_name("phân-loại", year, run, scope.province_code, fmt)
     if fmt == "geojson" and raw:

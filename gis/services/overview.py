@@ -12,13 +12,12 @@ from sqlalchemy import Connection
 
 from gis.reference import targets_for
 from gis.services.analyses import Memo, no_memo
-from gis.services.reports import kpi_report
+from gis.services.reports import kpi_report, yearly_hotspot_counts
 from gis.store.accounts import team_name_of
 from gis.store.classifications import find_run
 from gis.store.communes import ViewExtent, view_extent
 from gis.store.data_versions import data_versions
 from gis.store.incidents import has_synthetic_incidents, latest_incident_time
-from gis.store.indicators import hotspot_kpis
 from gis.store.provinces import sole_province, view_province
 from gis.store.scoping import AreaScope, scope_communes
 from models.domain.access import Principal
@@ -80,8 +79,8 @@ def kpi_panel(
             **{k: row[k] for k in ("value", "target", "met", "note")},
         }
     final_year, final_share = targets.drug_free_points[-1]
-    recurred = hotspot_kpis(conn, today.year, AreaScope(province_code=province_code))["recurred"]
-    recurrences = recurrences_row(recurred, targets)
+    counts = yearly_hotspot_counts(conn, today.year, AreaScope(province_code=province_code))
+    recurrences = recurrences_row(counts["recurred"], targets, counts["records_since"])
     return {
         "year": today.year,
         "drugFree": share,

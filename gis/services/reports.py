@@ -4,6 +4,7 @@ beside the same period of the previous year, models.domain.period_report)."""
 
 from __future__ import annotations
 
+from datetime import date
 from typing import Any
 
 from sqlalchemy import Connection
@@ -11,11 +12,16 @@ from sqlalchemy import Connection
 from gis.io.exports import ExportFile, download_name, kpi_workbook, period_file_name, period_workbook
 from gis.reference import criteria_basis, targets_for
 from gis.store import period_counts
-from gis.store.classifications import drug_free_by_province, final_classes, find_run
+from gis.store.classifications import drug_free_by_province, final_classes, require_run, run_classes
 from gis.store.indicators import conversion_kpis, hotspot_kpis
-from gis.store.provinces import document_heading, province_names, require_province, sole_province
+from gis.store.provinces import (
+    document_heading,
+    province_names,
+    require_province,
+    require_province_units,
+    sole_province,
+)
 from gis.store.scoping import AreaScope
-from models.domain.classification import RunNotFound
 from models.domain.dates import DayWindow
 from models.domain.kpi import compute_kpis
 from models.domain.period_report import (
@@ -30,27 +36,47 @@ from models.domain.period_report import (
 from models.vocabulary import AreaLevel
 
 
-def kpi_report(conn: Connection, year: int, province_code: str | None = None) -> dict[str, Any]:
-    """KPIs of a year from its newest approved classification (else its draft, marked as not approved), for one
-    province or (None) every unit in the database.
+def yearly_hotspot_counts(conn: Connection, year: int, scope: AreaScope) -> dict[str, Any]:
+    """The hotspot counts of a year in the scope (:func:`gis.store.indicators.hotspot_kpis`), each None when the
+    hotspot records do not cover its calendar year whole — the periodic report's rule for the records written in the
+    system (:func:`models.domain.period_report.known` with ``whole``): before the first hotspot was recorded there is
+    no figure, not 0 —, with the day the records begin (``records_since``)."""
+    counts: dict[str, Any] = dict(hotspot_kpis(conn, year, scope))
+    since = period_counts.records_since(conn, scope)["hotspots"]
+    covered = {y: known(since, _calendar_year(y), whole=True) for y in (year, year - 1)}
+    for key, of_year in (("new", year), ("eradicated", year), ("recurred", year), ("eradicated_previous", year - 1)):
+        if not covered[of_year]:
+            counts[key] = None
+    return {**counts, "records_since": since}
+
+
+def _calendar_year(year: int) -> DayWindow:
+    """The local days of a calendar year."""
+    return DayWindow(date(year, 1, 1), date(year, 12, 31))
+
+
+def kpi_report(
+    conn: Connection, year: int, province_code: str | None = None, version: int | None = None
+) -> dict[str, Any]:
+    """KPIs of a year from its classification ``version`` (None: the newest approved one, else the draft, marked as
+    not approved), for one province or (None) every unit in the database; a province the system holds no unit of is
+    refused (NotFound), not reported as zeros.
 
     Every unit of a one-province database belongs to that province: its report is the province's, measured against
     the province's targets (Hải Phòng's 30 % → 60 %), as before provinces existed. A national report adds each
     province's drug-free share against the target that applies to it.
     """
-    run = find_run(conn, year)
-    if run is None:
-        raise RunNotFound(f"chưa có kết quả phân loại năm {year}", f"no classification for {year}")
     if province_code is not None:
-        require_province(conn, province_code)
+        require_province_units(conn, province_code)
+    run = require_run(conn, year, version)
     area = province_code or sole_province(conn)
     scope = AreaScope(province_code=province_code)
     targets = targets_for(area)
     approved = run["status"] == "approved"
-    classes = final_classes(conn, year, approved_only=approved, scope=scope)
+    classes = run_classes(conn, run["id"], scope)
     previous = final_classes(conn, year - 1, scope=scope)
     conversion = conversion_kpis(conn, year, targets.watch_months, scope)
-    kpis = compute_kpis(year, classes, previous, hotspot_kpis(conn, year, scope), targets, conversion)
+    kpis = compute_kpis(year, classes, previous, yearly_hotspot_counts(conn, year, scope), targets, conversion)
     names = province_names(conn)
     report: dict[str, Any] = {
         "year": year,
@@ -79,12 +105,19 @@ def _province_line(line: dict[str, Any], year: int) -> dict[str, Any]:
 
 
 def kpi_report_xlsx(
-    conn: Connection, year: int, province_code: str | None = None, *, issuer: str | None, by: str
+    conn: Connection,
+    year: int,
+    province_code: str | None = None,
+    version: int | None = None,
+    *,
+    issuer: str | None,
+    by: str,
 ) -> ExportFile:
-    """The year's KPI report (a province, or every unit) as an administrative Excel file exported now by ``by``, with
-    its number of KPIs, named for download by the year, the classification run it is built on and the province;
-    issued by the police of province ``issuer`` (the reader's; None: the Ministry)."""
-    report = kpi_report(conn, year, province_code)
+    """The year's KPI report (a province, or every unit; of classification ``version``, see :func:`kpi_report`) as an
+    administrative Excel file exported now by ``by``, with its number of KPIs, named for download by the year, the
+    classification run it is built on and the province; issued by the police of province ``issuer`` (the reader's;
+    None: the Ministry)."""
+    report = kpi_report(conn, year, province_code, version)
     content = kpi_workbook(report, document_heading(conn, issuer, by))
     name = download_name("báo-cáo-chỉ-tiêu", year, report["classification"], province_code, "xlsx")
     return ExportFile(content, len(report["kpis"]), name)

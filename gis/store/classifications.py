@@ -440,14 +440,18 @@ def final_classes(
     """commune_code, category, level, incomplete of the communes in ``scope`` in a year's newest approved run (None
     when there is none)."""
     run = find_run(conn, year, approved_only=approved_only)
-    if run is None:
-        return None
+    return None if run is None else run_classes(conn, run["id"], scope)
+
+
+def run_classes(conn: Connection, run_id: int, scope: AreaScope = UNRESTRICTED) -> pd.DataFrame:
+    """commune_code, category, level, incomplete of the communes in ``scope`` in one run (the version a report was
+    asked for)."""
     rows = conn.execute(
         text(
             "SELECT commune_code, category, level, incomplete FROM classification_results"
             f" WHERE run_id = :id AND {scope.communes('commune_code')}"
         ),
-        {"id": run["id"], **scope.params},
+        {"id": run_id, **scope.params},
     ).all()
     return pd.DataFrame(rows, columns=["commune_code", "category", "level", "incomplete"])
 

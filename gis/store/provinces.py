@@ -29,6 +29,20 @@ def require_province(conn: Connection, province_code: str) -> dict[str, Any]:
     return dict(row)
 
 
+def require_province_units(conn: Connection, province_code: str) -> dict[str, Any]:
+    """The province with this code (:func:`require_province`) when the system holds units of it (any version);
+    NotFound saying it holds none otherwise: a report or file of it would be zeros or empty, read as a province
+    without drug problems."""
+    province = require_province(conn, province_code)
+    if not conn.execute(text(f"SELECT EXISTS ({PROVINCE_COMMUNES})"), {"scope_province": province_code}).scalar_one():
+        raise NotFound(
+            f"{province['full_name']} (mã {province_code}) chưa có đơn vị hành chính nào trong hệ thống:"
+            " chưa có số liệu để báo cáo",
+            "the province has no units in the database",
+        )
+    return province
+
+
 def list_provinces(conn: Connection) -> list[dict[str, Any]]:
     """Provinces with their number of current units, by code."""
     rows = conn.execute(

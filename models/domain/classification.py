@@ -228,6 +228,15 @@ def build_draft(history: pd.DataFrame, year: int, rules: LegalRules) -> pd.DataF
     )
 
 
+def changed_count(items: pd.DataFrame) -> int | None:
+    """How many communes of a review (:func:`review_order`) changed class since the previous approved year; None when
+    none of them has a class that year (no approved year before, or none of these units in it): nothing to compare
+    with, which is not 0 changes."""
+    if not items["previous_category"].notna().any():
+        return None
+    return int(items["changed"].sum())
+
+
 def review_order(results: pd.DataFrame, previous: pd.DataFrame | None) -> pd.DataFrame:
     """Results with review flags, disagreements and changes against the previous approved year first."""
     # results/previous: commune_code, category, level (+ legal/learned categories for results).

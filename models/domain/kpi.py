@@ -7,12 +7,14 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import dataclass
+from datetime import date
 from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
+from models.domain.dates import vn_day
 from models.lazy import lazy_module
-from models.vocabulary import MISSING_DATA_LABEL, PROBLEM_CATEGORIES, RECURRED_WORDS, Category
+from models.vocabulary import KPI_NO_DATA, MISSING_DATA_LABEL, PROBLEM_CATEGORIES, RECURRED_WORDS, Category
 
 if TYPE_CHECKING:
     import pandas as pd
@@ -135,11 +137,26 @@ def drug_free_count(free: int, total: int, unknown: int) -> str:
     return f"{free}/{total} đơn vị{missing}"
 
 
-def recurrences_row(recurred: int, targets: KpiTargets) -> dict[str, Any]:
-    """The KPI line of hotspots that became complex again in a year (the report's and the command page's)."""
+def hotspots_unknown_note(since: date | None) -> str:
+    """Why a hotspot figure of a year is unknown: the hotspot records, written in the system, begin after the year's
+    first day (``since``; None: there are none) — the days before were not days without hotspots."""
+    if since is None:
+        return f"{KPI_NO_DATA}: hệ thống chưa có số liệu điểm, tụ điểm"
+    return f"{KPI_NO_DATA}: số liệu điểm, tụ điểm trong hệ thống bắt đầu từ ngày {vn_day(since)}"
+
+
+def recurrences_row(recurred: int | None, targets: KpiTargets, since: date | None = None) -> dict[str, Any]:
+    """The KPI line of hotspots that became complex again in a year (the report's and the command page's); None: the
+    hotspot records do not cover the year (beginning on ``since``), the figure is unknown and so is its assessment."""
     limit = targets.max_recurrences
     return _row(
-        "recurrences", targets.labels_vi["recurrences"], recurred, limit, _within(recurred, limit, below=True), "lượt"
+        "recurrences",
+        targets.labels_vi["recurrences"],
+        recurred,
+        limit,
+        _within(recurred, limit, below=True),
+        "lượt",
+        hotspots_unknown_note(since) if recurred is None else "",
     )
 
 
@@ -189,12 +206,14 @@ def compute_kpis(
     year: int,
     classes: pd.DataFrame,
     previous: pd.DataFrame | None,
-    hotspots: Mapping[str, int],
+    hotspots: Mapping[str, Any],
     targets: KpiTargets,
     conversion: Mapping[str, int],
 ) -> list[dict[str, Any]]:
     """KPI lines of a year from its final classes, the previous year's, the area's hotspot counts and its conversion
-    counts (``conversion_rows``)."""
+    counts (``conversion_rows``). A hotspot count is None when the hotspot records (beginning on
+    ``hotspots["records_since"]``) do not cover its year whole: the line says it is unknown, never 0, and is not
+    assessed."""
     total = len(classes)
     free = int(classes["category"].eq("drug_free").sum())
     # An incomplete commune is never drug-free (rules, override check and a database constraint): report how many.
@@ -220,7 +239,9 @@ def compute_kpis(
         )
     else:
         growth_note = _from_nothing(problems_before, "địa bàn nào có tệ nạn ma túy")
-    eradicated_growth = growth(hotspots["eradicated"], hotspots["eradicated_previous"])
+    eradicated, eradicated_before = hotspots["eradicated"], hotspots["eradicated_previous"]
+    eradicated_growth = None if eradicated is None else growth(eradicated, eradicated_before)
+    hotspots_unknown = hotspots_unknown_note(hotspots.get("records_since"))
     labels = targets.labels_vi
     key_levels = classes.loc[classes["category"].eq("trong_diem"), "level"].value_counts()
     return [
@@ -273,11 +294,14 @@ def compute_kpis(
         _row(
             "eradicated",
             "Điểm, tụ điểm bị triệt xóa trong năm",
-            hotspots["eradicated"],
+            eradicated,
             None,
             None,
             "điểm",
-            f"năm trước: {hotspots['eradicated_previous']}",
+            # Last year's window is earlier still: unknown too when this year's is.
+            hotspots_unknown
+            if eradicated is None
+            else f"năm trước: {KPI_NO_DATA if eradicated_before is None else eradicated_before}",
         ),
         _row(
             "eradicated_growth",
@@ -286,9 +310,11 @@ def compute_kpis(
             targets.min_eradicated_growth,
             _within(eradicated_growth, targets.min_eradicated_growth, below=False),
             "tỷ lệ",
-            _from_nothing(hotspots["eradicated_previous"], "điểm, tụ điểm nào bị triệt xóa"),
+            hotspots_unknown
+            if eradicated is None or eradicated_before is None
+            else _from_nothing(eradicated_before, "điểm, tụ điểm nào bị triệt xóa"),
         ),
-        recurrences_row(hotspots["recurred"], targets),
+        recurrences_row(hotspots["recurred"], targets, hotspots.get("records_since")),
         _row(
             "new_hotspots",
             labels["new_hotspots"],
@@ -296,6 +322,7 @@ def compute_kpis(
             targets.max_new_hotspots,
             _within(hotspots["new"], targets.max_new_hotspots, below=True),
             "điểm",
+            hotspots_unknown if hotspots["new"] is None else "",
         ),
         _row("open_hotspots", "Điểm, tụ điểm đang theo dõi xử lý (hiện tại)", hotspots["open_now"], None, None, "điểm"),
         *conversion_rows(conversion, targets),

@@ -23,6 +23,7 @@ from gis.services.classification import draft_year, export_classification
 from gis.services.incident_import import import_incidents
 from gis.services.indicator_import import import_indicators
 from gis.store.classifications import override
+from models.vocabulary import KPI_NO_DATA
 
 HEADER = "year,commune_code,population,users_with_records,plants_destroyed,cultivation_m2,on_drug_route\n"
 
@@ -841,3 +842,85 @@ def test_an_indicator_table_alone_makes_no_commune_drug_free(client, as_user, co
     assert "drug_free" not in created.json()["counts"]
     review = client.get("/api/classifications/2023/review").json()["items"]
     assert len(review) == 114 and all(item["data_status"] == "thiếu dữ liệu" for item in review)
+
+
+def _hotspot_kpis(client, year: int) -> dict[str, dict[str, Any]]:
+    """The hotspot lines of a year's KPI report, by key."""
+    kpis = {k["key"]: k for k in client.get("/api/reports/kpi", params={"year": year}).json()["kpis"]}
+    return {key: kpis[key] for key in ("eradicated", "eradicated_growth", "recurrences", "new_hotspots")}
+
+
+def test_kpi_hotspot_figures_of_a_year_the_records_do_not_cover_are_unknown(
+    client, as_user, conn: Connection, codes: list[str]
+) -> None:
+    """The demo's hotspot records begin on 06/12/2025: 2025's hotspot figures are no year's figures and 2024's are
+    none at all — unknown, never 0, and not assessed («phức tạp trở lại: 0 lượt», «Đạt» was the answer)."""
+    for year in (2025, 2026):
+        assert client.post(f"/api/classifications/{year}/runs").status_code == 201
+    spot = conn.execute(
+        text(
+            "INSERT INTO hotspots (status, kind, origin, n_incidents, kinds, first_seen, radius_m, commune_code, version,"
+            " centroid) SELECT 'eradicated', 'spot', 'manual', 0, '{}', TIMESTAMPTZ '2025-12-06 09:00+07', 50, code, 1,"
+            " ST_PointOnSurface(geom) FROM admin_units WHERE code = :c AND valid_to IS NULL RETURNING id"
+        ),
+        {"c": codes[0]},
+    ).scalar_one()
+    conn.execute(
+        text(
+            "INSERT INTO hotspot_events (hotspot_id, at, actor, event, to_status, details)"
+            " VALUES (:h, '2025-12-20 10:00+07', 't', 'transition', 'eradicated', '{}')"
+        ),
+        {"h": spot},
+    )
+    before = _hotspot_kpis(client, 2025)
+    assert all(line["value"] is None and line["met"] is None for line in before.values()), before
+    assert "bắt đầu từ ngày 06/12/2025" in before["eradicated"]["note"]
+    assert "năm trước không có" not in before["eradicated_growth"]["note"]  # a fact about a year not recorded
+    sheet = load_workbook(io.BytesIO(client.get("/api/reports/kpi.xlsx", params={"year": 2025}).content)).active
+    recurred = next(r for r in sheet.iter_rows(values_only=True) if r[1] == before["recurrences"]["label_vi"])
+    assert recurred[2:5] == (KPI_NO_DATA, 0, KPI_NO_DATA), recurred  # was 0 lượt, «Đạt»
+    # 2026 is covered whole: its own figures are known, its growth over 2025 is not.
+    after = _hotspot_kpis(client, 2026)
+    assert (after["eradicated"]["value"], after["new_hotspots"]["value"], after["recurrences"]["value"]) == (0, 0, 0)
+    assert after["eradicated"]["note"] == f"năm trước: {KPI_NO_DATA}"
+    assert after["eradicated_growth"]["value"] is None and after["eradicated_growth"]["met"] is None
+
+
+def test_kpi_and_export_of_a_province_without_units_are_refused(client, as_user, conn: Connection) -> None:
+    """Hà Nội is a known province of which the system holds no unit: its KPI report answered Hải Phòng's run with
+    zeros («Số địa bàn có tệ nạn ma túy 0», «0/0 đơn vị») and its export a file of headers only."""
+    assert client.post("/api/classifications/2025/runs").status_code == 201
+    as_user("command")
+    for path, params in (
+        ("/api/reports/kpi", {"year": 2025, "province": "01"}),
+        ("/api/reports/kpi.xlsx", {"year": 2025, "province": "01"}),
+        ("/api/classifications/2025/export", {"format": "csv", "province": "01"}),
+    ):
+        answer = client.get(path, params=params)
+        assert answer.status_code == 404, (path, answer.status_code)
+        assert "Thành phố Hà Nội (mã 01) chưa có đơn vị hành chính nào trong hệ thống" in answer.json()["message"]
+    assert client.get("/api/reports/kpi", params={"year": 2025, "province": "31"}).status_code == 200
+
+
+def test_the_kpi_report_is_of_the_version_asked_for(client, as_user, conn: Connection) -> None:
+    """The planner page's «Báo cáo chỉ tiêu (Excel)» of the version it shows: a correction awaiting approval is not
+    the approved version the report was always built on."""
+    client.post("/api/classifications/2025/runs")
+    as_user("planner-2")
+    assert client.post("/api/classifications/2025/approve").status_code == 200
+    as_user("planner")
+    assert client.post("/api/classifications/2025/runs").json()["version"] == 2  # a correction, a draft
+    shown = client.get("/api/reports/kpi", params={"year": 2025}).json()["classification"]
+    assert (shown["version"], shown["status"]) == (1, "approved")
+    asked = client.get("/api/reports/kpi", params={"year": 2025, "version": 2}).json()
+    assert (asked["classification"]["version"], asked["approved"]) == (2, False)
+    xlsx = client.get("/api/reports/kpi.xlsx", params={"year": 2025, "version": 2})
+    assert saved_as(xlsx)[1] == "bao-cao-chi-tieu-2025-v2-ban-nhap.xlsx"
+    missing = client.get("/api/reports/kpi", params={"year": 2025, "version": 7})
+    assert missing.status_code == 404 and "phiên bản 7" in missing.json()["message"]
+
+
+def test_a_review_without_a_previous_approved_year_counts_no_changes(client, as_user, conn: Connection) -> None:
+    """No approved 2024: «0 xã thay đổi so với năm trước» was a count of nothing compared."""
+    client.post("/api/classifications/2025/runs")
+    assert client.get("/api/classifications/2025/review").json()["n_changed"] is None

@@ -47,12 +47,22 @@ def test_the_demo_band_follows_the_data(client: TestClient, conn: Connection, ma
 
 def test_the_kpi_panel_is_this_years_value_against_this_years_target(client: TestClient, conn: Connection) -> None:
     """Without a classification of this year the panel says which year it shows; the recurrences are this
-    calendar year's, counted and judged by the KPI report's own line."""
+    calendar year's, counted and judged by the KPI report's own line: unknown while no hotspot record covers the
+    year (0 and «đạt» was the answer), 0 against a limit of 0 once the records cover it."""
     today = date(2026, 12, 3)
     panel = kpi_panel(conn, today, approved_year=None, run_years=())
     assert panel["year"] == 2026 and panel["drugFree"] is None
     assert panel["finalTarget"] == {"year": 2030, "share": 0.6}
-    assert panel["recurrences"] == {"year": 2026, "value": 0, "target": 0, "met": True}
+    assert panel["recurrences"] == {"year": 2026, "value": None, "target": 0, "met": None}
+    conn.execute(
+        text(
+            "INSERT INTO hotspots (status, kind, origin, n_incidents, kinds, first_seen, radius_m, commune_code, version,"
+            " centroid) SELECT 'detected', 'spot', 'manual', 0, '{}', TIMESTAMPTZ '2025-06-01 09:00+07', 50, code, 1,"
+            " ST_PointOnSurface(geom) FROM admin_units WHERE valid_to IS NULL ORDER BY code LIMIT 1"
+        )
+    )
+    recurrences = kpi_panel(conn, today, approved_year=None, run_years=())["recurrences"]
+    assert recurrences == {"year": 2026, "value": 0, "target": 0, "met": True}
 
 
 def test_the_command_page_carries_the_kpi_panel(client: TestClient, make_user) -> None:

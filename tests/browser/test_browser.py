@@ -1237,7 +1237,7 @@ def test_planner_overrides_and_a_second_planner_approves(chromium, server: str, 
     page.locator("#approve").scroll_into_view_if_needed()
     shot(page, "planner-four-eyes-refused")
     kpi = page.get_attribute("#download-kpi", "href")
-    assert kpi == "/api/reports/kpi.xlsx?year=2026"
+    assert kpi == "/api/reports/kpi.xlsx?year=2026&version=1"  # the version the page shows
     workbook = page.request.get(f"{server}{kpi}")
     assert workbook.ok and workbook.headers["content-type"].startswith("application/vnd.openxmlformats")
     assert page.locator("#diff-table tr").count() == 5

@@ -350,7 +350,9 @@ def test_legends_kpis_and_the_printable_sheet(chromium, server: str) -> None:
     assert f"{share['target'] * 100:.1f}".rstrip("0").rstrip(".").replace(".", ",") in target
     assert page.locator("#kpi-final-label").inner_text() == "Mục tiêu năm 2030"
     assert page.locator("#kpi-recurred-label").inner_text() == f"Điểm phức tạp trở lại năm {year}"
-    assert page.locator("#kpi-recurred").inner_text().startswith(str(recurrences["value"]))
+    # Unknown while the hotspot records do not cover the year whole (the city's lifecycle begins 180 days back).
+    recurred = KPI_NO_DATA if recurrences["value"] is None else str(recurrences["value"])
+    assert page.locator("#kpi-recurred").inner_text().startswith(recurred)
 
     assert page.locator("details.legend[data-layer=emerging] .legend-row").count() == len(PATTERNS) == 17
     page.wait_for_function("() => document.getElementById('heat-high').textContent.includes('vụ/km²')")

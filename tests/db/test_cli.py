@@ -28,6 +28,7 @@ from sqlalchemy import Engine, text
 from api.cli.classify import approved_line
 from api.cli.main import build_parser
 from gis.ops.redis import free_port
+from models.vocabulary import NO_PREVIOUS_YEAR
 from tests.browser.vietnamese_text import foreign_words
 from tests.conftest import SECOND_PROVINCE_FILE, SECOND_PROVINCE_UNITS, footprint, run_cli
 
@@ -659,9 +660,15 @@ def test_classify_run_and_review_name_classes_and_status_in_vietnamese(cli, caps
         code, out, err = cli(capsys, "classify", "kpi", "--year", "2099")
         assert code == 0 and out.startswith("Chỉ tiêu năm 2099 — ") and "bản nháp" in out.lower(), out
         assert "- Tỷ lệ xã" in out and '"kpis"' not in out, out
+        # In the Excel file's number format («60%», «32,46%»), not one of its own («60,0 %»).
+        assert "; chỉ tiêu đề ra: 60%; " in out and "chỉ tiêu đề ra: 60,0 %" not in out, out
         assert not foreign_words(out.replace("2099", "").replace(version, "")), out
         code, out, err = cli(capsys, "classify", "review", "--year", "2099", "--limit", "3")
         assert code == 0 and "Năm 2099 phiên bản 1 (bản nháp):" in out, out  # was "(draft)"
+        # No approved 2098 to compare with: not «0 thay đổi so với năm trước».
+        assert f"khác biệt tiêu chí/mô hình, {NO_PREVIOUS_YEAR}\n" in out and "thay đổi so với năm trước" not in out, (
+            out
+        )
         # Why each commune is listed first, without its English gloss («Thiếu dữ liệu: … (incomplete data)»).
         assert "Thiếu dữ liệu" in out and not foreign_words(out.replace("2099", "")), out
     finally:

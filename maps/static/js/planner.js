@@ -210,7 +210,9 @@ diabanPages.planner = async function startPlanner(map, cfg) {
       .sort((a, b) => a.localeCompare(b, "vi"));
   }
 
-  function describe(run, items) {
+  // nChanged: the review's count of communes changed since the previous approved year, null when there is no such
+  // year to compare with (never read as 0 changes).
+  function describe(run, items, nChanged) {
     if (run.status === "approved") {
       const override = run.last_override_by ? `; điều chỉnh lần cuối: ${run.last_override_by}, ${viDateTime(run.last_override_at)}`
         : "; không có điều chỉnh";
@@ -225,7 +227,8 @@ diabanPages.planner = async function startPlanner(map, cfg) {
     const correction = run.supersedes_id ? ", hiệu chỉnh kết quả đã phê duyệt" : "";
     return `${cfg.runStatusLabels.draft} phiên bản ${run.version} (chạy bởi ${run.created_by}, ${viDateTime(run.created_at)}${correction}): ` +
       `${VI_NUMBER.format(items.filter((i) => i.disagreement).length)} xã theo tiêu chí khác mô hình, ` +
-      `${VI_NUMBER.format(items.filter((i) => i.changed).length)} xã thay đổi so với năm trước${last}${barred}`;
+      `${nChanged === null ? cfg.noPreviousYear : `${VI_NUMBER.format(nChanged)} xã thay đổi so với năm trước`}` +
+      `${last}${barred}`;
   }
 
   // The history of the year's versions, read when its section is open (and again with the year it shows): each version
@@ -278,7 +281,6 @@ diabanPages.planner = async function startPlanner(map, cfg) {
     if (!year) { status.textContent = "Chưa có kết quả phân loại năm nào: hãy chạy phân loại."; rows.set([]); return; }
     runForm.year.value = year;
     status.textContent = `Đang tải kết quả năm ${year}…`;
-    document.getElementById("download-kpi").href = `/api/reports/kpi.xlsx?year=${year}`;
     // The year's draft before its approved run: a correction run after the approval is what the planner reviews,
     // overrides and approves (without draft=true the page showed the approved run, the correction out of reach).
     const answers = await newestYear(() => Promise.all([
@@ -292,6 +294,7 @@ diabanPages.planner = async function startPlanner(map, cfg) {
       document.getElementById(`download-${format}`).href =
         `/api/classifications/${year}/export?format=${format}&version=${review.run.version}`;
     }
+    document.getElementById("download-kpi").href = `/api/reports/kpi.xlsx?year=${year}&version=${review.run.version}`;
     features = Object.fromEntries(result.features.map((f) => [f.properties.code, f]));
     onUnitShapes = new Set(result.features.filter((f) => !f.geometry).map((f) => f.properties.code));
     const drawn = result.features.map((f) => ({ ...f, geometry: f.geometry || unitByCode[f.properties.code]?.geometry }));
@@ -322,7 +325,7 @@ diabanPages.planner = async function startPlanner(map, cfg) {
     discard.hidden = approved || !cfg.classifies;
     const yours = [ran && "đã chạy phân loại tạo bản nháp này", overrode && "đã điều chỉnh kết quả trong bản nháp"];
     approve.title = selfApproval ? `Bạn ${yours.filter(Boolean).join(" và ")}: cần một cán bộ tham mưu khác phê duyệt` : "";
-    status.textContent = describe(review.run, items);
+    status.textContent = describe(review.run, items, review.n_changed);
     compare(items);
     applyFilter();  // before the items: the table is drawn once with them (nation-wide 3,321 rows, drawn twice before)
     rows.set(items);
