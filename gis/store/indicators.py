@@ -207,14 +207,17 @@ def yearly_indicators(
 def hotspot_flows(seen: str, start: str, end: str) -> dict[str, str]:
     """SQL scalar subqueries counting, from instant ``start`` (included) to ``end`` (excluded), the hotspots of a scope
     (condition ``seen`` on the alias ``h``) that entered the register (first seen then; a dismissed one never was a
-    hotspot), those eradicated (each once, however often) and the recurrences (each one): the yearly KPIs' counts and
-    the periodic report's, defined once."""
+    hotspot), those eradicated (each once, however often), those kept clean to the end of their watch and so taken off
+    the list (closed: «giữ sạch», each once) and the recurrences (each one): the yearly KPIs' counts and the periodic
+    report's, defined once."""
     entered = "coalesce(h.first_seen, h.created_at)"
     events = "FROM hotspot_events e JOIN hotspots h ON h.id = e.hotspot_id WHERE"
     return {
         "new": f"""(SELECT count(*) FROM hotspots h WHERE h.status <> '{HotspotStatus.DISMISSED}'
                     AND {entered} >= {start} AND {entered} < {end} AND {seen})""",
         "eradicated": f"""(SELECT count(DISTINCT e.hotspot_id) {events} e.to_status = '{HotspotStatus.ERADICATED}'
+                           AND e.at >= {start} AND e.at < {end} AND {seen})""",
+        "kept_clean": f"""(SELECT count(DISTINCT e.hotspot_id) {events} e.to_status = '{HotspotStatus.CLOSED}'
                            AND e.at >= {start} AND e.at < {end} AND {seen})""",
         "recurred": f"(SELECT count(*) {events} e.event = 'recurred' AND e.at >= {start} AND e.at < {end} AND {seen})",
     }

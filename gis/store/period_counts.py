@@ -1,5 +1,5 @@
 """The counts of a periodic report («báo cáo định kỳ»): incidents by kind and by commune, hotspots entering the
-register, eradicated and recurring, tasks completed, accepted and overdue per team — each for a period and for the
+register, eradicated, kept clean and recurring, tasks completed (on time), accepted and overdue per team — each for a period and for the
 same period of the previous year, in one statement per table family, inside a scope (a province, or the country).
 
 Every count takes the two windows as bound instants ``:a_start``/``:a_end`` (the period) and ``:b_start``/``:b_end``
@@ -118,15 +118,25 @@ def hotspot_counts(conn: Connection, params: dict[str, Any], scope: AreaScope) -
     return {key: (int(row[2 * i]), int(row[2 * i + 1])) for i, key in enumerate(keys)}
 
 
+def _due_then(instant: str) -> tuple[str, str]:
+    """The due date task ``t`` had at an instant: the one its first due-date change after that instant replaced
+    (``details.due_date.from``, kept by gis.services.tasks.update_task), else today's — a due date moved later must not
+    unmake a past window's overdue task or a late report, nor one moved earlier make one. The lateral join to add after
+    ``t`` and the date expression (NULL: no due date then)."""
+    join = f"""LEFT JOIN LATERAL (SELECT e.details #> '{{due_date,from}}' AS due FROM task_events e
+                    WHERE e.task_id = t.id AND e.at >= {instant} AND e.details ? 'due_date'
+                    ORDER BY e.at, e.id LIMIT 1) moved ON true"""
+    return join, "CASE WHEN moved.due IS NULL THEN t.due_date ELSE CAST(moved.due #>> '{}' AS date) END"
+
+
 def task_counts(conn: Connection, params: dict[str, Any], scope: AreaScope) -> list[dict[str, Any]]:
     """Per team (by name; None: no team), in the period and in the same period last year: the tasks the team reported
-    completed, the tasks accepted (nghiệm thu) of the team, and its tasks overdue at the window's end — due before the
-    window's last day and, at its end, still owed (its state then not one of TASK_WORK_DONE), the team then holding
-    it. A task's state and team at an instant are those of its last event before it (the history is append-only); its
-    due date then is the one its first due-date change after that instant replaced (``details.due_date.from``, kept
-    by gis.services.tasks.update_task), today's when it has not changed since — a due date moved later must not
-    unmake a past window's overdue task, nor one moved earlier make one. Teams with nothing to count in either window
-    are absent."""
+    completed, those of them reported by their due date («đúng hạn»: the Hải Phòng day of the report not after the
+    due date the task then had; a task with no due date is not counted on time), the tasks accepted (nghiệm thu) of
+    the team, and its tasks overdue at the window's end — due before the window's last day and, at its end, still
+    owed (its state then not one of TASK_WORK_DONE), the team then holding it. A task's state and team at an instant
+    are those of its last event before it (the history is append-only); its due date then is :func:`_due_then`'s.
+    Teams with nothing to count in either window are absent."""
     flows = []
     for side, (start, end) in zip("ab", WINDOWS, strict=True):
         for target, name in ((TaskState.COMPLETED, "completed"), (TaskState.ACCEPTED, "accepted")):
@@ -136,6 +146,16 @@ def task_counts(conn: Connection, params: dict[str, Any], scope: AreaScope) -> l
                     WHERE e.to_state = '{target}' AND {_in("e.at", (start, end))} AND {scope.tasks("t")}
                     GROUP BY e.team_id"""
             )
+        moved_after_report, due_at_report = _due_then("c.at")
+        flows.append(
+            f"""SELECT c.team_id, 'on_time_{side}' AS figure, count(DISTINCT c.task_id) AS n
+                FROM task_events c JOIN tasks t ON t.id = c.task_id
+                {moved_after_report}
+                WHERE c.to_state = '{TaskState.COMPLETED}' AND {_in("c.at", (start, end))} AND {scope.tasks("t")}
+                  AND {local_date("c.at")} <= {due_at_report}
+                GROUP BY c.team_id"""
+        )
+        moved_after_end, due_at_end = _due_then(f":{end}")
         flows.append(
             f"""SELECT held.team_id, 'overdue_{side}' AS figure, count(*) AS n
                 FROM tasks t
@@ -144,11 +164,8 @@ def task_counts(conn: Connection, params: dict[str, Any], scope: AreaScope) -> l
                     ORDER BY e.at DESC, e.id DESC LIMIT 1) st
                 CROSS JOIN LATERAL (SELECT e.team_id FROM task_events e WHERE e.task_id = t.id AND e.at < :{end}
                     ORDER BY e.at DESC, e.id DESC LIMIT 1) held
-                LEFT JOIN LATERAL (SELECT e.details #> '{{due_date,from}}' AS due FROM task_events e
-                    WHERE e.task_id = t.id AND e.at >= :{end} AND e.details ? 'due_date'
-                    ORDER BY e.at, e.id LIMIT 1) moved ON true
-                WHERE CASE WHEN moved.due IS NULL THEN t.due_date ELSE CAST(moved.due #>> '{{}}' AS date) END
-                      < :{side}_last
+                {moved_after_end}
+                WHERE {due_at_end} < :{side}_last
                   AND st.state <> ALL(:done) AND {scope.tasks("t")}
                 GROUP BY held.team_id"""
         )

@@ -33,11 +33,13 @@ INCIDENTS_TOTAL = "Tổng số vụ việc"
 HOTSPOT_LABELS = {
     "new": "Điểm, tụ điểm mới phát hiện, đưa vào danh sách",
     "eradicated": "Điểm, tụ điểm đã triệt xóa",
+    "kept_clean": "Điểm, tụ điểm giữ sạch hết thời gian theo dõi, đã loại khỏi danh sách",
     "recurred": f"Lượt điểm, tụ điểm {RECURRED_WORDS}",
 }
 #: The task counts (gis.store.period_counts.task_counts) as the report names them.
 TASK_LABELS = {
     "completed": "Nhiệm vụ tổ báo hoàn thành",
+    "on_time": "Nhiệm vụ tổ báo hoàn thành đúng hạn",
     "accepted": "Nhiệm vụ đã nghiệm thu",
     "overdue": "Nhiệm vụ quá hạn vào cuối kỳ",
 }

@@ -190,6 +190,45 @@ def test_a_past_window_counts_overdue_by_the_due_date_the_task_had_then(
     assert events == {"from": "2012-02-10", "to": "2030-01-01"}  # the history keeps the due date it replaced
 
 
+def test_the_report_counts_spots_kept_clean_and_tasks_reported_on_time(
+    client: TestClient, conn: Connection, make_team: Callable[[str, list[str]], int]
+) -> None:
+    """The plans' two aims beside eradication (domain.md): what is eradicated is kept clean («giữ sạch»: a spot taken
+    off the list at the end of its watch), and every spot dealt with in time. The report had neither line. A task
+    reported on its due day, late in the evening, is on time; one reported after it is late, even when its due date
+    was moved later afterwards."""
+    a, b = communes(conn, 2)
+    incident(conn, "gs-0", "2010-06-01 10:00", "tip", a)
+    hotspot(conn, b, "2010-06-01 09:00", status="dismissed")  # the records begin long before both periods
+    for commune, day in ((a, "2012-02-20 10:00"), (b, "2011-02-10 10:00")):
+        hotspot_event(conn, hotspot(conn, commune, "2010-07-01 09:00", status="closed"), day, "transition", "closed")
+    team = make_team("Tổ Đúng Hạn", [a, b])
+    start = [("2012-01-05 08:00", "unassigned", None), ("2012-01-06 08:00", "assigned", team)]
+    task(conn, a, 2012, date(2012, 2, 15), [*start, ("2012-02-15 23:30", "completed", team)])  # on its due day
+    task(conn, a, 2013, date(2012, 2, 10), [*start, ("2012-02-12 08:00", "completed", team)])  # two days late
+    late = task(conn, b, 2012, date(2030, 1, 1), [*start, ("2012-02-20 08:00", "completed", team)])
+    conn.execute(  # due 05/02 when it was reported; moved to 2030 after that
+        text("""INSERT INTO task_events (task_id, at, actor, team_id, event, details)
+                VALUES (:id, CAST(:at AS timestamptz), 'test', :t, 'updated', :d)"""),
+        {
+            "id": late,
+            "at": f"2012-03-10 08:00{ICT}",
+            "t": team,
+            "d": '{"due_date": {"from": "2012-02-05", "to": "2030-01-01"}}',
+        },
+    )
+    task(conn, b, 2013, None, [*start, ("2012-02-21 08:00", "completed", team)])  # no due date: not counted on time
+    report = client.get("/api/reports/period", params=PERIOD).json()
+    kept = lines(report, "hotspots")["kept_clean"]
+    assert kept["label"] == "Điểm, tụ điểm giữ sạch hết thời gian theo dõi, đã loại khỏi danh sách"
+    assert figures(kept)[:2] == (1, 1)
+    tasks = lines(report, "tasks")
+    # The task records begin in January 2012: last year's figures are unknown.
+    assert figures(tasks[f"{team}:completed"])[:2] == (4, None)
+    assert figures(tasks[f"{team}:on_time"])[:2] == (1, None)
+    assert tasks[f"{team}:on_time"]["label"] == "Tổ Đúng Hạn — nhiệm vụ tổ báo hoàn thành đúng hạn"
+
+
 def test_a_period_before_the_records_has_no_figures_not_zeros(client: TestClient, conn: Connection) -> None:
     (a,) = communes(conn, 1)
     incident(conn, "ky-dau", "2012-02-10 08:00", "trafficking", a)
