@@ -49,6 +49,7 @@ from models.vocabulary import (
     RECURRED_WORDS,
     TASK_CLOSED,
     WGS84_SRID,
+    HotspotKind,
     HotspotOrigin,
     HotspotStatus,
     LineageKind,
@@ -439,6 +440,11 @@ def _newest_events(conn: Connection, hotspot_ids: list[int]) -> dict[int, tuple]
     return {int(r[0]): tuple(r[1:]) for r in rows}
 
 
+def _kind_change(old: str, new: str) -> str:
+    """A continued hotspot's change of kind as its history says it: the Vietnamese labels, then the codes."""
+    return f"đổi loại: {HotspotKind(old).label} → {HotspotKind(new).label} (kind {old} → {new})"
+
+
 def _continued_status(action: str, old: str) -> str:
     """The status of a hotspot a cluster continues: a cleared one recurs, a dormant one wakes up."""
     if action == "recurred":
@@ -467,11 +473,11 @@ def _persist(
     rows = _cluster_rows(clusters)
     plan = matches.clusters
     involved = [*plan["hotspot_id"].dropna(), *matches.merges["hotspot_id"], *matches.recurrences["hotspot_id"]]
-    previous: dict[int, str] = dict(
-        conn.execute(
-            text("SELECT id, status FROM hotspots WHERE id = ANY(:ids)"), {"ids": sorted({int(i) for i in involved})}
-        ).all()
-    )
+    stored = conn.execute(
+        text("SELECT id, status, kind FROM hotspots WHERE id = ANY(:ids)"), {"ids": sorted({int(i) for i in involved})}
+    ).all()
+    previous: dict[int, str] = {int(r.id): r.status for r in stored}
+    kinds: dict[int, str] = {int(r.id): r.kind for r in stored}
     system = HotspotFacts(actor_role=SYSTEM_ROLE)
     ids = np.zeros(len(rows), dtype=np.int64)
     created: list[dict] = []
@@ -523,6 +529,9 @@ def _persist(
             "recurred": f"{RECURRED_WORDS} (recurred at a cleared hotspot)",
             "reactivated": "có cụm vụ việc trở lại (a cluster again at a dormant hotspot)",
         }.get(name)
+        if row["kind"] != kinds[hotspot]:  # the kind feeds the legal classification: its change is said
+            details["kind"] = {"from": kinds[hotspot], "to": row["kind"]}
+            said = "; ".join(filter(None, (said, _kind_change(kinds[hotspot], row["kind"]))))
         events.append(_event(hotspot, name, old, target, said, details, recurred.get(hotspot)))
         report.recurred += recur
         report.updated += not recur

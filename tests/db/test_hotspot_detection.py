@@ -18,6 +18,7 @@ from gis.io.scenario_files import write_scenario
 from gis.services.detection import run_detection
 from gis.services.hotspots import create_manual_hotspot, export_register
 from gis.services.incident_import import import_incidents
+from gis.store.hotspots import hotspot_detail
 from models.domain.dates import day_start
 from models.errors import Conflict
 from models.synthetic.scenario import ScenarioConfig, generate_scenario
@@ -251,6 +252,29 @@ def test_a_run_over_the_past_is_refused_and_a_dry_run_looks_at_any_window(conn: 
     assert _register_rows(conn) == before  # not the run, its hotspot, its events nor its incident lists
     # Forward (the same end, or later) is a run as before.
     assert run_detection(conn, actor="test", start=october, end=datetime(2025, 10, 31, 17, tzinfo=UTC)).unchanged == 1
+
+
+def test_a_change_of_kind_is_said_in_the_history(conn: Connection, tmp_path: Path) -> None:
+    """The kind feeds the legal classification: a hotspot whose organising incidents reach half becomes an organising
+    place, and the run's event says so (codes in its details, the Vietnamese labels in its note), not only its size."""
+    start = datetime(2025, 1, 1, tzinfo=UTC)
+    import_incidents(conn, _burst(tmp_path, 106.6830, 20.8600, start, 10, "USE"), imported_by="test")
+    first = run_detection(conn, actor="test", start=start, end=start + timedelta(days=30))
+    hotspot = first.hotspot_ids[0]
+    was = conn.execute(text("SELECT kind FROM hotspots WHERE id = :id"), {"id": hotspot}).scalar_one()
+    assert was != "organizing_place"
+    later = start + timedelta(days=30)
+    organizing = _burst(tmp_path, 106.6830, 20.8600, later, 12, "ORG", kind="organizing_use")
+    import_incidents(conn, organizing, imported_by="test")
+    second = run_detection(conn, actor="test", start=start, end=later + timedelta(days=30))
+    assert second.hotspot_ids == [hotspot]
+    detail = hotspot_detail(conn, hotspot)
+    assert detail is not None and detail["properties"]["kind"] == "organizing_place"
+    event = detail["properties"]["events"][-1]
+    assert (event["event"], event["run_id"]) == ("updated", second.run_id)
+    assert event["details"]["kind"] == {"from": was, "to": "organizing_place"}
+    labels = {"spot": "Điểm", "den": "Tụ điểm"}
+    assert event["note"].startswith(f"đổi loại: {labels[was]} → Điểm tổ chức, chứa chấp sử dụng")
 
 
 def test_a_window_of_n_days_holds_n_days(conn: Connection, tmp_path: Path) -> None:
