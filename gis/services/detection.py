@@ -1,10 +1,11 @@
 """Hotspot detection run: cluster the window's incidents, match clusters to the register, persist.
 
 Clusters continue the hotspots they overlap (models.analytics.matching): a continued cleared hotspot
-is `recurred` when the cluster holds an incident after the clearing (the recurrence dated by the first such
-incident, so that it counts in the year it happened, not the year of the run), a dormant one wakes up; hotspots absorbed by another's cluster are `merged` into it and
+is `recurred` when the cluster's incidents after the clearing would form a cluster alone (the run's min_samples of
+them; the recurrence dated by the first, so that it counts in the year it happened, not the year of the run), a
+dormant one wakes up; hotspots absorbed by another's cluster are `merged` into it and
 a cluster beside a continued hotspot is split off it (lineage in hotspot_lineage); every cleared
-hotspot in reach of a cluster has its recurrence recorded; the rest become new `detected` hotspots,
+hotspot in reach of such a cluster has its recurrence recorded; the rest become new `detected` hotspots,
 and detected hotspots with no cluster for `dormant_windows` windows go `dormant`. Every change is an
 event of the run.
 """
@@ -239,7 +240,7 @@ def _detect(
         x, y, labels, times=incidents["occurred_at"].to_numpy(), kinds=incidents["kind"].to_numpy(), rules=kind_rules
     )
     register = _register(conn) if len(clusters) else None
-    matches = None if register is None else _match(clusters, register, params)
+    matches = None if register is None else _match(clusters, register, params, min_samples, incidents, labels)
     clustered = time.perf_counter()
     run_id = conn.execute(
         text(
@@ -285,8 +286,23 @@ def _detect(
     return report
 
 
-def _match(clusters: pd.DataFrame, register: pd.DataFrame, params: DetectionParams) -> MatchResult:
-    """This run's clusters resolved against the hotspot register (continuations, recurrences, merges, splits)."""
+def _match(
+    clusters: pd.DataFrame,
+    register: pd.DataFrame,
+    params: DetectionParams,
+    min_samples: int,
+    incidents: pd.DataFrame,
+    labels: np.ndarray,
+) -> MatchResult:
+    """This run's clusters resolved against the hotspot register (continuations, recurrences, merges, splits); a
+    cleared hotspot recurs where the incidents after its clearing would form a cluster alone (`min_samples`)."""
+    order = np.argsort(labels, kind="stable")
+    codes = clusters["cluster"].to_numpy()
+    bounds = zip(np.searchsorted(labels[order], codes, "left"), np.searchsorted(labels[order], codes, "right"))
+    times = _utc64(incidents["occurred_at"])[order]
+    rules = MatchRules(
+        match_m=params.match_m, recurrence_m=params.recurrence_m, drift_m=params.drift_m, recurrence_min=min_samples
+    )
     return match_clusters(
         clusters[["x", "y"]].to_numpy(),
         clusters["radius_m"].to_numpy(),
@@ -294,10 +310,10 @@ def _match(clusters: pd.DataFrame, register: pd.DataFrame, params: DetectionPara
         register[["x", "y"]].to_numpy(),
         register["radius_m"].to_numpy(),
         register["status"].to_numpy(),
-        MatchRules(match_m=params.match_m, recurrence_m=params.recurrence_m, drift_m=params.drift_m),
+        rules,
         cluster_footprints=clusters.geometry.to_numpy(),
         hotspot_footprints=register["footprint"].to_numpy(),
-        cluster_last=_utc64(clusters["last_time"]),
+        cluster_times=[times[a:b] for a, b in bounds],
         hotspot_since=register["since"].to_numpy(),
     )
 

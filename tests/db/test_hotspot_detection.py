@@ -285,3 +285,33 @@ def test_a_window_of_n_days_holds_n_days(conn: Connection, tmp_path: Path) -> No
     )
     report = run_detection(conn, actor="test")  # the latest incident: 31/10/2025 10:00 in Hải Phòng
     assert (report.window_from, report.window_to) == (day_start(date(2025, 8, 3)), day_start(date(2025, 11, 1)))
+
+
+def test_one_new_incident_beside_those_before_the_eradication_is_no_recurrence(
+    conn: Connection, tmp_path: Path
+) -> None:
+    """A spot recurs when the incidents after its eradication alone would form a cluster (the run's min_samples, 5
+    here), however long ago it was eradicated: one new incident beside the ten that made it, still in the window,
+    re-formed their cluster and made it «recurred» (20 incidents, 19 of them before the eradication)."""
+    start = datetime(2025, 1, 1, tzinfo=UTC)
+    import_incidents(conn, _burst(tmp_path, 106.6830, 20.8600, start, 10, "OLD"), imported_by="test")
+    hotspot = run_detection(conn, actor="test", start=start, end=start + timedelta(days=20)).hotspot_ids[0]
+    conn.execute(
+        text("UPDATE hotspots SET status = 'eradicated', status_changed_at = '2025-01-20Z' WHERE id = :id"),
+        {"id": hotspot},
+    )
+    window = {"start": start, "end": datetime(2025, 3, 1, tzinfo=UTC)}
+    import_incidents(
+        conn, _burst(tmp_path, 106.6830, 20.8600, datetime(2025, 2, 1, tzinfo=UTC), 1, "A"), imported_by="test"
+    )
+    once = run_detection(conn, actor="test", **window)
+    assert (once.min_samples, once.recurred, once.new) == (5, 0, 0)
+    assert (
+        conn.execute(text("SELECT status FROM hotspots WHERE id = :id"), {"id": hotspot}).scalar_one() == "eradicated"
+    )
+    import_incidents(
+        conn, _burst(tmp_path, 106.6830, 20.8600, datetime(2025, 2, 5, tzinfo=UTC), 4, "B"), imported_by="test"
+    )
+    five = run_detection(conn, actor="test", **window)  # five after the eradication: a cluster of their own
+    assert (five.recurred, five.new) == (1, 0)
+    assert conn.execute(text("SELECT status FROM hotspots WHERE id = :id"), {"id": hotspot}).scalar_one() == "recurred"
