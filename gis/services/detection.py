@@ -456,9 +456,17 @@ def _newest_events(conn: Connection, hotspot_ids: list[int]) -> dict[int, tuple]
     return {int(r[0]): tuple(r[1:]) for r in rows}
 
 
-def _kind_change(old: str, new: str) -> str:
-    """A continued hotspot's change of kind as its history says it: the Vietnamese labels, then the codes."""
-    return f"đổi loại: {HotspotKind(old).label} → {HotspotKind(new).label} (kind {old} → {new})"
+def _kind_change(old: str, new: str) -> tuple[str, str]:
+    """A continued hotspot's change of kind as its history says it: by the Vietnamese labels, and by the codes."""
+    return f"đổi loại: {HotspotKind(old).label} → {HotspotKind(new).label}", f"kind {old} → {new}"
+
+
+def _note(parts: list[tuple[str, str]]) -> str | None:
+    """An event's note from (Vietnamese, English) parts: the Vietnamese, then the English in one closing parenthesis
+    (which a page leaves out); none without parts."""
+    if not parts:
+        return None
+    return f"{'; '.join(vi for vi, _ in parts)} ({'; '.join(en for _, en in parts)})"
 
 
 def _continued_status(action: str, old: str) -> str:
@@ -542,13 +550,13 @@ def _persist(
         target = _continued_status(action, old)
         name = "recurred" if recur else "reactivated" if target != old else "updated"
         said = {
-            "recurred": f"{RECURRED_WORDS} (recurred at a cleared hotspot)",
-            "reactivated": "có cụm vụ việc trở lại (a cluster again at a dormant hotspot)",
-        }.get(name)
+            "recurred": [(RECURRED_WORDS, "recurred at a cleared hotspot")],
+            "reactivated": [("có cụm vụ việc trở lại", "a cluster again at a dormant hotspot")],
+        }.get(name, [])
         if row["kind"] != kinds[hotspot]:  # the kind feeds the legal classification: its change is said
             details["kind"] = {"from": kinds[hotspot], "to": row["kind"]}
-            said = "; ".join(filter(None, (said, _kind_change(kinds[hotspot], row["kind"]))))
-        events.append(_event(hotspot, name, old, target, said, details, recurred.get(hotspot)))
+            said.append(_kind_change(kinds[hotspot], row["kind"]))
+        events.append(_event(hotspot, name, old, target, _note(said), details, recurred.get(hotspot)))
         report.recurred += recur
         report.updated += not recur
 

@@ -274,7 +274,9 @@ def test_a_change_of_kind_is_said_in_the_history(conn: Connection, tmp_path: Pat
     assert (event["event"], event["run_id"]) == ("updated", second.run_id)
     assert event["details"]["kind"] == {"from": was, "to": "organizing_place"}
     labels = {"spot": "Điểm", "den": "Tụ điểm"}
-    assert event["note"].startswith(f"đổi loại: {labels[was]} → Điểm tổ chức, chứa chấp sử dụng")
+    assert event["note"] == (
+        f"đổi loại: {labels[was]} → Điểm tổ chức, chứa chấp sử dụng (kind {was} → organizing_place)"
+    )
 
 
 def test_a_window_of_n_days_holds_n_days(conn: Connection, tmp_path: Path) -> None:
