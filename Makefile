@@ -51,7 +51,6 @@ demo-data: db
 	$(DIABAN) demo-data generate --seed $(DEMO_SEED) --years $(DEMO_YEARS) --incidents $(DEMO_INCIDENTS) --out $(DEMO_DIR)
 	$(DIABAN) incidents import $(DEMO_DIR)/incidents.csv --rejects $(DEMO_DIR)/rejects.csv
 	$(DIABAN) indicators import $(DEMO_DIR)/indicators.csv
-	$(DIABAN) hotspots detect
 	$(DIABAN) users demo
 	$(DIABAN) demo-data lifecycle
 	$(DIABAN) demo-data classification

@@ -15,7 +15,7 @@ from models.analytics.detection import DetectionParams
 from models.domain.dates import EARLIEST, LATEST, DayWindow, day_start, instants_window
 from models.errors import InvalidRequest
 from models.numbers import vn_number
-from models.vocabulary import RECURRED_WORDS, HotspotKind
+from models.vocabulary import DRY_RUN_NOTICE, RECURRED_WORDS, HotspotKind
 
 #: The largest neighbourhood distance: 100 km spans the city; beyond, DBSCAN's grid of cells overflows (--eps 1e308).
 MAX_EPS_M = 100_000.0
@@ -38,12 +38,16 @@ def cmd_detect(args: argparse.Namespace) -> None:
             start=day_start(args.date_from) if args.date_from else None,
             end=DayWindow(args.date_to, args.date_to).end if args.date_to else None,
             params=params,
+            dry_run=args.dry_run,
         )
     if args.json:
         print(json.dumps(report.summary(), ensure_ascii=False))
     else:
+        if report.dry_run:
+            print(DRY_RUN_NOTICE)
+        which = "chạy thử" if report.dry_run else f"lần chạy #{report.run_id}"
         print(
-            f"Phát hiện điểm nóng (lần chạy #{report.run_id}, {instants_window(report.window_from, report.window_to)}):"
+            f"Phát hiện điểm nóng ({which}, {instants_window(report.window_from, report.window_to)}):"
             f" {vn_number(report.incidents)} vụ việc, ngưỡng {vn_number(report.min_samples)} vụ/cụm,"
             f" {vn_number(report.clusters)} cụm; mới {vn_number(report.new)}, cập nhật {vn_number(report.updated)},"
             f" không đổi {vn_number(report.unchanged)}, {RECURRED_WORDS} {vn_number(report.recurred)};"
@@ -108,14 +112,17 @@ def add_parsers(sub: argparse._SubParsersAction) -> None:
     detect = actions.add_parser(
         "detect",
         help="phân cụm vụ việc của một khoảng thời gian thành điểm nóng (DBSCAN)",
-        **parser_options("Phân cụm vụ việc của một khoảng ngày; ghi lần chạy và các sự kiện."),
+        **parser_options(
+            "Phân cụm vụ việc của một khoảng ngày; ghi lần chạy và các sự kiện. Khoảng ghi vào sổ không được kết thúc"
+            " trước khoảng của lần chạy gần nhất (--dry-run: xem mọi khoảng, không ghi)."
+        ),
     )
     detect.add_argument(
         "--from",
         dest="date_from",
         type=cli_day,
         metavar="NGÀY",
-        help="ngày đầu, dd/mm/yyyy hoặc yyyy-mm-dd (mặc định: --days ngày trước ngày cuối)",
+        help="ngày đầu, dd/mm/yyyy hoặc yyyy-mm-dd (mặc định: khoảng --days ngày kết thúc ở ngày cuối)",
     )
     detect.add_argument(
         "--to",
@@ -128,7 +135,7 @@ def add_parsers(sub: argparse._SubParsersAction) -> None:
         "--days",
         type=cli_int(1, (LATEST - EARLIEST).days + 1),
         default=DetectionParams.window_days,
-        help="số ngày khi không có --from",
+        help="không có --from: số ngày của khoảng, tính cả ngày cuối (90 ngày đến 31/10: 03/08–31/10)",
     )
     detect.add_argument(
         "--eps", type=cli_positive(MAX_EPS_M), default=DetectionParams.eps_m, help="khoảng cách láng giềng, mét"
@@ -140,6 +147,11 @@ def add_parsers(sub: argparse._SubParsersAction) -> None:
         "--kinds", metavar="LOẠI,LOẠI", help="các loại vụ việc, cách nhau bằng dấu phẩy (mặc định: tất cả)"
     )
     detect.add_argument("--json", action="store_true", help="in kết quả dạng JSON")
+    detect.add_argument(
+        "--dry-run",
+        action="store_true",
+        help="chạy thử: chạy đúng lần phát hiện rồi hủy bỏ, không ghi gì vào sổ; được với mọi khoảng thời gian",
+    )
     detect.set_defaults(func=cmd_detect)
     export = actions.add_parser(
         "export",

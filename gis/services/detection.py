@@ -1,10 +1,11 @@
 """Hotspot detection run: cluster the window's incidents, match clusters to the register, persist.
 
 Clusters continue the hotspots they overlap (models.analytics.matching): a continued cleared hotspot
-is `recurred` when the cluster holds an incident after the clearing (the recurrence dated by the first such
-incident, so that it counts in the year it happened, not the year of the run), a dormant one wakes up; hotspots absorbed by another's cluster are `merged` into it and
+is `recurred` when the cluster's incidents after the clearing would form a cluster alone (the run's min_samples of
+them; the recurrence dated by the first, so that it counts in the year it happened, not the year of the run), a
+dormant one wakes up; hotspots absorbed by another's cluster are `merged` into it and
 a cluster beside a continued hotspot is split off it (lineage in hotspot_lineage); every cleared
-hotspot in reach of a cluster has its recurrence recorded; the rest become new `detected` hotspots,
+hotspot in reach of such a cluster has its recurrence recorded; the rest become new `detected` hotspots,
 and detected hotspots with no cluster for `dormant_windows` windows go `dormant`. Every change is an
 event of the run.
 """
@@ -25,6 +26,7 @@ from pyproj import Transformer
 from sqlalchemy import Connection, text
 
 from gis.store.hotspots import assign_communes, replace_members, suppression_task_states
+from gis.store.import_runs import dry_run_savepoint
 from gis.store.incidents import incident_frame, latest_incident_time
 from gis.store.selection import IncidentSelection
 from gis.store.sql import to_metric
@@ -36,9 +38,10 @@ from models.analytics.clusters import HotspotKindRules, summarise_clusters
 from models.analytics.dbscan import dbscan
 from models.analytics.detection import DetectionParams
 from models.analytics.matching import MatchResult, MatchRules, match_clusters
-from models.domain.dates import instants_window, local_day, vn_day
+from models.domain.dates import DayWindow, instants_window, last_days, local_day, vn_day
 from models.domain.hotspot_lifecycle import HOTSPOT_LIFECYCLE, SYSTEM_ROLE, HotspotFacts
 from models.domain.state_machine import TransitionError
+from models.errors import Conflict
 from models.vocabulary import (
     HOTSPOT_MAY_SLEEP,
     HOTSPOT_RECURRABLE,
@@ -47,13 +50,17 @@ from models.vocabulary import (
     RECURRED_WORDS,
     TASK_CLOSED,
     WGS84_SRID,
+    HotspotKind,
     HotspotOrigin,
     HotspotStatus,
     LineageKind,
     codes,
+    local_today,
 )
 
 _TO_LONLAT = Transformer.from_crs(METRIC_SRID, WGS84_SRID, always_xy=True)
+#: The smallest step of time: a half-open window's last instant is its end minus this.
+_INSTANT = timedelta(microseconds=1)
 
 
 @dataclass
@@ -84,8 +91,11 @@ class DetectionReport:
     hotspot_ids: list[int] = field(default_factory=list)
     #: Seconds spent reading the window's incidents, clustering and matching them, and writing the results.
     seconds: dict[str, float] = field(default_factory=dict)
+    #: A dry run: what the run would do, nothing recorded (``run_id`` was drawn and is skipped).
+    dry_run: bool = False
 
     def summary(self) -> dict:
+        """The counts as JSON-ready values (a dry run's with ``"dry_run": true``)."""
         return {
             "run_id": self.run_id,
             "window_from": self.window_from.isoformat(),
@@ -103,6 +113,7 @@ class DetectionReport:
             "split": self.split,
             "merged": self.merged,
             "dormant": self.dormant,
+            **({"dry_run": True} if self.dry_run else {}),
         }
 
 
@@ -142,13 +153,34 @@ def _recurrence_time(
 
 
 def _window(conn: Connection, start: datetime | None, end: datetime | None, days: int) -> tuple[datetime, datetime]:
-    """Default window: the `days` before the end (default: just after the latest incident)."""
+    """The run's window: by default the `days` Hải Phòng days (:func:`last_days`) ending on the day of ``end`` (by
+    default, on the day of the latest incident, that day whole; none: today), as the command line and every caller
+    read `days`."""
     if end is None:
         latest = latest_incident_time(conn)
-        end = (latest + timedelta(seconds=1)) if latest else datetime.now().astimezone()
-    start = start or end - timedelta(days=days)
+        last = local_day(latest) if latest else local_today()
+        end = DayWindow(last, last).end
+    start = start or last_days(local_day(end - _INSTANT), days).start
     instants_window(start, end)  # refuses a reversed or empty window before anything is recorded
     return start, end
+
+
+def _refuse_going_back(conn: Connection, end: datetime) -> None:
+    """Refuse a run writing to the register over a window that ends before the latest run's: its clusters would
+    rewrite today's register from older incidents (wake dormant hotspots, recreate closed ones, take back incidents
+    from before an eradication) and date those changes after newer ones. A dry run may look at any window."""
+    latest = conn.execute(
+        text("SELECT id, window_to FROM detection_runs ORDER BY window_to DESC, id DESC LIMIT 1")
+    ).first()
+    if latest is not None and end < latest.window_to:
+        asked, recorded = vn_day(end - _INSTANT), vn_day(latest.window_to - _INSTANT)
+        raise Conflict(
+            f"khoảng thời gian kết thúc ngày {asked}, trước ngày {recorded} mà lần chạy #{latest.id} đã ghi vào sổ"
+            f" theo dõi: lần chạy ghi vào sổ không được lùi về trước lần chạy gần nhất. Để xem một khoảng thời gian"
+            f" đã qua, hãy chạy thử (--dry-run): không ghi gì vào sổ",
+            f"a run writing to the register must not end ({asked}) before the latest run's window ({recorded},"
+            f" run {latest.id}); a dry run may look at any window",
+        )
 
 
 def run_detection(
@@ -160,14 +192,36 @@ def run_detection(
     params: DetectionParams = DetectionParams(),
     kind_rules: HotspotKindRules = HotspotKindRules(),
     recorded_at: datetime | None = None,
+    dry_run: bool = False,
 ) -> DetectionReport:
     """Detect hotspots over a window in the caller's transaction and record the run and its events.
 
-    `recorded_at`: the instant the run, its events and the status changes it makes are dated by (None: the
+    The window (default: :func:`_window`) may not end before the latest recorded run's (:func:`_refuse_going_back`),
+    so that the register and its histories move forward in time; a dry run (``dry_run``) may look at any window: the
+    same run in a savepoint rolled back, its report what it would do, nothing left recorded (its run number drawn and
+    skipped). `recorded_at`: the instant the run, its events and the status changes it makes are dated by (None: the
     transaction's). The demo replays a run of the past at its window's end, so that a hotspot's history, whose field
     work it records at its own dates, reads in order from the detection on."""
-    started = time.perf_counter()
     start, end = _window(conn, start, end, params.window_days)
+    if not dry_run:
+        _refuse_going_back(conn, end)
+    with dry_run_savepoint(conn, dry_run):
+        report = _detect(conn, actor, start, end, params, kind_rules, recorded_at)
+    report.dry_run = dry_run
+    return report
+
+
+def _detect(
+    conn: Connection,
+    actor: str,
+    start: datetime,
+    end: datetime,
+    params: DetectionParams,
+    kind_rules: HotspotKindRules,
+    recorded_at: datetime | None,
+) -> DetectionReport:
+    """The run of :func:`run_detection` over its window: cluster, match, write the register, the run and its events."""
+    started = time.perf_counter()
     incidents = incident_frame(conn, IncidentSelection(start=start, end=end, kinds=params.kinds))
     read = time.perf_counter()
     x, y = incidents["x"].to_numpy(float), incidents["y"].to_numpy(float)
@@ -186,7 +240,7 @@ def run_detection(
         x, y, labels, times=incidents["occurred_at"].to_numpy(), kinds=incidents["kind"].to_numpy(), rules=kind_rules
     )
     register = _register(conn) if len(clusters) else None
-    matches = None if register is None else _match(clusters, register, params)
+    matches = None if register is None else _match(clusters, register, params, min_samples, incidents, labels)
     clustered = time.perf_counter()
     run_id = conn.execute(
         text(
@@ -232,8 +286,23 @@ def run_detection(
     return report
 
 
-def _match(clusters: pd.DataFrame, register: pd.DataFrame, params: DetectionParams) -> MatchResult:
-    """This run's clusters resolved against the hotspot register (continuations, recurrences, merges, splits)."""
+def _match(
+    clusters: pd.DataFrame,
+    register: pd.DataFrame,
+    params: DetectionParams,
+    min_samples: int,
+    incidents: pd.DataFrame,
+    labels: np.ndarray,
+) -> MatchResult:
+    """This run's clusters resolved against the hotspot register (continuations, recurrences, merges, splits); a
+    cleared hotspot recurs where the incidents after its clearing would form a cluster alone (`min_samples`)."""
+    order = np.argsort(labels, kind="stable")
+    codes = clusters["cluster"].to_numpy()
+    bounds = zip(np.searchsorted(labels[order], codes, "left"), np.searchsorted(labels[order], codes, "right"))
+    times = _utc64(incidents["occurred_at"])[order]
+    rules = MatchRules(
+        match_m=params.match_m, recurrence_m=params.recurrence_m, drift_m=params.drift_m, recurrence_min=min_samples
+    )
     return match_clusters(
         clusters[["x", "y"]].to_numpy(),
         clusters["radius_m"].to_numpy(),
@@ -241,10 +310,10 @@ def _match(clusters: pd.DataFrame, register: pd.DataFrame, params: DetectionPara
         register[["x", "y"]].to_numpy(),
         register["radius_m"].to_numpy(),
         register["status"].to_numpy(),
-        MatchRules(match_m=params.match_m, recurrence_m=params.recurrence_m, drift_m=params.drift_m),
+        rules,
         cluster_footprints=clusters.geometry.to_numpy(),
         hotspot_footprints=register["footprint"].to_numpy(),
-        cluster_last=_utc64(clusters["last_time"]),
+        cluster_times=[times[a:b] for a, b in bounds],
         hotspot_since=register["since"].to_numpy(),
     )
 
@@ -387,6 +456,19 @@ def _newest_events(conn: Connection, hotspot_ids: list[int]) -> dict[int, tuple]
     return {int(r[0]): tuple(r[1:]) for r in rows}
 
 
+def _kind_change(old: str, new: str) -> tuple[str, str]:
+    """A continued hotspot's change of kind as its history says it: by the Vietnamese labels, and by the codes."""
+    return f"đổi loại: {HotspotKind(old).label} → {HotspotKind(new).label}", f"kind {old} → {new}"
+
+
+def _note(parts: list[tuple[str, str]]) -> str | None:
+    """An event's note from (Vietnamese, English) parts: the Vietnamese, then the English in one closing parenthesis
+    (which a page leaves out); none without parts."""
+    if not parts:
+        return None
+    return f"{'; '.join(vi for vi, _ in parts)} ({'; '.join(en for _, en in parts)})"
+
+
 def _continued_status(action: str, old: str) -> str:
     """The status of a hotspot a cluster continues: a cleared one recurs, a dormant one wakes up."""
     if action == "recurred":
@@ -415,11 +497,11 @@ def _persist(
     rows = _cluster_rows(clusters)
     plan = matches.clusters
     involved = [*plan["hotspot_id"].dropna(), *matches.merges["hotspot_id"], *matches.recurrences["hotspot_id"]]
-    previous: dict[int, str] = dict(
-        conn.execute(
-            text("SELECT id, status FROM hotspots WHERE id = ANY(:ids)"), {"ids": sorted({int(i) for i in involved})}
-        ).all()
-    )
+    stored = conn.execute(
+        text("SELECT id, status, kind FROM hotspots WHERE id = ANY(:ids)"), {"ids": sorted({int(i) for i in involved})}
+    ).all()
+    previous: dict[int, str] = {int(r.id): r.status for r in stored}
+    kinds: dict[int, str] = {int(r.id): r.kind for r in stored}
     system = HotspotFacts(actor_role=SYSTEM_ROLE)
     ids = np.zeros(len(rows), dtype=np.int64)
     created: list[dict] = []
@@ -468,10 +550,13 @@ def _persist(
         target = _continued_status(action, old)
         name = "recurred" if recur else "reactivated" if target != old else "updated"
         said = {
-            "recurred": f"{RECURRED_WORDS} (recurred at a cleared hotspot)",
-            "reactivated": "có cụm vụ việc trở lại (a cluster again at a dormant hotspot)",
-        }.get(name)
-        events.append(_event(hotspot, name, old, target, said, details, recurred.get(hotspot)))
+            "recurred": [(RECURRED_WORDS, "recurred at a cleared hotspot")],
+            "reactivated": [("có cụm vụ việc trở lại", "a cluster again at a dormant hotspot")],
+        }.get(name, [])
+        if row["kind"] != kinds[hotspot]:  # the kind feeds the legal classification: its change is said
+            details["kind"] = {"from": kinds[hotspot], "to": row["kind"]}
+            said.append(_kind_change(kinds[hotspot], row["kind"]))
+        events.append(_event(hotspot, name, old, target, _note(said), details, recurred.get(hotspot)))
         report.recurred += recur
         report.updated += not recur
 

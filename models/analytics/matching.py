@@ -7,14 +7,15 @@ their centres lie within ``max(match_m, r_cluster + r_hotspot)``, and to a clear
 
 * one-to-one continuations are chosen by ``scipy.optimize.linear_sum_assignment`` — as many as
   possible, then the best footprint overlap, then the shortest distance. A continued cleared hotspot
-  *recurs* ("phức tạp trở lại") when the cluster holds an incident after it was cleared (a cluster of the
-  incidents that made it, still in a run's window, continues it unchanged); a continued dormant one is
-  reactivated;
+  *recurs* ("phức tạp trở lại") when the cluster's incidents after it was cleared would form a cluster alone
+  (``MatchRules.recurrence_min`` of them, the run's minimum points): one new incident beside those that made it,
+  still in a run's window, does not (a cluster of mostly earlier incidents continues it unchanged), whenever it was
+  cleared; a continued dormant one is reactivated;
 * a linked hotspot left without a cluster was absorbed by the cluster it is linked to: it is
   *merged* into the hotspot that cluster continues (lineage parent → child);
 * a linked cluster left without a hotspot is a *split* of the hotspot it is linked to: a new
   hotspot whose parent is that one;
-* every cleared hotspot linked to a cluster with an incident after its clearing has its recurrence
+* every cleared hotspot linked to a cluster with enough incidents after its clearing has its recurrence
   recorded, also when another (active) hotspot continues the cluster — the recurrence is never pre-empted;
 * a cluster with no link continues an unlinked tracked hotspot within ``drift_m`` (a hotspot that
   moved down the street), else it is *new*.
@@ -22,7 +23,7 @@ their centres lie within ``max(match_m, r_cluster + r_hotspot)``, and to a clear
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 
 import numpy as np
@@ -47,6 +48,8 @@ class MatchRules:
     drift_m: float = 300.0
     tracked_statuses: frozenset[str] = HOTSPOT_TRACKED
     cleared_statuses: frozenset[str] = HOTSPOT_RECURRABLE
+    #: Incidents of a cluster after a hotspot's clearing that make it recur there (detection: its min_samples).
+    recurrence_min: int = 1
 
 
 @dataclass(frozen=True)
@@ -117,13 +120,20 @@ def _assign(n_rows: int, n_cols: int, i: np.ndarray, j: np.ndarray, cost: np.nda
 
 
 def _after(
-    cluster_last: np.ndarray | None, hotspot_since: np.ndarray | None
+    cluster_times: Sequence[np.ndarray] | None, hotspot_since: np.ndarray | None, least: int
 ) -> Callable[[np.ndarray, np.ndarray], np.ndarray]:
-    """Whether cluster i has an incident after hotspot j entered its status, for arrays of pairs (always, unknown)."""
-    if cluster_last is None or hotspot_since is None:
+    """Whether cluster i has at least `least` incidents after hotspot j entered its status, for arrays of pairs
+    (always, unknown)."""
+    if cluster_times is None or hotspot_since is None:
         return lambda i, j: np.ones(len(i), bool)
-    last, since = np.asarray(cluster_last, "datetime64[us]"), np.asarray(hotspot_since, "datetime64[us]")
-    return lambda i, j: last[i] > since[j]
+    times = [np.sort(np.asarray(t, "datetime64[us]")) for t in cluster_times]
+    since = np.asarray(hotspot_since, "datetime64[us]")
+
+    def fresh(i: np.ndarray, j: np.ndarray) -> np.ndarray:
+        later = [times[a].size - np.searchsorted(times[a], since[b], side="right") for a, b in zip(i, j)]
+        return np.asarray(later, int).reshape(-1) >= least
+
+    return fresh
 
 
 def match_clusters(
@@ -136,7 +146,7 @@ def match_clusters(
     rules: MatchRules = MatchRules(),
     cluster_footprints: np.ndarray | None = None,
     hotspot_footprints: np.ndarray | None = None,
-    cluster_last: np.ndarray | None = None,
+    cluster_times: Sequence[np.ndarray] | None = None,
     hotspot_since: np.ndarray | None = None,
 ) -> MatchResult:
     """Resolve this run's clusters against the hotspot register: continuations, recurrences, merges, splits, new.
@@ -157,10 +167,10 @@ def match_clusters(
         Distances (continuation, recurrence, drift) and which statuses are tracked or cleared.
     cluster_footprints, hotspot_footprints : ndarray of shapely geometries, optional
         Footprints in metres; overlap links a cluster to a hotspot before distances do.
-    cluster_last, hotspot_since : ndarray of datetime64, shapes (m,) and (k,), optional
-        Each cluster's latest incident and the instant each hotspot entered its status (both or neither): a
-        cleared hotspot recurs only at a cluster whose latest incident came after it. Without them every cluster
-        at a cleared hotspot is a recurrence.
+    cluster_times, hotspot_since : m arrays of datetime64, and ndarray of datetime64 shape (k,), optional
+        Each cluster's incident instants and the instant each hotspot entered its status (both or neither): a
+        cleared hotspot recurs only at a cluster with ``rules.recurrence_min`` incidents after it. Without them every
+        cluster at a cleared hotspot is a recurrence.
 
     Returns
     -------
@@ -192,7 +202,7 @@ def match_clusters(
     owner = np.full(n, -1)  # cluster continuing each hotspot
     rows, cols = _assign(m, n, i, j, cost)
     owner[cols] = rows
-    fresh = _after(cluster_last, hotspot_since)
+    fresh = _after(cluster_times, hotspot_since, rules.recurrence_min)
     action[rows] = np.where(cleared[cols] & fresh(rows, cols), "recurred", "matched")
     continued[rows] = ids[cols]
     pair_cost = {(a, b): (c, dist) for a, b, c, dist in zip(i, j, cost, d)}

@@ -115,6 +115,12 @@ class DayWindow:
         return f"{vn_day(self.first)}–{vn_day(self.last)}"
 
 
+def last_days(last: date, days: int) -> DayWindow:
+    """The ``days`` Hải Phòng days ending on ``last``, both counted: 90 days to 31/10 are 03/08–31/10 (``last`` minus
+    ``days`` would be 91 of them)."""
+    return DayWindow(last - timedelta(days=days - 1), last)
+
+
 def year_back(day: date) -> date:
     """The same day a year earlier; 29/02 becomes 28/02 (the previous year has no 29th: the last day of February, so
     that a period ending on 29/02/2028 is compared with one ending on 28/02/2027, the whole month against the whole

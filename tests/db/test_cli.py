@@ -63,6 +63,21 @@ def test_days_as_printed_are_accepted_and_the_window_is_printed_inclusive(cli, c
         conn.execute(text("DELETE FROM detection_runs WHERE id = (SELECT max(id) FROM detection_runs)"))
 
 
+def test_a_run_of_the_past_is_refused_and_its_dry_run_writes_nothing(cli, capsys, engine: Engine) -> None:
+    before = _runs(engine)
+    code, out, _ = cli(capsys, "hotspots", "detect", "--from", "01/07/2026", "--to", "30/09/2026")
+    assert code == 0, out
+    try:
+        code, _, err = cli(capsys, "hotspots", "detect", "--to", "31/08/2026")
+        assert code == 3 and "31/08/2026" in err and "30/09/2026" in err and "--dry-run" in err, err
+        code, out, _ = cli(capsys, "hotspots", "detect", "--to", "31/08/2026", "--days", "31", "--dry-run")
+        assert code == 0 and out.startswith("Kiểm tra — chưa ghi gì") and "(chạy thử, 01/08/2026–31/08/2026)" in out
+        assert _runs(engine) == before + 1
+    finally:
+        with engine.begin() as conn:  # the run is real data of the session database: leave no trace for other tests
+            conn.execute(text("DELETE FROM detection_runs WHERE id = (SELECT max(id) FROM detection_runs)"))
+
+
 @pytest.mark.parametrize("bad", ["32/01/2026", "2026-13-01", "hôm qua"])
 def test_a_wrong_day_is_a_usage_error_in_vietnamese(cli, capsys, bad: str) -> None:
     code, _, err = cli(capsys, "hotspots", "detect", "--from", bad)

@@ -73,6 +73,13 @@ def test_story_closes_two_hotspots_and_reopens_one(conn: Connection, incidents_c
                 JOIN hotspot_events f ON f.hotspot_id = e.hotspot_id AND f.id > e.id AND f.at < e.at""")
     ).scalar_one()
     assert backwards == 0
+    # Its detection runs in time order, each window ending after the one before (a run of the past after one of the
+    # latest window, as `make demo-data` had it, rewrote today's register with dates out of order), and the register
+    # tells the story's kinds of change: found, continued, gone quiet, recurred.
+    ends = list(conn.execute(text("SELECT window_to FROM detection_runs ORDER BY id")).scalars())
+    assert len(ends) == 2 and ends[0] < ends[1]
+    told = set(conn.execute(text("SELECT DISTINCT event FROM hotspot_events WHERE run_id IS NOT NULL")).scalars())
+    assert {"created", "updated", "dormant", "recurred"} <= told, told
     gap = conn.execute(
         text("""SELECT max(c.at) - max(m.at) FROM hotspot_events c JOIN hotspot_events m USING (hotspot_id)
                                WHERE c.to_status = 'closed' AND m.to_status = 'monitoring'""")
@@ -93,6 +100,14 @@ def test_story_closes_two_hotspots_and_reopens_one(conn: Connection, incidents_c
         "Câu chuyện demo đã được ghi trước đó (demo story already recorded)",
         "Chuyển hóa địa bàn demo năm 2025–2026 đã có (demo conversion tasks already present)",
     ]
+
+
+def test_the_demo_recipe_runs_detection_only_in_the_story() -> None:
+    """`make demo-data` leaves detection to the story, whose runs go forward in time: a run over the latest window
+    before it made the story's run of the past rewrite the register (now refused: the recipe would stop there)."""
+    makefile = Path(__file__).resolve().parents[2] / "Makefile"
+    recipe = makefile.read_text(encoding="utf-8").split("\ndemo-data:", 1)[1].split("\n\n", 1)[0]
+    assert "demo-data lifecycle" in recipe and "hotspots detect" not in recipe
 
 
 def test_a_scenario_too_short_for_the_story_is_the_users_mistake_and_records_nothing(

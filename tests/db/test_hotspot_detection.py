@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import io
 import json
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 
 import geopandas as gpd
@@ -18,6 +18,9 @@ from gis.io.scenario_files import write_scenario
 from gis.services.detection import run_detection
 from gis.services.hotspots import create_manual_hotspot, export_register
 from gis.services.incident_import import import_incidents
+from gis.store.hotspots import hotspot_detail
+from models.domain.dates import day_start
+from models.errors import Conflict
 from models.synthetic.scenario import ScenarioConfig, generate_scenario
 
 TO_UTM = Transformer.from_crs(4326, 32648, always_xy=True)
@@ -139,13 +142,15 @@ def test_a_rerun_writes_only_what_changed(conn: Connection, loaded, tmp_path: Pa
     assert tuple(event) == (hotspot, "updated")
 
 
-def _burst(tmp_path: Path, lon: float, lat: float, start: datetime, n: int, prefix: str) -> Path:
+def _burst(
+    tmp_path: Path, lon: float, lat: float, start: datetime, n: int, prefix: str, kind: str = "drug_use"
+) -> Path:
     rng = np.random.default_rng(1)
     x, y = TO_UTM.transform(lon, lat)
     xs, ys = x + rng.normal(0, 20, n), y + rng.normal(0, 20, n)
     lons, lats = Transformer.from_crs(32648, 4326, always_xy=True).transform(xs, ys)
     lines = ["ref,occurred_at,lon,lat,kind"] + [
-        f"{prefix}{i},{(start + timedelta(days=i)).isoformat()},{lo:.6f},{la:.6f},drug_use"
+        f"{prefix}{i},{(start + timedelta(days=i)).isoformat()},{lo:.6f},{la:.6f},{kind}"
         for i, (lo, la) in enumerate(zip(lons, lats))
     ]
     path = tmp_path / f"{prefix}.csv"
@@ -230,3 +235,97 @@ def test_the_register_says_the_day_its_incident_data_reaches(conn: Connection, t
     assert sheet["A6"].value.endswith("; số liệu vụ việc đến ngày 03/03/2025"), sheet["A6"].value
     collection = json.loads(export_register(conn, "geojson", by="test").content)
     assert collection["description"].endswith("; số liệu vụ việc đến ngày 03/03/2025")
+
+
+def _register_rows(conn: Connection) -> tuple:
+    """What a run may write: runs, hotspots with their status and kind, events, memberships."""
+    return tuple(
+        conn.execute(text(f"SELECT count(*) FROM {table}")).scalar_one()
+        for table in ("detection_runs", "hotspots", "hotspot_events", "hotspot_incidents")
+    ) + (conn.execute(text("SELECT array_agg((id, status, kind)::text ORDER BY id) FROM hotspots")).scalar(),)
+
+
+def test_a_run_over_the_past_is_refused_and_a_dry_run_looks_at_any_window(conn: Connection, tmp_path: Path) -> None:
+    """A run that writes may not end before the latest run's window: over January, after a run to 31/10, it would
+    wake and rewrite today's register from January's incidents (dated today, after newer changes). A dry run may."""
+    january, october = datetime(2025, 1, 1, tzinfo=UTC), datetime(2025, 10, 1, tzinfo=UTC)
+    import_incidents(conn, _burst(tmp_path, 106.6830, 20.8600, january, 10, "JAN"), imported_by="test")
+    import_incidents(conn, _burst(tmp_path, 106.7000, 20.8600, october, 10, "OCT"), imported_by="test")
+    latest = run_detection(conn, actor="test", start=october, end=datetime(2025, 10, 31, 17, tzinfo=UTC))
+    assert latest.new == 1
+    before = _register_rows(conn)
+    with pytest.raises(Conflict) as refused:
+        run_detection(conn, actor="test", start=january, end=datetime(2025, 3, 31, 17, tzinfo=UTC))
+    said = refused.value.message
+    assert "31/03/2025" in said and "31/10/2025" in said and f"#{latest.run_id}" in said and "--dry-run" in said
+    assert _register_rows(conn) == before
+    looked = run_detection(conn, actor="test", start=january, end=datetime(2025, 3, 31, 17, tzinfo=UTC), dry_run=True)
+    assert (looked.new, looked.dry_run, looked.summary()["dry_run"]) == (1, True, True)
+    assert _register_rows(conn) == before  # not the run, its hotspot, its events nor its incident lists
+    # Forward (the same end, or later) is a run as before.
+    assert run_detection(conn, actor="test", start=october, end=datetime(2025, 10, 31, 17, tzinfo=UTC)).unchanged == 1
+
+
+def test_a_change_of_kind_is_said_in_the_history(conn: Connection, tmp_path: Path) -> None:
+    """The kind feeds the legal classification: a hotspot whose organising incidents reach half becomes an organising
+    place, and the run's event says so (codes in its details, the Vietnamese labels in its note), not only its size."""
+    start = datetime(2025, 1, 1, tzinfo=UTC)
+    import_incidents(conn, _burst(tmp_path, 106.6830, 20.8600, start, 10, "USE"), imported_by="test")
+    first = run_detection(conn, actor="test", start=start, end=start + timedelta(days=30))
+    hotspot = first.hotspot_ids[0]
+    was = conn.execute(text("SELECT kind FROM hotspots WHERE id = :id"), {"id": hotspot}).scalar_one()
+    assert was != "organizing_place"
+    later = start + timedelta(days=30)
+    organizing = _burst(tmp_path, 106.6830, 20.8600, later, 12, "ORG", kind="organizing_use")
+    import_incidents(conn, organizing, imported_by="test")
+    second = run_detection(conn, actor="test", start=start, end=later + timedelta(days=30))
+    assert second.hotspot_ids == [hotspot]
+    detail = hotspot_detail(conn, hotspot)
+    assert detail is not None and detail["properties"]["kind"] == "organizing_place"
+    event = detail["properties"]["events"][-1]
+    assert (event["event"], event["run_id"]) == ("updated", second.run_id)
+    assert event["details"]["kind"] == {"from": was, "to": "organizing_place"}
+    labels = {"spot": "Điểm", "den": "Tụ điểm"}
+    assert event["note"] == (
+        f"đổi loại: {labels[was]} → Điểm tổ chức, chứa chấp sử dụng (kind {was} → organizing_place)"
+    )
+
+
+def test_a_window_of_n_days_holds_n_days(conn: Connection, tmp_path: Path) -> None:
+    """`--days 90` (the default window) is 90 Hải Phòng days ending on the latest incident's day, both counted: to
+    31/10/2025, 03/08–31/10 (it was the 90 days before just after the latest incident: 02/08–31/10, 91 days)."""
+    import_incidents(
+        conn, _burst(tmp_path, 106.6830, 20.8600, datetime(2025, 10, 22, 3, tzinfo=UTC), 10, "D"), imported_by="test"
+    )
+    report = run_detection(conn, actor="test")  # the latest incident: 31/10/2025 10:00 in Hải Phòng
+    assert (report.window_from, report.window_to) == (day_start(date(2025, 8, 3)), day_start(date(2025, 11, 1)))
+
+
+def test_one_new_incident_beside_those_before_the_eradication_is_no_recurrence(
+    conn: Connection, tmp_path: Path
+) -> None:
+    """A spot recurs when the incidents after its eradication alone would form a cluster (the run's min_samples, 5
+    here), however long ago it was eradicated: one new incident beside the ten that made it, still in the window,
+    re-formed their cluster and made it «recurred» (20 incidents, 19 of them before the eradication)."""
+    start = datetime(2025, 1, 1, tzinfo=UTC)
+    import_incidents(conn, _burst(tmp_path, 106.6830, 20.8600, start, 10, "OLD"), imported_by="test")
+    hotspot = run_detection(conn, actor="test", start=start, end=start + timedelta(days=20)).hotspot_ids[0]
+    conn.execute(
+        text("UPDATE hotspots SET status = 'eradicated', status_changed_at = '2025-01-20Z' WHERE id = :id"),
+        {"id": hotspot},
+    )
+    window = {"start": start, "end": datetime(2025, 3, 1, tzinfo=UTC)}
+    import_incidents(
+        conn, _burst(tmp_path, 106.6830, 20.8600, datetime(2025, 2, 1, tzinfo=UTC), 1, "A"), imported_by="test"
+    )
+    once = run_detection(conn, actor="test", **window)
+    assert (once.min_samples, once.recurred, once.new) == (5, 0, 0)
+    assert (
+        conn.execute(text("SELECT status FROM hotspots WHERE id = :id"), {"id": hotspot}).scalar_one() == "eradicated"
+    )
+    import_incidents(
+        conn, _burst(tmp_path, 106.6830, 20.8600, datetime(2025, 2, 5, tzinfo=UTC), 4, "B"), imported_by="test"
+    )
+    five = run_detection(conn, actor="test", **window)  # five after the eradication: a cluster of their own
+    assert (five.recurred, five.new) == (1, 0)
+    assert conn.execute(text("SELECT status FROM hotspots WHERE id = :id"), {"id": hotspot}).scalar_one() == "recurred"

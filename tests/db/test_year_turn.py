@@ -172,8 +172,9 @@ def test_a_refused_recorded_time_is_named_in_hai_phong_time(utc: Connection, mak
 
 
 def test_a_hotspot_put_to_sleep_names_the_hai_phong_day_of_the_cutoff(utc: Connection, tmp_path: Path) -> None:
-    """The default end of a run is just after the latest incident, as the UTC session gives it: 30/12/2025 03:00 in
-    Hải Phòng is 29/12 20:00 UTC, 180 days earlier is 03/07/2025 03:00 there (02/07 20:00 UTC), the day the note names."""
+    """The default window ends with the latest incident's Hải Phòng day, as the UTC session gives it: 30/12/2025 03:00
+    in Hải Phòng (29/12 20:00 UTC) ends it at 31/12 00:00 there; two windows of 90 days earlier is 04/07/2025 00:00
+    there (03/07 17:00 UTC), the day the note names."""
     january = _local(2025, 1, 1, 9)
     import_incidents(utc, _burst(tmp_path, 106.6830, 20.8600, january, timedelta(days=1), "JAN"), imported_by="t")
     hotspot_id = run_detection(utc, actor="t", start=january, end=_local(2025, 2, 1)).hotspot_ids[0]
@@ -183,7 +184,7 @@ def test_a_hotspot_put_to_sleep_names_the_hai_phong_day_of_the_cutoff(utc: Conne
     note = utc.execute(
         text("SELECT note FROM hotspot_events WHERE hotspot_id = :id AND event = 'dormant'"), {"id": hotspot_id}
     ).scalar_one()
-    assert note == "không còn cụm vụ việc từ 03/07/2025 (no cluster since 2025-07-03)"
+    assert note == "không còn cụm vụ việc từ 04/07/2025 (no cluster since 2025-07-04)"
 
 
 def test_the_audit_prints_its_lines_in_hai_phong_time(

@@ -101,7 +101,7 @@ def test_a_cleared_hotspot_recurs_only_at_a_cluster_with_an_incident_after_its_c
         np.array([[0.0, 20.0], [1000.0, 20.0]]),
         np.array([30.0, 30.0]),
         np.array(["eradicated", "eradicated"], dtype=object),
-        cluster_last=np.array(["2025-11-10T00:00", "2025-11-20T00:00"], "M8[us]"),
+        cluster_times=[np.array(["2025-11-10T00:00"], "M8[us]"), np.array(["2025-11-20T00:00"], "M8[us]")],
         hotspot_since=np.array(["2025-11-15T00:00", "2025-11-15T00:00"], "M8[us]"),
     )
     assert list(out.clusters["action"]) == ["matched", "recurred"]
