@@ -25,6 +25,7 @@ from models.domain.classification import (
     check_four_eyes,
     check_override,
     check_seen,
+    check_year_begun,
 )
 from models.lazy import lazy_module
 from models.vocabulary import MISSING_DATA_LABEL, Category, DraftEnd
@@ -383,8 +384,10 @@ def approve(
     """Approve the year's draft: from now on it is an immutable snapshot naming both who last overrode a class
     (and when) and who approved (and when). With ``four_eyes`` neither the planner who ran the draft (a correction
     too) nor one whose override stands in it may approve it (check_four_eyes); ``seen``, the draft as the approver
-    read it (run id, newest override instant), must still be the draft (check_seen)."""
+    read it (run id, newest override instant), must still be the draft (check_seen). A draft of a year that has not
+    begun (check_year_begun: one stored before runs of such years were refused) is never approved."""
     draft = _draft(conn, year)
+    check_year_begun(year)
     last_by, last_at = _last_override(conn, draft["id"])
     if seen is not None:
         check_seen(year, (draft["id"], last_at), seen)

@@ -9,12 +9,12 @@ forecast are advisory.
 from __future__ import annotations
 
 from collections.abc import Callable, Collection, Mapping
-from datetime import datetime
+from datetime import date, datetime
 from typing import TYPE_CHECKING
 
 import numpy as np
 
-from models.domain.dates import vn_time
+from models.domain.dates import vn_day, vn_time
 from models.domain.indicators import indicator_records
 from models.domain.legal_rules import (
     LegalRules,
@@ -33,7 +33,7 @@ from models.errors import (
 )
 from models.forecast.learned import classify_learned, forecast_risk
 from models.lazy import lazy_module
-from models.vocabulary import CLASS_CHOICES, MISSING_DATA_LABEL, Category, Level
+from models.vocabulary import CLASS_CHOICES, MISSING_DATA_LABEL, Category, Level, local_today
 
 if TYPE_CHECKING:
     import pandas as pd
@@ -95,6 +95,26 @@ class InvalidOverride(ClassificationError, InvalidRequest):
     """An override without a reason, or with an impossible category/level pair."""
 
     code = "invalid_override"
+
+
+class YearNotBegun(ClassificationError, InvalidRequest):
+    """A classification of a year that has not begun in Hải Phòng: it has no data, so every commune came out «có nguy
+    cơ» with missing data, and once approved the KPI report scored it and the command map showed it as the newest."""
+
+    code = "year_not_begun"
+
+
+def check_year_begun(year: int, today: date | None = None) -> int:
+    """``year`` if it has begun on ``today`` (Hải Phòng's today by default), else YearNotBegun: the current year,
+    unfinished, may be classified (planners classify during the year), a later one not — neither run nor approved."""
+    day = today or local_today()
+    if year <= day.year:
+        return year
+    raise YearNotBegun(
+        f"Năm {year} chưa bắt đầu (hôm nay là ngày {vn_day(day)}): chỉ phân loại được năm {day.year} đang diễn ra"
+        " hoặc các năm trước",
+        f"{year} has not begun (today is {day.isoformat()} in Hai Phong)",
+    )
 
 
 class FourEyesRefused(ClassificationError, PermissionDenied):

@@ -23,6 +23,7 @@ from gis.services.classification import draft_year, export_classification
 from gis.services.incident_import import import_incidents
 from gis.services.indicator_import import import_indicators
 from gis.store.classifications import override
+from models.vocabulary import local_today
 
 HEADER = "year,commune_code,population,users_with_records,plants_destroyed,cultivation_m2,on_drug_route\n"
 
@@ -346,6 +347,34 @@ def test_the_planners_refusals_are_shown_in_vietnamese_alone(client, as_user, in
         body = response.json()
         assert 400 <= response.status_code < 500 and body["detail"].startswith(f"{body['message']} ("), (what, body)
         assert not re.search(r"\([\x00-\x7f]*\)", body["message"]), (what, body["message"])
+
+
+def test_a_year_that_has_not_begun_is_neither_run_nor_approved(
+    client, as_user, conn: Connection, indicators: list[str]
+) -> None:
+    """A year after Hải Phòng's current one has no data: its run (all 114 communes «có nguy cơ», data missing) was
+    stored, approved by a third planner, scored by the KPI report and shown on the command map as the newest approved
+    year. It is refused in Vietnamese and stores nothing; a draft of such a year stored before is never approved. The
+    current year, unfinished, is classified during it."""
+    this_year = local_today().year
+    for year in (this_year + 1, 2030, 2099):
+        refused = client.post(f"/api/classifications/{year}/runs", json={})
+        body = refused.json()
+        assert refused.status_code == 422 and body["code"] == "year_not_begun", (year, refused.text)
+        assert body["message"].startswith(f"Năm {year} chưa bắt đầu (hôm nay là ngày "), body
+        assert client.get(f"/api/classifications/{year}/history").json() == []
+    current = client.post(f"/api/classifications/{this_year}/runs", json={})
+    assert current.status_code == 201, current.text
+    conn.execute(
+        text("UPDATE classification_runs SET year = :y WHERE id = :id"),
+        {"y": this_year + 1, "id": current.json()["id"]},
+    )
+    as_user("planner-2")
+    refused = client.post(f"/api/classifications/{this_year + 1}/approve")
+    assert refused.status_code == 422 and refused.json()["code"] == "year_not_begun", refused.text
+    assert (
+        client.get(f"/api/classifications/{this_year + 1}", params={"draft": True}).json()["run"]["status"] == "draft"
+    )
 
 
 def test_database_refuses_changes_to_an_approved_run(client, as_user, conn: Connection, indicators: list[str]) -> None:
