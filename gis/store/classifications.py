@@ -79,7 +79,10 @@ def find_run(
     lock: bool = False,
 ) -> dict[str, Any] | None:
     """The run of a year: that version, else the newest approved one, else the draft; ``draft_first``: the draft (a
-    correction awaiting approval too) before the approved one, what a planner works on."""
+    correction awaiting approval too) before the approved one, what a planner works on. A draft names its newest
+    override (``last_override_by/at``, `_last_override`), which an approved run keeps from its approval: a client
+    approves the draft it read by sending it back (check_seen); a draft's run said None, and the approval was refused
+    as overridden since."""
     where = "year = :year" + (" AND version = :version" if version is not None else "")
     where += " AND status = 'approved'" if approved_only else ""
     first = "status = 'draft'" if draft_first else "status = 'approved'"
@@ -94,7 +97,12 @@ def find_run(
         .mappings()
         .first()
     )
-    return dict(row) if row else None
+    if row is None:
+        return None
+    run = dict(row)
+    if run["status"] == "draft":
+        run["last_override_by"], run["last_override_at"] = _last_override(conn, run["id"])
+    return run
 
 
 def require_run(
@@ -356,6 +364,9 @@ def run_history(conn: Connection, year: int, scope: AreaScope = UNRESTRICTED) ->
     one of the same commune replaced (``replaced_overrides``, each with who replaced it and when). What an inspector
     reads of how the year's classification was reached; nothing else reads the ended drafts or replaced overrides."""
     versions = [dict(v) for v in conn.execute(text(_VERSIONS), {"year": year}).mappings()]
+    for version in versions:  # the draft's newest override, as find_run names it
+        if version["status"] == "draft":
+            version["last_override_by"], version["last_override_at"] = _last_override(conn, version["run_id"])
     standing: dict[int, list[dict[str, Any]]] = {v["run_id"]: [] for v in versions}
     replaced: dict[int, list[dict[str, Any]]] = {v["run_id"]: [] for v in versions}
     params = {"year": year, **scope.params}

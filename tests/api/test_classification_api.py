@@ -139,10 +139,34 @@ def test_draft_override_approve_then_immutable(client, as_user, conn: Connection
 
 
 def draft_as_read(client, year: int) -> dict[str, Any]:
-    """The body the planner page sends to approve or discard a year's draft: its run id and newest override instant."""
-    body = client.get(f"/api/classifications/{year}/review", params={"draft": True}).json()
-    overrides = sorted(i["override_at"] for i in body["items"] if i["override_at"])
-    return {"run_id": body["run"]["id"], "last_override_at": overrides[-1] if overrides else None}
+    """The body the planner page sends to approve or discard a year's draft: its run id and newest override instant,
+    as the draft's run names them."""
+    run = client.get(f"/api/classifications/{year}/review", params={"draft": True}).json()["run"]
+    return {"run_id": run["id"], "last_override_at": run["last_override_at"]}
+
+
+def test_a_drafts_run_names_its_newest_override(client, as_user, indicators: list[str]) -> None:
+    """After an override the draft's run said ``last_override_by/at`` None (set only at approval) though the history
+    listed it: a client approving what it read, ``last_override_at: null``, was refused «đã có điều chỉnh khác». The
+    draft's run, its review's and its history entry name the newest override; approved with them, it is given."""
+    client.post("/api/classifications/2025/runs")
+    for code, reason in ((indicators[0], "Tin báo mới chưa có trong số liệu"), (indicators[1], "Đã xác minh lại")):
+        client.post(
+            "/api/classifications/2025/overrides", json={"commune_code": code, "category": "at_risk", "reason": reason}
+        )
+    history = client.get("/api/classifications/2025/history").json()
+    newest = max(history[0]["overrides"], key=lambda o: o["at"])
+    assert len(history[0]["overrides"]) == 2 and newest["at"], history
+    for path in ("/api/classifications/2025", "/api/classifications/2025/review"):
+        run = client.get(path, params={"draft": True}).json()["run"]
+        assert (run["status"], run["last_override_by"], run["last_override_at"]) == ("draft", "tham.muu", newest["at"])
+    assert (history[0]["last_override_by"], history[0]["last_override_at"]) == ("tham.muu", newest["at"])
+    as_user("planner-2")
+    approved = client.post(
+        "/api/classifications/2025/approve", json={"run_id": run["id"], "last_override_at": run["last_override_at"]}
+    )
+    assert approved.status_code == 200, approved.text
+    assert (approved.json()["last_override_by"], approved.json()["last_override_at"]) == ("tham.muu", newest["at"])
 
 
 def test_an_approval_is_of_the_draft_the_approver_read(client, as_user, indicators: list[str]) -> None:
