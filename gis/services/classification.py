@@ -25,7 +25,7 @@ from gis.store.classifications import (
 )
 from gis.store.communes import refuse_personal_names
 from gis.store.incidents import ambiguous_incidents
-from gis.store.indicators import year_units_day, yearly_indicators
+from gis.store.indicators import register_since, year_units_day, yearly_indicators
 from gis.store.provinces import document_heading, scope_label
 from gis.store.scoping import UNRESTRICTED, AreaScope
 from gis.store.sql import current_unit
@@ -64,7 +64,7 @@ def draft_year(
     refuse_personal_names(conn, note or "", "Ghi chú của lần tính")
     rules = rules or load_rules()
     history = yearly_indicators(conn, year - HISTORY_YEARS + 1, year, basis, rules)
-    draft = build_draft(history, year, rules)
+    draft = build_draft(history, year, rules, register_since(conn))
     units: dict[str, str] = {"units": basis}
     if basis == UnitBasis.PERIOD:  # the units of the year's last day: their names and shapes go with the results
         units["units_valid_on"] = year_units_day(year).isoformat()

@@ -15,7 +15,7 @@ from typing import TYPE_CHECKING
 import numpy as np
 
 from models.domain.dates import vn_day, vn_time
-from models.domain.indicators import indicator_records
+from models.domain.indicators import indicator_records, register_gap
 from models.domain.legal_rules import (
     LegalRules,
     classify_legal,
@@ -217,8 +217,12 @@ def _criteria_by_commune(long: pd.DataFrame) -> dict[str, list[dict]]:
     return grouped
 
 
-def build_draft(history: pd.DataFrame, year: int, rules: LegalRules) -> pd.DataFrame:
-    """One row per commune for ``year``: legal, learned, next-year risk, final class and its evidence."""
+def build_draft(
+    history: pd.DataFrame, year: int, rules: LegalRules, register_since: date | None = date.min
+) -> pd.DataFrame:
+    """One row per commune for ``year``: legal, learned, next-year risk, final class and its evidence. The explanation
+    of a commune whose organising places are unknown because the hotspot register (beginning ``register_since``) does
+    not cover the year says why (`register_gap`)."""
     # history: derived indicators (models.domain.indicators) for ``year`` and any earlier years, which train
     # the next-year forecast. The final class starts as the legal one.
     current = history[history["year"] == year].reset_index(drop=True)
@@ -227,6 +231,11 @@ def build_draft(history: pd.DataFrame, year: int, rules: LegalRules) -> pd.DataF
     learned = classify_learned(current).set_index("commune_code")
     forecast = forecast_risk(history[history["year"] <= year]).set_index("commune_code")
     codes = current["commune_code"]
+    explanation = legal["explanation"].to_numpy(dtype=object)
+    gap = register_gap(register_since, year)
+    if gap is not None:
+        why = f" Chưa có số điểm, tụ điểm tổ chức sử dụng trái phép chất ma túy của năm {year}: {gap}."
+        explanation = np.where(current["organizing_places"].isna().to_numpy(), explanation + why, explanation)
     return pd.DataFrame(
         {
             "commune_code": codes,
@@ -243,7 +252,7 @@ def build_draft(history: pd.DataFrame, year: int, rules: LegalRules) -> pd.DataF
             "indicators": indicator_records(current),
             "sources": current["sources"],
             "criteria": codes.map(_criteria_by_commune(criteria)),
-            "explanation": legal["explanation"],
+            "explanation": explanation,
         }
     )
 

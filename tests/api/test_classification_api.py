@@ -25,7 +25,10 @@ from gis.services.indicator_import import import_indicators
 from gis.store.classifications import override
 from models.vocabulary import local_today
 
-HEADER = "year,commune_code,population,users_with_records,plants_destroyed,cultivation_m2,on_drug_route\n"
+#: organizing_places given by the table: no test here holds a hotspot register, which would count them (none: unknown).
+HEADER = (
+    "year,commune_code,population,users_with_records,plants_destroyed,cultivation_m2,on_drug_route,organizing_places\n"
+)
 
 
 @pytest.fixture
@@ -54,7 +57,7 @@ def as_user(client, make_user, bearer):
 def indicators(conn: Connection, codes: list[str], tmp_path: Path) -> list[str]:
     """2024: the first 50 communes drug-free, 64 with 0.3 % records; 2025: the first 40 drug-free, 74 not."""
     lines = [
-        f"{year},{code},10000,{0 if i < free else 30},0,0,0"
+        f"{year},{code},10000,{0 if i < free else 30},0,0,0,0"
         for year, free in ((2024, 50), (2025, 40))
         for i, code in enumerate(codes)
     ]
@@ -601,9 +604,9 @@ def test_a_blank_row_stays_unknown_from_file_to_page(
     # Commune 0 has a population and nothing else: blank cells are unknown, never zero, so it is not drug-free,
     # it is flagged "thiếu dữ liệu" in the review and the GeoJSON, and it does not count towards the KPI.
     blank, clean = indicators[0], indicators[1]
-    lines = [f"2025,{code},10000,0,0,0,0" for code in indicators[1:]]
+    lines = [f"2025,{code},10000,0,0,0,0,0" for code in indicators[1:]]
     path = tmp_path / "blank-2025.csv"
-    path.write_text(HEADER + f"2025,{blank},10000,,,,\n" + "\n".join(lines) + "\n", encoding="utf-8")
+    path.write_text(HEADER + f"2025,{blank},10000,,,,,\n" + "\n".join(lines) + "\n", encoding="utf-8")
     import_indicators(conn, path, imported_by="test")
     created = client.post("/api/classifications/2025/runs").json()
     assert created["counts"] == {"at_risk": 1, "drug_free": 113}
@@ -883,7 +886,7 @@ def test_an_indicator_table_alone_makes_no_commune_drug_free(client, as_user, co
     """2023 has an indicator table (no user with records, nothing grown, off the routes) and no incident loaded: the
     police's counts of the year are unknown, not zero, and no commune reads drug-free on the table alone."""
     path = tmp_path / "ind-2023.csv"
-    path.write_text(HEADER + "".join(f"2023,{code},10000,0,0,0,0\n" for code in indicators), encoding="utf-8")
+    path.write_text(HEADER + "".join(f"2023,{code},10000,0,0,0,0,0\n" for code in indicators), encoding="utf-8")
     import_indicators(conn, path, imported_by="test")
     created = client.post("/api/classifications/2023/runs")
     assert created.status_code == 201, created.text
