@@ -26,11 +26,11 @@ from gis.store.classifications import (
 )
 from gis.store.communes import refuse_personal_names
 from gis.store.incidents import ambiguous_incidents
-from gis.store.indicators import year_units_day, yearly_indicators
+from gis.store.indicators import register_since, year_units_day, yearly_indicators
 from gis.store.provinces import document_heading, require_province_units, scope_label
 from gis.store.scoping import UNRESTRICTED, AreaScope
 from gis.store.sql import current_unit
-from models.domain.classification import METHOD, build_draft, changed_count, review_order
+from models.domain.classification import METHOD, build_draft, changed_count, check_year_begun, review_order
 from models.domain.dates import check_year
 from models.domain.legal_rules import LegalRules
 from models.errors import InvalidRequest, PermissionDenied
@@ -59,12 +59,13 @@ def draft_year(
     """Compute and store a new draft of a year's classification; returns the run with its counts and the year's
     incidents that no commune counts (an old commune split in 2025: `ambiguous_incidents`, with candidates). A year
     outside FIRST_YEAR..LAST_YEAR is refused: `diaban classify run --year 1800` stored a draft the API cannot read; so
-    is a ``note`` that looks like it holds a person's name (refuse_personal_names)."""
-    check_year(year)
+    is a year that has not begun (check_year_begun: 2027 in 2026 came out all «có nguy cơ» for want of data), and a
+    ``note`` that looks like it holds a person's name (refuse_personal_names)."""
+    check_year_begun(check_year(year))
     refuse_personal_names(conn, note or "", "Ghi chú của lần tính")
     rules = rules or load_rules()
     history = yearly_indicators(conn, year - HISTORY_YEARS + 1, year, basis, rules)
-    draft = build_draft(history, year, rules)
+    draft = build_draft(history, year, rules, register_since(conn))
     units: dict[str, str] = {"units": basis}
     if basis == UnitBasis.PERIOD:  # the units of the year's last day: their names and shapes go with the results
         units["units_valid_on"] = year_units_day(year).isoformat()

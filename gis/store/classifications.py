@@ -25,6 +25,7 @@ from models.domain.classification import (
     check_four_eyes,
     check_override,
     check_seen,
+    check_year_begun,
 )
 from models.lazy import lazy_module
 from models.vocabulary import MISSING_DATA_LABEL, Category, DraftEnd
@@ -78,7 +79,10 @@ def find_run(
     lock: bool = False,
 ) -> dict[str, Any] | None:
     """The run of a year: that version, else the newest approved one, else the draft; ``draft_first``: the draft (a
-    correction awaiting approval too) before the approved one, what a planner works on."""
+    correction awaiting approval too) before the approved one, what a planner works on. A draft names its newest
+    override (``last_override_by/at``, `_last_override`), which an approved run keeps from its approval: a client
+    approves the draft it read by sending it back (check_seen); a draft's run said None, and the approval was refused
+    as overridden since."""
     where = "year = :year" + (" AND version = :version" if version is not None else "")
     where += " AND status = 'approved'" if approved_only else ""
     first = "status = 'draft'" if draft_first else "status = 'approved'"
@@ -93,7 +97,12 @@ def find_run(
         .mappings()
         .first()
     )
-    return dict(row) if row else None
+    if row is None:
+        return None
+    run = dict(row)
+    if run["status"] == "draft":
+        run["last_override_by"], run["last_override_at"] = _last_override(conn, run["id"])
+    return run
 
 
 def require_run(
@@ -355,6 +364,9 @@ def run_history(conn: Connection, year: int, scope: AreaScope = UNRESTRICTED) ->
     one of the same commune replaced (``replaced_overrides``, each with who replaced it and when). What an inspector
     reads of how the year's classification was reached; nothing else reads the ended drafts or replaced overrides."""
     versions = [dict(v) for v in conn.execute(text(_VERSIONS), {"year": year}).mappings()]
+    for version in versions:  # the draft's newest override, as find_run names it
+        if version["status"] == "draft":
+            version["last_override_by"], version["last_override_at"] = _last_override(conn, version["run_id"])
     standing: dict[int, list[dict[str, Any]]] = {v["run_id"]: [] for v in versions}
     replaced: dict[int, list[dict[str, Any]]] = {v["run_id"]: [] for v in versions}
     params = {"year": year, **scope.params}
@@ -383,8 +395,10 @@ def approve(
     """Approve the year's draft: from now on it is an immutable snapshot naming both who last overrode a class
     (and when) and who approved (and when). With ``four_eyes`` neither the planner who ran the draft (a correction
     too) nor one whose override stands in it may approve it (check_four_eyes); ``seen``, the draft as the approver
-    read it (run id, newest override instant), must still be the draft (check_seen)."""
+    read it (run id, newest override instant), must still be the draft (check_seen). A draft of a year that has not
+    begun (check_year_begun: one stored before runs of such years were refused) is never approved."""
     draft = _draft(conn, year)
+    check_year_begun(year)
     last_by, last_at = _last_override(conn, draft["id"])
     if seen is not None:
         check_seen(year, (draft["id"], last_at), seen)

@@ -149,6 +149,14 @@ def units_valid_on(conn: Connection, day: date) -> pd.DataFrame:
     return pd.DataFrame(rows, columns=["commune_code", "name", "full_name", "area_km2", "current"])
 
 
+def register_since(conn: Connection) -> date | None:
+    """The Hải Phòng day the hotspot register begins (None: it holds nothing): the periodic report's rule
+    (gis.store.period_counts.records_since) over every unit, as a year's run classifies them all."""
+    from gis.store.period_counts import records_since  # it counts with hotspot_flows, defined here
+
+    return records_since(conn, UNRESTRICTED)["hotspots"]
+
+
 def year_units_day(year: int) -> date:
     """The day whose units a year is expressed on, under the `period` basis: its last day."""
     return date(year, 12, 31)
@@ -164,8 +172,12 @@ def yearly_indicators(
     - `period`: every unit valid on the last day of y1 (`year_units_day`), which may be an earlier set imported
       with `diaban boundaries import --valid-to`: incidents by the unit containing them (or named by their record),
       hotspots by their centroid, indicator rows as given per old commune (`legacy_given`).
+
+    The hotspot register's counts of a year it does not cover are unknown (models.domain.indicators.register_gap):
+    it begins on the first day of the database's records (`register_since`).
     """
     derived = (rules or load_rules()).derived()  # what the criteria say each derived indicator counts
+    since = register_since(conn)
     # Each unit's province: a province-year without any incident has no police data loaded (models.domain.indicators).
     provinces: dict[str, str | None] = dict(
         conn.execute(text("SELECT code, max(province_code) FROM admin_units GROUP BY code")).all()
@@ -179,6 +191,7 @@ def yearly_indicators(
             hotspot_aggregates(conn, y0, y1),
             derived,
             provinces,
+            since,
         )
     day = year_units_day(y1)
     units = units_valid_on(conn, day)
@@ -201,6 +214,7 @@ def yearly_indicators(
         hotspot_aggregates(conn, y0, y1, on=day),
         derived,
         provinces,
+        since,
     )
 
 

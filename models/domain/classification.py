@@ -9,13 +9,13 @@ forecast are advisory.
 from __future__ import annotations
 
 from collections.abc import Callable, Collection, Mapping
-from datetime import datetime
+from datetime import date, datetime
 from typing import TYPE_CHECKING
 
 import numpy as np
 
-from models.domain.dates import vn_time
-from models.domain.indicators import indicator_records
+from models.domain.dates import vn_day, vn_time
+from models.domain.indicators import indicator_records, register_gap
 from models.domain.legal_rules import (
     LegalRules,
     classify_legal,
@@ -33,7 +33,7 @@ from models.errors import (
 )
 from models.forecast.learned import classify_learned, forecast_risk
 from models.lazy import lazy_module
-from models.vocabulary import CLASS_CHOICES, MISSING_DATA_LABEL, Category, Level
+from models.vocabulary import CLASS_CHOICES, MISSING_DATA_LABEL, Category, Level, local_today
 
 if TYPE_CHECKING:
     import pandas as pd
@@ -95,6 +95,26 @@ class InvalidOverride(ClassificationError, InvalidRequest):
     """An override without a reason, or with an impossible category/level pair."""
 
     code = "invalid_override"
+
+
+class YearNotBegun(ClassificationError, InvalidRequest):
+    """A classification of a year that has not begun in Hải Phòng: it has no data, so every commune came out «có nguy
+    cơ» with missing data, and once approved the KPI report scored it and the command map showed it as the newest."""
+
+    code = "year_not_begun"
+
+
+def check_year_begun(year: int, today: date | None = None) -> int:
+    """``year`` if it has begun on ``today`` (Hải Phòng's today by default), else YearNotBegun: the current year,
+    unfinished, may be classified (planners classify during the year), a later one not — neither run nor approved."""
+    day = today or local_today()
+    if year <= day.year:
+        return year
+    raise YearNotBegun(
+        f"Năm {year} chưa bắt đầu (hôm nay là ngày {vn_day(day)}): chỉ phân loại được năm {day.year} đang diễn ra"
+        " hoặc các năm trước",
+        f"{year} has not begun (today is {day.isoformat()} in Hai Phong)",
+    )
 
 
 class FourEyesRefused(ClassificationError, PermissionDenied):
@@ -197,8 +217,12 @@ def _criteria_by_commune(long: pd.DataFrame) -> dict[str, list[dict]]:
     return grouped
 
 
-def build_draft(history: pd.DataFrame, year: int, rules: LegalRules) -> pd.DataFrame:
-    """One row per commune for ``year``: legal, learned, next-year risk, final class and its evidence."""
+def build_draft(
+    history: pd.DataFrame, year: int, rules: LegalRules, register_since: date | None = date.min
+) -> pd.DataFrame:
+    """One row per commune for ``year``: legal, learned, next-year risk, final class and its evidence. The explanation
+    of a commune whose organising places are unknown because the hotspot register (beginning ``register_since``) does
+    not cover the year says why (`register_gap`)."""
     # history: derived indicators (models.domain.indicators) for ``year`` and any earlier years, which train
     # the next-year forecast. The final class starts as the legal one.
     current = history[history["year"] == year].reset_index(drop=True)
@@ -207,6 +231,11 @@ def build_draft(history: pd.DataFrame, year: int, rules: LegalRules) -> pd.DataF
     learned = classify_learned(current).set_index("commune_code")
     forecast = forecast_risk(history[history["year"] <= year]).set_index("commune_code")
     codes = current["commune_code"]
+    explanation = legal["explanation"].to_numpy(dtype=object)
+    gap = register_gap(register_since, year)
+    if gap is not None:
+        why = f" Chưa có số điểm, tụ điểm tổ chức sử dụng trái phép chất ma túy của năm {year}: {gap}."
+        explanation = np.where(current["organizing_places"].isna().to_numpy(), explanation + why, explanation)
     return pd.DataFrame(
         {
             "commune_code": codes,
@@ -223,7 +252,7 @@ def build_draft(history: pd.DataFrame, year: int, rules: LegalRules) -> pd.DataF
             "indicators": indicator_records(current),
             "sources": current["sources"],
             "criteria": codes.map(_criteria_by_commune(criteria)),
-            "explanation": legal["explanation"],
+            "explanation": explanation,
         }
     )
 

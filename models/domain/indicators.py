@@ -9,10 +9,12 @@ Every value carries its source in a ``sources`` dict ("commune_indicators import
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
+from datetime import date
 from typing import TYPE_CHECKING
 
 import numpy as np
 
+from models.domain.dates import vn_day
 from models.domain.legal_rules import IncidentCount
 from models.lazy import lazy_module
 from models.vocabulary import IncidentKind
@@ -57,6 +59,16 @@ INDICATOR_COLUMNS = (
 IMPORT_COLUMNS = ("year", "commune_code", *IMPORTED, "organizing_places", "arrested_offenders", "import_id")
 INCIDENT_COLUMNS = ("year", "commune_code", "kind", "n", "arrested")
 HOTSPOT_COLUMNS = ("year", "commune_code", "organizing_places", "active_hotspots", "recurrences")
+
+
+def register_gap(since: date | None, year: int) -> str | None:
+    """Why the hotspot register cannot count a year (None: it can): it begins (``since``, the Hải Phòng day of its
+    first record, gis.store.period_counts.records_since; None: it holds none) after the year's 1 January — a place
+    it does not hold may be one nobody recorded yet. Counted as 0, the organising places of 2025 in a register begun on
+    06/12/2025 judged criteria I.b/II.b and drug-free condition 3 on a register that did not exist."""
+    if since is None:
+        return "chưa có sổ điểm nóng"
+    return f"sổ điểm nóng bắt đầu từ ngày {vn_day(since)}" if since > date(year, 1, 1) else None
 
 
 def _on_grid(frame: pd.DataFrame, grid: pd.MultiIndex, columns: Sequence[str]) -> pd.DataFrame:
@@ -135,13 +147,16 @@ def derive_indicators(
     hotspots: pd.DataFrame,
     derived: Mapping[str, IncidentCount],
     provinces: Mapping[str, str | None] | None = None,
+    register_since: date | None = date.min,
 ) -> pd.DataFrame:
     """One row per commune and year: imported figures, derived counts and rates, trend and sources.
 
     Counts of a year without police data for the commune (no incident of the year in its province, ``provinces``:
     commune → province, None: every commune in one) are unknown, not zero: what incidents and hotspots would count
     stays NaN (a hotspot that is there is still counted), and a criterion on it is never met (with an indicator table
-    alone a commune read drug-free).
+    alone a commune read drug-free). So are the hotspot register's counts (organising places, active hotspots,
+    recurrences) of a year it does not cover (`register_gap` of ``register_since``; by default it covers every year,
+    as the hotspots of a synthetic evaluation), unless the import gives the organising places.
     """
     # imported: IMPORT_COLUMNS (commune_indicators rows); incidents: INCIDENT_COLUMNS aggregated per
     # commune, year and kind; hotspots: HOTSPOT_COLUMNS per commune-year; derived: the indicators the
@@ -153,6 +168,9 @@ def derive_indicators(
     unrecorded = ~_recorded(grid, incidents, provinces).to_numpy()
     hot = _on_grid(hotspots, grid, HOTSPOT_COLUMNS[2:]).fillna(0)
     hot = hot.mask(unrecorded[:, None] & (hot == 0).to_numpy())
+    year_gaps = {year: register_gap(register_since, year) for year in set(grid.get_level_values("year"))}
+    gaps = pd.Series(grid.get_level_values("year").map(year_gaps), index=grid)
+    hot = hot.mask(np.broadcast_to(gaps.notna().to_numpy()[:, None], hot.shape))
     sums = {"incidents": "n", "arrested": "arrested"}
     if incidents.empty:
         per_kind = {key: pd.DataFrame(np.nan, index=grid, columns=list(KINDS)) for key in sums}
@@ -186,7 +204,7 @@ def derive_indicators(
     out["active_hotspots"] = hot["active_hotspots"]
     out["recurrences"] = hot["recurrences"]
     out["incidents_prev_mean"], out["trend_pct"], out["trend"] = _trend(n_incidents)
-    out["sources"] = _sources(out, imp, override_places, override_arrests, by_kind, derived)
+    out["sources"] = _sources(out, imp, override_places, override_arrests, by_kind, derived, gaps)
     return out.reset_index()
 
 
@@ -197,8 +215,10 @@ def _sources(
     override_arrests: pd.Series,
     by_kind: pd.DataFrame,
     derived: Mapping[str, IncidentCount],
+    gaps: pd.Series,
 ) -> list[dict[str, str]]:
-    """Per commune-year, where each value comes from (import run, incident rows, hotspots, override)."""
+    """Per commune-year, where each value comes from (import run, incident rows, hotspots, override); a year the hotspot
+    register does not cover (``gaps``: why, see `register_gap`) says why its counts are unknown."""
     imported_from = ("commune_indicators import #" + imp["import_id"].astype("Int64").astype(str)).where(
         imp["import_id"].notna(), "chưa nhập số liệu (not imported)"
     )
@@ -221,6 +241,10 @@ def _sources(
     columns.update({c: incident_text + " of the kind, per 10,000 residents" for c in RATE_COLUMNS})
     columns["active_hotspots"] = "hotspots: " + _count_text(out["active_hotspots"]) + " active in the year"
     columns["recurrences"] = "hotspot_events: " + _count_text(out["recurrences"]) + " 'recurred'"
+    unknown = "chưa có số liệu: " + gaps
+    for column in ("organizing_places", "active_hotspots", "recurrences"):
+        kept = override_places if column == "organizing_places" else pd.Series(False, index=out.index)
+        columns[column] = columns[column].where(gaps.isna() | kept, unknown)
     columns["trend"] = "incidents of " + first + "–" + last + " vs the year"
     return pd.DataFrame(columns, index=out.index).to_dict("records")
 

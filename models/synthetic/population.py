@@ -99,8 +99,10 @@ def build_indicators(
     cultivation_incidents: np.ndarray,
     days_in_year: np.ndarray,
     rng: np.random.Generator,
+    organizing_places: np.ndarray,
 ) -> pd.DataFrame:
-    """Yearly indicator table per commune; users with records follow each commune-year's incident rate."""
+    """Yearly indicator table per commune; users with records follow each commune-year's incident rate;
+    ``organizing_places`` per year and commune as given (NaN: left to the hotspot register)."""
     pop = profile.population
     rate = incidents / pop / days_in_year[:, None]
     positive = rate[rate > 0]
@@ -121,7 +123,7 @@ def build_indicators(
             "plants_destroyed": plants.ravel(),
             "cultivation_m2": np.round(plants / per_m2, 1).ravel(),
             "on_drug_route": np.tile(profile.on_route, n_years),
-            "organizing_places": np.full(n_years * n, np.nan),
+            "organizing_places": organizing_places.ravel(),
             "arrested_offenders": np.full(n_years * n, np.nan),
         }
     )

@@ -291,10 +291,29 @@ def generate_scenario(communes: gpd.GeoDataFrame, config: ScenarioConfig) -> Sce
     shape = (len(years), len(codes))
     per_year = np.bincount(flat, minlength=shape[0] * shape[1]).reshape(shape)
     cultivation = np.bincount(flat[kind == KINDS.index("cultivation")], minlength=per_year.size).reshape(shape)
-    indicators = build_indicators(profile, per_year, cultivation, np.bincount(year_of_day), rng)
+    places = _den_years(spots, year_of_day, shape)
+    places[-1] = np.nan  # the scenario's last year: the hotspot register, detected from its incidents, counts them
+    indicators = build_indicators(profile, per_year, cultivation, np.bincount(year_of_day), rng, places)
     indicators["source"] = SOURCE
     truth = _truth_table(config, spots, codes, pd.Timestamp(config.begin), len(days))
     return Scenario(config, incidents, truth, indicators)
+
+
+def _den_years(spots: _Hotspots, year_of_day: np.ndarray, shape: tuple[int, int]) -> np.ndarray:
+    """Planted dens (organising places) active during each year, per year and commune (``shape``): the synthetic
+    official count the indicator table gives for the years before the hotspot register began, which cannot count
+    them (models.domain.indicators.register_gap)."""
+    n_days = len(year_of_day)
+    first = np.searchsorted(year_of_day, np.arange(shape[0]))  # each year's first day index
+    end = np.append(first[1:], n_days)
+    dens = np.flatnonzero(spots.is_den)
+    active = ((spots.start[dens, None] < end) & (spots.stop[dens, None] > first)) | (
+        (spots.recur[dens, None] < end) & (spots.recur[dens, None] < n_days)
+    )
+    counts = np.zeros(shape)
+    for year in range(shape[0]):
+        np.add.at(counts[year], spots.commune[dens][active[:, year]], 1)
+    return counts
 
 
 def _plant_hotspots(

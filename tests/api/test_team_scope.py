@@ -50,10 +50,10 @@ def teams(conn, client, make_team, make_user, make_hotspot, bearer, scatter_inci
         "/api/tasks", json={"kind": "suppression", "hotspot_id": shared, "team_id": team_b, **due}
     ).json()["id"]
     conversion_b = client.post(
-        "/api/tasks", json={"kind": "conversion", "commune_code": AREA_B, "year": 2029, "team_id": team_b}
+        "/api/tasks", json={"kind": "conversion", "commune_code": AREA_B, "year": 2018, "team_id": team_b}
     ).json()["id"]
     conversion_a = client.post(
-        "/api/tasks", json={"kind": "conversion", "commune_code": AREA_A, "year": 2029, "team_id": team_a}
+        "/api/tasks", json={"kind": "conversion", "commune_code": AREA_A, "year": 2018, "team_id": team_a}
     ).json()["id"]
     photo = evidence_photo()
     b_user = make_user(B_USER, "team", team_b)
@@ -62,7 +62,7 @@ def teams(conn, client, make_team, make_user, make_hotspot, bearer, scatter_inci
     comment_task(conn, task_shared, B_NOTE, principal_b, AreaScope(team_id=team_b))
     for prefix, code in (("PA-", AREA_A), (B_REF, AREA_B)):
         scatter_incidents(code, prefix, 20)
-    draft_year(conn, 2029, actor="thammuu")  # a classification of every commune, to read as the team
+    draft_year(conn, 2018, actor="thammuu")  # a classification of every commune, to read as the team
     bbox_b = conn.execute(
         text(
             "SELECT ST_XMin(e), ST_YMin(e), ST_XMax(e), ST_YMax(e) FROM (SELECT ST_Extent(geom) e FROM admin_units"
@@ -101,7 +101,7 @@ def _mentions(body: str, world: dict) -> list[str]:
 def _urls(client, world: dict) -> list[str]:
     """Every GET route with B's ids in its path, bare and with every query parameter naming B."""
     x, y = tile_of(*world["centre_b"], 15)
-    ids = {"hotspot_id": world["hotspot_b"], "photo_id": world["photo_b"], "team_id": world["team_b"], "year": 2029}
+    ids = {"hotspot_id": world["hotspot_b"], "photo_id": world["photo_b"], "team_id": world["team_b"], "year": 2018}
     ids |= {"z": 15, "x": x, "y": y}
     naming_b = {
         "commune": AREA_B,
@@ -110,7 +110,7 @@ def _urls(client, world: dict) -> list[str]:
         "hotspot_id": world["hotspot_b"],
         "bbox": world["bbox_b"],
         "province": "22",
-        "year": "2029",
+        "year": "2018",
     }
     urls = []
     for path, operations in client.app.openapi()["paths"].items():
@@ -152,7 +152,7 @@ def test_a_team_sees_nothing_of_another_team_through_any_get_route(client, teams
     # The same sweep finds B as the command sees it: the marks above are there to be found.
     shown = [u for u in urls if (r := client.get(u)).status_code == 200 and _mentions(answer_text(r), teams)]
     expected = {"/api/incidents", "/api/tasks", f"/api/tasks/{teams['task_b']}", "/api/hotspots"}
-    assert expected | {"/api/classifications/2029", "/api/classifications/2029/map"} <= set(shown), shown
+    assert expected | {"/api/classifications/2018", "/api/classifications/2018/map"} <= set(shown), shown
 
 
 def test_a_hotspot_in_the_area_never_names_another_teams_task(client, teams) -> None:

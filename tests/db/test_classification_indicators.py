@@ -156,7 +156,8 @@ def test_criterion_c_counts_drug_crimes_only_and_a_tip_does_not_block_drug_free(
     incidents.write_text("ref,occurred_at,lon,lat,kind,arrested\n" + "\n".join(rows) + "\n", encoding="utf-8")
     import_incidents(conn, incidents, imported_by="test")
     table = tmp_path / "ind.csv"
-    table.write_text(HEADER + "".join(f"2025,{c},10000,0,0,0,0,,\n" for c in codes), encoding="utf-8")
+    # No hotspot register here: the table gives the organising places (none), which it would count.
+    table.write_text(HEADER + "".join(f"2025,{c},10000,0,0,0,0,0,\n" for c in codes), encoding="utf-8")
     import_indicators(conn, table, imported_by="test")
 
     frame = yearly_indicators(conn, 2025, 2025).set_index("commune_code")
@@ -174,3 +175,45 @@ def test_criterion_c_counts_drug_crimes_only_and_a_tip_does_not_block_drug_free(
     assert results[users][1]["I.c"] is False and results[dealers][1]["I.c"] is True
     assert results[users][0] == "at_risk"  # drug use is still a drug incident: not drug-free
     assert results[tipped][0] == "drug_free"
+
+
+def test_a_year_before_the_hotspot_register_began_has_no_register_counts(
+    conn: Connection, codes: list[str], tmp_path: Path
+) -> None:
+    """The register's records begin on 06/12/2025 (as in the demo): its organising places, active hotspots and
+    recurrences of 2025 are unknown, not 0 (criteria I.b/II.b and drug-free condition 3 were judged on a register that
+    did not exist, every such commune read 0 places), unless the indicator table gives the places; the explanation
+    says why. 2026, which it covers, counts them."""
+    begun, left, given, _ = codes
+    add_hotspot(conn, begun, "organizing_place", "2025-12-06", None)
+    (x, y) = inner_point(conn, begun)
+    incidents = tmp_path / "i.csv"  # the police's register of both years is loaded: its counts are known
+    incidents.write_text(
+        "ref,occurred_at,lon,lat,kind,arrested\n"
+        f"R1,2025-03-01T10:00:00+07:00,{x},{y},tip,\nR2,2026-03-01T10:00:00+07:00,{x},{y},tip,\n",
+        encoding="utf-8",
+    )
+    import_incidents(conn, incidents, imported_by="test")
+    table = tmp_path / "ind.csv"
+    rows = [f"{year},{code},10000,0,0,0,0,{1 if code == given else ''},\n" for year in (2025, 2026) for code in codes]
+    table.write_text(HEADER + "".join(rows), encoding="utf-8")
+    import_indicators(conn, table, imported_by="test")
+
+    frame = yearly_indicators(conn, 2025, 2026).set_index(["commune_code", "year"])
+    for column in ("organizing_places", "active_hotspots", "recurrences"):
+        assert pd.isna(frame.loc[(left, 2025), column]), column
+        assert frame.loc[(left, 2025), "sources"][column] == "chưa có số liệu: sổ điểm nóng bắt đầu từ ngày 06/12/2025"
+        assert frame.loc[(left, 2026), column] == 0, column  # covered: a true 0
+    assert frame.loc[(given, 2025), "organizing_places"] == 1  # the table's figure wins
+    assert frame.loc[(begun, 2026), "organizing_places"] == 1 and frame.loc[(begun, 2026), "active_hotspots"] == 1
+
+    run = draft_year(conn, 2025, actor="planner")
+    category, incomplete, explanation = conn.execute(
+        text(
+            "SELECT category, incomplete, explanation FROM classification_results"
+            " WHERE run_id = :r AND commune_code = :c"
+        ),
+        {"r": run["id"], "c": left},
+    ).one()
+    assert (category, incomplete) == ("at_risk", True)  # was drug_free on 0 places
+    assert "sổ điểm nóng bắt đầu từ ngày 06/12/2025" in explanation, explanation

@@ -28,7 +28,7 @@ from sqlalchemy import Engine, text
 from api.cli.classify import approved_line
 from api.cli.main import build_parser
 from gis.ops.redis import free_port
-from models.vocabulary import NO_PREVIOUS_YEAR
+from models.vocabulary import NO_PREVIOUS_YEAR, local_today
 from tests.browser.vietnamese_text import foreign_words
 from tests.conftest import SECOND_PROVINCE_FILE, SECOND_PROVINCE_UNITS, footprint, run_cli
 
@@ -662,33 +662,44 @@ def test_a_classification_of_a_year_out_of_range_is_refused_and_stores_nothing(
     assert code == 2 and f"năm ngoài khoảng 2000–2100: {year}" in err, err
 
 
+def test_a_classification_of_a_year_to_come_is_refused_and_stores_nothing(cli, capsys, engine: Engine) -> None:
+    """`classify run` of the year after Hải Phòng's current one stored a draft with every commune «có nguy cơ» for want
+    of data, which could be approved: refused by the same service as the API, in Vietnamese."""
+    year = local_today().year + 1
+    code, out, err = cli(capsys, "classify", "run", "--year", str(year))
+    with engine.connect() as conn:
+        stored = conn.execute(text("SELECT count(*) FROM classification_runs WHERE year = :y"), {"y": year})
+        assert stored.scalar_one() == 0
+    assert code == 2 and f"Năm {year} chưa bắt đầu" in err and not out, (out, err)
+
+
 def test_classify_run_and_review_name_classes_and_status_in_vietnamese(cli, capsys, owner_engine: Engine) -> None:
     try:
-        code, out, err = cli(capsys, "classify", "run", "--year", "2099")
+        code, out, err = cli(capsys, "classify", "run", "--year", "2003")
         assert code == 0, err
         assert "  Có tệ nạn ma túy: " in out and "at_risk" not in out, out  # was "  at_risk: 114"
         assert "(lần chạy #" in out and "run #" not in out, out
         # The KPIs in the Excel report's words (they were the API's JSON, its English keys); --json keeps that.
-        code, out, err = cli(capsys, "classify", "kpi", "--year", "2099", "--json")
-        assert code == 0 and json.loads(out)["year"] == 2099, out
+        code, out, err = cli(capsys, "classify", "kpi", "--year", "2003", "--json")
+        assert code == 0 and json.loads(out)["year"] == 2003, out
         version = json.loads(out)["targets_version"]  # an identifier, as the Excel report's subtitle names it
-        code, out, err = cli(capsys, "classify", "kpi", "--year", "2099")
-        assert code == 0 and out.startswith("Chỉ tiêu năm 2099 — ") and "bản nháp" in out.lower(), out
+        code, out, err = cli(capsys, "classify", "kpi", "--year", "2003")
+        assert code == 0 and out.startswith("Chỉ tiêu năm 2003 — ") and "bản nháp" in out.lower(), out
         assert "- Tỷ lệ xã" in out and '"kpis"' not in out, out
         # In the Excel file's number format («60%», «32,46%»), not one of its own («60,0 %»).
         assert "; chỉ tiêu đề ra: 60%; " in out and "chỉ tiêu đề ra: 60,0 %" not in out, out
-        assert not foreign_words(out.replace("2099", "").replace(version, "")), out
-        code, out, err = cli(capsys, "classify", "review", "--year", "2099", "--limit", "3")
-        assert code == 0 and "Năm 2099 phiên bản 1 (bản nháp):" in out, out  # was "(draft)"
-        # No approved 2098 to compare with: not «0 thay đổi so với năm trước».
+        assert not foreign_words(out.replace("2003", "").replace(version, "")), out
+        code, out, err = cli(capsys, "classify", "review", "--year", "2003", "--limit", "3")
+        assert code == 0 and "Năm 2003 phiên bản 1 (bản nháp):" in out, out  # was "(draft)"
+        # No approved 2002 to compare with: not «0 thay đổi so với năm trước».
         assert f"khác biệt tiêu chí/mô hình, {NO_PREVIOUS_YEAR}\n" in out and "thay đổi so với năm trước" not in out, (
             out
         )
         # Why each commune is listed first, without its English gloss («Thiếu dữ liệu: … (incomplete data)»).
-        assert "Thiếu dữ liệu" in out and not foreign_words(out.replace("2099", "")), out
+        assert "Thiếu dữ liệu" in out and not foreign_words(out.replace("2003", "")), out
     finally:
         with owner_engine.begin() as conn:  # committed by the command: leave no trace for other tests
-            conn.execute(text("DELETE FROM classification_runs WHERE year = 2099"))
+            conn.execute(text("DELETE FROM classification_runs WHERE year = 2003"))
 
 
 def test_a_reversed_audit_window_is_refused_not_answered_with_no_lines(cli, capsys) -> None:
@@ -739,46 +750,46 @@ def test_an_approved_year_cannot_be_changed_from_the_command_line(
         "SELECT r.version, r.status, r.rules_version, r.method, r.approved_by, r.approved_at,"
         " array_agg(c.category || coalesce(c.level, '') || c.method || coalesce(c.indicators::text, '')"
         " ORDER BY c.commune_code) FROM classification_runs r JOIN classification_results c ON c.run_id = r.id"
-        " WHERE r.year = 2098 AND r.version = 1 GROUP BY r.id"
+        " WHERE r.year = 2004 AND r.version = 1 GROUP BY r.id"
     )
     try:
-        assert cli(capsys, "classify", "run", "--year", "2098")[0] == 0
-        code, out, err = cli(capsys, "classify", "approve", "--year", "2098")
+        assert cli(capsys, "classify", "run", "--year", "2004")[0] == 0
+        code, out, err = cli(capsys, "classify", "approve", "--year", "2004")
         assert code == 3 and f"Nguyên tắc bốn mắt: {getpass.getuser()} đã chạy phân loại tạo bản nháp này" in err, err
         assert "cần một cán bộ tham mưu khác xem xét và phê duyệt" in err and not out
         with monkeypatch.context() as another:  # the same command run by another user of the server
             another.setattr(getpass, "getuser", lambda: "tham.muu.2")
-            code, out, err = cli(capsys, "classify", "approve", "--year", "2098")
-        assert code == 0 and "Đã phê duyệt năm 2098 phiên bản 1 (tham.muu.2," in out, err
+            code, out, err = cli(capsys, "classify", "approve", "--year", "2004")
+        assert code == 0 and "Đã phê duyệt năm 2004 phiên bản 1 (tham.muu.2," in out, err
         with engine.connect() as conn:
             before = conn.execute(text(snapshot)).one()
             commune = conn.execute(text("SELECT min(code) FROM admin_units WHERE valid_to IS NULL")).scalar_one()
         code, _, err = cli(
-            capsys, "classify", "override", "--year", "2098", "--commune", commune,
+            capsys, "classify", "override", "--year", "2004", "--commune", commune,
             "--category", "drug_free", "--reason", "thử sửa bản đã duyệt",
         )  # fmt: skip
         assert code == 3 and "đã được phê duyệt, không thể thay đổi" in err, err
-        code, _, err = cli(capsys, "classify", "approve", "--year", "2098")
+        code, _, err = cli(capsys, "classify", "approve", "--year", "2004")
         assert code == 3 and "đã được phê duyệt" in err, err
-        code, out, err = cli(capsys, "classify", "run", "--year", "2098")
+        code, out, err = cli(capsys, "classify", "run", "--year", "2004")
         assert code == 0 and "bản hiệu chỉnh phiên bản 2" in out, err
         with engine.connect() as conn:
             assert conn.execute(text(snapshot)).one() == before
         # The correction is discarded; the approved version is the year's result again, and cannot be discarded.
-        code, out, err = cli(capsys, "classify", "discard", "--year", "2098")
+        code, out, err = cli(capsys, "classify", "discard", "--year", "2004")
         assert (code, out.strip()) == (
             0,
-            "Đã bỏ bản nháp năm 2098 phiên bản 2; kết quả năm là phiên bản 1 đã phê duyệt",
+            "Đã bỏ bản nháp năm 2004 phiên bản 2; kết quả năm là phiên bản 1 đã phê duyệt",
         ), err
-        code, _, err = cli(capsys, "classify", "discard", "--year", "2098")
+        code, _, err = cli(capsys, "classify", "discard", "--year", "2004")
         assert code == 3 and "đã được phê duyệt" in err, err
         with engine.connect() as conn:
             assert conn.execute(text(snapshot)).one() == before
-            assert conn.execute(text("SELECT count(*) FROM classification_runs WHERE year = 2098")).scalar_one() == 1
+            assert conn.execute(text("SELECT count(*) FROM classification_runs WHERE year = 2004")).scalar_one() == 1
         # The discarded correction stays in the year's history, in Vietnamese, by whom it was run and discarded.
-        code, out, err = cli(capsys, "classify", "history", "--year", "2098")
+        code, out, err = cli(capsys, "classify", "history", "--year", "2004")
         lines = out.splitlines()
-        assert code == 0 and lines[0] == "Lịch sử phiên bản phân loại năm 2098 (2 phiên bản, mới nhất trước):", err
+        assert code == 0 and lines[0] == "Lịch sử phiên bản phân loại năm 2004 (2 phiên bản, mới nhất trước):", err
         user = re.escape(getpass.getuser())
         assert re.fullmatch(
             rf"Phiên bản 2 \(lần chạy #\d+, hiệu chỉnh kết quả đã phê duyệt\) — Đã bỏ: chạy bởi {user}, [0-9/: ]+;"
@@ -792,11 +803,11 @@ def test_an_approved_year_cannot_be_changed_from_the_command_line(
     finally:
         with owner_engine.begin() as conn:  # committed by the commands: the owner lifts the freeze to leave no trace
             conn.execute(text("ALTER TABLE classification_trail DISABLE TRIGGER classification_trail_append_only"))
-            conn.execute(text("DELETE FROM classification_trail WHERE year = 2098"))
+            conn.execute(text("DELETE FROM classification_trail WHERE year = 2004"))
             conn.execute(text("ALTER TABLE classification_trail ENABLE TRIGGER classification_trail_append_only"))
             conn.execute(text("ALTER TABLE classification_runs DISABLE TRIGGER classification_runs_frozen"))
             conn.execute(text("ALTER TABLE classification_results DISABLE TRIGGER classification_results_frozen"))
-            conn.execute(text("DELETE FROM classification_runs WHERE year = 2098"))
+            conn.execute(text("DELETE FROM classification_runs WHERE year = 2004"))
             conn.execute(text("ALTER TABLE classification_runs ENABLE TRIGGER classification_runs_frozen"))
             conn.execute(text("ALTER TABLE classification_results ENABLE TRIGGER classification_results_frozen"))
 

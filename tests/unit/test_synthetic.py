@@ -177,7 +177,16 @@ def test_indicators_cover_every_commune_year(scenario, communes, config, inciden
     assert set(ind["year"]) == set(years) and ind.groupby("year")["commune_code"].nunique().eq(len(communes)).all()
     assert not ind.duplicated(["year", "commune_code"]).any()
     assert (ind["source"] == "synthetic").all()
-    assert ind["organizing_places"].isna().all() and ind["arrested_offenders"].isna().all()
+    assert ind["arrested_offenders"].isna().all()
+    # The organising places: the planted dens of each year before the last, which the hotspot register, detected from
+    # the last year's incidents, cannot count (models.domain.indicators.register_gap); the last year is left to it.
+    places = ind.set_index(["year", "commune_code"])["organizing_places"]
+    last = config.end.year
+    assert places.loc[last].isna().all() and places.drop(index=last).notna().all()
+    dens = scenario.truth.loc[scenario.truth["kind"] == "den"]
+    assert places.drop(index=last).gt(0).any()
+    assert set(places[places > 0].index.get_level_values("commune_code")) <= set(dens["commune_code"])
+    assert places.drop(index=last).groupby(level="year").sum().le(len(dens)).all()
     route = ind.groupby("commune_code")["on_drug_route"].nunique()
     assert (route == 1).all() and 0.05 <= ind.groupby("commune_code")["on_drug_route"].first().mean() <= 0.15
     assert (ind["plants_destroyed"] == 0).mean() > 0.9 and (ind["cultivation_m2"] >= 0).all()

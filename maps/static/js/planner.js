@@ -198,11 +198,6 @@ diabanPages.planner = async function startPlanner(map, cfg) {
         (unknown ? `; ${VI_NUMBER.format(unknown)} xã chưa có kết quả năm trước, không tính trong bảng` : "") + ".";
   }
 
-  // A draft's newest override (what the approval names, and the draft the approver read: gis/store/classifications.py).
-  function lastOverride(items) {
-    return items.filter((i) => i.override_at).sort((a, b) => new Date(b.override_at) - new Date(a.override_at))[0] || null;
-  }
-
   // Four eyes: who may not approve the draft (the server refuses them too) — who ran it, whose override stands in it;
   // a second planner approves.
   function barredFromApproval(run, items) {
@@ -211,18 +206,18 @@ diabanPages.planner = async function startPlanner(map, cfg) {
   }
 
   // nChanged: the review's count of communes changed since the previous approved year, null when there is no such
-  // year to compare with (never read as 0 changes).
+  // year to compare with (never read as 0 changes). The run names its newest override, a draft's too (of every
+  // commune, not only those the page lists: gis/store/classifications.py find_run); the approval sends it back as the
+  // draft read.
   function describe(run, items, nChanged) {
+    const last = run.last_override_by ? `; điều chỉnh lần cuối: ${run.last_override_by}, ${viDateTime(run.last_override_at)}` : "";
     if (run.status === "approved") {
-      const override = run.last_override_by ? `; điều chỉnh lần cuối: ${run.last_override_by}, ${viDateTime(run.last_override_at)}`
-        : "; không có điều chỉnh";
+      const override = last || "; không có điều chỉnh";
       // Who ran it beside who approved it: the two pairs of eyes (four eyes) are read from the year's line.
       return `${cfg.runStatusLabels.approved} phiên bản ${run.version}: người chạy ${run.created_by}, ` +
         `${viDateTime(run.created_at)}; người duyệt ${run.approved_by}, ${viDateTime(run.approved_at)}${override}`;
     }
-    const newest = lastOverride(items);
-    const last = newest ? `; điều chỉnh lần cuối: ${newest.override_by}, ${viDateTime(newest.override_at)}` : "";
-    const barred = cfg.fourEyes ? `; nguyên tắc bốn mắt: người chạy${newest ? " và người đã điều chỉnh" : ""} — ` +
+    const barred = cfg.fourEyes ? `; nguyên tắc bốn mắt: người chạy${last ? " và người đã điều chỉnh" : ""} — ` +
       `${barredFromApproval(run, items).join(", ")} — không được tự phê duyệt, cần một cán bộ tham mưu khác` : "";
     const correction = run.supersedes_id ? ", hiệu chỉnh kết quả đã phê duyệt" : "";
     return `${cfg.runStatusLabels.draft} phiên bản ${run.version} (chạy bởi ${run.created_by}, ${viDateTime(run.created_at)}${correction}): ` +
@@ -316,7 +311,7 @@ diabanPages.planner = async function startPlanner(map, cfg) {
     // Four eyes: the planner who ran the draft, or whose override stands in it, may not approve it (the server refuses
     // too); say why on the button.
     const items = review.items.map((item, order) => ({ ...item, order }));
-    seen = { run_id: review.run.id, last_override_at: lastOverride(items)?.override_at || null };
+    seen = { run_id: review.run.id, last_override_at: review.run.last_override_at || null };
     const ran = review.run.created_by === cfg.username;
     const overrode = items.some((i) => i.override_at && i.override_by === cfg.username);
     const selfApproval = !approved && cfg.fourEyes && (ran || overrode);
