@@ -167,3 +167,18 @@ def test_logout_clears_the_session(browser, make_user) -> None:
     login(browser, "page-out")
     browser.post("/logout", data={"csrf": browser.cookies.get("diaban_csrf")}, follow_redirects=False)
     assert browser.get("/", follow_redirects=False).status_code == 303
+
+
+def test_a_logout_without_the_forms_token_is_refused_visibly_and_the_session_stays(browser, make_user) -> None:
+    """The cookie and the API's X-CSRF-Token header but no ``csrf`` field: answered 303 → /login like a logout, while
+    the cookies stayed and the session stayed open. Refused now with the cross-site form's 403 page."""
+    make_user("page-out-header", "planner")
+    login(browser, "page-out-header")
+    token = browser.cookies.get("diaban_csrf")
+    refused = browser.post("/logout", headers={"X-CSRF-Token": token}, follow_redirects=False)
+    assert refused.status_code == 403 and "Yêu cầu gửi từ trang khác" in refused.text
+    assert "diaban_session" not in refused.headers.get("set-cookie", "")
+    assert browser.get("/", follow_redirects=False).status_code == 200  # not logged out, and not told so
+    done = browser.post("/logout", data={"csrf": token}, follow_redirects=False)
+    assert done.status_code == 303 and done.headers["location"] == "/login"
+    assert browser.get("/", follow_redirects=False).status_code == 303
