@@ -12,6 +12,7 @@ from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from sqlalchemy import Connection
 
 from api.deps import CSRF_COOKIE, SESSION_COOKIE, ConnDep, SessionsDep, token_principal
+from api.errors import PAGE_TAG
 from api.headers import with_nonce
 from api.login import authenticate, change_own_password, client_address, issue_token, refusal_headers
 from gis.services.classification import units_outside
@@ -27,7 +28,7 @@ from models.domain.hotspot_lifecycle import monitoring_days
 from models.errors import InvalidRequest
 from models.vocabulary import Role, SessionEnd
 
-router = APIRouter(include_in_schema=False)
+router = APIRouter(include_in_schema=False, tags=[PAGE_TAG])
 
 
 def _secure(request: Request) -> bool:
