@@ -14,7 +14,7 @@ from sqlalchemy import Connection
 from api.deps import CSRF_COOKIE, SESSION_COOKIE, ConnDep, SessionsDep, token_principal
 from api.errors import PAGE_TAG
 from api.headers import with_nonce
-from api.login import authenticate, change_own_password, client_address, issue_token, refusal_headers
+from api.login import attempt_login, change_own_password, client_address, issue_token, refusal_headers
 from gis.services.classification import units_outside
 from gis.services.overview import overview
 from gis.store.incidents import has_synthetic_incidents
@@ -81,9 +81,7 @@ def post_login(
     another site is refused (it would log the victim into the attacker's account)."""
     if not _same_origin(request):
         return _cross_site(request, conn)
-    auth = request.app.state.auth
-    address = client_address(request)
-    outcome = authenticate(conn, auth, username, password, address)
+    outcome = attempt_login(request, conn, username, password)
     if outcome.user_id is None:
         page = _login_page(conn, outcome.shown, username)
         return HTMLResponse(
