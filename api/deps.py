@@ -195,8 +195,14 @@ def token_principal(request: Request, conn: Connection, token: str | None) -> Pr
         return None
     principal = _remembered(request, claims) or _looked_up(request, conn, claims)
     if principal is not None:
-        request.state.session_id = claims.session_id
+        _attach(request, claims, principal)
     return principal
+
+
+def _attach(request: Request, claims: TokenClaims, principal: Principal) -> None:
+    """Note the request's session (logout and password change end it) and user (the request's log line names them)."""
+    request.state.session_id = claims.session_id
+    request.state.username = principal.username
 
 
 async def get_session_user(
@@ -224,8 +230,7 @@ async def get_session_user(
     principal = _remembered(request, claims) or await run_in_threadpool(_looked_up, request, conn, claims)
     if principal is None:
         raise _unauthorized()
-    request.state.session_id = claims.session_id
-    request.state.username = principal.username  # for the request log line
+    _attach(request, claims, principal)
     request.state.user_id = principal.id  # whose write it is (read-your-writes)
     return principal
 

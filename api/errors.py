@@ -15,7 +15,7 @@ import logging
 import psycopg
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
-from fastapi.responses import JSONResponse
+from fastapi.responses import HTMLResponse, JSONResponse, Response
 from pydantic import BaseModel, Field
 from sqlalchemy import exc as sa_exc
 from sqlalchemy.exc import DataError
@@ -24,6 +24,7 @@ from starlette.exceptions import HTTPException
 from api.limits import BODY_TOO_LARGE, iter_routes, too_large_message
 from api.validation_vi import http_detail_vi, invalid_field, message_vi
 from gis.store.db import QueryTimeout, unavailable
+from maps.pages import error_page
 from models.domain.state_machine import TransitionNotAllowed
 from models.errors import (
     Busy,
@@ -70,6 +71,8 @@ DATABASE_FAILURES: tuple[type[Exception], ...] = (
 INVALID_VALUE = "invalid_value"
 #: Seconds a client should wait before retrying while the database is unavailable.
 RETRY_AFTER_S = 5
+#: Tag of the routes that answer people's browsers with HTML (api.routes.pages): their errors are pages too.
+PAGE_TAG = "pages"
 
 
 class ImportRefused(InvalidRequest):
@@ -156,6 +159,16 @@ def error_body(exc: Exception) -> dict:
     return body
 
 
+def wants_page(request: Request) -> bool:
+    """Whether an error is answered as a page: the request went to a page route (:data:`PAGE_TAG`) from a client
+    that takes HTML (a browser's Accept names text/html; one asking for JSON alone gets the API's body)."""
+    route = request.scope.get("route")
+    if PAGE_TAG not in (getattr(route, "tags", None) or ()):
+        return False
+    accept = request.headers.get("accept", "")
+    return "text/html" in accept or "application/json" not in accept
+
+
 def allowed_methods(app: FastAPI, path: str) -> list[str]:
     """The methods some route of the app answers at ``path`` (routes of included routers too)."""
     methods: set[str] = set()
@@ -169,7 +182,7 @@ def allowed_methods(app: FastAPI, path: str) -> list[str]:
 def add_exception_handlers(app: FastAPI) -> None:
     """Answer each domain error with its status and body, and log it (one line; a traceback only for 5xx)."""
 
-    def handler(request: Request, exc: Exception) -> JSONResponse:
+    def handler(request: Request, exc: Exception) -> Response:
         status = status_of(exc)
         user = getattr(request.state, "username", "-")
         if status >= 500:
@@ -185,6 +198,9 @@ def add_exception_handlers(app: FastAPI) -> None:
         else:
             log.info("%s %s → %d %s: %s (user %s)", request.method, request.url.path, status, *_logged(exc), user)
         headers = {"Retry-After": str(RETRY_AFTER_S)} if status in (429, 503) else None
+        if wants_page(request):  # a person's browser: the Vietnamese message on a page, not the API's JSON
+            message = error_body(exc).get("message") or str(exc)
+            return HTMLResponse(error_page(message), status_code=status, headers=headers)
         return JSONResponse(status_code=status, content=error_body(exc), headers=headers)
 
     def validation(request: Request, exc: Exception) -> JSONResponse:
@@ -235,7 +251,7 @@ def add_exception_handlers(app: FastAPI) -> None:
             }
         return JSONResponse(status_code=exc.status_code, headers=headers or None, content=content)
 
-    def database(request: Request, exc: Exception) -> JSONResponse:
+    def database(request: Request, exc: Exception) -> Response:
         domain = unavailable(exc)
         reason = str(getattr(exc, "orig", None) or exc).strip().splitlines()
         log.error("%s %s: database failure: %s", request.method, request.url.path, reason[0] if reason else type(exc))

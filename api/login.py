@@ -10,6 +10,7 @@ work, so the answer says nothing about which names exist.
 
 from __future__ import annotations
 
+import logging
 import math
 from dataclasses import dataclass
 
@@ -33,6 +34,10 @@ REFUSED = (
 )
 #: Longest client address kept (an IPv6 address with a zone fits).
 _ADDRESS_MAX = 64
+#: Longest login name written to the request log for a refused login (the forms take 150 characters).
+_TRIED_MAX = 150
+
+log = logging.getLogger("diaban.login")
 
 
 @dataclass(frozen=True)
@@ -87,11 +92,30 @@ def authenticate(conn: Connection, auth: AuthSettings, username: str, password: 
     ok = verify_password(password, account.password_hash if checkable and account else dummy_hash())
     success = bool(checkable and ok and account and account.active)
     if account is not None:
-        record_account(conn, account.id, success, auth.max_failed_logins, auth.lockout_minutes)
+        locked = record_account(conn, account.id, success, auth.max_failed_logins, auth.lockout_minutes)
+        if locked and not account.locked:
+            log.warning(
+                "tài khoản %s tạm khóa %d phút sau %d lần đăng nhập sai, lần cuối từ %s (account locked)",
+                username,
+                auth.lockout_minutes,
+                auth.max_failed_logins,
+                address,
+            )
     record_source(conn, address, success, auth.login_free_failures, auth.login_max_delay_s)
     if not success or account is None:
         return LoginOutcome(None, 401, REFUSED, "invalid_credentials")
     return LoginOutcome(account.id, 200)
+
+
+def attempt_login(request: Request, conn: Connection, username: str, password: str) -> LoginOutcome:
+    """A login from the page's form or the API's token route (:func:`authenticate` from the client's address); the
+    request's log line names the user on success, else the account tried (a login name, never the password)."""
+    outcome = authenticate(conn, request.app.state.auth, username, password, client_address(request))
+    if outcome.user_id is not None:
+        request.state.username = username
+    else:
+        request.state.login_tried = username[:_TRIED_MAX]
+    return outcome
 
 
 def issue_token(conn: Connection, auth: AuthSettings, user_id: int, address: str) -> str:

@@ -1,8 +1,8 @@
 """Standard logging for the app and the CLI, and one log line per HTTP request.
 
 Lines go to standard error as ``time level logger: message``. A request line names the method, the
-path (never the query string, which may carry search terms), the status, the duration and the user
-(never a token, a cookie or a password).
+path (never the query string, which may carry search terms), the status, the duration, the user (for a refused
+login the account tried) and the client's address (never a token, a cookie or a password).
 """
 
 from __future__ import annotations
@@ -43,7 +43,8 @@ def configure_logging(level: str = "INFO") -> None:
 
 
 class RequestLog:
-    """ASGI middleware writing one line per HTTP request: method, path, status, duration, user."""
+    """ASGI middleware writing one line per HTTP request: method, path, status, duration, user (``user=-`` and
+    ``tried=<login name>`` for a refused login), client address (a trusted proxy's X-Forwarded-For, set by uvicorn)."""
 
     def __init__(self, app: ASGIApp) -> None:
         self.app = app
@@ -63,12 +64,16 @@ class RequestLog:
         try:
             await self.app(scope, receive, record)
         finally:
-            user = scope.get("state", {}).get("username", "-")
+            state = scope.get("state", {})
+            tried = state.get("login_tried")
+            client = scope.get("client")
             REQUESTS.info(
-                "%s %s %d %.1f ms user=%s",
+                "%s %s %d %.1f ms user=%s%s client=%s",
                 scope["method"],
                 scope["path"],
                 status["code"],
                 (time.perf_counter() - start) * 1000,
-                user,
+                state.get("username", "-"),
+                "" if tried is None else f" tried={tried}",
+                client[0] if client else "-",
             )

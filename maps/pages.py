@@ -199,6 +199,17 @@ def login_page(message: str = "", username: str = "", synthetic: bool = False, a
       </form></main></body></html>"""
 
 
+def error_page(message: str) -> str:
+    """A page route's refusal that is no form's (the database unreachable, 503): the Vietnamese message alone on a
+    small page like the login form's, with a way to try again; no map, no script, nothing from outside the app."""
+    return f"""<!DOCTYPE html><html lang="vi"><head><meta charset="utf-8">
+      <meta name="viewport" content="width=device-width, initial-scale=1">
+      <title>Tạm thời chưa phục vụ được — diaban</title><link rel="icon" href="data:,">
+      <link rel="stylesheet" href="{static_url("app.css")}"></head>
+      <body class="login-page"><main class="login"><h1>{escape(TITLE)}</h1>{_refusal(message, ' role="alert"')}
+      <p><a href="/">Thử lại</a></p></main></body></html>"""
+
+
 def password_page(
     username: str, csrf: str, *, forced: bool, message: str = "", synthetic: bool = False, area: str | None = None
 ) -> str:

@@ -8,7 +8,7 @@ from fastapi.security import OAuth2PasswordRequestForm
 
 from api.deps import ConnDep, SessionsDep, SessionUser
 from api.errors import ErrorOut
-from api.login import authenticate, change_own_password, client_address, issue_token, refusal_headers
+from api.login import attempt_login, change_own_password, client_address, issue_token, refusal_headers
 from api.schemas import MeOut, PasswordChangeIn, TokenOut
 from gis.store.sessions import revoke_session
 from models.vocabulary import Role, SessionEnd
@@ -28,16 +28,15 @@ def login(
 
     Refusals are returned, not raised, so that the failure counts are committed.
     """
-    auth = request.app.state.auth
-    address = client_address(request)
-    outcome = authenticate(conn, auth, form.username, form.password, address)
+    outcome = attempt_login(request, conn, form.username, form.password)
     if outcome.user_id is None:
         return JSONResponse(
             status_code=outcome.status,
             headers=refusal_headers(outcome),
             content=outcome.body,
         )
-    return {"access_token": issue_token(conn, auth, outcome.user_id, address), "token_type": "bearer"}
+    token = issue_token(conn, request.app.state.auth, outcome.user_id, client_address(request))
+    return {"access_token": token, "token_type": "bearer"}
 
 
 @router.get("/me", response_model=MeOut)

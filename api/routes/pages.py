@@ -12,8 +12,9 @@ from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from sqlalchemy import Connection
 
 from api.deps import CSRF_COOKIE, SESSION_COOKIE, ConnDep, SessionsDep, token_principal
+from api.errors import PAGE_TAG
 from api.headers import with_nonce
-from api.login import authenticate, change_own_password, client_address, issue_token, refusal_headers
+from api.login import attempt_login, change_own_password, client_address, issue_token, refusal_headers
 from gis.services.classification import units_outside
 from gis.services.overview import overview
 from gis.store.incidents import has_synthetic_incidents
@@ -27,7 +28,7 @@ from models.domain.hotspot_lifecycle import monitoring_days
 from models.errors import InvalidRequest
 from models.vocabulary import Role, SessionEnd
 
-router = APIRouter(include_in_schema=False)
+router = APIRouter(include_in_schema=False, tags=[PAGE_TAG])
 
 
 def _secure(request: Request) -> bool:
@@ -80,9 +81,7 @@ def post_login(
     another site is refused (it would log the victim into the attacker's account)."""
     if not _same_origin(request):
         return _cross_site(request, conn)
-    auth = request.app.state.auth
-    address = client_address(request)
-    outcome = authenticate(conn, auth, username, password, address)
+    outcome = attempt_login(request, conn, username, password)
     if outcome.user_id is None:
         page = _login_page(conn, outcome.shown, username)
         return HTMLResponse(
@@ -119,19 +118,22 @@ def _signed_in(request: Request, conn: Connection, user_id: int) -> RedirectResp
     return response
 
 
-@router.post("/logout")
+@router.post("/logout", response_model=None)
 def post_logout(
     request: Request, conn: ConnDep, sessions: SessionsDep, csrf: Annotated[str, Form(max_length=100)] = ""
-) -> RedirectResponse:
-    """End the session on the server and forget its cookies (only when the form carries the CSRF token, so other
-    sites cannot log users out): the old cookie, replayed, no longer reads or writes anything."""
+) -> Response:
+    """End the session on the server and forget its cookies: the old cookie, replayed, no longer reads or writes
+    anything. Like every page form, the form must carry the CSRF token (so that other sites cannot log users out); one
+    without it is refused with the 403 page of a cross-site form, never answered like a logout that kept the session.
+    Without an open session there is nothing to end: to the login form."""
     response = RedirectResponse("/login", status_code=303)
-    if csrf and csrf == request.cookies.get(CSRF_COOKIE) and _same_origin(request):
-        if token_principal(request, conn, request.cookies.get(SESSION_COOKIE)) is not None:
-            revoke_session(conn, request.state.session_id, SessionEnd.LOGOUT)
-            sessions.forget(request.state.session_id)
-        response.delete_cookie(SESSION_COOKIE, path="/")
-        response.delete_cookie(CSRF_COOKIE, path="/")
+    if token_principal(request, conn, request.cookies.get(SESSION_COOKIE)) is not None:
+        if not (csrf and csrf == request.cookies.get(CSRF_COOKIE) and _same_origin(request)):
+            return _cross_site(request, conn)
+        revoke_session(conn, request.state.session_id, SessionEnd.LOGOUT)
+        sessions.forget(request.state.session_id)
+    response.delete_cookie(SESSION_COOKIE, path="/")
+    response.delete_cookie(CSRF_COOKIE, path="/")
     return response
 
 

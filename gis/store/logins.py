@@ -79,22 +79,26 @@ def claim_account(conn: Connection, username: str) -> LoginAccount | None:
     return LoginAccount(*row) if row else None
 
 
-def record_account(conn: Connection, user_id: int, ok: bool, max_failures: int, lockout_minutes: int) -> None:
+def record_account(conn: Connection, user_id: int, ok: bool, max_failures: int, lockout_minutes: int) -> bool:
     """A success clears the account; every failure is counted, and one that reaches ``max_failures`` (or any after
-    it, once a lock has expired) locks the account for ``lockout_minutes``. Attempts while locked do not extend it."""
+    it, once a lock has expired) locks the account for ``lockout_minutes``. Attempts while locked do not extend it.
+    Whether the account is locked after the attempt (the caller, who knows whether it was before, logs a new lock)."""
     if ok:
         conn.execute(text("UPDATE users SET failed_logins = 0, locked_until = NULL WHERE id = :id"), {"id": user_id})
-        return
-    conn.execute(
-        text("""
-        UPDATE users SET
-            failed_logins = failed_logins + 1,
-            locked_until = CASE
-                WHEN locked_until > clock_timestamp() THEN locked_until
-                WHEN failed_logins + 1 >= :max THEN clock_timestamp() + make_interval(mins => :mins)
-                ELSE locked_until END
-        WHERE id = :id"""),
-        {"id": user_id, "max": max_failures, "mins": lockout_minutes},
+        return False
+    return bool(
+        conn.execute(
+            text("""
+            UPDATE users SET
+                failed_logins = failed_logins + 1,
+                locked_until = CASE
+                    WHEN locked_until > clock_timestamp() THEN locked_until
+                    WHEN failed_logins + 1 >= :max THEN clock_timestamp() + make_interval(mins => :mins)
+                    ELSE locked_until END
+            WHERE id = :id
+            RETURNING coalesce(locked_until > clock_timestamp(), false)"""),
+            {"id": user_id, "max": max_failures, "mins": lockout_minutes},
+        ).scalar_one()
     )
 
 

@@ -105,6 +105,28 @@ def test_every_route_answers_503_with_retry_after_while_the_database_is_down() -
     nowhere.dispose()
 
 
+#: A login form's fields (the database is never reached to check them).
+LOGIN_FORM = {"username": "a", "password": "b"}
+
+
+def test_a_browser_gets_a_vietnamese_page_while_the_database_is_down() -> None:
+    """A page route asked by a browser got the API's JSON, English reason included; the API keeps it."""
+    nowhere = create_engine("postgresql+psycopg://diaban_app:x@127.0.0.1:1/diaban", pool_pre_ping=True)
+    browser = {"Accept": "text/html,application/xhtml+xml,application/xml;q=0.9,*/*;q=0.8"}
+    with TestClient(create_app(nowhere), raise_server_exceptions=False) as client:
+        for method, path, form in (("GET", "/login", None), ("GET", "/", None), ("POST", "/login", LOGIN_FORM)):
+            response = client.request(method, path, headers=browser, data=form, follow_redirects=False)
+            assert response.status_code == 503 and response.headers["retry-after"] == "5", (method, path)
+            assert response.headers["content-type"].startswith("text/html")
+            assert "CSDL tạm thời không dùng được; thử lại sau ít giây" in response.text
+            assert "unreachable" not in response.text and '"detail"' not in response.text
+        api = client.post("/api/auth/token", headers=browser, data=LOGIN_FORM)
+        assert api.status_code == 503 and api.json()["code"] == "database_unavailable"
+        asked_json = client.get("/login", headers={"Accept": "application/json"})
+        assert asked_json.status_code == 503 and asked_json.json()["code"] == "database_unavailable"
+    nowhere.dispose()
+
+
 def test_a_cancelled_statement_is_a_timeout_not_a_crash(cluster) -> None:
     engine = create_engine(cluster.url())
     with engine.connect() as conn:

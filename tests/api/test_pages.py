@@ -167,3 +167,45 @@ def test_logout_clears_the_session(browser, make_user) -> None:
     login(browser, "page-out")
     browser.post("/logout", data={"csrf": browser.cookies.get("diaban_csrf")}, follow_redirects=False)
     assert browser.get("/", follow_redirects=False).status_code == 303
+
+
+def test_a_logout_without_the_forms_token_is_refused_visibly_and_the_session_stays(browser, make_user) -> None:
+    """The cookie and the API's X-CSRF-Token header but no ``csrf`` field: answered 303 → /login like a logout, while
+    the cookies stayed and the session stayed open. Refused now with the cross-site form's 403 page."""
+    make_user("page-out-header", "planner")
+    login(browser, "page-out-header")
+    token = browser.cookies.get("diaban_csrf")
+    refused = browser.post("/logout", headers={"X-CSRF-Token": token}, follow_redirects=False)
+    assert refused.status_code == 403 and "Yêu cầu gửi từ trang khác" in refused.text
+    assert "diaban_session" not in refused.headers.get("set-cookie", "")
+    assert browser.get("/", follow_redirects=False).status_code == 200  # not logged out, and not told so
+    done = browser.post("/logout", data={"csrf": token}, follow_redirects=False)
+    assert done.status_code == 303 and done.headers["location"] == "/login"
+    assert browser.get("/", follow_redirects=False).status_code == 303
+
+
+def test_the_request_log_names_the_user_the_account_tried_and_the_client(browser, make_user, caplog) -> None:
+    """Page requests with a valid cookie and successful logins logged ``user=-``; a refused login named neither the
+    account tried nor the address; a lockout wrote nothing. Never the password."""
+    import logging
+
+    caplog.set_level(logging.INFO, logger="diaban")
+    make_user("page-logged", "planner")
+    make_user("page-guessed", "planner")
+    login(browser, "page-logged")
+    assert browser.get("/").status_code == 200
+    token = browser.post("/api/auth/token", data={"username": "page-logged", "password": TEST_PASSWORD})
+    assert token.status_code == 200
+    for _ in range(5):  # DIABAN_MAX_FAILED_LOGINS: the fifth locks the account
+        wrong = browser.post("/login", data={"username": "page-guessed", "password": "mat-khau-doan-sai"})
+        assert wrong.status_code == 401
+    requests = [r.getMessage() for r in caplog.records if r.name == "diaban.requests"]
+    for line in ("POST /login 303", "GET / 200", "POST /api/auth/token 200"):
+        (logged,) = [m for m in requests if m.startswith(line)]
+        assert logged.endswith("user=page-logged client=testclient"), logged
+    refused = [m for m in requests if m.startswith("POST /login 401")]
+    assert len(refused) == 5 and all(m.endswith("user=- tried=page-guessed client=testclient") for m in refused)
+    (lockout,) = [r for r in caplog.records if r.name == "diaban.login"]
+    assert lockout.levelno == logging.WARNING
+    assert "page-guessed" in lockout.getMessage() and "testclient" in lockout.getMessage()
+    assert "mat-khau-doan-sai" not in caplog.text and TEST_PASSWORD not in caplog.text

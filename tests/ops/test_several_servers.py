@@ -244,6 +244,28 @@ def test_an_account_locked_through_a_is_locked_on_b(http: httpx.Client, servers:
     assert right.status_code == 401  # locked, whichever server is asked and from whatever address
 
 
+def test_a_page_login_through_nginx_on_another_port_is_not_taken_for_cross_site(front: str) -> None:
+    """nginx listens here on a free port, not 80: the site file sent ``Host $host``, which drops the port, so the
+    login form's Origin (http://127.0.0.1:<port>) never matched and every page login was refused (403). (Not the
+    module's client: the session cookie would follow its other requests.)"""
+    assert not front.endswith((":80", ":443"))
+    response = httpx.post(
+        f"{front}/login",
+        data={"username": "chihuy", "password": DEMO_PASSWORD},
+        headers={"Origin": front, "Referer": f"{front}/login", "X-Forwarded-For": "192.0.2.9"},
+        timeout=30,
+    )
+    assert response.status_code == 303, response.text[:300]
+    assert response.headers["location"] == "/" and "diaban_session" in response.cookies
+    elsewhere = httpx.post(
+        f"{front}/login",
+        data={"username": "chihuy", "password": DEMO_PASSWORD},
+        headers={"Origin": "http://127.0.0.1:1", "X-Forwarded-For": "192.0.2.9"},
+        timeout=30,
+    )
+    assert elsewhere.status_code == 403  # another site's form (here: another port) is still refused
+
+
 def _new_incidents(path: Path, n: int) -> Path:
     """``n`` incidents at the centre, today, with fresh references."""
     with SAMPLE.open(encoding="utf-8") as fh:
