@@ -295,10 +295,9 @@ def cmd_demo_classification(args: argparse.Namespace) -> int:
 
 def cmd_serve(args: argparse.Namespace) -> int:
     from api.cli.serve import serve
-    from gis.settings import ApiSettings, check_settings
+    from gis.settings import ApiSettings
 
-    check_settings()  # a broken setting stops the server at once, before the database and the app
-    settings = ApiSettings()
+    settings = ApiSettings()  # every setting was checked at start (main): before the database and the app
     serve(  # an option given wins over its setting, --port 0 too (the system chooses)
         settings.host if args.host is None else args.host,
         settings.port if args.port is None else args.port,
@@ -542,8 +541,9 @@ def main(argv: list[str] | None = None) -> int:
     """Entry point: run a command; every failure becomes one clear line on stderr and the exit code of its family."""
     args = parse_args(build_parser(), argv)
     try:
-        from gis.settings import ApiSettings
+        from gis.settings import ApiSettings, check_settings
 
+        check_settings()  # every setting, at every command's start: a broken one is said before anything is done
         configure_logging(ApiSettings().log_level)
         code = args.func(args) or 0
         sys.stdout.flush()  # a reader gone shows here, not as an "Exception ignored" at exit

@@ -408,6 +408,37 @@ def test_a_setting_that_cannot_be_used_is_named_in_one_vietnamese_line(
     assert (code, err.strip()) == (2, f"Lỗi cấu hình: {setting}={value!r} {said}"), err
 
 
+@pytest.mark.parametrize(
+    ("setting", "value"),
+    [
+        ("DIABAN_MONITORING_DAYS", "-5"),  # a ValueError in the app's set-up: a traceback at `diaban serve`
+        ("DIABAN_STATEMENT_TIMEOUT_S", "inf"),  # an OverflowError in get_engine
+        ("DIABAN_STATEMENT_TIMEOUT_S", "99999999"),  # above PostgreSQL's 2^31 - 1 ms: «không kết nối được CSDL»
+        ("DIABAN_CACHE_MB", "inf"),
+        ("DIABAN_IMPORT_WORK_MEM_MB", "0"),  # an import then failed on set_config('work_mem', '0MB')
+        ("DIABAN_IMPORT_WORK_MEM_MB", "-5"),
+        ("DIABAN_ACCESS_LOG_DAYS", "999999999"),  # `audit --prune` then failed with DatetimeFieldOverflow
+        ("DIABAN_SESSION_DAYS", "999999999"),
+        ("DIABAN_NEAREST_COMMUNE_M", "-100"),  # the import report said «(> -100 m)»
+        ("DIABAN_NEAREST_COMMUNE_M", "nan"),
+        ("DIABAN_CITY_MARGIN_M", "-1"),
+        ("DIABAN_CITY_MARGIN_M", "inf"),
+        ("DIABAN_TOKEN_MINUTES", "0"),  # checked by `serve` only: `users list` ran with these
+        ("DIABAN_SESSION_DAYS", "-1"),
+        ("DIABAN_LOCKOUT_MINUTES", "-1"),
+    ],
+)
+def test_every_setting_is_checked_at_every_commands_start(
+    cli, capsys, monkeypatch: pytest.MonkeyPatch, setting: str, value: str
+) -> None:
+    """Each setting has finite bounds that fit its use, and every command reads them all before it does anything: a
+    value it cannot use is one line naming the variable, exit 2 (these were accepted, or a traceback, exit 70)."""
+    monkeypatch.setenv(setting, value)
+    code, out, err = cli(capsys, "users", "list")
+    assert (code, out) == (2, ""), err
+    assert err.startswith(f"Lỗi cấu hình: {setting}={value!r} phải ") and err.count("\n") == 1, err
+
+
 def test_a_log_level_is_taken_in_any_case(cli, capsys, monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setenv("DIABAN_LOG_LEVEL", "debug")
     assert cli(capsys, "provinces", "list")[0] == 0
