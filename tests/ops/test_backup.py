@@ -242,10 +242,13 @@ def test_a_restore_reads_the_archive_from_read_only_media(
     assert "số dòng khớp tệp mô tả" in out and "users" in _tables(cluster, target)
 
 
-def test_a_database_a_newer_diaban_migrated_is_refused_in_one_line(cluster: ManagedCluster, cli: Cli) -> None:
+@pytest.mark.parametrize("command", [("users", "list"), ("audit", "--prune")])
+def test_a_database_a_newer_diaban_migrated_is_refused_in_one_line(
+    cluster: ManagedCluster, cli: Cli, command: tuple[str, ...]
+) -> None:
     """Older code than the database: Alembic's 'Can't locate revision' was a traceback (exit 70) on every command and
-    at every start of the server."""
-    newer = "backup_newer_schema"
+    at every start of the server. The retention (`audit --prune`, as the owner's role) deleted from it unchecked."""
+    newer = f"backup_newer_schema_{command[0]}"  # a database of its own: the engines of a name are cached
     cluster.create_database(newer)
     try:
         migrate_as_owner(cluster, newer)
@@ -253,7 +256,7 @@ def test_a_database_a_newer_diaban_migrated_is_refused_in_one_line(cluster: Mana
         with owner.begin() as conn:
             conn.execute(text("UPDATE alembic_version SET version_num = '9999'"))
         owner.dispose()
-        code, out, err = cli(newer, "users", "list")
+        code, out, err = cli(newer, *command)
         assert (code, out) == (3, ""), err
         assert err.strip() == (
             f"Bị từ chối: CSDL có lược đồ 9999, mới hơn lược đồ phiên bản diaban này biết ({SCHEMA_HEAD}): một phiên"
