@@ -27,7 +27,9 @@ from sqlalchemy import Engine, text
 
 from api.cli.classify import approved_line
 from api.cli.main import build_parser
+from gis.ops.postgres import ManagedCluster
 from gis.ops.redis import free_port
+from gis.store.db import SCHEMA_HEAD
 from tests.browser.vietnamese_text import foreign_words
 from tests.conftest import SECOND_PROVINCE_FILE, SECOND_PROVINCE_UNITS, footprint, run_cli
 
@@ -437,6 +439,29 @@ def test_every_setting_is_checked_at_every_commands_start(
     code, out, err = cli(capsys, "users", "list")
     assert (code, out) == (2, ""), err
     assert err.startswith(f"Lỗi cấu hình: {setting}={value!r} phải ") and err.count("\n") == 1, err
+
+
+def test_db_status_tells_the_schema_revision_beside_the_codes(
+    cli, capsys, monkeypatch: pytest.MonkeyPatch, cluster: ManagedCluster
+) -> None:
+    """An operator sees which schema the database holds and whether this code's is the same, without migrating it:
+    `db status` showed the cluster only (and, on a configured database, migrated it first)."""
+    code, out, err = cli(capsys, "db", "status")
+    assert (code, out) == (
+        0,
+        f"Dùng CSDL cấu hình sẵn (DIABAN_DATABASE_URL): kết nối được; lược đồ {SCHEMA_HEAD}, đúng phiên bản của mã\n",
+    ), err
+    monkeypatch.delenv("DIABAN_DATABASE_URL")  # the managed cluster (the test session's): JSON, its keys in English
+    monkeypatch.setenv("DIABAN_HOME", str(cluster.home))
+    code, out, err = cli(capsys, "db", "status")
+    assert code == 0, err
+    status = json.loads(out)
+    assert status["running"] is True and status["port"] == cluster.status().port
+    assert (status["schema_revision"], status["schema_head"], status["schema_current"]) == (
+        SCHEMA_HEAD,
+        SCHEMA_HEAD,
+        True,
+    )
 
 
 def test_a_log_level_is_taken_in_any_case(cli, capsys, monkeypatch: pytest.MonkeyPatch) -> None:
