@@ -110,8 +110,25 @@ def test_serve_on_a_busy_port_says_so_and_never_announces(db_env: dict) -> None:
             cwd=os.getcwd(),
         )
     assert proc.returncode == 1
-    assert f"không mở được cổng {port}" in proc.stderr
+    assert f"không mở được cổng {port} trên 127.0.0.1 (cổng đang bận: chọn --port khác)" in proc.stderr
     assert "đang phục vụ" not in proc.stdout
+
+
+def test_serve_on_an_address_that_is_none_of_this_machines_names_the_address(db_env: dict) -> None:
+    """DIABAN_HOST=999.1.1.1 was said to be a busy port («cổng đang bận? chọn --port khác»): the host is wrong."""
+    proc = subprocess.run(
+        [sys.executable, "-m", "api.cli", "serve", "--port", "0"],
+        env={**db_env, "DIABAN_WARM_CONNECTIONS": "0", "DIABAN_HOST": "999.1.1.1"},
+        capture_output=True,
+        text=True,
+        timeout=120,
+        cwd=os.getcwd(),
+    )
+    assert (proc.returncode, proc.stdout) == (1, ""), proc.stderr
+    assert proc.stderr.strip() == (
+        "Lỗi: không mở được cổng 0 trên 999.1.1.1 (địa chỉ không hợp lệ hoặc không thuộc máy này: sửa --host hoặc"
+        " DIABAN_HOST)"
+    ), proc.stderr
 
 
 def test_serve_on_port_0_lets_the_system_choose_even_with_a_port_configured(db_env: dict) -> None:

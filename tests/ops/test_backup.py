@@ -233,6 +233,14 @@ def read_only(archive: Path, tmp_path: Path) -> Iterator[Path]:
         subprocess.run(["umount", str(view)], check=True)
 
 
+def test_a_restore_of_a_missing_archive_names_the_archive(target: str, cli: Cli, tmp_path: Path) -> None:
+    """It said its manifest was missing («không thấy tệp mô tả …json»), as if the archive were there without it."""
+    missing = tmp_path / "missing.dump"
+    code, out, err = cli(target, "db", "restore", str(missing))
+    assert code == 2, err
+    assert err.strip().splitlines()[-1] == f"Lỗi dữ liệu: không tìm thấy tệp {missing}", err
+
+
 def test_a_restore_reads_the_archive_from_read_only_media(
     cluster: ManagedCluster, read_only: Path, target: str, cli: Cli
 ) -> None:
