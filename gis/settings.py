@@ -38,6 +38,14 @@ _HIDDEN = frozenset({"database_url", "owner_database_url", "replica_urls", "cach
 #: The shortest signing key accepted (DIABAN_SECRET_KEY): RFC 7518 §3.2, an HS256 key at least as long as the hash;
 #: tokens signed with a shorter one could be forged by brute force.
 MIN_SECRET_BYTES = 32
+#: Upper bounds of the numeric settings: each finite and within what its use takes (a date, an interval, a timer).
+#: Days kept or waited: a century (PostgreSQL's intervals and dates overflowed at 999,999,999 days).
+MAX_DAYS = 36_500
+#: A distance on the ground: the length of Việt Nam, about 1,650 km.
+MAX_DISTANCE_M = 1_650_000
+HOUR_SECONDS = 3600
+DAY_SECONDS = 86_400
+WEEK_MINUTES = 7 * 24 * 60
 
 
 def _problem(field: str, error: dict[str, Any]) -> tuple[str, dict[str, Any]]:
@@ -46,7 +54,9 @@ def _problem(field: str, error: dict[str, Any]) -> tuple[str, dict[str, Any]]:
 
 
 class _Settings(BaseSettings):
-    model_config = SettingsConfigDict(env_prefix="DIABAN_", extra="ignore")
+    #: No setting is infinite or not a number: `inf` and `nan` are refused like any value out of range (an infinite
+    #: cache or statement timeout was an OverflowError at start, a `nan` distance a point never assigned).
+    model_config = SettingsConfigDict(env_prefix="DIABAN_", extra="ignore", allow_inf_nan=False)
 
     def __init__(self, **values: Any) -> None:
         """Read the settings; SettingError naming each unusable one (a value out of range, a list that is no JSON)."""
@@ -78,9 +88,9 @@ class DatabaseSettings(_Settings):
     #: (DIABAN_REPLICA_URLS); the server sends its read-only map and list routes there (gis.store.replicas).
     replica_urls: str = ""
     #: A replica whose replay is further behind than this is skipped until it catches up (DIABAN_REPLICA_MAX_LAG_SECONDS).
-    replica_max_lag_seconds: float = Field(default=5.0, gt=0)
+    replica_max_lag_seconds: float = Field(default=5.0, gt=0, le=DAY_SECONDS)
     #: How often a server process asks each replica whether it is up and how far behind (DIABAN_REPLICA_CHECK_SECONDS).
-    replica_check_seconds: float = Field(default=1.0, gt=0)
+    replica_check_seconds: float = Field(default=1.0, gt=0, le=HOUR_SECONDS)
     #: The URLs lead to PgBouncer in transaction mode (DIABAN_PGBOUNCER): no prepared statements, no startup options.
     pgbouncer: bool = False
     #: The application's role on the primary directly, not through PgBouncer, for the connection each server process
@@ -101,12 +111,13 @@ class DataSettings(_Settings):
     #: The national boundary file (DIABAN_NATIONAL_BOUNDARIES): tests of several provinces and national benchmarks.
     national_boundaries: Path | None = _SHARED_NATIONAL if _IN_CHECKOUT else None
     #: Points outside every commune but within this distance are assigned to the nearest one.
-    nearest_commune_m: float = 200.0
+    nearest_commune_m: float = Field(default=200.0, ge=0, le=MAX_DISTANCE_M)
     #: The city's extent is its communes' bounding box widened by this margin: a point beyond (a far-away typo, a
     #: swapped longitude) is refused for a hand-made hotspot; an import keeps such an incident as ``outside``.
-    city_margin_m: float = 20_000.0
-    #: Memory PostgreSQL may use per sort or hash during an incident import (work_mem of its transaction).
-    import_work_mem_mb: int = 256
+    city_margin_m: float = Field(default=20_000.0, ge=0, le=MAX_DISTANCE_M)
+    #: Memory PostgreSQL may use per sort or hash during an incident import (work_mem of its transaction): 1 MB
+    #: (PostgreSQL's least is 64 kB) to its largest, 2^31 - 1 kB.
+    import_work_mem_mb: int = Field(default=256, ge=1, le=2_097_151)
 
     def boundary_file(self) -> Path:
         """The configured boundary file, or a clear error naming the setting when there is none."""
@@ -135,8 +146,8 @@ class ApiSettings(_Settings):
     #: 0: the system chooses a free port (as `--port 0`).
     port: int = Field(default=8000, ge=0, le=65_535)
     #: Server processes of one `diaban serve` (DIABAN_WORKERS; `--workers` wins): each has its own pool and cache.
-    workers: int = Field(default=1, ge=1)
-    warm_connections: int = Field(default=24, ge=0)
+    workers: int = Field(default=1, ge=1, le=256)
+    warm_connections: int = Field(default=24, ge=0, le=10_000)
     #: Addresses of the front (nginx) whose X-Forwarded-For header names the client (comma-separated, or * for any):
     #: the login brakes count failures per client address, which must not be the front's for everyone.
     forwarded_allow_ips: str = "127.0.0.1"
@@ -150,32 +161,33 @@ class ApiSettings(_Settings):
 
     #: Work one analysis may cost (grid cells × time steps × neighbourhood cells); unset = the built-in limit
     #: (gis.services.analyses.MAX_COST). A costlier request is refused with 422 and how to narrow it.
-    max_analysis_cost: int | None = Field(default=None, ge=1)
+    max_analysis_cost: int | None = Field(default=None, ge=1, le=10**15)
     #: Largest request body (JSON, forms), and for routes that take files (photos), refused with 413 before parsing.
-    max_body_kb: int = Field(default=1024, ge=1)
-    max_upload_mb: int = Field(default=20, ge=1)
+    max_body_kb: int = Field(default=1024, ge=1, le=1_048_576)
+    max_upload_mb: int = Field(default=20, ge=1, le=10_240)
     #: Other origins (scheme://host[:port]) whose pages may post the login form, e.g. a portal in front of diaban;
     #: by default only the site itself may (login CSRF).
     allowed_origins: tuple[str, ...] = ()
     #: Server-side time limit of each SQL statement the server runs (a stuck query is cancelled: 504).
-    statement_timeout_s: float = Field(default=30.0, ge=0)
+    #: At most PostgreSQL's largest statement_timeout, 2^31 - 1 ms (a larger one failed every connection).
+    statement_timeout_s: float = Field(default=30.0, ge=0, le=2_147_483)
     #: Parallel workers PostgreSQL may give one statement of the server (DIABAN_PARALLEL_WORKERS, its
     #: max_parallel_workers_per_gather), none by default: a server answers many small statements at once, and the
     #: planner sent a street-zoom tile read alone (on a replica, which writes its access line apart) through
     #: parallel workers over the yearly partitions: 22-30 ms a tile instead of 2.3-3.4 ms (1M incidents, one
     #: connection, load 1.7, measured).
-    parallel_workers: int = Field(default=0, ge=0)
+    parallel_workers: int = Field(default=0, ge=0, le=1024)
     #: Requests one server process works on at once (DIABAN_MAX_ACTIVE_REQUESTS; 0: no limit): the others wait
     #: their turn in arrival order (api.admission; 8 measured best with 2 processes on 2 cores, bench_api).
-    max_active_requests: int = Field(default=8, ge=0)
+    max_active_requests: int = Field(default=8, ge=0, le=100_000)
     #: How long a request counts against that limit at most (DIABAN_ADMISSION_HOLD_SECONDS): a longer one (an import,
     #: an export) then lets the next one in and goes on.
-    admission_hold_seconds: float = Field(default=1.0, gt=0)
+    admission_hold_seconds: float = Field(default=1.0, gt=0, le=HOUR_SECONDS)
     #: Heavy analyses (heat maps, Gi*, emerging patterns, exports) each server process computes at once
     #: (DIABAN_MAX_CONCURRENT_ANALYSES): memory stays bounded, and tiles and lists do not queue behind them.
-    max_concurrent_analyses: int = Field(default=2, ge=1)
+    max_concurrent_analyses: int = Field(default=2, ge=1, le=1024)
     #: How long a heavy analysis waits for its turn (DIABAN_ANALYSIS_WAIT_SECONDS), then 429 "máy chủ đang bận" (busy).
-    analysis_wait_seconds: float = Field(default=10.0, ge=0)
+    analysis_wait_seconds: float = Field(default=10.0, ge=0, le=HOUR_SECONDS)
 
 
 class AuthSettings(_Settings):
@@ -183,20 +195,20 @@ class AuthSettings(_Settings):
     DIABAN_HOME."""
 
     secret_key: str | None = None
-    token_minutes: int = Field(default=30, ge=1)
+    token_minutes: int = Field(default=30, ge=1, le=WEEK_MINUTES)
     #: Failures that lock an account, and for how long: short, so that a stranger cannot keep an officer out for
     #: long (an administrator can unlock at once).
-    max_failed_logins: int = Field(default=5, ge=1)
-    lockout_minutes: int = Field(default=5, ge=0)
+    max_failed_logins: int = Field(default=5, ge=1, le=1000)
+    lockout_minutes: int = Field(default=5, ge=0, le=WEEK_MINUTES)
     #: Failures a client address may make before it must wait 1, 2, 4 … s before each further try, up to the cap;
     #: failures older than the window are forgotten, a success clears the address.
-    login_free_failures: int = Field(default=10, ge=0)
-    login_max_delay_s: int = Field(default=900, ge=0)
-    login_window_minutes: int = Field(default=60, ge=1)
+    login_free_failures: int = Field(default=10, ge=0, le=100_000)
+    login_max_delay_s: int = Field(default=900, ge=0, le=DAY_SECONDS)
+    login_window_minutes: int = Field(default=60, ge=1, le=WEEK_MINUTES)
     #: How long a server process trusts that a session it found open is still open, while it hears the database's
     #: notices of ended sessions (api.sessions: a revocation made anywhere applies at once; this bounds only a session
     #: that reaches its expiry time).
-    session_check_seconds: float = Field(default=5.0, ge=0)
+    session_check_seconds: float = Field(default=5.0, ge=0, le=HOUR_SECONDS)
 
     @field_validator("secret_key")
     @classmethod
@@ -213,8 +225,8 @@ class PasswordSettings(_Settings):
     the development machine); the test suite lowers them (tests/conftest.py), where some 250 hashes and checks took
     40 s of its CPU. Below OWASP's floor (2 passes over 19 MiB) is for tests only."""
 
-    password_hash_time_cost: int = Field(default=3, ge=1)
-    password_hash_memory_kib: int = Field(default=65536, ge=1024)
+    password_hash_time_cost: int = Field(default=3, ge=1, le=100)
+    password_hash_memory_kib: int = Field(default=65536, ge=1024, le=4_194_304)
 
 
 class AuditSettings(_Settings):
@@ -222,15 +234,15 @@ class AuditSettings(_Settings):
 
     #: Days an access line is kept (the decree's retention period is to confirm: keep it configurable). At least one:
     #: 0 or less would have `diaban audit --prune` erase the whole log, today's lines included.
-    access_log_days: int = Field(default=365, ge=1)
+    access_log_days: int = Field(default=365, ge=1, le=MAX_DAYS)
     #: Days an ended (expired or revoked) session is kept before it is deleted.
-    session_days: int = Field(default=30, ge=0)
+    session_days: int = Field(default=30, ge=0, le=MAX_DAYS)
 
 
 class LifecycleSettings(_Settings):
     """Hotspot lifecycle rules kept in configuration (DIABAN_MONITORING_DAYS)."""
 
-    monitoring_days: int = 180
+    monitoring_days: int = Field(default=180, ge=0, le=MAX_DAYS)
 
 
 class ClassificationSettings(_Settings):
@@ -243,7 +255,7 @@ class ClassificationSettings(_Settings):
 class EvidenceSettings(_Settings):
     """Photo evidence of progress notes: the largest photo accepted (DIABAN_PHOTO_MAX_MB)."""
 
-    photo_max_mb: float = Field(default=8.0, gt=0)
+    photo_max_mb: float = Field(default=8.0, gt=0, le=1024)
 
 
 class CacheSettings(_Settings):
@@ -251,18 +263,18 @@ class CacheSettings(_Settings):
     and the Redis that several app servers share (DIABAN_CACHE_URL, e.g. ``redis://cache-host:6379/0``; unset: each
     process caches for itself)."""
 
-    cache_mb: float = Field(default=256.0, ge=0)
+    cache_mb: float = Field(default=256.0, ge=0, le=1_048_576)
     cache_url: str = ""
     #: How long the shared cache keeps an answer; an answer is unreachable anyway once the data behind it changes.
-    cache_ttl_seconds: float = Field(default=86_400.0, gt=0)
+    cache_ttl_seconds: float = Field(default=86_400.0, gt=0, le=365 * DAY_SECONDS)
     #: Longest wait for an answer another server is computing, then this server computes it too.
-    cache_lock_seconds: float = Field(default=10.0, gt=0)
+    cache_lock_seconds: float = Field(default=10.0, gt=0, le=HOUR_SECONDS)
     #: Longest wait for one Redis command: slower counts as an outage (computed without Redis, tried again in 5 s).
-    cache_timeout_seconds: float = Field(default=0.5, gt=0)
+    cache_timeout_seconds: float = Field(default=0.5, gt=0, le=HOUR_SECONDS)
     #: How long a server process trusts the data versions it read (DIABAN_DATA_VERSION_SECONDS): a change committed
     #: by this process applies at once, one made elsewhere (an import from the command line, another worker) within
     #: this delay. 0: read them for every request.
-    data_version_seconds: float = Field(default=2.0, ge=0)
+    data_version_seconds: float = Field(default=2.0, ge=0, le=HOUR_SECONDS)
 
     @field_validator("cache_url")
     @classmethod
@@ -284,8 +296,8 @@ class MapSettings(_Settings):
 
 
 def check_settings() -> None:
-    """Read every group of settings once: SettingError for the first unusable one. `diaban serve` calls it before it
-    connects to the database or loads the application: a token lifetime of 0 took 2.5 s (the database reached, the
-    schema checked, the web application's modules loaded) to be refused, and now fails at once."""
+    """Read every group of settings once: SettingError for the first unusable one. Every command calls it before it
+    does anything (api.cli.main): a token lifetime of 0 took `diaban serve` 2.5 s (the database reached, the schema
+    checked, the web application's modules loaded) to be refused, and other commands ran with it."""
     for group in _Settings.__subclasses__():
         group()

@@ -64,11 +64,12 @@ def _prune() -> None:
     """Apply the retention: access lines (as the owner role), ended sessions, forgotten login addresses."""
     from gis.settings import AuditSettings, AuthSettings
     from gis.store.access_log import prune_access_log
-    from gis.store.db import get_owner_engine
+    from gis.store.db import get_engine, get_owner_engine
     from gis.store.logins import prune_login_sources
     from gis.store.sessions import prune_sessions
 
     audit, auth = AuditSettings(), AuthSettings()
+    get_engine()  # reachable and migrated, as every command: a schema a newer diaban migrated is refused, untouched
     owner = get_owner_engine()
     try:
         with owner.begin() as conn:

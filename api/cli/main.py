@@ -136,8 +136,12 @@ def cmd_db(args: argparse.Namespace) -> int:
         if args.action == "url":
             print(libpq_url(settings.database_url) if args.psql else settings.database_url)
             return 0
-        from gis.store.db import get_engine
+        from gis.store.db import get_engine, postgres_url, read_schema_revision
 
+        if args.action == "status":  # read only: the schema as it is, not migrated first
+            revision = read_schema_revision(postgres_url(settings.database_url), settings.pgbouncer)
+            print(f"Dùng CSDL cấu hình sẵn (DIABAN_DATABASE_URL): kết nối được; {_schema_said(revision)}")
+            return 0
         get_engine(settings)
         print("Dùng CSDL cấu hình sẵn (DIABAN_DATABASE_URL): kết nối được, PostGIS sẵn sàng")
         return 0
@@ -151,6 +155,11 @@ def cmd_db(args: argparse.Namespace) -> int:
         print("Đã dừng CSDL" if cluster.stop() else "CSDL không chạy")
     elif args.action == "status":
         st = cluster.status()
+        revision = None
+        if st.running:
+            from gis.store.db import read_schema_revision
+
+            revision = read_schema_revision(cluster.url())
         print(
             json.dumps(
                 {
@@ -159,6 +168,7 @@ def cmd_db(args: argparse.Namespace) -> int:
                     "port": st.port,
                     "pid": st.pid,
                     "datadir": str(st.datadir),
+                    **_schema_fields(revision, known=st.running),
                 }
             )
         )
@@ -166,6 +176,31 @@ def cmd_db(args: argparse.Namespace) -> int:
     elif args.action == "url":
         print(libpq_url(cluster.url()) if args.psql else cluster.url())
     return 0
+
+
+def _schema_fields(revision: str | None, known: bool = True) -> dict[str, object]:
+    """The database's schema revision beside the code's (`diaban db status` as JSON): ``schema_current`` whether they
+    are the same, None while the database cannot be asked (the cluster not running)."""
+    from gis.store.db import SCHEMA_HEAD
+
+    return {
+        "schema_revision": revision,
+        "schema_head": SCHEMA_HEAD,
+        "schema_current": (revision == SCHEMA_HEAD) if known else None,
+    }
+
+
+def _schema_said(revision: str | None) -> str:
+    """The database's schema revision beside the code's, in Vietnamese (`diaban db status`)."""
+    from gis.store.db import SCHEMA_HEAD, known_revisions
+
+    if revision == SCHEMA_HEAD:
+        return f"lược đồ {revision}, đúng phiên bản của mã"
+    if revision is None:
+        return f"chưa có lược đồ (phiên bản của mã: {SCHEMA_HEAD}); lệnh tiếp theo, ví dụ «diaban db start», sẽ tạo"
+    if revision in known_revisions():
+        return f"lược đồ {revision}, cũ hơn phiên bản của mã ({SCHEMA_HEAD}); lệnh tiếp theo sẽ nâng cấp"
+    return f"lược đồ {revision}, mới hơn phiên bản của mã ({SCHEMA_HEAD}): cài phiên bản diaban mới hơn"
 
 
 def cmd_boundaries(args: argparse.Namespace) -> int:
@@ -295,10 +330,9 @@ def cmd_demo_classification(args: argparse.Namespace) -> int:
 
 def cmd_serve(args: argparse.Namespace) -> int:
     from api.cli.serve import serve
-    from gis.settings import ApiSettings, check_settings
+    from gis.settings import ApiSettings
 
-    check_settings()  # a broken setting stops the server at once, before the database and the app
-    settings = ApiSettings()
+    settings = ApiSettings()  # every setting was checked at start (main): before the database and the app
     serve(  # an option given wins over its setting, --port 0 too (the system chooses)
         settings.host if args.host is None else args.host,
         settings.port if args.port is None else args.port,
@@ -326,7 +360,7 @@ def build_parser() -> argparse.ArgumentParser:
     for action, what in (
         ("start", "khởi động (và nâng cấp lược đồ)"),
         ("stop", "dừng"),
-        ("status", "trạng thái (JSON, mã 1 khi không chạy)"),
+        ("status", "trạng thái và phiên bản lược đồ CSDL so với của mã (JSON, mã 1 khi không chạy)"),
         ("url", "địa chỉ kết nối"),
     ):
         db_action = db_sub.add_parser(action, help=what, **parser_options(what[0].upper() + what[1:] + "."))
@@ -542,8 +576,9 @@ def main(argv: list[str] | None = None) -> int:
     """Entry point: run a command; every failure becomes one clear line on stderr and the exit code of its family."""
     args = parse_args(build_parser(), argv)
     try:
-        from gis.settings import ApiSettings
+        from gis.settings import ApiSettings, check_settings
 
+        check_settings()  # every setting, at every command's start: a broken one is said before anything is done
         configure_logging(ApiSettings().log_level)
         code = args.func(args) or 0
         sys.stdout.flush()  # a reader gone shows here, not as an "Exception ignored" at exit

@@ -13,6 +13,7 @@ users answered them more slowly (issue 18).
 
 from __future__ import annotations
 
+import errno
 import socket
 
 import uvicorn
@@ -132,7 +133,20 @@ def bind_listener(host: str, port: int, reuse_port: bool = False) -> socket.sock
     except OSError as exc:
         listener.close()
         raise Unavailable(
-            f"không mở được cổng {port} trên {host} (cổng đang bận? chọn --port khác)",
+            f"không mở được cổng {port} trên {host} ({_why_not_bound(exc)})",
             f"cannot bind {host}:{port}: {exc.strerror or exc}",
         ) from None
     return listener
+
+
+def _why_not_bound(exc: OSError) -> str:
+    """What to fix when the server cannot listen, in Vietnamese: the address (no such address, or none of this
+    machine's: it was said to be a busy port), the port (busy, or reserved to the administrator), else both to check
+    (the system's own reason goes to the debug log)."""
+    if isinstance(exc, socket.gaierror) or exc.errno == errno.EADDRNOTAVAIL:
+        return "địa chỉ không hợp lệ hoặc không thuộc máy này: sửa --host hoặc DIABAN_HOST"
+    if exc.errno == errno.EADDRINUSE:
+        return "cổng đang bận: chọn --port khác"
+    if exc.errno == errno.EACCES:
+        return "cổng dưới 1024 cần quyền quản trị: chọn --port khác"
+    return "kiểm tra --host và --port"

@@ -303,8 +303,8 @@ class RestoreReport:
 def check_archive(archive: Path) -> Manifest:
     """The manifest of ``archive`` once the archive is checked against it (size and SHA-256) and its schema is one
     this version knows; InvalidInput or Conflict, before anything else is done, otherwise."""
+    size = archive.stat().st_size  # a missing archive: FileNotFoundError naming it, before its manifest is looked for
     manifest = Manifest.read(manifest_path(archive))
-    size = archive.stat().st_size  # a missing archive: FileNotFoundError naming it
     digest = sha256_of(archive)
     if size != manifest.size_bytes or digest != manifest.sha256:
         raise InvalidInput(

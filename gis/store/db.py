@@ -128,6 +128,18 @@ def schema_revision(conn: Connection) -> str | None:
     return conn.execute(text("SELECT version_num FROM alembic_version")).scalar()
 
 
+def read_schema_revision(url: str, pgbouncer: bool = False) -> str | None:
+    """The schema revision of the database at ``url``, read without migrating it (`diaban db status` shows it beside
+    the code's SCHEMA_HEAD); DatabaseUnavailable in one line when it does not answer."""
+    engine = create_engine(url, poolclass=NullPool, connect_args=connect_args(0, pgbouncer))
+    try:
+        _check_reachable(engine)
+        with engine.connect() as conn:
+            return schema_revision(conn)
+    finally:
+        engine.dispose()
+
+
 def ensure_postgis(conn: Connection) -> None:
     """Create PostGIS in the database if it is missing; DatabaseUnavailable when the server has none, or when only
     a superuser could create it (the migrations and a restore both need it before anything else)."""

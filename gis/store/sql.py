@@ -129,6 +129,20 @@ def in_values(column: str, values: Iterable[str]) -> str:
     return f"{column} IN ({', '.join(repr(str(v)) for v in values)})"
 
 
+def add_check_valid_when_rows_allow(table: str, name: str, condition: str) -> str:
+    """A migration's upgrade statement adding the check ``name`` on ``table``: NOT VALID, then validated when every
+    stored row satisfies it. A downgrade that narrows an audit's list keeps the lines of the removed values and gives
+    the older check NOT VALID; upgrading again through an intermediate revision, whose list still lacks a later value,
+    must not fail on those lines: that revision's check holds for new rows, and the revision whose list has them all
+    (the head's) validates it."""
+    return f"""DO $$ BEGIN
+    ALTER TABLE {table} ADD CONSTRAINT {name} CHECK ({condition}) NOT VALID;
+    IF NOT EXISTS (SELECT 1 FROM {table} WHERE NOT ({condition})) THEN
+        ALTER TABLE {table} VALIDATE CONSTRAINT {name};
+    END IF;
+END $$"""
+
+
 def keep_audit_trail(table: str) -> str:
     """A migration's downgrade statement that fails while the audit trail ``table`` it would drop holds rows: a
     downgrade never erases who read or changed what; an operator who means to must empty it by hand first."""

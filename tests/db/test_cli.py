@@ -27,7 +27,9 @@ from sqlalchemy import Engine, text
 
 from api.cli.classify import approved_line
 from api.cli.main import build_parser
+from gis.ops.postgres import ManagedCluster
 from gis.ops.redis import free_port
+from gis.store.db import SCHEMA_HEAD
 from models.vocabulary import NO_PREVIOUS_YEAR, local_today
 from tests.browser.vietnamese_text import foreign_words
 from tests.conftest import SECOND_PROVINCE_FILE, SECOND_PROVINCE_UNITS, footprint, run_cli
@@ -124,8 +126,25 @@ def test_serve_on_a_busy_port_says_so_and_never_announces(db_env: dict) -> None:
             cwd=os.getcwd(),
         )
     assert proc.returncode == 1
-    assert f"không mở được cổng {port}" in proc.stderr
+    assert f"không mở được cổng {port} trên 127.0.0.1 (cổng đang bận: chọn --port khác)" in proc.stderr
     assert "đang phục vụ" not in proc.stdout
+
+
+def test_serve_on_an_address_that_is_none_of_this_machines_names_the_address(db_env: dict) -> None:
+    """DIABAN_HOST=999.1.1.1 was said to be a busy port («cổng đang bận? chọn --port khác»): the host is wrong."""
+    proc = subprocess.run(
+        [sys.executable, "-m", "api.cli", "serve", "--port", "0"],
+        env={**db_env, "DIABAN_WARM_CONNECTIONS": "0", "DIABAN_HOST": "999.1.1.1"},
+        capture_output=True,
+        text=True,
+        timeout=120,
+        cwd=os.getcwd(),
+    )
+    assert (proc.returncode, proc.stdout) == (1, ""), proc.stderr
+    assert proc.stderr.strip() == (
+        "Lỗi: không mở được cổng 0 trên 999.1.1.1 (địa chỉ không hợp lệ hoặc không thuộc máy này: sửa --host hoặc"
+        " DIABAN_HOST)"
+    ), proc.stderr
 
 
 def test_serve_on_port_0_lets_the_system_choose_even_with_a_port_configured(db_env: dict) -> None:
@@ -422,6 +441,60 @@ def test_a_setting_that_cannot_be_used_is_named_in_one_vietnamese_line(
     monkeypatch.setenv(setting, value)
     code, _, err = cli(capsys, "audit", "--prune")
     assert (code, err.strip()) == (2, f"Lỗi cấu hình: {setting}={value!r} {said}"), err
+
+
+@pytest.mark.parametrize(
+    ("setting", "value"),
+    [
+        ("DIABAN_MONITORING_DAYS", "-5"),  # a ValueError in the app's set-up: a traceback at `diaban serve`
+        ("DIABAN_STATEMENT_TIMEOUT_S", "inf"),  # an OverflowError in get_engine
+        ("DIABAN_STATEMENT_TIMEOUT_S", "99999999"),  # above PostgreSQL's 2^31 - 1 ms: «không kết nối được CSDL»
+        ("DIABAN_CACHE_MB", "inf"),
+        ("DIABAN_IMPORT_WORK_MEM_MB", "0"),  # an import then failed on set_config('work_mem', '0MB')
+        ("DIABAN_IMPORT_WORK_MEM_MB", "-5"),
+        ("DIABAN_ACCESS_LOG_DAYS", "999999999"),  # `audit --prune` then failed with DatetimeFieldOverflow
+        ("DIABAN_SESSION_DAYS", "999999999"),
+        ("DIABAN_NEAREST_COMMUNE_M", "-100"),  # the import report said «(> -100 m)»
+        ("DIABAN_NEAREST_COMMUNE_M", "nan"),
+        ("DIABAN_CITY_MARGIN_M", "-1"),
+        ("DIABAN_CITY_MARGIN_M", "inf"),
+        ("DIABAN_TOKEN_MINUTES", "0"),  # checked by `serve` only: `users list` ran with these
+        ("DIABAN_SESSION_DAYS", "-1"),
+        ("DIABAN_LOCKOUT_MINUTES", "-1"),
+    ],
+)
+def test_every_setting_is_checked_at_every_commands_start(
+    cli, capsys, monkeypatch: pytest.MonkeyPatch, setting: str, value: str
+) -> None:
+    """Each setting has finite bounds that fit its use, and every command reads them all before it does anything: a
+    value it cannot use is one line naming the variable, exit 2 (these were accepted, or a traceback, exit 70)."""
+    monkeypatch.setenv(setting, value)
+    code, out, err = cli(capsys, "users", "list")
+    assert (code, out) == (2, ""), err
+    assert err.startswith(f"Lỗi cấu hình: {setting}={value!r} phải ") and err.count("\n") == 1, err
+
+
+def test_db_status_tells_the_schema_revision_beside_the_codes(
+    cli, capsys, monkeypatch: pytest.MonkeyPatch, cluster: ManagedCluster
+) -> None:
+    """An operator sees which schema the database holds and whether this code's is the same, without migrating it:
+    `db status` showed the cluster only (and, on a configured database, migrated it first)."""
+    code, out, err = cli(capsys, "db", "status")
+    assert (code, out) == (
+        0,
+        f"Dùng CSDL cấu hình sẵn (DIABAN_DATABASE_URL): kết nối được; lược đồ {SCHEMA_HEAD}, đúng phiên bản của mã\n",
+    ), err
+    monkeypatch.delenv("DIABAN_DATABASE_URL")  # the managed cluster (the test session's): JSON, its keys in English
+    monkeypatch.setenv("DIABAN_HOME", str(cluster.home))
+    code, out, err = cli(capsys, "db", "status")
+    assert code == 0, err
+    status = json.loads(out)
+    assert status["running"] is True and status["port"] == cluster.status().port
+    assert (status["schema_revision"], status["schema_head"], status["schema_current"]) == (
+        SCHEMA_HEAD,
+        SCHEMA_HEAD,
+        True,
+    )
 
 
 def test_a_log_level_is_taken_in_any_case(cli, capsys, monkeypatch: pytest.MonkeyPatch) -> None:

@@ -430,3 +430,30 @@ def test_0012_gives_units_stored_before_it_their_province(scratch_url: str) -> N
             == "Thành phố Hải Phòng"
         )
     engine.dispose()
+
+
+@pytest.mark.parametrize("below", ["0027", "0025"])
+def test_audit_lines_of_newer_actions_survive_a_downgrade_and_the_upgrade_back(scratch_url: str, below: str) -> None:
+    """A database holding audit lines of actions a later revision added (a restore, a user's own new password),
+    migrated down below those revisions and up again: each intermediate upgrade's narrower check holds for new lines
+    only (its data violates it), and the head's, which allows them all, is validated again. Before, 0028's upgrade
+    failed on those lines and left the database where no command could start."""
+    engine = create_engine(scratch_url)
+    migrate(engine)
+    with engine.begin() as conn:
+        for action in ("restore_backup", "change_own_password"):
+            conn.execute(
+                text("INSERT INTO admin_audit (actor, action, details) VALUES ('x', :action, '{}')"), {"action": action}
+            )
+        command.downgrade(alembic_config(conn), below)
+    migrate(engine, "0028")
+    validated = "SELECT convalidated FROM pg_constraint WHERE conname = 'ck_admin_audit_action'"
+    with engine.connect() as conn:
+        assert conn.execute(text(validated)).scalar() is False  # 0028's list lacks them: new lines checked only
+    migrate(engine)
+    with engine.begin() as conn:
+        assert conn.execute(text(validated)).scalar() is True
+        assert conn.execute(text("SELECT count(*) FROM admin_audit")).scalar() == 2
+        with pytest.raises(DBAPIError, match="ck_admin_audit_action"), conn.begin_nested():
+            conn.execute(text("INSERT INTO admin_audit (actor, action, details) VALUES ('x', 'no_such_action', '{}')"))
+    engine.dispose()

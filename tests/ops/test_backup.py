@@ -233,6 +233,14 @@ def read_only(archive: Path, tmp_path: Path) -> Iterator[Path]:
         subprocess.run(["umount", str(view)], check=True)
 
 
+def test_a_restore_of_a_missing_archive_names_the_archive(target: str, cli: Cli, tmp_path: Path) -> None:
+    """It said its manifest was missing («không thấy tệp mô tả …json»), as if the archive were there without it."""
+    missing = tmp_path / "missing.dump"
+    code, out, err = cli(target, "db", "restore", str(missing))
+    assert code == 2, err
+    assert err.strip().splitlines()[-1] == f"Lỗi dữ liệu: không tìm thấy tệp {missing}", err
+
+
 def test_a_restore_reads_the_archive_from_read_only_media(
     cluster: ManagedCluster, read_only: Path, target: str, cli: Cli
 ) -> None:
@@ -242,10 +250,13 @@ def test_a_restore_reads_the_archive_from_read_only_media(
     assert "số dòng khớp tệp mô tả" in out and "users" in _tables(cluster, target)
 
 
-def test_a_database_a_newer_diaban_migrated_is_refused_in_one_line(cluster: ManagedCluster, cli: Cli) -> None:
+@pytest.mark.parametrize("command", [("users", "list"), ("audit", "--prune")])
+def test_a_database_a_newer_diaban_migrated_is_refused_in_one_line(
+    cluster: ManagedCluster, cli: Cli, command: tuple[str, ...]
+) -> None:
     """Older code than the database: Alembic's 'Can't locate revision' was a traceback (exit 70) on every command and
-    at every start of the server."""
-    newer = "backup_newer_schema"
+    at every start of the server. The retention (`audit --prune`, as the owner's role) deleted from it unchecked."""
+    newer = f"backup_newer_schema_{command[0]}"  # a database of its own: the engines of a name are cached
     cluster.create_database(newer)
     try:
         migrate_as_owner(cluster, newer)
@@ -253,7 +264,7 @@ def test_a_database_a_newer_diaban_migrated_is_refused_in_one_line(cluster: Mana
         with owner.begin() as conn:
             conn.execute(text("UPDATE alembic_version SET version_num = '9999'"))
         owner.dispose()
-        code, out, err = cli(newer, "users", "list")
+        code, out, err = cli(newer, *command)
         assert (code, out) == (3, ""), err
         assert err.strip() == (
             f"Bị từ chối: CSDL có lược đồ 9999, mới hơn lược đồ phiên bản diaban này biết ({SCHEMA_HEAD}): một phiên"

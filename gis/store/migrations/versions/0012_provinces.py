@@ -18,7 +18,7 @@ Revises: 0011
 import sqlalchemy as sa
 from alembic import op
 
-from gis.store.sql import in_values
+from gis.store.sql import add_check_valid_when_rows_allow, in_values
 
 revision = "0012"
 down_revision = "0011"
@@ -115,7 +115,9 @@ def upgrade() -> None:
     op.create_foreign_key("fk_users_province", "users", "provinces", ["province_code"], ["code"])
     op.create_check_constraint("ck_users_province_role", "users", PROVINCE_ROLE_CHECK)
     op.drop_constraint("ck_admin_audit_action", "admin_audit", type_="check")
-    op.create_check_constraint("ck_admin_audit_action", "admin_audit", in_values("action", ADMIN_ACTIONS))
+    op.execute(
+        add_check_valid_when_rows_allow("admin_audit", "ck_admin_audit_action", in_values("action", ADMIN_ACTIONS))
+    )
 
 
 def downgrade() -> None:

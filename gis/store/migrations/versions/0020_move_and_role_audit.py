@@ -9,7 +9,7 @@ Revises: 0019
 
 from alembic import op
 
-from gis.store.sql import in_values
+from gis.store.sql import add_check_valid_when_rows_allow, in_values
 
 revision = "0020"
 down_revision = "0019"
@@ -64,7 +64,9 @@ def _sessions_check(reasons: tuple[str, ...]) -> str:
 
 def upgrade() -> None:
     op.drop_constraint("ck_admin_audit_action", "admin_audit", type_="check")
-    op.create_check_constraint("ck_admin_audit_action", "admin_audit", in_values("action", ADMIN_ACTIONS))
+    op.execute(
+        add_check_valid_when_rows_allow("admin_audit", "ck_admin_audit_action", in_values("action", ADMIN_ACTIONS))
+    )
     op.drop_constraint("ck_sessions_revoked", "sessions", type_="check")
     op.create_check_constraint("ck_sessions_revoked", "sessions", _sessions_check(SESSION_ENDS))
     op.execute(_revoke_sessions(on_role=True))

@@ -9,7 +9,7 @@ Revises: 0023
 import sqlalchemy as sa
 from alembic import op
 
-from gis.store.sql import in_values
+from gis.store.sql import add_check_valid_when_rows_allow, in_values
 
 revision = "0024"
 down_revision = "0023"
@@ -38,7 +38,9 @@ ADMIN_ACTIONS = (*ADMIN_ACTIONS_BEFORE, "dissolve_team")
 def upgrade() -> None:
     op.add_column("teams", sa.Column("dissolved_on", sa.Date(), nullable=True))
     op.drop_constraint("ck_admin_audit_action", "admin_audit", type_="check")
-    op.create_check_constraint("ck_admin_audit_action", "admin_audit", in_values("action", ADMIN_ACTIONS))
+    op.execute(
+        add_check_valid_when_rows_allow("admin_audit", "ck_admin_audit_action", in_values("action", ADMIN_ACTIONS))
+    )
 
 
 def downgrade() -> None:

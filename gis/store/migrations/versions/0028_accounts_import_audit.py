@@ -8,7 +8,7 @@ Revises: 0027
 
 from alembic import op
 
-from gis.store.sql import in_values
+from gis.store.sql import add_check_valid_when_rows_allow, in_values
 
 revision = "0028"
 down_revision = "0027"
@@ -37,7 +37,9 @@ ADMIN_ACTIONS = (*ADMIN_ACTIONS_BEFORE, "import_accounts")
 
 def upgrade() -> None:
     op.drop_constraint("ck_admin_audit_action", "admin_audit", type_="check")
-    op.create_check_constraint("ck_admin_audit_action", "admin_audit", in_values("action", ADMIN_ACTIONS))
+    op.execute(
+        add_check_valid_when_rows_allow("admin_audit", "ck_admin_audit_action", in_values("action", ADMIN_ACTIONS))
+    )
 
 
 def downgrade() -> None:
