@@ -161,11 +161,15 @@ def error_body(exc: Exception) -> dict:
 
 def wants_page(request: Request) -> bool:
     """Whether an error is answered as a page: the request went to a page route (:data:`PAGE_TAG`) from a client
-    that takes HTML (a browser's Accept names text/html; one asking for JSON alone gets the API's body)."""
+    that takes HTML (a browser's Accept names text/html; one asking for JSON alone gets the API's body), or to an
+    address with no route outside the API and the static files from a browser (a link or a mistyped address: it had
+    shown the API's JSON)."""
     route = request.scope.get("route")
+    accept = request.headers.get("accept", "")
+    if route is None:
+        return "text/html" in accept and not request.url.path.startswith(("/api/", "/static/"))
     if PAGE_TAG not in (getattr(route, "tags", None) or ()):
         return False
-    accept = request.headers.get("accept", "")
     return "text/html" in accept or "application/json" not in accept
 
 
@@ -200,7 +204,7 @@ def add_exception_handlers(app: FastAPI) -> None:
         headers = {"Retry-After": str(RETRY_AFTER_S)} if status in (429, 503) else None
         if wants_page(request):  # a person's browser: the Vietnamese message on a page, not the API's JSON
             message = error_body(exc).get("message") or str(exc)
-            return HTMLResponse(error_page(message), status_code=status, headers=headers)
+            return HTMLResponse(error_page(message, status), status_code=status, headers=headers)
         return JSONResponse(status_code=status, content=error_body(exc), headers=headers)
 
     def validation(request: Request, exc: Exception) -> JSONResponse:
@@ -232,7 +236,7 @@ def add_exception_handlers(app: FastAPI) -> None:
             },
         )
 
-    def http(request: Request, exc: Exception) -> JSONResponse:
+    def http(request: Request, exc: Exception) -> Response:
         assert isinstance(exc, HTTPException)
         headers = dict(getattr(exc, "headers", None) or {})
         if exc.status_code == 405:  # every method of the path, not only those of the first route that matched it
@@ -249,6 +253,8 @@ def add_exception_handlers(app: FastAPI) -> None:
                 "message": http_detail_vi(exc.status_code, str(exc.detail), english=False),
                 "code": f"http_{exc.status_code}",
             }
+        if exc.status_code == 404 and wants_page(request):
+            return HTMLResponse(error_page(content["message"], 404), status_code=404, headers=headers or None)
         return JSONResponse(status_code=exc.status_code, headers=headers or None, content=content)
 
     def database(request: Request, exc: Exception) -> Response:

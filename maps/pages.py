@@ -199,15 +199,22 @@ def login_page(message: str = "", username: str = "", synthetic: bool = False, a
       </form></main></body></html>"""
 
 
-def error_page(message: str) -> str:
-    """A page route's refusal that is no form's (the database unreachable, 503): the Vietnamese message alone on a
-    small page like the login form's, with a way to try again; no map, no script, nothing from outside the app."""
+#: A page refusal's title by its status (others: «Không thực hiện được»).
+_ERROR_TITLES = {404: "Không tìm thấy trang", 503: "Tạm thời chưa phục vụ được"}
+
+
+def error_page(message: str, status: int = 503) -> str:
+    """A page route's refusal that is no form's (the database unreachable, 503; an address with no page, 404): the
+    Vietnamese message alone on a small page like the login form's, with a way back to the start page; no map, no
+    script, nothing from outside the app."""
+    title = _ERROR_TITLES.get(status, "Không thực hiện được")
+    back = "Thử lại" if status == 503 else "Về trang chính"
     return f"""<!DOCTYPE html><html lang="vi"><head><meta charset="utf-8">
       <meta name="viewport" content="width=device-width, initial-scale=1">
-      <title>Tạm thời chưa phục vụ được — diaban</title><link rel="icon" href="data:,">
+      <title>{title} — diaban</title><link rel="icon" href="data:,">
       <link rel="stylesheet" href="{static_url("app.css")}"></head>
       <body class="login-page"><main class="login"><h1>{escape(TITLE)}</h1>{_refusal(message, ' role="alert"')}
-      <p><a href="/">Thử lại</a></p></main></body></html>"""
+      <p><a href="/">{back}</a></p></main></body></html>"""
 
 
 def password_page(

@@ -127,6 +127,22 @@ def test_a_browser_gets_a_vietnamese_page_while_the_database_is_down() -> None:
     nowhere.dispose()
 
 
+def test_a_browser_at_an_address_with_no_page_gets_a_vietnamese_page() -> None:
+    """A link or a mistyped address opened in a browser showed the API's JSON («{"detail": … (Not Found)"}»); it
+    gets a Vietnamese page with a way back. The API's unknown paths, and a client not asking for HTML, keep JSON."""
+    nowhere = create_engine("postgresql+psycopg://diaban_app:x@127.0.0.1:1/diaban", pool_pre_ping=True)
+    browser = {"Accept": "text/html,application/xhtml+xml,application/xml;q=0.9,*/*;q=0.8"}
+    with TestClient(create_app(nowhere), raise_server_exceptions=False) as client:
+        page = client.get("/nhiem-vu/12", headers=browser)
+        assert page.status_code == 404 and page.headers["content-type"].startswith("text/html")
+        assert "<title>Không tìm thấy trang — diaban</title>" in page.text and 'href="/">Về trang chính' in page.text
+        assert "Không tìm thấy đường dẫn này" in page.text and "Not Found" not in page.text
+        for path, headers in (("/api/nothing", browser), ("/static/nothing.js", browser), ("/nhiem-vu/12", {})):
+            answer = client.get(path, headers=headers)
+            assert answer.status_code == 404 and answer.json()["code"] == "http_404", path
+    nowhere.dispose()
+
+
 def test_a_cancelled_statement_is_a_timeout_not_a_crash(cluster) -> None:
     engine = create_engine(cluster.url())
     with engine.connect() as conn:
