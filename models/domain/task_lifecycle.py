@@ -63,4 +63,6 @@ def note_refusal(task_id: int, state: str) -> str | None:
     owes any more."""
     if state not in TASK_CLOSED:
         return None
-    return f"Nhiệm vụ #{task_id} {_CLOSED_WORDS[T(state)]}: không nhận thêm ghi chú, ảnh; hãy tải lại danh sách nhiệm vụ"
+    return (
+        f"Nhiệm vụ #{task_id} {_CLOSED_WORDS[T(state)]}: không nhận thêm ghi chú, ảnh; hãy tải lại danh sách nhiệm vụ"
+    )

@@ -31,7 +31,9 @@ def test_a_note_or_photo_on_a_closed_task_is_refused_naming_its_state(
     task = client.post("/api/tasks", json={"kind": "conversion", "commune_code": AREA, "year": 2029, "team_id": team})
     task = task.json()["id"]
     before = client.post(
-        f"/api/tasks/{task}/comments", json={"note": "Đã đến địa bàn"}, headers={**member, "Idempotency-Key": "ghi-chu-truoc-1"}
+        f"/api/tasks/{task}/comments",
+        json={"note": "Đã đến địa bàn"},
+        headers={**member, "Idempotency-Key": "ghi-chu-truoc-1"},
     )
     assert before.status_code == 201
     moved = client.post(  # command cancels, the team declines
@@ -53,7 +55,9 @@ def test_a_note_or_photo_on_a_closed_task_is_refused_naming_its_state(
     command_note = client.post(f"/api/tasks/{task}/comments", json={"note": "Ghi chú của ban chỉ huy"})
     assert command_note.status_code == 409
     retried = client.post(
-        f"/api/tasks/{task}/comments", json={"note": "Đã đến địa bàn"}, headers={**member, "Idempotency-Key": "ghi-chu-truoc-1"}
+        f"/api/tasks/{task}/comments",
+        json={"note": "Đã đến địa bàn"},
+        headers={**member, "Idempotency-Key": "ghi-chu-truoc-1"},
     )
     assert retried.status_code == 201 and retried.json()["id"] == before.json()["id"]  # stored before: answered
     events = conn.execute(
