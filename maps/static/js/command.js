@@ -959,6 +959,7 @@ diabanPages.command = async function startCommand(map, cfg) {
       f.reset();
       f[box].checked = true;
       showTab("tasks");
+      focusWork(document.getElementById("tab-tasks"));  // the link hidden with its tab: Tab goes on in the register
       loadTaskRegister();
     };
   }

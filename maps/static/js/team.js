@@ -534,6 +534,7 @@ diabanPages.team = async function startTeam(map, cfg) {
     const place = (details) => `${details.closest("article.task")?.dataset.taskId}/${details.closest("form")?.className ?? details.className}`;
     const opened = new Set([...list.querySelectorAll("details[open]")].map(place));
     const drawn = (id) => list.querySelector(`article.task[data-task-id="${id}"]`);
+    const refocus = focusKeeper(list);
     list.replaceChildren(...visible.map((task) => {
       const item = (sending.has(task.id) && drawn(task.id)) || keepProgress(taskItem(task), drawn(task.id));
       placeOnMap(task, item);
@@ -548,6 +549,7 @@ diabanPages.team = async function startTeam(map, cfg) {
     document.getElementById("task-count").textContent = `(${VI_NUMBER.format(visible.length)})`;
     if (!visible.length) list.textContent = "Tổ chưa có nhiệm vụ nào cần làm.";
     if (openHistory) list.querySelector(`article.task[data-task-id="${openHistory}"] details.history`)?.setAttribute("open", "");
+    refocus();
     drawWaiting();
     fillScreen();
   }
