@@ -219,6 +219,22 @@ diabanPages.command = async function startCommand(map, cfg) {
       autoPanPaddingTopLeft: L.point(10, top), autoPanPaddingBottomRight: L.point(10, bottom),
       maxHeight: Math.max(120, box.height - top - bottom - 50) };
   }
+  // A phone's map is 46 % of its screen, its controls over its top and bottom: a hotspot's card had 120 px between
+  // them, its buttons («Xác minh», «Loại bỏ», «Lịch sử») below the fold with no sign of them. While a card is open on
+  // the map, the map takes most of the screen (app.css body.popup-room) and the card the room made, as tall as it fits.
+  const phone = window.matchMedia("(max-width: 760px)");
+  map.on("popupopen", (e) => {
+    if (!phone.matches || !e.popup.getElement()?.querySelector(".card")) return;
+    document.body.classList.add("popup-room");
+    map.invalidateSize({ pan: false });
+    Object.assign(e.popup.options, popupOptions());
+    e.popup.update();
+  });
+  map.on("popupclose", () => {
+    if (!document.body.classList.contains("popup-room")) return;
+    document.body.classList.remove("popup-room");
+    map.invalidateSize({ pan: false });
+  });
   // GET /api/hotspots for the map and for the register: the two asking the same question in the same turn (the page's
   // load and every change ask for both, with the same empty filters until some are chosen) share one request — the
   // page asked the server twice for the same list. Only within the turn: a request made earlier may be older than a
