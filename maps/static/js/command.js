@@ -496,7 +496,7 @@ diabanPages.command = async function startCommand(map, cfg) {
     const due = new Date(Date.now() + 30 * 86400000);
     fold.innerHTML = `<summary class="assign-open">${escapeHtml(label)}</summary><form class="assign">
       <label>Tổ công tác<span class="suggest-hint"></span> <select name="team" data-keep="assign-team" disabled></select></label>
-      ${taskId ? "" : `<label>Hạn <input name="due" value="${viDate(due)}" placeholder="dd/mm/yyyy" data-keep="assign-due"></label>`}
+      ${taskId ? "" : `<label>Hạn ${dayInput("due", due, "assign-due")}</label>`}
       ${p.task_team ? `<label>Lý do giao lại (tổ đang giữ sẽ được báo) <input name="note" maxlength="4000" data-keep="assign-note"></label>` : ""}
       <button type="submit">${p.task_team ? "Giao lại" : "Giao nhiệm vụ"}</button></form>`;
     const form = fold.querySelector("form");
@@ -555,8 +555,8 @@ diabanPages.command = async function startCommand(map, cfg) {
     fold.className = "due-change";
     fold.dataset.keep = "due";
     fold.innerHTML = `<summary>Đổi hạn…</summary><form>
-      <label>Hạn mới (để trống: bỏ hạn) <input name="due" value="${t.due_date ? viDate(t.due_date) : ""}"
-        placeholder="dd/mm/yyyy" data-keep="due-value"></label> <button type="submit">Lưu hạn</button></form>`;
+      <label>Hạn mới (để trống: bỏ hạn) ${dayInput("due", t.due_date, "due-value")}</label>
+      <button type="submit">Lưu hạn</button></form>`;
     const form = fold.querySelector("form");
     form.onsubmit = (event) => {
       event.preventDefault();

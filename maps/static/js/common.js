@@ -432,6 +432,14 @@ function isoFromVi(text) {
   return `${match[3]}-${match[2].padStart(2, "0")}-${match[1].padStart(2, "0")}`;
 }
 
+// A day field a card builds, read by dayField: typed dd/mm/yyyy, with a phone's numeric keyboard, as the panels' date
+// fields (maps.panels: inputmode numeric; no `pattern`, whose refusal would be the browser's own bubble — dayField
+// says it in Vietnamese). `day`: an ISO day to show (or none); `keep`: its name in a card drawn again (data-keep).
+function dayInput(name, day, keep) {
+  return `<input name="${name}" value="${day ? viDate(day) : ""}" placeholder="dd/mm/yyyy" inputmode="numeric"` +
+    ` data-keep="${keep}">`;
+}
+
 // A typed day as an ISO day, "" when left blank; a Vietnamese error naming the field when it is not a day written
 // dd/mm/yyyy (never silently dropped: a task without its due date, a map of every date instead of the period asked).
 function dayField(input, label) {
