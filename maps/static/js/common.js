@@ -1312,7 +1312,7 @@ function focusWork(element, preventScroll = false) {
   return document.activeElement === element;
 }
 
-// Where the focus was last, as an address found again in a new drawing (`focusAt`): the item's card or row — the
+// Where the focus was last, as an address found again in a new drawing (focusKeeper): the item's card or row — the
 // closest element of a task or hotspot (data-task-id, data-hotspot-id) — and the control in it, by its marks.
 let lastFocus = null;
 const controlMark = (e) => e.tagName.toLowerCase() + ["data-action", "data-to", "data-keep", "name", "type"]
