@@ -726,11 +726,14 @@ diabanPages.team = async function startTeam(map, cfg) {
   // one team's list and its 20 newest notices, a few kB — so 3 minutes, not the 30 s of the changes waiting: command's
   // change reaches the phone within minutes, some 20 small requests an hour, none while hidden or without signal. A
   // failure says nothing (the next round tries again; «Tải lại danh sách» tells it); drafts, open forms and the focus
-  // are kept by draw().
+  // are kept by draw(). Not while the member types in the list (the field would be drawn again under the fingers, a
+  // phone's word being composed cut short): the next round loads it, and a note sent meanwhile on a task closed
+  // since is refused and the list loaded again (outOfDate).
   function keepFresh() {
     const FRESH_MS = 3 * 60_000;
     const refresh = () => {
       if (document.visibilityState !== "visible" || !navigator.onLine) return;
+      if (list.contains(document.activeElement) && document.activeElement.matches("textarea, input")) return;
       loadTasks().catch(() => {});
       loadReports().catch(() => {});
     };
