@@ -136,7 +136,7 @@ def test_the_inbox_says_what_still_waits_for_command(client, register, make_user
         "version"
     ]
     thanks = client.post(f"/api/tasks/{done}/comments", json={"note": "Cảm ơn"}, headers=team_b)
-    assert thanks.status_code == 409 and waiting() == []  # accepted work takes no more notes (test_closed_tasks…)
+    assert thanks.status_code == 409 and waiting() == []  # accepted: no more notes (test_closed_task_notes.py)
 
     declined = client.post(
         f"/api/tasks/{late}/transitions", json={"to": "declined", "note": "Thiếu người", "version": 2}, headers=team_a
