@@ -345,7 +345,7 @@ def planner_panel(years: list[int]) -> str:
       <h2>Phân loại xã, phường, đặc khu</h2>
       <div class="toolbar">
         <label>Năm <select id="year">{options}</select></label>
-        <button type="button" id="approve">Phê duyệt kết quả năm</button>
+        <button type="button" id="approve" data-focus-after="run-status">Phê duyệt kết quả năm</button>
         <button type="button" id="discard" hidden>Bỏ bản nháp</button>
         <form id="run-form" class="inline">
           <label>Chạy phân loại năm <input id="run-year" name="year" type="number" min="2000" max="2100" required></label>

@@ -210,9 +210,9 @@ def post_transition(task_id: int, body: TransitionIn, write: WriterWrite, key: I
 
 @router.post("/{task_id:int}/comments", status_code=201, response_model=CommentOut)
 def post_comment(task_id: int, body: CommentIn, write: WriterWrite, key: IdempotencyKey = None) -> dict[str, Any]:
-    """Comment on a visible task (422: it names a person); the assignee team or command sees it in its inbox. Sent
-    again with the same `Idempotency-Key`, the first comment is answered and nothing is stored (409: the key was used
-    for another)."""
+    """Comment on a visible task (422: it names a person; 409: the task is closed — cancelled, accepted, declined); the
+    assignee team or command sees it in its inbox. Sent again with the same `Idempotency-Key`, the first comment is
+    answered and nothing is stored (409: the key was used for another)."""
     return comment_task(write.conn, task_id, body.note, write.user, write.scope, key=key)
 
 

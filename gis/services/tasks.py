@@ -39,8 +39,8 @@ from models.domain.coupling import check_taskable, companion, task_targets
 from models.domain.dates import vn_time
 from models.domain.hotspot_lifecycle import HOTSPOT_LIFECYCLE
 from models.domain.state_machine import TransitionNotAllowed
-from models.domain.task_lifecycle import TASK_LIFECYCLE, TaskFacts
-from models.errors import AlreadyExists, DiabanError, InvalidRequest, KeyReused, NotFound
+from models.domain.task_lifecycle import TASK_LIFECYCLE, TaskFacts, note_refusal
+from models.errors import AlreadyExists, Conflict, DiabanError, InvalidRequest, KeyReused, NotFound
 from models.vocabulary import TASK_REASSIGNABLE, TaskKind, TaskState
 
 #: Task fields that command may change directly (state and team change through transitions and assignment).
@@ -418,20 +418,23 @@ def comment_task(
     key: str | None = None,
 ) -> dict[str, Any]:
     """Append a comment (a progress note) to a visible task, with its photo evidence if any; comments change no
-    state, so they carry no version. Returns the event id and the photo id (None without a photo).
+    state, so they carry no version. Returns the event id and the photo id (None without a photo). A closed task
+    (cancelled, accepted, declined) takes none: Conflict naming its state (task_lifecycle.note_refusal).
 
     ``key`` (the client's ``Idempotency-Key``) makes a retry safe: the same user sending the same note (and photo)
     with the same key again gets the first comment back and nothing is stored; the key with another note is refused.
     """
     refuse_personal_names(conn, note, "Ghi chú")
-    team_id = _task_team(conn, task_id, scope)
+    task = _task_team(conn, task_id, scope, share=True)
     if key is not None and (first := _keyed_comment(conn, task_id, note, actor, photo, key)) is not None:
-        return first
+        return first  # stored before the task closed: answered as it was
+    if (refused := note_refusal(task_id, task.state)) is not None:
+        raise Conflict(refused, f"task is {task.state}: no more comments")
     details = {"photo": photo.media_type, "location_kept": photo.location_kept} if photo else None
     try:
         with conn.begin_nested():
             event_id = record_task_event(
-                conn, task_id, actor, team_id, "comment", note=note, details=details, client_key=key
+                conn, task_id, actor, task.team_id, "comment", note=note, details=details, client_key=key
             )
             photo_id = store_photo(conn, task_id, event_id, photo, actor) if photo else None
     except IntegrityError:
@@ -444,15 +447,19 @@ def comment_task(
     return {"id": event_id, "task_id": task_id, "photo_id": photo_id}
 
 
-def _task_team(conn: Connection, task_id: int, scope: AreaScope) -> int | None:
-    """The team of a task ``scope`` sees (None: not assigned); NotFound when it sees none (a key sent again after the
-    task was taken away answers nothing of it)."""
+def _task_team(conn: Connection, task_id: int, scope: AreaScope, share: bool = False) -> Row:
+    """The team (``team_id``, None: not assigned) and ``state`` of a task ``scope`` sees; NotFound when it sees none (a
+    key sent again after the task was taken away answers nothing of it). ``share``: its row share-locked until the
+    transaction ends, so that a change of the task on its way (a cancel) is waited for, not written after what is
+    read (a comment takes no other lock: the order hotspot, then task, of the changes is kept)."""
+    lock = " FOR SHARE OF t" if share else ""
     found = conn.execute(
-        text(f"SELECT t.team_id FROM tasks t WHERE t.id = :id AND {scope.tasks('t')}"), {**scope.params, "id": task_id}
+        text(f"SELECT t.team_id, t.state FROM tasks t WHERE t.id = :id AND {scope.tasks('t')}{lock}"),
+        {**scope.params, "id": task_id},
     ).first()
     if found is None:
         raise NotFound(f"không tìm thấy nhiệm vụ #{task_id}")
-    return found.team_id
+    return found
 
 
 def _keyed_comment(

@@ -10,7 +10,7 @@ from dataclasses import dataclass
 from datetime import date
 
 from models.domain.state_machine import Requirement, StateMachine, requires_text
-from models.vocabulary import TASK_WORK_DONE
+from models.vocabulary import TASK_CLOSED, TASK_WORK_DONE
 from models.vocabulary import TaskState as T
 
 
@@ -50,3 +50,19 @@ def overdue_days(state: str, due: date | None, as_of: date) -> int:
     if due is None or state in TASK_WORK_DONE:
         return 0
     return max((as_of - due).days, 0)
+
+
+#: How a closed task is named when a note on it is refused (TASK_CLOSED: nothing more is done on it).
+_CLOSED_WORDS = {T.CANCELED: "đã bị hủy", T.ACCEPTED: "đã được nghiệm thu", T.DECLINED: "đã bị tổ từ chối nhận"}
+
+
+def note_refusal(task_id: int, state: str) -> str | None:
+    """Why a note (a comment, a progress note with its photo) on task ``task_id`` in ``state`` is refused, in
+    Vietnamese; None while it is accepted. A closed task (cancelled, accepted, declined: TASK_CLOSED) takes none: a
+    phone still showing a task command had cancelled sent a progress note, stored after the cancel, for work nobody
+    owes any more."""
+    if state not in TASK_CLOSED:
+        return None
+    return (
+        f"Nhiệm vụ #{task_id} {_CLOSED_WORDS[T(state)]}: không nhận thêm ghi chú, ảnh; hãy tải lại danh sách nhiệm vụ"
+    )

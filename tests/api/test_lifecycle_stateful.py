@@ -326,6 +326,8 @@ class Lifecycle(RuleBasedStateMachine):
             return Outcome(403)
         if not self.sees_task(actor, task):
             return Outcome(404)
+        if task.state in TASK_CLOSED:  # a closed task takes no more notes (task_lifecycle.note_refusal)
+            return Outcome(409)
         return Outcome(201, task_events=1)
 
     def predict_patch(self, actor: Actor, task: TaskModel, version: int) -> Outcome:

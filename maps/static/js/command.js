@@ -219,6 +219,22 @@ diabanPages.command = async function startCommand(map, cfg) {
       autoPanPaddingTopLeft: L.point(10, top), autoPanPaddingBottomRight: L.point(10, bottom),
       maxHeight: Math.max(120, box.height - top - bottom - 50) };
   }
+  // A phone's map is 46 % of its screen, its controls over its top and bottom: a hotspot's card had 120 px between
+  // them, its buttons («Xác minh», «Loại bỏ», «Lịch sử») below the fold with no sign of them. While a card is open on
+  // the map, the map takes most of the screen (app.css body.popup-room) and the card the room made, as tall as it fits.
+  const phone = window.matchMedia("(max-width: 760px)");
+  map.on("popupopen", (e) => {
+    if (!phone.matches || !e.popup.getElement()?.querySelector(".card")) return;
+    document.body.classList.add("popup-room");
+    map.invalidateSize({ pan: false });
+    Object.assign(e.popup.options, popupOptions());
+    e.popup.update();
+  });
+  map.on("popupclose", () => {
+    if (!document.body.classList.contains("popup-room")) return;
+    document.body.classList.remove("popup-room");
+    map.invalidateSize({ pan: false });
+  });
   // GET /api/hotspots for the map and for the register: the two asking the same question in the same turn (the page's
   // load and every change ask for both, with the same empty filters until some are chosen) share one request — the
   // page asked the server twice for the same list. Only within the turn: a request made earlier may be older than a
@@ -480,7 +496,7 @@ diabanPages.command = async function startCommand(map, cfg) {
     const due = new Date(Date.now() + 30 * 86400000);
     fold.innerHTML = `<summary class="assign-open">${escapeHtml(label)}</summary><form class="assign">
       <label>Tổ công tác<span class="suggest-hint"></span> <select name="team" data-keep="assign-team" disabled></select></label>
-      ${taskId ? "" : `<label>Hạn <input name="due" value="${viDate(due)}" placeholder="dd/mm/yyyy" data-keep="assign-due"></label>`}
+      ${taskId ? "" : `<label>Hạn ${dayInput("due", due, "assign-due")}</label>`}
       ${p.task_team ? `<label>Lý do giao lại (tổ đang giữ sẽ được báo) <input name="note" maxlength="4000" data-keep="assign-note"></label>` : ""}
       <button type="submit">${p.task_team ? "Giao lại" : "Giao nhiệm vụ"}</button></form>`;
     const form = fold.querySelector("form");
@@ -539,8 +555,8 @@ diabanPages.command = async function startCommand(map, cfg) {
     fold.className = "due-change";
     fold.dataset.keep = "due";
     fold.innerHTML = `<summary>Đổi hạn…</summary><form>
-      <label>Hạn mới (để trống: bỏ hạn) <input name="due" value="${t.due_date ? viDate(t.due_date) : ""}"
-        placeholder="dd/mm/yyyy" data-keep="due-value"></label> <button type="submit">Lưu hạn</button></form>`;
+      <label>Hạn mới (để trống: bỏ hạn) ${dayInput("due", t.due_date, "due-value")}</label>
+      <button type="submit">Lưu hạn</button></form>`;
     const form = fold.querySelector("form");
     form.onsubmit = (event) => {
       event.preventDefault();
@@ -959,6 +975,7 @@ diabanPages.command = async function startCommand(map, cfg) {
       f.reset();
       f[box].checked = true;
       showTab("tasks");
+      focusWork(document.getElementById("tab-tasks"));  // the link hidden with its tab: Tab goes on in the register
       loadTaskRegister();
     };
   }

@@ -362,6 +362,7 @@ async function refreshAfterSave(done, refresh, how, tone = false) {
   notify(`${done} — đang cập nhật…`);
   try {
     await refresh();
+    regainFocus();
   } catch (error) {
     if (error.status !== 401) {
       notify(`${done}: đã lưu, không cần gửi lại. Chưa cập nhật được nội dung trên trang (${failure(error)}): ${how}`,
@@ -429,6 +430,14 @@ function isoFromVi(text) {
   const date = new Date(Date.UTC(year, month - 1, day));
   if (date.getUTCFullYear() !== year || date.getUTCMonth() !== month - 1 || date.getUTCDate() !== day) return "";
   return `${match[3]}-${match[2].padStart(2, "0")}-${match[1].padStart(2, "0")}`;
+}
+
+// A day field a card builds, read by dayField: typed dd/mm/yyyy, with a phone's numeric keyboard, as the panels' date
+// fields (maps.panels: inputmode numeric; no `pattern`, whose refusal would be the browser's own bubble — dayField
+// says it in Vietnamese). `day`: an ISO day to show (or none); `keep`: its name in a card drawn again (data-keep).
+function dayInput(name, day, keep) {
+  return `<input name="${name}" value="${day ? viDate(day) : ""}" placeholder="dd/mm/yyyy" inputmode="numeric"` +
+    ` data-keep="${keep}">`;
 }
 
 // A typed day as an ISO day, "" when left blank; a Vietnamese error naming the field when it is not a day written
@@ -1290,6 +1299,77 @@ function panelTabs(onShow = () => {}) {
   return show;
 }
 
+// Keyboard focus after an action or an opening: on what the user now works on — the card opened (its heading), the
+// same control of a row or card drawn again, the panel a link showed. Rows and cards are drawn afresh after every
+// change: the focused control went with the old drawing, the focus fell to the page's body and the next Tab started
+// again at the top of the register, or on the map.
+// `element` gets the focus (a heading, a panel: focusable by script alone, tabindex -1); scrolled to unless
+// `preventScroll` (the same place drawn again). Whether it has it.
+function focusWork(element, preventScroll = false) {
+  if (!element) return false;
+  if (!element.matches("a[href], button, input, select, textarea, summary, [tabindex]")) element.tabIndex = -1;
+  element.focus({ preventScroll });
+  return document.activeElement === element;
+}
+
+// Where the focus was last, as an address found again in a new drawing (focusKeeper): the item's card or row — the
+// closest element of a task or hotspot (data-task-id, data-hotspot-id) — and the control in it, by its marks.
+let lastFocus = null;
+const controlMark = (e) => e.tagName.toLowerCase() + ["data-action", "data-to", "data-keep", "name", "type"]
+  .filter((name) => e.hasAttribute(name)).map((name) => `[${name}="${CSS.escape(e.getAttribute(name))}"]`).join("")
+  + [...e.classList].filter((c) => c !== "open").map((c) => `.${CSS.escape(c)}`).join("");
+document.addEventListener("focusin", (event) => {
+  const element = event.target;
+  const holder = element.closest?.("[data-task-id], [data-hotspot-id]");
+  let address = null;
+  if (holder) {
+    const id = holder.dataset.taskId !== undefined ? `[data-task-id="${CSS.escape(holder.dataset.taskId)}"]`
+      : `[data-hotspot-id="${CSS.escape(holder.dataset.hotspotId)}"]`;
+    const item = `${holder.tagName.toLowerCase()}${id}`;
+    const within = [];  // the folds and forms around the control, outermost first
+    for (let e = element.parentElement; e && e !== holder; e = e.parentElement) {
+      if (e.tagName === "DETAILS" || e.tagName === "FORM") within.unshift(controlMark(e));
+    }
+    // The same control, else the card's heading, else the item itself (the row, when its card is gone).
+    address = [element === holder ? item : `${item} ${[...within, controlMark(element)].join(" ")}`, `${item} h3`, item,
+      id];
+  }
+  lastFocus = { element, address };
+});
+
+// Whether the focus was taken from the user by the page, not moved by the user: the control focused (or, none
+// focused, the last one) drawn away, disabled or hidden (its tab left, its card closed) while its change was sent.
+function focusLost() {
+  const gone = (e) => !e.isConnected || e.disabled || !e.getClientRects().length;
+  const active = document.activeElement;
+  if (active && active !== document.body) return gone(active);
+  return Boolean(lastFocus) && gone(lastFocus.element);
+}
+
+// Before `scope` (a register's body, a list) is drawn again: a function that, once it is, puts the focus back on the
+// same control, or the card's heading, or the row (focusLost: only if it was there, or taken from the user there).
+function focusKeeper(scope) {
+  const active = document.activeElement;
+  const inside = active && active !== document.body && scope.contains(active);
+  const address = inside || focusLost() ? lastFocus?.address : null;
+  return () => {
+    if (!address || !focusLost()) return;
+    for (const selector of address) {
+      const found = [...scope.querySelectorAll(selector)].find((e) => e.getClientRects().length && !e.disabled);
+      if (found && focusWork(found, true)) return;
+    }
+  };
+}
+
+// After a change the page stored and drew again: the focus taken from the user (focusLost: the button pressed drawn
+// away or disabled) goes where the element pressed names (data-focus-after: the id of what now says the outcome), or
+// on the message telling what was done; never left on the page's body, where the next Tab starts at the top.
+function regainFocus() {
+  if (!focusLost()) return;
+  const after = lastFocus.element.dataset?.focusAfter;
+  focusWork(document.getElementById(after) || document.getElementById("message"));
+}
+
 // A table row (or list item, column heading) that acts like a button: click, Enter or Space (as a button does; the
 // page does not scroll). Keys pressed in a field inside it (a card's note) are the field's.
 function clickable(element, action) {
@@ -1309,6 +1389,7 @@ function sortableTable(table, { keys, row, detail = null, onOpen = () => {}, sor
   counted = null }) {
   // `drawn`: the item whose card is drawn under its row.
   const state = { items: [], sort, ascending: true, open: null, drawn: null, keep: () => true };
+  const rowOf = new Map();  // each item's row as drawn now, by its id
   const blank = (v) => v === null || v === undefined || v === "";
   for (const th of table.querySelectorAll("th[data-sort]")) {
     clickable(th, () => {
@@ -1333,13 +1414,18 @@ function sortableTable(table, { keys, row, detail = null, onOpen = () => {}, sor
       th.setAttribute("aria-sort", { asc: "ascending", desc: "descending" }[th.dataset.order] || "none");
     }
     const kept = state.open === state.drawn ? keptInCard() : null;
-    table.querySelector("tbody").replaceChildren(...shown.flatMap((item) => {
+    const body = table.querySelector("tbody");
+    const refocus = focusKeeper(body);
+    rowOf.clear();
+    body.replaceChildren(...shown.flatMap((item) => {
       const id = idOf(item);
       const tr = clickable(row(item), () => {
         state.open = state.open === id ? null : id;
         draw();
         onOpen(item, state.open === id);
+        focusOpened(id);
       });
+      rowOf.set(id, tr);
       if (state.open !== id) return [tr];
       tr.classList.add("open");
       if (!detail) return [tr];
@@ -1353,7 +1439,16 @@ function sortableTable(table, { keys, row, detail = null, onOpen = () => {}, sor
     }));
     state.drawn = state.open;
     if (kept) putBack(kept);
+    refocus();
     if (counted) counted(shown.length, state.items.length);
+  }
+  // The user works on the card just opened (its heading, or the card itself), or on the row whose card was just closed.
+  function focusOpened(id, preventScroll = false) {
+    const tr = rowOf.get(id);
+    if (!tr) return;
+    const card = state.open === id && tr.nextElementSibling?.classList.contains("detail")
+      ? tr.nextElementSibling.querySelector("td > *") : null;
+    focusWork(card?.querySelector("h3") || card || tr, preventScroll);
   }
   // The open row's card drawn again (the list sorted, filtered, or loaded again after a change anywhere on the page)
   // keeps what the user opened and typed in it and has not sent: its parts marked data-keep (a history, a note, a form
@@ -1376,10 +1471,14 @@ function sortableTable(table, { keys, row, detail = null, onOpen = () => {}, sor
   }
   return {
     set(items) { state.items = items; draw(); },
-    open(id) {  // from elsewhere (the map, the inbox): the row is shown where the user looks
+    // From elsewhere (the map, the inbox): the row is shown where the user looks, its card focused when the focus was
+    // in the table or taken away (the inbox item pressed is hidden with its tab), not from a field the user is in.
+    open(id) {
+      const refocus = focusLost() || table.contains(document.activeElement);
       state.open = id;
       draw();
       table.querySelector("tbody tr.open")?.scrollIntoView({ block: "center" });
+      if (refocus) focusOpened(id, true);
     },
     filter(keep) { state.keep = keep; draw(); },
     sortBy(key) { state.sort = key; state.ascending = true; draw(); },  // null: in the order the items came

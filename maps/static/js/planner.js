@@ -343,7 +343,7 @@ diabanPages.planner = async function startPlanner(map, cfg) {
   const TO_SEE = "chọn lại năm hoặc tải lại trang để xem";
 
   approve.onclick = async () => {
-    if (!window.confirm(`Phê duyệt kết quả phân loại năm ${year}? Sau khi phê duyệt, kết quả không thể sửa.`)) return;
+    if (!window.confirm(`Phê duyệt kết quả phân loại năm ${year}? Sau khi phê duyệt, muốn sửa phải chạy một lần hiệu chỉnh và phê duyệt lại.`)) return;
     try { await api(`/api/classifications/${year}/approve`, { method: "POST", body: JSON.stringify(seen) }); } catch (error) {
       await refused(error, () => approve.click());
       return;

@@ -482,8 +482,9 @@ diabanPages.team = async function startTeam(map, cfg) {
       try {
         sent = await sendOrKeep(task, change, onProgress);
       } catch (error) {
-        // A task taken away meanwhile (404; a note changes no state, so no other refusal means the list is out of date)
-        if (!(await outOfDate(error, [404]))) failed(error, () => form.requestSubmit());  // same note, photo, key: once
+        // A task taken away (404) or closed (409: cancelled, accepted, declined — it takes no more notes) meanwhile: the
+        // list is out of date, loaded again beside the server's reason
+        if (!(await outOfDate(error, [404, 409]))) failed(error, () => form.requestSubmit());  // same note, photo, key: once
         return;
       } finally {
         send.disabled = false;
@@ -534,6 +535,7 @@ diabanPages.team = async function startTeam(map, cfg) {
     const place = (details) => `${details.closest("article.task")?.dataset.taskId}/${details.closest("form")?.className ?? details.className}`;
     const opened = new Set([...list.querySelectorAll("details[open]")].map(place));
     const drawn = (id) => list.querySelector(`article.task[data-task-id="${id}"]`);
+    const refocus = focusKeeper(list);
     list.replaceChildren(...visible.map((task) => {
       const item = (sending.has(task.id) && drawn(task.id)) || keepProgress(taskItem(task), drawn(task.id));
       placeOnMap(task, item);
@@ -548,6 +550,7 @@ diabanPages.team = async function startTeam(map, cfg) {
     document.getElementById("task-count").textContent = `(${VI_NUMBER.format(visible.length)})`;
     if (!visible.length) list.textContent = "Tổ chưa có nhiệm vụ nào cần làm.";
     if (openHistory) list.querySelector(`article.task[data-task-id="${openHistory}"] details.history`)?.setAttribute("open", "");
+    refocus();
     drawWaiting();
     fillScreen();
   }
@@ -715,6 +718,29 @@ diabanPages.team = async function startTeam(map, cfg) {
   const dropped = queue ? await queue.dropOthers() : 0;
   waiting = queue ? await queue.mine() : [];
   await Promise.all([loadList().then(() => startSending(dropped)), outlined]);
+  keepFresh();
+
+  // The tasks and notices loaded again by the page itself: when it is shown again (the phone unlocked, the browser
+  // brought back), when the signal is back, and every FRESH_MS while it is shown. It loaded them only when opened: a
+  // task command cancelled stayed on a phone for hours with its buttons, and a progress note was sent on it. Cheap —
+  // one team's list and its 20 newest notices, a few kB — so 3 minutes, not the 30 s of the changes waiting: command's
+  // change reaches the phone within minutes, some 20 small requests an hour, none while hidden or without signal. A
+  // failure says nothing (the next round tries again; «Tải lại danh sách» tells it); drafts, open forms and the focus
+  // are kept by draw(). Not while the member types in the list (the field would be drawn again under the fingers, a
+  // phone's word being composed cut short): the next round loads it, and a note sent meanwhile on a task closed
+  // since is refused and the list loaded again (outOfDate).
+  function keepFresh() {
+    const FRESH_MS = 3 * 60_000;
+    const refresh = () => {
+      if (document.visibilityState !== "visible" || !navigator.onLine) return;
+      if (list.contains(document.activeElement) && document.activeElement.matches("textarea, input")) return;
+      loadTasks().catch(() => {});
+      loadReports().catch(() => {});
+    };
+    window.addEventListener("online", refresh);
+    document.addEventListener("visibilitychange", refresh);
+    setInterval(refresh, FRESH_MS);
+  }
 
   // The changes kept on the phone go when the signal is back, when the page is shown again, and now (kept in a tab
   // closed meanwhile, or before a new login); «Gửi ngay» sends them at once. Logging out asks first while some wait:
