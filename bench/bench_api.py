@@ -57,7 +57,7 @@ from gis.store.accounts import principal_by_username
 from gis.store.scoping import UNRESTRICTED
 from gis.store.tasks import suggest_assignees
 from models.domain.hotspot_lifecycle import HOTSPOT_LIFECYCLE
-from models.vocabulary import HOTSPOT_TASKABLE
+from models.vocabulary import HOTSPOT_TASKABLE, TASK_CLOSED, codes
 
 ROOT = Path(__file__).resolve().parents[1]
 TIPG_VENV = ROOT / ".venv-tipg"
@@ -121,13 +121,14 @@ def seed_tasks(engine: Engine, limit: int = 200) -> None:
 
 
 def team_tasks(engine: Engine) -> dict[str, list[int]]:
-    """Open task ids of each demo team login."""
+    """Open task ids of each demo team login (a closed task refuses a note: models.domain.task_lifecycle)."""
     with engine.connect() as conn:
         rows = conn.execute(
             text(
                 "SELECT u.username, t.id FROM tasks t JOIN users u ON u.team_id = t.team_id"
-                " WHERE u.role = 'team' AND t.state NOT IN ('canceled', 'accepted')"
-            )
+                " WHERE u.role = 'team' AND t.state <> ALL(:closed)"
+            ),
+            {"closed": list(codes(TASK_CLOSED))},
         ).all()
     tasks: dict[str, list[int]] = {}
     for username, task_id in rows:
