@@ -45,7 +45,7 @@ from api.security import generate_password, hash_password
 from api.slots import heavy
 from gis.services import admin
 from gis.store.access_log import access_lines, with_what
-from gis.store.accounts import get_user, list_teams, list_users, shared_communes, team_area_history, team_exists
+from gis.store.accounts import list_teams, list_users, shared_communes, team_area_history, team_exists
 from gis.store.provinces import document_heading, list_provinces, province_names
 from gis.store.scoping import AreaScope
 from models.domain.access import Principal, check_new_password, check_scope_stated
@@ -298,10 +298,10 @@ def put_user_role(user_id: int, body: UserRoleIn, conn: ConnDep, user: Admin, se
 
 @router.post("/users/{user_id:int}/password", response_model=PasswordReset)
 def post_password(user_id: int, conn: ConnDep, user: Admin, sessions: SessionsDep) -> dict:
-    """Give the user a new generated password, answered this once, lift any lock-out and end every session."""
-    get_user(conn, user_id)
+    """Give the user a new generated password, answered this once, lift any lock-out and end every session; not one's
+    own (the own password's change asks for the current one)."""
     password = generate_password()
-    changed = admin.reset_password(conn, user.username, user_id, hash_password(password))
+    changed = admin.reset_password(conn, user.username, user_id, hash_password(password), actor_id=user.id)
     sessions.forget_user(user_id)
     return {"id": user_id, "username": changed["username"], "password": password}
 

@@ -126,10 +126,24 @@ def change_user_role(
 
 
 def reset_password(
-    conn: Connection, actor: str, user_id: int, password_hash: str, *, must_change_password: bool = True
+    conn: Connection,
+    actor: str,
+    user_id: int,
+    password_hash: str,
+    *,
+    must_change_password: bool = True,
+    actor_id: int | None = None,
 ) -> dict[str, Any]:
     """Give a user a new password (shown once to the administrator by the caller), lifting any lock-out; audited. The
-    user must change it at the next login (the administrator knows it) unless ``must_change_password`` is False."""
+    user must change it at the next login (the administrator knows it) unless ``must_change_password`` is False. An
+    administrator (``actor_id``) cannot reset their own password, as they cannot deactivate themselves or change their
+    own role: whoever held their open session would take the account without knowing its password; their own change
+    asks for the current one. The command line (the server's operator, no named administrator) is not refused."""
+    if user_id == actor_id:
+        raise InvalidRequest(
+            "không thể tự cấp lại mật khẩu của chính mình: dùng trang đổi mật khẩu (cần mật khẩu hiện tại)",
+            "an administrator cannot reset their own password",
+        )
     accounts.set_password(conn, user_id, password_hash, must_change=must_change_password)
     record_admin_action(conn, actor, AdminAction.RESET_PASSWORD, user_id=user_id)
     return accounts.get_user(conn, user_id)

@@ -545,3 +545,17 @@ def test_a_command_or_planner_role_is_given_the_whole_country_only_when_asked_fo
     whole = create("tham-muu-bo", {"role": "planner", "national": True})
     assert whole.status_code == 201 and whole.json()["province_code"] is None
     assert create("to-moi", {"role": "team", "team_id": team["id"]}).status_code == 201  # other roles: as before
+
+
+def test_an_administrator_cannot_reset_their_own_password(client, admin) -> None:
+    """A reset needs no current password: whoever held an administrator's open session took the account (a new
+    password, the session ended, the owner locked out). Refused as one's own deactivation and role change are; the own
+    change (current password asked) stays the way."""
+    me = client.get("/api/auth/me", headers=admin).json()
+    own = client.post(f"/api/users/{me['id']}/password", headers=admin)
+    assert own.status_code == 422, own.text
+    assert own.json()["detail"].startswith("không thể tự cấp lại mật khẩu của chính mình")
+    assert "cần mật khẩu hiện tại" in own.json()["detail"]
+    assert client.get("/api/auth/me", headers=admin).status_code == 200  # the session goes on, the password stays
+    assert token(client, "quan-tri", TEST_PASSWORD).status_code == 200
+    assert "reset_password" not in {e["action"] for e in client.get("/api/audit", headers=admin).json()}
