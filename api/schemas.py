@@ -650,6 +650,12 @@ class RunOut(_Out):
     note: str | None
     last_override_by: str | None = Field(description="who last overrode a class before approval (four eyes)")
     last_override_at: datetime | None
+    approver_password_reset_by: str | None = Field(
+        None,
+        description="the administrator who reset the approver's password within RECENT_RESET_DAYS before the approval"
+        " (whoever held the one-time password could have approved as them); null: none",
+    )
+    approver_password_reset_at: datetime | None = None
 
 
 class HistoryOverride(_Out):
@@ -692,6 +698,12 @@ class HistoryVersion(_Out):
     last_override_at: datetime | None
     ended_by: str | None = Field(description="who discarded or replaced the draft")
     ended_at: datetime | None
+    approver_password_reset_by: str | None = Field(
+        None,
+        description="the administrator who reset the approver's password within RECENT_RESET_DAYS before the approval"
+        " (whoever held the one-time password could have approved as them); null: none",
+    )
+    approver_password_reset_at: datetime | None = None
     n_overrides: int
     overrides: list[HistoryOverride]
     replaced_overrides: list[ReplacedOverride] = Field(

@@ -255,11 +255,22 @@ def audit_details(entry: Mapping[str, Any], provinces: Mapping[str, str]) -> str
     return said
 
 
+def _given(details: Mapping[str, Any]) -> str:
+    """What an own password change replaced: a given password, and the recent reset that gave it (who, which day:
+    whoever held its one-time password made this change)."""
+    if not details["given"]:
+        return ""
+    if details.get("given_by"):
+        day = vn_day(datetime.fromisoformat(details["given_at"]))
+        return f"thay mật khẩu do quản trị viên {details['given_by']} cấp lại ngày {day}, "
+    return "thay mật khẩu được cấp, "
+
+
 def _details_text(action: str, details: Mapping[str, Any], provinces: Mapping[str, str]) -> str:
     """What an audit entry changed, in words (:func:`audit_details` without the imported file)."""
     since = f" từ {vn_day(date.fromisoformat(details['valid_from']))}" if details.get("valid_from") else ""
     if action == AdminAction.CHANGE_OWN_PASSWORD:
-        return ("thay mật khẩu được cấp, " if details["given"] else "") + f"từ địa chỉ {details['address']}"
+        return f"{_given(details)}từ địa chỉ {details['address']}"
     if action == AdminAction.RESTORE_BACKUP:
         return (
             f"tệp «{details['archive']}», sao lưu ngày {vn_day(date.fromisoformat(details['created_at'][:10]))} từ CSDL"

@@ -2,6 +2,7 @@
 areas over time (permissions follow the area valid that day), and the append-only audit of every action."""
 
 from datetime import timedelta
+from unittest.mock import ANY
 
 import pytest
 from sqlalchemy import text
@@ -99,8 +100,12 @@ def test_a_users_own_password_change_is_a_line_of_the_admin_audit(client, admin,
         ("tu-doi-mat-khau", "change_own_password", "tu-doi-mat-khau"),
     ]
     assert entries[0]["action_label"] == "Tự đổi mật khẩu" and entries[0]["target_user_id"] == user_id
-    assert entries[0]["details"] == {"address": "testclient", "given": True}
-    assert entries[0]["details_text"] == "thay mật khẩu được cấp, từ địa chỉ testclient"
+    assert entries[0]["details"] == {"address": "testclient", "given": True, "given_by": "quan-tri", "given_at": ANY}
+    day = local_today().strftime("%d/%m/%Y")
+    assert (
+        entries[0]["details_text"]
+        == f"thay mật khẩu do quản trị viên quan-tri cấp lại ngày {day}, từ địa chỉ testclient"
+    )
     assert entries[2]["details_text"] == "từ địa chỉ testclient"
     stored = conn.execute(text("SELECT password_hash FROM users WHERE id = :id"), {"id": user_id}).scalar_one()
     said = str(entries)

@@ -269,7 +269,8 @@ def test_a_password_the_administrator_gives_is_changed_by_its_user_at_the_next_l
         admin.wait_for_selector("#user-table tr[data-username=thammuu-moi] td.state >> text=Hoạt động")
         newest = newest_audit_line(admin, "Tự đổi mật khẩu")
         assert newest.inner_text().endswith(
-            "thammuu-moi: Tự đổi mật khẩu — thammuu-moi (thay mật khẩu được cấp, từ địa chỉ 127.0.0.1)"
+            "thammuu-moi: Tự đổi mật khẩu — thammuu-moi (thay mật khẩu do quản trị viên quantri cấp lại ngày"
+            f" {local_today():%d/%m/%Y}, từ địa chỉ 127.0.0.1)"
         ), newest.inner_text()
         assert "quantri: Cấp lại mật khẩu — thammuu-moi" in admin.locator("#audit li").nth(1).inner_text()
         assert given not in admin.locator("#audit").inner_text() and errors == []
