@@ -1018,6 +1018,13 @@ class SharedCommune(_Out):
     teams: list[str]
 
 
+class CommuneWithoutTeam(_Out):
+    """A commune an area change or a dissolution left with no team: nobody answers for it, nobody is given its tasks."""
+
+    commune_code: str
+    commune_name: str | None
+
+
 class OpenTasksKept(_Out):
     """A commune taken from a team's area where the team still holds open tasks."""
 
@@ -1039,6 +1046,9 @@ class TeamAreaChange(_Out):
     )
     open_tasks_kept: list[OpenTasksKept] = Field(
         description="the team's open tasks in the communes removed: they stay the team's until command reassigns them"
+    )
+    left_without_team: list[CommuneWithoutTeam] = Field(
+        description="the communes removed that no other team holds from valid_from (không còn tổ nào phụ trách)"
     )
 
 
@@ -1164,6 +1174,9 @@ class TeamDissolved(_Out):
     dissolved_on: date
     communes: list[str]
     planned_dropped: list[date]
+    left_without_team: list[CommuneWithoutTeam] = Field(
+        description="the communes it held that no other team holds from today (không còn tổ nào phụ trách)"
+    )
     version: int
 
 

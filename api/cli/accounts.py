@@ -89,6 +89,9 @@ def cmd_teams_dissolve(args: argparse.Namespace) -> None:
         f"Đã giải thể tổ công tác #{team_id} «{args.name}» từ ngày {vn_day(dissolved['dissolved_on'])}"
         f" (địa bàn kết thúc: {len(dissolved['communes'])} xã, phường); tổ vẫn còn trong lịch sử nhiệm vụ và nhật ký"
     )
+    if dissolved["left_without_team"]:
+        named = ", ".join(c["commune_name"] or c["commune_code"] for c in dissolved["left_without_team"])
+        print(f"Lưu ý: không còn tổ nào phụ trách {len(dissolved['left_without_team'])} xã/phường: {named}")
 
 
 def cmd_teams_list(args: argparse.Namespace) -> None:

@@ -195,14 +195,17 @@ def change_team_area(
 ) -> dict[str, Any]:
     """Make ``communes`` the team's area from ``valid_from``, keeping the history; audited with what changed.
     ``open_tasks_kept``: the team's open tasks in the communes it no longer holds, which stay its own (the administrator
-    is told, so that command gives them to the commune's new team if it should)."""
+    is told, so that command gives them to the commune's new team if it should); ``left_without_team``: the communes
+    removed that no other team holds from that day."""
     accounts.working_team(conn, team_id)
     change = accounts.set_team_area(conn, team_id, communes, valid_from)
     change["open_tasks_kept"] = open_tasks_held(conn, team_id, change["removed"])
+    change["left_without_team"] = accounts.communes_without_team(conn, change["removed"], valid_from)
     details = {
         "valid_from": valid_from.isoformat(),
         "added": change["added"],
         "removed": change["removed"],
+        "left_without_team": [c["commune_code"] for c in change["left_without_team"]],
         "replaced_planned": [{**r, "valid_from": r["valid_from"].isoformat()} for r in change["replaced"]],
     }
     record_admin_action(conn, actor, AdminAction.CHANGE_TEAM_AREA, team_id=team_id, details=details)
@@ -221,13 +224,15 @@ def rename_team(conn: Connection, actor: str, team_id: int, name: str, version: 
 
 def dissolve_team(conn: Connection, actor: str, team_id: int, version: int) -> dict[str, Any]:
     """Dissolve a team read at ``version`` (:func:`gis.store.accounts.dissolve_team`: refused while it holds unfinished
-    tasks or members; its area ends today, it stays for history), audited with the communes it held and the planned
-    changes dropped."""
+    tasks or members; its area ends today, it stays for history), audited with the communes it held, those no other
+    team holds (``left_without_team``) and the planned changes dropped."""
     dissolved = accounts.dissolve_team(conn, team_id, version)
+    dissolved["left_without_team"] = accounts.communes_without_team(conn, dissolved["communes"])
     details = {
         "dissolved_on": dissolved["dissolved_on"].isoformat(),
         "communes": dissolved["communes"],
         "planned_dropped": [day.isoformat() for day in dissolved["planned_dropped"]],
+        "left_without_team": [c["commune_code"] for c in dissolved["left_without_team"]],
     }
     record_admin_action(conn, actor, AdminAction.DISSOLVE_TEAM, team_id=team_id, details=details)
     return dissolved

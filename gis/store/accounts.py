@@ -322,6 +322,24 @@ def shared_communes(conn: Connection, team_id: int, valid_from: date | None = No
     ]
 
 
+def communes_without_team(conn: Connection, communes: list[str], day: date | None = None) -> list[dict[str, Any]]:
+    """Of ``communes``, those no working team holds on ``day`` (default today), by code with their current names: an
+    area change or a dissolution that leaves a commune to nobody says so (nobody is given its tasks, nobody answers
+    for it) rather than listing it among the removed only."""
+    rows = conn.execute(
+        text(f"""
+        WITH day AS (SELECT coalesce(CAST(:d AS date), {LOCAL_TODAY}) AS d)
+        SELECT c.code AS commune_code, u.full_name AS commune_name
+        FROM day, unnest(CAST(:codes AS text[])) AS c(code)
+        LEFT JOIN admin_units u ON u.code = c.code AND {current_unit("u")}
+        WHERE NOT EXISTS (SELECT 1 FROM team_areas ta JOIN teams t ON t.id = ta.team_id
+                          WHERE ta.commune_code = c.code AND t.dissolved_on IS NULL AND {valid_on("ta", "day.d")})
+        ORDER BY c.code"""),
+        {"codes": sorted(set(communes)), "d": day},
+    ).mappings()
+    return [dict(r) for r in rows]
+
+
 def team_area_history(conn: Connection, team_id: int) -> list[dict[str, Any]]:
     """Every period of every commune of a team's area, newest first."""
     rows = conn.execute(

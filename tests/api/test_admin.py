@@ -564,3 +564,24 @@ def test_an_administrator_cannot_reset_their_own_password(client, admin) -> None
     assert client.get("/api/auth/me", headers=admin).status_code == 200  # the session goes on, the password stays
     assert token(client, "quan-tri", TEST_PASSWORD).status_code == 200
     assert "reset_password" not in {e["action"] for e in client.get("/api/audit", headers=admin).json()}
+
+
+def test_an_area_change_or_a_dissolution_names_the_communes_it_leaves_with_no_team(client, admin) -> None:
+    """A commune removed from a team's area that no other team holds has nobody answering for it: the answers said
+    only «removed» (as of a commune handed to another team). They name it, with its name; one another team holds is
+    not named; the audit keeps the codes."""
+    today = str(local_today())
+    client.post("/api/teams", json={"name": "Tổ giữ B", "communes": [AREA_B]}, headers=admin)
+    team = client.post("/api/teams", json={"name": "Tổ thu hẹp", "communes": [AREA_A, AREA_B, AREA_C]}, headers=admin)
+    team_id = team.json()["id"]
+    narrowed = client.put(f"/api/teams/{team_id}/area", json={"communes": [AREA_C], "valid_from": today}, headers=admin)
+    assert narrowed.status_code == 200, narrowed.text
+    assert narrowed.json()["removed"] == sorted([AREA_A, AREA_B])
+    left = narrowed.json()["left_without_team"]
+    assert [c["commune_code"] for c in left] == [AREA_A] and left[0]["commune_name"], left
+    version = next(t["version"] for t in client.get("/api/teams", headers=admin).json() if t["id"] == team_id)
+    dissolved = client.post(f"/api/teams/{team_id}/dissolution", json={"version": version}, headers=admin)
+    assert dissolved.status_code == 200, dissolved.text
+    assert [c["commune_code"] for c in dissolved.json()["left_without_team"]] == [AREA_C]
+    audit = client.get("/api/audit?limit=2", headers=admin).json()
+    assert [e["details"]["left_without_team"] for e in audit] == [[AREA_C], [AREA_A]]

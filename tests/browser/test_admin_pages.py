@@ -494,3 +494,44 @@ def test_a_city_is_set_up_from_a_file_on_the_page_and_its_officers_log_in_with_t
             conn.execute(text("DELETE FROM users WHERE username LIKE 'nhap-%'"))
             team = conn.execute(text("SELECT id FROM teams WHERE name = 'Tổ nhập trang'")).scalar_one()
             dissolve_team(conn, team, team_version(conn, team))
+
+
+def test_a_commune_a_dissolution_leaves_with_no_team_is_named_on_the_teams_tab(
+    chromium, server: str, city: Engine
+) -> None:
+    """A team holding the only hold on a commune is dissolved: the message names the commune «không còn tổ nào phụ
+    trách», and the teams tab says «Xã/phường chưa có tổ phụ trách: …» (hidden while every commune has a team).
+    Before, the message counted the communes and nothing showed the commune had nobody."""
+    from gis.store.accounts import set_team_area
+
+    with city.begin() as conn:
+        holder, commune, name = conn.execute(
+            text("""SELECT ta.team_id, ta.commune_code, u.full_name FROM team_areas ta
+                    JOIN admin_units u ON u.code = ta.commune_code AND u.valid_to IS NULL
+                    WHERE ta.valid_to IS NULL AND (SELECT count(*) FROM team_areas o WHERE o.team_id = ta.team_id
+                                                   AND o.valid_to IS NULL) > 1
+                      AND NOT EXISTS (SELECT 1 FROM team_areas o WHERE o.commune_code = ta.commune_code
+                                      AND o.team_id <> ta.team_id AND o.valid_to IS NULL)
+                    ORDER BY ta.commune_code LIMIT 1""")
+        ).one()
+        area = list(
+            conn.execute(
+                text("SELECT commune_code FROM team_areas WHERE team_id = :t AND valid_to IS NULL"), {"t": holder}
+            ).scalars()
+        )
+        spare = create_team(conn, "Tổ giữ một xã", [commune])
+        set_team_area(conn, holder, [c for c in area if c != commune], local_today())
+    try:
+        page, errors = open_as(chromium, server, "quantri", DESKTOP)
+        page.click("nav.tabs button[data-tab=teams]")
+        assert page.locator("#team-unheld").is_hidden()
+        page.select_option("#team-pick", str(spare))
+        confirming(page, True)
+        page.click("#dissolve-team")
+        wait_message(page, f"không còn tổ nào phụ trách 1 xã/phường: {name}")
+        assert page.locator("#team-unheld").inner_text() == f"Xã/phường chưa có tổ phụ trách: {name}"
+        assert errors == []
+        page.close()
+    finally:
+        with city.begin() as conn:
+            set_team_area(conn, holder, area, local_today())
