@@ -1153,7 +1153,8 @@ class TeamOut(_Out):
     name: str
     version: int
     communes: list[str]
-    members: int
+    members: int = Field(description="its users, deactivated accounts included (a team with any is not dissolved)")
+    active_members: int = Field(description="its active users: those who can work its tasks")
     unfinished_tasks: int
     next_change: date | None
     dissolved_on: date | None
@@ -1215,7 +1216,8 @@ class FormerTeam(_Out):
 
 
 class UserChanged(UserOut):
-    """A user moved to another team or given another role, with the team they left (null when they were in none)."""
+    """A user moved to another team, given another role or deactivated, with the team they left (null when they were
+    in none, or reactivated)."""
 
     former_team: FormerTeam | None
 

@@ -326,8 +326,11 @@ def cmd_users_deactivate(args: argparse.Namespace) -> None:
 
     with get_engine().begin() as conn:
         user_id = _user_id(conn, args.name)
-        set_user_active(conn, getpass.getuser(), user_id, False, get_user(conn, user_id)["version"])
-    print(f"Đã ngừng tài khoản «{args.name}» và kết thúc mọi phiên đăng nhập của tài khoản")
+        changed = set_user_active(conn, getpass.getuser(), user_id, False, get_user(conn, user_id)["version"])
+    print(
+        f"Đã ngừng tài khoản «{args.name}» và kết thúc mọi phiên đăng nhập của tài khoản"
+        f"{_former_team_line(changed['former_team'])}"
+    )
 
 
 def cmd_users_revoke(args: argparse.Namespace) -> None:

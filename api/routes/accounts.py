@@ -264,9 +264,10 @@ def put_user_province(user_id: int, body: UserProvinceIn, conn: ConnDep, user: A
     return changed
 
 
-@router.patch("/users/{user_id:int}", response_model=UserOut)
+@router.patch("/users/{user_id:int}", response_model=UserChanged)
 def patch_user(user_id: int, body: UserActiveIn, conn: ConnDep, user: Admin, sessions: SessionsDep) -> dict:
-    """Deactivate or reactivate a user (412 on a stale version); deactivation ends every session of the user at once."""
+    """Deactivate or reactivate a user (412 on a stale version); deactivation ends every session of the user at once.
+    A team member deactivated: `former_team` says how many open tasks their team keeps and who is left to work them."""
     changed = admin.set_user_active(conn, user.username, user_id, body.active, body.version, actor_id=user.id)
     sessions.forget_user(user_id)
     return changed

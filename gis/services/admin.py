@@ -63,7 +63,8 @@ def set_user_active(
 ) -> dict[str, Any]:
     """Deactivate (or reactivate) a user read at ``version``, audited; an administrator (``actor_id``) cannot
     deactivate their own account, nor anyone (the command line included) the last active administrator: nobody could
-    then manage users. Deactivation ends the user's sessions (a trigger on users)."""
+    then manage users. Deactivation ends the user's sessions (a trigger on users); ``former_team`` as for
+    :func:`move_user` when a team member is deactivated (their team keeps its open tasks, perhaps with nobody left)."""
     if user_id == actor_id and not active:
         raise InvalidRequest(
             "không thể tự ngừng kích hoạt tài khoản của chính mình", "an administrator cannot deactivate themselves"
@@ -77,7 +78,9 @@ def set_user_active(
     accounts.set_user_active(conn, user_id, active, version)
     action = AdminAction.ACTIVATE_USER if active else AdminAction.DEACTIVATE_USER
     record_admin_action(conn, actor, action, user_id=user_id)
-    return accounts.get_user(conn, user_id)
+    after = accounts.get_user(conn, user_id)
+    left = team_left(conn, after["team_id"]) if not active and after["team_id"] is not None else None
+    return {**after, "former_team": left}
 
 
 def move_user(conn: Connection, actor: str, user_id: int, team_id: int, version: int) -> dict[str, Any]:

@@ -219,7 +219,7 @@ def team_id_by_name(conn: Connection, name: str) -> int:
 
 def list_teams(conn: Connection, scope: AreaScope = UNRESTRICTED, dissolved: bool = False) -> list[dict[str, Any]]:
     """The working teams in the scope (a dissolved team is in no picker or suggestion) with their current communes,
-    member count, the tasks they hold not yet finished and the day their area next changes (if one is planned).
+    member count (``members``, deactivated accounts included; ``active_members``), the tasks they hold not yet finished and the day their area next changes (if one is planned).
 
     ``dissolved``: then, for the registers' filters only, the dissolved teams that hold a task the scope may see (their
     old tasks stay theirs: completed, accepted, cancelled), each with its ``dissolved_on``: a dissolved team has no area
@@ -237,6 +237,7 @@ def list_teams(conn: Connection, scope: AreaScope = UNRESTRICTED, dissolved: boo
                coalesce((SELECT array_agg(ta.commune_code ORDER BY ta.commune_code) FROM team_areas ta
                          WHERE ta.team_id = t.id AND {valid_on("ta")}), '{{}}') AS communes,
                (SELECT count(*) FROM users u WHERE u.team_id = t.id) AS members,
+               (SELECT count(*) FROM users u WHERE u.team_id = t.id AND u.active) AS active_members,
                (SELECT min(d) FROM team_areas ta, LATERAL (VALUES (ta.valid_from), (ta.valid_to)) v(d)
                 WHERE ta.team_id = t.id AND d > {LOCAL_TODAY}) AS next_change
         FROM teams t WHERE {working} ORDER BY t.dissolved_on IS NOT NULL, t.name"""),

@@ -585,3 +585,27 @@ def test_an_area_change_or_a_dissolution_names_the_communes_it_leaves_with_no_te
     assert [c["commune_code"] for c in dissolved.json()["left_without_team"]] == [AREA_C]
     audit = client.get("/api/audit?limit=2", headers=admin).json()
     assert [e["details"]["left_without_team"] for e in audit] == [[AREA_C], [AREA_A]]
+
+
+def test_deactivating_a_teams_last_active_member_says_its_open_tasks_have_nobody(
+    client, admin, make_user, conn
+) -> None:
+    """Deactivating the only member of a team holding two assigned tasks answered the user alone: nothing said the
+    tasks now had nobody, as a move or a role change says (`former_team`). It says so now; the teams list tells the
+    members who can work (`active_members`) from the accounts it counts (`members`, deactivated ones included)."""
+    from conftest import conversion_task
+
+    from gis.store.accounts import principal_by_username
+
+    team = client.post("/api/teams", json={"name": "Tổ một người", "communes": [AREA_A, AREA_B]}, headers=admin).json()
+    command = principal_by_username(conn, "test-command")
+    for commune in (AREA_A, AREA_B):
+        conversion_task(conn, command, commune, local_today().year, team["id"])
+    member = make_user("mot-minh", "team", team["id"])
+    off = client.patch(f"/api/users/{member}", json={"active": False, "version": 1}, headers=admin)
+    assert off.status_code == 200, off.text
+    assert off.json()["former_team"] == {"id": team["id"], "name": "Tổ một người", "open_tasks": 2, "active_members": 0}
+    listed = next(t for t in client.get("/api/teams", headers=admin).json() if t["id"] == team["id"])
+    assert (listed["members"], listed["active_members"]) == (1, 0)
+    on = client.patch(f"/api/users/{member}", json={"active": True, "version": 2}, headers=admin)
+    assert on.status_code == 200 and on.json()["former_team"] is None

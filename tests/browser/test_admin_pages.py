@@ -535,3 +535,32 @@ def test_a_commune_a_dissolution_leaves_with_no_team_is_named_on_the_teams_tab(
     finally:
         with city.begin() as conn:
             set_team_area(conn, holder, area, local_today())
+
+
+def test_deactivating_a_teams_last_active_member_warns_that_its_tasks_have_nobody(
+    chromium, server: str, city: Engine
+) -> None:
+    """The only member of a team holding two assigned tasks is deactivated: the page says the tasks stay the team's and
+    that nobody active is left to work them (as a move or a role change says); the team's summary counts the
+    deactivated account apart. Before, the page said only «đã ngừng kích hoạt»."""
+    from api.security import hash_password
+    from gis.store.accounts import create_user
+
+    with city.begin() as conn:
+        commune = conn.execute(text("SELECT commune_code FROM team_areas WHERE valid_to IS NULL LIMIT 1")).scalar_one()
+        team = create_team(conn, "Tổ còn một người", [commune])
+        create_user(conn, "con-mot-nguoi", hash_password("mat-khau-thu-1"), "team", team, must_change_password=False)
+        command = principal_by_username(conn, "chihuy")
+        for year in (local_today().year, local_today().year - 1):
+            conversion_task(conn, command, commune, year, team)
+    page, errors = open_as(chromium, server, "quantri", DESKTOP)
+    confirming(page, True)
+    page.click("#user-table tr[data-username=con-mot-nguoi]")
+    page.click("#user-table .card[data-username=con-mot-nguoi] button[data-action=deactivate]")
+    wait_message(page, "Tài khoản con-mot-nguoi: đã ngừng kích hoạt. Nhiệm vụ thuộc về tổ, không thuộc người: 2")
+    assert "tổ không còn ai hoạt động, chỉ huy cần giao lại" in page.locator("#message").inner_text()
+    page.click("nav.tabs button[data-tab=teams]")
+    page.select_option("#team-pick", str(team))
+    assert page.locator("#team-summary").inner_text().startswith("1 người dùng (1 ngừng kích hoạt); 2 nhiệm vụ")
+    assert errors == []
+    page.close()

@@ -160,7 +160,9 @@ diabanPages.admin = async function startAdmin(map, cfg) {
     if (!team) { summary.textContent = `Đặt tên, chọn địa bàn trên bản đồ hoặc trong danh sách, rồi bấm «${CREATE_TEAM}».`; drawArea(); return; }
     team.communes.forEach((code) => selected.add(code));
     const shared = sharedText(sharedToday(team));
-    summary.textContent = `${team.members} người dùng; ${team.unfinished_tasks} nhiệm vụ chưa kết thúc; ` +
+    const inactive = team.members - team.active_members;  // deactivated accounts count as members, work no task
+    summary.textContent = `${team.members} người dùng${inactive ? ` (${inactive} ngừng kích hoạt)` : ""}; ` +
+      `${team.unfinished_tasks} nhiệm vụ chưa kết thúc; ` +
       `đang phụ trách ${team.communes.length} xã/phường` +
       (team.next_change ? `; địa bàn thay đổi từ ${viDate(team.next_change)}` : "") + (shared ? `. ${shared}` : "");
     drawArea();
@@ -466,8 +468,9 @@ diabanPages.admin = async function startAdmin(map, cfg) {
     });
     button(cfg.adminActionLabels[u.active ? "deactivate_user" : "activate_user"], u.active ? "deactivate" : "activate", async () => {
       if (u.active && !window.confirm(`Ngừng kích hoạt ${u.username}? Mọi phiên đăng nhập của tài khoản kết thúc ngay.`)) return null;
-      await api(`/api/users/${u.id}`, { method: "PATCH", body: JSON.stringify({ active: !u.active, version: u.version }) });
-      return `Tài khoản ${u.username}: ${u.active ? "đã ngừng kích hoạt" : "đã kích hoạt lại"}`;
+      const changed = await api(`/api/users/${u.id}`, { method: "PATCH",
+        body: JSON.stringify({ active: !u.active, version: u.version }) });
+      return `Tài khoản ${u.username}: ${u.active ? "đã ngừng kích hoạt" : "đã kích hoạt lại"}` + leftText(changed.former_team);
     });
     box.appendChild(placeForm(u));
     return box;
