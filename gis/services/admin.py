@@ -15,6 +15,7 @@ from gis.io.exports import ExportFile, audit_trail_workbook, day_in_name
 from gis.store import accounts
 from gis.store.access_log import access_lines, with_what
 from gis.store.audit import admin_audit, record_admin_action
+from gis.store.communes import commune_full_names
 from gis.store.provinces import document_heading, province_names
 from gis.store.sessions import revoke_user_sessions
 from gis.store.tasks import open_tasks_held, team_left
@@ -251,13 +252,30 @@ def _value(action: str, value: Any, provinces: Mapping[str, str]) -> str:
     return "—" if value is None else str(value)
 
 
-def audit_details(entry: Mapping[str, Any], provinces: Mapping[str, str]) -> str:
+#: The audit details' lists of commune codes (an area's change, a new team's area, a dissolution), named in words.
+COMMUNE_LISTS = ("added", "removed", "communes", "left_without_team")
+
+
+def _communes_named(codes: list[str], communes: Mapping[str, str]) -> str:
+    """Communes by name (their code when it has none) in parentheses, "" for none."""
+    return f" ({', '.join(communes.get(code, code) for code in codes)})" if codes else ""
+
+
+def _left_without_team(details: Mapping[str, Any], communes: Mapping[str, str]) -> str:
+    """The communes a change left with no team, said after it ("" for none, or a line recorded before they were)."""
+    left = details.get("left_without_team") or []
+    return f"; không còn tổ nào phụ trách: {', '.join(communes.get(c, c) for c in left)}" if left else ""
+
+
+def audit_details(
+    entry: Mapping[str, Any], provinces: Mapping[str, str], communes: Mapping[str, str] | None = None
+) -> str:
     """What an audit entry changed, in words (the page's list and the Excel export): the area's change, a new team's
     area, a value before and after, a role change, a dissolution, an accounts file's counts (and the file an imported
     account or import came from), the address of a user's own password change, a restored backup's file; "" for an
     action that says it all."""
     details = entry["details"]
-    said = _details_text(entry["action"], details, provinces)
+    said = _details_text(entry["action"], details, provinces, communes or {})
     if details.get("file"):
         return f"{said}; nhập từ tệp «{details['file']}»"
     return said
@@ -274,8 +292,11 @@ def _given(details: Mapping[str, Any]) -> str:
     return "thay mật khẩu được cấp, "
 
 
-def _details_text(action: str, details: Mapping[str, Any], provinces: Mapping[str, str]) -> str:
-    """What an audit entry changed, in words (:func:`audit_details` without the imported file)."""
+def _details_text(
+    action: str, details: Mapping[str, Any], provinces: Mapping[str, str], communes: Mapping[str, str]
+) -> str:
+    """What an audit entry changed, in words (:func:`audit_details` without the imported file; ``communes``: code →
+    name of the communes it lists)."""
     since = f" từ {vn_day(date.fromisoformat(details['valid_from']))}" if details.get("valid_from") else ""
     if action == AdminAction.CHANGE_OWN_PASSWORD:
         return f"{_given(details)}từ địa chỉ {details['address']}"
@@ -288,13 +309,21 @@ def _details_text(action: str, details: Mapping[str, Any], provinces: Mapping[st
         return f"{details['teams']} tổ công tác mới, {details['users']} người dùng mới"
     if action == AdminAction.DISSOLVE_TEAM:
         return (
-            f"địa bàn {len(details['communes'])} xã/phường kết thúc ngày "
-            f"{vn_day(date.fromisoformat(details['dissolved_on']))}"
+            f"địa bàn {len(details['communes'])} xã/phường{_communes_named(details['communes'], communes)} kết thúc"
+            f" ngày {vn_day(date.fromisoformat(details['dissolved_on']))}{_left_without_team(details, communes)}"
         )
     if "added" in details:
-        return f"{since.strip()}: thêm {len(details['added'])}, bớt {len(details['removed'])} xã/phường"
+        added, removed = details["added"], details["removed"]
+        return (
+            f"{since.strip()}: thêm {len(added)} xã/phường{_communes_named(added, communes)}, bớt {len(removed)}"
+            f" xã/phường{_communes_named(removed, communes)}{_left_without_team(details, communes)}"
+        )
     if "communes" in details:
-        return f"{len(details['communes'])} xã/phường{since}"
+        return f"{len(details['communes'])} xã/phường{_communes_named(details['communes'], communes)}{since}"
+    if action == AdminAction.DEACTIVATE_USER:
+        return "không đăng nhập được nữa, mọi phiên đăng nhập đã kết thúc"
+    if action == AdminAction.ACTIVATE_USER:
+        return "đăng nhập được trở lại"
     if "after" in details:
         return f"{_value(action, details['before'], provinces)} → {_value(action, details['after'], provinces)}"
     role = details.get("role")
@@ -316,14 +345,17 @@ def audit_entries(
     until: datetime | None = None,
 ) -> list[dict[str, Any]]:
     """The admin audit's entries, newest first, in [since, until) when given, each with its action's label and what it
-    changed in words (:func:`audit_details`; ``provinces``: code → full name)."""
+    changed in words (:func:`audit_details`; ``provinces``: code → full name; the communes its lines list named)."""
+    entries = admin_audit(conn, limit, since, until)
+    listed = {code for e in entries for key in COMMUNE_LISTS for code in e["details"].get(key) or []}
+    communes = commune_full_names(conn, listed)
     return [
         {
             **entry,
             "action_label": AdminAction(entry["action"]).label,
-            "details_text": audit_details(entry, provinces),
+            "details_text": audit_details(entry, provinces, communes),
         }
-        for entry in admin_audit(conn, limit, since, until)
+        for entry in entries
     ]
 
 

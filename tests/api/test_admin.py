@@ -609,3 +609,32 @@ def test_deactivating_a_teams_last_active_member_says_its_open_tasks_have_nobody
     assert (listed["members"], listed["active_members"]) == (1, 0)
     on = client.patch(f"/api/users/{member}", json={"active": True, "version": 2}, headers=admin)
     assert on.status_code == 200 and on.json()["former_team"] is None
+
+
+def test_the_audit_names_the_communes_of_an_area_change_and_says_what_a_deactivation_did(
+    client, admin, make_user, conn
+) -> None:
+    """The audit read «thêm 0, bớt 3 xã/phường»: which communes, the administrator could not tell. It names them (and
+    those left with no team), as a new team's area; a deactivation's line said nothing at all."""
+    names = dict(
+        conn.execute(
+            text("SELECT code, full_name FROM admin_units WHERE code = ANY(:c) AND valid_to IS NULL"),
+            {"c": [AREA_A, AREA_B, AREA_C]},
+        ).all()
+    )
+    team = client.post("/api/teams", json={"name": "Tổ ghi tên xã", "communes": [AREA_A, AREA_B]}, headers=admin)
+    today = local_today()
+    client.put(
+        f"/api/teams/{team.json()['id']}/area", json={"communes": [AREA_C], "valid_from": str(today)}, headers=admin
+    )
+    user = make_user("se-ngung", "planner")
+    client.patch(f"/api/users/{user}", json={"active": False, "version": 1}, headers=admin)
+    deactivated, changed, created = client.get("/api/audit?limit=3", headers=admin).json()
+    removed = ", ".join(names[c] for c in sorted([AREA_A, AREA_B]))
+    assert changed["details_text"] == (
+        f"từ {today:%d/%m/%Y}: thêm 1 xã/phường ({names[AREA_C]}), bớt 2 xã/phường ({removed});"
+        f" không còn tổ nào phụ trách: {removed}"
+    )
+    assert created["details_text"].startswith(f"2 xã/phường ({removed})")
+    assert deactivated["action"] == "deactivate_user"
+    assert deactivated["details_text"] == "không đăng nhập được nữa, mọi phiên đăng nhập đã kết thúc"

@@ -337,7 +337,10 @@ def test_a_team_is_dissolved_only_once_emptied_and_is_then_offered_nowhere(chrom
     """A team with members is refused with what to do first; an emptied one is dissolved after a question, leaves the
     administrator's and command's pickers, and the audit names it."""
     with city.begin() as conn:
-        commune = conn.execute(text("SELECT commune_code FROM team_areas WHERE valid_to IS NULL LIMIT 1")).scalar()
+        commune, commune_name = conn.execute(
+            text("""SELECT ta.commune_code, u.full_name FROM team_areas ta JOIN admin_units u
+                    ON u.code = ta.commune_code AND u.valid_to IS NULL WHERE ta.valid_to IS NULL LIMIT 1""")
+        ).one()
         spare = create_team(conn, "Tổ sáp nhập thử", [commune])
         busy, busy_name = conn.execute(
             text("SELECT t.id, t.name FROM teams t WHERE EXISTS (SELECT 1 FROM users u WHERE u.team_id = t.id) LIMIT 1")
@@ -370,8 +373,8 @@ def test_a_team_is_dissolved_only_once_emptied_and_is_then_offered_nowhere(chrom
     assert page.locator(f"#team-pick option[value='{spare}']").count() == 0
     assert page.locator(f"#new-user select[name=team] option[value='{spare}']").count() == 0
     page.click("nav.tabs button[data-tab=audit]")
-    assert (
-        "Giải thể tổ công tác — Tổ sáp nhập thử (địa bàn 1 xã/phường kết thúc ngày"
+    assert (  # the commune by its name (the line counted it only)
+        f"Giải thể tổ công tác — Tổ sáp nhập thử (địa bàn 1 xã/phường ({commune_name}) kết thúc ngày"
         in page.locator("#audit li").first.inner_text()
     )
     shot(page, "admin-dissolved-audit-desktop")
