@@ -567,3 +567,43 @@ def test_deactivating_a_teams_last_active_member_warns_that_its_tasks_have_nobod
     assert page.locator("#team-summary").inner_text().startswith("1 người dùng (1 ngừng kích hoạt); 2 nhiệm vụ")
     assert errors == []
     page.close()
+
+
+#: The side panel's visible elements wider than the panel (its right edge passed, or the panel scrolling sideways):
+#: [tag#id.class, their right edge, the panel's] each, or the panel's own scroll width past its width.
+WIDER_THAN_PANEL = """() => { const panel = document.querySelector('main.panel');
+  const edge = panel.getBoundingClientRect().right;
+  const wide = [...panel.querySelectorAll('*')].filter((e) => e.getClientRects().length
+    && getComputedStyle(e).position !== 'fixed' && e.getBoundingClientRect().right > edge + 1)
+    .map((e) => [`${e.tagName}#${e.id}.${e.className}`, Math.round(e.getBoundingClientRect().right), Math.round(edge)]);
+  if (panel.scrollWidth > panel.clientWidth + 1) wide.push(['scroll', panel.scrollWidth, panel.clientWidth]);
+  return wide; }"""
+
+
+def test_a_very_long_team_name_stays_inside_the_admin_panel_on_a_desktop(chromium, server: str, city: Engine) -> None:
+    """A team named with 200 characters (the most a name may have) made the team picker wider than the side panel,
+    and its audit line ran under the map: every tab's elements stay within the panel, the name wrapped."""
+    from gis.services.admin import create_team as audited_team
+    from gis.store.accounts import create_user
+
+    name = "Tổ công tác " + "Đ" * 188
+    with city.begin() as conn:
+        commune = conn.execute(text("SELECT commune_code FROM team_areas WHERE valid_to IS NULL LIMIT 1")).scalar_one()
+        team = audited_team(conn, "test", name, [commune])  # its audit line names it
+        user = create_user(conn, "to-ten-dai", "x", "team", team)  # the users list names it
+    try:
+        page, errors = open_as(chromium, server, "quantri", DESKTOP)
+        page.click("nav.tabs button[data-tab=teams]")
+        page.select_option("#team-pick", str(team))
+        page.select_option("#team-pick", "")
+        for tab in ("teams", "users", "audit"):
+            page.click(f"nav.tabs button[data-tab={tab}]")
+            if tab == "audit":
+                page.locator("#audit li").first.wait_for()
+            assert page.evaluate(WIDER_THAN_PANEL) == [], tab
+        assert errors == []
+        page.close()
+    finally:
+        with city.begin() as conn:
+            conn.execute(text("DELETE FROM users WHERE id = :id"), {"id": user})
+            dissolve_team(conn, "test", team, team_version(conn, team))
