@@ -20,7 +20,7 @@ from gis.store.provinces import document_heading, province_names
 from gis.store.sessions import revoke_user_sessions
 from gis.store.tasks import open_tasks_held, team_left
 from models.domain.dates import vn_day
-from models.errors import InvalidRequest
+from models.errors import Conflict, InvalidRequest
 from models.vocabulary import AccessedData, AdminAction, AreaLevel, Role, SessionEnd
 
 
@@ -71,7 +71,7 @@ def set_user_active(
             "không thể tự ngừng kích hoạt tài khoản của chính mình", "an administrator cannot deactivate themselves"
         )
     if not active and accounts.is_last_active_admin(conn, user_id):
-        raise InvalidRequest(
+        raise Conflict(
             "không thể ngừng kích hoạt quản trị viên cuối cùng còn hoạt động: hãy tạo hoặc kích hoạt lại một quản trị"
             " viên khác trước",
             "the last active administrator cannot be deactivated",
@@ -116,7 +116,7 @@ def change_user_role(
         raise InvalidRequest("không thể tự đổi vai trò của chính mình", "an administrator cannot change their own role")
     before = accounts.get_user(conn, user_id)
     if before["role"] == Role.ADMIN and role != Role.ADMIN and accounts.is_last_active_admin(conn, user_id):
-        raise InvalidRequest(
+        raise Conflict(
             "không thể đổi vai trò của quản trị viên cuối cùng còn hoạt động: hãy tạo hoặc kích hoạt lại một quản trị"
             " viên khác trước",
             "the last active administrator keeps the role",
