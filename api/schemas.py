@@ -1018,6 +1018,14 @@ class SharedCommune(_Out):
     teams: list[str]
 
 
+class ReplacedAreaRow(_Out):
+    """A commune of a team's area that was to start on a day, which a later-saved change replaced."""
+
+    commune_code: str
+    commune_name: str | None
+    valid_from: date
+
+
 class CommuneWithoutTeam(_Out):
     """A commune an area change or a dissolution left with no team: nobody answers for it, nobody is given its tasks."""
 
@@ -1049,6 +1057,10 @@ class TeamAreaChange(_Out):
     )
     left_without_team: list[CommuneWithoutTeam] = Field(
         description="the communes removed that no other team holds from valid_from (không còn tổ nào phụ trách)"
+    )
+    replaced_planned: list[ReplacedAreaRow] = Field(
+        description="the rows of the area this change replaced: planned for later days, or set earlier for the same"
+        " day and overwritten (the audit's replaced_planned)"
     )
 
 

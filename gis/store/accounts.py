@@ -251,8 +251,9 @@ def set_team_area(conn: Connection, team_id: int, communes: list[str], valid_fro
 
     Rows valid before that day keep their period: those the new area drops end on ``valid_from``
     (``valid_to``), communes it adds start then. A change planned earlier for that day or later never took
-    effect and is replaced. Returns the communes added and removed, the rows replaced and the later days whose
-    planned change was cancelled.
+    effect and is replaced. Returns the communes added and removed, the rows replaced (``replaced``: commune and the
+    day it was to start, a row of that same day included — an area set for that day earlier and overwritten — but not
+    one of a commune kept, written again as it was) and the later days whose planned change was cancelled.
     """
     _check_area(conn, communes)
     today = conn.execute(text(f"SELECT {LOCAL_TODAY}")).scalar_one()
@@ -283,6 +284,8 @@ def set_team_area(conn: Connection, team_id: int, communes: list[str], valid_fro
                  RETURNING old.valid_to"""),
         params,
     ).scalars()
+    # A row of that same day for a commune kept is written again as it was: nothing of it was replaced.
+    replaced = [r for r in replaced if r["valid_from"] > valid_from or r["commune_code"] not in wanted]
     later_days = {r["valid_from"] for r in replaced if r["valid_from"] > valid_from}
     later_days.update(day for day in planned_ends if day is not None)
     conn.execute(

@@ -638,3 +638,20 @@ def test_the_audit_names_the_communes_of_an_area_change_and_says_what_a_deactiva
     assert created["details_text"].startswith(f"2 xã/phường ({removed})")
     assert deactivated["action"] == "deactivate_user"
     assert deactivated["details_text"] == "không đăng nhập được nữa, mọi phiên đăng nhập đã kết thúc"
+
+
+def test_an_area_set_again_the_same_day_names_what_it_replaced_as_its_audit_does(client, admin) -> None:
+    """A team's area set today and set again today answered `planned_replaced: []` while its audit listed as
+    `replaced_planned` every row of the morning's area (the kept ones too, written again as they were). The answer
+    names the rows it replaced, commune and day, the same as the audit; a commune kept is no row replaced."""
+    today = str(local_today())
+    team = client.post("/api/teams", json={"name": "Tổ đặt lại", "communes": [AREA_A, AREA_B]}, headers=admin).json()
+    again = client.put(
+        f"/api/teams/{team['id']}/area", json={"communes": [AREA_A, AREA_C], "valid_from": today}, headers=admin
+    )
+    assert again.status_code == 200, again.text
+    answered = again.json()["replaced_planned"]
+    assert [(r["commune_code"], r["valid_from"]) for r in answered] == [(AREA_B, today)]
+    assert answered[0]["commune_name"]
+    audited = client.get("/api/audit?limit=1", headers=admin).json()[0]["details"]["replaced_planned"]
+    assert audited == [{"commune_code": AREA_B, "valid_from": today}]
