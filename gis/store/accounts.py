@@ -16,6 +16,7 @@ from gis.store.versioned import load_at_version, update_at_version
 from models.domain.access import Principal, check_user_scope, check_username, normal_team_name, team_name
 from models.domain.dates import vn_day
 from models.errors import AlreadyExists, Conflict, InvalidRequest, NotFound
+from models.text import vietnamese_key
 from models.vocabulary import TASK_CLOSED, Role, codes
 
 FOREIGN_KEY_VIOLATION = "23503"
@@ -218,8 +219,9 @@ def team_id_by_name(conn: Connection, name: str) -> int:
 
 
 def list_teams(conn: Connection, scope: AreaScope = UNRESTRICTED, dissolved: bool = False) -> list[dict[str, Any]]:
-    """The working teams in the scope (a dissolved team is in no picker or suggestion) with their current communes,
-    member count (``members``, deactivated accounts included; ``active_members``), the tasks they hold not yet finished and the day their area next changes (if one is planned).
+    """The working teams in the scope (a dissolved team is in no picker or suggestion) in Vietnamese order of their
+    names, with their current communes, member count (``members``, deactivated accounts included; ``active_members``),
+    the tasks they hold not yet finished and the day their area next changes (if one is planned).
 
     ``dissolved``: then, for the registers' filters only, the dissolved teams that hold a task the scope may see (their
     old tasks stay theirs: completed, accepted, cancelled), each with its ``dissolved_on``: a dissolved team has no area
@@ -228,7 +230,7 @@ def list_teams(conn: Connection, scope: AreaScope = UNRESTRICTED, dissolved: boo
     if dissolved:
         held = f"EXISTS (SELECT 1 FROM tasks k WHERE k.team_id = t.id AND {scope.tasks('k')})"
         working = f"(({working}) OR (t.dissolved_on IS NOT NULL AND {held}))"
-    return [
+    rows = [
         dict(r)
         for r in conn.execute(
             text(f"""
@@ -240,10 +242,12 @@ def list_teams(conn: Connection, scope: AreaScope = UNRESTRICTED, dissolved: boo
                (SELECT count(*) FROM users u WHERE u.team_id = t.id AND u.active) AS active_members,
                (SELECT min(d) FROM team_areas ta, LATERAL (VALUES (ta.valid_from), (ta.valid_to)) v(d)
                 WHERE ta.team_id = t.id AND d > {LOCAL_TODAY}) AS next_change
-        FROM teams t WHERE {working} ORDER BY t.dissolved_on IS NOT NULL, t.name"""),
+        FROM teams t WHERE {working}"""),
             {**scope.params, "closed": list(codes(TASK_CLOSED))},
         ).mappings()
     ]
+    # In Vietnamese order, as the pages sort names (the database's order is the code points': capitals first).
+    return sorted(rows, key=lambda team: (team["dissolved_on"] is not None, vietnamese_key(team["name"])))
 
 
 def set_team_area(conn: Connection, team_id: int, communes: list[str], valid_from: date) -> dict[str, Any]:

@@ -655,3 +655,13 @@ def test_an_area_set_again_the_same_day_names_what_it_replaced_as_its_audit_does
     assert answered[0]["commune_name"]
     audited = client.get("/api/audit?limit=1", headers=admin).json()[0]["details"]["replaced_planned"]
     assert audited == [{"commune_code": AREA_B, "valid_from": today}]
+
+
+def test_the_teams_are_listed_in_vietnamese_order(client, admin) -> None:
+    """The list read «Tổ Biên phòng…», «Tổ Nbsp», then «Tổ công tác…» (the database's code-point order: capitals
+    first), and «Tổ Đ…» after every «Tổ Z…»: the pickers list teams as a Vietnamese reader looks for them."""
+    made = ["Tổ Nbsp", "Tổ công tác số 9", "Tổ Đồ Sơn thử", "Tổ Biên phòng thử", "Tổ Dương Kinh thử"]
+    for name in made:
+        assert client.post("/api/teams", json={"name": name, "communes": [AREA_A]}, headers=admin).status_code == 201
+    listed = [t["name"] for t in client.get("/api/teams", headers=admin).json() if t["name"] in made]
+    assert listed == ["Tổ Biên phòng thử", "Tổ công tác số 9", "Tổ Dương Kinh thử", "Tổ Đồ Sơn thử", "Tổ Nbsp"]
