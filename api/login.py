@@ -13,6 +13,7 @@ from __future__ import annotations
 import logging
 import math
 from dataclasses import dataclass
+from typing import Any
 
 from fastapi import Request
 from sqlalchemy import Connection
@@ -20,7 +21,7 @@ from sqlalchemy import Connection
 from api.security import create_access_token, dummy_hash, hash_password, verify_password
 from gis.settings import AuthSettings
 from gis.store.accounts import set_password
-from gis.store.audit import record_admin_action
+from gis.store.audit import recent_reset, record_admin_action
 from gis.store.logins import claim_account, claim_source, record_account, record_source
 from gis.store.sessions import open_session
 from models.domain.access import Principal, check_new_password
@@ -147,6 +148,10 @@ def change_own_password(
     if outcome.user_id is None:
         return outcome if outcome.status == 429 else LoginOutcome(None, 403, WRONG_CURRENT, "wrong_password")
     set_password(conn, user.id, hash_password(new), must_change=False)
-    details = {"address": address, "given": user.must_change_password}
+    details: dict[str, Any] = {"address": address, "given": user.must_change_password}
+    if user.must_change_password:  # the reset it replaces, if recent: whoever held the one-time password made this
+        given_by, given_at = recent_reset(conn, user.username)
+        if given_by is not None and given_at is not None:
+            details |= {"given_by": given_by, "given_at": given_at.isoformat()}
     record_admin_action(conn, user.username, AdminAction.CHANGE_OWN_PASSWORD, user_id=user.id, details=details)
     return outcome

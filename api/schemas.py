@@ -650,6 +650,12 @@ class RunOut(_Out):
     note: str | None
     last_override_by: str | None = Field(description="who last overrode a class before approval (four eyes)")
     last_override_at: datetime | None
+    approver_password_reset_by: str | None = Field(
+        None,
+        description="the administrator who reset the approver's password within RECENT_RESET_DAYS before the approval"
+        " (whoever held the one-time password could have approved as them); null: none",
+    )
+    approver_password_reset_at: datetime | None = None
 
 
 class HistoryOverride(_Out):
@@ -692,6 +698,12 @@ class HistoryVersion(_Out):
     last_override_at: datetime | None
     ended_by: str | None = Field(description="who discarded or replaced the draft")
     ended_at: datetime | None
+    approver_password_reset_by: str | None = Field(
+        None,
+        description="the administrator who reset the approver's password within RECENT_RESET_DAYS before the approval"
+        " (whoever held the one-time password could have approved as them); null: none",
+    )
+    approver_password_reset_at: datetime | None = None
     n_overrides: int
     overrides: list[HistoryOverride]
     replaced_overrides: list[ReplacedOverride] = Field(
@@ -1006,6 +1018,21 @@ class SharedCommune(_Out):
     teams: list[str]
 
 
+class ReplacedAreaRow(_Out):
+    """A commune of a team's area that was to start on a day, which a later-saved change replaced."""
+
+    commune_code: str
+    commune_name: str | None
+    valid_from: date
+
+
+class CommuneWithoutTeam(_Out):
+    """A commune an area change or a dissolution left with no team: nobody answers for it, nobody is given its tasks."""
+
+    commune_code: str
+    commune_name: str | None
+
+
 class OpenTasksKept(_Out):
     """A commune taken from a team's area where the team still holds open tasks."""
 
@@ -1027,6 +1054,13 @@ class TeamAreaChange(_Out):
     )
     open_tasks_kept: list[OpenTasksKept] = Field(
         description="the team's open tasks in the communes removed: they stay the team's until command reassigns them"
+    )
+    left_without_team: list[CommuneWithoutTeam] = Field(
+        description="the communes removed that no other team holds from valid_from (không còn tổ nào phụ trách)"
+    )
+    replaced_planned: list[ReplacedAreaRow] = Field(
+        description="the rows of the area this change replaced: planned for later days, or set earlier for the same"
+        " day and overwritten (the audit's replaced_planned)"
     )
 
 
@@ -1131,7 +1165,8 @@ class TeamOut(_Out):
     name: str
     version: int
     communes: list[str]
-    members: int
+    members: int = Field(description="its users, deactivated accounts included (a team with any is not dissolved)")
+    active_members: int = Field(description="its active users: those who can work its tasks")
     unfinished_tasks: int
     next_change: date | None
     dissolved_on: date | None
@@ -1152,6 +1187,9 @@ class TeamDissolved(_Out):
     dissolved_on: date
     communes: list[str]
     planned_dropped: list[date]
+    left_without_team: list[CommuneWithoutTeam] = Field(
+        description="the communes it held that no other team holds from today (không còn tổ nào phụ trách)"
+    )
     version: int
 
 
@@ -1190,7 +1228,8 @@ class FormerTeam(_Out):
 
 
 class UserChanged(UserOut):
-    """A user moved to another team or given another role, with the team they left (null when they were in none)."""
+    """A user moved to another team, given another role or deactivated, with the team they left (null when they were
+    in none, or reactivated)."""
 
     former_team: FormerTeam | None
 

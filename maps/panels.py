@@ -443,6 +443,7 @@ def admin_panel() -> str:
         <h2>Tổ công tác và địa bàn phụ trách</h2>
         <label>Tổ <select id="team-pick"><option value="">— Tạo tổ mới —</option></select></label>
         <p id="team-summary" class="hint"></p>
+        <p id="team-unheld" class="hint" hidden></p>
         <form id="team-rename" class="stack" hidden>
           <label>Tên tổ <input name="name" maxlength="200" required autocomplete="off"></label>
           <button type="submit">Đổi tên tổ</button>

@@ -89,6 +89,9 @@ def cmd_teams_dissolve(args: argparse.Namespace) -> None:
         f"Đã giải thể tổ công tác #{team_id} «{args.name}» từ ngày {vn_day(dissolved['dissolved_on'])}"
         f" (địa bàn kết thúc: {len(dissolved['communes'])} xã, phường); tổ vẫn còn trong lịch sử nhiệm vụ và nhật ký"
     )
+    if dissolved["left_without_team"]:
+        named = ", ".join(c["commune_name"] or c["commune_code"] for c in dissolved["left_without_team"])
+        print(f"Lưu ý: không còn tổ nào phụ trách {len(dissolved['left_without_team'])} xã/phường: {named}")
 
 
 def cmd_teams_list(args: argparse.Namespace) -> None:
@@ -323,8 +326,11 @@ def cmd_users_deactivate(args: argparse.Namespace) -> None:
 
     with get_engine().begin() as conn:
         user_id = _user_id(conn, args.name)
-        set_user_active(conn, getpass.getuser(), user_id, False, get_user(conn, user_id)["version"])
-    print(f"Đã ngừng tài khoản «{args.name}» và kết thúc mọi phiên đăng nhập của tài khoản")
+        changed = set_user_active(conn, getpass.getuser(), user_id, False, get_user(conn, user_id)["version"])
+    print(
+        f"Đã ngừng tài khoản «{args.name}» và kết thúc mọi phiên đăng nhập của tài khoản"
+        f"{_former_team_line(changed['former_team'])}"
+    )
 
 
 def cmd_users_revoke(args: argparse.Namespace) -> None:

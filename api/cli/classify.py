@@ -145,6 +145,11 @@ def history_lines(year: int, versions: list[dict[str, Any]]) -> list[str]:
         done = [f"chạy bởi {v['created_by']}, {vn_time(v['created_at'])}"]
         if v["approved_by"]:
             done.append(f"phê duyệt bởi {v['approved_by']}, {vn_time(v['approved_at'])}")
+        if v["approver_password_reset_by"]:  # whoever held the reset's one-time password could have approved
+            done.append(
+                f"mật khẩu người duyệt do quản trị viên {v['approver_password_reset_by']} cấp lại ngày"
+                f" {vn_day(v['approver_password_reset_at'])}"
+            )
         if v["ended_by"]:
             done.append(f"{DRAFT_ENDED_BY[v['status']]} {v['ended_by']}, {vn_time(v['ended_at'])}")
         # The run's number tells apart a replaced draft from the one replacing it, which takes its version number.

@@ -45,7 +45,7 @@ from api.security import generate_password, hash_password
 from api.slots import heavy
 from gis.services import admin
 from gis.store.access_log import access_lines, with_what
-from gis.store.accounts import get_user, list_teams, list_users, shared_communes, team_area_history, team_exists
+from gis.store.accounts import list_teams, list_users, shared_communes, team_area_history, team_exists
 from gis.store.provinces import document_heading, list_provinces, province_names
 from gis.store.scoping import AreaScope
 from models.domain.access import Principal, check_new_password, check_scope_stated
@@ -264,9 +264,10 @@ def put_user_province(user_id: int, body: UserProvinceIn, conn: ConnDep, user: A
     return changed
 
 
-@router.patch("/users/{user_id:int}", response_model=UserOut)
+@router.patch("/users/{user_id:int}", response_model=UserChanged)
 def patch_user(user_id: int, body: UserActiveIn, conn: ConnDep, user: Admin, sessions: SessionsDep) -> dict:
-    """Deactivate or reactivate a user (412 on a stale version); deactivation ends every session of the user at once."""
+    """Deactivate or reactivate a user (412 on a stale version); deactivation ends every session of the user at once.
+    A team member deactivated: `former_team` says how many open tasks their team keeps and who is left to work them."""
     changed = admin.set_user_active(conn, user.username, user_id, body.active, body.version, actor_id=user.id)
     sessions.forget_user(user_id)
     return changed
@@ -298,10 +299,10 @@ def put_user_role(user_id: int, body: UserRoleIn, conn: ConnDep, user: Admin, se
 
 @router.post("/users/{user_id:int}/password", response_model=PasswordReset)
 def post_password(user_id: int, conn: ConnDep, user: Admin, sessions: SessionsDep) -> dict:
-    """Give the user a new generated password, answered this once, lift any lock-out and end every session."""
-    get_user(conn, user_id)
+    """Give the user a new generated password, answered this once, lift any lock-out and end every session; not one's
+    own (the own password's change asks for the current one)."""
     password = generate_password()
-    changed = admin.reset_password(conn, user.username, user_id, hash_password(password))
+    changed = admin.reset_password(conn, user.username, user_id, hash_password(password), actor_id=user.id)
     sessions.forget_user(user_id)
     return {"id": user_id, "username": changed["username"], "password": password}
 

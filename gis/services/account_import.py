@@ -30,13 +30,13 @@ from gis.store.accounts import folded_usernames, team_name_taken, teams_by_name
 from gis.store.audit import record_admin_action
 from gis.store.communes import current_commune_codes
 from gis.store.import_runs import dry_run_savepoint
-from gis.store.provinces import list_provinces
+from gis.store.provinces import list_provinces, province_names
 from gis.unit_directory import unit_directory
 from models.domain.access import check_username, team_name
 from models.domain.account_contract import IMPORTABLE_ROLES, account_table, commune_items, is_nation, role_of
 from models.domain.row_checks import REJECT_COLUMNS, ContractError, empty_rejects, header_key
 from models.errors import InvalidRequest
-from models.vocabulary import ACCOUNT_FIELD_LABELS, PROVINCIAL_ROLES, AdminAction, Role
+from models.vocabulary import ACCOUNT_FIELD_LABELS, PROVINCIAL_ROLES, AdminAction, AreaLevel, Role
 
 #: Most rows a file may hold: a city's officers are hundreds, and each new user's password is hashed (argon2, about
 #: 0.1 s each), all in one request.
@@ -346,17 +346,28 @@ def _import(
     for team in plan.teams.values():
         create_team(conn, actor, team.name, team.communes, source=source)
     team_ids = {key: row.id for key, row in teams_by_name(conn).items()}
+    provinces = province_names(conn)
     created = []
     for user in plan.users:
         password = None if dry_run else new_password()
         hashed = _NO_HASH if password is None else hash_password(password)
         team_id = team_ids[user.team.casefold()] if user.team else None
         create_user(conn, actor, user.username, hashed, user.role, team_id, user.province_code, source=source)
-        where = user.team or (user.province_code and f"tỉnh, thành phố mã {user.province_code}") or "toàn quốc"
+        where = _where(user, provinces)
         created.append(CreatedAccount(user.username, user.role.label, where, password))
     imported = AccountsImported([team.name for team in plan.teams.values()], created, dry_run)
     record_admin_action(conn, actor, AdminAction.IMPORT_ACCOUNTS, details={"file": source, **imported.counts()})
     return imported
+
+
+def _where(user: NewUser, provinces: dict[str, str]) -> str:
+    """A new user's team or scope as the users list shows it: the team's name, a command or planner user's province
+    by its name («Thành phố Hải Phòng», not its code) or «Toàn quốc», nothing for an administrator."""
+    if user.team:
+        return user.team
+    if user.role in PROVINCIAL_ROLES:
+        return provinces.get(user.province_code, user.province_code) if user.province_code else AreaLevel.NATION.label
+    return ""
 
 
 def password_sheet(imported: AccountsImported, heading: Heading) -> bytes:

@@ -15,11 +15,12 @@ from gis.io.exports import ExportFile, audit_trail_workbook, day_in_name
 from gis.store import accounts
 from gis.store.access_log import access_lines, with_what
 from gis.store.audit import admin_audit, record_admin_action
+from gis.store.communes import commune_full_names
 from gis.store.provinces import document_heading, province_names
 from gis.store.sessions import revoke_user_sessions
 from gis.store.tasks import open_tasks_held, team_left
 from models.domain.dates import vn_day
-from models.errors import InvalidRequest
+from models.errors import Conflict, InvalidRequest
 from models.vocabulary import AccessedData, AdminAction, AreaLevel, Role, SessionEnd
 
 
@@ -63,13 +64,14 @@ def set_user_active(
 ) -> dict[str, Any]:
     """Deactivate (or reactivate) a user read at ``version``, audited; an administrator (``actor_id``) cannot
     deactivate their own account, nor anyone (the command line included) the last active administrator: nobody could
-    then manage users. Deactivation ends the user's sessions (a trigger on users)."""
+    then manage users. Deactivation ends the user's sessions (a trigger on users); ``former_team`` as for
+    :func:`move_user` when a team member is deactivated (their team keeps its open tasks, perhaps with nobody left)."""
     if user_id == actor_id and not active:
         raise InvalidRequest(
             "không thể tự ngừng kích hoạt tài khoản của chính mình", "an administrator cannot deactivate themselves"
         )
     if not active and accounts.is_last_active_admin(conn, user_id):
-        raise InvalidRequest(
+        raise Conflict(
             "không thể ngừng kích hoạt quản trị viên cuối cùng còn hoạt động: hãy tạo hoặc kích hoạt lại một quản trị"
             " viên khác trước",
             "the last active administrator cannot be deactivated",
@@ -77,7 +79,9 @@ def set_user_active(
     accounts.set_user_active(conn, user_id, active, version)
     action = AdminAction.ACTIVATE_USER if active else AdminAction.DEACTIVATE_USER
     record_admin_action(conn, actor, action, user_id=user_id)
-    return accounts.get_user(conn, user_id)
+    after = accounts.get_user(conn, user_id)
+    left = team_left(conn, after["team_id"]) if not active and after["team_id"] is not None else None
+    return {**after, "former_team": left}
 
 
 def move_user(conn: Connection, actor: str, user_id: int, team_id: int, version: int) -> dict[str, Any]:
@@ -112,7 +116,7 @@ def change_user_role(
         raise InvalidRequest("không thể tự đổi vai trò của chính mình", "an administrator cannot change their own role")
     before = accounts.get_user(conn, user_id)
     if before["role"] == Role.ADMIN and role != Role.ADMIN and accounts.is_last_active_admin(conn, user_id):
-        raise InvalidRequest(
+        raise Conflict(
             "không thể đổi vai trò của quản trị viên cuối cùng còn hoạt động: hãy tạo hoặc kích hoạt lại một quản trị"
             " viên khác trước",
             "the last active administrator keeps the role",
@@ -126,10 +130,24 @@ def change_user_role(
 
 
 def reset_password(
-    conn: Connection, actor: str, user_id: int, password_hash: str, *, must_change_password: bool = True
+    conn: Connection,
+    actor: str,
+    user_id: int,
+    password_hash: str,
+    *,
+    must_change_password: bool = True,
+    actor_id: int | None = None,
 ) -> dict[str, Any]:
     """Give a user a new password (shown once to the administrator by the caller), lifting any lock-out; audited. The
-    user must change it at the next login (the administrator knows it) unless ``must_change_password`` is False."""
+    user must change it at the next login (the administrator knows it) unless ``must_change_password`` is False. An
+    administrator (``actor_id``) cannot reset their own password, as they cannot deactivate themselves or change their
+    own role: whoever held their open session would take the account without knowing its password; their own change
+    asks for the current one. The command line (the server's operator, no named administrator) is not refused."""
+    if user_id == actor_id:
+        raise InvalidRequest(
+            "không thể tự cấp lại mật khẩu của chính mình: dùng trang đổi mật khẩu (cần mật khẩu hiện tại)",
+            "an administrator cannot reset their own password",
+        )
     accounts.set_password(conn, user_id, password_hash, must_change=must_change_password)
     record_admin_action(conn, actor, AdminAction.RESET_PASSWORD, user_id=user_id)
     return accounts.get_user(conn, user_id)
@@ -181,14 +199,20 @@ def change_team_area(
 ) -> dict[str, Any]:
     """Make ``communes`` the team's area from ``valid_from``, keeping the history; audited with what changed.
     ``open_tasks_kept``: the team's open tasks in the communes it no longer holds, which stay its own (the administrator
-    is told, so that command gives them to the commune's new team if it should)."""
+    is told, so that command gives them to the commune's new team if it should); ``left_without_team``: the communes
+    removed that no other team holds from that day; ``replaced_planned``: the rows it replaced (commune, named, and
+    the day it was to start), as the audit records them."""
     accounts.working_team(conn, team_id)
     change = accounts.set_team_area(conn, team_id, communes, valid_from)
     change["open_tasks_kept"] = open_tasks_held(conn, team_id, change["removed"])
+    change["left_without_team"] = accounts.communes_without_team(conn, change["removed"], valid_from)
+    names = commune_full_names(conn, [r["commune_code"] for r in change["replaced"]])
+    change["replaced_planned"] = [{**r, "commune_name": names.get(r["commune_code"])} for r in change["replaced"]]
     details = {
         "valid_from": valid_from.isoformat(),
         "added": change["added"],
         "removed": change["removed"],
+        "left_without_team": [c["commune_code"] for c in change["left_without_team"]],
         "replaced_planned": [{**r, "valid_from": r["valid_from"].isoformat()} for r in change["replaced"]],
     }
     record_admin_action(conn, actor, AdminAction.CHANGE_TEAM_AREA, team_id=team_id, details=details)
@@ -207,13 +231,15 @@ def rename_team(conn: Connection, actor: str, team_id: int, name: str, version: 
 
 def dissolve_team(conn: Connection, actor: str, team_id: int, version: int) -> dict[str, Any]:
     """Dissolve a team read at ``version`` (:func:`gis.store.accounts.dissolve_team`: refused while it holds unfinished
-    tasks or members; its area ends today, it stays for history), audited with the communes it held and the planned
-    changes dropped."""
+    tasks or members; its area ends today, it stays for history), audited with the communes it held, those no other
+    team holds (``left_without_team``) and the planned changes dropped."""
     dissolved = accounts.dissolve_team(conn, team_id, version)
+    dissolved["left_without_team"] = accounts.communes_without_team(conn, dissolved["communes"])
     details = {
         "dissolved_on": dissolved["dissolved_on"].isoformat(),
         "communes": dissolved["communes"],
         "planned_dropped": [day.isoformat() for day in dissolved["planned_dropped"]],
+        "left_without_team": [c["commune_code"] for c in dissolved["left_without_team"]],
     }
     record_admin_action(conn, actor, AdminAction.DISSOLVE_TEAM, team_id=team_id, details=details)
     return dissolved
@@ -229,23 +255,54 @@ def _value(action: str, value: Any, provinces: Mapping[str, str]) -> str:
     return "—" if value is None else str(value)
 
 
-def audit_details(entry: Mapping[str, Any], provinces: Mapping[str, str]) -> str:
+#: The audit details' lists of commune codes (an area's change, a new team's area, a dissolution), named in words.
+COMMUNE_LISTS = ("added", "removed", "communes", "left_without_team")
+
+
+def _communes_named(codes: list[str], communes: Mapping[str, str]) -> str:
+    """Communes by name (their code when it has none) in parentheses, "" for none."""
+    return f" ({', '.join(communes.get(code, code) for code in codes)})" if codes else ""
+
+
+def _left_without_team(details: Mapping[str, Any], communes: Mapping[str, str]) -> str:
+    """The communes a change left with no team, said after it ("" for none, or a line recorded before they were)."""
+    left = details.get("left_without_team") or []
+    return f"; không còn tổ nào phụ trách: {', '.join(communes.get(c, c) for c in left)}" if left else ""
+
+
+def audit_details(
+    entry: Mapping[str, Any], provinces: Mapping[str, str], communes: Mapping[str, str] | None = None
+) -> str:
     """What an audit entry changed, in words (the page's list and the Excel export): the area's change, a new team's
     area, a value before and after, a role change, a dissolution, an accounts file's counts (and the file an imported
     account or import came from), the address of a user's own password change, a restored backup's file; "" for an
     action that says it all."""
     details = entry["details"]
-    said = _details_text(entry["action"], details, provinces)
+    said = _details_text(entry["action"], details, provinces, communes or {})
     if details.get("file"):
         return f"{said}; nhập từ tệp «{details['file']}»"
     return said
 
 
-def _details_text(action: str, details: Mapping[str, Any], provinces: Mapping[str, str]) -> str:
-    """What an audit entry changed, in words (:func:`audit_details` without the imported file)."""
+def _given(details: Mapping[str, Any]) -> str:
+    """What an own password change replaced: a given password, and the recent reset that gave it (who, which day:
+    whoever held its one-time password made this change)."""
+    if not details["given"]:
+        return ""
+    if details.get("given_by"):
+        day = vn_day(datetime.fromisoformat(details["given_at"]))
+        return f"thay mật khẩu do quản trị viên {details['given_by']} cấp lại ngày {day}, "
+    return "thay mật khẩu được cấp, "
+
+
+def _details_text(
+    action: str, details: Mapping[str, Any], provinces: Mapping[str, str], communes: Mapping[str, str]
+) -> str:
+    """What an audit entry changed, in words (:func:`audit_details` without the imported file; ``communes``: code →
+    name of the communes it lists)."""
     since = f" từ {vn_day(date.fromisoformat(details['valid_from']))}" if details.get("valid_from") else ""
     if action == AdminAction.CHANGE_OWN_PASSWORD:
-        return ("thay mật khẩu được cấp, " if details["given"] else "") + f"từ địa chỉ {details['address']}"
+        return f"{_given(details)}từ địa chỉ {details['address']}"
     if action == AdminAction.RESTORE_BACKUP:
         return (
             f"tệp «{details['archive']}», sao lưu ngày {vn_day(date.fromisoformat(details['created_at'][:10]))} từ CSDL"
@@ -255,13 +312,21 @@ def _details_text(action: str, details: Mapping[str, Any], provinces: Mapping[st
         return f"{details['teams']} tổ công tác mới, {details['users']} người dùng mới"
     if action == AdminAction.DISSOLVE_TEAM:
         return (
-            f"địa bàn {len(details['communes'])} xã/phường kết thúc ngày "
-            f"{vn_day(date.fromisoformat(details['dissolved_on']))}"
+            f"địa bàn {len(details['communes'])} xã/phường{_communes_named(details['communes'], communes)} kết thúc"
+            f" ngày {vn_day(date.fromisoformat(details['dissolved_on']))}{_left_without_team(details, communes)}"
         )
     if "added" in details:
-        return f"{since.strip()}: thêm {len(details['added'])}, bớt {len(details['removed'])} xã/phường"
+        added, removed = details["added"], details["removed"]
+        return (
+            f"{since.strip()}: thêm {len(added)} xã/phường{_communes_named(added, communes)}, bớt {len(removed)}"
+            f" xã/phường{_communes_named(removed, communes)}{_left_without_team(details, communes)}"
+        )
     if "communes" in details:
-        return f"{len(details['communes'])} xã/phường{since}"
+        return f"{len(details['communes'])} xã/phường{_communes_named(details['communes'], communes)}{since}"
+    if action == AdminAction.DEACTIVATE_USER:
+        return "không đăng nhập được nữa, mọi phiên đăng nhập đã kết thúc"
+    if action == AdminAction.ACTIVATE_USER:
+        return "đăng nhập được trở lại"
     if "after" in details:
         return f"{_value(action, details['before'], provinces)} → {_value(action, details['after'], provinces)}"
     role = details.get("role")
@@ -283,14 +348,17 @@ def audit_entries(
     until: datetime | None = None,
 ) -> list[dict[str, Any]]:
     """The admin audit's entries, newest first, in [since, until) when given, each with its action's label and what it
-    changed in words (:func:`audit_details`; ``provinces``: code → full name)."""
+    changed in words (:func:`audit_details`; ``provinces``: code → full name; the communes its lines list named)."""
+    entries = admin_audit(conn, limit, since, until)
+    listed = {code for e in entries for key in COMMUNE_LISTS for code in e["details"].get(key) or []}
+    communes = commune_full_names(conn, listed)
     return [
         {
             **entry,
             "action_label": AdminAction(entry["action"]).label,
-            "details_text": audit_details(entry, provinces),
+            "details_text": audit_details(entry, provinces, communes),
         }
-        for entry in admin_audit(conn, limit, since, until)
+        for entry in entries
     ]
 
 

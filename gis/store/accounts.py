@@ -16,6 +16,7 @@ from gis.store.versioned import load_at_version, update_at_version
 from models.domain.access import Principal, check_user_scope, check_username, normal_team_name, team_name
 from models.domain.dates import vn_day
 from models.errors import AlreadyExists, Conflict, InvalidRequest, NotFound
+from models.text import vietnamese_key
 from models.vocabulary import TASK_CLOSED, Role, codes
 
 FOREIGN_KEY_VIOLATION = "23503"
@@ -218,8 +219,9 @@ def team_id_by_name(conn: Connection, name: str) -> int:
 
 
 def list_teams(conn: Connection, scope: AreaScope = UNRESTRICTED, dissolved: bool = False) -> list[dict[str, Any]]:
-    """The working teams in the scope (a dissolved team is in no picker or suggestion) with their current communes,
-    member count, the tasks they hold not yet finished and the day their area next changes (if one is planned).
+    """The working teams in the scope (a dissolved team is in no picker or suggestion) in Vietnamese order of their
+    names, with their current communes, member count (``members``, deactivated accounts included; ``active_members``),
+    the tasks they hold not yet finished and the day their area next changes (if one is planned).
 
     ``dissolved``: then, for the registers' filters only, the dissolved teams that hold a task the scope may see (their
     old tasks stay theirs: completed, accepted, cancelled), each with its ``dissolved_on``: a dissolved team has no area
@@ -228,7 +230,7 @@ def list_teams(conn: Connection, scope: AreaScope = UNRESTRICTED, dissolved: boo
     if dissolved:
         held = f"EXISTS (SELECT 1 FROM tasks k WHERE k.team_id = t.id AND {scope.tasks('k')})"
         working = f"(({working}) OR (t.dissolved_on IS NOT NULL AND {held}))"
-    return [
+    rows = [
         dict(r)
         for r in conn.execute(
             text(f"""
@@ -237,12 +239,15 @@ def list_teams(conn: Connection, scope: AreaScope = UNRESTRICTED, dissolved: boo
                coalesce((SELECT array_agg(ta.commune_code ORDER BY ta.commune_code) FROM team_areas ta
                          WHERE ta.team_id = t.id AND {valid_on("ta")}), '{{}}') AS communes,
                (SELECT count(*) FROM users u WHERE u.team_id = t.id) AS members,
+               (SELECT count(*) FROM users u WHERE u.team_id = t.id AND u.active) AS active_members,
                (SELECT min(d) FROM team_areas ta, LATERAL (VALUES (ta.valid_from), (ta.valid_to)) v(d)
                 WHERE ta.team_id = t.id AND d > {LOCAL_TODAY}) AS next_change
-        FROM teams t WHERE {working} ORDER BY t.dissolved_on IS NOT NULL, t.name"""),
+        FROM teams t WHERE {working}"""),
             {**scope.params, "closed": list(codes(TASK_CLOSED))},
         ).mappings()
     ]
+    # In Vietnamese order, as the pages sort names (the database's order is the code points': capitals first).
+    return sorted(rows, key=lambda team: (team["dissolved_on"] is not None, vietnamese_key(team["name"])))
 
 
 def set_team_area(conn: Connection, team_id: int, communes: list[str], valid_from: date) -> dict[str, Any]:
@@ -250,8 +255,9 @@ def set_team_area(conn: Connection, team_id: int, communes: list[str], valid_fro
 
     Rows valid before that day keep their period: those the new area drops end on ``valid_from``
     (``valid_to``), communes it adds start then. A change planned earlier for that day or later never took
-    effect and is replaced. Returns the communes added and removed, the rows replaced and the later days whose
-    planned change was cancelled.
+    effect and is replaced. Returns the communes added and removed, the rows replaced (``replaced``: commune and the
+    day it was to start, a row of that same day included — an area set for that day earlier and overwritten — but not
+    one of a commune kept, written again as it was) and the later days whose planned change was cancelled.
     """
     _check_area(conn, communes)
     today = conn.execute(text(f"SELECT {LOCAL_TODAY}")).scalar_one()
@@ -282,6 +288,8 @@ def set_team_area(conn: Connection, team_id: int, communes: list[str], valid_fro
                  RETURNING old.valid_to"""),
         params,
     ).scalars()
+    # A row of that same day for a commune kept is written again as it was: nothing of it was replaced.
+    replaced = [r for r in replaced if r["valid_from"] > valid_from or r["commune_code"] not in wanted]
     later_days = {r["valid_from"] for r in replaced if r["valid_from"] > valid_from}
     later_days.update(day for day in planned_ends if day is not None)
     conn.execute(
@@ -320,6 +328,24 @@ def shared_communes(conn: Connection, team_id: int, valid_from: date | None = No
             {"t": team_id, "d": valid_from},
         ).mappings()
     ]
+
+
+def communes_without_team(conn: Connection, communes: list[str], day: date | None = None) -> list[dict[str, Any]]:
+    """Of ``communes``, those no working team holds on ``day`` (default today), by code with their current names: an
+    area change or a dissolution that leaves a commune to nobody says so (nobody is given its tasks, nobody answers
+    for it) rather than listing it among the removed only."""
+    rows = conn.execute(
+        text(f"""
+        WITH day AS (SELECT coalesce(CAST(:d AS date), {LOCAL_TODAY}) AS d)
+        SELECT c.code AS commune_code, u.full_name AS commune_name
+        FROM day, unnest(CAST(:codes AS text[])) AS c(code)
+        LEFT JOIN admin_units u ON u.code = c.code AND {current_unit("u")}
+        WHERE NOT EXISTS (SELECT 1 FROM team_areas ta JOIN teams t ON t.id = ta.team_id
+                          WHERE ta.commune_code = c.code AND t.dissolved_on IS NULL AND {valid_on("ta", "day.d")})
+        ORDER BY c.code"""),
+        {"codes": sorted(set(communes)), "d": day},
+    ).mappings()
+    return [dict(r) for r in rows]
 
 
 def team_area_history(conn: Connection, team_id: int) -> list[dict[str, Any]]:

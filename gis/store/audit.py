@@ -9,6 +9,8 @@ from typing import Any
 from sqlalchemy import Connection, insert, text
 
 from gis.store.tables import AdminAudit
+from models.domain.access import RECENT_RESET_DAYS
+from models.vocabulary import AdminAction
 
 
 def record_admin_action(
@@ -56,3 +58,19 @@ def admin_audit(
         {"limit": limit, "since": since, "until": until},
     ).mappings()
     return [dict(r) for r in rows]
+
+
+def recent_reset(conn: Connection, username: str, at: datetime | None = None) -> tuple[str | None, datetime | None]:
+    """Who reset ``username``'s password and when, the newest reset in the :data:`RECENT_RESET_DAYS` up to ``at``
+    (default now); (None, None) when there is none. Whoever held that reset's one-time password may have made the
+    forced change and acted as the user: an approval and the own change's audit line say so."""
+    row = conn.execute(
+        text("""
+        SELECT a.actor, a.at FROM admin_audit a JOIN users u ON u.id = a.target_user_id
+        WHERE a.action = :action AND u.username = :username
+          AND a.at <= COALESCE(CAST(:at AS timestamptz), now())
+          AND a.at > COALESCE(CAST(:at AS timestamptz), now()) - make_interval(days => :days)
+        ORDER BY a.at DESC, a.id DESC LIMIT 1"""),
+        {"action": AdminAction.RESET_PASSWORD.value, "username": username, "at": at, "days": RECENT_RESET_DAYS},
+    ).one_or_none()
+    return (row.actor, row.at) if row else (None, None)

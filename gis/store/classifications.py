@@ -10,11 +10,13 @@ archived with its overrides in the append-only classification_trail (migration 0
 from __future__ import annotations
 
 import json
+from collections.abc import Mapping
 from datetime import datetime
 from typing import TYPE_CHECKING, Any
 
 from sqlalchemy import Connection, text
 
+from gis.store.audit import recent_reset
 from gis.store.communes import place_names
 from gis.store.scoping import UNRESTRICTED, AreaScope
 from gis.store.sql import current_unit, display_geojson, display_params, valid_on
@@ -376,6 +378,7 @@ def run_history(conn: Connection, year: int, scope: AreaScope = UNRESTRICTED) ->
     return [
         {
             **v,
+            **approver_reset(conn, v),
             "n_overrides": len(standing[v["run_id"]]),
             "overrides": standing[v["run_id"]],
             "replaced_overrides": replaced[v["run_id"]],
@@ -411,7 +414,7 @@ def approve(
             {"id": draft["id"], "actor": actor},
         ).one()
         check_four_eyes(actor, draft["created_by"], own, own_at)
-    run = (
+    run = dict(
         conn.execute(
             text(
                 "UPDATE classification_runs SET status = 'approved', approved_by = :actor, approved_at = now(),"
@@ -422,7 +425,15 @@ def approve(
         .mappings()
         .one()
     )
-    return dict(run)
+    return run | approver_reset(conn, run)
+
+
+def approver_reset(conn: Connection, run: Mapping[str, Any]) -> dict[str, Any]:
+    """``approver_password_reset_by/at``: who reset an approved run's approver's password and when, within
+    :data:`~models.domain.access.RECENT_RESET_DAYS` before the approval (None when not): whoever held the one-time
+    password could have approved as that planner, around four eyes — the approval's record says so."""
+    by, at = recent_reset(conn, run["approved_by"], run["approved_at"]) if run["approved_by"] else (None, None)
+    return {"approver_password_reset_by": by, "approver_password_reset_at": at}
 
 
 #: The version of a result's unit: the one valid on the run's `units_valid_on` (a year classified on its own

@@ -96,6 +96,17 @@ def unknown_communes(conn: Connection, codes: Iterable[str]) -> list[str]:
     return sorted(set(wanted) - known)
 
 
+def commune_full_names(conn: Connection, codes: Iterable[str]) -> dict[str, str]:
+    """Code → full name of the given commune-level units, the current version's, else the newest one's (a commune
+    merged away since is still named by what it was called)."""
+    rows = conn.execute(
+        text("""SELECT DISTINCT ON (code) code, full_name FROM admin_units WHERE code = ANY(:c)
+                ORDER BY code, valid_to IS NULL DESC, valid_from DESC"""),
+        {"c": sorted(set(codes))},
+    ).all()
+    return {code: name for code, name in rows if name}
+
+
 def current_communes(conn: Connection) -> pd.DataFrame:
     """Current units: commune_code, name, full_name and area_km2, ordered by code."""
     rows = conn.execute(

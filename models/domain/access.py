@@ -24,6 +24,13 @@ COMMAND_TASK_TARGETS = frozenset({TaskState.ACCEPTED, TaskState.RETURNED, TaskSt
 #: and more (the heat surface's default, the emerging hot spots' smallest) are read as commune-level counts.
 DETAILED_CELL_M = 100.0
 
+#: An approval says so when its approver's password was last reset by an administrator this many days before or less
+#: (the approve answer, the year's history, the own change's audit line). Whoever holds a reset's one-time password
+#: can make the forced change and work as the user, around four eyes, until the user, locked out, notices: a
+#: takeover is used within days of its reset, and a week covers a working week and its weekend. Longer would mark
+#: every routine reset (a forgotten password) and the mark would stop being read.
+RECENT_RESET_DAYS = 7
+
 #: A login name: 2-64 ASCII letters, digits, dots, hyphens, underscores — no spaces, no diacritics (a person's name
 #: typed as a username would stay in the append-only history for good).
 USERNAME_PATTERN = r"^[A-Za-z0-9_.-]{2,64}$"

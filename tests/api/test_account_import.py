@@ -184,3 +184,16 @@ def test_the_template_imports_as_it_is_shipped_and_only_administrators_import(cl
         headers = bearer(make_user(f"khong-quyen-{role}", role, team))
         assert upload(client, headers, CITY).status_code == 403
         assert client.get("/api/users/import-template", headers=headers).status_code == 403
+
+
+def test_the_password_sheet_names_each_users_province_as_the_users_list_does(client, admin) -> None:
+    """The sheet's «Tổ công tác / phạm vi» read «tỉnh, thành phố mã 31»: a code the officer handed the line does not
+    read. It names the team, the province («Thành phố Hải Phòng») or «Toàn quốc», as the users list does."""
+    sheet = load_workbook(BytesIO(upload(client, admin, CITY).content)).active
+    rows = [row for row in sheet.iter_rows(values_only=True) if isinstance(row[0], int)]
+    where = {row[1]: row[3] for row in rows}
+    assert (where["chihuy-nhap"], where["thammuu-nhap"], where["to-b-1"]) == (
+        "Thành phố Hải Phòng",
+        "Toàn quốc",
+        "Tổ Nhập B",
+    ), where

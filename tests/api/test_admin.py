@@ -2,6 +2,7 @@
 areas over time (permissions follow the area valid that day), and the append-only audit of every action."""
 
 from datetime import timedelta
+from unittest.mock import ANY
 
 import pytest
 from sqlalchemy import text
@@ -99,8 +100,12 @@ def test_a_users_own_password_change_is_a_line_of_the_admin_audit(client, admin,
         ("tu-doi-mat-khau", "change_own_password", "tu-doi-mat-khau"),
     ]
     assert entries[0]["action_label"] == "Tự đổi mật khẩu" and entries[0]["target_user_id"] == user_id
-    assert entries[0]["details"] == {"address": "testclient", "given": True}
-    assert entries[0]["details_text"] == "thay mật khẩu được cấp, từ địa chỉ testclient"
+    assert entries[0]["details"] == {"address": "testclient", "given": True, "given_by": "quan-tri", "given_at": ANY}
+    day = local_today().strftime("%d/%m/%Y")
+    assert (
+        entries[0]["details_text"]
+        == f"thay mật khẩu do quản trị viên quan-tri cấp lại ngày {day}, từ địa chỉ testclient"
+    )
     assert entries[2]["details_text"] == "từ địa chỉ testclient"
     stored = conn.execute(text("SELECT password_hash FROM users WHERE id = :id"), {"id": user_id}).scalar_one()
     said = str(entries)
@@ -545,3 +550,118 @@ def test_a_command_or_planner_role_is_given_the_whole_country_only_when_asked_fo
     whole = create("tham-muu-bo", {"role": "planner", "national": True})
     assert whole.status_code == 201 and whole.json()["province_code"] is None
     assert create("to-moi", {"role": "team", "team_id": team["id"]}).status_code == 201  # other roles: as before
+
+
+def test_an_administrator_cannot_reset_their_own_password(client, admin) -> None:
+    """A reset needs no current password: whoever held an administrator's open session took the account (a new
+    password, the session ended, the owner locked out). Refused as one's own deactivation and role change are; the own
+    change (current password asked) stays the way."""
+    me = client.get("/api/auth/me", headers=admin).json()
+    own = client.post(f"/api/users/{me['id']}/password", headers=admin)
+    assert own.status_code == 422, own.text
+    assert own.json()["detail"].startswith("không thể tự cấp lại mật khẩu của chính mình")
+    assert "cần mật khẩu hiện tại" in own.json()["detail"]
+    assert client.get("/api/auth/me", headers=admin).status_code == 200  # the session goes on, the password stays
+    assert token(client, "quan-tri", TEST_PASSWORD).status_code == 200
+    assert "reset_password" not in {e["action"] for e in client.get("/api/audit", headers=admin).json()}
+
+
+def test_an_area_change_or_a_dissolution_names_the_communes_it_leaves_with_no_team(client, admin) -> None:
+    """A commune removed from a team's area that no other team holds has nobody answering for it: the answers said
+    only «removed» (as of a commune handed to another team). They name it, with its name; one another team holds is
+    not named; the audit keeps the codes."""
+    today = str(local_today())
+    client.post("/api/teams", json={"name": "Tổ giữ B", "communes": [AREA_B]}, headers=admin)
+    team = client.post("/api/teams", json={"name": "Tổ thu hẹp", "communes": [AREA_A, AREA_B, AREA_C]}, headers=admin)
+    team_id = team.json()["id"]
+    narrowed = client.put(f"/api/teams/{team_id}/area", json={"communes": [AREA_C], "valid_from": today}, headers=admin)
+    assert narrowed.status_code == 200, narrowed.text
+    assert narrowed.json()["removed"] == sorted([AREA_A, AREA_B])
+    left = narrowed.json()["left_without_team"]
+    assert [c["commune_code"] for c in left] == [AREA_A] and left[0]["commune_name"], left
+    version = next(t["version"] for t in client.get("/api/teams", headers=admin).json() if t["id"] == team_id)
+    dissolved = client.post(f"/api/teams/{team_id}/dissolution", json={"version": version}, headers=admin)
+    assert dissolved.status_code == 200, dissolved.text
+    assert [c["commune_code"] for c in dissolved.json()["left_without_team"]] == [AREA_C]
+    audit = client.get("/api/audit?limit=2", headers=admin).json()
+    assert [e["details"]["left_without_team"] for e in audit] == [[AREA_C], [AREA_A]]
+
+
+def test_deactivating_a_teams_last_active_member_says_its_open_tasks_have_nobody(
+    client, admin, make_user, conn
+) -> None:
+    """Deactivating the only member of a team holding two assigned tasks answered the user alone: nothing said the
+    tasks now had nobody, as a move or a role change says (`former_team`). It says so now; the teams list tells the
+    members who can work (`active_members`) from the accounts it counts (`members`, deactivated ones included)."""
+    from conftest import conversion_task
+
+    from gis.store.accounts import principal_by_username
+
+    team = client.post("/api/teams", json={"name": "Tổ một người", "communes": [AREA_A, AREA_B]}, headers=admin).json()
+    command = principal_by_username(conn, "test-command")
+    for commune in (AREA_A, AREA_B):
+        conversion_task(conn, command, commune, local_today().year, team["id"])
+    member = make_user("mot-minh", "team", team["id"])
+    off = client.patch(f"/api/users/{member}", json={"active": False, "version": 1}, headers=admin)
+    assert off.status_code == 200, off.text
+    assert off.json()["former_team"] == {"id": team["id"], "name": "Tổ một người", "open_tasks": 2, "active_members": 0}
+    listed = next(t for t in client.get("/api/teams", headers=admin).json() if t["id"] == team["id"])
+    assert (listed["members"], listed["active_members"]) == (1, 0)
+    on = client.patch(f"/api/users/{member}", json={"active": True, "version": 2}, headers=admin)
+    assert on.status_code == 200 and on.json()["former_team"] is None
+
+
+def test_the_audit_names_the_communes_of_an_area_change_and_says_what_a_deactivation_did(
+    client, admin, make_user, conn
+) -> None:
+    """The audit read «thêm 0, bớt 3 xã/phường»: which communes, the administrator could not tell. It names them (and
+    those left with no team), as a new team's area; a deactivation's line said nothing at all."""
+    names = dict(
+        conn.execute(
+            text("SELECT code, full_name FROM admin_units WHERE code = ANY(:c) AND valid_to IS NULL"),
+            {"c": [AREA_A, AREA_B, AREA_C]},
+        ).all()
+    )
+    team = client.post("/api/teams", json={"name": "Tổ ghi tên xã", "communes": [AREA_A, AREA_B]}, headers=admin)
+    today = local_today()
+    client.put(
+        f"/api/teams/{team.json()['id']}/area", json={"communes": [AREA_C], "valid_from": str(today)}, headers=admin
+    )
+    user = make_user("se-ngung", "planner")
+    client.patch(f"/api/users/{user}", json={"active": False, "version": 1}, headers=admin)
+    deactivated, changed, created = client.get("/api/audit?limit=3", headers=admin).json()
+    removed = ", ".join(names[c] for c in sorted([AREA_A, AREA_B]))
+    assert changed["details_text"] == (
+        f"từ {today:%d/%m/%Y}: thêm 1 xã/phường ({names[AREA_C]}), bớt 2 xã/phường ({removed});"
+        f" không còn tổ nào phụ trách: {removed}"
+    )
+    assert created["details_text"].startswith(f"2 xã/phường ({removed})")
+    assert deactivated["action"] == "deactivate_user"
+    assert deactivated["details_text"] == "không đăng nhập được nữa, mọi phiên đăng nhập đã kết thúc"
+
+
+def test_an_area_set_again_the_same_day_names_what_it_replaced_as_its_audit_does(client, admin) -> None:
+    """A team's area set today and set again today answered `planned_replaced: []` while its audit listed as
+    `replaced_planned` every row of the morning's area (the kept ones too, written again as they were). The answer
+    names the rows it replaced, commune and day, the same as the audit; a commune kept is no row replaced."""
+    today = str(local_today())
+    team = client.post("/api/teams", json={"name": "Tổ đặt lại", "communes": [AREA_A, AREA_B]}, headers=admin).json()
+    again = client.put(
+        f"/api/teams/{team['id']}/area", json={"communes": [AREA_A, AREA_C], "valid_from": today}, headers=admin
+    )
+    assert again.status_code == 200, again.text
+    answered = again.json()["replaced_planned"]
+    assert [(r["commune_code"], r["valid_from"]) for r in answered] == [(AREA_B, today)]
+    assert answered[0]["commune_name"]
+    audited = client.get("/api/audit?limit=1", headers=admin).json()[0]["details"]["replaced_planned"]
+    assert audited == [{"commune_code": AREA_B, "valid_from": today}]
+
+
+def test_the_teams_are_listed_in_vietnamese_order(client, admin) -> None:
+    """The list read «Tổ Biên phòng…», «Tổ Nbsp», then «Tổ công tác…» (the database's code-point order: capitals
+    first), and «Tổ Đ…» after every «Tổ Z…»: the pickers list teams as a Vietnamese reader looks for them."""
+    made = ["Tổ Nbsp", "Tổ công tác số 9", "Tổ Đồ Sơn thử", "Tổ Biên phòng thử", "Tổ Dương Kinh thử"]
+    for name in made:
+        assert client.post("/api/teams", json={"name": name, "communes": [AREA_A]}, headers=admin).status_code == 201
+    listed = [t["name"] for t in client.get("/api/teams", headers=admin).json() if t["name"] in made]
+    assert listed == ["Tổ Biên phòng thử", "Tổ công tác số 9", "Tổ Dương Kinh thử", "Tổ Đồ Sơn thử", "Tổ Nbsp"]

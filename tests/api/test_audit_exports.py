@@ -121,7 +121,7 @@ def test_the_admin_audit_says_what_changed_and_is_exported_to_excel(client, conn
     created = client.post("/api/teams", json={"name": "Tổ ghi nhật ký", "communes": ["10507"]}, headers=admin).json()
     entries = client.get("/api/audit", headers=admin).json()
     assert [(e["action_label"], e["details_text"]) for e in entries[:2]] == [
-        ("Tạo tổ công tác", "1 xã/phường"),
+        ("Tạo tổ công tác", "1 xã/phường (Phường Thành Đông)"),
         ("Thay đổi phạm vi tỉnh, thành phố của người dùng", "Toàn quốc → Thành phố Hải Phòng"),
     ]
     # Today's lines: these two, and any other test committed today (the command line's, which no savepoint holds).
@@ -143,7 +143,7 @@ def test_the_admin_audit_says_what_changed_and_is_exported_to_excel(client, conn
         "Tạo tổ công tác",
         None,
         created["name"],
-        "1 xã/phường",
+        "1 xã/phường (Phường Thành Đông)",
     ]
     assert sheet["A7"].value.endswith(f"phạm vi: toàn hệ thống; lọc: từ ngày {local_today():%d/%m/%Y}")
     listed = [row for row in sheet.iter_rows(min_row=9, values_only=True) if isinstance(row[0], int)]  # STT numbered

@@ -979,3 +979,49 @@ def test_a_review_without_a_previous_approved_year_counts_no_changes(client, as_
     """No approved 2024: «0 xã thay đổi so với năm trước» was a count of nothing compared."""
     client.post("/api/classifications/2025/runs")
     assert client.get("/api/classifications/2025/review").json()["n_changed"] is None
+
+
+def test_an_approval_by_a_planner_whose_password_an_administrator_just_reset_says_so(
+    client, as_user, make_user, bearer, indicators: list[str]
+) -> None:
+    """Four eyes around a reset: the administrator resets the second planner's password, logs in with the one-time
+    password, makes the forced change and approves the first planner's draft — allowed (nothing tells them apart from
+    the planner), but the approval's answer and the year's history name the reset (who, when), as the audit line of
+    the own change does. Before, nothing did."""
+    assert client.post("/api/classifications/2025/runs").status_code == 201
+    as_user("planner-2")  # the second planner exists, with their own password
+    as_user("planner")
+    admin = bearer(make_user("quan-tri", "admin"))
+    planner_2 = next(u["id"] for u in client.get("/api/users", headers=admin).json() if u["username"] == "tham.muu.2")
+    given = client.post(f"/api/users/{planner_2}/password", headers=admin).json()["password"]
+    login = client.post("/api/auth/token", data={"username": "tham.muu.2", "password": given}).json()
+    forced = {"Authorization": f"Bearer {login['access_token']}"}
+    change = {"current_password": given, "new_password": "chiem-tai-khoan-1"}
+    taken = {
+        "Authorization": f"Bearer {client.post('/api/auth/password', json=change, headers=forced).json()['access_token']}"
+    }
+
+    approved = client.post("/api/classifications/2025/approve", headers=taken)
+    assert approved.status_code == 200, approved.text
+    assert approved.json()["approved_by"] == "tham.muu.2"
+    assert approved.json()["approver_password_reset_by"] == "quan-tri"
+    assert approved.json()["approver_password_reset_at"] <= approved.json()["approved_at"]
+    history = client.get("/api/classifications/2025/history").json()
+    assert history[0]["approver_password_reset_by"] == "quan-tri", history[0]
+    own = client.get("/api/audit?limit=2", headers=admin).json()
+    assert [e["action"] for e in own] == ["change_own_password", "reset_password"]
+    assert own[0]["details"]["given_by"] == "quan-tri"
+    day = local_today().strftime("%d/%m/%Y")
+    assert (
+        own[0]["details_text"] == f"thay mật khẩu do quản trị viên quan-tri cấp lại ngày {day}, từ địa chỉ testclient"
+    )
+
+
+def test_an_approval_without_a_recent_reset_names_none(client, as_user, indicators: list[str]) -> None:
+    """The mark is the exception: a planner's approval with their own password names no reset."""
+    assert client.post("/api/classifications/2025/runs").status_code == 201
+    as_user("planner-2")
+    approved = client.post("/api/classifications/2025/approve").json()
+    assert approved["approver_password_reset_by"] is None and approved["approver_password_reset_at"] is None
+    history = client.get("/api/classifications/2025/history").json()
+    assert history[0]["approver_password_reset_by"] is None

@@ -74,6 +74,7 @@ def test_a_dissolved_team_keeps_its_history_and_is_offered_nowhere(client, conn,
         "dissolved_on": str(local_today()),
         "communes": [AREA_A, AREA_B],
         "planned_dropped": [str(planned)],
+        "left_without_team": [{"commune_code": AREA_B, "commune_name": "Phường Hải Dương"}],  # A: «Tổ tiếp nhận»'s
         "version": 0,
     }
     # Its area ended today, the planned change dropped; its history stays readable.
@@ -106,7 +107,10 @@ def test_a_dissolved_team_keeps_its_history_and_is_offered_nowhere(client, conn,
         "Giải thể tổ công tác",
         "Tổ sáp nhập",
     )
-    assert entry["details_text"] == f"địa bàn 2 xã/phường kết thúc ngày {local_today():%d/%m/%Y}"
+    assert entry["details_text"] == (
+        f"địa bàn 2 xã/phường (Phường Thành Đông, Phường Hải Dương) kết thúc ngày {local_today():%d/%m/%Y};"
+        " không còn tổ nào phụ trách: Phường Hải Dương"
+    )
 
 
 def test_a_team_made_today_is_dissolved_without_a_period_of_no_day(client, conn, admin, make_team) -> None:

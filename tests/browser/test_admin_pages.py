@@ -269,7 +269,8 @@ def test_a_password_the_administrator_gives_is_changed_by_its_user_at_the_next_l
         admin.wait_for_selector("#user-table tr[data-username=thammuu-moi] td.state >> text=Hoạt động")
         newest = newest_audit_line(admin, "Tự đổi mật khẩu")
         assert newest.inner_text().endswith(
-            "thammuu-moi: Tự đổi mật khẩu — thammuu-moi (thay mật khẩu được cấp, từ địa chỉ 127.0.0.1)"
+            "thammuu-moi: Tự đổi mật khẩu — thammuu-moi (thay mật khẩu do quản trị viên quantri cấp lại ngày"
+            f" {local_today():%d/%m/%Y}, từ địa chỉ 127.0.0.1)"
         ), newest.inner_text()
         assert "quantri: Cấp lại mật khẩu — thammuu-moi" in admin.locator("#audit li").nth(1).inner_text()
         assert given not in admin.locator("#audit").inner_text() and errors == []
@@ -336,7 +337,10 @@ def test_a_team_is_dissolved_only_once_emptied_and_is_then_offered_nowhere(chrom
     """A team with members is refused with what to do first; an emptied one is dissolved after a question, leaves the
     administrator's and command's pickers, and the audit names it."""
     with city.begin() as conn:
-        commune = conn.execute(text("SELECT commune_code FROM team_areas WHERE valid_to IS NULL LIMIT 1")).scalar()
+        commune, commune_name = conn.execute(
+            text("""SELECT ta.commune_code, u.full_name FROM team_areas ta JOIN admin_units u
+                    ON u.code = ta.commune_code AND u.valid_to IS NULL WHERE ta.valid_to IS NULL LIMIT 1""")
+        ).one()
         spare = create_team(conn, "Tổ sáp nhập thử", [commune])
         busy, busy_name = conn.execute(
             text("SELECT t.id, t.name FROM teams t WHERE EXISTS (SELECT 1 FROM users u WHERE u.team_id = t.id) LIMIT 1")
@@ -369,8 +373,8 @@ def test_a_team_is_dissolved_only_once_emptied_and_is_then_offered_nowhere(chrom
     assert page.locator(f"#team-pick option[value='{spare}']").count() == 0
     assert page.locator(f"#new-user select[name=team] option[value='{spare}']").count() == 0
     page.click("nav.tabs button[data-tab=audit]")
-    assert (
-        "Giải thể tổ công tác — Tổ sáp nhập thử (địa bàn 1 xã/phường kết thúc ngày"
+    assert (  # the commune by its name (the line counted it only)
+        f"Giải thể tổ công tác — Tổ sáp nhập thử (địa bàn 1 xã/phường ({commune_name}) kết thúc ngày"
         in page.locator("#audit li").first.inner_text()
     )
     shot(page, "admin-dissolved-audit-desktop")
@@ -493,3 +497,126 @@ def test_a_city_is_set_up_from_a_file_on_the_page_and_its_officers_log_in_with_t
             conn.execute(text("DELETE FROM users WHERE username LIKE 'nhap-%'"))
             team = conn.execute(text("SELECT id FROM teams WHERE name = 'Tổ nhập trang'")).scalar_one()
             dissolve_team(conn, team, team_version(conn, team))
+
+
+def unheld(page) -> tuple[str, int]:  # noqa: ANN001 - a Playwright page
+    """The teams tab's line of communes no team holds, and how many it counts (named, and «và N xã/phường khác»)."""
+    line = page.locator("#team-unheld")
+    if line.is_hidden():
+        return "", 0
+    said = line.inner_text()
+    named, _, more = said.removeprefix("Xã/phường chưa có tổ phụ trách: ").partition(" và ")
+    return said, len(named.split(", ")) + (int(more.split()[0].replace(".", "")) if more else 0)
+
+
+def test_a_commune_a_dissolution_leaves_with_no_team_is_named_on_the_teams_tab(
+    chromium, server: str, city: Engine
+) -> None:
+    """A team holding the only hold on a commune is dissolved: the message names the commune «không còn tổ nào phụ
+    trách», and the teams tab says «Xã/phường chưa có tổ phụ trách: …» (hidden while every commune has a team).
+    Before, the message counted the communes and nothing showed the commune had nobody."""
+    from gis.store.accounts import set_team_area
+
+    with city.begin() as conn:
+        holder, commune, name = conn.execute(
+            text("""SELECT ta.team_id, ta.commune_code, u.full_name FROM team_areas ta
+                    JOIN admin_units u ON u.code = ta.commune_code AND u.valid_to IS NULL
+                    WHERE ta.valid_to IS NULL AND (SELECT count(*) FROM team_areas o WHERE o.team_id = ta.team_id
+                                                   AND o.valid_to IS NULL) > 1
+                      AND NOT EXISTS (SELECT 1 FROM team_areas o WHERE o.commune_code = ta.commune_code
+                                      AND o.team_id <> ta.team_id AND o.valid_to IS NULL)
+                    ORDER BY ta.commune_code LIMIT 1""")
+        ).one()
+        area = list(
+            conn.execute(
+                text("SELECT commune_code FROM team_areas WHERE team_id = :t AND valid_to IS NULL"), {"t": holder}
+            ).scalars()
+        )
+        spare = create_team(conn, "Tổ giữ một xã", [commune])
+        set_team_area(conn, holder, [c for c in area if c != commune], local_today())
+    try:
+        page, errors = open_as(chromium, server, "quantri", DESKTOP)
+        page.click("nav.tabs button[data-tab=teams]")
+        before = unheld(page)  # none in the demo city; another test's province may have left some
+        page.select_option("#team-pick", str(spare))
+        confirming(page, True)
+        page.click("#dissolve-team")
+        wait_message(page, f"không còn tổ nào phụ trách 1 xã/phường: {name}")
+        after = unheld(page)
+        assert after[1] == before[1] + 1 and (name in after[0] or not before[1]), (before, after)
+        if not before[1]:
+            assert after[0] == f"Xã/phường chưa có tổ phụ trách: {name}"
+        assert errors == []
+        page.close()
+    finally:
+        with city.begin() as conn:
+            set_team_area(conn, holder, area, local_today())
+
+
+def test_deactivating_a_teams_last_active_member_warns_that_its_tasks_have_nobody(
+    chromium, server: str, city: Engine
+) -> None:
+    """The only member of a team holding two assigned tasks is deactivated: the page says the tasks stay the team's and
+    that nobody active is left to work them (as a move or a role change says); the team's summary counts the
+    deactivated account apart. Before, the page said only «đã ngừng kích hoạt»."""
+    from api.security import hash_password
+    from gis.store.accounts import create_user
+
+    with city.begin() as conn:
+        commune = conn.execute(text("SELECT commune_code FROM team_areas WHERE valid_to IS NULL LIMIT 1")).scalar_one()
+        team = create_team(conn, "Tổ còn một người", [commune])
+        create_user(conn, "con-mot-nguoi", hash_password("mat-khau-thu-1"), "team", team, must_change_password=False)
+        command = principal_by_username(conn, "chihuy")
+        for year in (local_today().year, local_today().year - 1):
+            conversion_task(conn, command, commune, year, team)
+    page, errors = open_as(chromium, server, "quantri", DESKTOP)
+    confirming(page, True)
+    page.click("#user-table tr[data-username=con-mot-nguoi]")
+    page.click("#user-table .card[data-username=con-mot-nguoi] button[data-action=deactivate]")
+    wait_message(page, "Tài khoản con-mot-nguoi: đã ngừng kích hoạt. Nhiệm vụ thuộc về tổ, không thuộc người: 2")
+    assert "tổ không còn ai hoạt động, chỉ huy cần giao lại" in page.locator("#message").inner_text()
+    page.click("nav.tabs button[data-tab=teams]")
+    page.select_option("#team-pick", str(team))
+    assert page.locator("#team-summary").inner_text().startswith("1 người dùng (1 ngừng kích hoạt); 2 nhiệm vụ")
+    assert errors == []
+    page.close()
+
+
+#: The side panel's visible elements wider than the panel (its right edge passed, or the panel scrolling sideways):
+#: [tag#id.class, their right edge, the panel's] each, or the panel's own scroll width past its width.
+WIDER_THAN_PANEL = """() => { const panel = document.querySelector('main.panel');
+  const edge = panel.getBoundingClientRect().right;
+  const wide = [...panel.querySelectorAll('*')].filter((e) => e.getClientRects().length
+    && getComputedStyle(e).position !== 'fixed' && e.getBoundingClientRect().right > edge + 1)
+    .map((e) => [`${e.tagName}#${e.id}.${e.className}`, Math.round(e.getBoundingClientRect().right), Math.round(edge)]);
+  if (panel.scrollWidth > panel.clientWidth + 1) wide.push(['scroll', panel.scrollWidth, panel.clientWidth]);
+  return wide; }"""
+
+
+def test_a_very_long_team_name_stays_inside_the_admin_panel_on_a_desktop(chromium, server: str, city: Engine) -> None:
+    """A team named with 200 characters (the most a name may have) made the team picker wider than the side panel,
+    and its audit line ran under the map: every tab's elements stay within the panel, the name wrapped."""
+    from gis.services.admin import create_team as audited_team
+    from gis.store.accounts import create_user
+
+    name = "Tổ công tác " + "Đ" * 188
+    with city.begin() as conn:
+        commune = conn.execute(text("SELECT commune_code FROM team_areas WHERE valid_to IS NULL LIMIT 1")).scalar_one()
+        team = audited_team(conn, "test", name, [commune])  # its audit line names it
+        user = create_user(conn, "to-ten-dai", "x", "team", team)  # the users list names it
+    try:
+        page, errors = open_as(chromium, server, "quantri", DESKTOP)
+        page.click("nav.tabs button[data-tab=teams]")
+        page.select_option("#team-pick", str(team))
+        page.select_option("#team-pick", "")
+        for tab in ("teams", "users", "audit"):
+            page.click(f"nav.tabs button[data-tab={tab}]")
+            if tab == "audit":
+                page.locator("#audit li").first.wait_for()
+            assert page.evaluate(WIDER_THAN_PANEL) == [], tab
+        assert errors == []
+        page.close()
+    finally:
+        with city.begin() as conn:
+            conn.execute(text("DELETE FROM users WHERE id = :id"), {"id": user})
+            dissolve_team(conn, "test", team, team_version(conn, team))

@@ -7,7 +7,7 @@ from sqlalchemy import Connection, text
 
 from gis.services.admin import change_user_role, set_user_active
 from gis.store.accounts import get_user
-from models.errors import InvalidRequest
+from models.errors import Conflict
 
 
 def test_the_last_active_administrator_cannot_be_deactivated_even_from_the_command_line(
@@ -17,12 +17,12 @@ def test_the_last_active_administrator_cannot_be_deactivated_even_from_the_comma
     the last one: nobody could then manage users from the page. With a second active administrator it is allowed."""
     conn.execute(text("UPDATE users SET active = false WHERE role = 'admin'"))  # this test's own administrators only
     last = make_user("quan-tri-cuoi", "admin")
-    with pytest.raises(InvalidRequest, match="quản trị viên cuối cùng còn hoạt động"):
+    with pytest.raises(Conflict, match="quản trị viên cuối cùng còn hoạt động"):
         set_user_active(conn, "root", last, False, get_user(conn, last)["version"])
     assert get_user(conn, last)["active"]
     other = make_user("quan-tri-khac", "admin")
     assert set_user_active(conn, "root", last, False, get_user(conn, last)["version"])["active"] is False
-    with pytest.raises(InvalidRequest, match="cuối cùng"):
+    with pytest.raises(Conflict, match="cuối cùng"):
         set_user_active(conn, "quan-tri-cuoi", other, False, get_user(conn, other)["version"])
 
 
@@ -31,12 +31,12 @@ def test_the_last_active_administrator_keeps_the_role_even_from_the_command_line
     manage users. With a second active administrator it is allowed, and the other one is then the last."""
     conn.execute(text("UPDATE users SET active = false WHERE role = 'admin'"))  # this test's own administrators only
     last = make_user("quan-tri-cuoi", "admin")
-    with pytest.raises(InvalidRequest, match="quản trị viên cuối cùng còn hoạt động"):
+    with pytest.raises(Conflict, match="quản trị viên cuối cùng còn hoạt động"):
         change_user_role(conn, "root", last, "planner", None, None, get_user(conn, last)["version"])
     assert get_user(conn, last)["role"] == "admin"
     other = make_user("quan-tri-khac", "admin")
     assert change_user_role(conn, "root", last, "planner", None, None, 1)["role"] == "planner"
-    with pytest.raises(InvalidRequest, match="cuối cùng"):
+    with pytest.raises(Conflict, match="cuối cùng"):
         change_user_role(conn, "root", other, "command", None, None, 1)
 
 

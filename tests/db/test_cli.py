@@ -996,3 +996,29 @@ def test_a_user_who_does_not_exist_is_named_in_vietnamese_only(cli, capsys) -> N
     code, out, err = cli(capsys, "demo-data", "lifecycle", "--as-user", "khong-co-ai")
     assert (code, out) == (2, ""), err
     assert err == "Lỗi: không có người dùng đang hoạt động tên «khong-co-ai»\n", err
+
+
+def test_the_last_administrators_refusal_on_the_command_line_exits_3(cli, capsys, engine: Engine) -> None:
+    """`diaban users deactivate` and `users role` refusing the last active administrator exited 2 («bad input») where
+    the exit table says 3 for a refusal that conflicts with the current state: it exits 3, changing nothing."""
+    from gis.store.accounts import create_user
+
+    with engine.begin() as conn:
+        others = list(
+            conn.execute(text("UPDATE users SET active = false WHERE role = 'admin' AND active RETURNING id")).scalars()
+        )
+        last = create_user(conn, "qt-cuoi-dong-lenh", "x", "admin", None)
+    try:
+        for command in (("deactivate", "qt-cuoi-dong-lenh"), ("role", "qt-cuoi-dong-lenh", "--role", "planner")):
+            code, out, err = cli(capsys, "users", *command)
+            assert (code, out) == (3, ""), err
+            assert err.startswith("Bị từ chối") and "quản trị viên cuối cùng còn hoạt động" in err, err
+        with engine.connect() as conn:
+            assert conn.execute(text("SELECT role, active FROM users WHERE id = :id"), {"id": last}).one() == (
+                "admin",
+                True,
+            )
+    finally:
+        with engine.begin() as conn:
+            conn.execute(text("DELETE FROM users WHERE id = :id"), {"id": last})
+            conn.execute(text("UPDATE users SET active = true WHERE id = ANY(:ids)"), {"ids": others})

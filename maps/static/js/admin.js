@@ -93,6 +93,7 @@ diabanPages.admin = async function startAdmin(map, cfg) {
     teamPick.value = teams.some((t) => String(t.id) === keep) ? keep : "";
     const userTeam = document.querySelector("#new-user select[name=team]");
     userTeam.innerHTML = `<option value="">—</option>${options}`;
+    showUnheld();
     await pickTeam();
   }
 
@@ -110,6 +111,26 @@ diabanPages.admin = async function startAdmin(map, cfg) {
     const named = kept.map((c) => `${c.commune_name || c.commune_code}: ${c.tasks}`).join("; ");
     return `. Lưu ý: tổ vẫn giữ ${total} nhiệm vụ đang mở ở xã/phường bớt đi (${named}); ` +
       "chỉ huy giao lại cho tổ phụ trách mới nếu cần";
+  }
+
+  // Communes an area change or a dissolution left to no team (the answer's left_without_team): nobody answers for them.
+  function withoutTeamText(left) {
+    if (!left.length) return "";
+    const named = left.map((c) => c.commune_name || c.commune_code).join(", ");
+    return `. Lưu ý: không còn tổ nào phụ trách ${left.length} xã/phường: ${named}`;
+  }
+
+  // The current communes no working team holds today, on the teams tab: those an area change or a dissolution left
+  // (or never given one). At most a few are named, with how many more.
+  const NAMED_AT_MOST = 10;
+  function showUnheld() {
+    const held = new Set(teams.flatMap((t) => t.communes));
+    const unheld = Object.keys(names).filter((code) => !held.has(code)).map((code) => names[code])
+      .sort((a, b) => a.localeCompare(b, "vi"));
+    const line = document.getElementById("team-unheld");
+    line.hidden = !teams.length || !unheld.length;
+    line.textContent = `Xã/phường chưa có tổ phụ trách: ${unheld.slice(0, NAMED_AT_MOST).join(", ")}` +
+      (unheld.length > NAMED_AT_MOST ? ` và ${VI_NUMBER.format(unheld.length - NAMED_AT_MOST)} xã/phường khác` : "");
   }
 
   // The same, today, from the teams already loaded.
@@ -139,7 +160,9 @@ diabanPages.admin = async function startAdmin(map, cfg) {
     if (!team) { summary.textContent = `Đặt tên, chọn địa bàn trên bản đồ hoặc trong danh sách, rồi bấm «${CREATE_TEAM}».`; drawArea(); return; }
     team.communes.forEach((code) => selected.add(code));
     const shared = sharedText(sharedToday(team));
-    summary.textContent = `${team.members} người dùng; ${team.unfinished_tasks} nhiệm vụ chưa kết thúc; ` +
+    const inactive = team.members - team.active_members;  // deactivated accounts count as members, work no task
+    summary.textContent = `${team.members} người dùng${inactive ? ` (${inactive} ngừng kích hoạt)` : ""}; ` +
+      `${team.unfinished_tasks} nhiệm vụ chưa kết thúc; ` +
       `đang phụ trách ${team.communes.length} xã/phường` +
       (team.next_change ? `; địa bàn thay đổi từ ${viDate(team.next_change)}` : "") + (shared ? `. ${shared}` : "");
     drawArea();
@@ -175,9 +198,10 @@ diabanPages.admin = async function startAdmin(map, cfg) {
         await refreshAfterSave(`Đã lưu địa bàn từ ${viDate(change.valid_from)}: thêm ${change.added.length}, bớt ` +
           `${change.removed.length} xã/phường` + (change.planned_replaced.length
           ? `; thay cho thay đổi đã định từ ${change.planned_replaced.map(viDate).join(", ")}` : "") +
-          (change.shared.length ? `. ${sharedText(change.shared)}` : "") + keptText(change.open_tasks_kept),
+          (change.shared.length ? `. ${sharedText(change.shared)}` : "") + keptText(change.open_tasks_kept) +
+          withoutTeamText(change.left_without_team),
         () => Promise.all([loadTeams(team), loadAudit()]), TO_SEE,
-        change.shared.length || change.open_tasks_kept.length ? "warning" : false);
+        change.shared.length || change.open_tasks_kept.length || change.left_without_team.length ? "warning" : false);
       } else {
         const name = teamForm.name.value.trim();
         if (!name) { notify("Hãy đặt tên tổ công tác", true); return; }
@@ -214,7 +238,8 @@ diabanPages.admin = async function startAdmin(map, cfg) {
       const done = await api(`/api/teams/${team.id}/dissolution`, { method: "POST",
         body: JSON.stringify({ version: team.version }) });
       await refreshAfterSave(`Đã giải thể tổ «${done.name}»: địa bàn ${done.communes.length} xã/phường kết thúc ngày ` +
-        `${viDate(done.dissolved_on)}`, () => Promise.all([loadTeams(""), loadAudit()]), TO_SEE);
+        `${viDate(done.dissolved_on)}${withoutTeamText(done.left_without_team)}`,
+        () => Promise.all([loadTeams(""), loadAudit()]), TO_SEE, done.left_without_team.length ? "warning" : false);
     } catch (error) { failed(error, () => dissolveButton.click()); }
     dissolveButton.disabled = false;
   });
@@ -443,8 +468,9 @@ diabanPages.admin = async function startAdmin(map, cfg) {
     });
     button(cfg.adminActionLabels[u.active ? "deactivate_user" : "activate_user"], u.active ? "deactivate" : "activate", async () => {
       if (u.active && !window.confirm(`Ngừng kích hoạt ${u.username}? Mọi phiên đăng nhập của tài khoản kết thúc ngay.`)) return null;
-      await api(`/api/users/${u.id}`, { method: "PATCH", body: JSON.stringify({ active: !u.active, version: u.version }) });
-      return `Tài khoản ${u.username}: ${u.active ? "đã ngừng kích hoạt" : "đã kích hoạt lại"}`;
+      const changed = await api(`/api/users/${u.id}`, { method: "PATCH",
+        body: JSON.stringify({ active: !u.active, version: u.version }) });
+      return `Tài khoản ${u.username}: ${u.active ? "đã ngừng kích hoạt" : "đã kích hoạt lại"}` + leftText(changed.former_team);
     });
     box.appendChild(placeForm(u));
     return box;
