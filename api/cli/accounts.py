@@ -16,7 +16,7 @@ from models.domain.access import check_new_password
 from models.domain.dates import vn_day
 from models.errors import InvalidRequest
 from models.numbers import vn_number
-from models.vocabulary import DRY_RUN_NOTICE, PROVINCIAL_ROLES, Role, vietnamese_reason
+from models.vocabulary import DRY_RUN_NOTICE, PROVINCIAL_ROLES, AreaLevel, Role, vietnamese_reason
 
 if TYPE_CHECKING:
     from sqlalchemy import Connection
@@ -248,15 +248,19 @@ def cmd_provinces_list(args: argparse.Namespace) -> None:
 def cmd_users_list(args: argparse.Namespace) -> None:
     from gis.store.accounts import list_users
     from gis.store.db import get_engine
+    from gis.store.provinces import province_names
 
     with get_engine().connect() as conn:
         users = list_users(conn)
+        provinces = province_names(conn)
     if args.json:
         print(json.dumps(users, ensure_ascii=False))
         return
     for user in users:
         state = "khóa tạm" if user["locked"] else ("hoạt động" if user["active"] else "ngừng")
-        area = user["team"] or (f"tỉnh {user['province_code']}" if user["province_code"] else "-")
+        # Where the user works as the users page names it: the team, the province by its name, or the whole country.
+        province = user["province_code"]
+        area = user["team"] or (provinces.get(province, province) if province else AreaLevel.NATION.label.lower())
         print(f"{user['username']:<16} {Role.labels()[user['role']]:<16} {area:<40} {state}")
 
 

@@ -675,6 +675,25 @@ def test_a_team_is_checked_as_the_api_checks_it(
     assert code == 2 and expected in err, err
 
 
+def test_users_list_names_each_users_province_or_the_country(cli, capsys, engine: Engine) -> None:
+    """`users list` wrote a provincial user's area as «tỉnh 31» and a nation-wide one's as «-»: the province by its
+    name and «toàn quốc», as the users page says them."""
+    try:
+        for name, where in (("chi-huy-tinh-thu", ("--province", "31")), ("chi-huy-ca-nuoc-thu", ())):
+            with pytest.MonkeyPatch.context() as patch:
+                patch.setattr(sys, "stdin", io.StringIO("mật-khẩu-đủ-dài\n"))
+                code, _, err = cli(capsys, "users", "add", name, "--role", "command", *where, "--password-stdin")
+            assert code == 0, err
+        code, out, err = cli(capsys, "users", "list")
+        assert code == 0, err
+        lines = {line.split()[0]: line for line in out.splitlines()}
+        assert "Thành phố Hải Phòng" in lines["chi-huy-tinh-thu"] and "tỉnh 31" not in out, out
+        assert "toàn quốc" in lines["chi-huy-ca-nuoc-thu"], out
+    finally:
+        with engine.begin() as conn:  # committed by the commands: leave no trace for other tests
+            conn.execute(text("DELETE FROM users WHERE username LIKE 'chi-huy-%-thu'"))
+
+
 def test_a_team_name_typed_decomposed_is_the_same_team(cli, capsys, engine: Engine) -> None:
     with engine.connect() as conn:
         code_ = conn.execute(text("SELECT min(code) FROM admin_units")).scalar_one()
