@@ -117,6 +117,21 @@ def test_deactivating_a_user_asks_first_and_nothing_happens_when_declined(chromi
     page.close()
 
 
+def test_the_administrators_own_row_offers_no_action_the_server_refuses(chromium, server: str) -> None:
+    """The administrator's own row offered «Cấp lại mật khẩu», «Ngừng kích hoạt» and a role change, all refused by the
+    server (a new password of one's own takes the current one): it says where to change one's password instead."""
+    page, errors = open_as(chromium, server, "quantri", PHONE)
+    page.click("#user-table tr[data-username=quantri]")
+    own = page.locator("#user-table .card[data-username=quantri]")
+    assert "Tài khoản của bạn: đổi mật khẩu ở trang Đổi mật khẩu" in own.inner_text()
+    assert own.locator("button, select").count() == 0
+    assert own.locator("a[href='/password']").count() == 1
+    page.click("#user-table tr[data-username=thammuu]")  # another's row keeps its actions
+    assert page.locator("#user-table .card[data-username=thammuu] button[data-action=password]").count() == 1
+    assert errors == []
+    page.close()
+
+
 def test_a_member_is_moved_then_promoted_and_a_team_renamed_on_a_phone(chromium, server: str, city: Engine) -> None:
     """An officer transferred to another team, then promoted to command (asked first: it logs them out) within the
     province of the team they leave — «Toàn quốc» is offered, never preselected: the page had no province choice and

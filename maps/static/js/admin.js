@@ -460,6 +460,16 @@ diabanPages.admin = async function startAdmin(map, cfg) {
         return `Đã mở khóa ${u.username}`;
       });
     }
+    // One's own account: the server refuses giving oneself a new password (it takes the current one, on the
+    // password page), deactivating oneself and changing one's own role; the row offered the buttons all the same.
+    if (u.username === cfg.username) {
+      const own = document.createElement("p");
+      own.className = "own-account";
+      own.innerHTML = "Tài khoản của bạn: đổi mật khẩu ở trang <a href=\"/password\">Đổi mật khẩu</a> (cần mật khẩu " +
+        "hiện tại); không tự ngừng kích hoạt hay đổi vai trò của mình — nhờ một quản trị viên khác.";
+      box.appendChild(own);
+      return box;
+    }
     button(cfg.adminActionLabels.reset_password, "password", async () => {
       if (!window.confirm(`Cấp mật khẩu mới cho ${u.username}? Mật khẩu cũ sẽ không dùng được nữa.`)) return null;
       const reset = await api(`/api/users/${u.id}/password`, { method: "POST" });
