@@ -202,3 +202,20 @@ def test_a_provincial_planner_whose_province_the_run_does_not_hold_is_told_so(
     shot(page, "national-planner-run-without-the-province")
     assert [e for e in errors if "404" not in e] == [], errors
     page.close()
+
+
+def test_the_ministrys_command_page_says_which_province_its_hot_and_cold_cells_are_of(
+    chromium, nation_server: str
+) -> None:
+    """Gi* is computed for the province nearest the view's centre: at the country's zoom an empty map said nothing.
+    The page names the province from the answer's header, and again once the view moves to another province."""
+    page, errors = open_as(chromium, nation_server, "bo-chihuy", DESKTOP)
+    page.evaluate("() => { window.diaban.map.setView([20.86, 106.68], 11); }")
+    page.locator(".leaflet-control-layers >> text=Ô nóng, ô lạnh (so với xung quanh)").click()
+    told = "#message >> text=Ô nóng, ô lạnh tính cho {} — phóng to vào một tỉnh để xem tỉnh khác"
+    page.wait_for_selector(told.format("Thành phố Hải Phòng"))
+    commune_point(page, "27475")  # Hồ Chí Minh's Phường Tân Hưng
+    page.wait_for_selector(told.format("Thành phố Hồ Chí Minh"))
+    shot(page, "national-command-study-province")
+    assert errors == []
+    page.close()
