@@ -219,8 +219,7 @@ class NoStudyProvince(InvalidRequest):
 def study_province(conn: Connection, scope: AreaScope, bbox: tuple[float, float, float, float] | None) -> str | None:
     """The province whose boundaries a city-wide analysis (Gi*, emerging hot spots) covers: None when the database
     holds one province (its whole extent, as before provinces existed); else the user's province, a team's (the one
-    holding most of its communes), or, for a
-    nation-wide user, the province of the unit nearest the view's centre.
+    holding most of its communes), or, for a nation-wide user, the province of the unit nearest the view's centre.
 
     Nationally one grid over the country would not do: at Gi*'s 250 m it is 51 M cells (refused by CITY_MAX_CELLS),
     and emerging hot spots' land cells at 500 m took 30-75 s to find (bench/bench_national.py's data, 2 cores).
