@@ -18,7 +18,7 @@ from __future__ import annotations
 import re
 from collections.abc import Iterable
 from dataclasses import dataclass
-from functools import cache, cached_property
+from functools import cache, cached_property, lru_cache
 
 from models.domain.unit_mapping import UnitMatch
 from models.vocabulary import COMMUNE_KIND_WORDS, plain_key, without_unit_kind, written_out_kinds
@@ -118,66 +118,88 @@ class UnitDirectory:
         match = next((m for m in found if m is not None), None)
         return match or UnitMatch.unknown(f"mã đơn vị «{code}» không có trong danh mục (unknown unit code)")
 
-    def locate(self, code: str, address: str, legacy_first: bool, known: set[str]) -> tuple[UnitMatch, str]:
+    def locate(
+        self, code: str, address: str, legacy_first: bool, known: set[str], home: set[str] | None = None
+    ) -> tuple[UnitMatch, str]:
         """The loaded unit a row names — its code, else (or when the code is not found) its address — and the
-        field that named it (`commune_code` or `address`)."""
+        field that named it (`commune_code` or `address`).
+
+        ``home``: the current units of the uploader's province (None: a nation-wide uploader), whose upload keeps
+        only that province's rows. An address that writes out no province is read there first: a name one current
+        unit of the province bears resolves to it («Phường Ba Đình» from Hà Nội is Hà Nội's 00004, not one of the
+        old wards of that name in Thanh Hóa), and an unresolved one is explained in the province's terms."""
         match, field_name = UnitMatch.unknown(""), "address"
         if code:
             match, field_name = self.by_code(code, legacy_first=legacy_first).within(known), "commune_code"
         if not match.found and address:
             found = self.by_address(address)
             inside = found.within(known)
+            at_home = home is None or (inside.found and set(inside.candidates) <= home)
+            if not at_home and not self._names_its_province(address, found):
+                own = [c for c, _, current in self._named(address, home or set()) if current]
+                if len(own) == 1:
+                    inside = UnitMatch.current(own[0], via_address=True)
             if not inside.found:
-                inside = UnitMatch.unknown(self._unresolved(address, found, known) or inside.reason)
+                inside = UnitMatch.unknown(self._unresolved(address, found, known, home) or inside.reason)
             if inside.found or not code:
                 match, field_name = inside, "address"
         return match, field_name
 
-    def _unresolved(self, address: str, found: UnitMatch, known: set[str]) -> str | None:
-        """Why an address names no loaded unit, in the loaded province's terms: what it writes out that was
-        recognised (never the parser's nearest guess: «Quán Toan» had read «chỉ nhận ra: Tỉnh Gia Lai»), the loaded
-        units of that name (an old ward given without its district) and how to write it. None: the address names
-        a unit elsewhere, its province written out (the reason of `UnitMatch.within` says so)."""
+    def _names_its_province(self, address: str, found: UnitMatch) -> bool:
+        """Whether the address names a unit and writes out its province: a unit elsewhere, meant as written."""
         old, new = _parsed(address)
         recognised = _written_units(address, old, new)
-        if found.found and any(p in recognised for p in (old.province, new.province) if p):
+        return found.found and any(p in recognised for p in (old.province, new.province) if p)
+
+    def _unresolved(self, address: str, found: UnitMatch, known: set[str], home: set[str] | None) -> str | None:
+        """Why an address names no loaded unit, in the terms of the uploader's province (``home``; nation-wide: the
+        loaded units): what it writes out that was recognised (never the parser's nearest guess: «Quán Toan» had read
+        «chỉ nhận ra: Tỉnh Gia Lai»), the units of that name there, current ones first (an old ward given without its
+        district), and how to write it, with one of those units or a real unit there as the example. None: the
+        address names a unit elsewhere, its province written out (the reason of `UnitMatch.within` says so)."""
+        if self._names_its_province(address, found):
             return None
-        provinces = sorted({self.provinces[self.province_of[c]][0] for c in known if c in self.province_of})
+        scope = known if home is None else home
+        recognised = _written_units(address, *_parsed(address))
+        provinces = sorted({self.provinces[self.province_of[c]][0] for c in scope if c in self.province_of})
         region = ", ".join(provinces) or "các xã/phường đã nạp"
         elsewhere = found.legacy_name or (self.current_names.get(found.candidates[0], "") if found.found else "")
         seen = f"; tên này chỉ có ở {elsewhere}, ngoài {region}" if elsewhere else ""
         if recognised and not found.found:
             seen = f"; chỉ nhận ra: {recognised[0]}"
-        likely = self._same_name(address, known)
+        likely = self._same_name(address, scope)
         maybe = "; có thể là: " + "; ".join(f"{name} (mã {code})" for code, name in likely) if likely else ""
-        example = (
-            likely[0][1]
-            if likely
-            else f"Phường Quán Toan, Quận Hồng Bàng, {provinces[0] if provinces else 'Hải Phòng'}"
-        )
+        current = sorted(c for c in scope if c in self.current_names)
+        example = likely[0][1] if likely else self.current_names[current[0]] if current else ""
         return (
             f"không nhận ra xã/phường «{address}» trong các xã/phường của {region}{seen}{maybe}: hãy ghi đủ xã/phường,"
-            f" quận/huyện (với đơn vị trước 1/7/2025) và tỉnh/thành phố, ví dụ «{example}», hoặc ghi mã xã"
-            " (address not resolved to a loaded commune: give its district and province, or its code)"
+            " quận/huyện (với đơn vị trước 1/7/2025) và tỉnh/thành phố"
+            + (f", ví dụ «{example}»" if example else "")
+            + ", hoặc ghi mã xã (address not resolved to a loaded commune: give its district and province, or its code)"
         )
 
     def _same_name(self, address: str, known: set[str], shown: int = 3) -> list[tuple[str, str]]:
-        """(code, full name) of the old and current units lying in the loaded ones whose name (its type aside) is a
-        part of the address: «Quán Toan» → the old Phường Quán Toan, Quận Hồng Bàng (11296)."""
+        """(code, full name) of the current and old units lying in the loaded ones whose name (its type aside) is a
+        part of the address, current ones first: «Quán Toan» → the old Phường Quán Toan, Quận Hồng Bàng (11296)."""
+        found = sorted(self._named(address, known), key=lambda unit: not unit[2])  # stable: each kind keeps its order
+        return [(code, name) for code, name, _ in found[:shown]]
+
+    def _named(self, address: str, known: set[str]) -> list[tuple[str, str, bool]]:
+        """(code, full name, whether it is a current unit) of the old and current units lying in ``known`` whose
+        name (its type aside) is a part of the address."""
         plain = address.isascii()
         parts = {_bare_name(part, plain) for part in address.split(",")} - {""}
-        found = [
-            (code, name)
-            for code, name, inside in self._named_units
+        return [
+            (code, name, current)
+            for code, name, inside, current in self._named_units
             if _bare_name(name.split(",")[0], plain) in parts and set(inside) <= known
         ]
-        return found[:shown]
 
     @cached_property
-    def _named_units(self) -> list[tuple[str, str, tuple[str, ...]]]:
-        """(code, full name, the current codes it lies in) of every old and current unit."""
-        old = [(code, name, self.legacy.get(code, ())) for code, name in self.legacy_names.items()]
-        return old + [(code, name, (code,)) for code, name in self.current_names.items()]
+    def _named_units(self) -> list[tuple[str, str, tuple[str, ...], bool]]:
+        """(code, full name, the current codes it lies in, whether it is current) of every old and current unit."""
+        old = [(code, name, self.legacy.get(code, ()), False) for code, name in self.legacy_names.items()]
+        return old + [(code, name, (code,), True) for code, name in self.current_names.items()]
 
     def former(self, text: str, within: set[str], limit: int = 20) -> list[FormerName]:
         """The old units (as they stood on 30 June 2025) a typed name names, each with a current unit of `within` it
@@ -295,9 +317,11 @@ def named_in(unit: str, address: str) -> bool:
     return bool(name) and f" {name} " in f" {text} "
 
 
+@lru_cache(maxsize=8)
 def _parsed(address: str):  # noqa: ANN202 - the package's two AdminUnit readings
     """The address read in the old form (ward, district, province) and in the new one (ward, province), as
-    `UnitDirectory.by_address` reads it."""
+    `UnitDirectory.by_address` reads it; the last few remembered (a provincial user's address not resolved is read
+    by `UnitDirectory._names_its_province` and `_unresolved` in turn; a parse is 0.38 ms, see `by_address`)."""
     from vietnamadminunits import parse_address
 
     return (

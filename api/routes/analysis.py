@@ -10,6 +10,7 @@ import json
 from collections.abc import Callable
 from datetime import date, datetime, timedelta
 from typing import Annotated, Literal
+from urllib.parse import quote
 
 import numpy as np
 from fastapi import APIRouter, Query, Request, Response
@@ -44,6 +45,7 @@ from gis.services.analyses import (
 )
 from gis.store.access_log import record_line
 from gis.store.incidents import latest_incident_time
+from gis.store.provinces import province_names
 from gis.store.scoping import AreaScope, scope_communes
 from gis.store.selection import IncidentSelection
 from maps.png import heat_png, robust_top
@@ -56,6 +58,11 @@ GEOJSON = "application/geo+json"
 EMPTY_COLLECTION = CachedResponse(b'{"type": "FeatureCollection", "features": []}', GEOJSON)
 #: What an analysis answered, as the access log's rows: the incidents a heat surface spreads, the cells of a Gi* answer.
 ROWS_HEADER = "X-Rows"
+#: The province a Gi* or emerging answer was computed for (its code; with several provinces loaded only), and its full
+#: name percent-encoded (UTF-8): at the country's zoom a nation-wide user's view centres at sea, the cells are the
+#: nearest province's and may lie anywhere — the command page names it.
+STUDY_PROVINCE_HEADER = "X-Study-Province"
+STUDY_PROVINCE_NAME_HEADER = "X-Study-Province-Name"
 
 
 class GeoJSONResponse(JSONResponse):
@@ -95,6 +102,15 @@ def _memo(request: Request) -> Memo:
 
 def _geojson(frame, headers: dict[str, str] | None = None) -> CachedResponse:  # noqa: ANN001 - a GeoDataFrame
     return CachedResponse(frame.to_json(drop_id=True).encode(), GEOJSON, headers or {})
+
+
+def _naming_study_province(conn: Connection, province: str | None, response: Response) -> Response:
+    """``response`` with the headers naming the province studied (:data:`STUDY_PROVINCE_HEADER`), when there is one
+    (None: a one-province database, its whole extent)."""
+    if province is not None:
+        response.headers[STUDY_PROVINCE_HEADER] = province
+        response.headers[STUDY_PROVINCE_NAME_HEADER] = quote(province_names(conn)[province])
+    return response
 
 
 def _record_fine_cells(request: Request, read: MapRead, cell_m: float, response: Response) -> Response:
@@ -236,9 +252,12 @@ def gistar_cells(
 ) -> Response:
     """Getis-Ord Gi* per cell (z, p, bin −3..3 at 99/95/90 %, FDR-corrected; ``no_neighbours`` flags cells with no
     neighbour, which get no statistic); significant cells by default. Computed over the whole city, then clipped
-    to the user's area and the view, so a cell's bin is the same for every user."""
+    to the user's area and the view, so a cell's bin is the same for every user. With several provinces loaded, over
+    one (`study_province`), named by the headers `X-Study-Province` (code) and `X-Study-Province-Name` (full name,
+    percent-encoded UTF-8)."""
     conn, scope, data_key = read.conn, read.scope, read.data_key
     selection = _selection(bbox, kind, date_from, date_to)
+    province = study_province(conn, scope, selection.bbox)
 
     def build() -> CachedResponse:
         city = city_gistar(
@@ -250,7 +269,7 @@ def gistar_cells(
             permutations,
             _memo(request),
             request.app.state.max_analysis_cost,
-            study_province(conn, scope, selection.bbox),
+            province,
         )
         result = city.result
         shown = city.cells.visible(scope_communes(conn, scope), selection.bbox)
@@ -275,7 +294,7 @@ def gistar_cells(
         ("gistar", selection, cell_m, distance_cells, fdr, all_cells, permutations, data_key),
         _or_empty(request, build, EMPTY_COLLECTION),
     )
-    return _record_fine_cells(request, read, cell_m, response)
+    return _naming_study_province(conn, province, _record_fine_cells(request, read, cell_m, response))
 
 
 @router.get("/emerging", response_class=GeoJSONResponse, responses=_cells(EmergingCell))
@@ -295,9 +314,11 @@ def emerging(
     ] = "diaban",
 ) -> Response:
     """Emerging hot-spot pattern per cell (17 outcomes, ArcGIS rules) over `steps` steps; patterned cells only.
-    Computed over the whole city, then clipped to the user's area and the view."""
+    Computed over the whole city, then clipped to the user's area and the view; the province studied is named as for
+    Gi*."""
     conn, scope, data_key = read.conn, read.scope, read.data_key
     selection = _selection(bbox, kind, None, None)
+    province = study_province(conn, scope, selection.bbox)
 
     def build() -> CachedResponse:
         stop = local_day_start(end, 1) if end else (latest_incident_time(conn) or datetime.now().astimezone())
@@ -315,7 +336,7 @@ def emerging(
             EmergingOptions.preset(mode),
             _memo(request),
             request.app.state.max_analysis_cost,
-            study_province(conn, scope, selection.bbox),
+            province,
         )
         shown = city.cells.visible(scope_communes(conn, scope), selection.bbox)
         keep = np.flatnonzero(shown & (city.result.pattern != NO_PATTERN))
@@ -328,9 +349,10 @@ def emerging(
         frame["label_vi"] = frame["pattern"].map(PATTERN_LABELS_VI)
         return _geojson(frame)
 
-    return cached_response(
+    response = cached_response(
         request,
         request.app.state.cache,
         ("emerging", selection, end, steps, step, cell_m, distance_cells, mode, data_key),
         _or_empty(request, build, EMPTY_COLLECTION),
     )
+    return _naming_study_province(conn, province, response)

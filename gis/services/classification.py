@@ -27,7 +27,7 @@ from gis.store.classifications import (
 from gis.store.communes import refuse_personal_names
 from gis.store.incidents import ambiguous_incidents
 from gis.store.indicators import register_since, year_units_day, yearly_indicators
-from gis.store.provinces import document_heading, require_province_units, scope_label
+from gis.store.provinces import document_heading, require_province_units, require_run_covers, scope_label
 from gis.store.scoping import UNRESTRICTED, AreaScope
 from gis.store.sql import current_unit
 from models.domain.classification import METHOD, build_draft, changed_count, check_year_begun, review_order
@@ -161,6 +161,8 @@ def review(
     """A run (``draft_first``: see :func:`gis.store.classifications.find_run`) and its communes in the scope in review
     order (disagreements and changes vs the previous approved year first)."""
     run = require_run(conn, year, version, draft_first=draft_first)
+    if scope.province_code is not None:  # the planner page: «… không gồm đơn vị nào của …», not every class 0
+        require_run_covers(conn, run, scope.province_code)
     previous = final_classes(conn, year - 1, scope=scope)
     return run, review_order(run_results(conn, run["id"], scope), previous)
 
@@ -185,6 +187,8 @@ def export_classification(
     if scope.province_code is not None:
         require_province_units(conn, scope.province_code)
     run = require_run(conn, year, version)
+    if scope.province_code is not None:
+        require_run_covers(conn, run, scope.province_code)
     name = download_name("phân-loại", year, run, scope.province_code, fmt)
     if fmt == "geojson" and raw:
         features = classification_geojson(conn, run["id"], scope=scope)

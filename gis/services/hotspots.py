@@ -26,7 +26,7 @@ from gis.store.hotspots import (
     suppression_task_states,
 )
 from gis.store.period_counts import incidents_until
-from gis.store.provinces import document_heading, scope_label
+from gis.store.provinces import document_heading, require_province, scope_label
 from gis.store.scoping import UNRESTRICTED, AreaScope
 from gis.store.selection import HotspotFilter
 from gis.store.sql import containing_unit, local_date, to_metric, to_wgs84
@@ -250,7 +250,7 @@ def create_manual_hotspot(
 ) -> int:
     """A hotspot reported by hand (e.g. from a tip): a point inside the city's extent, a note, status `detected`.
     ``scope`` (a team's, a province's; None: anywhere): the point must lie in one of its communes, else
-    PermissionDenied — checked before anything is stored, so that a refused report takes no number (two refused
+    PermissionDenied, and in some unit in any case (InvalidRequest: open sea) — checked before anything is stored, so that a refused report takes no number (two refused
     reports had made the register jump from #27 to #30).
 
     The radius and the note are checked here as the API's body checks them: `diaban hotspots add` stored a negative
@@ -272,8 +272,7 @@ def create_manual_hotspot(
     if key is not None and (first := _keyed_report(conn, actor, key, note, reported)) is not None:
         return first
     check_in_city(conn, lon, lat, city_margin_m)
-    if scope is not None:
-        _require_reportable_here(conn, scope, lon, lat)
+    _require_reportable_here(conn, UNRESTRICTED if scope is None else scope, lon, lat)
     try:
         with conn.begin_nested():
             hotspot_id = conn.execute(
@@ -301,17 +300,34 @@ def create_manual_hotspot(
 
 
 def _require_reportable_here(conn: Connection, scope: AreaScope, lon: float, lat: float) -> None:
-    """PermissionDenied unless the commune containing the point lies in ``scope`` (a team reports in its area)."""
+    """Refuse a point no unit contains (InvalidRequest: open sea, or a province not loaded — a nation-wide user's
+    hotspot there had no commune, so no one's register held it), and PermissionDenied unless that unit lies in
+    ``scope``, said in the scope's terms: a team reports in its area, a province's user in their province."""
     point = f"ST_SetSRID(ST_MakePoint(:lon, :lat), {WGS84_SRID})"
-    inside = conn.execute(
-        text(f"SELECT {scope.communes(containing_unit(point))}"), {**scope.params, "lon": lon, "lat": lat}
-    ).scalar()
-    if not inside:
-        raise PermissionDenied(
-            "điểm này nằm ngoài địa bàn của tổ: tổ chỉ báo điểm mới trong địa bàn được giao — điểm ở nơi khác hãy báo"
-            " ban chỉ huy",
-            "outside the user's area",
+    found = conn.execute(
+        text(f"SELECT c.code, {scope.communes('c.code')} AS inside FROM (SELECT {containing_unit(point)} AS code) c"),
+        {**scope.params, "lon": lon, "lat": lat},
+    ).one()
+    if found.code is None:
+        raise InvalidRequest(
+            f"điểm ({lon:.5f}, {lat:.5f}) không nằm trong xã, phường, đặc khu nào của hệ thống (ngoài biển, hoặc ở"
+            " tỉnh chưa nạp ranh giới): kiểm tra lại kinh độ/vĩ độ",
+            "the point lies in no unit",
         )
+    if found.inside:
+        return
+    if scope.province_code is not None:
+        province = require_province(conn, scope.province_code)["full_name"]
+        raise PermissionDenied(
+            f"điểm này nằm ngoài {province}: tài khoản của bạn chỉ báo điểm mới trong {province} — điểm ở tỉnh,"
+            " thành phố khác hãy báo công an nơi đó",
+            "outside the user's province",
+        )
+    raise PermissionDenied(
+        "điểm này nằm ngoài địa bàn của tổ: tổ chỉ báo điểm mới trong địa bàn được giao — điểm ở nơi khác hãy báo"
+        " ban chỉ huy",
+        "outside the user's area",
+    )
 
 
 def _keyed_report(conn: Connection, actor: str, key: str, note: str, reported: dict[str, Any]) -> int | None:

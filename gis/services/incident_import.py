@@ -26,7 +26,7 @@ from gis.io.readers import naming_the_sheet, read_table_chunks
 from gis.store import incident_load as load
 from gis.store.communes import current_commune_codes, place_names
 from gis.store.import_runs import NO_ROWS, ImportReport, dry_run_savepoint, finish_import_run, start_import_run
-from gis.store.provinces import outside_province_reason
+from gis.store.provinces import outside_province_reason, province_unit_codes
 from gis.unit_directory import legacy_note, unit_directory
 from models.domain.incident_contract import validate_incidents
 from models.domain.row_checks import ValidationResult
@@ -174,7 +174,7 @@ def _stage_and_store(
         report.warnings.append(NO_ROWS)
     if staging.without_point:  # rows placed by their code or address: none in a file where every row has a point
         with bar.phase("Xác định xã theo mã, địa chỉ"):
-            report.warnings += _place_without_point(conn)
+            report.warnings += _place_without_point(conn, province)
     with bar.phase("Loại trùng, gán xã/phường"):
         load.place(conn, staging.cells(), nearest_m, REFORM_DATE, load.history_exists(conn))
     for part in load.duplicates(conn, staging.rows):  # before any placed row is dropped (see there)
@@ -227,19 +227,21 @@ def _validated(
         yield len(chunk), check(chunk)
 
 
-def _place_without_point(conn: Connection) -> list[str]:
+def _place_without_point(conn: Connection, province: str | None) -> list[str]:
     """Resolve each distinct (code, address, before the reform) of the staged rows without a point, once; the
     report's notes. Codes of rows dated before 1 July 2025 are read as legacy codes when the file names a code
-    that only the old units have (`UnitDirectory.legacy_only`), else as current codes."""
+    that only the old units have (`UnitDirectory.legacy_only`), else as current codes. A provincial uploader's
+    (``province``) address is read in their province first (`UnitDirectory.locate`)."""
     keys = load.unit_keys(conn, REFORM_DATE)
     if not keys:  # every row has a point: nothing to look up, no directory to load
         return []
     directory = unit_directory()
     known = current_commune_codes(conn)
+    home = None if province is None else province_unit_codes(conn, province) & known
     old_code = directory.legacy_only(code for code, _, before in keys if before and code)
     units = []
     for code, address, before in keys:
-        match, field_name = directory.locate(code, address, before and old_code is not None, known)
+        match, field_name = directory.locate(code, address, before and old_code is not None, known, home)
         found = match.found
         units.append(
             {

@@ -49,8 +49,11 @@ def _text(value: object) -> str:
     return "" if value is None or (isinstance(value, float) and np.isnan(value)) else str(value)
 
 
-def resolve_units(valid: pd.DataFrame, known: set[str]) -> tuple[pd.DataFrame, pd.DataFrame, pd.DataFrame, list[str]]:
-    """Split validated rows into (rows per current commune, rows per old commune, rejects, notes).
+def resolve_units(
+    valid: pd.DataFrame, known: set[str], home: set[str] | None = None
+) -> tuple[pd.DataFrame, pd.DataFrame, pd.DataFrame, list[str]]:
+    """Split validated rows into (rows per current commune, rows per old commune, rejects, notes); ``home``: the
+    current units of a provincial uploader's province, where an address is read first (`UnitDirectory.locate`).
 
     Codes of years before 2025 are legacy codes when the file names a code only the old units have
     (`UnitDirectory.legacy_only`), else current ones (a table already re-expressed on today's units).
@@ -64,7 +67,7 @@ def resolve_units(valid: pd.DataFrame, known: set[str]) -> tuple[pd.DataFrame, p
     for code, address, before in zip(valid["commune_code"], valid["address"], early):
         key = (_text(code), _text(address), bool(before and old_code))
         if key not in cache:
-            cache[key] = directory.locate(*key, known)
+            cache[key] = directory.locate(*key, known, home)
         matches.append(cache[key])
     found = np.array([m.found for m, _ in matches], dtype=bool)
     rejects = pd.DataFrame(
@@ -159,13 +162,13 @@ def _import(
     table = read_table(path, sheet=sheet, encoding=encoding)
     with naming_the_sheet(path, sheet):
         checked = validate_indicators(table, places=place_names(conn))
-    direct, old, unit_rejects, notes = resolve_units(checked.valid, current_commune_codes(conn))
+    known = current_commune_codes(conn)
+    ours = None if province is None else province_unit_codes(conn, province)
+    direct, old, unit_rejects, notes = resolve_units(checked.valid, known, None if ours is None else ours & known)
     direct, repeated_direct = repeated_units(direct, "commune_code")
     old, repeated_old = repeated_units(old, "legacy_code")
     foreign = empty_rejects()
-    ours: set[str] | None = None
-    if province is not None:
-        ours = province_unit_codes(conn, province)
+    if province is not None and ours is not None:
         direct, old, foreign = in_province(direct, old, ours, outside_province_reason(conn, province))
     summed, flagged = aggregate_legacy_indicators(old, unit_directory().legacy_parts)
     if len(summed) and len(direct):  # a commune given by its current code wins over the sum of its old parts

@@ -15,10 +15,12 @@ from gis.store import period_counts
 from gis.store.classifications import drug_free_by_province, final_classes, require_run, run_classes
 from gis.store.indicators import conversion_kpis, hotspot_kpis
 from gis.store.provinces import (
+    current_units,
     document_heading,
     province_names,
     require_province,
     require_province_units,
+    require_run_covers,
     sole_province,
 )
 from gis.store.scoping import AreaScope
@@ -59,8 +61,8 @@ def kpi_report(
     conn: Connection, year: int, province_code: str | None = None, version: int | None = None
 ) -> dict[str, Any]:
     """KPIs of a year from its classification ``version`` (None: the newest approved one, else the draft, marked as
-    not approved), for one province or (None) every unit in the database; a province the system holds no unit of is
-    refused (NotFound), not reported as zeros.
+    not approved), for one province or (None) every unit in the database; a province the system holds no unit of, or
+    none of which the run holds, is refused (NotFound), not reported as zeros; units the run does not hold are noted.
 
     Every unit of a one-province database belongs to that province: its report is the province's, measured against
     the province's targets (Hải Phòng's 30 % → 60 %), as before provinces existed. A national report adds each
@@ -69,6 +71,8 @@ def kpi_report(
     if province_code is not None:
         require_province_units(conn, province_code)
     run = require_run(conn, year, version)
+    if province_code is not None:
+        require_run_covers(conn, run, province_code)
     area = province_code or sole_province(conn)
     scope = AreaScope(province_code=province_code)
     targets = targets_for(area)
@@ -76,7 +80,8 @@ def kpi_report(
     classes = run_classes(conn, run["id"], scope)
     previous = final_classes(conn, year - 1, scope=scope)
     conversion = conversion_kpis(conn, year, targets.watch_months, scope)
-    kpis = compute_kpis(year, classes, previous, yearly_hotspot_counts(conn, year, scope), targets, conversion)
+    hotspots = yearly_hotspot_counts(conn, year, scope)
+    kpis = compute_kpis(year, classes, previous, hotspots, targets, conversion, current_units(conn, scope))
     names = province_names(conn)
     report: dict[str, Any] = {
         "year": year,

@@ -49,12 +49,25 @@ def create_team(conn: Connection, name: str, communes: list[str], valid_from: da
 
 def _check_area(conn: Connection, communes: list[str]) -> None:
     """A team's area, new or changed: at least one commune (a team without one sees nothing but the tasks it still
-    holds, and the page refuses it too), every one a current unit."""
+    holds, and the page refuses it too), every one a current unit, all of one province."""
     if not communes:
         raise InvalidRequest("tổ công tác cần phụ trách ít nhất một xã, phường", "a team needs at least one commune")
     missing = unknown_communes(conn, communes)
     if missing:
         raise NotFound(f"không có xã/phường/đặc khu hiện hành mã: {', '.join(missing)}")
+    provinces = conn.execute(
+        text(f"""SELECT coalesce(p.full_name, u.province_code), count(*) FROM admin_units u
+                 LEFT JOIN provinces p ON p.code = u.province_code
+                 WHERE {current_unit("u")} AND u.code = ANY(:c) GROUP BY 1, u.province_code ORDER BY u.province_code"""),
+        {"c": sorted(set(communes))},
+    ).all()
+    if len(provinces) > 1:  # a team is a province police's unit; its Gi* and emerging hot spots cover one province
+        named = ", ".join(f"{name} ({n} xã, phường)" for name, n in provinces)
+        raise InvalidRequest(
+            f"địa bàn của một tổ phải nằm trong một tỉnh, thành phố (tổ công tác là đơn vị của công an tỉnh): các xã,"
+            f" phường đã chọn thuộc {named}",
+            "a team's area lies in one province",
+        )
 
 
 def _refuse_name_of_another_team(conn: Connection, name: str, team_id: int | None = None) -> None:

@@ -8,7 +8,7 @@ from typing import Any
 from sqlalchemy import Connection, text
 
 from gis.io.heading import MINISTRY, Heading, province_agency
-from gis.store.scoping import PROVINCE_COMMUNES, TEAM_COMMUNES, AreaScope
+from gis.store.scoping import PROVINCE_COMMUNES, TEAM_COMMUNES, AreaScope, in_province
 from gis.store.sql import current_unit
 from models.errors import NotFound
 from models.vocabulary import LOCAL_TZ, AreaLevel
@@ -41,6 +41,34 @@ def require_province_units(conn: Connection, province_code: str) -> dict[str, An
             "the province has no units in the database",
         )
     return province
+
+
+def require_run_covers(conn: Connection, run: dict[str, Any], province_code: str) -> None:
+    """NotFound unless classification ``run`` (id, year, version) holds a unit of the province: a run made before
+    the province's units were loaded read as the province approved with every class 0 and a share «0/0», like a
+    province without units (:func:`require_province_units`)."""
+    holds = conn.execute(
+        text(f"""SELECT EXISTS (SELECT 1 FROM classification_results r WHERE r.run_id = :run
+                                AND {in_province("r.commune_code")})"""),
+        {"run": run["id"], "scope_province": province_code},
+    ).scalar_one()
+    if not holds:
+        name = require_province(conn, province_code)["full_name"]
+        raise NotFound(
+            f"Phiên bản {run['version']} của năm {run['year']} không gồm đơn vị nào của {name}:"
+            " chưa có kết quả phân loại",
+            "the classification run holds no unit of the province",
+        )
+
+
+def current_units(conn: Connection, scope: AreaScope) -> int:
+    """How many current units the scope holds (a province's, or every one)."""
+    return int(
+        conn.execute(
+            text(f"SELECT count(*) FROM admin_units u WHERE {current_unit('u')} AND {scope.communes('u.code')}"),
+            scope.params,
+        ).scalar_one()
+    )
 
 
 def list_provinces(conn: Connection) -> list[dict[str, Any]]:

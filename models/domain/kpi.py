@@ -14,6 +14,7 @@ import numpy as np
 
 from models.domain.dates import vn_day
 from models.lazy import lazy_module
+from models.numbers import vn_number
 from models.vocabulary import KPI_NO_DATA, MISSING_DATA_LABEL, PROBLEM_CATEGORIES, RECURRED_WORDS, Category
 
 if TYPE_CHECKING:
@@ -137,6 +138,17 @@ def drug_free_count(free: int, total: int, unknown: int) -> str:
     return f"{free}/{total} đơn vị{missing}"
 
 
+def _classified_only(total: int, area_units: int | None) -> str:
+    """The note that a run classified only part of the area's units («; kết quả phân loại chỉ gồm 114/3.321 đơn
+    vị»), empty when it holds as many as the area has."""
+    if area_units is None or total >= area_units:
+        return ""
+    return (
+        f"; kết quả phân loại chỉ gồm {vn_number(total)}/{vn_number(area_units)} đơn vị"
+        f" ({vn_number(area_units - total)} đơn vị chưa được phân loại)"
+    )
+
+
 def hotspots_unknown_note(since: date | None) -> str:
     """Why a hotspot figure of a year is unknown: the hotspot records, written in the system, begin after the year's
     first day (``since``; None: there are none) — the days before were not days without hotspots."""
@@ -209,11 +221,13 @@ def compute_kpis(
     hotspots: Mapping[str, Any],
     targets: KpiTargets,
     conversion: Mapping[str, int],
+    area_units: int | None = None,
 ) -> list[dict[str, Any]]:
     """KPI lines of a year from its final classes, the previous year's, the area's hotspot counts and its conversion
     counts (``conversion_rows``). A hotspot count is None when the hotspot records (beginning on
     ``hotspots["records_since"]``) do not cover its year whole: the line says it is unknown, never 0, and is not
-    assessed."""
+    assessed. ``area_units``: the area's current units; when the run classified fewer (a national report of a run
+    of one province's units), the drug-free share says so."""
     total = len(classes)
     free = int(classes["category"].eq("drug_free").sum())
     # An incomplete commune is never drug-free (rules, override check and a database constraint): report how many.
@@ -252,7 +266,7 @@ def compute_kpis(
             target,
             None if share is None or target is None else share >= target,
             "tỷ lệ",
-            f"{drug_free_count(free, total, unknown)}. {targets.drug_free_note}",
+            f"{drug_free_count(free, total, unknown)}{_classified_only(total, area_units)}. {targets.drug_free_note}",
         ),
         _row(
             "problem_communes",

@@ -286,3 +286,44 @@ def test_a_team_hears_how_its_report_ended_when_another_team_worked_it(
         (spot, "assigned", None),
         (spot, "verified", None),
     ]
+
+
+def test_a_provincial_commander_outside_their_province_is_refused_in_the_province_terms(
+    client, conn, make_user, bearer, second_province_path
+) -> None:
+    """A Quảng Ninh commander reporting a point in Hải Phòng is told it lies outside Quảng Ninh, not outside a team's
+    area (they have none)."""
+    from gis.services.boundary_import import import_boundaries
+    from tests.conftest import SECOND_PROVINCE
+
+    requests_in_savepoints(client.app, conn)
+    import_boundaries(conn, second_province_path)
+    lon, lat = _point(conn, AREA_A)  # a Hải Phòng commune
+    before = _hotspots(conn)
+    headers = bearer(make_user("qn-bao-diem", "command", province_code=SECOND_PROVINCE))
+    refused = client.post("/api/hotspots", json={"lon": lon, "lat": lat, "note": "tin báo"}, headers=headers)
+    assert refused.status_code == 403
+    assert refused.json()["message"].startswith("điểm này nằm ngoài Tỉnh Quảng Ninh: tài khoản của bạn chỉ báo"), (
+        refused.json()["message"]
+    )
+    assert "tổ" not in refused.json()["message"].split()
+    assert _hotspots(conn) == before
+
+
+def test_a_point_in_no_unit_is_refused_even_nation_wide(client, conn) -> None:
+    """A nation-wide commander's point at sea (inside the loaded units' extent, in none of them) had been stored with
+    no commune, in no province's register: refused in Vietnamese, nothing stored."""
+    requests_in_savepoints(client.app, conn)
+    lon, lat = conn.execute(
+        text("""SELECT ST_XMax(e) - 0.001, ST_YMin(e) + 0.001 FROM (SELECT ST_Extent(geom) e FROM admin_units
+                WHERE valid_to IS NULL) x""")
+    ).one()
+    in_a_unit = (
+        "SELECT EXISTS (SELECT 1 FROM admin_units WHERE ST_Intersects(geom, ST_SetSRID(ST_MakePoint(:x, :y), 4326)))"
+    )
+    assert not conn.execute(text(in_a_unit), {"x": lon, "y": lat}).scalar_one()  # the extent's corner is at sea
+    before = _hotspots(conn)
+    refused = client.post("/api/hotspots", json={"lon": lon, "lat": lat, "note": "tin báo ngoài biển"})
+    assert refused.status_code == 422, refused.text
+    assert "không nằm trong xã, phường, đặc khu nào" in refused.json()["message"]
+    assert _hotspots(conn) == before

@@ -183,3 +183,39 @@ def test_the_ministrys_planner_draws_the_units_on_canvases_and_the_pointer_still
     shot(page, "national-planner-canvas")
     assert errors == []
     page.close()
+
+
+def test_a_provincial_planner_whose_province_the_run_does_not_hold_is_told_so(
+    chromium, nation: Engine, nation_server: str
+) -> None:
+    """The year's run holds no unit of Quảng Ninh (none loaded when it was made): its planner's page showed the run
+    with every class 0; now it says the run holds none of the province's units (the review's 404), and no table."""
+    with nation.begin() as conn:
+        create_user(conn, "qn-thammuu", hash_password(DEMO_PASSWORD), "planner", None, "22")
+    page, errors = open_as(chromium, nation_server, "qn-thammuu", DESKTOP)
+    said = (
+        f"Phiên bản 1 của năm {local_today().year} không gồm đơn vị nào của Tỉnh Quảng Ninh: chưa có kết quả phân loại"
+    )
+    page.wait_for_selector(f"#run-status >> text={said}")
+    assert page.locator("#review-table tbody tr").count() == 0
+    assert page.locator("#message.error").count() == 0
+    shot(page, "national-planner-run-without-the-province")
+    assert [e for e in errors if "404" not in e] == [], errors
+    page.close()
+
+
+def test_the_ministrys_command_page_says_which_province_its_hot_and_cold_cells_are_of(
+    chromium, nation_server: str
+) -> None:
+    """Gi* is computed for the province nearest the view's centre: at the country's zoom an empty map said nothing.
+    The page names the province from the answer's header, and again once the view moves to another province."""
+    page, errors = open_as(chromium, nation_server, "bo-chihuy", DESKTOP)
+    page.evaluate("() => { window.diaban.map.setView([20.86, 106.68], 11); }")
+    page.locator(".leaflet-control-layers >> text=Ô nóng, ô lạnh (so với xung quanh)").click()
+    told = "#message >> text=Ô nóng, ô lạnh tính cho {} — phóng to vào một tỉnh để xem tỉnh khác"
+    page.wait_for_selector(told.format("Thành phố Hải Phòng"))
+    commune_point(page, "27475")  # Hồ Chí Minh's Phường Tân Hưng
+    page.wait_for_selector(told.format("Thành phố Hồ Chí Minh"))
+    shot(page, "national-command-study-province")
+    assert errors == []
+    page.close()

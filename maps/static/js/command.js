@@ -1035,13 +1035,22 @@ diabanPages.command = async function startCommand(map, cfg) {
   // Gi* and emerging cells: each a heavy analysis, asked for only while its layer is shown. Nation-wide over several
   // provinces the server computes them for the province nearest the view's centre (gis.services.analyses
   // study_province: without the view it refuses), so they carry the view and follow the map; a provincial user's
-  // cover the province.
-  async function loadCells(layer, latest, route, params, colour, tooltip) {
+  // cover the province. The answer names the province it was computed for (X-Study-Province-Name): at the country's
+  // zoom the view's centre lies at sea and the nearest province's cells may be empty or out of sight, so a nation-wide
+  // user is told which province, once each time it changes.
+  const studiedShown = {};
+  async function loadCells(layer, latest, route, params, colour, tooltip, what) {
     if (!map.hasLayer(layer)) return;
     if (!cfg.area) params.set("bbox", heatQuery().params.get("bbox"));
     try {
-      const cells = await latest(() => api(`${route}?${params}`));
+      let studied = null;
+      const onHeaders = (headers) => { studied = headers.get("X-Study-Province-Name"); };
+      const cells = await latest(() => api(`${route}?${params}`, { onHeaders }));
       if (cells === STALE) return;
+      if (!cfg.area && studied && studiedShown[route] !== studied) {
+        studiedShown[route] = studied;
+        notify(`${what} tính cho ${decodeURIComponent(studied)} — phóng to vào một tỉnh để xem tỉnh khác`);
+      }
       layer.clearLayers();
       L.geoJSON(cells, {
         ...inPane("cells"),
@@ -1055,9 +1064,10 @@ diabanPages.command = async function startCommand(map, cfg) {
 
   const newestGistar = newestOnly(), newestEmerging = newestOnly();
   const loadGistar = () => loadCells(layers.gistar, newestGistar, "/api/gistar", filters(), (p) => cfg.binColours[p.bin],
-    (p) => `${escapeHtml(cfg.binLabels[p.bin] || "Không khác hẳn xung quanh")} (thống kê Gi*, z = ${VI_NUMBER.format(p.z)})`);
+    (p) => `${escapeHtml(cfg.binLabels[p.bin] || "Không khác hẳn xung quanh")} (thống kê Gi*, z = ${VI_NUMBER.format(p.z)})`,
+    "Ô nóng, ô lạnh");
   const loadEmerging = () => loadCells(layers.emerging, newestEmerging, "/api/emerging", new URLSearchParams(),
-    (p) => cfg.emergingColours[p.pattern], (p) => escapeHtml(p.label_vi));
+    (p) => cfg.emergingColours[p.pattern], (p) => escapeHtml(p.label_vi), "Xu hướng điểm nóng theo thời gian");
   map.on("overlayadd", (e) => {
     if (e.layer === layers.classes) loadClasses().catch((error) => { classesAsked = false; notify(error.message, true); });
     if (e.layer === layers.gistar) loadGistar();

@@ -45,7 +45,7 @@ class StalledError extends TypeError {}
 // A request that stalled is not asked again by itself (that would double the wait): the message offers «Thử lại».
 // A form with files (a photo, an import) goes by XMLHttpRequest, which sees its bytes go out: `onProgress(share)`, if
 // given, is told how much of the body is sent (a photo takes minutes on a weak network). `options.file`: a file
-// answered (not JSON) is returned as a Blob.
+// answered (not JSON) is returned as a Blob. `options.onHeaders(headers)`, if given, is shown a good answer's headers.
 async function api(path, options = {}) {
   const again = (options.method || "GET").toUpperCase() === "GET" || Boolean(options.headers?.["Idempotency-Key"]);
   try {
@@ -95,6 +95,7 @@ async function apiOnce(path, options) {
       error.body = body;  // what else the refusal says (an import's report of every refused row)
       throw error;
     }
+    options.onHeaders?.(response.headers);
     return body;
   } finally {
     clearTimeout(timer);

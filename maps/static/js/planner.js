@@ -284,10 +284,20 @@ diabanPages.planner = async function startPlanner(map, cfg) {
     status.textContent = `Đang tải kết quả năm ${year}…`;
     // The year's draft before its approved run: a correction run after the approval is what the planner reviews,
     // overrides and approves (without draft=true the page showed the approved run, the correction out of reach).
-    const answers = await newestYear(() => Promise.all([
-      api(`/api/classifications/${year}?simplify_m=20&draft=true&current_geometry=false`),
-      api(`/api/classifications/${year}/review?draft=true`),
-    ]));
+    // A provincial planner's year whose run holds none of the province's units (made before they were loaded) is
+    // refused (404): the page says so where the run is described, not a run approved with every class 0.
+    let answers;
+    try {
+      answers = await newestYear(() => Promise.all([
+        api(`/api/classifications/${year}?simplify_m=20&draft=true&current_geometry=false`),
+        api(`/api/classifications/${year}/review?draft=true`),
+      ]));
+    } catch (error) {
+      if (error.status !== 404) throw error;
+      status.textContent = error.message;
+      rows.set([]);
+      return;
+    }
     if (answers === STALE) return;
     const [result, review] = answers;
     // The files hold the run the page shows (its version), not the approved one while a correction is shown.
