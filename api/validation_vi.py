@@ -88,6 +88,8 @@ def invalid_field(error: Mapping[str, Any], said: str) -> str:
     loc = tuple(error.get("loc", ()))
     if error.get("type") == "json_invalid" and loc and isinstance(loc[-1], int):
         return f"{said} ở ký tự {loc[-1] + 1}"
+    if error.get("type") == "extra_forbidden" and loc:  # the client's own name, quoted as sent: it has no label
+        return f"«{loc[-1]}»: {said}"
     return f"{field_label(loc)}: {said}"
 
 

@@ -250,8 +250,8 @@ def create_manual_hotspot(
 ) -> int:
     """A hotspot reported by hand (e.g. from a tip): a point inside the city's extent, a note, status `detected`.
     ``scope`` (a team's, a province's; None: anywhere): the point must lie in one of its communes, else
-    PermissionDenied, and in some unit in any case (InvalidRequest: open sea) — checked before anything is stored, so that a refused report takes no number (two refused
-    reports had made the register jump from #27 to #30).
+    PermissionDenied, and in some unit in any case (InvalidRequest: open sea) — checked before anything is stored, so
+    that a refused report takes no number (two refused reports had made the register jump from #27 to #30).
 
     The radius and the note are checked here as the API's body checks them: `diaban hotspots add` stored a negative
     radius (an empty footprint) and a blank note, and an infinite radius was a database error. A note that looks

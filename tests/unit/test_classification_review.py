@@ -220,6 +220,37 @@ def test_conversion_kpis_against_the_targets_file() -> None:
     assert national["conversion"]["target"] is None and national["conversion"]["met"] is None  # never invented
 
 
+def test_the_command_lines_history_says_an_administrator_reset_the_approvers_password() -> None:
+    """Whoever held the one-time password of an administrator's reset could have approved as that planner: `classify
+    history` says the reset beside the approval, as the planner's «Lịch sử phiên bản» does."""
+    from datetime import UTC, datetime
+
+    from api.cli.classify import history_lines
+
+    at = datetime(2026, 3, 12, 3, 0, tzinfo=UTC)  # 10:00 in Hải Phòng
+    version = {
+        "run_id": 3,
+        "version": 1,
+        "status": "approved",
+        "supersedes_id": None,
+        "created_by": "tham.muu",
+        "created_at": at,
+        "approved_by": "tham.muu.2",
+        "approved_at": at,
+        "approver_password_reset_by": "quan.tri",
+        "approver_password_reset_at": at,
+        "ended_by": None,
+        "ended_at": None,
+        "n_overrides": 0,
+        "overrides": [],
+        "replaced_overrides": [],
+    }
+    assert history_lines(2026, [version])[1] == (
+        "Phiên bản 1 (lần chạy #3) — Đã phê duyệt: chạy bởi tham.muu, 12/03/2026 10:00; phê duyệt bởi tham.muu.2,"
+        " 12/03/2026 10:00; mật khẩu người duyệt do quản trị viên quan.tri cấp lại ngày 12/03/2026; 0 điều chỉnh"
+    )
+
+
 def test_the_command_lines_history_names_a_replaced_draft_and_a_replaced_override_in_vietnamese() -> None:
     """`diaban classify history` of a draft a new run replaced, holding an override a later one replaced: who replaced
     each and when, in the words of the planner's «Lịch sử phiên bản» (the draft read «thay bằng lần chạy mới bởi», the
@@ -249,6 +280,8 @@ def test_the_command_lines_history_names_a_replaced_draft_and_a_replaced_overrid
         "created_at": at,
         "approved_by": None,
         "approved_at": None,
+        "approver_password_reset_by": None,
+        "approver_password_reset_at": None,
         "ended_by": "tham.muu.2",
         "ended_at": at,
         "n_overrides": 0,
