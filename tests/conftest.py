@@ -12,7 +12,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 import pytest
-from sqlalchemy import Connection, Engine, create_engine
+from sqlalchemy import Connection, Engine, create_engine, text
 from sqlalchemy.pool import NullPool
 from starlette.requests import Request  # at module level: the test apps' connection overrides are typed with it
 
@@ -107,6 +107,17 @@ SECOND_PROVINCE, SECOND_PROVINCE_UNITS = "22", 3
 #: Those units, cut unchanged from the national file (its first three of province 22 by code). Reading them out of
 #: the 34 MB gzip file took 20 s of CPU per suite; the national import test checks the cut still matches the file.
 SECOND_PROVINCE_FILE = Path(__file__).parent / "data" / "quang-ninh-3-units.geojson"
+
+
+def second_province_point(conn: Connection) -> tuple[float, float]:
+    """A point (lon, lat) inside the second province's first unit by code, once its boundaries are imported."""
+    return tuple(
+        conn.execute(
+            text("""SELECT ST_X(p), ST_Y(p) FROM (SELECT ST_PointOnSurface(geom) AS p FROM admin_units
+                    WHERE province_code = :p AND valid_to IS NULL ORDER BY code LIMIT 1) u"""),
+            {"p": SECOND_PROVINCE},
+        ).one()
+    )
 
 
 @pytest.fixture(scope="session")

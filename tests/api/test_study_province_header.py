@@ -7,10 +7,9 @@ from __future__ import annotations
 from urllib.parse import unquote
 
 import pytest
-from sqlalchemy import text
 
 from gis.services.boundary_import import import_boundaries
-from tests.conftest import SECOND_PROVINCE, SECOND_PROVINCE_FILE
+from tests.conftest import SECOND_PROVINCE, SECOND_PROVINCE_FILE, second_province_point
 
 
 @pytest.mark.parametrize("route", ["/api/gistar", "/api/emerging"])
@@ -18,11 +17,7 @@ def test_the_province_studied_is_named_in_the_answers_headers(client, conn, make
     one = client.get(route, params={"bbox": "106.6,20.8,106.7,20.9"})
     assert one.status_code == 200 and "X-Study-Province" not in one.headers  # one province: its whole extent
     import_boundaries(conn, SECOND_PROVINCE_FILE)
-    lon, lat = conn.execute(
-        text("""SELECT ST_X(p), ST_Y(p) FROM (SELECT ST_PointOnSurface(geom) AS p FROM admin_units
-                WHERE province_code = :p AND valid_to IS NULL ORDER BY code LIMIT 1) u"""),
-        {"p": SECOND_PROVINCE},
-    ).one()
+    lon, lat = second_province_point(conn)
     there = client.get(route, params={"bbox": f"{lon - 0.01},{lat - 0.01},{lon + 0.01},{lat + 0.01}"})
     assert there.status_code == 200, there.text
     assert there.headers["X-Study-Province"] == SECOND_PROVINCE

@@ -21,7 +21,13 @@ from gis.store.provinces import sole_province
 from gis.store.scoping import AreaScope
 from models.errors import PermissionDenied
 from models.vocabulary import local_today
-from tests.conftest import SECOND_PROVINCE, SECOND_PROVINCE_FILE, SECOND_PROVINCE_UNITS, migrate_as_owner
+from tests.conftest import (
+    SECOND_PROVINCE,
+    SECOND_PROVINCE_FILE,
+    SECOND_PROVINCE_UNITS,
+    migrate_as_owner,
+    second_province_point,
+)
 
 HAI_PHONG = "31"
 
@@ -151,11 +157,7 @@ def test_gistar_and_emerging_cover_one_province_when_several_are_loaded(conn: Co
     user's, a team's, or the one under a nation-wide user's view."""
     assert study_province(conn, AreaScope(), None) is None  # one province: its whole extent, as before
     import_boundaries(conn, SECOND_PROVINCE_FILE)
-    lon, lat = conn.execute(
-        text("""SELECT ST_X(p), ST_Y(p) FROM (SELECT ST_PointOnSurface(geom) AS p FROM admin_units
-                WHERE province_code = :p AND valid_to IS NULL ORDER BY code LIMIT 1) u"""),
-        {"p": SECOND_PROVINCE},
-    ).one()
+    lon, lat = second_province_point(conn)
     there = (lon - 0.01, lat - 0.01, lon + 0.01, lat + 0.01)
     in_hai_phong = (106.66, 20.84, 106.70, 20.88)
     assert study_province(conn, AreaScope(), there) == SECOND_PROVINCE
