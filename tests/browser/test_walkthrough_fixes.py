@@ -283,3 +283,36 @@ def test_a_message_said_alone_starts_with_a_capital(chromium, server: str, city:
     shot(page, "walk-team-report-outside")
     assert [e for e in errors if "403" not in e] == []
     page.close()
+
+
+def test_a_hotspot_whose_task_was_cancelled_is_given_a_new_task_as_a_first_one(
+    chromium, server: str, city: Engine
+) -> None:
+    """Command cancelled a hotspot's task and gives it a new one: the form read as a reassignment («Lý do giao lại (tổ
+    đang giữ sẽ được báo)», «Giao lại») though no team held it, and left out the area's team — the cancelled task's,
+    the only one the suggestion names — offering every other team uncounted. It is a first assignment: the area's
+    team suggested with its count."""
+    from gis.services.tasks import transition_task
+    from gis.store.accounts import principal_by_username
+    from gis.store.scoping import UNRESTRICTED
+
+    with city.begin() as conn:
+        task, hotspot, holder, version = conn.execute(
+            text("""SELECT t.id, t.hotspot_id, t.team_id, t.version FROM tasks t
+                    WHERE t.state = 'assigned' AND t.kind = 'suppression' ORDER BY t.id DESC LIMIT 1""")
+        ).one()
+        command = principal_by_username(conn, "chihuy")
+        transition_task(conn, task, "canceled", "nhầm địa bàn, giao lại từ đầu", version, command, UNRESTRICTED)
+    page, errors = open_as(chromium, server, "chihuy", DESKTOP)
+    shared.open_hotspot_row(page, hotspot)
+    card = page.locator(f"#hotspot-table .card[data-hotspot-id='{hotspot}']")
+    card.locator("summary.assign-open", has_text="Giao nhiệm vụ").click()
+    card.locator("form.assign select[name=team]:enabled").wait_for()
+    assert card.locator("form.assign input[name=note]").count() == 0
+    assert card.locator("form.assign button[type=submit]").inner_text() == "Giao nhiệm vụ"
+    assert "gợi ý" in card.locator("form.assign label").first.inner_text()
+    offered = card.locator("form.assign select[name=team] option").evaluate_all("os => os.map(o => Number(o.value))")
+    assert offered[0] == holder, offered  # the area's team, suggested first
+    shot(page, "walk-new-task-after-cancel")
+    assert errors == []
+    page.close()

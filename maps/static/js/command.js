@@ -435,7 +435,11 @@ diabanPages.command = async function startCommand(map, cfg) {
       (to, note, key) => moveHotspot(p, to, note, key)));
     card.appendChild(actionBox("task-note", changeKey("task", p.task_id), p.task_actions, cfg.taskActionLabels,
       (to, note, key) => moveTask(p.task_id, p.task_version, to, note, key), commentTo(p.task_id, p.task_team, p.task_state)));
-    if (p.may_open_task) card.appendChild(assignFold("Giao nhiệm vụ đấu tranh, triệt xóa…", p, null));
+    // A new task, a first one even after a cancelled or declined one: no team holds it (the hotspot still names the
+    // closed task's team, which the form had taken for the holder: «Giao lại», that team left out of the choice).
+    if (p.may_open_task) {
+      card.appendChild(assignFold("Giao nhiệm vụ đấu tranh, triệt xóa…", { ...p, task_team: null, task_team_id: null }, null));
+    }
     if (p.task_state === "unassigned") card.appendChild(assignFold("Giao cho tổ công tác…", p, p.task_id));
     if (p.task_state === "assigned") card.appendChild(assignFold(reassignLabel(p.task_outside_team_area), p, p.task_id));
     card.appendChild(historyToggle(() => hotspotHistory(p)));
