@@ -119,16 +119,17 @@ def _signed_in(request: Request, conn: Connection, user_id: int) -> RedirectResp
 
 
 @router.post("/logout", response_model=None)
-def post_logout(
-    request: Request, conn: ConnDep, sessions: SessionsDep, csrf: Annotated[str, Form(max_length=100)] = ""
-) -> Response:
+def post_logout(request: Request, conn: ConnDep, sessions: SessionsDep) -> Response:
     """End the session on the server and forget its cookies: the old cookie, replayed, no longer reads or writes
-    anything. Like every page form, the form must carry the CSRF token (so that other sites cannot log users out); one
-    without it is refused with the 403 page of a cross-site form, never answered like a logout that kept the session.
-    Without an open session there is nothing to end: to the login form."""
+    anything. A logout posted from another site is refused with the 403 page of a cross-site form (Origin / Referer),
+    never answered like a logout that kept the session. One from our own page ends the session whatever its ``csrf``
+    field holds: an older tab's token (the user logged in again in another tab, which set a new one) had been refused
+    with a login form over a session still open — on a shared computer the user left believing they were logged out;
+    ending a session is what the holder of its cookie asked, and another site cannot ask it. Without an open session
+    there is nothing to end: to the login form."""
     response = RedirectResponse("/login", status_code=303)
     if token_principal(request, conn, request.cookies.get(SESSION_COOKIE)) is not None:
-        if not (csrf and csrf == request.cookies.get(CSRF_COOKIE) and _same_origin(request)):
+        if not _same_origin(request):
             return _cross_site(request, conn)
         revoke_session(conn, request.state.session_id, SessionEnd.LOGOUT)
         sessions.forget(request.state.session_id)
