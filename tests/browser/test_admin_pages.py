@@ -597,6 +597,30 @@ def test_deactivating_a_teams_last_active_member_warns_that_its_tasks_have_nobod
     page.close()
 
 
+def test_deactivating_the_last_active_member_of_a_team_without_tasks_says_the_team_is_empty(
+    chromium, server: str, city: Engine
+) -> None:
+    """A team holding no open task loses its only active member: the page said only «đã ngừng kích hoạt», while
+    command's assignment list still offers the team and a task given to it would reach nobody."""
+    from api.security import hash_password
+    from gis.store.accounts import create_user
+
+    with city.begin() as conn:
+        commune = conn.execute(text("SELECT commune_code FROM team_areas WHERE valid_to IS NULL LIMIT 1")).scalar_one()
+        team = create_team(conn, "Tổ chưa có việc", [commune])
+        create_user(conn, "chua-co-viec", hash_password("mat-khau-thu-1"), "team", team, must_change_password=False)
+    page, errors = open_as(chromium, server, "quantri", DESKTOP)
+    confirming(page, True)
+    page.click("#user-table tr[data-username=chua-co-viec]")
+    page.click("#user-table .card[data-username=chua-co-viec] button[data-action=deactivate]")
+    wait_message(
+        page,
+        "Tài khoản chua-co-viec: đã ngừng kích hoạt. Tổ «Tổ chưa có việc» không còn ai hoạt động: đừng giao nhiệm vụ",
+    )
+    assert errors == []
+    page.close()
+
+
 #: The side panel's visible elements wider than the panel (its right edge passed, or the panel scrolling sideways):
 #: [tag#id.class, their right edge, the panel's] each, or the panel's own scroll width past its width.
 WIDER_THAN_PANEL = """() => { const panel = document.querySelector('main.panel');

@@ -362,8 +362,14 @@ diabanPages.admin = async function startAdmin(map, cfg) {
 
   // Tasks belong to teams, not people: the team a user left keeps its open tasks, with nobody to work them once it
   // has no active member left (command gives them to another team).
+  // A team left with no active member is said also when it holds no open task: command's assignment list still offers
+  // it, and a task given to it would reach nobody.
   function leftText(former) {
-    if (!former || !former.open_tasks) return "";
+    if (!former) return "";
+    if (!former.open_tasks) {
+      return former.active_members ? "" : `. Tổ «${former.name}» không còn ai hoạt động: đừng giao nhiệm vụ cho tổ này` +
+        " cho đến khi có thành viên";
+    }
     return `. Nhiệm vụ thuộc về tổ, không thuộc người: ${former.open_tasks} nhiệm vụ đang mở ở lại tổ «${former.name}»` +
       (former.active_members ? "" : "; tổ không còn ai hoạt động, chỉ huy cần giao lại các nhiệm vụ này");
   }
