@@ -1058,9 +1058,9 @@ class TeamAreaChange(_Out):
     left_without_team: list[CommuneWithoutTeam] = Field(
         description="the communes removed that no other team holds from valid_from (không còn tổ nào phụ trách)"
     )
-    replaced_planned: list[ReplacedAreaRow] = Field(
+    replaced_rows: list[ReplacedAreaRow] = Field(
         description="the rows of the area this change replaced: planned for later days, or set earlier for the same"
-        " day and overwritten (the audit's replaced_planned)"
+        " day and overwritten (the audit's replaced_planned; planned_replaced gives only the later days)"
     )
 
 

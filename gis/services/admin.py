@@ -200,14 +200,14 @@ def change_team_area(
     """Make ``communes`` the team's area from ``valid_from``, keeping the history; audited with what changed.
     ``open_tasks_kept``: the team's open tasks in the communes it no longer holds, which stay its own (the administrator
     is told, so that command gives them to the commune's new team if it should); ``left_without_team``: the communes
-    removed that no other team holds from that day; ``replaced_planned``: the rows it replaced (commune, named, and
-    the day it was to start), as the audit records them."""
+    removed that no other team holds from that day; ``replaced_rows``: the rows it replaced (commune, named, and
+    the day it was to start), as the audit records them (its details' ``replaced_planned``)."""
     accounts.working_team(conn, team_id)
     change = accounts.set_team_area(conn, team_id, communes, valid_from)
     change["open_tasks_kept"] = open_tasks_held(conn, team_id, change["removed"])
     change["left_without_team"] = accounts.communes_without_team(conn, change["removed"], valid_from)
     names = commune_full_names(conn, [r["commune_code"] for r in change["replaced"]])
-    change["replaced_planned"] = [{**r, "commune_name": names.get(r["commune_code"])} for r in change["replaced"]]
+    change["replaced_rows"] = [{**r, "commune_name": names.get(r["commune_code"])} for r in change["replaced"]]
     details = {
         "valid_from": valid_from.isoformat(),
         "added": change["added"],

@@ -650,7 +650,7 @@ def test_an_area_set_again_the_same_day_names_what_it_replaced_as_its_audit_does
         f"/api/teams/{team['id']}/area", json={"communes": [AREA_A, AREA_C], "valid_from": today}, headers=admin
     )
     assert again.status_code == 200, again.text
-    answered = again.json()["replaced_planned"]
+    answered = again.json()["replaced_rows"]
     assert [(r["commune_code"], r["valid_from"]) for r in answered] == [(AREA_B, today)]
     assert answered[0]["commune_name"]
     audited = client.get("/api/audit?limit=1", headers=admin).json()[0]["details"]["replaced_planned"]
