@@ -11,8 +11,8 @@ import sys
 
 from api.cli.audit import record_command_read
 from api.cli.vi import cli_day, cli_int, cli_output_file, cli_positive, naming_file, parser_options
-from models.analytics.detection import DetectionParams
-from models.domain.dates import EARLIEST, LATEST, DayWindow, day_start, instants_window
+from models.analytics.detection import MAX_WINDOW_DAYS, DetectionParams
+from models.domain.dates import DayWindow, day_start, instants_window
 from models.errors import InvalidRequest
 from models.numbers import vn_number
 from models.vocabulary import DRY_RUN_NOTICE, RECURRED_WORDS, HotspotKind
@@ -133,7 +133,7 @@ def add_parsers(sub: argparse._SubParsersAction) -> None:
     )
     detect.add_argument(
         "--days",
-        type=cli_int(1, (LATEST - EARLIEST).days + 1),
+        type=cli_int(1, MAX_WINDOW_DAYS),
         default=DetectionParams.window_days,
         help="không có --from: số ngày của khoảng, tính cả ngày cuối (90 ngày đến 31/10: 03/08–31/10)",
     )

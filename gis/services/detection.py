@@ -95,9 +95,10 @@ class DetectionReport:
     dry_run: bool = False
 
     def summary(self) -> dict:
-        """The counts as JSON-ready values (a dry run's with ``"dry_run": true``)."""
+        """The counts as JSON-ready values (a dry run's with ``"dry_run": true`` and no run number: the one it drew was
+        rolled back with it, and a script had taken it for a run recorded)."""
         return {
-            "run_id": self.run_id,
+            "run_id": None if self.dry_run else self.run_id,
             "window_from": self.window_from.isoformat(),
             "window_to": self.window_to.isoformat(),
             "incidents": self.incidents,

@@ -10,6 +10,9 @@ SPURIOUS_PER_MAP = 0.05
 SIMULATIONS = 99
 #: Clusters whose Monte-Carlo p-value exceeds this are chance, not hotspots.
 CLUSTER_ALPHA = 0.05
+#: The longest window a run may look at, in days: ten years, far past any hotspot's life (a run's default is 90
+#: days); the command line's refusal names it (it had named the span of every accepted day, «từ 1 đến 40.542»).
+MAX_WINDOW_DAYS = 3650
 
 
 @dataclass(frozen=True)

@@ -75,6 +75,11 @@ def test_a_run_of_the_past_is_refused_and_its_dry_run_writes_nothing(cli, capsys
         code, out, _ = cli(capsys, "hotspots", "detect", "--to", "31/08/2026", "--days", "31", "--dry-run")
         assert code == 0 and out.startswith("Kiểm tra — chưa ghi gì") and "(chạy thử, 01/08/2026–31/08/2026)" in out
         assert _runs(engine) == before + 1
+        code, out, _ = cli(capsys, "hotspots", "detect", "--to", "31/08/2026", "--dry-run", "--json")
+        summary = json.loads(out)  # no run number: the one drawn was rolled back, a script took it for a run recorded
+        assert code == 0 and summary["dry_run"] is True and summary["run_id"] is None, out
+        code, _, err = cli(capsys, "hotspots", "detect", "--days", "0")  # the bound a person reads, not 40.542
+        assert code == 2 and "từ 1 đến 3.650" in err, err
     finally:
         with engine.begin() as conn:  # the run is real data of the session database: leave no trace for other tests
             conn.execute(text("DELETE FROM detection_runs WHERE id = (SELECT max(id) FROM detection_runs)"))
