@@ -189,7 +189,8 @@ def export_classification(
     run = require_run(conn, year, version)
     if scope.province_code is not None:
         require_run_covers(conn, run, scope.province_code)
-    name = download_name("phân-loại", year, run, scope.province_code, fmt)
+    # The raw file named apart: the people's CSV of the same version had the same name, one overwriting the other.
+    name = download_name("phân-loại-dạng-thô" if raw else "phân-loại", year, run, scope.province_code, fmt)
     if fmt == "geojson" and raw:
         features = classification_geojson(conn, run["id"], scope=scope)
         machine = {"type": "FeatureCollection", "run": run_meta(run), "features": features}

@@ -462,8 +462,12 @@ def test_review_lists_disagreements_and_changes_first(client, as_user, indicator
 
 def test_exports(client, as_user, conn: Connection, indicators: list[str]) -> None:
     client.post("/api/classifications/2025/runs")
-    machine = export_classification(conn, 2025, "csv", raw=True, issuer=None, by="test").content
+    machine_file = export_classification(conn, 2025, "csv", raw=True, issuer=None, by="test")
+    machine = machine_file.content
     assert not machine.startswith(b"\xef\xbb\xbf"), "for scripts: no BOM"
+    # Named apart from the people's CSV of the same version: one had overwritten the other in a downloads folder.
+    people = export_classification(conn, 2025, "csv", issuer=None, by="test").name
+    assert machine_file.name == people.replace("phân-loại-", "phân-loại-dạng-thô-"), machine_file.name
     raw = list(csv.reader(io.StringIO(machine.decode("utf-8"))))
     header = raw[0]
     assert header[:4] == ["commune_code", "name", "category", "level"] and "override_reason" in header
