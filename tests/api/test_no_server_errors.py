@@ -5,6 +5,7 @@ other side of the world, and a database that does not answer.
 from __future__ import annotations
 
 import re
+from collections.abc import Iterator
 
 import pytest
 from fastapi.testclient import TestClient
@@ -88,59 +89,62 @@ def test_a_hotspot_far_outside_the_city_is_refused(client) -> None:
     assert island.status_code == 201
 
 
-def test_every_route_answers_503_with_retry_after_while_the_database_is_down() -> None:
+@pytest.fixture(scope="module")
+def database_down() -> Iterator[TestClient]:
+    """The app over a database that does not answer, shared by this module's tests of it: each app started waits a
+    few seconds for its session notices' first heartbeat, which never comes (5 s a test)."""
     nowhere = create_engine("postgresql+psycopg://diaban_app:x@127.0.0.1:1/diaban", pool_pre_ping=True)
-    app = create_app(nowhere)
-    token = {"Authorization": "Bearer " + "x" * 20}
-    with TestClient(app, raise_server_exceptions=False) as client:
-        assert client.get("/health").status_code == 503
-        for template, operations in app.openapi()["paths"].items():
-            path = re.sub(r"\{[^}]+\}", "1", template)
-            for method in operations:
-                response = client.request(method, path, headers=token)
-                assert response.status_code == 503, (method, template, response.status_code)
-                assert response.headers["retry-after"] == "5"
-                assert response.json()["code"] == "database_unavailable"
-        assert client.post("/api/auth/token", data={"username": "a", "password": "b"}).status_code == 503
+    with TestClient(create_app(nowhere), raise_server_exceptions=False) as client:
+        yield client
     nowhere.dispose()
+
+
+def test_every_route_answers_503_with_retry_after_while_the_database_is_down(database_down: TestClient) -> None:
+    client, token = database_down, {"Authorization": "Bearer " + "x" * 20}
+    assert client.get("/health").status_code == 503
+    for template, operations in client.app.openapi()["paths"].items():
+        path = re.sub(r"\{[^}]+\}", "1", template)
+        for method in operations:
+            response = client.request(method, path, headers=token)
+            assert response.status_code == 503, (method, template, response.status_code)
+            assert response.headers["retry-after"] == "5"
+            assert response.json()["code"] == "database_unavailable"
+    assert client.post("/api/auth/token", data={"username": "a", "password": "b"}).status_code == 503
 
 
 #: A login form's fields (the database is never reached to check them).
 LOGIN_FORM = {"username": "a", "password": "b"}
 
 
-def test_a_browser_gets_a_vietnamese_page_while_the_database_is_down() -> None:
+#: What a browser's navigation asks for.
+BROWSER = {"Accept": "text/html,application/xhtml+xml,application/xml;q=0.9,*/*;q=0.8"}
+
+
+def test_a_browser_gets_a_vietnamese_page_while_the_database_is_down(database_down: TestClient) -> None:
     """A page route asked by a browser got the API's JSON, English reason included; the API keeps it."""
-    nowhere = create_engine("postgresql+psycopg://diaban_app:x@127.0.0.1:1/diaban", pool_pre_ping=True)
-    browser = {"Accept": "text/html,application/xhtml+xml,application/xml;q=0.9,*/*;q=0.8"}
-    with TestClient(create_app(nowhere), raise_server_exceptions=False) as client:
-        for method, path, form in (("GET", "/login", None), ("GET", "/", None), ("POST", "/login", LOGIN_FORM)):
-            response = client.request(method, path, headers=browser, data=form, follow_redirects=False)
-            assert response.status_code == 503 and response.headers["retry-after"] == "5", (method, path)
-            assert response.headers["content-type"].startswith("text/html")
-            assert "CSDL tạm thời không dùng được; thử lại sau ít giây" in response.text
-            assert "unreachable" not in response.text and '"detail"' not in response.text
-        api = client.post("/api/auth/token", headers=browser, data=LOGIN_FORM)
-        assert api.status_code == 503 and api.json()["code"] == "database_unavailable"
-        asked_json = client.get("/login", headers={"Accept": "application/json"})
-        assert asked_json.status_code == 503 and asked_json.json()["code"] == "database_unavailable"
-    nowhere.dispose()
+    client = database_down
+    for method, path, form in (("GET", "/login", None), ("GET", "/", None), ("POST", "/login", LOGIN_FORM)):
+        response = client.request(method, path, headers=BROWSER, data=form, follow_redirects=False)
+        assert response.status_code == 503 and response.headers["retry-after"] == "5", (method, path)
+        assert response.headers["content-type"].startswith("text/html")
+        assert "CSDL tạm thời không dùng được; thử lại sau ít giây" in response.text
+        assert "unreachable" not in response.text and '"detail"' not in response.text
+    api = client.post("/api/auth/token", headers=BROWSER, data=LOGIN_FORM)
+    assert api.status_code == 503 and api.json()["code"] == "database_unavailable"
+    asked_json = client.get("/login", headers={"Accept": "application/json"})
+    assert asked_json.status_code == 503 and asked_json.json()["code"] == "database_unavailable"
 
 
-def test_a_browser_at_an_address_with_no_page_gets_a_vietnamese_page() -> None:
+def test_a_browser_at_an_address_with_no_page_gets_a_vietnamese_page(client) -> None:
     """A link or a mistyped address opened in a browser showed the API's JSON («{"detail": … (Not Found)"}»); it
     gets a Vietnamese page with a way back. The API's unknown paths, and a client not asking for HTML, keep JSON."""
-    nowhere = create_engine("postgresql+psycopg://diaban_app:x@127.0.0.1:1/diaban", pool_pre_ping=True)
-    browser = {"Accept": "text/html,application/xhtml+xml,application/xml;q=0.9,*/*;q=0.8"}
-    with TestClient(create_app(nowhere), raise_server_exceptions=False) as client:
-        page = client.get("/nhiem-vu/12", headers=browser)
-        assert page.status_code == 404 and page.headers["content-type"].startswith("text/html")
-        assert "<title>Không tìm thấy trang — diaban</title>" in page.text and 'href="/">Về trang chính' in page.text
-        assert "Không tìm thấy đường dẫn này" in page.text and "Not Found" not in page.text
-        for path, headers in (("/api/nothing", browser), ("/static/nothing.js", browser), ("/nhiem-vu/12", {})):
-            answer = client.get(path, headers=headers)
-            assert answer.status_code == 404 and answer.json()["code"] == "http_404", path
-    nowhere.dispose()
+    page = client.get("/nhiem-vu/12", headers=BROWSER)
+    assert page.status_code == 404 and page.headers["content-type"].startswith("text/html")
+    assert "<title>Không tìm thấy trang — diaban</title>" in page.text and 'href="/">Về trang chính' in page.text
+    assert "Không tìm thấy đường dẫn này" in page.text and "Not Found" not in page.text
+    for path, headers in (("/api/nothing", BROWSER), ("/static/nothing.js", BROWSER), ("/nhiem-vu/12", {})):
+        answer = client.get(path, headers=headers)
+        assert answer.status_code == 404 and answer.json()["code"] == "http_404", path
 
 
 def test_a_cancelled_statement_is_a_timeout_not_a_crash(cluster) -> None:
