@@ -23,7 +23,7 @@ from gis.unit_directory import legacy_note, unit_directory
 from models.domain.indicator_contract import REPEATED_UNIT, validate_indicators
 from models.domain.row_checks import REJECT_COLUMNS, empty_rejects
 from models.domain.unit_mapping import REFORM_DATE, UnitMatch, aggregate_legacy_indicators
-from models.vocabulary import IndicatorMethod
+from models.vocabulary import IndicatorMethod, local_today
 
 #: The advisory lock that keeps indicator imports one at a time once their rows are checked (beside gis.store.db's
 #: migration lock, 7_312_025, and the boundary imports', 7_312_028).
@@ -161,7 +161,7 @@ def _import(
     """The import itself (:func:`import_indicators`)."""
     table = read_table(path, sheet=sheet, encoding=encoding)
     with naming_the_sheet(path, sheet):
-        checked = validate_indicators(table, places=place_names(conn))
+        checked = validate_indicators(table, places=place_names(conn), this_year=local_today().year)
     known = current_commune_codes(conn)
     ours = None if province is None else province_unit_codes(conn, province)
     direct, old, unit_rejects, notes = resolve_units(checked.valid, known, None if ours is None else ours & known)
@@ -210,5 +210,7 @@ def _import(
             records,
         )
         report.imported = len(records) - len(given)
+        # Kept as given though counted in no current commune: a typo in another row must not refuse the file for them.
+        report.kept_old = len(given)
     finish_import_run(conn, report)
     return report

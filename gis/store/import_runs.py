@@ -34,6 +34,9 @@ class ImportReport:
     by_code: int = 0
     by_address: int = 0
     ambiguous: int = 0
+    #: Rows of old (pre-2025) communes stored as given only (an indicator import's `legacy_given`): kept, though not
+    #: counted as imported onto today's communes.
+    kept_old: int = 0
     import_id: int | None = None
     rejects: ReportRows = field(default_factory=ReportRows)
     duplicated: ReportRows = field(default_factory=ReportRows)
@@ -61,9 +64,9 @@ class ImportReport:
 
     @property
     def nothing_usable(self) -> bool:
-        """Every row of the file was rejected: none imported, none already stored (the command exits 2, the API
-        answers 422)."""
-        return self.rejected > 0 and self.imported == 0 and self.duplicates == 0
+        """Every row of the file was rejected: none imported, none already stored, none kept on its old commune (the
+        command exits 2, the API answers 422)."""
+        return self.rejected > 0 and self.imported == 0 and self.duplicates == 0 and self.kept_old == 0
 
     def indicator_summary(self) -> dict[str, int]:
         """The counts an indicator import reports (it has no duplicates and places no points)."""

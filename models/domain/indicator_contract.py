@@ -122,10 +122,12 @@ def validate_indicators(
     min_year: int = 2000,
     max_year: int = 2100,
     places: Collection[str] = (),
+    this_year: int | None = None,
 ) -> ValidationResult:
     """Check indicator rows; bad numbers and repeated (year, commune) are rejected, as are codes not in
     `known_codes` when it is given (the importer resolves legacy codes and names itself). ``places``: the known
-    places' names, which the warning about names lets pass (models.domain.personal_names)."""
+    places' names, which the warning about names lets pass (models.domain.personal_names). ``this_year``: the current
+    year (local); a later one has not begun, so its figures are a typing mistake and refused."""
     raw, warnings = pass_over_rows(raw)
     headers = {field_of(str(c), ALIASES, set(COLUMNS)): str(c) for c in raw.columns}
     raw = canonical_columns(raw, ALIASES, COLUMNS)
@@ -158,6 +160,13 @@ def validate_indicators(
         f"năm không hợp lệ: «{{}}», cần số nguyên từ {min_year} đến {max_year} (year must be an integer in {min_year}–{max_year})",
         values=year_t,
     )
+    if this_year is not None:
+        rej.add(
+            ~bad_year & (year > this_year).to_numpy(),
+            "year",
+            f"năm «{{}}» chưa bắt đầu: số liệu năm chỉ có đến năm {this_year} (year has not begun)",
+            values=year_t,
+        )
 
     code = raw["commune_code"]
     rej.add(
@@ -197,6 +206,9 @@ def validate_indicators(
                 values=t,
             )
         values[name] = v
+    # «-» in the route column is «not given» as in a figure's: unknown, not a refusal of the commune's whole row.
+    route_t, marked = unknown_marks(text_column(raw, "on_drug_route").str.lower())
+    unknown_rows |= marked
     if unknown_rows.any():
         warnings.append(unknown_marks_warning(raw["line"].to_numpy()[unknown_rows]))
     if USERS_PART in values:
@@ -221,7 +233,6 @@ def validate_indicators(
         values=pd.Series([f"{vn_number(u)} > {vn_number(p)}" for u, p in zip(users, population)], index=raw.index),
     )
 
-    route_t = text_column(raw, "on_drug_route").str.lower()
     bad_route = ~route_t.isin(_TRUE | _FALSE) & route_t.ne("")
     rej.add(
         bad_route.to_numpy(),

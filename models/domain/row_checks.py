@@ -137,8 +137,9 @@ def decimal_mark(text: pd.Series) -> str | None:
     return marks[0] if len(marks) == 1 else None
 
 
-#: A whole number written with its thousands grouped by one mark throughout: "30.000", "1.234.567", "30,000".
-_GROUPED_WHOLE = r"^[+-]?\d{1,3}(?:(?:\.\d{3})+|(?:,\d{3})+)$"
+#: A whole number written with its thousands grouped by one mark throughout: "30.000", "1.234.567", "30,000", or by
+#: spaces, "30 000" (also the no-break spaces a spreadsheet's number format writes).
+_GROUPED_WHOLE = r"^[+-]?\d{1,3}(?:(?:\.\d{3})+|(?:,\d{3})+|(?:[ \u00a0\u202f]\d{3})+)$"
 
 
 def parse_numbers(text: pd.Series, whole: bool = False) -> tuple[pd.Series, np.ndarray]:
@@ -149,14 +150,14 @@ def parse_numbers(text: pd.Series, whole: bool = False) -> tuple[pd.Series, np.n
     ("106,6885" or "2.5"); a value that is ambiguous in its column ("1.500" beside "2,5" and "3.25")
     is not a number. `text` is a column as `text_column` gives it (stripped, "" when empty).
 
-    ``whole``: the column counts (people, plants), so a mark followed by groups of three digits can only group
-    thousands: "30.000" residents are 30000, whatever the column's other values (read as a decimal, a population
+    ``whole``: the column counts (people, plants), so a mark (or a space) followed by groups of three digits can only
+    group thousands: "30.000" and "30 000" residents are 30000, whatever the column's other values (read as a decimal, a population
     typed as text in a Vietnamese workbook was stored as 30, silently, and a count of "1.234.567" was refused).
     """
     if whole:
         grouped = text.str.match(_GROUPED_WHOLE).to_numpy(dtype=bool)
         if grouped.any():
-            text = text.where(~grouped, text.str.replace(r"[.,]", "", regex=True))
+            text = text.where(~grouped, text.str.replace(r"[.,\s]", "", regex=True))
     has_comma = bool(text.str.contains(",", regex=False).any())
     mark = decimal_mark(text) if has_comma else "."
     if not has_comma:  # plain decimals: the usual file pays one scan here, not five
@@ -363,6 +364,8 @@ def pass_over_rows(raw: pd.DataFrame) -> tuple[pd.DataFrame, list[str]]:
 #: What a form writes in a figure's cell for a figure it does not have: read as unknown (blank), never as 0.
 UNKNOWN_MARKS = frozenset(
     {"-", "–", "—", "n/a", "na", "#n/a", "...", "…", "không rõ", "chưa rõ", "khong ro", "chua ro"}
+    | {f"{word} số liệu" for word in ("không có", "chưa có", "không")}
+    | {f"{word} so lieu" for word in ("khong co", "chua co", "khong")}
 )
 
 

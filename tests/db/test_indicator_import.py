@@ -10,6 +10,7 @@ from test_tasks import wait_for_a_lock_wait
 
 from gis.services.indicator_import import import_indicators
 from models.domain.row_checks import ContractError
+from models.vocabulary import local_today
 from tests.form_workbooks import TOTALS_ROW, indicator_form
 
 HEADER = (
@@ -200,8 +201,8 @@ def test_two_imports_of_one_year_at_once_both_succeed_and_the_later_one_wins(
     then replaces its rows — it had deleted the year before the first committed and failed on the table's key (500).
     The race is made by holding the first transaction open until the second waits on a lock."""
     first, second = tmp_path / "a.csv", tmp_path / "b.csv"
-    first.write_text(HEADER + "2097,10507,30000,120,0,0,1,\n2097,10525,20000,5,0,0,0,\n")
-    second.write_text(HEADER + "2097,10507,31000,90,0,0,1,\n2097,10525,21000,4,0,0,0,\n")
+    first.write_text(HEADER + "2001,10507,30000,120,0,0,1,\n2001,10525,20000,5,0,0,0,\n")
+    second.write_text(HEADER + "2001,10507,31000,90,0,0,1,\n2001,10525,21000,4,0,0,0,\n")
     failures: list[Exception] = []
 
     def load_second() -> None:
@@ -222,12 +223,12 @@ def test_two_imports_of_one_year_at_once_both_succeed_and_the_later_one_wins(
         assert not failures, failures
         with engine.connect() as conn:
             rows = conn.execute(
-                text("SELECT commune_code, population FROM commune_indicators WHERE year = 2097 ORDER BY 1")
+                text("SELECT commune_code, population FROM commune_indicators WHERE year = 2001 ORDER BY 1")
             ).all()
         assert [tuple(r) for r in rows] == [("10507", 31000), ("10525", 21000)]
     finally:
         with owner_engine.begin() as conn:
-            conn.execute(text("DELETE FROM commune_indicators WHERE year = 2097"))
+            conn.execute(text("DELETE FROM commune_indicators WHERE year = 2001"))
             conn.execute(text("ALTER TABLE import_runs DISABLE TRIGGER import_runs_append_only"))  # committed history
             conn.execute(text("DELETE FROM import_runs WHERE imported_by IN ('cung-luc-1', 'cung-luc-2')"))
             conn.execute(text("ALTER TABLE import_runs ENABLE TRIGGER import_runs_append_only"))
@@ -266,3 +267,69 @@ def test_missing_columns_name_the_sheet_read_and_the_others(conn: Connection, tm
         " ghi tên trang vào ô «Trang tính» (dòng lệnh: --sheet TÊN)"
     )
     assert "thiếu cột bắt buộc" in refused.value.message
+
+
+def test_old_communes_kept_as_given_survive_a_refused_row(conn: Connection, tmp_path: Path) -> None:
+    """A 2024 row of an old commune (11296, Phường Quán Toan before 2025) whose current commune lacks its other parts is
+    stored as given (`legacy_given`) and reported «Vẫn lưu, cần xem lại». A typo in another row made the import count
+    nothing imported and refuse the whole file as having no valid row (exit 2 / 422, rolled back), so the row the report
+    said was kept was not; alone, the same row was stored."""
+    path = tmp_path / "cu.csv"
+    path.write_text(HEADER + "2024,11296,30000,12,0,0,1,\n2024,11299,abc,12,0,0,1,\n")
+    report = import_indicators(conn, path, imported_by="test")
+    assert not report.nothing_usable
+    assert (report.rejected, len(report.flagged)) == (1, 1)
+    stored = conn.execute(
+        text("SELECT commune_code, population FROM commune_indicators WHERE year = 2024 AND method = 'legacy_given'")
+    ).all()
+    assert [tuple(r) for r in stored] == [("11296", 30000)]
+
+
+def test_a_year_that_has_not_begun_is_refused(conn: Connection, tmp_path: Path) -> None:
+    """A yearly figure of a year not yet begun is a typing mistake (2052 for 2025): it was stored, and a later
+    classification of that year refused («chưa bắt đầu») while its figures stayed. The current year is allowed."""
+    this_year = local_today().year
+    path = tmp_path / "tuong-lai.csv"
+    path.write_text(HEADER + f"{this_year},10507,30000,120,0,0,1,\n{this_year + 1},10525,20000,5,0,0,0,\n")
+    report = import_indicators(conn, path, imported_by="test")
+    assert report.imported == 1
+    [(line, _ref, field, reason)] = list(report.rejects.rows())
+    assert (line, field) == (3, "year")
+    assert f"«{this_year + 1}»" in reason and "chưa bắt đầu" in reason
+    future = conn.execute(text("SELECT count(*) FROM commune_indicators WHERE year > :y"), {"y": this_year})
+    assert future.scalar_one() == 0
+
+
+def test_marks_of_no_figure_are_unknown_in_every_column(conn: Connection, tmp_path: Path) -> None:
+    """«-» in the route column and «không có số liệu» in a figure mean «no figure», as «-» in a figure does: read as
+    unknown, never as a value, instead of refusing the commune's whole row."""
+    path = tmp_path / "khong-so-lieu.csv"
+    path.write_text(
+        HEADER + "2023,10507,30000,không có số liệu,0,0,-,\n2023,10525,Chưa có số liệu,5,0,0,không,\n",
+        encoding="utf-8",
+    )
+    report = import_indicators(conn, path, imported_by="test")
+    assert (report.imported, report.rejected) == (2, 0), list(report.rejects.rows())
+    rows = conn.execute(
+        text(
+            "SELECT commune_code, population, users_with_records, on_drug_route FROM commune_indicators"
+            " WHERE year = 2023 AND commune_code IN ('10507', '10525') ORDER BY 1"
+        )
+    ).all()
+    assert [tuple(r) for r in rows] == [("10507", 30000, None, None), ("10525", None, 5, False)]
+    assert any("không phải 0" in w for w in report.warnings)
+
+
+def test_counts_grouped_by_spaces_are_whole_numbers(conn: Connection, tmp_path: Path) -> None:
+    """«25 000» (a space, or Excel's no-break space, between groups of three digits) is 25000 residents; it was
+    refused as not a number."""
+    path = tmp_path / "cach.csv"
+    path.write_text(
+        HEADER + "2022,10507,25 000,120,0,0,1,\n2022,10525,1\u00a0234\u00a0567,5,0,0,0,\n", encoding="utf-8"
+    )
+    report = import_indicators(conn, path, imported_by="test")
+    assert (report.imported, report.rejected) == (2, 0), list(report.rejects.rows())
+    rows = conn.execute(
+        text("SELECT commune_code, population FROM commune_indicators WHERE year = 2022 ORDER BY 1")
+    ).all()
+    assert [tuple(r) for r in rows if r[0] in ("10507", "10525")] == [("10507", 25000), ("10525", 1234567)]
