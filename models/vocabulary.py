@@ -975,6 +975,7 @@ _UNIT_FIELD_LABELS: dict[str, str] = {
 INCIDENT_FIELD_LABELS: dict[str, str] = {
     "ref": "Số hiệu",
     "occurred_at": "Thời gian",
+    "time_of_day": "Giờ",
     "kind": "Loại vụ việc",
     "lon": "Kinh độ",
     "lat": "Vĩ độ",

@@ -52,7 +52,7 @@ _CODES = re.compile(r"^\d+(?:\s*,\s*\d+)*$")
 def account_table(raw: pd.DataFrame) -> pd.DataFrame:
     """The file's rows with its columns under the contract's names (aliases and Vietnamese headers accepted), each
     column as stripped text, and its ``line``; ContractError when «Tên đăng nhập» or «Vai trò» is missing."""
-    table = canonical_columns(raw, ALIASES, COLUMNS)
+    table = canonical_columns(raw, ALIASES, COLUMNS, ACCOUNT_FIELD_LABELS)
     missing = [name for name in REQUIRED if name not in table]
     if missing:
         named = ", ".join(f"«{ACCOUNT_FIELD_LABELS[name]}»" for name in missing)

@@ -42,13 +42,16 @@ REF_MAX = 64
 REQUIRED = ("ref", "occurred_at", "kind")
 #: Where an incident happened, in order of precedence: a point wins over a commune code, a code over an address.
 LOCATION = ("lon", "lat", "x", "y", "crs", "commune_code", "address", "commune", "district", "province")
-OPTIONAL = LOCATION + ("substance", "quantity_g", "arrested", "source")
+#: The time of day kept in a column of its own beside a date («Ngày xảy ra» | «Giờ xảy ra»), joined to it.
+TIME_OF_DAY = "time_of_day"
+OPTIONAL = LOCATION + (TIME_OF_DAY, "substance", "quantity_g", "arrested", "source")
 COLUMNS = REQUIRED + OPTIONAL
 #: Header names accepted for each contract column (keys as `row_checks.header_key` writes them: no accents,
 #: lower case, '_' for spaces and punctuation). Documented in the README ("Loading real data").
 ALIASES: dict[str, str] = {
     **dict.fromkeys(("so_hieu", "ma_vu_viec", "so_vu_viec", "ma_vv", "so_hieu_vu_viec", "reference", "id"), "ref"),
     **dict.fromkeys(("thoi_gian", "ngay_xay_ra", "thoi_diem", "ngay_gio", "ngay", "date", "time"), "occurred_at"),
+    **dict.fromkeys(("gio", "gio_xay_ra", "gio_phut", "thoi_gian_trong_ngay"), TIME_OF_DAY),
     **dict.fromkeys(("loai", "loai_vu_viec", "hanh_vi", "toi_danh"), "kind"),
     **dict.fromkeys(("kinh_do", "longitude", "lng", "long"), "lon"),
     **dict.fromkeys(("vi_do", "latitude"), "lat"),
@@ -77,6 +80,11 @@ _CLOCK = r"(\d{1,2})(?::(\d{2})(?::(\d{2}))?|[hH](\d{2})?)"
 _DAY_FIRST = rf"^(?:{_CLOCK}[ ,]+(?:[nN]gày )?)?(\d{{1,2}})[/.-](\d{{1,2}})[/.-](\d{{4}})(?:[ T,]+{_CLOCK})?$"
 #: What a value read as a day-first date starts with: its day, or the time of day before it.
 _DAY_FIRST_START = r"^\d{1,2}[/.:hH-]"
+#: A date without its time of day, as written or as the reader gives an Excel date cell (its midnight), to which a time
+#: of day given in its own column is joined.
+_BARE_DAY = r"^(?:\d{1,2}[/.-]\d{1,2}[/.-]\d{4}|\d{4}-\d{2}-\d{2})(?:T00:00(?::00)?)?$"
+#: An Excel time cell read as a moment of Excel's day zero (30/12/1899): its time of day.
+_EXCEL_DAY_ZERO = r"^1899-12-3[01]T"
 #: An ISO 8601 date down to the day (extended or basic form).
 _WHOLE_DAY = r"^\d{4}-?\d{2}-?\d{2}"
 #: What a coordinate in degrees must look like (a reason goes on with an example): DMS is not read.
@@ -131,6 +139,21 @@ def day_first_to_iso(text: pd.Series) -> pd.Series:
         + clock["second"].fillna("00")
     )
     return text.where(~found, iso)
+
+
+def with_time_of_day(day: pd.Series, clock: pd.Series) -> pd.Series:
+    """The dates of ``day`` with the time of day of ``clock`` (a column of its own: «Ngày xảy ra» | «Giờ xảy ra»)
+    joined to each date that has none, as one day-first value («05/03/2025 14h30»), so that the clock may be written
+    as offices write it and a wrong one is refused quoting both. A date with its own time keeps it; an empty clock
+    leaves the date as it is (local midnight, as a bare date always reads)."""
+    clock = clock.str.replace(_EXCEL_DAY_ZERO, "", regex=True)
+    joined = ((day != "") & (clock != "")).to_numpy() & day.str.match(_BARE_DAY).to_numpy(dtype=bool)
+    if not joined.any():
+        return day
+    date = day.str.replace(r"T00:00(?::00)?$", "", regex=True)
+    iso = date.str.match(r"^\d{4}-")
+    date = date.where(~iso, date.str[8:10] + "/" + date.str[5:7] + "/" + date.str[0:4])
+    return day.where(~joined, date + " " + clock)
 
 
 def _arrow_times(text: pd.Series) -> pd.Series | None:
@@ -225,7 +248,7 @@ def validate_incidents(
     (models.domain.personal_names)."""
     now = now or datetime.now(UTC)
     raw, passed_over = pass_over_rows(raw)
-    raw = canonical_columns(raw, ALIASES, COLUMNS)
+    raw = canonical_columns(raw, ALIASES, COLUMNS, INCIDENT_FIELD_LABELS)
     # A GeoJSON without a feature has no columns: an empty file, said by the import, not a file lacking columns.
     empty_collection = raw.empty and not set(raw.columns) - {"line", "_error"}
     warnings = passed_over + ([] if empty_collection else check_header(list(raw.columns)))
@@ -241,6 +264,8 @@ def validate_incidents(
     rej.add((ref.str.len() > REF_MAX).to_numpy(), "ref", f"mã dài quá {REF_MAX} ký tự (ref longer than {REF_MAX})")
 
     when_text = text_column(raw, "occurred_at")
+    if TIME_OF_DAY in raw:
+        when_text = with_time_of_day(when_text, text_column(raw, TIME_OF_DAY))
     occurred, unparsed, future = _parse_times(when_text, now)
     rej.add(unparsed & (when_text == "").to_numpy(), "occurred_at", "thiếu thời gian (occurred_at is required)")
     rej.add(

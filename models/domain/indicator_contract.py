@@ -130,7 +130,7 @@ def validate_indicators(
     year (local); a later one has not begun, so its figures are a typing mistake and refused."""
     raw, warnings = pass_over_rows(raw)
     headers = {field_of(str(c), ALIASES, set(COLUMNS)): str(c) for c in raw.columns}
-    raw = canonical_columns(raw, ALIASES, COLUMNS)
+    raw = canonical_columns(raw, ALIASES, COLUMNS, INDICATOR_FIELD_LABELS)
     if USERS_PART in raw and "users_with_records" in raw:
         _check_addicts_column(headers["users_with_records"], headers[USERS_PART])
     missing = [f"«{INDICATOR_FIELD_LABELS[c]}»" for c in REQUIRED if c not in raw.columns]

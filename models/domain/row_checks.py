@@ -247,12 +247,15 @@ def missing_columns(missing: Iterable[str], present: Iterable[str], labels: dict
     )
 
 
-def canonical_columns(raw: pd.DataFrame, aliases: dict[str, str], names: Iterable[str]) -> pd.DataFrame:
+def canonical_columns(
+    raw: pd.DataFrame, aliases: dict[str, str], names: Iterable[str], labels: dict[str, str] | None = None
+) -> pd.DataFrame:
     """Rename columns given under an alias (Vietnamese or English, accents and case ignored) to contract names.
 
     `aliases` maps header keys (see `header_key`) to contract names; the contract names themselves are
     accepted as given, and a count's unit after its name («Dân số (người)») is passed over (`COUNT_UNITS`). Two
-    columns meaning the same field are a file error. A form's row-number column («STT») is dropped.
+    columns meaning the same field are a file error, the field named by its Vietnamese label (`labels`) beside the
+    file's own headers. A form's row-number column («STT») is dropped.
     """
     known = set(names)
     renames: dict[str, str] = {}
@@ -269,9 +272,9 @@ def canonical_columns(raw: pd.DataFrame, aliases: dict[str, str], names: Iterabl
     doubled = sorted({t for t in targets if targets.count(t) > 1})
     if doubled:
         given = {t: [c for c in raw.columns if renames.get(c, c) == t] for t in doubled}
+        named = "; ".join(f"«{(labels or {}).get(t, t)}» ← {', '.join(cs)}" for t, cs in given.items())
         raise ContractError(
-            "nhiều cột cùng nghĩa: " + "; ".join(f"{t} ← {', '.join(cs)}" for t, cs in given.items()),
-            "several columns mean the same field",
+            f"nhiều cột cùng nghĩa: {named}; hãy giữ một cột cho mỗi nghĩa", "several columns mean the same field"
         )
     return raw.rename(columns=renames) if renames else raw
 

@@ -422,3 +422,60 @@ def test_a_coordinate_out_of_range_is_quoted_with_a_decimal_comma() -> None:
     assert single_reject({"lon": "180.5"})["reason"].startswith("kinh độ ngoài [-180, 180]: 180,5 ")
     assert single_reject({"lat": "-91.25"})["reason"].startswith("vĩ độ ngoài [-90, 90]: -91,25 ")
     assert "95,5, có lẽ kinh độ và vĩ độ bị đổi chỗ" in single_reject({"lon": "20.86", "lat": "95.5"})["reason"]
+
+
+def test_two_columns_for_one_field_are_named_as_the_user_knows_them() -> None:
+    """«Ngày» and «Thời gian» both mean the incident's time: the refusal named the field «occurred_at», a name the user
+    never wrote; it names it by its Vietnamese label, with the file's own headers."""
+    frame = rows({}).rename(columns={"occurred_at": "Ngày"}).assign(**{"Thời gian": "05/03/2025 14:30"})
+    with pytest.raises(ContractError) as refused:
+        validate_incidents(frame, now=NOW)
+    assert "occurred_at" not in refused.value.message
+    assert "«Thời gian» ← Ngày, Thời gian" in refused.value.message, refused.value.message
+
+
+@pytest.mark.parametrize(
+    ("day", "clock", "expected"),
+    [
+        ("05/03/2025", "14:30", "2025-03-05T07:30:00Z"),
+        ("05/03/2025", "14h30", "2025-03-05T07:30:00Z"),
+        ("5/3/2025", "7h", "2025-03-05T00:00:00Z"),
+        ("2025-03-05", "14:30:15", "2025-03-05T07:30:15Z"),
+        # An Excel date cell beside an Excel time cell, as the reader writes them.
+        ("2025-03-05T00:00:00", "14:30:00", "2025-03-05T07:30:00Z"),
+        ("05/03/2025", "", "2025-03-04T17:00:00Z"),
+    ],
+)
+def test_a_time_of_day_in_its_own_column_is_joined_to_the_date(day: str, clock: str, expected: str) -> None:
+    """Registers keep «Ngày xảy ra» and «Giờ xảy ra» in two columns: the hour was dropped as an unknown column, every
+    incident stored at midnight (a warning said only «bỏ qua các cột không xác định: giờ xảy ra»)."""
+    frame = rows({}).drop(columns=["occurred_at"]).assign(**{"Ngày xảy ra": day, "Giờ xảy ra": clock})
+    result = validate_incidents(frame, now=NOW)
+    assert result.rejects.empty, result.rejects.to_dict("records")
+    assert not any("giờ" in w for w in result.warnings), result.warnings
+    assert result.valid["occurred_at"].iloc[0] == pd.Timestamp(expected)
+
+
+def test_a_bad_time_of_day_is_refused_quoting_the_date_and_the_time() -> None:
+    frame = rows({}).drop(columns=["occurred_at"]).assign(**{"Ngày": "05/03/2025", "Giờ": "25h99"})
+    [reject] = validate_incidents(frame, now=NOW).rejects.to_dict("records")
+    assert reject["field"] == "occurred_at" and "«05/03/2025 25h99»" in reject["reason"], reject
+
+
+def test_an_excel_date_cell_and_time_cell_make_one_time(tmp_path: Path) -> None:
+    """A register's date cell beside its time cell (a time value, or a fraction of a day formatted «h:mm»)."""
+    from datetime import date, time
+
+    from openpyxl import Workbook
+
+    book = Workbook()
+    sheet = book.active
+    sheet.append(["Số hiệu", "Ngày xảy ra", "Giờ xảy ra", "Loại vụ việc", "Mã xã"])
+    sheet.append(["G1", date(2025, 3, 5), time(14, 30), "tang_tru", "10507"])
+    sheet.append(["G2", date(2025, 3, 5), 0.6041666666666666, "tang_tru", "10507"])
+    sheet.cell(row=3, column=3).number_format = "h:mm"
+    path = tmp_path / "ngay-gio.xlsx"
+    book.save(path)
+    result = validate_incidents(read_table(path), now=NOW)
+    assert result.rejects.empty and not result.warnings, (result.rejects.to_dict("records"), result.warnings)
+    assert list(result.valid["occurred_at"]) == [pd.Timestamp("2025-03-05T07:30:00Z")] * 2
