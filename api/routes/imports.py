@@ -108,14 +108,18 @@ def upload_name(filename: str | None, suffixes: set[str]) -> str:
     """The uploaded file's own name, without any folder a client sent with it (``C:\\fakepath\\chi-so.csv``,
     ``../chi-so.csv``) nor control or format characters (a terminal's escape sequences, the right-to-left override
     U+202E that shows the end of a name backwards: the name is stored, logged and listed), and shortened to fit a file
-    system; refused unless its suffix is one of ``suffixes``."""
+    system; refused unless its suffix is one of ``suffixes`` (an old workbook, .xls, told to be saved as .xlsx, as the
+    command line tells it)."""
     sent = (filename or "").replace("\\", "/").rsplit("/", 1)[-1]
     name = "".join(char for char in sent if not unicodedata.category(char).startswith("C")).strip()
     path = Path(name)
     if path.suffix.lower() not in suffixes or not path.stem.strip(". "):
+        from gis.io.readers import EXCEL_SUFFIXES, save_as_hint
+
         allowed = ", ".join(sorted(suffixes))
+        hint = save_as_hint(path.suffix) if EXCEL_SUFFIXES & suffixes else ""
         raise UnreadableUpload(
-            f"tệp «{name[:NAME_CHARS]}» không đúng loại: chỉ nhận tệp {allowed}",
+            f"tệp «{name[:NAME_CHARS]}» không đúng loại: chỉ nhận tệp {allowed}{hint}",
             f"unsupported file name or type; accepted: {allowed}",
         )
     return path.stem[:NAME_CHARS] + path.suffix.lower()

@@ -104,12 +104,18 @@ def read_table_chunks(
         return read_excel_chunks(path, sheet=sheet, chunk_rows=chunk_rows)
     if suffix in GEOJSON_SUFFIXES:
         return read_geojson_chunks(path, chunk_rows=chunk_rows)
-    hint = " (hãy lưu lại dưới dạng .xlsx)" if suffix == ".xls" else ""
+    hint = save_as_hint(suffix)
     raise FileFormatError(
         f"định dạng tệp {suffix or 'không có đuôi'} không hỗ trợ{hint}: chỉ nhận tệp CSV hoặc văn bản (.csv, .txt),"
         " Excel (.xlsx) hoặc GeoJSON (.geojson)",
         f"unsupported file type {suffix!r}: use .csv, .txt, .xlsx or .geojson",
     )
+
+
+def save_as_hint(suffix: str) -> str:
+    """What to do with a file of a format no reader takes that Excel can save as one (an old workbook, .xls), to follow
+    its refusal; '' for any other."""
+    return " (hãy lưu lại dưới dạng .xlsx)" if suffix.lower() == ".xls" else ""
 
 
 # ------------------------------------------------------------------------------------------------ encoding

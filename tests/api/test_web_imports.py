@@ -244,6 +244,8 @@ def test_an_uploaded_files_name_is_kept_without_control_or_format_characters(cli
     ("name", "content", "said"),
     [
         ("chi-so.exe", b"year\n2025\n", "không đúng loại"),
+        # An old workbook: the page says what to do, as the command line does (it had listed the suffixes only).
+        ("Chi so 2024.XLS", b"\xd0\xcf\x11\xe0 an old workbook", "hãy lưu lại dưới dạng .xlsx"),
         ("../../etc/passwd", b"root:x:0:0\n", "không đúng loại"),
         ("thu-muc/", b"year\n", "không đúng loại"),
         (".csv", b"year\n", "không đúng loại"),
