@@ -141,6 +141,29 @@ def day_first_to_iso(text: pd.Series) -> pd.Series:
     return text.where(~found, iso)
 
 
+#: A number that may be an Excel serial date (days since 30/12/1899, a fraction of a day for the time), the decimal
+#: mark either way: a date cell that lost its date format is written so by Excel, and read so by the reader.
+_EXCEL_SERIAL = r"^\d{5}(?:[.,]\d+)?$"
+#: Excel's day zero, and the serial numbers of the dates read as such: 01/01/1990 (`EARLIEST`) to 01/01/2100.
+_EXCEL_DAY_ZERO_DATE = pd.Timestamp("1899-12-30")
+_EXCEL_SERIALS = (32874, 73051)
+
+
+def excel_serial_dates(text: pd.Series) -> pd.Series:
+    """Excel serial dates of 1990–2100 («45721.6041666667», «45721,5») as ISO 8601 local times to the second
+    («2025-03-05T14:30:00»); other values unchanged (a year alone, «2025», is no serial date and stays refused)."""
+    serial = text.str.match(_EXCEL_SERIAL).to_numpy(dtype=bool)
+    if not serial.any():
+        return text
+    days = pd.to_numeric(text[serial].str.replace(",", ".", regex=False), errors="coerce")
+    days = days.where(days.between(*_EXCEL_SERIALS))
+    moments = (_EXCEL_DAY_ZERO_DATE + pd.to_timedelta(days, unit="D")).dt.round("s")
+    iso = moments.dt.strftime("%Y-%m-%dT%H:%M:%S")
+    out = text.copy()
+    out[serial] = iso.where(days.notna(), text[serial])
+    return out
+
+
 def with_time_of_day(day: pd.Series, clock: pd.Series) -> pd.Series:
     """The dates of ``day`` with the time of day of ``clock`` (a column of its own: «Ngày xảy ra» | «Giờ xảy ra»)
     joined to each date that has none, as one day-first value («05/03/2025 14h30»), so that the clock may be written
@@ -154,6 +177,24 @@ def with_time_of_day(day: pd.Series, clock: pd.Series) -> pd.Series:
     iso = date.str.match(r"^\d{4}-")
     date = date.where(~iso, date.str[8:10] + "/" + date.str[5:7] + "/" + date.str[0:4])
     return day.where(~joined, date + " " + clock)
+
+
+def _read_times(raw: pd.DataFrame, now: datetime) -> tuple[pd.Series, pd.Series, np.ndarray, np.ndarray]:
+    """The incidents' times as written (a time-of-day column joined, `with_time_of_day`) and as read
+    (`_parse_times`). Excel serial dates are looked for only among the values not read otherwise, and the column read
+    again only when one is found: a regular expression over every value costs 0.5 s per million (measured)."""
+    day = text_column(raw, "occurred_at")
+    clock = text_column(raw, TIME_OF_DAY) if TIME_OF_DAY in raw else None
+    when_text = day if clock is None else with_time_of_day(day, clock)
+    occurred, unparsed, future = _parse_times(when_text, now)
+    if unparsed.any():
+        serial = excel_serial_dates(day[unparsed])
+        if (serial != day[unparsed]).any():
+            day = day.copy()
+            day[unparsed] = serial
+            when_text = day if clock is None else with_time_of_day(day, clock)
+            occurred, unparsed, future = _parse_times(when_text, now)
+    return when_text, occurred, unparsed, future
 
 
 def _arrow_times(text: pd.Series) -> pd.Series | None:
@@ -263,10 +304,7 @@ def validate_incidents(
     rej.add((ref == "").to_numpy(), "ref", "thiếu mã (ref is required)")
     rej.add((ref.str.len() > REF_MAX).to_numpy(), "ref", f"mã dài quá {REF_MAX} ký tự (ref longer than {REF_MAX})")
 
-    when_text = text_column(raw, "occurred_at")
-    if TIME_OF_DAY in raw:
-        when_text = with_time_of_day(when_text, text_column(raw, TIME_OF_DAY))
-    occurred, unparsed, future = _parse_times(when_text, now)
+    when_text, occurred, unparsed, future = _read_times(raw, now)
     rej.add(unparsed & (when_text == "").to_numpy(), "occurred_at", "thiếu thời gian (occurred_at is required)")
     rej.add(
         unparsed & (when_text != "").to_numpy(),

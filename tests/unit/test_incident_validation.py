@@ -479,3 +479,33 @@ def test_an_excel_date_cell_and_time_cell_make_one_time(tmp_path: Path) -> None:
     result = validate_incidents(read_table(path), now=NOW)
     assert result.rejects.empty and not result.warnings, (result.rejects.to_dict("records"), result.warnings)
     assert list(result.valid["occurred_at"]) == [pd.Timestamp("2025-03-05T07:30:00Z")] * 2
+
+
+@pytest.mark.parametrize(
+    ("given", "expected"),
+    [
+        ("45721.6041666667", "2025-03-05T07:30:00Z"),  # 05/03/2025 14:30, a date cell formatted «General»
+        ("45721", "2025-03-04T17:00:00Z"),
+        ("45721,5", "2025-03-05T05:00:00Z"),  # as a Vietnamese CSV export writes it
+    ],
+)
+def test_an_excel_serial_date_is_read_as_the_date_it_numbers(given: str, expected: str) -> None:
+    """A date cell that lost its date format shows, and is read as, Excel's serial number (days since 30/12/1899):
+    it was refused as «thời gian không hợp lệ: «45721.6041666667»»."""
+    result = validate_incidents(rows({"occurred_at": given}), now=NOW)
+    assert result.rejects.empty, result.rejects.to_dict("records")
+    assert result.valid["occurred_at"].iloc[0] == pd.Timestamp(expected)
+
+
+@pytest.mark.parametrize("given", ["2025", "12345", "99999", "-45721", "45721.5.1"])
+def test_a_number_that_is_no_excel_date_of_these_years_is_still_refused(given: str) -> None:
+    """Only serial numbers of 1990 to 2100 are dates: a year alone, or any other number, is refused as before."""
+    [reject] = validate_incidents(rows({"occurred_at": given}), now=NOW).rejects.to_dict("records")
+    assert reject["field"] == "occurred_at", reject
+
+
+def test_an_excel_serial_date_takes_the_time_of_its_own_column() -> None:
+    frame = rows({}).drop(columns=["occurred_at"]).assign(**{"Ngày": "45721", "Giờ": "14h30"})
+    result = validate_incidents(frame, now=NOW)
+    assert result.rejects.empty, result.rejects.to_dict("records")
+    assert result.valid["occurred_at"].iloc[0] == pd.Timestamp("2025-03-05T07:30:00Z")
