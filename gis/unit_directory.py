@@ -139,11 +139,31 @@ class UnitDirectory:
                 own = [c for c, _, current in self._named(address, home or set()) if current]
                 if len(own) == 1:
                     inside = UnitMatch.current(own[0], via_address=True)
+            if not inside.found and home is None and not self._names_its_province(address, found):
+                inside = self._written_in_full(address, known) or inside
             if not inside.found:
                 inside = UnitMatch.unknown(self._unresolved(address, found, known, home) or inside.reason)
             if inside.found or not code:
                 match, field_name = inside, "address"
         return match, field_name
+
+    def _written_in_full(self, address: str, known: set[str]) -> UnitMatch | None:
+        """The one loaded current unit a part of the address writes out by its full name, kind included («Xã An Lão»,
+        «P. Hải An»), for a nation-wide uploader: the package's parser finds no ward without its province, and 46 of
+        Hải Phòng's 114 communes so written were refused. None when no part does, when several loaded current units
+        bear that full name, or when an old unit of the same full name lies in another current unit (the row may mean
+        it: a name is never guessed)."""
+        plain = address.isascii()
+        parts = {_full_name(written_out_kinds(part), plain) for part in address.split(",")} - {""}
+        named = [
+            (code, inside, current)
+            for code, name, inside, current in self._named_units
+            if _full_name(name.split(",")[0], plain) in parts and set(inside) <= known
+        ]
+        current = {code for code, _, is_current in named if is_current}
+        if len(current) != 1 or any(set(inside) != current for _, inside, _ in named):
+            return None
+        return UnitMatch.current(current.pop(), via_address=True)
 
     def _names_its_province(self, address: str, found: UnitMatch) -> bool:
         """Whether the address names a unit and writes out its province: a unit elsewhere, meant as written."""
@@ -305,6 +325,13 @@ def _bare_name(name: str, plain: bool = False) -> str:
     """A unit's name without its type, as lower-case words, accents kept (dropped when `plain`, for an address typed
     without them): "Phường Quán Toan" → "quán toan", "P. Quán Toan" → "quán toan"."""
     words = without_unit_kind(" ".join(re.findall(r"\w+", name)))
+    return plain_key(words).replace("_", " ") if plain else words
+
+
+def _full_name(name: str, plain: bool = False) -> str:
+    """A unit's name with its kind, as lower-case words, accents kept (dropped when `plain`): "Xã An Lão" → "xã an
+    lão"."""
+    words = " ".join(re.findall(r"\w+", name.lower()))
     return plain_key(words).replace("_", " ") if plain else words
 
 
