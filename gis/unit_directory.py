@@ -151,8 +151,9 @@ class UnitDirectory:
         """The one loaded current unit a part of the address writes out by its full name, kind included («Xã An Lão»,
         «P. Hải An»), for a nation-wide uploader: the package's parser finds no ward without its province, and 46 of
         Hải Phòng's 114 communes so written were refused. None when no part does, when several loaded current units
-        bear that full name, or when an old unit of the same full name lies in another current unit (the row may mean
-        it: a name is never guessed)."""
+        bear that full name, or when an old unit of the same full name lies in another current unit or is only a part
+        of this one (the row may mean it — an old commune's figure is not the current one's: a name is never
+        guessed)."""
         plain = address.isascii()
         parts = {_full_name(written_out_kinds(part), plain) for part in address.split(",")} - {""}
         named = [
@@ -163,7 +164,13 @@ class UnitDirectory:
         current = {code for code, _, is_current in named if is_current}
         if len(current) != 1 or any(set(inside) != current for _, inside, _ in named):
             return None
-        return UnitMatch.current(current.pop(), via_address=True)
+        # An old unit of that name which is only a part of the current one: a figure of a year before the reorganisation
+        # may be the old commune's, not the current one's.
+        (unit,) = current
+        old = {code for code, _, is_current in named if not is_current}
+        if old and old != set(self.legacy_parts.get(unit, ())):
+            return None
+        return UnitMatch.current(unit, via_address=True)
 
     def _names_its_province(self, address: str, found: UnitMatch) -> bool:
         """Whether the address names a unit and writes out its province: a unit elsewhere, meant as written."""
