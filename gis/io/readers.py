@@ -221,7 +221,8 @@ def _utf16_without_bom(data: bytes) -> str | None:
 
 
 def _legacy_codec(data: bytes) -> str:
-    """The Windows code page charset-normalizer finds least chaotic, or refuse when two are as likely."""
+    """The Windows code page charset-normalizer finds least chaotic, or refuse when two are as likely — unless the
+    text holds Vietnamese tone marks as Windows-1258 writes them (`_vietnamese_tones`): then it is Windows-1258."""
     matches = sorted(charset_normalizer.from_bytes(data, cp_isolation=list(LEGACY_ENCODINGS)), key=lambda m: m.chaos)
     tried = ", ".join(ENCODINGS_TRIED)
     if not matches:
@@ -236,6 +237,8 @@ def _legacy_codec(data: bytes) -> str:
         for m in matches[1:]
         if m.chaos - best.chaos < AMBIGUOUS_CHAOS and texts[m.encoding] != texts[best.encoding]
     ]
+    if rivals and "cp1258" in [best.encoding, *rivals] and _vietnamese_tones(data):
+        return "cp1258"
     if rivals:
         names = ", ".join(_display(e) for e in [best.encoding, *rivals])
         raise FileFormatError(
@@ -244,6 +247,21 @@ def _legacy_codec(data: bytes) -> str:
             f"ambiguous encoding between {names}",
         )
     return best.encoding
+
+
+#: The five tone marks Windows-1258 writes as combining characters after their letter (bytes CC, EC, D2, DE, F2),
+#: which Windows-1252 reads as «Ì», «ì», «Ò», «Þ», «ò».
+_TONE_MARKS = "\u0300\u0301\u0303\u0309\u0323"
+_TONE_AFTER_LETTER = re.compile(rf"[^\W\d_][{_TONE_MARKS}]")
+_TONE_ELSEWHERE = re.compile(rf"(?:^|[\W\d_])[{_TONE_MARKS}]")
+
+
+def _vietnamese_tones(data: bytes) -> bool:
+    """Whether the bytes read as Windows-1258 hold tone marks, each right after a letter: Vietnamese, which Windows-1252
+    reads as no language's text («Tàng» as «TaÌng»). On a file of a few words charset-normalizer finds the two code
+    pages equally likely."""
+    text = data.decode("cp1258", errors="replace")
+    return bool(_TONE_AFTER_LETTER.search(text)) and not _TONE_ELSEWHERE.search(text)
 
 
 def _display(codec: str) -> str:

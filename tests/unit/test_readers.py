@@ -443,3 +443,13 @@ def test_a_value_after_the_headers_last_column_rejects_its_row_only(tmp_path: Pa
     assert list(table.columns) == ["ref", "occurred_at", "kind", "line", "_error"]
     assert table["line"].tolist() == [2, 3] and table["_error"].tolist()[0] == ""
     assert table["_error"].tolist()[1] == "có giá trị ngoài các cột tiêu đề: «thừa»"
+
+
+@pytest.mark.parametrize("text", ["Tàng trữ", "Phường Lê Chân, tổ 5", "Hồ Nam"])
+def test_a_short_file_with_vietnamese_tone_marks_is_windows_1258(text: str) -> None:
+    """A daily file of a row or two, saved as «CSV» by a Vietnamese Excel: Windows-1258 writes a tone as a combining
+    mark after its letter («a» + 0xCC), which Windows-1252 reads as «aÌ» — no text of any language. The two read
+    «equally well» by charset-normalizer on so few letters and the file was refused, the page having no way to name
+    the encoding."""
+    data, name = to_utf8(encode_cp1258(f"ref;kind;note\nA1;possession;{text}\n"))
+    assert name == "Windows-1258" and data.decode().endswith(f";{text}\n")
