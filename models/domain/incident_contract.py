@@ -6,6 +6,7 @@ output is the valid rows in canonical types and one reject per failed field with
 
 from __future__ import annotations
 
+import re
 from collections.abc import Collection
 from datetime import UTC, datetime, time, timedelta
 
@@ -87,8 +88,17 @@ _BARE_DAY = r"^(?:\d{1,2}[/.-]\d{1,2}[/.-]\d{4}|\d{4}-\d{2}-\d{2})(?:T00:00(?::0
 _EXCEL_DAY_ZERO = r"^1899-12-3[01]T"
 #: An ISO 8601 date down to the day (extended or basic form).
 _WHOLE_DAY = r"^\d{4}-?\d{2}-?\d{2}"
-#: What a coordinate in degrees must look like (a reason goes on with an example): DMS is not read.
-_DEGREES = "cần độ thập phân, không nhận độ-phút-giây; dấu thập phân là chấm hoặc phẩy, ví dụ"
+#: What a coordinate in degrees must look like (a reason goes on with examples).
+_DEGREES = "cần độ thập phân (dấu thập phân là chấm hoặc phẩy) hoặc độ-phút-giây, ví dụ"
+#: Degrees, minutes and seconds as a GPS or a map writes them, read as the map's search box reads them (common.js
+#: `parseSearch`): «20°51'36"N», «106°40′48″Đ», «20° 51' 36''», decimal minutes «20°51,6'»; the letter of the axis
+#: (N/B or S for a latitude, E/Đ or W for a longitude) optional. Minutes and seconds below 60.
+_DMS = re.compile(
+    r"^(?P<deg>\d{1,3}(?:[.,]\d+)?)\s*°\s*(?:(?P<min>[0-5]?\d(?:[.,]\d+)?)\s*['′’]\s*)?"
+    r"(?:(?P<sec>[0-5]?\d(?:[.,]\d+)?)\s*(?:[\"″”]|'')\s*)?(?P<side>[NSEWBĐ])?$"
+)
+#: The letters of each axis, and those that make it negative.
+_DMS_SIDES = {"lon": ("EĐW", "W"), "lat": ("NBS", "S")}
 #: Times before this are typing mistakes (a year 0225 for 2025), not police records (models.domain.dates.EARLIEST).
 EARLIEST_TIME = pd.Timestamp(datetime.combine(EARLIEST, time()), tz=LOCAL_TZ_NAME).tz_convert("UTC")
 
@@ -242,6 +252,37 @@ def _parse_times(text: pd.Series, now: datetime) -> tuple[pd.Series, np.ndarray,
     return out, unparsed, future
 
 
+def dms_degrees(text: pd.Series, axis: str) -> pd.Series:
+    """Coordinates written in degrees-minutes-seconds (`_DMS`) as decimal degrees; NaN for any other value, and for
+    one whose letter names the other axis («…"N» in a longitude's column)."""
+    sides, negative = _DMS_SIDES[axis]
+
+    def degrees(value: str) -> float:
+        found = _DMS.match(value.strip().upper())
+        if found is None or (found["side"] and found["side"] not in sides):
+            return float("nan")
+        deg, minutes, seconds = (float((found[p] or "0").replace(",", ".")) for p in ("deg", "min", "sec"))
+        sign = -1.0 if found["side"] == negative else 1.0
+        return sign * (deg + minutes / 60 + seconds / 3600)
+
+    return pd.Series([degrees(v) for v in text.to_numpy(object)], index=text.index, dtype=float)
+
+
+def _with_dms(text: pd.Series, axis: str) -> tuple[pd.Series, np.ndarray]:
+    """`parse_numbers` of a coordinate column, the values it could not read tried as degrees-minutes-seconds (only
+    those: a column of decimals pays nothing)."""
+    values, bad = parse_numbers(text)
+    if bad.any():
+        dms = dms_degrees(text[bad], axis)
+        read = dms.notna().to_numpy()
+        if read.any():
+            at = np.flatnonzero(bad)[read]
+            values, bad = values.copy(), bad.copy()
+            values.iloc[at] = dms[read].to_numpy()
+            bad[at] = False
+    return values, bad
+
+
 def _degrees(values: pd.Series) -> pd.Series:
     """Coordinates as a refusal quotes them, with a decimal comma like every figure shown: «200», «20,8563» (was
     «200.0»)."""
@@ -334,8 +375,8 @@ def validate_incidents(
     lon_t, lat_t = text_column(raw, "lon"), text_column(raw, "lat")
     x_t, y_t, crs_t = text_column(raw, "x"), text_column(raw, "y"), text_column(raw, "crs")
     use_xy = ((lon_t == "") & (lat_t == "") & (x_t != "") & (y_t != "")).to_numpy()
-    lon, bad_lon = parse_numbers(lon_t)
-    lat, bad_lat = parse_numbers(lat_t)
+    lon, bad_lon = _with_dms(lon_t, "lon")
+    lat, bad_lat = _with_dms(lat_t, "lat")
     rej.add(bad_lon, "lon", f"kinh độ không phải số: «{{}}», {_DEGREES} 106.6830 (lon is not a number)", values=lon_t)
     rej.add(bad_lat, "lat", f"vĩ độ không phải số: «{{}}», {_DEGREES} 20.8600 (lat is not a number)", values=lat_t)
     if use_xy.any():

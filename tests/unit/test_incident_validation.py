@@ -215,7 +215,12 @@ def test_impossible_day_first_date_is_rejected(given: str) -> None:
             "«31/13/2025»",
             "cần dạng ngày/tháng/năm, có thể kèm giờ:phút, ví dụ 05/12/2025",
         ),
-        ({"lon": "106°41'20\"E"}, "lon", "«106°41'20\"E»", "cần độ thập phân, không nhận độ-phút-giây"),
+        (
+            {"lon": "106°41'20\"N"},
+            "lon",
+            "«106°41'20\"N»",
+            "cần độ thập phân (dấu thập phân là chấm hoặc phẩy) hoặc độ-phút-giây",
+        ),
         ({"lat": "20 51 36"}, "lat", "«20 51 36»", "ví dụ 20.8600"),
         (
             {"lon": "", "lat": "", "x": "676 000 m", "y": "2307000", "crs": "32648"},
@@ -509,3 +514,27 @@ def test_an_excel_serial_date_takes_the_time_of_its_own_column() -> None:
     result = validate_incidents(frame, now=NOW)
     assert result.rejects.empty, result.rejects.to_dict("records")
     assert result.valid["occurred_at"].iloc[0] == pd.Timestamp("2025-03-05T07:30:00Z")
+
+
+@pytest.mark.parametrize(
+    ("lon", "lat"),
+    [
+        ("106°40'48\"E", "20°51'36\"N"),
+        ("106°40′48″Đ", "20°51′36″B"),  # the Vietnamese letters and the typographic marks
+        ("106° 40' 48''", "20° 51' 36''"),
+        ("106°40,8'", "20°51,6'"),  # degrees and decimal minutes
+    ],
+)
+def test_coordinates_in_degrees_minutes_seconds_are_read_as_the_search_box_reads_them(lon: str, lat: str) -> None:
+    """A GPS's «20°51'36"N» was refused «không nhận độ-phút-giây», though the map's search box flies there."""
+    result = validate_incidents(rows({"lon": lon, "lat": lat}), now=NOW)
+    assert result.rejects.empty, result.rejects.to_dict("records")
+    row = result.valid.iloc[0]
+    assert (round(row["lon"], 6), round(row["lat"], 6)) == (106.68, 20.86)
+
+
+@pytest.mark.parametrize("lon", ["106°75'00\"E", "106°40'48\"N", "106°40'48\"E abc", "°40'"])
+def test_a_malformed_degrees_minutes_seconds_value_is_still_refused(lon: str) -> None:
+    """Minutes past 59, a latitude's letter on a longitude, or text beside: refused as before, the value quoted."""
+    [reject] = validate_incidents(rows({"lon": lon}), now=NOW).rejects.to_dict("records")
+    assert reject["field"] == "lon" and f"«{lon}»" in reject["reason"], reject
