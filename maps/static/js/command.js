@@ -1023,7 +1023,17 @@ diabanPages.command = async function startCommand(map, cfg) {
     label.textContent = `Năm ${cfg.approvedYear}`;
     if (!map.hasLayer(layers.classes) || classesAsked) return;
     classesAsked = true;
-    const result = await api(`/api/classifications/${cfg.approvedYear}/map?simplify_m=20&current_geometry=false`);
+    // A year whose run holds none of the user's province's units is refused (404, as the KPI report): its sentence
+    // where the year is named, not an empty map read as communes without a class.
+    let result;
+    try {
+      result = await api(`/api/classifications/${cfg.approvedYear}/map?simplify_m=20&current_geometry=false`);
+    } catch (error) {
+      if (error.status !== 404) throw error;
+      label.textContent = error.message;
+      notify(error.message);
+      return;
+    }
     const key = (p) => `${p.category}|${p.level || ""}`;
     onUnitShapes = new Set(result.features.filter((f) => !f.geometry).map((f) => f.properties.code));
     const drawn = result.features.map((f) => ({ ...f, geometry: f.geometry || unitByCode[f.properties.code]?.geometry }));
@@ -1112,7 +1122,9 @@ diabanPages.command = async function startCommand(map, cfg) {
       document.getElementById("kpi-note").textContent = share.year !== k.year
         ? `Năm ${k.year} chưa có kết quả phân loại: số liệu năm ${share.year}.` : "";
     } else {
-      document.getElementById("kpi-note").textContent = `Chưa có kết quả phân loại năm ${k.year} hay năm đã phê duyệt nào.`;
+      // The KPI report's refusal of the province (a run made before its units were loaded), in its own words.
+      document.getElementById("kpi-note").textContent = k.drugFreeRefused
+        || `Chưa có kết quả phân loại năm ${k.year} hay năm đã phê duyệt nào.`;
     }
     document.getElementById("kpi-final-label").textContent = `Mục tiêu năm ${k.finalTarget.year}`;
     document.getElementById("kpi-final").textContent = VI_PERCENT.format(k.finalTarget.share);
