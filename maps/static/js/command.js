@@ -649,7 +649,7 @@ diabanPages.command = async function startCommand(map, cfg) {
   };
   const hotspotRows = sortableTable(document.getElementById("hotspot-table"), { sort: "due", keys: {
     id: (p) => p.id, status: (p) => cfg.statusLabels[p.status], commune: (p) => communeName(p.commune_code),
-    team: (p) => p.task_team || "", due: (p) => (dueApplies(p.task_state) ? p.task_due_date : null),
+    team: (p) => p.holding_team || "", due: (p) => (dueApplies(p.task_state) ? p.task_due_date : null),
   }, row: (p) => {
     const tr = document.createElement("tr");
     tr.dataset.hotspotId = p.id;
@@ -661,7 +661,8 @@ diabanPages.command = async function startCommand(map, cfg) {
       `${hotspotFilters.new_days.value && p.recurred_at ? `<br><small class="recurred">${recurredWords} ${viDate(p.recurred_at)}</small>` : ""}</td>` +
       `<td>${escapeHtml(communeName(p.commune_code))}${p.distance_m === null || p.distance_m === undefined ? ""
         : `<br><small class="distance">${away(p.distance_m)}</small>`}</td>` +
-      `<td>${escapeHtml(p.task_team || "—")}${outsideMark(p.task_outside_team_area)}</td>` +
+      // The team holding the open task (the server's holding_team): a cancelled or declined task's team is none.
+      `<td>${escapeHtml(p.holding_team || "—")}${outsideMark(p.task_outside_team_area)}</td>` +
       `<td>${dueCell(p.task_state, p.task_due_date, p.task_overdue_days)}</td>`;
     return tr;
   }, detail: hotspotCard, onOpen: (p, open) => { if (open) flyTo(p.id, L.latLng(p.lat, p.lon)); },
