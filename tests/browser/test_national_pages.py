@@ -22,6 +22,7 @@ from gis.services.boundary_import import import_boundaries
 from gis.services.classification import draft_year
 from gis.store.accounts import create_user
 from gis.store.classifications import approve
+from models.text import vietnamese_key
 from models.vocabulary import local_today
 
 __all__ = ["chromium"]  # the shared browser fixture
@@ -99,6 +100,8 @@ def test_units_of_the_same_name_are_told_apart_by_their_province(chromium, natio
     shot(page, "national-search-same-name")
     options = page.eval_on_selector_all("#commune-names option", "options => options.map(o => o.value)")
     assert TAN_HUNG <= set(options) and len(options) == len(set(options)) == 115  # each a commune of its own
+    # In Vietnamese order, as every list of names (code points put «Xã Đ…» after «Xã Z…»).
+    assert options == sorted(options, key=vietnamese_key) and options != sorted(options)
     assert errors == []
     page.close()
 

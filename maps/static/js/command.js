@@ -43,7 +43,9 @@ diabanPages.command = async function startCommand(map, cfg) {
   // The density layer's legend on paper states how the surface drawn was computed (heatMethod, set by loadHeat).
   cfg.printLegendNote = (layer) => (layer === "heat" ? heatMethod : "");
   const communeByName = Object.fromEntries(Object.entries(names).map(([code, name]) => [name, code]));
-  document.getElementById("commune-names").replaceChildren(...Object.values(names).sort().map((name) => {
+  // The filter's suggestions in Vietnamese order (sort() alone put «Đặc khu …» after «Xã …»: code points).
+  const inVietnameseOrder = Object.values(names).sort((a, b) => a.localeCompare(b, "vi"));
+  document.getElementById("commune-names").replaceChildren(...inVietnameseOrder.map((name) => {
     const option = document.createElement("option");
     option.value = name;
     return option;
