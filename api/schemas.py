@@ -239,7 +239,11 @@ class HotspotProperties(_Out):
     task_state: TaskState | None
     task_version: int | None
     task_team_id: int | None
-    task_team: str | None
+    task_team: str | None = Field(description="the newest task's team, whatever its state (a cancelled one's too)")
+    holding_team: str | None = Field(
+        description="the team holding the newest task while it is open (not accepted, declined or cancelled); null: "
+        "no team holds the hotspot's work (the register's «Tổ»)"
+    )
     task_due_date: date | None
     task_overdue_days: int
     task_outside_team_area: bool = Field(

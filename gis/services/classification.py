@@ -123,8 +123,11 @@ def classification_collection(
 ) -> dict[str, Any]:
     """A run of a year (``draft_first``: see :func:`gis.store.classifications.find_run`) as a GeoJSON collection of
     the communes in scope, with the run (``detail``, ``current_geometry``: see
-    :func:`gis.store.classifications.classification_geojson`)."""
+    :func:`gis.store.classifications.classification_geojson`); a province the run holds no unit of is refused
+    (NotFound, as the review and the KPI report), not sent as an empty collection: a map with no class at all."""
     run = require_run(conn, year, version, draft_first=draft_first)
+    if scope.province_code is not None:
+        require_run_covers(conn, run, scope.province_code)
     return {
         "type": "FeatureCollection",
         "run": run,

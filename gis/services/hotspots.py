@@ -32,7 +32,14 @@ from gis.store.selection import HotspotFilter
 from gis.store.sql import containing_unit, local_date, to_metric, to_wgs84
 from gis.store.versioned import load_at_version, update_at_version
 from models.domain.access import Principal
-from models.domain.coupling import closing_waits, hotspot_actions, hotspot_targets, may_open_task, task_actions
+from models.domain.coupling import (
+    closing_waits,
+    hotspot_actions,
+    hotspot_targets,
+    may_open_task,
+    task_actions,
+    task_still_open,
+)
 from models.domain.dates import vn_time
 from models.domain.hotspot_lifecycle import MANUAL_MAX_RADIUS_M, MANUAL_NOTE_CHARS, HotspotFacts
 from models.domain.state_machine import StateMachine, TransitionNotAllowed
@@ -100,7 +107,8 @@ def add_actions(
     known: dict[tuple, _Actions] | None = None,
 ) -> dict[str, Any]:
     """What the role may do now with a hotspot of the register and its newest suppression task (the buttons the
-    pages show), what still keeps it from being closed, and that task's overdue days. ``known`` remembers the answer for facts already seen: most
+    pages show), what still keeps it from being closed, that task's overdue days and the team holding it while it
+    is open (``holding_team``). ``known`` remembers the answer for facts already seen: most
     hotspots of a register share their status and task state (5,000 hotspots: bench/bench_register.py)."""
     task_state = properties["task_state"]  # None when there is none or the user may not see it (another team's)
     newest = properties.pop("newest_task_state", task_state)  # not part of the answer
@@ -117,6 +125,8 @@ def add_actions(
     properties["task_overdue_days"] = (
         overdue_days(task_state, _day(properties["task_due_date"]), today) if task_state else 0
     )
+    # The register's «Tổ»: it named the team of a cancelled task, a hotspot no team works on read as still theirs.
+    properties["holding_team"] = properties["task_team"] if task_still_open(task_state) else None
     return properties
 
 

@@ -22,6 +22,7 @@ from gis.store.provinces import sole_province, view_province
 from gis.store.scoping import AreaScope, scope_communes
 from models.domain.access import Principal
 from models.domain.kpi import recurrences_row
+from models.errors import NotFound
 from models.vocabulary import LOCAL_TZ, Role, RunStatus, local_today
 
 #: How many years back the pages look for classification runs.
@@ -66,24 +67,32 @@ def kpi_panel(
     """The command page's KPIs for a province (None: every unit): the drug-free share of this year's classification
     (draft or approved) against this year's target, else of the newest approved year against that year's target;
     the final target of the path; and the recurrences of this calendar year against their limit. The lines come
-    from the KPI report (same rules)."""
+    from the KPI report (same rules). A province the report refuses (no unit of it loaded, or none in that year's
+    run) has no share: ``drugFreeRefused`` carries the report's sentence, which the panel shows — the refusal refused
+    the whole page."""
     targets = targets_for(province_code or sole_province(conn))
     year = today.year if today.year in run_years else approved_year
     share = None
+    refused = None
     if year is not None:
-        report = kpi_report(conn, year, province_code)
-        row = next(k for k in report["kpis"] if k["key"] == "drug_free_share")
-        share = {
-            "year": year,
-            "approved": report["approved"],
-            **{k: row[k] for k in ("value", "target", "met", "note")},
-        }
+        try:
+            report = kpi_report(conn, year, province_code)
+        except NotFound as error:
+            refused = error.message
+        else:
+            row = next(k for k in report["kpis"] if k["key"] == "drug_free_share")
+            share = {
+                "year": year,
+                "approved": report["approved"],
+                **{k: row[k] for k in ("value", "target", "met", "note")},
+            }
     final_year, final_share = targets.drug_free_points[-1]
     counts = yearly_hotspot_counts(conn, today.year, AreaScope(province_code=province_code))
     recurrences = recurrences_row(counts["recurred"], targets, counts["records_since"])
     return {
         "year": today.year,
         "drugFree": share,
+        "drugFreeRefused": refused,
         "finalTarget": {"year": final_year, "share": final_share},
         "recurrences": {"year": today.year, **{k: recurrences[k] for k in ("value", "target", "met")}},
     }

@@ -325,13 +325,14 @@ def set_team_area(conn: Connection, team_id: int, communes: list[str], valid_fro
 def shared_communes(conn: Connection, team_id: int, valid_from: date | None = None) -> list[dict[str, Any]]:
     """Communes of the team's area on ``valid_from`` (default today) that another team also holds that day: each
     with its name and the other teams' names, for the administrator to confirm the overlap is meant (a ward's police
-    and a district task force may share it; a second team by mistake splits who answers for the place)."""
+    and a district task force may share it; a second team by mistake splits who answers for the place). The other
+    teams' names in Vietnamese order (:func:`models.text.vietnamese_key`), not the database's code points'."""
     return [
-        dict(r)
+        {**r, "teams": sorted(r["teams"], key=vietnamese_key)}
         for r in conn.execute(
             text(f"""
             WITH day AS (SELECT coalesce(CAST(:d AS date), {LOCAL_TODAY}) AS d)
-            SELECT mine.commune_code, max(u.full_name) AS commune_name, array_agg(DISTINCT t.name ORDER BY t.name) AS teams
+            SELECT mine.commune_code, max(u.full_name) AS commune_name, array_agg(DISTINCT t.name) AS teams
             FROM day, team_areas mine
             JOIN team_areas other ON other.commune_code = mine.commune_code AND other.team_id <> mine.team_id
             JOIN teams t ON t.id = other.team_id

@@ -18,6 +18,7 @@ from gis.store.indicators import hotspot_flows
 from gis.store.scoping import AreaScope
 from gis.store.sql import current_unit, local_date
 from models.domain.dates import DayWindow
+from models.text import vietnamese_key
 from models.vocabulary import TASK_WORK_DONE, TaskState, codes
 
 #: The two windows' bounds, as the statements below name them: the period (a) and the same period last year (b).
@@ -96,12 +97,16 @@ def top_communes(conn: Connection, params: dict[str, Any], scope: AreaScope, lim
         FROM counted c
         LEFT JOIN admin_units u ON u.code = c.commune_code AND {current_unit("u")}
         LEFT JOIN provinces p ON p.code = u.province_code
-        WHERE c.current > 0
-        ORDER BY c.current DESC, u.name, c.commune_code
-        LIMIT :limit"""),
-        {**params, **scope.params, "limit": limit},
+        WHERE c.current > 0"""),
+        {**params, **scope.params},
     ).mappings()
-    return [dict(row) for row in rows]
+    # Ties by name in Vietnamese order, which decides who is in at the limit too: sorted here (a unit a row, at most
+    # the country's 3,321), the database's order being the code points' («Hải An» before «Đồ Sơn»).
+    ranked = sorted(
+        (dict(row) for row in rows),
+        key=lambda r: (-r["current"], r["name"] is None, vietnamese_key(r["name"] or ""), r["commune_code"]),
+    )
+    return ranked[:limit]
 
 
 def hotspot_counts(conn: Connection, params: dict[str, Any], scope: AreaScope) -> dict[str, tuple[int, int]]:
@@ -136,7 +141,7 @@ def task_counts(conn: Connection, params: dict[str, Any], scope: AreaScope) -> l
     the team, and its tasks overdue at the window's end — due before the window's last day and, at its end, still
     owed (its state then not one of TASK_WORK_DONE), the team then holding it. A task's state and team at an instant
     are those of its last event before it (the history is append-only); its due date then is :func:`_due_then`'s.
-    Teams with nothing to count in either window are absent."""
+    Teams with nothing to count in either window are absent; the others in Vietnamese order of their names."""
     flows = []
     for side, (start, end) in zip("ab", WINDOWS, strict=True):
         for target, name in ((TaskState.COMPLETED, "completed"), (TaskState.ACCEPTED, "accepted")):
@@ -173,12 +178,12 @@ def task_counts(conn: Connection, params: dict[str, Any], scope: AreaScope) -> l
         text(f"""
         WITH figures AS ({" UNION ALL ".join(flows)})
         SELECT f.team_id, tm.name AS team, f.figure, f.n
-        FROM figures f LEFT JOIN teams tm ON tm.id = f.team_id
-        ORDER BY tm.name NULLS LAST"""),
+        FROM figures f LEFT JOIN teams tm ON tm.id = f.team_id"""),
         {**params, **scope.params, "done": list(codes(TASK_WORK_DONE))},
     ).mappings()
     teams: dict[int | None, dict[str, Any]] = {}
     for row in rows:
         team = teams.setdefault(row["team_id"], {"team_id": row["team_id"], "team": row["team"]})
         team[row["figure"]] = int(row["n"])
-    return list(teams.values())
+    # By name in Vietnamese order (the database's is the code points'), tasks of no team last.
+    return sorted(teams.values(), key=lambda t: (t["team"] is None, vietnamese_key(t["team"] or ""), t["team_id"] or 0))

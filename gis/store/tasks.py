@@ -18,6 +18,7 @@ from gis.store.tables import TaskEvent, TaskPhoto
 from models.domain.access import Principal
 from models.domain.coupling import task_actions
 from models.domain.task_lifecycle import TASK_LIFECYCLE, overdue_days
+from models.text import vietnamese_key
 from models.vocabulary import COMMUNE_CHANGED, TASK_CLOSED, TASK_OPEN, Role, TaskKind, TaskState, codes, local_today
 
 #: A task with its team, its commune and its place: the hotspot's centroid, else a point inside the commune; whether
@@ -189,19 +190,18 @@ def photo_content(conn: Connection, task_id: int, photo_id: int, scope: AreaScop
 
 
 def suggest_assignees(conn: Connection, commune_code: str) -> list[dict[str, Any]]:
-    """Teams whose current area covers the commune, least open tasks first."""
-    return [
-        dict(r)
-        for r in conn.execute(
-            text(f"""
+    """Teams whose current area covers the commune, least open tasks first, then by name in Vietnamese order (the
+    database's order is the code points': «Tổ Em» before «Tổ Đông»); a commune's teams are a handful."""
+    rows = conn.execute(
+        text(f"""
         SELECT tm.id AS team_id, tm.name, count(t.id) AS open_tasks
         FROM teams tm
         JOIN team_areas ta ON ta.team_id = tm.id AND ta.commune_code = :c AND {valid_on("ta")}
         LEFT JOIN tasks t ON t.team_id = tm.id AND t.state = ANY(:open)
-        GROUP BY tm.id, tm.name ORDER BY count(t.id), tm.name"""),
-            {"c": commune_code, "open": list(codes(TASK_OPEN))},
-        ).mappings()
-    ]
+        GROUP BY tm.id, tm.name"""),
+        {"c": commune_code, "open": list(codes(TASK_OPEN))},
+    ).mappings()
+    return sorted((dict(r) for r in rows), key=lambda r: (r["open_tasks"], vietnamese_key(r["name"]), r["team_id"]))
 
 
 def open_tasks_held(conn: Connection, team_id: int, communes: list[str]) -> list[dict[str, Any]]:

@@ -125,14 +125,17 @@ def check_taskable(hotspot_status: str) -> None:
         )
 
 
+def task_still_open(task_state: str | None) -> bool:
+    """Whether a hotspot's newest task (its state; None: none) is still open — not accepted, declined or cancelled —,
+    so that its team holds the hotspot's work: the team the register names, and what keeps command from opening
+    another task (:func:`may_open_task`)."""
+    return task_state is not None and task_state not in TASK_CLOSED
+
+
 def may_open_task(role: str, hotspot_status: str, task_state: str | None) -> bool:
     """Whether the role may open a suppression task for the hotspot now: command, a verified or recurred hotspot,
-    and no task of it still open."""
-    return (
-        role == Role.COMMAND
-        and hotspot_status in HOTSPOT_TASKABLE
-        and (task_state is None or task_state in TASK_CLOSED)
-    )
+    and no task of it still open (:func:`task_still_open`)."""
+    return role == Role.COMMAND and hotspot_status in HOTSPOT_TASKABLE and not task_still_open(task_state)
 
 
 @dataclass(frozen=True)

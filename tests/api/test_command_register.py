@@ -192,3 +192,28 @@ def test_a_hotspots_card_carries_its_lineage(client, conn, register) -> None:
         lineage = client.get(f"/api/hotspots/{hotspot}").json()["properties"]["lineage"]
         assert [(x["kind"], x["parent_id"], x["child_id"]) for x in lineage] == [("merge", h["detected"], h["late"])]
     assert client.get(f"/api/hotspots/{h['done']}").json()["properties"]["lineage"] == []
+
+
+def test_the_register_names_the_team_holding_the_open_task_not_that_of_a_cancelled_one(client, register) -> None:
+    """The register's «Tổ» named the team of the newest task even once it was cancelled: a hotspot no team works on
+    read as still Tổ A's. ``holding_team`` is the team of the newest task while it is open (the rule that lets command
+    open a new task, models.domain.coupling.task_still_open); ``task_team`` still names the cancelled task's team
+    beside its state on the card."""
+    h, tasks = register["hotspots"], register["tasks"]
+
+    def listed() -> dict[int, dict]:
+        return {f["id"]: f["properties"] for f in client.get("/api/hotspots").json()["features"]}
+
+    before = listed()
+    assert (before[h["late"]]["holding_team"], before[h["done"]]["holding_team"]) == ("Tổ A", "Tổ B")
+    assert before[h["detected"]]["holding_team"] is None
+    task = client.get(f"/api/tasks/{tasks['late']}").json()
+    moved = client.post(
+        f"/api/tasks/{tasks['late']}/transitions", json={"to": "canceled", "version": task["version"], "note": "trùng"}
+    )
+    assert moved.status_code == 200, moved.text
+    after = listed()[h["late"]]
+    assert (after["task_state"], after["task_team"], after["holding_team"]) == ("canceled", "Tổ A", None)
+    assert after["may_open_task"]
+    one = client.get(f"/api/hotspots/{h['late']}").json()["properties"]
+    assert (one["task_team"], one["holding_team"]) == ("Tổ A", None)

@@ -21,7 +21,7 @@ from tests.conftest import evidence_photo
 
 AREA_A, AREA_B = "10507", "10525"
 TEAM_B_NAME, B_USER, B_NOTE, B_REF = "Tổ Bravo kín", "to-bravo-kin", "GHI-CHU-BRAVO", "PB-"
-TASK_FIELDS = ("task_id", "task_state", "task_version", "task_team_id", "task_team", "task_due_date")
+TASK_FIELDS = ("task_id", "task_state", "task_version", "task_team_id", "task_team", "task_due_date", "holding_team")
 
 
 def _point(conn, code: str) -> tuple[float, float]:

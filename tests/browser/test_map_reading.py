@@ -506,6 +506,32 @@ def test_a_map_printed_from_a_phone_fills_its_frame_without_the_screen_buttons(
     page.close()
 
 
+#: Each sentence of the printed legend (a paragraph under a layer's rows) and, per sentence, the distinct left edges of
+#: its lines, to the pixel: two edges, its lines lie in two columns.
+_LEGEND_SENTENCE_COLUMNS = """() => [...document.querySelectorAll('.print-legend p')].map((p) => {
+    const range = document.createRange();
+    range.selectNodeContents(p);
+    return [p.textContent.trim(), new Set([...range.getClientRects()].map((r) => Math.round(r.left))).size];
+})"""
+
+
+def test_a_sentence_of_the_printed_legend_is_not_split_between_its_columns(chromium, server: str) -> None:
+    """Command prints its map from a phone: hotspots and density shown, the legend goes to two columns (common.js
+    printSheet), and «Cỡ vòng tròn: … khi xem cả thành» ended the first column, «phố).» began the second. A sentence of
+    the legend stays whole in one column, as a layer's rows do."""
+    page, errors = open_as(chromium, server, "chihuy", PHONE)
+    page.click(".print-open")
+    page.locator(".print-sheet").wait_for()
+    page.evaluate(_MAP_SETTLED)
+    assert "columns-2" in (page.locator(".print-legend").get_attribute("class") or "")  # the case under test
+    sentences = page.evaluate(_LEGEND_SENTENCE_COLUMNS)
+    assert sentences and [text for text, columns in sentences if columns > 1] == [], sentences
+    shot(page, "map-print-legend-sentences-whole")
+    page.click(".print-close")
+    assert errors == []
+    page.close()
+
+
 def test_a_teams_printed_map_names_the_team(chromium, server: str, city: Engine) -> None:
     """The team prints its map: the line under the sheet's title was empty, and nothing on the paper said whose area
     and tasks it shows. It names the team."""

@@ -22,6 +22,7 @@ from gis.services.boundary_import import import_boundaries
 from gis.services.classification import draft_year
 from gis.store.accounts import create_user
 from gis.store.classifications import approve
+from models.text import vietnamese_key
 from models.vocabulary import local_today
 
 __all__ = ["chromium"]  # the shared browser fixture
@@ -99,6 +100,8 @@ def test_units_of_the_same_name_are_told_apart_by_their_province(chromium, natio
     shot(page, "national-search-same-name")
     options = page.eval_on_selector_all("#commune-names option", "options => options.map(o => o.value)")
     assert TAN_HUNG <= set(options) and len(options) == len(set(options)) == 115  # each a commune of its own
+    # In Vietnamese order, as every list of names (code points put «Xã Đ…» after «Xã Z…»).
+    assert options == sorted(options, key=vietnamese_key) and options != sorted(options)
     assert errors == []
     page.close()
 
@@ -189,7 +192,8 @@ def test_a_provincial_planner_whose_province_the_run_does_not_hold_is_told_so(
     chromium, nation: Engine, nation_server: str
 ) -> None:
     """The year's run holds no unit of Quảng Ninh (none loaded when it was made): its planner's page showed the run
-    with every class 0; now it says the run holds none of the province's units (the review's 404), and no table."""
+    with every class 0, then a table of «0 / 0 xã» and an empty comparison; now it says the run holds none of the
+    province's units (the review's 404) where the run, the table and the comparison are shown, and no table."""
     with nation.begin() as conn:
         create_user(conn, "qn-thammuu", hash_password(DEMO_PASSWORD), "planner", None, "22")
     page, errors = open_as(chromium, nation_server, "qn-thammuu", DESKTOP)
@@ -198,6 +202,11 @@ def test_a_provincial_planner_whose_province_the_run_does_not_hold_is_told_so(
     )
     page.wait_for_selector(f"#run-status >> text={said}")
     assert page.locator("#review-table tbody tr").count() == 0
+    # Neither a table of «0 / 0 xã» nor an empty comparison: the same sentence where each would be.
+    assert page.locator("#table-count").inner_text() == said
+    assert page.locator("#diff-summary").inner_text() == said
+    assert page.locator("#diff-table tr").count() == 0
+    assert not page.locator("#review-table").is_visible()
     assert page.locator("#message.error").count() == 0
     shot(page, "national-planner-run-without-the-province")
     assert [e for e in errors if "404" not in e] == [], errors
@@ -218,4 +227,26 @@ def test_the_ministrys_command_page_says_which_province_its_hot_and_cold_cells_a
     page.wait_for_selector(told.format("Thành phố Hồ Chí Minh"))
     shot(page, "national-command-study-province")
     assert errors == []
+    page.close()
+
+
+def test_a_provincial_command_whose_province_the_run_does_not_hold_is_told_so_on_the_map(
+    chromium, nation: Engine, nation_server: str
+) -> None:
+    """Quảng Ninh's command, no unit of it loaded: the page was refused whole (its KPI panel read the KPI report, which
+    refuses the province), and the map of the classes came empty, as if no commune had a class. The page opens, its
+    KPI panel and the layer's line say why, in the server's words, not in red."""
+    with nation.begin() as conn:
+        create_user(conn, "qn-chihuy", hash_password(DEMO_PASSWORD), "command", None, "22")
+    page, errors = open_as(chromium, nation_server, "qn-chihuy", DESKTOP)
+    page.wait_for_selector("body[data-ready='true']")
+    assert "Tỉnh Quảng Ninh (mã 22) chưa có đơn vị hành chính nào" in page.locator("#kpi-note").inner_text()
+    with page.expect_response(lambda r: "/api/classifications/" in r.url) as answer:
+        page.locator(".leaflet-control-layers >> text=Phân loại xã").click()
+    assert answer.value.status == 404
+    said = f"Phiên bản 1 của năm {local_today().year - 1} không gồm đơn vị nào của Tỉnh Quảng Ninh"
+    page.wait_for_function(f"() => document.getElementById('classes-year').textContent.startsWith({said!r})")
+    assert page.locator("#message.error").count() == 0
+    shot(page, "national-command-run-without-the-province")
+    assert [e for e in errors if "404" not in e] == [], errors
     page.close()

@@ -43,7 +43,9 @@ diabanPages.command = async function startCommand(map, cfg) {
   // The density layer's legend on paper states how the surface drawn was computed (heatMethod, set by loadHeat).
   cfg.printLegendNote = (layer) => (layer === "heat" ? heatMethod : "");
   const communeByName = Object.fromEntries(Object.entries(names).map(([code, name]) => [name, code]));
-  document.getElementById("commune-names").replaceChildren(...Object.values(names).sort().map((name) => {
+  // The filter's suggestions in Vietnamese order (sort() alone put «Đặc khu …» after «Xã …»: code points).
+  const inVietnameseOrder = Object.values(names).sort((a, b) => a.localeCompare(b, "vi"));
+  document.getElementById("commune-names").replaceChildren(...inVietnameseOrder.map((name) => {
     const option = document.createElement("option");
     option.value = name;
     return option;
@@ -649,7 +651,7 @@ diabanPages.command = async function startCommand(map, cfg) {
   };
   const hotspotRows = sortableTable(document.getElementById("hotspot-table"), { sort: "due", keys: {
     id: (p) => p.id, status: (p) => cfg.statusLabels[p.status], commune: (p) => communeName(p.commune_code),
-    team: (p) => p.task_team || "", due: (p) => (dueApplies(p.task_state) ? p.task_due_date : null),
+    team: (p) => p.holding_team || "", due: (p) => (dueApplies(p.task_state) ? p.task_due_date : null),
   }, row: (p) => {
     const tr = document.createElement("tr");
     tr.dataset.hotspotId = p.id;
@@ -661,7 +663,8 @@ diabanPages.command = async function startCommand(map, cfg) {
       `${hotspotFilters.new_days.value && p.recurred_at ? `<br><small class="recurred">${recurredWords} ${viDate(p.recurred_at)}</small>` : ""}</td>` +
       `<td>${escapeHtml(communeName(p.commune_code))}${p.distance_m === null || p.distance_m === undefined ? ""
         : `<br><small class="distance">${away(p.distance_m)}</small>`}</td>` +
-      `<td>${escapeHtml(p.task_team || "—")}${outsideMark(p.task_outside_team_area)}</td>` +
+      // The team holding the open task (the server's holding_team): a cancelled or declined task's team is none.
+      `<td>${escapeHtml(p.holding_team || "—")}${outsideMark(p.task_outside_team_area)}</td>` +
       `<td>${dueCell(p.task_state, p.task_due_date, p.task_overdue_days)}</td>`;
     return tr;
   }, detail: hotspotCard, onOpen: (p, open) => { if (open) flyTo(p.id, L.latLng(p.lat, p.lon)); },
@@ -1023,7 +1026,17 @@ diabanPages.command = async function startCommand(map, cfg) {
     label.textContent = `Năm ${cfg.approvedYear}`;
     if (!map.hasLayer(layers.classes) || classesAsked) return;
     classesAsked = true;
-    const result = await api(`/api/classifications/${cfg.approvedYear}/map?simplify_m=20&current_geometry=false`);
+    // A year whose run holds none of the user's province's units is refused (404, as the KPI report): its sentence
+    // where the year is named, not an empty map read as communes without a class.
+    let result;
+    try {
+      result = await api(`/api/classifications/${cfg.approvedYear}/map?simplify_m=20&current_geometry=false`);
+    } catch (error) {
+      if (error.status !== 404) throw error;
+      label.textContent = error.message;
+      notify(error.message);
+      return;
+    }
     const key = (p) => `${p.category}|${p.level || ""}`;
     onUnitShapes = new Set(result.features.filter((f) => !f.geometry).map((f) => f.properties.code));
     const drawn = result.features.map((f) => ({ ...f, geometry: f.geometry || unitByCode[f.properties.code]?.geometry }));
@@ -1112,7 +1125,9 @@ diabanPages.command = async function startCommand(map, cfg) {
       document.getElementById("kpi-note").textContent = share.year !== k.year
         ? `Năm ${k.year} chưa có kết quả phân loại: số liệu năm ${share.year}.` : "";
     } else {
-      document.getElementById("kpi-note").textContent = `Chưa có kết quả phân loại năm ${k.year} hay năm đã phê duyệt nào.`;
+      // The KPI report's refusal of the province (a run made before its units were loaded), in its own words.
+      document.getElementById("kpi-note").textContent = k.drugFreeRefused
+        || `Chưa có kết quả phân loại năm ${k.year} hay năm đã phê duyệt nào.`;
     }
     document.getElementById("kpi-final-label").textContent = `Mục tiêu năm ${k.finalTarget.year}`;
     document.getElementById("kpi-final").textContent = VI_PERCENT.format(k.finalTarget.share);

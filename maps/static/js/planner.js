@@ -269,6 +269,18 @@ diabanPages.planner = async function startPlanner(map, cfg) {
   const refreshHistory = () => showHistory().catch((error) => failed(error, refreshHistory));
   history.addEventListener("toggle", refreshHistory);
 
+  // A year whose run holds none of the reader's province's units (the server's 404, its sentence): said where the run,
+  // the table's count and the comparison are shown — not a table of «0 / 0 xã» beside an empty comparison.
+  const reviewTable = document.getElementById("review-table");
+  function uncovered(message) {
+    status.textContent = message;
+    rows.set([]);
+    reviewTable.hidden = true;
+    document.getElementById("table-count").textContent = message;
+    document.getElementById("diff-summary").textContent = message;
+    document.getElementById("diff-table").replaceChildren();
+  }
+
   // Only the year chosen last is drawn: picked quickly one after another, an earlier year's answer coming last was
   // drawn under the later one's title.
   const newestYear = newestOnly();
@@ -294,11 +306,11 @@ diabanPages.planner = async function startPlanner(map, cfg) {
       ]));
     } catch (error) {
       if (error.status !== 404) throw error;
-      status.textContent = error.message;
-      rows.set([]);
+      uncovered(error.message);
       return;
     }
     if (answers === STALE) return;
+    reviewTable.hidden = false;
     const [result, review] = answers;
     // The files hold the run the page shows (its version), not the approved one while a correction is shown.
     for (const format of ["csv", "geojson", "xlsx"]) {
