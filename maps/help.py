@@ -90,9 +90,9 @@ _COMMAND_TERMS = {
     " bậc bốn kiểu ArcGIS ≈ 2,83σ; «Trong bán kính cố định»: nhân bậc bốn kiểu ArcGIS, mỗi vụ chỉ tính trong bán kính"
     " tìm kiếm r ≈ 2,83σ",
     GISTAR_TITLE: "thống kê Getis-Ord Gi*: ô nóng có nhiều vụ việc hơn hẳn xung quanh, ô lạnh ít hơn hẳn, với độ tin"
-    " cậy 90, 95 hoặc 99 % (z ghi khi để chuột lên ô: càng xa 0 càng khác xung quanh); tin cậy 95 % nghĩa là p < 0,05:"
-    " trong các ô tô ở mức đó, dự kiến dưới 5 % chỉ do ngẫu nhiên (đã hiệu chỉnh vì so hàng nghìn ô cùng"
-    " lúc); ô không tô: không có ý nghĩa thống kê; ô và vụ việc theo chú giải của lớp",
+    " cậy 90, 95 hoặc 99 % (z ghi khi để chuột lên hoặc chạm vào ô: càng xa 0 càng khác xung quanh); tin cậy 95 %: trong các ô tô ở"
+    " mức đó, dự kiến dưới 5 % chỉ do ngẫu nhiên; vì so hàng nghìn ô cùng lúc, ngưỡng p được hạ theo số ô,"
+    " nên p của ô được tô nhỏ hơn 0,05 nhiều; ô không tô: không có ý nghĩa thống kê; ô và vụ việc theo chú giải của lớp",
     EMERGING_TITLE: "phân tích điểm nóng theo thời gian kiểu ArcGIS: thống kê Gi* của từng ô qua từng kỳ, xếp mỗi ô vào"
     f" một trong 17 dạng (bảng «{EMERGING_TITLE}: các dạng»); «ngày càng nóng hơn», «đang bớt nóng»: z của ô"
     " tăng, giảm theo các kỳ, có ý nghĩa ở mức 95 %; kỳ, cỡ ô và vụ việc được tính: xem chú giải của lớp",

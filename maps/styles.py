@@ -356,8 +356,8 @@ def gistar_legend() -> str:
     return _swatches("bin", [(b, BIN_LABELS_VI[b]) for b in BIN_COLOURS]) + (
         '<p class="hint">Ô không tô: số vụ không khác hẳn xung quanh.</p>'
         f'<p class="hint">Ô vuông {vn_number(GISTAR_MAP_CELL_M)} m, đếm vụ việc theo «Lọc vụ việc» (thời gian, loại vụ'
-        " việc) và tháng đã chọn. Tin cậy 95 % (p &lt; 0,05): trong các ô tô ở mức này, dự kiến dưới 5 % chỉ do ngẫu nhiên (đã tính"
-        " đến việc so hàng nghìn ô cùng lúc); 99 % chắc hơn 90 %.</p>"
+        " việc) và tháng đã chọn. Tin cậy 95 %: trong các ô tô ở mức này, dự kiến dưới 5 % chỉ do ngẫu nhiên; vì so hàng nghìn"
+        " ô cùng lúc, ô chỉ được tô khi p nhỏ hơn 0,05 nhiều (ngưỡng đã hiệu chỉnh). 99 % chắc hơn 90 %.</p>"
     )
 
 

@@ -47,6 +47,14 @@ METHOD_LABELS = {
     BASELINES[3]: "Số vụ giảm dần theo thời gian",
     BASELINES[4]: "Mật độ KDE (năm trước)",
 }
+#: How to read the measures, in plain words, printed before the tables (``diaban classify evaluate``): a planner
+#: quoting «PAI@5% 10,90» to a superior must be able to say what it is.
+GLOSSARY = (
+    "Cách đọc: «tỷ lệ trúng@5%» là phần vụ việc của kỳ kiểm tra nằm trong 5 % diện tích được dự báo cao nhất;"
+    " «PAI» là tỷ lệ trúng chia cho phần diện tích đó (1 = không hơn chọn ngẫu nhiên, càng cao càng tốt: PAI 10 là vùng"
+    " chiếm 5 % diện tích chứa 50 % số vụ); «PEI» là PAI so với PAI cao nhất có thể trên cùng diện tích"
+    " (1 = tốt nhất có thể)."
+)
 KDE_CELL_M, KDE_BANDWIDTH_M = 250.0, 750.0
 #: Clustering radius of the hotspots a deployment would detect (as `diaban hotspots detect`).
 EPS_M = 100.0
@@ -232,6 +240,6 @@ def verdict(table: pd.DataFrame, coverage: float = 0.05) -> str:
             f"({vn_percent(model / baselines.max() - 1, sign=True)})."
         )
     return (
-        f"Mô hình mật độ học được {head} theo PAI ở mức {vn_percent(coverage, 0)}: {vn_number(model, fixed=True)}"
+        f"{METHOD_LABELS[MODEL]} {head} theo PAI ở mức {vn_percent(coverage, 0)}: {vn_number(model, fixed=True)}"
         f" so với {margins}.{shortfall}"
     )
