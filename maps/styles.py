@@ -358,6 +358,7 @@ def gistar_legend() -> str:
         f'<p class="hint">Ô vuông {vn_number(GISTAR_MAP_CELL_M)} m, đếm vụ việc theo «Lọc vụ việc» (thời gian, loại vụ'
         " việc) và tháng đã chọn. Tin cậy 95 %: trong các ô tô ở mức này, dự kiến dưới 5 % chỉ do ngẫu nhiên; vì so hàng nghìn"
         " ô cùng lúc, ô chỉ được tô khi p nhỏ hơn 0,05 nhiều (ngưỡng đã hiệu chỉnh). 99 % chắc hơn 90 %.</p>"
+        '<p class="hint" id="gistar-status" aria-live="polite"></p>'
     )
 
 
@@ -397,6 +398,7 @@ def emerging_legend() -> str:
         f'<p class="hint">{MAP_STEPS} {step} đến ngày có vụ việc mới nhất (<span id="emerging-end">—</span>), mỗi kỳ một'
         f" {step}; ô vuông {vn_number(EMERGING_MAP_CELL_M)} m; mọi loại vụ việc, không theo «Lọc vụ việc». «Nóng»,"
         " «lạnh» như lớp ô nóng, ô lạnh (tin cậy từ 90 %); nghĩa của từng dạng: «Hướng dẫn», hoặc bấm vào ô.</p>"
+        '<p class="hint" id="emerging-status" aria-live="polite"></p>'
     )
 
 

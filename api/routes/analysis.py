@@ -348,7 +348,7 @@ def emerging(
             request.app.state.max_analysis_cost,
         )
         frame["label_vi"] = frame["pattern"].map(PATTERN_LABELS_VI)
-        return _geojson(frame)
+        return _geojson(frame, {ROWS_HEADER: str(len(frame))})
 
     response = cached_response(
         request,

@@ -757,3 +757,21 @@ def test_a_hot_or_trend_cell_says_in_words_what_it_is_on_the_desk_and_on_the_pho
     shot(page, "phone-gistar-cell")
     assert errors == []
     page.close()
+
+
+def test_the_hot_cell_legend_tells_missing_data_from_no_hot_cell(chromium, server: str) -> None:
+    """A window after the newest incident left the Gi* layer blank, its legend unchanged: a commander read «no hot
+    cell», where there is no data yet. The legend now says which: no incident to compute from (with the day the data
+    stop), or how many cells are coloured in the view."""
+    page, errors = open_as(chromium, server, "chihuy", DESKTOP)
+    page.evaluate(_LAYER_ON, page.evaluate("window.diaban.layerTitles.gistar"))
+    status = page.locator("#gistar-status")
+    status.filter(has_text="ô tô màu trong vùng đang xem").wait_for(timeout=60_000)
+    last = date.fromisoformat(page.evaluate("window.diaban.lastIncident"))
+    page.fill("#filters input[name=from]", f"{last + timedelta(days=1):%d/%m/%Y}")
+    page.fill("#filters input[name=to]", f"{last + timedelta(days=30):%d/%m/%Y}")
+    page.click("#filters button[type=submit]")
+    told = f"Không tính được: không có vụ việc nào trong vùng và bộ lọc đã chọn: dữ liệu vụ việc chỉ đến hết ngày {last:%d/%m/%Y}"
+    status.filter(has_text=told).wait_for(timeout=60_000)
+    assert errors == []
+    page.close()
