@@ -217,7 +217,8 @@ def summary_table(long: pd.DataFrame) -> pd.DataFrame:
 
 
 def verdict(table: pd.DataFrame, coverage: float = 0.05) -> str:
-    """Whether the learned model beats every baseline on PAI at ``coverage``, with its margin over each, in Vietnamese
+    """Whether the learned model's mean PAI at ``coverage`` is above every baseline's, with its margin over each (the
+    paired intervals, printed after, say whether it is ahead for sure), in Vietnamese
     (the command line's words and numbers: «1,60 (+9,30; +581,2 %)», a semicolon where the decimal comma is)."""
     column = f"pai@{coverage:.0%}"
     model = table.loc[MODEL, column]
@@ -228,10 +229,15 @@ def verdict(table: pd.DataFrame, coverage: float = 0.05) -> str:
         for name, value in baselines.items()
     )
     beaten = bool((model > baselines).all())
-    head = "vượt mọi mô hình chuẩn" if beaten else "KHÔNG vượt mọi mô hình chuẩn"
+    at = f"ở mức {vn_percent(coverage, 0)}"
+    # Ahead on the means is not ahead for sure: said as means, the intervals (printed next) judge. «vượt mọi mô hình
+    # chuẩn» had stood above a leaderboard with no interval above 0 at the same coverage.
+    head = (
+        f"có PAI trung bình cao hơn mọi mô hình chuẩn {at}" if beaten else f"KHÔNG vượt mọi mô hình chuẩn theo PAI {at}"
+    )
     best = baselines.idxmax()
     if beaten:
-        shortfall = ""
+        shortfall = " Trung bình cao hơn chưa chắc hơn thật: xem khoảng tin cậy bên dưới."
     elif baselines.max() == model:  # a tie is no loss: «Thua … 0,00 (+0,0 %)» read as one
         shortfall = f" Ngang {METHOD_LABELS[best]} ({vn_number(model, fixed=True)})."
     else:
@@ -239,7 +245,4 @@ def verdict(table: pd.DataFrame, coverage: float = 0.05) -> str:
             f" Thua {METHOD_LABELS[best]} {vn_number(baselines.max() - model, fixed=True)} "
             f"({vn_percent(model / baselines.max() - 1, sign=True)})."
         )
-    return (
-        f"{METHOD_LABELS[MODEL]} {head} theo PAI ở mức {vn_percent(coverage, 0)}: {vn_number(model, fixed=True)}"
-        f" so với {margins}.{shortfall}"
-    )
+    return f"{METHOD_LABELS[MODEL]} {head}: {vn_number(model, fixed=True)} so với {margins}.{shortfall}"

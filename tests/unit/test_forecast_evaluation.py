@@ -113,6 +113,14 @@ def test_verdict_writes_vietnamese_numbers() -> None:
     # The model by the name the table gives it (the verdict said «Mô hình mật độ học được», the table «Mô hình học: mật
     # độ (Poisson)»: two names for one model side by side).
     assert verdict(table).startswith(f"{METHOD_LABELS[MODEL]} KHÔNG vượt mọi mô hình chuẩn")
+    # Ahead on the means only: said so, and pointed to the intervals. On seeds 1–3 it printed «vượt mọi mô hình
+    # chuẩn» above a leaderboard where no interval at 5 % was above 0 (+0,02 [-0,22; +0,25]): two verdicts at odds.
+    table.loc[list(BASELINES), "pai@5%"] = 6.21
+    ahead = verdict(table)
+    assert (
+        ahead.startswith(f"{METHOD_LABELS[MODEL]} có PAI trung bình cao hơn mọi mô hình chuẩn") and "vượt" not in ahead
+    )
+    assert "chưa chắc hơn thật: xem khoảng tin cậy bên dưới" in ahead
 
 
 def test_an_interval_from_one_seed_and_one_period_is_missing_not_certain() -> None:
