@@ -12,6 +12,7 @@ from collections.abc import Iterable, Mapping
 from html import escape
 
 from maps.styles import CLASS_LABELS, class_key, swatch_class
+from models.analytics.emerging import PATTERN_LABELS_VI, PATTERN_MEANINGS_VI, PATTERNS
 from models.domain.guide import Step, hotspot_steps, task_steps
 from models.domain.hotspot_lifecycle import HOTSPOT_LIFECYCLE
 from models.vocabulary import (
@@ -52,7 +53,7 @@ _TASK_TERMS = {
 #: The command map's layers and density choice as the legend names them (maps.panels.command_panel) and the help
 #: explains them: plain words on the page, the method's names and figures here and in the tooltips.
 GISTAR_TITLE = "Ô nóng, ô lạnh (so với xung quanh)"
-EMERGING_TITLE = "Xu hướng điểm nóng theo thời gian"
+EMERGING_TITLE = "Xu hướng ô nóng, ô lạnh theo thời gian"
 #: The command map's layers, in drawing order (bottom to top), by the names its layer control gives them (command.js,
 #: through the page config's ``layerTitles``).
 COMMAND_LAYERS: Mapping[str, str] = {
@@ -89,9 +90,12 @@ _COMMAND_TERMS = {
     " bậc bốn kiểu ArcGIS ≈ 2,83σ; «Trong bán kính cố định»: nhân bậc bốn kiểu ArcGIS, mỗi vụ chỉ tính trong bán kính"
     " tìm kiếm r ≈ 2,83σ",
     GISTAR_TITLE: "thống kê Getis-Ord Gi*: ô nóng có nhiều vụ việc hơn hẳn xung quanh, ô lạnh ít hơn hẳn, với độ tin"
-    " cậy 90, 95 hoặc 99 % (z ghi khi để chuột lên ô); ô không tô: không có ý nghĩa thống kê",
+    " cậy 90, 95 hoặc 99 % (z ghi khi để chuột lên hoặc chạm vào ô: càng xa 0 càng khác xung quanh); tin cậy 95 %: trong các ô tô ở"
+    " mức đó, dự kiến dưới 5 % chỉ do ngẫu nhiên; vì so hàng nghìn ô cùng lúc, ngưỡng p được hạ theo số ô,"
+    " nên p của ô được tô nhỏ hơn 0,05 nhiều; ô không tô: không có ý nghĩa thống kê; ô và vụ việc theo chú giải của lớp",
     EMERGING_TITLE: "phân tích điểm nóng theo thời gian kiểu ArcGIS: thống kê Gi* của từng ô qua từng kỳ, xếp mỗi ô vào"
-    " một trong 17 dạng (điểm nóng mới, liên tiếp, gia tăng, dai dẳng, suy giảm, dao động, rải rác, trong quá khứ; các dạng điểm lạnh tương ứng; không có xu hướng)",
+    f" một trong 17 dạng (bảng «{EMERGING_TITLE}: các dạng»); «ngày càng nóng hơn», «đang bớt nóng»: z của ô"
+    " tăng, giảm theo các kỳ, có ý nghĩa ở mức 95 %; kỳ, cỡ ô và vụ việc được tính: xem chú giải của lớp",
     "Ngoài địa bàn hiện tại của tổ": "nhiệm vụ tổ còn giữ ở một xã/phường quản trị đã chuyển sang địa bàn tổ khác"
     " (theo địa bàn có hiệu lực hôm nay); tổ mới phụ trách không thấy nhiệm vụ này: khi tổ cũ chưa bắt đầu làm, hãy"
     " giao lại cho tổ đang phụ trách; ô «Ngoài địa bàn của tổ» trong sổ nhiệm vụ lọc ra các nhiệm vụ này, trong sổ điểm nóng"
@@ -233,6 +237,16 @@ def class_help() -> str:
     return classes + runs
 
 
+def pattern_help() -> str:
+    """The emerging layer's 17 outcomes: colour, label and what each means (one row each, data-pattern)."""
+    body = "".join(
+        f'<tr data-pattern="{p}"><th scope="row"><i class="swatch {swatch_class("emerging", p)}"></i> '
+        f"{escape(PATTERN_LABELS_VI[p])}</th><td>{_prose(PATTERN_MEANINGS_VI[p])}</td></tr>"
+        for p in PATTERNS
+    )
+    return _table(f"{EMERGING_TITLE}: các dạng", ("Dạng", "Nghĩa là"), body)
+
+
 def role_help() -> str:
     """What each role does (which one to give a new user)."""
     return _described(
@@ -242,7 +256,7 @@ def role_help() -> str:
 
 #: The help of each page, by the page's role: its sections, in the order shown.
 _SECTIONS = {
-    Role.COMMAND: lambda: hotspot_help() + task_help() + _terms(_COMMAND_TERMS),
+    Role.COMMAND: lambda: hotspot_help() + task_help() + _terms(_COMMAND_TERMS) + pattern_help(),
     Role.TEAM: lambda: task_help() + hotspot_help() + _terms({**_SEARCH_TERMS, **_TASK_TERMS, **_TEAM_TERMS}),
     Role.PLANNER: lambda: class_help() + _terms(_PLANNER_TERMS),
     Role.ADMIN: lambda: role_help() + _terms(_ADMIN_TERMS),

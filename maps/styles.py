@@ -7,9 +7,12 @@ from html import escape
 from types import MappingProxyType
 from typing import Any
 
-from models.analytics.emerging import PATTERN_LABELS_VI, PATTERNS
+from models.analytics.emerging import MAP_CELL_M as EMERGING_MAP_CELL_M
+from models.analytics.emerging import MAP_STEP, MAP_STEPS, PATTERN_LABELS_VI, PATTERN_MEANINGS_VI, PATTERNS
+from models.analytics.gistar import MAP_CELL_M as GISTAR_MAP_CELL_M
 from models.domain.guide import DETECTION_ACTOR
 from models.domain.period_report import FROM_ZERO
+from models.numbers import vn_number
 from models.vocabulary import (
     CATEGORY_SHORT_LABELS,
     CLASS_CHOICES,
@@ -288,6 +291,7 @@ def script_vocabulary() -> dict[str, Any]:
         "taskLabels": dict(TaskState.labels()),
         "incidentKindLabels": dict(IncidentKind.labels()),
         "patternLabels": dict(PATTERN_LABELS_VI),
+        "patternMeanings": dict(PATTERN_MEANINGS_VI),
         "openTaskStates": list(codes(TASK_OPEN)),
         "workDoneTaskStates": list(codes(TASK_WORK_DONE)),
         "closedTaskStates": list(codes(TASK_CLOSED)),
@@ -347,9 +351,14 @@ def class_legend() -> str:
 
 
 def gistar_legend() -> str:
-    """Gi* cell colours by confidence bin."""
+    """Gi* cell colours by confidence bin, then what the cells are, which incidents they count and what a confidence
+    means in plain words (a commander justifying a patrol by a hot cell is asked what «tin cậy 95 %» means)."""
     return _swatches("bin", [(b, BIN_LABELS_VI[b]) for b in BIN_COLOURS]) + (
         '<p class="hint">Ô không tô: số vụ không khác hẳn xung quanh.</p>'
+        f'<p class="hint">Ô vuông {vn_number(GISTAR_MAP_CELL_M)} m, đếm vụ việc theo «Lọc vụ việc» (thời gian, loại vụ'
+        " việc) và tháng đã chọn. Tin cậy 95 %: trong các ô tô ở mức này, dự kiến dưới 5 % chỉ do ngẫu nhiên; vì so hàng nghìn"
+        " ô cùng lúc, ô chỉ được tô khi p nhỏ hơn 0,05 nhiều (ngưỡng đã hiệu chỉnh). 99 % chắc hơn 90 %.</p>"
+        '<p class="hint" id="gistar-status" aria-live="polite"></p>'
     )
 
 
@@ -376,8 +385,21 @@ def incident_legend() -> str:
 
 
 def emerging_legend() -> str:
-    """The 17 emerging-pattern outcomes (hot, cold, none), each with its own colour."""
-    return _swatches("emerging", [(p, PATTERN_LABELS_VI[p]) for p in PATTERNS])
+    """The 17 emerging-pattern outcomes (hot, cold, none), each with its own colour and its meaning as a tooltip, then
+    the window, cells and incidents they are computed over: the layer follows none of the page's filters, so the
+    legend says so; the page script writes the latest incident's day into ``#emerging-end``."""
+    step = {"month": "tháng", "week": "tuần"}[MAP_STEP]
+    rows = "".join(
+        f'<div class="legend-row" title="{escape(PATTERN_MEANINGS_VI[p])}"><i class="swatch box'
+        f' {swatch_class("emerging", p)}"></i>{escape(PATTERN_LABELS_VI[p])}</div>'
+        for p in PATTERNS
+    )
+    return rows + (
+        f'<p class="hint">{MAP_STEPS} {step} đến ngày có vụ việc mới nhất (<span id="emerging-end">—</span>), mỗi kỳ một'
+        f" {step}; ô vuông {vn_number(EMERGING_MAP_CELL_M)} m; mọi loại vụ việc, không theo «Lọc vụ việc». «Nóng»,"
+        " «lạnh» như lớp ô nóng, ô lạnh (tin cậy từ 90 %); nghĩa của từng dạng: «Hướng dẫn», hoặc bấm vào ô.</p>"
+        '<p class="hint" id="emerging-status" aria-live="polite"></p>'
+    )
 
 
 def team_legend() -> str:

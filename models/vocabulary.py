@@ -1116,3 +1116,28 @@ def vietnamese_reason(reason: str) -> str:
             english = not any(char.isalpha() and not char.isascii() for char in gloss)
             return reason[:i].rstrip() if english and i > 0 else reason
     return reason
+
+
+#: The emerging hot spot analysis (models.analytics.emerging): a map cell is «nóng» in a period when it holds many more
+#: incidents than the cells around it, with at least 90 % confidence (the Gi* layer's «Ô nóng», the same word), and
+#: «lạnh» when it holds many fewer. Its patterns are named by the cell, «Ô nóng mới», never «Điểm nóng mới»: a «điểm
+#: nóng» is a hotspot of the register (its statuses, its tasks), and «Điểm nóng mới» on the layer reads as
+#: a new hotspot in the register.
+EMERGING_SIDES = {"hot": ("Ô nóng", "nóng", "lạnh"), "cold": ("Ô lạnh", "lạnh", "nóng")}
+#: Each pattern stem's word (models.analytics.emerging.STEMS, in their order) and its meaning in plain words, written
+#: for a hot cell with {side} (nóng / lạnh) and {other} (the opposite) filled in for either side. «Kỳ» is one step
+#: of the analysis (a month on the command map); the rules are the README's "Gi* and emerging hot spots".
+EMERGING_STEMS: Mapping[str, tuple[str, str]] = MappingProxyType(
+    {
+        "new": ("mới", "chỉ {side} ở kỳ gần nhất, trước đó chưa kỳ nào {side}"),
+        "consecutive": ("liên tiếp", "{side} liền nhau ít nhất 2 kỳ đến kỳ gần nhất, trước đó chưa kỳ nào {side}"),
+        "intensifying": ("gia tăng", "{side} ở ít nhất 90 % số kỳ, cả kỳ gần nhất, và ngày càng {side} hơn"),
+        "persistent": ("dai dẳng", "{side} ở ít nhất 90 % số kỳ, cả kỳ gần nhất, không tăng không giảm rõ"),
+        "diminishing": ("suy giảm", "{side} ở ít nhất 90 % số kỳ, cả kỳ gần nhất, nhưng đang bớt {side}"),
+        "oscillating": ("dao động", "{side} ở kỳ gần nhất, có kỳ trước đó lại {other}; {side} dưới 90 % số kỳ"),
+        "sporadic": ("rải rác", "{side} ở kỳ gần nhất, lúc có lúc không, dưới 90 % số kỳ, chưa kỳ nào {other}"),
+        "historical": ("trong quá khứ", "{side} ở ít nhất 90 % số kỳ nhưng kỳ gần nhất không còn {side}"),
+    }
+)
+#: The 17th outcome: a cell none of the patterns fits (not drawn on the map).
+EMERGING_NO_PATTERN = ("Không thuộc dạng nào", "không thuộc dạng nào ở trên; ô không tô")

@@ -265,7 +265,15 @@ def cmd_evaluate(args: argparse.Namespace) -> int:
     from gis.reference import load_rules
     from gis.services.boundary_import import read_boundary_file
     from gis.settings import DataSettings
-    from models.forecast.evaluation import BASELINES, METHOD_LABELS, MODEL, evaluate_forecasts, summary_table, verdict
+    from models.forecast.evaluation import (
+        BASELINES,
+        GLOSSARY,
+        METHOD_LABELS,
+        MODEL,
+        evaluate_forecasts,
+        summary_table,
+        verdict,
+    )
     from models.forecast.grid_evaluation import BASELINES as GRID_BASELINES
     from models.forecast.grid_evaluation import CELL_M, HELD_OUT_WEEKS, HORIZON_WEEKS, evaluate_grid
     from models.forecast.grid_evaluation import METHOD_LABELS as GRID_LABELS
@@ -277,10 +285,12 @@ def cmd_evaluate(args: argparse.Namespace) -> int:
     table = summary_table(long)
     held_out = sorted(long["year"].unique())
     seeds = ", ".join(str(seed) for seed in args.seeds)
+    tested = f"năm {held_out[0]}" if len(held_out) == 1 else f"các năm {held_out[0]}–{held_out[-1]}"
     print(
         f"Kịch bản GIẢ LẬP, hạt giống {seeds}, {args.years} năm, {vn_number(args.incidents)} vụ mỗi kịch bản; "
-        f"kiểm tra trên các năm {held_out[0]}–{held_out[-1]}; trung bình theo hạt giống × năm"
+        f"kiểm tra trên {tested}; trung bình theo hạt giống × năm"
     )
+    print(GLOSSARY)
     shown = table.rename(index=METHOD_LABELS, columns=_metric_column).rename_axis("Phương pháp")
     with pd.option_context("display.width", 200, "display.max_columns", None):
         # pandas writes decimal points («10.900» reads ten thousand nine hundred): each figure as vn_number writes it.

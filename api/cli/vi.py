@@ -71,14 +71,25 @@ def parse_args(parser: argparse.ArgumentParser, argv: list[str] | None) -> argpa
     return args
 
 
+def _vi_default(value: object) -> str:
+    """An option's default as it is typed, in Vietnamese figures: a float «100», «0,5» (Python wrote «100.0», which
+    reads as a thousands dot), an integer as it is («30000», a year «2025», never «2.025»), several values a space
+    apart as they are typed («1 2 3», not «[1, 2, 3]»)."""
+    if isinstance(value, list | tuple):
+        return " ".join(_vi_default(item) for item in value)
+    if isinstance(value, float):
+        return repr(value).removesuffix(".0").replace(".", ",")
+    return str(value)
+
+
 class HelpFormatter(argparse.HelpFormatter):
-    """Shows each option's default (when it has one) after its help, in Vietnamese."""
+    """Shows each option's default (when it has one) after its help, in Vietnamese, its figures the Vietnamese way."""
 
     def _get_help_string(self, action: argparse.Action) -> str:
         text = action.help or ""
         if action.default in (None, False, argparse.SUPPRESS) or "%(default)" in text or "mặc định" in text:
             return text
-        return text + " (mặc định: %(default)s)"
+        return text + f" (mặc định: {_vi_default(action.default)})".replace("%", "%%")
 
 
 #: Placeholders of values in usage lines, help and errors, by the option's name (argparse would show the name in

@@ -49,8 +49,9 @@ from gis.store.provinces import province_names
 from gis.store.scoping import AreaScope, scope_communes
 from gis.store.selection import IncidentSelection
 from maps.png import heat_png, robust_top
-from models.analytics.emerging import NO_PATTERN, PATTERN_LABELS_VI, EmergingOptions
+from models.analytics.emerging import MAP_CELL_M, MAP_STEP, MAP_STEPS, NO_PATTERN, PATTERN_LABELS_VI, EmergingOptions
 from models.analytics.gistar import CONFIDENCE_LEVELS
+from models.analytics.gistar import MAP_CELL_M as GISTAR_MAP_CELL_M
 from models.domain.access import DETAILED_CELL_M
 
 router = APIRouter(prefix="/api", tags=["analysis"])
@@ -244,7 +245,7 @@ def gistar_cells(
     kind: Kinds = None,
     date_from: DateFrom = None,
     date_to: DateTo = None,
-    cell_m: Annotated[float, Query(ge=50, le=5000)] = 250.0,
+    cell_m: Annotated[float, Query(ge=50, le=5000)] = GISTAR_MAP_CELL_M,
     distance_cells: Annotated[float, Query(ge=1, le=10)] = 1.5,
     fdr: bool = True,
     all_cells: bool = False,
@@ -304,9 +305,9 @@ def emerging(
     bbox: BBox = None,
     kind: Kinds = None,
     end: Annotated[SaneDate | None, Query(description="last day (default: latest incident)")] = None,
-    steps: Annotated[int, Query(ge=3, le=60)] = 12,
-    step: Literal["week", "month"] = "month",
-    cell_m: Annotated[float, Query(ge=100, le=5000)] = 500.0,
+    steps: Annotated[int, Query(ge=3, le=60)] = MAP_STEPS,
+    step: Literal["week", "month"] = MAP_STEP,
+    cell_m: Annotated[float, Query(ge=100, le=5000)] = MAP_CELL_M,
     distance_cells: Annotated[float, Query(ge=1, le=10)] = 1.5,
     mode: Annotated[
         Literal["diaban", "arcgis"],
@@ -347,7 +348,7 @@ def emerging(
             request.app.state.max_analysis_cost,
         )
         frame["label_vi"] = frame["pattern"].map(PATTERN_LABELS_VI)
-        return _geojson(frame)
+        return _geojson(frame, {ROWS_HEADER: str(len(frame))})
 
     response = cached_response(
         request,

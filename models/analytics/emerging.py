@@ -18,6 +18,7 @@ from scipy import sparse
 from models.analytics.gistar import gi_star_z, significance_bins, two_sided_p
 from models.analytics.grid import GridSpec
 from models.analytics.lattice import Lattice
+from models.vocabulary import EMERGING_NO_PATTERN, EMERGING_SIDES, EMERGING_STEMS
 
 #: Pattern stems in priority order (first matching wins).
 STEMS: tuple[str, ...] = (
@@ -33,24 +34,31 @@ STEMS: tuple[str, ...] = (
 HOT_PATTERNS: tuple[str, ...] = tuple(f"{s}_hot_spot" for s in STEMS)
 COLD_PATTERNS: tuple[str, ...] = tuple(f"{s}_cold_spot" for s in STEMS)
 NO_PATTERN = "no_pattern"
+#: The command map's emerging layer (``GET /api/emerging`` by default): 12 steps of a month each, ending at the latest
+#: incident, on 500 m cells; its legend states them (maps.styles.emerging_legend).
+MAP_STEPS, MAP_CELL_M = 12, 500.0
+MAP_STEP: Literal["week", "month"] = "month"
 PATTERNS: tuple[str, ...] = (*HOT_PATTERNS, *COLD_PATTERNS, NO_PATTERN)
 
-_STEM_VI = {
-    "new": "mới",
-    "consecutive": "liên tiếp",
-    "intensifying": "gia tăng",
-    "persistent": "dai dẳng",
-    "diminishing": "suy giảm",
-    "oscillating": "dao động",
-    "sporadic": "rải rác",
-    "historical": "trong quá khứ",
-}
-#: Vietnamese label of each pattern code, e.g. new_hot_spot → "Điểm nóng mới".
-PATTERN_LABELS_VI = MappingProxyType(
-    {f"{s}_hot_spot": f"Điểm nóng {vi}" for s, vi in _STEM_VI.items()}
-    | {f"{s}_cold_spot": f"Điểm lạnh {vi}" for s, vi in _STEM_VI.items()}
-    | {NO_PATTERN: "Không có xu hướng"}
-)
+if tuple(EMERGING_STEMS) != STEMS:
+    raise ValueError("models.vocabulary.EMERGING_STEMS must name the pattern stems in STEMS' order")
+
+
+def _side_texts(which: int) -> dict[str, str]:
+    """Per pattern code, its label (which=0) or its meaning (which=1), hot and cold patterns in their own words."""
+    texts = {}
+    for side, (cell, word, other) in EMERGING_SIDES.items():
+        for stem, entry in EMERGING_STEMS.items():
+            texts[f"{stem}_{side}_spot"] = (
+                f"{cell} {entry[0]}" if which == 0 else entry[1].format(side=word, other=other)
+            )
+    return texts | {NO_PATTERN: EMERGING_NO_PATTERN[which]}
+
+
+#: Vietnamese label of each pattern code, e.g. new_hot_spot → "Ô nóng mới" (models.vocabulary.EMERGING_STEMS).
+PATTERN_LABELS_VI = MappingProxyType({code: _side_texts(0)[code] for code in PATTERNS})
+#: What each pattern means, in plain words (the map's tooltip and the command page's «Hướng dẫn»).
+PATTERN_MEANINGS_VI = MappingProxyType({code: _side_texts(1)[code] for code in PATTERNS})
 
 
 @dataclass(frozen=True)

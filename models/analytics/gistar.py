@@ -26,6 +26,8 @@ from models.analytics.lattice import Lattice, neighbourhood
 __all__ = ["CONFIDENCE_LEVELS", "GiStarResult", "bh_critical_p", "gistar", "gistar_lattice", "neighbourhood"]
 
 #: Confidence bins: (bin magnitude, two-sided significance level).
+#: The command map's Gi* cells (``GET /api/gistar`` by default), stated by its legend (maps.styles.gistar_legend).
+MAP_CELL_M = 250.0
 CONFIDENCE_LEVELS: tuple[tuple[int, float], ...] = ((1, 0.10), (2, 0.05), (3, 0.01))
 
 

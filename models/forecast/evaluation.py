@@ -47,6 +47,14 @@ METHOD_LABELS = {
     BASELINES[3]: "Số vụ giảm dần theo thời gian",
     BASELINES[4]: "Mật độ KDE (năm trước)",
 }
+#: How to read the measures, in plain words, printed before the tables (``diaban classify evaluate``): a planner
+#: quoting «PAI@5% 10,90» to a superior must be able to say what it is.
+GLOSSARY = (
+    "Cách đọc: «tỷ lệ trúng@5%» là phần vụ việc của kỳ kiểm tra nằm trong 5 % diện tích được dự báo cao nhất;"
+    " «PAI» là tỷ lệ trúng chia cho phần diện tích đó (1 = không hơn chọn ngẫu nhiên, càng cao càng tốt: PAI 10 là vùng"
+    " chiếm 5 % diện tích chứa 50 % số vụ); «PEI» là PAI so với PAI cao nhất có thể trên cùng diện tích"
+    " (1 = tốt nhất có thể)."
+)
 KDE_CELL_M, KDE_BANDWIDTH_M = 250.0, 750.0
 #: Clustering radius of the hotspots a deployment would detect (as `diaban hotspots detect`).
 EPS_M = 100.0
@@ -209,7 +217,8 @@ def summary_table(long: pd.DataFrame) -> pd.DataFrame:
 
 
 def verdict(table: pd.DataFrame, coverage: float = 0.05) -> str:
-    """Whether the learned model beats every baseline on PAI at ``coverage``, with its margin over each, in Vietnamese
+    """Whether the learned model's mean PAI at ``coverage`` is above every baseline's, with its margin over each (the
+    paired intervals, printed after, say whether it is ahead for sure), in Vietnamese
     (the command line's words and numbers: «1,60 (+9,30; +581,2 %)», a semicolon where the decimal comma is)."""
     column = f"pai@{coverage:.0%}"
     model = table.loc[MODEL, column]
@@ -220,10 +229,15 @@ def verdict(table: pd.DataFrame, coverage: float = 0.05) -> str:
         for name, value in baselines.items()
     )
     beaten = bool((model > baselines).all())
-    head = "vượt mọi mô hình chuẩn" if beaten else "KHÔNG vượt mọi mô hình chuẩn"
+    at = f"ở mức {vn_percent(coverage, 0)}"
+    # Ahead on the means is not ahead for sure: said as means, the intervals (printed next) judge. «vượt mọi mô hình
+    # chuẩn» had stood above a leaderboard with no interval above 0 at the same coverage.
+    head = (
+        f"có PAI trung bình cao hơn mọi mô hình chuẩn {at}" if beaten else f"KHÔNG vượt mọi mô hình chuẩn theo PAI {at}"
+    )
     best = baselines.idxmax()
     if beaten:
-        shortfall = ""
+        shortfall = " Trung bình cao hơn chưa chắc hơn thật: xem khoảng tin cậy bên dưới."
     elif baselines.max() == model:  # a tie is no loss: «Thua … 0,00 (+0,0 %)» read as one
         shortfall = f" Ngang {METHOD_LABELS[best]} ({vn_number(model, fixed=True)})."
     else:
@@ -231,7 +245,4 @@ def verdict(table: pd.DataFrame, coverage: float = 0.05) -> str:
             f" Thua {METHOD_LABELS[best]} {vn_number(baselines.max() - model, fixed=True)} "
             f"({vn_percent(model / baselines.max() - 1, sign=True)})."
         )
-    return (
-        f"Mô hình mật độ học được {head} theo PAI ở mức {vn_percent(coverage, 0)}: {vn_number(model, fixed=True)}"
-        f" so với {margins}.{shortfall}"
-    )
+    return f"{METHOD_LABELS[MODEL]} {head}: {vn_number(model, fixed=True)} so với {margins}.{shortfall}"

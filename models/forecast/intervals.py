@@ -15,9 +15,12 @@ import numpy as np
 import pandas as pd
 
 from models.numbers import vn_number, vn_percent
+from models.vocabulary import MISSING_DATA_LABEL
 
 DRAWS = 2_000
 LEVEL = 0.95
+#: Paired (seed, period) differences an interval needs: below, it is missing data (models.vocabulary.MISSING_DATA_LABEL).
+MIN_PAIRS = 2
 
 
 def bootstrap_mean(values: pd.Series, draws: int = DRAWS, level: float = LEVEL, seed: int = 0) -> tuple[float, float]:
@@ -36,14 +39,17 @@ def leaderboard(
     long: pd.DataFrame, model: str, baselines: Sequence[str], metric: str = "pai", unit: str = "period"
 ) -> pd.DataFrame:
     """Per coverage and baseline: the model's and the baseline's mean, the mean paired difference and its
-    interval, and whether the interval excludes 0 (long: method, seed, ``unit``, coverage, ``metric``)."""
+    interval (NaN below ``MIN_PAIRS`` pairs), and whether the interval excludes 0 (long: method, seed, ``unit``,
+    coverage, ``metric``)."""
     wide = long.pivot_table(index=["coverage", "seed", unit], columns="method", values=metric)
     rows = []
     for coverage, table in wide.groupby(level="coverage"):
         table = table.droplevel("coverage")
         for baseline in baselines:
             diff = (table[model] - table[baseline]).dropna()
-            low, high = bootstrap_mean(diff)
+            # One pair has no spread to resample: its «interval» would be the difference itself, a certainty drawn
+            # from a single period. Missing instead, and the model is not said to be ahead on it.
+            low, high = bootstrap_mean(diff) if len(diff) >= MIN_PAIRS else (float("nan"), float("nan"))
             rows.append(
                 {
                     "coverage": coverage,
@@ -83,7 +89,7 @@ def format_leaderboard(board: pd.DataFrame, model: str, labels: Mapping[str, str
     for coverage, rows in board.groupby("coverage"):
         lines.append(f"PAI@{coverage:.0%}: {name(model)} {vn_number(rows['model'].iloc[0], fixed=True)}")
         for row in rows.sort_values("baseline_value", ascending=False).itertuples():
-            mark = "hơn" if row.ahead else "KHÔNG hơn"
+            mark = "hơn" if row.ahead else "chưa đủ số liệu để kết luận" if np.isnan(row.low) else "KHÔNG hơn"
             lines.append(
                 f"  {name(row.baseline):<34} {vn_number(row.baseline_value, fixed=True):>6}   mô hình − chuẩn"
                 f" {_difference(row)} {mark}"
@@ -94,8 +100,11 @@ def format_leaderboard(board: pd.DataFrame, model: str, labels: Mapping[str, str
 def _difference(row: Any) -> str:
     """A leaderboard row's mean paired difference and its interval, in Vietnamese numbers: «+0,91 [+0,48; +2,50]» (the
     decimal comma takes the comma's place between the bounds, so a semicolon separates them)."""
+    difference = vn_number(row.difference, fixed=True, sign=True)
+    if np.isnan(row.low) or np.isnan(row.high):
+        return f"{difference} [{MISSING_DATA_LABEL}]"
     low, high = (vn_number(bound, fixed=True, sign=True) for bound in (row.low, row.high))
-    return f"{vn_number(row.difference, fixed=True, sign=True)} [{low}; {high}]"
+    return f"{difference} [{low}; {high}]"
 
 
 def _namer(labels: Mapping[str, str] | None):  # noqa: ANN202 - a str -> str function

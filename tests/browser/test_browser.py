@@ -220,7 +220,7 @@ def test_command_sees_the_map_with_its_layers(chromium, server: str) -> None:
     page.evaluate("() => { window.diaban.map.fitBounds(window.diaban.mainland); }")
     page.locator(".leaflet-control-layers >> text=Ô nóng, ô lạnh (so với xung quanh)").click()
     page.locator(".leaflet-control-layers >> text=Phân loại xã (năm đã duyệt gần nhất)").click()
-    page.locator(".leaflet-control-layers >> text=Xu hướng điểm nóng theo thời gian").click()
+    page.locator(".leaflet-control-layers >> text=Xu hướng ô nóng, ô lạnh theo thời gian").click()
     page.fill("#month", "24")
     page.dispatch_event("#month", "change")
     page.wait_for_function("() => document.getElementById('month-label').textContent.startsWith('Tháng')")

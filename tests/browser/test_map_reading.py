@@ -378,7 +378,7 @@ def test_legends_kpis_and_the_printable_sheet(chromium, server: str) -> None:
     for layer in (
         "Phân loại xã (năm đã duyệt gần nhất)",
         "Ô nóng, ô lạnh (so với xung quanh)",
-        "Xu hướng điểm nóng theo thời gian",
+        "Xu hướng ô nóng, ô lạnh theo thời gian",
     ):
         page.locator(f".leaflet-control-layers >> text={layer}").click()
     page.wait_for_timeout(1500)
@@ -738,4 +738,66 @@ def test_login_page_speaks_vietnamese(chromium, server: str) -> None:
         "b => [b.getBoundingClientRect().left, b.getBoundingClientRect().right]"
     )
     assert left >= 10 and NARROW_PHONE["width"] - right >= 10, (left, right)
+    page.close()
+
+
+#: Turn one overlay on by its title (clicked through the DOM: on a phone the layer control is folded).
+_LAYER_ON = """(title) => { const row = [...document.querySelectorAll('.leaflet-control-layers-overlays label')]
+    .find((l) => l.textContent.trim() === title); const box = row.querySelector('input'); if (!box.checked) box.click(); }"""
+#: The first cell (Gi* or trend) of the map, centred at zoom 15 with its words open — as a popup on a phone, a tooltip
+#: on a desk — and the box and text of what opened (null before the layer's cells are drawn).
+_OPEN_CELL = """(words) => { const map = window.diaban.map; let cell = null;
+    map.eachLayer((l) => { const tip = l.getTooltip?.() || l.getPopup?.();
+      if (!cell && l.getBounds && tip && String(tip.getContent()).includes(words)) cell = l; });
+    if (!cell) return null;
+    map.setView(cell.getBounds().getCenter(), 15, { animate: false });
+    if (cell.getPopup()) cell.openPopup(); else cell.openTooltip();
+    const shown = document.querySelector('.leaflet-popup-content-wrapper, .leaflet-tooltip.cell-tip');
+    const box = shown.getBoundingClientRect();
+    return { text: shown.innerText, left: box.left, right: box.right, popup: !!cell.getPopup() }; }"""
+
+
+def test_a_hot_or_trend_cell_says_in_words_what_it_is_on_the_desk_and_on_the_phone(chromium, server: str) -> None:
+    """A trend cell's words name its pattern and say what the pattern means (they gave its name only: a commander
+    could not tell «dao động» from «rải rác»); on a 390 px phone a tapped Gi* cell's words open as a popup inside the
+    screen (a tooltip opened beside the finger and ran off its left edge, «…tin cậy 99 % (thống kê Gi*, z» cut)."""
+    from models.analytics.emerging import PATTERN_LABELS_VI, PATTERN_MEANINGS_VI
+
+    page, errors = open_as(chromium, server, "chihuy", DESKTOP)
+    page.evaluate(_LAYER_ON, page.evaluate("window.diaban.layerTitles.emerging"))
+    page.wait_for_function(f"() => ({_OPEN_CELL})('Ô ') !== null", timeout=60_000)
+    cell = page.evaluate(_OPEN_CELL, "Ô ")
+    pattern = next(p for p, label in PATTERN_LABELS_VI.items() if cell["text"].startswith(label + ":"))
+    assert PATTERN_MEANINGS_VI[pattern] in cell["text"] and not cell["popup"], cell
+    assert errors == []
+    page.close()
+
+    page, errors = open_as(chromium, server, "chihuy", PHONE)
+    page.evaluate(_LAYER_ON, page.evaluate("window.diaban.layerTitles.gistar"))
+    page.wait_for_function(f"() => ({_OPEN_CELL})('tin cậy') !== null", timeout=60_000)
+    page.wait_for_timeout(500)  # the popup's pan into view
+    cell = page.evaluate(_OPEN_CELL, "tin cậy")
+    assert cell["popup"] and "z = " in cell["text"], cell
+    box = page.locator(".leaflet-popup-content-wrapper").bounding_box()
+    assert box is not None and box["x"] >= 0 and box["x"] + box["width"] <= PHONE["width"], box
+    shot(page, "phone-gistar-cell")
+    assert errors == []
+    page.close()
+
+
+def test_the_hot_cell_legend_tells_missing_data_from_no_hot_cell(chromium, server: str) -> None:
+    """A window after the newest incident left the Gi* layer blank, its legend unchanged: a commander read «no hot
+    cell», where there is no data yet. The legend now says which: no incident to compute from (with the day the data
+    stop), or how many cells are coloured in the view."""
+    page, errors = open_as(chromium, server, "chihuy", DESKTOP)
+    page.evaluate(_LAYER_ON, page.evaluate("window.diaban.layerTitles.gistar"))
+    status = page.locator("#gistar-status")
+    status.filter(has_text="ô tô màu trong vùng đang xem").wait_for(timeout=60_000)
+    last = date.fromisoformat(page.evaluate("window.diaban.lastIncident"))
+    page.fill("#filters input[name=from]", f"{last + timedelta(days=1):%d/%m/%Y}")
+    page.fill("#filters input[name=to]", f"{last + timedelta(days=30):%d/%m/%Y}")
+    page.click("#filters button[type=submit]")
+    told = f"Không tính được: không có vụ việc nào trong vùng và bộ lọc đã chọn: dữ liệu vụ việc chỉ đến hết ngày {last:%d/%m/%Y}"
+    status.filter(has_text=told).wait_for(timeout=60_000)
+    assert errors == []
     page.close()

@@ -7,7 +7,10 @@ import pytest
 from scipy.stats import norm
 
 from models.analytics.emerging import (
+    COLD_PATTERNS,
+    HOT_PATTERNS,
     PATTERN_LABELS_VI,
+    PATTERN_MEANINGS_VI,
     PATTERNS,
     EmergingOptions,
     classify_patterns,
@@ -63,7 +66,24 @@ def test_every_outcome_is_covered_and_labelled() -> None:
     seen |= {e.replace("hot", "cold") for *_, e in HOT_CASES if "hot" in e}
     assert seen == set(PATTERNS) and len(PATTERNS) == 17
     assert set(PATTERN_LABELS_VI) == set(PATTERNS)
-    assert PATTERN_LABELS_VI["new_hot_spot"] == "Điểm nóng mới"
+    assert PATTERN_LABELS_VI["new_hot_spot"] == "Ô nóng mới"
+
+
+def test_patterns_are_named_by_the_cell_and_each_says_what_it_means() -> None:
+    """A pattern is a map cell's, named as the Gi* layer names its cells («Ô nóng», «Ô lạnh»): «Điểm nóng mới» read
+    as a new hotspot of the register, and «Không có xu hướng» (no pattern) as what «dai dẳng» (no trend) means. Each
+    pattern's meaning says in plain words what its rule is, the cold ones in their own words."""
+    assert not [label for label in PATTERN_LABELS_VI.values() if label.startswith("Điểm")]
+    assert all(PATTERN_LABELS_VI[p].startswith("Ô nóng ") for p in HOT_PATTERNS)
+    assert all(PATTERN_LABELS_VI[p].startswith("Ô lạnh ") for p in COLD_PATTERNS)
+    assert PATTERN_LABELS_VI["no_pattern"] == "Không thuộc dạng nào"
+    assert set(PATTERN_MEANINGS_VI) == set(PATTERNS) and len(set(PATTERN_MEANINGS_VI.values())) == 17
+    assert PATTERN_MEANINGS_VI["new_hot_spot"] == "chỉ nóng ở kỳ gần nhất, trước đó chưa kỳ nào nóng"
+    assert PATTERN_MEANINGS_VI["oscillating_cold_spot"].startswith("lạnh ở kỳ gần nhất, có kỳ trước đó lại nóng")
+    assert (
+        "90 %" in PATTERN_MEANINGS_VI["historical_hot_spot"]
+        and "không còn nóng" in PATTERN_MEANINGS_VI["historical_hot_spot"]
+    )
 
 
 def test_classification_is_vectorised_over_cells() -> None:

@@ -9,7 +9,15 @@ import pytest
 from api.cli.main import main
 from gis.reference import load_rules
 from gis.settings import DataSettings
-from models.forecast.evaluation import BASELINES, METHOD_LABELS, MODEL, evaluate_forecasts, summary_table, verdict
+from models.forecast.evaluation import (
+    BASELINES,
+    GLOSSARY,
+    METHOD_LABELS,
+    MODEL,
+    evaluate_forecasts,
+    summary_table,
+    verdict,
+)
 from models.forecast.grid_evaluation import BASELINES as GRID_BASELINES
 from models.forecast.grid_evaluation import METHOD_LABELS as GRID_LABELS
 from models.forecast.grid_evaluation import MODEL as GRID_MODEL
@@ -26,6 +34,10 @@ def test_classify_evaluate_prints_the_table_and_the_verdict_it_computes(capsys: 
     for method in (MODEL, *BASELINES):
         assert METHOD_LABELS[method] in out  # by its Vietnamese name: the output read «last year's class»
     assert "PAI@5%" in out and "PEI@10%" in out and "tỷ lệ trúng@1%" in out
+    # Each measure said in plain words before the table (a planner quoting «PAI 10,90» to a superior could not say
+    # what it is), and one held-out year said as one («kiểm tra trên các năm 2025–2025»).
+    assert GLOSSARY in out and out.index(GLOSSARY) < out.index("PAI@5%")
+    assert re.search(r"kiểm tra trên năm \d{4};", out) and not re.search(r"(\d{4})–\1", out)
     # The verdict printed is the one the table supports: recomputed here, same seed, same numbers.
     communes = gpd.read_file(DataSettings().boundary_file())
     table = summary_table(
@@ -98,3 +110,36 @@ def test_verdict_writes_vietnamese_numbers() -> None:
     table.loc[BASELINES[-1], "pai@5%"] = 10.9  # a tie is said as one, not as a loss of 0,00
     assert verdict(table).endswith(f". Ngang {METHOD_LABELS[BASELINES[-1]]} (10,90).")
     assert "Thua" not in verdict(table)
+    # The model by the name the table gives it (the verdict said «Mô hình mật độ học được», the table «Mô hình học: mật
+    # độ (Poisson)»: two names for one model side by side).
+    assert verdict(table).startswith(f"{METHOD_LABELS[MODEL]} KHÔNG vượt mọi mô hình chuẩn")
+    # Ahead on the means only: said so, and pointed to the intervals. On seeds 1–3 it printed «vượt mọi mô hình
+    # chuẩn» above a leaderboard where no interval at 5 % was above 0 (+0,02 [-0,22; +0,25]): two verdicts at odds.
+    table.loc[list(BASELINES), "pai@5%"] = 6.21
+    ahead = verdict(table)
+    assert (
+        ahead.startswith(f"{METHOD_LABELS[MODEL]} có PAI trung bình cao hơn mọi mô hình chuẩn") and "vượt" not in ahead
+    )
+    assert "chưa chắc hơn thật: xem khoảng tin cậy bên dưới" in ahead
+
+
+def test_an_interval_from_one_seed_and_one_period_is_missing_not_certain() -> None:
+    """One seed with one held-out year is one paired difference: its bootstrap «interval» was the difference itself
+    («+5,06 [+5,06; +5,06] hơn»), certainty out of a single draw. Below two pairs the interval is missing data, and
+    the model is not said to be ahead on it."""
+    from models.forecast.intervals import leaderboard
+
+    long = pd.DataFrame(
+        {
+            "method": ["m", "b"],
+            "seed": [3, 3],
+            "year": [2025, 2025],
+            "coverage": [0.05, 0.05],
+            "pai": [10.9, 1.59],
+        }
+    )
+    board = leaderboard(long, "m", ["b"], unit="year")
+    assert not board["ahead"].any() and board[["low", "high"]].isna().all().all()
+    lines = format_leaderboard(board, "m", {"m": "Mô hình", "b": "Chuẩn"}).splitlines()
+    assert lines[1].endswith("mô hình − chuẩn +9,31 [thiếu dữ liệu] chưa đủ số liệu để kết luận"), lines
+    assert "thiếu dữ liệu" in verdict_line(board, "m", {"m": "Mô hình", "b": "Chuẩn"})

@@ -194,3 +194,29 @@ def test_the_help_and_the_machines_read_the_same_in_every_process() -> None:
         for seed in (1, 2, 3, 4)
     }
     assert len(shown) == 1
+
+
+def test_the_command_help_and_legends_explain_the_hot_and_cold_cells_in_plain_words() -> None:
+    """A commander who must justify a patrol by the map reads, on the page, what each of the 17 trend patterns means
+    (the legend listed their names only, the help «17 dạng» and eight words), over which months, cells and incidents
+    the trend is computed (it follows none of the page's filters: 12 months to the latest incident, every kind), and
+    what «tin cậy 95 %» of a hot cell means (a share of the cells coloured, under a p threshold lowered for the
+    thousands of cells: on the demo a «tin cậy 90 %» cell had p = 0,0003, not «p < 0,10»); the layers call the statistics' cells «ô», never «điểm nóng», the
+    register's word."""
+    from maps.help import EMERGING_TITLE, GISTAR_TITLE
+    from maps.styles import emerging_legend, gistar_legend
+    from models.analytics.emerging import PATTERN_LABELS_VI, PATTERN_MEANINGS_VI, PATTERNS
+
+    html = help_panel(Role.COMMAND)
+    for pattern in PATTERNS:
+        row = _row_html(html, "pattern", pattern)
+        assert PATTERN_LABELS_VI[pattern] in _text(row) and PATTERN_MEANINGS_VI[pattern] in _text(row), pattern
+        assert f"fill-emerging-{pattern}" in row or pattern == "no_pattern"
+    assert "điểm nóng" not in f"{EMERGING_TITLE} {GISTAR_TITLE}".lower()
+    trend = _text(emerging_legend())
+    assert "12 tháng" in trend and "500 m" in trend and "không theo «Lọc vụ việc»" in trend
+    assert 'id="emerging-end"' in emerging_legend()
+    cells = _text(gistar_legend())
+    assert (
+        "250 m" in cells and "dưới 5 %" in cells and "p nhỏ hơn 0,05 nhiều" in cells and "theo «Lọc vụ việc»" in cells
+    )

@@ -1056,14 +1056,28 @@ diabanPages.command = async function startCommand(map, cfg) {
   // zoom the view's centre lies at sea and the nearest province's cells may be empty or out of sight, so a nation-wide
   // user is told which province, once each time it changes.
   const studiedShown = {};
-  async function loadCells(layer, latest, route, params, colour, tooltip, what) {
+  // Under each cell layer's legend, what its cells in view come to: a count, or that nothing could be computed for
+  // want of incidents (the answer then carries no X-Rows) — a blank layer read as «no hot cell» where there was no
+  // data yet, as the heat legend says for its surface.
+  function cellStatus(status, params, rows, count) {
+    if (!status) return;
+    if (rows === null && count === 0) {
+      const after = cfg.lastIncident && params.get("from") > cfg.lastIncident;
+      status.textContent = "Không tính được: không có vụ việc nào trong vùng và bộ lọc đã chọn" +
+        (after ? `: dữ liệu vụ việc chỉ đến hết ngày ${viDate(cfg.lastIncident)}` : "");
+    } else {
+      status.textContent = `${VI_NUMBER.format(count)} ô tô màu trong vùng đang xem`;
+    }
+  }
+  async function loadCells(layer, latest, route, params, colour, tooltip, what, status) {
     if (!map.hasLayer(layer)) return;
     if (!cfg.area) params.set("bbox", heatQuery().params.get("bbox"));
     try {
-      let studied = null;
-      const onHeaders = (headers) => { studied = headers.get("X-Study-Province-Name"); };
+      let studied = null, rows = null;
+      const onHeaders = (headers) => { studied = headers.get("X-Study-Province-Name"); rows = headers.get("X-Rows"); };
       const cells = await latest(() => api(`${route}?${params}`, { onHeaders }));
       if (cells === STALE) return;
+      cellStatus(status, params, rows, cells.features.filter((f) => colour(f.properties) !== "transparent").length);
       if (!cfg.area && studied && studiedShown[route] !== studied) {
         studiedShown[route] = studied;
         notify(`${what} tính cho ${decodeURIComponent(studied)} — phóng to vào một tỉnh để xem tỉnh khác`);
@@ -1072,7 +1086,10 @@ diabanPages.command = async function startCommand(map, cfg) {
       L.geoJSON(cells, {
         ...inPane("cells"),
         style: (f) => ({ weight: 0, fillColor: colour(f.properties), fillOpacity: colour(f.properties) === "transparent" ? 0 : 0.6 }),
-        onEachFeature: (f, l) => l.bindTooltip(tooltip(f.properties)),
+        // On a phone a tap opens the cell's words as a popup, which the map pans into view: a tooltip opened beside
+        // the finger and ran off the screen's edge, «…tin cậy 99 % (thống kê Gi*, z» cut at 390 px.
+        onEachFeature: (f, l) => (phone.matches ? l.bindPopup(tooltip(f.properties), { maxWidth: 240 })
+          : l.bindTooltip(tooltip(f.properties), { className: "cell-tip" })),
       }).addTo(layer);
     } catch (error) {
       notify(error.message, true);
@@ -1082,9 +1099,15 @@ diabanPages.command = async function startCommand(map, cfg) {
   const newestGistar = newestOnly(), newestEmerging = newestOnly();
   const loadGistar = () => loadCells(layers.gistar, newestGistar, "/api/gistar", filters(), (p) => cfg.binColours[p.bin],
     (p) => `${escapeHtml(cfg.binLabels[p.bin] || "Không khác hẳn xung quanh")} (thống kê Gi*, z = ${VI_NUMBER.format(p.z)})`,
-    "Ô nóng, ô lạnh");
+    "Ô nóng, ô lạnh", document.getElementById("gistar-status"));
+  // Each pattern with what it means (a commander tapping «Ô nóng dao động» on the phone has no legend tooltip); the
+  // layer's window ends at the latest incident, which its legend names (maps.styles.emerging_legend).
   const loadEmerging = () => loadCells(layers.emerging, newestEmerging, "/api/emerging", new URLSearchParams(),
-    (p) => cfg.emergingColours[p.pattern], (p) => escapeHtml(p.label_vi), "Xu hướng điểm nóng theo thời gian");
+    (p) => cfg.emergingColours[p.pattern],
+    (p) => `<b>${escapeHtml(p.label_vi)}</b>: ${escapeHtml(cfg.patternMeanings[p.pattern] || "")}`,
+    cfg.layerTitles.emerging, document.getElementById("emerging-status"));
+  const emergingEnd = document.getElementById("emerging-end");
+  if (emergingEnd && cfg.lastIncident) emergingEnd.textContent = viDate(cfg.lastIncident);
   map.on("overlayadd", (e) => {
     if (e.layer === layers.classes) loadClasses().catch((error) => { classesAsked = false; notify(error.message, true); });
     if (e.layer === layers.gistar) loadGistar();
