@@ -1029,6 +1029,7 @@ SUMMARY_LABELS = {
     "closed_missing": "khép lại vì không có trong tệp toàn bộ",
     "repaired": "sửa hình học",
     "provinces_from_directory": "tỉnh lấy từ danh mục",
+    "provinces_from_units": "tỉnh lấy theo đơn vị đã có nằm dưới (mã mới)",
     "kinds_from_name": "loại đơn vị suy từ tên",
     "reassigned": "vụ việc gán lại đơn vị theo ngày",
     "incidents_moved": "vụ việc gán lại xã/phường theo ranh giới mới",

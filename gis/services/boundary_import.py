@@ -75,6 +75,9 @@ class BoundaryReport:
     repaired: int = 0
     #: Units whose file named no province, given the one the unit directory knows for their code.
     provinces_from_directory: int = 0
+    #: Units whose file named no province and whose code the directory does not know (a code made by a later
+    #: reorganisation), given the province of the stored units they lie on.
+    provinces_from_units: int = 0
     #: Units whose `kind` was not a unit kind, read from the type in their full name ("xã Bắc Sơn" → xã).
     kinds_from_name: int = 0
     #: Incidents whose unit at their date was (re)computed after an earlier set of units was imported.
@@ -108,6 +111,7 @@ class BoundaryReport:
             "closed_missing": self.closed_missing,
             "repaired": self.repaired,
             "provinces_from_directory": self.provinces_from_directory,
+            "provinces_from_units": self.provinces_from_units,
             "kinds_from_name": self.kinds_from_name,
             "reassigned": self.reassigned,
             "incidents_moved": self.incidents_moved,
@@ -274,13 +278,17 @@ _APPLY = [
           IS DISTINCT FROM (s.geom_hash, s.name, s.full_name, s.kind, s.name_en, s.province_code)
     RETURNING u.id, u.code""",
     ),
-    # A current version from an earlier date whose boundary differs: close it at the new date.
+    # A current version from an earlier date whose boundary or names differ: close it at the new date. A renamed
+    # unit gets a new version too (before, a new name with an unchanged boundary was counted unchanged and dropped):
+    # its old name stays the name of its past (registers, reports of earlier years), the new one is current.
     (
         "closed",
         f"""
     UPDATE admin_units u SET valid_to = :valid_from
     FROM unit_staging s
-    WHERE u.code = s.code AND {current_unit("u")} AND u.valid_from < :valid_from AND u.geom_hash <> s.geom_hash
+    WHERE u.code = s.code AND {current_unit("u")} AND u.valid_from < :valid_from
+      AND (u.geom_hash, u.name, u.full_name, u.kind, coalesce(u.name_en, ''), coalesce(u.province_code, ''))
+          IS DISTINCT FROM (s.geom_hash, s.name, s.full_name, s.kind, s.name_en, s.province_code)
     RETURNING u.id, u.code""",
     ),
     # Codes with no version valid at the new date get one.
@@ -330,6 +338,25 @@ _CLOSE_MISSING = f"""
 _TEAMS_OF_CLOSED = """
     SELECT count(DISTINCT ta.team_id) FROM team_areas ta
     WHERE ta.commune_code = ANY(:closed) AND (ta.valid_to IS NULL OR ta.valid_to > :valid_from)"""
+
+#: A new or changed current unit of the file (staged) sharing most of its ground, or of the other's, with a current
+#: unit the import leaves current and the file does not name (not in `:present`; a file declared whole closes those
+#: of its provinces, `:closing`): both codes and names, and the share of the smaller one's area they share.
+_COVERING = f"""
+    SELECT s.code, s.full_name, u.code, u.full_name, round((100 * o.shared / o.smaller)::numeric) AS percent
+    FROM unit_staging s
+    CROSS JOIN LATERAL (SELECT ST_GeomFromWKB(s.wkb, 4326) AS geom) g
+    JOIN admin_units u ON u.geom && g.geom AND {current_unit("u")} AND u.code <> ALL(:present)
+         AND NOT coalesce(u.province_code = ANY(:closing), false)
+    CROSS JOIN LATERAL (
+        SELECT ST_Area(ST_Transform(ST_Intersection(g.geom, u.geom), {METRIC_SRID})) AS shared,
+               nullif(least(ST_Area(ST_Transform(u.geom, {METRIC_SRID})), ST_Area(ST_Transform(g.geom, {METRIC_SRID}))),
+                      0) AS smaller) o
+    WHERE o.shared > :share * o.smaller
+    ORDER BY s.code, u.code"""
+#: The share of a unit's (or of the file's unit's) area another current unit may cover: a border moved or
+#: surveyed anew overlaps a neighbour by a strip; more is one ground under two communes.
+MAX_COVERED_SHARE = 0.5
 
 #: An earlier set of units: versions overlapping another of the same code are refused, the rest inserted or updated.
 _HISTORICAL = [
@@ -442,6 +469,7 @@ def _import(
         kinds_from_name=fixes.kinds_from_name,
     )
     conn.execute(text("SELECT pg_advisory_xact_lock(:k)"), {"k": _IMPORT_LOCK})
+    report.provinces_from_units = _provinces_from_units(conn, units)
     missing = _check_whole(conn, units, rejects, valid_from, allow_many_closed) if whole else None
     actor = imported_by or getpass.getuser()
     report.import_id = start_import_run(conn, "boundaries", path, actor)
@@ -459,6 +487,8 @@ def _import(
         )
     source = source or path.name
     params = {"valid_from": valid_from, "valid_to": valid_to, "source": source}
+    if valid_to is None:
+        _check_covering(conn, units, rejects, missing)
     if valid_to is not None:
         _import_historical(conn, units, params, report)
     else:
@@ -533,6 +563,68 @@ def _check_whole(
             "missing units valid from the file's date or later",
         )
     return params
+
+
+#: The province of the stored units (any version) each unit (`:codes`, `:wkbs`) shares most ground with.
+_PROVINCE_BENEATH = """
+    SELECT x.code, (SELECT u.province_code FROM admin_units u
+                    WHERE u.province_code IS NOT NULL AND u.geom && g.geom AND ST_Intersects(u.geom, g.geom)
+                    ORDER BY ST_Area(ST_Intersection(u.geom, g.geom)) DESC, u.valid_to DESC NULLS FIRST LIMIT 1)
+    FROM unnest(CAST(:codes AS text[]), CAST(:wkbs AS bytea[])) x(code, wkb)
+    CROSS JOIN LATERAL (SELECT ST_GeomFromWKB(x.wkb, 4326) AS geom) g"""
+
+
+def _provinces_from_units(conn: Connection, units: pd.DataFrame) -> int:
+    """Give a unit whose file names no province, and whose code the unit directory does not know either, the province
+    of the stored units it lies on; how many were given one.
+
+    The directory holds the units of the 1 July 2025 reorganisation: a unit coded by a later one (a merger under a
+    new code) in a file naming no province (Hải Phòng's) was stored without one — left out of every provincial
+    user's map and lists, counted as a province of its own, and a team's area holding it refused as spanning
+    «Thành phố Hải Phòng» and «None». A unit lying on no stored unit keeps none, as before."""
+    lacking = units.index[units["province_code"] == ""]
+    if lacking.empty:
+        return 0
+    rows = conn.execute(
+        text(_PROVINCE_BENEATH),
+        {"codes": units.loc[lacking, "code"].tolist(), "wkbs": units.loc[lacking, "wkb"].tolist()},
+    ).all()
+    found = {code: province for code, province in rows if province}
+    given = units["code"].map(found).fillna("")
+    units.loc[lacking, "province_code"] = given[lacking]
+    return int((given[lacking] != "").sum())
+
+
+def _check_covering(
+    conn: Connection, units: pd.DataFrame, rejects: list[dict], missing: dict[str, list[str]] | None
+) -> None:
+    """Refuse a file of current units that would leave two current units over one ground, before anything of it is
+    applied (the caller's transaction is rolled back with the import run it started).
+
+    A file not declared whole updates only the codes it names: a merger given as the merged unit alone (under a new
+    code, or the code of one of its parts), or a unit given a new code, left the units it replaces current beneath
+    it — incidents and hotspots there stayed in one of them (the smallest code), while the classification, the
+    drug-free share and the maps counted both units, their population and area twice, and nothing said so. Such a
+    file is refused, naming each pair, and asked to be declared whole (the missing units are then closed). A unit
+    covered by less than `MAX_COVERED_SHARE` of its area (a moved border) is not concerned; a unit of the file lying
+    mostly in a current one it does not name (a split given as its new part alone) is refused likewise."""
+    present = sorted(set(units["code"]) | {r["code"] for r in rejects if r["code"]})
+    closing = missing["provinces"] if missing is not None else []
+    rows = conn.execute(text(_COVERING), {"present": present, "closing": closing, "share": MAX_COVERED_SHARE}).all()
+    if not rows:
+        return
+    named = "; ".join(
+        f"{code} «{name}» và {other} «{other_name}» chung {percent} % diện tích"
+        for code, name, other, other_name, percent in rows[:10]
+    ) + (f"; và {len(rows) - 10} cặp khác" if len(rows) > 10 else "")
+    raise Conflict(
+        f"tệp có đơn vị trùng phần lớn với đơn vị hiện hành không có trong tệp: {named}. Nhập như vậy, một vùng đất"
+        " thuộc hai xã/phường cùng lúc (vụ việc, dân số bị tính hai lần); không nhập gì. Nếu đơn vị không có trong"
+        " tệp đã sáp nhập hoặc đổi mã, hãy nhập tệp là toàn bộ đơn vị hiện hành của tỉnh (lệnh: --whole; trang quản"
+        " trị: «Tệp là toàn bộ đơn vị hiện hành của các tỉnh trong tệp») để nó được khép lại; nếu nó đã bị chia,"
+        " hãy đưa cả nó với ranh giới mới vào tệp",
+        "a unit of the file shares most of its ground with a current unit the file does not name",
+    )
 
 
 def replace_stored(

@@ -1,0 +1,165 @@
+"""A second reorganisation of communes (renamed, merged into a new code, re-coded) imported as boundaries:
+nothing is silently lost or counted twice, and what the file cannot say is refused with a Vietnamese reason."""
+
+from __future__ import annotations
+
+from datetime import date
+from pathlib import Path
+
+import geopandas as gpd
+import pytest
+import shapely
+from sqlalchemy import Connection, text
+
+from gis.services.boundary_import import import_boundaries
+from models.errors import Conflict
+
+#: Two neighbours of the Hải Phòng file, and a third unit renamed.
+FIRST, SECOND, RENAMED = "10507", "10525", "10532"
+#: The day the reorganisation takes effect (in the past, as an import must be).
+REORG = date(2026, 7, 1)
+
+
+def _file(tmp_path: Path, frame: gpd.GeoDataFrame, name: str) -> Path:
+    path = tmp_path / f"{name}.geojson"
+    frame.to_file(path, driver="GeoJSON")
+    return path
+
+
+def _units(conn: Connection, code: str) -> list[tuple]:
+    sql = "SELECT full_name, valid_from, valid_to FROM admin_units WHERE code = :c ORDER BY valid_from"
+    return [tuple(r) for r in conn.execute(text(sql), {"c": code})]
+
+
+def _state(conn: Connection) -> tuple:
+    return conn.execute(
+        text("SELECT count(*), max(id), count(*) FILTER (WHERE valid_to IS NULL) FROM admin_units")
+    ).one()
+
+
+def test_a_renamed_commune_opens_a_new_version_under_its_new_name(
+    conn: Connection, boundaries_path: Path, tmp_path: Path
+) -> None:
+    """A unit renamed from a later date, its boundary unchanged: the old name stays the name of its past, the new one
+    is current (before, the file's new name was counted «không đổi» and dropped). The same file again changes
+    nothing."""
+    frame = gpd.read_file(boundaries_path)
+    frame = frame[frame["code"] == RENAMED].copy()
+    frame[["name", "full_name"]] = ["Tân Bình", "Phường Tân Bình"]
+    path = _file(tmp_path, frame, "renamed")
+    before = _units(conn, RENAMED)
+    report = import_boundaries(conn, path, valid_from=REORG)
+    assert (report.closed, report.inserted, report.unchanged) == (1, 1, 0)
+    old_name = before[0][0]
+    assert _units(conn, RENAMED) == [(old_name, date(2025, 7, 1), REORG), ("Phường Tân Bình", REORG, None)]
+    again = import_boundaries(conn, path, valid_from=REORG)
+    assert (again.closed, again.inserted, again.unchanged) == (0, 0, 1)
+
+
+def _merged_into_a_new_code(boundaries_path: Path) -> gpd.GeoDataFrame:
+    """The two neighbours merged into one unit under a new code, 99001, as one feature."""
+    frame = gpd.read_file(boundaries_path)
+    pair = frame[frame["code"].isin([FIRST, SECOND])]
+    merged = pair.iloc[[0]].copy()
+    merged["code"], merged["name"], merged["full_name"] = "99001", "Hải Dương Mới", "Phường Hải Dương Mới"
+    merged["geometry"] = [shapely.union_all(pair.geometry.to_numpy())]
+    return merged
+
+
+def test_a_new_unit_covering_current_units_missing_from_a_partial_file_is_refused(
+    conn: Connection, boundaries_path: Path, tmp_path: Path
+) -> None:
+    """A file of the merged unit alone, not declared whole: storing it would leave 10507 and 10525 current under
+    it — the same ground, incidents and people counted in two communes. Refused, naming both and saying to declare
+    the file whole; nothing written. Declared whole with the rest of the province, the merger goes in."""
+    merged = _merged_into_a_new_code(boundaries_path)
+    path = _file(tmp_path, merged, "merged-only")
+    before = _state(conn)
+    with pytest.raises(Conflict) as refused, conn.begin_nested():
+        import_boundaries(conn, path, valid_from=REORG)
+    message = refused.value.message
+    assert "99001" in message and FIRST in message and SECOND in message, message
+    assert "toàn bộ" in message, message
+    assert _state(conn) == before
+
+    frame = gpd.read_file(boundaries_path)
+    rest = frame[~frame["code"].isin([FIRST, SECOND])]
+    whole = _file(
+        tmp_path, gpd.GeoDataFrame(list(rest.to_dict("records")) + list(merged.to_dict("records")), crs=4326), "whole"
+    )
+    report = import_boundaries(conn, whole, valid_from=REORG, whole=True)
+    assert (report.inserted, report.closed_missing) == (1, 2)
+
+
+def test_a_recoded_commune_in_a_partial_file_is_refused(
+    conn: Connection, boundaries_path: Path, tmp_path: Path
+) -> None:
+    """A unit given a new code, its boundary unchanged, in a file not declared whole: refused (both codes would be
+    current over one ground)."""
+    frame = gpd.read_file(boundaries_path)
+    recoded = frame[frame["code"] == RENAMED].copy()
+    recoded["code"] = "99003"
+    before = _state(conn)
+    with pytest.raises(Conflict, match=r"99003.*10532"), conn.begin_nested():
+        import_boundaries(conn, _file(tmp_path, recoded, "recoded"), valid_from=REORG)
+    assert _state(conn) == before
+
+
+def test_a_moved_border_in_a_partial_file_is_still_accepted(
+    conn: Connection, boundaries_path: Path, tmp_path: Path
+) -> None:
+    """A unit grown by 50 m over its neighbours (a border survey) is no merger: it goes in as before."""
+    frame = gpd.read_file(boundaries_path)
+    grown = frame[frame["code"] == FIRST].copy()
+    grown["geometry"] = grown.geometry.to_crs(32648).buffer(50).to_crs(4326)
+    report = import_boundaries(conn, _file(tmp_path, grown, "grown"), valid_from=REORG)
+    assert (report.closed, report.inserted) == (1, 1)
+
+
+def _reorganised(conn: Connection, boundaries_path: Path, tmp_path: Path) -> None:
+    """Hải Phòng's whole file with 10507 and 10525 merged into 99001 (a code the offline unit directory, which holds
+    the 2025 units, does not know), imported from `REORG`."""
+    frame = gpd.read_file(boundaries_path)
+    rest = frame[~frame["code"].isin([FIRST, SECOND])]
+    merged = _merged_into_a_new_code(boundaries_path)
+    rows = list(rest.to_dict("records")) + list(merged.to_dict("records"))
+    import_boundaries(
+        conn, _file(tmp_path, gpd.GeoDataFrame(rows, crs=4326), "reorganised"), valid_from=REORG, whole=True
+    )
+
+
+def test_a_new_code_gets_the_province_it_lies_in(conn: Connection, boundaries_path: Path, tmp_path: Path) -> None:
+    """A unit under a code the directory does not know, its file naming no province (Hải Phòng's names none), is in
+    the province of the units it lies on — before, it had none: left out of every provincial user's map and lists,
+    and a team's area holding it was refused as spanning «Thành phố Hải Phòng» and «None»."""
+    _reorganised(conn, boundaries_path, tmp_path)
+    province = "SELECT province_code FROM admin_units WHERE code = '99001' AND valid_to IS NULL"
+    assert conn.execute(text(province)).scalar_one() == "31"
+
+
+def test_incidents_and_indicators_keyed_by_a_new_code_are_imported(
+    conn: Connection, boundaries_path: Path, tmp_path: Path
+) -> None:
+    """After the reorganisation the police's register and the yearly indicators name the new unit by its code: a code
+    of a current stored unit is that unit (before, «mã đơn vị «99001» không có trong danh mục»: every row refused)."""
+    from gis.services.incident_import import import_incidents
+    from gis.services.indicator_import import import_indicators
+
+    _reorganised(conn, boundaries_path, tmp_path)
+    incidents = tmp_path / "incidents.csv"
+    incidents.write_text("ref,occurred_at,kind,commune_code\nR-1,2026-08-01T10:00:00,possession,99001\n", "utf-8")
+    report = import_incidents(conn, incidents, imported_by="test")
+    assert (report.imported, report.rejected) == (1, 0), report
+    commune = "SELECT commune_code FROM incidents WHERE ref = 'R-1'"
+    assert conn.execute(text(commune)).scalar_one() == "99001"
+
+    indicators = tmp_path / "indicators.csv"
+    indicators.write_text(
+        "year,commune_code,population,users_with_records,plants_destroyed,cultivation_m2,on_drug_route\n"
+        "2026,99001,50000,10,0,0,0\n",
+        "utf-8",
+    )
+    report = import_indicators(conn, indicators, imported_by="test")
+    assert (report.imported, report.rejected) == (1, 0), report
+    population = "SELECT population FROM commune_indicators WHERE commune_code = '99001' AND year = 2026"
+    assert conn.execute(text(population)).scalar_one() == 50000
