@@ -1033,6 +1033,7 @@ SUMMARY_LABELS = {
     "kinds_from_name": "loại đơn vị suy từ tên",
     "reassigned": "vụ việc gán lại đơn vị theo ngày",
     "incidents_moved": "vụ việc gán lại xã/phường theo ranh giới mới",
+    "incidents_ambiguous": "vụ việc không có tọa độ ở đơn vị đã bị chia, chưa rõ xã (cần xem lại)",
     "hotspots_moved": "điểm nóng chuyển sang xã/phường khác",
     "tasks_moved": "nhiệm vụ chưa kết thúc theo điểm nóng sang xã/phường khác",
     "team_areas_to_redraw": "tổ công tác có địa bàn gồm đơn vị đã khép lại, cần vẽ lại địa bàn",

@@ -43,7 +43,7 @@ from gis.io.readers import FileFormatError
 from gis.settings import DataSettings
 from gis.store.hotspots import replace_hotspots
 from gis.store.import_runs import ImportReport, dry_run_savepoint, finish_import_run, start_import_run
-from gis.store.incident_load import replace_incidents
+from gis.store.incident_load import follow_closed_units, replace_incidents
 from gis.store.periods import assign_periods
 from gis.store.sql import current_unit
 from gis.store.tasks import follow_hotspots
@@ -85,6 +85,10 @@ class BoundaryReport:
     #: Incidents with a point whose commune (or its assignment, or their unit at their date) the new current
     #: boundaries changed.
     incidents_moved: int = 0
+    #: Incidents without a point whose commune the import closed, split across several current units: kept in no
+    #: commune with those as candidates (`follow_closed_units`; those of a commune merged wholly into one current
+    #: unit follow it and count in `incidents_moved`).
+    incidents_ambiguous: int = 0
     #: Hotspots whose centroid now lies in another commune (or in none, or in one at last).
     hotspots_moved: int = 0
     #: Suppression tasks not yet ended that followed their hotspot into another commune.
@@ -94,6 +98,9 @@ class BoundaryReport:
     #: The import's row in `import_runs` (None in a dry run: it was rolled back with the rest).
     import_id: int | None = None
     rejects: list[dict] = field(default_factory=list)
+    #: What the administrator must act on, in Vietnamese (`closed_warnings`): each team whose area names a unit the
+    #: import closed, with the units that took its ground; each closed unit whose ground no current unit took.
+    warnings: list[str] = field(default_factory=list)
     #: A dry run's report (`dry_run_savepoint`): what the import would do now; nothing was kept.
     dry_run: bool = False
 
@@ -115,6 +122,7 @@ class BoundaryReport:
             "kinds_from_name": self.kinds_from_name,
             "reassigned": self.reassigned,
             "incidents_moved": self.incidents_moved,
+            "incidents_ambiguous": self.incidents_ambiguous,
             "hotspots_moved": self.hotspots_moved,
             "tasks_moved": self.tasks_moved,
             "team_areas_to_redraw": self.team_areas_to_redraw,
@@ -507,6 +515,7 @@ def _import(
             report.team_areas_to_redraw = conn.execute(
                 text(_TEAMS_OF_CLOSED), {"closed": [code for _, code in closed], "valid_from": valid_from}
             ).scalar_one()
+            report.warnings = closed_warnings(conn, sorted(code for _, code in closed), valid_from)
         report.unchanged = len(units) - report.updated - report.inserted
         if changed or report.closed or report.closed_missing:
             for statement in _REFRESH_PARTS:
@@ -595,6 +604,63 @@ def _provinces_from_units(conn: Connection, units: pd.DataFrame) -> int:
     return int((given[lacking] != "").sum())
 
 
+#: Each closed unit (`:closed`, its last version) with the current units sharing its ground (more than 1 % of it),
+#: the largest share first: code, name, and an array of "code «name»" (empty: no current unit took its ground).
+_SUCCESSORS = f"""
+    WITH closed AS (
+        SELECT DISTINCT ON (u.code) u.code, u.full_name, u.geom FROM admin_units u
+        WHERE u.code = ANY(:closed) ORDER BY u.code, u.valid_to DESC)
+    SELECT c.code, c.full_name,
+           coalesce(array_agg(n.code || ' «' || n.full_name || '»' ORDER BY s.share DESC)
+                    FILTER (WHERE s.share > 0.01), '{{}}')
+    FROM closed c
+    LEFT JOIN admin_units n ON n.geom && c.geom AND {current_unit("n")} AND ST_Intersects(n.geom, c.geom)
+    LEFT JOIN LATERAL (SELECT ST_Area(ST_Intersection(c.geom, n.geom)::geography)
+                              / nullif(ST_Area(c.geom::geography), 0) AS share) s ON true
+    GROUP BY c.code, c.full_name ORDER BY c.code"""
+#: Working teams whose area on the import's date or later names a closed unit (`:closed`): name, the closed codes,
+#: and whether every commune of that area is closed.
+_TEAMS_NAMING = f"""
+    SELECT t.name, array_agg(DISTINCT ta.commune_code ORDER BY ta.commune_code),
+           NOT EXISTS (SELECT 1 FROM team_areas o JOIN admin_units u ON u.code = o.commune_code AND {current_unit("u")}
+                       WHERE o.team_id = t.id AND (o.valid_to IS NULL OR o.valid_to > :valid_from))
+    FROM team_areas ta JOIN teams t ON t.id = ta.team_id AND t.dissolved_on IS NULL
+    WHERE ta.commune_code = ANY(:closed) AND (ta.valid_to IS NULL OR ta.valid_to > :valid_from)
+    GROUP BY t.id, t.name ORDER BY t.name"""
+
+
+def closed_warnings(conn: Connection, closed: list[str], valid_from: date) -> list[str]:
+    """What the administrator must act on after units were closed as missing from a whole file, in Vietnamese.
+
+    Team areas name codes and are not changed (choosing who answers for a merged commune is the administrator's):
+    before, the import only counted the teams concerned, so a team whose only commune was merged away was left with
+    no area — seeing nothing but the tasks it holds — and nobody was told which team, or where its ground went. Each
+    team is named with its closed units and the current units that took their ground; a closed unit whose ground no
+    current unit took (left out of the file, not merged) is named too: what lay there is in no commune now."""
+    if not closed:
+        return []
+    successors = {code: (name, taken) for code, name, taken in conn.execute(text(_SUCCESSORS), {"closed": closed})}
+    warnings = []
+    for team, codes, none_left in conn.execute(text(_TEAMS_NAMING), {"closed": closed, "valid_from": valid_from}):
+        units = "; ".join(
+            f"{code} «{successors[code][0]}»"
+            + (f" (nay thuộc {', '.join(successors[code][1])})" if successors[code][1] else " (không còn đơn vị nào)")
+            for code in codes
+        )
+        warnings.append(
+            f"tổ «{team}»: địa bàn gồm đơn vị đã khép lại từ {vn_day(valid_from)}: {units}"
+            + (" — tổ không còn xã/phường hiện hành nào" if none_left else "")
+            + "; hãy vẽ lại địa bàn của tổ trên trang quản trị (tab «Tổ, địa bàn»)"
+        )
+    for code, (name, taken) in successors.items():
+        if not taken:
+            warnings.append(
+                f"đơn vị {code} «{name}» đã khép lại mà không đơn vị hiện hành nào nhận vùng đất của nó: vụ việc,"
+                " điểm nóng ở đó không còn thuộc xã/phường nào; nếu đơn vị đó vẫn tồn tại, hãy đưa nó vào tệp"
+            )
+    return warnings
+
+
 def _check_covering(
     conn: Connection, units: pd.DataFrame, rejects: list[dict], missing: dict[str, list[str]] | None
 ) -> None:
@@ -640,6 +706,8 @@ def replace_stored(
     new version, ended tasks, classification results (an approved one is a legal record), the audit trails."""
     metres = DataSettings().nearest_commune_m if nearest_m is None else nearest_m
     report.incidents_moved = replace_incidents(conn, codes, metres)
+    followed, report.incidents_ambiguous = follow_closed_units(conn, codes)
+    report.incidents_moved += followed
     report.hotspots_moved = replace_hotspots(conn, codes, actor, source)
     report.tasks_moved = follow_hotspots(conn, actor, source)
 

@@ -163,3 +163,95 @@ def test_incidents_and_indicators_keyed_by_a_new_code_are_imported(
     assert (report.imported, report.rejected) == (1, 0), report
     population = "SELECT population FROM commune_indicators WHERE commune_code = '99001' AND year = 2026"
     assert conn.execute(text(population)).scalar_one() == 50000
+
+
+def test_a_year_classified_before_the_reorganisation_keeps_its_closed_communes_names_shapes_and_province(
+    conn: Connection, boundaries_path: Path, tmp_path: Path
+) -> None:
+    """A run made on the 114 communes, then 10507 and 10525 merged away: its results of those two still name them,
+    draw them (their last boundary) and count them in Hải Phòng — before, the approved record lost their names in
+    the exports, the classes map dropped them, and the KPI report counted them in a province «None»."""
+    from gis.services.classification import draft_year
+    from gis.store.classifications import classification_geojson, drug_free_by_province, run_results
+
+    run = draft_year(conn, 2026, actor="planner")
+    _reorganised(conn, boundaries_path, tmp_path)
+    results = run_results(conn, run["id"]).set_index("commune_code")
+    assert results.loc[FIRST, "full_name"] == "Phường Thành Đông", results.loc[FIRST]
+    assert {f["id"] for f in classification_geojson(conn, run["id"])} >= {FIRST, SECOND}
+    assert [line["province_code"] for line in drug_free_by_province(conn, run["id"])] == ["31"]
+
+
+def _without_point(conn: Connection, tmp_path: Path, codes: dict[str, str]) -> None:
+    """Incidents of 2026 without a point, placed by the code of their commune (ref → code)."""
+    from gis.services.incident_import import import_incidents
+
+    path = tmp_path / "by-code.csv"
+    lines = "".join(f"{ref},2026-03-01T10:00:00,possession,{code}\n" for ref, code in codes.items())
+    path.write_text("ref,occurred_at,kind,commune_code\n" + lines, "utf-8")
+    assert import_incidents(conn, path, imported_by="test").imported == len(codes)
+
+
+def _placed(conn: Connection, ref: str) -> tuple:
+    sql = "SELECT commune_code, assignment, period_code, candidate_codes FROM incidents WHERE ref = :r"
+    return tuple(conn.execute(text(sql), {"r": ref}).one())
+
+
+def test_incidents_without_a_point_follow_a_merged_commune_into_its_successor(
+    conn: Connection, boundaries_path: Path, tmp_path: Path
+) -> None:
+    """An incident placed by its commune's code, that commune then merged wholly into 99001: it is 99001's (its unit
+    at its date still 10525) — before, it kept the closed code and no current commune counted it, unsaid."""
+    _without_point(conn, tmp_path, {"P-1": SECOND, "P-2": RENAMED})
+    _reorganised(conn, boundaries_path, tmp_path)
+    assert _placed(conn, "P-1") == ("99001", "code", SECOND, None)
+    assert _placed(conn, "P-2")[0] == RENAMED  # untouched: its commune is still current
+
+
+def test_incidents_without_a_point_in_a_split_commune_are_kept_with_their_candidates(
+    conn: Connection, boundaries_path: Path, tmp_path: Path
+) -> None:
+    """10525 split between two new units (west and east halves): its incident without a point cannot be placed in
+    either; it is kept in no commune with both as candidates (listed by `classify run`, like an old commune split in
+    2025), and the import counts it."""
+    _without_point(conn, tmp_path, {"P-3": SECOND})
+    frame = gpd.read_file(boundaries_path)
+    old = frame[frame["code"] == SECOND].iloc[0]
+    x0, y0, x1, y1 = old.geometry.bounds
+    middle = (x0 + x1) / 2
+    halves = []
+    for code, box in (
+        ("99011", shapely.box(x0 - 1, y0 - 1, middle, y1 + 1)),
+        ("99012", shapely.box(middle, y0 - 1, x1 + 1, y1 + 1)),
+    ):
+        half = old.to_dict()
+        half["code"], half["geometry"] = code, old.geometry.intersection(box)
+        halves.append(half)
+    rest = frame[frame["code"] != SECOND]
+    path = _file(tmp_path, gpd.GeoDataFrame(list(rest.to_dict("records")) + halves, crs=4326), "split")
+    report = import_boundaries(conn, path, valid_from=REORG, whole=True)
+    assert report.incidents_ambiguous == 1
+    assert _placed(conn, "P-3") == (None, "ambiguous", SECOND, ["99011", "99012"])
+
+
+def test_the_import_names_each_team_left_with_closed_communes_and_each_unit_whose_ground_nobody_took(
+    conn: Connection, boundaries_path: Path, tmp_path: Path, make_team
+) -> None:
+    """10507 and 10525 merged into 99001, Bạch Long Vĩ (11948) left out of the whole file: the team of 10525 alone
+    has no current commune left, the team of 10507 and 10532 keeps one; both are named with where their ground went,
+    and 11948 is named as taken by no unit (before: one count, «tổ công tác … cần vẽ lại địa bàn 2», no name)."""
+    make_team("Tổ Hải Dương", [SECOND])
+    make_team("Tổ Thành Đông", [FIRST, RENAMED])
+    frame = gpd.read_file(boundaries_path)
+    rest = frame[~frame["code"].isin([FIRST, SECOND, "11948"])]
+    rows = list(rest.to_dict("records")) + list(_merged_into_a_new_code(boundaries_path).to_dict("records"))
+    path = _file(tmp_path, gpd.GeoDataFrame(rows, crs=4326), "reorganised")
+    report = import_boundaries(conn, path, valid_from=REORG, whole=True)
+    assert report.team_areas_to_redraw == 2
+    by_team = {w.split("»")[0]: w for w in report.warnings}
+    lone = by_team["tổ «Tổ Hải Dương"]
+    assert "10525 «Phường Hải Dương» (nay thuộc 99001 «Phường Hải Dương Mới»)" in lone, lone
+    assert "tổ không còn xã/phường hiện hành nào" in lone, lone
+    kept = by_team["tổ «Tổ Thành Đông"]
+    assert "10507 «Phường Thành Đông» (nay thuộc 99001" in kept and "không còn xã/phường" not in kept, kept
+    assert any(w.startswith("đơn vị 11948 «Đặc khu Bạch Long Vĩ» đã khép lại mà không") for w in report.warnings)
