@@ -502,12 +502,15 @@ def _import(
     else:
         changed: list[int] = []
         codes: set[str] = set()
+        updated: list[str] = []
         for name, sql in _APPLY:
             applied = conn.execute(text(sql), params).all()
             setattr(report, name, len(applied))
             codes.update(code for _, code in applied)
             if name != "closed":
                 changed.extend(unit_id for unit_id, _ in applied)
+            if name == "updated":
+                updated = [code for _, code in applied]
         if missing is not None:
             closed = conn.execute(text(_CLOSE_MISSING), {**params, **missing}).all()
             report.closed_missing = len(closed)
@@ -515,8 +518,10 @@ def _import(
             report.team_areas_to_redraw = conn.execute(
                 text(_TEAMS_OF_CLOSED), {"closed": [code for _, code in closed], "valid_from": valid_from}
             ).scalar_one()
-            report.warnings = closed_warnings(conn, sorted(code for _, code in closed), valid_from)
+            report.warnings.extend(closed_warnings(conn, sorted(code for _, code in closed), valid_from))
         report.unchanged = len(units) - report.updated - report.inserted
+        if updated:
+            report.warnings.append(_rewritten_warning(sorted(updated), valid_from))
         if changed or report.closed or report.closed_missing:
             for statement in _REFRESH_PARTS:
                 conn.execute(statement, {"ids": changed, "vertices": SUBDIVIDE_VERTICES})
@@ -599,7 +604,7 @@ def _provinces_from_units(conn: Connection, units: pd.DataFrame) -> int:
         {"codes": units.loc[lacking, "code"].tolist(), "wkbs": units.loc[lacking, "wkb"].tolist()},
     ).all()
     found = {code: province for code, province in rows if province}
-    given = units["code"].map(found).fillna("")
+    given = units["code"].map(lambda code: found.get(code, ""))
     units.loc[lacking, "province_code"] = given[lacking]
     return int((given[lacking] != "").sum())
 
@@ -659,6 +664,20 @@ def closed_warnings(conn: Connection, closed: list[str], valid_from: date) -> li
                 " điểm nóng ở đó không còn thuộc xã/phường nào; nếu đơn vị đó vẫn tồn tại, hãy đưa nó vào tệp"
             )
     return warnings
+
+
+def _rewritten_warning(codes: list[str], valid_from: date) -> str:
+    """What an import that updated versions in place (same code and date of effect, another boundary or name) says:
+    right for correcting a version, but a change imported without its own date of effect (the command's default
+    is 01/07/2025) rewrites the version's whole past — its old name and boundary are gone from every earlier
+    record, and nothing said so. The units are named (at most 10) with the way to keep the history."""
+    named = ", ".join(codes[:10]) + (f" và {len(codes) - 10} đơn vị khác" if len(codes) > 10 else "")
+    return (
+        f"đã sửa tại chỗ {len(codes)} đơn vị của phiên bản có hiệu lực từ {vn_day(valid_from)} ({named}): tên, ranh"
+        " giới cũ không còn giữ lại cho thời gian trước. Nếu đây là thay đổi mới (sáp nhập, đổi tên) chứ không phải"
+        " sửa lỗi, hãy nhập lại tệp ranh giới cũ với ngày đó, rồi tệp mới với ngày thay đổi có hiệu lực (lệnh:"
+        " --valid-from; trang quản trị: «Có hiệu lực từ ngày»)"
+    )
 
 
 def _check_covering(

@@ -255,3 +255,21 @@ def test_the_import_names_each_team_left_with_closed_communes_and_each_unit_whos
     kept = by_team["tổ «Tổ Thành Đông"]
     assert "10507 «Phường Thành Đông» (nay thuộc 99001" in kept and "không còn xã/phường" not in kept, kept
     assert any(w.startswith("đơn vị 11948 «Đặc khu Bạch Long Vĩ» đã khép lại mà không") for w in report.warnings)
+
+
+def test_a_change_imported_under_the_current_versions_date_says_it_rewrote_that_version(
+    conn: Connection, boundaries_path: Path, tmp_path: Path
+) -> None:
+    """A renamed unit imported without its date of effect (the default, 01/07/2025, the current version's own):
+    the version is corrected in place, as meant for a correction — but a reorganisation imported so rewrites the
+    past (the old name gone from every earlier record), so the report says which units and how to keep the history
+    (before: «cập nhật 1», nothing more)."""
+    frame = gpd.read_file(boundaries_path)
+    frame = frame[frame["code"] == RENAMED].copy()
+    frame[["name", "full_name"]] = ["Tân Bình", "Phường Tân Bình"]
+    report = import_boundaries(conn, _file(tmp_path, frame, "renamed"))
+    assert report.updated == 1
+    assert any(
+        "sửa tại chỗ 1 đơn vị" in w and RENAMED in w and "01/07/2025" in w and "--valid-from" in w
+        for w in report.warnings
+    ), report.warnings
