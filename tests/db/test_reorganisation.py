@@ -273,3 +273,19 @@ def test_a_change_imported_under_the_current_versions_date_says_it_rewrote_that_
         "sửa tại chỗ 1 đơn vị" in w and RENAMED in w and "01/07/2025" in w and "--valid-from" in w
         for w in report.warnings
     ), report.warnings
+
+
+def test_incidents_keyed_by_a_commune_merged_away_are_placed_in_its_successor(
+    conn: Connection, boundaries_path: Path, tmp_path: Path
+) -> None:
+    """A register still naming 10525 by its code after its merger into 99001: the row is 99001's, its unit at its
+    date 10525, as a 2025 legacy code is placed (before: refused «đơn vị 10525 nằm ngoài các xã/phường đã nạp»,
+    though it was loaded until the merger)."""
+    from gis.services.incident_import import import_incidents
+
+    _reorganised(conn, boundaries_path, tmp_path)
+    path = tmp_path / "old-register.csv"
+    path.write_text("ref,occurred_at,kind,commune_code\nO-1,2026-03-01T10:00:00,possession,10525\n", "utf-8")
+    report = import_incidents(conn, path, imported_by="test")
+    assert (report.imported, report.rejected) == (1, 0), report
+    assert _placed(conn, "O-1") == ("99001", "legacy_code", SECOND, None)
