@@ -131,6 +131,10 @@ class UnitDirectory:
         match, field_name = UnitMatch.unknown(""), "address"
         if code:
             match, field_name = self.by_code(code, legacy_first=legacy_first).within(known), "commune_code"
+            if not match.found and normalise_code(code) in known:
+                # A current stored unit the package does not know: coded by a reorganisation after its 2025 list
+                # (a merger under a new code). Its code is the unit, as the boundaries loaded say.
+                match = UnitMatch.current(normalise_code(code))
         if not match.found and address:
             found = self.by_address(address)
             inside = found.within(known)

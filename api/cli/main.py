@@ -221,11 +221,13 @@ def cmd_boundaries(args: argparse.Namespace) -> int:
             dry_run=args.dry_run,
         )
     if args.json:
-        print(_json_counts(report.summary(), report.dry_run, rejects=report.rejects))
+        print(_json_counts(report.summary(), report.dry_run, rejects=report.rejects, warnings=report.warnings))
     else:
         if report.dry_run:
             print(DRY_RUN_NOTICE)
         print(summary_line("Ranh giới", report.summary(), dry_run=report.dry_run))
+        for warning in report.warnings:
+            print(f"  Cảnh báo: {warning}")
         for r in report.rejects:
             print(f"  đối tượng {r['feature']} [{r['code']}]: {vietnamese_reason(r['reason'])}")
     return 0

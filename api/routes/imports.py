@@ -382,6 +382,7 @@ def boundary_answer(report: BoundaryReport, file_name: str) -> dict[str, Any]:
         report.summary(),
         {},
         ReportRows.of(refused),
+        warnings=report.warnings,
         import_id=report.import_id,
         dry_run=report.dry_run,
     )

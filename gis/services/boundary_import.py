@@ -43,7 +43,7 @@ from gis.io.readers import FileFormatError
 from gis.settings import DataSettings
 from gis.store.hotspots import replace_hotspots
 from gis.store.import_runs import ImportReport, dry_run_savepoint, finish_import_run, start_import_run
-from gis.store.incident_load import replace_incidents
+from gis.store.incident_load import follow_closed_units, replace_incidents
 from gis.store.periods import assign_periods
 from gis.store.sql import current_unit
 from gis.store.tasks import follow_hotspots
@@ -75,6 +75,9 @@ class BoundaryReport:
     repaired: int = 0
     #: Units whose file named no province, given the one the unit directory knows for their code.
     provinces_from_directory: int = 0
+    #: Units whose file named no province and whose code the directory does not know (a code made by a later
+    #: reorganisation), given the province of the stored units they lie on.
+    provinces_from_units: int = 0
     #: Units whose `kind` was not a unit kind, read from the type in their full name ("xã Bắc Sơn" → xã).
     kinds_from_name: int = 0
     #: Incidents whose unit at their date was (re)computed after an earlier set of units was imported.
@@ -82,6 +85,10 @@ class BoundaryReport:
     #: Incidents with a point whose commune (or its assignment, or their unit at their date) the new current
     #: boundaries changed.
     incidents_moved: int = 0
+    #: Incidents without a point whose commune the import closed, split across several current units: kept in no
+    #: commune with those as candidates (`follow_closed_units`; those of a commune merged wholly into one current
+    #: unit follow it and count in `incidents_moved`).
+    incidents_ambiguous: int = 0
     #: Hotspots whose centroid now lies in another commune (or in none, or in one at last).
     hotspots_moved: int = 0
     #: Suppression tasks not yet ended that followed their hotspot into another commune.
@@ -91,6 +98,9 @@ class BoundaryReport:
     #: The import's row in `import_runs` (None in a dry run: it was rolled back with the rest).
     import_id: int | None = None
     rejects: list[dict] = field(default_factory=list)
+    #: What the administrator must act on, in Vietnamese (`closed_warnings`): each team whose area names a unit the
+    #: import closed, with the units that took its ground; each closed unit whose ground no current unit took.
+    warnings: list[str] = field(default_factory=list)
     #: A dry run's report (`dry_run_savepoint`): what the import would do now; nothing was kept.
     dry_run: bool = False
 
@@ -108,9 +118,11 @@ class BoundaryReport:
             "closed_missing": self.closed_missing,
             "repaired": self.repaired,
             "provinces_from_directory": self.provinces_from_directory,
+            "provinces_from_units": self.provinces_from_units,
             "kinds_from_name": self.kinds_from_name,
             "reassigned": self.reassigned,
             "incidents_moved": self.incidents_moved,
+            "incidents_ambiguous": self.incidents_ambiguous,
             "hotspots_moved": self.hotspots_moved,
             "tasks_moved": self.tasks_moved,
             "team_areas_to_redraw": self.team_areas_to_redraw,
@@ -274,13 +286,17 @@ _APPLY = [
           IS DISTINCT FROM (s.geom_hash, s.name, s.full_name, s.kind, s.name_en, s.province_code)
     RETURNING u.id, u.code""",
     ),
-    # A current version from an earlier date whose boundary differs: close it at the new date.
+    # A current version from an earlier date whose boundary or names differ: close it at the new date. A renamed
+    # unit gets a new version too (before, a new name with an unchanged boundary was counted unchanged and dropped):
+    # its old name stays the name of its past (registers, reports of earlier years), the new one is current.
     (
         "closed",
         f"""
     UPDATE admin_units u SET valid_to = :valid_from
     FROM unit_staging s
-    WHERE u.code = s.code AND {current_unit("u")} AND u.valid_from < :valid_from AND u.geom_hash <> s.geom_hash
+    WHERE u.code = s.code AND {current_unit("u")} AND u.valid_from < :valid_from
+      AND (u.geom_hash, u.name, u.full_name, u.kind, coalesce(u.name_en, ''), coalesce(u.province_code, ''))
+          IS DISTINCT FROM (s.geom_hash, s.name, s.full_name, s.kind, s.name_en, s.province_code)
     RETURNING u.id, u.code""",
     ),
     # Codes with no version valid at the new date get one.
@@ -330,6 +346,25 @@ _CLOSE_MISSING = f"""
 _TEAMS_OF_CLOSED = """
     SELECT count(DISTINCT ta.team_id) FROM team_areas ta
     WHERE ta.commune_code = ANY(:closed) AND (ta.valid_to IS NULL OR ta.valid_to > :valid_from)"""
+
+#: A new or changed current unit of the file (staged) sharing most of its ground, or of the other's, with a current
+#: unit the import leaves current and the file does not name (not in `:present`; a file declared whole closes those
+#: of its provinces, `:closing`): both codes and names, and the share of the smaller one's area they share.
+_COVERING = f"""
+    SELECT s.code, s.full_name, u.code, u.full_name, round((100 * o.shared / o.smaller)::numeric) AS percent
+    FROM unit_staging s
+    CROSS JOIN LATERAL (SELECT ST_GeomFromWKB(s.wkb, 4326) AS geom) g
+    JOIN admin_units u ON u.geom && g.geom AND {current_unit("u")} AND u.code <> ALL(:present)
+         AND NOT coalesce(u.province_code = ANY(:closing), false)
+    CROSS JOIN LATERAL (
+        SELECT ST_Area(ST_Transform(ST_Intersection(g.geom, u.geom), {METRIC_SRID})) AS shared,
+               nullif(least(ST_Area(ST_Transform(u.geom, {METRIC_SRID})), ST_Area(ST_Transform(g.geom, {METRIC_SRID}))),
+                      0) AS smaller) o
+    WHERE o.shared > :share * o.smaller
+    ORDER BY s.code, u.code"""
+#: The share of a unit's (or of the file's unit's) area another current unit may cover: a border moved or
+#: surveyed anew overlaps a neighbour by a strip; more is one ground under two communes.
+MAX_COVERED_SHARE = 0.5
 
 #: An earlier set of units: versions overlapping another of the same code are refused, the rest inserted or updated.
 _HISTORICAL = [
@@ -442,6 +477,7 @@ def _import(
         kinds_from_name=fixes.kinds_from_name,
     )
     conn.execute(text("SELECT pg_advisory_xact_lock(:k)"), {"k": _IMPORT_LOCK})
+    report.provinces_from_units = _provinces_from_units(conn, units)
     missing = _check_whole(conn, units, rejects, valid_from, allow_many_closed) if whole else None
     actor = imported_by or getpass.getuser()
     report.import_id = start_import_run(conn, "boundaries", path, actor)
@@ -459,17 +495,22 @@ def _import(
         )
     source = source or path.name
     params = {"valid_from": valid_from, "valid_to": valid_to, "source": source}
+    if valid_to is None:
+        _check_covering(conn, units, rejects, missing)
     if valid_to is not None:
         _import_historical(conn, units, params, report)
     else:
         changed: list[int] = []
         codes: set[str] = set()
+        updated: list[str] = []
         for name, sql in _APPLY:
             applied = conn.execute(text(sql), params).all()
             setattr(report, name, len(applied))
             codes.update(code for _, code in applied)
             if name != "closed":
                 changed.extend(unit_id for unit_id, _ in applied)
+            if name == "updated":
+                updated = [code for _, code in applied]
         if missing is not None:
             closed = conn.execute(text(_CLOSE_MISSING), {**params, **missing}).all()
             report.closed_missing = len(closed)
@@ -477,7 +518,10 @@ def _import(
             report.team_areas_to_redraw = conn.execute(
                 text(_TEAMS_OF_CLOSED), {"closed": [code for _, code in closed], "valid_from": valid_from}
             ).scalar_one()
+            report.warnings.extend(closed_warnings(conn, sorted(code for _, code in closed), valid_from))
         report.unchanged = len(units) - report.updated - report.inserted
+        if updated:
+            report.warnings.append(_rewritten_warning(sorted(updated), valid_from))
         if changed or report.closed or report.closed_missing:
             for statement in _REFRESH_PARTS:
                 conn.execute(statement, {"ids": changed, "vertices": SUBDIVIDE_VERTICES})
@@ -535,6 +579,139 @@ def _check_whole(
     return params
 
 
+#: The province of the stored units (any version) each unit (`:codes`, `:wkbs`) shares most ground with.
+_PROVINCE_BENEATH = """
+    SELECT x.code, (SELECT u.province_code FROM admin_units u
+                    WHERE u.province_code IS NOT NULL AND u.geom && g.geom AND ST_Intersects(u.geom, g.geom)
+                    ORDER BY ST_Area(ST_Intersection(u.geom, g.geom)) DESC, u.valid_to DESC NULLS FIRST LIMIT 1)
+    FROM unnest(CAST(:codes AS text[]), CAST(:wkbs AS bytea[])) x(code, wkb)
+    CROSS JOIN LATERAL (SELECT ST_GeomFromWKB(x.wkb, 4326) AS geom) g"""
+
+
+def _provinces_from_units(conn: Connection, units: pd.DataFrame) -> int:
+    """Give a unit whose file names no province, and whose code the unit directory does not know either, the province
+    of the stored units it lies on; how many were given one.
+
+    The directory holds the units of the 1 July 2025 reorganisation: a unit coded by a later one (a merger under a
+    new code) in a file naming no province (Hải Phòng's) was stored without one — left out of every provincial
+    user's map and lists, counted as a province of its own, and a team's area holding it refused as spanning
+    «Thành phố Hải Phòng» and «None». A unit lying on no stored unit keeps none, as before."""
+    lacking = units.index[units["province_code"] == ""]
+    if lacking.empty:
+        return 0
+    rows = conn.execute(
+        text(_PROVINCE_BENEATH),
+        {"codes": units.loc[lacking, "code"].tolist(), "wkbs": units.loc[lacking, "wkb"].tolist()},
+    ).all()
+    found = {code: province for code, province in rows if province}
+    given = units["code"].map(lambda code: found.get(code, ""))
+    units.loc[lacking, "province_code"] = given[lacking]
+    return int((given[lacking] != "").sum())
+
+
+#: Each closed unit (`:closed`, its last version) with the current units sharing its ground (more than 1 % of it),
+#: the largest share first: code, name, and an array of "code «name»" (empty: no current unit took its ground).
+_SUCCESSORS = f"""
+    WITH closed AS (
+        SELECT DISTINCT ON (u.code) u.code, u.full_name, u.geom FROM admin_units u
+        WHERE u.code = ANY(:closed) ORDER BY u.code, u.valid_to DESC)
+    SELECT c.code, c.full_name,
+           coalesce(array_agg(n.code || ' «' || n.full_name || '»' ORDER BY s.share DESC)
+                    FILTER (WHERE s.share > 0.01), '{{}}')
+    FROM closed c
+    LEFT JOIN admin_units n ON n.geom && c.geom AND {current_unit("n")} AND ST_Intersects(n.geom, c.geom)
+    LEFT JOIN LATERAL (SELECT ST_Area(ST_Intersection(c.geom, n.geom)::geography)
+                              / nullif(ST_Area(c.geom::geography), 0) AS share) s ON true
+    GROUP BY c.code, c.full_name ORDER BY c.code"""
+#: Working teams whose area on the import's date or later names a closed unit (`:closed`): name, the closed codes,
+#: and whether every commune of that area is closed.
+_TEAMS_NAMING = f"""
+    SELECT t.name, array_agg(DISTINCT ta.commune_code ORDER BY ta.commune_code),
+           NOT EXISTS (SELECT 1 FROM team_areas o JOIN admin_units u ON u.code = o.commune_code AND {current_unit("u")}
+                       WHERE o.team_id = t.id AND (o.valid_to IS NULL OR o.valid_to > :valid_from))
+    FROM team_areas ta JOIN teams t ON t.id = ta.team_id AND t.dissolved_on IS NULL
+    WHERE ta.commune_code = ANY(:closed) AND (ta.valid_to IS NULL OR ta.valid_to > :valid_from)
+    GROUP BY t.id, t.name ORDER BY t.name"""
+
+
+def closed_warnings(conn: Connection, closed: list[str], valid_from: date) -> list[str]:
+    """What the administrator must act on after units were closed as missing from a whole file, in Vietnamese.
+
+    Team areas name codes and are not changed (choosing who answers for a merged commune is the administrator's):
+    before, the import only counted the teams concerned, so a team whose only commune was merged away was left with
+    no area — seeing nothing but the tasks it holds — and nobody was told which team, or where its ground went. Each
+    team is named with its closed units and the current units that took their ground; a closed unit whose ground no
+    current unit took (left out of the file, not merged) is named too: what lay there is in no commune now."""
+    if not closed:
+        return []
+    successors = {code: (name, taken) for code, name, taken in conn.execute(text(_SUCCESSORS), {"closed": closed})}
+    warnings = []
+    for team, codes, none_left in conn.execute(text(_TEAMS_NAMING), {"closed": closed, "valid_from": valid_from}):
+        units = "; ".join(
+            f"{code} «{successors[code][0]}»"
+            + (f" (nay thuộc {', '.join(successors[code][1])})" if successors[code][1] else " (không còn đơn vị nào)")
+            for code in codes
+        )
+        warnings.append(
+            f"tổ «{team}»: địa bàn gồm đơn vị đã khép lại từ {vn_day(valid_from)}: {units}"
+            + (" — tổ không còn xã/phường hiện hành nào" if none_left else "")
+            + "; hãy vẽ lại địa bàn của tổ trên trang quản trị (tab «Tổ, địa bàn»)"
+        )
+    for code, (name, taken) in successors.items():
+        if not taken:
+            warnings.append(
+                f"đơn vị {code} «{name}» đã khép lại mà không đơn vị hiện hành nào nhận vùng đất của nó: vụ việc,"
+                " điểm nóng ở đó không còn thuộc xã/phường nào; nếu đơn vị đó vẫn tồn tại, hãy đưa nó vào tệp"
+            )
+    return warnings
+
+
+def _rewritten_warning(codes: list[str], valid_from: date) -> str:
+    """What an import that updated versions in place (same code and date of effect, another boundary or name) says:
+    right for correcting a version, but a change imported without its own date of effect (the command's default
+    is 01/07/2025) rewrites the version's whole past — its old name and boundary are gone from every earlier
+    record, and nothing said so. The units are named (at most 10) with the way to keep the history."""
+    named = ", ".join(codes[:10]) + (f" và {len(codes) - 10} đơn vị khác" if len(codes) > 10 else "")
+    return (
+        f"đã sửa tại chỗ {len(codes)} đơn vị của phiên bản có hiệu lực từ {vn_day(valid_from)} ({named}): tên, ranh"
+        " giới cũ không còn giữ lại cho thời gian trước. Nếu đây là thay đổi mới (sáp nhập, đổi tên) chứ không phải"
+        " sửa lỗi, hãy nhập lại tệp ranh giới cũ với ngày đó, rồi tệp mới với ngày thay đổi có hiệu lực (lệnh:"
+        " --valid-from; trang quản trị: «Có hiệu lực từ ngày»)"
+    )
+
+
+def _check_covering(
+    conn: Connection, units: pd.DataFrame, rejects: list[dict], missing: dict[str, list[str]] | None
+) -> None:
+    """Refuse a file of current units that would leave two current units over one ground, before anything of it is
+    applied (the caller's transaction is rolled back with the import run it started).
+
+    A file not declared whole updates only the codes it names: a merger given as the merged unit alone (under a new
+    code, or the code of one of its parts), or a unit given a new code, left the units it replaces current beneath
+    it — incidents and hotspots there stayed in one of them (the smallest code), while the classification, the
+    drug-free share and the maps counted both units, their population and area twice, and nothing said so. Such a
+    file is refused, naming each pair, and asked to be declared whole (the missing units are then closed). A unit
+    covered by less than `MAX_COVERED_SHARE` of its area (a moved border) is not concerned; a unit of the file lying
+    mostly in a current one it does not name (a split given as its new part alone) is refused likewise."""
+    present = sorted(set(units["code"]) | {r["code"] for r in rejects if r["code"]})
+    closing = missing["provinces"] if missing is not None else []
+    rows = conn.execute(text(_COVERING), {"present": present, "closing": closing, "share": MAX_COVERED_SHARE}).all()
+    if not rows:
+        return
+    named = "; ".join(
+        f"{code} «{name}» và {other} «{other_name}» chung {percent} % diện tích"
+        for code, name, other, other_name, percent in rows[:10]
+    ) + (f"; và {len(rows) - 10} cặp khác" if len(rows) > 10 else "")
+    raise Conflict(
+        f"tệp có đơn vị trùng phần lớn với đơn vị hiện hành không có trong tệp: {named}. Nhập như vậy, một vùng đất"
+        " thuộc hai xã/phường cùng lúc (vụ việc, dân số bị tính hai lần); không nhập gì. Nếu đơn vị không có trong"
+        " tệp đã sáp nhập hoặc đổi mã, hãy nhập tệp là toàn bộ đơn vị hiện hành của tỉnh (lệnh: --whole; trang quản"
+        " trị: «Tệp là toàn bộ đơn vị hiện hành của các tỉnh trong tệp») để nó được khép lại; nếu nó đã bị chia,"
+        " hãy đưa cả nó với ranh giới mới vào tệp",
+        "a unit of the file shares most of its ground with a current unit the file does not name",
+    )
+
+
 def replace_stored(
     conn: Connection, codes: list[str], report: BoundaryReport, actor: str, source: str, nearest_m: float | None
 ) -> None:
@@ -548,6 +725,8 @@ def replace_stored(
     new version, ended tasks, classification results (an approved one is a legal record), the audit trails."""
     metres = DataSettings().nearest_commune_m if nearest_m is None else nearest_m
     report.incidents_moved = replace_incidents(conn, codes, metres)
+    followed, report.incidents_ambiguous = follow_closed_units(conn, codes)
+    report.incidents_moved += followed
     report.hotspots_moved = replace_hotspots(conn, codes, actor, source)
     report.tasks_moved = follow_hotspots(conn, actor, source)
 

@@ -13,7 +13,7 @@ from __future__ import annotations
 import time
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
-from datetime import datetime
+from datetime import date, datetime
 from functools import partial
 from pathlib import Path
 
@@ -27,10 +27,11 @@ from gis.store import incident_load as load
 from gis.store.communes import current_commune_codes, place_names
 from gis.store.import_runs import NO_ROWS, ImportReport, dry_run_savepoint, finish_import_run, start_import_run
 from gis.store.provinces import outside_province_reason, province_unit_codes
-from gis.unit_directory import legacy_note, unit_directory
+from gis.unit_directory import legacy_note, normalise_code, unit_directory
+from models.domain.dates import vn_day
 from models.domain.incident_contract import validate_incidents
 from models.domain.row_checks import ValidationResult
-from models.domain.unit_mapping import REFORM_DATE
+from models.domain.unit_mapping import REFORM_DATE, UnitMatch
 from models.errors import InvalidRequest
 from models.numbers import vn_number
 from models.vocabulary import Assignment, OutsidePolicy
@@ -227,6 +228,14 @@ def _validated(
         yield len(chunk), check(chunk)
 
 
+def _closed_unit_match(code: str, name: str, closed_on: date, successors: tuple[str, ...]) -> UnitMatch:
+    """A code of a loaded unit a boundary import has closed since (merged away, split, re-coded): placed like a
+    2025 legacy code — in the one current unit that took (almost) all of its ground, else ambiguous among those
+    that share it — with the closed unit as its unit at its date. Before, such a row was refused «nằm ngoài các
+    xã/phường đã nạp», a register keyed by the communes as they stood until the merger could not go in."""
+    return UnitMatch("legacy", successors, code, f"{name} (mã {code}, đã khép lại từ {vn_day(closed_on)})")
+
+
 def _place_without_point(conn: Connection, province: str | None) -> list[str]:
     """Resolve each distinct (code, address, before the reform) of the staged rows without a point, once; the
     report's notes. Codes of rows dated before 1 July 2025 are read as legacy codes when the file names a code
@@ -239,9 +248,12 @@ def _place_without_point(conn: Connection, province: str | None) -> list[str]:
     known = current_commune_codes(conn)
     home = None if province is None else province_unit_codes(conn, province) & known
     old_code = directory.legacy_only(code for code, _, before in keys if before and code)
+    closed = load.closed_unit_successors(conn) if any(code for code, _, _ in keys) else {}
     units = []
     for code, address, before in keys:
         match, field_name = directory.locate(code, address, before and old_code is not None, known, home)
+        if not match.found and code and normalise_code(code) in closed:
+            match, field_name = _closed_unit_match(normalise_code(code), *closed[normalise_code(code)]), "commune_code"
         found = match.found
         units.append(
             {

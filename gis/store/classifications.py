@@ -437,12 +437,18 @@ def approver_reset(conn: Connection, run: Mapping[str, Any]) -> dict[str, Any]:
 
 
 #: The version of a result's unit: the one valid on the run's `units_valid_on` (a year classified on its own
-#: units, see gis.store.indicators.yearly_indicators), else the current one.
+#: units, see gis.store.indicators.yearly_indicators), else the current one — or, for a unit closed since the run
+#: (merged away by a later reorganisation), its last version: the run's record keeps its name, boundary and
+#: province (before, the approved results of the commune lost their names in the exports, vanished from the classes
+#: map, and the KPI report counted them in a province of their own, «None»).
 _RUN_DAY = "CAST(run.params ->> 'units_valid_on' AS date)"
+_LAST_VERSION = (
+    "(SELECT v.id FROM admin_units v WHERE v.code = r.commune_code ORDER BY v.valid_to DESC NULLS FIRST LIMIT 1)"
+)
 _RUN_UNIT = (
     "JOIN classification_runs run ON run.id = r.run_id"
     " {join} admin_units u ON u.code = r.commune_code AND CASE WHEN run.params ? 'units_valid_on'"
-    f" THEN {valid_on('u', _RUN_DAY)} ELSE {current_unit('u')} END"
+    f" THEN {valid_on('u', _RUN_DAY)} ELSE u.id = {_LAST_VERSION} END"
 )
 
 

@@ -659,3 +659,41 @@ def test_a_very_long_team_name_stays_inside_the_admin_panel_on_a_desktop(chromiu
         with city.begin() as conn:
             conn.execute(text("DELETE FROM users WHERE id = :id"), {"id": user})
             dissolve_team(conn, "test", team, team_version(conn, team))
+
+
+def test_a_team_area_naming_a_closed_unit_is_said_and_can_be_saved_again(chromium, server: str, city: Engine) -> None:
+    """A team whose area still names a unit a boundary import closed (merged away: 99999 here, no current unit): the
+    teams tab says so and leaves it out of the selection, so that the area saved again is the current communes —
+    before, the closed code stayed selected, could not be unticked (it is neither drawn nor listed) and every save
+    was refused «Không có xã/phường/đặc khu hiện hành mã: 99999»."""
+    with city.begin() as conn:
+        commune = conn.execute(text("SELECT min(code) FROM admin_units WHERE valid_to IS NULL")).scalar_one()
+        team = create_team(conn, "Tổ có xã đã sáp nhập", [commune])
+        conn.execute(
+            text("INSERT INTO team_areas (team_id, commune_code, valid_from) VALUES (:t, '99999', :d)"),
+            {"t": team, "d": local_today()},
+        )
+    try:
+        page, errors = open_as(chromium, server, "quantri", DESKTOP)
+        page.click("nav.tabs button[data-tab=teams]")
+        page.select_option("#team-pick", str(team))
+        page.wait_for_selector("#area-history tbody tr")
+        summary = page.locator("#team-summary").inner_text()
+        assert "đang phụ trách 1 xã/phường" in summary, summary
+        assert "1 đơn vị đã khép lại theo ranh giới mới (99999)" in summary, summary
+        page.click("#team-save")
+        wait_message(page, "Đã lưu địa bàn")
+        with city.connect() as conn:
+            area = (
+                conn.execute(
+                    text("SELECT commune_code FROM team_areas WHERE team_id = :t AND valid_to IS NULL"), {"t": team}
+                )
+                .scalars()
+                .all()
+            )
+        assert area == [commune]
+        assert errors == []
+        page.close()
+    finally:
+        with city.begin() as conn:
+            dissolve_team(conn, "test", team, team_version(conn, team))

@@ -101,7 +101,9 @@ def test_vn2000_shapefile_is_reprojected(conn: Connection, boundaries_path: Path
 
 
 def test_invalid_geometry_is_repaired_and_bad_features_rejected(conn: Connection, tmp_path: Path) -> None:
-    bowtie = shapely.Polygon([(106.60, 20.80), (106.62, 20.82), (106.62, 20.80), (106.60, 20.82)])
+    # West of Hải Phòng, on ground no loaded unit holds: a new unit lying inside a current one is refused as one
+    # ground under two communes (tests/db/test_reorganisation.py).
+    bowtie = shapely.Polygon([(105.60, 20.80), (105.62, 20.82), (105.62, 20.80), (105.60, 20.82)])
     features = [
         {
             "type": "Feature",
@@ -501,11 +503,18 @@ def test_a_whole_file_closes_the_missing_commune_and_what_lay_there_follows(
     assert _per_commune(conn, ids) == after
 
 
-def test_without_whole_a_missing_commune_stays_current(conn: Connection, boundaries_path: Path, tmp_path: Path) -> None:
-    """The same file not declared whole closes only the changed version of 10507: 10525 stays current."""
+def test_without_whole_a_merger_is_refused(conn: Connection, boundaries_path: Path, tmp_path: Path) -> None:
+    """The same file not declared whole would close only the changed version of 10507 and leave 10525 current under
+    the grown 10507 (one ground in two communes, counted twice; before, that was stored without a word): refused,
+    naming both and the way out (declare it whole), nothing written."""
+    from models.errors import Conflict
+
     path, _ = _merged(boundaries_path, tmp_path)
-    report = import_boundaries(conn, path, valid_from=MOVED_FROM, whole=False)
-    assert (report.closed_missing, report.closed, report.team_areas_to_redraw) == (0, 1, 0)
+    units = "SELECT count(*), max(id), max(valid_to) FROM admin_units"
+    before = conn.execute(text(units)).one()
+    with pytest.raises(Conflict, match=rf"{GAINS} .* và {LOSES} .*chung 100 % diện tích.*--whole"), conn.begin_nested():
+        import_boundaries(conn, path, valid_from=MOVED_FROM, whole=False)
+    assert conn.execute(text(units)).one() == before
     assert current(conn, f"code = '{LOSES}'") == 1 and current(conn) == 114
 
 
@@ -590,7 +599,9 @@ def test_diaban_boundaries_import_whole_prints_what_it_closed(
         assert code == 2 and "khép lại 2 trong 3 đơn vị hiện hành của Quảng Ninh" in err, err
         code, out, err = run_cli(capsys, "boundaries", "import", str(files[2]), "--whole", "--valid-from", "01/07/2026")
         assert code == 0, err
-        assert out == "Ranh giới: thêm mới 0, không đổi 2, khép lại vì không có trong tệp toàn bộ 1\n", out
+        assert out.startswith("Ranh giới: thêm mới 0, không đổi 2, khép lại vì không có trong tệp toàn bộ 1\n"), out
+        # Its ground is taken by no unit (a file of two units of three): what lay there is in no commune now.
+        assert out.count("\n") == 2 and "Cảnh báo: đơn vị " in out and "không đơn vị hiện hành nào nhận" in out, out
         code, out, err = run_cli(
             capsys, "boundaries", "import", str(files[1]), "--whole", "--valid-from", "01/08/2026", "--json"
         )

@@ -158,13 +158,19 @@ diabanPages.admin = async function startAdmin(map, cfg) {
     history.replaceChildren();
     document.getElementById("area-history-block").hidden = !team;
     if (!team) { summary.textContent = `Đặt tên, chọn địa bàn trên bản đồ hoặc trong danh sách, rồi bấm «${CREATE_TEAM}».`; drawArea(); return; }
-    team.communes.forEach((code) => selected.add(code));
+    // Units of the area a boundary import closed (merged away, re-coded): no longer drawn nor listed, so they are
+    // not selected — kept, they could not be unticked and every save was refused («không có … hiện hành mã») — and
+    // the administrator is told to choose the area again.
+    const closed = team.communes.filter((code) => !(code in names));
+    team.communes.filter((code) => code in names).forEach((code) => selected.add(code));
     const shared = sharedText(sharedToday(team));
     const inactive = team.members - team.active_members;  // deactivated accounts count as members, work no task
     summary.textContent = `${team.members} người dùng${inactive ? ` (${inactive} ngừng kích hoạt)` : ""}; ` +
       `${team.unfinished_tasks} nhiệm vụ chưa kết thúc; ` +
-      `đang phụ trách ${team.communes.length} xã/phường` +
-      (team.next_change ? `; địa bàn thay đổi từ ${viDate(team.next_change)}` : "") + (shared ? `. ${shared}` : "");
+      `đang phụ trách ${team.communes.length - closed.length} xã/phường` +
+      (team.next_change ? `; địa bàn thay đổi từ ${viDate(team.next_change)}` : "") + (shared ? `. ${shared}` : "") +
+      (closed.length ? `. Lưu ý: địa bàn còn ghi ${closed.length} đơn vị đã khép lại theo ranh giới mới ` +
+        `(${closed.join(", ")}): hãy chọn lại địa bàn rồi bấm «Lưu địa bàn mới»` : "");
     drawArea();
     const bounds = L.latLngBounds(team.communes.map((code) => byCode[code]?.getBounds()).filter(Boolean));
     if (bounds.isValid()) map.fitBounds(bounds, { padding: [20, 20] });
