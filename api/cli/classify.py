@@ -145,9 +145,9 @@ def history_lines(year: int, versions: list[dict[str, Any]]) -> list[str]:
         done = [f"chạy bởi {v['created_by']}, {vn_time(v['created_at'])}"]
         if v["approved_by"]:
             done.append(f"phê duyệt bởi {v['approved_by']}, {vn_time(v['approved_at'])}")
-        if v["approver_password_reset_by"]:  # whoever held the reset's one-time password could have approved
+        if v["approver_password_reset_by"]:  # a reset or a new account: its one-time password could approve
             done.append(
-                f"mật khẩu người duyệt do quản trị viên {v['approver_password_reset_by']} cấp lại ngày"
+                f"mật khẩu người duyệt do quản trị viên {v['approver_password_reset_by']} cấp ngày"
                 f" {vn_day(v['approver_password_reset_at'])}"
             )
         if v["ended_by"]:

@@ -429,11 +429,15 @@ def approve(
 
 
 def approver_reset(conn: Connection, run: Mapping[str, Any]) -> dict[str, Any]:
-    """``approver_password_reset_by/at``: who reset an approved run's approver's password and when, within
-    :data:`~models.domain.access.RECENT_RESET_DAYS` before the approval (None when not): whoever held the one-time
-    password could have approved as that planner, around four eyes — the approval's record says so."""
-    by, at = recent_reset(conn, run["approved_by"], run["approved_at"]) if run["approved_by"] else (None, None)
-    return {"approver_password_reset_by": by, "approver_password_reset_at": at}
+    """``approver_password_reset_by/at``: who gave an approved run's approver the password they held and when — a
+    reset, or the account's creation (`recent_reset`) — within :data:`~models.domain.access.RECENT_RESET_DAYS` before
+    the approval (None when not): whoever held the one-time password could have approved as that planner, around four
+    eyes — the approval's record says so."""
+    given = recent_reset(conn, run["approved_by"], run["approved_at"]) if run["approved_by"] else None
+    return {
+        "approver_password_reset_by": given.by if given else None,
+        "approver_password_reset_at": given.at if given else None,
+    }
 
 
 #: The version of a result's unit: the one valid on the run's `units_valid_on` (a year classified on its own

@@ -1021,6 +1021,52 @@ def test_an_approval_by_a_planner_whose_password_an_administrator_just_reset_say
     )
 
 
+def test_an_approval_by_a_planner_account_an_administrator_just_created_says_so(
+    client, as_user, make_user, bearer, conn: Connection, indicators: list[str]
+) -> None:
+    """Four eyes around a new account: the administrator creates a second planner, logs in with the one-time password
+    it answers, makes the forced change and approves the first planner's draft. The approval's answer and the year's
+    history name who gave that password and when, as for a reset, and so does the own change's audit line; before,
+    only a reset was looked for, and an account made for the purpose approved unmarked. An account whose creator set
+    no password to change (an operator's own, `users add --no-change-required`) is not marked."""
+    from gis.services.admin import create_user
+
+    assert client.post("/api/classifications/2025/runs").status_code == 201
+    admin = bearer(make_user("quan-tri", "admin"))
+    made = client.post(
+        "/api/users", json={"username": "tham.muu.moi", "role": "planner", "national": True}, headers=admin
+    )
+    assert made.status_code == 201, made.text
+    given = made.json()["password"]
+    login = client.post("/api/auth/token", data={"username": "tham.muu.moi", "password": given}).json()
+    change = {"current_password": given, "new_password": "chiem-tai-khoan-2"}
+    changed = client.post(
+        "/api/auth/password", json=change, headers={"Authorization": f"Bearer {login['access_token']}"}
+    )
+    taken = {"Authorization": f"Bearer {changed.json()['access_token']}"}
+
+    approved = client.post("/api/classifications/2025/approve", headers=taken)
+    assert approved.status_code == 200, approved.text
+    assert approved.json()["approved_by"] == "tham.muu.moi"
+    assert approved.json()["approver_password_reset_by"] == "quan-tri"
+    assert approved.json()["approver_password_reset_at"] <= approved.json()["approved_at"]
+    assert client.get("/api/classifications/2025/history").json()[0]["approver_password_reset_by"] == "quan-tri"
+    own = client.get("/api/audit?limit=2", headers=admin).json()
+    assert [e["action"] for e in own] == ["change_own_password", "create_user"]
+    day = local_today().strftime("%d/%m/%Y")
+    assert own[0]["details_text"] == (
+        f"thay mật khẩu do quản trị viên quan-tri cấp khi tạo tài khoản ngày {day}, từ địa chỉ testclient"
+    )
+
+    as_user("planner")
+    assert client.post("/api/classifications/2024/runs").status_code == 201
+    create_user(conn, "van-hanh", "tham.muu.rieng", "x", "planner", None, must_change_password=False)
+    own_account = bearer(conn.execute(text("SELECT id FROM users WHERE username = 'tham.muu.rieng'")).scalar_one())
+    mine = client.post("/api/classifications/2024/approve", headers=own_account)
+    assert mine.status_code == 200, mine.text
+    assert mine.json()["approver_password_reset_by"] is None
+
+
 def test_an_approval_without_a_recent_reset_names_none(client, as_user, indicators: list[str]) -> None:
     """The mark is the exception: a planner's approval with their own password names no reset."""
     assert client.post("/api/classifications/2025/runs").status_code == 201

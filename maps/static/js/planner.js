@@ -235,11 +235,11 @@ diabanPages.planner = async function startPlanner(map, cfg) {
   function versionItem(v) {
     const done = [`chạy bởi ${at(v.created_by, v.created_at)}`];
     if (v.approved_by) done.push(`phê duyệt bởi ${at(v.approved_by, v.approved_at)}`);
-    // A recent administrator's reset of the approver's password (gis/store/classifications.py approver_reset): whoever
-    // held the one-time password could have approved as them.
+    // A password an administrator recently gave the approver, by a reset or with a new account (gis/store/classifications.py
+    // approver_reset): whoever held the one-time password could have approved as them.
     if (v.approver_password_reset_by) {
       done.push(`<b>mật khẩu người duyệt do quản trị viên ${escapeHtml(v.approver_password_reset_by)} ` +
-        `cấp lại ngày ${viDate(v.approver_password_reset_at)}</b>`);
+        `cấp ngày ${viDate(v.approver_password_reset_at)}</b>`);
     }
     if (v.ended_by) done.push(`${cfg.draftEndedBy[v.status]} ${at(v.ended_by, v.ended_at)}`);
     const change = (o) => `${escapeHtml(o.name || o.commune_code)}: ` +
