@@ -18,6 +18,7 @@ from sqlalchemy import Connection, text
 
 from gis.store.audit import recent_reset
 from gis.store.communes import place_names
+from gis.store.indicators import newest_indicator_import
 from gis.store.scoping import UNRESTRICTED, AreaScope
 from gis.store.sql import current_unit, display_geojson, display_params, valid_on
 from models.domain.classification import (
@@ -25,6 +26,7 @@ from models.domain.classification import (
     RunApproved,
     RunNotFound,
     check_four_eyes,
+    check_indicators_unchanged,
     check_override,
     check_seen,
     check_year_begun,
@@ -104,7 +106,18 @@ def find_run(
     run = dict(row)
     if run["status"] == "draft":
         run["last_override_by"], run["last_override_at"] = _last_override(conn, run["id"])
+        run["indicators_reloaded"] = indicators_reloaded(conn, run)
     return run
+
+
+def indicators_reloaded(conn: Connection, draft: Mapping[str, Any]) -> dict[str, Any] | None:
+    """The import that loaded the draft's year's indicators again after it was run (id, file_name, imported_by,
+    started_at; its year's newest), None when the draft uses the year's figures (or was run before drafts recorded
+    them): the page says so and offers no approval, which `approve` refuses (check_indicators_unchanged)."""
+    if "indicators_import_id" not in draft["params"]:
+        return None
+    newest = newest_indicator_import(conn, draft["year"])
+    return newest if (newest["id"] if newest else None) != draft["params"]["indicators_import_id"] else None
 
 
 def require_run(
@@ -399,12 +412,14 @@ def approve(
     (and when) and who approved (and when). With ``four_eyes`` neither the planner who ran the draft (a correction
     too) nor one whose override stands in it may approve it (check_four_eyes); ``seen``, the draft as the approver
     read it (run id, newest override instant), must still be the draft (check_seen). A draft of a year that has not
-    begun (check_year_begun: one stored before runs of such years were refused) is never approved."""
+    begun (check_year_begun: one stored before runs of such years were refused) is never approved, nor one whose
+    year's indicator table was loaded again after it was run (check_indicators_unchanged: run the year again)."""
     draft = _draft(conn, year)
     check_year_begun(year)
     last_by, last_at = _last_override(conn, draft["id"])
     if seen is not None:
         check_seen(year, (draft["id"], last_at), seen)
+    check_indicators_unchanged(year, draft["version"], indicators_reloaded(conn, draft))
     if four_eyes:
         own, own_at = conn.execute(
             text(

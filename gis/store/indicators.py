@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 from datetime import date
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from sqlalchemy import Connection, text
 
@@ -147,6 +147,24 @@ def units_valid_on(conn: Connection, day: date) -> pd.DataFrame:
         {"day": day},
     ).all()
     return pd.DataFrame(rows, columns=["commune_code", "name", "full_name", "area_km2", "current"])
+
+
+def newest_indicator_import(conn: Connection, year: int) -> dict[str, Any] | None:
+    """The newest import whose rows of ``year``'s indicator table are still in it (id, file name, who, when); None when
+    the year has no imported row. A draft records its id when run (`indicators_import_id`): a draft whose year was loaded
+    again since says so and is not approved (gis.store.classifications.indicators_reloaded)."""
+    row = (
+        conn.execute(
+            text(
+                "SELECT r.id, r.file_name, r.imported_by, r.started_at FROM import_runs r WHERE r.id ="
+                " (SELECT max(import_id) FROM commune_indicators WHERE year = :year)"
+            ),
+            {"year": year},
+        )
+        .mappings()
+        .first()
+    )
+    return dict(row) if row else None
 
 
 def register_since(conn: Connection) -> date | None:

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Collection, Mapping
 from datetime import date, datetime
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
@@ -175,6 +175,31 @@ def check_seen(
     raise DraftChanged(
         f"Bản nháp phân loại năm {year} {what} sau khi bạn xem: hãy xem lại kết quả trước khi {action}",
         f"the {year} draft changed after it was read (run {seen_id} → {draft_id}): review it again",
+    )
+
+
+class IndicatorsChanged(ClassificationError, StaleVersion):
+    """The year's indicator table was loaded again after the draft was run: its classes rest on figures the database no
+    longer holds."""
+
+    code = "indicators_changed"
+
+
+def check_indicators_unchanged(
+    year: int, version: int, reloaded: Mapping[str, Any] | None, action: str = "phê duyệt"
+) -> None:
+    """Refuse to ``action`` a draft (version ``version`` of ``year``) whose year's indicators were loaded again after
+    it was run (``reloaded``: that import's file_name, imported_by, started_at; None: not): the planner who loaded the
+    new figures had to remember to run the year again, and the approver saw nothing of it — the approved classes
+    disagreed with the year's figures, in the KPI and every export."""
+    if reloaded is None:
+        return
+    raise IndicatorsChanged(
+        f"Chỉ số năm {year} đã được nhập lại (tệp «{reloaded['file_name']}», {reloaded['imported_by']},"
+        f" {vn_time(reloaded['started_at'])}) sau khi chạy bản nháp phiên bản {version}: hãy chạy lại phân loại năm"
+        f" {year} để dùng số liệu mới rồi mới {action}",
+        f"the {year} indicators were imported again (import {reloaded['id']}) after draft v{version} was run:"
+        " run the year again",
     )
 
 

@@ -1067,6 +1067,52 @@ def test_an_approval_by_a_planner_account_an_administrator_just_created_says_so(
     assert mine.json()["approver_password_reset_by"] is None
 
 
+def test_a_draft_whose_year_indicators_were_imported_again_is_not_approved(
+    client, as_user, conn: Connection, indicators: list[str], tmp_path: Path
+) -> None:
+    """The first planner runs 2025, then loads a corrected indicator table of 2025 in which a commune now meets three
+    criteria of loại I; the second planner's approval is refused (412 `indicators_changed`, naming the file and who
+    loaded it) instead of approving classes that rest on figures the database no longer holds. Run again, the draft
+    uses the new figures and is approved. Before, the stale draft was approved as it was. A table of another year
+    changes nothing of 2025's draft."""
+    assert client.post("/api/classifications/2025/runs").status_code == 201
+    review = client.get("/api/classifications/2025/review", params={"draft": "true"})
+    assert review.json()["run"]["indicators_reloaded"] is None
+    other = tmp_path / "ind-2024.csv"
+    other.write_text(HEADER + f"2024,{indicators[0]},10000,1,0,0,0,0\n", encoding="utf-8")
+    import_indicators(conn, other, imported_by="tham.muu")
+    fixed = tmp_path / "ind-2025-sua.csv"
+    fixed.write_text(HEADER + f"2025,{indicators[0]},10000,80,3000,0,0,3\n", encoding="utf-8")
+    import_indicators(conn, fixed, imported_by="tham.muu")
+    as_user("planner-2")
+    # The page's status line says so, in the review read again (its cached answer was renewed by the import).
+    again = client.get(
+        "/api/classifications/2025/review",
+        params={"draft": "true"},
+        headers={"If-None-Match": review.headers["etag"]},
+    )
+    assert again.status_code == 200
+    reloaded = again.json()["run"]["indicators_reloaded"]
+    assert (reloaded["file_name"], reloaded["imported_by"]) == ("ind-2025-sua.csv", "tham.muu")
+    refused = client.post("/api/classifications/2025/approve")
+    assert refused.status_code == 412, refused.text
+    assert refused.json()["code"] == "indicators_changed"
+    assert "ind-2025-sua.csv" in refused.json()["message"] and "tham.muu" in refused.json()["message"]
+    assert client.get("/api/classifications/2025", params={"draft": "true"}).json()["run"]["status"] == "draft"
+
+    as_user("planner")
+    assert client.post("/api/classifications/2025/runs", json={"replace": True}).status_code == 201
+    as_user("planner-2")
+    assert (
+        client.get("/api/classifications/2025", params={"draft": "true"}).json()["run"]["indicators_reloaded"] is None
+    )
+    approved = client.post("/api/classifications/2025/approve")
+    assert approved.status_code == 200, approved.text
+    classes = client.get("/api/classifications/2025").json()["features"]
+    first = next(f["properties"] for f in classes if f["properties"]["code"] == indicators[0])
+    assert (first["category"], first["level"]) == ("trong_diem", "I")
+
+
 def test_an_approval_without_a_recent_reset_names_none(client, as_user, indicators: list[str]) -> None:
     """The mark is the exception: a planner's approval with their own password names no reset."""
     assert client.post("/api/classifications/2025/runs").status_code == 201
