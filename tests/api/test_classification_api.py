@@ -1067,6 +1067,34 @@ def test_an_approval_by_a_planner_account_an_administrator_just_created_says_so(
     assert mine.json()["approver_password_reset_by"] is None
 
 
+def test_an_account_created_before_creations_said_whether_its_password_was_given(
+    client, as_user, make_user, bearer, conn: Connection, indicators: list[str]
+) -> None:
+    """A creation audited before its details said ``given`` (an upgraded database, a demo built before): it gave a
+    password when its user then made the forced change (an own change of a given password), as a takeover does — the
+    approval is marked; an account its creator made to be used as it was (the demo's planners) is not."""
+    from gis.store.audit import record_admin_action
+
+    def created(username: str) -> dict[str, str]:
+        user_id = make_user(username, "planner")
+        record_admin_action(conn, "quan-tri", "create_user", user_id=user_id, details={"role": "planner"})
+        return bearer(user_id)
+
+    assert client.post("/api/classifications/2025/runs").status_code == 201
+    assert client.post("/api/classifications/2024/runs").status_code == 201
+    used_as_made = created("tham.muu.demo")
+    taken = created("tham.muu.cu")
+    taken_id = conn.execute(text("SELECT id FROM users WHERE username = 'tham.muu.cu'")).scalar_one()
+    record_admin_action(conn, "tham.muu.cu", "change_own_password", user_id=taken_id, details={"given": True})
+
+    mine = client.post("/api/classifications/2024/approve", headers=used_as_made)
+    assert mine.status_code == 200, mine.text
+    assert mine.json()["approver_password_reset_by"] is None
+    theirs = client.post("/api/classifications/2025/approve", headers=taken)
+    assert theirs.status_code == 200, theirs.text
+    assert theirs.json()["approver_password_reset_by"] == "quan-tri"
+
+
 def test_a_draft_whose_year_indicators_were_imported_again_is_not_approved(
     client, as_user, conn: Connection, indicators: list[str], tmp_path: Path
 ) -> None:
