@@ -22,7 +22,6 @@ from gis.store.indicators import newest_indicator_import
 from gis.store.scoping import UNRESTRICTED, AreaScope
 from gis.store.sql import current_unit, display_geojson, display_params, valid_on
 from models.domain.classification import (
-    DraftExists,
     RunApproved,
     RunNotFound,
     check_four_eyes,
@@ -30,6 +29,7 @@ from models.domain.classification import (
     check_override,
     check_seen,
     check_year_begun,
+    refuse_existing_draft,
 )
 from models.lazy import lazy_module
 from models.vocabulary import MISSING_DATA_LABEL, Category, DraftEnd
@@ -174,10 +174,14 @@ def create_run(
     ).first()
     if existing is not None:
         if not replace:
-            raise DraftExists(
-                f"năm {year} đã có bản nháp phiên bản {existing.version}; duyệt hoặc thay thế nó",
-                f"a draft v{existing.version} exists for {year}: approve it or replace it",
-            )
+            overridden, overriders = conn.execute(
+                text(
+                    "SELECT count(*), coalesce(array_agg(DISTINCT override_by ORDER BY override_by), '{}')"
+                    " FROM classification_results WHERE run_id = :id AND method = 'override'"
+                ),
+                {"id": existing.id},
+            ).one()
+            raise refuse_existing_draft(year, existing.version, overridden, overriders)
         _end_draft(conn, existing.id, DraftEnd.REPLACED, actor)
     approved = find_run(conn, year, approved_only=True)
     run = (

@@ -91,6 +91,22 @@ class DraftExists(ClassificationError, AlreadyExists):
     code = "draft_exists"
 
 
+def refuse_existing_draft(year: int, version: int, overridden: int, overriders: Collection[str]) -> DraftExists:
+    """The refusal of a run while the year's draft ``version`` stands, which the planner page asks «Thay bản nháp hiện
+    có…?» with: it names the draft's overrides (``overridden`` communes, by ``overriders``) that replacing it drops from
+    the result — a reviewer's corrections were thrown away by the runner's «OK», unseen."""
+    held = f", trong đó {overridden} xã đã được điều chỉnh thủ công bởi {', '.join(overriders)}" if overridden else ""
+    dropped = (
+        " — thay thế sẽ bỏ các điều chỉnh này khỏi kết quả (vẫn ghi trong lịch sử phiên bản)" if overridden else ""
+    )
+    return DraftExists(
+        f"năm {year} đã có bản nháp phiên bản {version}{held}; duyệt hoặc thay thế nó{dropped}",
+        f"a draft v{version} exists for {year}"
+        + (f" with {overridden} overridden communes" if overridden else "")
+        + ": approve it or replace it",
+    )
+
+
 class InvalidOverride(ClassificationError, InvalidRequest):
     """An override without a reason, or with an impossible category/level pair."""
 

@@ -376,6 +376,28 @@ def test_the_planners_refusals_are_shown_in_vietnamese_alone(client, as_user, in
         assert not re.search(r"\([\x00-\x7f]*\)", body["message"]), (what, body["message"])
 
 
+def test_running_a_year_again_over_a_colleagues_overrides_names_them_first(
+    client, as_user, indicators: list[str]
+) -> None:
+    """The first planner runs 2025 again while the draft holds the second planner's override: the refusal the page
+    asks «Thay bản nháp hiện có…?» with (and `classify run` prints) says how many communes were overridden, by whom,
+    and that replacing the draft drops them. It said only «đã có bản nháp phiên bản 1; duyệt hoặc thay thế nó», and a
+    reviewer's correction was thrown away unseen by the runner's «OK». A draft nobody overrode says nothing of it."""
+    assert client.post("/api/classifications/2025/runs").status_code == 201
+    plain = client.post("/api/classifications/2025/runs")
+    assert plain.status_code == 409 and "điều chỉnh" not in plain.json()["message"], plain.text
+    as_user("planner-2")
+    fix = {"commune_code": indicators[-1], "category": "trong_diem", "level": "II", "reason": "Theo báo cáo xác minh"}
+    assert client.post("/api/classifications/2025/overrides", json=fix).status_code == 200
+    as_user("planner")
+    again = client.post("/api/classifications/2025/runs")
+    assert again.status_code == 409 and again.json()["code"] == "draft_exists"
+    assert again.json()["message"] == (
+        "năm 2025 đã có bản nháp phiên bản 1, trong đó 1 xã đã được điều chỉnh thủ công bởi tham.muu.2;"
+        " duyệt hoặc thay thế nó — thay thế sẽ bỏ các điều chỉnh này khỏi kết quả (vẫn ghi trong lịch sử phiên bản)"
+    )
+
+
 def test_a_year_that_has_not_begun_is_neither_run_nor_approved(
     client, as_user, conn: Connection, indicators: list[str]
 ) -> None:
