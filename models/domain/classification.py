@@ -201,19 +201,27 @@ class IndicatorsChanged(ClassificationError, StaleVersion):
     code = "indicators_changed"
 
 
+def indicators_reloaded_text(year: int, version: int, reloaded: Mapping[str, Any], action: str = "phê duyệt") -> str:
+    """What a draft (version ``version`` of ``year``) whose year's indicators were loaded again after it was run
+    (``reloaded``: that import's file_name, imported_by, started_at) is told, refused or reviewed (`classify review`)."""
+    return (
+        f"Chỉ số năm {year} đã được nhập lại (tệp «{reloaded['file_name']}», {reloaded['imported_by']},"
+        f" {vn_time(reloaded['started_at'])}) sau khi chạy bản nháp phiên bản {version}: hãy chạy lại phân loại năm"
+        f" {year} để dùng số liệu mới rồi mới {action}"
+    )
+
+
 def check_indicators_unchanged(
     year: int, version: int, reloaded: Mapping[str, Any] | None, action: str = "phê duyệt"
 ) -> None:
     """Refuse to ``action`` a draft (version ``version`` of ``year``) whose year's indicators were loaded again after
-    it was run (``reloaded``: that import's file_name, imported_by, started_at; None: not): the planner who loaded the
-    new figures had to remember to run the year again, and the approver saw nothing of it — the approved classes
-    disagreed with the year's figures, in the KPI and every export."""
+    it was run (``reloaded``: that import; None: not): the planner who loaded the new figures had to remember to run
+    the year again, and the approver saw nothing of it — the approved classes disagreed with the year's figures, in
+    the KPI and every export."""
     if reloaded is None:
         return
     raise IndicatorsChanged(
-        f"Chỉ số năm {year} đã được nhập lại (tệp «{reloaded['file_name']}», {reloaded['imported_by']},"
-        f" {vn_time(reloaded['started_at'])}) sau khi chạy bản nháp phiên bản {version}: hãy chạy lại phân loại năm"
-        f" {year} để dùng số liệu mới rồi mới {action}",
+        indicators_reloaded_text(year, version, reloaded, action),
         f"the {year} indicators were imported again (import {reloaded['id']}) after draft v{version} was run:"
         " run the year again",
     )
