@@ -26,7 +26,7 @@ from gis.store.classifications import (
 )
 from gis.store.communes import refuse_personal_names
 from gis.store.incidents import ambiguous_incidents
-from gis.store.indicators import newest_indicator_import, register_since, year_units_day, yearly_indicators
+from gis.store.indicators import indicators_digest, register_since, year_units_day, yearly_indicators
 from gis.store.provinces import document_heading, require_province_units, require_run_covers, scope_label
 from gis.store.scoping import UNRESTRICTED, AreaScope
 from gis.store.sql import current_unit
@@ -80,8 +80,8 @@ def draft_year(
             "history_years": HISTORY_YEARS,
             "rules_source": rules.source,
             **units,
-            # the year's figures it used: an approval refuses it once they are loaded again (check_indicators_unchanged)
-            "indicators_import_id": newest["id"] if (newest := newest_indicator_import(conn, year)) else None,
+            # the year's figures it used: an approval refuses it once they change (check_indicators_unchanged)
+            "indicators_digest": indicators_digest(conn, year),
         },
         replace=replace,
         note=note,

@@ -18,7 +18,7 @@ from sqlalchemy import Connection, text
 
 from gis.store.audit import recent_reset
 from gis.store.communes import place_names
-from gis.store.indicators import newest_indicator_import
+from gis.store.indicators import indicators_digest, newest_indicator_import
 from gis.store.scoping import UNRESTRICTED, AreaScope
 from gis.store.sql import current_unit, display_geojson, display_params, valid_on
 from models.domain.classification import (
@@ -111,13 +111,15 @@ def find_run(
 
 
 def indicators_reloaded(conn: Connection, draft: Mapping[str, Any]) -> dict[str, Any] | None:
-    """The import that loaded the draft's year's indicators again after it was run (id, file_name, imported_by,
-    started_at; its year's newest), None when the draft uses the year's figures (or was run before drafts recorded
-    them): the page says so and offers no approval, which `approve` refuses (check_indicators_unchanged)."""
-    if "indicators_import_id" not in draft["params"]:
+    """The import that changed the draft's year's indicator figures after it was run (id, file_name, imported_by,
+    started_at of the year's newest), None when the draft uses the year's figures (or was run before drafts recorded
+    them, `indicators_digest`): the page says so and offers no approval, which `approve` refuses
+    (check_indicators_unchanged)."""
+    if "indicators_digest" not in draft["params"]:
         return None
-    newest = newest_indicator_import(conn, draft["year"])
-    return newest if (newest["id"] if newest else None) != draft["params"]["indicators_import_id"] else None
+    if indicators_digest(conn, draft["year"]) == draft["params"]["indicators_digest"]:
+        return None
+    return newest_indicator_import(conn, draft["year"])  # None: every row removed by hand, no import to name
 
 
 def require_run(

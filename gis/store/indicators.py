@@ -149,10 +149,25 @@ def units_valid_on(conn: Connection, day: date) -> pd.DataFrame:
     return pd.DataFrame(rows, columns=["commune_code", "name", "full_name", "area_km2", "current"])
 
 
+def indicators_digest(conn: Connection, year: int) -> str | None:
+    """A digest of ``year``'s imported indicator figures (every row's values, by commune), None when the year has none: a
+    draft records it when run (`indicators_digest`), and one whose year's figures changed since says so and is not
+    approved (gis.store.classifications.indicators_reloaded). Figures, not imports: the same table loaded again
+    (`make demo` run again) changes nothing."""
+    return conn.execute(
+        text(
+            "SELECT md5(string_agg(CAST((i.commune_code, i.method, i.population, i.users_with_records,"
+            " i.plants_destroyed, i.cultivation_m2, i.on_drug_route, i.organizing_places, i.arrested_offenders,"
+            " i.legacy_codes) AS text), '|' ORDER BY i.commune_code, i.method))"
+            " FROM commune_indicators i WHERE i.year = :year"
+        ),
+        {"year": year},
+    ).scalar_one()
+
+
 def newest_indicator_import(conn: Connection, year: int) -> dict[str, Any] | None:
     """The newest import whose rows of ``year``'s indicator table are still in it (id, file name, who, when); None when
-    the year has no imported row. A draft records its id when run (`indicators_import_id`): a draft whose year was loaded
-    again since says so and is not approved (gis.store.classifications.indicators_reloaded)."""
+    the year has no imported row: what loaded a draft's year's figures again (indicators_digest)."""
     row = (
         conn.execute(
             text(

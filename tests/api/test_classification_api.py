@@ -1123,11 +1123,15 @@ def test_a_draft_whose_year_indicators_were_imported_again_is_not_approved(
     """The first planner runs 2025, then loads a corrected indicator table of 2025 in which a commune now meets three
     criteria of loại I; the second planner's approval is refused (412 `indicators_changed`, naming the file and who
     loaded it) instead of approving classes that rest on figures the database no longer holds. Run again, the draft
-    uses the new figures and is approved. Before, the stale draft was approved as it was. A table of another year
-    changes nothing of 2025's draft."""
+    uses the new figures and is approved. Before, the stale draft was approved as it was. A table of another year, or
+    the same figures loaded again (`make demo` run again), changes nothing of 2025's draft."""
     assert client.post("/api/classifications/2025/runs").status_code == 201
     review = client.get("/api/classifications/2025/review", params={"draft": "true"})
     assert review.json()["run"]["indicators_reloaded"] is None
+    import_indicators(conn, tmp_path / "ind.csv", imported_by="tham.muu")  # the same figures again: nothing changed
+    same = client.get("/api/classifications/2025/review", params={"draft": "true"})
+    assert same.json()["run"]["indicators_reloaded"] is None
+    review = same
     other = tmp_path / "ind-2024.csv"
     other.write_text(HEADER + f"2024,{indicators[0]},10000,1,0,0,0,0\n", encoding="utf-8")
     import_indicators(conn, other, imported_by="tham.muu")
