@@ -150,8 +150,10 @@ def change_own_password(
     set_password(conn, user.id, hash_password(new), must_change=False)
     details: dict[str, Any] = {"address": address, "given": user.must_change_password}
     if user.must_change_password:  # the reset it replaces, if recent: whoever held the one-time password made this
-        given_by, given_at = recent_reset(conn, user.username)
-        if given_by is not None and given_at is not None:
-            details |= {"given_by": given_by, "given_at": given_at.isoformat()}
+        given = recent_reset(conn, user.username)
+        if given.by is not None and given.at is not None:
+            details |= {"given_by": given.by, "given_at": given.at.isoformat()}
+            if given.on_creation:
+                details["given_on_creation"] = True
     record_admin_action(conn, user.username, AdminAction.CHANGE_OWN_PASSWORD, user_id=user.id, details=details)
     return outcome

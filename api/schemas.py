@@ -636,6 +636,15 @@ class DiscardIn(ApproveIn):
     or a class overridden since, so that nobody throws away a colleague's overrides unseen."""
 
 
+class IndicatorReload(_Out):
+    """An import of a year's indicator table (the newest) made after the year's draft was run."""
+
+    id: int
+    file_name: str
+    imported_by: str
+    started_at: datetime
+
+
 class RunOut(_Out):
     """One version of a year's classification."""
 
@@ -656,10 +665,16 @@ class RunOut(_Out):
     last_override_at: datetime | None
     approver_password_reset_by: str | None = Field(
         None,
-        description="the administrator who reset the approver's password within RECENT_RESET_DAYS before the approval"
-        " (whoever held the one-time password could have approved as them); null: none",
+        description="the administrator who gave the approver their password (a reset, or the account's creation with a"
+        " password to change) within RECENT_RESET_DAYS before the approval (whoever held the one-time password could"
+        " have approved as them); null: none",
     )
     approver_password_reset_at: datetime | None = None
+    indicators_reloaded: IndicatorReload | None = Field(
+        None,
+        description="a draft's year's indicators imported again after it was run (the newest such import): the draft"
+        " is not approved (412 indicators_changed) until the year is run again; null: the draft uses the year's figures",
+    )
 
 
 class HistoryOverride(_Out):
@@ -704,10 +719,16 @@ class HistoryVersion(_Out):
     ended_at: datetime | None
     approver_password_reset_by: str | None = Field(
         None,
-        description="the administrator who reset the approver's password within RECENT_RESET_DAYS before the approval"
-        " (whoever held the one-time password could have approved as them); null: none",
+        description="the administrator who gave the approver their password (a reset, or the account's creation with a"
+        " password to change) within RECENT_RESET_DAYS before the approval (whoever held the one-time password could"
+        " have approved as them); null: none",
     )
     approver_password_reset_at: datetime | None = None
+    indicators_reloaded: IndicatorReload | None = Field(
+        None,
+        description="a draft's year's indicators imported again after it was run (the newest such import): the draft"
+        " is not approved (412 indicators_changed) until the year is run again; null: the draft uses the year's figures",
+    )
     n_overrides: int
     overrides: list[HistoryOverride]
     replaced_overrides: list[ReplacedOverride] = Field(

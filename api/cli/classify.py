@@ -73,7 +73,7 @@ def cmd_review(args: argparse.Namespace) -> int:
     """Print the communes to review first: disagreements, changes, likely to leave drug-free."""
     from gis.services.classification import review
     from gis.store.db import get_engine
-    from models.domain.classification import changed_count
+    from models.domain.classification import changed_count, indicators_reloaded_text
 
     with get_engine().connect() as conn:
         run, items = review(conn, args.year, args.version)
@@ -83,6 +83,8 @@ def cmd_review(args: argparse.Namespace) -> int:
         f" {vn_number(int(items['disagreement'].sum()))} khác biệt tiêu chí/mô hình, "
         + (NO_PREVIOUS_YEAR if changed is None else f"{vn_number(changed)} thay đổi so với năm trước")
     )
+    if run.get("indicators_reloaded"):  # a draft older than its year's figures, as the planner page says
+        print(indicators_reloaded_text(args.year, run["version"], run["indicators_reloaded"]))
     for row in items.head(args.limit).itertuples():
         flags = "; ".join(row.flags) or "—"
         missing = f" [{row.data_status}: {', '.join(row.missing_criteria)}]" if row.incomplete else ""
@@ -145,9 +147,9 @@ def history_lines(year: int, versions: list[dict[str, Any]]) -> list[str]:
         done = [f"chạy bởi {v['created_by']}, {vn_time(v['created_at'])}"]
         if v["approved_by"]:
             done.append(f"phê duyệt bởi {v['approved_by']}, {vn_time(v['approved_at'])}")
-        if v["approver_password_reset_by"]:  # whoever held the reset's one-time password could have approved
+        if v["approver_password_reset_by"]:  # a reset or a new account: its one-time password could approve
             done.append(
-                f"mật khẩu người duyệt do quản trị viên {v['approver_password_reset_by']} cấp lại ngày"
+                f"mật khẩu người duyệt do quản trị viên {v['approver_password_reset_by']} cấp ngày"
                 f" {vn_day(v['approver_password_reset_at'])}"
             )
         if v["ended_by"]:

@@ -42,7 +42,12 @@ def create_user(
     user_id = accounts.create_user(
         conn, username, password_hash, role, team_id, province_code, must_change_password=must_change_password
     )
-    details = {"role": role, **({"province_code": province_code} if province_code else {}), **_source(source)}
+    details = {
+        "role": role,
+        **({"province_code": province_code} if province_code else {}),
+        **_source(source),
+        "given": must_change_password,  # a one-time password the creator knew (gis.store.audit.recent_reset)
+    }
     record_admin_action(conn, actor, AdminAction.CREATE_USER, user_id=user_id, team_id=team_id, details=details)
     return user_id
 
@@ -291,7 +296,8 @@ def _given(details: Mapping[str, Any]) -> str:
         return ""
     if details.get("given_by"):
         day = vn_day(datetime.fromisoformat(details["given_at"]))
-        return f"thay mật khẩu do quản trị viên {details['given_by']} cấp lại ngày {day}, "
+        how = "cấp khi tạo tài khoản" if details.get("given_on_creation") else "cấp lại"
+        return f"thay mật khẩu do quản trị viên {details['given_by']} {how} ngày {day}, "
     return "thay mật khẩu được cấp, "
 
 

@@ -26,7 +26,7 @@ from gis.store.classifications import (
 )
 from gis.store.communes import refuse_personal_names
 from gis.store.incidents import ambiguous_incidents
-from gis.store.indicators import register_since, year_units_day, yearly_indicators
+from gis.store.indicators import indicators_digest, register_since, year_units_day, yearly_indicators
 from gis.store.provinces import document_heading, require_province_units, require_run_covers, scope_label
 from gis.store.scoping import UNRESTRICTED, AreaScope
 from gis.store.sql import current_unit
@@ -76,7 +76,13 @@ def draft_year(
         actor=actor,
         rules_version=rules.version,
         method=METHOD,
-        params={"history_years": HISTORY_YEARS, "rules_source": rules.source, **units},
+        params={
+            "history_years": HISTORY_YEARS,
+            "rules_source": rules.source,
+            **units,
+            # the year's figures it used: an approval refuses it once they change (check_indicators_unchanged)
+            "indicators_digest": indicators_digest(conn, year),
+        },
         replace=replace,
         note=note,
     )

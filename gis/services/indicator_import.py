@@ -17,6 +17,7 @@ from sqlalchemy import Connection, text
 from gis.io.readers import naming_the_sheet, read_table
 from gis.io.report_rows import ReportRows
 from gis.store.communes import current_commune_codes, place_names
+from gis.store.data_versions import bump_data_version
 from gis.store.import_runs import NO_ROWS, ImportReport, dry_run_savepoint, finish_import_run, start_import_run
 from gis.store.provinces import outside_province_reason, province_unit_codes
 from gis.unit_directory import legacy_note, unit_directory
@@ -212,5 +213,7 @@ def _import(
         report.imported = len(records) - len(given)
         # Kept as given though counted in no current commune: a typo in another row must not refuse the file for them.
         report.kept_old = len(given)
+        # A draft of a year loaded again says so (gis.store.classifications.find_run): its cached reads are renewed.
+        bump_data_version(conn, "classification_runs")
     finish_import_run(conn, report)
     return report

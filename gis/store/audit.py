@@ -4,7 +4,7 @@ restore of a backup (a trigger refuses edits)."""
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Any
+from typing import Any, NamedTuple
 
 from sqlalchemy import Connection, insert, text
 
@@ -60,17 +60,39 @@ def admin_audit(
     return [dict(r) for r in rows]
 
 
-def recent_reset(conn: Connection, username: str, at: datetime | None = None) -> tuple[str | None, datetime | None]:
-    """Who reset ``username``'s password and when, the newest reset in the :data:`RECENT_RESET_DAYS` up to ``at``
-    (default now); (None, None) when there is none. Whoever held that reset's one-time password may have made the
-    forced change and acted as the user: an approval and the own change's audit line say so."""
+class GivenPassword(NamedTuple):
+    """Who gave a user the password they hold, when, and whether it came with the account (else by a reset)."""
+
+    by: str | None
+    at: datetime | None
+    on_creation: bool = False
+
+
+def recent_reset(conn: Connection, username: str, at: datetime | None = None) -> GivenPassword:
+    """Who gave ``username`` a password and when, the newest such act in the :data:`RECENT_RESET_DAYS` up to ``at``
+    (default now): a reset, or the account's creation with a password its user had to change (a creation without one,
+    an operator's own account or the demo's, is not one: its details say ``given`` false; one audited before creations
+    said so gave one if its user then changed a given password); (None, None) when there is none. Whoever
+    held that one-time password may have made the forced change and acted as the user: an approval and the own
+    change's audit line say so. Only resets were looked for, so an administrator who created a planner account, made
+    its forced change and approved a colleague's draft left an approval marked by nothing."""
     row = conn.execute(
         text("""
-        SELECT a.actor, a.at FROM admin_audit a JOIN users u ON u.id = a.target_user_id
-        WHERE a.action = :action AND u.username = :username
+        SELECT a.actor, a.at, a.action = :created AS on_creation FROM admin_audit a JOIN users u ON u.id = a.target_user_id
+        WHERE u.username = :username
+          AND (a.action = :reset OR (a.action = :created AND COALESCE(CAST(a.details ->> 'given' AS boolean), EXISTS (
+              SELECT 1 FROM admin_audit c WHERE c.action = :own_change AND c.target_user_id = a.target_user_id
+                AND c.at >= a.at AND CAST(c.details ->> 'given' AS boolean)))))
           AND a.at <= COALESCE(CAST(:at AS timestamptz), now())
           AND a.at > COALESCE(CAST(:at AS timestamptz), now()) - make_interval(days => :days)
         ORDER BY a.at DESC, a.id DESC LIMIT 1"""),
-        {"action": AdminAction.RESET_PASSWORD.value, "username": username, "at": at, "days": RECENT_RESET_DAYS},
+        {
+            "reset": AdminAction.RESET_PASSWORD.value,
+            "created": AdminAction.CREATE_USER.value,
+            "own_change": AdminAction.CHANGE_OWN_PASSWORD.value,
+            "username": username,
+            "at": at,
+            "days": RECENT_RESET_DAYS,
+        },
     ).one_or_none()
-    return (row.actor, row.at) if row else (None, None)
+    return GivenPassword(row.actor, row.at, row.on_creation) if row else GivenPassword(None, None)

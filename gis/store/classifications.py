@@ -18,16 +18,18 @@ from sqlalchemy import Connection, text
 
 from gis.store.audit import recent_reset
 from gis.store.communes import place_names
+from gis.store.indicators import indicators_digest, newest_indicator_import
 from gis.store.scoping import UNRESTRICTED, AreaScope
 from gis.store.sql import current_unit, display_geojson, display_params, valid_on
 from models.domain.classification import (
-    DraftExists,
     RunApproved,
     RunNotFound,
     check_four_eyes,
+    check_indicators_unchanged,
     check_override,
     check_seen,
     check_year_begun,
+    refuse_existing_draft,
 )
 from models.lazy import lazy_module
 from models.vocabulary import MISSING_DATA_LABEL, Category, DraftEnd
@@ -104,7 +106,20 @@ def find_run(
     run = dict(row)
     if run["status"] == "draft":
         run["last_override_by"], run["last_override_at"] = _last_override(conn, run["id"])
+        run["indicators_reloaded"] = indicators_reloaded(conn, run)
     return run
+
+
+def indicators_reloaded(conn: Connection, draft: Mapping[str, Any]) -> dict[str, Any] | None:
+    """The import that changed the draft's year's indicator figures after it was run (id, file_name, imported_by,
+    started_at of the year's newest), None when the draft uses the year's figures (or was run before drafts recorded
+    them, `indicators_digest`): the page says so and offers no approval, which `approve` refuses
+    (check_indicators_unchanged)."""
+    if "indicators_digest" not in draft["params"]:
+        return None
+    if indicators_digest(conn, draft["year"]) == draft["params"]["indicators_digest"]:
+        return None
+    return newest_indicator_import(conn, draft["year"])  # None: every row removed by hand, no import to name
 
 
 def require_run(
@@ -161,10 +176,14 @@ def create_run(
     ).first()
     if existing is not None:
         if not replace:
-            raise DraftExists(
-                f"năm {year} đã có bản nháp phiên bản {existing.version}; duyệt hoặc thay thế nó",
-                f"a draft v{existing.version} exists for {year}: approve it or replace it",
-            )
+            overridden, overriders = conn.execute(
+                text(
+                    "SELECT count(*), coalesce(array_agg(DISTINCT override_by ORDER BY override_by), '{}')"
+                    " FROM classification_results WHERE run_id = :id AND method = 'override'"
+                ),
+                {"id": existing.id},
+            ).one()
+            raise refuse_existing_draft(year, existing.version, overridden, overriders)
         _end_draft(conn, existing.id, DraftEnd.REPLACED, actor)
     approved = find_run(conn, year, approved_only=True)
     run = (
@@ -399,12 +418,14 @@ def approve(
     (and when) and who approved (and when). With ``four_eyes`` neither the planner who ran the draft (a correction
     too) nor one whose override stands in it may approve it (check_four_eyes); ``seen``, the draft as the approver
     read it (run id, newest override instant), must still be the draft (check_seen). A draft of a year that has not
-    begun (check_year_begun: one stored before runs of such years were refused) is never approved."""
+    begun (check_year_begun: one stored before runs of such years were refused) is never approved, nor one whose
+    year's indicator table was loaded again after it was run (check_indicators_unchanged: run the year again)."""
     draft = _draft(conn, year)
     check_year_begun(year)
     last_by, last_at = _last_override(conn, draft["id"])
     if seen is not None:
         check_seen(year, (draft["id"], last_at), seen)
+    check_indicators_unchanged(year, draft["version"], indicators_reloaded(conn, draft))
     if four_eyes:
         own, own_at = conn.execute(
             text(
@@ -429,11 +450,15 @@ def approve(
 
 
 def approver_reset(conn: Connection, run: Mapping[str, Any]) -> dict[str, Any]:
-    """``approver_password_reset_by/at``: who reset an approved run's approver's password and when, within
-    :data:`~models.domain.access.RECENT_RESET_DAYS` before the approval (None when not): whoever held the one-time
-    password could have approved as that planner, around four eyes — the approval's record says so."""
-    by, at = recent_reset(conn, run["approved_by"], run["approved_at"]) if run["approved_by"] else (None, None)
-    return {"approver_password_reset_by": by, "approver_password_reset_at": at}
+    """``approver_password_reset_by/at``: who gave an approved run's approver the password they held and when — a
+    reset, or the account's creation (`recent_reset`) — within :data:`~models.domain.access.RECENT_RESET_DAYS` before
+    the approval (None when not): whoever held the one-time password could have approved as that planner, around four
+    eyes — the approval's record says so."""
+    given = recent_reset(conn, run["approved_by"], run["approved_at"]) if run["approved_by"] else None
+    return {
+        "approver_password_reset_by": given.by if given else None,
+        "approver_password_reset_at": given.at if given else None,
+    }
 
 
 #: The version of a result's unit: the one valid on the run's `units_valid_on` (a year classified on its own

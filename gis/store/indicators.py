@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 from datetime import date
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from sqlalchemy import Connection, text
 
@@ -147,6 +147,39 @@ def units_valid_on(conn: Connection, day: date) -> pd.DataFrame:
         {"day": day},
     ).all()
     return pd.DataFrame(rows, columns=["commune_code", "name", "full_name", "area_km2", "current"])
+
+
+def indicators_digest(conn: Connection, year: int) -> str | None:
+    """A digest of ``year``'s imported indicator figures (every row's values, by commune), None when the year has none: a
+    draft records it when run (`indicators_digest`), and one whose year's figures changed since says so and is not
+    approved (gis.store.classifications.indicators_reloaded). Figures, not imports: the same table loaded again
+    (`make demo` run again) changes nothing."""
+    return conn.execute(
+        text(
+            "SELECT md5(string_agg(CAST((i.commune_code, i.method, i.population, i.users_with_records,"
+            " i.plants_destroyed, i.cultivation_m2, i.on_drug_route, i.organizing_places, i.arrested_offenders,"
+            " i.legacy_codes) AS text), '|' ORDER BY i.commune_code, i.method))"
+            " FROM commune_indicators i WHERE i.year = :year"
+        ),
+        {"year": year},
+    ).scalar_one()
+
+
+def newest_indicator_import(conn: Connection, year: int) -> dict[str, Any] | None:
+    """The newest import whose rows of ``year``'s indicator table are still in it (id, file name, who, when); None when
+    the year has no imported row: what loaded a draft's year's figures again (indicators_digest)."""
+    row = (
+        conn.execute(
+            text(
+                "SELECT r.id, r.file_name, r.imported_by, r.started_at FROM import_runs r WHERE r.id ="
+                " (SELECT max(import_id) FROM commune_indicators WHERE year = :year)"
+            ),
+            {"year": year},
+        )
+        .mappings()
+        .first()
+    )
+    return dict(row) if row else None
 
 
 def register_since(conn: Connection) -> date | None:

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Collection, Mapping
 from datetime import date, datetime
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
@@ -89,6 +89,22 @@ class DraftExists(ClassificationError, AlreadyExists):
     """A draft already exists for the year; replacing it must be asked for explicitly."""
 
     code = "draft_exists"
+
+
+def refuse_existing_draft(year: int, version: int, overridden: int, overriders: Collection[str]) -> DraftExists:
+    """The refusal of a run while the year's draft ``version`` stands, which the planner page asks «Thay bản nháp hiện
+    có…?» with: it names the draft's overrides (``overridden`` communes, by ``overriders``) that replacing it drops from
+    the result — a reviewer's corrections were thrown away by the runner's «OK», unseen."""
+    held = f", trong đó {overridden} xã đã được điều chỉnh thủ công bởi {', '.join(overriders)}" if overridden else ""
+    dropped = (
+        " — thay thế sẽ bỏ các điều chỉnh này khỏi kết quả (vẫn ghi trong lịch sử phiên bản)" if overridden else ""
+    )
+    return DraftExists(
+        f"năm {year} đã có bản nháp phiên bản {version}{held}; duyệt hoặc thay thế nó{dropped}",
+        f"a draft v{version} exists for {year}"
+        + (f" with {overridden} overridden communes" if overridden else "")
+        + ": approve it or replace it",
+    )
 
 
 class InvalidOverride(ClassificationError, InvalidRequest):
@@ -175,6 +191,39 @@ def check_seen(
     raise DraftChanged(
         f"Bản nháp phân loại năm {year} {what} sau khi bạn xem: hãy xem lại kết quả trước khi {action}",
         f"the {year} draft changed after it was read (run {seen_id} → {draft_id}): review it again",
+    )
+
+
+class IndicatorsChanged(ClassificationError, StaleVersion):
+    """The year's indicator table was loaded again after the draft was run: its classes rest on figures the database no
+    longer holds."""
+
+    code = "indicators_changed"
+
+
+def indicators_reloaded_text(year: int, version: int, reloaded: Mapping[str, Any], action: str = "phê duyệt") -> str:
+    """What a draft (version ``version`` of ``year``) whose year's indicators were loaded again after it was run
+    (``reloaded``: that import's file_name, imported_by, started_at) is told, refused or reviewed (`classify review`)."""
+    return (
+        f"Chỉ số năm {year} đã được nhập lại (tệp «{reloaded['file_name']}», {reloaded['imported_by']},"
+        f" {vn_time(reloaded['started_at'])}) sau khi chạy bản nháp phiên bản {version}: hãy chạy lại phân loại năm"
+        f" {year} để dùng số liệu mới rồi mới {action}"
+    )
+
+
+def check_indicators_unchanged(
+    year: int, version: int, reloaded: Mapping[str, Any] | None, action: str = "phê duyệt"
+) -> None:
+    """Refuse to ``action`` a draft (version ``version`` of ``year``) whose year's indicators were loaded again after
+    it was run (``reloaded``: that import; None: not): the planner who loaded the new figures had to remember to run
+    the year again, and the approver saw nothing of it — the approved classes disagreed with the year's figures, in
+    the KPI and every export."""
+    if reloaded is None:
+        return
+    raise IndicatorsChanged(
+        indicators_reloaded_text(year, version, reloaded, action),
+        f"the {year} indicators were imported again (import {reloaded['id']}) after draft v{version} was run:"
+        " run the year again",
     )
 
 

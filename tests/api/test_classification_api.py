@@ -376,6 +376,28 @@ def test_the_planners_refusals_are_shown_in_vietnamese_alone(client, as_user, in
         assert not re.search(r"\([\x00-\x7f]*\)", body["message"]), (what, body["message"])
 
 
+def test_running_a_year_again_over_a_colleagues_overrides_names_them_first(
+    client, as_user, indicators: list[str]
+) -> None:
+    """The first planner runs 2025 again while the draft holds the second planner's override: the refusal the page
+    asks «Thay bản nháp hiện có…?» with (and `classify run` prints) says how many communes were overridden, by whom,
+    and that replacing the draft drops them. It said only «đã có bản nháp phiên bản 1; duyệt hoặc thay thế nó», and a
+    reviewer's correction was thrown away unseen by the runner's «OK». A draft nobody overrode says nothing of it."""
+    assert client.post("/api/classifications/2025/runs").status_code == 201
+    plain = client.post("/api/classifications/2025/runs")
+    assert plain.status_code == 409 and "điều chỉnh" not in plain.json()["message"], plain.text
+    as_user("planner-2")
+    fix = {"commune_code": indicators[-1], "category": "trong_diem", "level": "II", "reason": "Theo báo cáo xác minh"}
+    assert client.post("/api/classifications/2025/overrides", json=fix).status_code == 200
+    as_user("planner")
+    again = client.post("/api/classifications/2025/runs")
+    assert again.status_code == 409 and again.json()["code"] == "draft_exists"
+    assert again.json()["message"] == (
+        "năm 2025 đã có bản nháp phiên bản 1, trong đó 1 xã đã được điều chỉnh thủ công bởi tham.muu.2;"
+        " duyệt hoặc thay thế nó — thay thế sẽ bỏ các điều chỉnh này khỏi kết quả (vẫn ghi trong lịch sử phiên bản)"
+    )
+
+
 def test_a_year_that_has_not_begun_is_neither_run_nor_approved(
     client, as_user, conn: Connection, indicators: list[str]
 ) -> None:
@@ -1019,6 +1041,130 @@ def test_an_approval_by_a_planner_whose_password_an_administrator_just_reset_say
     assert (
         own[0]["details_text"] == f"thay mật khẩu do quản trị viên quan-tri cấp lại ngày {day}, từ địa chỉ testclient"
     )
+
+
+def test_an_approval_by_a_planner_account_an_administrator_just_created_says_so(
+    client, as_user, make_user, bearer, conn: Connection, indicators: list[str]
+) -> None:
+    """Four eyes around a new account: the administrator creates a second planner, logs in with the one-time password
+    it answers, makes the forced change and approves the first planner's draft. The approval's answer and the year's
+    history name who gave that password and when, as for a reset, and so does the own change's audit line; before,
+    only a reset was looked for, and an account made for the purpose approved unmarked. An account whose creator set
+    no password to change (an operator's own, `users add --no-change-required`) is not marked."""
+    from gis.services.admin import create_user
+
+    assert client.post("/api/classifications/2025/runs").status_code == 201
+    admin = bearer(make_user("quan-tri", "admin"))
+    made = client.post(
+        "/api/users", json={"username": "tham.muu.moi", "role": "planner", "national": True}, headers=admin
+    )
+    assert made.status_code == 201, made.text
+    given = made.json()["password"]
+    login = client.post("/api/auth/token", data={"username": "tham.muu.moi", "password": given}).json()
+    change = {"current_password": given, "new_password": "chiem-tai-khoan-2"}
+    changed = client.post(
+        "/api/auth/password", json=change, headers={"Authorization": f"Bearer {login['access_token']}"}
+    )
+    taken = {"Authorization": f"Bearer {changed.json()['access_token']}"}
+
+    approved = client.post("/api/classifications/2025/approve", headers=taken)
+    assert approved.status_code == 200, approved.text
+    assert approved.json()["approved_by"] == "tham.muu.moi"
+    assert approved.json()["approver_password_reset_by"] == "quan-tri"
+    assert approved.json()["approver_password_reset_at"] <= approved.json()["approved_at"]
+    assert client.get("/api/classifications/2025/history").json()[0]["approver_password_reset_by"] == "quan-tri"
+    own = client.get("/api/audit?limit=2", headers=admin).json()
+    assert [e["action"] for e in own] == ["change_own_password", "create_user"]
+    day = local_today().strftime("%d/%m/%Y")
+    assert own[0]["details_text"] == (
+        f"thay mật khẩu do quản trị viên quan-tri cấp khi tạo tài khoản ngày {day}, từ địa chỉ testclient"
+    )
+
+    as_user("planner")
+    assert client.post("/api/classifications/2024/runs").status_code == 201
+    create_user(conn, "van-hanh", "tham.muu.rieng", "x", "planner", None, must_change_password=False)
+    own_account = bearer(conn.execute(text("SELECT id FROM users WHERE username = 'tham.muu.rieng'")).scalar_one())
+    mine = client.post("/api/classifications/2024/approve", headers=own_account)
+    assert mine.status_code == 200, mine.text
+    assert mine.json()["approver_password_reset_by"] is None
+
+
+def test_an_account_created_before_creations_said_whether_its_password_was_given(
+    client, as_user, make_user, bearer, conn: Connection, indicators: list[str]
+) -> None:
+    """A creation audited before its details said ``given`` (an upgraded database, a demo built before): it gave a
+    password when its user then made the forced change (an own change of a given password), as a takeover does — the
+    approval is marked; an account its creator made to be used as it was (the demo's planners) is not."""
+    from gis.store.audit import record_admin_action
+
+    def created(username: str) -> dict[str, str]:
+        user_id = make_user(username, "planner")
+        record_admin_action(conn, "quan-tri", "create_user", user_id=user_id, details={"role": "planner"})
+        return bearer(user_id)
+
+    assert client.post("/api/classifications/2025/runs").status_code == 201
+    assert client.post("/api/classifications/2024/runs").status_code == 201
+    used_as_made = created("tham.muu.demo")
+    taken = created("tham.muu.cu")
+    taken_id = conn.execute(text("SELECT id FROM users WHERE username = 'tham.muu.cu'")).scalar_one()
+    record_admin_action(conn, "tham.muu.cu", "change_own_password", user_id=taken_id, details={"given": True})
+
+    mine = client.post("/api/classifications/2024/approve", headers=used_as_made)
+    assert mine.status_code == 200, mine.text
+    assert mine.json()["approver_password_reset_by"] is None
+    theirs = client.post("/api/classifications/2025/approve", headers=taken)
+    assert theirs.status_code == 200, theirs.text
+    assert theirs.json()["approver_password_reset_by"] == "quan-tri"
+
+
+def test_a_draft_whose_year_indicators_were_imported_again_is_not_approved(
+    client, as_user, conn: Connection, indicators: list[str], tmp_path: Path
+) -> None:
+    """The first planner runs 2025, then loads a corrected indicator table of 2025 in which a commune now meets three
+    criteria of loại I; the second planner's approval is refused (412 `indicators_changed`, naming the file and who
+    loaded it) instead of approving classes that rest on figures the database no longer holds. Run again, the draft
+    uses the new figures and is approved. Before, the stale draft was approved as it was. A table of another year, or
+    the same figures loaded again (`make demo` run again), changes nothing of 2025's draft."""
+    assert client.post("/api/classifications/2025/runs").status_code == 201
+    review = client.get("/api/classifications/2025/review", params={"draft": "true"})
+    assert review.json()["run"]["indicators_reloaded"] is None
+    import_indicators(conn, tmp_path / "ind.csv", imported_by="tham.muu")  # the same figures again: nothing changed
+    same = client.get("/api/classifications/2025/review", params={"draft": "true"})
+    assert same.json()["run"]["indicators_reloaded"] is None
+    review = same
+    other = tmp_path / "ind-2024.csv"
+    other.write_text(HEADER + f"2024,{indicators[0]},10000,1,0,0,0,0\n", encoding="utf-8")
+    import_indicators(conn, other, imported_by="tham.muu")
+    fixed = tmp_path / "ind-2025-sua.csv"
+    fixed.write_text(HEADER + f"2025,{indicators[0]},10000,80,3000,0,0,3\n", encoding="utf-8")
+    import_indicators(conn, fixed, imported_by="tham.muu")
+    as_user("planner-2")
+    # The page's status line says so, in the review read again (its cached answer was renewed by the import).
+    again = client.get(
+        "/api/classifications/2025/review",
+        params={"draft": "true"},
+        headers={"If-None-Match": review.headers["etag"]},
+    )
+    assert again.status_code == 200
+    reloaded = again.json()["run"]["indicators_reloaded"]
+    assert (reloaded["file_name"], reloaded["imported_by"]) == ("ind-2025-sua.csv", "tham.muu")
+    refused = client.post("/api/classifications/2025/approve")
+    assert refused.status_code == 412, refused.text
+    assert refused.json()["code"] == "indicators_changed"
+    assert "ind-2025-sua.csv" in refused.json()["message"] and "tham.muu" in refused.json()["message"]
+    assert client.get("/api/classifications/2025", params={"draft": "true"}).json()["run"]["status"] == "draft"
+
+    as_user("planner")
+    assert client.post("/api/classifications/2025/runs", json={"replace": True}).status_code == 201
+    as_user("planner-2")
+    assert (
+        client.get("/api/classifications/2025", params={"draft": "true"}).json()["run"]["indicators_reloaded"] is None
+    )
+    approved = client.post("/api/classifications/2025/approve")
+    assert approved.status_code == 200, approved.text
+    classes = client.get("/api/classifications/2025").json()["features"]
+    first = next(f["properties"] for f in classes if f["properties"]["code"] == indicators[0])
+    assert (first["category"], first["level"]) == ("trong_diem", "I")
 
 
 def test_an_approval_without_a_recent_reset_names_none(client, as_user, indicators: list[str]) -> None:

@@ -1314,6 +1314,46 @@ def test_planner_discards_a_correction_started_by_mistake(chromium, server: str,
             conn.execute(text("DELETE FROM classification_runs WHERE year = 2025 AND status = 'draft'"))
 
 
+def test_planner_is_told_a_draft_predates_the_years_indicators_and_is_offered_no_approval(
+    chromium, server: str, city: Engine, tmp_path: Path
+) -> None:
+    """thammuu runs a correction of 2025, then loads a corrected 2025 indicator table; thammuu2, who could approve it
+    (four eyes), reads in the status line that the year's figures were loaded again after the run (file, who) and is
+    offered no approval, the button saying why. Before, nothing told the stale draft apart and it was approved."""
+    from gis.services.classification import draft_year
+    from gis.services.indicator_import import import_indicators
+
+    table = tmp_path / "chi-so-2025-sua.csv"
+    table.write_text(
+        "year,commune_code,population,users_with_records,plants_destroyed,cultivation_m2,on_drug_route\n"
+        "2025,10507,30000,200,0,0,1\n",
+        encoding="utf-8",
+    )
+    try:
+        with city.begin() as conn:
+            draft_year(conn, 2025, actor="thammuu")
+            import_indicators(conn, table, imported_by="thammuu")
+        page, errors = open_as(chromium, server, "thammuu2")
+        page.select_option("#year", "2025")
+        status = page.locator("#run-status")
+        status.locator("text=cần chạy lại phân loại trước khi phê duyệt").wait_for()
+        assert "Bản nháp phiên bản 2" in status.inner_text()
+        assert (
+            "chỉ số năm 2025 đã được nhập lại sau khi chạy (tệp «chi-so-2025-sua.csv», thammuu," in status.inner_text()
+        )
+        assert page.locator("#approve").is_disabled()
+        assert page.locator("#approve").get_attribute("title") == (
+            "Chỉ số năm 2025 đã được nhập lại sau khi chạy: cần chạy lại phân loại trước khi phê duyệt"
+        )
+        shot(page, "planner-draft-older-than-its-indicators")
+        assert errors == [], errors
+        page.close()
+    finally:  # the other tests read 2025 as approved version 1 alone, and the city without indicators
+        with city.begin() as conn:
+            conn.execute(text("DELETE FROM classification_runs WHERE year = 2025 AND status = 'draft'"))
+            conn.execute(text("DELETE FROM commune_indicators WHERE year = 2025 AND commune_code = '10507'"))
+
+
 def test_planner_works_on_a_correction_of_an_approved_year(
     chromium, server: str, city: Engine, cluster: ManagedCluster
 ) -> None:

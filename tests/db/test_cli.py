@@ -770,6 +770,37 @@ def test_a_classification_of_a_year_to_come_is_refused_and_stores_nothing(cli, c
     assert code == 2 and f"Năm {year} chưa bắt đầu" in err and not out, (out, err)
 
 
+def test_classify_review_says_the_draft_predates_its_years_indicators(
+    cli, capsys, owner_engine: Engine, tmp_path: Path
+) -> None:
+    """`classify review` of a draft whose year's indicator table was loaded again after the run says so under its
+    status line, as the planner page does, and `classify approve` refuses it (exit 3); before, nothing said it."""
+    table = tmp_path / "chi-so-2001.csv"
+    table.write_text(
+        "year,commune_code,population,users_with_records,plants_destroyed,cultivation_m2,on_drug_route\n"
+        "2001,10507,30000,200,0,0,1\n",
+        encoding="utf-8",
+    )
+    try:
+        assert cli(capsys, "classify", "run", "--year", "2001")[0] == 0
+        code, out, err = cli(capsys, "classify", "review", "--year", "2001", "--limit", "1")
+        assert code == 0 and "nhập lại" not in out, out
+        assert cli(capsys, "indicators", "import", str(table))[0] == 0
+        code, out, err = cli(capsys, "classify", "review", "--year", "2001", "--limit", "1")
+        assert code == 0, err
+        note = out.splitlines()[1]
+        assert note.startswith("Chỉ số năm 2001 đã được nhập lại (tệp «chi-so-2001.csv», "), out
+        assert note.endswith(
+            " sau khi chạy bản nháp phiên bản 1: hãy chạy lại phân loại năm 2001 để dùng số liệu mới rồi mới phê duyệt"
+        ), out
+        code, out, err = cli(capsys, "classify", "approve", "--year", "2001")
+        assert code == 3 and "Chỉ số năm 2001 đã được nhập lại" in err, (out, err)
+    finally:
+        with owner_engine.begin() as conn:  # committed by the commands: leave no trace for other tests
+            conn.execute(text("DELETE FROM classification_runs WHERE year = 2001"))
+            conn.execute(text("DELETE FROM commune_indicators WHERE year = 2001"))
+
+
 def test_classify_run_and_review_name_classes_and_status_in_vietnamese(cli, capsys, owner_engine: Engine) -> None:
     try:
         code, out, err = cli(capsys, "classify", "run", "--year", "2003")

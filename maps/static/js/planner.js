@@ -220,10 +220,14 @@ diabanPages.planner = async function startPlanner(map, cfg) {
     const barred = cfg.fourEyes ? `; nguyên tắc bốn mắt: người chạy${last ? " và người đã điều chỉnh" : ""} — ` +
       `${barredFromApproval(run, items).join(", ")} — không được tự phê duyệt, cần một cán bộ tham mưu khác` : "";
     const correction = run.supersedes_id ? ", hiệu chỉnh kết quả đã phê duyệt" : "";
+    // The year's indicators loaded again after the run: its classes rest on figures the database no longer holds.
+    const r = run.indicators_reloaded;
+    const reloaded = r ? `; chỉ số năm ${run.year} đã được nhập lại sau khi chạy (tệp «${r.file_name}», ${r.imported_by}, ` +
+      `${viDateTime(r.started_at)}): cần chạy lại phân loại trước khi phê duyệt` : "";
     return `${cfg.runStatusLabels.draft} phiên bản ${run.version} (chạy bởi ${run.created_by}, ${viDateTime(run.created_at)}${correction}): ` +
       `${VI_NUMBER.format(items.filter((i) => i.disagreement).length)} xã theo tiêu chí khác mô hình, ` +
       `${nChanged === null ? cfg.noPreviousYear : `${VI_NUMBER.format(nChanged)} xã thay đổi so với năm trước`}` +
-      `${last}${barred}`;
+      `${last}${reloaded}${barred}`;
   }
 
   // The history of the year's versions, read when its section is open (and again with the year it shows): each version
@@ -235,11 +239,11 @@ diabanPages.planner = async function startPlanner(map, cfg) {
   function versionItem(v) {
     const done = [`chạy bởi ${at(v.created_by, v.created_at)}`];
     if (v.approved_by) done.push(`phê duyệt bởi ${at(v.approved_by, v.approved_at)}`);
-    // A recent administrator's reset of the approver's password (gis/store/classifications.py approver_reset): whoever
-    // held the one-time password could have approved as them.
+    // A password an administrator recently gave the approver, by a reset or with a new account (gis/store/classifications.py
+    // approver_reset): whoever held the one-time password could have approved as them.
     if (v.approver_password_reset_by) {
       done.push(`<b>mật khẩu người duyệt do quản trị viên ${escapeHtml(v.approver_password_reset_by)} ` +
-        `cấp lại ngày ${viDate(v.approver_password_reset_at)}</b>`);
+        `cấp ngày ${viDate(v.approver_password_reset_at)}</b>`);
     }
     if (v.ended_by) done.push(`${cfg.draftEndedBy[v.status]} ${at(v.ended_by, v.ended_at)}`);
     const change = (o) => `${escapeHtml(o.name || o.commune_code)}: ` +
@@ -343,11 +347,13 @@ diabanPages.planner = async function startPlanner(map, cfg) {
     const ran = review.run.created_by === cfg.username;
     const overrode = items.some((i) => i.override_at && i.override_by === cfg.username);
     const selfApproval = !approved && cfg.fourEyes && (ran || overrode);
-    approve.disabled = approved || selfApproval || !cfg.classifies;
+    const stale = !approved && Boolean(review.run.indicators_reloaded);
+    approve.disabled = approved || selfApproval || stale || !cfg.classifies;
     shown = { ...review.run, overrides: items.filter((i) => i.override_at).length };
     discard.hidden = approved || !cfg.classifies;
     const yours = [ran && "đã chạy phân loại tạo bản nháp này", overrode && "đã điều chỉnh kết quả trong bản nháp"];
-    approve.title = selfApproval ? `Bạn ${yours.filter(Boolean).join(" và ")}: cần một cán bộ tham mưu khác phê duyệt` : "";
+    approve.title = selfApproval ? `Bạn ${yours.filter(Boolean).join(" và ")}: cần một cán bộ tham mưu khác phê duyệt`
+      : stale ? `Chỉ số năm ${year} đã được nhập lại sau khi chạy: cần chạy lại phân loại trước khi phê duyệt` : "";
     status.textContent = describe(review.run, items, review.n_changed);
     compare(items);
     applyFilter();  // before the items: the table is drawn once with them (nation-wide 3,321 rows, drawn twice before)
