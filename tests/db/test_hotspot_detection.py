@@ -4,17 +4,24 @@ from __future__ import annotations
 
 import io
 import json
+import os
+import subprocess
+import sys
+import time
 from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 
 import geopandas as gpd
 import numpy as np
 import pytest
+from conftest import scratch_database
 from openpyxl import load_workbook
 from pyproj import Transformer
 from sqlalchemy import Connection, text
 
 from gis.io.scenario_files import write_scenario
+from gis.ops.postgres import ManagedCluster
+from gis.services.boundary_import import import_boundaries
 from gis.services.detection import run_detection
 from gis.services.hotspots import create_manual_hotspot, export_register
 from gis.services.incident_import import import_incidents
@@ -329,3 +336,36 @@ def test_one_new_incident_beside_those_before_the_eradication_is_no_recurrence(
     five = run_detection(conn, actor="test", **window)  # five after the eradication: a cluster of their own
     assert (five.recurred, five.new) == (1, 0)
     assert conn.execute(text("SELECT status FROM hotspots WHERE id = :id"), {"id": hotspot}).scalar_one() == "recurred"
+
+
+def test_two_runs_at_once_write_one_register(cluster: ManagedCluster, boundaries_path: Path, tmp_path: Path) -> None:
+    """A `diaban hotspots detect` started while another run writes (a scheduled one, an operator's) says it waits,
+    waits for it to commit and finds its hotspot unchanged: both read the register empty, and each added the same
+    cluster as a new hotspot (two hotspots, two «created» histories, one place)."""
+    start = datetime(2025, 1, 1, tzinfo=UTC)
+    with scratch_database(cluster, "detection_race") as engine:
+        with engine.begin() as setup:
+            import_boundaries(setup, boundaries_path)
+            import_incidents(setup, _burst(tmp_path, 106.6830, 20.8600, start, 10, "R"), imported_by="test")
+        env = {**os.environ, "DIABAN_DATABASE_URL": cluster.url("detection_race")}
+        command = [sys.executable, "-m", "api.cli", "hotspots", "detect", "--json"]
+        with engine.connect() as first, engine.connect() as watch:
+            with first.begin():
+                assert run_detection(first, actor="first").new == 1
+                second = subprocess.Popen(command, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+                waiting = (
+                    "SELECT count(*) FROM pg_stat_activity"
+                    " WHERE wait_event_type = 'Lock' AND datname = 'detection_race'"
+                )
+                for _ in range(1200):  # until the second run waits for the first, or has ended (at most 2 minutes)
+                    if second.poll() is not None or watch.execute(text(waiting)).scalar_one():
+                        break
+                    watch.rollback()  # pg_stat_activity is read once per transaction
+                    time.sleep(0.1)
+            out, err = second.communicate(timeout=120)
+            assert second.returncode == 0, err
+            assert "Một lần chạy phát hiện khác đang ghi vào sổ theo dõi: chờ lần chạy đó xong" in err
+            report = json.loads(out)
+            assert (report["new"], report["unchanged"]) == (0, 1)
+            created = watch.execute(text("SELECT count(*) FROM hotspot_events WHERE event = 'created'")).scalar_one()
+            assert (watch.execute(text("SELECT count(*) FROM hotspots")).scalar_one(), created) == (1, 1)
