@@ -8,6 +8,7 @@ import os
 import subprocess
 import sys
 import time
+from collections import Counter
 from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 
@@ -369,3 +370,37 @@ def test_two_runs_at_once_write_one_register(cluster: ManagedCluster, boundaries
             assert (report["new"], report["unchanged"]) == (0, 1)
             created = watch.execute(text("SELECT count(*) FROM hotspot_events WHERE event = 'created'")).scalar_one()
             assert (watch.execute(text("SELECT count(*) FROM hotspots")).scalar_one(), created) == (1, 1)
+
+
+def test_a_past_year_counts_the_kind_a_hotspot_had_then(conn: Connection, tmp_path: Path) -> None:
+    """Reclassifying 2025 counts a hotspot with the kind it had at the end of 2025: a spot that became an organising
+    place in 2026 counted as an organising place of 2025 too (today's kind), changing 2025's legal criteria when
+    2025 was run again; 2026 counts the organising place. A change found on 03/01/2026 by a run over a window that
+    ends with 2025 is a fact of 2025 (its incidents are), and counts there."""
+    from gis.store.indicators import hotspot_aggregates
+
+    november, end_2025 = datetime(2025, 11, 1, tzinfo=UTC), day_start(date(2026, 1, 1))
+    import_incidents(conn, _burst(tmp_path, 106.6830, 20.8600, november, 10, "A"), imported_by="test")
+    import_incidents(conn, _burst(tmp_path, 106.7000, 20.8600, november, 10, "B"), imported_by="test")
+    first = run_detection(conn, actor="test", start=november, end=datetime(2025, 12, 1, tzinfo=UTC))
+    assert first.new == 2
+    december = datetime(2025, 12, 5, tzinfo=UTC)
+    import_incidents(
+        conn, _burst(tmp_path, 106.7000, 20.8600, december, 12, "BORG", kind="organizing_use"), imported_by="test"
+    )
+    run_detection(conn, actor="test", start=november, end=end_2025, recorded_at=datetime(2026, 1, 3, tzinfo=UTC))
+    january = datetime(2026, 1, 5, tzinfo=UTC)
+    import_incidents(
+        conn, _burst(tmp_path, 106.6830, 20.8600, january, 12, "AORG", kind="organizing_use"), imported_by="test"
+    )
+    run_detection(conn, actor="test", start=november, end=datetime(2026, 2, 1, tzinfo=UTC))
+    rows = conn.execute(
+        text("SELECT commune_code, kind FROM hotspots ORDER BY ST_X(centroid)"),  # A (west), then B
+    ).all()
+    assert [r.kind for r in rows] == ["organizing_place", "organizing_place"]
+    a, b = (r.commune_code for r in rows)
+    # A: a spot all 2025, an organising place in 2026; B: an organising place from 2025 (seen in 2025 only).
+    expected = Counter({(2025, a): 0, (2026, a): 1})
+    expected[(2025, b)] += 1
+    counts = hotspot_aggregates(conn, 2025, 2026).set_index(["year", "commune_code"])["organizing_places"]
+    assert {key: int(counts.get(key, 0)) for key in expected} == dict(expected)
