@@ -405,9 +405,13 @@ SELECT at, id FROM r
 """)
 #: Continued hotspots in one statement, each written only if the run changes it; the ids written. A status the run
 #: changes is dated by the row's ``changed_at`` (a recurrence: its first incident after the clearing), else the run's.
+#: ``first_seen`` is set once: the first incident of the cluster that entered the hotspot in the register (for one
+#: reported by hand, of the first cluster that continues it); a later run over a wider window does not move it back,
+#: which would make the hotspot «new» in another period and active in earlier years (the past's KPIs and
+#: classification rewritten by the window an operator chose).
 _UPDATE_HOTSPOTS = text(f"""
 WITH n AS (
-    SELECT r.id, r.status, r.changed_at, r.kind, r.n, r.kinds, least(h.first_seen, r.first) AS first_seen,
+    SELECT r.id, r.status, r.changed_at, r.kind, r.n, r.kinds, coalesce(h.first_seen, r.first) AS first_seen,
            greatest(h.last_seen, r.last) AS last_seen, r.radius, ST_GeomFromText(r.centroid, 4326) AS centroid,
            ST_GeomFromText(r.footprint, 4326) AS footprint, r.status <> h.status AS changed
     FROM jsonb_to_recordset(CAST(:rows AS jsonb)) AS r(id int, status text, changed_at timestamptz, {_ROW})

@@ -404,3 +404,26 @@ def test_a_past_year_counts_the_kind_a_hotspot_had_then(conn: Connection, tmp_pa
     expected[(2025, b)] += 1
     counts = hotspot_aggregates(conn, 2025, 2026).set_index(["year", "commune_code"])["organizing_places"]
     assert {key: int(counts.get(key, 0)) for key in expected} == dict(expected)
+
+
+def test_first_seen_is_the_first_incident_of_the_cluster_that_entered_the_register(
+    conn: Connection, tmp_path: Path
+) -> None:
+    """A hotspot is first seen at the first incident of the cluster that put it in the register, and no later run
+    moves it: a rerun over a wider window (July-October after October) moved it back to July, so that the hotspot
+    became «new» in another period and active in earlier years (the past's KPIs and classification rewritten by the
+    window an operator chose), and it then named an incident the hotspot no longer listed once October was run
+    again. Its other figures are the latest run's."""
+    july, october = datetime(2025, 7, 1, tzinfo=UTC), datetime(2025, 10, 1, tzinfo=UTC)
+    end = datetime(2025, 11, 1, tzinfo=UTC)
+    import_incidents(conn, _burst(tmp_path, 106.6830, 20.8600, july, 10, "JUL"), imported_by="test")
+    import_incidents(conn, _burst(tmp_path, 106.6830, 20.8600, october, 10, "OCT"), imported_by="test")
+    seen = text("SELECT first_seen, last_seen, n_incidents FROM hotspots")
+    last = october + timedelta(days=9)
+    assert run_detection(conn, actor="test", start=october, end=end).new == 1
+    assert tuple(conn.execute(seen).one()) == (october, last, 10)
+    wider = run_detection(conn, actor="test", start=july, end=end)
+    assert (wider.new, wider.updated) == (0, 1)  # continued, with the July incidents counted
+    assert tuple(conn.execute(seen).one()) == (october, last, 20)
+    run_detection(conn, actor="test", start=october, end=end)
+    assert tuple(conn.execute(seen).one()) == (october, last, 10)
