@@ -39,6 +39,11 @@ def cmd_detect(args: argparse.Namespace) -> None:
             end=DayWindow(args.date_to, args.date_to).end if args.date_to else None,
             params=params,
             dry_run=args.dry_run,
+            waiting=lambda: print(
+                "Một lần chạy phát hiện khác đang ghi vào sổ theo dõi: chờ lần chạy đó xong rồi chạy tiếp…",
+                file=sys.stderr,
+                flush=True,
+            ),
         )
     if args.json:
         print(json.dumps(report.summary(), ensure_ascii=False))

@@ -61,6 +61,9 @@ from models.vocabulary import (
 _TO_LONLAT = Transformer.from_crs(METRIC_SRID, WGS84_SRID, always_xy=True)
 #: The smallest step of time: a half-open window's last instant is its end minus this.
 _INSTANT = timedelta(microseconds=1)
+#: The advisory lock that keeps runs writing to the register one at a time (beside gis.store.db's migration lock,
+#: 7_312_025, the indicator imports', 7_312_027, and the boundary imports', 7_312_028).
+_RUN_LOCK = 7_312_029
 
 
 @dataclass
@@ -184,6 +187,16 @@ def _refuse_going_back(conn: Connection, end: datetime) -> None:
         )
 
 
+def _wait_for_other_runs(conn: Connection, waiting: Callable[[], None] | None) -> None:
+    """Take the lock of runs that write (:data:`_RUN_LOCK`, held to the end of the transaction), after ``waiting``
+    when another run holds it."""
+    free = conn.execute(text("SELECT pg_try_advisory_xact_lock(:k)"), {"k": _RUN_LOCK}).scalar_one()
+    if not free:
+        if waiting is not None:
+            waiting()
+        conn.execute(text("SELECT pg_advisory_xact_lock(:k)"), {"k": _RUN_LOCK})
+
+
 def run_detection(
     conn: Connection,
     *,
@@ -194,6 +207,7 @@ def run_detection(
     kind_rules: HotspotKindRules = HotspotKindRules(),
     recorded_at: datetime | None = None,
     dry_run: bool = False,
+    waiting: Callable[[], None] | None = None,
 ) -> DetectionReport:
     """Detect hotspots over a window in the caller's transaction and record the run and its events.
 
@@ -202,7 +216,15 @@ def run_detection(
     same run in a savepoint rolled back, its report what it would do, nothing left recorded (its run number drawn and
     skipped). `recorded_at`: the instant the run, its events and the status changes it makes are dated by (None: the
     transaction's). The demo replays a run of the past at its window's end, so that a hotspot's history, whose field
-    work it records at its own dates, reads in order from the detection on."""
+    work it records at its own dates, reads in order from the detection on.
+
+    Runs that write go one at a time (an advisory lock until the caller's transaction ends, taken before anything is
+    read): two at once (a scheduled run and an operator's) both found the register without the other's hotspots and
+    added the same clusters twice; the second now waits for the first to commit, then reads the register it left (its
+    default window, the refusal of a window going back, its matching), as if started after it. A dry run takes no
+    lock: it records nothing. ``waiting`` is called once when the run has to wait (the command line says so)."""
+    if not dry_run:
+        _wait_for_other_runs(conn, waiting)
     start, end = _window(conn, start, end, params.window_days)
     if not dry_run:
         _refuse_going_back(conn, end)
@@ -383,9 +405,13 @@ SELECT at, id FROM r
 """)
 #: Continued hotspots in one statement, each written only if the run changes it; the ids written. A status the run
 #: changes is dated by the row's ``changed_at`` (a recurrence: its first incident after the clearing), else the run's.
+#: ``first_seen`` is set once: the first incident of the cluster that entered the hotspot in the register (for one
+#: reported by hand, of the first cluster that continues it); a later run over a wider window does not move it back,
+#: which would make the hotspot «new» in another period and active in earlier years (the past's KPIs and
+#: classification rewritten by the window an operator chose).
 _UPDATE_HOTSPOTS = text(f"""
 WITH n AS (
-    SELECT r.id, r.status, r.changed_at, r.kind, r.n, r.kinds, least(h.first_seen, r.first) AS first_seen,
+    SELECT r.id, r.status, r.changed_at, r.kind, r.n, r.kinds, coalesce(h.first_seen, r.first) AS first_seen,
            greatest(h.last_seen, r.last) AS last_seen, r.radius, ST_GeomFromText(r.centroid, 4326) AS centroid,
            ST_GeomFromText(r.footprint, 4326) AS footprint, r.status <> h.status AS changed
     FROM jsonb_to_recordset(CAST(:rows AS jsonb)) AS r(id int, status text, changed_at timestamptz, {_ROW})

@@ -4,17 +4,25 @@ from __future__ import annotations
 
 import io
 import json
+import os
+import subprocess
+import sys
+import time
+from collections import Counter
 from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 
 import geopandas as gpd
 import numpy as np
 import pytest
+from conftest import scratch_database
 from openpyxl import load_workbook
 from pyproj import Transformer
 from sqlalchemy import Connection, text
 
 from gis.io.scenario_files import write_scenario
+from gis.ops.postgres import ManagedCluster
+from gis.services.boundary_import import import_boundaries
 from gis.services.detection import run_detection
 from gis.services.hotspots import create_manual_hotspot, export_register
 from gis.services.incident_import import import_incidents
@@ -329,3 +337,93 @@ def test_one_new_incident_beside_those_before_the_eradication_is_no_recurrence(
     five = run_detection(conn, actor="test", **window)  # five after the eradication: a cluster of their own
     assert (five.recurred, five.new) == (1, 0)
     assert conn.execute(text("SELECT status FROM hotspots WHERE id = :id"), {"id": hotspot}).scalar_one() == "recurred"
+
+
+def test_two_runs_at_once_write_one_register(cluster: ManagedCluster, boundaries_path: Path, tmp_path: Path) -> None:
+    """A `diaban hotspots detect` started while another run writes (a scheduled one, an operator's) says it waits,
+    waits for it to commit and finds its hotspot unchanged: both read the register empty, and each added the same
+    cluster as a new hotspot (two hotspots, two «created» histories, one place)."""
+    start = datetime(2025, 1, 1, tzinfo=UTC)
+    with scratch_database(cluster, "detection_race") as engine:
+        with engine.begin() as setup:
+            import_boundaries(setup, boundaries_path)
+            import_incidents(setup, _burst(tmp_path, 106.6830, 20.8600, start, 10, "R"), imported_by="test")
+        env = {**os.environ, "DIABAN_DATABASE_URL": cluster.url("detection_race")}
+        command = [sys.executable, "-m", "api.cli", "hotspots", "detect", "--json"]
+        with engine.connect() as first, engine.connect() as watch:
+            with first.begin():
+                assert run_detection(first, actor="first").new == 1
+                second = subprocess.Popen(command, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+                waiting = (
+                    "SELECT count(*) FROM pg_stat_activity"
+                    " WHERE wait_event_type = 'Lock' AND datname = 'detection_race'"
+                )
+                for _ in range(1200):  # until the second run waits for the first, or has ended (at most 2 minutes)
+                    if second.poll() is not None or watch.execute(text(waiting)).scalar_one():
+                        break
+                    watch.rollback()  # pg_stat_activity is read once per transaction
+                    time.sleep(0.1)
+            out, err = second.communicate(timeout=120)
+            assert second.returncode == 0, err
+            assert "Một lần chạy phát hiện khác đang ghi vào sổ theo dõi: chờ lần chạy đó xong" in err
+            report = json.loads(out)
+            assert (report["new"], report["unchanged"]) == (0, 1)
+            created = watch.execute(text("SELECT count(*) FROM hotspot_events WHERE event = 'created'")).scalar_one()
+            assert (watch.execute(text("SELECT count(*) FROM hotspots")).scalar_one(), created) == (1, 1)
+
+
+def test_a_past_year_counts_the_kind_a_hotspot_had_then(conn: Connection, tmp_path: Path) -> None:
+    """Reclassifying 2025 counts a hotspot with the kind it had at the end of 2025: a spot that became an organising
+    place in 2026 counted as an organising place of 2025 too (today's kind), changing 2025's legal criteria when
+    2025 was run again; 2026 counts the organising place. A change found on 03/01/2026 by a run over a window that
+    ends with 2025 is a fact of 2025 (its incidents are), and counts there."""
+    from gis.store.indicators import hotspot_aggregates
+
+    november, end_2025 = datetime(2025, 11, 1, tzinfo=UTC), day_start(date(2026, 1, 1))
+    import_incidents(conn, _burst(tmp_path, 106.6830, 20.8600, november, 10, "A"), imported_by="test")
+    import_incidents(conn, _burst(tmp_path, 106.7000, 20.8600, november, 10, "B"), imported_by="test")
+    first = run_detection(conn, actor="test", start=november, end=datetime(2025, 12, 1, tzinfo=UTC))
+    assert first.new == 2
+    december = datetime(2025, 12, 5, tzinfo=UTC)
+    import_incidents(
+        conn, _burst(tmp_path, 106.7000, 20.8600, december, 12, "BORG", kind="organizing_use"), imported_by="test"
+    )
+    run_detection(conn, actor="test", start=november, end=end_2025, recorded_at=datetime(2026, 1, 3, tzinfo=UTC))
+    january = datetime(2026, 1, 5, tzinfo=UTC)
+    import_incidents(
+        conn, _burst(tmp_path, 106.6830, 20.8600, january, 12, "AORG", kind="organizing_use"), imported_by="test"
+    )
+    run_detection(conn, actor="test", start=november, end=datetime(2026, 2, 1, tzinfo=UTC))
+    rows = conn.execute(
+        text("SELECT commune_code, kind FROM hotspots ORDER BY ST_X(centroid)"),  # A (west), then B
+    ).all()
+    assert [r.kind for r in rows] == ["organizing_place", "organizing_place"]
+    a, b = (r.commune_code for r in rows)
+    # A: a spot all 2025, an organising place in 2026; B: an organising place from 2025 (seen in 2025 only).
+    expected = Counter({(2025, a): 0, (2026, a): 1})
+    expected[(2025, b)] += 1
+    counts = hotspot_aggregates(conn, 2025, 2026).set_index(["year", "commune_code"])["organizing_places"]
+    assert {key: int(counts.get(key, 0)) for key in expected} == dict(expected)
+
+
+def test_first_seen_is_the_first_incident_of_the_cluster_that_entered_the_register(
+    conn: Connection, tmp_path: Path
+) -> None:
+    """A hotspot is first seen at the first incident of the cluster that put it in the register, and no later run
+    moves it: a rerun over a wider window (July-October after October) moved it back to July, so that the hotspot
+    became «new» in another period and active in earlier years (the past's KPIs and classification rewritten by the
+    window an operator chose), and it then named an incident the hotspot no longer listed once October was run
+    again. Its other figures are the latest run's."""
+    july, october = datetime(2025, 7, 1, tzinfo=UTC), datetime(2025, 10, 1, tzinfo=UTC)
+    end = datetime(2025, 11, 1, tzinfo=UTC)
+    import_incidents(conn, _burst(tmp_path, 106.6830, 20.8600, july, 10, "JUL"), imported_by="test")
+    import_incidents(conn, _burst(tmp_path, 106.6830, 20.8600, october, 10, "OCT"), imported_by="test")
+    seen = text("SELECT first_seen, last_seen, n_incidents FROM hotspots")
+    last = october + timedelta(days=9)
+    assert run_detection(conn, actor="test", start=october, end=end).new == 1
+    assert tuple(conn.execute(seen).one()) == (october, last, 10)
+    wider = run_detection(conn, actor="test", start=july, end=end)
+    assert (wider.new, wider.updated) == (0, 1)  # continued, with the July incidents counted
+    assert tuple(conn.execute(seen).one()) == (october, last, 20)
+    run_detection(conn, actor="test", start=october, end=end)
+    assert tuple(conn.execute(seen).one()) == (october, last, 10)
