@@ -85,12 +85,13 @@ _COMMAND_TERMS = {
     COMMAND_TIP: f"ghi một tin báo, tố giác thành điểm nóng «{HotspotStatus.DETECTED.label}»: bấm vào bản đồ hoặc gõ"
     f" tọa độ, {_TIP_MEANING}",
     "vụ/km²": "mật độ: số vụ việc trên một ki-lô-mét vuông; mỗi vụ được tính lan ra quanh nơi xảy ra, khoảng cách"
-    " lan ghi dưới thang màu (để chuột lên dòng đó để xem cách tính: cỡ ô, độ rộng σ)",
+    " lan ghi dưới thang màu (trên máy tính, di chuột lên dòng đó để xem cỡ ô và độ rộng σ — điện thoại không hiện"
+    f" được, xem «{DENSITY_SPREAD}» ngay dưới đây: σ bằng cỡ ô, ít nhất 200 m)",
     DENSITY_SPREAD: "«Lan mềm, xa dần»: nhân Gauss, độ rộng σ bằng cỡ ô và ít nhất 200 m, tương đương bán kính tìm kiếm"
     " bậc bốn kiểu ArcGIS ≈ 2,83σ; «Trong bán kính cố định»: nhân bậc bốn kiểu ArcGIS, mỗi vụ chỉ tính trong bán kính"
     " tìm kiếm r ≈ 2,83σ",
     GISTAR_TITLE: "thống kê Getis-Ord Gi*: ô nóng có nhiều vụ việc hơn hẳn xung quanh, ô lạnh ít hơn hẳn, với độ tin"
-    " cậy 90, 95 hoặc 99 % (z ghi khi để chuột lên hoặc chạm vào ô: càng xa 0 càng khác xung quanh); tin cậy 95 %: trong các ô tô ở"
+    " cậy 90, 95 hoặc 99 % (z ghi khi chạm hoặc di chuột lên ô: càng xa 0 càng khác xung quanh); tin cậy 95 %: trong các ô tô ở"
     " mức đó, dự kiến dưới 5 % chỉ do ngẫu nhiên; vì so hàng nghìn ô cùng lúc, ngưỡng p được hạ theo số ô,"
     " nên p của ô được tô nhỏ hơn 0,05 nhiều; ô không tô: không có ý nghĩa thống kê; ô và vụ việc theo chú giải của lớp",
     EMERGING_TITLE: "phân tích điểm nóng theo thời gian kiểu ArcGIS: thống kê Gi* của từng ô qua từng kỳ, xếp mỗi ô vào"

@@ -14,7 +14,7 @@ from typing import Any
 from api.cli.audit import record_command_read
 from api.cli.vi import SCENARIO_INCIDENTS, SCENARIO_YEARS, cli_int, cli_output_file, naming_file, parser_options
 from models.domain.dates import vn_day, vn_time
-from models.numbers import vn_number
+from models.numbers import vn_number, vn_percent
 from models.vocabulary import (
     DRAFT_ENDED_BY,
     MISSING_DATA_LABEL,
@@ -254,9 +254,10 @@ _METRIC_NAMES = {"pai": "PAI", "pei": "PEI", "hit_rate": "tỷ lệ trúng"}
 
 
 def _metric_column(column: str) -> str:
-    """A summary table's column (``pai@5%``) as printed (``PAI@5%``)."""
+    """A summary table's column (``pai@5%``) as printed (``PAI@5 %``): the coverage as vn_percent writes it, as the
+    verdicts do («ở mức 5 %»)."""
     metric, _, coverage = column.partition("@")
-    return f"{_METRIC_NAMES.get(metric, metric)}@{coverage}"
+    return f"{_METRIC_NAMES.get(metric, metric)}@{vn_percent(float(coverage.removesuffix('%')) / 100, 0)}"
 
 
 def cmd_evaluate(args: argparse.Namespace) -> int:

@@ -27,6 +27,7 @@ from models.domain.classification import (
     check_four_eyes,
     check_indicators_unchanged,
     check_override,
+    check_override_changes,
     check_seen,
     check_year_begun,
     refuse_existing_draft,
@@ -230,15 +231,27 @@ def _insert_results(conn: Connection, run_id: int, results: pd.DataFrame) -> Non
 def override(
     conn: Connection, year: int, commune_code: str, category: str, level: str | None, reason: str | None, *, actor: str
 ) -> dict[str, Any]:
-    """Set a commune's final class in the year's draft, with the mandatory reason; returns the row."""
+    """Set a commune's final class in the year's draft, with the mandatory reason; returns the row. An override to the
+    class the commune already has is refused (check_override_changes) before anything is written or logged."""
     draft = _draft(conn, year)
-    incomplete = conn.execute(
-        text("SELECT incomplete FROM classification_results WHERE run_id = :run_id AND commune_code = :code"),
-        {"run_id": draft["id"], "code": commune_code},
-    ).scalar_one_or_none()
-    category, level, reason = check_override(
-        category, level, reason, incomplete=bool(incomplete), places=lambda: place_names(conn)
+    now = (
+        conn.execute(
+            text(
+                "SELECT r.incomplete, r.category, r.level, coalesce(u.full_name, r.commune_code) AS name"
+                " FROM classification_results r LEFT JOIN LATERAL (SELECT full_name FROM admin_units"
+                " WHERE code = r.commune_code ORDER BY valid_to IS NULL DESC, valid_from DESC LIMIT 1) u ON true"
+                " WHERE r.run_id = :run_id AND r.commune_code = :code"
+            ),
+            {"run_id": draft["id"], "code": commune_code},
+        )
+        .mappings()
+        .first()
     )
+    category, level, reason = check_override(
+        category, level, reason, incomplete=bool(now and now["incomplete"]), places=lambda: place_names(conn)
+    )
+    if now is not None:
+        check_override_changes(now["name"], year, (now["category"], now["level"]), (category, level))
     row = (
         conn.execute(
             text(

@@ -33,7 +33,7 @@ from models.errors import (
 )
 from models.forecast.learned import classify_learned, forecast_risk
 from models.lazy import lazy_module
-from models.vocabulary import CLASS_CHOICES, MISSING_DATA_LABEL, Category, Level, local_today
+from models.vocabulary import CLASS_CHOICES, MISSING_DATA_LABEL, Category, Level, class_label, local_today
 
 if TYPE_CHECKING:
     import pandas as pd
@@ -255,6 +255,27 @@ def check_override(
             "a commune with unknown indicators cannot be drug-free: complete the data and draft again",
         )
     return category, level, reason.strip()
+
+
+class OverrideUnchanged(InvalidOverride):
+    """An override to the class the commune already has in the draft: it changed nothing, yet counted as the planner's
+    override (in the history, and against their approval under the four-eyes principle)."""
+
+    code = "override_unchanged"
+
+
+def check_override_changes(
+    commune: str, year: int, current: tuple[str, str | None], wanted: tuple[str, str | None]
+) -> None:
+    """Refuse an override of ``commune`` (its full name) to ``wanted`` (category, level) when the ``year``'s draft
+    already gives it that class (``current``, the criteria's or an earlier override's): nothing to record."""
+    if current != wanted:
+        return
+    raise OverrideUnchanged(
+        f"{commune} đã là loại «{class_label(*current)}» trong bản nháp năm {year}: không có gì để sửa",
+        f"commune {commune} is already {current[0]}{' ' + current[1] if current[1] else ''} in the {year} draft:"
+        " nothing to override",
+    )
 
 
 def _criteria_by_commune(long: pd.DataFrame) -> dict[str, list[dict]]:

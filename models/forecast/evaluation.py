@@ -48,9 +48,9 @@ METHOD_LABELS = {
     BASELINES[4]: "Mật độ KDE (năm trước)",
 }
 #: How to read the measures, in plain words, printed before the tables (``diaban classify evaluate``): a planner
-#: quoting «PAI@5% 10,90» to a superior must be able to say what it is.
+#: quoting «PAI@5 % 10,90» to a superior must be able to say what it is.
 GLOSSARY = (
-    "Cách đọc: «tỷ lệ trúng@5%» là phần vụ việc của kỳ kiểm tra nằm trong 5 % diện tích được dự báo cao nhất;"
+    "Cách đọc: «tỷ lệ trúng@5 %» là phần vụ việc của kỳ kiểm tra nằm trong 5 % diện tích được dự báo cao nhất;"
     " «PAI» là tỷ lệ trúng chia cho phần diện tích đó (1 = không hơn chọn ngẫu nhiên, càng cao càng tốt: PAI 10 là vùng"
     " chiếm 5 % diện tích chứa 50 % số vụ); «PEI» là PAI so với PAI cao nhất có thể trên cùng diện tích"
     " (1 = tốt nhất có thể)."

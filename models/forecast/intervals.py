@@ -87,7 +87,7 @@ def format_leaderboard(board: pd.DataFrame, model: str, labels: Mapping[str, str
     name = _namer(labels)
     lines = []
     for coverage, rows in board.groupby("coverage"):
-        lines.append(f"PAI@{coverage:.0%}: {name(model)} {vn_number(rows['model'].iloc[0], fixed=True)}")
+        lines.append(f"PAI@{vn_percent(coverage, 0)}: {name(model)} {vn_number(rows['model'].iloc[0], fixed=True)}")
         for row in rows.sort_values("baseline_value", ascending=False).itertuples():
             mark = "hơn" if row.ahead else "chưa đủ số liệu để kết luận" if np.isnan(row.low) else "KHÔNG hơn"
             lines.append(

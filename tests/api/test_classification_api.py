@@ -354,6 +354,48 @@ def test_an_override_overridden_again_stays_in_the_history_with_who_replaced_it(
                 conn.execute(text(statement))
 
 
+def test_an_override_to_the_class_a_commune_already_has_is_refused_and_not_recorded(
+    client, as_user, conn: Connection, indicators: list[str]
+) -> None:
+    """An override that changes nothing (the class the commune already has in the draft: the criteria's, or an earlier
+    override's) was accepted, counted as the planner's override and then barred them from approving (four eyes).
+    Refused (422, Vietnamese, naming the commune and its class), and nothing recorded: the planner may still approve."""
+    as_user("planner-3")
+    client.post("/api/classifications/2025/runs")
+    free, key = indicators[0], indicators[-1]
+    (name,) = conn.execute(
+        text("SELECT full_name FROM admin_units WHERE code = :c AND valid_to IS NULL"), {"c": free}
+    ).scalars()
+    logged = "SELECT count(*) FROM classification_override_log"
+    before = conn.execute(text(logged)).scalar_one()
+    as_user("planner")
+    same = client.post(
+        "/api/classifications/2025/overrides",
+        json={"commune_code": free, "category": "drug_free", "reason": "Địa bàn đã ổn định"},
+    )
+    assert same.status_code == 422 and same.json()["code"] == "override_unchanged", same.text
+    assert same.json()["message"] == (
+        f"{name} đã là loại «Không có tệ nạn ma túy» trong bản nháp năm 2025: không có gì để sửa"
+    )
+    same_level = client.post(
+        "/api/classifications/2025/overrides",
+        json={"commune_code": key, "category": "trong_diem", "level": "III", "reason": "Tin báo mới"},
+    )
+    assert same_level.status_code == 422 and "loại III" in same_level.json()["message"], same_level.text
+    assert conn.execute(text(logged)).scalar_one() == before
+    assert client.get("/api/classifications/2025", params={"draft": "true"}).json()["run"]["last_override_by"] is None
+    # another level is a change; and an override repeated by another planner changes nothing either
+    as_user("planner-2")
+    level = {"commune_code": key, "category": "trong_diem", "level": "II", "reason": "Tin báo mới"}
+    assert client.post("/api/classifications/2025/overrides", json=level).status_code == 200
+    again = client.post("/api/classifications/2025/overrides", json={**level, "reason": "Tin báo khác"})
+    assert again.status_code == 422 and again.json()["code"] == "override_unchanged", again.text
+    as_user("planner")
+    approved = client.post("/api/classifications/2025/approve")
+    assert approved.status_code == 200, approved.text
+    assert approved.json()["last_override_by"] == "tham.muu.2"
+
+
 def test_the_planners_refusals_are_shown_in_vietnamese_alone(client, as_user, indicators: list[str]) -> None:
     """What the planner page shows of a refusal (`message`: the confirm of a run again, the line under an override) is
     Vietnamese alone; `detail` keeps the English reason for other clients and the logs (the page showed «… (a draft

@@ -33,10 +33,12 @@ def test_classify_evaluate_prints_the_table_and_the_verdict_it_computes(capsys: 
     assert code == 0
     for method in (MODEL, *BASELINES):
         assert METHOD_LABELS[method] in out  # by its Vietnamese name: the output read «last year's class»
-    assert "PAI@5%" in out and "PEI@10%" in out and "tỷ lệ trúng@1%" in out
+    assert "PAI@5 %" in out and "PEI@10 %" in out and "tỷ lệ trúng@1 %" in out
+    # Every percentage as the verdicts and models.numbers write it, «5 %» (the heads read «PAI@5%»).
+    assert re.findall(r"\d%", out) == []
     # Each measure said in plain words before the table (a planner quoting «PAI 10,90» to a superior could not say
     # what it is), and one held-out year said as one («kiểm tra trên các năm 2025–2025»).
-    assert GLOSSARY in out and out.index(GLOSSARY) < out.index("PAI@5%")
+    assert GLOSSARY in out and out.index(GLOSSARY) < out.index("PAI@5 %")
     assert re.search(r"kiểm tra trên năm \d{4};", out) and not re.search(r"(\d{4})–\1", out)
     # The verdict printed is the one the table supports: recomputed here, same seed, same numbers.
     communes = gpd.read_file(DataSettings().boundary_file())
@@ -62,7 +64,7 @@ def test_classify_evaluate_prints_the_table_and_the_verdict_it_computes(capsys: 
     assert re.search(r"\[[+-]\d+,\d\d; [+-]\d+,\d\d\]", out) and re.search(r"; [+-][\d.]+,\d %\)", out)
     # The table's figures, each to 3 decimals, end in the same column under their heading.
     lines = out.splitlines()
-    heading = next(i for i, line in enumerate(lines) if "PAI@5%" in line)
+    heading = next(i for i, line in enumerate(lines) if "PAI@5 %" in line)
     rows = lines[heading + 2 : heading + 2 + len(table)]
     assert [row.startswith(METHOD_LABELS[method]) for row, method in zip(rows, table.index)] == [True] * len(table)
     ends = {tuple(m.end() for m in re.finditer(r"\d[\d.]*,\d{3}(?=\s|$)", row)) for row in rows}
@@ -93,7 +95,7 @@ def test_leaderboard_and_its_verdict_write_vietnamese_numbers() -> None:
     """Decimal commas, thousands dots, and a semicolon between an interval's bounds (the comma is the decimal one)."""
     board = _board(-0.48, 2.5)
     assert format_leaderboard(board, "m", {"m": "Mô hình", "b": "Chuẩn"}).splitlines() == [
-        "PAI@5%: Mô hình 10,90",
+        "PAI@5 %: Mô hình 10,90",
         f"  {'Chuẩn':<34} 1.234,50   mô hình − chuẩn +0,91 [-0,48; +2,50] KHÔNG hơn",
     ]
     assert verdict_line(board, "m", {"m": "Mô hình", "b": "Chuẩn"}) == (

@@ -220,3 +220,14 @@ def test_the_command_help_and_legends_explain_the_hot_and_cold_cells_in_plain_wo
     assert (
         "250 m" in cells and "dưới 5 %" in cells and "p nhỏ hơn 0,05 nhiều" in cells and "theo «Lọc vụ việc»" in cells
     )
+
+
+@pytest.mark.parametrize("role", list(Role))
+def test_no_help_promises_a_mouse_alone(role: Role) -> None:
+    """A phone has no mouse: the command help said «vụ/km²: … (để chuột lên dòng đó để xem cách tính: cỡ ô, độ rộng
+    σ)», which a commander on the phone cannot do (the line's `title` shows nothing on a tap). Each clause that names
+    the mouse says what a phone does too (a tap, or that the phone does not show it and where to read it instead)."""
+    mouse = re.compile(r"chuột|hover|\brê\b", re.IGNORECASE)
+    for clause in re.split(r"[;\n]", _text(help_panel(role))):
+        if mouse.search(clause):
+            assert re.search(r"chạm|điện thoại", clause), clause
