@@ -39,7 +39,7 @@ import pyarrow.compute as pc
 import pyarrow.csv as pa_csv
 
 from gis.io import json_stream
-from models.domain.row_checks import ContractError
+from models.domain.row_checks import READER_COLUMNS, ContractError, header_text, names_apart
 from models.errors import InvalidInput
 
 if TYPE_CHECKING:
@@ -373,9 +373,9 @@ def scan_text(stream: BinaryIO, block: int = 1 << 20) -> TextScan:
 
 
 def _header_names(header: list[str]) -> list[str]:
-    """Column names as compared (NFC, trimmed, lower case), without the empty cells after the last one: Excel writes
+    """Column names as compared (`header_text`: NFC, trimmed, lower case), without the empty cells after the last one: Excel writes
     a separator, or keeps a cell, for every column once used or formatted."""
-    names = [unicodedata.normalize("NFC", h).strip().lower() for h in header]
+    names = [header_text(h) for h in header]
     while names and not names[-1]:
         names.pop()
     return names
@@ -519,7 +519,7 @@ def _arrow_chunks(
         if r
     ]
     layout = header_layout(top)
-    if len(names) != len(header) or len(set(names)) != len(names) or "line" in names or layout is None:
+    if len(names) != len(header) or names_apart(names) != names or layout is None:
         return 0, False
     if layout.body != 1:  # a title above the header, or a header of several rows
         return 0, False
@@ -645,13 +645,8 @@ def _frame_from_records(header: list[str], records) -> pd.DataFrame:  # noqa: AN
     """A string table with `line` and `_error` from (line, values, error) records."""
     if not header or not any(header):
         raise FileFormatError("tệp không có dòng tiêu đề", "no header row")
-    doubled = sorted({name for name in header if header.count(name) > 1})
-    if doubled:  # named as compared (lower case), a blank header cell too
-        named = "; ".join(f"«{name}»" if name else "ô tiêu đề để trống" for name in doubled)
-        # Blank header cells left after reading the header's rows: a layout the reader does not understand (three rows
-        # of headers, a group with no name, a sub-header under a column of its own), said with what to do.
-        fix = f"; {ONE_ROW_HEADER}" if "" in doubled else ""
-        raise FileFormatError(f"tiêu đề có cột trùng tên: {named}{fix}", "duplicate header columns")
+    # A header given twice, or named as a reader column, is named apart: the contract ignores it or refuses it by name.
+    header = names_apart(header)
     lines: list[int] = []
     rows: list[list[str]] = []
     errors: list[str] = []
@@ -803,7 +798,7 @@ def read_geojson_chunks(path: Path, chunk_rows: int = CHUNK_ROWS) -> Iterator[pd
     expected, also when that place comes after chunks already given; a feature that is not an object, or whose
     properties or geometry are malformed, is marked in `_error` and reported as a reject.
     """
-    seen = dict.fromkeys(["line", "_error"])
+    seen = dict.fromkeys(READER_COLUMNS)
     with open(path, "rb") as stream:
         numbered = enumerate(_geojson_features(stream), start=1)
         while True:
@@ -873,8 +868,10 @@ def _point_record(number: int, feature: object) -> dict[str, object]:
         }
     if any(_SURROGATE.search(f"{k}{v}") for k, v in (props or {}).items()):
         return {"line": number, "_error": _NOT_UTF8_ROW}
+    # Names as headers are named (`names_apart`).
+    names = names_apart([header_text(str(k)) for k in (props or {})])
     record: dict[str, object] = {
-        unicodedata.normalize("NFC", str(k)).lower(): "" if v is None else str(v) for k, v in (props or {}).items()
+        name: "" if v is None else str(v) for name, v in zip(names, (props or {}).values(), strict=True)
     }
     record["line"], record["_error"] = number, ""
     geometry = feature.get("geometry") or {}

@@ -21,6 +21,7 @@ from models.domain.dates import EARLIEST
 from models.domain.personal_names import name_like_rows, name_warning
 from models.domain.row_checks import (
     COUNT_MAX,
+    READER_COLUMNS,
     UNIT_ALIASES,
     Rejects,
     ValidationResult,
@@ -33,6 +34,7 @@ from models.domain.row_checks import (
     reject_structural,
     reject_unstorable,
     text_column,
+    unknown_columns_warning,
     unknown_marks,
     unknown_marks_warning,
 )
@@ -118,10 +120,7 @@ def check_header(columns: list[str]) -> list[str]:
         )
     if missing:
         raise missing_columns(missing, present, INCIDENT_FIELD_LABELS)
-    unknown = sorted(present - set(COLUMNS) - {"line", "_error"})
-    if unknown:
-        return [f"bỏ qua các cột không xác định: {', '.join(unknown)}"]
-    return []
+    return unknown_columns_warning(present, COLUMNS)
 
 
 def day_first_to_iso(text: pd.Series) -> pd.Series:
@@ -332,7 +331,7 @@ def validate_incidents(
     raw, passed_over = pass_over_rows(raw)
     raw = canonical_columns(raw, ALIASES, COLUMNS, INCIDENT_FIELD_LABELS)
     # A GeoJSON without a feature has no columns: an empty file, said by the import, not a file lacking columns.
-    empty_collection = raw.empty and not set(raw.columns) - {"line", "_error"}
+    empty_collection = raw.empty and not set(raw.columns) - set(READER_COLUMNS)
     warnings = passed_over + ([] if empty_collection else check_header(list(raw.columns)))
     raw = raw.reset_index(drop=True)
     raw["ref"] = text_column(raw, "ref")

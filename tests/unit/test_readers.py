@@ -29,6 +29,8 @@ from gis.io.readers import (
     transcode,
 )
 from gis.io.text_encodings import encode_cp1258
+from models.domain.indicator_contract import validate_indicators
+from models.domain.row_checks import ContractError
 from tests.form_workbooks import BLANK_ROWS, RECORD_ROWS, TOTALS_ROW, indicator_form
 
 WELL_FORMED = 'ref,occurred_at,kind,substance\r\nA,2025-01-01,tip,"heroin, 2 gói"\r\nB,2025-01-02,tip,\r\n'
@@ -218,15 +220,15 @@ def test_a_workbook_opening_on_a_hidden_sheet_is_read_from_its_first_visible_one
 
 
 def test_a_header_naming_a_column_twice_is_refused_naming_that_column_alone(tmp_path: Path) -> None:
-    """The message named the whole header as a Python list (['year', 'mã xã', 'mã xã', …]): now the doubled names."""
+    """The message named the whole header as a Python list (['year', 'mã xã', 'mã xã', …]): now the doubled names —
+    the contract's, which knows the column; the two blank header cells (ignored columns) no longer refuse the file."""
     doubled = tmp_path / "trung.csv"
     doubled.write_text("year,Mã xã,population,mã xã,,,x\n2025,10507,100,10507,,,1\n", encoding="utf-8")
-    with pytest.raises(FileFormatError) as refused:
-        read_table(doubled)
-    assert refused.value.message == (
-        "tiêu đề có cột trùng tên: ô tiêu đề để trống; «mã xã»; hãy gộp tiêu đề thành một dòng, mỗi cột một tên"
-        " (ví dụ «Số người nghiện có hồ sơ»)"
-    )
+    table = read_table(doubled)
+    assert table[["year", "line", "_error"]].values.tolist() == [["2025", 2, ""]]
+    with pytest.raises(ContractError) as refused:
+        validate_indicators(table)
+    assert refused.value.message == "tiêu đề có cột trùng tên: «mã xã»; hãy giữ một cột cho mỗi nghĩa"
 
 
 def test_a_forms_two_row_header_units_and_numbering_rows_read_as_one_header_with_excel_lines(tmp_path: Path) -> None:
