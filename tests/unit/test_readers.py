@@ -17,7 +17,9 @@ from openpyxl import Workbook
 from gis.io.readers import (
     FileFormatError,
     _arrow_chunks,
+    _formula_cells,
     _tracking_chunks,
+    _UnnamedCell,
     concat_chunks,
     read_csv_chunks,
     read_csv_lines,
@@ -455,3 +457,39 @@ def test_a_short_file_with_vietnamese_tone_marks_is_windows_1258(text: str) -> N
     the encoding."""
     data, name = to_utf8(encode_cp1258(f"ref;kind;note\nA1;possession;{text}\n"))
     assert name == "Windows-1258" and data.decode().endswith(f";{text}\n")
+
+
+def test_a_formula_without_a_stored_result_rejects_its_row_naming_the_cell(tmp_path: Path) -> None:
+    """A workbook written by a program other than Excel (here openpyxl) stores formulas without their result: the cell
+    had read as blank, a count silently missing. Its row is refused naming the cell; a formula Excel computed reads
+    as its value."""
+    book = Workbook()
+    sheet = book.active
+    sheet.append(["ref", "occurred_at", "kind", "arrested", "ghi chú"])
+    sheet.append(["V1", "2025-05-01", "tip", "=1+1", "a"])
+    sheet.append(["V2", "2025-05-02", "tip", 2, "b"])
+    sheet.append(["V3", "2025-05-03", "tip", None, "=A3&A4"])
+    path = tmp_path / "cong-thuc.xlsx"
+    book.save(path)
+    table = read_table(path)
+    assert table["line"].tolist() == [2, 3, 4]
+    assert table["_error"].tolist() == [
+        "ô D2 là công thức chưa có kết quả: hãy mở tệp trong Excel và lưu lại",
+        "",
+        "ô E4 là công thức chưa có kết quả: hãy mở tệp trong Excel và lưu lại",
+    ]
+
+
+def test_formula_cells_are_found_in_any_writers_xml() -> None:
+    """Cells named or not (placed by their order), a namespace prefix, a shared formula, a stored result of empty text
+    (Excel's «=""», a result) and an empty stored result (openpyxl's «<v />», none)."""
+    xml = (
+        b'<x:worksheet xmlns:x="http://schemas.openxmlformats.org/spreadsheetml/2006/main"><x:sheetData>'
+        b'<x:row r="2"><x:c r="A2"><x:v>1</x:v></x:c><x:c r="B2"><x:f>A2*2</x:f><x:v>2</x:v></x:c>'
+        b'<x:c r="C2" t="str"><x:f>""</x:f><x:v></x:v></x:c><x:c r="D2"><x:f t="shared" si="0"/></x:c></x:row>'
+        b'<x:row r="5"><x:c><x:v>1</x:v></x:c><x:c s="1"><x:f>A5+1</x:f><x:v /></x:c></x:row></x:sheetData>'
+        b"</x:worksheet>"
+    )
+    with pytest.raises(_UnnamedCell):
+        _formula_cells(io.BytesIO(xml), by_row=False)
+    assert _formula_cells(io.BytesIO(xml), by_row=True) == {2: [(4, "D2")], 5: [(2, "B5")]}
