@@ -966,10 +966,12 @@ def _point_record(number: int, feature: object) -> dict[str, object]:
         }
     if any(_SURROGATE.search(f"{k}{v}") for k, v in (props or {}).items()):
         return {"line": number, "_error": _NOT_UTF8_ROW}
-    # Names as headers are named (`names_apart`).
+    # Names and values as the other readers give them: headers named apart (`names_apart`), text in NFC (a GIS tool
+    # may write accents as combining characters, which compared unequal to the same words from a workbook).
     names = names_apart([header_text(str(k)) for k in (props or {})])
     record: dict[str, object] = {
-        name: "" if v is None else str(v) for name, v in zip(names, (props or {}).values(), strict=True)
+        name: "" if v is None else unicodedata.normalize("NFC", str(v))
+        for name, v in zip(names, (props or {}).values(), strict=True)
     }
     record["line"], record["_error"] = number, ""
     geometry = feature.get("geometry") or {}

@@ -480,6 +480,19 @@ def test_a_formula_without_a_stored_result_rejects_its_row_naming_the_cell(tmp_p
     ]
 
 
+def test_geojson_values_are_read_in_nfc_as_text_and_excel_values_are(tmp_path: Path) -> None:
+    """A value written with combining accents (NFD, as macOS and some GIS tools write) was kept so: the same words
+    as another file's did not compare equal (a commune's name, a kind)."""
+    decomposed = unicodedata.normalize("NFD", "Tàng trữ")
+    assert decomposed != "Tàng trữ"
+    path = tmp_path / "nfd.geojson"
+    feature = {"type": "Feature", "geometry": None, "properties": {"ref": "G1", "Loại": decomposed, "số": 1}}
+    path.write_text(json.dumps({"type": "FeatureCollection", "features": [feature]}), encoding="utf-8")
+    text = tmp_path / "nfd.csv"
+    text.write_text(f"ref,loại,số\nG1,{decomposed},1\n", encoding="utf-8")
+    assert read_table(path)["loại"].tolist() == read_table(text)["loại"].tolist() == ["Tàng trữ"]
+
+
 def test_formula_cells_are_found_in_any_writers_xml() -> None:
     """Cells named or not (placed by their order), a namespace prefix, a shared formula, a stored result of empty text
     (Excel's «=""», a result) and an empty stored result (openpyxl's «<v />», none)."""
