@@ -39,7 +39,7 @@ import pyarrow.compute as pc
 import pyarrow.csv as pa_csv
 
 from gis.io import json_stream
-from models.domain.row_checks import READER_COLUMNS, ContractError, header_text, names_apart
+from models.domain.row_checks import POINT_COLUMNS, ContractError, header_text, names_apart
 from models.errors import InvalidInput
 
 if TYPE_CHECKING:
@@ -896,7 +896,7 @@ def read_geojson_chunks(path: Path, chunk_rows: int = CHUNK_ROWS) -> Iterator[pd
     expected, also when that place comes after chunks already given; a feature that is not an object, or whose
     properties or geometry are malformed, is marked in `_error` and reported as a reject.
     """
-    seen = dict.fromkeys(READER_COLUMNS)
+    seen = dict.fromkeys(["line", "_error"])  # a point's columns once a point is seen
     with open(path, "rb") as stream:
         numbered = enumerate(_geojson_features(stream), start=1)
         while True:
@@ -949,7 +949,8 @@ def _geojson_features(stream: BinaryIO) -> Iterator[object]:
 
 
 def _point_record(number: int, feature: object) -> dict[str, object]:
-    """One feature as strings plus `line`, `lon`, `lat`, with `_error` when it is not a usable Point feature."""
+    """One feature as strings plus `line` and its point (`POINT_COLUMNS`), with `_error` when it is not a usable Point
+    feature."""
     if not isinstance(feature, dict):
         return {"line": number, "_error": "đối tượng không đúng dạng GeoJSON: không phải một điểm vụ việc"}
     props = feature.get("properties")
@@ -983,7 +984,7 @@ def _point_record(number: int, feature: object) -> dict[str, object]:
         and len(coords) >= 2
         and all(isinstance(c, int | float) and not isinstance(c, bool) for c in coords[:2])
     ):
-        record["lon"], record["lat"] = str(coords[0]), str(coords[1])
+        record[POINT_COLUMNS[0]], record[POINT_COLUMNS[1]] = str(coords[0]), str(coords[1])
     elif geometry and not ({"x", "y"} <= record.keys()):
         # No geometry at all is allowed: the row is placed by its commune code or address.
         record["_error"] = "vị trí phải là một điểm có kinh độ và vĩ độ bằng số"

@@ -17,9 +17,12 @@ from models.errors import InvalidInput
 from models.vocabulary import WHOLE_ROW, plain_key, without_accents
 
 REJECT_COLUMNS = ("line", "ref", "field", "reason")
-#: The columns the file reader (gis.io.readers) adds to every table: the record's line (or feature number) and the
-#: error that makes it malformed ('' for none).
-READER_COLUMNS = ("line", "_error")
+#: A GeoJSON feature's point (longitude, latitude), as the reader gives it apart from the feature's properties: a layer
+#: may keep its coordinates in its attributes too («Kinh độ», «Vĩ độ»), which then meant the same field twice.
+POINT_COLUMNS = ("_point_lon", "_point_lat")
+#: The columns the file reader (gis.io.readers) adds: the record's line (or feature number) and the error that makes
+#: it malformed ('' for none), in every table; a GeoJSON feature's point.
+READER_COLUMNS = ("line", "_error", *POINT_COLUMNS)
 #: Between a header and the position that names its column apart (`names_apart`): a control character, which the
 #: reader takes out of every header (`header_text`), so that no file's header can be such a name.
 _APART = "\x1f"

@@ -1,6 +1,7 @@
 """Every rejection class of the incident contract, on in-memory rows (no database needed); the Vietnamese column
 names of both import contracts."""
 
+import json
 from datetime import UTC, datetime
 from pathlib import Path
 
@@ -594,3 +595,21 @@ def test_a_users_column_named_as_an_internal_one_is_read_apart_and_ignored(
     result = validate_incidents(table, now=NOW)
     assert result.rejects.empty and len(result.valid) == 1
     assert result.warnings == [f"bỏ qua các cột không xác định: {', '.join(sorted(n.lower() for n in internal))}"]
+
+
+def test_a_geojson_point_beside_coordinate_properties_is_read_not_refused(tmp_path: Path) -> None:
+    """A layer keeping its coordinates in its attributes too («Kinh độ», «Vĩ độ», as a table made into points does)
+    was refused whole for a column the user never wrote: «nhiều cột cùng nghĩa: «Kinh độ» ← kinh độ, lon». The point
+    places the feature; a feature without one is placed by its properties."""
+    features = [
+        {"type": "Feature", "geometry": {"type": "Point", "coordinates": [106.68, 20.86]}, "properties": {"ref": "G1"}},
+        {"type": "Feature", "geometry": None, "properties": {"ref": "G2"}},
+    ]
+    common = {"occurred_at": "2025-05-01", "kind": "tip"}
+    features[0]["properties"] |= {**common, "Kinh độ": 106.6, "Vĩ độ": 20.8}
+    features[1]["properties"] |= {**common, "Kinh độ": 106.7, "Vĩ độ": 20.9}
+    path = tmp_path / "diem.geojson"
+    path.write_text(json.dumps({"type": "FeatureCollection", "features": features}), encoding="utf-8")
+    result = validate_incidents(read_table(path), now=NOW)
+    assert result.rejects.empty
+    assert result.valid[["ref", "lon", "lat"]].values.tolist() == [["G1", 106.68, 20.86], ["G2", 106.7, 20.9]]
