@@ -766,9 +766,9 @@ def _uncached_formulas(book: Workbook, worksheet: Worksheet) -> dict[int, list[t
     cell — a count silently missing. A result of empty text (``t="str"``, Excel's ``=""``) is a result.
 
     Read from the worksheet's XML bytes, in blocks of whole rows: a sheet without a formula (most exports) costs one
-    pass over its bytes (0.2–0.5 s for 100,000 rows of eight columns, which took 13–33 s to read on a shared machine),
-    one with formulas a pass of regular expressions (1.9 s for 100,000 formulas; ElementTree's parse took 6–7 s),
-    measured."""
+    pass over its bytes (0.2–1.1 s for 100,000 rows of eight columns, 1–4 % of the 13–97 s reading them took on a
+    shared machine), one with formulas a pass of regular expressions (1.9–2.2 s for 100,000 formulas; ElementTree's
+    parse took 6–7 s), measured."""
     path = getattr(worksheet, "_worksheet_path", None)  # a read-only worksheet's part in the archive
     archive = getattr(book, "_archive", None)
     if path is None or archive is None or not _holds_formulas(archive.open(path)):
@@ -795,7 +795,8 @@ def _formula_cells(stream: BinaryIO, *, by_row: bool) -> dict[int, list[tuple[in
         while True:
             chunk = stream.read(1 << 20)
             joined = held + chunk
-            cut = max(joined.rfind(b"row>") + 4, 0) if chunk else len(joined)  # after a row's end (or start tag)
+            end = joined.rfind(b"row>")  # after a row's end (or start tag); none yet: all held for the next block
+            cut = (end + 4 if end >= 0 else 0) if chunk else len(joined)
             part, held = joined[:cut], joined[cut:]
             rows = ((row[1], row[2]) for row in _XML_ROW.finditer(part)) if by_row else [(b"", part)]
             for attributes, content in rows:
