@@ -21,6 +21,8 @@ from models.domain.dates import EARLIEST
 from models.domain.personal_names import name_like_rows, name_warning
 from models.domain.row_checks import (
     COUNT_MAX,
+    POINT_COLUMNS,
+    READER_COLUMNS,
     UNIT_ALIASES,
     Rejects,
     ValidationResult,
@@ -33,6 +35,7 @@ from models.domain.row_checks import (
     reject_structural,
     reject_unstorable,
     text_column,
+    unknown_columns_warning,
     unknown_marks,
     unknown_marks_warning,
 )
@@ -118,10 +121,7 @@ def check_header(columns: list[str]) -> list[str]:
         )
     if missing:
         raise missing_columns(missing, present, INCIDENT_FIELD_LABELS)
-    unknown = sorted(present - set(COLUMNS) - {"line", "_error"})
-    if unknown:
-        return [f"bỏ qua các cột không xác định: {', '.join(unknown)}"]
-    return []
+    return unknown_columns_warning(present, COLUMNS)
 
 
 def day_first_to_iso(text: pd.Series) -> pd.Series:
@@ -321,6 +321,21 @@ def _project(
         lon[these], lat[these] = np.where(lost, np.nan, lons), np.where(lost, np.nan, lats)
 
 
+def placed_by_points(raw: pd.DataFrame) -> pd.DataFrame:
+    """A GeoJSON's rows with their feature's point (`POINT_COLUMNS`) as their longitude and latitude, a feature without
+    one placed by its properties (``lon``/``lat`` or their aliases, a commune, an address); other tables unchanged.
+    The point is what a map shows of the feature: it had silently replaced a property «lon», and a property «Kinh độ»
+    beside it refused the file («nhiều cột cùng nghĩa: «Kinh độ» ← kinh độ, lon»)."""
+    if POINT_COLUMNS[0] not in raw:
+        return raw
+    pointed = raw[POINT_COLUMNS[0]].notna()
+    placed = {
+        name: raw[point].where(pointed, raw[name] if name in raw else None)
+        for name, point in zip(("lon", "lat"), POINT_COLUMNS, strict=True)
+    }
+    return raw.drop(columns=list(POINT_COLUMNS)).assign(**placed)
+
+
 def validate_incidents(
     raw: pd.DataFrame, now: datetime | None = None, places: Collection[str] = ()
 ) -> ValidationResult:
@@ -330,9 +345,9 @@ def validate_incidents(
     (models.domain.personal_names)."""
     now = now or datetime.now(UTC)
     raw, passed_over = pass_over_rows(raw)
-    raw = canonical_columns(raw, ALIASES, COLUMNS, INCIDENT_FIELD_LABELS)
+    raw = placed_by_points(canonical_columns(raw, ALIASES, COLUMNS, INCIDENT_FIELD_LABELS))
     # A GeoJSON without a feature has no columns: an empty file, said by the import, not a file lacking columns.
-    empty_collection = raw.empty and not set(raw.columns) - {"line", "_error"}
+    empty_collection = raw.empty and not set(raw.columns) - set(READER_COLUMNS)
     warnings = passed_over + ([] if empty_collection else check_header(list(raw.columns)))
     raw = raw.reset_index(drop=True)
     raw["ref"] = text_column(raw, "ref")

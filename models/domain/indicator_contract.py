@@ -19,6 +19,7 @@ from models.domain.row_checks import (
     Rejects,
     ValidationResult,
     canonical_columns,
+    column_header,
     compose_address,
     field_of,
     header_key,
@@ -28,6 +29,7 @@ from models.domain.row_checks import (
     reject_structural,
     reject_unstorable,
     text_column,
+    unknown_columns_warning,
     unknown_marks,
     unknown_marks_warning,
 )
@@ -129,7 +131,7 @@ def validate_indicators(
     places' names, which the warning about names lets pass (models.domain.personal_names). ``this_year``: the current
     year (local); a later one has not begun, so its figures are a typing mistake and refused."""
     raw, warnings = pass_over_rows(raw)
-    headers = {field_of(str(c), ALIASES, set(COLUMNS)): str(c) for c in raw.columns}
+    headers = {field_of(column_header(c), ALIASES, set(COLUMNS)): column_header(c) for c in raw.columns}
     raw = canonical_columns(raw, ALIASES, COLUMNS, INDICATOR_FIELD_LABELS)
     if USERS_PART in raw and "users_with_records" in raw:
         _check_addicts_column(headers["users_with_records"], headers[USERS_PART])
@@ -138,9 +140,7 @@ def validate_indicators(
         missing.append(f"«{INDICATOR_FIELD_LABELS['commune_code']}» (hoặc tên xã, huyện, tỉnh)")
     if missing:
         raise missing_columns(missing, raw.columns, INDICATOR_FIELD_LABELS)
-    unknown = sorted(set(raw.columns) - set(COLUMNS) - {"line", "_error"})
-    if unknown:
-        warnings.append(f"bỏ qua các cột không xác định: {', '.join(unknown)}")
+    warnings += unknown_columns_warning(raw.columns, COLUMNS)
     raw = raw.reset_index(drop=True)
     raw["commune_code"] = text_column(raw, "commune_code")
     address = compose_address(raw)

@@ -17,6 +17,18 @@ from models.errors import InvalidInput
 from models.vocabulary import WHOLE_ROW, plain_key, without_accents
 
 REJECT_COLUMNS = ("line", "ref", "field", "reason")
+#: A GeoJSON feature's point (longitude, latitude), as the reader gives it apart from the feature's properties: a layer
+#: may keep its coordinates in its attributes too («Kinh độ», «Vĩ độ»), which then meant the same field twice.
+POINT_COLUMNS = ("_point_lon", "_point_lat")
+#: The columns the file reader (gis.io.readers) adds: the record's line (or feature number) and the error that makes
+#: it malformed ('' for none), in every table; a GeoJSON feature's point.
+READER_COLUMNS = ("line", "_error", *POINT_COLUMNS)
+#: Between a header and the position that names its column apart (`names_apart`): a control character, which the
+#: reader takes out of every header (`header_text`), so that no file's header can be such a name.
+_APART = "\x1f"
+_CONTROL = re.compile(r"[\x00-\x1f\x7f]")
+#: How a message names a column whose header cell is blank.
+UNNAMED_COLUMN = "(cột không tên)"
 #: Longest value a text field may hold; longer ones (a 100 MB field) reject their row.
 MAX_FIELD_CHARS = 10_000
 #: The largest count a record holds (people arrested, residents, plants destroyed): what the 32-bit integer columns
@@ -104,6 +116,45 @@ def empty_rejects() -> pd.DataFrame:
             "reason": pd.Series(dtype=str),
         }
     )
+
+
+def header_text(cell: str) -> str:
+    """A header cell as its column is named (NFC, trimmed, lower case), a control character (a line break typed in a
+    header with Alt+Enter) read as a space: no header then holds `_APART`."""
+    return _CONTROL.sub(" ", unicodedata.normalize("NFC", cell)).strip().lower()
+
+
+def names_apart(headers: list[str]) -> list[str]:
+    """The headers (as `header_text` gives them) as column names, all distinct and none a reader column: a header given
+    again (two «Ghi chú», two blank cells: common in police spreadsheets), or named as a reader column («line»,
+    «_error»), is named by how many times it came after `_APART` (the same name in every feature of a GeoJSON). A
+    column the contract does not know is ignored whatever its name; a known one given twice is refused by
+    `canonical_columns`, named by its header. The first had refused the file, the second been overwritten by the
+    reader's column, unsaid."""
+    counts = dict.fromkeys(READER_COLUMNS, 1)
+    names = []
+    for header in headers:
+        count = counts.get(header, 0)
+        counts[header] = count + 1
+        names.append(f"{header}{_APART}{count}" if count else header)
+    return names
+
+
+def column_header(column: object) -> str:
+    """The header a column was read under (`names_apart` undone)."""
+    return str(column).split(_APART, 1)[0]
+
+
+def shown_header(column: object) -> str:
+    """A column's header as a message shows it: a blank one as `UNNAMED_COLUMN`."""
+    return column_header(column) or UNNAMED_COLUMN
+
+
+def unknown_columns_warning(columns: Iterable[str], known: Iterable[str]) -> list[str]:
+    """The warning naming, once each, the headers of the columns an import ignores (none: no warning)."""
+    known = set(known)
+    unknown = sorted({shown_header(c) for c in columns if c not in READER_COLUMNS and c not in known})
+    return [f"bỏ qua các cột không xác định: {', '.join(unknown)}"] if unknown else []
 
 
 def text_column(raw: pd.DataFrame, name: str) -> pd.Series:
@@ -241,7 +292,8 @@ def missing_columns(missing: Iterable[str], present: Iterable[str], labels: dict
     reads, as the user may write it), the ones read named likewise (a column the contract does not know, by the
     header the file gave it)."""
     named = ", ".join(missing)
-    read = ", ".join(f"«{labels.get(c, c)}»" for c in sorted(set(present) - {"line", "_error"}))
+    shown = dict.fromkeys(labels.get(c) or shown_header(c) for c in sorted(set(present) - set(READER_COLUMNS)))
+    read = ", ".join(f"«{name}»" for name in shown)
     return ContractError(
         f"thiếu cột bắt buộc: {named}; các cột đọc được: {read or 'không có'}", "missing required columns"
     )
@@ -255,27 +307,33 @@ def canonical_columns(
     `aliases` maps header keys (see `header_key`) to contract names; the contract names themselves are
     accepted as given, and a count's unit after its name («Dân số (người)») is passed over (`COUNT_UNITS`). Two
     columns meaning the same field are a file error, the field named by its Vietnamese label (`labels`) beside the
-    file's own headers. A form's row-number column («STT») is dropped.
+    file's own headers; one header given twice for a field, «tiêu đề có cột trùng tên» with that header. Columns named
+    apart by the reader (`names_apart`) are matched by their header. A form's row-number column («STT») is dropped.
     """
     known = set(names)
     renames: dict[str, str] = {}
-    numbering = [c for c in raw.columns if header_key(str(c)) in ROW_NUMBER_KEYS and c not in known]
+    numbering = [c for c in raw.columns if header_key(column_header(c)) in ROW_NUMBER_KEYS and c not in known]
     if numbering:
         raw = raw.drop(columns=numbering)
     for column in raw.columns:
-        if column in ("line", "_error") or column in known:
+        if column in READER_COLUMNS or column in known:
             continue
-        target = field_of(str(column), aliases, known)
+        header = column_header(column)
+        target = header if header in known else field_of(header, aliases, known)
         if target is not None:
             renames[column] = target
     targets = [renames.get(c, c) for c in raw.columns]
     doubled = sorted({t for t in targets if targets.count(t) > 1})
     if doubled:
-        given = {t: [c for c in raw.columns if renames.get(c, c) == t] for t in doubled}
-        named = "; ".join(f"«{(labels or {}).get(t, t)}» ← {', '.join(cs)}" for t, cs in given.items())
-        raise ContractError(
-            f"nhiều cột cùng nghĩa: {named}; hãy giữ một cột cho mỗi nghĩa", "several columns mean the same field"
+        given = {t: [column_header(c) for c in raw.columns if renames.get(c, c) == t] for t in doubled}
+        twice = "; ".join(f"«{shown[0]}»" for shown in given.values() if len(set(shown)) == 1)
+        meaning = "; ".join(
+            f"«{(labels or {}).get(t, t)}» ← {', '.join(cs)}" for t, cs in given.items() if len(set(cs)) > 1
         )
+        parts = ([f"tiêu đề có cột trùng tên: {twice}"] if twice else []) + (
+            [f"nhiều cột cùng nghĩa: {meaning}"] if meaning else []
+        )
+        raise ContractError(f"{'; '.join(parts)}; hãy giữ một cột cho mỗi nghĩa", "several columns mean the same field")
     return raw.rename(columns=renames) if renames else raw
 
 
@@ -324,7 +382,7 @@ def pass_over_rows(raw: pd.DataFrame) -> tuple[pd.DataFrame, list[str]]:
     (numbered «I», «II», «A» in the «STT» column, or «I. Quận Hồng Bàng» in one cell) and a row holding nothing but its
     number in an «STT» column (a form numbered ahead for rows not filled in). Each had been refused with two or three
     reasons (no year, no commune …) — a section heading of subtotals once per former district."""
-    columns = [c for c in raw.columns if c not in ("line", "_error")]
+    columns = [c for c in raw.columns if c not in READER_COLUMNS]
     # In Arrow's kernels, on the path of every incident import: 0.21 s per million rows of four label columns (0.08 s
     # for three before sections and subtotals were looked for; pandas' string methods took 1.8 s), measured.
     totals = np.zeros(len(raw), dtype=bool)
@@ -339,7 +397,7 @@ def pass_over_rows(raw: pd.DataFrame) -> tuple[pd.DataFrame, list[str]]:
         sections |= _matching(
             cell, _SECTION_LABEL, pc.or_(pc.match_substring(start, ". "), pc.match_substring(start, ") "))
         )
-    numbered = [c for c in columns if header_key(str(c)) in ROW_NUMBER_KEYS]
+    numbered = [c for c in columns if header_key(column_header(c)) in ROW_NUMBER_KEYS]
     for column in numbered:
         number = pa.array(text_column(raw, column), type=pa.string())
         sections |= _matching(number, _SECTION_NUMBER, pc.less_equal(pc.utf8_length(number), 5))

@@ -1,6 +1,7 @@
 """Every rejection class of the incident contract, on in-memory rows (no database needed); the Vietnamese column
 names of both import contracts."""
 
+import json
 from datetime import UTC, datetime
 from pathlib import Path
 
@@ -16,6 +17,7 @@ from models.domain.incident_contract import (
     validate_incidents,
 )
 from models.domain.row_checks import ContractError, header_key
+from models.errors import InvalidInput
 from models.vocabulary import INCIDENT_FIELD_LABELS, INDICATOR_FIELD_LABELS
 from tests.form_workbooks import BLANK_ROWS, RECORD_ROWS, TOTALS_ROW, indicator_form
 
@@ -538,3 +540,76 @@ def test_a_malformed_degrees_minutes_seconds_value_is_still_refused(lon: str) ->
     """Minutes past 59, a latitude's letter on a longitude, or text beside: refused as before, the value quoted."""
     [reject] = validate_incidents(rows({"lon": lon}), now=NOW).rejects.to_dict("records")
     assert reject["field"] == "lon" and f"«{lon}»" in reject["reason"], reject
+
+
+def _incident_file(tmp_path: Path, suffix: str, header: list[str], *records: list[object]) -> Path:
+    """An incident table as a CSV or a workbook, with the header and records given."""
+    path = tmp_path / f"vu-viec{suffix}"
+    if suffix == ".csv":
+        lines = [header, *records]
+        path.write_text("".join(",".join(str(v) for v in line) + "\n" for line in lines), encoding="utf-8")
+    else:
+        from openpyxl import Workbook
+
+        book = Workbook()
+        sheet = book.active
+        for line in [header, *records]:
+            sheet.append([v if v != "" else None for v in line])
+        book.save(path)
+    return path
+
+
+@pytest.mark.parametrize("suffix", [".csv", ".xlsx"])
+def test_two_unknown_columns_of_one_name_or_blank_are_ignored_not_refusing_the_file(
+    tmp_path: Path, suffix: str
+) -> None:
+    """Two «Ghi chú» columns, two blank header cells between named ones: columns the import ignores anyway. The whole
+    file had been refused, «tiêu đề có cột trùng tên: ô tiêu đề để trống; «ghi chú»»."""
+    header = ["Số hiệu", "Ngày xảy ra", "", "Loại vụ việc", "Kinh độ", "", "Vĩ độ", "Ghi chú", "Ghi chú"]
+    record = ["V1", "05/03/2024", "x", "Tàng trữ", "106.68", "y", "20.86", "a", "b"]
+    result = validate_incidents(read_table(_incident_file(tmp_path, suffix, header, record)), now=NOW)
+    assert result.rejects.empty and result.valid["ref"].tolist() == ["V1"]
+    assert result.warnings == ["bỏ qua các cột không xác định: (cột không tên), ghi chú"]
+
+
+@pytest.mark.parametrize("suffix", [".csv", ".xlsx"])
+def test_a_known_column_given_twice_is_still_refused_by_its_name(tmp_path: Path, suffix: str) -> None:
+    header = ["Số hiệu", "Ngày xảy ra", "Loại vụ việc", "Kinh độ", "Vĩ độ", "Ngày xảy ra"]
+    record = ["V1", "05/03/2024", "Tàng trữ", "106.68", "20.86", "06/03/2024"]
+    with pytest.raises(InvalidInput, match="^tiêu đề có cột trùng tên: «ngày xảy ra»"):
+        validate_incidents(read_table(_incident_file(tmp_path, suffix, header, record)), now=NOW)
+
+
+@pytest.mark.parametrize("suffix", [".csv", ".xlsx"])
+@pytest.mark.parametrize("internal", [["line"], ["_error"], ["Line", "_error"]])
+def test_a_users_column_named_as_an_internal_one_is_read_apart_and_ignored(
+    tmp_path: Path, suffix: str, internal: list[str]
+) -> None:
+    """A column «line» or «_error» of the user's had been overwritten by the reader's line numbers and errors, its
+    values lost without the warning every ignored column gets."""
+    header = ["ref", "occurred_at", "kind", "lon", "lat", *internal]
+    record = ["V1", "2025-05-01", "trafficking", "106.68", "20.86", *(["lỗi x"] * len(internal))]
+    table = read_table(_incident_file(tmp_path, suffix, header, record))
+    assert table["line"].tolist() == [2] and table["_error"].tolist() == [""]
+    assert sorted(v for c, v in table.iloc[0].items() if v == "lỗi x") == ["lỗi x"] * len(internal)
+    result = validate_incidents(table, now=NOW)
+    assert result.rejects.empty and len(result.valid) == 1
+    assert result.warnings == [f"bỏ qua các cột không xác định: {', '.join(sorted(n.lower() for n in internal))}"]
+
+
+def test_a_geojson_point_beside_coordinate_properties_is_read_not_refused(tmp_path: Path) -> None:
+    """A layer keeping its coordinates in its attributes too («Kinh độ», «Vĩ độ», as a table made into points does)
+    was refused whole for a column the user never wrote: «nhiều cột cùng nghĩa: «Kinh độ» ← kinh độ, lon». The point
+    places the feature; a feature without one is placed by its properties."""
+    features = [
+        {"type": "Feature", "geometry": {"type": "Point", "coordinates": [106.68, 20.86]}, "properties": {"ref": "G1"}},
+        {"type": "Feature", "geometry": None, "properties": {"ref": "G2"}},
+    ]
+    common = {"occurred_at": "2025-05-01", "kind": "tip"}
+    features[0]["properties"] |= {**common, "Kinh độ": 106.6, "Vĩ độ": 20.8}
+    features[1]["properties"] |= {**common, "Kinh độ": 106.7, "Vĩ độ": 20.9}
+    path = tmp_path / "diem.geojson"
+    path.write_text(json.dumps({"type": "FeatureCollection", "features": features}), encoding="utf-8")
+    result = validate_incidents(read_table(path), now=NOW)
+    assert result.rejects.empty
+    assert result.valid[["ref", "lon", "lat"]].values.tolist() == [["G1", 106.68, 20.86], ["G2", 106.7, 20.9]]

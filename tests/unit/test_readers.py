@@ -17,7 +17,9 @@ from openpyxl import Workbook
 from gis.io.readers import (
     FileFormatError,
     _arrow_chunks,
+    _formula_cells,
     _tracking_chunks,
+    _UnnamedCell,
     concat_chunks,
     read_csv_chunks,
     read_csv_lines,
@@ -29,6 +31,8 @@ from gis.io.readers import (
     transcode,
 )
 from gis.io.text_encodings import encode_cp1258
+from models.domain.indicator_contract import validate_indicators
+from models.domain.row_checks import ContractError
 from tests.form_workbooks import BLANK_ROWS, RECORD_ROWS, TOTALS_ROW, indicator_form
 
 WELL_FORMED = 'ref,occurred_at,kind,substance\r\nA,2025-01-01,tip,"heroin, 2 gói"\r\nB,2025-01-02,tip,\r\n'
@@ -218,15 +222,15 @@ def test_a_workbook_opening_on_a_hidden_sheet_is_read_from_its_first_visible_one
 
 
 def test_a_header_naming_a_column_twice_is_refused_naming_that_column_alone(tmp_path: Path) -> None:
-    """The message named the whole header as a Python list (['year', 'mã xã', 'mã xã', …]): now the doubled names."""
+    """The message named the whole header as a Python list (['year', 'mã xã', 'mã xã', …]): now the doubled names —
+    the contract's, which knows the column; the two blank header cells (ignored columns) no longer refuse the file."""
     doubled = tmp_path / "trung.csv"
     doubled.write_text("year,Mã xã,population,mã xã,,,x\n2025,10507,100,10507,,,1\n", encoding="utf-8")
-    with pytest.raises(FileFormatError) as refused:
-        read_table(doubled)
-    assert refused.value.message == (
-        "tiêu đề có cột trùng tên: ô tiêu đề để trống; «mã xã»; hãy gộp tiêu đề thành một dòng, mỗi cột một tên"
-        " (ví dụ «Số người nghiện có hồ sơ»)"
-    )
+    table = read_table(doubled)
+    assert table[["year", "line", "_error"]].values.tolist() == [["2025", 2, ""]]
+    with pytest.raises(ContractError) as refused:
+        validate_indicators(table)
+    assert refused.value.message == "tiêu đề có cột trùng tên: «mã xã»; hãy giữ một cột cho mỗi nghĩa"
 
 
 def test_a_forms_two_row_header_units_and_numbering_rows_read_as_one_header_with_excel_lines(tmp_path: Path) -> None:
@@ -453,3 +457,52 @@ def test_a_short_file_with_vietnamese_tone_marks_is_windows_1258(text: str) -> N
     the encoding."""
     data, name = to_utf8(encode_cp1258(f"ref;kind;note\nA1;possession;{text}\n"))
     assert name == "Windows-1258" and data.decode().endswith(f";{text}\n")
+
+
+def test_a_formula_without_a_stored_result_rejects_its_row_naming_the_cell(tmp_path: Path) -> None:
+    """A workbook written by a program other than Excel (here openpyxl) stores formulas without their result: the cell
+    had read as blank, a count silently missing. Its row is refused naming the cell; a formula Excel computed reads
+    as its value."""
+    book = Workbook()
+    sheet = book.active
+    sheet.append(["ref", "occurred_at", "kind", "arrested", "ghi chú"])
+    sheet.append(["V1", "2025-05-01", "tip", "=1+1", "a"])
+    sheet.append(["V2", "2025-05-02", "tip", 2, "b"])
+    sheet.append(["V3", "2025-05-03", "tip", None, "=A3&A4"])
+    path = tmp_path / "cong-thuc.xlsx"
+    book.save(path)
+    table = read_table(path)
+    assert table["line"].tolist() == [2, 3, 4]
+    assert table["_error"].tolist() == [
+        "ô D2 là công thức chưa có kết quả: hãy mở tệp trong Excel và lưu lại",
+        "",
+        "ô E4 là công thức chưa có kết quả: hãy mở tệp trong Excel và lưu lại",
+    ]
+
+
+def test_geojson_values_are_read_in_nfc_as_text_and_excel_values_are(tmp_path: Path) -> None:
+    """A value written with combining accents (NFD, as macOS and some GIS tools write) was kept so: the same words
+    as another file's did not compare equal (a commune's name, a kind)."""
+    decomposed = unicodedata.normalize("NFD", "Tàng trữ")
+    assert decomposed != "Tàng trữ"
+    path = tmp_path / "nfd.geojson"
+    feature = {"type": "Feature", "geometry": None, "properties": {"ref": "G1", "Loại": decomposed, "số": 1}}
+    path.write_text(json.dumps({"type": "FeatureCollection", "features": [feature]}), encoding="utf-8")
+    text = tmp_path / "nfd.csv"
+    text.write_text(f"ref,loại,số\nG1,{decomposed},1\n", encoding="utf-8")
+    assert read_table(path)["loại"].tolist() == read_table(text)["loại"].tolist() == ["Tàng trữ"]
+
+
+def test_formula_cells_are_found_in_any_writers_xml() -> None:
+    """Cells named or not (placed by their order), a namespace prefix, a shared formula, a stored result of empty text
+    (Excel's «=""», a result) and an empty stored result (openpyxl's «<v />», none)."""
+    xml = (
+        b'<x:worksheet xmlns:x="http://schemas.openxmlformats.org/spreadsheetml/2006/main"><x:sheetData>'
+        b'<x:row r="2"><x:c r="A2"><x:v>1</x:v></x:c><x:c r="B2"><x:f>A2*2</x:f><x:v>2</x:v></x:c>'
+        b'<x:c r="C2" t="str"><x:f>""</x:f><x:v></x:v></x:c><x:c r="D2"><x:f t="shared" si="0"/></x:c></x:row>'
+        b'<x:row r="5"><x:c><x:v>1</x:v></x:c><x:c s="1"><x:f>A5+1</x:f><x:v /></x:c></x:row></x:sheetData>'
+        b"</x:worksheet>"
+    )
+    with pytest.raises(_UnnamedCell):
+        _formula_cells(io.BytesIO(xml), by_row=False)
+    assert _formula_cells(io.BytesIO(xml), by_row=True) == {2: [(4, "D2")], 5: [(2, "B5")]}
