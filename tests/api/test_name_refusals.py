@@ -119,7 +119,7 @@ FIELDS: dict[str, tuple[str, Send]] = {
         "Lý do điều chỉnh",
         lambda c, w, t: c.post(
             "/api/classifications/2025/overrides",
-            json={"commune_code": AREA_A, "category": "at_risk", "reason": t},
+            json={"commune_code": AREA_A, "category": "trong_diem", "level": "III", "reason": t},
             headers=w["planner"],
         ),
     ),

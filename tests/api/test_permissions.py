@@ -449,7 +449,7 @@ def test_a_provincial_user_changes_nothing_in_another_province(client, conn, pro
         client, conn, "POST", "/api/tasks", {"kind": "conversion", "commune_code": AREA_A, "year": YEAR + 1}, command_a
     )
     assert created.status_code == 201
-    override = {"commune_code": AREA_A, "category": "at_risk", "reason": "kiểm tra thực địa"}
+    override = {"commune_code": AREA_A, "category": "trong_diem", "level": "III", "reason": "kiểm tra thực địa"}
     assert call(client, conn, "POST", f"/api/classifications/{YEAR}/overrides", override, planner_a).status_code == 200
 
 
@@ -461,10 +461,10 @@ def test_the_history_of_a_year_is_read_by_planners_and_command_within_their_prov
     not at all."""
     codes = {"A": AREA_A, "B": provinces["areas"]["B"]}
     for key, code in codes.items():
-        override(conn, YEAR, code, "at_risk", None, f"Điều chỉnh thử {key}", actor="tham-muu-bo")
+        override(conn, YEAR, code, "trong_diem", "III", f"Điều chỉnh thử {key}", actor="tham-muu-bo")
     discard_draft(conn, YEAR, actor="tham-muu-bo")
     draft_year(conn, YEAR, actor="tham-muu-bo")
-    override(conn, YEAR, codes["B"], "at_risk", None, "Điều chỉnh lại B", actor="tham-muu-bo")
+    override(conn, YEAR, codes["B"], "trong_diem", "III", "Điều chỉnh lại B", actor="tham-muu-bo")
     url = f"/api/classifications/{YEAR}/history"
 
     def overridden(who: str) -> list[tuple[str, list[str]]]:

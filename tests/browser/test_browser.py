@@ -1188,7 +1188,10 @@ def test_planner_overrides_and_a_second_planner_approves(chromium, server: str, 
     assert card.locator("ul.criteria").evaluate("u => getComputedStyle(u).listStyleType") == "none"
     card.locator("button[type=submit]").click()
     page.wait_for_selector("#message.error >> text=Hãy chọn loại mới")
-    choice.select_option(index=2)
+    # The commune's class now is listed, marked, and not offered: an override to it would change nothing.
+    current = choice.locator("option[disabled]")
+    assert current.count() == 1 and current.inner_text().endswith("(hiện tại)")
+    choice.select_option(index=3)  # trọng điểm III: the demo's Hải Dương is «có tệ nạn ma túy» in the 2026 draft
     card.locator("button[type=submit]").click()
     page.wait_for_selector("#message.error >> text=Phải nêu lý do")
     card.locator("input[name=reason]").fill("Tin báo mới của công an xã chưa có trong số liệu")
@@ -1205,7 +1208,7 @@ def test_planner_overrides_and_a_second_planner_approves(chromium, server: str, 
                     WHERE c.year = 2026 AND c.status = 'draft' AND r.method <> 'override'
                     ORDER BY commune_code LIMIT 1""")
         ).scalar_one()
-        override(conn, 2026, other, "at_risk", None, "Báo cáo của công an xã", actor="thammuu3")
+        override(conn, 2026, other, "trong_diem", "III", "Báo cáo của công an xã", actor="thammuu3")
     page.reload()
     page.wait_for_selector("body[data-ready=true]", timeout=30_000)
     page.select_option("#year", "2026")
@@ -1399,7 +1402,7 @@ def test_planner_works_on_a_correction_of_an_approved_year(
         assert page.locator("#approve").is_enabled() and not page.get_attribute("#approve", "title")
         with city.begin() as conn:
             code = conn.execute(text("SELECT min(code) FROM admin_units WHERE valid_to IS NULL")).scalar_one()
-            override(conn, 2025, code, "at_risk", None, "Tin báo mới của công an xã", actor="thammuu3")
+            override(conn, 2025, code, "trong_diem", "III", "Tin báo mới của công an xã", actor="thammuu3")
         page.click("#approve")
         page.wait_for_selector("#message.error >> text=đã có điều chỉnh khác")
         page.wait_for_selector("#run-status >> text=điều chỉnh lần cuối: thammuu3")
@@ -1410,7 +1413,7 @@ def test_planner_works_on_a_correction_of_an_approved_year(
 
         page.locator("#communes tr[data-code]").nth(1).click()
         card = page.locator("#communes .card")
-        card.locator("select[name=choice]").select_option(index=2)
+        card.locator("select[name=choice]").select_option(index=3)
         card.locator("input[name=reason]").fill("Tin báo mới của công an xã chưa có trong số liệu")
         with city.begin() as conn:
             approve(conn, 2025, actor="thammuu4")  # thammuu ran it, thammuu3 overrode, thammuu2's page still shows it

@@ -68,13 +68,16 @@ diabanPages.planner = async function startPlanner(map, cfg) {
 
   // The override form starts with no class chosen (never the riskiest choice by default) and needs a reason. What is
   // chosen and typed and not yet sent stays when the card is drawn again (data-keep: the table sorted, filtered).
+  // The commune's class now is listed but not offered: the server refuses an override that changes nothing.
   function overrideForm(item) {
     const form = document.createElement("form");
     form.className = "override";
     form.noValidate = true;  // our Vietnamese messages, not the browser's
+    const now = classKey(item.category, item.level);
     form.innerHTML = `<label>Điều chỉnh thành <select name="choice" required aria-label="Loại mới" data-keep="choice">
-        <option value="" selected>— Chọn loại mới —</option>${cfg.classChoices.map(([c, l]) =>
-          `<option value="${c}|${l || ""}">${escapeHtml(classLabel(c, l))}</option>`).join("")}</select></label>
+        <option value="" selected>— Chọn loại mới —</option>${cfg.classChoices.map(([c, l]) => classKey(c, l) === now
+          ? `<option value="${c}|${l || ""}" disabled>${escapeHtml(classLabel(c, l))} (hiện tại)</option>`
+          : `<option value="${c}|${l || ""}">${escapeHtml(classLabel(c, l))}</option>`).join("")}</select></label>
       <label>Lý do (bắt buộc) <input name="reason" required maxlength="2000" aria-label="Lý do điều chỉnh" data-keep="reason"></label>
       <button type="submit">Điều chỉnh</button>`;
     form.onsubmit = async (event) => {
