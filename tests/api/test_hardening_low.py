@@ -62,7 +62,12 @@ def test_a_control_character_in_a_stored_text_does_not_break_an_excel_export(cli
     a line break, which a cell holds, stays."""
     planner = bearer(make_user("tham-muu-ky-tu", "planner"))
     draft_year(conn, 2017, actor="tham-muu-ky-tu")
-    body = {"commune_code": "10507", "category": "trong_diem", "level": "III", "reason": "Tin báo\u0001 mới\ncần xác minh"}
+    body = {
+        "commune_code": "10507",
+        "category": "trong_diem",
+        "level": "III",
+        "reason": "Tin báo\u0001 mới\ncần xác minh",
+    }
     assert client.post("/api/classifications/2017/overrides", json=body, headers=planner).status_code == 200
     answer = client.get("/api/classifications/2017/export?format=xlsx", headers=planner)
     assert answer.status_code == 200, answer.text[:300]
