@@ -206,6 +206,7 @@ def test_a_provincial_planner_whose_province_the_run_does_not_hold_is_told_so(
     assert page.locator("#table-count").inner_text() == said
     assert page.locator("#diff-summary").inner_text() == said
     assert page.locator("#diff-table tr").count() == 0
+    assert not page.locator("table.diff").is_visible()  # no header of columns over no row
     assert not page.locator("#review-table").is_visible()
     assert page.locator("#message.error").count() == 0
     shot(page, "national-planner-run-without-the-province")

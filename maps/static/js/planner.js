@@ -279,6 +279,7 @@ diabanPages.planner = async function startPlanner(map, cfg) {
   // A year whose run holds none of the reader's province's units (the server's 404, its sentence): said where the run,
   // the table's count and the comparison are shown — not a table of «0 / 0 xã» beside an empty comparison.
   const reviewTable = document.getElementById("review-table");
+  const diffTable = document.getElementById("diff-table").closest("table");
   function uncovered(message) {
     status.textContent = message;
     rows.set([]);
@@ -286,6 +287,7 @@ diabanPages.planner = async function startPlanner(map, cfg) {
     document.getElementById("table-count").textContent = message;
     document.getElementById("diff-summary").textContent = message;
     document.getElementById("diff-table").replaceChildren();
+    diffTable.hidden = true;  // a header of columns over no row said nothing more
   }
 
   // Only the year chosen last is drawn: picked quickly one after another, an earlier year's answer coming last was
@@ -318,6 +320,7 @@ diabanPages.planner = async function startPlanner(map, cfg) {
     }
     if (answers === STALE) return;
     reviewTable.hidden = false;
+    diffTable.hidden = false;
     const [result, review] = answers;
     // The files hold the run the page shows (its version), not the approved one while a correction is shown.
     for (const format of ["csv", "geojson", "xlsx"]) {
