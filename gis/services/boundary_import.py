@@ -41,6 +41,7 @@ from sqlalchemy import Connection, text
 
 from gis.io.readers import FileFormatError
 from gis.settings import DataSettings
+from gis.store.communes import closed_unit_heirs
 from gis.store.hotspots import replace_hotspots
 from gis.store.import_runs import ImportReport, dry_run_savepoint, finish_import_run, start_import_run
 from gis.store.incident_load import follow_closed_units, replace_incidents
@@ -609,20 +610,6 @@ def _provinces_from_units(conn: Connection, units: pd.DataFrame) -> int:
     return int((given[lacking] != "").sum())
 
 
-#: Each closed unit (`:closed`, its last version) with the current units sharing its ground (more than 1 % of it),
-#: the largest share first: code, name, and an array of "code «name»" (empty: no current unit took its ground).
-_SUCCESSORS = f"""
-    WITH closed AS (
-        SELECT DISTINCT ON (u.code) u.code, u.full_name, u.geom FROM admin_units u
-        WHERE u.code = ANY(:closed) ORDER BY u.code, u.valid_to DESC)
-    SELECT c.code, c.full_name,
-           coalesce(array_agg(n.code || ' «' || n.full_name || '»' ORDER BY s.share DESC)
-                    FILTER (WHERE s.share > 0.01), '{{}}')
-    FROM closed c
-    LEFT JOIN admin_units n ON n.geom && c.geom AND {current_unit("n")} AND ST_Intersects(n.geom, c.geom)
-    LEFT JOIN LATERAL (SELECT ST_Area(ST_Intersection(c.geom, n.geom)::geography)
-                              / nullif(ST_Area(c.geom::geography), 0) AS share) s ON true
-    GROUP BY c.code, c.full_name ORDER BY c.code"""
 #: Working teams whose area on the import's date or later names a closed unit (`:closed`): name, the closed codes,
 #: and whether every commune of that area is closed.
 _TEAMS_NAMING = f"""
@@ -644,7 +631,7 @@ def closed_warnings(conn: Connection, closed: list[str], valid_from: date) -> li
     current unit took (left out of the file, not merged) is named too: what lay there is in no commune now."""
     if not closed:
         return []
-    successors = {code: (name, taken) for code, name, taken in conn.execute(text(_SUCCESSORS), {"closed": closed})}
+    successors = closed_unit_heirs(conn, closed)
     warnings = []
     for team, codes, none_left in conn.execute(text(_TEAMS_NAMING), {"closed": closed, "valid_from": valid_from}):
         units = "; ".join(

@@ -24,7 +24,7 @@ from tqdm import tqdm
 
 from gis.io.readers import naming_the_sheet, read_table_chunks
 from gis.store import incident_load as load
-from gis.store.communes import current_commune_codes, place_names
+from gis.store.communes import closed_unit_successors, current_commune_codes, place_names
 from gis.store.import_runs import NO_ROWS, ImportReport, dry_run_savepoint, finish_import_run, start_import_run
 from gis.store.provinces import outside_province_reason, province_unit_codes
 from gis.unit_directory import legacy_note, normalise_code, unit_directory
@@ -248,7 +248,7 @@ def _place_without_point(conn: Connection, province: str | None) -> list[str]:
     known = current_commune_codes(conn)
     home = None if province is None else province_unit_codes(conn, province) & known
     old_code = directory.legacy_only(code for code, _, before in keys if before and code)
-    closed = load.closed_unit_successors(conn) if any(code for code, _, _ in keys) else {}
+    closed = closed_unit_successors(conn) if any(code for code, _, _ in keys) else {}
     units = []
     for code, address, before in keys:
         match, field_name = directory.locate(code, address, before and old_code is not None, known, home)

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 from dataclasses import dataclass
+from datetime import date
 from typing import TYPE_CHECKING
 
 from sqlalchemy import Connection, text
@@ -206,3 +207,58 @@ def refuse_personal_names(conn: Connection, text_: str, field_label: str) -> Non
     """Refuse a text a user typed that looks like it holds a person's name (models.domain.personal_names.refuse_names),
     the places of this database excepted; they are read only for a text that looks like a name without them."""
     refuse_names(text_, field_label, lambda: place_names(conn))
+
+
+#: The share of a closed unit's area one current unit must hold to be its successor (a re-surveyed boundary differs
+#: by a strip); a current unit holding more than `CANDIDATE_SHARE` of it is one of its candidates.
+SUCCESSOR_SHARE, CANDIDATE_SHARE = 0.95, 0.01
+
+#: Per closed unit among `:codes` (no current version; NULL: every one), its last version (`closed`: code,
+#: full_name, valid_to, geom) and the current units sharing its ground (`taken`, one row per closed unit some
+#: current unit overlaps): the one with most (`top`, its share `best`), those holding more than `:candidate` of it
+#: by code (`candidates`) and as "code «name»", the largest share first (`heirs`). The one definition of who took a
+#: closed unit's ground: the incident import, the boundary import's moves and its warnings all read it.
+CLOSED_UNIT_SHARES = f"""closed AS (
+            SELECT DISTINCT ON (u.code) u.code, u.full_name, u.valid_to, u.geom FROM admin_units u
+            WHERE (CAST(:codes AS text[]) IS NULL OR u.code = ANY(:codes))
+              AND NOT EXISTS (SELECT 1 FROM admin_units c WHERE c.code = u.code AND {current_unit("c")})
+            ORDER BY u.code, u.valid_to DESC),
+        shares AS (
+            SELECT c.code AS old, n.code AS new, n.full_name AS new_name,
+                   ST_Area(ST_Intersection(c.geom, n.geom)::geography) / nullif(ST_Area(c.geom::geography), 0) AS share
+            FROM closed c
+            JOIN admin_units n ON n.geom && c.geom AND {current_unit("n")} AND ST_Intersects(n.geom, c.geom)),
+        taken AS (
+            SELECT s.old, min(c.full_name) AS full_name, min(c.valid_to) AS valid_to,
+                   (array_agg(s.new ORDER BY s.share DESC))[1] AS top, max(s.share) AS best,
+                   array_agg(s.new ORDER BY s.new) FILTER (WHERE s.share > :candidate) AS candidates,
+                   array_agg(s.new || ' «' || s.new_name || '»' ORDER BY s.share DESC)
+                       FILTER (WHERE s.share > :candidate) AS heirs
+            FROM shares s JOIN closed c ON c.code = s.old GROUP BY s.old)"""
+
+
+def closed_unit_successors(conn: Connection) -> dict[str, tuple[str, date, tuple[str, ...]]]:
+    """Every closed unit (no current version) whose ground current units took: its last full name, the day it
+    closed, and its successor — the one current unit holding `SUCCESSOR_SHARE` of it — or, split, its candidates.
+    An import of a record naming such a unit by code places it there, as the legacy mapping does for 2025."""
+    rows = conn.execute(
+        text(f"WITH {CLOSED_UNIT_SHARES} SELECT old, full_name, valid_to, top, best, candidates FROM taken"),
+        {"codes": None, "candidate": CANDIDATE_SHARE},
+    ).all()
+    return {
+        old: (name, closed_on, (top,) if best >= SUCCESSOR_SHARE else tuple(candidates or ()))
+        for old, name, closed_on, top, best, candidates in rows
+        if best >= SUCCESSOR_SHARE or candidates
+    }
+
+
+def closed_unit_heirs(conn: Connection, codes: list[str]) -> dict[str, tuple[str, list[str]]]:
+    """Each of the closed units ``codes``: its last full name and the current units holding more than
+    `CANDIDATE_SHARE` of its ground as "code «name»", the largest share first (empty: no current unit took it)."""
+    rows = conn.execute(
+        text(f"""WITH {CLOSED_UNIT_SHARES}
+                 SELECT c.code, c.full_name, coalesce(t.heirs, '{{}}') FROM closed c
+                 LEFT JOIN taken t ON t.old = c.code ORDER BY c.code"""),
+        {"codes": list(codes), "candidate": CANDIDATE_SHARE},
+    ).all()
+    return {code: (name, list(heirs)) for code, name, heirs in rows}

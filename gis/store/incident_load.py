@@ -26,6 +26,7 @@ from sqlalchemy import Connection, text
 
 from gis.settings import DataSettings
 from gis.store.bulk import driver_connection
+from gis.store.communes import CANDIDATE_SHARE, CLOSED_UNIT_SHARES, SUCCESSOR_SHARE
 from gis.store.data_versions import bump_data_version
 from gis.store.incident_partitions import (
     CELL_LEVEL,
@@ -411,45 +412,6 @@ def replace_incidents(conn: Connection, codes: list[str], nearest_m: float) -> i
     ).rowcount
 
 
-#: The share of a closed unit's area one current unit must hold to be its successor (a re-surveyed boundary differs
-#: by a strip); a current unit holding more than `CANDIDATE_SHARE` of it is one of its candidates.
-SUCCESSOR_SHARE, CANDIDATE_SHARE = 0.95, 0.01
-
-
-#: Per closed unit among `:codes` (no current version; NULL: every one), its last name and end, and the current units
-#: sharing its ground: the one with most (`top`, its share `best`), and those holding more than `:candidate` of it.
-_TAKEN = f"""closed AS (
-            SELECT DISTINCT ON (u.code) u.code, u.full_name, u.valid_to, u.geom FROM admin_units u
-            WHERE (CAST(:codes AS text[]) IS NULL OR u.code = ANY(:codes))
-              AND NOT EXISTS (SELECT 1 FROM admin_units c WHERE c.code = u.code AND {current_unit("c")})
-            ORDER BY u.code, u.valid_to DESC),
-        shares AS (
-            SELECT c.code AS old, n.code AS new,
-                   ST_Area(ST_Intersection(c.geom, n.geom)::geography) / nullif(ST_Area(c.geom::geography), 0) AS share
-            FROM closed c
-            JOIN admin_units n ON n.geom && c.geom AND {current_unit("n")} AND ST_Intersects(n.geom, c.geom)),
-        taken AS (
-            SELECT s.old, min(c.full_name) AS full_name, min(c.valid_to) AS valid_to,
-                   (array_agg(s.new ORDER BY s.share DESC))[1] AS top, max(s.share) AS best,
-                   array_agg(s.new ORDER BY s.new) FILTER (WHERE s.share > :candidate) AS candidates
-            FROM shares s JOIN closed c ON c.code = s.old GROUP BY s.old)"""
-
-
-def closed_unit_successors(conn: Connection) -> dict[str, tuple[str, date, tuple[str, ...]]]:
-    """Every closed unit (no current version) whose ground current units took: its last full name, the day it
-    closed, and its successor — the one current unit holding `SUCCESSOR_SHARE` of it — or, split, its candidates.
-    An import of a record naming such a unit by code places it there, as the legacy mapping does for 2025."""
-    rows = conn.execute(
-        text(f"WITH {_TAKEN} SELECT old, full_name, valid_to, top, best, candidates FROM taken"),
-        {"codes": None, "candidate": CANDIDATE_SHARE},
-    ).all()
-    return {
-        old: (name, closed_on, (top,) if best >= SUCCESSOR_SHARE else tuple(candidates or ()))
-        for old, name, closed_on, top, best, candidates in rows
-        if best >= SUCCESSOR_SHARE or candidates
-    }
-
-
 def follow_closed_units(conn: Connection, codes: list[str]) -> tuple[int, int]:
     """Give the incidents without a point whose commune is one of ``codes`` closed (no current version: merged away,
     split, re-coded by a boundary import) the unit that took its ground: (moved, kept ambiguous).
@@ -464,7 +426,7 @@ def follow_closed_units(conn: Connection, codes: list[str]) -> tuple[int, int]:
     rows = (
         conn.execute(
             text(f"""
-        WITH {_TAKEN}
+        WITH {CLOSED_UNIT_SHARES}
         UPDATE incidents i
         SET commune_code = CASE WHEN t.best >= :successor THEN t.top END,
             assignment = CASE WHEN t.best >= :successor THEN i.assignment ELSE '{Assignment.AMBIGUOUS}' END,
