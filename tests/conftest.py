@@ -128,8 +128,8 @@ def second_province_path() -> Path:
 
 @pytest.fixture(scope="session")
 def cluster() -> Iterator[ManagedCluster]:
-    """The session's throwaway managed cluster."""
-    with temporary_cluster("diaban-test-") as managed:
+    """The session's throwaway managed cluster, not waiting for the disk (`NON_DURABLE`)."""
+    with temporary_cluster("diaban-test-", durable=False) as managed:
         yield managed
 
 

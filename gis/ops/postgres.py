@@ -411,6 +411,13 @@ class ManagedCluster:
             self._run("pg_ctl", "stop", "-D", str(self.datadir), "-m", mode, "-w", "-t", "60")
             return True
 
+    def configure(self, settings: dict[str, str]) -> None:
+        """Set server parameters (``ALTER SYSTEM``, kept across restarts) and reload the running server with them."""
+        with self._admin() as conn:
+            for name, value in settings.items():
+                conn.execute(sql.SQL("ALTER SYSTEM SET {} = {}").format(sql.Identifier(name), sql.Literal(value)))
+            conn.execute("SELECT pg_reload_conf()")
+
     def make_standby(self, home: Path) -> ManagedCluster:
         """A streaming replica of this (running) cluster under ``home``: ``pg_basebackup -R`` (standby.signal and
         primary_conninfo written for it) as the bootstrap superuser, the roles' passwords copied (the replica has the
@@ -440,9 +447,16 @@ class ManagedCluster:
         )
 
 
+#: PostgreSQL's "non-durable settings" (its manual, 14.5): nothing waits for the disk. An operating-system crash
+#: could corrupt such a cluster; a throwaway one is removed afterwards anyway. Only the test suite's cluster runs
+#: so: its thousands of commits, database copies and migrations (benchmarks keep the durable defaults they measure).
+NON_DURABLE = {"fsync": "off", "synchronous_commit": "off", "full_page_writes": "off"}
+
+
 @contextmanager
-def temporary_cluster(prefix: str = "diaban-tmp-") -> Iterator[ManagedCluster]:
-    """A throwaway cluster in a temporary directory (tests, benchmarks), removed afterwards."""
+def temporary_cluster(prefix: str = "diaban-tmp-", durable: bool = True) -> Iterator[ManagedCluster]:
+    """A throwaway cluster in a temporary directory (tests, benchmarks), removed afterwards; with ``durable`` false,
+    running under `NON_DURABLE`."""
     import tempfile
 
     home = Path(tempfile.mkdtemp(prefix=prefix))
@@ -450,6 +464,8 @@ def temporary_cluster(prefix: str = "diaban-tmp-") -> Iterator[ManagedCluster]:
     cluster = ManagedCluster(home / "db")
     try:
         cluster.start()
+        if not durable:
+            cluster.configure(NON_DURABLE)
         yield cluster
     finally:
         try:

@@ -8,7 +8,7 @@ when WAL is waiting to be replayed (the usual lag formula: 0 when it has replaye
 does not answer, or lags beyond DIABAN_REPLICA_MAX_LAG_SECONDS, is skipped until a check finds it well again.
 
 Read-your-writes: after a user's write commits on the primary, the primary's WAL position
-(``pg_current_wal_lsn()``, at or past the commit record once the commit returned) is remembered for the user; a
+(``pg_current_wal_insert_lsn()``, at or past the commit record once the commit returned) is remembered for the user; a
 replica serves that user only once its last checked replay position has passed it. The check's position is older
 than the replica's own, so the comparison may send a user to the primary a moment longer than needed, never to a
 replica that lacks the write. The comparison costs no statement per read; the write pays one statement.
@@ -45,8 +45,12 @@ SELECT pg_is_in_recovery(),
 
 
 def wal_position(conn: Connection) -> int:
-    """The primary's WAL write position in bytes: once a commit has returned, at or past its commit record."""
-    return int(conn.execute(text("SELECT (pg_current_wal_lsn() - '0/0'::pg_lsn)::bigint")).scalar_one())
+    """The primary's WAL insert position in bytes: once a commit has returned, at or past its commit record.
+
+    Not the write position (``pg_current_wal_lsn()``): under ``synchronous_commit = off`` a commit returns before
+    its record is written, and a replica that had replayed up to the write position served the user a map without
+    their own write (found when the test cluster ran so)."""
+    return int(conn.execute(text("SELECT (pg_current_wal_insert_lsn() - '0/0'::pg_lsn)::bigint")).scalar_one())
 
 
 @dataclass

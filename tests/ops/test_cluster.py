@@ -13,7 +13,7 @@ from pathlib import Path
 import psycopg
 import pytest
 
-from gis.ops.postgres import ManagedCluster
+from gis.ops.postgres import NON_DURABLE, ManagedCluster, libpq_url
 from gis.ops.redis import free_port
 
 
@@ -169,3 +169,10 @@ def test_the_running_cluster_uses_the_programs_of_its_own_version(fresh: Managed
     fresh.start()
     version = (fresh.datadir / "PG_VERSION").read_text().strip()
     assert fresh.pg_bin == Path("/usr/lib/postgresql") / version / "bin"
+
+
+def test_the_suites_cluster_does_not_wait_for_the_disk(cluster: ManagedCluster) -> None:
+    """The session's throwaway cluster runs under NON_DURABLE (set after it started, kept by ALTER SYSTEM)."""
+    with psycopg.connect(libpq_url(cluster.admin_url())) as conn:
+        shown = {name: conn.execute(f"SHOW {name}").fetchone()[0] for name in NON_DURABLE}
+    assert shown == NON_DURABLE
