@@ -48,6 +48,7 @@ from gis.store.incidents import latest_incident_time
 from gis.store.provinces import province_names
 from gis.store.scoping import AreaScope, scope_communes
 from gis.store.selection import IncidentSelection
+from maps.geojson import cells_geojson
 from maps.png import heat_png, robust_top
 from models.analytics.emerging import MAP_CELL_M, MAP_STEP, MAP_STEPS, NO_PATTERN, PATTERN_LABELS_VI, EmergingOptions
 from models.analytics.gistar import CONFIDENCE_LEVELS
@@ -102,7 +103,7 @@ def _memo(request: Request) -> Memo:
 
 
 def _geojson(frame, headers: dict[str, str] | None = None) -> CachedResponse:  # noqa: ANN001 - a GeoDataFrame
-    return CachedResponse(frame.to_json(drop_id=True).encode(), GEOJSON, headers or {})
+    return CachedResponse(cells_geojson(frame), GEOJSON, headers or {})
 
 
 def _naming_study_province(conn: Connection, province: str | None, response: Response) -> Response:
