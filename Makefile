@@ -12,7 +12,7 @@ TEST_NPM := tests/browser/node_modules/.installed
 HOST ?= 127.0.0.1
 PORT ?= 8000
 
-.PHONY: demo test test-fast lint typecheck format system-deps test-system-deps venv db demo-data bench wheel bundle clean
+.PHONY: demo test test-deep test-fast lint typecheck format system-deps test-system-deps venv db demo-data bench wheel bundle clean
 
 system-deps:
 	./scripts/system-deps.sh
@@ -64,6 +64,11 @@ demo: demo-data
 TEST_WORKERS ?= 2
 test: test-system-deps venv $(TEST_NPM)
 	$(BIN)/python -m pytest -q -n $(TEST_WORKERS) --dist loadfile --no-loadscope-reorder
+
+# The same suite with the fuzzers and property-based tests trying several times as many cases (tests/conftest.py
+# DEEP): for a run before a release, not bound by `make test`'s time budget.
+test-deep:
+	DIABAN_TEST_DEEP=1 $(MAKE) test
 
 # The pure tests (no database, no browser): seconds, for the edit-test loop.
 test-fast: $(VENV)/.installed

@@ -48,6 +48,16 @@ _FOLDER_MARKERS = {
 }
 
 
+#: DIABAN_TEST_DEEP=1 (`make test-deep`): the fuzzers and the property-based tests try several times as many cases,
+#: for a run before a release; `make test` keeps the budgets that hold the suite to its time on two cores.
+DEEP = os.environ.get("DIABAN_TEST_DEEP") == "1"
+
+
+def examples(default: int, deep: int) -> int:
+    """How many cases a fuzzer or a property-based test tries: ``deep`` under DIABAN_TEST_DEEP=1, else ``default``."""
+    return deep if DEEP else default
+
+
 #: The longest files, roughly longest first (summed seconds of their tests in one run of the whole suite, 463 s in
 #: place at load 1.4-2.9, files whole on one of two workers): `make test` hands
 #: files to its two workers in collection order (--no-loadscope-reorder), so these start first and the short files

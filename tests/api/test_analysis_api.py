@@ -158,7 +158,7 @@ def test_a_cell_has_the_same_gistar_bin_for_command_for_its_team_and_in_any_view
         .all()
     )
     area = [busiest[0], busiest[10], busiest[20]]
-    params = {"all_cells": True, "cell_m": 250}
+    params = {"all_cells": True, "cell_m": 500}
     city = _cells(client.get("/api/gistar", params=params).json()["features"])
     team_headers = bearer(make_user("to-gistar", "team", make_team("Tổ Gi*", area)))
     mine = _cells(client.get("/api/gistar", params=params, headers=team_headers).json()["features"])

@@ -28,7 +28,7 @@ from dataclasses import dataclass
 from typing import Any
 
 import pytest
-from conftest import bearer_headers, requests_in_savepoints
+from conftest import bearer_headers, examples, requests_in_savepoints
 from fastapi.testclient import TestClient
 from hypothesis import HealthCheck, settings
 from hypothesis import strategies as st
@@ -757,7 +757,7 @@ def world(engine: Engine, conn: Connection, make_user, make_team, make_hotspot) 
 
 SETTINGS = settings(
     derandomize=True,
-    max_examples=8,
+    max_examples=examples(4, 16),
     stateful_step_count=25,
     deadline=None,
     suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow],

@@ -10,7 +10,7 @@ from __future__ import annotations
 from collections.abc import Iterator
 
 import pytest
-from conftest import bearer_headers
+from conftest import bearer_headers, examples
 from hypothesis import HealthCheck, given, settings
 from schemathesis.specs.openapi.checks import (
     content_type_conformance,
@@ -35,7 +35,11 @@ def test_no_generated_request_causes_a_server_error(api_schema) -> None:
 
         @given(case=operation.as_strategy())
         @settings(
-            max_examples=5, deadline=None, derandomize=True, database=None, suppress_health_check=list(HealthCheck)
+            max_examples=examples(3, 10),
+            deadline=None,
+            derandomize=True,
+            database=None,
+            suppress_health_check=list(HealthCheck),
         )
         def no_server_error(case) -> None:
             response = case.call(headers=headers)
@@ -120,7 +124,7 @@ def test_schemathesis_with_all_checks_against_the_served_app(fuzz_city, tmp_path
                 "-H",
                 f"Authorization: {headers['Authorization']}",
                 "--max-examples",
-                "10",
+                str(examples(5, 20)),
                 "--seed",
                 "15",
                 "--workers",

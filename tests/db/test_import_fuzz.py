@@ -12,6 +12,7 @@ import json
 from collections.abc import Callable
 from pathlib import Path
 
+from conftest import examples
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from sqlalchemy import Connection, text
@@ -23,7 +24,11 @@ from models.domain.indicator_contract import REQUIRED
 from models.errors import DiabanError
 
 FUZZ = settings(
-    max_examples=40, deadline=None, derandomize=True, database=None, suppress_health_check=list(HealthCheck)
+    max_examples=examples(20, 80),
+    deadline=None,
+    derandomize=True,
+    database=None,
+    suppress_health_check=list(HealthCheck),
 )
 
 #: Cells that have broken a reader or a contract, or come close: far years, bare years, huge and odd numbers.
