@@ -24,11 +24,11 @@ from models.forecast.grid_evaluation import MODEL as GRID_MODEL
 from models.forecast.intervals import format_leaderboard, verdict_line
 from tests.browser.vietnamese_text import foreign_words
 
-ARGS = {"seeds": [3], "years": 3, "n_incidents": 3000}
+ARGS = {"seeds": [3], "years": 3, "n_incidents": 1500}
 
 
 def test_classify_evaluate_prints_the_table_and_the_verdict_it_computes(capsys: pytest.CaptureFixture[str]) -> None:
-    code = main(["classify", "evaluate", "--seeds", "3", "--years", "3", "--incidents", "3000"])
+    code = main(["classify", "evaluate", "--seeds", "3", "--years", "3", "--incidents", "1500"])
     out = capsys.readouterr().out
     assert code == 0
     for method in (MODEL, *BASELINES):
@@ -60,7 +60,7 @@ def test_classify_evaluate_prints_the_table_and_the_verdict_it_computes(capsys: 
     # Numbers the Vietnamese way («10.900» reads ten thousand nine hundred): no decimal point — neither one or two
     # decimals after a point nor a number below 1 written «0.184» — but decimal commas, the thousands dot kept.
     assert re.findall(r"\d\.\d{1,2}(?!\d)", out) == [] and re.findall(r"(?<![\d.,])0\.\d", out) == []
-    assert re.search(r"\d,\d{3}", out) and "3.000 vụ mỗi kịch bản" in out
+    assert re.search(r"\d,\d{3}", out) and "1.500 vụ mỗi kịch bản" in out
     assert re.search(r"\[[+-]\d+,\d\d; [+-]\d+,\d\d\]", out) and re.search(r"; [+-][\d.]+,\d %\)", out)
     # The table's figures, each to 3 decimals, end in the same column under their heading.
     lines = out.splitlines()
