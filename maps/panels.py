@@ -323,7 +323,8 @@ def team_panel() -> str:
 def planner_panel(years: list[int]) -> str:
     """Year choice, running the classification, approval (four eyes) or discarding the draft, the upload of a yearly indicator table,
     downloads, the year-over-year comparison, the history of the year's versions and the searchable, sortable review
-    table linked to the map."""
+    table linked to the map. ``review-part`` (the filters and the table) and the comparison are hidden when the year's
+    run holds none of the reader's units: the status line says so, once."""
     options = "".join(f'<option value="{y}">{y}</option>' for y in years)
     columns = _columns(
         ("name", "Xã/phường"),
@@ -367,7 +368,7 @@ def planner_panel(years: list[int]) -> str:
           của mỗi bản.</p>
         <ul id="history-list" class="versions"></ul></details>
       <details class="legend" data-layer="classes"><summary>Chú giải bản đồ</summary>{class_legend()}</details>
-      <div class="toolbar">
+      <div id="review-part"><div class="toolbar">
         <input id="commune-filter" class="search" type="search" placeholder="Tìm xã/phường theo tên"
           aria-label="Tìm xã/phường">
         <label class="check"><input type="checkbox" id="only-flagged"> Chỉ xã cần xem xét</label>
@@ -377,7 +378,7 @@ def planner_panel(years: list[int]) -> str:
         duyệt. Bấm một xã (trong bảng hoặc trên bản đồ) để xem lý do, tiêu chí và điều chỉnh.</p>
       <p id="table-count" class="register-count"></p>
       <table class="register review" id="review-table"><thead><tr>{columns}</tr></thead><tbody id="communes"></tbody>
-      </table></main>"""
+      </table></div></main>"""
 
 
 def admin_panel() -> str:

@@ -276,18 +276,22 @@ diabanPages.planner = async function startPlanner(map, cfg) {
   const refreshHistory = () => showHistory().catch((error) => failed(error, refreshHistory));
   history.addEventListener("toggle", refreshHistory);
 
-  // A year whose run holds none of the reader's province's units (the server's 404, its sentence): said where the run,
-  // the table's count and the comparison are shown — not a table of «0 / 0 xã» beside an empty comparison.
-  const reviewTable = document.getElementById("review-table");
-  const diffTable = document.getElementById("diff-table").closest("table");
+  // A year whose run holds none of the reader's province's units (the server's 404, its sentence): said once, on the
+  // status line under the year — not a table of «0 / 0 xã» beside an empty comparison, nor the sentence again in place
+  // of each (three times on one screen). The comparison, the filters and the table are hidden. The map shows the
+  // province's own units, unclassified (the page opens on them: maps/assets.py map_view); when the system holds none
+  // of them the line says why the map is empty (it opens on the whole country, 200 km across its scale bar).
+  const reviewPart = document.getElementById("review-part");
+  const diff = document.getElementById("diff");
   function uncovered(message) {
-    status.textContent = message;
+    status.textContent = `${asSentence(message)}. ${units.length
+      ? "Bản đồ chỉ vẽ ranh giới các xã, phường của tỉnh, chưa tô màu phân loại."
+      : "Hệ thống chưa có ranh giới xã, phường nào của tỉnh: bản đồ không có gì để vẽ."}`;
     rows.set([]);
-    reviewTable.hidden = true;
-    document.getElementById("table-count").textContent = message;
-    document.getElementById("diff-summary").textContent = message;
+    for (const link of document.querySelectorAll(".downloads a")) link.removeAttribute("href");  // no file of it either
+    reviewPart.hidden = true;
+    diff.hidden = true;
     document.getElementById("diff-table").replaceChildren();
-    diffTable.hidden = true;  // a header of columns over no row said nothing more
   }
 
   // Only the year chosen last is drawn: picked quickly one after another, an earlier year's answer coming last was
@@ -319,8 +323,8 @@ diabanPages.planner = async function startPlanner(map, cfg) {
       return;
     }
     if (answers === STALE) return;
-    reviewTable.hidden = false;
-    diffTable.hidden = false;
+    reviewPart.hidden = false;
+    diff.hidden = false;
     const [result, review] = answers;
     // The files hold the run the page shows (its version), not the approved one while a correction is shown.
     for (const format of ["csv", "geojson", "xlsx"]) {
