@@ -16,7 +16,10 @@ from maps.styles import (
     team_legend,
 )
 from models.domain.hotspot_lifecycle import MANUAL_NOTE_CHARS
+from models.forecast.learned import FORECAST_NOTE
 from models.vocabulary import (
+    FORECAST_HEADER,
+    LEAVING_DRUG_FREE_LABEL,
     NEW_OR_RECURRED_LABEL,
     RECURRED_WORDS,
     AccessedData,
@@ -323,13 +326,16 @@ def team_panel() -> str:
 def planner_panel(years: list[int]) -> str:
     """Year choice, running the classification, approval (four eyes) or discarding the draft, the upload of a yearly indicator table,
     downloads, the year-over-year comparison, the history of the year's versions and the searchable, sortable review
-    table linked to the map."""
+    table linked to the map, with the next-year forecast beside the legal class and a note on what it is (a planning aid,
+    not a class under the decision). ``review-part`` (the filters, the forecast's note and the table) and the
+    comparison are hidden when the year's run holds none of the reader's units: the status line says so, once."""
     options = "".join(f'<option value="{y}">{y}</option>' for y in years)
     columns = _columns(
         ("name", "Xã/phường"),
         ("final", "Kết quả"),
         ("model", "Mô hình"),
         ("previous", "Năm trước"),
+        ("forecast", FORECAST_HEADER),
         ("review", "Cần xem"),
     )
     indicator_import = _import_form(
@@ -367,17 +373,21 @@ def planner_panel(years: list[int]) -> str:
           của mỗi bản.</p>
         <ul id="history-list" class="versions"></ul></details>
       <details class="legend" data-layer="classes"><summary>Chú giải bản đồ</summary>{class_legend()}</details>
-      <div class="toolbar">
+      <div id="review-part"><div class="toolbar">
         <input id="commune-filter" class="search" type="search" placeholder="Tìm xã/phường theo tên"
           aria-label="Tìm xã/phường">
         <label class="check"><input type="checkbox" id="only-flagged"> Chỉ xã cần xem xét</label>
         <label class="check"><input type="checkbox" id="only-changed"> Chỉ xã thay đổi so với năm trước</label>
+        <label class="check"><input type="checkbox" id="only-leaving"> Chỉ xã {escape(LEAVING_DRUG_FREE_LABEL)}
+          năm sau</label>
       </div>
       <p class="hint">Cần xem (tô màu, xếp đầu): kết quả theo tiêu chí khác ý kiến mô hình, hoặc khác năm trước đã phê
         duyệt. Bấm một xã (trong bảng hoặc trên bản đồ) để xem lý do, tiêu chí và điều chỉnh.</p>
+      <details id="forecast" class="forecast"><summary>{escape(FORECAST_HEADER)} — tham khảo, không phải kết quả
+        phân loại: <span id="forecast-summary"></span></summary><p class="hint">{escape(FORECAST_NOTE)}</p></details>
       <p id="table-count" class="register-count"></p>
       <table class="register review" id="review-table"><thead><tr>{columns}</tr></thead><tbody id="communes"></tbody>
-      </table></main>"""
+      </table></div></main>"""
 
 
 def admin_panel() -> str:

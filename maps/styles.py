@@ -12,6 +12,7 @@ from models.analytics.emerging import MAP_STEP, MAP_STEPS, PATTERN_LABELS_VI, PA
 from models.analytics.gistar import MAP_CELL_M as GISTAR_MAP_CELL_M
 from models.domain.guide import DETECTION_ACTOR
 from models.domain.period_report import FROM_ZERO
+from models.forecast.learned import LEAVING_THRESHOLD
 from models.numbers import vn_number
 from models.vocabulary import (
     CATEGORY_SHORT_LABELS,
@@ -19,11 +20,14 @@ from models.vocabulary import (
     COMMUNE_CHANGED,
     COMMUNE_KIND_WORDS,
     DRAFT_ENDED_BY,
+    FORECAST_HEADER,
     HOTSPOT_OPEN,
     KPI_BLANK_MEANINGS,
     KPI_NO_DATA,
     KPI_NOT_APPLICABLE,
+    LEAVING_DRUG_FREE_LABEL,
     LOCAL_TZ_NAME,
+    NO_FORECAST,
     NO_PREVIOUS_YEAR,
     OVERRIDE_UNDONE,
     PROVINCIAL_ROLES,
@@ -284,6 +288,13 @@ def script_vocabulary() -> dict[str, Any]:
         "overrideUndone": OVERRIDE_UNDONE,
         "unknownPerson": UNKNOWN_PERSON,
         "noPreviousYear": NO_PREVIOUS_YEAR,
+        # The planner's next-year forecast column (models.forecast.learned.forecast_risk) and its threshold.
+        "forecast": {
+            "header": FORECAST_HEADER,
+            "leaving": LEAVING_DRUG_FREE_LABEL,
+            "none": NO_FORECAST,
+            "threshold": LEAVING_THRESHOLD,
+        },
         "heatRamp": list(HEAT_RAMP),
         "quarticPerSigma": QUARTIC_RADIUS_PER_SIGMA,
         "hotspotRadius": dict(HOTSPOT_RADIUS),

@@ -741,6 +741,13 @@ UNKNOWN_PERSON = "không rõ người"
 #: What a review says instead of its number of communes changed since the previous approved year when none of its
 #: communes has a class that year: nothing to compare with, not 0 changes (`classify review`, the planner page).
 NO_PREVIOUS_YEAR = "chưa có năm trước để so sánh"
+#: The next-year forecast shown beside a year's legal classes (models.forecast.learned.forecast_risk, its wording
+#: FORECAST_NOTE there): a planning aid, never a class under QĐ 28/2025. The planner table's column and the export's
+#: headers start with FORECAST_HEADER; LEAVING_DRUG_FREE_LABEL names a commune flagged `leaving_drug_free`; a commune
+#: without a forecast (no earlier year to learn from) reads NO_FORECAST on the page — never 0 %.
+FORECAST_HEADER = "Dự báo năm sau"
+LEAVING_DRUG_FREE_LABEL = "có nguy cơ mất trạng thái không ma túy"
+NO_FORECAST = "chưa có dự báo"
 
 
 def version_status_label(status: str) -> str:

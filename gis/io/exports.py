@@ -30,9 +30,11 @@ from models.errors import InvalidRequest
 from models.lazy import lazy_module
 from models.numbers import vn_number
 from models.vocabulary import (
+    FORECAST_HEADER,
     KPI_BLANK_MEANINGS,
     KPI_NO_DATA,
     KPI_NOT_APPLICABLE,
+    LEAVING_DRUG_FREE_LABEL,
     MISSING_DATA_LABEL,
     AreaLevel,
     HotspotKind,
@@ -280,6 +282,7 @@ def classification_columns(criteria: Sequence[dict[str, Any]], *, raw: bool = Fa
         Column("override_by", "Người điều chỉnh"),
         Column("incomplete", "Thiếu dữ liệu", lambda v: "Có" if v else "Không"),
         Column("possible_level", "Có thể đạt loại (nếu đủ dữ liệu)", lambda v: f"Loại {v}" if v else ""),
+        *forecast_columns(raw=raw),
     ]
     for c in criteria:
         cid = c["criterion_id"]
@@ -293,6 +296,33 @@ def classification_columns(criteria: Sequence[dict[str, Any]], *, raw: bool = Fa
             columns.append(Column(cid, header, _criterion_text, _criterion_cell))
         columns.append(Column(f"{cid}.met", f"Tiêu chí {title}: đánh giá", _verdict))
     return columns
+
+
+#: The forecast's headers say it is one, and not a class under the decision (the page's note says more:
+#: models.forecast.learned.FORECAST_NOTE).
+_FORECAST_BASIS = "tham khảo, không phải loại theo QĐ 28/2025"
+
+
+def forecast_columns(*, raw: bool = False) -> list[Column]:
+    """The next-year forecast beside the legal class (the review's ``risk_next_year``, ``leaving_drug_free``): the
+    probability of drug activity next year as a percentage, and whether a commune without activity this year is likely
+    to lose that status; a commune without a forecast reads «thiếu dữ liệu» in both (an empty cell when ``raw``, a
+    null in GeoJSON), never 0 % nor «Không». ``raw``: the API's names and values."""
+    if raw:
+        return [Column("risk_next_year", "risk_next_year"), Column("leaving_drug_free", "leaving_drug_free")]
+    return [
+        Column(
+            "risk_next_year",
+            f"{FORECAST_HEADER}: xác suất có hoạt động ma túy ({_FORECAST_BASIS})",
+            lambda v: number_text(v, 0, "%"),
+            lambda v: number_cell(v, 0, "%"),
+        ),
+        Column(
+            "leaving_drug_free",
+            f"{FORECAST_HEADER}: {LEAVING_DRUG_FREE_LABEL} ({_FORECAST_BASIS})",
+            lambda v: {True: "Có", False: "Không"}.get(v, MISSING),
+        ),
+    ]
 
 
 def _stated(value: Any) -> Any:
@@ -347,6 +377,9 @@ def classification_rows(results: pd.DataFrame, *, raw: bool = False) -> tuple[li
             )
         }
         row["final_class"], row["legal_class"] = _class(record), _class(record, "legal_")
+        # Without a forecast (no earlier year to learn from) the flag is not «Không»: it is unknown too.
+        row["risk_next_year"] = record.get("risk_next_year")
+        row["leaving_drug_free"] = None if row["risk_next_year"] is None else bool(record.get("leaving_drug_free"))
         for c in record.get("criteria") or []:
             criteria_order.setdefault(c["criterion_id"], c)
             row[c["criterion_id"]] = c

@@ -34,6 +34,20 @@ ACTIVITY_COLUMNS = (
 RATE_COLUMNS = ("users_with_records", "arrested_offenders")
 CLUSTER_LABELS = (Category.DRUG_FREE, Category.AT_RISK, Category.TRONG_DIEM)
 RANDOM_STATE = 0
+#: The forecast probability from which a commune without drug activity this year is flagged ``leaving_drug_free``.
+LEAVING_THRESHOLD = 0.5
+#: What the next-year forecast (:func:`forecast_risk`: ``risk_next_year``, ``leaving_drug_free`` of a run) means, in
+#: the planner's words, as the planner page's note says it beside the table (the export's headers say it shortly).
+FORECAST_NOTE = (
+    "Dự báo năm sau là xác suất xã, phường có hoạt động ma túy được ghi nhận trong năm sau (người sử dụng trái phép"
+    " chất ma túy có hồ sơ, điểm tổ chức sử dụng, người phạm tội bị bắt, cây có chứa chất ma túy bị phá, vụ việc về"
+    " ma túy), do mô hình hồi quy logistic ước lượng từ số liệu các năm trước của mọi xã (mức hoạt động năm nay,"
+    " trung bình 3 năm, xu hướng, số năm liền không có hoạt động). «Có nguy cơ mất trạng thái không ma túy»: năm nay xã"
+    f" không ghi nhận hoạt động ma túy nào nhưng xác suất từ {LEAVING_THRESHOLD * 100:.0f}% trở lên. Đây là dự báo để tham"
+    " khảo khi lập kế hoạch, không phải loại theo QĐ 28/2025/QĐ-TTg và không thay đổi kết quả phân loại. Số liệu"
+    " trống được mô hình tính như 0, nên dự báo của xã thiếu dữ liệu kém tin cậy; «chưa có dự báo»: chưa có số liệu"
+    " năm trước để mô hình học."
+)
 
 
 def cluster_features(indicators: pd.DataFrame) -> pd.DataFrame:
@@ -121,7 +135,7 @@ def risk_baselines(history: pd.DataFrame) -> pd.DataFrame:
     ).rename_axis("commune_code")
 
 
-def forecast_risk(history: pd.DataFrame, threshold: float = 0.5) -> pd.DataFrame:
+def forecast_risk(history: pd.DataFrame, threshold: float = LEAVING_THRESHOLD) -> pd.DataFrame:
     """Probability that each commune has drug activity next year, flagging drug-free communes at risk."""
     # history: one row per commune and year with commune_code, year and the ACTIVITY_COLUMNS counts.
     # A logistic regression learns "active next year" from the lagged features of every earlier year;

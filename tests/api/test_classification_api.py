@@ -540,6 +540,12 @@ def test_exports(client, as_user, conn: Connection, indicators: list[str]) -> No
     assert {row[header.index("category")] for row in raw[1:]} <= {"drug_free", "at_risk", "trong_diem"}
     assert {row[header.index("incomplete")] for row in raw[1:]} <= {"true", "false"}
     assert {row[header.index("I.a.met")] for row in raw[1:]} <= {"true", "false", ""}
+    # The next-year forecast as the review gives it (it was in the API alone), no forecast an empty cell, not 0.
+    review = {i["commune_code"]: i for i in client.get("/api/classifications/2025/review?draft=true").json()["items"]}
+    forecast = {row[0]: row[header.index("risk_next_year")] for row in raw[1:]}
+    assert {code: float(v) if v else None for code, v in forecast.items()} == {
+        code: item["risk_next_year"] for code, item in review.items()
+    }
     refused = client.get("/api/classifications/2025/export?format=xlsx&raw=true")
     assert refused.status_code == 422 and "dạng thô chỉ có cho CSV và GeoJSON" in refused.json()["message"]
     shown = list(

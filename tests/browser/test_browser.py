@@ -1163,6 +1163,43 @@ def test_planner_overrides_and_a_second_planner_approves(chromium, server: str, 
     # No indicator table was imported for the city: every commune's figures are unknown, and the page says so.
     assert page.locator("#communes tr .missing-data").count() == 114
     assert page.locator("#communes tr .missing-data").first.inner_text().startswith("thiếu dữ liệu: loại I (a)")
+    # The next-year forecast beside the class (the API's alone before): each row's figure as the review gives it, a
+    # commune without one said so (never 0 %), the flagged ones marked, most likely first once sorted, and what the
+    # forecast is said above the table — a forecast, not a class.
+    review = page.evaluate("() => fetch('/api/classifications/2026/review?draft=true').then((r) => r.json())")
+    risk = {i["commune_code"]: i["risk_next_year"] for i in review["items"]}
+    leaving = {i["commune_code"] for i in review["items"] if i["leaving_drug_free"]}
+    assert [v for v in risk.values() if v is not None], "the city's draft has a forecast to show"
+    cells = page.evaluate("""() => Object.fromEntries([...document.querySelectorAll('#communes > tr[data-code]')]
+        .map((tr) => [tr.dataset.code, tr.querySelector('td.forecast').innerText]))""")
+    for code, shown in cells.items():
+        if risk[code] is None:
+            assert shown == "chưa có dự báo", (code, shown)
+        else:
+            assert abs(int(shown.split("%")[0]) - risk[code] * 100) <= 0.5 + 1e-9, (code, shown, risk[code])
+            assert ("nguy cơ mất trạng thái không ma túy" in shown) == (code in leaving), (code, shown)
+    summary = page.locator("#forecast summary").inner_text()
+    assert "không phải kết quả phân loại" in summary and "năm 2027: " in summary, summary
+    assert f"{len(leaving)} xã có nguy cơ mất trạng thái không ma túy" in summary, summary
+    page.click("#forecast summary")
+    assert "không phải loại theo QĐ 28/2025" in page.locator("#forecast p").inner_text()
+    page.click("#review-table th[data-sort=forecast]")
+    order = page.evaluate(
+        "() => [...document.querySelectorAll('#communes > tr[data-code]')].map((tr) => tr.dataset.code)"
+    )
+    shown_risks = [risk[code] for code in order]
+    known = [r for r in shown_risks if r is not None]
+    assert shown_risks[: len(known)] == known and known == sorted(known, reverse=True), "most likely first, none last"
+    page.check("#only-leaving")  # the communes the forecast flags, alone
+    assert {tr.get_attribute("data-code") for tr in page.locator("#communes > tr[data-code]").all()} == leaving
+    page.uncheck("#only-leaving")
+    page.set_viewport_size({"width": 1366, "height": 900})
+    shot(page, "planner-forecast")
+    page.set_viewport_size(PHONE)
+    page.locator("#communes > tr[data-code]").first.scroll_into_view_if_needed()
+    shot(page, "planner-forecast-phone")
+    page.set_viewport_size(DESKTOP)
+    page.click("#forecast summary")
     draft_id = "SELECT id FROM classification_runs WHERE year = 2026 AND status = 'draft'"
     with city.connect() as conn:
         before = conn.execute(text(draft_id)).scalar_one()

@@ -188,32 +188,6 @@ def test_the_ministrys_planner_draws_the_units_on_canvases_and_the_pointer_still
     page.close()
 
 
-def test_a_provincial_planner_whose_province_the_run_does_not_hold_is_told_so(
-    chromium, nation: Engine, nation_server: str
-) -> None:
-    """The year's run holds no unit of Quảng Ninh (none loaded when it was made): its planner's page showed the run
-    with every class 0, then a table of «0 / 0 xã» and an empty comparison; now it says the run holds none of the
-    province's units (the review's 404) where the run, the table and the comparison are shown, and no table."""
-    with nation.begin() as conn:
-        create_user(conn, "qn-thammuu", hash_password(DEMO_PASSWORD), "planner", None, "22")
-    page, errors = open_as(chromium, nation_server, "qn-thammuu", DESKTOP)
-    said = (
-        f"Phiên bản 1 của năm {local_today().year} không gồm đơn vị nào của Tỉnh Quảng Ninh: chưa có kết quả phân loại"
-    )
-    page.wait_for_selector(f"#run-status >> text={said}")
-    assert page.locator("#review-table tbody tr").count() == 0
-    # Neither a table of «0 / 0 xã» nor an empty comparison: the same sentence where each would be.
-    assert page.locator("#table-count").inner_text() == said
-    assert page.locator("#diff-summary").inner_text() == said
-    assert page.locator("#diff-table tr").count() == 0
-    assert not page.locator("table.diff").is_visible()  # no header of columns over no row
-    assert not page.locator("#review-table").is_visible()
-    assert page.locator("#message.error").count() == 0
-    shot(page, "national-planner-run-without-the-province")
-    assert [e for e in errors if "404" not in e] == [], errors
-    page.close()
-
-
 def test_the_ministrys_command_page_says_which_province_its_hot_and_cold_cells_are_of(
     chromium, nation_server: str
 ) -> None:
@@ -251,3 +225,49 @@ def test_a_provincial_command_whose_province_the_run_does_not_hold_is_told_so_on
     shot(page, "national-command-run-without-the-province")
     assert [e for e in errors if "404" not in e] == [], errors
     page.close()
+
+
+def test_a_provincial_planner_whose_province_the_run_does_not_hold_is_told_so_once_and_shown_its_units(
+    chromium, nation: Engine, nation_server: str, second_province_path: Path
+) -> None:
+    """The year's run holds no unit of Quảng Ninh: its planner's page showed the run with every class 0, then a table of
+    «0 / 0 xã» and an empty comparison; then the server's sentence three times on one screen (status line, comparison,
+    table count) beside a map of the whole country (~200 km across its scale bar) with nothing said of it. Now the
+    sentence is said once, on the status line under the year, the comparison, filters and table are hidden, and the map
+    says why it is empty (no unit of the province in the system); once the province's units are loaded (after the run:
+    the run still holds none) the map opens on them, unclassified, and the status line says so. Last in this module:
+    the province's units stay loaded."""
+    with nation.begin() as conn:
+        create_user(conn, "qn-thammuu", hash_password(DEMO_PASSWORD), "planner", None, "22")
+    page, errors = open_as(chromium, nation_server, "qn-thammuu", DESKTOP)
+    said = (
+        f"Phiên bản 1 của năm {local_today().year} không gồm đơn vị nào của Tỉnh Quảng Ninh: chưa có kết quả phân loại"
+    )
+    page.wait_for_selector(f"#run-status >> text={said}")
+    assert page.locator("main.panel").inner_text().count(said) == 1, "said once"
+    assert "bản đồ không có gì để vẽ" in page.locator("#run-status").inner_text()
+    assert page.locator("#review-table tbody tr").count() == 0
+    for hidden in ("#diff", "#review-part", "#review-table", "#table-count", "#forecast"):
+        assert not page.locator(hidden).is_visible(), hidden
+    assert page.locator("#message.error").count() == 0
+    shot(page, "national-planner-run-without-the-province")
+    assert [e for e in errors if "404" not in e] == [], errors
+    page.close()
+
+    with nation.begin() as conn:
+        import_boundaries(conn, second_province_path)
+    for name, viewport in (("desktop", {"width": 1366, "height": 900}), ("phone", PHONE)):
+        page, errors = open_as(chromium, nation_server, "qn-thammuu", viewport)
+        page.wait_for_selector(f"#run-status >> text={said}")
+        assert page.locator("main.panel").inner_text().count(said) == 1, "said once"
+        assert "Bản đồ chỉ vẽ ranh giới các xã, phường của tỉnh" in page.locator("#run-status").inner_text()
+        assert not page.locator("#diff").is_visible() and not page.locator("#review-part").is_visible()
+        # The map is on the province's units: every one of them in view, and the view not the country's.
+        view = page.evaluate("""() => { const map = window.diaban.map, bounds = map.getBounds();
+            let all = null; map.eachLayer((l) => { if (l.feature && l.feature.properties.code && l.getBounds) {
+              all = all ? all.extend(l.getBounds()) : L.latLngBounds(l.getBounds().getSouthWest(), l.getBounds().getNorthEast()); } });
+            return { inView: all !== null && bounds.contains(all), width: bounds.getEast() - bounds.getWest() }; }""")
+        assert view["inView"] and view["width"] < 2, view
+        shot(page, f"national-planner-run-without-the-province-units-{name}")
+        assert [e for e in errors if "404" not in e] == [], errors
+        page.close()

@@ -262,3 +262,44 @@ def test_every_workbook_says_who_exported_it_when_what_it_covers_and_on_which_ba
     run = {"year": 2025, "version": 1, "status": "draft", "created_by": "tham.muu", "rules_version": "qd28-2025.2"}
     classes = classification_file(results, run, "xlsx", heading=HEADING, scope="Thành phố Hải Phòng", basis="QĐ 28")
     assert f"{said}; căn cứ: QĐ 28" in _texts(classes)
+
+
+def test_the_classification_carries_the_next_year_forecast_beside_the_class_never_a_missing_one_as_0() -> None:
+    """The next-year forecast (risk_next_year, leaving_drug_free) was served by the API only: no file showed it. The
+    files carry it after the classes, headed as a forecast and not a class under the decision: a percentage cell in
+    Excel, the same text in the CSV, the API's values in a raw CSV; a commune without a forecast is «thiếu dữ liệu» in
+    both columns (an empty cell raw, null in GeoJSON), never 0 % nor «Không»."""
+    base = {"category": "at_risk", "level": None, "method": "legal", "legal_category": "at_risk", "incomplete": False}
+    forecasts = [(0.724, False), (0.61, True), (None, False)]
+    results = pd.DataFrame(
+        [
+            {**base, "commune_code": str(i), "name": f"Xã {i}", "risk_next_year": risk, "leaving_drug_free": leaving}
+            for i, (risk, leaving) in enumerate(forecasts, 1)
+        ]
+    )
+    run = {"year": 2025, "version": 1, "status": "draft", "created_by": "tham.muu", "rules_version": "qd28-2025.2"}
+    file = classification_file(results, run, "xlsx", heading=HEADING, scope="Thành phố Hải Phòng", basis="QĐ 28")
+    sheet, col = _table(file)
+    risk = next(h for h in col if h.startswith("Dự báo năm sau: xác suất"))
+    leaving = next(h for h in col if h.startswith("Dự báo năm sau: có nguy cơ mất trạng thái không ma túy"))
+    assert "không phải loại theo QĐ 28/2025" in risk and "không phải loại theo QĐ 28/2025" in leaving
+    assert col["Theo tiêu chí"] < col[risk] < col[leaving], "after the classes: the legal class comes first"
+    cells = [sheet.cell(r, col[risk]) for r in (9, 10, 11)]
+    assert [(c.value, c.number_format) for c in cells[:2]] == [(0.724, "#,##0%"), (0.61, "#,##0%")]
+    assert cells[2].value == "thiếu dữ liệu" and cells[2].data_type == "s", "no forecast: text, never 0 %"
+    assert [sheet.cell(r, col[leaving]).value for r in (9, 10, 11)] == ["Không", "Có", "thiếu dữ liệu"]
+
+    header, *rows = _rows(
+        classification_file(results, run, "csv", heading=HEADING, scope="Thành phố Hải Phòng", basis="QĐ 28"), ";"
+    )
+    at = header.index(risk)
+    assert [(r[at], r[at + 1]) for r in rows] == [("72%", "Không"), ("61%", "Có"), ("thiếu dữ liệu", "thiếu dữ liệu")]
+    raw = classification_file(
+        results, run, "csv", heading=HEADING, scope="Thành phố Hải Phòng", basis="QĐ 28", raw=True
+    )
+    raw_rows = list(csv.DictReader(io.StringIO(raw.decode("utf-8"))))
+    assert [(r["risk_next_year"], r["leaving_drug_free"]) for r in raw_rows] == [
+        ("0.724", "false"),
+        ("0.61", "true"),
+        ("", ""),
+    ]

@@ -123,12 +123,25 @@ diabanPages.planner = async function startPlanner(map, cfg) {
     return box;
   }
 
+  // The next-year forecast (models.forecast.learned.forecast_risk): the probability of drug activity next year, in whole
+  // percents, and the flag of a commune without activity this year likely to lose that status; a planning aid beside the
+  // legal class, never bold like it. A commune without a forecast (no earlier year to learn from) says so: never 0 %.
+  const PERCENT = new Intl.NumberFormat("vi-VN", { style: "percent", maximumFractionDigits: 0 });
+  const hasForecast = (item) => item.risk_next_year !== null && item.risk_next_year !== undefined;
+  function forecastCell(item) {
+    if (!hasForecast(item)) return `<span class="no-forecast">${escapeHtml(cfg.forecast.none)}</span>`;
+    return PERCENT.format(item.risk_next_year) +
+      (item.leaving_drug_free ? `<br><small class="leaving">${escapeHtml(cfg.forecast.leaving)}</small>` : "");
+  }
+
   const rows = sortableTable(document.getElementById("review-table"), {
     sort: "review", idOf: (item) => item.commune_code,
     keys: {
       review: (item) => item.order, name: nameOf,
       final: (item) => -rank(item.category, item.level), model: (item) => item.learned_category ? -rank(item.learned_category, null) : null,
       previous: (item) => item.previous_category ? -rank(item.previous_category, item.previous_level) : null,
+      // Most likely first, as the classes sort most serious first; without a forecast last, either way.
+      forecast: (item) => (hasForecast(item) ? -item.risk_next_year : null),
     },
     row: (item) => {
       const tr = document.createElement("tr");
@@ -138,6 +151,7 @@ diabanPages.planner = async function startPlanner(map, cfg) {
       tr.innerHTML = `<td>${escapeHtml(nameOf(item))}</td>
         <td><b>${escapeHtml(classLabel(item.category, item.level))}</b>${item.method === "override" ? " <em>(điều chỉnh)</em>" : ""}${missingData(item)}</td>
         <td>${learned}</td><td>${escapeHtml(classLabel(item.previous_category, item.previous_level))}</td>
+        <td class="forecast">${forecastCell(item)}</td>
         <td>${item.disagreement ? "khác mô hình" : ""}${item.disagreement && item.changed ? "; " : ""}${item.changed ? "thay đổi" : ""}</td>`;
       return tr;
     },
@@ -161,14 +175,30 @@ diabanPages.planner = async function startPlanner(map, cfg) {
   const search = document.getElementById("commune-filter");
   const onlyFlagged = document.getElementById("only-flagged");
   const onlyChanged = document.getElementById("only-changed");
+  const onlyLeaving = document.getElementById("only-leaving");
   // A commune by its code, or by its name as the map's search reads it (common.js nameHolds: «hai duong», «nam trieu»).
   function applyFilter() {
     const typed = search.value.trim();
     const text = withoutKind(typed);
     rows.filter((item) => (!text || item.commune_code.includes(typed) || nameHolds({ full_name: nameOf(item) }, text))
-      && (!onlyFlagged.checked || item.disagreement || item.changed) && (!onlyChanged.checked || item.changed));
+      && (!onlyFlagged.checked || item.disagreement || item.changed) && (!onlyChanged.checked || item.changed)
+      && (!onlyLeaving.checked || item.leaving_drug_free));
   }
-  for (const input of [search, onlyFlagged, onlyChanged]) input.addEventListener("input", applyFilter);
+  for (const input of [search, onlyFlagged, onlyChanged, onlyLeaving]) input.addEventListener("input", applyFilter);
+
+  // The forecast's line above the table: how many communes it flags for next year, how many are likely to have drug
+  // activity, how many have no forecast (said, not counted as unlikely).
+  function forecastSummary(items) {
+    const known = items.filter(hasForecast);
+    const likely = known.filter((i) => i.risk_next_year >= cfg.forecast.threshold).length;
+    const leaving = known.filter((i) => i.leaving_drug_free).length;
+    const none = items.length - known.length;
+    document.getElementById("forecast-summary").textContent = !known.length
+      ? `${cfg.forecast.none} (chưa có số liệu năm trước)`
+      : `năm ${Number(year) + 1}: ${VI_NUMBER.format(leaving)} xã ${cfg.forecast.leaving}; ` +
+        `${VI_NUMBER.format(likely)} xã có xác suất có hoạt động ma túy từ ${PERCENT.format(cfg.forecast.threshold)} trở lên` +
+        (none ? `; ${VI_NUMBER.format(none)} xã ${cfg.forecast.none}` : "");
+  }
 
   // The year against the previous approved one: communes per class, and how many got more or less serious.
   // Like with like: with a previous year, the table counts only the communes classified in both years (a commune new
@@ -276,18 +306,22 @@ diabanPages.planner = async function startPlanner(map, cfg) {
   const refreshHistory = () => showHistory().catch((error) => failed(error, refreshHistory));
   history.addEventListener("toggle", refreshHistory);
 
-  // A year whose run holds none of the reader's province's units (the server's 404, its sentence): said where the run,
-  // the table's count and the comparison are shown — not a table of «0 / 0 xã» beside an empty comparison.
-  const reviewTable = document.getElementById("review-table");
-  const diffTable = document.getElementById("diff-table").closest("table");
+  // A year whose run holds none of the reader's province's units (the server's 404, its sentence): said once, on the
+  // status line under the year — not a table of «0 / 0 xã» beside an empty comparison, nor the sentence again in place
+  // of each (three times on one screen). The comparison, the filters and the table are hidden. The map shows the
+  // province's own units, unclassified (the page opens on them: maps/assets.py map_view); when the system holds none
+  // of them the line says why the map is empty (it opens on the whole country, 200 km across its scale bar).
+  const reviewPart = document.getElementById("review-part");
+  const diff = document.getElementById("diff");
   function uncovered(message) {
-    status.textContent = message;
+    status.textContent = `${asSentence(message)}. ${units.length
+      ? "Bản đồ chỉ vẽ ranh giới các xã, phường của tỉnh, chưa tô màu phân loại."
+      : "Hệ thống chưa có ranh giới xã, phường nào của tỉnh: bản đồ không có gì để vẽ."}`;
     rows.set([]);
-    reviewTable.hidden = true;
-    document.getElementById("table-count").textContent = message;
-    document.getElementById("diff-summary").textContent = message;
+    for (const link of document.querySelectorAll(".downloads a")) link.removeAttribute("href");  // no file of it either
+    reviewPart.hidden = true;
+    diff.hidden = true;
     document.getElementById("diff-table").replaceChildren();
-    diffTable.hidden = true;  // a header of columns over no row said nothing more
   }
 
   // Only the year chosen last is drawn: picked quickly one after another, an earlier year's answer coming last was
@@ -319,8 +353,8 @@ diabanPages.planner = async function startPlanner(map, cfg) {
       return;
     }
     if (answers === STALE) return;
-    reviewTable.hidden = false;
-    diffTable.hidden = false;
+    reviewPart.hidden = false;
+    diff.hidden = false;
     const [result, review] = answers;
     // The files hold the run the page shows (its version), not the approved one while a correction is shown.
     for (const format of ["csv", "geojson", "xlsx"]) {
@@ -362,6 +396,7 @@ diabanPages.planner = async function startPlanner(map, cfg) {
       : stale ? `Chỉ số năm ${year} đã được nhập lại sau khi chạy: cần chạy lại phân loại trước khi phê duyệt` : "";
     status.textContent = describe(review.run, items, review.n_changed);
     compare(items);
+    forecastSummary(items);
     applyFilter();  // before the items: the table is drawn once with them (nation-wide 3,321 rows, drawn twice before)
     rows.set(items);
     if (keepOpen) { rows.open(keepOpen); highlight(keepOpen, false); }
