@@ -33,7 +33,15 @@ from models.errors import (
 )
 from models.forecast.learned import classify_learned, forecast_risk
 from models.lazy import lazy_module
-from models.vocabulary import CLASS_CHOICES, MISSING_DATA_LABEL, Category, Level, class_label, local_today
+from models.vocabulary import (
+    CLASS_CHOICES,
+    LEAVING_DRUG_FREE_LABEL,
+    MISSING_DATA_LABEL,
+    Category,
+    Level,
+    class_label,
+    local_today,
+)
 
 if TYPE_CHECKING:
     import pandas as pd
@@ -379,7 +387,7 @@ def _flags(frame: pd.DataFrame) -> list[list[str]]:
     notes: Mapping[str, np.ndarray] = {
         "Phân loại theo tiêu chí và theo mô hình khác nhau": frame["disagreement"].to_numpy(),
         "Thay đổi so với năm trước đã phê duyệt": frame["changed"].to_numpy(),
-        "Có nguy cơ mất trạng thái không ma túy năm sau": frame["leaving_drug_free"].to_numpy(dtype=bool),
+        f"{LEAVING_DRUG_FREE_LABEL.capitalize()} năm sau": frame["leaving_drug_free"].to_numpy(dtype=bool),
         "Đã điều chỉnh thủ công": frame["overridden"].to_numpy(),
         "Thiếu dữ liệu: có tiêu chí chưa xác định được": frame["incomplete"].to_numpy(),
     }

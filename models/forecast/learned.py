@@ -44,9 +44,9 @@ FORECAST_NOTE = (
     " ma túy), do mô hình hồi quy logistic ước lượng từ số liệu các năm trước của mọi xã (mức hoạt động năm nay,"
     " trung bình 3 năm, xu hướng, số năm liền không có hoạt động). «Có nguy cơ mất trạng thái không ma túy»: năm nay xã"
     f" không ghi nhận hoạt động ma túy nào nhưng xác suất từ {LEAVING_THRESHOLD * 100:.0f}% trở lên. Đây là dự báo để tham"
-    " khảo khi lập kế hoạch, không phải loại theo QĐ 28/2025/QĐ-TTg và không thay đổi kết quả phân loại. Số liệu"
-    " trống được mô hình tính như 0, nên dự báo của xã thiếu dữ liệu kém tin cậy; «chưa có dự báo»: chưa có số liệu"
-    " năm trước để mô hình học."
+    " khảo khi lập kế hoạch, không phải loại theo QĐ 28/2025/QĐ-TTg và không thay đổi kết quả phân loại. Năm"
+    " nào của xã thiếu số liệu thì mô hình không học từ năm đó (số liệu trống không được tính là 0); «chưa có dự"
+    " báo»: số liệu năm nay của xã chưa đủ, hoặc chưa có số liệu các năm trước để mô hình học."
 )
 
 
@@ -90,29 +90,35 @@ def classify_learned(indicators: pd.DataFrame, random_state: int = RANDOM_STATE)
 
 
 def _yearly_panel(history: pd.DataFrame) -> pd.DataFrame:
-    """Complete commune × year panel of activity counts (unreported years and values count as zero)."""
+    """Complete commune × year panel of activity counts. A year or a figure not reported stays missing (NaN), never
+    0: ``active`` is 1 when a known count is above 0, 0 when every count is known and 0, missing otherwise."""
     years = range(int(history["year"].min()), int(history["year"].max()) + 1)
     grid = pd.MultiIndex.from_product([history["commune_code"].unique(), years], names=["commune_code", "year"])
-    panel = history.set_index(["commune_code", "year"])[list(ACTIVITY_COLUMNS)].astype(float)
-    panel = panel.reindex(grid).fillna(0.0)
-    panel["active"] = panel[list(ACTIVITY_COLUMNS)].sum(axis=1).gt(0).astype(float)
+    panel = history.set_index(["commune_code", "year"])[list(ACTIVITY_COLUMNS)].astype(float).reindex(grid)
+    counts = panel[list(ACTIVITY_COLUMNS)]
+    known_zero = counts.notna().all(axis=1)
+    panel["active"] = np.where(counts.gt(0).any(axis=1), 1.0, np.where(known_zero, 0.0, np.nan))
     return panel
 
 
 def _lagged_features(panel: pd.DataFrame) -> pd.DataFrame:
-    """Features known at the end of each year: level, 3-year mean, trend and clean streak."""
-    level = np.log1p(panel[list(ACTIVITY_COLUMNS)].sum(axis=1)).rename("level")
+    """Features known at the end of each year: level, 3-year mean, trend and clean streak; missing where the year's
+    figures are (such a commune-year neither trains the model nor gets a forecast)."""
+    counts = panel[list(ACTIVITY_COLUMNS)]
+    level = np.log1p(counts.sum(axis=1, min_count=len(ACTIVITY_COLUMNS))).rename("level")
     by_commune = level.groupby(level="commune_code")
     active = panel["active"]
     streak_id = active.groupby(level="commune_code").cumsum()  # a clean streak shares the count of the last active year
     clean_streak = (1 - active).groupby([active.index.get_level_values("commune_code"), streak_id.to_numpy()]).cumsum()
+    # No year two back (the history's first two years): no trend, 0; a year two back without figures: unknown.
+    first_years = panel.index.get_level_values("year") < panel.index.get_level_values("year").min() + 2
     return pd.DataFrame(
         {
             "active": active,
             "level": level,
             "incidents": np.log1p(panel["n_incidents"]),
             "mean_3y": rolling_mean(level, 3),
-            "trend": (level - by_commune.shift(2)).fillna(0.0) / 2,
+            "trend": (level - by_commune.shift(2)).where(~first_years, 0.0) / 2,
             "ever_active": active.groupby(level="commune_code").cummax(),
             "clean_years": clean_streak.clip(upper=5),
         }
@@ -127,7 +133,7 @@ def risk_baselines(history: pd.DataFrame) -> pd.DataFrame:
     last = panel.xs(last_year, level="year")
     return pd.DataFrame(
         {
-            "baseline_last_year_active": last["active"].astype(bool),
+            "baseline_last_year_active": last["active"].astype("boolean"),
             "last_year_incidents": last["n_incidents"],
             "baseline_long_term_active_rate": grouped["active"].mean(),
             "mean_incidents": grouped["n_incidents"].mean(),
@@ -136,7 +142,8 @@ def risk_baselines(history: pd.DataFrame) -> pd.DataFrame:
 
 
 def forecast_risk(history: pd.DataFrame, threshold: float = LEAVING_THRESHOLD) -> pd.DataFrame:
-    """Probability that each commune has drug activity next year, flagging drug-free communes at risk."""
+    """Probability that each commune has drug activity next year, flagging drug-free communes at risk; missing (NaN,
+    not flagged) for a commune whose figures of the year are incomplete."""
     # history: one row per commune and year with commune_code, year and the ACTIVITY_COLUMNS counts.
     # A logistic regression learns "active next year" from the lagged features of every earlier year;
     # if the history holds a single outcome, that outcome's rate is the forecast.
@@ -145,17 +152,21 @@ def forecast_risk(history: pd.DataFrame, threshold: float = LEAVING_THRESHOLD) -
     last_year = panel.index.get_level_values("year").max()
     target = panel["active"].groupby(level="commune_code").shift(-1)
     train = features.index.get_level_values("year") < last_year
-    x_train, y_train = features[train], target[train]
+    known = train & features.notna().all(axis=1) & target.notna()  # a year or its next without figures: left out
+    x_train, y_train = features[known], target[known]
     current = features.xs(last_year, level="year")
+    forecastable = current.notna().all(axis=1).to_numpy()
+    probability = np.full(len(current), np.nan)
     if y_train.nunique() < 2:
-        probability = np.full(len(current), y_train.mean() if len(y_train) else np.nan)
-    else:
+        probability[forecastable] = y_train.mean() if len(y_train) else np.nan
+    elif forecastable.any():
         from sklearn.linear_model import LogisticRegression  # here, as in classify_learned
         from sklearn.pipeline import make_pipeline
         from sklearn.preprocessing import StandardScaler
 
         model = make_pipeline(StandardScaler(), LogisticRegression(random_state=RANDOM_STATE))
-        probability = model.fit(x_train, y_train.astype(int)).predict_proba(current)[:, 1]
+        model.fit(x_train, y_train.astype(int))
+        probability[forecastable] = model.predict_proba(current[forecastable])[:, 1]
     drug_free_now = current["active"].eq(0)
     result = pd.DataFrame(
         {

@@ -107,3 +107,21 @@ def test_baselines_and_single_outcome_history():
     assert base.loc["relapse0", "mean_incidents"] == pytest.approx(4)
     quiet = history().assign(n_incidents=0, users_with_records=0)
     assert (forecast_risk(quiet)["p_active"] == 0).all()
+
+
+def test_missing_figures_stay_missing_in_the_forecast():
+    """A blank figure is not 0: a commune whose year has a blank count gets no forecast (and no flag), and a
+    commune-year with blanks does not teach the model that the commune was clean (it had been counted as 0)."""
+    past = history()
+    blank = past["commune_code"].eq("never0") & past["year"].eq(2024)
+    past.loc[blank, "users_with_records"] = np.nan
+    result = forecast_risk(past).set_index("commune_code")
+    assert np.isnan(result.loc["never0", "p_active"]) and not result.loc["never0", "leaving_drug_free"]
+    assert pd.isna(result.loc["never0", "baseline_last_year_active"])
+    assert result.drop(index="never0")["p_active"].notna().all()
+    # Blanks in every relapsing commune's clean years: those years leave the training instead of counting as clean.
+    gaps = history()
+    relapse_clean = gaps["commune_code"].str.startswith("relapse") & gaps["year"].isin([2020, 2023])
+    gaps.loc[relapse_clean, ["n_incidents", "users_with_records"]] = np.nan
+    as_zero = gaps.fillna(0.0)
+    assert not np.allclose(forecast_risk(gaps)["p_active"], forecast_risk(as_zero)["p_active"], equal_nan=True)
