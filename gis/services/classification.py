@@ -26,7 +26,7 @@ from gis.store.classifications import (
 )
 from gis.store.communes import refuse_personal_names
 from gis.store.incidents import ambiguous_incidents
-from gis.store.indicators import indicators_digest, register_since, year_units_day, yearly_indicators
+from gis.store.indicators import hold_indicators, indicators_digest, register_since, year_units_day, yearly_indicators
 from gis.store.provinces import document_heading, require_province_units, require_run_covers, scope_label
 from gis.store.scoping import UNRESTRICTED, AreaScope
 from gis.store.sql import current_unit
@@ -64,6 +64,9 @@ def draft_year(
     check_year_begun(check_year(year))
     refuse_personal_names(conn, note or "", "Ghi chú của lần tính")
     rules = rules or load_rules()
+    # The figures it reads and the digest it records are one state: an import committing between them let a draft
+    # built on the old figures record the new ones' digest, and be approved.
+    hold_indicators(conn)
     history = yearly_indicators(conn, year - HISTORY_YEARS + 1, year, basis, rules)
     draft = build_draft(history, year, rules, register_since(conn))
     units: dict[str, str] = {"units": basis}

@@ -18,7 +18,7 @@ from sqlalchemy import Connection, text
 
 from gis.store.audit import recent_reset
 from gis.store.communes import place_names
-from gis.store.indicators import indicators_digest, newest_indicator_import
+from gis.store.indicators import hold_indicators, indicators_digest, newest_indicator_import
 from gis.store.scoping import UNRESTRICTED, AreaScope
 from gis.store.sql import current_unit, display_geojson, display_params, valid_on
 from models.domain.classification import (
@@ -432,7 +432,9 @@ def approve(
     too) nor one whose override stands in it may approve it (check_four_eyes); ``seen``, the draft as the approver
     read it (run id, newest override instant), must still be the draft (check_seen). A draft of a year that has not
     begun (check_year_begun: one stored before runs of such years were refused) is never approved, nor one whose
-    year's indicator table was loaded again after it was run (check_indicators_unchanged: run the year again)."""
+    year's indicator table was loaded again after it was run (check_indicators_unchanged: run the year again); an
+    import being written is waited for, then refused so, and one that begins waits for the approval (hold_indicators)."""
+    hold_indicators(conn)  # before the draft's row: every holder takes the two in this order
     draft = _draft(conn, year)
     check_year_begun(year)
     last_by, last_at = _last_override(conn, draft["id"])
