@@ -8,6 +8,7 @@ import getpass
 import json
 import sys
 from collections.abc import Callable
+from datetime import datetime
 from pathlib import Path
 from typing import Any
 
@@ -85,15 +86,30 @@ def cmd_review(args: argparse.Namespace) -> int:
     )
     if run.get("indicators_reloaded"):  # a draft older than its year's figures, as the planner page says
         print(indicators_reloaded_text(args.year, run["version"], run["indicators_reloaded"]))
-    for row in items.head(args.limit).itertuples():
-        flags = "; ".join(row.flags) or "—"
-        missing = f" [{row.data_status}: {', '.join(row.missing_criteria)}]" if row.incomplete else ""
-        print(
-            f"  {row.commune_code} {row.name}: {class_label(row.category, row.level)}{missing}"
-            f" (mô hình: {Category(row.learned_category).label if isinstance(row.learned_category, str) else 'không rõ'})"
-            f" — {flags}"
-        )
+    for row in items.head(args.limit).to_dict("records"):
+        print(review_line(row))
     return 0
+
+
+def review_line(row: dict[str, Any]) -> str:
+    """One commune of `classify review`: its class, what is missing, the model's opinion, why it is listed, and an
+    override's author whose password an administrator had just given (``overrider_password_reset_by/at``)."""
+    flags = "; ".join(row["flags"]) or "—"
+    missing = f" [{row['data_status']}: {', '.join(row['missing_criteria'])}]" if row["incomplete"] else ""
+    learned = row["learned_category"]
+    given = row.get("overrider_password_reset_by")
+    taken = f"; {given_password('điều chỉnh', given, row['overrider_password_reset_at'])}" if given else ""
+    return (
+        f"  {row['commune_code']} {row['name']}: {class_label(row['category'], row['level'])}{missing}"
+        f" (mô hình: {Category(learned).label if isinstance(learned, str) else 'không rõ'}) — {flags}{taken}"
+    )
+
+
+def given_password(role: str, by: str, at: datetime) -> str:
+    """«mật khẩu người {role} do quản trị viên … cấp ngày …»: the approver («duyệt») or an override's author («điều
+    chỉnh») held a password an administrator had just given (gis.store.classifications.password_given), which whoever
+    held it could have used to decide as them."""
+    return f"mật khẩu người {role} do quản trị viên {by} cấp ngày {vn_day(at)}"
 
 
 def cmd_override(args: argparse.Namespace) -> int:
@@ -148,10 +164,7 @@ def history_lines(year: int, versions: list[dict[str, Any]]) -> list[str]:
         if v["approved_by"]:
             done.append(f"phê duyệt bởi {v['approved_by']}, {vn_time(v['approved_at'])}")
         if v["approver_password_reset_by"]:  # a reset or a new account: its one-time password could approve
-            done.append(
-                f"mật khẩu người duyệt do quản trị viên {v['approver_password_reset_by']} cấp ngày"
-                f" {vn_day(v['approver_password_reset_at'])}"
-            )
+            done.append(given_password("duyệt", v["approver_password_reset_by"], v["approver_password_reset_at"]))
         if v["ended_by"]:
             done.append(f"{DRAFT_ENDED_BY[v['status']]} {v['ended_by']}, {vn_time(v['ended_at'])}")
         # The run's number tells apart a replaced draft from the one replacing it, which takes its version number.
@@ -176,11 +189,14 @@ def _replaced(o: dict[str, Any]) -> str:
 
 
 def _override_line(o: dict[str, Any]) -> str:
-    """One override of a history: the commune, its class before and after, the reason, who and when."""
+    """One override of a history: the commune, its class before and after, the reason, who and when, and whether an
+    administrator had just given its author their password (as an approval's)."""
+    given = o.get("overrider_password_reset_by")
+    taken = f"; {given_password('điều chỉnh', given, o['overrider_password_reset_at'])}" if given else ""
     return (
         f"{o['commune_code']} {o['name'] or ''}: {class_label(o['from_category'], o['from_level'])}"
         f" → {class_label(o['to_category'], o['to_level'])} (lý do: {o['reason']}; {o['by'] or UNKNOWN_PERSON},"
-        f" {vn_time(o['at'])})"
+        f" {vn_time(o['at'])}{taken})"
     )
 
 
