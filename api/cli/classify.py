@@ -126,13 +126,17 @@ def cmd_override(args: argparse.Namespace) -> int:
 
 
 def cmd_approve(args: argparse.Namespace) -> int:
-    """Approve the year's draft."""
+    """Approve the year's draft as the planner account ``--as-user`` names (command_line_approver); the access log
+    keeps the operating-system user who ran the command."""
+    from gis.services.classification import command_line_approver
     from gis.settings import ClassificationSettings
     from gis.store.classifications import approve
     from gis.store.db import get_engine
 
     with get_engine().begin() as conn:
-        run = approve(conn, args.year, actor=getpass.getuser(), four_eyes=ClassificationSettings().four_eyes)
+        planner = command_line_approver(conn, args.as_user, args.year)
+        run = approve(conn, args.year, actor=planner.username, four_eyes=ClassificationSettings().four_eyes)
+        record_command_read(conn, "diaban classify approve", vars(args), 1)
     print(approved_line(run))
     return 0
 
@@ -384,7 +388,13 @@ def add_parsers(sub: argparse._SubParsersAction) -> None:
     )
     over.add_argument("--level", choices=Level.values(), help="loại (chỉ với trong_diem)")
     over.add_argument("--reason", required=True, help="lý do điều chỉnh")
-    action("approve", cmd_approve, "phê duyệt bản nháp của năm (sau đó không sửa được)")
+    approve = action("approve", cmd_approve, "phê duyệt bản nháp của năm (sau đó không sửa được)")
+    approve.add_argument(
+        "--as-user",
+        required=True,
+        help="tài khoản cán bộ tham mưu phê duyệt (đang hoạt động, đã đổi mật khẩu được cấp): phê duyệt được ghi dưới"
+        " tên tài khoản này và xét theo nguyên tắc bốn mắt",
+    )
     action(
         "discard",
         cmd_discard,

@@ -17,6 +17,7 @@ from gis.io.exports import (
     run_meta,
 )
 from gis.reference import criteria_basis, load_rules
+from gis.store.accounts import principal_by_username
 from gis.store.classifications import (
     classification_geojson,
     create_run,
@@ -31,12 +32,13 @@ from gis.store.indicators import hold_indicators, indicators_digest, register_si
 from gis.store.provinces import document_heading, require_province_units, require_run_covers, scope_label
 from gis.store.scoping import UNRESTRICTED, AreaScope
 from gis.store.sql import current_unit
+from models.domain.access import Principal
 from models.domain.classification import METHOD, build_draft, changed_count, check_year_begun, review_order
 from models.domain.dates import check_year
 from models.domain.legal_rules import LegalRules
 from models.errors import InvalidRequest, PermissionDenied
 from models.lazy import lazy_module
-from models.vocabulary import AreaLevel, UnitBasis
+from models.vocabulary import AreaLevel, Role, UnitBasis
 
 if TYPE_CHECKING:
     import pandas as pd
@@ -113,6 +115,28 @@ def require_whole_country(conn: Connection, scope: AreaScope, year: int) -> None
             " cấp toàn quốc được tính lại hoặc phê duyệt; bạn điều chỉnh được các xã, phường của tỉnh mình",
             "the run covers units outside the planner's province",
         )
+
+
+def command_line_approver(conn: Connection, username: str, year: int) -> Principal:
+    """The planner account a command-line approval of ``year`` is made as (`diaban classify approve --as-user`): an
+    active planner account (NotFound, else PermissionDenied) whose administrator-given password was changed (as the
+    API would refuse it, 403 password_change_required) and who may approve the year's run (require_whole_country).
+    The approval is recorded under that account and four eyes compares it: the operating-system user approved before,
+    whoever had the shell, a name no planner account need bear and four eyes could not tell apart from the run's."""
+    planner = principal_by_username(conn, username)
+    if planner.role != Role.PLANNER:
+        raise PermissionDenied(
+            f"«{planner.username}» không phải tài khoản cán bộ tham mưu: chỉ cán bộ tham mưu phê duyệt phân loại",
+            "only a planner account approves a classification",
+        )
+    if planner.must_change_password:
+        raise PermissionDenied(
+            f"«{planner.username}» chưa đổi mật khẩu do quản trị viên cấp: người dùng cần đăng nhập và đổi mật khẩu"
+            " trước khi phê duyệt",
+            "the planner has not changed the password an administrator gave",
+        )
+    require_whole_country(conn, AreaScope.of(planner), year)
+    return planner
 
 
 def count_classes(results: pd.DataFrame) -> dict[str, int]:
