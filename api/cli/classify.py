@@ -97,8 +97,10 @@ def review_line(row: dict[str, Any]) -> str:
     flags = "; ".join(row["flags"]) or "—"
     missing = f" [{row['data_status']}: {', '.join(row['missing_criteria'])}]" if row["incomplete"] else ""
     learned = row["learned_category"]
-    given = row.get("overrider_password_reset_by")
-    taken = f"; {given_password('điều chỉnh', given, row['overrider_password_reset_at'])}" if given else ""
+    given = row.get("overrider_password_reset_by")  # NaN in the review's frame where nobody overrode
+    taken = (
+        f"; {given_password('điều chỉnh', given, row['overrider_password_reset_at'])}" if isinstance(given, str) else ""
+    )
     return (
         f"  {row['commune_code']} {row['name']}: {class_label(row['category'], row['level'])}{missing}"
         f" (mô hình: {Category(learned).label if isinstance(learned, str) else 'không rõ'}) — {flags}{taken}"

@@ -324,3 +324,6 @@ def test_the_command_lines_review_says_an_administrator_gave_the_overriders_pass
         " mật khẩu người điều chỉnh do quản trị viên quan.tri cấp ngày 12/03/2026"
     )
     assert review_line(row | {"overrider_password_reset_by": None}).endswith("— Đã điều chỉnh thủ công")
+    # A commune nobody overrode, as a review's frame holds it (NaN, NaT): `classify review` failed, an internal error.
+    nothing = {"overrider_password_reset_by": float("nan"), "overrider_password_reset_at": pd.NaT}
+    assert review_line(row | nothing).endswith("— Đã điều chỉnh thủ công")
