@@ -689,6 +689,13 @@ class HistoryOverride(_Out):
     reason: str
     by: str | None = Field(description="null: set by hand in the database, without a user's name")
     at: datetime
+    overrider_password_reset_by: str | None = Field(
+        None,
+        description="the administrator who gave the override's author their password (a reset, or the account's"
+        " creation with a password to change) within RECENT_RESET_DAYS before the override (whoever held the one-time"
+        " password could have made it as them); null: none, or no override",
+    )
+    overrider_password_reset_at: datetime | None = None
 
 
 class ReplacedOverride(HistoryOverride):
@@ -817,6 +824,13 @@ class ReviewItem(_Out):
     override_reason: str | None
     override_by: str | None
     override_at: datetime | None
+    overrider_password_reset_by: str | None = Field(
+        None,
+        description="the administrator who gave the override's author their password (a reset, or the account's"
+        " creation with a password to change) within RECENT_RESET_DAYS before the override (whoever held the one-time"
+        " password could have made it as them); null: none, or no override",
+    )
+    overrider_password_reset_at: datetime | None = None
     explanation: str
     disagreement: bool
     previous_category: Category | None

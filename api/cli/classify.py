@@ -8,6 +8,7 @@ import getpass
 import json
 import sys
 from collections.abc import Callable
+from datetime import datetime
 from pathlib import Path
 from typing import Any
 
@@ -85,15 +86,32 @@ def cmd_review(args: argparse.Namespace) -> int:
     )
     if run.get("indicators_reloaded"):  # a draft older than its year's figures, as the planner page says
         print(indicators_reloaded_text(args.year, run["version"], run["indicators_reloaded"]))
-    for row in items.head(args.limit).itertuples():
-        flags = "; ".join(row.flags) or "—"
-        missing = f" [{row.data_status}: {', '.join(row.missing_criteria)}]" if row.incomplete else ""
-        print(
-            f"  {row.commune_code} {row.name}: {class_label(row.category, row.level)}{missing}"
-            f" (mô hình: {Category(row.learned_category).label if isinstance(row.learned_category, str) else 'không rõ'})"
-            f" — {flags}"
-        )
+    for row in items.head(args.limit).to_dict("records"):
+        print(review_line(row))
     return 0
+
+
+def review_line(row: dict[str, Any]) -> str:
+    """One commune of `classify review`: its class, what is missing, the model's opinion, why it is listed, and an
+    override's author whose password an administrator had just given (``overrider_password_reset_by/at``)."""
+    flags = "; ".join(row["flags"]) or "—"
+    missing = f" [{row['data_status']}: {', '.join(row['missing_criteria'])}]" if row["incomplete"] else ""
+    learned = row["learned_category"]
+    given = row.get("overrider_password_reset_by")  # NaN in the review's frame where nobody overrode
+    taken = (
+        f"; {given_password('điều chỉnh', given, row['overrider_password_reset_at'])}" if isinstance(given, str) else ""
+    )
+    return (
+        f"  {row['commune_code']} {row['name']}: {class_label(row['category'], row['level'])}{missing}"
+        f" (mô hình: {Category(learned).label if isinstance(learned, str) else 'không rõ'}) — {flags}{taken}"
+    )
+
+
+def given_password(role: str, by: str, at: datetime) -> str:
+    """«mật khẩu người {role} do quản trị viên … cấp ngày …»: the approver («duyệt») or an override's author («điều
+    chỉnh») held a password an administrator had just given (gis.store.classifications.password_given), which whoever
+    held it could have used to decide as them."""
+    return f"mật khẩu người {role} do quản trị viên {by} cấp ngày {vn_day(at)}"
 
 
 def cmd_override(args: argparse.Namespace) -> int:
@@ -110,13 +128,17 @@ def cmd_override(args: argparse.Namespace) -> int:
 
 
 def cmd_approve(args: argparse.Namespace) -> int:
-    """Approve the year's draft."""
+    """Approve the year's draft as the planner account ``--as-user`` names (command_line_approver); the access log
+    keeps the operating-system user who ran the command."""
+    from gis.services.classification import command_line_approver
     from gis.settings import ClassificationSettings
     from gis.store.classifications import approve
     from gis.store.db import get_engine
 
     with get_engine().begin() as conn:
-        run = approve(conn, args.year, actor=getpass.getuser(), four_eyes=ClassificationSettings().four_eyes)
+        planner = command_line_approver(conn, args.as_user, args.year)
+        run = approve(conn, args.year, actor=planner.username, four_eyes=ClassificationSettings().four_eyes)
+        record_command_read(conn, "diaban classify approve", vars(args), 1)
     print(approved_line(run))
     return 0
 
@@ -148,10 +170,7 @@ def history_lines(year: int, versions: list[dict[str, Any]]) -> list[str]:
         if v["approved_by"]:
             done.append(f"phê duyệt bởi {v['approved_by']}, {vn_time(v['approved_at'])}")
         if v["approver_password_reset_by"]:  # a reset or a new account: its one-time password could approve
-            done.append(
-                f"mật khẩu người duyệt do quản trị viên {v['approver_password_reset_by']} cấp ngày"
-                f" {vn_day(v['approver_password_reset_at'])}"
-            )
+            done.append(given_password("duyệt", v["approver_password_reset_by"], v["approver_password_reset_at"]))
         if v["ended_by"]:
             done.append(f"{DRAFT_ENDED_BY[v['status']]} {v['ended_by']}, {vn_time(v['ended_at'])}")
         # The run's number tells apart a replaced draft from the one replacing it, which takes its version number.
@@ -176,11 +195,14 @@ def _replaced(o: dict[str, Any]) -> str:
 
 
 def _override_line(o: dict[str, Any]) -> str:
-    """One override of a history: the commune, its class before and after, the reason, who and when."""
+    """One override of a history: the commune, its class before and after, the reason, who and when, and whether an
+    administrator had just given its author their password (as an approval's)."""
+    given = o.get("overrider_password_reset_by")
+    taken = f"; {given_password('điều chỉnh', given, o['overrider_password_reset_at'])}" if given else ""
     return (
         f"{o['commune_code']} {o['name'] or ''}: {class_label(o['from_category'], o['from_level'])}"
         f" → {class_label(o['to_category'], o['to_level'])} (lý do: {o['reason']}; {o['by'] or UNKNOWN_PERSON},"
-        f" {vn_time(o['at'])})"
+        f" {vn_time(o['at'])}{taken})"
     )
 
 
@@ -368,7 +390,13 @@ def add_parsers(sub: argparse._SubParsersAction) -> None:
     )
     over.add_argument("--level", choices=Level.values(), help="loại (chỉ với trong_diem)")
     over.add_argument("--reason", required=True, help="lý do điều chỉnh")
-    action("approve", cmd_approve, "phê duyệt bản nháp của năm (sau đó không sửa được)")
+    approve = action("approve", cmd_approve, "phê duyệt bản nháp của năm (sau đó không sửa được)")
+    approve.add_argument(
+        "--as-user",
+        required=True,
+        help="tài khoản cán bộ tham mưu phê duyệt (đang hoạt động, đã đổi mật khẩu được cấp): phê duyệt được ghi dưới"
+        " tên tài khoản này và xét theo nguyên tắc bốn mắt",
+    )
     action(
         "discard",
         cmd_discard,

@@ -17,25 +17,28 @@ from gis.io.exports import (
     run_meta,
 )
 from gis.reference import criteria_basis, load_rules
+from gis.store.accounts import principal_by_username
 from gis.store.classifications import (
     classification_geojson,
     create_run,
     final_classes,
+    overrider_reset,
     require_run,
     run_results,
 )
 from gis.store.communes import refuse_personal_names
 from gis.store.incidents import ambiguous_incidents
-from gis.store.indicators import indicators_digest, register_since, year_units_day, yearly_indicators
+from gis.store.indicators import hold_indicators, indicators_digest, register_since, year_units_day, yearly_indicators
 from gis.store.provinces import document_heading, require_province_units, require_run_covers, scope_label
 from gis.store.scoping import UNRESTRICTED, AreaScope
 from gis.store.sql import current_unit
+from models.domain.access import Principal
 from models.domain.classification import METHOD, build_draft, changed_count, check_year_begun, review_order
 from models.domain.dates import check_year
 from models.domain.legal_rules import LegalRules
 from models.errors import InvalidRequest, PermissionDenied
 from models.lazy import lazy_module
-from models.vocabulary import AreaLevel, UnitBasis
+from models.vocabulary import AreaLevel, Role, UnitBasis
 
 if TYPE_CHECKING:
     import pandas as pd
@@ -64,6 +67,9 @@ def draft_year(
     check_year_begun(check_year(year))
     refuse_personal_names(conn, note or "", "Ghi chú của lần tính")
     rules = rules or load_rules()
+    # The figures it reads and the digest it records are one state: an import committing between them let a draft
+    # built on the old figures record the new ones' digest, and be approved.
+    hold_indicators(conn)
     history = yearly_indicators(conn, year - HISTORY_YEARS + 1, year, basis, rules)
     draft = build_draft(history, year, rules, register_since(conn))
     units: dict[str, str] = {"units": basis}
@@ -109,6 +115,28 @@ def require_whole_country(conn: Connection, scope: AreaScope, year: int) -> None
             " cấp toàn quốc được tính lại hoặc phê duyệt; bạn điều chỉnh được các xã, phường của tỉnh mình",
             "the run covers units outside the planner's province",
         )
+
+
+def command_line_approver(conn: Connection, username: str, year: int) -> Principal:
+    """The planner account a command-line approval of ``year`` is made as (`diaban classify approve --as-user`): an
+    active planner account (NotFound, else PermissionDenied) whose administrator-given password was changed (as the
+    API would refuse it, 403 password_change_required) and who may approve the year's run (require_whole_country).
+    The approval is recorded under that account and four eyes compares it: the operating-system user approved before,
+    whoever had the shell, a name no planner account need bear and four eyes could not tell apart from the run's."""
+    planner = principal_by_username(conn, username)
+    if planner.role != Role.PLANNER:
+        raise PermissionDenied(
+            f"«{planner.username}» không phải tài khoản cán bộ tham mưu: chỉ cán bộ tham mưu phê duyệt phân loại",
+            "only a planner account approves a classification",
+        )
+    if planner.must_change_password:
+        raise PermissionDenied(
+            f"«{planner.username}» chưa đổi mật khẩu do quản trị viên cấp: người dùng cần đăng nhập và đổi mật khẩu"
+            " trước khi phê duyệt",
+            "the planner has not changed the password an administrator gave",
+        )
+    require_whole_country(conn, AreaScope.of(planner), year)
+    return planner
 
 
 def count_classes(results: pd.DataFrame) -> dict[str, int]:
@@ -168,12 +196,21 @@ def review(
     draft_first: bool = False,
 ) -> tuple[dict[str, Any], pd.DataFrame]:
     """A run (``draft_first``: see :func:`gis.store.classifications.find_run`) and its communes in the scope in review
-    order (disagreements and changes vs the previous approved year first)."""
+    order (disagreements and changes vs the previous approved year first), each override with whether an administrator
+    had just given its author their password (``overrider_password_reset_by/at``, `overrider_reset`)."""
     run = require_run(conn, year, version, draft_first=draft_first)
     if scope.province_code is not None:  # the planner page: «… không gồm đơn vị nào của …», not every class 0
         require_run_covers(conn, run, scope.province_code)
     previous = final_classes(conn, year - 1, scope=scope)
-    return run, review_order(run_results(conn, run["id"], scope), previous)
+    items = review_order(run_results(conn, run["id"], scope), previous)
+    # Each override's author's password, as the history says it (overrider_reset): the planner page and `classify
+    # review` mark an override made with a password an administrator had just given.
+    given = pd.DataFrame(
+        [overrider_reset(conn, by, at) for by, at in zip(items["override_by"], items["override_at"])],
+        columns=["overrider_password_reset_by", "overrider_password_reset_at"],
+        index=items.index,
+    )
+    return run, pd.concat([items, given], axis=1)
 
 
 def export_classification(

@@ -19,6 +19,7 @@ from gis.io.report_rows import ReportRows
 from gis.store.communes import current_commune_codes, place_names
 from gis.store.data_versions import bump_data_version
 from gis.store.import_runs import NO_ROWS, ImportReport, dry_run_savepoint, finish_import_run, start_import_run
+from gis.store.indicators import hold_indicators
 from gis.store.provinces import outside_province_reason, province_unit_codes
 from gis.unit_directory import legacy_note, unit_directory
 from models.domain.indicator_contract import REPEATED_UNIT, validate_indicators
@@ -26,9 +27,6 @@ from models.domain.row_checks import REJECT_COLUMNS, empty_rejects
 from models.domain.unit_mapping import REFORM_DATE, UnitMatch, aggregate_legacy_indicators
 from models.vocabulary import IndicatorMethod, local_today
 
-#: The advisory lock that keeps indicator imports one at a time once their rows are checked (beside gis.store.db's
-#: migration lock, 7_312_025, and the boundary imports', 7_312_028).
-_IMPORT_LOCK = 7_312_027
 _COLUMNS = (
     "year",
     "commune_code",
@@ -187,7 +185,8 @@ def _import(
     report.rejected = report.rejects.lines
     # Two planners loading the same year at once each deleted the year, and the second failed on the table's key when
     # the first committed (an internal error, HTTP 500): the second now waits, then replaces the first's rows.
-    conn.execute(text("SELECT pg_advisory_xact_lock(:k)"), {"k": _IMPORT_LOCK})
+    # Alone on the figures (hold_indicators) once the rows are checked: a draft being run or approved is waited for.
+    hold_indicators(conn, exclusive=True)
     report.import_id = start_import_run(conn, "indicators", path, imported_by)
     if rows is not None:
         replaced = set(zip(rows["year"].astype(int), rows["commune_code"]))

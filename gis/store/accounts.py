@@ -534,7 +534,10 @@ def principal_by_username(conn: Connection, username: str) -> Principal:
     """The active user with this name (up to letter case) as a Principal; NotFound otherwise."""
     row = (
         conn.execute(
-            text(f"SELECT id, username, role, team_id, province_code FROM users WHERE {NAMED_USER} AND active"),
+            text(
+                "SELECT id, username, role, team_id, province_code, must_change_password FROM users"
+                f" WHERE {NAMED_USER} AND active"
+            ),
             {"u": username},
         )
         .mappings()

@@ -18,7 +18,7 @@ from sqlalchemy import Connection, text
 
 from gis.store.audit import recent_reset
 from gis.store.communes import place_names
-from gis.store.indicators import indicators_digest, newest_indicator_import
+from gis.store.indicators import hold_indicators, indicators_digest, newest_indicator_import
 from gis.store.scoping import UNRESTRICTED, AreaScope
 from gis.store.sql import current_unit, display_geojson, display_params, valid_on
 from models.domain.classification import (
@@ -394,9 +394,11 @@ ORDER BY o."at", o.commune_code"""
 def run_history(conn: Connection, year: int, scope: AreaScope = UNRESTRICTED) -> list[dict[str, Any]]:
     """Every version of a year, newest first: approved ones, the draft, and the drafts discarded or replaced (status
     a RunStatus or a DraftEnd), each with who ran, approved or ended it and when, its overrides of the communes in
-    ``scope`` (commune, class before and after, reason, who, when; ``n_overrides`` of them) and the overrides a later
-    one of the same commune replaced (``replaced_overrides``, each with who replaced it and when). What an inspector
-    reads of how the year's classification was reached; nothing else reads the ended drafts or replaced overrides."""
+    ``scope`` (commune, class before and after, reason, who, when, whether an administrator had just given its author
+    their password, `overrider_reset`; ``n_overrides`` of them) and the overrides a later one of the same commune
+    replaced (``replaced_overrides``, each with who replaced it and when), the approver's password likewise. What an
+    inspector reads of how the year's classification was reached; nothing else reads the ended drafts or replaced
+    overrides."""
     versions = [dict(v) for v in conn.execute(text(_VERSIONS), {"year": year}).mappings()]
     for version in versions:  # the draft's newest override, as find_run names it
         if version["status"] == "draft":
@@ -406,7 +408,8 @@ def run_history(conn: Connection, year: int, scope: AreaScope = UNRESTRICTED) ->
     params = {"year": year, **scope.params}
     for statement, by_run in ((_VERSION_OVERRIDES, standing), (_REPLACED_OVERRIDES, replaced)):
         for row in conn.execute(text(statement.format(scope=scope.communes("o.commune_code"))), params).mappings():
-            by_run[row["run_id"]].append({k: v for k, v in row.items() if k != "run_id"})
+            entry = {k: v for k, v in row.items() if k != "run_id"}
+            by_run[row["run_id"]].append(entry | overrider_reset(conn, row["by"], row["at"]))
     return [
         {
             **v,
@@ -432,7 +435,9 @@ def approve(
     too) nor one whose override stands in it may approve it (check_four_eyes); ``seen``, the draft as the approver
     read it (run id, newest override instant), must still be the draft (check_seen). A draft of a year that has not
     begun (check_year_begun: one stored before runs of such years were refused) is never approved, nor one whose
-    year's indicator table was loaded again after it was run (check_indicators_unchanged: run the year again)."""
+    year's indicator table was loaded again after it was run (check_indicators_unchanged: run the year again); an
+    import being written is waited for, then refused so, and one that begins waits for the approval (hold_indicators)."""
+    hold_indicators(conn)  # before the draft's row: every holder takes the two in this order
     draft = _draft(conn, year)
     check_year_begun(year)
     last_by, last_at = _last_override(conn, draft["id"])
@@ -467,10 +472,24 @@ def approver_reset(conn: Connection, run: Mapping[str, Any]) -> dict[str, Any]:
     reset, or the account's creation (`recent_reset`) — within :data:`~models.domain.access.RECENT_RESET_DAYS` before
     the approval (None when not): whoever held the one-time password could have approved as that planner, around four
     eyes — the approval's record says so."""
-    given = recent_reset(conn, run["approved_by"], run["approved_at"]) if run["approved_by"] else None
+    return password_given(conn, run["approved_by"], run["approved_at"], "approver")
+
+
+def overrider_reset(conn: Connection, by: object, at: datetime | None) -> dict[str, Any]:
+    """``overrider_password_reset_by/at``: the same of an override by ``by`` at ``at`` (`approver_reset`): an override
+    decides a commune's class as an approval decides the year's, and whoever held the one-time password could have
+    made it as that planner — a colleague's approval then passed four eyes on it. Only approvals were marked."""
+    return password_given(conn, by if isinstance(by, str) else None, at, "overrider")
+
+
+def password_given(conn: Connection, username: str | None, at: datetime | None, who: str) -> dict[str, Any]:
+    """``{who}_password_reset_by/at``: who gave ``username`` the password they held at ``at`` and when, a reset or the
+    account's creation within RECENT_RESET_DAYS before (`recent_reset`); None when none, or nobody is named (a draft's
+    approver, an override set by hand)."""
+    given = recent_reset(conn, username, at) if username else None
     return {
-        "approver_password_reset_by": given.by if given else None,
-        "approver_password_reset_at": given.at if given else None,
+        f"{who}_password_reset_by": given.by if given else None,
+        f"{who}_password_reset_at": given.at if given else None,
     }
 
 

@@ -38,6 +38,22 @@ if TYPE_CHECKING:
 else:
     pd = lazy_module("pandas")
 
+#: The advisory lock of the imported indicator figures (beside gis.store.db's migration lock, 7_312_025, and the
+#: boundary imports', 7_312_028): an indicator import holds it alone from its first write to its commit, what reads a
+#: year's figures to decide on them (a draft's run, an approval's check of its digest) holds it shared.
+INDICATORS_LOCK = 7_312_027
+
+
+def hold_indicators(conn: Connection, *, exclusive: bool = False) -> None:
+    """Hold :data:`INDICATORS_LOCK` until the transaction ends: ``exclusive`` for an import, which then waits for
+    whoever is deciding on the current figures, shared for them, who wait for an import being written and then read its
+    figures. An approval checked the figures' digest, an import committed new ones, then the approval committed: a year
+    approved on figures the database no longer held, which the digest was there to refuse. Taken before any lock on a
+    year's runs, by every holder: one order, no deadlock."""
+    function = "pg_advisory_xact_lock" if exclusive else "pg_advisory_xact_lock_shared"
+    conn.execute(text(f"SELECT {function}(:k)"), {"k": INDICATORS_LOCK})
+
+
 #: Years are local calendar years.
 _YEARS = f"""
 years AS (

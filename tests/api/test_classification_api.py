@@ -1091,6 +1091,47 @@ def test_an_approval_by_a_planner_whose_password_an_administrator_just_reset_say
     )
 
 
+def test_an_override_by_a_planner_whose_password_an_administrator_just_reset_says_so(
+    client, as_user, make_user, bearer, conn: Connection, indicators: list[str]
+) -> None:
+    """An override is a decision as an approval is: the administrator resets the second planner's password, makes the
+    forced change and overrides a commune as them. The review's item and the year's history name the reset (who,
+    when), as for an approval, and so does `classify history`; the first planner's own override is not marked. Before,
+    only approvals were."""
+    from api.cli.classify import history_lines
+    from gis.store.classifications import run_history
+
+    assert client.post("/api/classifications/2025/runs").status_code == 201
+    mine = {"commune_code": indicators[1], "category": "at_risk", "reason": "Có tin báo mới"}
+    assert client.post("/api/classifications/2025/overrides", json=mine).status_code == 200
+    as_user("planner-2")
+    as_user("planner")
+    admin = bearer(make_user("quan-tri", "admin"))
+    planner_2 = next(u["id"] for u in client.get("/api/users", headers=admin).json() if u["username"] == "tham.muu.2")
+    given = client.post(f"/api/users/{planner_2}/password", headers=admin).json()["password"]
+    login = client.post("/api/auth/token", data={"username": "tham.muu.2", "password": given}).json()
+    change = {"current_password": given, "new_password": "chiem-tai-khoan-3"}
+    changed = client.post(
+        "/api/auth/password", json=change, headers={"Authorization": f"Bearer {login['access_token']}"}
+    )
+    taken = {"Authorization": f"Bearer {changed.json()['access_token']}"}
+    theirs = {"commune_code": indicators[0], "category": "at_risk", "reason": "Có tụ điểm mới"}
+    assert client.post("/api/classifications/2025/overrides", json=theirs, headers=taken).status_code == 200
+
+    items = {i["commune_code"]: i for i in client.get("/api/classifications/2025/review").json()["items"]}
+    assert items[indicators[0]]["override_by"] == "tham.muu.2"
+    assert items[indicators[0]]["overrider_password_reset_by"] == "quan-tri"
+    assert items[indicators[0]]["overrider_password_reset_at"] <= items[indicators[0]]["override_at"]
+    assert items[indicators[1]]["overrider_password_reset_by"] is None
+    assert items[indicators[2]]["overrider_password_reset_by"] is None  # not overridden
+    overrides = {o["commune_code"]: o for o in client.get("/api/classifications/2025/history").json()[0]["overrides"]}
+    assert overrides[indicators[0]]["overrider_password_reset_by"] == "quan-tri"
+    assert overrides[indicators[1]]["overrider_password_reset_by"] is None
+    lines = [line for line in history_lines(2025, run_history(conn, 2025)) if line.startswith(f"  {indicators[0]} ")]
+    day = local_today().strftime("%d/%m/%Y")
+    assert lines and lines[0].endswith(f"; mật khẩu người điều chỉnh do quản trị viên quan-tri cấp ngày {day})"), lines
+
+
 def test_an_approval_by_a_planner_account_an_administrator_just_created_says_so(
     client, as_user, make_user, bearer, conn: Connection, indicators: list[str]
 ) -> None:

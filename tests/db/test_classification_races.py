@@ -7,15 +7,18 @@ from __future__ import annotations
 import threading
 from collections.abc import Iterator
 from contextlib import contextmanager
+from pathlib import Path
 from typing import Any
 
 import pytest
-from sqlalchemy import Engine, text
+from sqlalchemy import Connection, Engine, text
 from test_tasks import wait_for_a_lock_wait
 
 from gis.services.classification import draft_year
+from gis.services.indicator_import import import_indicators
 from gis.store.classifications import approve
-from models.domain.classification import DraftChanged
+from gis.store.indicators import indicators_digest
+from models.domain.classification import DraftChanged, IndicatorsChanged
 
 YEAR = 2005  # a past year (one to come is refused) no other test classifies
 
@@ -94,6 +97,98 @@ def test_an_approval_waiting_for_a_run_again_is_refused_as_changed(engine: Engin
         with engine.connect() as conn:
             status = conn.execute(text("SELECT status FROM classification_runs WHERE id = :id"), {"id": again["id"]})
             assert status.scalar_one() == "draft"
+
+
+def test_an_approval_waiting_for_an_indicator_import_is_refused_as_reloaded(
+    engine: Engine, owner_engine: Engine, tmp_path: Path
+) -> None:
+    """An import of the year's indicator table is being written when the second planner approves the draft: the
+    approval waits for it (hold_indicators), then finds the year's figures changed and is refused — it checked the
+    figures' digest before the import committed, then committed itself: a year approved on figures no longer held."""
+    table = _indicator_table(engine, tmp_path)
+    with committed_draft(engine, owner_engine) as draft:
+        outcome: list[Exception | dict[str, Any]] = []
+
+        def approve_read() -> None:
+            try:
+                with engine.begin() as conn:
+                    outcome.append(approve(conn, YEAR, actor="tham.muu.2", seen=(draft["id"], None)))
+            except Exception as error:  # told below, where the test can fail
+                outcome.append(error)
+
+        try:
+            with engine.connect() as first, engine.connect() as watch:
+                with first.begin():
+                    import_indicators(first, table, imported_by="tham.muu")
+                    racing = threading.Thread(target=approve_read)
+                    racing.start()
+                    # Without the lock the approval does not wait: it ends, approved, while the import is still open.
+                    while not outcome and not _a_lock_wait(watch):
+                        watch.rollback()  # a new snapshot of the activity each time
+                racing.join()
+            assert len(outcome) == 1 and isinstance(outcome[0], IndicatorsChanged), outcome
+            assert "đã được nhập lại" in outcome[0].message
+        finally:
+            with owner_engine.begin() as conn:
+                conn.execute(text("DELETE FROM commune_indicators WHERE year = :y"), {"y": YEAR})
+
+
+def test_a_run_while_an_indicator_import_is_being_written_waits_and_uses_its_figures(
+    engine: Engine, owner_engine: Engine, tmp_path: Path
+) -> None:
+    """A run of the year while its indicator table is being imported waits for the import (hold_indicators), then
+    reads its figures and records their digest: the figures it reads and the digest it records are one state (an
+    import committing between the two reads left a draft on the old figures with the new figures' digest)."""
+    table = _indicator_table(engine, tmp_path)
+    made: list[Exception | dict[str, Any]] = []
+
+    def run() -> None:
+        try:
+            with engine.begin() as conn:
+                made.append(draft_year(conn, YEAR, actor="tham.muu"))
+        except Exception as error:  # told below, where the test can fail
+            made.append(error)
+
+    try:
+        with engine.connect() as first, engine.connect() as watch:
+            with first.begin():
+                import_indicators(first, table, imported_by="tham.muu")
+                digest = indicators_digest(first, YEAR)
+                racing = threading.Thread(target=run)
+                racing.start()
+                while not made and not _a_lock_wait(watch):
+                    watch.rollback()  # a new snapshot of the activity each time
+            racing.join()
+        assert len(made) == 1 and isinstance(made[0], dict), made
+        assert digest is not None and made[0]["params"]["indicators_digest"] == digest
+    finally:
+        with owner_engine.begin() as conn:
+            conn.execute(text("DELETE FROM commune_indicators WHERE year = :y"), {"y": YEAR})
+            conn.execute(text("DELETE FROM classification_runs WHERE year = :y"), {"y": YEAR})
+
+
+def _indicator_table(engine: Engine, tmp_path: Path) -> Path:
+    """A one-row indicator table of YEAR (the first current commune)."""
+    table = tmp_path / "chi-so-2005.csv"
+    with engine.connect() as conn:
+        code = conn.execute(text("SELECT min(code) FROM admin_units WHERE valid_to IS NULL")).scalar_one()
+    table.write_text(
+        "year,commune_code,population,users_with_records,plants_destroyed,cultivation_m2,on_drug_route,"
+        f"organizing_places,arrested_offenders\n{YEAR},{code},20000,40,0,0,0,,\n",
+        encoding="utf-8",
+    )
+    return table
+
+
+def _a_lock_wait(watch: Connection) -> bool:
+    """Whether some session of the test database waits on a lock now (wait_for_a_lock_wait, once)."""
+    return bool(
+        watch.execute(
+            text(
+                "SELECT count(*) FROM pg_stat_activity WHERE wait_event_type = 'Lock' AND datname = current_database()"
+            )
+        ).scalar()
+    )
 
 
 @pytest.fixture(autouse=True)

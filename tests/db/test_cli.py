@@ -43,6 +43,26 @@ def cli(db_env: dict, monkeypatch: pytest.MonkeyPatch):
     return run_cli
 
 
+@pytest.fixture
+def planners(engine: Engine) -> Iterator[None]:
+    """Committed accounts that `classify approve --as-user` may name (tham-muu-cli, tham-muu-cli-2), one whose
+    administrator-given password is still to change (tham-muu-cli-moi), and one of another role (chi-huy-cli)."""
+    from gis.store.accounts import create_user
+
+    accounts = (
+        ("tham-muu-cli", "planner", False),
+        ("tham-muu-cli-2", "planner", False),
+        ("tham-muu-cli-moi", "planner", True),
+        ("chi-huy-cli", "command", False),
+    )
+    with engine.begin() as conn:
+        for name, role, must_change in accounts:
+            create_user(conn, name, "x", role, None, must_change_password=must_change)
+    yield
+    with engine.begin() as conn:
+        conn.execute(text("DELETE FROM users WHERE username = ANY(:names)"), {"names": [a[0] for a in accounts]})
+
+
 def _runs(engine: Engine) -> int:
     with engine.connect() as conn:
         return conn.execute(text("SELECT count(*) FROM detection_runs")).scalar_one()
@@ -771,7 +791,7 @@ def test_a_classification_of_a_year_to_come_is_refused_and_stores_nothing(cli, c
 
 
 def test_classify_review_says_the_draft_predates_its_years_indicators(
-    cli, capsys, owner_engine: Engine, tmp_path: Path
+    cli, capsys, owner_engine: Engine, tmp_path: Path, planners: None
 ) -> None:
     """`classify review` of a draft whose year's indicator table was loaded again after the run says so under its
     status line, as the planner page does, and `classify approve` refuses it (exit 3); before, nothing said it."""
@@ -793,7 +813,7 @@ def test_classify_review_says_the_draft_predates_its_years_indicators(
         assert note.endswith(
             " sau khi chạy bản nháp phiên bản 1: hãy chạy lại phân loại năm 2001 để dùng số liệu mới rồi mới phê duyệt"
         ), out
-        code, out, err = cli(capsys, "classify", "approve", "--year", "2001")
+        code, out, err = cli(capsys, "classify", "approve", "--year", "2001", "--as-user", "tham-muu-cli")
         assert code == 3 and "Chỉ số năm 2001 đã được nhập lại" in err, (out, err)
     finally:
         with owner_engine.begin() as conn:  # committed by the commands: leave no trace for other tests
@@ -868,12 +888,15 @@ def test_an_approval_is_printed_on_its_hai_phong_day() -> None:
 
 
 def test_an_approved_year_cannot_be_changed_from_the_command_line(
-    cli, capsys, engine: Engine, owner_engine: Engine, monkeypatch: pytest.MonkeyPatch
+    cli, capsys, engine: Engine, owner_engine: Engine, monkeypatch: pytest.MonkeyPatch, planners: None
 ) -> None:
-    """Four eyes: `classify approve` by who ran the year (the OS user) is refused (exit 3, Vietnamese, saying who is
-    to approve); another user approves it. After that, `classify override` and a second approval are refused (exit 3,
-    Vietnamese) and the snapshot keeps its classes, method, approver and date; a new `classify run` is a correction, a
-    new version, which `classify discard` removes (the approved version it cannot)."""
+    """`classify approve` names the planner account that approves (`--as-user`, required): an OS user, whoever had the
+    shell, approved before. No such active account, an account of another role and one whose administrator-given
+    password is still unchanged are refused in Vietnamese (exit 2, 3, 3). Four eyes: the planner who ran the year is
+    refused (exit 3, Vietnamese, saying who is to approve); another planner approves it. After that, `classify
+    override` and a second approval are refused (exit 3, Vietnamese) and the snapshot keeps its classes, method,
+    approver and date; a new `classify run` is a correction, a new version, which `classify discard` removes (the
+    approved version it cannot)."""
     snapshot = (
         "SELECT r.version, r.status, r.rules_version, r.method, r.approved_by, r.approved_at,"
         " array_agg(c.category || coalesce(c.level, '') || c.method || coalesce(c.indicators::text, '')"
@@ -881,14 +904,30 @@ def test_an_approved_year_cannot_be_changed_from_the_command_line(
         " WHERE r.year = 2004 AND r.version = 1 GROUP BY r.id"
     )
     try:
-        assert cli(capsys, "classify", "run", "--year", "2004")[0] == 0
+        with monkeypatch.context() as planner:  # the year run by the planner's OS account
+            planner.setattr(getpass, "getuser", lambda: "tham-muu-cli")
+            assert cli(capsys, "classify", "run", "--year", "2004")[0] == 0
         code, out, err = cli(capsys, "classify", "approve", "--year", "2004")
-        assert code == 3 and f"Nguyên tắc bốn mắt: {getpass.getuser()} đã chạy phân loại tạo bản nháp này" in err, err
+        assert code == 2 and "--as-user" in err and not out, err
+        code, out, err = cli(capsys, "classify", "approve", "--year", "2004", "--as-user", "khong-co-ai")
+        assert code == 2 and "không có người dùng đang hoạt động tên «khong-co-ai»" in err, err
+        code, out, err = cli(capsys, "classify", "approve", "--year", "2004", "--as-user", "chi-huy-cli")
+        assert code == 3 and "«chi-huy-cli» không phải tài khoản cán bộ tham mưu" in err, err
+        code, out, err = cli(capsys, "classify", "approve", "--year", "2004", "--as-user", "tham-muu-cli-moi")
+        assert code == 3 and "«tham-muu-cli-moi» chưa đổi mật khẩu do quản trị viên cấp" in err, err
+        code, out, err = cli(capsys, "classify", "approve", "--year", "2004", "--as-user", "tham-muu-cli")
+        assert code == 3 and "Nguyên tắc bốn mắt: tham-muu-cli đã chạy phân loại tạo bản nháp này" in err, err
         assert "cần một cán bộ tham mưu khác xem xét và phê duyệt" in err and not out
-        with monkeypatch.context() as another:  # the same command run by another user of the server
-            another.setattr(getpass, "getuser", lambda: "tham.muu.2")
-            code, out, err = cli(capsys, "classify", "approve", "--year", "2004")
-        assert code == 0 and "Đã phê duyệt năm 2004 phiên bản 1 (tham.muu.2," in out, err
+        code, out, err = cli(capsys, "classify", "approve", "--year", "2004", "--as-user", "THAM-MUU-CLI-2")
+        assert code == 0 and "Đã phê duyệt năm 2004 phiên bản 1 (tham-muu-cli-2," in out, err
+        with engine.connect() as conn:  # who ran it at the shell, beside the planner it approved as
+            logged = conn.execute(
+                text(
+                    "SELECT username, params ->> 'as_user' FROM access_log WHERE route = 'diaban classify approve'"
+                    " ORDER BY id DESC LIMIT 1"
+                )
+            ).one()
+        assert tuple(logged) == (getpass.getuser(), "THAM-MUU-CLI-2")
         with engine.connect() as conn:
             before = conn.execute(text(snapshot)).one()
             commune = conn.execute(text("SELECT min(code) FROM admin_units WHERE valid_to IS NULL")).scalar_one()
@@ -897,7 +936,7 @@ def test_an_approved_year_cannot_be_changed_from_the_command_line(
             "--category", "drug_free", "--reason", "thử sửa bản đã duyệt",
         )  # fmt: skip
         assert code == 3 and "đã được phê duyệt, không thể thay đổi" in err, err
-        code, _, err = cli(capsys, "classify", "approve", "--year", "2004")
+        code, _, err = cli(capsys, "classify", "approve", "--year", "2004", "--as-user", "tham-muu-cli-2")
         assert code == 3 and "đã được phê duyệt" in err, err
         code, out, err = cli(capsys, "classify", "run", "--year", "2004")
         assert code == 0 and "bản hiệu chỉnh phiên bản 2" in out, err

@@ -296,3 +296,34 @@ def test_the_command_lines_history_names_a_replaced_draft_and_a_replaced_overrid
     assert lines[2].startswith(
         "  (đã bị thay bằng điều chỉnh sau của tham.muu.2, 12/03/2026 10:00) 10507 Phường Hồng Bàng:"
     )
+
+
+def test_the_command_lines_review_says_an_administrator_gave_the_overriders_password() -> None:
+    """`classify review` marks an override made with a password an administrator had just given its author, as the
+    approval is marked: whoever held the one-time password could have made it as that planner."""
+    from datetime import UTC, datetime
+
+    from api.cli.classify import review_line
+
+    at = datetime(2026, 3, 12, 3, 0, tzinfo=UTC)  # 10:00 in Hải Phòng
+    row = {
+        "commune_code": "10507",
+        "name": "Phường Hồng Bàng",
+        "category": "at_risk",
+        "level": None,
+        "incomplete": False,
+        "data_status": None,
+        "missing_criteria": [],
+        "learned_category": "drug_free",
+        "flags": ["Đã điều chỉnh thủ công"],
+        "overrider_password_reset_by": "quan.tri",
+        "overrider_password_reset_at": at,
+    }
+    assert review_line(row) == (
+        "  10507 Phường Hồng Bàng: Có tệ nạn ma túy (mô hình: Không có tệ nạn ma túy) — Đã điều chỉnh thủ công;"
+        " mật khẩu người điều chỉnh do quản trị viên quan.tri cấp ngày 12/03/2026"
+    )
+    assert review_line(row | {"overrider_password_reset_by": None}).endswith("— Đã điều chỉnh thủ công")
+    # A commune nobody overrode, as a review's frame holds it (NaN, NaT): `classify review` failed, an internal error.
+    nothing = {"overrider_password_reset_by": float("nan"), "overrider_password_reset_at": pd.NaT}
+    assert review_line(row | nothing).endswith("— Đã điều chỉnh thủ công")

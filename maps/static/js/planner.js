@@ -97,6 +97,13 @@ diabanPages.planner = async function startPlanner(map, cfg) {
     return form;
   }
 
+  // «mật khẩu người duyệt|điều chỉnh do quản trị viên … cấp ngày …» after ``lead``: the approver or an override's author
+  // held a password an administrator had just given (gis/store/classifications.py password_given), "" when not — as
+  // `diaban classify history` and `review` say it.
+  function givenPassword(role, by, when, lead = "") {
+    return by ? `${lead}<b>mật khẩu người ${role} do quản trị viên ${escapeHtml(by)} cấp ngày ${viDate(when)}</b>` : "";
+  }
+
   let approved = false;
   let features = {};
   let seen = null;  // the draft as the page shows it: what an approval approves (the server refuses another)
@@ -115,8 +122,9 @@ diabanPages.planner = async function startPlanner(map, cfg) {
     box.dataset.code = item.commune_code;
     const flags = (item.flags || []).map((f) => `<li>${escapeHtml(f)}</li>`).join("");
     const override = item.override_reason ? `<p><b>Đã điều chỉnh:</b> ${escapeHtml(item.override_reason)} ` +
-      `(${escapeHtml(item.override_by)}, ${viDateTime(item.override_at)}); theo tiêu chí: ` +
-      `${escapeHtml(classLabel(item.legal_category, item.legal_level))}</p>` : "";
+      `(${escapeHtml(item.override_by)}, ${viDateTime(item.override_at)}` +
+      `${givenPassword("điều chỉnh", item.overrider_password_reset_by, item.overrider_password_reset_at, "; ")}); ` +
+      `theo tiêu chí: ${escapeHtml(classLabel(item.legal_category, item.legal_level))}</p>` : "";
     box.innerHTML = `${flags ? `<ul class="flags">${flags}</ul>` : ""}${override}<p>${escapeHtml(item.explanation)}</p>` +
       criteriaList(features[item.commune_code]?.properties.criteria);
     if (!approved) box.appendChild(overrideForm(item));
@@ -274,14 +282,12 @@ diabanPages.planner = async function startPlanner(map, cfg) {
     if (v.approved_by) done.push(`phê duyệt bởi ${at(v.approved_by, v.approved_at)}`);
     // A password an administrator recently gave the approver, by a reset or with a new account (gis/store/classifications.py
     // approver_reset): whoever held the one-time password could have approved as them.
-    if (v.approver_password_reset_by) {
-      done.push(`<b>mật khẩu người duyệt do quản trị viên ${escapeHtml(v.approver_password_reset_by)} ` +
-        `cấp ngày ${viDate(v.approver_password_reset_at)}</b>`);
-    }
+    if (v.approver_password_reset_by) done.push(givenPassword("duyệt", v.approver_password_reset_by, v.approver_password_reset_at));
     if (v.ended_by) done.push(`${cfg.draftEndedBy[v.status]} ${at(v.ended_by, v.ended_at)}`);
     const change = (o) => `${escapeHtml(o.name || o.commune_code)}: ` +
       `${escapeHtml(classLabel(o.from_category, o.from_level))} → ${escapeHtml(classLabel(o.to_category, o.to_level))}` +
-      ` — lý do: ${escapeHtml(o.reason)} (${at(o.by, o.at)})`;
+      ` — lý do: ${escapeHtml(o.reason)} (${at(o.by, o.at)}` +
+      `${givenPassword("điều chỉnh", o.overrider_password_reset_by, o.overrider_password_reset_at, "; ")})`;
     // An override a later one of the same commune replaced stays readable, greyed, with who replaced it.
     const replaced = (o) => (o.replaced_by === null ? `${cfg.overrideUndone} (${cfg.unknownPerson}), ${viDateTime(o.replaced_at)}`
       : `đã bị thay bằng điều chỉnh sau của ${at(o.replaced_by, o.replaced_at)}`);
