@@ -119,10 +119,18 @@ class UnitDirectory:
         return match or UnitMatch.unknown(f"mã đơn vị «{code}» không có trong danh mục (unknown unit code)")
 
     def locate(
-        self, code: str, address: str, legacy_first: bool, known: set[str], home: set[str] | None = None
+        self,
+        code: str,
+        address: str,
+        legacy_first: bool,
+        known: set[str],
+        home: set[str] | None = None,
+        *,
+        before: bool = False,
     ) -> tuple[UnitMatch, str]:
         """The loaded unit a row names — its code, else (or when the code is not found) its address — and the
-        field that named it (`commune_code` or `address`).
+        field that named it (`commune_code` or `address`). ``before``: the row is dated before the 2025
+        reorganisation (a name then meant an old unit, `_written_in_full`).
 
         ``home``: the current units of the uploader's province (None: a nation-wide uploader), whose upload keeps
         only that province's rows. An address that writes out no province is read there first: a name one current
@@ -144,20 +152,25 @@ class UnitDirectory:
                 if len(own) == 1:
                     inside = UnitMatch.current(own[0], via_address=True)
             if not inside.found and home is None and not self._names_its_province(address, found):
-                inside = self._written_in_full(address, known) or inside
+                inside = self._written_in_full(address, known, before or legacy_first) or inside
             if not inside.found:
                 inside = UnitMatch.unknown(self._unresolved(address, found, known, home) or inside.reason)
             if inside.found or not code:
                 match, field_name = inside, "address"
         return match, field_name
 
-    def _written_in_full(self, address: str, known: set[str]) -> UnitMatch | None:
+    def _written_in_full(self, address: str, known: set[str], before: bool = False) -> UnitMatch | None:
         """The one loaded current unit a part of the address writes out by its full name, kind included («Xã An Lão»,
         «P. Hải An»), for a nation-wide uploader: the package's parser finds no ward without its province, and 46 of
         Hải Phòng's 114 communes so written were refused. None when no part does, when several loaded current units
-        bear that full name, or when an old unit of the same full name lies in another current unit or is only a part
-        of this one (the row may mean it — an old commune's figure is not the current one's: a name is never
-        guessed)."""
+        bear that full name, or when an old unit of the same full name is only a part of this one (the row may mean it
+        — an old commune's figure is not the current one's: a name is never guessed).
+
+        An old unit of the same full name lying elsewhere (in another current unit, or split) does not keep the name
+        from naming today's unit — it had refused 9 of Hải Phòng's current names, «Phường Nguyễn Trãi» for an old ward
+        of Thành phố Hải Dương — unless the row says it means the old one: it is dated before the reorganisation
+        (``before``: the name then was the old unit's), or another part of its address writes out that old unit's
+        district or province where today's unit and its old parts never lay (`_names_old_places`)."""
         plain = address.isascii()
         parts = {_full_name(written_out_kinds(part), plain) for part in address.split(",")} - {""}
         named = [
@@ -166,15 +179,30 @@ class UnitDirectory:
             if _full_name(name.split(",")[0], plain) in parts and set(inside) <= known
         ]
         current = {code for code, _, is_current in named if is_current}
-        if len(current) != 1 or any(set(inside) != current for _, inside, _ in named):
+        if len(current) != 1:
             return None
+        (unit,) = current
+        old = {code for code, inside, is_current in named if not is_current and set(inside) == current}
+        elsewhere = {code for code, inside, is_current in named if not is_current and set(inside) != current}
         # An old unit of that name which is only a part of the current one: a figure of a year before the reorganisation
         # may be the old commune's, not the current one's.
-        (unit,) = current
-        old = {code for code, _, is_current in named if not is_current}
         if old and old != set(self.legacy_parts.get(unit, ())):
             return None
+        if elsewhere and (before or self._names_old_places(address, unit, elsewhere)):
+            return None
         return UnitMatch.current(unit, via_address=True)
+
+    def _names_old_places(self, address: str, unit: str, olds: set[str]) -> bool:
+        """Whether a part of the address other than the unit's name writes out a district or province of the old
+        units ``olds`` in which the current ``unit`` and its own old parts never lay: «Xã Tân An, Huyện Thanh Hà» means
+        the old Xã Tân An of Thanh Hà, not Hải Phòng's current one."""
+        own = [self.current_names[unit], *(self.legacy_names[c] for c in self.legacy_parts.get(unit, ()))]
+        own_places = {place.strip() for name in own for place in name.split(",")[1:]}
+        their_places = {place.strip() for c in olds for place in self.legacy_names[c].split(",")[1:]} - own_places
+        plain = address.isascii()
+        full = _full_name(written_out_kinds(self.current_names[unit].split(",")[0]), plain)
+        rest = ", ".join(p for p in address.split(",") if _full_name(written_out_kinds(p), plain) != full)
+        return any(named_in(place, rest) for place in their_places)
 
     def _names_its_province(self, address: str, found: UnitMatch) -> bool:
         """Whether the address names a unit and writes out its province: a unit elsewhere, meant as written."""
