@@ -16,6 +16,7 @@ aliases): a 2024 row naming an abolished commune is rejected, with the district 
 from __future__ import annotations
 
 import re
+import unicodedata
 from collections.abc import Iterable
 from dataclasses import dataclass
 from functools import cache, cached_property, lru_cache
@@ -345,7 +346,12 @@ class UnitDirectory:
         # The new-form parser also "finds" a ward in an old address (the province "Hải Dương" reads as Phường
         # Hải Dương): its ward counts only when its name is written out, with its type where an old district
         # of the same name was found.
-        if new.ward_code and new.ward_code in self.current_names and _written_out(new, text, old.district_key):
+        if (
+            new.ward_code
+            and new.ward_code in self.current_names
+            and _written_out(new, text, old.district_key)
+            and _accents_agree(new.short_ward or "", address)
+        ):
             return UnitMatch.current(new.ward_code, via_address=True)
         recognised = _written_units(address, old, new)
         where = f"; chỉ nhận ra: {recognised[0]}" if recognised else ""
@@ -404,6 +410,34 @@ def _written_units(address: str, old, new) -> list[str]:  # noqa: ANN001 - the p
 
 #: A commune's type as `plain_key` writes it → its short forms so written ("phuong" → "p": "P. Quán Toan").
 _PLAIN_KINDS = {plain_key(word): tuple(plain_key(s) for s in forms) for word, forms in COMMUNE_KIND_WORDS.items()}
+
+
+#: The five tone marks of Vietnamese, as combining characters: where a word carries its tone («hoà», «hòa») varies with
+#: the writer, which letters it carries is the word.
+_TONES = "\u0300\u0301\u0303\u0309\u0323"
+
+
+def _toned(word: str) -> str:
+    """A lower-case word as its letters (circumflex, breve, horn kept) followed by its tone: «hoà» and «hòa» alike."""
+    split = unicodedata.normalize("NFD", word)
+    tones = "".join(c for c in split if c in _TONES)
+    return unicodedata.normalize("NFC", "".join(c for c in split if c not in _TONES)) + tones
+
+
+def _accents_agree(name: str, address: str) -> bool:
+    """Whether the address spells the unit's ``name`` with its accents (where a tone sits aside), or without any: the
+    new-form parser compares names without accents, and read «Phường Bình Dương» as Xã Phương Bình of Cần Thơ,
+    «Xã Cẩm Giang» of Hải Phòng as Xã Cẩm Giàng of Thái Nguyên — a row placed in another province, unsaid."""
+    wanted = [_toned(w) for w in re.findall(r"\w+", name.lower())]
+    plain = plain_key(name)
+    for part in address.split(","):
+        words = re.findall(r"\w+", part.lower())
+        for start in range(len(words) - len(wanted) + 1):
+            window = words[start : start + len(wanted)]
+            if wanted and plain_key(" ".join(window)) == plain:
+                if " ".join(window).isascii() or [_toned(w) for w in window] == wanted:
+                    return True
+    return False
 
 
 def _written_out(unit, text: str, old_district: str | None) -> bool:  # noqa: ANN001 - the package's AdminUnit

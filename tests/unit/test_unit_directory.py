@@ -213,3 +213,20 @@ def test_a_current_full_name_an_old_unit_elsewhere_also_bore_names_todays_unit_u
     # The row's address names the old unit's city: it means the old Phường Nguyễn Trãi of Thành phố Hà Giang.
     assert directory.locate("", "Phường Nguyễn Trãi, Hải Phòng", False, nation)[0].candidates == ("10552",)
     assert not directory.locate("", "Phường Nguyễn Trãi, Thành phố Hà Giang", False, nation)[0].found
+
+
+def test_a_name_the_parser_reads_without_its_accents_is_not_another_provinces_unit() -> None:
+    """The new-form parser compares names without accents: «Phường Bình Dương» (Hồ Chí Minh City) was placed in Xã
+    Phương Bình of Cần Thơ, «Xã Cẩm Giang» (Hải Phòng) in Xã Cẩm Giàng of Thái Nguyên, «Phường Tiền Phong» in Xã Phượng
+    Tiến — rows stored in another province without a word. A name written with accents names a unit spelt so; where
+    its tone sits («Hoà», «Hòa») does not matter, and a name written without accents is read as before."""
+    directory = unit_directory()
+    nation = set(directory.current_names)
+    for written in ("Phường Bình Dương", "Xã Cẩm Giang", "Phường Tiền Phong", "Phường Bình Định"):
+        match = directory.locate("", written, False, nation)[0]
+        own = {c for c in nation if directory.current_names[c].split(",")[0] == written}
+        assert not match.found or set(match.candidates) <= own, (written, match)
+    assert directory.locate("", "Phường Bình Dương", False, nation)[0].candidates == ("25760",)
+    for typed in ("Phường Hòa Khánh, Thành phố Đà Nẵng", "Phường Hoà Khánh, Đà Nẵng", "phuong hoa khanh, da nang"):
+        match = directory.locate("", typed, False, nation)[0]
+        assert [directory.current_names[c] for c in match.candidates] == ["Phường Hòa Khánh, Thành phố Đà Nẵng"], typed
