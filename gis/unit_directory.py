@@ -16,6 +16,7 @@ aliases): a 2024 row naming an abolished commune is rejected, with the district 
 from __future__ import annotations
 
 import re
+import unicodedata
 from collections.abc import Iterable
 from dataclasses import dataclass
 from functools import cache, cached_property, lru_cache
@@ -119,10 +120,18 @@ class UnitDirectory:
         return match or UnitMatch.unknown(f"mã đơn vị «{code}» không có trong danh mục (unknown unit code)")
 
     def locate(
-        self, code: str, address: str, legacy_first: bool, known: set[str], home: set[str] | None = None
+        self,
+        code: str,
+        address: str,
+        legacy_first: bool,
+        known: set[str],
+        home: set[str] | None = None,
+        *,
+        before: bool = False,
     ) -> tuple[UnitMatch, str]:
         """The loaded unit a row names — its code, else (or when the code is not found) its address — and the
-        field that named it (`commune_code` or `address`).
+        field that named it (`commune_code` or `address`). ``before``: the row is dated before the 2025
+        reorganisation (a name then meant an old unit, `_written_in_full`).
 
         ``home``: the current units of the uploader's province (None: a nation-wide uploader), whose upload keeps
         only that province's rows. An address that writes out no province is read there first: a name one current
@@ -144,20 +153,25 @@ class UnitDirectory:
                 if len(own) == 1:
                     inside = UnitMatch.current(own[0], via_address=True)
             if not inside.found and home is None and not self._names_its_province(address, found):
-                inside = self._written_in_full(address, known) or inside
+                inside = self._written_in_full(address, known, before or legacy_first) or inside
             if not inside.found:
                 inside = UnitMatch.unknown(self._unresolved(address, found, known, home) or inside.reason)
             if inside.found or not code:
                 match, field_name = inside, "address"
         return match, field_name
 
-    def _written_in_full(self, address: str, known: set[str]) -> UnitMatch | None:
+    def _written_in_full(self, address: str, known: set[str], before: bool = False) -> UnitMatch | None:
         """The one loaded current unit a part of the address writes out by its full name, kind included («Xã An Lão»,
         «P. Hải An»), for a nation-wide uploader: the package's parser finds no ward without its province, and 46 of
         Hải Phòng's 114 communes so written were refused. None when no part does, when several loaded current units
-        bear that full name, or when an old unit of the same full name lies in another current unit or is only a part
-        of this one (the row may mean it — an old commune's figure is not the current one's: a name is never
-        guessed)."""
+        bear that full name, or when an old unit of the same full name is only a part of this one (the row may mean it
+        — an old commune's figure is not the current one's: a name is never guessed).
+
+        An old unit of the same full name lying elsewhere (in another current unit, or split) does not keep the name
+        from naming today's unit — it had refused 9 of Hải Phòng's current names, «Phường Nguyễn Trãi» for an old ward
+        of Thành phố Hải Dương — unless the row says it means the old one: it is dated before the reorganisation
+        (``before``: the name then was the old unit's), or another part of its address writes out that old unit's
+        district or province where today's unit and its old parts never lay (`_names_old_places`)."""
         plain = address.isascii()
         parts = {_full_name(written_out_kinds(part), plain) for part in address.split(",")} - {""}
         named = [
@@ -166,15 +180,30 @@ class UnitDirectory:
             if _full_name(name.split(",")[0], plain) in parts and set(inside) <= known
         ]
         current = {code for code, _, is_current in named if is_current}
-        if len(current) != 1 or any(set(inside) != current for _, inside, _ in named):
+        if len(current) != 1:
             return None
+        (unit,) = current
+        old = {code for code, inside, is_current in named if not is_current and set(inside) == current}
+        elsewhere = {code for code, inside, is_current in named if not is_current and set(inside) != current}
         # An old unit of that name which is only a part of the current one: a figure of a year before the reorganisation
         # may be the old commune's, not the current one's.
-        (unit,) = current
-        old = {code for code, _, is_current in named if not is_current}
         if old and old != set(self.legacy_parts.get(unit, ())):
             return None
+        if elsewhere and (before or self._names_old_places(address, unit, elsewhere)):
+            return None
         return UnitMatch.current(unit, via_address=True)
+
+    def _names_old_places(self, address: str, unit: str, olds: set[str]) -> bool:
+        """Whether a part of the address other than the unit's name writes out a district or province of the old
+        units ``olds`` in which the current ``unit`` and its own old parts never lay: «Xã Tân An, Huyện Thanh Hà» means
+        the old Xã Tân An of Thanh Hà, not Hải Phòng's current one."""
+        own = [self.current_names[unit], *(self.legacy_names[c] for c in self.legacy_parts.get(unit, ()))]
+        own_places = {place.strip() for name in own for place in name.split(",")[1:]}
+        their_places = {place.strip() for c in olds for place in self.legacy_names[c].split(",")[1:]} - own_places
+        plain = address.isascii()
+        full = _full_name(written_out_kinds(self.current_names[unit].split(",")[0]), plain)
+        rest = ", ".join(p for p in address.split(",") if _full_name(written_out_kinds(p), plain) != full)
+        return any(named_in(place, rest) for place in their_places)
 
     def _names_its_province(self, address: str, found: UnitMatch) -> bool:
         """Whether the address names a unit and writes out its province: a unit elsewhere, meant as written."""
@@ -317,7 +346,12 @@ class UnitDirectory:
         # The new-form parser also "finds" a ward in an old address (the province "Hải Dương" reads as Phường
         # Hải Dương): its ward counts only when its name is written out, with its type where an old district
         # of the same name was found.
-        if new.ward_code and new.ward_code in self.current_names and _written_out(new, text, old.district_key):
+        if (
+            new.ward_code
+            and new.ward_code in self.current_names
+            and _written_out(new, text, old.district_key)
+            and _accents_agree(new.short_ward or "", address)
+        ):
             return UnitMatch.current(new.ward_code, via_address=True)
         recognised = _written_units(address, old, new)
         where = f"; chỉ nhận ra: {recognised[0]}" if recognised else ""
@@ -376,6 +410,34 @@ def _written_units(address: str, old, new) -> list[str]:  # noqa: ANN001 - the p
 
 #: A commune's type as `plain_key` writes it → its short forms so written ("phuong" → "p": "P. Quán Toan").
 _PLAIN_KINDS = {plain_key(word): tuple(plain_key(s) for s in forms) for word, forms in COMMUNE_KIND_WORDS.items()}
+
+
+#: The five tone marks of Vietnamese, as combining characters: where a word carries its tone («hoà», «hòa») varies with
+#: the writer, which letters it carries is the word.
+_TONES = "\u0300\u0301\u0303\u0309\u0323"
+
+
+def _toned(word: str) -> str:
+    """A lower-case word as its letters (circumflex, breve, horn kept) followed by its tone: «hoà» and «hòa» alike."""
+    split = unicodedata.normalize("NFD", word)
+    tones = "".join(c for c in split if c in _TONES)
+    return unicodedata.normalize("NFC", "".join(c for c in split if c not in _TONES)) + tones
+
+
+def _accents_agree(name: str, address: str) -> bool:
+    """Whether the address spells the unit's ``name`` with its accents (where a tone sits aside), or without any: the
+    new-form parser compares names without accents, and read «Phường Bình Dương» as Xã Phương Bình of Cần Thơ,
+    «Xã Cẩm Giang» of Hải Phòng as Xã Cẩm Giàng of Thái Nguyên — a row placed in another province, unsaid."""
+    wanted = [_toned(w) for w in re.findall(r"\w+", name.lower())]
+    plain = plain_key(name)
+    for part in address.split(","):
+        words = re.findall(r"\w+", part.lower())
+        for start in range(len(words) - len(wanted) + 1):
+            window = words[start : start + len(wanted)]
+            if wanted and plain_key(" ".join(window)) == plain:
+                if " ".join(window).isascii() or [_toned(w) for w in window] == wanted:
+                    return True
+    return False
 
 
 def _written_out(unit, text: str, old_district: str | None) -> bool:  # noqa: ANN001 - the package's AdminUnit

@@ -39,7 +39,7 @@ import pyarrow.compute as pc
 import pyarrow.csv as pa_csv
 
 from gis.io import json_stream
-from models.domain.row_checks import POINT_COLUMNS, ContractError, header_text, names_apart
+from models.domain.row_checks import FORMULA_CELLS, POINT_COLUMNS, ContractError, header_text, names_apart
 from models.errors import InvalidInput
 
 if TYPE_CHECKING:
@@ -716,15 +716,20 @@ def read_excel_chunks(path: Path, sheet: str | None = None, chunk_rows: int = CH
         def records():  # noqa: ANN202
             later = ([excel_cell_text(v) for v in values] for values in rows)
             for line, cells in enumerate(itertools.chain(first[body:], later), start=body + 1):
-                formulas = [ref for column, ref in uncached.get(line, ()) if column <= width]
+                formulas = [(column, ref) for column, ref in uncached.get(line, ()) if column <= width]
                 if any(cells) or formulas:
-                    error = _formulas_error(formulas) if formulas else _values_beyond(cells, width)
-                    yield line, (cells + [""] * width)[:width], error
+                    yield line, (cells + [""] * width)[:width], _values_beyond(cells, width), formulas
 
         found = records()
         while True:
             batch = list(itertools.islice(found, chunk_rows))
-            yield _frame_from_records(header, batch)
+            frame = _frame_from_records(header, [record[:3] for record in batch])
+            if any(record[3] for record in batch):
+                # Named as the frame names its columns (`names_apart`): the contract knows which of them it reads.
+                frame[FORMULA_CELLS] = [
+                    tuple((frame.columns[column - 1], ref) for column, ref in record[3]) or None for record in batch
+                ]
+            yield frame
             if len(batch) < chunk_rows:
                 return
     finally:
@@ -763,7 +768,10 @@ def _uncached_formulas(book: Workbook, worksheet: Worksheet) -> dict[int, list[t
 
     Excel stores each formula's last result beside it, and the reader takes that result (openpyxl's ``data_only``);
     a program other than Excel (openpyxl, some exporters) may store the formula alone, which then reads as a blank
-    cell — a count silently missing. A result of empty text (``t="str"``, Excel's ``=""``) is a result.
+    cell — a count silently missing. A result of empty text (``t="str"``, Excel's ``=""``) is a result. In a workbook
+    never calculated (`_never_calculated`) no stored result is one: XlsxWriter stores 0 for every formula. The reader
+    gives these cells in the column `FORMULA_CELLS`; the contract rejects a row for those in the columns it reads
+    (`models.domain.row_checks.canonical_columns`): an «STT» of «=ROW()-1» rejects nothing.
 
     Read from the worksheet's XML bytes, in blocks of whole rows: a sheet without a formula (most exports) costs one
     pass over its bytes (0.2–1.1 s for 100,000 rows of eight columns, 1–4 % of the 13–97 s reading them took on a
@@ -773,19 +781,43 @@ def _uncached_formulas(book: Workbook, worksheet: Worksheet) -> dict[int, list[t
     archive = getattr(book, "_archive", None)
     if path is None or archive is None or not _holds_formulas(archive.open(path)):
         return {}
+    results = not _never_calculated(archive)
     try:
-        return _formula_cells(archive.open(path), by_row=False)
+        return _formula_cells(archive.open(path), by_row=False, results=results)
     except _UnnamedCell:  # cells may go unnamed, placed by their order in their row: read row by row
-        return _formula_cells(archive.open(path), by_row=True)
+        return _formula_cells(archive.open(path), by_row=True, results=results)
+
+
+#: The package's relationship to its workbook part («xl/workbook.xml» as Excel names it; another writer may not).
+_WORKBOOK_PART = re.compile(rb'<(?:[\w.-]+:)?Relationship\b[^>]*?/officeDocument"[^>]*?\bTarget="/?([^"]+)"')
+_WORKBOOK_PART_REVERSED = re.compile(rb'<(?:[\w.-]+:)?Relationship\b[^>]*?\bTarget="/?([^"]+)"[^>]*?/officeDocument"')
+#: The workbook's calculation properties asking the application to calculate every formula when it opens the file.
+_FULL_CALC_ON_LOAD = re.compile(rb'<(?:[\w.-]+:)?calcPr\b[^>]*\bfullCalcOnLoad="(?:1|true)"')
+
+
+def _never_calculated(archive) -> bool:  # noqa: ANN001 - the workbook's zipfile.ZipFile
+    """Whether the workbook's formula results were never calculated: its calculation properties ask for every formula
+    to be calculated when the file is opened («fullCalcOnLoad»). XlsxWriter, openpyxl and other writers that cannot
+    calculate set it, and XlsxWriter stores 0 as the result of every formula it wrote — a count of 0 nobody counted.
+    Excel (and LibreOffice) calculate and drop the flag when they save. The application's name is no sign: XlsxWriter
+    names itself «Microsoft Excel» in docProps/app.xml."""
+    try:
+        rels = archive.read("_rels/.rels")
+        found = _WORKBOOK_PART.search(rels) or _WORKBOOK_PART_REVERSED.search(rels)
+        part = found[1].decode("utf-8", errors="replace") if found else "xl/workbook.xml"
+        return bool(_FULL_CALC_ON_LOAD.search(archive.read(part)))
+    except KeyError:  # no such part: openpyxl opened the workbook without it, no flag to read
+        return False
 
 
 class _UnnamedCell(Exception):
     """A formula cell without its name (``r``): its place is known only by walking the rows."""
 
 
-def _formula_cells(stream: BinaryIO, *, by_row: bool) -> dict[int, list[tuple[int, str]]]:
+def _formula_cells(stream: BinaryIO, *, by_row: bool, results: bool = True) -> dict[int, list[tuple[int, str]]]:
     """`_uncached_formulas` over a worksheet's XML (closed afterwards): the cells named by their ``r``, or with
-    ``by_row`` placed by their row and their order in it."""
+    ``by_row`` placed by their row and their order in it. Without ``results`` (a workbook never calculated,
+    `_never_calculated`) every formula cell is one: the result stored beside it is none."""
     from openpyxl.utils import get_column_letter
     from openpyxl.utils.cell import coordinate_to_tuple
 
@@ -805,7 +837,7 @@ def _formula_cells(stream: BinaryIO, *, by_row: bool) -> dict[int, list[tuple[in
                     row_number = int(number[1]) if number else row_number + 1
                 for cell in _XML_FORMULA_CELL.finditer(content):
                     kind = _XML_ATTRIBUTE["t"].search(cell[1])
-                    if cell[2] or (kind is not None and kind[1] == b"str"):
+                    if results and (cell[2] or (kind is not None and kind[1] == b"str")):
                         continue
                     ref = _XML_ATTRIBUTE["r"].search(cell[1])
                     if ref:
@@ -819,12 +851,6 @@ def _formula_cells(stream: BinaryIO, *, by_row: bool) -> dict[int, list[tuple[in
                     found.setdefault(line, []).append((column, name))
             if not chunk:
                 return found
-
-
-def _formulas_error(cells: list[str]) -> str:
-    """The error of a record whose ``cells`` are formulas without a stored result (`_uncached_formulas`)."""
-    named = f"ô {cells[0]}" if len(cells) == 1 else f"các ô {', '.join(cells)}"
-    return f"{named} là công thức chưa có kết quả: hãy mở tệp trong Excel và lưu lại"
 
 
 def sheet_note(path: Path, sheet: str | None) -> str:

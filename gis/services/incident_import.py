@@ -251,7 +251,7 @@ def _place_without_point(conn: Connection, province: str | None) -> list[str]:
     closed = closed_unit_successors(conn) if any(code for code, _, _ in keys) else {}
     units = []
     for code, address, before in keys:
-        match, field_name = directory.locate(code, address, before and old_code is not None, known, home)
+        match, field_name = directory.locate(code, address, before and old_code is not None, known, home, before=before)
         if not match.found and code and normalise_code(code) in closed:
             match, field_name = _closed_unit_match(normalise_code(code), *closed[normalise_code(code)]), "commune_code"
         found = match.found

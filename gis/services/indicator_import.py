@@ -61,12 +61,12 @@ def resolve_units(
     early = (valid["year"] < REFORM_DATE.year).to_numpy()
     old_code = directory.legacy_only(valid["commune_code"].to_numpy()[early].astype(str))
     notes = [legacy_note(old_code, f"các năm trước {REFORM_DATE.year}")] if old_code else []
-    cache: dict[tuple[str, str, bool], tuple[UnitMatch, str]] = {}
+    cache: dict[tuple[str, str, bool, bool], tuple[UnitMatch, str]] = {}
     matches = []
     for code, address, before in zip(valid["commune_code"], valid["address"], early):
-        key = (_text(code), _text(address), bool(before and old_code))
+        key = (_text(code), _text(address), bool(before and old_code), bool(before))
         if key not in cache:
-            cache[key] = directory.locate(*key, known, home)
+            cache[key] = directory.locate(*key[:3], known, home, before=key[3])
         matches.append(cache[key])
     found = np.array([m.found for m, _ in matches], dtype=bool)
     rejects = pd.DataFrame(

@@ -321,6 +321,60 @@ def _project(
         lon[these], lat[these] = np.where(lost, np.nan, lons), np.where(lost, np.nan, lats)
 
 
+#: How far a GeoJSON feature's point and the coordinates in its properties may lie apart and still be one place:
+#: properties written to four decimals (about 11 m of latitude) or read off the point by a GIS tool agree within it.
+POINT_AGREEMENT_M = 20.0
+#: Metres per degree of latitude (and of longitude at the equator), for the distance between two near positions.
+_METRES_PER_DEGREE = 111_320.0
+#: The disagreeing features a warning lists with both positions.
+_SHOWN_DISAGREEMENTS = 5
+
+
+def disagreeing_points(raw: pd.DataFrame) -> list[str]:
+    """A warning naming the GeoJSON features whose point lies more than `POINT_AGREEMENT_M` from the coordinates their
+    properties give (``lon``/``lat`` or their aliases, «Kinh độ», «Vĩ độ»), with both positions; [] when none does.
+    The point places the feature (`placed_by_points`), as the map shows it: one of the two is wrong, which the
+    uploader alone can tell, and such a feature had been imported without a word. Properties that are no
+    coordinates (not numbers) are not compared: only a point places the row then, as before."""
+    if POINT_COLUMNS[0] not in raw or "lon" not in raw or "lat" not in raw:
+        return []
+    point_lon, _ = parse_numbers(text_column(raw, POINT_COLUMNS[0]))
+    point_lat, _ = parse_numbers(text_column(raw, POINT_COLUMNS[1]))
+    lon_text, lat_text = text_column(raw, "lon"), text_column(raw, "lat")
+    lon, _ = _with_dms(lon_text, "lon")
+    lat, _ = _with_dms(lat_text, "lat")
+    both = (point_lon.notna() & point_lat.notna() & lon.notna() & lat.notna()).to_numpy()
+    if not both.any():
+        return []
+    east = (lon - point_lon) * np.cos(np.radians(point_lat.clip(-90, 90))) * _METRES_PER_DEGREE
+    north = (lat - point_lat) * _METRES_PER_DEGREE
+    metres = np.hypot(east, north).to_numpy()
+    apart = np.flatnonzero(both & (metres > POINT_AGREEMENT_M))
+    if not len(apart):
+        return []
+    lines = raw["line"].to_numpy()
+    shown = "; ".join(
+        f"dòng {int(lines[i])}: điểm {_position(point_lon.iloc[i], point_lat.iloc[i])}, thuộc tính"
+        f" {_position(lon.iloc[i], lat.iloc[i])} (cách {_distance(metres[i])})"
+        for i in apart[:_SHOWN_DISAGREEMENTS]
+    )
+    more = f"; và {len(apart) - _SHOWN_DISAGREEMENTS} đối tượng khác" if len(apart) > _SHOWN_DISAGREEMENTS else ""
+    return [
+        f"{len(apart)} đối tượng có điểm khác tọa độ ghi trong thuộc tính kinh độ, vĩ độ ({shown}{more}): đã dùng điểm"
+        " của đối tượng; nếu thuộc tính mới đúng, hãy sửa điểm trong phần mềm bản đồ và nạp lại"
+    ]
+
+
+def _position(lon: float, lat: float) -> str:
+    """A position as a warning quotes it: «(106,68; 20,86)», longitude first as GeoJSON writes it."""
+    return f"({vn_number(lon, 6, trim=True)}; {vn_number(lat, 6, trim=True)})"
+
+
+def _distance(metres: float) -> str:
+    """A distance in metres or kilometres, with a decimal comma: «35 m», «2,3 km»."""
+    return f"{vn_number(round(metres))} m" if metres < 1000 else f"{vn_number(metres / 1000, 1, fixed=True)} km"
+
+
 def placed_by_points(raw: pd.DataFrame) -> pd.DataFrame:
     """A GeoJSON's rows with their feature's point (`POINT_COLUMNS`) as their longitude and latitude, a feature without
     one placed by its properties (``lon``/``lat`` or their aliases, a commune, an address); other tables unchanged.
@@ -345,10 +399,12 @@ def validate_incidents(
     (models.domain.personal_names)."""
     now = now or datetime.now(UTC)
     raw, passed_over = pass_over_rows(raw)
-    raw = placed_by_points(canonical_columns(raw, ALIASES, COLUMNS, INCIDENT_FIELD_LABELS))
+    raw = canonical_columns(raw, ALIASES, COLUMNS, INCIDENT_FIELD_LABELS)
+    disagreeing = disagreeing_points(raw)
+    raw = placed_by_points(raw)
     # A GeoJSON without a feature has no columns: an empty file, said by the import, not a file lacking columns.
     empty_collection = raw.empty and not set(raw.columns) - set(READER_COLUMNS)
-    warnings = passed_over + ([] if empty_collection else check_header(list(raw.columns)))
+    warnings = passed_over + ([] if empty_collection else check_header(list(raw.columns))) + disagreeing
     raw = raw.reset_index(drop=True)
     raw["ref"] = text_column(raw, "ref")
     rej = Rejects(raw)

@@ -20,9 +20,13 @@ REJECT_COLUMNS = ("line", "ref", "field", "reason")
 #: A GeoJSON feature's point (longitude, latitude), as the reader gives it apart from the feature's properties: a layer
 #: may keep its coordinates in its attributes too («Kinh độ», «Vĩ độ»), which then meant the same field twice.
 POINT_COLUMNS = ("_point_lon", "_point_lat")
+#: A workbook's cells in a record holding a formula without a stored result, as (column, cell name such as «D2»)
+#: pairs (None: none), given by the reader apart from `_error`: only those in a column the contract reads reject the
+#: record (`canonical_columns`) — an «STT» of «=ROW()-1» in a workbook nobody calculated had rejected every row.
+FORMULA_CELLS = "_formulas"
 #: The columns the file reader (gis.io.readers) adds: the record's line (or feature number) and the error that makes
-#: it malformed ('' for none), in every table; a GeoJSON feature's point.
-READER_COLUMNS = ("line", "_error", *POINT_COLUMNS)
+#: it malformed ('' for none), in every table; a workbook's uncached formulas; a GeoJSON feature's point.
+READER_COLUMNS = ("line", "_error", FORMULA_CELLS, *POINT_COLUMNS)
 #: Between a header and the position that names its column apart (`names_apart`): a control character, which the
 #: reader takes out of every header (`header_text`), so that no file's header can be such a name.
 _APART = "\x1f"
@@ -309,6 +313,7 @@ def canonical_columns(
     columns meaning the same field are a file error, the field named by its Vietnamese label (`labels`) beside the
     file's own headers; one header given twice for a field, «tiêu đề có cột trùng tên» with that header. Columns named
     apart by the reader (`names_apart`) are matched by their header. A form's row-number column («STT») is dropped.
+    A workbook's formulas without a stored result (`FORMULA_CELLS`) reject their record in the columns read only.
     """
     known = set(names)
     renames: dict[str, str] = {}
@@ -334,7 +339,29 @@ def canonical_columns(
             [f"nhiều cột cùng nghĩa: {meaning}"] if meaning else []
         )
         raise ContractError(f"{'; '.join(parts)}; hãy giữ một cột cho mỗi nghĩa", "several columns mean the same field")
+    if FORMULA_CELLS in raw:
+        raw = _formulas_read(raw, {c for c in raw.columns if renames.get(c, c) in known})
     return raw.rename(columns=renames) if renames else raw
+
+
+def _formulas_read(raw: pd.DataFrame, read: set[str]) -> pd.DataFrame:
+    """The table without its `FORMULA_CELLS`, a record with such a cell in a column of ``read`` marked malformed
+    naming the cells (unless the reader marked it already); those in other columns are passed over, unread."""
+    cells = [
+        [ref for column, ref in pairs if column in read] if isinstance(pairs, tuple) else []
+        for pairs in raw[FORMULA_CELLS].to_numpy(object)
+    ]
+    errors = raw["_error"].fillna("").astype(str) if "_error" in raw else pd.Series("", index=raw.index)
+    marked = [
+        error or (uncached_formulas_error(refs) if refs else "") for error, refs in zip(errors, cells, strict=True)
+    ]
+    return raw.drop(columns=[FORMULA_CELLS]).assign(_error=pd.Series(marked, index=raw.index, dtype=object))
+
+
+def uncached_formulas_error(cells: list[str]) -> str:
+    """The error of a record whose ``cells`` (read by the contract) are formulas without a stored result."""
+    named = f"ô {cells[0]}" if len(cells) == 1 else f"các ô {', '.join(cells)}"
+    return f"{named} là công thức chưa có kết quả: hãy mở tệp trong Excel và lưu lại"
 
 
 #: What a totals row of a form says in its first cells («Tổng cộng», «Cộng:», «Toàn thành phố»), lower case, with and

@@ -37,6 +37,10 @@ ROWS = (
     'U8,2025-10-03T10:00:00,tip,,,,"không rõ"\n'
     'U9,2025-10-04T10:00:00,tip,,,,"Phường Bến Nghé, Quận 1, Thành phố Hồ Chí Minh"\n'
     "U10,2025-10-05T10:00:00,tip,,,99999,\n"
+    # Today's Phường Nguyễn Trãi (10552) by its full name, though an old ward of that name lay elsewhere (in Thành phố
+    # Hải Dương, today's 10507); in 2024 the name was that old ward's: refused, not guessed.
+    'U11,2025-10-06T10:00:00,tip,,,,"Phường Nguyễn Trãi"\n'
+    'U12,2024-10-06T10:00:00,tip,,,,"Phường Nguyễn Trãi"\n'
 )
 
 
@@ -60,12 +64,12 @@ def _stored(conn: Connection) -> dict[str, tuple]:
 def test_codes_and_addresses_place_rows_without_inventing_a_point(conn: Connection, located) -> None:  # noqa: ANN001
     _, report = located
     assert report.summary() == {
-        "imported": 7,
+        "imported": 8,
         "duplicates": 0,
-        "rejected": 3,
+        "rejected": 4,
         "outside": 0,
         "by_code": 2,
-        "by_address": 2,
+        "by_address": 3,
         "ambiguous": 2,
     }
     assert _stored(conn) == {
@@ -76,13 +80,15 @@ def test_codes_and_addresses_place_rows_without_inventing_a_point(conn: Connecti
         "U5": ("11602", "address", "11296", None, True),
         "U6": ("11311", "address", None, None, True),
         "U7": ("11311", "inside", None, None, False),
+        "U11": ("10552", "address", None, None, True),
     }
     # The unit valid at each row's date: the old unit it names before the reorganisation, the current one after.
     periods = dict(conn.execute(text("SELECT ref, period_code FROM incidents WHERE ref LIKE 'U%'")).all())
     assert periods == {"U1": "11296", "U2": "10528", "U3": "11581", "U4": "11581", "U5": "11296", "U6": "11311",
-                       "U7": "11311"}  # fmt: skip
+                       "U7": "11311", "U11": "10552"}  # fmt: skip
     rejects = report.rejects.frame().set_index("ref")
-    assert list(rejects.index) == ["U8", "U9", "U10"]
+    assert list(rejects.index) == ["U8", "U9", "U10", "U12"]
+    assert "Phường Nguyễn Trãi, Thành phố Hải Dương" in rejects.loc["U12", "reason"]
     assert "address not resolved" in rejects.loc["U8", "reason"]
     assert "outside the loaded communes" in rejects.loc["U9", "reason"]
     assert "unknown unit code" in rejects.loc["U10", "reason"]
@@ -91,11 +97,27 @@ def test_codes_and_addresses_place_rows_without_inventing_a_point(conn: Connecti
     assert "10532, 10537" in flagged.loc["U2", "reason"] and "Trần Phú" in flagged.loc["U2", "reason"]
 
 
+def test_a_current_full_name_an_old_ward_elsewhere_bore_is_read_by_the_rows_date(
+    conn: Connection, tmp_path: Path
+) -> None:
+    """A file naming no old code (read as current, `legacy_only`): «Phường Nguyễn Trãi» dated after 1 July 2025 is
+    today's 10552; dated 2024 it was the old ward of Thành phố Hải Dương's name, and is refused, not guessed."""
+    path = tmp_path / "names.csv"
+    path.write_text(
+        'ref,occurred_at,kind,address\nN1,2025-10-06,tip,"Phường Nguyễn Trãi"\nN2,2024-10-06,tip,"Phường Nguyễn Trãi"\n',
+        encoding="utf-8",
+    )
+    report = import_incidents(conn, path, imported_by="test")
+    stored = conn.execute(text("SELECT ref, commune_code FROM incidents WHERE ref LIKE 'N_'")).all()
+    assert [tuple(row) for row in stored] == [("N1", "10552")]
+    assert list(report.rejects.frame()["ref"]) == ["N2"]
+
+
 def test_rows_without_a_point_are_in_no_point_analysis(conn: Connection, located) -> None:  # noqa: ANN001
     everything = IncidentSelection(kinds=("tip", "possession"))
     assert list(conn.execute(text("SELECT ref FROM incidents WHERE id = ANY(:i)"), {"i": list(incident_frame(conn, everything)["id"])}).scalars()) == ["U7"]  # fmt: skip
     surface = heat_surface(conn, everything, cell_m=100, bandwidth_m=200)
-    assert (surface.n_incidents, surface.n_without_point) == (1, 6)
+    assert (surface.n_incidents, surface.n_without_point) == (1, 7)
     # In a small map box inside today's Phường Quán Toan (11602), only the two rows placed there count.
     x, y = conn.execute(
         text(
@@ -109,7 +131,7 @@ def test_reimport_is_idempotent(conn: Connection, located) -> None:  # noqa: ANN
     path, _ = located
     before = _stored(conn)
     again = import_incidents(conn, path, imported_by="test")
-    assert (again.imported, again.duplicates, again.rejected, again.ambiguous) == (0, 7, 3, 0)
+    assert (again.imported, again.duplicates, again.rejected, again.ambiguous) == (0, 8, 4, 0)
     assert again.flagged.empty and _stored(conn) == before
 
 
@@ -215,7 +237,7 @@ def test_cli_json_counts_and_flagged_rows(engine: Engine, db_env: dict, tmp_path
             check=True,
         )
         summary = json.loads(out.stdout)
-        assert (summary["by_address"], summary["ambiguous"], summary["by_code"]) == (2, 2, 2)
+        assert (summary["by_address"], summary["ambiguous"], summary["by_code"]) == (3, 2, 2)
         listing = tmp_path / "problems.csv"
         subprocess.run(
             [sys.executable, "-m", "api.cli.main", "incidents", "import", str(path), "--rejects", str(listing)],
@@ -227,8 +249,8 @@ def test_cli_json_counts_and_flagged_rows(engine: Engine, db_env: dict, tmp_path
         problems = pd.read_csv(listing, sep=";", encoding="utf-8-sig")  # the Vietnamese export, as Excel reads it
         stored = problems["Lý do"].str.startswith("mã đã có trong cơ sở dữ liệu")
         refs = problems["Số hiệu, mã"]
-        assert list(refs[stored]) == [f"CLI-U{i}" for i in range(1, 8)]  # each row stored the first time
-        assert list(refs[~stored]) == ["CLI-U8", "CLI-U9", "CLI-U10"]  # the re-import adds no flagged rows
+        assert list(refs[stored]) == [f"CLI-U{i}" for i in (*range(1, 8), 11)]  # each row stored the first time
+        assert list(refs[~stored]) == ["CLI-U8", "CLI-U9", "CLI-U10", "CLI-U12"]  # the re-import adds no flagged rows
     finally:
         with engine.begin() as conn:
             conn.execute(text("DELETE FROM incidents WHERE ref LIKE 'CLI-U%'"))

@@ -600,7 +600,9 @@ def test_a_users_column_named_as_an_internal_one_is_read_apart_and_ignored(
 def test_a_geojson_point_beside_coordinate_properties_is_read_not_refused(tmp_path: Path) -> None:
     """A layer keeping its coordinates in its attributes too («Kinh độ», «Vĩ độ», as a table made into points does)
     was refused whole for a column the user never wrote: «nhiều cột cùng nghĩa: «Kinh độ» ← kinh độ, lon». The point
-    places the feature; a feature without one is placed by its properties."""
+    places the feature; a feature without one is placed by its properties. A point 10,7 km from its properties'
+    position (0,08° east by 0,06° north at 20,86° N) had been imported without a word: a warning names it, both
+    positions given."""
     features = [
         {"type": "Feature", "geometry": {"type": "Point", "coordinates": [106.68, 20.86]}, "properties": {"ref": "G1"}},
         {"type": "Feature", "geometry": None, "properties": {"ref": "G2"}},
@@ -613,3 +615,36 @@ def test_a_geojson_point_beside_coordinate_properties_is_read_not_refused(tmp_pa
     result = validate_incidents(read_table(path), now=NOW)
     assert result.rejects.empty
     assert result.valid[["ref", "lon", "lat"]].values.tolist() == [["G1", 106.68, 20.86], ["G2", 106.7, 20.9]]
+    assert result.warnings == [
+        "1 đối tượng có điểm khác tọa độ ghi trong thuộc tính kinh độ, vĩ độ (dòng 1: điểm (106,68; 20,86), thuộc tính"
+        " (106,6; 20,8) (cách 10,7 km)): đã dùng điểm của đối tượng; nếu thuộc tính mới đúng, hãy sửa điểm trong phần"
+        " mềm bản đồ và nạp lại"
+    ]
+
+
+def test_a_geojson_point_and_its_coordinate_properties_in_one_place_warn_of_nothing(tmp_path: Path) -> None:
+    """Properties a GIS tool read off the point, rounded to four decimals or written in degrees-minutes-seconds, are the
+    same place (within `POINT_AGREEMENT_M`): no warning; a feature whose properties lie 50 m off is named."""
+    point = {"type": "Point", "coordinates": [106.683012, 20.860047]}
+    common = {"occurred_at": "2025-05-01", "kind": "tip"}
+    features = [
+        {
+            "type": "Feature",
+            "geometry": point,
+            "properties": {"ref": "G1", **common, "Kinh độ": 106.683, "Vĩ độ": 20.86},
+        },
+        {"type": "Feature", "geometry": point, "properties": {"ref": "G2", **common, "x": 1, "y": 2}},
+        {
+            "type": "Feature",
+            "geometry": point,
+            "properties": {"ref": "G3", **common, "Kinh độ": "106°40'58.8\"E", "Vĩ độ": "20°51'36.2\"N"},
+        },
+    ]
+    path = tmp_path / "diem.geojson"
+    path.write_text(json.dumps({"type": "FeatureCollection", "features": features}), encoding="utf-8")
+    result = validate_incidents(read_table(path), now=NOW)
+    assert result.rejects.empty and len(result.valid) == 3 and result.warnings == []
+    features[0]["properties"]["Vĩ độ"] = 20.8605
+    path.write_text(json.dumps({"type": "FeatureCollection", "features": features}), encoding="utf-8")
+    (warning,) = validate_incidents(read_table(path), now=NOW).warnings
+    assert warning.startswith("1 đối tượng có điểm khác tọa độ") and "dòng 1: điểm (106,683012; 20,860047)" in warning

@@ -4,9 +4,11 @@ chunks of a file read as the whole of it, with true line numbers."""
 import codecs
 import io
 import json
+import re
 import tracemalloc
 import unicodedata
-from datetime import datetime
+import zipfile
+from datetime import UTC, datetime
 from pathlib import Path
 
 import pandas as pd
@@ -31,8 +33,10 @@ from gis.io.readers import (
     transcode,
 )
 from gis.io.text_encodings import encode_cp1258
+from models.domain.incident_contract import validate_incidents
 from models.domain.indicator_contract import validate_indicators
 from models.domain.row_checks import ContractError
+from models.vocabulary import WHOLE_ROW
 from tests.form_workbooks import BLANK_ROWS, RECORD_ROWS, TOTALS_ROW, indicator_form
 
 WELL_FORMED = 'ref,occurred_at,kind,substance\r\nA,2025-01-01,tip,"heroin, 2 gói"\r\nB,2025-01-02,tip,\r\n'
@@ -459,25 +463,66 @@ def test_a_short_file_with_vietnamese_tone_marks_is_windows_1258(text: str) -> N
     assert name == "Windows-1258" and data.decode().endswith(f";{text}\n")
 
 
+def _formula_rejects(path: Path) -> list[tuple[int, str, str]]:
+    """(line, field, reason) of the incident contract's rejects of a workbook."""
+    rejects = validate_incidents(read_table(path), now=datetime(2026, 1, 1, tzinfo=UTC)).rejects
+    return list(rejects[["line", "field", "reason"]].itertuples(index=False, name=None))
+
+
 def test_a_formula_without_a_stored_result_rejects_its_row_naming_the_cell(tmp_path: Path) -> None:
     """A workbook written by a program other than Excel (here openpyxl) stores formulas without their result: the cell
-    had read as blank, a count silently missing. Its row is refused naming the cell; a formula Excel computed reads
-    as its value."""
+    had read as blank, a count silently missing. Its row is refused naming the cell — when the import reads that column:
+    an «STT» of «=ROW()-1» or a note made by a formula had refused every row of such a workbook, for a column the import
+    passes over. A formula Excel computed reads as its value."""
     book = Workbook()
     sheet = book.active
-    sheet.append(["ref", "occurred_at", "kind", "arrested", "ghi chú"])
-    sheet.append(["V1", "2025-05-01", "tip", "=1+1", "a"])
-    sheet.append(["V2", "2025-05-02", "tip", 2, "b"])
-    sheet.append(["V3", "2025-05-03", "tip", None, "=A3&A4"])
+    sheet.append(["STT", "ref", "occurred_at", "kind", "arrested", "ghi chú", "address"])
+    sheet.append(["=ROW()-1", "V1", "2025-05-01", "tip", "=1+1", "a", "Xã An Lão"])
+    sheet.append(["=ROW()-1", "V2", "2025-05-02", "tip", 2, "b", "Xã An Lão"])
+    sheet.append(["=ROW()-1", "V3", "2025-05-03", "tip", None, "=B3&B4", "Xã An Lão"])
+    sheet.append(["=ROW()-1", "V4", "2025-05-04", "tip", "=1", None, "=G4"])
     path = tmp_path / "cong-thuc.xlsx"
     book.save(path)
-    table = read_table(path)
-    assert table["line"].tolist() == [2, 3, 4]
-    assert table["_error"].tolist() == [
-        "ô D2 là công thức chưa có kết quả: hãy mở tệp trong Excel và lưu lại",
-        "",
-        "ô E4 là công thức chưa có kết quả: hãy mở tệp trong Excel và lưu lại",
-    ]
+    assert read_table(path)["line"].tolist() == [2, 3, 4, 5]
+    reason = "là công thức chưa có kết quả: hãy mở tệp trong Excel và lưu lại"
+    assert _formula_rejects(path) == [(2, WHOLE_ROW, f"ô E2 {reason}"), (5, WHOLE_ROW, f"các ô E5, G5 {reason}")]
+
+
+def _as_written_by(path: Path, *, result: str, calculate_on_load: bool) -> None:
+    """Rewrite an openpyxl workbook as another writer would have: each formula's stored result ``result`` (XlsxWriter
+    stores «0»), the workbook's flag asking to calculate on opening kept or dropped (Excel drops it when it saves)."""
+    with zipfile.ZipFile(path) as archive:
+        parts = {name: archive.read(name) for name in archive.namelist()}
+    sheet = parts["xl/worksheets/sheet1.xml"].decode()
+    parts["xl/worksheets/sheet1.xml"] = re.sub(r"(</f>)<v ?/>", rf"\1<v>{result}</v>", sheet).encode()
+    if not calculate_on_load:
+        parts["xl/workbook.xml"] = parts["xl/workbook.xml"].replace(b' fullCalcOnLoad="1"', b"")
+    with zipfile.ZipFile(path, "w") as archive:
+        for name, data in parts.items():
+            archive.writestr(name, data)
+
+
+@pytest.mark.parametrize("calculated", [False, True])
+def test_a_zero_stored_by_a_writer_that_never_calculated_is_no_count(tmp_path: Path, calculated: bool) -> None:
+    """XlsxWriter stores 0 as the result of every formula it writes, and asks Excel to calculate them all on opening
+    («fullCalcOnLoad»): a «Số người bị bắt» of «=SUM(…)» read as 0 arrested, a figure nobody counted. Such a workbook's
+    formulas are without a result; once Excel has calculated and saved it (the flag gone), 0 is the count."""
+    book = Workbook()
+    sheet = book.active
+    sheet.append(["STT", "ref", "occurred_at", "kind", "arrested", "address"])
+    sheet.append(["=ROW()-1", "V1", "2025-05-01", "tip", "=SUM(1,-1)", "Xã An Lão"])
+    sheet.append(["=ROW()-1", "V2", "2025-05-02", "tip", 3, "Xã An Lão"])
+    path = tmp_path / "xlsxwriter.xlsx"
+    book.save(path)
+    _as_written_by(path, result="0", calculate_on_load=not calculated)
+    result = validate_incidents(read_table(path), now=datetime(2026, 1, 1, tzinfo=UTC))
+    if calculated:
+        assert result.rejects.empty and result.valid["arrested"].tolist() == [0, 3]
+    else:
+        assert _formula_rejects(path) == [
+            (2, WHOLE_ROW, "ô E2 là công thức chưa có kết quả: hãy mở tệp trong Excel và lưu lại")
+        ]
+        assert result.valid["ref"].tolist() == ["V2"]
 
 
 def test_geojson_values_are_read_in_nfc_as_text_and_excel_values_are(tmp_path: Path) -> None:
