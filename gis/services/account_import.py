@@ -36,7 +36,7 @@ from models.domain.access import check_username, team_name
 from models.domain.account_contract import IMPORTABLE_ROLES, account_table, commune_items, is_nation, role_of
 from models.domain.row_checks import REJECT_COLUMNS, ContractError, empty_rejects, header_key
 from models.errors import InvalidRequest
-from models.vocabulary import ACCOUNT_FIELD_LABELS, PROVINCIAL_ROLES, AdminAction, AreaLevel, Role
+from models.vocabulary import ACCOUNT_FIELD_LABELS, PROVINCIAL_ROLES, WHOLE_ROW, AdminAction, AreaLevel, Role
 
 #: Most rows a file may hold: a city's officers are hundreds, and each new user's password is hashed (argon2, about
 #: 0.1 s each), all in one request.
@@ -161,6 +161,9 @@ def plan_accounts(conn: Connection, path: Path, sheet: str | None = None) -> Acc
     first_line: dict[str, int] = {}
     for row in table.itertuples(index=False):
         line, username = int(row.line), str(row.username)
+        if row.error:  # the row as the file holds it cannot be trusted: refused whole, nothing else said of it
+            plan.refuse(line, username, WHOLE_ROW, str(row.error))
+            continue
         refused = len(plan.rejects)
         if not username:
             plan.refuse(line, "", "username", "thiếu tên đăng nhập")

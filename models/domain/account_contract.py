@@ -51,7 +51,9 @@ _CODES = re.compile(r"^\d+(?:\s*,\s*\d+)*$")
 
 def account_table(raw: pd.DataFrame) -> pd.DataFrame:
     """The file's rows with its columns under the contract's names (aliases and Vietnamese headers accepted), each
-    column as stripped text, and its ``line``; ContractError when «Tên đăng nhập» or «Vai trò» is missing."""
+    column as stripped text, its ``line`` and what the reader found wrong with it (``error``: broken bytes, cells
+    beyond the header, a formula without a result in a column read; empty when nothing); ContractError when «Tên
+    đăng nhập» or «Vai trò» is missing."""
     table = canonical_columns(raw, ALIASES, COLUMNS, ACCOUNT_FIELD_LABELS)
     missing = [name for name in REQUIRED if name not in table]
     if missing:
@@ -60,7 +62,8 @@ def account_table(raw: pd.DataFrame) -> pd.DataFrame:
             f"tệp thiếu cột {named}; các cột: {', '.join(ACCOUNT_FIELD_LABELS[c] for c in COLUMNS)}",
             f"missing column(s): {', '.join(missing)}",
         )
-    return pd.DataFrame({"line": table["line"], **{name: text_column(table, name) for name in COLUMNS}})
+    read = {name: text_column(table, name) for name in COLUMNS}
+    return pd.DataFrame({"line": table["line"], **read, "error": text_column(table, "_error")})
 
 
 def role_of(text: str) -> Role | None:

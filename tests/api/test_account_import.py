@@ -197,3 +197,21 @@ def test_the_password_sheet_names_each_users_province_as_the_users_list_does(cli
         "Toàn quốc",
         "Tổ Nhập B",
     ), where
+
+
+def test_a_row_the_reader_found_broken_is_refused_whole_with_its_line(client, admin, conn) -> None:
+    """A row with a cell beyond the header, or bytes that are no UTF-8: the reader marks it; the account import had
+    read the cells it could and created the account."""
+    broken = (
+        HEADER.encode()
+        + (
+            "to-g-1,Tổ công tác,Tổ Nhập G,Phường Lê Chân,\n"  # 2: valid
+            "to-g-2,Tổ công tác,Tổ Nhập G,,,thừa\n"  # 3: a cell beyond the header
+        ).encode()
+        + b"to-g-3,T\xff c\xf4ng t\xe1c,T\xff Nh\xe2p G,,\n"
+    )  # 4: not UTF-8
+    refused = upload(client, admin, broken)
+    assert refused.status_code == 422, refused.text
+    rows = {r["line"]: (r["field_label"], r["message"]) for r in refused.json()["report"]["rejected"]["rows"]}
+    assert sorted(rows) == [3, 4] and {label for label, _ in rows.values()} == {"Cả dòng"}
+    assert conn.execute(text("SELECT count(*) FROM users WHERE username LIKE 'to-g-%'")).scalar() == 0
