@@ -13,7 +13,6 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 import shapely
-from pandas.api.types import is_bool_dtype, is_numeric_dtype, is_object_dtype, is_string_dtype
 
 if TYPE_CHECKING:
     import geopandas as gpd
@@ -34,6 +33,8 @@ def _encoded(values: np.ndarray) -> list[str]:
 def cells_geojson(frame: gpd.GeoDataFrame) -> bytes:
     """A FeatureCollection of ``frame``'s rows: its geometry and its other columns (numbers, booleans, text; TypeError
     for another kind, e.g. dates) as properties, no ids."""
+    from pandas.api.types import is_bool_dtype, is_numeric_dtype, is_object_dtype, is_string_dtype  # with the frame
+
     values = frame.drop(columns=frame.geometry.name)
     kinds = values.dtypes.items()
     if wrong := [

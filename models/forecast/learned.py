@@ -90,11 +90,16 @@ def classify_learned(indicators: pd.DataFrame, random_state: int = RANDOM_STATE)
 
 
 def _yearly_panel(history: pd.DataFrame) -> pd.DataFrame:
-    """Complete commune × year panel of activity counts. A year or a figure not reported stays missing (NaN), never
-    0: ``active`` is 1 when a known count is above 0, 0 when every count is known and 0, missing otherwise."""
+    """Complete commune × year panel of activity counts. A commune's blank figure, or its year missing, stays missing
+    (NaN), never 0: ``active`` is 1 when a known count is above 0, 0 when every count is known and 0, missing
+    otherwise. A count no commune has in a year that has others (police incidents before their records begin) was
+    not collected that year: the year's activity is that of the counts collected (it adds nothing to them)."""
     years = range(int(history["year"].min()), int(history["year"].max()) + 1)
     grid = pd.MultiIndex.from_product([history["commune_code"].unique(), years], names=["commune_code", "year"])
     panel = history.set_index(["commune_code", "year"])[list(ACTIVITY_COLUMNS)].astype(float).reindex(grid)
+    collected = panel.notna().groupby(level="year").transform("any")
+    not_collected = ~collected & collected.any(axis=1).to_numpy()[:, None]
+    panel = panel.mask(not_collected, 0.0)
     counts = panel[list(ACTIVITY_COLUMNS)]
     known_zero = counts.notna().all(axis=1)
     panel["active"] = np.where(counts.gt(0).any(axis=1), 1.0, np.where(known_zero, 0.0, np.nan))

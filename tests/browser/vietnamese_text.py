@@ -32,6 +32,7 @@ SYLLABLE = re.compile(r"(ngh|ng|nh|ch|gh|gi|kh|ph|qu|th|tr|[bcdghklmnpqrstvx])?[
 #: Words that are no syllable and stay as they are.
 NAMES = {
     *("arcgis", "gauss", "getis", "ord", "gi", "leaflet", "unicode", "diaban"),  # names of methods and software
+    *("logistic",),  # «hồi quy logistic», as Vietnamese statistics names it (the forecast's note)
     *("csv", "txt", "excel", "xlsx", "geojson", "jpeg", "png", "webp", "gps"),  # file formats, the photos' location
     *("utf",),  # a text file's encoding, as Excel's «CSV UTF-8» names it
     *("km", "km²", "m²", "dd", "mm", "yyyy"),  # units, the date format

@@ -125,3 +125,13 @@ def test_missing_figures_stay_missing_in_the_forecast():
     gaps.loc[relapse_clean, ["n_incidents", "users_with_records"]] = np.nan
     as_zero = gaps.fillna(0.0)
     assert not np.allclose(forecast_risk(gaps)["p_active"], forecast_risk(as_zero)["p_active"], equal_nan=True)
+
+
+def test_a_count_not_collected_in_a_year_adds_nothing_to_it():
+    """Police incidents counted from 2022 on only: the earlier years' activity is that of the indicator figures (as
+    before), not unknown for every commune — which had left the whole city without a forecast."""
+    past = history()
+    past.loc[past["year"] < 2022, "n_incidents"] = np.nan
+    result = forecast_risk(past)
+    assert result["p_active"].notna().all()
+    assert np.allclose(result["p_active"], forecast_risk(past.fillna(0.0))["p_active"])
