@@ -124,7 +124,7 @@ def test_schemathesis_with_all_checks_against_the_served_app(fuzz_city, tmp_path
                 "-H",
                 f"Authorization: {headers['Authorization']}",
                 "--max-examples",
-                str(examples(5, 20)),
+                str(examples(10, 20)),
                 "--seed",
                 "15",
                 "--workers",
