@@ -77,8 +77,26 @@ def gi_star_z(lag: np.ndarray, card: np.ndarray, mean: float, sd: float, n: int)
     return np.where(card > 1, z, np.nan)
 
 
+#: Random keys sorted per chunk of rows at most, when rows are drawn as the first ``k`` of a random order.
+_KEYS_PER_CHUNK = 4_000_000
+
+
 def _draw_distinct(rng: np.random.Generator, n: int, k: int, size: int) -> np.ndarray:
-    """``size`` rows of ``k`` distinct integers in 0..n-1 (rows with a repeat are drawn again)."""
+    """``size`` rows of ``k`` distinct integers in 0..n-1.
+
+    Drawn with repeats and the rows holding one drawn again while that is likely to end (k² ≤ n: a row is free of
+    repeats with probability about exp(−k²/2n) ≥ 0.6); else each row is the first ``k`` of a random order of the
+    ``n`` (random keys, in chunks of rows). A neighbourhood near the size of the study area (5 km cells, a distance
+    of 10 cells) had drawn again without end, holding a server's analysis slot for good (found by fuzzing)."""
+    if k * k > n:
+        rows = max(1, _KEYS_PER_CHUNK // n)
+        return (
+            np.concatenate(
+                [rng.random((min(rows, size - start), n)).argsort(axis=1)[:, :k] for start in range(0, size, rows)]
+            )
+            if size
+            else np.empty((0, k), np.int64)
+        )
     draws = rng.integers(0, n, (size, k))
     while k > 1:
         ordered = np.sort(draws, axis=1)

@@ -132,3 +132,15 @@ def test_permutations_do_not_call_an_empty_neighbourhood_a_cold_spot() -> None:
     result = gistar(counts, None, 1.5, fdr=False, permutations=999, seed=0)
     assert (result.bin >= 0).all() and (result.bin[10:13, 10:13] > 0).all()
     assert result.p_sim[25, 25] > 0.5
+
+
+def test_a_neighbourhood_nearly_as_large_as_the_study_area_is_drawn_without_repeats_and_ends() -> None:
+    """k distinct of n with k² > n: drawing again the rows with a repeat had gone on without end (n − 1 of n: no row
+    is ever free of repeats), holding a server's analysis slot for good."""
+    from models.analytics.gistar import _draw_distinct
+
+    rng = np.random.default_rng(0)
+    for n, k in ((40, 39), (1000, 317), (50, 50)):
+        rows = _draw_distinct(rng, n, k, 999)
+        assert rows.shape == (999, k) and rows.min() >= 0 and rows.max() < n
+        assert (np.diff(np.sort(rows, axis=1), axis=1) > 0).all()
