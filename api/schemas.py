@@ -677,6 +677,17 @@ class RunOut(_Out):
     )
 
 
+#: Who gave an override's author the password they held when they made it (`gis.store.classifications.overrider_reset`).
+OverriderResetBy = Annotated[
+    str | None,
+    Field(
+        description="the administrator who gave the override's author their password (a reset, or the account's"
+        " creation with a password to change) within RECENT_RESET_DAYS before the override (whoever held the one-time"
+        " password could have made it as them); null: none, or no override",
+    ),
+]
+
+
 class HistoryOverride(_Out):
     """One override a version held: the commune, its class before (the criteria's) and after, the reason, who, when."""
 
@@ -689,12 +700,7 @@ class HistoryOverride(_Out):
     reason: str
     by: str | None = Field(description="null: set by hand in the database, without a user's name")
     at: datetime
-    overrider_password_reset_by: str | None = Field(
-        None,
-        description="the administrator who gave the override's author their password (a reset, or the account's"
-        " creation with a password to change) within RECENT_RESET_DAYS before the override (whoever held the one-time"
-        " password could have made it as them); null: none, or no override",
-    )
+    overrider_password_reset_by: OverriderResetBy = None
     overrider_password_reset_at: datetime | None = None
 
 
@@ -824,12 +830,7 @@ class ReviewItem(_Out):
     override_reason: str | None
     override_by: str | None
     override_at: datetime | None
-    overrider_password_reset_by: str | None = Field(
-        None,
-        description="the administrator who gave the override's author their password (a reset, or the account's"
-        " creation with a password to change) within RECENT_RESET_DAYS before the override (whoever held the one-time"
-        " password could have made it as them); null: none, or no override",
-    )
+    overrider_password_reset_by: OverriderResetBy = None
     overrider_password_reset_at: datetime | None = None
     explanation: str
     disagreement: bool
