@@ -346,8 +346,8 @@ def client(engine: Engine, conn: Connection, make_user: Callable[..., int]) -> I
         _worker_apps.clear()
 
 
-#: The app the ``client`` tests of this worker share, by engine and environment (a setting given to a test through
-#: its environment gets an app of its own), with its number of routes.
+#: The app the ``client`` tests of this worker share, by engine and settings (a DIABAN_ setting given to a test
+#: through its environment gets an app of its own), with its number of routes.
 _worker_apps: dict[tuple, tuple[FastAPI, int]] = {}
 
 
@@ -357,7 +357,9 @@ def _worker_app(engine: Engine) -> tuple[FastAPI, int]:
     (0.08-0.16 s, a sixth of the API tests' CPU): one app a test spent some 40 s of CPU a run."""
     from api.app import create_app, set_state
 
-    key = (engine, tuple(sorted(os.environ.items())))
+    # Keyed by the DIABAN_ settings alone: the whole environment holds PYTEST_CURRENT_TEST, another for each test,
+    # and every test had built an app of its own (FastAPI's route contexts, 77 routes: ~0.45 s of CPU each time).
+    key = (engine, tuple(sorted((name, value) for name, value in os.environ.items() if name.startswith("DIABAN_"))))
     if key not in _worker_apps:
         _worker_apps.clear()
         app = create_app(engine)
