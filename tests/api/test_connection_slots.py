@@ -44,13 +44,11 @@ def command_login(engine: Engine, password_hash: str) -> Iterator[str]:
 
 def test_more_requests_than_connections_and_threads_are_all_answered(small_pool: Engine, command_login: str) -> None:
     app = create_app(small_pool)
-    with serve(app) as base, httpx.Client(base_url=base, timeout=120) as client:
+    # One client, a connection per parallel request (a client per request loaded the system's certificates each time).
+    limits = httpx.Limits(max_connections=REQUESTS)
+    with serve(app) as base, httpx.Client(base_url=base, timeout=120, limits=limits) as client:
         token = client.post("/api/auth/token", data={"username": command_login, "password": TEST_PASSWORD}).json()
         headers = {"Authorization": f"Bearer {token['access_token']}"}
         with ThreadPoolExecutor(REQUESTS) as pool:
-            answers = list(
-                pool.map(
-                    lambda _: httpx.get(f"{base}/api/tasks?limit=5", headers=headers, timeout=120), range(REQUESTS)
-                )
-            )
+            answers = list(pool.map(lambda _: client.get("/api/tasks?limit=5", headers=headers), range(REQUESTS)))
     assert [a.status_code for a in answers] == [200] * REQUESTS, {a.status_code: a.text[:200] for a in answers}
