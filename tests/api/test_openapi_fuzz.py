@@ -58,7 +58,7 @@ FORBIDDEN = ("ST101", "ST102", "ST103", "ST104", "ST105", "ST106", "ST107", "ST1
 def fuzz_city(cluster, boundaries_path) -> Iterator[tuple[Engine, int]]:
     """A scratch database with the communes, some incidents, detected hotspots and a command user (fuzzing writes
     there, not into the session's database)."""
-    from conftest import migrate_as_owner
+    from conftest import migrated_database
     from sqlalchemy import create_engine, text
 
     from gis.services.boundary_import import import_boundaries
@@ -67,9 +67,7 @@ def fuzz_city(cluster, boundaries_path) -> Iterator[tuple[Engine, int]]:
     from gis.store.accounts import create_user
     from gis.store.classifications import approve
 
-    cluster.drop_database("fuzz_city")
-    cluster.create_database("fuzz_city")
-    migrate_as_owner(cluster, "fuzz_city")
+    migrated_database(cluster, "fuzz_city")
     engine = create_engine(cluster.url("fuzz_city"), pool_size=10, max_overflow=10)
     with engine.begin() as conn:
         import_boundaries(conn, boundaries_path)

@@ -60,7 +60,7 @@ class Counter:
 @pytest.fixture(scope="module")
 def served(cluster: ManagedCluster, tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple]:
     """The app on the production engine options over a scratch database with committed incidents and a session."""
-    from conftest import bearer_headers, migrate_as_owner
+    from conftest import bearer_headers, migrated_database
     from fastapi.testclient import TestClient
 
     from api.app import create_app
@@ -69,9 +69,7 @@ def served(cluster: ManagedCluster, tmp_path_factory: pytest.TempPathFactory) ->
     from gis.store.accounts import create_user
     from gis.store.db import app_engine
 
-    cluster.drop_database(DB)
-    cluster.create_database(DB)
-    migrate_as_owner(cluster, DB)
+    migrated_database(cluster, DB)
     engine = app_engine(cluster.url(DB), pool_size=2)
     counter = Counter(engine, tmp_path_factory.mktemp("trace") / "libpq.trace")
     with engine.begin() as conn:

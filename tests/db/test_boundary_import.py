@@ -11,7 +11,7 @@ from pathlib import Path
 import geopandas as gpd
 import pytest
 import shapely
-from conftest import migrate_as_owner, run_cli
+from conftest import migrated_database, run_cli
 from sqlalchemy import Connection, create_engine, text
 
 from gis.io.readers import FileFormatError
@@ -229,9 +229,7 @@ def test_an_earlier_version_overlapping_another_is_rejected(
 def test_two_imports_of_the_same_file_at_once_store_it_once(cluster: ManagedCluster) -> None:
     """The second of two imports running at once waits for the first and finds its units unchanged: it found them
     missing too, and failed on the unique key once the first committed (an internal error, exit 70)."""
-    cluster.drop_database("boundary_race")
-    cluster.create_database("boundary_race")
-    migrate_as_owner(cluster, "boundary_race")
+    migrated_database(cluster, "boundary_race")
     engine = create_engine(cluster.url("boundary_race"))
     outcome: dict[str, object] = {}
 
@@ -583,9 +581,7 @@ def test_diaban_boundaries_import_whole_prints_what_it_closed(
     from gis.store.db import get_engine
 
     name = "boundary_whole"
-    cluster.drop_database(name)
-    cluster.create_database(name)
-    migrate_as_owner(cluster, name)
+    migrated_database(cluster, name)
     monkeypatch.setenv("DIABAN_DATABASE_URL", cluster.url(name))
     monkeypatch.setenv("DIABAN_OWNER_DATABASE_URL", cluster.owner_url(name))
     frame = gpd.read_file(second_province_path)

@@ -36,7 +36,7 @@ from gis.store.db import SCHEMA_HEAD, app_engine, known_revisions, migrate
 from gis.store.scoping import UNRESTRICTED
 from models.domain.access import Principal
 from models.domain.dates import vn_day
-from tests.conftest import TEST_PASSWORD, conversion_task, evidence_photo, migrate_as_owner, run_cli
+from tests.conftest import TEST_PASSWORD, conversion_task, evidence_photo, migrate_as_owner, migrated_database, run_cli
 
 SOURCE = "backup_source"
 COMMUNE = "10507"
@@ -59,8 +59,7 @@ def cli(cluster: ManagedCluster, monkeypatch: pytest.MonkeyPatch, capsys: pytest
 @pytest.fixture(scope="module")
 def source(cluster: ManagedCluster, boundaries_path: Path, password_hash: str, tmp_path_factory) -> Iterator[str]:
     """A scratch database, migrated and seeded as the application would have written it, committed."""
-    cluster.create_database(SOURCE)
-    migrate_as_owner(cluster, SOURCE)
+    migrated_database(cluster, SOURCE)
     app = create_engine(cluster.url(SOURCE), poolclass=NullPool)
     owner = create_engine(cluster.owner_url(SOURCE), poolclass=NullPool)
     with app.begin() as conn:

@@ -21,7 +21,7 @@ from pathlib import Path
 import httpx
 import psycopg
 import pytest
-from conftest import TEST_PASSWORD, migrate_as_owner, serve
+from conftest import TEST_PASSWORD, migrated_database, serve
 from fastapi import FastAPI
 from fastapi.testclient import TestClient
 from sqlalchemy import Engine, create_engine, text
@@ -56,8 +56,7 @@ def wait_until(condition: Callable[[], bool], what: str, timeout: float = DEADLI
 @pytest.fixture(scope="module")
 def replica_db(cluster: ManagedCluster, boundaries_path: Path, password_hash: str) -> Iterator[str]:
     """A scratch database on the session's cluster: migrated, the 114 communes and two command users committed."""
-    cluster.create_database(DB)
-    migrate_as_owner(cluster, DB)
+    migrated_database(cluster, DB)
     engine = create_engine(cluster.url(DB), poolclass=NullPool)
     with engine.begin() as conn:
         import_boundaries(conn, boundaries_path)

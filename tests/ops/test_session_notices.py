@@ -28,7 +28,7 @@ from gis.store.accounts import create_user
 from gis.store.session_notices import SessionListener
 from gis.store.sessions import SESSIONS_CHANNEL
 from models.domain.access import Principal
-from tests.conftest import TEST_PASSWORD, migrate_as_owner
+from tests.conftest import TEST_PASSWORD, migrated_database
 from tests.ops.test_several_servers import ROOT, AppServer, start_server, wait_for
 
 DB = "session_notices"
@@ -48,9 +48,7 @@ def _admin(cluster: ManagedCluster, statement: str) -> list[tuple]:
 @pytest.fixture(scope="module")
 def database(cluster: ManagedCluster) -> Iterator[dict[str, int]]:
     """The scratch database with an administrator, the officers and a login role for B's listener; the users' ids."""
-    cluster.drop_database(DB)
-    cluster.create_database(DB)
-    migrate_as_owner(cluster, DB)
+    migrated_database(cluster, DB)
     _admin(cluster, f"DROP ROLE IF EXISTS {LISTENER_ROLE}")
     _admin(cluster, f"CREATE ROLE {LISTENER_ROLE} LOGIN PASSWORD '{LISTENER_PASSWORD}'")
     engine = create_engine(cluster.url(DB))

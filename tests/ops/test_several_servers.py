@@ -37,7 +37,7 @@ from gis.ops.postgres import ManagedCluster
 from gis.ops.redis import free_port, temporary_redis
 from gis.services.boundary_import import import_boundaries
 from gis.services.incident_import import import_incidents
-from tests.conftest import migrate_as_owner
+from tests.conftest import migrated_database
 
 ROOT = Path(__file__).resolve().parents[2]
 NGINX_CONF = ROOT / "deploy" / "nginx" / "diaban.conf"
@@ -108,9 +108,7 @@ def start_server(env: dict[str, str], workers: int) -> AppServer:
 @pytest.fixture(scope="module")
 def city(cluster: ManagedCluster, boundaries_path: Path) -> Iterator[str]:
     """A scratch database with the communes, the sample's 1,000 incidents and the demo accounts; its app URL."""
-    cluster.drop_database(DB)
-    cluster.create_database(DB)
-    migrate_as_owner(cluster, DB)
+    migrated_database(cluster, DB)
     owner = create_engine(cluster.owner_url(DB))
     with owner.begin() as conn:
         import_boundaries(conn, boundaries_path)
