@@ -30,7 +30,7 @@ from api.schemas import (
 )
 from api.slots import heavy
 from gis.services.classification import (
-    classification_collection,
+    classification_collection_json,
     draft_year,
     export_classification,
     require_whole_country,
@@ -148,8 +148,8 @@ def _classes_response(
     planning season makes."""
     detail = model is ClassificationOut
 
-    def read() -> dict:
-        return classification_collection(
+    def read() -> str:
+        return classification_collection_json(
             conn,
             asked.year,
             asked.version,
@@ -169,17 +169,19 @@ def _versioned_json(
     scope: AreaScope,
     versions: DataVersions,
     model: type[BaseModel],
-    read: Callable[[], dict],
+    read: Callable[[], dict | str],
 ) -> Response:
-    """``read()`` written by ``model`` (dates in ISO 8601, the model's fields only, as FastAPI wrote it), cached and
-    revalidated by ETag (:func:`api.cache.cached_response`) under a key of what was ``asked`` and of what it depends
-    on: the classifications' version (a run, an override or an approval: which run is shown and its classes), the
+    """``read()`` (a dict, or JSON text as the database wrote it) written by ``model`` (dates in ISO 8601, the model's
+    fields only, as FastAPI wrote it), cached and revalidated by ETag (:func:`api.cache.cached_response`) under a key
+    of what was ``asked`` and of what it depends on: the classifications' version (a run, an override or an approval: which run is shown and its classes), the
     boundaries' and today (the units named and drawn) and, for a team, its area's version."""
     team_area = versions.team_areas if scope.team_id is not None else None
     key = (*asked, versions.classifications, versions.boundaries, versions.today, team_area)
 
     def build() -> CachedResponse:
-        return CachedResponse(model.model_validate(read()).model_dump_json().encode(), "application/json")
+        answer = read()
+        valid = model.model_validate_json(answer) if isinstance(answer, str) else model.model_validate(answer)
+        return CachedResponse(valid.model_dump_json().encode(), "application/json")
 
     return cached_response(request, request.app.state.cache, key, build)
 

@@ -589,16 +589,29 @@ def classification_geojson(
     geometry (a page that has drawn the current units from /api/communes paints them by code: nation-wide the
     planner page downloaded the 3,321 units' shapes twice); only a year classified on its period's units, no longer
     current, keeps theirs."""
+    return json.loads(classification_geojson_text(conn, run_id, simplify_m, scope, detail, current_geometry))
+
+
+def classification_geojson_text(
+    conn: Connection,
+    run_id: int,
+    simplify_m: float = 0.0,
+    scope: AreaScope = UNRESTRICTED,
+    detail: bool = True,
+    current_geometry: bool = True,
+) -> str:
+    """:func:`classification_geojson`'s features as the JSON text PostGIS wrote (an array), for an answer that
+    passes it on: read as text, not decoded into Python objects to be encoded again."""
     where = scope.communes("r.commune_code")
     properties = _MAP_PROPERTIES + (_DETAIL_PROPERTIES if detail else "")
     return conn.execute(
         text(f"""
-        SELECT coalesce(json_agg(json_build_object(
+        SELECT CAST(coalesce(json_agg(json_build_object(
             'type', 'Feature', 'id', r.commune_code,
             'geometry', CASE WHEN :current_geometry OR NOT {current_unit("u")} THEN
                 {display_geojson("u.geom")} END,
             'properties', json_build_object({properties})
-        ) ORDER BY r.commune_code), '[]')
+        ) ORDER BY r.commune_code), '[]') AS text)
         FROM classification_results r
         {_RUN_UNIT.format(join="JOIN")}
         WHERE r.run_id = :run_id AND {where}"""),
