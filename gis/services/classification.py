@@ -19,7 +19,6 @@ from gis.io.exports import (
 from gis.reference import criteria_basis, load_rules
 from gis.store.accounts import principal_by_username
 from gis.store.classifications import (
-    classification_geojson,
     classification_geojson_text,
     create_run,
     final_classes,
@@ -158,7 +157,7 @@ def classification_collection_json(
 ) -> str:
     """A run of a year (``draft_first``: see :func:`gis.store.classifications.find_run`) as the JSON text of a GeoJSON
     collection of the communes in scope, with the run (``detail``, ``current_geometry``: see
-    :func:`gis.store.classifications.classification_geojson`); a province the run holds no unit of is refused
+    :func:`gis.store.classifications.classification_geojson_text`); a province the run holds no unit of is refused
     (NotFound, as the review and the KPI report), not sent as an empty collection: a map with no class at all.
 
     Text, not objects: the features are passed on as PostGIS wrote them (decoding them took a fifth of the planner
@@ -245,11 +244,11 @@ def export_classification(
     # The raw file named apart: the people's CSV of the same version had the same name, one overwriting the other.
     name = download_name("phân-loại-dạng-thô" if raw else "phân-loại", year, run, scope.province_code, fmt)
     if fmt == "geojson" and raw:
-        features = classification_geojson(conn, run["id"], scope=scope)
+        features = json.loads(classification_geojson_text(conn, run["id"], scope=scope))
         machine = {"type": "FeatureCollection", "run": run_meta(run), "features": features}
         return ExportFile(json.dumps(machine, ensure_ascii=False, default=str).encode("utf-8"), len(features), name)
     if fmt == "geojson":
-        shapes = classification_geojson(conn, run["id"], scope=scope, detail=False)
+        shapes = json.loads(classification_geojson_text(conn, run["id"], scope=scope, detail=False))
         content = classification_features(run_results(conn, run["id"], scope), run, shapes)
         return ExportFile(content, len(shapes), name)
     if fmt in ("csv", "xlsx"):

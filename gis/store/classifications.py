@@ -575,23 +575,6 @@ _DETAIL_PROPERTIES = """, 'method', r.method, 'possible_level', r.possible_level
                 'explanation', r.explanation"""
 
 
-def classification_geojson(
-    conn: Connection,
-    run_id: int,
-    simplify_m: float = 0.0,
-    scope: AreaScope = UNRESTRICTED,
-    detail: bool = True,
-    current_geometry: bool = True,
-) -> list[dict[str, Any]]:
-    """GeoJSON features of a run's communes in the scope, assembled in PostGIS (simplified on request); without
-    ``detail``, only what a map of the classes shows (Hải Phòng at 20 m: 1.17 MB with every criterion, 0.41 MB
-    without; compressed 205 and 127 KB). Without ``current_geometry`` the current units' features have a null
-    geometry (a page that has drawn the current units from /api/communes paints them by code: nation-wide the
-    planner page downloaded the 3,321 units' shapes twice); only a year classified on its period's units, no longer
-    current, keeps theirs."""
-    return json.loads(classification_geojson_text(conn, run_id, simplify_m, scope, detail, current_geometry))
-
-
 def classification_geojson_text(
     conn: Connection,
     run_id: int,
@@ -600,8 +583,13 @@ def classification_geojson_text(
     detail: bool = True,
     current_geometry: bool = True,
 ) -> str:
-    """:func:`classification_geojson`'s features as the JSON text PostGIS wrote (an array), for an answer that
-    passes it on: read as text, not decoded into Python objects to be encoded again."""
+    """GeoJSON features of a run's communes in the scope, assembled in PostGIS (simplified on request), as the JSON
+    text of an array: an answer passes it on as written, not decoded into Python objects to be encoded again. Without
+    ``detail``, only what a map of the classes shows (Hải Phòng at 20 m: 1.17 MB with every criterion, 0.41 MB
+    without; compressed 205 and 127 KB). Without ``current_geometry`` the current units' features have a null
+    geometry (a page that has drawn the current units from /api/communes paints them by code: nation-wide the
+    planner page downloaded the 3,321 units' shapes twice); only a year classified on its period's units, no longer
+    current, keeps theirs."""
     where = scope.communes("r.commune_code")
     properties = _MAP_PROPERTIES + (_DETAIL_PROPERTIES if detail else "")
     return conn.execute(

@@ -3,6 +3,7 @@ re-expressed on today's units."""
 
 from __future__ import annotations
 
+import json
 from datetime import date
 from pathlib import Path
 
@@ -15,7 +16,7 @@ from gis.services.boundary_import import import_boundaries
 from gis.services.classification import draft_year
 from gis.services.incident_import import import_incidents
 from gis.services.indicator_import import import_indicators
-from gis.store.classifications import classification_geojson, run_results
+from gis.store.classifications import classification_geojson_text, run_results
 from gis.store.indicators import yearly_indicators
 
 #: The four old communes that today's Phường Thành Đông (10507) absorbed; their shapes here are invented
@@ -74,14 +75,14 @@ def test_the_draft_of_a_year_on_its_own_units_names_and_draws_them(conn: Connect
     assert run["params"]["units"] == "period" and run["params"]["units_valid_on"] == "2024-12-31"
     results = run_results(conn, run["id"])
     assert list(results["commune_code"]) == sorted(OLD) and list(results["name"]) == [f"Cũ {c}" for c in OLD]
-    features = classification_geojson(conn, run["id"])
+    features = json.loads(classification_geojson_text(conn, run["id"]))
     assert sorted(f["id"] for f in features) == sorted(OLD)
     # A page that has today's shapes asks for no current unit's: units no longer current keep theirs (10507 too, an
     # old unit whose code today's Phường Thành Đông took over).
-    assert all(f["geometry"] for f in classification_geojson(conn, run["id"], current_geometry=False))
+    assert all(f["geometry"] for f in json.loads(classification_geojson_text(conn, run["id"], current_geometry=False)))
     rerun = draft_year(conn, 2024, actor="planner", replace=True)  # re-expressed on today's 114 communes
     assert len(run_results(conn, rerun["id"])) == 114
-    today = classification_geojson(conn, rerun["id"], current_geometry=False)
+    today = json.loads(classification_geojson_text(conn, rerun["id"], current_geometry=False))
     assert len(today) == 114 and not [f for f in today if f["geometry"]]
 
 

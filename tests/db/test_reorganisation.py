@@ -3,6 +3,7 @@ nothing is silently lost or counted twice, and what the file cannot say is refus
 
 from __future__ import annotations
 
+import json
 from datetime import date
 from pathlib import Path
 
@@ -172,13 +173,13 @@ def test_a_year_classified_before_the_reorganisation_keeps_its_closed_communes_n
     draw them (their last boundary) and count them in Hải Phòng — before, the approved record lost their names in
     the exports, the classes map dropped them, and the KPI report counted them in a province «None»."""
     from gis.services.classification import draft_year
-    from gis.store.classifications import classification_geojson, drug_free_by_province, run_results
+    from gis.store.classifications import classification_geojson_text, drug_free_by_province, run_results
 
     run = draft_year(conn, 2026, actor="planner")
     _reorganised(conn, boundaries_path, tmp_path)
     results = run_results(conn, run["id"]).set_index("commune_code")
     assert results.loc[FIRST, "full_name"] == "Phường Thành Đông", results.loc[FIRST]
-    assert {f["id"] for f in classification_geojson(conn, run["id"])} >= {FIRST, SECOND}
+    assert {f["id"] for f in json.loads(classification_geojson_text(conn, run["id"]))} >= {FIRST, SECOND}
     assert [line["province_code"] for line in drug_free_by_province(conn, run["id"])] == ["31"]
 
 
