@@ -173,8 +173,9 @@ def _versioned_json(
 ) -> Response:
     """``read()`` (a dict, or JSON text as the database wrote it) written by ``model`` (dates in ISO 8601, the model's
     fields only, as FastAPI wrote it), cached and revalidated by ETag (:func:`api.cache.cached_response`) under a key
-    of what was ``asked`` and of what it depends on: the classifications' version (a run, an override or an approval: which run is shown and its classes), the
-    boundaries' and today (the units named and drawn) and, for a team, its area's version."""
+    of what was ``asked`` and of what it depends on: the classifications' version (a run, an override or an approval:
+    which run is shown and its classes), the boundaries' and today (the units named and drawn) and, for a team, its
+    area's version."""
     team_area = versions.team_areas if scope.team_id is not None else None
     key = (*asked, versions.classifications, versions.boundaries, versions.today, team_area)
 
