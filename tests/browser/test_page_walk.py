@@ -2,14 +2,15 @@
 
 A walk opens the page of a role and shows what it offers: the help, every tab with its folded sections open and the
 card of its list's first row (the team's finished tasks shown too, the administrator's first team picked), the lists
-outside tabs; then, on the desktop and the 390 px phone, every map layer with a tooltip and a popup of every kind, the
-incident popup at street zoom, the search suggestions and the printable sheet. At each step it keeps what the checks
-below look at, so the page is walked once for all of them (they walked it one check at a time: 32 walks, now 12):
+outside tabs; then every map layer with a tooltip and a popup of every kind, the incident popup at street zoom, the
+search suggestions and the printable sheet. The screens: a desktop and a 360 px phone (many Android phones; the
+narrowest the pages are made for). At each step it keeps what the checks below look at, so the page is walked once
+for all of them (they walked it one check at a time: 32 walks; then 12, with a 390 px phone apart; now 8):
 
 - **Content-Security-Policy** (desktop, phone): the pages allow no inline style (api/headers.py); a style attribute
   left in a legend, a row or a popup would be refused and its colour lost. No ``securitypolicyviolation`` event
   (recorded by test_browser.open_as) and no console «Refused to …» line at any step.
-- **Accessibility** (desktop, 360 px phone): axe-core's WCAG 2.x A/AA rules and best practices at each tab
+- **Accessibility** (desktop, phone): axe-core's WCAG 2.x A/AA rules and best practices at each tab
   (test_accessibility.py's audit), on the phone every thumb target 44 px, and a thick focus ring for the keyboard.
 - **A new user's first day** (desktop, phone): the help is folded at the top, opens from the keyboard and names the
   page's statuses, classes or roles; no English word and no internal code shows on any tab (its text, placeholders,
@@ -33,7 +34,7 @@ import test_accessibility as a11y
 import test_browser as shared
 from sqlalchemy import Engine
 from test_accessibility import FOCUS_RING, OPEN_DETAILS, audit, report
-from test_browser import DESKTOP, PHONE, SMALL_PHONE, open_as, shot
+from test_browser import DESKTOP, SMALL_PHONE, open_as, shot
 from vietnamese_text import foreign_words, names_shown, shown_text
 
 from models.vocabulary import ROLE_MEANINGS, HotspotStatus, Role, RunStatus, TaskState
@@ -41,7 +42,7 @@ from models.vocabulary import ROLE_MEANINGS, HotspotStatus, Role, RunStatus, Tas
 city, server, chromium = shared.city, shared.server, shared.chromium
 axe_source = a11y.axe_source
 USERS = {Role.COMMAND: "chihuy", Role.TEAM: "to05", Role.PLANNER: "thammuu", Role.ADMIN: "quantri"}
-SCREENS = {"desktop": DESKTOP, "phone": PHONE, "small-phone": SMALL_PHONE}
+SCREENS = {"desktop": DESKTOP, "phone": SMALL_PHONE}
 #: What each page's help must name (labels from the vocabulary): its own statuses, classes or roles.
 HELP_NAMES = {
     Role.COMMAND: [*HotspotStatus.labels().values(), *TaskState.labels().values()],
@@ -206,10 +207,7 @@ def walk(chromium, server: str, axe: str, names: set[str], role: Role, screen: s
     requests = watch_requests(page)
     page.evaluate(WATCH_MAP)
     found = Walk()
-    axe_checked = screen in ("desktop", "small-phone")
-    words_checked = screen in ("desktop", "phone")
-    if axe_checked:
-        page.evaluate(axe)
+    page.evaluate(axe)
 
     help_box = page.locator("main.panel details#help")
     found.help_folded = help_box.count() == 1 and help_box.get_attribute("open") is None  # the work comes first
@@ -230,11 +228,10 @@ def walk(chromium, server: str, axe: str, names: set[str], role: Role, screen: s
             if step in found.refused:
                 shot(page, f"walk-{role}-{screen}-{step}")
             return
-        if axe_checked:
-            audit(page, step, found.axe, screen != "desktop")
-        if words_checked and (bad := foreign_words(shown_text(page), names)):
+        audit(page, step, found.axe, screen != "desktop")
+        if bad := foreign_words(shown_text(page), names):
             found.foreign[step] = sorted(bad)
-        if screen == "small-phone":
+        if screen == "phone":
             if max(sizes := page.evaluate(WIDTHS)) > SMALL_PHONE["width"]:
                 found.wide[step] = sizes
             found.broken.update(page.evaluate(BROKEN_HEADINGS))
@@ -271,14 +268,11 @@ def walk(chromium, server: str, axe: str, names: set[str], role: Role, screen: s
     page.keyboard.press("Tab")  # from where the last click left the focus to the next control, by the keyboard
     found.ring = page.evaluate(FOCUS_RING)
     required = page.locator("input[required]:visible").first
-    if words_checked and required.count():
+    if required.count():
         required.fill("")
         found.refusal_message = required.evaluate("(f) => { f.reportValidity(); return f.validationMessage; }")
     found.errors = [e for e in errors if "Content Security Policy" not in e]
 
-    if screen == "small-phone":  # the map's layers, popups and print: on the two screens above
-        page.close()
-        return found
     page.evaluate(ALL_LAYERS)
     page.wait_for_timeout(300)  # the layers' requests start once the map's wait after a move (250 ms) is over
     settle(page, requests)
@@ -332,7 +326,7 @@ def test_no_inline_style_is_refused_on_any_page(walked, role: Role, screen: str)
     assert walked(role, screen).refused == {}
 
 
-@pytest.mark.parametrize("screen", ["desktop", "small-phone"])
+@pytest.mark.parametrize("screen", ["desktop", "phone"])
 @pytest.mark.parametrize("role", list(USERS), ids=str)
 def test_role_page_is_accessible_with_every_tab(walked, role: Role, screen: str) -> None:
     found = walked(role, screen)
@@ -356,7 +350,7 @@ def test_each_page_has_its_help_and_speaks_vietnamese(walked, role: Role, screen
 def test_nothing_slides_sideways_on_a_360_px_phone(walked, role: Role) -> None:
     """A long choice (the density kernel) or a table's headers had let the whole panel slide sideways under the
     thumb."""
-    found = walked(role, "small-phone")
+    found = walked(role, "phone")
     assert found.wide == {}
     assert found.broken == set()  # «Xã/phườn g»: a heading broke inside a word
     assert found.split == set()  # «30/11/20 26»: a day broke across two lines of its cell
