@@ -717,8 +717,9 @@ diabanPages.team = async function startTeam(map, cfg) {
   // Changes another user left on this phone are not theirs to send: dropped, and said so.
   const dropped = queue ? await queue.dropOthers() : 0;
   waiting = queue ? await queue.mine() : [];
-  await Promise.all([loadList().then(() => startSending(dropped)), outlined]);
-  keepFresh();
+  // Kept fresh from the moment the list is there, not once the area's outline has come too: a page shown again while
+  // the outline still loaded (a slow signal) was not loaded again (found by the suite, on a loaded machine).
+  await Promise.all([loadList().then(() => { startSending(dropped); keepFresh(); }), outlined]);
 
   // The tasks and notices loaded again by the page itself: when it is shown again (the phone unlocked, the browser
   // brought back), when the signal is back, and every FRESH_MS while it is shown. It loaded them only when opened: a
