@@ -375,7 +375,7 @@ def _worker_app(engine: Engine) -> tuple[FastAPI, int]:
     from api.app import create_app, set_state
 
     # Keyed by the DIABAN_ settings alone: the whole environment holds PYTEST_CURRENT_TEST, another for each test,
-    # and every test had built an app of its own (FastAPI's route contexts, 77 routes: ~0.45 s of CPU each time).
+    # and every test had built an app of its own (FastAPI's route contexts, 77 routes: about 0.3 s of CPU each time).
     key = (engine, tuple(sorted((name, value) for name, value in os.environ.items() if name.startswith("DIABAN_"))))
     if key not in _worker_apps:
         _worker_apps.clear()
