@@ -160,8 +160,8 @@ def classification_collection_json(
     :func:`gis.store.classifications.classification_geojson_text`); a province the run holds no unit of is refused
     (NotFound, as the review and the KPI report), not sent as an empty collection: a map with no class at all.
 
-    Text, not objects: the features are passed on as PostGIS wrote them (decoding them took a fifth of the planner
-    API tests' time in JSON's decoder, to be encoded again at once)."""
+    Text, not objects: the features are passed on as PostGIS wrote them (decoding them, to encode them again at once,
+    was 5 % of the samples of a profile of the planner API tests, test_classification_api.py)."""
     run = require_run(conn, year, version, draft_first=draft_first)
     if scope.province_code is not None:
         require_run_covers(conn, run, scope.province_code)
