@@ -5,7 +5,7 @@ lock (pg_stat_activity), never by waiting a while."""
 from __future__ import annotations
 
 import threading
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
@@ -72,18 +72,33 @@ def test_a_run_again_while_the_draft_is_being_approved_makes_a_correction(engine
         assert [tuple(r) for r in runs] == [(1, "approved", "tham.muu.2"), (2, "draft", None)]
 
 
+def _in_its_own_transaction(
+    engine: Engine, work: Callable[[Connection], dict[str, Any]]
+) -> tuple[Callable[[], None], list[Exception | dict[str, Any]]]:
+    """``work`` in a transaction of its own, to run in a thread of its own, and the list that receives its answer or
+    its error (told by the test, where it can fail)."""
+    outcome: list[Exception | dict[str, Any]] = []
+
+    def run() -> None:
+        try:
+            with engine.begin() as conn:
+                outcome.append(work(conn))
+        except Exception as error:
+            outcome.append(error)
+
+    return run, outcome
+
+
+def _second_planners_approval(engine: Engine, draft_id: int) -> tuple[Callable[[], None], list]:
+    """The second planner's approval of the draft they read (id ``draft_id``): see :func:`_in_its_own_transaction`."""
+    return _in_its_own_transaction(engine, lambda conn: approve(conn, YEAR, actor="tham.muu.2", seen=(draft_id, None)))
+
+
 def test_an_approval_waiting_for_a_run_again_is_refused_as_changed(engine: Engine, owner_engine: Engine) -> None:
     """The first planner's run again is being written when the second approves the draft they read: the approval waits,
     then is refused because the draft changed — it was refused as «đã được phê duyệt», of a draft."""
     with committed_draft(engine, owner_engine) as draft:
-        outcome: list[Exception | dict[str, Any]] = []
-
-        def approve_read() -> None:
-            try:
-                with engine.begin() as conn:
-                    outcome.append(approve(conn, YEAR, actor="tham.muu.2", seen=(draft["id"], None)))
-            except Exception as error:  # told below, where the test can fail
-                outcome.append(error)
+        approve_read, outcome = _second_planners_approval(engine, draft["id"])
 
         with engine.connect() as first, engine.connect() as watch:
             with first.begin():
@@ -107,14 +122,7 @@ def test_an_approval_waiting_for_an_indicator_import_is_refused_as_reloaded(
     figures' digest before the import committed, then committed itself: a year approved on figures no longer held."""
     table = _indicator_table(engine, tmp_path)
     with committed_draft(engine, owner_engine) as draft:
-        outcome: list[Exception | dict[str, Any]] = []
-
-        def approve_read() -> None:
-            try:
-                with engine.begin() as conn:
-                    outcome.append(approve(conn, YEAR, actor="tham.muu.2", seen=(draft["id"], None)))
-            except Exception as error:  # told below, where the test can fail
-                outcome.append(error)
+        approve_read, outcome = _second_planners_approval(engine, draft["id"])
 
         try:
             with engine.connect() as first, engine.connect() as watch:
@@ -140,14 +148,7 @@ def test_a_run_while_an_indicator_import_is_being_written_waits_and_uses_its_fig
     reads its figures and records their digest: the figures it reads and the digest it records are one state (an
     import committing between the two reads left a draft on the old figures with the new figures' digest)."""
     table = _indicator_table(engine, tmp_path)
-    made: list[Exception | dict[str, Any]] = []
-
-    def run() -> None:
-        try:
-            with engine.begin() as conn:
-                made.append(draft_year(conn, YEAR, actor="tham.muu"))
-        except Exception as error:  # told below, where the test can fail
-            made.append(error)
+    run, made = _in_its_own_transaction(engine, lambda conn: draft_year(conn, YEAR, actor="tham.muu"))
 
     try:
         with engine.connect() as first, engine.connect() as watch:
