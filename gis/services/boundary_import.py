@@ -48,6 +48,7 @@ from gis.store.incident_load import follow_closed_units, replace_incidents
 from gis.store.periods import assign_periods
 from gis.store.sql import current_unit
 from gis.store.tasks import follow_hotspots
+from gis.store.unit_parts import refresh_unit_parts
 from gis.unit_directory import unit_directory
 from models.domain.dates import vn_day
 from models.domain.unit_mapping import REFORM_DATE
@@ -56,8 +57,6 @@ from models.vocabulary import METRIC_DOMAIN, METRIC_SRID, UnitKind, local_today
 
 #: Default start of validity: the 1 July 2025 two-tier reorganisation.
 DEFAULT_VALID_FROM = REFORM_DATE
-#: Maximum vertices per piece when subdividing boundaries for fast point-in-commune joins.
-SUBDIVIDE_VERTICES = 128
 #: Longest unit and province codes the tables hold.
 CODE_MAX, PROVINCE_CODE_MAX = 16, 8
 _KIND_PREFIX = {"phường": UnitKind.PHUONG, "xã": UnitKind.XA, "đặc khu": UnitKind.DAC_KHU}
@@ -315,19 +314,6 @@ _APPLY = [
     ),
 ]
 
-_REFRESH_PARTS = (
-    text(
-        "DELETE FROM admin_unit_parts p USING admin_units u"
-        " WHERE p.unit_id = u.id AND (u.valid_to IS NOT NULL OR u.id = ANY(:ids))"
-    ),
-    text(
-        "INSERT INTO admin_unit_parts (unit_id, code, geom)"
-        " SELECT u.id, u.code, ST_Subdivide(u.geom, :vertices) FROM admin_units u"
-        f" WHERE {current_unit('u')} AND NOT EXISTS (SELECT 1 FROM admin_unit_parts p WHERE p.unit_id = u.id)"
-    ),
-)
-
-
 #: A file declared whole: per province it covers, its current units, those missing from the file (`:present`, the
 #: codes it names, rejected features included) and the missing ones current only from the file's date or later.
 _MISSING = f"""
@@ -524,8 +510,7 @@ def _import(
         if updated:
             report.warnings.append(_rewritten_warning(sorted(updated), valid_from))
         if changed or report.closed or report.closed_missing:
-            for statement in _REFRESH_PARTS:
-                conn.execute(statement, {"ids": changed, "vertices": SUBDIVIDE_VERTICES})
+            refresh_unit_parts(conn, changed)
             replace_stored(conn, sorted(codes), report, actor, source, nearest_m)
     conn.execute(text("DROP TABLE unit_staging"))
     finish_import_run(

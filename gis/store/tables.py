@@ -100,7 +100,7 @@ class AdminUnit(Base):
 
 
 class AdminUnitPart(Base):
-    """Subdivided pieces of current boundaries (ST_Subdivide) so that point-in-commune joins stay fast."""
+    """Subdivided pieces of current boundaries (gis.store.unit_parts) so that point-in-commune joins stay fast."""
 
     __tablename__ = "admin_unit_parts"
 

@@ -35,6 +35,17 @@ def test_real_haiphong_communes_are_loaded(conn: Connection) -> None:
     assert conn.execute(text("SELECT bool_and(ST_IsValid(geom)) FROM admin_units")).scalar_one()
     parts = conn.execute(text("SELECT count(DISTINCT unit_id) FROM admin_unit_parts")).scalar_one()
     assert parts == 114
+    # Each unit's pieces (gis.store.unit_parts) are valid polygons of at most 128 vertices, together the unit exactly.
+    wrong = conn.execute(
+        text("""SELECT u.code FROM admin_units u CROSS JOIN LATERAL (
+                    SELECT ST_Union(p.geom) AS whole, bool_and(ST_IsValid(p.geom)) AS valid,
+                           max(ST_NPoints(p.geom)) AS vertices, sum(ST_Area(p.geom)) AS area
+                    FROM admin_unit_parts p WHERE p.unit_id = u.id) p
+                WHERE u.valid_to IS NULL AND NOT (p.valid AND p.vertices <= 128
+                      AND ST_Area(ST_SymDifference(p.whole, u.geom)) <= 1e-12 * ST_Area(u.geom)
+                      AND abs(p.area - ST_Area(u.geom)) <= 1e-9 * ST_Area(u.geom))""")
+    ).all()
+    assert wrong == []
 
 
 def test_reimport_of_the_same_file_changes_nothing(conn: Connection, boundaries_path: Path) -> None:
