@@ -663,6 +663,13 @@ class RunOut(_Out):
     note: str | None
     last_override_by: str | None = Field(description="who last overrode a class before approval (four eyes)")
     last_override_at: datetime | None
+    last_overrider_password_reset_by: str | None = Field(
+        None,
+        description="the administrator who gave the author of the newest override (last_override_by) the password they"
+        " held when they made it, within RECENT_RESET_DAYS before (as overrider_password_reset_by of each override); null:"
+        " none",
+    )
+    last_overrider_password_reset_at: datetime | None = None
     approver_password_reset_by: str | None = Field(
         None,
         description="the administrator who gave the approver their password (a reset, or the account's creation with a"
@@ -728,6 +735,13 @@ class HistoryVersion(_Out):
     approved_at: datetime | None
     last_override_by: str | None
     last_override_at: datetime | None
+    last_overrider_password_reset_by: str | None = Field(
+        None,
+        description="the administrator who gave the author of the newest override (last_override_by) the password they"
+        " held when they made it, within RECENT_RESET_DAYS before (as overrider_password_reset_by of each override); null:"
+        " none",
+    )
+    last_overrider_password_reset_at: datetime | None = None
     ended_by: str | None = Field(description="who discarded or replaced the draft")
     ended_at: datetime | None
     approver_password_reset_by: str | None = Field(

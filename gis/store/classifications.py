@@ -108,7 +108,7 @@ def find_run(
     if run["status"] == "draft":
         run["last_override_by"], run["last_override_at"] = _last_override(conn, run["id"])
         run["indicators_reloaded"] = indicators_reloaded(conn, run)
-    return run
+    return run | last_overrider_reset(conn, run)
 
 
 def indicators_reloaded(conn: Connection, draft: Mapping[str, Any]) -> dict[str, Any] | None:
@@ -414,6 +414,7 @@ def run_history(conn: Connection, year: int, scope: AreaScope = UNRESTRICTED) ->
         {
             **v,
             **approver_reset(conn, v),
+            **last_overrider_reset(conn, v),
             "n_overrides": len(standing[v["run_id"]]),
             "overrides": standing[v["run_id"]],
             "replaced_overrides": replaced[v["run_id"]],
@@ -464,7 +465,7 @@ def approve(
         .mappings()
         .one()
     )
-    return run | approver_reset(conn, run)
+    return run | approver_reset(conn, run) | last_overrider_reset(conn, run)
 
 
 def approver_reset(conn: Connection, run: Mapping[str, Any]) -> dict[str, Any]:
@@ -480,6 +481,12 @@ def overrider_reset(conn: Connection, by: object, at: datetime | None) -> dict[s
     decides a commune's class as an approval decides the year's, and whoever held the one-time password could have
     made it as that planner — a colleague's approval then passed four eyes on it. Only approvals were marked."""
     return password_given(conn, by if isinstance(by, str) else None, at, "overrider")
+
+
+def last_overrider_reset(conn: Connection, run: Mapping[str, Any]) -> dict[str, Any]:
+    """``last_overrider_password_reset_by/at``: the same (`overrider_reset`) of the run's newest override, the one its
+    line names («điều chỉnh lần cuối»): that line named the author alone, each override's own line said it."""
+    return password_given(conn, run["last_override_by"], run["last_override_at"], "last_overrider")
 
 
 def password_given(conn: Connection, username: str | None, at: datetime | None, who: str) -> dict[str, Any]:

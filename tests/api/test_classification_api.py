@@ -1104,6 +1104,8 @@ def test_an_override_by_a_planner_whose_password_an_administrator_just_reset_say
     assert client.post("/api/classifications/2025/runs").status_code == 201
     mine = {"commune_code": indicators[1], "category": "at_risk", "reason": "Có tin báo mới"}
     assert client.post("/api/classifications/2025/overrides", json=mine).status_code == 200
+    run = client.get("/api/classifications/2025/review").json()["run"]
+    assert (run["last_override_by"] is not None, run["last_overrider_password_reset_by"]) == (True, None)
     as_user("planner-2")
     as_user("planner")
     admin = bearer(make_user("quan-tri", "admin"))
@@ -1124,9 +1126,17 @@ def test_an_override_by_a_planner_whose_password_an_administrator_just_reset_say
     assert items[indicators[0]]["overrider_password_reset_at"] <= items[indicators[0]]["override_at"]
     assert items[indicators[1]]["overrider_password_reset_by"] is None
     assert items[indicators[2]]["overrider_password_reset_by"] is None  # not overridden
-    overrides = {o["commune_code"]: o for o in client.get("/api/classifications/2025/history").json()[0]["overrides"]}
+    history = client.get("/api/classifications/2025/history").json()
+    overrides = {o["commune_code"]: o for o in history[0]["overrides"]}
     assert overrides[indicators[0]]["overrider_password_reset_by"] == "quan-tri"
     assert overrides[indicators[1]]["overrider_password_reset_by"] is None
+    # The draft's line names its newest override (theirs), marked as well: it named the author alone.
+    run = client.get("/api/classifications/2025/review").json()["run"]
+    assert (run["last_override_by"], run["last_overrider_password_reset_by"]) == ("tham.muu.2", "quan-tri")
+    assert (history[0]["last_override_by"], history[0]["last_overrider_password_reset_by"]) == (
+        "tham.muu.2",
+        "quan-tri",
+    )
     lines = [line for line in history_lines(2025, run_history(conn, 2025)) if line.startswith(f"  {indicators[0]} ")]
     day = local_today().strftime("%d/%m/%Y")
     assert lines and lines[0].endswith(f"; mật khẩu người điều chỉnh do quản trị viên quan-tri cấp ngày {day})"), lines

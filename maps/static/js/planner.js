@@ -251,7 +251,10 @@ diabanPages.planner = async function startPlanner(map, cfg) {
   // commune, not only those the page lists: gis/store/classifications.py find_run); the approval sends it back as the
   // draft read.
   function describe(run, items, nChanged) {
-    const last = run.last_override_by ? `; điều chỉnh lần cuối: ${run.last_override_by}, ${viDateTime(run.last_override_at)}` : "";
+    // The newest override's author held a password an administrator had just given: said here too (the line is text).
+    const lastGiven = run.last_overrider_password_reset_by ? ` (mật khẩu người điều chỉnh do quản trị viên ` +
+      `${run.last_overrider_password_reset_by} cấp ngày ${viDate(run.last_overrider_password_reset_at)})` : "";
+    const last = run.last_override_by ? `; điều chỉnh lần cuối: ${run.last_override_by}, ${viDateTime(run.last_override_at)}${lastGiven}` : "";
     if (run.status === "approved") {
       const override = last || "; không có điều chỉnh";
       // Who ran it beside who approved it: the two pairs of eyes (four eyes) are read from the year's line.
