@@ -24,6 +24,7 @@ from sqlalchemy import Connection, Engine, create_engine, text
 from api.app import create_app
 from gis.demo.accounts import DEMO_PASSWORD
 from gis.ops.postgres import ManagedCluster
+from gis.services.admin import create_user
 from gis.services.tasks import assign_task, comment_task, transition_task
 from gis.store.accounts import create_team, principal_by_username
 from gis.store.classifications import approve, override
@@ -1237,9 +1238,13 @@ def test_planner_overrides_and_a_second_planner_approves(chromium, server: str, 
     wait_message(page, "Đã điều chỉnh")
     assert "(điều chỉnh)" in page.locator("#communes tr.open").inner_text()
     assert "điều chỉnh lần cuối: thammuu" in page.locator("#run-status").inner_text()
+    assert "mật khẩu người điều chỉnh" not in page.locator("#run-status").inner_text()  # nobody gave thammuu theirs
     # A third planner overrides another commune after thammuu: thammuu's own override still stands in the draft, and
     # thammuu is still not offered the approval (the last overrider alone was barred: thammuu could then approve).
+    # Their account an administrator has just made, with a password to change: whoever held it could have overridden
+    # as them, and the year's line says so beside their name.
     with city.begin() as conn:
+        create_user(conn, "quantri", "thammuu3", "-", "planner", None)
         other = conn.execute(
             text("""SELECT commune_code FROM classification_results r JOIN classification_runs c ON c.id = r.run_id
                     WHERE c.year = 2026 AND c.status = 'draft' AND r.method <> 'override'
@@ -1254,6 +1259,8 @@ def test_planner_overrides_and_a_second_planner_approves(chromium, server: str, 
         "nguyên tắc bốn mắt: người chạy và người đã điều chỉnh — thammuu, thammuu3 — không được tự phê duyệt"
         in page.inner_text("#run-status")
     )
+    day = local_today().strftime("%d/%m/%Y")
+    assert f"(mật khẩu người điều chỉnh do quản trị viên quantri cấp ngày {day})" in page.inner_text("#run-status")
 
     page.fill("#commune-filter", "")
     page.dispatch_event("#commune-filter", "input")
