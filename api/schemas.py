@@ -645,6 +645,26 @@ class IndicatorReload(_Out):
     started_at: datetime
 
 
+#: Who gave a version's approver the password they held when they approved (`gis.store.classifications.approver_reset`).
+ApproverResetBy = Annotated[
+    str | None,
+    Field(
+        description="the administrator who gave the approver their password (a reset, or the account's creation with a"
+        " password to change) within RECENT_RESET_DAYS before the approval (whoever held the one-time password could"
+        " have approved as them); null: none",
+    ),
+]
+#: The same of the author of a version's newest override (`gis.store.classifications.last_overrider_reset`).
+LastOverriderResetBy = Annotated[
+    str | None,
+    Field(
+        description="the administrator who gave the author of the newest override (last_override_by) the password they"
+        " held when they made it, within RECENT_RESET_DAYS before (as overrider_password_reset_by of each override);"
+        " null: none",
+    ),
+]
+
+
 class RunOut(_Out):
     """One version of a year's classification."""
 
@@ -663,19 +683,9 @@ class RunOut(_Out):
     note: str | None
     last_override_by: str | None = Field(description="who last overrode a class before approval (four eyes)")
     last_override_at: datetime | None
-    last_overrider_password_reset_by: str | None = Field(
-        None,
-        description="the administrator who gave the author of the newest override (last_override_by) the password they"
-        " held when they made it, within RECENT_RESET_DAYS before (as overrider_password_reset_by of each override); null:"
-        " none",
-    )
+    last_overrider_password_reset_by: LastOverriderResetBy = None
     last_overrider_password_reset_at: datetime | None = None
-    approver_password_reset_by: str | None = Field(
-        None,
-        description="the administrator who gave the approver their password (a reset, or the account's creation with a"
-        " password to change) within RECENT_RESET_DAYS before the approval (whoever held the one-time password could"
-        " have approved as them); null: none",
-    )
+    approver_password_reset_by: ApproverResetBy = None
     approver_password_reset_at: datetime | None = None
     indicators_reloaded: IndicatorReload | None = Field(
         None,
@@ -735,21 +745,11 @@ class HistoryVersion(_Out):
     approved_at: datetime | None
     last_override_by: str | None
     last_override_at: datetime | None
-    last_overrider_password_reset_by: str | None = Field(
-        None,
-        description="the administrator who gave the author of the newest override (last_override_by) the password they"
-        " held when they made it, within RECENT_RESET_DAYS before (as overrider_password_reset_by of each override); null:"
-        " none",
-    )
+    last_overrider_password_reset_by: LastOverriderResetBy = None
     last_overrider_password_reset_at: datetime | None = None
     ended_by: str | None = Field(description="who discarded or replaced the draft")
     ended_at: datetime | None
-    approver_password_reset_by: str | None = Field(
-        None,
-        description="the administrator who gave the approver their password (a reset, or the account's creation with a"
-        " password to change) within RECENT_RESET_DAYS before the approval (whoever held the one-time password could"
-        " have approved as them); null: none",
-    )
+    approver_password_reset_by: ApproverResetBy = None
     approver_password_reset_at: datetime | None = None
     indicators_reloaded: IndicatorReload | None = Field(
         None,
