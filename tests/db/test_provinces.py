@@ -25,7 +25,7 @@ from tests.conftest import (
     SECOND_PROVINCE,
     SECOND_PROVINCE_FILE,
     SECOND_PROVINCE_UNITS,
-    migrate_as_owner,
+    migrated_database,
     second_province_point,
 )
 
@@ -98,10 +98,8 @@ def test_diaban_boundaries_import_loads_the_national_file(cluster: ManagedCluste
     provinces, kinds taken from names where the file says "other", Trường Sa inside the metric domain. (One load
     of the 3,321 units for the whole suite: it takes a minute on two busy cores.)"""
     name = "national_scratch"
-    cluster.drop_database(name)
-    cluster.create_database(name)
+    migrated_database(cluster, name)
     try:
-        migrate_as_owner(cluster, name)
         env = {
             **os.environ,
             "DIABAN_DATABASE_URL": cluster.url(name),

@@ -36,7 +36,7 @@ from gis.store.db import SCHEMA_HEAD, app_engine, known_revisions, migrate
 from gis.store.scoping import UNRESTRICTED
 from models.domain.access import Principal
 from models.domain.dates import vn_day
-from tests.conftest import TEST_PASSWORD, conversion_task, evidence_photo, migrate_as_owner, migrated_database, run_cli
+from tests.conftest import TEST_PASSWORD, conversion_task, evidence_photo, migrated_database, run_cli
 
 SOURCE = "backup_source"
 COMMUNE = "10507"
@@ -256,9 +256,8 @@ def test_a_database_a_newer_diaban_migrated_is_refused_in_one_line(
     """Older code than the database: Alembic's 'Can't locate revision' was a traceback (exit 70) on every command and
     at every start of the server. The retention (`audit --prune`, as the owner's role) deleted from it unchecked."""
     newer = f"backup_newer_schema_{command[0]}"  # a database of its own: the engines of a name are cached
-    cluster.create_database(newer)
+    migrated_database(cluster, newer)
     try:
-        migrate_as_owner(cluster, newer)
         owner = _engine(cluster, newer, owner=True)
         with owner.begin() as conn:
             conn.execute(text("UPDATE alembic_version SET version_num = '9999'"))
@@ -349,9 +348,8 @@ def test_an_older_schema_is_upgraded_and_granted(
     assert code == 0, err
     assert f"nâng cấp lược đồ {older} → {SCHEMA_HEAD}" in out
     fresh = "backup_fresh"
-    cluster.create_database(fresh)
+    migrated_database(cluster, fresh)
     try:
-        migrate_as_owner(cluster, fresh)
         assert _grants(cluster, target) == _grants(cluster, fresh)
     finally:
         cluster.drop_database(fresh)
