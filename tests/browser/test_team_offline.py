@@ -218,8 +218,21 @@ def test_a_move_sent_at_once_on_an_out_of_date_list_says_the_task_changed_first(
 
 
 def log_in_again(page, username: str) -> None:
-    """On the login form the page went back to when the session had ended: log in as `username`."""
+    """The phone gets its signal back after the session ended: the page goes to the login form, once (every call in
+    flight meets the ended session; each sending the page there again aborted the navigation under way, and the
+    wait below with it), and `username` logs in."""
+    logins: list[str] = []
+
+    def seen(request) -> None:
+        if request.is_navigation_request() and "/login" in request.url:
+            logins.append(request.url)
+
+    page.on("request", seen)
+    page.context.set_offline(False)
     page.wait_for_url("**/login?het-han=1")
+    page.wait_for_load_state("load")
+    page.remove_listener("request", seen)
+    assert logins == [page.url], logins
     assert "Phiên đăng nhập đã hết hạn" in page.locator("main.login").inner_text()
     page.fill("input[name=username]", username)
     page.fill("input[name=password]", shared.DEMO_PASSWORD)
@@ -242,7 +255,6 @@ def test_changes_kept_on_the_phone_belong_to_one_user(chromium, server: str, cit
     assert asked == ["Còn 1 thay đổi chưa gửi — đăng xuất sẽ xóa chúng khỏi máy này. Vẫn đăng xuất?"]
     assert page.locator(WAITING).is_visible()
     page.context.clear_cookies()  # the session ended while the member was out of reach
-    page.context.set_offline(False)
     log_in_again(page, team_user)
     wait_message(page, "Đã gửi 1 thay đổi chờ gửi")
     assert events(city, task_id, "")[0] == 1
@@ -262,7 +274,6 @@ def test_changes_kept_on_the_phone_belong_to_one_user(chromium, server: str, cit
                     ORDER BY u.username, t.id LIMIT 1"""),
             {"u": team_user},
         ).one()
-    page.context.set_offline(False)
     log_in_again(page, stranger)  # another user on the phone: the first one's note is not theirs to send
     page.wait_for_selector("#message.warning >> text=Đã xóa 1 thay đổi chưa gửi của người dùng khác trên máy này")
     assert page.locator("#queue-bar").is_hidden()
@@ -300,8 +311,7 @@ def test_changes_kept_on_the_phone_are_deleted_when_another_role_logs_in(chromiu
     page.wait_for_selector(WAITING)
     assert page.evaluate(KEPT) == 1
     page.context.clear_cookies()  # the member's session ended
-    page.context.set_offline(False)
-    log_in_again(page, "chihuy")  # the page, back online, went to the login form; a commander logs in
+    log_in_again(page, "chihuy")  # a commander logs in on the phone
     assert page.evaluate(GONE)
     assert events(city, task_id, "Ghi chú chờ gửi của tổ viên")[1] == 0
     assert unexpected([e for e in errors if "ERR_INTERNET_DISCONNECTED" not in e], 401) == []

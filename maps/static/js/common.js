@@ -37,6 +37,9 @@ const TIMEOUTS = { read: 20_000, change: 30_000, uploadStalled: 45_000, uploadAn
 // A change without an Idempotency-Key may have been stored: its message says to look before doing it again.
 class StalledError extends TypeError {}
 
+// Whether a call met the ended session (HTTP 401) and the page is already on its way to the login form.
+let sessionEnded = false;
+
 // Same-origin call (JSON, or a form with files); a lost session goes back to the login form, a refusal throws its
 // Vietnamese detail (with the HTTP status and the error code), a request past its time (TIMEOUTS) a StalledError.
 // A read that fails on the way (a server going down while it answered: nginx retries only what that server had not
@@ -75,7 +78,10 @@ async function apiOnce(path, options) {
     }
     if (response.status === 401) {
       keepDrafts();
-      window.location.href = "/login?het-han=1";
+      // Several calls in flight meet the ended session together: the first one goes to the login form. Each later
+      // assignment would start the navigation again and abort the one under way (Chromium: net::ERR_ABORTED).
+      if (!sessionEnded) window.location.href = "/login?het-han=1";
+      sessionEnded = true;
       throw new Error("Phiên đăng nhập đã hết hạn");
     }
     let body = null;
