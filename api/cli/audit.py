@@ -20,7 +20,8 @@ _NOT_PARAMS = {"func", "command", "action", "prune"}
 
 
 def record_command_read(conn: Connection, command: str, args: dict[str, Any], rows: int) -> None:
-    """An access line for a read or an export made from the command line, as the operating-system user."""
+    """An access line for a read or an export made from the command line, or a change made there as a planner account
+    (`diaban classify … --as-user`, in ``args``), as the operating-system user."""
     from gis.store.access_log import COMMAND_LINE, record_access
 
     params = {k: v for k, v in args.items() if k not in _NOT_PARAMS and v is not None}

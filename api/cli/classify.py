@@ -10,7 +10,7 @@ import sys
 from collections.abc import Callable
 from datetime import datetime
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from api.cli.audit import record_command_read
 from api.cli.vi import SCENARIO_INCIDENTS, SCENARIO_YEARS, cli_int, cli_output_file, naming_file, parser_options
@@ -30,6 +30,9 @@ from models.vocabulary import (
     version_status_label,
 )
 
+if TYPE_CHECKING:
+    from sqlalchemy import Connection
+
 #: Review lines printed on the terminal.
 SHOWN_REVIEW = 30
 
@@ -43,14 +46,25 @@ def _class_name(key: str) -> str:
     return key
 
 
+def as_planner(conn: Connection, args: argparse.Namespace, commune: str | None = None) -> str:
+    """The planner account `--as-user` names, which the command's change of the year's classification is made as
+    (gis.services.classification.command_line_planner); the access log keeps the operating-system user who ran the
+    command beside it."""
+    from gis.services.classification import command_line_planner
+
+    planner = command_line_planner(conn, args.as_user, args.year, args.action, commune)
+    record_command_read(conn, f"diaban classify {args.action}", vars(args), 1)
+    return planner.username
+
+
 def cmd_run(args: argparse.Namespace) -> int:
-    """Create a draft (or a correction of an approved year) and print its class counts."""
+    """Create a draft (or a correction of an approved year) as a planner account and print its class counts."""
     from gis.services.classification import draft_year
     from gis.store.db import get_engine
 
     with get_engine().begin() as conn:
         run = draft_year(
-            conn, args.year, actor=getpass.getuser(), replace=args.replace, note=args.note, basis=args.units
+            conn, args.year, actor=as_planner(conn, args), replace=args.replace, note=args.note, basis=args.units
         )
     kind = "bản hiệu chỉnh" if run["supersedes_id"] else "bản nháp"
     print(
@@ -115,12 +129,13 @@ def given_password(role: str, by: str, at: datetime) -> str:
 
 
 def cmd_override(args: argparse.Namespace) -> int:
-    """Override one commune's class in the draft, with its reason."""
+    """Override one commune's class in the draft, with its reason, as a planner account."""
     from gis.store.classifications import override
     from gis.store.db import get_engine
 
     with get_engine().begin() as conn:
-        row = override(conn, args.year, args.commune, args.category, args.level, args.reason, actor=getpass.getuser())
+        actor = as_planner(conn, args, args.commune)
+        row = override(conn, args.year, args.commune, args.category, args.level, args.reason, actor=actor)
     print(
         f"Đã điều chỉnh {row['commune_code']}: {class_label(row['category'], row['level'])} (lý do: {row['override_reason']})"
     )
@@ -128,28 +143,25 @@ def cmd_override(args: argparse.Namespace) -> int:
 
 
 def cmd_approve(args: argparse.Namespace) -> int:
-    """Approve the year's draft as the planner account ``--as-user`` names (command_line_approver); the access log
-    keeps the operating-system user who ran the command."""
-    from gis.services.classification import command_line_approver
+    """Approve the year's draft as a planner account (four eyes: not the one who ran or overrode in it)."""
     from gis.settings import ClassificationSettings
     from gis.store.classifications import approve
     from gis.store.db import get_engine
 
     with get_engine().begin() as conn:
-        planner = command_line_approver(conn, args.as_user, args.year)
-        run = approve(conn, args.year, actor=planner.username, four_eyes=ClassificationSettings().four_eyes)
-        record_command_read(conn, "diaban classify approve", vars(args), 1)
+        run = approve(conn, args.year, actor=as_planner(conn, args), four_eyes=ClassificationSettings().four_eyes)
     print(approved_line(run))
     return 0
 
 
 def cmd_discard(args: argparse.Namespace) -> int:
-    """Discard the year's draft (a correction started by mistake: the approved version stays the year's result)."""
+    """Discard the year's draft as a planner account (a correction started by mistake: the approved version stays the
+    year's result)."""
     from gis.store.classifications import discard_draft, find_run
     from gis.store.db import get_engine
 
     with get_engine().begin() as conn:
-        run = discard_draft(conn, args.year, actor=getpass.getuser())
+        run = discard_draft(conn, args.year, actor=as_planner(conn, args))
         approved = find_run(conn, args.year, approved_only=True)
     lost = f", cùng {run['overrides']} điều chỉnh" if run["overrides"] else ""
     stays = (
@@ -354,8 +366,9 @@ def add_parsers(sub: argparse._SubParsersAction) -> None:
         *,
         year: bool = True,
         version: bool = False,
+        as_user: bool = False,
     ) -> argparse.ArgumentParser:
-        """One `classify` action with its common options."""
+        """One `classify` action with its common options; ``as_user``: a change made as a planner account."""
         parser = actions.add_parser(name, help=help_text, **parser_options(help_text[:1].upper() + help_text[1:] + "."))
         if year:
             parser.add_argument("--year", type=int, required=True, help="năm phân loại")
@@ -363,11 +376,21 @@ def add_parsers(sub: argparse._SubParsersAction) -> None:
             parser.add_argument(
                 "--version", type=int, help="phiên bản (mặc định: bản đã phê duyệt mới nhất, nếu chưa có thì bản nháp)"
             )
+        if as_user:
+            parser.add_argument(
+                "--as-user",
+                required=True,
+                help="tài khoản cán bộ tham mưu thực hiện (đang hoạt động, đã đổi mật khẩu được cấp): thay đổi được ghi"
+                " dưới tên tài khoản này và xét theo nguyên tắc bốn mắt",
+            )
         parser.set_defaults(func=func)
         return parser
 
     run = action(
-        "run", cmd_run, "tính bản nháp (tiêu chí + mô hình + dự báo), hoặc bản hiệu chỉnh của năm đã phê duyệt"
+        "run",
+        cmd_run,
+        "tính bản nháp (tiêu chí + mô hình + dự báo), hoặc bản hiệu chỉnh của năm đã phê duyệt",
+        as_user=True,
     )
     run.add_argument("--replace", action="store_true", help="bỏ bản nháp hiện có của năm")
     run.add_argument("--note", help="ghi chú của lần tính")
@@ -380,7 +403,9 @@ def add_parsers(sub: argparse._SubParsersAction) -> None:
     )
     review = action("review", cmd_review, "các xã cần rà soát trước", version=True)
     review.add_argument("--limit", type=cli_int(0), default=SHOWN_REVIEW, help="số dòng in ra")
-    over = action("override", cmd_override, "điều chỉnh phân loại một xã trong bản nháp (bắt buộc nêu lý do)")
+    over = action(
+        "override", cmd_override, "điều chỉnh phân loại một xã trong bản nháp (bắt buộc nêu lý do)", as_user=True
+    )
     over.add_argument("--commune", required=True, help="mã xã, phường")
     over.add_argument(
         "--category",
@@ -390,17 +415,12 @@ def add_parsers(sub: argparse._SubParsersAction) -> None:
     )
     over.add_argument("--level", choices=Level.values(), help="loại (chỉ với trong_diem)")
     over.add_argument("--reason", required=True, help="lý do điều chỉnh")
-    approve = action("approve", cmd_approve, "phê duyệt bản nháp của năm (sau đó không sửa được)")
-    approve.add_argument(
-        "--as-user",
-        required=True,
-        help="tài khoản cán bộ tham mưu phê duyệt (đang hoạt động, đã đổi mật khẩu được cấp): phê duyệt được ghi dưới"
-        " tên tài khoản này và xét theo nguyên tắc bốn mắt",
-    )
+    action("approve", cmd_approve, "phê duyệt bản nháp của năm (sau đó không sửa được)", as_user=True)
     action(
         "discard",
         cmd_discard,
         "bỏ bản nháp của năm cùng các điều chỉnh trong đó (bản đã phê duyệt giữ nguyên; bản bỏ còn trong lịch sử)",
+        as_user=True,
     )
     action(
         "history",

@@ -30,7 +30,7 @@ from gis.store.communes import refuse_personal_names
 from gis.store.incidents import ambiguous_incidents
 from gis.store.indicators import hold_indicators, indicators_digest, register_since, year_units_day, yearly_indicators
 from gis.store.provinces import document_heading, require_province_units, require_run_covers, scope_label
-from gis.store.scoping import UNRESTRICTED, AreaScope
+from gis.store.scoping import UNRESTRICTED, AreaScope, require_commune_in_scope
 from gis.store.sql import current_unit
 from models.domain.access import Principal
 from models.domain.classification import METHOD, build_draft, changed_count, check_year_begun, review_order
@@ -117,25 +117,44 @@ def require_whole_country(conn: Connection, scope: AreaScope, year: int) -> None
         )
 
 
-def command_line_approver(conn: Connection, username: str, year: int) -> Principal:
-    """The planner account a command-line approval of ``year`` is made as (`diaban classify approve --as-user`): an
-    active planner account (NotFound, else PermissionDenied) whose administrator-given password was changed (as the
-    API would refuse it, 403 password_change_required) and who may approve the year's run (require_whole_country).
-    The approval is recorded under that account and four eyes compares it: the operating-system user approved before,
-    whoever had the shell, a name no planner account need bear and four eyes could not tell apart from the run's."""
+#: What a planner account named on the command line (`diaban classify … --as-user`) does, in the refusals' words.
+COMMAND_LINE_ACTIONS = {
+    "run": "chạy phân loại",
+    "override": "điều chỉnh phân loại",
+    "approve": "phê duyệt phân loại",
+    "discard": "bỏ bản nháp phân loại",
+}
+
+
+def command_line_planner(
+    conn: Connection, username: str, year: int, action: str, commune: str | None = None
+) -> Principal:
+    """The planner account a command-line change of ``year``'s classification is made as (`diaban classify run`,
+    `override`, `approve`, `discard` with `--as-user`; ``action`` a key of COMMAND_LINE_ACTIONS): an active planner
+    account (NotFound, else PermissionDenied) whose administrator-given password was changed (as the API would refuse
+    it, 403 password_change_required) and who may do it through the API: a run, an approval or a discard covers the
+    whole run (require_whole_country), an override the planner's own communes (``commune``). The change is recorded
+    under that account and four eyes compares it: the operating-system user acted before, whoever had the shell, a
+    name no planner account need bear, which four eyes could not tell apart from the planners' (a planner overriding
+    at the shell could approve the draft on the page)."""
+    doing = COMMAND_LINE_ACTIONS[action]
     planner = principal_by_username(conn, username)
     if planner.role != Role.PLANNER:
         raise PermissionDenied(
-            f"«{planner.username}» không phải tài khoản cán bộ tham mưu: chỉ cán bộ tham mưu phê duyệt phân loại",
-            "only a planner account approves a classification",
+            f"«{planner.username}» không phải tài khoản cán bộ tham mưu: chỉ cán bộ tham mưu {doing}",
+            f"only a planner account may {action} a classification",
         )
     if planner.must_change_password:
         raise PermissionDenied(
             f"«{planner.username}» chưa đổi mật khẩu do quản trị viên cấp: người dùng cần đăng nhập và đổi mật khẩu"
-            " trước khi phê duyệt",
+            f" trước khi {doing}",
             "the planner has not changed the password an administrator gave",
         )
-    require_whole_country(conn, AreaScope.of(planner), year)
+    scope = AreaScope.of(planner)
+    if commune is None:
+        require_whole_country(conn, scope, year)
+    else:
+        require_commune_in_scope(conn, scope, commune)
     return planner
 
 

@@ -30,7 +30,7 @@ from api.cli.main import build_parser
 from gis.ops.postgres import ManagedCluster
 from gis.ops.redis import free_port
 from gis.store.db import SCHEMA_HEAD
-from models.vocabulary import NO_PREVIOUS_YEAR, local_today
+from models.vocabulary import NO_PREVIOUS_YEAR, class_label, local_today
 from tests.browser.vietnamese_text import foreign_words
 from tests.conftest import SECOND_PROVINCE_FILE, SECOND_PROVINCE_UNITS, footprint, run_cli
 
@@ -45,8 +45,9 @@ def cli(db_env: dict, monkeypatch: pytest.MonkeyPatch):
 
 @pytest.fixture
 def planners(engine: Engine) -> Iterator[None]:
-    """Committed accounts that `classify approve --as-user` may name (tham-muu-cli, tham-muu-cli-2), one whose
-    administrator-given password is still to change (tham-muu-cli-moi), and one of another role (chi-huy-cli)."""
+    """Committed accounts that `classify run|override|approve|discard --as-user` may name (tham-muu-cli,
+    tham-muu-cli-2), one whose administrator-given password is still to change (tham-muu-cli-moi), and one of another
+    role (chi-huy-cli)."""
     from gis.store.accounts import create_user
 
     accounts = (
@@ -766,9 +767,9 @@ def test_a_password_that_cannot_be_used_is_refused_in_vietnamese(
 
 @pytest.mark.parametrize("year", ["1800", "20255", "-5"])
 def test_a_classification_of_a_year_out_of_range_is_refused_and_stores_nothing(
-    cli, capsys, engine: Engine, year: str
+    cli, capsys, engine: Engine, year: str, planners: None
 ) -> None:
-    code, _, err = cli(capsys, "classify", "run", "--year", year)
+    code, _, err = cli(capsys, "classify", "run", "--year", year, "--as-user", "tham-muu-cli")
     with engine.connect() as conn:  # was stored: a draft the API (years 2000-2100) could never show nor approve
         assert (
             conn.execute(
@@ -779,11 +780,13 @@ def test_a_classification_of_a_year_out_of_range_is_refused_and_stores_nothing(
     assert code == 2 and f"năm ngoài khoảng 2000–2100: {year}" in err, err
 
 
-def test_a_classification_of_a_year_to_come_is_refused_and_stores_nothing(cli, capsys, engine: Engine) -> None:
+def test_a_classification_of_a_year_to_come_is_refused_and_stores_nothing(
+    cli, capsys, engine: Engine, planners: None
+) -> None:
     """`classify run` of the year after Hải Phòng's current one stored a draft with every commune «có nguy cơ» for want
     of data, which could be approved: refused by the same service as the API, in Vietnamese."""
     year = local_today().year + 1
-    code, out, err = cli(capsys, "classify", "run", "--year", str(year))
+    code, out, err = cli(capsys, "classify", "run", "--year", str(year), "--as-user", "tham-muu-cli")
     with engine.connect() as conn:
         stored = conn.execute(text("SELECT count(*) FROM classification_runs WHERE year = :y"), {"y": year})
         assert stored.scalar_one() == 0
@@ -802,7 +805,7 @@ def test_classify_review_says_the_draft_predates_its_years_indicators(
         encoding="utf-8",
     )
     try:
-        assert cli(capsys, "classify", "run", "--year", "2001")[0] == 0
+        assert cli(capsys, "classify", "run", "--year", "2001", "--as-user", "tham-muu-cli")[0] == 0
         code, out, err = cli(capsys, "classify", "review", "--year", "2001", "--limit", "1")
         assert code == 0 and "nhập lại" not in out, out
         assert cli(capsys, "indicators", "import", str(table))[0] == 0
@@ -821,9 +824,11 @@ def test_classify_review_says_the_draft_predates_its_years_indicators(
             conn.execute(text("DELETE FROM commune_indicators WHERE year = 2001"))
 
 
-def test_classify_run_and_review_name_classes_and_status_in_vietnamese(cli, capsys, owner_engine: Engine) -> None:
+def test_classify_run_and_review_name_classes_and_status_in_vietnamese(
+    cli, capsys, owner_engine: Engine, planners: None
+) -> None:
     try:
-        code, out, err = cli(capsys, "classify", "run", "--year", "2003")
+        code, out, err = cli(capsys, "classify", "run", "--year", "2003", "--as-user", "tham-muu-cli")
         assert code == 0, err
         assert "  Có tệ nạn ma túy: " in out and "at_risk" not in out, out  # was "  at_risk: 114"
         assert "(lần chạy #" in out and "run #" not in out, out
@@ -888,15 +893,15 @@ def test_an_approval_is_printed_on_its_hai_phong_day() -> None:
 
 
 def test_an_approved_year_cannot_be_changed_from_the_command_line(
-    cli, capsys, engine: Engine, owner_engine: Engine, monkeypatch: pytest.MonkeyPatch, planners: None
+    cli, capsys, engine: Engine, owner_engine: Engine, planners: None
 ) -> None:
-    """`classify approve` names the planner account that approves (`--as-user`, required): an OS user, whoever had the
-    shell, approved before. No such active account, an account of another role and one whose administrator-given
-    password is still unchanged are refused in Vietnamese (exit 2, 3, 3). Four eyes: the planner who ran the year is
-    refused (exit 3, Vietnamese, saying who is to approve); another planner approves it. After that, `classify
-    override` and a second approval are refused (exit 3, Vietnamese) and the snapshot keeps its classes, method,
-    approver and date; a new `classify run` is a correction, a new version, which `classify discard` removes (the
-    approved version it cannot)."""
+    """`classify run` and `approve` name the planner account that acts (`--as-user`, required): an OS user, whoever
+    had the shell, ran and approved before. No such active account, an account of another role and one whose
+    administrator-given password is still unchanged are refused in Vietnamese (exit 2, 3, 3). Four eyes: the planner
+    who ran the year is refused (exit 3, Vietnamese, saying who is to approve); another planner approves it. After
+    that, `classify override` and a second approval are refused (exit 3, Vietnamese) and the snapshot keeps its
+    classes, method, approver and date; a new `classify run` is a correction, a new version, which `classify discard`
+    removes (the approved version it cannot)."""
     snapshot = (
         "SELECT r.version, r.status, r.rules_version, r.method, r.approved_by, r.approved_at,"
         " array_agg(c.category || coalesce(c.level, '') || c.method || coalesce(c.indicators::text, '')"
@@ -904,9 +909,9 @@ def test_an_approved_year_cannot_be_changed_from_the_command_line(
         " WHERE r.year = 2004 AND r.version = 1 GROUP BY r.id"
     )
     try:
-        with monkeypatch.context() as planner:  # the year run by the planner's OS account
-            planner.setattr(getpass, "getuser", lambda: "tham-muu-cli")
-            assert cli(capsys, "classify", "run", "--year", "2004")[0] == 0
+        code, out, err = cli(capsys, "classify", "run", "--year", "2004")
+        assert code == 2 and "--as-user" in err and not out, err
+        assert cli(capsys, "classify", "run", "--year", "2004", "--as-user", "tham-muu-cli")[0] == 0
         code, out, err = cli(capsys, "classify", "approve", "--year", "2004")
         assert code == 2 and "--as-user" in err and not out, err
         code, out, err = cli(capsys, "classify", "approve", "--year", "2004", "--as-user", "khong-co-ai")
@@ -920,35 +925,38 @@ def test_an_approved_year_cannot_be_changed_from_the_command_line(
         assert "cần một cán bộ tham mưu khác xem xét và phê duyệt" in err and not out
         code, out, err = cli(capsys, "classify", "approve", "--year", "2004", "--as-user", "THAM-MUU-CLI-2")
         assert code == 0 and "Đã phê duyệt năm 2004 phiên bản 1 (tham-muu-cli-2," in out, err
-        with engine.connect() as conn:  # who ran it at the shell, beside the planner it approved as
+        with engine.connect() as conn:  # who ran the commands at the shell, beside the planner each acted as
             logged = conn.execute(
                 text(
-                    "SELECT username, params ->> 'as_user' FROM access_log WHERE route = 'diaban classify approve'"
-                    " ORDER BY id DESC LIMIT 1"
+                    "SELECT DISTINCT ON (route) route, username, params ->> 'as_user' FROM access_log"
+                    " WHERE route IN ('diaban classify run', 'diaban classify approve') ORDER BY route, id DESC"
                 )
-            ).one()
-        assert tuple(logged) == (getpass.getuser(), "THAM-MUU-CLI-2")
+            ).all()
+        assert [tuple(line) for line in logged] == [
+            ("diaban classify approve", getpass.getuser(), "THAM-MUU-CLI-2"),
+            ("diaban classify run", getpass.getuser(), "tham-muu-cli"),
+        ]
         with engine.connect() as conn:
             before = conn.execute(text(snapshot)).one()
             commune = conn.execute(text("SELECT min(code) FROM admin_units WHERE valid_to IS NULL")).scalar_one()
         code, _, err = cli(
             capsys, "classify", "override", "--year", "2004", "--commune", commune,
-            "--category", "drug_free", "--reason", "thử sửa bản đã duyệt",
+            "--category", "drug_free", "--reason", "thử sửa bản đã duyệt", "--as-user", "tham-muu-cli",
         )  # fmt: skip
         assert code == 3 and "đã được phê duyệt, không thể thay đổi" in err, err
         code, _, err = cli(capsys, "classify", "approve", "--year", "2004", "--as-user", "tham-muu-cli-2")
         assert code == 3 and "đã được phê duyệt" in err, err
-        code, out, err = cli(capsys, "classify", "run", "--year", "2004")
+        code, out, err = cli(capsys, "classify", "run", "--year", "2004", "--as-user", "tham-muu-cli")
         assert code == 0 and "bản hiệu chỉnh phiên bản 2" in out, err
         with engine.connect() as conn:
             assert conn.execute(text(snapshot)).one() == before
         # The correction is discarded; the approved version is the year's result again, and cannot be discarded.
-        code, out, err = cli(capsys, "classify", "discard", "--year", "2004")
+        code, out, err = cli(capsys, "classify", "discard", "--year", "2004", "--as-user", "tham-muu-cli")
         assert (code, out.strip()) == (
             0,
             "Đã bỏ bản nháp năm 2004 phiên bản 2; kết quả năm là phiên bản 1 đã phê duyệt",
         ), err
-        code, _, err = cli(capsys, "classify", "discard", "--year", "2004")
+        code, _, err = cli(capsys, "classify", "discard", "--year", "2004", "--as-user", "tham-muu-cli")
         assert code == 3 and "đã được phê duyệt" in err, err
         with engine.connect() as conn:
             assert conn.execute(text(snapshot)).one() == before
@@ -957,10 +965,9 @@ def test_an_approved_year_cannot_be_changed_from_the_command_line(
         code, out, err = cli(capsys, "classify", "history", "--year", "2004")
         lines = out.splitlines()
         assert code == 0 and lines[0] == "Lịch sử phiên bản phân loại năm 2004 (2 phiên bản, mới nhất trước):", err
-        user = re.escape(getpass.getuser())
         assert re.fullmatch(
-            rf"Phiên bản 2 \(lần chạy #\d+, hiệu chỉnh kết quả đã phê duyệt\) — Đã bỏ: chạy bởi {user}, [0-9/: ]+;"
-            rf" bỏ bởi {user}, [0-9/: ]+; 0 điều chỉnh",
+            r"Phiên bản 2 \(lần chạy #\d+, hiệu chỉnh kết quả đã phê duyệt\) — Đã bỏ: chạy bởi tham-muu-cli,"
+            r" [0-9/: ]+; bỏ bởi tham-muu-cli, [0-9/: ]+; 0 điều chỉnh",
             lines[1],
         ), lines
         assert (
@@ -968,15 +975,63 @@ def test_an_approved_year_cannot_be_changed_from_the_command_line(
             and "phê duyệt bởi" in lines[2]
         )
     finally:
-        with owner_engine.begin() as conn:  # committed by the commands: the owner lifts the freeze to leave no trace
-            conn.execute(text("ALTER TABLE classification_trail DISABLE TRIGGER classification_trail_append_only"))
-            conn.execute(text("DELETE FROM classification_trail WHERE year = 2004"))
-            conn.execute(text("ALTER TABLE classification_trail ENABLE TRIGGER classification_trail_append_only"))
-            conn.execute(text("ALTER TABLE classification_runs DISABLE TRIGGER classification_runs_frozen"))
-            conn.execute(text("ALTER TABLE classification_results DISABLE TRIGGER classification_results_frozen"))
-            conn.execute(text("DELETE FROM classification_runs WHERE year = 2004"))
-            conn.execute(text("ALTER TABLE classification_runs ENABLE TRIGGER classification_runs_frozen"))
-            conn.execute(text("ALTER TABLE classification_results ENABLE TRIGGER classification_results_frozen"))
+        _forget_year(owner_engine, 2004)
+
+
+def test_a_planner_who_overrode_at_the_command_line_cannot_approve(
+    cli, capsys, engine: Engine, owner_engine: Engine, planners: None
+) -> None:
+    """`classify override` and `discard` name the planner account too (`--as-user`, required, checked as for an
+    approval: another role and a password still to change are refused, exit 3). An override made at the shell was the
+    OS user's, so the planner who typed it could approve the draft on the page: four eyes now refuses them."""
+    try:
+        assert cli(capsys, "classify", "run", "--year", "2005", "--as-user", "tham-muu-cli")[0] == 0
+        with engine.connect() as conn:
+            commune = conn.execute(text("SELECT min(code) FROM admin_units WHERE valid_to IS NULL")).scalar_one()
+        change = (
+            "classify",
+            "override",
+            "--year",
+            "2005",
+            "--commune",
+            commune,
+            "--category",
+            "trong_diem",
+            "--level",
+            "III",
+        )
+        code, out, err = cli(capsys, *change, "--reason", "tin báo mới")
+        assert code == 2 and "--as-user" in err and not out, err
+        code, out, err = cli(capsys, *change, "--reason", "tin báo mới", "--as-user", "chi-huy-cli")
+        assert code == 3 and "«chi-huy-cli» không phải tài khoản cán bộ tham mưu: chỉ cán bộ tham mưu điều chỉnh" in err
+        code, out, err = cli(capsys, *change, "--reason", "tin báo mới", "--as-user", "tham-muu-cli-2")
+        assert code == 0 and out.startswith(f"Đã điều chỉnh {commune}: {class_label('trong_diem', 'III')} (lý do"), (
+            out,
+            err,
+        )
+        code, out, err = cli(capsys, "classify", "approve", "--year", "2005", "--as-user", "tham-muu-cli-2")
+        assert code == 3 and "Nguyên tắc bốn mắt: tham-muu-cli-2 đã điều chỉnh kết quả của 1 xã" in err, err
+        code, out, err = cli(capsys, "classify", "discard", "--year", "2005", "--as-user", "tham-muu-cli-moi")
+        assert code == 3 and "«tham-muu-cli-moi» chưa đổi mật khẩu do quản trị viên cấp" in err, err
+        code, out, err = cli(capsys, "classify", "discard", "--year", "2005", "--as-user", "tham-muu-cli-2")
+        assert code == 0 and out.startswith("Đã bỏ bản nháp năm 2005 phiên bản 1, cùng 1 điều chỉnh"), (out, err)
+        code, out, err = cli(capsys, "classify", "history", "--year", "2005")
+        assert code == 0 and "chạy bởi tham-muu-cli, " in out and "bỏ bởi tham-muu-cli-2, " in out, out
+    finally:
+        _forget_year(owner_engine, 2005)
+
+
+def _forget_year(owner_engine: Engine, year: int) -> None:
+    """Remove a year's runs and trail that CLI commands committed: the owner lifts the freeze to leave no trace."""
+    with owner_engine.begin() as conn:
+        conn.execute(text("ALTER TABLE classification_trail DISABLE TRIGGER classification_trail_append_only"))
+        conn.execute(text("DELETE FROM classification_trail WHERE year = :y"), {"y": year})
+        conn.execute(text("ALTER TABLE classification_trail ENABLE TRIGGER classification_trail_append_only"))
+        conn.execute(text("ALTER TABLE classification_runs DISABLE TRIGGER classification_runs_frozen"))
+        conn.execute(text("ALTER TABLE classification_results DISABLE TRIGGER classification_results_frozen"))
+        conn.execute(text("DELETE FROM classification_runs WHERE year = :y"), {"y": year})
+        conn.execute(text("ALTER TABLE classification_runs ENABLE TRIGGER classification_runs_frozen"))
+        conn.execute(text("ALTER TABLE classification_results ENABLE TRIGGER classification_results_frozen"))
 
 
 def test_an_import_lists_each_duplicate_with_the_line_kept_on_screen_and_in_the_listing(
