@@ -21,6 +21,7 @@ from models.vocabulary import (
     COMMUNE_KIND_WORDS,
     DRAFT_ENDED_BY,
     FORECAST_HEADER,
+    FORECAST_SHOWN_BOUNDS,
     HOTSPOT_OPEN,
     KPI_BLANK_MEANINGS,
     KPI_NO_DATA,
@@ -294,6 +295,7 @@ def script_vocabulary() -> dict[str, Any]:
             "leaving": LEAVING_DRUG_FREE_LABEL,
             "none": NO_FORECAST,
             "threshold": LEAVING_THRESHOLD,
+            "bounds": [list(bound) for bound in FORECAST_SHOWN_BOUNDS],  # «< 1%», «> 99%»: never 0 % nor 100 %
         },
         "heatRamp": list(HEAT_RAMP),
         "quarticPerSigma": QUARTIC_RADIUS_PER_SIGMA,

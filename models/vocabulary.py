@@ -749,6 +749,17 @@ NO_PREVIOUS_YEAR = "chưa có năm trước để so sánh"
 FORECAST_HEADER = "Dự báo năm sau"
 LEAVING_DRUG_FREE_LABEL = "có nguy cơ mất trạng thái không ma túy"
 NO_FORECAST = "chưa có dự báo"
+#: A forecast is shown in whole percents but never as 0 % or 100 %: the model's estimate is no certainty, and 0.996
+#: rounded read «100%» beside communes whose legal criteria lack data. Below 1 % it reads «< 1%», above 99 % «> 99%»
+#: (the planner page, the CSV and the Excel cell, which keeps the number for sorting and sums).
+FORECAST_SHOWN_BOUNDS = ((0.01, "< 1%"), (0.99, "> 99%"))
+
+
+def forecast_bound_text(probability: float) -> str | None:
+    """«< 1%» or «> 99%» for a probability below 1 % or above 99 % (FORECAST_SHOWN_BOUNDS), which whole percents
+    could show as 0 % or 100 %; else None (the percentage itself is shown)."""
+    (low, below), (high, above) = FORECAST_SHOWN_BOUNDS
+    return below if probability < low else above if probability > high else None
 
 
 def version_status_label(status: str) -> str:

@@ -31,6 +31,7 @@ from models.lazy import lazy_module
 from models.numbers import vn_number
 from models.vocabulary import (
     FORECAST_HEADER,
+    FORECAST_SHOWN_BOUNDS,
     KPI_BLANK_MEANINGS,
     KPI_NO_DATA,
     KPI_NOT_APPLICABLE,
@@ -41,6 +42,7 @@ from models.vocabulary import (
     HotspotStatus,
     RunStatus,
     class_label,
+    forecast_bound_text,
     without_accents,
 )
 
@@ -314,8 +316,8 @@ def forecast_columns(*, raw: bool = False) -> list[Column]:
         Column(
             "risk_next_year",
             f"{FORECAST_HEADER}: xác suất có hoạt động ma túy ({_FORECAST_BASIS})",
-            lambda v: number_text(v, 0, "%"),
-            lambda v: number_cell(v, 0, "%"),
+            _forecast_text,
+            _forecast_cell,
         ),
         Column(
             "leaving_drug_free",
@@ -323,6 +325,22 @@ def forecast_columns(*, raw: bool = False) -> list[Column]:
             lambda v: {True: "Có", False: "Không"}.get(v, MISSING),
         ),
     ]
+
+
+def _forecast_text(value: Any) -> str:
+    """A forecast in whole percents, or «< 1%», «> 99%» (forecast_bound_text): never 0 % nor 100 %."""
+    figure = isinstance(number_cell(value, 0, "%"), Figure)
+    return (figure and forecast_bound_text(float(value))) or number_text(value, 0, "%")
+
+
+def _forecast_cell(value: Any) -> Figure | str:
+    """A forecast's Excel cell: the probability itself (sorted, summed), shown as :func:`_forecast_text` writes it by
+    a number format with two conditions (Excel and LibreOffice: ``[<0.01]"< 1%";[>0.99]"> 99%";#,##0%``)."""
+    cell = number_cell(value, 0, "%")
+    if not isinstance(cell, Figure):
+        return cell
+    (low, below), (high, above) = FORECAST_SHOWN_BOUNDS
+    return Figure(cell.value, f'[<{low}]"{below}";[>{high}]"{above}";{cell.number_format}')
 
 
 def _stated(value: Any) -> Any:

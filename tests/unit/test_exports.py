@@ -268,9 +268,10 @@ def test_the_classification_carries_the_next_year_forecast_beside_the_class_neve
     """The next-year forecast (risk_next_year, leaving_drug_free) was served by the API only: no file showed it. The
     files carry it after the classes, headed as a forecast and not a class under the decision: a percentage cell in
     Excel, the same text in the CSV, the API's values in a raw CSV; a commune without a forecast is «thiếu dữ liệu» in
-    both columns (an empty cell raw, null in GeoJSON), never 0 % nor «Không»."""
+    both columns (an empty cell raw, null in GeoJSON), never 0 % nor «Không». Nor is an estimate ever shown as a
+    certainty: 0.996 read «100%», now «> 99%», and 0.004 «< 1%» (the Excel cell keeps the number, its format says so)."""
     base = {"category": "at_risk", "level": None, "method": "legal", "legal_category": "at_risk", "incomplete": False}
-    forecasts = [(0.724, False), (0.61, True), (None, False)]
+    forecasts = [(0.724, False), (0.61, True), (0.996, False), (0.004, True), (None, False)]
     results = pd.DataFrame(
         [
             {**base, "commune_code": str(i), "name": f"Xã {i}", "risk_next_year": risk, "leaving_drug_free": leaving}
@@ -284,16 +285,23 @@ def test_the_classification_carries_the_next_year_forecast_beside_the_class_neve
     leaving = next(h for h in col if h.startswith("Dự báo năm sau: có nguy cơ mất trạng thái không ma túy"))
     assert "không phải loại theo QĐ 28/2025" in risk and "không phải loại theo QĐ 28/2025" in leaving
     assert col["Theo tiêu chí"] < col[risk] < col[leaving], "after the classes: the legal class comes first"
-    cells = [sheet.cell(r, col[risk]) for r in (9, 10, 11)]
-    assert [(c.value, c.number_format) for c in cells[:2]] == [(0.724, "#,##0%"), (0.61, "#,##0%")]
-    assert cells[2].value == "thiếu dữ liệu" and cells[2].data_type == "s", "no forecast: text, never 0 %"
-    assert [sheet.cell(r, col[leaving]).value for r in (9, 10, 11)] == ["Không", "Có", "thiếu dữ liệu"]
+    cells = [sheet.cell(r, col[risk]) for r in range(9, 14)]
+    shown = '[<0.01]"< 1%";[>0.99]"> 99%";#,##0%'  # whole percents, but «< 1%» and «> 99%» at the ends
+    assert [(c.value, c.number_format) for c in cells[:4]] == [(v, shown) for v in (0.724, 0.61, 0.996, 0.004)]
+    assert cells[4].value == "thiếu dữ liệu" and cells[4].data_type == "s", "no forecast: text, never 0 %"
+    assert [sheet.cell(r, col[leaving]).value for r in range(9, 14)] == ["Không", "Có", "Không", "Có", "thiếu dữ liệu"]
 
     header, *rows = _rows(
         classification_file(results, run, "csv", heading=HEADING, scope="Thành phố Hải Phòng", basis="QĐ 28"), ";"
     )
     at = header.index(risk)
-    assert [(r[at], r[at + 1]) for r in rows] == [("72%", "Không"), ("61%", "Có"), ("thiếu dữ liệu", "thiếu dữ liệu")]
+    assert [(r[at], r[at + 1]) for r in rows] == [
+        ("72%", "Không"),
+        ("61%", "Có"),
+        ("> 99%", "Không"),  # was «100%»
+        ("< 1%", "Có"),  # was «0%»
+        ("thiếu dữ liệu", "thiếu dữ liệu"),
+    ]
     raw = classification_file(
         results, run, "csv", heading=HEADING, scope="Thành phố Hải Phòng", basis="QĐ 28", raw=True
     )
@@ -301,5 +309,7 @@ def test_the_classification_carries_the_next_year_forecast_beside_the_class_neve
     assert [(r["risk_next_year"], r["leaving_drug_free"]) for r in raw_rows] == [
         ("0.724", "false"),
         ("0.61", "true"),
+        ("0.996", "false"),
+        ("0.004", "true"),
         ("", ""),
     ]

@@ -132,13 +132,16 @@ diabanPages.planner = async function startPlanner(map, cfg) {
   }
 
   // The next-year forecast (models.forecast.learned.forecast_risk): the probability of drug activity next year, in whole
-  // percents, and the flag of a commune without activity this year likely to lose that status; a planning aid beside the
-  // legal class, never bold like it. A commune without a forecast (no earlier year to learn from) says so: never 0 %.
+  // percents (below 1 % «< 1%», above 99 % «> 99%», as the exports: models.vocabulary.FORECAST_SHOWN_BOUNDS), and the
+  // flag of a commune without activity this year likely to lose that status; a planning aid beside the legal class,
+  // never bold like it. A commune without a forecast (no earlier year to learn from) says so: never 0 %.
   const PERCENT = new Intl.NumberFormat("vi-VN", { style: "percent", maximumFractionDigits: 0 });
+  const [[lowest, belowLowest], [highest, aboveHighest]] = cfg.forecast.bounds;
+  const forecastPercent = (p) => (p < lowest ? belowLowest : p > highest ? aboveHighest : PERCENT.format(p));
   const hasForecast = (item) => item.risk_next_year !== null && item.risk_next_year !== undefined;
   function forecastCell(item) {
     if (!hasForecast(item)) return `<span class="no-forecast">${escapeHtml(cfg.forecast.none)}</span>`;
-    return PERCENT.format(item.risk_next_year) +
+    return escapeHtml(forecastPercent(item.risk_next_year)) +
       (item.leaving_drug_free ? `<br><small class="leaving">${escapeHtml(cfg.forecast.leaving)}</small>` : "");
   }
 
