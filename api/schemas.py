@@ -694,7 +694,7 @@ class RunOut(_Out):
     )
 
 
-#: Who gave an override's author the password they held when they made it (`gis.store.classifications.overrider_reset`).
+#: Who gave an override's author the password they held when they made it (`gis.store.classifications.overriders_reset`).
 OverriderResetBy = Annotated[
     str | None,
     Field(

@@ -22,7 +22,7 @@ from gis.store.classifications import (
     classification_geojson_text,
     create_run,
     final_classes,
-    overrider_reset,
+    overriders_reset,
     require_run,
     run_results,
 )
@@ -222,16 +222,16 @@ def review(
 ) -> tuple[dict[str, Any], pd.DataFrame]:
     """A run (``draft_first``: see :func:`gis.store.classifications.find_run`) and its communes in the scope in review
     order (disagreements and changes vs the previous approved year first), each override with whether an administrator
-    had just given its author their password (``overrider_password_reset_by/at``, `overrider_reset`)."""
+    had just given its author their password (``overrider_password_reset_by/at``, `overriders_reset`)."""
     run = require_run(conn, year, version, draft_first=draft_first)
     if scope.province_code is not None:  # the planner page: «… không gồm đơn vị nào của …», not every class 0
         require_run_covers(conn, run, scope.province_code)
     previous = final_classes(conn, year - 1, scope=scope)
     items = review_order(run_results(conn, run["id"], scope), previous)
-    # Each override's author's password, as the history says it (overrider_reset): the planner page and `classify
+    # Each override's author's password, as the history says it (overriders_reset): the planner page and `classify
     # review` mark an override made with a password an administrator had just given.
     given = pd.DataFrame(
-        [overrider_reset(conn, by, at) for by, at in zip(items["override_by"], items["override_at"])],
+        overriders_reset(conn, list(zip(items["override_by"], items["override_at"], strict=True))),
         columns=["overrider_password_reset_by", "overrider_password_reset_at"],
         index=items.index,
     )

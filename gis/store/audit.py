@@ -3,6 +3,7 @@ restore of a backup (a trigger refuses edits)."""
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from datetime import datetime
 from typing import Any, NamedTuple
 
@@ -76,23 +77,41 @@ def recent_reset(conn: Connection, username: str, at: datetime | None = None) ->
     held that one-time password may have made the forced change and acted as the user: an approval and the own
     change's audit line say so. Only resets were looked for, so an administrator who created a planner account, made
     its forced change and approved a colleague's draft left an approval marked by nothing."""
-    row = conn.execute(
+    return recent_resets(conn, [(username, at)])[0]
+
+
+def recent_resets(conn: Connection, asked: Sequence[tuple[str | None, datetime | None]]) -> list[GivenPassword]:
+    """:func:`recent_reset` of each (username, at) of ``asked``, in its order, in one statement (a year's review or
+    history asks it of each override: one statement each before); nobody named (None) has (None, None), and when
+    nobody is, no statement runs (a review without overrides)."""
+    if not any(username for username, _ in asked):
+        return [GivenPassword(None, None)] * len(asked)
+    rows = conn.execute(
         text("""
-        SELECT a.actor, a.at, a.action = :created AS on_creation FROM admin_audit a JOIN users u ON u.id = a.target_user_id
-        WHERE u.username = :username
-          AND (a.action = :reset OR (a.action = :created AND COALESCE(CAST(a.details ->> 'given' AS boolean), EXISTS (
-              SELECT 1 FROM admin_audit c WHERE c.action = :own_change AND c.target_user_id = a.target_user_id
-                AND c.at >= a.at AND CAST(c.details ->> 'given' AS boolean)))))
-          AND a.at <= COALESCE(CAST(:at AS timestamptz), now())
-          AND a.at > COALESCE(CAST(:at AS timestamptz), now()) - make_interval(days => :days)
-        ORDER BY a.at DESC, a.id DESC LIMIT 1"""),
+        SELECT g.actor, g.at, g.on_creation
+        FROM unnest(CAST(:names AS text[]), CAST(:ats AS timestamptz[])) WITH ORDINALITY AS q(username, at, i)
+        LEFT JOIN LATERAL (
+            SELECT a.actor, a.at, a.action = :created AS on_creation
+            FROM admin_audit a JOIN users u ON u.id = a.target_user_id
+            WHERE u.username = q.username
+              AND (a.action = :reset OR (a.action = :created AND COALESCE(CAST(a.details ->> 'given' AS boolean), EXISTS (
+                  SELECT 1 FROM admin_audit c WHERE c.action = :own_change AND c.target_user_id = a.target_user_id
+                    AND c.at >= a.at AND CAST(c.details ->> 'given' AS boolean)))))
+              AND a.at <= COALESCE(q.at, now())
+              AND a.at > COALESCE(q.at, now()) - make_interval(days => :days)
+            ORDER BY a.at DESC, a.id DESC LIMIT 1
+        ) g ON true
+        ORDER BY q.i"""),
         {
             "reset": AdminAction.RESET_PASSWORD.value,
             "created": AdminAction.CREATE_USER.value,
             "own_change": AdminAction.CHANGE_OWN_PASSWORD.value,
-            "username": username,
-            "at": at,
+            "names": [username for username, _ in asked],
+            "ats": [at for _, at in asked],
             "days": RECENT_RESET_DAYS,
         },
-    ).one_or_none()
-    return GivenPassword(row.actor, row.at, row.on_creation) if row else GivenPassword(None, None)
+    ).all()
+    return [
+        GivenPassword(row.actor, row.at, bool(row.on_creation)) if row.actor else GivenPassword(None, None)
+        for row in rows
+    ]

@@ -10,13 +10,13 @@ archived with its overrides in the append-only classification_trail (migration 0
 from __future__ import annotations
 
 import json
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from datetime import datetime
 from typing import TYPE_CHECKING, Any
 
 from sqlalchemy import Connection, text
 
-from gis.store.audit import recent_reset
+from gis.store.audit import recent_resets
 from gis.store.communes import place_names
 from gis.store.indicators import hold_indicators, indicators_digest, newest_indicator_import
 from gis.store.scoping import UNRESTRICTED, AreaScope
@@ -395,7 +395,7 @@ def run_history(conn: Connection, year: int, scope: AreaScope = UNRESTRICTED) ->
     """Every version of a year, newest first: approved ones, the draft, and the drafts discarded or replaced (status
     a RunStatus or a DraftEnd), each with who ran, approved or ended it and when, its overrides of the communes in
     ``scope`` (commune, class before and after, reason, who, when, whether an administrator had just given its author
-    their password, `overrider_reset`; ``n_overrides`` of them) and the overrides a later one of the same commune
+    their password, `overriders_reset`; ``n_overrides`` of them) and the overrides a later one of the same commune
     replaced (``replaced_overrides``, each with who replaced it and when), the approver's password likewise. What an
     inspector reads of how the year's classification was reached; nothing else reads the ended drafts or replaced
     overrides."""
@@ -408,8 +408,10 @@ def run_history(conn: Connection, year: int, scope: AreaScope = UNRESTRICTED) ->
     params = {"year": year, **scope.params}
     for statement, by_run in ((_VERSION_OVERRIDES, standing), (_REPLACED_OVERRIDES, replaced)):
         for row in conn.execute(text(statement.format(scope=scope.communes("o.commune_code"))), params).mappings():
-            entry = {k: v for k, v in row.items() if k != "run_id"}
-            by_run[row["run_id"]].append(entry | overrider_reset(conn, row["by"], row["at"]))
+            by_run[row["run_id"]].append({k: v for k, v in row.items() if k != "run_id"})
+    entries = [entry for by_run in (standing, replaced) for run in by_run.values() for entry in run]
+    for entry, given in zip(entries, overriders_reset(conn, [(e["by"], e["at"]) for e in entries]), strict=True):
+        entry.update(given)
     return [
         {
             **v,
@@ -476,15 +478,17 @@ def approver_reset(conn: Connection, run: Mapping[str, Any]) -> dict[str, Any]:
     return password_given(conn, run["approved_by"], run["approved_at"], "approver")
 
 
-def overrider_reset(conn: Connection, by: object, at: datetime | None) -> dict[str, Any]:
-    """``overrider_password_reset_by/at``: the same of an override by ``by`` at ``at`` (`approver_reset`): an override
-    decides a commune's class as an approval decides the year's, and whoever held the one-time password could have
-    made it as that planner — a colleague's approval then passed four eyes on it. Only approvals were marked."""
-    return password_given(conn, by if isinstance(by, str) else None, at, "overrider")
+def overriders_reset(conn: Connection, overrides: Sequence[tuple[object, datetime | None]]) -> list[dict[str, Any]]:
+    """``overrider_password_reset_by/at`` of each override (by, at), in one statement: the same as `approver_reset`
+    of an override by ``by`` at ``at``: an override decides a commune's class as an approval decides the year's, and
+    whoever held the one-time password could have made it as that planner — a colleague's approval then passed four
+    eyes on it. Only approvals were marked. Nobody named (a commune not overridden: None, NaN) has None."""
+    named = [(by, at) if isinstance(by, str) else (None, None) for by, at in overrides]  # a frame's NaN and NaT
+    return passwords_given(conn, named, "overrider")
 
 
 def last_overrider_reset(conn: Connection, run: Mapping[str, Any]) -> dict[str, Any]:
-    """``last_overrider_password_reset_by/at``: the same (`overrider_reset`) of the run's newest override, the one its
+    """``last_overrider_password_reset_by/at``: the same (`overriders_reset`) of the run's newest override, the one its
     line names («điều chỉnh lần cuối»): that line named the author alone, each override's own line said it."""
     return password_given(conn, run["last_override_by"], run["last_override_at"], "last_overrider")
 
@@ -493,11 +497,12 @@ def password_given(conn: Connection, username: str | None, at: datetime | None, 
     """``{who}_password_reset_by/at``: who gave ``username`` the password they held at ``at`` and when, a reset or the
     account's creation within RECENT_RESET_DAYS before (`recent_reset`); None when none, or nobody is named (a draft's
     approver, an override set by hand)."""
-    given = recent_reset(conn, username, at) if username else None
-    return {
-        f"{who}_password_reset_by": given.by if given else None,
-        f"{who}_password_reset_at": given.at if given else None,
-    }
+    return passwords_given(conn, [(username, at)], who)[0]
+
+
+def passwords_given(conn: Connection, asked: Sequence[tuple[str | None, datetime | None]], who: str) -> list[dict]:
+    """:func:`password_given` of each (username, at), in one statement (`recent_resets`)."""
+    return [{f"{who}_password_reset_by": g.by, f"{who}_password_reset_at": g.at} for g in recent_resets(conn, asked)]
 
 
 #: The version of a result's unit: the one valid on the run's `units_valid_on` (a year classified on its own

@@ -5,6 +5,7 @@ import csv
 import io
 import json
 import re
+from datetime import timedelta
 from pathlib import Path
 from typing import Any
 from urllib.parse import unquote
@@ -23,7 +24,7 @@ from gis.services.classification import draft_year, export_classification
 from gis.services.incident_import import import_incidents
 from gis.services.indicator_import import import_indicators
 from gis.store.classifications import override
-from models.vocabulary import KPI_NO_DATA, local_today
+from models.vocabulary import KPI_NO_DATA, AdminAction, local_today
 
 #: organizing_places given by the table: no test here holds a hotspot register, which would count them (none: unknown).
 HEADER = (
@@ -1140,6 +1141,40 @@ def test_an_override_by_a_planner_whose_password_an_administrator_just_reset_say
     lines = [line for line in history_lines(2025, run_history(conn, 2025)) if line.startswith(f"  {indicators[0]} ")]
     day = local_today().strftime("%d/%m/%Y")
     assert lines and lines[0].endswith(f"; mật khẩu người điều chỉnh do quản trị viên quan-tri cấp ngày {day})"), lines
+
+
+def test_the_passwords_of_a_years_overrides_are_read_in_one_statement(conn: Connection, make_user) -> None:
+    """A year's review and history ask of each override whether an administrator had just given its author their
+    password: one statement for them all (it was one per override), none when nobody overrode; each answer in its
+    place (a reset a year before the override does not count)."""
+    from sqlalchemy import event
+
+    from gis.store.audit import record_admin_action
+    from gis.store.classifications import overriders_reset
+
+    planner = make_user("tham.muu.moi", "planner")
+    record_admin_action(conn, "quan-tri", AdminAction.RESET_PASSWORD.value, user_id=planner)
+    now = conn.execute(text("SELECT now()")).scalar_one()
+    statements: list[str] = []
+
+    def count(*args: object) -> None:
+        statements.append(str(args[2]))
+
+    event.listen(conn, "before_cursor_execute", count)
+    try:
+        asked = [("tham.muu.moi", now), (None, None), ("tham.muu.khac", now), ("tham.muu.moi", now + timedelta(400))]
+        answers = overriders_reset(conn, asked)
+        nobody = overriders_reset(conn, [(None, None), (float("nan"), None)])  # a review's communes not overridden
+    finally:
+        event.remove(conn, "before_cursor_execute", count)
+    assert len(statements) == 1, statements
+    assert [(a["overrider_password_reset_by"], a["overrider_password_reset_at"]) for a in answers] == [
+        ("quan-tri", now),
+        (None, None),
+        (None, None),
+        (None, None),
+    ]
+    assert nobody == [{"overrider_password_reset_by": None, "overrider_password_reset_at": None}] * 2
 
 
 def test_an_approval_by_a_planner_account_an_administrator_just_created_says_so(
