@@ -25,6 +25,7 @@ from pydantic import (
 
 from api.errors import ErrorOut
 from api.params import SaneDate
+from models.analytics.detection import MAX_WINDOW_DAYS, DetectionParams
 from models.domain.access import PASSWORD_MAX_CHARS, PASSWORD_MIN_CHARS, TEAM_NAME_CHARS, USERNAME_PATTERN
 from models.domain.dates import FIRST_YEAR, LAST_YEAR
 from models.domain.hotspot_lifecycle import MANUAL_MAX_RADIUS_M, MANUAL_NOTE_CHARS
@@ -319,6 +320,38 @@ class ManualHotspotIn(_In):
     note: str = Field(min_length=1, max_length=MANUAL_NOTE_CHARS)
     kind: HotspotKind = HotspotKind.SPOT
     radius_m: StrictFloat = Field(default=50.0, gt=0, le=MANUAL_MAX_RADIUS_M)
+
+
+class DetectionIn(_In):
+    """A detection run started from the command page: the last `days` days ending on `end` (default: the day of the
+    latest incident), with the command line's default parameters; `dry_run`: what it would do, nothing recorded."""
+
+    days: StrictInt = Field(default=DetectionParams.window_days, ge=1, le=MAX_WINDOW_DAYS)
+    end: SaneDate | None = None
+    dry_run: StrictBool = False
+
+
+class DetectionOut(_Out):
+    """What a detection run found and changed in the register (a dry run: would change, and no run number)."""
+
+    run_id: int | None = Field(description="the run recorded; null for a dry run")
+    window_from: datetime
+    window_to: datetime
+    incidents: int
+    min_samples: int = Field(description="incidents a cluster needed, chosen for this map")
+    expected_spurious: float = Field(description="bound on the chance clusters expected on this map")
+    simulated_spurious: float | None = Field(description="the same estimated on simulated maps")
+    clusters: int
+    rejected: int = Field(description="clusters no larger than chance, left out of the register")
+    new: int
+    updated: int
+    unchanged: int
+    recurred: int
+    split: int
+    merged: int
+    dormant: int
+    dry_run: bool = False
+    lines: list[str] = Field(description="the report in Vietnamese, as `diaban hotspots detect` prints it")
 
 
 class TeamReport(_Out):

@@ -88,9 +88,10 @@ class PageData:
     whether an approval needs a second planner (DIABAN_FOUR_EYES), the largest photo accepted (DIABAN_PHOTO_MAX_MB,
     in bytes; None: the page leaves the check to the server), refused by the team's page before minutes of upload, and
     the monitoring period of an eradicated hotspot (days: the hotspot lifecycle's, models.domain.hotspot_lifecycle
-    .monitoring_days), which the command page tells where it offers to record an eradication, and whether the planner
-    may run and approve a year (every unit in their scope: gis.services.classification.units_outside), else the page
-    offers neither (both were refused with a 403 to a provincial planner of a database of several provinces)."""
+    .monitoring_days), which the command page tells where it offers to record an eradication, and whether the user's
+    scope holds every unit (gis.store.scoping.units_outside): only then does a planner's page offer to run and approve
+    a year, and command's to run hotspot detection (runs that cover every unit: both were refused with a 403 to a
+    provincial user of a database of several provinces)."""
 
     years: tuple[int, ...] = ()
     approved_year: int | None = None
@@ -100,7 +101,7 @@ class PageData:
     four_eyes: bool = True
     photo_max_bytes: int | None = None
     monitoring_days: int = DEFAULT_MONITORING_DAYS
-    classifies: bool = True
+    covers_all: bool = True
 
 
 def _page_config(page: str, viewer: Viewer, data: PageData, basemap: Basemap) -> dict[str, Any]:
@@ -119,7 +120,7 @@ def _page_config(page: str, viewer: Viewer, data: PageData, basemap: Basemap) ->
         "fourEyes": data.four_eyes,
         "photoMaxBytes": data.photo_max_bytes,
         "monitoringDays": data.monitoring_days,
-        "classifies": data.classifies,
+        "coversAll": data.covers_all,
         "yearRange": [FIRST_YEAR, LAST_YEAR],
         "username": viewer.username,
         "basemap": bool(basemap.tile_url),

@@ -15,8 +15,10 @@ from maps.styles import (
     status_legend,
     team_legend,
 )
+from models.analytics.detection import DetectionParams
 from models.domain.hotspot_lifecycle import MANUAL_NOTE_CHARS
 from models.forecast.learned import FORECAST_NOTE
+from models.numbers import vn_number
 from models.vocabulary import (
     FORECAST_HEADER,
     LEAVING_DRUG_FREE_LABEL,
@@ -223,6 +225,19 @@ def command_panel() -> str:
         " hiệu) không nhập lại; mỗi dòng lỗi được báo kèm số dòng và lý do.",
         f'<label>Điểm nằm ngoài mọi xã/phường <select name="outside">{outside}</select></label>',
     )
+    detection = f"""<details class="import" id="detection-box"><summary>Phát hiện điểm nóng từ vụ việc…</summary>
+        <form id="detection-form" class="stack" novalidate>
+          <label>Số ngày gần nhất <input name="days" inputmode="numeric" maxlength="4"
+            value="{DetectionParams.window_days}"></label>
+          {_date_input("end", "Đến ngày (để trống: ngày có vụ việc mới nhất)")}
+          <div class="import-buttons"><button type="button" name="check">Chạy thử (chưa ghi)</button>
+            <button type="submit">Chạy và cập nhật sổ điểm nóng</button></div>
+        </form>
+        <p class="hint">Như lệnh «diaban hotspots detect»: gom các vụ việc của khoảng ngày thành cụm (trong
+          {vn_number(DetectionParams.eps_m)} m), bỏ các cụm có thể chỉ do ngẫu nhiên, rồi cập nhật sổ: điểm mới, điểm
+          {RECURRED_WORDS}, điểm tạm lắng. «Chạy thử» cho biết kết quả mà chưa ghi gì. Lần chạy ghi tên người chạy.</p>
+        <div id="detection-report" class="import-report" hidden></div>
+      </details>"""
     return f"""<main class="panel"><div id="message" class="message" role="status" aria-live="polite"></div>
       {help_panel(Role.COMMAND)}
       {tabs}
@@ -284,6 +299,7 @@ def command_panel() -> str:
         <button type="submit">Áp dụng</button>
       </form>
       {incident_import}
+      {detection}
       <h2>Theo tháng</h2>
       <input id="month" type="range" min="0" max="24" value="0" aria-label="Chọn tháng">
       <div id="month-label">Mọi ngày (chưa chọn khoảng ngày)</div>

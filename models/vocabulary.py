@@ -911,6 +911,7 @@ FIELD_LABELS: Mapping[str, str] = {
     "sheet": "trang tính",
     "outside": "điểm ngoài địa bàn",
     "dry_run": "chỉ kiểm tra, chưa ghi",
+    "days": "số ngày",
     "valid_to": "hết hiệu lực từ ngày",
     "whole": "tệp là toàn bộ đơn vị hiện hành",
     "allow_many_closed": "cho phép khép lại quá nửa số đơn vị",

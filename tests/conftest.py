@@ -8,6 +8,7 @@ import threading
 import time
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
+from datetime import datetime, timedelta
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -430,6 +431,27 @@ def footprint(conn: Connection) -> dict[str, int]:
     from sqlalchemy import text
 
     return {name: conn.execute(text(sql)).scalar_one() for name, sql in _FOOTPRINT.items()}
+
+
+def incident_burst(
+    tmp_path: Path, lon: float, lat: float, start: datetime, n: int, prefix: str, kind: str = "drug_use"
+) -> Path:
+    """A CSV of ``n`` incidents a day apart from ``start``, scattered 20 m (one σ) around a point: one cluster for
+    detection (refs ``prefix`` + number)."""
+    import numpy as np
+    from pyproj import Transformer
+
+    rng = np.random.default_rng(1)
+    x, y = Transformer.from_crs(4326, 32648, always_xy=True).transform(lon, lat)
+    xs, ys = x + rng.normal(0, 20, n), y + rng.normal(0, 20, n)
+    lons, lats = Transformer.from_crs(32648, 4326, always_xy=True).transform(xs, ys)
+    lines = ["ref,occurred_at,lon,lat,kind"] + [
+        f"{prefix}{i},{(start + timedelta(days=i)).isoformat()},{lo:.6f},{la:.6f},{kind}"
+        for i, (lo, la) in enumerate(zip(lons, lats, strict=True))
+    ]
+    path = tmp_path / f"{prefix}.csv"
+    path.write_text("\n".join(lines) + "\n")
+    return path
 
 
 def conversion_task(conn: Connection, actor: Principal, commune: str, year: int, team_id: int | None) -> int:

@@ -12,10 +12,9 @@ import sys
 from api.cli.audit import record_command_read
 from api.cli.vi import cli_day, cli_int, cli_output_file, cli_positive, naming_file, parser_options
 from models.analytics.detection import MAX_WINDOW_DAYS, DetectionParams
-from models.domain.dates import DayWindow, day_start, instants_window
+from models.domain.dates import DayWindow, day_start
 from models.errors import InvalidRequest
-from models.numbers import vn_number
-from models.vocabulary import DRY_RUN_NOTICE, RECURRED_WORDS, HotspotKind
+from models.vocabulary import HotspotKind
 
 #: The largest neighbourhood distance: 100 km spans the city; beyond, DBSCAN's grid of cells overflows (--eps 1e308).
 MAX_EPS_M = 100_000.0
@@ -48,25 +47,7 @@ def cmd_detect(args: argparse.Namespace) -> None:
     if args.json:
         print(json.dumps(report.summary(), ensure_ascii=False))
     else:
-        if report.dry_run:
-            print(DRY_RUN_NOTICE)
-        which = "chạy thử" if report.dry_run else f"lần chạy #{report.run_id}"
-        print(
-            f"Phát hiện điểm nóng ({which}, {instants_window(report.window_from, report.window_to)}):"
-            f" {vn_number(report.incidents)} vụ việc, ngưỡng {vn_number(report.min_samples)} vụ/cụm,"
-            f" {vn_number(report.clusters)} cụm; mới {vn_number(report.new)}, cập nhật {vn_number(report.updated)},"
-            f" không đổi {vn_number(report.unchanged)}, {RECURRED_WORDS} {vn_number(report.recurred)};"
-            f" tách {vn_number(report.split)}, gộp {vn_number(report.merged)}, tạm lắng {vn_number(report.dormant)}"
-        )
-        simulated = (
-            f"; mô phỏng: {vn_number(report.simulated_spurious, fixed=True)}"
-            if report.simulated_spurious is not None
-            else ""
-        )
-        print(
-            f"Số cụm giả (do ngẫu nhiên) dự kiến trên bản đồ này: ≤ {vn_number(report.expected_spurious, 3, fixed=True)}"
-            f"{simulated}; {vn_number(report.rejected)} cụm không vượt nền ngẫu nhiên đã bị loại"
-        )
+        print("\n".join(report.lines()))
 
 
 def cmd_export(args: argparse.Namespace) -> None:

@@ -1,11 +1,11 @@
-"""Hotspot register: list (GeoJSON, filters), one hotspot with incidents and events, manual creation."""
+"""Hotspot register: list (GeoJSON, filters), one hotspot with incidents and events, manual creation, detection."""
 
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Query, Request
 
 from api.audit import access_line, record_read
-from api.deps import AreaScopeDep, ConnDep, HotspotMachine, Reader, ReaderRead, TeamRead, Writer
+from api.deps import AreaScopeDep, Commander, ConnDep, HotspotMachine, Reader, ReaderRead, TeamRead, Writer
 from api.params import (
     BBox,
     Commune,
@@ -23,7 +23,7 @@ from api.params import (
     parse_near,
     parse_statuses,
 )
-from api.schemas import HotspotCollection, HotspotDetail, ManualHotspotIn, TeamReportsOut
+from api.schemas import DetectionIn, DetectionOut, HotspotCollection, HotspotDetail, ManualHotspotIn, TeamReportsOut
 from gis.services.hotspots import create_manual_hotspot, hotspot_card, hotspot_register, team_reports
 from gis.store.access_log import record_line
 from gis.store.selection import HotspotFilter
@@ -111,6 +111,19 @@ def get_hotspot(
         raise NotFound(f"không tìm thấy điểm nóng #{hotspot_id}", "hotspot not found")
     record_read(request, conn, user, len(detail["properties"]["incidents"]))
     return detail
+
+
+@router.post("/detection", response_model=DetectionOut)
+def detect_hotspots(body: DetectionIn, conn: ConnDep, user: Commander, scope: AreaScopeDep) -> dict:
+    """Run hotspot detection as `diaban hotspots detect` does with its defaults, over the last `days` days ending on
+    `end` (default: the latest incident's day), recorded under the command user; `dry_run`: what it would do, nothing
+    recorded. Command only; a command user limited to a province only where the database holds no unit outside it
+    (403: a run covers every incident). A run that would write while another writes: 409, nothing waits; a window
+    ending before the latest recorded run's: 409 (a dry run may look at any window)."""
+    from gis.services.detection import detect_for_user  # here: it loads pandas, which the server starts without
+
+    report = detect_for_user(conn, user.username, scope, body.days, body.end, body.dry_run)
+    return report.summary() | {"lines": report.lines()}
 
 
 @router.post("", status_code=201, response_model=HotspotDetail)

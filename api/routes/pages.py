@@ -15,11 +15,10 @@ from api.deps import CSRF_COOKIE, SESSION_COOKIE, ConnDep, SessionsDep, token_pr
 from api.errors import PAGE_TAG
 from api.headers import with_nonce
 from api.login import attempt_login, change_own_password, client_address, issue_token, refusal_headers
-from gis.services.classification import units_outside
 from gis.services.overview import overview
 from gis.store.incidents import has_synthetic_incidents
 from gis.store.provinces import view_province
-from gis.store.scoping import UNRESTRICTED, AreaScope
+from gis.store.scoping import UNRESTRICTED, AreaScope, units_outside
 from gis.store.sessions import revoke_session
 from maps.assets import map_view
 from maps.pages import PageData, Viewer, login_page, password_page, role_page
@@ -169,7 +168,7 @@ def home(request: Request, conn: ConnDep) -> Response:
         four_eyes=request.app.state.four_eyes,
         photo_max_bytes=request.app.state.photo_max_bytes,
         monitoring_days=monitoring_days(request.app.state.hotspot_machine),
-        classifies=user.role != Role.PLANNER or not units_outside(conn, AreaScope.of(user)),
+        covers_all=user.role not in (Role.PLANNER, Role.COMMAND) or not units_outside(conn, AreaScope.of(user)),
     )
     body = role_page(viewer, csrf, data, request.app.state.basemap)
     return HTMLResponse(with_nonce(body, request.state.csp_nonce), headers={"Cache-Control": "no-store"})

@@ -5,7 +5,7 @@ from __future__ import annotations
 import json
 from typing import TYPE_CHECKING, Any
 
-from sqlalchemy import Connection, text
+from sqlalchemy import Connection
 
 from gis.io.exports import (
     FORMATS,
@@ -30,15 +30,14 @@ from gis.store.communes import refuse_personal_names
 from gis.store.incidents import ambiguous_incidents
 from gis.store.indicators import hold_indicators, indicators_digest, register_since, year_units_day, yearly_indicators
 from gis.store.provinces import document_heading, require_province_units, require_run_covers, scope_label
-from gis.store.scoping import UNRESTRICTED, AreaScope, require_commune_in_scope
-from gis.store.sql import current_unit
+from gis.store.scoping import UNRESTRICTED, AreaScope, require_commune_in_scope, units_outside
 from models.domain.access import Principal
 from models.domain.classification import METHOD, build_draft, changed_count, check_year_begun, review_order
 from models.domain.dates import check_year
 from models.domain.legal_rules import LegalRules
 from models.errors import InvalidRequest, PermissionDenied
 from models.lazy import lazy_module
-from models.vocabulary import AreaLevel, Role, UnitBasis
+from models.vocabulary import Role, UnitBasis
 
 if TYPE_CHECKING:
     import pandas as pd
@@ -93,17 +92,6 @@ def draft_year(
         note=note,
     )
     return {**run, "counts": count_classes(draft), "ambiguous_incidents": ambiguous_incidents(conn, year)}
-
-
-def units_outside(conn: Connection, scope: AreaScope) -> int:
-    """The current units outside ``scope``: a year's run classifies every unit in the database, so that a planner
-    limited to a province may create or approve one only when none lies outside it (a one-province deployment)."""
-    if scope.level == AreaLevel.NATION:
-        return 0
-    return conn.execute(
-        text(f"SELECT count(*) FROM admin_units u WHERE {current_unit('u')} AND NOT {scope.communes('u.code')}"),
-        scope.params,
-    ).scalar_one()
 
 
 def require_whole_country(conn: Connection, scope: AreaScope, year: int) -> None:

@@ -16,7 +16,7 @@ import json
 import time
 from collections.abc import Callable, Iterable
 from dataclasses import asdict, dataclass, field, replace
-from datetime import datetime, timedelta
+from datetime import date, datetime, timedelta
 from typing import Any
 
 import numpy as np
@@ -28,6 +28,7 @@ from sqlalchemy import Connection, text
 from gis.store.hotspots import assign_communes, replace_members, suppression_task_states
 from gis.store.import_runs import dry_run_savepoint
 from gis.store.incidents import incident_frame, latest_incident_time
+from gis.store.scoping import AreaScope, units_outside
 from gis.store.selection import IncidentSelection
 from gis.store.sql import to_metric
 from models.analytics.background import (
@@ -41,8 +42,10 @@ from models.analytics.matching import MatchResult, MatchRules, match_clusters
 from models.domain.dates import DayWindow, instants_window, last_days, local_day, vn_day
 from models.domain.hotspot_lifecycle import HOTSPOT_LIFECYCLE, SYSTEM_ROLE, HotspotFacts
 from models.domain.state_machine import TransitionError
-from models.errors import Conflict
+from models.errors import Conflict, PermissionDenied
+from models.numbers import vn_number
 from models.vocabulary import (
+    DRY_RUN_NOTICE,
     HOTSPOT_MAY_SLEEP,
     HOTSPOT_RECURRABLE,
     HOTSPOT_TRACKED,
@@ -120,6 +123,26 @@ class DetectionReport:
             **({"dry_run": True} if self.dry_run else {}),
         }
 
+    def lines(self) -> list[str]:
+        """The report in Vietnamese, as the command line prints it and the command page shows it: what the run found
+        and changed in the register, then how many of its clusters chance alone would make."""
+        which = "chạy thử" if self.dry_run else f"lần chạy #{self.run_id}"
+        simulated = (
+            f"; mô phỏng: {vn_number(self.simulated_spurious, fixed=True)}"
+            if self.simulated_spurious is not None
+            else ""
+        )
+        return [
+            *([DRY_RUN_NOTICE] if self.dry_run else []),
+            f"Phát hiện điểm nóng ({which}, {instants_window(self.window_from, self.window_to)}):"
+            f" {vn_number(self.incidents)} vụ việc, ngưỡng {vn_number(self.min_samples)} vụ/cụm,"
+            f" {vn_number(self.clusters)} cụm; mới {vn_number(self.new)}, cập nhật {vn_number(self.updated)},"
+            f" không đổi {vn_number(self.unchanged)}, {RECURRED_WORDS} {vn_number(self.recurred)};"
+            f" tách {vn_number(self.split)}, gộp {vn_number(self.merged)}, tạm lắng {vn_number(self.dormant)}",
+            f"Số cụm giả (do ngẫu nhiên) dự kiến trên bản đồ này: ≤ {vn_number(self.expected_spurious, 3, fixed=True)}"
+            f"{simulated}; {vn_number(self.rejected)} cụm không vượt nền ngẫu nhiên đã bị loại",
+        ]
+
 
 def _register(conn: Connection) -> pd.DataFrame:
     """The hotspots a cluster may continue or recur at, with metric centres and footprints (shapely, or None) and
@@ -181,7 +204,7 @@ def _refuse_going_back(conn: Connection, end: datetime) -> None:
         raise Conflict(
             f"khoảng thời gian kết thúc ngày {asked}, trước ngày {recorded} mà lần chạy #{latest.id} đã ghi vào sổ"
             f" theo dõi: lần chạy ghi vào sổ không được lùi về trước lần chạy gần nhất. Để xem một khoảng thời gian"
-            f" đã qua, hãy chạy thử (--dry-run): không ghi gì vào sổ",
+            f" đã qua, hãy chạy thử («Chạy thử» trên trang, --dry-run ở dòng lệnh): không ghi gì vào sổ",
             f"a run writing to the register must not end ({asked}) before the latest run's window ({recorded},"
             f" run {latest.id}); a dry run may look at any window",
         )
@@ -232,6 +255,34 @@ def run_detection(
         report = _detect(conn, actor, start, end, params, kind_rules, recorded_at)
     report.dry_run = dry_run
     return report
+
+
+def detect_for_user(
+    conn: Connection, actor: str, scope: AreaScope, days: int, last_day: date | None, dry_run: bool
+) -> DetectionReport:
+    """A run started from the command page (`POST /api/hotspots/detection`): the command line's default parameters
+    over the last ``days`` days ending on ``last_day`` (by default the latest incident's day), recorded under
+    ``actor``; ``dry_run``: what it would do, nothing recorded. A run clusters every incident in the database, so a
+    command user limited to a province starts one only where no unit lies outside it (PermissionDenied: it would
+    change the other provinces' registers). A run that writes while another one writes is refused (Conflict) instead
+    of waiting as the command line does: an answer held back for the other run's minutes would look like a failure."""
+    outside = units_outside(conn, scope)
+    if outside:
+        raise PermissionDenied(
+            f"lần chạy phát hiện điểm nóng gồm cả {outside} đơn vị ngoài tỉnh, thành phố của bạn: chỉ ban chỉ huy cấp"
+            " toàn quốc được chạy",
+            "detection covers units outside the user's province",
+        )
+
+    def refuse() -> None:
+        raise Conflict(
+            "Một lần chạy phát hiện khác đang ghi vào sổ theo dõi: hãy chạy lại khi lần chạy đó xong",
+            "another detection run is writing to the register",
+        )
+
+    end = DayWindow(last_day, last_day).end if last_day else None
+    params = DetectionParams(window_days=days)
+    return run_detection(conn, actor=actor, end=end, params=params, dry_run=dry_run, waiting=refuse)
 
 
 def _detect(

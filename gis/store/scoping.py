@@ -8,7 +8,7 @@ from typing import Any
 
 from sqlalchemy import Connection, text
 
-from gis.store.sql import valid_on
+from gis.store.sql import current_unit, valid_on
 from models.domain.access import Principal
 from models.errors import NotFound
 from models.vocabulary import AreaLevel, Role, TaskKind
@@ -143,6 +143,18 @@ def scope_communes(conn: Connection, scope: AreaScope) -> tuple[str, ...] | None
     if scope.province_code is not None:
         return tuple(conn.execute(text(PROVINCE_COMMUNES + " ORDER BY pu.code"), scope.params).scalars())
     return None
+
+
+def units_outside(conn: Connection, scope: AreaScope) -> int:
+    """The current units outside ``scope``. A year's classification run and a detection run cover every unit in the
+    database, so that a user limited to a province may start one only when none lies outside it (a one-province
+    deployment)."""
+    if scope.level == AreaLevel.NATION:
+        return 0
+    return conn.execute(
+        text(f"SELECT count(*) FROM admin_units u WHERE {current_unit('u')} AND NOT {scope.communes('u.code')}"),
+        scope.params,
+    ).scalar_one()
 
 
 def require_commune_in_scope(conn: Connection, scope: AreaScope, commune_code: str) -> None:

@@ -66,6 +66,7 @@ UNRECORDED: dict[str, str] = {
     "GET /api/communes/former": "names of the units before 2025 and the current ones they became",
     "POST /api/hotspots": "a new hotspot has no member incidents; its answer is what the user sent",
     "POST /api/hotspots/{hotspot_id}/transitions": "status and version only",
+    "POST /api/hotspots/detection": "counts of the run; the run is recorded in detection_runs under the user",
     "GET /api/emerging": "trend classes (no counts) of cells of at least 100 m",
     "GET /api/classifications/{year}": "counts per commune",
     "GET /api/classifications/{year}/map": "classes per commune",

@@ -90,6 +90,7 @@ def matrix(world: dict) -> list[tuple[str, str, dict | None, dict[str, int]]]:
         ("POST", f"/api/tasks/{task}/transitions", {"to": "canceled", "version": 2}, COMMAND),
         ("POST", f"/api/tasks/{task}/comments", {"note": "ghi chú"}, {**WRITE, "command": 201, "team": 201}),
         ("POST", f"/api/hotspots/{hotspot}/transitions", {"to": "verified", "version": 1}, WRITE),
+        ("POST", "/api/hotspots/detection", {"dry_run": True}, COMMAND),
         # without a file: writers get past the role check to the validation (422); photo 1 does not exist (404)
         ("POST", f"/api/tasks/{task}/photos", None, only({"command": 422, "team": 422})),
         ("GET", f"/api/tasks/{task}/photos/999999", None, only({"command": 404, "planner": 404, "team": 404})),
@@ -159,7 +160,7 @@ def test_matrix_of_routes_and_roles(client, conn, world) -> None:
                 "/api/provinces",
             )
         )
-        or path.endswith("/transitions")
+        or path.endswith(("/transitions", "/detection"))
     ]
     assert set(mine) <= covered, set(mine) - covered  # every tasking route is in the matrix
     for method, path, body, expected in cells:
@@ -431,6 +432,7 @@ def test_a_provincial_user_changes_nothing_in_another_province(client, conn, pro
         (command_a, "POST", f"/api/tasks/{task_b}/comments", {"note": "x"}),
         (command_a, "POST", f"/api/hotspots/{hotspot_b}/transitions", {"to": "verified", "version": 1}),
         (command_a, "POST", "/api/hotspots", {"lon": lon, "lat": lat, "note": "tin báo"}),
+        (command_a, "POST", "/api/hotspots/detection", {"dry_run": True}),  # a run covers B's incidents too
         (
             planner_a,
             "POST",
@@ -451,6 +453,8 @@ def test_a_provincial_user_changes_nothing_in_another_province(client, conn, pro
     assert created.status_code == 201
     override = {"commune_code": AREA_A, "category": "trong_diem", "level": "III", "reason": "kiểm tra thực địa"}
     assert call(client, conn, "POST", f"/api/classifications/{YEAR}/overrides", override, planner_a).status_code == 200
+    nation = provinces["headers"]["command_nation"]  # a run over both provinces is the nation-wide command's
+    assert call(client, conn, "POST", "/api/hotspots/detection", {"dry_run": True}, nation).status_code == 200
 
 
 def test_the_history_of_a_year_is_read_by_planners_and_command_within_their_province(

@@ -23,7 +23,7 @@ from gis.services.tasks import comment_task, transition_task
 from gis.store.accounts import principal_by_username
 from gis.store.scoping import UNRESTRICTED
 from models.domain.hotspot_lifecycle import DEFAULT_MONITORING_DAYS, hotspot_lifecycle
-from models.vocabulary import local_today
+from models.vocabulary import DRY_RUN_NOTICE, local_today
 
 city, chromium = shared.city, shared.chromium
 
@@ -177,5 +177,43 @@ def test_the_inbox_names_the_team_of_the_user_who_wrote(chromium, server: str, c
     line = page.locator("#inbox li", has_text="Cần thêm người hỗ trợ").first
     assert f"{username} ({team}): Ghi chú — «Cần thêm người hỗ trợ»" in line.inner_text()
     shot(page, "command-inbox-names-the-team")
+    assert errors == []
+    page.close()
+
+
+@pytest.mark.parametrize("viewport", [PHONE, DESKTOP], ids=["phone", "desktop"])
+def test_command_runs_detection_from_the_page(chromium, server: str, city: Engine, viewport) -> None:
+    """Detection was run from the shell alone: a commander who imported the week's incidents on the page could not
+    bring them into the register. «Chạy thử» says what a run would change and records nothing; a run (desktop) updates
+    the register under the commander's name, and a window ending before the latest run is refused in Vietnamese,
+    nothing recorded."""
+    count = "SELECT count(*), max(id) FROM detection_runs"
+    with city.connect() as conn:
+        before = tuple(conn.execute(text(count)).one())
+    page, errors = open_as(chromium, server, "chihuy", viewport)
+    page.click("#detection-box summary")
+    page.click("#detection-form button[name=check]")
+    page.wait_for_selector("#message >> text=Đã chạy thử — chưa ghi gì vào sổ điểm nóng")
+    report = page.locator("#detection-report").inner_text()
+    assert report.startswith(DRY_RUN_NOTICE) and "Phát hiện điểm nóng (chạy thử, " in report, report
+    page.locator("#detection-report").scroll_into_view_if_needed()
+    shot(page, f"command-detection-check-{viewport['width']}")
+    with city.connect() as conn:
+        assert tuple(conn.execute(text(count)).one()) == before
+    if viewport is DESKTOP:
+        page.click("#detection-form button[type=submit]")
+        page.wait_for_selector("#message >> text=Đã cập nhật sổ điểm nóng (lần chạy #")
+        with city.connect() as conn:
+            run, actor = conn.execute(text("SELECT id, actor FROM detection_runs ORDER BY id DESC LIMIT 1")).one()
+        assert actor == "chihuy" and run not in (before[1], None)
+        assert page.locator("#detection-report").inner_text().startswith(f"Phát hiện điểm nóng (lần chạy #{run}, ")
+        shot(page, "command-detection-run")
+        page.fill("#detection-form input[name=end]", "01/01/2020")
+        page.click("#detection-form button[type=submit]")
+        page.wait_for_selector("#message.error >> text=không được lùi về trước lần chạy gần nhất")
+        with city.connect() as conn:
+            assert conn.execute(text(count)).one()[1] == run
+        errors = [e for e in errors if "409" not in e]  # the refusal's answer, which the page tells
+    assert not foreign_words(page.locator("#detection-box").inner_text())
     assert errors == []
     page.close()

@@ -15,9 +15,8 @@ from pathlib import Path
 import geopandas as gpd
 import numpy as np
 import pytest
-from conftest import scratch_database
+from conftest import incident_burst, scratch_database
 from openpyxl import load_workbook
-from pyproj import Transformer
 from sqlalchemy import Connection, text
 
 from gis.io.scenario_files import write_scenario
@@ -30,8 +29,6 @@ from gis.store.hotspots import hotspot_detail
 from models.domain.dates import day_start
 from models.errors import Conflict
 from models.synthetic.scenario import ScenarioConfig, generate_scenario
-
-TO_UTM = Transformer.from_crs(4326, 32648, always_xy=True)
 
 
 @pytest.fixture(scope="module")
@@ -150,25 +147,9 @@ def test_a_rerun_writes_only_what_changed(conn: Connection, loaded, tmp_path: Pa
     assert tuple(event) == (hotspot, "updated")
 
 
-def _burst(
-    tmp_path: Path, lon: float, lat: float, start: datetime, n: int, prefix: str, kind: str = "drug_use"
-) -> Path:
-    rng = np.random.default_rng(1)
-    x, y = TO_UTM.transform(lon, lat)
-    xs, ys = x + rng.normal(0, 20, n), y + rng.normal(0, 20, n)
-    lons, lats = Transformer.from_crs(32648, 4326, always_xy=True).transform(xs, ys)
-    lines = ["ref,occurred_at,lon,lat,kind"] + [
-        f"{prefix}{i},{(start + timedelta(days=i)).isoformat()},{lo:.6f},{la:.6f},{kind}"
-        for i, (lo, la) in enumerate(zip(lons, lats))
-    ]
-    path = tmp_path / f"{prefix}.csv"
-    path.write_text("\n".join(lines) + "\n")
-    return path
-
-
 def test_new_cluster_near_an_eradicated_hotspot_is_a_recurrence(conn: Connection, tmp_path: Path) -> None:
     start = datetime(2025, 1, 1, tzinfo=UTC)
-    import_incidents(conn, _burst(tmp_path, 106.6830, 20.8600, start, 10, "OLD"), imported_by="test")
+    import_incidents(conn, incident_burst(tmp_path, 106.6830, 20.8600, start, 10, "OLD"), imported_by="test")
     first = run_detection(conn, actor="test", start=start, end=start + timedelta(days=30))
     assert first.new == 1
     hotspot_id = first.hotspot_ids[0]
@@ -178,7 +159,7 @@ def test_new_cluster_near_an_eradicated_hotspot_is_a_recurrence(conn: Connection
     )
     later = datetime(2025, 9, 1, tzinfo=UTC)
     # 150 m away: beyond matching of an active hotspot's footprint, within the 300 m recurrence distance.
-    import_incidents(conn, _burst(tmp_path, 106.6844, 20.8600, later, 10, "NEW"), imported_by="test")
+    import_incidents(conn, incident_burst(tmp_path, 106.6844, 20.8600, later, 10, "NEW"), imported_by="test")
     again = run_detection(conn, actor="test", start=later, end=later + timedelta(days=30))
     assert (again.new, again.recurred) == (0, 1)
     status, version = conn.execute(
@@ -237,7 +218,7 @@ def test_the_register_says_the_day_its_incident_data_reaches(conn: Connection, t
     """`diaban hotspots export` said «số liệu đến ngày» the export's day while the incidents ended weeks before: its
     subtitle names the newest incident's Hải Phòng day, as the periodic report does."""
     start = datetime(2025, 3, 1, 1, 0, tzinfo=UTC)
-    import_incidents(conn, _burst(tmp_path, 106.6830, 20.8600, start, 3, "DEN"), imported_by="test")
+    import_incidents(conn, incident_burst(tmp_path, 106.6830, 20.8600, start, 3, "DEN"), imported_by="test")
     create_manual_hotspot(conn, lon=106.683, lat=20.86, note="tin báo của quần chúng", actor="test")
     sheet = load_workbook(io.BytesIO(export_register(conn, "xlsx", by="test").content)).active
     assert sheet["A6"].value.endswith("; số liệu vụ việc đến ngày 03/03/2025"), sheet["A6"].value
@@ -257,8 +238,8 @@ def test_a_run_over_the_past_is_refused_and_a_dry_run_looks_at_any_window(conn: 
     """A run that writes may not end before the latest run's window: over January, after a run to 31/10, it would
     wake and rewrite today's register from January's incidents (dated today, after newer changes). A dry run may."""
     january, october = datetime(2025, 1, 1, tzinfo=UTC), datetime(2025, 10, 1, tzinfo=UTC)
-    import_incidents(conn, _burst(tmp_path, 106.6830, 20.8600, january, 10, "JAN"), imported_by="test")
-    import_incidents(conn, _burst(tmp_path, 106.7000, 20.8600, october, 10, "OCT"), imported_by="test")
+    import_incidents(conn, incident_burst(tmp_path, 106.6830, 20.8600, january, 10, "JAN"), imported_by="test")
+    import_incidents(conn, incident_burst(tmp_path, 106.7000, 20.8600, october, 10, "OCT"), imported_by="test")
     latest = run_detection(conn, actor="test", start=october, end=datetime(2025, 10, 31, 17, tzinfo=UTC))
     assert latest.new == 1
     before = _register_rows(conn)
@@ -278,13 +259,13 @@ def test_a_change_of_kind_is_said_in_the_history(conn: Connection, tmp_path: Pat
     """The kind feeds the legal classification: a hotspot whose organising incidents reach half becomes an organising
     place, and the run's event says so (codes in its details, the Vietnamese labels in its note), not only its size."""
     start = datetime(2025, 1, 1, tzinfo=UTC)
-    import_incidents(conn, _burst(tmp_path, 106.6830, 20.8600, start, 10, "USE"), imported_by="test")
+    import_incidents(conn, incident_burst(tmp_path, 106.6830, 20.8600, start, 10, "USE"), imported_by="test")
     first = run_detection(conn, actor="test", start=start, end=start + timedelta(days=30))
     hotspot = first.hotspot_ids[0]
     was = conn.execute(text("SELECT kind FROM hotspots WHERE id = :id"), {"id": hotspot}).scalar_one()
     assert was != "organizing_place"
     later = start + timedelta(days=30)
-    organizing = _burst(tmp_path, 106.6830, 20.8600, later, 12, "ORG", kind="organizing_use")
+    organizing = incident_burst(tmp_path, 106.6830, 20.8600, later, 12, "ORG", kind="organizing_use")
     import_incidents(conn, organizing, imported_by="test")
     second = run_detection(conn, actor="test", start=start, end=later + timedelta(days=30))
     assert second.hotspot_ids == [hotspot]
@@ -303,7 +284,9 @@ def test_a_window_of_n_days_holds_n_days(conn: Connection, tmp_path: Path) -> No
     """`--days 90` (the default window) is 90 Hải Phòng days ending on the latest incident's day, both counted: to
     31/10/2025, 03/08–31/10 (it was the 90 days before just after the latest incident: 02/08–31/10, 91 days)."""
     import_incidents(
-        conn, _burst(tmp_path, 106.6830, 20.8600, datetime(2025, 10, 22, 3, tzinfo=UTC), 10, "D"), imported_by="test"
+        conn,
+        incident_burst(tmp_path, 106.6830, 20.8600, datetime(2025, 10, 22, 3, tzinfo=UTC), 10, "D"),
+        imported_by="test",
     )
     report = run_detection(conn, actor="test")  # the latest incident: 31/10/2025 10:00 in Hải Phòng
     assert (report.window_from, report.window_to) == (day_start(date(2025, 8, 3)), day_start(date(2025, 11, 1)))
@@ -316,7 +299,7 @@ def test_one_new_incident_beside_those_before_the_eradication_is_no_recurrence(
     here), however long ago it was eradicated: one new incident beside the ten that made it, still in the window,
     re-formed their cluster and made it «recurred» (20 incidents, 19 of them before the eradication)."""
     start = datetime(2025, 1, 1, tzinfo=UTC)
-    import_incidents(conn, _burst(tmp_path, 106.6830, 20.8600, start, 10, "OLD"), imported_by="test")
+    import_incidents(conn, incident_burst(tmp_path, 106.6830, 20.8600, start, 10, "OLD"), imported_by="test")
     hotspot = run_detection(conn, actor="test", start=start, end=start + timedelta(days=20)).hotspot_ids[0]
     conn.execute(
         text("UPDATE hotspots SET status = 'eradicated', status_changed_at = '2025-01-20Z' WHERE id = :id"),
@@ -324,7 +307,7 @@ def test_one_new_incident_beside_those_before_the_eradication_is_no_recurrence(
     )
     window = {"start": start, "end": datetime(2025, 3, 1, tzinfo=UTC)}
     import_incidents(
-        conn, _burst(tmp_path, 106.6830, 20.8600, datetime(2025, 2, 1, tzinfo=UTC), 1, "A"), imported_by="test"
+        conn, incident_burst(tmp_path, 106.6830, 20.8600, datetime(2025, 2, 1, tzinfo=UTC), 1, "A"), imported_by="test"
     )
     once = run_detection(conn, actor="test", **window)
     assert (once.min_samples, once.recurred, once.new) == (5, 0, 0)
@@ -332,7 +315,7 @@ def test_one_new_incident_beside_those_before_the_eradication_is_no_recurrence(
         conn.execute(text("SELECT status FROM hotspots WHERE id = :id"), {"id": hotspot}).scalar_one() == "eradicated"
     )
     import_incidents(
-        conn, _burst(tmp_path, 106.6830, 20.8600, datetime(2025, 2, 5, tzinfo=UTC), 4, "B"), imported_by="test"
+        conn, incident_burst(tmp_path, 106.6830, 20.8600, datetime(2025, 2, 5, tzinfo=UTC), 4, "B"), imported_by="test"
     )
     five = run_detection(conn, actor="test", **window)  # five after the eradication: a cluster of their own
     assert (five.recurred, five.new) == (1, 0)
@@ -347,7 +330,7 @@ def test_two_runs_at_once_write_one_register(cluster: ManagedCluster, boundaries
     with scratch_database(cluster, "detection_race") as engine:
         with engine.begin() as setup:
             import_boundaries(setup, boundaries_path)
-            import_incidents(setup, _burst(tmp_path, 106.6830, 20.8600, start, 10, "R"), imported_by="test")
+            import_incidents(setup, incident_burst(tmp_path, 106.6830, 20.8600, start, 10, "R"), imported_by="test")
         env = {**os.environ, "DIABAN_DATABASE_URL": cluster.url("detection_race")}
         command = [sys.executable, "-m", "api.cli", "hotspots", "detect", "--json"]
         with engine.connect() as first, engine.connect() as watch:
@@ -380,18 +363,22 @@ def test_a_past_year_counts_the_kind_a_hotspot_had_then(conn: Connection, tmp_pa
     from gis.store.indicators import hotspot_aggregates
 
     november, end_2025 = datetime(2025, 11, 1, tzinfo=UTC), day_start(date(2026, 1, 1))
-    import_incidents(conn, _burst(tmp_path, 106.6830, 20.8600, november, 10, "A"), imported_by="test")
-    import_incidents(conn, _burst(tmp_path, 106.7000, 20.8600, november, 10, "B"), imported_by="test")
+    import_incidents(conn, incident_burst(tmp_path, 106.6830, 20.8600, november, 10, "A"), imported_by="test")
+    import_incidents(conn, incident_burst(tmp_path, 106.7000, 20.8600, november, 10, "B"), imported_by="test")
     first = run_detection(conn, actor="test", start=november, end=datetime(2025, 12, 1, tzinfo=UTC))
     assert first.new == 2
     december = datetime(2025, 12, 5, tzinfo=UTC)
     import_incidents(
-        conn, _burst(tmp_path, 106.7000, 20.8600, december, 12, "BORG", kind="organizing_use"), imported_by="test"
+        conn,
+        incident_burst(tmp_path, 106.7000, 20.8600, december, 12, "BORG", kind="organizing_use"),
+        imported_by="test",
     )
     run_detection(conn, actor="test", start=november, end=end_2025, recorded_at=datetime(2026, 1, 3, tzinfo=UTC))
     january = datetime(2026, 1, 5, tzinfo=UTC)
     import_incidents(
-        conn, _burst(tmp_path, 106.6830, 20.8600, january, 12, "AORG", kind="organizing_use"), imported_by="test"
+        conn,
+        incident_burst(tmp_path, 106.6830, 20.8600, january, 12, "AORG", kind="organizing_use"),
+        imported_by="test",
     )
     run_detection(conn, actor="test", start=november, end=datetime(2026, 2, 1, tzinfo=UTC))
     rows = conn.execute(
@@ -416,8 +403,8 @@ def test_first_seen_is_the_first_incident_of_the_cluster_that_entered_the_regist
     again. Its other figures are the latest run's."""
     july, october = datetime(2025, 7, 1, tzinfo=UTC), datetime(2025, 10, 1, tzinfo=UTC)
     end = datetime(2025, 11, 1, tzinfo=UTC)
-    import_incidents(conn, _burst(tmp_path, 106.6830, 20.8600, july, 10, "JUL"), imported_by="test")
-    import_incidents(conn, _burst(tmp_path, 106.6830, 20.8600, october, 10, "OCT"), imported_by="test")
+    import_incidents(conn, incident_burst(tmp_path, 106.6830, 20.8600, july, 10, "JUL"), imported_by="test")
+    import_incidents(conn, incident_burst(tmp_path, 106.6830, 20.8600, october, 10, "OCT"), imported_by="test")
     seen = text("SELECT first_seen, last_seen, n_incidents FROM hotspots")
     last = october + timedelta(days=9)
     assert run_detection(conn, actor="test", start=october, end=end).new == 1

@@ -34,7 +34,7 @@ diabanPages.planner = async function startPlanner(map, cfg) {
   // server refuses both): neither is offered, and the page says who does it.
   const noRun = "Chỉ cán bộ tham mưu cấp toàn quốc được chạy hoặc phê duyệt phân loại: kết quả gồm cả các đơn vị ngoài " +
     "tỉnh, thành phố của bạn. Bạn xem xét và điều chỉnh được các xã, phường của tỉnh mình.";
-  if (!cfg.classifies) {
+  if (!cfg.coversAll) {
     runForm.hidden = true;
     approve.hidden = true;
     const note = document.createElement("p");
@@ -400,9 +400,9 @@ diabanPages.planner = async function startPlanner(map, cfg) {
     const overrode = items.some((i) => i.override_at && i.override_by === cfg.username);
     const selfApproval = !approved && cfg.fourEyes && (ran || overrode);
     const stale = !approved && Boolean(review.run.indicators_reloaded);
-    approve.disabled = approved || selfApproval || stale || !cfg.classifies;
+    approve.disabled = approved || selfApproval || stale || !cfg.coversAll;
     shown = { ...review.run, overrides: items.filter((i) => i.override_at).length };
-    discard.hidden = approved || !cfg.classifies;
+    discard.hidden = approved || !cfg.coversAll;
     const yours = [ran && "đã chạy phân loại tạo bản nháp này", overrode && "đã điều chỉnh kết quả trong bản nháp"];
     approve.title = selfApproval ? `Bạn ${yours.filter(Boolean).join(" và ")}: cần một cán bộ tham mưu khác phê duyệt`
       : stale ? `Chỉ số năm ${year} đã được nhập lại sau khi chạy: cần chạy lại phân loại trước khi phê duyệt` : "";
