@@ -71,6 +71,7 @@ def test_the_ministrys_command_map_opens_without_refusals_and_asks_for_hidden_la
         assert not [url for url in asked if "/api/classifications/" in url]
         assert page.locator("#message.error").count() == 0
         assert page.locator("#classes-year").inner_text() == f"Năm {local_today().year - 1}"
+        assert page.locator("#detection-box").is_visible()  # the Ministry's command runs detection
         if name == "desktop":
             with page.expect_response(lambda r: "/api/classifications/" in r.url) as answer:
                 page.locator(".leaflet-control-layers >> text=Phân loại xã").click()
@@ -222,6 +223,8 @@ def test_a_provincial_command_whose_province_the_run_does_not_hold_is_told_so_on
     said = f"Phiên bản 1 của năm {local_today().year - 1} không gồm đơn vị nào của Tỉnh Quảng Ninh"
     page.wait_for_function(f"() => document.getElementById('classes-year').textContent.startsWith({said!r})")
     assert page.locator("#message.error").count() == 0
+    # A detection run covers every unit: the Ministry's command is offered it, a province's is not (403 if sent).
+    assert page.locator("#detection-box").is_hidden()
     shot(page, "national-command-run-without-the-province")
     assert [e for e in errors if "404" not in e] == [], errors
     page.close()
