@@ -12,9 +12,11 @@ from collections.abc import Iterable, Mapping
 from html import escape
 
 from maps.styles import CLASS_LABELS, class_key, swatch_class
+from models.analytics.detection import SIMULATIONS, SPURIOUS_PER_MAP, DetectionParams
 from models.analytics.emerging import PATTERN_LABELS_VI, PATTERN_MEANINGS_VI, PATTERNS
 from models.domain.guide import Step, hotspot_steps, task_steps
 from models.domain.hotspot_lifecycle import HOTSPOT_LIFECYCLE
+from models.numbers import vn_number
 from models.vocabulary import (
     CATEGORY_MEANINGS,
     CLASS_CHOICES,
@@ -44,6 +46,8 @@ _SEARCH_TERMS = {
 }
 #: The folded forms that report a spot (maps.panels._tip_form), named here and there alike.
 COMMAND_TIP = "Thêm điểm từ tin báo"
+#: The command page's form running hotspot detection (maps.panels.command_panel), as its help names it.
+DETECTION_TITLE = "Phát hiện điểm nóng từ vụ việc"
 TEAM_TIP = "Báo điểm mới"
 _TIP_MEANING = "viết mô tả ngắn (nơi, dấu hiệu), không ghi tên người: hệ thống không lưu tên người"
 _TASK_TERMS = {
@@ -84,6 +88,13 @@ _COMMAND_TERMS = {
     " đã giải thể còn nhiệm vụ cũ, để tra cứu (chọn tổ, nhãn của ô ghi ngày giải thể); không giao việc được cho tổ này",
     COMMAND_TIP: f"ghi một tin báo, tố giác thành điểm nóng «{HotspotStatus.DETECTED.label}»: bấm vào bản đồ hoặc gõ"
     f" tọa độ, {_TIP_MEANING}",
+    f"{DETECTION_TITLE} (thẻ «Tổng quan»)": "gom các vụ việc của những ngày gần nhất thành cụm (các vụ cách nhau"
+    f" không quá {vn_number(DetectionParams.eps_m)} m, đủ số vụ tối thiểu chọn theo mật độ nền để cả bản đồ dự kiến"
+    f" dưới {vn_number(SPURIOUS_PER_MAP)} cụm chỉ do ngẫu nhiên), so mỗi cụm với {vn_number(SIMULATIONS)} bản đồ mô"
+    f" phỏng và bỏ cụm không vượt nền ngẫu nhiên; cụm mới thành điểm «{HotspotStatus.DETECTED.label}», cụm ở điểm đã"
+    f" xóa bỏ làm điểm đó «{HotspotStatus.RECURRED.label}», điểm không còn cụm qua"
+    f" {vn_number(DetectionParams.dormant_windows)} kỳ thành «{HotspotStatus.DORMANT.label}»; «Chạy thử» chỉ cho biết"
+    " kết quả, không ghi gì; lần chạy ghi vào sổ mang tên người chạy và không được lùi về trước lần chạy gần nhất",
     "vụ/km²": "mật độ: số vụ việc trên một ki-lô-mét vuông; mỗi vụ được tính lan ra quanh nơi xảy ra, khoảng cách"
     " lan ghi dưới thang màu (trên máy tính, di chuột lên dòng đó để xem cỡ ô và độ rộng σ — điện thoại không hiện"
     f" được, xem «{DENSITY_SPREAD}» ngay dưới đây: σ bằng cỡ ô, ít nhất 200 m)",

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from html import escape
 
-from maps.help import COMMAND_TIP, DENSITY_SPREAD, EMERGING_TITLE, GISTAR_TITLE, TEAM_TIP, help_panel
+from maps.help import COMMAND_TIP, DENSITY_SPREAD, DETECTION_TITLE, EMERGING_TITLE, GISTAR_TITLE, TEAM_TIP, help_panel
 from maps.styles import (
     class_legend,
     emerging_legend,
@@ -225,7 +225,7 @@ def command_panel() -> str:
         " hiệu) không nhập lại; mỗi dòng lỗi được báo kèm số dòng và lý do.",
         f'<label>Điểm nằm ngoài mọi xã/phường <select name="outside">{outside}</select></label>',
     )
-    detection = f"""<details class="import" id="detection-box"><summary>Phát hiện điểm nóng từ vụ việc…</summary>
+    detection = f"""<details class="import" id="detection-box"><summary>{DETECTION_TITLE}…</summary>
         <form id="detection-form" class="stack" novalidate>
           <label>Số ngày gần nhất <input name="days" inputmode="numeric" maxlength="4"
             value="{DetectionParams.window_days}"></label>
