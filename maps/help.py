@@ -20,6 +20,7 @@ from models.numbers import vn_number
 from models.vocabulary import (
     CATEGORY_MEANINGS,
     CLASS_CHOICES,
+    DETECTION_CHECK,
     DRAFT_END_MEANINGS,
     FIELD_LABELS,
     HOTSPOT_STATUS_MEANINGS,
@@ -93,8 +94,8 @@ _COMMAND_TERMS = {
     f" dưới {vn_number(SPURIOUS_PER_MAP)} cụm chỉ do ngẫu nhiên), so mỗi cụm với {vn_number(SIMULATIONS)} bản đồ mô"
     f" phỏng và bỏ cụm không vượt nền ngẫu nhiên; cụm mới thành điểm «{HotspotStatus.DETECTED.label}», cụm ở điểm đã"
     f" xóa bỏ làm điểm đó «{HotspotStatus.RECURRED.label}», điểm không còn cụm qua"
-    f" {vn_number(DetectionParams.dormant_windows)} kỳ thành «{HotspotStatus.DORMANT.label}»; «Chạy thử» chỉ cho biết"
-    " kết quả, không ghi gì; lần chạy ghi vào sổ mang tên người chạy và không được lùi về trước lần chạy gần nhất",
+    f" {vn_number(DetectionParams.dormant_windows)} kỳ thành «{HotspotStatus.DORMANT.label}»; «{DETECTION_CHECK}» chỉ"
+    " cho biết kết quả, không ghi gì; lần chạy ghi vào sổ mang tên người chạy và không được lùi về trước lần chạy gần nhất",
     "vụ/km²": "mật độ: số vụ việc trên một ki-lô-mét vuông; mỗi vụ được tính lan ra quanh nơi xảy ra, khoảng cách"
     " lan ghi dưới thang màu (trên máy tính, di chuột lên dòng đó để xem cỡ ô và độ rộng σ — điện thoại không hiện"
     f" được, xem «{DENSITY_SPREAD}» ngay dưới đây: σ bằng cỡ ô, ít nhất 200 m)",

@@ -15,11 +15,12 @@ from maps.styles import (
     status_legend,
     team_legend,
 )
-from models.analytics.detection import DetectionParams
+from models.analytics.detection import MAX_WINDOW_DAYS, DetectionParams
 from models.domain.hotspot_lifecycle import MANUAL_NOTE_CHARS
 from models.forecast.learned import FORECAST_NOTE
 from models.numbers import vn_number
 from models.vocabulary import (
+    DETECTION_CHECK,
     FORECAST_HEADER,
     LEAVING_DRUG_FREE_LABEL,
     NEW_OR_RECURRED_LABEL,
@@ -227,15 +228,16 @@ def command_panel() -> str:
     )
     detection = f"""<details class="import" id="detection-box"><summary>{DETECTION_TITLE}…</summary>
         <form id="detection-form" class="stack" novalidate>
-          <label>Số ngày gần nhất <input name="days" inputmode="numeric" maxlength="4"
-            value="{DetectionParams.window_days}"></label>
+          <label>Số ngày gần nhất <input name="days" inputmode="numeric" maxlength="5"
+            value="{DetectionParams.window_days}" data-max="{MAX_WINDOW_DAYS}"></label>
           {_date_input("end", "Đến ngày (để trống: ngày có vụ việc mới nhất)")}
-          <div class="import-buttons"><button type="button" name="check">Chạy thử (chưa ghi)</button>
+          <div class="import-buttons"><button type="button" name="check">{DETECTION_CHECK}</button>
             <button type="submit">Chạy và cập nhật sổ điểm nóng</button></div>
         </form>
         <p class="hint">Như lệnh «diaban hotspots detect»: gom các vụ việc của khoảng ngày thành cụm (trong
           {vn_number(DetectionParams.eps_m)} m), bỏ các cụm có thể chỉ do ngẫu nhiên, rồi cập nhật sổ: điểm mới, điểm
-          {RECURRED_WORDS}, điểm tạm lắng. «Chạy thử» cho biết kết quả mà chưa ghi gì. Lần chạy ghi tên người chạy.</p>
+          {RECURRED_WORDS}, điểm tạm lắng. «{DETECTION_CHECK}» cho biết kết quả mà chưa ghi gì. Lần chạy ghi tên người
+          chạy.</p>
         <div id="detection-report" class="import-report" hidden></div>
       </details>"""
     return f"""<main class="panel"><div id="message" class="message" role="status" aria-live="polite"></div>

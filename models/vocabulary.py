@@ -1098,6 +1098,8 @@ def column_label(field: str, labels: dict[str, str]) -> str:
 #: What a dry run of an import («Kiểm tra tệp» on the pages, ``dry_run=true``, ``--dry-run``) says first: the import
 #: ran and was rolled back, so its counts are what it would do now.
 DRY_RUN_NOTICE = "Kiểm tra — chưa ghi gì vào cơ sở dữ liệu"
+#: The command page's button running detection as a check (a dry run), named by its refusals and help.
+DETECTION_CHECK = "Kiểm tra (chưa ghi)"
 #: A dry run's imported count, said as what would be: "đã nhập" would read as stored.
 WOULD_IMPORT = "sẽ nhập"
 #: A dry run's summary title when its counts are changes (a boundary file's): what they would be if imported.

@@ -42,9 +42,10 @@ from models.analytics.matching import MatchResult, MatchRules, match_clusters
 from models.domain.dates import DayWindow, instants_window, last_days, local_day, vn_day
 from models.domain.hotspot_lifecycle import HOTSPOT_LIFECYCLE, SYSTEM_ROLE, HotspotFacts
 from models.domain.state_machine import TransitionError
-from models.errors import Conflict, PermissionDenied
+from models.errors import Conflict, InvalidRequest, PermissionDenied
 from models.numbers import vn_number
 from models.vocabulary import (
+    DETECTION_CHECK,
     DRY_RUN_NOTICE,
     HOTSPOT_MAY_SLEEP,
     HOTSPOT_RECURRABLE,
@@ -126,7 +127,7 @@ class DetectionReport:
     def lines(self) -> list[str]:
         """The report in Vietnamese, as the command line prints it and the command page shows it: what the run found
         and changed in the register, then how many of its clusters chance alone would make."""
-        which = "chạy thử" if self.dry_run else f"lần chạy #{self.run_id}"
+        which = "kiểm tra" if self.dry_run else f"lần chạy #{self.run_id}"
         simulated = (
             f"; mô phỏng: {vn_number(self.simulated_spurious, fixed=True)}"
             if self.simulated_spurious is not None
@@ -187,12 +188,19 @@ def _window(conn: Connection, start: datetime | None, end: datetime | None, days
         latest = latest_incident_time(conn)
         last = local_day(latest) if latest else local_today()
         end = DayWindow(last, last).end
+    elif local_day(end - _INSTANT) > local_today():
+        # A run recorded over a window ending in 2062 (2026 mistyped) would refuse every later run until then.
+        raise InvalidRequest(
+            f"ngày cuối {vn_day(end - _INSTANT)} chưa đến (hôm nay là ngày {vn_day(local_today())}): không có vụ việc"
+            " nào để gom cụm",
+            "the window ends after today",
+        )
     start = start or last_days(local_day(end - _INSTANT), days).start
     instants_window(start, end)  # refuses a reversed or empty window before anything is recorded
     return start, end
 
 
-def _refuse_going_back(conn: Connection, end: datetime) -> None:
+def _refuse_going_back(conn: Connection, end: datetime, check: str) -> None:
     """Refuse a run writing to the register over a window that ends before the latest run's: its clusters would
     rewrite today's register from older incidents (wake dormant hotspots, recreate closed ones, take back incidents
     from before an eradication) and date those changes after newer ones. A dry run may look at any window."""
@@ -204,7 +212,7 @@ def _refuse_going_back(conn: Connection, end: datetime) -> None:
         raise Conflict(
             f"khoảng thời gian kết thúc ngày {asked}, trước ngày {recorded} mà lần chạy #{latest.id} đã ghi vào sổ"
             f" theo dõi: lần chạy ghi vào sổ không được lùi về trước lần chạy gần nhất. Để xem một khoảng thời gian"
-            f" đã qua, hãy chạy thử («Chạy thử» trên trang, --dry-run ở dòng lệnh): không ghi gì vào sổ",
+            f" đã qua, hãy {check}: không ghi gì vào sổ",
             f"a run writing to the register must not end ({asked}) before the latest run's window ({recorded},"
             f" run {latest.id}); a dry run may look at any window",
         )
@@ -231,6 +239,7 @@ def run_detection(
     recorded_at: datetime | None = None,
     dry_run: bool = False,
     waiting: Callable[[], None] | None = None,
+    check: str = "chạy thử (--dry-run)",
 ) -> DetectionReport:
     """Detect hotspots over a window in the caller's transaction and record the run and its events.
 
@@ -245,12 +254,14 @@ def run_detection(
     read): two at once (a scheduled run and an operator's) both found the register without the other's hotspots and
     added the same clusters twice; the second now waits for the first to commit, then reads the register it left (its
     default window, the refusal of a window going back, its matching), as if started after it. A dry run takes no
-    lock: it records nothing. ``waiting`` is called once when the run has to wait (the command line says so)."""
+    lock: it records nothing. ``waiting`` is called once when the run has to wait (the command line says so); ``check``:
+    what the refusal of a window going back names a dry run (the command line's option, the page's button). A window
+    ending after today is refused (InvalidRequest): recorded, it would refuse every run until that day."""
     if not dry_run:
         _wait_for_other_runs(conn, waiting)
     start, end = _window(conn, start, end, params.window_days)
     if not dry_run:
-        _refuse_going_back(conn, end)
+        _refuse_going_back(conn, end, check)
     with dry_run_savepoint(conn, dry_run):
         report = _detect(conn, actor, start, end, params, kind_rules, recorded_at)
     report.dry_run = dry_run
@@ -282,7 +293,8 @@ def detect_for_user(
 
     end = DayWindow(last_day, last_day).end if last_day else None
     params = DetectionParams(window_days=days)
-    return run_detection(conn, actor=actor, end=end, params=params, dry_run=dry_run, waiting=refuse)
+    check = f"bấm «{DETECTION_CHECK}»"
+    return run_detection(conn, actor=actor, end=end, params=params, dry_run=dry_run, waiting=refuse, check=check)
 
 
 def _detect(

@@ -184,7 +184,7 @@ def test_the_inbox_names_the_team_of_the_user_who_wrote(chromium, server: str, c
 @pytest.mark.parametrize("viewport", [PHONE, DESKTOP], ids=["phone", "desktop"])
 def test_command_runs_detection_from_the_page(chromium, server: str, city: Engine, viewport) -> None:
     """Detection was run from the shell alone: a commander who imported the week's incidents on the page could not
-    bring them into the register. «Chạy thử» says what a run would change and records nothing; a run (desktop) updates
+    bring them into the register. «Kiểm tra» says what a run would change and records nothing; a run (desktop) updates
     the register under the commander's name, and a window ending before the latest run is refused in Vietnamese,
     nothing recorded."""
     count = "SELECT count(*), max(id) FROM detection_runs"
@@ -193,9 +193,9 @@ def test_command_runs_detection_from_the_page(chromium, server: str, city: Engin
     page, errors = open_as(chromium, server, "chihuy", viewport)
     page.click("#detection-box summary")
     page.click("#detection-form button[name=check]")
-    page.wait_for_selector("#message >> text=Đã chạy thử — chưa ghi gì vào sổ điểm nóng")
+    page.wait_for_selector("#message >> text=Đã kiểm tra — chưa ghi gì vào sổ điểm nóng")
     report = page.locator("#detection-report").inner_text()
-    assert report.startswith(DRY_RUN_NOTICE) and "Phát hiện điểm nóng (chạy thử, " in report, report
+    assert report.startswith(DRY_RUN_NOTICE) and "Phát hiện điểm nóng (kiểm tra, " in report, report
     page.locator("#detection-report").scroll_into_view_if_needed()
     shot(page, f"command-detection-check-{viewport['width']}")
     with city.connect() as conn:
@@ -211,6 +211,14 @@ def test_command_runs_detection_from_the_page(chromium, server: str, city: Engin
         page.fill("#detection-form input[name=end]", "01/01/2020")
         page.click("#detection-form button[type=submit]")
         page.wait_for_selector("#message.error >> text=không được lùi về trước lần chạy gần nhất")
+        told = page.locator("#message").inner_text()
+        assert "hãy bấm «Kiểm tra (chưa ghi)»" in told and "--dry-run" not in told, told
+        # The report of the run before is not left under the refusal, as if it were this one's.
+        assert page.locator("#detection-report").is_hidden()
+        page.fill("#detection-form input[name=end]", "")
+        page.fill("#detection-form input[name=days]", "99999")  # past the longest window: said with the field's name
+        page.click("#detection-form button[name=check]")
+        page.wait_for_selector("#message.error >> text=Số ngày gần nhất: hãy ghi một số nguyên từ 1 đến 3.650")
         with city.connect() as conn:
             assert conn.execute(text(count)).one()[1] == run
         errors = [e for e in errors if "409" not in e]  # the refusal's answer, which the page tells

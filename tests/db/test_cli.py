@@ -94,7 +94,7 @@ def test_a_run_of_the_past_is_refused_and_its_dry_run_writes_nothing(cli, capsys
         code, _, err = cli(capsys, "hotspots", "detect", "--to", "31/08/2026")
         assert code == 3 and "31/08/2026" in err and "30/09/2026" in err and "--dry-run" in err, err
         code, out, _ = cli(capsys, "hotspots", "detect", "--to", "31/08/2026", "--days", "31", "--dry-run")
-        assert code == 0 and out.startswith("Kiểm tra — chưa ghi gì") and "(chạy thử, 01/08/2026–31/08/2026)" in out
+        assert code == 0 and out.startswith("Kiểm tra — chưa ghi gì") and "(kiểm tra, 01/08/2026–31/08/2026)" in out
         assert _runs(engine) == before + 1
         code, out, _ = cli(capsys, "hotspots", "detect", "--to", "31/08/2026", "--dry-run", "--json")
         summary = json.loads(out)  # no run number: the one drawn was rolled back, a script took it for a run recorded

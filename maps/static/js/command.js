@@ -1175,30 +1175,35 @@ diabanPages.command = async function startCommand(map, cfg) {
   importForm("incident-import", "/api/imports/incidents", () => Promise.all([
     refresh(), loadEmerging(), loadHotspotRegister(), loadTaskRegister(),
   ]));
-  // Hotspot detection over the last days (POST /api/hotspots/detection, what `diaban hotspots detect` does): «Chạy
-  // thử» says what a run would change and records nothing; a run updates the register, then the map, the registers
+  // Hotspot detection over the last days (POST /api/hotspots/detection, what `diaban hotspots detect` does): «Kiểm
+  // tra» says what a run would change and records nothing; a run updates the register, then the map, the registers
   // and the KPIs are loaded again. Its report, in the command line's words, stays under the form. Offered only to a
   // user whose scope holds every unit (a run covers them all: the server refuses the others).
   const detection = document.getElementById("detection-form");
   document.getElementById("detection-box").hidden = !cfg.coversAll;
+  const detectionReport = document.getElementById("detection-report");
   async function detect(dryRun) {
+    detectionReport.hidden = true;  // a report left from an earlier run would read as this one's
     let body;
     try {
       const days = Number(detection.days.value.trim());
-      if (!Number.isInteger(days) || days < 1) throw new Error("Số ngày gần nhất: hãy ghi một số nguyên dương, ví dụ 90");
+      const most = Number(detection.days.dataset.max);
+      if (!Number.isInteger(days) || days < 1 || days > most) {
+        detection.days.focus();
+        throw new Error(`Số ngày gần nhất: hãy ghi một số nguyên từ 1 đến ${VI_NUMBER.format(most)}, ví dụ 90`);
+      }
       const end = dayField(detection.end, "Đến ngày");
       body = { days, dry_run: dryRun, ...(end ? { end } : {}) };
     } catch (error) { notify(error.message, true, null, "detection"); return; }
     const buttons = [...detection.querySelectorAll("button")];
     buttons.forEach((button) => { button.disabled = true; });
-    notify(dryRun ? "Đang chạy thử phát hiện điểm nóng…" : "Đang chạy phát hiện điểm nóng…");
+    notify(dryRun ? "Đang kiểm tra phát hiện điểm nóng…" : "Đang chạy phát hiện điểm nóng…");
     try {
       const report = await api("/api/hotspots/detection", { method: "POST", body: JSON.stringify(body) });
-      const box = document.getElementById("detection-report");
-      box.innerHTML = report.lines.map((line) => `<p class="import-summary">${escapeHtml(line)}</p>`).join("");
-      box.hidden = false;
+      detectionReport.innerHTML = report.lines.map((line) => `<p class="import-summary">${escapeHtml(line)}</p>`).join("");
+      detectionReport.hidden = false;
       settled("detection");
-      if (dryRun) notify("Đã chạy thử — chưa ghi gì vào sổ điểm nóng");
+      if (dryRun) notify("Đã kiểm tra — chưa ghi gì vào sổ điểm nóng");
       else {
         await refreshAfterSave(`Đã cập nhật sổ điểm nóng (lần chạy #${report.run_id})`, () => Promise.all([
           loadHotspots(), loadHotspotRegister(true), loadTaskKpis(),
