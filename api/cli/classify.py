@@ -70,6 +70,10 @@ def cmd_run(args: argparse.Namespace) -> int:
     print(
         f"Năm {run['year']}: {kind} phiên bản {run['version']} (lần chạy #{run['id']}, tiêu chí {run['rules_version']})"
     )
+    if run["replaced"]:  # --replace: what it dropped, which the page's confirmation says before
+        dropped = run["replaced"]["overrides"]
+        lost = f", cùng {vn_number(dropped)} điều chỉnh thủ công trong đó" if dropped else ""
+        print(f"  thay bản nháp phiên bản {run['replaced']['version']}{lost} (còn trong lịch sử phiên bản)")
     for name, count in run["counts"].items():
         print(f"  {_class_name(name)}: {vn_number(count)}")
     unplaced = run["ambiguous_incidents"]

@@ -167,8 +167,11 @@ def create_run(
     replace: bool = False,
     note: str | None = None,
 ) -> dict[str, Any]:
-    """Store a new draft version of a year (a correction when an approved version exists)."""
+    """Store a new draft version of a year (a correction when an approved version exists); ``replaced``: the draft
+    ``replace`` ended (its version and number of overrides; None: there was none), for the command line to say what
+    it dropped."""
     conn.execute(text("SELECT pg_advisory_xact_lock(7312026, :year)"), {"year": year})
+    replaced = None
     # Locked: a draft being approved meanwhile is waited for, then no longer a draft (a correction follows it); it
     # was deleted once approved, refused by the freeze trigger (a 500).
     existing = conn.execute(
@@ -185,7 +188,7 @@ def create_run(
                 {"id": existing.id},
             ).one()
             raise refuse_existing_draft(year, existing.version, overridden, overriders)
-        _end_draft(conn, existing.id, DraftEnd.REPLACED, actor)
+        replaced = {"version": existing.version, "overrides": _end_draft(conn, existing.id, DraftEnd.REPLACED, actor)}
     approved = find_run(conn, year, approved_only=True)
     run = (
         conn.execute(
@@ -210,7 +213,7 @@ def create_run(
         .one()
     )
     _insert_results(conn, run["id"], results)
-    return dict(run)
+    return {**run, "replaced": replaced}
 
 
 def _insert_results(conn: Connection, run_id: int, results: pd.DataFrame) -> None:

@@ -983,7 +983,8 @@ def test_a_planner_who_overrode_at_the_command_line_cannot_approve(
 ) -> None:
     """`classify override` and `discard` name the planner account too (`--as-user`, required, checked as for an
     approval: another role and a password still to change are refused, exit 3). An override made at the shell was the
-    OS user's, so the planner who typed it could approve the draft on the page: four eyes now refuses them."""
+    OS user's, so the planner who typed it could approve the draft on the page: four eyes now refuses them. A run
+    over the draft (`--replace`) says the overrides it drops; it said nothing of them."""
     try:
         assert cli(capsys, "classify", "run", "--year", "2005", "--as-user", "tham-muu-cli")[0] == 0
         with engine.connect() as conn:
@@ -1013,10 +1014,18 @@ def test_a_planner_who_overrode_at_the_command_line_cannot_approve(
         assert code == 3 and "Nguyên tắc bốn mắt: tham-muu-cli-2 đã điều chỉnh kết quả của 1 xã" in err, err
         code, out, err = cli(capsys, "classify", "discard", "--year", "2005", "--as-user", "tham-muu-cli-moi")
         assert code == 3 and "«tham-muu-cli-moi» chưa đổi mật khẩu do quản trị viên cấp" in err, err
-        code, out, err = cli(capsys, "classify", "discard", "--year", "2005", "--as-user", "tham-muu-cli-2")
-        assert code == 0 and out.startswith("Đã bỏ bản nháp năm 2005 phiên bản 1, cùng 1 điều chỉnh"), (out, err)
+        # Run again over the draft (--replace): the override it drops is said, as the page's confirmation says it.
+        code, out, err = cli(capsys, "classify", "run", "--year", "2005", "--replace", "--as-user", "tham-muu-cli-2")
+        assert (
+            code == 0 and "\n  thay bản nháp phiên bản 1, cùng 1 điều chỉnh thủ công trong đó (còn trong lịch sử" in out
+        )
+        code, out, err = cli(capsys, "classify", "discard", "--year", "2005", "--as-user", "tham-muu-cli")
+        assert code == 0 and out.startswith("Đã bỏ bản nháp năm 2005 phiên bản 1; năm chưa có"), (out, err)
         code, out, err = cli(capsys, "classify", "history", "--year", "2005")
-        assert code == 0 and "chạy bởi tham-muu-cli, " in out and "bỏ bởi tham-muu-cli-2, " in out, out
+        assert (
+            code == 0 and "chạy bởi tham-muu-cli, " in out and "thay bằng lần chạy mới của tham-muu-cli-2, " in out
+        ), out
+        assert "chạy bởi tham-muu-cli-2, " in out and "bỏ bởi tham-muu-cli, " in out, out
     finally:
         _forget_year(owner_engine, 2005)
 
