@@ -329,8 +329,10 @@ def forecast_columns(*, raw: bool = False) -> list[Column]:
 
 def _forecast_text(value: Any) -> str:
     """A forecast in whole percents, or «< 1%», «> 99%» (forecast_bound_text): never 0 % nor 100 %."""
-    figure = isinstance(number_cell(value, 0, "%"), Figure)
-    return (figure and forecast_bound_text(float(value))) or number_text(value, 0, "%")
+    cell = number_cell(value, 0, "%")
+    if not isinstance(cell, Figure):
+        return cell  # no forecast: «thiếu dữ liệu»
+    return forecast_bound_text(float(value)) or number_text(value, 0, "%")
 
 
 def _forecast_cell(value: Any) -> Figure | str:
