@@ -119,7 +119,7 @@ def detect_hotspots(body: DetectionIn, conn: ConnDep, user: Commander, scope: Ar
     `end` (default: the latest incident's day), recorded under the command user; `dry_run`: what it would do, nothing
     recorded. Command only; a command user limited to a province only where the database holds no unit outside it
     (403: a run covers every incident). A run that would write while another writes: 409, nothing waits; a window
-    ending before the latest recorded run's: 409 (a dry run may look at any window)."""
+    ending before the latest recorded run's: 409 (a dry run may look at any window); a last day after today: 422."""
     from gis.services.detection import detect_for_user  # here: it loads pandas, which the server starts without
 
     report = detect_for_user(conn, user.username, scope, body.days, body.end, body.dry_run)
