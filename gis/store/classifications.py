@@ -196,7 +196,8 @@ def create_run(
                 "INSERT INTO classification_runs (year, version, status, rules_version, method, params, created_by,"
                 " supersedes_id, note)"
                 " SELECT :year, coalesce(max(version), 0) + 1, 'draft', :rules, :method, CAST(:params AS jsonb), :actor,"
-                " :supersedes, :note FROM classification_runs WHERE year = :year"
+                " :supersedes, :note FROM (SELECT version FROM classification_runs WHERE year = :year"
+                " UNION ALL SELECT version FROM classification_trail WHERE year = :year) AS used"
                 f" RETURNING {_RUN_COLUMNS}"
             ),
             {

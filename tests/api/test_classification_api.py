@@ -278,10 +278,11 @@ def test_a_discarded_or_replaced_draft_stays_in_the_years_history_with_its_overr
     history = client.get("/api/classifications/2025/history")
     assert history.status_code == 200, history.text
     versions = history.json()
-    assert [(v["status"], v["created_by"], v["ended_by"], v["n_overrides"]) for v in versions] == [
-        ("approved", "tham.muu", None, 1),
-        ("replaced", "tham.muu.2", "tham.muu", 1),
-        ("discarded", "tham.muu", "tham.muu.2", 1),
+    # Each version has its own number: an ended draft's is not given again (the three were all version 1).
+    assert [(v["version"], v["status"], v["created_by"], v["ended_by"], v["n_overrides"]) for v in versions] == [
+        (3, "approved", "tham.muu", None, 1),
+        (2, "replaced", "tham.muu.2", "tham.muu", 1),
+        (1, "discarded", "tham.muu", "tham.muu.2", 1),
     ]
     assert versions[0]["run_id"] == approved["id"] and versions[0]["approved_by"] == "tham.muu.2"
     discarded, replaced = versions[2], versions[1]
@@ -305,7 +306,8 @@ def test_a_discarded_or_replaced_draft_stays_in_the_years_history_with_its_overr
         client.get("/api/reports/kpi", params={"year": 2025}).json()["classification"]["id"],
     }
     assert runs == {approved["id"]}
-    assert client.get("/api/classifications/2025", params={"version": 1}).json()["run"]["id"] == approved["id"]
+    assert client.get("/api/classifications/2025", params={"version": 3}).json()["run"]["id"] == approved["id"]
+    assert client.get("/api/classifications/2025", params={"version": 1}).status_code == 404  # discarded
     assert client.get("/api/classifications/2031/history").json() == []
     # The trail is append-only: the application's role may not change or delete it (nor may the owner: its trigger,
     # tests/db/test_migrations.py).

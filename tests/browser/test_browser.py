@@ -1210,7 +1210,7 @@ def test_planner_overrides_and_a_second_planner_approves(chromium, server: str, 
         before = conn.execute(text(draft_id)).scalar_one()
     page.fill("#run-year", "2026")
     page.click("#run-form button[type=submit]")  # re-run: the existing draft is replaced once confirmed
-    wait_message(page, "Năm 2026: bản nháp phiên bản 1 đã tạo")
+    wait_message(page, "Năm 2026: bản nháp phiên bản 2 đã tạo")  # version 1, replaced, keeps its number in the history
     with city.connect() as conn:
         assert conn.execute(text(draft_id)).scalar_one() != before
 
@@ -1258,6 +1258,7 @@ def test_planner_overrides_and_a_second_planner_approves(chromium, server: str, 
     page.reload()
     page.wait_for_selector("body[data-ready=true]", timeout=30_000)
     page.select_option("#year", "2026")
+    page.wait_for_selector("#run-status >> text=Bản nháp phiên bản 2")
     page.wait_for_selector("#run-status >> text=điều chỉnh lần cuối: thammuu3")
     assert (
         "nguyên tắc bốn mắt: người chạy và người đã điều chỉnh — thammuu, thammuu3 — không được tự phê duyệt"
@@ -1288,7 +1289,7 @@ def test_planner_overrides_and_a_second_planner_approves(chromium, server: str, 
     page.locator("#approve").scroll_into_view_if_needed()
     shot(page, "planner-four-eyes-refused")
     kpi = page.get_attribute("#download-kpi", "href")
-    assert kpi == "/api/reports/kpi.xlsx?year=2026&version=1"  # the version the page shows
+    assert kpi == "/api/reports/kpi.xlsx?year=2026&version=2"  # the version the page shows
     workbook = page.request.get(f"{server}{kpi}")
     assert workbook.ok and workbook.headers["content-type"].startswith("application/vnd.openxmlformats")
     assert page.locator("#diff-table tr").count() == 5
@@ -1298,9 +1299,9 @@ def test_planner_overrides_and_a_second_planner_approves(chromium, server: str, 
     second, errors = open_as(chromium, server, "thammuu2", DESKTOP)
     second.on("dialog", lambda dialog: dialog.accept())
     second.select_option("#year", "2026")
-    second.wait_for_selector("#run-status >> text=Bản nháp phiên bản 1")
+    second.wait_for_selector("#run-status >> text=Bản nháp phiên bản 2")
     second.click("#approve")
-    second.wait_for_selector("#run-status >> text=Đã phê duyệt phiên bản 1", timeout=15_000)
+    second.wait_for_selector("#run-status >> text=Đã phê duyệt phiên bản 2", timeout=15_000)
     text_shown = second.locator("#run-status").inner_text()
     assert "người duyệt thammuu2" in text_shown and "điều chỉnh lần cuối: thammuu3," in text_shown
     assert "người chạy thammuu," in text_shown  # the two pairs of eyes, both named on the year's line
@@ -1310,7 +1311,7 @@ def test_planner_overrides_and_a_second_planner_approves(chromium, server: str, 
         run = conn.execute(
             text(
                 "SELECT status, approved_by, last_override_by, last_override_at < approved_at FROM classification_runs"
-                " WHERE year = 2026 AND version = 1"
+                " WHERE year = 2026 AND version = 2"
             )
         ).one()
     assert tuple(run) == ("approved", "thammuu2", "thammuu3", True)
@@ -1318,7 +1319,9 @@ def test_planner_overrides_and_a_second_planner_approves(chromium, server: str, 
     second.close()
 
 
-def test_planner_discards_a_correction_started_by_mistake(chromium, server: str, city: Engine) -> None:
+def test_planner_discards_a_correction_started_by_mistake(
+    chromium, server: str, city: Engine, cluster: ManagedCluster
+) -> None:
     """The planner runs an approved year again by mistake: «Bỏ bản nháp» (offered on a draft alone) asks first, naming
     the version and what follows, then removes the correction, and the page shows the approved version 1 again,
     nothing left to discard — before, the correction could only be replaced or approved. The year's «Lịch sử phiên
@@ -1333,14 +1336,15 @@ def test_planner_discards_a_correction_started_by_mistake(chromium, server: str,
     page.click("#run-form button[type=submit]")
     try:
         wait_message(page, "Năm 2025: bản hiệu chỉnh phiên bản 2 đã tạo")
-        # Run again while that draft stands: asked first, the server's reason as a sentence (it began in lower case).
+        # Run again while that draft stands: asked first, the server's reason as a sentence (it began in lower case);
+        # the new draft is version 3, version 2 keeping its number in the history.
         page.click("#run-form button[type=submit]")
-        wait_message(page, "Năm 2025: bản hiệu chỉnh phiên bản 2 đã tạo")
+        wait_message(page, "Năm 2025: bản hiệu chỉnh phiên bản 3 đã tạo")
         assert questions[-1].startswith("Năm 2025 đã có bản nháp phiên bản 2; duyệt hoặc thay thế nó"), questions
         shot(page, "planner-correction-to-discard")
         page.click("#discard")
-        wait_message(page, "Đã bỏ bản nháp phiên bản 2 năm 2025")
-        assert questions[-1] == "Bỏ bản nháp phiên bản 2 năm 2025? Kết quả của năm trở lại bản đã phê duyệt."
+        wait_message(page, "Đã bỏ bản nháp phiên bản 3 năm 2025")
+        assert questions[-1] == "Bỏ bản nháp phiên bản 3 năm 2025? Kết quả của năm trở lại bản đã phê duyệt."
         page.wait_for_selector("#run-status >> text=Đã phê duyệt phiên bản 1")
         assert page.locator("#discard").is_hidden() and page.locator("#approve").is_disabled()
         shot(page, "planner-discarded-correction")
@@ -1353,16 +1357,24 @@ def test_planner_discards_a_correction_started_by_mistake(chromium, server: str,
         discarded.wait_for()
         line = discarded.inner_text()
         assert re.match(
-            r"Phiên bản 2 \(lần chạy #\d+, hiệu chỉnh kết quả đã phê duyệt\) — Đã bỏ: chạy bởi thammuu,", line
+            r"Phiên bản 3 \(lần chạy #\d+, hiệu chỉnh kết quả đã phê duyệt\) — Đã bỏ: chạy bởi thammuu,", line
         ), line
         assert "bỏ bởi thammuu," in line and "discarded" not in line, line
+        replaced = page.locator("#history-list > li[data-status=replaced]").inner_text()
+        assert re.match(r"Phiên bản 2 \(lần chạy #\d+, hiệu chỉnh kết quả đã phê duyệt\) — ", replaced), replaced
         approved = page.locator("#history-list > li[data-status=approved]").inner_text()
         assert re.match(r"Phiên bản 1 \(lần chạy #\d+\) — Đã phê duyệt: chạy bởi", approved), approved
         shot(page, "planner-history-of-versions")
         assert unexpected(errors, 409) == []  # the refused run while the draft stood
-    finally:  # the other tests read 2025 as approved version 1 alone (a draft is not frozen)
-        with city.begin() as conn:
+    finally:  # the other tests read 2025 as approved version 1 alone, its next draft version 2: the owner lifts the
+        # trail's append-only trigger to remove the ended drafts (a draft is not frozen)
+        owner = create_engine(cluster.owner_url("browser_city"))
+        with owner.begin() as conn:
             conn.execute(text("DELETE FROM classification_runs WHERE year = 2025 AND status = 'draft'"))
+            conn.execute(text("ALTER TABLE classification_trail DISABLE TRIGGER classification_trail_append_only"))
+            conn.execute(text("DELETE FROM classification_trail WHERE year = 2025"))
+            conn.execute(text("ALTER TABLE classification_trail ENABLE TRIGGER classification_trail_append_only"))
+        owner.dispose()
 
 
 def test_planner_is_told_a_draft_predates_the_years_indicators_and_is_offered_no_approval(
