@@ -16,7 +16,7 @@ from PIL import Image
 from sqlalchemy import Engine, text
 from test_accessibility import EXCLUDE, OPEN_DETAILS, SMALL_TARGETS
 from test_browser import SMALL_PHONE, confirming, open_as, shot, unexpected, wait_message
-from test_command_field import LANDSCAPE
+from test_command_field import DISC_BESIDE, LANDSCAPE, popup_on_disc
 from test_tip_report_pages import clear_of_spots, inside, reported, reports_loaded
 
 from gis.services.tasks import transition_task, update_task
@@ -542,4 +542,21 @@ def test_a_folds_count_stands_apart_from_its_title_on_a_phone(chromium, server: 
         return summary.querySelector('#inbox-count').getBoundingClientRect().left - range.getBoundingClientRect().right; }""")
     assert gap >= 3, gap
     assert errors == []
+    page.close()
+
+
+def test_a_tap_beside_a_tasks_mark_opens_it(chromium, server: str, city: Engine) -> None:
+    """A task's mark on the team's map is 18 px across, under a gloved or hurried fingertip: a tap a little beside it
+    opened nothing. Now a tap within 16 px of its edge opens it, as a tap on it does."""
+    team_user, _ = assigned_task(city)
+    page, errors = open_as(chromium, server, team_user, shared.PHONE, has_touch=True, is_mobile=True)
+    page.wait_for_selector(".leaflet-hotspots-pane path.leaflet-interactive")
+    page.locator(".leaflet-container").scroll_into_view_if_needed()  # below the task list on a phone
+    disc = page.evaluate(DISC_BESIDE, 10)
+    assert disc is not None, "no mark with room beside it on the team's map"
+    index, _, tap_x, tap_y = disc
+    page.touchscreen.tap(tap_x, tap_y)
+    page.wait_for_selector(".leaflet-popup")
+    popup_on_disc(page, index)
+    assert errors == [], errors
     page.close()

@@ -173,11 +173,15 @@ diabanPages.command = async function startCommand(map, cfg) {
     }).addTo(layers.incidents);
   }
 
-  // A click at street zoom opens the incidents under the pointer (within 7 pixels, nearest first): reference, day,
-  // kind. Not through VectorGrid's own interactivity: 1.3.0's click handler calls L.DomEvent.fakeStop, removed in
-  // Leaflet 1.8, and its point features have no position for Leaflet 1.9's events (every click threw).
+  // A tap beside a hotspot's disc opens it (circleNear, common.js). Else a click at street zoom opens the incidents
+  // under the pointer (within 7 pixels, nearest first): reference, day, kind. Not through VectorGrid's own
+  // interactivity: 1.3.0's click handler calls L.DomEvent.fakeStop, removed in Leaflet 1.8, and its point features
+  // have no position for Leaflet 1.9's events (every click threw).
   map.on("click", async (e) => {
-    if (tips.picking || !map.hasLayer(layers.incidents) || map.getZoom() < INCIDENT_ZOOM) return;
+    if (tips.picking) return;
+    const hotspot = circleNear(map, [layers.hotspots], e.containerPoint);
+    if (hotspot) { hotspot.openPopup(); return; }
+    if (!map.hasLayer(layers.incidents) || map.getZoom() < INCIDENT_ZOOM) return;
     const near = (dx, dy) => map.containerPointToLatLng(e.containerPoint.add([dx, dy]));
     const sw = near(-7, 7), ne = near(7, -7);
     const params = filters();

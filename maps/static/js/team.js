@@ -159,7 +159,7 @@ diabanPages.team = async function startTeam(map, cfg) {
     map.setView([report.lat, report.lon], Math.max(map.getZoom(), 15));
     return null;
   }
-  tipForm(map, async (hotspot) => {
+  const tips = tipForm(map, async (hotspot) => {
     const p = hotspot.properties;
     const [lon, lat] = hotspot.geometry.coordinates;
     reportMarker({ ...p, lat, lon });  // shown at once, even if the list cannot be loaded again
@@ -168,6 +168,11 @@ diabanPages.team = async function startTeam(map, cfg) {
     await refreshAfterSave(`Đã báo điểm mới #${p.id}: ${cfg.reportStatusLabels[p.status]}`, loadReports,
       "bấm «Tải lại danh sách» để xem các điểm tổ đã báo");
   }, { mayReport, send: sendReport });
+  // A tap beside a task's or a report's mark opens it (circleNear, common.js), unless it is picking a report's place.
+  map.on("click", (e) => {
+    if (tips.picking) return;
+    circleNear(map, [markers, reported, pendingReports], e.containerPoint)?.openPopup();
+  });
   const list = document.getElementById("tasks");
   const showFinished = document.getElementById("show-finished");
   const finished = (task) => !task.actions.length && task.state !== "completed" && !cfg.openTaskStates.includes(task.state);
