@@ -745,7 +745,7 @@ NO_PREVIOUS_YEAR = "chưa có năm trước để so sánh"
 #: FORECAST_NOTE there): a planning aid, never a class under QĐ 28/2025. The planner table's column and the export's
 #: headers start with FORECAST_HEADER; LEAVING_DRUG_FREE_LABEL names a commune flagged `leaving_drug_free`; a commune
 #: without a forecast (no earlier year to learn from, or figures of the year incomplete) reads NO_FORECAST on the
-#: page — never 0 %.
+#: page and in the exported files — never 0 %.
 FORECAST_HEADER = "Dự báo năm sau"
 LEAVING_DRUG_FREE_LABEL = "có nguy cơ mất trạng thái không ma túy"
 NO_FORECAST = "chưa có dự báo"

@@ -37,6 +37,7 @@ from models.vocabulary import (
     KPI_NOT_APPLICABLE,
     LEAVING_DRUG_FREE_LABEL,
     MISSING_DATA_LABEL,
+    NO_FORECAST,
     AreaLevel,
     HotspotKind,
     HotspotStatus,
@@ -308,8 +309,9 @@ _FORECAST_BASIS = "tham khảo, không phải loại theo QĐ 28/2025"
 def forecast_columns(*, raw: bool = False) -> list[Column]:
     """The next-year forecast beside the legal class (the review's ``risk_next_year``, ``leaving_drug_free``): the
     probability of drug activity next year as a percentage, and whether a commune without activity this year is likely
-    to lose that status; a commune without a forecast reads «thiếu dữ liệu» in both (an empty cell when ``raw``, a
-    null in GeoJSON), never 0 % nor «Không». ``raw``: the API's names and values."""
+    to lose that status; a commune without a forecast reads «chưa có dự báo» (NO_FORECAST, as on the planner page) in
+    both (an empty cell when ``raw``, a null in GeoJSON), never 0 % nor «Không». ``raw``: the API's names and
+    values."""
     if raw:
         return [Column("risk_next_year", "risk_next_year"), Column("leaving_drug_free", "leaving_drug_free")]
     return [
@@ -322,16 +324,16 @@ def forecast_columns(*, raw: bool = False) -> list[Column]:
         Column(
             "leaving_drug_free",
             f"{FORECAST_HEADER}: {LEAVING_DRUG_FREE_LABEL} ({_FORECAST_BASIS})",
-            lambda v: {True: "Có", False: "Không"}.get(v, MISSING),
+            lambda v: {True: "Có", False: "Không"}.get(v, NO_FORECAST),
         ),
     ]
 
 
 def _forecast_text(value: Any) -> str:
-    """A forecast in whole percents, or «< 1%», «> 99%» (forecast_bound_text): never 0 % nor 100 %."""
-    cell = number_cell(value, 0, "%")
-    if not isinstance(cell, Figure):
-        return cell  # no forecast: «thiếu dữ liệu»
+    """A forecast in whole percents, or «< 1%», «> 99%» (forecast_bound_text): never 0 % nor 100 %; «chưa có dự báo»
+    without one."""
+    if not isinstance(number_cell(value, 0, "%"), Figure):
+        return NO_FORECAST
     return forecast_bound_text(float(value)) or number_text(value, 0, "%")
 
 
@@ -340,7 +342,7 @@ def _forecast_cell(value: Any) -> Figure | str:
     a number format with two conditions (Excel and LibreOffice: ``[<0.01]"< 1%";[>0.99]"> 99%";#,##0%``)."""
     cell = number_cell(value, 0, "%")
     if not isinstance(cell, Figure):
-        return cell
+        return NO_FORECAST
     (low, below), (high, above) = FORECAST_SHOWN_BOUNDS
     return Figure(cell.value, f'[<{low}]"{below}";[>{high}]"{above}";{cell.number_format}')
 

@@ -267,8 +267,8 @@ def test_every_workbook_says_who_exported_it_when_what_it_covers_and_on_which_ba
 def test_the_classification_carries_the_next_year_forecast_beside_the_class_never_a_missing_one_as_0() -> None:
     """The next-year forecast (risk_next_year, leaving_drug_free) was served by the API only: no file showed it. The
     files carry it after the classes, headed as a forecast and not a class under the decision: a percentage cell in
-    Excel, the same text in the CSV, the API's values in a raw CSV; a commune without a forecast is «thiếu dữ liệu» in
-    both columns (an empty cell raw, null in GeoJSON), never 0 % nor «Không». Nor is an estimate ever shown as a
+    Excel, the same text in the CSV, the API's values in a raw CSV; a commune without a forecast is «chưa có dự báo»
+    in both columns, as on the planner page (it read «thiếu dữ liệu», the page's words for a missing figure) (an empty cell raw, null in GeoJSON), never 0 % nor «Không». Nor is an estimate ever shown as a
     certainty: 0.996 read «100%», now «> 99%», and 0.004 «< 1%» (the Excel cell keeps the number, its format says so)."""
     base = {"category": "at_risk", "level": None, "method": "legal", "legal_category": "at_risk", "incomplete": False}
     forecasts = [(0.724, False), (0.61, True), (0.996, False), (0.004, True), (None, False)]
@@ -288,8 +288,8 @@ def test_the_classification_carries_the_next_year_forecast_beside_the_class_neve
     cells = [sheet.cell(r, col[risk]) for r in range(9, 14)]
     shown = '[<0.01]"< 1%";[>0.99]"> 99%";#,##0%'  # whole percents, but «< 1%» and «> 99%» at the ends
     assert [(c.value, c.number_format) for c in cells[:4]] == [(v, shown) for v in (0.724, 0.61, 0.996, 0.004)]
-    assert cells[4].value == "thiếu dữ liệu" and cells[4].data_type == "s", "no forecast: text, never 0 %"
-    assert [sheet.cell(r, col[leaving]).value for r in range(9, 14)] == ["Không", "Có", "Không", "Có", "thiếu dữ liệu"]
+    assert cells[4].value == "chưa có dự báo" and cells[4].data_type == "s", "no forecast: text, never 0 %"
+    assert [sheet.cell(r, col[leaving]).value for r in range(9, 14)] == ["Không", "Có", "Không", "Có", "chưa có dự báo"]
 
     header, *rows = _rows(
         classification_file(results, run, "csv", heading=HEADING, scope="Thành phố Hải Phòng", basis="QĐ 28"), ";"
@@ -300,7 +300,7 @@ def test_the_classification_carries_the_next_year_forecast_beside_the_class_neve
         ("61%", "Có"),
         ("> 99%", "Không"),  # was «100%»
         ("< 1%", "Có"),  # was «0%»
-        ("thiếu dữ liệu", "thiếu dữ liệu"),
+        ("chưa có dự báo", "chưa có dự báo"),
     ]
     raw = classification_file(
         results, run, "csv", heading=HEADING, scope="Thành phố Hải Phòng", basis="QĐ 28", raw=True
