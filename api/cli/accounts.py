@@ -11,7 +11,7 @@ import warnings
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from api.cli.vi import DRY_RUN_HELP, cli_int, no_folder, parser_options
+from api.cli.vi import DRY_RUN_HELP, cli_int, cli_name, no_folder, parser_options
 from models.domain.access import check_new_password
 from models.domain.dates import vn_day
 from models.errors import InvalidRequest
@@ -409,7 +409,7 @@ def add_parsers(sub: argparse._SubParsersAction) -> None:
     )
     t_sub = teams.add_subparsers(dest="action", required=True, metavar="add|rename|dissolve|list")
     t_add = t_sub.add_parser("add", help="tạo tổ phụ trách một số xã, phường", **parser_options("Tạo tổ công tác."))
-    t_add.add_argument("name", help="tên tổ")
+    t_add.add_argument("name", type=cli_name("tên tổ"), help="tên tổ")
     t_add.add_argument("--communes", required=True, metavar="MÃ,MÃ", help="mã xã, phường, cách nhau bằng dấu phẩy")
     t_add.set_defaults(func=cmd_teams_add)
     t_rename = t_sub.add_parser(
@@ -419,8 +419,8 @@ def add_parsers(sub: argparse._SubParsersAction) -> None:
             "Đổi tên tổ công tác; tên mới không được trùng tên tổ khác (không phân biệt chữ hoa, thường)."
         ),
     )
-    t_rename.add_argument("name", help="tên hiện tại của tổ")
-    t_rename.add_argument("new_name", metavar="TÊN_MỚI", help="tên mới")
+    t_rename.add_argument("name", type=cli_name("tên tổ"), help="tên hiện tại của tổ")
+    t_rename.add_argument("new_name", metavar="TÊN_MỚI", type=cli_name("tên mới của tổ"), help="tên mới")
     t_rename.set_defaults(func=cmd_teams_rename)
     t_dissolve = t_sub.add_parser(
         "dissolve",
@@ -430,7 +430,7 @@ def add_parsers(sub: argparse._SubParsersAction) -> None:
             " viên hoặc nhiệm vụ chưa xong."
         ),
     )
-    t_dissolve.add_argument("name", help="tên tổ")
+    t_dissolve.add_argument("name", type=cli_name("tên tổ"), help="tên tổ")
     t_dissolve.set_defaults(func=cmd_teams_dissolve)
     t_list = t_sub.add_parser("list", help="các tổ và địa bàn hiện tại", **parser_options("Liệt kê tổ công tác."))
     t_list.add_argument("--json", action="store_true", help="in dạng JSON")
@@ -447,7 +447,7 @@ def add_parsers(sub: argparse._SubParsersAction) -> None:
         metavar="add|import|list|move|role|province|unlock|deactivate|revoke|password|demo",
     )
     u_add = u_sub.add_parser("add", help="tạo người dùng", **parser_options("Tạo người dùng."))
-    u_add.add_argument("name", help="tên đăng nhập")
+    u_add.add_argument("name", type=cli_name("tên đăng nhập"), help="tên đăng nhập")
     _role_arguments(u_add, "vai trò")
     u_add.add_argument("--password-stdin", action="store_true", help="đọc mật khẩu từ dòng đầu của đầu vào chuẩn")
     _change_required_argument(u_add)
@@ -484,7 +484,7 @@ def add_parsers(sub: argparse._SubParsersAction) -> None:
         ("password", cmd_users_password, "đặt mật khẩu mới (mọi phiên đăng nhập kết thúc)"),
     ):
         command = u_sub.add_parser(name, help=help_vi, **parser_options(help_vi[0].upper() + help_vi[1:] + "."))
-        command.add_argument("name", help="tên đăng nhập")
+        command.add_argument("name", type=cli_name("tên đăng nhập"), help="tên đăng nhập")
         if func is cmd_users_password:
             command.add_argument(
                 "--password-stdin", action="store_true", help="đọc mật khẩu từ dòng đầu của đầu vào chuẩn"
@@ -499,8 +499,8 @@ def add_parsers(sub: argparse._SubParsersAction) -> None:
             " không thuộc người, nên nhiệm vụ đang mở ở lại tổ cũ."
         ),
     )
-    u_move.add_argument("name", help="tên đăng nhập")
-    u_move.add_argument("--team", required=True, help="tên tổ mới")
+    u_move.add_argument("name", type=cli_name("tên đăng nhập"), help="tên đăng nhập")
+    u_move.add_argument("--team", required=True, type=cli_name("tên tổ"), help="tên tổ mới")
     u_move.set_defaults(func=cmd_users_move)
     u_role = u_sub.add_parser(
         "role",
@@ -510,7 +510,7 @@ def add_parsers(sub: argparse._SubParsersAction) -> None:
             " được vai trò của quản trị viên cuối cùng còn hoạt động."
         ),
     )
-    u_role.add_argument("name", help="tên đăng nhập")
+    u_role.add_argument("name", type=cli_name("tên đăng nhập"), help="tên đăng nhập")
     _role_arguments(u_role, "vai trò mới")
     u_role.set_defaults(func=cmd_users_role)
     u_province = u_sub.add_parser(
@@ -518,7 +518,7 @@ def add_parsers(sub: argparse._SubParsersAction) -> None:
         help="giới hạn người dùng chỉ huy, tham mưu trong một tỉnh, thành phố (hoặc cho xem toàn quốc)",
         **parser_options("Đặt phạm vi tỉnh, thành phố của người dùng chỉ huy hoặc tham mưu."),
     )
-    u_province.add_argument("name", help="tên đăng nhập")
+    u_province.add_argument("name", type=cli_name("tên đăng nhập"), help="tên đăng nhập")
     where = u_province.add_mutually_exclusive_group(required=True)
     where.add_argument("--province", metavar="MÃ", help="mã tỉnh, thành phố (xem `diaban provinces list`)")
     where.add_argument("--nation", action="store_true", help="bỏ giới hạn: xem toàn quốc")

@@ -13,7 +13,15 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from api.cli.audit import record_command_read
-from api.cli.vi import SCENARIO_INCIDENTS, SCENARIO_YEARS, cli_int, cli_output_file, naming_file, parser_options
+from api.cli.vi import (
+    SCENARIO_INCIDENTS,
+    SCENARIO_YEARS,
+    cli_int,
+    cli_name,
+    cli_output_file,
+    naming_file,
+    parser_options,
+)
 from models.domain.dates import vn_day, vn_time
 from models.numbers import vn_number, vn_percent
 from models.vocabulary import (
@@ -384,6 +392,7 @@ def add_parsers(sub: argparse._SubParsersAction) -> None:
             parser.add_argument(
                 "--as-user",
                 required=True,
+                type=cli_name("tên đăng nhập của một tài khoản cán bộ tham mưu"),
                 help="tài khoản cán bộ tham mưu thực hiện (đang hoạt động, đã đổi mật khẩu được cấp): thay đổi được ghi"
                 " dưới tên tài khoản này và xét theo nguyên tắc bốn mắt",
             )

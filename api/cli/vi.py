@@ -145,6 +145,18 @@ def cli_day(text: str) -> date:
         raise argparse.ArgumentTypeError(exc.message) from None
 
 
+def cli_name(what: str) -> Callable[[str], str]:
+    """argparse type for a name (a login, a team): a blank one is a usage error saying ``what`` is missing (exit 2);
+    it was looked up and refused as «không có người dùng «»», which reads as a lookup gone wrong."""
+
+    def named(text: str) -> str:
+        if not text.strip():
+            raise argparse.ArgumentTypeError(f"cần {what}, không để trống")
+        return text
+
+    return named
+
+
 #: The help of an import's `--dry-run` (the boundaries, incidents, indicators and accounts imports).
 DRY_RUN_HELP = (
     "chỉ kiểm tra tệp: chạy đúng lần nhập rồi hủy bỏ toàn bộ, không ghi gì vào cơ sở dữ liệu; in cùng báo cáo như khi"
