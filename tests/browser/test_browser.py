@@ -1189,6 +1189,10 @@ def test_planner_overrides_and_a_second_planner_approves(chromium, server: str, 
     page.click("#forecast summary")
     assert "không phải loại theo QĐ 28/2025" in page.locator("#forecast p").inner_text()
     page.click("#review-table th[data-sort=forecast]")
+    # Most likely first, and the heading says so: ▼, «descending» (it said ▲ «ascending» over 99 % down to 1 %).
+    heading = page.locator("#review-table th[data-sort=forecast]")
+    assert heading.get_attribute("aria-sort") == "descending"
+    assert heading.evaluate("th => getComputedStyle(th, '::after').content") == '" ▼"'
     order = page.evaluate(
         "() => [...document.querySelectorAll('#communes > tr[data-code]')].map((tr) => tr.dataset.code)"
     )

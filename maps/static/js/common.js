@@ -1412,15 +1412,17 @@ function clickable(element, action) {
 
 // A table of items sorted by a click on a column header (again: the other way; blanks always last), filtered by
 // a predicate, a row per item; a click on a row opens it (the detail, if any, shows under it) and calls onOpen.
+// The columns of `largestFirst` list their largest first at the first click (the most serious class, the likeliest
+// forecast), and say so: ▼ and aria-sort «descending» (they listed it first by a negated key, under ▲ «ascending»).
 function sortableTable(table, { keys, row, detail = null, onOpen = () => {}, sort = null, idOf = (item) => item.id,
-  counted = null }) {
+  counted = null, largestFirst = [] }) {
   // `drawn`: the item whose card is drawn under its row.
-  const state = { items: [], sort, ascending: true, open: null, drawn: null, keep: () => true };
+  const state = { items: [], sort, ascending: !largestFirst.includes(sort), open: null, drawn: null, keep: () => true };
   const rowOf = new Map();  // each item's row as drawn now, by its id
   const blank = (v) => v === null || v === undefined || v === "";
   for (const th of table.querySelectorAll("th[data-sort]")) {
     clickable(th, () => {
-      state.ascending = state.sort === th.dataset.sort ? !state.ascending : true;
+      state.ascending = state.sort === th.dataset.sort ? !state.ascending : !largestFirst.includes(th.dataset.sort);
       state.sort = th.dataset.sort;
       draw();
     });

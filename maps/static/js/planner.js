@@ -147,12 +147,13 @@ diabanPages.planner = async function startPlanner(map, cfg) {
 
   const rows = sortableTable(document.getElementById("review-table"), {
     sort: "review", idOf: (item) => item.commune_code,
+    // The classes most serious first, the forecast most likely first; without one last, either way.
+    largestFirst: ["final", "model", "previous", "forecast"],
     keys: {
       review: (item) => item.order, name: nameOf,
-      final: (item) => -rank(item.category, item.level), model: (item) => item.learned_category ? -rank(item.learned_category, null) : null,
-      previous: (item) => item.previous_category ? -rank(item.previous_category, item.previous_level) : null,
-      // Most likely first, as the classes sort most serious first; without a forecast last, either way.
-      forecast: (item) => (hasForecast(item) ? -item.risk_next_year : null),
+      final: (item) => rank(item.category, item.level), model: (item) => item.learned_category ? rank(item.learned_category, null) : null,
+      previous: (item) => item.previous_category ? rank(item.previous_category, item.previous_level) : null,
+      forecast: (item) => (hasForecast(item) ? item.risk_next_year : null),
     },
     row: (item) => {
       const tr = document.createElement("tr");
