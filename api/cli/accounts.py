@@ -409,7 +409,7 @@ def add_parsers(sub: argparse._SubParsersAction) -> None:
     )
     t_sub = teams.add_subparsers(dest="action", required=True, metavar="add|rename|dissolve|list")
     t_add = t_sub.add_parser("add", help="tạo tổ phụ trách một số xã, phường", **parser_options("Tạo tổ công tác."))
-    t_add.add_argument("name", type=cli_name("tên tổ"), help="tên tổ")
+    t_add.add_argument("name", help="tên tổ")
     t_add.add_argument("--communes", required=True, metavar="MÃ,MÃ", help="mã xã, phường, cách nhau bằng dấu phẩy")
     t_add.set_defaults(func=cmd_teams_add)
     t_rename = t_sub.add_parser(
@@ -420,7 +420,7 @@ def add_parsers(sub: argparse._SubParsersAction) -> None:
         ),
     )
     t_rename.add_argument("name", type=cli_name("tên tổ"), help="tên hiện tại của tổ")
-    t_rename.add_argument("new_name", metavar="TÊN_MỚI", type=cli_name("tên mới của tổ"), help="tên mới")
+    t_rename.add_argument("new_name", metavar="TÊN_MỚI", help="tên mới")
     t_rename.set_defaults(func=cmd_teams_rename)
     t_dissolve = t_sub.add_parser(
         "dissolve",
@@ -447,7 +447,7 @@ def add_parsers(sub: argparse._SubParsersAction) -> None:
         metavar="add|import|list|move|role|province|unlock|deactivate|revoke|password|demo",
     )
     u_add = u_sub.add_parser("add", help="tạo người dùng", **parser_options("Tạo người dùng."))
-    u_add.add_argument("name", type=cli_name("tên đăng nhập"), help="tên đăng nhập")
+    u_add.add_argument("name", help="tên đăng nhập")
     _role_arguments(u_add, "vai trò")
     u_add.add_argument("--password-stdin", action="store_true", help="đọc mật khẩu từ dòng đầu của đầu vào chuẩn")
     _change_required_argument(u_add)

@@ -31,14 +31,15 @@ def test_a_default_is_written_the_vietnamese_way(
         (["classify", "approve", "--year", "2030", "--as-user", "  "], "cần tên đăng nhập của một tài khoản"),
         (["users", "unlock", " "], "tham số TÊN: cần tên đăng nhập, không để trống"),
         (["users", "move", "to05", "--team", ""], "tham số --team: cần tên tổ, không để trống"),
-        (["teams", "rename", "Tổ 1", ""], "cần tên mới của tổ, không để trống"),
+        (["teams", "rename", "", "Tổ 1"], "tham số TÊN: cần tên tổ, không để trống"),
     ],
 )
 def test_a_blank_name_is_a_usage_error_saying_what_is_missing(
     command: list[str], said: str, capsys: pytest.CaptureFixture[str]
 ) -> None:
     """A blank login or team name was looked up and refused as «không có người dùng đang hoạt động tên «»», which reads
-    as a lookup gone wrong; it is a usage error (exit 2, before any database is reached) naming what to give."""
+    as a lookup gone wrong; it is a usage error (exit 2, before any database is reached) naming what to give. (A new
+    name, `users add`, `teams add`, a team's new name, is checked as the API checks it: tests/db/test_cli.py.)"""
     with pytest.raises(SystemExit) as stop:
         main(command)
     assert stop.value.code == 2
