@@ -553,6 +553,25 @@ function inPane(pane) {
   paneRenderers[pane] ??= CANVAS_PANES.includes(pane) ? ratioCanvas(pane) : L.svg({ pane });
   return { pane, renderer: paneRenderers[pane] };
 }
+// A fingertip covers some 40 px of a phone's map (touch targets of 44 px: WCAG 2.5.5, Apple's and Android's guides),
+// while a hotspot's disc of the whole city is 6–15 px across and a team's marks 18 px: a tap that missed them all
+// opened nothing. On a touch screen, the circle of `groups` (layer groups on the map, nested ones too) whose edge is
+// nearest a map click and within TAP_REACH_PX of it, if it has a popup; null otherwise — and always with a mouse,
+// which aims (a click beside a disc stays the map's: the incidents under the pointer).
+const TAP_REACH_PX = 16;
+function circleNear(map, groups, point) {
+  if (!matchMedia("(pointer: coarse)").matches) return null;
+  let nearest = null;
+  let gap = TAP_REACH_PX;
+  const visit = (layer) => {
+    if (layer.eachLayer) { layer.eachLayer(visit); return; }
+    if (!layer.getRadius || !layer.getPopup()) return;
+    const away = map.latLngToContainerPoint(layer.getLatLng()).distanceTo(point) - layer.getRadius();
+    if (away <= gap) { nearest = layer; gap = away; }
+  };
+  groups.filter((group) => map.hasLayer(group)).forEach(visit);
+  return nearest;
+}
 
 // A name without accents, lower case, without the unit's kind in front, in full or short («phường», «P.», «X »,
 // «ĐK», «TT.»: the vocabulary's pattern, in the page config): what a search compares.
@@ -921,26 +940,6 @@ function devicePosition() {
 }
 
 // ----------------------------------------------------------------------------------------------- tip reports
-// A fingertip covers some 40 px of a phone's map (touch targets of 44 px: WCAG 2.5.5, Apple's and Android's guides),
-// while a hotspot's disc of the whole city is 6–15 px across and a team's marks 18 px: a tap that missed them all
-// opened nothing. On a touch screen, the circle of `groups` (layer groups on the map, nested ones too) whose edge is
-// nearest a map click and within TAP_REACH_PX of it, if it has a popup; null otherwise — and always with a mouse,
-// which aims (a click beside a disc stays the map's: the incidents under the pointer).
-const TAP_REACH_PX = 16;
-function circleNear(map, groups, point) {
-  if (!matchMedia("(pointer: coarse)").matches) return null;
-  let nearest = null;
-  let gap = TAP_REACH_PX;
-  const visit = (layer) => {
-    if (layer.eachLayer) { layer.eachLayer(visit); return; }
-    if (!layer.getRadius || !layer.getPopup()) return;
-    const away = map.latLngToContainerPoint(layer.getLatLng()).distanceTo(point) - layer.getRadius();
-    if (away <= gap) { nearest = layer; gap = away; }
-  };
-  groups.filter((group) => map.hasLayer(group)).forEach(visit);
-  return nearest;
-}
-
 // A hotspot reported from a tip or a patrol (maps/panels.py _tip_form): the place — the phone's position, a click on
 // the map, or coordinates typed as the search box reads them (decimal degrees as users copy them) —, the kind and a
 // short description (required: the API refuses a blank one, and one that names a person), sent with an
