@@ -27,6 +27,7 @@ from models.domain.kpi import drug_free_count
 from models.domain.legal_rules import faithful_decimals, requirement
 from models.domain.period_report import FROM_ZERO, NO_DATA
 from models.errors import InvalidRequest
+from models.frames import frame_records
 from models.lazy import lazy_module
 from models.numbers import vn_number
 from models.vocabulary import (
@@ -377,7 +378,7 @@ def _verdict(met: Any) -> str:
 
 def classification_rows(results: pd.DataFrame, *, raw: bool = False) -> tuple[list[Column], list[dict[str, Any]]]:
     """The columns and one row per commune of a run's results (criteria unpacked into columns)."""
-    records = results.astype(object).where(results.notna(), None).to_dict("records")
+    records = frame_records(results)
     criteria_order: dict[str, dict[str, Any]] = {}
     rows = []
     for record in records:

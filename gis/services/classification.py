@@ -36,6 +36,7 @@ from models.domain.classification import METHOD, build_draft, changed_count, che
 from models.domain.dates import check_year
 from models.domain.legal_rules import LegalRules
 from models.errors import InvalidRequest, PermissionDenied
+from models.frames import frame_records
 from models.lazy import lazy_module
 from models.vocabulary import Role, UnitBasis
 
@@ -197,7 +198,7 @@ def review_report(
         "run": run,
         "n_disagreements": int(items["disagreement"].sum()),
         "n_changed": changed_count(items),
-        "items": shown.where(shown.notna(), None).to_dict("records"),
+        "items": frame_records(shown),
     }
 
 

@@ -32,6 +32,7 @@ from models.domain.classification import (
     check_year_begun,
     refuse_existing_draft,
 )
+from models.frames import frame_records
 from models.lazy import lazy_module
 from models.vocabulary import MISSING_DATA_LABEL, Category, DraftEnd
 
@@ -220,8 +221,7 @@ def create_run(
 def _insert_results(conn: Connection, run_id: int, results: pd.DataFrame) -> None:
     """Insert every commune's result in one statement (jsonb_to_recordset over one JSON payload)."""
     columns = [c for c in RESULT_COLUMNS if c in results.columns]
-    frame = results.loc[:, columns].astype(object)
-    payload = json.dumps(frame.where(frame.notna(), None).to_dict("records"), ensure_ascii=False)
+    payload = json.dumps(frame_records(results.loc[:, columns]), ensure_ascii=False)
     typed = ", ".join(f"{c} {_JSON_TYPES.get(c, 'text')}" for c in columns)
     conn.execute(
         text(

@@ -32,6 +32,7 @@ from models.errors import (
     StaleVersion,
 )
 from models.forecast.learned import classify_learned, forecast_risk
+from models.frames import frame_records
 from models.lazy import lazy_module
 from models.vocabulary import (
     CLASS_CHOICES,
@@ -288,9 +289,8 @@ def check_override_changes(
 
 def _criteria_by_commune(long: pd.DataFrame) -> dict[str, list[dict]]:
     """Every criterion's value, threshold and whether it was met, as a list of dicts per commune."""
-    records = long.loc[:, list(_CRITERION_FIELDS)].astype(object)
     grouped: dict[str, list[dict]] = {}
-    for code, record in zip(long["commune_code"], records.where(records.notna(), None).to_dict("records")):
+    for code, record in zip(long["commune_code"], frame_records(long.loc[:, list(_CRITERION_FIELDS)])):
         grouped.setdefault(code, []).append(record)
     return grouped
 

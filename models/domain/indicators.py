@@ -16,6 +16,7 @@ import numpy as np
 
 from models.domain.dates import vn_day
 from models.domain.legal_rules import IncidentCount
+from models.frames import frame_records
 from models.lazy import lazy_module
 from models.vocabulary import IncidentKind
 
@@ -246,7 +247,7 @@ def _sources(
         kept = override_places if column == "organizing_places" else pd.Series(False, index=out.index)
         columns[column] = columns[column].where(gaps.isna() | kept, unknown)
     columns["trend"] = "incidents of " + first + "–" + last + " vs the year"
-    return pd.DataFrame(columns, index=out.index).to_dict("records")
+    return frame_records(pd.DataFrame(columns, index=out.index))
 
 
 def _count_text(counts: pd.Series) -> pd.Series:
@@ -258,5 +259,4 @@ def _count_text(counts: pd.Series) -> pd.Series:
 def indicator_records(frame: pd.DataFrame) -> list[dict]:
     """Indicator values per row as JSON-ready dicts (NaN → None, numpy scalars → Python), derived ones included."""
     extra = [c for c in frame.columns if c not in (*INDICATOR_COLUMNS, "commune_code", "year", "sources")]
-    values = frame.loc[:, [*INDICATOR_COLUMNS, *extra]].astype(object)
-    return values.where(values.notna(), None).to_dict("records")
+    return frame_records(frame.loc[:, [*INDICATOR_COLUMNS, *extra]])
