@@ -144,8 +144,8 @@ def test_the_overviews_task_counts_are_named_for_a_screen_reader(chromium, serve
 
 
 #: A disc of the hotspots pane and the point ``beside`` px past its edge (right, left, below or above) that is in no
-#: disc, 4 px nearer its edge than any other disc's, inside the map's part in view and clear of its controls: [its index among the
-#: discs, radius, tap x, tap y], or null.
+#: disc, 4 px nearer its edge than any other disc's, inside the map's part in view and clear of its controls: [its
+#: index among the discs, radius, tap x, tap y], or null.
 DISC_BESIDE = """beside => {
     const box = document.querySelector('.leaflet-container').getBoundingClientRect();
     const controls = [...document.querySelectorAll('.leaflet-container .leaflet-control')]
