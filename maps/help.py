@@ -45,6 +45,13 @@ _SEARCH_TERMS = {
     "#12": "điểm nóng số 12 (gõ vào ô tìm trên bản đồ để đến điểm đó)",
     "NV 7": "nhiệm vụ số 7 (ô tìm trên bản đồ)",
 }
+#: A tap on the command and team maps (circleNear in maps/static/js/common.js: within 16 px of a circle's edge, on a
+#: touch screen).
+_MAP_TERMS = {
+    "Chạm trên bản đồ (điện thoại)": "chạm vào hoặc sát cạnh một vòng tròn (điểm nóng, nhiệm vụ, điểm đã báo; trong"
+    " khoảng một đầu ngón tay) để mở thẻ của vòng tròn gần nhất, kể cả khi vòng tròn nhỏ lúc xem cả thành phố; khi đang"
+    " chọn vị trí báo điểm, chạm vào bản đồ là chọn vị trí đó",
+}
 #: The folded forms that report a spot (maps.panels._tip_form), named here and there alike.
 COMMAND_TIP = "Thêm điểm từ tin báo"
 #: The command page's form running hotspot detection (maps.panels.command_panel), as its help names it.
@@ -81,6 +88,7 @@ _PERIOD_REPORT_MEANING = (
 )
 _COMMAND_TERMS = {
     **_SEARCH_TERMS,
+    **_MAP_TERMS,
     **_TASK_TERMS,
     f"{PERIOD_REPORT} (thẻ «Tổng quan»)": _PERIOD_REPORT_MEANING,
     NEW_OR_RECURRED_LABEL: f"lọc danh sách điểm nóng: điểm mới vào danh sách hoặc điểm {RECURRED_WORDS} hôm nay, trong"
@@ -270,7 +278,9 @@ def role_help() -> str:
 #: The help of each page, by the page's role: its sections, in the order shown.
 _SECTIONS = {
     Role.COMMAND: lambda: hotspot_help() + task_help() + _terms(_COMMAND_TERMS) + pattern_help(),
-    Role.TEAM: lambda: task_help() + hotspot_help() + _terms({**_SEARCH_TERMS, **_TASK_TERMS, **_TEAM_TERMS}),
+    Role.TEAM: lambda: (
+        task_help() + hotspot_help() + _terms({**_SEARCH_TERMS, **_MAP_TERMS, **_TASK_TERMS, **_TEAM_TERMS})
+    ),
     Role.PLANNER: lambda: class_help() + _terms(_PLANNER_TERMS),
     Role.ADMIN: lambda: role_help() + _terms(_ADMIN_TERMS),
 }

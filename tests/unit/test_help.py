@@ -231,3 +231,13 @@ def test_no_help_promises_a_mouse_alone(role: Role) -> None:
     for clause in re.split(r"[;\n]", _text(help_panel(role))):
         if mouse.search(clause):
             assert re.search(r"chạm|điện thoại", clause), clause
+
+
+def test_the_map_pages_say_a_tap_beside_a_circle_opens_it() -> None:
+    """A tap beside a hotspot's or task's circle opens it on a phone (circleNear): the command and team pages' help
+    says so, and that a tap while a report's place is being chosen chooses it; the pages without those circles do not."""
+    for role in (Role.COMMAND, Role.TEAM):
+        shown = unescape(re.sub(r"<[^>]+>", "", help_panel(role)))
+        assert "Chạm trên bản đồ (điện thoại)" in shown and "mở thẻ của vòng tròn gần nhất" in shown, role
+    for role in (Role.PLANNER, Role.ADMIN):
+        assert "Chạm trên bản đồ" not in help_panel(role), role
