@@ -20,7 +20,7 @@ from gis.services.tasks import create_task, transition_task
 from gis.store.accounts import principal_by_username
 from gis.store.scoping import UNRESTRICTED
 from maps.styles import HOTSPOT_ACTION_LABELS
-from models.vocabulary import HotspotStatus, local_today
+from models.vocabulary import HotspotKind, HotspotStatus, local_today
 
 city, chromium = shared.city, shared.chromium
 #: The server's monitoring period (days).
@@ -104,6 +104,10 @@ def test_recording_an_eradication_says_what_follows(chromium, server: str, city:
     )
     card.locator("button[data-action=eradicated]").wait_for()
     assert card.locator("p.keep-clean").inner_text() == told
+    # The kind after its own word, not «Điểm nóng #1 — Điểm» (the same word twice for a spot).
+    with city.connect() as conn:
+        kind = conn.execute(text("SELECT kind FROM hotspots WHERE id = :h"), {"h": hotspot}).scalar_one()
+    assert card.locator("h3").inner_text() == f"Điểm nóng #{hotspot} (loại: {HotspotKind(kind).label})"
     task_line = card.locator("p", has_text=f"Nhiệm vụ #{task}:").inner_text()
     assert "hạn" not in task_line, task_line
     shot(page, "command-cards-eradication")

@@ -429,7 +429,8 @@ diabanPages.command = async function startCommand(map, cfg) {
     // A spot reported by hand has no incident yet: said so, not «0 vụ việc; lần đầu —, gần nhất —».
     const incidents = p.n_incidents ? `${VI_NUMBER.format(p.n_incidents)} vụ việc; lần đầu ${viDate(p.first_seen)}, ` +
       `gần nhất ${viDate(p.last_seen)}` : "chưa có vụ việc nào gắn với điểm (điểm nhập tay từ tin báo)";
-    card.innerHTML = `<h3>Điểm nóng #${p.id} — ${escapeHtml(cfg.hotspotKindLabels[p.kind] || p.kind)}</h3>
+    // The kind under its own heading word: «Điểm nóng #1 — Điểm» read as the same word twice for a spot.
+    card.innerHTML = `<h3>Điểm nóng #${p.id} <span class="kind">(loại: ${escapeHtml(cfg.hotspotKindLabels[p.kind] || p.kind)})</span></h3>
       <p><i class="swatch dot ${cfg.swatchClasses.status[p.status]}"></i>
         <b class="status">${escapeHtml(cfg.statusLabels[p.status] || p.status)}</b></p>
       <p>${escapeHtml(communeName(p.commune_code))}${p.distance_m === null || p.distance_m === undefined ? ""
