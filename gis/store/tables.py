@@ -510,6 +510,8 @@ class TaskEvent(Base):
     __tablename__ = "task_events"
     __table_args__ = (
         Index("ix_task_events_team_at", "team_id", "at"),
+        #: The inbox, newest first by the time each event happened (migration 0031).
+        Index("ix_task_events_at", "at", "id"),
         #: A team's inbox tells it of the tasks reassignments took from it.
         Index(
             "ix_task_events_reassigned_from",

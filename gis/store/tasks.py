@@ -265,7 +265,9 @@ END"""
 
 
 def inbox(conn: Connection, user: Principal, limit: int) -> list[dict[str, Any]]:
-    """Events that need the user's attention, newest first.
+    """Events that need the user's attention, newest first: by the time each happened, then as recorded (work is
+    recorded afterwards with its own time, ``at``; by the record alone a task's events of 2025 came before those of
+    2026 recorded earlier).
 
     A team hears of tasks assigned to it, its work accepted or returned, tasks cancelled, and comments from outside the
     team; command hears of work completed or declined and of comments from teams (a provincial command: its
@@ -297,15 +299,15 @@ def inbox(conn: Connection, user: Principal, limit: int) -> list[dict[str, Any]]
                (SELECT atm.name FROM teams atm WHERE atm.id = e.actor_team_id AND {scope.teams("atm")}) AS actor_team
         FROM task_events e JOIN tasks t ON t.id = e.task_id
         WHERE {concern} AND {scope.tasks("t")}
-        ORDER BY e.id DESC LIMIT :limit"""
+        ORDER BY e.at DESC, e.id DESC LIMIT :limit"""
     if user.role == Role.TEAM:
         taken = f"""SELECT e.id, e.task_id, e.at, {scope.actor("e.actor")} AS actor, e.event, NULL AS from_state,
                    NULL AS to_state, e.note, '{{}}'::jsonb AS details, t.kind, t.commune_code, NULL AS task_state,
                    true AS taken_away, NULL AS awaiting_command, NULL AS actor_team
             FROM task_events e JOIN tasks t ON t.id = e.task_id
             WHERE e.event = 'reassigned' AND {reassigned_from("e")} = :team
-            ORDER BY e.id DESC LIMIT :limit"""
-        news = f"SELECT * FROM (({news}) UNION ALL ({taken})) n ORDER BY n.id DESC LIMIT :limit"
+            ORDER BY e.at DESC, e.id DESC LIMIT :limit"""
+        news = f"SELECT * FROM (({news}) UNION ALL ({taken})) n ORDER BY n.at DESC, n.id DESC LIMIT :limit"
     return [dict(r) for r in conn.execute(text(news), params).mappings()]
 
 

@@ -6,6 +6,8 @@ from datetime import timedelta
 import pytest
 from sqlalchemy import text
 
+from gis.store.accounts import principal_by_username
+from gis.store.tasks import record_task_event
 from models.vocabulary import local_today
 
 AREA, OTHER = "10507", "10525"
@@ -148,6 +150,23 @@ def test_the_inbox_says_what_still_waits_for_command(client, register, make_user
     )
     assert again.status_code == 201 and waiting() == []
     assert all(e["awaiting_command"] is None for e in client.get("/api/inbox", headers=team_a).json()["events"])
+
+
+def test_the_inbox_lists_events_by_the_time_they_happened(client, conn, register) -> None:
+    """«mới nhất trước»: work recorded afterwards at its own time (as the demo replays its history) came before events
+    that happened later, as the inbox was listed by the order of recording (the event's id)."""
+    done, late = register["tasks"]["done"], register["tasks"]["late"]
+    team_b = conn.execute(text("SELECT team_id FROM tasks WHERE id = :t"), {"t": done}).scalar_one()
+    writer = principal_by_username(conn, "to-b")
+    earlier = conn.execute(text("SELECT min(at) FROM task_events WHERE task_id = :t"), {"t": late}).scalar_one()
+    # Recorded now, at a time before every other event: a note of team B's, on a task of its own.
+    record_task_event(
+        conn, done, writer, team_b, "comment", note="ghi lại việc tuần trước", at=earlier - timedelta(days=7)
+    )
+    events = client.get("/api/inbox").json()["events"]
+    times = [e["at"] for e in events]
+    assert len(events) >= 2 and times == sorted(times, reverse=True), events
+    assert events[-1]["note"] == "ghi lại việc tuần trước"
 
 
 def test_the_team_hears_that_its_work_was_accepted(client, register) -> None:
