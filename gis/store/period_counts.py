@@ -81,7 +81,8 @@ def incidents_by_kind(conn: Connection, params: dict[str, Any], scope: AreaScope
 
 def top_communes(conn: Connection, params: dict[str, Any], scope: AreaScope, limit: int) -> list[dict[str, Any]]:
     """The ``limit`` communes with the most incidents in the period (ties by name), with their count in the same period
-    last year; a commune with none in the period is not listed."""
+    last year and their full name («Phường Hải An», as every other list writes it); a commune with none in the period
+    is not listed."""
     a, b = WINDOWS
     rows = conn.execute(
         text(f"""
@@ -93,7 +94,7 @@ def top_communes(conn: Connection, params: dict[str, Any], scope: AreaScope, lim
               AND {scope.incidents("i")}
             GROUP BY i.commune_code
         )
-        SELECT c.commune_code, u.name, p.name AS province, c.current, c.previous
+        SELECT c.commune_code, u.name, u.full_name, p.name AS province, c.current, c.previous
         FROM counted c
         LEFT JOIN admin_units u ON u.code = c.commune_code AND {current_unit("u")}
         LEFT JOIN provinces p ON p.code = u.province_code

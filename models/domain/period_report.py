@@ -128,8 +128,8 @@ def period_sections(
     """The report's sections (key, title, lines) from the counts of the period and of last year's: ``kinds``
     (incident kind → counts; a kind absent had none), ``hotspots`` (HOTSPOT_LABELS' keys → counts), ``teams`` (per
     team: ``team_id``, ``team``, and ``<figure>_a`` / ``<figure>_b`` for TASK_LABELS' figures; absent: 0),
-    ``communes`` (the most incidents first: ``commune_code``, ``name``, ``province``, ``current``, ``previous``), and
-    whether the records of incidents, hotspots and tasks reach into each window. ``empty``: what a section without
+    ``communes`` (the most incidents first: ``commune_code``, ``name``, ``full_name``, ``province``, ``current``,
+    ``previous``), and whether the records of incidents, hotspots and tasks reach into each window. ``empty``: what a section without
     lines says — that nothing happened in the period, or, its records not reaching into it, that it has no data yet."""
     flag = {kind: (known_now[kind], known_before[kind]) for kind in ("incidents", "hotspots", "tasks")}
     by_kind = [_line(k, label, kinds.get(k, (0, 0)), *flag["incidents"]) for k, label in IncidentKind.labels().items()]
@@ -175,8 +175,9 @@ def period_sections(
 
 
 def _commune(commune: Mapping[str, Any], with_province: bool) -> str:
-    """A commune's line label: its name (its code if it has no current unit), its province beside it when asked."""
-    name = commune["name"] or commune["commune_code"]
+    """A commune's line label: its full name («Phường Hải An»; the report listed «Hải An» where every other list of
+    the app writes the kind too), else its name, else its code (no current unit); its province beside it when asked."""
+    name = commune.get("full_name") or commune["name"] or commune["commune_code"]
     return f"{name} ({commune['province']})" if with_province and commune["province"] else name
 
 

@@ -136,7 +136,7 @@ def figures(line: dict[str, Any]) -> tuple[Any, ...]:
     return line["current"], line["previous"], line["change"], line["change_pct"]
 
 
-def test_the_figures_are_the_hand_counted_ones(client: TestClient, february: dict[str, Any]) -> None:
+def test_the_figures_are_the_hand_counted_ones(client: TestClient, conn: Connection, february: dict[str, Any]) -> None:
     answer = client.get("/api/reports/period", params=PERIOD)
     assert answer.status_code == 200, answer.text
     report = answer.json()
@@ -162,6 +162,14 @@ def test_the_figures_are_the_hand_counted_ones(client: TestClient, february: dic
     assert figures(tasks["overdue"])[:2] == (1, 1) and tasks["overdue"]["team"] == "Tất cả các tổ"
     top = lines(report, "communes")
     assert list(top) == [february["a"], february["b"]]
+    # Named in full as every other list of the app names a commune («Phường Hải An», not «Hải An»).
+    full = conn.execute(
+        text("SELECT full_name FROM admin_units WHERE code = :c AND valid_to IS NULL"), {"c": february["a"]}
+    )
+    assert top[february["a"]]["label"] == full.scalar_one() and top[february["a"]]["label"].split()[0] in (
+        "Phường",
+        "Xã",
+    )
     assert figures(top[february["a"]]) == (4, 2, 2, 1.0)
     assert figures(top[february["b"]]) == (1, 0, 1, None)
     assert report["notes"] == []  # every kind of record begins before last year's period
