@@ -628,12 +628,28 @@ class ReportNotice(_Out):
     listed: bool = Field(description="the spot is in the team's list of reports (GET /api/hotspots/reported)")
 
 
+class ReportAwaitingCommand(_Out):
+    """A spot a team reported that waits for command to verify or dismiss it."""
+
+    hotspot_id: int
+    at: datetime = Field(description="when it was reported")
+    actor: str = Field(description="who reported it")
+    actor_team: str | None = Field(description="the reporter's team; null for a team the user may not see")
+    note: str | None = Field(description="what the report says")
+    commune_code: str | None
+    kind: HotspotKind
+
+
 class InboxOut(_Out):
     """Events newest first."""
 
     events: list[InboxEvent]
     reports: list[ReportNotice] = Field(
         description="to a team, changes of the spots its members reported, newest first; to command, none"
+    )
+    team_reports: list[ReportAwaitingCommand] = Field(
+        description="to command, the spots teams reported that are still «Phát hiện» (not yet verified or dismissed),"
+        " newest first; to a team, none"
     )
 
 

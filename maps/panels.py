@@ -270,7 +270,7 @@ def command_panel() -> str:
       </section>
       <section id="tab-inbox" class="tab" hidden>
         <h2 class="visually-hidden">Hộp thư</h2>
-        <p class="hint">Việc tổ công tác báo hoàn thành hoặc từ chối, và ghi chú của các tổ (mới nhất trước).</p>
+        <p class="hint">Điểm các tổ báo mới còn chờ xác minh (đứng đầu), việc tổ công tác báo hoàn thành hoặc từ chối, và ghi chú của các tổ (mới nhất trước).</p>
         <ul id="inbox" class="inbox"></ul>
       </section>
       <section id="tab-overview" class="tab">

@@ -345,6 +345,27 @@ def reported_by_team(conn: Connection, team_id: int, limit: int) -> list[dict[st
     ]
 
 
+def reports_awaiting_command(conn: Connection, scope: AreaScope, limit: int) -> list[dict[str, Any]]:
+    """Spots teams reported that still wait for command (command's inbox beside the task events), newest first: made
+    by hand (origin «Nhập tay») by a user who is a member of a team, still «Phát hiện» — neither verified nor
+    dismissed —, in ``scope``. Before, a team was told «chờ chỉ huy xem xét» and command heard nothing: the spot was one
+    more row of the register. ``actor_team``: the reporter's team as the scope may name it; ``note``: the report's."""
+    rows = conn.execute(
+        text(f"""
+        SELECT h.id AS hotspot_id, e.at, {scope.actor("e.actor")} AS actor,
+               (SELECT tm.name FROM teams tm WHERE tm.id = u.team_id AND {scope.teams("tm")}) AS actor_team,
+               coalesce(e.note, h.note) AS note, h.commune_code, h.kind
+        FROM hotspot_events e
+        JOIN hotspots h ON h.id = e.hotspot_id
+        JOIN users u ON u.username = e.actor AND u.team_id IS NOT NULL
+        WHERE e.event = 'created' AND h.origin = '{HotspotOrigin.MANUAL}' AND h.status = '{HotspotStatus.DETECTED}'
+          AND {scope.hotspots("h")}
+        ORDER BY e.at DESC, e.id DESC LIMIT :limit"""),
+        {**scope.params, "limit": limit},
+    )
+    return [dict(row) for row in rows.mappings()]
+
+
 def report_notices(conn: Connection, scope: AreaScope, limit: int) -> list[dict[str, Any]]:
     """What a team (``scope``: a team's) hears of the spots its members reported (the inbox beside its task events), newest first: the
     hotspot events that move such a spot into a status of REPORT_NOTICE_STATUSES — verified from «Phát hiện» (not a

@@ -155,6 +155,36 @@ def _inbox_rows(conn, username: str) -> int:
     ).scalar_one()
 
 
+def test_command_hears_of_the_spots_teams_reported_until_it_verifies_or_dismisses_them(
+    client, conn, team, make_user, bearer, second_province_path
+) -> None:
+    """The team was told «chờ chỉ huy xem xét» and command's inbox said nothing: the spot was one more row of the
+    register. Command's inbox (``team_reports``) lists a team's reports still «Phát hiện», newest first; not its own
+    spots, not after a verification or a dismissal, not to a team, nor to a commander of another province."""
+    from gis.services.boundary_import import import_boundaries
+    from tests.conftest import SECOND_PROVINCE
+
+    first = _report(client, team, "tin báo: tụ tập ban đêm sau chợ")
+    second = _report(client, team, "kim tiêm vứt dưới gầm cầu")
+    lon, lat = team["inside"]
+    assert client.post("/api/hotspots", json={"lon": lon, "lat": lat, "note": "tin báo qua đường dây nóng"}).is_success
+    heard = _inbox(client)["team_reports"]
+    assert [(r["hotspot_id"], r["actor"], r["actor_team"], r["note"], r["commune_code"]) for r in heard] == [
+        (second, "to91", "Tổ tin báo", "kim tiêm vứt dưới gầm cầu", AREA_A),
+        (first, "to91", "Tổ tin báo", "tin báo: tụ tập ban đêm sau chợ", AREA_A),
+    ]
+    assert _inbox_rows(conn, "test-command") >= 2  # the read recorded with them
+    assert _inbox(client, team["headers"])["team_reports"] == []
+    assert _move(client, first, "verified").status_code == 200
+    assert _move(client, second, "dismissed", "không có dấu hiệu").status_code == 200
+    assert _inbox(client)["team_reports"] == []
+    third = _report(client, team, "người lạ ra vào quán nước cuối ngõ")
+    assert [r["hotspot_id"] for r in _inbox(client)["team_reports"]] == [third]
+    import_boundaries(conn, second_province_path)
+    elsewhere = bearer(make_user("qn-hop-thu", "command", province_code=SECOND_PROVINCE))
+    assert _inbox(client, elsewhere)["team_reports"] == []
+
+
 def test_a_team_hears_command_dismissed_its_report_with_the_reason_and_no_one_else_does(
     client, conn, team, make_team, make_user, bearer
 ) -> None:
@@ -165,7 +195,8 @@ def test_a_team_hears_command_dismissed_its_report_with_the_reason_and_no_one_el
     mate_id = make_user("to92", "team", team["id"])
     mate = bearer(mate_id)
     command_before = _inbox(client)
-    assert _inbox(client, mate) == {"events": [], "reports": []}
+    assert _inbox(client, mate) == {"events": [], "reports": [], "team_reports": []}
+    assert [r["hotspot_id"] for r in command_before["team_reports"]] == [spot]  # command's own spot is not a report
     # A dismissal says why: without a reason it is refused (the team would read nothing) and nothing changes.
     refused = _move(client, spot, "dismissed")
     assert refused.status_code == 422 and "lý do loại bỏ" in refused.json()["message"]
@@ -195,8 +226,9 @@ def test_a_team_hears_command_dismissed_its_report_with_the_reason_and_no_one_el
     # Another team, even one sharing the commune, hears of neither report; command's own inbox is as it was.
     for code in (AREA_A, AREA_B):
         other = bearer(make_user(f"to-{code}", "team", make_team(f"Tổ khác {code}", [code])))
-        assert _inbox(client, other) == {"events": [], "reports": []}
-    assert _inbox(client) == command_before and command_before["reports"] == []
+        assert _inbox(client, other) == {"events": [], "reports": [], "team_reports": []}
+    # Command's own inbox: the same events, and the report no longer waits for it.
+    assert _inbox(client) == {**command_before, "team_reports": []} and command_before["reports"] == []
 
     # The dismissed report stays in the team's list with command's reason (the page asks before it is reported
     # again) for REPORT_DISMISSED_DAYS, then leaves it; its notice stays, no longer opening it.

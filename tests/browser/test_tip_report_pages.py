@@ -278,6 +278,37 @@ def test_a_team_sees_its_reported_spots_after_a_reload_and_is_asked_before_repor
     page.close()
 
 
+def test_command_finds_a_spot_a_team_reported_in_its_inbox_and_verifies_it_from_there(
+    chromium, server: str, city: Engine
+) -> None:
+    """The team was told «chờ chỉ huy xem xét» and command's inbox said nothing of the spot: it was one more row of the
+    register. The inbox lists it first, counted, with the team and the report's words; a tap opens its card, and once
+    verified it leaves the inbox."""
+    note = "Tổ tuần tra: người lạ tụ tập sau bãi xe bỏ hoang"
+    with city.begin() as conn:
+        username, _, commune = first_team_user(conn)
+        lat, lon = clear_of_spots(conn, commune, 13)
+        spot = create_manual_hotspot(conn, lon=lon, lat=lat, note=note, actor=username)
+    page, errors = open_as(chromium, server, "chihuy", DESKTOP)
+    counted = int(page.locator("#inbox-count").inner_text() or 0)
+    page.click("[role=tab][data-tab=inbox]")
+    item = page.locator("#inbox li.team-report", has_text=f"Điểm nóng #{spot}")
+    assert f"{username} (" in item.inner_text() and "báo điểm mới" in item.inner_text() and note in item.inner_text()
+    assert page.locator("#inbox li").first.inner_text() == item.inner_text()  # waiting for command: first
+    shot(page, "tip-command-inbox-report")
+    item.click()
+    card = page.locator(f"#hotspot-table .card[data-hotspot-id='{spot}']")
+    card.locator("button[data-action=verified]").click()
+    wait_message(page, f"Điểm nóng #{spot}: {HotspotStatus.VERIFIED.label}")
+    page.wait_for_function(
+        "n => (Number(document.getElementById('inbox-count').textContent) || 0) === n", arg=counted - 1
+    )
+    page.click("[role=tab][data-tab=inbox]")
+    assert page.locator("#inbox li.team-report", has_text=f"Điểm nóng #{spot}").count() == 0
+    assert unexpected(errors) == []
+    page.close()
+
+
 def test_a_team_reads_on_its_phone_why_command_dismissed_a_spot_it_reported(
     chromium, server: str, city: Engine
 ) -> None:

@@ -997,11 +997,31 @@ diabanPages.command = async function startCommand(map, cfg) {
     const list = document.getElementById("inbox");
     // Still waiting for command, as the API says (a note not answered, work not accepted, a decline not given again).
     const waiting = (e) => e.awaiting_command;
-    const count = inbox.events.filter(waiting).length;
+    const count = inbox.events.filter(waiting).length + inbox.team_reports.length;
     document.getElementById("inbox-count").textContent = count ? VI_NUMBER.format(count) : "";
-    if (!inbox.events.length) { list.innerHTML = "<li class=\"none\">Không có việc mới.</li>"; return; }
+    if (!inbox.events.length && !inbox.team_reports.length) {
+      list.innerHTML = "<li class=\"none\">Không có việc mới.</li>";
+      return;
+    }
+    // Spots teams reported, first while command has neither verified nor dismissed them: the team was told «chờ chỉ
+    // huy xem xét» and nothing here said so. A tap opens the spot's card in the register, where both actions are.
+    const reports = inbox.team_reports.map((r) => {
+      const item = document.createElement("li");
+      item.className = "team-report";
+      const who = r.actor_team ? `${r.actor} (${r.actor_team})` : r.actor;
+      item.innerHTML = `<b>Điểm nóng #${r.hotspot_id}</b> (${escapeHtml(communeName(r.commune_code))}) — ` +
+        `<time>${viDateTime(r.at)}</time> ${escapeHtml(who)}: báo điểm mới ` +
+        `(${escapeHtml(cfg.hotspotKindLabels[r.kind] || r.kind)})${r.note ? ` — «${escapeHtml(r.note)}»` : ""}` +
+        `<br><small>hiện tại: ${escapeHtml(cfg.statusLabels.detected)}, chờ xác minh hoặc loại bỏ</small>`;
+      return clickable(item, async () => {
+        document.getElementById("hotspot-filters").reset();
+        showTab("hotspots");
+        await loadHotspotRegister();
+        hotspotRows.open(r.hotspot_id);
+      });
+    });
     // The user named with their team («to01 (Tổ công tác Lê Chân)»): the username alone did not say which team wrote.
-    list.replaceChildren(...inbox.events.map((event) => {
+    list.replaceChildren(...reports, ...inbox.events.map((event) => {
       const e = event.actor_team ? { ...event, actor: `${event.actor} (${event.actor_team})` } : event;
       const item = document.createElement("li");
       if (!waiting(e)) item.className = "handled";
@@ -1061,19 +1081,33 @@ diabanPages.command = async function startCommand(map, cfg) {
   // zoom the view's centre lies at sea and the nearest province's cells may be empty or out of sight, so a nation-wide
   // user is told which province, once each time it changes.
   const studiedShown = {};
-  // Under each cell layer's legend, what its cells in view come to: a count, or that nothing could be computed for
-  // want of incidents (the answer then carries no X-Rows) — a blank layer read as «no hot cell» where there was no
-  // data yet, as the heat legend says for its surface.
-  function cellStatus(status, params, rows, count) {
+  // Under each cell layer's legend, what its cells come to: a count, or that nothing could be computed for want of
+  // incidents (the answer then carries no X-Rows) — a blank layer read as «no hot cell» where there was no data yet,
+  // as the heat legend says for its surface. A provincial user's cells cover the province, not the view (it said «trong
+  // vùng đang xem» of the whole city's 263 cells); nation-wide they follow the view. Where a cell is drawn under
+  // CELL_MIN_PX across (250 m at the whole city's zoom: 1–2 px), the line says to zoom in, again at each zoom.
+  const CELL_MIN_PX = 4;
+  const cellCounts = new Map();  // status element → [count, a coloured cell's bounds]
+  function cellStatus(status, params, rows, count, cell) {
     if (!status) return;
     if (rows === null && count === 0) {
+      cellCounts.delete(status);
       const after = cfg.lastIncident && params.get("from") > cfg.lastIncident;
       status.textContent = "Không tính được: không có vụ việc nào trong vùng và bộ lọc đã chọn" +
         (after ? `: dữ liệu vụ việc chỉ đến hết ngày ${viDate(cfg.lastIncident)}` : "");
-    } else {
-      status.textContent = `${VI_NUMBER.format(count)} ô tô màu trong vùng đang xem`;
+      return;
     }
+    cellCounts.set(status, [count, cell]);
+    sayCells(status);
   }
+  function sayCells(status) {
+    const [count, cell] = cellCounts.get(status);
+    const where = cfg.area ? `trên toàn địa bàn ${cfg.area}` : "trong vùng đang xem";
+    const width = cell ? map.latLngToLayerPoint(cell.getNorthEast()).x - map.latLngToLayerPoint(cell.getSouthWest()).x : 0;
+    status.textContent = `${VI_NUMBER.format(count)} ô tô màu ${where}` +
+      (cell && width < CELL_MIN_PX ? "; ô quá nhỏ ở mức thu phóng này: phóng to để thấy rõ từng ô" : "");
+  }
+  map.on("zoomend", () => cellCounts.forEach((_, status) => sayCells(status)));
   async function loadCells(layer, latest, route, params, colour, tooltip, what, status) {
     if (!map.hasLayer(layer)) return;
     if (!cfg.area) params.set("bbox", heatQuery().params.get("bbox"));
@@ -1082,7 +1116,8 @@ diabanPages.command = async function startCommand(map, cfg) {
       const onHeaders = (headers) => { studied = headers.get("X-Study-Province-Name"); rows = headers.get("X-Rows"); };
       const cells = await latest(() => api(`${route}?${params}`, { onHeaders }));
       if (cells === STALE) return;
-      cellStatus(status, params, rows, cells.features.filter((f) => colour(f.properties) !== "transparent").length);
+      const coloured = cells.features.filter((f) => colour(f.properties) !== "transparent");
+      cellStatus(status, params, rows, coloured.length, coloured.length ? L.geoJSON(coloured[0]).getBounds() : null);
       if (!cfg.area && studied && studiedShown[route] !== studied) {
         studiedShown[route] = studied;
         notify(`${what} tính cho ${decodeURIComponent(studied)} — phóng to vào một tỉnh để xem tỉnh khác`);
