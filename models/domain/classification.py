@@ -65,6 +65,7 @@ _CRITERION_FIELDS = (
     "missing",
     "verified",
     "detail",
+    "label",
 )
 
 

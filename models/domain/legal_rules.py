@@ -494,7 +494,9 @@ def _evaluate(expr: Expression, frame: pd.DataFrame, rules: LegalRules, done: Ma
     """Evaluate an expression for every commune at once."""
     if isinstance(expr, (AnyOf, AllOf)):
         parts = [_evaluate(t, frame, rules, done) for t in expr.terms]
-        join, word = (operator.or_, " hoặc ") if isinstance(expr, AnyOf) else (operator.and_, " và ")
+        # All of: «…: có, đạt 3 tiêu chí loại II ≥ 2» (joined by «và» it read «có và đạt 3 tiêu chí …»; a «;» would
+        # read as the end of the item in an explanation, whose items it separates).
+        join, word = (operator.or_, " hoặc ") if isinstance(expr, AnyOf) else (operator.and_, ", ")
         return _Result(
             reduce(join, (p.met for p in parts)), reduce(lambda a, b: a + word + b, (p.detail for p in parts))
         )
@@ -561,8 +563,11 @@ def evaluate_criteria(indicators: pd.DataFrame, rules: LegalRules) -> pd.DataFra
     -------
     pandas.DataFrame
         One row per commune and criterion: ``commune_code``, ``level``, ``criterion_id``, ``ref``, ``value``,
-        ``unit`` (of a figure: "%", "người", …; None when ``value`` is no figure but a yes/no or nothing), ``threshold``, ``op``, ``met``, ``missing`` (no value to decide), ``detail`` (Vietnamese), ``title`` and
-        ``verified`` (whether the criterion was checked against the official text).
+        ``unit`` (of a figure: "%", "người", …; None when ``value`` is no figure but a yes/no or nothing),
+        ``threshold``, ``op``, ``met``, ``missing`` (no value to decide), ``detail`` (Vietnamese: the figure against
+        its threshold), ``title`` («loại I (a)»), ``label`` (what the criterion asks, the rules' ``label_vi``: the
+        planner page showed «Loại I (a): 0,718 % ≥ 0,5 %» without saying of what) and ``verified`` (whether the
+        criterion was checked against the official text).
     """
     frame = _prepare(indicators, rules)
     done: dict[str, _Result] = {}
@@ -590,6 +595,7 @@ def evaluate_criteria(indicators: pd.DataFrame, rules: LegalRules) -> pd.DataFra
                         "detail": result.detail.to_numpy(),
                         "verified": crit.verified,
                         "title": f"{_level_title(level.name, rules)} ({crit.ref})",
+                        "label": crit.label_vi,
                     }
                 )
             )

@@ -1232,6 +1232,11 @@ def test_planner_overrides_and_a_second_planner_approves(chromium, server: str, 
     assert choice.input_value() == ""  # no class chosen in advance
     # Each criterion's line starts with its own mark (✓ met, · not): no list bullet beside it.
     assert card.locator("ul.criteria").evaluate("u => getComputedStyle(u).listStyleType") == "none"
+    # Each says what it asks before the commune's figure: «Loại I (a): 0,718 % ≥ 0,5 %» did not say of what.
+    first = card.locator("ul.criteria li").first.text_content() or ""  # folded: text, not rendered text
+    assert first.startswith("· Loại I (a) Tỷ lệ người nghiện") or first.startswith("✓ Loại I (a) Tỷ lệ người nghiện"), (
+        first
+    )
     card.locator("button[type=submit]").click()
     page.wait_for_selector("#message.error >> text=Hãy chọn loại mới")
     # The commune's class now is listed, marked, and not offered: an override to it would change nothing.

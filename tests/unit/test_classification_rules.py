@@ -119,7 +119,7 @@ def test_route_rule_completes_loai_i():
     result = classify_legal(rows, RULES)
     assert (result.loc[0, "level"], result.loc[0, "met_I"]) == ("I", 3)
     assert (
-        "(đ) nằm trên tuyến trọng điểm phức tạp về ma túy: có và đạt 2 tiêu chí loại II ≥ 2"
+        "(đ) nằm trên tuyến trọng điểm phức tạp về ma túy: có, đạt 2 tiêu chí loại II ≥ 2"
         in result.loc[0, "explanation"]
     )
 
@@ -165,6 +165,9 @@ def test_long_format_carries_value_threshold_op():
         False,
     )
     assert long.set_index("criterion_id").loc["I.d", "op"] == "AnyOf"
+    # What each criterion asks, in the rules' words: its figure alone («0,62 % ≥ 0,5 %») did not say of what.
+    assert row["label"] == RULES.level("I").criteria[0].label_vi
+    assert row["label"].startswith("Tỷ lệ người nghiện") and long["label"].map(bool).all()
 
 
 def test_missing_population_is_not_met_and_flagged():

@@ -56,11 +56,13 @@ diabanPages.planner = async function startPlanner(map, cfg) {
   let areas = {};  // commune code → its polygon on the map
   let year = null;
 
-  // Every criterion of the legal rules with its value and threshold, met ones ticked.
+  // Every criterion of the legal rules, what it asks (its label; a run made before criteria kept theirs has none) and
+  // the commune's figure against its threshold, met ones ticked: «Loại I (a): 0,718 % ≥ 0,5 %» did not say of what.
   function criteriaList(criteria) {
     if (!criteria?.length) return "";
     const items = criteria.map((c) => `<li class="${c.met ? "met" : ""}">${c.met ? "✓" : "·"} ` +
-      `${escapeHtml(cfg.levelLabels[c.level] || c.level)} (${escapeHtml(c.ref)}): ${escapeHtml(c.detail)}</li>`).join("");
+      `${escapeHtml(cfg.levelLabels[c.level] || c.level)} (${escapeHtml(c.ref)})` +
+      `${c.label ? ` <span class="asks">${escapeHtml(c.label)}</span>` : ""}: <b>${escapeHtml(c.detail)}</b></li>`).join("");
     const met = criteria.filter((c) => c.met).length;
     return `<details data-keep="criteria"><summary>Giá trị các tiêu chí (${VI_NUMBER.format(met)}/${VI_NUMBER.format(criteria.length)} đạt)</summary>` +
       `<ul class="criteria">${items}</ul></details>`;
