@@ -445,6 +445,14 @@ class TaskChanges(_In):
         return {k: v for k, v in sent.items() if v is not None or k == "due_date"}
 
 
+class ChecklistTick(_In):
+    """One line of a task's checklist marked done (or not) at `version`."""
+
+    version: StrictInt = Field(ge=1)
+    item: StrictInt = Field(ge=0, lt=100, description="the line, from 0 (a checklist has at most 100)")
+    done: StrictBool
+
+
 class AssignmentIn(_In):
     """Assign or reassign a task at `version` to a team."""
 

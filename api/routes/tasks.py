@@ -22,6 +22,7 @@ from api.params import Commune, IdempotencyKey
 from api.schemas import (
     AssigneeSuggestion,
     AssignmentIn,
+    ChecklistTick,
     CommentIn,
     CommentOut,
     PhotoOut,
@@ -38,6 +39,7 @@ from gis.services.tasks import (
     assign_task,
     comment_task,
     create_task,
+    tick_checklist,
     transition_task,
     update_task,
 )
@@ -177,6 +179,17 @@ def patch_task(
     """Change due date, priority or checklist (412 on a stale version; nothing to change changes nothing); answers the
     task whole, a recorded read."""
     update_task(conn, task_id, body.version, body.changes(), user, scope)
+    return _read_task(request, conn, task_id, scope, user)
+
+
+@router.post("/{task_id:int}/checklist", response_model=TaskDetail)
+def post_checklist(
+    request: Request, task_id: int, body: ChecklistTick, conn: ConnDep, user: Writer, scope: AreaScopeDep
+) -> dict[str, Any]:
+    """Mark a line of the task's checklist done or not (412 on a stale version; a line already so changes nothing):
+    the team holding the task while it works on it, command until the work is sent; answers the task whole, a
+    recorded read."""
+    tick_checklist(conn, task_id, body.version, body.item, body.done, user, scope)
     return _read_task(request, conn, task_id, scope, user)
 
 

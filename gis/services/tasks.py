@@ -41,7 +41,7 @@ from models.domain.hotspot_lifecycle import HOTSPOT_LIFECYCLE
 from models.domain.state_machine import TransitionNotAllowed
 from models.domain.task_lifecycle import TASK_LIFECYCLE, TaskFacts, note_refusal
 from models.errors import AlreadyExists, Conflict, DiabanError, InvalidRequest, KeyReused, NotFound
-from models.vocabulary import TASK_REASSIGNABLE, TaskKind, TaskState
+from models.vocabulary import TASK_OPEN, TASK_REASSIGNABLE, TASK_WORK_DONE, TaskKind, TaskState
 
 #: Task fields that command may change directly (state and team change through transitions and assignment).
 EDITABLE = ("due_date", "priority", "checklist")
@@ -372,6 +372,48 @@ def _transition_answer(event: Row) -> dict[str, Any]:
         "version": event.details["version"],
         "hotspot_status": event.details.get("hotspot_status"),
     }
+
+
+def tick_checklist(
+    conn: Connection, task_id: int, version: int, item: int, done: bool, actor: Principal, scope: AreaScope
+) -> int:
+    """Mark line ``item`` (from 0) of a task's checklist done or not at ``version``; return the new version (the same
+    one when the line already says so). The checklist is command's list of steps; the team holding the task ticks
+    them off as it works (a task assigned, in progress, paused or returned: TASK_OPEN), command too until the work is
+    sent (not in TASK_WORK_DONE). Before, only command could change it (PATCH, the whole list) and no page showed it.
+    Kept in the history as an update naming the line (its number and words) and what it now says."""
+    row = load_at_version(
+        conn, "tasks", task_id, version, "r.team_id, r.state, r.checklist", scope.tasks("r"), scope.params
+    )
+    holder = actor.team_id is not None and actor.team_id == row["team_id"]
+    allowed = TASK_OPEN if actor.team_id is not None else set(TaskState) - TASK_WORK_DONE
+    if actor.team_id is not None and not holder:
+        raise NotFound(f"không có nhiệm vụ #{task_id} của tổ")
+    if row["state"] not in allowed:
+        raise Conflict(
+            f"nhiệm vụ #{task_id} đang ở trạng thái «{TaskState(row['state']).label}»: không đánh dấu danh sách việc được",
+            f"task is {row['state']}: its checklist is not ticked",
+        )
+    lines = row["checklist"] or []
+    if not 0 <= item < len(lines):
+        raise InvalidRequest(
+            f"nhiệm vụ #{task_id} không có việc số {item + 1} trong danh sách việc ({len(lines)} việc)",
+            "no such checklist line",
+        )
+    if bool(lines[item].get("done")) == done:
+        return version
+    new_version = update_at_version(
+        conn,
+        "tasks",
+        task_id,
+        version,
+        "checklist = jsonb_set(checklist, ARRAY[CAST(:item AS text), 'done'], to_jsonb(CAST(:done AS boolean)))",
+        {"item": item, "done": done},
+    )
+    line = lines[item].get("item")
+    details = {"changed": ["checklist"], "item": item, "line": line, "done": done, "version": new_version}
+    record_task_event(conn, task_id, actor, row["team_id"], "updated", details=details)
+    return new_version
 
 
 def update_task(

@@ -35,6 +35,7 @@ ACCESSED_BY_ROUTE: dict[str, AccessedData] = {
     "GET /api/inbox": AccessedData.INBOX,
     "GET /api/tasks/{task_id}": AccessedData.TASK,
     "PATCH /api/tasks/{task_id}": AccessedData.TASK_CHANGE,
+    "POST /api/tasks/{task_id}/checklist": AccessedData.TASK_CHANGE,
     "POST /api/tasks/{task_id}/assignment": AccessedData.TASK_CHANGE,
     "GET /api/tasks/{task_id}/photos/{photo_id}": AccessedData.TASK_PHOTO,
     "GET /api/tasks/{task_id}/photos/{photo_id}/preview": AccessedData.TASK_PHOTO,

@@ -37,6 +37,7 @@ RECORDED: dict[str, tuple[str, str]] = {
     "GET /api/reports/period.xlsx": ("command", "?from=2025-01-01&to=2025-03-31"),
     "GET /api/tasks/{task_id}": ("command", ""),
     "PATCH /api/tasks/{task_id}": ("command", ""),
+    "POST /api/tasks/{task_id}/checklist": ("team", ""),
     "POST /api/tasks/{task_id}/assignment": ("command", ""),
     "GET /api/tasks/{task_id}/photos/{photo_id}": ("command", ""),
     "GET /api/tasks/{task_id}/photos/{photo_id}/preview": ("command", ""),
@@ -50,6 +51,7 @@ RECORDED: dict[str, tuple[str, str]] = {
 #: Bodies of the recorded routes that change something on the way.
 BODIES = {
     "PATCH /api/tasks/{task_id}": lambda w: {"version": 2, "priority": "high"},
+    "POST /api/tasks/{task_id}/checklist": lambda w: {"version": 2, "item": 0, "done": True},
     "POST /api/tasks/{task_id}/assignment": lambda w: {"team_id": w["relief_team"], "version": 2},
 }
 #: Every other route and why its answer holds no detailed data.
@@ -131,6 +133,8 @@ def world(conn, client, make_team, make_user, make_hotspot, bearer, scatter_inci
         text("INSERT INTO hotspot_incidents SELECT :h, id FROM incidents WHERE ref LIKE 'NK-%'"), {"h": hotspot}
     )
     task = conversion_task(conn, Principal(0, "chihuy", "command"), COMMUNE, YEAR, team)
+    steps = '[{"item": "Khảo sát địa bàn", "done": false}]'  # a line for the team to tick
+    conn.execute(text("UPDATE tasks SET checklist = CAST(:c AS jsonb) WHERE id = :t"), {"c": steps, "t": task})
     member = Principal(0, "to-nk", "team", team_id=team)
     photo = comment_task(conn, task, "ảnh hiện trường", member, AreaScope(team_id=team), evidence_photo())
     draft_year(conn, YEAR, actor="tham-muu")

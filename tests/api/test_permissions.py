@@ -85,6 +85,13 @@ def matrix(world: dict) -> list[tuple[str, str, dict | None, dict[str, int]]]:
         ("GET", "/api/hotspots/reported", None, only({"team": 200})),
         ("POST", "/api/tasks", {"kind": "conversion", "commune_code": AREA_A, "year": 2026}, created),
         ("PATCH", f"/api/tasks/{task}", {"version": 2, "priority": "high"}, COMMAND),
+        # the task has no checklist: writers get past the role check to the missing line (422)
+        (
+            "POST",
+            f"/api/tasks/{task}/checklist",
+            {"version": 2, "item": 0, "done": True},
+            only({"command": 422, "team": 422}),
+        ),
         ("POST", f"/api/tasks/{task}/assignment", {"team_id": world["teams"]["B"], "version": 2}, COMMAND),
         ("POST", f"/api/tasks/{task}/transitions", {"to": "in_progress", "version": 2}, only({"team": 200})),
         ("POST", f"/api/tasks/{task}/transitions", {"to": "canceled", "version": 2}, COMMAND),

@@ -7,6 +7,7 @@ The city, the server and Chromium are those of test_browser.py (a database of th
 
 from __future__ import annotations
 
+import json
 import random
 from pathlib import Path
 
@@ -294,4 +295,41 @@ def test_a_task_created_and_given_at_once_reads_as_one_line_of_its_history(chrom
     assert len(lines) == 1 and lines[0].endswith("chihuy: Tạo mới: Đã giao — «Rà soát lại xã»"), lines
     shot(page, "team-phone-created-and-given")
     assert errors == []
+    page.close()
+
+
+def test_the_team_ticks_off_commands_steps_on_its_phone(chromium, server: str, city: Engine) -> None:
+    """A task's checklist (command's steps) was shown on no page, and only command could change it. The team's card
+    lists the steps with a box each; a tick is stored at once, counted in the heading, and the task's buttons that
+    follow act at the version it moved to."""
+    steps = ["Xác minh địa điểm, người ra vào", "Lập biên bản, niêm phong"]
+    with city.begin() as conn:
+        team_user, task_id = conn.execute(
+            text("""SELECT u.username, t.id FROM users u JOIN tasks t ON t.team_id = u.team_id
+                    WHERE t.state = 'assigned' AND u.username ~ '^to[0-9]+$' ORDER BY t.id DESC LIMIT 1""")
+        ).one()
+        conn.execute(
+            text("UPDATE tasks SET checklist = CAST(:c AS jsonb) WHERE id = :t"),
+            {"c": json.dumps([{"item": step, "done": False} for step in steps]), "t": task_id},
+        )
+    page, errors = open_as(chromium, server, team_user, SMALL_PHONE)
+    task = page.locator(f"article.task[data-task-id='{task_id}']")
+    box = task.locator("fieldset.checklist")
+    assert box.locator("legend").inner_text() == "Danh sách việc (0/2 đã xong)"
+    assert [label.inner_text().strip() for label in box.locator("label").all()] == steps
+    box.locator("input[data-item='1']").check()
+    box.locator("legend", has_text="(1/2 đã xong)").wait_for()
+    with city.connect() as conn:
+        stored = conn.execute(text("SELECT checklist FROM tasks WHERE id = :t"), {"t": task_id}).scalar_one()
+    assert [line["done"] for line in stored] == [False, True]
+    shot(page, "team-phone-checklist")
+    task.locator("button[data-to=in_progress]").click()  # at the version the tick moved to: no «changed meanwhile»
+    wait_message(page, f"Nhiệm vụ #{task_id}: Đang thực hiện")
+    task.locator("button[data-to=paused]").wait_for()  # the list drawn again, from the server
+    assert task.locator("fieldset.checklist input[data-item='1']").is_checked()
+    assert not task.locator("fieldset.checklist input[data-item='0']").is_checked()
+    # The history says which step was ticked, by whom.
+    task.locator("details.history summary").click()
+    task.locator("ol.history li", has_text=f"{team_user}: Cập nhật — «đã xong: {steps[1]}»").wait_for()
+    assert unexpected(errors) == []
     page.close()

@@ -626,6 +626,8 @@ diabanPages.command = async function startCommand(map, cfg) {
         t.due_date, t.overdue_days)}; ${priorityWords(t.priority, cfg.priorityLabels)}</p>
       <p>${escapeHtml(t.commune_name || t.commune_code)}${t.year ? `; năm ${t.year}` : ""}${t.hotspot_id ? `; điểm nóng #${t.hotspot_id}: ` +
         escapeHtml(cfg.statusLabels[t.hotspot_status]) : ""}</p>${outsideNote(t.outside_team_area, t.state)}`;
+    const steps = checklistBox(t);  // what the team has ticked off (command sets the list: PATCH /api/tasks/{id})
+    if (steps) card.appendChild(steps);
     card.appendChild(actionBox("task-note", changeKey("task", t.id), t.actions, cfg.taskActionLabels,
       (to, note, key) => moveTask(t.id, t.version, to, note, key), commentTo(t.id, t.team, t.state)));
     if (t.state === "unassigned" || t.state === "assigned") {

@@ -256,7 +256,11 @@ function eventText(e, eventLabels, stateLabels, from, to) {
 // notes of both; it read as two, «Tạo mới: Chưa giao» then «Chưa giao → Đã giao». The stored events stay as they are.
 function taskHistory(events) {
   const lines = [];
-  for (const e of events) {
+  for (const original of events) {
+    // A line of the checklist ticked (gis.services.tasks.tick_checklist): «Cập nhật — «đã xong: …»».
+    const ticked = original.event === "updated" && original.details && "line" in original.details;
+    const e = ticked ? { ...original, note: `${original.details.done ? "đã xong" : "chưa xong"}: ${original.details.line}` }
+      : original;
     const made = lines[lines.length - 1];
     if (made && made.event === "created" && made.to_state === "unassigned" && e.event === "transition" &&
         e.from_state === "unassigned" && e.actor === made.actor && e.at === made.at) {
@@ -267,6 +271,39 @@ function taskHistory(events) {
     }
   }
   return lines;
+}
+
+// A task's checklist (command's list of steps), each line ticked once done, and how many are: «Danh sách việc (1/2
+// đã xong)». No page showed it. `tick(item, done)` sends a line's change (the holding team's page, while it works the
+// task); it is refused → the box is unticked again and the page says why. Without `tick` the lines are only shown.
+// None without a checklist.
+function checklistBox(task, tick = null) {
+  const lines = task.checklist || [];
+  if (!lines.length) return null;
+  const box = document.createElement("fieldset");
+  box.className = "checklist";
+  const legend = () => `Danh sách việc (${VI_NUMBER.format(lines.filter((l) => l.done).length)}/` +
+    `${VI_NUMBER.format(lines.length)} đã xong)`;
+  box.innerHTML = `<legend>${legend()}</legend>` + lines.map((l, i) => `<label><input type="checkbox" data-item="${i}"` +
+    `${l.done ? " checked" : ""}${tick ? "" : " disabled"}> ${escapeHtml(l.item)}</label>`).join("");
+  if (tick) {
+    box.addEventListener("change", async (event) => {
+      const input = event.target;
+      const item = Number(input.dataset.item);
+      input.disabled = true;
+      try {
+        await tick(item, input.checked);
+        lines[item].done = input.checked;
+        box.querySelector("legend").textContent = legend();
+      } catch (error) {
+        input.checked = !input.checked;
+        notify(error.message, true);
+      } finally {
+        input.disabled = false;
+      }
+    });
+  }
+  return box;
 }
 
 // A detection run's entry as users read it: by «Hệ thống» (`detectionActor`) and that run, its note without the English

@@ -203,10 +203,21 @@ diabanPages.team = async function startTeam(map, cfg) {
       <p><b class="state">${escapeHtml(task.state_label)}</b> · ${priorityWords(task.priority, cfg.priorityLabels)}</p>
       ${dueApplies(task.state) ? `<p>Hạn: ${viDate(task.due_date)}${late ? ` <span class="late">quá hạn ${VI_NUMBER.format(task.overdue_days)} ngày</span>` : ""}</p>` : ""}
       ${place}${hotspot}`;
+    // Command's steps, ticked off by the team while it works the task (not once the work is sent).
+    const steps = checklistBox(task, dueApplies(task.state) ? (line, done) => tickLine(task, line, done) : null);
+    if (steps) item.appendChild(steps);
     item.appendChild(actionBox(task, item));
     if (!finished(task)) item.appendChild(progressForm(task));
     item.appendChild(history(task));
     return item;
+  }
+
+  // A checklist line ticked: sent at once (not kept for later like notes and moves: a tick is no record of work), at
+  // the task's version, which it moves on for the buttons that follow.
+  async function tickLine(task, line, done) {
+    const answer = await api(`/api/tasks/${task.id}/checklist`, { method: "POST",
+      body: JSON.stringify({ version: task.version, item: line, done }) });
+    task.version = answer.version;
   }
 
   // The task's marker on the map, which its «Xem trên bản đồ» opens.
