@@ -351,12 +351,18 @@ def test_command_and_team_take_a_hotspot_from_detection_to_closure(chromium, ser
     with city.connect() as conn:
         assert conn.execute(text("SELECT count(*) FROM tasks WHERE hotspot_id = :h"), {"h": hotspot}).scalar_one() == 0
     card.locator("form.assign input[name=due]").fill(due)
+    card.locator("form.assign textarea[name=steps]").fill("Xác minh địa điểm\n\n  Lập kế hoạch đấu tranh  \n")
+    shot(page, "command-assign-steps")
     card.locator("form.assign button[type=submit]").click()
     wait_message(page, "Đã giao nhiệm vụ")
     assert "Đã giao xử lý" in page.locator("#message").inner_text()
     assert marker_colour(page, hotspot) == colours["assigned"]
     with city.connect() as conn:
-        task_id = conn.execute(text("SELECT id FROM tasks WHERE hotspot_id = :h"), {"h": hotspot}).scalar_one()
+        task_id, steps = conn.execute(
+            text("SELECT id, checklist FROM tasks WHERE hotspot_id = :h"), {"h": hotspot}
+        ).one()
+    # The steps typed, a line each (blank lines left out), for the team to tick off.
+    assert steps == [{"item": "Xác minh địa điểm", "done": False}, {"item": "Lập kế hoạch đấu tranh", "done": False}]
 
     field, field_errors = open_as(chromium, server, team_user, PHONE)
     team_task = field.locator(f"article.task[data-task-id='{task_id}']")

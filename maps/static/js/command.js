@@ -507,7 +507,9 @@ diabanPages.command = async function startCommand(map, cfg) {
     const due = new Date(Date.now() + 30 * 86400000);
     fold.innerHTML = `<summary class="assign-open">${escapeHtml(label)}</summary><form class="assign">
       <label>Tổ công tác<span class="suggest-hint"></span> <select name="team" data-keep="assign-team" disabled></select></label>
-      ${taskId ? "" : `<label>Hạn ${dayInput("due", due, "assign-due")}</label>`}
+      ${taskId ? "" : `<label>Hạn ${dayInput("due", due, "assign-due")}</label>
+      <label>Danh sách việc cho tổ (mỗi dòng một việc, không bắt buộc; tổ đánh dấu khi làm xong)
+        <textarea name="steps" rows="3" maxlength="20000" data-keep="assign-steps"></textarea></label>`}
       ${p.task_team ? `<label>Lý do giao lại (tổ đang giữ sẽ được báo) <input name="note" maxlength="4000" data-keep="assign-note"></label>` : ""}
       <button type="submit">${p.task_team ? "Giao lại" : "Giao nhiệm vụ"}</button></form>`;
     const form = fold.querySelector("form");
@@ -599,7 +601,8 @@ diabanPages.command = async function startCommand(map, cfg) {
         const body = taskId
           ? { team_id: Number(form.team.value), version: p.task_version, note: form.note?.value.trim() ?? "" }
           : { kind: "suppression", hotspot_id: p.id, team_id: Number(form.team.value),
-            due_date: dayField(form.due, "Hạn") || null, priority: "high" };
+            due_date: dayField(form.due, "Hạn") || null, priority: "high",
+            checklist: form.steps.value.split("\n").map((line) => line.trim()).filter(Boolean).map((item) => ({ item })) };
         if (!dueConfirmed(body.due_date)) return;
         const key = sendingKey(form.key, [taskId, p.id, body]);
         task = await api(taskId ? `/api/tasks/${taskId}/assignment` : "/api/tasks", keyed(key, body));
