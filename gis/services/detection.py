@@ -245,8 +245,8 @@ def run_detection(
 
     The window (default: :func:`_window`) may not end before the latest recorded run's (:func:`_refuse_going_back`),
     so that the register and its histories move forward in time; a dry run (``dry_run``) may look at any window: the
-    same run in a savepoint rolled back, its report what it would do, nothing left recorded (its run number drawn and
-    skipped). `recorded_at`: the instant the run, its events and the status changes it makes are dated by (None: the
+    same run in a savepoint rolled back, its report what it would do, nothing left recorded (its numbers drawn apart:
+    :func:`_number_apart`). `recorded_at`: the instant the run, its events and the status changes it makes are dated by (None: the
     transaction's). The demo replays a run of the past at its window's end, so that a hotspot's history, whose field
     work it records at its own dates, reads in order from the detection on.
 
@@ -263,6 +263,8 @@ def run_detection(
     if not dry_run:
         _refuse_going_back(conn, end, check)
     with dry_run_savepoint(conn, dry_run):
+        if dry_run:
+            _number_apart(conn)
         report = _detect(conn, actor, start, end, params, kind_rules, recorded_at)
     report.dry_run = dry_run
     return report
@@ -330,8 +332,9 @@ def _detect(
     clustered = time.perf_counter()
     run_id = conn.execute(
         text(
-            "INSERT INTO detection_runs (started_at, actor, window_from, window_to, params, n_clusters, n_new,"
-            f" n_updated, n_recurred) VALUES ({_AT}, :a, :f, :t, CAST(:p AS jsonb), :n, 0, 0, 0) RETURNING id"
+            "INSERT INTO detection_runs (id, started_at, actor, window_from, window_to, params, n_clusters, n_new,"
+            f" n_updated, n_recurred) VALUES ({_next_id('detection_runs')}, {_AT}, :a, :f, :t, CAST(:p AS jsonb), :n,"
+            " 0, 0, 0) RETURNING id"
         ),
         {
             "a": actor,
@@ -454,10 +457,40 @@ _ROW = (
 )
 #: When a run's writes are dated: the run's `recorded_at`, else the transaction's time.
 _AT = "coalesce(CAST(:recorded_at AS timestamptz), now())"
+
+
+def _next_id(table: str) -> str:
+    """SQL drawing the next id of ``table``: from its own sequence, or in a dry run from the run's stand-in
+    (:func:`_number_apart`)."""
+    return (
+        f"nextval(coalesce(to_regclass('pg_temp.{_DRY_RUN_IDS.format(table)}'),"
+        f" CAST(pg_get_serial_sequence('{table}', 'id') AS regclass)))"
+    )
+
+
+#: The stand-in sequence of a dry run for a table's ids (a temporary sequence of the run's savepoint).
+_DRY_RUN_IDS = "dry_run_{}_ids"
+
+
+def _number_apart(conn: Connection) -> None:
+    """In a dry run's savepoint: the run and the hotspots it would make are numbered by temporary sequences that start
+    where the register's stand, and go with the savepoint. Sequences are never rolled back, so that each «Chạy thử»
+    took a run number and as many hotspot numbers as it found new clusters: the demo's register jumped from #26 to
+    #36 after a few, which read as nine hotspots deleted. The report still names the numbers a run made now would
+    give."""
+    for table in ("detection_runs", "hotspots"):
+        start = conn.execute(
+            text(
+                f"SELECT coalesce(pg_sequence_last_value(CAST(pg_get_serial_sequence('{table}', 'id') AS regclass)), 0)"
+            )
+        ).scalar_one()
+        conn.execute(text(f"CREATE TEMP SEQUENCE {_DRY_RUN_IDS.format(table)} START WITH {int(start) + 1}"))
+
+
 #: New hotspots in one statement; ids drawn first, so that each comes back beside its row's position.
 _INSERT_HOTSPOTS = text(f"""
 WITH r AS MATERIALIZED (
-    SELECT r.*, nextval(pg_get_serial_sequence('hotspots', 'id'))::int AS id
+    SELECT r.*, {_next_id("hotspots")}::int AS id
     FROM jsonb_to_recordset(CAST(:rows AS jsonb)) AS r(at int, {_ROW})),
 ins AS (
     INSERT INTO hotspots (id, status, kind, origin, n_incidents, kinds, first_seen, last_seen, radius_m, version,

@@ -255,6 +255,31 @@ def test_a_run_over_the_past_is_refused_and_a_dry_run_looks_at_any_window(conn: 
     assert run_detection(conn, actor="test", start=october, end=datetime(2025, 10, 31, 17, tzinfo=UTC)).unchanged == 1
 
 
+def test_a_dry_run_takes_no_number_of_the_register(conn: Connection, tmp_path: Path) -> None:
+    """Sequences are not rolled back: each dry run took a run number and a hotspot number per new cluster, and the
+    register jumped (#26 → #36 in the demo after a few «Chạy thử»). The dry run numbers apart, from where the register
+    stands: the run made afterwards takes the very numbers the dry run named."""
+    october = datetime(2025, 10, 1, tzinfo=UTC)
+    import_incidents(conn, incident_burst(tmp_path, 106.6830, 20.8600, october, 10, "DR1"), imported_by="test")
+    first = run_detection(conn, actor="test", start=october, end=datetime(2025, 10, 31, 17, tzinfo=UTC))
+    november = datetime(2025, 11, 1, tzinfo=UTC)
+    import_incidents(conn, incident_burst(tmp_path, 106.7000, 20.8600, november, 10, "DR2"), imported_by="test")
+    end = datetime(2025, 11, 30, 17, tzinfo=UTC)
+    for _ in range(3):
+        looked = run_detection(conn, actor="test", start=october, end=end, dry_run=True)
+        assert (looked.new, looked.run_id) == (1, first.run_id + 1)
+    made = run_detection(conn, actor="test", start=october, end=end)
+    assert made.run_id == first.run_id + 1 and made.new == 1
+    assert (
+        sorted(made.hotspot_ids)
+        == sorted(looked.hotspot_ids)
+        == sorted([*first.hotspot_ids, max(first.hotspot_ids) + 1])
+    )
+    # Nothing of a dry run's stand-in numbering outlives it.
+    stand_ins = "SELECT count(*) FROM pg_class WHERE relname LIKE 'dry_run_%' AND relpersistence = 't'"
+    assert conn.execute(text(stand_ins)).scalar_one() == 0
+
+
 def test_a_change_of_kind_is_said_in_the_history(conn: Connection, tmp_path: Path) -> None:
     """The kind feeds the legal classification: a hotspot whose organising incidents reach half becomes an organising
     place, and the run's event says so (codes in its details, the Vietnamese labels in its note), not only its size."""
