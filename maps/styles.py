@@ -355,7 +355,8 @@ def size_legend(examples: tuple[int, ...] = (1, 25, 100)) -> str:
         f"</div>"
         for n in examples
     )
-    return f'<p class="hint">Cỡ vòng tròn: số vụ việc của điểm nóng (nhỏ hơn khi xem cả thành phố).</p>{rows}'
+    # One block: a printed legend in two columns split it, «1 vụ việc» at the foot of one, «25» atop the next.
+    return f'<p class="hint">Cỡ vòng tròn: số vụ việc của điểm nóng (nhỏ hơn khi xem cả thành phố).</p><div class="sizes">{rows}</div>'
 
 
 def class_legend() -> str:

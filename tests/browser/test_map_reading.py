@@ -384,10 +384,19 @@ def test_legends_kpis_and_the_printable_sheet(chromium, server: str) -> None:
     page.wait_for_timeout(1500)
     shot(page, "map-all-layers")
 
+    screen = page.evaluate("() => window.diaban.map.getBounds().toBBoxString()")
     page.click(".print-open")
     sheet = page.locator(".print-sheet")
     sheet.wait_for()
     page.wait_for_timeout(800)
+    # The screen's view whole on the A4 sheet, smaller than the screen (the page's least zoom had held it closer,
+    # the eastern island cut at the frame's edge).
+    assert page.evaluate(
+        """box => { const [w, s, e, n] = box.split(',').map(Number);
+        window.diaban.map.invalidateSize({ animate: false, pan: false });  // the map's size as laid out now
+        return window.diaban.map.getBounds().contains(L.latLngBounds([s, w], [n, e])); }""",
+        screen,
+    )
     text = sheet.inner_text()
     assert (
         "MẬT" in text
@@ -410,7 +419,17 @@ def test_legends_kpis_and_the_printable_sheet(chromium, server: str) -> None:
         const line = document.querySelector('.print-legend .print-note').getBoundingClientRect();
         return line.height > 0 && line.bottom <= legend.bottom + 0.5 && line.right <= legend.right + 0.5; }"""
     )
+    # Nothing of the legend split between its two columns, the circle sizes' rows included (on A4 with every layer
+    # shown «1 vụ việc» ended one column, «25» and «100+» began the next).
+    assert "columns-2" in (page.locator(".print-legend").get_attribute("class") or "")
+    split = [text for text, columns in page.evaluate(_LEGEND_SENTENCE_COLUMNS) if columns > 1]
     shot(page, "map-print-a4")
+    assert split == [], split
+    # Nor any of it cut off: in two columns what did not fit went to a third, off the sheet (the trends' last rows).
+    assert page.evaluate(
+        """() => { const l = document.querySelector('.print-legend');
+        return l.scrollWidth <= l.clientWidth + 1 && l.scrollHeight <= l.clientHeight + 1; }"""
+    )
     pdf = page.pdf(prefer_css_page_size=True, print_background=True)
     assert pdf.startswith(b"%PDF") and len(re.findall(rb"/Type\s*/Page\b", pdf)) == 1
     page.click(".print-close")
@@ -508,23 +527,31 @@ def test_a_map_printed_from_a_phone_fills_its_frame_without_the_screen_buttons(
 
 #: Each sentence of the printed legend (a paragraph under a layer's rows) and, per sentence, the distinct left edges of
 #: its lines, to the pixel: two edges, its lines lie in two columns.
-_LEGEND_SENTENCE_COLUMNS = """() => [...document.querySelectorAll('.print-legend p')].map((p) => {
+_LEGEND_SENTENCE_COLUMNS = """() => {
+  const legend = document.querySelector('.print-legend');
+  const box = legend.getBoundingClientRect();
+  const width = box.width / (Number(getComputedStyle(legend).columnCount) || 1);  // a column and its share of the gap
+  return [...legend.querySelectorAll('p, .sizes')].map((p) => {
     const range = document.createRange();
     range.selectNodeContents(p);
-    return [p.textContent.trim(), new Set([...range.getClientRects()].map((r) => Math.round(r.left))).size];
-})"""
+    const rects = [...range.getClientRects()].filter((r) => r.width > 0);
+    return [p.textContent.trim(), new Set(rects.map((r) => Math.floor((r.left - box.left) / width))).size];
+  });
+}"""
 
 
 def test_a_sentence_of_the_printed_legend_is_not_split_between_its_columns(chromium, server: str) -> None:
     """Command prints its map from a phone: hotspots and density shown, the legend goes to two columns (common.js
     printSheet), and «Cỡ vòng tròn: … khi xem cả thành» ended the first column, «phố).» began the second. A sentence of
-    the legend stays whole in one column, as a layer's rows do."""
+    the legend stays whole in one column, as a layer's rows do; so do the circle sizes' three rows («1 vụ việc» had
+    ended one column, «25» and «100+» begun the next)."""
     page, errors = open_as(chromium, server, "chihuy", PHONE)
     page.click(".print-open")
     page.locator(".print-sheet").wait_for()
     page.evaluate(_MAP_SETTLED)
     assert "columns-2" in (page.locator(".print-legend").get_attribute("class") or "")  # the case under test
     sentences = page.evaluate(_LEGEND_SENTENCE_COLUMNS)
+    assert any(text.startswith("1 vụ việc") for text, _ in sentences), sentences  # the sizes measured as one block
     assert sentences and [text for text, columns in sentences if columns > 1] == [], sentences
     shot(page, "map-print-legend-sentences-whole")
     page.click(".print-close")

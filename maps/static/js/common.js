@@ -1125,7 +1125,8 @@ function printSheet(map, cfg) {
   map.closePopup();
   map.eachLayer((layer) => layer.closeTooltip?.());  // a tooltip left by the pointer is not part of the map
   const container = map.getContainer();
-  const home = { parent: container.parentNode, next: container.nextSibling, bounds: map.getBounds() };
+  const home = { parent: container.parentNode, next: container.nextSibling, bounds: map.getBounds(),
+    minZoom: map.getMinZoom() };
   const sheet = document.createElement("div");
   sheet.className = "print-sheet";
   const now = new Date();
@@ -1173,14 +1174,20 @@ function printSheet(map, cfg) {
     // only its top-left corner, the marking and the legend off screen); the paper keeps its size (app.css).
     page.style.zoom = String(Math.min(1, (sheet.clientWidth - 24) / w));
     document.body.dataset.paper = paper.value;
-    map.invalidateSize({ animate: false });
-    map.fitBounds(home.bounds, { animate: false });
-    // Many layers shown: the legend goes to two columns, then smaller type, so that the sheet stays one page.
+    // Many layers shown: the legend goes to two columns, then smaller type, so that the sheet stays one page. Laid
+    // out first: two columns narrow the map, which was fitted before and lost the screen's eastern island.
     const legend = sheet.querySelector(".print-legend");
     legend.classList.remove("columns-2", "compact");
+    // In two columns what does not fit makes a third, off to the side (scrollWidth), not a longer box (scrollHeight):
+    // the trends' legend, its last rows and its note, was cut off the A4 sheet unseen.
+    const overflows = () => legend.scrollHeight > legend.clientHeight + 1 || legend.scrollWidth > legend.clientWidth + 1;
     for (const step of ["columns-2", "compact"]) {
-      if (legend.scrollHeight > legend.clientHeight + 1) legend.classList.add(step);
+      if (overflows()) legend.classList.add(step);
     }
+    map.invalidateSize({ animate: false });
+    // The screen's view whole on the sheet, though smaller than the screen (not held closer by the page's least zoom).
+    map.setMinZoom(Math.min(home.minZoom, map.getBoundsZoom(home.bounds)));
+    map.fitBounds(home.bounds, { animate: false });
   }
   sheet.querySelector(".print-map").prepend(container);
   paper.addEventListener("change", size);
@@ -1194,6 +1201,7 @@ function printSheet(map, cfg) {
     document.body.classList.remove("print-preview");
     delete document.body.dataset.paper;
     map.invalidateSize({ animate: false });
+    map.setMinZoom(home.minZoom);
     map.fitBounds(home.bounds, { animate: false });
   });
 }
