@@ -1401,6 +1401,13 @@ class AuditEntry(_Out):
     id: int
     at: datetime
     actor: str
+    actor_account: bool = Field(
+        description="the actor is an account of the app; else the operating-system user who"
+        " ran a command on the server (or the demo's seeding)"
+    )
+    actor_shown: str = Field(
+        description="the actor as the page and the export name them: «root (Dòng lệnh trên máy chủ)»"
+    )
     action: AdminAction
     action_label: str
     target_user_id: int | None

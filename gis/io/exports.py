@@ -706,7 +706,7 @@ ACCESS_LOG_COLUMNS = (
 )
 ADMIN_AUDIT_COLUMNS = (
     Column("at", "Thời gian", lambda v: vn_time(v, seconds=True), time_cell),
-    Column("actor", "Người thực hiện"),
+    Column("actor_shown", "Người thực hiện"),
     Column("action_label", "Thao tác"),
     Column("target_user", "Người dùng liên quan"),
     Column("target_team", "Tổ công tác liên quan"),

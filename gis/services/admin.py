@@ -13,7 +13,7 @@ from sqlalchemy import Connection
 
 from gis.io.exports import ExportFile, audit_trail_workbook, day_in_name
 from gis.store import accounts
-from gis.store.access_log import access_lines, with_what
+from gis.store.access_log import COMMAND_LINE_LABEL, access_lines, with_what
 from gis.store.audit import admin_audit, record_admin_action
 from gis.store.communes import commune_full_names
 from gis.store.provinces import document_heading, province_names
@@ -354,13 +354,16 @@ def audit_entries(
     until: datetime | None = None,
 ) -> list[dict[str, Any]]:
     """The admin audit's entries, newest first, in [since, until) when given, each with its action's label and what it
-    changed in words (:func:`audit_details`; ``provinces``: code → full name; the communes its lines list named)."""
+    changed in words (:func:`audit_details`; ``provinces``: code → full name; the communes its lines list named), and
+    its actor as shown (``actor_shown``): an actor that is no account of the app is the operating-system user who ran
+    a command on the server, said so («root (Dòng lệnh trên máy chủ)»: «root» alone read as an unknown account)."""
     entries = admin_audit(conn, limit, since, until)
     listed = {code for e in entries for key in COMMUNE_LISTS for code in e["details"].get(key) or []}
     communes = commune_full_names(conn, listed)
     return [
         {
             **entry,
+            "actor_shown": entry["actor"] if entry["actor_account"] else f"{entry['actor']} ({COMMAND_LINE_LABEL})",
             "action_label": AdminAction(entry["action"]).label,
             "details_text": audit_details(entry, provinces, communes),
         }

@@ -48,10 +48,12 @@ def admin_audit(
     conn: Connection, limit: int, since: datetime | None = None, until: datetime | None = None
 ) -> list[dict[str, Any]]:
     """The newest entries first, made in [since, until) when given, with the names the user and team concerned had
-    then."""
+    then, and whether the actor is an account of the app (``actor_account``; else the operating-system user who ran
+    a command on the server, or the demo's seeding)."""
     rows = conn.execute(
         text("""
-        SELECT id, at, actor, action, target_user_id, target_user, target_team_id, target_team, details
+        SELECT id, at, actor, action, target_user_id, target_user, target_team_id, target_team, details,
+               EXISTS (SELECT 1 FROM users u WHERE u.username = admin_audit.actor) AS actor_account
         FROM admin_audit
         WHERE (CAST(:since AS timestamptz) IS NULL OR at >= :since)
           AND (CAST(:until AS timestamptz) IS NULL OR at < :until)

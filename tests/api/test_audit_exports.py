@@ -161,6 +161,34 @@ def test_a_new_users_role_and_province_are_said_in_words(client, admin) -> None:
     assert (entry["action_label"], entry["details_text"]) == ("Tạo người dùng", "Ban chỉ huy, Thành phố Hải Phòng")
 
 
+def test_a_command_run_on_the_server_is_said_so_beside_its_actor(client, conn, admin) -> None:
+    """The command line records the operating-system user who ran it («root», the demo's seeding), no account of the
+    app: the page and the file said «root: Tạo người dùng» of a user no list showed. Said so beside the name; an
+    account's name stays as it is."""
+    from gis.services.admin import create_user
+
+    create_user(conn, "root", "to-may-chu", "-", "planner", None)  # as `diaban users add` run by root records it
+    made = client.post(
+        "/api/users", json={"username": "tham-muu-web", "role": "planner", "province_code": "31"}, headers=admin
+    )
+    assert made.is_success, made.text
+    by_cli, by_web = (
+        next(e for e in client.get("/api/audit", headers=admin).json() if e["target_user"] == name)
+        for name in ("to-may-chu", "tham-muu-web")
+    )
+    assert (by_cli["actor"], by_cli["actor_account"], by_cli["actor_shown"]) == (
+        "root",
+        False,
+        "root (Dòng lệnh trên máy chủ)",
+    )
+    assert (by_web["actor_account"], by_web["actor_shown"]) == (True, by_web["actor"])
+    answer = client.get(f"/api/audit.xlsx?from={local_today():%Y-%m-%d}", headers=admin)
+    shown = {
+        row[4]: row[2] for row in load_workbook(BytesIO(answer.content)).active.iter_rows(min_row=9, values_only=True)
+    }
+    assert shown["to-may-chu"] == "root (Dòng lệnh trên máy chủ)" and shown["tham-muu-web"] == by_web["actor"]
+
+
 def test_a_reversed_window_is_refused_not_answered_empty(client, admin) -> None:
     for route in ("/api/audit.xlsx", "/api/access-log.xlsx", "/api/audit"):
         refused = client.get(f"{route}?from=2026-02-01&to=2026-01-01", headers=admin)

@@ -550,7 +550,7 @@ diabanPages.admin = async function startAdmin(map, cfg) {
     document.getElementById("audit-count").textContent = countText(entries.length);
     document.getElementById("audit").innerHTML = entries.map((a) => {
       const target = [a.target_user, a.target_team].filter(Boolean).map(escapeHtml).join(", ");
-      return `<li><time>${viDateTime(a.at)}</time> ${escapeHtml(a.actor)}: ${escapeHtml(a.action_label)}` +
+      return `<li><time>${viDateTime(a.at)}</time> ${escapeHtml(a.actor_shown)}: ${escapeHtml(a.action_label)}` +
         `${target ? " — " + target : ""}${a.details_text ? ` (${escapeHtml(a.details_text)})` : ""}</li>`;
     }).join("") || "<li class=\"none\">Chưa có thao tác nào.</li>";
   }
