@@ -227,3 +227,27 @@ def test_the_overview_says_its_open_tasks_are_those_teams_hold(
     assert figure.inner_text() == f"{held:,}".replace(",", ".")  # Vietnamese thousands: 1.234
     assert errors == []
     page.close()
+
+
+def test_a_hotspots_card_moves_its_tasks_due_date(chromium, server: str, city: Engine) -> None:
+    """The hotspot's card said «quá hạn 5 ngày» of its task and offered no change: only the task's own card, in the
+    other tab, had «Đổi hạn…». The hotspot's card has it too, for the task it names."""
+    with city.connect() as conn:
+        hotspot, task, due = conn.execute(
+            text("""SELECT t.hotspot_id, t.id, t.due_date FROM tasks t WHERE t.kind = 'suppression'
+                    AND t.state = 'assigned' AND t.due_date IS NOT NULL ORDER BY t.id DESC LIMIT 1""")
+        ).one()
+    page, errors = open_as(chromium, server, "chihuy")
+    page.click("[role=tab][data-tab=hotspots]")
+    page.click(f"#hotspot-table tr[data-hotspot-id='{hotspot}']")
+    card = page.locator(f"#hotspot-table .card[data-hotspot-id='{hotspot}']")
+    later = local_today() + timedelta(days=45)
+    card.locator("details.due-change summary").click()
+    card.locator("details.due-change input[name=due]").fill(f"{later:%d/%m/%Y}")
+    card.locator("details.due-change button[type=submit]").click()
+    wait_message(page, f"Nhiệm vụ #{task}: hạn mới {later:%d/%m/%Y}")
+    with city.begin() as conn:
+        assert conn.execute(text("SELECT due_date FROM tasks WHERE id = :t"), {"t": task}).scalar_one() == later
+        conn.execute(text("UPDATE tasks SET due_date = :d WHERE id = :t"), {"d": due, "t": task})  # as it was
+    assert errors == []
+    page.close()

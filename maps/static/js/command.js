@@ -449,6 +449,10 @@ diabanPages.command = async function startCommand(map, cfg) {
     }
     if (p.task_state === "unassigned") card.appendChild(assignFold("Giao cho tổ công tác…", p, p.task_id));
     if (p.task_state === "assigned") card.appendChild(assignFold(reassignLabel(p.task_outside_team_area), p, p.task_id));
+    // Its task's due date moved here too: the card said «quá hạn 5 ngày» and only the task's own card offered a change.
+    if (p.task_id && dueApplies(p.task_state)) {
+      card.appendChild(dueFold({ id: p.task_id, version: p.task_version, due_date: p.task_due_date }));
+    }
     card.appendChild(historyToggle(() => hotspotHistory(p)));
     return guarded(card, p.id, p.task_id);
   }
