@@ -323,6 +323,8 @@ def test_the_team_ticks_off_commands_steps_on_its_phone(chromium, server: str, c
         stored = conn.execute(text("SELECT checklist FROM tasks WHERE id = :t"), {"t": task_id}).scalar_one()
     assert [line["done"] for line in stored] == [False, True]
     shot(page, "team-phone-checklist")
+    # The buttons' note says it goes with them, beside the progress note's own box («Ghi chú, kết quả» did not).
+    assert task.locator(".actions label.note").inner_text().startswith("Ghi chú gửi kèm nút bấm dưới đây")
     task.locator("button[data-to=in_progress]").click()  # at the version the tick moved to: no «changed meanwhile»
     wait_message(page, f"Nhiệm vụ #{task_id}: Đang thực hiện")
     task.locator("button[data-to=paused]").wait_for()  # the list drawn again, from the server

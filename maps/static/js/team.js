@@ -244,7 +244,9 @@ diabanPages.team = async function startTeam(map, cfg) {
       return box;
     }
     const needing = task.actions.filter((a) => a.note_required).map((a) => cfg.taskActionLabels[a.to]);
-    box.innerHTML = `<label class="note">Ghi chú, kết quả <textarea data-draft="task-${task.id}-note" placeholder="${needing.length
+    // Said to go with the buttons below it: beside «Ghi chú tiến độ, ảnh hiện trường» (a note of its own, sent with
+    // or without a photo) a member could not tell which box to use.
+    box.innerHTML = `<label class="note">Ghi chú gửi kèm nút bấm dưới đây (kết quả, lý do) <textarea data-draft="task-${task.id}-note" placeholder="${needing.length
       ? `Bắt buộc khi: ${escapeHtml(needing.join(", "))}` : "Không bắt buộc"}"></textarea></label>
       <input type="hidden" name="key">`;
     for (const action of task.actions) {
