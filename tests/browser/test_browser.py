@@ -343,6 +343,10 @@ def test_command_and_team_take_a_hotspot_from_detection_to_closure(chromium, ser
     card.locator("summary.assign-open").click()
     card.locator("select[name=team]:enabled").wait_for()  # the teams came
     assert team in card.locator("select[name=team]").inner_text()
+    # The area's teams first (the suggestion chosen), then the others: a busy area's task may go to a neighbour.
+    groups = card.locator("form.assign optgroup").evaluate_all("gs => gs.map(g => g.label)")
+    assert groups == ["Tổ phụ trách địa bàn", "Tổ ngoài địa bàn"], groups
+    assert card.locator("form.assign optgroup").first.locator("option:checked").count() == 1  # an area's team chosen
     shot(page, "command-assign")
     due = card.locator("form.assign input[name=due]").input_value()
     card.locator("form.assign input[name=due]").fill("15.01.2027")  # not dd/mm/yyyy: refused, not a task without a date

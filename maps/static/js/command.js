@@ -534,11 +534,12 @@ diabanPages.command = async function startCommand(map, cfg) {
     try {
       const place = p.id ? `hotspot_id=${p.id}` : `commune=${encodeURIComponent(p.commune_code)}`;
       const suggestion = await api(`/api/tasks/suggest-assignee?${place}`);
-      // A reassignment goes to another team: those of the area first, then any other (the area's may be the one).
+      // The area's teams first, then any other: a reassignment goes to another team (the area's may be the one), and
+      // a new task too may go to a neighbouring team when the area's is busy (only the area's were offered).
       // Told apart by id: a name read when the page opened may be a renamed team's old one.
       const holder = p.task_team_id;
       const candidates = p.task_team ? suggestion.candidates.filter((c) => c.team_id !== holder) : suggestion.candidates;
-      const others = p.task_team ? allTeams.filter((t) => t.id !== holder && !candidates.some((c) => c.team_id === t.id)) : [];
+      const others = allTeams.filter((t) => t.id !== holder && !candidates.some((c) => c.team_id === t.id));
       if (!candidates.length && !others.length) { say("Không có tổ công tác nào phụ trách địa bàn này"); return; }
       // The suggestion (least open tasks first, each team's count shown) is promised only where there is one: the
       // teams outside the area come with no count, in their own group.
