@@ -298,6 +298,8 @@ def test_command_finds_a_spot_a_team_reported_in_its_inbox_and_verifies_it_from_
     shot(page, "tip-command-inbox-report")
     item.click()
     card = page.locator(f"#hotspot-table .card[data-hotspot-id='{spot}']")
+    # The map goes to the spot, its popup open, as a row opened by a click does.
+    page.wait_for_selector(f".leaflet-popup >> text=Điểm nóng #{spot}")
     card.locator("button[data-action=verified]").click()
     wait_message(page, f"Điểm nóng #{spot}: {HotspotStatus.VERIFIED.label}")
     page.wait_for_function(

@@ -1028,6 +1028,8 @@ diabanPages.command = async function startCommand(map, cfg) {
         showTab("hotspots");
         await loadHotspotRegister();
         hotspotRows.open(r.hotspot_id);
+        const spot = hotspotRows.row(r.hotspot_id);  // and the map to it, as a row opened by a click goes
+        if (spot) flyTo(spot.id, L.latLng(spot.lat, spot.lon));
       });
     });
     // The user named with their team («to01 (Tổ công tác Lê Chân)»): the username alone did not say which team wrote.
