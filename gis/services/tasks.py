@@ -385,11 +385,10 @@ def tick_checklist(
     row = load_at_version(
         conn, "tasks", task_id, version, "r.team_id, r.state, r.checklist", scope.tasks("r"), scope.params
     )
-    holder = actor.team_id is not None and actor.team_id == row["team_id"]
-    allowed = TASK_OPEN if actor.team_id is not None else set(TaskState) - TASK_WORK_DONE
-    if actor.team_id is not None and not holder:
+    team = actor.team_id is not None
+    if team and actor.team_id != row["team_id"]:
         raise NotFound(f"không có nhiệm vụ #{task_id} của tổ")
-    if row["state"] not in allowed:
+    if row["state"] not in (TASK_OPEN if team else set(TaskState) - TASK_WORK_DONE):
         raise Conflict(
             f"nhiệm vụ #{task_id} đang ở trạng thái «{TaskState(row['state']).label}»: không đánh dấu danh sách việc được",
             f"task is {row['state']}: its checklist is not ticked",

@@ -1125,8 +1125,7 @@ function printSheet(map, cfg) {
   map.closePopup();
   map.eachLayer((layer) => layer.closeTooltip?.());  // a tooltip left by the pointer is not part of the map
   const container = map.getContainer();
-  const home = { parent: container.parentNode, next: container.nextSibling, bounds: map.getBounds(),
-    minZoom: map.getMinZoom() };
+  const home = { parent: container.parentNode, next: container.nextSibling, bounds: map.getBounds() };
   const sheet = document.createElement("div");
   sheet.className = "print-sheet";
   const now = new Date();
@@ -1185,8 +1184,6 @@ function printSheet(map, cfg) {
       if (overflows()) legend.classList.add(step);
     }
     map.invalidateSize({ animate: false });
-    // The screen's view whole on the sheet, though smaller than the screen (not held closer by the page's least zoom).
-    map.setMinZoom(Math.min(home.minZoom, map.getBoundsZoom(home.bounds)));
     map.fitBounds(home.bounds, { animate: false });
   }
   sheet.querySelector(".print-map").prepend(container);
@@ -1201,7 +1198,6 @@ function printSheet(map, cfg) {
     document.body.classList.remove("print-preview");
     delete document.body.dataset.paper;
     map.invalidateSize({ animate: false });
-    map.setMinZoom(home.minZoom);
     map.fitBounds(home.bounds, { animate: false });
   });
 }
