@@ -1,6 +1,6 @@
 """Demo of the hotspot lifecycle on synthetic data: two hotspots taken from detection to closure,
-then a new burst of (synthetic) incidents next to one of them, which detection flags as a recurrence; and the
-conversion of key areas (chuyển hóa địa bàn) of the data's last two years, so that the KPI report's conversion lines
+then a new burst of (synthetic) incidents next to one of them, which detection flags as a recurrence; a spot a
+team reports, waiting for command; and the conversion of key areas (chuyển hóa địa bàn) of the data's last two years, so that the KPI report's conversion lines
 have figures.
 
 Past field work is recorded at its own dates (the `at` of the task and hotspot use cases), through the
@@ -19,7 +19,7 @@ from pyproj import Transformer
 from sqlalchemy import Connection, text
 
 from gis.services.detection import run_detection
-from gis.services.hotspots import transition_hotspot
+from gis.services.hotspots import create_manual_hotspot, transition_hotspot
 from gis.services.incident_import import import_incidents
 from gis.services.tasks import create_task, transition_task
 from gis.store.incidents import latest_incident_time
@@ -37,6 +37,7 @@ from models.vocabulary import (
     TASK_WORK_DONE,
     WGS84_SRID,
     HotspotStatus,
+    Role,
     TaskKind,
     TaskState,
     local_today,
@@ -217,42 +218,109 @@ def _burst_csv(conn: Connection, hotspot_id: int, end: datetime, folder: Path, n
     return path
 
 
-def _assign_field_work(conn: Connection, machine: StateMachine, actor: Principal, hotspot_ids: list[int]) -> list[str]:
-    """Verify the largest newly detected hotspots and give each area team a suppression task (one overdue)."""
-    lines = []
-    today = local_today()
-    for rank, hotspot_id in enumerate(hotspot_ids):
-        status, version, commune = conn.execute(
-            text("SELECT status, version, commune_code FROM hotspots WHERE id = :id"), {"id": hotspot_id}
-        ).one()
-        teams = suggest_assignees(conn, commune) if commune else []
-        if not teams:
-            continue
-        if status == "detected":
-            transition_hotspot(
-                conn, machine, hotspot_id, "verified", "xác minh qua trinh sát", version, actor, UNRESTRICTED
-            )
-        due = today - timedelta(days=5) if rank == 0 else today + timedelta(days=30)
-        task_id = create_task(
+#: The overdue task: given this many days before the latest data, due this many days before today.
+_OVERDUE_GIVEN_DAYS, _OVERDUE_DAYS = 35, 5
+
+
+def _give_task(
+    conn: Connection,
+    machine: StateMachine,
+    actor: Principal,
+    hotspot_id: int,
+    due: date,
+    priority: str,
+    at: datetime | None = None,
+) -> str | None:
+    """Verify a detected hotspot and give its area team a suppression task due on ``due`` (``at``: recorded then, its
+    verification an hour before); the line saying so, or None when no team covers it."""
+    status, version, commune = conn.execute(
+        text("SELECT status, version, commune_code FROM hotspots WHERE id = :id"), {"id": hotspot_id}
+    ).one()
+    teams = suggest_assignees(conn, commune) if commune else []
+    if not teams:
+        return None
+    if status == "detected":
+        verified_at = None if at is None else at - timedelta(hours=1)
+        transition_hotspot(
+            conn, machine, hotspot_id, "verified", "xác minh qua trinh sát", version, actor, UNRESTRICTED, verified_at
+        )
+    task_id = create_task(
+        conn,
+        actor,
+        kind="suppression",
+        hotspot_id=hotspot_id,
+        commune_code=None,
+        year=None,
+        team_id=teams[0]["team_id"],
+        due_date=due,
+        priority=priority,
+        checklist=[
+            {"item": "Xác minh đối tượng, địa điểm", "done": False},
+            {"item": "Lập kế hoạch đấu tranh", "done": False},
+        ],
+        at=at,
+    )
+    return (
+        f"Nhiệm vụ #{task_id}: đấu tranh, triệt xóa điểm nóng #{hotspot_id} giao {teams[0]['name']} (hạn {vn_day(due)})"
+    )
+
+
+def _overdue_work(
+    conn: Connection, machine: StateMachine, actor: Principal, hotspot_ids: list[int], latest: datetime
+) -> list[str]:
+    """Give the largest of ``hotspot_ids`` still detected a task weeks before the latest data, due some days ago and
+    not yet started: the overdue task of the command's and the team's pages. It was given today to a hotspot the
+    recent run found today, so that the register said «giao hôm nay» of a task «quá hạn 5 ngày»."""
+    for hotspot_id in conn.execute(
+        text("SELECT id FROM hotspots WHERE id = ANY(:ids) AND status = 'detected' ORDER BY n_incidents DESC, id"),
+        {"ids": hotspot_ids},
+    ).scalars():
+        line = _give_task(
             conn,
+            machine,
             actor,
-            kind="suppression",
-            hotspot_id=hotspot_id,
-            commune_code=None,
-            year=None,
-            team_id=teams[0]["team_id"],
-            due_date=due,
-            priority="high" if rank == 0 else "normal",
-            checklist=[
-                {"item": "Xác minh đối tượng, địa điểm", "done": False},
-                {"item": "Lập kế hoạch đấu tranh", "done": False},
-            ],
+            hotspot_id,
+            local_today() - timedelta(days=_OVERDUE_DAYS),
+            "high",
+            at=latest - timedelta(days=_OVERDUE_GIVEN_DAYS),
         )
-        lines.append(
-            f"Nhiệm vụ #{task_id}: đấu tranh, triệt xóa điểm nóng #{hotspot_id} giao {teams[0]['name']}"
-            f" (hạn {vn_day(due)})"
-        )
-    return lines
+        if line is not None:
+            return [line]
+    return []
+
+
+def _assign_field_work(conn: Connection, machine: StateMachine, actor: Principal, hotspot_ids: list[int]) -> list[str]:
+    """Verify the largest newly detected hotspots and give each area team a suppression task, the first urgent."""
+    due = local_today() + timedelta(days=30)
+    lines = (
+        _give_task(conn, machine, actor, hotspot_id, due, "high" if rank == 0 else "normal")
+        for rank, hotspot_id in enumerate(hotspot_ids)
+    )
+    return [line for line in lines if line is not None]
+
+
+#: What the demo's team reports from the street (a tip passed on by residents), for command to verify or dismiss.
+_TEAM_REPORT_NOTE = "Người dân phản ánh có nhóm tụ tập sử dụng ma túy ban đêm tại khu đất trống, đề nghị xác minh"
+
+
+def _report_from_a_team(conn: Connection) -> list[str]:
+    """A spot reported by a member of the first area team that has one, where the newest incident of its area outside
+    every hotspot's footprint happened: it waits for command, as a team's report does (command's inbox lists it first,
+    gis.store.hotspots.reports_awaiting_command). Without it a fresh demo's inbox showed no team report at all."""
+    row = conn.execute(
+        text(f"""
+        SELECT u.username, tm.name, ST_X(i.geom) AS lon, ST_Y(i.geom) AS lat
+        FROM teams tm
+        JOIN users u ON u.team_id = tm.id AND u.active AND u.role = '{Role.TEAM}'
+        JOIN team_areas ta ON ta.team_id = tm.id AND {valid_on("ta")}
+        JOIN incidents i ON i.commune_code = ta.commune_code
+        WHERE NOT EXISTS (SELECT 1 FROM hotspots h WHERE ST_Intersects(h.footprint, i.geom))
+        ORDER BY tm.id, u.id, i.occurred_at DESC, i.id LIMIT 1""")
+    ).first()
+    if row is None:
+        return []
+    hotspot_id = create_manual_hotspot(conn, lon=row.lon, lat=row.lat, note=_TEAM_REPORT_NOTE, actor=row.username)
+    return [f"Điểm nóng #{hotspot_id}: {row.name} báo cáo, chờ chỉ huy xác minh"]
 
 
 def _moment(year: int, share: float, latest: datetime) -> datetime:
@@ -366,6 +434,8 @@ def run_lifecycle_demo(conn: Connection, machine: StateMachine, actor: Principal
             f"Điểm nóng #{hotspot_id}: phát hiện → xác minh → giao → đấu tranh → triệt xóa → giữ sạch"
             f" → loại khỏi danh sách ngày {vn_day(closed_at)}"
         )
+    # The task given weeks ago and still not started, recorded before the recent run that follows it.
+    lines += _overdue_work(conn, machine, actor, [h for h in early.hotspot_ids if h not in quiet[:2]], latest)
     reopened = quiet[1]
     with tempfile.TemporaryDirectory() as folder:
         import_incidents(conn, _burst_csv(conn, reopened, latest, Path(folder)), imported_by=actor.username)
@@ -388,5 +458,6 @@ def run_lifecycle_demo(conn: Connection, machine: StateMachine, actor: Principal
     return (
         lines
         + _assign_field_work(conn, machine, actor, [reopened, *largest])
+        + _report_from_a_team(conn)
         + seed_demo_conversions(conn, actor, latest)
     )

@@ -18,7 +18,7 @@ from gis.reference import targets_for
 from gis.services.hotspots import transition_hotspot
 from gis.services.incident_import import import_incidents
 from gis.services.tasks import transition_task
-from gis.store.hotspots import replay_hotspot, suppression_task_states
+from gis.store.hotspots import replay_hotspot, reports_awaiting_command, suppression_task_states
 from gis.store.indicators import conversion_kpis
 from gis.store.scoping import UNRESTRICTED
 from models.domain.access import Principal
@@ -43,10 +43,13 @@ def commander(conn: Connection, make_user) -> Principal:
     return Principal(id=make_user("story-command", "command"), username="story-command", role="command")
 
 
-def test_story_closes_two_hotspots_and_reopens_one(conn: Connection, incidents_csv: Path, commander, make_team) -> None:
+def test_story_closes_two_hotspots_and_reopens_one(
+    conn: Connection, incidents_csv: Path, commander, make_team, make_user
+) -> None:
     import_incidents(conn, incidents_csv, imported_by="test")
     codes = list(conn.execute(text("SELECT code FROM admin_units WHERE valid_to IS NULL")).scalars())
     team = make_team("Tổ toàn thành", codes)
+    make_user("story-team", "team", team)
     lines = run_lifecycle_demo(conn, MACHINE, commander, 180)
     statuses = dict(
         conn.execute(
@@ -94,8 +97,18 @@ def test_story_closes_two_hotspots_and_reopens_one(conn: Connection, incidents_c
     assert sorted(t[1] for t in tasks if t[3] in closed_ones) == ["accepted", "accepted", "assigned"]
     assert {t[1] for t in tasks if t[3] not in closed_ones} == {"assigned"}
     assert sum(t[2] for t in tasks if t[1] == "assigned") == 1  # one overdue task to show on the team's page
+    # given weeks before its due date, not today: the register said «giao hôm nay» of a task «quá hạn 5 ngày»
+    given, due = conn.execute(
+        text("""SELECT min(e.at), t.due_date FROM tasks t JOIN task_events e ON e.task_id = t.id
+                WHERE t.state = 'assigned' AND t.due_date < current_date GROUP BY t.id""")
+    ).one()
+    assert (due - given.date()).days >= 20, (given, due)
     for hotspot_id in {t[3] for t in tasks}:
         assert consistent(suppression_task_states(conn, hotspot_id), status_of(conn, hotspot_id))
+    # A member of the team reported a spot, which waits for command: the inbox has a team's report to show.
+    (report,) = reports_awaiting_command(conn, UNRESTRICTED, 10)
+    assert report["actor"] == "story-team" and report["actor_team"] == "Tổ toàn thành", report
+    assert f"Điểm nóng #{report['hotspot_id']}: Tổ toàn thành báo cáo, chờ chỉ huy xác minh" in lines
     assert run_lifecycle_demo(conn, MACHINE, commander, 180) == [
         "Câu chuyện demo đã được ghi trước đó (demo story already recorded)",
         "Chuyển hóa địa bàn demo năm 2025–2026 đã có (demo conversion tasks already present)",
@@ -193,4 +206,4 @@ def test_recorded_time_cannot_be_in_the_future_or_before_the_last_change(
     transition_hotspot(conn, MACHINE, hotspot_id, "verified", "", 1, commander, UNRESTRICTED)
     task_id = suppression_task(conn, commander, hotspot_id, None)
     with pytest.raises(InvalidRequest, match="thời điểm ghi nhận"):  # before the task's latest event
-        transition_task(conn, task_id, "canceled", "", 1, commander, UNRESTRICTED, at=past)
+        transition_task(conn, task_id, "canceled", "Trùng kế hoạch", 1, commander, UNRESTRICTED, at=past)
