@@ -198,3 +198,37 @@ def test_a_planner_approving_a_year_by_keyboard_is_told_what_follows_and_keeps_t
     shot(page, "focus-planner-approved")
     assert errors == []
     page.close()
+
+
+def test_a_hotspot_card_near_the_citys_edge_opens_whole_on_a_phone(chromium, server: str, city: Engine) -> None:
+    """Command taps the northernmost hotspot on a phone with the whole city in view: its card opened with the heading,
+    status and commune above the screen — Leaflet's pan that brings a popup into view stopped at the map's bounds. The
+    bounds are lifted while the card is open and set again once it is closed."""
+    with city.connect() as conn:
+        hotspot = conn.execute(
+            text("SELECT id FROM hotspots WHERE status = 'detected' ORDER BY ST_Y(centroid) DESC LIMIT 1")
+        ).scalar_one()
+    page, errors = open_as(chromium, server, "chihuy", PHONE)
+    page.evaluate(
+        """id => { window.diaban.map.eachLayer(l => { if (l.feature?.properties?.id === id && l.getLatLng) {
+            l.fire('click', { latlng: l.getLatLng() }); } }); }""",
+        hotspot,
+    )
+    page.wait_for_selector(f".leaflet-popup .card[data-hotspot-id='{hotspot}']")
+    page.wait_for_function(  # the pan settled
+        """() => { const t = document.querySelector('.leaflet-popup').getBoundingClientRect().top;
+        const same = window.lastTop === t; window.lastTop = t; return same; }""",
+        polling=300,
+    )
+    shot(page, "focus-popup-north-390")
+    placed = page.evaluate(
+        """() => { const map = document.querySelector('.folium-map').getBoundingClientRect();
+        const heading = document.querySelector('.leaflet-popup .card h3').getBoundingClientRect();
+        const search = document.querySelector('.map-search').getBoundingClientRect();
+        return { heading: heading.top, map: map.top, search: search.bottom }; }"""
+    )
+    assert placed["heading"] >= max(placed["map"], placed["search"]), placed  # below the search box, on the screen
+    page.locator(".leaflet-popup-close-button").click()
+    assert page.evaluate("() => window.diaban.map.options.maxBounds !== null")
+    assert errors == []
+    page.close()

@@ -228,18 +228,27 @@ diabanPages.command = async function startCommand(map, cfg) {
   // A phone's map is 46 % of its screen, its controls over its top and bottom: a hotspot's card had 120 px between
   // them, its buttons («Xác minh», «Loại bỏ», «Lịch sử») below the fold with no sign of them. While a card is open on
   // the map, the map takes most of the screen (app.css body.popup-room) and the card the room made, as tall as it fits.
+  // Leaflet's pan that brings a card into view stops at the map's bounds (the city's, common.js): a hotspot near the
+  // city's northern edge opened its card with the heading, status and commune above the screen (a phone, 390 × 844,
+  // the city whole). The bounds are lifted while a card is open and set again when it closes.
   const phone = window.matchMedia("(max-width: 760px)");
   map.on("popupopen", (e) => {
-    if (!phone.matches || !e.popup.getElement()?.querySelector(".card")) return;
-    document.body.classList.add("popup-room");
-    map.invalidateSize({ pan: false });
-    Object.assign(e.popup.options, popupOptions());
+    if (!e.popup.getElement()?.querySelector(".card")) return;
+    map.setMaxBounds(null);
+    if (phone.matches) {
+      document.body.classList.add("popup-room");
+      map.invalidateSize({ pan: false });
+      Object.assign(e.popup.options, popupOptions());
+    }
     e.popup.update();
   });
-  map.on("popupclose", () => {
-    if (!document.body.classList.contains("popup-room")) return;
-    document.body.classList.remove("popup-room");
-    map.invalidateSize({ pan: false });
+  map.on("popupclose", (e) => {
+    if (!e.popup.getElement()?.querySelector(".card")) return;
+    if (document.body.classList.contains("popup-room")) {
+      document.body.classList.remove("popup-room");
+      map.invalidateSize({ pan: false });
+    }
+    map.setMaxBounds(cfg.maxBounds);
   });
   // GET /api/hotspots for the map and for the register: the two asking the same question in the same turn (the page's
   // load and every change ask for both, with the same empty filters until some are chosen) share one request — the
