@@ -1,7 +1,8 @@
 """Lifecycle of a field task (suppressing a spot, or converting a commune) and its overdue days.
 
 Modelled on ArcGIS Workforce: declining needs a reason and returning completed work needs a
-comment, so the append-only history always explains why work went back.
+comment, so the append-only history always explains why work went back. Cancelling needs a reason too: it took a
+task from its team in one click, the team told «đã bị hủy» and nothing more (a walk-through's mis-click).
 """
 
 from __future__ import annotations
@@ -36,12 +37,13 @@ _FLOW: dict[tuple[str, str], tuple[Requirement, ...]] = {
     (T.ASSIGNED, T.DECLINED): (requires_text("reason", "lý do từ chối", "a reason for declining"),),
 }
 _NON_TERMINAL = {source for source, _ in _FLOW}
+_CANCEL = (requires_text("comment", "lý do hủy nhiệm vụ", "a reason for cancelling"),)
 
 TASK_LIFECYCLE = StateMachine(
     name="task",
     labels_vi=T.labels(),
     initial=T.UNASSIGNED,
-    transitions={**_FLOW, **{(state, T.CANCELED): () for state in sorted(_NON_TERMINAL)}},
+    transitions={**_FLOW, **{(state, T.CANCELED): _CANCEL for state in sorted(_NON_TERMINAL)}},
 )
 
 

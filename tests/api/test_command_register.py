@@ -66,7 +66,7 @@ def test_hotspots_carry_their_task_and_the_actions_of_the_user(client, register,
     assert done["task_actions"] == [
         {"to": "accepted", "note_required": False},
         {"to": "returned", "note_required": True},
-        {"to": "canceled", "note_required": False},
+        {"to": "canceled", "note_required": True},
     ]
     planner = bearer(make_user("tm", "planner"))
     as_planner = client.get("/api/hotspots", headers=planner).json()["features"]

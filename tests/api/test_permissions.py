@@ -94,7 +94,7 @@ def matrix(world: dict) -> list[tuple[str, str, dict | None, dict[str, int]]]:
         ),
         ("POST", f"/api/tasks/{task}/assignment", {"team_id": world["teams"]["B"], "version": 2}, COMMAND),
         ("POST", f"/api/tasks/{task}/transitions", {"to": "in_progress", "version": 2}, only({"team": 200})),
-        ("POST", f"/api/tasks/{task}/transitions", {"to": "canceled", "version": 2}, COMMAND),
+        ("POST", f"/api/tasks/{task}/transitions", {"to": "canceled", "note": "trùng", "version": 2}, COMMAND),
         ("POST", f"/api/tasks/{task}/comments", {"note": "ghi chú"}, {**WRITE, "command": 201, "team": 201}),
         ("POST", f"/api/hotspots/{hotspot}/transitions", {"to": "verified", "version": 1}, WRITE),
         ("POST", "/api/hotspots/detection", {"dry_run": True}, COMMAND),

@@ -25,7 +25,9 @@ def held(client, conn, make_team, make_user, make_hotspot, bearer) -> dict:
     year = local_today().year
     canceled = conversion_task(conn, command, MOVED, year - 1, teams["A"])
     version = client.get(f"/api/tasks/{canceled}").json()["version"]
-    assert client.post(f"/api/tasks/{canceled}/transitions", json={"to": "canceled", "version": version}).is_success
+    assert client.post(
+        f"/api/tasks/{canceled}/transitions", json={"to": "canceled", "version": version, "note": "Trùng kế hoạch"}
+    ).is_success
     return {
         "teams": teams,
         "hotspot": hotspot,

@@ -291,21 +291,30 @@ def test_a_hotspot_whose_task_was_cancelled_is_given_a_new_task_as_a_first_one(
     """Command cancelled a hotspot's task and gives it a new one: the form read as a reassignment («Lý do giao lại (tổ
     đang giữ sẽ được báo)», «Giao lại») though no team held it, and left out the area's team — the cancelled task's,
     the only one the suggestion names — offering every other team uncounted. It is a first assignment: the area's
-    team suggested with its count."""
-    from gis.services.tasks import transition_task
-    from gis.store.accounts import principal_by_username
-    from gis.store.scoping import UNRESTRICTED
+    team suggested with its count.
 
-    with city.begin() as conn:
-        task, hotspot, holder, version = conn.execute(
-            text("""SELECT t.id, t.hotspot_id, t.team_id, t.version FROM tasks t
+    The cancel is made on the card, with the reassignment's form open first: it took one click, unexplained (now it
+    needs a reason, as declining does), and the team chosen in that form was carried into the new task's, a team
+    outside the area chosen over the suggestion (a walk-through)."""
+    with city.connect() as conn:
+        task, hotspot, holder = conn.execute(
+            text("""SELECT t.id, t.hotspot_id, t.team_id FROM tasks t
                     WHERE t.state = 'assigned' AND t.kind = 'suppression' ORDER BY t.id DESC LIMIT 1""")
         ).one()
-        command = principal_by_username(conn, "chihuy")
-        transition_task(conn, task, "canceled", "nhầm địa bàn, giao lại từ đầu", version, command, UNRESTRICTED)
     page, errors = open_as(chromium, server, "chihuy", DESKTOP)
     shared.open_hotspot_row(page, hotspot)
     card = page.locator(f"#hotspot-table .card[data-hotspot-id='{hotspot}']")
+    card.locator("summary.assign-open", has_text="Giao lại").click()
+    card.locator("form.assign select[name=team]:enabled").wait_for()
+    elsewhere = int(card.locator("form.assign select[name=team]").input_value())
+    assert elsewhere != holder
+    card.locator("button[data-action=canceled]").click()
+    page.wait_for_selector("#message.error >> text=«Hủy nhiệm vụ» cần ghi chú")
+    with city.connect() as conn:
+        assert conn.execute(text("SELECT state FROM tasks WHERE id = :t"), {"t": task}).scalar_one() == "assigned"
+    card.locator("textarea[data-keep=task-note]").fill("nhầm địa bàn, giao lại từ đầu")
+    card.locator("button[data-action=canceled]").click()
+    wait_message(page, f"Nhiệm vụ #{task}: Đã hủy")
     card.locator("summary.assign-open", has_text="Giao nhiệm vụ").click()
     card.locator("form.assign select[name=team]:enabled").wait_for()
     assert card.locator("form.assign input[name=note]").count() == 0
@@ -313,6 +322,7 @@ def test_a_hotspot_whose_task_was_cancelled_is_given_a_new_task_as_a_first_one(
     assert "gợi ý" in card.locator("form.assign label").first.inner_text()
     offered = card.locator("form.assign select[name=team] option").evaluate_all("os => os.map(o => Number(o.value))")
     assert offered[0] == holder, offered  # the area's team, suggested first
+    assert int(card.locator("form.assign select[name=team]").input_value()) == holder  # not the reassignment's
     shot(page, "walk-new-task-after-cancel")
     assert errors == []
     page.close()

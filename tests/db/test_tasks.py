@@ -614,7 +614,7 @@ def test_the_loser_of_a_race_on_a_suppression_task_is_told_to_reload(
 
         with engine.connect() as first, engine.connect() as watch:
             with first.begin():
-                transition_task(first, task_id, winner[0], "", version, actors[winner[1]], UNRESTRICTED)
+                transition_task(first, task_id, winner[0], "Trùng kế hoạch", version, actors[winner[1]], UNRESTRICTED)
                 waiting = threading.Thread(target=second)
                 waiting.start()
                 wait_for_a_lock_wait(watch)

@@ -120,7 +120,7 @@ def test_actions_offered_to_each_role() -> None:
     assert task_actions("completed", "command") == [
         Action("accepted", False),
         Action("returned", True),
-        Action("canceled", False),
+        Action("canceled", True),  # with a reason: the team it is taken from reads it
     ]
     assert task_actions("completed", "team") == []
     assert task_actions("assigned", "team") == [Action("in_progress", False), Action("declined", True)]

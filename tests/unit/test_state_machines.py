@@ -188,10 +188,13 @@ def test_task_decline_needs_reason_and_return_needs_comment():
     assert TASK_LIFECYCLE.allowed("returned") == ("in_progress", "canceled")
 
 
-def test_task_cancel_from_every_non_terminal_state():
+def test_task_cancel_from_every_non_terminal_state_with_a_reason():
+    """Cancelling needs a reason, as declining does: it took a task from its team in one click, unexplained."""
     assert TASK_LIFECYCLE.terminal == {"accepted", "declined", "canceled"}
     for state in set(TASK_LIFECYCLE.states) - TASK_LIFECYCLE.terminal:
-        TASK_LIFECYCLE.check(state, "canceled", TaskFacts())
+        with pytest.raises(TransitionRequirementMissing, match="reason for cancelling"):
+            TASK_LIFECYCLE.check(state, "canceled", TaskFacts(comment="  "))
+        TASK_LIFECYCLE.check(state, "canceled", TaskFacts(comment="trùng kế hoạch"))
 
 
 def test_each_machine_has_exactly_the_states_of_its_enum():

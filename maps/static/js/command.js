@@ -516,17 +516,20 @@ diabanPages.command = async function startCommand(map, cfg) {
   function assignFold(label, p, taskId) {
     const fold = document.createElement("details");
     fold.className = "assign";
-    fold.dataset.keep = "assign";
+    // Kept apart when the card is drawn again (common.js putBack): a reassignment's team, chosen among the others,
+    // was carried into the new task's form after a cancel, a team outside the area chosen over the suggestion.
+    const kind = p.task_team ? "reassign" : "assign";
+    fold.dataset.keep = kind;
     const due = new Date(Date.now() + 30 * 86400000);
     fold.innerHTML = `<summary class="assign-open">${escapeHtml(label)}</summary><form class="assign">
-      <label>Tổ công tác<span class="suggest-hint"></span> <select name="team" data-keep="assign-team" disabled></select></label>
+      <label>Tổ công tác<span class="suggest-hint"></span> <select name="team" data-keep="${kind}-team" disabled></select></label>
       ${taskId ? "" : `<label>Hạn ${dayInput("due", due, "assign-due")}</label>
       <label>Danh sách việc cho tổ (mỗi dòng một việc, không bắt buộc; tổ đánh dấu khi làm xong)
         <textarea name="steps" rows="3" maxlength="20000" data-keep="assign-steps"></textarea></label>`}
-      ${p.task_team ? `<label>Lý do giao lại (tổ đang giữ sẽ được báo) <input name="note" maxlength="4000" data-keep="assign-note"></label>` : ""}
+      ${p.task_team ? `<label>Lý do giao lại (tổ đang giữ sẽ được báo) <input name="note" maxlength="4000" data-keep="${kind}-note"></label>` : ""}
       <button type="submit">${p.task_team ? "Giao lại" : "Giao nhiệm vụ"}</button></form>`;
     const form = fold.querySelector("form");
-    form.append(keyField("assign-key"));
+    form.append(keyField(`${kind}-key`));
     fold.addEventListener("toggle", () => { if (fold.open) offerTeams(p, form.team); });
     form.onsubmit = (event) => { event.preventDefault(); assign(p, taskId, fold); };
     return fold;
