@@ -374,6 +374,13 @@ def test_command_and_team_take_a_hotspot_from_detection_to_closure(chromium, ser
     team_task.locator("button[data-to=in_progress]").click()
     field.wait_for_selector(f"article.task[data-task-id='{task_id}'] b.state:has-text('Đang thực hiện')")
     team_task.locator(".actions textarea").fill("Đã bắt 2 đối tượng, thu giữ tang vật")
+    # The steps not ticked off, the report asks first: dismissed, nothing is sent; accepted, the work goes.
+    asked: list[str] = []
+    field.once("dialog", lambda dialog: (asked.append(dialog.message), dialog.dismiss()))
+    team_task.locator("button[data-to=completed]").click()
+    assert asked == ["Còn 2/2 việc trong danh sách chưa đánh dấu xong. Vẫn báo hoàn thành?"]
+    assert team_task.locator("b.state").inner_text() == "Đang thực hiện"
+    field.once("dialog", lambda dialog: dialog.accept())
     team_task.locator("button[data-to=completed]").click()
     field.wait_for_selector(f"article.task[data-task-id='{task_id}'] b.state:has-text('chờ nghiệm thu')")
     shot(field, "team-phone-completed")
@@ -404,6 +411,9 @@ def test_command_and_team_take_a_hotspot_from_detection_to_closure(chromium, ser
     field.wait_for_selector("body[data-ready=true]")
     team_task.locator("button[data-to=in_progress]").click()
     field.wait_for_selector(f"article.task[data-task-id='{task_id}'] b.state:has-text('Đang thực hiện')")
+    for line in team_task.locator(".checklist input[type=checkbox]").all():  # every step ticked: no question
+        line.check()
+        field.wait_for_function("box => !box.disabled", arg=line.element_handle())
     team_task.locator("button[data-to=completed]").click()
     field.wait_for_selector(f"article.task[data-task-id='{task_id}'] b.state:has-text('chờ nghiệm thu')")
 

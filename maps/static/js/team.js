@@ -268,6 +268,11 @@ diabanPages.team = async function startTeam(map, cfg) {
       field.focus();
       return;
     }
+    // Work sent for acceptance cannot be taken back, and «Báo cáo hoàn thành» sat beside «Tạm dừng»: with steps of
+    // command's list not ticked off, a tap asks first (a walk-through's card had 1 of 4 done).
+    const open = (task.checklist || []).filter((line) => !line.done).length;
+    if (action.to === "completed" && open && !confirm(`Còn ${VI_NUMBER.format(open)}/` +
+        `${VI_NUMBER.format(task.checklist.length)} việc trong danh sách chưa đánh dấu xong. Vẫn báo hoàn thành?`)) return;
     const buttons = box.querySelectorAll("button");
     buttons.forEach((b) => { b.disabled = true; });
     // Sent again unchanged (the answer was lost: the page's own retry, or a second tap), the task moves once. The key is
