@@ -161,6 +161,32 @@ def test_the_count_of_overdue_tasks_opens_them(chromium, server: str, viewport) 
     page.close()
 
 
+def test_work_waiting_for_acceptance_comes_first_by_due_date(chromium, server: str, city: Engine) -> None:
+    """The task register, by due date: a task sent back as done («chờ nghiệm thu») has no due date that applies, and
+    came last, after the closed tasks — the one row asking for command's action. It comes first; the rest by due date,
+    the undated after them."""
+    with city.connect() as conn:
+        waiting = set(conn.execute(text("SELECT id FROM tasks WHERE state = 'completed'")).scalars())
+        dated = dict(
+            conn.execute(
+                text("""SELECT id, due_date FROM tasks WHERE due_date IS NOT NULL
+                        AND state IN ('assigned', 'in_progress', 'paused', 'returned')""")
+            ).all()
+        )
+    assert waiting and dated
+    page, errors = open_as(chromium, server, "chihuy", DESKTOP)
+    page.click("[role=tab][data-tab=tasks]")
+    page.wait_for_selector("#task-table tbody tr[data-task-id]")
+    shown = page.locator("#task-table tbody tr[data-task-id]").evaluate_all(
+        "rows => rows.map(r => Number(r.dataset.taskId))"
+    )
+    assert set(shown[: len(waiting)]) == waiting, shown
+    after = [i for i in shown[len(waiting) :] if i in dated]
+    assert after == sorted(dated, key=lambda i: (dated[i], shown.index(i))) and len(after) == len(dated), shown
+    assert errors == []
+    page.close()
+
+
 def test_the_inbox_names_the_team_of_the_user_who_wrote(chromium, server: str, city: Engine) -> None:
     """A team's member writes a note on its task: command's inbox named the user («to01») and not the team, which
     command had to work out. The line names both, «to01 (Tổ …)»."""

@@ -288,6 +288,9 @@ diabanPages.command = async function startCommand(map, cfg) {
   const dueText = (due, late) => (due ? `<span class="day">${viDate(due)}</span>` : "—") +
     (late > 0 ? ` <span class="late">quá hạn ${VI_NUMBER.format(late)} ngày</span>` : "");
   const dueCell = (state, due, late) => (dueApplies(state) ? dueText(due, late) : "—");
+  // By due date, work sent back as done («chờ nghiệm thu», waiting for command) comes first: its date no longer applies,
+  // and its «—» listed it after the closed tasks, the one row asking for command's action last (a walk-through).
+  const dueKey = (state, due) => (state === "completed" ? "0000-00-00" : dueApplies(state) ? due : null);
   const dueClause = (state, due, late) => (dueApplies(state) ? `; hạn ${dueText(due, late)}` : "");
 
   // After any change (stored): the map's colours, both registers, the KPIs and the inbox follow; if they cannot be
@@ -678,7 +681,7 @@ diabanPages.command = async function startCommand(map, cfg) {
   };
   const hotspotRows = sortableTable(document.getElementById("hotspot-table"), { sort: "due", keys: {
     id: (p) => p.id, status: (p) => cfg.statusLabels[p.status], commune: (p) => communeName(p.commune_code),
-    team: (p) => p.holding_team || "", due: (p) => (dueApplies(p.task_state) ? p.task_due_date : null),
+    team: (p) => p.holding_team || "", due: (p) => dueKey(p.task_state, p.task_due_date),
   }, row: (p) => {
     const tr = document.createElement("tr");
     tr.dataset.hotspotId = p.id;
@@ -699,7 +702,7 @@ diabanPages.command = async function startCommand(map, cfg) {
 
   const taskRows = sortableTable(document.getElementById("task-table"), { sort: "due", keys: {
     id: (t) => t.id, state: (t) => t.state_label, commune: (t) => t.commune_name || t.commune_code,
-    team: (t) => t.team || "", due: (t) => (dueApplies(t.state) ? t.due_date : null),
+    team: (t) => t.team || "", due: (t) => dueKey(t.state, t.due_date),
   }, row: (t) => {
     const tr = document.createElement("tr");
     tr.dataset.taskId = t.id;
