@@ -166,6 +166,7 @@ def test_a_team_reports_a_spot_from_its_phone_once_and_only_in_its_area(chromium
     form = page.locator("#tip-form")
     form.locator("button[name=locate]").click()
     page.wait_for_function("() => document.querySelector('#tip-form .tip-place').textContent.includes('GPS')")
+    assert "ngoài địa bàn" not in form.locator(".tip-place").inner_text()
     # The answer is lost once after the server stored the report (the page asks again by itself, with the same key),
     # and the button is pressed twice: one hotspot.
     keys: list[str | None] = []
@@ -198,8 +199,13 @@ def test_a_team_reports_a_spot_from_its_phone_once_and_only_in_its_area(chromium
     assert len(asked) == 1 and "Vẫn gửi báo điểm mới?" in asked[0]
     assert len(reported(city, second)) == 1 and new_spots.count() == before + 2
 
-    # Outside the team's area: refused in Vietnamese, nothing stored.
+    # Outside the team's area: said as soon as the place is known (it was said once the note was written and sent),
+    # and refused in Vietnamese if sent all the same, nothing stored.
     form.locator("input[name=where]").fill(f"{out_lat:.6f}, {out_lon:.6f}")
+    form.locator("input[name=where]").press("Tab")
+    place = form.locator(".tip-place.late")
+    place.wait_for()
+    assert "ngoài địa bàn của tổ — tổ chỉ báo điểm mới trong địa bàn được giao" in place.inner_text()
     outside = "Điểm ngoài địa bàn của tổ"
     form.locator("textarea[name=note]").fill(outside)
     form.locator("button[type=submit]").click()

@@ -1000,6 +1000,12 @@ function tipForm(map, onCreated, { mayReport = null, send = null } = {}) {
     const commune = (window.diaban.communes || []).find((f) => insideGeometry([lon, lat], f.geometry));
     place.textContent = `Vị trí: ${lat.toFixed(5)}, ${lon.toFixed(5)} — ` +
       `${commune ? communeTitle(commune.properties) : "ngoài địa giới các xã, phường"}${how}`;
+    // A team reports in its own area only (the server refuses the rest): said as soon as the place is known, where
+    // it had been said once the description was written and sent (a walk-through's GPS point in the next ward).
+    const area = window.diaban.teamCommunes;
+    const outside = Boolean(area && commune && !area.includes(commune.properties.code));
+    place.classList.toggle("late", outside);
+    if (outside) place.textContent += ": ngoài địa bàn của tổ — tổ chỉ báo điểm mới trong địa bàn được giao, điểm ở nơi khác hãy báo ban chỉ huy";
   }
   function put(lat, lon, how) {
     if (away(lat, lon)) { notify(`Tọa độ ${lat.toFixed(5)}, ${lon.toFixed(5)} nằm ngoài ${window.diaban.area || "vùng bản đồ"}`, true); return; }
