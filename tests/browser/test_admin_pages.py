@@ -697,3 +697,38 @@ def test_a_team_area_naming_a_closed_unit_is_said_and_can_be_saved_again(chromiu
     finally:
         with city.begin() as conn:
             dissolve_team(conn, "test", team, team_version(conn, team))
+
+
+def test_a_teams_area_is_fitted_clear_of_the_map_buttons_on_a_phone(chromium, server: str, city: Engine) -> None:
+    """The administrator picks a team on a phone: its area was fitted to the whole map, its southern communes under
+    «Bạch Long Vĩ», «Đất liền» and «In bản đồ» over the map's bottom. It is fitted in the part the controls leave clear."""
+    with city.connect() as conn:
+        team = conn.execute(text("SELECT min(id) FROM teams")).scalar_one()
+        codes = list(
+            conn.execute(
+                text("SELECT commune_code FROM team_areas WHERE team_id = :t AND valid_to IS NULL"), {"t": team}
+            ).scalars()
+        )
+    page, errors = open_as(chromium, server, "quantri", PHONE)
+    page.click("nav.tabs button[data-tab=teams]")
+    page.select_option("#team-pick", str(team))
+    page.wait_for_function(  # the fit settled
+        """() => { const c = window.diaban.map.getCenter().toString() + window.diaban.map.getZoom();
+        const same = window.lastView === c; window.lastView = c; return same; }""",
+        polling=300,
+    )
+    shot(page, "admin-team-area-phone")
+    placed = page.evaluate(
+        """codes => { const map = window.diaban.map, area = L.latLngBounds([]);
+        map.eachLayer(l => { if (codes.includes(l.feature?.properties?.code) && l.getBounds) area.extend(l.getBounds()); });
+        const box = map.getContainer().getBoundingClientRect();
+        const buttons = document.querySelector('.map-buttons').getBoundingClientRect();
+        const zoom = document.querySelector('.leaflet-control-zoom').getBoundingClientRect();
+        return { south: map.latLngToContainerPoint(area.getSouthWest()).y,
+                 north: map.latLngToContainerPoint(area.getNorthEast()).y,
+                 buttons: buttons.top - box.top, zoom: zoom.bottom - box.top }; }""",
+        codes,
+    )
+    assert placed["zoom"] <= placed["north"] < placed["south"] <= placed["buttons"], placed
+    assert errors == []
+    page.close()

@@ -173,7 +173,7 @@ diabanPages.admin = async function startAdmin(map, cfg) {
         `(${closed.join(", ")}): hãy chọn lại địa bàn rồi bấm «Lưu địa bàn mới»` : "");
     drawArea();
     const bounds = L.latLngBounds(team.communes.map((code) => byCode[code]?.getBounds()).filter(Boolean));
-    if (bounds.isValid()) map.fitBounds(bounds, { padding: [20, 20] });
+    if (bounds.isValid()) fitClear(map, bounds);
     const periods = await api(`/api/teams/${team.id}/areas`);
     if (mine !== picked) return;
     // A period planned from a later day has not started: said so, not «01/01/2027 | nay» («until now»).

@@ -217,10 +217,7 @@ diabanPages.command = async function startCommand(map, cfg) {
   // when the map is too short for it.
   function popupOptions() {
     const box = map.getContainer().getBoundingClientRect();
-    const edge = (corner, side) => Math.max(0, ...[...map.getContainer().querySelectorAll(`.leaflet-${corner} .leaflet-control`)]
-      .filter((c) => c.offsetHeight > 0).map(side)) + 8;
-    const top = edge("top", (c) => c.getBoundingClientRect().bottom - box.top);
-    const bottom = edge("bottom", (c) => box.bottom - c.getBoundingClientRect().top);
+    const { top, bottom } = controlEdges(map);
     return { minWidth: Math.min(320, box.width - 70), maxWidth: Math.min(380, box.width - 70),
       autoPanPaddingTopLeft: L.point(10, top), autoPanPaddingBottomRight: L.point(10, bottom),
       maxHeight: Math.max(120, box.height - top - bottom - 50) };

@@ -1091,6 +1091,23 @@ function tipForm(map, onCreated, { mayReport = null, send = null } = {}) {
   return state;
 }
 
+// How far the map's own controls reach in from its top and bottom edges, in pixels, plus `margin`: the zoom buttons and
+// the search over its top, «Bạch Long Vĩ», «Đất liền», «In bản đồ» and the scale over a phone's bottom.
+function controlEdges(map, margin = 8) {
+  const box = map.getContainer().getBoundingClientRect();
+  const edge = (corner, side) => Math.max(0, ...[...map.getContainer().querySelectorAll(`.leaflet-${corner} .leaflet-control`)]
+    .filter((c) => c.offsetHeight > 0).map(side)) + margin;
+  return { top: edge("top", (c) => c.getBoundingClientRect().bottom - box.top),
+    bottom: edge("bottom", (c) => box.bottom - c.getBoundingClientRect().top) };
+}
+
+// Fit `bounds` in the part of the map its controls leave clear: a team's area fitted with a plain padding lay under a
+// phone's map buttons (the administrator's team map).
+function fitClear(map, bounds, options = {}) {
+  const { top, bottom } = controlEdges(map);
+  map.fitBounds(bounds, { paddingTopLeft: L.point(10, top), paddingBottomRight: L.point(10, bottom), ...options });
+}
+
 // The map opens on the view's mainland; one button goes back to it and, where a far-off island has one of its own
 // (Hải Phòng's Bạch Long Vĩ, ~130 km offshore), another goes to the island; the print button opens the printable sheet.
 function mapButtons(map, cfg) {

@@ -17,7 +17,7 @@ diabanPages.team = async function startTeam(map, cfg) {
     const outline = L.latLngBounds([]);
     communes.eachLayer((l) => { if (area.has(l.feature.properties.code)) outline.extend(l.getBounds()); });
     map.invalidateSize();  // the panel sits above the map on phones: measure the map again before fitting
-    if (outline.isValid()) map.fitBounds(outline, { animate: false, padding: [10, 10] });
+    if (outline.isValid()) fitClear(map, outline, { animate: false });
   }
   makePanes(map);  // the tasks' markers may come before the boundaries
   const queue = await changeQueue(cfg.username);
