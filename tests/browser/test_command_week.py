@@ -189,7 +189,7 @@ def test_work_waiting_for_acceptance_comes_first_by_due_date(chromium, server: s
 
 def test_the_inbox_names_the_team_of_the_user_who_wrote(chromium, server: str, city: Engine) -> None:
     """A team's member writes a note on its task: command's inbox named the user («to01») and not the team, which
-    command had to work out. The line names both, «to01 (Tổ …)»."""
+    command had to work out. The line names both, «to01, Tổ …» (not in brackets: a team's name may hold its own)."""
     with city.begin() as conn:
         task, username, team = conn.execute(
             text("""SELECT t.id, u.username, tm.name FROM tasks t JOIN users u ON u.team_id = t.team_id
@@ -201,7 +201,7 @@ def test_the_inbox_names_the_team_of_the_user_who_wrote(chromium, server: str, c
     page, errors = open_as(chromium, server, "chihuy", DESKTOP)
     page.click("[role=tab][data-tab=inbox]")
     line = page.locator("#inbox li", has_text="Cần thêm người hỗ trợ").first
-    assert f"{username} ({team}): Ghi chú — «Cần thêm người hỗ trợ»" in line.inner_text()
+    assert f"{username}, {team}: Ghi chú — «Cần thêm người hỗ trợ»" in line.inner_text()
     shot(page, "command-inbox-names-the-team")
     assert errors == []
     page.close()

@@ -1027,10 +1027,13 @@ diabanPages.command = async function startCommand(map, cfg) {
     }
     // Spots teams reported, first while command has neither verified nor dismissed them: the team was told «chờ chỉ
     // huy xem xét» and nothing here said so. A tap opens the spot's card in the register, where both actions are.
+    // The user named with their team («to01, Tổ công tác khu vực 01 (Thành Đông)»): the username alone did not say
+    // which team wrote; in brackets, a team's own brackets nested in them.
+    const withTeam = (actor, team) => (team ? `${actor}, ${team}` : actor);
     const reports = inbox.team_reports.map((r) => {
       const item = document.createElement("li");
       item.className = "team-report";
-      const who = r.actor_team ? `${r.actor} (${r.actor_team})` : r.actor;
+      const who = withTeam(r.actor, r.actor_team);
       item.innerHTML = `<b>Điểm nóng #${r.hotspot_id}</b> (${escapeHtml(communeName(r.commune_code))}) — ` +
         `<time>${viDateTime(r.at)}</time> ${escapeHtml(who)}: báo điểm mới ` +
         `(${escapeHtml(cfg.hotspotKindLabels[r.kind] || r.kind)})${r.note ? ` — «${escapeHtml(r.note)}»` : ""}` +
@@ -1044,9 +1047,8 @@ diabanPages.command = async function startCommand(map, cfg) {
         if (spot) flyTo(spot.id, L.latLng(spot.lat, spot.lon));
       });
     });
-    // The user named with their team («to01 (Tổ công tác Lê Chân)»): the username alone did not say which team wrote.
     list.replaceChildren(...reports, ...inbox.events.map((event) => {
-      const e = event.actor_team ? { ...event, actor: `${event.actor} (${event.actor_team})` } : event;
+      const e = { ...event, actor: withTeam(event.actor, event.actor_team) };
       const item = document.createElement("li");
       if (!waiting(e)) item.className = "handled";
       item.innerHTML = `<b>Nhiệm vụ #${e.task_id}</b> (${escapeHtml(communeName(e.commune_code))}) — ` +
