@@ -10,6 +10,7 @@ a printed password had appeared with no line in the admin audit.
 from __future__ import annotations
 
 from collections.abc import Callable
+from datetime import date
 
 import numpy as np
 from sqlalchemy import Connection, text
@@ -81,7 +82,8 @@ def seed_demo_accounts(
             members.append(shared[0])
         team_id = conn.execute(text("SELECT id FROM teams WHERE name = :n"), {"n": name}).scalar()
         if team_id is None:
-            team_id = create_team(conn, actor, name, [codes[i] for i in members])
+            held = [codes[i] for i in members]
+            team_id = create_team(conn, actor, name, held, _in_force_since(conn, held))
         logins.append(
             {
                 **_ensure_user(conn, actor, f"to{area + 1:02d}", "team", team_id, password_hash),
@@ -90,6 +92,16 @@ def seed_demo_accounts(
             }
         )
     return logins
+
+
+def _in_force_since(conn: Connection, communes: list[str]) -> date | None:
+    """The day all of ``communes`` exist as they are now (their current boundaries' start), from which a demo team holds
+    them: its area history began on the day the accounts were made, after the tasks the demo story dates in the past
+    («Lịch sử địa bàn» of Tổ 01 from 07/12/2026, its tasks from 25/01/2026). None: today."""
+    return conn.execute(
+        text("SELECT max(valid_from) FROM admin_units WHERE code = ANY(:codes) AND valid_to IS NULL"),
+        {"codes": communes},
+    ).scalar()
 
 
 def _ensure_user(

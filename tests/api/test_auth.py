@@ -19,6 +19,7 @@ from gis.demo.accounts import DEMO_STAFF, commune_layout, seed_demo_accounts
 from gis.store.accounts import shared_communes
 from gis.store.sessions import open_session
 from models.analytics.areas import connect_components
+from models.vocabulary import local_today
 
 OPEN_PATHS = {"/health", "/api/auth/token"}
 
@@ -331,6 +332,14 @@ def test_demo_accounts_cover_every_commune_with_contiguous_areas_and_share_one(c
             seen.add(node)
             todo += [j for j in inside - seen if frozenset((node, j)) in linked]
         assert seen == inside
+    # Held since the communes exist as they are (their boundaries' start), not from the day the accounts were made:
+    # the demo story dates its tasks in the past, and the area history began after them.
+    starts = conn.execute(
+        text("""SELECT DISTINCT ta.valid_from FROM team_areas ta JOIN teams t ON t.id = ta.team_id
+                WHERE t.name LIKE 'Tổ công tác khu vực%'""")
+    ).scalars()
+    current = conn.execute(text("SELECT DISTINCT valid_from FROM admin_units WHERE valid_to IS NULL")).scalars()
+    assert (starts := list(starts)) == list(current) and starts != [local_today()], starts
     again = seed_demo_accounts(conn, lambda password: "demo-hash", n_areas=12)
     assert len(again) == len(logins) and all(x["password"] == "(giữ nguyên)" for x in again)
 
