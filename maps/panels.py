@@ -451,7 +451,7 @@ def admin_panel() -> str:
         <form id="new-user" class="stack">
           <label>Tên đăng nhập <input name="username" required pattern="[A-Za-z0-9_.\-]{{2,64}}" autocomplete="off"
             title="2–64 ký tự: chữ không dấu, số, dấu chấm, gạch ngang, gạch dưới"></label>
-          <label>Vai trò <select name="role">{roles}</select></label>
+          <label>Vai trò <select name="role"><option value="">— Chọn vai trò —</option>{roles}</select></label>
           <label>Tổ công tác (chỉ với vai trò tổ công tác) <select name="team" disabled>
             <option value="">—</option></select></label>
           <label>Phạm vi (chỉ với vai trò ban chỉ huy, tham mưu) <select name="province" disabled>

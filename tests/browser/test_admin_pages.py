@@ -210,6 +210,13 @@ def test_a_command_user_created_on_the_page_gets_the_only_province_unless_the_wh
         ).one()
     page, errors = open_as(chromium, server, "quantri", PHONE)
     form = "#new-user"
+    # No role chosen beforehand (it was «Ban chỉ huy», the first of the list): asked for, nobody created.
+    assert page.locator(f"{form} select[name=role]").input_value() == ""
+    page.fill(f"{form} input[name=username]", "chua-chon-vai-tro")
+    page.click(f"{form} button[type=submit]")
+    page.wait_for_selector("#message.error >> text=Hãy chọn vai trò của người dùng mới")
+    with city.connect() as conn:
+        assert conn.execute(text("SELECT count(*) FROM users WHERE username = 'chua-chon-vai-tro'")).scalar_one() == 0
     page.select_option(f"{form} select[name=role]", "team")
     assert page.locator(f"{form} select[name=province]").is_disabled()
     for name, chosen, stored in (("chi-huy-tinh", None, only), ("chi-huy-bo", "nation", None)):

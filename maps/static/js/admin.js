@@ -317,8 +317,11 @@ diabanPages.admin = async function startAdmin(map, cfg) {
     if (!newUser.province.value) fitNewUser();
   }
   await loadProvinces();
+  // No role is chosen beforehand: «Ban chỉ huy», the first of the list, was — the widest powers short of an
+  // administrator's given to whoever was created without a look at the field.
   newUser.addEventListener("submit", async (event) => {
     event.preventDefault();
+    if (!newUser.role.value) { notify("Hãy chọn vai trò của người dùng mới", true); newUser.role.focus(); return; }
     const scope = scopeOf(newUser.role.value, newUser.province);
     if (!scope) return;
     try {
