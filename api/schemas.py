@@ -1327,6 +1327,7 @@ class UserOut(_Out):
     locked: bool
     locked_until: datetime | None
     must_change_password: bool = Field(description="the user has not yet changed the password an administrator gave")
+    last_login_at: datetime | None = Field(description="the user's last successful login (null: none recorded)")
 
 
 class FormerTeam(_Out):

@@ -13,7 +13,7 @@ from typing import TYPE_CHECKING
 
 from api.cli.vi import DRY_RUN_HELP, cli_int, cli_name, no_folder, parser_options
 from models.domain.access import check_new_password
-from models.domain.dates import vn_day
+from models.domain.dates import vn_day, vn_time
 from models.errors import InvalidRequest
 from models.numbers import vn_number
 from models.vocabulary import DRY_RUN_NOTICE, PROVINCIAL_ROLES, AreaLevel, Role, vietnamese_reason
@@ -253,15 +253,17 @@ def cmd_users_list(args: argparse.Namespace) -> None:
     with get_engine().connect() as conn:
         users = list_users(conn)
         provinces = province_names(conn)
-    if args.json:
-        print(json.dumps(users, ensure_ascii=False))
+    if args.json:  # times as ISO 8601 (a locked user's `locked_until` had stopped the listing)
+        print(json.dumps(users, ensure_ascii=False, default=lambda value: value.isoformat()))
         return
     for user in users:
         state = "khóa tạm" if user["locked"] else ("hoạt động" if user["active"] else "ngừng")
         # Where the user works as the users page names it: the team, the province by its name, or the whole country.
         province = user["province_code"]
         area = user["team"] or (provinces.get(province, province) if province else AreaLevel.NATION.label.lower())
-        print(f"{user['username']:<16} {Role.labels()[user['role']]:<16} {area:<40} {state}")
+        seen = user["last_login_at"]
+        last = f"đăng nhập gần nhất {vn_time(seen)}" if seen else "chưa đăng nhập lần nào"
+        print(f"{user['username']:<16} {Role.labels()[user['role']]:<16} {area:<40} {state:<10} {last}")
 
 
 def _user_id(conn: Connection, name: str) -> int:

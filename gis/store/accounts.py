@@ -466,7 +466,7 @@ def set_user_role(
 
 _USER = """
     SELECT u.id, u.username, u.role, u.team_id, t.name AS team, u.province_code, p.name AS province, u.active,
-           u.version, u.must_change_password,
+           u.version, u.must_change_password, u.last_login_at,
            u.locked_until IS NOT NULL AND u.locked_until > now() AS locked,
            CASE WHEN u.locked_until > now() THEN u.locked_until END AS locked_until
     FROM users u LEFT JOIN teams t ON t.id = u.team_id LEFT JOIN provinces p ON p.code = u.province_code"""

@@ -80,11 +80,16 @@ def claim_account(conn: Connection, username: str) -> LoginAccount | None:
 
 
 def record_account(conn: Connection, user_id: int, ok: bool, max_failures: int, lockout_minutes: int) -> bool:
-    """A success clears the account; every failure is counted, and one that reaches ``max_failures`` (or any after
-    it, once a lock has expired) locks the account for ``lockout_minutes``. Attempts while locked do not extend it.
-    Whether the account is locked after the attempt (the caller, who knows whether it was before, logs a new lock)."""
+    """A success clears the account and is the user's last login; every failure is counted, and one that reaches
+    ``max_failures`` (or any after it, once a lock has expired) locks the account for ``lockout_minutes``. Attempts
+    while locked do not extend it. Whether the account is locked after the attempt (the caller, who knows whether it
+    was before, logs a new lock)."""
     if ok:
-        conn.execute(text("UPDATE users SET failed_logins = 0, locked_until = NULL WHERE id = :id"), {"id": user_id})
+        conn.execute(
+            text("""UPDATE users SET failed_logins = 0, locked_until = NULL, last_login_at = clock_timestamp()
+                    WHERE id = :id"""),
+            {"id": user_id},
+        )
         return False
     return bool(
         conn.execute(

@@ -398,6 +398,8 @@ class User(Base):
     #: The password was given by an administrator (a new account, a reset): its user must change it before anything
     #: else (migration 0022).
     must_change_password: Mapped[bool] = mapped_column(Boolean, default=False, server_default=text("false"))
+    #: When the user last logged in (None: never since migration 0032 found no session of theirs).
+    last_login_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
     version: Mapped[int] = mapped_column(Integer, default=1)
     created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), server_default=func.now())
 

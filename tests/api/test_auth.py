@@ -43,6 +43,25 @@ def test_password_flow_gives_a_bearer_token(client, make_user) -> None:
     assert claims["exp"] - claims["iat"] == 30 * 60
 
 
+def test_the_users_list_says_when_each_user_last_logged_in(client, make_user, bearer, conn) -> None:
+    """Sessions are deleted once ended, so nothing said whether an account had been used this year: each successful
+    login is the user's last (a refused one is not), null for a user who never logged in."""
+    make_user("da-dang-nhap", "planner")
+    make_user("chua-dang-nhap", "planner")
+    client.headers.update(bearer(make_user("quan-tri-thu", "admin")))
+    before = conn.execute(text("SELECT clock_timestamp()")).scalar_one()
+    assert login(client, "da-dang-nhap").status_code == 200
+    listed = {u["username"]: u for u in client.get("/api/users").json()}
+    assert listed["chua-dang-nhap"]["last_login_at"] is None
+    first = datetime.fromisoformat(listed["da-dang-nhap"]["last_login_at"])
+    assert first >= before
+    assert login(client, "da-dang-nhap", "sai").status_code == 401
+    assert login(client, "chua-dang-nhap", "sai").status_code == 401
+    listed = {u["username"]: u for u in client.get("/api/users").json()}
+    assert datetime.fromisoformat(listed["da-dang-nhap"]["last_login_at"]) == first
+    assert listed["chua-dang-nhap"]["last_login_at"] is None
+
+
 def test_a_password_with_diacritics_is_the_same_composed_or_decomposed(client, conn) -> None:
     """Vietnamese marks arrive composed (NFC, Windows) or decomposed (NFD, some phone and Mac keyboards): the same
     password to the person typing it. A hash made from a decomposed entry before normalising still opens."""

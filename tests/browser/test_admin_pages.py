@@ -27,6 +27,7 @@ from test_browser import (
 
 from gis.services.admin import dissolve_team
 from gis.store.accounts import create_team, principal_by_username, team_version
+from models.domain.dates import vn_time
 from models.vocabulary import TASK_OPEN, codes, local_today
 
 city, server, chromium = shared.city, shared.server, shared.chromium
@@ -112,7 +113,26 @@ def test_deactivating_a_user_asks_first_and_nothing_happens_when_declined(chromi
         "() => !document.querySelector('.card[data-username=thammuu] [data-action=deactivate]')?.disabled"
     )
     assert asked and "thammuu" in asked[0] and "phiên đăng nhập" in asked[0]
-    assert page.locator("#user-table tr[data-username=thammuu] td.state").inner_text() == "Hoạt động"
+    assert page.locator("#user-table tr[data-username=thammuu] td.state").inner_text().splitlines()[0] == "Hoạt động"
+    assert errors == []
+    page.close()
+
+
+def test_the_users_list_says_when_each_user_last_logged_in(chromium, server: str, city: Engine) -> None:
+    """Under each user's state, their last login: the administrator finds the accounts nobody uses (sessions are
+    deleted once ended, so nothing said it)."""
+    from gis.store.accounts import create_user
+
+    with city.begin() as conn:
+        create_user(conn, "chua-tung-vao", "not-a-hash", "planner", None)
+    page, errors = open_as(chromium, server, "quantri", DESKTOP)  # a login, through the form or earlier in the module
+    with city.connect() as conn:
+        seen = conn.execute(text("SELECT last_login_at FROM users WHERE username = 'quantri'")).scalar_one()
+    last = page.locator("#user-table tr[data-username=quantri] td.state small.last-login")
+    assert last.inner_text() == f"đăng nhập gần nhất {vn_time(seen)}"
+    never = page.locator("#user-table tr[data-username=chua-tung-vao] td.state")
+    assert never.inner_text().splitlines()[-1] == "chưa đăng nhập lần nào"
+    shot(page, "admin-last-login")
     assert errors == []
     page.close()
 

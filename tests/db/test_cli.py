@@ -715,6 +715,21 @@ def test_users_list_names_each_users_province_or_the_country(cli, capsys, engine
         lines = {line.split()[0]: line for line in out.splitlines()}
         assert "Thành phố Hải Phòng" in lines["chi-huy-tinh-thu"] and "tỉnh 31" not in out, out
         assert "toàn quốc" in lines["chi-huy-ca-nuoc-thu"], out
+        assert lines["chi-huy-tinh-thu"].endswith("chưa đăng nhập lần nào"), out
+        with engine.begin() as conn:  # a login at 17:30 UTC, 00:30 the next day in Hải Phòng; and locked meanwhile
+            conn.execute(
+                text("""UPDATE users SET last_login_at = '2026-12-07 17:30+00',
+                        locked_until = now() + interval '5 minutes' WHERE username = 'chi-huy-tinh-thu'""")
+            )
+        code, out, err = cli(capsys, "users", "list")
+        lines = {line.split()[0]: line for line in out.splitlines()}
+        assert lines["chi-huy-tinh-thu"].endswith("đăng nhập gần nhất 08/12/2026 00:30"), out
+        # as JSON, times in ISO 8601: a locked user's `locked_until` had stopped the listing (not serialisable)
+        code, out, err = cli(capsys, "users", "list", "--json")
+        assert code == 0, err
+        listed = {user["username"]: user for user in json.loads(out)}
+        assert listed["chi-huy-tinh-thu"]["last_login_at"] == "2026-12-07T17:30:00+00:00", listed
+        assert listed["chi-huy-tinh-thu"]["locked"] and listed["chi-huy-tinh-thu"]["locked_until"], listed
     finally:
         with engine.begin() as conn:  # committed by the commands: leave no trace for other tests
             conn.execute(text("DELETE FROM users WHERE username LIKE 'chi-huy-%-thu'"))

@@ -456,6 +456,9 @@ diabanPages.admin = async function startAdmin(map, cfg) {
 
   const userState = (u) => (!u.active ? "Ngừng hoạt động" : u.locked ? `Bị khóa đến ${viDateTime(u.locked_until)}`
     : u.must_change_password ? "Chưa đổi mật khẩu được cấp" : "Hoạt động");
+  // When the user last logged in, under the state: an account nobody uses is found by it (sessions are deleted once
+  // ended, so nothing said it before).
+  const lastLogin = (u) => (u.last_login_at ? `đăng nhập gần nhất ${viDateTime(u.last_login_at)}` : "chưa đăng nhập lần nào");
   // A user's actions, under its row once opened (act).
   function userActions(u) {
     const box = document.createElement("div");
@@ -508,7 +511,8 @@ diabanPages.admin = async function startAdmin(map, cfg) {
     tr.dataset.username = u.username;
     if (!u.active || u.locked) tr.className = "overdue";
     tr.innerHTML = `<td>${escapeHtml(u.username)}</td><td>${escapeHtml(cfg.roleLabels[u.role])}</td>` +
-      `<td>${escapeHtml(scopeText(u) || "—")}</td><td class="state">${escapeHtml(userState(u))}</td>`;
+      `<td>${escapeHtml(scopeText(u) || "—")}</td><td class="state">${escapeHtml(userState(u))}` +
+      `<br><small class="last-login">${escapeHtml(lastLogin(u))}</small></td>`;
     return tr;
   }, detail: userActions, idOf: (u) => u.username });
   const userSearch = document.getElementById("user-search");
