@@ -490,6 +490,31 @@ def test_a_printed_map_draws_its_canvases_sharp(chromium, server: str, tmp_path:
     page.close()
 
 
+def test_a_printed_legend_keeps_its_colours_without_background_graphics(chromium, server: str, tmp_path: Path) -> None:
+    """Printed as a browser's print dialog prints by default, «background graphics» off: every swatch of the legend and
+    the density bar are backgrounds and came out blank, the hotspots' statuses not told apart on paper. The sheet keeps
+    its colours (print-color-adjust: exact)."""
+    page, errors = open_as(chromium, server, "chihuy", DESKTOP)
+    page.click(".print-open")
+    page.locator(".print-sheet").wait_for()
+    page.evaluate(_MAP_SETTLED)
+    boxes = page.evaluate("""() => {
+        const sheet = document.querySelector('.print-page').getBoundingClientRect();
+        return [...document.querySelectorAll('.print-legend .swatch:not(.veil), .print-legend .heat-scale')]
+          .filter((e) => e.getClientRects().length)
+          .map((e) => { const r = e.getBoundingClientRect();
+            return [r.left - sheet.left + 3, r.top - sheet.top + 3, r.right - sheet.left - 3, r.bottom - sheet.top - 3]; });
+    }""")
+    pdf = tmp_path / "sheet.pdf"
+    pdf.write_bytes(page.pdf(prefer_css_page_size=True, print_background=False))
+    subprocess.run(["pdftoppm", "-r", "96", "-png", "-singlefile", pdf, tmp_path / "sheet"], check=True)
+    printed = Image.open(tmp_path / "sheet.png").convert("RGB")
+    blank = [box for box in boxes if printed.crop(tuple(round(v) for v in box)).getextrema() == ((255, 255),) * 3]
+    assert len(boxes) >= 5 and blank == [], (len(boxes), blank)
+    assert errors == []
+    page.close()
+
+
 def test_a_map_printed_from_a_phone_fills_its_frame_without_the_screen_buttons(
     chromium, server: str, city: Engine
 ) -> None:
