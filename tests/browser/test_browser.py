@@ -1257,6 +1257,11 @@ def test_planner_overrides_and_a_second_planner_approves(chromium, server: str, 
     assert first.startswith("· Loại I (a) Tỷ lệ người nghiện") or first.startswith("✓ Loại I (a) Tỷ lệ người nghiện"), (
         first
     )
+    # A yes/no criterion says what it asks once: «(đ) Nằm trên tuyến …: nằm trên tuyến …: có» repeated it.
+    line = card.locator("ul.criteria li", has_text="Loại II (đ)")
+    route, asks = line.text_content() or "", line.locator(".asks").text_content() or ""
+    assert asks == "Nằm trên tuyến trọng điểm phức tạp về ma túy" and route.lower().count(asks.lower()) == 1, route
+    assert route.endswith((": có", ": không", ": không rõ", "(cần có)")), route
     card.locator("button[type=submit]").click()
     page.wait_for_selector("#message.error >> text=Hãy chọn loại mới")
     # The commune's class now is listed, marked, and not offered: an override to it would change nothing.

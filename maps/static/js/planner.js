@@ -58,11 +58,15 @@ diabanPages.planner = async function startPlanner(map, cfg) {
 
   // Every criterion of the legal rules, what it asks (its label; a run made before criteria kept theirs has none) and
   // the commune's figure against its threshold, met ones ticked: «Loại I (a): 0,718 % ≥ 0,5 %» did not say of what.
+  // A yes/no criterion's figure names what it asks («nằm trên tuyến …: có»): said once, after the label — the line read
+  // «(đ) Nằm trên tuyến …: nằm trên tuyến …: có».
+  const figure = (c) => (c.label && c.detail.toLocaleLowerCase("vi").startsWith(`${c.label.toLocaleLowerCase("vi")}: `)
+    ? c.detail.slice(c.label.length + 2) : c.detail);
   function criteriaList(criteria) {
     if (!criteria?.length) return "";
     const items = criteria.map((c) => `<li class="${c.met ? "met" : ""}">${c.met ? "✓" : "·"} ` +
       `${escapeHtml(cfg.levelLabels[c.level] || c.level)} (${escapeHtml(c.ref)})` +
-      `${c.label ? ` <span class="asks">${escapeHtml(c.label)}</span>` : ""}: <b>${escapeHtml(c.detail)}</b></li>`).join("");
+      `${c.label ? ` <span class="asks">${escapeHtml(c.label)}</span>` : ""}: <b>${escapeHtml(figure(c))}</b></li>`).join("");
     const met = criteria.filter((c) => c.met).length;
     return `<details data-keep="criteria"><summary>Giá trị các tiêu chí (${VI_NUMBER.format(met)}/${VI_NUMBER.format(criteria.length)} đạt)</summary>` +
       `<ul class="criteria">${items}</ul></details>`;
