@@ -137,9 +137,10 @@ _TEAM_TERMS = {
 }
 _PLANNER_TERMS = {
     "Kết quả": "loại của xã theo tiêu chí (sau điều chỉnh, nếu có); đây là kết quả được phê duyệt",
-    "Mô hình": "loại do mô hình thống kê gợi ý từ các chỉ số, chỉ để đối chiếu; «—»: xã thiếu chỉ số, mô hình"
-    " không xếp được",
-    "Cần xem": "«khác mô hình»: kết quả theo tiêu chí khác loại mô hình gợi ý; «thay đổi»: khác năm trước đã phê duyệt",
+    "Mô hình": "nhóm do mô hình thống kê gợi ý từ các chỉ số, chỉ để đối chiếu: ba nhóm — không ma túy, có tệ nạn"
+    " ma túy, trọng điểm — không chia loại I–III; «—»: xã thiếu chỉ số, mô hình không xếp được",
+    "Cần xem": "«khác mô hình»: kết quả (sau điều chỉnh, nếu có) khác nhóm mô hình gợi ý — «Trọng điểm» của mô hình"
+    " khớp mọi loại trọng điểm; «thay đổi»: khác năm trước đã phê duyệt",
     MISSING_DATA_LABEL: "chỉ số trống là chưa biết (không phải số 0); liệt kê các tiêu chí chưa xét được, ví dụ"
     " «loại I (a)» là tiêu chí (a) của loại I",
     PERIOD_REPORT: _PERIOD_REPORT_MEANING,

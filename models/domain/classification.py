@@ -1,7 +1,7 @@
 """A year's classification draft and its review: legal + learned + forecast per commune, overrides, order.
 
 Pure rules of the planner workflow: what a draft holds, which overrides are valid, and which
-communes a planner sees first (legal and learned classes disagree, or the class changed since the
+communes a planner sees first (the class and the model's group disagree, or the class changed since the
 previous approved year). The legal class is the official proposal; the learned class and the
 forecast are advisory.
 """
@@ -349,7 +349,10 @@ def review_order(results: pd.DataFrame, previous: pd.DataFrame | None) -> pd.Dat
     """Results with review flags, disagreements and changes against the previous approved year first."""
     # results/previous: commune_code, category, level (+ legal/learned categories for results).
     out = results.copy()
-    out["disagreement"] = out["learned_category"].notna() & (out["learned_category"] != out["legal_category"])
+    # The class as it stands (the criteria's, or an override's) against the model's group: an override that agreed with
+    # the model still read «khác mô hình», the commune listed first after the planner had settled it. The model has
+    # three groups (CLUSTER_LABELS), no loại: its «trọng điểm» agrees with any of I–III.
+    out["disagreement"] = out["learned_category"].notna() & (out["learned_category"] != out["category"])
     if previous is None or previous.empty:
         out["previous_category"], out["previous_level"] = None, None
         out["changed"] = False
@@ -386,7 +389,7 @@ def missing_criteria(criteria: list[dict] | None) -> list[str]:
 def _flags(frame: pd.DataFrame) -> list[list[str]]:
     """Vietnamese review notes per commune (why it is listed first), as the page and the command line show them."""
     notes: Mapping[str, np.ndarray] = {
-        "Phân loại theo tiêu chí và theo mô hình khác nhau": frame["disagreement"].to_numpy(),
+        "Kết quả khác nhóm mô hình gợi ý": frame["disagreement"].to_numpy(),
         "Thay đổi so với năm trước đã phê duyệt": frame["changed"].to_numpy(),
         f"{LEAVING_DRUG_FREE_LABEL.capitalize()} năm sau": frame["leaving_drug_free"].to_numpy(dtype=bool),
         "Đã điều chỉnh thủ công": frame["overridden"].to_numpy(),

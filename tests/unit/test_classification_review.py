@@ -110,7 +110,14 @@ def test_review_puts_disagreements_and_changes_first() -> None:
     order = review_order(results, previous)
     # A (level II → I), D (drug-free → at risk) changed, C disagrees; then by severity; B unflagged last.
     assert order["commune_code"].tolist() == ["A", "D", "C", "B"]
-    assert order.set_index("commune_code").loc["C", "flags"][0].startswith("Phân loại theo tiêu chí và theo mô hình")
+    assert order.set_index("commune_code").loc["C", "flags"][0] == "Kết quả khác nhóm mô hình gợi ý"
+    # C overridden to the model's group: settled, no longer a disagreement (it was listed first all the same); the
+    # model's «trọng điểm» agrees with A's loại I.
+    settled = results.assign(
+        category=["trong_diem", "at_risk", "at_risk", "at_risk"], method=["legal", "legal", "override", "legal"]
+    )
+    flagged = review_order(settled, None).set_index("commune_code")["disagreement"]
+    assert not flagged.any(), flagged
 
 
 NO_CONVERSION = {"selected": 0, "converted": 0, "stable": 0, "relapsed": 0, "watching": 0}
