@@ -76,6 +76,12 @@ def test_a_note_and_a_start_made_without_signal_are_sent_once_when_it_returns(
     assert waiting == ["Chờ gửi: Thực hiện", f"Chờ gửi: Ghi chú tiến độ — «{note}»"], waiting
     assert "sẽ tự gửi khi có sóng" in page.locator("#queue-bar").inner_text()
     assert "đã được lưu trên máy" in page.locator("#message.warning").inner_text()
+    # The map scrolled under the bar at the screen's bottom: its zoom buttons were drawn over «2 thay đổi chờ gửi».
+    page.evaluate("() => document.querySelector('.leaflet-control-zoom').scrollIntoView({ block: 'end' })")
+    covered = page.evaluate("""() => { const bar = document.getElementById('queue-bar').getBoundingClientRect();
+        return [0.05, 0.1, 0.2, 0.5].map((x) => document.elementFromPoint(bar.left + bar.width * x, bar.top + bar.height / 2))
+          .filter((e) => !e.closest('#queue-bar')).map((e) => e.className); }""")
+    assert covered == [], covered
     task.locator("ul.waiting").scroll_into_view_if_needed()
     shot(page, "team-phone-offline-waiting")
     assert events(city, task_id, note) == (0, 0)
