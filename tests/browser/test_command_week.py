@@ -181,6 +181,9 @@ def test_work_waiting_for_acceptance_comes_first_by_due_date(chromium, server: s
         "rows => rows.map(r => Number(r.dataset.taskId))"
     )
     assert set(shown[: len(waiting)]) == waiting, shown
+    # said in the column sorted by, with the date it was due (a «—» there read as a row out of order)
+    cell = page.locator(f"#task-table tr[data-task-id='{shown[0]}'] td").nth(4).inner_text()
+    assert cell.startswith("chờ nghiệm thu (hạn "), cell
     after = [i for i in shown[len(waiting) :] if i in dated]
     assert after == sorted(dated, key=lambda i: (dated[i], shown.index(i))) and len(after) == len(dated), shown
     assert errors == []

@@ -284,7 +284,10 @@ diabanPages.command = async function startCommand(map, cfg) {
   // dueApplies (common.js): a card said «hạn …» of an accepted task.
   const dueText = (due, late) => (due ? `<span class="day">${viDate(due)}</span>` : "—") +
     (late > 0 ? ` <span class="late">quá hạn ${VI_NUMBER.format(late)} ngày</span>` : "");
-  const dueCell = (state, due, late) => (dueApplies(state) ? dueText(due, late) : "—");
+  // Work sent back as done waits for command: said in the column it is sorted by (first by due date, below), with the
+  // date it was due — a «—» there read as a row out of order, and on-time and late work could not be told apart.
+  const dueCell = (state, due, late) => (state === "completed"
+    ? `<em>chờ nghiệm thu</em>${due ? ` (hạn ${viDate(due)})` : ""}` : dueApplies(state) ? dueText(due, late) : "—");
   // By due date, work sent back as done («chờ nghiệm thu», waiting for command) comes first: its date no longer applies,
   // and its «—» listed it after the closed tasks, the one row asking for command's action last (a walk-through).
   const dueKey = (state, due) => (state === "completed" ? "0000-00-00" : dueApplies(state) ? due : null);
