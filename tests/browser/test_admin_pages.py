@@ -27,7 +27,7 @@ from test_browser import (
 
 from gis.services.admin import dissolve_team
 from gis.store.accounts import create_team, principal_by_username, team_version
-from models.domain.dates import vn_time
+from models.domain.dates import vn_day, vn_time
 from models.vocabulary import TASK_OPEN, codes, local_today
 
 city, server, chromium = shared.city, shared.server, shared.chromium
@@ -129,9 +129,14 @@ def test_the_users_list_says_when_each_user_last_logged_in(chromium, server: str
     with city.connect() as conn:
         seen = conn.execute(text("SELECT last_login_at FROM users WHERE username = 'quantri'")).scalar_one()
     last = page.locator("#user-table tr[data-username=quantri] td.state small.last-login")
-    assert last.inner_text() == f"đăng nhập gần nhất {vn_time(seen)}"
+    assert last.inner_text() == f"đăng nhập {vn_day(seen)}"
+    assert last.get_attribute("title") == f"Đăng nhập gần nhất: {vn_time(seen)}"
     never = page.locator("#user-table tr[data-username=chua-tung-vao] td.state")
-    assert never.inner_text().splitlines()[-1] == "chưa đăng nhập lần nào"
+    assert never.inner_text().splitlines()[-1] == "chưa đăng nhập"
+    page.click("#user-table tr[data-username=chua-tung-vao]")  # and in the card, as a phone shows it
+    assert page.locator("#user-table .card[data-username=chua-tung-vao] p.last-login").inner_text() == (
+        "Chưa đăng nhập lần nào"
+    )
     shot(page, "admin-last-login")
     assert errors == []
     page.close()

@@ -456,14 +456,19 @@ diabanPages.admin = async function startAdmin(map, cfg) {
 
   const userState = (u) => (!u.active ? "Ngừng hoạt động" : u.locked ? `Bị khóa đến ${viDateTime(u.locked_until)}`
     : u.must_change_password ? "Chưa đổi mật khẩu được cấp" : "Hoạt động");
-  // When the user last logged in, under the state: an account nobody uses is found by it (sessions are deleted once
-  // ended, so nothing said it before).
-  const lastLogin = (u) => (u.last_login_at ? `đăng nhập gần nhất ${viDateTime(u.last_login_at)}` : "chưa đăng nhập lần nào");
+  // The day the user last logged in, under the state on a desktop (the time in its tooltip), and in the card opened:
+  // an account nobody uses is found by it (sessions are deleted once ended, so nothing said it before). Not in a
+  // phone's rows: the column took the room of the names, «thammuu2» broken across two lines at 360 px.
+  const lastLogin = (u) => (u.last_login_at ? `đăng nhập ${viDate(u.last_login_at)}` : "chưa đăng nhập");
   // A user's actions, under its row once opened (act).
   function userActions(u) {
     const box = document.createElement("div");
     box.className = "card actions";
     box.dataset.username = u.username;
+    const seen = document.createElement("p");
+    seen.className = "last-login";
+    seen.textContent = u.last_login_at ? `Đăng nhập gần nhất: ${viDateTime(u.last_login_at)}` : "Chưa đăng nhập lần nào";
+    box.appendChild(seen);
     const button = (label, action, run) => {
       const b = document.createElement("button");
       b.type = "button";
@@ -512,7 +517,8 @@ diabanPages.admin = async function startAdmin(map, cfg) {
     if (!u.active || u.locked) tr.className = "overdue";
     tr.innerHTML = `<td>${escapeHtml(u.username)}</td><td>${escapeHtml(cfg.roleLabels[u.role])}</td>` +
       `<td>${escapeHtml(scopeText(u) || "—")}</td><td class="state">${escapeHtml(userState(u))}` +
-      `<br><small class="last-login">${escapeHtml(lastLogin(u))}</small></td>`;
+      `<br><small class="last-login"${u.last_login_at ? ` title="Đăng nhập gần nhất: ${viDateTime(u.last_login_at)}"` : ""}>` +
+      `${escapeHtml(lastLogin(u))}</small></td>`;
     return tr;
   }, detail: userActions, idOf: (u) => u.username });
   const userSearch = document.getElementById("user-search");
