@@ -490,6 +490,34 @@ def test_a_printed_map_draws_its_canvases_sharp(chromium, server: str, tmp_path:
     page.close()
 
 
+def test_the_printed_density_legend_is_that_of_the_printed_map(chromium, server: str) -> None:
+    """The sheet's map is another size than the screen's, at another zoom, and its density is drawn again for it: the
+    sheet's legend had kept the screen's scale and spread («≥ 165,1 vụ/km²», σ = 400 m) under a map drawn at another
+    («≥ 102 vụ/km²»), and so after a zoom on the sheet. The sheet's legend and note say what the page's legend says of
+    the map drawn."""
+    page, errors = open_as(chromium, server, "chihuy", DESKTOP)
+    page.wait_for_function("() => document.getElementById('heat-high').textContent.includes('vụ/km²')")
+    on_screen = page.locator("#heat-high").inner_text()
+    page.click(".print-open")
+    page.locator(".print-sheet").wait_for()
+    page.evaluate(_MAP_SETTLED)
+    # The sheet's map at another zoom (the sheet's own size gave one on a 1366 × 900 screen; here, a wheel's turn).
+    page.evaluate("() => window.diaban.map.zoomIn(2, { animate: false }) && null")
+    page.evaluate(_MAP_SETTLED)
+    page.wait_for_function(f"() => document.getElementById('heat-high').textContent !== {on_screen!r}")
+    page.wait_for_function(
+        """() => { const page = document.querySelector('main.panel details.legend[data-layer=heat]');
+        const sheet = document.querySelector('.print-legend details[data-layer=heat]');
+        return sheet && sheet.querySelector('.print-note') && page.textContent.trim()
+          === sheet.textContent.replace(sheet.querySelector('.print-note').textContent, '').trim(); }"""
+    )
+    note = page.locator(".print-legend details[data-layer=heat] .print-note").inner_text()
+    spread = page.evaluate("() => document.getElementById('heat-legend').title.split('; ').slice(1).join('; ')")
+    assert spread and spread in note, (spread, note)
+    assert errors == []
+    page.close()
+
+
 def test_a_printed_legend_keeps_its_colours_without_background_graphics(chromium, server: str, tmp_path: Path) -> None:
     """Printed as a browser's print dialog prints by default, «background graphics» off: every swatch of the legend and
     the density bar are backgrounds and came out blank, the hotspots' statuses not told apart on paper. The sheet keeps

@@ -1168,13 +1168,15 @@ function printSheet(map, cfg) {
         ${cfg.synthetic ? "Số liệu giả lập để thử nghiệm, không phải số liệu thật." : ""}</div>
     </div>`;
   const shown = cfg.shownLayers ? cfg.shownLayers() : null;
-  for (const details of document.querySelectorAll("main.panel details.legend")) {
-    if (shown && !shown.includes(details.dataset.layer)) continue;
+  const legends = [...document.querySelectorAll("main.panel details.legend")]
+    .filter((details) => !shown || shown.includes(details.dataset.layer));
+  // A layer's legend on paper: a copy of the page's, with what the page adds under it there (the command page: how
+  // the density was computed).
+  function copied(details) {
     const copy = details.cloneNode(true);
     copy.open = true;
     copy.removeAttribute("id");
     copy.querySelectorAll("[id]").forEach((e) => e.removeAttribute("id"));
-    // What the page adds on paper under a layer's legend (the command page: how the density was computed).
     const note = cfg.printLegendNote ? cfg.printLegendNote(details.dataset.layer) : "";
     if (note) {
       const line = document.createElement("p");
@@ -1182,8 +1184,10 @@ function printSheet(map, cfg) {
       line.textContent = note;
       copy.appendChild(line);
     }
-    sheet.querySelector(".print-legend").appendChild(copy);
+    return copy;
   }
+  const copies = new Map(legends.map((details) => [details, copied(details)]));
+  sheet.querySelector(".print-legend").append(...copies.values());
   document.body.appendChild(sheet);
   document.body.classList.add("print-preview");
   const page = sheet.querySelector(".print-page");
@@ -1198,7 +1202,14 @@ function printSheet(map, cfg) {
     document.body.dataset.paper = paper.value;
     // Many layers shown: the legend goes to two columns, then smaller type, so that the sheet stays one page. Laid
     // out first: two columns narrow the map, which was fitted before and lost the screen's eastern island.
+    layOutLegend();
+    map.invalidateSize({ animate: false });
+    map.fitBounds(home.bounds, { animate: false });
+  }
+  // Whether the legend's layout changed (the map's room with it).
+  function layOutLegend() {
     const legend = sheet.querySelector(".print-legend");
+    const before = legend.className;
     legend.classList.remove("columns-2", "compact");
     // In two columns what does not fit makes a third, off to the side (scrollWidth), not a longer box (scrollHeight):
     // the trends' legend, its last rows and its note, was cut off the A4 sheet unseen.
@@ -1206,15 +1217,31 @@ function printSheet(map, cfg) {
     for (const step of ["columns-2", "compact"]) {
       if (overflows()) legend.classList.add(step);
     }
-    map.invalidateSize({ animate: false });
-    map.fitBounds(home.bounds, { animate: false });
+    return legend.className !== before;
   }
+  // The sheet's map is another size than the screen's, at another zoom: the density is drawn again for it, and its
+  // legend on the page says the new scale and spread. The copies follow the page's legends while the sheet is open —
+  // they had kept the screen's («≥ 165,1 vụ/km²», «σ = 400 m») under a map drawn at «≥ 102 vụ/km²», 2.264 m.
+  const follow = new MutationObserver(() => {
+    for (const [details, copy] of copies) {
+      const fresh = copied(details);
+      if (fresh.innerHTML === copy.innerHTML) continue;
+      copy.replaceWith(fresh);
+      copies.set(details, fresh);
+    }
+    if (layOutLegend()) {
+      map.invalidateSize({ animate: false });
+      map.fitBounds(home.bounds, { animate: false });
+    }
+  });
+  for (const details of legends) follow.observe(details, { subtree: true, childList: true, characterData: true });
   sheet.querySelector(".print-map").prepend(container);
   paper.addEventListener("change", size);
   window.addEventListener("resize", size);
   size();
   sheet.querySelector(".print-go").addEventListener("click", () => window.print());
   sheet.querySelector(".print-close").addEventListener("click", () => {
+    follow.disconnect();
     window.removeEventListener("resize", size);
     home.parent.insertBefore(container, home.next);
     sheet.remove();
