@@ -399,8 +399,8 @@ def planner_panel(years: list[int]) -> str:
         <label class="check"><input type="checkbox" id="only-leaving"> Chỉ xã {escape(LEAVING_DRUG_FREE_LABEL)}
           năm sau</label>
       </div>
-      <p class="hint">Cần xem (tô màu, xếp đầu): kết quả theo tiêu chí khác ý kiến mô hình, hoặc khác năm trước đã phê
-        duyệt. Bấm một xã (trong bảng hoặc trên bản đồ) để xem lý do, tiêu chí và điều chỉnh.</p>
+      <p class="hint">Cần xem (tô màu, xếp đầu): kết quả (sau điều chỉnh, nếu có) khác nhóm mô hình gợi ý, hoặc khác
+        năm trước đã phê duyệt. Bấm một xã (trong bảng hoặc trên bản đồ) để xem lý do, tiêu chí và điều chỉnh.</p>
       <details id="forecast" class="forecast"><summary>{escape(FORECAST_HEADER)} — tham khảo, không phải kết quả
         phân loại: <span id="forecast-summary"></span></summary><p class="hint">{escape(FORECAST_NOTE)}</p></details>
       <p id="table-count" class="register-count"></p>
