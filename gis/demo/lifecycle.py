@@ -1,7 +1,7 @@
 """Demo of the hotspot lifecycle on synthetic data: two hotspots taken from detection to closure,
-then a new burst of (synthetic) incidents next to one of them, which detection flags as a recurrence; a spot a
-team reports, waiting for command; and the conversion of key areas (chuyển hóa địa bàn) of the data's last two years, so that the KPI report's conversion lines
-have figures.
+then a new burst of (synthetic) incidents next to one of them, which detection flags as a recurrence; a task given
+weeks ago and overdue; a spot a team reports, waiting for command; and the conversion of key areas (chuyển hóa địa
+bàn) of the data's last two years, so that the KPI report's conversion lines have figures.
 
 Past field work is recorded at its own dates (the `at` of the task and hotspot use cases), through the
 hotspots' suppression tasks as the coupling rules require, so that the 180-day monitoring rule is
