@@ -59,6 +59,12 @@ def test_this_months_report_is_shown_and_offered_in_excel(chromium, server: str)
     assert download.value.suggested_filename == (f"báo-cáo-định-kỳ-{first:%d-%m-%Y}-đến-{today:%d-%m-%Y}.xlsx")
     page.locator("#period-report").scroll_into_view_if_needed()
     shot(page, "command-period-report")
+    # A wrong day: the error alone, not the month's report left under the new dates with its Excel link.
+    page.fill("#period-form input[name=from]", "15/13/2026")
+    page.locator("#period-form button[type=submit]").click()
+    page.wait_for_selector("#message.error >> text=không phải ngày hợp lệ")
+    assert not table.is_visible() and not link.is_visible()
+    assert page.locator("#period-summary").inner_text() == ""
     assert errors == []
 
 

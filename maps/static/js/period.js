@@ -76,7 +76,15 @@ document.addEventListener("DOMContentLoaded", () => {
     link.href = `/api/reports/period.xlsx?${query}`;
     link.hidden = false;
   }
-  const run = () => load().catch((error) => failed(error, run));
+  // A period refused (a wrong day, the server's refusal): the report on screen is another period's, and stayed under
+  // the new dates with its Excel link — taken away, only the error said.
+  function withdraw() {
+    for (const id of ["period-table", "period-xlsx", "period-data-until", "period-data-gap", "period-compared"]) {
+      document.getElementById(id).hidden = true;
+    }
+    document.getElementById("period-summary").textContent = "";
+  }
+  const run = () => load().catch((error) => { withdraw(); failed(error, run); });
   form.addEventListener("submit", (event) => { event.preventDefault(); run(); });
   // «6 tháng» read as the last six months; reports say which half of the year it is («sơ kết 6 tháng đầu năm»).
   // Named when the report is opened: Hải Phòng's day is known once the page has started (diabanStart).
