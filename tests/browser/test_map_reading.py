@@ -876,6 +876,10 @@ def test_the_hot_cell_legend_tells_missing_data_from_no_hot_cell(chromium, serve
     # whole city's zoom, it says to zoom in, and no longer once they are.
     status.filter(has_text="ô tô màu trên toàn địa bàn Hải Phòng").wait_for(timeout=60_000)
     assert status.inner_text().endswith("phóng to để thấy rõ từng ô"), status.inner_text()
+    page.click(".print-open")  # on paper nobody zooms: the advice is the screen's
+    printed = page.locator(".print-legend details[data-layer=gistar]")
+    assert "ô tô màu trên toàn địa bàn" in printed.inner_text() and "phóng to" not in printed.inner_text()
+    page.click(".print-close")
     page.evaluate("() => { window.diaban.map.setZoom(15, { animate: false }); }")
     page.wait_for_function("() => !document.getElementById('gistar-status').textContent.includes('phóng to')")
     last = date.fromisoformat(page.evaluate("window.diaban.lastIncident"))

@@ -1133,8 +1133,13 @@ diabanPages.command = async function startCommand(map, cfg) {
     const [count, cell] = cellCounts.get(status);
     const where = cfg.area ? `trên toàn địa bàn ${cfg.area}` : "trong vùng đang xem";
     const width = cell ? map.latLngToLayerPoint(cell.getNorthEast()).x - map.latLngToLayerPoint(cell.getSouthWest()).x : 0;
-    status.textContent = `${VI_NUMBER.format(count)} ô tô màu ${where}` +
-      (cell && width < CELL_MIN_PX ? "; ô quá nhỏ ở mức thu phóng này: phóng to để thấy rõ từng ô" : "");
+    status.textContent = `${VI_NUMBER.format(count)} ô tô màu ${where}`;
+    if (cell && width < CELL_MIN_PX) {  // the screen's advice only: on paper nobody zooms (app.css .screen-only)
+      const hint = document.createElement("span");
+      hint.className = "screen-only";
+      hint.textContent = "; ô quá nhỏ ở mức thu phóng này: phóng to để thấy rõ từng ô";
+      status.append(hint);
+    }
   }
   map.on("zoomend", () => cellCounts.forEach((_, status) => sayCells(status)));
   async function loadCells(layer, latest, route, params, colour, tooltip, what, status) {
