@@ -986,6 +986,10 @@ class KpiLine(_Out):
     met: bool | None
     unit: str
     note: str
+    bound: Literal["at_least", "at_most", "below"] | None = Field(
+        description="how the target binds the value (models.domain.kpi.BOUND_WORDS: «tối thiểu», «tối đa», «dưới»);"
+        " null without a target"
+    )
 
 
 class KpiRun(_Out):

@@ -23,7 +23,7 @@ from typing import TYPE_CHECKING, Any, Literal
 from gis.io.figures import Figure, day_cell, number_cell, number_text, time_cell
 from gis.io.heading import Heading
 from models.domain.dates import DayWindow, vn_day, vn_time
-from models.domain.kpi import drug_free_count
+from models.domain.kpi import BOUND_WORDS, drug_free_count
 from models.domain.legal_rules import faithful_decimals, requirement
 from models.domain.period_report import FROM_ZERO, NO_DATA
 from models.errors import InvalidRequest
@@ -546,13 +546,14 @@ def hotspot_register_file(
 
 
 # ------------------------------------------------------------------------------------------------ KPI report
-def _kpi_cell(value: Any, unit: str, blank: str, *, text: bool = False) -> Any:
+def _kpi_cell(value: Any, unit: str, blank: str, *, text: bool = False, bound: str | None = None) -> Any:
     """A KPI's result or target as a number cell with its unit (a share as a percentage to two decimals), or with
     ``text`` as that cell shows (the command line's lines: «32,46%», as the Excel file); ``blank`` (KPI_NO_DATA or
-    KPI_NOT_APPLICABLE) when there is none."""
+    KPI_NOT_APPLICABLE) when there is none. A target says how it binds (``bound``: «tối đa 1%», «tối thiểu 60%»)."""
     if value is None:
         return blank
-    return (number_text if text else number_cell)(value, 2, "%" if unit == "tỷ lệ" else unit)
+    prefix = BOUND_WORDS[bound] if bound else ""
+    return (number_text if text else number_cell)(value, 2, "%" if unit == "tỷ lệ" else unit, prefix=prefix)
 
 
 def _assessment(kpi: dict[str, Any]) -> str:
@@ -567,7 +568,7 @@ def _kpi_row(kpi: dict[str, Any]) -> dict[str, Any]:
     return {
         **kpi,
         "value_shown": _kpi_cell(kpi["value"], kpi["unit"], KPI_NO_DATA),
-        "target_shown": _kpi_cell(kpi["target"], kpi["unit"], KPI_NOT_APPLICABLE),
+        "target_shown": _kpi_cell(kpi["target"], kpi["unit"], KPI_NOT_APPLICABLE, bound=kpi.get("bound")),
         "met_shown": _assessment(kpi),
     }
 
@@ -586,8 +587,8 @@ def kpi_lines(report: dict[str, Any]) -> list[str]:
     for kpi in [*report["kpis"], *(_province_kpi(line, share) for line in report.get("provinces", []))]:
         lines.append(
             f"- {kpi['label_vi']}: {_kpi_cell(kpi['value'], kpi['unit'], KPI_NO_DATA, text=True)}; chỉ tiêu đề ra: "
-            f"{_kpi_cell(kpi['target'], kpi['unit'], KPI_NOT_APPLICABLE, text=True)}; {_assessment(kpi).lower()}"
-            + (f" ({kpi['note']})" if kpi.get("note") else "")
+            f"{_kpi_cell(kpi['target'], kpi['unit'], KPI_NOT_APPLICABLE, text=True, bound=kpi.get('bound'))}; "
+            f"{_assessment(kpi).lower()}" + (f" ({kpi['note']})" if kpi.get("note") else "")
         )
     return lines
 
@@ -611,6 +612,7 @@ def _province_kpi(line: dict[str, Any], label: str) -> dict[str, Any]:
         "value": line["drug_free_share"],
         "target": line["target"],
         "met": line["met"],
+        "bound": "at_least",
         "unit": "tỷ lệ",
         "note": drug_free_count(line["drug_free"], line["units"], line["incomplete"]),
     }

@@ -42,16 +42,17 @@ class Figure:
         return self.value
 
 
-def number_format(decimals: int, unit: str = "") -> str:
+def number_format(decimals: int, unit: str = "", prefix: str = "") -> str:
     """Excel's format of a number with ``decimals`` decimals and thousands grouped (``#,##0.0``), followed by its
-    unit as literal text (``#,##0" điểm"``); the unit "%" makes it a percentage (the cell holds the share)."""
-    pattern = "#,##0" + ("." + "0" * decimals if decimals else "")
+    unit as literal text (``#,##0" điểm"``); the unit "%" makes it a percentage (the cell holds the share). A
+    ``prefix`` is literal text before it (``"tối đa "#,##0%``: a target's bound, the cell still a number)."""
+    pattern = (f'"{prefix} "' if prefix else "") + "#,##0" + ("." + "0" * decimals if decimals else "")
     if unit == "%":
         return pattern + "%"
     return pattern + (f'" {unit}"' if unit else "")
 
 
-def number_cell(value: Any, decimals: int = 2, unit: str = "", *, trim: bool = False) -> Figure | str:
+def number_cell(value: Any, decimals: int = 2, unit: str = "", *, trim: bool = False, prefix: str = "") -> Figure | str:
     """``value`` as a number cell shown as :func:`models.numbers.vn_number` writes it: an integer whole without
     decimals, another number to ``decimals`` decimals (with ``trim``, at most that many: trailing zeros dropped),
     then its unit; with the unit "%" ``value`` is a share (0.307 shows 30,70 %, the decimals counted on the
@@ -59,17 +60,17 @@ def number_cell(value: Any, decimals: int = 2, unit: str = "", *, trim: bool = F
     if _no_figure(value):
         return vn_number(value)
     number, _, decimals = _figure(value, decimals, unit, trim)
-    return Figure(int(number) if number.is_integer() else number, number_format(decimals, unit))
+    return Figure(int(number) if number.is_integer() else number, number_format(decimals, unit, prefix))
 
 
-def number_text(value: Any, decimals: int = 2, unit: str = "", *, trim: bool = False) -> str:
+def number_text(value: Any, decimals: int = 2, unit: str = "", *, trim: bool = False, prefix: str = "") -> str:
     """``value`` written as its :func:`number_cell` shows in a spreadsheet under Vietnamese settings — the same
     decimals and unit («32,46%», «30%», «3 điểm») —, for a line printed beside the file (the command line's KPI
     report); what is not a figure as :func:`number_cell` words it."""
     if _no_figure(value):
         return vn_number(value)
     _, shown, decimals = _figure(value, decimals, unit, trim)
-    written = vn_number(shown, decimals, fixed=True)
+    written = (f"{prefix} " if prefix else "") + vn_number(shown, decimals, fixed=True)
     return f"{written}%" if unit == "%" else f"{written} {unit}" if unit else written
 
 

@@ -91,13 +91,16 @@ def parse_targets(doc: Mapping[str, Any]) -> KpiTargets:
     )
 
 
-def _within(value: float | None, limit: float | None, below: bool, strict: bool = False) -> bool | None:
-    """Whether ``value`` keeps to ``limit`` (below it, or at least it), None when either is unknown."""
+#: How a target binds its result (a KPI line's ``bound``), and the words a report puts before the target («tối đa 0»,
+#: «tối thiểu 60%»): the Excel file had «1%» where the page said «tối đa».
+BOUND_WORDS = {"at_least": "tối thiểu", "at_most": "tối đa", "below": "dưới"}
+
+
+def _within(value: float | None, limit: float | None, bound: str) -> bool | None:
+    """Whether ``value`` keeps to ``limit`` as ``bound`` says (BOUND_WORDS), None when either is unknown."""
     if value is None or limit is None:
         return None
-    if below:
-        return value < limit if strict else value <= limit
-    return value >= limit
+    return {"at_least": value >= limit, "at_most": value <= limit, "below": value < limit}[bound]
 
 
 def growth(now: float, before: float | None) -> float | None:
@@ -126,9 +129,25 @@ def _from_nothing(before: float | None, what: str) -> str:
     return f"năm trước không có {what}: không tính được tỷ lệ tăng" if before == 0 else ""
 
 
-def _row(key: str, label: str, value: Any, target: Any, met: bool | None, unit: str, note: str = "") -> dict[str, Any]:
-    """One KPI line."""
-    return {"key": key, "label_vi": label, "value": value, "target": target, "met": met, "unit": unit, "note": note}
+def _row(
+    key: str, label: str, value: Any, target: Any, met: bool | None, unit: str, note: str = "", bound: str | None = None
+) -> dict[str, Any]:
+    """One KPI line (``bound``: how its target binds it, BOUND_WORDS; None without a target)."""
+    return {
+        "key": key,
+        "label_vi": label,
+        "value": value,
+        "target": target,
+        "met": met,
+        "unit": unit,
+        "note": note,
+        "bound": bound,
+    }
+
+
+def _target_row(key: str, label: str, value: Any, target: Any, bound: str, unit: str, note: str = "") -> dict[str, Any]:
+    """A KPI line with a target, met as ``bound`` says."""
+    return _row(key, label, value, target, _within(value, target, bound), unit, note, bound)
 
 
 def drug_free_count(free: int, total: int, unknown: int) -> str:
@@ -161,12 +180,12 @@ def recurrences_row(recurred: int | None, targets: KpiTargets, since: date | Non
     """The KPI line of hotspots that became complex again in a year (the report's and the command page's); None: the
     hotspot records do not cover the year (beginning on ``since``), the figure is unknown and so is its assessment."""
     limit = targets.max_recurrences
-    return _row(
+    return _target_row(
         "recurrences",
         targets.labels_vi["recurrences"],
         recurred,
         limit,
-        _within(recurred, limit, below=True),
+        "at_most",
         "lượt",
         hotspots_unknown_note(since) if recurred is None else "",
     )
@@ -187,23 +206,23 @@ def conversion_rows(conversion: Mapping[str, int], targets: KpiTargets) -> list[
     converted_share, stable_share = _share(converted, selected), _share(stable, stable + relapsed)
     watch = targets.watch_months
     return [
-        _row(
+        _target_row(
             "conversion",
             labels["conversion"],
             converted_share,
             targets.min_converted_share,
-            _within(converted_share, targets.min_converted_share, below=False),
+            "at_least",
             "tỷ lệ",
             f"{converted}/{selected} địa bàn được chọn đã được nghiệm thu chuyển hóa trong năm"
             if selected
             else "chưa có địa bàn nào được chọn chuyển hóa trong năm",
         ),
-        _row(
+        _target_row(
             "conversion_stable",
             labels["conversion_stable"],
             stable_share,
             targets.min_stable_share,
-            _within(stable_share, targets.min_stable_share, below=False),
+            "at_least",
             "tỷ lệ",
             "tệp chỉ tiêu không quy định thời gian theo dõi sau chuyển hóa"
             if watch is None
@@ -259,12 +278,12 @@ def compute_kpis(
     labels = targets.labels_vi
     key_levels = classes.loc[classes["category"].eq("trong_diem"), "level"].value_counts()
     return [
-        _row(
+        _target_row(
             "drug_free_share",
             labels["drug_free_share"],
             None if share is None else round(share, 4),
             target,
-            None if share is None or target is None else share >= target,
+            "at_least",
             "tỷ lệ",
             f"{drug_free_count(free, total, unknown)}{_classified_only(total, area_units)}. {targets.drug_free_note}",
         ),
@@ -283,12 +302,12 @@ def compute_kpis(
                 else ""
             ),
         ),
-        _row(
+        _target_row(
             "problem_growth",
             labels["problem_growth"],
             None if problem_growth is None else round(problem_growth, 4),
             targets.max_problem_growth,
-            _within(problem_growth, targets.max_problem_growth, below=True, strict=True),
+            "below",
             "tỷ lệ",
             growth_note,
         ),
@@ -317,24 +336,24 @@ def compute_kpis(
             if eradicated is None
             else f"năm trước: {KPI_NO_DATA if eradicated_before is None else eradicated_before}",
         ),
-        _row(
+        _target_row(
             "eradicated_growth",
             labels["eradicated_growth"],
             None if eradicated_growth is None else round(eradicated_growth, 4),
             targets.min_eradicated_growth,
-            _within(eradicated_growth, targets.min_eradicated_growth, below=False),
+            "at_least",
             "tỷ lệ",
             hotspots_unknown
             if eradicated is None or eradicated_before is None
             else _from_nothing(eradicated_before, "điểm, tụ điểm nào bị triệt xóa"),
         ),
         recurrences_row(hotspots["recurred"], targets, hotspots.get("records_since")),
-        _row(
+        _target_row(
             "new_hotspots",
             labels["new_hotspots"],
             hotspots["new"],
             targets.max_new_hotspots,
-            _within(hotspots["new"], targets.max_new_hotspots, below=True),
+            "at_most",
             "điểm",
             hotspots_unknown if hotspots["new"] is None else "",
         ),

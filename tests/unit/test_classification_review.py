@@ -143,6 +143,18 @@ def test_kpi_targets_come_from_the_config_and_interpolate() -> None:
     }
     assert kpis["drug_free_share"]["met"] is True and kpis["problem_growth"]["met"] is None
     assert kpis["eradicated_growth"]["value"] == 0.5 and kpis["eradicated_growth"]["met"] is True
+    # Each target says how it binds (the Excel file showed «1%» where the page says «tối đa»); a line without, none.
+    bounds = {key: kpi["bound"] for key, kpi in kpis.items() if kpi["bound"]}
+    assert bounds == {
+        "drug_free_share": "at_least",
+        "problem_growth": "below",
+        "eradicated_growth": "at_least",
+        "recurrences": "at_most",
+        "new_hotspots": "at_most",
+        "conversion": "at_least",
+        "conversion_stable": "at_least",
+    }, bounds
+    assert all(kpi["bound"] is None for kpi in kpis.values() if kpi["target"] is None and kpi["key"] not in bounds)
 
 
 def test_the_problem_communes_add_up_from_the_lines_under_them() -> None:

@@ -16,6 +16,7 @@ from gis.io.exports import (
     feature_properties,
     hotspot_features,
     hotspot_register_file,
+    kpi_lines,
     kpi_workbook,
     write_csv,
 )
@@ -66,7 +67,13 @@ def _texts(content: bytes) -> list[str]:
 
 def _kpi_report(status: str, approved_at: datetime | None) -> dict:
     run = {"id": 1, "version": 2, "status": status, "approved_by": "lanh.dao", "approved_at": approved_at}
-    kpi = {"key": "new_hotspots", "label_vi": "Điểm, tụ điểm mới phát sinh", "value": 3, "target": 0}
+    kpi = {
+        "key": "new_hotspots",
+        "label_vi": "Điểm, tụ điểm mới phát sinh",
+        "value": 3,
+        "target": 0,
+        "bound": "at_most",
+    }
     return {
         "year": 2025,
         "classification": run,
@@ -150,6 +157,7 @@ def test_the_kpi_report_holds_its_results_and_targets_as_numbers() -> None:
     liệu» (both read "—"), as the title's legend explains."""
     report = _kpi_report("approved", datetime(2025, 12, 31, 18, 0, tzinfo=UTC))
     share = {"key": "drug_free_share", "label_vi": "Tỷ lệ", "value": 0.307, "target": 0.3, "unit": "tỷ lệ"}
+    share |= {"bound": "at_least"}
     report["kpis"].append({**share, "met": True, "note": ""})
     report["kpis"].append({**share, "value": 12, "target": None, "unit": "địa bàn", "met": None})
     report["kpis"].append({**share, "value": None, "met": None})  # a growth with no previous year
@@ -158,10 +166,13 @@ def test_the_kpi_report_holds_its_results_and_targets_as_numbers() -> None:
     result, target = col["Kết quả"], col["Chỉ tiêu đề ra"]
     count = sheet.cell(9, result)
     assert (count.value, count.data_type, count.number_format) == (3, "n", '#,##0" điểm"')
-    assert (sheet.cell(9, target).value, sheet.cell(9, target).number_format) == (0, '#,##0" điểm"')
+    # A target says how it binds, the cell still a number: «tối đa 0 điểm», «tối thiểu 30%» (the file had «0 điểm»,
+    # «1%» where the page says «tối đa»).
+    assert (sheet.cell(9, target).value, sheet.cell(9, target).number_format) == (0, '"tối đa "#,##0" điểm"')
     rate = sheet.cell(10, result)
     assert (rate.value, rate.data_type, rate.number_format) == (0.307, "n", "#,##0.00%")
-    assert (sheet.cell(10, target).value, sheet.cell(10, target).number_format) == (0.3, "#,##0%")
+    assert (sheet.cell(10, target).value, sheet.cell(10, target).number_format) == (0.3, '"tối thiểu "#,##0%')
+    assert "chỉ tiêu đề ra: tối đa 0 điểm; không đạt" in kpi_lines(report)[1], kpi_lines(report)
     verdict = col["Đánh giá"]
     assert sheet.cell(11, result).value == 12
     assert sheet.cell(11, target).value == sheet.cell(11, verdict).value == KPI_NOT_APPLICABLE == "không áp dụng"
