@@ -854,8 +854,8 @@ def test_classify_run_and_review_name_classes_and_status_in_vietnamese(
         code, out, err = cli(capsys, "classify", "kpi", "--year", "2003")
         assert code == 0 and out.startswith("Chỉ tiêu năm 2003 — ") and "bản nháp" in out.lower(), out
         assert "- Tỷ lệ xã" in out and '"kpis"' not in out, out
-        # In the Excel file's number format («60%», «32,46%»), not one of its own («60,0 %»).
-        assert "; chỉ tiêu đề ra: 60%; " in out and "chỉ tiêu đề ra: 60,0 %" not in out, out
+        # In the Excel file's number format («tối thiểu 60%», «32,46%»), not one of its own («60,0 %»).
+        assert "; chỉ tiêu đề ra: tối thiểu 60%; " in out and "60,0 %" not in out, out
         assert not foreign_words(out.replace("2003", "").replace(version, "")), out
         code, out, err = cli(capsys, "classify", "review", "--year", "2003", "--limit", "3")
         assert code == 0 and "Năm 2003 phiên bản 1 (bản nháp):" in out, out  # was "(draft)"
