@@ -11,6 +11,7 @@ from models.analytics.emerging import MAP_CELL_M as EMERGING_MAP_CELL_M
 from models.analytics.emerging import MAP_STEP, MAP_STEPS, PATTERN_LABELS_VI, PATTERN_MEANINGS_VI, PATTERNS
 from models.analytics.gistar import MAP_CELL_M as GISTAR_MAP_CELL_M
 from models.domain.guide import DETECTION_ACTOR
+from models.domain.kpi import BOUND_WORDS
 from models.domain.period_report import FROM_ZERO
 from models.forecast.learned import LEAVING_THRESHOLD
 from models.numbers import vn_number
@@ -319,6 +320,7 @@ def script_vocabulary() -> dict[str, Any]:
         "areaLevelLabels": dict(AreaLevel.labels()),
         "adminActionLabels": dict(AdminAction.labels()),
         "timeZone": LOCAL_TZ_NAME,
+        "boundWords": dict(BOUND_WORDS),
         "kpiBlank": {"noData": KPI_NO_DATA, "notApplicable": KPI_NOT_APPLICABLE, "meanings": dict(KPI_BLANK_MEANINGS)},
         "periodFromZero": FROM_ZERO,
         "classChoices": [[category, level] for category, level in CLASS_CHOICES],

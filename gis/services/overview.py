@@ -67,7 +67,7 @@ def kpi_panel(
     """The command page's KPIs for a province (None: every unit): the drug-free share of this year's classification
     (draft or approved) against this year's target, else of the newest approved year against that year's target;
     the final target of the path; and the recurrences of this calendar year against their limit. The lines come
-    from the KPI report (same rules). A province the report refuses (no unit of it loaded, or none in that year's
+    from the KPI report (same rules), each with how its target binds it (``bound``, BOUND_WORDS). A province the report refuses (no unit of it loaded, or none in that year's
     run) has no share: ``drugFreeRefused`` carries the report's sentence, which the panel shows — the refusal refused
     the whole page."""
     targets = targets_for(province_code or sole_province(conn))
@@ -84,7 +84,7 @@ def kpi_panel(
             share = {
                 "year": year,
                 "approved": report["approved"],
-                **{k: row[k] for k in ("value", "target", "met", "note")},
+                **{k: row[k] for k in ("value", "target", "met", "note", "bound")},
             }
     final_year, final_share = targets.drug_free_points[-1]
     counts = yearly_hotspot_counts(conn, today.year, AreaScope(province_code=province_code))
@@ -94,7 +94,7 @@ def kpi_panel(
         "drugFree": share,
         "drugFreeRefused": refused,
         "finalTarget": {"year": final_year, "share": final_share},
-        "recurrences": {"year": today.year, **{k: recurrences[k] for k in ("value", "target", "met")}},
+        "recurrences": {"year": today.year, **{k: recurrences[k] for k in ("value", "target", "met", "bound")}},
     }
 
 

@@ -53,7 +53,7 @@ def test_the_kpi_panel_is_this_years_value_against_this_years_target(client: Tes
     panel = kpi_panel(conn, today, approved_year=None, run_years=())
     assert panel["year"] == 2026 and panel["drugFree"] is None
     assert panel["finalTarget"] == {"year": 2030, "share": 0.6}
-    assert panel["recurrences"] == {"year": 2026, "value": None, "target": 0, "met": None}
+    assert panel["recurrences"] == {"year": 2026, "value": None, "target": 0, "met": None, "bound": "at_most"}
     conn.execute(
         text(
             "INSERT INTO hotspots (status, kind, origin, n_incidents, kinds, first_seen, radius_m, commune_code, version,"
@@ -62,7 +62,7 @@ def test_the_kpi_panel_is_this_years_value_against_this_years_target(client: Tes
         )
     )
     recurrences = kpi_panel(conn, today, approved_year=None, run_years=())["recurrences"]
-    assert recurrences == {"year": 2026, "value": 0, "target": 0, "met": True}
+    assert recurrences == {"year": 2026, "value": 0, "target": 0, "met": True, "bound": "at_most"}
 
 
 def test_the_command_page_carries_the_kpi_panel(client: TestClient, make_user) -> None:

@@ -348,6 +348,10 @@ def test_legends_kpis_and_the_printable_sheet(chromium, server: str) -> None:
     assert page.locator("#kpi-target-label").inner_text() == f"Mục tiêu năm {year}"
     assert ("không đạt" in target) == (share["met"] is False) and ("đạt" in target)
     assert f"{share['target'] * 100:.1f}".rstrip("0").rstrip(".").replace(".", ",") in target
+    # How each target binds, as the KPI file says it: a share at least, the recurrences at most.
+    assert target.startswith("tối thiểu ") and share["bound"] == "at_least"
+    limit = page.locator("#kpi-recurred small").inner_text()
+    assert limit == f"(tối đa {recurrences['target']})" and recurrences["bound"] == "at_most"
     assert page.locator("#kpi-final-label").inner_text() == "Mục tiêu năm 2030"
     assert page.locator("#kpi-recurred-label").inner_text() == f"Điểm phức tạp trở lại năm {year}"
     # Unknown while the hotspot records do not cover the year whole (the city's lifecycle begins 180 days back).
@@ -695,11 +699,13 @@ def test_a_kpi_without_data_and_one_without_a_target_say_which(chromium, server:
         served = route.fetch()
         html = re.sub(
             r'"drugFree": \{[^}]*\}',
-            '"drugFree": {"year": 2026, "approved": true, "value": null, "target": null, "met": null, "note": ""}',
+            '"drugFree": {"year": 2026, "approved": true, "value": null, "target": null, "met": null, "note": "", "bound": null}',
             served.text(),
         )
         html = re.sub(
-            r'"recurrences": \{[^}]*\}', '"recurrences": {"year": 2026, "value": 2, "target": null, "met": null}', html
+            r'"recurrences": \{[^}]*\}',
+            '"recurrences": {"year": 2026, "value": 2, "target": null, "met": null, "bound": null}',
+            html,
         )
         route.fulfill(response=served, body=html)
 
@@ -708,7 +714,7 @@ def test_a_kpi_without_data_and_one_without_a_target_say_which(chromium, server:
     page.wait_for_selector("body[data-ready=true]")
     assert page.locator("#kpi-drug-free").inner_text() == KPI_NO_DATA
     assert page.locator("#kpi-target").inner_text() == KPI_NOT_APPLICABLE
-    assert page.locator("#kpi-recurred").inner_text() == f"2 (tối đa: {KPI_NOT_APPLICABLE})"
+    assert page.locator("#kpi-recurred").inner_text() == f"2 (chỉ tiêu: {KPI_NOT_APPLICABLE})"
     assert page.locator("#kpi-target .kpi-blank").get_attribute("title") == KPI_BLANK_MEANINGS[KPI_NOT_APPLICABLE]
     assert page.locator("#kpi-drug-free .kpi-blank").get_attribute("title") == KPI_BLANK_MEANINGS[KPI_NO_DATA]
     shot(page, "command-kpi-blanks")

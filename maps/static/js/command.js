@@ -1199,7 +1199,8 @@ diabanPages.command = async function startCommand(map, cfg) {
   }
 
   // This year's drug-free share against this year's target (đạt / không đạt), the path's final target, and the
-  // recurrences of this calendar year against their limit (gis.services.overview.kpi_panel, the KPI report's rules).
+  // recurrences of this calendar year against their limit (gis.services.overview.kpi_panel, the KPI report's rules),
+  // each target after the words of how it binds («tối thiểu 60%», «tối đa 0»: the KPI file's, models BOUND_WORDS).
   // A figure that is missing says why, in the words of the KPI report (models.vocabulary KPI_NO_DATA and
   // KPI_NOT_APPLICABLE), its meaning as a tooltip: a dash read the same for «no data yet» and «no target».
   function blank(words) {
@@ -1218,7 +1219,7 @@ diabanPages.command = async function startCommand(map, cfg) {
       document.getElementById("kpi-drug-free").innerHTML = figure(share.value, (v) => VI_PERCENT.format(v));
       document.getElementById("kpi-target-label").textContent = `Mục tiêu năm ${share.year}`;
       document.getElementById("kpi-target").innerHTML = share.target === null ? blank(cfg.kpiBlank.notApplicable)
-        : VI_PERCENT.format(share.target) + verdict(share.met);
+        : `${cfg.boundWords[share.bound]} ${VI_PERCENT.format(share.target)}${verdict(share.met)}`;
       document.getElementById("kpi-note").textContent = share.year !== k.year
         ? `Năm ${k.year} chưa có kết quả phân loại: số liệu năm ${share.year}.` : "";
     } else {
@@ -1231,7 +1232,8 @@ diabanPages.command = async function startCommand(map, cfg) {
     document.getElementById("kpi-recurred-label").textContent = `Điểm ${recurredWords} năm ${k.recurrences.year}`;
     const limit = k.recurrences.target;
     document.getElementById("kpi-recurred").innerHTML = `${figure(k.recurrences.value, (v) => VI_NUMBER.format(v))} ` +
-      `<small>(tối đa: ${limit === null ? blank(cfg.kpiBlank.notApplicable) : VI_NUMBER.format(limit)})</small>` +
+      `<small>(${limit === null ? `chỉ tiêu: ${blank(cfg.kpiBlank.notApplicable)}`
+        : `${cfg.boundWords[k.recurrences.bound]} ${VI_NUMBER.format(limit)}`})</small>` +
       verdict(k.recurrences.met);
   }
 
