@@ -386,6 +386,23 @@ class TransitionIn(_In):
     version: StrictInt = Field(ge=1)
 
 
+#: When a change a phone kept without signal was made, sent with it once the signal is back (a task's transition,
+#: note or photo; gis.store.tasks.when_made bounds it).
+MadeAt = Annotated[
+    AwareDatetime | None,
+    Field(
+        description="when a change kept on the phone without signal was made (ISO 8601 with offset); kept within the"
+        " task's latest event and now"
+    ),
+]
+
+
+class TaskTransitionIn(TransitionIn):
+    """A task's transition, with when it was made if a phone kept it without signal."""
+
+    made_at: MadeAt = None
+
+
 class HotspotTransitionOut(_Out):
     """A hotspot after a transition."""
 
@@ -462,9 +479,10 @@ class AssignmentIn(_In):
 
 
 class CommentIn(_In):
-    """A comment on a task."""
+    """A comment on a task, with when it was written if a phone kept it without signal."""
 
     note: str = Field(min_length=1, max_length=4000)
+    made_at: MadeAt = None
 
 
 class TaskOut(_Out):
@@ -506,6 +524,10 @@ class TaskEventOut(_Out):
     id: int
     task_id: int
     at: datetime
+    made_at: datetime | None = Field(
+        description="when a phone without signal made the change it sent later (`at`: when it was recorded); null:"
+        " sent as it was made"
+    )
     actor: str
     event: str
     from_state: TaskState | None

@@ -906,6 +906,7 @@ FIELD_LABELS: Mapping[str, str] = {
     "photo": "ảnh",
     "photo_id": "ảnh",
     "keep_location": "giữ vị trí chụp",
+    "made_at": "thời điểm thực hiện trên máy",
     "Idempotency-Key": "mã gửi lại",
     "file": "tệp",
     "sheet": "trang tính",

@@ -3,6 +3,7 @@
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, File, Form, Query, Request, Response, UploadFile
+from pydantic import AwareDatetime
 
 from api.audit import record_read
 from api.deps import (
@@ -31,8 +32,8 @@ from api.schemas import (
     TaskDetail,
     TaskIn,
     TaskList,
+    TaskTransitionIn,
     TaskTransitionOut,
-    TransitionIn,
 )
 from gis.io.photos import MEDIA_TYPES, accept_photo, preview
 from gis.services.tasks import (
@@ -212,21 +213,26 @@ def post_assignment(
 
 
 @router.post("/{task_id:int}/transitions", response_model=TaskTransitionOut)
-def post_transition(task_id: int, body: TransitionIn, write: WriterWrite, key: IdempotencyKey = None) -> dict[str, Any]:
+def post_transition(
+    task_id: int, body: TaskTransitionIn, write: WriterWrite, key: IdempotencyKey = None
+) -> dict[str, Any]:
     """Move a task to `to` with the hotspot transition it carries (409 not allowed from its state or its hotspot's,
     412 stale version, 422 comment or reason missing or naming a person). The team works; command accepts, returns or
     cancels. Sent again with the same `Idempotency-Key` (the answer was lost), the first answer is given and nothing
-    changes (409: the key was used for another change)."""
+    changes (409: the key was used for another change). `made_at`: when a phone without signal made the move."""
     require_target(write.user, body.to, TEAM_TASK_TARGETS, COMMAND_TASK_TARGETS)
-    return transition_task(write.conn, task_id, body.to, body.note, body.version, write.user, write.scope, key=key)
+    return transition_task(
+        write.conn, task_id, body.to, body.note, body.version, write.user, write.scope, key=key, made_at=body.made_at
+    )
 
 
 @router.post("/{task_id:int}/comments", status_code=201, response_model=CommentOut)
 def post_comment(task_id: int, body: CommentIn, write: WriterWrite, key: IdempotencyKey = None) -> dict[str, Any]:
     """Comment on a visible task (422: it names a person; 409: the task is closed — cancelled, accepted, declined); the
     assignee team or command sees it in its inbox. Sent again with the same `Idempotency-Key`, the first comment is
-    answered and nothing is stored (409: the key was used for another)."""
-    return comment_task(write.conn, task_id, body.note, write.user, write.scope, key=key)
+    answered and nothing is stored (409: the key was used for another). `made_at`: when a phone without signal wrote
+    it."""
+    return comment_task(write.conn, task_id, body.note, write.user, write.scope, key=key, made_at=body.made_at)
 
 
 # A phone's photo is several MB: this route takes the upload limit (DIABAN_MAX_UPLOAD_MB), not the 1 MB of JSON bodies;
@@ -242,6 +248,7 @@ def post_photo(
     photo: Annotated[UploadFile, File(description="JPEG, PNG or WebP, at most DIABAN_PHOTO_MAX_MB")],
     note: Annotated[str, Form(max_length=4000)] = "",
     keep_location: Annotated[bool, Form(description="keep the EXIF GPS position in the stored photo")] = False,
+    made_at: Annotated[AwareDatetime | None, Form(description="when a phone without signal took the note")] = None,
     key: IdempotencyKey = None,
 ) -> dict[str, Any]:
     """A progress note with photo evidence on a visible task: checked by size, magic bytes and decoding; the place it
@@ -250,7 +257,7 @@ def post_photo(
     max_bytes = request.app.state.photo_max_bytes
     data = photo.file.read(max_bytes + 1)
     accepted = accept_photo(data, max_bytes=max_bytes, keep_location=keep_location, size=photo.size)
-    saved = comment_task(conn, task_id, note.strip() or "Ảnh hiện trường", user, scope, accepted, key)
+    saved = comment_task(conn, task_id, note.strip() or "Ảnh hiện trường", user, scope, accepted, key, made_at)
     return {
         "id": saved["photo_id"],
         "task_id": task_id,

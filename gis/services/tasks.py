@@ -32,7 +32,7 @@ from gis.store.accounts import working_team
 from gis.store.communes import refuse_personal_names
 from gis.store.scoping import UNRESTRICTED, AreaScope, require_commune_in_scope, require_team_in_scope
 from gis.store.sql import current_unit
-from gis.store.tasks import record_task_event, store_photo
+from gis.store.tasks import record_task_event, store_photo, when_made
 from gis.store.versioned import load_at_version, update_at_version
 from models.domain.access import Principal
 from models.domain.coupling import check_taskable, companion, task_targets
@@ -316,9 +316,11 @@ def transition_task(
     scope: AreaScope,
     at: datetime | None = None,
     key: str | None = None,
+    made_at: datetime | None = None,
 ) -> dict[str, Any]:
     """Move a visible task at ``version`` to ``target`` if its lifecycle allows it, with the hotspot transition
     that must accompany it, all or nothing; return id, state, version and the hotspot's status if it moved.
+    ``made_at``: when a phone without signal made the move it sends now (gis.store.tasks.when_made).
 
     ``key`` (the client's ``Idempotency-Key``) makes a retry safe as for comments: the same user sending the same move
     with the same key again (its answer lost, the task since at a newer version) gets the first answer back and
@@ -350,7 +352,18 @@ def transition_task(
             )
             details = {"version": new_version, **_apply_hotspot(conn, move, task_id, actor, at)}
             record_task_event(
-                conn, task_id, actor, row["team_id"], "transition", row["state"], target, note, details, at, key
+                conn,
+                task_id,
+                actor,
+                row["team_id"],
+                "transition",
+                row["state"],
+                target,
+                note,
+                details,
+                at,
+                key,
+                when_made(conn, task_id, made_at),
             )
     except (DiabanError, IntegrityError):
         # The same key sent twice at once: the other request moved the task first (and has committed: this one waited
@@ -457,10 +470,12 @@ def comment_task(
     scope: AreaScope,
     photo: Photo | None = None,
     key: str | None = None,
+    made_at: datetime | None = None,
 ) -> dict[str, Any]:
     """Append a comment (a progress note) to a visible task, with its photo evidence if any; comments change no
     state, so they carry no version. Returns the event id and the photo id (None without a photo). A closed task
-    (cancelled, accepted, declined) takes none: Conflict naming its state (task_lifecycle.note_refusal).
+    (cancelled, accepted, declined) takes none: Conflict naming its state (task_lifecycle.note_refusal). ``made_at``:
+    when a phone without signal wrote the note it sends now (gis.store.tasks.when_made).
 
     ``key`` (the client's ``Idempotency-Key``) makes a retry safe: the same user sending the same note (and photo)
     with the same key again gets the first comment back and nothing is stored; the key with another note is refused.
@@ -475,7 +490,15 @@ def comment_task(
     try:
         with conn.begin_nested():
             event_id = record_task_event(
-                conn, task_id, actor, task.team_id, "comment", note=note, details=details, client_key=key
+                conn,
+                task_id,
+                actor,
+                task.team_id,
+                "comment",
+                note=note,
+                details=details,
+                client_key=key,
+                made_at=when_made(conn, task_id, made_at),
             )
             photo_id = store_photo(conn, task_id, event_id, photo, actor) if photo else None
     except IntegrityError:

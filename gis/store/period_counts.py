@@ -142,23 +142,26 @@ def task_counts(conn: Connection, params: dict[str, Any], scope: AreaScope) -> l
     the team, and its tasks overdue at the window's end — due before the window's last day and, at its end, still
     owed (its state then not one of TASK_WORK_DONE), the team then holding it. A task's state and team at an instant
     are those of its last event before it (the history is append-only); its due date then is :func:`_due_then`'s.
-    Teams with nothing to count in either window are absent; the others in Vietnamese order of their names."""
+    A change a phone kept without signal counts when it was made (``made_at``), not when it reached the server: work
+    reported done on its due date and sent the next morning is on time. Teams with nothing to count in either window
+    are absent; the others in Vietnamese order of their names."""
+    made = "coalesce({0}.made_at, {0}.at)".format
     flows = []
     for side, (start, end) in zip("ab", WINDOWS, strict=True):
         for target, name in ((TaskState.COMPLETED, "completed"), (TaskState.ACCEPTED, "accepted")):
             flows.append(
                 f"""SELECT e.team_id, '{name}_{side}' AS figure, count(DISTINCT e.task_id) AS n
                     FROM task_events e JOIN tasks t ON t.id = e.task_id
-                    WHERE e.to_state = '{target}' AND {_in("e.at", (start, end))} AND {scope.tasks("t")}
+                    WHERE e.to_state = '{target}' AND {_in(made("e"), (start, end))} AND {scope.tasks("t")}
                     GROUP BY e.team_id"""
             )
-        moved_after_report, due_at_report = _due_then("c.at")
+        moved_after_report, due_at_report = _due_then(made("c"))
         flows.append(
             f"""SELECT c.team_id, 'on_time_{side}' AS figure, count(DISTINCT c.task_id) AS n
                 FROM task_events c JOIN tasks t ON t.id = c.task_id
                 {moved_after_report}
-                WHERE c.to_state = '{TaskState.COMPLETED}' AND {_in("c.at", (start, end))} AND {scope.tasks("t")}
-                  AND {local_date("c.at")} <= {due_at_report}
+                WHERE c.to_state = '{TaskState.COMPLETED}' AND {_in(made("c"), (start, end))}
+                  AND {scope.tasks("t")} AND {local_date(made("c"))} <= {due_at_report}
                 GROUP BY c.team_id"""
         )
         moved_after_end, due_at_end = _due_then(f":{end}")
@@ -166,9 +169,10 @@ def task_counts(conn: Connection, params: dict[str, Any], scope: AreaScope) -> l
             f"""SELECT held.team_id, 'overdue_{side}' AS figure, count(*) AS n
                 FROM tasks t
                 CROSS JOIN LATERAL (SELECT e.to_state AS state FROM task_events e
-                    WHERE e.task_id = t.id AND e.to_state IS NOT NULL AND e.at < :{end}
+                    WHERE e.task_id = t.id AND e.to_state IS NOT NULL AND {made("e")} < :{end}
                     ORDER BY e.at DESC, e.id DESC LIMIT 1) st
-                CROSS JOIN LATERAL (SELECT e.team_id FROM task_events e WHERE e.task_id = t.id AND e.at < :{end}
+                CROSS JOIN LATERAL (SELECT e.team_id FROM task_events e
+                    WHERE e.task_id = t.id AND {made("e")} < :{end}
                     ORDER BY e.at DESC, e.id DESC LIMIT 1) held
                 {moved_after_end}
                 WHERE {due_at_end} < :{side}_last

@@ -520,6 +520,7 @@ class TaskEvent(Base):
             text(reassigned_from(None)),
             postgresql_where=text("event = 'reassigned'"),
         ),
+        CheckConstraint("made_at <= at", name="ck_task_events_made_before_recorded"),
         Index(
             "uq_task_events_actor_client_key",
             "actor",
@@ -543,6 +544,8 @@ class TaskEvent(Base):
     details: Mapped[dict] = mapped_column(JSONB, default=dict)
     #: The client's key of a comment or transition it may send again (``Idempotency-Key``): one event per user and key.
     client_key: Mapped[str | None] = mapped_column(Text)
+    #: When a change kept on a phone without signal was made (None: sent as it was made; migration 0033).
+    made_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
 
 
 class ClassificationRun(Base):

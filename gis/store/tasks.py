@@ -34,7 +34,7 @@ _SELECT = f"""
     LEFT JOIN LATERAL (SELECT round(ST_X(g)::numeric, 6)::float8 AS lon, round(ST_Y(g)::numeric, 6)::float8 AS lat
                        FROM (SELECT coalesce(h.centroid, ST_PointOnSurface(u.geom)) AS g) place) p ON true
 """
-_EVENT_COLUMNS = "e.id, e.task_id, e.at, e.actor, e.event, e.from_state, e.to_state, e.note, e.details"
+_EVENT_COLUMNS = "e.id, e.task_id, e.at, e.made_at, e.actor, e.event, e.from_state, e.to_state, e.note, e.details"
 
 
 def _event_columns(scope: AreaScope) -> str:
@@ -46,7 +46,7 @@ def _event_columns(scope: AreaScope) -> str:
     from_team = f"""CASE WHEN EXISTS (SELECT 1 FROM teams ft WHERE ft.id = CAST(e.details ->> 'from_team' AS integer)
                          AND {scope.teams("ft")}) THEN e.details ELSE e.details - 'from_team' END AS details"""
     return (
-        f"e.id, e.task_id, e.at, {scope.actor('e.actor')} AS actor, e.event, e.from_state, e.to_state, e.note, "
+        f"e.id, e.task_id, e.at, e.made_at, {scope.actor('e.actor')} AS actor, e.event, e.from_state, e.to_state, e.note, "
         + from_team
     )
 
@@ -301,7 +301,7 @@ def inbox(conn: Connection, user: Principal, limit: int) -> list[dict[str, Any]]
         WHERE {concern} AND {scope.tasks("t")}
         ORDER BY e.at DESC, e.id DESC LIMIT :limit"""
     if user.role == Role.TEAM:
-        taken = f"""SELECT e.id, e.task_id, e.at, {scope.actor("e.actor")} AS actor, e.event, NULL AS from_state,
+        taken = f"""SELECT e.id, e.task_id, e.at, e.made_at, {scope.actor("e.actor")} AS actor, e.event, NULL AS from_state,
                    NULL AS to_state, e.note, '{{}}'::jsonb AS details, t.kind, t.commune_code, NULL AS task_state,
                    true AS taken_away, NULL AS awaiting_command, NULL AS actor_team
             FROM task_events e JOIN tasks t ON t.id = e.task_id
@@ -349,9 +349,11 @@ def record_task_event(
     details: dict[str, Any] | None = None,
     at: datetime | None = None,
     client_key: str | None = None,
+    made_at: datetime | None = None,
 ) -> int:
     """Append one event to the task's history (at `at`, default now); ``team_id`` is the assignee it concerns,
-    ``client_key`` the client's key of a comment or transition it may send again (unique per actor)."""
+    ``client_key`` the client's key of a comment or transition it may send again (unique per actor), ``made_at`` when
+    a change kept on a phone without signal was made (:func:`when_made`)."""
     return conn.execute(
         insert(TaskEvent)
         .values(
@@ -365,9 +367,23 @@ def record_task_event(
             note=note or None,
             details=details or {},
             client_key=client_key,
+            made_at=made_at,
             **({"at": at} if at else {}),
         )
         .returning(TaskEvent.id)
+    ).scalar_one()
+
+
+def when_made(conn: Connection, task_id: int, made_at: datetime | None) -> datetime | None:
+    """When a change a phone kept without signal was made (``made_at``, the phone's clock), within what the server
+    knows: not after now (a clock ahead) nor before the task's latest event (a clock behind, or changes sent out of
+    order): the history keeps its order, and a change is never dated before what it answered. None: not given."""
+    if made_at is None:
+        return None
+    return conn.execute(
+        text("""SELECT greatest(least(CAST(:made AS timestamptz), now()),
+                                (SELECT max(at) FROM task_events WHERE task_id = :id))"""),
+        {"made": made_at, "id": task_id},
     ).scalar_one()
 
 

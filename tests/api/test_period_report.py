@@ -237,6 +237,34 @@ def test_the_report_counts_spots_kept_clean_and_tasks_reported_on_time(
     assert tasks[f"{team}:on_time"]["label"] == "Tổ Đúng Hạn — nhiệm vụ tổ báo hoàn thành đúng hạn"
 
 
+def test_work_done_without_signal_counts_when_it_was_made(
+    client: TestClient, conn: Connection, make_team: Callable[[str, list[str]], int]
+) -> None:
+    """A team's phone kept a report of completion made without signal and sent it when the signal came back
+    (task_events.made_at, migration 0033): made on its due day at 21:00 and recorded at 07:30 the next morning, it is
+    on time; made on 29/02 and recorded on 01/03, it is February's. By the time the server recorded them, the report
+    counted one of them in the month, late."""
+    a, b = communes(conn, 2)
+    incident(conn, "ms-0", "2010-06-01 10:00", "tip", a)
+    hotspot(conn, b, "2010-06-01 09:00", status="dismissed")
+    team = make_team("Tổ Mất Sóng", [a, b])
+    start = [("2012-01-05 08:00", "unassigned", None), ("2012-01-06 08:00", "assigned", team)]
+    for commune, due, made, recorded in (
+        (a, date(2012, 2, 15), "2012-02-15 21:00", "2012-02-16 07:30"),
+        (b, date(2012, 2, 29), "2012-02-29 22:00", "2012-03-01 07:00"),
+    ):
+        task_id = task(conn, commune, 2012, due, start)
+        conn.execute(
+            text("""INSERT INTO task_events (task_id, at, made_at, actor, team_id, event, from_state, to_state, details)
+                    VALUES (:id, CAST(:at AS timestamptz), CAST(:made AS timestamptz), 'test', :t, 'transition',
+                            'assigned', 'completed', '{}')"""),
+            {"id": task_id, "at": f"{recorded}{ICT}", "made": f"{made}{ICT}", "t": team},
+        )
+    tasks = lines(client.get("/api/reports/period", params=PERIOD).json(), "tasks")
+    assert figures(tasks[f"{team}:completed"])[0] == 2
+    assert figures(tasks[f"{team}:on_time"])[0] == 2
+
+
 def test_a_period_before_the_records_has_no_figures_not_zeros(client: TestClient, conn: Connection) -> None:
     (a,) = communes(conn, 1)
     incident(conn, "ky-dau", "2012-02-10 08:00", "trafficking", a)

@@ -61,6 +61,8 @@ def test_a_note_and_a_start_made_without_signal_are_sent_once_when_it_returns(
     team_user, task_id = assigned_task(city)
     page, errors = open_as(chromium, server, team_user, SMALL_PHONE)
     task = page.locator(f"article.task[data-task-id='{task_id}']")
+    with city.connect() as conn:
+        tapped = conn.execute(text("SELECT clock_timestamp()")).scalar_one()
     page.context.set_offline(True)
     task.locator("button[data-to=in_progress]").click()
     page.wait_for_selector(WAITING)
@@ -94,6 +96,23 @@ def test_a_note_and_a_start_made_without_signal_are_sent_once_when_it_returns(
     assert task.locator("b.state").inner_text() == "Đang thực hiện" and task.locator("ul.waiting").count() == 0
     assert events(city, task_id, note) == (1, 1)
     assert len(keys) == 2 and all(keys) and len(set(keys)) == 2
+    # Each recorded with when it was made on the phone (task_events.made_at), before the signal came back.
+    with city.connect() as conn:
+        times = conn.execute(
+            text("""SELECT made_at, at FROM task_events WHERE task_id = :t AND (to_state = 'in_progress' OR note = :n)
+                    ORDER BY id"""),
+            {"t": task_id, "n": note},
+        ).all()
+    assert len(times) == 2 and all(made is not None and tapped <= made <= at for made, at in times), times
+    assert times[0].made_at <= times[1].made_at
+    # A history tells such a change at the time it was made, and when it reached the server.
+    line = page.evaluate("""() => eventText({ at: '2026-12-07T08:02:00Z', made_at: '2026-12-07T01:30:00Z',
+        actor: 'to01', event: 'transition', from_state: 'assigned', to_state: 'in_progress', note: null },
+        window.diaban.eventLabels, window.diaban.taskLabels, 'assigned', 'in_progress')""")
+    assert (
+        line.startswith("<time>07/12/2026 08:30</time> to01:")
+        and "(làm khi mất sóng, gửi lúc 07/12/2026 15:02)" in line
+    )
     shot(page, "team-phone-offline-sent")
     assert [e for e in errors if "ERR_INTERNET_DISCONNECTED" not in e] == []
     page.close()

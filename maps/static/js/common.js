@@ -248,8 +248,16 @@ function eventText(e, eventLabels, stateLabels, from, to) {
     `<b>${escapeHtml(stateLabels[to] || to)}</b>` : "";
   const what = e.event === "transition" ? `chuyển trạng thái${change}` : `${escapeHtml(eventLabels[e.event] || e.event)}${change}`;
   const note = e.note ? ` — «${escapeHtml(e.note)}»` : "";
-  return `<time>${viDateTime(e.at)}</time> ${escapeHtml(e.actor)}: ${what}${note}`;
+  return `<time>${viDateTime(whenMade(e))}</time> ${escapeHtml(e.actor)}: ${what}${note}${sentLater(e)}`;
 }
+
+// A change a phone kept without signal and sent later (a task event's `made_at`, gis.store.tasks.when_made) is told at
+// the time it was made, with when it reached the server: «(làm khi mất sóng, gửi lúc 07/12/2026 15:02)». A minute or
+// less apart (a request that failed and went again at once) it reads as any other.
+const SENT_LATER_MS = 60_000;
+const whenMade = (e) => (e.made_at && new Date(e.at) - new Date(e.made_at) > SENT_LATER_MS ? e.made_at : e.at);
+const sentLater = (e) => (whenMade(e) === e.at ? ""
+  : ` <small class="sent-later">(làm khi mất sóng, gửi lúc ${viDateTime(e.at)})</small>`);
 
 // A task's events as its history shows them: a task created and given to a team in one action (its «created» event
 // and the assignment that follows it, by the same user at the same moment) is one line, «Tạo mới: Đã giao» with the

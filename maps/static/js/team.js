@@ -313,18 +313,22 @@ diabanPages.team = async function startTeam(map, cfg) {
 
   // A change as it is sent: its address, its Idempotency-Key, the note, a photo (a Blob and its name, the «keep GPS»
   // tick), a move (`to`, at the task's `version`) or a new spot (`report`, tipForm's), and what is shown while it waits.
+  // A task's change kept on the phone carries when it was made (`madeAt`, sent as `made_at`): the server records it
+  // beside the time it arrived, and work done on its due date without signal counts as done that day.
   function sendChange(change, onProgress = null) {
     const headers = { "Idempotency-Key": change.key };
+    const made = change.madeAt && !change.report ? { made_at: change.madeAt } : {};
     if (change.photo) {
       const body = new FormData();
       body.append("photo", change.photo, change.photoName);
       body.append("note", change.note);
       body.append("keep_location", change.keepLocation ? "true" : "false");
+      if (made.made_at) body.append("made_at", made.made_at);
       return api(change.path, { method: "POST", body, headers, onProgress });
     }
     const fields = change.report
       ?? (change.to ? { to: change.to, note: change.note, version: change.version } : { note: change.note });
-    return api(change.path, { method: "POST", headers, body: JSON.stringify(fields) });
+    return api(change.path, { method: "POST", headers, body: JSON.stringify({ ...fields, ...made }) });
   }
 
   // No signal (the phone says it is offline, or the request failed on the way): the change is kept on the phone
@@ -333,12 +337,13 @@ diabanPages.team = async function startTeam(map, cfg) {
   // server in the order they were made. A request given up after its time (StalledError) is not kept: it may be on
   // its way still, and the page offers «Thử lại» with the same key. `{ answer }` when sent, `{ queued: true }` when kept.
   async function sendOrKeep(task, change, onProgress = null) {
-    if (queue && (!navigator.onLine || waiting.length)) return keep(change);
+    const kept = { ...change, madeAt: new Date().toISOString() };  // the moment of the tap, if it has to wait
+    if (queue && (!navigator.onLine || waiting.length)) return keep(kept);
     try {
       return { answer: await whileSending(task, () => sendChange(change, onProgress)) };
     } catch (error) {
       if (!queue || !(error instanceof TypeError) || error instanceof StalledError) throw error;
-      return keep(change, error);
+      return keep(kept, error);
     }
   }
   async function keep(change, error = null) {
