@@ -363,6 +363,7 @@ def test_legends_kpis_and_the_printable_sheet(chromium, server: str) -> None:
     # In plain words under the ramp (how far each incident spreads); the kernel, σ and the cell in its tooltip and the help.
     spread = page.locator("#heat-legend")
     assert "mỗi vụ tính lan ra khoảng" in spread.inner_text() and "σ" not in spread.inner_text(), spread.inner_text()
+    assert spread.inner_text().endswith("; thang màu và độ lan tính lại khi kéo hay phóng bản đồ")  # follow the view
     assert "σ =" in spread.get_attribute("title") and "2,83σ" in spread.get_attribute("title")
     shown = page.locator("main.panel").inner_text()
     assert not any(word in shown for word in ("Gi*", "Gauss", "17 dạng")), shown  # the help folded: plain words only
@@ -414,6 +415,7 @@ def test_legends_kpis_and_the_printable_sheet(chromium, server: str) -> None:
     # The density's method on paper, under its legend (on screen it is in a tooltip, which paper has not): the select's
     # label and choice, the spread and the cell, the period and the kinds — inside the legend's box, not cut off.
     method = sheet.locator(".print-legend details[data-layer=heat] .print-note")
+    assert "kéo hay phóng" not in sheet.locator(".print-legend details[data-layer=heat]").inner_text()  # on paper
     period = page.locator("#month-label").inner_text().lower()
     words = method.inner_text()
     assert words.startswith("Cách tính mật độ: lan mềm, xa dần (mặc định) — nhân Gauss, σ = "), words

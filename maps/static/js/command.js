@@ -144,10 +144,17 @@ diabanPages.command = async function startCommand(map, cfg) {
           `(≈ ${VI_RATIO.format(cfg.quarticPerSigma)}σ, σ = ${VI_NUMBER.format(sigma)} m)`
         : `nhân Gauss, σ = ${VI_NUMBER.format(sigma)} m (tương đương bán kính tìm kiếm bậc bốn kiểu ArcGIS ` +
           `≈ ${VI_RATIO.format(cfg.quarticPerSigma)}σ = ${VI_NUMBER.format(sigma * cfg.quarticPerSigma)} m)`;
+      // The ramp's top and the spread follow the view (its incidents, its zoom's cell): said on the screen, or the
+      // same street read «dày» at one zoom and pale at the next looked like a change in the data (on paper, which
+      // nobody zooms, the figures stand for the sheet's map: app.css .screen-only).
       legend.textContent = `${VI_NUMBER.format(overlay.n_incidents)} vụ việc trong vùng; nơi dày nhất ` +
         `${VI_NUMBER.format(overlay.max_per_km2)} vụ/km²; mỗi vụ tính lan ra khoảng ${VI_NUMBER.format(radius)} m` +
         (overlay.without_point ? `; ${VI_NUMBER.format(overlay.without_point)} vụ việc không có tọa độ ` +
           "(xếp theo mã xã hoặc địa chỉ) không có trên bản đồ" : "");
+      const follows = document.createElement("span");
+      follows.className = "screen-only";
+      follows.textContent = "; thang màu và độ lan tính lại khi kéo hay phóng bản đồ";
+      legend.append(follows);
       legend.title = `Cách tính: ô ${VI_NUMBER.format(cell)} m; ${spread}`;
       const named = form.kernel.closest("label").firstChild.textContent.trim();  // the select's label, «Cách tính mật độ»
       heatMethod = `${named}: ${form.kernel.selectedOptions[0].textContent.toLowerCase()} — ${spread}; ô `
