@@ -8,6 +8,7 @@ monitoring period (180 days, not test_browser.py's 0), as a commander meets it.
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterator
 from datetime import timedelta
 
@@ -192,7 +193,8 @@ def test_work_waiting_for_acceptance_comes_first_by_due_date(chromium, server: s
 
 def test_the_inbox_names_the_team_of_the_user_who_wrote(chromium, server: str, city: Engine) -> None:
     """A team's member writes a note on its task: command's inbox named the user («to01») and not the team, which
-    command had to work out. The line names both, «to01, Tổ …» (not in brackets: a team's name may hold its own)."""
+    command had to work out. The line names both, «to01, Tổ …» (not in brackets: a team's name may hold its own), under
+    what was done, after the time and apart from it («… 00:57 to01, Tổ …» ran them together)."""
     with city.begin() as conn:
         task, username, team = conn.execute(
             text("""SELECT t.id, u.username, tm.name FROM tasks t JOIN users u ON u.team_id = t.team_id
@@ -204,7 +206,11 @@ def test_the_inbox_names_the_team_of_the_user_who_wrote(chromium, server: str, c
     page, errors = open_as(chromium, server, "chihuy", DESKTOP)
     page.click("[role=tab][data-tab=inbox]")
     line = page.locator("#inbox li", has_text="Cần thêm người hỗ trợ").first
-    assert f"{username}, {team}: Ghi chú — «Cần thêm người hỗ trợ»" in line.inner_text()
+    what, by = line.inner_text().split("\n")[:2]
+    assert what.startswith(f"Nhiệm vụ #{task} (") and what.endswith("): Ghi chú — «Cần thêm người hỗ trợ»"), what
+    assert re.fullmatch(
+        rf"\d\d/\d\d/\d{{4}} \d\d:\d\d · {re.escape(username)}, {re.escape(team)} · hiện tại: .+", by
+    ), by
     shot(page, "command-inbox-names-the-team")
     assert errors == []
     page.close()

@@ -1038,16 +1038,17 @@ diabanPages.command = async function startCommand(map, cfg) {
     // Spots teams reported, first while command has neither verified nor dismissed them: the team was told «chờ chỉ
     // huy xem xét» and nothing here said so. A tap opens the spot's card in the register, where both actions are.
     // The user named with their team («to01, Tổ công tác khu vực 01 (Thành Đông)»): the username alone did not say
-    // which team wrote; in brackets, a team's own brackets nested in them.
+    // which team wrote; in brackets, a team's own brackets nested in them. What happened first, then on a line of its
+    // own when, who and where the work stands now, as the team's notices: «… 00:57 to01, Tổ…» ran time and user
+    // together.
     const withTeam = (actor, team) => (team ? `${actor}, ${team}` : actor);
+    const byLine = (when, who, now) => `<br><small><time>${viDateTime(when)}</time> · ${escapeHtml(who)} · hiện tại: ${now}</small>`;
     const reports = inbox.team_reports.map((r) => {
       const item = document.createElement("li");
       item.className = "team-report";
-      const who = withTeam(r.actor, r.actor_team);
-      item.innerHTML = `<b>Điểm nóng #${r.hotspot_id}</b> (${escapeHtml(communeName(r.commune_code))}) — ` +
-        `<time>${viDateTime(r.at)}</time> ${escapeHtml(who)}: báo điểm mới ` +
+      item.innerHTML = `<b>Điểm nóng #${r.hotspot_id}</b> (${escapeHtml(communeName(r.commune_code))}): báo điểm mới ` +
         `(${escapeHtml(cfg.hotspotKindLabels[r.kind] || r.kind)})${r.note ? ` — «${escapeHtml(r.note)}»` : ""}` +
-        `<br><small>hiện tại: ${escapeHtml(cfg.statusLabels.detected)}, chờ xác minh hoặc loại bỏ</small>`;
+        byLine(r.at, withTeam(r.actor, r.actor_team), `${escapeHtml(cfg.statusLabels.detected)}, chờ xác minh hoặc loại bỏ`);
       return clickable(item, async () => {
         document.getElementById("hotspot-filters").reset();
         showTab("hotspots");
@@ -1057,13 +1058,13 @@ diabanPages.command = async function startCommand(map, cfg) {
         if (spot) flyTo(spot.id, L.latLng(spot.lat, spot.lon));
       });
     });
-    list.replaceChildren(...reports, ...inbox.events.map((event) => {
-      const e = { ...event, actor: withTeam(event.actor, event.actor_team) };
+    list.replaceChildren(...reports, ...inbox.events.map((e) => {
       const item = document.createElement("li");
       if (!waiting(e)) item.className = "handled";
-      item.innerHTML = `<b>Nhiệm vụ #${e.task_id}</b> (${escapeHtml(communeName(e.commune_code))}) — ` +
-        `${eventText(e, cfg.eventLabels, cfg.taskLabels, e.from_state, e.to_state)}<br><small>hiện tại: ` +
-        `${escapeHtml(cfg.taskLabels[e.task_state])}</small>`;
+      const later = sentLater(e);
+      item.innerHTML = `<b>Nhiệm vụ #${e.task_id}</b> (${escapeHtml(communeName(e.commune_code))}): ` +
+        eventChange(e, cfg.eventLabels, cfg.taskLabels, e.from_state, e.to_state) +
+        byLine(whenMade(e), withTeam(e.actor, e.actor_team) + (later ? ` ${later}` : ""), escapeHtml(cfg.taskLabels[e.task_state]));
       return clickable(item, async () => {
         document.getElementById("task-filters").reset();
         showTab("tasks");

@@ -244,11 +244,17 @@ function viDateTime(value) {
 
 // One entry of a task's or hotspot's history as HTML: when, who, what (state change) and the note.
 function eventText(e, eventLabels, stateLabels, from, to) {
+  const later = sentLater(e);
+  return `<time>${viDateTime(whenMade(e))}</time> ${escapeHtml(e.actor)}: ${eventChange(e, eventLabels, stateLabels, from, to)}`
+    + (later ? ` <small class="sent-later">${later}</small>` : "");
+}
+
+// What an event did, with its note: «chuyển trạng thái: Đang thực hiện → <b>Đã hoàn thành…</b> — «…»».
+function eventChange(e, eventLabels, stateLabels, from, to) {
   const change = to && from !== to ? `: ${from ? escapeHtml(stateLabels[from] || from) + " → " : ""}` +
     `<b>${escapeHtml(stateLabels[to] || to)}</b>` : "";
   const what = e.event === "transition" ? `chuyển trạng thái${change}` : `${escapeHtml(eventLabels[e.event] || e.event)}${change}`;
-  const note = e.note ? ` — «${escapeHtml(e.note)}»` : "";
-  return `<time>${viDateTime(whenMade(e))}</time> ${escapeHtml(e.actor)}: ${what}${note}${sentLater(e)}`;
+  return `${what}${e.note ? ` — «${escapeHtml(e.note)}»` : ""}`;
 }
 
 // A change a phone kept without signal and sent later (a task event's `made_at`, gis.store.tasks.when_made) is told at
@@ -256,8 +262,7 @@ function eventText(e, eventLabels, stateLabels, from, to) {
 // less apart (a request that failed and went again at once) it reads as any other.
 const SENT_LATER_MS = 60_000;
 const whenMade = (e) => (e.made_at && new Date(e.at) - new Date(e.made_at) > SENT_LATER_MS ? e.made_at : e.at);
-const sentLater = (e) => (whenMade(e) === e.at ? ""
-  : ` <small class="sent-later">(làm khi mất sóng, gửi lúc ${viDateTime(e.at)})</small>`);
+const sentLater = (e) => (whenMade(e) === e.at ? "" : `(làm khi mất sóng, gửi lúc ${viDateTime(e.at)})`);
 
 // A task's events as its history shows them: a task created and given to a team in one action (its «created» event
 // and the assignment that follows it, by the same user at the same moment) is one line, «Tạo mới: Đã giao» with the
