@@ -376,13 +376,16 @@ def record_task_event(
 
 def when_made(conn: Connection, task_id: int, made_at: datetime | None) -> datetime | None:
     """When a change a phone kept without signal was made (``made_at``, the phone's clock), within what the server
-    knows: not after now (a clock ahead) nor before the task's latest event (a clock behind, or changes sent out of
-    order): the history keeps its order, and a change is never dated before what it answered. None: not given."""
+    knows: not after now (a clock ahead) nor before the task's latest event happened (a clock behind, or a change
+    command made meanwhile): the history keeps its order, and a change is never dated before what it answered. The
+    latest event counts by when it was made: the changes a phone kept go one after the other, and each after the
+    first was dated when the one before it reached the server (a walk-through's note made at 03:36, sent behind a
+    start, read 03:37). None: not given."""
     if made_at is None:
         return None
     return conn.execute(
         text("""SELECT greatest(least(CAST(:made AS timestamptz), now()),
-                                (SELECT max(at) FROM task_events WHERE task_id = :id))"""),
+                                (SELECT max(coalesce(made_at, at)) FROM task_events WHERE task_id = :id))"""),
         {"made": made_at, "id": task_id},
     ).scalar_one()
 

@@ -39,8 +39,8 @@ def test_a_change_kept_on_the_phone_is_recorded_with_when_it_was_made(
     client, conn, make_team, make_user, bearer
 ) -> None:
     """The completion made at 21:30 on the due day is recorded with that time, and the task's history gives it; a note
-    written before it but sent after is dated no earlier than the completion; a photo from a phone whose clock runs
-    years ahead is dated when the server received it; a change sent as it was made has none."""
+    written before it but sent after is dated no earlier than the completion was made; a photo from a phone whose
+    clock runs years ahead is dated when the server received it; a change sent as it was made has none."""
     team = make_team("Tổ Mất Sóng", [AREA])
     member = bearer(make_user("to-mat-song", "team", team))
     task = _started_task(conn, team)
@@ -69,9 +69,28 @@ def test_a_change_kept_on_the_phone_is_recorded_with_when_it_was_made(
     made = [None if e["made_at"] is None else datetime.fromisoformat(e["made_at"]) for e in events]
     recorded = [datetime.fromisoformat(e["at"]) for e in events]
     assert made[0] == datetime.fromisoformat("2026-11-20T21:30:00+07:00") < recorded[0]
-    assert made[1] == recorded[0]  # not before the completion it was sent after
+    assert made[1] == made[0]  # not before the completion it was sent after
     assert made[2] == recorded[2]  # not in the future
     assert made[3] is None
+
+
+def test_changes_kept_one_after_the_other_keep_their_own_times(client, conn, make_team, make_user, bearer) -> None:
+    """A phone without signal kept a note at 03:36 and a completion at 03:40, and sent them when the signal came back:
+    each is dated when it was made. The second was dated when the first reached the server, the latest event's time,
+    and a completion made on its due day read as the next day's."""
+    team = make_team("Tổ Mất Sóng", [AREA])
+    member = bearer(make_user("to-mat-song", "team", team))
+    task = _started_task(conn, team)
+    for path, body in (
+        ("comments", {"note": "Đã đến thôn Đông", "made_at": "2026-11-20T03:36:00+07:00"}),
+        ("transitions", {"to": "completed", "version": 1, "note": "Xong", "made_at": "2026-11-20T03:40:00+07:00"}),
+    ):
+        sent = client.post(f"/api/tasks/{task}/{path}", json=body, headers=member)
+        assert sent.status_code in (200, 201), sent.text
+    made = conn.execute(
+        text("SELECT made_at FROM task_events WHERE task_id = :id AND made_at IS NOT NULL ORDER BY id"), {"id": task}
+    ).scalars()
+    assert list(made) == [datetime.fromisoformat(f"2026-11-20T03:{m}:00+07:00") for m in ("36", "40")]
 
 
 def test_a_time_without_its_offset_is_refused_in_vietnamese(client, conn, make_team, make_user, bearer) -> None:
