@@ -8,9 +8,11 @@ Screenshots are kept under artifacts/ for people to look at.
 from __future__ import annotations
 
 import io
+import itertools
+import json
 import re
 import shutil
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 from datetime import timedelta
 from pathlib import Path
@@ -178,17 +180,68 @@ def reassigned(city: Engine, task_id: int) -> tuple[int, str | None]:
         ).one()
 
 
-def confirming(page, answer: bool, every: bool = False) -> list[str]:
-    """Answer the page's next question (window.confirm) with ``answer``, or with ``every`` each one from now on; the
-    list gets what it asked. Only where a question is due: the answer waits for the next one."""
-    asked: list[str] = []
+#: Answers the page's questions (common.js ask: a <dialog class="ask">) as they open, by a tap on the button a user
+#: would tap, and keeps their words in the tab's sessionStorage (a «yes» may leave the page: a logout): ``[id, yes,
+#: every]``.
+_ANSWERING = """([id, yes, every]) => {
+  const observer = new MutationObserver(() => {
+    for (const dialog of document.querySelectorAll("dialog.ask[open]:not([data-answered])")) {
+      dialog.dataset.answered = "";
+      const asked = JSON.parse(sessionStorage.getItem(id) || "[]");
+      asked.push(dialog.querySelector(".question").textContent);
+      sessionStorage.setItem(id, JSON.stringify(asked));
+      dialog.querySelector(`button[value=${yes ? "yes" : "no"}]`).click();
+      if (!every) { observer.disconnect(); return; }
+    }
+  });
+  observer.observe(document.documentElement, { subtree: true, childList: true, attributes: true, attributeFilter: ["open"] });
+}"""
 
-    def reply(dialog) -> None:  # noqa: ANN001 - Playwright's Dialog
-        asked.append(dialog.message)
-        dialog.accept() if answer else dialog.dismiss()
 
-    (page.on if every else page.once)("dialog", reply)
-    return asked
+class Asked(Sequence[str]):
+    """What the page asked of those :func:`confirming` answered, read from the page when looked at. Compared with a
+    list, it waits up to 5 s for as many questions as the list holds (a question follows its tap by a moment)."""
+
+    def __init__(self, page, key: str) -> None:  # noqa: ANN001 - Playwright's Page
+        self.page, self.key = page, key
+
+    def _read(self) -> list[str]:
+        return self.page.evaluate("id => JSON.parse(sessionStorage.getItem(id) || '[]')", self.key)
+
+    def __getitem__(self, index):  # noqa: ANN001, ANN204 - as a list's
+        return self._read()[index]
+
+    def __len__(self) -> int:
+        return len(self._read())
+
+    def __eq__(self, other: object) -> bool:
+        if isinstance(other, list) and other:
+            self.page.wait_for_function(
+                "([id, n]) => JSON.parse(sessionStorage.getItem(id) || '[]').length >= n",
+                arg=[self.key, len(other)],
+                timeout=5_000,
+            )
+        return self._read() == other
+
+    __hash__ = None  # type: ignore[assignment]
+
+    def __repr__(self) -> str:
+        return repr(self._read())
+
+
+def confirming(page, answer: bool, every: bool = False) -> Asked:
+    """Answer the page's next question (common.js ask) with ``answer``, or with ``every`` each one from now on (pages
+    opened next included); what it asked is read from the answer. Only where a question is due: the answer waits for
+    the next one."""
+    key = f"diaban-test-asked-{next(_QUESTIONS)}"
+    args = [key, answer, every]
+    page.evaluate(_ANSWERING, args)
+    if every:
+        page.add_init_script(f"document.addEventListener('DOMContentLoaded', () => ({_ANSWERING})({json.dumps(args)}))")
+    return Asked(page, key)
+
+
+_QUESTIONS = itertools.count()
 
 
 def shot(page, name: str) -> None:
@@ -375,12 +428,11 @@ def test_command_and_team_take_a_hotspot_from_detection_to_closure(chromium, ser
     field.wait_for_selector(f"article.task[data-task-id='{task_id}'] b.state:has-text('Đang thực hiện')")
     team_task.locator(".actions textarea").fill("Đã bắt 2 đối tượng, thu giữ tang vật")
     # The steps not ticked off, the report asks first: dismissed, nothing is sent; accepted, the work goes.
-    asked: list[str] = []
-    field.once("dialog", lambda dialog: (asked.append(dialog.message), dialog.dismiss()))
+    asked = confirming(field, False)
     team_task.locator("button[data-to=completed]").click()
     assert asked == ["Còn 2/2 việc trong danh sách chưa đánh dấu xong. Vẫn báo hoàn thành?"]
     assert team_task.locator("b.state").inner_text() == "Đang thực hiện"
-    field.once("dialog", lambda dialog: dialog.accept())
+    confirming(field, True)
     team_task.locator("button[data-to=completed]").click()
     field.wait_for_selector(f"article.task[data-task-id='{task_id}'] b.state:has-text('chờ nghiệm thu')")
     shot(field, "team-phone-completed")
@@ -1177,7 +1229,7 @@ def test_a_list_the_network_cannot_load_says_so_and_loads_again(
 
 def test_planner_overrides_and_a_second_planner_approves(chromium, server: str, city: Engine) -> None:
     page, errors = open_as(chromium, server, "thammuu", DESKTOP)
-    page.on("dialog", lambda dialog: dialog.accept())
+    confirming(page, True, every=True)
     page.select_option("#year", "2026")
     page.wait_for_selector("#run-status >> text=Bản nháp phiên bản 1")
     assert page.locator("#communes > tr:not(.detail)").count() == 114, (page.locator("#message").inner_text(), errors)
@@ -1331,7 +1383,7 @@ def test_planner_overrides_and_a_second_planner_approves(chromium, server: str, 
     page.close()
 
     second, errors = open_as(chromium, server, "thammuu2", DESKTOP)
-    second.on("dialog", lambda dialog: dialog.accept())
+    confirming(second, True, every=True)
     second.select_option("#year", "2026")
     second.wait_for_selector("#run-status >> text=Bản nháp phiên bản 2")
     second.click("#approve")
@@ -1361,8 +1413,7 @@ def test_planner_discards_a_correction_started_by_mistake(
     nothing left to discard — before, the correction could only be replaced or approved. The year's «Lịch sử phiên
     bản» still shows the discarded correction (it was deleted without a trace)."""
     page, errors = open_as(chromium, server, "thammuu")
-    questions: list[str] = []
-    page.on("dialog", lambda dialog: (questions.append(dialog.message), dialog.accept()))
+    questions = confirming(page, True, every=True)
     page.select_option("#year", "2025")
     page.wait_for_selector("#run-status >> text=Đã phê duyệt phiên bản 1")
     assert page.locator("#discard").is_hidden()
@@ -1462,7 +1513,7 @@ def test_planner_works_on_a_correction_of_an_approved_year(
     approves it: an override from the card still open is refused, and the page shows the approved year (it kept the
     draft, its forms and its approval button)."""
     page, errors = open_as(chromium, server, "thammuu", PHONE)
-    page.on("dialog", lambda dialog: dialog.accept())
+    confirming(page, True, every=True)
     page.select_option("#year", "2025")
     page.wait_for_selector("#run-status >> text=Đã phê duyệt phiên bản 1")
     # No approved 2024 to compare with: no change is drawn red as a worsening (the "—" of key and problem rows were).
@@ -1490,7 +1541,7 @@ def test_planner_works_on_a_correction_of_an_approved_year(
         page.close()
 
         page, errors = open_as(chromium, server, "thammuu2", PHONE)
-        page.on("dialog", lambda dialog: dialog.accept())
+        confirming(page, True, every=True)
         page.select_option("#year", "2025")
         page.wait_for_selector("#run-status >> text=Bản nháp phiên bản 2")
         assert page.locator("#approve").is_enabled() and not page.get_attribute("#approve", "title")
@@ -1774,7 +1825,7 @@ def test_admin_creates_a_team_with_an_area_and_its_user_sees_only_that_area(
     shot(page, "admin-password-once")
     page.click("#secret button")  # noted: the password disappears from the page
     assert page.locator("#secret code.password").count() == 0
-    page.on("dialog", lambda dialog: dialog.accept())
+    confirming(page, True, every=True)
     page.click("#user-table tr[data-username=to-thu-nghiem]")
     page.click("#user-table .card[data-username=to-thu-nghiem] button[data-action=password]")
     page.wait_for_selector("#secret code.password")

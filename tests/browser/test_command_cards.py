@@ -14,7 +14,7 @@ from datetime import timedelta
 import pytest
 import test_browser as shared
 from sqlalchemy import Connection, Engine, text
-from test_browser import PHONE, open_as, shot, wait_message
+from test_browser import PHONE, confirming, open_as, shot, wait_message
 
 from gis.services.tasks import create_task, transition_task
 from gis.store.accounts import principal_by_username
@@ -170,14 +170,7 @@ def test_command_moves_a_due_date_and_is_asked_before_a_past_one(
     hạn…» saves a new one; a day already past is asked about first, and nothing is sent when command says no."""
     task = finished["in_progress"]
     page, errors = open_as(chromium, server, "chihuy")
-    asked: list[str] = []
-    answer = {"accept": False}
-
-    def on_dialog(dialog) -> None:
-        asked.append(dialog.message)
-        dialog.accept() if answer["accept"] else dialog.dismiss()
-
-    page.on("dialog", on_dialog)
+    asked = confirming(page, False)  # the first question, when it comes: «Quay lại»
     page.click("[role=tab][data-tab=tasks]")
     page.locator(f"#task-table tr[data-task-id='{task}']").click()
     card = page.locator(f"#task-table .card[data-task-id='{task}']")
@@ -198,10 +191,10 @@ def test_command_moves_a_due_date_and_is_asked_before_a_past_one(
     card.locator("details.due-change button[type=submit]").click()
     page.wait_for_timeout(300)
     assert asked == [f"Hạn {past:%d/%m/%Y} đã qua: nhiệm vụ sẽ quá hạn ngay. Vẫn lưu hạn này?"] and stored() == later
-    answer["accept"] = True
+    again = confirming(page, True)
     card.locator("details.due-change button[type=submit]").click()
     wait_message(page, f"Nhiệm vụ #{task}: hạn mới {past:%d/%m/%Y}")
-    assert stored() == past and len(asked) == 2
+    assert stored() == past and len(asked) == len(again) == 1
     shot(page, "command-cards-due-change")
     assert errors == []
     page.close()

@@ -13,7 +13,16 @@ from collections.abc import Iterator
 import pytest
 import test_browser as shared
 from sqlalchemy import Engine, text
-from test_browser import PHONE, SMALL_PHONE, conversion_task, first_team_user, open_as, shot, wait_message
+from test_browser import (
+    PHONE,
+    SMALL_PHONE,
+    confirming,
+    conversion_task,
+    first_team_user,
+    open_as,
+    shot,
+    wait_message,
+)
 
 from gis.services.tasks import transition_task
 from gis.store.accounts import principal_by_username
@@ -185,8 +194,7 @@ def test_a_planner_approving_a_year_by_keyboard_is_told_what_follows_and_keeps_t
     page, errors = open_as(chromium, server, "thammuu2", LAPTOP)
     page.select_option("#year", "2026")
     page.wait_for_selector("#run-status >> text=Bản nháp phiên bản 1")
-    asked: list[str] = []
-    page.once("dialog", lambda dialog: (asked.append(dialog.message), dialog.accept()))
+    asked = confirming(page, True)
     page.locator("#approve").focus()
     page.keyboard.press("Enter")
     page.wait_for_selector("#run-status >> text=Đã phê duyệt phiên bản 1", timeout=15_000)

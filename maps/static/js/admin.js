@@ -236,9 +236,9 @@ diabanPages.admin = async function startAdmin(map, cfg) {
   const dissolveButton = document.getElementById("dissolve-team");
   dissolveButton.addEventListener("click", async () => {
     const team = teams.find((t) => String(t.id) === teamPick.value);
-    if (!window.confirm(`Giải thể tổ «${team.name}»? Địa bàn của tổ (${team.communes.length} xã/phường) kết thúc hôm nay;` +
+    if (!(await ask(`Giải thể tổ «${team.name}»? Địa bàn của tổ (${team.communes.length} xã/phường) kết thúc hôm nay;` +
       " tổ không còn được chọn để giao nhiệm vụ hay thêm người dùng. Nhiệm vụ cũ và nhật ký vẫn ghi tên tổ." +
-      " Không hoàn tác được.")) return;
+      " Không hoàn tác được.", "Giải thể tổ"))) return;
     dissolveButton.disabled = true;
     try {
       const done = await api(`/api/teams/${team.id}/dissolution`, { method: "POST",
@@ -402,8 +402,9 @@ diabanPages.admin = async function startAdmin(map, cfg) {
     }
     const to = cfg.roleLabels[role];
     const where = scopeText({ role, team: null, ...scope });
-    if (!window.confirm(`Đổi vai trò của ${u.username} từ «${cfg.roleLabels[u.role]}» sang «${to}»` +
-      `${where ? ` (phạm vi: ${where})` : ""}? Người dùng bị đăng xuất ngay trên mọi thiết bị và phải đăng nhập lại.`)) return null;
+    if (!(await ask(`Đổi vai trò của ${u.username} từ «${cfg.roleLabels[u.role]}» sang «${to}»` +
+      `${where ? ` (phạm vi: ${where})` : ""}? Người dùng bị đăng xuất ngay trên mọi thiết bị và phải đăng nhập lại.`,
+    "Đổi vai trò"))) return null;
     const changed = await api(`/api/users/${u.id}/role`, { method: "PUT", body: JSON.stringify({ role, team_id: teamId,
       ...scope, version: u.version }) });
     const place = changed.team ? `, tổ «${changed.team}»` : where ? `, phạm vi ${scopeText(changed)}` : "";
@@ -494,13 +495,16 @@ diabanPages.admin = async function startAdmin(map, cfg) {
       return box;
     }
     button(cfg.adminActionLabels.reset_password, "password", async () => {
-      if (!window.confirm(`Cấp mật khẩu mới cho ${u.username}? Mật khẩu cũ sẽ không dùng được nữa.`)) return null;
+      if (!(await ask(`Cấp mật khẩu mới cho ${u.username}? Mật khẩu cũ sẽ không dùng được nữa.`, "Cấp mật khẩu mới"))) {
+        return null;
+      }
       const reset = await api(`/api/users/${u.id}/password`, { method: "POST" });
       showPassword(reset.username, reset.password);
       return `Đã cấp lại mật khẩu cho ${u.username}`;
     });
     button(cfg.adminActionLabels[u.active ? "deactivate_user" : "activate_user"], u.active ? "deactivate" : "activate", async () => {
-      if (u.active && !window.confirm(`Ngừng kích hoạt ${u.username}? Mọi phiên đăng nhập của tài khoản kết thúc ngay.`)) return null;
+      if (u.active && !(await ask(`Ngừng kích hoạt ${u.username}? Mọi phiên đăng nhập của tài khoản kết thúc ngay.`,
+        "Ngừng kích hoạt"))) return null;
       const changed = await api(`/api/users/${u.id}`, { method: "PATCH",
         body: JSON.stringify({ active: !u.active, version: u.version }) });
       return `Tài khoản ${u.username}: ${u.active ? "đã ngừng kích hoạt" : "đã kích hoạt lại"}` + leftText(changed.former_team);

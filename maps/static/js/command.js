@@ -583,9 +583,9 @@ diabanPages.command = async function startCommand(map, cfg) {
 
   // A due date already past makes the task overdue the moment it is stored: asked first (work recorded after the
   // fact may need one), where it had been taken unsaid («quá hạn 5 ngày» on the team's phone at once).
-  function dueConfirmed(due) {
+  async function dueConfirmed(due) {
     if (!due || due >= isoDay(localToday())) return true;
-    return window.confirm(`Hạn ${viDate(due)} đã qua: nhiệm vụ sẽ quá hạn ngay. Vẫn lưu hạn này?`);
+    return ask(`Hạn ${viDate(due)} đã qua: nhiệm vụ sẽ quá hạn ngay. Vẫn lưu hạn này?`, "Lưu hạn này");
   }
 
   // Command moves a task's due date (or clears it) while its team owes the work: a fold under the card, the date
@@ -605,7 +605,7 @@ diabanPages.command = async function startCommand(map, cfg) {
         try {
           due = dayField(form.due, "Hạn mới") || null;
         } catch (error) { notify(error.message, true); return; }
-        if (!dueConfirmed(due)) return;
+        if (!(await dueConfirmed(due))) return;
         try {
           await api(`/api/tasks/${t.id}`, { method: "PATCH", body: JSON.stringify({ version: t.version, due_date: due }) });
         } catch (error) { failed(error, () => form.requestSubmit()); return; }
@@ -630,7 +630,7 @@ diabanPages.command = async function startCommand(map, cfg) {
           : { kind: "suppression", hotspot_id: p.id, team_id: Number(form.team.value),
             due_date: dayField(form.due, "Hạn") || null, priority: "high",
             checklist: form.steps.value.split("\n").map((line) => line.trim()).filter(Boolean).map((item) => ({ item })) };
-        if (!dueConfirmed(body.due_date)) return;
+        if (!(await dueConfirmed(body.due_date))) return;
         const key = sendingKey(form.key, [taskId, p.id, body]);
         task = await api(taskId ? `/api/tasks/${taskId}/assignment` : "/api/tasks", keyed(key, body));
       } catch (error) {
@@ -861,7 +861,7 @@ diabanPages.command = async function startCommand(map, cfg) {
       }
       if (!conversion.team.value) throw new Error("Hãy chọn tổ công tác phụ trách xã/phường này");
       const due = dayField(conversion.due, "Hạn") || null;
-      if (!dueConfirmed(due)) return;
+      if (!(await dueConfirmed(due))) return;
       button.disabled = true;
       const body = { kind: "conversion", commune_code: code, year, team_id: Number(conversion.team.value), due_date: due };
       const task = await api("/api/tasks", keyed(sendingKey(conversion.key, body), body));  // a retry: stored once

@@ -355,6 +355,35 @@ function escapeHtml(text) {
 // offered as a «Thử lại» button (a message holding one stays too). `about` names the action an error is of: the same
 // action succeeding later takes it away (settled), where nothing else would say it (a filter applied again).
 let notifyTimer = null;
+// A question before a change that cannot be taken back, asked in the page (a modal <dialog>, above the map and the
+// panel): its buttons say what they do («Phê duyệt», «Quay lại»), in Vietnamese, 44 px high on a phone. The browser's
+// confirm() asked under «127.0.0.1:8765 cho biết» with «OK» and «Hủy» (or «Cancel») in the browser's language, and a
+// browser offers to stop a page's questions after a few, then answers «no» unasked. `no` is focused first: Enter or a
+// second tap on the button that opened it does not say yes. Resolves true for `yes`; `no`, Esc or the dialog closed
+// otherwise: false. A line break in the question starts a new line.
+function ask(question, yes, no = "Quay lại") {
+  return new Promise((resolve) => {
+    const dialog = document.createElement("dialog");
+    dialog.className = "ask";
+    dialog.setAttribute("aria-label", "Xác nhận");
+    dialog.innerHTML = '<p class="question"></p><form method="dialog" class="ask-buttons">' +
+      '<button type="submit" value="no"></button><button type="submit" value="yes" class="yes"></button></form>';
+    dialog.querySelector(".question").textContent = question;
+    const [noButton, yesButton] = dialog.querySelectorAll("button");
+    noButton.textContent = no;
+    yesButton.textContent = yes;
+    const opener = document.activeElement;
+    dialog.addEventListener("close", () => {
+      dialog.remove();
+      if (opener?.isConnected) opener.focus({ preventScroll: true });  // the keyboard's place kept
+      resolve(dialog.returnValue === "yes");
+    }, { once: true });
+    document.body.append(dialog);
+    dialog.showModal();
+    noButton.focus();
+  });
+}
+
 // How long a success stays: the time to read it (about 70 ms a character, a slow reader's pace on a phone), at least
 // 6 s and at most 12 s (it used to be 12 s for the shortest «Đã lưu»).
 const SHOWN_MS = (message) => Math.min(12_000, Math.max(6_000, 70 * message.length));
@@ -1084,7 +1113,7 @@ function tipForm(map, onCreated, { mayReport = null, send = null } = {}) {
       where = typed();
       if (!note) { form.note.focus(); throw new Error("Hãy viết mô tả ngắn: nơi, dấu hiệu, thời gian (không ghi tên người)"); }
     } catch (error) { notify(error.message, true); return; }
-    if (mayReport && !mayReport(where)) return;
+    if (mayReport && !(await mayReport(where))) return;
     button.disabled = true;
     const kind = form.kind.value;
     const key = sendingKey(form.key, [where.lat, where.lon, note, kind]);

@@ -437,7 +437,8 @@ diabanPages.planner = async function startPlanner(map, cfg) {
   const TO_SEE = "chọn lại năm hoặc tải lại trang để xem";
 
   approve.onclick = async () => {
-    if (!window.confirm(`Phê duyệt kết quả phân loại năm ${year}? Sau khi phê duyệt, muốn sửa phải chạy một lần hiệu chỉnh và phê duyệt lại.`)) return;
+    if (!(await ask(`Phê duyệt kết quả phân loại năm ${year}? Sau khi phê duyệt, muốn sửa phải chạy một lần hiệu chỉnh và `
+      + "phê duyệt lại.", "Phê duyệt"))) return;
     try { await api(`/api/classifications/${year}/approve`, { method: "POST", body: JSON.stringify(seen) }); } catch (error) {
       await refused(error, () => approve.click());
       return;
@@ -451,7 +452,7 @@ diabanPages.planner = async function startPlanner(map, cfg) {
     const run = shown;
     const lost = run.overrides ? `, cùng ${VI_NUMBER.format(run.overrides)} điều chỉnh trong đó` : "";
     const after = run.supersedes_id ? "Kết quả của năm trở lại bản đã phê duyệt." : "Năm sẽ chưa có kết quả phân loại nào.";
-    if (!window.confirm(`Bỏ bản nháp phiên bản ${run.version} năm ${year}${lost}? ${after}`)) return;
+    if (!(await ask(`Bỏ bản nháp phiên bản ${run.version} năm ${year}${lost}? ${after}`, "Bỏ bản nháp"))) return;
     try { await api(`/api/classifications/${year}/discard`, { method: "POST", body: JSON.stringify(seen) }); } catch (error) {
       await refused(error, () => discard.click());
       return;
@@ -476,7 +477,8 @@ diabanPages.planner = async function startPlanner(map, cfg) {
       let created;
       try { created = await run(false); } catch (error) {
         if (error.code !== "draft_exists") throw error;
-        if (!window.confirm(`${asSentence(error.message)}\n\nThay bản nháp hiện có bằng kết quả chạy lại?`)) { notify("Đã giữ bản nháp hiện có"); return; }
+        if (!(await ask(`${asSentence(error.message)}\n\nThay bản nháp hiện có bằng kết quả chạy lại?`, "Thay bản nháp",
+          "Giữ bản nháp hiện có"))) { notify("Đã giữ bản nháp hiện có"); return; }
         created = await run(true);
       }
       if (![...select.options].some((o) => o.value === wanted)) {

@@ -133,7 +133,7 @@ diabanPages.team = async function startTeam(map, cfg) {
     what: `Nhiệm vụ #${task.id} của tổ (điểm nóng #${task.hotspot_id}, trạng thái `
       + `${cfg.statusLabels[task.hotspot_status].toLowerCase()}) ở`,
     about: `${task.kind_label} — ${task.state_label.toLowerCase()}` }));
-  function mayReport(where) {
+  async function mayReport(where) {
     const known = [
       ...taskHotspots(),
       ...reports.map((r) => ({ lat: r.lat, lon: r.lon, what: `Tổ đã báo điểm #${r.id}`,
@@ -147,8 +147,8 @@ diabanPages.team = async function startTeam(map, cfg) {
     if (!near.length) return true;
     const { k, metres } = near[0];
     const more = near.length > 1 ? ` (và ${VI_NUMBER.format(near.length - 1)} điểm khác gần đó)` : "";
-    return window.confirm(`${k.what} cách vị trí này khoảng ${VI_NUMBER.format(Math.round(metres))} m${more}: `
-      + `${k.about}.\n\nCó thể là cùng một điểm. Vẫn gửi báo điểm mới?`);
+    return ask(`${k.what} cách vị trí này khoảng ${VI_NUMBER.format(Math.round(metres))} m${more}: `
+      + `${k.about}.\n\nCó thể là cùng một điểm. Vẫn gửi báo điểm mới?`, "Vẫn gửi báo điểm");
   }
   // Without signal the report joins the changes kept on the phone (sendOrKeep), with its key: shown waiting, on the map.
   async function sendReport(report, key) {
@@ -271,8 +271,9 @@ diabanPages.team = async function startTeam(map, cfg) {
     // Work sent for acceptance cannot be taken back, and «Báo cáo hoàn thành» sat beside «Tạm dừng»: with steps of
     // command's list not ticked off, a tap asks first (a walk-through's card had 1 of 4 done).
     const open = (task.checklist || []).filter((line) => !line.done).length;
-    if (action.to === "completed" && open && !confirm(`Còn ${VI_NUMBER.format(open)}/` +
-        `${VI_NUMBER.format(task.checklist.length)} việc trong danh sách chưa đánh dấu xong. Vẫn báo hoàn thành?`)) return;
+    if (action.to === "completed" && open && !(await ask(`Còn ${VI_NUMBER.format(open)}/` +
+        `${VI_NUMBER.format(task.checklist.length)} việc trong danh sách chưa đánh dấu xong. Vẫn báo hoàn thành?`,
+      "Vẫn báo hoàn thành"))) return;
     const buttons = box.querySelectorAll("button");
     buttons.forEach((b) => { b.disabled = true; });
     // Sent again unchanged (the answer was lost: the page's own retry, or a second tap), the task moves once. The key is
@@ -787,8 +788,8 @@ diabanPages.team = async function startTeam(map, cfg) {
     const logout = document.querySelector("header.bar form[action='/logout']");
     logout.addEventListener("submit", async (event) => {
       event.preventDefault();
-      if (waiting.length && !window.confirm(`Còn ${VI_NUMBER.format(waiting.length)} thay đổi chưa gửi — đăng xuất sẽ xóa `
-        + "chúng khỏi máy này. Vẫn đăng xuất?")) return;
+      if (waiting.length && !(await ask(`Còn ${VI_NUMBER.format(waiting.length)} thay đổi chưa gửi — đăng xuất sẽ xóa `
+        + "chúng khỏi máy này. Vẫn đăng xuất?", "Đăng xuất, xóa thay đổi", "Ở lại"))) return;
       await queue.clear().catch(() => {});
       logout.submit();
     });
