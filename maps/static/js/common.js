@@ -883,13 +883,13 @@ const FORMER_WAIT_MS = 3000;
 // «Hạ Lý»), each as a choice of the current unit it became part of among the page's `features`: «Hạ Lý (cũ, Quận Hồng
 // Bàng) → Phường Hồng Bàng», with the story as its tooltip. `exact`: the current units the name matched exactly,
 // which the list already offers: an old unit is offered only for the other current units it lies in (an old commune
-// «Ngô Quyền» of Huyện Thanh Miện, now in Xã Hải Hưng, beside today's Phường Ngô Quyền), and the server is waited
-// for at most FORMER_WAIT_MS. None when the server cannot be asked (no signal) or is late: the current names are
-// searched all the same.
-async function formerNames(text, features, exact = []) {
+// «Ngô Quyền» of Huyện Thanh Miện, now in Xã Hải Hưng, beside today's Phường Ngô Quyền). `hurry`: the search flies
+// to its one exact match unless a former name adds a choice, so the server is waited for at most FORMER_WAIT_MS.
+// None when the server cannot be asked (no signal) or is late: the current names are searched all the same.
+async function formerNames(text, features, exact = [], hurry = false) {
   if (text.length < 2) return [];
   const asked = api(`/api/communes/former?q=${encodeURIComponent(text.slice(0, 100))}`).catch(() => []);
-  const late = new Promise((resolve) => { if (exact.length) setTimeout(() => resolve([]), FORMER_WAIT_MS); });
+  const late = new Promise((resolve) => { if (hurry) setTimeout(() => resolve([]), FORMER_WAIT_MS); });
   const rows = await Promise.race([asked, late]);
   const byCode = new Map(features.map((f) => [f.properties.code, f]));
   for (const f of exact) byCode.delete(f.properties.code);
@@ -974,13 +974,9 @@ function searchControl(map, { open = {}, found = () => {} } = {}) {
         if (!commune) throw new Error(`Không có xã/phường mã ${what.code}`);
         showCommune(commune);
       } else {
+        const query = box.q.value.trim();
         const exact = features.filter((f) => namedExactly(f.properties, what.text));
         const found = exact.length ? exact : features.filter((f) => nameHolds(f.properties, what.text));
-        const former = await formerNames(box.q.value.trim(), features, exact);
-        if (!found.length && !former.length) {
-          throw new Error(`Không tìm thấy «${box.q.value.trim()}»: thử tên xã/phường (cả tên trước 1/7/2025), mã xã, tọa độ, #số điểm nóng`);
-        }
-        if (found.length === 1 && !former.length) { showCommune(found[0]); return; }
         const choice = ({ feature, label, title = "" }) => {
           const button = document.createElement("button");
           button.type = "button";
@@ -989,9 +985,25 @@ function searchControl(map, { open = {}, found = () => {} } = {}) {
           button.addEventListener("click", () => { choices.hidden = true; showCommune(feature); });
           return button;
         };
-        choices.replaceChildren(...[...found.slice(0, 8).map((f) => ({ feature: f, label: communeTitle(f.properties) })),
-          ...former.slice(0, 8)].map(choice));
-        choices.hidden = false;
+        const offer = (former) => {
+          choices.replaceChildren(...[...found.slice(0, 8).map((f) => ({ feature: f, label: communeTitle(f.properties) })),
+            ...former.slice(0, 8)].map(choice));
+          choices.hidden = false;
+        };
+        if (found.length > 1) {
+          // A list whatever the former names add: shown at once, theirs added when they come (a server slower than
+          // FORMER_WAIT_MS had them dropped from a list that was shown anyway).
+          offer([]);
+          const former = await formerNames(query, features, exact);
+          if (former.length && !choices.hidden && box.q.value.trim() === query) offer(former);
+          return;
+        }
+        const former = await formerNames(query, features, exact, exact.length === 1);
+        if (!found.length && !former.length) {
+          throw new Error(`Không tìm thấy «${query}»: thử tên xã/phường (cả tên trước 1/7/2025), mã xã, tọa độ, #số điểm nóng`);
+        }
+        if (found.length === 1 && !former.length) { showCommune(found[0]); return; }
+        offer(former);
       }
     } catch (error) {
       notify(error.message, true);
