@@ -468,6 +468,7 @@ class ChecklistTick(_In):
     version: StrictInt = Field(ge=1)
     item: StrictInt = Field(ge=0, lt=100, description="the line, from 0 (a checklist has at most 100)")
     done: StrictBool
+    made_at: MadeAt = None
 
 
 class AssignmentIn(_In):

@@ -10,6 +10,7 @@ from typing import Any
 from models.analytics.emerging import MAP_CELL_M as EMERGING_MAP_CELL_M
 from models.analytics.emerging import MAP_STEP, MAP_STEPS, PATTERN_LABELS_VI, PATTERN_MEANINGS_VI, PATTERNS
 from models.analytics.gistar import MAP_CELL_M as GISTAR_MAP_CELL_M
+from models.domain.coupling import task_actions
 from models.domain.guide import DETECTION_ACTOR
 from models.domain.kpi import BOUND_WORDS
 from models.domain.period_report import FROM_ZERO
@@ -311,6 +312,12 @@ def script_vocabulary() -> dict[str, Any]:
         "closedTaskStates": list(codes(TASK_CLOSED)),
         "hotspotActionLabels": dict(HOTSPOT_ACTION_LABELS),
         "taskActionLabels": dict(TASK_ACTION_LABELS),
+        # The moves a team may make from each state (what the API lists as a task's `actions` for a team user): the
+        # team page draws a task as it will be once the changes kept on a phone without signal have gone.
+        "teamTaskActions": {
+            state.value: [{"to": a.to, "note_required": a.note_required} for a in task_actions(state, Role.TEAM)]
+            for state in TaskState
+        },
         "eventLabels": dict(EVENT_LABELS),
         "detectionActor": DETECTION_ACTOR,
         "taskKindLabels": dict(TaskKind.labels()),

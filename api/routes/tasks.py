@@ -189,8 +189,8 @@ def post_checklist(
 ) -> dict[str, Any]:
     """Mark a line of the task's checklist done or not (412 on a stale version; a line already so changes nothing):
     the team holding the task while it works on it, command until the work is sent; answers the task whole, a
-    recorded read."""
-    tick_checklist(conn, task_id, body.version, body.item, body.done, user, scope)
+    recorded read. `made_at`: when a phone without signal ticked it."""
+    tick_checklist(conn, task_id, body.version, body.item, body.done, user, scope, body.made_at)
     return _read_task(request, conn, task_id, scope, user)
 
 

@@ -388,13 +388,21 @@ def _transition_answer(event: Row) -> dict[str, Any]:
 
 
 def tick_checklist(
-    conn: Connection, task_id: int, version: int, item: int, done: bool, actor: Principal, scope: AreaScope
+    conn: Connection,
+    task_id: int,
+    version: int,
+    item: int,
+    done: bool,
+    actor: Principal,
+    scope: AreaScope,
+    made_at: datetime | None = None,
 ) -> int:
     """Mark line ``item`` (from 0) of a task's checklist done or not at ``version``; return the new version (the same
     one when the line already says so). The checklist is command's list of steps; the team holding the task ticks
     them off as it works (a task assigned, in progress, paused or returned: TASK_OPEN), command too until the work is
     sent (not in TASK_WORK_DONE). Before, only command could change it (PATCH, the whole list) and no page showed it.
-    Kept in the history as an update naming the line (its number and words) and what it now says."""
+    Kept in the history as an update naming the line (its number and words) and what it now says; ``made_at``: when
+    a phone without signal ticked it (gis.store.tasks.when_made)."""
     row = load_at_version(
         conn, "tasks", task_id, version, "r.team_id, r.state, r.checklist", scope.tasks("r"), scope.params
     )
@@ -424,7 +432,8 @@ def tick_checklist(
     )
     line = lines[item].get("item")
     details = {"changed": ["checklist"], "item": item, "line": line, "done": done, "version": new_version}
-    record_task_event(conn, task_id, actor, row["team_id"], "updated", details=details)
+    made = when_made(conn, task_id, made_at)
+    record_task_event(conn, task_id, actor, row["team_id"], "updated", details=details, made_at=made)
     return new_version
 
 

@@ -66,7 +66,11 @@ def test_a_note_and_a_start_made_without_signal_are_sent_once_when_it_returns(
     page.context.set_offline(True)
     task.locator("button[data-to=in_progress]").click()
     page.wait_for_selector(WAITING)
-    assert task.locator("button[data-to=in_progress]").is_disabled()  # the move waits: not made twice
+    # Drawn as it will be: started, «Thực hiện» not offered again, the next moves are.
+    assert task.locator("b.state").inner_text() == "Đang thực hiện"
+    assert (
+        task.locator("button[data-to=in_progress]").count() == 0 and task.locator("button[data-to=completed]").count()
+    )
     form = task.locator("form.progress")
     form.locator("summary").click()
     note = "Đã đến thôn Đông, không có sóng điện thoại"
@@ -114,6 +118,63 @@ def test_a_note_and_a_start_made_without_signal_are_sent_once_when_it_returns(
         and "(làm khi mất sóng, gửi lúc 07/12/2026 15:02)" in line
     )
     shot(page, "team-phone-offline-sent")
+    assert [e for e in errors if "ERR_INTERNET_DISCONNECTED" not in e] == []
+    page.close()
+
+
+def test_a_task_is_started_ticked_off_and_reported_done_in_one_stretch_without_signal(
+    chromium, server: str, city: Engine
+) -> None:
+    """A rural commune without signal all day: the member starts the task, ticks off command's two steps and reports
+    the work done, all kept on the phone; the card follows as the task will be (no question about unticked steps).
+    When the signal is back the five changes go in order and the server has the task completed, both steps done,
+    each change dated when it was made. Before, ticks sprang back («Không kết nối được») and, the start waiting,
+    «Báo cáo hoàn thành» was not offered until it had gone."""
+    team_user, task_id = assigned_task(city, skip=2)
+    with city.begin() as conn:
+        chief = principal_by_username(conn, "chihuy")
+        version = conn.execute(text("SELECT version FROM tasks WHERE id = :t"), {"t": task_id}).scalar_one()
+        steps = [{"item": "Xác minh địa điểm", "done": False}, {"item": "Lập biên bản", "done": False}]
+        update_task(conn, task_id, version, {"checklist": steps}, chief)
+    page, errors = open_as(chromium, server, team_user, SMALL_PHONE)
+    card = f"article.task[data-task-id='{task_id}']"
+    with city.connect() as conn:
+        tapped = conn.execute(text("SELECT clock_timestamp()")).scalar_one()
+    page.context.set_offline(True)
+    page.click(f"{card} button[data-to=in_progress]")
+    page.wait_for_selector(f"{card} b.state >> text=Đang thực hiện")
+    for line in (0, 1):
+        page.check(f"{card} fieldset.checklist input[data-item='{line}']")
+        page.wait_for_selector(f"#queue-bar .queue-count >> text={line + 2} thay đổi chờ gửi")
+    assert page.locator(f"{card} fieldset.checklist legend").inner_text() == "Danh sách việc (2/2 đã xong)"
+    asked = confirming(page, False)
+    page.fill(f"{card} .actions textarea", "Đã niêm phong, lập biên bản")
+    page.click(f"{card} button[data-to=completed]")
+    page.wait_for_selector("#queue-bar .queue-count >> text=4 thay đổi chờ gửi")
+    assert asked == []  # every step ticked off: nothing to ask
+    assert page.locator(f"{card} .actions").inner_text().startswith("Báo cáo hoàn thành đang chờ gửi trên máy")
+    waiting = page.locator(f"{card} ul.waiting li").all_inner_texts()
+    assert waiting == [
+        "Chờ gửi: Thực hiện",
+        "Chờ gửi: Xong: Xác minh địa điểm",
+        "Chờ gửi: Xong: Lập biên bản",
+        "Chờ gửi: Báo cáo hoàn thành — «Đã niêm phong, lập biên bản»",
+    ], waiting
+    shot(page, "team-phone-offline-whole-task")
+    with city.connect() as conn:
+        assert conn.execute(text("SELECT state FROM tasks WHERE id = :t"), {"t": task_id}).scalar_one() == "assigned"
+    page.context.set_offline(False)
+    wait_message(page, "Đã gửi 4 thay đổi chờ gửi")
+    with city.connect() as conn:
+        state, checklist = conn.execute(text("SELECT state, checklist FROM tasks WHERE id = :t"), {"t": task_id}).one()
+        made = conn.execute(
+            text("""SELECT made_at, at FROM task_events WHERE task_id = :t AND at >= :since ORDER BY id"""),
+            {"t": task_id, "since": tapped},
+        ).all()
+    assert state == "completed" and [line["done"] for line in checklist] == [True, True]
+    assert len(made) == 4 and all(m is not None and tapped <= m <= at for m, at in made), made
+    assert [m for m, _ in made] == sorted(m for m, _ in made)
+    assert page.locator(f"{card} b.state").inner_text() == "Đã hoàn thành, chờ nghiệm thu"
     assert [e for e in errors if "ERR_INTERNET_DISCONNECTED" not in e] == []
     page.close()
 

@@ -212,12 +212,31 @@ diabanPages.team = async function startTeam(map, cfg) {
     return item;
   }
 
-  // A checklist line ticked: sent at once (not kept for later like notes and moves: a tick is no record of work), at
-  // the task's version, which it moves on for the buttons that follow.
+  // A checklist line ticked, at the task's version, which it moves on for the buttons that follow. Without signal it
+  // waits on the phone with the other changes, in order (a walk-through's ticks sprang back, «Không kết nối được», and
+  // command read «0/2 đã xong» of work done); the card is drawn as it will be.
   async function tickLine(task, line, done) {
-    const answer = await api(`/api/tasks/${task.id}/checklist`, { method: "POST",
-      body: JSON.stringify({ version: task.version, item: line, done }) });
-    task.version = answer.version;
+    const change = { taskId: task.id, path: `/api/tasks/${task.id}/checklist`, tick: { item: line, done },
+      version: task.version, key: sendingKey(document.createElement("input"), [task.id, line, done, task.version]),
+      label: `${done ? "Xong" : "Chưa xong"}: ${task.checklist[line].item}` };
+    const sent = await sendOrKeep(task, change);
+    if (sent.queued) { setTimeout(draw); return; }  // drawn again once the box has taken the tick
+    task.version = sent.answer.version;
+  }
+
+  // A task as it will be once the changes waiting on the phone for it have gone, in order: the state its last move
+  // reaches, the checklist with its ticks, the version after them (each move or tick moves it on by one, as the server
+  // counts), and the moves the team may then make (cfg.teamTaskActions: the API's `actions` for that state). A member
+  // without signal starts the work, ticks its steps and reports it done in one stretch, as Workforce allows; a change
+  // the server refuses on the way (command changed the task meanwhile) is told, those after it too.
+  function projected(task) {
+    const mine = waiting.filter((change) => change.taskId === task.id && (change.to || change.tick));
+    if (!mine.length) return task;
+    const state = mine.filter((change) => change.to).at(-1)?.to ?? task.state;
+    const checklist = (task.checklist || []).map((line) => ({ ...line }));
+    for (const change of mine) if (change.tick && checklist[change.tick.item]) checklist[change.tick.item].done = change.tick.done;
+    return { ...task, kept: true, state, state_label: cfg.taskLabels[state], checklist, version: mine.at(-1).version + 1,
+      actions: cfg.teamTaskActions[state] || [], overdue_days: cfg.workDoneTaskStates.includes(state) ? 0 : task.overdue_days };
   }
 
   // The task's marker on the map, which its «Xem trên bản đồ» opens.
@@ -240,7 +259,9 @@ diabanPages.team = async function startTeam(map, cfg) {
     const box = document.createElement("div");
     box.className = "actions";
     if (!task.actions.length) {
-      box.textContent = task.state === "completed" ? "Đã báo hoàn thành: chờ ban chỉ huy nghiệm thu" : "Không có việc cần làm";
+      box.textContent = task.state !== "completed" ? "Không có việc cần làm" : task.kept
+        ? "Báo cáo hoàn thành đang chờ gửi trên máy: sẽ tự gửi khi có sóng, rồi chờ ban chỉ huy nghiệm thu"
+        : "Đã báo hoàn thành: chờ ban chỉ huy nghiệm thu";
       return box;
     }
     const needing = task.actions.filter((a) => a.note_required).map((a) => cfg.taskActionLabels[a.to]);
@@ -292,7 +313,7 @@ diabanPages.team = async function startTeam(map, cfg) {
       return;
     }
     field.value = key.value = "";
-    if (sent.queued) return;  // its card says it waits, its buttons stay disabled
+    if (sent.queued) { draw(); return; }  // drawn as it will be, «Chờ gửi» on it, the next moves offered
     const moved = sent.answer;
     const label = cfg.taskLabels[moved.state] || moved.state;
     item.querySelector("b.state").textContent = label;  // as it is now, even if the list cannot be loaded again
@@ -327,8 +348,8 @@ diabanPages.team = async function startTeam(map, cfg) {
       if (made.made_at) body.append("made_at", made.made_at);
       return api(change.path, { method: "POST", body, headers, onProgress });
     }
-    const fields = change.report
-      ?? (change.to ? { to: change.to, note: change.note, version: change.version } : { note: change.note });
+    const fields = change.report ?? (change.tick ? { version: change.version, ...change.tick }
+      : change.to ? { to: change.to, note: change.note, version: change.version } : { note: change.note });
     return api(change.path, { method: "POST", headers, body: JSON.stringify({ ...fields, ...made }) });
   }
 
@@ -365,8 +386,8 @@ diabanPages.team = async function startTeam(map, cfg) {
   const described = (change) => (change.report ? `báo điểm mới «${change.note}»`
     : `nhiệm vụ #${change.taskId}, ${change.label.toLowerCase()}${change.note ? ` «${change.note}»` : ""}`);
 
-  // Each card shows its changes waiting («Chờ gửi»), the bar how many in all; a task with a move waiting offers no
-  // other move (it would be refused: the task will have moved). The spots reported wait in their own list.
+  // Each card shows its changes waiting («Chờ gửi»), the bar how many in all; the card itself is drawn as the task will
+  // be once they have gone (projected). The spots reported wait in their own list.
   // `state`: what the page is doing with them now («đang gửi…»); else why they could not go (stalledFor), kept while the
   // list is drawn again — after a round that sent some, it used to blank «chưa gửi được» over the ones left.
   const queueBar = document.getElementById("queue-bar");
@@ -385,7 +406,6 @@ diabanPages.team = async function startTeam(map, cfg) {
       shown.innerHTML = mine.map((change) => `<li><b>Chờ gửi</b>: ${escapeHtml(change.label)}`
         + `${change.note ? ` — «${escapeHtml(change.note)}»` : ""}</li>`).join("");
       item.querySelector("h3").after(shown);
-      if (mine.some((change) => change.to)) item.querySelectorAll(".actions button").forEach((b) => { b.disabled = true; });
     }
     drawPendingReports();
   }
@@ -557,7 +577,7 @@ diabanPages.team = async function startTeam(map, cfg) {
   // note half written in one task when another was sent).
   function draw(openHistory = null) {
     markers.clearLayers();
-    const visible = shown.filter((task) => showFinished.checked || !finished(task));
+    const visible = shown.map(projected).filter((task) => showFinished.checked || !finished(task));
     const typed = new Map([...list.querySelectorAll("[data-draft]")].filter((f) => f.value).map((f) => [f.dataset.draft, f]));
     // What the team had opened stays open: a form opened while the list reloads (after the team's own change) used to
     // fold shut under the finger — the tap that opened it was on the element the reload replaced.
