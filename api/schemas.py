@@ -847,6 +847,11 @@ class RunCreated(RunOut):
     """A new run with its communes counted per final class ('trong_diem_I', 'at_risk', …)."""
 
     counts: dict[str, int]
+    carried: list[str] = Field(
+        default_factory=list,
+        description="a correction: the communes whose override in the approved version it keeps, each now an override"
+        " by the planner who ran it, its reason quoting the first",
+    )
 
 
 class CriterionOut(_Out):

@@ -82,6 +82,11 @@ def cmd_run(args: argparse.Namespace) -> int:
         dropped = run["replaced"]["overrides"]
         lost = f", cùng {vn_number(dropped)} điều chỉnh thủ công trong đó" if dropped else ""
         print(f"  thay bản nháp phiên bản {run['replaced']['version']}{lost} (còn trong lịch sử phiên bản)")
+    if run["carried"]:  # a correction keeps the approved version's overrides, its runner's now
+        print(
+            f"  giữ {vn_number(len(run['carried']))} điều chỉnh của bản đã duyệt (nay do bạn điều chỉnh, lý do ghi lại"
+            " lý do cũ; điều chỉnh lại xã nào không còn cần)"
+        )
     for name, count in run["counts"].items():
         print(f"  {_class_name(name)}: {vn_number(count)}")
     unplaced = run["ambiguous_incidents"]

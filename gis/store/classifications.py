@@ -34,7 +34,7 @@ from models.domain.classification import (
 )
 from models.frames import frame_records
 from models.lazy import lazy_module
-from models.vocabulary import MISSING_DATA_LABEL, Category, DraftEnd
+from models.vocabulary import LOCAL_TZ_NAME, MISSING_DATA_LABEL, Category, DraftEnd
 
 if TYPE_CHECKING:
     import pandas as pd
@@ -170,7 +170,8 @@ def create_run(
 ) -> dict[str, Any]:
     """Store a new draft version of a year (a correction when an approved version exists); ``replaced``: the draft
     ``replace`` ended (its version and number of overrides; None: there was none), for the command line to say what
-    it dropped."""
+    it dropped; ``carried``: the communes whose override in the approved version the correction keeps
+    (:func:`_carry_overrides`)."""
     conn.execute(text("SELECT pg_advisory_xact_lock(7312026, :year)"), {"year": year})
     replaced = None
     # Locked: a draft being approved meanwhile is waited for, then no longer a draft (a correction follows it); it
@@ -215,7 +216,37 @@ def create_run(
         .one()
     )
     _insert_results(conn, run["id"], results)
-    return {**run, "replaced": replaced}
+    carried = _carry_overrides(conn, run["id"], approved, actor) if approved else []
+    return {**run, "replaced": replaced, "carried": carried}
+
+
+def _carry_overrides(conn: Connection, run_id: int, approved: Mapping[str, Any], actor: str) -> list[str]:
+    """Keep in a correction the overrides of the approved version it corrects, where the criteria's class differs
+    from the override's, each a new override by the planner who ran the correction, its reason quoting the first
+    («Giữ điều chỉnh của phiên bản 1 đã duyệt (thammuu2, 12/03/2026): …»); the codes of those kept. A correction run
+    for one commune's figures dropped every approved override unsaid, a reasoned decision two planners had taken
+    (a walk-through's Lai Khê came back loại III, no reason on record). The runner owns them now: approving, the second
+    planner approves them again under four eyes; one that is no longer wanted is overridden back in the draft."""
+    return list(
+        conn.execute(
+            text(
+                "UPDATE classification_results r SET category = o.category, level = o.level, method = 'override',"
+                " override_reason = format('Giữ điều chỉnh của phiên bản %s đã duyệt (%s, %s): %s', CAST(:version AS int),"
+                " o.override_by, to_char(o.override_at AT TIME ZONE :zone, 'DD/MM/YYYY'), o.override_reason),"
+                " override_by = :actor, override_at = now()"
+                " FROM classification_results o WHERE r.run_id = :run AND o.run_id = :approved AND o.method = 'override'"
+                " AND o.commune_code = r.commune_code AND (r.category, r.level) IS DISTINCT FROM (o.category, o.level)"
+                " RETURNING r.commune_code"
+            ),
+            {
+                "run": run_id,
+                "approved": approved["id"],
+                "version": approved["version"],
+                "actor": actor,
+                "zone": LOCAL_TZ_NAME,
+            },
+        ).scalars()
+    )
 
 
 def _insert_results(conn: Connection, run_id: int, results: pd.DataFrame) -> None:

@@ -512,6 +512,37 @@ def test_correction_is_a_new_version_referencing_the_old(client, as_user, indica
     assert client.get("/api/classifications/2031").status_code == 404
 
 
+def test_a_correction_keeps_the_approved_overrides_as_its_runners(client, as_user, indicators: list[str]) -> None:
+    """A correction run after approval dropped every approved override unsaid (a walk-through's commune came back to
+    the criteria's class, no reason on record). It keeps each one the criteria's class still differs from, now an
+    override by the planner who ran the correction, its reason quoting the first; it says which. The planner who
+    made the first override may approve the correction (they did not run it); its runner may not."""
+    code = indicators[0]
+    client.post("/api/classifications/2025/runs")
+    as_user("planner-3")
+    overridden = client.post(
+        "/api/classifications/2025/overrides",
+        json={"commune_code": code, "category": "at_risk", "reason": "Tin báo mới của công an xã"},
+    )
+    assert overridden.status_code == 200, overridden.text
+    as_user("planner-2")
+    assert client.post("/api/classifications/2025/approve").status_code == 200
+    as_user("planner")
+    correction = client.post("/api/classifications/2025/runs", json={"note": "bổ sung số liệu"})
+    assert correction.status_code == 201, correction.text
+    assert correction.json()["carried"] == [code]
+    features = client.get("/api/classifications/2025", params={"draft": True}).json()["features"]
+    row = next(f["properties"] for f in features if f["id"] == code)
+    assert (row["category"], row["method"], row["override_by"]) == ("at_risk", "override", "tham.muu")
+    assert re.fullmatch(
+        r"Giữ điều chỉnh của phiên bản 1 đã duyệt \(tham\.muu\.3, \d\d/\d\d/\d{4}\): Tin báo mới của công an xã",
+        row["override_reason"],
+    ), row["override_reason"]
+    assert client.post("/api/classifications/2025/approve").status_code == 403  # tham.muu ran it
+    as_user("planner-3")
+    assert client.post("/api/classifications/2025/approve").status_code == 200
+
+
 def test_review_lists_disagreements_and_changes_first(client, as_user, indicators: list[str]) -> None:
     client.post("/api/classifications/2024/runs")
     as_user("planner-2")

@@ -485,8 +485,12 @@ diabanPages.planner = async function startPlanner(map, cfg) {
         select.add(new Option(wanted, wanted), [...select.options].find((o) => Number(o.value) < Number(wanted)) || null);
       }
       select.value = wanted;
+      // A correction keeps the approved version's overrides (gis.store.classifications._carry_overrides): said, with
+      // how to undo one, or the planner took the draft for the criteria's result alone.
+      const carried = created.carried?.length ? `; giữ ${VI_NUMBER.format(created.carried.length)} điều chỉnh của bản ` +
+        "đã duyệt (nay do bạn điều chỉnh; điều chỉnh lại xã nào không còn cần)" : "";
       await refreshAfterSave(`Năm ${wanted}: ${created.supersedes_id ? "bản hiệu chỉnh" : "bản nháp"} phiên bản ` +
-        `${created.version} đã tạo`, () => load(), TO_SEE);
+        `${created.version} đã tạo${carried}`, () => load(), TO_SEE);
     } catch (error) { failed(error, () => runForm.requestSubmit()); } finally { button.disabled = false; }
   };
 
