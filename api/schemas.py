@@ -829,6 +829,11 @@ class HistoryVersion(_Out):
     last_overrider_password_reset_at: datetime | None = None
     ended_by: str | None = Field(description="who discarded or replaced the draft")
     ended_at: datetime | None
+    in_force_until: int | None = Field(
+        None,
+        description="an approved version a later approved one (its correction) replaced: that version; null for the"
+        " version in force and for versions never approved",
+    )
     approver_password_reset_by: ApproverResetBy = None
     approver_password_reset_at: datetime | None = None
     indicators_reloaded: IndicatorReload | None = Field(

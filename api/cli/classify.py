@@ -188,6 +188,13 @@ def cmd_discard(args: argparse.Namespace) -> int:
     return 0
 
 
+def in_force_words(v: dict[str, Any]) -> str:
+    """Which approved version applies, after its state: «, đang áp dụng» or «, đã được thay bằng phiên bản 2»."""
+    if v["status"] != "approved":
+        return ""
+    return ", đang áp dụng" if v["in_force_until"] is None else f", đã được thay bằng phiên bản {v['in_force_until']}"
+
+
 def history_lines(year: int, versions: list[dict[str, Any]]) -> list[str]:
     """The history of a year's versions as `classify history` prints it (gis.store.classifications.run_history): each
     version with its state, who ran, approved, discarded or replaced it and when, then each of its overrides."""
@@ -205,7 +212,8 @@ def history_lines(year: int, versions: list[dict[str, Any]]) -> list[str]:
         # The run's number tells apart a replaced draft from the one replacing it, which takes its version number.
         correction = ", hiệu chỉnh kết quả đã phê duyệt" if v["supersedes_id"] else ""
         lines.append(
-            f"Phiên bản {v['version']} (lần chạy #{v['run_id']}{correction}) — {version_status_label(v['status'])}:"
+            f"Phiên bản {v['version']} (lần chạy #{v['run_id']}{correction}) — {version_status_label(v['status'])}"
+            f"{in_force_words(v)}:"
             f" {'; '.join(done)};"
             f" {v['n_overrides']} điều chỉnh"
         )

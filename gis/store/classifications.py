@@ -455,9 +455,19 @@ def run_history(conn: Connection, year: int, scope: AreaScope = UNRESTRICTED) ->
             "n_overrides": len(standing[v["run_id"]]),
             "overrides": standing[v["run_id"]],
             "replaced_overrides": replaced[v["run_id"]],
+            "in_force_until": _in_force_until(versions, v),
         }
         for v in versions
     ]
+
+
+def _in_force_until(versions: Sequence[Mapping[str, Any]], v: Mapping[str, Any]) -> int | None:
+    """An approved version no longer in force: the version of the next one approved (its correction); None for the
+    one in force and for a version never approved. A history listed two «Đã phê duyệt» and said not which applied."""
+    if v["status"] != "approved":
+        return None
+    later = [w["version"] for w in versions if w["status"] == "approved" and w["version"] > v["version"]]
+    return min(later, default=None)
 
 
 def approve(

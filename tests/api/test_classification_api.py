@@ -541,6 +541,12 @@ def test_a_correction_keeps_the_approved_overrides_as_its_runners(client, as_use
     assert client.post("/api/classifications/2025/approve").status_code == 403  # tham.muu ran it
     as_user("planner-3")
     assert client.post("/api/classifications/2025/approve").status_code == 200
+    # The history says which approved version applies: two «Đã phê duyệt» read alike.
+    history = client.get("/api/classifications/2025/history").json()
+    assert [(v["version"], v["status"], v["in_force_until"]) for v in history] == [
+        (2, "approved", None),
+        (1, "approved", 2),
+    ]
 
 
 def test_review_lists_disagreements_and_changes_first(client, as_user, indicators: list[str]) -> None:

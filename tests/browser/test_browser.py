@@ -1448,7 +1448,7 @@ def test_planner_discards_a_correction_started_by_mistake(
         replaced = page.locator("#history-list > li[data-status=replaced]").inner_text()
         assert re.match(r"Phiên bản 2 \(lần chạy #\d+, hiệu chỉnh kết quả đã phê duyệt\) — ", replaced), replaced
         approved = page.locator("#history-list > li[data-status=approved]").inner_text()
-        assert re.match(r"Phiên bản 1 \(lần chạy #\d+\) — Đã phê duyệt: chạy bởi", approved), approved
+        assert re.match(r"Phiên bản 1 \(lần chạy #\d+\) — Đã phê duyệt, đang áp dụng: chạy bởi", approved), approved
         shot(page, "planner-history-of-versions")
         assert unexpected(errors, 409) == []  # the refused run while the draft stood
     finally:  # the other tests read 2025 as approved version 1 alone, its next draft version 2: the owner lifts the

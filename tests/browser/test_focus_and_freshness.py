@@ -8,6 +8,7 @@ The city and Chromium are those of test_browser.py (a database of this module's 
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterator
 
 import pytest
@@ -199,9 +200,10 @@ def test_a_planner_approving_a_year_by_keyboard_is_told_what_follows_and_keeps_t
     page.keyboard.press("Enter")
     page.wait_for_selector("#run-status >> text=Đã phê duyệt phiên bản 1", timeout=15_000)
     wait_message(page, "Đã phê duyệt kết quả phân loại năm 2026")
-    assert asked == [
-        "Phê duyệt kết quả phân loại năm 2026? Sau khi phê duyệt, muốn sửa phải chạy một lần hiệu chỉnh và phê duyệt lại."
-    ]
+    # What is approved: the version, its classes counted, its overrides; and that a correction is still possible.
+    assert len(asked) == 1 and asked[0].startswith("Phê duyệt kết quả phân loại năm 2026, phiên bản 1?\n"), asked
+    assert re.search(r"\n(Không có xã nào điều chỉnh thủ công|\d+ xã điều chỉnh thủ công:\n• .+)", asked[0]), asked
+    assert asked[0].endswith("\nSau khi phê duyệt, muốn sửa phải chạy một lần hiệu chỉnh và phê duyệt lại.")
     assert focused(page)["id"] == "run-status", focused(page)
     shot(page, "focus-planner-approved")
     assert errors == []

@@ -986,7 +986,7 @@ def test_an_approved_year_cannot_be_changed_from_the_command_line(
             lines[1],
         ), lines
         assert (
-            re.match(r"Phiên bản 1 \(lần chạy #\d+\) — Đã phê duyệt: chạy bởi", lines[2])
+            re.match(r"Phiên bản 1 \(lần chạy #\d+\) — Đã phê duyệt, đang áp dụng: chạy bởi", lines[2])
             and "phê duyệt bởi" in lines[2]
         )
     finally:

@@ -263,9 +263,10 @@ def test_the_command_lines_history_says_an_administrator_reset_the_approvers_pas
         "n_overrides": 0,
         "overrides": [],
         "replaced_overrides": [],
+        "in_force_until": None,
     }
     assert history_lines(2026, [version])[1] == (
-        "Phiên bản 1 (lần chạy #3) — Đã phê duyệt: chạy bởi tham.muu, 12/03/2026 10:00; phê duyệt bởi tham.muu.2,"
+        "Phiên bản 1 (lần chạy #3) — Đã phê duyệt, đang áp dụng: chạy bởi tham.muu, 12/03/2026 10:00; phê duyệt bởi tham.muu.2,"
         " 12/03/2026 10:00; mật khẩu người duyệt do quản trị viên quan.tri cấp ngày 12/03/2026; 0 điều chỉnh"
     )
 

@@ -290,6 +290,9 @@ diabanPages.planner = async function startPlanner(map, cfg) {
   const historyList = document.getElementById("history-list");
   const versionLabels = { ...cfg.runStatusLabels, ...cfg.draftEndLabels };
   const at = (who, when) => `${escapeHtml(who ?? cfg.unknownPerson)}, ${viDateTime(when)}`;
+  // Which approved version applies (`in_force_until`, as `classify history` says it): two «Đã phê duyệt» read alike.
+  const inForceWords = (v) => (v.status !== "approved" ? "" : !v.in_force_until ? ", đang áp dụng"
+    : `, đã được thay bằng phiên bản ${v.in_force_until}`);
   function versionItem(v) {
     const done = [`chạy bởi ${at(v.created_by, v.created_at)}`];
     if (v.approved_by) done.push(`phê duyệt bởi ${at(v.approved_by, v.approved_at)}`);
@@ -309,7 +312,8 @@ diabanPages.planner = async function startPlanner(map, cfg) {
     // Worded as `diaban classify history` prints it: the version, its run (a replaced draft and the one replacing it
     // share a version number), whether it corrects an approved one, its state.
     return `<li data-status="${escapeHtml(v.status)}"><b>Phiên bản ${v.version}</b> (lần chạy #${v.run_id}` +
-      `${v.supersedes_id ? ", hiệu chỉnh kết quả đã phê duyệt" : ""}) — <b>${escapeHtml(versionLabels[v.status])}</b>: ` +
+      `${v.supersedes_id ? ", hiệu chỉnh kết quả đã phê duyệt" : ""}) — <b>${escapeHtml(versionLabels[v.status])}` +
+      `${inForceWords(v)}</b>: ` +
       `${done.join("; ")}; ` +
       `${VI_NUMBER.format(v.n_overrides)} điều chỉnh${overrides ? `<ul>${overrides}</ul>` : ""}</li>`;
   }
@@ -408,7 +412,7 @@ diabanPages.planner = async function startPlanner(map, cfg) {
     const selfApproval = !approved && cfg.fourEyes && (ran || overrode);
     const stale = !approved && Boolean(review.run.indicators_reloaded);
     approve.disabled = approved || selfApproval || stale || !cfg.coversAll;
-    shown = { ...review.run, overrides: items.filter((i) => i.override_at).length };
+    shown = { ...review.run, overrides: items.filter((i) => i.override_at).length, items };
     discard.hidden = approved || !cfg.coversAll;
     const yours = [ran && "đã chạy phân loại tạo bản nháp này", overrode && "đã điều chỉnh kết quả trong bản nháp"];
     approve.title = selfApproval ? `Bạn ${yours.filter(Boolean).join(" và ")}: cần một cán bộ tham mưu khác phê duyệt`
@@ -436,9 +440,26 @@ diabanPages.planner = async function startPlanner(map, cfg) {
   // How to see what was saved when the year could not be loaded again after it (refreshAfterSave).
   const TO_SEE = "chọn lại năm hoặc tải lại trang để xem";
 
+  // The question says what is approved: the version, its classes counted, and each override with its reason and who
+  // made it (the first eight, then how many more). It named the year alone, and a second planner approved a
+  // correction's overrides unseen.
+  function approvalQuestion(run) {
+    const counts = new Map();
+    for (const item of run.items) counts.set(classKey(item.category, item.level), (counts.get(classKey(item.category, item.level)) || 0) + 1);
+    const classes = [...cfg.classChoices].filter(([c, l]) => counts.get(classKey(c, l)))
+      .map(([c, l]) => `${classLabel(c, l)}: ${VI_NUMBER.format(counts.get(classKey(c, l)))}`).join("; ");
+    const overridden = run.items.filter((i) => i.override_at);
+    const listed = overridden.slice(0, 8).map((i) => `• ${nameOf(i)}: ${classLabel(i.category, i.level)} (${i.override_by}` +
+      ` — «${i.override_reason.length > 120 ? `${i.override_reason.slice(0, 119)}…` : i.override_reason}»)`);
+    if (overridden.length > 8) listed.push(`• và ${VI_NUMBER.format(overridden.length - 8)} xã khác (xem bảng)`);
+    return `Phê duyệt kết quả phân loại năm ${year}, phiên bản ${run.version}${run.supersedes_id ? " (bản hiệu chỉnh)" : ""}?\n` +
+      `${classes}.\n` + (overridden.length ? `${VI_NUMBER.format(overridden.length)} xã điều chỉnh thủ công:\n${listed.join("\n")}\n`
+      : "Không có xã nào điều chỉnh thủ công.\n") +
+      "Sau khi phê duyệt, muốn sửa phải chạy một lần hiệu chỉnh và phê duyệt lại.";
+  }
+
   approve.onclick = async () => {
-    if (!(await ask(`Phê duyệt kết quả phân loại năm ${year}? Sau khi phê duyệt, muốn sửa phải chạy một lần hiệu chỉnh và `
-      + "phê duyệt lại.", "Phê duyệt"))) return;
+    if (!(await ask(approvalQuestion(shown), "Phê duyệt"))) return;
     try { await api(`/api/classifications/${year}/approve`, { method: "POST", body: JSON.stringify(seen) }); } catch (error) {
       await refused(error, () => approve.click());
       return;
