@@ -244,3 +244,45 @@ def test_a_hotspots_card_moves_its_tasks_due_date(chromium, server: str, city: E
         conn.execute(text("UPDATE tasks SET due_date = :d WHERE id = :t"), {"d": due, "t": task})  # as it was
     assert errors == []
     page.close()
+
+
+def test_accepting_work_with_steps_not_ticked_off_is_asked_first(chromium, server: str, city: Engine) -> None:
+    """Command accepted a task whose card read «Danh sách việc (0/2 đã xong)» in one click, unwarned (the team's phone
+    asks before reporting such work done). It asks first; «Quay lại» accepts nothing, «Vẫn nghiệm thu» accepts."""
+    with city.begin() as conn:
+        team, commune = conn.execute(
+            text("SELECT team_id, commune_code FROM tasks WHERE team_id IS NOT NULL ORDER BY id LIMIT 1")
+        ).one()
+        task = create_task(
+            conn,
+            principal_by_username(conn, "chihuy"),
+            kind="conversion",
+            hotspot_id=None,
+            commune_code=commune,
+            year=2020,
+            team_id=team,
+            due_date=local_today() + timedelta(days=10),
+            priority="normal",
+            checklist=[{"item": "Xác minh địa điểm"}, {"item": "Lập biên bản"}],
+        )
+        _walk(conn, task, (("in_progress", "team"), ("completed", "team")))
+
+    def state() -> str:
+        with city.connect() as conn:
+            return conn.execute(text("SELECT state FROM tasks WHERE id = :id"), {"id": task}).scalar_one()
+
+    page, errors = open_as(chromium, server, "chihuy")
+    page.click("[role=tab][data-tab=tasks]")
+    page.locator(f"#task-table tr[data-task-id='{task}']").click()
+    card = page.locator(f"#task-table .card[data-task-id='{task}']")
+    declined = confirming(page, False)
+    card.locator("button[data-action=accepted]").click()
+    assert declined == [f"Tổ còn 2/2 việc trong danh sách chưa đánh dấu xong. Vẫn nghiệm thu nhiệm vụ #{task}?"]
+    page.wait_for_timeout(300)
+    assert state() == "completed"
+    confirming(page, True)
+    card.locator("button[data-action=accepted]").click()
+    wait_message(page, f"Nhiệm vụ #{task}: Đã nghiệm thu")
+    assert state() == "accepted"
+    assert errors == []
+    page.close()

@@ -332,7 +332,8 @@ diabanPages.command = async function startCommand(map, cfg) {
   // `changes`: a changeKey) with an Idempotency-Key, and answer what was stored. The key stays the same while the same
   // change is sent again (common.js sendingKey, kept with the card's note): a commander's network dropping after the
   // server stored an acceptance or a note, «Thử lại» was refused as «đã thay đổi» (the move) or stored the note twice.
-  function actionBox(keep, changes, actions, labels, run, comment = null) {
+  // `asks(to)`, if given: a question before a move (true: go on), as a team's phone asks before reporting work done.
+  function actionBox(keep, changes, actions, labels, run, comment = null, asks = null) {
     const box = document.createElement("div");
     box.className = "actions";
     if (!actions.length && !comment) return box;
@@ -357,12 +358,13 @@ diabanPages.command = async function startCommand(map, cfg) {
       button.textContent = labels[action.to] || action.to;
       button.dataset.action = action.to;
       if (action.note_required) button.classList.add("needs-note");
-      button.onclick = function act() {
+      button.onclick = async function act() {
         if (action.note_required && !note.value.trim()) {
           notify(`«${button.textContent}» cần ghi chú: hãy nhập vào ô ghi chú`, true);
           note.focus();
           return;
         }
+        if (asks && !(await asks(action.to))) return;
         send(action.to, (sent) => run(action.to, note.value, sent), act);
       };
       box.appendChild(button);
@@ -402,6 +404,15 @@ diabanPages.command = async function startCommand(map, cfg) {
     const moved = await api(`/api/tasks/${taskId}/transitions`, keyed(key, { to, note, version }));
     const hotspot = moved.hotspot_status ? `; điểm nóng: ${cfg.statusLabels[moved.hotspot_status]}` : "";
     return `Nhiệm vụ #${taskId}: ${cfg.taskLabels[to]}${hotspot}`;
+  }
+
+  // Accepting work whose checklist the team did not tick off whole is asked first (a walk-through accepted «0/2 đã
+  // xong» unwarned; the team's phone asks before reporting it done): the steps may be done and unticked, or not done.
+  function acceptAsked(t, to) {
+    const open = (t.checklist || []).filter((line) => !line.done).length;
+    if (to !== "accepted" || !open) return true;
+    return ask(`Tổ còn ${VI_NUMBER.format(open)}/${VI_NUMBER.format(t.checklist.length)} việc trong danh sách chưa đánh ` +
+      `dấu xong. Vẫn nghiệm thu nhiệm vụ #${t.id}?`, "Vẫn nghiệm thu");
   }
 
   // While a team holds a task (not yet accepted, cancelled or declined), command may write to it: the sender of
@@ -659,7 +670,7 @@ diabanPages.command = async function startCommand(map, cfg) {
     const steps = checklistBox(t);  // what the team has ticked off (command sets the list: PATCH /api/tasks/{id})
     if (steps) card.appendChild(steps);
     card.appendChild(actionBox("task-note", changeKey("task", t.id), t.actions, cfg.taskActionLabels,
-      (to, note, key) => moveTask(t.id, t.version, to, note, key), commentTo(t.id, t.team, t.state)));
+      (to, note, key) => moveTask(t.id, t.version, to, note, key), commentTo(t.id, t.team, t.state), (to) => acceptAsked(t, to)));
     if (t.state === "unassigned" || t.state === "assigned") {
       const place = { id: t.hotspot_id, commune_code: t.commune_code, task_version: t.version, task_team: t.team,
         task_team_id: t.team_id };
