@@ -82,6 +82,8 @@ def test_a_note_and_a_start_made_without_signal_are_sent_once_when_it_returns(
     assert waiting == ["Chờ gửi: Thực hiện", f"Chờ gửi: Ghi chú tiến độ — «{note}»"], waiting
     assert "sẽ tự gửi khi có sóng" in page.locator("#queue-bar").inner_text()
     assert "đã được lưu trên máy" in page.locator("#message.warning").inner_text()
+    close = page.locator("#message .close").bounding_box()  # a thumb's «×» on a phone (it was 36 px)
+    assert close is not None and close["width"] >= 44 and close["height"] >= 44, close
     # The map scrolled under the bar at the screen's bottom: its zoom buttons were drawn over «2 thay đổi chờ gửi».
     page.evaluate("() => document.querySelector('.leaflet-control-zoom').scrollIntoView({ block: 'end' })")
     covered = page.evaluate("""() => { const bar = document.getElementById('queue-bar').getBoundingClientRect();

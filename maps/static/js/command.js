@@ -1247,7 +1247,8 @@ diabanPages.command = async function startCommand(map, cfg) {
         || `Chưa có kết quả phân loại năm ${k.year} hay năm đã phê duyệt nào.`;
     }
     document.getElementById("kpi-final-label").textContent = `Mục tiêu năm ${k.finalTarget.year}`;
-    document.getElementById("kpi-final").textContent = VI_PERCENT.format(k.finalTarget.share);
+    // The path's final target is a share of drug-free units as this year's is: at least (it read a bare «60%»).
+    document.getElementById("kpi-final").textContent = `${cfg.boundWords.at_least} ${VI_PERCENT.format(k.finalTarget.share)}`;
     document.getElementById("kpi-recurred-label").textContent = `Điểm ${recurredWords} năm ${k.recurrences.year}`;
     const limit = k.recurrences.target;
     document.getElementById("kpi-recurred").innerHTML = `${figure(k.recurrences.value, (v) => VI_NUMBER.format(v))} ` +
