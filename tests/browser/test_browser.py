@@ -461,6 +461,9 @@ def test_command_and_team_take_a_hotspot_from_detection_to_closure(chromium, ser
 
     field.reload()
     field.wait_for_selector("body[data-ready=true]")
+    # Why it came back, on the card itself (it was only in the notices and the folded history).
+    why = team_task.locator("p.returned-why").inner_text()
+    assert why.startswith("Ban chỉ huy trả lại (") and why.endswith("): «Thiếu biên bản hiện trường»"), why
     team_task.locator("button[data-to=in_progress]").click()
     field.wait_for_selector(f"article.task[data-task-id='{task_id}'] b.state:has-text('Đang thực hiện')")
     for line in team_task.locator(".checklist input[type=checkbox]").all():  # every step ticked: no question

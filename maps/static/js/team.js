@@ -189,6 +189,15 @@ diabanPages.team = async function startTeam(map, cfg) {
       : `geo:${task.lat},${task.lon}?q=${task.lat},${task.lon}(${label})`;
   };
 
+  // Why command sent work back, on the task's card (it was only in «Thông báo» and the folded history): the newest
+  // notice of the return, from the notices the page holds (their read is recorded; the task list carries no notes).
+  let noticed = [];
+  function returnedWhy(task) {
+    if (task.state !== "returned") return "";
+    const back = noticed.find((e) => e.task_id === task.id && e.to_state === "returned" && e.note);
+    return back ? `<p class="returned-why"><b>Ban chỉ huy trả lại</b> (${viDateTime(back.at)}): «${escapeHtml(back.note)}»</p>` : "";
+  }
+
   function taskItem(task) {
     const late = task.overdue_days > 0;
     const item = document.createElement("article");
@@ -202,7 +211,7 @@ diabanPages.team = async function startTeam(map, cfg) {
     item.innerHTML = `<h3>#${task.id} ${escapeHtml(task.kind_label)}${task.year ? ` năm ${task.year}` : ""}</h3>
       <p><b class="state">${escapeHtml(task.state_label)}</b> · ${priorityWords(task.priority, cfg.priorityLabels)}</p>
       ${dueApplies(task.state) ? `<p>Hạn: ${viDate(task.due_date)}${late ? ` <span class="late">quá hạn ${VI_NUMBER.format(task.overdue_days)} ngày</span>` : ""}</p>` : ""}
-      ${place}${hotspot}`;
+      ${returnedWhy(task)}${place}${hotspot}`;
     // Command's steps, ticked off by the team while it works the task (not once the work is sent).
     const steps = checklistBox(task, dueApplies(task.state) ? (line, done) => tickLine(task, line, done) : null);
     if (steps) item.appendChild(steps);
@@ -697,6 +706,7 @@ diabanPages.team = async function startTeam(map, cfg) {
     let inbox;
     try {
       inbox = await api("/api/inbox?limit=20");
+      noticed = inbox.events;
     } catch (error) {
       list.querySelector("li.none")?.remove();  // «Đang tải…», «Không có thông báo mới» or the failure before
       list.insertAdjacentHTML("afterbegin", `<li class="none">Chưa tải được thông báo (${escapeHtml(failure(error))}):
