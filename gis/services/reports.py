@@ -24,7 +24,7 @@ from gis.store.provinces import (
     sole_province,
 )
 from gis.store.scoping import AreaScope
-from models.domain.dates import DayWindow
+from models.domain.dates import DayWindow, vn_day
 from models.domain.kpi import compute_kpis
 from models.domain.period_report import (
     TOP_COMMUNES,
@@ -35,7 +35,8 @@ from models.domain.period_report import (
     known,
     period_sections,
 )
-from models.vocabulary import AreaLevel
+from models.errors import InvalidRequest
+from models.vocabulary import AreaLevel, local_today
 
 
 def yearly_hotspot_counts(conn: Connection, year: int, scope: AreaScope) -> dict[str, Any]:
@@ -137,7 +138,14 @@ def period_report(conn: Connection, period: DayWindow, province_code: str | None
     past it (``data_until_line``, ``data_gap``); a period beginning after it has no incident figures either, and one
     going on past it compares its incident figures with last year's same days up to the same day a year before
     (``incidents_previous``, said in ``compared_line``: :func:`models.domain.period_report.compared_window`) — the
-    hotspot and task figures, written here, keep the whole windows."""
+    hotspot and task figures, written here, keep the whole windows. A period beginning after today is refused: it has
+    no figures, and its hotspot and task lines read as counted («0 | 5 | −5», tasks overdue at an end still to come)."""
+    today = local_today()
+    if period.first > today:
+        raise InvalidRequest(
+            f"kỳ báo cáo bắt đầu ngày {vn_day(period.first)}, sau hôm nay ({vn_day(today)}): chưa có số liệu nào",
+            "a report period begins after today",
+        )
     if province_code is not None:
         require_province(conn, province_code)
     area = province_code or sole_province(conn)

@@ -307,6 +307,7 @@ def test_the_same_period_of_last_year_moves_the_leap_day_to_28_february() -> Non
         ({"from": "2012-01-01", "to": "2101-01-01"}, "đến ngày"),
         ({"from": "2012-01-01", "to": "31/01/2012"}, "đến ngày"),
         ({"from": "2012-01-01"}, "đến ngày"),
+        ({"from": "2099-01-01", "to": "2099-03-31"}, "kỳ báo cáo bắt đầu ngày 01/01/2099, sau hôm nay ("),
     ],
 )
 def test_a_wrong_period_is_refused_in_vietnamese(client: TestClient, params: dict[str, str], words: str) -> None:
