@@ -258,7 +258,9 @@ def test_command_sees_the_map_with_its_layers(chromium, server: str) -> None:
     page.wait_for_selector(".leaflet-overlay-pane canvas")  # communes and hotspots drawn (canvas renderer)
     assert page.locator("img.leaflet-image-layer").count() == 1  # the heat overlay
     assert "%" in page.locator("#kpi-drug-free").inner_text()
-    assert page.locator("#kpi-final").inner_text() == "tối thiểu 60%"  # the 2030 target (this year's: test_map_reading.py)
+    assert (
+        page.locator("#kpi-final").inner_text() == "tối thiểu 60%"
+    )  # the 2030 target (this year's: test_map_reading.py)
     shot(page, "command-heat")
     with page.expect_response(lambda r: "/tiles/incidents/" in r.url) as tile:
         page.locator(".leaflet-control-layers >> text=Vụ việc (số vụ theo ô").click()

@@ -65,6 +65,10 @@ def test_this_months_report_is_shown_and_offered_in_excel(chromium, server: str)
     page.wait_for_selector("#message.error >> text=không phải ngày hợp lệ")
     assert not table.is_visible() and not link.is_visible()
     assert page.locator("#period-summary").inner_text() == ""
+    # A period chosen next: its report, and the wrong day's message gone (it stayed, red, over the new figures).
+    page.click("#period-report button[data-period=month]")
+    page.wait_for_selector("#period-table", state="visible")
+    page.wait_for_function("() => !document.getElementById('message').textContent.includes('không phải ngày hợp lệ')")
     assert errors == []
 
 

@@ -84,7 +84,10 @@ document.addEventListener("DOMContentLoaded", () => {
     }
     document.getElementById("period-summary").textContent = "";
   }
-  const run = () => load().catch((error) => { withdraw(); failed(error, run); });
+  // A refusal is told about the report (`about`), and settled once a report loads: a wrong day's red message stayed
+  // over the next period's figures.
+  const run = () => load().then(() => settled("period-report"))
+    .catch((error) => { withdraw(); failed(error, run, "period-report"); });
   form.addEventListener("submit", (event) => { event.preventDefault(); run(); });
   // «6 tháng» read as the last six months; reports say which half of the year it is («sơ kết 6 tháng đầu năm»).
   // Named when the report is opened: Hải Phòng's day is known once the page has started (diabanStart).
