@@ -291,7 +291,7 @@ def command_panel() -> str:
       <div class="kpi"><span>Phân loại xã trên bản đồ</span><b id="classes-year">—</b></div>
       {period_report_form()}
       <h2>Lọc vụ việc</h2>
-      <form id="filters">
+      <form id="filters" novalidate>
         {_date_input("from", "Từ ngày")}{_date_input("to", "Đến ngày")}
         <div class="kinds">{kinds}</div>
         <label title="Nhân mật độ: Gauss, độ rộng σ (mặc định), hoặc bậc bốn kiểu ArcGIS, bán kính tìm kiếm ≈ 2,83σ"
@@ -482,7 +482,7 @@ def admin_panel() -> str:
           <small>Chỉ khi tổ không còn thành viên và không còn nhiệm vụ chưa kết thúc. Địa bàn kết thúc hôm nay; tổ không
             còn được chọn để giao việc hay thêm người, nhưng nhiệm vụ cũ và nhật ký vẫn ghi tên tổ.</small>
         </div>
-        <form id="team-form" class="stack">
+        <form id="team-form" class="stack" novalidate>
           <label id="team-name">Tên tổ mới <input name="name" maxlength="200"></label>
           <label>Có hiệu lực từ ngày <input name="valid_from" placeholder="dd/mm/yyyy" inputmode="numeric" required
             pattern="{DATE_PATTERN}" title="Ngày theo dạng dd/mm/yyyy, từ hôm nay trở đi"></label>
