@@ -416,6 +416,9 @@ def test_command_and_team_take_a_hotspot_from_detection_to_closure(chromium, ser
         assert conn.execute(text("SELECT count(*) FROM tasks WHERE hotspot_id = :h"), {"h": hotspot}).scalar_one() == 0
     card.locator("form.assign input[name=due]").fill(due)
     card.locator("form.assign textarea[name=steps]").fill("Xác minh địa điểm\n\n  Lập kế hoạch đấu tranh  \n")
+    # Its priority chosen (every task was sent «cao»): high unless command says otherwise.
+    assert card.locator("form.assign select[name=priority]").input_value() == "high"
+    card.locator("form.assign select[name=priority]").select_option("urgent")
     shot(page, "command-assign-steps")
     card.locator("form.assign button[type=submit]").click()
     wait_message(page, "Đã giao nhiệm vụ")
@@ -430,7 +433,7 @@ def test_command_and_team_take_a_hotspot_from_detection_to_closure(chromium, ser
 
     field, field_errors = open_as(chromium, server, team_user, PHONE)
     team_task = field.locator(f"article.task[data-task-id='{task_id}']")
-    assert "· ưu tiên cao" in team_task.locator("p").first.inner_text()  # a word mid-sentence, not «ưu tiên Cao»
+    assert "· ưu tiên khẩn" in team_task.locator("p").first.inner_text()  # a word mid-sentence, not «ưu tiên Khẩn»
     team_task.locator("button[data-to=in_progress]").click()
     field.wait_for_selector(f"article.task[data-task-id='{task_id}'] b.state:has-text('Đang thực hiện')")
     team_task.locator(".actions textarea").fill("Đã bắt 2 đối tượng, thu giữ tang vật")
@@ -458,7 +461,7 @@ def test_command_and_team_take_a_hotspot_from_detection_to_closure(chromium, ser
     assert page.locator("#task-table tbody tr").count() == int(awaiting)
     page.click(f"#task-table tr[data-task-id='{task_id}']")
     task_card = page.locator(f"#task-table .card[data-task-id='{task_id}']")
-    assert "; ưu tiên cao" in task_card.locator("p").first.inner_text()
+    assert "; ưu tiên khẩn" in task_card.locator("p").first.inner_text()
     task_card.locator("button[data-action=returned]").click()
     page.wait_for_selector("#message.error >> text=cần ghi chú")  # returning needs a comment
     task_card.locator("textarea").fill("Thiếu biên bản hiện trường")

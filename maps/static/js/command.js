@@ -529,7 +529,8 @@ diabanPages.command = async function startCommand(map, cfg) {
     ];
   }
 
-  // Giving a hotspot a task (`taskId` null), or a task to a team, or to another: a fold whose form offers the teams
+  // Giving a hotspot a task (`taskId` null), with its due date, priority (high unless command says otherwise: every
+  // task read «ưu tiên cao», which told a team nothing) and steps, or a task to a team, or to another: a fold whose form offers the teams
   // covering the hotspot (or, for a task without one, its commune), least loaded (the suggestion) first, asked each
   // time it opens; command confirms or picks another. Opened, with its team chosen and its reason typed, it stays so
   // when the card is drawn again (data-keep: it used to go back to a plain button). `p`: a hotspot, or {id: its
@@ -545,6 +546,9 @@ diabanPages.command = async function startCommand(map, cfg) {
     fold.innerHTML = `<summary class="assign-open">${escapeHtml(label)}</summary><form class="assign">
       <label>Tổ công tác<span class="suggest-hint"></span> <select name="team" data-keep="${kind}-team" disabled></select></label>
       ${taskId ? "" : `<label>Hạn ${dayInput("due", due, "assign-due")}</label>
+      <label>Mức ưu tiên <select name="priority" data-keep="assign-priority">${Object.entries(cfg.priorityLabels)
+        .map(([code, label]) => `<option value="${code}"${code === "high" ? " selected" : ""}>${escapeHtml(label)}</option>`)
+        .join("")}</select></label>
       <label>Danh sách việc cho tổ (mỗi dòng một việc, không bắt buộc; tổ đánh dấu khi làm xong)
         <textarea name="steps" rows="3" maxlength="20000" data-keep="assign-steps"></textarea></label>`}
       ${p.task_team ? `<label>Lý do giao lại (tổ đang giữ sẽ được báo) <input name="note" maxlength="4000" data-keep="${kind}-note"></label>` : ""}
@@ -639,7 +643,7 @@ diabanPages.command = async function startCommand(map, cfg) {
         const body = taskId
           ? { team_id: Number(form.team.value), version: p.task_version, note: form.note?.value.trim() ?? "" }
           : { kind: "suppression", hotspot_id: p.id, team_id: Number(form.team.value),
-            due_date: dayField(form.due, "Hạn") || null, priority: "high",
+            due_date: dayField(form.due, "Hạn") || null, priority: form.priority.value,
             checklist: form.steps.value.split("\n").map((line) => line.trim()).filter(Boolean).map((item) => ({ item })) };
         if (!(await dueConfirmed(body.due_date))) return;
         const key = sendingKey(form.key, [taskId, p.id, body]);
