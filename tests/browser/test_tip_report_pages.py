@@ -299,7 +299,11 @@ def test_command_finds_a_spot_a_team_reported_in_its_inbox_and_verifies_it_from_
     counted = int(page.locator("#inbox-count").inner_text() or 0)
     page.click("[role=tab][data-tab=inbox]")
     item = page.locator("#inbox li.team-report", has_text=f"Điểm nóng #{spot}")
-    assert f"{username}, Tổ" in item.inner_text() and "báo điểm mới" in item.inner_text() and note in item.inner_text()
+    assert (
+        f"{username}, Tổ" in item.inner_text()
+        and "báo điểm mới, loại: " in item.inner_text()
+        and note in item.inner_text()
+    )
     assert page.locator("#inbox li").first.inner_text() == item.inner_text()  # waiting for command: first
     shot(page, "tip-command-inbox-report")
     item.click()

@@ -1061,8 +1061,9 @@ diabanPages.command = async function startCommand(map, cfg) {
     const reports = inbox.team_reports.map((r) => {
       const item = document.createElement("li");
       item.className = "team-report";
-      item.innerHTML = `<b>Điểm nóng #${r.hotspot_id}</b> (${escapeHtml(communeName(r.commune_code))}): báo điểm mới ` +
-        `(${escapeHtml(cfg.hotspotKindLabels[r.kind] || r.kind)})${r.note ? ` — «${escapeHtml(r.note)}»` : ""}` +
+      // Its kind named as such («loại: tụ điểm»): a bare «(Điểm)» after «báo điểm mới» read as a stray word.
+      item.innerHTML = `<b>Điểm nóng #${r.hotspot_id}</b> (${escapeHtml(communeName(r.commune_code))}): báo điểm mới, ` +
+        `loại: ${escapeHtml((cfg.hotspotKindLabels[r.kind] || r.kind).toLowerCase())}${r.note ? ` — «${escapeHtml(r.note)}»` : ""}` +
         byLine(r.at, withTeam(r.actor, r.actor_team), `${escapeHtml(cfg.statusLabels.detected)}, chờ xác minh hoặc loại bỏ`);
       return clickable(item, async () => {
         document.getElementById("hotspot-filters").reset();
