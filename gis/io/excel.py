@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import math
 from collections.abc import Sequence
 from io import BytesIO
 from typing import Any
@@ -66,6 +67,15 @@ def _span(widths: Sequence[float], first: int, want: float) -> int:
     return len(widths)
 
 
+def _wrapped_height(text: str, width: float, size: int) -> float:
+    """The height in points of a row whose ``text``, in a ``size``-point font, wraps within ``width`` (Excel's column
+    units, about one character of its 11-point default each; Vietnamese in Times New Roman, with its diacritics and
+    words wrapped whole, is counted 15 % wider: a line too many leaves a blank, one too few cuts the text)."""
+    per_line = max(1.0, width * 0.85 * 11 / size)
+    lines = sum(max(1, math.ceil(len(part) / per_line)) for part in text.split("\n"))
+    return round(lines * size * 1.3 + 4, 1)
+
+
 def administrative_workbook(
     title: str,
     subtitle: str,
@@ -101,10 +111,14 @@ def administrative_workbook(
     _merged(ws, 1, right_start, right_end, NATION, bold=True)
     _merged(ws, 2, right_start, right_end, MOTTO, bold=True, underline=True)
     _merged(ws, 3, right_start, right_end, heading.date_line(), italic=True)
-    _merged(ws, 5, 1, min(n, max(right_end, 6)), title, bold=True, size=14)
-    _merged(ws, 6, 1, min(n, max(right_end, 6)), subtitle, italic=True)
-    _merged(ws, 7, 1, min(n, max(right_end, 6)), issued, italic=True)
-    ws.row_dimensions[7].height = 32  # a long basis wraps onto a second line
+    block = min(n, max(right_end, 6))
+    _merged(ws, 5, 1, block, title, bold=True, size=14)
+    _merged(ws, 6, 1, block, subtitle, italic=True)
+    _merged(ws, 7, 1, block, issued, italic=True)
+    # Excel does not grow a merged row to its wrapped text: a long subtitle (the period's notes, 394 characters) or
+    # basis showed its first line, the rest cut off. Each is given the lines it takes over the block's width.
+    for row, text, size in ((5, title, 14), (6, subtitle, 12), (7, issued, 12)):
+        ws.row_dimensions[row].height = _wrapped_height(text, sum(widths[:block]), size)
     header_row = 8
     for col, name in enumerate(headers, start=1):
         cell = _put(ws, header_row, col, name)

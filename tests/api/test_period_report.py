@@ -332,6 +332,11 @@ def test_the_excel_file_has_the_administrative_heading_and_the_figures(
     assert cells[0][0] == "CÔNG AN THÀNH PHỐ HẢI PHÒNG"
     assert "BÁO CÁO ĐỊNH KỲ TỪ NGÀY 01/02/2012 ĐẾN NGÀY 29/02/2012" in cells[4]
     assert "so với cùng kỳ năm trước: từ ngày 01/02/2011 đến ngày 28/02/2011" in cells[5][0]
+    # The subtitle and the basis line wrap in their merged rows, which Excel does not grow: each row is as high as its
+    # lines (the period's notes were cut to their first line). The block spans the six columns, 126 characters wide.
+    for row in (6, 7):
+        words = sheet.cell(row=row, column=1).value
+        assert sheet.row_dimensions[row].height >= 15 * -(-len(words) // 126), (row, len(words))
     by_label = {row[1]: row for row in cells if row[1]}
     assert by_label["Mua bán trái phép chất ma túy"][2:] == [4, 2, 2, 1.0]
     assert by_label["Tàng trữ trái phép chất ma túy"][2:] == [1, 0, 1, "cùng kỳ bằng 0, không tính tỷ lệ"]
