@@ -452,8 +452,11 @@ diabanPages.command = async function startCommand(map, cfg) {
       ? `<p class="next">Chưa loại khỏi danh sách được: ${p.closing_waits.map(escapeHtml).join("; ")}</p>` : "";
     // Where the eradication (or the start of monitoring) is offered, what follows: nothing said it before the
     // period was under way. The period is the lifecycle's own (cfg.monitoringDays, DIABAN_MONITORING_DAYS).
-    const keepClean = p.actions.some((a) => a.to === "eradicated" || a.to === "monitoring")
-      ? `<p class="next keep-clean">Tiếp theo: giữ sạch, theo dõi ${VI_NUMBER.format(cfg.monitoringDays)} ngày từ khi bấm ` +
+    // Both steps named while the first is still to take: the button it spoke of is offered only after it.
+    const eradicating = p.actions.some((a) => a.to === "eradicated");
+    const keepClean = eradicating || p.actions.some((a) => a.to === "monitoring")
+      ? `<p class="next keep-clean">Tiếp theo: ${eradicating ? `«${escapeHtml(cfg.hotspotActionLabels.eradicated)}», rồi ` : ""}` +
+        `giữ sạch, theo dõi ${VI_NUMBER.format(cfg.monitoringDays)} ngày từ khi bấm ` +
         `«${escapeHtml(cfg.hotspotActionLabels.monitoring)}»; không có vụ việc mới trong phạm vi thì được loại khỏi danh sách</p>`
       : "";
     // A spot reported by hand has no incident yet: said so, not «0 vụ việc; lần đầu —, gần nhất —».
