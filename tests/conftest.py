@@ -454,9 +454,19 @@ def incident_burst(
     return path
 
 
-def conversion_task(conn: Connection, actor: Principal, commune: str, year: int, team_id: int | None) -> int:
-    """A commune's conversion task of ``year`` made by ``actor`` (command), given to ``team_id``, no due date."""
-    return _task(conn, actor, team_id, kind="conversion", hotspot_id=None, commune_code=commune, year=year)
+def conversion_task(
+    conn: Connection,
+    actor: Principal,
+    commune: str,
+    year: int,
+    team_id: int | None,
+    checklist: list[dict[str, Any]] | None = None,
+) -> int:
+    """A commune's conversion task of ``year`` made by ``actor`` (command), given to ``team_id``, no due date, with
+    command's ``checklist`` if any."""
+    return _task(
+        conn, actor, team_id, checklist=checklist, kind="conversion", hotspot_id=None, commune_code=commune, year=year
+    )
 
 
 def suppression_task(
@@ -466,12 +476,21 @@ def suppression_task(
     return _task(conn, actor, team_id, kind="suppression", hotspot_id=hotspot_id, priority=priority)
 
 
-def _task(conn: Connection, actor: Principal, team_id: int | None, priority: str = "normal", **what: Any) -> int:
-    """A task through the service, without due date, checklist or note (``what``: its kind and what it is about)."""
+def _task(
+    conn: Connection,
+    actor: Principal,
+    team_id: int | None,
+    priority: str = "normal",
+    checklist: list[dict[str, Any]] | None = None,
+    **what: Any,
+) -> int:
+    """A task through the service, without due date or note (``what``: its kind and what it is about)."""
     from gis.services.tasks import create_task
 
     what = {"commune_code": None, "year": None, **what}
-    return create_task(conn, actor, team_id=team_id, due_date=None, priority=priority, checklist=[], **what)
+    return create_task(
+        conn, actor, team_id=team_id, due_date=None, priority=priority, checklist=checklist or [], **what
+    )
 
 
 def bearer_headers(app: FastAPI, conn: Connection, user_id: int, minutes: int = 30) -> dict[str, str]:

@@ -13,6 +13,7 @@ from datetime import timedelta
 
 import pytest
 import test_browser as shared
+from conftest import conversion_task
 from sqlalchemy import Connection, Engine, text
 from test_browser import PHONE, confirming, open_as, shot, wait_message
 
@@ -255,18 +256,8 @@ def test_accepting_work_with_steps_not_ticked_off_is_asked_first(chromium, serve
         team, commune = conn.execute(
             text("SELECT team_id, commune_code FROM tasks WHERE team_id IS NOT NULL ORDER BY id LIMIT 1")
         ).one()
-        task = create_task(
-            conn,
-            principal_by_username(conn, "chihuy"),
-            kind="conversion",
-            hotspot_id=None,
-            commune_code=commune,
-            year=2020,
-            team_id=team,
-            due_date=local_today() + timedelta(days=10),
-            priority="normal",
-            checklist=[{"item": "Xác minh địa điểm"}, {"item": "Lập biên bản"}],
-        )
+        steps = [{"item": "Xác minh địa điểm"}, {"item": "Lập biên bản"}]
+        task = conversion_task(conn, principal_by_username(conn, "chihuy"), commune, 2020, team, steps)
         _walk(conn, task, (("in_progress", "team"), ("completed", "team")))
 
     def state() -> str:
