@@ -387,7 +387,7 @@ class TransitionIn(_In):
 
 
 #: When a change a phone kept without signal was made, sent with it once the signal is back (a task's transition,
-#: note or photo; gis.store.tasks.when_made bounds it).
+#: note, photo or checklist tick; gis.store.tasks.when_made bounds it).
 MadeAt = Annotated[
     AwareDatetime | None,
     Field(

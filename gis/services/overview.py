@@ -67,9 +67,9 @@ def kpi_panel(
     """The command page's KPIs for a province (None: every unit): the drug-free share of this year's classification
     (draft or approved) against this year's target, else of the newest approved year against that year's target;
     the final target of the path; and the recurrences of this calendar year against their limit. The lines come
-    from the KPI report (same rules), each with how its target binds it (``bound``, BOUND_WORDS). A province the report refuses (no unit of it loaded, or none in that year's
-    run) has no share: ``drugFreeRefused`` carries the report's sentence, which the panel shows — the refusal refused
-    the whole page."""
+    from the KPI report (same rules), each with how its target binds it (``bound``, BOUND_WORDS). A province the
+    report refuses (no unit of it loaded, or none in that year's run) has no share: ``drugFreeRefused`` carries the
+    report's sentence, which the panel shows — the refusal refused the whole page."""
     targets = targets_for(province_code or sole_province(conn))
     year = today.year if today.year in run_years else approved_year
     share = None
