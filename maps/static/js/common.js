@@ -208,11 +208,14 @@ function sendingKey(field, content) {
   let kept = null;
   try { kept = JSON.parse(field.value || "null"); } catch { /* not ours: a new key */ }
   if (kept?.what === what) return kept.key;
-  // crypto.randomUUID needs a secure context; a phone on the station's plain-HTTP address has getRandomValues only
-  const key = Array.from(crypto.getRandomValues(new Uint8Array(16)), (b) => b.toString(16).padStart(2, "0")).join("");
+  const key = newKey();
   field.value = JSON.stringify({ key, what });
   return key;
 }
+
+// A fresh Idempotency-Key: crypto.randomUUID needs a secure context; a phone on the station's plain-HTTP address has
+// getRandomValues only.
+const newKey = () => Array.from(crypto.getRandomValues(new Uint8Array(16)), (b) => b.toString(16).padStart(2, "0")).join("");
 
 // Dates and times as Hải Phòng sees them (dd/mm/yyyy, 24 h; the page's time zone), whatever the browser's own. The
 // formatter is made again once the page's zone is known: one made by a call before diabanStart (a script's

@@ -226,7 +226,7 @@ diabanPages.team = async function startTeam(map, cfg) {
   // command read «0/2 đã xong» of work done); the card is drawn as it will be.
   async function tickLine(task, line, done) {
     const change = { taskId: task.id, path: `/api/tasks/${task.id}/checklist`, tick: { item: line, done },
-      version: task.version, key: sendingKey(document.createElement("input"), [task.id, line, done, task.version]),
+      version: task.version, key: newKey(),
       label: `${done ? "Xong" : "Chưa xong"}: ${task.checklist[line].item}` };
     const sent = await sendOrKeep(task, change);
     if (sent.queued) { setTimeout(draw); return; }  // drawn again once the box has taken the tick
