@@ -246,6 +246,8 @@ class HotspotProperties(_Out):
         "no team holds the hotspot's work (the register's «Tổ»)"
     )
     task_due_date: date | None
+    task_steps: int = Field(description="lines in the newest task's checklist (0: none, or the task is not shown)")
+    task_steps_open: int = Field(description="of those, the lines the team has not ticked off as done")
     task_overdue_days: int
     task_outside_team_area: bool = Field(
         description="the newest task's team still holds it in a commune outside the team's area today"

@@ -49,6 +49,9 @@ def _from(scope: AreaScope) -> str:
     scope may see that task (a team never sees another team's task, even on a hotspot of its area)."""
     return f"""hotspots h LEFT JOIN LATERAL (
         SELECT t.id, t.state, t.version, t.team_id, t.commune_code, tm.name AS team, t.due_date,
+               jsonb_array_length(t.checklist) AS steps,
+               (SELECT count(*) FROM jsonb_array_elements(t.checklist) l WHERE NOT coalesce((l ->> 'done')::boolean, false))
+                   AS steps_open,
                {held_outside_area("t")} AS outside, ({scope.tasks("t")}) AS seen FROM tasks t
         LEFT JOIN teams tm ON tm.id = t.team_id
         WHERE t.hotspot_id = h.id AND t.kind = '{TaskKind.SUPPRESSION}' ORDER BY t.id DESC LIMIT 1) st ON true"""
@@ -65,6 +68,8 @@ _PROPERTIES = f"""json_build_object('id', h.id, 'status', h.status, 'kind', h.ki
     'task_id', CASE WHEN st.seen THEN st.id END, 'task_state', CASE WHEN st.seen THEN st.state END,
     'task_version', CASE WHEN st.seen THEN st.version END, 'task_team_id', CASE WHEN st.seen THEN st.team_id END,
     'task_team', CASE WHEN st.seen THEN st.team END, 'task_due_date', CASE WHEN st.seen THEN st.due_date END,
+    'task_steps', CASE WHEN st.seen THEN st.steps ELSE 0 END,
+    'task_steps_open', CASE WHEN st.seen THEN st.steps_open ELSE 0 END,
     'task_outside_team_area', coalesce(st.seen AND st.outside, false), 'newest_task_state', st.state,
     'monitoring_since', CASE WHEN {_MONITORED} THEN {local_date("h.status_changed_at")} END,
     'incident_since_monitoring', CASE WHEN {_MONITORED} THEN {incident_within("h", "h.status_changed_at", "now()")} END)"""

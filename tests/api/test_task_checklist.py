@@ -32,6 +32,7 @@ def task(client, make_team, make_user, make_hotspot, bearer) -> dict:
     assert made.status_code == 201, made.text
     return {
         "id": made.json()["id"],
+        "hotspot": hotspot,
         "version": made.json()["version"],
         "member": bearer(make_user("to-ds", "team", team)),
         "stranger": bearer(make_user("to-khac", "team", other)),
@@ -87,3 +88,17 @@ def test_others_a_closed_task_and_a_missing_line_are_refused(client, conn, task)
         assert refused.status_code == 409 and "không đánh dấu danh sách việc được" in refused.json()["message"]
     stored = conn.execute(text("SELECT checklist FROM tasks WHERE id = :t"), {"t": task["id"]}).scalar_one()
     assert [line["done"] for line in stored] == [False] * 3
+
+
+def test_the_hotspots_card_counts_the_steps_its_task_has_ticked_off(client, task) -> None:
+    """The hotspot's card offers its task's acceptance (the map's popup): it says how many steps are ticked off, for
+    command to be asked before accepting work with steps open."""
+    assert _tick(client, task, 2, True, task["member"]).status_code == 200
+
+    def counts(headers=None) -> tuple[int, int]:
+        card = client.get(f"/api/hotspots/{task['hotspot']}", headers=headers).json()["properties"]
+        return card["task_steps"], card["task_steps_open"]
+
+    assert counts() == counts(task["member"]) == (3, 2)
+    listed = client.get("/api/hotspots", params={"commune": AREA}).json()["features"]
+    assert [(f["properties"]["task_steps"], f["properties"]["task_steps_open"]) for f in listed] == [(3, 2)]

@@ -8,6 +8,7 @@ is neither the default 180 days nor test_browser.py's 0, so that a page retyping
 
 from __future__ import annotations
 
+import json
 from collections.abc import Iterator
 from datetime import timedelta
 
@@ -271,6 +272,49 @@ def test_accepting_work_with_steps_not_ticked_off_is_asked_first(chromium, serve
     declined = confirming(page, False)
     card.locator("button[data-action=accepted]").click()
     assert declined == [f"Tổ còn 2/2 việc trong danh sách chưa đánh dấu xong. Vẫn nghiệm thu nhiệm vụ #{task}?"]
+    page.wait_for_timeout(300)
+    assert state() == "completed"
+    confirming(page, True)
+    card.locator("button[data-action=accepted]").click()
+    wait_message(page, f"Nhiệm vụ #{task}: Đã nghiệm thu")
+    assert state() == "accepted"
+    assert errors == []
+    page.close()
+
+
+def test_the_hotspots_card_asks_too_before_accepting_work_with_steps_open(chromium, server: str, city: Engine) -> None:
+    """The hotspot's card on the map and in the register offered «Nghiệm thu» for its task without the question the
+    task's own card asks, and did not say how much of the checklist was ticked off. It says «danh sách việc: 1/3 đã
+    xong» and asks the same question."""
+    with city.begin() as conn:
+        hotspot, task = conn.execute(
+            text("""SELECT t.hotspot_id, t.id FROM tasks t WHERE t.kind = 'suppression' AND t.state = 'assigned'
+                    AND t.id = (SELECT max(o.id) FROM tasks o WHERE o.hotspot_id = t.hotspot_id
+                                AND o.kind = 'suppression') ORDER BY t.id LIMIT 1""")
+        ).one()
+        steps = [
+            {"item": "Xác minh", "done": True},
+            {"item": "Lập biên bản", "done": False},
+            {"item": "Tuần tra", "done": False},
+        ]
+        conn.execute(
+            text("UPDATE tasks SET checklist = CAST(:steps AS jsonb) WHERE id = :id"),
+            {"steps": json.dumps(steps), "id": task},
+        )
+        _walk(conn, task, (("in_progress", "team"), ("completed", "team")))
+
+    def state() -> str:
+        with city.connect() as conn:
+            return conn.execute(text("SELECT state FROM tasks WHERE id = :id"), {"id": task}).scalar_one()
+
+    page, errors = open_as(chromium, server, "chihuy")
+    page.click("[role=tab][data-tab=hotspots]")
+    page.click(f"#hotspot-table tr[data-hotspot-id='{hotspot}']")
+    card = page.locator(f"#hotspot-table .card[data-hotspot-id='{hotspot}']")
+    assert "danh sách việc: 1/3 đã xong" in card.inner_text()
+    declined = confirming(page, False)
+    card.locator("button[data-action=accepted]").click()
+    assert declined == [f"Tổ còn 2/3 việc trong danh sách chưa đánh dấu xong. Vẫn nghiệm thu nhiệm vụ #{task}?"]
     page.wait_for_timeout(300)
     assert state() == "completed"
     confirming(page, True)

@@ -408,12 +408,13 @@ diabanPages.command = async function startCommand(map, cfg) {
 
   // Accepting work whose checklist the team did not tick off whole is asked first (a walk-through accepted «0/2 đã
   // xong» unwarned; the team's phone asks before reporting it done): the steps may be done and unticked, or not done.
-  function acceptAsked(t, to) {
-    const open = (t.checklist || []).filter((line) => !line.done).length;
+  // Asked from the task's card (its checklist) and from its hotspot's card (the API's task_steps, task_steps_open).
+  function acceptAsked(taskId, open, total, to) {
     if (to !== "accepted" || !open) return true;
-    return ask(`Tổ còn ${VI_NUMBER.format(open)}/${VI_NUMBER.format(t.checklist.length)} việc trong danh sách chưa đánh ` +
-      `dấu xong. Vẫn nghiệm thu nhiệm vụ #${t.id}?`, "Vẫn nghiệm thu");
+    return ask(`Tổ còn ${VI_NUMBER.format(open)}/${VI_NUMBER.format(total)} việc trong danh sách chưa đánh ` +
+      `dấu xong. Vẫn nghiệm thu nhiệm vụ #${taskId}?`, "Vẫn nghiệm thu");
   }
+  const openSteps = (t) => (t.checklist || []).filter((line) => !line.done).length;
 
   // While a team holds a task (not yet accepted, cancelled or declined), command may write to it: the sender of
   // a note for the team (answering what was stored), or null.
@@ -442,7 +443,9 @@ diabanPages.command = async function startCommand(map, cfg) {
     card.className = "card";
     card.dataset.hotspotId = p.id;
     const task = p.task_id ? `<p>Nhiệm vụ #${p.task_id}: <b>${escapeHtml(cfg.taskLabels[p.task_state])}</b>` +
-      `${p.task_team ? " — " + escapeHtml(p.task_team) : ""}${dueClause(p.task_state, p.task_due_date, p.task_overdue_days)}</p>`
+      `${p.task_team ? " — " + escapeHtml(p.task_team) : ""}${dueClause(p.task_state, p.task_due_date, p.task_overdue_days)}` +
+      `${p.task_steps ? `; danh sách việc: ${VI_NUMBER.format(p.task_steps - p.task_steps_open)}/` +
+        `${VI_NUMBER.format(p.task_steps)} đã xong` : ""}</p>`
       : "<p>Chưa có nhiệm vụ</p>";
     const monitoring = p.monitoring_since ? `<p>Giữ sạch, theo dõi từ ${viDate(p.monitoring_since)}` +
       (p.incident_since_monitoring ? ` — <span class="late">đã có vụ việc trong phạm vi</span>` : " — chưa có vụ việc") +
@@ -474,7 +477,8 @@ diabanPages.command = async function startCommand(map, cfg) {
     card.appendChild(actionBox("hotspot-note", changeKey("hotspot", p.id), p.actions, cfg.hotspotActionLabels,
       (to, note, key) => moveHotspot(p, to, note, key)));
     card.appendChild(actionBox("task-note", changeKey("task", p.task_id), p.task_actions, cfg.taskActionLabels,
-      (to, note, key) => moveTask(p.task_id, p.task_version, to, note, key), commentTo(p.task_id, p.task_team, p.task_state)));
+      (to, note, key) => moveTask(p.task_id, p.task_version, to, note, key), commentTo(p.task_id, p.task_team, p.task_state),
+      (to) => acceptAsked(p.task_id, p.task_steps_open, p.task_steps, to)));
     // A new task, a first one even after a cancelled or declined one: no team holds it (the hotspot still names the
     // closed task's team, which the form had taken for the holder: «Giao lại», that team left out of the choice).
     if (p.may_open_task) {
@@ -677,7 +681,8 @@ diabanPages.command = async function startCommand(map, cfg) {
     const steps = checklistBox(t);  // what the team has ticked off (command sets the list: PATCH /api/tasks/{id})
     if (steps) card.appendChild(steps);
     card.appendChild(actionBox("task-note", changeKey("task", t.id), t.actions, cfg.taskActionLabels,
-      (to, note, key) => moveTask(t.id, t.version, to, note, key), commentTo(t.id, t.team, t.state), (to) => acceptAsked(t, to)));
+      (to, note, key) => moveTask(t.id, t.version, to, note, key), commentTo(t.id, t.team, t.state),
+      (to) => acceptAsked(t.id, openSteps(t), (t.checklist || []).length, to)));
     if (t.state === "unassigned" || t.state === "assigned") {
       const place = { id: t.hotspot_id, commune_code: t.commune_code, task_version: t.version, task_team: t.team,
         task_team_id: t.team_id };
