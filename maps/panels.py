@@ -488,7 +488,9 @@ def admin_panel() -> str:
             pattern="{DATE_PATTERN}" title="Ngày theo dạng dd/mm/yyyy, từ hôm nay trở đi"></label>
           <p>Địa bàn: <b id="area-count">0</b> xã/phường — bấm vào xã trên bản đồ hoặc đánh dấu trong danh sách.
             <br><small id="area-names"></small></p>
-          <input id="commune-search" class="search" type="search" placeholder="Tìm xã/phường theo tên"
+          <p class="hint"><i class="swatch held-elsewhere"></i> Tô xám: xã/phường tổ khác đang phụ trách (tên tổ ghi
+            trong danh sách); vẫn chọn được, hai tổ cùng phụ trách.</p>
+          <input id="commune-search" class="search" type="search" placeholder="Tìm xã/phường theo tên hoặc tên tổ"
             aria-label="Tìm xã/phường">
           <div id="commune-list" class="commune-list"></div>
           <button type="submit" id="team-save">Lưu</button>

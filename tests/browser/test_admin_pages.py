@@ -764,3 +764,34 @@ def test_a_teams_area_is_fitted_clear_of_the_map_buttons_on_a_phone(chromium, se
     assert placed["zoom"] <= placed["north"] < placed["south"] <= placed["buttons"], placed
     assert errors == []
     page.close()
+
+
+def test_the_area_editor_names_the_team_already_holding_each_commune(chromium, server: str, city: Engine) -> None:
+    """Picking an area, the administrator learnt that a commune was another team's only after saving («Lưu ý: … cũng
+    thuộc địa bàn tổ khác»). The list names the teams holding each commune today (the team edited left out), the
+    search finds a team's communes by its name (the map shades them and its tooltip names the teams too)."""
+    with city.connect() as conn:
+        rows = conn.execute(
+            text("""SELECT tm.id, tm.name, ta.commune_code FROM team_areas ta JOIN teams tm ON tm.id = ta.team_id
+                    WHERE ta.valid_to IS NULL AND ta.valid_from <= current_date AND tm.dissolved_on IS NULL
+                    ORDER BY tm.id, ta.commune_code""")
+        ).all()
+    first, name = rows[0][0], rows[0][1]
+    code = next(c for t, _, c in rows if t == first)
+    holders = sorted(n for _, n, c in rows if c == code)
+    page, errors = open_as(chromium, server, "quantri")
+    page.click("nav.tabs button[data-tab=teams]")
+    label = page.locator(f"#commune-list label[data-code='{code}']")
+    label.locator(".holders").filter(has_text=name).wait_for()  # a new team: every holder named
+    assert label.locator(".holders").inner_text() == f"— {', '.join(holders)}"
+    page.select_option("#team-pick", str(first))
+    page.wait_for_selector("#area-history tbody tr")
+    others = [n for n in holders if n != name]
+    assert label.locator(".holders").inner_text() == (f"— {', '.join(others)}" if others else "")
+    page.select_option("#team-pick", "")
+    page.fill("#commune-search", name.lower())
+    shown = page.locator("#commune-list label:not([hidden])")
+    mine = {c for t, _, c in rows if t == first}
+    assert mine <= set(shown.evaluate_all("(labels) => labels.map((l) => l.dataset.code)"))
+    assert errors == []
+    page.close()

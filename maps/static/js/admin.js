@@ -48,7 +48,8 @@ diabanPages.admin = async function startAdmin(map, cfg) {
       const label = document.createElement("label");
       label.dataset.code = code;
       label.dataset.search = `${name} ${code}`.toLocaleLowerCase("vi");
-      label.innerHTML = `<input type="checkbox" value="${code}"> ${escapeHtml(name)} <small>(${code})</small>`;
+      label.innerHTML = `<input type="checkbox" value="${code}"> ${escapeHtml(name)} <small>(${code})</small>` +
+        ' <small class="holders"></small>';
       label.querySelector("input").onchange = (event) => toggle(code, event.target.checked);
       return label;
     }));
@@ -59,12 +60,21 @@ diabanPages.admin = async function startAdmin(map, cfg) {
     for (const label of list.children) label.hidden = Boolean(words) && !label.dataset.search.includes(words);
   });
 
+  // The other working teams holding each commune today (the team being edited left out), by code: shown beside each
+  // commune in the list and the map's tooltip, and shaded grey on the map, so an administrator picking an area sees
+  // which communes another team already answers for (a walk-through learnt it only after saving, «Lưu ý: … cũng
+  // thuộc địa bàn tổ khác»). Sharing stays allowed. Set by pickTeam.
+  let holders = {};
   function drawArea() {
     const editing = document.body.dataset.tab === "teams";
     for (const [code, layer] of Object.entries(byCode)) {
       const on = editing && selected.has(code);
+      const other = editing && holders[code];
       layer.setStyle(on ? { color: "#1d4ed8", weight: 2, fillColor: "#2563eb", fillOpacity: 0.35 }
-        : { color: "#475569", weight: 1, fillOpacity: 0 });
+        : other ? { color: "#475569", weight: 1, fillColor: "#94a3b8", fillOpacity: 0.3 }
+          : { color: "#475569", weight: 1, fillOpacity: 0 });
+      const full = escapeHtml(layer.feature.properties.full_name);
+      layer.setTooltipContent(other ? `${full}<br><small>Địa bàn của ${escapeHtml(other.join(", "))}</small>` : full);
     }
     for (const box of list.querySelectorAll("input")) box.checked = selected.has(box.value);
     count.textContent = VI_NUMBER.format(selected.size);
@@ -147,6 +157,16 @@ diabanPages.admin = async function startAdmin(map, cfg) {
   async function pickTeam() {
     const mine = ++picked;
     const team = teams.find((t) => String(t.id) === teamPick.value);
+    holders = {};
+    for (const other of teams.filter((t) => t !== team)) {
+      for (const code of other.communes) (holders[code] ||= []).push(other.name);
+    }
+    for (const label of list.children) {
+      const held = holders[label.dataset.code];
+      label.querySelector(".holders").textContent = held ? `— ${held.join(", ")}` : "";
+      label.dataset.search = `${names[label.dataset.code]} ${label.dataset.code} ${held ? held.join(" ") : ""}`
+        .toLocaleLowerCase("vi");
+    }
     selected.clear();
     teamForm.valid_from.value = viDate(new Date());
     document.getElementById("team-name").hidden = Boolean(team);
