@@ -267,12 +267,14 @@ def override(
     conn: Connection, year: int, commune_code: str, category: str, level: str | None, reason: str | None, *, actor: str
 ) -> dict[str, Any]:
     """Set a commune's final class in the year's draft, with the mandatory reason; returns the row. An override to the
-    class the commune already has is refused (check_override_changes) before anything is written or logged."""
+    class the commune already has is refused (check_override_changes) before anything is written or logged, unless
+    it corrects a standing override's reason (the trigger of migration 0027 logs the one it replaces)."""
     draft = _draft(conn, year)
     now = (
         conn.execute(
             text(
-                "SELECT r.incomplete, r.category, r.level, coalesce(u.full_name, r.commune_code) AS name"
+                "SELECT r.incomplete, r.category, r.level, coalesce(u.full_name, r.commune_code) AS name,"
+                " CASE WHEN r.method = 'override' THEN r.override_reason END AS reason"
                 " FROM classification_results r LEFT JOIN LATERAL (SELECT full_name FROM admin_units"
                 " WHERE code = r.commune_code ORDER BY valid_to IS NULL DESC, valid_from DESC LIMIT 1) u ON true"
                 " WHERE r.run_id = :run_id AND r.commune_code = :code"
@@ -286,7 +288,9 @@ def override(
         category, level, reason, incomplete=bool(now and now["incomplete"]), places=lambda: place_names(conn)
     )
     if now is not None:
-        check_override_changes(now["name"], year, (now["category"], now["level"]), (category, level))
+        check_override_changes(
+            now["name"], year, (now["category"], now["level"]), (category, level), (now["reason"], reason)
+        )
     row = (
         conn.execute(
             text(

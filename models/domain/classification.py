@@ -118,7 +118,7 @@ def refuse_existing_draft(year: int, version: int, overridden: int, overriders: 
 
 
 class InvalidOverride(ClassificationError, InvalidRequest):
-    """An override without a reason, or with an impossible category/level pair."""
+    """An override without a reason of a few words, or with an impossible category/level pair."""
 
     code = "invalid_override"
 
@@ -237,6 +237,12 @@ def check_indicators_unchanged(
     )
 
 
+#: Words an override's reason has at least: the class decided against the law's criteria is explained to whoever
+#: reads the year's classification («ok», «x», «lý do» were accepted); three Vietnamese words name a source
+#: («Tin báo mới», «theo báo cáo miệng»), and the history keeps every reason.
+MIN_REASON_WORDS = 3
+
+
 def check_override(
     category: str,
     level: str | None,
@@ -258,6 +264,12 @@ def check_override(
         raise InvalidOverride("chỉ địa bàn trọng điểm mới có cấp độ", "only trong_diem has a level")
     if not reason or not reason.strip():
         raise InvalidOverride("phải nêu lý do điều chỉnh", "an override needs a reason")
+    if sum(any(ch.isalpha() for ch in word) for word in reason.split()) < MIN_REASON_WORDS:
+        raise InvalidOverride(
+            f"lý do điều chỉnh «{reason.strip()}» chưa nêu căn cứ: hãy viết ít nhất {MIN_REASON_WORDS} từ (tin báo,"
+            " số liệu hay văn bản nào, của đơn vị nào)",
+            f"an override's reason needs at least {MIN_REASON_WORDS} words saying what it rests on",
+        )
     refuse_names(reason, "Lý do điều chỉnh", places)
     if incomplete and category == Category.DRUG_FREE:
         raise InvalidOverride(
@@ -275,14 +287,22 @@ class OverrideUnchanged(InvalidOverride):
 
 
 def check_override_changes(
-    commune: str, year: int, current: tuple[str, str | None], wanted: tuple[str, str | None]
+    commune: str,
+    year: int,
+    current: tuple[str, str | None],
+    wanted: tuple[str, str | None],
+    reasons: tuple[str | None, str] = (None, ""),
 ) -> None:
     """Refuse an override of ``commune`` (its full name) to ``wanted`` (category, level) when the ``year``'s draft
-    already gives it that class (``current``, the criteria's or an earlier override's): nothing to record."""
-    if current != wanted:
+    already gives it that class (``current``, the criteria's or an earlier override's) for the same reason: nothing to
+    record. ``reasons``: the standing override's reason (None: the class is the criteria's) and the new one — an
+    override to its own class with another reason corrects the reason (the earlier one stays in the history)."""
+    standing, reason = reasons
+    if current != wanted or (standing is not None and standing != reason):
         return
+    why = " với cùng lý do" if standing is not None else ""
     raise OverrideUnchanged(
-        f"{commune} đã là loại «{class_label(*current)}» trong bản nháp năm {year}: không có gì để sửa",
+        f"{commune} đã là loại «{class_label(*current)}»{why} trong bản nháp năm {year}: không có gì để sửa",
         f"commune {commune} is already {current[0]}{' ' + current[1] if current[1] else ''} in the {year} draft:"
         " nothing to override",
     )

@@ -126,7 +126,8 @@ def test_draft_override_approve_then_immutable(client, as_user, conn: Connection
 
     again = client.post("/api/classifications/2025/approve")
     late = client.post(
-        "/api/classifications/2025/overrides", json={"commune_code": code, "category": "drug_free", "reason": "muộn"}
+        "/api/classifications/2025/overrides",
+        json={"commune_code": code, "category": "drug_free", "reason": "điều chỉnh sau khi duyệt"},
     )
     for refused in (again, late):
         assert refused.status_code == 409
@@ -387,12 +388,21 @@ def test_an_override_to_the_class_a_commune_already_has_is_refused_and_not_recor
     assert same_level.status_code == 422 and "loại III" in same_level.json()["message"], same_level.text
     assert conn.execute(text(logged)).scalar_one() == before
     assert client.get("/api/classifications/2025", params={"draft": "true"}).json()["run"]["last_override_by"] is None
-    # another level is a change; and an override repeated by another planner changes nothing either
+    # another level is a change; the same override repeated changes nothing either («… với cùng lý do»)
     as_user("planner-2")
     level = {"commune_code": key, "category": "trong_diem", "level": "II", "reason": "Tin báo mới"}
     assert client.post("/api/classifications/2025/overrides", json=level).status_code == 200
-    again = client.post("/api/classifications/2025/overrides", json={**level, "reason": "Tin báo khác"})
+    again = client.post("/api/classifications/2025/overrides", json=level)
     assert again.status_code == 422 and again.json()["code"] == "override_unchanged", again.text
+    assert "với cùng lý do" in again.json()["message"]
+    # the same class with another reason corrects the reason: the one it replaces stays in the log
+    corrected = {**level, "reason": "Tin báo của Công an xã ngày 02/11 về tụ điểm mới"}
+    fixed = client.post("/api/classifications/2025/overrides", json=corrected)
+    assert fixed.status_code == 200 and fixed.json()["override_reason"] == corrected["reason"], fixed.text
+    reasons = conn.execute(
+        text("SELECT reason FROM classification_override_log WHERE commune_code = :c ORDER BY id"), {"c": key}
+    ).scalars()
+    assert list(reasons)[-2:] == ["Tin báo mới", corrected["reason"]]
     as_user("planner")
     approved = client.post("/api/classifications/2025/approve")
     assert approved.status_code == 200, approved.text
@@ -811,7 +821,7 @@ def test_four_eyes_can_be_switched_off(client, as_user, indicators: list[str]) -
     client.post("/api/classifications/2024/runs")
     client.post(
         "/api/classifications/2024/overrides",
-        json={"commune_code": indicators[0], "category": "at_risk", "reason": "lý do"},
+        json={"commune_code": indicators[0], "category": "at_risk", "reason": "Có tin báo mới"},
     )
     client.app.state.four_eyes = False  # DIABAN_FOUR_EYES=false
     approved = client.post("/api/classifications/2024/approve").json()

@@ -444,7 +444,7 @@ def test_a_provincial_user_changes_nothing_in_another_province(client, conn, pro
             planner_a,
             "POST",
             f"/api/classifications/{YEAR}/overrides",
-            {"commune_code": provinces["areas"]["B"], "category": "at_risk", "reason": "x"},
+            {"commune_code": provinces["areas"]["B"], "category": "at_risk", "reason": "Có tin báo mới"},
         ),
         (planner_a, "POST", f"/api/classifications/{YEAR}/approve", None),
         (planner_a, "POST", f"/api/classifications/{YEAR}/discard", {"run_id": 1}),

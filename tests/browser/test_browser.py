@@ -1340,6 +1340,17 @@ def test_planner_overrides_and_a_second_planner_approves(chromium, server: str, 
     card.locator("button[type=submit]").click()
     wait_message(page, "Đã điều chỉnh")
     assert "(điều chỉnh)" in page.locator("#communes tr.open").inner_text()
+    # Overridden, its class is offered to correct the reason; a reason of one word is refused, saying why.
+    offered = choice.locator("option", has_text="(hiện tại — sửa lý do)")
+    assert offered.count() == 1 and offered.get_attribute("disabled") is None
+    choice.select_option(offered.get_attribute("value"))
+    card.locator("input[name=reason]").fill("ok")
+    card.locator("button[type=submit]").click()
+    page.locator("#message.error").filter(has_text="chưa nêu căn cứ").wait_for()
+    card.locator("input[name=reason]").fill("Tin báo của công an xã ngày 02/11, chưa có trong số liệu")
+    card.locator("button[type=submit]").click()
+    wait_message(page, "Đã sửa lý do điều chỉnh của")
+    assert "Tin báo của công an xã ngày 02/11" in card.inner_text()
     assert "điều chỉnh lần cuối: thammuu" in page.locator("#run-status").inner_text()
     assert "mật khẩu người điều chỉnh" not in page.locator("#run-status").inner_text()  # nobody gave thammuu theirs
     # A third planner overrides another commune after thammuu: thammuu's own override still stands in the draft, and
@@ -1392,7 +1403,8 @@ def test_planner_overrides_and_a_second_planner_approves(chromium, server: str, 
     workbook = page.request.get(f"{server}{kpi}")
     assert workbook.ok and workbook.headers["content-type"].startswith("application/vnd.openxmlformats")
     assert page.locator("#diff-table tr").count() == 5
-    assert unexpected(errors, 403, 409) == []  # the draft existed (409), the same planner was refused (403)
+    # the draft existed (409), the same planner was refused (403), a reason of one word (422)
+    assert unexpected(errors, 403, 409, 422) == []
     page.close()
 
     second, errors = open_as(chromium, server, "thammuu2", DESKTOP)

@@ -57,7 +57,15 @@ def test_overrides_win_and_trend_compares_previous_years() -> None:
 
 @pytest.mark.parametrize(
     "category, level, reason",
-    [("trong_diem", None, "r"), ("at_risk", "I", "r"), ("drug_free", None, " "), ("unknown", None, "r")],
+    [
+        ("trong_diem", None, "Có tin báo mới"),
+        ("at_risk", "I", "Có tin báo mới"),
+        ("drug_free", None, " "),
+        ("unknown", None, "Có tin báo mới"),
+        ("at_risk", None, "ok"),  # a reason says what the class rests on: three words at least
+        ("at_risk", None, "lý do"),
+        ("at_risk", None, "x y 1 2 3"),
+    ],
 )
 def test_invalid_overrides_are_refused(category: str, level: str | None, reason: str) -> None:
     with pytest.raises(InvalidOverride):

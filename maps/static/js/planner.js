@@ -74,15 +74,18 @@ diabanPages.planner = async function startPlanner(map, cfg) {
 
   // The override form starts with no class chosen (never the riskiest choice by default) and needs a reason. What is
   // chosen and typed and not yet sent stays when the card is drawn again (data-keep: the table sorted, filtered).
-  // The commune's class now is listed but not offered: the server refuses an override that changes nothing.
+  // The commune's class now is listed but not offered: the server refuses an override that changes nothing. An
+  // overridden commune's class is offered to correct its reason (the one replaced stays in the history).
   function overrideForm(item) {
     const form = document.createElement("form");
     form.className = "override";
     form.noValidate = true;  // our Vietnamese messages, not the browser's
     const now = classKey(item.category, item.level);
+    const overridden = Boolean(item.override_reason);
     form.innerHTML = `<label>Điều chỉnh thành <select name="choice" required aria-label="Loại mới" data-keep="choice">
         <option value="" selected>— Chọn loại mới —</option>${cfg.classChoices.map(([c, l]) => classKey(c, l) === now
-          ? `<option value="${c}|${l || ""}" disabled>${escapeHtml(classLabel(c, l))} (hiện tại)</option>`
+          ? `<option value="${c}|${l || ""}"${overridden ? "" : " disabled"}>${escapeHtml(classLabel(c, l))} ` +
+            `(hiện tại${overridden ? " — sửa lý do" : ""})</option>`
           : `<option value="${c}|${l || ""}">${escapeHtml(classLabel(c, l))}</option>`).join("")}</select></label>
       <label>Lý do (bắt buộc) <input name="reason" required maxlength="2000" aria-label="Lý do điều chỉnh" data-keep="reason"></label>
       <button type="submit">Điều chỉnh</button>`;
@@ -97,7 +100,9 @@ diabanPages.planner = async function startPlanner(map, cfg) {
         }) });
       } catch (error) { await refused(error, () => form.requestSubmit()); return; }
       form.reset();  // stored: nothing for the card drawn again to keep
-      await refreshAfterSave(`Đã điều chỉnh ${item.full_name || item.commune_code}: ${classLabel(category, level)}`,
+      const place = item.full_name || item.commune_code;
+      await refreshAfterSave(classKey(category, level || null) === now ? `Đã sửa lý do điều chỉnh của ${place}`
+        : `Đã điều chỉnh ${place}: ${classLabel(category, level)}`,
         () => load(item.commune_code), TO_SEE);
     };
     return form;
