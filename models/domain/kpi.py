@@ -64,6 +64,12 @@ class KpiTargets:
             return None
         return float(np.interp(year, years, shares))
 
+    def drug_free_path(self) -> str:
+        """The drug-free share's path in words («lộ trình: tối thiểu 30% năm 2025, 45% năm 2027, 60% năm 2030»): a
+        report of one year named that year's target alone, and the plan's end (2030) was on the page only."""
+        steps = ", ".join(f"{f'{share * 100:g}'.replace('.', ',')}% năm {year}" for year, share in self.drug_free_points)
+        return f"lộ trình: {BOUND_WORDS['at_least']} {steps}"
+
 
 def parse_targets(doc: Mapping[str, Any]) -> KpiTargets:
     """The KPI targets from a parsed targets document (data/targets/*.toml); the drug-free path is required, the
@@ -285,7 +291,8 @@ def compute_kpis(
             target,
             "at_least",
             "tỷ lệ",
-            f"{drug_free_count(free, total, unknown)}{_classified_only(total, area_units)}. {targets.drug_free_note}",
+            f"{drug_free_count(free, total, unknown)}{_classified_only(total, area_units)}; {targets.drug_free_path()}."
+            f" {targets.drug_free_note}",
         ),
         _row(
             "problem_communes",

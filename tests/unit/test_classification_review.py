@@ -150,6 +150,8 @@ def test_kpi_targets_come_from_the_config_and_interpolate() -> None:
         )
     }
     assert kpis["drug_free_share"]["met"] is True and kpis["problem_growth"]["met"] is None
+    # The year's target is one step of a path to 2030, said with it (the Excel file named 2025's 30 % alone).
+    assert "lộ trình: tối thiểu 30% năm 2025, 45% năm 2027, 60% năm 2030" in kpis["drug_free_share"]["note"]
     assert kpis["eradicated_growth"]["value"] == 0.5 and kpis["eradicated_growth"]["met"] is True
     # Each target says how it binds (the Excel file showed «1%» where the page says «tối đa»); a line without, none.
     bounds = {key: kpi["bound"] for key, kpi in kpis.items() if kpi["bound"]}
