@@ -67,7 +67,9 @@ class KpiTargets:
     def drug_free_path(self) -> str:
         """The drug-free share's path in words («lộ trình: tối thiểu 30% năm 2025, 45% năm 2027, 60% năm 2030»): a
         report of one year named that year's target alone, and the plan's end (2030) was on the page only."""
-        steps = ", ".join(f"{f'{share * 100:g}'.replace('.', ',')}% năm {year}" for year, share in self.drug_free_points)
+        steps = ", ".join(
+            f"{f'{share * 100:g}'.replace('.', ',')}% năm {year}" for year, share in self.drug_free_points
+        )
         return f"lộ trình: {BOUND_WORDS['at_least']} {steps}"
 
 

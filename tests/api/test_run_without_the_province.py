@@ -41,7 +41,9 @@ def test_a_province_the_run_holds_no_unit_of_is_refused_and_the_nation_is_told_w
     report = client.get(f"/api/reports/kpi?year={YEAR}", headers=nation)
     assert report.status_code == 200, report.text
     share = next(k for k in report.json()["kpis"] if k["key"] == "drug_free_share")
-    assert "; kết quả phân loại chỉ gồm 114/117 đơn vị (3 đơn vị chưa được phân loại); lộ trình:" in share["note"], share["note"]
+    assert "; kết quả phân loại chỉ gồm 114/117 đơn vị (3 đơn vị chưa được phân loại); lộ trình:" in share["note"], (
+        share["note"]
+    )
     hai_phong = bearer(make_user("hp-tham-muu", "planner", province_code="31"))  # the run holds its units: no note
     own = client.get(f"/api/reports/kpi?year={YEAR}", headers=hai_phong).json()
     assert "chưa được phân loại" not in next(k for k in own["kpis"] if k["key"] == "drug_free_share")["note"]
