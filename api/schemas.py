@@ -252,6 +252,10 @@ class HotspotProperties(_Out):
     task_outside_team_area: bool = Field(
         description="the newest task's team still holds it in a commune outside the team's area today"
     )
+    task_team_unstaffed: bool = Field(
+        description="the newest task is open and its team has no active member: nobody can work it; command may give "
+        "it to another team even under way"
+    )
     monitoring_since: date | None = Field(description="local day monitoring started (monitored hotspots only)")
     incident_since_monitoring: bool | None = Field(
         description="an incident occurred in the footprint since monitoring started (monitored hotspots only)"
@@ -519,6 +523,10 @@ class TaskOut(_Out):
         description="its team still holds it (assigned, in progress, paused, returned) in a commune outside the "
         "team's area today: an administrator moved the commune to another team's area, and command reassigns it"
     )
+    team_unstaffed: bool = Field(
+        description="it is open and its team has no active member (the last one deactivated or moved): nobody can "
+        "work it, and command may give it to another team even under way (its state kept)"
+    )
 
 
 class TaskEventOut(_Out):
@@ -584,13 +592,14 @@ class AssigneeCandidate(_Out):
     team_id: int
     name: str
     open_tasks: int
+    active_members: int = Field(description="its active users (0: nobody to work a task; listed last, never suggested)")
 
 
 class AssigneeSuggestion(_Out):
-    """Teams covering a hotspot's or commune's area, least loaded first."""
+    """Teams covering a hotspot's or commune's area, least loaded first (those without an active member last)."""
 
     commune_code: str | None
-    suggested: AssigneeCandidate | None
+    suggested: AssigneeCandidate | None = Field(description="the first candidate with an active member; null: none")
     candidates: list[AssigneeCandidate]
 
 

@@ -153,7 +153,8 @@ def suggest_assignee(
     if commune:
         require_commune_in_scope(conn, scope, commune)
     candidates = suggest_assignees(conn, commune) if commune else []
-    return {"commune_code": commune, "suggested": candidates[0] if candidates else None, "candidates": candidates}
+    staffed = [c for c in candidates if c["active_members"]]
+    return {"commune_code": commune, "suggested": staffed[0] if staffed else None, "candidates": candidates}
 
 
 @router.get("/{task_id:int}", response_model=TaskDetail)

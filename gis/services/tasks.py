@@ -31,6 +31,7 @@ from gis.services.hotspots import transition_hotspot
 from gis.store.accounts import working_team
 from gis.store.communes import refuse_personal_names
 from gis.store.scoping import UNRESTRICTED, AreaScope, require_commune_in_scope, require_team_in_scope
+from gis.store.selection import team_unstaffed
 from gis.store.sql import current_unit
 from gis.store.tasks import record_task_event, store_photo, when_made
 from gis.store.versioned import load_at_version, update_at_version
@@ -231,7 +232,7 @@ def _locked_task(conn: Connection, task_id: int, version: int, scope: AreaScope)
         "tasks",
         task_id,
         version,
-        "r.state, r.team_id, r.hotspot_id, r.kind",
+        f"r.state, r.team_id, r.hotspot_id, r.kind, {team_unstaffed('r')} AS unstaffed",
         scope.tasks("r"),
         scope.params,
         lock=True,
@@ -251,6 +252,9 @@ def assign_task(
 ) -> int:
     """Assign (unassigned → assigned, the hotspot with it) or reassign a task not yet started to another team, both in
     ``scope`` (a provincial command: its province's tasks and teams), with command's ``note``; return the version.
+    Work under way (in progress, paused, returned) is reassigned only when its team has no active member left
+    (``team_unstaffed``): nobody could work it, and cancelling it would end its history; it keeps its state, and the
+    new team goes on from where it stands.
 
     ``key`` (the client's ``Idempotency-Key``): the same user giving the same task to the same team with the same note
     again under it (its answer lost) gets the version it reached back and nothing changes — it was refused as stale, and
@@ -265,14 +269,17 @@ def assign_task(
             raise KeyReused("Idempotency-Key already used for another request")
         return int(first.details["version"])
     row = _locked_task(conn, task_id, version, scope)
-    if row["state"] not in TASK_REASSIGNABLE:
+    under_way = row["state"] not in TASK_REASSIGNABLE
+    if under_way and not row["unstaffed"]:
         allowed = ", ".join(f"«{TaskState(s).label}»" for s in sorted(TASK_REASSIGNABLE))
         raise InvalidRequest(
             f"chỉ giao lại được nhiệm vụ ở trạng thái {allowed} (hiện tại: "
-            f"«{TaskState(row['state']).label}»); hãy hủy và tạo nhiệm vụ mới",
-            f"only tasks in {', '.join(sorted(TASK_REASSIGNABLE))} can be reassigned",
+            f"«{TaskState(row['state']).label}»), hoặc khi tổ đang giữ không còn ai hoạt động; hãy hủy và tạo nhiệm vụ"
+            " mới",
+            f"only tasks in {', '.join(sorted(TASK_REASSIGNABLE))}, or held by a team without an active member, can"
+            " be reassigned",
         )
-    target = TaskState.ASSIGNED
+    target = TaskState(row["state"]) if under_way else TaskState.ASSIGNED
     first = row["state"] == TaskState.UNASSIGNED
     if not first and row["team_id"] == team_id:
         # Nothing to hand over: a "reassigned" event would reach the team twice, as news and as the task taken away.
@@ -290,7 +297,7 @@ def assign_task(
             "tasks",
             task_id,
             version,
-            "team_id = :team, state = :to, state_changed_at = coalesce(:at, now())",
+            "team_id = :team" if under_way else "team_id = :team, state = :to, state_changed_at = coalesce(:at, now())",
             {"team": team_id, "to": target, "at": at},
         )
         details = {"version": new_version, **_apply_hotspot(conn, move, task_id, actor, at)}

@@ -12,7 +12,7 @@ from sqlalchemy import Connection, insert, text
 from gis.store.access_log import AccessLine, append_line
 from gis.store.bulk import copy_arrow
 from gis.store.scoping import UNRESTRICTED, AreaScope, in_team_area
-from gis.store.selection import HotspotFilter, held_outside_area, recurrences
+from gis.store.selection import HotspotFilter, held_outside_area, recurrences, team_unstaffed
 from gis.store.sql import containing_unit, current_unit, local_date, move_note
 from gis.store.tables import HotspotEvent
 from models.domain.state_machine import StateMachine
@@ -52,7 +52,9 @@ def _from(scope: AreaScope) -> str:
                jsonb_array_length(t.checklist) AS steps,
                (SELECT count(*) FROM jsonb_array_elements(t.checklist) l WHERE NOT coalesce((l ->> 'done')::boolean, false))
                    AS steps_open,
-               {held_outside_area("t")} AS outside, ({scope.tasks("t")}) AS seen FROM tasks t
+               {held_outside_area("t")} AS outside, ({scope.tasks("t")}) AS seen,
+               {team_unstaffed("t")} AS unstaffed
+        FROM tasks t
         LEFT JOIN teams tm ON tm.id = t.team_id
         WHERE t.hotspot_id = h.id AND t.kind = '{TaskKind.SUPPRESSION}' ORDER BY t.id DESC LIMIT 1) st ON true"""
 
@@ -70,7 +72,8 @@ _PROPERTIES = f"""json_build_object('id', h.id, 'status', h.status, 'kind', h.ki
     'task_team', CASE WHEN st.seen THEN st.team END, 'task_due_date', CASE WHEN st.seen THEN st.due_date END,
     'task_steps', CASE WHEN st.seen THEN st.steps ELSE 0 END,
     'task_steps_open', CASE WHEN st.seen THEN st.steps_open ELSE 0 END,
-    'task_outside_team_area', coalesce(st.seen AND st.outside, false), 'newest_task_state', st.state,
+    'task_outside_team_area', coalesce(st.seen AND st.outside, false),
+    'task_team_unstaffed', coalesce(st.seen AND st.unstaffed, false), 'newest_task_state', st.state,
     'monitoring_since', CASE WHEN {_MONITORED} THEN {local_date("h.status_changed_at")} END,
     'incident_since_monitoring', CASE WHEN {_MONITORED} THEN {incident_within("h", "h.status_changed_at", "now()")} END)"""
 

@@ -201,6 +201,16 @@ def held_outside_area(alias: str = "t") -> str:
     )
 
 
+def team_unstaffed(alias: str = "t") -> str:
+    """Condition that a task (alias ``alias``) is still held by its team (``TASK_OPEN``) and that team has no active
+    member (its last one deactivated or moved): nobody can work it, and command may give it to another team even
+    under way (gis.services.tasks.assign_task)."""
+    return (
+        f"({alias}.team_id IS NOT NULL AND {in_values(f'{alias}.state', codes(TASK_OPEN))} AND NOT EXISTS ("
+        f"SELECT 1 FROM users su WHERE su.team_id = {alias}.team_id AND su.active))"
+    )
+
+
 @dataclass(frozen=True)
 class TaskFilter:
     """Filters of the task list: state, kind, assignee team, commune, hotspot, overdue as of a date, held outside its

@@ -12,7 +12,7 @@ from sqlalchemy import Connection, insert, text
 
 from gis.io.photos import Photo
 from gis.store.scoping import AreaScope
-from gis.store.selection import TaskFilter, held_outside_area, overdue_condition
+from gis.store.selection import TaskFilter, held_outside_area, overdue_condition, team_unstaffed
 from gis.store.sql import current_unit, move_note, reassigned_from, valid_on
 from gis.store.tables import TaskEvent, TaskPhoto
 from models.domain.access import Principal
@@ -26,7 +26,8 @@ from models.vocabulary import COMMUNE_CHANGED, TASK_CLOSED, TASK_OPEN, Role, Tas
 _SELECT = f"""
     SELECT t.id, t.kind, t.hotspot_id, h.status AS hotspot_status, t.commune_code, u.full_name AS commune_name,
            t.year, t.state, t.team_id, tm.name AS team, t.due_date, t.priority, t.checklist, t.version, t.created_by,
-           t.created_at, t.state_changed_at, p.lon, p.lat, {held_outside_area("t")} AS outside_team_area
+           t.created_at, t.state_changed_at, p.lon, p.lat, {held_outside_area("t")} AS outside_team_area,
+           {team_unstaffed("t")} AS team_unstaffed
     FROM tasks t
     LEFT JOIN teams tm ON tm.id = t.team_id
     LEFT JOIN hotspots h ON h.id = t.hotspot_id
@@ -191,17 +192,23 @@ def photo_content(conn: Connection, task_id: int, photo_id: int, scope: AreaScop
 
 def suggest_assignees(conn: Connection, commune_code: str) -> list[dict[str, Any]]:
     """Teams whose current area covers the commune, least open tasks first, then by name in Vietnamese order (the
-    database's order is the code points': «Tổ Em» before «Tổ Đông»); a commune's teams are a handful."""
+    database's order is the code points': «Tổ Em» before «Tổ Đông»); a commune's teams are a handful. A team with
+    no active member comes last whatever its load (``active_members`` 0): it was suggested first, having the
+    fewest tasks, right after the administrator was told not to give it work."""
     rows = conn.execute(
         text(f"""
-        SELECT tm.id AS team_id, tm.name, count(t.id) AS open_tasks
+        SELECT tm.id AS team_id, tm.name, count(t.id) AS open_tasks,
+               (SELECT count(*) FROM users u WHERE u.team_id = tm.id AND u.active) AS active_members
         FROM teams tm
         JOIN team_areas ta ON ta.team_id = tm.id AND ta.commune_code = :c AND {valid_on("ta")}
         LEFT JOIN tasks t ON t.team_id = tm.id AND t.state = ANY(:open)
         GROUP BY tm.id, tm.name"""),
         {"c": commune_code, "open": list(codes(TASK_OPEN))},
     ).mappings()
-    return sorted((dict(r) for r in rows), key=lambda r: (r["open_tasks"], vietnamese_key(r["name"]), r["team_id"]))
+    return sorted(
+        (dict(r) for r in rows),
+        key=lambda r: (not r["active_members"], r["open_tasks"], vietnamese_key(r["name"]), r["team_id"]),
+    )
 
 
 def open_tasks_held(conn: Connection, team_id: int, communes: list[str]) -> list[dict[str, Any]]:

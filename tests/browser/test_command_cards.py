@@ -323,3 +323,47 @@ def test_the_hotspots_card_asks_too_before_accepting_work_with_steps_open(chromi
     assert state() == "accepted"
     assert errors == []
     page.close()
+
+
+def test_work_held_by_a_team_with_nobody_active_is_said_and_given_to_another_team(
+    chromium, server: str, city: Engine
+) -> None:
+    """The administrator deactivated a team's only member and was told command would give its tasks to another team;
+    command's card for its task under way offered only «Hủy nhiệm vụ». It says nobody can work it and offers
+    «Giao lại cho tổ khác…», the task keeping its state."""
+    with city.begin() as conn:
+        team, commune = conn.execute(
+            text("""SELECT t.team_id, t.commune_code FROM tasks t WHERE t.team_id IS NOT NULL
+                    AND (SELECT count(*) FROM users u WHERE u.team_id = t.team_id) = 1 ORDER BY t.id LIMIT 1""")
+        ).one()
+        other = conn.execute(  # a team with someone active, outside the commune's area or not
+            text("SELECT team_id FROM users WHERE active AND team_id <> :t ORDER BY team_id LIMIT 1"), {"t": team}
+        ).scalar_one()
+        task = conversion_task(conn, principal_by_username(conn, "chihuy"), commune, 2019, team)
+        _walk(conn, task, (("in_progress", "team"),))
+        conn.execute(text("UPDATE users SET active = false WHERE team_id = :t"), {"t": team})
+    page, errors = open_as(chromium, server, "chihuy")
+    try:
+        page.click("[role=tab][data-tab=tasks]")
+        page.locator(f"#task-table tr[data-task-id='{task}']").click()
+        card = page.locator(f"#task-table .card[data-task-id='{task}']")
+        assert "tổ không còn ai hoạt động, không ai làm được nhiệm vụ này" in card.inner_text()
+        card.locator("details.assign summary").click()
+        page.wait_for_function(
+            "(id) => !document.querySelector(`#task-table .card[data-task-id='${id}'] select[name=team]`).disabled",
+            arg=task,
+        )
+        card.locator("details.assign select[name=team]").select_option(str(other))
+        card.locator("details.assign input[name=note]").fill("Tổ cũ không còn người")
+        card.locator("details.assign button[type=submit]").click()
+        wait_message(page, f"Đã giao nhiệm vụ #{task} cho")
+        with city.connect() as conn:
+            assert conn.execute(text("SELECT team_id, state FROM tasks WHERE id = :id"), {"id": task}).one() == (
+                other,
+                "in_progress",
+            )
+        assert errors == []
+    finally:
+        page.close()
+        with city.begin() as conn:
+            conn.execute(text("UPDATE users SET active = true WHERE team_id = :t"), {"t": team})

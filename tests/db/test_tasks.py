@@ -361,9 +361,11 @@ def test_a_task_given_and_given_again_with_its_key_answers_the_first(
     assert list(statuses) == ["verified", "assigned"]
 
 
-def test_suggestion_prefers_the_covering_team_with_least_open_work(client, make_team) -> None:
+def test_suggestion_prefers_the_covering_team_with_least_open_work(client, make_team, make_user) -> None:
     busy, idle = make_team("Tổ bận", [COMMUNE, "10525"]), make_team("Tổ rảnh", [COMMUNE])
     make_team("Tổ khác", ["10532"])
+    make_user("to-ban", "team", busy)
+    make_user("to-ranh", "team", idle)
     new_task(client, kind="conversion", commune_code="10525", year=2025, team_id=busy)
     suggestion = client.get("/api/tasks/suggest-assignee", params={"commune": COMMUNE}).json()
     assert suggestion["suggested"]["team_id"] == idle

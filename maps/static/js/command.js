@@ -437,6 +437,16 @@ diabanPages.command = async function startCommand(map, cfg) {
       ? "cần thì giao lại cho tổ đang phụ trách địa bàn" : "tổ đã bắt đầu làm, không giao lại được; tổ làm tiếp hoặc hủy nhiệm vụ"}</p>`);
   const reassignLabel = (outside) => (outside ? "Giao lại cho tổ đang phụ trách địa bàn…" : "Giao lại cho tổ khác…");
 
+  // A task its team holds with no active member left (the API's team_unstaffed: its last member deactivated or moved):
+  // nobody can work it. Said on both cards, and the reassignment offered even for work under way (the server allows
+  // it then, the task keeping its state): the card offered only «Hủy nhiệm vụ», the administrator having been told
+  // that command would give the work to another team.
+  const UNSTAFFED = "tổ không còn ai hoạt động";
+  const unstaffedNote = (unstaffed, team) => (!unstaffed ? "" : `<p class="next outside-area">${escapeHtml(team || "")}: ` +
+    `${UNSTAFFED}, không ai làm được nhiệm vụ này — hãy giao cho tổ khác (tổ mới làm tiếp từ trạng thái hiện tại)</p>`);
+  // The reassignment a card offers: before work starts, or whenever the holding team has nobody active.
+  const reassignable = (state, unstaffed) => state === "assigned" || unstaffed;
+
   // What command sees and may do with a hotspot: the same card in the popup and in the register.
   function hotspotCard(p) {
     const card = document.createElement("div");
@@ -473,7 +483,8 @@ diabanPages.command = async function startCommand(map, cfg) {
         : ` (${away(p.distance_m)})`}; ${incidents}</p>
       <p class="hint">Vào sổ ${viDateTime(p.created_at)}${p.recurred_at ? `; ${recurredWords} ${viDate(p.recurred_at)}` : ""}</p>
       ${p.note ? `<p class="note">Ghi chú: «${escapeHtml(p.note)}»</p>` : ""}${task}` +
-      `${outsideNote(p.task_outside_team_area, p.task_state)}${monitoring}${waits}${keepClean}`;
+      `${outsideNote(p.task_outside_team_area, p.task_state)}${unstaffedNote(p.task_team_unstaffed, p.task_team)}` +
+      `${monitoring}${waits}${keepClean}`;
     card.appendChild(actionBox("hotspot-note", changeKey("hotspot", p.id), p.actions, cfg.hotspotActionLabels,
       (to, note, key) => moveHotspot(p, to, note, key)));
     card.appendChild(actionBox("task-note", changeKey("task", p.task_id), p.task_actions, cfg.taskActionLabels,
@@ -485,7 +496,9 @@ diabanPages.command = async function startCommand(map, cfg) {
       card.appendChild(assignFold("Giao nhiệm vụ đấu tranh, triệt xóa…", { ...p, task_team: null, task_team_id: null }, null));
     }
     if (p.task_state === "unassigned") card.appendChild(assignFold("Giao cho tổ công tác…", p, p.task_id));
-    if (p.task_state === "assigned") card.appendChild(assignFold(reassignLabel(p.task_outside_team_area), p, p.task_id));
+    if (reassignable(p.task_state, p.task_team_unstaffed)) {
+      card.appendChild(assignFold(reassignLabel(p.task_outside_team_area), p, p.task_id));
+    }
     // Its task's due date moved here too: the card said «quá hạn 5 ngày» and only the task's own card offered a change.
     if (p.task_id && dueApplies(p.task_state)) {
       card.appendChild(dueFold({ id: p.task_id, version: p.task_version, due_date: p.task_due_date }));
@@ -589,8 +602,9 @@ diabanPages.command = async function startCommand(map, cfg) {
       // teams outside the area come with no count, in their own group.
       select.closest("label").querySelector(".suggest-hint").textContent =
         candidates.length ? " (gợi ý: ít việc đang mở nhất)" : "";
-      const suggested = candidates.map((c) =>
-        `<option value="${c.team_id}">${escapeHtml(c.name)} — ${VI_NUMBER.format(c.open_tasks)} việc</option>`).join("");
+      // A team without an active member comes last, said so (the server sorts it there): nobody would work the task.
+      const suggested = candidates.map((c) => `<option value="${c.team_id}">${escapeHtml(c.name)} — ` +
+        `${c.active_members ? `${VI_NUMBER.format(c.open_tasks)} việc` : UNSTAFFED}</option>`).join("");
       select.innerHTML = (others.length && candidates.length ? `<optgroup label="Tổ phụ trách địa bàn">${suggested}</optgroup>`
         : suggested) + (others.length ? `<optgroup label="Tổ ngoài địa bàn">${others.map((t) =>
           `<option value="${t.id}">${escapeHtml(t.name)}</option>`).join("")}</optgroup>` : "");
@@ -677,13 +691,14 @@ diabanPages.command = async function startCommand(map, cfg) {
       <p><b class="state">${escapeHtml(t.state_label)}</b>${t.team ? " — " + escapeHtml(t.team) : ""}${dueClause(t.state,
         t.due_date, t.overdue_days)}; ${priorityWords(t.priority, cfg.priorityLabels)}</p>
       <p>${escapeHtml(t.commune_name || t.commune_code)}${t.year ? `; năm ${t.year}` : ""}${t.hotspot_id ? `; điểm nóng #${t.hotspot_id}: ` +
-        escapeHtml(cfg.statusLabels[t.hotspot_status]) : ""}</p>${outsideNote(t.outside_team_area, t.state)}`;
+        escapeHtml(cfg.statusLabels[t.hotspot_status]) : ""}</p>${outsideNote(t.outside_team_area, t.state)}` +
+      unstaffedNote(t.team_unstaffed, t.team);
     const steps = checklistBox(t);  // what the team has ticked off (command sets the list: PATCH /api/tasks/{id})
     if (steps) card.appendChild(steps);
     card.appendChild(actionBox("task-note", changeKey("task", t.id), t.actions, cfg.taskActionLabels,
       (to, note, key) => moveTask(t.id, t.version, to, note, key), commentTo(t.id, t.team, t.state),
       (to) => acceptAsked(t.id, openSteps(t), (t.checklist || []).length, to)));
-    if (t.state === "unassigned" || t.state === "assigned") {
+    if (t.state === "unassigned" || reassignable(t.state, t.team_unstaffed)) {
       const place = { id: t.hotspot_id, commune_code: t.commune_code, task_version: t.version, task_team: t.team,
         task_team_id: t.team_id };
       card.appendChild(assignFold(t.team ? reassignLabel(t.outside_team_area) : "Giao cho tổ công tác…", place, t.id));
