@@ -367,3 +367,26 @@ def test_work_held_by_a_team_with_nobody_active_is_said_and_given_to_another_tea
         page.close()
         with city.begin() as conn:
             conn.execute(text("UPDATE users SET active = true WHERE team_id = :t"), {"t": team})
+
+
+def test_a_change_made_in_a_hotspots_card_on_the_map_opens_the_card_again(chromium, server: str, city: Engine) -> None:
+    """Every step taken in a hotspot's card on the map closed the card: taking a hotspot from «Phát hiện» to
+    monitoring meant finding it on the map four times. The card opens again, as the hotspot now stands."""
+    with city.connect() as conn:
+        hotspot = conn.execute(
+            text("SELECT id FROM hotspots WHERE status = 'detected' ORDER BY n_incidents DESC, id LIMIT 1")
+        ).scalar_one()
+    page, errors = open_as(chromium, server, "chihuy", {"width": 1366, "height": 900})
+    page.wait_for_selector(".leaflet-hotspots-pane path.leaflet-interactive")
+    page.evaluate(
+        """id => { window.diaban.map.eachLayer(l => { if (l.feature?.properties?.id === id && l.getLatLng) {
+            window.diaban.map.setView(l.getLatLng(), 15, { animate: false }); l.openPopup(); } }); }""",
+        hotspot,
+    )
+    card = page.locator(f".leaflet-popup .card[data-hotspot-id='{hotspot}']")
+    card.locator("button[data-action=verified]").click()
+    wait_message(page, f"Điểm nóng #{hotspot}: {HotspotStatus.VERIFIED.label}")
+    card.locator("b.status", has_text=HotspotStatus.VERIFIED.label).wait_for()
+    assert page.locator(".leaflet-popup .card").count() == 1
+    assert errors == []
+    page.close()

@@ -236,8 +236,11 @@ diabanPages.command = async function startCommand(map, cfg) {
   // city's northern edge opened its card with the heading, status and commune above the screen (a phone, 390 × 844,
   // the city whole). The bounds are lifted while a card is open and set again when it closes.
   const phone = window.matchMedia("(max-width: 760px)");
+  let openHotspot = null;  // the hotspot whose card the map shows (changed() opens it again)
   map.on("popupopen", (e) => {
-    if (!e.popup.getElement()?.querySelector(".card")) return;
+    const card = e.popup.getElement()?.querySelector(".card");
+    if (!card) return;
+    openHotspot = card.dataset.hotspotId || null;
     map.setMaxBounds(null);
     if (phone.matches) {
       document.body.classList.add("popup-room");
@@ -248,6 +251,7 @@ diabanPages.command = async function startCommand(map, cfg) {
   });
   map.on("popupclose", (e) => {
     if (!e.popup.getElement()?.querySelector(".card")) return;
+    openHotspot = null;
     if (document.body.classList.contains("popup-room")) {
       document.body.classList.remove("popup-room");
       map.invalidateSize({ pan: false });
@@ -302,10 +306,15 @@ diabanPages.command = async function startCommand(map, cfg) {
 
   // After any change (stored): the map's colours, both registers, the KPIs and the inbox follow; if they cannot be
   // loaded, the change is told as saved, with a warning (refreshAfterSave). Whether they were loaded.
+  // A change made in a hotspot's card on the map opens the card again as it now stands (if the hotspot is still on
+  // the map): every step closed it, and taking a hotspot from «Phát hiện» to monitoring meant finding it four times.
   async function changed(message) {
+    const reopen = openHotspot;
     map.closePopup();
-    return refreshAfterSave(message, () => Promise.all([loadHotspots(), loadHotspotRegister(true),
+    const loaded = await refreshAfterSave(message, () => Promise.all([loadHotspots(), loadHotspotRegister(true),
       loadTaskRegister(true), loadTaskKpis(), loadInbox()]), "tải lại trang để xem bản đồ và danh sách mới");
+    if (loaded && reopen) markers[reopen]?.openPopup();
+    return loaded;
   }
 
   // Changes on their way, by what they change (`hotspot-3`, `task-7`): every card of that hotspot or task on the page
