@@ -212,8 +212,10 @@ diabanPages.admin = async function startAdmin(map, cfg) {
 
   teamForm.addEventListener("submit", async (event) => {
     event.preventDefault();
-    const validFrom = isoFromVi(teamForm.valid_from.value);
-    if (!validFrom) { notify("Ngày có hiệu lực phải theo dạng dd/mm/yyyy", true); return; }
+    // «31/02/2026» written right was told «phải theo dạng dd/mm/yyyy»: dayField says the day does not exist.
+    let validFrom;
+    try { validFrom = dayField(teamForm.valid_from, "Ngày có hiệu lực"); } catch (error) { notify(error.message, true); return; }
+    if (!validFrom) { notify("Hãy ghi ngày có hiệu lực theo dạng dd/mm/yyyy", true); return; }
     if (!selected.size) { notify("Hãy chọn ít nhất một xã/phường", true); return; }
     const communesChosen = [...selected].sort();
     try {
@@ -256,7 +258,10 @@ diabanPages.admin = async function startAdmin(map, cfg) {
   const dissolveButton = document.getElementById("dissolve-team");
   dissolveButton.addEventListener("click", async () => {
     const team = teams.find((t) => String(t.id) === teamPick.value);
-    if (!(await ask(`Giải thể tổ «${team.name}»? Địa bàn của tổ (${team.communes.length} xã/phường) kết thúc hôm nay;` +
+    // A team with members or unfinished work (as the summary above says) is refused by the server, with what to do
+    // first: sent without the question — «Không hoàn tác được» was asked, then nothing could be done.
+    const refusable = team.members || team.unfinished_tasks;
+    if (!refusable && !(await ask(`Giải thể tổ «${team.name}»? Địa bàn của tổ (${team.communes.length} xã/phường) kết thúc hôm nay;` +
       " tổ không còn được chọn để giao nhiệm vụ hay thêm người dùng. Nhiệm vụ cũ và nhật ký vẫn ghi tên tổ." +
       " Không hoàn tác được.", "Giải thể tổ"))) return;
     dissolveButton.disabled = true;
