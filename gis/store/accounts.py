@@ -31,6 +31,8 @@ def create_team(conn: Connection, name: str, communes: list[str], valid_from: da
     as :func:`models.domain.access.team_name` gives it."""
     name = team_name(name)
     _check_area(conn, communes)
+    if valid_from is not None:
+        _refuse_before_units(conn, communes, valid_from)
     _refuse_name_of_another_team(conn, name)
     try:
         with conn.begin_nested():
@@ -67,6 +69,27 @@ def _check_area(conn: Connection, communes: list[str]) -> None:
             f"địa bàn của một tổ phải nằm trong một tỉnh, thành phố (tổ công tác là đơn vị của công an tỉnh): các xã,"
             f" phường đã chọn thuộc {named}",
             "a team's area lies in one province",
+        )
+
+
+def _refuse_before_units(conn: Connection, communes: list[str], valid_from: date) -> None:
+    """Refuse a new team's area starting before its communes existed as the units they are now (a walk-through
+    created a team «từ 01/01/2020» over communes formed on 01/07/2025, unquestioned): the area would name, for
+    those years, units that were not there."""
+    late = conn.execute(
+        text(f"""SELECT u.full_name, u.valid_from FROM admin_units u
+                 WHERE {current_unit("u")} AND u.code = ANY(:c) AND u.valid_from > :d
+                 ORDER BY u.valid_from DESC, u.code"""),
+        {"c": sorted(set(communes)), "d": valid_from},
+    ).all()
+    if late:
+        named = ", ".join(row.full_name for row in late[:3]) + (
+            f" và {len(late) - 3} đơn vị khác" if len(late) > 3 else ""
+        )
+        raise InvalidRequest(
+            f"ngày có hiệu lực {vn_day(valid_from)} sớm hơn ngày {named} bắt đầu có theo ranh giới hiện hành"
+            f" ({vn_day(late[0].valid_from)}): hãy chọn từ ngày {vn_day(late[0].valid_from)} trở đi",
+            "a team's area starts before its communes existed",
         )
 
 

@@ -276,6 +276,19 @@ def test_an_area_cannot_be_emptied_as_a_new_team_cannot_start_without_one(client
     assert listed["communes"] == [AREA_A]
 
 
+def test_a_new_teams_area_starts_no_earlier_than_its_communes_exist(client, admin, conn) -> None:
+    """A team was created «từ 01/01/2020» over communes formed in 2025, unquestioned: refused, naming the day the
+    communes begin; from that day on it is made."""
+    begins = conn.execute(
+        text("SELECT valid_from FROM admin_units WHERE code = :c AND valid_to IS NULL"), {"c": AREA_A}
+    ).scalar_one()
+    body = {"name": "Tổ từ xưa", "communes": [AREA_A], "valid_from": str(begins - timedelta(days=1))}
+    early = client.post("/api/teams", json=body, headers=admin)
+    assert early.status_code == 422, early.text
+    assert early.json()["message"].endswith(f"hãy chọn từ ngày {begins:%d/%m/%Y} trở đi"), early.text
+    assert client.post("/api/teams", json={**body, "valid_from": str(begins)}, headers=admin).status_code == 201
+
+
 def test_a_team_name_differing_only_in_letter_case_is_the_same_team(client, admin) -> None:
     """«tổ đặc nhiệm» beside «Tổ Đặc nhiệm» was a second team the lists showed as two (Đ folds in Python, not in SQL)."""
     first = client.post("/api/teams", json={"name": "Tổ Đặc nhiệm", "communes": [AREA_A]}, headers=admin)
