@@ -42,7 +42,7 @@ from models.domain.hotspot_lifecycle import HOTSPOT_LIFECYCLE
 from models.domain.state_machine import TransitionNotAllowed
 from models.domain.task_lifecycle import TASK_LIFECYCLE, TaskFacts, note_refusal
 from models.errors import AlreadyExists, Conflict, DiabanError, InvalidRequest, KeyReused, NotFound
-from models.vocabulary import TASK_OPEN, TASK_REASSIGNABLE, TASK_WORK_DONE, TaskKind, TaskState
+from models.vocabulary import TASK_CLOSED, TASK_OPEN, TASK_REASSIGNABLE, TASK_WORK_DONE, TaskKind, TaskState
 
 #: Task fields that command may change directly (state and team change through transitions and assignment).
 EDITABLE = ("due_date", "priority", "checklist")
@@ -129,6 +129,7 @@ def create_task(
         check_taskable(status)
     if at is not None:
         _check_recorded_time(conn, None, at)
+    _refuse_a_second_open_task(conn, kind, hotspot_id, commune, year)
     try:
         with conn.begin_nested():
             task_id = conn.execute(
@@ -149,12 +150,36 @@ def create_task(
                     "at": at,
                 },
             ).scalar_one()
-    except IntegrityError:
-        raise AlreadyExists("đã có nhiệm vụ đang mở cho điểm nóng / xã-năm này") from None
+    except IntegrityError:  # made by another request meanwhile
+        _refuse_a_second_open_task(conn, kind, hotspot_id, commune, year)
+        raise
     record_task_event(conn, task_id, actor, None, "created", None, TaskState.UNASSIGNED, note, at=at, client_key=key)
     if team_id is not None:
         assign_task(conn, task_id, team_id, 1, actor, at=at, scope=scope)
     return task_id
+
+
+def _refuse_a_second_open_task(
+    conn: Connection, kind: str, hotspot_id: int | None, commune: str, year: int | None
+) -> None:
+    """AlreadyExists naming the open task of the hotspot (suppression) or of the commune and year (conversion), if
+    any: at most one of each is open (the unique indexes ix_tasks_open_*). «Đã có nhiệm vụ đang mở cho điểm nóng /
+    xã-năm này» named neither the task nor its team, and the refused insert used up a task number."""
+    where = "t.hotspot_id = :h" if kind == TaskKind.SUPPRESSION else "t.commune_code = :c AND t.year = :y"
+    held = conn.execute(
+        text(f"""SELECT t.id, t.state, tm.name AS team FROM tasks t LEFT JOIN teams tm ON tm.id = t.team_id
+                 WHERE t.kind = :k AND {where} AND NOT (t.state = ANY(:closed)) ORDER BY t.id LIMIT 1"""),
+        {"k": kind, "h": hotspot_id, "c": commune, "y": year, "closed": sorted(TASK_CLOSED)},
+    ).first()
+    if held is None:
+        return
+    what = f"điểm nóng #{hotspot_id}" if kind == TaskKind.SUPPRESSION else f"xã/phường này năm {year}"
+    holder = f"{held.team}, " if held.team else ""
+    raise AlreadyExists(
+        f"{what} đã có nhiệm vụ #{held.id} đang mở ({holder}{TaskState(held.state).label}): hãy mở nhiệm vụ đó, hoặc"
+        " hủy nó trước khi giao nhiệm vụ mới",
+        f"task #{held.id} is open for it",
+    )
 
 
 def _check_recorded_time(conn: Connection, task_id: int | None, at: datetime) -> None:

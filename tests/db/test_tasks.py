@@ -71,6 +71,16 @@ def test_suppression_task_assigns_the_hotspot_and_runs_to_acceptance(client, con
     assert conn.execute(text("SELECT status FROM hotspots WHERE id = :id"), {"id": hotspot_id}).scalar() == "assigned"
     duplicate = client.post("/api/tasks", json={"kind": "suppression", "hotspot_id": hotspot_id})
     assert duplicate.status_code == 409
+    # A second open conversion task of a commune and year is refused naming the first, its team and state (the
+    # message named neither, and the refused insert used up a task number).
+    first = new_task(client, kind="conversion", commune_code=COMMUNE, year=2026, team_id=team["id"])
+    again = client.post("/api/tasks", json={"kind": "conversion", "commune_code": COMMUNE, "year": 2026})
+    assert again.status_code == 409 and again.json()["message"] == (
+        f"xã/phường này năm 2026 đã có nhiệm vụ #{first['id']} đang mở (Tổ Thành Đông, Đã giao): hãy mở nhiệm vụ đó,"
+        " hoặc hủy nó trước khi giao nhiệm vụ mới"
+    ), again.text
+    after = new_task(client, kind="conversion", commune_code=COMMUNE, year=2027)
+    assert after["id"] == first["id"] + 1  # no number used up by the refusal
 
     t, v = task["id"], task["version"]
     carried = []
