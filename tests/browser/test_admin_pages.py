@@ -297,6 +297,10 @@ def test_a_password_the_administrator_gives_is_changed_by_its_user_at_the_next_l
         phone = chromium.new_page(viewport=PHONE)
         log_in_with_a_given_password(phone, server, "thammuu-moi", given)
         assert "Mật khẩu này do quản trị viên cấp" in phone.inner_text("main")
+        # Too short, the browser's bubble is Vietnamese («Please lengthen this text to 8 characters or more»).
+        change_password(phone, given, "abc")
+        short = phone.locator("input[name=new_password]").evaluate("(f) => f.validationMessage")
+        assert short == "Cần ít nhất 8 ký tự (mới có 3)", short
         change_password(phone, given, "cua-rieng-toi-2026", repeated="cua-rieng-toi-2O26")
         phone.wait_for_selector("p.message.error >> text=hai lần nhập mật khẩu mới không khớp")
         shot(phone, "password-given-phone")

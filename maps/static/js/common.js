@@ -12,6 +12,8 @@ document.addEventListener("invalid", (event) => {
   else if (v.rangeUnderflow) field.setCustomValidity(`Giá trị nhỏ nhất là ${field.min}`);
   else if (v.rangeOverflow) field.setCustomValidity(`Giá trị lớn nhất là ${field.max}`);
   else if (v.tooLong) field.setCustomValidity(`Tối đa ${field.maxLength} ký tự`);
+  // A new password too short («Please lengthen this text to 8 characters or more» on a team's first login).
+  else if (v.tooShort) field.setCustomValidity(`Cần ít nhất ${field.minLength} ký tự (mới có ${field.value.length})`);
   else if (v.stepMismatch) field.setCustomValidity("Giá trị chưa đúng bước cho phép");
 }, true);
 document.addEventListener("input", (event) => { event.target.setCustomValidity?.(""); }, true);
