@@ -1842,6 +1842,10 @@ def test_admin_creates_a_team_with_an_area_and_its_user_sees_only_that_area(
     page.click("nav.tabs button[data-tab=users]")
     page.fill("#new-user input[name=username]", "to-thu-nghiem")
     page.select_option("#new-user select[name=role]", "team")
+    page.click("#new-user button[type=submit]")  # no team chosen: said with what to do, nothing sent
+    page.locator("#message.error").filter(
+        has_text="Người dùng vai trò Tổ công tác phải thuộc một tổ: hãy chọn tổ"
+    ).wait_for()
     page.select_option("#new-user select[name=team]", label="Tổ thử nghiệm trình duyệt")
     page.click("#new-user button[type=submit]")
     page.wait_for_selector("#secret code.password")

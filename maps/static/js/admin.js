@@ -347,6 +347,13 @@ diabanPages.admin = async function startAdmin(map, cfg) {
   newUser.addEventListener("submit", async (event) => {
     event.preventDefault();
     if (!newUser.role.value) { notify("Hãy chọn vai trò của người dùng mới", true); newUser.role.focus(); return; }
+    // Said here, with what to do: the server's refusal read «Dữ liệu gửi lên không hợp lệ — nội dung: …».
+    if (newUser.role.value === "team" && !newUser.team.value) {
+      notify(`Người dùng vai trò ${cfg.roleLabels.team} phải thuộc một tổ: hãy chọn tổ (chưa có tổ thì tạo ở thẻ ` +
+        "«Tổ, địa bàn» trước)", true);
+      newUser.team.focus();
+      return;
+    }
     const scope = scopeOf(newUser.role.value, newUser.province);
     if (!scope) return;
     try {
