@@ -16,6 +16,7 @@ import test_browser as shared
 from sqlalchemy import Engine, text
 from test_browser import (
     PHONE,
+    POPUP_OVERLAPS,
     SMALL_PHONE,
     confirming,
     conversion_task,
@@ -240,5 +241,33 @@ def test_a_hotspot_card_near_the_citys_edge_opens_whole_on_a_phone(chromium, ser
     assert placed["heading"] >= max(placed["map"], placed["search"]), placed  # below the search box, on the screen
     page.locator(".leaflet-popup-close-button").click()
     assert page.evaluate("() => window.diaban.map.options.maxBounds !== null")
+    assert errors == []
+    page.close()
+
+
+def test_a_hotspot_card_on_the_map_stays_whole_when_its_history_is_opened(chromium, server: str, city: Engine) -> None:
+    """Command opened «Lịch sử» in a hotspot's card on the map: the card grew upwards from its hotspot, its heading and
+    status under the search box, and the map did not move. The card is laid out again and brought into view."""
+    with city.connect() as conn:
+        hotspot = conn.execute(
+            text("""SELECT h.id FROM hotspots h WHERE (SELECT count(*) FROM hotspot_events e WHERE e.hotspot_id = h.id)
+                    >= 3 ORDER BY ST_Y(h.centroid) DESC LIMIT 1""")
+        ).scalar_one()
+    page, errors = open_as(chromium, server, "chihuy", {"width": 1366, "height": 768})
+    page.evaluate(
+        """id => { window.diaban.map.eachLayer(l => { if (l.feature?.properties?.id === id && l.getLatLng) {
+            l.fire('click', { latlng: l.getLatLng() }); } }); }""",
+        hotspot,
+    )
+    card = page.locator(f".leaflet-popup .card[data-hotspot-id='{hotspot}']")
+    card.locator("details[data-keep=history] summary").click()
+    page.wait_for_function("() => document.querySelectorAll('.leaflet-popup ol.history li').length >= 3")
+    page.wait_for_function(  # the pan settled
+        """() => { const t = document.querySelector('.leaflet-popup').getBoundingClientRect().top;
+        const same = window.lastTop === t; window.lastTop = t; return same; }""",
+        polling=300,
+    )
+    shot(page, "focus-popup-history-1366")
+    assert page.evaluate(POPUP_OVERLAPS) == {"covered": [], "outside": False}
     assert errors == []
     page.close()

@@ -237,10 +237,12 @@ diabanPages.command = async function startCommand(map, cfg) {
   // the city whole). The bounds are lifted while a card is open and set again when it closes.
   const phone = window.matchMedia("(max-width: 760px)");
   let openHotspot = null;  // the hotspot whose card the map shows (changed() opens it again)
+  let openCard = null;  // its popup (refitted when the card grows: historyToggle)
   map.on("popupopen", (e) => {
     const card = e.popup.getElement()?.querySelector(".card");
     if (!card) return;
     openHotspot = card.dataset.hotspotId || null;
+    openCard = e.popup;
     map.setMaxBounds(null);
     if (phone.matches) {
       document.body.classList.add("popup-room");
@@ -252,6 +254,7 @@ diabanPages.command = async function startCommand(map, cfg) {
   map.on("popupclose", (e) => {
     if (!e.popup.getElement()?.querySelector(".card")) return;
     openHotspot = null;
+    openCard = null;
     if (document.body.classList.contains("popup-room")) {
       document.body.classList.remove("popup-room");
       map.invalidateSize({ pan: false });
@@ -527,6 +530,15 @@ diabanPages.command = async function startCommand(map, cfg) {
       try {
         const lines = (await load()).sort((a, b) => new Date(a.at) - new Date(b.at));
         list.innerHTML = lines.map((l) => `<li>${l.text}</li>`).join("");
+        // In a card on the map, the popup grows upwards from its hotspot: its heading and status slid under the
+        // search box. Laid out again (its maxHeight: it scrolls inside when taller than the room) and panned into view
+        // as opening does. Leaflet 1.9.4's own steps of update(), without its first: update() draws the content
+        // again — the card anew, its history folded.
+        if (openCard && details.closest(".leaflet-popup")) {
+          openCard._updateLayout();
+          openCard._updatePosition();
+          openCard._adjustPan();
+        }
       } catch (error) {
         list.innerHTML = "<li>Chưa tải được lịch sử.</li>";
         failed(error, show);
