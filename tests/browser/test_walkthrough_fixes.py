@@ -214,9 +214,8 @@ def test_the_registers_commune_filter_reads_a_name_as_the_map_search_does(chromi
         commune.fill(typed)
         commune.press("Enter")
         count.filter(has_text=f"{tasks} nhiệm vụ").wait_for()
-        assert set(page.locator("#task-table tbody tr:not(.detail) td:nth-child(3)").all_inner_texts()) == {
-            "Xã Hà Đông"
-        }
+        places = page.locator("#task-table tbody tr:not(.detail) td:nth-child(3)").all_inner_texts()
+        assert {place.split("\n")[0] for place in places} == {"Xã Hà Đông"}, places
         assert page.locator("#message").inner_text() == ""
     shot(page, "walk-commune-filter-noaccent")
     commune.fill("an")
@@ -325,4 +324,30 @@ def test_a_hotspot_whose_task_was_cancelled_is_given_a_new_task_as_a_first_one(
     assert int(card.locator("form.assign select[name=team]").input_value()) == holder  # not the reassignment's
     shot(page, "walk-new-task-after-cancel")
     assert errors == []
+    page.close()
+
+
+def test_the_task_registers_rows_say_what_each_task_is(chromium, server: str, city: Engine) -> None:
+    """Two rows «Xã Tiên Minh», a conversion and a hotspot's suppression, could not be told apart without opening
+    them: each row says under its place what the task is, with the year or the hotspot's number."""
+    with city.connect() as conn:
+        tasks = conn.execute(text("SELECT id, kind, hotspot_id, year FROM tasks")).all()
+    assert {t.kind for t in tasks} == {"conversion", "suppression"}
+    page, errors = open_as(chromium, server, "chihuy", DESKTOP)
+    page.click("[role=tab][data-tab=tasks]")
+    page.locator("#task-table tbody tr[data-task-id]").first.wait_for()
+    said = dict(
+        page.locator("#task-table tbody tr[data-task-id]").evaluate_all(
+            "(rows) => rows.map((r) => [Number(r.dataset.taskId), r.querySelector('.task-what').textContent])"
+        )
+    )
+    for task in tasks:
+        if task.id in said:
+            kind = (
+                f"chuyển hóa năm {task.year}"
+                if task.kind == "conversion"
+                else f"triệt xóa điểm nóng #{task.hotspot_id}"
+            )
+            assert said[task.id] == kind, (task, said[task.id])
+    assert len(said) >= 2 and errors == []
     page.close()

@@ -773,8 +773,11 @@ diabanPages.command = async function startCommand(map, cfg) {
     const tr = document.createElement("tr");
     tr.dataset.taskId = t.id;
     if (t.overdue_days > 0) tr.className = "overdue";
+    // What the task is, under its place: two rows «Xã Tiên Minh» — a conversion and a hotspot's suppression — could
+    // not be told apart without opening them.
+    const what = t.kind === "conversion" ? `chuyển hóa năm ${t.year}` : `triệt xóa điểm nóng #${t.hotspot_id}`;
     tr.innerHTML = `<td>${t.id}</td><td>${escapeHtml(t.state_label)}</td>` +
-      `<td>${escapeHtml(t.commune_name || t.commune_code)}</td>` +
+      `<td>${escapeHtml(t.commune_name || t.commune_code)}<br><small class="task-what">${what}</small></td>` +
       `<td>${escapeHtml(t.team || "—")}${outsideMark(t.outside_team_area)}</td>` +
       `<td>${dueCell(t.state, t.due_date, t.overdue_days)}</td>`;
     return tr;
