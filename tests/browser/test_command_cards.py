@@ -390,3 +390,51 @@ def test_a_change_made_in_a_hotspots_card_on_the_map_opens_the_card_again(chromi
     assert page.locator(".leaflet-popup .card").count() == 1
     assert errors == []
     page.close()
+
+
+def test_work_reported_done_shows_the_teams_report_where_command_decides(chromium, server: str, city: Engine) -> None:
+    """Command accepted or returned work without seeing the team's report: its note and photos were in «Lịch sử»
+    only. The card of work reported done shows the report — when, who, the note — and the photos sent with it."""
+    from conftest import evidence_photo
+
+    from gis.services.tasks import comment_task
+
+    with city.begin() as conn:
+        hotspot, task = conn.execute(
+            text("""SELECT t.hotspot_id, t.id FROM tasks t WHERE t.kind = 'suppression' AND t.state = 'assigned'
+                    AND t.id = (SELECT max(o.id) FROM tasks o WHERE o.hotspot_id = t.hotspot_id
+                                AND o.kind = 'suppression') ORDER BY t.id DESC LIMIT 1""")
+        ).one()
+        _walk(conn, task, (("in_progress", "team"),))
+        member = conn.execute(
+            text("SELECT min(u.username) FROM tasks t JOIN users u ON u.team_id = t.team_id WHERE t.id = :id"),
+            {"id": task},
+        ).scalar_one()
+        comment_task(
+            conn,
+            task,
+            "Ảnh hiện trường sau khi niêm phong",
+            principal_by_username(conn, member),
+            UNRESTRICTED,
+            photo=evidence_photo(),
+        )
+        transition_task(
+            conn,
+            task,
+            "completed",
+            "Đã triệt xóa, niêm phong địa điểm",
+            _version(conn, task),
+            principal_by_username(conn, member),
+            UNRESTRICTED,
+        )
+    page, errors = open_as(chromium, server, "chihuy")
+    page.click("[role=tab][data-tab=hotspots]")
+    page.click(f"#hotspot-table tr[data-hotspot-id='{hotspot}']")
+    card = page.locator(f"#hotspot-table .card[data-hotspot-id='{hotspot}']")
+    report = card.locator(".work-report")
+    report.locator("p.note").filter(has_text="Tổ báo hoàn thành").wait_for()
+    assert report.locator("p.note").inner_text().endswith(f"({member}): «Đã triệt xóa, niêm phong địa điểm»")
+    assert report.locator("img.evidence").count() == 1
+    shot(page, "command-cards-work-report")
+    assert errors == []
+    page.close()

@@ -499,6 +499,7 @@ diabanPages.command = async function startCommand(map, cfg) {
       `${monitoring}${waits}${keepClean}`;
     card.appendChild(actionBox("hotspot-note", changeKey("hotspot", p.id), p.actions, cfg.hotspotActionLabels,
       (to, note, key) => moveHotspot(p, to, note, key)));
+    if (p.task_state === "completed") card.appendChild(workReport(p.task_id));
     card.appendChild(actionBox("task-note", changeKey("task", p.task_id), p.task_actions, cfg.taskActionLabels,
       (to, note, key) => moveTask(p.task_id, p.task_version, to, note, key), commentTo(p.task_id, p.task_team, p.task_state),
       (to) => acceptAsked(p.task_id, p.task_steps_open, p.task_steps, to)));
@@ -519,6 +520,38 @@ diabanPages.command = async function startCommand(map, cfg) {
     return guarded(card, p.id, p.task_id);
   }
 
+  // A card on the map grown after it opened (its history, the team's report loaded): the popup grows upwards from its
+  // hotspot, its heading and status slid under the map's buttons. Laid out again (its maxHeight: it scrolls inside
+  // when taller than the room) and panned into view as opening does — Leaflet 1.9.4's own steps of update() without
+  // its first, which draws the content again (the card anew, its history folded).
+  function refit(element) {
+    if (!openCard || !element.closest(".leaflet-popup")) return;
+    openCard._updateLayout();
+    openCard._updatePosition();
+    openCard._adjustPan();
+  }
+
+  // Work reported done, where command accepts or returns it: the team's report (when, who, its note) and the photos
+  // sent since the work last came back, loaded with the task. Command had to open «Lịch sử» to see what it decided on.
+  function workReport(taskId) {
+    const box = document.createElement("div");
+    box.className = "work-report";
+    box.innerHTML = '<p class="hint">Đang tải báo cáo của tổ…</p>';
+    api(`/api/tasks/${taskId}`).then((task) => {
+      const done = task.events.findLast((e) => e.event === "transition" && e.to_state === "completed");
+      if (!done) { box.remove(); return; }
+      const since = task.events.findLast((e) => e.event === "transition" && e.to_state === "returned")?.id ?? 0;
+      const photos = task.photos.filter((photo) => photo.event_id > since);
+      box.innerHTML = `<p class="note"><b>Tổ báo hoàn thành</b> ${viDateTime(whenMade(done))} ` +
+        `(${escapeHtml(done.actor)})${done.note ? `: «${escapeHtml(done.note)}»` : ", không ghi chú"}</p>` +
+        (photos.length ? `<p class="evidence-photos">${evidencePhotos(taskId, photos)}</p>`
+          : '<p class="hint">Không có ảnh hiện trường kèm theo.</p>');
+      box.querySelectorAll("img").forEach((img) => img.addEventListener("load", () => refit(box), { once: true }));
+      refit(box);
+    }).catch(() => { box.innerHTML = '<p class="hint">Chưa tải được báo cáo của tổ: xem trong «Lịch sử».</p>'; });
+    return box;
+  }
+
   // A history, loaded when opened: lines of {at, text}, oldest first.
   function historyToggle(load) {
     const details = document.createElement("details");
@@ -530,15 +563,7 @@ diabanPages.command = async function startCommand(map, cfg) {
       try {
         const lines = (await load()).sort((a, b) => new Date(a.at) - new Date(b.at));
         list.innerHTML = lines.map((l) => `<li>${l.text}</li>`).join("");
-        // In a card on the map, the popup grows upwards from its hotspot: its heading and status slid under the
-        // search box. Laid out again (its maxHeight: it scrolls inside when taller than the room) and panned into view
-        // as opening does. Leaflet 1.9.4's own steps of update(), without its first: update() draws the content
-        // again — the card anew, its history folded.
-        if (openCard && details.closest(".leaflet-popup")) {
-          openCard._updateLayout();
-          openCard._updatePosition();
-          openCard._adjustPan();
-        }
+        refit(details);
       } catch (error) {
         list.innerHTML = "<li>Chưa tải được lịch sử.</li>";
         failed(error, show);
@@ -716,6 +741,7 @@ diabanPages.command = async function startCommand(map, cfg) {
       unstaffedNote(t.team_unstaffed, t.team);
     const steps = checklistBox(t);  // what the team has ticked off (command sets the list: PATCH /api/tasks/{id})
     if (steps) card.appendChild(steps);
+    if (t.state === "completed") card.appendChild(workReport(t.id));
     card.appendChild(actionBox("task-note", changeKey("task", t.id), t.actions, cfg.taskActionLabels,
       (to, note, key) => moveTask(t.id, t.version, to, note, key), commentTo(t.id, t.team, t.state),
       (to) => acceptAsked(t.id, openSteps(t), (t.checklist || []).length, to)));
