@@ -351,3 +351,28 @@ def test_the_task_registers_rows_say_what_each_task_is(chromium, server: str, ci
             assert said[task.id] == kind, (task, said[task.id])
     assert len(said) >= 2 and errors == []
     page.close()
+
+
+def test_an_import_reports_refused_rows_by_line_beside_their_reasons(chromium, server: str) -> None:
+    """A refused account file read «3 dòng của tệp bị loại» above «Bị loại: 4 dòng»: a row refused for two reasons
+    was counted twice. A whole list counts its lines, the reasons beside; a list cut short counts its reasons."""
+    page, errors = open_as(chromium, server, "quantri", DESKTOP)
+    headings = page.evaluate(
+        """() => {
+        const box = document.createElement("div");
+        document.body.append(box);
+        const row = (line, message) => ({ line, ref: "", field_label: null, message });
+        const list = (rows, total = rows.length) => ({ total, rows });
+        importReport(box, { summary: "", warnings: [], counts: { imported: 0, rejected: 3 },
+          rejected: list([row(2, "thiếu tên"), row(2, "vai trò lạ"), row(3, "trùng"), row(4, "mã lạ")]),
+          duplicates: list(Array.from({ length: 1000 }, (_, i) => row(i + 5, "trùng")), 1500),
+          flagged: list([row(9, "xem lại")]) });
+        return [...box.querySelectorAll("h3")].map((h) => h.textContent); }"""
+    )
+    assert headings == [
+        "Bị loại: 3 dòng (4 lý do)",
+        "Trùng, bỏ qua: 1.500 lý do (1.000 lý do đầu)",
+        "Vẫn lưu, cần xem lại: 1 dòng",
+    ], headings
+    assert errors == []
+    page.close()

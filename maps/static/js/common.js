@@ -1333,10 +1333,15 @@ function importReport(box, report, failure = "") {
       .map((column) => `<th>${column === "line" && features ? feature.header : headers[column]}</th>`).join("");
     for (const [title, list] of lists) {
       if (!list.total) continue;
-      const shown = list.total > list.rows.length ? ` (${VI_NUMBER.format(list.rows.length)} ${unit} đầu)` : "";
+      // A list counts reasons, a row refused for two having two: «Bị loại: 4 dòng» stood beside «3 dòng của tệp bị
+      // loại». Whole, its rows are counted by line, the reasons beside when more; cut short, its reasons.
+      const lines = new Set(list.rows.map((r) => r.line)).size;
+      const whole = list.total === list.rows.length;
+      const counted = !whole ? `${VI_NUMBER.format(list.total)} lý do (${VI_NUMBER.format(list.rows.length)} lý do đầu)`
+        : `${VI_NUMBER.format(lines)} ${unit}` + (list.total > lines ? ` (${VI_NUMBER.format(list.total)} lý do)` : "");
       const rows = list.rows.map((r) => `<tr><td>${r.line}</td><td>${escapeHtml(r.ref ?? "")}</td>` +
         `<td>${escapeHtml(r.field_label ?? "—")}</td><td>${escapeHtml(r.message ?? "")}</td></tr>`).join("");
-      parts.push(`<h3>${title}: ${VI_NUMBER.format(list.total)} ${unit}${shown}</h3><div class="import-rows">` +
+      parts.push(`<h3>${title}: ${counted}</h3><div class="import-rows">` +
         `<table class="register"><thead><tr>${head}</tr></thead>` +
         `<tbody>${rows}</tbody></table></div>`);
     }
