@@ -186,12 +186,19 @@ def patch_task(
 
 @router.post("/{task_id:int}/checklist", response_model=TaskDetail)
 def post_checklist(
-    request: Request, task_id: int, body: ChecklistTick, conn: ConnDep, user: Writer, scope: AreaScopeDep
+    request: Request,
+    task_id: int,
+    body: ChecklistTick,
+    conn: ConnDep,
+    user: Writer,
+    scope: AreaScopeDep,
+    key: IdempotencyKey = None,
 ) -> dict[str, Any]:
     """Mark a line of the task's checklist done or not (412 on a stale version; a line already so changes nothing):
     the team holding the task while it works on it, command until the work is sent; answers the task whole, a
-    recorded read. `made_at`: when a phone without signal ticked it."""
-    tick_checklist(conn, task_id, body.version, body.item, body.done, user, scope, body.made_at)
+    recorded read. `made_at`: when a phone without signal ticked it; the same tick sent again under its
+    `Idempotency-Key` (its answer lost) changes nothing and answers the task."""
+    tick_checklist(conn, task_id, body.version, body.item, body.done, user, scope, body.made_at, key)
     return _read_task(request, conn, task_id, scope, user)
 
 

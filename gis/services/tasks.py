@@ -428,13 +428,24 @@ def tick_checklist(
     actor: Principal,
     scope: AreaScope,
     made_at: datetime | None = None,
+    key: str | None = None,
 ) -> int:
     """Mark line ``item`` (from 0) of a task's checklist done or not at ``version``; return the new version (the same
     one when the line already says so). The checklist is command's list of steps; the team holding the task ticks
     them off as it works (a task assigned, in progress, paused or returned: TASK_OPEN), command too until the work is
     sent (not in TASK_WORK_DONE). Before, only command could change it (PATCH, the whole list) and no page showed it.
     Kept in the history as an update naming the line (its number and words) and what it now says; ``made_at``: when
-    a phone without signal ticked it (gis.store.tasks.when_made)."""
+    a phone without signal ticked it (gis.store.tasks.when_made).
+
+    ``key`` (the client's ``Idempotency-Key``): the same user sending the same tick again under it (its answer lost,
+    the task since at a newer version) gets the version the tick reached and nothing changes — a phone resending a
+    kept tick was refused as stale (412) and said so of a tick that was stored; the key with anything else is refused."""
+    if key is not None and (first := _event_under_key(conn, actor, key)) is not None:
+        _task_team(conn, task_id, scope)
+        ticked = first.details or {}
+        if (first.task_id, first.event, ticked.get("item"), ticked.get("done")) != (task_id, "updated", item, done):
+            raise KeyReused("Idempotency-Key already used for another request")
+        return int(ticked["version"])
     row = load_at_version(
         conn, "tasks", task_id, version, "r.team_id, r.state, r.checklist", scope.tasks("r"), scope.params
     )
@@ -465,7 +476,7 @@ def tick_checklist(
     line = lines[item].get("item")
     details = {"changed": ["checklist"], "item": item, "line": line, "done": done, "version": new_version}
     made = when_made(conn, task_id, made_at)
-    record_task_event(conn, task_id, actor, row["team_id"], "updated", details=details, made_at=made)
+    record_task_event(conn, task_id, actor, row["team_id"], "updated", details=details, made_at=made, client_key=key)
     return new_version
 
 

@@ -102,3 +102,21 @@ def test_the_hotspots_card_counts_the_steps_its_task_has_ticked_off(client, task
     assert counts() == counts(task["member"]) == (3, 2)
     listed = client.get("/api/hotspots", params={"commune": AREA}).json()["features"]
     assert [(f["properties"]["task_steps"], f["properties"]["task_steps_open"]) for f in listed] == [(3, 2)]
+
+
+def test_a_tick_sent_again_under_its_key_changes_nothing_and_is_not_refused(client, conn, task) -> None:
+    """A phone resending a tick it kept without signal, whose first answer was lost, was refused as stale (412) though
+    the tick was stored. Sent again under the same Idempotency-Key it answers the task and records nothing more; the
+    key with another tick is refused."""
+    headers = {**task["member"], "Idempotency-Key": "tick-key-0001"}
+    first = _tick(client, task, 0, True, headers)
+    assert first.status_code == 200, first.text
+    again = _tick(client, task, 0, True, headers)  # at the version it was first sent at: stale by now
+    assert again.status_code == 200, again.text
+    assert again.json()["version"] == first.json()["version"] and len(again.json()["events"]) == len(
+        first.json()["events"]
+    )
+    other = _tick(client, task, 1, True, headers, first.json()["version"])
+    assert other.status_code == 409, other.text
+    stored = conn.execute(text("SELECT checklist FROM tasks WHERE id = :t"), {"t": task["id"]}).scalar_one()
+    assert [line["done"] for line in stored] == [True, False, False]
