@@ -152,7 +152,7 @@ def create_task(
             ).scalar_one()
     except IntegrityError:  # made by another request meanwhile
         _refuse_a_second_open_task(conn, kind, hotspot_id, commune, year)
-        raise
+        raise AlreadyExists("đã có nhiệm vụ đang mở cho điểm nóng / xã-năm này") from None
     record_task_event(conn, task_id, actor, None, "created", None, TaskState.UNASSIGNED, note, at=at, client_key=key)
     if team_id is not None:
         assign_task(conn, task_id, team_id, 1, actor, at=at, scope=scope)

@@ -30,10 +30,11 @@ SECTION_TITLES = {
 }
 INCIDENTS_TOTAL = "Tổng số vụ việc"
 #: The hotspot counts (gis.store.indicators.hotspot_flows) as the report names them. A new one is counted by its first
-#: incident, as the yearly KPI «mới phát sinh» is (a detection run late does not move a spot into a later period):
-#: named so — «mới phát hiện, đưa vào danh sách» read as counted by the day it entered the register.
+#: incident (a spot reported by hand: the day it was entered), as the yearly KPI «mới phát sinh» is — a detection run
+#: late does not move a spot into a later period: named so, «mới phát hiện, đưa vào danh sách» read as counted by the
+#: day it entered the register.
 HOTSPOT_LABELS = {
-    "new": "Điểm, tụ điểm mới phát sinh (vụ việc đầu tiên trong kỳ)",
+    "new": "Điểm, tụ điểm mới phát sinh trong kỳ",
     "eradicated": "Điểm, tụ điểm đã triệt xóa",
     "kept_clean": "Điểm, tụ điểm giữ sạch hết thời gian theo dõi, đã loại khỏi danh sách",
     "recurred": f"Lượt điểm, tụ điểm {RECURRED_WORDS}",
