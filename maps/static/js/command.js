@@ -237,7 +237,7 @@ diabanPages.command = async function startCommand(map, cfg) {
   // the city whole). The bounds are lifted while a card is open and set again when it closes.
   const phone = window.matchMedia("(max-width: 760px)");
   let openHotspot = null;  // the hotspot whose card the map shows (changed() opens it again)
-  let openCard = null;  // its popup (refitted when the card grows: historyToggle)
+  let openCard = null;  // its popup (laid out again when the card grows: refit)
   map.on("popupopen", (e) => {
     const card = e.popup.getElement()?.querySelector(".card");
     if (!card) return;
@@ -443,9 +443,9 @@ diabanPages.command = async function startCommand(map, cfg) {
   // commune's team now first (the suggestion is the teams covering the commune today, the holder left out).
   const OUTSIDE_AREA = "ngoài địa bàn hiện tại của tổ";
   const outsideMark = (outside) => (outside ? `<br><small class="outside-area">${OUTSIDE_AREA}</small>` : "");
-  const outsideNote = (outside, state) => (!outside ? "" : `<p class="next outside-area">Xã/phường này nằm ${OUTSIDE_AREA}` +
+  const outsideNote = (outside, reassign) => (!outside ? "" : `<p class="next outside-area">Xã/phường này nằm ${OUTSIDE_AREA}` +
     " (nhiệm vụ được giao cho tổ ngoài địa bàn, hoặc xã/phường đã chuyển sang địa bàn tổ khác sau khi giao): tổ vẫn" +
-    ` thấy và làm được nhiệm vụ, tổ phụ trách xã/phường thì không thấy; ${state === "assigned"
+    ` thấy và làm được nhiệm vụ, tổ phụ trách xã/phường thì không thấy; ${reassign
       ? "cần thì giao lại cho tổ đang phụ trách địa bàn" : "tổ đã bắt đầu làm, không giao lại được; tổ làm tiếp hoặc hủy nhiệm vụ"}</p>`);
   const reassignLabel = (outside) => (outside ? "Giao lại cho tổ đang phụ trách địa bàn…" : "Giao lại cho tổ khác…");
 
@@ -495,7 +495,7 @@ diabanPages.command = async function startCommand(map, cfg) {
         : ` (${away(p.distance_m)})`}; ${incidents}</p>
       <p class="hint">Vào sổ ${viDateTime(p.created_at)}${p.recurred_at ? `; ${recurredWords} ${viDate(p.recurred_at)}` : ""}</p>
       ${p.note ? `<p class="note">Ghi chú: «${escapeHtml(p.note)}»</p>` : ""}${task}` +
-      `${outsideNote(p.task_outside_team_area, p.task_state)}${unstaffedNote(p.task_team_unstaffed, p.task_team)}` +
+      `${outsideNote(p.task_outside_team_area, reassignable(p.task_state, p.task_team_unstaffed))}${unstaffedNote(p.task_team_unstaffed, p.task_team)}` +
       `${monitoring}${waits}${keepClean}`;
     card.appendChild(actionBox("hotspot-note", changeKey("hotspot", p.id), p.actions, cfg.hotspotActionLabels,
       (to, note, key) => moveHotspot(p, to, note, key)));
@@ -737,7 +737,7 @@ diabanPages.command = async function startCommand(map, cfg) {
       <p><b class="state">${escapeHtml(t.state_label)}</b>${t.team ? " — " + escapeHtml(t.team) : ""}${dueClause(t.state,
         t.due_date, t.overdue_days)}; ${priorityWords(t.priority, cfg.priorityLabels)}</p>
       <p>${escapeHtml(t.commune_name || t.commune_code)}${t.year ? `; năm ${t.year}` : ""}${t.hotspot_id ? `; điểm nóng #${t.hotspot_id}: ` +
-        escapeHtml(cfg.statusLabels[t.hotspot_status]) : ""}</p>${outsideNote(t.outside_team_area, t.state)}` +
+        escapeHtml(cfg.statusLabels[t.hotspot_status]) : ""}</p>${outsideNote(t.outside_team_area, reassignable(t.state, t.team_unstaffed))}` +
       unstaffedNote(t.team_unstaffed, t.team);
     const steps = checklistBox(t);  // what the team has ticked off (command sets the list: PATCH /api/tasks/{id})
     if (steps) card.appendChild(steps);
