@@ -438,3 +438,45 @@ def test_work_reported_done_shows_the_teams_report_where_command_decides(chromiu
     shot(page, "command-cards-work-report")
     assert errors == []
     page.close()
+
+
+def test_a_new_task_for_a_team_with_nobody_active_is_said_and_asked_first(chromium, server: str, city: Engine) -> None:
+    """The conversion form offered a team whose only member had been deactivated as «— 0 việc», chosen, and gave it
+    the task unasked. The team is said to have nobody active, and giving it work is asked first: «Quay lại» gives
+    nothing."""
+    with city.begin() as conn:
+        team, commune, name = conn.execute(
+            text("""SELECT ta.team_id, ta.commune_code, u.full_name FROM team_areas ta
+                    JOIN admin_units u ON u.code = ta.commune_code AND u.valid_to IS NULL
+                    WHERE ta.valid_to IS NULL AND (SELECT count(*) FROM team_areas o WHERE o.commune_code =
+                    ta.commune_code AND o.valid_to IS NULL) = 1 ORDER BY ta.commune_code LIMIT 1""")
+        ).one()
+        conn.execute(text("UPDATE users SET active = false WHERE team_id = :t"), {"t": team})
+
+    def tasks() -> int:
+        with city.connect() as conn:
+            return conn.execute(
+                text("SELECT count(*) FROM tasks WHERE commune_code = :c AND year = 2029"), {"c": commune}
+            ).scalar_one()
+
+    page, errors = open_as(chromium, server, "chihuy")
+    try:
+        page.click("[role=tab][data-tab=tasks]")
+        page.click("details.new-task summary")
+        form = page.locator("#conversion-form")
+        form.locator("input[name=commune]").fill(name)
+        form.locator("input[name=commune]").dispatch_event("change")
+        form.locator("input[name=year]").fill("2029")
+        form.locator("input[name=year]").dispatch_event("change")
+        page.wait_for_function("() => !document.querySelector('#conversion-form select[name=team]').disabled")
+        assert form.locator("select[name=team] option").all_inner_texts()[-1].endswith("— tổ không còn ai hoạt động")
+        declined = confirming(page, False)
+        form.locator("button[type=submit]").click()
+        assert len(declined) == 1 and "không ai làm được nhiệm vụ" in declined[0], declined
+        page.wait_for_timeout(300)
+        assert tasks() == 0
+        assert errors == []
+    finally:
+        page.close()
+        with city.begin() as conn:
+            conn.execute(text("UPDATE users SET active = true WHERE team_id = :t"), {"t": team})

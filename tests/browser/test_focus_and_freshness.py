@@ -245,13 +245,17 @@ def test_a_hotspot_card_near_the_citys_edge_opens_whole_on_a_phone(chromium, ser
     page.close()
 
 
-def test_a_hotspot_card_on_the_map_stays_whole_when_its_history_is_opened(chromium, server: str, city: Engine) -> None:
-    """Command opened «Lịch sử» in a hotspot's card on the map: the card grew upwards from its hotspot, its heading and
-    status under the search box, and the map did not move. The card is laid out again and brought into view."""
+@pytest.mark.parametrize("fold", ["details[data-keep=history]", "details.assign"], ids=["history", "assign"])
+def test_a_hotspot_card_on_the_map_stays_whole_when_a_fold_is_opened(
+    chromium, server: str, city: Engine, fold: str
+) -> None:
+    """Command opened «Lịch sử» or «Giao …» in a hotspot's card on the map: the card grew upwards from its hotspot,
+    its heading, status and «×» under the search box and the map's buttons, and the map did not move. The card is
+    laid out again and brought into view."""
     with city.connect() as conn:
         hotspot = conn.execute(
             text("""SELECT h.id FROM hotspots h WHERE (SELECT count(*) FROM hotspot_events e WHERE e.hotspot_id = h.id)
-                    >= 3 ORDER BY ST_Y(h.centroid) DESC LIMIT 1""")
+                    >= 2 AND h.status IN ('verified', 'assigned') ORDER BY ST_Y(h.centroid) DESC LIMIT 1""")
         ).scalar_one()
     page, errors = open_as(chromium, server, "chihuy", {"width": 1366, "height": 768})
     page.evaluate(
@@ -260,14 +264,17 @@ def test_a_hotspot_card_on_the_map_stays_whole_when_its_history_is_opened(chromi
         hotspot,
     )
     card = page.locator(f".leaflet-popup .card[data-hotspot-id='{hotspot}']")
-    card.locator("details[data-keep=history] summary").click()
-    page.wait_for_function("() => document.querySelectorAll('.leaflet-popup ol.history li').length >= 3")
+    card.locator(f"{fold} summary").first.click()
+    if "history" in fold:
+        page.wait_for_function("() => document.querySelectorAll('.leaflet-popup ol.history li').length >= 2")
+    else:
+        page.wait_for_function("() => !document.querySelector('.leaflet-popup details.assign select').disabled")
     page.wait_for_function(  # the pan settled
         """() => { const t = document.querySelector('.leaflet-popup').getBoundingClientRect().top;
         const same = window.lastTop === t; window.lastTop = t; return same; }""",
         polling=300,
     )
-    shot(page, "focus-popup-history-1366")
+    shot(page, f"focus-popup-{'history' if 'history' in fold else 'assign'}-1366")
     assert page.evaluate(POPUP_OVERLAPS) == {"covered": [], "outside": False}
     assert errors == []
     page.close()

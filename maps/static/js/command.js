@@ -446,7 +446,7 @@ diabanPages.command = async function startCommand(map, cfg) {
   const outsideNote = (outside, reassign) => (!outside ? "" : `<p class="next outside-area">Xã/phường này nằm ${OUTSIDE_AREA}` +
     " (nhiệm vụ được giao cho tổ ngoài địa bàn, hoặc xã/phường đã chuyển sang địa bàn tổ khác sau khi giao): tổ vẫn" +
     ` thấy và làm được nhiệm vụ, tổ phụ trách xã/phường thì không thấy; ${reassign
-      ? "cần thì giao lại cho tổ đang phụ trách địa bàn" : "tổ đã bắt đầu làm, không giao lại được; tổ làm tiếp hoặc hủy nhiệm vụ"}</p>`);
+      ? "cần thì giao lại cho tổ đang phụ trách địa bàn" : "việc đang làm dở, không giao lại được; tổ làm tiếp hoặc hủy nhiệm vụ"}</p>`);
   const reassignLabel = (outside) => (outside ? "Giao lại cho tổ đang phụ trách địa bàn…" : "Giao lại cho tổ khác…");
 
   // A task its team holds with no active member left (the API's team_unstaffed: its last member deactivated or moved):
@@ -458,6 +458,14 @@ diabanPages.command = async function startCommand(map, cfg) {
     `${UNSTAFFED}, không ai làm được nhiệm vụ này — hãy giao cho tổ khác (tổ mới làm tiếp từ trạng thái hiện tại)</p>`);
   // The reassignment a card offers: before work starts, or whenever the holding team has nobody active.
   const reassignable = (state, unstaffed) => state === "assigned" || unstaffed;
+  // A team offered in a choice: its open tasks (a suggestion; `open_tasks` undefined for a team outside the area), or
+  // that nobody in it is active — the server lists such a team last; giving it work is asked first (unstaffedAsked).
+  const teamChoice = (id, name, activeMembers, openTasks) => `<option value="${id}"` +
+    `${activeMembers ? "" : ' data-unstaffed="true"'}>${escapeHtml(name)}${!activeMembers ? ` — ${UNSTAFFED}`
+      : openTasks === undefined ? "" : ` — ${VI_NUMBER.format(openTasks)} việc`}</option>`;
+  const unstaffedAsked = (select) => (!select.selectedOptions[0]?.dataset.unstaffed ? true
+    : ask(`${select.selectedOptions[0].textContent}: không ai làm được nhiệm vụ cho đến khi quản trị viên thêm người ` +
+      "vào tổ. Vẫn giao cho tổ này?", "Vẫn giao"));
 
   // What command sees and may do with a hotspot: the same card in the popup and in the register.
   function hotspotCard(p) {
@@ -517,6 +525,9 @@ diabanPages.command = async function startCommand(map, cfg) {
       card.appendChild(dueFold({ id: p.task_id, version: p.task_version, due_date: p.task_due_date }));
     }
     card.appendChild(historyToggle(() => hotspotHistory(p)));
+    // A fold opened on the map (a task given, a due date moved; toggle does not bubble, it is caught on the way down)
+    // grew the card under the search box and the layers, its title and «×» hidden.
+    card.addEventListener("toggle", () => refit(card), true);
     return guarded(card, p.id, p.task_id);
   }
 
@@ -649,11 +660,10 @@ diabanPages.command = async function startCommand(map, cfg) {
       select.closest("label").querySelector(".suggest-hint").textContent =
         candidates.length ? " (gợi ý: ít việc đang mở nhất)" : "";
       // A team without an active member comes last, said so (the server sorts it there): nobody would work the task.
-      const suggested = candidates.map((c) => `<option value="${c.team_id}">${escapeHtml(c.name)} — ` +
-        `${c.active_members ? `${VI_NUMBER.format(c.open_tasks)} việc` : UNSTAFFED}</option>`).join("");
+      const suggested = candidates.map((c) => teamChoice(c.team_id, c.name, c.active_members, c.open_tasks)).join("");
       select.innerHTML = (others.length && candidates.length ? `<optgroup label="Tổ phụ trách địa bàn">${suggested}</optgroup>`
         : suggested) + (others.length ? `<optgroup label="Tổ ngoài địa bàn">${others.map((t) =>
-          `<option value="${t.id}">${escapeHtml(t.name)}</option>`).join("")}</optgroup>` : "");
+          teamChoice(t.id, t.name, t.active_members)).join("")}</optgroup>` : "");
       select.disabled = false;
       if ([...select.options].some((o) => o.value === chosen)) select.value = chosen;
       delete select.dataset.kept;
@@ -712,7 +722,7 @@ diabanPages.command = async function startCommand(map, cfg) {
           : { kind: "suppression", hotspot_id: p.id, team_id: Number(form.team.value),
             due_date: dayField(form.due, "Hạn") || null, priority: form.priority.value,
             checklist: form.steps.value.split("\n").map((line) => line.trim()).filter(Boolean).map((item) => ({ item })) };
-        if (!(await dueConfirmed(body.due_date))) return;
+        if (!(await dueConfirmed(body.due_date)) || !(await unstaffedAsked(form.team))) return;
         const key = sendingKey(form.key, [taskId, p.id, body]);
         task = await api(taskId ? `/api/tasks/${taskId}/assignment` : "/api/tasks", keyed(key, body));
       } catch (error) {
@@ -923,7 +933,7 @@ diabanPages.command = async function startCommand(map, cfg) {
         return;
       }
       conversion.team.innerHTML = suggestion.candidates.map((c) =>
-        `<option value="${c.team_id}">${escapeHtml(c.name)} — ${VI_NUMBER.format(c.open_tasks)} việc</option>`).join("");
+        teamChoice(c.team_id, c.name, c.active_members, c.open_tasks)).join("");
       conversion.team.disabled = false;
     }).catch((error) => { teamsFor = null; notify(error.message, true); });
     return asking;
@@ -949,7 +959,7 @@ diabanPages.command = async function startCommand(map, cfg) {
       }
       if (!conversion.team.value) throw new Error("Hãy chọn tổ công tác phụ trách xã/phường này");
       const due = dayField(conversion.due, "Hạn") || null;
-      if (!(await dueConfirmed(due))) return;
+      if (!(await dueConfirmed(due)) || !(await unstaffedAsked(conversion.team))) return;
       button.disabled = true;
       const body = { kind: "conversion", commune_code: code, year, team_id: Number(conversion.team.value), due_date: due };
       const task = await api("/api/tasks", keyed(sendingKey(conversion.key, body), body));  // a retry: stored once
