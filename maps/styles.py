@@ -338,9 +338,11 @@ def script_vocabulary() -> dict[str, Any]:
 
 
 def _swatches(palette: str, items: list[tuple[Any, str]], shape: str = "box") -> str:
-    """Legend rows: a swatch coloured by its key in a palette (swatch_class), and its label."""
+    """Legend rows: a swatch coloured by its key in a palette (swatch_class), and its label; the row carries its key
+    (a page marks the rows of what its map does not show: the printed sheet leaves them out)."""
     return "".join(
-        f'<div class="legend-row"><i class="swatch {shape} {swatch_class(palette, key)}"></i>{escape(label)}</div>'
+        f'<div class="legend-row" data-key="{escape(str(key))}"><i class="swatch {shape} {swatch_class(palette, key)}">'
+        f"</i>{escape(label)}</div>"
         for key, label in items
     )
 

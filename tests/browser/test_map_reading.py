@@ -412,6 +412,15 @@ def test_legends_kpis_and_the_printable_sheet(chromium, server: str) -> None:
     assert sheet.locator(".print-map .leaflet-control-scale").count() == 1
     assert sheet.locator(".north-arrow").is_visible()
     assert sheet.locator(".print-legend .legend-row").count() > 20  # the legends of the five layers shown
+    # The hotspots' legend on paper names only the statuses of hotspots on the map (it listed all of them).
+    statuses = page.evaluate(
+        "() => [...new Set(Object.values(window.diaban.map._layers).map((l) => l.feature?.properties?.status)"
+        ".filter((s) => s && !s.startsWith?.('__')))]"
+    )
+    printed = sheet.locator(".print-legend details[data-layer=hotspots] .legend-row[data-key]").evaluate_all(
+        "(rows) => rows.filter((r) => getComputedStyle(r).display !== 'none').map((r) => r.dataset.key)"
+    )
+    assert statuses and sorted(printed) == sorted(statuses), (printed, statuses)
     # The density's method on paper, under its legend (on screen it is in a tooltip, which paper has not): the select's
     # label and choice, the spread and the cell, the period and the kinds — inside the legend's box, not cut off.
     method = sheet.locator(".print-legend details[data-layer=heat] .print-note")

@@ -290,6 +290,10 @@ diabanPages.command = async function startCommand(map, cfg) {
         layer.bindPopup(() => hotspotCard(feature.properties), popup);
       },
     }).addTo(layers.hotspots);
+    // The statuses no hotspot on the map has: left out of the printed legend (app.css), which listed all eleven.
+    const present = new Set(hotspots.features.map((f) => f.properties.status));
+    document.querySelectorAll("details.legend[data-layer=hotspots] .legend-row[data-key]")
+      .forEach((row) => row.classList.toggle("absent", !present.has(row.dataset.key)));
     markSelection();
   }
 
