@@ -9,7 +9,7 @@ from __future__ import annotations
 import json
 import re
 from dataclasses import dataclass
-from datetime import date
+from datetime import date, datetime
 from html import escape
 from typing import Any
 
@@ -102,6 +102,9 @@ class PageData:
     photo_max_bytes: int | None = None
     monitoring_days: int = DEFAULT_MONITORING_DAYS
     covers_all: bool = True
+    #: When the user's session before this one began (a team's phone visited for the first time counts the notices
+    #: before it as seen); None: none.
+    previous_login: datetime | None = None
 
 
 def _page_config(page: str, viewer: Viewer, data: PageData, basemap: Basemap) -> dict[str, Any]:
@@ -121,6 +124,7 @@ def _page_config(page: str, viewer: Viewer, data: PageData, basemap: Basemap) ->
         "photoMaxBytes": data.photo_max_bytes,
         "monitoringDays": data.monitoring_days,
         "coversAll": data.covers_all,
+        "previousLogin": data.previous_login.isoformat() if data.previous_login else None,
         "yearRange": [FIRST_YEAR, LAST_YEAR],
         "username": viewer.username,
         "basemap": bool(basemap.tile_url),

@@ -19,7 +19,7 @@ from gis.services.overview import overview
 from gis.store.incidents import has_synthetic_incidents
 from gis.store.provinces import view_province
 from gis.store.scoping import UNRESTRICTED, AreaScope, units_outside
-from gis.store.sessions import revoke_session
+from gis.store.sessions import previous_login, revoke_session
 from maps.assets import map_view
 from maps.pages import PageData, Viewer, login_page, password_page, role_page
 from models.domain.access import PASSWORD_MAX_CHARS, Principal
@@ -169,6 +169,7 @@ def home(request: Request, conn: ConnDep) -> Response:
         photo_max_bytes=request.app.state.photo_max_bytes,
         monitoring_days=monitoring_days(request.app.state.hotspot_machine),
         covers_all=user.role not in (Role.PLANNER, Role.COMMAND) or not units_outside(conn, AreaScope.of(user)),
+        previous_login=previous_login(conn, user.id) if user.role == Role.TEAM else None,
     )
     body = role_page(viewer, csrf, data, request.app.state.basemap)
     return HTMLResponse(with_nonce(body, request.state.csp_nonce), headers={"Cache-Control": "no-store"})

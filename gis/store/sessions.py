@@ -10,6 +10,7 @@ gis.store.session_notices).
 from __future__ import annotations
 
 import secrets
+from datetime import datetime
 from typing import NamedTuple
 
 from sqlalchemy import Connection, text
@@ -55,6 +56,15 @@ def session_principal(conn: Connection, session_id: str, user_id: int) -> OpenSe
         return None
     *user, seconds_left = row
     return OpenSession(Principal(*user), float(seconds_left))
+
+
+def previous_login(conn: Connection, user_id: int) -> datetime | None:
+    """When the user's session before the newest began (None: this is their first), for a page to tell what is new
+    since: a team's phone visited for the first time marked every old notice «mới»."""
+    return conn.execute(
+        text("SELECT created_at FROM sessions WHERE user_id = :u ORDER BY created_at DESC OFFSET 1 LIMIT 1"),
+        {"u": user_id},
+    ).scalar()
 
 
 def revoke_session(conn: Connection, session_id: str, reason: SessionEnd) -> None:

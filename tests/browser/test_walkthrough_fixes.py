@@ -376,3 +376,43 @@ def test_an_import_reports_refused_rows_by_line_beside_their_reasons(chromium, s
     ], headings
     assert errors == []
     page.close()
+
+
+def test_a_teams_first_visit_on_a_phone_marks_new_only_what_came_since_its_last_login(
+    chromium, server: str, city: Engine
+) -> None:
+    """A team member opening the page on a new phone (nothing kept on it) read every notice of months past «mới».
+    What came before their previous login counts as seen there: the one task given since is the one new notice."""
+    from conftest import conversion_task
+
+    from gis.demo.accounts import DEMO_PASSWORD
+    from gis.store.accounts import principal_by_username
+
+    with city.connect() as conn:
+        username, team, commune = conn.execute(
+            text("""SELECT u.username, u.team_id, min(ta.commune_code) FROM users u JOIN team_areas ta
+                    ON ta.team_id = u.team_id AND ta.valid_to IS NULL WHERE u.role = 'team' AND u.active
+                    AND u.username ~ '^to[0-9]+$' AND EXISTS (SELECT 1 FROM tasks t WHERE t.team_id = u.team_id)
+                    GROUP BY u.username, u.team_id ORDER BY u.username DESC LIMIT 1""")
+        ).one()
+
+    def phone_logs_in():  # a phone of its own: nothing kept from another
+        page = chromium.new_page(viewport=PHONE)
+        page.goto(f"{server}/login")
+        page.fill("input[name=username]", username)
+        page.fill("input[name=password]", DEMO_PASSWORD)
+        page.click("button[type=submit]")
+        page.wait_for_selector("body[data-ready=true]", timeout=30_000)
+        page.locator("#inbox li").first.wait_for()
+        return page
+
+    phone_logs_in().close()
+    with city.begin() as conn:
+        task = conversion_task(conn, principal_by_username(conn, "chihuy"), commune, 2017, team)
+    page = phone_logs_in()
+    assert page.locator("#inbox-count").inner_text() == "1 mới"
+    fresh = page.locator("#inbox li:not(.handled)")
+    assert fresh.count() == 1 and f"#{task}" in fresh.inner_text(), fresh.all_inner_texts()
+    assert page.locator("#inbox li.handled").count() >= 1
+    shot(page, "team-first-visit-new-phone")
+    page.close()

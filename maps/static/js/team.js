@@ -688,7 +688,16 @@ diabanPages.team = async function startTeam(map, cfg) {
     if (e.event === "comment") return `<b>${task}</b>: ghi chú mới — «${escapeHtml(e.note)}»`;
     return `<b>${task} được giao cho tổ</b>${e.note ? ` — «${escapeHtml(e.note)}»` : ""}`;
   }
-  const seenOf = (key) => { try { return Number(localStorage.getItem(key)) || 0; } catch { return 0; } };
+  // The newest notice seen on this phone. On a first visit here (nothing kept yet: a new phone, storage cleared) what
+  // came before the user's previous login counts as seen — every notice of months past read «mới» (cfg.previousLogin,
+  // the start of the session before this one; none: everything is new, as when storage is refused).
+  const seenOf = (key, notices) => {
+    let kept;
+    try { kept = localStorage.getItem(key); } catch { return 0; }
+    if (kept !== null) return Number(kept) || 0;
+    const before = cfg.previousLogin ? new Date(cfg.previousLogin) : null;
+    return Math.max(0, ...notices.filter((n) => before && new Date(n.at) <= before).map((n) => n.id));
+  };
   const markSeen = (key, seen, notices) => {
     try { localStorage.setItem(key, String(Math.max(seen, ...notices.map((n) => n.id)))); } catch { /* none */ }
   };
@@ -713,8 +722,8 @@ diabanPages.team = async function startTeam(map, cfg) {
         bấm «Tải lại danh sách» để thử lại.</li>`);
       return;
     }
-    const seen = seenOf(seenKey);  // storage refused: everything is new
-    const reportSeen = seenOf(reportSeenKey);
+    const seen = seenOf(seenKey, inbox.events);  // storage refused: everything is new
+    const reportSeen = seenOf(reportSeenKey, inbox.reports);
     const fresh = inbox.events.filter((e) => e.id > seen).length + inbox.reports.filter((n) => n.id > reportSeen).length;
     document.getElementById("inbox-count").textContent = fresh ? `${VI_NUMBER.format(fresh)} mới` : "";
     if (!inbox.events.length && !inbox.reports.length) {
