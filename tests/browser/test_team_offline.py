@@ -9,13 +9,23 @@ The city, the server and Chromium are those of test_browser.py (a database of th
 from __future__ import annotations
 
 import hashlib
+from datetime import date, timedelta
 from pathlib import Path
 
 import test_browser as shared
 from PIL import Image
 from sqlalchemy import Engine, text
 from test_accessibility import EXCLUDE, OPEN_DETAILS, SMALL_TARGETS
-from test_browser import SMALL_PHONE, confirming, open_as, shot, unexpected, wait_message
+from test_browser import (
+    SMALL_PHONE,
+    confirming,
+    conversion_task,
+    first_team_user,
+    open_as,
+    shot,
+    unexpected,
+    wait_message,
+)
 from test_command_field import DISC_BESIDE, LANDSCAPE, popup_on_disc
 from test_tip_report_pages import clear_of_spots, inside, reported, reports_loaded
 
@@ -178,6 +188,39 @@ def test_a_task_is_started_ticked_off_and_reported_done_in_one_stretch_without_s
     assert [m for m, _ in made] == sorted(m for m, _ in made)
     assert page.locator(f"{card} b.state").inner_text() == "Đã hoàn thành, chờ nghiệm thu"
     assert [e for e in errors if "ERR_INTERNET_DISCONNECTED" not in e] == []
+    page.close()
+
+
+def test_kept_changes_go_through_when_command_moved_the_due_date_meanwhile(chromium, server: str, city: Engine) -> None:
+    """While the member works without signal (start, tick a step, report done), command moves the task's due date,
+    which moves its version on. The start was refused as stale and dropped, the tick with it, and the completion,
+    counted on from them, went through: the task reported done with its step unticked, the start lost. Each kept move
+    and tick is sent again at the task's version now when the task still stands as the phone left it."""
+    with city.begin() as conn:  # a task of its own: the module's other tests share the demo's assigned ones
+        team_user, team, commune = first_team_user(conn)
+        chief = principal_by_username(conn, "chihuy")
+        steps = [{"item": "Xác minh địa điểm", "done": False}, {"item": "Lập biên bản", "done": False}]
+        task_id = conversion_task(conn, chief, commune, 2016, team, steps)
+    page, errors = open_as(chromium, server, team_user, SMALL_PHONE)
+    card = f"article.task[data-task-id='{task_id}']"
+    page.context.set_offline(True)
+    page.click(f"{card} button[data-to=in_progress]")
+    page.wait_for_selector(f"{card} b.state >> text=Đang thực hiện")
+    page.check(f"{card} fieldset.checklist input[data-item='0']")
+    page.wait_for_selector("#queue-bar .queue-count >> text=2 thay đổi chờ gửi")
+    confirming(page, True)
+    page.click(f"{card} button[data-to=completed]")
+    page.wait_for_selector("#queue-bar .queue-count >> text=3 thay đổi chờ gửi")
+    with city.begin() as conn:  # command, meanwhile: a new due date
+        version = conn.execute(text("SELECT version FROM tasks WHERE id = :t"), {"t": task_id}).scalar_one()
+        update_task(conn, task_id, version, {"due_date": date.today() + timedelta(days=40)}, chief)
+    page.context.set_offline(False)
+    wait_message(page, "Đã gửi 3 thay đổi chờ gửi")
+    with city.connect() as conn:
+        state, checklist = conn.execute(text("SELECT state, checklist FROM tasks WHERE id = :t"), {"t": task_id}).one()
+    assert state == "completed" and [line["done"] for line in checklist] == [True, False], (state, checklist)
+    assert events(city, task_id, "")[0] == 1  # started once
+    assert unexpected([e for e in errors if "ERR_INTERNET_DISCONNECTED" not in e], 412) == []
     page.close()
 
 

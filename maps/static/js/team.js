@@ -226,7 +226,7 @@ diabanPages.team = async function startTeam(map, cfg) {
   // command read «0/2 đã xong» of work done); the card is drawn as it will be.
   async function tickLine(task, line, done) {
     const change = { taskId: task.id, path: `/api/tasks/${task.id}/checklist`, tick: { item: line, done },
-      version: task.version, key: newKey(),
+      line: task.checklist[line].item, version: task.version, key: newKey(),
       label: `${done ? "Xong" : "Chưa xong"}: ${task.checklist[line].item}` };
     const sent = await sendOrKeep(task, change);
     if (sent.queued) { setTimeout(draw); return; }  // drawn again once the box has taken the tick
@@ -309,7 +309,7 @@ diabanPages.team = async function startTeam(map, cfg) {
     // Sent again unchanged (the answer was lost: the page's own retry, or a second tap), the task moves once. The key is
     // no draft: after a new login the list holds the task's new version, a new move.
     const key = box.querySelector("input[name=key]");
-    const change = { taskId: task.id, path: `/api/tasks/${task.id}/transitions`, to: action.to, note,
+    const change = { taskId: task.id, path: `/api/tasks/${task.id}/transitions`, to: action.to, from: task.state, note,
       version: task.version, key: sendingKey(key, [task.id, action.to, note, task.version]),
       label: cfg.taskActionLabels[action.to] };
     let sent;
@@ -457,19 +457,21 @@ diabanPages.team = async function startTeam(map, cfg) {
     let stopped = null;
     let changedFirst = false;  // a change refused because the task changed first: the list reloaded shows it as it is
     let reportsWent = false;  // a spot reported went (stored or refused): the team's list of them is loaded again
+    const diverged = new Set();  // tasks a change of which was refused on the way: their next moves are checked first
     for (;;) {
       const [next] = await queue.mine();
       if (!next) break;
       if (!navigator.onLine) { stopped = new TypeError("Chưa có sóng: các thay đổi sẽ tự gửi khi có sóng"); break; }
       drawWaiting("đang gửi…");
       try {
-        await sendChange(next);
+        await sendKept(next, diverged.has(next.taskId));
         sent += 1;
       } catch (error) {
         if (error.status === 401) return;
         if (!refusal(error)) { stopped = error; break; }
         refused.push(`${described(next)}: ${error.status === 412 ? CHANGED_FIRST : error.message}`);
         changedFirst ||= error.status === 412;
+        if (next.taskId) diverged.add(next.taskId);
       }
       await queue.remove(next.id);
       reportsWent ||= Boolean(next.report);
@@ -485,6 +487,32 @@ diabanPages.team = async function startTeam(map, cfg) {
     await reload();
     notify(`${done ? `${done}. ` : ""}Máy chủ không nhận ${VI_NUMBER.format(refused.length)} thay đổi (đã bỏ khỏi hàng `
       + `chờ): ${refused.join("; ")}${changedFirst ? ". Danh sách đã được tải lại theo trạng thái hiện tại" : ""}`, true);
+  }
+
+  // A kept move or tick refused as stale (412) — command moved the due date or the priority meanwhile, which moves the
+  // task's version on — is sent again at the task's version now when the task still stands as the phone left it: a
+  // move from the state it was made in, a tick of the same line. A walk-through's start was dropped so, and the
+  // steps ticked after it, while the completion counted on from them went through: the task reported done with its
+  // steps unticked, and no way left to tick them. After a change of a task was refused, its next moves and ticks are
+  // checked so before they go (their versions, counted on from the refused one, could match the server's by chance).
+  // A change kept by an earlier page (no `from`, no `line`) is not sent again.
+  const stale = () => Object.assign(new Error(CHANGED_FIRST), { status: 412 });
+  async function sendKept(change, checkFirst) {
+    const versioned = Boolean(change.to || change.tick);
+    if (versioned && checkFirst) return sendChange(await rebased(change));
+    try {
+      return await sendChange(change);
+    } catch (error) {
+      if (error.status !== 412 || !versioned) throw error;
+      return sendChange(await rebased(change));
+    }
+  }
+  async function rebased(change) {
+    if (change.to ? change.from === undefined : change.line === undefined) throw stale();
+    const task = await api(`/api/tasks/${change.taskId}`);
+    const fits = change.to ? task.state === change.from : task.checklist?.[change.tick.item]?.item === change.line;
+    if (!fits) throw stale();
+    return { ...change, version: task.version };
   }
 
   // Refusals that mean the list is out of date: not found (taken away), refused from the state it is in, stale version.
