@@ -158,10 +158,11 @@ def _tip_form(title: str, send: str, gps: bool) -> str:
 
 
 #: The periodic report's quick picks, each ending today (Hải Phòng's day; period.js computes the first day, and names
-#: the half year: «6 tháng cuối năm» from July).
+#: the half year: «6 tháng cuối năm» from July) but last month, whole — the monthly report (it was typed by hand).
 PERIOD_PICKS = {
     "week": "Tuần này",
     "month": "Tháng này",
+    "last_month": "Tháng trước",
     "quarter": "Quý này",
     "half": "6 tháng đầu năm",
     "year": "Năm nay",
@@ -179,7 +180,7 @@ def period_report_form() -> str:
     )
     return f"""<details class="period-report" id="period-report"><summary>Báo cáo định kỳ</summary>
         <p class="hint">Số liệu của kỳ báo cáo so với cùng kỳ năm trước (ngày 29/02 được so với ngày 28/02 năm trước).</p>
-        <div class="toolbar" role="group" aria-label="Chọn nhanh kỳ báo cáo (đến hôm nay)">{picks}</div>
+        <div class="toolbar" role="group" aria-label="Chọn nhanh kỳ báo cáo">{picks}</div>
         <form id="period-form" class="register-filters" novalidate>
           {_date_input("from", "Từ ngày")}{_date_input("to", "Đến ngày")}
           <button type="submit">Xem báo cáo</button>

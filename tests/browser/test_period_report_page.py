@@ -145,3 +145,16 @@ def test_dates_are_hai_phongs_on_a_browser_set_to_another_zone(chromium, server:
     assert page.evaluate("viDate('2026-01-01T20:00:00Z')") == "02/01/2026"
     assert errors == []
     page.close()
+
+
+def test_last_month_is_one_pick_away(chromium, server: str) -> None:
+    """The monthly report is last month's, whole: it was typed by hand (the picks all ended today)."""
+    page, errors = open_as(chromium, server, "chihuy")
+    page.click("#period-report summary")
+    page.click("#period-report button[data-period=last_month]")
+    page.locator("#period-table tr[data-key=total]").wait_for()
+    last = local_today().replace(day=1) - timedelta(days=1)
+    assert page.input_value("#period-form input[name=from]") == f"{last.replace(day=1):%d/%m/%Y}"
+    assert page.input_value("#period-form input[name=to]") == f"{last:%d/%m/%Y}"
+    assert errors == []
+    page.close()

@@ -1,5 +1,6 @@
 // diaban pages, «Báo cáo định kỳ» of the command and planner pages (maps.panels.period_report_form): a period picked
-// (this week, month, quarter, half year or year, each ending today — Hải Phòng's day) or typed dd/mm/yyyy, its figures
+// (this week, month, quarter, half year or year, each ending today — Hải Phòng's day —, or last month whole) or typed
+// dd/mm/yyyy, its figures
 // beside the same period of the previous year (GET /api/reports/period), the day its incident data reaches with a warning
 // when the period goes on past it, and its Excel file (/api/reports/period.xlsx).
 // Self-contained: it needs only common.js (api, localParts, isoDay, dayField, failed, escapeHtml, the VI_ formats).
@@ -13,11 +14,15 @@ function periodStart(pick, today) {
   return {
     week: new Date(y, m, today.getDate() - ((today.getDay() + 6) % 7)),
     month: new Date(y, m, 1),
+    last_month: new Date(y, m - 1, 1),
     quarter: new Date(y, m - (m % 3), 1),
     half: new Date(y, m < 6 ? 0 : 6, 1),
     year: new Date(y, 0, 1),
   }[pick];
 }
+
+// Its last day: today, but for last month, whole (the day before this month's first).
+const periodEnd = (pick, today) => (pick === "last_month" ? new Date(today.getFullYear(), today.getMonth(), 0) : today);
 
 const viIso = (iso) => iso.split("-").reverse().join("/");
 const viDay = (date) => viIso(isoDay(date));  // a local calendar day as dd/mm/yyyy
@@ -98,7 +103,7 @@ document.addEventListener("DOMContentLoaded", () => {
   document.querySelectorAll("#period-report [data-period]").forEach((button) => button.addEventListener("click", () => {
     const today = localToday();
     form.elements.from.value = viDay(periodStart(button.dataset.period, today));
-    form.elements.to.value = viDay(today);
+    form.elements.to.value = viDay(periodEnd(button.dataset.period, today));
     run();
   }));
 });
