@@ -156,5 +156,8 @@ def test_last_month_is_one_pick_away(chromium, server: str) -> None:
     last = local_today().replace(day=1) - timedelta(days=1)
     assert page.input_value("#period-form input[name=from]") == f"{last.replace(day=1):%d/%m/%Y}"
     assert page.input_value("#period-form input[name=to]") == f"{last:%d/%m/%Y}"
+    # A change from 0 says why it has no rate, in the Excel file's words (a bare «(—)» read as a figure missing).
+    said = page.evaluate("() => periodChange({ change: 3, change_pct: null, previous: 0 })")
+    assert said == '+3 <span class="kpi-blank">(cùng kỳ bằng 0, không tính tỷ lệ)</span>', said
     assert errors == []
     page.close()

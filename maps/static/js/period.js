@@ -32,14 +32,15 @@ function periodFigure(value) {
   return value === null ? `<span class="kpi-blank">${escapeHtml(window.diaban.kpiBlank.noData)}</span>` : VI_NUMBER.format(value);
 }
 
-// The change as a report writes it: «+12 (+8,5 %)», «−3 (−20 %)», «0»; from 0 the relative change is not computed.
+// The change as a report writes it: «+12 (+8,5 %)», «−3 (−20 %)», «0»; from 0 the relative change is not computed,
+// said in the Excel file's words («+3 (cùng kỳ bằng 0, không tính tỷ lệ)»: a bare «(—)» read as a figure missing).
 function periodChange(line) {
   if (line.change === null) return periodFigure(null);
   const signed = (text, value) => (value > 0 ? `+${text}` : value < 0 ? `−${text.replace("-", "")}` : text);
   const count = signed(VI_NUMBER.format(line.change), line.change);
   if (line.change_pct !== null) return `${count} (${signed(VI_PERCENT.format(line.change_pct), line.change_pct)})`;
   return line.previous === 0 && line.change !== 0
-    ? `${count} <span class="kpi-blank" title="${escapeHtml(window.diaban.periodFromZero)}">(—)</span>` : count;
+    ? `${count} <span class="kpi-blank">(${escapeHtml(window.diaban.periodFromZero)})</span>` : count;
 }
 
 function showPeriodReport(report) {
