@@ -609,11 +609,18 @@ _LEGEND_SENTENCE_COLUMNS = """() => {
 
 
 def test_a_sentence_of_the_printed_legend_is_not_split_between_its_columns(chromium, server: str) -> None:
-    """Command prints its map from a phone: hotspots and density shown, the legend goes to two columns (common.js
+    """Command prints its map from a phone: hotspots, density and classes shown, the legend goes to two columns (common.js
     printSheet), and «Cỡ vòng tròn: … khi xem cả thành» ended the first column, «phố).» began the second. A sentence of
     the legend stays whole in one column, as a layer's rows do; so do the circle sizes' three rows («1 vụ việc» had
     ended one column, «25» and «100+» begun the next)."""
     page, errors = open_as(chromium, server, "chihuy", PHONE)
+    # The communes' classes shown too: the hotspots' legend names only the statuses on the map, and hotspots and
+    # density alone now fit one column.
+    page.evaluate(  # the layers' control is folded on a phone: its box ticked as a tap on it would
+        """() => [...document.querySelectorAll('.leaflet-control-layers label')]
+            .find((l) => l.textContent.includes('Phân loại xã')).querySelector('input').click()"""
+    )
+    page.evaluate(_MAP_SETTLED)
     page.click(".print-open")
     page.locator(".print-sheet").wait_for()
     page.evaluate(_MAP_SETTLED)
