@@ -552,6 +552,18 @@ def test_a_hotspot_popup_is_clear_of_the_map_controls(chromium, server: str, vie
     page.close()
 
 
+def conversion_form(page, commune: str, year: int):
+    """Command's «Giao nhiệm vụ chuyển hóa địa bàn» form opened on the tasks tab, the commune typed (its teams asked
+    when the commune is left or the form sent) and the year given; the form."""
+    page.click("nav.tabs button[data-tab=tasks]")
+    page.click("details.new-task summary")
+    form = page.locator("#conversion-form")
+    form.locator("input[name=commune]").fill(commune)
+    form.locator("input[name=year]").fill(str(year))
+    form.locator("input[name=year]").dispatch_event("change")
+    return form
+
+
 def test_command_gives_a_commune_conversion_task_to_its_team_on_a_phone(chromium, server: str, city: Engine) -> None:
     """Chuyển hóa địa bàn: command picks a commune and a year, one of the teams covering it (least loaded first), and
     the team finds the task on its phone (the API took conversion tasks, no page offered them)."""
@@ -563,12 +575,7 @@ def test_command_gives_a_commune_conversion_task_to_its_team_on_a_phone(chromium
                       AND t.commune_code = ta.commune_code) ORDER BY ta.commune_code LIMIT 1""")
         ).one()
     page, errors = open_as(chromium, server, "chihuy", PHONE)
-    page.click("nav.tabs button[data-tab=tasks]")
-    page.click("details.new-task summary")
-    form = page.locator("#conversion-form")
-    form.locator("input[name=commune]").fill(name)
-    form.locator("input[name=year]").fill("2027")
-    form.locator("input[name=year]").dispatch_event("change")
+    form = conversion_form(page, name, 2027)
     assert form.locator("input[name=due]").input_value() == "31/12/2027"
     form.locator("button[type=submit]").click()  # straight from typing: the teams are asked on the way
     wait_message(page, f"chuyển hóa {name} năm 2027 cho ")

@@ -16,7 +16,7 @@ import pytest
 import test_browser as shared
 from conftest import conversion_task
 from sqlalchemy import Connection, Engine, text
-from test_browser import PHONE, confirming, open_as, shot, wait_message
+from test_browser import PHONE, confirming, conversion_form, open_as, shot, wait_message
 
 from gis.services.tasks import create_task, transition_task
 from gis.store.accounts import principal_by_username
@@ -456,13 +456,8 @@ def test_a_new_task_for_a_team_with_nobody_active_is_said_and_asked_first(chromi
 
     page, errors = open_as(chromium, server, "chihuy")
     try:
-        page.click("[role=tab][data-tab=tasks]")
-        page.click("details.new-task summary")
-        form = page.locator("#conversion-form")
-        form.locator("input[name=commune]").fill(name)
-        form.locator("input[name=commune]").dispatch_event("change")
-        form.locator("input[name=year]").fill("2029")
-        form.locator("input[name=year]").dispatch_event("change")
+        form = conversion_form(page, name, 2029)
+        form.locator("input[name=commune]").dispatch_event("change")  # its teams asked
         page.wait_for_function("() => !document.querySelector('#conversion-form select[name=team]').disabled")
         assert form.locator("select[name=team] option").all_inner_texts()[-1].endswith("— tổ không còn ai hoạt động")
         declined = confirming(page, False)

@@ -1,8 +1,7 @@
 // diaban pages, «Báo cáo định kỳ» of the command and planner pages (maps.panels.period_report_form): a period picked
 // (this week, month, quarter, half year or year, each ending today — Hải Phòng's day —, or last month whole) or typed
-// dd/mm/yyyy, its figures
-// beside the same period of the previous year (GET /api/reports/period), the day its incident data reaches with a warning
-// when the period goes on past it, and its Excel file (/api/reports/period.xlsx).
+// dd/mm/yyyy, its figures beside the same period of the previous year (GET /api/reports/period), the day its incident
+// data reaches with a warning when the period goes on past it, and its Excel file (/api/reports/period.xlsx).
 // Self-contained: it needs only common.js (api, localParts, isoDay, dayField, failed, escapeHtml, the VI_ formats).
 "use strict";
 

@@ -723,8 +723,9 @@ diabanPages.team = async function startTeam(map, cfg) {
     let kept;
     try { kept = localStorage.getItem(key); } catch { return 0; }
     if (kept !== null) return Number(kept) || 0;
-    const before = cfg.previousLogin ? new Date(cfg.previousLogin) : null;
-    return Math.max(0, ...notices.filter((n) => before && new Date(n.at) <= before).map((n) => n.id));
+    if (!cfg.previousLogin) return 0;
+    const before = new Date(cfg.previousLogin);
+    return Math.max(0, ...notices.filter((n) => new Date(n.at) <= before).map((n) => n.id));
   };
   const markSeen = (key, seen, notices) => {
     try { localStorage.setItem(key, String(Math.max(seen, ...notices.map((n) => n.id)))); } catch { /* none */ }
